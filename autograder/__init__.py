@@ -1,0 +1,1 @@
+"""nlpdojo autograder: checks, isolated runner, reports, and the ``grade`` command."""

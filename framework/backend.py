@@ -1,0 +1,122 @@
+"""The backend contract: an array namespace, a device, a dtype policy, seeded randomness, and
+the few operations the Python array API standard lacks.
+
+Reference layers are written once against ``backend.xp`` (the array API namespace through
+``array-api-compat``, so NumPy and PyTorch look the same) and run unchanged on every backend.
+
+Dtype policy: gradient checks always run in ``float64`` (float32 central differences reach
+relative errors above 1, see ``docs/gradient-checking.md``); training uses
+``backend.default_dtype`` (float64 on NumPy, float32 on torch unless overridden).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Array = Any  # an array of the backend's library (numpy.ndarray, torch.Tensor)
+Shape = Sequence[int]
+
+
+class Random(abc.ABC):
+    """A seeded random generator living on the backend's device.
+
+    Two generators made with the same seed produce the same stream on the same backend. Streams
+    differ across backends; code that must agree across backends draws on NumPy and converts.
+    """
+
+    @abc.abstractmethod
+    def normal(self, shape: Shape, *, std: float = 1.0, dtype: Any = None) -> Array:
+        """Samples from N(0, std^2)."""
+
+    @abc.abstractmethod
+    def uniform(self, shape: Shape, *, low: float = 0.0, high: float = 1.0, dtype: Any = None) -> Array:
+        """Samples from U[low, high)."""
+
+    @abc.abstractmethod
+    def integers(self, low: int, high: int, shape: Shape) -> Array:
+        """Integers in [low, high), int64."""
+
+    @abc.abstractmethod
+    def permutation(self, n: int) -> Array:
+        """A random permutation of range(n), int64."""
+
+
+class Backend(abc.ABC):
+    """One array library on one device. Instances are cheap; make them with :func:`load_backend`."""
+
+    #: registry name ("numpy", "torch")
+    name: str
+    #: device string ("cpu", "cuda", "cuda:1")
+    device: str
+    #: the array API namespace (``array_api_compat.numpy``, ``array_api_compat.torch``)
+    xp: Any
+    #: default float dtype for parameters and training
+    default_dtype: Any
+
+    @property
+    def float64(self) -> Any:
+        """The float64 dtype of this backend (used by gradient checks)."""
+        return self.xp.float64
+
+    @property
+    def float32(self) -> Any:
+        return self.xp.float32
+
+    @abc.abstractmethod
+    def rng(self, seed: int) -> Random:
+        """A new seeded generator on this backend's device."""
+
+    @abc.abstractmethod
+    def asarray(self, obj: Any, *, dtype: Any = None) -> Array:
+        """``obj`` (a list, a NumPy array, a backend array) as an array on this device."""
+
+    @abc.abstractmethod
+    def to_numpy(self, x: Array) -> Any:
+        """``x`` as a NumPy array on the host (a copy where the device is not the CPU)."""
+
+    @abc.abstractmethod
+    def scatter_add(self, target: Array, index: Array, values: Array) -> Array:
+        """Row scatter-add, in place: ``target[index[i]] += values[i]`` with repeats summed.
+
+        ``target`` (V, D), ``index`` (N,) int, ``values`` (N, D). The gradient of an embedding
+        look-up; NumPy's ``np.add.at`` is ~10x slower than the sparse product used instead.
+        Returns ``target``.
+        """
+
+    def is_floating(self, x: Array) -> bool:
+        return self.xp.isdtype(x.dtype, "real floating")
+
+    def synchronize(self) -> None:
+        """Wait for queued device work (a no-op on the CPU); benchmarks call this before timing."""
+
+    def describe(self) -> dict[str, Any]:
+        """Name, device, dtype and library version, recorded in every grading result."""
+        return {"backend": self.name, "device": self.device, "dtype": str(self.default_dtype)}
+
+    def __repr__(self) -> str:
+        return f"<Backend {self.name} device={self.device} dtype={self.default_dtype}>"
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """What a backend plugin registers. Importing the spec must not import the library.
+
+    :param name: registry name.
+    :param factory: ``factory(device, dtype) -> Backend``; ``dtype`` is ``None`` (the default),
+        ``"float32"`` or ``"float64"``.
+    :param availability: ``() -> str | None``: ``None`` when usable here, else why not and how
+        to fix it ("PyTorch is not installed: pip install 'nlpdojo[torch]' -c constraints.txt").
+    :param devices: ``() -> list[str]``: devices usable here (empty when unavailable).
+    :param version: ``() -> str | None``: the library's version, if installed.
+    """
+
+    name: str
+    factory: Callable[[str, str | None], Backend]
+    availability: Callable[[], str | None]
+    devices: Callable[[], list[str]]
+    version: Callable[[], str | None]
+    description: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)

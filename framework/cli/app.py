@@ -1,0 +1,38 @@
+"""The ``dojo`` app: built-in command groups plus those plugins add via ``register_commands``."""
+
+from __future__ import annotations
+
+import typer
+
+from nlpdojo.cli.backends import backends
+from nlpdojo.cli.common import run_app
+from nlpdojo.cli.plugins import plugins
+
+
+def build_app() -> typer.Typer:
+    """A fresh ``dojo`` app with every plugin's commands (one per process, or per test)."""
+    from nlpdojo.plugins import get_manager
+
+    app = typer.Typer(
+        name="dojo",
+        help="nlpdojo: backends, plugins, data, exercises and training.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.command("backends")(backends)
+    app.command("plugins")(plugins)
+    get_manager().hook.register_commands(cli=app)
+    return app
+
+
+def main() -> None:
+    from nlpdojo.cli.common import err_console
+    from nlpdojo.errors import NlpdojoError
+
+    try:
+        app = build_app()
+    except NlpdojoError as exc:  # a broken plugin: say which, never a traceback
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from exc
+    run_app(app)

@@ -1,0 +1,60 @@
+"""``dojo backends``: every registered backend, whether it runs here, its devices and version."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from nlpdojo.cli.common import console, report_errors
+
+
+@report_errors
+def backends(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List every backend: available or why not, devices, library version, and the selection."""
+    from nlpdojo.plugins import get_registry
+    from nlpdojo.selection import resolve
+
+    sel = resolve()
+    rows = []
+    for entry in get_registry().entries("backend"):
+        spec = entry.obj
+        reason = spec.availability()
+        rows.append(
+            {
+                "name": spec.name,
+                "available": reason is None,
+                "reason": reason,
+                "devices": spec.devices() if reason is None else [],
+                "version": spec.version(),
+                "plugin": entry.plugin,
+                "selected": spec.name == sel.backend.value,
+                "description": spec.description,
+            }
+        )
+    if as_json:
+        payload = {
+            "selected": {"backend": sel.backend.value, "backend_source": sel.backend.source,
+                         "device": sel.device.value, "device_source": sel.device.source},
+            "backends": rows,
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    table = Table(title="nlpdojo backends")
+    for col in ("backend", "status", "devices", "version", "plugin"):
+        table.add_column(col)
+    for r in rows:
+        status = "[green]available[/]" if r["available"] else f"[red]unavailable[/]: {r['reason']}"
+        name = f"{r['name']} *" if r["selected"] else r["name"]
+        table.add_row(name, status, ", ".join(r["devices"]) or "-", r["version"] or "-", r["plugin"])
+    console.print(table)
+    device = sel.device.value or "its first device"
+    console.print(
+        f"* selected: backend [bold]{sel.backend.value}[/] ({sel.backend.source}), "
+        f"device {device} ({sel.device.source}). "
+        "Change with --backend/--device, NLPDOJO_BACKEND/NLPDOJO_DEVICE, or \\[tool.nlpdojo] in pyproject.toml or dojo.toml."
+    )

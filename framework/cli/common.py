@@ -1,0 +1,40 @@
+"""Shared CLI pieces: the console, and turning nlpdojo errors into one clear line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from nlpdojo.errors import NlpdojoError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def run_app(app: typer.Typer, argv: list[str] | None = None) -> Any:
+    """Run a typer app; an :class:`NlpdojoError` prints as ``error: ...`` and exits with 2."""
+    try:
+        return app(args=argv, standalone_mode=True)
+    except NlpdojoError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+def report_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator for commands: nlpdojo errors become ``typer.Exit(2)`` with a one-line message
+    (so CliRunner sees the same behaviour as the console script)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NlpdojoError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from exc
+
+    return wrapper

@@ -1,0 +1,77 @@
+"""The hooks a plugin can implement. Each receives a ``register`` callback bound to the plugin.
+
+Every ``register_*`` hook is called once, when the plugin manager loads (lazily, on the first
+registry look-up). ``register(name, obj, *, backend=None, **meta)`` records ``obj`` under
+``name``; ``backend=None`` means "written against the array namespace, runs on every backend",
+a backend name marks a native implementation for that backend only. Registering a name twice,
+from any two plugins, is an error that names both.
+
+A plugin is a module (or any object) with functions decorated by :data:`hookimpl`::
+
+    from nlpdojo.hookspecs import hookimpl
+
+    @hookimpl
+    def register_optimizers(register):
+        register("lion", Lion)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("nlpdojo")
+hookimpl = pluggy.HookimplMarker("nlpdojo")
+
+
+class Register(Protocol):
+    """The callback every ``register_*`` hook receives."""
+
+    def __call__(self, name: str, obj: Any, *, backend: str | None = None, **meta: Any) -> None: ...
+
+
+@hookspec
+def register_backends(register: Register) -> None:
+    """Register :class:`nlpdojo.backend.BackendSpec` objects (``register(spec.name, spec)``).
+
+    A spec must be importable without its library: availability is asked later.
+    """
+
+
+@hookspec
+def register_modules(register: Register) -> None:
+    """Register layer and model classes (subclasses of :class:`nlpdojo.module.Module`)."""
+
+
+@hookspec
+def register_losses(register: Register) -> None:
+    """Register loss classes (subclasses of :class:`nlpdojo.loss.Loss`)."""
+
+
+@hookspec
+def register_optimizers(register: Register) -> None:
+    """Register optimizer classes (subclasses of :class:`nlpdojo.optim.Optimizer`)."""
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register :class:`nlpdojo.dataset.Dataset` objects: sources, checksums, parsing."""
+
+
+@hookspec
+def register_exercises(register: Register) -> None:
+    """Register exercise definitions (checks, fixtures, reference package) for the grader."""
+
+
+@hookspec
+def register_reporters(register: Register) -> None:
+    """Register report writers (terminal table, JSON, JUnit XML, Gradescope...)."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add commands or command groups to the ``dojo`` typer app ``cli``.
+
+    Called when ``dojo`` starts. Keep imports inside the commands so start-up stays fast.
+    """

@@ -1,0 +1,71 @@
+"""Optimizers: update parameters from their accumulated gradients (CS224n lecture 3).
+
+``step()`` applies one update, ``zero_grad()`` clears gradients, and ``state_dict()`` /
+``load_state_dict()`` carry the optimizer's own state (step count, moment estimates) in
+checkpoints as host NumPy arrays, so a run resumes exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from nlpdojo.module import Parameter
+
+
+class Optimizer:
+    """Base class. Subclasses implement :meth:`step` and keep per-parameter state in ``state``."""
+
+    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list")
+        if not lr > 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        self.lr = float(lr)
+        self.steps = 0
+        #: per-parameter state, keyed by position in ``params``
+        self.state: dict[int, dict[str, Any]] = {}
+
+    def step(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__}.step")
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.zero_grad()
+
+    def state_dict(self) -> dict[str, Any]:
+        def host(v: Any) -> Any:
+            return v if isinstance(v, (int, float)) else _to_numpy(v)
+
+        return {
+            "lr": self.lr,
+            "steps": self.steps,
+            "state": {i: {k: host(v) for k, v in s.items()} for i, s in self.state.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.lr = float(state["lr"])
+        self.steps = int(state["steps"])
+        self.state = {}
+        for i, entries in state["state"].items():
+            ref = self.params[int(i)].data
+            self.state[int(i)] = {
+                k: v if isinstance(v, (int, float)) else _like(ref, v) for k, v in entries.items()
+            }
+
+
+def _to_numpy(x: Any) -> Any:
+    import numpy as np
+
+    if hasattr(x, "detach"):  # a torch tensor, possibly on a GPU
+        return x.detach().cpu().numpy().copy()
+    return np.array(x, copy=True)
+
+
+def _like(ref: Any, value: Any) -> Any:
+    """``value`` as an array of the same library, device and dtype as ``ref``."""
+    from array_api_compat import array_namespace, device
+
+    xp = array_namespace(ref)
+    return xp.asarray(value, dtype=ref.dtype, device=device(ref))

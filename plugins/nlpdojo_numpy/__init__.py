@@ -1,0 +1,1 @@
+"""The NumPy reference backend (CPU): the semantics every other backend is checked against."""

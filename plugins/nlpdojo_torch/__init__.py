@@ -1,0 +1,1 @@
+"""The PyTorch backend (CPU or CUDA). Optional: importing this package never imports torch."""

@@ -1,0 +1,64 @@
+"""Registers the PyTorch backend. Registration never imports torch: availability is asked
+lazily, so everything on NumPy works where torch is not installed."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from nlpdojo.backend import BackendSpec
+from nlpdojo.hookspecs import hookimpl
+
+INSTALL_HINT = (
+    "PyTorch is not installed. Install it with: "
+    "pip install -c constraints.txt -e '.[torch]' (from the nlpdojo checkout), "
+    "or: pip install 'nlpdojo[torch]'"
+)
+
+
+def _installed() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def _availability() -> str | None:
+    return None if _installed() else INSTALL_HINT
+
+
+def _devices() -> list[str]:
+    if not _installed():
+        return []
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        n = torch.cuda.device_count()
+        devices += ["cuda"] + [f"cuda:{i}" for i in range(n)]
+    return devices
+
+
+def _version() -> str | None:
+    if not _installed():
+        return None
+    from importlib.metadata import version
+
+    return version("torch")
+
+
+def _make(device: str, dtype: str | None):
+    from nlpdojo_torch.backend import TorchBackend
+
+    return TorchBackend(device, dtype)
+
+
+@hookimpl
+def register_backends(register):
+    register(
+        "torch",
+        BackendSpec(
+            name="torch",
+            factory=_make,
+            availability=_availability,
+            devices=_devices,
+            version=_version,
+            description="PyTorch backend (CPU or CUDA, float32 by default)",
+        ),
+    )
