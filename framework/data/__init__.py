@@ -1,0 +1,1 @@
+"""Data sets: sources, checksums, an atomic fetch into a cache, and the cache's location."""

@@ -1,0 +1,1 @@
+"""Text pipeline: tokenization, vocabularies, numericalization, sampling tables and batching."""

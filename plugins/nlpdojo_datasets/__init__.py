@@ -1,0 +1,1 @@
+"""First-party dataset plugins: real corpora with pinned sources and checksums."""

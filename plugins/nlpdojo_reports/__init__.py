@@ -1,0 +1,1 @@
+"""First-party report writers over the autograder's result model."""

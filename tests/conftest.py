@@ -1,0 +1,20 @@
+"""Project-wide test set-up: no stray third-party plugins, a fresh registry per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlpdojo import plugins
+
+
+@pytest.fixture(autouse=True)
+def _only_builtin_plugins(monkeypatch):
+    """Block third-party entry points (an instructor's machine may have some installed) and
+    start every test with a freshly loaded registry. Tests that need a third-party plugin set
+    NLPDOJO_PLUGINS themselves and call ``plugins.reset()``."""
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "")
+    for var in ("NLPDOJO_BACKEND", "NLPDOJO_DEVICE", "NLPDOJO_DTYPE"):
+        monkeypatch.delenv(var, raising=False)
+    plugins.reset()
+    yield
+    plugins.reset()
