@@ -21,7 +21,7 @@ class Parameter:
 
     def __init__(self, data: Array, name: str = "") -> None:
         self.data = data
-        self.grad = data * 0  # same shape, dtype and device as data
+        self.grad = _zeros_like(data)  # same shape, dtype and device as data
         self.name = name
 
     @property
@@ -29,7 +29,8 @@ class Parameter:
         return tuple(self.data.shape)
 
     def zero_grad(self) -> None:
-        self.grad = self.grad * 0
+        # zeros_like, not grad * 0: NaN * 0 is NaN, and one diverged step must not stick.
+        self.grad = _zeros_like(self.grad)
 
     def __repr__(self) -> str:
         return f"Parameter({self.name or '?'}, shape={self.shape})"
@@ -101,13 +102,28 @@ class Module:
         return {name: self.backend.to_numpy(p.data).copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Copy values from ``state`` (host or backend arrays) into the parameters.
+
+        Values are converted to this module's backend, device and dtype, and copied: the
+        module never shares memory with ``state``. Nothing is changed unless every name and
+        shape matches.
+        """
         params = dict(self.named_parameters())
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
         if missing or unexpected:
             raise KeyError(f"state_dict mismatch: missing {missing}, unexpected {unexpected}")
+        loaded = {}
         for name, p in params.items():
             value = self.backend.asarray(state[name], dtype=p.data.dtype)
             if tuple(value.shape) != p.shape:
                 raise ValueError(f"{name}: shape {tuple(value.shape)} does not match {p.shape}")
-            p.data = value
+            loaded[name] = self.xp.asarray(value, copy=True)
+        for name, p in params.items():
+            p.data = loaded[name]
+
+
+def _zeros_like(x: Array) -> Array:
+    from array_api_compat import array_namespace
+
+    return array_namespace(x).zeros_like(x)

@@ -45,14 +45,20 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.lr = float(state["lr"])
-        self.steps = int(state["steps"])
-        self.state = {}
+        loaded: dict[int, dict[str, Any]] = {}
         for i, entries in state["state"].items():
+            if not 0 <= int(i) < len(self.params):
+                raise ValueError(
+                    f"optimizer state has an entry for parameter {i}, but this optimizer has "
+                    f"{len(self.params)} parameters: was it saved for another model?"
+                )
             ref = self.params[int(i)].data
-            self.state[int(i)] = {
+            loaded[int(i)] = {
                 k: v if isinstance(v, (int, float)) else _like(ref, v) for k, v in entries.items()
             }
+        self.lr = float(state["lr"])
+        self.steps = int(state["steps"])
+        self.state = loaded
 
 
 def _to_numpy(x: Any) -> Any:
@@ -68,4 +74,7 @@ def _like(ref: Any, value: Any) -> Any:
     from array_api_compat import array_namespace, device
 
     xp = array_namespace(ref)
-    return xp.asarray(value, dtype=ref.dtype, device=device(ref))
+    if hasattr(value, "detach"):  # a torch tensor (perhaps on a GPU) loaded into another library
+        value = value.detach().cpu().numpy()
+    # copy=True: the optimizer must not share memory with the checkpoint it was loaded from.
+    return xp.asarray(value, dtype=ref.dtype, device=device(ref), copy=True)

@@ -8,7 +8,10 @@ unless ``NLPDOJO_PLUGINS`` restricts them: a comma-separated list of entry-point
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import os
+import re
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 import pluggy
 
 from nlpdojo import hookspecs
-from nlpdojo.errors import PluginError
+from nlpdojo.errors import NlpdojoError, PluginError
 from nlpdojo.registry import Registry
 
 ENTRY_POINT_GROUP = "nlpdojo"
@@ -46,9 +49,19 @@ def _allowed_third_party() -> set[str] | None:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
-def _is_builtin(ep: EntryPoint) -> bool:
+def _dist_name(ep: EntryPoint) -> str:
+    """The distribution an entry point comes from, as its metadata spells it (``?`` if unknown)."""
     dist = getattr(ep, "dist", None)
-    return dist is not None and dist.metadata["Name"] == BUILTIN_DISTRIBUTION
+    return dist.metadata["Name"] if dist is not None else "?"
+
+
+def _is_builtin(ep: EntryPoint) -> bool:
+    return _normalize(_dist_name(ep)) == BUILTIN_DISTRIBUTION
+
+
+def _normalize(name: str) -> str:
+    """PEP 503 normalisation: ``NLPDojo``, ``nlpdojo`` and ``nlp_dojo`` name one project."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _plugin_entry_points() -> list[EntryPoint]:
@@ -65,17 +78,29 @@ def make_manager(extra_plugins: dict[str, object] | None = None) -> pluggy.Plugi
     """A plugin manager with every allowed entry-point plugin (plus ``extra_plugins``) loaded."""
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
+    seen: dict[str, EntryPoint] = {}
     for ep in _plugin_entry_points():
-        if pm.get_plugin(ep.name) is not None:
-            continue  # the same distribution seen twice on sys.path
+        if ep.name in seen:
+            first = seen[ep.name]
+            if _normalize(_dist_name(first)) == _normalize(_dist_name(ep)):
+                continue  # the same distribution seen twice on sys.path
+            raise PluginError(
+                f"two plugins are named {ep.name!r}: entry point {first.value!r} from distribution "
+                f"{_dist_name(first)!r} and {ep.value!r} from distribution {_dist_name(ep)!r}. "
+                f"Plugin names must be unique: uninstall or rename one of them."
+            )
+        seen[ep.name] = ep
         try:
             module = ep.load()
         except Exception as exc:  # noqa: BLE001 - any import failure is reported the same way
-            dist = ep.dist.metadata["Name"] if getattr(ep, "dist", None) else "?"
+            if _is_builtin(ep):
+                fix = "Reinstall nlpdojo (built-in plugins always load)."
+            else:
+                fix = (f"Fix or uninstall it, or leave it out with "
+                       f"{RESTRICT_ENV}=<comma-separated plugins to load>.")
             raise PluginError(
-                f"plugin {ep.name!r} (entry point {ep.value!r} from distribution {dist!r}) failed "
-                f"to import: {type(exc).__name__}: {exc}. Fix or uninstall it, or leave it out "
-                f"with {RESTRICT_ENV}=<comma-separated plugins to load>."
+                f"plugin {ep.name!r} (entry point {ep.value!r} from distribution "
+                f"{_dist_name(ep)!r}) failed to import: {type(exc).__name__}: {exc}. {fix}"
             ) from exc
         _register(pm, module, ep.name)
     for name, plugin in (extra_plugins or {}).items():
@@ -84,12 +109,56 @@ def make_manager(extra_plugins: dict[str, object] | None = None) -> pluggy.Plugi
 
 
 def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    if pm.get_plugin(name) is not None:
+        raise PluginError(f"two plugins are named {name!r}; plugin names must be unique")
+    if pm.is_registered(plugin):
+        raise PluginError(
+            f"plugin {name!r} is the same object as plugin {pm.get_name(plugin)!r}; "
+            f"register each plugin once"
+        )
+    _check_hookimpls(pm, plugin, name)
     try:
         pm.register(plugin, name=name)
-        pm.check_pending()  # a misspelled hook name fails here, naming the plugin
-    except (pluggy.PluginValidationError, ValueError) as exc:
-        pm.unregister(name=name) if pm.get_plugin(name) is not None else None
-        raise PluginError(f"plugin {name!r} is invalid: {exc}") from exc
+        pm.check_pending()  # backstop: pluggy's own checks, should the ones above miss
+    except pluggy.PluginValidationError as exc:
+        if pm.get_plugin(name) is not None:
+            pm.unregister(name=name)
+        detail = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise PluginError(f"plugin {name!r} is invalid: {detail}") from exc
+
+
+def _check_hookimpls(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Every ``@hookimpl`` of ``plugin`` names a real hook and only that hook's arguments."""
+    for attr in dir(plugin):
+        if pm.parse_hookimpl_opts(plugin, attr) is None:
+            continue  # not marked with @hookimpl
+        caller = getattr(pm.hook, attr, None)
+        if caller is None or caller.spec is None:
+            hooks = [h for h in dir(hookspecs) if h.startswith("register_")]
+            close = difflib.get_close_matches(attr, hooks, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise PluginError(
+                f"plugin {name!r} is invalid: it implements {attr!r}, which is not an nlpdojo "
+                f"hook; {hint}hooks: {', '.join(hooks)} (see nlpdojo.hookspecs)"
+            )
+        argnames = _required_args(getattr(plugin, attr))
+        unknown = [a for a in argnames if a not in caller.spec.argnames]
+        if unknown:
+            raise PluginError(
+                f"plugin {name!r} is invalid: its hook {attr}({', '.join(argnames)}) takes "
+                f"argument(s) {', '.join(map(repr, unknown))} the hook does not provide; "
+                f"{attr} provides: {', '.join(caller.spec.argnames)}"
+            )
+
+
+def _required_args(func: Callable[..., Any]) -> list[str]:
+    """Arguments pluggy passes by name: those without a default (``self`` already bound)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in params if p.kind in positional and p.default is p.empty]
 
 
 def build_registry(pm: pluggy.PluginManager) -> Registry:
@@ -98,7 +167,18 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     for hook_name, kind in _HOOK_KINDS.items():
         caller = getattr(pm.hook, hook_name)
         for impl in caller.get_hookimpls():  # registration order
-            impl.function(register=_bound_register(registry, kind, impl.plugin_name))
+            register = _bound_register(registry, kind, impl.plugin_name)
+            # pluggy lets a hookimpl take a subset of the spec's arguments (even none).
+            kwargs = {"register": register} if "register" in impl.argnames else {}
+            try:
+                impl.function(**kwargs)
+            except NlpdojoError:
+                raise  # already names the plugin (a duplicate, an invalid name)
+            except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported with its name
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} failed in {hook_name}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
     return registry
 
 

@@ -84,8 +84,18 @@ class Registry:
             return self._entries[(kind, name, backend)]
         if (kind, name, None) in self._entries:
             return self._entries[(kind, name, None)]
-        available = self.names(kind, backend)
         on = f" on backend {backend!r}" if backend else ""
+        only_for = sorted(
+            e.backend for e in self._entries.values()
+            if e.kind == kind and e.name == name and e.backend is not None
+        )
+        if only_for:  # registered, but natively for other backends only
+            raise UnknownNameError(
+                f"{kind} {name!r} is registered only for backend(s) {', '.join(only_for)}, "
+                f"not{on or ' for every backend'}. Choose one of those backends, or one of: "
+                f"{', '.join(self.names(kind, backend, generic_only=backend is None)) or 'none'}."
+            )
+        available = self.names(kind, backend, generic_only=backend is None)
         listing = ", ".join(available) if available else "none are registered"
         raise UnknownNameError(
             f"unknown {kind} {name!r}{on}. Available{on}: {listing}. "
@@ -96,15 +106,18 @@ class Registry:
         """The registered object for ``name`` (see :meth:`entry`)."""
         return self.entry(kind, name, backend).obj
 
-    def names(self, kind: str, backend: str | None = None) -> list[str]:
-        """Sorted names usable on ``backend`` (generic ones plus that backend's own)."""
-        return sorted(
-            {
-                e.name
-                for e in self._entries.values()
-                if e.kind == kind and (e.backend is None or backend is None or e.backend == backend)
-            }
-        )
+    def names(self, kind: str, backend: str | None = None, *, generic_only: bool = False) -> list[str]:
+        """Sorted names usable on ``backend`` (generic ones plus that backend's own).
+
+        ``backend=None`` lists every name of ``kind``; with ``generic_only`` only those that
+        run on every backend (what :meth:`entry` finds without a backend).
+        """
+        def usable(e: Entry) -> bool:
+            if e.backend is None:
+                return True
+            return not generic_only and (backend is None or e.backend == backend)
+
+        return sorted({e.name for e in self._entries.values() if e.kind == kind and usable(e)})
 
     def entries(self, kind: str | None = None) -> list[Entry]:
         """All entries (of one kind, if given), in registration order."""

@@ -122,11 +122,14 @@ def load_backend(
     if reason is not None:
         raise BackendUnavailableError(f"backend {spec.name!r} is not available: {reason}")
     devices = spec.devices()
+    if not devices:
+        raise BackendUnavailableError(f"backend {spec.name!r} reports no usable device here")
     dev = sel.device.value or devices[0]
-    base = dev.split(":")[0]
-    if dev not in devices and base not in devices:
+    # Exact match: "cuda:3" on a one-GPU machine is refused here, not deep inside a kernel.
+    if dev not in devices:
         raise BackendUnavailableError(
             f"device {dev!r} (from {sel.device.source}) is not available on backend "
-            f"{spec.name!r}; available here: {', '.join(devices)}"
+            f"{spec.name!r}; available here: {', '.join(devices)}. Choose one with --device or "
+            f"{DEVICE_ENV}."
         )
     return spec.factory(dev, sel.dtype.value)

@@ -6,6 +6,7 @@ import typer
 
 from nlpdojo.cli.backends import backends
 from nlpdojo.cli.common import run_app
+from nlpdojo.cli.data import data_app
 from nlpdojo.cli.plugins import plugins
 
 
@@ -22,6 +23,7 @@ def build_app() -> typer.Typer:
     )
     app.command("backends")(backends)
     app.command("plugins")(plugins)
+    app.add_typer(data_app, name="data")
     get_manager().hook.register_commands(cli=app)
     return app
 

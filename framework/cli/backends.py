@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from nlpdojo.cli.common import console, report_errors
+from nlpdojo.cli.common import console, err_console, report_errors
 
 
 @report_errors
@@ -36,13 +36,16 @@ def backends(
                 "description": spec.description,
             }
         )
+    registered = any(r["selected"] for r in rows)
     if as_json:
         payload = {
             "selected": {"backend": sel.backend.value, "backend_source": sel.backend.source,
-                         "device": sel.device.value, "device_source": sel.device.source},
+                         "device": sel.device.value, "device_source": sel.device.source,
+                         "registered": registered},
             "backends": rows,
         }
         typer.echo(json.dumps(payload, indent=2))
+        _fail_if_unregistered(sel, rows, registered)
         return
     table = Table(title="nlpdojo backends")
     for col in ("backend", "status", "devices", "version", "plugin"):
@@ -58,3 +61,17 @@ def backends(
         f"device {device} ({sel.device.source}). "
         "Change with --backend/--device, NLPDOJO_BACKEND/NLPDOJO_DEVICE, or \\[tool.nlpdojo] in pyproject.toml or dojo.toml."
     )
+    _fail_if_unregistered(sel, rows, registered)
+
+
+def _fail_if_unregistered(sel, rows: list[dict], registered: bool) -> None:
+    """The listing is printed either way; an unknown selected backend then fails (exit 2)."""
+    if registered:
+        return
+    names = ", ".join(r["name"] for r in rows)
+    err_console.print(
+        f"[bold red]error:[/] the selected backend {sel.backend.value!r} "
+        f"(from {sel.backend.source}) is not registered; available: {names}",
+        highlight=False, soft_wrap=True,
+    )
+    raise typer.Exit(2)

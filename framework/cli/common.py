@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -11,8 +12,15 @@ from rich.console import Console
 
 from nlpdojo.errors import NlpdojoError
 
-console = Console()
-err_console = Console(stderr=True)
+def _width(stream: object) -> int | None:
+    """The terminal's width; 120 columns when writing to a file or a CI log (rich would
+    assume 80, too narrow for feedback tables)."""
+    isatty = getattr(stream, "isatty", lambda: False)
+    return None if isatty() or os.environ.get("COLUMNS") else 120
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> Any:

@@ -1,0 +1,230 @@
+"""Grading: run an exercise's checks on a submission, obtain expected values, judge, report.
+
+Expected values come from the reference solutions when they are installed (run in their own
+worker, on NumPy in float64, so they do not depend on the backend being graded) and from the
+fixtures shipped with the exercise otherwise (a student release). Hidden checks need the
+reference and run only where it is present.
+"""
+
+from __future__ import annotations
+
+import platform
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.checks import Check, Exercise, Verdict
+from nlpdojo_autograder.loader import reference_available
+from nlpdojo_autograder.results import CheckResult, ExerciseResult, GradingResult
+from nlpdojo_autograder.runner import Limits, Outcome, read_outcome, run_checks
+
+REFERENCE_BACKEND = ("numpy", "cpu")
+
+
+class GradingError(NlpdojoError):
+    """Grading could not start (unknown topic, missing submission folder...)."""
+
+
+@dataclass
+class GradeOptions:
+    backend: str = "numpy"
+    device: str | None = None
+    seed: int = 0
+    full: bool = False
+    #: False grades as a student release would: no reference, fixtures and public checks only
+    use_reference: bool = True
+    #: only these questions (None: all)
+    questions: frozenset[str] | None = None
+    limits: Limits = field(default_factory=Limits)
+
+
+class ExpectedCache:
+    """Reference outcomes per (topic, seed, full), computed once per process and shared by the
+    submissions of a cohort."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[tuple[str, int, bool], dict[str, Outcome]] = {}
+
+    def get(self, exercise: Exercise, checks: list[Check], options: GradeOptions,
+            question_functions: dict[str, list[tuple[str, str | None]]]) -> dict[str, Outcome]:
+        key = (exercise.name, options.seed, options.full)
+        with self._lock:
+            have = self._data.setdefault(key, {})
+            missing = [c for c in checks if c.id not in have]
+            if missing:
+                have.update(run_checks(
+                    exercise, missing, topic_folder=None, backend=REFERENCE_BACKEND[0],
+                    device=REFERENCE_BACKEND[1], seed=options.seed, full=options.full,
+                    limits=options.limits, question_functions=question_functions))
+            return {c.id: have[c.id] for c in checks}
+
+
+EXPECTED = ExpectedCache()
+
+
+def exercise_names() -> list[str]:
+    return get_registry().names("exercise")
+
+
+def get_exercise(name: str) -> Exercise:
+    return get_registry().get("exercise", name)
+
+
+def select_checks(exercise: Exercise, options: GradeOptions, reference: bool) -> list[Check]:
+    return [c for c in exercise.checks
+            if (reference or not c.hidden)
+            and (options.questions is None or c.question in options.questions)]
+
+
+def question_functions(exercise: Exercise) -> dict[str, list[tuple[str, str | None]]]:
+    """Which functions hold which question, read from the solutions' markers."""
+    from nlpdojo_autograder.loader import load_reference_dir
+    from nlpdojo_autograder.markers import questions_in
+
+    found = questions_in(load_reference_dir(exercise.reference_package))
+    return {q: [tuple(p) for p in pairs] for q, pairs in found.items()}
+
+
+def has_reference(exercise: Exercise, options: GradeOptions) -> bool:
+    return options.use_reference and reference_available(exercise.reference_package)
+
+
+def grade_exercise(exercise: Exercise, topic_folder: Path | None,
+                   options: GradeOptions) -> ExerciseResult:
+    """Grade one exercise: ``topic_folder`` is the student's folder, ``None`` the reference."""
+    started = time.perf_counter()
+    reference = has_reference(exercise, options)
+    if topic_folder is None and not reference:
+        raise GradingError(f"the reference solutions for {exercise.name!r} are not installed")
+    checks = select_checks(exercise, options, reference)
+    qf = question_functions(exercise) if reference else {}
+    outcomes = run_checks(exercise, checks, topic_folder=topic_folder, backend=options.backend,
+                          device=options.device, seed=options.seed, full=options.full,
+                          limits=options.limits, question_functions=qf)
+    expected = _expected(exercise, checks, options, reference, qf,
+                         outcomes if topic_folder is None else None)
+    results = [_judge(check, outcomes[check.id], expected.get(check.id), options)
+               for check in checks]
+    return ExerciseResult(name=exercise.name, title=exercise.title, checks=results,
+                          duration_s=round(time.perf_counter() - started, 3))
+
+
+def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, reference: bool,
+              qf: dict[str, list[tuple[str, str | None]]],
+              own: dict[str, Outcome] | None) -> dict[str, Outcome | str]:
+    """Expected outcome per check that needs one, or a string saying why there is none."""
+    needing = [c for c in checks if c.needs_expected]
+    if not needing:
+        return {}
+    if reference:
+        same_backend = (options.backend, options.device or "cpu") == REFERENCE_BACKEND
+        if own is not None and same_backend:
+            return dict(own)
+        return dict(EXPECTED.get(exercise, needing, options, qf))
+    found: dict[str, Outcome | str] = {}
+    for check in needing:
+        path = exercise.fixtures / f"{check.id}.json" if exercise.fixtures else None
+        if path is None or not path.exists():
+            found[check.id] = (f"no expected values for {check.id} in this release; the "
+                               "instructor should run `dojo release`")
+        elif options.seed != 0 or options.full:
+            found[check.id] = ("fixtures are stored for seed 0 and the quick budget only; "
+                               "grade with the default --seed and without --full")
+        else:
+            found[check.id] = read_outcome(path)
+    return found
+
+
+def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
+           options: GradeOptions) -> CheckResult:
+    base = dict(id=check.id, question=check.question, kind=check.kind, max_score=check.points,
+                title=check.title, hidden=check.hidden, duration_s=round(outcome.duration_s, 3),
+                output=outcome.output)
+    details: dict[str, Any] = {"seed": check.seed(options.seed)}
+    if check.budget:
+        details["budget"] = check.budget
+    if outcome.status != "ok":
+        if outcome.traceback:
+            details["traceback"] = outcome.traceback
+        status = {"failed": "failed"}.get(outcome.status, outcome.status)
+        message = outcome.message
+        if status == "not_implemented" and "not implemented" not in message:
+            message = f"not implemented yet ({message})"
+        return CheckResult(score=0.0, status=status, message=message, details=details, **base)
+    if check.needs_expected:
+        if isinstance(expected, str) or expected is None:
+            return CheckResult(score=0.0, status="error", details=details, **base,
+                               message=expected or "no expected values")
+        if expected.status != "ok":
+            return CheckResult(score=0.0, status="error", details=details, **base,
+                               message=f"the reference failed this check ({expected.status}: "
+                                       f"{expected.message}); please tell the instructor")
+    try:
+        verdict: Verdict = check.judge(outcome.payload,
+                                       expected.payload if isinstance(expected, Outcome) else None)
+    except Exception as exc:  # noqa: BLE001 - a grader bug must not lose the other checks
+        return CheckResult(score=0.0, status="error", details=details, **base,
+                           message=f"the grader could not judge this check ({type(exc).__name__}: "
+                                   f"{exc}); please tell the instructor")
+    details.update(verdict.details)
+    return CheckResult(score=round(check.points * verdict.fraction, 6),
+                       status="passed" if verdict.passed else "failed", message=verdict.message,
+                       value=verdict.value, threshold=verdict.threshold, details=details, **base)
+
+
+def versions(backend: str) -> dict[str, str]:
+    found = {"python": platform.python_version(), "platform": platform.platform()}
+    for dist in ("nlpdojo", "numpy", "scipy", "array-api-compat", "pluggy"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            pass
+    if backend == "torch":
+        try:
+            found["torch"] = version("torch")
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
+          replay_options: dict[str, Any]) -> GradingResult:
+    """Grade ``topics`` of a submission folder laid out like ``exercises/`` (``None``: the
+    reference solutions)."""
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    results = []
+    for topic in topics:
+        exercise = get_exercise(topic)
+        folder = None
+        if submission is not None:
+            folder = submission / topic
+            if not folder.is_dir():
+                results.append(_missing_folder(exercise, folder, options))
+                continue
+        results.append(grade_exercise(exercise, folder, options))
+    return GradingResult(
+        exercises=results, backend=options.backend, device=options.device or "cpu",
+        submission=str(submission) if submission else "reference solutions",
+        seeds={"base": options.seed}, versions=versions(options.backend),
+        options=replay_options, started_at=started_at,
+        solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
+        duration_s=round(time.perf_counter() - t0, 3))
+
+
+def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions) -> ExerciseResult:
+    reference = has_reference(exercise, options)
+    checks = [CheckResult(id=c.id, question=c.question, kind=c.kind, score=0.0,
+                          max_score=c.points, status="error", title=c.title, hidden=c.hidden,
+                          message=f"no folder {folder}: the submission must contain "
+                                  f"{exercise.name}/ laid out like exercises/{exercise.name}/")
+              for c in select_checks(exercise, options, reference)]
+    return ExerciseResult(name=exercise.name, title=exercise.title, checks=checks,
+                          error=f"missing folder {folder}")

@@ -1,0 +1,138 @@
+"""Building checks of the four kinds: value, gradient, metric and custom.
+
+Exercise packs declare their checks with these factories; each returns a :class:`Check`
+whose ``collect`` runs in the child and whose ``judge`` runs in the grader.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nlpdojo import gradcheck
+from nlpdojo_autograder.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.compare import compare_payloads
+
+
+def value_check(question: str, name: str, title: str, points: float,
+                run: Callable[[Context], Payload], *, rtol: float = 1e-6, atol: float = 1e-8,
+                **options: Any) -> Check:
+    """Outputs of the code under test on seeded inputs must equal the reference's.
+
+    ``run(ctx)`` returns named outputs as NumPy arrays (use ``ctx.to_numpy``).
+    """
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        assert expected is not None
+        return compare_payloads(actual, expected, rtol=rtol, atol=atol)
+
+    return Check(question, name, title, points, "value", collect=run, judge=judge, **options)
+
+
+@dataclass
+class GradientProblem:
+    """A scalar loss of named float64 inputs, and the student's gradients of it.
+
+    ``loss(values)`` receives a dict with every entry of ``point`` (perturbed one at a time)
+    and returns a float; ``analytic[name]`` is dL/d(name) as the student computed it.
+    """
+
+    loss: Callable[[dict[str, np.ndarray]], float]
+    point: dict[str, np.ndarray]
+    analytic: dict[str, Any]
+
+
+def gradient_check(question: str, name: str, title: str, points: float,
+                   make: Callable[[Context], GradientProblem], *, max_full: int = 2000,
+                   n_samples: int = 30, n_directions: int = 10, **options: Any) -> Check:
+    """The student's gradients must match central differences of the student's own loss.
+
+    The child computes the evidence (the analytic gradient, central differences at every or
+    at sampled coordinates, directional derivatives); the grader judges it with the rule of
+    :mod:`nlpdojo.gradcheck` (float64, relative error < 1e-5 or absolute error < 1e-8).
+    Needs no reference, so it runs in a student release too.
+    """
+
+    def collect(ctx: Context) -> Payload:
+        problem = make(ctx)
+        payload: Payload = {}
+        for pname, x in problem.point.items():
+            if pname not in problem.analytic:
+                continue
+            analytic = ctx.to_numpy(problem.analytic[pname], f"the gradient for {pname}")
+
+            def f(value: np.ndarray, pname: str = pname) -> float:
+                return problem.loss({**problem.point, pname: value})
+
+            evidence = gradcheck.gather_evidence(
+                f, np.asarray(x, np.float64), analytic, max_full=max_full,
+                n_samples=n_samples, n_directions=n_directions, seed=ctx.seed)
+            payload.update({f"{pname}|{k}": v for k, v in evidence.items()})
+        missing = [p for p in problem.analytic if p not in problem.point]
+        if missing:
+            raise CheckFailure(f"internal: gradients for unknown inputs {missing}")
+        return payload
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        names = sorted({k.split("|", 1)[0] for k in actual})
+        results = [gradcheck.judge_evidence(
+            pname, {k.split("|", 1)[1]: v for k, v in actual.items()
+                    if k.split("|", 1)[0] == pname}) for pname in names]
+        failed = [r for r in results if not r.passed]
+        details = {"gradients": [r.to_dict() for r in results]}
+        if failed:
+            return Verdict(False, "; ".join(r.message for r in failed),
+                           fraction=0.0, details=details)
+        return Verdict(True, "gradients match central differences ("
+                       + ", ".join(f"{r.name}: {r.mode}" for r in results) + ")",
+                       details=details)
+
+    return Check(question, name, title, points, "gradient", collect=collect, judge=judge,
+                 needs_expected=False, **options)
+
+
+def metric_check(question: str, name: str, title: str, points: float,
+                 run: Callable[[Context], Payload], *, metric: str,
+                 threshold: float | Callable[[float], float], higher_is_better: bool = True,
+                 budget: str, **options: Any) -> Check:
+    """Train the student's code under a fixed budget and seeds; a metric must reach a threshold.
+
+    ``run(ctx)`` returns ``{"value": float, ...}``. ``threshold`` is a number, or a function of
+    the value the reference reaches under the same budget (e.g. ``lambda ref: ref - 0.05``).
+    """
+    relative = callable(threshold)
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        value = float(actual.get("value", math.nan))
+        ref = float(expected["value"]) if expected and "value" in expected else None
+        if relative:
+            assert ref is not None
+            limit = float(threshold(ref))  # type: ignore[operator]
+        else:
+            limit = float(threshold)  # type: ignore[arg-type]
+        ok = math.isfinite(value) and (value >= limit if higher_is_better else value <= limit)
+        sign = "≥" if higher_is_better else "≤"
+        msg = f"{metric} {value:.4g} (needs {sign} {limit:.4g}"
+        msg += f"; the reference reaches {ref:.4g} under the same budget)" if ref is not None else ")"
+        if not math.isfinite(value):
+            msg = f"{metric} is {value}: training diverged (NaN/inf); check your gradients' signs"
+        details = {"budget": budget, "reference": ref,
+                   **{k: v for k, v in actual.items() if k != "value" and np.ndim(v) == 0}}
+        return Verdict(ok, msg, value=value, threshold=limit, details=details)
+
+    return Check(question, name, title, points, "metric", collect=run, judge=judge,
+                 needs_expected=relative, budget=budget, dtype=options.pop("dtype", None),
+                 **options)
+
+
+def custom_check(question: str, name: str, title: str, points: float,
+                 collect: Callable[[Context], Payload],
+                 judge: Callable[[Payload, Payload | None], Verdict], *,
+                 needs_expected: bool = False, **options: Any) -> Check:
+    """Anything else (a plot was written, a file has the right format...)."""
+    return Check(question, name, title, points, "custom", collect=collect, judge=judge,
+                 needs_expected=needs_expected, **options)

@@ -1,0 +1,529 @@
+"""One Jupyter notebook per topic, generated from its modules, and turned back into modules.
+
+``exercises/<topic>/<topic>.ipynb`` holds the topic's README as a Markdown cell, then one code
+cell per module in dependency order (a module comes after those it imports). In a notebook all
+cells share one namespace, so a module's intra-topic relative imports (``from .softmax import
+softmax``) are removed from its cell and recorded in the cell metadata::
+
+    {"nlpdojo": {"module": "skipgram", "imports": ["from .softmax import softmax"], "lines": [7]},
+     "tags": ["nlpdojo:skipgram"]}
+
+:func:`extract_notebook` reverses that (the imports go back where they were), and
+:func:`materialize_notebook` writes a package folder the grader imports like a folder submission.
+Generation is deterministic (fixed cell ids, no outputs or execution counts, nbformat's stable
+JSON), so ``dojo release --check`` can compare notebooks byte for byte.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.markers import split_lines, strip_solutions
+
+TAG_PREFIX = "nlpdojo:"
+META_KEY = "nlpdojo"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+HOWTO = """\
+**How this notebook works.** Each code cell tagged `nlpdojo:<module>` is one module of this topic
+(the same code as `<module>.py` in this folder). Fill in the functions that raise
+`NotImplementedError`, run the cells top to bottom, and experiment in cells of your own: cells
+without an `nlpdojo:` tag are never graded. Keep the tags, do not split or merge the tagged cells,
+and do not add imports between the topic's modules (all cells share one namespace; the grader
+restores those imports when it rebuilds the modules from this notebook)."""
+
+
+class NotebookError(NlpdojoError):
+    """A notebook cannot be generated, or a submitted notebook is malformed (names the cell)."""
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _relative_imports(source: str, module: str, modules: set[str]) -> list[ast.ImportFrom]:
+    """The module's top-level ``from .x import y`` statements; unsupported forms raise."""
+    tree = ast.parse(source)
+    top = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.level > 0]
+    top_ids = {id(n) for n in top}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0 and id(node) not in top_ids:
+            raise NotebookError(
+                f"{module}.py:{node.lineno}: a relative import inside a function or block cannot "
+                "become a notebook cell; move it to the top of the module."
+            )
+    lines = split_lines(source)
+    for node in top:
+        where = f"{module}.py:{node.lineno}"
+        targets = [node.module] if node.module is not None else [a.name for a in node.names]
+        if node.level != 1 or any(t not in modules for t in targets):
+            raise NotebookError(
+                f"{where}: only 'from .<module> import <name>' or 'from . import <module>' with "
+                f"sibling modules of the topic ({', '.join(sorted(modules)) or 'none'}) can "
+                "become a notebook cell."
+            )
+        if any(alias.asname not in (None, alias.name) for alias in node.names):
+            raise NotebookError(
+                f"{where}: 'import ... as ...' between the topic's modules cannot become a "
+                "notebook cell (all cells share one namespace); import the name unchanged."
+            )
+        end = node.end_lineno or node.lineno
+        if node.col_offset != 0 or lines[end - 1][node.end_col_offset or 0 :].strip().startswith(";"):
+            raise NotebookError(f"{where}: put the relative import on a line of its own.")
+    return top
+
+
+def module_dependencies(sources: Mapping[str, str]) -> dict[str, list[str]]:
+    """For each module, the sibling modules it imports relatively (sorted)."""
+    names = set(sources)
+    deps: dict[str, list[str]] = {}
+    for module, source in sources.items():
+        try:
+            imports = _relative_imports(source, module, names)
+        except SyntaxError as exc:
+            raise NotebookError(f"{module}.py:{exc.lineno}: not valid Python ({exc.msg}).") from exc
+        targets = {t for n in imports for t in _import_targets(n)}
+        deps[module] = sorted(targets - {module})
+    return deps
+
+
+def _import_targets(node: ast.ImportFrom) -> list[str]:
+    """Sibling modules a relative import needs: ``from .a import x`` -> a; ``from . import a, b``."""
+    return [node.module] if node.module is not None else [a.name for a in node.names]
+
+
+def _top_level_names(source: str) -> set[str]:
+    """Names a module binds at top level (defs, classes, assignments, imports)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            if not (isinstance(node, ast.ImportFrom) and node.level > 0):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def _definitions(source: str) -> dict[str, str]:
+    """``{name: source text}`` of the module's top-level defs, classes and simple assignments
+    (dunder names such as ``__all__`` left out)."""
+    tree = ast.parse(source)
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found[node.name] = ast.get_source_segment(source, node) or ""
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = ast.get_source_segment(source, node) or ""
+    return {k: v for k, v in found.items() if not (k.startswith("__") and k.endswith("__"))}
+
+
+def check_shared_namespace(sources: Mapping[str, str]) -> None:
+    """Two modules defining the same top-level name differently would overwrite each other in
+    the notebook's single namespace: that is a :class:`NotebookError` naming both."""
+    seen: dict[str, tuple[str, str]] = {}
+    for module in sorted(sources):
+        for name, text in _definitions(sources[module]).items():
+            if name in seen and seen[name][1] != text:
+                raise NotebookError(
+                    f"modules {seen[name][0]} and {module} both define {name!r} at top level, "
+                    "differently; in the notebook all cells share one namespace and the later one "
+                    "would replace the other. Rename one (a leading underscore is not enough)."
+                )
+            seen.setdefault(name, (module, text))
+
+
+def module_imports(sources: Mapping[str, str]) -> list[str]:
+    """Sibling modules imported whole (``from . import sgd``) by some module, sorted.
+
+    In the notebook each becomes a stand-in object whose attributes are looked up in the
+    notebook's namespace, so ``sgd.linear_decay(...)`` works there too. A stand-in must not
+    share its name with anything a module defines at top level.
+    """
+    names = set(sources)
+    wanted: set[str] = set()
+    for module, source in sources.items():
+        for node in _relative_imports(source, module, names):
+            if node.module is None:
+                wanted.update(a.name for a in node.names)
+    for module, source in sources.items():
+        clash = sorted(wanted & _top_level_names(source))
+        if clash:
+            raise NotebookError(
+                f"{module}.py defines {', '.join(clash)} at top level, which is also the name of a "
+                "module imported with 'from . import ...'; in a notebook all cells share one "
+                "namespace, so rename one of them or import the names from the module."
+            )
+    return sorted(wanted)
+
+
+SETUP_TEMPLATE = '''\
+# Set-up (not graded). Some modules of this topic write `from . import <module>` and then use
+# `<module>.name`; all cells of a notebook share one namespace, so each such module gets a
+# stand-in that looks its names up there.
+class _SiblingModule:
+    """Stands in for a module of this topic: attributes come from the notebook's namespace."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        try:
+            return globals()[attr]
+        except KeyError:
+            raise AttributeError(
+                f"{{attr!r}} is not defined yet: run the cell of module {{self._name!r}} first"
+            ) from None
+
+
+{assignments}'''
+
+
+def setup_source(stand_ins: list[str]) -> str:
+    """The untagged first code cell defining the stand-ins for ``from . import <module>``."""
+    assignments = "\n".join(f"{name} = _SiblingModule({name!r})" for name in stand_ins)
+    return SETUP_TEMPLATE.format(assignments=assignments)
+
+
+def dependency_order(sources: Mapping[str, str]) -> list[str]:
+    """Modules ordered so each comes after the modules it imports; ties alphabetical."""
+    deps = module_dependencies(sources)
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(deps):
+        ready = sorted(m for m in deps if m not in done and all(d in done for d in deps[m]))
+        if not ready:
+            cycle = sorted(m for m in deps if m not in done)
+            raise NotebookError(
+                f"the modules {', '.join(cycle)} import each other in a cycle; a notebook needs "
+                "an order in which every module comes after those it imports."
+            )
+        order.append(ready[0])
+        done.add(ready[0])
+    return order
+
+
+def split_module(source: str, module: str, modules: set[str]) -> tuple[str, list[str], list[int]]:
+    """``(cell_source, imports, lines)``: the source without its relative imports, the removed
+    statements' text and the 1-based lines where they started in the module."""
+    lines = split_lines(source)
+    imports: list[str] = []
+    starts: list[int] = []
+    drop: set[int] = set()
+    for node in _relative_imports(source, module, modules):
+        end = node.end_lineno or node.lineno
+        imports.append("".join(lines[node.lineno - 1 : end]).rstrip("\r\n"))
+        starts.append(node.lineno)
+        drop.update(range(node.lineno - 1, end))
+    kept = "".join(line for i, line in enumerate(lines) if i not in drop)
+    if kept.endswith("\n"):
+        kept = kept[:-1]
+    return kept, imports, starts
+
+
+def _first_paragraph(source: str) -> str:
+    """The first paragraph of a module's docstring, joined onto one line ('' if none)."""
+    try:
+        doc = ast.get_docstring(ast.parse(source))
+    except SyntaxError:
+        return ""
+    if not doc:
+        return ""
+    return " ".join(doc.strip().split("\n\n")[0].split())
+
+
+def _cell(kind: str, cell_id: str, source: str, metadata: dict[str, Any] | None = None) -> NotebookNode:
+    """A v4 cell with a fixed id (nbformat would otherwise draw a random one)."""
+    if kind == "markdown":
+        cell = nbformat.v4.new_markdown_cell(source)
+    else:
+        cell = nbformat.v4.new_code_cell(source)
+    cell.id = cell_id[:64]
+    if metadata:
+        cell.metadata.update(metadata)
+    return cell
+
+
+def notebook_from_sources(topic: str, modules: Mapping[str, str], readme: str | None) -> NotebookNode:
+    """The topic notebook for module sources ``{module: source}`` and README text."""
+    order = dependency_order(modules)
+    names = set(modules)
+    cells = [
+        _cell("markdown", "readme", (readme or f"# {topic}\n").rstrip("\n")),
+        _cell("markdown", "nlpdojo-howto", HOWTO),
+    ]
+    check_shared_namespace(modules)
+    stand_ins = module_imports(modules)
+    if stand_ins:
+        cells.append(_cell("code", "nlpdojo-setup", setup_source(stand_ins)))
+    for module in order:
+        source = modules[module]
+        paragraph = _first_paragraph(source)
+        heading = f"## `{module}.py`" + (f"\n\n{paragraph}" if paragraph else "")
+        cells.append(_cell("markdown", f"doc-{module}", heading))
+        cell_source, imports, starts = split_module(source, module, names)
+        meta = {
+            META_KEY: {"module": module, "imports": imports, "lines": starts},
+            "tags": [f"{TAG_PREFIX}{module}"],
+        }
+        cells.append(_cell("code", f"code-{module}", cell_source, meta))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = nbformat.from_dict(
+        {
+            "kernelspec": dict(KERNELSPEC),
+            "language_info": {"name": "python"},
+            META_KEY: {"topic": topic, "modules": order, "generated_by": "dojo release"},
+        }
+    )
+    return nb
+
+
+def topic_modules(topic_dir: Path, *, stub: bool = True) -> dict[str, str]:
+    """``{module: source}`` for the topic's top-level modules (not ``__init__``), stubbed or not."""
+    sources: dict[str, str] = {}
+    for path in sorted(topic_dir.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        text = path.read_bytes().decode("utf-8")
+        sources[path.stem] = strip_solutions(text, path) if stub else text
+    return sources
+
+
+def build_notebook(topic_dir: str | Path, *, stub: bool = True) -> NotebookNode:
+    """The notebook for a topic folder: stubbed (student) or with the solutions (``stub=False``)."""
+    root = Path(topic_dir)
+    readme = root / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else None
+    return notebook_from_sources(root.name, topic_modules(root, stub=stub), text)
+
+
+def dumps(nb: NotebookNode) -> str:
+    """Stable JSON text for a notebook (sorted keys, one-space indent, final newline)."""
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def _load(path: Path) -> NotebookNode:
+    """Read and validate a notebook file as nbformat v4."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise NotebookError(f"{path}: cannot read the notebook ({exc}).") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NotebookError(
+            f"{path}: not a notebook, the file is not valid JSON ({exc}); save it again from "
+            "Jupyter or start from a fresh copy of the released notebook."
+        ) from exc
+    if not isinstance(data, dict) or data.get("nbformat") != 4:
+        found = data.get("nbformat") if isinstance(data, dict) else type(data).__name__
+        raise NotebookError(
+            f"{path}: not an nbformat v4 notebook (nbformat = {found!r}); save it from a current "
+            "Jupyter or start from a fresh copy of the released notebook."
+        )
+    nb = nbformat.from_dict(data)
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
+        raise NotebookError(f"{path}: invalid nbformat v4 notebook: {first}") from exc
+    return nb
+
+
+def notebook_topic(nb: NotebookNode, path: Path) -> tuple[str, list[str]]:
+    """``(topic, modules)`` from the notebook metadata written at release."""
+    meta = nb.metadata.get(META_KEY)
+    modules = meta.get("modules") if isinstance(meta, dict) else None
+    topic = meta.get("topic") if isinstance(meta, dict) else None
+    if not isinstance(topic, str) or not isinstance(modules, list):
+        raise NotebookError(
+            f"{path}: the notebook metadata has no 'nlpdojo' section naming its topic and modules; "
+            "it was not generated by `dojo release` or the metadata was edited. Copy your code "
+            "into a fresh copy of the released notebook."
+        )
+    return topic, [str(m) for m in modules]
+
+
+def _tagged_cells(nb: NotebookNode, path: Path, expected: list[str]) -> dict[str, tuple[int, NotebookNode]]:
+    """``{module: (cell number, cell)}``; duplicated, missing or misplaced tags raise."""
+    found: dict[str, tuple[int, NotebookNode]] = {}
+    for number, cell in enumerate(nb.cells, start=1):
+        tags = [t for t in cell.get("metadata", {}).get("tags", []) if str(t).startswith(TAG_PREFIX)]
+        if not tags:
+            continue
+        if len(tags) > 1:
+            raise NotebookError(f"{path}: cell {number} has several module tags {tags}; keep one.")
+        module = tags[0][len(TAG_PREFIX) :]
+        if cell.cell_type != "code":
+            raise NotebookError(
+                f"{path}: cell {number} (tag {tags[0]}) is a {cell.cell_type} cell; module cells "
+                "must be code cells."
+            )
+        if module not in expected:
+            raise NotebookError(
+                f"{path}: cell {number} is tagged {tags[0]}, but the topic's modules are "
+                f"{', '.join(expected)}; remove that tag."
+            )
+        if module in found:
+            raise NotebookError(
+                f"{path}: module {module!r} appears in two tagged cells ({found[module][0]} and "
+                f"{number}); keep your code in one cell and delete the tag from the other."
+            )
+        found[module] = (number, cell)
+    missing = [m for m in expected if m not in found]
+    if missing:
+        raise NotebookError(
+            f"{path}: no cell tagged {', '.join(TAG_PREFIX + m for m in missing)}; each module needs "
+            "its tagged code cell (copy it from a fresh copy of the released notebook)."
+        )
+    return found
+
+
+def _prelude_end(tree: ast.Module) -> int:
+    """Last line of the docstring and ``from __future__`` imports at the top (0 if none)."""
+    end = 0
+    for index, node in enumerate(tree.body):
+        is_doc = (
+            index == 0
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
+        if is_doc or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            end = node.end_lineno or node.lineno
+        else:
+            break
+    return end
+
+
+def _insert(lines: list[str], imports: list[str], starts: list[int]) -> list[str] | None:
+    """Put the imports back at their recorded lines; ``None`` when that no longer fits."""
+    out = list(lines)
+    for text, start in zip(imports, starts, strict=True):
+        if not 1 <= start <= len(out) + 1:
+            return None
+        out[start - 1 : start - 1] = split_lines(text + "\n")
+    try:
+        tree = ast.parse("".join(out))
+    except SyntaxError:
+        return None
+    top = {n.lineno for n in tree.body if isinstance(n, ast.ImportFrom) and n.level == 1}
+    return out if all(start in top for start in starts) else None
+
+
+def restore_imports(cell_source: str, imports: list[str], starts: list[int]) -> str:
+    """A cell's source as a module again: final newline and the relative imports put back
+    where they were, or after the docstring/``__future__`` imports if the cell's top changed."""
+    lines = split_lines(cell_source + "\n")
+    if not imports:
+        return "".join(lines)
+    restored = _insert(lines, imports, starts) if len(starts) == len(imports) else None
+    if restored is None:
+        at = _prelude_end(ast.parse("".join(lines)))
+        block = [line for text in imports for line in split_lines(text + "\n")]
+        restored = lines[:at] + block + lines[at:]
+    return "".join(restored)
+
+
+def _cell_imports(cell: NotebookNode, number: int, path: Path) -> tuple[list[str], list[int]]:
+    """The relative imports recorded in a module cell's metadata."""
+    meta = cell.metadata.get(META_KEY, {})
+    imports = meta.get("imports", []) if isinstance(meta, dict) else []
+    starts = meta.get("lines", []) if isinstance(meta, dict) else []
+    if not (isinstance(imports, list) and all(isinstance(i, str) for i in imports)):
+        raise NotebookError(f"{path}: cell {number}: metadata 'nlpdojo.imports' must be a list of strings.")
+    if not (isinstance(starts, list) and all(isinstance(s, int) for s in starts)):
+        starts = []
+    return list(imports), list(starts)
+
+
+def read_notebook(path: str | Path) -> tuple[str, dict[str, str]]:
+    """``(topic, {module: source})`` from a student's notebook (see :func:`extract_notebook`)."""
+    nb_path = Path(path)
+    nb = _load(nb_path)
+    topic, expected = notebook_topic(nb, nb_path)
+    cells = _tagged_cells(nb, nb_path, expected)
+    sources: dict[str, str] = {}
+    for module in expected:
+        number, cell = cells[module]
+        source = cell.source
+        try:
+            ast.parse(source)
+        except SyntaxError as exc:
+            col = f", column {exc.offset}" if exc.offset else ""
+            raise NotebookError(
+                f"{nb_path}: cell {number} (module {module}), line {exc.lineno}{col}: {exc.msg}. "
+                "Module cells must be plain Python (no %magics or !shell lines)."
+            ) from exc
+        imports, starts = _cell_imports(cell, number, nb_path)
+        sources[module] = restore_imports(source, imports, starts)
+    return topic, sources
+
+
+def extract_notebook(path: str | Path) -> dict[str, str]:
+    """``{module: source}`` rebuilt from the tagged cells of a student's notebook.
+
+    Raises :class:`NotebookError` for a file that is not JSON or not a valid nbformat v4
+    notebook, a missing or duplicated module cell, or a module cell with a syntax error (line
+    numbers relative to the cell).
+    """
+    return read_notebook(path)[1]
+
+
+def _skip(path: Path, root: Path) -> bool:
+    """Caches, hidden files and notebooks are not part of a materialized package."""
+    parts = path.relative_to(root).parts
+    return (
+        any(p == "__pycache__" or p.startswith(".") for p in parts)
+        or path.suffix in {".pyc", ".ipynb"}
+    )
+
+
+def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: str | Path) -> Path:
+    """Write the notebook's topic as a package folder ``out_dir`` the grader can import.
+
+    Files come from ``template_dir`` (the released ``exercises/<topic>``: ``__init__.py``, data,
+    modules without a cell), then each tagged cell overwrites its module. Returns ``out_dir``.
+    """
+    topic, sources = read_notebook(path)
+    template = Path(template_dir)
+    if not (template / "__init__.py").is_file():
+        raise NotebookError(f"{template}: not a released topic folder (no __init__.py).")
+    if template.name != topic:
+        raise NotebookError(
+            f"{path}: the notebook belongs to topic {topic!r}, not {template.name!r}; submit it "
+            f"for {topic!r}."
+        )
+    unknown = [m for m in sources if not (template / f"{m}.py").is_file()]
+    if unknown:
+        raise NotebookError(
+            f"{path}: modules {', '.join(unknown)} are not part of the released topic {topic!r}; "
+            "start from a fresh copy of the released notebook."
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for src in sorted(template.rglob("*")):
+        if src.is_dir() or _skip(src, template):
+            continue
+        dest = out / src.relative_to(template)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    for module, source in sources.items():
+        (out / f"{module}.py").write_bytes(source.encode("utf-8"))
+    return out

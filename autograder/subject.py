@@ -1,0 +1,116 @@
+"""The code under test in a worker: a student's folder or the reference solutions.
+
+Also implements "no double charge": during a check with ``swap_in=("softmax",)`` every name
+bound to the student's question-``softmax`` functions, in every module of the student's
+package, is rebound to the reference's, and restored afterwards. So a bug in ``softmax`` costs
+points on the softmax question only, not again on every question that calls it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from nlpdojo_autograder.loader import load_folder_package
+
+
+@dataclass
+class Subject:
+    topic: str
+    #: import name of the reference package (``nlpdojo_solutions.<topic>``)
+    reference: str
+    #: the student's folder, or None for the reference solutions
+    folder: Path | None
+    #: question id -> [(module, function)], from the solutions' markers (empty without them)
+    question_functions: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+    _swapped: list[tuple[ModuleType, str, Any]] = field(default_factory=list)
+    _originals: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _package: str | None = None
+    _preloaded: bool = False
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Subject:
+        folder = Path(spec["folder"]) if spec.get("folder") else None
+        qf = {q: [tuple(pair) for pair in pairs]
+              for q, pairs in spec.get("question_functions", {}).items()}
+        return cls(topic=spec["topic"], reference=spec["reference"], folder=folder,
+                   question_functions=qf)
+
+    @property
+    def code_dir(self) -> str:
+        if self.folder is not None:
+            return str(self.folder.resolve())
+        spec = importlib.util.find_spec(self.reference)
+        return str(Path(spec.origin).parent) if spec and spec.origin else ""
+
+    @property
+    def package(self) -> str:
+        if self._package is None:
+            if self.folder is None:
+                self._package = self.reference
+            else:
+                self._package = load_folder_package(self.folder, self.topic)
+        return self._package
+
+    def module(self, name: str) -> ModuleType:
+        return importlib.import_module(f"{self.package}.{name}")
+
+    def loader(self, swap_in: Iterable[str]) -> Callable[[str], ModuleType]:
+        """``load(module_name)`` for one check, applying the check's swap-ins."""
+        swap_in = tuple(swap_in) if self.folder is not None else ()
+
+        def load(name: str) -> ModuleType:
+            self._preload()
+            module = self.module(name)
+            for question in swap_in:
+                self._swap(question)
+            return module
+
+        return load
+
+    def _preload(self) -> None:
+        """Import every module of the package once, before any swap, so that no module binds
+        a swapped-in reference at its own import time (and keeps it after the restore)."""
+        if self._preloaded:
+            return
+        self._preloaded = True
+        folder = self.folder if self.folder is not None else Path(self.code_dir)
+        for path in sorted(folder.glob("*.py")):
+            if path.stem != "__init__":
+                try:
+                    self.module(path.stem)
+                except Exception:  # noqa: BLE001 - resurfaces in the check that imports it
+                    pass
+
+    def _swap(self, question: str) -> None:
+        prefix = self.package + "."
+        student_modules = [m for n, m in list(sys.modules.items())
+                           if n.startswith(prefix) and m is not None]
+        for module_name, func_name in self.question_functions.get(question, []):
+            if func_name is None:  # a block outside any function: nothing to rebind
+                continue
+            reference = getattr(importlib.import_module(f"{self.reference}.{module_name}"),
+                                func_name)
+            key = (module_name, func_name)
+            if key not in self._originals:
+                try:
+                    self._originals[key] = getattr(self.module(module_name), func_name)
+                except Exception:  # noqa: BLE001 - the module does not import: nothing to swap
+                    continue
+            original = self._originals[key]
+            for mod in student_modules:
+                for attr, value in list(vars(mod).items()):
+                    if value is original:
+                        self._swapped.append((mod, attr, original))
+                        setattr(mod, attr, reference)
+
+    def restore(self) -> None:
+        """Undo every swap-in (after each check)."""
+        for mod, attr, original in reversed(self._swapped):
+            setattr(mod, attr, original)
+        self._swapped.clear()

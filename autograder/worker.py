@@ -1,0 +1,132 @@
+"""The child process that runs untrusted code: ``python -m nlpdojo_autograder.worker RUN_DIR``.
+
+It reads ``RUN_DIR/spec.json``, sets its own resource limits, then runs each check's
+``collect`` in turn. For check number ``i`` it writes ``i.start`` before and ``i.npz`` (arrays,
+saved without pickle) plus ``i.json`` (status, scalars, error) after, each atomically, the JSON
+last. The parent decides every verdict from those files; nothing here judges anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+MARKER = "\x1f[nlpdojo-check {}]\x1f"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap the address space at what is mapped now plus ``megabytes``."""
+    if megabytes <= 0:
+        return
+    with open("/proc/self/statm") as f:
+        mapped = int(f.read().split()[0]) * resource.getpagesize()
+    limit = mapped + megabytes * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _split_payload(payload: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Arrays for the .npz, JSON scalars for the .json; anything else is refused."""
+    import numpy as np
+
+    from nlpdojo_autograder.checks import CheckFailure
+
+    if not isinstance(payload, dict):
+        raise CheckFailure(f"internal: check returned {type(payload).__name__}, not a dict")
+    arrays, scalars = {}, {}
+    for key, value in payload.items():
+        if isinstance(value, (bool, int, float, str)) or value is None:
+            scalars[key] = value
+        elif isinstance(value, np.ndarray) and value.dtype != object:
+            arrays[key] = value
+        elif isinstance(value, np.generic):
+            scalars[key] = value.item()
+        else:
+            raise CheckFailure(f"internal: payload {key!r} has type {type(value).__name__}")
+    return arrays, scalars
+
+
+def _student_traceback(exc: BaseException, code_dir: str) -> str:
+    """The traceback frames in the code under test (the grader's own frames are noise)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(code_dir)]
+    lines = traceback.format_list(frames[-5:])
+    return "".join(lines) + f"{type(exc).__name__}: {exc}"
+
+
+def _outcome_of(exc: BaseException, code_dir: str, memory_mb: int) -> dict[str, Any]:
+    from nlpdojo_autograder.checks import CheckFailure
+
+    if isinstance(exc, NotImplementedError):
+        return {"status": "not_implemented", "message": str(exc) or "not implemented yet"}
+    if isinstance(exc, CheckFailure):
+        return {"status": "failed", "message": str(exc)}
+    if isinstance(exc, SystemExit):
+        return {"status": "error", "message": f"your code called sys.exit({exc.code!r}); "
+                                              "return values instead of exiting"}
+    if isinstance(exc, MemoryError) or "can't allocate memory" in str(exc).lower():
+        return {"status": "error", "message": f"ran out of memory (limit {memory_mb} MB above "
+                                              "the grader's own use); is an array far too large?"}
+    return {"status": "error", "exc_type": type(exc).__name__,
+            "message": f"{type(exc).__name__}: {exc}",
+            "traceback": _student_traceback(exc, code_dir)}
+
+
+def main(run_dir: str) -> int:
+    run = Path(run_dir)
+    spec = json.loads((run / "spec.json").read_text())
+
+    import numpy as np
+
+    from nlpdojo.plugins import get_registry
+    from nlpdojo.selection import load_backend
+    from nlpdojo_autograder.checks import Context
+    from nlpdojo_autograder.subject import Subject
+
+    exercise = get_registry().get("exercise", spec["exercise"])
+    backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
+                for dtype in ("float64", None)}
+    subject = Subject.from_spec(spec)
+    _limit_memory(int(spec.get("memory_mb", 0)))
+
+    for index, check_id in spec["checks"]:
+        check = exercise.check(check_id)
+        _write_atomic(run / f"{index}.start", str(time.time()).encode())
+        sys.stdout.write(MARKER.format(index) + "\n")
+        sys.stdout.flush()
+        started = time.perf_counter()
+        try:
+            load: Any = subject.loader(check.swap_in)
+            ctx = Context(backend=backends[check.dtype], seed=check.seed(spec["seed"]),
+                          load_module=load, workdir=run / f"work{index}", full=spec["full"])
+            ctx.workdir.mkdir(exist_ok=True)
+            arrays, scalars = _split_payload(check.collect(ctx))
+            outcome: dict[str, Any] = {"status": "ok", "scalars": scalars}
+        except BaseException as exc:  # noqa: BLE001 - everything the student's code raises
+            outcome, arrays = _outcome_of(exc, subject.code_dir, spec.get("memory_mb", 0)), {}
+        finally:
+            subject.restore()
+        outcome["duration_s"] = time.perf_counter() - started
+        if arrays:
+            tmp = run / f"{index}.npz.tmp"
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, run / f"{index}.npz")
+        _write_atomic(run / f"{index}.json", json.dumps(outcome, default=str).encode())
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,16 @@
+"""The plugin module named by the entry point: pluggy registers its @hookimpl functions.
+
+Importing it must stay cheap and side-effect free: nlpdojo imports every allowed plugin when
+the registry is first used.
+"""
+
+from __future__ import annotations
+
+from nlpdojo.hookspecs import hookimpl
+from nlpdojo_lion.optimizer import Lion
+
+
+@hookimpl
+def register_optimizers(register):
+    # Written against the array namespace: no backend= argument, so it runs on every backend.
+    register("lion", Lion)

@@ -1,0 +1,130 @@
+"""``dojo data``: list, inspect, fetch and locate the registered data sets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from nlpdojo.cli.common import console, err_console, report_errors
+from nlpdojo.errors import NlpdojoError
+
+if TYPE_CHECKING:
+    from nlpdojo.dataset import Dataset
+
+data_app = typer.Typer(
+    name="data",
+    help="Real corpora: list them, show their sources and checksums, fetch them into the cache.",
+    no_args_is_help=True,
+)
+
+
+def _human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _datasets(names: list[str]) -> list[Dataset]:
+    from nlpdojo.plugins import get_registry
+
+    registry = get_registry()
+    return [registry.get("dataset", name) for name in names]
+
+
+def _all_names() -> list[str]:
+    from nlpdojo.plugins import get_registry
+
+    return [e.name for e in get_registry().entries("dataset")]
+
+
+@data_app.command("list")
+@report_errors
+def list_() -> None:
+    """Every data set with its status in the cache (cached / missing / corrupt) and size."""
+    from nlpdojo.data.cache import data_root
+
+    table = Table(title=f"nlpdojo data sets in {data_root()}")
+    for col in ("name", "status", "size", "description"):
+        table.add_column(col)
+    colours = {"cached": "green", "missing": "yellow", "corrupt": "red"}
+    for ds in _datasets(_all_names()):
+        status = ds.status().value
+        table.add_row(ds.name, f"[{colours[status]}]{status}[/]", _human(ds.size()),
+                      ds.description)
+    console.print(table)
+    console.print("Fetch with: dojo data fetch NAME (or --all)")
+
+
+@data_app.command("info")
+@report_errors
+def info(name: Annotated[str, typer.Argument(help="Data set name (see `dojo data list`).")]
+         ) -> None:
+    """Sources, license, files with checksums, and splits of one data set."""
+    (ds,) = _datasets([name])
+    console.print(f"[bold]{ds.name}[/]: {ds.description}", highlight=False)
+    console.print(f"status:   {ds.status().value} in {ds.folder()}", highlight=False)
+    console.print(f"license:  {ds.license}", highlight=False)
+    if ds.homepage:
+        console.print(f"homepage: {ds.homepage}", highlight=False)
+    if ds.citation:
+        console.print(f"cite:     {ds.citation}", highlight=False)
+    splits = ", ".join(ds.splits) or "none (load everything)"
+    console.print(f"splits:   {splits}", highlight=False)
+    if ds.split_note:
+        console.print(f"          {ds.split_note}", highlight=False)
+    console.print("sources, in order of preference:")
+    for i, source in enumerate(ds.sources, 1):
+        pin = getattr(source, "sha256", None)
+        console.print(f"  {i}. {source.describe()}" + (f"\n     sha256 {pin}" if pin else ""),
+                      highlight=False, soft_wrap=True)
+    console.print(f"files ({len(ds.files)}, {_human(ds.size())}):")
+    shown = ds.files if len(ds.files) <= 12 else ds.files[:10]
+    for f in shown:
+        console.print(f"  {f.name}  {f.size:,} bytes  sha256 {f.sha256}", highlight=False,
+                      soft_wrap=True)
+    if len(shown) < len(ds.files):
+        console.print(f"  ... and {len(ds.files) - len(shown)} more", highlight=False)
+
+
+@data_app.command("fetch")
+@report_errors
+def fetch(
+    names: Annotated[list[str] | None, typer.Argument(help="Data sets to fetch.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Fetch every registered data set.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Fetch again even if cached.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Download, verify and install data sets into the cache (a no-op for cached ones)."""
+    if all_ == bool(names):
+        raise typer.BadParameter("name one or more data sets, or pass --all (not both)")
+    chosen = _datasets(_all_names() if all_ else list(names or []))
+    failed: list[str] = []
+    for ds in chosen:
+        if not force and ds.is_cached():
+            console.print(f"{ds.name}: cached", highlight=False)
+            continue
+        console.print(f"{ds.name}: fetching ({_human(ds.size())}) ...", highlight=False)
+        try:
+            folder = ds.fetch(progress=not quiet, force=force)
+        except NlpdojoError as exc:
+            if len(chosen) == 1:
+                raise
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            failed.append(ds.name)
+            continue
+        console.print(f"{ds.name}: [green]ok[/] -> {folder}", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+@data_app.command("path")
+@report_errors
+def path(name: Annotated[str, typer.Argument(help="Data set name.")]) -> None:
+    """Print the data set's folder (it fails, saying how to fetch, when not cached)."""
+    (ds,) = _datasets([name])
+    typer.echo(str(ds.path()))

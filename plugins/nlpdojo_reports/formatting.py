@@ -1,0 +1,49 @@
+"""Small text helpers shared by the report formats: points, verdict labels, metric lines."""
+
+from __future__ import annotations
+
+import math
+
+from nlpdojo_autograder.results import CheckResult
+
+#: how each status reads to a person (the JSON keeps the machine value)
+STATUS_LABELS: dict[str, str] = {
+    "passed": "passed",
+    "failed": "failed",
+    "error": "error",
+    "timeout": "timeout",
+    "not_implemented": "not implemented",
+}
+
+
+def fmt_number(x: float | None, digits: int = 4) -> str:
+    """A compact number: ``2`` not ``2.0``, ``1.5``, ``152.3``; ``-`` for ``None``."""
+    if x is None:
+        return "-"
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.{digits}g}"
+
+
+def fmt_points(score: float, max_score: float) -> str:
+    """``"1.5/2"``."""
+    return f"{fmt_number(score)}/{fmt_number(max_score)}"
+
+
+def metric_text(check: CheckResult) -> str:
+    """``"152.3 (threshold 160)"`` for a check that measured something, else ``""``."""
+    if check.value is None and check.threshold is None:
+        return ""
+    if check.threshold is None:
+        return fmt_number(check.value)
+    return f"{fmt_number(check.value)} (threshold {fmt_number(check.threshold)})"
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of ``text`` (whole, never cut), or ``""``."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""

@@ -1,0 +1,137 @@
+"""Gradescope's ``results.json`` (https://gradescope-autograders.readthedocs.io/en/latest/specs/).
+
+Mapping: one Gradescope test per check, numbered ``<exercise index>.<check index>``.
+
+* ``status``: ``"passed"`` for passed, ``"failed"`` for everything else (Gradescope has only
+  those two); the nlpdojo status is the first word of ``output`` and is kept in ``tags`` and
+  ``extra_data.status``.
+* ``visibility``: ``"visible"``; a hidden check gets :attr:`GradescopeReporter.hidden_visibility`
+  (``"after_published"`` by default, ``"hidden"`` to show it to instructors only).
+* the top-level ``score`` is the run's score, which equals the sum of the tests' scores;
+  ``output`` summarizes the run (backend, device, seeds, versions, exercise-wide errors).
+* ``leaderboard``: one entry per visible metric check that measured a finite value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Literal
+
+from nlpdojo_autograder.reporting import Reporter
+from nlpdojo_autograder.results import CheckResult, GradingResult, _json_default
+from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points, metric_text
+from nlpdojo_reports.sanitize import finite_json
+
+Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
+
+#: metric names where lower is better; their leaderboard column sorts ascending
+_LOWER_IS_BETTER = ("perplexity", "loss", "error", "time")
+
+
+class GradescopeReporter(Reporter):
+    """``grade --format gradescope``: write it to ``/autograder/results/results.json``."""
+
+    name = "gradescope"
+    default_filename = "results.json"
+
+    def __init__(
+        self, hidden_visibility: Visibility = "after_published", leaderboard: bool = True
+    ) -> None:
+        self.hidden_visibility = hidden_visibility
+        self.leaderboard = leaderboard
+
+    def render(self, result: GradingResult) -> str:
+        """The ``results.json`` document."""
+        return json.dumps(finite_json(self.to_dict(result), default=_json_default), indent=2) + "\n"
+
+    def to_dict(self, result: GradingResult) -> dict[str, Any]:
+        """The document as a dict (before NaN clean-up)."""
+        tests = []
+        for i, ex in enumerate(result.exercises, start=1):
+            for j, check in enumerate(ex.checks, start=1):
+                tests.append(self._test(check, f"{i}.{j}", ex.name))
+        doc: dict[str, Any] = {
+            "score": result.score,
+            "execution_time": round(result.duration_s, 3),
+            "output": _summary(result),
+            "output_format": "text",
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": tests,
+        }
+        board = _leaderboard(result) if self.leaderboard else []
+        if board:
+            doc["leaderboard"] = board
+        return doc
+
+    def _test(self, check: CheckResult, number: str, exercise: str) -> dict[str, Any]:
+        return {
+            "score": check.score,
+            "max_score": check.max_score,
+            "status": "passed" if check.passed else "failed",
+            "name": f"{check.id}: {check.title}" if check.title else check.id,
+            "name_format": "text",
+            "number": number,
+            "output": _test_output(check),
+            "output_format": "text",
+            "tags": [exercise, check.question, check.kind, check.status],
+            "visibility": self.hidden_visibility if check.hidden else "visible",
+            "extra_data": {
+                "id": check.id,
+                "exercise": exercise,
+                "question": check.question,
+                "kind": check.kind,
+                "status": check.status,
+                "hidden": check.hidden,
+                "value": check.value,
+                "threshold": check.threshold,
+                "duration_s": check.duration_s,
+                "details": check.details,
+            },
+        }
+
+
+def _test_output(check: CheckResult) -> str:
+    label = STATUS_LABELS[check.status]
+    lines = [f"{label}: {check.message}" if check.message else label]
+    metric = metric_text(check)
+    if metric:
+        lines.append(f"metric: {metric}")
+    if check.output:
+        lines += ["", "--- your code printed ---", check.output]
+    return "\n".join(lines)
+
+
+def _summary(result: GradingResult) -> str:
+    seeds = ", ".join(f"{k}={v}" for k, v in sorted(result.seeds.items())) or "-"
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(result.versions.items())) or "-"
+    lines = [
+        f"nlpdojo: {fmt_points(result.score, result.max_score)} points",
+        f"backend {result.backend} on {result.device}; seeds {seeds}",
+        f"versions: {versions}",
+    ]
+    lines += [f"{ex.name}: {ex.error}" for ex in result.exercises if ex.error]
+    return "\n".join(lines)
+
+
+def _leaderboard(result: GradingResult) -> list[dict[str, Any]]:
+    board = []
+    for _, check in result.checks():
+        if check.kind != "metric" or check.hidden or check.value is None:
+            continue
+        if not math.isfinite(check.value):
+            continue
+        entry: dict[str, Any] = {"name": check.title or check.id, "value": check.value}
+        if _lower_is_better(check):
+            entry["order"] = "asc"
+        board.append(entry)
+    return board
+
+
+def _lower_is_better(check: CheckResult) -> bool:
+    """``details["higher_is_better"]`` if the check says; else guessed from its id."""
+    flag = check.details.get("higher_is_better")
+    if isinstance(flag, bool):
+        return not flag
+    return any(word in check.id.lower() for word in _LOWER_IS_BETTER)

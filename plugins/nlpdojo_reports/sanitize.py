@@ -1,0 +1,56 @@
+"""Making text and numbers safe for strict consumers: XML 1.0 and JSON without NaN."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+# XML 1.0 allows tab, newline, carriage return and these ranges; everything else (NUL, the
+# other C0 controls, lone surrogates, U+FFFE/U+FFFF) makes the document ill-formed.
+_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 forbids replaced by a visible ``\\xNN`` escape.
+
+    ``<``, ``&``, ``>`` and quotes are left alone: ElementTree escapes those when it serializes.
+    """
+    return _XML_FORBIDDEN.sub(lambda m: _escape_char(m.group()), text)
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def finite_json(data: Any, default: Any = None) -> Any:
+    """``data`` as plain JSON values with every NaN or infinity replaced by ``None``.
+
+    JSON has no NaN; a diverged model's perplexity must still produce a valid document.
+    ``default`` converts non-JSON objects (numpy arrays...) as in :func:`json.dumps`.
+    """
+    plain = json.loads(json.dumps(data, allow_nan=True, default=default))
+    return _replace_non_finite(plain)
+
+
+def _replace_non_finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _replace_non_finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_non_finite(v) for v in value]
+    return value
+
+
+# C0 controls other than tab and newline, DEL and C1 controls (a terminal would act on them),
+# and lone surrogates (they cannot be encoded, so a report file could not be written).
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def visible_text(text: str) -> str:
+    """``text`` with terminal control characters (ESC, BEL, CR...) shown as ``\\xNN`` escapes,
+    so a message quoting student output cannot recolour or clear the student's terminal."""
+    return _TERMINAL_CONTROL.sub(lambda m: _escape_char(m.group()), text)

@@ -1,0 +1,133 @@
+"""The terminal report: one rich table of checks per exercise, a total, and how it was run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from io import StringIO
+from typing import IO
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from nlpdojo_autograder.reporting import Reporter
+from nlpdojo_autograder.results import STATUSES, ExerciseResult, GradingResult
+from nlpdojo_reports.formatting import STATUS_LABELS, fmt_number, fmt_points, metric_text
+from nlpdojo_reports.sanitize import visible_text
+
+#: rich style of each verdict
+STATUS_STYLES: dict[str, str] = {
+    "passed": "bold green",
+    "failed": "bold red",
+    "error": "bold magenta",
+    "timeout": "bold yellow",
+    "not_implemented": "yellow",
+}
+
+RENDER_WIDTH = 120
+
+
+class TableReporter(Reporter):
+    """``grade --format table``: what a student reads in the terminal.
+
+    Messages wrap (``overflow="fold"``), never end in an ellipsis: the failing index and the
+    values involved are the point of a message. :meth:`render` gives plain text, 120 columns;
+    :meth:`print_to` prints in colour to a rich console.
+    """
+
+    name = "table"
+    default_filename = "report.txt"
+
+    def render(self, result: GradingResult) -> str:
+        """The report as plain text (no colour codes), 120 columns wide."""
+        console = Console(
+            file=StringIO(), width=RENDER_WIDTH, force_terminal=False, color_system=None,
+            record=True, highlight=False,
+        )
+        self.print_to(console, result)
+        return console.export_text()
+
+    def print_to(self, console: Console, result: GradingResult) -> None:
+        """Print the report to ``console`` (colours if the console has them)."""
+        console.print(self.renderable(result))
+
+    def write(self, result: GradingResult, stream: IO[str]) -> None:
+        """Write to ``stream``: in colour when it is a terminal, plain text otherwise."""
+        if stream.isatty():
+            self.print_to(Console(file=stream, highlight=False), result)
+        else:
+            stream.write(self.render(result))
+
+    def renderable(self, result: GradingResult) -> RenderableType:
+        """Everything as one rich renderable: the tables, the total, the footer."""
+        parts: list[RenderableType] = [exercise_table(ex) for ex in result.exercises]
+        parts.append(total_line(result))
+        parts.append(footer(result))
+        return Group(*parts)
+
+
+def verdict(status: str) -> Text:
+    """The coloured verdict of one check."""
+    return Text(STATUS_LABELS[status], style=STATUS_STYLES[status])
+
+
+def exercise_table(ex: ExerciseResult) -> RenderableType:
+    """One exercise: a row per check (a metric column only if some check measured something),
+    plus the exercise-wide error if there was one."""
+    title = f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}"
+    error = Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red") if ex.error else None
+    if not ex.checks:
+        heading = Text(title, style="italic")
+        return Group(heading, error) if error is not None else heading
+    with_metric = any(c.value is not None or c.threshold is not None for c in ex.checks)
+    table = Table(title=title, title_justify="left", expand=True)
+    table.add_column("Question", no_wrap=True)
+    table.add_column("Check", overflow="fold", ratio=2)
+    table.add_column("Points", justify="right", no_wrap=True)
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Message", overflow="fold", ratio=5)
+    if with_metric:
+        table.add_column("Metric", no_wrap=True)  # short: "152.3 (threshold 160)"
+    for check in ex.checks:
+        name = check.title or check.id
+        if check.hidden:
+            name += " (hidden)"
+        row: list[RenderableType] = [
+            check.question,
+            Text(visible_text(name)),
+            fmt_points(check.score, check.max_score),
+            verdict(check.status),
+            # Text(): brackets in a message are not rich markup
+            Text(visible_text(check.message)),
+        ]
+        if with_metric:
+            row.append(metric_text(check))
+        table.add_row(*row)
+    return Group(table, error) if error is not None else table
+
+
+def total_line(result: GradingResult) -> Text:
+    """``Total: 7.5/10 (75.0%)  4 passed, 1 failed ...``."""
+    counts = Counter(c.status for _, c in result.checks())
+    pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
+    line = Text(f"Total: {fmt_points(result.score, result.max_score)} ({pct:.1f}%)", style="bold")
+    for status in STATUSES:
+        if counts[status]:
+            line.append("  ")
+            line.append(f"{counts[status]} {STATUS_LABELS[status]}", style=STATUS_STYLES[status])
+    return line
+
+
+def footer(result: GradingResult) -> Text:
+    """How the run was made: backend, device, seeds, versions, submission."""
+    seeds = ", ".join(f"{k}={v}" for k, v in sorted(result.seeds.items())) or "-"
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(result.versions.items())) or "-"
+    lines = [
+        f"backend {result.backend} on {result.device}; seeds {seeds}",
+        f"versions: {versions}",
+        f"submission {result.submission}"
+        + (f"; started {result.started_at}" if result.started_at else "")
+        + f"; took {fmt_number(result.duration_s, 3)} s"
+        + ("; solutions present (hidden checks ran)" if result.solutions_present else ""),
+    ]
+    return Text("\n".join(lines), style="dim")

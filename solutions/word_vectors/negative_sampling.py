@@ -1,0 +1,102 @@
+"""Skip-gram with negative sampling (SGNS): loss and gradients, one pair and a minibatch.
+
+Mikolov et al. 2013b ("Distributed Representations of Words and Phrases and their
+Compositionality") replace the V-way softmax by a binary task: tell the true outside word ``o``
+apart from ``K`` "negative" words drawn from the unigram distribution raised to the 3/4 power.
+With ``sigma`` the logistic sigmoid, the loss for one pair is (CS224n notes "Word Vectors I")
+
+    J = -log sigma(u_o . v_c) - sum_k log sigma(-u_k . v_c)
+
+and its gradients, using ``d/dx log sigma(x) = 1 - sigma(x) = sigma(-x)``:
+
+    dJ/dv_c = (sigma(u_o . v_c) - 1) u_o + sum_k sigma(u_k . v_c) u_k
+    dJ/du_o = (sigma(u_o . v_c) - 1) v_c
+    dJ/du_k =  sigma(u_k . v_c) v_c          (summed when a word is drawn several times)
+
+Cost per pair: O(K D) instead of O(V D). ``log sigma`` is computed as
+``min(x, 0) - log(1 + exp(-|x|))`` so that it never takes ``log(0)`` or overflows ``exp``.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+from array_api_compat import device as array_device
+
+from nlpdojo.backend import Array
+
+
+def sigmoid(x: Array) -> Array:
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, elementwise, without overflow for large ``|x|``."""
+    xp = array_namespace(x)
+    z = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
+    return xp.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def log_sigmoid(x: Array) -> Array:
+    """``log sigma(x)``, elementwise, stable: ``min(x, 0) - log1p(exp(-|x|))``."""
+    xp = array_namespace(x)
+    return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def neg_sampling_loss_and_gradient(
+    center_vec: Array, outside_idx: int, outside_vectors: Array, negative_indices: Array
+) -> tuple[float, Array, Array]:
+    """Negative-sampling loss and gradients for one (center, outside) pair and K negatives.
+
+    :param center_vec: ``v_c``, shape (D,).
+    :param outside_idx: ``o``, the index of the true outside word.
+    :param outside_vectors: ``U``, shape (V, D).
+    :param negative_indices: shape (K,) integer indices of the negative words; a word may
+        appear several times, and each occurrence contributes to its gradient row.
+    :returns: ``(loss, grad_center_vec (D,), grad_outside_vectors (V, D))``.
+    """
+    xp = array_namespace(center_vec, outside_vectors)
+    negative_indices = xp.asarray(negative_indices, device=array_device(outside_vectors))
+    V = outside_vectors.shape[0]
+    ### BEGIN SOLUTION neg_sampling
+    u_o = outside_vectors[outside_idx, :]  # (D,)
+    u_k = xp.take(outside_vectors, negative_indices, axis=0)  # (K, D)
+    s_o = xp.sum(u_o * center_vec)  # ()   u_o . v_c
+    s_k = xp.matmul(u_k, center_vec)  # (K,)  u_k . v_c
+    loss = -log_sigmoid(s_o) - xp.sum(log_sigmoid(-s_k))
+    g_o = sigmoid(s_o) - 1.0  # ()    dJ/ds_o
+    g_k = sigmoid(s_k)  # (K,)  dJ/ds_k
+    grad_center_vec = g_o * u_o + xp.matmul(g_k, u_k)  # (D,)
+    # Every row of dJ/dU is a multiple of v_c: coef[w] = g_o [w = o] + sum_k g_k [w = n_k].
+    # The one-hot product sums repeated negatives, as the chain rule requires.
+    hits = xp.astype(negative_indices[:, None] == xp.arange(V, device=array_device(u_k))[None, :],
+                     g_k.dtype)  # (K, V)
+    coef = xp.matmul(g_k, hits)  # (V,)
+    coef[outside_idx] += g_o
+    grad_outside_vectors = coef[:, None] * center_vec[None, :]  # (V, D)
+    ### END SOLUTION
+    return float(loss), grad_center_vec, grad_outside_vectors
+
+
+def sgns_batch_loss_and_gradients(
+    center: Array, outside: Array, negatives: Array
+) -> tuple[float, Array, Array, Array]:
+    """SGNS loss and gradients for a minibatch of B pairs, on gathered vectors.
+
+    The trainer gathers the rows (``center = V_in[c]``, ``outside = U[o]``,
+    ``negatives = U[n]``) and scatters the returned gradients back, so this function only sees
+    dense blocks and runs as a few batched products.
+
+    :param center: (B, D) center vectors ``v_c``.
+    :param outside: (B, D) outside vectors ``u_o``.
+    :param negatives: (B, K, D) negative vectors ``u_k``, K per pair.
+    :returns: ``(loss, grad_center (B, D), grad_outside (B, D), grad_negatives (B, K, D))``;
+        ``loss`` is the sum of the B pair losses, as a Python float.
+    """
+    xp = array_namespace(center, outside, negatives)
+    ### BEGIN SOLUTION sgns_batch
+    s_o = xp.vecdot(center, outside)  # (B,)     u_o . v_c per pair
+    s_k = xp.vecdot(negatives, center[:, None, :])  # (B, K)   u_k . v_c
+    loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))
+    g_o = sigmoid(s_o) - 1.0  # (B,)
+    g_k = sigmoid(s_k)  # (B, K)
+    grad_center = g_o[:, None] * outside + xp.matmul(g_k[:, None, :], negatives)[:, 0, :]  # (B, D)
+    grad_outside = g_o[:, None] * center  # (B, D)
+    grad_negatives = g_k[:, :, None] * center[:, None, :]  # (B, K, D)
+    ### END SOLUTION
+    return float(loss), grad_center, grad_outside, grad_negatives

@@ -1,0 +1,86 @@
+"""The toy exercise pack, installed for real: a package plus entry-point metadata on the path
+of this process and of the grader's worker processes."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from nlpdojo import plugins
+
+HERE = Path(__file__).parent
+PACK = HERE / "toy_pack" / "nlpdojo_toy_pack"
+
+
+def _install(site: Path) -> None:
+    shutil.copytree(PACK, site / "nlpdojo_toy_pack", ignore=shutil.ignore_patterns("__pycache__"))
+    dist = site / "nlpdojo_toy_pack-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nlpdojo-toy-pack\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[nlpdojo]\ntoy = nlpdojo_toy_pack.plugin\n")
+
+
+@pytest.fixture(scope="session")
+def toy_site(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("toy-site")
+    _install(site)
+    return site
+
+
+@pytest.fixture
+def toy(toy_site, monkeypatch):
+    """Load the toy pack in this process and in workers; yields the exercise."""
+    monkeypatch.syspath_prepend(str(toy_site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(toy_site), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "toy")
+    importlib.invalidate_caches()
+    plugins.reset()
+    yield plugins.get_registry().get("exercise", "toy")
+    plugins.reset()
+    for name in [m for m in sys.modules if m.startswith("nlpdojo_toy_pack")]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def toy_fixtures(toy, toy_site):
+    """Fixtures for the toy pack's public checks, generated from its reference once."""
+    from nlpdojo_autograder import fixtures
+
+    dest = toy_site / "nlpdojo_toy_pack" / "fixtures" / "toy"
+    if not dest.exists():
+        fixtures.generate(toy, dest)
+    return dest
+
+
+SOLUTIONS = PACK / "solutions" / "toy"
+
+
+@pytest.fixture
+def make_submission(tmp_path):
+    """``make_submission(edits)``: a copy of the toy solutions (topic folder ``toy``) with
+    ``{module: (old, new)}`` text replacements, or ``stub=True`` for the released stubs."""
+    from nlpdojo_autograder.markers import strip_solutions
+
+    def make(edits: dict[str, tuple[str, str]] | None = None, *, stub: bool = False,
+             name: str = "submission") -> Path:
+        root = tmp_path / name
+        topic = root / "toy"
+        shutil.copytree(SOLUTIONS, topic, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in topic.glob("*.py"):
+            text = path.read_text()
+            if stub:
+                text = strip_solutions(text, path)
+            old_new = (edits or {}).get(path.stem)
+            if old_new:
+                assert old_new[0] in text, f"edit target not in {path.name}: {old_new[0]!r}"
+                text = text.replace(old_new[0], old_new[1])
+            path.write_text(text)
+        return root
+
+    return make

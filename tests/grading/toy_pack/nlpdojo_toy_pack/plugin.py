@@ -1,0 +1,82 @@
+"""Registers exercise ``toy``: value, gradient, metric and custom checks over two questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nlpdojo.hookspecs import hookimpl
+from nlpdojo_autograder.checks import Exercise, Verdict
+from nlpdojo_autograder.kinds import (GradientProblem, custom_check, gradient_check,
+                                      metric_check, value_check)
+
+
+def _scale_values(ctx):
+    x = ctx.rng().standard_normal((3, 4))
+    out = ctx.function("scale", "scale")(ctx.asarray(x), 3.0)
+    return {"out": ctx.to_numpy(out, "scale(x, 3)")}
+
+
+def _quadratic_values(ctx):
+    rng = ctx.rng()
+    W, x = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    f = ctx.function("quadratic", "quadratic_loss_and_gradient")
+    loss, grad = ctx.unpack(f(ctx.asarray(W), ctx.asarray(x)), ["loss", "grad_W"],
+                            "quadratic_loss_and_gradient")
+    return {"loss": ctx.to_numpy(loss, "loss"), "grad_W": ctx.to_numpy(grad, "grad_W")}
+
+
+def _quadratic_problem(ctx):
+    rng = ctx.rng()
+    W, x = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    f = ctx.function("quadratic", "quadratic_loss_and_gradient")
+    _, grad = f(ctx.asarray(W), ctx.asarray(x))
+    return GradientProblem(
+        loss=lambda p: float(f(ctx.asarray(p["W"]), ctx.asarray(x))[0]),
+        point={"W": W}, analytic={"W": grad})
+
+
+def _descent(ctx):
+    """Metric: gradient descent with the student's gradient reduces the loss."""
+    rng = ctx.rng()
+    W, x = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    f = ctx.function("quadratic", "quadratic_loss_and_gradient")
+    first = None
+    for _ in range(20):
+        loss, grad = f(ctx.asarray(W), ctx.asarray(x))
+        first = first if first is not None else float(loss)
+        W = W - 0.01 * ctx.to_numpy(grad)
+    return {"value": float(first - float(f(ctx.asarray(W), ctx.asarray(x))[0])) / first}
+
+
+def _writes_file(ctx):
+    path = ctx.workdir / "out.txt"
+    ctx.function("scale", "scale")  # must exist
+    path.write_text("ok")
+    return {"exists": path.exists()}
+
+
+CHECKS = [
+    value_check("scale", "values", "scale(x, k) on random input", 1.0, _scale_values),
+    value_check("quadratic", "values", "loss and gradient values", 2.0, _quadratic_values,
+                swap_in=("scale",)),
+    gradient_check("quadratic", "gradient", "dL/dW by central differences", 2.0,
+                   _quadratic_problem, swap_in=("scale",)),
+    metric_check("quadratic", "descent", "gradient descent reduces the loss", 1.0, _descent,
+                 metric="relative loss reduction", threshold=lambda ref: 0.9 * ref,
+                 budget="20 steps, lr 0.01", swap_in=("scale",)),
+    value_check("quadratic", "hidden", "hidden values (another seed)", 1.0, _quadratic_values,
+                hidden=True, swap_in=("scale",)),
+    custom_check("scale", "workdir", "a check may write files in its scratch folder", 0.5,
+                 _writes_file, judge=lambda a, e: Verdict(bool(a["exists"]), "file written")),
+]
+
+
+@hookimpl
+def register_exercises(register):
+    register("toy", Exercise(
+        name="toy", title="Toy exercise pack", checks=CHECKS,
+        questions={"scale": "Scaling", "quadratic": "A quadratic loss"},
+        reference="nlpdojo_toy_pack.solutions.toy",
+        fixtures=Path(__file__).parent / "fixtures" / "toy"))

@@ -1,0 +1,1 @@
+"""Topic ``toy``: two questions, the second built on the first."""

@@ -1,0 +1,65 @@
+"""The terminal table: every verdict, wrapped messages, totals and the reproducibility footer."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from nlpdojo_reports.table import RENDER_WIDTH, TableReporter
+
+
+def test_render_lists_every_check_with_points_and_verdict(result):
+    text = TableReporter().render(result)
+    for _, check in result.checks():
+        assert check.question in text
+    for label in ("passed", "failed", "error", "timeout", "not implemented"):
+        assert label in text
+    assert "word_vectors: Word vectors  2/11.5" in text
+    assert "0/2.5" in text and "0.5/1" in text and "1.5/1.5" in text
+    assert "(hidden)" in text
+
+
+def test_render_is_plain_text_within_width(result):
+    text = TableReporter().render(result)
+    assert "\x1b" not in text  # neither rich's colours nor the ESC in a student's message
+    assert "\\x1b[31mred" in text  # ...which is shown as a visible escape instead
+    assert max(len(line) for line in text.splitlines()) <= RENDER_WIDTH
+
+
+def test_long_message_wraps_without_losing_words(result, long_message):
+    text = TableReporter().render(result)
+    assert "…" not in text and "..." not in text
+    for word in long_message.split():
+        assert word.strip(",;:()") in text, word
+
+
+def test_metric_value_and_threshold(result):
+    text = TableReporter().render(result)
+    assert "152.3 (threshold 160)" in text
+    assert "0.71 (threshold 0.8)" in text
+
+
+def test_total_line_and_footer(result):
+    text = TableReporter().render(result)
+    assert "Total: 6/16 (37.5%)" in text
+    assert "3 passed" in text and "3 failed" in text and "1 not implemented" in text
+    assert "backend numpy on cpu" in text
+    assert "data=1234" in text and "global=0" in text
+    assert "numpy 2.0.1" in text and "python 3.11.9" in text
+    assert "ImportError: cannot import name 'rnn_step'" in text
+
+
+def test_print_to_colour_console(result):
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, color_system="standard", width=120)
+    TableReporter().print_to(console, result)
+    out = buf.getvalue()
+    assert "\x1b[" in out  # coloured verdicts
+    assert "not implemented" in out
+
+
+def test_write_to_a_non_terminal_stream_is_plain(result):
+    buf = io.StringIO()
+    TableReporter().write(result, buf)
+    assert buf.getvalue() == TableReporter().render(result)

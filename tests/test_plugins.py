@@ -1,0 +1,200 @@
+"""Loading plugins: entry points, NLPDOJO_PLUGINS, and errors that name the plugin and the fix.
+
+Third-party distributions are faked with a ``*.dist-info`` folder (METADATA plus
+entry_points.txt) in a temporary site directory: importlib.metadata finds them exactly as it
+finds a pip-installed package.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from nlpdojo import plugins
+from nlpdojo.errors import PluginError
+from nlpdojo.hookspecs import hookimpl
+
+BUILTINS = {"numpy", "torch", "nn", "datasets", "reports", "autograder"}
+
+GOOD_PLUGIN = '''
+from nlpdojo.hookspecs import hookimpl
+
+@hookimpl
+def register_datasets(register):
+    register("toy_corpus", object())
+'''
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """A site directory on sys.path; modules imported from it are forgotten afterwards."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    yield folder
+    for name in [m for m in sys.modules if m.startswith("fake_")]:
+        del sys.modules[name]
+
+
+def fake_distribution(site: Path, dist: str, version: str, entry_points: dict[str, str],
+                      modules: dict[str, str]) -> None:
+    """Install ``dist`` into ``site``: its metadata, ``nlpdojo`` entry points and modules."""
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    lines = ["[nlpdojo]", *(f"{name} = {value}" for name, value in entry_points.items())]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    for module, source in modules.items():
+        (site / f"{module}.py").write_text(source)
+
+
+def loaded(restrict: str | None, monkeypatch) -> set[str]:
+    if restrict is None:
+        monkeypatch.delenv(plugins.RESTRICT_ENV, raising=False)
+    else:
+        monkeypatch.setenv(plugins.RESTRICT_ENV, restrict)
+    pm = plugins.make_manager()
+    return {pm.get_name(p) for p in pm.get_plugins()}
+
+
+# -- built-ins --------------------------------------------------------------------------------
+
+def test_builtins_load_through_entry_points():
+    pm = plugins.get_manager()
+    assert {pm.get_name(p) for p in pm.get_plugins()} == BUILTINS
+    assert pm.get_plugin("numpy").__name__ == "nlpdojo_numpy.plugin"
+    assert all(plugins.plugin_origin(name) == "built-in" for name in BUILTINS)
+
+
+def test_manager_and_registry_load_once_until_reset():
+    registry = plugins.get_registry()
+    assert plugins.get_registry() is registry
+    assert plugins.get_manager() is plugins.get_manager()
+    plugins.reset()
+    assert plugins.get_registry() is not registry
+
+
+# -- NLPDOJO_PLUGINS -------------------------------------------------------------------------
+
+@pytest.fixture
+def two_third_party(site):
+    fake_distribution(site, "fake-hello", "1.2.3", {"hello": "fake_hello"},
+                      {"fake_hello": GOOD_PLUGIN})
+    fake_distribution(site, "fake-other", "0.1", {"other": "fake_other"},
+                      {"fake_other": GOOD_PLUGIN.replace("toy_corpus", "other_corpus")})
+
+
+def test_unset_loads_every_plugin(two_third_party, monkeypatch):
+    assert loaded(None, monkeypatch) == BUILTINS | {"hello", "other"}
+
+
+def test_restriction_selects_third_party_plugins(two_third_party, monkeypatch):
+    assert loaded("hello", monkeypatch) == BUILTINS | {"hello"}
+    assert loaded(" hello , other ,", monkeypatch) == BUILTINS | {"hello", "other"}
+
+
+def test_empty_restriction_loads_builtins_only(two_third_party, monkeypatch):
+    assert loaded("", monkeypatch) == BUILTINS
+    assert "fake_hello" not in sys.modules  # not imported at all
+
+
+def test_restriction_never_drops_a_builtin(two_third_party, monkeypatch):
+    assert loaded("numpy", monkeypatch) == BUILTINS
+
+
+def test_third_party_origin_and_registrations(two_third_party, monkeypatch):
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "hello")
+    plugins.reset()
+    assert plugins.plugin_origin("hello") == "fake-hello 1.2.3"
+    assert plugins.get_registry().entry("dataset", "toy_corpus").plugin == "hello"
+
+
+# -- errors that name the plugin ------------------------------------------------------------
+
+def test_import_failure_names_entry_point_and_how_to_exclude_it(site, monkeypatch):
+    fake_distribution(site, "fake-broken", "0.3", {"broken": "fake_broken"},
+                      {"fake_broken": "import fake_leftpad_that_is_not_installed\n"})
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "broken")
+    with pytest.raises(PluginError) as info:
+        plugins.make_manager()
+    message = str(info.value)
+    assert "plugin 'broken'" in message
+    assert "entry point 'fake_broken'" in message and "'fake-broken'" in message
+    assert "ModuleNotFoundError" in message and "fake_leftpad_that_is_not_installed" in message
+    assert "NLPDOJO_PLUGINS=" in message
+    # ... and the fix it suggests works
+    assert loaded("", monkeypatch) == BUILTINS
+
+
+def test_third_party_plugin_named_like_a_builtin_is_an_error(site, monkeypatch):
+    fake_distribution(site, "fake-nn", "1.0", {"nn": "fake_nn"}, {"fake_nn": GOOD_PLUGIN})
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "nn")
+    with pytest.raises(PluginError, match=r"two plugins are named 'nn'.*'nlpdojo'.*'fake-nn'"):
+        plugins.make_manager()
+
+
+def test_misspelled_hook_names_the_plugin():
+    @hookimpl
+    def register_optimisers(register):  # British spelling: no such hook
+        register("lion", object)
+
+    typo = type("TypoPlugin", (), {"register_optimisers": staticmethod(register_optimisers)})()
+    with pytest.raises(PluginError) as info:
+        plugins.make_manager(extra_plugins={"typo": typo})
+    message = str(info.value)
+    assert "plugin 'typo' is invalid" in message
+    assert "'register_optimisers', which is not an nlpdojo hook" in message
+    assert "did you mean 'register_optimizers'?" in message
+    assert "\n" not in message  # the CLI prints errors as one line
+
+
+def test_bad_argument_name_names_the_plugin_and_argument():
+    @hookimpl
+    def register_optimizers(regster):
+        regster("lion", object)
+
+    bad = type("BadArgPlugin", (), {"register_optimizers": staticmethod(register_optimizers)})()
+    with pytest.raises(PluginError) as info:
+        plugins.make_manager(extra_plugins={"badarg": bad})
+    message = str(info.value)
+    assert "plugin 'badarg' is invalid" in message
+    assert "register_optimizers(regster)" in message
+    assert "register_optimizers provides: register" in message
+    assert "\n" not in message
+
+
+def test_invalid_extra_plugin_leaves_the_builtins_registered():
+    """A rejected plugin is unregistered; one named like a loaded plugin displaces nothing."""
+    clash = type("Clash", (), {})()
+    pm = plugins.make_manager()
+    with pytest.raises(PluginError, match=r"two plugins are named 'numpy'"):
+        plugins._register(pm, clash, "numpy")
+    assert pm.get_plugin("numpy").__name__ == "nlpdojo_numpy.plugin"
+
+
+def test_a_hook_that_raises_names_the_plugin_and_hook():
+    @hookimpl
+    def register_losses(register):
+        raise RuntimeError("forgot to build the kernel")
+
+    buggy = type("Buggy", (), {"register_losses": staticmethod(register_losses)})()
+    pm = plugins.make_manager(extra_plugins={"buggy": buggy})
+    with pytest.raises(PluginError, match=r"plugin 'buggy' failed in register_losses: "
+                                          r"RuntimeError: forgot to build the kernel"):
+        plugins.build_registry(pm)
+
+
+def test_a_hookimpl_may_take_no_arguments():
+    """pluggy allows a subset of the spec's arguments; the registry must call it that way."""
+    calls = []
+
+    @hookimpl
+    def register_reporters():
+        calls.append("called")
+
+    quiet = type("Quiet", (), {"register_reporters": staticmethod(register_reporters)})()
+    plugins.build_registry(plugins.make_manager(extra_plugins={"quiet": quiet}))
+    assert calls == ["called"]
+    assert plugins.plugin_origin("quiet") == "local"

@@ -1,0 +1,167 @@
+"""The registry: names owned by the core, clashes naming both plugins, unknown names listing
+what exists for the backend asked about, and backend-specific overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlpdojo.errors import DuplicateNameError, NlpdojoError, PluginError, UnknownNameError
+from nlpdojo.hookspecs import hookimpl
+from nlpdojo.plugins import build_registry, make_manager
+from nlpdojo.registry import Registry
+
+
+def plugin(**hooks) -> object:
+    """An in-memory plugin: each keyword is a hook name, each value its implementation.
+
+    (An instance of a fresh class, compared by identity: pluggy refuses one object twice.)
+    """
+    namespace = {name: staticmethod(hookimpl(fn)) for name, fn in hooks.items()}
+    return type("InMemoryPlugin", (), namespace)()
+
+
+def registry_with(**extra) -> Registry:
+    return build_registry(make_manager(extra_plugins=extra))
+
+
+class FusedLinear:  # stand-ins: the registry stores any object
+    pass
+
+
+class GenericThing:
+    pass
+
+
+# -- duplicates ------------------------------------------------------------------------------
+
+def test_duplicate_between_two_plugins_names_both():
+    first = plugin(register_optimizers=lambda register: register("adamw", object()))
+    second = plugin(register_optimizers=lambda register: register("adamw", object()))
+    with pytest.raises(DuplicateNameError) as info:
+        registry_with(teacher_a=first, teacher_b=second)
+    message = str(info.value)
+    assert "optimizer 'adamw'" in message
+    assert "'teacher_a'" in message and "'teacher_b'" in message
+    assert isinstance(info.value, PluginError)
+
+
+def test_duplicate_of_a_builtin_names_the_builtin():
+    clash = plugin(register_optimizers=lambda register: register("sgd", object()))
+    with pytest.raises(DuplicateNameError, match=r"by plugin 'nn' and by plugin 'my_sgd'"):
+        registry_with(my_sgd=clash)
+
+
+def test_duplicate_native_implementation_names_backend():
+    def native(register):
+        register("linear", FusedLinear, backend="torch")
+
+    with pytest.raises(DuplicateNameError, match=r"module 'linear' for backend 'torch'.*'fast_a'.*'fast_b'"):
+        registry_with(fast_a=plugin(register_modules=native), fast_b=plugin(register_modules=native))
+
+
+def test_same_name_in_different_kinds_is_fine():
+    both = plugin(register_losses=lambda register: register("hinge", GenericThing),
+                  register_reporters=lambda register: register("hinge", GenericThing))
+    reg = registry_with(both=both)
+    assert reg.get("loss", "hinge") is reg.get("reporter", "hinge") is GenericThing
+
+
+# -- unknown names -------------------------------------------------------------------------
+
+def test_unknown_name_lists_what_exists():
+    reg = registry_with()
+    with pytest.raises(UnknownNameError) as info:
+        reg.get("optimizer", "adamw", backend="numpy")
+    message = str(info.value)
+    assert "unknown optimizer 'adamw' on backend 'numpy'" in message
+    assert "sgd" in message
+    assert "dojo plugins" in message
+    # one error, two useful bases: the CLI's NlpdojoError, and KeyError for mapping-style code
+    assert isinstance(info.value, NlpdojoError) and isinstance(info.value, KeyError)
+    assert not message.startswith("'")  # KeyError would otherwise quote the message
+
+
+def test_unknown_name_lists_only_what_runs_on_that_backend():
+    torch_only = plugin(register_modules=lambda register: register("cudnn_lstm", FusedLinear,
+                                                                   backend="torch"))
+    reg = registry_with(torch_only=torch_only)
+    with pytest.raises(UnknownNameError) as on_numpy:
+        reg.get("module", "rnn", backend="numpy")
+    assert "linear" in str(on_numpy.value) and "cudnn_lstm" not in str(on_numpy.value)
+    with pytest.raises(UnknownNameError) as on_torch:
+        reg.get("module", "rnn", backend="torch")
+    assert "cudnn_lstm" in str(on_torch.value) and "linear" in str(on_torch.value)
+
+
+def test_name_registered_only_for_another_backend_says_which():
+    torch_only = plugin(register_modules=lambda register: register("cudnn_lstm", FusedLinear,
+                                                                   backend="torch"))
+    reg = registry_with(torch_only=torch_only)
+    assert reg.get("module", "cudnn_lstm", backend="torch") is FusedLinear
+    for backend in ("numpy", None):
+        with pytest.raises(UnknownNameError, match=r"registered only for backend\(s\) torch"):
+            reg.get("module", "cudnn_lstm", backend=backend)
+
+
+def test_unknown_kind_with_nothing_registered():
+    with pytest.raises(UnknownNameError, match="none are registered"):
+        Registry().get("dataset", "wikitext")
+
+
+# -- backend-specific overrides ----------------------------------------------------------------
+
+def test_native_registration_overrides_generic_on_its_backend_only():
+    def both(register):
+        register("linear2", GenericThing)
+        register("linear2", FusedLinear, backend="torch")
+
+    reg = registry_with(fast=plugin(register_modules=both))
+    assert reg.get("module", "linear2", backend="torch") is FusedLinear
+    assert reg.get("module", "linear2", backend="numpy") is GenericThing
+    assert reg.get("module", "linear2") is GenericThing
+    assert reg.entry("module", "linear2", backend="torch").backend_label == "torch"
+    assert reg.entry("module", "linear2", backend="numpy").backend_label == "any"
+
+
+def test_native_override_of_a_builtin_from_another_plugin():
+    fast = plugin(register_modules=lambda register: register("linear", FusedLinear, backend="torch"))
+    reg = registry_with(fast=fast)
+    assert reg.entry("module", "linear", backend="torch").plugin == "fast"
+    assert reg.entry("module", "linear", backend="numpy").plugin == "nn"
+    assert reg.names("module", "numpy") == reg.names("module", "torch") == ["linear"]
+
+
+# -- what the callback records -----------------------------------------------------------------
+
+def test_entries_record_plugin_and_meta_in_registration_order():
+    def register_two(register):
+        register("b_first", GenericThing, paper="arXiv:0000.00000")
+        register("a_second", FusedLinear)
+
+    reg = registry_with(mine=plugin(register_optimizers=register_two))
+    mine = reg.by_plugin()["mine"]
+    assert [(e.kind, e.name) for e in mine] == [("optimizer", "b_first"), ("optimizer", "a_second")]
+    assert mine[0].meta == {"paper": "arXiv:0000.00000"}
+    assert reg.names("optimizer") == ["a_second", "b_first", "sgd"]
+
+
+@pytest.mark.parametrize("bad", ["", " lion", "lion ", 3])
+def test_invalid_names_are_refused_naming_the_plugin(bad):
+    sloppy = plugin(register_optimizers=lambda register: register(bad, GenericThing))
+    with pytest.raises(PluginError, match=r"plugin 'sloppy' registered a optimizer with invalid name"):
+        registry_with(sloppy=sloppy)
+
+
+def test_unknown_kind_is_refused():
+    with pytest.raises(PluginError, match=r"unknown kind 'layer'"):
+        Registry().add("layer", "linear", object(), plugin="p")
+
+
+def test_builtin_registry_contents():
+    reg = registry_with()
+    assert reg.names("backend") == ["numpy", "torch"]
+    assert {e.plugin for e in reg.entries("backend")} == {"numpy", "torch"}
+    assert reg.get("module", "linear").__name__ == "Linear"
+    assert reg.get("loss", "softmax_cross_entropy").__name__ == "SoftmaxCrossEntropy"
+    assert reg.get("optimizer", "sgd").__name__ == "SGD"
+    assert len(reg) == len(list(reg)) == len(reg.entries())

@@ -1,0 +1,287 @@
+"""``dojo release``: exercises/ generated from solutions/, ``--check``, and all-or-nothing writes."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import nlpdojo_solutions
+from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.markers import MarkerError, strip_solutions
+from nlpdojo_autograder.release import README_HEADER, ReleaseError, release
+
+FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "release_topic" / "solutions"
+REPO = Path(__file__).resolve().parents[1]
+
+RELEASED = [
+    "README.md",
+    "toy/README.md",
+    "toy/__init__.py",
+    "toy/activations.py",
+    "toy/classifier.py",
+    "toy/data/tiny.txt",
+    "toy/toy.ipynb",
+]
+
+
+@pytest.fixture
+def solutions(tmp_path: Path) -> Path:
+    """A private copy of the fixture solutions folder (tests may break it)."""
+    dest = tmp_path / "solutions"
+    shutil.copytree(FIXTURE_SOLUTIONS, dest)
+    return dest
+
+
+@pytest.fixture
+def released(solutions: Path, tmp_path: Path) -> Path:
+    """The fixture released into ``tmp_path / 'exercises'``."""
+    out = tmp_path / "exercises"
+    release(solutions, out)
+    return out
+
+
+def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file below ``root`` with its bytes and modification time."""
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _import_package(folder: Path, name: str):
+    """Import ``folder`` as a package called ``name`` (removed from sys.modules afterwards)."""
+    spec = importlib.util.spec_from_file_location(
+        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
+    spec.loader.exec_module(package)
+    return package
+
+
+def _forget(name: str) -> None:
+    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+        del sys.modules[key]
+
+
+def test_release_generates_every_file(solutions: Path, tmp_path: Path):
+    out = tmp_path / "exercises"
+    report = release(solutions, out)
+    assert report.topics == ["toy"]
+    assert sorted(report.written) == RELEASED
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == RELEASED
+    topic = solutions / "toy"
+    for module in ("activations.py", "classifier.py", "__init__.py"):
+        expected = strip_solutions(topic.joinpath(module).read_text(encoding="utf-8"), module)
+        assert (out / "toy" / module).read_text(encoding="utf-8") == expected
+    assert (out / "toy/data/tiny.txt").read_bytes() == (topic / "data/tiny.txt").read_bytes()
+    assert (out / "toy/README.md").read_bytes() == (topic / "README.md").read_bytes()
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith(README_HEADER)
+    assert "`toy/`" in readme and "dojo release" in readme
+    # modules stay clean: no generated header in them
+    assert "GENERATED" not in (out / "toy/activations.py").read_text(encoding="utf-8")
+
+
+def test_released_package_imports_and_stubs_name_their_question(released: Path):
+    try:
+        package = _import_package(released / "toy", "released_toy")
+        activations = importlib.import_module("released_toy.activations")
+        classifier = importlib.import_module("released_toy.classifier")
+        assert package.__doc__.startswith("Topic ``toy``")
+        with pytest.raises(NotImplementedError, match=r"^sigmoid: not implemented yet"):
+            activations.sigmoid(0.0)
+        with pytest.raises(NotImplementedError, match=r"^logistic: not implemented yet"):
+            classifier.LogisticRegression(1.0, 0.0).forward(2.0)
+        assert classifier.sigmoid is activations.sigmoid  # relative import kept
+    finally:
+        _forget("released_toy")
+
+
+def test_second_release_changes_nothing_and_check_passes(solutions: Path, released: Path):
+    before = _snapshot(released)
+    again = release(solutions, released)
+    assert again.written == [] and again.removed == []
+    assert sorted(again.unchanged) == RELEASED
+    assert _snapshot(released) == before
+    check = release(solutions, released, check=True)
+    assert check.in_sync and check.differences == []
+
+
+def test_check_detects_hand_edit_stale_file_and_missing_file(solutions: Path, released: Path):
+    edited = released / "toy/activations.py"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nHAND_EDIT = 1\n", encoding="utf-8")
+    (released / "toy/old_module.py").write_text("x = 1\n", encoding="utf-8")
+    (released / "toy/data/tiny.txt").unlink()
+    before = _snapshot(released)
+
+    report = release(solutions, released, check=True)
+
+    assert not report.in_sync
+    kinds = {d.path: d.kind for d in report.differences}
+    assert kinds == {
+        "toy/activations.py": "changed",
+        "toy/old_module.py": "extra",
+        "toy/data/tiny.txt": "missing",
+    }
+    diff = next(d.diff for d in report.differences if d.path == "toy/activations.py")
+    assert "-HAND_EDIT = 1" in diff and "toy/activations.py (output)" in diff
+    assert _snapshot(released) == before  # check writes nothing
+
+
+def test_release_repairs_output_and_removes_stale_files_only_inside_topics(
+    solutions: Path, released: Path
+):
+    (released / "toy/activations.py").write_text("broken\n", encoding="utf-8")
+    (released / "toy/old_module.py").write_text("x = 1\n", encoding="utf-8")
+    (released / "toy/olddir").mkdir()
+    (released / "toy/olddir/gone.txt").write_text("x\n", encoding="utf-8")
+    (released / "toy/__pycache__").mkdir()
+    (released / "toy/__pycache__/activations.cpython-311.pyc").write_bytes(b"cache")
+    (released / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (released / "other_topic").mkdir()
+    (released / "other_topic/mine.py").write_text("y = 2\n", encoding="utf-8")
+
+    report = release(solutions, released)
+
+    assert report.written == ["toy/activations.py"]
+    assert sorted(report.removed) == ["toy/old_module.py", "toy/olddir/gone.txt"]
+    assert not (released / "toy/old_module.py").exists()
+    assert not (released / "toy/olddir").exists()
+    assert (released / "toy/__pycache__/activations.cpython-311.pyc").read_bytes() == b"cache"
+    assert (released / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+    assert (released / "other_topic/mine.py").read_text(encoding="utf-8") == "y = 2\n"
+    assert release(solutions, released, check=True).in_sync
+
+
+def test_marker_error_leaves_output_untouched(solutions: Path, released: Path):
+    # a change that would be written, and a marker error in another module
+    readme = solutions / "toy/README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nNew paragraph.\n", encoding="utf-8")
+    broken = solutions / "toy/classifier.py"
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("### END SOLUTION\n", "### END SOLUTIONS\n", 1),
+        encoding="utf-8",
+    )
+    before = _snapshot(released)
+    with pytest.raises(MarkerError, match=r"classifier\.py:\d+: malformed END marker") as info:
+        release(solutions, released)
+    assert "nothing in the output changed" in str(info.value)
+    assert _snapshot(released) == before
+
+
+def test_every_marker_error_is_reported_at_once(solutions: Path, tmp_path: Path):
+    for name in ("activations.py", "classifier.py"):
+        path = solutions / "toy" / name
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("### BEGIN SOLUTION ", "## BEGIN SOLUTION ", 1),
+            encoding="utf-8",
+        )
+    out = tmp_path / "exercises"
+    with pytest.raises(MarkerError) as info:
+        release(solutions, out)
+    message = str(info.value)
+    assert message.startswith("2 problems")
+    assert "activations.py:" in message and "classifier.py:" in message
+    assert not out.exists()
+
+
+def test_release_refuses_a_readme_it_did_not_write(solutions: Path, tmp_path: Path):
+    out = tmp_path / "project"
+    out.mkdir()
+    (out / "README.md").write_text("# My project\n", encoding="utf-8")
+    with pytest.raises(ReleaseError, match="not generated by `dojo release`"):
+        release(solutions, out)
+    assert [p.name for p in out.iterdir()] == ["README.md"]
+
+
+def test_release_refuses_output_overlapping_solutions(solutions: Path):
+    with pytest.raises(ReleaseError, match="overlaps the solutions"):
+        release(solutions, solutions / "exercises")
+    with pytest.raises(ReleaseError, match="overlaps the solutions"):
+        release(solutions, solutions.parent)
+
+
+def test_missing_solutions_folder_is_an_error(tmp_path: Path):
+    with pytest.raises(ReleaseError, match="no such solutions folder"):
+        release(tmp_path / "nope", tmp_path / "out")
+
+
+def test_reserved_notebook_name_in_solutions_is_an_error(solutions: Path, tmp_path: Path):
+    (solutions / "toy/toy.ipynb").write_text("{}", encoding="utf-8")
+    with pytest.raises(ReleaseError, match="reserved for the generated topic notebook"):
+        release(solutions, tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(build_app(), ["release", *args])
+
+
+def test_command_releases_and_checks(solutions: Path, tmp_path: Path):
+    out = tmp_path / "exercises"
+    result = _invoke("--solutions", str(solutions), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert "released 1 topics" in result.output and "7 written" in result.output
+    assert (out / "toy/toy.ipynb").is_file()
+
+    result = _invoke("--solutions", str(solutions), "--output", str(out), "--check")
+    assert result.exit_code == 0, result.output
+    assert "in sync" in result.output
+
+    (out / "toy/extra.md").write_text("stale\n", encoding="utf-8")
+    edited = out / "toy/classifier.py"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("0.5", "0.6"), encoding="utf-8")
+    result = _invoke("--solutions", str(solutions), "--output", str(out), "--check")
+    assert result.exit_code == 1
+    assert f"extra: {out / 'toy/extra.md'}" in result.output
+    assert f"changed: {out / 'toy/classifier.py'}" in result.output
+    assert "@@" in result.output  # a unified-diff excerpt
+    assert "2 files" in result.output and "run `dojo release`" in result.output
+
+
+def test_command_reports_marker_errors_without_traceback(solutions: Path, tmp_path: Path):
+    path = solutions / "toy/activations.py"
+    path.write_text(path.read_text(encoding="utf-8").replace("### END SOLUTION\n", ""), encoding="utf-8")
+    result = _invoke("--solutions", str(solutions), "--output", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "error:" in result.output and "never closed" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_command_defaults_to_installed_solutions_and_local_exercises(monkeypatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    result = _invoke("--check")
+    solutions_dir = Path(nlpdojo_solutions.__file__).parent
+    # tmp_path has no exercises/ yet: either nothing to compare (no topics) or missing files
+    expected_code = 0 if not any(p.is_dir() for p in solutions_dir.iterdir() if (p / "__init__.py").exists()) else 1
+    assert result.exit_code == expected_code, result.output
+    if expected_code:
+        assert f"missing: {Path('exercises') / 'README.md'}" in result.output
+
+
+# --------------------------------------------------------------------------- the real course
+
+
+def test_real_exercises_are_in_sync_with_solutions():
+    """exercises/ must equal what `dojo release` generates from solutions/."""
+    solutions_dir = Path(nlpdojo_solutions.__file__).parent
+    topics = [p for p in solutions_dir.iterdir() if (p / "__init__.py").is_file()]
+    has_modules = any(p.name != "__init__.py" for t in topics for p in t.glob("*.py"))
+    exercises = REPO / "exercises"
+    if not has_modules and not exercises.exists():
+        pytest.skip("solutions/ has no topic with modules yet; run `dojo release` once content lands")
+    report = release(solutions_dir, exercises, check=True)
+    listing = "\n".join(f"{d.kind}: {d.path}\n{d.diff}" for d in report.differences)
+    assert report.in_sync, f"exercises/ is out of date; run `dojo release`:\n{listing}"
