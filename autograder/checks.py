@@ -91,6 +91,18 @@ class Check:
         return (base + zlib.crc32(self.id.encode())) % (2**31)
 
 
+@dataclass(frozen=True)
+class PlantedBug:
+    """A deliberate bug for ``dojo verify``: replacing ``find`` by ``replace`` in ``module``
+    of the solutions must cost points on ``question`` (and, ideally, on nothing else)."""
+
+    name: str
+    module: str
+    find: str
+    replace: str
+    question: str
+
+
 @dataclass
 class Exercise:
     """A topic's checks, as registered through ``register_exercises``."""
@@ -105,6 +117,8 @@ class Exercise:
     #: import name of the reference solutions (default ``nlpdojo_solutions.<name>``); a pack
     #: shipped by a plugin names its own
     reference: str | None = None
+    #: deliberate bugs that ``dojo verify`` plants to prove the checks catch them
+    planted_bugs: list[PlantedBug] = field(default_factory=list)
 
     @property
     def reference_package(self) -> str:

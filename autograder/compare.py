@@ -38,8 +38,9 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
             hint = f" (an extra leading axis of {a.shape[0]}: sum or average over the batch?)"
         return f"{name} has shape {a.shape}, expected {e.shape}{hint}"
     if np.issubdtype(e.dtype, np.floating):
-        if not np.issubdtype(a.dtype, np.number):
-            return f"{name} has dtype {a.dtype}, expected floating point numbers"
+        if not np.issubdtype(a.dtype, np.floating):
+            return (f"{name} has dtype {a.dtype}, expected floating point numbers (an integer "
+                    "array? a cast, or integer division, loses the fractions)")
         a = a.astype(np.float64)
         bad = ~np.isfinite(a)
         if bad.any() and not (~np.isfinite(e)[bad]).all():

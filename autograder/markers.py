@@ -85,7 +85,7 @@ def split_lines(text: str) -> list[str]:
 
 
 def _comments(text: str, where: str) -> list[tuple[int, int, str]]:
-    """Every comment token as ``(line, column, text)``; a file that does not tokenize is an error."""
+    """Every comment token as ``(line, column, text)``; untokenizable text is an error."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except SyntaxError as exc:  # e.g. inconsistent dedent
@@ -101,7 +101,7 @@ def _comments(text: str, where: str) -> list[tuple[int, int, str]]:
 
 
 def _has_code(lines: list[str], start: int, end: int) -> bool:
-    """Whether lines ``start..end`` (1-based, exclusive bounds) hold anything but blanks/comments."""
+    """Whether lines strictly between ``start`` and ``end`` (1-based) hold code."""
     for line in lines[start : end - 1]:
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
@@ -146,8 +146,9 @@ def parse_blocks(path_or_text: str | Path, *, path: str | Path | None = None) ->
                 )
             if not indent:
                 raise MarkerError(
-                    f"{at}: the block of '{question}' is at module level; solution blocks must sit "
-                    "inside a function or method body so the stub keeps its signature and docstring."
+                    f"{at}: the block of '{question}' is at module level; solution blocks must "
+                    "sit inside a function or method body so the stub keeps its signature and "
+                    "docstring."
                 )
             open_block = (question, lineno, indent)
         else:
@@ -170,8 +171,8 @@ def parse_blocks(path_or_text: str | Path, *, path: str | Path | None = None) ->
                 )
             if not _has_code(lines, start, lineno):
                 raise MarkerError(
-                    f"{where}:{start}: the block of '{question}' (lines {start}-{lineno}) is empty; "
-                    "put the solution code between the markers or remove them."
+                    f"{where}:{start}: the block of '{question}' (lines {start}-{lineno}) is "
+                    "empty; put the solution code between the markers or remove them."
                 )
             blocks.append(Block(question, start, lineno, begin_indent))
             open_block = None

@@ -8,7 +8,9 @@ softmax``) are removed from its cell and recorded in the cell metadata::
     {"nlpdojo": {"module": "skipgram", "imports": ["from .softmax import softmax"], "lines": [7]},
      "tags": ["nlpdojo:skipgram"]}
 
-:func:`extract_notebook` reverses that (the imports go back where they were), and
+A module imported whole (``from . import sgd``, then ``sgd.linear_decay``) gets a stand-in
+object, defined in an untagged set-up cell, that looks its attributes up in that namespace.
+:func:`extract_notebook` reverses all this (the imports go back where they were), and
 :func:`materialize_notebook` writes a package folder the grader imports like a folder submission.
 Generation is deterministic (fixed cell ids, no outputs or execution counts, nbformat's stable
 JSON), so ``dojo release --check`` can compare notebooks byte for byte.
@@ -25,6 +27,7 @@ from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
+from nbformat.v4.rwbase import rejoin_lines
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.markers import split_lines, strip_solutions
@@ -61,8 +64,14 @@ def _relative_imports(source: str, module: str, modules: set[str]) -> list[ast.I
                 "become a notebook cell; move it to the top of the module."
             )
     lines = split_lines(source)
+    header_end = _header_end(tree)
     for node in top:
         where = f"{module}.py:{node.lineno}"
+        if node.lineno > header_end:
+            raise NotebookError(
+                f"{where}: relative imports must sit in the import block at the top of the module "
+                "(before any other statement) so the notebook can restore them; move it up."
+            )
         targets = [node.module] if node.module is not None else [a.name for a in node.names]
         if node.level != 1 or any(t not in modules for t in targets):
             raise NotebookError(
@@ -76,7 +85,9 @@ def _relative_imports(source: str, module: str, modules: set[str]) -> list[ast.I
                 "notebook cell (all cells share one namespace); import the name unchanged."
             )
         end = node.end_lineno or node.lineno
-        if node.col_offset != 0 or lines[end - 1][node.end_col_offset or 0 :].strip().startswith(";"):
+        if node.col_offset != 0 or lines[end - 1][node.end_col_offset or 0 :].strip().startswith(
+            ";"
+        ):
             raise NotebookError(f"{where}: put the relative import on a line of its own.")
     return top
 
@@ -96,7 +107,7 @@ def module_dependencies(sources: Mapping[str, str]) -> dict[str, list[str]]:
 
 
 def _import_targets(node: ast.ImportFrom) -> list[str]:
-    """Sibling modules a relative import needs: ``from .a import x`` -> a; ``from . import a, b``."""
+    """Sibling modules an import needs: ``from .a import x``: a; ``from . import a, b``: a, b."""
     return [node.module] if node.module is not None else [a.name for a in node.names]
 
 
@@ -246,7 +257,9 @@ def _first_paragraph(source: str) -> str:
     return " ".join(doc.strip().split("\n\n")[0].split())
 
 
-def _cell(kind: str, cell_id: str, source: str, metadata: dict[str, Any] | None = None) -> NotebookNode:
+def _cell(
+    kind: str, cell_id: str, source: str, metadata: dict[str, Any] | None = None
+) -> NotebookNode:
     """A v4 cell with a fixed id (nbformat would otherwise draw a random one)."""
     if kind == "markdown":
         cell = nbformat.v4.new_markdown_cell(source)
@@ -258,7 +271,9 @@ def _cell(kind: str, cell_id: str, source: str, metadata: dict[str, Any] | None 
     return cell
 
 
-def notebook_from_sources(topic: str, modules: Mapping[str, str], readme: str | None) -> NotebookNode:
+def notebook_from_sources(
+    topic: str, modules: Mapping[str, str], readme: str | None
+) -> NotebookNode:
     """The topic notebook for module sources ``{module: source}`` and README text."""
     order = dependency_order(modules)
     names = set(modules)
@@ -343,7 +358,7 @@ def _load(path: Path) -> NotebookNode:
     except nbformat.ValidationError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
         raise NotebookError(f"{path}: invalid nbformat v4 notebook: {first}") from exc
-    return nb
+    return rejoin_lines(nb)
 
 
 def notebook_topic(nb: NotebookNode, path: Path) -> tuple[str, list[str]]:
@@ -360,11 +375,15 @@ def notebook_topic(nb: NotebookNode, path: Path) -> tuple[str, list[str]]:
     return topic, [str(m) for m in modules]
 
 
-def _tagged_cells(nb: NotebookNode, path: Path, expected: list[str]) -> dict[str, tuple[int, NotebookNode]]:
+def _tagged_cells(
+    nb: NotebookNode, path: Path, expected: list[str]
+) -> dict[str, tuple[int, NotebookNode]]:
     """``{module: (cell number, cell)}``; duplicated, missing or misplaced tags raise."""
     found: dict[str, tuple[int, NotebookNode]] = {}
     for number, cell in enumerate(nb.cells, start=1):
-        tags = [t for t in cell.get("metadata", {}).get("tags", []) if str(t).startswith(TAG_PREFIX)]
+        tags = [
+            t for t in cell.get("metadata", {}).get("tags", []) if str(t).startswith(TAG_PREFIX)
+        ]
         if not tags:
             continue
         if len(tags) > 1:
@@ -389,8 +408,8 @@ def _tagged_cells(nb: NotebookNode, path: Path, expected: list[str]) -> dict[str
     missing = [m for m in expected if m not in found]
     if missing:
         raise NotebookError(
-            f"{path}: no cell tagged {', '.join(TAG_PREFIX + m for m in missing)}; each module needs "
-            "its tagged code cell (copy it from a fresh copy of the released notebook)."
+            f"{path}: no cell tagged {', '.join(TAG_PREFIX + m for m in missing)}; each module "
+            "needs its tagged code cell (copy it from a fresh copy of the released notebook)."
         )
     return found
 
@@ -412,6 +431,22 @@ def _prelude_end(tree: ast.Module) -> int:
     return end
 
 
+def _header_end(tree: ast.Module) -> int:
+    """Last line of the leading docstring and imports (0 if the module starts with code)."""
+    end = 0
+    for index, node in enumerate(tree.body):
+        is_doc = (
+            index == 0
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
+        if not (is_doc or isinstance(node, ast.Import | ast.ImportFrom)):
+            break
+        end = node.end_lineno or node.lineno
+    return end
+
+
 def _insert(lines: list[str], imports: list[str], starts: list[int]) -> list[str] | None:
     """Put the imports back at their recorded lines; ``None`` when that no longer fits."""
     out = list(lines)
@@ -424,7 +459,8 @@ def _insert(lines: list[str], imports: list[str], starts: list[int]) -> list[str
     except SyntaxError:
         return None
     top = {n.lineno for n in tree.body if isinstance(n, ast.ImportFrom) and n.level == 1}
-    return out if all(start in top for start in starts) else None
+    header_end = _header_end(tree)
+    return out if all(start in top and start <= header_end for start in starts) else None
 
 
 def restore_imports(cell_source: str, imports: list[str], starts: list[int]) -> str:
@@ -447,7 +483,9 @@ def _cell_imports(cell: NotebookNode, number: int, path: Path) -> tuple[list[str
     imports = meta.get("imports", []) if isinstance(meta, dict) else []
     starts = meta.get("lines", []) if isinstance(meta, dict) else []
     if not (isinstance(imports, list) and all(isinstance(i, str) for i in imports)):
-        raise NotebookError(f"{path}: cell {number}: metadata 'nlpdojo.imports' must be a list of strings.")
+        raise NotebookError(
+            f"{path}: cell {number}: metadata 'nlpdojo.imports' must be a list of strings."
+        )
     if not (isinstance(starts, list) and all(isinstance(s, int) for s in starts)):
         starts = []
     return list(imports), list(starts)
@@ -489,10 +527,10 @@ def extract_notebook(path: str | Path) -> dict[str, str]:
 def _skip(path: Path, root: Path) -> bool:
     """Caches, hidden files and notebooks are not part of a materialized package."""
     parts = path.relative_to(root).parts
-    return (
-        any(p == "__pycache__" or p.startswith(".") for p in parts)
-        or path.suffix in {".pyc", ".ipynb"}
-    )
+    return any(p == "__pycache__" or p.startswith(".") for p in parts) or path.suffix in {
+        ".pyc",
+        ".ipynb",
+    }
 
 
 def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: str | Path) -> Path:

@@ -90,7 +90,8 @@ class Dataset(abc.ABC):
         """Whether every file is present with the right checksum."""
         return self.status(root) is Status.CACHED
 
-    def fetch(self, root: Path | None = None, *, progress: bool = True, force: bool = False) -> Path:
+    def fetch(self, root: Path | None = None, *, progress: bool = True,
+              force: bool = False) -> Path:
         """Obtain the files from the first source that works, verify, and move them into place
         atomically. A no-op when already cached (unless ``force``). Returns the folder."""
         folder = install(self.name, self.files, self.sources, root=root, progress=progress,

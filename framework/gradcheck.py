@@ -19,13 +19,17 @@ enough to grade with, and turns a failure into a lesson:
   so a correct gradient of a *summed* loss still passes. The result records the ``atol`` used.
 * **Full or sampled.** Every coordinate when ``x.size <= max_full``; otherwise ``n_samples``
   coordinates (half the largest ``|analytic|``, half random, seeded) plus ``n_directions``
-  random unit directions ``d``, comparing ``analytic·d`` with ``(f(x + hd) − f(x − hd)) / 2h``.
+  random unit directions ``d`` (entries ±1/√n), comparing ``analytic·d`` with
+  ``(f(x + hd) − f(x − hd)) / 2h``.
   A sampled check costs ``1 + 2·(n_samples + n_directions)`` loss evaluations whatever the
   size of ``x``; directions see every coordinate at once, so a bug the sample misses is still
   caught (though not located).
 * **x is restored** after every perturbation, also when ``f`` raises. A writable float64 NumPy
   ``x`` is perturbed in place (so an ``f`` that closes over it works, as in CS224n's
   ``gradcheck_naive``); anything else is copied first.
+* **Gather, then judge.** :func:`gather_evidence` calls ``f`` and returns plain data;
+  :func:`judge_evidence` turns it into a verdict without calling anything; :func:`check_gradient`
+  is the two in a row. The autograder runs them in the isolated child and in the grader.
 * **Results are data.** Failures of the gradient (wrong shape, NaN/inf, wrong values) and of the
   loss (non-scalar, non-finite, float32) return a failed :class:`GradCheckResult` whose message
   names the parameter, the worst index, both values and the likely cause (:func:`diagnose`).
@@ -38,7 +42,7 @@ See ``docs/gradient-checking.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -54,6 +58,8 @@ __all__ = [
     "check_module",
     "compare_gradients",
     "diagnose",
+    "gather_evidence",
+    "judge_evidence",
     "numerical_gradient",
     "relative_error",
 ]
@@ -246,22 +252,6 @@ def _sample_coordinates(analytic: np.ndarray, n_samples: int,
     while len(chosen) < n_samples:  # a few rounds at most: n_samples << size in sampled mode
         chosen.update(rng.choice(size, n_samples - len(chosen), replace=False).tolist())
     return np.array(sorted(chosen), dtype=np.int64)
-
-
-def _directional_checks(f: Callable[[np.ndarray], float], x: np.ndarray, a: np.ndarray,
-                        n: int, h: float,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``analytic·d`` and its central difference for ``n`` random unit directions ``d``.
-
-    One direction lives at a time, so memory stays O(x.size) whatever ``n``."""
-    x0 = x.copy()
-    a_dirs, n_dirs = np.empty(n), np.empty(n)
-    for k in range(n):
-        d = rng.standard_normal(x.shape)
-        d /= np.linalg.norm(d)
-        a_dirs[k] = float(np.vdot(a, d))
-        n_dirs[k] = _directional_derivative(f, x, x0, d, h)
-    return a_dirs, n_dirs
 
 
 # -- diagnosis -------------------------------------------------------------------------------
@@ -518,24 +508,177 @@ def _pick_worst(rel: np.ndarray, abs_err: np.ndarray, ok: np.ndarray) -> int:
     return int(pool[order[-1]])
 
 
-# -- the checks ------------------------------------------------------------------------------
-def _precheck(name: str, xw: np.ndarray, analytic: Any, mode: str,
-              kw: dict[str, Any]) -> tuple[np.ndarray | None, GradCheckResult | None]:
-    """The analytic gradient as float64, or a failed result (None, wrong shape, NaN/inf)."""
+# -- the checks: gather evidence (runs f), judge it (pure) -----------------------------------
+def _plan(a: np.ndarray, mode: str, n_samples: int, n_directions: int,
+          seed: int) -> tuple[np.ndarray, Iterator[np.ndarray]]:
+    """Flat indices to difference and a lazy stream of random unit directions.
+
+    Deterministic in (``a``, mode, counts, seed), so the grader can rebuild what the child
+    process used without trusting it."""
+    rng = np.random.default_rng(seed)
+    if mode == "full":
+        return np.arange(a.size), iter(())
+    flat = _sample_coordinates(a, n_samples, rng)
+
+    def directions() -> Iterator[np.ndarray]:
+        # Random signs / sqrt(n): a unit vector in which every coordinate takes part; ~5x
+        # cheaper to draw than a Gaussian one, which matters at 1e6 elements.
+        scale = 1.0 / math.sqrt(a.size)
+        for _ in range(n_directions):
+            d = rng.integers(0, 2, a.shape, dtype=np.int8) * (2.0 * scale)
+            d -= scale
+            yield d
+
+    return flat, directions()
+
+
+def _usable_analytic(analytic: Any, shape: tuple[int, ...]) -> tuple[np.ndarray | None, bool]:
+    """The analytic gradient to differentiate against (its transpose when it has the
+    transposed shape) and whether it was transposed; ``None`` when checking is pointless."""
     if analytic is None:
-        return None, _failed(name, mode, "no gradient was given (None)",
-                             "Did backward run, and does it return or store the gradient?", **kw)
+        return None, False
     a = _as_float64(analytic)
-    if a.shape != xw.shape:
-        diag, hint = _shape_mismatch(a.shape, xw.shape, name)
-        return None, _failed(name, mode, diag, hint, **kw)
+    transposed = a.shape != shape and a.ndim == 2 and a.shape[::-1] == shape
+    if (a.shape != shape and not transposed) or not np.isfinite(a).all():
+        return None, transposed
+    return (a.T if transposed else a), transposed
+
+
+def gather_evidence(f: Callable[[np.ndarray], Any], x: Any, analytic: Any, *, h: float = H,
+                    max_full: int = 2000, n_samples: int = 30, n_directions: int = 10,
+                    seed: int = 0, loss_scale: float | None = None) -> dict[str, Any]:
+    """Everything a verdict needs that requires calling ``f``, as plain data.
+
+    The autograder runs this in the child process with the student's ``f`` and judges the
+    result in its own process with :func:`judge_evidence`; :func:`check_gradient` is the two
+    in a row. Values are NumPy arrays (floats, also 0-d ones, so NaN survives), ints, bools
+    and strings. Keys: ``shape``, ``mode``, ``h``, ``seed``, ``n_samples``, ``n_directions``,
+    ``notes``, ``n_evaluations``; ``analytic`` (absent for ``None``); ``transposed_shape``;
+    ``loss``, ``loss_scale``, ``indices``, ``numerical``, ``numerical_directions`` once ``f``
+    ran; ``loss_error`` when ``f`` returned something unusable. ``x`` is restored as in
+    :func:`check_gradient`; exceptions raised by ``f`` propagate.
+    """
+    xw, notes = _working_copy(x)
+    mode = "full" if xw.size <= max_full else "sampled"
+    ev: dict[str, Any] = {
+        "shape": np.array(xw.shape, np.int64), "mode": mode, "h": float(h), "seed": int(seed),
+        "n_samples": int(n_samples), "n_directions": int(n_directions),
+        "notes": "\n".join(notes), "n_evaluations": 0, "transposed_shape": False}
+    if analytic is not None:
+        ev["analytic"] = _as_float64(analytic)
+    a, ev["transposed_shape"] = _usable_analytic(analytic, xw.shape)
+    if a is None:
+        return ev
+    loss = _Loss(f)
+    try:
+        _evaluate(loss, xw, a, ev, loss_scale)
+    except _LossError as exc:
+        ev["loss_error"] = str(exc)
+    ev["n_evaluations"] = loss.calls
+    return ev
+
+
+def _evaluate(loss: _Loss, xw: np.ndarray, a: np.ndarray, ev: dict[str, Any],
+              loss_scale: float | None) -> None:
+    """Fill ``ev`` with f(x) and the central differences of its plan."""
+    f0 = loss(xw)
+    ev["loss"] = np.array(f0)
+    ev["loss_scale"] = np.array(abs(f0) if loss_scale is None else abs(loss_scale))
+    if not math.isfinite(f0):
+        return
+    flat, directions = _plan(a, ev["mode"], ev["n_samples"], ev["n_directions"], ev["seed"])
+    h = ev["h"]
+    ev["indices"] = flat
+    ev["numerical"] = np.array([_coordinate_derivative(loss, xw, int(i), h) for i in flat],
+                               np.float64)
+    x0 = xw.copy() if ev["mode"] == "sampled" else xw
+    ev["numerical_directions"] = np.array(
+        [_directional_derivative(loss, xw, x0, d, h) for d in directions], np.float64)
+
+
+def judge_evidence(name: str, evidence: Mapping[str, Any], *, rtol: float = RTOL,
+                   atol: float = ATOL) -> GradCheckResult:
+    """The verdict on :func:`gather_evidence`'s output: pass rule, worst index, diagnosis.
+
+    Pure (never calls student code); the sample and the directions are rebuilt from the
+    analytic gradient and the seed rather than trusted.
+    """
+    ev = evidence
+    shape = tuple(int(s) for s in np.asarray(ev["shape"]).reshape(-1))
+    mode, h = str(ev["mode"]), float(ev["h"])
+    notes = [n for n in str(ev.get("notes") or "").split("\n") if n]
+    fixed = {"notes": notes, "h": h, "rtol": rtol, "atol": atol,
+             "n_evaluations": int(ev.get("n_evaluations", 0))}
+    early = _static_problems(name, ev.get("analytic"), shape, mode, fixed,
+                             transposed_ok=bool(ev.get("transposed_shape")))
+    if early is not None:
+        return early
+    if "loss_error" in ev:
+        return _failed(name, mode, str(ev["loss_error"]), None, **fixed)
+    f0 = float(np.asarray(ev["loss"]))
+    if not math.isfinite(f0):
+        return _failed(name, mode, f"the loss itself is {f0} at the given point", "Check the "
+                       "forward pass first (log(0)? overflow in exp?).", **fixed)
+    a = _as_float64(ev["analytic"])
+    a = a.T if ev.get("transposed_shape") else a
+    result = _judge_values(name, a, ev, rtol=rtol, atol=atol, fixed=fixed)
+    return _transposed_verdict(result, ev, shape) if ev.get("transposed_shape") else result
+
+
+def _judge_values(name: str, a: np.ndarray, ev: Mapping[str, Any], *, rtol: float,
+                  atol: float, fixed: dict[str, Any]) -> GradCheckResult:
+    mode, h = str(ev["mode"]), float(ev["h"])
+    flat, directions = _plan(a, mode, int(ev["n_samples"]), int(ev["n_directions"]),
+                             int(ev["seed"]))
+    num = np.asarray(ev["numerical"], np.float64).reshape(-1)
+    n_dirs = np.asarray(ev["numerical_directions"], np.float64).reshape(-1)
+    a_dirs = np.array([float(np.vdot(a, d)) for d in directions])
+    if not np.array_equal(np.asarray(ev["indices"]).reshape(-1), flat) or \
+            num.size != flat.size or n_dirs.size != a_dirs.size:
+        return _failed(name, mode, "internal: the evidence does not match its sampling plan",
+                       "Gather and judge with the same nlpdojo and NumPy versions.", **fixed)
+    bad = ~np.isfinite(np.concatenate([num, n_dirs]))
+    if bad.any():
+        first = int(np.argmax(bad))
+        index = (tuple(int(i) for i in np.unravel_index(int(flat[first]), a.shape))
+                 if first < flat.size else None)
+        where = f"{name}{_format_index(index)}" if index else f"{name} along a random direction"
+        return _failed(name, mode, f"the loss became NaN or inf when {where} was moved by ±h",
+                       "The forward pass is numerically unstable near this point (log of a "
+                       "probability near 0? exp overflowing?).", worst_index=index, **fixed)
+    atol = _roundoff_atol(atol, float(np.asarray(ev["loss_scale"])), h)
+    return _summarize(name, mode, a, flat, num, a_dirs, n_dirs, rtol=rtol, atol=atol, h=h,
+                      n_evaluations=fixed["n_evaluations"], notes=fixed["notes"])
+
+
+def _static_problems(name: str, analytic: Any, shape: tuple[int, ...], mode: str,
+                     fixed: dict[str, Any], *, transposed_ok: bool = False
+                     ) -> GradCheckResult | None:
+    """A failed result for a gradient that cannot be compared: None, wrong shape, NaN/inf."""
+    if analytic is None:
+        return _failed(name, mode, "no gradient was given (None)",
+                       "Did backward run, and does it return or store the gradient?", **fixed)
+    a = _as_float64(analytic)
+    if a.shape != shape and not transposed_ok:
+        return _failed(name, mode, *_shape_mismatch(a.shape, shape, name), **fixed)
     found = _nonfinite(a)
     if found:
         first = tuple(int(i) for i in np.unravel_index(
             int(np.argmax(~np.isfinite(a).reshape(-1))), a.shape))
-        return None, _failed(name, mode, found[0], found[1], worst_index=first,
-                             analytic=float(a[first]), **kw)
-    return a, None
+        return _failed(name, mode, found[0], found[1], worst_index=first,
+                       analytic=float(a[first]), **fixed)
+    return None
+
+
+def _transposed_verdict(inner: GradCheckResult, ev: Mapping[str, Any],
+                        shape: tuple[int, ...]) -> GradCheckResult:
+    """A gradient of the transposed shape always fails; say whether its transpose is right."""
+    a_shape = tuple(np.asarray(ev["analytic"]).shape)
+    diag, hint = _shape_mismatch(a_shape, shape, inner.name)
+    if inner.passed:
+        diag = f"your gradient equals the true one transposed (shape {a_shape} instead of {shape})"
+    fields = {k: getattr(inner, k) for k in ("h", "rtol", "atol", "n_evaluations", "notes")}
+    return _failed(inner.name, inner.mode, diag, hint, **fields)
 
 
 def check_gradient(f: Callable[[np.ndarray], Any], x: Any, analytic: Any, *, name: str = "x",
@@ -543,6 +686,9 @@ def check_gradient(f: Callable[[np.ndarray], Any], x: Any, analytic: Any, *, nam
                    n_samples: int = 30, n_directions: int = 10, seed: int = 0,
                    loss_scale: float | None = None) -> GradCheckResult:
     """Check ``analytic`` against central differences of the scalar ``f`` at ``x``.
+
+    ``judge_evidence(name, gather_evidence(f, x, analytic, ...))``: the autograder runs the
+    same two halves in two processes.
 
     :param f: ``f(x) -> float`` (or ``(float, grad)``), deterministic.
     :param x: where to check; converted to float64, restored after every perturbation.
@@ -555,65 +701,9 @@ def check_gradient(f: Callable[[np.ndarray], Any], x: Any, analytic: Any, *, nam
     :param loss_scale: magnitude of the terms summed into the loss, for the round-off floor of
         ``atol``; defaults to ``|f(x)|``.
     """
-    xw, notes = _working_copy(x)
-    mode = "full" if xw.size <= max_full else "sampled"
-    fixed = {"notes": notes, "h": h, "rtol": rtol, "atol": atol}
-    a, early = _precheck(name, xw, analytic, mode, fixed)
-    if early is not None:
-        if early.diagnosis and early.diagnosis.endswith("the transposed shape"):
-            return _confirm_transpose(early, f, xw, analytic, seed=seed, h=h, rtol=rtol,
-                                      atol=atol, max_full=max_full, n_samples=n_samples,
-                                      n_directions=n_directions, loss_scale=loss_scale)
-        return early
-    loss = _Loss(f)
-    try:
-        return _compare(loss, xw, a, name=name, mode=mode, h=h, rtol=rtol, atol=atol,
-                        n_samples=n_samples, n_directions=n_directions, seed=seed,
-                        loss_scale=loss_scale, notes=notes)
-    except _LossError as exc:
-        return _failed(name, mode, str(exc), None, n_evaluations=loss.calls, **fixed)
-
-
-def _confirm_transpose(early: GradCheckResult, f: Callable[[np.ndarray], Any], xw: np.ndarray,
-                       analytic: Any, **kw: Any) -> GradCheckResult:
-    """A gradient of the transposed shape: does its transpose pass? Then say so."""
-    a = _as_float64(analytic)
-    inner = check_gradient(f, xw, a.T, name=early.name, **kw)
-    early.n_evaluations = inner.n_evaluations
-    if inner.passed:
-        early.diagnosis = (f"your gradient equals the true one transposed (shape {a.shape} "
-                           f"instead of {xw.shape})")
-        early.message = f"dL/d{early.name}: {early.diagnosis}\n{early.hint}"
-    return early
-
-
-def _compare(loss: _Loss, xw: np.ndarray, a: np.ndarray, *, name: str, mode: str, h: float,
-             rtol: float, atol: float, n_samples: int, n_directions: int, seed: int,
-             loss_scale: float | None, notes: list[str]) -> GradCheckResult:
-    fixed = {"notes": notes, "h": h, "rtol": rtol, "atol": atol}
-    f0 = loss(xw)
-    if not math.isfinite(f0):
-        return _failed(name, mode, f"the loss itself is {f0} at the given point", "Check the "
-                       "forward pass first (log(0)? overflow in exp?).", n_evaluations=1, **fixed)
-    atol = _roundoff_atol(atol, f0 if loss_scale is None else loss_scale, h)
-    rng = np.random.default_rng(seed)
-    flat = np.arange(xw.size) if mode == "full" else _sample_coordinates(a, n_samples, rng)
-    num = np.array([_coordinate_derivative(loss, xw, int(i), h) for i in flat], np.float64)
-    a_dirs, n_dirs = np.empty(0), np.empty(0)
-    if mode == "sampled" and n_directions > 0:
-        a_dirs, n_dirs = _directional_checks(loss, xw, a, n_directions, h, rng)
-    bad = ~np.isfinite(np.concatenate([num, n_dirs]))
-    if bad.any():
-        first = int(np.argmax(bad))
-        index = (tuple(int(i) for i in np.unravel_index(int(flat[first]), xw.shape))
-                 if first < flat.size else None)
-        where = f"{name}{_format_index(index)}" if index else f"{name} along a random direction"
-        return _failed(name, mode, f"the loss became NaN or inf when {where} was moved by ±h",
-                       "The forward pass is numerically unstable near this point (log of a "
-                       "probability near 0? exp overflowing?).", worst_index=index,
-                       n_evaluations=loss.calls, **{**fixed, "atol": atol})
-    return _summarize(name, mode, a, flat, num, a_dirs, n_dirs, rtol=rtol, atol=atol, h=h,
-                      n_evaluations=loss.calls, notes=notes)
+    evidence = gather_evidence(f, x, analytic, h=h, max_full=max_full, n_samples=n_samples,
+                               n_directions=n_directions, seed=seed, loss_scale=loss_scale)
+    return judge_evidence(name, evidence, rtol=rtol, atol=atol)
 
 
 def _summarize(name: str, mode: str, a: np.ndarray, flat: np.ndarray, num: np.ndarray,
@@ -659,12 +749,16 @@ def compare_gradients(analytic: Any, reference: Any, *, name: str = "x", rtol: f
     with the same rule, worst index and diagnosis as :func:`check_gradient` (mode "full")."""
     ref = _as_float64(reference)
     fixed = {"notes": [f"reference: {oracle}"], "h": 0.0, "rtol": rtol, "atol": atol}
-    a, early = _precheck(name, ref, analytic, "full", fixed)
+    early = _static_problems(name, analytic, ref.shape, "full", fixed)
     if early is not None:
+        a = _as_float64(analytic) if analytic is not None else None
+        found = _transposed_values(a, ref, rtol, atol) if a is not None else None
+        if found:
+            early = _failed(name, "full", found[0], found[1], **fixed)
         return early
-    flat = np.arange(ref.size)
-    return _summarize(name, "full", a, flat, ref.reshape(-1), np.empty(0), np.empty(0),
-                      rtol=rtol, atol=atol, h=0.0, n_evaluations=0, notes=fixed["notes"])
+    return _summarize(name, "full", _as_float64(analytic), np.arange(ref.size),
+                      ref.reshape(-1), np.empty(0), np.empty(0), rtol=rtol, atol=atol, h=0.0,
+                      n_evaluations=0, notes=fixed["notes"])
 
 
 def check_gradients(f: Callable[[dict[str, np.ndarray]], Any], params: Mapping[str, Any],

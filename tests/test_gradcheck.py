@@ -19,6 +19,8 @@ from nlpdojo.gradcheck import (
     check_module,
     compare_gradients,
     diagnose,
+    gather_evidence,
+    judge_evidence,
     numerical_gradient,
     relative_error,
 )
@@ -258,11 +260,13 @@ def test_sampled_cost_does_not_grow_with_size(size):
     v = np.random.default_rng(11).standard_normal(size)
     calls = {"n": 0}
 
-    def f(u: np.ndarray) -> float:
+    def f(u: np.ndarray) -> float:  # cheap on purpose: the test counts calls, not time
         calls["n"] += 1
-        return float(u @ u)
+        return float(u[:100] @ u[:100])
 
-    r = check_gradient(f, v, 2 * v, max_full=100)
+    grad = np.zeros_like(v)
+    grad[:100] = 2 * v[:100]
+    r = check_gradient(f, v, grad, max_full=100)
     assert r.passed and r.mode == "sampled"
     assert calls["n"] == r.n_evaluations == N_SAMPLED_EVALS
 
@@ -468,3 +472,48 @@ def test_check_module_runs_in_float64_even_on_a_float32_backend():
     results = check_module(layer, (backend.rng(1).normal((5, 4)),))
     assert all(r.passed for r in results)
     assert layer.weight.data.dtype == np.float32  # parameters handed back as they were
+
+
+# -- gather in the child, judge in the grader -------------------------------------------------
+def _through_the_wire(evidence: dict) -> dict:
+    """What the autograder's worker does: arrays through .npz, scalars through JSON."""
+    import io
+
+    arrays = {k: v for k, v in evidence.items() if isinstance(v, np.ndarray)}
+    scalars = {k: v for k, v in evidence.items() if k not in arrays}
+    assert all(isinstance(v, (bool, int, float, str)) or v is None for v in scalars.values())
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    buf.seek(0)
+    with np.load(buf) as loaded:
+        back = {k: loaded[k] for k in loaded.files}
+    return {**back, **json.loads(json.dumps(scalars, allow_nan=False))}
+
+
+@pytest.mark.parametrize(
+    "plant",
+    [lambda g: g, lambda g: g.T.copy(), lambda g: 2 * g, lambda g: np.full_like(g, np.nan),
+     lambda g: g[:50], lambda g: None],
+    ids=["correct", "transposed", "x2", "nan", "shape", "none"],
+)
+def test_gather_then_judge_equals_check_gradient(layer, plant):
+    f, w, g = layer_loss(layer), layer["w"], layer["grad"]
+    evidence = gather_evidence(f, w, plant(g), seed=3)
+    judged = judge_evidence("W", _through_the_wire(evidence))
+    direct = check_gradient(f, w, plant(g), name="W", seed=3)
+    assert judged.to_dict() == direct.to_dict()
+
+
+def test_judge_never_calls_f_and_rebuilds_the_plan(layer):
+    evidence = gather_evidence(layer_loss(layer), layer["w"], layer["grad"])
+    assert judge_evidence("W", evidence).passed
+    tampered = {**evidence, "indices": evidence["indices"][::-1].copy()}
+    r = judge_evidence("W", tampered)
+    assert not r.passed and "internal" in r.message
+
+
+def test_gradient_of_transposed_shape_that_is_wrong_anyway():
+    rng = np.random.default_rng(17)
+    x, w = rng.standard_normal((5, 3)), rng.standard_normal((3, 4))
+    r = check_gradient(lambda v: float(np.sum(x @ v)), w, np.ones((4, 3)), name="W")
+    assert not r.passed and r.diagnosis.endswith("the transposed shape")

@@ -323,7 +323,9 @@ def test_block_whose_removal_breaks_the_code_is_an_error():
             except ValueError:
                 return 2
         """)
-    with pytest.raises(MarkerError, match=r"m\.py:2: replacing the block of 'f'.*complete statements"):
+    with pytest.raises(
+        MarkerError, match=r"m\.py:2: replacing the block of 'f'.*complete statements"
+    ):
         strip_solutions(text, "m.py")
 
 
@@ -339,7 +341,9 @@ def test_stub_keeps_everything_outside_the_blocks_byte_for_byte():
         '    raise NotImplementedError("softmax: not implemented yet — '
         'replace this line with your code")'
     )
-    assert lines[-1].startswith('        raise NotImplementedError("layer_grad_2: not implemented yet')
+    assert lines[-1].startswith(
+        '        raise NotImplementedError("layer_grad_2: not implemented yet'
+    )
     assert len(lines) == len(GOOD.splitlines()) - 4 - 2  # each block became one line
     ast.parse(stubbed)
 

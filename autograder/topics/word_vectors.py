@@ -1,0 +1,342 @@
+"""Checks for topic ``word_vectors`` (CS224n lectures 1-2: word2vec from scratch).
+
+Value checks compare with the reference on seeded inputs; gradient checks compare each
+gradient with central differences of the student's own loss (float64); checks of later
+questions run with the reference swapped in for earlier ones, so one bug costs points once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nlpdojo_autograder.checks import Context, Exercise, PlantedBug, Verdict
+from nlpdojo_autograder.kinds import GradientProblem, custom_check, gradient_check, value_check
+
+QUESTIONS = {
+    "softmax": "Numerically stable softmax",
+    "naive_softmax": "Naive-softmax loss and gradients",
+    "neg_sampling": "Negative-sampling loss and gradients",
+    "sgns_batch": "Minibatched negative sampling",
+    "skipgram": "Skip-gram over a window",
+    "sgd": "SGD with a learning-rate schedule",
+    "count_svd": "Co-occurrence counts, PPMI and truncated SVD",
+    "similarity": "Cosine similarity, neighbours and WordSim-353",
+    "analogy": "Analogies by 3CosAdd",
+    "plot": "A 2-D projection of word vectors",
+    "training": "Training skip-gram on real text",
+}
+
+V, D, K = 10, 5, 4  # vocabulary, dimension, negatives of the small checks
+
+
+# -- softmax ---------------------------------------------------------------------------------
+def _softmax_values(ctx: Context):
+    softmax = ctx.function("softmax", "softmax")
+    rng = ctx.rng()
+    out = {}
+    for name, x in {"matrix": rng.standard_normal((4, 7)), "vector": rng.standard_normal(6),
+                    "shifted": rng.standard_normal((3, 5)) + 50.0}.items():
+        out[name] = ctx.to_numpy(softmax(ctx.asarray(x)), f"softmax of a {name}")
+    return out
+
+
+def _softmax_stability(ctx: Context):
+    softmax = ctx.function("softmax", "softmax")
+    x = np.array([[1000.0, 1001.0, 1002.0], [-1e4, 0.0, 3.0]])
+    return {"large_scores": ctx.to_numpy(softmax(ctx.asarray(x)), "softmax of large scores")}
+
+
+# -- one pair --------------------------------------------------------------------------------
+def _pair_inputs(ctx: Context):
+    rng = ctx.rng()
+    return rng.standard_normal(D), int(rng.integers(V)), rng.standard_normal((V, D))
+
+
+def _naive(ctx: Context):
+    return ctx.function("naive_softmax", "naive_softmax_loss_and_gradient")
+
+
+def _naive_values(ctx: Context):
+    v_c, o, U = _pair_inputs(ctx)
+    loss, g_c, g_u = ctx.unpack(_naive(ctx)(ctx.asarray(v_c), o, ctx.asarray(U)),
+                                ["loss", "grad_center_vec", "grad_outside_vectors"],
+                                "naive_softmax_loss_and_gradient")
+    return {"loss": ctx.to_numpy(loss, "loss"), "grad_center_vec": ctx.to_numpy(g_c),
+            "grad_outside_vectors": ctx.to_numpy(g_u)}
+
+
+def _naive_gradient(ctx: Context) -> GradientProblem:
+    v_c, o, U = _pair_inputs(ctx)
+    f = _naive(ctx)
+    _, g_c, g_u = ctx.unpack(f(ctx.asarray(v_c), o, ctx.asarray(U)), ["loss", "dv", "dU"],
+                             "naive_softmax_loss_and_gradient")
+    return GradientProblem(
+        loss=lambda p: float(f(ctx.asarray(p["center_vec"]), o, ctx.asarray(p["outside_vectors"]))[0]),
+        point={"center_vec": v_c, "outside_vectors": U},
+        analytic={"center_vec": g_c, "outside_vectors": g_u})
+
+
+def _negatives(ctx: Context, o: int) -> np.ndarray:
+    rng = ctx.rng(1)
+    neg = rng.integers(0, V, K)
+    neg[-1] = neg[0]  # a repeated negative: its gradient contributions must add up
+    return neg
+
+
+def _neg(ctx: Context):
+    return ctx.function("negative_sampling", "neg_sampling_loss_and_gradient")
+
+
+def _neg_values(ctx: Context):
+    v_c, o, U = _pair_inputs(ctx)
+    neg = _negatives(ctx, o)
+    loss, g_c, g_u = ctx.unpack(_neg(ctx)(ctx.asarray(v_c), o, ctx.asarray(U), ctx.asarray(neg)),
+                                ["loss", "grad_center_vec", "grad_outside_vectors"],
+                                "neg_sampling_loss_and_gradient")
+    return {"loss": ctx.to_numpy(loss, "loss"), "grad_center_vec": ctx.to_numpy(g_c),
+            "grad_outside_vectors": ctx.to_numpy(g_u)}
+
+
+def _neg_gradient(ctx: Context) -> GradientProblem:
+    v_c, o, U = _pair_inputs(ctx)
+    neg = ctx.asarray(_negatives(ctx, o))
+    f = _neg(ctx)
+    _, g_c, g_u = ctx.unpack(f(ctx.asarray(v_c), o, ctx.asarray(U), neg), ["loss", "dv", "dU"],
+                             "neg_sampling_loss_and_gradient")
+    return GradientProblem(
+        loss=lambda p: float(f(ctx.asarray(p["center_vec"]), o,
+                               ctx.asarray(p["outside_vectors"]), neg)[0]),
+        point={"center_vec": v_c, "outside_vectors": U},
+        analytic={"center_vec": g_c, "outside_vectors": g_u})
+
+
+# -- a minibatch -----------------------------------------------------------------------------
+def _batch_inputs(ctx: Context):
+    rng = ctx.rng()
+    B = 6
+    return (rng.standard_normal((B, D)), rng.standard_normal((B, D)),
+            rng.standard_normal((B, K, D)))
+
+
+def _sgns(ctx: Context):
+    return ctx.function("negative_sampling", "sgns_batch_loss_and_gradients")
+
+
+def _sgns_values(ctx: Context):
+    c, o, n = _batch_inputs(ctx)
+    loss, gc, go, gn = ctx.unpack(_sgns(ctx)(ctx.asarray(c), ctx.asarray(o), ctx.asarray(n)),
+                                  ["loss", "grad_center", "grad_outside", "grad_negatives"],
+                                  "sgns_batch_loss_and_gradients")
+    return {"loss": ctx.to_numpy(loss, "loss"), "grad_center": ctx.to_numpy(gc),
+            "grad_outside": ctx.to_numpy(go), "grad_negatives": ctx.to_numpy(gn)}
+
+
+def _sgns_gradient(ctx: Context) -> GradientProblem:
+    c, o, n = _batch_inputs(ctx)
+    f = _sgns(ctx)
+    _, gc, go, gn = ctx.unpack(f(ctx.asarray(c), ctx.asarray(o), ctx.asarray(n)),
+                               ["loss", "grad_center", "grad_outside", "grad_negatives"],
+                               "sgns_batch_loss_and_gradients")
+    return GradientProblem(
+        loss=lambda p: float(f(ctx.asarray(p["center"]), ctx.asarray(p["outside"]),
+                               ctx.asarray(p["negatives"]))[0]),
+        point={"center": c, "outside": o, "negatives": n},
+        analytic={"center": gc, "outside": go, "negatives": gn})
+
+
+# -- a window --------------------------------------------------------------------------------
+def _window_inputs(ctx: Context):
+    rng = ctx.rng()
+    return (int(rng.integers(V)), rng.integers(0, V, 4), rng.standard_normal((V, D)),
+            rng.standard_normal((V, D)), rng.integers(0, V, (4, K)))
+
+
+def _skipgram_call(ctx: Context, variant: str, center_vectors, outside_vectors):
+    c, outside, _, _, negs = _window_inputs(ctx)
+    skipgram = ctx.function("skipgram", "skipgram")
+    if variant == "naive":
+        pair = ctx.function("naive_softmax", "naive_softmax_loss_and_gradient")
+        return skipgram(c, outside, center_vectors, outside_vectors, pair)
+    pair = ctx.function("negative_sampling", "neg_sampling_loss_and_gradient")
+    return skipgram(c, outside, center_vectors, outside_vectors, pair, ctx.asarray(negs))
+
+
+def _skipgram_values(ctx: Context):
+    _, _, Vc, U, _ = _window_inputs(ctx)
+    out = {}
+    for variant in ("naive", "negative"):
+        loss, g_v, g_u = ctx.unpack(
+            _skipgram_call(ctx, variant, ctx.asarray(Vc), ctx.asarray(U)),
+            ["loss", "grad_center_vectors", "grad_outside_vectors"], "skipgram")
+        out |= {f"{variant}.loss": ctx.to_numpy(loss, "loss"),
+                f"{variant}.grad_center_vectors": ctx.to_numpy(g_v),
+                f"{variant}.grad_outside_vectors": ctx.to_numpy(g_u)}
+    return out
+
+
+def _skipgram_gradient(ctx: Context) -> GradientProblem:
+    _, _, Vc, U, _ = _window_inputs(ctx)
+    _, g_v, g_u = ctx.unpack(_skipgram_call(ctx, "negative", ctx.asarray(Vc), ctx.asarray(U)),
+                             ["loss", "dV", "dU"], "skipgram")
+    return GradientProblem(
+        loss=lambda p: float(_skipgram_call(ctx, "negative", ctx.asarray(p["center_vectors"]),
+                                            ctx.asarray(p["outside_vectors"]))[0]),
+        point={"center_vectors": Vc, "outside_vectors": U},
+        analytic={"center_vectors": g_v, "outside_vectors": g_u})
+
+
+# -- SGD -------------------------------------------------------------------------------------
+def _sgd_values(ctx: Context):
+    decay = ctx.function("sgd", "linear_decay")
+    update = ctx.function("sgd", "sparse_sgd_update")
+    steps = [0, 1, 50, 99, 100, 150]
+    lrs = np.array([float(decay(s, 100, 0.025)) for s in steps])
+    rng = ctx.rng()
+    matrix = ctx.asarray(rng.standard_normal((V, D)))
+    rows = np.array([1, 3, 1, 7, 1])  # row 1 three times: the gradients add up
+    grads = ctx.asarray(rng.standard_normal((rows.size, D)))
+    out = update(ctx.backend, matrix, ctx.asarray(rows), grads, 0.5)
+    return {"learning_rates": lrs, "updated": ctx.to_numpy(out, "the updated matrix")}
+
+
+# -- count-based baseline --------------------------------------------------------------------
+def _count_values(ctx: Context):
+    module = ctx.module("count_based")
+    ids = ctx.rng().integers(0, 12, 200)
+    counts = ctx.function("count_based", "cooccurrence_matrix")(ids, 12, 2)
+    dense = np.asarray(counts.todense() if hasattr(counts, "todense") else counts, np.float64)
+    ppmi = ctx.function("count_based", "ppmi")(counts)
+    ppmi_dense = np.asarray(ppmi.todense() if hasattr(ppmi, "todense") else ppmi, np.float64)
+    vectors = ctx.to_numpy(module.svd_vectors(counts, 4, seed=0), "svd_vectors")
+    # Singular vectors are unique only up to sign: compare the Gram matrix X X^T instead.
+    return {"cooccurrence": dense, "ppmi": ppmi_dense, "svd_gram": vectors @ vectors.T,
+            "svd_shape": np.array(vectors.shape)}
+
+
+# -- evaluation ------------------------------------------------------------------------------
+WORDS = [f"w{i}" for i in range(40)]
+
+
+def _similarity_values(ctx: Context):
+    rng = ctx.rng()
+    vectors = rng.standard_normal((40, 8))
+    word2ind = {w: i for i, w in enumerate(WORDS)}
+    pairs = [(WORDS[i], WORDS[j], float(s)) for i, j, s in
+             zip(rng.integers(0, 40, 30), rng.integers(0, 40, 30), rng.uniform(0, 10, 30))]
+    pairs.append(("w1", "unknown", 5.0))  # out of vocabulary: skipped
+    rho, n_used = ctx.function("evaluate", "similarity_spearman")(vectors, word2ind, pairs)
+    neighbours = ctx.function("evaluate", "nearest_neighbours")(vectors, 3, 5)
+    cosines = ctx.function("evaluate", "cosine_similarities")(
+        vectors, np.array([0, 1, 2]), np.array([3, 1, 39]))
+    return {"rho": np.float64(rho), "n_used": np.int64(n_used),
+            "neighbours": ctx.to_numpy(neighbours, "nearest_neighbours").astype(np.int64),
+            "cosines": ctx.to_numpy(cosines, "cosine_similarities")}
+
+
+def _analogy_values(ctx: Context):
+    rng = ctx.rng()
+    base = rng.standard_normal((20, 6))
+    offset = rng.standard_normal(6) * 2.0
+    vectors = np.concatenate([base, base + offset])  # word i+20 = word i + offset
+    words = [f"a{i}" for i in range(20)] + [f"b{i}" for i in range(20)]
+    word2ind = {w: i for i, w in enumerate(words)}
+    questions = [(f"a{i}", f"b{i}", f"a{j}", f"b{j}") for i, j in
+                 zip(rng.integers(0, 20, 25), rng.integers(0, 20, 25)) if i != j]
+    questions += [("a0", "b0", "a1", "b2")]  # a wrong "answer": accuracy below 1
+    accuracy, n_used = ctx.function("evaluate", "analogy_accuracy")(
+        vectors + 0.05 * rng.standard_normal(vectors.shape), word2ind, questions)
+    return {"accuracy": np.float64(accuracy), "n_used": np.int64(n_used)}
+
+
+# -- plot ------------------------------------------------------------------------------------
+def _plot_collect(ctx: Context):
+    rng = ctx.rng()
+    vectors = rng.standard_normal((12, 6))
+    word2ind = {f"w{i}": i for i in range(12)}
+    path = ctx.workdir / "words.png"
+    coords = ctx.function("plot", "plot_words")(vectors, word2ind, ["w1", "w4", "w7", "w9"], path)
+    png = path.read_bytes()[:8] if path.exists() else b""
+    return {"png": png == b"\x89PNG\r\n\x1a\n", "size": path.stat().st_size if path.exists() else 0,
+            "coords": ctx.to_numpy(coords, "plot_words' coordinates")}
+
+
+def _plot_judge(actual, expected):
+    from nlpdojo_autograder.compare import compare_array
+
+    if not actual.get("png") or actual.get("size", 0) < 1000:
+        return Verdict(False, "plot_words did not save a PNG image at the given path")
+    problem = compare_array("coordinates", np.abs(actual["coords"]),
+                            np.abs(expected["coords"]), rtol=1e-6, atol=1e-8)
+    if problem:
+        return Verdict(False, f"the PNG was written, but {problem} (up to the sign of each axis)")
+    return Verdict(True, "PNG written; the projection matches the first two principal components")
+
+
+CHECKS = [
+    value_check("softmax", "values", "softmax on random rows and vectors", 2.0, _softmax_values),
+    value_check("softmax", "stability", "no overflow on scores like 1000", 1.0,
+                _softmax_stability),
+    value_check("naive_softmax", "values", "loss and gradients against the reference", 2.0,
+                _naive_values, swap_in=("softmax",)),
+    gradient_check("naive_softmax", "gradient", "gradients by central differences", 3.0,
+                   _naive_gradient, swap_in=("softmax",)),
+    value_check("neg_sampling", "values", "loss and gradients, with a repeated negative", 2.0,
+                _neg_values),
+    gradient_check("neg_sampling", "gradient", "gradients by central differences", 3.0,
+                   _neg_gradient),
+    value_check("sgns_batch", "values", "a minibatch of 6 pairs against the reference", 2.0,
+                _sgns_values),
+    gradient_check("sgns_batch", "gradient", "batched gradients by central differences", 3.0,
+                   _sgns_gradient),
+    value_check("skipgram", "values", "a window, naive softmax and negative sampling", 2.0,
+                _skipgram_values, swap_in=("softmax", "naive_softmax", "neg_sampling")),
+    gradient_check("skipgram", "gradient", "window gradients by central differences", 2.0,
+                   _skipgram_gradient, swap_in=("softmax", "naive_softmax", "neg_sampling")),
+    value_check("sgd", "values", "learning-rate schedule and a sparse update", 2.0, _sgd_values),
+    value_check("count_svd", "values", "co-occurrence counts, PPMI and SVD vectors", 3.0,
+                _count_values, rtol=1e-6, atol=1e-8),
+    value_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
+                _similarity_values),
+    value_check("analogy", "values", "3CosAdd accuracy on planted analogies", 2.0,
+                _analogy_values),
+    custom_check("plot", "png", "a labelled 2-D projection saved as PNG", 1.0, _plot_collect,
+                 _plot_judge, needs_expected=True, timeout_s=60.0),
+    value_check("softmax", "hidden", "softmax on another seed (hidden)", 1.0, _softmax_values,
+                hidden=True),
+]
+
+PLANTED_BUGS = [
+    PlantedBug("softmax without max-subtraction", "softmax",
+               "shifted = x - xp.max(x, axis=-1, keepdims=True)", "shifted = x", "softmax"),
+    PlantedBug("naive softmax gradient transposed", "naive_softmax",
+               "grad_outside_vectors = delta[:, None] * center_vec[None, :]",
+               "grad_outside_vectors = (delta[:, None] * center_vec[None, :]).T", "naive_softmax"),
+    PlantedBug("negative-sampling sign flipped", "negative_sampling",
+               "g_o = sigmoid(s_o) - 1.0  # ()", "g_o = 1.0 - sigmoid(s_o)  # ()", "neg_sampling"),
+    PlantedBug("repeated negatives not accumulated", "negative_sampling",
+               "coef = xp.matmul(g_k, hits)  # (V,)",
+               "coef = xp.astype(xp.matmul(g_k, hits) != 0, g_k.dtype) * xp.max(g_k)  # (V,)",
+               "neg_sampling"),
+    PlantedBug("batch gradient of negatives halved", "negative_sampling",
+               "grad_negatives = g_k[:, :, None] * center[:, None, :]",
+               "grad_negatives = 0.5 * g_k[:, :, None] * center[:, None, :]", "sgns_batch"),
+    PlantedBug("skip-gram overwrites instead of accumulating", "skipgram",
+               "grad_outside_vectors += g_outside", "grad_outside_vectors = g_outside * 1.0",
+               "skipgram"),
+    PlantedBug("learning rate does not decay", "sgd",
+               "return max(lr0 * (1.0 - progress), lr_min)", "return lr0", "sgd"),
+    PlantedBug("analogy does not exclude question words", "evaluate",
+               "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass",
+               "analogy"),
+]
+
+EXERCISE = Exercise(
+    name="word_vectors",
+    title="Word vectors: word2vec from scratch",
+    checks=CHECKS,
+    questions=QUESTIONS,
+    fixtures=Path(__file__).parent / "fixtures" / "word_vectors",
+    planted_bugs=PLANTED_BUGS,
+)

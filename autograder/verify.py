@@ -1,0 +1,121 @@
+"""``dojo verify``: prove a course's grading before students see it.
+
+For every registered exercise whose solutions are installed:
+
+1. the untouched stubs (the solutions with every question block stubbed) score 0, every check
+   saying "not implemented";
+2. the solutions score full marks on every available backend (NumPy; torch on CPU and, where
+   there is one, CUDA);
+3. every planted bug (``Exercise.planted_bugs``) costs points on its question; points lost on
+   other questions are reported too (the swap-in of reference code should prevent them).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlpdojo_autograder.checks import Exercise, PlantedBug
+from nlpdojo_autograder.grading import GradeOptions, grade_exercise
+from nlpdojo_autograder.loader import load_reference_dir
+from nlpdojo_autograder.markers import python_modules, strip_solutions
+from nlpdojo_autograder.runner import Limits
+
+
+@dataclass
+class Step:
+    exercise: str
+    name: str
+    ok: bool
+    detail: str
+
+
+def available_backends() -> list[tuple[str, str]]:
+    """(backend, device) pairs usable here."""
+    from nlpdojo.plugins import get_registry
+
+    pairs = []
+    for entry in get_registry().entries("backend"):
+        spec = entry.obj
+        if spec.availability() is None:
+            devices = spec.devices()
+            pairs += [(spec.name, d) for d in devices if ":" not in d]
+    return pairs
+
+
+def _copy_solutions(exercise: Exercise, dest: Path) -> Path:
+    topic = dest / exercise.name
+    shutil.copytree(load_reference_dir(exercise.reference_package), topic,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return topic
+
+
+def verify_stubs(exercise: Exercise, work: Path, options: GradeOptions) -> Step:
+    topic = _copy_solutions(exercise, work / "stubs")
+    for path in python_modules(topic):
+        path.write_text(strip_solutions(path.read_text(), path))
+    result = grade_exercise(exercise, topic, options)
+    wrong = [c for c in result.checks if c.score != 0 or c.status != "not_implemented"]
+    detail = (f"{len(result.checks)} checks, all not implemented" if not wrong else
+              "; ".join(f"{c.id}: {c.status} {c.score}/{c.max_score} {c.message}" for c in wrong))
+    return Step(exercise.name, "stubs score 0", not wrong, detail)
+
+
+def verify_solutions(exercise: Exercise, backend: str, device: str,
+                     options: GradeOptions) -> Step:
+    opts = GradeOptions(**{**options.__dict__, "backend": backend, "device": device})
+    result = grade_exercise(exercise, None, opts)
+    lost = [c for c in result.checks if c.score < c.max_score]
+    detail = (f"{result.score:g}/{result.max_score:g}" if not lost else
+              "; ".join(f"{c.id}: {c.status} {c.message}" for c in lost))
+    return Step(exercise.name, f"solutions full marks on {backend}/{device}", not lost, detail)
+
+
+def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions) -> Step:
+    topic = _copy_solutions(exercise, work / f"bug-{bug.name}")
+    path = topic / f"{bug.module}.py"
+    text = path.read_text()
+    if bug.find not in text:
+        return Step(exercise.name, f"planted bug {bug.name}", False,
+                    f"{bug.module}.py no longer contains {bug.find!r}: update the planted bug")
+    path.write_text(text.replace(bug.find, bug.replace, 1))
+    result = grade_exercise(exercise, topic, options)
+    target = [c for c in result.checks if c.question == bug.question]
+    caught = [c for c in target if c.score < c.max_score]
+    elsewhere = [c.id for c in result.checks if c.question != bug.question
+                 and c.score < c.max_score]
+    if not caught:
+        return Step(exercise.name, f"planted bug {bug.name}", False,
+                    f"not caught: every check of question {bug.question!r} still passes")
+    detail = f"caught by {', '.join(c.id for c in caught)}: {caught[0].message}"
+    if elsewhere:
+        detail += f" (also lost points on {', '.join(elsewhere)})"
+    return Step(exercise.name, f"planted bug {bug.name}", True, detail)
+
+
+def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None = None,
+           on_step: Callable[[Step], None] | None = None,
+           limits: Limits | None = None) -> list[Step]:
+    """Run every verification step; ``on_step`` sees each result as it arrives."""
+    steps: list[Step] = []
+    options = GradeOptions(limits=limits or Limits())
+
+    def record(step: Step) -> None:
+        steps.append(step)
+        if on_step:
+            on_step(step)
+
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-verify-") as tmp:
+        work = Path(tmp)
+        for exercise in exercises:
+            sub = work / exercise.name
+            sub.mkdir()
+            record(verify_stubs(exercise, sub, options))
+            for backend, device in backends or available_backends():
+                record(verify_solutions(exercise, backend, device, options))
+            for bug in exercise.planted_bugs:
+                record(verify_bug(exercise, bug, sub, options))
+    return steps

@@ -1,0 +1,35 @@
+"""Stochastic gradient descent for word vectors: word2vec's learning-rate schedule and sparse
+row updates.
+
+word2vec (Mikolov et al. 2013a, b; the reference C code) decays the learning rate linearly
+from ``lr0`` to ``lr0 * 1e-4`` over the words it will process. A minibatch only touches the
+rows of the words it contains, so the update is applied to those rows alone (a "sparse" SGD
+step); a word that occurs several times in the batch receives the *sum* of its gradients,
+exactly as the gradient of an embedding look-up requires (CS224n notes "Word Vectors I",
+section on SGD; lecture 2).
+"""
+
+from __future__ import annotations
+
+from nlpdojo.backend import Array, Backend
+
+
+def linear_decay(step: int, total_steps: int, lr0: float, lr_min: float | None = None) -> float:
+    """Learning rate at ``step`` of ``total_steps``: ``lr0`` at 0, falling linearly, never
+    below ``lr_min`` (default ``1e-4 * lr0``, as in word2vec)."""
+    if lr_min is None:
+        lr_min = 1e-4 * lr0
+    raise NotImplementedError("sgd: not implemented yet — replace this line with your code")
+
+
+def sparse_sgd_update(backend: Backend, matrix: Array, rows: Array, grads: Array,
+                      lr: float) -> Array:
+    """One SGD step on the rows of ``matrix`` named by ``rows``, in place.
+
+    :param matrix: (V, D) parameters.
+    :param rows: (N,) integer row indices, repeats allowed.
+    :param grads: (N, D) gradient of the loss with respect to ``matrix[rows[i]]``.
+    :param lr: learning rate.
+    :returns: ``matrix``, updated: ``matrix[r] -= lr * (sum of grads[i] with rows[i] == r)``.
+    """
+    raise NotImplementedError("sgd: not implemented yet — replace this line with your code")

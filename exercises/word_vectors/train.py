@@ -1,0 +1,209 @@
+"""Training skip-gram with negative sampling (SGNS) on a corpus, in minibatches.
+
+This is word2vec's training procedure (Mikolov et al. 2013a, b; the reference C code, which
+gensim follows), vectorised:
+
+1. **Subsampling** of frequent words: an occurrence of ``w`` is kept with probability
+   ``(sqrt(f(w) / t) + 1) t / f(w)`` (``t`` = ``subsample``; :mod:`nlpdojo.text.subsample`).
+2. **Dynamic window**: each kept center word draws ``b ~ U{1..window}`` and pairs with the kept
+   words at distances ``1..b`` on either side, so near words count more (on average weight
+   ``(window - d + 1) / window`` at distance ``d``).
+3. **Negatives**: ``K`` per pair from the unigram distribution to the 3/4 power
+   (:mod:`nlpdojo.text.negative`).
+4. **Minibatch SGD**: the (center, outside, negatives) rows of ``batch_size`` pairs are gathered,
+   :func:`~.negative_sampling.sgns_batch_loss_and_gradients` gives the gradients, and
+   :func:`~.sgd.sparse_sgd_update` scatters them back (repeated words summed), with the
+   learning rate decayed linearly by :func:`~.sgd.linear_decay` over the words processed.
+
+Pairs are generated a chunk of text at a time, in corpus order, as word2vec does. Each pair
+gets the same learning rate as in word2vec's one-pair-at-a-time SGD (the batch loss is a *sum*),
+so a minibatch is word2vec with the updates of ``batch_size`` pairs applied together.
+
+The functions of steps 3-4 are looked up in this package when training runs, so a student's
+folder loaded by the grader trains the student's own code. Training runs in float32 on every
+backend; the index streams are drawn with NumPy from ``seed``, so NumPy and torch see the same
+pairs and negatives.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nlpdojo.backend import Backend
+from nlpdojo.text.negative import noise_distribution
+from nlpdojo.text.subsample import keep_probability
+
+from . import negative_sampling, sgd
+
+#: raw words per chunk of text turned into pairs at once (windows do not cross chunks)
+CHUNK_WORDS = 10_000
+
+
+@dataclass
+class Word2VecResult:
+    """Trained vectors (NumPy, float32) and how training went."""
+
+    center_vectors: np.ndarray  # (V, D)  "input" vectors v, the usual word vectors
+    outside_vectors: np.ndarray  # (V, D)  "output" vectors u
+    words_per_second: float  # raw corpus words (before subsampling) per second of training
+    losses: list[float] = field(default_factory=list)  # mean loss per pair, per report interval
+    words: int = 0  # raw words processed (all epochs)
+    pairs: int = 0  # (center, outside) pairs trained on
+    seconds: float = 0.0
+
+
+def window_pairs(ids: np.ndarray, window: int, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """All (center, outside) pairs of a run of kept words, with word2vec's dynamic window.
+
+    :param ids: (M,) word ids in text order.
+    :returns: ``(centers (P,), outsides (P,))`` in text order (by center position, then offset).
+    """
+    M = ids.shape[0]
+    reach = rng.integers(1, window + 1, size=M)  # (M,)  b ~ U{1..window} per center
+    offsets = np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])  # (2W,)
+    positions = np.arange(M)[:, None] + offsets[None, :]  # (M, 2W)
+    valid = ((np.abs(offsets)[None, :] <= reach[:, None])
+             & (positions >= 0) & (positions < M))  # (M, 2W)
+    centers = np.broadcast_to(ids[:, None], positions.shape)[valid]  # (P,)
+    outsides = ids[positions[valid]]  # (P,)
+    return centers, outsides
+
+
+class NoiseTable:
+    """Draws negatives from ``noise_distribution(counts)`` (unigram^0.75) by table look-up.
+
+    word2vec's C code fills a table with word ids in proportion to their probability and
+    indexes it uniformly: one random integer and one look-up per draw, ~10x faster than a
+    binary search of the cumulative distribution. Words whose share is below half a slot
+    (probability < 0.5 / size) are never drawn, as in word2vec (whose table has 1e8 slots).
+    """
+
+    def __init__(self, counts: np.ndarray, rng: np.random.Generator, size: int | None = None,
+                 power: float = 0.75) -> None:
+        probs = noise_distribution(counts, power)  # (V,)
+        size = size or max(1_000_000, 100 * probs.shape[0])
+        bounds = np.rint(np.cumsum(probs) * size).astype(np.int64)  # (V,) cumulative slots
+        slots = np.diff(bounds, prepend=0)  # (V,) slots per word, summing to ``size``
+        self.table = np.repeat(np.arange(probs.shape[0], dtype=np.int32), slots)  # (size,)
+        self.rng = rng
+
+    def sample(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Word ids of the given shape, int64."""
+        return self.table[self.rng.integers(0, self.table.shape[0], size=shape)].astype(np.int64)
+
+
+def _batches(token_ids: np.ndarray, keep: np.ndarray, sampler: NoiseTable, window: int,
+             negatives: int, batch_size: int, rng: np.random.Generator):
+    """Yields ``(words_done_in_epoch, centers (B,), outsides (B,), negatives (B, K))``."""
+    n = token_ids.shape[0]
+    for start in range(0, n, CHUNK_WORDS):
+        chunk = token_ids[start:start + CHUNK_WORDS]  # (C,)
+        kept = chunk[rng.random(chunk.shape[0]) < keep[chunk]]  # (M,)  subsampling
+        centers, outsides = window_pairs(kept, window, rng)  # (P,), (P,)
+        P = centers.shape[0]
+        for b in range(0, P, batch_size):
+            e = min(b + batch_size, P)
+            negs = sampler.sample((e - b, negatives))  # (B, K)
+            done = start + (chunk.shape[0] * e) // max(P, 1)
+            yield done, centers[b:e], outsides[b:e], negs
+
+
+def train_sgns(
+    backend: Backend,
+    token_ids: np.ndarray,
+    counts: np.ndarray,
+    *,
+    dim: int = 100,
+    window: int = 5,
+    negatives: int = 5,
+    epochs: int = 1,
+    batch_size: int = 2048,
+    lr: float = 0.025,
+    subsample: float = 1e-3,
+    seed: int = 0,
+    max_words: int | None = None,
+    progress: bool = True,
+    report_every: int = 50,
+) -> Word2VecResult:
+    """Train SGNS word vectors on ``token_ids`` (see the module docstring).
+
+    :param token_ids: (N,) corpus as word ids in ``[0, V)`` (rare words already removed).
+    :param counts: (V,) corpus count of each word (subsampling and the negative distribution).
+    :param dim: vector size D. :param window: maximum window radius.
+    :param negatives: K, negatives per pair. :param epochs: passes over the corpus.
+    :param batch_size: pairs per SGD step. :param lr: initial learning rate (word2vec: 0.025).
+    :param subsample: threshold ``t`` (0 disables). :param seed: seeds initialisation,
+        subsampling, windows and negatives.
+    :param max_words: train on the first ``max_words`` tokens only.
+    :param progress: show a tqdm bar (words/s). :param report_every: batches per loss record.
+    """
+    xp = backend.xp
+    batch_loss = negative_sampling.sgns_batch_loss_and_gradients  # the package's own, at run time
+    update, schedule = sgd.sparse_sgd_update, sgd.linear_decay
+    token_ids = np.asarray(token_ids, dtype=np.int64)
+    if max_words is not None:
+        token_ids = token_ids[:max_words]
+    counts = np.asarray(counts, dtype=np.float64)
+    V, D, K = counts.shape[0], dim, negatives
+    rng = np.random.default_rng(seed)
+    # word2vec's initialisation: v ~ U(-0.5/D, 0.5/D), u = 0.
+    center_vectors = backend.asarray(rng.uniform(-0.5 / D, 0.5 / D, (V, D)).astype(np.float32))
+    outside_vectors = backend.asarray(np.zeros((V, D), dtype=np.float32))  # (V, D)
+    keep = keep_probability(counts, subsample)  # (V,)
+    sampler = NoiseTable(counts, rng)
+    total = token_ids.shape[0] * epochs
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, unit="word", unit_scale=True, desc="word2vec", smoothing=0.1)
+    losses: list[float] = []
+    running, running_pairs, pairs, reported = 0.0, 0, 0, 0
+    begin = time.perf_counter()
+    for epoch in range(epochs):
+        offset = epoch * token_ids.shape[0]
+        for step, (done, c, o, n) in enumerate(
+                _batches(token_ids, keep, sampler, window, K, batch_size, rng)):
+            rate = schedule(offset + done, total, lr)
+            B = c.shape[0]
+            c, o, n = backend.asarray(c), backend.asarray(o), backend.asarray(n)
+            center = xp.take(center_vectors, c, axis=0)  # (B, D)
+            outside = xp.take(outside_vectors, o, axis=0)  # (B, D)
+            negs = xp.reshape(xp.take(outside_vectors, xp.reshape(n, (-1,)), axis=0),
+                              (B, K, D))  # (B, K, D)
+            loss, g_center, g_outside, g_negs = batch_loss(center, outside, negs)
+            update(backend, center_vectors, c, g_center, rate)  # (V, D)
+            # One update for the outside matrix: the outside word's row, then its K negatives.
+            rows = xp.reshape(xp.concat([o[:, None], n], axis=1), (-1,))  # (B (1 + K),)
+            g_rows = xp.concat([g_outside[:, None, :], g_negs], axis=1)  # (B, 1 + K, D)
+            update(backend, outside_vectors, rows, xp.reshape(g_rows, (-1, D)), rate)  # (V, D)
+            running += loss
+            running_pairs += B
+            pairs += B
+            if (step + 1) % report_every == 0:
+                losses.append(running / running_pairs)
+                running, running_pairs = 0.0, 0
+            if bar is not None:
+                bar.update(offset + done - reported)
+                reported = offset + done
+                if (step + 1) % report_every == 0:
+                    bar.set_postfix(loss=f"{losses[-1]:.3f}", lr=f"{rate:.4f}", refresh=False)
+        if running_pairs:
+            losses.append(running / running_pairs)
+            running, running_pairs = 0.0, 0
+    backend.synchronize()
+    seconds = time.perf_counter() - begin
+    if bar is not None:
+        bar.update(total - reported)
+        bar.close()
+    return Word2VecResult(
+        center_vectors=backend.to_numpy(center_vectors).astype(np.float32, copy=False),
+        outside_vectors=backend.to_numpy(outside_vectors).astype(np.float32, copy=False),
+        words_per_second=total / max(seconds, 1e-9),
+        losses=losses, words=total, pairs=pairs, seconds=seconds,
+    )
