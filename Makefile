@@ -14,11 +14,16 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+# Real corpora into the user cache ($NLPDOJO_DATA or ~/.cache/nlpdojo/data); idempotent: cached
+# data sets are only verified, so repeated runs take a second.
+data: $(STAMP)
+	$(BIN)/dojo data fetch --all --quiet
+
+demo: data
 	$(BIN)/dojo backends
 	$(BIN)/dojo plugins
 
-test: $(STAMP)
+test: data
 	$(BIN)/python -m pytest -n 2 -q
 
 clean:

@@ -85,7 +85,7 @@ def gradient_check(question: str, name: str, title: str, points: float,
         failed = [r for r in results if not r.passed]
         details = {"gradients": [r.to_dict() for r in results]}
         if failed:
-            return Verdict(False, "; ".join(r.message for r in failed),
+            return Verdict(False, " ".join(r.message for r in failed),
                            fraction=0.0, details=details)
         return Verdict(True, "gradients match central differences ("
                        + ", ".join(f"{r.name}: {r.mode}" for r in results) + ")",

@@ -59,8 +59,13 @@ class Dataset(abc.ABC):
     #: where the files come from, in order of preference
     sources: tuple[Source, ...] = ()
 
-    def __init__(self) -> None:
-        self._verified: dict[Path, tuple[tuple[int, int], ...]] = {}
+    #: folder -> (size, mtime) of each file when it was last verified (per instance, lazily)
+    _verified: dict[Path, tuple[tuple[int, int], ...]]
+
+    def _memo(self) -> dict[Path, tuple[tuple[int, int], ...]]:
+        if "_verified" not in self.__dict__:
+            self._verified = {}
+        return self._verified
 
     # -- cache ---------------------------------------------------------------------------------
 
@@ -96,7 +101,7 @@ class Dataset(abc.ABC):
         atomically. A no-op when already cached (unless ``force``). Returns the folder."""
         folder = install(self.name, self.files, self.sources, root=root, progress=progress,
                          force=force)
-        self._verified.pop(folder, None)
+        self._memo().pop(folder, None)
         return folder
 
     def path(self, root: Path | None = None) -> Path:
@@ -107,13 +112,13 @@ class Dataset(abc.ABC):
         """
         folder = self.folder(root)
         signature = self._signature(folder)
-        if signature is not None and self._verified.get(folder) == signature:
+        if signature is not None and self._memo().get(folder) == signature:
             return folder
         problems = self.problems(root)
         if problems:
             raise self.missing_error(problems, root)
         if signature is not None:
-            self._verified[folder] = signature
+            self._memo()[folder] = signature
         return folder
 
     def _signature(self, folder: Path) -> tuple[tuple[int, int], ...] | None:

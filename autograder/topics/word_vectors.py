@@ -303,7 +303,7 @@ CHECKS = [
                 _analogy_values),
     custom_check("plot", "png", "a labelled 2-D projection saved as PNG", 1.0, _plot_collect,
                  _plot_judge, needs_expected=True, timeout_s=60.0),
-    value_check("softmax", "hidden", "softmax on another seed (hidden)", 1.0, _softmax_values,
+    value_check("softmax", "hidden", "softmax on another seed", 1.0, _softmax_values,
                 hidden=True),
 ]
 

@@ -35,14 +35,14 @@ def download(
     """
     from tqdm.auto import tqdm
 
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - http(s) only
     except urllib.error.HTTPError as exc:
         raise SourceError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
     except urllib.error.URLError as exc:
         raise SourceError(f"{url}: cannot connect ({exc.reason})") from exc
-    except (TimeoutError, socket.timeout, OSError) as exc:
+    except (TimeoutError, socket.timeout, OSError, ValueError) as exc:
         raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
     with response:
         total = response.headers.get("Content-Length")

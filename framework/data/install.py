@@ -9,6 +9,7 @@ cache exactly as it was and no half-written folder under the data set's name.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -20,6 +21,8 @@ from nlpdojo.data.cache import STAGING_PREFIX, downloads_dir, ensure_root
 from nlpdojo.data.checksums import FileSpec, verify_files
 from nlpdojo.data.errors import ChecksumError, FetchError, SourceError
 from nlpdojo.data.sources import Source
+
+log = logging.getLogger(__name__)
 
 #: staging folders older than this are left-overs of a killed process and are removed
 STALE_AFTER_S = 24 * 3600
@@ -54,8 +57,10 @@ def install(
                 more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
                 raise ChecksumError("; ".join(problems[:3]) + more)
             _move_into_place(staging, target, files)
+            log.info("installed %s from %s", name, source.describe())
             return target
         except (SourceError, OSError) as exc:
+            log.info("%s: source %s failed (%s); trying the next", name, source.describe(), exc)
             failures.append(f"({i}) {source.describe()}: {exc}")
         finally:
             shutil.rmtree(staging, ignore_errors=True)

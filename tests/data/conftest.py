@@ -37,8 +37,8 @@ class Server:
         self.root = root
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0),
                                          partial(_QuietHandler, directory=str(root)))
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     def url(self, name: str) -> str:

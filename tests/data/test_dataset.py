@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,14 @@ from nlpdojo.errors import UnknownNameError
 
 from .conftest import sha256
 
-TINY = (Path(__file__).parents[2] / "plugins" / "nlpdojo_datasets" / "tiny" / "tiny.txt")
+TINY = resources.files("nlpdojo_datasets.tiny").joinpath("tiny.txt")
+TINY_BYTES = TINY.read_bytes()
 
 
 class Lines(Dataset):
     name = "lines"
     splits = ("first",)
-    files = (FileSpec("tiny.txt", sha256(TINY.read_bytes()), TINY.stat().st_size),)
+    files = (FileSpec("tiny.txt", sha256(TINY_BYTES), len(TINY_BYTES)),)
     sources = (Bundled("nlpdojo_datasets.tiny", {"tiny.txt": "tiny.txt"}),)
 
     def parse(self, folder: Path, split: str | None) -> list[str]:
@@ -36,7 +38,7 @@ def test_missing_then_fetched(cache: Path) -> None:
     assert ds.fetch(progress=False) == cache / "lines"
     assert ds.status() is Status.CACHED
     assert len(ds.load()) == 400 and len(ds.load("first")) == 1
-    assert ds.size() == TINY.stat().st_size
+    assert ds.size() == len(TINY_BYTES)
 
 
 def test_corrupt_is_detected_and_untouched_by_load(cache: Path) -> None:
@@ -46,9 +48,10 @@ def test_corrupt_is_detected_and_untouched_by_load(cache: Path) -> None:
     target = cache / "lines" / "tiny.txt"
     target.write_bytes(target.read_bytes()[:-10])
     assert ds.status() is Status.CORRUPT
-    with pytest.raises(DataMissingError, match=r"is corrupt \(tiny\.txt has .* bytes.*dojo data fetch lines"):
+    with pytest.raises(DataMissingError,
+                       match=r"is corrupt \(tiny\.txt has .* bytes.*dojo data fetch lines"):
         ds.load()
-    assert target.stat().st_size == TINY.stat().st_size - 10  # load does not repair or delete
+    assert target.stat().st_size == len(TINY_BYTES) - 10  # load does not repair or delete
     ds.fetch(progress=False)  # fetch does
     assert ds.status() is Status.CACHED and len(ds.load()) == 400
 

@@ -41,3 +41,8 @@ def test_interrupt_propagates(server, tmp_path: Path) -> None:
 
     with pytest.raises(KeyboardInterrupt):
         download(server.url("big"), tmp_path / "big", progress=False, on_block=boom)
+
+
+def test_malformed_url_is_a_source_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="unknown url type"):
+        download("nowhere/file.txt", tmp_path / "x", progress=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nlpdojo.data.splits import TRAIN_VALID_TEST, assign_folds, named_splits, splitmix64
@@ -18,6 +18,7 @@ def test_splitmix64_reference_values() -> None:
     assert int(out[1]) == 0x910A2DEC89025CC1
 
 
+@settings(deadline=None)
 @given(n=st.integers(0, 500), k=st.integers(1, 12), salt=st.integers(0, 2**32))
 def test_folds_are_balanced(n: int, k: int, salt: int) -> None:
     folds = assign_folds(np.arange(n), k, salt)

@@ -1,0 +1,185 @@
+"""``dojo train word2vec``: train skip-gram with negative sampling from the command line.
+
+Also the shared plumbing of the word-vector metric checks and the benchmark: turning a corpus
+data set into word ids (:func:`prepare_corpus`), loading the evaluation sets
+(:func:`evaluation_sets`, :func:`evaluate_vectors`) and writing vectors in the word2vec text
+format (:func:`save_word2vec_text`) that gensim's ``KeyedVectors.load_word2vec_format``,
+fastText and most tools read.
+
+The lead wires :func:`add_train_commands` into the ``dojo`` app.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+TOPIC = "word_vectors"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A corpus as word ids: ``token_ids`` (N,) int64 in ``[0, V)``, ``counts`` (V,) and
+    ``words`` (V,), the vocabulary sorted by decreasing count (ties by the word)."""
+
+    name: str
+    token_ids: np.ndarray
+    counts: np.ndarray
+    words: list[str]
+
+    @property
+    def word2ind(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
+
+
+def prepare_corpus(name: str = "sotu", *, min_count: int = 5, split: str | None = None,
+                   max_words: int | None = None) -> Corpus:
+    """Load data set ``name`` (a :class:`~nlpdojo.data.records.Documents` corpus), tokenize
+    (lower-cased, :func:`nlpdojo.text.tokenize`), keep word tokens (those starting with a
+    letter: numbers and punctuation are dropped), and remove words seen fewer than
+    ``min_count`` times from the stream, as word2vec does. ``max_words`` truncates the raw
+    token stream *before* the vocabulary is built (a small, fixed budget)."""
+    from nlpdojo.data import load
+    from nlpdojo.text import split_whitespace, tokenize
+
+    docs = load(name, split)
+    split_fn = split_whitespace if getattr(docs, "pretokenized", False) else tokenize
+    tokens: list[str] = []
+    for text in docs.texts:
+        tokens.extend(t for t in split_fn(text, lower=True) if t[:1].isalpha())
+        if max_words is not None and len(tokens) >= max_words:
+            break
+    if max_words is not None:
+        tokens = tokens[:max_words]
+    counts = Counter(tokens)
+    words = [w for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0])) if c >= min_count]
+    index = {w: i for i, w in enumerate(words)}
+    ids = np.fromiter((index[t] for t in tokens if t in index), dtype=np.int64)
+    return Corpus(name, ids, np.bincount(ids, minlength=len(words)), words)
+
+
+def evaluation_sets() -> dict[str, Any]:
+    """WordSim-353 and SimLex-999 as ``(w1, w2, score)`` lists, the Google analogies as
+    ``(a, b, c, d)`` tuples (data sets ``wordsim353``, ``simlex999``, ``google-analogies``)."""
+    from nlpdojo.data import load
+
+    def pairs(name: str) -> list[tuple[str, str, float]]:
+        data = load(name)
+        return list(zip(data.word1, data.word2, map(float, data.score)))
+
+    return {"wordsim353": pairs("wordsim353"), "simlex999": pairs("simlex999"),
+            "analogies": list(load("google-analogies").questions)}
+
+
+def evaluate_vectors(vectors: np.ndarray, word2ind: dict[str, int],
+                     sets: dict[str, Any] | None = None, *,
+                     evaluate: ModuleType | None = None, restrict_vocab: int = 30_000
+                     ) -> dict[str, float]:
+    """WordSim-353 and SimLex-999 Spearman, 3CosAdd analogy accuracy, and how many items were
+    usable, with the reference :mod:`~nlpdojo_solutions.word_vectors.evaluate` by default."""
+    if evaluate is None:
+        from nlpdojo_solutions.word_vectors import evaluate
+    sets = sets or evaluation_sets()
+    ws, n_ws = evaluate.similarity_spearman(vectors, word2ind, sets["wordsim353"])
+    sl, n_sl = evaluate.similarity_spearman(vectors, word2ind, sets["simlex999"])
+    an, n_an = evaluate.analogy_accuracy(vectors, word2ind, sets["analogies"],
+                                         restrict_vocab=restrict_vocab)
+    return {"wordsim353": ws, "wordsim353_n": n_ws, "simlex999": sl, "simlex999_n": n_sl,
+            "analogy": an, "analogy_n": n_an}
+
+
+def save_word2vec_text(path: str | Path, words: list[str], vectors: np.ndarray) -> Path:
+    """Write the word2vec text format: a ``"V D"`` header, then ``word v1 ... vD`` per line
+    (UTF-8, words must not contain whitespace). ``repr``-exact float32 values ("%.6g" would
+    lose digits; ``float32`` round-trips through 9 significant digits)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.shape[0] != len(words):
+        raise ValueError(f"{len(words)} words but {vectors.shape[0]} vectors")
+    bad = [w for w in words if not w or any(ch.isspace() for ch in w)]
+    if bad:
+        raise ValueError(f"words must be non-empty without whitespace: {bad[:3]}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        f.write(f"{vectors.shape[0]} {vectors.shape[1]}\n")
+        rows = np.char.mod("%.9g", vectors)  # (V, D) strings
+        for word, row in zip(words, rows):
+            f.write(word + " " + " ".join(row) + "\n")
+    return path
+
+
+def load_topic_package(code: Path | None) -> ModuleType:
+    """The ``train`` module of the reference solutions, or of a student's folder ``code``
+    (its ``train.py`` uses that folder's own functions)."""
+    import importlib
+
+    from nlpdojo_autograder.loader import load_folder_module
+
+    if code is None:
+        return importlib.import_module(f"nlpdojo_solutions.{TOPIC}.train")
+    return load_folder_module(Path(code), TOPIC, "train", tag="cli")
+
+
+def add_train_commands(cli: typer.Typer) -> None:
+    """Add the ``train`` command group (``dojo train word2vec``) to ``cli``."""
+    from nlpdojo.cli.common import console, report_errors
+
+    group = typer.Typer(name="train", help="Train models from the command line.",
+                        no_args_is_help=True)
+
+    @group.command("word2vec")
+    @report_errors
+    def word2vec(
+        corpus: Annotated[str, typer.Option(help="Corpus data set (dojo data list).")] = "sotu",
+        dim: Annotated[int, typer.Option(help="Vector size.")] = 100,
+        window: Annotated[int, typer.Option(help="Maximum window radius.")] = 5,
+        negatives: Annotated[int, typer.Option(help="Negative samples per pair.")] = 5,
+        epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 5,
+        min_count: Annotated[int, typer.Option(help="Drop rarer words.")] = 5,
+        subsample: Annotated[float, typer.Option(help="Subsampling threshold t (0: off).")] = 1e-3,
+        max_words: Annotated[int | None, typer.Option(help="Use the first N tokens only.")] = None,
+        lr: Annotated[float, typer.Option(help="Initial learning rate.")] = 0.025,
+        batch_size: Annotated[int, typer.Option(help="Pairs per SGD step.")] = 2048,
+        seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+        backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
+        device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
+        code: Annotated[Path | None, typer.Option(
+            help="A student's exercises/word_vectors folder (default: the reference).")] = None,
+        output: Annotated[Path, typer.Option(help="Where to write the vectors (word2vec "
+                                                  "text format).")] = Path("vectors.txt"),
+        evaluate: Annotated[bool, typer.Option(help="Report WordSim-353, SimLex-999 and "
+                                                    "analogies after training.")] = True,
+    ) -> None:
+        """Train skip-gram with negative sampling; save vectors in the word2vec text format."""
+        from nlpdojo.selection import load_backend
+
+        be = load_backend(backend, device, "float32")
+        train_module = load_topic_package(code)
+        started = time.perf_counter()
+        data = prepare_corpus(corpus, min_count=min_count, max_words=max_words)
+        console.print(f"{corpus}: {data.token_ids.shape[0]:,} tokens, {len(data.words):,} words "
+                      f"(min_count {min_count}), prepared in {time.perf_counter() - started:.1f}s; "
+                      f"training on {be.name}/{be.device}")
+        result = train_module.train_sgns(
+            be, data.token_ids, data.counts, dim=dim, window=window, negatives=negatives,
+            epochs=epochs, batch_size=batch_size, lr=lr, subsample=subsample, seed=seed,
+            progress=True)
+        save_word2vec_text(output, data.words, result.center_vectors)
+        console.print(f"trained {result.words:,} words in {result.seconds:.1f}s "
+                      f"({result.words_per_second:,.0f} words/s); final loss "
+                      f"{result.losses[-1]:.4f}; vectors -> {output}")
+        if evaluate:
+            scores = evaluate_vectors(result.center_vectors, data.word2ind)
+            console.print(
+                f"WordSim-353 Spearman {scores['wordsim353']:.3f} ({scores['wordsim353_n']} pairs), "
+                f"SimLex-999 {scores['simlex999']:.3f} ({scores['simlex999_n']}), "
+                f"analogies {scores['analogy']:.3f} ({scores['analogy_n']} questions)")
+
+    cli.add_typer(group)

@@ -1,0 +1,134 @@
+"""The ``grade`` command: exit codes, report formats, replay, cohorts and notebooks."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo_autograder.cli import app
+
+runner = CliRunner()
+
+
+def grade(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_solutions_exit_zero_and_json_report(toy, tmp_path):
+    out = tmp_path / "r.json"
+    result = grade("toy", "--solutions", "--format", "json", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["schema_version"] == "1.0"
+    assert data["score"] == data["max_score"] == 7.5
+    assert data["backend"] == "numpy" and data["device"] == "cpu"
+    assert data["solutions_present"] is True
+    metric = next(c for c in data["exercises"][0]["checks"] if c["id"] == "quadratic.descent")
+    assert metric["value"] is not None and metric["threshold"] is not None
+
+
+def test_stubs_exit_one_and_fail_under(toy, make_submission):
+    folder = make_submission(stub=True)
+    result = grade("toy", "--submission", str(folder / ""))
+    assert result.exit_code == 1
+    assert "not implemented" in result.output
+    assert grade("toy", "--submission", str(folder), "--fail-under", "0").exit_code == 0
+
+
+def test_partial_score_against_fail_under(toy, make_submission):
+    folder = make_submission({"scale": ("return xp.multiply(x, k)", "return xp.add(x, k)")})
+    assert grade("toy", "--submission", str(folder), "--fail-under", "6").exit_code == 0
+    assert grade("toy", "--submission", str(folder), "--fail-under", "7").exit_code == 1
+
+
+def test_question_filter(toy, tmp_path):
+    out = tmp_path / "r.json"
+    assert grade("scale", "--solutions", "-f", "json", "-o", str(out)).exit_code == 0
+    ids = [c["id"] for c in json.loads(out.read_text())["exercises"][0]["checks"]]
+    assert ids == ["scale.values", "scale.workdir"]
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["nonsense", "--solutions"], "neither a topic nor a question id"),
+    (["toy", "--submission", "/no/such/folder"], "does not exist"),
+    (["toy", "--solutions", "--backend", "nope"], "unknown backend 'nope'"),
+    (["toy", "--solutions", "--format", "pdf"], "unknown reporter 'pdf'"),
+    (["toy", "--solutions", "--submission", "x"], "--solutions grades the reference"),
+])
+def test_usage_errors_exit_two_without_traceback(toy, args, phrase):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert phrase in result.output
+    assert "Traceback" not in result.output
+
+
+def test_junit_and_gradescope_outputs(toy, make_submission, tmp_path):
+    folder = make_submission({"scale": ("return xp.multiply(x, k)", "return xp.add(x, k)")})
+    junit = tmp_path / "junit.xml"
+    assert grade("toy", "-s", str(folder), "-f", "junit", "-o", str(junit)).exit_code == 1
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites"
+    assert int(root.get("failures")) >= 1
+    gs = tmp_path / "results.json"
+    grade("toy", "-s", str(folder), "-f", "gradescope", "-o", str(gs))
+    data = json.loads(gs.read_text())
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
+    statuses = {t["name"].split()[0]: t["status"] for t in data["tests"]}
+    assert "failed" in statuses.values() and "passed" in statuses.values()
+
+
+def test_replay_reruns_exactly(toy, make_submission, tmp_path):
+    folder = make_submission({"scale": ("return xp.multiply(x, k)", "return xp.add(x, k)")})
+    first = tmp_path / "first.json"
+    grade("toy", "-s", str(folder), "--seed", "7", "-f", "json", "-o", str(first))
+    second = tmp_path / "second.json"
+    grade("--replay", str(first), "-f", "json", "-o", str(second))
+    a, b = json.loads(first.read_text()), json.loads(second.read_text())
+    assert a["seeds"] == b["seeds"] == {"base": 7}
+    assert a["options"] == b["options"]
+    strip = lambda d: [(c["id"], c["status"], c["score"], c["message"])  # noqa: E731
+                       for e in d["exercises"] for c in e["checks"]]
+    assert strip(a) == strip(b)
+
+
+def test_replay_of_a_bad_file(toy, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    result = runner.invoke(app, ["--replay", str(bad)])
+    assert result.exit_code == 2
+    assert "cannot replay" in result.output
+
+
+def test_cohort_in_parallel(toy, make_submission, tmp_path):
+    root = tmp_path / "cohort"
+    root.mkdir()
+    for name, edits in {"alice": None,
+                        "bob": {"scale": ("return xp.multiply(x, k)", "return xp.add(x, k)")},
+                        "carol": {"quadratic": ("grad = 2.0 *", "grad = 4.0 *")}}.items():
+        make_submission(edits, name=f"subs/{name}").rename(root / name)
+    out = tmp_path / "out"
+    result = grade("--submissions", str(root), "--jobs", "2", "-f", "json", "-o", str(out))
+    assert result.exit_code == 1  # bob and carol do not reach full marks
+    summary = json.loads((out / "summary.json").read_text())
+    scores = {s["name"]: s["score"] for s in summary["submissions"]}
+    assert scores["alice"] == 7.5 and scores["bob"] < 7.5 and scores["carol"] < 7.5
+    for name in ("alice", "bob", "carol"):
+        assert json.loads((out / f"{name}.json").read_text())["submission"].endswith(name)
+
+
+def test_notebook_submission(toy, make_submission, tmp_path):
+    from nlpdojo_autograder.notebooks import build_notebook, dumps
+
+    folder = make_submission()  # the solutions: a filled-in notebook
+    nb = tmp_path / "toy.ipynb"
+    nb.write_text(dumps(build_notebook(folder / "toy", stub=False)))
+    result = grade("toy", "--submission", str(nb))
+    assert result.exit_code == 0, result.output
+    nb.write_text("{ not json")
+    broken = runner.invoke(app, ["toy", "--submission", str(nb)])
+    assert broken.exit_code == 2
+    assert "Traceback" not in broken.output and "toy.ipynb" in broken.output

@@ -1,0 +1,69 @@
+"""The built-in topic ``word_vectors`` through the real grader: the issue's "done when"."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.grading import GradeOptions, grade
+from nlpdojo_autograder.verify import verify
+
+REPO = Path(__file__).resolve().parents[2]
+EXERCISES = REPO / "exercises"
+
+
+def _grade(submission, **options):
+    return grade(["word_vectors"], submission=submission, options=GradeOptions(**options),
+                 replay_options={})
+
+
+def test_solutions_full_marks_numpy():
+    result = _grade(None)
+    assert result.score == result.max_score > 0
+    assert all(c.status == "passed" for _, c in result.checks())
+
+
+@pytest.mark.torch
+def test_solutions_full_marks_torch():
+    pytest.importorskip("torch")
+    result = _grade(None, backend="torch")
+    assert result.score == result.max_score > 0, [c.message for _, c in result.checks()
+                                                  if not c.passed]
+
+
+def test_released_exercises_score_zero_and_say_not_implemented(tmp_path):
+    copy = tmp_path / "exercises"
+    shutil.copytree(EXERCISES, copy)
+    result = CliRunner().invoke(app, ["--submission", str(copy), "-f", "json"])
+    assert result.exit_code == 1
+    for _, check in _grade(copy).checks():
+        assert check.status == "not_implemented" and check.score == 0
+        assert "not implemented" in check.message
+
+
+def test_student_release_grades_from_fixtures(tmp_path):
+    """Without solutions: fixtures give the expected values and hidden checks are left out."""
+    result = _grade(None, use_reference=True)
+    hidden = {c.id for _, c in result.checks() if c.hidden}
+    assert hidden, "word_vectors should keep some checks hidden"
+    folder = tmp_path / "sub"
+    shutil.copytree(get_registry().get("exercise", "word_vectors").reference_package
+                    and Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
+                    .parent, folder / "word_vectors")
+    student = _grade(folder, use_reference=False)
+    assert {c.id for _, c in student.checks()} & hidden == set()
+    assert student.score == student.max_score, [c.message for _, c in student.checks()
+                                                if not c.passed]
+
+
+def test_every_planted_bug_is_caught_on_its_question():
+    exercise = get_registry().get("exercise", "word_vectors")
+    steps = verify([exercise], backends=[("numpy", "cpu")])
+    failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
+    assert not failed
+    assert len(steps) == 2 + len(exercise.planted_bugs)
