@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-full venv data bench release clean
+.PHONY: demo test test-full venv data verify release bench results clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,17 @@ venv: $(STAMP)
 data: $(STAMP)
 	$(BIN)/dojo data fetch --all --quiet
 
+# The main job: grade the reference solutions of every topic and print the report.
 demo: data
 	$(BIN)/dojo backends
-	$(BIN)/dojo plugins
+	$(BIN)/grade --solutions
+
+# Instructors: regenerate exercises/ from solutions/, and prove the course's grading.
+release: $(STAMP)
+	$(BIN)/dojo release
+
+verify: data
+	$(BIN)/dojo verify
 
 test: data
 	$(BIN)/python -m pytest -n 2 -q

@@ -1,7 +1,7 @@
 """The result model every report format renders: one grading run, its exercises, their checks.
 
-Serialized as JSON with a versioned schema (``docs/results-schema.md``, ``results.schema.json``
-beside this module). Reports are plugins (``register_reporters``) over these classes, so the
+Serialized as JSON with a versioned schema (``docs/results-schema.md``; the machine-readable
+``results.schema.json`` ships with the ``nlpdojo_reports`` plugin). Reports are plugins (``register_reporters``) over these classes, so the
 terminal table, JSON, JUnit XML and Gradescope outputs can never disagree.
 """
 
@@ -112,7 +112,7 @@ class GradingResult:
         return {k: data[k] for k in head} | {"exercises": data["exercises"]}
 
     def to_json(self, indent: int = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_json_default)
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=json_default)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GradingResult:
@@ -138,7 +138,8 @@ def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in names}
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """``json.dumps(default=...)`` for what results may hold: NumPy values, paths."""
     if hasattr(obj, "tolist"):  # numpy scalars and arrays in details
         return obj.tolist()
     if isinstance(obj, Path):

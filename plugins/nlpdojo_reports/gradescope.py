@@ -19,7 +19,7 @@ import math
 from typing import Any, Literal
 
 from nlpdojo_autograder.reporting import Reporter
-from nlpdojo_autograder.results import CheckResult, GradingResult, _json_default
+from nlpdojo_autograder.results import CheckResult, GradingResult, json_default
 from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points, metric_text
 from nlpdojo_reports.sanitize import finite_json
 
@@ -43,7 +43,7 @@ class GradescopeReporter(Reporter):
 
     def render(self, result: GradingResult) -> str:
         """The ``results.json`` document."""
-        return json.dumps(finite_json(self.to_dict(result), default=_json_default), indent=2) + "\n"
+        return json.dumps(finite_json(self.to_dict(result), default=json_default), indent=2) + "\n"
 
     def to_dict(self, result: GradingResult) -> dict[str, Any]:
         """The document as a dict (before NaN clean-up)."""

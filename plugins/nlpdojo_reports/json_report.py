@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from nlpdojo_autograder.reporting import Reporter
-from nlpdojo_autograder.results import GradingResult, _json_default
+from nlpdojo_autograder.results import GradingResult, json_default
 from nlpdojo_reports.sanitize import finite_json
 
 
@@ -25,6 +25,6 @@ class JsonReporter(Reporter):
             text = result.to_json()
         except ValueError:  # NaN or infinity somewhere: write null instead
             text = json.dumps(
-                finite_json(result.to_dict(), default=_json_default), indent=2, allow_nan=False
+                finite_json(result.to_dict(), default=json_default), indent=2, allow_nan=False
             )
         return text + "\n"

@@ -67,3 +67,17 @@ def test_every_planted_bug_is_caught_on_its_question():
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
     assert not failed
     assert len(steps) == 2 + len(exercise.planted_bugs)
+
+
+def test_filled_in_notebook_scores_full_marks(tmp_path):
+    """A notebook submission (the solutions' notebook) is graded like a folder."""
+    from nlpdojo_autograder.loader import load_reference_dir
+    from nlpdojo_autograder.notebooks import build_notebook, dumps
+
+    exercise = get_registry().get("exercise", "word_vectors")
+    notebook = tmp_path / "word_vectors.ipynb"
+    notebook.write_text(dumps(build_notebook(load_reference_dir(exercise.reference_package),
+                                             stub=False)))
+    result = CliRunner().invoke(app, ["word_vectors", "--submission", str(notebook),
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
