@@ -44,6 +44,10 @@ class GradientProblem:
     loss: Callable[[dict[str, np.ndarray]], float]
     point: dict[str, np.ndarray]
     analytic: dict[str, Any]
+    #: optional second oracle: the true loss written with torch operations, a function of a
+    #: dict of float64 tensors returning a 0-d tensor. On the torch backend its autograd
+    #: gradient must match the student's too (catches a loss and gradient wrong together).
+    autograd_loss: Callable[[dict[str, Any]], Any] | None = None
 
 
 def gradient_check(question: str, name: str, title: str, points: float,
@@ -72,27 +76,50 @@ def gradient_check(question: str, name: str, title: str, points: float,
                 f, np.asarray(x, np.float64), analytic, max_full=max_full,
                 n_samples=n_samples, n_directions=n_directions, seed=ctx.seed)
             payload.update({f"{pname}|{k}": v for k, v in evidence.items()})
+            if problem.autograd_loss is not None and ctx.backend.name == "torch":
+                payload[f"{AUTOGRAD}{pname}"] = _autograd(problem, pname)
         missing = [p for p in problem.analytic if p not in problem.point]
         if missing:
             raise CheckFailure(f"internal: gradients for unknown inputs {missing}")
         return payload
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
-        names = sorted({k.split("|", 1)[0] for k in actual})
+        evidence = {k: v for k, v in actual.items() if not k.startswith(AUTOGRAD)}
+        names = sorted({k.split("|", 1)[0] for k in evidence})
         results = [gradcheck.judge_evidence(
-            pname, {k.split("|", 1)[1]: v for k, v in actual.items()
+            pname, {k.split("|", 1)[1]: v for k, v in evidence.items()
                     if k.split("|", 1)[0] == pname}) for pname in names]
+        results += [gradcheck.compare_gradients(actual[f"{pname}|analytic"], value,
+                                                name=pname, oracle="autograd")
+                    for key, value in actual.items() if key.startswith(AUTOGRAD)
+                    for pname in [key[len(AUTOGRAD):]] if f"{pname}|analytic" in actual]
         failed = [r for r in results if not r.passed]
         details = {"gradients": [r.to_dict() for r in results]}
         if failed:
             return Verdict(False, " ".join(r.message for r in failed),
                            fraction=0.0, details=details)
-        return Verdict(True, "gradients match central differences ("
-                       + ", ".join(f"{r.name}: {r.mode}" for r in results) + ")",
+        oracles = "central differences" + (" and autograd" if any(
+            k.startswith(AUTOGRAD) for k in actual) else "")
+        return Verdict(True, f"gradients match {oracles} ("
+                       + ", ".join(dict.fromkeys(f"{r.name}: {r.mode}" for r in results)) + ")",
                        details=details)
 
     return Check(question, name, title, points, "gradient", collect=collect, judge=judge,
                  needs_expected=False, **options)
+
+
+AUTOGRAD = "autograd|"
+
+
+def _autograd(problem: GradientProblem, pname: str) -> np.ndarray:
+    """dL/d(pname) of the true loss by torch autograd, at the problem's point (float64)."""
+    import torch
+
+    fixed = {k: torch.as_tensor(np.asarray(v, np.float64)) for k, v in problem.point.items()}
+    loss = problem.autograd_loss
+    assert loss is not None
+    return gradcheck.autograd_gradient(lambda t: loss({**fixed, pname: t}),
+                                       np.asarray(problem.point[pname], np.float64))
 
 
 def metric_check(question: str, name: str, title: str, points: float,

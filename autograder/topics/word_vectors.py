@@ -31,6 +31,28 @@ QUESTIONS = {
 V, D, K = 10, 5, 4  # vocabulary, dimension, negatives of the small checks
 
 
+# -- the true losses in torch, the second oracle on the torch backend -------------------------
+def _torch():
+    import torch
+
+    return torch
+
+
+def _torch_neg_sampling_loss(v_c, o: int, U, negatives: np.ndarray):
+    """-log σ(u_o·v_c) - Σ_k log σ(-u_k·v_c), Mikolov et al. 2013b."""
+    F = _torch().nn.functional
+    u_k = U[_torch().as_tensor(negatives)]  # (K, D)
+    return -F.logsigmoid(U[o] @ v_c) - F.logsigmoid(-(u_k @ v_c)).sum()
+
+
+def _torch_sgns_loss(center, outside, negatives):
+    """The same, summed over a batch: center (B, D), outside (B, D), negatives (B, K, D)."""
+    F = _torch().nn.functional
+    s_o = (center * outside).sum(-1)  # (B,)
+    s_k = (negatives @ center[:, :, None])[..., 0]  # (B, K)
+    return -(F.logsigmoid(s_o).sum() + F.logsigmoid(-s_k).sum())
+
+
 # -- softmax ---------------------------------------------------------------------------------
 def _softmax_values(ctx: Context):
     softmax = ctx.function("softmax", "softmax")
@@ -75,7 +97,9 @@ def _naive_gradient(ctx: Context) -> GradientProblem:
     return GradientProblem(
         loss=lambda p: float(f(ctx.asarray(p["center_vec"]), o, ctx.asarray(p["outside_vectors"]))[0]),
         point={"center_vec": v_c, "outside_vectors": U},
-        analytic={"center_vec": g_c, "outside_vectors": g_u})
+        analytic={"center_vec": g_c, "outside_vectors": g_u},
+        autograd_loss=lambda p: _torch().nn.functional.cross_entropy(
+            (p["outside_vectors"] @ p["center_vec"])[None, :], _torch().tensor([o])))
 
 
 def _negatives(ctx: Context, o: int) -> np.ndarray:
@@ -105,11 +129,14 @@ def _neg_gradient(ctx: Context) -> GradientProblem:
     f = _neg(ctx)
     _, g_c, g_u = ctx.unpack(f(ctx.asarray(v_c), o, ctx.asarray(U), neg), ["loss", "dv", "dU"],
                              "neg_sampling_loss_and_gradient")
+    negatives = _negatives(ctx, o)
     return GradientProblem(
         loss=lambda p: float(f(ctx.asarray(p["center_vec"]), o,
                                ctx.asarray(p["outside_vectors"]), neg)[0]),
         point={"center_vec": v_c, "outside_vectors": U},
-        analytic={"center_vec": g_c, "outside_vectors": g_u})
+        analytic={"center_vec": g_c, "outside_vectors": g_u},
+        autograd_loss=lambda p: _torch_neg_sampling_loss(p["center_vec"], o,
+                                                         p["outside_vectors"], negatives))
 
 
 # -- a minibatch -----------------------------------------------------------------------------
@@ -143,7 +170,8 @@ def _sgns_gradient(ctx: Context) -> GradientProblem:
         loss=lambda p: float(f(ctx.asarray(p["center"]), ctx.asarray(p["outside"]),
                                ctx.asarray(p["negatives"]))[0]),
         point={"center": c, "outside": o, "negatives": n},
-        analytic={"center": gc, "outside": go, "negatives": gn})
+        analytic={"center": gc, "outside": go, "negatives": gn},
+        autograd_loss=lambda p: _torch_sgns_loss(p["center"], p["outside"], p["negatives"]))
 
 
 # -- a window --------------------------------------------------------------------------------

@@ -81,3 +81,26 @@ def test_filled_in_notebook_scores_full_marks(tmp_path):
     result = CliRunner().invoke(app, ["word_vectors", "--submission", str(notebook),
                                       "--format", "json"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.torch
+def test_autograd_oracle_catches_a_loss_and_gradient_wrong_together(tmp_path):
+    """Dropping the negatives from both the loss and its gradient fools central differences
+    (they only see the student's own loss) but not autograd of the true loss on torch."""
+    pytest.importorskip("torch")
+    folder = tmp_path / "sub"
+    shutil.copytree(EXERCISES.parent / "solutions" / "word_vectors", folder / "word_vectors")
+    module = folder / "word_vectors" / "negative_sampling.py"
+    text = module.read_text()
+    for old, new in [("loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))",
+                      "loss = -xp.sum(log_sigmoid(s_o))"),
+                     ("g_k = sigmoid(s_k)  # (B, K)", "g_k = sigmoid(s_k) * 0.0  # (B, K)")]:
+        assert old in text
+        text = text.replace(old, new)
+    module.write_text(text)
+    on = {b: {c.id: c for _, c in _grade(folder, backend=b, questions=frozenset({"sgns_batch"}))
+              .checks()} for b in ("numpy", "torch")}
+    assert on["numpy"]["sgns_batch.gradient"].status == "passed"  # self-consistent
+    torch_check = on["torch"]["sgns_batch.gradient"]
+    assert torch_check.status == "failed"
+    assert "autograd" in str(torch_check.details)
