@@ -9,9 +9,11 @@ from nlpdojo.hookspecs import hookimpl
 def register_commands(cli):
     from nlpdojo_autograder.commands import add_commands
     from nlpdojo_autograder.grading_commands import add_grading_commands
+    from nlpdojo_autograder.train import add_train_commands
 
     add_commands(cli)
     add_grading_commands(cli)
+    add_train_commands(cli)
 
 
 @hookimpl
