@@ -146,7 +146,7 @@ def add_train_commands(cli: typer.Typer) -> None:
         subsample: Annotated[float, typer.Option(help="Subsampling threshold t (0: off).")] = 1e-3,
         max_words: Annotated[int | None, typer.Option(help="Use the first N tokens only.")] = None,
         lr: Annotated[float, typer.Option(help="Initial learning rate.")] = 0.025,
-        batch_size: Annotated[int, typer.Option(help="Pairs per SGD step.")] = 2048,
+        batch_size: Annotated[int, typer.Option(help="Pairs per SGD step.")] = 1024,
         seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
         backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
         device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,

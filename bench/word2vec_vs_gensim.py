@@ -79,7 +79,7 @@ def main() -> None:
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--window", type=int, default=5)
     p.add_argument("--negatives", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=2048)
+    p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backends", default="numpy,torch")
     p.add_argument("--write-docs", action="store_true")

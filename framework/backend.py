@@ -78,12 +78,27 @@ class Backend(abc.ABC):
         """``x`` as a NumPy array on the host (a copy where the device is not the CPU)."""
 
     @abc.abstractmethod
-    def scatter_add(self, target: Array, index: Array, values: Array) -> Array:
-        """Row scatter-add, in place: ``target[index[i]] += values[i]`` with repeats summed.
+    def scatter_add(self, target: Array, index: Array, values: Array, *,
+                    alpha: float = 1.0) -> Array:
+        """Row scatter-add, in place: ``target[index[i]] += alpha * values[i]``, repeats summed.
 
         ``target`` (V, D), ``index`` (N,) int, ``values`` (N, D). The gradient of an embedding
-        look-up; NumPy's ``np.add.at`` is ~10x slower than the sparse product used instead.
-        Returns ``target``.
+        look-up, and with ``alpha = -lr`` a sparse SGD step without a scaled copy of
+        ``values``. NumPy's ``np.add.at`` is ~25x slower than the sparse product used instead
+        (``bench/scatter_add.py``). Returns ``target``.
+        """
+
+    @abc.abstractmethod
+    def scatter_add_weighted(self, target: Array, index: Array, weights: Array, rows: Array,
+                             *, alpha: float = 1.0) -> Array:
+        """Weighted row scatter-add, in place, for gradients that are outer products:
+        ``target[index[b, m]] += alpha * weights[b, m] * rows[b]`` for every ``b, m``.
+
+        ``target`` (V, D), ``index`` (B, M) int, ``weights`` (B, M), ``rows`` (B, D). In
+        skip-gram with negative sampling the gradient of every outside and negative vector
+        is a multiple of the center vector (dJ/du = σ'·v_c), so the (B, M, D) block of
+        gradients never needs to exist: this is ``target += alpha * S @ rows`` with a sparse
+        (V, B) matrix ``S``. Returns ``target``.
         """
 
     def is_floating(self, x: Array) -> bool:

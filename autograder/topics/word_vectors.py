@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlpdojo_autograder.checks import Context, Exercise, PlantedBug, Verdict
+from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug, Verdict
 from nlpdojo_autograder.kinds import GradientProblem, custom_check, gradient_check, value_check
 
 QUESTIONS = {
@@ -153,24 +153,31 @@ def _sgns(ctx: Context):
 
 def _sgns_values(ctx: Context):
     c, o, n = _batch_inputs(ctx)
-    loss, gc, go, gn = ctx.unpack(_sgns(ctx)(ctx.asarray(c), ctx.asarray(o), ctx.asarray(n)),
-                                  ["loss", "grad_center", "grad_outside", "grad_negatives"],
+    loss, gc, co, cn = ctx.unpack(_sgns(ctx)(ctx.asarray(c), ctx.asarray(o), ctx.asarray(n)),
+                                  ["loss", "grad_center", "coef_outside", "coef_negatives"],
                                   "sgns_batch_loss_and_gradients")
     return {"loss": ctx.to_numpy(loss, "loss"), "grad_center": ctx.to_numpy(gc),
-            "grad_outside": ctx.to_numpy(go), "grad_negatives": ctx.to_numpy(gn)}
+            "coef_outside": ctx.to_numpy(co, "coef_outside"),
+            "coef_negatives": ctx.to_numpy(cn, "coef_negatives")}
 
 
 def _sgns_gradient(ctx: Context) -> GradientProblem:
+    """The full gradients, rebuilt from the returned multiples of the center vectors."""
     c, o, n = _batch_inputs(ctx)
     f = _sgns(ctx)
-    _, gc, go, gn = ctx.unpack(f(ctx.asarray(c), ctx.asarray(o), ctx.asarray(n)),
-                               ["loss", "grad_center", "grad_outside", "grad_negatives"],
+    _, gc, co, cn = ctx.unpack(f(ctx.asarray(c), ctx.asarray(o), ctx.asarray(n)),
+                               ["loss", "grad_center", "coef_outside", "coef_negatives"],
                                "sgns_batch_loss_and_gradients")
+    co, cn = ctx.to_numpy(co, "coef_outside"), ctx.to_numpy(cn, "coef_negatives")
+    if co.shape != c.shape[:1] or cn.shape != n.shape[:2]:
+        raise CheckFailure(f"coef_outside should have shape {c.shape[:1]} and coef_negatives "
+                           f"{n.shape[:2]}; got {co.shape} and {cn.shape}")
     return GradientProblem(
         loss=lambda p: float(f(ctx.asarray(p["center"]), ctx.asarray(p["outside"]),
                                ctx.asarray(p["negatives"]))[0]),
         point={"center": c, "outside": o, "negatives": n},
-        analytic={"center": gc, "outside": go, "negatives": gn},
+        analytic={"center": gc, "outside": co[:, None] * c,  # (B, D)  dJ/du_o = coef v_c
+                  "negatives": cn[:, :, None] * c[:, None, :]},  # (B, K, D)
         autograd_loss=lambda p: _torch_sgns_loss(p["center"], p["outside"], p["negatives"]))
 
 
@@ -226,7 +233,14 @@ def _sgd_values(ctx: Context):
     rows = np.array([1, 3, 1, 7, 1])  # row 1 three times: the gradients add up
     grads = ctx.asarray(rng.standard_normal((rows.size, D)))
     out = update(ctx.backend, matrix, ctx.asarray(rows), grads, 0.5)
-    return {"learning_rates": lrs, "updated": ctx.to_numpy(out, "the updated matrix")}
+    outer = ctx.function("sgd", "sparse_outer_update")
+    matrix2 = ctx.asarray(rng.standard_normal((V, D)))
+    rows2 = np.array([[1, 4, 1], [4, 0, 9]])  # row 1 twice in one pair, row 4 in both pairs
+    coefs, vectors = rng.standard_normal((2, 3)), rng.standard_normal((2, D))
+    out2 = outer(ctx.backend, matrix2, ctx.asarray(rows2), ctx.asarray(coefs),
+                 ctx.asarray(vectors), 0.5)
+    return {"learning_rates": lrs, "updated": ctx.to_numpy(out, "sparse_sgd_update's result"),
+            "outer_updated": ctx.to_numpy(out2, "sparse_outer_update's result")}
 
 
 # -- count-based baseline --------------------------------------------------------------------
@@ -347,9 +361,12 @@ PLANTED_BUGS = [
                "coef = xp.matmul(g_k, hits)  # (V,)",
                "coef = xp.astype(xp.matmul(g_k, hits) != 0, g_k.dtype) * xp.max(g_k)  # (V,)",
                "neg_sampling"),
-    PlantedBug("batch gradient of negatives halved", "negative_sampling",
-               "grad_negatives = g_k[:, :, None] * center[:, None, :]",
-               "grad_negatives = 0.5 * g_k[:, :, None] * center[:, None, :]", "sgns_batch"),
+    PlantedBug("batch gradient of the negatives halved", "negative_sampling",
+               "coef_negatives = sigmoid(s_k)  # (B, K)", "coef_negatives = 0.5 * sigmoid(s_k)  #",
+               "sgns_batch"),
+    PlantedBug("outer-product update ignores its coefficients", "sgd",
+               "scatter_add_weighted(matrix, rows, coefs, vectors, alpha=-lr)",
+               "scatter_add_weighted(matrix, rows, coefs * 0 + 1, vectors, alpha=-lr)", "sgd"),
     PlantedBug("skip-gram overwrites instead of accumulating", "skipgram",
                "grad_outside_vectors += g_outside", "grad_outside_vectors = g_outside * 1.0",
                "skipgram"),

@@ -63,15 +63,24 @@ def sgns_batch_loss_and_gradients(
     """SGNS loss and gradients for a minibatch of B pairs, on gathered vectors.
 
     The trainer gathers the rows (``center = V_in[c]``, ``outside = U[o]``,
-    ``negatives = U[n]``) and scatters the returned gradients back, so this function only sees
-    dense blocks and runs as a few batched products.
+    ``negatives = U[n]``) and scatters the gradients back, so this function only sees dense
+    blocks and runs as a few batched products.
+
+    Look at the gradients of the outside and negative vectors: ``dJ/du_o = (σ(s_o) - 1) v_c``
+    and ``dJ/du_k = σ(s_k) v_c`` are *multiples of the center vector*, an outer product, as
+    ``dJ/dW = δ x^T`` is for a linear layer (CS224n lecture 3). So instead of building the
+    (B, K, D) block of gradients, return the multiples: the trainer applies
+    ``coef[b, k] * v_c[b]`` to row ``n[b, k]`` as one sparse-matrix product, and never writes
+    or reads K x D numbers per pair for them (``sgd.sparse_outer_update``).
 
     :param center: (B, D) center vectors ``v_c``.
     :param outside: (B, D) outside vectors ``u_o``.
     :param negatives: (B, K, D) negative vectors ``u_k``, K per pair.
-    :returns: ``(loss, grad_center (B, D), grad_outside (B, D), grad_negatives (B, K, D))``;
-        ``loss`` is the sum of the B pair losses, as a Python float.
+    :returns: ``(loss, grad_center (B, D), coef_outside (B,), coef_negatives (B, K))`` with
+        ``dJ/du_o[b] = coef_outside[b] * center[b]`` and
+        ``dJ/du_k[b, k] = coef_negatives[b, k] * center[b]``; ``loss`` is the sum of the B pair
+        losses, as a Python float.
     """
     xp = array_namespace(center, outside, negatives)
     raise NotImplementedError("sgns_batch: not implemented yet — replace this line with your code")
-    return float(loss), grad_center, grad_outside, grad_negatives
+    return float(loss), grad_center, coef_outside, coef_negatives

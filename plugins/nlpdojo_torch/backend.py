@@ -60,9 +60,18 @@ class TorchBackend(Backend):
     def to_numpy(self, x: Array) -> Any:
         return x.detach().cpu().numpy()
 
-    def scatter_add(self, target: Array, index: Array, values: Array) -> Array:
+    def scatter_add(self, target: Array, index: Array, values: Array, *,
+                    alpha: float = 1.0) -> Array:
         index = index.reshape(-1)
-        return target.index_add_(0, index, values.reshape(index.shape[0], *target.shape[1:]))
+        return target.index_add_(0, index, values.reshape(index.shape[0], *target.shape[1:]),
+                                 alpha=alpha)
+
+    def scatter_add_weighted(self, target: Array, index: Array, weights: Array, rows: Array,
+                             *, alpha: float = 1.0) -> Array:
+        B, M = index.shape
+        products = weights[:, :, None] * rows.reshape(B, 1, -1)  # (B, M, D): cheap on a GPU
+        return target.index_add_(0, index.reshape(-1),
+                                 products.reshape(B * M, *target.shape[1:]), alpha=alpha)
 
     def synchronize(self) -> None:
         if self.torch_device.type == "cuda":

@@ -36,5 +36,22 @@ def sparse_sgd_update(backend: Backend, matrix: Array, rows: Array, grads: Array
     :returns: ``matrix``, updated: ``matrix[r] -= lr * (sum of grads[i] with rows[i] == r)``.
     """
     ### BEGIN SOLUTION sgd
-    return backend.scatter_add(matrix, rows, grads * (-lr))  # (V, D), repeats summed
+    return backend.scatter_add(matrix, rows, grads, alpha=-lr)  # (V, D), repeats summed
+    ### END SOLUTION
+
+
+def sparse_outer_update(backend: Backend, matrix: Array, rows: Array, coefs: Array,
+                        vectors: Array, lr: float) -> Array:
+    """One SGD step on rows whose gradients are multiples of known vectors, in place.
+
+    :param matrix: (V, D) parameters.
+    :param rows: (B, M) integer row indices, repeats allowed.
+    :param coefs: (B, M) the gradient of ``matrix[rows[b, m]]`` is ``coefs[b, m] * vectors[b]``.
+    :param vectors: (B, D).
+    :param lr: learning rate.
+    :returns: ``matrix``, updated: ``matrix[rows[b, m]] -= lr * coefs[b, m] * vectors[b]``,
+        summed over repeats, without building the (B, M, D) block of gradients.
+    """
+    ### BEGIN SOLUTION sgd
+    return backend.scatter_add_weighted(matrix, rows, coefs, vectors, alpha=-lr)  # (V, D)
     ### END SOLUTION

@@ -11,9 +11,11 @@ gensim follows), vectorised:
 3. **Negatives**: ``K`` per pair from the unigram distribution to the 3/4 power
    (:mod:`nlpdojo.text.negative`).
 4. **Minibatch SGD**: the (center, outside, negatives) rows of ``batch_size`` pairs are gathered,
-   :func:`~.negative_sampling.sgns_batch_loss_and_gradients` gives the gradients, and
-   :func:`~.sgd.sparse_sgd_update` scatters them back (repeated words summed), with the
-   learning rate decayed linearly by :func:`~.sgd.linear_decay` over the words processed.
+   :func:`~.negative_sampling.sgns_batch_loss_and_gradients` gives the gradients,
+   :func:`~.sgd.sparse_sgd_update` scatters the center words' back (repeated words summed) and
+   :func:`~.sgd.sparse_outer_update` applies the outside and negative words' (multiples of the
+   center vectors) as one sparse product, with the learning rate decayed linearly by
+   :func:`~.sgd.linear_decay` over the words processed.
 
 Pairs are generated a chunk of text at a time, in corpus order, as word2vec does. Each pair
 gets the same learning rate as in word2vec's one-pair-at-a-time SGD (the batch loss is a *sum*),
@@ -121,7 +123,7 @@ def train_sgns(
     window: int = 5,
     negatives: int = 5,
     epochs: int = 1,
-    batch_size: int = 2048,
+    batch_size: int = 1024,
     lr: float = 0.025,
     subsample: float = 1e-3,
     seed: int = 0,
@@ -143,7 +145,8 @@ def train_sgns(
     """
     xp = backend.xp
     batch_loss = negative_sampling.sgns_batch_loss_and_gradients  # the package's own, at run time
-    update, schedule = sgd.sparse_sgd_update, sgd.linear_decay
+    update, outer_update = sgd.sparse_sgd_update, sgd.sparse_outer_update
+    schedule = sgd.linear_decay
     token_ids = np.asarray(token_ids, dtype=np.int64)
     if max_words is not None:
         token_ids = token_ids[:max_words]
@@ -176,12 +179,13 @@ def train_sgns(
             outside = xp.take(outside_vectors, o, axis=0)  # (B, D)
             negs = xp.reshape(xp.take(outside_vectors, xp.reshape(n, (-1,)), axis=0),
                               (B, K, D))  # (B, K, D)
-            loss, g_center, g_outside, g_negs = batch_loss(center, outside, negs)
+            loss, g_center, coef_outside, coef_negs = batch_loss(center, outside, negs)
             update(backend, center_vectors, c, g_center, rate)  # (V, D)
-            # One update for the outside matrix: the outside word's row, then its K negatives.
-            rows = xp.reshape(xp.concat([o[:, None], n], axis=1), (-1,))  # (B (1 + K),)
-            g_rows = xp.concat([g_outside[:, None, :], g_negs], axis=1)  # (B, 1 + K, D)
-            update(backend, outside_vectors, rows, xp.reshape(g_rows, (-1, D)), rate)  # (V, D)
+            # The outside word's row and its K negatives: gradients coef * v_c, applied as one
+            # sparse product (B, 1 + K) x (B, D), never as a (B, 1 + K, D) block.
+            rows = xp.concat([o[:, None], n], axis=1)  # (B, 1 + K)
+            coefs = xp.concat([coef_outside[:, None], coef_negs], axis=1)  # (B, 1 + K)
+            outer_update(backend, outside_vectors, rows, coefs, center, rate)  # (V, D)
             running += loss
             running_pairs += B
             pairs += B

@@ -94,7 +94,8 @@ def test_autograd_oracle_catches_a_loss_and_gradient_wrong_together(tmp_path):
     text = module.read_text()
     for old, new in [("loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))",
                       "loss = -xp.sum(log_sigmoid(s_o))"),
-                     ("g_k = sigmoid(s_k)  # (B, K)", "g_k = sigmoid(s_k) * 0.0  # (B, K)")]:
+                     ("coef_negatives = sigmoid(s_k)  # (B, K)",
+                      "coef_negatives = sigmoid(s_k) * 0.0  # (B, K)")]:
         assert old in text
         text = text.replace(old, new)
     module.write_text(text)

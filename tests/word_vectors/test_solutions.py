@@ -91,7 +91,9 @@ def test_sgns_batch_gradients_and_matches_single_pairs():
     rng = np.random.default_rng(1)
     B, K = 3, 4
     c, o, n = rng.standard_normal((B, D)), rng.standard_normal((B, D)), rng.standard_normal((B, K, D))
-    loss, gc, go, gn = sgns_batch_loss_and_gradients(c, o, n)
+    loss, gc, coef_o, coef_n = sgns_batch_loss_and_gradients(c, o, n)
+    go = coef_o[:, None] * c  # (B, D)     dJ/du_o = coef * v_c
+    gn = coef_n[:, :, None] * c[:, None, :]  # (B, K, D)
     for x, g, name in ((c, gc, "center"), (o, go, "outside"), (n, gn, "negatives")):
         def f(value, name=name):
             args = {"center": c, "outside": o, "negatives": n} | {name: value}
@@ -111,9 +113,9 @@ def test_sgns_batch_gradients_and_matches_single_pairs():
 
 def test_sgns_batch_stable_for_large_scores():
     c = np.full((2, 3), 100.0)
-    loss, gc, go, gn = sgns_batch_loss_and_gradients(c, -c, np.broadcast_to(c[:, None], (2, 2, 3)))
+    loss, gc, co, cn = sgns_batch_loss_and_gradients(c, -c, np.broadcast_to(c[:, None], (2, 2, 3)))
     assert np.isfinite(loss) and loss == pytest.approx(2 * 3 * 30000.0)
-    assert np.isfinite(gc).all() and np.isfinite(gn).all()
+    assert np.isfinite(gc).all() and np.isfinite(co).all() and np.isfinite(cn).all()
 
 
 @pytest.mark.parametrize("use_negatives", [False, True])
