@@ -158,9 +158,13 @@ class Context:
         load_module: Callable[[str], ModuleType],
         workdir: Path,
         full: bool = False,
+        base_seed: int = 0,
     ) -> None:
         self.backend = backend
         self.seed = seed
+        #: the run's base seed (``grade --seed``), shared by all checks: a training budget
+        #: several metric checks measure is trained once per worker with it
+        self.base_seed = base_seed
         self._load_module = load_module
         self.workdir = workdir
         #: ``grade --full``: metric checks train with their full budget

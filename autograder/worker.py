@@ -109,7 +109,8 @@ def main(run_dir: str) -> int:
         try:
             load: Any = subject.loader(check.swap_in)
             ctx = Context(backend=backends[check.dtype], seed=check.seed(spec["seed"]),
-                          load_module=load, workdir=run / f"work{index}", full=spec["full"])
+                          load_module=load, workdir=run / f"work{index}", full=spec["full"],
+                          base_seed=spec["seed"])
             ctx.workdir.mkdir(exist_ok=True)
             arrays, scalars = _split_payload(check.collect(ctx))
             outcome: dict[str, Any] = {"status": "ok", "scalars": scalars}

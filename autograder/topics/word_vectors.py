@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug, Verdict
-from nlpdojo_autograder.kinds import GradientProblem, custom_check, gradient_check, value_check
+from nlpdojo_autograder.kinds import (GradientProblem, custom_check, gradient_check,
+                                      metric_check, value_check)
 
 QUESTIONS = {
     "softmax": "Numerically stable softmax",
@@ -316,6 +317,65 @@ def _plot_judge(actual, expected):
     return Verdict(True, "PNG written; the projection matches the first two principal components")
 
 
+# -- training on real text ------------------------------------------------------------------
+#: the quick budget (every `grade`) and the full one (`grade --full`): the SOTU training split
+QUICK_EPOCHS, FULL_EPOCHS = 1, 5
+BUDGET = ("skip-gram with negative sampling on the State of the Union training split "
+          "(185 addresses, ~1.4M words), dim 100, window 5, 5 negatives, {epochs} epoch(s), "
+          "lr 0.025 -> 0, seed = the run's base seed")
+_trained: dict[tuple, dict] = {}
+
+
+def _train_once(ctx: Context) -> dict:
+    """Train the code under test on the budget, once per worker, and measure the vectors."""
+    from nlpdojo.text import keep_probability
+    from nlpdojo_autograder.topics import word_vector_metrics as metrics
+    from nlpdojo_autograder.train import evaluation_sets, prepare_corpus
+
+    train_module = ctx.module("train")
+    key = (train_module.__name__, ctx.full, ctx.base_seed, ctx.backend.name, ctx.backend.device)
+    if key in _trained:
+        return _trained[key]
+    corpus = prepare_corpus("sotu", split="train")
+    result = train_module.train_sgns(
+        ctx.backend, corpus.token_ids, corpus.counts, dim=100, window=5, negatives=5,
+        epochs=FULL_EPOCHS if ctx.full else QUICK_EPOCHS, seed=ctx.base_seed, progress=False)
+    center = ctx.to_numpy(result.center_vectors, "the trained center vectors")
+    outside = ctx.to_numpy(result.outside_vectors, "the trained outside vectors")
+    word2ind = corpus.word2ind
+    # held-out pairs: the validation split, subsampled like training, a fixed window of 5
+    rng = np.random.default_rng(ctx.base_seed + 1)
+    valid = prepare_corpus("sotu", split="valid", min_count=1)
+    to_train = np.array([word2ind.get(w, -1) for w in valid.words], np.int64)
+    ids = to_train[valid.token_ids]
+    ids = ids[ids >= 0]
+    ids = ids[rng.random(ids.shape[0]) < keep_probability(corpus.counts.astype(float), 1e-3)[ids]]
+    offsets = np.r_[-5:0, 1:6]  # (10,)
+    positions = np.arange(5, ids.shape[0] - 5)[:, None] + offsets  # (P, 10)
+    centers = np.repeat(ids[5:-5], offsets.shape[0])[:50_000]  # (P,)
+    outsides = ids[positions].reshape(-1)[:50_000]
+    noise = corpus.counts.astype(float) ** 0.75
+    negatives = rng.choice(noise.shape[0], (centers.shape[0], 5), p=noise / noise.sum())
+    sets = evaluation_sets()
+    rho, n_pairs = metrics.similarity_rho(center, word2ind, sets["wordsim353"])
+    accuracy, n_questions = metrics.analogy_accuracy(center, word2ind, sets["analogies"])
+    _trained[key] = {
+        "heldout_loss": metrics.heldout_sgns_loss(center, outside, centers, outsides, negatives),
+        "wordsim353": rho, "wordsim353_pairs": n_pairs,
+        "analogy": accuracy, "analogy_questions": n_questions,
+        "heldout_pairs": int(centers.size),
+    }
+    return _trained[key]
+
+
+def _metric(name: str):
+    def run(ctx: Context):
+        measured = _train_once(ctx)
+        return {"value": float(measured[name])} | {
+            k: v for k, v in measured.items() if k != name}
+    return run
+
+
 CHECKS = [
     value_check("softmax", "values", "softmax on random rows and vectors", 2.0, _softmax_values),
     value_check("softmax", "stability", "no overflow on scores like 1000", 1.0,
@@ -347,6 +407,18 @@ CHECKS = [
                  _plot_judge, needs_expected=True, timeout_s=60.0),
     value_check("softmax", "hidden", "softmax on another seed", 1.0, _softmax_values,
                 hidden=True),
+    metric_check("training", "heldout_loss", "held-out negative-sampling loss after training",
+                 2.0, _metric("heldout_loss"), metric="held-out loss per pair",
+                 threshold=lambda ref: ref + 0.15, higher_is_better=False,
+                 budget=BUDGET.format(epochs=QUICK_EPOCHS), timeout_s=600.0),
+    metric_check("training", "analogy", "analogy accuracy of the trained vectors", 1.0,
+                 _metric("analogy"), metric="3CosAdd accuracy on the Google analogies",
+                 threshold=lambda ref: 0.5 * ref, budget=BUDGET.format(epochs=QUICK_EPOCHS),
+                 timeout_s=600.0),
+    metric_check("training", "wordsim", "WordSim-353 correlation of the trained vectors", 1.0,
+                 _metric("wordsim353"), metric="WordSim-353 Spearman rho",
+                 threshold=lambda ref: ref - 0.1, budget=BUDGET.format(epochs=QUICK_EPOCHS),
+                 timeout_s=600.0),
 ]
 
 PLANTED_BUGS = [

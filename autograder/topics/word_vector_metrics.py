@@ -1,0 +1,78 @@
+"""Trusted measurements of trained word vectors, for the metric checks and ``dojo train``.
+
+The grader cannot use the student's ``evaluate.py`` (it is being graded) nor the reference's
+(a student release does not ship it), so it measures with this code:
+
+* Spearman's rho between cosine similarities and human scores (WordSim-353; Finkelstein et al.
+  2002), over the pairs whose words are in the vocabulary;
+* 3CosAdd analogy accuracy (Mikolov et al. 2013a: "a is to b as c is to ?", answered by
+  argmax cos(x, b - a + c) over the vocabulary without a, b, c), over the questions whose
+  words are among the ``restrict_vocab`` most frequent;
+* the held-out skip-gram negative-sampling loss (Mikolov et al. 2013b) per (center, outside)
+  pair of unseen text, with seeded negatives: low when the vectors predict context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy.stats import spearmanr
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float64)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def _ids(word2ind: Mapping[str, int], words: Sequence[str]) -> np.ndarray:
+    return np.array([word2ind.get(w, word2ind.get(w.lower(), -1)) for w in words], np.int64)
+
+
+def similarity_rho(vectors: np.ndarray, word2ind: Mapping[str, int],
+                   pairs: Sequence[tuple[str, str, float]]) -> tuple[float, int]:
+    """Spearman's rho of cosine similarity against human scores; ``(rho, pairs used)``."""
+    if not pairs:
+        return float("nan"), 0
+    first, second = _ids(word2ind, [p[0] for p in pairs]), _ids(word2ind, [p[1] for p in pairs])
+    used = (first >= 0) & (second >= 0)  # (P,)
+    if used.sum() < 2:
+        return float("nan"), int(used.sum())
+    unit = _unit(vectors)
+    cosines = np.sum(unit[first[used]] * unit[second[used]], axis=1)  # (P_used,)
+    scores = np.array([p[2] for p in pairs], np.float64)[used]
+    if not np.isfinite(cosines).all():
+        return float("nan"), int(used.sum())
+    return float(spearmanr(cosines, scores).statistic), int(used.sum())
+
+
+def analogy_accuracy(vectors: np.ndarray, word2ind: Mapping[str, int],
+                     questions: Sequence[tuple[str, str, str, str]], *,
+                     restrict_vocab: int = 30_000, chunk: int = 512) -> tuple[float, int]:
+    """3CosAdd accuracy; ``(accuracy, questions used)``."""
+    unit = _unit(np.asarray(vectors)[:restrict_vocab])  # (Vr, D)
+    ids = np.stack([_ids(word2ind, [q[i] for q in questions]) for i in range(4)], axis=1) \
+        if questions else np.empty((0, 4), np.int64)  # (Q, 4)
+    ids = ids[((ids >= 0) & (ids < unit.shape[0])).all(axis=1)]
+    if ids.shape[0] == 0 or not np.isfinite(unit).all():
+        return (float("nan") if ids.shape[0] == 0 else 0.0), int(ids.shape[0])
+    correct = 0
+    for start in range(0, ids.shape[0], chunk):
+        a, b, c, d = ids[start:start + chunk].T  # each (q,)
+        scores = (unit[b] - unit[a] + unit[c]) @ unit.T  # (q, Vr)
+        rows = np.arange(scores.shape[0])
+        scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf
+        correct += int(np.sum(np.argmax(scores, axis=1) == d))
+    return correct / ids.shape[0], int(ids.shape[0])
+
+
+def heldout_sgns_loss(center_vectors: np.ndarray, outside_vectors: np.ndarray,
+                      centers: np.ndarray, outsides: np.ndarray,
+                      negatives: np.ndarray) -> float:
+    """Mean of -log σ(u_o·v_c) - Σ_k log σ(-u_k·v_c) over held-out pairs (float64)."""
+    v = np.asarray(center_vectors, np.float64)[centers]  # (P, D)
+    s_o = np.sum(v * np.asarray(outside_vectors, np.float64)[outsides], axis=1)  # (P,)
+    s_k = np.einsum("pd,pkd->pk", v, np.asarray(outside_vectors, np.float64)[negatives])
+    log_sig = lambda x: np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))  # noqa: E731
+    loss = -(log_sig(s_o) + np.sum(log_sig(-s_k), axis=1))  # (P,)
+    return float(np.mean(loss))
