@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 RELEASED = [
     "README.md",
+    "test_toy.py",
     "toy/README.md",
     "toy/__init__.py",
     "toy/activations.py",
@@ -234,7 +235,7 @@ def test_command_releases_and_checks(solutions: Path, tmp_path: Path):
     out = tmp_path / "exercises"
     result = _invoke("--solutions", str(solutions), "--output", str(out))
     assert result.exit_code == 0, result.output
-    assert "released 1 topics" in result.output and "7 written" in result.output
+    assert "released 1 topics" in result.output and "8 written" in result.output
     assert (out / "toy/toy.ipynb").is_file()
 
     result = _invoke("--solutions", str(solutions), "--output", str(out), "--check")
