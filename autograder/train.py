@@ -11,9 +11,11 @@ The lead wires :func:`add_train_commands` into the ``dojo`` app.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -22,6 +24,9 @@ import numpy as np
 import typer
 
 TOPIC = "word_vectors"
+#: word tokens: the letter-initial alternative of :data:`nlpdojo.text.TOKEN_PATTERN` (numbers and
+#: punctuation are not words for word2vec)
+WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,11 @@ def prepare_corpus(name: str = "sotu", *, min_count: int = 5, split: str | None 
     ``min_count`` times from the stream, as word2vec does. ``max_words`` truncates the raw
     token stream *before* the vocabulary is built (a small, fixed budget)."""
     from nlpdojo.data import load
-    from nlpdojo.text import split_whitespace, tokenize
 
     docs = load(name, split)
-    split_fn = split_whitespace if getattr(docs, "pretokenized", False) else tokenize
     tokens: list[str] = []
-    for text in docs.texts:
-        tokens.extend(t for t in split_fn(text, lower=True) if t[:1].isalpha())
+    for text in docs.texts:  # a loop over documents; words are found by the regex engine
+        tokens += WORD_RE.findall(text.lower())
         if max_words is not None and len(tokens) >= max_words:
             break
     if max_words is not None:
@@ -61,7 +64,8 @@ def prepare_corpus(name: str = "sotu", *, min_count: int = 5, split: str | None 
     counts = Counter(tokens)
     words = [w for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0])) if c >= min_count]
     index = {w: i for i, w in enumerate(words)}
-    ids = np.fromiter((index[t] for t in tokens if t in index), dtype=np.int64)
+    ids = np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+    ids = ids[ids >= 0]  # (N,) rare words removed from the stream
     return Corpus(name, ids, np.bincount(ids, minlength=len(words)), words)
 
 
