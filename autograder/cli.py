@@ -106,7 +106,7 @@ def grade_command(
     with tempfile.TemporaryDirectory(prefix="nlpdojo-notebook-") as tmp:
         folder = None if solutions else _submission_folder(submission, Path(tmp))
         names = topic_names or _default_topics(folder, solutions)
-        given = None if solutions else (submission or DEFAULT_SUBMISSION)
+        given = None if solutions else (submission or _default_submission())
         replay_options["submission"] = str(given.resolve()) if given else None
         result = _grade_one(folder, names, options, replay_options)
     _emit(result, fmt, output)
@@ -169,13 +169,26 @@ def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
 
 
 def _submission_folder(submission: Path | None, tmp: Path) -> Path:
-    path = submission or DEFAULT_SUBMISSION
+    path = submission or _default_submission()
     if path.suffix == ".ipynb":
         return _notebook_folder(path, tmp)
     if not path.is_dir():
         hint = " (run `dojo release` to create exercises/)" if submission is None else ""
         raise UsageError(f"submission folder {path} does not exist{hint}")
     return path
+
+
+def _default_submission() -> Path:
+    """``./exercises``, or the working folder itself when it holds topic folders (a student
+    who ran ``cd exercises``)."""
+    from nlpdojo_autograder.grading import exercise_names
+
+    if DEFAULT_SUBMISSION.is_dir():
+        return DEFAULT_SUBMISSION
+    here = Path(".")
+    if any((here / name).is_dir() for name in exercise_names()):
+        return here
+    return DEFAULT_SUBMISSION
 
 
 def _notebook_folder(notebook: Path, tmp: Path) -> Path:

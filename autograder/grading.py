@@ -212,7 +212,8 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         results.append(grade_exercise(exercise, folder, options))
     return GradingResult(
         exercises=results, backend=options.backend, device=options.device or "cpu",
-        submission=str(submission) if submission else "reference solutions",
+        submission=str(replay_options.get("submission") or (
+            submission.resolve() if submission else "reference solutions")),
         seeds={"base": options.seed}, versions=versions(options.backend),
         options=replay_options, started_at=started_at,
         solutions_present=any(has_reference(get_exercise(t), options) for t in topics),

@@ -79,8 +79,20 @@ def _outcome_of(exc: BaseException, code_dir: str, memory_mb: int) -> dict[str, 
         return {"status": "error", "message": f"ran out of memory (limit {memory_mb} MB above "
                                               "the grader's own use); is an array far too large?"}
     return {"status": "error", "exc_type": type(exc).__name__,
-            "message": f"{type(exc).__name__}: {exc}",
+            "message": f"{type(exc).__name__}: {str(exc).strip()}{_where(exc, code_dir)}",
             "traceback": _student_traceback(exc, code_dir)}
+
+
+def _where(exc: BaseException, code_dir: str) -> str:
+    """`` (at softmax.py line 22: exps = ...)``: the last line of the student's code involved."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return ""  # its message already names the file and line
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(code_dir)]
+    if not frames:
+        return ""
+    last = frames[-1]
+    line = f": {last.line.strip()}" if last.line else ""
+    return f" (at {os.path.basename(last.filename)} line {last.lineno}{line})"
 
 
 def main(run_dir: str) -> int:

@@ -132,3 +132,11 @@ def test_notebook_submission(toy, make_submission, tmp_path):
     broken = runner.invoke(app, ["toy", "--submission", str(nb)])
     assert broken.exit_code == 2
     assert "Traceback" not in broken.output and "toy.ipynb" in broken.output
+
+
+def test_default_submission_is_exercises_or_the_topic_parent(toy, make_submission, monkeypatch):
+    folder = make_submission()
+    monkeypatch.chdir(folder)  # a student who ran `cd exercises`
+    result = grade("toy", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["submission"] == str(folder.resolve())

@@ -48,7 +48,8 @@ def test_untouched_stubs_score_zero_with_not_implemented(toy, make_submission):
 
 
 @pytest.mark.parametrize(("body", "status", "phrase"), [
-    ("    raise ValueError('boom')\n", "error", "ValueError: boom"),
+    ("    raise ValueError('boom')\n", "error",
+     "ValueError: boom (at scale.py line 10: raise ValueError('boom'))"),
     ("    while True:\n        pass\n", "timeout", "took longer than"),
     ("    return x * float('nan')\n", "failed", "NaN"),
     ("    return xp.matrix_transpose(x) * k\n", "failed", "transposed shape"),
