@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-full venv data verify release bench results clean
+.PHONY: demo test test-full venv data verify release bench results clean lint
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,11 @@ release: $(STAMP)
 verify: data
 	$(BIN)/dojo verify
 
-test: data
+# Lint: pyproject.toml's [tool.ruff] settings; exercises/ is generated and excluded there.
+lint: $(STAMP)
+	$(BIN)/ruff check framework autograder plugins solutions tests bench docs/examples
+
+test: data lint
 	$(BIN)/python -m pytest -n 2 -q
 
 clean:

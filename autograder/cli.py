@@ -214,10 +214,9 @@ def _notebook_folder(notebook: Path, tmp: Path) -> Path:
 
 
 def _emit(result: Any, fmt: str, output: Path | None) -> None:
+    from nlpdojo.cli.common import console
     from nlpdojo_reports.table import TableReporter
     from nlpdojo_reports.writer import get_reporter, write_report
-
-    from nlpdojo.cli.common import console
 
     get_reporter(fmt)  # an unknown format fails before anything is written
     if fmt == "table" and output is None:
@@ -238,10 +237,9 @@ def _exit_code(score: float, max_score: float, fail_under: float | None) -> int:
 
 def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: dict[str, Any],
                   fmt: str, output: Path | None, fail_under: float | None, jobs: int) -> int:
+    from nlpdojo.cli.common import console
     from nlpdojo_reports.cohort import render_cohort_table, summarize
     from nlpdojo_reports.writer import get_reporter, write_report
-
-    from nlpdojo.cli.common import console
 
     if not root.is_dir():
         raise UsageError(f"submissions folder {root} does not exist")

@@ -12,7 +12,7 @@ import platform
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -198,7 +198,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
           replay_options: dict[str, Any]) -> GradingResult:
     """Grade ``topics`` of a submission folder laid out like ``exercises/`` (``None``: the
     reference solutions)."""
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     results = []
     for topic in topics:

@@ -11,8 +11,9 @@ from nlpdojo.cli.common import console, report_errors
 
 @report_errors
 def verify_command(
-    topics: Annotated[list[str] | None, typer.Argument(help="Topics (default: all with solutions).")]
-    = None,
+    topics: Annotated[
+        list[str] | None, typer.Argument(help="Topics (default: all with solutions).")
+    ] = None,
     backend: Annotated[list[str] | None, typer.Option(
         "--backend", help="Only these backends (default: every available one).")] = None,
 ) -> None:

@@ -144,10 +144,11 @@ def metric_check(question: str, name: str, title: str, points: float,
         ok = math.isfinite(value) and (value >= limit if higher_is_better else value <= limit)
         sign = "≥" if higher_is_better else "≤"
         msg = f"{metric} {value:.4g} (needs {sign} {limit:.4g}"
-        msg += f"; the reference reaches {ref:.4g} under the same budget)" if ref is not None else ")"
+        msg += (f"; the reference reaches {ref:.4g} under the same budget)" if ref is not None
+                else ")")
         if not math.isfinite(value):
             msg = f"{metric} is {value}: training diverged (NaN/inf); check your gradients' signs"
-        details = {"budget": budget, "reference": ref,
+        details = {"budget": budget, "reference": ref, "higher_is_better": higher_is_better,
                    **{k: v for k, v in actual.items() if k != "value" and np.ndim(v) == 0}}
         return Verdict(ok, msg, value=value, threshold=limit, details=details)
 

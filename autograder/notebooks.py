@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -414,37 +414,29 @@ def _tagged_cells(
     return found
 
 
-def _prelude_end(tree: ast.Module) -> int:
-    """Last line of the docstring and ``from __future__`` imports at the top (0 if none)."""
+def _is_docstring(node: ast.stmt, index: int) -> bool:
+    return (index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str))
+
+
+def _leading_end(tree: ast.Module, keep: Callable[[ast.stmt], bool]) -> int:
+    """Last line of the leading docstring and the statements ``keep`` accepts (0 if none)."""
     end = 0
     for index, node in enumerate(tree.body):
-        is_doc = (
-            index == 0
-            and isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        )
-        if is_doc or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
-            end = node.end_lineno or node.lineno
-        else:
+        if not (_is_docstring(node, index) or keep(node)):
             break
+        end = node.end_lineno or node.lineno
     return end
+
+
+def _prelude_end(tree: ast.Module) -> int:
+    """Last line of the docstring and ``from __future__`` imports at the top (0 if none)."""
+    return _leading_end(tree, lambda n: isinstance(n, ast.ImportFrom) and n.module == "__future__")
 
 
 def _header_end(tree: ast.Module) -> int:
     """Last line of the leading docstring and imports (0 if the module starts with code)."""
-    end = 0
-    for index, node in enumerate(tree.body):
-        is_doc = (
-            index == 0
-            and isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        )
-        if not (is_doc or isinstance(node, ast.Import | ast.ImportFrom)):
-            break
-        end = node.end_lineno or node.lineno
-    return end
+    return _leading_end(tree, lambda n: isinstance(n, ast.Import | ast.ImportFrom))
 
 
 def _insert(lines: list[str], imports: list[str], starts: list[int]) -> list[str] | None:

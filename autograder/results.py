@@ -1,8 +1,9 @@
 """The result model every report format renders: one grading run, its exercises, their checks.
 
 Serialized as JSON with a versioned schema (``docs/results-schema.md``; the machine-readable
-``results.schema.json`` ships with the ``nlpdojo_reports`` plugin). Reports are plugins (``register_reporters``) over these classes, so the
-terminal table, JSON, JUnit XML and Gradescope outputs can never disagree.
+``results.schema.json`` ships with the ``nlpdojo_reports`` plugin). Reports are plugins
+(``register_reporters``) over these classes, so the terminal table, JSON, JUnit XML and
+Gradescope outputs can never disagree.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class GradingResult:
         data = asdict(self)
         data["score"] = self.score
         data["max_score"] = self.max_score
-        for ex_data, ex in zip(data["exercises"], self.exercises):
+        for ex_data, ex in zip(data["exercises"], self.exercises, strict=True):
             ex_data["score"] = ex.score
             ex_data["max_score"] = ex.max_score
         # a stable key order: the headline first

@@ -223,7 +223,7 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
     if killed_for == (-1, "startup") or not _any_started(run_dir):
         # the worker could not even start its first check: the same would happen again
         tail = pump.tail(None)
-        for index, check in pending:
+        for _index, check in pending:
             outcomes.setdefault(check.id, Outcome(
                 status="error", output=tail,
                 message="the grader's worker process failed before running any check "

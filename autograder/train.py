@@ -76,7 +76,7 @@ def evaluation_sets() -> dict[str, Any]:
 
     def pairs(name: str) -> list[tuple[str, str, float]]:
         data = load(name)
-        return list(zip(data.word1, data.word2, map(float, data.score)))
+        return list(zip(data.word1, data.word2, map(float, data.score), strict=True))
 
     return {"wordsim353": pairs("wordsim353"), "simlex999": pairs("simlex999"),
             "analogies": list(load("google-analogies").questions)}
@@ -114,7 +114,7 @@ def save_word2vec_text(path: str | Path, words: list[str], vectors: np.ndarray) 
     with path.open("w", encoding="utf-8") as f:
         f.write(f"{vectors.shape[0]} {vectors.shape[1]}\n")
         rows = np.char.mod("%.9g", vectors)  # (V, D) strings
-        for word, row in zip(words, rows):
+        for word, row in zip(words, rows, strict=True):
             f.write(word + " " + " ".join(row) + "\n")
     return path
 
@@ -182,7 +182,8 @@ def add_train_commands(cli: typer.Typer) -> None:
         if evaluate:
             scores = evaluate_vectors(result.center_vectors, data.word2ind)
             console.print(
-                f"WordSim-353 Spearman {scores['wordsim353']:.3f} ({scores['wordsim353_n']} pairs), "
+                f"WordSim-353 Spearman {scores['wordsim353']:.3f} "
+                f"({scores['wordsim353_n']} pairs), "
                 f"SimLex-999 {scores['simlex999']:.3f} ({scores['simlex999_n']}), "
                 f"analogies {scores['analogy']:.3f} ({scores['analogy_n']} questions)")
 

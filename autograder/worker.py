@@ -15,7 +15,6 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 MARKER = "\x1f[nlpdojo-check {}]\x1f"

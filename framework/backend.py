@@ -32,7 +32,8 @@ class Random(abc.ABC):
         """Samples from N(0, std^2)."""
 
     @abc.abstractmethod
-    def uniform(self, shape: Shape, *, low: float = 0.0, high: float = 1.0, dtype: Any = None) -> Array:
+    def uniform(self, shape: Shape, *, low: float = 0.0, high: float = 1.0,
+                dtype: Any = None) -> Array:
         """Samples from U[low, high)."""
 
     @abc.abstractmethod
@@ -104,7 +105,8 @@ class Backend(abc.ABC):
     def is_floating(self, x: Array) -> bool:
         return self.xp.isdtype(x.dtype, "real floating")
 
-    def synchronize(self) -> None:
+    # a no-op default on purpose (CPU backends need nothing), not a missing abstractmethod
+    def synchronize(self) -> None:  # noqa: B027
         """Wait for queued device work (a no-op on the CPU); benchmarks call this before timing."""
 
     def describe(self) -> dict[str, Any]:

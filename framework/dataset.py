@@ -25,7 +25,7 @@ class DataMissingError(NlpdojoError):
     """The data set is not in the cache (or is corrupt); the message gives the fetch command."""
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Where a data set stands in the cache."""
 
     CACHED = "cached"

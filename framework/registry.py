@@ -106,7 +106,8 @@ class Registry:
         """The registered object for ``name`` (see :meth:`entry`)."""
         return self.entry(kind, name, backend).obj
 
-    def names(self, kind: str, backend: str | None = None, *, generic_only: bool = False) -> list[str]:
+    def names(self, kind: str, backend: str | None = None, *,
+              generic_only: bool = False) -> list[str]:
         """Sorted names usable on ``backend`` (generic ones plus that backend's own).
 
         ``backend=None`` lists every name of ``kind``; with ``generic_only`` only those that

@@ -132,11 +132,12 @@ def _draws(backend, seed):
 def test_seeded_streams_repeat(name):
     backend = backend_for(name)
     first, again, other = _draws(backend, 42), _draws(backend, 42), _draws(backend, 43)
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first[0], other[0])
     normal, uniform, ints, perm = first
-    assert normal.shape == (3, 4) and normal.dtype == host(backend.asarray([0.0], dtype=backend.default_dtype)).dtype
+    assert normal.shape == (3, 4)
+    assert normal.dtype == host(backend.asarray([0.0], dtype=backend.default_dtype)).dtype
     assert uniform.min() >= -1.0 and uniform.max() < 3.0
     assert ints.dtype == np.int64 and ints.min() >= 2 and ints.max() < 9
     assert perm.dtype == np.int64 and sorted(perm.tolist()) == list(range(7))
@@ -161,7 +162,8 @@ def test_torch_defaults_to_float32():
     assert layer.weight.data.dtype == torch.float32 and layer.bias.data.dtype == torch.float32
 
 
-@pytest.mark.parametrize("name,dtype", [("numpy", "float32"), pytest.param("torch", "float64", marks=pytest.mark.torch)])
+@pytest.mark.parametrize("name,dtype", [("numpy", "float32"),
+                                        pytest.param("torch", "float64", marks=pytest.mark.torch)])
 def test_dtype_override(name, dtype, monkeypatch):
     backend = backend_for(name, dtype)
     assert backend.default_dtype == getattr(backend.xp, dtype)
@@ -185,7 +187,8 @@ def test_torch_not_installed_gives_the_install_hint(monkeypatch):
         load_backend("torch")
     message = str(info.value)
     assert "backend 'torch' is not available" in message
-    assert "PyTorch is not installed" in message and "pip install" in message and "[torch]" in message
+    assert "PyTorch is not installed" in message
+    assert "pip install" in message and "[torch]" in message
     assert load_backend().name == "numpy"  # everything on NumPy still works
 
 
@@ -211,7 +214,8 @@ def test_a_device_index_that_does_not_exist_is_refused():
 def test_numpy_runs_on_cpu_only(monkeypatch):
     monkeypatch.setenv("NLPDOJO_DEVICE", "cuda")
     with pytest.raises(BackendUnavailableError,
-                       match=r"device 'cuda' \(from env NLPDOJO_DEVICE\) .* backend 'numpy'; available here: cpu"):
+                       match=r"device 'cuda' \(from env NLPDOJO_DEVICE\) .* backend 'numpy'; "
+                             r"available here: cpu"):
         load_backend("numpy")
 
 
@@ -267,8 +271,8 @@ def test_state_dict_crosses_backends():
     pytest.importorskip("torch")
     torch_model = Linear(backend_for("torch"), 3, 2, seed=4)
     numpy_model = Linear(load_backend(), 3, 2, seed=0)
-    numpy_model.load_state_dict({k: torch_model.weight.data if k == "weight" else torch_model.bias.data
-                                 for k in ("weight", "bias")})
+    numpy_model.load_state_dict({k: torch_model.weight.data if k == "weight"
+                                 else torch_model.bias.data for k in ("weight", "bias")})
     assert numpy_model.weight.data.dtype == np.float64  # the module keeps its own dtype
     np.testing.assert_allclose(numpy_model.weight.data, host(torch_model.weight.data), rtol=1e-7)
 

@@ -116,7 +116,8 @@ def test_bad_config_is_a_one_line_error(tmp_path, monkeypatch):
 def test_load_backend_with_an_unknown_name_lists_the_backends(monkeypatch):
     """No ``dojo`` command loads a backend yet: ``grade`` and the training commands call this."""
     monkeypatch.setenv("NLPDOJO_BACKEND", "pytorch")
-    with pytest.raises(UnknownNameError, match=r"unknown backend 'pytorch'\. Available: numpy, torch"):
+    with pytest.raises(UnknownNameError,
+                       match=r"unknown backend 'pytorch'\. Available: numpy, torch"):
         load_backend()
 
 

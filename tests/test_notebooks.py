@@ -15,6 +15,7 @@ import pytest
 
 import nlpdojo_solutions
 from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.markers import stub_line
 from nlpdojo_autograder.notebooks import (
     NotebookError,
     build_notebook,
@@ -27,7 +28,6 @@ from nlpdojo_autograder.notebooks import (
     split_module,
     topic_modules,
 )
-from nlpdojo_autograder.markers import stub_line
 from nlpdojo_autograder.release import release
 
 FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "release_topic" / "solutions"

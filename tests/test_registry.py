@@ -55,8 +55,10 @@ def test_duplicate_native_implementation_names_backend():
     def native(register):
         register("linear", FusedLinear, backend="torch")
 
-    with pytest.raises(DuplicateNameError, match=r"module 'linear' for backend 'torch'.*'fast_a'.*'fast_b'"):
-        registry_with(fast_a=plugin(register_modules=native), fast_b=plugin(register_modules=native))
+    with pytest.raises(DuplicateNameError,
+                       match=r"module 'linear' for backend 'torch'.*'fast_a'.*'fast_b'"):
+        registry_with(fast_a=plugin(register_modules=native),
+                      fast_b=plugin(register_modules=native))
 
 
 def test_same_name_in_different_kinds_is_fine():
@@ -124,7 +126,8 @@ def test_native_registration_overrides_generic_on_its_backend_only():
 
 
 def test_native_override_of_a_builtin_from_another_plugin():
-    fast = plugin(register_modules=lambda register: register("linear", FusedLinear, backend="torch"))
+    fast = plugin(
+        register_modules=lambda register: register("linear", FusedLinear, backend="torch"))
     reg = registry_with(fast=fast)
     assert reg.entry("module", "linear", backend="torch").plugin == "fast"
     assert reg.entry("module", "linear", backend="numpy").plugin == "nn"
@@ -148,7 +151,8 @@ def test_entries_record_plugin_and_meta_in_registration_order():
 @pytest.mark.parametrize("bad", ["", " lion", "lion ", 3])
 def test_invalid_names_are_refused_naming_the_plugin(bad):
     sloppy = plugin(register_optimizers=lambda register: register(bad, GenericThing))
-    with pytest.raises(PluginError, match=r"plugin 'sloppy' registered a optimizer with invalid name"):
+    with pytest.raises(PluginError,
+                       match=r"plugin 'sloppy' registered a optimizer with invalid name"):
         registry_with(sloppy=sloppy)
 
 

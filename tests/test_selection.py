@@ -45,7 +45,8 @@ def test_dojo_toml_beats_default(project):
 
 
 def test_pyproject_table_found_from_a_subfolder(project, monkeypatch):
-    path = write(project / "pyproject.toml", '[project]\nname = "x"\n\n[tool.nlpdojo]\ndtype = "float32"\n')
+    path = write(project / "pyproject.toml",
+                 '[project]\nname = "x"\n\n[tool.nlpdojo]\ndtype = "float32"\n')
     deep = project / "exercises" / "word_vectors"
     deep.mkdir(parents=True)
     monkeypatch.chdir(deep)
@@ -105,7 +106,8 @@ def test_device_from_environment_with_backend_from_config(project, monkeypatch):
     write(project / "dojo.toml", 'backend = "torch"\n')
     monkeypatch.setenv("NLPDOJO_DEVICE", "cpu")
     sel = resolve()
-    assert sel.backend.value == "torch" and (sel.device.value, sel.device.source) == ("cpu", "env NLPDOJO_DEVICE")
+    assert sel.backend.value == "torch"
+    assert (sel.device.value, sel.device.source) == ("cpu", "env NLPDOJO_DEVICE")
 
 
 def test_invalid_toml_names_the_file(project):

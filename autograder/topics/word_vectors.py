@@ -12,8 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug, Verdict
-from nlpdojo_autograder.kinds import (GradientProblem, custom_check, gradient_check,
-                                      metric_check, value_check)
+from nlpdojo_autograder.kinds import (
+    GradientProblem,
+    custom_check,
+    gradient_check,
+    metric_check,
+    value_check,
+)
 
 QUESTIONS = {
     "softmax": "Numerically stable softmax",
@@ -96,7 +101,8 @@ def _naive_gradient(ctx: Context) -> GradientProblem:
     _, g_c, g_u = ctx.unpack(f(ctx.asarray(v_c), o, ctx.asarray(U)), ["loss", "dv", "dU"],
                              "naive_softmax_loss_and_gradient")
     return GradientProblem(
-        loss=lambda p: float(f(ctx.asarray(p["center_vec"]), o, ctx.asarray(p["outside_vectors"]))[0]),
+        loss=lambda p: float(
+            f(ctx.asarray(p["center_vec"]), o, ctx.asarray(p["outside_vectors"]))[0]),
         point={"center_vec": v_c, "outside_vectors": U},
         analytic={"center_vec": g_c, "outside_vectors": g_u},
         autograd_loss=lambda p: _torch().nn.functional.cross_entropy(
@@ -267,7 +273,8 @@ def _similarity_values(ctx: Context):
     vectors = rng.standard_normal((40, 8))
     word2ind = {w: i for i, w in enumerate(WORDS)}
     pairs = [(WORDS[i], WORDS[j], float(s)) for i, j, s in
-             zip(rng.integers(0, 40, 30), rng.integers(0, 40, 30), rng.uniform(0, 10, 30))]
+             zip(rng.integers(0, 40, 30), rng.integers(0, 40, 30), rng.uniform(0, 10, 30),
+                 strict=True)]
     pairs.append(("w1", "unknown", 5.0))  # out of vocabulary: skipped
     rho, n_used = ctx.function("evaluate", "similarity_spearman")(vectors, word2ind, pairs)
     neighbours = ctx.function("evaluate", "nearest_neighbours")(vectors, 3, 5)
@@ -286,7 +293,7 @@ def _analogy_values(ctx: Context):
     words = [f"a{i}" for i in range(20)] + [f"b{i}" for i in range(20)]
     word2ind = {w: i for i, w in enumerate(words)}
     questions = [(f"a{i}", f"b{i}", f"a{j}", f"b{j}") for i, j in
-                 zip(rng.integers(0, 20, 25), rng.integers(0, 20, 25)) if i != j]
+                 zip(rng.integers(0, 20, 25), rng.integers(0, 20, 25), strict=True) if i != j]
     questions += [("a0", "b0", "a1", "b2")]  # a wrong "answer": accuracy below 1
     accuracy, n_used = ctx.function("evaluate", "analogy_accuracy")(
         vectors + 0.05 * rng.standard_normal(vectors.shape), word2ind, questions)

@@ -42,7 +42,7 @@ def plot_words(vectors: np.ndarray, word2ind: Mapping[str, int], words: Sequence
     coords = project_2d(np.asarray(vectors)[[word2ind[w] for w in found]])  # (n, 2)
     fig, ax = plt.subplots(figsize=(7, 6))
     ax.scatter(coords[:, 0], coords[:, 1], s=18, color="tab:blue")
-    for (x, y), word in zip(coords, found):
+    for (x, y), word in zip(coords, found, strict=True):
         ax.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=9)
     ax.set_xlabel("principal component 1")
     ax.set_ylabel("principal component 2")

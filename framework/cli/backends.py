@@ -53,13 +53,15 @@ def backends(
     for r in rows:
         status = "[green]available[/]" if r["available"] else f"[red]unavailable[/]: {r['reason']}"
         name = f"{r['name']} *" if r["selected"] else r["name"]
-        table.add_row(name, status, ", ".join(r["devices"]) or "-", r["version"] or "-", r["plugin"])
+        table.add_row(name, status, ", ".join(r["devices"]) or "-", r["version"] or "-",
+                      r["plugin"])
     console.print(table)
     device = sel.device.value or "its first device"
     console.print(
         f"* selected: backend [bold]{sel.backend.value}[/] ({sel.backend.source}), "
         f"device {device} ({sel.device.source}). "
-        "Change with --backend/--device, NLPDOJO_BACKEND/NLPDOJO_DEVICE, or \\[tool.nlpdojo] in pyproject.toml or dojo.toml."
+        "Change with --backend/--device, NLPDOJO_BACKEND/NLPDOJO_DEVICE, "
+        "or \\[tool.nlpdojo] in pyproject.toml or dojo.toml."
     )
     _fail_if_unregistered(sel, rows, registered)
 

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from nlpdojo.errors import NlpdojoError
 
+
 def _width(stream: object) -> int | None:
     """The terminal's width; 120 columns when writing to a file or a CI log (rich would
     assume 80, too narrow for feedback tables)."""

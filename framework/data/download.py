@@ -6,7 +6,6 @@ owns ``dest``'s folder (a staging folder), so an interrupted download never reac
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -42,7 +41,7 @@ def download(
         raise SourceError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
     except urllib.error.URLError as exc:
         raise SourceError(f"{url}: cannot connect ({exc.reason})") from exc
-    except (TimeoutError, socket.timeout, OSError, ValueError) as exc:
+    except (TimeoutError, OSError, ValueError) as exc:
         raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
     with response:
         total = response.headers.get("Content-Length")
@@ -64,7 +63,7 @@ def download(
                     bar.update(len(block))
                     if on_block is not None:
                         on_block(len(block))
-        except (TimeoutError, socket.timeout, OSError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise SourceError(
                 f"{url}: download broke off after {received:,} bytes ({exc})"
             ) from exc

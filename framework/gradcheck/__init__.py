@@ -48,7 +48,9 @@ hints), :mod:`~nlpdojo.gradcheck.result` (:class:`GradCheckResult` and its messa
 
 from __future__ import annotations
 
-from nlpdojo.gradcheck.diagnosis import diagnose
+# PATTERN_TOL and ATOL, EPS, H, ROUNDOFF_FACTOR, RTOL, TINY: the numbers in the definitions above,
+# module attributes before the split (kept importable from here, not in __all__).
+from nlpdojo.gradcheck.diagnosis import PATTERN_TOL, diagnose  # noqa: F401
 from nlpdojo.gradcheck.evidence import (
     check_gradient,
     check_gradients,
@@ -57,13 +59,18 @@ from nlpdojo.gradcheck.evidence import (
     judge_evidence,
 )
 from nlpdojo.gradcheck.modules import check_module
-from nlpdojo.gradcheck.numerical import numerical_gradient, relative_error
+from nlpdojo.gradcheck.numerical import (  # noqa: F401
+    ATOL,
+    EPS,
+    ROUNDOFF_FACTOR,
+    RTOL,
+    TINY,
+    H,
+    numerical_gradient,
+    relative_error,
+)
 from nlpdojo.gradcheck.oracle import autograd_gradient
 from nlpdojo.gradcheck.result import GradCheckResult
-
-# The numbers in the definitions above: module attributes before the split (not in __all__).
-from nlpdojo.gradcheck.diagnosis import PATTERN_TOL  # noqa: F401
-from nlpdojo.gradcheck.numerical import ATOL, EPS, H, ROUNDOFF_FACTOR, RTOL, TINY  # noqa: F401
 
 __all__ = [
     "GradCheckResult",

@@ -24,8 +24,8 @@ from nlpdojo.gradcheck.diagnosis import (
 )
 from nlpdojo.gradcheck.numerical import (
     ATOL,
-    H,
     RTOL,
+    H,
     _as_float64,
     _coordinate_derivative,
     _directional_derivative,

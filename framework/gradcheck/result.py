@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo.gradcheck.numerical import ATOL, H, RTOL
+from nlpdojo.gradcheck.numerical import ATOL, RTOL, H
 
 
 @dataclass

@@ -27,8 +27,9 @@ class SoftmaxCrossEntropy(Loss):
     def backward(self, grad_output: float = 1.0) -> Array:
         xp = self.xp
         n, c = self._probs.shape
+        classes = xp.reshape(xp.arange(c, device=self.backend.device), (1, c))
         onehot = xp.astype(
-            xp.reshape(self._target, (n, 1)) == xp.reshape(xp.arange(c, device=self.backend.device), (1, c)),
+            xp.reshape(self._target, (n, 1)) == classes,
             self._probs.dtype,
         )  # (N, C)
         return (self._probs - onehot) * (grad_output / n)

@@ -10,7 +10,6 @@ import scipy.sparse as sp
 
 from nlpdojo.backend import Array, Backend, Random, Shape
 
-
 #: scatter_add sums into a dense (V, D) block when V <= this x N values, else over the distinct
 #: indices only (measured crossover on word2vec-sized updates, bench/scatter_add.py)
 DENSE_ROWS_PER_VALUE = 4
@@ -24,7 +23,8 @@ class NumpyRandom(Random):
     def normal(self, shape: Shape, *, std: float = 1.0, dtype: Any = None) -> Array:
         return (self._gen.standard_normal(tuple(shape)) * std).astype(dtype or self._dtype)
 
-    def uniform(self, shape: Shape, *, low: float = 0.0, high: float = 1.0, dtype: Any = None) -> Array:
+    def uniform(self, shape: Shape, *, low: float = 0.0, high: float = 1.0,
+                dtype: Any = None) -> Array:
         return self._gen.uniform(low, high, tuple(shape)).astype(dtype or self._dtype)
 
     def integers(self, low: int, high: int, shape: Shape) -> Array:

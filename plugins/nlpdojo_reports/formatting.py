@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from nlpdojo_autograder.results import CheckResult
+from nlpdojo_autograder.results import CheckResult, GradingResult
 
 #: how each status reads to a person (the JSON keeps the machine value)
 STATUS_LABELS: dict[str, str] = {
@@ -47,3 +47,10 @@ def first_line(text: str) -> str:
         if line.strip():
             return line.strip()
     return ""
+
+
+def run_lines(result: GradingResult) -> list[str]:
+    """How a run was made: ``backend ... on ...; seeds ...`` and ``versions: ...``."""
+    seeds = ", ".join(f"{k}={v}" for k, v in sorted(result.seeds.items())) or "-"
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(result.versions.items())) or "-"
+    return [f"backend {result.backend} on {result.device}; seeds {seeds}", f"versions: {versions}"]

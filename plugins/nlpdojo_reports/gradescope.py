@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from nlpdojo_autograder.reporting import Reporter
 from nlpdojo_autograder.results import CheckResult, GradingResult, json_default
-from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points, metric_text
+from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points, metric_text, run_lines
 from nlpdojo_reports.sanitize import finite_json
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
@@ -104,13 +104,7 @@ def _test_output(check: CheckResult) -> str:
 
 
 def _summary(result: GradingResult) -> str:
-    seeds = ", ".join(f"{k}={v}" for k, v in sorted(result.seeds.items())) or "-"
-    versions = ", ".join(f"{k} {v}" for k, v in sorted(result.versions.items())) or "-"
-    lines = [
-        f"nlpdojo: {fmt_points(result.score, result.max_score)} points",
-        f"backend {result.backend} on {result.device}; seeds {seeds}",
-        f"versions: {versions}",
-    ]
+    lines = [f"nlpdojo: {fmt_points(result.score, result.max_score)} points", *run_lines(result)]
     lines += [f"{ex.name}: {ex.error}" for ex in result.exercises if ex.error]
     return "\n".join(lines)
 

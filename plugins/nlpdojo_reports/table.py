@@ -12,7 +12,7 @@ from rich.text import Text
 
 from nlpdojo_autograder.reporting import Reporter
 from nlpdojo_autograder.results import STATUSES, ExerciseResult, GradingResult
-from nlpdojo_reports.formatting import STATUS_LABELS, fmt_number, fmt_points, metric_text
+from nlpdojo_reports.formatting import STATUS_LABELS, fmt_number, fmt_points, metric_text, run_lines
 from nlpdojo_reports.sanitize import visible_text
 
 #: rich style of each verdict
@@ -120,11 +120,8 @@ def total_line(result: GradingResult) -> Text:
 
 def footer(result: GradingResult) -> Text:
     """How the run was made: backend, device, seeds, versions, submission."""
-    seeds = ", ".join(f"{k}={v}" for k, v in sorted(result.seeds.items())) or "-"
-    versions = ", ".join(f"{k} {v}" for k, v in sorted(result.versions.items())) or "-"
     lines = [
-        f"backend {result.backend} on {result.device}; seeds {seeds}",
-        f"versions: {versions}",
+        *run_lines(result),
         f"submission {result.submission}"
         + (f"; started {result.started_at}" if result.started_at else "")
         + f"; took {fmt_number(result.duration_s, 3)} s"

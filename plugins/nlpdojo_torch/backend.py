@@ -28,7 +28,8 @@ class TorchRandom(Random):
                           dtype=dtype or self._dtype)
         return out * std
 
-    def uniform(self, shape: Shape, *, low: float = 0.0, high: float = 1.0, dtype: Any = None) -> Array:
+    def uniform(self, shape: Shape, *, low: float = 0.0, high: float = 1.0,
+                dtype: Any = None) -> Array:
         out = torch.rand(tuple(shape), generator=self._gen, device=self._device,
                          dtype=dtype or self._dtype)
         return out * (high - low) + low

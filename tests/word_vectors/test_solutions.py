@@ -90,14 +90,16 @@ def test_neg_sampling_gradients_accumulate_repeats(data):
 def test_sgns_batch_gradients_and_matches_single_pairs():
     rng = np.random.default_rng(1)
     B, K = 3, 4
-    c, o, n = rng.standard_normal((B, D)), rng.standard_normal((B, D)), rng.standard_normal((B, K, D))
+    c, o = rng.standard_normal((B, D)), rng.standard_normal((B, D))
+    n = rng.standard_normal((B, K, D))
     loss, gc, coef_o, coef_n = sgns_batch_loss_and_gradients(c, o, n)
     go = coef_o[:, None] * c  # (B, D)     dJ/du_o = coef * v_c
     gn = coef_n[:, :, None] * c[:, None, :]  # (B, K, D)
     for x, g, name in ((c, gc, "center"), (o, go, "outside"), (n, gn, "negatives")):
         def f(value, name=name):
             args = {"center": c, "outside": o, "negatives": n} | {name: value}
-            return sgns_batch_loss_and_gradients(args["center"], args["outside"], args["negatives"])[0]
+            return sgns_batch_loss_and_gradients(
+                args["center"], args["outside"], args["negatives"])[0]
         assert_grad_close(g, numeric_grad(f, x.copy()))
     # the batch is the sum of single-pair problems
     total = 0.0
@@ -166,16 +168,18 @@ def test_torch_parity(data):
     C, U, negs = data["center"], data["outside"], data["negs"]
 
     def same(a, b):
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             np.testing.assert_allclose(np_(y), np_(x), rtol=1e-10, atol=1e-12)
 
     x = np.random.default_rng(2).standard_normal((3, 5)) * 50
     same([softmax(x)], [softmax(t(x))])
-    same(naive_softmax_loss_and_gradient(C[0], 3, U), naive_softmax_loss_and_gradient(t(C[0]), 3, t(U)))
+    same(naive_softmax_loss_and_gradient(C[0], 3, U),
+         naive_softmax_loss_and_gradient(t(C[0]), 3, t(U)))
     same(neg_sampling_loss_and_gradient(C[1], 2, U, negs),
          neg_sampling_loss_and_gradient(t(C[1]), 2, t(U), torch.as_tensor(negs)))
     rng = np.random.default_rng(3)
-    c, o, n = rng.standard_normal((4, D)), rng.standard_normal((4, D)), rng.standard_normal((4, 3, D))
+    c, o = rng.standard_normal((4, D)), rng.standard_normal((4, D))
+    n = rng.standard_normal((4, 3, D))
     same(sgns_batch_loss_and_gradients(c, o, n), sgns_batch_loss_and_gradients(t(c), t(o), t(n)))
     w, ng = np.array([1, 4, 0]), np.array([[2, 3], [5, 5], [6, 1]])
     same(skipgram(3, w, C, U), skipgram(3, w, t(C), t(U)))

@@ -8,8 +8,13 @@ import numpy as np
 
 from nlpdojo.hookspecs import hookimpl
 from nlpdojo_autograder.checks import Exercise, PlantedBug, Verdict
-from nlpdojo_autograder.kinds import (GradientProblem, custom_check, gradient_check,
-                                      metric_check, value_check)
+from nlpdojo_autograder.kinds import (
+    GradientProblem,
+    custom_check,
+    gradient_check,
+    metric_check,
+    value_check,
+)
 
 
 def _scale_values(ctx):
