@@ -30,13 +30,17 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up mid-download (the interrupted-fetch tests do) is expected."""
+
+
 class Server:
     """A static file server on 127.0.0.1 serving ``root``."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0),
-                                         partial(_QuietHandler, directory=str(root)))
+        self.httpd = _QuietServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
