@@ -1,12 +1,10 @@
 """``dojo train word2vec``: train skip-gram with negative sampling from the command line.
 
 Also the shared plumbing of the word-vector metric checks and the benchmark: turning a corpus
-data set into word ids (:func:`prepare_corpus`), loading the evaluation sets
-(:func:`evaluation_sets`, :func:`evaluate_vectors`) and writing vectors in the word2vec text
-format (:func:`save_word2vec_text`) that gensim's ``KeyedVectors.load_word2vec_format``,
-fastText and most tools read.
-
-The lead wires :func:`add_train_commands` into the ``dojo`` app.
+data set into word ids (:func:`prepare_corpus`), loading the evaluation sets and measuring
+vectors with the grader's trusted metrics (:func:`evaluation_sets`, :func:`evaluate_vectors`),
+and writing vectors in the word2vec text format (:func:`save_word2vec_text`) that gensim's
+``KeyedVectors.load_word2vec_format``, fastText and most tools read.
 """
 
 from __future__ import annotations
@@ -83,18 +81,18 @@ def evaluation_sets() -> dict[str, Any]:
 
 
 def evaluate_vectors(vectors: np.ndarray, word2ind: dict[str, int],
-                     sets: dict[str, Any] | None = None, *,
-                     evaluate: ModuleType | None = None, restrict_vocab: int = 30_000
+                     sets: dict[str, Any] | None = None, *, restrict_vocab: int = 30_000
                      ) -> dict[str, float]:
     """WordSim-353 and SimLex-999 Spearman, 3CosAdd analogy accuracy, and how many items were
-    usable, with the reference :mod:`~nlpdojo_solutions.word_vectors.evaluate` by default."""
-    if evaluate is None:
-        from nlpdojo_solutions.word_vectors import evaluate
+    usable, measured by the grader's own code (:mod:`~nlpdojo_autograder.topics.
+    word_vector_metrics`), so it works in a student release without the solutions."""
+    from nlpdojo_autograder.topics import word_vector_metrics as metrics
+
     sets = sets or evaluation_sets()
-    ws, n_ws = evaluate.similarity_spearman(vectors, word2ind, sets["wordsim353"])
-    sl, n_sl = evaluate.similarity_spearman(vectors, word2ind, sets["simlex999"])
-    an, n_an = evaluate.analogy_accuracy(vectors, word2ind, sets["analogies"],
-                                         restrict_vocab=restrict_vocab)
+    ws, n_ws = metrics.similarity_rho(vectors, word2ind, sets["wordsim353"])
+    sl, n_sl = metrics.similarity_rho(vectors, word2ind, sets["simlex999"])
+    an, n_an = metrics.analogy_accuracy(vectors, word2ind, sets["analogies"],
+                                        restrict_vocab=restrict_vocab)
     return {"wordsim353": ws, "wordsim353_n": n_ws, "simlex999": sl, "simlex999_n": n_sl,
             "analogy": an, "analogy_n": n_an}
 

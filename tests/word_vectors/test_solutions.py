@@ -325,3 +325,28 @@ def test_word2vec_text_format_readable_by_gensim(tmp_path):
     kv = gensim_models.KeyedVectors.load_word2vec_format(str(path), binary=False)
     assert kv.index_to_key == ["the", "état", "c++"]
     np.testing.assert_allclose(kv["état"], vecs[1], rtol=1e-6)
+
+
+def test_trusted_grader_metrics_agree_with_the_reference_evaluation():
+    """The grader measures trained vectors with its own code (a student release has no
+    solutions); it must agree with the reference's evaluate.py."""
+    from nlpdojo_autograder.topics import word_vector_metrics as metrics
+    from nlpdojo_solutions.word_vectors import evaluate
+
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((60, 8))
+    words = [f"w{i}" for i in range(60)]
+    word2ind = {w: i for i, w in enumerate(words)}
+    pairs = [(words[i], words[j], float(s)) for i, j, s in
+             zip(rng.integers(0, 60, 40), rng.integers(0, 60, 40), rng.uniform(0, 10, 40),
+                 strict=True)] + [("w1", "oov", 3.0)]
+    vectors[30:] = vectors[:30] + 2.0 * rng.standard_normal(8)  # word i+30 = word i + offset
+    vectors += 0.3 * rng.standard_normal(vectors.shape)
+    questions = [(words[i], words[i + 30], words[j], words[j + 30])
+                 for i, j in rng.integers(0, 30, (50, 2)) if i != j]
+    accuracy, used = metrics.analogy_accuracy(vectors, word2ind, questions, restrict_vocab=60)
+    assert 0.2 < accuracy < 1.0 and used == len(questions)  # a test that can tell them apart
+    assert metrics.similarity_rho(vectors, word2ind, pairs) == pytest.approx(
+        evaluate.similarity_spearman(vectors, word2ind, pairs))
+    assert metrics.analogy_accuracy(vectors, word2ind, questions, restrict_vocab=60) == \
+        pytest.approx(evaluate.analogy_accuracy(vectors, word2ind, questions, restrict_vocab=60))
