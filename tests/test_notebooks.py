@@ -383,3 +383,23 @@ def test_untouched_stub_notebook_runs_top_to_bottom(kernel_name: str, released: 
 
     nb = nbformat.read(released / "toy.ipynb", as_version=4)
     NotebookClient(nb, kernel_name=kernel_name, timeout=60).execute()  # defines, never calls
+
+
+def test_word_vectors_notebooks_run_top_to_bottom(kernel_name: str, tmp_path: Path):
+    """The real topic: the released notebook runs as shipped, and the filled-in one computes."""
+    from nbclient import NotebookClient
+
+    from nlpdojo_autograder.loader import load_reference_dir
+
+    repo = Path(__file__).resolve().parents[1]
+    released = nbformat.read(repo / "exercises" / "word_vectors" / "word_vectors.ipynb",
+                             as_version=4)
+    NotebookClient(released, kernel_name=kernel_name, timeout=120).execute()
+    filled = build_notebook(load_reference_dir("nlpdojo_solutions.word_vectors"), stub=False)
+    filled.cells.append(nbformat.v4.new_code_cell(
+        "import numpy as np\n"
+        "print(np.round(softmax(np.array([1000.0, 1000.0])), 3).tolist())"))
+    NotebookClient(filled, kernel_name=kernel_name, timeout=120,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(o.get("text", "") for o in filled.cells[-1].outputs)
+    assert printed.strip() == "[0.5, 0.5]"
