@@ -143,9 +143,9 @@ def metric_check(question: str, name: str, title: str, points: float,
             limit = float(threshold)  # type: ignore[arg-type]
         ok = math.isfinite(value) and (value >= limit if higher_is_better else value <= limit)
         sign = "≥" if higher_is_better else "≤"
-        msg = f"{metric} {value:.4g} (needs {sign} {limit:.4g}"
-        msg += (f"; the reference reaches {ref:.4g} under the same budget)" if ref is not None
-                else ")")
+        msg = f"{metric} {value:.4g}" + ("" if ok else f", needs {sign} {limit:.4g}")
+        if ref is not None:
+            msg += f" (the reference: {ref:.4g})"
         if not math.isfinite(value):
             msg = f"{metric} is {value}: training diverged (NaN/inf); check your gradients' signs"
         details = {"budget": budget, "reference": ref, "higher_is_better": higher_is_better,
