@@ -108,16 +108,30 @@ def grade_command(
         names = topic_names or _default_topics(folder, solutions)
         given = None if solutions else (submission or _default_submission())
         replay_options["submission"] = str(given.resolve()) if given else None
-        result = _grade_one(folder, names, options, replay_options)
+        result = _grade_one(folder, names, options, replay_options, progress=True)
     _emit(result, fmt, output)
     raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
 
 
 def _grade_one(folder: Path | None, topics: list[str], options: Any,
-               replay_options: dict[str, Any]) -> Any:
-    from nlpdojo_autograder.grading import grade
+               replay_options: dict[str, Any], *, progress: bool = False) -> Any:
+    from nlpdojo_autograder.grading import get_exercise, grade, has_reference, select_checks
 
-    return grade(topics, submission=folder, options=options, replay_options=replay_options)
+    if not progress:
+        return grade(topics, submission=folder, options=options, replay_options=replay_options)
+    from tqdm import tqdm
+
+    total = sum(len(select_checks(e, options, has_reference(e, options)))
+                for e in map(get_exercise, topics))
+    # on stderr, and only on a terminal (disable=None): CI logs and pipes stay clean
+    with tqdm(total=total, desc="grading", unit="check", file=sys.stderr, disable=None,
+              leave=False) as bar:
+        def done(check: Any) -> None:
+            bar.set_postfix_str(check.id, refresh=False)
+            bar.update(1)
+
+        return grade(topics, submission=folder, options=options,
+                     replay_options=replay_options, on_done=done)
 
 
 def _resolve_backend(backend: str | None, device: str | None) -> tuple[str, str | None]:

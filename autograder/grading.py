@@ -11,6 +11,7 @@ from __future__ import annotations
 import platform
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -97,7 +98,8 @@ def has_reference(exercise: Exercise, options: GradeOptions) -> bool:
 
 
 def grade_exercise(exercise: Exercise, topic_folder: Path | None,
-                   options: GradeOptions) -> ExerciseResult:
+                   options: GradeOptions,
+                   on_done: Callable[[Check], None] | None = None) -> ExerciseResult:
     """Grade one exercise: ``topic_folder`` is the student's folder, ``None`` the reference."""
     started = time.perf_counter()
     reference = has_reference(exercise, options)
@@ -107,7 +109,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     qf = question_functions(exercise) if reference else {}
     outcomes = run_checks(exercise, checks, topic_folder=topic_folder, backend=options.backend,
                           device=options.device, seed=options.seed, full=options.full,
-                          limits=options.limits, question_functions=qf)
+                          limits=options.limits, question_functions=qf, on_done=on_done)
     expected = _expected(exercise, checks, options, reference, qf,
                          outcomes if topic_folder is None else None)
     results = [_judge(check, outcomes[check.id], expected.get(check.id), options)
@@ -195,7 +197,8 @@ def versions(backend: str) -> dict[str, str]:
 
 
 def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
-          replay_options: dict[str, Any]) -> GradingResult:
+          replay_options: dict[str, Any],
+          on_done: Callable[[Check], None] | None = None) -> GradingResult:
     """Grade ``topics`` of a submission folder laid out like ``exercises/`` (``None``: the
     reference solutions)."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -209,7 +212,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
             if not folder.is_dir():
                 results.append(_missing_folder(exercise, folder, options))
                 continue
-        results.append(grade_exercise(exercise, folder, options))
+        results.append(grade_exercise(exercise, folder, options, on_done))
     return GradingResult(
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (

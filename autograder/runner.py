@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,11 @@ def run_checks(
     limits: Limits | None = None,
     question_functions: dict[str, list[tuple[str, str]]] | None = None,
     keep_dir: Path | None = None,
+    on_done: Callable[[Check], None] | None = None,
 ) -> dict[str, Outcome]:
     """Run ``checks`` against a folder (a student's topic) or the reference (``None``).
+
+    ``on_done(check)`` is called as each check's outcome arrives (progress bars).
 
     Returns an :class:`Outcome` per check id. ``keep_dir``, when given, receives the raw
     worker files (``dojo release`` stores the reference's as fixtures).
@@ -156,7 +160,7 @@ def run_checks(
                 "question_functions": question_functions or {},
             }
             (run_dir / "spec.json").write_text(json.dumps(spec))
-            finished = _run_worker(run_dir, pending, limits, outcomes)
+            finished = _run_worker(run_dir, pending, limits, outcomes, on_done)
             if keep_dir is not None:
                 _keep(run_dir, pending, keep_dir)
             pending = [(i, c) for i, c in pending if c.id not in outcomes]
@@ -175,7 +179,8 @@ def _keep(run_dir: Path, pending: list[tuple[int, Check]], keep_dir: Path) -> No
 
 
 def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
-                outcomes: dict[str, Outcome]) -> bool:
+                outcomes: dict[str, Outcome],
+                on_done: Callable[[Check], None] | None = None) -> bool:
     """Run one worker over ``pending``; fill ``outcomes``. Returns whether it ran to the end."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
            "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
@@ -190,8 +195,14 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
     launched = time.monotonic()
     killed_for: tuple[int, str] | None = None
     try:
+        reported: set[int] = set()
         while proc.poll() is None:
             time.sleep(0.02)
+            if on_done is not None:
+                for index in sorted(set(by_index) - reported):
+                    if (run_dir / f"{index}.json").exists():
+                        reported.add(index)
+                        on_done(by_index[index])
             running = _running_check(run_dir, by_index)
             if running is None:
                 if time.monotonic() - launched > limits.startup_s and not _any_started(run_dir):
@@ -213,6 +224,9 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
         pump.join(timeout=5)
 
     for index, check in pending:
+        if on_done is not None and index not in reported and (
+                (run_dir / f"{index}.json").exists() or (run_dir / f"{index}.start").exists()):
+            on_done(check)
         json_path = run_dir / f"{index}.json"
         if json_path.exists():
             outcome = read_outcome(json_path)
