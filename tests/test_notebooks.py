@@ -7,7 +7,6 @@ import importlib
 import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -29,6 +28,7 @@ from nlpdojo_autograder.notebooks import (
     topic_modules,
 )
 from nlpdojo_autograder.release import release
+from tests._packages import forget, import_package
 
 FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "release_topic" / "solutions"
 TOPIC = FIXTURE_SOLUTIONS / "toy"
@@ -49,22 +49,6 @@ def _write(nb, path: Path) -> Path:
 
 def _code_cell(nb, module: str):
     return next(c for c in nb.cells if f"nlpdojo:{module}" in c.metadata.get("tags", []))
-
-
-def _import_package(folder: Path, name: str):
-    spec = importlib.util.spec_from_file_location(
-        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
-    )
-    assert spec is not None and spec.loader is not None
-    package = importlib.util.module_from_spec(spec)
-    sys.modules[name] = package
-    spec.loader.exec_module(package)
-    return package
-
-
-def _forget(name: str) -> None:
-    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-        del sys.modules[key]
 
 
 # --------------------------------------------------------------------------- generation
@@ -312,12 +296,12 @@ def test_materialize_writes_an_importable_package(released: Path, tmp_path: Path
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == ["README.md", "__init__.py", "activations.py", "classifier.py", "data/tiny.txt"]
     try:
-        _import_package(out, "materialized_toy")
+        import_package(out, "materialized_toy")
         classifier = importlib.import_module("materialized_toy.classifier")
         with pytest.raises(NotImplementedError, match="^logistic: not implemented yet"):
             classifier.predict(classifier.LogisticRegression(1.0, 0.0), 1.0)
     finally:
-        _forget("materialized_toy")
+        forget("materialized_toy")
 
 
 def test_materialize_rejects_another_topic(released: Path, tmp_path: Path):
@@ -369,13 +353,13 @@ def test_filled_notebook_executes_and_extracted_package_imports(
     assert sources == topic_modules(TOPIC, stub=False)
     out = materialize_notebook(path, tmp_path / "submission" / "toy", released)
     try:
-        _import_package(out, "filled_toy")
+        import_package(out, "filled_toy")
         classifier = importlib.import_module("filled_toy.classifier")
         model = classifier.LogisticRegression(2.0, -1.0)
         assert classifier.predict(model, 1.0) == 1 and classifier.predict(model, 0.0) == 0
         assert classifier.margin(model, 0.5) == 0.0
     finally:
-        _forget("filled_toy")
+        forget("filled_toy")
 
 
 def test_untouched_stub_notebook_runs_top_to_bottom(kernel_name: str, released: Path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import nlpdojo_solutions
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.markers import MarkerError, strip_solutions
 from nlpdojo_autograder.release import README_HEADER, ReleaseError, release, topics_in
+from tests._packages import forget, import_package
 
 FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "release_topic" / "solutions"
 REPO = Path(__file__).resolve().parents[1]
@@ -55,23 +55,6 @@ def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-def _import_package(folder: Path, name: str):
-    """Import ``folder`` as a package called ``name`` (removed from sys.modules afterwards)."""
-    spec = importlib.util.spec_from_file_location(
-        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
-    )
-    assert spec is not None and spec.loader is not None
-    package = importlib.util.module_from_spec(spec)
-    sys.modules[name] = package
-    spec.loader.exec_module(package)
-    return package
-
-
-def _forget(name: str) -> None:
-    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-        del sys.modules[key]
-
-
 def test_release_generates_every_file(solutions: Path, tmp_path: Path):
     out = tmp_path / "exercises"
     report = release(solutions, out)
@@ -94,7 +77,7 @@ def test_release_generates_every_file(solutions: Path, tmp_path: Path):
 
 def test_released_package_imports_and_stubs_name_their_question(released: Path):
     try:
-        package = _import_package(released / "toy", "released_toy")
+        package = import_package(released / "toy", "released_toy")
         activations = importlib.import_module("released_toy.activations")
         classifier = importlib.import_module("released_toy.classifier")
         assert package.__doc__.startswith("Topic ``toy``")
@@ -104,7 +87,7 @@ def test_released_package_imports_and_stubs_name_their_question(released: Path):
             classifier.LogisticRegression(1.0, 0.0).forward(2.0)
         assert classifier.sigmoid is activations.sigmoid  # relative import kept
     finally:
-        _forget("released_toy")
+        forget("released_toy")
 
 
 def test_second_release_changes_nothing_and_check_passes(solutions: Path, released: Path):

@@ -86,13 +86,17 @@ def _naive(ctx: Context):
     return ctx.function("naive_softmax", "naive_softmax_loss_and_gradient")
 
 
-def _naive_values(ctx: Context):
-    v_c, o, U = _pair_inputs(ctx)
-    loss, g_c, g_u = ctx.unpack(_naive(ctx)(ctx.asarray(v_c), o, ctx.asarray(U)),
-                                ["loss", "grad_center_vec", "grad_outside_vectors"],
-                                "naive_softmax_loss_and_gradient")
+def _pair_payload(ctx: Context, result, func: str):
+    """The (loss, grad_center_vec, grad_outside_vectors) of a one-pair loss, as a payload."""
+    loss, g_c, g_u = ctx.unpack(result, ["loss", "grad_center_vec", "grad_outside_vectors"], func)
     return {"loss": ctx.to_numpy(loss, "loss"), "grad_center_vec": ctx.to_numpy(g_c),
             "grad_outside_vectors": ctx.to_numpy(g_u)}
+
+
+def _naive_values(ctx: Context):
+    v_c, o, U = _pair_inputs(ctx)
+    return _pair_payload(ctx, _naive(ctx)(ctx.asarray(v_c), o, ctx.asarray(U)),
+                         "naive_softmax_loss_and_gradient")
 
 
 def _naive_gradient(ctx: Context) -> GradientProblem:
@@ -123,11 +127,8 @@ def _neg(ctx: Context):
 def _neg_values(ctx: Context):
     v_c, o, U = _pair_inputs(ctx)
     neg = _negatives(ctx, o)
-    loss, g_c, g_u = ctx.unpack(_neg(ctx)(ctx.asarray(v_c), o, ctx.asarray(U), ctx.asarray(neg)),
-                                ["loss", "grad_center_vec", "grad_outside_vectors"],
-                                "neg_sampling_loss_and_gradient")
-    return {"loss": ctx.to_numpy(loss, "loss"), "grad_center_vec": ctx.to_numpy(g_c),
-            "grad_outside_vectors": ctx.to_numpy(g_u)}
+    return _pair_payload(ctx, _neg(ctx)(ctx.asarray(v_c), o, ctx.asarray(U), ctx.asarray(neg)),
+                         "neg_sampling_loss_and_gradient")
 
 
 def _neg_gradient(ctx: Context) -> GradientProblem:
