@@ -208,9 +208,9 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         exercise = get_exercise(topic)
         folder = None
         if submission is not None:
-            folder = submission / topic
-            if not folder.is_dir():
-                results.append(_missing_folder(exercise, folder, options))
+            folder = topic_folder(submission, topic, single=len(topics) == 1)
+            if folder is None:
+                results.append(_missing_folder(exercise, submission / topic, options))
                 continue
         results.append(grade_exercise(exercise, folder, options, on_done))
     return GradingResult(
@@ -221,6 +221,17 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         options=replay_options, started_at=started_at,
         solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
         duration_s=round(time.perf_counter() - t0, 3))
+
+
+def topic_folder(submission: Path, topic: str, *, single: bool) -> Path | None:
+    """Where ``topic``'s modules are in a submission: ``<submission>/<topic>/``, or, when only
+    one topic is graded, the submission folder itself if it holds Python files (a student who
+    uploaded the files of the topic, as on Gradescope)."""
+    if (submission / topic).is_dir():
+        return submission / topic
+    if single and any(submission.glob("*.py")):
+        return submission
+    return None
 
 
 def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions) -> ExerciseResult:

@@ -139,3 +139,11 @@ def test_default_submission_is_exercises_or_the_topic_parent(toy, make_submissio
     result = grade("toy", "-f", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["submission"] == str(folder.resolve())
+
+
+def test_a_submission_of_bare_topic_files(toy, make_submission):
+    """Uploaded files without their topic folder (Gradescope) are graded as that topic."""
+    folder = make_submission() / "toy"
+    result = grade("toy", "--submission", str(folder), "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["score"] == 7.5
