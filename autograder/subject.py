@@ -1,5 +1,11 @@
 """The code under test in a worker: a student's folder or the reference solutions.
 
+A student's code must not be able to call the reference: :meth:`Subject.seal` imports the
+reference modules that swap-ins need, removes the reference package from ``sys.modules`` and
+blocks importing it again, before any student code runs. (This stops ``import
+nlpdojo_solutions``; it is not a sandbox: code that reads the solutions' files from disk is
+stopped only by grading where they are not readable, see docs/grading.md.)
+
 Also implements "no double charge": during a check with ``swap_in=("softmax",)`` every name
 bound to the student's question-``softmax`` functions, in every module of the student's
 package, is rebound to the reference's, and restored afterwards. So a bug in ``softmax`` costs
@@ -16,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from nlpdojo_autograder.loader import load_folder_package
+from nlpdojo_autograder.loader import REFERENCE_PACKAGE, load_folder_package
 
 
 @dataclass
@@ -32,6 +38,7 @@ class Subject:
     _originals: dict[tuple[str, str], Any] = field(default_factory=dict)
     _package: str | None = None
     _preloaded: bool = False
+    _reference_modules: dict[str, ModuleType] = field(default_factory=dict)
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Subject:
@@ -56,6 +63,23 @@ class Subject:
             else:
                 self._package = load_folder_package(self.folder, self.topic)
         return self._package
+
+    def seal(self) -> None:
+        """Keep private handles on the reference modules swap-ins need, then make the
+        reference package unimportable for the student's code (a no-op for the reference)."""
+        if self.folder is None:
+            return
+        for pairs in self.question_functions.values():
+            for module_name, _ in pairs:
+                if module_name not in self._reference_modules:
+                    self._reference_modules[module_name] = importlib.import_module(
+                        f"{self.reference}.{module_name}")
+        # the reference package; for the built-in solutions, every topic's
+        blocked = REFERENCE_PACKAGE if self.reference.startswith(REFERENCE_PACKAGE + ".") \
+            else self.reference
+        for name in [n for n in sys.modules if n == blocked or n.startswith(blocked + ".")]:
+            del sys.modules[name]
+        sys.meta_path.insert(0, _Blocker(blocked))
 
     def module(self, name: str) -> ModuleType:
         return importlib.import_module(f"{self.package}.{name}")
@@ -94,8 +118,7 @@ class Subject:
         for module_name, func_name in self.question_functions.get(question, []):
             if func_name is None:  # a block outside any function: nothing to rebind
                 continue
-            reference = getattr(importlib.import_module(f"{self.reference}.{module_name}"),
-                                func_name)
+            reference = getattr(self._reference_modules[module_name], func_name)
             key = (module_name, func_name)
             if key not in self._originals:
                 try:
@@ -114,3 +137,16 @@ class Subject:
         for mod, attr, original in reversed(self._swapped):
             setattr(mod, attr, original)
         self._swapped.clear()
+
+
+class _Blocker:
+    """A meta-path finder that refuses one top-level package and its modules."""
+
+    def __init__(self, top: str) -> None:
+        self.top = top
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == self.top or name.startswith(self.top + "."):
+            raise ImportError(f"{name} is not available to submitted code: write your own "
+                              "implementation")
+        return None

@@ -109,6 +109,7 @@ def main(run_dir: str) -> int:
     backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
                 for dtype in ("float64", None)}
     subject = Subject.from_spec(spec)
+    subject.seal()  # before any student code runs
     _limit_memory(int(spec.get("memory_mb", 0)))
 
     for index, check_id in spec["checks"]:

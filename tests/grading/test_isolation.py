@@ -92,6 +92,16 @@ def test_student_code_cannot_patch_the_comparison(toy, make_submission):
     assert checks["scale.values"].status == "failed"
 
 
+def test_student_code_cannot_import_the_reference(toy, make_submission):
+    copy = ("    from nlpdojo_toy_pack.solutions.toy.scale import scale as reference\n"
+            "    return reference(x, k)\n")
+    checks = _by_id(_grade(make_submission({"scale": (SCALE_BODY, copy)})))
+    assert checks["scale.values"].status == "error"
+    assert "not available to submitted code" in checks["scale.values"].message
+    # the swap-ins of the reference still work for the questions built on scale
+    assert checks["quadratic.values"].status == "passed"
+
+
 def test_wrong_gradient_is_diagnosed(toy, make_submission):
     folder = make_submission({"quadratic": (
         "grad = 2.0 * y[:, None] * x[None, :]", "grad = 4.0 * y[:, None] * x[None, :]")})
