@@ -115,8 +115,7 @@ def main(run_dir: str) -> int:
     for index, check_id in spec["checks"]:
         check = exercise.check(check_id)
         _write_atomic(run / f"{index}.start", str(time.time()).encode())
-        sys.stdout.write(MARKER.format(index) + "\n")
-        sys.stdout.flush()
+        _mark_output(index)
         started = time.perf_counter()
         try:
             load: Any = subject.loader(check.swap_in)
@@ -137,8 +136,22 @@ def main(run_dir: str) -> int:
                 np.savez(f, **arrays)
             os.replace(tmp, run / f"{index}.npz")
         _write_atomic(run / f"{index}.json", json.dumps(outcome, default=str).encode())
-        sys.stdout.flush()
     return 0
+
+
+def _mark_output(index: int) -> None:
+    """Tell the parent that what is printed from now on belongs to check ``index``: flush what
+    the previous check buffered, then write the marker straight to file descriptor 1 (so a
+    student who replaced or closed ``sys.stdout`` cannot break grading)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a stream the student broke: nothing to flush
+            pass
+    try:
+        os.write(1, (MARKER.format(index) + "\n").encode())
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

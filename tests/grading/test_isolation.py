@@ -92,6 +92,12 @@ def test_student_code_cannot_patch_the_comparison(toy, make_submission):
     assert checks["scale.values"].status == "failed"
 
 
+def test_closing_stdout_does_not_break_grading(toy, make_submission):
+    body = "    import sys\n    sys.stdout.close()\n    sys.stderr = None\n    return x * k\n"
+    checks = _by_id(_grade(make_submission({"scale": (SCALE_BODY, body)})))
+    assert {c.status for c in checks.values()} == {"passed"}
+
+
 def test_student_code_cannot_import_the_reference(toy, make_submission):
     copy = ("    from nlpdojo_toy_pack.solutions.toy.scale import scale as reference\n"
             "    return reference(x, k)\n")
