@@ -7,6 +7,7 @@ from io import StringIO
 from typing import IO
 
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -25,6 +26,8 @@ STATUS_STYLES: dict[str, str] = {
 }
 
 RENDER_WIDTH = 120
+#: below this many columns a table would squeeze messages into slivers: print a list instead
+COMPACT_BELOW = 100
 
 
 class TableReporter(Reporter):
@@ -48,8 +51,11 @@ class TableReporter(Reporter):
         return console.export_text()
 
     def print_to(self, console: Console, result: GradingResult) -> None:
-        """Print the report to ``console`` (colours if the console has them)."""
-        console.print(self.renderable(result))
+        """Print the report to ``console`` (colours if the console has them); on a terminal
+        narrower than :data:`COMPACT_BELOW` columns, one check per paragraph instead of a
+        table."""
+        compact = console.width < COMPACT_BELOW
+        console.print(self.renderable(result, compact=compact))
 
     def write(self, result: GradingResult, stream: IO[str]) -> None:
         """Write to ``stream``: in colour when it is a terminal, plain text otherwise."""
@@ -58,9 +64,10 @@ class TableReporter(Reporter):
         else:
             stream.write(self.render(result))
 
-    def renderable(self, result: GradingResult) -> RenderableType:
+    def renderable(self, result: GradingResult, *, compact: bool = False) -> RenderableType:
         """Everything as one rich renderable: the tables, the total, the footer."""
-        parts: list[RenderableType] = [exercise_table(ex) for ex in result.exercises]
+        layout = exercise_list if compact else exercise_table
+        parts: list[RenderableType] = [layout(ex) for ex in result.exercises]
         parts.append(total_line(result))
         parts.append(footer(result))
         return Group(*parts)
@@ -104,6 +111,25 @@ def exercise_table(ex: ExerciseResult) -> RenderableType:
             row.append(metric_text(check))
         table.add_row(*row)
     return Group(table, error) if error is not None else table
+
+
+def exercise_list(ex: ExerciseResult) -> RenderableType:
+    """One exercise for a narrow terminal: a line per check, its message indented below."""
+    parts: list[RenderableType] = [
+        Text(f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}", style="italic")]
+    if ex.error:
+        parts.append(Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red"))
+    for check in ex.checks:
+        line = Text(f"{fmt_points(check.score, check.max_score):>7} ")
+        line.append_text(verdict(check.status))
+        line.append(f"  {check.id}" + (" (hidden)" if check.hidden else ""))
+        detail = visible_text(check.message)
+        metric = metric_text(check)
+        if metric and check.status != "passed":
+            detail += f" [{metric}]"
+        style = "dim" if check.status == "passed" else ""
+        parts += [line, Padding(Text(detail, style=style), (0, 0, 0, 8))]
+    return Group(*parts)
 
 
 def total_line(result: GradingResult) -> Text:

@@ -63,3 +63,17 @@ def test_write_to_a_non_terminal_stream_is_plain(result):
     buf = io.StringIO()
     TableReporter().write(result, buf)
     assert buf.getvalue() == TableReporter().render(result)
+
+
+def test_narrow_terminal_gets_a_list_not_a_squeezed_table(result):
+    """Below 100 columns every check is a line and its message wraps, indented, below it."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=80, force_terminal=False, color_system=None)
+    TableReporter().print_to(console, result)
+    text = buffer.getvalue()
+    assert "┃" not in text and "│" not in text  # no table borders
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+    for _, check in result.checks():
+        assert check.id in text
+        first_word = check.message.split()[0] if check.message.split() else ""
+        assert first_word.strip(",;:()")[:8] in text
