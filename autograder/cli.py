@@ -312,3 +312,7 @@ def main() -> None:
     from nlpdojo.cli.common import run_app
 
     run_app(app)
+
+
+if __name__ == "__main__":
+    main()

@@ -39,6 +39,9 @@ class Limits:
     memory_mb: int = 4096
     output_bytes: int = 1_000_000
     startup_s: float = 60.0
+    #: once every check has reported, how long the worker may take to exit (a thread the
+    #: student started can keep it alive) before it is killed
+    exit_grace_s: float = 3.0
 
 
 @dataclass
@@ -194,15 +197,21 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
     by_index = dict(pending)
     launched = time.monotonic()
     killed_for: tuple[int, str] | None = None
+    reported: set[int] = set()
+    all_done_at: float | None = None
     try:
-        reported: set[int] = set()
         while proc.poll() is None:
             time.sleep(0.02)
+            finished = {i for i in by_index if (run_dir / f"{i}.json").exists()}
             if on_done is not None:
-                for index in sorted(set(by_index) - reported):
-                    if (run_dir / f"{index}.json").exists():
-                        reported.add(index)
-                        on_done(by_index[index])
+                for index in sorted(finished - reported):
+                    reported.add(index)
+                    on_done(by_index[index])
+            if len(finished) == len(by_index):
+                all_done_at = all_done_at or time.monotonic()
+                if time.monotonic() - all_done_at > limits.exit_grace_s:
+                    _kill(proc)  # every outcome is in: whatever still runs is not grading
+                continue
             running = _running_check(run_dir, by_index)
             if running is None:
                 if time.monotonic() - launched > limits.startup_s and not _any_started(run_dir):
@@ -218,8 +227,7 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
                 killed_for = (index, "flood")
                 _kill(proc)
     finally:
-        if proc.poll() is None:
-            _kill(proc)
+        _kill(proc)  # also any process the student's code started in the worker's group
         proc.wait()
         pump.join(timeout=5)
 

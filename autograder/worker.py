@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -94,7 +95,21 @@ def _where(exc: BaseException, code_dir: str) -> str:
     return f" (at {os.path.basename(last.filename)} line {last.lineno}{line})"
 
 
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the grader goes away (a CI job killed mid-grading), instead of
+    running on as an orphan."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the parent's own clean-up has to do
+        pass
+
+
 def main(run_dir: str) -> int:
+    _die_with_parent()
     run = Path(run_dir)
     spec = json.loads((run / "spec.json").read_text())
 
@@ -139,15 +154,19 @@ def main(run_dir: str) -> int:
     return 0
 
 
-def _mark_output(index: int) -> None:
-    """Tell the parent that what is printed from now on belongs to check ``index``: flush what
-    the previous check buffered, then write the marker straight to file descriptor 1 (so a
-    student who replaced or closed ``sys.stdout`` cannot break grading)."""
+def _flush_all() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:  # noqa: BLE001 - a stream the student broke: nothing to flush
             pass
+
+
+def _mark_output(index: int) -> None:
+    """Tell the parent that what is printed from now on belongs to check ``index``: flush what
+    the previous check buffered, then write the marker straight to file descriptor 1 (so a
+    student who replaced or closed ``sys.stdout`` cannot break grading)."""
+    _flush_all()
     try:
         os.write(1, (MARKER.format(index) + "\n").encode())
     except OSError:
@@ -155,4 +174,7 @@ def _mark_output(index: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    code = main(sys.argv[1])
+    _flush_all()
+    # os._exit: do not wait for threads the student's code left running, nor its atexit hooks
+    os._exit(code)

@@ -24,8 +24,17 @@ console = Console(width=_width(sys.stdout))
 err_console = Console(stderr=True, width=_width(sys.stderr))
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM (a CI job's time limit) unwinds like Ctrl-C, so clean-up code runs: child
+    processes are killed and temporary folders removed."""
+    raise SystemExit(128 + signum)
+
+
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> Any:
     """Run a typer app; an :class:`NlpdojoError` prints as ``error: ...`` and exits with 2."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return app(args=argv, standalone_mode=True)
     except NlpdojoError as exc:

@@ -4,6 +4,10 @@ and grading goes on (issue 3, item 5)."""
 from __future__ import annotations
 
 import hashlib
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,6 +94,51 @@ def test_student_code_cannot_patch_the_comparison(toy, make_submission):
              "    return x * 0\n")
     checks = _by_id(_grade(make_submission({"scale": (SCALE_BODY, cheat)})))
     assert checks["scale.values"].status == "failed"
+
+
+def test_threads_and_processes_the_code_leaves_behind_are_cleaned_up(toy, make_submission):
+    """A thread that never ends would keep the worker alive, a spawned process would outlive
+    grading: both are stopped once every check has reported."""
+    body = ("    import subprocess, threading, time\n"
+            "    threading.Thread(target=time.sleep, args=(600,)).start()\n"
+            "    subprocess.Popen(['sleep', '987'])\n"
+            "    return xp.multiply(x, k)\n")
+    checks = _by_id(_grade(make_submission({"scale": (SCALE_BODY, body)})))
+    assert {c.status for c in checks.values()} == {"passed"}
+    left = subprocess.run(["pgrep", "-f", "sleep 987"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "a process the student's code started survived grading"
+
+
+def test_grade_killed_by_sigterm_takes_its_worker_with_it(toy, make_submission):
+    """A CI job's time limit (SIGTERM) must not leave a worker spinning."""
+    folder = make_submission({"scale": (SCALE_BODY, "    while True:\n        pass\n")})
+    proc = subprocess.Popen([sys.executable, "-m", "nlpdojo_autograder.cli", "scale",
+                             "--submission", str(folder), "-f", "json"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = str(folder.resolve())
+    deadline = time.monotonic() + 60
+    while not _workers_for(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _workers_for(marker), "the worker never started"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    time.sleep(0.5)
+    assert not _workers_for(marker)
+
+
+def _workers_for(marker: str) -> list[str]:
+    """PIDs of grader workers whose run spec names ``marker`` (their run dir's spec.json)."""
+    found = []
+    for line in subprocess.run(["pgrep", "-f", "nlpdojo_autograder.worker"], capture_output=True,
+                               text=True).stdout.split():
+        try:
+            with open(f"/proc/{line}/cmdline", "rb") as f:
+                run_dir = f.read().split(b"\0")[-2].decode()
+            if marker in Path(run_dir, "spec.json").read_text():
+                found.append(line)
+        except (OSError, IndexError):
+            pass
+    return found
 
 
 def test_closing_stdout_does_not_break_grading(toy, make_submission):
