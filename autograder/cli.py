@@ -213,7 +213,7 @@ def _notebook_folder(notebook: Path, tmp: Path) -> Path:
 
     if not notebook.is_file():
         raise UsageError(f"notebook {notebook} does not exist")
-    topic, _ = read_notebook(notebook)
+    topic, _ = read_notebook(notebook, strict=False)
     template = notebook.parent if (notebook.parent / "__init__.py").exists() else None
     if template is None:
         template = DEFAULT_SUBMISSION / topic if (DEFAULT_SUBMISSION / topic).is_dir() else None

@@ -483,8 +483,13 @@ def _cell_imports(cell: NotebookNode, number: int, path: Path) -> tuple[list[str
     return list(imports), list(starts)
 
 
-def read_notebook(path: str | Path) -> tuple[str, dict[str, str]]:
-    """``(topic, {module: source})`` from a student's notebook (see :func:`extract_notebook`)."""
+def read_notebook(path: str | Path, *, strict: bool = True) -> tuple[str, dict[str, str]]:
+    """``(topic, {module: source})`` from a student's notebook (see :func:`extract_notebook`).
+
+    With ``strict=False`` a module cell with a syntax error does not stop the reading: its
+    module becomes one that raises that ``SyntaxError`` (cell, line, column) when imported, so
+    grading loses only the checks that need it, as for a ``.py`` submission.
+    """
     nb_path = Path(path)
     nb = _load(nb_path)
     topic, expected = notebook_topic(nb, nb_path)
@@ -497,10 +502,12 @@ def read_notebook(path: str | Path) -> tuple[str, dict[str, str]]:
             ast.parse(source)
         except SyntaxError as exc:
             col = f", column {exc.offset}" if exc.offset else ""
-            raise NotebookError(
-                f"{nb_path}: cell {number} (module {module}), line {exc.lineno}{col}: {exc.msg}. "
-                "Module cells must be plain Python (no %magics or !shell lines)."
-            ) from exc
+            message = (f"cell {number} (module {module}), line {exc.lineno}{col}: {exc.msg}. "
+                       "Module cells must be plain Python (no %magics or !shell lines).")
+            if strict:
+                raise NotebookError(f"{nb_path}: {message}") from exc
+            sources[module] = f"raise SyntaxError({message!r})\n"
+            continue
         imports, starts = _cell_imports(cell, number, nb_path)
         sources[module] = restore_imports(source, imports, starts)
     return topic, sources
@@ -531,7 +538,7 @@ def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: st
     Files come from ``template_dir`` (the released ``exercises/<topic>``: ``__init__.py``, data,
     modules without a cell), then each tagged cell overwrites its module. Returns ``out_dir``.
     """
-    topic, sources = read_notebook(path)
+    topic, sources = read_notebook(path, strict=False)
     template = Path(template_dir)
     if not (template / "__init__.py").is_file():
         raise NotebookError(f"{template}: not a released topic folder (no __init__.py).")

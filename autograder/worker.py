@@ -85,8 +85,8 @@ def _outcome_of(exc: BaseException, code_dir: str, memory_mb: int) -> dict[str, 
 
 def _where(exc: BaseException, code_dir: str) -> str:
     """`` (at softmax.py line 22: exps = ...)``: the last line of the student's code involved."""
-    if isinstance(exc, SyntaxError) and exc.filename:
-        return ""  # its message already names the file and line
+    if isinstance(exc, SyntaxError):
+        return ""  # its message names the file (or notebook cell) and the line
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(code_dir)]
     if not frames:
         return ""

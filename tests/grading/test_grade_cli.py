@@ -147,3 +147,20 @@ def test_a_submission_of_bare_topic_files(toy, make_submission):
     result = grade("toy", "--submission", str(folder), "-f", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["score"] == 7.5
+
+
+def test_a_syntax_error_in_a_notebook_cell_costs_only_that_module(toy, make_submission, tmp_path):
+    from nlpdojo_autograder.notebooks import build_notebook, dumps
+
+    nb = build_notebook(make_submission() / "toy", stub=False)
+    cell = next(c for c in nb.cells if "nlpdojo:quadratic" in c.metadata.get("tags", []))
+    cell.source = cell.source.replace("return loss, grad", "return (loss, grad")
+    path = tmp_path / "toy.ipynb"
+    path.write_text(dumps(nb))
+    out = tmp_path / "r.json"
+    result = grade("toy", "--submission", str(path), "-f", "json", "-o", str(out))
+    assert result.exit_code == 1, result.output
+    checks = {c["id"]: c for c in json.loads(out.read_text())["exercises"][0]["checks"]}
+    assert checks["scale.values"]["status"] == "passed"
+    assert checks["quadratic.values"]["status"] == "error"
+    assert "module quadratic" in checks["quadratic.values"]["message"]
