@@ -61,7 +61,7 @@ def grade_command(
     timeout_scale: Annotated[float, typer.Option(
         "--timeout-scale", min=0.01, help="Multiply every check's time limit.")] = 1.0,
     memory_mb: Annotated[int, typer.Option(
-        "--memory-mb", help="Memory a check may allocate (MB; 0: no limit).")] = 4096,
+        "--memory-mb", min=0, help="Memory a check may allocate (MB; 0: no limit).")] = 4096,
     replay: Annotated[Path | None, typer.Option(
         "--replay", help="Rerun the grading recorded in a JSON result exactly.")] = None,
 ) -> None:
@@ -81,6 +81,9 @@ def grade_command(
         memory_mb = recorded.get("memory_mb", memory_mb)
     else:
         questions = None
+    if solutions and as_student:
+        raise UsageError("--solutions grades the reference, --as-student grades without it: "
+                         "choose one")
     if solutions and (submission or submissions):
         raise UsageError("--solutions grades the reference; leave out --submission/--submissions")
     if submission and submissions:
@@ -186,6 +189,9 @@ def _submission_folder(submission: Path | None, tmp: Path) -> Path:
     path = submission or _default_submission()
     if path.suffix == ".ipynb":
         return _notebook_folder(path, tmp)
+    if path.is_file():
+        raise UsageError(f"{path} is a file: pass a folder laid out like exercises/ (or a "
+                         "topic's folder), or a .ipynb notebook")
     if not path.is_dir():
         hint = " (run `dojo release` to create exercises/)" if submission is None else ""
         raise UsageError(f"submission folder {path} does not exist{hint}")
@@ -252,7 +258,7 @@ def _exit_code(score: float, max_score: float, fail_under: float | None) -> int:
 def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: dict[str, Any],
                   fmt: str, output: Path | None, fail_under: float | None, jobs: int) -> int:
     from nlpdojo.cli.common import console
-    from nlpdojo_reports.cohort import render_cohort_table, summarize
+    from nlpdojo_reports.cohort import cohort_renderable, summarize
     from nlpdojo_reports.writer import get_reporter, write_report
 
     if not root.is_dir():
@@ -281,7 +287,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                             unit="submission", file=sys.stderr, disable=None))
     summary = summarize(results)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    console.print(render_cohort_table(summary))
+    console.print(cohort_renderable(summary))  # a renderable: messages are not markup
     console.print(f"results per submission and summary.json written to {out_dir}")
     codes = [_exit_code(r.score, r.max_score, fail_under) for r in results.values()]
     return max(codes)

@@ -21,6 +21,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from nlpdojo.errors import NlpdojoError
+
 TOPIC = "word_vectors"
 #: word tokens: the letter-initial alternative of :data:`nlpdojo.text.TOKEN_PATTERN` (numbers and
 #: punctuation are not words for word2vec)
@@ -117,6 +119,17 @@ def save_word2vec_text(path: str | Path, words: list[str], vectors: np.ndarray) 
     return path
 
 
+class TrainError(NlpdojoError):
+    """Training cannot start or finish: the message says why and what to do."""
+
+
+def default_code() -> Path | None:
+    """The student's ``./exercises/word_vectors`` when it exists, else ``None`` (the
+    reference solutions)."""
+    folder = Path("exercises") / TOPIC
+    return folder if folder.is_dir() else None
+
+
 def load_topic_package(code: Path | None) -> ModuleType:
     """The ``train`` module of the reference solutions, or of a student's folder ``code``
     (its ``train.py`` uses that folder's own functions)."""
@@ -125,8 +138,23 @@ def load_topic_package(code: Path | None) -> ModuleType:
     from nlpdojo_autograder.loader import load_folder_module
 
     if code is None:
-        return importlib.import_module(f"nlpdojo_solutions.{TOPIC}.train")
+        try:
+            return importlib.import_module(f"nlpdojo_solutions.{TOPIC}.train")
+        except ImportError as exc:
+            raise TrainError("no exercises/word_vectors folder here and no reference "
+                             "solutions installed; pass --code DIR") from exc
+    if not Path(code).is_dir():
+        raise TrainError(f"--code {code}: no such folder (a copy of exercises/{TOPIC}/)")
     return load_folder_module(Path(code), TOPIC, "train", tag="cli")
+
+
+def _documents_corpus(name: str) -> None:
+    """Fail clearly when ``name`` is not a running-text corpus (e.g. an evaluation set)."""
+    from nlpdojo.data import load
+
+    if not hasattr(load(name), "texts"):
+        raise TrainError(f"data set {name!r} is not running text; word2vec trains on a corpus "
+                         "such as sotu or pang-lee-reviews (`dojo data list`)")
 
 
 def add_train_commands(cli: typer.Typer) -> None:
@@ -140,20 +168,23 @@ def add_train_commands(cli: typer.Typer) -> None:
     @report_errors
     def word2vec(
         corpus: Annotated[str, typer.Option(help="Corpus data set (dojo data list).")] = "sotu",
-        dim: Annotated[int, typer.Option(help="Vector size.")] = 100,
-        window: Annotated[int, typer.Option(help="Maximum window radius.")] = 5,
-        negatives: Annotated[int, typer.Option(help="Negative samples per pair.")] = 5,
-        epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 5,
-        min_count: Annotated[int, typer.Option(help="Drop rarer words.")] = 5,
-        subsample: Annotated[float, typer.Option(help="Subsampling threshold t (0: off).")] = 1e-3,
-        max_words: Annotated[int | None, typer.Option(help="Use the first N tokens only.")] = None,
-        lr: Annotated[float, typer.Option(help="Initial learning rate.")] = 0.025,
-        batch_size: Annotated[int, typer.Option(help="Pairs per SGD step.")] = 1024,
+        dim: Annotated[int, typer.Option(min=1, help="Vector size.")] = 100,
+        window: Annotated[int, typer.Option(min=1, help="Maximum window radius.")] = 5,
+        negatives: Annotated[int, typer.Option(min=1, help="Negative samples per pair.")] = 5,
+        epochs: Annotated[int, typer.Option(min=1, help="Passes over the corpus.")] = 5,
+        min_count: Annotated[int, typer.Option(min=1, help="Drop rarer words.")] = 5,
+        subsample: Annotated[float, typer.Option(
+            min=0.0, help="Subsampling threshold t (0: off).")] = 1e-3,
+        max_words: Annotated[int | None, typer.Option(
+            min=1, help="Use the first N tokens only.")] = None,
+        lr: Annotated[float, typer.Option(min=0.0, help="Initial learning rate.")] = 0.025,
+        batch_size: Annotated[int, typer.Option(min=1, help="Pairs per SGD step.")] = 1024,
         seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
         backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
         device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
         code: Annotated[Path | None, typer.Option(
-            help="A student's exercises/word_vectors folder (default: the reference).")] = None,
+            help="Your word_vectors folder (default: ./exercises/word_vectors if it exists, "
+                 "else the reference solutions).")] = None,
         output: Annotated[Path, typer.Option(help="Where to write the vectors (word2vec "
                                                   "text format).")] = Path("vectors.txt"),
         evaluate: Annotated[bool, typer.Option(help="Report WordSim-353, SimLex-999 and "
@@ -163,16 +194,28 @@ def add_train_commands(cli: typer.Typer) -> None:
         from nlpdojo.selection import load_backend
 
         be = load_backend(backend, device, "float32")
+        code = code if code is not None else default_code()
         train_module = load_topic_package(code)
+        if output.parent and not output.parent.is_dir():
+            raise TrainError(f"--output {output}: folder {output.parent} does not exist")
+        _documents_corpus(corpus)
         started = time.perf_counter()
         data = prepare_corpus(corpus, min_count=min_count, max_words=max_words)
+        if len(data.words) < 2:
+            raise TrainError(f"only {len(data.words)} words are seen {min_count}+ times in "
+                             "the text used; raise --max-words or lower --min-count")
+        whose = f"your code in {code}" if code is not None else "the reference solutions"
         console.print(f"{corpus}: {data.token_ids.shape[0]:,} tokens, {len(data.words):,} words "
                       f"(min_count {min_count}), prepared in {time.perf_counter() - started:.1f}s; "
-                      f"training on {be.name}/{be.device}")
-        result = train_module.train_sgns(
-            be, data.token_ids, data.counts, dim=dim, window=window, negatives=negatives,
-            epochs=epochs, batch_size=batch_size, lr=lr, subsample=subsample, seed=seed,
-            progress=True)
+                      f"training {whose} on {be.name}/{be.device}")
+        try:
+            result = train_module.train_sgns(
+                be, data.token_ids, data.counts, dim=dim, window=window, negatives=negatives,
+                epochs=epochs, batch_size=batch_size, lr=lr, subsample=subsample, seed=seed,
+                progress=True)
+        except NotImplementedError as exc:
+            raise TrainError(f"{exc} (in {code}); `grade word_vectors` shows what is left "
+                             "to write") from exc
         save_word2vec_text(output, data.words, result.center_vectors)
         console.print(f"trained {result.words:,} words in {result.seconds:.1f}s "
                       f"({result.words_per_second:,.0f} words/s); final loss "

@@ -29,12 +29,12 @@ def build_app() -> typer.Typer:
 
 
 def main() -> None:
-    from nlpdojo.cli.common import err_console
+    from nlpdojo.cli.common import print_error
     from nlpdojo.errors import NlpdojoError
 
     try:
         app = build_app()
     except NlpdojoError as exc:  # a broken plugin: say which, never a traceback
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(exc)
         raise SystemExit(2) from exc
     run_app(app)

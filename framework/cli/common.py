@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nlpdojo.errors import NlpdojoError
 
@@ -22,6 +23,12 @@ def _width(stream: object) -> int | None:
 
 console = Console(width=_width(sys.stdout))
 err_console = Console(stderr=True, width=_width(sys.stderr))
+
+
+def print_error(exc: BaseException) -> None:
+    """``error: <message>`` on stderr, one line, the message shown as is (not rich markup:
+    messages hold things like ``[3, 7]``)."""
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -38,7 +45,7 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> Any:
     try:
         return app(args=argv, standalone_mode=True)
     except NlpdojoError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(exc)
         sys.exit(2)
 
 
@@ -52,7 +59,7 @@ def report_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except NlpdojoError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            print_error(exc)
             raise typer.Exit(2) from exc
 
     return wrapper

@@ -57,6 +57,8 @@ def test_question_filter(toy, tmp_path):
     (["toy", "--solutions", "--backend", "nope"], "unknown backend 'nope'"),
     (["toy", "--solutions", "--format", "pdf"], "unknown reporter 'pdf'"),
     (["toy", "--solutions", "--submission", "x"], "--solutions grades the reference"),
+    (["toy", "--solutions", "--as-student"], "choose one"),
+    (["toy", "--submission", __file__], "is a file"),
 ])
 def test_usage_errors_exit_two_without_traceback(toy, args, phrase):
     result = runner.invoke(app, args)
