@@ -70,6 +70,13 @@ def grade_command(
     from nlpdojo_autograder.runner import Limits
 
     if replay is not None:
+        given = [flag for flag, value in (
+            ("TOPIC", topics), ("--submission", submission), ("--submissions", submissions),
+            ("--solutions", solutions), ("--backend", backend), ("--device", device),
+            ("--seed", seed), ("--full", full), ("--as-student", as_student)) if value]
+        if given:
+            raise UsageError(f"--replay reruns exactly what was recorded; leave out "
+                             f"{', '.join(given)} (--format, --output and --fail-under are fine)")
         recorded = _load_replay(replay)
         topics, submission_str = recorded["topics"], recorded.get("submission")
         submission = Path(submission_str) if submission_str else None

@@ -82,7 +82,16 @@ class Subject:
         sys.meta_path.insert(0, _Blocker(blocked))
 
     def module(self, name: str) -> ModuleType:
-        return importlib.import_module(f"{self.package}.{name}")
+        full = f"{self.package}.{name}"
+        try:
+            return importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name != full:
+                raise
+            from nlpdojo_autograder.checks import CheckFailure
+
+            raise CheckFailure(f"{name}.py is missing from the submission; keep the files of "
+                               "the released exercise") from exc
 
     def loader(self, swap_in: Iterable[str]) -> Callable[[str], ModuleType]:
         """``load(module_name)`` for one check, applying the check's swap-ins."""

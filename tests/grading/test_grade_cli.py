@@ -96,6 +96,11 @@ def test_replay_reruns_exactly(toy, make_submission, tmp_path):
     assert strip(a) == strip(b)
 
 
+def test_replay_refuses_options_it_would_override(toy, tmp_path):
+    result = runner.invoke(app, ["--replay", str(tmp_path / "r.json"), "--seed", "3"])
+    assert result.exit_code == 2 and "leave out --seed" in result.output
+
+
 def test_replay_of_a_bad_file(toy, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{}")

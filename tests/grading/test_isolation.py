@@ -87,6 +87,14 @@ def test_missing_function_and_import_error(toy, make_submission):
     assert "SyntaxError" in broken["scale.values"].message
 
 
+def test_missing_module_file(toy, make_submission):
+    folder = make_submission()
+    (folder / "toy" / "scale.py").unlink()
+    checks = _by_id(_grade(folder))
+    assert checks["scale.values"].status == "failed"
+    assert "scale.py is missing from the submission" in checks["scale.values"].message
+
+
 def test_student_code_cannot_patch_the_comparison(toy, make_submission):
     cheat = ("    import nlpdojo_autograder.compare as c\n"
              "    from nlpdojo_autograder.checks import Verdict\n"
