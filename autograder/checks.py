@@ -119,6 +119,10 @@ class Exercise:
     reference: str | None = None
     #: deliberate bugs that ``dojo verify`` plants to prove the checks catch them
     planted_bugs: list[PlantedBug] = field(default_factory=list)
+    #: modules of given code (no question markers) that checks run from the reference where it
+    #: is installed, never from the submission (``Context.given_module``): a training loop whose
+    #: budget the metric checks rely on must not be the student's to change
+    given_modules: tuple[str, ...] = ()
 
     @property
     def reference_package(self) -> str:
@@ -159,8 +163,10 @@ class Context:
         workdir: Path,
         full: bool = False,
         base_seed: int = 0,
+        load_given: Callable[[str], ModuleType | None] | None = None,
     ) -> None:
         self.backend = backend
+        self._load_given = load_given
         self.seed = seed
         #: the run's base seed (``grade --seed``), shared by all checks: a training budget
         #: several metric checks measure is trained once per worker with it
@@ -172,6 +178,13 @@ class Context:
 
     def module(self, name: str) -> ModuleType:
         return self._load_module(name)
+
+    def given_module(self, name: str) -> ModuleType:
+        """Given code (one of the exercise's ``given_modules``): the reference's copy where the
+        solutions are installed (instructor, CI), else the submission's (a student's own run:
+        changing it fools nobody but its author)."""
+        given = self._load_given(name) if self._load_given is not None else None
+        return given if given is not None else self.module(name)
 
     def function(self, module: str, name: str) -> Callable[..., Any]:
         """A function of the code under test; a missing one is a clear failure, not a crash."""

@@ -10,6 +10,7 @@ scratch folder with ``PYTHONDONTWRITEBYTECODE`` set.
 from __future__ import annotations
 
 import json
+import linecache
 import os
 import re
 import signal
@@ -37,6 +38,11 @@ class Limits:
 
     timeout_scale: float = 1.0
     memory_mb: int = 4096
+    #: how ``memory_mb`` is enforced: "address-space" (RLIMIT_AS: a clean MemoryError in the
+    #: student's code), "resident" (the parent watches the worker's resident memory and stops
+    #: it), or "auto": resident on CUDA, whose driver reserves tens of GB of address space that
+    #: an address-space cap would refuse, else address-space
+    memory_mode: str = "auto"
     output_bytes: int = 1_000_000
     startup_s: float = 60.0
     #: once every check has reported, how long the worker may take to exit (a thread the
@@ -143,6 +149,7 @@ def run_checks(
     limits = limits or Limits()
     outcomes: dict[str, Outcome] = {}
     pending = list(enumerate(checks))
+    hanging: dict[str, float] = {}  # modules whose import was stopped: name -> time limit
     with tempfile.TemporaryDirectory(prefix="nlpdojo-grade-") as tmp:
         attempt = 0
         while pending:
@@ -159,17 +166,39 @@ def run_checks(
                 "seed": seed,
                 "full": full,
                 "memory_mb": limits.memory_mb,
+                "memory_mode": _memory_mode(limits.memory_mode, device),
                 "checks": [[i, c.id] for i, c in pending],
                 "question_functions": question_functions or {},
+                "given_modules": list(exercise.given_modules),
+                "hanging_modules": hanging,
             }
             (run_dir / "spec.json").write_text(json.dumps(spec))
-            finished = _run_worker(run_dir, pending, limits, outcomes, on_done)
+            code_dir = str(topic_folder.resolve()) if topic_folder else None
+            finished = _run_worker(run_dir, pending, limits, outcomes, on_done, hanging,
+                                   code_dir)
             if keep_dir is not None:
                 _keep(run_dir, pending, keep_dir)
             pending = [(i, c) for i, c in pending if c.id not in outcomes]
             if not finished and pending:
                 continue
     return outcomes
+
+
+def _memory_mode(mode: str, device: str | None) -> str:
+    if mode == "auto":
+        return "resident" if (device or "").startswith("cuda") else "address-space"
+    if mode not in ("address-space", "resident"):
+        raise ValueError(f"memory_mode must be auto, address-space or resident, not {mode!r}")
+    return mode
+
+
+def _resident_bytes(pid: int) -> int | None:
+    """Resident set size of process ``pid`` (Linux ``/proc``), or None where unreadable."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _keep(run_dir: Path, pending: list[tuple[int, Check]], keep_dir: Path) -> None:
@@ -183,8 +212,18 @@ def _keep(run_dir: Path, pending: list[tuple[int, Check]], keep_dir: Path) -> No
 
 def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
                 outcomes: dict[str, Outcome],
-                on_done: Callable[[Check], None] | None = None) -> bool:
-    """Run one worker over ``pending``; fill ``outcomes``. Returns whether it ran to the end."""
+                on_done: Callable[[Check], None] | None = None,
+                hanging: dict[str, float] | None = None, code_dir: str | None = None) -> bool:
+    """Run one worker over ``pending``; fill ``outcomes``. Returns whether it ran to the end.
+
+    A check stopped for time while the worker was *importing* a module of the student's (a
+    loop at the top level of a file) gets no outcome: the module is added to ``hanging`` and
+    the check runs again in the next worker, where importing that module fails at once. So a
+    top-level loop costs one time limit, not one per check, and only the checks that need the
+    module.
+    """
+    hanging = {} if hanging is None else hanging
+    stopped_at = ""  # where the student's code was when a check was stopped for time
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
            "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
     proc = subprocess.Popen(
@@ -199,6 +238,7 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
     killed_for: tuple[int, str] | None = None
     reported: set[int] = set()
     all_done_at: float | None = None
+    resident_limit: int | None = None  # bytes, once the worker has set it (resident mode)
     try:
         while proc.poll() is None:
             time.sleep(0.02)
@@ -220,8 +260,16 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
                 continue
             index, started = running
             check = by_index[index]
+            if resident_limit is None and (run_dir / "memory.limit").exists():
+                resident_limit = int((run_dir / "memory.limit").read_text() or 0) or None
             if time.time() - started > check.timeout_s * limits.timeout_scale:
-                killed_for = (index, "timeout")
+                importing, stopped_at = _where_stopped(proc, run_dir, code_dir)
+                if importing:
+                    hanging[importing] = check.timeout_s * limits.timeout_scale
+                killed_for = (index, "import" if importing else "timeout")
+                _kill(proc)
+            elif resident_limit and (_resident_bytes(proc.pid) or 0) > resident_limit:
+                killed_for = (index, "memory")
                 _kill(proc)
             elif pump.counts.get(index, 0) > limits.output_bytes:
                 killed_for = (index, "flood")
@@ -232,6 +280,8 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
         pump.join(timeout=5)
 
     for index, check in pending:
+        if killed_for == (index, "import"):
+            continue  # runs again, without the module that hung
         if on_done is not None and index not in reported and (
                 (run_dir / f"{index}.json").exists() or (run_dir / f"{index}.start").exists()):
             on_done(check)
@@ -241,7 +291,8 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
             outcome.output = pump.tail(index)
             outcomes[check.id] = outcome
         elif (run_dir / f"{index}.start").exists():
-            outcomes[check.id] = _death(check, index, proc.returncode, killed_for, limits, pump)
+            outcomes[check.id] = _death(check, index, proc.returncode, killed_for, limits, pump,
+                                        stopped_at)
     if killed_for == (-1, "startup") or not _any_started(run_dir):
         # the worker could not even start its first check: the same would happen again
         tail = pump.tail(None)
@@ -267,6 +318,45 @@ def _running_check(run_dir: Path, by_index: dict[int, Check]) -> tuple[int, floa
     return None
 
 
+_FRAME = re.compile(r'File "(.+)", line (\d+) in (\S+)')
+_WORKER_FILE = str(Path(__file__).with_name("worker.py"))
+
+
+def _where_stopped(proc: subprocess.Popen, run_dir: Path, code_dir: str | None,
+                   wait_s: float = 1.0) -> tuple[str | None, str]:
+    """Ask the worker for its stack (SIGUSR1, see the worker) before stopping it.
+
+    Returns ``(module, where)``: ``module`` is the student's module whose top-level code was
+    running (an import that never ends), else None; ``where`` is `` at file.py line N: code``
+    for the innermost line of the student's code, or "" when it cannot be told.
+    """
+    if not code_dir:
+        return None, ""
+    stack = run_dir / "stack.txt"
+    try:
+        os.kill(proc.pid, signal.SIGUSR1)
+    except (ProcessLookupError, PermissionError):
+        return None, ""
+    deadline = time.monotonic() + wait_s
+    text = ""
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        text = stack.read_text(errors="replace") if stack.exists() else ""
+        if _WORKER_FILE in text:
+            break
+    # the thread that runs the checks (a student's own threads have no worker.py frame)
+    blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", text)
+    main = next((b for b in blocks if _WORKER_FILE in b), "")
+    frames = [(f, int(n), fn) for f, n, fn in _FRAME.findall(main)  # most recent first
+              if f.startswith(code_dir.rstrip(os.sep) + os.sep)]
+    if not frames:
+        return None, ""
+    module = next((Path(f).stem for f, _, fn in frames if fn == "<module>"), None)
+    file, line, _ = frames[0]
+    code = linecache.getline(file, line).strip()
+    return module, f" (at {Path(file).name} line {line}{': ' + code if code else ''})"
+
+
 def _any_started(run_dir: Path) -> bool:
     return any(run_dir.glob("*.start"))
 
@@ -279,18 +369,24 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 def _death(check: Check, index: int, returncode: int | None,
-           killed_for: tuple[int, str] | None, limits: Limits, pump: _OutputPump) -> Outcome:
+           killed_for: tuple[int, str] | None, limits: Limits, pump: _OutputPump,
+           stopped_at: str = "") -> Outcome:
     """The outcome of a check whose process ended before it reported."""
     output = pump.tail(index)
     if killed_for == (index, "timeout"):
         limit = check.timeout_s * limits.timeout_scale
-        return Outcome(status="timeout", output=output,
-                       message=f"took longer than {limit:g} s and was stopped; an infinite loop, "
-                               "or a Python loop where a vectorized operation is expected?")
+        return Outcome(status="timeout", output=output, duration_s=limit,
+                       message=f"took longer than {limit:g} s and was stopped{stopped_at}; an "
+                               "infinite loop, or a Python loop where a vectorized operation is "
+                               "expected?")
     if killed_for == (index, "flood"):
         return Outcome(status="error", output=output,
                        message=f"printed more than {limits.output_bytes:,} bytes and was stopped; "
                                "remove debugging prints from loops")
+    if killed_for == (index, "memory"):
+        return Outcome(status="error", output=output,
+                       message=f"used more than {limits.memory_mb:,} MB of memory above the "
+                               "grader's own and was stopped; is an array far too large?")
     if returncode is not None and returncode < 0:
         sig = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
         return Outcome(status="error", output=output,

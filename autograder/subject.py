@@ -39,6 +39,13 @@ class Subject:
     _package: str | None = None
     _preloaded: bool = False
     _reference_modules: dict[str, ModuleType] = field(default_factory=dict)
+    #: modules whose import was stopped for taking too long in an earlier worker: name ->
+    #: the time limit they exceeded; importing them again fails at once
+    hanging_modules: dict[str, float] = field(default_factory=dict)
+    #: modules of given code taken from the reference where it is installed (see
+    #: ``Exercise.given_modules``)
+    given_modules: tuple[str, ...] = ()
+    _given: dict[str, ModuleType] = field(default_factory=dict)
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Subject:
@@ -46,7 +53,8 @@ class Subject:
         qf = {q: [tuple(pair) for pair in pairs]
               for q, pairs in spec.get("question_functions", {}).items()}
         return cls(topic=spec["topic"], reference=spec["reference"], folder=folder,
-                   question_functions=qf)
+                   question_functions=qf, hanging_modules=dict(spec.get("hanging_modules", {})),
+                   given_modules=tuple(spec.get("given_modules", ())))
 
     @property
     def code_dir(self) -> str:
@@ -69,6 +77,11 @@ class Subject:
         reference package unimportable for the student's code (a no-op for the reference)."""
         if self.folder is None:
             return
+        for name in self.given_modules:
+            try:
+                self._given[name] = importlib.import_module(f"{self.reference}.{name}")
+            except ImportError:  # a student release: the submission's copy will do
+                pass
         for pairs in self.question_functions.values():
             for module_name, _ in pairs:
                 if module_name not in self._reference_modules:
@@ -82,16 +95,24 @@ class Subject:
         sys.meta_path.insert(0, _Blocker(blocked))
 
     def module(self, name: str) -> ModuleType:
+        from nlpdojo_autograder.checks import CheckFailure
+
         full = f"{self.package}.{name}"
+        if name in self.hanging_modules:
+            raise CheckFailure(_hanging_message(name, self.hanging_modules[name]))
         try:
             return importlib.import_module(full)
         except ModuleNotFoundError as exc:
             if exc.name != full:
                 raise
-            from nlpdojo_autograder.checks import CheckFailure
-
             raise CheckFailure(f"{name}.py is missing from the submission; keep the files of "
                                "the released exercise") from exc
+
+    def given_module(self, name: str) -> ModuleType | None:
+        """The reference's copy of given module ``name``, or None (see ``Context.given_module``)."""
+        if self.folder is None:
+            return self.module(name)
+        return self._given.get(name)
 
     def loader(self, swap_in: Iterable[str]) -> Callable[[str], ModuleType]:
         """``load(module_name)`` for one check, applying the check's swap-ins."""
@@ -112,9 +133,11 @@ class Subject:
         if self._preloaded:
             return
         self._preloaded = True
+        if self.hanging_modules:  # also when another module imports one of them
+            sys.meta_path.insert(0, _HangingBlocker(self.package, self.hanging_modules))
         folder = self.folder if self.folder is not None else Path(self.code_dir)
         for path in sorted(folder.glob("*.py")):
-            if path.stem != "__init__":
+            if path.stem != "__init__" and path.stem not in self.hanging_modules:
                 try:
                     self.module(path.stem)
                 except Exception:  # noqa: BLE001 - resurfaces in the check that imports it
@@ -158,4 +181,22 @@ class _Blocker:
         if name == self.top or name.startswith(self.top + "."):
             raise ImportError(f"{name} is not available to submitted code: write your own "
                               "implementation")
+        return None
+
+
+def _hanging_message(name: str, seconds: float) -> str:
+    return (f"importing {name}.py took longer than {seconds:g} s and was stopped: code at the "
+            "top level of a file runs when it is imported; move loops and experiments into "
+            "functions (or under `if __name__ == \"__main__\":`)")
+
+
+class _HangingBlocker:
+    """Fails the import of a module whose import hung in an earlier worker, at once."""
+
+    def __init__(self, package: str, hanging: dict[str, float]) -> None:
+        self.names = {f"{package}.{name}": (name, seconds) for name, seconds in hanging.items()}
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name in self.names:
+            raise ImportError(_hanging_message(*self.names[name]), name=name)
         return None

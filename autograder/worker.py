@@ -8,6 +8,7 @@ last. The parent decides every verdict from those files; nothing here judges any
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import resource
@@ -27,14 +28,27 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _limit_memory(megabytes: int) -> None:
-    """Cap the address space at what is mapped now plus ``megabytes``."""
+def _limit_memory(megabytes: int, mode: str, run: Path, backend: Any) -> None:
+    """Limit memory to what is used now plus ``megabytes``.
+
+    ``address-space``: cap the address space (RLIMIT_AS), so that an allocation too large fails
+    with a MemoryError in the student's code. ``resident`` (CUDA): the driver reserves tens of GB
+    of address space for unified addressing, which such a cap would refuse; so the CUDA context
+    is created first, the device memory this process may take is capped at ``megabytes``, and
+    the parent watches the resident memory against the limit written to ``memory.limit``.
+    """
     if megabytes <= 0:
         return
+    if mode == "address-space":
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * resource.getpagesize()
+        limit = mapped + megabytes * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        return
+    backend.initialize_device(memory_bytes=megabytes * 2**20)
     with open("/proc/self/statm") as f:
-        mapped = int(f.read().split()[0]) * resource.getpagesize()
-    limit = mapped + megabytes * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resident = int(f.read().split()[1]) * resource.getpagesize()
+    _write_atomic(run / "memory.limit", str(resident + megabytes * 2**20).encode())
 
 
 def _split_payload(payload: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -75,7 +89,8 @@ def _outcome_of(exc: BaseException, code_dir: str, memory_mb: int) -> dict[str, 
     if isinstance(exc, SystemExit):
         return {"status": "error", "message": f"your code called sys.exit({exc.code!r}); "
                                               "return values instead of exiting"}
-    if isinstance(exc, MemoryError) or "can't allocate memory" in str(exc).lower():
+    if (isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"
+            or "can't allocate memory" in str(exc).lower()):
         return {"status": "error", "message": f"ran out of memory (limit {memory_mb} MB above "
                                               "the grader's own use); is an array far too large?"}
     return {"status": "error", "exc_type": type(exc).__name__,
@@ -108,9 +123,22 @@ def _die_with_parent() -> None:
         pass
 
 
+def _dump_stack_on_request(run: Path) -> None:
+    """On SIGUSR1, write every thread's stack to ``stack.txt``: the parent asks before it stops
+    a check for time, to tell the student where their code was (and whether it was still
+    importing a module: a loop at the top level of a file)."""
+    global _STACK_FILE
+    _STACK_FILE = open(run / "stack.txt", "w")  # noqa: SIM115 - kept open for the signal
+    faulthandler.register(signal.SIGUSR1, file=_STACK_FILE, all_threads=True)
+
+
+_STACK_FILE = None
+
+
 def main(run_dir: str) -> int:
     _die_with_parent()
     run = Path(run_dir)
+    _dump_stack_on_request(run)
     spec = json.loads((run / "spec.json").read_text())
 
     import numpy as np
@@ -125,7 +153,8 @@ def main(run_dir: str) -> int:
                 for dtype in ("float64", None)}
     subject = Subject.from_spec(spec)
     subject.seal()  # before any student code runs
-    _limit_memory(int(spec.get("memory_mb", 0)))
+    _limit_memory(int(spec.get("memory_mb", 0)), spec.get("memory_mode", "address-space"), run,
+                  backends[None])
 
     for index, check_id in spec["checks"]:
         check = exercise.check(check_id)
@@ -136,7 +165,7 @@ def main(run_dir: str) -> int:
             load: Any = subject.loader(check.swap_in)
             ctx = Context(backend=backends[check.dtype], seed=check.seed(spec["seed"]),
                           load_module=load, workdir=run / f"work{index}", full=spec["full"],
-                          base_seed=spec["seed"])
+                          base_seed=spec["seed"], load_given=subject.given_module)
             ctx.workdir.mkdir(exist_ok=True)
             arrays, scalars = _split_payload(check.collect(ctx))
             outcome: dict[str, Any] = {"status": "ok", "scalars": scalars}

@@ -109,6 +109,10 @@ class Backend(abc.ABC):
     def synchronize(self) -> None:  # noqa: B027
         """Wait for queued device work (a no-op on the CPU); benchmarks call this before timing."""
 
+    def initialize_device(self, memory_bytes: int | None = None) -> None:  # noqa: B027
+        """Create the device's context now and cap the device memory this process may use at
+        ``memory_bytes`` (the grader's worker, before student code runs). A no-op on the CPU."""
+
     def describe(self) -> dict[str, Any]:
         """Name, device, dtype and library version, recorded in every grading result."""
         return {"backend": self.name, "device": self.device, "dtype": str(self.default_dtype)}

@@ -120,6 +120,42 @@ def test_scatter_add_with_no_indices_changes_nothing(name):
     np.testing.assert_array_equal(host(target), np.ones((3, 2)))
 
 
+@pytest.mark.parametrize("name", ["numpy", TORCH, CUDA])
+@pytest.mark.parametrize("batch", [0, 1, 9, 300])  # 300 x 4 > the numpy backend's dense cut-off
+def test_scatter_add_weighted_matches_a_loop(name, batch):
+    """``target[index[b, m]] += alpha * weights[b, m] * rows[b]``, repeats summed, in place."""
+    backend = backend_for(name, "float64")
+    gen = np.random.default_rng(2)
+    V, M, D = 7, 4, 3
+    index = gen.integers(0, V, (batch, M))  # (B, M) with repeats
+    weights = gen.standard_normal((batch, M))  # (B, M)
+    rows = gen.standard_normal((batch, D))  # (B, D)
+    start = gen.standard_normal((V, D))
+    expected = start.copy()
+    for b in range(batch):
+        for m in range(M):
+            expected[index[b, m]] += -0.5 * weights[b, m] * rows[b]
+    target = backend.asarray(start.copy())
+    out = backend.scatter_add_weighted(target, backend.asarray(index), backend.asarray(weights),
+                                       backend.asarray(rows), alpha=-0.5)
+    assert out is target
+    np.testing.assert_allclose(host(target), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["numpy", TORCH])
+def test_scatter_add_casts_values_to_the_targets_dtype(name):
+    """float64 gradients into float32 parameters: cast, as NumPy's in-place add does, on every
+    backend (not an error on one only)."""
+    backend = backend_for(name, "float32")
+    target = backend.asarray(np.zeros((3, 2), dtype=np.float32))
+    index = backend.asarray(np.array([1, 1]))
+    backend.scatter_add(target, index, backend.asarray(np.ones((2, 2))))  # float64 values
+    backend.scatter_add_weighted(target, backend.asarray(np.array([[0, 2]])),
+                                 backend.asarray(np.ones((1, 2))), backend.asarray(np.ones((1, 2))))
+    np.testing.assert_array_equal(host(target), [[1, 1], [2, 2], [1, 1]])
+    assert str(host(target).dtype) == "float32"
+
+
 # -- seeded randomness ----------------------------------------------------------------------
 
 def _draws(backend, seed):

@@ -253,13 +253,13 @@ def _sgd_values(ctx: Context):
 
 # -- count-based baseline --------------------------------------------------------------------
 def _count_values(ctx: Context):
-    module = ctx.module("count_based")
     ids = ctx.rng().integers(0, 12, 200)
     counts = ctx.function("count_based", "cooccurrence_matrix")(ids, 12, 2)
     dense = np.asarray(counts.todense() if hasattr(counts, "todense") else counts, np.float64)
     ppmi = ctx.function("count_based", "ppmi")(counts)
     ppmi_dense = np.asarray(ppmi.todense() if hasattr(ppmi, "todense") else ppmi, np.float64)
-    vectors = ctx.to_numpy(module.svd_vectors(counts, 4, seed=0), "svd_vectors")
+    vectors = ctx.to_numpy(ctx.function("count_based", "svd_vectors")(counts, 4, seed=0),
+                           "svd_vectors")
     # Singular vectors are unique only up to sign: compare the Gram matrix X X^T instead.
     return {"cooccurrence": dense, "ppmi": ppmi_dense, "svd_gram": vectors @ vectors.T,
             "svd_shape": np.array(vectors.shape)}
@@ -340,14 +340,18 @@ def _train_once(ctx: Context) -> dict:
     from nlpdojo_autograder.topics import word_vector_metrics as metrics
     from nlpdojo_autograder.train import evaluation_sets, prepare_corpus
 
-    train_module = ctx.module("train")
+    # the given training loop is the instructor's (the budget is not the submission's to
+    # change); the steps it calls are the submission's
+    train_module = ctx.given_module("train")
+    steps = train_module.SGNSSteps.of(ctx.module("negative_sampling"), ctx.module("sgd"))
     key = (train_module.__name__, ctx.full, ctx.base_seed, ctx.backend.name, ctx.backend.device)
     if key in _trained:
         return _trained[key]
     corpus = prepare_corpus("sotu", split="train")
     result = train_module.train_sgns(
         ctx.backend, corpus.token_ids, corpus.counts, dim=100, window=5, negatives=5,
-        epochs=FULL_EPOCHS if ctx.full else QUICK_EPOCHS, seed=ctx.base_seed, progress=False)
+        epochs=FULL_EPOCHS if ctx.full else QUICK_EPOCHS, seed=ctx.base_seed, progress=False,
+        steps=steps)
     center = ctx.to_numpy(result.center_vectors, "the trained center vectors")
     outside = ctx.to_numpy(result.outside_vectors, "the trained outside vectors")
     word2ind = corpus.word2ind
@@ -456,6 +460,18 @@ PLANTED_BUGS = [
                "skipgram"),
     PlantedBug("learning rate does not decay", "sgd",
                "return max(lr0 * (1.0 - progress), lr_min)", "return lr0", "sgd"),
+    # the training checks fail too when a step trains the wrong thing (measured: held-out loss
+    # 4.2 against the reference's 2.9 for the first two)
+    PlantedBug("batch center gradient ignores the negatives", "negative_sampling",
+               "+ xp.matmul(coef_negatives[:, None, :], negatives)[:, 0, :])",
+               "+ 0.0 * negatives[:, 0, :])", "training"),
+    PlantedBug("negative words never updated", "sgd",
+               "scatter_add_weighted(matrix, rows, coefs, vectors, alpha=-lr)",
+               "scatter_add_weighted(matrix, rows[:, :1], coefs[:, :1], vectors, alpha=-lr)",
+               "training"),
+    PlantedBug("learning rate ten times too small", "sgd",
+               "return max(lr0 * (1.0 - progress), lr_min)",
+               "return max(0.1 * lr0 * (1.0 - progress), lr_min)", "training"),
     PlantedBug("analogy does not exclude question words", "evaluate",
                "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass",
                "analogy"),
@@ -468,4 +484,5 @@ EXERCISE = Exercise(
     questions=QUESTIONS,
     fixtures=Path(__file__).parent / "fixtures" / "word_vectors",
     planted_bugs=PLANTED_BUGS,
+    given_modules=("train",),
 )

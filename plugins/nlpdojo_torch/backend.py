@@ -64,19 +64,30 @@ class TorchBackend(Backend):
     def scatter_add(self, target: Array, index: Array, values: Array, *,
                     alpha: float = 1.0) -> Array:
         index = index.reshape(-1)
-        return target.index_add_(0, index, values.reshape(index.shape[0], *target.shape[1:]),
-                                 alpha=alpha)
+        values = values.to(target.dtype).reshape(index.shape[0], *target.shape[1:])
+        return target.index_add_(0, index, values, alpha=alpha)  # NumPy's casting, too
 
     def scatter_add_weighted(self, target: Array, index: Array, weights: Array, rows: Array,
                              *, alpha: float = 1.0) -> Array:
         B, M = index.shape
-        products = weights[:, :, None] * rows.reshape(B, 1, -1)  # (B, M, D): cheap on a GPU
-        return target.index_add_(0, index.reshape(-1),
+        products = (weights[:, :, None] * rows[:, None, :]).to(target.dtype)  # (B, M, D)
+        return target.index_add_(0, index.reshape(-1),  # the block is cheap on a GPU
                                  products.reshape(B * M, *target.shape[1:]), alpha=alpha)
 
     def synchronize(self) -> None:
         if self.torch_device.type == "cuda":
             torch.cuda.synchronize(self.torch_device)
+
+    def initialize_device(self, memory_bytes: int | None = None) -> None:
+        if self.torch_device.type != "cuda":
+            return
+        torch.cuda.init()
+        if memory_bytes:
+            total = torch.cuda.get_device_properties(self.torch_device).total_memory
+            torch.cuda.set_per_process_memory_fraction(min(1.0, memory_bytes / total),
+                                                       self.torch_device)
+        torch.zeros(1, device=self.torch_device)  # the context, before any limit is measured
+        self.synchronize()
 
     def describe(self) -> dict[str, Any]:
         info = {**super().describe(), "version": torch.__version__}

@@ -54,7 +54,7 @@ def test_untouched_stubs_score_zero_with_not_implemented(toy, make_submission):
 @pytest.mark.parametrize(("body", "status", "phrase"), [
     ("    raise ValueError('boom')\n", "error",
      "ValueError: boom (at scale.py line 10: raise ValueError('boom'))"),
-    ("    while True:\n        pass\n", "timeout", "took longer than"),
+    ("    while True:\n        pass\n", "timeout", "was stopped (at scale.py line 1"),
     ("    return x * float('nan')\n", "failed", "NaN"),
     ("    return xp.matrix_transpose(x) * k\n", "failed", "transposed shape"),
     ("    return xp.astype(x * k, xp.int64)\n", "failed", "dtype"),
@@ -194,3 +194,47 @@ def test_student_release_without_fixtures_says_what_to_do(toy, make_submission, 
     assert checks["scale.values"].status == "error"
     assert "dojo release" in checks["scale.values"].message
     assert checks["quadratic.gradient"].status == "passed", "gradient checks need no reference"
+
+
+@pytest.mark.parametrize(("mode", "phrase"), [
+    ("address-space", "ran out of memory"),
+    # what CUDA workers use: the driver's address-space reservations rule out RLIMIT_AS, so the
+    # parent watches the resident memory (exercised here on the CPU)
+    ("resident", "used more than 300 MB of memory"),
+])
+def test_memory_limit_modes(toy, make_submission, mode, phrase):
+    hog = ("    import numpy\n    blocks = []\n    while True:\n"
+           "        blocks.append(numpy.ones(2**20))\n")
+    checks = _by_id(_grade(make_submission({"scale": (SCALE_BODY, hog)}),
+                           limits=Limits(timeout_scale=0.5, memory_mb=300, memory_mode=mode)))
+    assert checks["scale.values"].status == "error"
+    assert phrase in checks["scale.values"].message
+    assert checks["quadratic.values"].status == "passed"
+
+
+def test_unknown_memory_mode_is_refused(toy, make_submission):
+    with pytest.raises(ValueError, match="memory_mode must be"):
+        _grade(make_submission(), limits=Limits(memory_mode="rss"))
+
+
+def test_a_loop_at_module_level_costs_one_time_limit_not_one_per_check(toy, make_submission):
+    """A top-level loop hangs every import of the module: it is stopped once, then every check
+    that needs the module fails at once with a message saying why; the others run."""
+    folder = make_submission({"scale": ("def scale(", "while True:\n    pass\n\n\ndef scale(")})
+    started = time.monotonic()
+    checks = _by_id(_grade(folder, limits=Limits(timeout_scale=0.1)))
+    elapsed = time.monotonic() - started
+    message = checks["scale.values"].message
+    assert checks["scale.values"].score == 0
+    assert "importing scale.py took longer than" in message and "top level" in message
+    # quadratic.py imports scale at its top: its checks say so too, without another time limit
+    for cid in ("quadratic.values", "quadratic.gradient"):
+        assert "importing scale.py took longer than" in checks[cid].message, checks[cid].message
+    limit = max(c.timeout_s for c in _toy_checks()) * 0.1
+    assert elapsed < 2 * limit + 20, f"{elapsed:.1f} s: stopped more than once?"
+
+
+def _toy_checks():
+    from nlpdojo.plugins import get_registry
+
+    return get_registry().get("exercise", "toy").checks

@@ -105,3 +105,23 @@ def test_autograd_oracle_catches_a_loss_and_gradient_wrong_together(tmp_path):
     torch_check = on["torch"]["sgns_batch.gradient"]
     assert torch_check.status == "failed"
     assert "autograd" in str(torch_check.details)
+
+
+def test_training_checks_run_the_given_loop_not_the_submissions(tmp_path):
+    """The training budget is the instructor's: a submission's edited train.py (more epochs, a
+    forged result) is not what the metric checks run where the solutions are installed; the
+    submission's own step functions are."""
+    folder = tmp_path / "sub" / "word_vectors"
+    shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
+                    .parent, folder)
+    train = folder / "train.py"
+    train.write_text(train.read_text().replace(
+        '    steps = steps or SGNSSteps.of(negative_sampling, sgd)\n',
+        '    raise RuntimeError("the submission\'s train.py ran")\n'))
+    sgd = folder / "sgd.py"  # the submission's steps do run: a learning rate 10x too small
+    sgd.write_text(sgd.read_text().replace("return max(lr0 * (1.0 - progress), lr_min)",
+                                           "return max(0.1 * lr0 * (1.0 - progress), lr_min)"))
+    checks = {c.id: c for _, c in _grade(folder.parent, questions=frozenset({"training"}))
+              .checks()}
+    assert not any("the submission's train.py ran" in c.message for c in checks.values())
+    assert checks["training.heldout_loss"].status == "failed", checks["training.heldout_loss"]

@@ -204,12 +204,28 @@ def _toy_corpus(n: int = 30_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
 
 
 def test_window_pairs_dynamic_window():
-    ids = np.arange(20)
+    ids = np.random.default_rng(5).permutation(20)  # word id != position
     c, o = train.window_pairs(ids, 3, np.random.default_rng(0))
-    assert c.shape == o.shape and 1 <= np.abs(c - o).min() and np.abs(c - o).max() <= 3
-    assert np.all(np.diff(c) >= 0)  # text order
+    pos = np.argsort(ids)  # word id -> position
+    distance = pos[o] - pos[c]
+    assert c.shape == o.shape and 1 <= np.abs(distance).min() and np.abs(distance).max() <= 3
+    assert np.all(np.diff(pos[c]) >= 0)  # text order: by center position
+    # one reach per center, the same on both sides: a center away from the edges has as many
+    # outside words on its left as on its right
+    inner = (pos[c] >= 3) & (pos[c] < 17)
+    left = np.bincount(pos[c][inner & (distance < 0)], minlength=20)
+    right = np.bincount(pos[c][inner & (distance > 0)], minlength=20)
+    np.testing.assert_array_equal(left, right)
     c, o = train.window_pairs(ids, 1, np.random.default_rng(0))
     assert c.shape[0] == 2 * 19  # window 1: every neighbour on both sides
+
+
+def test_dynamic_window_weights_near_words_more():
+    """word2vec's b ~ U{1..W}: a word at distance d is paired with probability (W - d + 1) / W."""
+    ids = np.arange(100_000)
+    c, o = train.window_pairs(ids, 5, np.random.default_rng(1))
+    share = np.bincount(np.abs(o - c), minlength=6)[1:] / (2 * ids.size)  # (5,)
+    np.testing.assert_allclose(share, (5 - np.arange(5)) / 5, atol=0.01)
 
 
 def test_noise_table_follows_unigram_three_quarters():
@@ -350,3 +366,11 @@ def test_trusted_grader_metrics_agree_with_the_reference_evaluation():
         evaluate.similarity_spearman(vectors, word2ind, pairs))
     assert metrics.analogy_accuracy(vectors, word2ind, questions, restrict_vocab=60) == \
         pytest.approx(evaluate.analogy_accuracy(vectors, word2ind, questions, restrict_vocab=60))
+
+
+@pytest.mark.parametrize("k", [0, 5, 9])
+def test_nearest_neighbours_refuses_k_outside_the_vocabulary(k):
+    vectors = np.random.default_rng(0).standard_normal((5, 3))
+    with pytest.raises(ValueError, match="k must be between 1 and 4"):
+        evaluate.nearest_neighbours(vectors, 0, k)
+    assert evaluate.nearest_neighbours(vectors, 0, 4).tolist() != []
