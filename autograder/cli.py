@@ -1,13 +1,16 @@
 """``grade``: grade exercises, a submission, a notebook, or a whole cohort of submissions.
 
 Exit codes: 0 when the score reaches ``--fail-under`` (default: full marks; for a cohort,
-every submission must), 1 when it does not, 2 when grading could not run (bad arguments,
-unknown topic, unreadable notebook) — with a one-line error, never a traceback.
+every submission must), 1 when it does not, 2 when grading could not run (bad or incompatible
+options, unknown topic or format, unreadable notebook, an output that cannot be written, missing
+expected values), 3 on an internal error (a bug in nlpdojo or a plugin). Always a one-line
+error, never a traceback. Options are checked before any grading starts.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -16,13 +19,25 @@ from typing import Annotated, Any
 
 import typer
 
-from nlpdojo.cli.common import err_console, report_errors
+from nlpdojo.cli.common import (
+    EXIT_ERROR,
+    describe_error,
+    err_console,
+    print_error,
+    print_warning,
+    report_errors,
+)
 from nlpdojo.errors import NlpdojoError
 
 app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=False,
                   help=__doc__.split("\n\n")[0] if __doc__ else None)
 
 DEFAULT_SUBMISSION = Path("exercises")
+DEFAULT_TIMEOUT_SCALE = 1.0
+DEFAULT_MEMORY_MB = 4096
+#: in a cohort's output folder, each submission's folder holds its replayable JSON result as
+RESULT_NAME = "result.json"
+SUMMARY_NAME = "summary.json"
 
 
 class UsageError(NlpdojoError):
@@ -39,8 +54,9 @@ def grade_command(
         "Default: ./exercises")] = None,
     submissions: Annotated[Path | None, typer.Option(
         "--submissions", help="A folder of submission folders: grade each (see --jobs).")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1,
-                                      help="Submissions graded in parallel.")] = 1,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Submissions graded in parallel (--submissions; default 1)."
+    )] = None,
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Grade the reference solutions themselves.")] = False,
     backend: Annotated[str | None, typer.Option(
@@ -48,8 +64,10 @@ def grade_command(
     device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N")] = None,
     fmt: Annotated[str, typer.Option(
         "--format", "-f", help="table | json | junit | gradescope")] = "table",
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the report here (a folder with --submissions).")] = None,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", metavar="PATH", help="Write the report to this file (to a folder: an "
+        "existing one, or a path ending in /); with --submissions, the folder for all reports.")]
+        = None,
     fail_under: Annotated[float | None, typer.Option(
         "--fail-under", help="Exit 0 only at or above this score (default: full marks).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Base seed of every check.")] = 0,
@@ -58,22 +76,28 @@ def grade_command(
     as_student: Annotated[bool, typer.Option(
         "--as-student", help="Grade as a student release would: fixtures, no hidden checks.")]
         = False,
-    timeout_scale: Annotated[float, typer.Option(
-        "--timeout-scale", min=0.01, help="Multiply every check's time limit.")] = 1.0,
-    memory_mb: Annotated[int, typer.Option(
-        "--memory-mb", min=0, help="Memory a check may allocate (MB; 0: no limit).")] = 4096,
+    timeout_scale: Annotated[float | None, typer.Option(
+        "--timeout-scale", min=0.01, help="Multiply every check's time limit (default 1).")]
+        = None,
+    memory_mb: Annotated[int | None, typer.Option(
+        "--memory-mb", min=0, help="Memory a check may allocate (MB; 0: no limit; default "
+        f"{DEFAULT_MEMORY_MB}).")] = None,
     replay: Annotated[Path | None, typer.Option(
         "--replay", help="Rerun the grading recorded in a JSON result exactly.")] = None,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
     from nlpdojo_autograder.grading import GradeOptions
     from nlpdojo_autograder.runner import Limits
+    from nlpdojo_reports.writer import check_writable, get_reporter, report_path
 
+    questions = None
     if replay is not None:
         given = [flag for flag, value in (
             ("TOPIC", topics), ("--submission", submission), ("--submissions", submissions),
             ("--solutions", solutions), ("--backend", backend), ("--device", device),
-            ("--seed", seed), ("--full", full), ("--as-student", as_student)) if value]
+            ("--seed", seed), ("--full", full), ("--as-student", as_student),
+            ("--timeout-scale", timeout_scale is not None),
+            ("--memory-mb", memory_mb is not None), ("--jobs", jobs is not None)) if value]
         if given:
             raise UsageError(f"--replay reruns exactly what was recorded; leave out "
                              f"{', '.join(given)} (--format, --output and --fail-under are fine)")
@@ -86,8 +110,42 @@ def grade_command(
         questions = recorded.get("questions")
         timeout_scale = recorded.get("timeout_scale", timeout_scale)
         memory_mb = recorded.get("memory_mb", memory_mb)
-    else:
-        questions = None
+    timeout_scale = DEFAULT_TIMEOUT_SCALE if timeout_scale is None else timeout_scale
+    memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
+    _check_combinations(solutions=solutions, as_student=as_student, submission=submission,
+                        submissions=submissions, seed=seed, full=full, jobs=jobs)
+    get_reporter(fmt)  # an unknown format: one line now, not after the grading
+
+    resolved_backend, resolved_device = _resolve_backend(backend, device)
+    topic_names, question_filter = _resolve_topics(topics or [], questions)
+    options = GradeOptions(backend=resolved_backend, device=resolved_device, seed=seed, full=full,
+                           use_reference=not as_student, questions=question_filter,
+                           limits=Limits(timeout_scale=timeout_scale, memory_mb=memory_mb))
+    replay_options = {"topics": topic_names, "questions": sorted(question_filter)
+                      if question_filter else None, "solutions": solutions, "seed": seed,
+                      "full": full, "backend": resolved_backend, "device": resolved_device,
+                      "use_reference": not as_student, "timeout_scale": timeout_scale,
+                      "memory_mb": memory_mb}
+
+    if submissions is not None:
+        raise typer.Exit(_grade_cohort(submissions, topic_names, options, replay_options, fmt,
+                                       output, fail_under, jobs or 1))
+
+    path = None
+    if output is not None:
+        path = report_path(output, fmt)
+        check_writable(path)  # before grading: a bad --output must not cost the grading
+    result = _grade_single(topic_names, submission, solutions, options, replay_options, fmt,
+                           path)
+    _emit(result, fmt, path)
+    _warn_unreachable(fail_under, result.max_score)
+    raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
+
+
+def _check_combinations(*, solutions: bool, as_student: bool, submission: Path | None,
+                        submissions: Path | None, seed: int, full: bool,
+                        jobs: int | None) -> None:
+    """Options that cannot work together: one clear error before any work."""
     if solutions and as_student:
         raise UsageError("--solutions grades the reference, --as-student grades without it: "
                          "choose one")
@@ -96,31 +154,58 @@ def grade_command(
     if submission and submissions:
         raise UsageError("use --submission for one submission or --submissions for a folder of "
                          "them, not both")
+    if as_student and (seed != 0 or full):
+        flags = " and ".join(f for f, on in (("--seed", seed != 0), ("--full", full)) if on)
+        raise UsageError(f"--as-student grades against the fixtures of a student release, "
+                         f"stored for seed 0 and the quick budget only: leave out {flags}")
+    if jobs is not None and submissions is None:
+        raise UsageError("--jobs grades several submissions in parallel: use it with "
+                         "--submissions")
 
-    resolved_backend, resolved_device = _resolve_backend(backend, device)
-    topic_names, question_filter = _resolve_topics(topics or [], questions)
-    options = GradeOptions(backend=resolved_backend, device=resolved_device, seed=seed, full=full,
-                           use_reference=not as_student, questions=question_filter,
-                           limits=Limits(timeout_scale=timeout_scale, memory_mb=memory_mb))
-    replay_options = {"topics": topics or [], "questions": sorted(question_filter)
-                      if question_filter else None, "solutions": solutions, "seed": seed,
-                      "full": full, "backend": resolved_backend, "device": resolved_device,
-                      "use_reference": not as_student, "timeout_scale": timeout_scale,
-                      "memory_mb": memory_mb}
 
-    if submissions is not None:
-        code = _grade_cohort(submissions, topic_names, options, replay_options, fmt, output,
-                             fail_under, jobs)
-        raise typer.Exit(code)
+def _grade_single(topic_names: list[str], submission: Path | None, solutions: bool,
+                  options: Any, replay_options: dict[str, Any], fmt: str,
+                  path: Path | None) -> Any:
+    """Grade one submission (or the reference). With ``--format gradescope --output F``, a
+    submission that cannot be graded still gets ``F``: score 0 and the reason, for the student
+    to read (Gradescope shows a missing results.json as a failure of its harness)."""
+    from nlpdojo_autograder.grading import check_expected
 
+    given = None if solutions else (submission or _default_submission())
+    replay_options["submission"] = str(given.resolve()) if given else None
+    names = topic_names
     with tempfile.TemporaryDirectory(prefix="nlpdojo-notebook-") as tmp:
-        folder = None if solutions else _submission_folder(submission, Path(tmp))
-        names = topic_names or _default_topics(folder, solutions)
-        given = None if solutions else (submission or _default_submission())
-        replay_options["submission"] = str(given.resolve()) if given else None
-        result = _grade_one(folder, names, options, replay_options, progress=True)
-    _emit(result, fmt, output)
-    raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
+        try:
+            folder = None if solutions else _submission_folder(submission, Path(tmp))
+            names = topic_names or _default_topics(folder, solutions)
+            replay_options["topics"] = names
+            check_expected(names, options)
+            return _grade_one(folder, names, options, replay_options, progress=True)
+        except Exception as exc:
+            if fmt == "gradescope" and path is not None:
+                _write_failure_report(exc, names, options, replay_options, fmt, path)
+            raise
+
+
+def _write_failure_report(exc: Exception, topics: list[str], options: Any,
+                          replay_options: dict[str, Any], fmt: str, path: Path) -> None:
+    from nlpdojo_autograder.grading import error_result
+    from nlpdojo_reports.writer import write_report
+
+    message, code = describe_error(exc)
+    if code == EXIT_ERROR:
+        text = f"could not grade this submission: {message}"
+    else:
+        text = (f"the autograder failed ({type(exc).__name__}: {exc}); this is not your fault, "
+                "please tell your instructor")
+    try:
+        result = error_result(topics, text, options=options, replay_options=replay_options,
+                              submission=str(replay_options.get("submission") or ""))
+        write_report(result, fmt, path)
+        err_console.print(f"{fmt} report with score 0 and the error written to {path}")
+    except Exception as write_exc:  # noqa: BLE001 - the original error is the one to report
+        print_warning(f"could not write the {fmt} report to {path}: "
+                      f"{describe_error(write_exc)[0]}")
 
 
 def _grade_one(folder: Path | None, topics: list[str], options: Any,
@@ -176,6 +261,8 @@ def _resolve_topics(args: list[str], recorded_questions: list[str] | None
 
 
 def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
+    """The topics to grade when none is named: those whose folder the submission holds; a
+    submission that *is* one topic's folder (``subs/alice/activations``) grades that topic."""
     from nlpdojo_autograder.grading import exercise_names, get_exercise
     from nlpdojo_autograder.loader import reference_available
 
@@ -185,10 +272,16 @@ def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
                  if reference_available(get_exercise(n).reference_package)] if solutions else []
     else:
         found = [n for n in names if (folder / n).is_dir()]
+        if not found and folder.resolve().name in names and any(folder.glob("*.py")):
+            found = [folder.resolve().name]
     if not found:
         where = "installed solutions" if folder is None else str(folder)
+        hint = ""
+        if folder is not None and any(folder.glob("*.py")):
+            hint = (f"; {folder} holds Python files but no topic folder: name the topic, "
+                    f"grade TOPIC --submission {folder}")
         raise UsageError(f"no exercise to grade in {where}; registered exercises: "
-                         f"{', '.join(names) or 'none'}")
+                         f"{', '.join(names) or 'none'}{hint}")
     return found
 
 
@@ -240,21 +333,24 @@ def _notebook_folder(notebook: Path, tmp: Path) -> Path:
     return tmp
 
 
-def _emit(result: Any, fmt: str, output: Path | None) -> None:
+def _emit(result: Any, fmt: str, path: Path | None) -> None:
     from nlpdojo.cli.common import console
     from nlpdojo_reports.table import TableReporter
-    from nlpdojo_reports.writer import get_reporter, write_report
+    from nlpdojo_reports.writer import write_report
 
-    get_reporter(fmt)  # an unknown format fails before anything is written
-    if fmt == "table" and output is None:
+    if fmt == "table" and path is None:
         TableReporter().print_to(console, result)
         return
-    if output is None:
-        write_report(result, fmt, None)
+    if path is None:
+        try:
+            write_report(result, fmt, None)
+        except Exception:
+            TableReporter().print_to(err_console, result)  # the grading is not lost
+            raise
         return
-    path = write_report(result, fmt, output)
-    TableReporter().print_to(err_console, result)
-    err_console.print(f"{fmt} report written to {path}")
+    TableReporter().print_to(err_console, result)  # shown even if writing the report fails
+    written = write_report(result, fmt, path)
+    err_console.print(f"{fmt} report written to {written}")
 
 
 def _exit_code(score: float, max_score: float, fail_under: float | None) -> int:
@@ -262,42 +358,151 @@ def _exit_code(score: float, max_score: float, fail_under: float | None) -> int:
     return 0 if score + 1e-9 >= threshold else 1
 
 
-def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: dict[str, Any],
-                  fmt: str, output: Path | None, fail_under: float | None, jobs: int) -> int:
-    from nlpdojo.cli.common import console
-    from nlpdojo_reports.cohort import cohort_renderable, summarize
-    from nlpdojo_reports.writer import get_reporter, write_report
+def _warn_unreachable(fail_under: float | None, max_score: float) -> None:
+    if fail_under is not None and fail_under > max_score + 1e-9:
+        print_warning(f"--fail-under {fail_under:g} is above the maximum score {max_score:g}: "
+                      "this grading can never pass")
 
+
+def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: dict[str, Any],
+                  fmt: str, output: str | None, fail_under: float | None, jobs: int) -> int:
+    """Grade every sub-folder of ``root`` against the same topics; write
+    ``<out>/<submission>/result.json`` (plus the ``--format`` report beside it) and
+    ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
+    the others go on; the summary is always written."""
+    from nlpdojo.cli.common import console
+    from nlpdojo_autograder.grading import check_expected, error_result
+    from nlpdojo_reports.cohort import cohort_renderable, summarize
+    from nlpdojo_reports.writer import atomic_write_text, check_writable, get_reporter
+
+    if root.is_file():
+        raise UsageError(f"--submissions {root} is a file: give a folder that holds one folder "
+                         "per submission (grade a single submission with --submission)")
     if not root.is_dir():
         raise UsageError(f"submissions folder {root} does not exist")
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    out_dir = Path(output) if output is not None else root.parent / f"{root.name}-results"
+    if out_dir.resolve() == root.resolve():
+        raise UsageError(f"--output {output} is the submissions folder itself: give another "
+                         f"folder (default: {root.parent / (root.name + '-results')})")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                     and p.resolve() != out_dir.resolve())  # an earlier run's reports
     if not folders:
         raise UsageError(f"{root} holds no submission folders")
-    reporter = get_reporter(fmt)
-    out_dir = output or root.parent / f"{root.name}-results"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    names = topics or _cohort_topics(root, folders)
+    check_expected(names, options)
+    check_writable(out_dir, folder=True)
+    _check_case_collisions(folders, out_dir)
+    if not topics:
+        _warn_lacking(folders, names)
+    notebooks = sorted(p.name for p in root.glob("*.ipynb"))
+    if notebooks:
+        print_warning(f"{len(notebooks)} notebook(s) in {root} not graded ({notebooks[0]}...): "
+                      "--submissions grades sub-folders; grade a notebook with --submission")
+    report_name = _cohort_report_name(get_reporter(fmt).default_filename, fmt)
 
-    def one(folder: Path) -> tuple[str, Any]:
-        names = topics or [t for t in _registered() if (folder / t).is_dir()] or _registered()
-        result = _grade_one(folder, names, options, {**replay_options,
-                                                     "submission": str(folder.resolve())})
-        ext = Path(reporter.default_filename).suffix or ".txt"
-        write_report(result, fmt, out_dir / f"{folder.name}{ext}")
-        if fmt != "json":
-            write_report(result, "json", out_dir / f"{folder.name}.result.json")
-        return folder.name, result
+    def one(folder: Path) -> tuple[str, Any, int, list[str]]:
+        opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}
+        code, problems = 0, []
+        try:
+            result = _grade_one(folder, names, options, opts)
+        except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the rest
+            message, code = describe_error(exc)
+            problems.append(f"grading failed: {message}")
+            result = error_result(names, f"could not grade this submission: {message}",
+                                  options=options, replay_options=opts,
+                                  submission=str(folder.resolve()))
+        try:
+            _write_submission_reports(result, fmt, out_dir / folder.name, report_name)
+        except Exception as exc:  # noqa: BLE001 - its grading is kept in the summary
+            message, write_code = describe_error(exc)
+            code = max(code, write_code)
+            problems.append(f"reports not written: {message}")
+        return folder.name, result, code, problems
 
     from tqdm import tqdm
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = dict(tqdm(pool.map(one, folders), total=len(folders), desc="grading",
-                            unit="submission", file=sys.stderr, disable=None))
+        graded = list(tqdm(pool.map(one, folders), total=len(folders), desc="grading",
+                           unit="submission", file=sys.stderr, disable=None))
+    results = {name: result for name, result, _, _ in graded}
     summary = summarize(results)
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    trouble = {name: problems for name, _, _, problems in graded if problems}
+    for row in summary["submissions"]:
+        row["errors"] += trouble.get(row["name"], [])
+    atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
     console.print(cohort_renderable(summary))  # a renderable: messages are not markup
-    console.print(f"results per submission and summary.json written to {out_dir}")
-    codes = [_exit_code(r.score, r.max_score, fail_under) for r in results.values()]
+    for name, problems in trouble.items():
+        print_error(f"submission {name}: {'; '.join(problems)}")
+    console.print(f"results per submission ({RESULT_NAME}"
+                  f"{'' if report_name == RESULT_NAME else ', ' + report_name}) and "
+                  f"{SUMMARY_NAME} written to {out_dir}")
+    max_score = max((r.max_score for r in results.values()), default=0.0)
+    _warn_unreachable(fail_under, max_score)
+    codes = [max(code, _exit_code(result.score, result.max_score, fail_under))
+             for _, result, code, _ in graded]
     return max(codes)
+
+
+def _cohort_topics(root: Path, folders: list[Path]) -> list[str]:
+    """Without TOPIC, a cohort is graded on every registered topic that at least one submission
+    holds: the same topics, and so the same maximum score, for everyone."""
+    registered = _registered()
+    found = [t for t in registered if any((f / t).is_dir() for f in folders)]
+    if not found:
+        raise UsageError(f"no submission in {root} holds a topic folder (registered: "
+                         f"{', '.join(registered) or 'none'}); name the topics to grade: "
+                         f"grade TOPIC --submissions {root}")
+    return found
+
+
+def _warn_lacking(folders: list[Path], found: list[str]) -> None:
+    lacking = [f.name for f in folders if not all((f / t).is_dir() for t in found)]
+    if lacking:
+        shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5
+                                          else "")
+        print_warning(f"grading every submission on {', '.join(found)}, the topics found in the "
+                      f"submissions (name TOPICs to choose); submissions without some of these "
+                      f"folders score 0 on their checks: {shown}")
+
+
+def _cohort_report_name(default_filename: str, fmt: str) -> str:
+    """The ``--format`` report's name inside a submission's folder, never ``result.json``
+    unless it is that result."""
+    if fmt == "json":
+        return RESULT_NAME
+    name = Path(default_filename).name or f"report.{fmt}"
+    return f"{fmt}-{name}" if name == RESULT_NAME else name
+
+
+def _write_submission_reports(result: Any, fmt: str, folder: Path, report_name: str) -> None:
+    from nlpdojo_reports.writer import write_report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_report(result, "json", folder / RESULT_NAME)
+    if report_name != RESULT_NAME:
+        write_report(result, fmt, folder / report_name)
+
+
+def _check_case_collisions(folders: list[Path], out_dir: Path) -> None:
+    """Submission folders that differ only in case (``Alice``, ``alice``) would share one
+    report folder where ``out_dir`` ignores case (macOS, Windows): refuse before grading."""
+    groups: dict[str, list[str]] = {}
+    for folder in folders:
+        groups.setdefault(folder.name.casefold(), []).append(folder.name)
+    clashes = [names for names in groups.values() if len(names) > 1]
+    if not clashes:
+        return
+    fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".nlpdojo-CaseProbe-")
+    os.close(fd)
+    try:
+        insensitive = (out_dir / Path(probe).name.lower()).exists()
+    finally:
+        os.unlink(probe)
+    if insensitive:
+        listing = "; ".join(" and ".join(names) for names in clashes)
+        raise UsageError(f"submission folders differ only in case ({listing}) and {out_dir} "
+                         "ignores case: their reports would overwrite each other; rename them "
+                         "or write the reports to a case-sensitive file system")
 
 
 def _registered() -> list[str]:
@@ -309,9 +514,27 @@ def _registered() -> list[str]:
 def _load_replay(path: Path) -> dict[str, Any]:
     from nlpdojo_autograder.results import GradingResult
 
+    hint = (f"replay a --format json report, or a cohort submission's "
+            f"<output>/<submission>/{RESULT_NAME}")
     try:
-        recorded = GradingResult.load(path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UsageError(f"cannot replay {path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot replay {path}: {exc}") from exc
+    except ValueError as exc:
+        raise UsageError(f"cannot replay {path}: not JSON ({exc}); {hint}") from exc
+    if not isinstance(data, dict) or "exercises" not in data:
+        if isinstance(data, dict) and "submissions" in data and "count" in data:
+            what = "a cohort summary"
+        elif isinstance(data, dict) and "tests" in data:
+            what = "a Gradescope report"
+        else:
+            what = "not an nlpdojo JSON result"
+        raise UsageError(f"cannot replay {path}: it is {what}; {hint}")
+    try:
+        recorded = GradingResult.from_dict(data)
+    except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"cannot replay {path}: {exc}") from exc
     opts = recorded.options
     needed = {"topics", "solutions", "seed", "full", "backend", "device"}

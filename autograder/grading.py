@@ -132,7 +132,7 @@ def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, re
         return dict(EXPECTED.get(exercise, needing, options, qf))
     found: dict[str, Outcome | str] = {}
     for check in needing:
-        path = exercise.fixtures / f"{check.id}.json" if exercise.fixtures else None
+        path = _fixture(exercise, check)
         if path is None or not path.exists():
             found[check.id] = (f"no expected values for {check.id} in this release; the "
                                "instructor should run `dojo release`")
@@ -142,6 +142,41 @@ def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, re
         else:
             found[check.id] = read_outcome(path)
     return found
+
+
+def _fixture(exercise: Exercise, check: Check) -> Path | None:
+    return exercise.fixtures / f"{check.id}.json" if exercise.fixtures else None
+
+
+def expected_problem(exercise: Exercise, options: GradeOptions) -> str | None:
+    """Why ``exercise`` cannot be graded fairly with ``options`` (``None``: it can). Without the
+    reference, expected values come from the fixtures: they must exist for every selected check
+    that needs one, and they hold seed 0 and the quick budget only. These are problems of the
+    grader's set-up, not of a submission: callers report them instead of scoring 0."""
+    reference = has_reference(exercise, options)
+    if reference:
+        return None
+    needing = [c for c in select_checks(exercise, options, reference) if c.needs_expected]
+    if not needing:
+        return None
+    missing = [c.id for c in needing if not ((path := _fixture(exercise, c)) and path.exists())]
+    if missing:
+        where = f" in {exercise.fixtures}" if exercise.fixtures else ""
+        return (f"{exercise.name}: no expected values for {', '.join(missing)}{where}, and the "
+                "reference solutions are not installed; the instructor should run `dojo "
+                "release` (it stores them) or grade where the solutions are installed")
+    if options.seed != 0 or options.full:
+        return (f"{exercise.name}: grading without the reference solutions uses the fixtures "
+                "shipped with the exercise, stored for seed 0 and the quick budget only; leave "
+                "out --seed and --full")
+    return None
+
+
+def check_expected(topics: list[str], options: GradeOptions) -> None:
+    """Raise :class:`GradingError` when :func:`expected_problem` finds a problem in a topic."""
+    problems = [p for p in (expected_problem(get_exercise(t), options) for t in topics) if p]
+    if problems:
+        raise GradingError("; ".join(problems))
 
 
 def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
@@ -193,6 +228,26 @@ def versions(backend: str) -> dict[str, str]:
             found["torch"] = version("torch")
         except PackageNotFoundError:
             pass
+    found.update(plugin_versions())
+    return found
+
+
+def plugin_versions() -> dict[str, str]:
+    """``{distribution: version}`` of every loaded third-party plugin (an exercise pack, a
+    report format...), so that a result says which pack it was graded with."""
+    from importlib.metadata import entry_points
+
+    from nlpdojo.plugins import BUILTIN_DISTRIBUTION, ENTRY_POINT_GROUP, get_manager
+
+    manager = get_manager()
+    found: dict[str, str] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        if dist is None or manager.get_plugin(ep.name) is None:
+            continue
+        name = dist.metadata["Name"]
+        if name and name.lower() != BUILTIN_DISTRIBUTION:
+            found.setdefault(name, dist.version)
     return found
 
 
@@ -200,7 +255,8 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
           replay_options: dict[str, Any],
           on_done: Callable[[Check], None] | None = None) -> GradingResult:
     """Grade ``topics`` of a submission folder laid out like ``exercises/`` (``None``: the
-    reference solutions)."""
+    reference solutions). Checks whose expected values are missing are ``error`` results here;
+    ``grade`` (the command) refuses such a set-up beforehand with :func:`check_expected`."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     results = []
@@ -243,3 +299,27 @@ def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions) -> 
               for c in select_checks(exercise, options, reference)]
     return ExerciseResult(name=exercise.name, title=exercise.title, checks=checks,
                           error=f"missing folder {folder}")
+
+
+def error_result(topics: list[str], message: str, *, options: GradeOptions,
+                 replay_options: dict[str, Any], submission: str) -> GradingResult:
+    """The result of a submission that could not be graded at all (an unreadable notebook, a
+    grader failure): every selected check of ``topics`` is an ``error`` worth 0 with
+    ``message``, so reports still show what was at stake and why nothing was earned. Without
+    topics, one exercise named ``submission`` carries the message."""
+    exercises = []
+    for topic in topics:
+        exercise = get_exercise(topic)
+        checks = [CheckResult(id=c.id, question=c.question, kind=c.kind, score=0.0,
+                              max_score=c.points, status="error", title=c.title,
+                              hidden=c.hidden, message=message)
+                  for c in select_checks(exercise, options, has_reference(exercise, options))]
+        exercises.append(ExerciseResult(name=exercise.name, title=exercise.title,
+                                        checks=checks, error=message))
+    if not exercises:
+        exercises.append(ExerciseResult(name="submission", title="", checks=[], error=message))
+    return GradingResult(
+        exercises=exercises, backend=options.backend, device=options.device or "cpu",
+        submission=submission, seeds={"base": options.seed}, versions=versions(options.backend),
+        options=replay_options, started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        solutions_present=any(has_reference(get_exercise(t), options) for t in topics))

@@ -1,9 +1,21 @@
-"""Shared CLI pieces: the console, and turning nlpdojo errors into one clear line."""
+"""Shared CLI pieces: the console, and turning errors into one clear line and a stable exit code.
+
+Exit codes of every command (``grade`` adds 1 for "below the pass mark"):
+
+* ``2``: the command could not do its job: bad arguments, a missing or unreadable file, a path
+  that cannot be written, a plugin that failed (an :class:`NlpdojoError` or an ``OSError``);
+* ``3``: an internal error, a bug in nlpdojo or in a plugin (any other exception);
+* ``130``: interrupted (Ctrl-C); ``143``: terminated (SIGTERM).
+
+Either way the user reads one line, ``error: ...``, never a traceback (``NLPDOJO_DEBUG=1``
+prints the traceback of an internal error too).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +24,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from nlpdojo.errors import NlpdojoError
+
+#: the command could not run (bad invocation, unreadable input, unwritable output)
+EXIT_ERROR = 2
+#: a bug in nlpdojo or a plugin: not the user's fault, not the student's
+EXIT_INTERNAL = 3
+#: Ctrl-C
+EXIT_INTERRUPTED = 130
+DEBUG_ENV = "NLPDOJO_DEBUG"
 
 
 def _width(stream: object) -> int | None:
@@ -25,10 +45,49 @@ console = Console(width=_width(sys.stdout))
 err_console = Console(stderr=True, width=_width(sys.stderr))
 
 
-def print_error(exc: BaseException) -> None:
+def print_error(exc: BaseException | str) -> None:
     """``error: <message>`` on stderr, one line, the message shown as is (not rich markup:
     messages hold things like ``[3, 7]``)."""
     err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+
+
+def print_warning(message: str) -> None:
+    """``warning: <message>`` on stderr, one line."""
+    err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False,
+                      soft_wrap=True)
+
+
+def os_error_message(exc: OSError) -> str:
+    """``/proc/x.json: No such file or directory`` rather than ``[Errno 2] ...``."""
+    what = exc.strerror or type(exc).__name__
+    if exc.filename is not None:
+        where = f"{exc.filename} -> {exc.filename2}" if exc.filename2 is not None else \
+            str(exc.filename)
+        return f"{where}: {what} (check the path and its permissions)"
+    return str(exc) or what
+
+
+def describe_error(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and the exit code for an exception a command let escape."""
+    if isinstance(exc, NlpdojoError):
+        return str(exc), EXIT_ERROR
+    if isinstance(exc, OSError):
+        return os_error_message(exc), EXIT_ERROR
+    return (f"internal error (a bug in nlpdojo or a plugin; please report it with the command "
+            f"you ran): {type(exc).__name__}: {exc}"), EXIT_INTERNAL
+
+
+def handle_error(exc: BaseException) -> int:
+    """Print ``exc`` as one line (plus its traceback when ``NLPDOJO_DEBUG`` is set and it is an
+    internal error); return the exit code."""
+    message, code = describe_error(exc)
+    if code == EXIT_INTERNAL:
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exception(exc, file=sys.stderr)
+        else:
+            message += f" (set {DEBUG_ENV}=1 to see the traceback)"
+    print_error(message)
+    return code
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -37,29 +96,45 @@ def _terminate(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
+#: typer's (click's) own control flow: ``typer.Exit`` (a ``RuntimeError``), ``Abort``, usage
+#: errors (``ClickException``, reached through a public class: typer may vendor click)
+_CLICK_FLOW: tuple[type[BaseException], ...] = (
+    typer.Exit, typer.Abort, *(c for c in typer.BadParameter.__mro__
+                               if c.__name__ == "ClickException"))
+
+
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> Any:
-    """Run a typer app; an :class:`NlpdojoError` prints as ``error: ...`` and exits with 2."""
+    """Run a typer app; errors print as ``error: ...`` with the exit codes above."""
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return app(args=argv, standalone_mode=True)
-    except NlpdojoError as exc:
-        print_error(exc)
-        sys.exit(2)
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+    except _CLICK_FLOW:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line and a stable code, never a traceback
+        sys.exit(handle_error(exc))
 
 
 def report_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator for commands: nlpdojo errors become ``typer.Exit(2)`` with a one-line message
-    (so CliRunner sees the same behaviour as the console script)."""
+    """Decorator for commands: errors become ``typer.Exit(code)`` with a one-line message (so
+    CliRunner sees the same behaviour as the console script): 2 for nlpdojo errors and
+    ``OSError``, 3 for anything else (an internal error), 130 for Ctrl-C."""
     import functools
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except NlpdojoError as exc:
-            print_error(exc)
-            raise typer.Exit(2) from exc
+        except _CLICK_FLOW:
+            raise
+        except KeyboardInterrupt as exc:
+            print_error("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from exc
+        except Exception as exc:  # noqa: BLE001 - one line and a stable code, never a traceback
+            raise typer.Exit(handle_error(exc)) from exc
 
     return wrapper

@@ -8,6 +8,6 @@ Formats (registered by :mod:`nlpdojo_reports.plugin`): ``table`` (:mod:`.table`)
 
 from __future__ import annotations
 
-from nlpdojo_reports.writer import get_reporter, write_report
+from nlpdojo_reports.writer import ReportError, get_reporter, write_report
 
-__all__ = ["get_reporter", "write_report"]
+__all__ = ["ReportError", "get_reporter", "write_report"]

@@ -8,7 +8,9 @@ Mapping: one Gradescope test per check, numbered ``<exercise index>.<check index
 * ``visibility``: ``"visible"``; a hidden check gets :attr:`GradescopeReporter.hidden_visibility`
   (``"after_published"`` by default, ``"hidden"`` to show it to instructors only).
 * the top-level ``score`` is the run's score, which equals the sum of the tests' scores;
-  ``output`` summarizes the run (backend, device, seeds, versions, exercise-wide errors).
+  ``output`` summarizes the run (score, exercise-wide errors, then backend, device, seeds,
+  versions). ``grade --format gradescope --output F`` writes ``F`` even when the submission
+  cannot be graded at all (score 0, the reason in ``output`` and in every test).
 * ``leaderboard``: one entry per visible metric check that measured a finite value.
 """
 
@@ -104,9 +106,9 @@ def _test_output(check: CheckResult) -> str:
 
 
 def _summary(result: GradingResult) -> str:
-    lines = [f"nlpdojo: {fmt_points(result.score, result.max_score)} points", *run_lines(result)]
-    lines += [f"{ex.name}: {ex.error}" for ex in result.exercises if ex.error]
-    return "\n".join(lines)
+    lines = [f"nlpdojo: {fmt_points(result.score, result.max_score)} points"]
+    lines += [f"{ex.name}: {ex.error}" for ex in result.exercises if ex.error]  # first: students
+    return "\n".join([*lines, *run_lines(result)])
 
 
 def _leaderboard(result: GradingResult) -> list[dict[str, Any]]:

@@ -123,7 +123,7 @@ def test_cohort_in_parallel(toy, make_submission, tmp_path):
     scores = {s["name"]: s["score"] for s in summary["submissions"]}
     assert scores["alice"] == 7.5 and scores["bob"] < 7.5 and scores["carol"] < 7.5
     for name in ("alice", "bob", "carol"):
-        assert json.loads((out / f"{name}.json").read_text())["submission"].endswith(name)
+        assert json.loads((out / name / "result.json").read_text())["submission"].endswith(name)
 
 
 def test_notebook_submission(toy, make_submission, tmp_path):

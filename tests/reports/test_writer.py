@@ -9,7 +9,7 @@ import pytest
 
 from nlpdojo.errors import UnknownNameError
 from nlpdojo_autograder.results import GradingResult
-from nlpdojo_reports import write_report
+from nlpdojo_reports import ReportError, write_report
 from nlpdojo_reports.json_report import JsonReporter
 from nlpdojo_reports.junit import JUnitReporter
 
@@ -55,7 +55,7 @@ def test_render_failure_leaves_old_file_untouched(result, tmp_path, monkeypatch)
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(JsonReporter, "render", boom)
-    with pytest.raises(RuntimeError, match="renderer crashed"):
+    with pytest.raises(ReportError, match="report format 'json' .*RuntimeError: renderer crashed"):
         write_report(result, "json", out)
     assert out.read_text(encoding="utf-8") == "previous report"
     assert os.listdir(tmp_path) == ["results.json"]
