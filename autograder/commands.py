@@ -11,10 +11,21 @@ from nlpdojo.cli.common import report_errors
 
 
 def _default_solutions() -> Path:
-    """The installed ``nlpdojo_solutions`` package folder."""
+    """The installed ``nlpdojo_solutions`` package folder. Refused when the current folder has
+    a ``solutions/`` folder that is another copy (a second checkout, a pack's course folder):
+    releasing the installed one into ``./exercises`` would be a silent mix-up."""
     import nlpdojo_solutions
+    from nlpdojo_autograder.release import ReleaseError, topics_in
 
-    return Path(nlpdojo_solutions.__file__).parent
+    installed = Path(nlpdojo_solutions.__file__).parent
+    local = Path("solutions")
+    if local.is_dir() and local.resolve() != installed.resolve() and topics_in(local):
+        raise ReleaseError(
+            f"./solutions is not the installed nlpdojo_solutions ({installed}); pass the "
+            "solutions to release explicitly: --solutions solutions (its fixtures need the "
+            "package that registers its exercises installed from this folder, e.g. "
+            "pip install -e .), or --solutions " + str(installed))
+    return installed
 
 
 @report_errors
@@ -22,7 +33,9 @@ def release_command(
     solutions: Annotated[
         Path | None,
         typer.Option(
-            "--solutions", help="Solutions folder (default: the nlpdojo_solutions package)."
+            "--solutions",
+            help="The folder that holds the topic folders (solutions/<topic>/); default: the "
+                 "installed nlpdojo_solutions package."
         ),
     ] = None,
     output: Annotated[
@@ -35,68 +48,81 @@ def release_command(
     fixtures: Annotated[
         bool,
         typer.Option("--fixtures/--no-fixtures",
-                     help="Also (re)generate the expected values shipped for student releases."),
+                     help="Also (re)generate, from the same solutions, the expected values "
+                          "shipped for student releases (each released exercise's fixtures "
+                          "folder; every file written is listed)."),
     ] = True,
 ) -> None:
-    """Generate exercises/ (stubs, instructions, notebooks) from solutions/."""
-    from nlpdojo_autograder.release import release
+    """Generate exercises/ (stubs, instructions, notebooks) from solutions/, and the fixtures
+    of the released exercises from the same solutions."""
+    import tempfile
+
+    from nlpdojo_autograder import fixtures as fx
+    from nlpdojo_autograder.release import build_release, release
 
     solutions_dir = solutions if solutions is not None else _default_solutions()
-    report = release(solutions_dir, output, check=check)
-    stale_fixtures = _release_fixtures(report.topics, check=check, fixtures=fixtures)
-    if check:
-        for line in stale_fixtures:
-            typer.echo(f"fixture out of date: {line}")
-        if stale_fixtures and report.in_sync:
-            typer.echo("fixtures are out of sync with the solutions; run `dojo release`.")
-            raise typer.Exit(1)
-        if report.in_sync:
-            typer.echo(
-                f"{output} is in sync with {solutions_dir} "
-                f"({len(report.unchanged)} files, {len(report.topics)} topics)."
-            )
+    # Validate everything (markers, notebooks, where fixtures go) and run the solutions for the
+    # fixtures before the first write: any failure leaves the output and the fixtures as they are.
+    topics, _ = build_release(solutions_dir)
+    plans = fx.plan(topics, solutions_dir) if fixtures else []
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-release-") as tmp:
+        fresh = {plan.exercise.name: Path(tmp) / plan.exercise.name for plan in plans}
+        for plan in plans:
+            fx.compute(plan.exercise, plan.source, fresh[plan.exercise.name])
+        report = release(solutions_dir, output, check=check)
+        if check:
+            stale = [f"{plan.dest}/{problem}" for plan in plans
+                     for problem in fx.compare(plan.exercise, fresh[plan.exercise.name],
+                                               plan.dest)]
+            _report_check(report, stale, solutions_dir, output, len(plans))
             return
-        for difference in report.differences:
-            typer.echo(f"{difference.kind}: {output / difference.path}")
-            if difference.diff:
-                typer.echo(difference.diff.rstrip("\n"))
-        typer.echo(
-            f"{len(report.differences)} files in {output} are out of sync with {solutions_dir}; "
-            "run `dojo release` to regenerate them (never edit exercises/ by hand)."
-        )
-        raise typer.Exit(1)
+        stored = [fx.store(plan.exercise, fresh[plan.exercise.name], plan.dest)
+                  for plan in plans]
     for rel in report.written:
         typer.echo(f"wrote   {output / rel}")
     for rel in report.removed:
         typer.echo(f"removed {output / rel}")
+    for fixture in stored:
+        for name in fixture.written:
+            typer.echo(f"wrote   {fixture.dest / name}")
+        for name in fixture.removed:
+            typer.echo(f"removed {fixture.dest / name}")
     typer.echo(
-        f"released {len(report.topics)} topics into {output}: {len(report.written)} written, "
-        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged."
+        f"released {len(report.topics)} topics from {solutions_dir} into {output}: "
+        f"{len(report.written)} written, {len(report.removed)} removed, "
+        f"{len(report.unchanged)} unchanged."
     )
+    for fixture in stored:
+        typer.echo(
+            f"fixtures {fixture.dest}: {len(fixture.written)} written, "
+            f"{len(fixture.removed)} removed, {len(fixture.unchanged)} unchanged."
+        )
 
 
-def _release_fixtures(topics: list[str], *, check: bool, fixtures: bool) -> list[str]:
-    """Regenerate (or, with ``check``, compare) the fixtures of each released topic that is a
-    registered exercise with its reference installed. Returns what is out of date."""
-    if not fixtures:
-        return []
-    from nlpdojo_autograder import fixtures as fx
-    from nlpdojo_autograder.grading import exercise_names, get_exercise
-    from nlpdojo_autograder.loader import reference_available
-
-    stale: list[str] = []
-    for name in topics:
-        if name not in exercise_names():
-            continue
-        exercise = get_exercise(name)
-        if exercise.fixtures is None or not reference_available(exercise.reference_package):
-            continue
-        if check:
-            stale += [f"{name}: {p}" for p in fx.differences(exercise, exercise.fixtures)]
-        else:
-            written = fx.generate(exercise, exercise.fixtures)
-            typer.echo(f"fixtures {exercise.fixtures}: {len(written)} checks")
-    return stale
+def _report_check(report, stale_fixtures: list[str], solutions_dir: Path, output: Path,
+                  fixture_folders: int) -> None:
+    """Print what ``--check`` found; exit 1 when anything is out of date."""
+    for line in stale_fixtures:
+        typer.echo(f"fixture out of date: {line}")
+    for difference in report.differences:
+        typer.echo(f"{difference.kind}: {output / difference.path}")
+        if difference.diff:
+            typer.echo(difference.diff.rstrip("\n"))
+    if report.in_sync and not stale_fixtures:
+        fixtures_note = f", fixtures of {fixture_folders} exercises" if fixture_folders else ""
+        typer.echo(
+            f"{output} is in sync with {solutions_dir} "
+            f"({len(report.unchanged)} files, {len(report.topics)} topics{fixtures_note})."
+        )
+        return
+    if not report.in_sync:
+        typer.echo(
+            f"{len(report.differences)} files in {output} are out of sync with {solutions_dir}; "
+            "run `dojo release` to regenerate them (never edit exercises/ by hand)."
+        )
+    if stale_fixtures:
+        typer.echo("fixtures are out of sync with the solutions; run `dojo release`.")
+    raise typer.Exit(1)
 
 
 def add_commands(cli: typer.Typer) -> None:

@@ -1,74 +1,237 @@
 """Fixtures: the reference's outputs for the public checks, shipped with a student release.
 
-``dojo release`` runs the reference through every public check that needs expected values
-(seed 0, the quick budget, NumPy float64) and stores each outcome as ``<check id>.json`` and
-``<check id>.npz`` (arrays, no pickle) in the exercise's fixtures folder, where the grader
-finds them when the solutions are absent.
+``dojo release`` runs the solutions it releases (the ``--solutions`` folder, imported from that
+folder, never an installed copy) through every public check that needs expected values (seed 0,
+the quick budget, NumPy float64) and stores each outcome as ``<check id>.json`` and
+``<check id>.npz`` (arrays, no pickle) in the exercise's fixtures folder
+(``Exercise.fixtures``), where the grader finds them when the solutions are absent.
+
+Fixtures are deterministic: the JSON holds the status and the scalars only (no timings), and a
+fixture whose stored values equal the new ones (within the tolerance ``--check`` uses) is not
+rewritten, so a release that changes nothing leaves the fixtures folder byte for byte as it was.
 """
 
 from __future__ import annotations
 
-import shutil
+import json
+import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.checks import Exercise
-from nlpdojo_autograder.runner import read_outcome, run_checks
+from nlpdojo_autograder.runner import Outcome, read_outcome, run_checks
+
+
+class FixtureError(NlpdojoError):
+    """Fixtures cannot be generated or written (the reference fails, they would land in the
+    wrong place)."""
+
+
+@dataclass(frozen=True)
+class FixturePlan:
+    """Where one exercise's fixtures come from (``source``: its topic folder in the solutions
+    being released) and go (``dest``: the exercise's registered fixtures folder)."""
+
+    exercise: Exercise
+    source: Path
+    dest: Path
+
+
+@dataclass
+class FixtureReport:
+    """What :func:`store` did in ``dest``: file names, sorted."""
+
+    dest: Path
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
 
 
 def fixture_checks(exercise: Exercise) -> list:
     return [c for c in exercise.checks if c.needs_expected and not c.hidden]
 
 
-def generate(exercise: Exercise, dest: Path) -> list[str]:
-    """Run the reference and write fixtures into ``dest`` (replacing its contents atomically).
-    Returns the check ids written. Raises when the reference fails a check."""
-    from nlpdojo_autograder.grading import question_functions
+def plan(topics: list[str], solutions_dir: Path) -> list[FixturePlan]:
+    """The fixtures a release of ``topics`` from ``solutions_dir`` regenerates: one per topic
+    that is a registered exercise with a fixtures folder and public checks needing expected
+    values. Raises :class:`FixtureError` when a fixtures folder belongs to another copy of the
+    solutions than ``solutions_dir`` (an installed, non-editable pack; another checkout):
+    writing there would change a copy that is not the one being released."""
+    from nlpdojo_autograder.grading import exercise_names, get_exercise
+    from nlpdojo_autograder.loader import load_reference_dir, reference_available
 
+    plans: list[FixturePlan] = []
+    problems: list[str] = []
+    registered = set(exercise_names())
+    for name in topics:
+        if name not in registered:
+            continue
+        exercise = get_exercise(name)
+        if exercise.fixtures is None or not fixture_checks(exercise):
+            continue
+        source = (solutions_dir / name).resolve()
+        package = exercise.reference_package
+        installed = (load_reference_dir(package).resolve()
+                     if reference_available(package) else None)
+        if installed != source:
+            where = (f"is installed from {installed}" if installed is not None
+                     else "is not importable")
+            problems.append(
+                f"exercise {name!r}: its reference {package} {where}, not from {source}, so "
+                f"its fixtures folder {exercise.fixtures} belongs to another copy than the one "
+                "being released; install the package that registers it editable "
+                "(pip install -e <its project folder>) so that both are the same, "
+                "or pass --no-fixtures")
+        else:
+            plans.append(FixturePlan(exercise, source, Path(exercise.fixtures)))
+    if problems:
+        raise FixtureError("cannot release fixtures: " + "; ".join(problems))
+    return plans
+
+
+def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
+    """Run the solutions in ``source`` (a topic folder) through the fixture checks and write
+    each outcome, in its stored form, into the new folder ``into``. Returns the check ids.
+    Raises :class:`FixtureError` when the solutions fail one of their own checks."""
     checks = fixture_checks(exercise)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
-        outcomes = run_checks(exercise, checks, topic_folder=None, backend="numpy",
-                              device="cpu", seed=0, keep_dir=staging,
-                              question_functions=question_functions(exercise))
+    into.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-fixtures-") as tmp:
+        raw = Path(tmp)
+        # The solutions are imported from their folder, like a submission; no swap-in is
+        # needed (they are the reference), so no installed copy is ever consulted.
+        outcomes = run_checks(exercise, checks, topic_folder=source, backend="numpy",
+                              device="cpu", seed=0, keep_dir=raw, question_functions={})
         broken = {cid: o for cid, o in outcomes.items() if o.status != "ok"}
         if broken:
             lines = "; ".join(f"{cid}: {o.status} {o.message}" for cid, o in broken.items())
-            raise RuntimeError(f"the reference fails its own checks: {lines}")
-        for stale in staging.glob("*.tmp"):
-            stale.unlink()
-        if dest.exists():
-            shutil.rmtree(dest)
-        staging.rename(dest)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+            raise FixtureError(f"the solutions in {source} fail their own checks: {lines}")
+        for check in checks:
+            outcome = read_outcome(raw / f"{check.id}.json")
+            (into / f"{check.id}.json").write_bytes(_json_bytes(outcome))
+            npz = raw / f"{check.id}.npz"
+            if npz.exists():
+                os.replace(npz, into / f"{check.id}.npz")
     return [c.id for c in checks]
 
 
-def differences(exercise: Exercise, stored: Path) -> list[str]:
-    """Check ids whose stored fixture differs from what the reference produces now."""
-    with tempfile.TemporaryDirectory() as tmp:
+def _json_bytes(outcome: Outcome) -> bytes:
+    """The stored form of an outcome's JSON: status and scalars only, keys sorted (no
+    duration or other run-dependent field, so the same values give the same bytes)."""
+    data = {"status": outcome.status, "scalars": outcome.scalars}
+    return (json.dumps(data, sort_keys=True, default=str) + "\n").encode("utf-8")
+
+
+def _rtol(exercise: Exercise, check_id: str) -> float:
+    # Training (metric checks) may differ in the last bits between CPUs: compare loosely.
+    return 1e-3 if exercise.check(check_id).kind == "metric" else 1e-9
+
+
+def _equivalent(fresh: Path, stored: Path, check_id: str, rtol: float) -> bool:
+    """Whether the stored fixture of ``check_id`` holds the same outcome as the fresh one."""
+    old_json = stored / f"{check_id}.json"
+    if not old_json.is_file():
+        return False
+    new, old = read_outcome(fresh / f"{check_id}.json"), read_outcome(old_json)
+    return new.status == old.status and set(new.payload) == set(old.payload) and all(
+        _same(new.payload[k], old.payload[k], rtol) for k in new.payload)
+
+
+def store(exercise: Exercise, fresh: Path, dest: Path) -> FixtureReport:
+    """Bring ``dest`` in line with the fixtures computed into ``fresh``: a fixture whose values
+    did not change is left alone, changed ones are written atomically, fixtures of checks that
+    no longer exist are removed."""
+    report = FixtureReport(dest)
+    ids = [c.id for c in fixture_checks(exercise)]
+    dest.mkdir(parents=True, exist_ok=True)
+    for check_id in ids:
+        names = [f"{check_id}.json", f"{check_id}.npz"]
+        if _equivalent(fresh, dest, check_id, _rtol(exercise, check_id)):
+            # the same values: keep them (even where the new run differs in the last bits);
+            # only a JSON stored in an older form (with a duration) is rewritten, values kept
+            stored = (dest / names[0]).read_bytes()
+            canonical = _json_bytes(read_outcome(dest / names[0]))
+            if stored != canonical:
+                _atomic_write(dest / names[0], canonical)
+                report.written.append(names[0])
+            else:
+                report.unchanged.append(names[0])
+            report.unchanged += [n for n in names[1:] if (dest / n).exists()]
+            continue
+        for name in names:
+            if (fresh / name).exists():
+                _atomic_write(dest / name, (fresh / name).read_bytes())
+                report.written.append(name)
+            elif (dest / name).exists():
+                (dest / name).unlink()
+                report.removed.append(name)
+    for stale in sorted(p for p in dest.iterdir() if p.suffix in (".json", ".npz")
+                        and p.stem not in ids):
+        stale.unlink()
+        report.removed.append(stale.name)
+    return report
+
+
+def compare(exercise: Exercise, fresh: Path, stored: Path) -> list[str]:
+    """What differs between the fixtures computed into ``fresh`` and those in ``stored``:
+    ``<check id>: missing | values differ | stale fixture``."""
+    ids = [c.id for c in fixture_checks(exercise)]
+    problems = []
+    for check_id in ids:
+        if not (stored / f"{check_id}.json").exists():
+            problems.append(f"{check_id}: missing")
+        elif not _equivalent(fresh, stored, check_id, _rtol(exercise, check_id)):
+            problems.append(f"{check_id}: values differ")
+    extra = {p.stem for p in stored.glob("*.json")} - set(ids) if stored.is_dir() else set()
+    problems += [f"{cid}: stale fixture" for cid in sorted(extra)]
+    return problems
+
+
+def _source(exercise: Exercise, source: Path | None) -> Path:
+    from nlpdojo_autograder.loader import load_reference_dir
+
+    return source if source is not None else load_reference_dir(exercise.reference_package)
+
+
+def generate(exercise: Exercise, dest: Path, source: Path | None = None) -> list[str]:
+    """Compute the fixtures from ``source`` (a topic folder of solutions; default: the
+    installed reference) and store them in ``dest``. Returns the check ids."""
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-fixtures-") as tmp:
         fresh = Path(tmp) / "fresh"
-        generate(exercise, fresh)
-        problems = []
-        for check in fixture_checks(exercise):
-            new, old_path = read_outcome(fresh / f"{check.id}.json"), stored / f"{check.id}.json"
-            if not old_path.exists():
-                problems.append(f"{check.id}: missing")
-                continue
-            old = read_outcome(old_path)
-            # Training (metric checks) may differ in the last bits between CPUs: compare loosely.
-            rtol = 1e-3 if check.kind == "metric" else 1e-9
-            if set(new.payload) != set(old.payload) or not all(
-                    _same(new.payload[k], old.payload[k], rtol) for k in new.payload):
-                problems.append(f"{check.id}: values differ")
-        extra = {p.stem for p in stored.glob("*.json")} - {c.id for c in fixture_checks(exercise)}
-        problems += [f"{cid}: stale fixture" for cid in sorted(extra)]
-        return problems
+        ids = compute(exercise, _source(exercise, source), fresh)
+        store(exercise, fresh, dest)
+    return ids
+
+
+def differences(exercise: Exercise, stored: Path, source: Path | None = None) -> list[str]:
+    """Check ids whose stored fixture differs from what the solutions produce now."""
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-fixtures-") as tmp:
+        fresh = Path(tmp) / "fresh"
+        compute(exercise, _source(exercise, source), fresh)
+        return compare(exercise, fresh, stored)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder and a rename, with the permissions
+    an ordinary file gets (``mkstemp`` would leave it readable by its owner only)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _same(a: object, b: object, rtol: float) -> bool:

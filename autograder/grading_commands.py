@@ -7,6 +7,37 @@ from typing import Annotated
 import typer
 
 from nlpdojo.cli.common import console, report_errors
+from nlpdojo.errors import NlpdojoError
+
+_MISSING_HINT = ("a student installation has none; for an exercise pack, is the solutions "
+                 "sub-package included in its distribution ([tool.setuptools.packages.find], "
+                 "see docs/grading.md)?")
+
+
+class VerifyError(NlpdojoError):
+    """``dojo verify`` cannot run as asked (unknown or unavailable backend, no solutions)."""
+
+
+def _backend_pairs(names: list[str] | None) -> list[tuple[str, str]] | None:
+    """The (backend, device) pairs ``--backend`` selects (``None``: every available one); an
+    unknown or unavailable backend is an error, not a silent "verify on nothing"."""
+    from nlpdojo.plugins import get_registry
+    from nlpdojo_autograder.verify import available_backends
+
+    if not names:
+        return None
+    specs = {entry.obj.name: entry.obj for entry in get_registry().entries("backend")}
+    for name in names:
+        if name not in specs:
+            raise VerifyError(f"unknown backend {name!r} for --backend; registered backends: "
+                              f"{', '.join(sorted(specs))} (`dojo backends` lists them)")
+        why = specs[name].availability()
+        if why is not None:
+            raise VerifyError(f"backend {name!r} is not available here: {why}")
+    pairs = [p for p in available_backends() if p[0] in names]
+    if not pairs:
+        raise VerifyError(f"backend(s) {', '.join(names)} have no usable device here")
+    return pairs
 
 
 @report_errors
@@ -22,21 +53,36 @@ def verify_command(
 
     from nlpdojo_autograder.grading import exercise_names, get_exercise
     from nlpdojo_autograder.loader import reference_available
-    from nlpdojo_autograder.verify import available_backends, verify
 
-    names = topics or [n for n in exercise_names()
-                       if reference_available(get_exercise(n).reference_package)]
-    if not names:
+    pairs = _backend_pairs(backend)
+    if topics:
+        exercises = [get_exercise(n) for n in topics]
+        for exercise in exercises:
+            if not reference_available(exercise.reference_package):
+                raise VerifyError(
+                    f"cannot verify {exercise.name}: its reference solutions "
+                    f"{exercise.reference_package!r} cannot be imported; {_MISSING_HINT}")
+    else:
+        exercises = []
+        for name in exercise_names():
+            exercise = get_exercise(name)
+            if reference_available(exercise.reference_package):
+                exercises.append(exercise)
+            else:
+                console.print(f"[yellow]skip[/] {name}: its reference solutions "
+                              f"{escape(exercise.reference_package)} cannot be imported; "
+                              f"{escape(_MISSING_HINT)}", soft_wrap=True)
+    if not exercises:
         console.print("nothing to verify: no exercise has its solutions installed")
         raise typer.Exit(1)
-    pairs = [p for p in available_backends() if not backend or p[0] in backend]
+    from nlpdojo_autograder.verify import verify
 
     def show(step):
         mark = "[green]ok  [/]" if step.ok else "[red]FAIL[/]"
         console.print(f"{mark} {step.exercise}: {escape(step.name)} — {escape(step.detail)}",
                       soft_wrap=True)
 
-    steps = verify([get_exercise(n) for n in names], backends=pairs, on_step=show)
+    steps = verify(exercises, backends=pairs, on_step=show)
     failed = [s for s in steps if not s.ok]
     console.print(f"{len(steps) - len(failed)}/{len(steps)} verification steps passed")
     raise typer.Exit(1 if failed else 0)

@@ -41,7 +41,23 @@ _EXACT_END = "### END SOLUTION"
 
 
 class MarkerError(NlpdojoError):
-    """A solution module's question markers are malformed (the message names file and line)."""
+    """A solution module's question markers are malformed (the message names file and line).
+
+    ``problems`` lists each problem (``file:line: ...``) separately; the message holds them all.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+    @classmethod
+    def of(cls, where: str, problems: list[tuple[int, str]]) -> MarkerError:
+        """One error for every ``(line, message)`` problem of file ``where``."""
+        messages = [m for _, m in sorted(problems, key=lambda p: p[0])]
+        if len(messages) == 1:
+            return cls(messages[0])
+        head = f"{where}: {len(messages)} marker problems:"
+        return cls("\n".join([head, *(f"  {m}" for m in messages)]), messages)
 
 
 @dataclass(frozen=True)
@@ -110,15 +126,33 @@ def _has_code(lines: list[str], start: int, end: int) -> bool:
 
 
 def parse_blocks(path_or_text: str | Path, *, path: str | Path | None = None) -> list[Block]:
-    """Every solution block of a module, in order; a malformed marker raises :class:`MarkerError`.
+    """Every solution block of a module, in order; malformed markers raise one
+    :class:`MarkerError` listing every problem of the module (``problems``, in line order).
 
     ``path_or_text`` is a :class:`~pathlib.Path` to read, or the source text itself (then
     ``path`` names it in error messages).
     """
     text, where = _read(path_or_text, path)
+    blocks, problems = _scan(text, where)
+    if problems:
+        raise MarkerError.of(where, problems)
+    return blocks
+
+
+def _scan(text: str, where: str) -> tuple[list[Block], list[tuple[int, str]]]:
+    """``(blocks, problems)``: every marker problem as ``(line, message)``. After a problem the
+    scan goes on as if the marker were what it looks like (a malformed BEGIN still opens a
+    block, a malformed END still closes one), so one mistake is reported once, not again as a
+    missing or unmatched marker further down."""
     lines = split_lines(text)
     blocks: list[Block] = []
-    open_block: tuple[str, int, str] | None = None  # (question, line, indent)
+    problems: list[tuple[int, str]] = []
+    #: open blocks (question, line, indent, valid); more than one only after a nesting error
+    stack: list[tuple[str, int, str, bool]] = []
+
+    def problem(line: int, message: str) -> None:
+        problems.append((line, message))
+
     for lineno, col, comment in _comments(text, where):
         body = comment.rstrip()
         looks = LOOKS_LIKE_MARKER_RE.match(body)
@@ -127,62 +161,68 @@ def parse_blocks(path_or_text: str | Path, *, path: str | Path | None = None) ->
         line = lines[lineno - 1]
         indent = line[:col]
         at = f"{where}:{lineno}"
-        if indent.strip():
-            raise MarkerError(
-                f"{at}: a solution marker must be on a line of its own, not after code; "
-                "move it to its own line."
-            )
         kind = looks.group("kind").lower()
+        if indent.strip():
+            problem(lineno,
+                    f"{at}: a solution marker must be on a line of its own, not after code; "
+                    "move it to its own line.")
+            if kind == "begin":
+                stack.append(("?", lineno, line[: len(line) - len(line.lstrip())], False))
+            elif stack:
+                stack.pop()
+            continue
         if kind == "begin":
             match = BEGIN_RE.fullmatch(body)
+            question = match.group("question") if match else "?"
+            valid = match is not None
             if match is None:
-                raise MarkerError(_malformed_begin(at, body))
-            question = match.group("question")
-            if open_block is not None:
-                raise MarkerError(
-                    f"{at}: '### BEGIN SOLUTION {question}' is nested inside the block of "
-                    f"'{open_block[0]}' opened at line {open_block[1]}; close that block with "
-                    f"'{_EXACT_END}' first (blocks cannot nest)."
-                )
-            if not indent:
-                raise MarkerError(
-                    f"{at}: the block of '{question}' is at module level; solution blocks must "
-                    "sit inside a function or method body so the stub keeps its signature and "
-                    "docstring."
-                )
-            open_block = (question, lineno, indent)
-        else:
-            if END_RE.fullmatch(body) is None:
-                raise MarkerError(
+                problem(lineno, _malformed_begin(at, body))
+            elif stack:
+                problem(lineno,
+                        f"{at}: '### BEGIN SOLUTION {question}' is nested inside the block of "
+                        f"'{stack[-1][0]}' opened at line {stack[-1][1]}; close that block with "
+                        f"'{_EXACT_END}' first (blocks cannot nest).")
+                valid = False
+            elif not indent:
+                problem(lineno,
+                        f"{at}: the block of '{question}' is at module level; solution blocks "
+                        "must sit inside a function or method body so the stub keeps its "
+                        "signature and docstring.")
+                valid = False
+            stack.append((question, lineno, indent, valid))
+            continue
+        if END_RE.fullmatch(body) is None:
+            problem(lineno,
                     f"{at}: malformed END marker {body!r}; write exactly '{_EXACT_END}' "
-                    "(three '#', upper case, nothing after it)."
-                )
-            if open_block is None:
-                raise MarkerError(
+                    "(three '#', upper case, nothing after it).")
+            if stack:
+                stack.pop()
+            continue
+        if not stack:
+            problem(lineno,
                     f"{at}: '{_EXACT_END}' without a matching '{_EXACT_BEGIN}' above it; "
-                    "add the BEGIN marker or delete this line."
-                )
-            question, start, begin_indent = open_block
-            if indent != begin_indent:
-                raise MarkerError(
+                    "add the BEGIN marker or delete this line.")
+            continue
+        question, start, begin_indent, valid = stack.pop()
+        if not valid:
+            continue
+        if indent != begin_indent:
+            problem(lineno,
                     f"{at}: '{_EXACT_END}' is indented {len(indent)} characters but its "
                     f"'### BEGIN SOLUTION {question}' (line {start}) is indented "
-                    f"{len(begin_indent)}; indent both markers alike."
-                )
-            if not _has_code(lines, start, lineno):
-                raise MarkerError(
+                    f"{len(begin_indent)}; indent both markers alike.")
+        elif not _has_code(lines, start, lineno):
+            problem(start,
                     f"{where}:{start}: the block of '{question}' (lines {start}-{lineno}) is "
-                    "empty; put the solution code between the markers or remove them."
-                )
+                    "empty; put the solution code between the markers or remove them.")
+        else:
             blocks.append(Block(question, start, lineno, begin_indent))
-            open_block = None
-    if open_block is not None:
-        question, start, _ = open_block
-        raise MarkerError(
-            f"{where}:{start}: '### BEGIN SOLUTION {question}' is never closed; add "
-            f"'{_EXACT_END}' after the solution code, at the same indentation."
-        )
-    return blocks
+    for question, start, _, _ in stack:
+        problem(start,
+                f"{where}:{start}: '### BEGIN SOLUTION {question}' is never closed; add "
+                f"'{_EXACT_END}' after the solution code, at the same indentation.")
+    problems.sort(key=lambda p: p[0])
+    return blocks, problems
 
 
 def _malformed_begin(at: str, body: str) -> str:
@@ -216,14 +256,16 @@ def strip_solutions(text: str, path: str | Path | None = None) -> str:
     Everything outside the blocks is kept byte for byte. Raises :class:`MarkerError` for
     malformed markers (``path`` names the file in messages).
     """
-    blocks = parse_blocks(text, path=path)
     where = str(path) if path is not None else "<string>"
+    blocks, problems = _scan(text, where)
     try:
         ast.parse(text)
     except SyntaxError as exc:
-        raise MarkerError(
-            f"{where}:{exc.lineno}: not valid Python ({exc.msg}); fix the solution first."
-        ) from exc
+        problems.append((exc.lineno or 0,
+                         f"{where}:{exc.lineno}: not valid Python ({exc.msg}); fix the solution "
+                         "first."))
+    if problems:
+        raise MarkerError.of(where, problems)
     if not blocks:
         return text
     lines = split_lines(text)

@@ -7,8 +7,14 @@ other file (README.md, data) copied byte for byte, plus the topic notebook
 
 The whole release is computed in memory first, so a marker error anywhere leaves ``exercises/``
 untouched; then each changed file is written atomically, and files inside a released topic that
-no longer come from the solutions are removed. Nothing outside the output folder is touched.
-``check=True`` writes nothing and reports every difference instead.
+no longer come from the solutions are removed. :func:`release` touches nothing outside the
+output folder (the fixtures that ``dojo release`` also regenerates are
+:mod:`nlpdojo_autograder.fixtures`' business). ``check=True`` writes nothing and reports every
+difference instead.
+
+Several solution sources (the built-in course, exercise packs) may be released into one output
+folder: the generated ``README.md`` lists every topic released there, this release's and those
+already on disk, so releasing one source never drops another's topics from it.
 """
 
 from __future__ import annotations
@@ -102,6 +108,41 @@ def topics_in(solutions_dir: Path) -> list[str]:
     )
 
 
+def release_topics(solutions_dir: Path) -> list[str]:
+    """The topics of ``solutions_dir``; a :class:`ReleaseError` when it does not exist or holds
+    none (a release of nothing is always a wrong ``--solutions``)."""
+    if not solutions_dir.is_dir():
+        raise ReleaseError(f"{solutions_dir}: no such solutions folder; pass --solutions DIR.")
+    topics = topics_in(solutions_dir)
+    if topics:
+        return topics
+    parent = solutions_dir.resolve().parent
+    if (solutions_dir / "__init__.py").is_file() and solutions_dir.resolve().name in topics_in(
+            parent):
+        raise ReleaseError(
+            f"{solutions_dir} is a topic, not a solutions folder (it has no topic sub-folders); "
+            f"did you mean its parent, --solutions {parent}? Pass the folder that holds the "
+            "topic folders.")
+    raise ReleaseError(
+        f"{solutions_dir} holds no topic: a topic is a sub-folder with an __init__.py "
+        "(solutions/<topic>/__init__.py); pass the folder that holds the topic folders.")
+
+
+def _released_on_disk(output_dir: Path) -> list[tuple[str, str]]:
+    """``(topic, summary)`` of every topic some release already wrote into ``output_dir``: a
+    folder ``<topic>/`` holding ``__init__.py`` and the generated ``<topic>.ipynb``."""
+    if not output_dir.is_dir():
+        return []
+    return [
+        (p.name, _summary(p))
+        for p in sorted(output_dir.iterdir())
+        if p.is_dir()
+        and p.name.isidentifier()
+        and (p / "__init__.py").is_file()
+        and (p / f"{p.name}.ipynb").is_file()
+    ]
+
+
 def _summary(topic_dir: Path) -> str:
     """First line of the topic package's docstring, for the generated README."""
     try:
@@ -162,7 +203,7 @@ def _topic_files(topic_dir: Path, topic: str, errors: list[NlpdojoError]) -> dic
                 errors.append(ReleaseError(f"{src}: not UTF-8 text ({exc})."))
                 continue
             except MarkerError as exc:
-                errors.append(exc)
+                errors += [MarkerError(problem) for problem in exc.problems]
                 continue
             out[key] = stubbed.encode("utf-8")
             if len(rel.parts) == 1 and rel.name != "__init__.py":
@@ -185,9 +226,7 @@ def build_release(solutions_dir: Path) -> tuple[list[str], dict[str, bytes]]:
     """``(topics, {relative path: bytes})`` of the whole release, validated before anything is
     written. Every problem is gathered into one error: a :class:`MarkerError` when any marker is
     malformed, else a :class:`ReleaseError`."""
-    if not solutions_dir.is_dir():
-        raise ReleaseError(f"{solutions_dir}: no such solutions folder; pass --solutions DIR.")
-    topics = topics_in(solutions_dir)
+    topics = release_topics(solutions_dir)
     files: dict[str, bytes] = {}
     errors: list[NlpdojoError] = []
     for topic in topics:
@@ -203,17 +242,27 @@ def build_release(solutions_dir: Path) -> tuple[list[str], dict[str, bytes]]:
     summaries = [(t, _summary(solutions_dir / t)) for t in topics]
     files["README.md"] = _readme(summaries).encode("utf-8")
     for topic in topics:
-        files[f"test_{topic}.py"] = _pytest_module(topic).encode("utf-8")
+        question = next(iter(_questions(solutions_dir / topic)), "<question id>")
+        files[f"test_{topic}.py"] = _pytest_module(topic, question).encode("utf-8")
     return topics, files
 
 
-def _pytest_module(topic: str) -> str:
+def _questions(topic_dir: Path) -> list[str]:
+    """The topic's question ids in file order (its markers are valid by now)."""
+    from nlpdojo_autograder.markers import questions_in
+
+    return list(questions_in(topic_dir))
+
+
+def _pytest_module(topic: str, question: str = "<question id>") -> str:
     """The generated ``exercises/test_<topic>.py``: every check as a test marked with its
     question id (``nlpdojo_autograder.pytest_plugin``)."""
     return f'''"""The checks of topic {topic} as pytest tests, each marked with its question id.
 
-    pytest exercises -m softmax        # one question (any question id)
-    pytest {{this file}}               # the whole topic: the same verdicts as `grade {topic}`
+Every check of the topic (the same verdicts as `grade {topic}`), or one question's checks:
+
+    pytest exercises/test_{topic}.py
+    pytest exercises/test_{topic}.py -m {question}
 
 Generated by `dojo release`; `grade` is the main way to grade, this is for pytest users.
 """
@@ -278,10 +327,17 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _prune_empty_dirs(topic_root: Path) -> None:
@@ -305,6 +361,10 @@ def release(
     sol, out = Path(solutions_dir), Path(output_dir)
     _check_folders(sol, out)
     topics, files = build_release(sol)
+    # the README lists the topics of every source released into this folder, not only ours
+    listed = dict(_released_on_disk(out))
+    listed.update((t, _summary(sol / t)) for t in topics)
+    files["README.md"] = _readme(sorted(listed.items())).encode("utf-8")
     report = ReleaseReport(solutions_dir=sol, output_dir=out, check=check, topics=topics)
     if not check:
         _guard_readme(out)

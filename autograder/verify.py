@@ -12,6 +12,7 @@ For every registered exercise whose solutions are installed:
 
 from __future__ import annotations
 
+import difflib
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -74,9 +75,34 @@ def verify_solutions(exercise: Exercise, backend: str, device: str,
     return Step(exercise.name, f"solutions full marks on {backend}/{device}", not lost, detail)
 
 
+def _bug_mistake(exercise: Exercise, bug: PlantedBug, topic: Path) -> str | None:
+    """What is wrong with the planted bug's own definition, if anything."""
+    questions = list(dict.fromkeys([*exercise.questions, *(c.question for c in exercise.checks)]))
+    if bug.question not in questions:
+        close = difflib.get_close_matches(bug.question, questions, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return (f"question {bug.question!r} is not a question of {exercise.name}; {hint}"
+                f"questions: {', '.join(questions)}")
+    if not _bug_path(topic, bug).is_file():
+        modules = sorted(p.stem for p in topic.glob("*.py") if p.stem != "__init__")
+        hint = ("give the module name without .py" if bug.module.endswith(".py")
+                else f"modules: {', '.join(modules)}")
+        return f"module {bug.module!r} not found in the solutions of {exercise.name}; {hint}"
+    return None
+
+
+def _bug_path(topic: Path, bug: PlantedBug) -> Path:
+    """``module`` is a module name relative to the topic (``tanh``, ``sub.mod``)."""
+    return topic.joinpath(*bug.module.split(".")).with_suffix(".py")
+
+
 def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions) -> Step:
-    topic = _copy_solutions(exercise, work / f"bug-{bug.name}")
-    path = topic / f"{bug.module}.py"
+    topic = _copy_solutions(exercise, work / f"bug-{len(list(work.glob('bug-*')))}")
+    mistake = _bug_mistake(exercise, bug, topic)
+    if mistake is not None:
+        return Step(exercise.name, f"planted bug {bug.name}", False,
+                    f"the planted bug is defined wrongly: {mistake}")
+    path = _bug_path(topic, bug)
     text = path.read_text()
     if bug.find not in text:
         return Step(exercise.name, f"planted bug {bug.name}", False,
@@ -99,7 +125,8 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
 def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None = None,
            on_step: Callable[[Step], None] | None = None,
            limits: Limits | None = None) -> list[Step]:
-    """Run every verification step; ``on_step`` sees each result as it arrives."""
+    """Run every verification step; ``on_step`` sees each result as it arrives. ``backends``:
+    the (backend, device) pairs to grade the solutions on (``None``: every available one)."""
     steps: list[Step] = []
     options = GradeOptions(limits=limits or Limits())
 
@@ -114,7 +141,7 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
             sub = work / exercise.name
             sub.mkdir()
             record(verify_stubs(exercise, sub, options))
-            for backend, device in backends or available_backends():
+            for backend, device in backends if backends is not None else available_backends():
                 record(verify_solutions(exercise, backend, device, options))
             for bug in exercise.planted_bugs:
                 record(verify_bug(exercise, bug, sub, options))

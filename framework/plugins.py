@@ -3,7 +3,8 @@
 Every plugin, built-in or not, is a module named in the ``nlpdojo`` entry-point group. The
 built-ins are those shipped in the ``nlpdojo`` distribution itself and always load. Others load
 unless ``NLPDOJO_PLUGINS`` restricts them: a comma-separated list of entry-point names to load
-(empty: load no third-party plugin). Loading happens once, on first use, never at import.
+(empty: load no third-party plugin; a name no installed plugin has is warned about, as a
+:class:`PluginWarning`). Loading happens once, on first use, never at import.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import difflib
 import inspect
 import os
 import re
+import warnings
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -64,10 +66,33 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+class PluginWarning(UserWarning):
+    """Something about plugin selection looks wrong but does not stop loading (a name in
+    ``NLPDOJO_PLUGINS`` that no installed plugin has)."""
+
+
+def _warn_unknown(allowed: set[str], found: list[EntryPoint]) -> None:
+    """Warn about names in ``NLPDOJO_PLUGINS`` that no installed plugin has (a typo would
+    otherwise silently load nothing)."""
+    names = {ep.name for ep in found}
+    third_party = sorted({ep.name for ep in found if not _is_builtin(ep)})
+    for name in sorted(allowed - names):
+        close = difflib.get_close_matches(name, third_party, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        installed = ", ".join(third_party) or "none"
+        warnings.warn(
+            f"{RESTRICT_ENV} names {name!r}, which is not an installed plugin; {hint}"
+            f"installed third-party plugins: {installed} (`dojo plugins` lists what is loaded)",
+            PluginWarning, stacklevel=4)
+
+
 def _plugin_entry_points() -> list[EntryPoint]:
     allowed = _allowed_third_party()
     chosen = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    found = list(entry_points(group=ENTRY_POINT_GROUP))
+    if allowed:
+        _warn_unknown(allowed, found)
+    for ep in found:
         if _is_builtin(ep) or allowed is None or ep.name in allowed:
             chosen.append(ep)
     # Built-ins first, then third-party by name: registration order is deterministic.

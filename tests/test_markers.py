@@ -397,3 +397,77 @@ def test_questions_in_propagates_marker_errors(tmp_path):
     (tmp_path / "bad.py").write_text("def f():\n    ### END SOLUTION\n", encoding="utf-8")
     with pytest.raises(MarkerError, match=r"bad\.py:2:"):
         questions_in(tmp_path)
+
+
+def test_every_marker_problem_of_a_module_is_listed_at_once():
+    # an inline marker (line 3), a bad question id (line 8), an unclosed block (line 14); the
+    # scan goes on after each one without reporting it again as an unmatched marker
+    text = _src("""\
+        def f():
+            x = 1
+            y = 2  ### BEGIN SOLUTION f
+            return x
+            ### END SOLUTION
+
+        def g():
+            ### BEGIN SOLUTION G-1
+            return 2
+            ### END SOLUTION
+
+
+        def h():
+            ### BEGIN SOLUTION h
+            return 3
+        """)
+    with pytest.raises(MarkerError) as info:
+        strip_solutions(text, "a.py")
+    problems = info.value.problems
+    assert [p.split(":")[1] for p in problems] == ["3", "8", "14"]
+    assert "line of its own" in problems[0]
+    assert "malformed question id" in problems[1]
+    assert "never closed" in problems[2]
+    message = str(info.value)
+    assert message.startswith("a.py: 3 marker problems:")
+    assert all(p in message for p in problems)
+    with pytest.raises(MarkerError) as parsed:
+        parse_blocks(text, path="a.py")
+    assert parsed.value.problems == problems
+
+
+def test_nested_and_malformed_markers_are_not_reported_twice():
+    text = _src("""\
+        def f():
+            ### BEGIN SOLUTION outer
+            x = 1
+            ### BEGIN SOLUTION inner
+            return x
+            ### END SOLUTION
+            ### END SOLUTION
+
+        def g():
+            ## BEGIN SOLUTION g
+            return 1
+            ### END SOLUTION
+        """)
+    with pytest.raises(MarkerError) as info:
+        strip_solutions(text, "m.py")
+    problems = info.value.problems
+    assert len(problems) == 2, problems
+    assert "m.py:4:" in problems[0] and "nested" in problems[0]
+    assert "m.py:10:" in problems[1] and "malformed BEGIN marker" in problems[1]
+
+
+def test_a_marker_problem_and_a_syntax_error_are_reported_together():
+    text = _src("""\
+        def f():
+            ### BEGIN SOLUTION f
+            return 1
+            ### END SOLUTION f
+
+        x = = 1
+        """)
+    with pytest.raises(MarkerError) as info:
+        strip_solutions(text, "m.py")
+    assert len(info.value.problems) == 2
+    assert "malformed END marker" in info.value.problems[0]
+    assert "m.py:6: not valid Python" in info.value.problems[1]

@@ -104,6 +104,20 @@ def test_restriction_never_drops_a_builtin(two_third_party, monkeypatch):
     assert loaded("numpy", monkeypatch) == BUILTINS
 
 
+def test_a_name_no_installed_plugin_has_is_warned_about(two_third_party, monkeypatch):
+    with pytest.warns(plugins.PluginWarning,
+                      match=r"NLPDOJO_PLUGINS names 'helo', which is not an installed plugin; "
+                            r"did you mean 'hello'\? installed third-party plugins: hello, other"):
+        assert loaded("helo,other", monkeypatch) == BUILTINS | {"other"}
+
+
+def test_known_names_and_builtins_are_not_warned_about(two_third_party, monkeypatch, recwarn):
+    loaded("hello,numpy", monkeypatch)
+    loaded("", monkeypatch)
+    loaded(None, monkeypatch)
+    assert not [w for w in recwarn if issubclass(w.category, plugins.PluginWarning)]
+
+
 def test_third_party_origin_and_registrations(two_third_party, monkeypatch):
     monkeypatch.setenv(plugins.RESTRICT_ENV, "hello")
     plugins.reset()

@@ -180,6 +180,17 @@ def test_every_marker_error_is_reported_at_once(solutions: Path, tmp_path: Path)
     assert not out.exists()
 
 
+def test_every_marker_problem_in_one_file_is_listed(solutions: Path, tmp_path: Path):
+    path = solutions / "toy" / "classifier.py"
+    text = path.read_text(encoding="utf-8").replace("### BEGIN SOLUTION ", "## BEGIN SOLUTION ")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MarkerError) as info:
+        release(solutions, tmp_path / "exercises")
+    message = str(info.value)
+    assert message.startswith("2 problems")
+    assert message.count("classifier.py:") == 2 and message.count("malformed BEGIN") == 2
+
+
 def test_release_refuses_a_readme_it_did_not_write(solutions: Path, tmp_path: Path):
     out = tmp_path / "project"
     out.mkdir()
@@ -205,6 +216,70 @@ def test_reserved_notebook_name_in_solutions_is_an_error(solutions: Path, tmp_pa
     (solutions / "toy/toy.ipynb").write_text("{}", encoding="utf-8")
     with pytest.raises(ReleaseError, match="reserved for the generated topic notebook"):
         release(solutions, tmp_path / "out")
+
+
+def test_solutions_pointing_at_a_topic_is_an_error_naming_the_parent(solutions: Path,
+                                                                    tmp_path: Path):
+    out = tmp_path / "new" / "deep" / "out"
+    with pytest.raises(ReleaseError, match=r"is a topic.*did you mean its parent") as info:
+        release(solutions / "toy", out)
+    assert str(solutions.resolve()) in str(info.value)
+    assert not (tmp_path / "new").exists()
+
+
+def test_solutions_folder_without_topics_is_an_error(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ReleaseError, match="holds no topic"):
+        release(tmp_path / "empty", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def _second_source(tmp_path: Path) -> Path:
+    """Another solutions folder with one topic, ``other`` (a renamed copy of ``toy``)."""
+    other = tmp_path / "pack" / "solutions"
+    shutil.copytree(FIXTURE_SOLUTIONS / "toy", other / "other")
+    init = other / "other" / "__init__.py"
+    init.write_text('"""Topic ``other``: a second pack."""\n', encoding="utf-8")
+    return other
+
+
+def test_two_sources_share_one_output_and_the_readme_lists_both(solutions: Path,
+                                                                 released: Path,
+                                                                 tmp_path: Path):
+    other = _second_source(tmp_path)
+    report = release(other, released)
+    assert report.topics == ["other"]
+    readme = (released / "README.md").read_text(encoding="utf-8")
+    assert "- [`other/`](other/): Topic ``other``: a second pack." in readme
+    assert "- [`toy/`](toy/)" in readme
+    # no ping-pong: each source's --check passes, and releasing either again changes nothing
+    assert release(solutions, released, check=True).in_sync
+    assert release(other, released, check=True).in_sync
+    before = _snapshot(released)
+    assert release(solutions, released).written == []
+    assert release(other, released).written == []
+    assert _snapshot(released) == before
+
+
+def test_generated_pytest_module_names_its_own_file_and_a_real_question(released: Path):
+    text = (released / "test_toy.py").read_text(encoding="utf-8")
+    assert "{this file}" not in text and "-m softmax" not in text
+    assert "    pytest exercises/test_toy.py\n" in text
+    assert "    pytest exercises/test_toy.py -m sigmoid\n" in text
+
+
+def test_released_files_get_ordinary_permissions(solutions: Path, tmp_path: Path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "exercises"
+        release(solutions, out)
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(out).as_posix(): p.stat().st_mode & 0o777
+             for p in out.rglob("*") if p.is_file()}
+    assert set(modes.values()) == {0o644}, modes
 
 
 # --------------------------------------------------------------------------- the command
@@ -257,6 +332,27 @@ def test_command_defaults_to_installed_solutions_and_local_exercises(monkeypatch
     assert result.exit_code == expected_code, result.output
     if expected_code:
         assert f"missing: {Path('exercises') / 'README.md'}" in result.output
+
+
+def test_command_refuses_a_topic_folder_as_solutions(solutions: Path, tmp_path: Path):
+    out = tmp_path / "new" / "out"
+    result = _invoke("--solutions", str(solutions / "toy"), "--output", str(out))
+    assert result.exit_code == 2, result.output
+    assert "did you mean its parent" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_command_refuses_a_local_solutions_folder_other_than_the_installed_one(
+        solutions: Path, tmp_path: Path, monkeypatch):
+    # a second checkout (or a course folder) with its own solutions/: releasing the installed
+    # nlpdojo_solutions into ./exercises by default would be a silent mix-up
+    monkeypatch.chdir(solutions.parent)
+    result = _invoke("--check", "--no-fixtures")
+    assert result.exit_code == 2, result.output
+    assert "./solutions is not the installed nlpdojo_solutions" in result.output
+    assert "--solutions solutions" in result.output
+    result = _invoke("--solutions", "solutions", "--check", "--no-fixtures")
+    assert result.exit_code == 1  # nothing released yet: every file missing
 
 
 # --------------------------------------------------------------------------- the real course

@@ -40,8 +40,12 @@ def nearest_neighbours(vectors: np.ndarray, index: int, k: int) -> np.ndarray:
     """The ``k`` words most cosine-similar to word ``index`` (itself excluded), best first.
 
     :param vectors: (V, D) word vectors.
+    :param k: how many, at most ``V - 1`` (every other word).
     :returns: (k,) integer indices.
     """
+    if not 0 < k < vectors.shape[0]:
+        raise ValueError(f"k must be between 1 and {vectors.shape[0] - 1} (the other words), "
+                         f"not {k}")
     unit = normalize_rows(vectors)  # (V, D)
     raise NotImplementedError("similarity: not implemented yet — replace this line with your code")
 

@@ -59,7 +59,7 @@ def neg_sampling_loss_and_gradient(
 
 def sgns_batch_loss_and_gradients(
     center: Array, outside: Array, negatives: Array
-) -> tuple[float, Array, Array, Array]:
+) -> tuple[Array, Array, Array, Array]:
     """SGNS loss and gradients for a minibatch of B pairs, on gathered vectors.
 
     The trainer gathers the rows (``center = V_in[c]``, ``outside = U[o]``,
@@ -79,8 +79,9 @@ def sgns_batch_loss_and_gradients(
     :returns: ``(loss, grad_center (B, D), coef_outside (B,), coef_negatives (B, K))`` with
         ``dJ/du_o[b] = coef_outside[b] * center[b]`` and
         ``dJ/du_k[b, k] = coef_negatives[b, k] * center[b]``; ``loss`` is the sum of the B pair
-        losses, as a Python float.
+        losses, as a 0-d array: not ``float(loss)``, which on a GPU waits for the device to
+        finish the batch (the trainer adds the losses up on the device and reads them rarely).
     """
     xp = array_namespace(center, outside, negatives)
     raise NotImplementedError("sgns_batch: not implemented yet — replace this line with your code")
-    return float(loss), grad_center, coef_outside, coef_negatives
+    return loss, grad_center, coef_outside, coef_negatives

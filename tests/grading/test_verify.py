@@ -36,3 +36,56 @@ def test_dojo_verify_command_exit_codes(toy):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
     assert result.exit_code == 0, result.output
     assert "4/4 verification steps passed" in result.output
+
+
+def test_planted_bug_definition_mistakes_fail_their_step_and_the_rest_runs(toy, monkeypatch):
+    typo = PlantedBug("typo question", "scale", "xp.multiply(x, k)", "xp.add(x, k)", "scael")
+    suffix = PlantedBug("with extension", "scale.py", "xp.multiply(x, k)", "xp.add(x, k)",
+                        "scale")
+    missing = PlantedBug("no module", "nope", "a", "b", "scale")
+    good = PlantedBug("scale adds", "scale", "xp.multiply(x, k)", "xp.add(x, k)", "scale")
+    monkeypatch.setattr(toy, "planted_bugs", [typo, suffix, missing, good])
+    steps = {s.name: s for s in verify([toy], backends=[("numpy", "cpu")])}
+    assert not steps["planted bug typo question"].ok
+    assert "question 'scael' is not a question of toy; did you mean 'scale'?" in (
+        steps["planted bug typo question"].detail)
+    assert not steps["planted bug with extension"].ok
+    assert "give the module name without .py" in steps["planted bug with extension"].detail
+    assert not steps["planted bug no module"].ok
+    assert "modules: quadratic, scale" in steps["planted bug no module"].detail
+    assert steps["planted bug scale adds"].ok  # the steps after a broken bug still run
+
+
+def test_verify_with_an_empty_backend_list_grades_on_no_backend(toy):
+    steps = verify([toy], backends=[])
+    assert not any(s.name.startswith("solutions full marks") for s in steps)
+
+
+def test_dojo_verify_refuses_an_unknown_or_unavailable_backend(toy):
+    result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "bogus"])
+    assert result.exit_code == 2, result.output
+    assert "unknown backend 'bogus'" in result.output and "numpy" in result.output
+    assert "verification steps" not in result.output
+
+    from nlpdojo.plugins import get_registry
+
+    spec = get_registry().get("backend", "numpy")  # rebuilt for the next test (reset)
+    object.__setattr__(spec, "availability", lambda: "NumPy is on holiday")  # frozen spec
+    result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
+    assert result.exit_code == 2, result.output
+    assert "backend 'numpy' is not available here: NumPy is on holiday" in result.output
+
+
+def test_dojo_verify_says_which_exercises_it_skips_and_why(toy, monkeypatch):
+    import nlpdojo_autograder.grading as grading
+
+    monkeypatch.setattr(toy, "reference", "nlpdojo_toy_pack.not_packaged.toy")
+    monkeypatch.setattr(grading, "exercise_names", lambda: ["toy"])
+    result = CliRunner().invoke(build_app(), ["verify", "--backend", "numpy"])
+    assert result.exit_code == 1, result.output
+    assert "skip toy: its reference solutions nlpdojo_toy_pack.not_packaged.toy cannot be " \
+           "imported" in result.output
+    assert "nothing to verify" in result.output
+    result = CliRunner().invoke(build_app(), ["verify", "toy"])
+    assert result.exit_code == 2, result.output
+    assert "cannot verify toy" in result.output and "packages.find" in result.output

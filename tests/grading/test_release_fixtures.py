@@ -1,0 +1,139 @@
+"""``dojo release`` and the fixtures of an exercise pack: generated from the ``--solutions``
+folder, written only where that folder's own package keeps them, deterministic, and rewritten
+only when their values change."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo import plugins
+from nlpdojo.cli.app import build_app
+
+PACK = Path(__file__).parent / "toy_pack" / "nlpdojo_toy_pack"
+FIXTURE_FILES = ["scale.values.json", "scale.values.npz", "quadratic.values.json",
+                 "quadratic.values.npz", "quadratic.descent.json"]
+
+
+def _forget_pack() -> None:
+    for name in [m for m in sys.modules if m.startswith("nlpdojo_toy_pack")]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def pack(tmp_path, monkeypatch) -> Path:
+    """The toy pack installed "editable" in a private site folder (its solutions are the files
+    the pack imports); returns the package folder."""
+    site = tmp_path / "site"
+    shutil.copytree(PACK, site / "nlpdojo_toy_pack", ignore=shutil.ignore_patterns("__pycache__"))
+    dist = site / "nlpdojo_toy_pack-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nlpdojo-toy-pack\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[nlpdojo]\ntoy = nlpdojo_toy_pack.plugin\n")
+    _forget_pack()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(site), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "toy")
+    importlib.invalidate_caches()
+    plugins.reset()
+    monkeypatch.chdir(tmp_path)
+    yield site / "nlpdojo_toy_pack"
+    plugins.reset()
+    _forget_pack()
+
+
+def _release(*args: str):
+    return CliRunner().invoke(build_app(), ["release", *args])
+
+
+def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_fixtures_come_from_the_solutions_and_go_to_the_pack(pack: Path):
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 0, result.output
+    dest = pack / "fixtures" / "toy"
+    assert sorted(p.name for p in dest.iterdir()) == sorted(FIXTURE_FILES)
+    assert f"fixtures {dest}: 5 written, 0 removed, 0 unchanged." in result.output
+    assert f"wrote   {dest / 'scale.values.json'}" in result.output
+    # deterministic: status and scalars only, no timing
+    stored = json.loads((dest / "quadratic.descent.json").read_text())
+    assert set(stored) == {"status", "scalars"}
+    assert (Path("exercises") / "toy" / "toy.ipynb").is_file()
+
+
+def test_a_second_release_rewrites_nothing(pack: Path):
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    before = _snapshot(pack / "fixtures") | {
+        f"exercises/{k}": v for k, v in _snapshot(Path("exercises")).items()}
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 0, result.output
+    assert "0 written, 0 removed, 5 unchanged." in result.output
+    assert "wrote" not in result.output
+    after = _snapshot(pack / "fixtures") | {
+        f"exercises/{k}": v for k, v in _snapshot(Path("exercises")).items()}
+    assert after == before
+    check = _release("--solutions", str(pack / "solutions"), "--check")
+    assert check.exit_code == 0, check.output
+    assert "fixtures of 1 exercises" in check.output
+
+
+def test_fixtures_in_the_old_form_or_stale_are_rewritten_once(pack: Path):
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    dest = pack / "fixtures" / "toy"
+    old = dest / "scale.values.json"
+    old.write_text(json.dumps({"status": "ok", "scalars": {}, "duration_s": 0.48}))
+    (dest / "gone.values.json").write_text('{"status": "ok", "scalars": {}}\n')
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 0, result.output
+    assert "1 written, 1 removed, 4 unchanged" in result.output
+    assert "duration_s" not in old.read_text()
+    assert not (dest / "gone.values.json").exists()
+
+
+def test_check_compares_the_fixtures_with_the_solutions_folder(pack: Path):
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    module = pack / "solutions" / "toy" / "scale.py"
+    module.write_text(module.read_text().replace("xp.multiply(x, k)", "xp.multiply(x, k + 1)"))
+    result = _release("--solutions", str(pack / "solutions"), "--check")
+    assert result.exit_code == 1, result.output
+    assert "scale.values: values differ" in result.output
+    assert "fixtures are out of sync" in result.output
+
+
+def test_fixtures_of_another_copy_are_refused_before_anything_is_written(pack: Path,
+                                                                         tmp_path: Path):
+    # releasing a copy of the solutions (a source tree, while the pack is installed from
+    # elsewhere) would write that copy's fixtures into the installed package: refused
+    copy = tmp_path / "src" / "solutions"
+    shutil.copytree(pack / "solutions", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    result = _release("--solutions", str(copy), "--output", "out")
+    assert result.exit_code == 2, result.output
+    assert "cannot release fixtures" in result.output and "--no-fixtures" in result.output
+    assert "pip install -e" in result.output and "Traceback" not in result.output
+    assert not Path("out").exists()
+    assert not (pack / "fixtures").exists()
+    result = _release("--solutions", str(copy), "--output", "out", "--no-fixtures")
+    assert result.exit_code == 0, result.output
+    assert not (pack / "fixtures").exists()
+
+
+def test_solutions_that_fail_their_own_checks_write_nothing(pack: Path):
+    module = pack / "solutions" / "toy" / "scale.py"
+    module.write_text(module.read_text().replace("return xp.multiply(x, k)",
+                                                 "raise ValueError('broken')"))
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 2, result.output
+    assert "fail their own checks" in result.output and "scale.values" in result.output
+    assert not Path("exercises").exists()
+    assert not (pack / "fixtures").exists()
