@@ -75,6 +75,10 @@ class Check:
     budget: str = ""
     #: "float64" for value and gradient checks; None trains in the backend's default dtype
     dtype: str | None = "float64"
+    #: checks with the same non-empty key measure one piece of work (one training run): when
+    #: one of them is stopped for time, the others get the same outcome instead of paying the
+    #: time limit again each
+    shares: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in CHECK_KINDS:
@@ -207,6 +211,8 @@ class Context:
 
     def to_numpy(self, x: Any, what: str = "the result") -> np.ndarray:
         """A backend array, number or nested list as a NumPy array (floats as float64)."""
+        if x is None:
+            raise CheckFailure(f"{what}: the function returned None; did you forget `return`?")
         try:
             if hasattr(x, "detach"):
                 x = x.detach().cpu().numpy()
@@ -219,6 +225,8 @@ class Context:
 
     def unpack(self, result: Any, names: Sequence[str], func: str) -> list[Any]:
         """Check that ``func`` returned a tuple of ``len(names)`` values and return them."""
+        if result is None:
+            raise CheckFailure(f"{func} returned None; did you forget `return`?")
         if not isinstance(result, (tuple, list)) or len(result) != len(names):
             got = f"a tuple of {len(result)}" if isinstance(result, (tuple, list)) else (
                 type(result).__name__)

@@ -293,20 +293,26 @@ def _submission_folder(submission: Path | None, tmp: Path) -> Path:
         raise UsageError(f"{path} is a file: pass a folder laid out like exercises/ (or a "
                          "topic's folder), or a .ipynb notebook")
     if not path.is_dir():
-        hint = " (run `dojo release` to create exercises/)" if submission is None else ""
-        raise UsageError(f"submission folder {path} does not exist{hint}")
+        if submission is None:
+            raise UsageError("no ./exercises here: run grade from the folder that contains "
+                             "exercises/ (or from inside exercises/ or a topic folder such as "
+                             "exercises/word_vectors), or pass --submission FOLDER")
+        raise UsageError(f"submission folder {path} does not exist")
     return path
 
 
 def _default_submission() -> Path:
     """``./exercises``, or the working folder itself when it holds topic folders (a student
-    who ran ``cd exercises``)."""
+    who ran ``cd exercises``) or is one (``cd exercises/word_vectors``: that topic is graded)."""
     from nlpdojo_autograder.grading import exercise_names
 
     if DEFAULT_SUBMISSION.is_dir():
         return DEFAULT_SUBMISSION
     here = Path(".")
-    if any((here / name).is_dir() for name in exercise_names()):
+    names = exercise_names()
+    if any((here / name).is_dir() for name in names):
+        return here
+    if here.resolve().name in names and any(here.glob("*.py")):
         return here
     return DEFAULT_SUBMISSION
 
@@ -320,7 +326,8 @@ def _notebook_folder(notebook: Path, tmp: Path) -> Path:
     if not notebook.is_file():
         raise UsageError(f"notebook {notebook} does not exist")
     topic, _ = read_notebook(notebook, strict=False)
-    template = notebook.parent if (notebook.parent / "__init__.py").exists() else None
+    beside = notebook.resolve().parent  # `grade --submission word_vectors.ipynb` in its folder
+    template = beside if (beside / "__init__.py").exists() else None
     if template is None:
         template = DEFAULT_SUBMISSION / topic if (DEFAULT_SUBMISSION / topic).is_dir() else None
     package = get_exercise(topic).reference_package

@@ -23,6 +23,50 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _fmt_pair(a: float, e: float) -> tuple[str, str]:
+    """Both numbers with 6 significant digits, or as many more as it takes to tell them apart
+    (float32 results differ from the float64 reference in the 7th or 8th digit)."""
+    for digits in range(6, 18):
+        sa, se = f"{a:.{digits}g}", f"{e:.{digits}g}"
+        if sa != se:
+            return sa, se
+    return f"{a:.17g}", f"{e:.17g}"
+
+
+def _plain(x: Any) -> Any:
+    """A NumPy scalar as the Python number it holds: ``3``, not ``np.int64(3)``."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _near_int(x: float, tol: float = 1e-5) -> int | None:
+    k = round(x)
+    return k if k >= 2 and abs(x - k) <= tol * k else None
+
+
+def _scalar_ratio(a: float, e: float) -> str | None:
+    """What relates a wrong scalar to the expected one, when it is an exact factor: the sign,
+    2, ½, or an integer N (a sum where a mean is expected, or the other way round)."""
+    if a == 0.0 or e == 0.0 or not (np.isfinite(a) and np.isfinite(e)):
+        return None
+    c = a / e
+    sign = "minus " if c < 0 else ""
+    mag = abs(c)
+    if abs(mag - 1) <= 1e-5:
+        return "yours has the wrong sign" if c < 0 else None
+    up, down = _near_int(mag), _near_int(1 / mag)
+    if up == 2:
+        return f"yours is {sign}twice the expected one"
+    if down == 2:
+        return f"yours is {sign}half the expected one"
+    if up:
+        return (f"yours is {sign}{up} times the expected one: a sum over {up} items (a batch?) "
+                "where the mean is expected?")
+    if down:
+        return (f"yours is {sign}1/{down} of the expected one: a mean over {down} items (a "
+                "batch?) where the sum is expected?")
+    return None
+
+
 def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
                   atol: float = 1e-8) -> str | None:
     """``None`` when ``actual`` matches ``expected`` elementwise within
@@ -37,10 +81,13 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
         elif a.ndim == e.ndim + 1 and a.shape[1:] == e.shape:
             hint = f" (an extra leading axis of {a.shape[0]}: sum or average over the batch?)"
         return f"{name} has shape {a.shape}, expected {e.shape}{hint}"
+    where = (lambda word, index: f"{word} at {_fmt_index(index)}: ") if a.ndim else (
+        lambda word, index: "")
     if np.issubdtype(e.dtype, np.floating):
         if not np.issubdtype(a.dtype, np.floating):
             return (f"{name} has dtype {a.dtype}, expected floating point numbers (an integer "
                     "array? a cast, or integer division, loses the fractions)")
+        dtype = a.dtype
         a = a.astype(np.float64)
         bad = ~np.isfinite(a)
         if bad.any() and not (~np.isfinite(e)[bad]).all():
@@ -54,21 +101,39 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
         if not (over > 0).any():
             return None
         worst = np.unravel_index(int(np.argmax(over)), a.shape) if a.ndim else ()
-        msg = (f"{name}: {int((over > 0).sum())} of {a.size} entries differ; worst at "
-               f"{_fmt_index(tuple(int(i) for i in worst))}: yours {_fmt(float(a[worst]))}, "
-               f"expected {_fmt(float(e[worst]))}")
-        pattern = diagnose(a, e, rtol=max(rtol, 1e-5), atol=atol) if a.size > 1 else None
+        yours, wanted = float(a[worst]), float(e[worst])
+        shown_a, shown_e = _fmt_pair(yours, wanted)
+        count = f"{int((over > 0).sum())} of {a.size} entries differ; " if a.ndim else ""
+        msg = (f"{name}: {count}{where('worst', tuple(int(i) for i in worst))}yours {shown_a}, "
+               f"expected {shown_e}")
+        notes = []
+        if a.size > 1:
+            pattern = diagnose(a, e, rtol=max(rtol, 1e-5), atol=atol)
+        else:
+            pattern = _scalar_ratio(yours, wanted)
         if pattern:
             pattern = pattern.replace("your gradient", "yours").replace("the true one",
                                                                          "the expected one")
+        if (a.ndim and yours != 0.0 and wanted != 0.0 and abs(yours / wanted - 1) > 1e-4
+                and "the expected one" not in (pattern or "")):
+            notes.append(f"{_fmt(yours / wanted)} times it")
+        if dtype != e.dtype:
+            notes.append(f"yours is {dtype}, expected {e.dtype}")
+        if notes:
+            msg += f" ({'; '.join(notes)})"
+        if pattern:
             msg += f"; {pattern}"
+        elif (err <= 1e-5 * np.abs(e) + atol).all():
+            msg += ("; yours differs only after the 5th significant digit: float32 arithmetic "
+                    "somewhere? (float32 keeps about 7 digits; compute in the input's dtype)")
         return msg
     # integers, booleans: exact
     if not np.array_equal(a, e):
         diff = np.argwhere(a != e)
         first = tuple(int(i) for i in diff[0]) if a.ndim else ()
-        return (f"{name}: {len(diff)} of {a.size} entries differ; first at {_fmt_index(first)}: "
-                f"yours {a[first]!r}, expected {e[first]!r}")
+        count = f"{len(diff)} of {a.size} entries differ; " if a.ndim else ""
+        return (f"{name}: {count}{where('first', first)}"
+                f"yours {_plain(a[first])!r}, expected {_plain(e[first])!r}")
     return None
 
 

@@ -1,7 +1,9 @@
 """One Jupyter notebook per topic, generated from its modules, and turned back into modules.
 
-``exercises/<topic>/<topic>.ipynb`` holds the topic's README as a Markdown cell, then one code
-cell per module in dependency order (a module comes after those it imports). In a notebook all
+``exercises/<topic>/<topic>.ipynb`` holds the topic's README as a Markdown cell, a how-to cell
+(which says how to grade the notebook itself), then one code cell per module in question order
+(the order of the registered exercise's ``questions``), never before a module it imports. In a
+notebook all
 cells share one namespace, so a module's intra-topic relative imports (``from .softmax import
 softmax``) are removed from its cell and recorded in the cell metadata::
 
@@ -20,8 +22,9 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +41,26 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python
 
 HOWTO = """\
 **How this notebook works.** Each code cell tagged `nlpdojo:<module>` is one module of this topic
-(the same code as `<module>.py` in this folder). Fill in the functions that raise
-`NotImplementedError`, run the cells top to bottom, and experiment in cells of your own: cells
-without an `nlpdojo:` tag are never graded. Keep the tags, do not split or merge the tagged cells,
-and do not add imports between the topic's modules (all cells share one namespace; the grader
-restores those imports when it rebuilds the modules from this notebook)."""
+(the same code as `<module>.py` in this folder). The cells follow the order of the questions.
+Fill in the functions that raise `NotImplementedError`, run the cells top to bottom, and
+experiment in cells of your own: cells without an `nlpdojo:` tag are never graded. Keep the tags,
+do not split or merge the tagged cells, and do not add imports between the topic's modules (all
+cells share one namespace; the grader restores those imports when it rebuilds the modules from
+this notebook).
+
+**Grading this notebook.** Save it, then run, in a terminal in this folder:
+
+    grade --submission {topic}.ipynb  # every question
+    grade {question} --submission {topic}.ipynb  # one question
+
+(from the folder that holds `exercises/`: `grade --submission exercises/{topic}/{topic}.ipynb`).
+The `grade {topic}` and `grade <question>` commands in the instructions above grade the `.py`
+files of this folder, not this notebook: work in one or the other."""
+
+
+def howto_source(topic: str, first_question: str | None = None) -> str:
+    """The how-to cell: how the notebook is organised and how to grade it (not the .py files)."""
+    return HOWTO.format(topic=topic, question=first_question or "<question>")
 
 
 class NotebookError(NlpdojoError):
@@ -228,6 +246,78 @@ def dependency_order(sources: Mapping[str, str]) -> list[str]:
     return order
 
 
+#: a question in a module: its solution marker, or the stub that replaced it
+_QUESTION_IN_SOURCE_RE = re.compile(
+    r"### BEGIN SOLUTION (?P<marker>[a-z][a-z0-9_]*)"
+    r"|NotImplementedError\(\s*[\"'](?P<stub>[a-z][a-z0-9_]*): not implemented yet"
+)
+
+
+def module_questions(source: str) -> list[str]:
+    """The question ids a module holds, in file order (solution markers or their stubs)."""
+    found: list[str] = []
+    for match in _QUESTION_IN_SOURCE_RE.finditer(source):
+        question = match.group("marker") or match.group("stub")
+        if question not in found:
+            found.append(question)
+    return found
+
+
+def registered_questions(topic: str) -> list[str] | None:
+    """The question ids of the registered exercise ``topic``, in the order its instructions
+    present them; ``None`` when no such exercise is registered (or it names no questions)."""
+    try:
+        from nlpdojo_autograder.grading import exercise_names, get_exercise
+
+        if topic not in exercise_names():
+            return None
+        questions = list(get_exercise(topic).questions)
+    except Exception:  # noqa: BLE001 - the order is a nicety; generation must not depend on it
+        return None
+    return questions or None
+
+
+def question_order(sources: Mapping[str, str], questions: Sequence[str] | None) -> list[str]:
+    """Modules in the order of their first question in ``questions`` (modules without one, or
+    whose questions are not listed, last), each after the modules it imports; ties alphabetical.
+    Without ``questions``: :func:`dependency_order`."""
+    if not questions:
+        return dependency_order(sources)
+    rank = {q: i for i, q in enumerate(questions)}
+    key = {m: (min((rank[q] for q in module_questions(src) if q in rank), default=len(rank)), m)
+           for m, src in sources.items()}
+    deps = module_dependencies(sources)
+    dependency_order(sources)  # a cycle is the same clear error
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(deps):
+        ready = [m for m in deps if m not in done and all(d in done for d in deps[m])]
+        # the earliest question first, unless a module it needs must come before it
+        wanted = min((m for m in deps if m not in done), key=key.__getitem__)
+        chosen = wanted if wanted in ready else _first_needed(wanted, deps, done, key)
+        order.append(chosen)
+        done.add(chosen)
+    return order
+
+
+def _first_needed(module: str, deps: Mapping[str, list[str]], done: set[str],
+                  key: Mapping[str, tuple[int, str]]) -> str:
+    """A module ``module`` (transitively) imports that can come now: the earliest by ``key``."""
+    seen: set[str] = set()
+    stack = [module]
+    candidates: list[str] = []
+    while stack:
+        current = stack.pop()
+        if current in seen or current in done:
+            continue
+        seen.add(current)
+        pending = [d for d in deps[current] if d not in done]
+        if not pending:
+            candidates.append(current)
+        stack.extend(pending)
+    return min(candidates, key=key.__getitem__)
+
+
 def split_module(source: str, module: str, modules: set[str]) -> tuple[str, list[str], list[int]]:
     """``(cell_source, imports, lines)``: the source without its relative imports, the removed
     statements' text and the 1-based lines where they started in the module."""
@@ -272,14 +362,22 @@ def _cell(
 
 
 def notebook_from_sources(
-    topic: str, modules: Mapping[str, str], readme: str | None
+    topic: str, modules: Mapping[str, str], readme: str | None,
+    questions: Sequence[str] | None = None,
 ) -> NotebookNode:
-    """The topic notebook for module sources ``{module: source}`` and README text."""
-    order = dependency_order(modules)
+    """The topic notebook for module sources ``{module: source}`` and README text. Module cells
+    follow ``questions`` (default: the registered exercise's question order, see
+    :func:`question_order`)."""
+    if questions is None:
+        questions = registered_questions(topic)
+    order = question_order(modules, questions)
     names = set(modules)
+    in_modules = [q for m in order for q in module_questions(modules[m])]
+    first = next((q for q in questions or () if q in in_modules), None) or next(
+        iter(in_modules), None)
     cells = [
         _cell("markdown", "readme", (readme or f"# {topic}\n").rstrip("\n")),
-        _cell("markdown", "nlpdojo-howto", HOWTO),
+        _cell("markdown", "nlpdojo-howto", howto_source(topic, first)),
     ]
     check_shared_namespace(modules)
     stand_ins = module_imports(modules)

@@ -279,9 +279,21 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
         proc.wait()
         pump.join(timeout=5)
 
+    timed_out = by_index[killed_for[0]] if killed_for and killed_for[1] == "timeout" else None
     for index, check in pending:
         if killed_for == (index, "import"):
             continue  # runs again, without the module that hung
+        if (timed_out is not None and check is not timed_out and check.shares
+                and check.shares == timed_out.shares and check.id not in outcomes
+                and not (run_dir / f"{index}.json").exists()):
+            limit = timed_out.timeout_s * limits.timeout_scale
+            outcomes[check.id] = Outcome(
+                status="timeout", duration_s=0.0,
+                message=f"not run: it measures the same {check.shares} as {timed_out.id}, which "
+                        f"took longer than {limit:g} s and was stopped{stopped_at}")
+            if on_done is not None and index not in reported:
+                on_done(check)
+            continue
         if on_done is not None and index not in reported and (
                 (run_dir / f"{index}.json").exists() or (run_dir / f"{index}.start").exists()):
             on_done(check)

@@ -46,6 +46,9 @@ class Subject:
     #: ``Exercise.given_modules``)
     given_modules: tuple[str, ...] = ()
     _given: dict[str, ModuleType] = field(default_factory=dict)
+    #: during a check: names of the student's modules imported while a reference module stood
+    #: in for one that does not import (see :meth:`_stand_in`)
+    _stand_ins: set[str] | None = None
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Subject:
@@ -120,6 +123,7 @@ class Subject:
 
         def load(name: str) -> ModuleType:
             self._preload()
+            self._stand_in(swap_in)
             module = self.module(name)
             for question in swap_in:
                 self._swap(question)
@@ -142,6 +146,24 @@ class Subject:
                     self.module(path.stem)
                 except Exception:  # noqa: BLE001 - resurfaces in the check that imports it
                     pass
+
+    def _stand_in(self, swap_in: tuple[str, ...]) -> None:
+        """No double charge for a file that does not import at all: when a swapped-in question's
+        module fails to import (a syntax error, a bad import in softmax.py), the reference
+        module stands in for it during this check, so that ``from .softmax import softmax`` in
+        the student's naive_softmax.py works. Undone by :meth:`restore`."""
+        for question in swap_in:
+            for module_name, _ in self.question_functions.get(question, []):
+                full = f"{self.package}.{module_name}"
+                reference = self._reference_modules.get(module_name)
+                if full in sys.modules or reference is None:
+                    continue
+                try:
+                    self.module(module_name)
+                except Exception:  # noqa: BLE001 - its own checks report why
+                    if self._stand_ins is None:
+                        self._stand_ins = {n for n in sys.modules if n.startswith(self.package)}
+                    sys.modules[full] = reference
 
     def _swap(self, question: str) -> None:
         prefix = self.package + "."
@@ -169,6 +191,13 @@ class Subject:
         for mod, attr, original in reversed(self._swapped):
             setattr(mod, attr, original)
         self._swapped.clear()
+        if self._stand_ins is not None:
+            # forget the stand-ins and every module of the student's imported next to them
+            for name in [n for n in sys.modules
+                         if n.startswith(self.package + ".") and n not in self._stand_ins]:
+                del sys.modules[name]
+            self._stand_ins = None
+            self._originals.clear()
 
 
 class _Blocker:

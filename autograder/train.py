@@ -123,16 +123,49 @@ class TrainError(NlpdojoError):
     """Training cannot start or finish: the message says why and what to do."""
 
 
-def default_code() -> Path | None:
-    """The student's ``./exercises/word_vectors`` when it exists, else ``None`` (the
-    reference solutions)."""
-    folder = Path("exercises") / TOPIC
-    return folder if folder.is_dir() else None
+#: the modules of a topic folder that ``train.py`` runs (how a folder is recognised as one)
+TRAIN_MODULES = ("train.py", "negative_sampling.py", "sgd.py")
+EVALUATION_SETS = ("wordsim353", "simlex999", "google-analogies")
+
+
+def is_topic_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds the word_vectors modules that training runs."""
+    return all((folder / name).is_file() for name in TRAIN_MODULES)
+
+
+def default_code(here: Path | None = None) -> Path | None:
+    """The student's word_vectors folder seen from ``here`` (default: the working folder):
+    ``./exercises/word_vectors``, ``./word_vectors`` (run from inside ``exercises/``), or
+    ``here`` itself when it is a topic folder (run from inside ``exercises/word_vectors``);
+    ``None`` when there is none (then the reference solutions train)."""
+    here = Path(".") if here is None else here
+    for folder in (here / "exercises" / TOPIC, here / TOPIC):
+        if folder.is_dir():
+            return folder
+    return here if is_topic_folder(here) else None
+
+
+def resolve_code(code: Path | None) -> Path:
+    """The topic folder ``--code`` names: the folder itself (``exercises/word_vectors``, or a
+    copy of it), or a folder that holds it (``exercises``); anything else is a clear error."""
+    if code.is_file():
+        raise TrainError(f"--code {code} is a file: pass your {TOPIC} folder (e.g. "
+                         f"exercises/{TOPIC}), the folder that holds train.py and sgd.py")
+    if not code.is_dir():
+        raise TrainError(f"--code {code}: no such folder; pass your {TOPIC} folder (e.g. "
+                         f"exercises/{TOPIC})")
+    if is_topic_folder(code):
+        return code
+    if is_topic_folder(code / TOPIC):
+        return code / TOPIC
+    raise TrainError(f"--code {code} is not a {TOPIC} folder: it has no "
+                     f"{', '.join(n for n in TRAIN_MODULES if not (code / n).is_file())}; pass "
+                     f"your {TOPIC} folder (e.g. exercises/{TOPIC}) or the folder that holds it")
 
 
 def load_topic_package(code: Path | None) -> ModuleType:
-    """The ``train`` module of the reference solutions, or of a student's folder ``code``
-    (its ``train.py`` uses that folder's own functions)."""
+    """The ``train`` module of the reference solutions (``code`` None), or of a student's topic
+    folder ``code`` (its ``train.py`` uses that folder's own functions)."""
     import importlib
 
     from nlpdojo_autograder.loader import load_folder_module
@@ -141,11 +174,37 @@ def load_topic_package(code: Path | None) -> ModuleType:
         try:
             return importlib.import_module(f"nlpdojo_solutions.{TOPIC}.train")
         except ImportError as exc:
-            raise TrainError("no exercises/word_vectors folder here and no reference "
-                             "solutions installed; pass --code DIR") from exc
-    if not Path(code).is_dir():
-        raise TrainError(f"--code {code}: no such folder (a copy of exercises/{TOPIC}/)")
-    return load_folder_module(Path(code), TOPIC, "train", tag="cli")
+            raise TrainError("the reference solutions are not installed here; train your own "
+                             f"code with --code exercises/{TOPIC}") from exc
+    code = resolve_code(code)
+    return load_folder_module(code.resolve(), TOPIC, "train", tag="cli")
+
+
+def require_datasets(names: list[str]) -> None:
+    """Every data set in ``names`` fetched and intact, checked before any work; otherwise one
+    error listing all the missing ones and the one command that fetches them."""
+    from nlpdojo.data import get_dataset
+    from nlpdojo.dataset import DataMissingError
+
+    missing: list[str] = []
+    corrupt: list[str] = []
+    for name in dict.fromkeys(names):
+        dataset = get_dataset(name)  # an unknown name lists the known ones
+        try:
+            dataset.path()
+        except DataMissingError:
+            (corrupt if dataset.folder().is_dir() else missing).append(name)
+    if not missing and not corrupt:
+        return
+    parts = []
+    if missing:
+        parts.append(f"not fetched yet: {', '.join(missing)}")
+    if corrupt:
+        parts.append(f"corrupt (fetch again): {', '.join(corrupt)}")
+    needed = [n for n in dict.fromkeys(names) if n in missing or n in corrupt]
+    what = "data set" if len(needed) == 1 else "data sets"
+    raise DataMissingError(f"{what} {'; '.join(parts)}. Run: dojo data fetch "
+                           f"{' '.join(needed)}")
 
 
 def _documents_corpus(name: str) -> None:
@@ -183,8 +242,11 @@ def add_train_commands(cli: typer.Typer) -> None:
         backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
         device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
         code: Annotated[Path | None, typer.Option(
-            help="Your word_vectors folder (default: ./exercises/word_vectors if it exists, "
-                 "else the reference solutions).")] = None,
+            help="Your word_vectors folder, or the folder holding it (default: "
+                 "./exercises/word_vectors, ./word_vectors or the working folder if it is one)."
+        )] = None,
+        solutions: Annotated[bool, typer.Option(
+            "--solutions", help="Train the reference solutions instead of your code.")] = False,
         output: Annotated[Path, typer.Option(help="Where to write the vectors (word2vec "
                                                   "text format).")] = Path("vectors.txt"),
         evaluate: Annotated[bool, typer.Option(help="Report WordSim-353, SimLex-999 and "
@@ -193,18 +255,32 @@ def add_train_commands(cli: typer.Typer) -> None:
         """Train skip-gram with negative sampling; save vectors in the word2vec text format."""
         from nlpdojo.selection import load_backend
 
+        if solutions and code is not None:
+            raise TrainError("--solutions trains the reference, --code your folder: choose one")
         be = load_backend(backend, device, "float32")
-        code = code if code is not None else default_code()
+        fallback = ""
+        if solutions:
+            code = None
+        elif code is not None:
+            code = resolve_code(code)
+        else:
+            code = default_code()
+            if code is None:
+                fallback = (f" (no exercises/{TOPIC} here: pass --code DIR to train yours, "
+                            "--solutions to say you mean the reference)")
         train_module = load_topic_package(code)
         if output.parent and not output.parent.is_dir():
             raise TrainError(f"--output {output}: folder {output.parent} does not exist")
+        require_datasets([corpus, *(EVALUATION_SETS if evaluate else ())])
         _documents_corpus(corpus)
         started = time.perf_counter()
         data = prepare_corpus(corpus, min_count=min_count, max_words=max_words)
         if len(data.words) < 2:
             raise TrainError(f"only {len(data.words)} words are seen {min_count}+ times in "
                              "the text used; raise --max-words or lower --min-count")
-        whose = f"your code in {code}" if code is not None else "the reference solutions"
+        shown = code.resolve() if code is not None and code == Path(".") else code
+        whose = (f"your code in {shown}" if code is not None
+                 else f"the reference solutions{fallback}")
         console.print(f"{corpus}: {data.token_ids.shape[0]:,} tokens, {len(data.words):,} words "
                       f"(min_count {min_count}), prepared in {time.perf_counter() - started:.1f}s; "
                       f"training {whose} on {be.name}/{be.device}")
@@ -214,7 +290,7 @@ def add_train_commands(cli: typer.Typer) -> None:
                 epochs=epochs, batch_size=batch_size, lr=lr, subsample=subsample, seed=seed,
                 progress=True)
         except NotImplementedError as exc:
-            raise TrainError(f"{exc} (in {code}); `grade word_vectors` shows what is left "
+            raise TrainError(f"{exc} (in {shown}); `grade word_vectors` shows what is left "
                              "to write") from exc
         save_word2vec_text(output, data.words, result.center_vectors)
         console.print(f"trained {result.words:,} words in {result.seconds:.1f}s "

@@ -93,9 +93,33 @@ def _outcome_of(exc: BaseException, code_dir: str, memory_mb: int) -> dict[str, 
             or "can't allocate memory" in str(exc).lower()):
         return {"status": "error", "message": f"ran out of memory (limit {memory_mb} MB above "
                                               "the grader's own use); is an array far too large?"}
+    hint = ""
+    if _numpy_given_tensor(exc):
+        hint = (". Hint: a NumPy function (np.max, np.sum...) was given a torch tensor: on the "
+                "torch backend use the array namespace `xp = array_namespace(x)` (xp.max, "
+                "xp.sum...) instead of numpy")
     return {"status": "error", "exc_type": type(exc).__name__,
-            "message": f"{type(exc).__name__}: {str(exc).strip()}{_where(exc, code_dir)}",
+            "message": f"{type(exc).__name__}: {str(exc).strip()}{_where(exc, code_dir)}{hint}",
             "traceback": _student_traceback(exc, code_dir)}
+
+
+def _numpy_given_tensor(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside NumPy while one of its arguments was a torch tensor:
+    ``np.max(x, axis=-1, keepdims=True)`` on the torch backend calls ``x.max(axis=...)``, and
+    torch answers with a TypeError that says nothing about NumPy."""
+    torch = sys.modules.get("torch")
+    numpy = sys.modules.get("numpy")
+    if torch is None or numpy is None or not getattr(numpy, "__file__", None):
+        return False
+    numpy_dir = os.path.dirname(numpy.__file__) + os.sep
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.startswith(numpy_dir) and any(
+                isinstance(v, torch.Tensor) for v in list(frame.f_locals.values())):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _where(exc: BaseException, code_dir: str) -> str:

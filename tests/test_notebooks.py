@@ -22,7 +22,9 @@ from nlpdojo_autograder.notebooks import (
     dumps,
     extract_notebook,
     materialize_notebook,
+    module_questions,
     notebook_from_sources,
+    question_order,
     restore_imports,
     split_module,
     topic_modules,
@@ -153,6 +155,51 @@ def test_module_stand_in_may_not_shadow_a_definition():
     sources = {"sgd": "def sgd():\n    return 1\n", "train": "from . import sgd\n"}
     with pytest.raises(NotebookError, match="sgd.py defines sgd at top level"):
         notebook_from_sources("t", sources, None)
+
+
+def test_module_cells_follow_the_question_order_but_never_precede_their_imports():
+    stub = 'raise NotImplementedError("{}: not implemented yet — replace this line")\n'
+    sources = {
+        "advanced": "from .basic import f\n\ndef g():\n    " + stub.format("second"),
+        "basic": "def f():\n    " + stub.format("first"),
+        "alpha": "def h():\n    " + stub.format("third"),
+        "given": "X = 1\n",  # no question: last
+        "later": "from .tools import t\n\ndef k():\n    " + stub.format("zeroth"),
+        "tools": "def t():\n    return 1\n",  # no question, but `later` needs it first
+    }
+    assert question_order(sources, ["zeroth", "first", "second", "third"]) == [
+        "tools", "later", "basic", "advanced", "alpha", "given"]
+    assert question_order(sources, None) == dependency_order(sources)
+    nb = notebook_from_sources("t", sources, None, questions=["zeroth", "first", "second"])
+    assert nb.metadata["nlpdojo"]["modules"][:3] == ["tools", "later", "basic"]
+    assert "grade zeroth --submission t.ipynb" in nb.cells[1].source
+
+
+def test_word_vectors_notebook_in_the_exercises_question_order(tmp_path: Path):
+    """A student working top to bottom meets softmax first, then the questions as the topic's
+    instructions number them, and the how-to cell says how to grade the notebook itself."""
+    from nlpdojo_autograder.grading import get_exercise
+
+    root = Path(nlpdojo_solutions.__file__).parent / "word_vectors"
+    questions = list(get_exercise("word_vectors").questions)
+    for stub in (True, False):
+        nb = build_notebook(root, stub=stub)
+        cells = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("tags")]
+        modules = [c.metadata["tags"][0].removeprefix("nlpdojo:") for c in cells]
+        assert modules[0] == "softmax"
+        assert nb.metadata["nlpdojo"]["modules"] == modules
+        firsts = [min((questions.index(q) for q in module_questions(c.source)
+                       if q in questions), default=len(questions)) for c in cells]
+        assert firsts == sorted(firsts), list(zip(modules, firsts, strict=True))
+        path = _write(nb, tmp_path / f"wv-{stub}.ipynb")
+        assert extract_notebook(path) == topic_modules(root, stub=stub)
+    howto = next(c.source for c in nb.cells if c.id == "nlpdojo-howto")
+    assert "grade --submission word_vectors.ipynb" in howto
+    assert "grade softmax --submission word_vectors.ipynb" in howto
+    assert "not this notebook" in howto  # `grade word_vectors` grades the .py files
+    released = nbformat.read(Path(__file__).resolve().parents[1] / "exercises" / "word_vectors"
+                             / "word_vectors.ipynb", as_version=4)
+    assert released.metadata["nlpdojo"]["modules"][0] == "softmax"  # `dojo release` was run
 
 
 # --------------------------------------------------------------------------- extraction

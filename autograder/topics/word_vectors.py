@@ -241,14 +241,27 @@ def _sgd_values(ctx: Context):
     rows = np.array([1, 3, 1, 7, 1])  # row 1 three times: the gradients add up
     grads = ctx.asarray(rng.standard_normal((rows.size, D)))
     out = update(ctx.backend, matrix, ctx.asarray(rows), grads, 0.5)
+    _require_in_place("sparse_sgd_update", ctx, matrix, out)
     outer = ctx.function("sgd", "sparse_outer_update")
     matrix2 = ctx.asarray(rng.standard_normal((V, D)))
     rows2 = np.array([[1, 4, 1], [4, 0, 9]])  # row 1 twice in one pair, row 4 in both pairs
     coefs, vectors = rng.standard_normal((2, 3)), rng.standard_normal((2, D))
     out2 = outer(ctx.backend, matrix2, ctx.asarray(rows2), ctx.asarray(coefs),
                  ctx.asarray(vectors), 0.5)
+    _require_in_place("sparse_outer_update", ctx, matrix2, out2)
     return {"learning_rates": lrs, "updated": ctx.to_numpy(out, "sparse_sgd_update's result"),
             "outer_updated": ctx.to_numpy(out2, "sparse_outer_update's result")}
+
+
+def _require_in_place(name: str, ctx: Context, matrix, returned) -> None:
+    """The updates must change ``matrix`` itself: a (V, D) copy per step would cost more than
+    the step (and a trainer that keeps the old matrix would learn nothing)."""
+    if returned is None:
+        return  # the comparison of the result says "returned None"
+    if not np.array_equal(ctx.to_numpy(matrix, name), ctx.to_numpy(returned, name)):
+        raise CheckFailure(f"{name} must update `matrix` in place and return it; the matrix "
+                           "passed in is unchanged or differs from the one returned (a copy?). "
+                           "backend.scatter_add(...) and scatter_add_weighted(...) work in place")
 
 
 # -- count-based baseline --------------------------------------------------------------------
@@ -307,6 +320,12 @@ def _plot_collect(ctx: Context):
     vectors = rng.standard_normal((12, 6))
     word2ind = {f"w{i}": i for i in range(12)}
     path = ctx.workdir / "words.png"
+    # the student's part first, so that a wrong shape is blamed on it, not on the given code
+    chosen = vectors[[1, 4, 7, 9]]  # (4, 6)
+    projected = ctx.to_numpy(ctx.function("plot", "project_2d")(chosen), "project_2d's result")
+    if projected.shape != (4, 2):
+        raise CheckFailure(f"project_2d returned shape {projected.shape} for 4 vectors; expected "
+                           "(4, 2): one row of 2 coordinates per vector")
     coords = ctx.function("plot", "plot_words")(vectors, word2ind, ["w1", "w4", "w7", "w9"], path)
     png = path.read_bytes()[:8] if path.exists() else b""
     return {"png": png == b"\x89PNG\r\n\x1a\n", "size": path.stat().st_size if path.exists() else 0,
@@ -338,8 +357,14 @@ def _train_once(ctx: Context) -> dict:
     """Train the code under test on the budget, once per worker, and measure the vectors."""
     from nlpdojo.text import keep_probability
     from nlpdojo_autograder.topics import word_vector_metrics as metrics
-    from nlpdojo_autograder.train import evaluation_sets, prepare_corpus
+    from nlpdojo_autograder.train import (
+        EVALUATION_SETS,
+        evaluation_sets,
+        prepare_corpus,
+        require_datasets,
+    )
 
+    require_datasets(["sotu", *EVALUATION_SETS])  # every missing one named, before training
     # the given training loop is the instructor's (the budget is not the submission's to
     # change); the steps it calls are the submission's
     train_module = ctx.given_module("train")
@@ -426,15 +451,16 @@ CHECKS = [
     metric_check("training", "heldout_loss", "held-out loss after training",
                  2.0, _metric("heldout_loss"), metric="held-out loss per pair",
                  threshold=lambda ref: ref + 0.15, higher_is_better=False,
-                 budget=BUDGET.format(epochs=QUICK_EPOCHS), timeout_s=600.0),
+                 budget=BUDGET.format(epochs=QUICK_EPOCHS), timeout_s=600.0,
+                 shares="training run"),
     metric_check("training", "analogy", "analogies after training", 1.0,
                  _metric("analogy"), metric="3CosAdd accuracy on the Google analogies",
                  threshold=lambda ref: 0.5 * ref, budget=BUDGET.format(epochs=QUICK_EPOCHS),
-                 timeout_s=600.0),
+                 timeout_s=600.0, shares="training run"),
     metric_check("training", "wordsim", "WordSim-353 after training", 1.0,
                  _metric("wordsim353"), metric="WordSim-353 Spearman rho",
                  threshold=lambda ref: ref - 0.1, budget=BUDGET.format(epochs=QUICK_EPOCHS),
-                 timeout_s=600.0),
+                 timeout_s=600.0, shares="training run"),
 ]
 
 PLANTED_BUGS = [

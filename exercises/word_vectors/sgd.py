@@ -2,7 +2,8 @@
 row updates.
 
 word2vec (Mikolov et al. 2013a, b; the reference C code) decays the learning rate linearly
-from ``lr0`` to ``lr0 * 1e-4`` over the words it will process. A minibatch only touches the
+over the words it will process, ``lr0 * (1 - step / total_steps)``, and never lets it fall below
+``lr0 * 1e-4``. A minibatch only touches the
 rows of the words it contains, so the update is applied to those rows alone (a "sparse" SGD
 step); a word that occurs several times in the batch receives the *sum* of its gradients,
 exactly as the gradient of an embedding look-up requires (CS224n notes "Word Vectors I",
@@ -15,8 +16,9 @@ from nlpdojo.backend import Array, Backend
 
 
 def linear_decay(step: int, total_steps: int, lr0: float, lr_min: float | None = None) -> float:
-    """Learning rate at ``step`` of ``total_steps``: ``lr0`` at 0, falling linearly, never
-    below ``lr_min`` (default ``1e-4 * lr0``, as in word2vec)."""
+    """Learning rate at ``step`` of ``total_steps``: ``lr0 * (1 - step / total_steps)``, a line
+    from ``lr0`` at step 0 to 0 at ``total_steps``, but never below ``lr_min`` (default
+    ``1e-4 * lr0``, as in word2vec); steps past the end keep ``lr_min``."""
     if lr_min is None:
         lr_min = 1e-4 * lr0
     raise NotImplementedError("sgd: not implemented yet — replace this line with your code")
@@ -30,7 +32,9 @@ def sparse_sgd_update(backend: Backend, matrix: Array, rows: Array, grads: Array
     :param rows: (N,) integer row indices, repeats allowed.
     :param grads: (N, D) gradient of the loss with respect to ``matrix[rows[i]]``.
     :param lr: learning rate.
-    :returns: ``matrix``, updated: ``matrix[r] -= lr * (sum of grads[i] with rows[i] == r)``.
+    :returns: ``matrix``, updated in place: ``matrix[r] -= lr * (sum of grads[i] with
+        rows[i] == r)``. ``backend.scatter_add(target, index, values, alpha=...)`` adds
+        ``alpha * values[i]`` to ``target[index[i]]``, repeats summed, in place.
     """
     raise NotImplementedError("sgd: not implemented yet — replace this line with your code")
 
@@ -44,7 +48,9 @@ def sparse_outer_update(backend: Backend, matrix: Array, rows: Array, coefs: Arr
     :param coefs: (B, M) the gradient of ``matrix[rows[b, m]]`` is ``coefs[b, m] * vectors[b]``.
     :param vectors: (B, D).
     :param lr: learning rate.
-    :returns: ``matrix``, updated: ``matrix[rows[b, m]] -= lr * coefs[b, m] * vectors[b]``,
-        summed over repeats, without building the (B, M, D) block of gradients.
+    :returns: ``matrix``, updated in place: ``matrix[rows[b, m]] -= lr * coefs[b, m] *
+        vectors[b]``, summed over repeats, without building the (B, M, D) block of gradients.
+        ``backend.scatter_add_weighted(target, index, weights, rows, alpha=...)`` adds
+        ``alpha * weights[b, m] * rows[b]`` to ``target[index[b, m]]``, in place.
     """
     raise NotImplementedError("sgd: not implemented yet — replace this line with your code")

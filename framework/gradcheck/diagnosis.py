@@ -1,7 +1,8 @@
 """Why a gradient is wrong: recognise the pattern relating it to the true one, and hint.
 
 :func:`diagnose` tries, in order: NaN/inf entries; all zeros; a loss that does not depend on the
-input; the transpose; a consistent ratio (sign, 2, 1/2, a batch size N or 1/N, any constant);
+input; the transpose; a consistent ratio (sign, 2, 1/2, a batch size N or 1/N, any constant;
+every wrong entry must fit it);
 only some rows, entries or columns wrong. Each pattern comes with a hint: the mistake that
 usually causes it. Wrong *shapes* are explained from the shapes alone (:func:`_shape_mismatch`).
 """
@@ -31,8 +32,13 @@ def _near_integer(value: float) -> int | None:
     return k if k >= 2 and abs(value - k) <= 2 * PATTERN_TOL * k else None
 
 
-def _describe_ratio(c: float) -> tuple[str, str]:
-    """Diagnosis and hint for ``analytic ≈ c · numerical``."""
+def _describe_ratio(c: float, own_loss: bool = False) -> tuple[str, str]:
+    """Diagnosis and hint for ``analytic ≈ c · numerical``.
+
+    ``own_loss``: the numerical gradient differentiates the student's own loss (a gradient
+    check), not a reference. Then a factor N says only that the loss and the gradient disagree:
+    either may be the wrong one, so the hint must not say which to change.
+    """
     sign = "" if c > 0 else "minus "
     wrong_sign = "" if c > 0 else " (the wrong sign, too)"
     mag = abs(c)
@@ -49,6 +55,15 @@ def _describe_ratio(c: float) -> tuple[str, str]:
     if k_down == 2:
         return (f"your gradient is {sign}half the true one{wrong_sign}",
                 "Typical cause: a missing factor 2, e.g. d(x²)/dx = 2x.")
+    if (k_up or k_down) and own_loss:
+        k = k_up or k_down
+        return (f"your gradient is {sign}{k} times the true one{wrong_sign}" if k_up else
+                f"your gradient is {sign}1/{k} of the true one{wrong_sign}",
+                f"Your loss and your gradient disagree by a factor {k} (the check differentiates"
+                f" your own loss). If {k} is your batch size N, one of them sums over the batch "
+                "and the other averages: check which one the spec asks for (a sum or a mean) "
+                "and fix the one that does not do it. Dividing the gradient by N is right only "
+                "if the loss is meant to be a mean.")
     if k_up:
         return (f"your gradient is {sign}{k_up} times the true one{wrong_sign}",
                 f"If {k_up} is your batch size N, the loss averages over the batch but your "
@@ -68,6 +83,17 @@ def _ratio(a: np.ndarray, n: np.ndarray, atol: float) -> float | None:
         return None
     c = float(np.dot(a, n)) / nn
     return c if c != 0.0 and _close(a, c * n, atol) else None
+
+
+def _fits(a: np.ndarray, n: np.ndarray, c: float, atol: float) -> bool:
+    """Every entry of ``a`` is ``c`` times its ``n`` (to PATTERN_TOL, plus the absolute floor).
+
+    Applied to the failing entries: a fit in norm alone lets large correct entries hide a few
+    small wrong ones, and then "a ratio of 1.000012" describes none of the wrong entries.
+    """
+    target = c * n
+    return bool(np.all(np.abs(a - target)
+                       <= PATTERN_TOL * np.maximum(np.abs(a), np.abs(target)) + atol))
 
 
 def _list(items: Sequence[int], limit: int = 8) -> str:
@@ -113,8 +139,11 @@ def _nonfinite(analytic: np.ndarray) -> tuple[str, str] | None:
 
 
 def _diagnose(analytic: Any, numerical: Any, *, sampled_index: Any = None, rtol: float = RTOL,
-              atol: float = ATOL) -> tuple[str, str] | None:
-    """``(diagnosis, hint)`` for the patterns listed in :func:`diagnose`, or ``None``."""
+              atol: float = ATOL, own_loss: bool = False) -> tuple[str, str] | None:
+    """``(diagnosis, hint)`` for the patterns listed in :func:`diagnose`, or ``None``.
+
+    ``own_loss``: ``numerical`` differentiates the student's own loss (see :func:`_describe_ratio`).
+    """
     a_full, n_vals = _as_float64(analytic), _as_float64(numerical)
     found = _nonfinite(a_full)
     if found:
@@ -146,8 +175,8 @@ def _diagnose(analytic: Any, numerical: Any, *, sampled_index: Any = None, rtol:
                     "Typical cause: matmul operands in the wrong order, e.g. g.T @ x instead of "
                     "x.T @ g; the gradient must have the parameter's layout.")
     c = _ratio(a, n, atol)
-    if c is not None:
-        return _describe_ratio(c)
+    if c is not None and _fits(a[~ok], n[~ok], c, atol):
+        return _describe_ratio(c, own_loss)
     if a_full.ndim >= 1 and a_full.shape[0] > 1:
         idx = np.unravel_index(flat, a_full.shape)
         what = "rows" if a_full.ndim >= 2 else "entries"

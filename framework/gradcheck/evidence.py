@@ -162,7 +162,7 @@ def _judge_values(name: str, a: np.ndarray, ev: Mapping[str, Any], *, rtol: floa
                        "probability near 0? exp overflowing?).", worst_index=index, **fixed)
     atol = _roundoff_atol(atol, float(np.asarray(ev["loss_scale"])), h)
     return _summarize(name, mode, a, flat, num, a_dirs, n_dirs, rtol=rtol, atol=atol, h=h,
-                      n_evaluations=fixed["n_evaluations"], notes=fixed["notes"])
+                      n_evaluations=fixed["n_evaluations"], notes=fixed["notes"], own_loss=True)
 
 
 def _static_problems(name: str, analytic: Any, shape: tuple[int, ...], mode: str,
@@ -222,7 +222,9 @@ def check_gradient(f: Callable[[np.ndarray], Any], x: Any, analytic: Any, *, nam
 
 def _summarize(name: str, mode: str, a: np.ndarray, flat: np.ndarray, num: np.ndarray,
                a_dirs: np.ndarray, n_dirs: np.ndarray, *, rtol: float, atol: float, h: float,
-               n_evaluations: int, notes: list[str]) -> GradCheckResult:
+               n_evaluations: int, notes: list[str], own_loss: bool = False) -> GradCheckResult:
+    """``own_loss``: ``num`` are central differences of the student's own loss (not a reference
+    gradient), which changes what a factor N means (:func:`~.diagnosis._describe_ratio`)."""
     k = flat.size
     a_all = np.concatenate([a.reshape(-1)[flat], a_dirs])  # (k + n_directions,)
     n_all = np.concatenate([num, n_dirs])
@@ -242,9 +244,9 @@ def _summarize(name: str, mode: str, a: np.ndarray, flat: np.ndarray, num: np.nd
     if passed:
         found = None
     elif mode == "full":
-        found = _diagnose(a, num.reshape(a.shape), rtol=rtol, atol=atol)
+        found = _diagnose(a, num.reshape(a.shape), rtol=rtol, atol=atol, own_loss=own_loss)
     else:
-        found = _diagnose(a, num, sampled_index=flat, rtol=rtol, atol=atol)
+        found = _diagnose(a, num, sampled_index=flat, rtol=rtol, atol=atol, own_loss=own_loss)
     result = GradCheckResult(
         name=name, passed=passed, mode=mode, n_checked=int(ok.size),
         worst_index=index, analytic=float(a_all[worst]), numerical=float(n_all[worst]),

@@ -5,7 +5,8 @@
   et al. 2015) and the cosine similarity of the two words' vectors.
 * **Analogies** by 3CosAdd (Mikolov, Yih & Zweig 2013, "Linguistic Regularities in Continuous
   Space Word Representations"; Mikolov et al. 2013a's Google analogy set): for "a is to b as
-  c is to d", predict ``argmax_x cos(x, b - a + c)`` over the vocabulary without ``a, b, c``
+  c is to d", predict ``argmax_x cos(x, b^ - a^ + c^)`` over the vocabulary without ``a, b, c``,
+  where ``w^ = w / |w|`` (every vector is normalised to unit length first, as word2vec does)
   (Levy & Goldberg 2014, "Linguistic Regularities in Sparse and Explicit Word
   Representations", name it 3CosAdd). As in word2vec's ``compute-accuracy`` and gensim's
   ``evaluate_word_analogies(restrict_vocab=30000)``, the candidates are the ``restrict_vocab``
@@ -96,6 +97,10 @@ def analogy_accuracy(
     chunk_size: int = 512,
 ) -> tuple[float, int]:
     """3CosAdd accuracy on analogy questions ``(a, b, c, d)``: "a is to b as c is to d".
+
+    The prediction is ``argmax_x cos(x, b^ - a^ + c^)`` with *unit-length* vectors ``w^`` (as
+    word2vec's ``compute-accuracy`` and gensim do), over the candidates other than a, b, c;
+    a question counts when the prediction is ``d``.
 
     :param restrict_vocab: only the first ``restrict_vocab`` words (the most frequent) are
         candidates, and questions using any other word are skipped.

@@ -147,8 +147,10 @@ def _chunks(backend: Backend, token_ids: np.ndarray, keep: np.ndarray, sampler: 
 
 
 def _sgd_step(backend: Backend, steps: SGNSSteps, center_vectors: Array, outside_vectors: Array,
-              c: Array, rows: Array, rate: float) -> Array:
-    """One minibatch: gather rows, loss and gradients, scatter the updates. Returns the loss."""
+              c: Array, rows: Array, rate: float) -> tuple[Array, Array, Array]:
+    """One minibatch: gather rows, loss and gradients, scatter the updates (in place).
+
+    Returns ``(loss, center_vectors, outside_vectors)``: the matrices the updates returned."""
     xp = backend.xp
     B, K = rows.shape[0], rows.shape[1] - 1
     D = center_vectors.shape[1]
@@ -157,12 +159,13 @@ def _sgd_step(backend: Backend, steps: SGNSSteps, center_vectors: Array, outside
     negs = xp.reshape(xp.take(outside_vectors, xp.reshape(rows[:, 1:], (-1,)), axis=0),
                       (B, K, D))  # (B, K, D)
     loss, g_center, coef_outside, coef_negs = steps.batch_loss(center, outside, negs)
-    steps.sparse_update(backend, center_vectors, c, g_center, rate)  # (V, D)
+    center_vectors = steps.sparse_update(backend, center_vectors, c, g_center, rate)  # (V, D)
     # The outside word's row and its K negatives: gradients coef * v_c, applied as one sparse
     # product (B, 1 + K) x (B, D), never as a (B, 1 + K, D) block.
     coefs = xp.concat([coef_outside[:, None], coef_negs], axis=1)  # (B, 1 + K)
-    steps.outer_update(backend, outside_vectors, rows, coefs, center, rate)  # (V, D)
-    return loss
+    outside_vectors = steps.outer_update(backend, outside_vectors, rows, coefs, center,
+                                         rate)  # (V, D)
+    return loss, center_vectors, outside_vectors
 
 
 def train_sgns(
@@ -240,8 +243,10 @@ def train_sgns(
                 # words done when this batch ends, pro rata within the chunk (the schedule)
                 done = offset + chunk.words_done - chunk.words + (chunk.words * e) // P
                 rate = steps.schedule(done, total, lr)
-                running = running + _sgd_step(backend, steps, center_vectors, outside_vectors,
-                                              chunk.centers[b:e], chunk.rows[b:e], rate)
+                loss, center_vectors, outside_vectors = _sgd_step(
+                    backend, steps, center_vectors, outside_vectors, chunk.centers[b:e],
+                    chunk.rows[b:e], rate)
+                running = running + loss
                 running_pairs += e - b
                 pairs += e - b
                 step += 1

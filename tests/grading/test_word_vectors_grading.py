@@ -125,3 +125,28 @@ def test_training_checks_run_the_given_loop_not_the_submissions(tmp_path):
               .checks()}
     assert not any("the submission's train.py ran" in c.message for c in checks.values())
     assert checks["training.heldout_loss"].status == "failed", checks["training.heldout_loss"]
+
+
+def test_a_training_run_stopped_for_time_is_paid_once(tmp_path):
+    """The three training checks measure one run: when it is stopped for time, the other two
+    say so instead of training again until their own limits."""
+    from nlpdojo_autograder.runner import Limits
+
+    folder = tmp_path / "sub" / "word_vectors"
+    shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
+                    .parent, folder)
+    ns = folder / "negative_sampling.py"
+    ns.write_text(ns.read_text().replace("    s_o = xp.vecdot(center, outside)",
+                                         "    import time\n    time.sleep(0.05)\n"
+                                         "    s_o = xp.vecdot(center, outside)"))
+    checks = {c.id: c for _, c in _grade(folder.parent, questions=frozenset({"training"}),
+                                         limits=Limits(timeout_scale=0.01)).checks()}
+    statuses = {cid: c.status for cid, c in checks.items()}
+    assert set(statuses.values()) == {"timeout"}, statuses
+    stopped = [c for c in checks.values() if "took longer than 6 s and was stopped" in c.message
+               and not c.message.startswith("not run")]
+    assert len(stopped) == 1, [c.message for c in checks.values()]
+    assert "negative_sampling.py line" in stopped[0].message  # where the code was
+    others = [c for c in checks.values() if c is not stopped[0]]
+    assert all(c.message.startswith("not run: it measures the same training run as "
+                                    + stopped[0].id) for c in others)

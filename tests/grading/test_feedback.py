@@ -1,0 +1,248 @@
+"""What a student reads when a check fails: the messages of compare_array, the gradient
+check's hints and the worker's error outcomes (review findings #4, #6, #12)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlpdojo.gradcheck import check_gradient, compare_gradients
+from nlpdojo_autograder.compare import compare_array
+from nlpdojo_autograder.grading import GradeOptions, grade
+from nlpdojo_autograder.worker import _outcome_of
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "word_vectors"
+
+
+def _submission(tmp_path: Path, module: str, old: str, new: str) -> Path:
+    """A copy of the reference solutions with one line of ``module`` changed."""
+    folder = tmp_path / "sub"
+    shutil.copytree(SOLUTIONS, folder / "word_vectors")
+    path = folder / "word_vectors" / module
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {module}"
+    path.write_text(text.replace(old, new))
+    return folder
+
+
+def _checks(folder: Path | None, question: str, **options) -> dict:
+    result = grade(["word_vectors"], submission=folder, replay_options={},
+                   options=GradeOptions(questions=frozenset({question}), **options))
+    return {c.id: c for _, c in result.checks()}
+
+
+# -- #4: a loss averaged over the batch where the sum is asked for ---------------------------
+def test_scalar_mismatch_names_a_batch_factor():
+    assert compare_array("loss", np.float64(6.25469), np.float64(6 * 6.25469)) == (
+        "loss: yours 6.25469, expected 37.5281; yours is 1/6 of the expected one: a mean over "
+        "6 items (a batch?) where the sum is expected?")
+    assert compare_array("loss", np.float64(60.0), np.float64(10.0)) == (
+        "loss: yours 60, expected 10; yours is 6 times the expected one: a sum over 6 items "
+        "(a batch?) where the mean is expected?")
+    assert compare_array("loss", np.float64(-3.0), np.float64(3.0)) == (
+        "loss: yours -3, expected 3; yours has the wrong sign")
+    # no factor to name: just both values (and no "worst at []")
+    assert compare_array("accuracy", np.float64(0.958333), np.float64(0.541667)) == (
+        "accuracy: yours 0.958333, expected 0.541667")
+    assert compare_array("loss", np.float64(37.5281), np.float64(37.5281)) is None
+
+
+def _summed_loss(x: np.ndarray) -> float:
+    return float(np.sum(np.log1p(np.exp(x))))
+
+
+def _its_gradient(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_gradient_check_against_the_own_loss_does_not_say_which_side_to_fix():
+    """An averaged loss with a summed gradient: the gradient is N times the derivative of the
+    student's own loss. Either may be wrong, so the hint must not say "divide by N"."""
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    r = check_gradient(lambda v: _summed_loss(v) / 6, x, _its_gradient(x), name="center")
+    assert not r.passed
+    assert r.diagnosis == "your gradient is 6 times the true one"
+    assert r.hint == (
+        "Your loss and your gradient disagree by a factor 6 (the check differentiates your own "
+        "loss). If 6 is your batch size N, one of them sums over the batch and the other "
+        "averages: check which one the spec asks for (a sum or a mean) and fix the one that "
+        "does not do it. Dividing the gradient by N is right only if the loss is meant to be "
+        "a mean.")
+    assert "divide by N." not in r.message
+    r = check_gradient(_summed_loss, x, _its_gradient(x) / 6, name="center")
+    assert r.diagnosis == "your gradient is 1/6 of the true one"
+    assert r.hint.startswith("Your loss and your gradient disagree by a factor 6")
+    assert check_gradient(_summed_loss, x, _its_gradient(x), name="center").passed
+
+
+def test_gradient_against_a_reference_still_says_divide_by_n():
+    """Against the true gradient (autograd of the true loss), the gradient is the wrong one."""
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    r = compare_gradients(6 * _its_gradient(x), _its_gradient(x), name="center")
+    assert r.diagnosis == "your gradient is 6 times the true one"
+    assert r.hint == ("If 6 is your batch size N, the loss averages over the batch but your "
+                      "gradient sums: divide by N.")
+    assert compare_gradients(_its_gradient(x), _its_gradient(x), name="center").passed
+
+
+def test_averaged_sgns_loss_end_to_end(tmp_path):
+    folder = _submission(
+        tmp_path, "negative_sampling.py",
+        "loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))",
+        "loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k))) / center.shape[0]")
+    checks = _checks(folder, "sgns_batch")
+    values = checks["sgns_batch.values"]
+    assert values.status == "failed"
+    assert values.message.startswith("loss: yours ")
+    assert ("yours is 1/6 of the expected one: a mean over 6 items (a batch?) where the sum is "
+            "expected?") in values.message
+    gradient = checks["sgns_batch.gradient"]
+    assert gradient.status == "failed"
+    assert "your gradient is 6 times the true one" in gradient.message
+    assert "Your loss and your gradient disagree by a factor 6" in gradient.message
+    assert "divide by N." not in gradient.message
+
+
+def test_reference_sgns_batch_still_passes():
+    checks = _checks(None, "sgns_batch")
+    assert all(c.status == "passed" for c in checks.values()), {
+        k: c.message for k, c in checks.items()}
+
+
+# -- #6: a ratio is reported only when it relates the wrong entries --------------------------
+def test_a_few_wrong_entries_get_no_least_squares_ratio():
+    """linear_decay written as lr0 + (lr_min - lr0)·p: two entries are off by ~1%, the large
+    correct entries made a norm fit report "ratio 1.000012"."""
+    expected = np.array([0.025, 0.01875, 0.0125, 0.00025, 2.5e-06, 2.5e-06])
+    yours = expected.copy()
+    yours[2], yours[3] = 0.0125 * 1.0001, 0.000252475
+    assert compare_array("learning_rates", yours, expected) == (
+        "learning_rates: 2 of 6 entries differ; worst at [3]: yours 0.000252475, expected "
+        "0.00025 (1.0099 times it); entries 2, 3 are wrong; the others are right")
+    clamped_at_zero = expected.copy()
+    clamped_at_zero[4:] = 0.0
+    assert compare_array("learning_rates", clamped_at_zero, expected) == (
+        "learning_rates: 2 of 6 entries differ; worst at [4]: yours 0, expected 2.5e-06; "
+        "entries 4, 5 are wrong; the others are right")
+    assert compare_array("learning_rates", expected.copy(), expected) is None
+
+
+def test_a_true_constant_factor_is_still_named():
+    expected = np.linspace(0.1, 1.0, 10)
+    assert compare_array("p", 3 * expected, expected) == (
+        "p: 10 of 10 entries differ; worst at [9]: yours 3, expected 1; yours is 3 times the "
+        "expected one")
+    assert compare_array("p", expected * 1.0002, expected) == (
+        "p: 10 of 10 entries differ; worst at [9]: yours 1.0002, expected 1; yours is close to "
+        "the expected one but not equal (ratio 1.000200)")
+
+
+def test_gradient_check_ratio_needs_every_wrong_entry_to_fit():
+    x = np.full(40, 10.0)  # gradients near 1...
+    x[7] = -4.6  # ...and one of 0.01, wrong by half of itself: 8e-4 of the norm
+    g = _its_gradient(x)
+    g[7] *= 1.5
+    r = check_gradient(_summed_loss, x, g, name="b")
+    assert not r.passed
+    assert r.diagnosis == "entry 7 is wrong; the others are right", r.message
+    assert "close to the true one" not in r.message
+
+
+# -- #12: float32 results, integer reprs ----------------------------------------------------
+def test_values_that_round_alike_get_more_digits_and_a_float32_hint():
+    expected = np.array([0.1169624, 0.3, 0.5830376])
+    yours = expected.astype(np.float32).astype(np.float64)  # what ctx.to_numpy hands over
+    yours[0] = 0.11696219444274902
+    assert compare_array("shifted", yours, expected) == (
+        "shifted: 1 of 3 entries differ; worst at [0]: yours 0.1169622, expected 0.1169624; "
+        "yours differs only after the 5th significant digit: float32 arithmetic somewhere? "
+        "(float32 keeps about 7 digits; compute in the input's dtype)")
+
+
+def test_differing_dtypes_are_named():
+    expected = np.array([0.25, 0.5, 0.25])
+    yours = np.array([0.2, 0.6, 0.2], dtype=np.float32)
+    message = compare_array("p", yours, expected)
+    assert message == ("p: 3 of 3 entries differ; worst at [1]: yours 0.6, expected 0.5 "
+                       "(1.2 times it; yours is float32, expected float64)")
+    assert compare_array("p", expected.astype(np.float32), expected) is None
+
+
+def test_integer_mismatches_print_plain_numbers():
+    assert compare_array("neighbours", np.array([3, 1, 2]), np.array([10, 1, 2])) == (
+        "neighbours: 1 of 3 entries differ; first at [0]: yours 3, expected 10")
+    assert compare_array("n_used", np.int64(4), np.int64(5)) == "n_used: yours 4, expected 5"
+    assert compare_array("neighbours", np.array([3, 1]), np.array([3, 1])) is None
+
+
+def test_float32_softmax_end_to_end(tmp_path):
+    folder = _submission(
+        tmp_path, "softmax.py",
+        "shifted = x - xp.max(x, axis=-1, keepdims=True)",
+        "shifted = xp.astype(x, xp.float32) - xp.max(xp.astype(x, xp.float32), axis=-1, "
+        "keepdims=True)")
+    check = _checks(folder, "softmax")["softmax.values"]
+    assert check.status == "failed"
+    assert "float32 arithmetic somewhere?" in check.message
+    shown = check.message.split("yours ", 1)[1].split(";")[0]  # "0.1169622, expected 0.1169624"
+    mine, _, theirs = shown.partition(", expected ")
+    assert mine != theirs, check.message
+
+
+# -- #12: NumPy functions on torch tensors ---------------------------------------------------
+def test_numpy_on_a_torch_tensor_gets_the_array_namespace_hint():
+    torch = pytest.importorskip("torch")
+    try:
+        np.max(torch.ones(2, 3), axis=-1, keepdims=True)
+    except TypeError as exc:
+        outcome = _outcome_of(exc, "/nonexistent", 0)
+    else:
+        pytest.skip("this torch version accepts numpy's keyword arguments")
+    assert outcome["status"] == "error" and outcome["exc_type"] == "TypeError"
+    assert outcome["message"].startswith("TypeError: ")
+    assert outcome["message"].endswith(
+        ". Hint: a NumPy function (np.max, np.sum...) was given a torch tensor: on the torch "
+        "backend use the array namespace `xp = array_namespace(x)` (xp.max, xp.sum...) "
+        "instead of numpy")
+
+
+def test_other_type_errors_get_no_torch_hint():
+    try:
+        np.max(np.ones(3), axis="x")
+    except TypeError as exc:
+        outcome = _outcome_of(exc, "/nonexistent", 0)
+    assert "array_namespace" not in outcome["message"]
+    try:
+        len(5)
+    except TypeError as exc:
+        outcome = _outcome_of(exc, "/nonexistent", 0)
+    assert outcome["message"] == "TypeError: object of type 'int' has no len()"
+
+
+def test_a_missing_return_says_so(tmp_path):
+    """A stub filled in without ``return``: "returned None", not "dtype object"."""
+    import shutil
+    from pathlib import Path
+
+    from nlpdojo_autograder.grading import GradeOptions, grade
+
+    folder = tmp_path / "sub" / "word_vectors"
+    shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
+                    .parent, folder)
+    for module, old, new in [
+            ("softmax", "    return exps / xp.sum(exps, axis=-1, keepdims=True)  # (..., N)",
+             "    exps / xp.sum(exps, axis=-1, keepdims=True)  # (..., N)"),
+            ("negative_sampling", "    return loss, grad_center, coef_outside, coef_negatives",
+             "    loss, grad_center, coef_outside, coef_negatives")]:
+        path = folder / f"{module}.py"
+        assert old in path.read_text(), old
+        path.write_text(path.read_text().replace(old, new))
+    result = grade(["word_vectors"], submission=folder.parent, replay_options={},
+                   options=GradeOptions(questions=frozenset({"softmax", "sgns_batch"})))
+    checks = {c.id: c for _, c in result.checks()}
+    assert "returned None; did you forget `return`?" in checks["softmax.values"].message
+    assert ("sgns_batch_loss_and_gradients returned None; did you forget `return`?"
+            in checks["sgns_batch.values"].message)

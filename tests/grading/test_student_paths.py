@@ -1,0 +1,62 @@
+"""``grade`` run where a student actually is: inside a topic folder, beside a notebook, or
+somewhere without ``exercises/``."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from nlpdojo_autograder.cli import app
+
+runner = CliRunner()
+
+
+def grade(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_grade_inside_a_topic_folder_grades_that_folder(toy, make_submission, monkeypatch):
+    topic = make_submission(stub=True) / "toy"
+    monkeypatch.chdir(topic)  # a student who ran `cd exercises/toy`
+    result = grade("-f", "json")  # no topic named: the folder's own topic
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["submission"] == str(topic.resolve())
+    assert report["score"] == 0  # the student's stubs were graded, not the reference
+    assert "not implemented" in result.output
+
+
+def test_grade_a_question_inside_a_topic_folder(toy, make_submission, monkeypatch):
+    monkeypatch.chdir(make_submission() / "toy")
+    result = grade("scale", "-f", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    checks = [c for e in report["exercises"] for c in e["checks"]]
+    assert checks and {c["id"].split(".")[0] for c in checks} == {"scale"}
+
+
+def test_no_exercises_here_is_student_advice(toy, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["scale"])
+    assert result.exit_code == 2
+    assert "no ./exercises here" in result.output
+    assert "--submission" in result.output
+    assert "dojo release" not in result.output  # instructor advice, not for students
+    assert "Traceback" not in result.output
+
+
+def test_grade_a_notebook_from_its_own_folder(toy, make_submission, monkeypatch):
+    """`grade --submission toy.ipynb` as the notebook's how-to cell says: the notebook is graded
+    (here filled in), not the .py stubs beside it."""
+    from nlpdojo_autograder.notebooks import build_notebook, dumps
+
+    filled = make_submission(name="filled") / "toy"
+    topic = make_submission(stub=True) / "toy"
+    (topic / "toy.ipynb").write_text(dumps(build_notebook(filled, stub=False)))
+    monkeypatch.chdir(topic)
+    result = grade("--submission", "toy.ipynb", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["submission"].endswith("toy.ipynb")
+    stubs = grade("-f", "json")  # the .py files of the same folder: still stubs
+    assert stubs.exit_code == 1
