@@ -125,11 +125,13 @@ def _autograd(problem: GradientProblem, pname: str) -> np.ndarray:
 def metric_check(question: str, name: str, title: str, points: float,
                  run: Callable[[Context], Payload], *, metric: str,
                  threshold: float | Callable[[float], float], higher_is_better: bool = True,
-                 budget: str, **options: Any) -> Check:
+                 budget: str, hint: str = "", **options: Any) -> Check:
     """Train the student's code under a fixed budget and seeds; a metric must reach a threshold.
 
     ``run(ctx)`` returns ``{"value": float, ...}``. ``threshold`` is a number, or a function of
     the value the reference reaches under the same budget (e.g. ``lambda ref: ref - 0.05``).
+    ``hint`` is added to the message when the metric misses its threshold: which of the
+    student's functions the training ran, say, since the numbers alone do not name a culprit.
     """
     relative = callable(threshold)
 
@@ -148,6 +150,8 @@ def metric_check(question: str, name: str, title: str, points: float,
             msg += f" (the reference: {ref:.4g})"
         if not math.isfinite(value):
             msg = f"{metric} is {value}: training diverged (NaN/inf); check your gradients' signs"
+        if not ok and hint:
+            msg += f". {hint}"
         details = {"budget": budget, "reference": ref, "higher_is_better": higher_is_better,
                    **{k: v for k, v in actual.items() if k != "value" and np.ndim(v) == 0}}
         return Verdict(ok, msg, value=value, threshold=limit, details=details)

@@ -69,10 +69,16 @@ def analogy_accuracy(vectors: np.ndarray, word2ind: Mapping[str, int],
 def heldout_sgns_loss(center_vectors: np.ndarray, outside_vectors: np.ndarray,
                       centers: np.ndarray, outsides: np.ndarray,
                       negatives: np.ndarray) -> float:
-    """Mean of -log σ(u_o·v_c) - Σ_k log σ(-u_k·v_c) over held-out pairs (float64)."""
-    v = np.asarray(center_vectors, np.float64)[centers]  # (P, D)
-    s_o = np.sum(v * np.asarray(outside_vectors, np.float64)[outsides], axis=1)  # (P,)
-    s_k = np.einsum("pd,pkd->pk", v, np.asarray(outside_vectors, np.float64)[negatives])
+    """Mean of -log σ(u_o·v_c) - Σ_k log σ(-u_k·v_c) over held-out pairs (float64), a chunk
+    of pairs at a time (never a (P, K, D) block: 200 MB for 50k pairs)."""
+    V_in = np.asarray(center_vectors, np.float64)  # (V, D)
+    U = np.asarray(outside_vectors, np.float64)  # (V, D)
     log_sig = lambda x: np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))  # noqa: E731
-    loss = -(log_sig(s_o) + np.sum(log_sig(-s_k), axis=1))  # (P,)
-    return float(np.mean(loss))
+    total = 0.0
+    for start in range(0, centers.shape[0], 4096):
+        part = slice(start, start + 4096)
+        v = V_in[centers[part]]  # (p, D)
+        s_o = np.sum(v * U[outsides[part]], axis=1)  # (p,)
+        s_k = np.einsum("pd,pkd->pk", v, U[negatives[part]])  # (p, K)
+        total += float(np.sum(-(log_sig(s_o) + np.sum(log_sig(-s_k), axis=1))))
+    return total / max(centers.shape[0], 1)

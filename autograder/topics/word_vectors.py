@@ -231,26 +231,33 @@ def _skipgram_gradient(ctx: Context) -> GradientProblem:
 
 
 # -- SGD -------------------------------------------------------------------------------------
-def _sgd_values(ctx: Context):
+def _schedule_values(ctx: Context):
     decay = ctx.function("sgd", "linear_decay")
+    steps = [0, 1, 50, 99, 100, 150]  # the start, the middle, the end and past it
+    return {"learning_rates": np.array([float(decay(s, 100, 0.025)) for s in steps])}
+
+
+def _update_values(ctx: Context):
     update = ctx.function("sgd", "sparse_sgd_update")
-    steps = [0, 1, 50, 99, 100, 150]
-    lrs = np.array([float(decay(s, 100, 0.025)) for s in steps])
     rng = ctx.rng()
     matrix = ctx.asarray(rng.standard_normal((V, D)))
     rows = np.array([1, 3, 1, 7, 1])  # row 1 three times: the gradients add up
     grads = ctx.asarray(rng.standard_normal((rows.size, D)))
     out = update(ctx.backend, matrix, ctx.asarray(rows), grads, 0.5)
     _require_in_place("sparse_sgd_update", ctx, matrix, out)
+    return {"updated": ctx.to_numpy(out, "sparse_sgd_update's result")}
+
+
+def _outer_update_values(ctx: Context):
     outer = ctx.function("sgd", "sparse_outer_update")
-    matrix2 = ctx.asarray(rng.standard_normal((V, D)))
-    rows2 = np.array([[1, 4, 1], [4, 0, 9]])  # row 1 twice in one pair, row 4 in both pairs
+    rng = ctx.rng()
+    matrix = ctx.asarray(rng.standard_normal((V, D)))
+    rows = np.array([[1, 4, 1], [4, 0, 9]])  # row 1 twice in one pair, row 4 in both pairs
     coefs, vectors = rng.standard_normal((2, 3)), rng.standard_normal((2, D))
-    out2 = outer(ctx.backend, matrix2, ctx.asarray(rows2), ctx.asarray(coefs),
-                 ctx.asarray(vectors), 0.5)
-    _require_in_place("sparse_outer_update", ctx, matrix2, out2)
-    return {"learning_rates": lrs, "updated": ctx.to_numpy(out, "sparse_sgd_update's result"),
-            "outer_updated": ctx.to_numpy(out2, "sparse_outer_update's result")}
+    out = outer(ctx.backend, matrix, ctx.asarray(rows), ctx.asarray(coefs),
+                ctx.asarray(vectors), 0.5)
+    _require_in_place("sparse_outer_update", ctx, matrix, out)
+    return {"outer_updated": ctx.to_numpy(out, "sparse_outer_update's result")}
 
 
 def _require_in_place(name: str, ctx: Context, matrix, returned) -> None:
@@ -265,17 +272,34 @@ def _require_in_place(name: str, ctx: Context, matrix, returned) -> None:
 
 
 # -- count-based baseline --------------------------------------------------------------------
-def _count_values(ctx: Context):
+def _dense(matrix) -> np.ndarray:
+    return np.asarray(matrix.todense() if hasattr(matrix, "todense") else matrix, np.float64)
+
+
+def _counts_input(ctx: Context):
+    """(12, 12) symmetric co-occurrence counts with zeros, made here: the PPMI and SVD checks
+    do not depend on the student's co-occurrence counts."""
+    import scipy.sparse as sp
+
+    upper = np.triu(ctx.rng(1).poisson(1.5, (12, 12)))  # (12, 12)
+    return sp.csr_matrix((upper + np.triu(upper, 1).T).astype(np.float64))
+
+
+def _cooccurrence_values(ctx: Context):
     ids = ctx.rng().integers(0, 12, 200)
     counts = ctx.function("count_based", "cooccurrence_matrix")(ids, 12, 2)
-    dense = np.asarray(counts.todense() if hasattr(counts, "todense") else counts, np.float64)
-    ppmi = ctx.function("count_based", "ppmi")(counts)
-    ppmi_dense = np.asarray(ppmi.todense() if hasattr(ppmi, "todense") else ppmi, np.float64)
-    vectors = ctx.to_numpy(ctx.function("count_based", "svd_vectors")(counts, 4, seed=0),
-                           "svd_vectors")
+    return {"cooccurrence": _dense(counts)}
+
+
+def _ppmi_values(ctx: Context):
+    return {"ppmi": _dense(ctx.function("count_based", "ppmi")(_counts_input(ctx)))}
+
+
+def _svd_values(ctx: Context):
+    vectors = ctx.to_numpy(ctx.function("count_based", "svd_vectors")(_counts_input(ctx), 4,
+                                                                       seed=0), "svd_vectors")
     # Singular vectors are unique only up to sign: compare the Gram matrix X X^T instead.
-    return {"cooccurrence": dense, "ppmi": ppmi_dense, "svd_gram": vectors @ vectors.T,
-            "svd_shape": np.array(vectors.shape)}
+    return {"svd_gram": vectors @ vectors.T, "svd_shape": np.array(vectors.shape)}
 
 
 # -- evaluation ------------------------------------------------------------------------------
@@ -350,6 +374,9 @@ QUICK_EPOCHS, FULL_EPOCHS = 1, 5
 BUDGET = ("skip-gram with negative sampling on the State of the Union training split "
           "(185 addresses, ~1.4M words), dim 100, window 5, 5 negatives, {epochs} epoch(s), "
           "lr 0.025 -> 0, seed = the run's base seed")
+TRAINING_HINT = ("Training ran your sgns_batch_loss_and_gradients (negative_sampling.py) and "
+                 "your linear_decay, sparse_sgd_update and sparse_outer_update (sgd.py): make "
+                 "their checks pass first")
 _trained: dict[tuple, dict] = {}
 
 
@@ -388,9 +415,11 @@ def _train_once(ctx: Context) -> dict:
     ids = ids[ids >= 0]
     ids = ids[rng.random(ids.shape[0]) < keep_probability(corpus.counts.astype(float), 1e-3)[ids]]
     offsets = np.r_[-5:0, 1:6]  # (10,)
-    positions = np.arange(5, ids.shape[0] - 5)[:, None] + offsets  # (P, 10)
-    centers = np.repeat(ids[5:-5], offsets.shape[0])[:50_000]  # (P,)
-    outsides = ids[positions].reshape(-1)[:50_000]
+    # 5,000 centers spread evenly over the whole split (every address, not the first few)
+    middle = np.linspace(5, ids.shape[0] - 6, 5_000).astype(np.int64)  # (C,)
+    positions = middle[:, None] + offsets  # (C, 10)
+    centers = np.repeat(ids[middle], offsets.shape[0])  # (P,) = (C * 10,)
+    outsides = ids[positions].reshape(-1)  # (P,)
     noise = corpus.counts.astype(float) ** 0.75
     negatives = rng.choice(noise.shape[0], (centers.shape[0], 5), p=noise / noise.sum())
     sets = evaluation_sets()
@@ -433,9 +462,18 @@ CHECKS = [
                 _skipgram_values, swap_in=("softmax", "naive_softmax", "neg_sampling")),
     gradient_check("skipgram", "gradient", "window gradients by central differences", 2.0,
                    _skipgram_gradient, swap_in=("softmax", "naive_softmax", "neg_sampling")),
-    value_check("sgd", "values", "learning-rate schedule and a sparse update", 2.0, _sgd_values),
-    value_check("count_svd", "values", "co-occurrence counts, PPMI and SVD vectors", 3.0,
-                _count_values, rtol=1e-6, atol=1e-8),
+    value_check("sgd", "schedule", "linear_decay: word2vec's learning-rate schedule", 1.0,
+                _schedule_values),
+    value_check("sgd", "update", "sparse_sgd_update: repeated rows summed, in place", 0.5,
+                _update_values),
+    value_check("sgd", "outer_update", "sparse_outer_update: coefficients times vectors", 0.5,
+                _outer_update_values),
+    value_check("count_svd", "cooccurrence", "cooccurrence_matrix: windowed counts", 1.0,
+                _cooccurrence_values),
+    value_check("count_svd", "ppmi", "ppmi on given counts", 1.0, _ppmi_values, rtol=1e-6,
+                atol=1e-8),
+    value_check("count_svd", "svd", "svd_vectors on given counts (up to sign)", 1.0,
+                _svd_values, rtol=1e-6, atol=1e-8),
     value_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
                 _similarity_values),
     value_check("analogy", "values", "3CosAdd accuracy on planted analogies", 2.0,
@@ -452,15 +490,15 @@ CHECKS = [
                  2.0, _metric("heldout_loss"), metric="held-out loss per pair",
                  threshold=lambda ref: ref + 0.15, higher_is_better=False,
                  budget=BUDGET.format(epochs=QUICK_EPOCHS), timeout_s=600.0,
-                 shares="training run"),
+                 shares="training run", hint=TRAINING_HINT),
     metric_check("training", "analogy", "analogies after training", 1.0,
                  _metric("analogy"), metric="3CosAdd accuracy on the Google analogies",
                  threshold=lambda ref: 0.5 * ref, budget=BUDGET.format(epochs=QUICK_EPOCHS),
-                 timeout_s=600.0, shares="training run"),
+                 timeout_s=600.0, shares="training run", hint=TRAINING_HINT),
     metric_check("training", "wordsim", "WordSim-353 after training", 1.0,
                  _metric("wordsim353"), metric="WordSim-353 Spearman rho",
                  threshold=lambda ref: ref - 0.1, budget=BUDGET.format(epochs=QUICK_EPOCHS),
-                 timeout_s=600.0, shares="training run"),
+                 timeout_s=600.0, shares="training run", hint=TRAINING_HINT),
 ]
 
 PLANTED_BUGS = [

@@ -125,6 +125,8 @@ def test_training_checks_run_the_given_loop_not_the_submissions(tmp_path):
               .checks()}
     assert not any("the submission's train.py ran" in c.message for c in checks.values())
     assert checks["training.heldout_loss"].status == "failed", checks["training.heldout_loss"]
+    assert "Training ran your sgns_batch_loss_and_gradients" in checks[
+        "training.heldout_loss"].message  # which functions to look at
 
 
 def test_a_training_run_stopped_for_time_is_paid_once(tmp_path):
@@ -150,3 +152,25 @@ def test_a_training_run_stopped_for_time_is_paid_once(tmp_path):
     others = [c for c in checks.values() if c is not stopped[0]]
     assert all(c.message.startswith("not run: it measures the same training run as "
                                     + stopped[0].id) for c in others)
+
+
+def test_one_function_wrong_costs_its_own_check_only(tmp_path):
+    """count_svd and sgd have a check per function, each fed inputs made by the check: an
+    off-by-one window costs the co-occurrence check, not PPMI and SVD; an update that returns
+    a copy costs its own check, saying why."""
+    folder = tmp_path / "sub" / "word_vectors"
+    shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
+                    .parent, folder)
+    edits = {"count_based": ("for j in range(1, window + 1):", "for j in range(1, window):"),
+             "sgd": ("    return backend.scatter_add(matrix, rows, grads, alpha=-lr)",
+                     "    matrix = matrix * 1.0\n"
+                     "    return backend.scatter_add(matrix, rows, grads, alpha=-lr)")}
+    for module, (old, new) in edits.items():
+        path = folder / f"{module}.py"
+        assert old in path.read_text(), old
+        path.write_text(path.read_text().replace(old, new))
+    checks = {c.id: c for _, c in _grade(folder.parent, questions=frozenset({"count_svd", "sgd"}))
+              .checks()}
+    failed = {cid for cid, c in checks.items() if c.status != "passed"}
+    assert failed == {"count_svd.cooccurrence", "sgd.update"}, failed
+    assert "must update `matrix` in place" in checks["sgd.update"].message
