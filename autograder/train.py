@@ -281,8 +281,9 @@ def add_train_commands(cli: typer.Typer) -> None:
         shown = code.resolve() if code is not None and code == Path(".") else code
         whose = (f"your code in {shown}" if code is not None
                  else f"the reference solutions{fallback}")
-        console.print(f"{corpus}: {data.token_ids.shape[0]:,} tokens, {len(data.words):,} words "
-                      f"(min_count {min_count}), prepared in {time.perf_counter() - started:.1f}s; "
+        console.print(f"{corpus}: {data.token_ids.shape[0]:,} tokens of {len(data.words):,} "
+                      f"words seen {min_count}+ times (rarer words dropped), prepared in "
+                      f"{time.perf_counter() - started:.1f}s; "
                       f"training {whose} on {be.name}/{be.device}")
         try:
             result = train_module.train_sgns(

@@ -67,7 +67,18 @@ def _softmax_values(ctx: Context):
     for name, x in {"matrix": rng.standard_normal((4, 7)), "vector": rng.standard_normal(6),
                     "shifted": rng.standard_normal((3, 5)) + 50.0}.items():
         out[name] = ctx.to_numpy(softmax(ctx.asarray(x)), f"softmax of a {name}")
+    _softmax_axis_hint(out["matrix"])
     return out
+
+
+def _softmax_axis_hint(probs: np.ndarray) -> None:
+    """A softmax over the wrong axis: its columns sum to 1, its rows do not."""
+    if probs.shape == (4, 7) and np.all(np.isfinite(probs)):
+        rows_ok = np.allclose(probs.sum(axis=1), 1.0)
+        if not rows_ok and np.allclose(probs.sum(axis=0), 1.0):
+            raise CheckFailure("softmax of a (4, 7) matrix: your columns sum to 1, not your "
+                               "rows; normalise over the last axis (axis=-1): each row is one "
+                               "distribution")
 
 
 def _softmax_stability(ctx: Context):
@@ -316,6 +327,9 @@ def _similarity_values(ctx: Context):
     pairs.append(("w1", "unknown", 5.0))  # out of vocabulary: skipped
     rho, n_used = ctx.function("evaluate", "similarity_spearman")(vectors, word2ind, pairs)
     neighbours = ctx.function("evaluate", "nearest_neighbours")(vectors, 3, 5)
+    if 3 in ctx.to_numpy(neighbours, "nearest_neighbours").astype(np.int64).tolist():
+        raise CheckFailure("nearest_neighbours(vectors, 3, 5) includes word 3 itself; a word "
+                           "is not its own neighbour (its cosine with itself is 1, the largest)")
     cosines = ctx.function("evaluate", "cosine_similarities")(
         vectors, np.array([0, 1, 2]), np.array([3, 1, 39]))
     return {"rho": np.float64(rho), "n_used": np.int64(n_used),

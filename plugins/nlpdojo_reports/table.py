@@ -105,12 +105,29 @@ def exercise_table(ex: ExerciseResult) -> RenderableType:
             fmt_points(check.score, check.max_score),
             verdict(check.status),
             # Text(): brackets in a message are not rich markup
-            Text(visible_text(check.message)),
+            Text(message_text(check)),
         ]
         if with_metric:
             row.append(metric_text(check))
         table.add_row(*row)
     return Group(table, error) if error is not None else table
+
+
+#: lines of what a failing check printed, shown under its message
+PRINTED_LINES = 3
+
+
+def message_text(check) -> str:
+    """The message, and for a check that did not pass the last lines the code printed during
+    it (a student's debugging prints are the first thing they look for)."""
+    text = visible_text(check.message)
+    printed = [line for line in visible_text(check.output).splitlines() if line.strip()]
+    if printed and check.status != "passed":
+        shown = printed[-PRINTED_LINES:]
+        more = f" (last {len(shown)} of {len(printed)} lines; all in --format json)" \
+            if len(printed) > len(shown) else ""
+        text += f"\nyour code printed{more}:\n" + "\n".join(f"  {line}" for line in shown)
+    return text
 
 
 def exercise_list(ex: ExerciseResult) -> RenderableType:
@@ -123,7 +140,7 @@ def exercise_list(ex: ExerciseResult) -> RenderableType:
         line = Text(f"{fmt_points(check.score, check.max_score):>7} ")
         line.append_text(verdict(check.status))
         line.append(f"  {check.id}" + (" (hidden)" if check.hidden else ""))
-        detail = visible_text(check.message)
+        detail = message_text(check)
         metric = metric_text(check)
         if metric and check.status != "passed":
             detail += f" [{metric}]"

@@ -234,28 +234,34 @@ def train_sgns(
 
     rate = lr
     begin = time.perf_counter()
-    for epoch in range(epochs):
-        offset = epoch * token_ids.shape[0]
-        for chunk in _chunks(backend, token_ids, keep, sampler, window, negatives, rng):
-            P = chunk.centers.shape[0]
-            for b in range(0, P, batch_size):
-                e = min(b + batch_size, P)
-                # words done when this batch ends, pro rata within the chunk (the schedule)
-                done = offset + chunk.words_done - chunk.words + (chunk.words * e) // P
-                rate = steps.schedule(done, total, lr)
-                loss, center_vectors, outside_vectors = _sgd_step(
-                    backend, steps, center_vectors, outside_vectors, chunk.centers[b:e],
-                    chunk.rows[b:e], rate)
-                running = running + loss
-                running_pairs += e - b
-                pairs += e - b
-                step += 1
-                if step % report_every == 0:
-                    report()
-            if bar is not None:
-                bar.update(chunk.words)
-        if running_pairs:
-            report()
+    try:
+        for epoch in range(epochs):
+            offset = epoch * token_ids.shape[0]
+            for chunk in _chunks(backend, token_ids, keep, sampler, window, negatives, rng):
+                P = chunk.centers.shape[0]
+                for b in range(0, P, batch_size):
+                    e = min(b + batch_size, P)
+                    # words done when this batch ends, pro rata within the chunk (the schedule)
+                    done = offset + chunk.words_done - chunk.words + (chunk.words * e) // P
+                    rate = steps.schedule(done, total, lr)
+                    loss, center_vectors, outside_vectors = _sgd_step(
+                        backend, steps, center_vectors, outside_vectors, chunk.centers[b:e],
+                        chunk.rows[b:e], rate)
+                    running = running + loss
+                    running_pairs += e - b
+                    pairs += e - b
+                    step += 1
+                    if step % report_every == 0:
+                        report()
+                if bar is not None:
+                    bar.update(chunk.words)
+            if running_pairs:
+                report()
+    except BaseException:
+        if bar is not None:  # an error (a stub, say): clear the bar rather than print it twice
+            bar.leave = False
+            bar.close()
+        raise
     backend.synchronize()
     seconds = time.perf_counter() - begin
     if bar is not None:

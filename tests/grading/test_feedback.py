@@ -246,3 +246,28 @@ def test_a_missing_return_says_so(tmp_path):
     assert "returned None; did you forget `return`?" in checks["softmax.values"].message
     assert ("sgns_batch_loss_and_gradients returned None; did you forget `return`?"
             in checks["sgns_batch.values"].message)
+
+
+@pytest.mark.parametrize(("module", "old", "new", "check", "phrase"), [
+    ("softmax", "axis=-1, keepdims=True)  # (..., N)", "axis=0, keepdims=True)  # (..., N)",
+     "softmax.values", "your columns sum to 1, not your rows"),
+    ("evaluate", "    cosines[index] = -np.inf  # never its own neighbour\n", "",
+     "similarity.values", "includes word 3 itself"),
+])
+def test_common_mistakes_are_named(tmp_path, module, old, new, check, phrase):
+    import shutil
+    from pathlib import Path
+
+    from nlpdojo_autograder.grading import GradeOptions, grade
+
+    folder = tmp_path / "sub" / "word_vectors"
+    shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
+                    .parent, folder)
+    path = folder / f"{module}.py"
+    assert old in path.read_text(), old
+    path.write_text(path.read_text().replace(old, new))
+    question = check.split(".")[0]
+    result = grade(["word_vectors"], submission=folder.parent, replay_options={},
+                   options=GradeOptions(questions=frozenset({question})))
+    checks = {c.id: c for _, c in result.checks()}
+    assert phrase in checks[check].message, checks[check].message

@@ -77,3 +77,17 @@ def test_narrow_terminal_gets_a_list_not_a_squeezed_table(result):
         assert check.id in text
         first_word = check.message.split()[0] if check.message.split() else ""
         assert first_word.strip(",;:()")[:8] in text
+
+
+def test_what_a_failing_check_printed_is_shown(result):
+    """The last lines a failing check printed appear under its message; a passing check's
+    output does not clutter the table."""
+    checks = [c for _, c in result.checks()]
+    failing = next(c for c in checks if c.status == "failed")
+    passing = next(c for c in checks if c.status == "passed")
+    failing.output = "".join(f"debug line {i}\n" for i in range(5))
+    passing.output = "noise from a passing check\n"
+    text = TableReporter().render(result)  # cells wrap: look for words, not whole sentences
+    assert "printed" in text and "json" in text
+    assert "debug line 4" in text and "debug line 2" in text and "debug line 1" not in text
+    assert "noise from" not in text
