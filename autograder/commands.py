@@ -14,9 +14,14 @@ def _default_solutions() -> Path:
     """The installed ``nlpdojo_solutions`` package folder. Refused when the current folder has
     a ``solutions/`` folder that is another copy (a second checkout, a pack's course folder):
     releasing the installed one into ``./exercises`` would be a silent mix-up."""
-    import nlpdojo_solutions
     from nlpdojo_autograder.release import ReleaseError, topics_in
 
+    try:
+        import nlpdojo_solutions
+    except ImportError as exc:  # a student installation (a student bundle's wheel)
+        raise ReleaseError(
+            "the reference solutions (nlpdojo_solutions) are not installed here; pass the "
+            "solutions to release: --solutions DIR") from exc
     installed = Path(nlpdojo_solutions.__file__).parent
     local = Path("solutions")
     if local.is_dir() and local.resolve() != installed.resolve() and topics_in(local):
@@ -52,14 +57,34 @@ def release_command(
                           "shipped for student releases (each released exercise's fixtures "
                           "folder; every file written is listed)."),
     ] = True,
+    student_bundle: Annotated[
+        Path | None,
+        typer.Option("--student-bundle", metavar="DIR",
+                     help="Write nothing in the course: check that the exercises (--output) "
+                          "and the fixtures are in sync with the solutions, then make DIR (new "
+                          "or empty) to hand to students: a wheel of nlpdojo without the "
+                          "solutions, exercises/, constraints.txt and a README.md."),
+    ] = None,
 ) -> None:
     """Generate exercises/ (stubs, instructions, notebooks) from solutions/, and the fixtures
-    of the released exercises from the same solutions."""
+    of the released exercises from the same solutions; or, with --student-bundle, package
+    the released course for students."""
     import tempfile
 
     from nlpdojo_autograder import fixtures as fx
-    from nlpdojo_autograder.release import build_release, release
+    from nlpdojo_autograder.release import ReleaseError, build_release, release
 
+    if student_bundle is not None:
+        for flag, given in (("--check", check), ("--no-fixtures", not fixtures)):
+            if given:
+                raise ReleaseError(f"--student-bundle checks the release and ships its "
+                                   f"fixtures itself; leave out {flag}")
+        from nlpdojo_autograder.bundle import check_destination
+
+        check_destination(student_bundle)  # before anything slow
+        _write_bundle(student_bundle,
+                      solutions if solutions is not None else _default_solutions(), output)
+        return
     solutions_dir = solutions if solutions is not None else _default_solutions()
     # Validate everything (markers, notebooks, where fixtures go) and run the solutions for the
     # fixtures before the first write: any failure leaves the output and the fixtures as they are.
@@ -97,6 +122,22 @@ def release_command(
             f"fixtures {fixture.dest}: {len(fixture.written)} written, "
             f"{len(fixture.removed)} removed, {len(fixture.unchanged)} unchanged."
         )
+
+
+def _write_bundle(dest: Path, solutions_dir: Path, exercises: Path) -> None:
+    """Make the student bundle and say what is in it."""
+    from nlpdojo_autograder.bundle import make_bundle
+
+    bundle = make_bundle(dest, solutions_dir, exercises)
+    size_kb = bundle.wheel.stat().st_size / 1024
+    typer.echo(f"wrote   {bundle.wheel} ({size_kb:.0f} kB: nlpdojo without the solutions, "
+               f"{bundle.fixture_files} fixture files)")
+    typer.echo(f"wrote   {dest / 'exercises'} ({len(bundle.exercise_files)} files, "
+               f"in sync with {solutions_dir}; topics: {', '.join(bundle.topics)})")
+    typer.echo(f"wrote   {dest / 'constraints.txt'}")
+    typer.echo(f"wrote   {dest / 'README.md'}")
+    typer.echo(f"student bundle {dest}: students run `pip install -c constraints.txt "
+               f"{bundle.wheel.name}` in it, then `grade` (see its README.md).")
 
 
 def _report_check(report, stale_fixtures: list[str], solutions_dir: Path, output: Path,

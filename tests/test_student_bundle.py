@@ -1,0 +1,260 @@
+"""``dojo release --student-bundle DIR``: the built-in course as students get it.
+
+The bundle is built once (the real command, in a subprocess), its wheel installed with
+``pip install --no-deps --target SITE`` and graded in a student environment: an interpreter
+(``python -m venv --without-pip``) that sees SITE and this environment's dependencies, but not
+this checkout's packages. nlpdojo may be installed editable here, and its ``.pth`` finder would
+expose ``solutions/`` to any interpreter that processes this site-packages folder; so the student
+environment gets a folder of links to the dependencies instead (no nlpdojo*, no ``.pth``), and
+the tests check that it imports the wheel's copy and cannot import ``nlpdojo_solutions``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo.cli.app import build_app
+from nlpdojo_autograder import bundle as bundle_module
+from tests._wheels import REPO, install_wheel, wheel_entry_points, wheel_files
+
+TOPIC = "word_vectors"
+#: quick questions (no training run): enough to see full marks without the reference
+QUICK_QUESTIONS = ["softmax", "naive_softmax", "sgd"]
+FIXTURES = REPO / "autograder" / "topics" / "fixtures" / TOPIC
+
+
+def _base_env() -> dict[str, str]:
+    """This environment without anything that redirects imports or plugins."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTHON") and k not in ("NLPDOJO_BACKEND", "NLPDOJO_DEVICE",
+                                                       "NLPDOJO_DTYPE")}
+    env["NLPDOJO_PLUGINS"] = ""  # the built-ins only, as in conftest.py
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("bundle") / "student"
+    proc = subprocess.run(
+        [sys.executable, "-c", "from nlpdojo.cli.app import main; main()", "release",
+         "--solutions", str(REPO / "solutions"), "--output", str(REPO / "exercises"),
+         "--student-bundle", str(dest)],
+        cwd=REPO, env=_base_env(), capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    assert f"student bundle {dest}" in proc.stdout
+    return dest
+
+
+@pytest.fixture(scope="module")
+def wheel(bundle: Path) -> Path:
+    wheels = sorted(bundle.glob("*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def student_env(wheel: Path, tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
+    """``(python, env, site)``: an interpreter whose nlpdojo packages come from the wheel only."""
+    root = tmp_path_factory.mktemp("student-env")
+    site = install_wheel(wheel, root / "site")
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   capture_output=True)
+    deps = root / "deps"
+    deps.mkdir()
+    for folder in {Path(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}:
+        for entry in folder.iterdir():
+            name = entry.name.lower()
+            if (name.startswith(("nlpdojo", "__editable__", "__pycache__"))
+                    or name.endswith(".pth") or (deps / entry.name).exists()):
+                continue
+            (deps / entry.name).symlink_to(entry)
+    env = _base_env() | {"PYTHONPATH": os.pathsep.join([str(site), str(deps)]),
+                         "PYTHONNOUSERSITE": "1"}
+    return venv / "bin" / "python", env, site
+
+
+def _grade(student_env, submission: Path, cwd: Path, *args: str) -> tuple[int, dict]:
+    python, env, _ = student_env
+    report = cwd / "report.json"
+    proc = subprocess.run(
+        [str(python), "-m", "nlpdojo_autograder.cli", *args, "--submission", str(submission),
+         "--format", "json", "--output", str(report)],
+        cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=300)
+    assert report.is_file(), f"{proc.stdout}\n{proc.stderr}"
+    return proc.returncode, json.loads(report.read_text())
+
+
+def _checks(result: dict) -> list[dict]:
+    return [c for exercise in result["exercises"] for c in exercise["checks"]]
+
+
+def test_bundle_holds_wheel_exercises_constraints_readme(bundle: Path, wheel: Path):
+    assert sorted(p.name for p in bundle.iterdir()) == sorted(
+        ["README.md", "constraints.txt", "exercises", wheel.name])
+    assert (bundle / "constraints.txt").read_bytes() == (REPO / "constraints.txt").read_bytes()
+    shipped = sorted(p.relative_to(bundle / "exercises").as_posix()
+                     for p in (bundle / "exercises").rglob("*") if p.is_file())
+    assert f"{TOPIC}/{TOPIC}.ipynb" in shipped and f"test_{TOPIC}.py" in shipped
+    for rel in shipped:  # exactly the released exercises/
+        assert (bundle / "exercises" / rel).read_bytes() == (REPO / "exercises" / rel).read_bytes()
+    readme = (bundle / "README.md").read_text()
+    assert f"pip install -c constraints.txt {wheel.name}" in readme
+    assert "grade" in readme and TOPIC in readme
+
+
+def test_wheel_has_autograder_and_fixtures_but_no_solutions(wheel: Path):
+    files = set(wheel_files(wheel))
+    assert not [f for f in files if f.startswith("nlpdojo_solutions")]
+    assert not [f for f in files if "/solutions/" in f]
+    for module in ("nlpdojo_autograder/__init__.py", "nlpdojo_autograder/cli.py",
+                   "nlpdojo_autograder/topics/word_vectors.py", "nlpdojo/cli/app.py",
+                   "nlpdojo_numpy/backend.py"):
+        assert module in files, module
+    fixtures = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".json", ".npz"))
+    assert fixtures
+    for name in fixtures:
+        path = f"nlpdojo_autograder/topics/fixtures/{TOPIC}/{name}"
+        assert path in files, path
+        with zipfile.ZipFile(wheel) as zf:
+            assert zf.read(path) == (FIXTURES / name).read_bytes(), path
+    groups = wheel_entry_points(wheel)
+    assert groups["console_scripts"]["grade"] == "nlpdojo_autograder.cli:main"
+    assert "autograder" in groups["nlpdojo"]
+
+
+def test_student_environment_imports_the_wheel_only(student_env, tmp_path: Path):
+    python, env, site = student_env
+    probe = (
+        "import json, nlpdojo, nlpdojo_autograder\n"
+        "from importlib.metadata import distribution\n"
+        "try:\n"
+        "    import nlpdojo_solutions\n"
+        "    solutions = nlpdojo_solutions.__file__ or str(nlpdojo_solutions.__path__)\n"
+        "except ImportError:\n"
+        "    solutions = None\n"
+        "print(json.dumps({'autograder': nlpdojo_autograder.__file__, 'core': nlpdojo.__file__,"
+        " 'dist': str(distribution('nlpdojo')._path), 'solutions': solutions}))\n"
+    )
+    proc = subprocess.run([str(python), "-c", probe], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout)
+    assert found["solutions"] is None, f"nlpdojo_solutions importable from {found['solutions']}"
+    for key in ("autograder", "core", "dist"):
+        assert Path(found[key]).resolve().is_relative_to(site.resolve()), (key, found[key])
+
+
+def test_untouched_exercises_score_zero(bundle: Path, student_env, tmp_path: Path):
+    code, result = _grade(student_env, bundle / "exercises", tmp_path)
+    assert code == 1
+    assert result["solutions_present"] is False
+    checks = _checks(result)
+    assert checks and result["score"] == 0
+    assert {c["status"] for c in checks} == {"not_implemented"}, [
+        (c["id"], c["status"], c["message"]) for c in checks if c["status"] != "not_implemented"]
+    assert not [c["id"] for c in checks if c["hidden"]]
+
+
+def test_solved_exercises_get_full_marks_without_hidden_checks(bundle: Path, student_env,
+                                                               tmp_path: Path):
+    solved = tmp_path / "submission"
+    shutil.copytree(bundle / "exercises", solved)
+    for module in (REPO / "solutions" / TOPIC).glob("*.py"):
+        shutil.copy2(module, solved / TOPIC / module.name)
+    code, result = _grade(student_env, solved, tmp_path, *QUICK_QUESTIONS)
+    checks = _checks(result)
+    assert code == 0, [(c["id"], c["status"], c["message"]) for c in checks]
+    assert result["solutions_present"] is False
+    assert {c["question"] for c in checks} == set(QUICK_QUESTIONS)
+    assert {c["status"] for c in checks} == {"passed"}
+    assert result["score"] == result["max_score"] > 0
+    assert not [c["id"] for c in checks if c["hidden"] or c["id"].endswith(".hidden")]
+
+
+# ---- refusals: one line, exit 2, nothing written -------------------------------------------
+
+def _release(*args: str):
+    return CliRunner().invoke(build_app(), ["release", "--solutions", str(REPO / "solutions"),
+                                            *args])
+
+
+def _one_error_line(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    return lines[0]
+
+
+def test_refuses_a_folder_that_is_not_empty(tmp_path: Path):
+    dest = tmp_path / "bundle"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    line = _one_error_line(_release("--student-bundle", str(dest)))
+    assert "is not empty" in line
+    assert [p.name for p in dest.iterdir()] == ["notes.txt"]
+
+
+def test_refuses_exercises_out_of_sync(tmp_path: Path):
+    exercises = tmp_path / "exercises"
+    shutil.copytree(REPO / "exercises", exercises,
+                    ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    (exercises / TOPIC / "softmax.py").write_text("# edited by hand\n")
+    dest = tmp_path / "bundle"
+    line = _one_error_line(_release("--output", str(exercises), "--student-bundle", str(dest)))
+    assert "out of sync" in line and f"changed {TOPIC}/softmax.py" in line
+    assert not dest.exists()
+
+
+def test_refuses_check_and_no_fixtures(tmp_path: Path):
+    for flag in ("--check", "--no-fixtures"):
+        line = _one_error_line(_release(flag, "--student-bundle", str(tmp_path / "b")))
+        assert flag in line
+
+
+def test_failed_build_writes_nothing(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(bundle_module, "check_in_sync", lambda *a: ([TOPIC], {}, []))
+    monkeypatch.setattr(bundle_module, "wheel_command", lambda src, out: [
+        sys.executable, "-c", "import sys; sys.exit('error: no setuptools here')"])
+    dest = tmp_path / "bundle"
+    line = _one_error_line(_release("--student-bundle", str(dest)))
+    assert "building the student wheel failed" in line and "no setuptools here" in line
+    assert list(tmp_path.iterdir()) == []  # no bundle, no staging folder
+
+
+def test_pyproject_without_solutions_keeps_every_other_package():
+    text = (REPO / "pyproject.toml").read_text()
+    original = tomllib.loads(text)
+    stripped = tomllib.loads(bundle_module.strip_solutions_config(text))
+    packages = original["tool"]["setuptools"]["packages"]
+    assert any(p.startswith("nlpdojo_solutions") for p in packages)
+    assert stripped["tool"]["setuptools"]["packages"] == [
+        p for p in packages if p.split(".")[0] != "nlpdojo_solutions"]
+    package_dir = dict(original["tool"]["setuptools"]["package-dir"])
+    del package_dir["nlpdojo_solutions"]
+    assert stripped["tool"]["setuptools"]["package-dir"] == package_dir
+    original["tool"].pop("setuptools"), stripped["tool"].pop("setuptools")
+    assert stripped == original  # nothing else changes
+
+
+def test_refuses_solutions_outside_the_nlpdojo_source_tree(tmp_path: Path):
+    solutions = tmp_path / "solutions"
+    shutil.copytree(REPO / "solutions", solutions,
+                    ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    result = CliRunner().invoke(build_app(), [
+        "release", "--solutions", str(solutions), "--student-bundle", str(tmp_path / "b")])
+    line = _one_error_line(result)
+    assert "built-in course from the nlpdojo source tree" in line
+    assert not (tmp_path / "b").exists()
