@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.files import ordinary_mode
 
 #: the distribution and the solutions' import name a bundle is made of and without
 DISTRIBUTION = "nlpdojo"
@@ -300,7 +301,7 @@ def make_bundle(dest: Path, solutions_dir: Path, exercises_dir: Path) -> Bundle:
             shutil.copy2(constraints, staging / CONSTRAINTS)
             (staging / "README.md").write_text(student_readme(wheel.name, topics),
                                                encoding="utf-8")
-            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would hide it from others
+            os.chmod(staging, ordinary_mode(folder=True))  # mkdtemp: 0700, hidden from others
             check_destination(dest)
             os.replace(staging, dest)  # onto an empty folder too (POSIX rename)
         except BaseException:
@@ -308,9 +309,3 @@ def make_bundle(dest: Path, solutions_dir: Path, exercises_dir: Path) -> Bundle:
             raise
     return Bundle(dest=dest, wheel=dest / wheel.name, topics=topics,
                   exercise_files=sorted(files), fixture_files=fixture_files)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.files import atomic_write
 from nlpdojo_autograder.checks import Exercise
 from nlpdojo_autograder.runner import Outcome, read_outcome, run_checks
 
@@ -155,7 +156,7 @@ def store(exercise: Exercise, fresh: Path, dest: Path) -> FixtureReport:
             stored = (dest / names[0]).read_bytes()
             canonical = _json_bytes(read_outcome(dest / names[0]))
             if stored != canonical:
-                _atomic_write(dest / names[0], canonical)
+                atomic_write(dest / names[0], canonical)
                 report.written.append(names[0])
             else:
                 report.unchanged.append(names[0])
@@ -163,7 +164,7 @@ def store(exercise: Exercise, fresh: Path, dest: Path) -> FixtureReport:
             continue
         for name in names:
             if (fresh / name).exists():
-                _atomic_write(dest / name, (fresh / name).read_bytes())
+                atomic_write(dest / name, (fresh / name).read_bytes())
                 report.written.append(name)
             elif (dest / name).exists():
                 (dest / name).unlink()
@@ -212,26 +213,6 @@ def differences(exercise: Exercise, stored: Path, source: Path | None = None) ->
         fresh = Path(tmp) / "fresh"
         compute(exercise, _source(exercise, source), fresh)
         return compare(exercise, fresh, stored)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder and a rename, with the permissions
-    an ordinary file gets (``mkstemp`` would leave it readable by its owner only)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _same(a: object, b: object, rtol: float) -> bool:

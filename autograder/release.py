@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import ast
 import difflib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.files import atomic_write
 from nlpdojo_autograder.markers import MarkerError, strip_solutions
 from nlpdojo_autograder.notebooks import NotebookError, dumps, notebook_from_sources
 
@@ -320,26 +319,6 @@ def _guard_readme(output_dir: Path) -> None:
         )
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _prune_empty_dirs(topic_root: Path) -> None:
     """Remove folders left empty inside a topic (never the topic folder itself)."""
     if not topic_root.is_dir():
@@ -386,7 +365,8 @@ def release(
             target.unlink()
             report.removed.append(difference.path)
         else:
-            _atomic_write(target, files[difference.path])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, files[difference.path])
             report.written.append(difference.path)
     for topic in topics:
         _prune_empty_dirs(out / topic)

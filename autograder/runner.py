@@ -150,6 +150,7 @@ def run_checks(
     outcomes: dict[str, Outcome] = {}
     pending = list(enumerate(checks))
     hanging: dict[str, float] = {}  # modules whose import was stopped: name -> time limit
+    code_dir = str(topic_folder.resolve()) if topic_folder else None
     with tempfile.TemporaryDirectory(prefix="nlpdojo-grade-") as tmp:
         attempt = 0
         while pending:
@@ -160,7 +161,7 @@ def run_checks(
                 "exercise": exercise.name,
                 "topic": exercise.name,
                 "reference": exercise.reference_package,
-                "folder": str(topic_folder.resolve()) if topic_folder else None,
+                "folder": code_dir,
                 "backend": backend,
                 "device": device,
                 "seed": seed,
@@ -173,7 +174,6 @@ def run_checks(
                 "hanging_modules": hanging,
             }
             (run_dir / "spec.json").write_text(json.dumps(spec))
-            code_dir = str(topic_folder.resolve()) if topic_folder else None
             finished = _run_worker(run_dir, pending, limits, outcomes, on_done, hanging,
                                    code_dir)
             if keep_dir is not None:
@@ -212,8 +212,8 @@ def _keep(run_dir: Path, pending: list[tuple[int, Check]], keep_dir: Path) -> No
 
 def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
                 outcomes: dict[str, Outcome],
-                on_done: Callable[[Check], None] | None = None,
-                hanging: dict[str, float] | None = None, code_dir: str | None = None) -> bool:
+                on_done: Callable[[Check], None] | None, hanging: dict[str, float],
+                code_dir: str | None) -> bool:
     """Run one worker over ``pending``; fill ``outcomes``. Returns whether it ran to the end.
 
     A check stopped for time while the worker was *importing* a module of the student's (a
@@ -222,7 +222,6 @@ def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
     top-level loop costs one time limit, not one per check, and only the checks that need the
     module.
     """
-    hanging = {} if hanging is None else hanging
     stopped_at = ""  # where the student's code was when a check was stopped for time
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
            "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}

@@ -141,7 +141,7 @@ class Subject:
             sys.meta_path.insert(0, _HangingBlocker(self.package, self.hanging_modules))
         folder = self.folder if self.folder is not None else Path(self.code_dir)
         for path in sorted(folder.glob("*.py")):
-            if path.stem != "__init__" and path.stem not in self.hanging_modules:
+            if path.stem != "__init__":
                 try:
                     self.module(path.stem)
                 except Exception:  # noqa: BLE001 - resurfaces in the check that imports it

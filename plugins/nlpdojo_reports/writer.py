@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import tempfile
 from pathlib import Path
 from typing import IO
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.files import atomic_write
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.reporting import Reporter
 from nlpdojo_autograder.results import GradingResult
-
-#: temporary files are ``.<first characters of the name>.<random>.tmp``: never longer than the
-#: file system allows when the final name fits
-_TMP_NAME_CHARS = 32
 
 
 class ReportError(NlpdojoError):
@@ -156,39 +152,5 @@ def write_report(
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and :func:`os.replace`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:_TMP_NAME_CHARS]}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _mode_for(path: Path) -> int:
-    """The replaced file's permissions, or ``0666`` less the umask (``mkstemp`` makes ``0600``)."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where the system allows (threads write
-    reports concurrently in a cohort)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
+    """Write ``text`` (UTF-8) to ``path`` atomically; a report it replaces keeps its mode."""
+    atomic_write(path, text, keep_mode=True)

@@ -32,19 +32,43 @@ def toy_site(tmp_path_factory) -> Path:
     return site
 
 
-@pytest.fixture
-def toy(toy_site, monkeypatch):
-    """Load the toy pack in this process and in workers; yields the exercise."""
-    monkeypatch.syspath_prepend(str(toy_site))
+def _forget_pack() -> None:
+    for name in [m for m in sys.modules if m.startswith("nlpdojo_toy_pack")]:
+        del sys.modules[name]
+
+
+def _activate(site: Path, monkeypatch) -> None:
+    """Put ``site`` on the path of this process and of the workers; load only the toy pack."""
+    monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(toy_site), *filter(None, [os.environ.get("PYTHONPATH")])]))
+        [str(site), *filter(None, [os.environ.get("PYTHONPATH")])]))
     monkeypatch.setenv(plugins.RESTRICT_ENV, "toy")
     importlib.invalidate_caches()
     plugins.reset()
+
+
+@pytest.fixture
+def toy_pack_site(monkeypatch):
+    """``install(site)``: the toy pack installed in a private site folder and activated (for
+    tests that write into the pack); the pack is forgotten afterwards."""
+    def install(site: Path) -> Path:
+        _install(site)
+        _forget_pack()
+        _activate(site, monkeypatch)
+        return site / "nlpdojo_toy_pack"
+
+    yield install
+    plugins.reset()
+    _forget_pack()
+
+
+@pytest.fixture
+def toy(toy_site, monkeypatch):
+    """Load the toy pack in this process and in workers; yields the exercise."""
+    _activate(toy_site, monkeypatch)
     yield plugins.get_registry().get("exercise", "toy")
     plugins.reset()
-    for name in [m for m in sys.modules if m.startswith("nlpdojo_toy_pack")]:
-        del sys.modules[name]
+    _forget_pack()
 
 
 @pytest.fixture

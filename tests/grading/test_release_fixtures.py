@@ -4,17 +4,13 @@ only when their values change."""
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from nlpdojo import plugins
 from nlpdojo.cli.app import build_app
 
 PACK = Path(__file__).parent / "toy_pack" / "nlpdojo_toy_pack"
@@ -22,32 +18,13 @@ FIXTURE_FILES = ["scale.values.json", "scale.values.npz", "quadratic.values.json
                  "quadratic.values.npz", "quadratic.descent.json"]
 
 
-def _forget_pack() -> None:
-    for name in [m for m in sys.modules if m.startswith("nlpdojo_toy_pack")]:
-        del sys.modules[name]
-
-
 @pytest.fixture
-def pack(tmp_path, monkeypatch) -> Path:
+def pack(tmp_path, monkeypatch, toy_pack_site) -> Path:
     """The toy pack installed "editable" in a private site folder (its solutions are the files
     the pack imports); returns the package folder."""
-    site = tmp_path / "site"
-    shutil.copytree(PACK, site / "nlpdojo_toy_pack", ignore=shutil.ignore_patterns("__pycache__"))
-    dist = site / "nlpdojo_toy_pack-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nlpdojo-toy-pack\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[nlpdojo]\ntoy = nlpdojo_toy_pack.plugin\n")
-    _forget_pack()
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(site), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    monkeypatch.setenv(plugins.RESTRICT_ENV, "toy")
-    importlib.invalidate_caches()
-    plugins.reset()
+    folder = toy_pack_site(tmp_path / "site")
     monkeypatch.chdir(tmp_path)
-    yield site / "nlpdojo_toy_pack"
-    plugins.reset()
-    _forget_pack()
+    return folder
 
 
 def _release(*args: str):
