@@ -1,16 +1,17 @@
 """Checks: what the grader verifies, split so student code can never judge itself.
 
-A :class:`Check` has two halves:
+A :class:`Check` has two halves, both run by the grader, never by the student's process:
 
-* ``collect(ctx) -> Payload`` runs in the isolated child process, calls the student's (or the
-  reference's) code on seeded inputs and returns plain data: NumPy arrays, numbers, strings;
-* ``judge(actual, expected) -> Verdict`` runs in the grader's own process on that data.
+* ``collect(ctx) -> Payload`` chooses seeded inputs, calls the student's (or the reference's)
+  functions through ``ctx.function(...)`` (a sandboxed worker runs the student's and returns
+  their outputs as data) and returns plain data: NumPy arrays, numbers, strings;
+* ``judge(actual, expected) -> Verdict`` decides on that data.
 
 ``expected`` is the payload the reference produced for the same check and seed: computed live
 when the solutions are installed, read from the fixtures shipped with the exercise otherwise
-(a student release). Gradient checks need no expected payload: the child returns the student's
-analytic gradient and the central differences of the student's own loss, and the parent
-compares them (see :mod:`nlpdojo.gradcheck`).
+(a student release). Gradient checks need no expected payload: the grader asks the student's
+code for its analytic gradient and for its loss at the points it chooses, computes the central
+differences itself and compares them (see :mod:`nlpdojo.gradcheck`).
 """
 
 from __future__ import annotations
@@ -19,19 +20,18 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from nlpdojo.backend import Backend
+from nlpdojo_autograder.channel import Opaque, Sparse, Token
 
 Payload = dict[str, Any]
 CHECK_KINDS = ("value", "gradient", "metric", "custom")
 
 
 class CheckFailure(Exception):
-    """Raised by check code (in the child) when the student's output cannot even be judged:
+    """Raised by check code when the student's output cannot even be judged:
     wrong number of return values, not an array... The message is shown to the student."""
 
 
@@ -151,71 +151,147 @@ class Exercise:
         raise KeyError(check_id)
 
 
-class Context:
-    """What a check's ``collect`` sees in the child: the code under test, the backend, inputs.
+class BackendRef:
+    """The backend a check runs on, as the check sees it: its name, device and dtype. Passed
+    to the code under test it becomes that process's backend object."""
 
-    ``module(name)`` returns the student's module (or the reference's, when grading the
-    solutions), with the reference swapped in for the check's ``swap_in`` questions.
+    def __init__(self, name: str, device: str | None, dtype: str | None) -> None:
+        self.name, self.device, self.dtype = name, device or "cpu", dtype
+
+    def __repr__(self) -> str:
+        return f"<backend {self.name} on {self.device}>"
+
+
+class RemoteFunction:
+    """A function of the code under test, called from the grader.
+
+    Calling it sends the arguments to the process that runs the code (NumPy arrays stay NumPy
+    arrays there, ``ctx.asarray(x)`` becomes a backend array, ``ctx.backend`` the backend) and
+    returns the result as data: NumPy arrays (the backend's dtype kept), numbers, tuples,
+    records for dataclasses. An exception in the code under test ends the check with its
+    message. A function that changes an array argument in place fails the check, unless the
+    check named that argument in ``call(..., mutable=...)``.
+    """
+
+    def __init__(self, ctx: Context, token: Token, label: str) -> None:
+        self._ctx, self.token, self.label = ctx, token, label
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.call(args, kwargs)[0]
+
+    def call(self, args: Sequence[Any], kwargs: dict[str, Any] | None = None, *,
+             mutable: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
+        """``(result, updated)``: ``updated`` maps each argument named in ``mutable`` (by
+        parameter name or position) that the call changed to its new value."""
+        from nlpdojo_autograder.remote import StudentError
+
+        ctx = self._ctx
+        reply = ctx.subject.call(self.token, _outgoing(tuple(args)), _outgoing(kwargs or {}),
+                                 tuple(str(m) for m in mutable), deadline=ctx.deadline)
+        if "error" in reply:
+            raise StudentError(reply["error"])
+        names = dict((str(k), str(label)) for k, label in reply.get("mutated", []))
+        wanted = {str(m) for m in mutable}
+        changed = [label for key, label in names.items()
+                   if key not in wanted and label not in wanted]
+        if changed:
+            raise CheckFailure(
+                f"{self.label}() changed its argument `{changed[0]}` in place; a function must "
+                "not modify its inputs (the caller still needs them): compute a new array "
+                "instead (`x = x - m`, not `x -= m`; no `out=` into an argument)")
+        updated = {names.get(k, k): v for k, v in reply.get("updated", {}).items()}
+        return reply["value"], updated
+
+    def lazy(self, *args: Any, **kwargs: Any) -> Token:
+        """The call, made in the worker when it is passed as an argument (an object of the
+        code under test that cannot cross, e.g. a dataclass of the student's functions)."""
+        return Token("call", (self.token, _outgoing(args), _outgoing(kwargs)))
+
+
+def _outgoing(value: Any) -> Any:
+    if isinstance(value, BackendRef):
+        return Token("backend")
+    if isinstance(value, RemoteFunction):
+        return value.token
+    if isinstance(value, (list, tuple)):
+        return type(value)(_outgoing(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _outgoing(v) for k, v in value.items()}
+    return value
+
+
+class Context:
+    """What a check's ``collect`` sees. It runs in the grader's process; the code under test
+    runs elsewhere (a sandboxed worker for a student, this process for the reference) and is
+    reached through :meth:`function`, whose results come back as data.
     """
 
     def __init__(
         self,
         *,
-        backend: Backend,
+        subject: Any,
+        backend: BackendRef,
         seed: int,
-        load_module: Callable[[str], ModuleType],
         workdir: Path,
         full: bool = False,
         base_seed: int = 0,
-        load_given: Callable[[str], ModuleType | None] | None = None,
+        deadline: float | None = None,
+        cache: dict[Any, Any] | None = None,
     ) -> None:
+        self.subject = subject
         self.backend = backend
-        self._load_given = load_given
         self.seed = seed
         #: the run's base seed (``grade --seed``), shared by all checks: a training budget
-        #: several metric checks measure is trained once per worker with it
+        #: several metric checks measure is trained once per run with it
         self.base_seed = base_seed
-        self._load_module = load_module
+        #: a folder of the grader's for this check's own files
         self.workdir = workdir
         #: ``grade --full``: metric checks train with their full budget
         self.full = full
+        #: ``time.monotonic()`` by which the check must be done
+        self.deadline = deadline
+        #: shared by the checks of one run (a training run measured by several checks)
+        self.cache = cache if cache is not None else {}
 
-    def module(self, name: str) -> ModuleType:
-        return self._load_module(name)
+    def function(self, module: str, name: str) -> RemoteFunction:
+        """A function (or ``Class.method``) of the code under test."""
+        return RemoteFunction(self, Token("function", ("student", module, name)), name)
 
-    def given_module(self, name: str) -> ModuleType:
-        """Given code (one of the exercise's ``given_modules``): the reference's copy where the
-        solutions are installed (instructor, CI), else the submission's (a student's own run:
-        changing it fools nobody but its author)."""
-        given = self._load_given(name) if self._load_given is not None else None
-        return given if given is not None else self.module(name)
+    def given_function(self, module: str, name: str) -> RemoteFunction:
+        """A function of given code (one of the exercise's ``given_modules``): the
+        instructor's copy, sent to the worker, never the submission's."""
+        return RemoteFunction(self, Token("function", ("given", module, name)), name)
 
-    def function(self, module: str, name: str) -> Callable[..., Any]:
-        """A function of the code under test; a missing one is a clear failure, not a crash."""
-        mod = self.module(module)
-        func = getattr(mod, name, None)
-        if not callable(func):
-            raise CheckFailure(f"{module}.py has no function {name}(); keep the names of the stubs")
-        return func
+    def module(self, name: str) -> Token:
+        """The module of the code under test, as an argument of a call."""
+        return Token("module", (name,))
+
+    def scratch_file(self, name: str) -> Token:
+        """A path in the scratch folder of the process under test, as an argument."""
+        return Token("path", (Path(name).name,))
+
+    def read_scratch_file(self, name: str, max_bytes: int = 50 * 2**20) -> bytes | None:
+        """What the code under test wrote to :meth:`scratch_file` ``name`` (None: nothing)."""
+        return self.subject.read_file(name, max_bytes)
 
     def rng(self, offset: int = 0) -> np.random.Generator:
         """A NumPy generator for inputs: the same on every backend, so results compare."""
         return np.random.default_rng(self.seed + offset)
 
-    def asarray(self, x: Any, dtype: Any = None) -> Any:
-        """A host array as a backend array (float arrays in the backend's default dtype)."""
+    def asarray(self, x: Any, dtype: Any = None) -> Token:
+        """A host array to be passed as a backend array (floats in the backend's dtype)."""
         arr = np.asarray(x)
-        if dtype is None and np.issubdtype(arr.dtype, np.floating):
-            dtype = self.backend.default_dtype
-        return self.backend.asarray(arr, dtype=dtype)
+        return Token("array", (arr, None if dtype is None else np.dtype(dtype).name))
 
     def to_numpy(self, x: Any, what: str = "the result") -> np.ndarray:
-        """A backend array, number or nested list as a NumPy array (floats as float64)."""
+        """A returned array, number or nested list as a NumPy array (floats as float64)."""
         if x is None:
             raise CheckFailure(f"{what}: the function returned None; did you forget `return`?")
+        if isinstance(x, Opaque):
+            raise CheckFailure(f"{what} is not an array or a number ({x.type_name})")
+        if isinstance(x, Sparse):
+            x = x.todense()
         try:
-            if hasattr(x, "detach"):
-                x = x.detach().cpu().numpy()
             arr = np.asarray(x)
         except Exception as exc:  # noqa: BLE001 - anything unconvertible is the student's output
             raise CheckFailure(f"{what} is not an array or a number ({type(x).__name__})") from exc

@@ -14,7 +14,6 @@ rewritten, so a release that changes nothing leaves the fixtures folder byte for
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,22 +99,20 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
     Raises :class:`FixtureError` when the solutions fail one of their own checks."""
     checks = fixture_checks(exercise)
     into.mkdir(parents=True)
-    with tempfile.TemporaryDirectory(prefix="nlpdojo-fixtures-") as tmp:
-        raw = Path(tmp)
-        # The solutions are imported from their folder, like a submission; no swap-in is
-        # needed (they are the reference), so no installed copy is ever consulted.
-        outcomes = run_checks(exercise, checks, topic_folder=source, backend="numpy",
-                              device="cpu", seed=0, keep_dir=raw, question_functions={})
-        broken = {cid: o for cid, o in outcomes.items() if o.status != "ok"}
-        if broken:
-            lines = "; ".join(f"{cid}: {o.status} {o.message}" for cid, o in broken.items())
-            raise FixtureError(f"the solutions in {source} fail their own checks: {lines}")
-        for check in checks:
-            outcome = read_outcome(raw / f"{check.id}.json")
-            (into / f"{check.id}.json").write_bytes(_json_bytes(outcome))
-            npz = raw / f"{check.id}.npz"
-            if npz.exists():
-                os.replace(npz, into / f"{check.id}.npz")
+    # The solutions are imported from their folder (trusted, in this process); no swap-in is
+    # needed (they are the reference), so no installed copy is ever consulted.
+    outcomes = run_checks(exercise, checks, topic_folder=None, trusted_folder=source,
+                          backend="numpy", device="cpu", seed=0, question_functions={})
+    broken = {cid: o for cid, o in outcomes.items() if o.status != "ok"}
+    if broken:
+        lines = "; ".join(f"{cid}: {o.status} {o.message}" for cid, o in broken.items())
+        raise FixtureError(f"the solutions in {source} fail their own checks: {lines}")
+    for check in checks:
+        outcome = outcomes[check.id]
+        (into / f"{check.id}.json").write_bytes(_json_bytes(outcome))
+        if outcome.arrays:
+            with open(into / f"{check.id}.npz", "wb") as f:
+                np.savez(f, **outcome.arrays)
     return [c.id for c in checks]
 
 

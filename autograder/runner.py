@@ -1,23 +1,20 @@
-"""Running checks in isolated child processes, with time, memory and output limits.
+"""Running an exercise's checks: the grader drives, the code under test only answers calls.
 
-One worker process runs an exercise's checks in order (see :mod:`nlpdojo_autograder.worker`).
-When a check hangs, floods its output or kills its process (``os._exit``, a segfault, the
-memory limit), that check alone gets zero, with a message saying which, and the checks after
-it run in a fresh worker. The grader never writes into the submission: workers run in a
-scratch folder with ``PYTHONDONTWRITEBYTECODE`` set.
+Each check's ``collect`` runs here, in the grader's process, on inputs it chooses. The
+student's functions run in a sandboxed worker (:mod:`nlpdojo_autograder.remote`,
+:mod:`nlpdojo_autograder.sandbox`) that returns their outputs; the reference solutions run in
+this process. Time limits are the grader's own clock; when a check hangs, floods its output,
+exceeds its memory or kills its worker, that check alone gets zero with a message saying
+which, and the next check starts a fresh worker. Nothing the worker writes is read beyond the
+validated replies to the grader's requests (and, for a check that asks, a capped file from
+its scratch folder).
 """
 
 from __future__ import annotations
 
 import json
-import linecache
-import os
-import re
-import signal
-import subprocess
-import sys
+import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,28 +23,34 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.checks import Check, Exercise
-
-_MARKER = re.compile(rb"\x1f\[nlpdojo-check (\d+)\]\x1f\n")
-_TAIL_BYTES = 4000
+from nlpdojo_autograder import sandbox
+from nlpdojo_autograder.checks import BackendRef, Check, CheckFailure, Context, Exercise
+from nlpdojo_autograder.remote import (
+    LocalSubject,
+    RemoteSubject,
+    StudentError,
+    WorkerGone,
+    WorkerSettings,
+)
+from nlpdojo_autograder.subject import ReferenceCode
 
 
 @dataclass
 class Limits:
-    """Per-check wall clock (scaled), address space above the worker's own, output bytes."""
+    """Per-check wall clock (scaled), memory above the worker's own, output bytes."""
 
     timeout_scale: float = 1.0
     memory_mb: int = 4096
     #: how ``memory_mb`` is enforced: "address-space" (RLIMIT_AS: a clean MemoryError in the
-    #: student's code), "resident" (the parent watches the worker's resident memory and stops
+    #: student's code), "resident" (the grader watches the worker's resident memory and stops
     #: it), or "auto": resident on CUDA, whose driver reserves tens of GB of address space that
     #: an address-space cap would refuse, else address-space
     memory_mode: str = "auto"
     output_bytes: int = 1_000_000
     startup_s: float = 60.0
-    #: once every check has reported, how long the worker may take to exit (a thread the
-    #: student started can keep it alive) before it is killed
-    exit_grace_s: float = 3.0
+    #: isolation level: "auto" (the OS sandbox where it works), "sandbox" (required),
+    #: "process" (no OS sandbox, for debugging)
+    isolation: str = "auto"
 
 
 @dataclass
@@ -68,7 +71,7 @@ class Outcome:
 
 
 def read_outcome(json_path: Path) -> Outcome:
-    """Load an outcome written by a worker (or stored as a fixture); arrays without pickle."""
+    """Load an outcome stored as a fixture; arrays without pickle."""
     data = json.loads(json_path.read_text())
     arrays: dict[str, np.ndarray] = {}
     npz = json_path.with_suffix(".npz")
@@ -81,48 +84,37 @@ def read_outcome(json_path: Path) -> Outcome:
                    traceback=data.get("traceback", ""))
 
 
-class _OutputPump(threading.Thread):
-    """Drains the worker's stdout+stderr, attributing bytes to the check running at the time
-    (the worker prints a marker line before each check) and keeping only a bounded tail."""
+def write_outcome(outcome: Outcome, json_path: Path) -> None:
+    """The stored form of ``outcome`` (see :mod:`nlpdojo_autograder.fixtures`)."""
+    if outcome.arrays:
+        with open(json_path.with_suffix(".npz"), "wb") as f:
+            np.savez(f, **outcome.arrays)
+    json_path.write_text(json.dumps({"status": outcome.status, "message": outcome.message,
+                                     "scalars": outcome.scalars}, default=str))
 
-    def __init__(self, stream: Any) -> None:
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.current: int | None = None
-        self.tails: dict[int | None, bytearray] = {}
-        self.counts: dict[int | None, int] = {}
-        self._carry = b""
 
-    def run(self) -> None:
-        while chunk := self.stream.read1(65536):
-            self._feed(self._carry + chunk)
-        self._add(self._carry)
-
-    def _feed(self, data: bytes) -> None:
-        pos = 0
-        for match in _MARKER.finditer(data):
-            self._add(data[pos:match.start()])
-            self.current = int(match.group(1))
-            pos = match.end()
-        rest = data[pos:]
-        cut = rest.rfind(b"\x1f")  # a marker may straddle two chunks: hold back its start
-        if cut != -1 and cut >= len(rest) - 40:
-            self._add(rest[:cut])
-            self._carry = rest[cut:]
+def split_payload(payload: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and JSON scalars of a payload; anything else is a grader bug."""
+    if not isinstance(payload, dict):
+        raise TypeError(f"internal: check returned {type(payload).__name__}, not a dict")
+    arrays, scalars = {}, {}
+    for key, value in payload.items():
+        if isinstance(value, (bool, int, float, str)) or value is None:
+            scalars[key] = value
+        elif isinstance(value, np.ndarray) and value.dtype != object:
+            arrays[key] = value
+        elif isinstance(value, np.generic):
+            scalars[key] = value.item()
         else:
-            self._add(rest)
-            self._carry = b""
+            raise TypeError(f"internal: payload {key!r} has type {type(value).__name__}")
+    return arrays, scalars
 
-    def _add(self, data: bytes) -> None:
-        if not data:
-            return
-        self.counts[self.current] = self.counts.get(self.current, 0) + len(data)
-        tail = self.tails.setdefault(self.current, bytearray())
-        tail.extend(data[-_TAIL_BYTES:])
-        del tail[:-_TAIL_BYTES]
 
-    def tail(self, index: int | None) -> str:
-        return bytes(self.tails.get(index, b"")).decode("utf-8", errors="replace")
+@dataclass
+class RunInfo:
+    """How a run was isolated (recorded in results)."""
+
+    isolation: str = "trusted"
 
 
 def run_checks(
@@ -135,53 +127,153 @@ def run_checks(
     seed: int,
     full: bool = False,
     limits: Limits | None = None,
-    question_functions: dict[str, list[tuple[str, str]]] | None = None,
-    keep_dir: Path | None = None,
+    question_functions: dict[str, list[tuple[str, str | None]]] | None = None,
     on_done: Callable[[Check], None] | None = None,
+    trusted_folder: Path | None = None,
+    info: RunInfo | None = None,
+    input_seed: int | None = None,
 ) -> dict[str, Outcome]:
-    """Run ``checks`` against a folder (a student's topic) or the reference (``None``).
+    """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
+    the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
 
-    ``on_done(check)`` is called as each check's outcome arrives (progress bars).
-
-    Returns an :class:`Outcome` per check id. ``keep_dir``, when given, receives the raw
-    worker files (``dojo release`` stores the reference's as fixtures).
+    ``on_done(check)`` is called as each check's outcome is known (progress bars); ``info``
+    receives the isolation level used. ``input_seed`` (default ``seed``) seeds the inputs of
+    checks that draw fresh inputs (value and gradient checks), ``seed`` the training runs.
+    Returns an :class:`Outcome` per check id.
     """
     limits = limits or Limits()
+    qf = question_functions or {}
+    reference = _reference(exercise, trusted_folder)
+    if topic_folder is None:
+        subject: Any = LocalSubject(reference or ReferenceCode(exercise.reference_package),
+                                    _backends(backend, device))
+    else:
+        subject = RemoteSubject(_settings(exercise, topic_folder, backend, device, limits, qf,
+                                          reference, checks), reference)
+    if info is not None:
+        info.isolation = subject.isolation
     outcomes: dict[str, Outcome] = {}
-    pending = list(enumerate(checks))
-    hanging: dict[str, float] = {}  # modules whose import was stopped: name -> time limit
-    code_dir = str(topic_folder.resolve()) if topic_folder else None
-    with tempfile.TemporaryDirectory(prefix="nlpdojo-grade-") as tmp:
-        attempt = 0
-        while pending:
-            run_dir = Path(tmp) / f"run{attempt}"
-            run_dir.mkdir()
-            attempt += 1
-            spec = {
-                "exercise": exercise.name,
-                "topic": exercise.name,
-                "reference": exercise.reference_package,
-                "folder": code_dir,
-                "backend": backend,
-                "device": device,
-                "seed": seed,
-                "full": full,
-                "memory_mb": limits.memory_mb,
-                "memory_mode": _memory_mode(limits.memory_mode, device),
-                "checks": [[i, c.id] for i, c in pending],
-                "question_functions": question_functions or {},
-                "given_modules": list(exercise.given_modules),
-                "hanging_modules": hanging,
-            }
-            (run_dir / "spec.json").write_text(json.dumps(spec))
-            finished = _run_worker(run_dir, pending, limits, outcomes, on_done, hanging,
-                                   code_dir)
-            if keep_dir is not None:
-                _keep(run_dir, pending, keep_dir)
-            pending = [(i, c) for i, c in pending if c.id not in outcomes]
-            if not finished and pending:
-                continue
+    cache: dict[Any, Any] = {}
+    timed_out_shares: dict[str, tuple[Check, str]] = {}
+    workroot = Path(tempfile.mkdtemp(prefix="nlpdojo-checks-"))
+    try:
+        for index, check in enumerate(checks):
+            if check.shares and check.shares in timed_out_shares:
+                first, where = timed_out_shares[check.shares]
+                limit = first.timeout_s * limits.timeout_scale
+                outcomes[check.id] = Outcome(
+                    status="timeout", message=f"not run: it measures the same {check.shares} as "
+                    f"{first.id}, which took longer than {limit:g} s and was stopped{where}")
+            else:
+                outcomes[check.id] = _run_one(
+                    check, index, subject, limits, cache, workroot, seed=seed, full=full,
+                    input_seed=seed if input_seed is None else input_seed,
+                    backend=BackendRef(backend, device, check.dtype))
+                if (outcomes[check.id].status == "timeout" and check.shares
+                        and isinstance(subject, RemoteSubject)):
+                    timed_out_shares[check.shares] = (check, _where_of(outcomes[check.id]))
+            if on_done is not None:
+                on_done(check)
+    finally:
+        subject.close()
+        shutil.rmtree(workroot, ignore_errors=True)
     return outcomes
+
+
+def _where_of(outcome: Outcome) -> str:
+    marker = " and was stopped"
+    message = outcome.message
+    if marker in message:
+        rest = message.split(marker, 1)[1]
+        return rest.split(";", 1)[0]
+    return ""
+
+
+def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict,
+             workroot: Path, *, seed: int, full: bool, input_seed: int,
+             backend: BackendRef) -> Outcome:
+    """One check, run again once when its worker was stopped importing a module that hangs
+    (the next worker fails that import at once: a top-level loop costs one time limit)."""
+    for _attempt in range(2):
+        limit = check.timeout_s * limits.timeout_scale
+        started = time.perf_counter()
+        deadline = time.monotonic() + limit if isinstance(subject, RemoteSubject) else None
+        workdir = workroot / f"work{index}"
+        workdir.mkdir(exist_ok=True)
+        check_seed = check.seed(input_seed if check.kind in ("value", "gradient") else seed)
+        ctx = Context(subject=subject, backend=backend, seed=check_seed, workdir=workdir,
+                      full=full, base_seed=seed, deadline=deadline, cache=cache)
+        output = ""
+        try:
+            if isinstance(subject, RemoteSubject):
+                subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}",
+                              deadline=deadline, index=index)
+            else:
+                subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}")
+            payload = check.collect(ctx)
+            arrays, scalars = split_payload(payload)
+            outcome = Outcome(status="ok", arrays=arrays, scalars=scalars)
+        except WorkerGone as gone:
+            if gone.reason == "timeout" and gone.importing and isinstance(subject,
+                                                                           RemoteSubject):
+                subject.settings.hanging_modules[gone.importing] = limit
+                continue
+            outcome = _gone_outcome(gone, limit, limits)
+        except StudentError as exc:
+            outcome = _student_outcome(exc)
+        except CheckFailure as exc:
+            outcome = Outcome(status="failed", message=str(exc))
+        except NotImplementedError as exc:  # check code of a pack that is not written yet
+            outcome = Outcome(status="error", message=f"the check is not implemented: {exc}")
+        except Exception as exc:  # noqa: BLE001 - what the returned values made the check do
+            outcome = Outcome(status="error", message=_unusable(exc))
+        finally:
+            if isinstance(subject, RemoteSubject):
+                subject.end()
+                output = subject.tail(index)
+        outcome.duration_s = time.perf_counter() - started
+        outcome.output = output
+        return outcome
+    raise AssertionError("unreachable")
+
+
+def _unusable(exc: Exception) -> str:
+    text = str(exc)
+    text = text if len(text) <= 1000 else text[:1000] + " …"
+    return (f"the values your code returned could not be used by the check "
+            f"({type(exc).__name__}: {text})")
+
+
+def _student_outcome(exc: StudentError) -> Outcome:
+    if exc.kind == "not_implemented":
+        return Outcome(status="not_implemented", message=exc.message)
+    if exc.kind == "missing":
+        return Outcome(status="failed", message=exc.message)
+    if exc.kind == "memory":
+        return Outcome(status="error", message=exc.message)
+    return Outcome(status="error", message=exc.message, traceback=exc.traceback)
+
+
+def _gone_outcome(gone: WorkerGone, limit: float, limits: Limits) -> Outcome:
+    if gone.reason == "timeout":
+        return Outcome(status="timeout", duration_s=limit,
+                       message=f"took longer than {limit:g} s and was stopped{gone.where}; an "
+                               "infinite loop, or a Python loop where a vectorized operation is "
+                               "expected?")
+    if gone.reason == "flood":
+        return Outcome(status="error",
+                       message=f"printed more than {limits.output_bytes:,} bytes and was "
+                               "stopped; remove debugging prints from loops")
+    if gone.reason == "memory":
+        return Outcome(status="error",
+                       message=f"used more than {limits.memory_mb:,} MB of memory above the "
+                               "grader's own and was stopped; is an array far too large?")
+    if gone.reason == "died":
+        return Outcome(status="error",
+                       message="the process running your code ended during this check "
+                               "(os._exit(), a crash, or a signal); return values instead of "
+                               "exiting")
+    return Outcome(status="error", message=str(gone))
 
 
 def _memory_mode(mode: str, device: str | None) -> str:
@@ -192,217 +284,105 @@ def _memory_mode(mode: str, device: str | None) -> str:
     return mode
 
 
-def _resident_bytes(pid: int) -> int | None:
-    """Resident set size of process ``pid`` (Linux ``/proc``), or None where unreadable."""
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
+def _backends(backend: str, device: str | None) -> dict[str | None, Any]:
+    from nlpdojo.selection import load_backend
+
+    return {dtype: load_backend(backend, device, dtype) for dtype in ("float64", None)}
 
 
-def _keep(run_dir: Path, pending: list[tuple[int, Check]], keep_dir: Path) -> None:
-    keep_dir.mkdir(parents=True, exist_ok=True)
-    for i, check in pending:
-        for suffix in (".json", ".npz"):
-            src = run_dir / f"{i}{suffix}"
-            if src.exists():
-                os.replace(src, keep_dir / f"{check.id}{suffix}")
+def _reference(exercise: Exercise, trusted_folder: Path | None) -> ReferenceCode | None:
+    from nlpdojo_autograder.loader import reference_available
 
-
-def _run_worker(run_dir: Path, pending: list[tuple[int, Check]], limits: Limits,
-                outcomes: dict[str, Outcome],
-                on_done: Callable[[Check], None] | None, hanging: dict[str, float],
-                code_dir: str | None) -> bool:
-    """Run one worker over ``pending``; fill ``outcomes``. Returns whether it ran to the end.
-
-    A check stopped for time while the worker was *importing* a module of the student's (a
-    loop at the top level of a file) gets no outcome: the module is added to ``hanging`` and
-    the check runs again in the next worker, where importing that module fails at once. So a
-    top-level loop costs one time limit, not one per check, and only the checks that need the
-    module.
-    """
-    stopped_at = ""  # where the student's code was when a check was stopped for time
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-           "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nlpdojo_autograder.worker", str(run_dir)],
-        cwd=run_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    pump = _OutputPump(proc.stdout)
-    pump.start()
-    by_index = dict(pending)
-    launched = time.monotonic()
-    killed_for: tuple[int, str] | None = None
-    reported: set[int] = set()
-    all_done_at: float | None = None
-    resident_limit: int | None = None  # bytes, once the worker has set it (resident mode)
-    try:
-        while proc.poll() is None:
-            time.sleep(0.02)
-            finished = {i for i in by_index if (run_dir / f"{i}.json").exists()}
-            if on_done is not None:
-                for index in sorted(finished - reported):
-                    reported.add(index)
-                    on_done(by_index[index])
-            if len(finished) == len(by_index):
-                all_done_at = all_done_at or time.monotonic()
-                if time.monotonic() - all_done_at > limits.exit_grace_s:
-                    _kill(proc)  # every outcome is in: whatever still runs is not grading
-                continue
-            running = _running_check(run_dir, by_index)
-            if running is None:
-                if time.monotonic() - launched > limits.startup_s and not _any_started(run_dir):
-                    killed_for = (-1, "startup")
-                    _kill(proc)
-                continue
-            index, started = running
-            check = by_index[index]
-            if resident_limit is None and (run_dir / "memory.limit").exists():
-                resident_limit = int((run_dir / "memory.limit").read_text() or 0) or None
-            if time.time() - started > check.timeout_s * limits.timeout_scale:
-                importing, stopped_at = _where_stopped(proc, run_dir, code_dir)
-                if importing:
-                    hanging[importing] = check.timeout_s * limits.timeout_scale
-                killed_for = (index, "import" if importing else "timeout")
-                _kill(proc)
-            elif resident_limit and (_resident_bytes(proc.pid) or 0) > resident_limit:
-                killed_for = (index, "memory")
-                _kill(proc)
-            elif pump.counts.get(index, 0) > limits.output_bytes:
-                killed_for = (index, "flood")
-                _kill(proc)
-    finally:
-        _kill(proc)  # also any process the student's code started in the worker's group
-        proc.wait()
-        pump.join(timeout=5)
-
-    timed_out = by_index[killed_for[0]] if killed_for and killed_for[1] == "timeout" else None
-    for index, check in pending:
-        if killed_for == (index, "import"):
-            continue  # runs again, without the module that hung
-        if (timed_out is not None and check is not timed_out and check.shares
-                and check.shares == timed_out.shares and check.id not in outcomes
-                and not (run_dir / f"{index}.json").exists()):
-            limit = timed_out.timeout_s * limits.timeout_scale
-            outcomes[check.id] = Outcome(
-                status="timeout", duration_s=0.0,
-                message=f"not run: it measures the same {check.shares} as {timed_out.id}, which "
-                        f"took longer than {limit:g} s and was stopped{stopped_at}")
-            if on_done is not None and index not in reported:
-                on_done(check)
-            continue
-        if on_done is not None and index not in reported and (
-                (run_dir / f"{index}.json").exists() or (run_dir / f"{index}.start").exists()):
-            on_done(check)
-        json_path = run_dir / f"{index}.json"
-        if json_path.exists():
-            outcome = read_outcome(json_path)
-            outcome.output = pump.tail(index)
-            outcomes[check.id] = outcome
-        elif (run_dir / f"{index}.start").exists():
-            outcomes[check.id] = _death(check, index, proc.returncode, killed_for, limits, pump,
-                                        stopped_at)
-    if killed_for == (-1, "startup") or not _any_started(run_dir):
-        # the worker could not even start its first check: the same would happen again
-        tail = pump.tail(None)
-        for _index, check in pending:
-            outcomes.setdefault(check.id, Outcome(
-                status="error", output=tail,
-                message="the grader's worker process failed before running any check "
-                        f"(exit code {proc.returncode}); its output ends with: {tail[-500:]}"))
-        return True
-    return all(c.id in outcomes for _, c in pending)
-
-
-def _running_check(run_dir: Path, by_index: dict[int, Check]) -> tuple[int, float] | None:
-    for index in sorted(by_index, reverse=True):
-        start = run_dir / f"{index}.start"
-        if start.exists():
-            if (run_dir / f"{index}.json").exists():
-                return None
-            try:
-                return index, float(start.read_text() or 0)
-            except ValueError:
-                return index, time.time()
+    if trusted_folder is not None:
+        return ReferenceCode(exercise.reference_package, trusted_folder, exercise.name)
+    if reference_available(exercise.reference_package):
+        return ReferenceCode(exercise.reference_package)
     return None
 
 
-_FRAME = re.compile(r'File "(.+)", line (\d+) in (\S+)')
-_WORKER_FILE = str(Path(__file__).with_name("worker.py"))
+def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None,
+              limits: Limits, qf: dict[str, list[tuple[str, str | None]]],
+              reference: ReferenceCode | None, checks: list[Check]) -> WorkerSettings:
+    isolation = {"auto": None, "sandbox": sandbox.SANDBOX, "process": sandbox.PROCESS}.get(
+        limits.isolation, "?")
+    if isolation == "?":
+        raise ValueError(f"isolation must be auto, sandbox or process, not {limits.isolation!r}")
+    if isolation is None or isolation == sandbox.SANDBOX:
+        isolation = sandbox.level(require=isolation == sandbox.SANDBOX)
+    total = sum(c.timeout_s for c in checks) * limits.timeout_scale
+    return WorkerSettings(
+        topic=exercise.name, folder=Path(folder).resolve(), backend=backend, device=device,
+        isolation=isolation, memory_mb=limits.memory_mb,
+        memory_mode=_memory_mode(limits.memory_mode, device), output_bytes=limits.output_bytes,
+        startup_s=limits.startup_s, cpu_s=int(60 + 4 * total * 2),
+        question_functions=qf, reference_names=_reference_names(reference, qf),
+        given_sources=_given_sources(exercise, reference, folder),
+        reference_package=exercise.reference_package, hidden=hidden_folders(),
+        blocked_packages=tuple(sorted({_top(exercise.reference_package)})))
 
 
-def _where_stopped(proc: subprocess.Popen, run_dir: Path, code_dir: str | None,
-                   wait_s: float = 1.0) -> tuple[str | None, str]:
-    """Ask the worker for its stack (SIGUSR1, see the worker) before stopping it.
+def _top(package: str) -> str:
+    from nlpdojo_autograder.loader import REFERENCE_PACKAGE
 
-    Returns ``(module, where)``: ``module`` is the student's module whose top-level code was
-    running (an import that never ends), else None; ``where`` is `` at file.py line N: code``
-    for the innermost line of the student's code, or "" when it cannot be told.
-    """
-    if not code_dir:
-        return None, ""
-    stack = run_dir / "stack.txt"
-    try:
-        os.kill(proc.pid, signal.SIGUSR1)
-    except (ProcessLookupError, PermissionError):
-        return None, ""
-    deadline = time.monotonic() + wait_s
-    text = ""
-    while time.monotonic() < deadline:
-        time.sleep(0.02)
-        text = stack.read_text(errors="replace") if stack.exists() else ""
-        if _WORKER_FILE in text:
-            break
-    # the thread that runs the checks (a student's own threads have no worker.py frame)
-    blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", text)
-    main = next((b for b in blocks if _WORKER_FILE in b), "")
-    frames = [(f, int(n), fn) for f, n, fn in _FRAME.findall(main)  # most recent first
-              if f.startswith(code_dir.rstrip(os.sep) + os.sep)]
-    if not frames:
-        return None, ""
-    module = next((Path(f).stem for f, _, fn in frames if fn == "<module>"), None)
-    file, line, _ = frames[0]
-    code = linecache.getline(file, line).strip()
-    return module, f" (at {Path(file).name} line {line}{': ' + code if code else ''})"
+    return REFERENCE_PACKAGE if package.startswith(REFERENCE_PACKAGE + ".") else package
 
 
-def _any_started(run_dir: Path) -> bool:
-    return any(run_dir.glob("*.start"))
+def _reference_names(reference: ReferenceCode | None,
+                     qf: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str]]:
+    """The public functions of each reference module that holds a question: what a stand-in
+    module offers (as proxies) when the student's module does not import."""
+    import inspect
+
+    if reference is None:
+        return {}
+    names: dict[str, list[str]] = {}
+    for module_name in sorted({m for pairs in qf.values() for m, _ in pairs}):
+        try:
+            module = reference.module(module_name)
+        except Exception:  # noqa: BLE001 - a broken reference shows up in its own checks
+            continue
+        names[module_name] = sorted(
+            n for n, v in vars(module).items() if not n.startswith("_")
+            and inspect.isfunction(v) and v.__module__ == module.__name__)
+    return names
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _given_sources(exercise: Exercise, reference: ReferenceCode | None,
+                   folder: Path) -> dict[str, str]:
+    """The instructor's copy of each given module, where the reference is installed; in a
+    student release the submission's own copy is used (changing it fools only its author)."""
+    if reference is None:
+        return {}
+    sources = {}
+    for name in exercise.given_modules:
+        try:
+            path = Path(reference.module(name).__file__)
+        except Exception:  # noqa: BLE001 - no such given module in the reference
+            continue
+        sources[name] = path.read_text()
+    return sources
 
 
-def _death(check: Check, index: int, returncode: int | None,
-           killed_for: tuple[int, str] | None, limits: Limits, pump: _OutputPump,
-           stopped_at: str = "") -> Outcome:
-    """The outcome of a check whose process ended before it reported."""
-    output = pump.tail(index)
-    if killed_for == (index, "timeout"):
-        limit = check.timeout_s * limits.timeout_scale
-        return Outcome(status="timeout", output=output, duration_s=limit,
-                       message=f"took longer than {limit:g} s and was stopped{stopped_at}; an "
-                               "infinite loop, or a Python loop where a vectorized operation is "
-                               "expected?")
-    if killed_for == (index, "flood"):
-        return Outcome(status="error", output=output,
-                       message=f"printed more than {limits.output_bytes:,} bytes and was stopped; "
-                               "remove debugging prints from loops")
-    if killed_for == (index, "memory"):
-        return Outcome(status="error", output=output,
-                       message=f"used more than {limits.memory_mb:,} MB of memory above the "
-                               "grader's own and was stopped; is an array far too large?")
-    if returncode is not None and returncode < 0:
-        sig = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
-        return Outcome(status="error", output=output,
-                       message=f"the process running your code was killed by {sig or returncode} "
-                               "(a crash, or the memory limit)")
-    return Outcome(status="error", output=output,
-                   message=f"the process running your code exited with code {returncode} during "
-                           "this check (os._exit()?); return values instead of exiting")
+def hidden_folders() -> list[Path]:
+    """What the sandbox hides: every exercise's reference solutions and fixtures, and the
+    built-in solutions package (for an installed, non-editable copy)."""
+    import importlib.util
+
+    from nlpdojo.plugins import get_registry
+    from nlpdojo_autograder.loader import REFERENCE_PACKAGE
+
+    found: set[Path] = set()
+    packages = {REFERENCE_PACKAGE}
+    for entry in get_registry().entries("exercise"):
+        exercise = entry.obj
+        packages.add(exercise.reference_package)
+        if exercise.fixtures is not None:
+            found.add(Path(exercise.fixtures).resolve())
+    for package in packages:
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.submodule_search_locations:
+            found.update(Path(p).resolve() for p in spec.submodule_search_locations)
+    return sorted(found)

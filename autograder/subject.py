@@ -1,169 +1,166 @@
-"""The code under test in a worker: a student's folder or the reference solutions.
+"""The code under test: a student's folder (in the sandboxed worker) or the reference (trusted).
 
-A student's code must not be able to call the reference: :meth:`Subject.seal` imports the
-reference modules that swap-ins need, removes the reference package from ``sys.modules`` and
-blocks importing it again, before any student code runs. (This stops ``import
-nlpdojo_solutions``; it is not a sandbox: code that reads the solutions' files from disk is
-stopped only by grading where they are not readable, see docs/grading.md.)
+:class:`StudentCode` runs in the worker. It never holds reference code: where a check swaps
+the reference in for an earlier question ("no double charge": a bug in ``softmax`` costs
+points on the softmax question only, not again on every question that calls it), every name
+bound to the student's function of that question, in every module of the student's package,
+is rebound to a *proxy* that sends the call to the grader, which runs the reference there and
+sends the result back (:mod:`nlpdojo_autograder.worker`). A module that does not import at all
+(a syntax error in softmax.py) is stood in for by a module of such proxies during the check.
+Given code that a check relies on (a training loop and its budget) arrives as source text
+from the grader and replaces the submission's copy.
 
-Also implements "no double charge": during a check with ``swap_in=("softmax",)`` every name
-bound to the student's question-``softmax`` functions, in every module of the student's
-package, is rebound to the reference's, and restored afterwards. So a bug in ``softmax`` costs
-points on the softmax question only, not again on every question that calls it.
+:class:`ReferenceCode` is the reference solutions in the grader's own process: an installed
+package, or a folder of solutions being released (``dojo release``).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
+import types
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from nlpdojo_autograder.loader import REFERENCE_PACKAGE, load_folder_package
+from nlpdojo_autograder.calls import MissingName
+from nlpdojo_autograder.loader import load_folder_package
+
+#: ``call(module, name, args, kwargs)``: run the reference's ``module.name`` on the trusted side
+ReferenceCall = Callable[[str, str, tuple, dict], Any]
 
 
-@dataclass
-class Subject:
-    topic: str
-    #: import name of the reference package (``nlpdojo_solutions.<topic>``)
-    reference: str
-    #: the student's folder, or None for the reference solutions
-    folder: Path | None
-    #: question id -> [(module, function)], from the solutions' markers (empty without them)
-    question_functions: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
-    _swapped: list[tuple[ModuleType, str, Any]] = field(default_factory=list)
-    _originals: dict[tuple[str, str], Any] = field(default_factory=dict)
-    _package: str | None = None
-    _preloaded: bool = False
-    _reference_modules: dict[str, ModuleType] = field(default_factory=dict)
-    #: modules whose import was stopped for taking too long in an earlier worker: name ->
-    #: the time limit they exceeded; importing them again fails at once
-    hanging_modules: dict[str, float] = field(default_factory=dict)
-    #: modules of given code taken from the reference where it is installed (see
-    #: ``Exercise.given_modules``)
-    given_modules: tuple[str, ...] = ()
-    _given: dict[str, ModuleType] = field(default_factory=dict)
-    #: during a check: names of the student's modules imported while a reference module stood
-    #: in for one that does not import (see :meth:`_stand_in`)
-    _stand_ins: set[str] | None = None
+class StudentCode:
+    """A student's topic folder imported as a package, with swap-in by proxy."""
 
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any]) -> Subject:
-        folder = Path(spec["folder"]) if spec.get("folder") else None
-        qf = {q: [tuple(pair) for pair in pairs]
-              for q, pairs in spec.get("question_functions", {}).items()}
-        return cls(topic=spec["topic"], reference=spec["reference"], folder=folder,
-                   question_functions=qf, hanging_modules=dict(spec.get("hanging_modules", {})),
-                   given_modules=tuple(spec.get("given_modules", ())))
+    def __init__(self, folder: Path, topic: str, *,
+                 question_functions: dict[str, list[tuple[str, str | None]]],
+                 reference_names: dict[str, list[str]],
+                 given_sources: dict[str, str], hanging_modules: dict[str, float],
+                 reference_call: ReferenceCall, blocked_packages: Iterable[str] = ()) -> None:
+        self.folder = folder
+        self.topic = topic
+        self.question_functions = question_functions
+        self.reference_names = reference_names
+        self.given_sources = given_sources
+        self.hanging_modules = hanging_modules
+        self.reference_call = reference_call
+        self.code_dir = str(folder.resolve())
+        self.blocked = tuple(blocked_packages)
+        self._package: str | None = None
+        self._preloaded = False
+        self._given: dict[str, ModuleType] = {}
+        self._swapped: list[tuple[ModuleType, str, Any]] = []
+        self._stand_ins: set[str] | None = None
+        self._originals: dict[tuple[str, str], Any] = {}
+        #: (module, name) pairs whose proxies are live in the current check
+        self.live: set[tuple[str, str]] = set()
 
-    @property
-    def code_dir(self) -> str:
-        if self.folder is not None:
-            return str(self.folder.resolve())
-        spec = importlib.util.find_spec(self.reference)
-        return str(Path(spec.origin).parent) if spec and spec.origin else ""
+    def seal(self) -> None:
+        """Before any student code runs: the reference packages cannot be imported (defence in
+        depth; in the OS sandbox their files are not there at all)."""
+        for top in self.blocked:
+            for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+                del sys.modules[name]
+            sys.meta_path.insert(0, _Blocker(top, "is not available to submitted code: write "
+                                                  "your own implementation"))
 
     @property
     def package(self) -> str:
         if self._package is None:
-            if self.folder is None:
-                self._package = self.reference
-            else:
-                self._package = load_folder_package(self.folder, self.topic)
+            self._package = load_folder_package(self.folder, self.topic)
+            for name, source in self.given_sources.items():
+                self._given[name] = self._install_given(name, source)
         return self._package
 
-    def seal(self) -> None:
-        """Keep private handles on the reference modules swap-ins need, then make the
-        reference package unimportable for the student's code (a no-op for the reference)."""
-        if self.folder is None:
-            return
-        for name in self.given_modules:
-            try:
-                self._given[name] = importlib.import_module(f"{self.reference}.{name}")
-            except ImportError:  # a student release: the submission's copy will do
-                pass
-        for pairs in self.question_functions.values():
-            for module_name, _ in pairs:
-                if module_name not in self._reference_modules:
-                    self._reference_modules[module_name] = importlib.import_module(
-                        f"{self.reference}.{module_name}")
-        # the reference package; for the built-in solutions, every topic's
-        blocked = REFERENCE_PACKAGE if self.reference.startswith(REFERENCE_PACKAGE + ".") \
-            else self.reference
-        for name in [n for n in sys.modules if n == blocked or n.startswith(blocked + ".")]:
-            del sys.modules[name]
-        sys.meta_path.insert(0, _Blocker(blocked))
+    def _install_given(self, name: str, source: str) -> ModuleType:
+        """The instructor's copy of given module ``name``, as ``<package>.<name>``."""
+        full = f"{self._package}.{name}"
+        module = types.ModuleType(full)
+        module.__package__ = self._package
+        module.__file__ = f"<given {name}.py>"
+        sys.modules[full] = module
+        try:
+            exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
+        except BaseException:
+            del sys.modules[full]
+            raise
+        return module
 
     def module(self, name: str) -> ModuleType:
-        from nlpdojo_autograder.checks import CheckFailure
-
-        full = f"{self.package}.{name}"
         if name in self.hanging_modules:
-            raise CheckFailure(_hanging_message(name, self.hanging_modules[name]))
+            raise MissingName(_hanging_message(name, self.hanging_modules[name]))
+        self._preload()
+        full = f"{self.package}.{name}"
         try:
             return importlib.import_module(full)
         except ModuleNotFoundError as exc:
             if exc.name != full:
                 raise
-            raise CheckFailure(f"{name}.py is missing from the submission; keep the files of "
-                               "the released exercise") from exc
+            raise MissingName(f"{name}.py is missing from the submission; keep the files of "
+                              "the released exercise") from exc
 
-    def given_module(self, name: str) -> ModuleType | None:
-        """The reference's copy of given module ``name``, or None (see ``Context.given_module``)."""
-        if self.folder is None:
-            return self.module(name)
-        return self._given.get(name)
-
-    def loader(self, swap_in: Iterable[str]) -> Callable[[str], ModuleType]:
-        """``load(module_name)`` for one check, applying the check's swap-ins."""
-        swap_in = tuple(swap_in) if self.folder is not None else ()
-
-        def load(name: str) -> ModuleType:
-            self._preload()
-            self._stand_in(swap_in)
-            module = self.module(name)
-            for question in swap_in:
-                self._swap(question)
-            return module
-
-        return load
+    def given(self, name: str) -> ModuleType:
+        self._preload()
+        return self._given[name] if name in self._given else self.module(name)
 
     def _preload(self) -> None:
         """Import every module of the package once, before any swap, so that no module binds
-        a swapped-in reference at its own import time (and keeps it after the restore)."""
+        a proxy at its own import time (and keeps it after the restore)."""
         if self._preloaded:
             return
         self._preloaded = True
         if self.hanging_modules:  # also when another module imports one of them
             sys.meta_path.insert(0, _HangingBlocker(self.package, self.hanging_modules))
-        folder = self.folder if self.folder is not None else Path(self.code_dir)
-        for path in sorted(folder.glob("*.py")):
-            if path.stem != "__init__":
+        for path in sorted(self.folder.glob("*.py")):
+            if path.stem != "__init__" and path.stem not in self.given_sources:
                 try:
                     self.module(path.stem)
                 except Exception:  # noqa: BLE001 - resurfaces in the check that imports it
                     pass
 
-    def _stand_in(self, swap_in: tuple[str, ...]) -> None:
-        """No double charge for a file that does not import at all: when a swapped-in question's
-        module fails to import (a syntax error, a bad import in softmax.py), the reference
-        module stands in for it during this check, so that ``from .softmax import softmax`` in
-        the student's naive_softmax.py works. Undone by :meth:`restore`."""
-        for question in swap_in:
+    # -- swap-in ----------------------------------------------------------------------------
+    def swap(self, questions: Iterable[str]) -> None:
+        questions = tuple(questions)
+        if not questions:
+            return
+        self._preload()
+        self._stand_in(questions)
+        for question in questions:
+            self._swap(question)
+
+    def _proxy(self, module: str, name: str) -> Callable[..., Any]:
+        call = self.reference_call
+
+        def proxy(*args: Any, **kwargs: Any) -> Any:
+            return call(module, name, args, kwargs)
+
+        proxy.__name__ = proxy.__qualname__ = name
+        proxy.__doc__ = f"The reference {module}.{name}, run by the grader (swapped in)."
+        self.live.add((module, name))
+        return proxy
+
+    def _stand_in(self, questions: tuple[str, ...]) -> None:
+        """A module of a swapped-in question that does not import is replaced, during this
+        check, by a module of proxies to the reference's functions, so that ``from .softmax
+        import softmax`` in the student's naive_softmax.py works."""
+        for question in questions:
             for module_name, _ in self.question_functions.get(question, []):
                 full = f"{self.package}.{module_name}"
-                reference = self._reference_modules.get(module_name)
-                if full in sys.modules or reference is None:
+                if full in sys.modules or module_name not in self.reference_names:
                     continue
                 try:
                     self.module(module_name)
                 except Exception:  # noqa: BLE001 - its own checks report why
                     if self._stand_ins is None:
                         self._stand_ins = {n for n in sys.modules if n.startswith(self.package)}
-                    sys.modules[full] = reference
+                    stand_in = types.ModuleType(full)
+                    stand_in.__package__ = self.package
+                    for name in self.reference_names[module_name]:
+                        setattr(stand_in, name, self._proxy(module_name, name))
+                    sys.modules[full] = stand_in
 
     def _swap(self, question: str) -> None:
         prefix = self.package + "."
@@ -172,7 +169,6 @@ class Subject:
         for module_name, func_name in self.question_functions.get(question, []):
             if func_name is None:  # a block outside any function: nothing to rebind
                 continue
-            reference = getattr(self._reference_modules[module_name], func_name)
             key = (module_name, func_name)
             if key not in self._originals:
                 try:
@@ -180,17 +176,19 @@ class Subject:
                 except Exception:  # noqa: BLE001 - the module does not import: nothing to swap
                     continue
             original = self._originals[key]
+            proxy = self._proxy(module_name, func_name)
             for mod in student_modules:
                 for attr, value in list(vars(mod).items()):
                     if value is original:
                         self._swapped.append((mod, attr, original))
-                        setattr(mod, attr, reference)
+                        setattr(mod, attr, proxy)
 
     def restore(self) -> None:
         """Undo every swap-in (after each check)."""
         for mod, attr, original in reversed(self._swapped):
             setattr(mod, attr, original)
         self._swapped.clear()
+        self.live.clear()
         if self._stand_ins is not None:
             # forget the stand-ins and every module of the student's imported next to them
             for name in [n for n in sys.modules
@@ -198,18 +196,52 @@ class Subject:
                 del sys.modules[name]
             self._stand_ins = None
             self._originals.clear()
+            for name, module in self._given.items():
+                sys.modules[f"{self.package}.{name}"] = module
+
+
+class ReferenceCode:
+    """The reference solutions, trusted, in the grader's process: the installed package
+    ``package``, or (``dojo release``) the solutions in ``folder``."""
+
+    def __init__(self, package: str, folder: Path | None = None, topic: str = "") -> None:
+        self._package = package
+        self.folder = folder
+        self.topic = topic
+        if folder is not None:
+            self.code_dir = str(folder.resolve())
+        else:
+            spec = importlib.util.find_spec(package)
+            self.code_dir = (str(Path(spec.origin).parent) if spec and spec.origin else "")
+
+    @property
+    def package(self) -> str:
+        if self.folder is not None:
+            return load_folder_package(self.folder, self.topic, tag="release")
+        return self._package
+
+    def module(self, name: str) -> ModuleType:
+        full = f"{self.package}.{name}"
+        try:
+            return importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name != full:
+                raise
+            raise MissingName(f"the reference has no module {name}.py") from exc
+
+    def given(self, name: str) -> ModuleType:
+        return self.module(name)
 
 
 class _Blocker:
     """A meta-path finder that refuses one top-level package and its modules."""
 
-    def __init__(self, top: str) -> None:
-        self.top = top
+    def __init__(self, top: str, why: str) -> None:
+        self.top, self.why = top, why
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if name == self.top or name.startswith(self.top + "."):
-            raise ImportError(f"{name} is not available to submitted code: write your own "
-                              "implementation")
+            raise ImportError(f"{name} {self.why}")
         return None
 
 

@@ -251,32 +251,36 @@ def _schedule_values(ctx: Context):
 def _update_values(ctx: Context):
     update = ctx.function("sgd", "sparse_sgd_update")
     rng = ctx.rng()
-    matrix = ctx.asarray(rng.standard_normal((V, D)))
+    matrix = rng.standard_normal((V, D))
     rows = np.array([1, 3, 1, 7, 1])  # row 1 three times: the gradients add up
-    grads = ctx.asarray(rng.standard_normal((rows.size, D)))
-    out = update(ctx.backend, matrix, ctx.asarray(rows), grads, 0.5)
-    _require_in_place("sparse_sgd_update", ctx, matrix, out)
+    grads = rng.standard_normal((rows.size, D))
+    out, updated = update.call((ctx.backend, ctx.asarray(matrix), ctx.asarray(rows),
+                                ctx.asarray(grads), 0.5), mutable=("matrix",))
+    _require_in_place("sparse_sgd_update", ctx, updated, out)
     return {"updated": ctx.to_numpy(out, "sparse_sgd_update's result")}
 
 
 def _outer_update_values(ctx: Context):
     outer = ctx.function("sgd", "sparse_outer_update")
     rng = ctx.rng()
-    matrix = ctx.asarray(rng.standard_normal((V, D)))
+    matrix = rng.standard_normal((V, D))
     rows = np.array([[1, 4, 1], [4, 0, 9]])  # row 1 twice in one pair, row 4 in both pairs
     coefs, vectors = rng.standard_normal((2, 3)), rng.standard_normal((2, D))
-    out = outer(ctx.backend, matrix, ctx.asarray(rows), ctx.asarray(coefs),
-                ctx.asarray(vectors), 0.5)
-    _require_in_place("sparse_outer_update", ctx, matrix, out)
+    out, updated = outer.call((ctx.backend, ctx.asarray(matrix), ctx.asarray(rows),
+                               ctx.asarray(coefs), ctx.asarray(vectors), 0.5),
+                              mutable=("matrix",))
+    _require_in_place("sparse_outer_update", ctx, updated, out)
     return {"outer_updated": ctx.to_numpy(out, "sparse_outer_update's result")}
 
 
-def _require_in_place(name: str, ctx: Context, matrix, returned) -> None:
+def _require_in_place(name: str, ctx: Context, updated: dict, returned) -> None:
     """The updates must change ``matrix`` itself: a (V, D) copy per step would cost more than
-    the step (and a trainer that keeps the old matrix would learn nothing)."""
+    the step (and a trainer that keeps the old matrix would learn nothing). ``updated`` holds
+    the matrix after the call when the call changed it."""
     if returned is None:
         return  # the comparison of the result says "returned None"
-    if not np.array_equal(ctx.to_numpy(matrix, name), ctx.to_numpy(returned, name)):
+    if "matrix" not in updated or not np.array_equal(
+            ctx.to_numpy(updated["matrix"], name), ctx.to_numpy(returned, name)):
         raise CheckFailure(f"{name} must update `matrix` in place and return it; the matrix "
                            "passed in is unchanged or differs from the one returned (a copy?). "
                            "backend.scatter_add(...) and scatter_add_weighted(...) work in place")
@@ -358,16 +362,16 @@ def _plot_collect(ctx: Context):
     rng = ctx.rng()
     vectors = rng.standard_normal((12, 6))
     word2ind = {f"w{i}": i for i in range(12)}
-    path = ctx.workdir / "words.png"
     # the student's part first, so that a wrong shape is blamed on it, not on the given code
     chosen = vectors[[1, 4, 7, 9]]  # (4, 6)
     projected = ctx.to_numpy(ctx.function("plot", "project_2d")(chosen), "project_2d's result")
     if projected.shape != (4, 2):
         raise CheckFailure(f"project_2d returned shape {projected.shape} for 4 vectors; expected "
                            "(4, 2): one row of 2 coordinates per vector")
-    coords = ctx.function("plot", "plot_words")(vectors, word2ind, ["w1", "w4", "w7", "w9"], path)
-    png = path.read_bytes()[:8] if path.exists() else b""
-    return {"png": png == b"\x89PNG\r\n\x1a\n", "size": path.stat().st_size if path.exists() else 0,
+    coords = ctx.function("plot", "plot_words")(vectors, word2ind, ["w1", "w4", "w7", "w9"],
+                                                ctx.scratch_file("words.png"))
+    png = ctx.read_scratch_file("words.png") or b""
+    return {"png": png[:8] == b"\x89PNG\r\n\x1a\n", "size": len(png),
             "coords": ctx.to_numpy(coords, "plot_words' coordinates")}
 
 
@@ -392,11 +396,23 @@ BUDGET = ("skip-gram with negative sampling on the State of the Union training s
 TRAINING_HINT = ("Training ran your sgns_batch_loss_and_gradients (negative_sampling.py) and "
                  "your linear_decay, sparse_sgd_update and sparse_outer_update (sgd.py): make "
                  "their checks pass first")
-_trained: dict[tuple, dict] = {}
-
 
 def _train_once(ctx: Context) -> dict:
-    """Train the code under test on the budget, once per worker, and measure the vectors."""
+    """Train the code under test on the budget, once per run, and measure the vectors here."""
+    key = ("sgns", ctx.full, ctx.base_seed)
+    if key in ctx.cache:  # measured, or failed, by an earlier check of this run
+        if isinstance(ctx.cache[key], Exception):
+            raise ctx.cache[key]
+        return ctx.cache[key]
+    try:
+        ctx.cache[key] = _train_and_measure(ctx)
+    except Exception as exc:
+        ctx.cache[key] = exc
+        raise
+    return ctx.cache[key]
+
+
+def _train_and_measure(ctx: Context) -> dict:
     from nlpdojo.text import keep_probability
     from nlpdojo_autograder.topics import word_vector_metrics as metrics
     from nlpdojo_autograder.train import (
@@ -406,21 +422,24 @@ def _train_once(ctx: Context) -> dict:
         require_datasets,
     )
 
-    # the given training loop is the instructor's (the budget is not the submission's to
-    # change); the steps it calls are the submission's
-    train_module = ctx.given_module("train")
-    key = (train_module.__name__, ctx.full, ctx.base_seed, ctx.backend.name, ctx.backend.device)
-    if key in _trained:
-        return _trained[key]
     require_datasets(["sotu", *EVALUATION_SETS])  # every missing one named, before training
-    steps = train_module.SGNSSteps.of(ctx.module("negative_sampling"), ctx.module("sgd"))
     corpus = prepare_corpus("sotu", split="train")
-    result = train_module.train_sgns(
+    # the given training loop is the instructor's (the budget is not the submission's to
+    # change); the steps it calls are the submission's; the corpus and the budget are sent
+    steps = ctx.given_function("train", "SGNSSteps.of").lazy(
+        ctx.module("negative_sampling"), ctx.module("sgd"))
+    result = ctx.given_function("train", "train_sgns")(
         ctx.backend, corpus.token_ids, corpus.counts, dim=100, window=5, negatives=5,
         epochs=FULL_EPOCHS if ctx.full else QUICK_EPOCHS, seed=ctx.base_seed, progress=False,
         steps=steps)
+    if not hasattr(result, "center_vectors"):
+        raise CheckFailure("the training loop did not return its trained vectors")
     center = ctx.to_numpy(result.center_vectors, "the trained center vectors")
     outside = ctx.to_numpy(result.outside_vectors, "the trained outside vectors")
+    size = (corpus.counts.shape[0], 100)
+    if center.shape != size or outside.shape != size:
+        raise CheckFailure(f"the trained vectors have shapes {center.shape} and {outside.shape}"
+                           f"; expected {size}")
     word2ind = corpus.word2ind
     # held-out pairs: the validation split, subsampled like training, a fixed window of 5
     rng = np.random.default_rng(ctx.base_seed + 1)
@@ -440,13 +459,12 @@ def _train_once(ctx: Context) -> dict:
     sets = evaluation_sets()
     rho, n_pairs = metrics.similarity_rho(center, word2ind, sets["wordsim353"])
     accuracy, n_questions = metrics.analogy_accuracy(center, word2ind, sets["analogies"])
-    _trained[key] = {
+    return {
         "heldout_loss": metrics.heldout_sgns_loss(center, outside, centers, outsides, negatives),
         "wordsim353": rho, "wordsim353_pairs": n_pairs,
         "analogy": accuracy, "analogy_questions": n_questions,
         "heldout_pairs": int(centers.size),
     }
-    return _trained[key]
 
 
 def _metric(name: str):

@@ -1,0 +1,266 @@
+"""Running one call of the code under test: the same steps in the sandboxed worker (a student's
+code) and in the grader's own process (the reference solutions).
+
+A call arrives as data (see :mod:`nlpdojo_autograder.channel`): a function token, arguments in
+which tokens name the backend, backend arrays, functions, modules and scratch files. The
+:class:`Workspace` turns the tokens into objects, calls the function, notes which array
+arguments it changed, and turns the result back into data (backend arrays as NumPy arrays,
+their dtype kept). Exceptions become a description (kind, message, the student's line) that
+the trusted side turns into a verdict; nothing here judges anything.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+import numpy as np
+
+from nlpdojo_autograder.channel import MAX_STRING, Opaque, Sparse, Token
+
+#: a description of an exception is cut to this many characters (a 50 MB message is an attack)
+MAX_MESSAGE = 4000
+
+
+class MissingName(Exception):
+    """The submission lacks a function the check calls (a renamed stub)."""
+
+
+class CodeProvider(Protocol):
+    """Where a workspace finds the code under test."""
+
+    code_dir: str
+
+    def module(self, name: str) -> ModuleType: ...
+
+    def given(self, name: str) -> ModuleType: ...
+
+
+def to_wire(obj: Any) -> Any:
+    """``Encoder.convert``: backend arrays as NumPy arrays (dtype kept), sparse matrices in COO
+    form; ``NotImplemented`` for anything else."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().numpy()
+    if hasattr(obj, "__array_namespace__") and not isinstance(obj, np.ndarray):
+        return np.from_dlpack(obj) if hasattr(obj, "__dlpack__") else np.asarray(obj)
+    if type(obj).__module__.startswith("scipy.sparse") and hasattr(obj, "tocoo"):
+        coo = obj.tocoo()
+        return Sparse(tuple(int(s) for s in coo.shape), np.asarray(coo.row, np.int64),
+                      np.asarray(coo.col, np.int64), np.asarray(coo.data))
+    return NotImplemented
+
+
+def is_backend_array(x: Any) -> bool:
+    if isinstance(x, np.ndarray):
+        return False
+    return hasattr(x, "__array_namespace__") or type(x).__module__.startswith("torch")
+
+
+class Workspace:
+    """The objects tokens stand for, in one process: backends by dtype, the code, scratch."""
+
+    def __init__(self, backends: dict[str | None, Any], code: CodeProvider,
+                 scratch: Path) -> None:
+        self.backends = backends
+        self.backend = backends[None]
+        self.code = code
+        self.scratch = scratch
+        self.workdir = scratch
+
+    def begin(self, dtype: str | None, workdir: str) -> None:
+        self.backend = self.backends.get(dtype, self.backends[None])
+        self.workdir = self.scratch / workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+
+    # -- tokens into objects --------------------------------------------------------------
+    def materialize(self, value: Any) -> Any:
+        if isinstance(value, Token):
+            return self._token(value)
+        if isinstance(value, Sparse):
+            return value.to_scipy()
+        if isinstance(value, list):
+            return [self.materialize(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.materialize(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.materialize(v) for k, v in value.items()}
+        return value
+
+    def _token(self, token: Token) -> Any:
+        kind, args = token.kind, token.args
+        if kind == "backend":
+            return self.backend
+        if kind == "array":
+            arr, dtype = args
+            if dtype is None and np.issubdtype(arr.dtype, np.floating):
+                return self.backend.asarray(arr, dtype=self.backend.default_dtype)
+            return self.backend.asarray(arr, dtype=getattr(self.backend.xp, dtype or
+                                                           arr.dtype.name))
+        if kind == "function":
+            return self.function(*args)
+        if kind == "module":
+            return self.code.module(str(args[0]))
+        if kind == "path":
+            name = Path(str(args[0])).name  # a file name, never a path out of the folder
+            return self.workdir / name
+        if kind == "call":
+            func, pos, kw = args
+            return self.materialize(func)(*self.materialize(pos), **self.materialize(kw))
+        raise ValueError(f"unknown token {kind!r}")
+
+    def function(self, where: str, module: str, qualname: str) -> Callable[..., Any]:
+        mod = self.code.given(module) if where == "given" else self.code.module(module)
+        obj: Any = mod
+        for part in qualname.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                break
+        if not callable(obj):
+            what = "class or function" if "." not in qualname else "method"
+            raise MissingName(f"{module}.py has no {what} {qualname}(); keep the names of the "
+                              "stubs")
+        return obj
+
+    # -- one call ---------------------------------------------------------------------------
+    def call(self, target: Token, args: tuple, kwargs: dict, mutable: tuple = ()) -> dict:
+        """Run one call; a reply: ``value`` or ``error``; ``mutated``, ``[key, parameter]``
+        for each array argument the call changed (key: its position or keyword); ``updated``,
+        ``{key: new value}`` for those of them named in ``mutable`` (by key or parameter)."""
+        try:
+            func = self._token(target)
+            pos, kw = self.materialize(tuple(args)), self.materialize(dict(kwargs))
+            before = _array_arguments(pos, kw)
+            names = _parameter_names(func, len(pos))
+            result = func(*pos, **kw)
+            self.backend.synchronize()
+            mutated, updated = [], {}
+            for key, (arg, copy) in before.items():
+                now = _host(arg)
+                if not _same(copy, now):
+                    label = names.get(key, key)
+                    mutated.append([key, label])
+                    if key in mutable or label in mutable:
+                        updated[key] = now
+            return {"value": result, "mutated": mutated, "updated": updated}
+        except BaseException as exc:  # noqa: BLE001 - everything the code under test raises
+            return {"error": describe(exc, self.code.code_dir)}
+
+
+def _array_arguments(pos: tuple, kw: dict) -> dict[str, tuple[Any, np.ndarray]]:
+    """Top-level array arguments and a copy of each, keyed by position or keyword."""
+    found = {}
+    for key, arg in [*((str(i), a) for i, a in enumerate(pos)), *kw.items()]:
+        if isinstance(arg, np.ndarray) or is_backend_array(arg):
+            found[key] = (arg, _host(arg).copy())
+    return found
+
+
+def _host(x: Any) -> np.ndarray:
+    converted = to_wire(x)
+    return np.asarray(x if converted is NotImplemented else converted)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(np.array_equal(a, b, equal_nan=np.issubdtype(a.dtype, np.inexact)))
+
+
+def _parameter_names(func: Callable[..., Any], n_positional: int) -> dict[str, str]:
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return {}
+    return {str(i): name for i, name in enumerate(params[:n_positional])}
+
+
+# -- exceptions as data -----------------------------------------------------------------------
+def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
+    """``{kind, message, traceback}`` of an exception raised by the code under test."""
+    if isinstance(exc, MissingName):
+        return {"kind": "missing", "message": _cut(str(exc))}
+    if isinstance(exc, NotImplementedError):
+        return {"kind": "not_implemented", "message": _cut(str(exc)) or "not implemented yet"}
+    if isinstance(exc, SystemExit):
+        return {"kind": "error", "message": f"your code called sys.exit({_cut(repr(exc.code))});"
+                                            " return values instead of exiting"}
+    if isinstance(exc, KeyboardInterrupt):
+        return {"kind": "error", "message": "your code raised KeyboardInterrupt"}
+    if (isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"
+            or "can't allocate memory" in _safe_str(exc)[:2000].lower()):
+        return {"kind": "memory", "message": "ran out of memory; is an array far too large?"}
+    hint = ""
+    if _numpy_given_tensor(exc):
+        hint = (". Hint: a NumPy function (np.max, np.sum...) was given a torch tensor: on the "
+                "torch backend use the array namespace `xp = array_namespace(x)` (xp.max, "
+                "xp.sum...) instead of numpy")
+    text = _cut(_safe_str(exc).strip(), 1000)
+    return {"kind": "error", "type": type(exc).__name__[:100],
+            "message": f"{type(exc).__name__[:100]}: {text}{where(exc, code_dir)}{hint}",
+            "traceback": _cut(_student_traceback(exc, code_dir, text), 8000)}
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - a __str__ that raises is the student's
+        return f"<{type(exc).__name__} whose message cannot be shown>"
+
+
+def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
+    text = text[:MAX_STRING]
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" … ({len(text) - limit:,} characters cut)"
+
+
+def _student_frames(exc: BaseException, code_dir: str) -> list[traceback.FrameSummary]:
+    prefix = code_dir.rstrip(os.sep) + os.sep
+    return [f for f in traceback.extract_tb(exc.__traceback__, limit=200)
+            if f.filename.startswith(prefix)]
+
+
+def _student_traceback(exc: BaseException, code_dir: str, text: str) -> str:
+    """The traceback frames in the code under test (the grader's own frames are noise)."""
+    lines = traceback.format_list(_student_frames(exc, code_dir)[-5:])
+    return "".join(lines) + f"{type(exc).__name__}: {text}"
+
+
+def where(exc: BaseException, code_dir: str) -> str:
+    """`` (at softmax.py line 22: exps = ...)``: the last line of the student's code involved."""
+    if isinstance(exc, SyntaxError):
+        return ""  # its message names the file (or notebook cell) and the line
+    frames = _student_frames(exc, code_dir)
+    if not frames:
+        return ""
+    last = frames[-1]
+    line = f": {last.line.strip()[:200]}" if last.line else ""
+    return f" (at {os.path.basename(last.filename)} line {last.lineno}{line})"
+
+
+def _numpy_given_tensor(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside NumPy while one of its arguments was a torch tensor:
+    ``np.max(x, axis=-1, keepdims=True)`` on the torch backend calls ``x.max(axis=...)``, and
+    torch answers with a TypeError that says nothing about NumPy."""
+    torch = sys.modules.get("torch")
+    if torch is None or not getattr(np, "__file__", None):
+        return False
+    numpy_dir = os.path.dirname(np.__file__) + os.sep
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.startswith(numpy_dir) and any(
+                isinstance(v, torch.Tensor) for v in list(frame.f_locals.values())):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+__all__ = ["CodeProvider", "MissingName", "Opaque", "Workspace", "describe", "to_wire"]

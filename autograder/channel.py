@@ -1,0 +1,320 @@
+"""The wire between the grader and the process that runs a student's code.
+
+Everything that crosses it is *data*: a tree of ``None``, booleans, numbers, strings, lists,
+tuples, dicts and NumPy arrays of plain numeric dtypes, plus a few tagged tokens that the
+trusted side uses to name things in the worker (the backend, a function, a module, a file in
+the scratch folder). No pickle: decoding a reply can never run code, and every reply is
+validated and size-capped before it is used (docs/security.md).
+
+A frame is ``MAGIC | header length (u32) | buffers length (u64) | header (JSON) | buffers``;
+the header is the encoded tree, in which each array names its slice of the buffers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import select
+import struct
+import time
+from typing import Any
+
+import numpy as np
+
+MAGIC = b"NLPD"
+_PREFIX = struct.Struct("!4sIQ")
+#: dtypes that may cross the wire (no objects, no structured or void types)
+DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                    "uint64", "float16", "float32", "float64"})
+MAX_HEADER_BYTES = 32 * 2**20
+MAX_DEPTH = 32
+MAX_NODES = 200_000
+#: strings inside a reply (messages, reprs) are cut to this many characters
+MAX_STRING = 20_000
+
+
+class ChannelError(Exception):
+    """The other side sent something that is not a valid frame (or closed the channel)."""
+
+
+class ChannelClosed(ChannelError):
+    """End of file: the other process is gone."""
+
+
+class ChannelTimeout(ChannelError):
+    """No complete frame before the deadline."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Token:
+    """A name the trusted side sends for something that only exists in the worker.
+
+    ``kind``: ``backend`` (the backend object), ``array`` (a host array the worker turns into
+    a backend array: ``args = (array, dtype or None)``), ``function`` (``args = (where,
+    module, qualname)`` with ``where`` ``student`` or ``given``), ``module`` (the student's
+    module ``args[0]``), ``path`` (a file in the check's scratch folder), ``call`` (``args =
+    (function token, positional tuple, keyword dict)``, evaluated in the worker).
+    """
+
+    kind: str
+    args: tuple = ()
+
+
+TOKEN_KINDS = frozenset({"backend", "array", "function", "module", "path", "call"})
+
+
+@dataclasses.dataclass
+class Opaque:
+    """A value the worker could not put on the wire (a function, an arbitrary object)."""
+
+    type_name: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}>"
+
+
+class Record(dict):
+    """A dataclass instance from the worker, as a dict whose fields read as attributes."""
+
+    type_name: str = ""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"{self.type_name or 'record'} has no field {name!r}") from None
+
+
+@dataclasses.dataclass
+class Sparse:
+    """A SciPy sparse matrix in COO form (``to_scipy()`` rebuilds it)."""
+
+    shape: tuple[int, int]
+    row: np.ndarray
+    col: np.ndarray
+    data: np.ndarray
+
+    def to_scipy(self) -> Any:
+        import scipy.sparse as sp
+
+        return sp.coo_matrix((self.data, (self.row, self.col)), shape=self.shape).tocsr()
+
+    def todense(self) -> np.ndarray:
+        dense = np.zeros(self.shape, self.data.dtype)
+        np.add.at(dense, (self.row, self.col), self.data)
+        return dense
+
+
+# -- encoding ---------------------------------------------------------------------------------
+class Encoder:
+    """Turns a tree into (header, buffers). ``convert(obj)`` (the worker's) turns a backend
+    array into a NumPy one, or returns ``NotImplemented`` for anything it does not know."""
+
+    def __init__(self, convert: Any = None) -> None:
+        self.convert = convert
+        self.buffers: list[bytes | memoryview] = []
+        self.size = 0
+
+    def encode(self, obj: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            return ["?", "a structure nested too deeply"]
+        if obj is None or isinstance(obj, bool):
+            return ["v", obj]
+        if isinstance(obj, int):
+            return ["v", obj] if -2**63 <= obj < 2**64 else ["?", "an int too large"]
+        if isinstance(obj, float):
+            return ["f", repr(obj)] if not math.isfinite(obj) else ["v", obj]
+        if isinstance(obj, str):
+            return ["v", obj]
+        if isinstance(obj, bytes):
+            return self._array(np.frombuffer(obj, np.uint8), "bytes")
+        if isinstance(obj, np.ndarray):
+            return self._array(obj)
+        if isinstance(obj, np.generic):
+            return self._array(np.asarray(obj))
+        if isinstance(obj, Token):
+            return ["T", obj.kind, [self.encode(a, depth + 1) for a in obj.args]]
+        if isinstance(obj, Sparse):
+            return ["S", list(obj.shape), self._array(obj.row), self._array(obj.col),
+                    self._array(obj.data)]
+        if isinstance(obj, tuple):
+            return ["t", [self.encode(x, depth + 1) for x in obj]]
+        if isinstance(obj, list):
+            return ["l", [self.encode(x, depth + 1) for x in obj]]
+        if isinstance(obj, dict):
+            items = []
+            for k, v in obj.items():
+                if not isinstance(k, (str, int)) or isinstance(k, bool):
+                    return ["?", f"a dict with a {type(k).__name__} key"]
+                items.append([k, self.encode(v, depth + 1)])
+            return ["d", items]
+        if self.convert is not None:
+            converted = self.convert(obj)
+            if converted is not NotImplemented:
+                return self.encode(converted, depth + 1)
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            fields = [[f.name, self.encode(getattr(obj, f.name, None), depth + 1)]
+                      for f in dataclasses.fields(obj)]
+            return ["r", type(obj).__name__, fields]
+        return ["?", type(obj).__name__]
+
+    def _array(self, arr: np.ndarray, tag: str = "a") -> Any:
+        if arr.dtype.name not in DTYPES:
+            return ["?", f"an array of dtype {arr.dtype}"]
+        data = np.ascontiguousarray(arr)
+        view = memoryview(data).cast("B") if data.size else b""
+        self.buffers.append(view)
+        self.size += len(view)
+        return [tag, arr.dtype.name, list(arr.shape), len(view)]
+
+
+def encode(obj: Any, convert: Any = None) -> list[bytes | memoryview]:
+    """The frame for ``obj``, as a list of byte chunks to write in order."""
+    encoder = Encoder(convert)
+    tree = encoder.encode(obj)
+    header = json.dumps(tree, separators=(",", ":")).encode()
+    return [_PREFIX.pack(MAGIC, len(header), encoder.size), header, *encoder.buffers]
+
+
+# -- decoding ---------------------------------------------------------------------------------
+class _Decoder:
+    def __init__(self, buffers: memoryview, allow_tokens: bool) -> None:
+        self.buffers = buffers
+        self.offset = 0
+        self.nodes = 0
+        self.allow_tokens = allow_tokens
+
+    def decode(self, node: Any, depth: int = 0) -> Any:
+        self.nodes += 1
+        if depth > MAX_DEPTH + 2 or self.nodes > MAX_NODES:
+            raise ChannelError("the reply is nested too deeply or has too many parts")
+        if not isinstance(node, list) or not node or not isinstance(node[0], str):
+            raise ChannelError("malformed reply")
+        tag, rest = node[0], node[1:]
+        if tag == "v" and len(rest) == 1 and (rest[0] is None or isinstance(
+                rest[0], (bool, int, float, str))):
+            value = rest[0]
+            return value[:MAX_STRING] if isinstance(value, str) else value
+        if tag == "f" and len(rest) == 1 and rest[0] in ("nan", "inf", "-inf"):
+            return float(rest[0])
+        if tag in ("a", "bytes") and len(rest) == 3:
+            arr = self._array(*rest)
+            return arr.tobytes() if tag == "bytes" else arr
+        if tag in ("t", "l") and len(rest) == 1 and isinstance(rest[0], list):
+            items = [self.decode(x, depth + 1) for x in rest[0]]
+            return tuple(items) if tag == "t" else items
+        if tag == "d" and len(rest) == 1 and isinstance(rest[0], list):
+            out = {}
+            for pair in rest[0]:
+                if (not isinstance(pair, list) or len(pair) != 2
+                        or not isinstance(pair[0], (str, int)) or isinstance(pair[0], bool)):
+                    raise ChannelError("malformed dict in reply")
+                out[pair[0]] = self.decode(pair[1], depth + 1)
+            return out
+        if tag == "r" and len(rest) == 2 and isinstance(rest[1], list):
+            record = Record()
+            record.type_name = str(rest[0])[:100]
+            for pair in rest[1]:
+                if not isinstance(pair, list) or len(pair) != 2 or not isinstance(pair[0], str):
+                    raise ChannelError("malformed record in reply")
+                record[pair[0]] = self.decode(pair[1], depth + 1)
+            return record
+        if tag == "S" and len(rest) == 4 and isinstance(rest[0], list) and len(rest[0]) == 2:
+            shape = tuple(int(s) for s in rest[0])
+            row, col, data = (self.decode(x, depth + 1) for x in rest[1:])
+            if not all(isinstance(a, np.ndarray) and a.ndim == 1 for a in (row, col, data)) or \
+                    not row.size == col.size == data.size:
+                raise ChannelError("malformed sparse matrix in reply")
+            return Sparse(shape, row, col, data)
+        if tag == "?" and len(rest) == 1 and isinstance(rest[0], str):
+            return Opaque(rest[0][:200])
+        if tag == "T" and self.allow_tokens and len(rest) == 2 and rest[0] in TOKEN_KINDS:
+            return Token(rest[0], tuple(self.decode(x, depth + 1) for x in rest[1]))
+        raise ChannelError(f"unexpected part {tag!r} in reply")
+
+    def _array(self, dtype: Any, shape: Any, nbytes: Any) -> np.ndarray:
+        if dtype not in DTYPES or not isinstance(shape, list) or not isinstance(nbytes, int):
+            raise ChannelError("malformed array in reply")
+        if any(not isinstance(s, int) or s < 0 for s in shape):
+            raise ChannelError("malformed array shape in reply")
+        count = math.prod(shape)
+        if count * np.dtype(dtype).itemsize != nbytes or self.offset + nbytes > len(
+                self.buffers):
+            raise ChannelError("array sizes in reply do not add up")
+        raw = self.buffers[self.offset:self.offset + nbytes]
+        self.offset += nbytes
+        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def decode(header: bytes, buffers: bytes | memoryview, *, allow_tokens: bool = False) -> Any:
+    try:
+        tree = json.loads(header)
+    except (ValueError, RecursionError) as exc:
+        raise ChannelError("the reply's header is not valid JSON") from exc
+    decoder = _Decoder(memoryview(buffers), allow_tokens)
+    value = decoder.decode(tree)
+    if decoder.offset != len(buffers):
+        raise ChannelError("the reply carries bytes that no array claims")
+    return value
+
+
+# -- a channel over two file descriptors ----------------------------------------------------
+class Channel:
+    """Frames over a pair of pipes. ``max_bytes`` caps what one received frame may hold;
+    ``allow_tokens``: whether received frames may hold tokens (only the worker accepts them:
+    the trusted side never takes a token from the worker)."""
+
+    def __init__(self, read_fd: int, write_fd: int, *, max_bytes: int = 1 << 30,
+                 allow_tokens: bool = False, convert: Any = None) -> None:
+        self.read_fd, self.write_fd = read_fd, write_fd
+        self.max_bytes = max_bytes
+        self.allow_tokens = allow_tokens
+        self.convert = convert
+
+    def send(self, obj: Any) -> None:
+        for chunk in encode(obj, self.convert):
+            view = memoryview(chunk).cast("B") if not isinstance(chunk, bytes) else chunk
+            while len(view):
+                written = os.write(self.write_fd, view)
+                view = view[written:]
+
+    def recv(self, deadline: float | None = None, *, on_wait: Any = None) -> Any:
+        """The next frame's value. ``deadline`` (``time.monotonic()``) bounds the wait;
+        ``on_wait()`` is called about every 50 ms while waiting (the memory watch)."""
+        prefix = self._read(_PREFIX.size, deadline, on_wait)
+        magic, header_len, buffers_len = _PREFIX.unpack(prefix)
+        if magic != MAGIC:
+            raise ChannelError("the worker wrote something that is not a reply")
+        if header_len > MAX_HEADER_BYTES or buffers_len > self.max_bytes:
+            raise ChannelError(f"the reply is too large ({header_len + buffers_len:,} bytes; "
+                               f"the limit is {self.max_bytes:,})")
+        header = self._read(header_len, deadline, on_wait)
+        buffers = self._read(buffers_len, deadline, on_wait)
+        return decode(header, buffers, allow_tokens=self.allow_tokens)
+
+    def _read(self, n: int, deadline: float | None, on_wait: Any) -> bytearray:
+        out = bytearray(n)
+        view = memoryview(out)
+        got = 0
+        poller = select.poll()
+        poller.register(self.read_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        while got < n:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ChannelTimeout("no reply before the deadline")
+                wait_ms = int(min(left, 0.05) * 1000) + 1
+            else:
+                wait_ms = 50
+            if not poller.poll(wait_ms):
+                if on_wait is not None:
+                    on_wait()
+                continue
+            chunk = os.read(self.read_fd, min(n - got, 1 << 22))
+            if not chunk:
+                raise ChannelClosed("the other side closed the channel")
+            view[got:got + len(chunk)] = chunk
+            got += len(chunk)
+        return out

@@ -1,0 +1,215 @@
+"""Starting the worker that runs a student's code, inside an OS sandbox where Linux offers one.
+
+Isolation levels (recorded in every result):
+
+``sandbox``
+    bubblewrap (``bwrap``): new PID, network, IPC and UTS namespaces (nothing survives the
+    worker, no network, no signal can reach the grader or another submission), a root file
+    system made of the interpreter, the installed packages (the reference solutions and the
+    shipped fixtures masked by empty folders), a read-only copy of the submission's topic
+    folder and a private scratch folder; ``$HOME``, the grader's files, other submissions and
+    the data cache are not there. The environment is scrubbed. Run as root, the worker drops
+    to a user id of its own before any student code runs, so a process limit holds.
+``process``
+    Where bubblewrap is missing or refused (macOS, a container without namespaces): a child
+    process in its own session with the same limits and scrubbed environment, but it shares
+    the file system and PID space (docs/security.md lists what that leaves open).
+
+``NLPDOJO_SANDBOX=off`` forces ``process`` (debugging); ``grade --require-sandbox`` refuses to
+grade without ``sandbox``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import shutil
+import site
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from nlpdojo.errors import NlpdojoError
+
+SANDBOX, PROCESS = "sandbox", "process"
+ENV = "NLPDOJO_SANDBOX"
+#: where things are inside the sandbox
+CODE_DIR, SCRATCH_DIR = "/nlpdojo/code", "/nlpdojo/scratch"
+#: the first of the user ids a root grader's sandboxes run as (one per grading process)
+UID_BASE = 61_000
+_PASSED_ENV = ("NLPDOJO_PLUGINS", "CUDA_VISIBLE_DEVICES", "NLPDOJO_TORCH_THREADS",
+               "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+class SandboxUnavailable(NlpdojoError):
+    """``--require-sandbox`` was given and no OS sandbox can be made here."""
+
+
+@functools.lru_cache(maxsize=1)
+def probe() -> str | None:
+    """``None`` when bubblewrap works here, else why not (one line)."""
+    if os.environ.get(ENV, "").lower() in ("0", "off", "no", "false"):
+        return f"{ENV}={os.environ[ENV]} turns the sandbox off"
+    if not sys.platform.startswith("linux"):
+        return f"no OS sandbox on {sys.platform} (bubblewrap is Linux-only)"
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return ("bubblewrap is not installed (Debian/Ubuntu: `apt-get install bubblewrap`; "
+                "`make test` installs it where it runs as root)")
+    argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--die-with-parent"]
+    if os.getuid() != 0:
+        argv.append("--unshare-user")
+    try:
+        done = subprocess.run([*argv, "true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap could not run: {exc}"
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip().splitlines()
+        return f"bubblewrap cannot create namespaces here: {why[-1] if why else done.returncode}"
+    return None
+
+
+def level(require: bool = False) -> str:
+    why = probe()
+    if why is None:
+        return SANDBOX
+    if require:
+        raise SandboxUnavailable(f"--require-sandbox: {why}")
+    return PROCESS
+
+
+@dataclass
+class Launched:
+    proc: subprocess.Popen
+    to_worker: int
+    from_worker: int
+    #: the folders as the worker sees them
+    code_dir: str
+    scratch_dir: str
+    uid: int | None
+    processes: int | None
+
+
+def launch(isolation: str, *, code: Path, scratch: Path, device: str | None,
+           hidden: list[Path]) -> Launched:
+    """Start ``python -m nlpdojo_autograder.worker`` on the code in ``code`` (a private copy
+    of the student's topic folder) with ``scratch`` as its only writable folder.
+
+    ``hidden``: folders that must not be visible (the reference solutions, the fixtures).
+    """
+    to_r, to_w = os.pipe()
+    from_r, from_w = os.pipe()
+    uid = processes = None
+    env = _environment(scratch if isolation == PROCESS else Path(SCRATCH_DIR))
+    if isolation == SANDBOX:
+        if os.getuid() == 0:
+            uid = UID_BASE + os.getpid() % 4000
+            processes = 256  # a fork bomb stops here; threads count too
+            os.chown(scratch, uid, uid)
+        argv = [*_bwrap_argv(code, scratch, env, device, hidden), sys.executable, "-m",
+                "nlpdojo_autograder.worker", str(to_r), str(from_w), SCRATCH_DIR]
+        code_dir, scratch_dir, popen_env = CODE_DIR, SCRATCH_DIR, {"PATH": env["PATH"]}
+    else:
+        argv = [sys.executable, "-m", "nlpdojo_autograder.worker", str(to_r), str(from_w),
+                str(scratch)]
+        code_dir, scratch_dir, popen_env = str(code), str(scratch), env
+    try:
+        proc = subprocess.Popen(argv, cwd=scratch, env=popen_env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True, pass_fds=(to_r, from_w))
+    finally:
+        os.close(to_r)
+        os.close(from_w)
+    return Launched(proc, to_w, from_r, code_dir, scratch_dir, uid, processes)
+
+
+def _environment(home: Path) -> dict[str, str]:
+    """A scrubbed environment: nothing of the grader's (CI secrets) but what Python needs."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONUNBUFFERED": "1",
+           "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(home / ".mpl"),
+           "TMPDIR": str(home)}
+    env.update({k: os.environ[k] for k in _PASSED_ENV if k in os.environ})
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
+
+
+def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | None,
+                hidden: list[Path]) -> list[str]:
+    argv = [shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net",
+            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent",
+            "--new-session", "--clearenv"]
+    if os.getuid() != 0:
+        argv.append("--unshare-user")
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"):
+        path = Path(top)
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), top]
+        elif path.is_dir():
+            argv += ["--ro-bind", top, top]
+    for folder in _python_folders():
+        argv += ["--ro-bind", str(folder), str(folder)]
+    for folder in hidden:
+        if folder.is_dir():
+            argv += ["--tmpfs", str(folder)]
+    if device and device.startswith("cuda"):
+        for dev in sorted(Path("/dev").glob("nvidia*")):
+            argv += ["--dev-bind", str(dev), str(dev)]
+        argv += ["--ro-bind", "/sys", "/sys"]
+        if Path("/proc/driver/nvidia").exists():
+            argv += ["--ro-bind", "/proc/driver/nvidia", "/proc/driver/nvidia"]
+    argv += ["--ro-bind", str(code), CODE_DIR, "--bind", str(scratch), SCRATCH_DIR,
+             "--chdir", SCRATCH_DIR]
+    return _with_parents(argv)
+
+
+def _with_parents(argv: list[str]) -> list[str]:
+    """bwrap run as root makes the folders above a mount point ``0700``, which the worker's
+    own user could not cross: create them first, ``0755``."""
+    targets = [argv[i + 2] for i, a in enumerate(argv)
+               if a in ("--ro-bind", "--bind", "--dev-bind", "--tmpfs") and i + 2 < len(argv)
+               and a != "--tmpfs"]
+    targets += [argv[i + 1] for i, a in enumerate(argv) if a == "--tmpfs"]
+    parents = sorted({str(p) for t in targets for p in Path(t).parents if str(p) != "/"},
+                     key=lambda p: (p.count("/"), p))
+    made = [x for p in parents for x in ("--perms", "0755", "--dir", p)]
+    at = argv.index("--proc")
+    return argv[:at] + made + argv[at:]
+
+
+@functools.lru_cache(maxsize=1)
+def _python_folders() -> tuple[Path, ...]:
+    """The interpreter, the environment's site folders, the folders on PYTHONPATH and the
+    folders of the packages the worker imports (an editable install keeps them elsewhere)."""
+    folders = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).parent}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        folders.add(Path(sysconfig.get_paths()[key]))
+    folders.update(Path(p) for p in site.getsitepackages())
+    folders.update(Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
+    tops = {"nlpdojo", "nlpdojo_autograder"}
+    tops.update(ep.value.split(".")[0].split(":")[0] for ep in entry_points(group="nlpdojo"))
+    for top in tops:
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            folders.update(Path(p) for p in spec.submodule_search_locations)
+        elif spec.origin:
+            folders.add(Path(spec.origin).parent)
+    resolved = {f.resolve() for f in folders if f.exists()}
+    # a folder inside another one is bound with it
+    return tuple(sorted(f for f in resolved
+                        if not any(p != f and p in f.parents for p in resolved)))
