@@ -70,7 +70,9 @@ def grade_command(
         = None,
     fail_under: Annotated[float | None, typer.Option(
         "--fail-under", help="Exit 0 only at or above this score (default: full marks).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Base seed of every check.")] = 0,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Base seed of every check (default 0; with the reference present, "
+        "value and gradient checks draw fresh inputs unless --seed is given).")] = None,
     full: Annotated[bool, typer.Option(
         "--full", help="Metric checks train with their full budget (slow).")] = False,
     as_student: Annotated[bool, typer.Option(
@@ -84,6 +86,9 @@ def grade_command(
         f"{DEFAULT_MEMORY_MB}).")] = None,
     replay: Annotated[Path | None, typer.Option(
         "--replay", help="Rerun the grading recorded in a JSON result exactly.")] = None,
+    require_sandbox: Annotated[bool, typer.Option(
+        "--require-sandbox", help="Refuse to grade without the OS sandbox (bubblewrap; for CI "
+        "grading untrusted code). See docs/security.md.")] = False,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
     from nlpdojo_autograder.grading import GradeOptions
@@ -95,7 +100,7 @@ def grade_command(
         given = [flag for flag, value in (
             ("TOPIC", topics), ("--submission", submission), ("--submissions", submissions),
             ("--solutions", solutions), ("--backend", backend), ("--device", device),
-            ("--seed", seed), ("--full", full), ("--as-student", as_student),
+            ("--seed", seed is not None), ("--full", full), ("--as-student", as_student),
             ("--timeout-scale", timeout_scale is not None),
             ("--memory-mb", memory_mb is not None), ("--jobs", jobs is not None)) if value]
         if given:
@@ -105,27 +110,41 @@ def grade_command(
         topics, submission_str = recorded["topics"], recorded.get("submission")
         submission = Path(submission_str) if submission_str else None
         solutions, seed, full = recorded["solutions"], recorded["seed"], recorded["full"]
+        input_seed = recorded.get("input_seed", seed)
+        require_sandbox = require_sandbox or bool(recorded.get("require_sandbox"))
         backend, device = recorded["backend"], recorded["device"]
         as_student = not recorded.get("use_reference", True)
         questions = recorded.get("questions")
         timeout_scale = recorded.get("timeout_scale", timeout_scale)
         memory_mb = recorded.get("memory_mb", memory_mb)
+    else:
+        input_seed = seed
     timeout_scale = DEFAULT_TIMEOUT_SCALE if timeout_scale is None else timeout_scale
     memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
     _check_combinations(solutions=solutions, as_student=as_student, submission=submission,
-                        submissions=submissions, seed=seed, full=full, jobs=jobs)
+                        submissions=submissions, seed=seed or 0, full=full, jobs=jobs)
+    if require_sandbox:
+        from nlpdojo_autograder.sandbox import level
+
+        level(require=True)  # one line saying why not, exit 2, before any grading
+    if input_seed is None and not as_student and _reference_present(topics):
+        input_seed = fresh_seed()
+    seed = seed or 0
     get_reporter(fmt)  # an unknown format: one line now, not after the grading
 
     resolved_backend, resolved_device = _resolve_backend(backend, device)
     topic_names, question_filter = _resolve_topics(topics or [], questions)
     options = GradeOptions(backend=resolved_backend, device=resolved_device, seed=seed, full=full,
                            use_reference=not as_student, questions=question_filter,
-                           limits=Limits(timeout_scale=timeout_scale, memory_mb=memory_mb))
+                           input_seed=input_seed,
+                           limits=Limits(timeout_scale=timeout_scale, memory_mb=memory_mb,
+                                         isolation="sandbox" if require_sandbox else "auto"))
     replay_options = {"topics": topic_names, "questions": sorted(question_filter)
                       if question_filter else None, "solutions": solutions, "seed": seed,
                       "full": full, "backend": resolved_backend, "device": resolved_device,
                       "use_reference": not as_student, "timeout_scale": timeout_scale,
-                      "memory_mb": memory_mb}
+                      "memory_mb": memory_mb, "input_seed": options.inputs,
+                      "require_sandbox": require_sandbox}
 
     if submissions is not None:
         raise typer.Exit(_grade_cohort(submissions, topic_names, options, replay_options, fmt,
@@ -140,6 +159,23 @@ def grade_command(
     _emit(result, fmt, path)
     _warn_unreachable(fail_under, result.max_score)
     raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
+
+
+def fresh_seed() -> int:
+    """Inputs nobody has seen: public checks' expected values are shipped as fixtures (seed 0),
+    so where the reference can compute expected values for any seed, a fresh one is drawn."""
+    import secrets
+
+    return 1 + secrets.randbelow(2**31 - 2)
+
+
+def _reference_present(topics: list[str] | None) -> bool:
+    from nlpdojo_autograder.grading import exercise_names, get_exercise
+    from nlpdojo_autograder.loader import reference_available
+
+    names = exercise_names()
+    wanted = [t for t in (topics or []) if t in names] or names
+    return any(reference_available(get_exercise(t).reference_package) for t in wanted)
 
 
 def _check_combinations(*, solutions: bool, as_student: bool, submission: Path | None,

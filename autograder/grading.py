@@ -23,7 +23,7 @@ from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.checks import Check, Exercise, Verdict
 from nlpdojo_autograder.loader import reference_available
 from nlpdojo_autograder.results import CheckResult, ExerciseResult, GradingResult
-from nlpdojo_autograder.runner import Limits, Outcome, read_outcome, run_checks
+from nlpdojo_autograder.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
 
 REFERENCE_BACKEND = ("numpy", "cpu")
 
@@ -43,6 +43,14 @@ class GradeOptions:
     #: only these questions (None: all)
     questions: frozenset[str] | None = None
     limits: Limits = field(default_factory=Limits)
+    #: seed of the inputs of value and gradient checks (None: ``seed``). ``grade`` draws a
+    #: fresh one where the reference is present, so answers memorised from the shipped
+    #: fixtures earn nothing; training runs keep ``seed`` (a fixed budget)
+    input_seed: int | None = None
+
+    @property
+    def inputs(self) -> int:
+        return self.seed if self.input_seed is None else self.input_seed
 
 
 class ExpectedCache:
@@ -51,11 +59,11 @@ class ExpectedCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._data: dict[tuple[str, int, bool], dict[str, Outcome]] = {}
+        self._data: dict[tuple[str, int, int, bool], dict[str, Outcome]] = {}
 
     def get(self, exercise: Exercise, checks: list[Check], options: GradeOptions,
             question_functions: dict[str, list[tuple[str, str | None]]]) -> dict[str, Outcome]:
-        key = (exercise.name, options.seed, options.full)
+        key = (exercise.name, options.seed, options.inputs, options.full)
         with self._lock:
             have = self._data.setdefault(key, {})
             missing = [c for c in checks if c.id not in have]
@@ -63,7 +71,8 @@ class ExpectedCache:
                 have.update(run_checks(
                     exercise, missing, topic_folder=None, backend=REFERENCE_BACKEND[0],
                     device=REFERENCE_BACKEND[1], seed=options.seed, full=options.full,
-                    limits=options.limits, question_functions=question_functions))
+                    limits=options.limits, question_functions=question_functions,
+                    input_seed=options.inputs))
             return {c.id: have[c.id] for c in checks}
 
 
@@ -107,15 +116,18 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
         raise GradingError(f"the reference solutions for {exercise.name!r} are not installed")
     checks = select_checks(exercise, options, reference)
     qf = question_functions(exercise) if reference else {}
+    info = RunInfo()
     outcomes = run_checks(exercise, checks, topic_folder=topic_folder, backend=options.backend,
                           device=options.device, seed=options.seed, full=options.full,
-                          limits=options.limits, question_functions=qf, on_done=on_done)
+                          limits=options.limits, question_functions=qf, on_done=on_done,
+                          info=info, input_seed=options.inputs)
     expected = _expected(exercise, checks, options, reference, qf,
                          outcomes if topic_folder is None else None)
     results = [_judge(check, outcomes[check.id], expected.get(check.id), options)
                for check in checks]
     return ExerciseResult(name=exercise.name, title=exercise.title, checks=results,
-                          duration_s=round(time.perf_counter() - started, 3))
+                          duration_s=round(time.perf_counter() - started, 3),
+                          isolation=info.isolation)
 
 
 def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, reference: bool,
@@ -136,7 +148,7 @@ def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, re
         if path is None or not path.exists():
             found[check.id] = (f"no expected values for {check.id} in this release; the "
                                "instructor should run `dojo release`")
-        elif options.seed != 0 or options.full:
+        elif options.seed != 0 or options.inputs != 0 or options.full:
             found[check.id] = ("fixtures are stored for seed 0 and the quick budget only; "
                                "grade with the default --seed and without --full")
         else:
@@ -184,7 +196,8 @@ def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
     base = dict(id=check.id, question=check.question, kind=check.kind, max_score=check.points,
                 title=check.title, hidden=check.hidden, duration_s=round(outcome.duration_s, 3),
                 output=outcome.output)
-    details: dict[str, Any] = {"seed": check.seed(options.seed)}
+    fresh = check.kind in ("value", "gradient")
+    details: dict[str, Any] = {"seed": check.seed(options.inputs if fresh else options.seed)}
     if check.budget:
         details["budget"] = check.budget
     if outcome.status != "ok":
@@ -273,10 +286,28 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (
             submission.resolve() if submission else "reference solutions")),
-        seeds={"base": options.seed}, versions=versions(options.backend),
+        seeds=seeds_of(options), versions=versions(options.backend),
+        isolation=weakest_isolation(results),
         options=replay_options, started_at=started_at,
         solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
         duration_s=round(time.perf_counter() - t0, 3))
+
+
+def seeds_of(options: GradeOptions) -> dict[str, int]:
+    seeds = {"base": options.seed}
+    if options.inputs != options.seed:
+        seeds["inputs"] = options.inputs
+    return seeds
+
+
+#: weakest first
+ISOLATION_LEVELS = ("process", "sandbox", "trusted")
+
+
+def weakest_isolation(exercises: list[ExerciseResult]) -> str:
+    levels = [e.isolation for e in exercises if e.isolation]
+    return min(levels, key=lambda lv: ISOLATION_LEVELS.index(lv)
+               if lv in ISOLATION_LEVELS else -1) if levels else ""
 
 
 def topic_folder(submission: Path, topic: str, *, single: bool) -> Path | None:
@@ -320,6 +351,6 @@ def error_result(topics: list[str], message: str, *, options: GradeOptions,
         exercises.append(ExerciseResult(name="submission", title="", checks=[], error=message))
     return GradingResult(
         exercises=exercises, backend=options.backend, device=options.device or "cpu",
-        submission=submission, seeds={"base": options.seed}, versions=versions(options.backend),
+        submission=submission, seeds=seeds_of(options), versions=versions(options.backend),
         options=replay_options, started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         solutions_present=any(has_reference(get_exercise(t), options) for t in topics))

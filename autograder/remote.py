@@ -47,11 +47,12 @@ class WorkerGone(Exception):
     """The worker died, was stopped, or sent something invalid; ``reason`` says which."""
 
     def __init__(self, reason: str, message: str, *, where: str = "",
-                 importing: str | None = None) -> None:
+                 importing: str | None = None, code: int | None = None) -> None:
         super().__init__(message)
         self.reason = reason  # timeout | import | memory | flood | died | invalid
         self.where = where
         self.importing = importing
+        self.code = code  # the exit code of a worker that died
 
 
 class StudentError(Exception):
@@ -60,6 +61,7 @@ class StudentError(Exception):
     def __init__(self, info: dict[str, str]) -> None:
         super().__init__(info.get("message", ""))
         self.kind = info.get("kind", "error")
+        self.type = info.get("type", "")
         self.message = info.get("message", "")
         self.traceback = info.get("traceback", "")
 
@@ -103,6 +105,9 @@ class LocalSubject:
 
     def close(self) -> None:
         shutil.rmtree(self.workspace.scratch, ignore_errors=True)
+        forget = getattr(self.workspace.code, "forget", None)
+        if forget is not None:
+            forget()
 
 
 class _OutputPump(threading.Thread):
@@ -153,6 +158,8 @@ class WorkerSettings:
     reference_package: str = ""
     hidden: list[Path] = field(default_factory=list)
     blocked_packages: tuple[str, ...] = ()
+    #: backends loaded besides ``backend`` (``strict``: the array-namespace pass)
+    extra_backends: tuple[str, ...] = ()
 
 
 class RemoteSubject:
@@ -190,7 +197,7 @@ class RemoteSubject:
         self.pump = _OutputPump(self.proc.stdout)
         self.pump.start()
         self.channel = Channel(self.launched.from_worker, self.launched.to_worker,
-                               max_bytes=MAX_REPLY_BYTES, convert=to_wire)
+                               max_bytes=MAX_REPLY_BYTES, convert=to_wire, allow_tokens=True)
         spec = {
             "topic": s.topic, "folder": self.launched.code_dir, "backend": s.backend,
             "device": s.device, "memory_mb": s.memory_mb,
@@ -201,6 +208,7 @@ class RemoteSubject:
                                    for q, v in s.question_functions.items()},
             "reference_names": s.reference_names, "given_sources": s.given_sources,
             "hanging_modules": s.hanging_modules, "blocked_packages": list(s.blocked_packages),
+            "extra_backends": list(s.extra_backends),
         }
         try:
             self.channel.send(spec)
@@ -255,7 +263,8 @@ class RemoteSubject:
 
     # -- a check ----------------------------------------------------------------------------
     def begin(self, *, dtype: str | None, swap_in: tuple[str, ...], workdir: str,
-              deadline: float | None = None, index: int | None = None) -> None:
+              deadline: float | None = None, index: int | None = None,
+              backend: str | None = None) -> None:
         if not self.alive:
             self.start()
         self.current = index
@@ -266,7 +275,7 @@ class RemoteSubject:
         self.allowed |= {(m, name) for q in swap_in for m, _ in qf.get(q, [])
                          for name in self.settings.reference_names.get(m, [])}
         self._exchange({"op": "begin", "dtype": dtype, "swap_in": list(swap_in),
-                        "workdir": workdir}, deadline)
+                        "workdir": workdir, "backend": backend}, deadline)
 
     def end(self) -> None:
         if self.alive:
@@ -321,8 +330,12 @@ class RemoteSubject:
                 raise WorkerGone("invalid", "the process running your code sent something "
                                  f"that is not a valid reply ({exc})") from exc
             if isinstance(reply, dict) and reply.get("op") == "reference":
-                self._answer_reference(reply)
+                self._answer_reference(reply)  # only array and backend tokens are honoured
                 continue
+            if _has_token(reply):  # a reply is data: the worker names nothing of the grader's
+                self.stop()
+                raise WorkerGone("invalid", "the process running your code sent an invalid "
+                                 "reply")
             return reply
 
     def _watch(self) -> None:
@@ -337,8 +350,14 @@ class RemoteSubject:
         importing, where = (None, "")
         if reason == "timeout":
             importing, where = self._where_stopped()
+        code = None
+        if reason == "died" and self.proc is not None:
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
         self.stop()
-        return WorkerGone(reason, reason, where=where, importing=importing)
+        return WorkerGone(reason, reason, where=where, importing=importing, code=code)
 
     def _where_stopped(self) -> tuple[str | None, str]:
         """Where the student's code was when the time ran out (the worker dumped its stack)."""
@@ -391,13 +410,25 @@ class RemoteSubject:
             from nlpdojo.selection import load_backend
 
             s = self.settings
-            backends = {dtype: load_backend(s.backend, s.device, dtype)
+            # the strict pass's calls into the reference run on NumPy
+            name = "numpy" if s.backend == "strict" else s.backend
+            backends = {dtype: load_backend(name, s.device, dtype)
                         for dtype in ("float64", None)}
             self._reference_subject = LocalSubject(self.reference, backends)
         return self._reference_subject
 
 
 _FRAME = re.compile(r'File "(.+)", line (\d+) in (\S+)')
+
+
+def _has_token(value: Any) -> bool:
+    if isinstance(value, Token):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_token(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_token(v) for v in value.values())
+    return False
 
 
 def _data_only(value: Any) -> bool:

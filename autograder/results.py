@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Status = Literal["passed", "failed", "error", "timeout", "not_implemented"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "not_implemented")
@@ -61,6 +61,10 @@ class ExerciseResult:
     duration_s: float = 0.0
     #: a problem that affected the whole exercise (its package failed to import...)
     error: str | None = None
+    #: how the code under test was isolated: "sandbox" (the OS sandbox), "process" (a child
+    #: process without it), "trusted" (the reference, run by the grader itself); see
+    #: docs/security.md
+    isolation: str = ""
 
     @property
     def score(self) -> float:
@@ -87,6 +91,8 @@ class GradingResult:
     started_at: str = ""
     duration_s: float = 0.0
     schema_version: str = SCHEMA_VERSION
+    #: the weakest isolation any exercise was graded with (see ``ExerciseResult.isolation``)
+    isolation: str = ""
 
     @property
     def score(self) -> float:
@@ -109,7 +115,8 @@ class GradingResult:
             ex_data["max_score"] = ex.max_score
         # a stable key order: the headline first
         head = ["schema_version", "score", "max_score", "backend", "device", "submission",
-                "solutions_present", "seeds", "versions", "options", "started_at", "duration_s"]
+                "solutions_present", "isolation", "seeds", "versions", "options", "started_at",
+                "duration_s"]
         return {k: data[k] for k in head} | {"exercises": data["exercises"]}
 
     def to_json(self, indent: int = 2) -> str:

@@ -213,6 +213,10 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
             payload = check.collect(ctx)
             arrays, scalars = split_payload(payload)
             outcome = Outcome(status="ok", arrays=arrays, scalars=scalars)
+            if (check.kind == "value" and isinstance(subject, RemoteSubject)
+                    and STRICT in subject.settings.extra_backends):
+                subject.end()
+                outcome = _strict_pass(check, index, subject, ctx, outcome, deadline)
         except WorkerGone as gone:
             if gone.reason == "timeout" and gone.importing and isinstance(subject,
                                                                            RemoteSubject):
@@ -235,6 +239,56 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         outcome.output = output
         return outcome
     raise AssertionError("unreachable")
+
+
+STRICT = "strict"
+_STRICT_HINT = ("use the array namespace of your inputs, `xp = array_namespace(x)`, and only "
+                "its functions (xp.exp(x), xp.max(x, axis=-1, keepdims=True), xp.sum(x)), not "
+                "NumPy's (np.exp) or array methods outside the standard (x.sum(), x.max())")
+
+
+def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
+                 first: Outcome, deadline: float | None) -> Outcome:
+    """A value check passed on NumPy arrays: run it again on ``array_api_strict`` arrays (the
+    same inputs). Code that stays in the array namespace gives the same values; code that
+    calls NumPy on its inputs fails here, on every backend, with a hint to use ``xp``."""
+    from nlpdojo_autograder.compare import compare_payloads
+
+    strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
+                     seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
+                     base_seed=ctx.base_seed, deadline=deadline, cache={})
+    subject.begin(dtype="float64", swap_in=check.swap_in, workdir=f"work{index}",
+                  deadline=deadline, index=index, backend=STRICT)
+    try:
+        payload = check.collect(strict)
+        arrays, scalars = split_payload(payload)
+    except StudentError as exc:
+        if not _left_namespace(exc):
+            return first  # the standard's own pedantries (partial indexing...) are not graded
+        return Outcome(status="failed", traceback=exc.traceback, message=(
+            "works on NumPy arrays but not on arrays of the strict array API namespace, "
+            f"which every backend (torch, GPUs) relies on: {exc.message}. Hint: {_STRICT_HINT}"))
+    except CheckFailure as exc:
+        return Outcome(status="failed", message=f"on arrays of the strict array API namespace: "
+                                                f"{exc}. Hint: {_STRICT_HINT}")
+    verdict = compare_payloads({**scalars, **arrays}, first.payload, rtol=1e-9, atol=1e-12)
+    if not verdict.passed:
+        return Outcome(status="failed", message=(
+            "gives other values on arrays of the strict array API namespace than on NumPy "
+            f"arrays ({verdict.message}). Hint: {_STRICT_HINT}"))
+    return first
+
+
+def _left_namespace(exc: StudentError) -> bool:
+    """Whether an error of the strict pass says the code left the array namespace: it gave
+    back NumPy arrays, called an array method the standard lacks (``x.sum()``), or mixed NumPy
+    arrays into array-API functions."""
+    from nlpdojo_autograder.calls import LEFT_NAMESPACE
+
+    text = exc.message
+    return (LEFT_NAMESPACE in text
+            or (exc.type == "AttributeError" and "'Array' object has no attribute" in text)
+            or (exc.type == "TypeError" and ("ndarray" in text or "Array objects" in text)))
 
 
 def _unusable(exc: Exception) -> str:
@@ -269,10 +323,14 @@ def _gone_outcome(gone: WorkerGone, limit: float, limits: Limits) -> Outcome:
                        message=f"used more than {limits.memory_mb:,} MB of memory above the "
                                "grader's own and was stopped; is an array far too large?")
     if gone.reason == "died":
+        if gone.code is not None and gone.code > 0:
+            return Outcome(status="error",
+                           message=f"the process running your code exited with code "
+                                   f"{gone.code} during this check (os._exit()?); return "
+                                   "values instead of exiting")
         return Outcome(status="error",
-                       message="the process running your code ended during this check "
-                               "(os._exit(), a crash, or a signal); return values instead of "
-                               "exiting")
+                       message="the process running your code was killed during this check "
+                               "(a crash, a signal, or the memory limit)")
     return Outcome(status="error", message=str(gone))
 
 
@@ -318,7 +376,17 @@ def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None
         question_functions=qf, reference_names=_reference_names(reference, qf),
         given_sources=_given_sources(exercise, reference, folder),
         reference_package=exercise.reference_package, hidden=hidden_folders(),
-        blocked_packages=tuple(sorted({_top(exercise.reference_package)})))
+        blocked_packages=tuple(sorted({_top(exercise.reference_package)})),
+        extra_backends=(STRICT,) if backend == "numpy" and _strict_available() else ())
+
+
+def _strict_available() -> bool:
+    from nlpdojo.plugins import get_registry
+
+    try:
+        return get_registry().get("backend", STRICT).availability() is None
+    except Exception:  # noqa: BLE001 - not registered (a restricted plugin set)
+        return False
 
 
 def _top(package: str) -> str:

@@ -157,9 +157,10 @@ def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | No
             argv += ["--symlink", os.readlink(path), top]
         elif path.is_dir():
             argv += ["--ro-bind", top, top]
-    for folder in _python_folders():
+    bound = _python_folders()
+    for folder in bound:
         argv += ["--ro-bind", str(folder), str(folder)]
-    for folder in hidden:
+    for folder in [*hidden, *hidden_in(bound)]:
         if folder.is_dir():
             argv += ["--tmpfs", str(folder)]
     if device and device.startswith("cuda"):
@@ -183,19 +184,30 @@ def _with_parents(argv: list[str]) -> list[str]:
     parents = sorted({str(p) for t in targets for p in Path(t).parents if str(p) != "/"},
                      key=lambda p: (p.count("/"), p))
     made = [x for p in parents for x in ("--perms", "0755", "--dir", p)]
-    at = argv.index("--proc")
-    return argv[:at] + made + argv[at:]
+    at = next(i for i in range(len(argv) - 1) if argv[i:i + 2] == ["--tmpfs", "/tmp"]) + 2
+    return argv[:at] + made + argv[at:]  # after /tmp's tmpfs, which would hide them
 
 
 @functools.lru_cache(maxsize=1)
 def _python_folders() -> tuple[Path, ...]:
-    """The interpreter, the environment's site folders, the folders on PYTHONPATH and the
-    folders of the packages the worker imports (an editable install keeps them elsewhere)."""
+    """The interpreter, every folder on ``sys.path`` (with the targets of links inside them:
+    an environment may link its packages from elsewhere) and the folders of the packages the
+    worker imports (an editable install keeps them elsewhere). Git folders are hidden by
+    :func:`hidden_in`."""
     folders = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).parent}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         folders.add(Path(sysconfig.get_paths()[key]))
     folders.update(Path(p) for p in site.getsitepackages())
+    folders.update(Path(p) for p in sys.path if p and Path(p).is_dir())
     folders.update(Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
+    for folder in list(folders):
+        try:
+            links = [entry for entry in folder.iterdir() if entry.is_symlink()]
+        except OSError:
+            continue
+        for link in links:
+            target = link.resolve()
+            folders.add(target if target.is_dir() else target.parent)
     tops = {"nlpdojo", "nlpdojo_autograder"}
     tops.update(ep.value.split(".")[0].split(":")[0] for ep in entry_points(group="nlpdojo"))
     for top in tops:
@@ -210,6 +222,12 @@ def _python_folders() -> tuple[Path, ...]:
         elif spec.origin:
             folders.add(Path(spec.origin).parent)
     resolved = {f.resolve() for f in folders if f.exists()}
+    resolved.discard(Path("/"))
     # a folder inside another one is bound with it
     return tuple(sorted(f for f in resolved
                         if not any(p != f and p in f.parents for p in resolved)))
+
+
+def hidden_in(folders: tuple[Path, ...]) -> list[Path]:
+    """Git folders inside what is bound (a clone's history holds the solutions)."""
+    return [f / ".git" for f in folders if (f / ".git").is_dir()]

@@ -204,10 +204,13 @@ class ReferenceCode:
     """The reference solutions, trusted, in the grader's process: the installed package
     ``package``, or (``dojo release``) the solutions in ``folder``."""
 
+    _loads = 0
+
     def __init__(self, package: str, folder: Path | None = None, topic: str = "") -> None:
         self._package = package
         self.folder = folder
         self.topic = topic
+        self._folder_package: str | None = None
         if folder is not None:
             self.code_dir = str(folder.resolve())
         else:
@@ -216,9 +219,21 @@ class ReferenceCode:
 
     @property
     def package(self) -> str:
-        if self.folder is not None:
-            return load_folder_package(self.folder, self.topic, tag="release")
-        return self._package
+        if self.folder is None:
+            return self._package
+        if self._folder_package is None:  # a fresh import: the folder may have changed
+            ReferenceCode._loads += 1
+            self._folder_package = load_folder_package(
+                self.folder, self.topic, tag=f"release{ReferenceCode._loads}")
+        return self._folder_package
+
+    def forget(self) -> None:
+        """Drop a folder's modules from ``sys.modules`` (the next load reads the files)."""
+        if self._folder_package is not None:
+            for name in [n for n in sys.modules if n == self._folder_package
+                         or n.startswith(self._folder_package + ".")]:
+                del sys.modules[name]
+            self._folder_package = None
 
     def module(self, name: str) -> ModuleType:
         full = f"{self.package}.{name}"

@@ -98,6 +98,8 @@ class Worker:
         self.spec = spec
         backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
                     for dtype in ("float64", None)}
+        for name in spec.get("extra_backends", []):  # e.g. "strict", for value checks only
+            backends[(name, "float64")] = load_backend(name, "cpu", "float64")
         self.code = StudentCode(
             Path(spec["folder"]), spec["topic"],
             question_functions={q: [tuple(p) for p in pairs]
@@ -116,7 +118,8 @@ class Worker:
             if op == "exit":
                 return
             if op == "begin":
-                self.workspace.begin(request["dtype"], request["workdir"])
+                self.workspace.begin(request["dtype"], request["workdir"],
+                                     request.get("backend"))
                 self.pending_swap = tuple(request["swap_in"])
                 self.channel.send({"ok": True})
             elif op == "call":

@@ -53,4 +53,6 @@ def run_lines(result: GradingResult) -> list[str]:
     """How a run was made: ``backend ... on ...; seeds ...`` and ``versions: ...``."""
     seeds = ", ".join(f"{k}={v}" for k, v in sorted(result.seeds.items())) or "-"
     versions = ", ".join(f"{k} {v}" for k, v in sorted(result.versions.items())) or "-"
-    return [f"backend {result.backend} on {result.device}; seeds {seeds}", f"versions: {versions}"]
+    isolation = f"; isolation {result.isolation}" if result.isolation else ""
+    return [f"backend {result.backend} on {result.device}; seeds {seeds}{isolation}",
+            f"versions: {versions}"]

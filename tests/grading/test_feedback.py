@@ -12,7 +12,7 @@ import pytest
 from nlpdojo.gradcheck import check_gradient, compare_gradients
 from nlpdojo_autograder.compare import compare_array
 from nlpdojo_autograder.grading import GradeOptions, grade
-from nlpdojo_autograder.worker import _outcome_of
+from nlpdojo_autograder.calls import describe
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "word_vectors"
 
@@ -198,10 +198,10 @@ def test_numpy_on_a_torch_tensor_gets_the_array_namespace_hint():
     try:
         np.max(torch.ones(2, 3), axis=-1, keepdims=True)
     except TypeError as exc:
-        outcome = _outcome_of(exc, "/nonexistent", 0)
+        outcome = describe(exc, "/nonexistent")
     else:
         pytest.skip("this torch version accepts numpy's keyword arguments")
-    assert outcome["status"] == "error" and outcome["exc_type"] == "TypeError"
+    assert outcome["kind"] == "error" and outcome["type"] == "TypeError"
     assert outcome["message"].startswith("TypeError: ")
     assert outcome["message"].endswith(
         ". Hint: a NumPy function (np.max, np.sum...) was given a torch tensor: on the torch "
@@ -213,12 +213,12 @@ def test_other_type_errors_get_no_torch_hint():
     try:
         np.max(np.ones(3), axis="x")
     except TypeError as exc:
-        outcome = _outcome_of(exc, "/nonexistent", 0)
+        outcome = describe(exc, "/nonexistent")
     assert "array_namespace" not in outcome["message"]
     try:
         len(5)
     except TypeError as exc:
-        outcome = _outcome_of(exc, "/nonexistent", 0)
+        outcome = describe(exc, "/nonexistent")
     assert outcome["message"] == "TypeError: object of type 'int' has no len()"
 
 

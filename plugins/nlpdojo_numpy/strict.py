@@ -1,0 +1,93 @@
+"""The strict backend: NumPy underneath, ``array_api_strict`` arrays on top.
+
+It exists for grading, not for training: value checks on the NumPy backend run a second time
+on it, so that code that leaves the array namespace (``np.exp(x)`` instead of ``xp.exp(x)``,
+``x.sum()``, NumPy-only indexing) fails on every backend with a hint to use ``xp``, not only
+when someone grades it on torch (the Python array API standard, https://data-apis.org).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nlpdojo.backend import Array, Backend, Random, Shape
+from nlpdojo_numpy.backend import NumpyBackend, NumpyRandom
+
+
+def _xp() -> Any:
+    import array_api_strict
+
+    return array_api_strict
+
+
+class StrictRandom(Random):
+    def __init__(self, seed: int, default_dtype: Any) -> None:
+        self._numpy = NumpyRandom(seed, np.float64)
+        self._dtype = default_dtype
+
+    def _wrap(self, arr: np.ndarray, dtype: Any = None) -> Array:
+        return _xp().asarray(arr, dtype=dtype or self._dtype)
+
+    def normal(self, shape: Shape, *, std: float = 1.0, dtype: Any = None) -> Array:
+        return self._wrap(self._numpy.normal(shape, std=std), dtype)
+
+    def uniform(self, shape: Shape, *, low: float = 0.0, high: float = 1.0,
+                dtype: Any = None) -> Array:
+        return self._wrap(self._numpy.uniform(shape, low=low, high=high), dtype)
+
+    def integers(self, low: int, high: int, shape: Shape) -> Array:
+        return _xp().asarray(self._numpy.integers(low, high, shape))
+
+    def permutation(self, n: int) -> Array:
+        return _xp().asarray(self._numpy.permutation(n))
+
+
+class StrictBackend(Backend):
+    name = "strict"
+
+    def __init__(self, device: str = "cpu", dtype: str | None = None) -> None:
+        if device != "cpu":
+            raise ValueError(f"the strict backend runs on 'cpu' only, not {device!r}")
+        self.xp = _xp()
+        self._array_type = type(self.xp.asarray(0.0))
+        self.device = "cpu"
+        self.default_dtype = getattr(self.xp, dtype or "float64")
+        self._numpy = NumpyBackend("cpu", dtype)
+
+    def rng(self, seed: int) -> Random:
+        return StrictRandom(seed, self.default_dtype)
+
+    def asarray(self, obj: Any, *, dtype: Any = None) -> Array:
+        if isinstance(dtype, type) and issubclass(dtype, np.generic):
+            dtype = getattr(self.xp, np.dtype(dtype).name)
+        if isinstance(obj, self._array_type):
+            return self.xp.asarray(obj, dtype=dtype)
+        return self.xp.asarray(np.asarray(obj), dtype=dtype)
+
+    def to_numpy(self, x: Array) -> np.ndarray:
+        return np.from_dlpack(x) if isinstance(x, self._array_type) else np.asarray(x)
+
+    def _host(self, x: Array) -> np.ndarray:
+        return np.array(self.to_numpy(x), copy=True)
+
+    def scatter_add(self, target: Array, index: Array, values: Array, *,
+                    alpha: float = 1.0) -> Array:
+        host = self._host(target)  # (V, D), updated in NumPy, copied back in place
+        self._numpy.scatter_add(host, self._host(index), self._host(values), alpha=alpha)
+        target[...] = self.xp.asarray(host)
+        return target
+
+    def scatter_add_weighted(self, target: Array, index: Array, weights: Array, rows: Array,
+                             *, alpha: float = 1.0) -> Array:
+        host = self._host(target)
+        self._numpy.scatter_add_weighted(host, self._host(index), self._host(weights),
+                                         self._host(rows), alpha=alpha)
+        target[...] = self.xp.asarray(host)
+        return target
+
+    def describe(self) -> dict[str, Any]:
+        import array_api_strict
+
+        return {**super().describe(), "version": array_api_strict.__version__}
