@@ -273,11 +273,28 @@ class Channel:
         self.allow_tokens = allow_tokens
         self.convert = convert
 
-    def send(self, obj: Any) -> None:
+    def send(self, obj: Any, deadline: float | None = None) -> None:
+        """Write one frame. With a ``deadline`` the pipe is written without blocking, so a
+        reader that stopped reading (a worker stuck in a loop) cannot stall the writer."""
+        if deadline is not None:
+            os.set_blocking(self.write_fd, False)
+        poller = select.poll()
+        poller.register(self.write_fd, select.POLLOUT | select.POLLERR | select.POLLHUP)
         for chunk in encode(obj, self.convert):
             view = memoryview(chunk).cast("B") if not isinstance(chunk, bytes) else chunk
             while len(view):
-                written = os.write(self.write_fd, view)
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise ChannelTimeout("the other side does not read")
+                    if not poller.poll(int(min(left, 0.05) * 1000) + 1):
+                        continue
+                try:
+                    written = os.write(self.write_fd, view[:1 << 20])
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError as exc:
+                    raise ChannelClosed("the other side closed the channel") from exc
                 view = view[written:]
 
     def recv(self, deadline: float | None = None, *, on_wait: Any = None) -> Any:

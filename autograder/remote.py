@@ -211,7 +211,7 @@ class RemoteSubject:
             "extra_backends": list(s.extra_backends),
         }
         try:
-            self.channel.send(spec)
+            self.channel.send(spec, time.monotonic() + s.startup_s)
             ready = self.channel.recv(time.monotonic() + s.startup_s)
         except (ChannelError, OSError) as exc:
             self.stop()
@@ -249,7 +249,7 @@ class RemoteSubject:
     def close(self) -> None:
         if self.alive:
             try:
-                self.channel.send({"op": "exit"})
+                self.channel.send({"op": "exit"}, time.monotonic() + 3)
                 self.proc.wait(timeout=3)
             except (OSError, subprocess.TimeoutExpired, ChannelError):
                 pass
@@ -313,7 +313,10 @@ class RemoteSubject:
     # -- the exchange -------------------------------------------------------------------------
     def _exchange(self, request: dict, deadline: float | None) -> Any:
         try:
-            self.channel.send(request)
+            self.channel.send(request, deadline if deadline is not None
+                              else time.monotonic() + 60)
+        except ChannelTimeout as exc:
+            raise self._gone("timeout") from exc
         except (OSError, ChannelError) as exc:
             raise self._gone("died") from exc
         while True:
@@ -330,7 +333,10 @@ class RemoteSubject:
                 raise WorkerGone("invalid", "the process running your code sent something "
                                  f"that is not a valid reply ({exc})") from exc
             if isinstance(reply, dict) and reply.get("op") == "reference":
-                self._answer_reference(reply)  # only array and backend tokens are honoured
+                try:
+                    self._answer_reference(reply)  # only array and backend tokens honoured
+                except ChannelError as exc:
+                    raise self._gone("died") from exc
                 continue
             if _has_token(reply):  # a reply is data: the worker names nothing of the grader's
                 self.stop()
@@ -403,7 +409,7 @@ class RemoteSubject:
                 reply = {"error": result["error"].get("message", "")}
             else:
                 reply = {"value": result["value"], "updated": result["updated"]}
-        self.channel.send(reply)
+        self.channel.send(reply, time.monotonic() + 60)
 
     def _reference(self) -> LocalSubject:
         if self._reference_subject is None:

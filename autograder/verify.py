@@ -35,13 +35,14 @@ class Step:
 
 
 def available_backends() -> list[tuple[str, str]]:
-    """(backend, device) pairs usable here."""
+    """(backend, device) pairs usable here for training and grading (not the backends that
+    only check code, such as ``strict``: ``extras["checks_only"]``)."""
     from nlpdojo.plugins import get_registry
 
     pairs = []
     for entry in get_registry().entries("backend"):
         spec = entry.obj
-        if spec.availability() is None:
+        if spec.availability() is None and not spec.extras.get("checks_only"):
             devices = spec.devices()
             pairs += [(spec.name, d) for d in devices if ":" not in d]
     return pairs

@@ -63,5 +63,6 @@ def register_backends(register):
             version=_strict_version,
             description="NumPy under array_api_strict arrays: the grader's check that code "
                         "stays in the array namespace (not for training)",
+            extras={"checks_only": True},
         ),
     )

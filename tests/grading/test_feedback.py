@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from nlpdojo.gradcheck import check_gradient, compare_gradients
+from nlpdojo_autograder.calls import describe
 from nlpdojo_autograder.compare import compare_array
 from nlpdojo_autograder.grading import GradeOptions, grade
-from nlpdojo_autograder.calls import describe
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "word_vectors"
 
