@@ -142,16 +142,17 @@ class Workspace:
             func = self._token(target)
             pos, kw = self.materialize(tuple(args)), self.materialize(dict(kwargs))
             before = _array_arguments(pos, kw)
-            names = _parameter_names(func, len(pos))
             result = func(*pos, **kw)
             self.backend.synchronize()
             if self.backend.name == "strict" and _has_numpy(result) and any(
                     is_backend_array(arg) for arg, _ in before.values()):
                 return {"error": {"kind": "error", "message": LEFT_NAMESPACE}}
             mutated, updated = [], {}
+            names: dict[str, str] | None = None
             for key, (arg, copy) in before.items():
                 now = _host(arg)
                 if not _same(copy, now):
+                    names = names if names is not None else _parameter_names(func, len(pos))
                     label = names.get(key, key)
                     mutated.append([key, label])
                     if key in mutable or label in mutable:

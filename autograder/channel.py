@@ -24,6 +24,9 @@ from typing import Any
 import numpy as np
 
 MAGIC = b"NLPD"
+#: a pickled frame: only ever sent by the grader to the worker (the direction in which the
+#: reader trusts the writer), never accepted from a worker
+MAGIC_PICKLE = b"NLPP"
 _PREFIX = struct.Struct("!4sIQ")
 #: dtypes that may cross the wire (no objects, no structured or void types)
 DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
@@ -267,11 +270,16 @@ class Channel:
     the trusted side never takes a token from the worker)."""
 
     def __init__(self, read_fd: int, write_fd: int, *, max_bytes: int = 1 << 30,
-                 allow_tokens: bool = False, convert: Any = None) -> None:
+                 allow_tokens: bool = False, convert: Any = None, send_pickles: bool = False,
+                 accept_pickles: bool = False) -> None:
         self.read_fd, self.write_fd = read_fd, write_fd
         self.max_bytes = max_bytes
         self.allow_tokens = allow_tokens
         self.convert = convert
+        #: the grader writes pickles to the worker (fast; the worker trusts the grader) and
+        #: reads only the data codec from it
+        self.send_pickles = send_pickles
+        self.accept_pickles = accept_pickles
 
     def send(self, obj: Any, deadline: float | None = None) -> None:
         """Write one frame. With a ``deadline`` the pipe is written without blocking, so a
@@ -280,7 +288,14 @@ class Channel:
             os.set_blocking(self.write_fd, False)
         poller = select.poll()
         poller.register(self.write_fd, select.POLLOUT | select.POLLERR | select.POLLHUP)
-        for chunk in encode(obj, self.convert):
+        if self.send_pickles:
+            import pickle
+
+            data = pickle.dumps(obj, protocol=5)
+            chunks: list[Any] = [_PREFIX.pack(MAGIC_PICKLE, 0, len(data)), data]
+        else:
+            chunks = encode(obj, self.convert)
+        for chunk in chunks:
             view = memoryview(chunk).cast("B") if not isinstance(chunk, bytes) else chunk
             while len(view):
                 if deadline is not None:
@@ -302,6 +317,10 @@ class Channel:
         ``on_wait()`` is called about every 50 ms while waiting (the memory watch)."""
         prefix = self._read(_PREFIX.size, deadline, on_wait)
         magic, header_len, buffers_len = _PREFIX.unpack(prefix)
+        if magic == MAGIC_PICKLE and self.accept_pickles:
+            import pickle
+
+            return pickle.loads(self._read(buffers_len, deadline, on_wait))
         if magic != MAGIC:
             raise ChannelError("the worker wrote something that is not a reply")
         if header_len > MAX_HEADER_BYTES or buffers_len > self.max_bytes:

@@ -127,6 +127,9 @@ class Exercise:
     #: is installed, never from the submission (``Context.given_module``): a training loop whose
     #: budget the metric checks rely on must not be the student's to change
     given_modules: tuple[str, ...] = ()
+    #: question id -> the data sets its checks need (verified before grading starts: missing
+    #: data is the grader's set-up problem, exit 2, never points lost)
+    datasets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def reference_package(self) -> str:
@@ -186,8 +189,15 @@ class RemoteFunction:
         from nlpdojo_autograder.remote import StudentError
 
         ctx = self._ctx
-        reply = ctx.subject.call(self.token, _outgoing(tuple(args)), _outgoing(kwargs or {}),
-                                 tuple(str(m) for m in mutable), deadline=ctx.deadline)
+        request = (self.token, _outgoing(tuple(args)), _outgoing(kwargs or {}),
+                   tuple(str(m) for m in mutable))
+        if ctx._recording is not None:  # see Context.batch: note the call, run it later
+            ctx._recording.append(request)
+            raise _Recorded
+        if ctx._replies:
+            reply = ctx._replies.pop(0)
+        else:
+            reply = ctx.subject.call(*request, deadline=ctx.deadline)
         if "error" in reply:
             raise StudentError(reply["error"])
         names = dict((str(k), str(label)) for k, label in reply.get("mutated", []))
@@ -206,6 +216,11 @@ class RemoteFunction:
         """The call, made in the worker when it is passed as an argument (an object of the
         code under test that cannot cross, e.g. a dataclass of the student's functions)."""
         return Token("call", (self.token, _outgoing(args), _outgoing(kwargs)))
+
+
+class _Recorded(Exception):
+    """Raised at the first remote call of a function run by :meth:`Context.batch` to record
+    it; never seen by check code."""
 
 
 def _outgoing(value: Any) -> Any:
@@ -252,6 +267,42 @@ class Context:
         self.deadline = deadline
         #: shared by the checks of one run (a training run measured by several checks)
         self.cache = cache if cache is not None else {}
+        self._recording: list | None = None
+        self._replies: list[dict] = []
+
+    def batch(self, func: Callable[[Any], Any], inputs: Sequence[Any]) -> list[Any]:
+        """``[func(x) for x in inputs]``, with the remote calls sent as one request.
+
+        ``func`` must be deterministic. Each ``func(x)`` is run once to record its first remote
+        call (the run stops there), the recorded calls go to the code under test together,
+        then each ``func(x)`` runs again and its first call returns the reply that came back
+        (any later call is made as usual). Gradient checks evaluate the student's loss at
+        dozens of points this way.
+        """
+        requests = []
+        for x in inputs:
+            self._recording = []
+            try:
+                func(x)
+            except _Recorded:
+                pass
+            finally:
+                recorded, self._recording = self._recording, None
+            if len(recorded) != 1:  # no remote call, or more than one: nothing to batch
+                return [func(x) for x in inputs]
+            requests.append(recorded[0])
+        call_many = getattr(self.subject, "call_many", None)
+        if call_many is None:
+            return [func(x) for x in inputs]
+        replies = call_many(requests, deadline=self.deadline)
+        results = []
+        for x, reply in zip(inputs, replies, strict=True):
+            self._replies = [reply]
+            try:
+                results.append(func(x))
+            finally:
+                self._replies = []
+        return results
 
     def function(self, module: str, name: str) -> RemoteFunction:
         """A function (or ``Class.method``) of the code under test."""

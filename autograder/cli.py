@@ -216,7 +216,12 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
             names = topic_names or _default_topics(folder, solutions)
             replay_options["topics"] = names
             check_expected(names, options)
-            return _grade_one(folder, names, options, replay_options, progress=True)
+            result = _grade_one(folder, names, options, replay_options, progress=True)
+            if given is not None and given.suffix == ".ipynb":
+                from nlpdojo_autograder.snapshot import content_hash
+
+                result.submission_sha256 = content_hash(given)  # what the student submitted
+            return result
         except Exception as exc:
             if fmt == "gradescope" and path is not None:
                 _write_failure_report(exc, names, options, replay_options, fmt, path)
@@ -584,7 +589,25 @@ def _load_replay(path: Path) -> dict[str, Any]:
     if not needed <= set(opts):
         raise UsageError(f"{path} does not record how it was graded (options lack "
                          f"{sorted(needed - set(opts))}); it cannot be replayed")
+    _warn_if_changed(opts.get("submission"), recorded.submission_sha256)
     return opts
+
+
+def _warn_if_changed(submission: str | None, recorded: str) -> None:
+    """``--replay`` grades the files as they are now: say so when they changed since."""
+    from nlpdojo_autograder.snapshot import SubmissionError, content_hash
+
+    if not submission or not recorded:
+        return
+    try:
+        now = content_hash(Path(submission))
+    except (OSError, SubmissionError) as exc:
+        print_warning(f"cannot compare the submission with the one graded: {exc}")
+        return
+    if now != recorded:
+        print_warning(f"the submission changed since it was graded: recorded sha256 "
+                      f"{recorded[:16]}…, now {now[:16]}…; the replay grades the files as they "
+                      "are now")
 
 
 def main() -> None:

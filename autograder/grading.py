@@ -9,6 +9,7 @@ reference and run only where it is present.
 from __future__ import annotations
 
 import platform
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from nlpdojo_autograder.checks import Check, Exercise, Verdict
 from nlpdojo_autograder.loader import reference_available
 from nlpdojo_autograder.results import CheckResult, ExerciseResult, GradingResult
 from nlpdojo_autograder.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
+from nlpdojo_autograder.snapshot import remove as remove_snapshot
+from nlpdojo_autograder.snapshot import take_snapshot
 
 REFERENCE_BACKEND = ("numpy", "cpu")
 
@@ -189,6 +192,23 @@ def check_expected(topics: list[str], options: GradeOptions) -> None:
     problems = [p for p in (expected_problem(get_exercise(t), options) for t in topics) if p]
     if problems:
         raise GradingError("; ".join(problems))
+    require_data(topics, options)
+
+
+def require_data(topics: list[str], options: GradeOptions) -> None:
+    """Every data set the selected checks need is fetched and intact; otherwise one error
+    (exit 2) naming the command that fetches them all."""
+    from nlpdojo_autograder.train import require_datasets
+
+    needed: list[str] = []
+    for topic in topics:
+        exercise = get_exercise(topic)
+        questions = {c.question for c in select_checks(exercise, options,
+                                                       has_reference(exercise, options))}
+        for question in sorted(questions):
+            needed += exercise.datasets.get(question, ())
+    if needed:
+        require_datasets(needed)
 
 
 def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
@@ -273,16 +293,25 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     results = []
-    for topic in topics:
-        exercise = get_exercise(topic)
-        folder = None
-        if submission is not None:
-            folder = topic_folder(submission, topic, single=len(topics) == 1)
-            if folder is None:
-                results.append(_missing_folder(exercise, submission / topic, options))
-                continue
-        results.append(grade_exercise(exercise, folder, options, on_done))
+    snap = None
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-snapshot-") as tmp:
+        try:
+            if submission is not None:  # a private, read-only copy (see snapshot.py)
+                snap = take_snapshot(submission, Path(tmp) / "submission")
+            for topic in topics:
+                exercise = get_exercise(topic)
+                folder = None
+                if snap is not None:
+                    folder = topic_folder(snap.path, topic, single=len(topics) == 1)
+                    if folder is None:
+                        results.append(_missing_folder(exercise, submission / topic, options))
+                        continue
+                results.append(grade_exercise(exercise, folder, options, on_done))
+        finally:
+            if snap is not None:
+                remove_snapshot(snap)
     return GradingResult(
+        submission_sha256=snap.sha256 if snap is not None else "",
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (
             submission.resolve() if submission else "reference solutions")),

@@ -72,6 +72,9 @@ def gradient_check(question: str, name: str, title: str, points: float,
             def f(value: np.ndarray, pname: str = pname) -> float:
                 return problem.loss({**problem.point, pname: value})
 
+            # the loss at many points, sent to the code under test together
+            f.many = lambda values, f=f: ctx.batch(f, values)  # type: ignore[attr-defined]
+
             evidence = gradcheck.gather_evidence(
                 f, np.asarray(x, np.float64), analytic, max_full=max_full,
                 n_samples=n_samples, n_directions=n_directions, seed=ctx.seed)

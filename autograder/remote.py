@@ -89,9 +89,14 @@ class LocalSubject:
         self.workspace.begin(dtype, workdir)
 
     def call(self, target: Token, args: tuple, kwargs: dict, mutable: tuple = (),
-             deadline: float | None = None) -> dict:
-        args, kwargs = roundtrip(args, tokens=True), roundtrip(kwargs, tokens=True)
+             deadline: float | None = None, fresh: bool = False) -> dict:
+        """``fresh``: the arguments are already private copies (decoded from the channel)."""
+        if not fresh:
+            args, kwargs = roundtrip(args, tokens=True), roundtrip(kwargs, tokens=True)
         return roundtrip(self.workspace.call(target, args, kwargs, mutable), tokens=False)
+
+    def call_many(self, requests: list[tuple], deadline: float | None = None) -> list[dict]:
+        return [self.call(*request) for request in requests]
 
     def end(self) -> None:
         pass
@@ -197,7 +202,8 @@ class RemoteSubject:
         self.pump = _OutputPump(self.proc.stdout)
         self.pump.start()
         self.channel = Channel(self.launched.from_worker, self.launched.to_worker,
-                               max_bytes=MAX_REPLY_BYTES, convert=to_wire, allow_tokens=True)
+                               max_bytes=MAX_REPLY_BYTES, convert=to_wire, allow_tokens=True,
+                               send_pickles=True)
         spec = {
             "topic": s.topic, "folder": self.launched.code_dir, "backend": s.backend,
             "device": s.device, "memory_mb": s.memory_mb,
@@ -274,8 +280,9 @@ class RemoteSubject:
         self.allowed = {(m, f) for q in swap_in for m, f in qf.get(q, []) if f}
         self.allowed |= {(m, name) for q in swap_in for m, _ in qf.get(q, [])
                          for name in self.settings.reference_names.get(m, [])}
+        timeout = (deadline - time.monotonic()) if deadline is not None else 3600.0
         self._exchange({"op": "begin", "dtype": dtype, "swap_in": list(swap_in),
-                        "workdir": workdir, "backend": backend}, deadline)
+                        "workdir": workdir, "backend": backend, "timeout_s": timeout}, deadline)
 
     def end(self) -> None:
         if self.alive:
@@ -287,10 +294,8 @@ class RemoteSubject:
 
     def call(self, target: Token, args: tuple, kwargs: dict, mutable: tuple = (),
              deadline: float | None = None) -> dict:
-        timeout = (deadline - time.monotonic()) if deadline is not None else 3600.0
         reply = self._exchange({"op": "call", "target": target, "args": args, "kwargs": kwargs,
-                                "mutable": list(mutable), "timeout_s": max(timeout, 0.05)},
-                               deadline)
+                                "mutable": list(mutable)}, deadline)
         if not isinstance(reply, dict) or not (("value" in reply) ^ ("error" in reply)):
             self.stop()
             raise WorkerGone("invalid", "the process running your code sent an invalid reply")
@@ -298,6 +303,18 @@ class RemoteSubject:
             self.stop()
             raise WorkerGone("invalid", "the process running your code sent an invalid reply")
         return reply
+
+    def call_many(self, requests: list[tuple], deadline: float | None = None) -> list[dict]:
+        """Several calls in one exchange (a gradient check's loss at many points)."""
+        replies = self._exchange({"op": "many", "calls": [
+            {"target": t, "args": a, "kwargs": k, "mutable": list(m)} for t, a, k, m in requests
+        ]}, deadline)
+        if not isinstance(replies, list) or len(replies) != len(requests) or any(
+                not isinstance(r, dict) or not (("value" in r) ^ ("error" in r))
+                or ("error" in r and not isinstance(r["error"], dict)) for r in replies):
+            self.stop()
+            raise WorkerGone("invalid", "the process running your code sent an invalid reply")
+        return replies
 
     def read_file(self, name: str, max_bytes: int) -> bytes | None:
         """A file the student's code wrote in the check's scratch folder (capped), or None."""
@@ -404,7 +421,7 @@ class RemoteSubject:
         else:
             target = Token("function", ("student", module, name))
             result = self._reference().call(target, args, kwargs, mutable=tuple(
-                [str(i) for i in range(len(args))] + list(kwargs)))
+                [str(i) for i in range(len(args))] + list(kwargs)), fresh=True)
             if "error" in result:
                 reply = {"error": result["error"].get("message", "")}
             else:

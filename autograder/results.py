@@ -93,6 +93,8 @@ class GradingResult:
     schema_version: str = SCHEMA_VERSION
     #: the weakest isolation any exercise was graded with (see ``ExerciseResult.isolation``)
     isolation: str = ""
+    #: sha256 of what was graded (the snapshot of the submission; a notebook's own bytes)
+    submission_sha256: str = ""
 
     @property
     def score(self) -> float:
@@ -115,8 +117,8 @@ class GradingResult:
             ex_data["max_score"] = ex.max_score
         # a stable key order: the headline first
         head = ["schema_version", "score", "max_score", "backend", "device", "submission",
-                "solutions_present", "isolation", "seeds", "versions", "options", "started_at",
-                "duration_s"]
+                "submission_sha256", "solutions_present", "isolation", "seeds", "versions",
+                "options", "started_at", "duration_s"]
         return {k: data[k] for k in head} | {"exercises": data["exercises"]}
 
     def to_json(self, indent: int = 2) -> str:

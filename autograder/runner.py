@@ -157,6 +157,11 @@ def run_checks(
     timed_out_shares: dict[str, tuple[Check, str]] = {}
     workroot = Path(tempfile.mkdtemp(prefix="nlpdojo-checks-"))
     try:
+        if isinstance(subject, RemoteSubject) and checks:
+            try:
+                subject.start()  # before the first check's clock starts
+            except WorkerGone:
+                pass  # the first check starts it again and reports why it cannot
         for index, check in enumerate(checks):
             if check.shares and check.shares in timed_out_shares:
                 first, where = timed_out_shares[check.shares]

@@ -582,4 +582,5 @@ EXERCISE = Exercise(
     fixtures=Path(__file__).parent / "fixtures" / "word_vectors",
     planted_bugs=PLANTED_BUGS,
     given_modules=("train",),
+    datasets={"training": ("sotu", "wordsim353", "simlex999", "google-analogies")},
 )

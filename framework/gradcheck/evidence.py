@@ -28,6 +28,7 @@ from nlpdojo.gradcheck.numerical import (
     H,
     _as_float64,
     _coordinate_derivative,
+    _coordinate_points,
     _directional_derivative,
     _Loss,
     _LossError,
@@ -103,11 +104,41 @@ def _evaluate(loss: _Loss, xw: np.ndarray, a: np.ndarray, ev: dict[str, Any],
     flat, directions = _plan(a, ev["mode"], ev["n_samples"], ev["n_directions"], ev["seed"])
     h = ev["h"]
     ev["indices"] = flat
+    if loss.batched:
+        ev["numerical"], ev["numerical_directions"] = _evaluate_batched(loss, xw, flat,
+                                                                        directions, h)
+        return
     ev["numerical"] = np.array([_coordinate_derivative(loss, xw, int(i), h) for i in flat],
                                np.float64)
     x0 = xw.copy() if ev["mode"] == "sampled" else xw
     ev["numerical_directions"] = np.array(
         [_directional_derivative(loss, xw, x0, d, h) for d in directions], np.float64)
+
+
+#: points per batch: bounds a request's size (a point is a copy of x)
+BATCH_POINTS = 64
+
+
+def _evaluate_batched(loss: _Loss, xw: np.ndarray, flat: np.ndarray, directions: list,
+                      h: float) -> tuple[np.ndarray, np.ndarray]:
+    """The same central differences as the sequential path, with ``f`` evaluated in batches:
+    coordinate ``i`` gives ``(f(x + h e_i) - f(x - h e_i)) / actual step``, direction ``d``
+    gives ``(f(x + h d) - f(x - h d)) / 2h``."""
+    steps: list[float] = []
+    points: list[np.ndarray] = []
+    for i in flat:
+        plus, minus, step = _coordinate_points(xw, int(i), h)
+        points += [plus, minus]
+        steps.append(step)
+    for d in directions:
+        points += [xw + h * d, xw - h * d]
+        steps.append(2.0 * h)
+    values: list[float] = []
+    for start in range(0, len(points), BATCH_POINTS):
+        values += loss.many(points[start:start + BATCH_POINTS])
+    pairs = np.array(values, np.float64).reshape(-1, 2)  # (k + n_directions, 2)
+    derivatives = (pairs[:, 0] - pairs[:, 1]) / np.array(steps, np.float64)
+    return derivatives[:flat.size].copy(), derivatives[flat.size:].copy()
 
 
 def judge_evidence(name: str, evidence: Mapping[str, Any], *, rtol: float = RTOL,

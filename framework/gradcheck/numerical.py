@@ -58,6 +58,16 @@ class _Loss:
         self.calls += 1
         return _scalar(self.f(x))
 
+    @property
+    def batched(self) -> bool:
+        return callable(getattr(self.f, "many", None))
+
+    def many(self, points: list[np.ndarray]) -> list[float]:
+        """``f`` at several points in one go, where ``f.many`` exists (the grader sends them to
+        the code under test as one request); the same numbers as calling ``f`` on each."""
+        self.calls += len(points)
+        return [_scalar(v) for v in self.f.many(points)]
+
 
 def _scalar(value: Any) -> float:
     if isinstance(value, tuple) and value:  # CS224n's gradcheck_naive convention: (cost, grad)
@@ -115,6 +125,16 @@ def _coordinate_derivative(f: Callable[[np.ndarray], float], x: np.ndarray, flat
     finally:
         x[idx] = orig
     return (f_plus - f_minus) / (plus - minus)
+
+
+def _coordinate_points(x: np.ndarray, flat: int, h: float) -> tuple[np.ndarray, np.ndarray,
+                                                                   float]:
+    """The two points of :func:`_coordinate_derivative` (copies) and its actual step."""
+    idx = np.unravel_index(flat, x.shape)
+    orig = float(x[idx])
+    plus, minus = x.copy(), x.copy()
+    plus[idx], minus[idx] = orig + h, orig - h
+    return plus, minus, (orig + h) - (orig - h)
 
 
 def _directional_derivative(f: Callable[[np.ndarray], float], x: np.ndarray, x0: np.ndarray,

@@ -1,0 +1,145 @@
+"""The grader grades a private snapshot: links out of the submission, odd files and oversize
+files are refused (exit 2, one line), the content hash is recorded and ``--replay`` says when
+the files changed, a submission that edits itself changes nothing, and notebook metadata can
+never name a path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.snapshot import SubmissionError, take_snapshot
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def grade(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def error_line(result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return next(line for line in result.output.splitlines() if line.startswith("error: "))
+
+
+def tree_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_a_topic_folder_linking_to_another_students_folder_is_refused(toy, make_submission,
+                                                                      tmp_path):
+    other = make_submission(name="alice")
+    mine = tmp_path / "bob"
+    mine.mkdir()
+    (mine / "toy").symlink_to(other / "toy")
+    line = error_line(grade("scale", "--submission", str(mine)))
+    assert "toy is a symbolic link to" in line and "outside the submission" in line
+
+
+def test_a_file_linking_outside_the_submission_is_refused(toy, make_submission):
+    folder = make_submission()
+    (folder / "toy" / "notes.txt").symlink_to("/etc/passwd")
+    line = error_line(grade("scale", "--submission", str(folder)))
+    assert "notes.txt is a symbolic link to /etc/passwd" in line
+
+
+def test_a_link_inside_the_submission_is_graded_as_its_target(toy, make_submission, tmp_path):
+    folder = make_submission()
+    (folder / "toy" / "copy.txt").symlink_to(folder / "toy" / "scale.py")
+    snap = take_snapshot(folder, tmp_path / "snap")
+    copied = snap.path / "toy" / "copy.txt"
+    assert not copied.is_symlink()
+    assert copied.read_text() == (folder / "toy" / "scale.py").read_text()
+
+
+def test_oversize_files_and_fifos_are_refused(toy, make_submission, tmp_path):
+    folder = make_submission()
+    big = folder / "toy" / "weights.npy"
+    big.write_bytes(b"\0" * 50_000)
+    with pytest.raises(SubmissionError, match="weights.npy has 50,000 bytes; .* at most 40,000"):
+        take_snapshot(folder, tmp_path / "a", max_file_bytes=40_000)
+    big.unlink()
+    os.mkfifo(folder / "toy" / "pipe")
+    line = error_line(grade("scale", "--submission", str(folder)))
+    assert "pipe is not a regular file" in line
+
+
+def test_the_hash_is_recorded_stable_and_changes_with_one_byte(toy, make_submission, tmp_path):
+    folder = make_submission()
+    first = take_snapshot(folder, tmp_path / "a")
+    again = take_snapshot(folder, tmp_path / "b")
+    assert first.sha256 == again.sha256 and first.files == again.files
+    assert oct((first.path / "toy" / "scale.py").stat().st_mode & 0o777) == "0o444"
+    scale = folder / "toy" / "scale.py"
+    scale.write_text(scale.read_text() + "\n")
+    assert take_snapshot(folder, tmp_path / "c").sha256 != first.sha256
+    out = tmp_path / "r.json"
+    assert grade("scale", "--submission", str(folder), "-f", "json", "-o", str(out)).exit_code == 0
+    recorded = json.loads(out.read_text())["submission_sha256"]
+    assert recorded == take_snapshot(folder, tmp_path / "d").sha256
+
+
+def test_replay_warns_when_the_files_changed(toy, make_submission, tmp_path):
+    folder = make_submission()
+    out = tmp_path / "r.json"
+    assert grade("scale", "--submission", str(folder), "-f", "json", "-o", str(out)).exit_code == 0
+    same = grade("--replay", str(out), "-f", "json", "-o", str(tmp_path / "same.json"))
+    assert "changed since it was graded" not in same.output
+    scale = folder / "toy" / "scale.py"
+    scale.write_text(scale.read_text() + "# edited\n")
+    replay = grade("--replay", str(out), "-f", "json", "-o", str(tmp_path / "r2.json"))
+    assert "the submission changed since it was graded" in replay.output
+
+
+def test_a_submission_that_edits_itself_changes_neither_its_files_nor_the_grading(
+        toy, make_submission, tmp_path):
+    """At import, scale.py tries to rewrite itself (by its own path and by the original one):
+    it runs on a read-only copy in the sandbox, the original is untouched and still graded."""
+    folder = make_submission()
+    original = folder / "toy" / "scale.py"
+    attack = (f"\ntry:\n    open(__file__, 'a').write('# pwned\\n')\nexcept OSError:\n    pass\n"
+              f"try:\n    open({str(original)!r}, 'a').write('# pwned\\n')\n"
+              "except OSError:\n    pass\n")
+    original.write_text(original.read_text() + attack)
+    before = tree_hash(folder)
+    out = tmp_path / "r.json"
+    result = grade("scale", "--submission", str(folder), "-f", "json", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert tree_hash(folder) == before
+    assert not original.read_text().endswith("# pwned\n")
+
+
+def test_notebook_metadata_naming_a_path_is_refused_and_nothing_is_written(tmp_path):
+    source = ROOT / "exercises" / "word_vectors" / "word_vectors.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    target = ROOT / "solutions" / "word_vectors" / "softmax.py"
+    before = target.read_bytes()
+    evil = "../../../solutions/word_vectors/softmax"
+    nb.metadata["nlpdojo"]["modules"] = [evil if m == "softmax" else m
+                                         for m in nb.metadata["nlpdojo"]["modules"]]
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "nlpdojo:softmax" in tags:
+            cell.metadata["tags"] = [f"nlpdojo:{evil}"]
+            cell.source = "def softmax(x):\n    return 'pwned'\n"
+    work = tmp_path / "nb"
+    shutil.copytree(ROOT / "exercises" / "word_vectors", work)
+    path = work / "word_vectors.ipynb"
+    nbformat.write(nb, path)
+    line = error_line(grade("softmax", "--submission", str(path)))
+    assert "not a plain module name" in line
+    assert target.read_bytes() == before
