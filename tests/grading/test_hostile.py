@@ -314,3 +314,36 @@ def test_with_the_reference_present_public_checks_draw_fresh_inputs(toy, toy_fix
                      if c["id"] == "scale.values")
         assert check["score"] == 0
     assert seeds[0] != seeds[1] and 0 not in seeds
+
+
+# -- 5: training without the work -----------------------------------------------------------
+@pytest.mark.timeout(600)
+def test_replacing_the_training_loop_earns_no_training_points(tmp_path):
+    """evaluate.py (imported after the given loop) swaps the given training loop for one that
+    returns random vectors at once: the grader computes the metrics from what comes back, so
+    the training checks fail."""
+    import shutil
+
+    folder = tmp_path / "sub"
+    shutil.copytree(ROOT / "solutions" / "word_vectors", folder / "word_vectors",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    module = folder / "word_vectors" / "evaluate.py"
+    module.write_text(module.read_text() + (
+        "\n\nimport sys as _sys\n"
+        "import numpy as _np\n"
+        "_train = _sys.modules.get(__package__ + '.train')\n"
+        "if _train is not None:\n"
+        "    def _fake(backend, token_ids, counts, dim=100, **kw):\n"
+        "        rng = _np.random.default_rng(0)\n"
+        "        v = rng.standard_normal((counts.shape[0], dim)) * 0.01\n"
+        "        return _train.Word2VecResult(v, v.copy(), 1e9)\n"
+        "    _train.train_sgns = _fake\n"
+        "    print('patched the given training loop')\n"))
+    out = tmp_path / "r.json"
+    CliRunner().invoke(app, ["training", "--submission", str(folder), "-f", "json", "-o",
+                             str(out)])
+    data = json.loads(out.read_text())
+    checks = {c["id"]: c for e in data["exercises"] for c in e["checks"]}
+    assert "patched the given training loop" in checks["training.heldout_loss"]["output"]
+    assert checks["training.heldout_loss"]["score"] == 0, checks["training.heldout_loss"]
+    assert sum(c["score"] for c in checks.values()) <= 1.0  # nothing real was learned
