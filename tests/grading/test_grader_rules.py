@@ -1,0 +1,79 @@
+"""Grader-wide rules every check gets (issue 9, item 5): a function must not change its inputs
+unless the check says so; code that leaves the array namespace fails on the NumPy backend too,
+with a hint to use ``xp``; in-place updates that must be in place are checked as such."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo_autograder.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+SOFTMAX = "    shifted = x - xp.max(x, axis=-1, keepdims=True)"
+
+
+def _submission(tmp_path: Path, module: str, old: str, new: str, prelude: str = "") -> Path:
+    folder = tmp_path / "sub"
+    shutil.copytree(ROOT / "solutions" / "word_vectors", folder / "word_vectors",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "word_vectors" / f"{module}.py"
+    text = path.read_text()
+    assert old in text, old
+    text = text.replace(old, new)
+    if prelude:
+        text = text.replace("from __future__ import annotations\n",
+                            "from __future__ import annotations\n" + prelude, 1)
+    path.write_text(text)
+    return folder
+
+
+def _checks(folder: Path, question: str, tmp_path: Path) -> dict:
+    out = tmp_path / "r.json"
+    CliRunner().invoke(app, [question, "--submission", str(folder), "-f", "json", "-o", str(out)])
+    data = json.loads(out.read_text())
+    return {c["id"]: c for e in data["exercises"] for c in e["checks"]}
+
+
+@pytest.mark.timeout(120)
+def test_a_softmax_that_overwrites_its_input_fails_with_the_argument_named(tmp_path):
+    folder = _submission(tmp_path, "softmax", SOFTMAX,
+                         "    x -= xp.max(x, axis=-1, keepdims=True)\n    shifted = x")
+    checks = _checks(folder, "softmax", tmp_path)
+    assert checks["softmax.values"]["score"] == 0
+    assert "changed its argument `x` in place" in checks["softmax.values"]["message"]
+
+
+@pytest.mark.timeout(120)
+def test_numpy_calls_on_array_api_inputs_fail_on_numpy_too_with_the_xp_hint(tmp_path):
+    folder = _submission(tmp_path, "softmax", SOFTMAX,
+                         "    shifted = x - np.max(x, axis=-1, keepdims=True)",
+                         prelude="import numpy as np\n")
+    checks = _checks(folder, "softmax", tmp_path)
+    message = checks["softmax.values"]["message"]
+    assert checks["softmax.values"]["score"] == 0
+    assert "strict array API namespace" in message and "array_namespace(x)" in message
+    assert "softmax.py line" in message  # the student's own line
+
+
+@pytest.mark.timeout(120)
+def test_array_methods_outside_the_standard_are_caught(tmp_path):
+    folder = _submission(tmp_path, "softmax", SOFTMAX,
+                         "    shifted = x - x.max(axis=-1, keepdims=True)")
+    checks = _checks(folder, "softmax", tmp_path)
+    assert checks["softmax.values"]["score"] == 0
+    assert "has no attribute 'max'" in checks["softmax.values"]["message"]
+
+
+@pytest.mark.timeout(120)
+def test_an_update_that_returns_a_copy_fails_and_the_in_place_one_passes(tmp_path):
+    folder = _submission(tmp_path, "sgd", "    return backend.scatter_add(matrix,",
+                         "    matrix = matrix * 1.0\n    return backend.scatter_add(matrix,")
+    checks = _checks(folder, "sgd", tmp_path)
+    assert checks["sgd.update"]["score"] == 0
+    assert "must update `matrix` in place" in checks["sgd.update"]["message"]
+    assert checks["sgd.outer_update"]["status"] == "passed"
