@@ -72,6 +72,18 @@ def roundtrip(value: Any, *, tokens: bool) -> Any:
     return decode(chunks[1], b"".join(chunks[2:]), allow_tokens=tokens)
 
 
+def _host_tree(value: Any) -> Any:
+    """Backend arrays in ``value`` as NumPy arrays (tuples, lists and dicts followed)."""
+    converted = to_wire(value)
+    if converted is not NotImplemented:
+        return converted
+    if isinstance(value, (list, tuple)):
+        return type(value)(_host_tree(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _host_tree(v) for k, v in value.items()}
+    return value
+
+
 class LocalSubject:
     """The reference solutions, called in this process exactly as a worker would call them."""
 
@@ -90,9 +102,11 @@ class LocalSubject:
 
     def call(self, target: Token, args: tuple, kwargs: dict, mutable: tuple = (),
              deadline: float | None = None, fresh: bool = False) -> dict:
-        """``fresh``: the arguments are already private copies (decoded from the channel)."""
-        if not fresh:
-            args, kwargs = roundtrip(args, tokens=True), roundtrip(kwargs, tokens=True)
+        """``fresh``: the arguments are already private copies (decoded from the channel) and
+        the reply goes to a worker as a pickle, so backend arrays need only become NumPy."""
+        if fresh:
+            return _host_tree(self.workspace.call(target, args, kwargs, mutable))
+        args, kwargs = roundtrip(args, tokens=True), roundtrip(kwargs, tokens=True)
         return roundtrip(self.workspace.call(target, args, kwargs, mutable), tokens=False)
 
     def call_many(self, requests: list[tuple], deadline: float | None = None) -> list[dict]:
@@ -266,6 +280,24 @@ class RemoteSubject:
 
     def tail(self, index: int | None) -> str:
         return self.pump.tail(index) if self.pump else ""
+
+    def load(self, timeout_s: float) -> None:
+        """Start the worker and import the submission's modules before any check's clock
+        starts. A module whose import does not end within ``timeout_s`` (a loop at the top
+        level of a file) is marked as hanging and the worker restarted without it, so that
+        it costs one time limit, not one per check."""
+        for _ in range(len(list(self.code.glob("*.py"))) + 1):
+            if not self.alive:
+                self.start()
+            self.current = self.pump.current = None
+            deadline = time.monotonic() + timeout_s
+            try:
+                self._exchange({"op": "load", "timeout_s": timeout_s}, deadline)
+                return
+            except WorkerGone as gone:
+                if gone.reason != "timeout" or not gone.importing:
+                    return  # the checks will meet the problem and report it
+                self.settings.hanging_modules[gone.importing] = timeout_s
 
     # -- a check ----------------------------------------------------------------------------
     def begin(self, *, dtype: str | None, swap_in: tuple[str, ...], workdir: str,

@@ -158,8 +158,8 @@ def run_checks(
     workroot = Path(tempfile.mkdtemp(prefix="nlpdojo-checks-"))
     try:
         if isinstance(subject, RemoteSubject) and checks:
-            try:
-                subject.start()  # before the first check's clock starts
+            try:  # before the first check's clock starts
+                subject.load(min(c.timeout_s for c in checks) * limits.timeout_scale)
             except WorkerGone:
                 pass  # the first check starts it again and reports why it cannot
         for index, check in enumerate(checks):
