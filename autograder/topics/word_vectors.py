@@ -104,6 +104,22 @@ def _pair_payload(ctx: Context, result, func: str):
             "grad_outside_vectors": ctx.to_numpy(g_u)}
 
 
+def _naive_stability(ctx: Context):
+    """Scores around +1000, the true word's around -1000: exp overflows and its probability
+    underflows to 0 unless the loss is computed as log-sum-exp."""
+    v_c, o, U = _pair_inputs(ctx)
+    push = 1000.0 / np.abs(v_c).sum() * np.sign(v_c)  # (D,)  push . v_c = 1000
+    U = U + push[None, :]  # (V, D)  scores ~ +1000
+    U[o] -= 2.0 * push  # the true word's score ~ -1000: P(o | c) ~ exp(-2000)
+    payload = _pair_payload(ctx, _naive(ctx)(ctx.asarray(v_c), o, ctx.asarray(U)),
+                            "naive_softmax_loss_and_gradient")
+    if not np.all(np.isfinite(payload["loss"])):
+        raise CheckFailure(f"the loss is {float(payload['loss'])} for scores around 1000: "
+                           "-log(softmax(s)[o]) overflows or takes log(0); compute it as "
+                           "log(sum(exp(s - max(s)))) + max(s) - s[o] (log-sum-exp)")
+    return payload
+
+
 def _naive_values(ctx: Context):
     v_c, o, U = _pair_inputs(ctx)
     return _pair_payload(ctx, _naive(ctx)(ctx.asarray(v_c), o, ctx.asarray(U)),
@@ -245,7 +261,11 @@ def _skipgram_gradient(ctx: Context) -> GradientProblem:
 def _schedule_values(ctx: Context):
     decay = ctx.function("sgd", "linear_decay")
     steps = [0, 1, 50, 99, 100, 150]  # the start, the middle, the end and past it
-    return {"learning_rates": np.array([float(decay(s, 100, 0.025)) for s in steps])}
+    return {"learning_rates": np.array([float(decay(s, 100, 0.025)) for s in steps]),
+            # a floor that binds from step 61 on: "never below lr_min"
+            "learning_rates_with_lr_min_0.01": np.array(
+                [float(decay(s, 100, 0.025, 0.01)) for s in steps]),
+            "learning_rate_when_total_steps_is_0": np.array(float(decay(0, 0, 0.025)))}
 
 
 def _update_values(ctx: Context):
@@ -313,8 +333,39 @@ def _ppmi_values(ctx: Context):
 def _svd_values(ctx: Context):
     vectors = ctx.to_numpy(ctx.function("count_based", "svd_vectors")(_counts_input(ctx), 4,
                                                                        seed=0), "svd_vectors")
-    # Singular vectors are unique only up to sign: compare the Gram matrix X X^T instead.
-    return {"svd_gram": vectors @ vectors.T, "svd_shape": np.array(vectors.shape)}
+    return {"svd_vectors": vectors}
+
+
+def _svd_judge(actual, expected) -> Verdict:
+    """Singular vectors are unique only up to sign: each column is compared with the
+    reference's after matching its sign; a permutation of the columns is named as such."""
+    from nlpdojo_autograder.compare import compare_array
+
+    a, e = np.asarray(actual["svd_vectors"]), np.asarray(expected["svd_vectors"])
+    if a.shape != e.shape:
+        return Verdict(False, f"svd_vectors returned shape {a.shape}; expected {e.shape} "
+                              "(one row per word, one column per dimension)")
+    aligned = a * _column_signs(a, e)[None, :]
+    problem = compare_array("svd_vectors (up to the sign of each column)", aligned, e)
+    if problem is None:
+        return Verdict(True, "matches the reference (up to the sign of each column)")
+    # which reference column does each of yours match, up to sign?
+    matches = [next((j for j in range(e.shape[1])
+                     if compare_array("c", a[:, i] * _column_signs(a[:, i:i + 1],
+                                                                   e[:, j:j + 1])[0],
+                                      e[:, j]) is None), None) for i in range(a.shape[1])]
+    if None not in matches and sorted(matches) == list(range(e.shape[1])):
+        return Verdict(False, "your columns are the right singular vectors in the wrong "
+                              f"order (yours are the reference's columns {matches}): the first "
+                              "column must belong to the largest singular value (svds returns "
+                              "them in ascending order; sort them in descending order)")
+    return Verdict(False, problem)
+
+
+def _column_signs(a: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """+1 or -1 per column: the sign that makes ``a``'s column agree best with ``e``'s."""
+    dots = np.sum(a * e, axis=0)  # (d,)
+    return np.where(dots < 0, -1.0, 1.0)
 
 
 # -- evaluation ------------------------------------------------------------------------------
@@ -481,8 +532,10 @@ CHECKS = [
                 _softmax_stability),
     value_check("naive_softmax", "values", "loss and gradients against the reference", 2.0,
                 _naive_values, swap_in=("softmax",)),
-    gradient_check("naive_softmax", "gradient", "gradients by central differences", 3.0,
+    gradient_check("naive_softmax", "gradient", "gradients by central differences", 2.0,
                    _naive_gradient, swap_in=("softmax",)),
+    value_check("naive_softmax", "stability", "a finite loss for scores like ±1000", 1.0,
+                _naive_stability, swap_in=("softmax",)),
     value_check("neg_sampling", "values", "loss and gradients, with a repeated negative", 2.0,
                 _neg_values),
     gradient_check("neg_sampling", "gradient", "gradients by central differences", 3.0,
@@ -505,8 +558,8 @@ CHECKS = [
                 _cooccurrence_values),
     value_check("count_svd", "ppmi", "ppmi on given counts", 1.0, _ppmi_values, rtol=1e-6,
                 atol=1e-8),
-    value_check("count_svd", "svd", "svd_vectors on given counts (up to sign)", 1.0,
-                _svd_values, rtol=1e-6, atol=1e-8),
+    custom_check("count_svd", "svd", "svd_vectors on given counts (up to sign)", 1.0,
+                 _svd_values, _svd_judge, needs_expected=True),
     value_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
                 _similarity_values),
     value_check("analogy", "values", "3CosAdd accuracy on planted analogies", 2.0,
@@ -535,6 +588,15 @@ CHECKS = [
 ]
 
 PLANTED_BUGS = [
+    PlantedBug("svd columns in ascending order", "count_based",
+               "order = np.argsort(s)[::-1]", "order = np.argsort(s)", "count_svd"),
+    PlantedBug("naive-softmax loss as -log of the softmax", "naive_softmax",
+               "loss = xp.log(xp.sum(xp.exp(scores - m))) + m - scores[outside_idx]",
+               "loss = -xp.log(xp.exp(scores[outside_idx]) / xp.sum(xp.exp(scores)))",
+               "naive_softmax"),
+    PlantedBug("learning rate ignores lr_min", "sgd",
+               "return max(lr0 * (1.0 - progress), lr_min)", "return lr0 * (1.0 - progress)",
+               "sgd"),
     PlantedBug("softmax without max-subtraction", "softmax",
                "shifted = x - xp.max(x, axis=-1, keepdims=True)", "shifted = x", "softmax"),
     PlantedBug("naive softmax gradient transposed", "naive_softmax",

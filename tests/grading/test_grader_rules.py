@@ -1,6 +1,8 @@
 """Grader-wide rules every check gets (issue 9, item 5): a function must not change its inputs
 unless the check says so; code that leaves the array namespace fails on the NumPy backend too,
-with a hint to use ``xp``; in-place updates that must be in place are checked as such."""
+with a hint to use ``xp``; in-place updates that must be in place are checked as such. And the
+common mistakes that used to pass: each loses points on its own question, with a message that
+teaches."""
 
 from __future__ import annotations
 
@@ -77,3 +79,41 @@ def test_an_update_that_returns_a_copy_fails_and_the_in_place_one_passes(tmp_pat
     assert checks["sgd.update"]["score"] == 0
     assert "must update `matrix` in place" in checks["sgd.update"]["message"]
     assert checks["sgd.outer_update"]["status"] == "passed"
+
+
+# -- mistakes that used to pass ---------------------------------------------------------------
+@pytest.mark.timeout(120)
+def test_svd_columns_in_ascending_order_are_named_as_such(tmp_path):
+    folder = _submission(tmp_path, "count_based", "order = np.argsort(s)[::-1]",
+                         "order = np.argsort(s)")
+    checks = _checks(folder, "count_svd", tmp_path)
+    assert checks["count_svd.svd"]["score"] == 0
+    assert "right singular vectors in the wrong order" in checks["count_svd.svd"]["message"]
+    assert checks["count_svd.ppmi"]["status"] == "passed"
+
+
+@pytest.mark.timeout(120)
+def test_a_naive_softmax_loss_that_overflows_fails_its_stability_check_only(tmp_path):
+    folder = _submission(
+        tmp_path, "naive_softmax",
+        "loss = xp.log(xp.sum(xp.exp(scores - m))) + m - scores[outside_idx]",
+        "loss = -xp.log(y_hat[outside_idx])")
+    checks = _checks(folder, "naive_softmax", tmp_path)
+    stability = checks["naive_softmax.stability"]
+    assert stability["score"] == 0
+    assert "log-sum-exp" in stability["message"] or "NaN or inf" in stability["message"]
+    assert checks["naive_softmax.values"]["status"] == "passed"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("old, new, key", [
+    ("return max(lr0 * (1.0 - progress), lr_min)", "return lr0 * (1.0 - progress)",
+     "learning_rates_with_lr_min_0.01"),
+    ("progress = min(max(step / max(total_steps, 1), 0.0), 1.0)",
+     "progress = min(max(step / total_steps, 0.0), 1.0)", "ZeroDivisionError"),
+])
+def test_linear_decay_edge_cases_are_checked(tmp_path, old, new, key):
+    folder = _submission(tmp_path, "sgd", old, new)
+    checks = _checks(folder, "sgd", tmp_path)
+    assert checks["sgd.schedule"]["score"] == 0
+    assert key in checks["sgd.schedule"]["message"]
