@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -127,6 +129,8 @@ def grade_command(
         from nlpdojo_autograder.sandbox import level
 
         level(require=True)  # one line saying why not, exit 2, before any grading
+    if input_seed is None and os.environ.get(INPUT_SEED_ENV, "").isdigit():
+        input_seed = int(os.environ[INPUT_SEED_ENV])  # a cohort's grader, for its children
     if input_seed is None and not as_student and _reference_present(topics):
         input_seed = fresh_seed()
     seed = seed or 0
@@ -159,6 +163,10 @@ def grade_command(
     _emit(result, fmt, path)
     _warn_unreachable(fail_under, result.max_score)
     raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
+
+
+#: the input seed a cohort's grader passes to the process grading each submission
+INPUT_SEED_ENV = "NLPDOJO_INPUT_SEED"
 
 
 def fresh_seed() -> int:
@@ -448,11 +456,13 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                       "--submissions grades sub-folders; grade a notebook with --submission")
     report_name = _cohort_report_name(get_reporter(fmt).default_filename, fmt)
 
+    deadline_s = _cohort_deadline(names, options)
+
     def one(folder: Path) -> tuple[str, Any, int, list[str]]:
         opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}
         code, problems = 0, []
         try:
-            result = _grade_one(folder, names, options, opts)
+            result = _grade_in_child(folder, names, options, replay_options, deadline_s)
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the rest
             message, code = describe_error(exc)
             problems.append(f"grading failed: {message}")
@@ -489,6 +499,80 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     codes = [max(code, _exit_code(result.score, result.max_score, fail_under))
              for _, result, code, _ in graded]
     return max(codes)
+
+
+class ChildGradingError(NlpdojoError):
+    """The process grading one submission of a cohort failed, was killed or lied."""
+
+
+#: a child's JSON result larger than this is refused (results hold messages capped at 2 kB)
+MAX_CHILD_RESULT = 64 * 2**20
+
+
+def _cohort_deadline(topics: list[str], options: Any) -> float:
+    """How long one submission's grading may take: every selected check's time limit, plus
+    start-up and the reference's expected values."""
+    from nlpdojo_autograder.grading import get_exercise, has_reference, select_checks
+
+    total = sum(c.timeout_s for t in topics for c in select_checks(
+        get_exercise(t), options, has_reference(get_exercise(t), options)))
+    return total * options.limits.timeout_scale + 300.0
+
+
+def _grade_in_child(folder: Path, topics: list[str], options: Any,
+                    replay_options: dict[str, Any], deadline_s: float) -> Any:
+    """Grade one submission of a cohort in a process of its own (its own session), so that
+    whatever happens to it (killed by the student's code where there is no OS sandbox, a
+    crash, a hang) costs that submission only. Its JSON result is read size-capped and
+    validated; the cohort's grader writes every report itself."""
+    from nlpdojo_autograder.results import GradingResult
+
+    targets = sorted(options.questions) if options.questions else topics
+    argv = [sys.executable, "-m", "nlpdojo_autograder.cli", *targets, "--submission",
+            str(folder), "--format", "json", "--backend", options.backend,
+            "--seed", str(options.seed),
+            "--timeout-scale", str(replay_options["timeout_scale"]),
+            "--memory-mb", str(replay_options["memory_mb"])]
+    argv += ["--device", options.device] if options.device else []
+    argv += ["--full"] if options.full else []
+    argv += ["--as-student"] if not options.use_reference else []
+    argv += ["--require-sandbox"] if replay_options.get("require_sandbox") else []
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-cohort-") as tmp:
+        out = Path(tmp) / "result.json"
+        env = {**os.environ, INPUT_SEED_ENV: str(options.inputs)}
+        proc = subprocess.Popen([*argv, "--output", str(out)], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True, env=env)
+        try:
+            _, err = proc.communicate(timeout=deadline_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise ChildGradingError(f"grading took longer than {deadline_s:g} s and was "
+                                    "stopped") from None
+        finally:
+            _kill_group(proc)  # whatever it left behind in its session
+        error = next((line for line in err.decode(errors="replace").splitlines()
+                      if line.startswith("error: ")), "")
+        if proc.returncode < 0:
+            raise ChildGradingError(f"the process grading it was killed by signal "
+                                    f"{-proc.returncode} (by the submission's code?)")
+        if proc.returncode not in (0, 1):
+            raise ChildGradingError(error[len("error: "):] if error else
+                                    f"the grader exited with code {proc.returncode}")
+        try:
+            if out.stat().st_size > MAX_CHILD_RESULT:
+                raise ChildGradingError("its result is too large")
+            return GradingResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ChildGradingError(f"no valid result was written ({exc})") from exc
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
 
 
 def _cohort_topics(root: Path, folders: list[Path]) -> list[str]:

@@ -20,6 +20,23 @@ STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "not_implem
 CheckKind = Literal["value", "gradient", "metric", "custom"]
 
 
+MAX_MESSAGE, MAX_OUTPUT, MAX_TRACEBACK, MAX_LINES = 2_000, 4_000, 8_000, 200
+
+
+def cap_text(text: str, limit: int, lines: int = MAX_LINES) -> str:
+    """``text`` cut to ``limit`` characters and ``lines`` lines, saying how much was cut."""
+    if not isinstance(text, str):
+        return text
+    cut = text
+    if cut.count("\n") > lines:
+        cut = "\n".join(cut.split("\n", lines + 1)[:lines])
+    if len(cut) > limit:
+        cut = cut[:limit]
+    if len(cut) == len(text):
+        return text
+    return f"{cut} … ({len(text) - len(cut):,} characters cut)"
+
+
 @dataclass
 class CheckResult:
     """The verdict on one check. ``id`` is ``<question>.<check>``, e.g. ``softmax.values``."""
@@ -45,6 +62,12 @@ class CheckResult:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"check {self.id}: status {self.status!r} is not one of {STATUSES}")
+        # the one place text from a submission is bounded: a 50 MB exception message must not
+        # reach a terminal renderer or a report
+        self.message = cap_text(self.message, MAX_MESSAGE)
+        self.output = cap_text(self.output, MAX_OUTPUT)
+        if isinstance(self.details.get("traceback"), str):
+            self.details["traceback"] = cap_text(self.details["traceback"], MAX_TRACEBACK)
 
     @property
     def passed(self) -> bool:

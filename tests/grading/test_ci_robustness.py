@@ -278,14 +278,14 @@ def test_cohort_without_any_topic_folder_asks_for_topics(toy, tmp_path, no_gradi
 def test_one_broken_submission_does_not_stop_the_cohort(toy, make_submission, tmp_path,
                                                          monkeypatch, exc, code):
     root = _cohort(make_submission, tmp_path, {"alice": None, "bob": None})
-    real = cli._grade_one
+    real = cli._grade_in_child  # each submission is graded by a process of its own
 
     def flaky(folder, *args, **kwargs):
         if folder.name == "bob":
             raise exc
         return real(folder, *args, **kwargs)
 
-    monkeypatch.setattr(cli, "_grade_one", flaky)
+    monkeypatch.setattr(cli, "_grade_in_child", flaky)
     out = tmp_path / "out"
     result = grade("--submissions", str(root), "--jobs", "2", "-f", "junit", "-o", str(out))
     assert result.exit_code == code, result.output
