@@ -163,7 +163,7 @@ def test_unknown_kind_is_refused():
 
 def test_builtin_registry_contents():
     reg = registry_with()
-    assert reg.names("backend") == ["numpy", "torch"]
+    assert reg.names("backend") == ["numpy", "strict", "torch"]
     assert {e.plugin for e in reg.entries("backend")} == {"numpy", "torch"}
     assert reg.get("module", "linear").__name__ == "Linear"
     assert reg.get("loss", "softmax_cross_entropy").__name__ == "SoftmaxCrossEntropy"
