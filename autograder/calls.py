@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from nlpdojo_autograder.channel import MAX_STRING, Opaque, Sparse, Token
+from nlpdojo_autograder.channel import MAX_STRING, Opaque, Sparse, Token, map_tree
 
 #: a description of an exception is cut to this many characters (a 50 MB message is an attack)
 MAX_MESSAGE = 4000
@@ -86,17 +86,12 @@ class Workspace:
 
     # -- tokens into objects --------------------------------------------------------------
     def materialize(self, value: Any) -> Any:
-        if isinstance(value, Token):
-            return self._token(value)
-        if isinstance(value, Sparse):
-            return value.to_scipy()
-        if isinstance(value, list):
-            return [self.materialize(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(self.materialize(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self.materialize(v) for k, v in value.items()}
-        return value
+        def leaf(x: Any) -> Any:
+            if isinstance(x, Token):
+                return self._token(x)
+            return x.to_scipy() if isinstance(x, Sparse) else x
+
+        return map_tree(value, leaf)
 
     def _token(self, token: Token) -> Any:
         kind, args = token.kind, token.args

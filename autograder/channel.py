@@ -110,6 +110,16 @@ class Sparse:
         return dense
 
 
+def map_tree(value: Any, leaf: Any) -> Any:
+    """``value`` with ``leaf(x)`` applied to everything that is not a list, tuple or dict
+    (those are followed, their type kept)."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(map_tree(v, leaf) for v in value)
+    if isinstance(value, dict):
+        return {k: map_tree(v, leaf) for k, v in value.items()}
+    return leaf(value)
+
+
 # -- encoding ---------------------------------------------------------------------------------
 class Encoder:
     """Turns a tree into (header, buffers). ``convert(obj)`` (the worker's) turns a backend

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.channel import Opaque, Sparse, Token
+from nlpdojo_autograder.channel import Opaque, Sparse, Token, map_tree
 
 Payload = dict[str, Any]
 CHECK_KINDS = ("value", "gradient", "metric", "custom")
@@ -224,15 +224,13 @@ class _Recorded(Exception):
 
 
 def _outgoing(value: Any) -> Any:
-    if isinstance(value, BackendRef):
-        return Token("backend")
-    if isinstance(value, RemoteFunction):
-        return value.token
-    if isinstance(value, (list, tuple)):
-        return type(value)(_outgoing(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _outgoing(v) for k, v in value.items()}
-    return value
+    """Arguments as they are sent: the backend and functions as the tokens that name them."""
+    def leaf(x: Any) -> Any:
+        if isinstance(x, BackendRef):
+            return Token("backend")
+        return x.token if isinstance(x, RemoteFunction) else x
+
+    return map_tree(value, leaf)
 
 
 class Context:

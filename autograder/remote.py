@@ -33,6 +33,7 @@ from nlpdojo_autograder.channel import (
     Token,
     decode,
     encode,
+    map_tree,
 )
 from nlpdojo_autograder.subject import ReferenceCode
 
@@ -74,14 +75,11 @@ def roundtrip(value: Any, *, tokens: bool) -> Any:
 
 def _host_tree(value: Any) -> Any:
     """Backend arrays in ``value`` as NumPy arrays (tuples, lists and dicts followed)."""
-    converted = to_wire(value)
-    if converted is not NotImplemented:
-        return converted
-    if isinstance(value, (list, tuple)):
-        return type(value)(_host_tree(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _host_tree(v) for k, v in value.items()}
-    return value
+    def leaf(x: Any) -> Any:
+        converted = to_wire(x)
+        return x if converted is NotImplemented else converted
+
+    return map_tree(value, leaf)
 
 
 class LocalSubject:

@@ -93,14 +93,8 @@ class StudentCode:
         if name in self.hanging_modules:
             raise MissingName(_hanging_message(name, self.hanging_modules[name]))
         self._preload()
-        full = f"{self.package}.{name}"
-        try:
-            return importlib.import_module(full)
-        except ModuleNotFoundError as exc:
-            if exc.name != full:
-                raise
-            raise MissingName(f"{name}.py is missing from the submission; keep the files of "
-                              "the released exercise") from exc
+        return _import(self.package, name, f"{name}.py is missing from the submission; keep "
+                                           "the files of the released exercise")
 
     def given(self, name: str) -> ModuleType:
         self._preload()
@@ -246,16 +240,22 @@ class ReferenceCode:
             self._folder_package = None
 
     def module(self, name: str) -> ModuleType:
-        full = f"{self.package}.{name}"
-        try:
-            return importlib.import_module(full)
-        except ModuleNotFoundError as exc:
-            if exc.name != full:
-                raise
-            raise MissingName(f"the reference has no module {name}.py") from exc
+        return _import(self.package, name, f"the reference has no module {name}.py")
 
     def given(self, name: str) -> ModuleType:
         return self.module(name)
+
+
+def _import(package: str, name: str, missing: str) -> ModuleType:
+    """Module ``name`` of ``package``; ``MissingName(missing)`` when there is no such file (an
+    import error inside the module propagates as it is)."""
+    full = f"{package}.{name}"
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name != full:
+            raise
+        raise MissingName(missing) from exc
 
 
 class _Blocker:

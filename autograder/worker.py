@@ -200,11 +200,14 @@ class Worker:
 def _to_backend(value: Any, backend: Any) -> Any:
     import numpy as np
 
-    if isinstance(value, np.ndarray):
-        return backend.asarray(value, dtype=getattr(backend.xp, value.dtype.name))
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_backend(v, backend) for v in value)
-    return value
+    from nlpdojo_autograder.channel import map_tree
+
+    def leaf(x: Any) -> Any:
+        if isinstance(x, np.ndarray):
+            return backend.asarray(x, dtype=getattr(backend.xp, x.dtype.name))
+        return x
+
+    return map_tree(value, leaf)
 
 
 def _flush_all() -> None:
