@@ -117,3 +117,16 @@ def test_linear_decay_edge_cases_are_checked(tmp_path, old, new, key):
     checks = _checks(folder, "sgd", tmp_path)
     assert checks["sgd.schedule"]["score"] == 0
     assert key in checks["sgd.schedule"]["message"]
+
+
+# -- data: the grader's set-up, never the student's points ----------------------------------
+@pytest.mark.timeout(120)
+def test_missing_data_for_the_selected_checks_exits_2_before_grading(tmp_path, monkeypatch):
+    monkeypatch.setenv("NLPDOJO_DATA", str(tmp_path / "empty-cache"))
+    result = CliRunner().invoke(app, ["training", "--submission", str(ROOT / "solutions")])
+    assert result.exit_code == 2, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("error: "))
+    assert "not fetched yet: sotu" in line and "Run: dojo data fetch sotu" in line
+    # questions that need no data are graded as usual
+    quick = CliRunner().invoke(app, ["softmax", "--submission", str(ROOT / "solutions")])
+    assert quick.exit_code == 0, quick.output
