@@ -143,3 +143,24 @@ def test_notebook_metadata_naming_a_path_is_refused_and_nothing_is_written(tmp_p
     line = error_line(grade("softmax", "--submission", str(path)))
     assert "not a plain module name" in line
     assert target.read_bytes() == before
+
+
+def test_a_notebook_without_a_module_cell_is_not_graded_on_the_reference(tmp_path):
+    """With no released folder beside it, the reference is the template: a notebook that drops
+    its softmax cell would have been graded on the reference's softmax.py (found by a helper
+    session's review). Every module that holds a question must come from the notebook."""
+    nb = nbformat.read(ROOT / "exercises" / "word_vectors" / "word_vectors.ipynb",
+                       as_version=4)
+    nb.metadata["nlpdojo"]["modules"] = [m for m in nb.metadata["nlpdojo"]["modules"]
+                                         if m != "softmax"]
+    nb.cells = [c for c in nb.cells
+                if "nlpdojo:softmax" not in c.get("metadata", {}).get("tags", [])]
+    path = tmp_path / "word_vectors.ipynb"
+    nbformat.write(nb, path)
+    old = os.getcwd()
+    os.chdir(tmp_path)  # no exercises/ here: the reference would be the template
+    try:
+        line = error_line(grade("softmax", "--submission", str(path)))
+    finally:
+        os.chdir(old)
+    assert "has no cell for softmax" in line
