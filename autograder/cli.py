@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -127,6 +129,8 @@ def grade_command(
         from nlpdojo_autograder.sandbox import level
 
         level(require=True)  # one line saying why not, exit 2, before any grading
+    if input_seed is None and os.environ.get(INPUT_SEED_ENV, "").isdigit():
+        input_seed = int(os.environ[INPUT_SEED_ENV])  # a cohort's grader, for its children
     if input_seed is None and not as_student and _reference_present(topics):
         input_seed = fresh_seed()
     seed = seed or 0
@@ -159,6 +163,10 @@ def grade_command(
     _emit(result, fmt, path)
     _warn_unreachable(fail_under, result.max_score)
     raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
+
+
+#: the input seed a cohort's grader passes to the process grading each submission
+INPUT_SEED_ENV = "NLPDOJO_INPUT_SEED"
 
 
 def fresh_seed() -> int:
@@ -427,15 +435,10 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                   fmt: str, output: str | None, fail_under: float | None, jobs: int) -> int:
     """Grade every sub-folder of ``root`` against the same topics; write
     ``<out>/<submission>/result.json`` (plus the ``--format`` report beside it) and
-    ``<out>/summary.json``. Each submission is graded by a process of its own
-    (:mod:`nlpdojo_autograder.cohort`); one whose grading fails, whose process is killed or
-    overruns its deadline becomes an ``error`` result and the others go on; the summary is
-    always written. Every report is written by this process, from the validated results, into
-    folders it creates anew (last after every process a submission started is gone)."""
+    ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
+    the others go on; the summary is always written."""
     from nlpdojo.cli.common import console
-    from nlpdojo_autograder.cohort import Reaper
     from nlpdojo_autograder.grading import check_expected, error_result
-    from nlpdojo_autograder.results import MAX_MESSAGE, cap_text
     from nlpdojo_reports.cohort import cohort_renderable, summarize
     from nlpdojo_reports.writer import atomic_write_text, check_writable, get_reporter
 
@@ -452,9 +455,6 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                      and p.resolve() != out_dir.resolve())  # an earlier run's reports
     if not folders:
         raise UsageError(f"{root} holds no submission folders")
-    if any(f.name == SUMMARY_NAME for f in folders):
-        raise UsageError(f"a submission folder is named {SUMMARY_NAME}, the name of the "
-                         f"cohort's summary in the output folder: rename it")
     names = topics or _cohort_topics(root, folders)
     check_expected(names, options)
     check_writable(out_dir, folder=True)
@@ -466,54 +466,36 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         print_warning(f"{len(notebooks)} notebook(s) in {root} not graded ({notebooks[0]}...): "
                       "--submissions grades sub-folders; grade a notebook with --submission")
     report_name = _cohort_report_name(get_reporter(fmt).default_filename, fmt)
-    files = list(dict.fromkeys([(RESULT_NAME, "json"), (report_name, fmt)]))
+
     deadline_s = _cohort_deadline(names, options)
 
-    def one(folder: Path, reaper: Reaper) -> tuple[str, Any, int, list[str]]:
+    def one(folder: Path) -> tuple[str, Any, int, list[str]]:
+        opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}
         code, problems = 0, []
         try:
-            result = _grade_in_child(folder, names, options, replay_options, deadline_s,
-                                     reaper=reaper)
+            result = _grade_in_child(folder, names, options, replay_options, deadline_s)
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the rest
             message, code = describe_error(exc)
-            code = getattr(exc, "exit_code", code)
-            message = cap_text(message, MAX_MESSAGE)
             problems.append(f"grading failed: {message}")
-            opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}
             result = error_result(names, f"could not grade this submission: {message}",
                                   options=options, replay_options=opts,
                                   submission=str(folder.resolve()))
-        _write_cohort_folder(out_dir, folder.name, files, result)  # progress; rewritten below
+        try:
+            _write_submission_reports(result, fmt, out_dir / folder.name, report_name)
+        except Exception as exc:  # noqa: BLE001 - its grading is kept in the summary
+            message, write_code = describe_error(exc)
+            code = max(code, write_code)
+            problems.append(f"reports not written: {message}")
         return folder.name, result, code, problems
 
     from tqdm import tqdm
 
-    with Reaper() as reaper, ThreadPoolExecutor(max_workers=jobs) as pool:
-        try:
-            graded = list(tqdm(pool.map(lambda f: one(f, reaper), folders),
-                               total=len(folders), desc="grading", unit="submission",
-                               file=sys.stderr, disable=None))
-        except BaseException:  # interrupted (Ctrl-C, SIGTERM): no child outlives the cohort,
-            pool.shutdown(wait=False, cancel_futures=True)  # none is started any more
-            reaper.kill_all()
-            raise
-        reaper.sweep()  # nothing a submission started is left to touch the reports
-    _own_folder(out_dir)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        graded = list(tqdm(pool.map(one, folders), total=len(folders), desc="grading",
+                           unit="submission", file=sys.stderr, disable=None))
     results = {name: result for name, result, _, _ in graded}
-    codes = {name: code for name, _, code, _ in graded}
-    trouble = {name: problems for name, _, _, problems in graded if problems}
-    for name, result in results.items():
-        try:
-            failed = _write_cohort_folder(out_dir, name, files, result, final=True)
-        except Exception as exc:  # noqa: BLE001 - its grading is kept in the summary
-            message, write_code = describe_error(exc)
-            failed = [message]
-            codes[name] = max(codes[name], write_code)
-        if failed:
-            codes[name] = max(codes[name], EXIT_ERROR)
-            trouble.setdefault(name, []).append(
-                f"reports not written: {cap_text('; '.join(failed), MAX_MESSAGE)}")
     summary = summarize(results)
+    trouble = {name: problems for name, _, _, problems in graded if problems}
     for row in summary["submissions"]:
         row["errors"] += trouble.get(row["name"], [])
     atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
@@ -525,47 +507,83 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                   f"{SUMMARY_NAME} written to {out_dir}")
     max_score = max((r.max_score for r in results.values()), default=0.0)
     _warn_unreachable(fail_under, max_score)
-    return max(max(codes[name], _exit_code(result.score, result.max_score, fail_under))
-               for name, result in results.items())
+    codes = [max(code, _exit_code(result.score, result.max_score, fail_under))
+             for _, result, code, _ in graded]
+    return max(codes)
+
+
+class ChildGradingError(NlpdojoError):
+    """The process grading one submission of a cohort failed, was killed or lied."""
+
+
+#: a child's JSON result larger than this is refused (results hold messages capped at 2 kB)
+MAX_CHILD_RESULT = 64 * 2**20
 
 
 def _cohort_deadline(topics: list[str], options: Any) -> float:
-    from nlpdojo_autograder.cohort import deadline
+    """How long one submission's grading may take: every selected check's time limit, plus
+    start-up and the reference's expected values."""
+    from nlpdojo_autograder.grading import get_exercise, has_reference, select_checks
 
-    return deadline(topics, options)
+    total = sum(c.timeout_s for t in topics for c in select_checks(
+        get_exercise(t), options, has_reference(get_exercise(t), options)))
+    return total * options.limits.timeout_scale + 300.0
 
 
 def _grade_in_child(folder: Path, topics: list[str], options: Any,
-                    replay_options: dict[str, Any], deadline_s: float, **kwargs: Any) -> Any:
-    from nlpdojo_autograder.cohort import grade_in_child
+                    replay_options: dict[str, Any], deadline_s: float) -> Any:
+    """Grade one submission of a cohort in a process of its own (its own session), so that
+    whatever happens to it (killed by the student's code where there is no OS sandbox, a
+    crash, a hang) costs that submission only. Its JSON result is read size-capped and
+    validated; the cohort's grader writes every report itself."""
+    from nlpdojo_autograder.results import GradingResult
 
-    return grade_in_child(folder, topics, options, replay_options, deadline_s, **kwargs)
+    targets = sorted(options.questions) if options.questions else topics
+    argv = [sys.executable, "-m", "nlpdojo_autograder.cli", *targets, "--submission",
+            str(folder), "--format", "json", "--backend", options.backend,
+            "--seed", str(options.seed),
+            "--timeout-scale", str(replay_options["timeout_scale"]),
+            "--memory-mb", str(replay_options["memory_mb"])]
+    argv += ["--device", options.device] if options.device else []
+    argv += ["--full"] if options.full else []
+    argv += ["--as-student"] if not options.use_reference else []
+    argv += ["--require-sandbox"] if replay_options.get("require_sandbox") else []
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-cohort-") as tmp:
+        out = Path(tmp) / "result.json"
+        env = {**os.environ, INPUT_SEED_ENV: str(options.inputs)}
+        proc = subprocess.Popen([*argv, "--output", str(out)], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True, env=env)
+        try:
+            _, err = proc.communicate(timeout=deadline_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise ChildGradingError(f"grading took longer than {deadline_s:g} s and was "
+                                    "stopped") from None
+        finally:
+            _kill_group(proc)  # whatever it left behind in its session
+        error = next((line for line in err.decode(errors="replace").splitlines()
+                      if line.startswith("error: ")), "")
+        if proc.returncode < 0:
+            raise ChildGradingError(f"the process grading it was killed by signal "
+                                    f"{-proc.returncode} (by the submission's code?)")
+        if proc.returncode not in (0, 1):
+            raise ChildGradingError(error[len("error: "):] if error else
+                                    f"the grader exited with code {proc.returncode}")
+        try:
+            if out.stat().st_size > MAX_CHILD_RESULT:
+                raise ChildGradingError("its result is too large")
+            return GradingResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ChildGradingError(f"no valid result was written ({exc})") from exc
 
 
-def _write_cohort_folder(out_dir: Path, name: str, files: list[tuple[str, str]], result: Any,
-                         *, final: bool = False) -> list[str]:
-    """``out_dir/name/`` written anew from ``result``; returns the reports that failed. Before
-    the last writing (``final``), a failure here is only a lost progress report."""
-    from nlpdojo_autograder.cohort import write_submission_folder
-
-    if final:
-        return write_submission_folder(out_dir, name, files, result)
+def _kill_group(proc: subprocess.Popen) -> None:
     try:
-        return write_submission_folder(out_dir, name, files, result)
-    except Exception:  # noqa: BLE001 - written again, and reported, once all are graded
-        return []
-
-
-def _own_folder(out_dir: Path) -> None:
-    """The output folder is still a folder, not a link a submission's code put in its place
-    (it is created again if it was moved away)."""
-    if out_dir.is_symlink() or not out_dir.is_dir():
-        print_warning(f"{out_dir} was replaced or removed while the cohort was graded (by a "
-                      "submission's code?); it is created anew")
-        if out_dir.is_symlink() or out_dir.exists():
-            moved = out_dir.with_name(f"{out_dir.name}.replaced-{os.getpid()}")
-            os.replace(out_dir, moved)
-        out_dir.mkdir(parents=True)
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
 
 
 def _cohort_topics(root: Path, folders: list[Path]) -> list[str]:
@@ -597,6 +615,15 @@ def _cohort_report_name(default_filename: str, fmt: str) -> str:
         return RESULT_NAME
     name = Path(default_filename).name or f"report.{fmt}"
     return f"{fmt}-{name}" if name == RESULT_NAME else name
+
+
+def _write_submission_reports(result: Any, fmt: str, folder: Path, report_name: str) -> None:
+    from nlpdojo_reports.writer import write_report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_report(result, "json", folder / RESULT_NAME)
+    if report_name != RESULT_NAME:
+        write_report(result, fmt, folder / report_name)
 
 
 def _check_case_collisions(folders: list[Path], out_dir: Path) -> None:
