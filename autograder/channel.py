@@ -138,7 +138,8 @@ class Encoder:
         if isinstance(obj, int):
             return ["v", obj] if -2**63 <= obj < 2**64 else ["?", "an int too large"]
         if isinstance(obj, float):
-            return ["f", repr(obj)] if not math.isfinite(obj) else ["v", obj]
+            # float(obj): repr(np.float64(inf)) is "np.float64(inf)", not "inf"
+            return ["f", repr(float(obj))] if not math.isfinite(obj) else ["v", obj]
         if isinstance(obj, str):
             return ["v", obj]
         if isinstance(obj, bytes):
