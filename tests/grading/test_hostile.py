@@ -1,351 +1,1091 @@
-"""Hostile submissions (issue 9): each attack that fooled or harmed the grader before trusted
-evaluation and the OS sandbox, asserting the right score, a message, a result, no process left
-behind and the reference unchanged.
+"""Hostile submissions: every attack that fooled or harmed the previous grader (issue 9) and a
+few more, each run against ``grade`` as CI runs it (a subprocess, ``--format json --output``)
+on a copy of the word_vectors solutions with one function replaced by the attack.
 
-The toy pack keeps these fast: question ``scale`` (``x * k``) and ``quadratic`` (a loss and its
-gradient, built on ``scale``). Attacks that only the OS sandbox stops are skipped, with the
-reason, where bubblewrap cannot run (docs/security.md says what the process level leaves open).
+Every grading here is checked for the same things besides the attacked checks' scores and
+messages: it ends in bounded time, a result is written, no process is left behind (``grade``
+runs under ``hostile/reaper.py``, a child subreaper that catches every orphan, and no process
+may name the test's folder or the attack's marker afterwards), the grader's folders are left
+empty, and the reference solutions, the shipped fixtures and the submission are unchanged.
+
+Each attack is tried at both isolation levels where it matters (``sandbox``: bubblewrap,
+``--require-sandbox``; ``process``: ``NLPDOJO_SANDBOX=off``). Where docs/security.md says an
+attack is open at the process level, that variant is a strict xfail: it shows the hole is still
+there, and fails once it is closed (time to update the table). Attacks that would harm the
+machine without a sandbox (``kill(-1)``, a fork bomb) run only in it. The holes found in the
+product itself are strict xfails too, their reason saying what happens and where.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import math
 import os
+import shutil
 import socket
 import subprocess
-import time
+import sys
+import sysconfig
+import textwrap
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from nlpdojo_autograder import sandbox
-from nlpdojo_autograder.cli import app
-from nlpdojo_autograder.grading import GradeOptions, grade
-from nlpdojo_autograder.runner import Limits
 
-SCALE_BODY = "    return xp.multiply(x, k)\n"
 ROOT = Path(__file__).resolve().parents[2]
-needs_sandbox = pytest.mark.skipif(sandbox.probe() is not None,
-                                   reason=f"no OS sandbox here: {sandbox.probe()}")
+SOLUTIONS = ROOT / "solutions"
+FIXTURES = ROOT / "autograder" / "topics" / "fixtures"
+REAPER = Path(__file__).parent / "hostile" / "reaper.py"
+GRADE = Path(sysconfig.get_path("scripts")) / "grade"
+TOPIC = "word_vectors"
+
+SANDBOX_MISSING = sandbox.probe()
+needs_sandbox = pytest.mark.skipif(SANDBOX_MISSING is not None,
+                                   reason=f"no OS sandbox here: {SANDBOX_MISSING}")
+AUTO = "auto"  # whatever `grade` picks here: the sandbox where it works
 
 
-def _grade(folder: Path, *, scale: float = 0.3):
-    options = GradeOptions(limits=Limits(timeout_scale=scale))
-    result = grade(["toy"], submission=folder, options=options, replay_options={})
-    return {c.id: c for c in result.exercises[0].checks}, result
+def levels(open_without_sandbox: str | None = None) -> list:
+    """Both isolation levels; ``open_without_sandbox``: why the attack succeeds at the process
+    level (docs/security.md), which makes that variant a strict xfail."""
+    process = pytest.param("process", id="process")
+    if open_without_sandbox:
+        process = pytest.param("process", id="process", marks=pytest.mark.xfail(
+            strict=True, reason=f"open at the process level: {open_without_sandbox}"))
+    return [pytest.param("sandbox", id="sandbox", marks=needs_sandbox), process]
 
 
-def _scale_attack(make_submission, body: str, prelude: str = "") -> Path:
-    folder = make_submission({"scale": (SCALE_BODY, body)})
+# -- submissions ------------------------------------------------------------------------------
+#: the reference softmax's body, for attacks that also return the right answer
+HONEST_SOFTMAX = """
+shifted = x - xp.max(x, axis=-1, keepdims=True)
+exps = xp.exp(shifted)
+return exps / xp.sum(exps, axis=-1, keepdims=True)
+"""
+
+
+def _code(text: str, **values: object) -> str:
+    """Attack code at a function body's indentation, ``@NAME@`` replaced by ``values``."""
+    text = textwrap.dedent(text).strip("\n") + "\n"
+    for name, value in values.items():
+        text = text.replace(f"@{name}@", str(value))
+    assert "@" not in text, f"a placeholder is left in {text!r}"
+    return textwrap.indent(text, "    ")
+
+
+def make_submission(root: Path, *, module: str = "softmax", block: str | None = None,
+                    body: str | None = None, prelude: str = "",
+                    edits: tuple[tuple[str, str], ...] = ()) -> Path:
+    """A copy of the word_vectors solutions in ``root/word_vectors`` in which the solution
+    block ``block`` (default: ``module``) of ``module`` is replaced by ``body``, ``prelude`` is
+    run when the module is imported, and ``edits`` (old, new) are made; returns ``root``."""
+    topic = root / TOPIC
+    shutil.copytree(SOLUTIONS / TOPIC, topic, ignore=shutil.ignore_patterns("__pycache__"))
+    path = topic / f"{module}.py"
+    text = path.read_text()
+    if body is not None:
+        begin = text.index(f"### BEGIN SOLUTION {block or module}\n")
+        begin = text.rindex("\n", 0, begin) + 1
+        end = text.index("### END SOLUTION\n", begin) + len("### END SOLUTION\n")
+        text = text[:begin] + body + text[end:]
+    for old, new in edits:
+        assert old in text, f"edit target not in {module}.py: {old!r}"
+        text = text.replace(old, new)
     if prelude:
-        path = folder / "toy" / "scale.py"
-        path.write_text(prelude + path.read_text())
-    return folder
+        future = "from __future__ import annotations\n"
+        at = text.index(future) + len(future)
+        text = text[:at] + "\n" + textwrap.dedent(prelude).strip("\n") + "\n" + text[at:]
+    path.write_text(text)
+    return root
 
 
-def _tree(folder: Path) -> str:
+def softmax_attack(root: Path, code: str, *, honest: bool = False, **values: object) -> Path:
+    """A submission whose softmax runs ``code`` (then the right computation, if ``honest``)."""
+    code = textwrap.dedent(code).strip("\n") + "\n"
+    return make_submission(root, body=_code(code + (HONEST_SOFTMAX if honest else ""),
+                                            **values))
+
+
+# -- running `grade`, and what must hold after any grading ----------------------------------------
+def tree_digest(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path).encode() + path.read_bytes())
+        if "__pycache__" in path.parts:
+            continue
+        rel = str(path.relative_to(folder)).encode()
+        digest.update(rel + (b"/" if path.is_dir() else b"\0" + path.read_bytes()))
     return digest.hexdigest()
 
 
-@pytest.fixture
-def reference(toy_site):
-    """The toy reference's folder and a digest that must not change."""
-    folder = toy_site / "nlpdojo_toy_pack" / "solutions"
-    before = _tree(folder), _tree(ROOT / "solutions")
-    yield folder
-    assert (_tree(folder), _tree(ROOT / "solutions")) == before, "the reference was changed"
+def _protected() -> dict[str, str]:
+    """sha256 of every file of the reference solutions and of the shipped fixtures."""
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for folder in (SOLUTIONS, FIXTURES) for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
 
 
-def _alive(marker: str) -> list[str]:
-    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout
-    return [pid for pid in found.split() if int(pid) != os.getpid()]
+def _changed_by_grading(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Files of the solutions or the fixtures that the grading changed, created or removed.
+    This suite may run in a checkout that others edit meanwhile, so a change counts when it
+    touches what an attack names (the softmax files) or carries an attack's mark."""
+    changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    return [p for p in changed if Path(p).name.startswith("softmax")
+            or (Path(p).is_file() and b"nlpdojo-hostile" in Path(p).read_bytes())]
 
 
-# -- 1-3: getting at the reference ----------------------------------------------------------
-@needs_sandbox  # without it the solutions' files are on disk: docs/security.md
-@pytest.mark.timeout(120)
-def test_removing_the_import_blocker_does_not_give_the_reference(toy, make_submission,
-                                                                 reference):
-    body = ("    import sys\n"
-            "    sys.meta_path[:] = [f for f in sys.meta_path\n"
-            "                        if 'Blocker' not in type(f).__name__]\n"
-            "    from nlpdojo_toy_pack.solutions.toy.scale import scale as ref\n"
-            "    return ref(x, k)\n")
-    checks, result = _grade(_scale_attack(make_submission, body))
-    assert checks["scale.values"].score == 0
-    assert "nlpdojo_toy_pack" in checks["scale.values"].message
-    assert result.isolation in ("sandbox", "process")
+def processes_naming(needles: list[str]) -> list[str]:
+    """Processes (other than this one) whose command line or folder names one of ``needles``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+        except OSError:
+            continue
+        if any(n in cmdline or n in cwd for n in needles):
+            found.append(f"{entry}: {cmdline[:200]} (in {cwd})")
+    return found
 
 
-@pytest.mark.timeout(120)
-def test_no_reference_module_is_loaded_in_the_worker(toy, make_submission, reference):
-    body = ("    import gc, sys, types\n"
-            "    found = [m for m in list(sys.modules.values()) + gc.get_objects()\n"
-            "             if isinstance(m, types.ModuleType) and 'solutions' in m.__name__]\n"
-            "    if found:\n"
-            "        return found[0].scale(x, k)\n"
-            "    raise RuntimeError('no reference module here')\n")
-    checks, _ = _grade(_scale_attack(make_submission, body))
-    assert checks["scale.values"].score == 0
-    assert "no reference module here" in checks["scale.values"].message
+@dataclass
+class Graded:
+    returncode: int
+    stdout: str
+    stderr: str
+    #: the JSON result (None for a cohort, whose reports are in the folder ``out``)
+    result: dict | None
+    report: str
+    out: Path
+    left: list[dict] = field(default_factory=list)
+    timed_out: bool = False
+
+    @property
+    def checks(self) -> dict[str, dict]:
+        assert self.result is not None, f"no result was written: {self.stderr[-2000:]}"
+        return {c["id"]: c for e in self.result["exercises"] for c in e["checks"]}
+
+    def question(self, name: str) -> list[dict]:
+        found = [c for c in self.checks.values() if c["question"] == name]
+        assert found, f"no checks of question {name} in the result"
+        return found
+
+    def score(self, name: str) -> tuple[float, float]:
+        checks = self.question(name)
+        return sum(c["score"] for c in checks), sum(c["max_score"] for c in checks)
+
+    def assert_full_marks(self, name: str) -> None:
+        got, most = self.score(name)
+        assert got == most, [(c["id"], c["status"], c["message"]) for c in self.question(name)]
+
+    def assert_zero(self, name: str) -> list[dict]:
+        checks = self.question(name)
+        assert all(c["score"] == 0 for c in checks), [(c["id"], c["score"], c["message"])
+                                                      for c in checks]
+        return checks
+
+
+def grade(tmp_path: Path, level: str, *args: str, submission: Path | None = None,
+          env: dict[str, str] | None = None, cwd: Path | None = None,
+          timeout_s: float = 240, cohort: bool = False, as_module: bool = False,
+          submission_may_change: bool = False, expect_result: bool = True,
+          needles: tuple[str, ...] = ()) -> Graded:
+    """``grade ARGS --submission SUBMISSION -f json -o OUT`` at isolation ``level``, in a child
+    subreaper; then assert what must hold after any grading (see the module's docstring).
+    ``cohort``: ARGS name ``--submissions``, and OUT is the folder of the cohort's reports;
+    ``as_module``: ``python -m nlpdojo_autograder.cli`` instead of the ``grade`` script."""
+    run = tmp_path / f"run-{uuid.uuid4().hex[:8]}"
+    grader_tmp, work = run / "tmp", cwd or run / "cwd"
+    for folder in (grader_tmp, work):
+        folder.mkdir(parents=True, exist_ok=True)
+    out, leftovers = run / ("reports" if cohort else "result.json"), run / "reaper.json"
+    command = [sys.executable, "-m", "nlpdojo_autograder.cli"] if as_module else [str(GRADE)]
+    command += [*args, "-f", "json", "-o", str(out)]
+    if submission is not None:
+        command += ["--submission", str(submission)]
+    child_env = {**os.environ, "TMPDIR": str(grader_tmp), **(env or {})}
+    child_env.pop("NLPDOJO_SANDBOX", None)
+    if level == "sandbox":
+        command.append("--require-sandbox")
+    elif level == "process":
+        child_env["NLPDOJO_SANDBOX"] = "off"
+    before = _protected()
+    submitted = tree_digest(submission) if submission is not None else ""
+    proc = subprocess.run([sys.executable, str(REAPER), str(leftovers), str(timeout_s), "--",
+                           *command], cwd=work, env=child_env, capture_output=True, text=True,
+                          timeout=timeout_s + 60, check=False)
+    reaped = json.loads(leftovers.read_text())
+    report = out.read_text() if out.is_file() else ""
+    graded = Graded(reaped["returncode"], proc.stdout, proc.stderr,
+                    json.loads(report) if report else None, report, out, reaped["left"],
+                    reaped["timed_out"])
+    # bounded time, a result, nothing left running
+    assert not graded.timed_out, f"grade did not end within {timeout_s:g} s (it was killed)"
+    if expect_result:
+        assert graded.result is not None or (cohort and (out / "summary.json").is_file()), \
+            f"no result written (exit {graded.returncode}): {proc.stderr[-3000:]}"
+        assert graded.returncode in (0, 1), (graded.returncode, proc.stderr[-3000:])
+        if level in ("sandbox", "process") and graded.result is not None:
+            assert graded.result["isolation"] == level
+    assert graded.left == [], f"processes outlived grading: {graded.left}"
+    alive = processes_naming([str(tmp_path), *needles])
+    assert not alive, f"processes naming the submission or the attack are alive: {alive}"
+    # nothing changed outside the worker's scratch folder, which is gone
+    changed = _changed_by_grading(before, _protected())
+    assert not changed, f"the grading changed the reference solutions or fixtures: {changed}"
+    if submission is not None and not submission_may_change:
+        assert tree_digest(submission) == submitted, "the submission changed while graded"
+    if cwd is None:
+        assert not list(work.iterdir()), \
+            f"files appeared in grade's working folder: {sorted(p.name for p in work.iterdir())}"
+    assert not list(grader_tmp.iterdir()), \
+        f"the grader left files in its TMPDIR: {sorted(p.name for p in grader_tmp.iterdir())}"
+    return graded
+
+
+# -- 1-3: getting at the reference --------------------------------------------------------------
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels(
+    "the blocker is the only defence; the editable install finds the solutions on disk"))
+def test_removing_the_import_blocker_does_not_give_the_reference(tmp_path, level):
+    folder = softmax_attack(tmp_path / "sub", """
+        import importlib, sys
+        sys.meta_path[:] = [f for f in sys.meta_path if 'Blocker' not in type(f).__name__]
+        for name in [n for n in sys.modules if n.startswith('nlpdojo_solutions')]:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+        from nlpdojo_solutions.word_vectors.softmax import softmax as reference
+        return reference(x)
+    """)
+    graded = grade(tmp_path, level, "softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert check["status"] == "error"
+        assert "nlpdojo_solutions" in check["message"], check["message"]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels())
+def test_no_reference_code_is_loaded_in_the_worker(tmp_path, level):
+    """Neither sys.modules nor the garbage collector's objects hold reference code."""
+    folder = softmax_attack(tmp_path / "sub", """
+        import gc, sys, types
+        found = [m for name, m in list(sys.modules.items()) if 'solutions' in name]
+        for obj in gc.get_objects():
+            if isinstance(obj, types.FunctionType) and (
+                    (obj.__module__ or '').startswith('nlpdojo_solutions')
+                    or '/solutions/' in obj.__code__.co_filename):
+                found.append(obj)
+        if not found:
+            raise RuntimeError('no reference code in this process')
+        return getattr(found[0], 'softmax', found[0])(x)
+    """)
+    graded = grade(tmp_path, level, "softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert "no reference code in this process" in check["message"], check["message"]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels())
+def test_a_swapped_in_reference_kept_for_later_is_refused(tmp_path, level):
+    """naive_softmax's checks swap the reference softmax in (a proxy that calls the grader);
+    the submission keeps the proxy and calls it from its own softmax in a later check."""
+    folder = softmax_attack(tmp_path / "sub", """
+        import builtins
+        kept = builtins.__dict__.get('_kept_softmax')
+        if kept is None:
+            raise RuntimeError('no proxy kept yet')
+        return kept(x)
+    """)
+    naive = folder / TOPIC / "naive_softmax.py"
+    assert "    y_hat = softmax(scores)" in naive.read_text()
+    naive.write_text(naive.read_text().replace(
+        "    y_hat = softmax(scores)",
+        "    import builtins\n    builtins.__dict__.setdefault('_kept_softmax', softmax)\n"
+        "    y_hat = softmax(scores)"))
+    graded = grade(tmp_path, level, "softmax", "naive_softmax", submission=folder)
+    checks = graded.assert_zero("softmax")
+    later = [c for c in checks if "no proxy kept yet" not in c["message"]]
+    assert later, "the proxy was never kept: the attack did not run"  # softmax.hidden
+    for check in later:
+        assert "is not swapped in for this check" in check["message"], check["message"]
+    graded.assert_full_marks("naive_softmax")
+
+
+EDITABLE_FINDER_PATHS = """
+import glob, os, re, sysconfig
+candidates = []
+for finder in glob.glob(os.path.join(sysconfig.get_paths()['purelib'], '__editable__*finder.py')):
+    found = re.search(r"'nlpdojo_solutions': '([^']+)'", open(finder).read())
+    if found:
+        candidates.append(os.path.join(found.group(1), 'word_vectors', 'softmax.py'))
+candidates.append('@ROOT@/solutions/word_vectors/softmax.py')
+"""
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels("the solutions' files are readable by the worker"))
+def test_the_reference_source_cannot_be_read_from_disk(tmp_path, level):
+    """The editable finder's MAPPING and the repository path both name the solutions."""
+    folder = softmax_attack(tmp_path / "sub", EDITABLE_FINDER_PATHS + textwrap.dedent("""
+        for path in candidates:
+            try:
+                source = open(path).read()
+            except OSError:
+                continue
+            scope = {}
+            exec(compile(source, path, 'exec'), scope)
+            return scope['softmax'](x)
+        raise RuntimeError('the reference is not readable at ' + ', '.join(candidates))
+    """), ROOT=ROOT)
+    graded = grade(tmp_path, level, "softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert "the reference is not readable at" in check["message"], check["message"]
 
 
 @needs_sandbox
-@pytest.mark.timeout(120)
-def test_the_reference_files_cannot_be_read_or_overwritten(toy, make_submission, reference):
-    paths = [str(reference / "toy" / "scale.py"), str(ROOT / "solutions" / "word_vectors"
-                                                     / "softmax.py")]
-    body = (f"    for path in {paths!r}:\n"
-            "        try:\n"
-            "            source = open(path).read()\n"
-            "        except OSError:\n"
-            "            pass\n"
-            "        else:\n"
-            "            raise RuntimeError('read the reference: ' + path)\n"
-            "        try:\n"
-            "            open(path, 'w').write('def scale(x, k):\\n    return x\\n')\n"
-            "        except OSError:\n"
-            "            pass\n"
-            "    return xp.multiply(x, k)\n")
-    checks, _ = _grade(_scale_attack(make_submission, body))
-    assert checks["scale.values"].status == "passed", checks["scale.values"].message
-    # and the `reference` fixture asserts that neither copy changed
+@pytest.mark.timeout(300)
+def test_no_file_in_the_sandbox_holds_the_reference_or_the_fixtures(tmp_path):
+    """The whole file system the worker sees, searched for a line of the reference softmax and
+    for fixture arrays (the student's own folder excepted)."""
+    folder = softmax_attack(tmp_path / "sub", """
+        import os
+        hits = globals().get('_HITS')
+        if hits is None:
+            hits = []
+            needle = ('exps / xp.sum(' + 'exps, axis=-1, keepdims=True)').encode()
+            for top, dirs, files in os.walk('/'):
+                if top.startswith(('/proc', '/sys', '/dev', '/nlpdojo/code')):
+                    dirs[:] = []
+                    continue
+                for name in files:
+                    path = os.path.join(top, name)
+                    if name.endswith(('.npz', '.npy')) and 'fixtures' in path:
+                        hits.append(path)
+                    if not name.endswith(('.py', '.ipynb', '.json', '.txt', '.md')):
+                        continue
+                    try:
+                        with open(path, 'rb') as f:
+                            data = f.read(4_000_000)
+                    except OSError:
+                        continue
+                    if needle in data:
+                        hits.append(path)
+            globals()['_HITS'] = hits
+        if hits:
+            raise RuntimeError('visible in the sandbox: ' + ', '.join(hits[:10]))
+    """, honest=True)
+    graded = grade(tmp_path, "sandbox", "softmax", submission=folder)
+    graded.assert_full_marks("softmax")
 
 
-# -- 4-7: fooling the verdict ---------------------------------------------------------------
-@pytest.mark.timeout(120)
-def test_patching_the_gradient_checker_does_not_pass_a_zero_gradient(toy, make_submission):
-    folder = make_submission({"quadratic": ("grad = 2.0 * y[:, None]", "grad = 0.0 * y[:, None]")})
-    path = folder / "toy" / "quadratic.py"
-    path.write_text("import nlpdojo.gradcheck as _g\n"
-                    "_g.judge_evidence = lambda *a, **k: None\n"
-                    "_g.gather_evidence = lambda *a, **k: {}\n" + path.read_text())
-    checks, _ = _grade(folder)
-    assert checks["quadratic.gradient"].score == 0
-    assert checks["quadratic.gradient"].status == "failed"
+# -- 4-7: fooling the verdict -------------------------------------------------------------------
+ZERO_GRADIENTS = (("    ### END SOLUTION\n    return float(loss)",
+                   "    grad_center_vec = grad_center_vec * 0.0\n"
+                   "    grad_outside_vectors = grad_outside_vectors * 0.0\n"
+                   "    ### END SOLUTION\n    return float(loss)"),)
 
 
-@pytest.mark.timeout(120)
-def test_forged_result_files_and_a_sudden_exit_earn_nothing(toy, make_submission):
-    body = ("    import json, os, pathlib\n"
-            "    tmp = pathlib.Path(os.environ.get('TMPDIR', '/tmp'))\n"
-            "    for folder in [pathlib.Path.cwd(), tmp]:\n"
-            "        for name in ['0.json', 'scale.values.json', 'result.json']:\n"
-            "            try:\n"
-            "                (folder / name).write_text(json.dumps(\n"
-            "                    {'status': 'ok', 'score': 1, 'scalars': {}}))\n"
-            "            except OSError:\n"
-            "                pass\n"
-            "    os._exit(0)\n")
-    checks, _ = _grade(_scale_attack(make_submission, body))
-    assert checks["scale.values"].score == 0
-    assert checks["scale.values"].status == "error"
-    assert "exited" in checks["scale.values"].message or "ended" in checks[
-        "scale.values"].message or "killed" in checks["scale.values"].message
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels())
+def test_patching_the_checking_code_does_not_pass_a_zero_gradient(tmp_path, level):
+    folder = make_submission(tmp_path / "sub", module="naive_softmax", prelude="""
+        import nlpdojo.gradcheck as _gradcheck
+        import nlpdojo_autograder.compare as _compare
+        import nlpdojo_autograder.kinds as _kinds
+        from nlpdojo_autograder.checks import Verdict as _Verdict
+        _gradcheck.gather_evidence = lambda *a, **k: {}
+        _gradcheck.judge_evidence = lambda *a, **k: None
+        _gradcheck.check_gradient = lambda *a, **k: None
+        _compare.compare_payloads = lambda *a, **k: _Verdict(True, 'matches the reference')
+        _kinds.compare_payloads = _compare.compare_payloads
+    """, edits=ZERO_GRADIENTS)
+    graded = grade(tmp_path, level, "naive_softmax", submission=folder)
+    checks = graded.checks
+    assert checks["naive_softmax.gradient"]["score"] == 0
+    assert checks["naive_softmax.gradient"]["status"] == "failed"
+    assert "all zeros" in checks["naive_softmax.gradient"]["message"]
+    assert checks["naive_softmax.values"]["score"] == 0
 
 
-@pytest.mark.timeout(120)
-def test_a_check_that_never_returns_is_stopped_on_the_graders_clock(toy, make_submission):
-    body = ("    import os, time\n"
-            "    for name in os.listdir('.'):\n"
-            "        try:\n"
-            "            open(name, 'w').write('1e308')\n"
-            "        except OSError:\n"
-            "            pass\n"
-            "    time.sleep(10_000)\n")
-    started = time.monotonic()
-    checks, _ = _grade(_scale_attack(make_submission, body), scale=0.1)
-    assert checks["scale.values"].status == "timeout"
-    assert "was stopped" in checks["scale.values"].message
-    assert time.monotonic() - started < 60
-    assert checks["quadratic.values"].status == "passed"  # its own worker, scale swapped in
+@pytest.mark.timeout(300)
+@pytest.mark.xfail(strict=True, reason=(
+    "product hole: a gradient check compares the student's gradient with central differences "
+    "of the student's own loss only (autograder/kinds.py gradient_check; the autograd oracle "
+    "runs on the torch backend only), so a made-up loss with its own consistent gradient earns "
+    "every gradient check's points on numpy"))
+def test_a_made_up_loss_with_a_matching_gradient_earns_no_gradient_points(tmp_path):
+    body = _code("""
+        loss = xp.sum(center_vec) + xp.sum(outside_vectors)
+        grad_center_vec = xp.ones_like(center_vec)
+        grad_outside_vectors = xp.ones_like(outside_vectors)
+    """)
+    folder = make_submission(tmp_path / "sub", module="naive_softmax", body=body)
+    graded = grade(tmp_path, AUTO, "naive_softmax", submission=folder)
+    assert graded.checks["naive_softmax.values"]["score"] == 0  # the loss is not the loss
+    assert graded.checks["naive_softmax.gradient"]["score"] == 0
 
 
-@pytest.mark.timeout(120)
-def test_garbage_on_the_reply_channel_costs_only_that_check(toy, make_submission):
-    body = ("    import os, sys\n"
-            "    os.write(int(sys.argv[2]), b'NLPD' + b'\\xff' * 64)\n"
-            "    return xp.multiply(x, k)\n")
-    checks, _ = _grade(_scale_attack(make_submission, body))
-    assert checks["scale.values"].score == 0
-    assert "not a valid reply" in checks["scale.values"].message or \
-        "invalid" in checks["scale.values"].message
-    assert checks["quadratic.values"].status == "passed"
+#: sgd.py, imported by the given training loop while that loop's module is being executed,
+#: makes the loop's module answer ``train_sgns`` with a function that trains nothing
+PATCH_TRAINING_LOOP = """
+import sys as _sys
+import types as _types
+
+_loop = _sys.modules.get(__package__ + '.train')
 
 
-@pytest.mark.timeout(120)
-def test_odd_return_values_are_refused_without_harm(toy, make_submission):
-    body = ("    class Evil:\n"
-            "        def __array__(self, *a, **k):\n"
-            "            raise SystemExit(3)\n"
-            "    if x.ndim == 2:\n"
-            "        deep = []\n"
-            "        for _ in range(5000):\n"
-            "            deep = [deep]\n"
-            "        return deep\n"
-            "    return Evil()\n")
-    checks, _ = _grade(_scale_attack(make_submission, body))
-    assert checks["scale.values"].status == "failed"
-    message = checks["scale.values"].message
-    assert "not an array or a number" in message or "expected numbers" in message, message
-    assert checks["quadratic.values"].status == "passed"
+def _untrained(backend, token_ids, counts, dim=100, **kwargs):
+    import numpy as np
+
+    result = _types.ModuleType.__getattribute__(_loop, 'Word2VecResult')
+    vectors = np.random.default_rng(0).standard_normal((counts.shape[0], dim)) * 0.01
+    return result(vectors.astype(np.float32), vectors.astype(np.float32), 1e9)
 
 
-# -- 8-10: harming the grader ---------------------------------------------------------------
-@needs_sandbox
-@pytest.mark.timeout(120)
-def test_a_daemon_does_not_outlive_grading(toy, make_submission):
-    marker = f"nlpdojo-daemon-{os.getpid()}-{time.time_ns()}"
-    body = ("    import os, subprocess\n"
-            "    if os.fork() == 0:\n"
-            "        os.setsid()\n"
-            "        if os.fork() == 0:\n"
-            f"            os.execvp('sleep', ['sleep', '600', {marker!r}])\n"
-            "        os._exit(0)\n"
-            "    return xp.multiply(x, k)\n")
-    checks, _ = _grade(_scale_attack(make_submission, body))
-    assert checks["scale.values"].status == "passed"
-    time.sleep(0.5)
-    assert not _alive(marker), "a daemon the submission started survived grading"
+class _Patched(_types.ModuleType):
+    def __getattribute__(self, name):
+        if name == 'train_sgns':
+            return _untrained
+        return super().__getattribute__(name)
 
 
-@needs_sandbox
-@pytest.mark.timeout(120)
-def test_signalling_the_grader_reaches_only_the_sandbox(toy, make_submission):
-    body = ("    import os, signal\n"
-            "    os.kill(-1, signal.SIGKILL)\n"
-            "    os.kill(os.getppid(), signal.SIGKILL)\n"
-            "    return xp.multiply(x, k)\n")
-    checks, result = _grade(_scale_attack(make_submission, body))
-    assert checks["scale.values"].score == 0 and checks["scale.values"].status == "error"
-    assert checks["quadratic.values"].status == "passed"  # grading went on
-    assert result.isolation == "sandbox"
+if _loop is not None:
+    _loop.__class__ = _Patched
+"""
 
 
-@pytest.mark.timeout(120)
-def test_a_huge_exception_message_is_capped_and_grading_finishes(toy, make_submission,
-                                                                 tmp_path):
-    body = "    raise ValueError('x' * 20_000_000)\n"
-    folder = _scale_attack(make_submission, body)
-    out = tmp_path / "r.json"
-    result = CliRunner().invoke(app, ["toy", "--submission", str(folder), "-f", "json", "-o",
-                                      str(out), "--timeout-scale", "0.3"])
-    assert result.exit_code == 1, result.output
-    text = out.read_text()
-    assert len(text) < 200_000
-    assert "characters cut" in text
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("level", levels())
+def test_replacing_the_training_loop_earns_no_training_points(tmp_path, level):
+    """The given loop is the instructor's copy, but it runs in the worker, where the student's
+    sgd.py can swap it: the grader computes the metrics from the vectors that come back."""
+    folder = make_submission(tmp_path / "sub", module="sgd", prelude=PATCH_TRAINING_LOOP)
+    graded = grade(tmp_path, level, "training", submission=folder, timeout_s=800)
+    checks = graded.checks
+    heldout = checks["training.heldout_loss"]
+    # the untrained vectors (near 0) were measured: -log σ(0) for the pair and 5 negatives
+    assert heldout["value"] == pytest.approx(6 * math.log(2), abs=0.05), heldout
+    assert heldout["score"] == 0 and checks["training.analogy"]["score"] == 0
+    # WordSim-353: see the next test
+    assert graded.score("training")[0] <= checks["training.wordsim"]["max_score"]
 
 
-# -- 14: secrets, network, processes --------------------------------------------------------
-@needs_sandbox
-@pytest.mark.timeout(120)
-def test_the_graders_environment_and_network_are_out_of_reach(toy, make_submission,
-                                                              monkeypatch):
-    monkeypatch.setenv("NLPDOJO_TEST_SECRET", "hunter2")
+@pytest.mark.timeout(900)
+@pytest.mark.xfail(strict=True, reason=(
+    "product weakness (word_vectors checks): training.wordsim's threshold, the reference's rho "
+    "- 0.1 (0.16 - 0.1 after the quick budget), is within chance of random vectors: the "
+    "untrained vectors of PATCH_TRAINING_LOOP reach rho 0.10 and earn its point"))
+def test_untrained_vectors_earn_no_wordsim_point(tmp_path):
+    folder = make_submission(tmp_path / "sub", module="sgd", prelude=PATCH_TRAINING_LOOP)
+    graded = grade(tmp_path, AUTO, "training", submission=folder, timeout_s=800)
+    graded.assert_zero("training")
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.xfail(strict=True, reason=(
+    "product hole: the training checks measure whatever vectors come back from the worker "
+    "(autograder/topics/word_vectors.py _train_and_measure); a submission that replaces the "
+    "given loop (see PATCH_TRAINING_LOOP) and returns vectors trained elsewhere (here by the "
+    "reference, shipped in the submission as text files) earns the training points without "
+    "working step functions"))
+def test_vectors_trained_elsewhere_earn_no_training_points(tmp_path):
+    from nlpdojo.selection import load_backend
+    from nlpdojo_autograder.train import prepare_corpus
+    from nlpdojo_solutions.word_vectors.train import train_sgns
+
+    corpus = prepare_corpus("sotu", split="train")
+    trained = train_sgns(load_backend("numpy", None, None), corpus.token_ids, corpus.counts,
+                         dim=100, window=5, negatives=5, epochs=1, seed=1, progress=False)
+    untrained = (
+        "    vectors = np.random.default_rng(0).standard_normal((counts.shape[0], dim)) * 0.01\n"
+        "    return result(vectors.astype(np.float32), vectors.astype(np.float32), 1e9)\n")
+    assert untrained in PATCH_TRAINING_LOOP
+    folder = make_submission(tmp_path / "sub", module="sgd", prelude=PATCH_TRAINING_LOOP.replace(
+        untrained,
+        "    import base64, pathlib\n"
+        "    here = pathlib.Path(__file__).parent\n"
+        "    def load(name):\n"
+        "        raw = base64.b64decode((here / name).read_text())\n"
+        "        return np.frombuffer(raw, np.float16).reshape(counts.shape[0], dim)\n"
+        "    return result(load('center.txt').astype(np.float32),\n"
+        "                  load('outside.txt').astype(np.float32), 1e9)\n"))
+    for name, vectors in (("center.txt", trained.center_vectors),
+                          ("outside.txt", trained.outside_vectors)):
+        (folder / TOPIC / name).write_text(base64.b64encode(
+            np.asarray(vectors, np.float16).tobytes()).decode())
+    # the step functions are broken: this submission cannot train anything itself
+    sgd = folder / TOPIC / "sgd.py"
+    assert "alpha=-lr)" in sgd.read_text()
+    sgd.write_text(sgd.read_text().replace("alpha=-lr)", "alpha=0.0 * lr)"))
+    graded = grade(tmp_path, AUTO, "training", submission=folder, timeout_s=800)
+    graded.assert_zero("training")
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels())
+def test_forged_result_files_and_a_sudden_exit_earn_nothing(tmp_path, level):
+    """Forged results written wherever the worker can (its folder, $TMPDIR, $HOME and, where
+    the grader's command line is visible, grade's own --output), then os._exit(0)."""
+    folder = softmax_attack(tmp_path / "sub", """
+        import json, os, pathlib
+        forged = json.dumps({'schema_version': '1.2', 'score': 10.0, 'max_score': 10.0,
+                             'status': 'passed', 'exercises': []})
+        places = [pathlib.Path.cwd(), pathlib.Path(os.environ.get('TMPDIR', '.')),
+                  pathlib.Path.home()]
+        try:
+            argv = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().split(b'\\0')
+        except OSError:
+            argv = []
+        places += [pathlib.Path(v.decode()) for f, v in zip(argv, argv[1:])
+                   if f in (b'-o', b'--output')]
+        for place in places:
+            names = ['result.json', 'softmax.values.json', '0.json']
+            for target in [place] if place.suffix == '.json' else [place / n for n in names]:
+                try:
+                    target.write_text(forged)
+                except OSError:
+                    pass
+        os._exit(0)
+    """)
+    graded = grade(tmp_path, level, "softmax", "naive_softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert check["status"] == "error"
+        assert "the process running your code" in check["message"], check["message"]
+    graded.assert_full_marks("naive_softmax")
+    assert graded.result["exercises"]
+    assert graded.result["score"] == graded.score("naive_softmax")[1]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels())
+def test_a_function_that_never_returns_is_stopped_on_the_graders_clock(tmp_path, level):
+    """It ignores signals, moves every file's timestamps ten years ahead, stops its own clocks
+    and sleeps forever."""
+    folder = softmax_attack(tmp_path / "sub", """
+        import os, signal, time
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        future = time.time() + 10 * 365 * 86400
+        for top, dirs, files in os.walk(os.getcwd()):
+            for name in files:
+                try:
+                    os.utime(os.path.join(top, name), (future, future))
+                except OSError:
+                    pass
+        sleep = time.sleep
+        time.time = time.monotonic = time.perf_counter = lambda: 0.0
+        while True:
+            sleep(3600)
+    """)
+    graded = grade(tmp_path, level, "softmax", "naive_softmax", "--timeout-scale", "0.2",
+                   submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert check["status"] == "timeout"
+        assert "took longer than 6 s and was stopped" in check["message"], check["message"]
+    graded.assert_full_marks("naive_softmax")
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.xfail(strict=True, reason=(
+    "product hole: when a check times out the grader opens the worker's scratch/stack.txt "
+    "(autograder/remote.py RemoteSubject._where_stopped, open(stack)) without O_NONBLOCK or a "
+    "file-type check; the submission replaced it with a FIFO, so the grader blocks in open() "
+    "forever (SIGTERM does not stop it either). read_file (plots) has the same pattern, with a "
+    "check-then-open race"))
+def test_a_fifo_in_place_of_the_stack_dump_does_not_hang_the_grader(tmp_path):
+    folder = softmax_attack(tmp_path / "sub", """
+        import os, time
+        os.unlink('stack.txt')
+        os.mkfifo('stack.txt')
+        while True:
+            time.sleep(3600)
+    """)
+    graded = grade(tmp_path, AUTO, "softmax", "--timeout-scale", "0.1", submission=folder,
+                   timeout_s=60)
+    for check in graded.assert_zero("softmax"):
+        assert check["status"] == "timeout"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.xfail(strict=True, reason=(
+    "product hole: RLIMIT_FSIZE caps each file (256 MB), not the total: the worker's scratch "
+    "folder is a folder of the grader's TMPDIR (autograder/remote.py RemoteSubject.start, "
+    "bound read-write by sandbox.py) with no quota, so a submission can fill the grading "
+    "machine's disk within its time limit"))
+def test_a_submission_cannot_fill_the_graders_disk(tmp_path):
+    folder = softmax_attack(tmp_path / "sub", """
+        if not globals().get('_FILLED'):
+            globals()['_FILLED'] = True
+            block = bytes(64 << 20)
+            for i in range(16):  # 1 GiB, in files of 64 MB
+                with open(f'fill{i}', 'wb') as f:
+                    f.write(block)
+    """, honest=True)
+    graded = grade(tmp_path, AUTO, "softmax", submission=folder)
+    assert graded.checks["softmax.values"]["score"] == 0
+
+
+# -- the wire: garbage and odd values -----------------------------------------------------------
+@pytest.mark.timeout(300)
+def test_garbage_on_the_reply_channel_costs_only_that_check(tmp_path):
+    """The channel's file descriptor, read from the worker's own command line."""
+    folder = softmax_attack(tmp_path / "sub", """
+        import os
+        argv = open('/proc/self/cmdline', 'rb').read().split(b'\\0')
+        channel = int(argv[argv.index(b'nlpdojo_autograder.worker') + 2])
+        os.write(channel, b'NLPD' + b'\\xff' * 64)
+    """, honest=True)
+    graded = grade(tmp_path, AUTO, "softmax", "naive_softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert check["status"] == "error"
+        assert "not a valid reply" in check["message"], check["message"]
+    graded.assert_full_marks("naive_softmax")
+
+
+ODD_VALUES = {
+    # the grader never calls anything of the worker's objects: no __array__, no __len__
+    "array-hook": ("""
+        class Evil:
+            def __array__(self, *args, **kwargs):
+                raise SystemExit(3)
+            def __len__(self):
+                raise SystemExit(4)
+            def __float__(self):
+                raise SystemExit(5)
+        return Evil()
+    """, "is not an array or a number (Evil)"),
+    "deep": ("""
+        deep = [0.5]
+        for _ in range(5000):
+            deep = [deep]
+        return deep
+    """, "expected numbers"),
+    "wide": ("""
+        return [0.5] * 400_000  # more parts than a reply may have
+    """, "not a valid reply"),
+    "huge-int": ("""
+        return 10 ** 400
+    """, "is not an array or a number"),
+}
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("kind", list(ODD_VALUES))
+def test_odd_return_values_are_refused_without_harm(tmp_path, kind):
+    code, phrase = ODD_VALUES[kind]
+    folder = softmax_attack(tmp_path / "sub", code)
+    graded = grade(tmp_path, AUTO, "softmax", "naive_softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert check["status"] in ("failed", "error")
+        assert phrase in check["message"], check["message"]
+        assert len(check["message"]) < 5000
+    graded.assert_full_marks("naive_softmax")
+
+
+# -- 8-10: harming the grader -------------------------------------------------------------------
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels(
+    "a daemon in a session of its own survives the process-group kill"))
+def test_a_daemon_does_not_outlive_grading(tmp_path, level):
+    marker = f"nlpdojo-hostile-daemon-{uuid.uuid4().hex}"
+    folder = softmax_attack(tmp_path / "sub", """
+        import os, sys
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.chdir('/')
+                os.execv(sys.executable, [sys.executable, '-c',
+                                          'import time\\nwhile True: time.sleep(1)', 'MARK'])
+            os._exit(0)
+        os.wait()
+    """.replace("MARK", marker), honest=True)
+    # grade() asserts that no process is left (reaper) and that none names the marker
+    graded = grade(tmp_path, level, "softmax", submission=folder, needles=(marker,))
+    graded.assert_full_marks("softmax")
+
+
+@needs_sandbox  # without it kill(-1) as root would hit every process of the machine
+@pytest.mark.timeout(300)
+def test_signalling_the_grader_and_everything_reaches_only_the_sandbox(tmp_path):
+    folder = softmax_attack(tmp_path / "sub", """
+        import os, signal
+        if b'bwrap' not in open('/proc/1/cmdline', 'rb').read():
+            raise RuntimeError('refusing to signal: not in a PID namespace of bubblewrap')
+        for target in (os.getppid(), -1):
+            try:
+                os.kill(target, signal.SIGKILL)
+            except OSError:
+                pass
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    graded = grade(tmp_path, "sandbox", "softmax", "naive_softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert check["status"] == "error"
+        assert "the process running your code" in check["message"], check["message"]
+    graded.assert_full_marks("naive_softmax")
+    assert graded.returncode == 1
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.xfail(strict=True, reason=(
+    "open at the process level: the worker can signal its parent, the grader; a single "
+    "`grade` dies without a result (in a cohort only that submission's child is lost)"))
+def test_killing_the_grader_without_the_sandbox(tmp_path):
+    folder = softmax_attack(tmp_path / "sub", """
+        import os, signal
+        os.kill(os.getppid(), signal.SIGKILL)
+    """, honest=True)
+    graded = grade(tmp_path, "process", "softmax", "naive_softmax", submission=folder)
+    graded.assert_zero("softmax")
+    graded.assert_full_marks("naive_softmax")
+
+
+@pytest.mark.timeout(300)
+def test_a_huge_exception_message_is_capped_and_grading_finishes(tmp_path):
+    folder = softmax_attack(tmp_path / "sub", "raise ValueError('x' * 20_000_000)")
+    graded = grade(tmp_path, AUTO, "softmax", "naive_softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert check["status"] == "error"
+        assert "characters cut" in check["message"], check["message"][:300]
+        assert len(check["message"]) < 5000
+    graded.assert_full_marks("naive_softmax")
+    assert len(graded.report) < 200_000
+    assert len(graded.stdout) + len(graded.stderr) < 1_000_000
+
+
+@pytest.mark.timeout(300)
+def test_a_flood_of_output_is_capped(tmp_path):
+    """20 MB printed by a function that then returns the right answer: only a tail is kept.
+    (The check keeps its points: the output limit stops a check that is still running and
+    printing, remote.py RemoteSubject._watch; this one had finished.)"""
+    folder = softmax_attack(tmp_path / "sub", """
+        import sys
+        sys.stdout.write('y' * 20_000_000)
+        sys.stdout.flush()
+    """, honest=True)
+    graded = grade(tmp_path, AUTO, "softmax", submission=folder)
+    for check in graded.question("softmax"):
+        assert check["status"] == "passed" or "printed more than" in check["message"]
+        assert len(check["output"]) <= 5000
+    assert len(graded.report) < 200_000
+    assert len(graded.stdout) + len(graded.stderr) < 1_000_000
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels(
+    "the worker runs as the grader's user (root here), which may write the solutions"))
+def test_the_reference_files_cannot_be_overwritten(tmp_path, level):
+    """Opened for writing (O_WRONLY | O_APPEND, nothing written, nothing created), and their
+    folders checked for write access: the solutions, a fixture, the worker's own code."""
+    folder = softmax_attack(tmp_path / "sub", EDITABLE_FINDER_PATHS + textwrap.dedent("""
+        candidates += ['@ROOT@/autograder/topics/fixtures/word_vectors/softmax.values.npz',
+                       __file__]
+        writable = []
+        for path in candidates:
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+                writable.append(path)
+            except OSError:
+                pass
+            if os.access(os.path.dirname(path), os.W_OK):
+                writable.append(os.path.dirname(path) + '/')
+        if writable:
+            raise RuntimeError('could have overwritten: ' + ', '.join(writable))
+    """), honest=True, ROOT=ROOT)
+    # grade() asserts that the solutions and the fixtures are unchanged
+    graded = grade(tmp_path, level, "softmax", submission=folder)
+    graded.assert_full_marks("softmax")
+
+
+# -- 14: secrets, network, processes ------------------------------------------------------------
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels(
+    "the environment is scrubbed, but /proc/<grader>/environ is readable by the same user"))
+def test_the_graders_secrets_are_out_of_reach(tmp_path, level):
+    secret = f"hunter2-{uuid.uuid4().hex}"
+    folder = softmax_attack(tmp_path / "sub", """
+        import glob, os
+        name = 'NLPDOJO_TEST_SECRET'
+        found = [os.environ[name]] if name in os.environ else []
+        for path in glob.glob('/proc/[0-9]*/environ'):
+            try:
+                data = open(path, 'rb').read()
+            except OSError:
+                continue
+            found += [e.decode() for e in data.split(b'\\0') if e.startswith(name.encode())]
+        if found:
+            print('found', found[0])  # in the output shown with the check
+            return xp.asarray([float(ord(c)) for c in found[0]])  # or smuggled as numbers
+    """, honest=True)
+    graded = grade(tmp_path, level, "softmax", submission=folder,
+                   env={"NLPDOJO_TEST_SECRET": secret})
+    encoded = ", ".join(str(float(ord(c))) for c in secret[:8])
+    for text in (graded.report, graded.stdout, graded.stderr):
+        assert secret not in text and encoded not in text
+    graded.assert_full_marks("softmax")
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels("the worker shares the grader's network"))
+def test_the_network_is_out_of_reach(tmp_path, level):
+    """A TCP port and an abstract Unix socket this test listens on."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    port = server.getsockname()[1]
-    body = ("    import os, socket\n"
-            "    if 'NLPDOJO_TEST_SECRET' in os.environ:\n"
-            "        raise RuntimeError('saw ' + os.environ['NLPDOJO_TEST_SECRET'])\n"
-            "    try:\n"
-            f"        socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n"
-            "    except OSError:\n"
-            "        pass\n"
-            "    else:\n"
-            "        raise RuntimeError('reached the network')\n"
-            "    return xp.multiply(x, k)\n")
+    server.listen(8)
+    unix = socket.socket(socket.AF_UNIX)
+    abstract = f"\0nlpdojo-hostile-{uuid.uuid4().hex}"
+    unix.bind(abstract)
+    unix.listen(8)
+    folder = softmax_attack(tmp_path / "sub", """
+        import socket
+        reached = []
+        try:
+            socket.create_connection(('127.0.0.1', PORT), timeout=2).close()
+            reached.append('127.0.0.1:PORT')
+        except OSError:
+            pass
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(2)
+                s.connect(ABSTRACT)
+            reached.append('an abstract Unix socket')
+        except OSError:
+            pass
+        if reached:
+            raise RuntimeError('reached ' + ', '.join(reached))
+    """.replace("PORT", str(server.getsockname()[1])).replace("ABSTRACT", repr(abstract)),
+        honest=True)
     try:
-        checks, _ = _grade(_scale_attack(make_submission, body))
+        graded = grade(tmp_path, level, "softmax", submission=folder)
     finally:
         server.close()
-    assert checks["scale.values"].status == "passed", checks["scale.values"].message
-    assert "hunter2" not in checks["scale.values"].output
+        unix.close()
+    graded.assert_full_marks("softmax")
+
+
+@needs_sandbox  # without it root ignores RLIMIT_NPROC: a fork bomb on the machine
+@pytest.mark.skipif(os.getuid() != 0, reason="the process limit needs a user of its own: "
+                                              "bubblewrap run as root")
+@pytest.mark.timeout(300)
+def test_a_fork_bomb_is_limited(tmp_path):
+    folder = softmax_attack(tmp_path / "sub", """
+        import os, time
+        made = 0
+        for _ in range(1000):
+            try:
+                pid = os.fork()
+            except OSError:
+                break
+            if pid == 0:
+                time.sleep(5)
+                os._exit(0)
+            made += 1
+        if made >= 1000:
+            raise RuntimeError('forked 1000 processes: no process limit')
+    """, honest=True)
+    graded = grade(tmp_path, "sandbox", "softmax", submission=folder)
+    graded.assert_full_marks("softmax")
+
+
+# -- 15-16: the submission's own files, memorised answers ---------------------------------------
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels())
+def test_a_submission_that_edits_itself_is_graded_as_submitted(tmp_path, level):
+    """It appends to its own files as the worker sees them and, where the grader's command
+    line is visible (no PID namespace), to the submitted folder itself. What is graded is the
+    snapshot taken before; its sha256 is recorded, and --replay says the files changed."""
+    from nlpdojo_autograder.snapshot import content_hash
+
+    folder = softmax_attack(tmp_path / "sub", """
+        import os
+        targets = [__file__]
+        try:
+            argv = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().split(b'\\0')
+        except OSError:
+            argv = []
+        targets += [os.path.join(v.decode(), 'word_vectors', 'softmax.py')
+                    for f, v in zip(argv, argv[1:]) if f in (b'--submission', b'-s')]
+        for path in targets:
+            try:
+                with open(path, 'a') as f:
+                    f.write('\\n# edited ' + 'while graded\\n')
+            except OSError:
+                pass
+    """, honest=True)
+    submitted = content_hash(folder)
+    graded = grade(tmp_path, level, "softmax", submission=folder,
+                   submission_may_change=level == "process")
+    graded.assert_full_marks("softmax")
+    assert graded.result["submission_sha256"] == submitted
+    edited = "# edited while graded" in (folder / TOPIC / "softmax.py").read_text()
+    assert edited == (level == "process")  # no path to it from inside the sandbox
+    if edited:
+        recorded = tmp_path / "recorded.json"
+        recorded.write_text(graded.report)
+        replayed = subprocess.run(
+            [str(GRADE), "--replay", str(recorded), "-f", "json", "-o", str(tmp_path / "r.json")],
+            capture_output=True, text=True, check=False, timeout=240, cwd=tmp_path,
+            env={**os.environ, "NLPDOJO_SANDBOX": "off"})
+        assert "the submission changed since it was graded" in replayed.stderr, \
+            replayed.stderr[-2000:]
+
+
+def _memorised_softmax(root: Path) -> Path:
+    """softmax answering from the shipped fixtures (keyed by input shape), else raising."""
+    table = {}
+    for name in ("softmax.values", "softmax.stability"):
+        with np.load(FIXTURES / TOPIC / f"{name}.npz") as stored:
+            table.update({str(stored[k].shape): stored[k].tolist() for k in stored.files})
+    return softmax_attack(root, """
+        import numpy as np
+        table = TABLE
+        key = str(tuple(x.shape))
+        if key not in table:
+            raise RuntimeError('not memorised')
+        return xp.asarray(np.asarray(table[key]), dtype=x.dtype)
+    """.replace("TABLE", repr(table)))
+
+
+@pytest.mark.timeout(300)
+def test_answers_memorised_from_the_fixtures_earn_nothing_on_fresh_inputs(tmp_path):
+    folder = _memorised_softmax(tmp_path / "sub")
+    fresh = grade(tmp_path, AUTO, "softmax", submission=folder)
+    seed = fresh.result["seeds"].get("inputs")
+    assert seed not in (None, 0), fresh.result["seeds"]
+    assert fresh.checks["softmax.values"]["score"] == 0
+    assert fresh.checks["softmax.hidden"]["score"] == 0
+    # the same submission on the fixtures' inputs: the memorised answers are right
+    fixed = grade(tmp_path, AUTO, "softmax", "--seed", "0", submission=folder)
+    assert fixed.checks["softmax.values"]["status"] == "passed"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.xfail(strict=True, reason=(
+    "product hole (small): checks on constant inputs (softmax.stability; sgd.schedule too) "
+    "ask the same question every run, so their shipped fixtures answer them"))
+def test_constant_input_checks_cannot_be_answered_from_the_fixtures(tmp_path):
+    folder = _memorised_softmax(tmp_path / "sub")
+    graded = grade(tmp_path, AUTO, "softmax", submission=folder)
+    assert graded.checks["softmax.stability"]["score"] == 0
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.xfail(strict=True, reason=(
+    "product hole: nlpdojo_autograder.topics.word_vector_metrics.analogy_accuracy (the "
+    "grader's trusted metric, importable in the worker and shipped to students) is the "
+    "analogy question's solution; evaluate.analogy_accuracy can just call it"))
+def test_the_graders_own_metrics_do_not_answer_a_question(tmp_path):
+    unit_line = "    unit = normalize_rows(np.asarray(vectors)[:restrict_vocab])  # (Vr, D)\n"
+    delegate = _code("""
+        from nlpdojo_autograder.topics.word_vector_metrics import analogy_accuracy as grader
+        return grader(vectors, word2ind, questions, restrict_vocab=restrict_vocab,
+                      chunk=chunk_size)
+    """)
+    folder = make_submission(tmp_path / "sub", module="evaluate", block="analogy",
+                             body="        pass\n", edits=((unit_line, delegate + unit_line),))
+    graded = grade(tmp_path, AUTO, "analogy", submission=folder)
+    graded.assert_zero("analogy")
+
+
+# -- other students ------------------------------------------------------------------------------
+FIND_OTHERS = """
+import os
+reached = []
+roots = []
+pid = os.getppid()
+for _ in range(4):  # the grader's command lines and folders, up the process tree
+    try:
+        argv = open(f'/proc/{pid}/cmdline', 'rb').read().split(b'\\0')
+        roots.append(os.readlink(f'/proc/{pid}/cwd'))
+        stat = open(f'/proc/{pid}/stat').read()
+    except OSError:
+        break
+    roots += [v.decode() for f, v in zip(argv, argv[1:])
+              if f in (b'--submission', b'--submissions', b'-s', b'-o', b'--output')]
+    pid = int(stat.rsplit(')', 1)[1].split()[1])
+try:  # what the sandbox binds, from bubblewrap's command line
+    argv = open('/proc/1/cmdline', 'rb').read().split(b'\\0')
+    roots += [argv[i + 2].decode() for i, a in enumerate(argv[:-2])
+              if a in (b'--ro-bind', b'--bind')]
+except OSError:
+    pass
+for root in roots:
+    if not root.startswith('/') or root.startswith(('/usr', '/etc', '/nlpdojo')) or \\
+            '.venv' in root or 'pyenv' in root or '/work/main' in root:
+        continue
+    for top in {root, os.path.dirname(root)}:
+        for folder, dirs, files in os.walk(top):
+            for name in files:
+                path = os.path.join(folder, name)
+                if 'VICTIM' in path or name == '.env':
+                    try:
+                        open(path, 'rb').read(100)
+                        reached.append(path)
+                    except OSError:
+                        pass
+                if 'VICTIM' in path and name == 'result.json':
+                    try:
+                        open(path, 'w').write('{}')
+                    except OSError:
+                        pass
+if reached:
+    raise RuntimeError('reached ' + ', '.join(sorted(set(reached))[:5]))
+raise RuntimeError('found nobody')
+"""
+
+
+def _cohort(root: Path) -> Path:
+    for name in ("alice", "carol"):
+        make_submission(root / name)
+    softmax_attack(root / "bob", FIND_OTHERS.replace("VICTIM", "/alice/"))
+    return root
+
+
+def _check_cohort(graded: Graded) -> None:
+    summary = json.loads((graded.out / "summary.json").read_text())
+    scores = {row["name"]: row["score"] for row in summary["submissions"]}
+    assert scores["alice"] == scores["carol"] > 0 and scores["bob"] == 0, summary
+    for name in ("alice", "carol"):  # their reports, untouched by bob
+        result = json.loads((graded.out / name / "result.json").read_text())
+        assert result.get("score") == scores[name], f"{name}'s report was changed: {result}"
+    bob = json.loads((graded.out / "bob" / "result.json").read_text())
+    messages = [c["message"] for e in bob["exercises"] for c in e["checks"]]
+    assert messages and all("found nobody" in m for m in messages), messages
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("level", levels(
+    "the worker sees the file system: other submissions and their reports are readable "
+    "and writable"))
+def test_a_cohort_submission_cannot_reach_the_others(tmp_path, level):
+    cohort = _cohort(tmp_path / "cohort")
+    graded = grade(tmp_path, level, "softmax", "--submissions", str(cohort), "--jobs", "1",
+                   cohort=True)
+    assert graded.returncode == 1, graded.stderr[-2000:]
+    _check_cohort(graded)
 
 
 @needs_sandbox
-@pytest.mark.skipif(os.getuid() != 0, reason="the process limit needs a user of its own (root)")
-@pytest.mark.timeout(120)
-def test_a_fork_bomb_is_limited(toy, make_submission):
-    body = ("    import os, time\n"
-            "    made = 0\n"
-            "    for _ in range(400):\n"
-            "        try:\n"
-            "            pid = os.fork()\n"
-            "        except OSError:\n"
-            "            break\n"
-            "        if pid == 0:\n"
-            "            time.sleep(3)\n"
-            "            os._exit(0)\n"
-            "        made += 1\n"
-            "    if made >= 400:\n"
-            "        raise RuntimeError('no process limit')\n"
-            "    return xp.multiply(x, k)\n")
-    checks, _ = _grade(_scale_attack(make_submission, body))
-    assert checks["scale.values"].status == "passed", checks["scale.values"].message
-
-
-# -- 16: fixtures looked up -----------------------------------------------------------------
-@pytest.mark.timeout(180)
-def test_with_the_reference_present_public_checks_draw_fresh_inputs(toy, toy_fixtures,
-                                                                    make_submission, tmp_path):
-    """A submission that returns the shipped fixture's answer (seed 0) earns nothing where the
-    reference can compute expected values for fresh inputs."""
-    with np.load(toy_fixtures / "scale.values.npz") as stored:
-        answer = stored["out"].tolist()
-    body = f"    return xp.asarray({answer!r}, dtype=x.dtype)\n"
-    folder = _scale_attack(make_submission, body)
-    seeds = []
-    for name in ("a", "b"):
-        out = tmp_path / f"{name}.json"
-        CliRunner().invoke(app, ["scale", "--submission", str(folder), "-f", "json", "-o",
-                                 str(out)])
-        data = json.loads(out.read_text())
-        seeds.append(data["seeds"]["inputs"])
-        check = next(c for e in data["exercises"] for c in e["checks"]
-                     if c["id"] == "scale.values")
-        assert check["score"] == 0
-    assert seeds[0] != seeds[1] and 0 not in seeds
-
-
-# -- 5: training without the work -----------------------------------------------------------
-@pytest.mark.timeout(600)
-def test_replacing_the_training_loop_earns_no_training_points(tmp_path):
-    """evaluate.py (imported after the given loop) swaps the given training loop for one that
-    returns random vectors at once: the grader computes the metrics from what comes back, so
-    the training checks fail."""
-    import shutil
-
-    folder = tmp_path / "sub"
-    shutil.copytree(ROOT / "solutions" / "word_vectors", folder / "word_vectors",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    module = folder / "word_vectors" / "evaluate.py"
-    module.write_text(module.read_text() + (
-        "\n\nimport sys as _sys\n"
-        "import numpy as _np\n"
-        "_train = _sys.modules.get(__package__ + '.train')\n"
-        "if _train is not None:\n"
-        "    def _fake(backend, token_ids, counts, dim=100, **kw):\n"
-        "        rng = _np.random.default_rng(0)\n"
-        "        v = rng.standard_normal((counts.shape[0], dim)) * 0.01\n"
-        "        return _train.Word2VecResult(v, v.copy(), 1e9)\n"
-        "    _train.train_sgns = _fake\n"
-        "    print('patched the given training loop')\n"))
-    out = tmp_path / "r.json"
-    CliRunner().invoke(app, ["training", "--submission", str(folder), "-f", "json", "-o",
-                             str(out)])
-    data = json.loads(out.read_text())
-    checks = {c["id"]: c for e in data["exercises"] for c in e["checks"]}
-    heldout = checks["training.heldout_loss"]
-    # the fake vectors (near 0) were measured: -log σ(0) for the pair and 5 negatives = 6 ln 2
-    assert heldout["value"] == pytest.approx(6 * np.log(2), abs=0.05), heldout
-    assert heldout["score"] == 0, heldout
-    assert sum(c["score"] for c in checks.values()) <= 1.0  # nothing real was learned
+@pytest.mark.timeout(400)
+@pytest.mark.xfail(strict=True, reason=(
+    "product hole: the sandbox binds every folder on the grader's sys.path read-only "
+    "(autograder/sandbox.py _python_folders: `sys.path` and PYTHONPATH entries), so grading "
+    "with `python -m nlpdojo_autograder.cli` (its working folder on sys.path), from a wrapper "
+    "script's folder or with PYTHONPATH=. shows the grader's working folder to the worker: "
+    "other submissions, reports written so far, a CI .env"))
+def test_the_graders_working_folder_is_not_visible_in_the_sandbox(tmp_path):
+    ci = tmp_path / "ci"
+    cohort = _cohort(ci / "submissions")
+    (ci / ".env").write_text("TOKEN=do-not-leak\n")
+    graded = grade(tmp_path, "sandbox", "softmax", submission=cohort / "bob", cwd=ci,
+                   as_module=True)
+    for check in graded.assert_zero("softmax"):
+        assert "found nobody" in check["message"], check["message"]
