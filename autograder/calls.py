@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from nlpdojo_autograder import objects
 from nlpdojo_autograder.channel import MAX_STRING, Opaque, Sparse, Token, map_tree
 
 #: a description of an exception is cut to this many characters (a 50 MB message is an attack)
@@ -55,6 +56,23 @@ def to_wire(obj: Any) -> Any:
         return Sparse(tuple(int(s) for s in coo.shape), np.asarray(coo.row, np.int64),
                       np.asarray(coo.col, np.int64), np.asarray(coo.data))
     return NotImplemented
+
+
+def relative_module(package: str, full: str, cls: type | None = None) -> tuple[str, str] | None:
+    """A module of topic package ``package`` by the name checks use: ``softmax`` for
+    ``<package>.softmax``, ``..library.layers`` for the course library's ``layers`` (the
+    package's parent's ``library.layers``); None outside the course. With ``cls``, the pair
+    ``(module name, cls.__qualname__)``."""
+    if not package:
+        return None
+    course = package.rsplit(".", 1)[0] if "." in package else ""
+    if full.startswith(package + "."):
+        name = full[len(package) + 1:]
+    elif course and full.startswith(course + "."):
+        name = ".." + full[len(course) + 1:]
+    else:
+        return None
+    return (name, cls.__qualname__) if cls is not None else (name, "")
 
 
 def is_backend_array(x: Any) -> bool:
@@ -113,7 +131,25 @@ class Workspace:
         if kind == "call":
             func, pos, kw = args
             return self.materialize(func)(*self.materialize(pos), **self.materialize(kw))
+        if kind == "object":  # an object of the code under test, rebuilt from its state
+            module, qualname, state = args
+            return objects.rebuild(self._class(str(module), str(qualname)),
+                                   self.materialize(state), backend=self.backend,
+                                   find_class=self._class)
         raise ValueError(f"unknown token {kind!r}")
+
+    def _class(self, module: str, qualname: str) -> type:
+        obj: Any = self.code.module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part, None)
+        if not isinstance(obj, type):
+            raise MissingName(f"{module}.py has no class {qualname}")
+        return obj
+
+    def locate(self, cls: type) -> tuple[str, str] | None:
+        """``(module, qualname)`` of a class defined in the code under test (module names as
+        :func:`nlpdojo_autograder.subject.full_name` reads them), else None."""
+        return relative_module(getattr(self.code, "package", ""), cls.__module__, cls)
 
     def function(self, where: str, module: str, qualname: str) -> Callable[..., Any]:
         mod = self.code.given(module) if where == "given" else self.code.module(module)
@@ -139,6 +175,9 @@ class Workspace:
             before = _array_arguments(pos, kw)
             result = func(*pos, **kw)
             self.backend.synchronize()
+            states = {str(i): objects.capture(pos[i], array=lambda x: x, backend=self.backend,
+                                              where=self.locate)
+                      for i, a in enumerate(args) if isinstance(a, Token) and a.kind == "object"}
             if self.backend.name == "strict" and _has_numpy(result) and any(
                     is_backend_array(arg) for arg, _ in before.values()):
                 return {"error": {"kind": "error", "message": LEFT_NAMESPACE}}
@@ -152,7 +191,10 @@ class Workspace:
                     mutated.append([key, label])
                     if key in mutable or label in mutable:
                         updated[key] = now
-            return {"value": result, "mutated": mutated, "updated": updated}
+            reply = {"value": result, "mutated": mutated, "updated": updated}
+            if states:
+                reply["objects"] = states
+            return reply
         except BaseException as exc:  # noqa: BLE001 - everything the code under test raises
             return {"error": describe(exc, self.code.code_dir)}
 

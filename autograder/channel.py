@@ -58,14 +58,16 @@ class Token:
     a backend array: ``args = (array, dtype or None)``), ``function`` (``args = (where,
     module, qualname)`` with ``where`` ``student`` or ``given``), ``module`` (the student's
     module ``args[0]``), ``path`` (a file in the check's scratch folder), ``call`` (``args =
-    (function token, positional tuple, keyword dict)``, evaluated in the worker).
+    (function token, positional tuple, keyword dict)``, evaluated in the worker), ``object``
+    (``args = (module, class qualname, state)``: an object of the code under test as data,
+    rebuilt as the receiving side's class; :mod:`nlpdojo_autograder.objects`).
     """
 
     kind: str
     args: tuple = ()
 
 
-TOKEN_KINDS = frozenset({"backend", "array", "function", "module", "path", "call"})
+TOKEN_KINDS = frozenset({"backend", "array", "function", "module", "path", "call", "object"})
 
 
 @dataclasses.dataclass

@@ -17,6 +17,8 @@ from nlpdojo.errors import NlpdojoError
 
 REFERENCE_PACKAGE = "nlpdojo_solutions"
 SUBMISSION_PREFIX = "nlpdojo_submission"
+#: the course library's folder and package name, next to the topics (``solutions/library``)
+LIBRARY = "library"
 
 
 class SubmissionImportError(NlpdojoError):
@@ -32,26 +34,46 @@ def reference_available(package: str) -> bool:
 
 
 def load_folder_package(folder: Path, topic: str, *, tag: str = "") -> str:
-    """Register ``folder`` as a package and return its import name.
+    """Register ``folder`` as topic ``topic`` of a course package and return its import name.
 
-    ``folder`` holds the topic's modules (``softmax.py``...). An ``__init__.py`` is used when
-    present; without one the folder is still importable. ``tag`` keeps several submissions
-    of one topic apart in one process.
+    ``folder`` holds the topic's modules (``softmax.py``...). Its parent folder becomes the
+    course package (``nlpdojo_submission[_<tag>]``) and the topic one of its subpackages, so
+    that topic code reaches the course library, the sibling folder ``library/``, with a
+    relative import (``from ..library.layers import Linear``), exactly as the reference does
+    (``nlpdojo_solutions.<topic>`` next to ``nlpdojo_solutions.library``). An ``__init__.py``
+    is used when present; without one the folder is still importable. ``tag`` keeps several
+    submissions apart in one process.
     """
     folder = Path(folder).resolve()
     if not folder.is_dir():
         raise SubmissionImportError(f"no folder {folder} for topic {topic!r}")
-    name = f"{SUBMISSION_PREFIX}_{tag}_{topic}" if tag else f"{SUBMISSION_PREFIX}_{topic}"
+    course = f"{SUBMISSION_PREFIX}_{tag}" if tag else SUBMISSION_PREFIX
+    name = f"{course}.{topic}"
     if name in sys.modules:
         return name
+    if course not in sys.modules:
+        spec = importlib.machinery.ModuleSpec(course, None, is_package=True)
+        spec.submodule_search_locations = [str(folder.parent)]
+        sys.modules[course] = importlib.util.module_from_spec(spec)
+    elif list(sys.modules[course].__path__) != [str(folder.parent)]:
+        raise SubmissionImportError(
+            f"{folder} is not in the course folder {list(sys.modules[course].__path__)} "
+            f"already loaded as {course}; grade one course folder at a time")
+    _load_package(name, folder)
+    return name
+
+
+def _load_package(name: str, folder: Path) -> ModuleType:
+    """``folder`` imported as package ``name`` (its ``__init__.py`` run where there is one)."""
     init = folder / "__init__.py"
-    spec = importlib.util.spec_from_file_location(
-        name, init if init.is_file() else None, submodule_search_locations=[str(folder)]
-    ) if init.is_file() else importlib.machinery.ModuleSpec(name, None, is_package=True)
+    if init.is_file():
+        spec = importlib.util.spec_from_file_location(
+            name, init, submodule_search_locations=[str(folder)])
+    else:
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(folder)]
     if spec is None:
         raise SubmissionImportError(f"cannot import {folder} as a package")
-    if not init.is_file():
-        spec.submodule_search_locations = [str(folder)]
     package = importlib.util.module_from_spec(spec)
     sys.modules[name] = package
     try:
@@ -60,7 +82,15 @@ def load_folder_package(folder: Path, topic: str, *, tag: str = "") -> str:
     except BaseException:
         del sys.modules[name]
         raise
-    return name
+    return package
+
+
+def forget_package(name: str) -> None:
+    """Drop package ``name``, its modules and (for a topic) its course package, from
+    ``sys.modules``: the next load reads the files again."""
+    course = name.rsplit(".", 1)[0] if "." in name else name
+    for key in [n for n in sys.modules if n == course or n.startswith(course + ".")]:
+        del sys.modules[key]
 
 
 def load_folder_module(folder: Path, topic: str, module: str, *, tag: str = "") -> ModuleType:

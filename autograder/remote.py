@@ -35,6 +35,7 @@ from nlpdojo_autograder.channel import (
     encode,
     map_tree,
 )
+from nlpdojo_autograder.loader import LIBRARY
 from nlpdojo_autograder.subject import ReferenceCode
 
 _TAIL_BYTES = 4000
@@ -189,8 +190,15 @@ class RemoteSubject:
         self._reference_subject: LocalSubject | None = None
         self.root = Path(tempfile.mkdtemp(prefix="nlpdojo-worker-"))
         os.chmod(self.root, 0o711)
-        self.code = self.root / "code"
+        # a private read-only copy of the course: the topic and, next to it, the library
+        self.course = self.root / "code"
+        self.course.mkdir()
+        self.code = self.course / settings.topic
         _private_copy(settings.folder, self.code)
+        library = settings.folder.parent / LIBRARY
+        if library.is_dir() and library != settings.folder:
+            _private_copy(library, self.course / LIBRARY)
+        os.chmod(self.course, 0o555)
         self.proc: subprocess.Popen | None = None
         self.channel: Channel | None = None
         self.pump: _OutputPump | None = None
@@ -208,7 +216,7 @@ class RemoteSubject:
         self._starts += 1
         self.scratch.mkdir(mode=0o700)
         s = self.settings
-        self.launched = sandbox.launch(s.isolation, code=self.code, scratch=self.scratch,
+        self.launched = sandbox.launch(s.isolation, code=self.course, scratch=self.scratch,
                                        device=s.device, hidden=s.hidden)
         self.proc = self.launched.proc
         self.pump = _OutputPump(self.proc.stdout)
@@ -217,7 +225,8 @@ class RemoteSubject:
                                max_bytes=MAX_REPLY_BYTES, convert=to_wire, allow_tokens=True,
                                send_pickles=True)
         spec = {
-            "topic": s.topic, "folder": self.launched.code_dir, "backend": s.backend,
+            "topic": s.topic, "folder": f"{self.launched.code_dir}/{s.topic}",
+            "backend": s.backend,
             "device": s.device, "memory_mb": s.memory_mb,
             "memory_mode": s.memory_mode, "file_bytes": s.file_bytes,
             "open_files": s.open_files, "cpu_s": s.cpu_s, "uid": self.launched.uid,
@@ -455,7 +464,8 @@ class RemoteSubject:
             if "error" in result:
                 reply = {"error": result["error"].get("message", "")}
             else:
-                reply = {"value": result["value"], "updated": result["updated"]}
+                reply = {"value": result["value"], "updated": result["updated"],
+                         "objects": result.get("objects", {})}
         self.channel.send(reply, time.monotonic() + 60)
 
     def _reference(self) -> LocalSubject:
@@ -487,6 +497,9 @@ def _has_token(value: Any) -> bool:
 def _data_only(value: Any) -> bool:
     """What the worker sends back may hold arrays and the backend, never a function token."""
     if isinstance(value, Token):
+        if value.kind == "object":  # (module, qualname, state): state is data
+            return len(value.args) == 3 and all(isinstance(a, str) for a in value.args[:2]) \
+                and isinstance(value.args[2], dict) and _data_only(value.args[2])
         return value.kind in ("array", "backend") and all(_data_only(a) for a in value.args)
     if isinstance(value, (list, tuple)):
         return all(_data_only(v) for v in value)

@@ -26,7 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from nlpdojo_autograder.calls import MissingName
-from nlpdojo_autograder.loader import load_folder_package
+from nlpdojo_autograder.loader import LIBRARY, forget_package, load_folder_package
 
 #: ``call(module, name, args, kwargs)``: run the reference's ``module.name`` on the trusted side
 ReferenceCall = Callable[[str, str, tuple, dict], Any]
@@ -47,7 +47,8 @@ class StudentCode:
         self.given_sources = given_sources
         self.hanging_modules = hanging_modules
         self.reference_call = reference_call
-        self.code_dir = str(folder.resolve())
+        # the course folder: the library's files are the student's code too
+        self.code_dir = str(folder.resolve().parent)
         self.blocked = tuple(blocked_packages)
         self._package: str | None = None
         self._preloaded = False
@@ -93,8 +94,8 @@ class StudentCode:
         if name in self.hanging_modules:
             raise MissingName(_hanging_message(name, self.hanging_modules[name]))
         self._preload()
-        return _import(self.package, name, f"{name}.py is missing from the submission; keep "
-                                           "the files of the released exercise")
+        return _import(self.package, name, f"{_display(name)} is missing from the submission; "
+                                           "keep the files of the released exercise")
 
     def given(self, name: str) -> ModuleType:
         self._preload()
@@ -118,12 +119,17 @@ class StudentCode:
         self._preloaded = True
         if self.hanging_modules:  # also when another module imports one of them
             sys.meta_path.insert(0, _HangingBlocker(self.package, self.hanging_modules))
-        for path in sorted(self.folder.glob("*.py")):
-            if path.stem != "__init__" and path.stem not in self.given_sources:
-                try:
-                    self.module(path.stem)
-                except Exception:  # noqa: BLE001 - resurfaces in the check that imports it
-                    pass
+        names = [p.stem for p in sorted(self.folder.glob("*.py"))
+                 if p.stem != "__init__" and p.stem not in self.given_sources]
+        library = self.folder.parent / LIBRARY
+        if library.is_dir() and library != self.folder:  # the course library, next to the topic
+            names += [f"..{LIBRARY}.{p.stem}" for p in sorted(library.glob("*.py"))
+                      if p.stem != "__init__"]
+        for name in names:
+            try:
+                self.module(name)
+            except Exception:  # noqa: BLE001 - resurfaces in the check that imports it
+                pass
 
     # -- swap-in ----------------------------------------------------------------------------
     def swap(self, questions: Iterable[str]) -> None:
@@ -146,32 +152,53 @@ class StudentCode:
         self.live.add((module, name))
         return proxy
 
+    def _method_proxy(self, module: str, qualname: str) -> Callable[..., Any]:
+        """A method that runs the reference's on the object's state (objects.py)."""
+        call = self.reference_call
+
+        def proxy(instance: Any, *args: Any, **kwargs: Any) -> Any:
+            return call(module, qualname, args, kwargs, instance=instance)
+
+        proxy.__name__ = qualname.rsplit(".", 1)[1]
+        proxy.__qualname__ = qualname
+        proxy.__doc__ = f"The reference {module}.{qualname}, run by the grader (swapped in)."
+        self.live.add((module, qualname))
+        return proxy
+
+    @property
+    def course(self) -> str:
+        """The course package: the topic's and the library's modules are under it."""
+        return self.package.rsplit(".", 1)[0]
+
     def _stand_in(self, questions: tuple[str, ...]) -> None:
         """A module of a swapped-in question that does not import is replaced, during this
         check, by a module of proxies to the reference's functions, so that ``from .softmax
         import softmax`` in the student's naive_softmax.py works."""
         for question in questions:
             for module_name, _ in self.question_functions.get(question, []):
-                full = f"{self.package}.{module_name}"
+                full = full_name(self.package, module_name)
                 if full in sys.modules or module_name not in self.reference_names:
                     continue
                 try:
                     self.module(module_name)
                 except Exception:  # noqa: BLE001 - its own checks report why
                     if self._stand_ins is None:
-                        self._stand_ins = {n for n in sys.modules if n.startswith(self.package)}
+                        self._stand_ins = {n for n in sys.modules if n.startswith(self.course)}
                     stand_in = types.ModuleType(full)
-                    stand_in.__package__ = self.package
+                    stand_in.__package__ = full.rsplit(".", 1)[0]
                     for name in self.reference_names[module_name]:
                         setattr(stand_in, name, self._proxy(module_name, name))
                     sys.modules[full] = stand_in
 
     def _swap(self, question: str) -> None:
-        prefix = self.package + "."
+        prefix = self.course + "."
         student_modules = [m for n, m in list(sys.modules.items())
                            if n.startswith(prefix) and m is not None]
         for module_name, func_name in self.question_functions.get(question, []):
             if func_name is None:  # a block outside any function: nothing to rebind
+                continue
+            if "." in func_name:
+                self._swap_method(module_name, func_name)
                 continue
             key = (module_name, func_name)
             if key not in self._originals:
@@ -187,16 +214,36 @@ class StudentCode:
                         self._swapped.append((mod, attr, original))
                         setattr(mod, attr, proxy)
 
+    def _swap_method(self, module_name: str, qualname: str) -> None:
+        """``Class.method`` of the student's ``module_name`` runs the reference's method on
+        the object's state; every object of the class (and of its subclasses that do not
+        override the method) sees it."""
+        owner_name, method = qualname.rsplit(".", 1)
+        try:
+            owner: Any = self.module(module_name)
+            for part in owner_name.split("."):
+                owner = getattr(owner, part)
+        except Exception:  # noqa: BLE001 - the module does not import: nothing to swap
+            return
+        if not isinstance(owner, type):
+            return
+        self._swapped.append((owner, method, owner.__dict__.get(method, _ABSENT)))
+        setattr(owner, method, self._method_proxy(module_name, qualname))
+
     def restore(self) -> None:
         """Undo every swap-in (after each check)."""
         for mod, attr, original in reversed(self._swapped):
-            setattr(mod, attr, original)
+            if original is _ABSENT:
+                delattr(mod, attr)
+            else:
+                setattr(mod, attr, original)
         self._swapped.clear()
         self.live.clear()
         if self._stand_ins is not None:
             # forget the stand-ins and every module of the student's imported next to them
             for name in [n for n in sys.modules
-                         if n.startswith(self.package + ".") and n not in self._stand_ins]:
+                         if n.startswith(self.course + ".") and n not in self._stand_ins
+                         and n != self.package]:
                 del sys.modules[name]
             self._stand_ins = None
             self._originals.clear()
@@ -234,9 +281,7 @@ class ReferenceCode:
     def forget(self) -> None:
         """Drop a folder's modules from ``sys.modules`` (the next load reads the files)."""
         if self._folder_package is not None:
-            for name in [n for n in sys.modules if n == self._folder_package
-                         or n.startswith(self._folder_package + ".")]:
-                del sys.modules[name]
+            forget_package(self._folder_package)
             self._folder_package = None
 
     def module(self, name: str) -> ModuleType:
@@ -246,16 +291,31 @@ class ReferenceCode:
         return self.module(name)
 
 
+def full_name(package: str, name: str) -> str:
+    """The import name of module ``name`` of topic package ``package``: ``softmax`` is the
+    topic's own module, ``..library.layers`` one of the course library's (a relative name, as
+    the topic's code would import it)."""
+    return importlib.util.resolve_name(name if name.startswith(".") else "." + name, package)
+
+
+def _display(name: str) -> str:
+    """``softmax`` -> ``softmax.py``; ``..library.layers`` -> ``library/layers.py``."""
+    return name.lstrip(".").replace(".", "/") + ".py"
+
+
 def _import(package: str, name: str, missing: str) -> ModuleType:
-    """Module ``name`` of ``package``; ``MissingName(missing)`` when there is no such file (an
-    import error inside the module propagates as it is)."""
-    full = f"{package}.{name}"
+    """Module ``name`` of ``package`` (see :func:`full_name`); ``MissingName(missing)`` when
+    there is no such file (an import error inside the module propagates as it is)."""
+    full = full_name(package, name)
     try:
         return importlib.import_module(full)
     except ModuleNotFoundError as exc:
         if exc.name != full:
             raise
         raise MissingName(missing) from exc
+
+
+_ABSENT = object()  # a swapped method the class only inherited: deleted again on restore
 
 
 class _Blocker:

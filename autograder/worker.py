@@ -162,12 +162,23 @@ class Worker:
             _flush_all()
 
     # -- a swapped-in reference function, run by the grader ---------------------------------
-    def reference_call(self, module: str, name: str, args: tuple, kwargs: dict) -> Any:
+    def reference_call(self, module: str, name: str, args: tuple, kwargs: dict,
+                       instance: Any = None) -> Any:
+        """Run the reference's ``module.name`` in the grader. ``instance``: the student's
+        object a swapped-in method was called on; its state travels with the call and comes
+        back changed (:mod:`nlpdojo_autograder.objects`)."""
+        from nlpdojo_autograder import objects
         from nlpdojo_autograder.calls import is_backend_array
         from nlpdojo_autograder.channel import Token
 
         backend = self.workspace.backend
         originals: dict[str, Any] = {}
+
+        def array(value: Any) -> Any:
+            if is_backend_array(value):
+                host = backend.to_numpy(value)
+                return Token("array", (host, host.dtype.name))
+            return value
 
         def out(value: Any, key: str | None = None) -> Any:
             if value is backend:
@@ -175,25 +186,36 @@ class Worker:
             if is_backend_array(value):
                 if key is not None:
                     originals[key] = value
-                host = backend.to_numpy(value)
-                return Token("array", (host, host.dtype.name))
+                return array(value)
             if isinstance(value, (list, tuple)):
                 return type(value)(out(v) for v in value)
             if isinstance(value, dict):
                 return {k: out(v) for k, v in value.items()}
             return value
 
-        request = {"op": "reference", "module": module, "name": name,
-                   "args": tuple(out(a, str(i)) for i, a in enumerate(args)),
+        sent = tuple(out(a, str(i)) for i, a in enumerate(args))
+        if instance is not None:
+            # rebuilt in the grader as the reference's class that holds the method
+            state = objects.capture(instance, array=array, backend=backend,
+                                    where=self.workspace.locate)
+            sent = (Token("object", (module, name.rsplit(".", 1)[0], state)), *sent)
+        request = {"op": "reference", "module": module, "name": name, "args": sent,
                    "kwargs": {k: out(v, k) for k, v in kwargs.items()}}
         self.channel.send(request)
         reply = self.channel.recv()
         if "error" in reply:
             raise RuntimeError(f"the reference {name}() (swapped in for an earlier question) "
                                f"failed on the arguments your code passed: {reply['error']}")
+        shift = 1 if instance is not None else 0
         for key, value in reply.get("updated", {}).items():  # in-place updates, mirrored
+            key = str(int(key) - shift) if key.isdigit() else key
             if key in originals:
                 originals[key][...] = backend.asarray(value, dtype=originals[key].dtype)
+        if instance is not None:
+            state = reply.get("objects", {}).get("0")
+            if isinstance(state, dict):
+                objects.apply(instance, state, array=lambda x: _to_backend(x, backend))
+            return _to_backend(reply["value"], backend)
         return _to_backend(reply["value"], backend) if originals else reply["value"]
 
 

@@ -38,7 +38,7 @@ def dojo(*args: str):
 def _fresh_student_package():
     """Each `dojo train` is a process of its own: forget the student's package between tests."""
     yield
-    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli_")]:
+    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
         del sys.modules[name]
 
 
