@@ -127,6 +127,10 @@ class Exercise:
     #: is installed, never from the submission (``Context.given_module``): a training loop whose
     #: budget the metric checks rely on must not be the student's to change
     given_modules: tuple[str, ...] = ()
+    #: question id -> the questions it requires (bare: this topic's; ``topic.question``:
+    #: another topic's, in the course library). Its checks swap the reference in for all of
+    #: them, transitively (:mod:`nlpdojo_autograder.questions`)
+    requires: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: question id -> the data sets its checks need (verified before grading starts: missing
     #: data is the grader's set-up problem, exit 2, never points lost)
     datasets: dict[str, tuple[str, ...]] = field(default_factory=dict)

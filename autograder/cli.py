@@ -289,23 +289,32 @@ def _resolve_backend(backend: str | None, device: str | None) -> tuple[str, str 
 
 def _resolve_topics(args: list[str], recorded_questions: list[str] | None
                     ) -> tuple[list[str], frozenset[str] | None]:
-    """Split arguments into topics and question ids (a question selects its topic)."""
+    """Split arguments into topics and question ids (a question selects its topic). Question
+    ids come back in full (``topic.question``); a bare id two topics share is an error."""
     from nlpdojo_autograder.grading import exercise_names, get_exercise
+    from nlpdojo_autograder.questions import QuestionError, resolve, split
 
     names = exercise_names()
+    exercises = [get_exercise(n) for n in names]
     topics: list[str] = []
-    questions: set[str] = set(recorded_questions or [])
-    owner = {c.question: n for n in names for c in get_exercise(n).checks}
-    for arg in args:
-        if arg in names:
+    questions: set[str] = set()
+    for arg in [*(recorded_questions or []), *args]:
+        if arg in names and arg not in (recorded_questions or []):
             topics.append(arg)
-        elif arg in owner:
-            questions.add(arg)
-            topics.append(owner[arg])
-        else:
+            continue
+        try:
+            full = resolve(arg, exercises)
+        except QuestionError as exc:
+            if "ambiguous" in str(exc):
+                raise UsageError(str(exc)) from None
             known = ", ".join(names) or "none registered"
+            every = sorted(f"{e.name}.{q}" for e in exercises for q in {c.question
+                                                                        for c in e.checks})
             raise UsageError(f"{arg!r} is neither a topic nor a question id. Topics: {known}; "
-                             f"questions: {', '.join(sorted(owner)) or 'none'}")
+                             f"questions: {', '.join(every) or 'none'}") from None
+        questions.add(full)
+        if arg not in (recorded_questions or []):
+            topics.append(split(full)[0])
     return list(dict.fromkeys(topics)), frozenset(questions) if questions else None
 
 

@@ -23,6 +23,7 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.checks import Check, Exercise, Verdict
 from nlpdojo_autograder.loader import reference_available
+from nlpdojo_autograder.questions import qualify
 from nlpdojo_autograder.results import CheckResult, ExerciseResult, GradingResult
 from nlpdojo_autograder.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
 from nlpdojo_autograder.snapshot import remove as remove_snapshot
@@ -93,16 +94,24 @@ def get_exercise(name: str) -> Exercise:
 def select_checks(exercise: Exercise, options: GradeOptions, reference: bool) -> list[Check]:
     return [c for c in exercise.checks
             if (reference or not c.hidden)
-            and (options.questions is None or c.question in options.questions)]
+            and (options.questions is None or qualify(exercise.name, c.question)
+                 in options.questions)]
 
 
 def question_functions(exercise: Exercise) -> dict[str, list[tuple[str, str | None]]]:
-    """Which functions hold which question, read from the solutions' markers."""
-    from nlpdojo_autograder.loader import load_reference_dir
+    """Which functions hold which question (full ids), read from the solutions' markers: the
+    topic's own modules (``softmax``) and the course library's (``..library.layers``)."""
+    from nlpdojo_autograder.loader import LIBRARY, load_reference_dir
     from nlpdojo_autograder.markers import questions_in
 
-    found = questions_in(load_reference_dir(exercise.reference_package))
-    return {q: [tuple(p) for p in pairs] for q, pairs in found.items()}
+    topic_dir = load_reference_dir(exercise.reference_package)
+    found = {qualify(exercise.name, q): [tuple(p) for p in pairs]
+             for q, pairs in questions_in(topic_dir).items()}
+    library = topic_dir.parent / LIBRARY
+    if library.is_dir() and library != topic_dir:
+        for q, pairs in questions_in(library).items():
+            found.setdefault(q, []).extend((f"..{LIBRARY}.{m}", name) for m, name in pairs)
+    return found
 
 
 def has_reference(exercise: Exercise, options: GradeOptions) -> bool:
@@ -310,6 +319,8 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         finally:
             if snap is not None:
                 remove_snapshot(snap)
+    if submission is not None:
+        name_blockers(results, options)
     return GradingResult(
         submission_sha256=snap.sha256 if snap is not None else "",
         exercises=results, backend=options.backend, device=options.device or "cpu",
@@ -320,6 +331,39 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         options=replay_options, started_at=started_at,
         solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
         duration_s=round(time.perf_counter() - t0, 3))
+
+
+def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
+    """Where no reference stands in for the questions a check requires (a student release),
+    a failing check runs the student's own code of those questions: its message says which of
+    them fail their own checks in this run (they block it), or that it depends on them."""
+    from nlpdojo_autograder.questions import swap_in
+
+    failing = {f"{r.name}.{c.question}" for r in results for c in r.checks
+               if c.score < c.max_score}
+    graded = {f"{r.name}.{c.question}" for r in results for c in r.checks}
+    for result in results:
+        exercise = get_exercise(result.name)
+        if has_reference(exercise, options):
+            continue
+        for c in result.checks:
+            if c.score >= c.max_score or c.status == "not_implemented":
+                continue
+            try:
+                needs = swap_in(exercise, exercise.check(c.id))
+            except Exception:  # noqa: BLE001 - an unknown dependency: release validation's job
+                continue
+            blockers = [q for q in needs if q in failing]
+            unknown = [q for q in needs if q not in graded]
+            if blockers:
+                c.message = (f"blocked by {', '.join(blockers)}, which fails its own checks "
+                             "(no reference is installed here to stand in for it): fix that "
+                             f"first. {c.message}")
+            elif unknown:
+                c.message = (f"{c.message} (this check runs your own {', '.join(unknown)}, not "
+                             "graded in this run: grade it too, since a bug there fails this "
+                             "check)")
+            c.details["requires"] = list(needs)
 
 
 def seeds_of(options: GradeOptions) -> dict[str, int]:

@@ -28,11 +28,14 @@ from pathlib import Path
 from nlpdojo.errors import NlpdojoError
 
 #: what an exact marker looks like (the comment token, trailing whitespace ignored)
-BEGIN_RE = re.compile(r"### BEGIN SOLUTION (?P<question>[a-z][a-z0-9_]*)")
+#: a question id: ``softmax`` (in a topic's folder: a question of that topic) or
+#: ``topic.question`` (required in the course library, whose modules serve several topics)
+QUESTION_ID = r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?"
+BEGIN_RE = re.compile(rf"### BEGIN SOLUTION (?P<question>{QUESTION_ID})")
 END_RE = re.compile(r"### END SOLUTION")
 #: anything a human may have meant as a marker: any number of ``#``, any case, any spacing
 LOOKS_LIKE_MARKER_RE = re.compile(r"#+\s*(?P<kind>begin|end)[\s_:-]*sol", re.IGNORECASE)
-QUESTION_RE = re.compile(r"[a-z][a-z0-9_]*")
+QUESTION_RE = re.compile(QUESTION_ID)
 
 STUB_HINT = "replace this line with your code"
 
@@ -237,7 +240,8 @@ def _malformed_begin(at: str, body: str) -> str:
             )
         return (
             f"{at}: malformed question id {qid!r} in {body!r}; a question id is snake_case "
-            "([a-z][a-z0-9_]*), e.g. '### BEGIN SOLUTION skipgram_loss', with nothing after it."
+            "([a-z][a-z0-9_]*, or topic.question in the course library), e.g. "
+            "'### BEGIN SOLUTION skipgram_loss', with nothing after it."
         )
     if body.rstrip() == prefix.rstrip():
         return (

@@ -248,8 +248,9 @@ def dependency_order(sources: Mapping[str, str]) -> list[str]:
 
 #: a question in a module: its solution marker, or the stub that replaced it
 _QUESTION_IN_SOURCE_RE = re.compile(
-    r"### BEGIN SOLUTION (?P<marker>[a-z][a-z0-9_]*)"
-    r"|NotImplementedError\(\s*[\"'](?P<stub>[a-z][a-z0-9_]*): not implemented yet"
+    r"### BEGIN SOLUTION (?P<marker>[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)"
+    r"|NotImplementedError\(\s*[\"'](?P<stub>[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?): not "
+    r"implemented yet"
 )
 
 

@@ -31,17 +31,40 @@ def pytest_configure(config: pytest.Config) -> None:
         exercises = _exercises()
     except Exception:  # noqa: BLE001 - a broken plugin must not break unrelated test runs
         return
+    for marker, (topic, question) in _markers(exercises).items():
+        config.addinivalue_line(
+            "markers", f"{marker}: the checks of question {topic}.{question}")
+
+
+def _markers(exercises: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Marker name -> (topic, question): the full id ``topic.question`` always, the bare id
+    too where no other topic has a question of that name."""
+    owners: dict[str, list[str]] = {}
     for exercise in exercises.values():
-        for question in sorted({c.question for c in exercise.checks}):
-            config.addinivalue_line(
-                "markers", f"{question}: the checks of question {question} ({exercise.name})")
+        for question in {c.question for c in exercise.checks}:
+            owners.setdefault(question, []).append(exercise.name)
+    markers = {}
+    for question, topics in sorted(owners.items()):
+        for topic in topics:
+            markers[f"{topic}.{question}"] = (topic, question)
+        if len(topics) == 1:
+            markers[question] = (topics[0], question)
+    return markers
 
 
 def check_params(topic: str) -> list[Any]:
-    """One ``pytest.param`` per check of ``topic``, marked with its question id."""
-    exercise = _exercises()[topic]
-    return [pytest.param(check.id, marks=getattr(pytest.mark, check.question), id=check.id)
-            for check in exercise.checks]
+    """One ``pytest.param`` per check of ``topic``, marked with its question's full id (and its
+    bare id where no other topic shares it)."""
+    exercises = _exercises()
+    markers = _markers(exercises)
+    params = []
+    for check in exercises[topic].checks:
+        names = [f"{topic}.{check.question}"]
+        if markers.get(check.question) == (topic, check.question):
+            names.append(check.question)
+        params.append(pytest.param(check.id, marks=[getattr(pytest.mark, n) for n in names],
+                                   id=check.id))
+    return params
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +83,8 @@ def nlpdojo_grade(request: pytest.FixtureRequest):
             selected = {owner[item.callspec.id] for item in request.session.items
                         if getattr(item, "callspec", None) is not None
                         and item.callspec.id in owner}
-            options = GradeOptions(questions=frozenset(selected) or None)
+            options = GradeOptions(questions=frozenset(f"{topic}.{q}" for q in selected)
+                                   or None)
             result = grade_exercise(exercise, key[1], options)
             cache[key] = {c.id: c for c in result.checks}
         return cache[key]

@@ -27,6 +27,7 @@ from typing import Literal
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
+from nlpdojo_autograder.loader import LIBRARY
 from nlpdojo_autograder.markers import MarkerError, strip_solutions
 from nlpdojo_autograder.notebooks import NotebookError, dumps, notebook_from_sources
 
@@ -104,7 +105,16 @@ def topics_in(solutions_dir: Path) -> list[str]:
         and (p / "__init__.py").is_file()
         and p.name.isidentifier()
         and not p.name.startswith(("_", "."))
+        and p.name != LIBRARY
     )
+
+
+def library_in(solutions_dir: Path) -> Path | None:
+    """The course library (``solutions/library``: layers, losses, optimizers that topics
+    build on), released like a topic's modules but without a notebook or checks of its own:
+    its questions belong to the topics that teach them (``### BEGIN SOLUTION topic.q``)."""
+    library = solutions_dir / LIBRARY
+    return library if (library / "__init__.py").is_file() else None
 
 
 def release_topics(solutions_dir: Path) -> list[str]:
@@ -178,7 +188,8 @@ def _readme(topics: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _topic_files(topic_dir: Path, topic: str, errors: list[NlpdojoError]) -> dict[str, bytes]:
+def _topic_files(topic_dir: Path, topic: str, errors: list[NlpdojoError], *,
+                 notebook: bool = True) -> dict[str, bytes]:
     """Released contents of one topic ``{relative posix path: bytes}``; errors are collected."""
     out: dict[str, bytes] = {}
     modules: dict[str, str] = {}
@@ -211,7 +222,7 @@ def _topic_files(topic_dir: Path, topic: str, errors: list[NlpdojoError]) -> dic
             out[key] = data
             if rel.as_posix() == "README.md":
                 readme = data.decode("utf-8", errors="replace")
-    if not errors:
+    if notebook and not errors:
         try:
             nb = notebook_from_sources(topic, modules, readme)
         except NotebookError as exc:
@@ -232,6 +243,9 @@ def build_release(solutions_dir: Path) -> tuple[list[str], dict[str, bytes]]:
         topic_errors: list[NlpdojoError] = []
         files.update(_topic_files(solutions_dir / topic, topic, topic_errors))
         errors += topic_errors
+    library = library_in(solutions_dir)
+    if library is not None:
+        files.update(_topic_files(library, LIBRARY, errors, notebook=False))
     if errors:
         cls = MarkerError if any(isinstance(e, MarkerError) for e in errors) else ReleaseError
         head = "the release was not written (nothing in the output changed)"
@@ -347,7 +361,8 @@ def release(
     report = ReleaseReport(solutions_dir=sol, output_dir=out, check=check, topics=topics)
     if not check:
         _guard_readme(out)
-    existing = {f"{t}/{rel.as_posix()}" for t in topics for rel in _files(out / t)}
+    folders = [*topics, *([LIBRARY] if library_in(sol) is not None else [])]
+    existing = {f"{t}/{rel.as_posix()}" for t in folders for rel in _files(out / t)}
     for rel in sorted(set(files) | existing):
         target = out / rel
         new = files.get(rel)
@@ -368,6 +383,6 @@ def release(
             target.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(target, files[difference.path])
             report.written.append(difference.path)
-    for topic in topics:
+    for topic in folders:
         _prune_empty_dirs(out / topic)
     return report

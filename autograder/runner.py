@@ -12,6 +12,7 @@ its scratch folder).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ import numpy as np
 
 from nlpdojo_autograder import sandbox
 from nlpdojo_autograder.checks import BackendRef, Check, CheckFailure, Context, Exercise
+from nlpdojo_autograder.questions import swap_in as swap_in_of
 from nlpdojo_autograder.remote import (
     LocalSubject,
     RemoteSubject,
@@ -143,6 +145,8 @@ def run_checks(
     """
     limits = limits or Limits()
     qf = question_functions or {}
+    # what each check swaps in: its question's requirements, transitively (full ids)
+    checks = [dataclasses.replace(c, swap_in=swap_in_of(exercise, c)) for c in checks]
     reference = _reference(exercise, trusted_folder)
     if topic_folder is None:
         subject: Any = LocalSubject(reference or ReferenceCode(exercise.reference_package),
