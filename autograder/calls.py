@@ -152,6 +152,10 @@ class Workspace:
         return relative_module(getattr(self.code, "package", ""), cls.__module__, cls)
 
     def function(self, where: str, module: str, qualname: str) -> Callable[..., Any]:
+        if where == "probe":  # the grader's public procedures (probes.py), never a submission's
+            from nlpdojo_autograder import probes
+
+            return getattr(probes, qualname)
         mod = self.code.given(module) if where == "given" else self.code.module(module)
         obj: Any = mod
         for part in qualname.split("."):

@@ -310,6 +310,15 @@ class Context:
         """A function (or ``Class.method``) of the code under test."""
         return RemoteFunction(self, Token("function", ("student", module, name)), name)
 
+    def probe(self, name: str) -> RemoteFunction:
+        """A procedure of :mod:`nlpdojo_autograder.probes` (build a layer, run forward and
+        backward...), run where the code under test runs."""
+        from nlpdojo_autograder import probes
+
+        if not callable(getattr(probes, name, None)) or name.startswith("_"):
+            raise ValueError(f"no probe {name!r}")
+        return RemoteFunction(self, Token("function", ("probe", "", name)), name)
+
     def given_function(self, module: str, name: str) -> RemoteFunction:
         """A function of given code (one of the exercise's ``given_modules``): the
         instructor's copy, sent to the worker, never the submission's."""

@@ -10,8 +10,8 @@ student's object (parameters updated in place, so a model that holds them sees t
 State is ``vars(obj)`` with each value encoded:
 
 * a :class:`~nlpdojo.module.Parameter`: ``{PARAMETER: name, "data": array, "grad": array}``;
-* the backend: the backend itself (the channel sends it as a token); the array namespace
-  (``xp``, a module): ``{NAMESPACE: True}`` (rebuilt as the receiving backend's);
+* the backend: ``{BACKEND: True}``; the array namespace (``xp``, a module):
+  ``{NAMESPACE: True}`` (both become the receiving side's own);
 * a sub-module (an object with a ``__dict__`` whose class is defined in the code under test):
   ``{OBJECT: (module, qualname), "state": {...}}``, rebuilt as the *reference's* class of the
   same name (the whole reference method runs, with the reference's sub-layers);
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 PARAMETER = "__parameter__"
+BACKEND = "__backend__"
 NAMESPACE = "__namespace__"
 OBJECT = "__object__"
 #: nesting deeper than this is refused (a cycle, or an attack)
@@ -64,7 +65,7 @@ def _encode(value: Any, label: str, array: Callable, backend: Any, where: Callab
     from nlpdojo.module import Parameter
 
     if value is backend:
-        return value
+        return {BACKEND: True}
     if isinstance(value, Parameter):
         return {PARAMETER: value.name, "data": array(value.data), "grad": array(value.grad)}
     if isinstance(value, types.ModuleType):
@@ -116,6 +117,8 @@ def _decode(value: Any, backend: Any, find_class: Callable, depth: int) -> Any:
         return p
     if isinstance(value, dict) and value.get(NAMESPACE) is True:
         return backend.xp
+    if isinstance(value, dict) and value.get(BACKEND) is True:
+        return backend
     if isinstance(value, dict) and OBJECT in value:
         module, qualname = value[OBJECT]
         return rebuild(find_class(str(module), str(qualname)), value["state"], backend=backend,
@@ -147,8 +150,8 @@ def _merge(current: Any, value: Any, array: Callable[[Any], Any]) -> Any:
         target.data = array(value["data"])
         target.grad = array(value["grad"])
         return target
-    if isinstance(value, dict) and value.get(NAMESPACE) is True:
-        return current  # the worker's own namespace stays
+    if isinstance(value, dict) and (value.get(NAMESPACE) is True or value.get(BACKEND) is True):
+        return current  # the worker's own backend and namespace stay
     if isinstance(value, dict) and OBJECT in value:
         if current is None or not hasattr(current, "__dict__"):
             raise StateError(f"the reference created a {value[OBJECT][1]}, which cannot be "

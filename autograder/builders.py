@@ -1,0 +1,456 @@
+"""Check builders: the shapes most questions take, so that a question costs a few lines.
+
+* :func:`layer_checks`: a layer (a :class:`~nlpdojo.module.Module`): forward values and every
+  gradient against the reference; gradients of every parameter and input by central
+  differences of the student's own forward (and torch autograd as a second oracle on the torch
+  backend, where the question gives the true function in torch); gradients that accumulate over
+  two backward passes; a layer applied several times before backward (backpropagation through
+  time: what backward needs must travel in the cache of each call); a hidden case.
+* :func:`loss_checks`: a loss: value (a 0-d array) and dL/d(prediction) against the reference,
+  and by central differences.
+* :func:`optimizer_checks`: an optimizer: the parameter trajectory over several steps against
+  the reference and, where torch is installed in the grader, against ``torch.optim`` with
+  identical settings; a ``state_dict`` round trip that must resume the trajectory exactly.
+* :func:`function_check`: a plain function's outputs against the reference.
+
+Everything the student's code computes comes back as data through the probes of
+:mod:`nlpdojo_autograder.probes`; inputs, parameter values, perturbations, comparisons and
+the torch oracle are the grader's. Each builder returns a list of checks to put in an
+:class:`~nlpdojo_autograder.checks.Exercise`; their ids are ``<question>.<name>``.
+
+Lecture: CS224n lecture 3-4 (backpropagation, gradient checking); CS231n's layer caches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nlpdojo_autograder.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.kinds import GradientProblem, custom_check, gradient_check, value_check
+
+#: how a layer's points are shared among its checks
+LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "gradients": 0.3, "repeated": 0.15,
+                "accumulate": 0.15}
+
+
+@dataclass
+class LayerCase:
+    """One case of a layer check, drawn by the check from ``ctx.rng()``.
+
+    ``args``/``kwargs`` build the layer (``ctx.backend`` stands for the backend);
+    ``params`` sets every parameter by dotted name (so the student's and the reference's
+    layers compute with the same values); ``inputs(rng)`` draws the inputs of one application
+    (float arrays are sent in the check's dtype, integer arrays as int64);
+    ``differentiable`` names the positions of the inputs that get a gradient.
+    """
+
+    args: tuple
+    params: dict[str, np.ndarray]
+    inputs: Callable[[np.random.Generator], tuple[np.ndarray, ...]]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    differentiable: tuple[int, ...] = (0,)
+    train: bool = True
+
+
+def _send(ctx: Context, x: np.ndarray) -> Any:
+    x = np.asarray(x)
+    return ctx.asarray(x, np.int64) if np.issubdtype(x.dtype, np.integer) else ctx.asarray(x)
+
+
+def _grad_outputs(ctx: Context, shapes: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
+    rng = ctx.rng(2)
+    return [rng.standard_normal(s) for s in shapes]
+
+
+def layer_checks(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
+                 title: str, points: float, repeat: int = 3, hidden: bool = True,
+                 autograd: Callable[..., Any] | None = None, rtol: float = 1e-6,
+                 **options: Any) -> list[Check]:
+    """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
+
+    ``make(ctx)`` returns the :class:`LayerCase`. ``autograd``: the true forward in torch, a
+    function of ``(params: dict of tensors, *inputs)`` returning the output; on the torch
+    backend its autograd gradients must match the student's too. ``options`` go to every
+    check (``swap_in``, ``timeout_s``...).
+    """
+    layer = (module, cls)
+
+    def run(ctx: Context, applications: int, *, twice: bool = False) -> dict[str, Any]:
+        case = make(ctx)
+        rng = ctx.rng(1)
+        inputs = [tuple(np.asarray(a) for a in case.inputs(rng)) for _ in range(applications)]
+        probe = ctx.probe("layer_run")
+        cls_token = ctx.function(*layer)
+        # upstream gradients of the output's shape (asked of the code under test: a wrong
+        # shape fails the values check against the reference anyway)
+        grads = _grad_outputs(ctx, [_output_shape(ctx, cls_token, case, inputs[0])]
+                              * applications)
+        result = probe(cls_token, _args(ctx, case), case.kwargs, _params(ctx, case),
+                       [[_send(ctx, a) for a in x] for x in inputs],
+                       [ctx.asarray(g) for g in grads], train=case.train,
+                       backward_twice=twice)
+        return {"case": case, "inputs": inputs, "grads": grads, "result": result}
+
+    def values(ctx: Context) -> Payload:
+        ran = run(ctx, 1)
+        result, case = ran["result"], ran["case"]
+        payload = {"output": ctx.to_numpy(_first(result, "outputs"), f"{cls}.forward's output")}
+        payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
+        payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
+                        for n, g in _named(result, "param_grads").items()})
+        return payload
+
+    def gradients(ctx: Context, applications: int) -> GradientProblem:
+        ran = run(ctx, applications)
+        case, inputs, grads, result = ran["case"], ran["inputs"], ran["grads"], ran["result"]
+        objective = ctx.probe("layer_objective")
+        cls_token = ctx.function(*layer)
+        point: dict[str, np.ndarray] = {n: np.asarray(v, np.float64)
+                                        for n, v in case.params.items()}
+        analytic: dict[str, Any] = dict(_named(result, "param_grads"))
+        if applications == 1:  # input gradients: the first application's
+            for i in case.differentiable:
+                point[f"input {i}"] = np.asarray(inputs[0][i], np.float64)
+            analytic.update({k.replace("grad ", ""): v for k, v in
+                             _input_grads(ctx, cls, case, inputs[0], result).items()})
+
+        def loss(values: dict[str, np.ndarray]) -> float:
+            params = {n: ctx.asarray(values[n]) for n in case.params}
+            xs = [[_send(ctx, values.get(f"input {i}", a)) if applications == 1 else
+                   _send(ctx, a) for i, a in enumerate(x)] for x in inputs]
+            return float(objective(cls_token, _args(ctx, case), case.kwargs, params, xs,
+                                   [ctx.asarray(g) for g in grads], train=case.train))
+
+        return GradientProblem(loss=loss, point=point, analytic=analytic,
+                               autograd_loss=_autograd_loss(autograd, case, inputs, grads)
+                               if applications == 1 and autograd is not None else None)
+
+    def accumulate(ctx: Context) -> Payload:
+        result = run(ctx, 1, twice=True)["result"]
+        return {**{f"twice {n}": ctx.to_numpy(g) for n, g in _named(result,
+                                                                       "param_grads").items()},
+                **{f"once {n}": ctx.to_numpy(g) for n, g in _named(result,
+                                                                     "param_grads_once").items()}}
+
+    def judge_accumulate(actual: Payload, expected: Payload | None) -> Verdict:
+        for key, once in actual.items():
+            if not key.startswith("once "):
+                continue
+            name = key[len("once "):]
+            twice = actual[f"twice {name}"]
+            if not np.allclose(twice, 2 * once, rtol=1e-9, atol=1e-12):
+                return Verdict(False, f"after two backward passes the gradient of {name} is not "
+                               "twice that of one: gradients must accumulate (add into "
+                               f"{name}.grad, `p.grad = p.grad + ...`), never be overwritten; "
+                               "zero_grad() is what clears them")
+        return Verdict(True, "gradients accumulate over backward passes")
+
+    repeated = gradient_check(question, "repeated", f"{title}: applied {repeat} times before "
+                              "backward", 0.0, lambda ctx: gradients(ctx, repeat), **options)
+    repeated = _with_hint(repeated, f"the layer was applied {repeat} times before backward (as "
+                          "in an RNN over time): keep what backward needs in the cache that "
+                          "forward returns for each call, not on self")
+    checks = [
+        value_check(question, "values", f"{title}: forward and backward values", 0.0, values,
+                    rtol=rtol, **options),
+        *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values, rtol=rtol,
+                       hidden=True, **options)] if hidden else []),
+        gradient_check(question, "gradients", f"{title}: gradients by central differences",
+                       0.0, lambda ctx: gradients(ctx, 1), **options),
+        repeated,
+        custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
+                     accumulate, judge_accumulate, **options),
+    ]
+    return _share(checks, points, LAYER_SHARES)
+
+
+def _args(ctx: Context, case: LayerCase) -> tuple:
+    return tuple(case.args)
+
+
+def _params(ctx: Context, case: LayerCase) -> dict[str, Any]:
+    return {n: ctx.asarray(v) for n, v in case.params.items()}
+
+
+def _output_shape(ctx: Context, cls_token: Any, case: LayerCase,
+                  inputs: tuple[np.ndarray, ...]) -> tuple[int, ...]:
+    """The shape of one application's output, from a forward pass of the code under test."""
+    shape = ctx.probe("output_shape")(cls_token, _args(ctx, case), case.kwargs,
+                                      _params(ctx, case), [_send(ctx, a) for a in inputs],
+                                      train=case.train)
+    if not isinstance(shape, (list, tuple)) or not all(isinstance(s, int) for s in shape):
+        raise CheckFailure("the layer's output is not an array")
+    return tuple(shape)
+
+
+def _first(result: Any, key: str) -> Any:
+    if not isinstance(result, dict) or key not in result or not result[key]:
+        raise CheckFailure(f"internal: the probe returned no {key}")
+    return result[key][0]
+
+
+def _named(result: Any, key: str) -> dict[str, Any]:
+    value = result.get(key) if isinstance(result, dict) else None
+    if not isinstance(value, dict):
+        raise CheckFailure(f"internal: the probe returned no {key}")
+    return value
+
+
+def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[np.ndarray, ...],
+                 result: dict[str, Any]) -> dict[str, np.ndarray]:
+    """``{"grad input i": dL/d(input i)}`` for the differentiable inputs, from backward's
+    return value (one array for one input, a tuple for several)."""
+    returned = result["input_grads"][0]
+    if len(inputs) == 1 and not isinstance(returned, (tuple, list)):
+        returned = (returned,)
+    if not isinstance(returned, (tuple, list)) or len(returned) != len(inputs):
+        raise CheckFailure(f"{cls}.backward should return the gradient of each of its "
+                           f"{len(inputs)} inputs (None for integer inputs); it returned "
+                           f"{type(returned).__name__}")
+    out = {}
+    for i in case.differentiable:
+        grad = ctx.to_numpy(returned[i], f"{cls}.backward's gradient of input {i}")
+        if grad.shape != np.shape(inputs[i]):
+            raise CheckFailure(f"{cls}.backward's gradient of input {i} has shape {grad.shape}; "
+                               f"the input has shape {np.shape(inputs[i])}")
+        out[f"grad input {i}"] = grad
+    return out
+
+
+def _autograd_loss(autograd: Callable[..., Any], case: LayerCase,
+                   inputs: list[tuple[np.ndarray, ...]], grads: list[np.ndarray]
+                   ) -> Callable[[dict[str, Any]], Any]:
+    """The objective sum(forward(x) * G) written with the question's torch forward."""
+    def loss(values: dict[str, Any]) -> Any:
+        import torch
+
+        params = {n: values[n] for n in case.params}
+        xs = [values.get(f"input {i}", torch.as_tensor(a)) for i, a in enumerate(inputs[0])]
+        return (autograd(params, *xs) * torch.as_tensor(grads[0])).sum()
+
+    return loss
+
+
+def _with_hint(check: Check, hint: str) -> Check:
+    import dataclasses
+
+    judge = check.judge
+
+    def hinted(actual: Payload, expected: Payload | None) -> Verdict:
+        verdict = judge(actual, expected)
+        if not verdict.passed:
+            verdict.message = f"{verdict.message} ({hint})"
+        return verdict
+
+    return dataclasses.replace(check, judge=hinted)
+
+
+def _share(checks: list[Check], points: float, shares: dict[str, float]) -> list[Check]:
+    import dataclasses
+
+    total = sum(shares[c.name] for c in checks)
+    return [dataclasses.replace(c, points=round(points * shares[c.name] / total, 6))
+            for c in checks]
+
+
+# -- losses ------------------------------------------------------------------------------------
+@dataclass
+class LossCase:
+    """A loss's inputs: ``prediction`` (floats, gets the gradient) and ``target``;
+    ``args`` build the loss (default: the backend alone)."""
+
+    prediction: np.ndarray
+    target: np.ndarray
+    args: tuple = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _loss_args(ctx: Context, case: LossCase) -> tuple:
+    """The loss's constructor arguments: the backend unless the case says otherwise."""
+    return tuple(case.args) if case.args else (ctx.backend,)
+
+
+LOSS_SHARES = {"values": 0.4, "hidden": 0.2, "gradients": 0.4}
+
+
+def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], LossCase], *,
+                title: str, points: float, hidden: bool = True,
+                autograd: Callable[[Any, np.ndarray], Any] | None = None, rtol: float = 1e-6,
+                **options: Any) -> list[Check]:
+    """The checks of a loss ``module.cls``: its value (a 0-d array) and dL/d(prediction) against
+    the reference, and dL/d(prediction) by central differences (with ``autograd``, the true
+    loss in torch of ``(prediction tensor, target array)``, as a second oracle on torch)."""
+    def run(ctx: Context) -> tuple[LossCase, dict[str, Any]]:
+        case = make(ctx)
+        result = ctx.probe("loss_run")(ctx.function(module, cls), _loss_args(ctx, case),
+                                       case.kwargs,
+                                       ctx.asarray(case.prediction), _send(ctx, case.target))
+        return case, result
+
+    def values(ctx: Context) -> Payload:
+        case, result = run(ctx)
+        grad = ctx.to_numpy(result["grad"], f"{cls}.backward's gradient")
+        if grad.shape != case.prediction.shape:
+            raise CheckFailure(f"{cls}.backward's gradient has shape {grad.shape}; the "
+                               f"prediction has shape {case.prediction.shape}")
+        return {"loss": ctx.to_numpy(result["loss"], "the loss"), "grad": grad}
+
+    def gradients(ctx: Context) -> GradientProblem:
+        case, result = run(ctx)
+        objective = ctx.probe("loss_objective")
+        token = ctx.function(module, cls)
+
+        def loss(v: dict[str, np.ndarray]) -> float:
+            return float(objective(token, _loss_args(ctx, case), case.kwargs,
+                                   ctx.asarray(v["prediction"]),
+                                   _send(ctx, case.target)))
+
+        true = None
+        if autograd is not None:
+            def true(v: dict[str, Any]) -> Any:
+                return autograd(v["prediction"], case.target)
+        return GradientProblem(loss=loss, point={"prediction": case.prediction},
+                               analytic={"prediction": result["grad"]}, autograd_loss=true)
+
+    checks = [value_check(question, "values", f"{title}: value and gradient", 0.0, values,
+                          rtol=rtol, **options),
+              *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values,
+                             rtol=rtol, hidden=True, **options)] if hidden else []),
+              gradient_check(question, "gradients", f"{title}: gradient by central "
+                             "differences", 0.0, gradients, **options)]
+    return _share(checks, points, LOSS_SHARES)
+
+
+# -- optimizers --------------------------------------------------------------------------------
+@dataclass
+class OptimizerCase:
+    """``kwargs`` build the optimizer (its settings); the grader draws the starting parameters
+    (``shapes``) and one gradient per parameter and step; ``torch``, where given, is the
+    ``torch.optim`` class and settings with identical behaviour."""
+
+    kwargs: dict[str, Any]
+    shapes: tuple[tuple[int, ...], ...] = ((3, 4), (4,))
+    steps: int = 6
+    torch: tuple[str, dict[str, Any]] | None = None
+
+
+OPTIMIZER_SHARES = {"trajectory": 0.5, "torch": 0.3, "state": 0.2}
+
+
+def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, *, title: str,
+                     points: float, rtol: float = 1e-7, **options: Any) -> list[Check]:
+    """The checks of an optimizer ``module.cls``: the parameters after each of ``steps`` steps
+    against the reference; against ``torch.optim`` (the grader runs torch itself, where it is
+    installed; without it that check compares with the reference instead); and a state_dict
+    saved half-way and loaded into a new optimizer that must continue the same trajectory."""
+    def draw(ctx: Context) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+        rng = ctx.rng()
+        start = [rng.standard_normal(s) for s in case.shapes]
+        grads = [[rng.standard_normal(s) for s in case.shapes] for _ in range(case.steps)]
+        return start, grads
+
+    def run(ctx: Context, resume_at: int | None = None) -> dict[str, Any]:
+        start, grads = draw(ctx)
+        return ctx.probe("optimizer_run")(
+            ctx.function(module, cls), case.kwargs, ctx.backend,
+            [ctx.asarray(p) for p in start], [[ctx.asarray(g) for g in gs] for gs in grads],
+            resume_at=resume_at)
+
+    def path(ctx: Context, trajectory: Any) -> Payload:
+        return {f"step {k + 1} p{i}": ctx.to_numpy(p, f"parameter {i} after step {k + 1}")
+                for k, ps in enumerate(trajectory) for i, p in enumerate(ps)}
+
+    def trajectory(ctx: Context) -> Payload:
+        return path(ctx, run(ctx)["trajectory"])
+
+    def against_torch(ctx: Context) -> Payload:
+        payload = trajectory(ctx)
+        oracle = _torch_trajectory(case, *draw(ctx)) if case.torch else None
+        if oracle is not None:
+            payload.update({f"torch|{k}": v for k, v in oracle.items()})
+        return payload
+
+    def judge_torch(actual: Payload, expected: Payload | None) -> Verdict:
+        from nlpdojo_autograder.compare import compare_payloads
+
+        oracle = {k[len("torch|"):]: v for k, v in actual.items() if k.startswith("torch|")}
+        mine = {k: v for k, v in actual.items() if not k.startswith("torch|")}
+        if oracle:
+            verdict = compare_payloads(mine, oracle, rtol=rtol, atol=1e-10)
+            name = case.torch[0] if case.torch else "torch"
+            verdict.message = (f"same trajectory as {name} with identical settings"
+                               if verdict.passed else f"differs from {name} with identical "
+                               f"settings: {verdict.message}")
+            return verdict
+        assert expected is not None
+        expected = {k: v for k, v in expected.items() if not k.startswith("torch|")}
+        return compare_payloads(mine, expected, rtol=rtol, atol=1e-10)
+
+    def state(ctx: Context) -> Payload:
+        result = run(ctx, resume_at=case.steps // 2)
+        straight = path(ctx, result["trajectory"][case.steps // 2:])
+        resumed = path(ctx, result["resumed"])
+        return {**{f"straight {k}": v for k, v in straight.items()},
+                **{f"resumed {k}": v for k, v in resumed.items()}}
+
+    def judge_state(actual: Payload, expected: Payload | None) -> Verdict:
+        for key, value in actual.items():
+            if key.startswith("straight "):
+                other = actual.get("resumed " + key[len("straight "):])
+                if other is None or not np.allclose(value, other, rtol=1e-12, atol=1e-14):
+                    return Verdict(False, "an optimizer loaded from state_dict() half-way does "
+                                   "not continue the same trajectory: save every piece of "
+                                   "per-parameter state (moments, step count) in state_dict and "
+                                   "restore it in load_state_dict")
+        return Verdict(True, "resumes exactly from its state_dict")
+
+    checks = [value_check(question, "trajectory", f"{title}: {case.steps} steps", 0.0,
+                          trajectory, rtol=rtol, atol=1e-10, **options),
+              custom_check(question, "torch", f"{title}: against torch.optim", 0.0,
+                           against_torch, judge_torch, needs_expected=True,
+                           **options),
+              custom_check(question, "state", f"{title}: state_dict round trip", 0.0, state,
+                           judge_state, **options)]
+    return _share(checks, points, OPTIMIZER_SHARES)
+
+
+def _torch_trajectory(case: OptimizerCase, start: list[np.ndarray],
+                      grads: list[list[np.ndarray]]) -> dict[str, np.ndarray] | None:
+    """The trajectory under ``torch.optim`` (float64), in the grader; None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    assert case.torch is not None
+    name, settings = case.torch
+    params = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in start]
+    opt = getattr(torch.optim, name)(params, **settings)
+    out = {}
+    for k, step_grads in enumerate(grads):
+        for p, g in zip(params, step_grads, strict=True):
+            p.grad = torch.as_tensor(g, dtype=torch.float64)
+        opt.step()
+        for i, p in enumerate(params):
+            out[f"step {k + 1} p{i}"] = p.detach().numpy().copy()
+    return out
+
+
+# -- plain functions ---------------------------------------------------------------------------
+def function_check(question: str, module: str, name: str,
+                   make: Callable[[Context], tuple[tuple, dict[str, Any]]], *, title: str,
+                   points: float, outputs: Sequence[str] = ("output",), rtol: float = 1e-6,
+                   **options: Any) -> Check:
+    """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
+    against the reference's on the inputs ``make(ctx)`` draws (arrays: ``ctx.asarray``)."""
+    def run(ctx: Context) -> Payload:
+        args, kwargs = make(ctx)
+        result = ctx.function(module, name)(*args, **kwargs)
+        values = ctx.unpack(result, list(outputs), name) if len(outputs) > 1 else [result]
+        return {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in zip(outputs, values,
+                                                                       strict=True)}
+
+    return value_check(question, "values", title, points, run, rtol=rtol, **options)

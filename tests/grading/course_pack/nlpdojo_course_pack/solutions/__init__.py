@@ -1,0 +1,1 @@
+"""The toy course's reference solutions: the library and two topics."""

@@ -1,0 +1,1 @@
+"""Topic ``layers``: its questions live in the course library (``library/``)."""

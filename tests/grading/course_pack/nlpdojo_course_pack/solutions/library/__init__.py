@@ -1,0 +1,1 @@
+"""The toy course library: what topic ``layers`` teaches and topic ``models`` builds on."""

@@ -1,0 +1,1 @@
+"""Topic ``models``: a regressor built from the library's affine layer."""

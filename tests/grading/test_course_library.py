@@ -1,0 +1,141 @@
+"""The course library across topics (issue: the course library), on a two-topic toy course:
+topic ``layers`` teaches an affine layer, a loss and an optimizer in ``library/``; topic
+``models`` builds a regressor from the affine layer. Graded with the student's affine layer
+broken, the regressor's checks still pass (the reference's methods are swapped in, across the
+process boundary); as a student release (no reference), they say that ``layers.affine``
+blocks them."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from nlpdojo import plugins
+from nlpdojo_autograder.grading import GradeOptions, grade
+from nlpdojo_autograder.markers import strip_solutions
+from nlpdojo_autograder.runner import Limits
+
+HERE = Path(__file__).parent
+PACK = HERE / "course_pack" / "nlpdojo_course_pack"
+SOLUTIONS = PACK / "solutions"
+
+
+@pytest.fixture(scope="module")
+def course_site(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("course-site")
+    shutil.copytree(PACK, site / PACK.name, ignore=shutil.ignore_patterns("__pycache__"))
+    dist = site / "nlpdojo_course_pack-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: nlpdojo-course-pack\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[nlpdojo]\ncourse = nlpdojo_course_pack.plugin\n")
+    return site
+
+
+@pytest.fixture
+def course(course_site, monkeypatch):
+    """The toy course loaded here and in the grader's workers (and nothing else)."""
+    monkeypatch.syspath_prepend(str(course_site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(course_site), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "course")
+    importlib.invalidate_caches()
+    plugins.reset()
+    yield course_site
+    plugins.reset()
+    for name in [m for m in sys.modules if m.startswith("nlpdojo_course_pack")]:
+        del sys.modules[name]
+
+
+def _submission(root: Path, edits: dict[str, tuple[str, str]] | None = None, *,
+                stub: bool = False) -> Path:
+    """The course's solutions as a student's folder (library/, layers/, models/)."""
+    shutil.copytree(SOLUTIONS, root, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        if stub:
+            text = strip_solutions(text, path)
+        rel = path.relative_to(root).as_posix()
+        if edits and rel in edits:
+            old, new = edits[rel]
+            assert old in text, f"{old!r} not in {rel}"
+            text = text.replace(old, new)
+        path.write_text(text)
+    return root
+
+
+def _grade(topics, submission, **options):
+    result = grade(topics, submission=submission, replay_options={},
+                   options=GradeOptions(limits=Limits(timeout_scale=0.5), **options))
+    return {f"{e.name}.{c.id}": c for e in result.exercises for c in e.checks}
+
+
+def test_the_reference_earns_full_marks(course):
+    checks = _grade(["layers", "models"], None)
+    failed = {k: c.message for k, c in checks.items() if c.score < c.max_score}
+    assert not failed, "\n".join(f"{k}: {m}" for k, m in failed.items())
+    assert {"layers.affine.repeated", "layers.affine.accumulate", "layers.mse.gradients",
+            "layers.momentum.torch", "layers.momentum.state", "models.regressor.values"} \
+        <= set(checks)
+
+
+def test_the_solutions_as_a_submission_earn_full_marks(course, tmp_path):
+    checks = _grade(["layers", "models"], _submission(tmp_path / "course"))
+    failed = {k: c.message for k, c in checks.items() if c.score < c.max_score}
+    assert not failed, "\n".join(f"{k}: {m}" for k, m in failed.items())
+
+
+BROKEN_AFFINE = {"library/layers.py": (
+    "return xp.matmul(grad_output, xp.matrix_transpose(self.weight.data))",
+    "return xp.matmul(grad_output, xp.matrix_transpose(self.weight.data)) * 2.0")}
+
+
+def test_a_broken_library_layer_costs_points_once(course, tmp_path):
+    """The student's affine backward is wrong: the affine question loses points; the
+    regressor, built from it, is graded with the reference's Affine methods swapped in."""
+    checks = _grade(["layers", "models"], _submission(tmp_path / "course", BROKEN_AFFINE))
+    assert checks["layers.affine.gradients"].score == 0
+    assert checks["layers.affine.values"].score == 0
+    regressor = {k: c for k, c in checks.items() if k.startswith("models.")}
+    assert regressor and all(c.score == c.max_score for c in regressor.values()), \
+        "\n".join(f"{k}: {c.message}" for k, c in regressor.items())
+
+
+def test_a_bug_in_the_model_is_caught_with_the_reference_layer_in_place(course, tmp_path):
+    bug = {"models/regressor.py": ("for layer, c in zip(reversed(self.layers), reversed(cache)",
+                                   "for layer, c in zip(reversed(self.layers), cache")}
+    checks = _grade(["models"], _submission(tmp_path / "course", bug))
+    assert checks["models.regressor.gradients"].score == 0
+
+
+def test_state_kept_on_self_fails_the_repeated_application_check(course, tmp_path):
+    """A layer that keeps its input on self (the old contract) is exact once and wrong when it
+    is applied several times before backward."""
+    on_self = {"library/layers.py": ("        return y, (x,)", "        self._x = x\n"
+                                     "        return y, (x,)"),
+               }
+    on_self_backward = ("        (x,) = cache\n", "        x = self._x\n")
+    root = _submission(tmp_path / "course", on_self)
+    path = root / "library" / "layers.py"
+    path.write_text(path.read_text().replace(*on_self_backward, 1))
+    checks = _grade(["layers"], root)
+    assert checks["layers.affine.gradients"].score == checks["layers.affine.gradients"].max_score
+    assert checks["layers.affine.repeated"].score == 0
+    assert "cache" in checks["layers.affine.repeated"].message
+
+
+def test_a_student_release_names_the_question_that_blocks(course, tmp_path, monkeypatch):
+    """Without the reference nothing stands in for layers.affine: the regressor's checks fail
+    with the student's broken layer and say that layers.affine blocks them."""
+    root = _submission(tmp_path / "course", BROKEN_AFFINE)
+    checks = _grade(["layers", "models"], root, use_reference=False)
+    failing = {k: c for k, c in checks.items() if k.startswith("models.") and
+               c.score < c.max_score}
+    assert failing
+    for c in failing.values():
+        assert "blocked by layers.affine" in c.message, c.message
