@@ -23,6 +23,7 @@ Lecture: CS224n lecture 3-4 (backpropagation, gradient checking); CS231n's layer
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from nlpdojo_autograder.checks import Check, CheckFailure, Context, Payload, Ver
 from nlpdojo_autograder.kinds import GradientProblem, custom_check, gradient_check, value_check
 
 #: how a layer's points are shared among its checks
-LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "gradients": 0.3, "repeated": 0.15,
+LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "eval": 0.1, "gradients": 0.3, "repeated": 0.15,
                 "accumulate": 0.15}
 
 
@@ -69,7 +70,7 @@ def _grad_outputs(ctx: Context, shapes: Sequence[tuple[int, ...]]) -> list[np.nd
 def layer_checks(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
                  title: str, points: float, repeat: int = 3, hidden: bool = True,
                  autograd: Callable[..., Any] | None = None, rtol: float = 1e-6,
-                 **options: Any) -> list[Check]:
+                 eval_mode: bool = False, **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
     ``make(ctx)`` returns the :class:`LayerCase`. ``autograd``: the true forward in torch, a
@@ -79,8 +80,11 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     """
     layer = (module, cls)
 
-    def run(ctx: Context, applications: int, *, twice: bool = False) -> dict[str, Any]:
+    def run(ctx: Context, applications: int, *, twice: bool = False,
+            train: bool | None = None) -> dict[str, Any]:
         case = make(ctx)
+        if train is not None:
+            case = dataclasses.replace(case, train=train)
         rng = ctx.rng(1)
         inputs = [tuple(np.asarray(a) for a in case.inputs(rng)) for _ in range(applications)]
         probe = ctx.probe("layer_run")
@@ -95,8 +99,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                        backward_twice=twice)
         return {"case": case, "inputs": inputs, "grads": grads, "result": result}
 
-    def values(ctx: Context) -> Payload:
-        ran = run(ctx, 1)
+    def values(ctx: Context, train: bool | None = None) -> Payload:
+        ran = run(ctx, 1, train=train)
         result, case = ran["result"], ran["case"]
         payload = {"output": ctx.to_numpy(_first(result, "outputs"), f"{cls}.forward's output")}
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
@@ -159,6 +163,9 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                     rtol=rtol, **options),
         *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values, rtol=rtol,
                        hidden=True, **options)] if hidden else []),
+        *([value_check(question, "eval", f"{title}: in eval mode (model.eval())", 0.0,
+                       lambda ctx: values(ctx, train=False), rtol=rtol, **options)]
+          if eval_mode else []),
         gradient_check(question, "gradients", f"{title}: gradients by central differences",
                        0.0, lambda ctx: gradients(ctx, 1), **options),
         repeated,

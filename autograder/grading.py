@@ -44,7 +44,8 @@ class GradeOptions:
     full: bool = False
     #: False grades as a student release would: no reference, fixtures and public checks only
     use_reference: bool = True
-    #: only these questions (None: all)
+    #: only these questions, full ids (``topic.question``; a bare id selects that question in
+    #: every topic graded); None: all
     questions: frozenset[str] | None = None
     limits: Limits = field(default_factory=Limits)
     #: seed of the inputs of value and gradient checks (None: ``seed``). ``grade`` draws a
@@ -95,7 +96,7 @@ def select_checks(exercise: Exercise, options: GradeOptions, reference: bool) ->
     return [c for c in exercise.checks
             if (reference or not c.hidden)
             and (options.questions is None or qualify(exercise.name, c.question)
-                 in options.questions)]
+                 in options.questions or c.question in options.questions)]
 
 
 def question_functions(exercise: Exercise) -> dict[str, list[tuple[str, str | None]]]:

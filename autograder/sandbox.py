@@ -107,11 +107,13 @@ def launch(isolation: str, *, code: Path, scratch: Path, device: str | None,
     from_r, from_w = os.pipe()
     uid = processes = None
     env = _environment(scratch if isolation == PROCESS else Path(SCRATCH_DIR))
+    _seed_font_cache(scratch / ".mpl")
     if isolation == SANDBOX:
         if os.getuid() == 0:
             uid = UID_BASE + os.getpid() % 4000
             processes = 256  # a fork bomb stops here; threads count too
-            os.chown(scratch, uid, uid)
+            for path in [scratch, *scratch.rglob("*")]:
+                os.chown(path, uid, uid)
         argv = [*_bwrap_argv(code, scratch, env, device, hidden), sys.executable, "-m",
                 "nlpdojo_autograder.worker", str(to_r), str(from_w), SCRATCH_DIR]
         code_dir, scratch_dir, popen_env = CODE_DIR, SCRATCH_DIR, {"PATH": env["PATH"]}
@@ -127,6 +129,29 @@ def launch(isolation: str, *, code: Path, scratch: Path, device: str | None,
         os.close(to_r)
         os.close(from_w)
     return Launched(proc, to_w, from_r, code_dir, scratch_dir, uid, processes)
+
+
+def _seed_font_cache(folder: Path) -> None:
+    """Matplotlib's font list, copied from the grader's cache into the worker's (fresh, empty)
+    ``MPLCONFIGDIR``: without it every worker that plots spends a second or more rebuilding it
+    (docs/benchmarks.md). Only the grader's own cache file is read; nothing if there is none."""
+    cached = _grader_font_list()
+    if cached is None:
+        return
+    folder.mkdir(mode=0o700, exist_ok=True)
+    shutil.copyfile(cached, folder / cached.name)
+
+
+@functools.cache
+def _grader_font_list() -> Path | None:
+    try:
+        import matplotlib
+        from matplotlib import font_manager
+    except ImportError:
+        return None
+    font_manager.fontManager  # noqa: B018 - built (once, then cached) if it is not yet
+    found = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json"))
+    return found[-1] if found else None
 
 
 def _environment(home: Path) -> dict[str, str]:

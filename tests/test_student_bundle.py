@@ -258,3 +258,47 @@ def test_refuses_solutions_outside_the_nlpdojo_source_tree(tmp_path: Path):
     line = _one_error_line(result)
     assert "built-in course from the nlpdojo source tree" in line
     assert not (tmp_path / "b").exists()
+
+
+def _defined_names(source: str) -> set[str]:
+    """Qualified names of the functions and methods a module defines (``f``, ``C.m``)."""
+    import ast
+
+    found: set[str] = set()
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.add(prefix + child.name)
+                visit(child, prefix + child.name + ".<locals>.")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, prefix + child.name + ".")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return found
+
+
+@pytest.mark.xfail(strict=True, reason="the grader's analogy metric (nlpdojo_autograder.topics."
+                   "word_vector_metrics.analogy_accuracy) is the analogy question's answer")
+def test_no_module_of_the_wheel_defines_what_a_solution_marker_encloses(wheel: Path):
+    """The reference answers never ship: no module in the student wheel defines a function or
+    method of the same name as one a solution marker encloses (a copy of a layer in a plugin,
+    a grader metric that is a question's answer)."""
+    from nlpdojo_autograder.markers import questions_in
+
+    answers: dict[str, str] = {}
+    solutions = REPO / "solutions"
+    for folder in [p for p in solutions.iterdir() if (p / "__init__.py").is_file()]:
+        for question, pairs in questions_in(folder).items():
+            answers.update({name: question for _, name in pairs if name})
+    assert answers
+    leaks = []
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if name.endswith(".py"):
+                defined = _defined_names(zf.read(name).decode("utf-8"))
+                leaks += [f"{name}: {n} (the answer to {answers[n]})"
+                          for n in sorted(defined & set(answers))]
+    assert not leaks, "\n".join(leaks)
