@@ -139,3 +139,27 @@ def test_a_student_release_names_the_question_that_blocks(course, tmp_path, monk
     assert failing
     for c in failing.values():
         assert "blocked by layers.affine" in c.message, c.message
+
+
+def test_training_runs_on_the_reference_optimizer_when_the_students_is_broken(course, tmp_path):
+    """The regressor's metric check trains with the given loop, which uses the library's loss
+    and optimizer: a broken Momentum costs points on layers.momentum only."""
+    bug = {"library/optim.py": ("p.data = p.data - self.lr * v", "p.data = p.data + self.lr * v")}
+    checks = _grade(["layers", "models"], _submission(tmp_path / "course", bug))
+    assert checks["layers.momentum.trajectory"].score == 0
+    assert checks["layers.momentum.torch"].score == 0
+    fit = checks["models.regressor.loss"]
+    assert fit.kind == "metric" and fit.score == fit.max_score, fit.message
+
+
+def test_dependencies_are_computed_transitively(course):
+    from nlpdojo_autograder.questions import QuestionError, closure, resolve, swap_in
+
+    models = plugins.get_registry().get("exercise", "models")
+    check = models.check("regressor.values")
+    assert swap_in(models, check) == ("layers.affine", "layers.momentum", "layers.mse")
+    assert closure("models.regressor") == {"layers.affine", "layers.momentum", "layers.mse"}
+    assert resolve("affine", [plugins.get_registry().get("exercise", n)
+                              for n in ("layers", "models")]) == "layers.affine"
+    with pytest.raises(QuestionError, match="unknown question"):
+        resolve("layers.nope", [models])

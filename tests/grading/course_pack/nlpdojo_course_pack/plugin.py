@@ -8,9 +8,11 @@ from nlpdojo.hookspecs import hookimpl
 from nlpdojo_autograder.builders import (
     LayerCase,
     LossCase,
+    Metric,
     OptimizerCase,
     layer_checks,
     loss_checks,
+    metric_checks,
     optimizer_checks,
 )
 from nlpdojo_autograder.checks import Exercise
@@ -65,12 +67,29 @@ LAYERS = Exercise(
     reference="nlpdojo_course_pack.solutions.layers",
     fixtures=Path(__file__).parent / "fixtures" / "layers")
 
+def _fit(ctx) -> dict:
+    """Train the student's regressor (the given loop: the instructor's copy) on a synthetic
+    regression task drawn by the grader."""
+    import numpy as np
+
+    rng = np.random.default_rng(ctx.base_seed)
+    x = rng.standard_normal((64, 4))
+    y = np.sin(x @ rng.standard_normal((4, 1)))
+    loss = ctx.given_function("train", "fit")(ctx.backend, x, y, seed=ctx.base_seed)
+    return {"loss": float(loss)}
+
+
 MODELS = Exercise(
     name="models", title="Models of the toy course",
     questions={"regressor": "A two-layer regressor"},
-    requires={"regressor": ("layers.affine",)},
-    checks=layer_checks("regressor", "regressor", "Regressor", _regressor, title="Regressor",
-                        points=4.0),
+    requires={"regressor": ("layers.affine", "layers.mse", "layers.momentum")},
+    checks=[*layer_checks("regressor", "regressor", "Regressor", _regressor, title="Regressor",
+                          points=4.0),
+            *metric_checks("regressor", "fit", _fit, [
+                Metric("loss", "training MSE", 1.0, lambda ref: 1.5 * ref + 0.01,
+                       higher_is_better=False)], budget="150 full-batch steps, lr 0.05",
+                timeout_s=60.0)],
+    given_modules=("train",),
     reference="nlpdojo_course_pack.solutions.models",
     fixtures=Path(__file__).parent / "fixtures" / "models")
 
