@@ -3,6 +3,10 @@
 ``step()`` applies one update, ``zero_grad()`` clears gradients, and ``state_dict()`` /
 ``load_state_dict()`` carry the optimizer's own state (step count, moment estimates) in
 checkpoints as host NumPy arrays, so a run resumes exactly.
+
+Parameters are deduplicated by identity (a weight tied between two layers is stepped once, with
+the gradient both uses accumulated into it), and an update keeps each parameter's dtype: it is
+assigned through :class:`~nlpdojo.module.Parameter`, which casts.
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ class Optimizer:
     """Base class. Subclasses implement :meth:`step` and keep per-parameter state in ``state``."""
 
     def __init__(self, params: Iterable[Parameter], lr: float) -> None:
-        self.params = list(params)
+        unique: dict[int, Parameter] = {}
+        for p in params:
+            if not isinstance(p, Parameter):
+                raise TypeError(f"optimizers take Parameters (model.parameters()), got "
+                                f"{type(p).__name__}")
+            unique.setdefault(id(p), p)  # the first occurrence keeps its position
+        self.params = list(unique.values())
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
         if not lr > 0:

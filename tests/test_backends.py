@@ -46,13 +46,13 @@ def _one_training_run(backend, init: dict | None, x_np, y_np, steps: int = 3):
     record = {}
     for step in range(steps):
         opt.zero_grad()
-        scores = model(x)
-        loss = loss_fn(scores, y)
-        d_scores = loss_fn.backward()
-        d_x = model.backward(d_scores)
+        scores, cache = model(x)
+        loss, loss_cache = loss_fn(scores, y)
+        d_scores = loss_fn.backward(1.0, loss_cache)
+        d_x = model.backward(d_scores, cache)
         if step == 0:
-            record.update(scores=host(scores), loss=loss, d_scores=host(d_scores), d_x=host(d_x),
-                          d_w=host(model.weight.grad), d_b=host(model.bias.grad))
+            record.update(scores=host(scores), loss=host(loss), d_scores=host(d_scores),
+                          d_x=host(d_x), d_w=host(model.weight.grad), d_b=host(model.bias.grad))
         opt.step()
     record.update({f"final_{k}": v for k, v in model.state_dict().items()})
     return model, record
@@ -79,15 +79,16 @@ def test_numpy_backward_matches_torch_autograd():
     gen = np.random.default_rng(3)
     x_np, y_np = gen.standard_normal((6, 5)), gen.integers(0, 3, 6)
     model, loss_fn = Linear(backend, 5, 3, seed=1), SoftmaxCrossEntropy(backend)
-    loss = loss_fn(model(x_np), y_np)
-    d_x = model.backward(loss_fn.backward())
+    scores, cache = model(x_np)
+    loss, loss_cache = loss_fn(scores, y_np)
+    d_x = model.backward(loss_fn.backward(1.0, loss_cache), cache)
 
     x = torch.tensor(x_np, requires_grad=True)
     w = torch.tensor(model.weight.data, requires_grad=True)
     b = torch.tensor(model.bias.data, requires_grad=True)
     t_loss = torch.nn.functional.cross_entropy(x @ w + b, torch.tensor(y_np))
     t_loss.backward()
-    assert loss == pytest.approx(t_loss.item(), rel=1e-12)
+    assert float(loss) == pytest.approx(t_loss.item(), rel=1e-12)
     for ours, theirs in ((d_x, x.grad), (model.weight.grad, w.grad), (model.bias.grad, b.grad)):
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-13)
 
@@ -343,8 +344,9 @@ def test_zero_grad_clears_a_nan_gradient():
 def _train_steps(model, loss_fn, opt, x, y, steps):
     for _ in range(steps):
         opt.zero_grad()
-        loss_fn(model(x), y)
-        model.backward(loss_fn.backward())
+        scores, cache = model(x)
+        _, loss_cache = loss_fn(scores, y)
+        model.backward(loss_fn.backward(1.0, loss_cache), cache)
         opt.step()
 
 

@@ -341,9 +341,10 @@ def test_check_module_broken_linear_fails(numpy64):
     from nlpdojo_nn.layers import Linear
 
     class BrokenLinear(Linear):
-        def backward(self, grad_output):  # transposed weight grad, averaged bias grad
-            self.weight.grad = self.weight.grad + grad_output.T @ self._x  # (D_out, D_in)!
-            self.bias.grad = self.bias.grad + grad_output.mean(axis=0)
+        def backward(self, grad_output, cache):  # transposed weight grad, averaged bias grad
+            x = cache
+            self.weight.accumulate(grad_output.T @ x)  # (D_out, D_in): the transpose!
+            self.bias.accumulate(grad_output.mean(axis=0))
             return grad_output @ self.weight.data.T
 
     x = numpy64.rng(1).normal((5, 4))
@@ -352,14 +353,65 @@ def test_check_module_broken_linear_fails(numpy64):
     assert "1/5 of the true one" in by_name["bias"].diagnosis
     assert by_name["input[0]"].passed
 
-    class WrongShapeLinear(BrokenLinear):
-        def backward(self, grad_output):
-            self.weight.grad = grad_output.T @ self._x  # replaces the (4, 3) grad by a (3, 4)
+
+def test_a_wrong_shape_gradient_is_refused_naming_the_parameter(numpy64):
+    from nlpdojo_nn.layers import Linear
+
+    class WrongShapeLinear(Linear):
+        def backward(self, grad_output, cache):
+            self.weight.accumulate(grad_output.T @ cache)  # (3, 4) into a (4, 3) parameter
             return grad_output @ self.weight.data.T
 
-    (weight, bias, _) = check_module(WrongShapeLinear(numpy64, 4, 3), (x,))
-    assert "equals the true one transposed" in weight.diagnosis
-    assert "all zeros" in bias.diagnosis
+    x = numpy64.rng(1).normal((5, 4))
+    with pytest.raises(ValueError, match=r"parameter weight: .*\(3, 4\).*\(4, 3\).*transposed"):
+        check_module(WrongShapeLinear(numpy64, 4, 3), (x,))
+
+
+def test_check_module_catches_a_backward_that_assigns_grad(numpy64):
+    from nlpdojo_nn.layers import Linear
+
+    class AssigningLinear(Linear):
+        def backward(self, grad_output, cache):
+            self.weight.grad = cache.T @ grad_output  # correct values, but replaces the grad
+            self.bias.accumulate(grad_output.sum(axis=0))
+            return grad_output @ self.weight.data.T
+
+    x = numpy64.rng(1).normal((5, 4))
+    weight, bias, inp = check_module(AssigningLinear(numpy64, 4, 3), (x,))
+    assert not weight.passed and "did not double weight.grad" in weight.message
+    assert "accumulate" in weight.message
+    assert bias.passed and inp.passed
+
+
+def test_check_module_catches_a_cache_that_is_not_data(numpy64):
+    from nlpdojo_nn.layers import Linear
+
+    class ClosureLinear(Linear):
+        def forward(self, x):
+            y, _ = super().forward(x)
+            return y, {"x": x, "self": self}
+
+        def backward(self, grad_output, cache):
+            return super().backward(grad_output, cache["x"])
+
+    x = numpy64.rng(1).normal((5, 4))
+    results = check_module(ClosureLinear(numpy64, 4, 3), (x,))
+    assert all(r.passed for r in results[:-1])
+    assert results[-1].name == "cache" and not results[-1].passed
+    assert "cache['self'] is a Module" in results[-1].message
+
+
+def test_check_module_refuses_a_loss_returning_a_float(numpy64):
+    from nlpdojo_nn.losses import SoftmaxCrossEntropy
+
+    class FloatLoss(SoftmaxCrossEntropy):
+        def forward(self, prediction, target):
+            loss, cache = super().forward(prediction, target)
+            return float(loss), cache
+
+    scores, target = numpy64.rng(2).normal((6, 5)), numpy64.rng(3).integers(0, 5, (6,))
+    (r,) = check_module(FloatLoss(numpy64), (scores, target))
+    assert r.name == "output" and not r.passed and "0-d array" in r.message
 
 
 def test_check_module_on_a_loss_with_integer_targets(numpy64):
@@ -451,6 +503,18 @@ def test_check_module_on_torch_backend():
     layer = Linear(backend, 4, 3, seed=0)
     x = backend.rng(1).normal((5, 4))
     assert all(r.passed for r in check_module(layer, (x,)))
+
+
+@pytest.mark.torch
+def test_check_module_on_a_loss_on_torch():
+    pytest.importorskip("torch")
+    from nlpdojo.selection import load_backend
+    from nlpdojo_nn.losses import SoftmaxCrossEntropy
+
+    backend = load_backend("torch")  # float32: checked on a float64 copy
+    scores, target = backend.rng(2).normal((6, 5)), backend.rng(3).integers(0, 5, (6,))
+    (r,) = check_module(SoftmaxCrossEntropy(backend), (scores, target))
+    assert r.name == "input[0]" and r.passed, r.message
 
 
 def test_autograd_oracle_without_torch_says_how_to_install(monkeypatch):

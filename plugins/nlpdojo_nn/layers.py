@@ -1,11 +1,15 @@
-"""Affine layer (CS224n lecture 3, "Neural networks": z = Wx + b)."""
+"""Affine layer (CS224n lecture 3, "Neural networks": z = Wx + b).
+
+Forward and backward follow CS231n's ``affine_forward`` / ``affine_backward``: the cache is the
+input, so one layer applied T times keeps T caches and each backward call is exact.
+"""
 
 from __future__ import annotations
 
 import math
 
 from nlpdojo.backend import Array, Backend
-from nlpdojo.module import Module, Parameter
+from nlpdojo.module import Cache, Module, Parameter
 
 
 class Linear(Module):
@@ -24,17 +28,16 @@ class Linear(Module):
                                 "weight")  # (D_in, D_out)
         self.bias = Parameter(self.xp.zeros((out_features,), dtype=backend.default_dtype,
                                             device=backend.device), "bias") if bias else None
-        self._x: Array | None = None
 
-    def forward(self, x: Array) -> Array:
-        self._x = x  # (N, D_in)
-        y = self.xp.matmul(x, self.weight.data)  # (N, D_out)
-        return y + self.bias.data if self.bias is not None else y
-
-    def backward(self, grad_output: Array) -> Array:
-        # grad_output: (N, D_out)
-        xp = self.xp
-        self.weight.grad = self.weight.grad + xp.matmul(xp.matrix_transpose(self._x), grad_output)
+    def forward(self, x: Array) -> tuple[Array, Cache]:
+        y = self.xp.matmul(x, self.weight.data)  # (N, D_in) @ (D_in, D_out) -> (N, D_out)
         if self.bias is not None:
-            self.bias.grad = self.bias.grad + xp.sum(grad_output, axis=0)  # (D_out,)
+            y = y + self.bias.data  # (N, D_out)
+        return y, x  # cache: the input, (N, D_in)
+
+    def backward(self, grad_output: Array, cache: Cache) -> Array:
+        xp, x = self.xp, cache  # grad_output: (N, D_out); x: (N, D_in)
+        self.weight.accumulate(xp.matmul(xp.matrix_transpose(x), grad_output))  # (D_in, D_out)
+        if self.bias is not None:
+            self.bias.accumulate(xp.sum(grad_output, axis=0))  # (D_out,)
         return xp.matmul(grad_output, xp.matrix_transpose(self.weight.data))  # (N, D_in)

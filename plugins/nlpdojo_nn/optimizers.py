@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from array_api_compat import array_namespace
+
 from nlpdojo.module import Parameter
 from nlpdojo.optim import Optimizer
 
 
 class SGD(Optimizer):
+    """SGD; state per parameter (with momentum): ``velocity`` (same shape as the parameter)."""
+
     def __init__(self, params: Iterable[Parameter], lr: float = 0.1, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
         if not 0.0 <= momentum < 1.0:
@@ -22,8 +26,10 @@ class SGD(Optimizer):
         for i, p in enumerate(self.params):
             update = p.grad
             if self.momentum:
-                state = self.state.setdefault(i, {"velocity": p.grad * 0})
+                if i not in self.state:  # zeros_like, not grad * 0 (NaN * 0 is NaN)
+                    self.state[i] = {"velocity": array_namespace(p.grad).zeros_like(p.grad)}
+                state = self.state[i]
                 state["velocity"] = state["velocity"] * self.momentum + p.grad
                 update = state["velocity"]
-            p.data = p.data - self.lr * update
+            p.data = p.data - self.lr * update  # cast back to p's dtype by the setter
         self.steps += 1
