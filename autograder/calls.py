@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from nlpdojo.arrays import is_torch, to_numpy
 from nlpdojo_autograder import objects
 from nlpdojo_autograder.channel import MAX_STRING, Opaque, Sparse, Token, map_tree
 
@@ -46,11 +47,8 @@ class CodeProvider(Protocol):
 def to_wire(obj: Any) -> Any:
     """``Encoder.convert``: backend arrays as NumPy arrays (dtype kept), sparse matrices in COO
     form; ``NotImplemented`` for anything else."""
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(obj, torch.Tensor):
-        return obj.detach().cpu().numpy()
-    if hasattr(obj, "__array_namespace__") and not isinstance(obj, np.ndarray):
-        return np.from_dlpack(obj) if hasattr(obj, "__dlpack__") else np.asarray(obj)
+    if is_backend_array(obj):  # a tensor (any device), an array_api_strict array
+        return to_numpy(obj, copy=False)
     if type(obj).__module__.startswith("scipy.sparse") and hasattr(obj, "tocoo"):
         coo = obj.tocoo()
         return Sparse(tuple(int(s) for s in coo.shape), np.asarray(coo.row, np.int64),
@@ -78,7 +76,7 @@ def relative_module(package: str, full: str, cls: type | None = None) -> tuple[s
 def is_backend_array(x: Any) -> bool:
     if isinstance(x, np.ndarray):
         return False
-    return hasattr(x, "__array_namespace__") or type(x).__module__.startswith("torch")
+    return is_torch(x) or hasattr(x, "__array_namespace__")
 
 
 class Workspace:

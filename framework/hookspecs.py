@@ -1,10 +1,15 @@
 """The hooks a plugin can implement. Each receives a ``register`` callback bound to the plugin.
 
 Every ``register_*`` hook is called once, when the plugin manager loads (lazily, on the first
-registry look-up). ``register(name, obj, *, backend=None, **meta)`` records ``obj`` under
-``name``; ``backend=None`` means "written against the array namespace, runs on every backend",
-a backend name marks a native implementation for that backend only. Registering a name twice,
-from any two plugins, is an error that names both.
+registry look-up). ``register(name, obj, *, backend=None, natives=None, **meta)`` records
+``obj`` under ``name``. With ``backend=None``, ``obj`` is the name's generic entry, written
+against the array namespace and run on every backend; ``natives={"torch": obj_torch}`` adds
+native variants in the same call (simonw/llm's ``register(model, async_model=...)``). With a
+backend name, ``obj`` is that backend's native variant alone (for a name another plugin owns).
+Look-ups return the generic entry; a native is used only on request
+(``registry.get(kind, name, backend, native=True)``) and must be proven equal to the generic
+entry by a parity test (:mod:`nlpdojo.gradcheck.parity`). Registering a name (or one backend's
+native of it) twice, from any two plugins, is an error that names both.
 
 A plugin is a module (or any object) with functions decorated by :data:`hookimpl`::
 
@@ -28,7 +33,8 @@ hookimpl = pluggy.HookimplMarker("nlpdojo")
 class Register(Protocol):
     """The callback every ``register_*`` hook receives."""
 
-    def __call__(self, name: str, obj: Any, *, backend: str | None = None, **meta: Any) -> None: ...
+    def __call__(self, name: str, obj: Any, *, backend: str | None = None,
+                 natives: dict[str, Any] | None = None, **meta: Any) -> None: ...
 
 
 @hookspec
@@ -41,7 +47,11 @@ def register_backends(register: Register) -> None:
 
 @hookspec
 def register_modules(register: Register) -> None:
-    """Register layer and model classes (subclasses of :class:`nlpdojo.module.Module`)."""
+    """Register layer and model classes (subclasses of :class:`nlpdojo.module.Module`).
+
+    Natives (torch's LSTM, conv1d) go in ``natives=`` of the reference's registration, or with
+    ``backend=`` from another plugin; they are used only on request, never for code under test.
+    """
 
 
 @hookspec

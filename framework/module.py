@@ -106,6 +106,8 @@ class Parameter:
         """``value`` as an array of this parameter's library, dtype and device; shape checked."""
         from array_api_compat import device
 
+        from nlpdojo.arrays import is_torch, to_numpy
+
         ref = self._data
         shape = tuple(getattr(value, "shape", ()))
         if shape != tuple(ref.shape):
@@ -119,8 +121,8 @@ class Parameter:
         if getattr(value, "dtype", None) == ref.dtype and type(value) is type(ref) \
                 and device(value) == device(ref):
             return value
-        if hasattr(value, "detach") and not hasattr(ref, "detach"):  # torch into NumPy
-            value = value.detach().cpu().numpy()
+        if is_torch(value) and not is_torch(ref):  # torch into NumPy
+            value = to_numpy(value, copy=False)
         return self._xp.asarray(value, dtype=ref.dtype, device=device(ref))
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from nlpdojo.arrays import like, to_numpy
 from nlpdojo.module import Parameter
 
 
@@ -46,7 +47,7 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         def host(v: Any) -> Any:
-            return v if isinstance(v, (int, float)) else _to_numpy(v)
+            return v if isinstance(v, (int, float)) else to_numpy(v)
 
         return {
             "lr": self.lr,
@@ -64,27 +65,9 @@ class Optimizer:
                 )
             ref = self.params[int(i)].data
             loaded[int(i)] = {
-                k: v if isinstance(v, (int, float)) else _like(ref, v) for k, v in entries.items()
+                k: v if isinstance(v, (int, float)) else like(ref, v) for k, v in entries.items()
             }
         self.lr = float(state["lr"])
         self.steps = int(state["steps"])
         self.state = loaded
 
-
-def _to_numpy(x: Any) -> Any:
-    import numpy as np
-
-    if hasattr(x, "detach"):  # a torch tensor, possibly on a GPU
-        return x.detach().cpu().numpy().copy()
-    return np.array(x, copy=True)
-
-
-def _like(ref: Any, value: Any) -> Any:
-    """``value`` as an array of the same library, device and dtype as ``ref``."""
-    from array_api_compat import array_namespace, device
-
-    xp = array_namespace(ref)
-    if hasattr(value, "detach"):  # a torch tensor (perhaps on a GPU) loaded into another library
-        value = value.detach().cpu().numpy()
-    # copy=True: the optimizer must not share memory with the checkpoint it was loaded from.
-    return xp.asarray(value, dtype=ref.dtype, device=device(ref), copy=True)

@@ -208,8 +208,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
 
 
 def _bound_register(registry: Registry, kind: str, plugin: str) -> Callable[..., None]:
-    def register(name: str, obj: Any, *, backend: str | None = None, **meta: Any) -> None:
-        registry.add(kind, name, obj, plugin=plugin, backend=backend, **meta)
+    def register(name: str, obj: Any, *, backend: str | None = None,
+                 natives: dict[str, Any] | None = None, **meta: Any) -> None:
+        registry.add(kind, name, obj, plugin=plugin, backend=backend, natives=natives, **meta)
 
     register.__doc__ = f"Register a {kind} on behalf of plugin {plugin!r}."
     return register

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nlpdojo.arrays import to_numpy
 from nlpdojo.errors import BackendUnavailableError
 from nlpdojo.module import Module, Parameter
 from nlpdojo.selection import load_backend
@@ -31,7 +32,7 @@ def backend_for(name: str, dtype: str | None = None):
 
 
 def host(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+    return to_numpy(x, copy=False)
 
 
 # -- parity: one reference implementation, two backends ----------------------------------------

@@ -146,6 +146,25 @@ def test_plugins_table():
         assert text in result.stdout, text
 
 
+def test_natives_are_marked_in_plugins_and_listed_by_backend(monkeypatch):
+    from nlpdojo import plugins
+    from nlpdojo.hookspecs import hookimpl
+
+    class Fast:
+        @staticmethod
+        @hookimpl
+        def register_modules(register):
+            register("linear", object(), backend="torch")
+
+    registry = plugins.build_registry(plugins.make_manager(extra_plugins={"fast": Fast()}))
+    monkeypatch.setattr(plugins, "_registry", registry)
+    monkeypatch.setattr(plugins, "_manager", plugins.make_manager(extra_plugins={"fast": Fast()}))
+    rows = {r["name"]: r for r in json.loads(invoke("plugins", "--json").stdout)["plugins"]}
+    assert rows["fast"]["registered"] == {"module": ["linear [native: torch]"]}
+    backends = {r["name"]: r for r in backends_json()["backends"]}
+    assert backends["torch"]["natives"] == ["module linear"] and backends["numpy"]["natives"] == []
+
+
 # -- the installed console script ---------------------------------------------------------------
 
 def _dojo(*args: str, **env: str) -> subprocess.CompletedProcess:

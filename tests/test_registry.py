@@ -1,5 +1,5 @@
 """The registry: names owned by the core, clashes naming both plugins, unknown names listing
-what exists for the backend asked about, and backend-specific overrides."""
+what exists, and native variants that are used only on request."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_duplicate_native_implementation_names_backend():
         register("linear", FusedLinear, backend="torch")
 
     with pytest.raises(DuplicateNameError,
-                       match=r"module 'linear' for backend 'torch'.*'fast_a'.*'fast_b'"):
+                       match=r"module 'linear' \(native\) for backend 'torch'.*'fast_a'.*'fast_b'"):
         registry_with(fast_a=plugin(register_modules=native),
                       fast_b=plugin(register_modules=native))
 
@@ -83,7 +83,7 @@ def test_unknown_name_lists_what_exists():
     assert not message.startswith("'")  # KeyError would otherwise quote the message
 
 
-def test_unknown_name_lists_only_what_runs_on_that_backend():
+def test_unknown_name_lists_generic_names_and_natives_of_that_backend():
     torch_only = plugin(register_modules=lambda register: register("cudnn_lstm", FusedLinear,
                                                                    backend="torch"))
     reg = registry_with(torch_only=torch_only)
@@ -92,17 +92,26 @@ def test_unknown_name_lists_only_what_runs_on_that_backend():
     assert "linear" in str(on_numpy.value) and "cudnn_lstm" not in str(on_numpy.value)
     with pytest.raises(UnknownNameError) as on_torch:
         reg.get("module", "rnn", backend="torch")
-    assert "cudnn_lstm" in str(on_torch.value) and "linear" in str(on_torch.value)
+    assert "Available on backend 'torch': linear;" in str(on_torch.value)
+    assert "native only (native=True) on backend 'torch': cudnn_lstm" in str(on_torch.value)
 
 
-def test_name_registered_only_for_another_backend_says_which():
+def test_a_native_without_a_generic_entry_is_found_only_on_request():
     torch_only = plugin(register_modules=lambda register: register("cudnn_lstm", FusedLinear,
                                                                    backend="torch"))
     reg = registry_with(torch_only=torch_only)
-    assert reg.get("module", "cudnn_lstm", backend="torch") is FusedLinear
-    for backend in ("numpy", None):
-        with pytest.raises(UnknownNameError, match=r"registered only for backend\(s\) torch"):
+    found = reg.entry("module", "cudnn_lstm", backend="torch", native=True)
+    assert found.obj is FusedLinear and found.is_native and found.backend == "torch"
+    for backend in ("torch", "numpy", None):  # not asked for: never silently
+        with pytest.raises(UnknownNameError,
+                           match=r"no generic implementation, only native ones .* for backend\(s\) "
+                                 r"torch: ask with get\('module', 'cudnn_lstm', backend='torch', "
+                                 r"native=True\)"):
             reg.get("module", "cudnn_lstm", backend=backend)
+    for backend in ("numpy", None):  # asked for, on a backend it does not exist for
+        with pytest.raises(UnknownNameError,
+                           match=r"native implementations for backend\(s\) torch only"):
+            reg.get("module", "cudnn_lstm", backend=backend, native=True)
 
 
 def test_unknown_kind_with_nothing_registered():
@@ -110,28 +119,70 @@ def test_unknown_kind_with_nothing_registered():
         Registry().get("dataset", "wikitext")
 
 
-# -- backend-specific overrides ----------------------------------------------------------------
+# -- native variants ---------------------------------------------------------------------------
 
-def test_native_registration_overrides_generic_on_its_backend_only():
+def test_generic_entry_is_what_a_lookup_returns_even_with_a_native():
     def both(register):
         register("linear2", GenericThing)
         register("linear2", FusedLinear, backend="torch")
 
     reg = registry_with(fast=plugin(register_modules=both))
-    assert reg.get("module", "linear2", backend="torch") is FusedLinear
-    assert reg.get("module", "linear2", backend="numpy") is GenericThing
-    assert reg.get("module", "linear2") is GenericThing
-    assert reg.entry("module", "linear2", backend="torch").backend_label == "torch"
-    assert reg.entry("module", "linear2", backend="numpy").backend_label == "any"
+    for backend in ("torch", "numpy", None):
+        assert reg.get("module", "linear2", backend=backend) is GenericThing
+    assert not reg.entry("module", "linear2", backend="torch").is_native
+    assert reg.entry("module", "linear2", backend="torch").backend_label == "any"
 
 
-def test_native_override_of_a_builtin_from_another_plugin():
+def test_native_on_request_for_its_backend_only():
+    def both(register):
+        register("linear2", GenericThing)
+        register("linear2", FusedLinear, backend="torch")
+
+    reg = registry_with(fast=plugin(register_modules=both))
+    native = reg.entry("module", "linear2", backend="torch", native=True)
+    assert native.obj is FusedLinear and native.is_native and native.backend_label == "torch"
+    # no native for numpy: the generic entry, and the flag says so
+    fallback = reg.entry("module", "linear2", backend="numpy", native=True)
+    assert fallback.obj is GenericThing and not fallback.is_native
+    assert reg.get("module", "linear2", native=True) is GenericThing  # no backend: generic
+
+
+def test_one_registration_carries_the_natives():
+    reg = registry_with(fast=plugin(register_modules=lambda register: register(
+        "lstm2", GenericThing, natives={"torch": FusedLinear}, paper="Hochreiter 1997")))
+    assert reg.get("module", "lstm2", backend="torch") is GenericThing
+    native = reg.entry("module", "lstm2", backend="torch", native=True)
+    assert native.obj is FusedLinear and native.plugin == "fast"
+    assert native.meta == {"paper": "Hochreiter 1997"}
+    assert set(reg.natives("module", "lstm2")) == {"torch"}
+    assert reg.natives("module", "linear") == {}
+
+
+def test_natives_with_a_backend_are_refused():
+    sloppy = plugin(register_modules=lambda register: register(
+        "lstm2", GenericThing, backend="torch", natives={"cuda": FusedLinear}))
+    with pytest.raises(PluginError, match=r"natives are variants of the generic entry"):
+        registry_with(sloppy=sloppy)
+
+
+def test_native_of_a_builtin_from_another_plugin():
     fast = plugin(
         register_modules=lambda register: register("linear", FusedLinear, backend="torch"))
     reg = registry_with(fast=fast)
-    assert reg.entry("module", "linear", backend="torch").plugin == "fast"
-    assert reg.entry("module", "linear", backend="numpy").plugin == "nn"
+    assert reg.entry("module", "linear", backend="torch").plugin == "nn"
+    assert reg.entry("module", "linear", backend="torch", native=True).plugin == "fast"
+    assert reg.entry("module", "linear", backend="numpy", native=True).plugin == "nn"
     assert reg.names("module", "numpy") == reg.names("module", "torch") == ["linear"]
+
+
+def test_names_lists_natives_only_when_asked():
+    torch_only = plugin(register_modules=lambda register: register("cudnn_lstm", FusedLinear,
+                                                                   backend="torch"))
+    reg = registry_with(torch_only=torch_only)
+    assert reg.names("module") == reg.names("module", "torch") == ["linear"]
+    assert reg.names("module", "torch", native=True) == ["cudnn_lstm", "linear"]
+    assert reg.names("module", "numpy", native=True) == ["linear"]
+    assert reg.names("module", native=True) == ["cudnn_lstm", "linear"]
 
 
 # -- what the callback records -----------------------------------------------------------------

@@ -20,8 +20,9 @@ def backends(
     from nlpdojo.selection import resolve
 
     sel = resolve()
+    registry = get_registry()
     rows = []
-    for entry in get_registry().entries("backend"):
+    for entry in registry.entries("backend"):
         spec = entry.obj
         reason = spec.availability()
         rows.append(
@@ -34,6 +35,9 @@ def backends(
                 "plugin": entry.plugin,
                 "selected": spec.name == sel.backend.value,
                 "description": spec.description,
+                # native variants for this backend, used only on request (docs/plugins.md)
+                "natives": [f"{e.kind} {e.name}" for e in registry
+                            if e.is_native and e.backend == spec.name],
             }
         )
     registered = any(r["selected"] for r in rows)
@@ -48,13 +52,13 @@ def backends(
         _fail_if_unregistered(sel, rows, registered)
         return
     table = Table(title="nlpdojo backends")
-    for col in ("backend", "status", "devices", "version", "plugin"):
+    for col in ("backend", "status", "devices", "version", "plugin", "natives"):
         table.add_column(col)
     for r in rows:
         status = "[green]available[/]" if r["available"] else f"[red]unavailable[/]: {r['reason']}"
         name = f"{r['name']} *" if r["selected"] else r["name"]
         table.add_row(name, status, ", ".join(r["devices"]) or "-", r["version"] or "-",
-                      r["plugin"])
+                      r["plugin"], ", ".join(r["natives"]) or "-")
     console.print(table)
     device = sel.device.value or "its first device"
     console.print(

@@ -26,7 +26,7 @@ def plugins(
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         registered: dict[str, list[str]] = {}
         for e in grouped.get(name, []):
-            label = e.name if e.backend is None else f"{e.name} [{e.backend}]"
+            label = e.name if not e.is_native else f"{e.name} [native: {e.backend}]"
             registered.setdefault(e.kind, []).append(label)
         rows.append({"name": name, "origin": plugin_origin(name), "hooks": hooks,
                      "registered": registered})

@@ -42,8 +42,9 @@ Layout: :mod:`~nlpdojo.gradcheck.numerical` (the numbers, central differences, s
 directions, the loss wrapper), :mod:`~nlpdojo.gradcheck.diagnosis` (pattern recognition and
 hints), :mod:`~nlpdojo.gradcheck.result` (:class:`GradCheckResult` and its messages),
 :mod:`~nlpdojo.gradcheck.evidence` (gather, judge and the checks built on them),
-:mod:`~nlpdojo.gradcheck.modules` (:func:`check_module`) and :mod:`~nlpdojo.gradcheck.oracle`
-(:func:`autograd_gradient`).
+:mod:`~nlpdojo.gradcheck.modules` (:func:`check_module`), :mod:`~nlpdojo.gradcheck.oracle`
+(:func:`autograd_gradient`) and :mod:`~nlpdojo.gradcheck.parity` (:func:`check_parity`: a native
+implementation against the reference, outputs and every gradient, with copied weights).
 """
 
 from __future__ import annotations
@@ -70,14 +71,17 @@ from nlpdojo.gradcheck.numerical import (  # noqa: F401
     relative_error,
 )
 from nlpdojo.gradcheck.oracle import autograd_gradient
+from nlpdojo.gradcheck.parity import assert_parity, check_parity
 from nlpdojo.gradcheck.result import GradCheckResult
 
 __all__ = [
     "GradCheckResult",
+    "assert_parity",
     "autograd_gradient",
     "check_gradient",
     "check_gradients",
     "check_module",
+    "check_parity",
     "compare_gradients",
     "diagnose",
     "gather_evidence",

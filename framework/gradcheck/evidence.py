@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo.arrays import to_numpy
 from nlpdojo.gradcheck.diagnosis import (
     _diagnose,
     _nonfinite,
@@ -320,7 +321,7 @@ def check_gradients(f: Callable[[dict[str, np.ndarray]], Any], params: Mapping[s
     work: dict[str, Any] = {}
     floating: list[str] = []
     for key, value in params.items():
-        arr = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+        arr = to_numpy(value, copy=False)
         if np.issubdtype(arr.dtype, np.floating):
             work[key], _ = _working_copy(value)
             floating.append(key)

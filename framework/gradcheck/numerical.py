@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo.arrays import is_torch, to_numpy
+
 H = 1e-5
 RTOL = 1e-5
 ATOL = 1e-8
@@ -91,8 +93,8 @@ def _scalar(value: Any) -> float:
 
 def _working_copy(x: Any) -> tuple[np.ndarray, list[str]]:
     """``x`` as a writable float64 NumPy array: ``x`` itself when it already is one."""
-    if hasattr(x, "detach"):  # a torch tensor
-        x = x.detach().cpu().numpy()
+    if is_torch(x):  # a float64 CPU tensor is perturbed in place through its NumPy view
+        x = to_numpy(x, copy=False)
     if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.flags.writeable:
         return x, []
     arr = np.array(x, dtype=np.float64)  # a copy
@@ -105,9 +107,7 @@ def _working_copy(x: Any) -> tuple[np.ndarray, list[str]]:
 
 
 def _as_float64(a: Any) -> np.ndarray:
-    if hasattr(a, "detach"):
-        a = a.detach().cpu().numpy()
-    return np.asarray(a, dtype=np.float64)
+    return np.asarray(to_numpy(a, copy=False), dtype=np.float64)
 
 
 # -- central differences ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ import array_api_compat.numpy as anp
 import numpy as np
 import scipy.sparse as sp
 
+from nlpdojo.arrays import is_torch, to_numpy
 from nlpdojo.backend import Array, Backend, Random, Shape
 
 #: scatter_add sums into a dense (V, D) block when V <= this x N values, else over the distinct
@@ -48,8 +49,8 @@ class NumpyBackend(Backend):
         return NumpyRandom(seed, self.default_dtype)
 
     def asarray(self, obj: Any, *, dtype: Any = None) -> Array:
-        if hasattr(obj, "detach"):  # a torch tensor handed across backends
-            obj = obj.detach().cpu().numpy()
+        if is_torch(obj):  # a torch tensor handed across backends
+            obj = to_numpy(obj, copy=False)
         return np.asarray(obj, dtype=dtype)
 
     def to_numpy(self, x: Array) -> np.ndarray:
