@@ -26,6 +26,7 @@ KINDS = (
     "dataset",
     "exercise",
     "reporter",
+    "trainer",
 )
 
 
