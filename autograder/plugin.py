@@ -1,4 +1,5 @@
-"""The autograder's plugin: its ``dojo`` commands and the built-in exercise packs."""
+"""The autograder's plugin: its ``dojo`` commands, the built-in exercise packs and their
+training commands (``dojo train word2vec``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from nlpdojo.hookspecs import hookimpl
 def register_commands(cli):
     from nlpdojo_autograder.commands import add_commands
     from nlpdojo_autograder.grading_commands import add_grading_commands
-    from nlpdojo_autograder.train import add_train_commands
 
     add_commands(cli)
     add_grading_commands(cli)
-    add_train_commands(cli)
 
 
 @hookimpl
@@ -21,3 +20,10 @@ def register_exercises(register):
     from nlpdojo_autograder.topics.word_vectors import EXERCISE
 
     register(EXERCISE.name, EXERCISE)
+
+
+@hookimpl
+def register_trainers(register):
+    from nlpdojo_autograder.topics.word_vectors_train import TRAINER
+
+    register(TRAINER.name, TRAINER)

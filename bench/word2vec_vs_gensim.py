@@ -26,7 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nlpdojo_autograder.train import evaluate_vectors, evaluation_sets, prepare_corpus
+from nlpdojo_autograder.topics.word_vectors_data import (
+    evaluate_vectors,
+    evaluation_sets,
+    prepare_corpus,
+)
 from nlpdojo_solutions.word_vectors import count_based, train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -80,6 +80,17 @@ def register_reporters(register: Register) -> None:
 
 
 @hookspec
+def register_trainers(register: Register) -> None:
+    """Register training commands: ``register(trainer.name, trainer)`` with a
+    :class:`nlpdojo.trainers.Trainer` (name, topic, one-line summary, typer-style command).
+
+    ``dojo train`` lists them; ``dojo train NAME [OPTIONS]`` runs one. Called once, when the
+    registry is first used (``dojo train`` builds it); the trainer's module should import its
+    heavy dependencies inside the command.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands or command groups to the ``dojo`` typer app ``cli``.
 

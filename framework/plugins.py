@@ -37,6 +37,7 @@ _HOOK_KINDS = {
     "register_datasets": "dataset",
     "register_exercises": "exercise",
     "register_reporters": "reporter",
+    "register_trainers": "trainer",
 }
 
 _manager: pluggy.PluginManager | None = None

@@ -32,6 +32,7 @@ KINDS = (
     "dataset",
     "exercise",
     "reporter",
+    "trainer",
 )
 
 

@@ -466,12 +466,12 @@ def _train_once(ctx: Context) -> dict:
 def _train_and_measure(ctx: Context) -> dict:
     from nlpdojo.text import keep_probability
     from nlpdojo_autograder.topics import word_vector_metrics as metrics
-    from nlpdojo_autograder.train import (
+    from nlpdojo_autograder.topics.word_vectors_data import (
         EVALUATION_SETS,
         evaluation_sets,
         prepare_corpus,
-        require_datasets,
     )
+    from nlpdojo_autograder.train import require_datasets
 
     require_datasets(["sotu", *EVALUATION_SETS])  # every missing one named, before training
     corpus = prepare_corpus("sotu", split="train")

@@ -1,4 +1,5 @@
-"""The ``dojo`` app: built-in command groups plus those plugins add via ``register_commands``."""
+"""The ``dojo`` app: built-in command groups (``backends``, ``plugins``, ``data``, ``train``,
+whose trainers plugins register) plus those plugins add via ``register_commands``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from nlpdojo.cli.backends import backends
 from nlpdojo.cli.common import run_app
 from nlpdojo.cli.data import data_app
 from nlpdojo.cli.plugins import plugins
+from nlpdojo.cli.train import make_train_app
 
 
 def build_app() -> typer.Typer:
@@ -24,6 +26,7 @@ def build_app() -> typer.Typer:
     app.command("backends")(backends)
     app.command("plugins")(plugins)
     app.add_typer(data_app, name="data")
+    app.add_typer(make_train_app(), name="train")
     get_manager().hook.register_commands(cli=app)
     return app
 

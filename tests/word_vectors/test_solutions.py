@@ -336,7 +336,7 @@ def test_plot_words(tmp_path):
 
 def test_word2vec_text_format_readable_by_gensim(tmp_path):
     gensim_models = pytest.importorskip("gensim.models")
-    from nlpdojo_autograder.train import save_word2vec_text
+    from nlpdojo_autograder.topics.word_vectors_data import save_word2vec_text
 
     vecs = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     path = tmp_path / "vectors.txt"
