@@ -89,6 +89,7 @@ def check_in_sync(solutions_dir: Path, exercises_dir: Path, root: Path):
     fixtures folder hold exactly that release. The same comparisons as ``dojo release --check``;
     the cheap one (the files) first."""
     from nlpdojo_autograder import fixtures as fx
+    from nlpdojo_autograder.consistency import ensure_release_consistent
     from nlpdojo_autograder.release import build_release, release
 
     report = release(solutions_dir, exercises_dir, check=True)
@@ -99,6 +100,7 @@ def check_in_sync(solutions_dir: Path, exercises_dir: Path, root: Path):
             f"{exercises_dir} is out of sync with {solutions_dir} ({shown}{more}); run "
             "`dojo release` (`dojo release --check` lists the differences), then bundle.")
     topics, files = build_release(solutions_dir)
+    ensure_release_consistent(topics, solutions_dir, "no bundle was written")
     plans = fx.plan(topics, solutions_dir)
     for plan in plans:
         if not plan.dest.resolve().is_relative_to(root):

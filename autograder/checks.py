@@ -97,8 +97,9 @@ class Check:
 
 @dataclass(frozen=True)
 class PlantedBug:
-    """A deliberate bug for ``dojo verify``: replacing ``find`` by ``replace`` in ``module``
-    of the solutions must cost points on ``question`` (and, ideally, on nothing else)."""
+    """A deliberate bug for ``dojo verify``: replacing ``find`` (which must occur exactly once;
+    see :mod:`nlpdojo_autograder.planted`) by ``replace`` in ``module`` of the solutions must
+    cost points on ``question`` (and, ideally, on nothing else: ``dojo verify --strict``)."""
 
     name: str
     module: str

@@ -72,6 +72,7 @@ def release_command(
     import tempfile
 
     from nlpdojo_autograder import fixtures as fx
+    from nlpdojo_autograder.consistency import ensure_release_consistent
     from nlpdojo_autograder.release import ReleaseError, build_release, release
 
     if student_bundle is not None:
@@ -86,9 +87,11 @@ def release_command(
                       solutions if solutions is not None else _default_solutions(), output)
         return
     solutions_dir = solutions if solutions is not None else _default_solutions()
-    # Validate everything (markers, notebooks, where fixtures go) and run the solutions for the
+    # Validate everything (markers, notebooks, the exercises' declarations against the
+    # solutions, where fixtures go) and run the solutions for the
     # fixtures before the first write: any failure leaves the output and the fixtures as they are.
     topics, _ = build_release(solutions_dir)
+    ensure_release_consistent(topics, solutions_dir)
     plans = fx.plan(topics, solutions_dir) if fixtures else []
     with tempfile.TemporaryDirectory(prefix="nlpdojo-release-") as tmp:
         fresh = {plan.exercise.name: Path(tmp) / plan.exercise.name for plan in plans}

@@ -47,8 +47,12 @@ def verify_command(
     ] = None,
     backend: Annotated[list[str] | None, typer.Option(
         "--backend", help="Only these backends (default: every available one).")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Fail a planted bug that also costs points on another question than "
+                         "its own (a missing swap_in).")] = False,
 ) -> None:
-    """Stubs score 0; solutions score full marks on every backend; planted bugs are caught."""
+    """Declarations agree with the solutions; stubs score 0; solutions score full marks on
+    every backend; planted bugs are caught."""
     from rich.markup import escape
 
     from nlpdojo_autograder.grading import exercise_names, get_exercise
@@ -82,7 +86,7 @@ def verify_command(
         console.print(f"{mark} {step.exercise}: {escape(step.name)} — {escape(step.detail)}",
                       soft_wrap=True)
 
-    steps = verify(exercises, backends=pairs, on_step=show)
+    steps = verify(exercises, backends=pairs, on_step=show, strict=strict)
     failed = [s for s in steps if not s.ok]
     console.print(f"{len(steps) - len(failed)}/{len(steps)} verification steps passed")
     raise typer.Exit(1 if failed else 0)

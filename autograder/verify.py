@@ -7,12 +7,16 @@ For every registered exercise whose solutions are installed:
 2. the solutions score full marks on every available backend (NumPy; torch on CPU and, where
    there is one, CUDA);
 3. every planted bug (``Exercise.planted_bugs``) costs points on its question; points lost on
-   other questions are reported too (the swap-in of reference code should prevent them).
+   other questions are reported too (the swap-in of reference code should prevent them), and
+   with ``strict=True`` (``dojo verify --strict``) they fail the bug's step.
+
+Before these, the exercise's declarations are checked against its solutions
+(:mod:`nlpdojo_autograder.consistency`): every problem is listed in one failed step, and the
+other steps still run.
 """
 
 from __future__ import annotations
 
-import difflib
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -20,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlpdojo_autograder.checks import Exercise, PlantedBug
+from nlpdojo_autograder.consistency import bug_problem, suggest, validate
 from nlpdojo_autograder.grading import GradeOptions, grade_exercise
 from nlpdojo_autograder.loader import load_reference_dir
 from nlpdojo_autograder.markers import python_modules, strip_solutions
+from nlpdojo_autograder.planted import bug_path, plant
 from nlpdojo_autograder.runner import Limits
 
 
@@ -76,58 +82,60 @@ def verify_solutions(exercise: Exercise, backend: str, device: str,
     return Step(exercise.name, f"solutions full marks on {backend}/{device}", not lost, detail)
 
 
-def _bug_mistake(exercise: Exercise, bug: PlantedBug, topic: Path) -> str | None:
-    """What is wrong with the planted bug's own definition, if anything."""
+def verify_consistency(exercise: Exercise) -> Step:
+    """The exercise's declarations agree with its solutions (:func:`consistency.validate`)."""
+    problems = validate(exercise, load_reference_dir(exercise.reference_package))
+    detail = ("questions, markers, checks, swap-ins, planted bugs, given modules and data sets "
+              "agree" if not problems else
+              f"{len(problems)} problems: " + "; ".join(str(p) for p in problems))
+    return Step(exercise.name, "declarations consistent with the solutions", not problems,
+                detail)
+
+
+def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions, *,
+               strict: bool = False) -> Step:
+    """Plant ``bug`` in a copy of the solutions and grade it: it must cost points on its
+    question; with ``strict``, on no other question."""
+    name = f"planted bug {bug.name}"
+    topic = _copy_solutions(exercise, work / f"bug-{len(list(work.glob('bug-*')))}")
     questions = list(dict.fromkeys([*exercise.questions, *(c.question for c in exercise.checks)]))
     if bug.question not in questions:
-        close = difflib.get_close_matches(bug.question, questions, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return (f"question {bug.question!r} is not a question of {exercise.name}; {hint}"
-                f"questions: {', '.join(questions)}")
-    if not _bug_path(topic, bug).is_file():
-        modules = sorted(p.stem for p in topic.glob("*.py") if p.stem != "__init__")
-        hint = ("give the module name without .py" if bug.module.endswith(".py")
-                else f"modules: {', '.join(modules)}")
-        return f"module {bug.module!r} not found in the solutions of {exercise.name}; {hint}"
-    return None
-
-
-def _bug_path(topic: Path, bug: PlantedBug) -> Path:
-    """``module`` is a module name relative to the topic (``tanh``, ``sub.mod``)."""
-    return topic.joinpath(*bug.module.split(".")).with_suffix(".py")
-
-
-def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions) -> Step:
-    topic = _copy_solutions(exercise, work / f"bug-{len(list(work.glob('bug-*')))}")
-    mistake = _bug_mistake(exercise, bug, topic)
-    if mistake is not None:
-        return Step(exercise.name, f"planted bug {bug.name}", False,
-                    f"the planted bug is defined wrongly: {mistake}")
-    path = _bug_path(topic, bug)
-    text = path.read_text()
-    if bug.find not in text:
-        return Step(exercise.name, f"planted bug {bug.name}", False,
-                    f"{bug.module}.py no longer contains {bug.find!r}: update the planted bug")
-    path.write_text(text.replace(bug.find, bug.replace, 1))
+        return Step(exercise.name, name, False,
+                    f"the planted bug is defined wrongly: question {bug.question!r} is not a "
+                    f"question of {exercise.name}; "
+                    + suggest(bug.question, questions, "questions"))
+    problem = bug_problem(bug, topic)
+    if problem is not None:
+        return Step(exercise.name, name, False, f"the planted bug is defined wrongly: {problem}")
+    path = bug_path(topic, bug)
+    path.write_text(plant(bug, path.read_text(encoding="utf-8"), str(path)), encoding="utf-8")
     result = grade_exercise(exercise, topic, options)
     target = [c for c in result.checks if c.question == bug.question]
     caught = [c for c in target if c.score < c.max_score]
     elsewhere = [c.id for c in result.checks if c.question != bug.question
                  and c.score < c.max_score]
     if not caught:
-        return Step(exercise.name, f"planted bug {bug.name}", False,
+        return Step(exercise.name, name, False,
                     f"not caught: every check of question {bug.question!r} still passes")
     detail = f"caught by {', '.join(c.id for c in caught)}: {caught[0].message}"
+    if elsewhere and strict:
+        return Step(exercise.name, name, False,
+                    f"{detail}; but it also costs points on other questions: "
+                    f"{', '.join(elsewhere)} (--strict: a bug must cost points only on its own "
+                    f"question; give those checks swap_in=(..., {bug.question!r}) when they "
+                    "run code of that question, or plant the bug under the question whose "
+                    "code it changes)")
     if elsewhere:
         detail += f" (also lost points on {', '.join(elsewhere)})"
-    return Step(exercise.name, f"planted bug {bug.name}", True, detail)
+    return Step(exercise.name, name, True, detail)
 
 
 def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None = None,
            on_step: Callable[[Step], None] | None = None,
-           limits: Limits | None = None) -> list[Step]:
+           limits: Limits | None = None, strict: bool = False) -> list[Step]:
     """Run every verification step; ``on_step`` sees each result as it arrives. ``backends``:
-    the (backend, device) pairs to grade the solutions on (``None``: every available one)."""
+    the (backend, device) pairs to grade the solutions on (``None``: every available one);
+    ``strict``: a planted bug that costs points on another question than its own fails."""
     steps: list[Step] = []
     options = GradeOptions(limits=limits or Limits())
 
@@ -141,9 +149,10 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
         for exercise in exercises:
             sub = work / exercise.name
             sub.mkdir()
+            record(verify_consistency(exercise))
             record(verify_stubs(exercise, sub, options))
             for backend, device in backends if backends is not None else available_backends():
                 record(verify_solutions(exercise, backend, device, options))
             for bug in exercise.planted_bugs:
-                record(verify_bug(exercise, bug, sub, options))
+                record(verify_bug(exercise, bug, sub, options, strict=strict))
     return steps

@@ -81,7 +81,8 @@ def test_fixtures_in_the_old_form_or_stale_are_rewritten_once(pack: Path):
 def test_check_compares_the_fixtures_with_the_solutions_folder(pack: Path):
     assert _release("--solutions", str(pack / "solutions")).exit_code == 0
     module = pack / "solutions" / "toy" / "scale.py"
-    module.write_text(module.read_text().replace("xp.multiply(x, k)", "xp.multiply(x, k + 1)"))
+    # (the planted bug's `find`, "xp.multiply(x, k)", must still occur once)
+    module.write_text(module.read_text().replace("xp.multiply(x, k)", "xp.multiply(x, k) + 1"))
     result = _release("--solutions", str(pack / "solutions"), "--check")
     assert result.exit_code == 1, result.output
     assert "scale.values: values differ" in result.output
@@ -107,8 +108,8 @@ def test_fixtures_of_another_copy_are_refused_before_anything_is_written(pack: P
 
 def test_solutions_that_fail_their_own_checks_write_nothing(pack: Path):
     module = pack / "solutions" / "toy" / "scale.py"
-    module.write_text(module.read_text().replace("return xp.multiply(x, k)",
-                                                 "raise ValueError('broken')"))
+    module.write_text(module.read_text().replace(
+        "return xp.multiply(x, k)", "raise ValueError('broken')\n    return xp.multiply(x, k)"))
     result = _release("--solutions", str(pack / "solutions"))
     assert result.exit_code == 2, result.output
     assert "fail their own checks" in result.output and "scale.values" in result.output

@@ -1,6 +1,9 @@
-"""``dojo verify`` on the toy pack: stubs 0, solutions full marks, planted bugs caught."""
+"""``dojo verify`` on the toy pack: declarations consistent, stubs 0, solutions full marks,
+planted bugs caught (and, with ``--strict``, costing points on their own question only)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from typer.testing import CliRunner
 
@@ -12,10 +15,11 @@ from nlpdojo_autograder.verify import verify
 def test_verify_passes_and_reports_every_step(toy):
     steps = verify([toy], backends=[("numpy", "cpu")])
     names = [s.name for s in steps]
-    assert names == ["stubs score 0", "solutions full marks on numpy/cpu",
-                     "planted bug scale adds", "planted bug gradient doubled"]
+    assert names == ["declarations consistent with the solutions", "stubs score 0",
+                     "solutions full marks on numpy/cpu", "planted bug scale adds",
+                     "planted bug gradient doubled"]
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
-    assert "quadratic.gradient" in steps[3].detail
+    assert "quadratic.gradient" in steps[4].detail
 
 
 def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
@@ -29,13 +33,17 @@ def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
     assert not by_name["planted bug harmless"].ok
     assert "not caught" in by_name["planted bug harmless"].detail
     assert not by_name["planted bug stale"].ok
-    assert "update the planted bug" in by_name["planted bug stale"].detail
+    assert "`find` 'no such text' does not occur" in by_name["planted bug stale"].detail
+    consistency = by_name["declarations consistent with the solutions"]
+    assert not consistency.ok and "1 problems: " in consistency.detail
+    assert "scale.py: planted bug 'stale': `find` 'no such text' does not occur" in (
+        consistency.detail)
 
 
 def test_dojo_verify_command_exit_codes(toy):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
     assert result.exit_code == 0, result.output
-    assert "4/4 verification steps passed" in result.output
+    assert "5/5 verification steps passed" in result.output
 
 
 def test_planted_bug_definition_mistakes_fail_their_step_and_the_rest_runs(toy, monkeypatch):
@@ -54,6 +62,45 @@ def test_planted_bug_definition_mistakes_fail_their_step_and_the_rest_runs(toy, 
     assert not steps["planted bug no module"].ok
     assert "modules: quadratic, scale" in steps["planted bug no module"].detail
     assert steps["planted bug scale adds"].ok  # the steps after a broken bug still run
+    assert not steps["declarations consistent with the solutions"].ok  # which lists all three
+    assert "3 problems" in steps["declarations consistent with the solutions"].detail
+
+
+def _without_swap_in(toy, monkeypatch):
+    """The toy's quadratic checks run the student's scale instead of the reference's."""
+    monkeypatch.setattr(toy, "checks", [replace(c, swap_in=()) for c in toy.checks])
+    monkeypatch.setattr(toy, "planted_bugs", toy.planted_bugs[:1])  # "scale adds"
+
+
+def test_a_bug_costing_points_elsewhere_is_reported_and_fails_only_under_strict(
+        toy, monkeypatch):
+    _without_swap_in(toy, monkeypatch)
+    [step] = [s for s in verify([toy], backends=[]) if s.name == "planted bug scale adds"]
+    assert step.ok and "(also lost points on quadratic.values" in step.detail
+    [step] = [s for s in verify([toy], backends=[], strict=True)
+              if s.name == "planted bug scale adds"]
+    assert not step.ok
+    assert "but it also costs points on other questions: quadratic.values" in step.detail
+    assert "give those checks swap_in=(..., 'scale')" in step.detail
+
+
+def test_dojo_verify_strict_exits_1_on_a_bug_costing_points_elsewhere(toy, monkeypatch):
+    _without_swap_in(toy, monkeypatch)
+    result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy", "--strict"])
+    assert result.exit_code == 1, result.output
+    assert "FAIL toy: planted bug scale adds" in result.output
+    assert "3/4 verification steps passed" in result.output
+
+
+def test_dojo_verify_lists_every_consistency_problem(toy, monkeypatch):
+    checks = [replace(c, swap_in=("scael",)) if c.question == "quadratic" else c
+              for c in toy.checks]
+    monkeypatch.setattr(toy, "checks", checks)
+    result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
+    assert result.exit_code == 1, result.output
+    assert "FAIL toy: declarations consistent with the solutions — 4 problems: check " \
+           "quadratic.values: swap_in names unknown question 'scael'; did you mean 'scale'?" in (
+               result.output.replace("\n", " "))
 
 
 def test_verify_with_an_empty_backend_list_grades_on_no_backend(toy):

@@ -1,0 +1,56 @@
+"""``dojo release`` (and ``--check``) refuse a pack whose exercise disagrees with its
+solutions: every problem listed, exit 2, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo.cli.app import build_app
+
+
+@pytest.fixture
+def pack(tmp_path, monkeypatch, toy_pack_site) -> Path:
+    """The toy pack installed in a private site folder, to be broken before it is loaded."""
+    folder = toy_pack_site(tmp_path / "site")
+    monkeypatch.chdir(tmp_path)
+    return folder
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def _release(pack: Path, *args: str):
+    return CliRunner().invoke(build_app(), ["release", "--solutions", str(pack / "solutions"),
+                                            *args])
+
+
+def test_release_lists_every_problem_and_writes_nothing(pack: Path):
+    scale = pack / "solutions" / "toy" / "scale.py"
+    _edit(scale, "### BEGIN SOLUTION scale", "### BEGIN SOLUTION scael")
+    _edit(pack / "plugin.py", 'swap_in=("scale",)),\n    gradient_check',
+          'swap_in=("quadratc",)),\n    gradient_check')
+    _edit(pack / "plugin.py", '"grad = 2.0 *", "grad = 4.0 *"', '"2.0", "4.0"')
+    result = _release(pack)
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "consistency problems (nothing was written)" in out
+    assert f"{scale}:9: solution block of unknown question 'scael'" in out
+    assert "did you mean 'scale'?" in out
+    assert "check quadratic.values: swap_in names unknown question 'quadratc'" in out
+    assert "planted bug 'gradient doubled': `find` '2.0' occurs 2 times" in out
+    assert not Path("exercises").exists()
+    assert not (pack / "fixtures").exists()
+    check = _release(pack, "--check")
+    assert check.exit_code == 2, check.output
+    assert "solution block of unknown question 'scael'" in " ".join(check.output.split())
+
+
+def test_release_of_a_consistent_pack_passes(pack: Path):
+    result = _release(pack, "--no-fixtures")
+    assert result.exit_code == 0, result.output

@@ -1,0 +1,178 @@
+"""``consistency.validate`` and ``planted.plant`` on the release fixture topic (``toy``:
+questions ``sigmoid`` and ``logistic``) with a hand-made exercise: every way its declarations
+can disagree with its solutions is one problem naming where and what to do."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from nlpdojo_autograder.checks import Exercise, PlantedBug, Verdict
+from nlpdojo_autograder.consistency import ConsistencyError, ensure_consistent, validate
+from nlpdojo_autograder.kinds import custom_check
+from nlpdojo_autograder.planted import PlantError, plant
+
+TOPIC = Path(__file__).parent / "fixtures" / "release_topic" / "solutions" / "toy"
+SIGMOID_BUG = PlantedBug("sigmoid flipped", "activations", "return 1.0 / (1.0 + math.exp(-x))",
+                         "return 1.0 / (1.0 + math.exp(x))", "sigmoid")
+
+
+def _check(question: str, name: str = "values", swap_in: tuple[str, ...] = ()):
+    return custom_check(question, name, f"{question} {name}", 1.0, lambda ctx: {},
+                        lambda a, e: Verdict(True, "ok"), swap_in=swap_in)
+
+
+def _exercise(**changes) -> Exercise:
+    base = Exercise(
+        name="toy", title="Toy", questions={"sigmoid": "Sigmoid", "logistic": "Logistic"},
+        checks=[_check("sigmoid"), _check("logistic", swap_in=("sigmoid",))],
+        planted_bugs=[SIGMOID_BUG])
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def topic(tmp_path: Path) -> Path:
+    """A private copy of the fixture topic (tests may break it)."""
+    dest = tmp_path / "toy"
+    shutil.copytree(TOPIC, dest)
+    return dest
+
+
+def _messages(problems) -> str:
+    return "\n".join(str(p) for p in problems)
+
+
+def test_a_consistent_exercise_has_no_problem(topic: Path):
+    assert validate(_exercise(), topic) == []
+    ensure_consistent(_exercise(), topic)  # does not raise
+
+
+def test_a_mistyped_marker_id_names_file_line_and_the_question_meant(topic: Path):
+    path = topic / "classifier.py"
+    path.write_text(path.read_text().replace("### BEGIN SOLUTION logistic",
+                                             "### BEGIN SOLUTION logistc", 1))
+    [problem] = validate(_exercise(), topic)
+    assert problem.where == f"{path}:18"
+    assert "solution block of unknown question 'logistc'" in problem.message
+    assert "did you mean 'logistic'?" in problem.message
+
+
+def test_a_question_without_a_check_is_a_problem_one_without_a_block_is_not(topic: Path):
+    questions = {"sigmoid": "Sigmoid", "logistic": "Logistic", "training": "Training",
+                 "extra": "Extra"}
+    exercise = _exercise(questions=questions,
+                         checks=[*_exercise().checks, _check("training", "metric")])
+    [problem] = validate(exercise, topic)
+    assert str(problem) == ("exercise toy: question 'extra' has no check, so it is worth "
+                            "nothing; add a check for it or remove it from questions")
+
+
+def test_swap_in_must_name_another_question_that_has_a_block(topic: Path):
+    questions = {"sigmoid": "Sigmoid", "logistic": "Logistic", "training": "Training"}
+    checks = [_check("sigmoid", swap_in=("sigmoid",)),
+              _check("logistic", swap_in=("sigmod",)),
+              _check("training", swap_in=("logistic",)),
+              _check("training", "other", swap_in=("training",))]
+    exercise = Exercise(name="toy", title="Toy", questions=questions, checks=checks)
+    text = _messages(validate(exercise, topic))
+    assert ("check sigmoid.values: swap_in names the check's own question 'sigmoid'" in text)
+    assert ("check logistic.values: swap_in names unknown question 'sigmod'; did you mean "
+            "'sigmoid'? questions: sigmoid, logistic, training") in text
+    assert "check training.values" not in text
+    assert "check training.other: swap_in names the check's own question" in text
+    checks[2] = _check("sigmoid", "more", swap_in=("training",))
+    exercise = Exercise(name="toy", title="Toy", questions=questions, checks=checks)
+    assert ("check sigmoid.more: swap_in names question 'training', which has no solution "
+            "block, so swapping it in replaces nothing") in _messages(validate(exercise, topic))
+
+
+def test_a_check_of_an_unknown_question_is_a_problem(topic: Path):
+    exercise = _exercise()
+    exercise.checks.append(_check("sigmod", "late"))  # added after __post_init__ checked them
+    assert "check sigmod.late: names unknown question 'sigmod'; did you mean 'sigmoid'?" in (
+        _messages(validate(exercise, topic)))
+
+
+def test_a_planted_bug_whose_find_does_not_occur(topic: Path):
+    stale = replace(SIGMOID_BUG, find="return 1 / (1 + math.exp(-x))")
+    [problem] = validate(_exercise(planted_bugs=[stale]), topic)
+    assert problem.where == str(topic / "activations.py")
+    assert "planted bug 'sigmoid flipped': `find` 'return 1 / (1 + math.exp(-x))' does not " \
+           "occur; the code changed: update `find`" in problem.message
+
+
+def test_a_reformatted_find_is_an_error_that_says_where_it_moved(topic: Path):
+    path = topic / "activations.py"
+    path.write_text(path.read_text().replace("return 1.0 / (1.0 + math.exp(-x))",
+                                             "return 1.0 / (\n            1.0 + math.exp(-x)\n"
+                                             "        )"))
+    [problem] = validate(_exercise(), topic)
+    assert "does not occur; it occurs with different whitespace or line breaks at line 16: " \
+           "copy that text into `find` exactly" in problem.message
+
+
+def test_a_planted_bug_whose_find_occurs_twice(topic: Path):
+    twice = replace(SIGMOID_BUG, find="(1.0 + ", replace="(2.0 + ")
+    [problem] = validate(_exercise(planted_bugs=[twice]), topic)
+    assert "`find` '(1.0 + ' occurs 2 times (lines 16, 18); lengthen it" in problem.message
+
+
+def test_a_planted_bug_that_does_not_change_the_ast(topic: Path):
+    comment = replace(SIGMOID_BUG, find="# numerically stable for negative x",
+                      replace="# a bug, honestly")
+    spaces = replace(SIGMOID_BUG, name="spaces", find="1.0 / (1.0 + math.exp(-x))",
+                     replace="1.0/(1.0+math.exp(-x))")
+    problems = validate(_exercise(planted_bugs=[comment, spaces]), topic)
+    assert [p.where for p in problems] == [f"{topic / 'activations.py'}:17",
+                                           f"{topic / 'activations.py'}:16"]
+    assert all("replacing `find` changes no code (only comments or whitespace)" in p.message
+               for p in problems)
+
+
+def test_a_planted_bug_that_breaks_the_syntax(topic: Path):
+    broken = replace(SIGMOID_BUG, replace="return 1.0 / (1.0 + math.exp(-x)")
+    [problem] = validate(_exercise(planted_bugs=[broken]), topic)
+    assert "the module no longer parses after the replacement" in problem.message
+
+
+def test_planted_bug_module_question_and_name_mistakes(topic: Path):
+    bugs = [replace(SIGMOID_BUG, module="activations.py"),
+            replace(SIGMOID_BUG, name="other", module="activation"),
+            replace(SIGMOID_BUG, name="other", question="sigmod")]
+    text = _messages(validate(_exercise(planted_bugs=bugs), topic))
+    assert "module 'activations.py' not found" in text
+    assert "give the module name without .py" in text
+    assert "module 'activation' not found" in text and "did you mean 'activations'?" in text
+    assert "planted bug 'other': two planted bugs have this name; rename one" in text
+    assert "question 'sigmod' is not a question of toy; did you mean 'sigmoid'?" in text
+
+
+def test_given_modules_and_datasets_must_exist(topic: Path):
+    exercise = _exercise(given_modules=("activations", "trian"),
+                         datasets={"logistic": ("sotu", "sot"), "logistik": ()})
+    text = _messages(validate(exercise, topic, datasets=["sotu", "wordsim353"]))
+    assert "given module 'activations' has solution blocks (line 14)" in text
+    assert "given module 'trian' not found" in text
+    assert "datasets[\'logistic\'] names unknown data set 'sot'; did you mean 'sotu'?" in text
+    assert "datasets names unknown question 'logistik'; did you mean 'logistic'?" in text
+
+
+def test_every_problem_is_listed_at_once(topic: Path):
+    path = topic / "classifier.py"
+    path.write_text(path.read_text().replace("SOLUTION logistic", "SOLUTION logistc"))
+    exercise = _exercise(planted_bugs=[replace(SIGMOID_BUG, find="nope")])
+    with pytest.raises(ConsistencyError) as info:
+        ensure_consistent(exercise, topic, "nothing was written")
+    assert len(info.value.problems) == 3
+    assert str(info.value).startswith("3 consistency problems (nothing was written):\n  ")
+
+
+def test_plant_replaces_the_single_occurrence():
+    text = "def f(x):\n    return x + 1\n"
+    bug = PlantedBug("minus", "m", "x + 1", "x - 1", "q")
+    assert plant(bug, text, "m.py") == "def f(x):\n    return x - 1\n"
+    with pytest.raises(PlantError, match=r"m.py: planted bug 'minus': `find` 'x \+ 1' occurs"):
+        plant(bug, text + "y = x + 1\n", "m.py")
