@@ -1069,17 +1069,15 @@ def test_a_cohort_submission_cannot_reach_the_others(tmp_path, level):
 
 @needs_sandbox
 @pytest.mark.timeout(400)
-@pytest.mark.xfail(strict=True, reason=(
-    "product hole: the sandbox binds every folder on the grader's sys.path read-only "
-    "(autograder/sandbox.py _python_folders: `sys.path` and PYTHONPATH entries), so grading "
-    "with `python -m nlpdojo_autograder.cli` (its working folder on sys.path), from a wrapper "
-    "script's folder or with PYTHONPATH=. shows the grader's working folder to the worker: "
-    "other submissions, reports written so far, a CI .env"))
-def test_the_graders_working_folder_is_not_visible_in_the_sandbox(tmp_path):
+@pytest.mark.parametrize("how", ["python -m", "PYTHONPATH=."])
+def test_the_graders_working_folder_is_not_visible_in_the_sandbox(tmp_path, how):
+    """`python -m nlpdojo_autograder.cli` puts its working folder on sys.path, PYTHONPATH=.
+    too: the sandbox binds only folders that packages are installed in."""
     ci = tmp_path / "ci"
     cohort = _cohort(ci / "submissions")
     (ci / ".env").write_text("TOKEN=do-not-leak\n")
     graded = grade(tmp_path, "sandbox", "softmax", submission=cohort / "bob", cwd=ci,
-                   as_module=True)
+                   as_module=how == "python -m",
+                   env={"PYTHONPATH": "."} if how == "PYTHONPATH=." else None)
     for check in graded.assert_zero("softmax"):
         assert "found nobody" in check["message"], check["message"]
