@@ -164,9 +164,14 @@ def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | No
     bound = _python_folders()
     for folder in bound:
         argv += ["--ro-bind", str(folder), str(folder)]
+    masked = _grader_package()
     for folder in [*hidden, *hidden_in(bound)]:
-        if folder.is_dir():
+        if folder.is_dir() and not any(m == folder or m in folder.parents for m, _ in masked):
             argv += ["--tmpfs", str(folder)]
+    for folder, files in masked:  # the grader's package: only the worker's own modules
+        argv += ["--perms", "0755", "--tmpfs", str(folder)]
+        for file in files:
+            argv += ["--ro-bind", str(file), str(file)]
     if device and device.startswith("cuda"):
         for dev in sorted(Path("/dev").glob("nvidia*")):
             argv += ["--dev-bind", str(dev), str(dev)]
@@ -242,6 +247,30 @@ def _python_folders() -> tuple[Path, ...]:
     # a folder inside another one is bound with it
     return tuple(sorted(f for f in resolved
                         if not any(p != f and p in f.parents for p in resolved)))
+
+
+@functools.lru_cache(maxsize=1)
+def _grader_package() -> tuple[tuple[Path, tuple[Path, ...]], ...]:
+    """The folders of ``nlpdojo_autograder``, each with the files the worker needs of it
+    (:data:`~nlpdojo_autograder.subject.WORKER_MODULES`, and the check-building API that an
+    exercise pack's plugin imports when the worker loads it): the sandbox shows those only.
+    The rest (the built-in exercises' checks and metrics, their fixtures, the runner, the
+    training helpers) is the grader's; the analogy metric is the answer to a question."""
+    from nlpdojo_autograder.subject import GRADER_PACKAGE, PACK_API_MODULES, WORKER_MODULES
+
+    try:
+        spec = importlib.util.find_spec(GRADER_PACKAGE)
+    except (ImportError, ValueError):
+        return ()
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    masked = []
+    for location in spec.submodule_search_locations:
+        folder = Path(location).resolve()
+        files = [folder / f"{name}.py"
+                 for name in ("__init__", *WORKER_MODULES, *PACK_API_MODULES)]
+        masked.append((folder, tuple(f for f in files if f.is_file())))
+    return tuple(masked)
 
 
 def _worker_packages() -> set[str]:

@@ -398,14 +398,17 @@ ZERO_GRADIENTS = (("    ### END SOLUTION\n    return float(loss)",
 def test_patching_the_checking_code_does_not_pass_a_zero_gradient(tmp_path, level):
     folder = make_submission(tmp_path / "sub", module="naive_softmax", prelude="""
         import nlpdojo.gradcheck as _gradcheck
-        import nlpdojo_autograder.compare as _compare
-        import nlpdojo_autograder.kinds as _kinds
-        from nlpdojo_autograder.checks import Verdict as _Verdict
         _gradcheck.gather_evidence = lambda *a, **k: {}
         _gradcheck.judge_evidence = lambda *a, **k: None
         _gradcheck.check_gradient = lambda *a, **k: None
-        _compare.compare_payloads = lambda *a, **k: _Verdict(True, 'matches the reference')
-        _kinds.compare_payloads = _compare.compare_payloads
+        try:  # the grader's modules are not importable in the worker (the blocker, the sandbox)
+            import nlpdojo_autograder.compare as _compare
+            import nlpdojo_autograder.kinds as _kinds
+            from nlpdojo_autograder.checks import Verdict as _Verdict
+            _compare.compare_payloads = lambda *a, **k: _Verdict(True, 'matches the reference')
+            _kinds.compare_payloads = _compare.compare_payloads
+        except ImportError:
+            pass
     """, edits=ZERO_GRADIENTS)
     graded = grade(tmp_path, level, "naive_softmax", submission=folder)
     checks = graded.checks
@@ -972,11 +975,10 @@ def test_constant_input_checks_cannot_be_answered_from_the_fixtures(tmp_path):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, reason=(
-    "product hole: nlpdojo_autograder.topics.word_vector_metrics.analogy_accuracy (the "
-    "grader's trusted metric, importable in the worker and shipped to students) is the "
-    "analogy question's solution; evaluate.analogy_accuracy can just call it"))
-def test_the_graders_own_metrics_do_not_answer_a_question(tmp_path):
+@pytest.mark.parametrize("level", levels())
+def test_the_graders_own_metrics_do_not_answer_a_question(tmp_path, level):
+    """The analogy metric (nlpdojo_autograder.topics) is the grader's: without the sandbox the
+    import blocker refuses it, in the sandbox its file is not there either."""
     unit_line = "    unit = normalize_rows(np.asarray(vectors)[:restrict_vocab])  # (Vr, D)\n"
     delegate = _code("""
         from nlpdojo_autograder.topics.word_vector_metrics import analogy_accuracy as grader
@@ -985,9 +987,30 @@ def test_the_graders_own_metrics_do_not_answer_a_question(tmp_path):
     """)
     folder = make_submission(tmp_path / "sub", module="evaluate", block="analogy",
                              body="        pass\n", edits=((unit_line, delegate + unit_line),))
-    graded = grade(tmp_path, AUTO, "analogy", submission=folder)
-    graded.assert_zero("analogy")
+    graded = grade(tmp_path, level, "analogy", submission=folder)
+    for check in graded.assert_zero("analogy"):
+        assert "nlpdojo_autograder.topics" in check["message"], check["message"]
 
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels(
+    "the blocker is the only defence; the grader's modules are on disk"))
+def test_removing_the_blocker_does_not_give_the_graders_metrics(tmp_path, level):
+    unit_line = "    unit = normalize_rows(np.asarray(vectors)[:restrict_vocab])  # (Vr, D)\n"
+    delegate = _code("""
+        import importlib, sys
+        sys.meta_path[:] = [f for f in sys.meta_path if 'Blocker' not in type(f).__name__]
+        importlib.invalidate_caches()
+        from nlpdojo_autograder.topics.word_vector_metrics import analogy_accuracy as grader
+        return grader(vectors, word2ind, questions, restrict_vocab=restrict_vocab,
+                      chunk=chunk_size)
+    """)
+    folder = make_submission(tmp_path / "sub", module="evaluate", block="analogy",
+                             body="        pass\n", edits=((unit_line, delegate + unit_line),))
+    graded = grade(tmp_path, level, "analogy", submission=folder)
+    for check in graded.assert_zero("analogy"):
+        assert "nlpdojo_autograder.topics" in check["message"], check["message"]
 
 # -- other students ------------------------------------------------------------------------------
 FIND_OTHERS = """

@@ -101,7 +101,9 @@ def test_student_code_cannot_patch_the_comparison(toy, make_submission):
              "    c.compare_payloads = lambda *a, **k: Verdict(True, 'ok')\n"
              "    return x * 0\n")
     checks = _by_id(_grade(make_submission({"scale": (SCALE_BODY, cheat)})))
-    assert checks["scale.values"].status == "failed"
+    # the grader's own modules are not importable where the student's code runs
+    assert checks["scale.values"].score == 0
+    assert "nlpdojo_autograder.compare is the grader's" in checks["scale.values"].message
 
 
 def test_threads_and_processes_the_code_leaves_behind_are_cleaned_up(toy, make_submission):
