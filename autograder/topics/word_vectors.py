@@ -1,7 +1,8 @@
 """Checks for topic ``word_vectors`` (CS224n lectures 1-2: word2vec from scratch).
 
 Value checks compare with the reference on seeded inputs; gradient checks compare each
-gradient with central differences of the student's own loss (float64); checks of later
+gradient with central differences of the student's own loss (float64), that loss with the
+true one at the check's point and the gradient with the reference's there; checks of later
 questions run with the reference swapped in for earlier ones, so one bug costs points once.
 """
 
