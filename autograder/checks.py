@@ -9,9 +9,10 @@ A :class:`Check` has two halves, both run by the grader, never by the student's 
 
 ``expected`` is the payload the reference produced for the same check and seed: computed live
 when the solutions are installed, read from the fixtures shipped with the exercise otherwise
-(a student release). Gradient checks need no expected payload: the grader asks the student's
-code for its analytic gradient and for its loss at the points it chooses, computes the central
-differences itself and compares them (see :mod:`nlpdojo.gradcheck`).
+(a student release). Gradient checks ask the student's code for its analytic gradient and for
+its loss at the points the grader chooses, compute the central differences in the grader and
+compare them (see :mod:`nlpdojo.gradcheck`); their expected payload (the reference's loss and
+gradient at the check's point) makes sure the loss differentiated is the true one.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ class Check:
     #: one of them is stopped for time, the others get the same outcome instead of paying the
     #: time limit again each
     shares: str = ""
+    #: which keys of the reference's payload ``judge`` needs as ``expected``: the fixtures
+    #: store only those (``None``: all of them)
+    stored: Callable[[str], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in CHECK_KINDS:

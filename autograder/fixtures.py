@@ -109,6 +109,11 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
         raise FixtureError(f"the solutions in {source} fail their own checks: {lines}")
     for check in checks:
         outcome = outcomes[check.id]
+        if check.stored is not None:  # only what the judge needs as expected
+            keep = check.stored
+            outcome = Outcome(status=outcome.status, message=outcome.message,
+                              arrays={k: v for k, v in outcome.arrays.items() if keep(k)},
+                              scalars={k: v for k, v in outcome.scalars.items() if keep(k)})
         (into / f"{check.id}.json").write_bytes(_json_bytes(outcome))
         if outcome.arrays:
             with open(into / f"{check.id}.npz", "wb") as f:

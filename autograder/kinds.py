@@ -53,12 +53,17 @@ class GradientProblem:
 def gradient_check(question: str, name: str, title: str, points: float,
                    make: Callable[[Context], GradientProblem], *, max_full: int = 2000,
                    n_samples: int = 30, n_directions: int = 10, **options: Any) -> Check:
-    """The student's gradients must match central differences of the student's own loss.
+    """The student's gradients must match central differences of the student's own loss, and
+    that loss must be the true one.
 
-    The child computes the evidence (the analytic gradient, central differences at every or
-    at sampled coordinates, directional derivatives); the grader judges it with the rule of
-    :mod:`nlpdojo.gradcheck` (float64, relative error < 1e-5 or absolute error < 1e-8).
-    Needs no reference, so it runs in a student release too.
+    The grader gathers the evidence through calls to the code under test (the analytic
+    gradient, the loss at the point, central differences at every or at sampled coordinates,
+    directional derivatives) and judges it with the rule of :mod:`nlpdojo.gradcheck`
+    (float64, relative error < 1e-5 or absolute error < 1e-8). Central differences only see
+    the student's own loss, so a made-up loss with its own exact gradient would pass them:
+    the expected payload (the reference's, live, or the fixture a student release ships: only
+    its losses and analytic gradients are stored) must agree on the loss at the check's point,
+    and the analytic gradient must match the reference's there too.
     """
 
     def collect(ctx: Context) -> Payload:
@@ -96,22 +101,55 @@ def gradient_check(question: str, name: str, title: str, points: float,
                                                 name=pname, oracle="autograd")
                     for key, value in actual.items() if key.startswith(AUTOGRAD)
                     for pname in [key[len(AUTOGRAD):]] if f"{pname}|analytic" in actual]
+        wrong_loss = _wrong_loss(actual, expected or {}, names)
+        if expected and not wrong_loss:
+            own_failed = {r.name for r in results if not r.passed}
+            results += [gradcheck.compare_gradients(
+                actual[f"{pname}|analytic"], expected[f"{pname}|analytic"], name=pname,
+                oracle="the reference's gradient") for pname in names
+                if pname not in own_failed and f"{pname}|analytic" in actual
+                and f"{pname}|analytic" in expected]
         failed = [r for r in results if not r.passed]
         details = {"gradients": [r.to_dict() for r in results]}
-        if failed:
-            return Verdict(False, " ".join(r.message for r in failed),
+        if failed or wrong_loss:
+            return Verdict(False, " ".join([r.message for r in failed] + [wrong_loss]).strip(),
                            fraction=0.0, details=details)
         oracles = "central differences" + (" and autograd" if any(
-            k.startswith(AUTOGRAD) for k in actual) else "")
+            k.startswith(AUTOGRAD) for k in actual) else "") + (
+            " and the reference's gradient" if expected else "")
         return Verdict(True, f"gradients match {oracles} ("
                        + ", ".join(dict.fromkeys(f"{r.name}: {r.mode}" for r in results)) + ")",
                        details=details)
 
     return Check(question, name, title, points, "gradient", collect=collect, judge=judge,
-                 needs_expected=False, **options)
+                 needs_expected=True, stored=_stored_gradient_keys, **options)
 
 
 AUTOGRAD = "autograd|"
+#: the loss at the check's point may differ from the true one by this much (relative)
+LOSS_RTOL, LOSS_ATOL = 1e-6, 1e-8
+
+
+def _stored_gradient_keys(key: str) -> bool:
+    """What a gradient check's fixture keeps of the reference's payload: the loss at the
+    check's point and the analytic gradient of each input (the judge needs nothing else)."""
+    return key.endswith(("|loss", "|analytic"))
+
+
+def _wrong_loss(actual: Payload, expected: Payload, names: list[str]) -> str:
+    """A message when the student's loss at the check's point is not the reference's."""
+    for pname in names:
+        key = f"{pname}|loss"
+        if key not in actual or key not in expected:
+            continue
+        yours, true = float(np.asarray(actual[key])), float(np.asarray(expected[key]))
+        if not math.isfinite(yours):
+            return ""  # judge_evidence already says so
+        if not math.isclose(yours, true, rel_tol=LOSS_RTOL, abs_tol=LOSS_ATOL):
+            return (f"Your loss differs from the true loss at the check's point (yours "
+                    f"{yours:.6g}, the true loss {true:.6g}); the gradient check is against "
+                    "the true loss: fix the loss first (the values check compares it too).")
+    return ""
 
 
 def _autograd(problem: GradientProblem, pname: str) -> np.ndarray:

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -115,11 +116,7 @@ class LocalSubject:
         pass
 
     def read_file(self, name: str, max_bytes: int) -> bytes | None:
-        path = self.workspace.workdir / Path(name).name
-        if path.is_symlink() or not path.is_file():
-            return None
-        with open(path, "rb") as f:
-            return f.read(max_bytes)
+        return read_untrusted(self.workspace.workdir, Path(name).name, max_bytes=max_bytes)
 
     def close(self) -> None:
         shutil.rmtree(self.workspace.scratch, ignore_errors=True)
@@ -357,14 +354,8 @@ class RemoteSubject:
 
     def read_file(self, name: str, max_bytes: int) -> bytes | None:
         """A file the student's code wrote in the check's scratch folder (capped), or None."""
-        path = self.scratch / self.workdir / Path(name).name
-        try:
-            if path.is_symlink() or not path.is_file():
-                return None
-            with open(path, "rb") as f:
-                return f.read(max_bytes)
-        except OSError:
-            return None
+        return read_untrusted(self.scratch, self.workdir, Path(name).name,
+                              max_bytes=max_bytes)
 
     # -- the exchange -------------------------------------------------------------------------
     def _exchange(self, request: dict, deadline: float | None) -> Any:
@@ -423,13 +414,10 @@ class RemoteSubject:
 
     def _where_stopped(self) -> tuple[str | None, str]:
         """Where the student's code was when the time ran out (the worker dumped its stack)."""
-        text = ""
-        stack = self.scratch / "stack.txt"
-        try:
-            with open(stack, errors="replace") as f:
-                text = f.read(200_000)
-        except OSError:
+        raw = read_untrusted(self.scratch, "stack.txt", max_bytes=200_000)
+        if raw is None:
             return None, ""
+        text = raw.decode("utf-8", errors="replace")
         code_dir = self.launched.code_dir.rstrip(os.sep) + os.sep
         blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", text)
         main = next((b for b in blocks if "nlpdojo_autograder/worker.py" in b), text)
@@ -441,10 +429,10 @@ class RemoteSubject:
         module = next((Path(f).stem for f, _, fn in frames if fn == "<module>"), None)
         module = module if module in modules else None
         file, line, _ = frames[0]
-        local = self.code / Path(file).name
+        source = read_untrusted(self.code, Path(file).name, max_bytes=4 << 20)
         code = ""
-        if local.is_file():
-            lines = local.read_text(errors="replace").splitlines()
+        if source is not None:
+            lines = source.decode("utf-8", errors="replace").splitlines()
             code = lines[line - 1].strip()[:200] if 0 < line <= len(lines) else ""
         return module, f" (at {Path(file).name} line {line}{': ' + code if code else ''})"
 
@@ -482,6 +470,41 @@ class RemoteSubject:
 
 
 _FRAME = re.compile(r'File "(.+)", line (\d+) in (\S+)')
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY
+
+
+def read_untrusted(folder: Path, *names: str, max_bytes: int) -> bytes | None:
+    """At most ``max_bytes`` of the regular file ``folder/names[0]/.../names[-1]``, where the
+    worker may have replaced anything below ``folder``; None when it is not a regular file.
+
+    Each folder is opened relative to the one above it, without following a link
+    (``O_NOFOLLOW``), the file itself without blocking (``O_NONBLOCK``: a FIFO or a device
+    would block ``open`` or ``read`` forever) and checked with ``fstat`` on the open file,
+    so nothing can be swapped between the check and the read."""
+    if not names or any(not n or n in (".", "..") or os.sep in n for n in names):
+        return None
+    fds: list[int] = []
+    try:
+        fds.append(os.open(folder, _DIR_FLAGS))
+        for name in names[:-1]:
+            fds.append(os.open(name, _DIR_FLAGS, dir_fd=fds[-1]))
+        fds.append(os.open(names[-1], _FILE_FLAGS, dir_fd=fds[-1]))
+        if not stat.S_ISREG(os.fstat(fds[-1]).st_mode):
+            return None
+        chunks, left = [], max_bytes
+        while left > 0:
+            chunk = os.read(fds[-1], min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _has_token(value: Any) -> bool:

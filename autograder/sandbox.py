@@ -161,8 +161,12 @@ def _environment(home: Path) -> dict[str, str]:
            "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(home / ".mpl"),
            "TMPDIR": str(home)}
     env.update({k: os.environ[k] for k in _PASSED_ENV if k in os.environ})
-    if os.environ.get("PYTHONPATH"):
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    # absolute entries only: the worker's working folder is its scratch, not the grader's
+    # (in the sandbox only the worker's packages are bound from them: _python_folders)
+    pythonpath = [str(Path(p).resolve()) for p in
+                  os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(pythonpath)
     return env
 
 
@@ -185,9 +189,14 @@ def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | No
     bound = _python_folders()
     for folder in bound:
         argv += ["--ro-bind", str(folder), str(folder)]
+    masked = _grader_package()
     for folder in [*hidden, *hidden_in(bound)]:
-        if folder.is_dir():
+        if folder.is_dir() and not any(m == folder or m in folder.parents for m, _ in masked):
             argv += ["--tmpfs", str(folder)]
+    for folder, files in masked:  # the grader's package: only the worker's own modules
+        argv += ["--perms", "0755", "--tmpfs", str(folder)]
+        for file in files:
+            argv += ["--ro-bind", str(file), str(file)]
     if device and device.startswith("cuda"):
         for dev in sorted(Path("/dev").glob("nvidia*")):
             argv += ["--dev-bind", str(dev), str(dev)]
@@ -215,16 +224,30 @@ def _with_parents(argv: list[str]) -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _python_folders() -> tuple[Path, ...]:
-    """The interpreter, every folder on ``sys.path`` (with the targets of links inside them:
-    an environment may link its packages from elsewhere) and the folders of the packages the
-    worker imports (an editable install keeps them elsewhere). Git folders are hidden by
-    :func:`hidden_in`."""
+    """What the worker's interpreter needs, and nothing else of the grader's: the interpreter
+    and its standard library, the site-packages folders (with the folders their ``.pth`` files
+    name, a legacy editable install's, and the targets of links inside them: an environment
+    may link its packages from elsewhere) and the folders of the packages the worker imports
+    (``nlpdojo``, ``nlpdojo_autograder``, the plugins' top-level packages: an editable install
+    keeps them in the source tree, a ``PYTHONPATH`` entry anywhere).
+
+    Other ``sys.path`` and ``PYTHONPATH`` entries only where distributions are installed in
+    them (``pip install --target``): ``python -m``, a script and ``PYTHONPATH=.`` put the
+    grader's working folder there, with other submissions, reports and a CI ``.env`` in it.
+    Git folders are hidden by :func:`hidden_in`."""
     folders = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).parent}
+    paths = sysconfig.get_paths()
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        folders.add(Path(sysconfig.get_paths()[key]))
-    folders.update(Path(p) for p in site.getsitepackages())
-    folders.update(Path(p) for p in sys.path if p and Path(p).is_dir())
-    folders.update(Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
+        folders.add(Path(paths[key]))
+    sites = {Path(p) for p in site.getsitepackages()}
+    sites.update(Path(paths[key]) for key in ("purelib", "platlib"))
+    folders |= sites
+    for site_dir in sites:
+        folders.update(_pth_folders(site_dir))
+    # other entries of sys.path and PYTHONPATH only where packages are installed in them
+    # (``pip install --target``): never the working folder that ``python -m`` puts there
+    entries = [*sys.path, *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+    folders.update(Path(p) for p in entries if p and _is_package_folder(Path(p)))
     for folder in list(folders):
         try:
             links = [entry for entry in folder.iterdir() if entry.is_symlink()]
@@ -233,9 +256,7 @@ def _python_folders() -> tuple[Path, ...]:
         for link in links:
             target = link.resolve()
             folders.add(target if target.is_dir() else target.parent)
-    tops = {"nlpdojo", "nlpdojo_autograder"}
-    tops.update(ep.value.split(".")[0].split(":")[0] for ep in entry_points(group="nlpdojo"))
-    for top in tops:
+    for top in _worker_packages():
         try:
             spec = importlib.util.find_spec(top)
         except (ImportError, ValueError):
@@ -244,13 +265,83 @@ def _python_folders() -> tuple[Path, ...]:
             continue
         if spec.submodule_search_locations:
             folders.update(Path(p) for p in spec.submodule_search_locations)
-        elif spec.origin:
-            folders.add(Path(spec.origin).parent)
-    resolved = {f.resolve() for f in folders if f.exists()}
+        elif spec.origin and spec.origin not in ("built-in", "frozen"):
+            folders.add(Path(spec.origin))  # a module of one file: that file only
+    resolved = {f.resolve() for f in folders if f.is_absolute() and f.exists()}
     resolved.discard(Path("/"))
     # a folder inside another one is bound with it
     return tuple(sorted(f for f in resolved
                         if not any(p != f and p in f.parents for p in resolved)))
+
+
+@functools.lru_cache(maxsize=1)
+def _grader_package() -> tuple[tuple[Path, tuple[Path, ...]], ...]:
+    """The folders of ``nlpdojo_autograder``, each with the files the worker needs of it
+    (:data:`~nlpdojo_autograder.subject.WORKER_MODULES`, and the check-building API that an
+    exercise pack's plugin imports when the worker loads it): the sandbox shows those only.
+    The rest (the built-in exercises' checks and metrics, their fixtures, the runner, the
+    training helpers) is the grader's; the analogy metric is the answer to a question."""
+    from nlpdojo_autograder.subject import GRADER_PACKAGE, PACK_API_MODULES, WORKER_MODULES
+
+    try:
+        spec = importlib.util.find_spec(GRADER_PACKAGE)
+    except (ImportError, ValueError):
+        return ()
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    masked = []
+    for location in spec.submodule_search_locations:
+        folder = Path(location).resolve()
+        files = [folder / f"{name}.py"
+                 for name in ("__init__", *WORKER_MODULES, *PACK_API_MODULES)]
+        masked.append((folder, tuple(f for f in files if f.is_file())))
+    return tuple(masked)
+
+
+def _worker_packages() -> set[str]:
+    """The top-level packages the worker imports besides the standard library and
+    site-packages: the core, the grader's worker side, and every plugin's."""
+    tops = {"nlpdojo", "nlpdojo_autograder"}
+    tops.update(ep.value.split(".")[0].split(":")[0].strip()
+                for ep in entry_points(group="nlpdojo"))
+    return tops
+
+
+def _is_package_folder(folder: Path) -> bool:
+    """A folder that installed distributions live in: a site-packages folder, or one that
+    holds a distribution's metadata (``*.dist-info``, ``*.egg-info``)."""
+    if not folder.is_absolute() or not folder.is_dir():
+        return False
+    if folder.name in ("site-packages", "dist-packages"):
+        return True
+    try:
+        return any(entry.name.endswith((".dist-info", ".egg-info"))
+                   for entry in folder.iterdir())
+    except OSError:
+        return False
+
+
+def _pth_folders(site_dir: Path) -> list[Path]:
+    """The folders that the ``.pth`` files of ``site_dir`` add to ``sys.path`` (lines that
+    are paths; ``import`` lines run code, they name no folder)."""
+    found = []
+    try:
+        pths = sorted(site_dir.glob("*.pth"))
+    except OSError:
+        return found
+    for pth in pths:
+        try:
+            lines = pth.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            line = line.strip()
+            if not line or line.startswith(("#", "import ", "import\t")):
+                continue
+            folder = Path(line) if Path(line).is_absolute() else site_dir / line
+            if folder.is_dir():
+                found.append(folder)
+    return found
 
 
 def hidden_in(folders: tuple[Path, ...]) -> list[Path]:

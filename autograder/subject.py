@@ -30,6 +30,19 @@ from nlpdojo_autograder.loader import LIBRARY, forget_package, load_folder_packa
 
 #: ``call(module, name, args, kwargs)``: run the reference's ``module.name`` on the trusted side
 ReferenceCall = Callable[[str, str, tuple, dict], Any]
+#: the grader's package: in the worker only :data:`WORKER_MODULES` of it can be imported (the
+#: rest, checks, metrics, fixtures, is the grader's; the analogy metric is a question's answer)
+GRADER_PACKAGE = "nlpdojo_autograder"
+#: the modules of :data:`GRADER_PACKAGE` the worker runs on (``plugin``, ``results`` and
+#: ``reporting``: loaded with the plugins, they register and format, they check nothing;
+#: ``probes`` and ``objects``: the generic procedures the builders' checks run on the code under
+#: test and the state of an object crossing for a swapped method; they compare nothing)
+WORKER_MODULES = ("worker", "channel", "calls", "subject", "loader", "plugin", "results",
+                  "reporting", "probes", "objects")
+#: the check-building API an exercise pack's plugin module may import when it is loaded (in
+#: the worker too, before any student code runs): generic, it answers no question; the
+#: sandbox shows it, the import blocker refuses it to student code like the rest
+PACK_API_MODULES = ("checks", "kinds", "compare")
 
 
 class StudentCode:
@@ -60,13 +73,17 @@ class StudentCode:
         self.live: set[tuple[str, str]] = set()
 
     def seal(self) -> None:
-        """Before any student code runs: the reference packages cannot be imported (defence in
-        depth; in the OS sandbox their files are not there at all)."""
+        """Before any student code runs: the reference packages and the grader's own modules
+        (but the worker's) cannot be imported (defence in depth; in the OS sandbox their files
+        are not there at all)."""
         for top in self.blocked:
-            for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
-                del sys.modules[name]
+            _forget(top)
             sys.meta_path.insert(0, _Blocker(top, "is not available to submitted code: write "
                                                   "your own implementation"))
+        allowed = tuple(f"{GRADER_PACKAGE}.{m}" for m in WORKER_MODULES)
+        _forget(GRADER_PACKAGE, keep=allowed)
+        sys.meta_path.insert(0, _Blocker(GRADER_PACKAGE, "is the grader's, not available to "
+                                         "submitted code", allowed=allowed))
 
     @property
     def package(self) -> str:
@@ -318,15 +335,35 @@ def _import(package: str, name: str, missing: str) -> ModuleType:
 _ABSENT = object()  # a swapped method the class only inherited: deleted again on restore
 
 
-class _Blocker:
-    """A meta-path finder that refuses one top-level package and its modules."""
+def _forget(top: str, keep: tuple[str, ...] = ()) -> None:
+    """Drop ``top`` and its modules from ``sys.modules`` and from the attributes of the
+    packages above them; with ``keep`` (modules of ``top`` to keep), ``top`` stays too."""
+    for name in [n for n in sys.modules if (n == top and not keep) or (
+            n.startswith(top + ".") and not any(n == k or n.startswith(k + ".")
+                                                for k in keep))]:
+        del sys.modules[name]
+        parent, _, child = name.rpartition(".")
+        if parent in sys.modules and sys.modules[parent] is not None:
+            try:
+                delattr(sys.modules[parent], child)
+            except AttributeError:
+                pass
 
-    def __init__(self, top: str, why: str) -> None:
-        self.top, self.why = top, why
+
+class _Blocker:
+    """A meta-path finder that refuses one top-level package and its modules (but the
+    modules ``allowed``, the package itself included when one of them is)."""
+
+    def __init__(self, top: str, why: str, allowed: tuple[str, ...] = ()) -> None:
+        self.top, self.why, self.allowed = top, why, allowed
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == self.top and self.allowed:
+            return None
+        if any(name == a or name.startswith(a + ".") for a in self.allowed):
+            return None
         if name == self.top or name.startswith(self.top + "."):
-            raise ImportError(f"{name} {self.why}")
+            raise ImportError(f"{name} {self.why}", name=name)
         return None
 
 

@@ -1,7 +1,8 @@
 """Checks for topic ``word_vectors`` (CS224n lectures 1-2: word2vec from scratch).
 
 Value checks compare with the reference on seeded inputs; gradient checks compare each
-gradient with central differences of the student's own loss (float64); checks of later
+gradient with central differences of the student's own loss (float64), that loss with the
+true one at the check's point and the gradient with the reference's there; checks of later
 questions run with the reference swapped in for earlier ones, so one bug costs points once.
 """
 
@@ -82,8 +83,14 @@ def _softmax_axis_hint(probs: np.ndarray) -> None:
 
 
 def _softmax_stability(ctx: Context):
+    """Scores around 1000 (exp overflows unless the row's maximum is subtracted) and a row
+    with one score around -1e4 (exp underflows to 0, which is right); the offsets drawn from
+    the check's seed, so a fresh seed asks a fresh question."""
     softmax = ctx.function("softmax", "softmax")
-    x = np.array([[1000.0, 1001.0, 1002.0], [-1e4, 0.0, 3.0]])
+    rng = ctx.rng()
+    large = 1000.0 + rng.uniform(0.0, 3.0, 3)  # (3,)
+    mixed = np.array([-rng.uniform(1e4, 2e4), rng.uniform(-1.0, 1.0), rng.uniform(2.0, 4.0)])
+    x = np.stack([rng.permutation(large), rng.permutation(mixed)])  # (2, 3)
     return {"large_scores": ctx.to_numpy(softmax(ctx.asarray(x)), "softmax of large scores")}
 
 
@@ -259,13 +266,20 @@ def _skipgram_gradient(ctx: Context) -> GradientProblem:
 
 # -- SGD -------------------------------------------------------------------------------------
 def _schedule_values(ctx: Context):
+    """The schedule at its start, a step inside, its middle, its end and past it, with and
+    without a floor; the length, the rates and the inner step drawn from the check's seed."""
     decay = ctx.function("sgd", "linear_decay")
-    steps = [0, 1, 50, 99, 100, 150]  # the start, the middle, the end and past it
-    return {"learning_rates": np.array([float(decay(s, 100, 0.025)) for s in steps]),
-            # a floor that binds from step 61 on: "never below lr_min"
-            "learning_rates_with_lr_min_0.01": np.array(
-                [float(decay(s, 100, 0.025, 0.01)) for s in steps]),
-            "learning_rate_when_total_steps_is_0": np.array(float(decay(0, 0, 0.025)))}
+    rng = ctx.rng()
+    total = int(rng.integers(50, 200))
+    lr0 = float(rng.uniform(0.01, 0.05))
+    # a floor that binds between 40% and 80% of the way: "never below lr_min"
+    lr_min = lr0 * float(rng.uniform(0.2, 0.6))
+    steps = [0, 1, int(rng.integers(2, total // 2)), total // 2, total - 1, total,
+             total + int(rng.integers(1, total))]
+    return {"learning_rates": np.array([float(decay(s, total, lr0)) for s in steps]),
+            "learning_rates_with_lr_min": np.array(
+                [float(decay(s, total, lr0, lr_min)) for s in steps]),
+            "learning_rate_when_total_steps_is_0": np.array(float(decay(0, 0, lr0)))}
 
 
 def _update_values(ctx: Context):

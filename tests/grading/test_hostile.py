@@ -398,14 +398,17 @@ ZERO_GRADIENTS = (("    ### END SOLUTION\n    return float(loss)",
 def test_patching_the_checking_code_does_not_pass_a_zero_gradient(tmp_path, level):
     folder = make_submission(tmp_path / "sub", module="naive_softmax", prelude="""
         import nlpdojo.gradcheck as _gradcheck
-        import nlpdojo_autograder.compare as _compare
-        import nlpdojo_autograder.kinds as _kinds
-        from nlpdojo_autograder.checks import Verdict as _Verdict
         _gradcheck.gather_evidence = lambda *a, **k: {}
         _gradcheck.judge_evidence = lambda *a, **k: None
         _gradcheck.check_gradient = lambda *a, **k: None
-        _compare.compare_payloads = lambda *a, **k: _Verdict(True, 'matches the reference')
-        _kinds.compare_payloads = _compare.compare_payloads
+        try:  # the grader's modules are not importable in the worker (the blocker, the sandbox)
+            import nlpdojo_autograder.compare as _compare
+            import nlpdojo_autograder.kinds as _kinds
+            from nlpdojo_autograder.checks import Verdict as _Verdict
+            _compare.compare_payloads = lambda *a, **k: _Verdict(True, 'matches the reference')
+            _kinds.compare_payloads = _compare.compare_payloads
+        except ImportError:
+            pass
     """, edits=ZERO_GRADIENTS)
     graded = grade(tmp_path, level, "naive_softmax", submission=folder)
     checks = graded.checks
@@ -416,11 +419,6 @@ def test_patching_the_checking_code_does_not_pass_a_zero_gradient(tmp_path, leve
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, reason=(
-    "product hole: a gradient check compares the student's gradient with central differences "
-    "of the student's own loss only (autograder/kinds.py gradient_check; the autograd oracle "
-    "runs on the torch backend only), so a made-up loss with its own consistent gradient earns "
-    "every gradient check's points on numpy"))
 def test_a_made_up_loss_with_a_matching_gradient_earns_no_gradient_points(tmp_path):
     body = _code("""
         loss = xp.sum(center_vec) + xp.sum(outside_vectors)
@@ -430,7 +428,9 @@ def test_a_made_up_loss_with_a_matching_gradient_earns_no_gradient_points(tmp_pa
     folder = make_submission(tmp_path / "sub", module="naive_softmax", body=body)
     graded = grade(tmp_path, AUTO, "naive_softmax", submission=folder)
     assert graded.checks["naive_softmax.values"]["score"] == 0  # the loss is not the loss
-    assert graded.checks["naive_softmax.gradient"]["score"] == 0
+    gradient = graded.checks["naive_softmax.gradient"]
+    assert gradient["score"] == 0
+    assert "Your loss differs from the true loss at the check's point" in gradient["message"]
 
 
 #: sgd.py, imported by the given training loop while that loop's module is being executed,
@@ -594,12 +594,6 @@ def test_a_function_that_never_returns_is_stopped_on_the_graders_clock(tmp_path,
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, reason=(
-    "product hole: when a check times out the grader opens the worker's scratch/stack.txt "
-    "(autograder/remote.py RemoteSubject._where_stopped, open(stack)) without O_NONBLOCK or a "
-    "file-type check; the submission replaced it with a FIFO, so the grader blocks in open() "
-    "forever (SIGTERM does not stop it either). read_file (plots) has the same pattern, with a "
-    "check-then-open race"))
 def test_a_fifo_in_place_of_the_stack_dump_does_not_hang_the_grader(tmp_path):
     folder = softmax_attack(tmp_path / "sub", """
         import os, time
@@ -968,21 +962,19 @@ def test_answers_memorised_from_the_fixtures_earn_nothing_on_fresh_inputs(tmp_pa
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, reason=(
-    "product hole (small): checks on constant inputs (softmax.stability; sgd.schedule too) "
-    "ask the same question every run, so their shipped fixtures answer them"))
 def test_constant_input_checks_cannot_be_answered_from_the_fixtures(tmp_path):
+    """softmax.stability's large scores are drawn from the check's input seed: a fresh seed
+    asks a fresh question, which the shipped fixture does not answer."""
     folder = _memorised_softmax(tmp_path / "sub")
     graded = grade(tmp_path, AUTO, "softmax", submission=folder)
     assert graded.checks["softmax.stability"]["score"] == 0
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, reason=(
-    "product hole: nlpdojo_autograder.topics.word_vector_metrics.analogy_accuracy (the "
-    "grader's trusted metric, importable in the worker and shipped to students) is the "
-    "analogy question's solution; evaluate.analogy_accuracy can just call it"))
-def test_the_graders_own_metrics_do_not_answer_a_question(tmp_path):
+@pytest.mark.parametrize("level", levels())
+def test_the_graders_own_metrics_do_not_answer_a_question(tmp_path, level):
+    """The analogy metric (nlpdojo_autograder.topics) is the grader's: without the sandbox the
+    import blocker refuses it, in the sandbox its file is not there either."""
     unit_line = "    unit = normalize_rows(np.asarray(vectors)[:restrict_vocab])  # (Vr, D)\n"
     delegate = _code("""
         from nlpdojo_autograder.topics.word_vector_metrics import analogy_accuracy as grader
@@ -991,9 +983,30 @@ def test_the_graders_own_metrics_do_not_answer_a_question(tmp_path):
     """)
     folder = make_submission(tmp_path / "sub", module="evaluate", block="analogy",
                              body="        pass\n", edits=((unit_line, delegate + unit_line),))
-    graded = grade(tmp_path, AUTO, "analogy", submission=folder)
-    graded.assert_zero("analogy")
+    graded = grade(tmp_path, level, "analogy", submission=folder)
+    for check in graded.assert_zero("analogy"):
+        assert "nlpdojo_autograder.topics" in check["message"], check["message"]
 
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("level", levels(
+    "the blocker is the only defence; the grader's modules are on disk"))
+def test_removing_the_blocker_does_not_give_the_graders_metrics(tmp_path, level):
+    unit_line = "    unit = normalize_rows(np.asarray(vectors)[:restrict_vocab])  # (Vr, D)\n"
+    delegate = _code("""
+        import importlib, sys
+        sys.meta_path[:] = [f for f in sys.meta_path if 'Blocker' not in type(f).__name__]
+        importlib.invalidate_caches()
+        from nlpdojo_autograder.topics.word_vector_metrics import analogy_accuracy as grader
+        return grader(vectors, word2ind, questions, restrict_vocab=restrict_vocab,
+                      chunk=chunk_size)
+    """)
+    folder = make_submission(tmp_path / "sub", module="evaluate", block="analogy",
+                             body="        pass\n", edits=((unit_line, delegate + unit_line),))
+    graded = grade(tmp_path, level, "analogy", submission=folder)
+    for check in graded.assert_zero("analogy"):
+        assert "nlpdojo_autograder.topics" in check["message"], check["message"]
 
 # -- other students ------------------------------------------------------------------------------
 FIND_OTHERS = """
@@ -1075,17 +1088,15 @@ def test_a_cohort_submission_cannot_reach_the_others(tmp_path, level):
 
 @needs_sandbox
 @pytest.mark.timeout(400)
-@pytest.mark.xfail(strict=True, reason=(
-    "product hole: the sandbox binds every folder on the grader's sys.path read-only "
-    "(autograder/sandbox.py _python_folders: `sys.path` and PYTHONPATH entries), so grading "
-    "with `python -m nlpdojo_autograder.cli` (its working folder on sys.path), from a wrapper "
-    "script's folder or with PYTHONPATH=. shows the grader's working folder to the worker: "
-    "other submissions, reports written so far, a CI .env"))
-def test_the_graders_working_folder_is_not_visible_in_the_sandbox(tmp_path):
+@pytest.mark.parametrize("how", ["python -m", "PYTHONPATH=."])
+def test_the_graders_working_folder_is_not_visible_in_the_sandbox(tmp_path, how):
+    """`python -m nlpdojo_autograder.cli` puts its working folder on sys.path, PYTHONPATH=.
+    too: the sandbox binds only folders that packages are installed in."""
     ci = tmp_path / "ci"
     cohort = _cohort(ci / "submissions")
     (ci / ".env").write_text("TOKEN=do-not-leak\n")
     graded = grade(tmp_path, "sandbox", "softmax", submission=cohort / "bob", cwd=ci,
-                   as_module=True)
+                   as_module=how == "python -m",
+                   env={"PYTHONPATH": "."} if how == "PYTHONPATH=." else None)
     for check in graded.assert_zero("softmax"):
         assert "found nobody" in check["message"], check["message"]

@@ -101,7 +101,9 @@ def test_student_code_cannot_patch_the_comparison(toy, make_submission):
              "    c.compare_payloads = lambda *a, **k: Verdict(True, 'ok')\n"
              "    return x * 0\n")
     checks = _by_id(_grade(make_submission({"scale": (SCALE_BODY, cheat)})))
-    assert checks["scale.values"].status == "failed"
+    # the grader's own modules are not importable where the student's code runs
+    assert checks["scale.values"].score == 0
+    assert "nlpdojo_autograder.compare is the grader's" in checks["scale.values"].message
 
 
 def test_threads_and_processes_the_code_leaves_behind_are_cleaned_up(toy, make_submission):
@@ -215,7 +217,9 @@ def test_student_release_without_fixtures_says_what_to_do(toy, make_submission, 
     checks = _by_id(_grade(make_submission(), use_reference=False))
     assert checks["scale.values"].status == "error"
     assert "dojo release" in checks["scale.values"].message
-    assert checks["quadratic.gradient"].status == "passed", "gradient checks need no reference"
+    # a gradient check's fixture holds the true loss and gradient at its point
+    assert checks["quadratic.gradient"].status == "error"
+    assert "dojo release" in checks["quadratic.gradient"].message
 
 
 @pytest.mark.parametrize(("mode", "phrase"), [

@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -15,7 +16,8 @@ from nlpdojo.cli.app import build_app
 
 PACK = Path(__file__).parent / "toy_pack" / "nlpdojo_toy_pack"
 FIXTURE_FILES = ["scale.values.json", "scale.values.npz", "quadratic.values.json",
-                 "quadratic.values.npz", "quadratic.descent.json"]
+                 "quadratic.values.npz", "quadratic.gradient.json", "quadratic.gradient.npz",
+                 "quadratic.descent.json"]
 
 
 @pytest.fixture
@@ -41,12 +43,15 @@ def test_fixtures_come_from_the_solutions_and_go_to_the_pack(pack: Path):
     assert result.exit_code == 0, result.output
     dest = pack / "fixtures" / "toy"
     assert sorted(p.name for p in dest.iterdir()) == sorted(FIXTURE_FILES)
-    assert f"fixtures {dest}: 5 written, 0 removed, 0 unchanged." in result.output
+    assert f"fixtures {dest}: 7 written, 0 removed, 0 unchanged." in result.output
     assert f"wrote   {dest / 'scale.values.json'}" in result.output
     # deterministic: status and scalars only, no timing
     stored = json.loads((dest / "quadratic.descent.json").read_text())
     assert set(stored) == {"status", "scalars"}
     assert (Path("exercises") / "toy" / "toy.ipynb").is_file()
+    # a gradient check's fixture: the reference's loss and gradient at the check's point only
+    with np.load(dest / "quadratic.gradient.npz") as stored_gradient:
+        assert sorted(stored_gradient.files) == ["W|analytic", "W|loss"]
 
 
 def test_a_second_release_rewrites_nothing(pack: Path):
@@ -55,7 +60,7 @@ def test_a_second_release_rewrites_nothing(pack: Path):
         f"exercises/{k}": v for k, v in _snapshot(Path("exercises")).items()}
     result = _release("--solutions", str(pack / "solutions"))
     assert result.exit_code == 0, result.output
-    assert "0 written, 0 removed, 5 unchanged." in result.output
+    assert "0 written, 0 removed, 7 unchanged." in result.output
     assert "wrote" not in result.output
     after = _snapshot(pack / "fixtures") | {
         f"exercises/{k}": v for k, v in _snapshot(Path("exercises")).items()}
@@ -73,7 +78,7 @@ def test_fixtures_in_the_old_form_or_stale_are_rewritten_once(pack: Path):
     (dest / "gone.values.json").write_text('{"status": "ok", "scalars": {}}\n')
     result = _release("--solutions", str(pack / "solutions"))
     assert result.exit_code == 0, result.output
-    assert "1 written, 1 removed, 4 unchanged" in result.output
+    assert "1 written, 1 removed, 6 unchanged" in result.output
     assert "duration_s" not in old.read_text()
     assert not (dest / "gone.values.json").exists()
 

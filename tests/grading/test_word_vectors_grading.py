@@ -86,7 +86,8 @@ def test_filled_in_notebook_scores_full_marks(tmp_path):
 @pytest.mark.torch
 def test_autograd_oracle_catches_a_loss_and_gradient_wrong_together(tmp_path):
     """Dropping the negatives from both the loss and its gradient fools central differences
-    (they only see the student's own loss) but not autograd of the true loss on torch."""
+    (they only see the student's own loss) but not the true loss at the check's point (every
+    backend) nor autograd of the true loss on torch."""
     pytest.importorskip("torch")
     folder = tmp_path / "sub"
     shutil.copytree(EXERCISES.parent / "solutions" / "word_vectors", folder / "word_vectors")
@@ -101,7 +102,9 @@ def test_autograd_oracle_catches_a_loss_and_gradient_wrong_together(tmp_path):
     module.write_text(text)
     on = {b: {c.id: c for _, c in _grade(folder, backend=b, questions=frozenset({"sgns_batch"}))
               .checks()} for b in ("numpy", "torch")}
-    assert on["numpy"]["sgns_batch.gradient"].status == "passed"  # self-consistent
+    numpy_check = on["numpy"]["sgns_batch.gradient"]  # self-consistent, but not the true loss
+    assert numpy_check.status == "failed"
+    assert "Your loss differs from the true loss" in numpy_check.message
     torch_check = on["torch"]["sgns_batch.gradient"]
     assert torch_check.status == "failed"
     assert "autograd" in str(torch_check.details)
