@@ -99,7 +99,7 @@ def _F():
 
 
 ACTIVATION_CHECKS = [
-    *_activation("sigmoid", "Sigmoid", lambda x: _torch().sigmoid(x)),
+    *_activation("sigmoid", "Sigmoid", lambda x: _torch().sigmoid(x), points=0.8),
     *_activation("tanh", "Tanh", lambda x: _torch().tanh(x)),
     *_activation("hard_tanh", "HardTanh", lambda x: _F().hardtanh(x)),
     *_activation("soft_sign", "SoftSign", lambda x: _F().softsign(x)),
@@ -122,7 +122,7 @@ def _sigmoid_stability(ctx: Context):
     return {"output": y}
 
 
-ACTIVATION_CHECKS.append(value_check("sigmoid", "stability", "Sigmoid of ±800", 0.0,
+ACTIVATION_CHECKS.append(value_check("sigmoid", "stability", "Sigmoid of ±800", 0.2,
                                      _sigmoid_stability))
 
 
@@ -235,7 +235,7 @@ LAYER_CHECKS = [
 def _softmax_ce(ctx: Context) -> LossCase:
     rng = ctx.rng()
     scores = 3.0 * rng.standard_normal((6, 5))
-    scores[0] += 500.0  # a row of large scores: softmax must not overflow
+    scores[0] += 1000.0  # a row of large scores: e^1000 overflows unless the max is subtracted
     return LossCase(prediction=scores, target=rng.integers(0, 5, 6))
 
 
@@ -467,7 +467,7 @@ def _numerical_judge(actual, expected) -> Verdict:
                            f"shape {true.shape}")
         err = np.abs(got - true)
         if not np.all((err < 1e-6) | (err < 1e-5 * np.abs(true))):
-            k = np.unravel_index(np.argmax(err), err.shape)
+            k = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
             return Verdict(False, f"numerical_gradient of {name} at {list(k)} is "
                            f"{got[k]:.8g}; the true derivative is {true[k]:.8g} (central "
                            "differences: (f(x + h e_i) - f(x - h e_i)) / 2h)")
@@ -561,7 +561,71 @@ CHECKS = [*ACTIVATION_CHECKS, *XAVIER_CHECKS, *LAYER_CHECKS, *LOSS_CHECKS, *L2_C
           *OPTIMIZER_CHECKS, *SCHEDULE_CHECKS, *PREPROCESSING_CHECKS, *GRADCHECK_CHECKS,
           *WINDOW_CHECKS]
 
+ACT, LAYERS, LOSSES, OPTIM = (f"{LIB}.activations", f"{LIB}.layers", f"{LIB}.losses",
+                              f"{LIB}.optim")
 PLANTED_BUGS = [
+    PlantedBug("sigmoid derivative without (1 - y)", ACT, "return grad_output * y * (1.0 - y)",
+               "return grad_output * y", "sigmoid"),
+    PlantedBug("sigmoid as e^z / (1 + e^z) everywhere: inf / inf for large z", ACT,
+               "y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+               "y = xp.exp(x) / (1.0 + xp.exp(x))", "sigmoid"),
+    PlantedBug("tanh derivative 1 - y", ACT, "return grad_output * (1.0 - y * y)",
+               "return grad_output * (1.0 - y)", "tanh"),
+    PlantedBug("hard tanh passes gradients above 1", ACT,
+               "inside = (x > -1.0) & (x < 1.0)", "inside = x > -1.0", "hard_tanh"),
+    PlantedBug("soft sign derivative not squared", ACT, "return grad_output / (d * d)",
+               "return grad_output / d", "soft_sign"),
+    PlantedBug("relu passes every gradient", ACT,
+               "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
+               "return grad_output * 1.0", "relu"),
+    PlantedBug("leaky relu forgets its slope in backward", ACT,
+               "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
+               "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)", "leaky_relu"),
+    PlantedBug("Xavier bound from fan_in alone", f"{LIB}.init",
+               "bound = math.sqrt(6.0 / (fan_in + fan_out))", "bound = math.sqrt(1.0 / fan_in)",
+               "xavier"),
+    PlantedBug("weight gradient transposed", LAYERS,
+               "xp.matmul(xp.matrix_transpose(x), grad_output)",
+               "xp.matmul(xp.matrix_transpose(grad_output), x)", "affine"),
+    PlantedBug("bias gradient averaged over the batch", LAYERS,
+               "xp.sum(grad_output, axis=0)  # (D_out,)", "xp.mean(grad_output, axis=0)",
+               "affine"),
+    PlantedBug("dropout not rescaled", LAYERS,
+               "mask = self.keep_mask(tuple(x.shape)) / (1.0 - self.p)",
+               "mask = self.keep_mask(tuple(x.shape))", "dropout"),
+    PlantedBug("dropout still active in eval mode", LAYERS,
+               "if not self.training or self.p == 0.0:", "if self.p == 0.0:", "dropout"),
+    PlantedBug("embedding rows of repeated words overwritten", LAYERS,
+               "self.backend.scatter_add(grad, flat, xp.reshape(grad_output, (-1, d)))",
+               "grad[flat] = xp.reshape(grad_output, (-1, d))", "embedding"),
+    PlantedBug("embedding gradient overwritten, not accumulated", LAYERS,
+               "self.weight.grad = self.weight.grad + grad", "self.weight.grad = grad",
+               "embedding"),
+    PlantedBug("softmax cross-entropy without max-subtraction", LOSSES,
+               "shifted = prediction - xp.max(prediction, axis=1, keepdims=True)",
+               "shifted = prediction", "softmax_ce"),
+    PlantedBug("max-margin hinge counts the true window", LOSSES,
+               "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
+               "hinge = self.margin - true + prediction", "max_margin"),
+    PlantedBug("L2 applied to biases", f"{LIB}.regularization", "if w.ndim >= 2:",
+               "if w.ndim >= 1:", "l2"),
+    PlantedBug("SGD ascends", OPTIM, "p.data = p.data - self.lr * p.grad\n",
+               "p.data = p.data + self.lr * p.grad\n", "sgd"),
+    PlantedBug("momentum keeps no velocity", OPTIM, 'state["velocity"] = v',
+               'state["velocity"] = p.grad', "momentum"),
+    PlantedBug("Adagrad forgets past gradients", OPTIM,
+               'total = state.get("sum", 0.0) + p.grad * p.grad', "total = p.grad * p.grad",
+               "adagrad"),
+    PlantedBug("RMSProp average not leaky", OPTIM, "+ (1.0 - self.alpha) * p.grad * p.grad",
+               "+ p.grad * p.grad", "rmsprop"),
+    PlantedBug("Adam without bias correction", OPTIM,
+               "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
+               "            v_hat = v / (1.0 - self.beta2 ** t)",
+               "m_hat = m\n            v_hat = v", "adam"),
+    PlantedBug("1/t schedule from step 1", f"{LIB}.schedules", "return lr0 * tau / max(t, tau)",
+               "return lr0 * tau / max(t, 1)", "schedules"),
+    PlantedBug("normalize only subtracts the mean", "preprocessing",
+               "return (x - mean) / std  # (N, D)", "return x - mean", "normalize"),
     PlantedBug("window classifier skips the activation's backward", "window",
                "grad_z = self.activation.backward(grad_a, c_act)", "grad_z = grad_a",
                "window_classifier"),
