@@ -34,7 +34,10 @@ class PlantError(NlpdojoError):
 
 
 def bug_path(topic_dir: Path, bug: PlantedBug) -> Path:
-    """The file of ``bug.module``: a module name relative to the topic (``tanh``, ``sub.mod``)."""
+    """The file of ``bug.module``: a module name relative to the topic (``tanh``, ``sub.mod``),
+    or one of the course library next to it (``..library.layers``)."""
+    if bug.module.startswith(".."):
+        return Path(topic_dir).parent.joinpath(*bug.module[2:].split(".")).with_suffix(".py")
     return Path(topic_dir).joinpath(*bug.module.split(".")).with_suffix(".py")
 
 

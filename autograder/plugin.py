@@ -17,9 +17,10 @@ def register_commands(cli):
 
 @hookimpl
 def register_exercises(register):
-    from nlpdojo_autograder.topics.word_vectors import EXERCISE
+    from nlpdojo_autograder.topics import neural_networks, word_vectors
 
-    register(EXERCISE.name, EXERCISE)
+    register(word_vectors.EXERCISE.name, word_vectors.EXERCISE)
+    register(neural_networks.EXERCISE.name, neural_networks.EXERCISE)
 
 
 @hookimpl

@@ -117,6 +117,23 @@ def library_in(solutions_dir: Path) -> Path | None:
     return library if (library / "__init__.py").is_file() else None
 
 
+def uses_course_library(modules: dict[str, str]) -> bool:
+    """Whether a topic's modules import the course library (``from ..library.layers import
+    Linear``). Such a topic gets no notebook: a notebook is one flat namespace, and the
+    library is a sibling package it cannot hold (its cells would need the student's library
+    modules as cells too). The ``.py`` files are the exercise."""
+    for source in modules.values():
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue  # reported by the marker check
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.ImportFrom) and node.level == 2
+                    and (node.module or "").split(".")[0] == LIBRARY):
+                return True
+    return False
+
+
 def release_topics(solutions_dir: Path) -> list[str]:
     """The topics of ``solutions_dir``; a :class:`ReleaseError` when it does not exist or holds
     none (a release of nothing is always a wrong ``--solutions``)."""
@@ -139,7 +156,8 @@ def release_topics(solutions_dir: Path) -> list[str]:
 
 def _released_on_disk(output_dir: Path) -> list[tuple[str, str]]:
     """``(topic, summary)`` of every topic some release already wrote into ``output_dir``: a
-    folder ``<topic>/`` holding ``__init__.py`` and the generated ``<topic>.ipynb``."""
+    folder ``<topic>/`` holding ``__init__.py`` and the generated ``<topic>.ipynb`` or, for a
+    topic built on the course library (no notebook), next to the generated ``test_<topic>.py``."""
     if not output_dir.is_dir():
         return []
     return [
@@ -148,7 +166,7 @@ def _released_on_disk(output_dir: Path) -> list[tuple[str, str]]:
         if p.is_dir()
         and p.name.isidentifier()
         and (p / "__init__.py").is_file()
-        and (p / f"{p.name}.ipynb").is_file()
+        and ((p / f"{p.name}.ipynb").is_file() or (output_dir / f"test_{p.name}.py").is_file())
     ]
 
 
@@ -222,7 +240,7 @@ def _topic_files(topic_dir: Path, topic: str, errors: list[NlpdojoError], *,
             out[key] = data
             if rel.as_posix() == "README.md":
                 readme = data.decode("utf-8", errors="replace")
-    if notebook and not errors:
+    if notebook and not errors and not uses_course_library(modules):
         try:
             nb = notebook_from_sources(topic, modules, readme)
         except NotebookError as exc:

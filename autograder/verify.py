@@ -26,7 +26,7 @@ from pathlib import Path
 from nlpdojo_autograder.checks import Exercise, PlantedBug
 from nlpdojo_autograder.consistency import bug_problem, suggest, validate
 from nlpdojo_autograder.grading import GradeOptions, grade_exercise
-from nlpdojo_autograder.loader import load_reference_dir
+from nlpdojo_autograder.loader import LIBRARY, load_reference_dir
 from nlpdojo_autograder.markers import python_modules, strip_solutions
 from nlpdojo_autograder.planted import bug_path, plant
 from nlpdojo_autograder.runner import Limits
@@ -55,15 +55,22 @@ def available_backends() -> list[tuple[str, str]]:
 
 
 def _copy_solutions(exercise: Exercise, dest: Path) -> Path:
+    """The exercise's solutions copied to ``dest/<topic>``, and the course library next to
+    it (``dest/library``) where the solutions have one: a topic's code imports from it."""
+    source = load_reference_dir(exercise.reference_package)
     topic = dest / exercise.name
-    shutil.copytree(load_reference_dir(exercise.reference_package), topic,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(source, topic, ignore=ignore)
+    library = source.parent / LIBRARY
+    if library.is_dir() and library != source:
+        shutil.copytree(library, dest / LIBRARY, ignore=ignore)
     return topic
 
 
 def verify_stubs(exercise: Exercise, work: Path, options: GradeOptions) -> Step:
     topic = _copy_solutions(exercise, work / "stubs")
-    for path in python_modules(topic):
+    library = topic.parent / LIBRARY
+    for path in [*python_modules(topic), *(python_modules(library) if library.is_dir() else [])]:
         path.write_text(strip_solutions(path.read_text(), path))
     result = grade_exercise(exercise, topic, options)
     wrong = [c for c in result.checks if c.score != 0 or c.status != "not_implemented"]

@@ -30,7 +30,7 @@ from tests._wheels import REPO, install_wheel, wheel_entry_points, wheel_files
 
 TOPIC = "word_vectors"
 #: quick questions (no training run): enough to see full marks without the reference
-QUICK_QUESTIONS = ["softmax", "naive_softmax", "sgd"]
+QUICK_QUESTIONS = ["softmax", "naive_softmax", "word_vectors.sgd"]  # sgd: also neural_networks
 FIXTURES = REPO / "autograder" / "topics" / "fixtures" / TOPIC
 
 
@@ -178,7 +178,7 @@ def test_solved_exercises_get_full_marks_without_hidden_checks(bundle: Path, stu
     checks = _checks(result)
     assert code == 0, [(c["id"], c["status"], c["message"]) for c in checks]
     assert result["solutions_present"] is False
-    assert {c["question"] for c in checks} == set(QUICK_QUESTIONS)
+    assert {c["question"] for c in checks} == {q.split(".")[-1] for q in QUICK_QUESTIONS}
     assert {c["status"] for c in checks} == {"passed"}
     assert result["score"] == result["max_score"] > 0
     assert not [c["id"] for c in checks if c["hidden"] or c["id"].endswith(".hidden")]

@@ -1,0 +1,59 @@
+"""Losses at the end of a network (CS224n notes part III): softmax cross-entropy for a
+classifier, and the max-margin objective of the window scorer.
+
+``forward(prediction, target) -> (loss, cache)``: the loss is a 0-d array, the mean over the
+batch (``xp.sum(...) / n``, never a Python float: that would stop a GPU every step);
+``backward(grad_output, cache) -> dL/d(prediction)``, the prediction's shape, scaled by
+``grad_output`` (dJ/dL, 1.0 at the end of the network).
+"""
+
+from __future__ import annotations
+
+from nlpdojo.backend import Array
+from nlpdojo.loss import Loss
+
+
+def _onehot(xp, target: Array, n_classes: int, dtype, device) -> Array:
+    classes = xp.reshape(xp.arange(n_classes, device=device), (1, n_classes))  # (1, C)
+    return xp.astype(xp.reshape(target, (-1, 1)) == classes, dtype)  # (N, C)
+
+
+class SoftmaxCrossEntropy(Loss):
+    """L = −(1/N) Σ_i log softmax(s_i)[y_i] for scores s (N, C) and integer classes y (N,).
+
+    Computed as log-sum-exp minus the true score, after subtracting each row's maximum
+    (softmax is shift-invariant), so that large scores do not overflow. Gradient:
+    dL/ds = (softmax(s) − onehot(y)) / N.
+    """
+
+    def forward(self, prediction: Array, target: Array) -> tuple[Array, tuple]:
+        xp = self.xp
+        raise NotImplementedError("neural_networks.softmax_ce: not implemented yet — replace this line with your code")
+
+    def backward(self, grad_output: Array | float, cache: tuple) -> Array:
+        raise NotImplementedError("neural_networks.softmax_ce: not implemented yet — replace this line with your code")
+
+
+class MaxMargin(Loss):
+    """The max-margin (hinge) objective of the window scorer (CS224n notes part III; Collobert
+    et al. 2011, the window approach): a true window's score s should beat the score s_c of a
+    corrupted window (its center word replaced) by a margin Δ (``margin``, 1):
+    J = max(0, Δ − s + s_c).
+
+    ``prediction`` (N, K): the scores of K candidate windows per example; ``target`` (N,): the
+    column of the true window. J = (1/N) Σ_i Σ_{k≠y_i} max(0, Δ − s_{i,y_i} + s_{i,k}); with
+    K = 2 (a true and a corrupted window) this is the notes' objective. Gradient: every
+    violated pair (a positive hinge) adds +1/N to s_{i,k} and −1/N to s_{i,y_i}.
+    """
+
+    def __init__(self, backend, margin: float = 1.0) -> None:
+        super().__init__(backend)
+        self.margin = float(margin)
+
+    def forward(self, prediction: Array, target: Array) -> tuple[Array, tuple]:
+        xp = self.xp
+        raise NotImplementedError("neural_networks.max_margin: not implemented yet — replace this line with your code")
+
+    def backward(self, grad_output: Array | float, cache: tuple) -> Array:
+        xp = self.xp
+        raise NotImplementedError("neural_networks.max_margin: not implemented yet — replace this line with your code")

@@ -1,0 +1,34 @@
+"""L2 regularisation (CS224n notes part III, "Regularization").
+
+J_R = J + λ Σ_W ‖W‖²_F over the weight matrices: it keeps weights small, which limits how
+sharply the model can fit the training data (overfitting). Biases are not regularised: they
+shift a unit's input but do not scale it, so shrinking them buys nothing and can underfit.
+Here a weight is any parameter of two or more dimensions (weight matrices, the embedding);
+biases have one.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace, device
+
+from nlpdojo.backend import Array
+
+
+def l2_penalty(params: dict[str, Array], lam: float) -> tuple[Array, dict[str, Array]]:
+    """``(penalty, grads)``: λ Σ ‖W‖²_F over the entries of ``params`` (name -> array, as
+    ``{n: p.data for n, p in model.named_parameters()}``) with two or more dimensions, as a
+    0-d array, and the gradient of the penalty for *every* entry (2λW for a weight, zeros for
+    a bias), to be added into each parameter's grad."""
+    xp = array_namespace(*params.values())
+    first = next(iter(params.values()))
+    ### BEGIN SOLUTION neural_networks.l2
+    penalty = xp.zeros((), dtype=first.dtype, device=device(first))  # ()
+    grads = {}
+    for name, w in params.items():  # a handful of parameters, not examples
+        if w.ndim >= 2:
+            penalty = penalty + lam * xp.sum(w * w)
+            grads[name] = 2.0 * lam * w  # (same shape as w)
+        else:
+            grads[name] = xp.zeros_like(w)
+    return penalty, grads
+    ### END SOLUTION

@@ -1,0 +1,92 @@
+"""The built-in topic ``neural_networks`` through the real grader: full marks for the
+solutions, zero for the released stubs, one bug in the course library costing points once, a
+student release graded from fixtures, and every planted bug caught on its question."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.grading import GradeOptions, grade
+from nlpdojo_autograder.verify import verify
+
+REPO = Path(__file__).resolve().parents[2]
+EXERCISES = REPO / "exercises"
+SOLUTIONS = REPO / "solutions"
+
+
+def _grade(submission, **options):
+    result = grade(["neural_networks"], submission=submission, options=GradeOptions(**options),
+                   replay_options={})
+    return {c.id: c for _, c in result.checks()}, result
+
+
+def _course(root: Path, edits: dict[str, tuple[str, str]] | None = None) -> Path:
+    """The solutions as a student's course folder (library/ and neural_networks/)."""
+    for name in ("library", "neural_networks"):
+        shutil.copytree(SOLUTIONS / name, root / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for rel, (old, new) in (edits or {}).items():
+        path = root / rel
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new))
+    return root
+
+
+def test_solutions_full_marks_numpy():
+    checks, result = _grade(None)
+    assert result.score == result.max_score > 0, [
+        f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
+
+
+@pytest.mark.torch
+def test_solutions_full_marks_torch():
+    pytest.importorskip("torch")
+    checks, result = _grade(None, backend="torch")
+    assert result.score == result.max_score > 0, [
+        f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
+
+
+def test_released_stubs_score_zero_and_say_not_implemented(tmp_path):
+    copy = tmp_path / "exercises"
+    shutil.copytree(EXERCISES, copy)
+    checks, result = _grade(copy)
+    assert result.score == 0 and checks
+    for check in checks.values():
+        assert check.status == "not_implemented", (check.id, check.message)
+
+
+def test_a_broken_library_layer_costs_points_once(tmp_path):
+    """A wrong Linear backward loses the affine question; the window classifier, built from
+    Linear, is graded with the reference's methods swapped in and keeps full marks."""
+    folder = _course(tmp_path, {"library/layers.py": (
+        "return xp.matmul(grad_output, xp.matrix_transpose(self.weight.data))  # (N, D_in)",
+        "return 2.0 * xp.matmul(grad_output, xp.matrix_transpose(self.weight.data))")})
+    checks, _ = _grade(folder, questions=frozenset({"neural_networks.affine",
+                                                    "neural_networks.window_classifier"}))
+    assert checks["affine.values"].score == 0
+    window = {k: c for k, c in checks.items() if k.startswith("window_classifier.")}
+    assert window and all(c.score == c.max_score for c in window.values()), \
+        [f"{k}: {c.message}" for k, c in window.items()]
+
+
+def test_student_release_grades_from_fixtures(tmp_path):
+    """Without the reference: fixtures give the expected values, hidden checks are left out."""
+    checks, result = _grade(_course(tmp_path), use_reference=False)
+    assert not any(c.hidden for c in checks.values())
+    assert result.score == result.max_score, [
+        f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
+
+
+def test_every_planted_bug_is_caught_on_its_question_alone():
+    exercise = get_registry().get("exercise", "neural_networks")
+    steps = verify([exercise], backends=[("numpy", "cpu")])
+    failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
+    assert not failed
+    elsewhere = [f"{s.name}: {s.detail}" for s in steps if "also lost points" in s.detail]
+    assert not elsewhere
+    assert len(steps) == 2 + len(exercise.planted_bugs)
