@@ -253,7 +253,7 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     from nlpdojo import plugins
 
     # no exercises here: their checks and metrics are the grader's (one answers a question)
-    plugins.build_without(("register_exercises",))
+    plugins.build_without(("register_exercises", "register_trainers"))
     worker = Worker(channel, spec, Path(scratch))
     worker.code.seal()  # before any student code runs
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],
