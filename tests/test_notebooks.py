@@ -14,6 +14,7 @@ import pytest
 
 import nlpdojo_solutions
 from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.loader import LIBRARY
 from nlpdojo_autograder.markers import stub_line
 from nlpdojo_autograder.notebooks import (
     NotebookError,
@@ -29,7 +30,7 @@ from nlpdojo_autograder.notebooks import (
     split_module,
     topic_modules,
 )
-from nlpdojo_autograder.release import release
+from nlpdojo_autograder.release import release, uses_course_library
 from tests._packages import forget, import_package
 
 FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "release_topic" / "solutions"
@@ -214,9 +215,10 @@ def test_round_trip_generate_extract_equals_stubbed_modules(released: Path):
 
 def test_round_trip_on_the_real_solutions(tmp_path: Path):
     root = Path(nlpdojo_solutions.__file__).parent
-    topics = sorted(p for p in root.iterdir() if (p / "__init__.py").is_file())
+    topics = sorted(p for p in root.iterdir() if (p / "__init__.py").is_file()
+                    and p.name != LIBRARY and not uses_course_library(topic_modules(p)))
     modules_seen = 0
-    for topic in topics:
+    for topic in topics:  # the topics `dojo release` makes a notebook for
         for stub in (True, False):
             path = _write(build_notebook(topic, stub=stub), tmp_path / f"{topic.name}-{stub}.ipynb")
             assert extract_notebook(path) == topic_modules(topic, stub=stub)

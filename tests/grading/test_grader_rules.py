@@ -75,7 +75,7 @@ def test_array_methods_outside_the_standard_are_caught(tmp_path):
 def test_an_update_that_returns_a_copy_fails_and_the_in_place_one_passes(tmp_path):
     folder = _submission(tmp_path, "sgd", "    return backend.scatter_add(matrix,",
                          "    matrix = matrix * 1.0\n    return backend.scatter_add(matrix,")
-    checks = _checks(folder, "sgd", tmp_path)
+    checks = _checks(folder, "word_vectors.sgd", tmp_path)
     assert checks["sgd.update"]["score"] == 0
     assert "must update `matrix` in place" in checks["sgd.update"]["message"]
     assert checks["sgd.outer_update"]["status"] == "passed"
@@ -114,7 +114,7 @@ def test_a_naive_softmax_loss_that_overflows_fails_its_stability_check_only(tmp_
 ])
 def test_linear_decay_edge_cases_are_checked(tmp_path, old, new, key):
     folder = _submission(tmp_path, "sgd", old, new)
-    checks = _checks(folder, "sgd", tmp_path)
+    checks = _checks(folder, "word_vectors.sgd", tmp_path)
     assert checks["sgd.schedule"]["score"] == 0
     assert key in checks["sgd.schedule"]["message"]
 
