@@ -259,6 +259,7 @@ class Context:
         base_seed: int = 0,
         deadline: float | None = None,
         cache: dict[Any, Any] | None = None,
+        touched: set[str] | None = None,
     ) -> None:
         self.subject = subject
         self.backend = backend
@@ -274,6 +275,9 @@ class Context:
         self.deadline = deadline
         #: shared by the checks of one run (a training run measured by several checks)
         self.cache = cache if cache is not None else {}
+        #: the modules of the code under test this check reached (``grade``'s incremental
+        #: cache keys the check on their files); ``"*"``: possibly any of them (a probe)
+        self.touched = touched if touched is not None else set()
         self._recording: list | None = None
         self._replies: list[dict] = []
 
@@ -313,6 +317,7 @@ class Context:
 
     def function(self, module: str, name: str) -> RemoteFunction:
         """A function (or ``Class.method``) of the code under test."""
+        self.touched.add(module)
         return RemoteFunction(self, Token("function", ("student", module, name)), name)
 
     def probe(self, name: str) -> RemoteFunction:
@@ -322,15 +327,18 @@ class Context:
 
         if not callable(getattr(probes, name, None)) or name.startswith("_"):
             raise ValueError(f"no probe {name!r}")
+        self.touched.add("*")  # a probe may reach any module it is handed or imports
         return RemoteFunction(self, Token("function", ("probe", "", name)), name)
 
     def given_function(self, module: str, name: str) -> RemoteFunction:
         """A function of given code (one of the exercise's ``given_modules``): the
         instructor's copy, sent to the worker, never the submission's."""
+        self.touched.add(module)
         return RemoteFunction(self, Token("function", ("given", module, name)), name)
 
     def module(self, name: str) -> Token:
         """The module of the code under test, as an argument of a call."""
+        self.touched.add(name)
         return Token("module", (name,))
 
     def scratch_file(self, name: str) -> Token:

@@ -91,6 +91,9 @@ def grade_command(
     require_sandbox: Annotated[bool, typer.Option(
         "--require-sandbox", help="Refuse to grade without the OS sandbox (bubblewrap; for CI "
         "grading untrusted code). See docs/security.md.")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Run every check, reusing no verdict from earlier runs (the cache "
+        "is never used with --submissions, --replay or --require-sandbox).")] = False,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
     from nlpdojo_autograder.grading import GradeOptions
@@ -158,8 +161,9 @@ def grade_command(
     if output is not None:
         path = report_path(output, fmt)
         check_writable(path)  # before grading: a bad --output must not cost the grading
+    use_cache = not (no_cache or replay is not None or require_sandbox or solutions)
     result = _grade_single(topic_names, submission, solutions, options, replay_options, fmt,
-                           path)
+                           path, use_cache=use_cache)
     _emit(result, fmt, path)
     _warn_unreachable(fail_under, result.max_score)
     raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
@@ -209,14 +213,19 @@ def _check_combinations(*, solutions: bool, as_student: bool, submission: Path |
 
 def _grade_single(topic_names: list[str], submission: Path | None, solutions: bool,
                   options: Any, replay_options: dict[str, Any], fmt: str,
-                  path: Path | None) -> Any:
+                  path: Path | None, *, use_cache: bool = False) -> Any:
     """Grade one submission (or the reference). With ``--format gradescope --output F``, a
     submission that cannot be graded still gets ``F``: score 0 and the reason, for the student
-    to read (Gradescope shows a missing results.json as a failure of its harness)."""
+    to read (Gradescope shows a missing results.json as a failure of its harness).
+    ``use_cache``: reuse the verdicts of checks whose inputs did not change (gradecache.py)."""
     from nlpdojo_autograder.grading import check_expected
 
     given = None if solutions else (submission or _default_submission())
     replay_options["submission"] = str(given.resolve()) if given else None
+    if use_cache and given is not None:
+        from nlpdojo_autograder.gradecache import GradeCache
+
+        options.cache = GradeCache(given)
     names = topic_names
     with tempfile.TemporaryDirectory(prefix="nlpdojo-notebook-") as tmp:
         try:
@@ -557,6 +566,7 @@ def _grade_in_child(folder: Path, topics: list[str], options: Any,
     argv += ["--full"] if options.full else []
     argv += ["--as-student"] if not options.use_reference else []
     argv += ["--require-sandbox"] if replay_options.get("require_sandbox") else []
+    argv += ["--no-cache"]  # a cohort's grading never reuses what a submission could write
     with tempfile.TemporaryDirectory(prefix="nlpdojo-cohort-") as tmp:
         out = Path(tmp) / "result.json"
         env = {**os.environ, INPUT_SEED_ENV: str(options.inputs)}

@@ -52,6 +52,8 @@ class GradeOptions:
     #: fresh one where the reference is present, so answers memorised from the shipped
     #: fixtures earn nothing; training runs keep ``seed`` (a fixed budget)
     input_seed: int | None = None
+    #: ``grade``'s incremental cache of this submission (None: every check runs)
+    cache: Any = None
 
     @property
     def inputs(self) -> int:
@@ -128,19 +130,60 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     if topic_folder is None and not reference:
         raise GradingError(f"the reference solutions for {exercise.name!r} are not installed")
     checks = select_checks(exercise, options, reference)
+    cache, course, contexts, hits = _cached(exercise, checks, topic_folder, options, reference)
+    if on_done is not None:
+        for check in checks:
+            if check.id in hits:
+                on_done(check)
+    to_run = [c for c in checks if c.id not in hits]
     qf = question_functions(exercise) if reference else {}
-    info = RunInfo()
-    outcomes = run_checks(exercise, checks, topic_folder=topic_folder, backend=options.backend,
+    info = RunInfo(isolation=expected_isolation(options.limits) if hits else "trusted")
+    touched: dict[str, set[str]] = {}
+    outcomes = run_checks(exercise, to_run, topic_folder=topic_folder, backend=options.backend,
                           device=options.device, seed=options.seed, full=options.full,
                           limits=options.limits, question_functions=qf, on_done=on_done,
-                          info=info, input_seed=options.inputs)
-    expected = _expected(exercise, checks, options, reference, qf,
+                          info=info, input_seed=options.inputs,
+                          touched=touched) if to_run else {}
+    expected = _expected(exercise, to_run, options, reference, qf,
                          outcomes if topic_folder is None else None)
-    results = [_judge(check, outcomes[check.id], expected.get(check.id), options)
-               for check in checks]
+    fresh = {check.id: _judge(check, outcomes[check.id], expected.get(check.id), options)
+             for check in to_run}
+    if cache is not None:
+        cache.store(exercise.name, course, {
+            cid: (contexts[cid], touched.get(cid, {"*"}), result)
+            for cid, result in fresh.items()})
+    results = [hits[c.id] if c.id in hits else fresh[c.id] for c in checks]
     return ExerciseResult(name=exercise.name, title=exercise.title, checks=results,
                           duration_s=round(time.perf_counter() - started, 3),
                           isolation=info.isolation)
+
+
+def expected_isolation(limits: Limits) -> str:
+    """The isolation a student's checks get with ``limits`` (recorded for cached ones)."""
+    from nlpdojo_autograder import sandbox
+
+    if limits.isolation == "process":
+        return sandbox.PROCESS
+    return sandbox.level(require=limits.isolation == "sandbox")
+
+
+def _cached(exercise: Exercise, checks: list[Check], topic_folder: Path | None,
+            options: GradeOptions, reference: bool) -> tuple[Any, Any, dict[str, str],
+                                                              dict[str, CheckResult]]:
+    """The incremental cache's part of grading a topic: the cache, the course folder, each
+    check's context key and the verdicts that can be reused (all empty without a cache)."""
+    cache = options.cache
+    if cache is None or topic_folder is None:
+        return None, None, {}, {}
+    from nlpdojo_autograder.deps import Course
+    from nlpdojo_autograder.gradecache import check_context, reference_fingerprint
+
+    course = Course(topic_folder)
+    isolation = expected_isolation(options.limits)
+    source = reference_fingerprint(exercise, reference)
+    contexts = {c.id: check_context(c, exercise.name, options, source, isolation)
+                for c in checks}
+    return cache, course, contexts, cache.lookup(exercise.name, course, contexts)
 
 
 def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, reference: bool,

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Status = Literal["passed", "failed", "error", "timeout", "not_implemented"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "not_implemented")
@@ -58,6 +58,9 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
     #: the tail of what the student's code printed during this check
     output: str = ""
+    #: the verdict was reused from ``grade``'s cache: none of the check's inputs changed
+    #: since it was computed (see ``nlpdojo_autograder.gradecache``)
+    cached: bool = False
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

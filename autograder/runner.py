@@ -134,6 +134,7 @@ def run_checks(
     trusted_folder: Path | None = None,
     info: RunInfo | None = None,
     input_seed: int | None = None,
+    touched: dict[str, set[str]] | None = None,
 ) -> dict[str, Outcome]:
     """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
     the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
@@ -141,7 +142,8 @@ def run_checks(
     ``on_done(check)`` is called as each check's outcome is known (progress bars); ``info``
     receives the isolation level used. ``input_seed`` (default ``seed``) seeds the inputs of
     checks that draw fresh inputs (value and gradient checks), ``seed`` the training runs.
-    Returns an :class:`Outcome` per check id.
+    ``touched``, when given, receives per check id the modules of the code under test the
+    check reached (see :class:`TrackedCache`). Returns an :class:`Outcome` per check id.
     """
     limits = limits or Limits()
     qf = question_functions or {}
@@ -157,7 +159,7 @@ def run_checks(
     if info is not None:
         info.isolation = subject.isolation
     outcomes: dict[str, Outcome] = {}
-    cache: dict[Any, Any] = {}
+    cache = TrackedCache()
     timed_out_shares: dict[str, tuple[Check, str]] = {}
     workroot = Path(tempfile.mkdtemp(prefix="nlpdojo-checks-"))
     try:
@@ -174,10 +176,13 @@ def run_checks(
                     status="timeout", message=f"not run: it measures the same {check.shares} as "
                     f"{first.id}, which took longer than {limit:g} s and was stopped{where}")
             else:
+                reached = cache.begin()
                 outcomes[check.id] = _run_one(
                     check, index, subject, limits, cache, workroot, seed=seed, full=full,
                     input_seed=seed if input_seed is None else input_seed,
-                    backend=BackendRef(backend, device, check.dtype))
+                    backend=BackendRef(backend, device, check.dtype), touched=reached)
+                if touched is not None:
+                    touched[check.id] = reached
                 if (outcomes[check.id].status == "timeout" and check.shares
                         and isinstance(subject, RemoteSubject)):
                     timed_out_shares[check.shares] = (check, _where_of(outcomes[check.id]))
@@ -187,6 +192,34 @@ def run_checks(
         subject.close()
         shutil.rmtree(workroot, ignore_errors=True)
     return outcomes
+
+
+class TrackedCache(dict):
+    """The run's shared ``ctx.cache`` (a training run measured by several checks), which
+    remembers which modules the check that filled an entry reached: a later check reading the
+    entry depends on them too, although it made no call itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_key: dict[Any, set[str]] = {}
+        self._current: set[str] = set()
+
+    def begin(self) -> set[str]:
+        """A fresh set of reached modules for the next check."""
+        self._current = set()
+        return self._current
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._by_key[key] = self._current
+        super().__setitem__(key, value)
+
+    def __getitem__(self, key: Any) -> Any:
+        self._current.update(self._by_key.get(key, ()))
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._current.update(self._by_key.get(key, ()))
+        return super().__contains__(key)
 
 
 def _where_of(outcome: Outcome) -> str:
@@ -200,7 +233,7 @@ def _where_of(outcome: Outcome) -> str:
 
 def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict,
              workroot: Path, *, seed: int, full: bool, input_seed: int,
-             backend: BackendRef) -> Outcome:
+             backend: BackendRef, touched: set[str] | None = None) -> Outcome:
     """One check, run again once when its worker was stopped importing a module that hangs
     (the next worker fails that import at once: a top-level loop costs one time limit)."""
     for _attempt in range(2):
@@ -211,7 +244,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         workdir.mkdir(exist_ok=True)
         check_seed = check.seed(input_seed if check.kind in ("value", "gradient") else seed)
         ctx = Context(subject=subject, backend=backend, seed=check_seed, workdir=workdir,
-                      full=full, base_seed=seed, deadline=deadline, cache=cache)
+                      full=full, base_seed=seed, deadline=deadline, cache=cache,
+                      touched=touched)
         output = ""
         try:
             if isinstance(subject, RemoteSubject):

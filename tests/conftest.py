@@ -8,6 +8,12 @@ from nlpdojo import plugins
 
 
 @pytest.fixture(autouse=True)
+def _private_grade_cache(monkeypatch, tmp_path_factory):
+    """``grade``'s incremental cache in a folder of this test's, never the user's."""
+    monkeypatch.setenv("NLPDOJO_GRADE_CACHE", str(tmp_path_factory.mktemp("grade-cache")))
+
+
+@pytest.fixture(autouse=True)
 def _only_builtin_plugins(monkeypatch):
     """Block third-party entry points (an instructor's machine may have some installed) and
     start every test with a freshly loaded registry. Tests that need a third-party plugin set

@@ -73,9 +73,12 @@ class TableReporter(Reporter):
         return Group(*parts)
 
 
-def verdict(status: str) -> Text:
-    """The coloured verdict of one check."""
-    return Text(STATUS_LABELS[status], style=STATUS_STYLES[status])
+def verdict(status: str, *, cached: bool = False) -> Text:
+    """The coloured verdict of one check; ``cached``: reused from an earlier run."""
+    text = Text(STATUS_LABELS[status], style=STATUS_STYLES[status])
+    if cached:
+        text.append(" (cached)", style="dim")
+    return text
 
 
 def exercise_table(ex: ExerciseResult) -> RenderableType:
@@ -103,7 +106,7 @@ def exercise_table(ex: ExerciseResult) -> RenderableType:
             check.question,
             Text(visible_text(name)),
             fmt_points(check.score, check.max_score),
-            verdict(check.status),
+            verdict(check.status, cached=check.cached),
             # Text(): brackets in a message are not rich markup
             Text(message_text(check)),
         ]
@@ -138,7 +141,7 @@ def exercise_list(ex: ExerciseResult) -> RenderableType:
         parts.append(Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red"))
     for check in ex.checks:
         line = Text(f"{fmt_points(check.score, check.max_score):>7} ")
-        line.append_text(verdict(check.status))
+        line.append_text(verdict(check.status, cached=check.cached))
         line.append(f"  {check.id}" + (" (hidden)" if check.hidden else ""))
         detail = message_text(check)
         metric = metric_text(check)
@@ -158,6 +161,9 @@ def total_line(result: GradingResult) -> Text:
         if counts[status]:
             line.append("  ")
             line.append(f"{counts[status]} {STATUS_LABELS[status]}", style=STATUS_STYLES[status])
+    cached = sum(c.cached for _, c in result.checks())
+    if cached:
+        line.append(f"  ({cached} unchanged, from the cache; --no-cache runs all)", style="dim")
     return line
 
 

@@ -1,0 +1,108 @@
+"""What a check depends on (nlpdojo_autograder.deps): import closures across the topic and the
+course library, and the cases where the analysis must widen instead of guess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlpdojo_autograder.deps import Course
+
+
+def write(root: Path, files: dict[str, str]) -> Course:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return Course(root / "topic")
+
+
+BASE = {
+    "topic/__init__.py": '"""A topic."""\n',
+    "topic/softmax.py": "import numpy as np\n\ndef softmax(x):\n    return np.exp(x)\n",
+    "topic/loss.py": "from .softmax import softmax\n\ndef loss(x):\n    return softmax(x)\n",
+    "topic/window.py": "from ..library.layers import Linear\n\ndef model():\n    return Linear()\n",
+    "topic/plot.py": "from dataclasses import dataclass, field\n\n@dataclass(frozen=True)\n"
+                     "class Config:\n    sizes: list = field(default_factory=list)\n\n"
+                     "EPS = 1e-8\n\nif __name__ == '__main__':\n    print(Config())\n",
+    "library/__init__.py": "",
+    "library/layers.py": "from .init import xavier\n\nclass Linear:\n    pass\n",
+    "library/init.py": "import math\n\ndef xavier():\n    return math.sqrt(2)\n",
+}
+
+
+def present(course: Course, touched: set[str]) -> set[str]:
+    deps = course.dependencies(touched)
+    assert not deps.everything
+    return {rel for rel, sha in deps.files.items() if sha is not None}
+
+
+def test_closures_follow_relative_imports_into_the_library(tmp_path):
+    course = write(tmp_path, BASE)
+    assert present(course, {"softmax"}) == {"topic/softmax.py"}
+    assert present(course, {"loss"}) == {"topic/loss.py", "topic/softmax.py"}
+    assert present(course, {"window"}) == {"topic/window.py", "library/__init__.py",
+                                           "library/layers.py", "library/init.py"}
+    assert present(course, {"..library.init"}) == {"library/__init__.py", "library/init.py"}
+    # definitions, constants, stdlib decorators and a main guard run nothing of the student's
+    assert set(course.import_effects()) == {"topic/__init__.py", "library/__init__.py"}
+
+
+def test_a_library_edit_invalidates_only_the_checks_that_import_it(tmp_path):
+    course = write(tmp_path, BASE)
+    window, softmax = course.dependencies({"window"}), course.dependencies({"softmax"})
+    (tmp_path / "library" / "init.py").write_text("def xavier():\n    return 1.0\n")
+    assert not course.unchanged(window)
+    assert course.unchanged(softmax)
+
+
+def test_creating_a_file_an_import_missed_invalidates(tmp_path):
+    course = write(tmp_path, {**BASE, "topic/loss.py": "from .helpers import h\n"})
+    deps = course.dependencies({"loss"})
+    assert "topic/helpers.py" in deps.files and deps.files["topic/helpers.py"] is None
+    (tmp_path / "topic" / "helpers.py").write_text("def h():\n    pass\n")
+    assert not course.unchanged(deps)
+
+
+@pytest.mark.parametrize("code", [
+    "from . import softmax\nsoftmax.softmax = lambda x: x\n",  # patches another module
+    "from .softmax import softmax\nTABLE = softmax([1.0])\n",  # runs the student's code
+    "for i in range(3):\n    pass\n",
+    "def deco(f):\n    return f\n\n@deco\ndef g():\n    pass\n",  # a decorator of its own
+    "try:\n    import scipy\nexcept ImportError:\n    scipy = None\n",
+    "class Base:\n    def __init_subclass__(cls):\n        pass\n",
+])
+def test_a_module_whose_import_may_run_student_code_affects_every_check(tmp_path, code):
+    course = write(tmp_path, {**BASE, "topic/plot.py": code})
+    assert "topic/plot.py" in course.import_effects()
+
+
+def test_a_module_importing_an_effectful_one_is_effectful_too(tmp_path):
+    course = write(tmp_path, {**BASE, "topic/sub/__init__.py": "",
+                              "topic/sub/patch.py": "from .. import softmax\n"
+                                                    "softmax.softmax = None\n",
+                              "topic/plot.py": "from .sub import patch\n"})
+    assert {"topic/plot.py", "topic/sub/patch.py"} <= set(course.import_effects())
+
+
+@pytest.mark.parametrize("code", [
+    "import importlib\n\ndef f():\n    return importlib.import_module('x')\n",
+    "def f():\n    return __import__('x')\n",
+    "import sys\n\ndef f():\n    return sys.modules['topic.softmax']\n",
+    "def f():\n    return open(__file__).read()\n",
+    "import numpy as np\n\ndef f():\n    return np.load('weights.npy')\n",
+])
+def test_dynamic_reach_depends_on_every_file(tmp_path, code):
+    course = write(tmp_path, {**BASE, "topic/loss.py": "from .helper import f\n",
+                              "topic/helper.py": code, "topic/weights.npy": "data"})
+    deps = course.dependencies({"loss"})
+    assert deps.everything
+    deps.files = course.all_files()
+    (tmp_path / "topic" / "weights.npy").write_text("other")
+    assert not course.unchanged(deps)
+
+
+def test_a_probe_depends_on_every_file(tmp_path):
+    course = write(tmp_path, BASE)
+    assert course.dependencies({"*"}).everything

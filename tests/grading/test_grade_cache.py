@@ -1,0 +1,131 @@
+"""``grade``'s incremental cache: what is reused, and that a changed input never keeps an old
+verdict (a changed file reruns exactly its checks, a changed grader reruns everything)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from nlpdojo_autograder import gradecache
+from nlpdojo_autograder.cli import app
+
+runner = CliRunner()
+SCALE = ("scale.values", "scale.workdir")
+QUADRATIC = ("quadratic.values", "quadratic.gradient", "quadratic.descent", "quadratic.hidden")
+
+
+def graded(folder, tmp_path, *extra: str) -> dict[str, dict]:
+    """Grade ``folder`` on the toy topic (fixed seeds), the checks by id."""
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["toy", "--submission", str(folder), "--seed", "0", "-f", "json",
+                                 "-o", str(out), *extra], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads(out.read_text())
+    return {c["id"]: c for e in data["exercises"] for c in e["checks"]}
+
+
+def cached(checks: dict[str, dict]) -> set[str]:
+    return {cid for cid, c in checks.items() if c["cached"]}
+
+
+def test_an_unchanged_submission_reuses_every_verdict(toy, make_submission, tmp_path):
+    folder = make_submission()
+    first = graded(folder, tmp_path)
+    assert cached(first) == set()
+    second = graded(folder, tmp_path)
+    assert cached(second) == set(SCALE + QUADRATIC)
+    for cid, check in first.items():  # the same verdicts, only marked as reused
+        assert {k: v for k, v in second[cid].items() if k != "cached"} == \
+            {k: v for k, v in check.items() if k != "cached"}
+
+
+def test_a_changed_file_reruns_exactly_the_checks_that_load_it(toy, make_submission, tmp_path):
+    folder = make_submission()
+    graded(folder, tmp_path)
+    quadratic = folder / "toy" / "quadratic.py"
+    quadratic.write_text(quadratic.read_text() + "\n# edited\n")
+    assert cached(graded(folder, tmp_path)) == set(SCALE)  # scale.py does not import it
+    scale = folder / "toy" / "scale.py"
+    scale.write_text(scale.read_text() + "\n# edited\n")
+    assert cached(graded(folder, tmp_path)) == set()  # quadratic.py imports scale.py
+
+
+def test_a_broken_file_never_keeps_its_old_pass(toy, make_submission, tmp_path):
+    folder = make_submission()
+    assert graded(folder, tmp_path)["scale.values"]["status"] == "passed"
+    scale = folder / "toy" / "scale.py"
+    scale.write_text(scale.read_text().replace("xp.multiply(x, k)", "xp.add(x, k)"))
+    again = graded(folder, tmp_path)
+    assert again["scale.values"]["status"] == "failed"
+    assert not again["scale.values"]["cached"]
+
+
+def test_a_changed_grader_reruns_everything(toy, make_submission, tmp_path, monkeypatch):
+    folder = make_submission()
+    graded(folder, tmp_path)
+    assert cached(graded(folder, tmp_path)) == set(SCALE + QUADRATIC)
+    from nlpdojo_autograder import grading
+
+    real = grading.versions
+    monkeypatch.setattr(grading, "versions", lambda backend: {**real(backend), "nlpdojo": "9"})
+    gradecache.grader_fingerprint.cache_clear()
+    try:
+        assert cached(graded(folder, tmp_path)) == set()
+    finally:
+        gradecache.grader_fingerprint.cache_clear()
+
+
+def test_the_grader_fingerprint_follows_its_source(tmp_path, monkeypatch):
+    package = tmp_path / "fake_grader_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(gradecache, "GRADER_PACKAGES", ("fake_grader_pkg",))
+    gradecache.grader_fingerprint.cache_clear()
+    before = gradecache.grader_fingerprint("numpy")
+    (package / "__init__.py").write_text("X = 2\n")
+    gradecache.grader_fingerprint.cache_clear()
+    try:
+        assert gradecache.grader_fingerprint("numpy") != before
+    finally:
+        gradecache.grader_fingerprint.cache_clear()
+
+
+def test_other_seeds_backends_and_options_do_not_reuse(toy, make_submission, tmp_path):
+    folder = make_submission()
+    graded(folder, tmp_path)
+    assert cached(graded(folder, tmp_path, "--timeout-scale", "2")) == set()
+    # value and gradient checks draw their inputs from the seed; so does the training run
+    out = tmp_path / "s.json"
+    runner.invoke(app, ["toy", "-s", str(folder), "--seed", "1", "-f", "json", "-o", str(out)])
+    assert not any(c["cached"] for e in json.loads(out.read_text())["exercises"]
+                   for c in e["checks"])
+
+
+def test_errors_are_not_cached_and_no_cache_runs_all(toy, make_submission, tmp_path):
+    folder = make_submission({"scale": ("return xp.multiply(x, k)",
+                                        "raise ValueError('boom')")})
+    graded(folder, tmp_path)
+    second = graded(folder, tmp_path)
+    assert second["scale.values"]["status"] == "error" and not second["scale.values"]["cached"]
+    assert cached(graded(folder, tmp_path, "--no-cache")) == set()
+
+
+def test_the_table_says_what_came_from_the_cache(toy, make_submission):
+    folder = make_submission()
+    runner.invoke(app, ["toy", "-s", str(folder), "--seed", "0"])
+    result = runner.invoke(app, ["toy", "-s", str(folder), "--seed", "0"])
+    assert "(cached)" in result.output
+    assert "6 unchanged, from the cache; --no-cache runs all" in result.output
+
+
+def test_cohort_grading_never_uses_the_cache(toy, make_submission, tmp_path):
+    make_submission(name="cohort/alice")
+    for _ in range(2):
+        result = runner.invoke(app, ["toy", "--submissions", str(tmp_path / "cohort"),
+                                     "--seed", "0", "-o", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "out" / "alice" / "result.json").read_text())
+    assert not any(c["cached"] for e in data["exercises"] for c in e["checks"])
+    assert not any(gradecache.default_root().rglob("*.json"))
