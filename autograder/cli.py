@@ -268,23 +268,17 @@ def _write_failure_report(exc: Exception, topics: list[str], options: Any,
 
 def _grade_one(folder: Path | None, topics: list[str], options: Any,
                replay_options: dict[str, Any], *, progress: bool = False) -> Any:
-    from nlpdojo_autograder.grading import get_exercise, grade, has_reference, select_checks
+    """Grade; with ``progress``, a line per check as it finishes and a spinner for the
+    running one on stderr, only where stderr is a terminal (see progress.py)."""
+    from nlpdojo_autograder.grading import grade
 
     if not progress:
         return grade(topics, submission=folder, options=options, replay_options=replay_options)
-    from tqdm import tqdm
+    from nlpdojo_autograder.progress import LiveProgress
 
-    total = sum(len(select_checks(e, options, has_reference(e, options)))
-                for e in map(get_exercise, topics))
-    # on stderr, and only on a terminal (disable=None): CI logs and pipes stay clean
-    with tqdm(total=total, desc="grading", unit="check", file=sys.stderr, disable=None,
-              leave=False) as bar:
-        def done(check: Any) -> None:
-            bar.set_postfix_str(check.id, refresh=False)
-            bar.update(1)
-
+    with LiveProgress(err_console) as live:
         return grade(topics, submission=folder, options=options,
-                     replay_options=replay_options, on_done=done)
+                     replay_options=replay_options, listener=live)
 
 
 def _resolve_backend(backend: str | None, device: str | None) -> tuple[str, str | None]:

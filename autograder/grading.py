@@ -69,7 +69,8 @@ class ExpectedCache:
         self._data: dict[tuple[str, int, int, bool], dict[str, Outcome]] = {}
 
     def get(self, exercise: Exercise, checks: list[Check], options: GradeOptions,
-            question_functions: dict[str, list[tuple[str, str | None]]]) -> dict[str, Outcome]:
+            question_functions: dict[str, list[tuple[str, str | None]]],
+            on_start: Callable[[Check], None] | None = None) -> dict[str, Outcome]:
         key = (exercise.name, options.seed, options.inputs, options.full)
         with self._lock:
             have = self._data.setdefault(key, {})
@@ -79,7 +80,7 @@ class ExpectedCache:
                     exercise, missing, topic_folder=None, backend=REFERENCE_BACKEND[0],
                     device=REFERENCE_BACKEND[1], seed=options.seed, full=options.full,
                     limits=options.limits, question_functions=question_functions,
-                    input_seed=options.inputs))
+                    input_seed=options.inputs, on_start=on_start))
             return {c.id: have[c.id] for c in checks}
 
 
@@ -121,33 +122,60 @@ def has_reference(exercise: Exercise, options: GradeOptions) -> bool:
     return options.use_reference and reference_available(exercise.reference_package)
 
 
+class Listener:
+    """Told about each check as grading goes (``grade``'s live progress). Every method is a
+    no-op here; ``topic`` names the exercise."""
+
+    def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
+        """``check`` starts: on the submission, or (``reference``) on the reference solutions
+        to obtain its expected values."""
+
+    def finished(self, topic: str, check: Check, result: CheckResult) -> None:
+        """``check`` has its verdict (``result.cached``: reused from an earlier run)."""
+
+
 def grade_exercise(exercise: Exercise, topic_folder: Path | None,
-                   options: GradeOptions,
-                   on_done: Callable[[Check], None] | None = None) -> ExerciseResult:
-    """Grade one exercise: ``topic_folder`` is the student's folder, ``None`` the reference."""
+                   options: GradeOptions, listener: Listener | None = None) -> ExerciseResult:
+    """Grade one exercise: ``topic_folder`` is the student's folder, ``None`` the reference.
+
+    A submission's checks are judged as each finishes (the expected values are obtained
+    first), so that ``listener`` hears of every verdict as soon as it is known."""
     started = time.perf_counter()
+    listener = listener or Listener()
     reference = has_reference(exercise, options)
     if topic_folder is None and not reference:
         raise GradingError(f"the reference solutions for {exercise.name!r} are not installed")
     checks = select_checks(exercise, options, reference)
     cache, course, contexts, hits = _cached(exercise, checks, topic_folder, options, reference)
-    if on_done is not None:
-        for check in checks:
-            if check.id in hits:
-                on_done(check)
+    for check in checks:
+        if check.id in hits:
+            listener.finished(exercise.name, check, hits[check.id])
     to_run = [c for c in checks if c.id not in hits]
     qf = question_functions(exercise) if reference else {}
     info = RunInfo(isolation=expected_isolation(options.limits) if hits else "trusted")
     touched: dict[str, set[str]] = {}
+    fresh: dict[str, CheckResult] = {}
+    expected: dict[str, Outcome | str] = {}
+    if topic_folder is not None:
+        expected = _expected(exercise, to_run, options, reference, qf, None,
+                             on_start=lambda c: listener.started(exercise.name, c,
+                                                                 reference=True))
+
+    def judged(check: Check, outcome: Outcome) -> None:
+        fresh[check.id] = _judge(check, outcome, expected.get(check.id), options)
+        listener.finished(exercise.name, check, fresh[check.id])
+
     outcomes = run_checks(exercise, to_run, topic_folder=topic_folder, backend=options.backend,
                           device=options.device, seed=options.seed, full=options.full,
-                          limits=options.limits, question_functions=qf, on_done=on_done,
-                          info=info, input_seed=options.inputs,
-                          touched=touched) if to_run else {}
-    expected = _expected(exercise, to_run, options, reference, qf,
-                         outcomes if topic_folder is None else None)
-    fresh = {check.id: _judge(check, outcomes[check.id], expected.get(check.id), options)
-             for check in to_run}
+                          limits=options.limits, question_functions=qf, info=info,
+                          input_seed=options.inputs, touched=touched,
+                          on_start=lambda c: listener.started(exercise.name, c),
+                          on_outcome=judged if topic_folder is not None else None,
+                          ) if to_run else {}
+    if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
+        expected = _expected(exercise, to_run, options, reference, qf, outcomes)
+        for check in to_run:
+            judged(check, outcomes[check.id])
     if cache is not None:
         cache.store(exercise.name, course, {
             cid: (contexts[cid], touched.get(cid, {"*"}), result)
@@ -188,8 +216,10 @@ def _cached(exercise: Exercise, checks: list[Check], topic_folder: Path | None,
 
 def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, reference: bool,
               qf: dict[str, list[tuple[str, str | None]]],
-              own: dict[str, Outcome] | None) -> dict[str, Outcome | str]:
-    """Expected outcome per check that needs one, or a string saying why there is none."""
+              own: dict[str, Outcome] | None,
+              on_start: Callable[[Check], None] | None = None) -> dict[str, Outcome | str]:
+    """Expected outcome per check that needs one, or a string saying why there is none
+    (``on_start``: told of each check the reference runs for it)."""
     needing = [c for c in checks if c.needs_expected]
     if not needing:
         return {}
@@ -197,7 +227,7 @@ def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, re
         same_backend = (options.backend, options.device or "cpu") == REFERENCE_BACKEND
         if own is not None and same_backend:
             return dict(own)
-        return dict(EXPECTED.get(exercise, needing, options, qf))
+        return dict(EXPECTED.get(exercise, needing, options, qf, on_start=on_start))
     found: dict[str, Outcome | str] = {}
     for check in needing:
         path = _fixture(exercise, check)
@@ -339,7 +369,7 @@ def plugin_versions() -> dict[str, str]:
 
 def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
           replay_options: dict[str, Any],
-          on_done: Callable[[Check], None] | None = None) -> GradingResult:
+          listener: Listener | None = None) -> GradingResult:
     """Grade ``topics`` of a submission folder laid out like ``exercises/`` (``None``: the
     reference solutions). Checks whose expected values are missing are ``error`` results here;
     ``grade`` (the command) refuses such a set-up beforehand with :func:`check_expected`."""
@@ -359,7 +389,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
                     if folder is None:
                         results.append(_missing_folder(exercise, submission / topic, options))
                         continue
-                results.append(grade_exercise(exercise, folder, options, on_done))
+                results.append(grade_exercise(exercise, folder, options, listener))
         finally:
             if snap is not None:
                 remove_snapshot(snap)

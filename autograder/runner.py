@@ -135,11 +135,14 @@ def run_checks(
     info: RunInfo | None = None,
     input_seed: int | None = None,
     touched: dict[str, set[str]] | None = None,
+    on_start: Callable[[Check], None] | None = None,
+    on_outcome: Callable[[Check, Outcome], None] | None = None,
 ) -> dict[str, Outcome]:
     """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
     the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
 
-    ``on_done(check)`` is called as each check's outcome is known (progress bars); ``info``
+    ``on_start(check)`` is called as each check starts, ``on_outcome(check, outcome)`` and
+    ``on_done(check)`` as its outcome is known (live progress); ``info``
     receives the isolation level used. ``input_seed`` (default ``seed``) seeds the inputs of
     checks that draw fresh inputs (value and gradient checks), ``seed`` the training runs.
     ``touched``, when given, receives per check id the modules of the code under test the
@@ -169,6 +172,8 @@ def run_checks(
             except WorkerGone:
                 pass  # the first check starts it again and reports why it cannot
         for index, check in enumerate(checks):
+            if on_start is not None:
+                on_start(check)
             if check.shares and check.shares in timed_out_shares:
                 first, where = timed_out_shares[check.shares]
                 limit = first.timeout_s * limits.timeout_scale
@@ -186,6 +191,8 @@ def run_checks(
                 if (outcomes[check.id].status == "timeout" and check.shares
                         and isinstance(subject, RemoteSubject)):
                     timed_out_shares[check.shares] = (check, _where_of(outcomes[check.id]))
+            if on_outcome is not None:
+                on_outcome(check, outcomes[check.id])
             if on_done is not None:
                 on_done(check)
     finally:

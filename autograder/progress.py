@@ -1,0 +1,101 @@
+"""``grade``'s live progress on a terminal: a line per check as its verdict is known, and a
+spinner for the running one with its elapsed time (a metric check says what it trains).
+
+Only on a terminal (``console.is_terminal``): piped output and CI logs get no progress at
+all, so that they hold nothing but the report, the same on every run. The spinner is rich's
+:class:`~rich.live.Live` display, transient: when grading ends it disappears and the report
+follows the per-check lines.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.text import Text
+
+from nlpdojo_autograder.checks import Check
+from nlpdojo_autograder.grading import Listener
+from nlpdojo_autograder.results import CheckResult
+
+#: a running check's elapsed time is shown from this many seconds on
+SHOW_ELAPSED_S = 2.0
+#: a finished check's duration is shown from this many seconds on
+SHOW_DURATION_S = 1.0
+
+_MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "magenta"),
+          "timeout": ("⏱", "yellow"), "not_implemented": ("·", "yellow")}
+
+
+def running_text(topic: str, check: Check, elapsed: float, *, reference: bool) -> Text:
+    """What the spinner says about the running check."""
+    who = "the reference: " if reference else ""
+    text = Text(f"{topic} {check.id}", style="bold")
+    if check.kind == "metric":
+        what = f"training ({check.budget})" if check.budget else "training"
+        text.append(f"  {who}{what}: {check.title}")
+    else:
+        text.append(f"  {who}{check.title}")
+    if elapsed >= SHOW_ELAPSED_S:
+        text.append(f"  {elapsed:.0f} s", style="dim")
+    return text
+
+
+def finished_line(topic: str, result: CheckResult) -> Text:
+    """One finished check: mark, points, id, verdict, and how long it took if long."""
+    from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points
+
+    mark, style = _MARKS.get(result.status, ("?", ""))
+    line = Text(f"{mark} ", style=style)
+    line.append(f"{fmt_points(result.score, result.max_score):>7}  ")
+    line.append(f"{topic} {result.id}  ")
+    line.append(STATUS_LABELS.get(result.status, result.status), style=style)
+    if result.cached:
+        line.append("  (cached)", style="dim")
+    elif result.duration_s >= SHOW_DURATION_S:
+        line.append(f"  {result.duration_s:.1f} s", style="dim")
+    return line
+
+
+class LiveProgress(Listener):
+    """Prints to ``console`` while grading, if it is a terminal; use as a context manager."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.enabled = console.is_terminal
+        self.spinner = Spinner("dots", text=Text("starting the grader"))
+        self.current: tuple[str, Check, float, bool] | None = None
+        self.live: Live | None = None
+
+    def __enter__(self) -> LiveProgress:
+        if self.enabled:
+            self.live = Live(console=self.console, get_renderable=self._render,
+                             refresh_per_second=8, transient=True)
+            self.live.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    def _render(self) -> RenderableType:
+        if self.current is not None:
+            topic, check, since, reference = self.current
+            self.spinner.update(text=running_text(topic, check, time.monotonic() - since,
+                                                  reference=reference))
+        return self.spinner
+
+    def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
+        self.current = (topic, check, time.monotonic(), reference)
+        if self.live is not None:
+            self.live.refresh()
+
+    def finished(self, topic: str, check: Check, result: CheckResult) -> None:
+        self.current = None
+        self.spinner.update(text=Text("…"))  # the next check starts
+        if self.live is not None:
+            self.live.console.print(finished_line(topic, result))

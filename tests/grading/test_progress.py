@@ -1,0 +1,68 @@
+"""``grade``'s live progress: a line per check as it finishes and a spinner on a terminal;
+nothing at all where the output is not a terminal (pipes, CI logs)."""
+
+from __future__ import annotations
+
+import time
+from io import StringIO
+
+from rich.console import Console
+
+from nlpdojo_autograder import cli
+from nlpdojo_autograder.grading import GradeOptions, grade
+from nlpdojo_autograder.progress import LiveProgress, running_text
+
+
+def console(*, terminal: bool) -> Console:
+    return Console(file=StringIO(), force_terminal=terminal, width=120, record=True,
+                   color_system="standard" if terminal else None)
+
+
+def graded_with(out: Console, submission) -> object:
+    with LiveProgress(out) as live:
+        return grade(["toy"], submission=submission, options=GradeOptions(),
+                     replay_options={}, listener=live)
+
+
+def test_a_terminal_gets_a_line_per_check_in_order(toy, make_submission):
+    out = console(terminal=True)
+    result = graded_with(out, make_submission({"scale": ("return xp.multiply(x, k)",
+                                                         "return xp.add(x, k)")}))
+    text = out.export_text()
+    ids = [c.id for c in result.exercises[0].checks]
+    positions = [text.index(f"toy {cid} ") for cid in ids]
+    assert positions == sorted(positions)  # each line printed when its check finished
+    assert "✗     0/1  toy scale.values  failed" in text
+    assert "\x1b[" in out.file.getvalue()  # colours and cursor moves: a live display
+
+
+def test_the_spinner_names_the_running_check_and_what_a_metric_trains(toy):
+    check = toy.check("quadratic.descent")
+    text = running_text("toy", check, 12.4, reference=False).plain
+    assert text == ("toy quadratic.descent  training (20 steps, lr 0.01): gradient descent "
+                    "reduces the loss  12 s")
+    assert "the reference: training" in running_text("toy", check, 0.0, reference=True).plain
+    out = console(terminal=True)
+    with LiveProgress(out) as live:
+        live.started("toy", check)
+        time.sleep(0.4)  # a few refreshes of the spinner
+    assert "toy quadratic.descent  training (20 steps, lr 0.01)" in out.file.getvalue()
+
+
+def test_pipes_and_ci_logs_get_no_progress_at_all(toy, make_submission):
+    out = console(terminal=False)
+    graded_with(out, make_submission())
+    assert out.file.getvalue() == ""
+
+
+def test_the_grade_command_shows_progress_on_a_terminal_only(toy, make_submission,
+                                                             monkeypatch):
+    from typer.testing import CliRunner
+
+    folder = make_submission()
+    for terminal in (True, False):
+        err = console(terminal=terminal)
+        monkeypatch.setattr(cli, "err_console", err)
+        result = CliRunner().invoke(cli.app, ["toy", "-s", str(folder), "--no-cache"])
+        assert result.exit_code == 0, result.output
+        assert ("toy scale.values" in err.export_text()) is terminal
