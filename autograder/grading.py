@@ -183,7 +183,22 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     results = [hits[c.id] if c.id in hits else fresh[c.id] for c in checks]
     return ExerciseResult(name=exercise.name, title=exercise.title, checks=results,
                           duration_s=round(time.perf_counter() - started, 3),
-                          isolation=info.isolation)
+                          isolation=info.isolation,
+                          hidden_points=hidden_points(exercise, options, reference))
+
+
+def hidden_points(exercise: Exercise, options: GradeOptions, reference: bool
+                  ) -> dict[str, float]:
+    """Per question, the points of its hidden checks that this grading leaves out (none where
+    the reference is present: they run)."""
+    if reference:
+        return {}
+    selected = {c.id for c in select_checks(exercise, options, True)}
+    found: dict[str, float] = {}
+    for check in exercise.checks:
+        if check.hidden and check.id in selected:
+            found[check.question] = round(found.get(check.question, 0.0) + check.points, 6)
+    return found
 
 
 def expected_isolation(limits: Limits) -> str:

@@ -91,6 +91,9 @@ class ExerciseResult:
     #: process without it), "trusted" (the reference, run by the grader itself); see
     #: docs/security.md
     isolation: str = ""
+    #: points of the hidden checks not run in this grading, per question: they need the
+    #: reference and run where the work is submitted (a student release lists them so)
+    hidden_points: dict[str, float] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -130,6 +133,11 @@ class GradingResult:
     def max_score(self) -> float:
         return round(sum(e.max_score for e in self.exercises), 6)
 
+    @property
+    def hidden_points(self) -> float:
+        """Points of hidden checks not run here (they run at submission)."""
+        return round(sum(sum(e.hidden_points.values()) for e in self.exercises), 6)
+
     def checks(self) -> list[tuple[ExerciseResult, CheckResult]]:
         return [(e, c) for e in self.exercises for c in e.checks]
 
@@ -138,13 +146,14 @@ class GradingResult:
         data = asdict(self)
         data["score"] = self.score
         data["max_score"] = self.max_score
+        data["hidden_points"] = self.hidden_points
         for ex_data, ex in zip(data["exercises"], self.exercises, strict=True):
             ex_data["score"] = ex.score
             ex_data["max_score"] = ex.max_score
         # a stable key order: the headline first
         head = ["schema_version", "score", "max_score", "backend", "device", "submission",
                 "submission_sha256", "solutions_present", "isolation", "seeds", "versions",
-                "options", "started_at", "duration_s"]
+                "options", "started_at", "duration_s", "hidden_points"]
         return {k: data[k] for k in head} | {"exercises": data["exercises"]}
 
     def to_json(self, indent: int = 2) -> str:

@@ -81,9 +81,30 @@ def verdict(status: str, *, cached: bool = False) -> Text:
     return text
 
 
+def hidden_note(ex: ExerciseResult) -> Text | None:
+    """The hidden checks left out of this grading, per question: ``None`` when there are
+    none (or they ran)."""
+    if not ex.hidden_points:
+        return None
+    parts = ", ".join(f"{q} {fmt_number(p)}" for q, p in ex.hidden_points.items())
+    total = sum(ex.hidden_points.values())
+    return Text(f"Hidden checks, not run here: {fmt_number(total)} more point"
+                f"{'' if total == 1 else 's'} ({parts}); they run when your work is graded "
+                "after you submit it.", style="italic")
+
+
+def _with_hidden(ex: ExerciseResult, body: RenderableType) -> RenderableType:
+    note = hidden_note(ex)
+    return Group(body, note) if note is not None else body
+
+
 def exercise_table(ex: ExerciseResult) -> RenderableType:
     """One exercise: a row per check (a metric column only if some check measured something),
-    plus the exercise-wide error if there was one."""
+    the exercise-wide error if there was one, and the points of hidden checks not run."""
+    return _with_hidden(ex, _exercise_table(ex))
+
+
+def _exercise_table(ex: ExerciseResult) -> RenderableType:
     title = f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}"
     error = Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red") if ex.error else None
     if not ex.checks:
@@ -135,6 +156,10 @@ def message_text(check) -> str:
 
 def exercise_list(ex: ExerciseResult) -> RenderableType:
     """One exercise for a narrow terminal: a line per check, its message indented below."""
+    return _with_hidden(ex, _exercise_list(ex))
+
+
+def _exercise_list(ex: ExerciseResult) -> RenderableType:
     parts: list[RenderableType] = [
         Text(f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}", style="italic")]
     if ex.error:
@@ -161,6 +186,10 @@ def total_line(result: GradingResult) -> Text:
         if counts[status]:
             line.append("  ")
             line.append(f"{counts[status]} {STATUS_LABELS[status]}", style=STATUS_STYLES[status])
+    if result.hidden_points:
+        plural = "" if result.hidden_points == 1 else "s"
+        line.append(f"  + {fmt_number(result.hidden_points)} point{plural} of hidden checks "
+                    "at submission", style="italic")
     cached = sum(c.cached for _, c in result.checks())
     if cached:
         line.append(f"  ({cached} unchanged, from the cache; --no-cache runs all)", style="dim")

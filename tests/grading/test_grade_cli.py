@@ -172,3 +172,25 @@ def test_a_syntax_error_in_a_notebook_cell_costs_only_that_module(toy, make_subm
     assert checks["scale.values"]["status"] == "passed"
     assert checks["quadratic.values"]["status"] == "error"
     assert "module quadratic" in checks["quadratic.values"]["message"]
+
+
+def test_the_student_view_says_what_hidden_checks_carry(toy_fixtures, make_submission, tmp_path):
+    folder, out = make_submission(), tmp_path / "r.json"
+    result = grade("toy", "-s", str(folder), "--as-student", "-f", "json", "-o", str(out))
+    assert result.exit_code == 0, result.output  # full marks on what can be checked here
+    data = json.loads(out.read_text())
+    assert data["hidden_points"] == 1.0
+    assert data["exercises"][0]["hidden_points"] == {"quadratic": 1.0}
+    assert not any(c["hidden"] for c in data["exercises"][0]["checks"])
+    assert ("Hidden checks, not run here: 1 more point (quadratic 1); they run when your work "
+            "is graded after you submit it.") in " ".join(result.output.split())
+    assert "+ 1 point of hidden checks at submission" in result.output
+    # where the reference is present they run, and nothing is announced
+    result = grade("toy", "-s", str(folder), "-f", "json", "-o", str(out))
+    data = json.loads(out.read_text())
+    assert data["hidden_points"] == 0 and data["exercises"][0]["hidden_points"] == {}
+    assert any(c["hidden"] for c in data["exercises"][0]["checks"])
+    assert "Hidden checks" not in result.output
+    # a question filter counts only the hidden checks of the questions graded
+    grade("scale", "-s", str(folder), "--as-student", "-f", "json", "-o", str(out))
+    assert json.loads(out.read_text())["hidden_points"] == 0
