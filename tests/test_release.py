@@ -372,3 +372,12 @@ def test_real_exercises_are_in_sync_with_solutions():
     listing = "\n".join(f"  {d.kind}: {d.path}" for d in report.differences)
     first = report.differences[0].diff if report.differences else ""
     assert report.in_sync, f"exercises/ is out of date; run `dojo release`:\n{listing}\n{first}"
+
+
+def test_the_generated_readme_says_how_to_submit():
+    from nlpdojo_autograder.release import _readme
+
+    text = _readme([("word_vectors", "word2vec from scratch")])
+    submit = text.split("## How to submit", 1)[1].split("## Topics", 1)[0]
+    assert "Gradescope" in submit and "--format json --output result.json" in submit
+    assert "hidden" in text.split("## How to submit", 1)[0]  # where their points are shown
