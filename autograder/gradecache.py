@@ -33,7 +33,9 @@ from nlpdojo_autograder.deps import Course, Dependencies, sha256_file
 from nlpdojo_autograder.results import CheckResult, json_default
 
 #: bump when the meaning of an entry changes
-FORMAT = 1
+FORMAT = 2
+#: verdicts kept per check, one per context (the newest)
+CONTEXTS_PER_CHECK = 4
 #: verdicts the student's code decides: the only ones stored
 CACHED_STATUSES = frozenset({"passed", "failed", "not_implemented"})
 #: the packages whose source is the grader
@@ -43,6 +45,10 @@ GRADER_PACKAGES = ("nlpdojo", "nlpdojo_autograder", "nlpdojo_numpy", "nlpdojo_to
 
 #: where the cache lives instead of the user's cache folder (tests, a shared lab machine)
 ROOT_ENV = "NLPDOJO_GRADE_CACHE"
+
+
+#: what the grader runs on besides what results record (``grading.versions``)
+EXTRA_DISTRIBUTIONS = ("array-api-strict", "torch", "matplotlib", "platformdirs")
 
 
 def default_root() -> Path:
@@ -76,6 +82,7 @@ def grader_fingerprint(backend: str) -> str:
     """The grader's version: its source files and the versions it runs on (a changed check,
     comparison or plugin, even in an editable install, invalidates every entry)."""
     import importlib.util
+    from importlib.metadata import PackageNotFoundError, version
 
     from nlpdojo_autograder.grading import versions
 
@@ -84,7 +91,13 @@ def grader_fingerprint(backend: str) -> str:
         spec = importlib.util.find_spec(package)
         if spec is not None and spec.submodule_search_locations:
             folders += [Path(p) for p in spec.submodule_search_locations]
-    return _digest(_tree_hash(folders, (".py", ".json", ".txt")), versions(backend))
+    extra = {}
+    for dist in EXTRA_DISTRIBUTIONS:
+        try:
+            extra[dist] = version(dist)
+        except PackageNotFoundError:
+            extra[dist] = None
+    return _digest(_tree_hash(folders, (".py", ".json", ".txt")), versions(backend), extra)
 
 
 def reference_fingerprint(exercise: Any, reference: bool) -> str:
@@ -147,8 +160,9 @@ class GradeCache:
         effects = course.import_effects()
         found: dict[str, CheckResult] = {}
         for check_id, context in contexts.items():
-            entry = entries.get(check_id)
-            if not isinstance(entry, dict) or entry.get("context") != context:
+            slots = entries.get(check_id)
+            entry = slots.get(context) if isinstance(slots, dict) else None
+            if not isinstance(entry, dict):
                 continue
             try:
                 deps = Dependencies(files=dict(entry["files"]),
@@ -180,9 +194,14 @@ class GradeCache:
                 deps.files = course.all_files()
             data = asdict(result)
             data["cached"] = False
-            entries[check_id] = {"context": context, "files": deps.files,
-                                 "everything": deps.everything, "effects": effects,
-                                 "result": data}
+            slots = entries.get(check_id)
+            slots = {k: v for k, v in slots.items() if k != context} \
+                if isinstance(slots, dict) else {}
+            slots[context] = {"files": deps.files, "everything": deps.everything,
+                              "effects": effects, "result": data}
+            # the newest few contexts per check (--as-student and the default view, two
+            # backends...), the oldest dropped first
+            entries[check_id] = dict(list(slots.items())[-CONTEXTS_PER_CHECK:])
         self.stored += len(keep)
         self._write(topic, {"format": FORMAT, "submission": self.submission,
                             "entries": entries})

@@ -40,7 +40,8 @@ def running_text(topic: str, check: Check, elapsed: float, *, reference: bool) -
     else:
         text.append(f"  {who}{check.title}")
     if elapsed >= SHOW_ELAPSED_S:
-        text.append(f"  {elapsed:.0f} s", style="dim")
+        text = Text(f"{elapsed:.0f} s  ", style="dim") + text
+    text.no_wrap, text.overflow = True, "ellipsis"  # one line, however long the budget
     return text
 
 

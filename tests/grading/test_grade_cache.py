@@ -129,3 +129,37 @@ def test_cohort_grading_never_uses_the_cache(toy, make_submission, tmp_path):
     data = json.loads((tmp_path / "out" / "alice" / "result.json").read_text())
     assert not any(c["cached"] for e in data["exercises"] for c in e["checks"])
     assert not any(gradecache.default_root().rglob("*.json"))
+
+
+def test_fresh_inputs_are_never_stored_but_training_is_reused(toy, make_submission, tmp_path):
+    """Where the reference is present and no --seed is given, value and gradient checks draw
+    fresh inputs each run: only the checks seeded by the base seed can be reused."""
+    folder = make_submission()
+
+    def run() -> dict[str, dict]:
+        out = tmp_path / "f.json"
+        runner.invoke(app, ["toy", "-s", str(folder), "-f", "json", "-o", str(out)])
+        return {c["id"]: c for e in json.loads(out.read_text())["exercises"]
+                for c in e["checks"]}
+
+    run()
+    assert cached(run()) == {"quadratic.descent", "scale.workdir"}  # metric and custom
+
+
+def test_the_student_view_and_the_default_view_keep_their_own_entries(toy_fixtures,
+                                                                      make_submission,
+                                                                      tmp_path):
+    folder = make_submission()
+    public = set(SCALE + QUADRATIC) - {"quadratic.hidden"}
+    out = tmp_path / "a.json"
+
+    def as_student() -> set[str]:
+        runner.invoke(app, ["toy", "-s", str(folder), "--as-student", "-f", "json", "-o",
+                            str(out)])
+        return cached({c["id"]: c for e in json.loads(out.read_text())["exercises"]
+                       for c in e["checks"]})
+
+    assert as_student() == set()
+    assert cached(graded(folder, tmp_path)) == set()  # another context: the reference
+    assert as_student() == public
+    assert cached(graded(folder, tmp_path)) == set(SCALE + QUADRATIC)

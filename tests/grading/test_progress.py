@@ -39,8 +39,8 @@ def test_a_terminal_gets_a_line_per_check_in_order(toy, make_submission):
 def test_the_spinner_names_the_running_check_and_what_a_metric_trains(toy):
     check = toy.check("quadratic.descent")
     text = running_text("toy", check, 12.4, reference=False).plain
-    assert text == ("toy quadratic.descent  training (20 steps, lr 0.01): gradient descent "
-                    "reduces the loss  12 s")
+    assert text == ("12 s  toy quadratic.descent  training (20 steps, lr 0.01): gradient "
+                    "descent reduces the loss")
     assert "the reference: training" in running_text("toy", check, 0.0, reference=True).plain
     out = console(terminal=True)
     with LiveProgress(out) as live:
