@@ -276,7 +276,8 @@ class Context:
         #: shared by the checks of one run (a training run measured by several checks)
         self.cache = cache if cache is not None else {}
         #: the modules of the code under test this check reached (``grade``'s incremental
-        #: cache keys the check on their files); ``"*"``: possibly any of them (a probe)
+        #: cache keys the check on their files; a probe, grader code, reaches only what it is
+        #: handed: functions and modules recorded here); ``"*"``: possibly any of them
         self.touched = touched if touched is not None else set()
         self._recording: list | None = None
         self._replies: list[dict] = []
@@ -327,7 +328,6 @@ class Context:
 
         if not callable(getattr(probes, name, None)) or name.startswith("_"):
             raise ValueError(f"no probe {name!r}")
-        self.touched.add("*")  # a probe may reach any module it is handed or imports
         return RemoteFunction(self, Token("function", ("probe", "", name)), name)
 
     def given_function(self, module: str, name: str) -> RemoteFunction:

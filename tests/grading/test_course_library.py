@@ -163,3 +163,26 @@ def test_dependencies_are_computed_transitively(course):
                               for n in ("layers", "models")]) == "layers.affine"
     with pytest.raises(QuestionError, match="unknown question"):
         resolve("layers.nope", [models])
+
+
+def test_a_library_edit_reruns_exactly_the_checks_that_import_it(course, tmp_path):
+    """grade's incremental cache across topics: editing library/losses.py reruns the loss's
+    checks and the regressor's training (its given loop imports the loss), nothing else."""
+    from nlpdojo_autograder.gradecache import GradeCache
+
+    root = _submission(tmp_path / "course")
+
+    def rerun() -> set[str]:
+        result = grade(["layers", "models"], submission=root, replay_options={},
+                       options=GradeOptions(cache=GradeCache(root, tmp_path / "cache")))
+        assert result.score == result.max_score
+        return {f"{e.name}.{c.id}" for e in result.exercises for c in e.checks if not c.cached}
+
+    every = rerun()
+    assert rerun() == set()
+    losses = root / "library" / "losses.py"
+    losses.write_text(losses.read_text() + "\n# edited\n")
+    again = rerun()
+    assert again == {k for k in every if k.startswith(("layers.mse.", "models.regressor.loss"))}
+    assert any(k.startswith("layers.mse.") for k in again)
+    assert "models.regressor.loss" in again

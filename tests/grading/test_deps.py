@@ -103,6 +103,6 @@ def test_dynamic_reach_depends_on_every_file(tmp_path, code):
     assert not course.unchanged(deps)
 
 
-def test_a_probe_depends_on_every_file(tmp_path):
+def test_star_depends_on_every_file(tmp_path):
     course = write(tmp_path, BASE)
     assert course.dependencies({"*"}).everything
