@@ -228,6 +228,10 @@ class TrackedCache(dict):
         self._current.update(self._by_key.get(key, ()))
         return super().__contains__(key)
 
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._current.update(self._by_key.get(key, ()))
+        return super().get(key, default)
+
 
 def _where_of(outcome: Outcome) -> str:
     marker = " and was stopped"

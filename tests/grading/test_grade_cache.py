@@ -163,3 +163,19 @@ def test_the_student_view_and_the_default_view_keep_their_own_entries(toy_fixtur
     assert cached(graded(folder, tmp_path)) == set()  # another context: the reference
     assert as_student() == public
     assert cached(graded(folder, tmp_path)) == set(SCALE + QUADRATIC)
+
+
+def test_a_check_reading_a_shared_run_depends_on_what_filled_it():
+    """Two metric checks measure one training run: the second makes no call itself but
+    depends on the modules the first reached."""
+    from nlpdojo_autograder.runner import TrackedCache
+
+    cache = TrackedCache()
+    first = cache.begin()
+    first.add("train")
+    cache["run"] = 1.0
+    second = cache.begin()
+    assert "run" in cache and cache["run"] == 1.0 and cache.get("run") == 1.0
+    assert second == {"train"}
+    third = cache.begin()
+    assert cache.get("other") is None and third == set()
