@@ -166,6 +166,11 @@ def test_untouched_exercises_score_zero(bundle: Path, student_env, tmp_path: Pat
     assert {c["status"] for c in checks} == {"not_implemented"}, [
         (c["id"], c["status"], c["message"]) for c in checks if c["status"] != "not_implemented"]
     assert not [c["id"] for c in checks if c["hidden"]]
+    # the hidden checks left out are announced, per question, with their points
+    announced = {(e["name"], q): p for e in result["exercises"]
+                 for q, p in e["hidden_points"].items()}
+    assert ("word_vectors", "softmax") in announced
+    assert result["hidden_points"] == pytest.approx(sum(announced.values()))
 
 
 def test_solved_exercises_get_full_marks_without_hidden_checks(bundle: Path, student_env,
