@@ -92,6 +92,8 @@ def test_a_module_importing_an_effectful_one_is_effectful_too(tmp_path):
     "import sys\n\ndef f():\n    return sys.modules['topic.softmax']\n",
     "def f():\n    return open(__file__).read()\n",
     "import numpy as np\n\ndef f():\n    return np.load('weights.npy')\n",
+    "import scipy.io\n\ndef f():\n    return scipy.io.loadmat('/nlpdojo/code/w.mat')\n",
+    "import pandas as pd\n\ndef f():\n    return pd.read_csv('weights.npy')\n",
 ])
 def test_dynamic_reach_depends_on_every_file(tmp_path, code):
     course = write(tmp_path, {**BASE, "topic/loss.py": "from .helper import f\n",
