@@ -276,7 +276,16 @@ what was wrong. Working in the notebook (`exercises/<topic>/<topic>.ipynb`)? Gra
 
 `grade` compares your results with expected values shipped in the package. Your instructors
 may grade with more checks than you see here (hidden checks, other random seeds), so passing
-every check here is necessary, not always sufficient.
+every check here is necessary, not always sufficient: `grade` says how many points the hidden
+checks of each question carry. It runs again only the checks whose code changed since its last
+run (marked `(cached)`; `grade --no-cache` runs them all).
+
+## Submit
+
+Upload the files of the topic you worked on (its folder under `exercises/`, plus
+`exercises/library/` for topics built on the course library) to Gradescope, or, where your
+course grades in CI, let the job run `grade TOPIC --submission FOLDER --format json --output
+result.json`. `exercises/README.md` says more.
 """
 
 

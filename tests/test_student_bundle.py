@@ -113,6 +113,7 @@ def test_bundle_holds_wheel_exercises_constraints_readme(bundle: Path, wheel: Pa
     readme = (bundle / "README.md").read_text()
     assert f"pip install -c constraints.txt {wheel.name}" in readme
     assert "grade" in readme and TOPIC in readme
+    assert "## Submit" in readme and "Gradescope" in readme
 
 
 def test_wheel_has_autograder_and_fixtures_but_no_solutions(wheel: Path):
