@@ -24,6 +24,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 import socket
 import subprocess
 import sys
@@ -609,22 +610,28 @@ def test_a_fifo_in_place_of_the_stack_dump_does_not_hang_the_grader(tmp_path):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, reason=(
-    "product hole: RLIMIT_FSIZE caps each file (256 MB), not the total: the worker's scratch "
-    "folder is a folder of the grader's TMPDIR (autograder/remote.py RemoteSubject.start, "
-    "bound read-write by sandbox.py) with no quota, so a submission can fill the grading "
-    "machine's disk within its time limit"))
+@needs_sandbox  # without it: open (docs/security.md), and the test would write 2 GiB
 def test_a_submission_cannot_fill_the_graders_disk(tmp_path):
+    """1 GiB in files of 64 MB, in the scratch folder and in /tmp: the sandbox's scratch is a
+    tmpfs of 512 MB and its /tmp one of 64 MB, so the writes fail there (ENOSPC), the check
+    scores 0 saying why, and nothing of it reaches the grading machine's disk."""
     folder = softmax_attack(tmp_path / "sub", """
         if not globals().get('_FILLED'):
             globals()['_FILLED'] = True
             block = bytes(64 << 20)
-            for i in range(16):  # 1 GiB, in files of 64 MB
-                with open(f'fill{i}', 'wb') as f:
-                    f.write(block)
+            for where in ('.', '/tmp'):
+                for i in range(16):
+                    with open(f'{where}/fill{i}', 'wb') as f:
+                        f.write(block)
     """, honest=True)
-    graded = grade(tmp_path, AUTO, "softmax", submission=folder)
-    assert graded.checks["softmax.values"]["score"] == 0
+    free_before = shutil.disk_usage(tempfile.gettempdir()).free
+    graded = grade(tmp_path, "sandbox", "softmax", submission=folder)
+    check = graded.checks["softmax.values"]
+    assert check["score"] == 0
+    assert "No space left on device" in check["message"], check["message"]
+    assert "scratch" in check["message"], check["message"]
+    # at most one 256 MB file's worth can have landed anywhere on the grader's disk meanwhile
+    assert free_before - shutil.disk_usage(tempfile.gettempdir()).free < 300 << 20
 
 
 # -- the wire: garbage and odd values -----------------------------------------------------------
