@@ -264,7 +264,10 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     from nlpdojo import plugins
 
     # no exercises here: their checks and metrics are the grader's (one answers a question)
-    plugins.build_without(("register_exercises", "register_trainers"))
+    registry = plugins.build_without(("register_exercises", "register_trainers"))
+    registry.refuse_natives("native implementations are not available to graded code: the "
+                            "checks grade your own implementation, so build it from your own "
+                            "layers (or ask without native=True)")
     worker = Worker(channel, spec, Path(scratch))
     worker.code.seal()  # before any student code runs
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],

@@ -598,8 +598,11 @@ def test_a_function_that_never_returns_is_stopped_on_the_graders_clock(tmp_path,
 def test_a_fifo_in_place_of_the_stack_dump_does_not_hang_the_grader(tmp_path):
     folder = softmax_attack(tmp_path / "sub", """
         import os, time
-        os.unlink('stack.txt')
-        os.mkfifo('stack.txt')
+        try:  # in the sandbox stack.txt is a mount point: unlink fails (EBUSY)
+            os.unlink('stack.txt')
+            os.mkfifo('stack.txt')
+        except OSError:
+            pass
         while True:
             time.sleep(3600)
     """)
@@ -632,6 +635,20 @@ def test_a_submission_cannot_fill_the_graders_disk(tmp_path):
     assert "scratch" in check["message"], check["message"]
     # at most one 256 MB file's worth can have landed anywhere on the grader's disk meanwhile
     assert free_before - shutil.disk_usage(tempfile.gettempdir()).free < 300 << 20
+
+
+@pytest.mark.parametrize("level", levels())
+def test_graded_code_gets_no_native_implementation(tmp_path, level):
+    """The worker's registry refuses natives: code under test that asks for one (a cuDNN LSTM
+    in place of its own) gets an error that says so, and scores nothing for it."""
+    folder = softmax_attack(tmp_path / "sub", """
+        from nlpdojo.plugins import get_registry
+        get_registry().get("backend", "numpy", backend="numpy", native=True)
+    """, honest=True)
+    graded = grade(tmp_path, level, "softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert "native implementations are not available to graded code" in check["message"], \
+            check["message"]
 
 
 # -- the wire: garbage and odd values -----------------------------------------------------------
