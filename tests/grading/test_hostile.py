@@ -24,11 +24,11 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import textwrap
 import uuid
 from dataclasses import dataclass, field
