@@ -11,6 +11,7 @@ the trusted side turns into a verdict; nothing here judges anything.
 
 from __future__ import annotations
 
+import errno
 import inspect
 import os
 import sys
@@ -261,6 +262,10 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
         hint = (". Hint: a NumPy function (np.max, np.sum...) was given a torch tensor: on the "
                 "torch backend use the array namespace `xp = array_namespace(x)` (xp.max, "
                 "xp.sum...) instead of numpy")
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG):
+        hint = (". Hint: graded code may write only a little: its scratch folder (the working "
+                "folder and $TMPDIR) holds 512 MB in all, /tmp 64 MB, and one file at most "
+                "256 MB; write less, or keep results in memory")
     text = _cut(_safe_str(exc).strip(), 1000)
     return {"kind": "error", "type": type(exc).__name__[:100],
             "message": f"{type(exc).__name__[:100]}: {text}{where(exc, code_dir)}{hint}",

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import threading
@@ -38,6 +37,7 @@ from nlpdojo_autograder.channel import (
 )
 from nlpdojo_autograder.loader import LIBRARY
 from nlpdojo_autograder.subject import ReferenceCode
+from nlpdojo_autograder.untrusted import read_untrusted
 
 _TAIL_BYTES = 4000
 #: a reply may carry this much (trained vectors of a large vocabulary fit comfortably)
@@ -353,9 +353,28 @@ class RemoteSubject:
         return replies
 
     def read_file(self, name: str, max_bytes: int) -> bytes | None:
-        """A file the student's code wrote in the check's scratch folder (capped), or None."""
-        return read_untrusted(self.scratch, self.workdir, Path(name).name,
-                              max_bytes=max_bytes)
+        """A file the student's code wrote in the check's scratch folder (capped), or None.
+
+        The worker reads it and sends it: in the sandbox its scratch folder is a size-capped
+        tmpfs that only its own mount namespace sees. What comes back is untrusted data like
+        any reply: bytes, at most ``max_bytes`` of them, or nothing."""
+        if not self.alive:
+            return None
+        try:
+            reply = self._exchange({"op": "read", "name": Path(name).name,
+                                    "max_bytes": int(max_bytes)}, time.monotonic() + 30)
+        except WorkerGone:
+            return None
+        if not isinstance(reply, dict) or set(reply) != {"bytes"}:
+            self.stop()
+            return None
+        data = reply["bytes"]
+        if data is None:
+            return None
+        if not isinstance(data, bytes) or len(data) > max_bytes:
+            self.stop()
+            return None
+        return data
 
     # -- the exchange -------------------------------------------------------------------------
     def _exchange(self, request: dict, deadline: float | None) -> Any:
@@ -470,43 +489,6 @@ class RemoteSubject:
 
 
 _FRAME = re.compile(r'File "(.+)", line (\d+) in (\S+)')
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY
-
-
-def read_untrusted(folder: Path, *names: str, max_bytes: int) -> bytes | None:
-    """At most ``max_bytes`` of the regular file ``folder/names[0]/.../names[-1]``, where the
-    worker may have replaced anything below ``folder``; None when it is not a regular file.
-
-    Each folder is opened relative to the one above it, without following a link
-    (``O_NOFOLLOW``), the file itself without blocking (``O_NONBLOCK``: a FIFO or a device
-    would block ``open`` or ``read`` forever) and checked with ``fstat`` on the open file,
-    so nothing can be swapped between the check and the read."""
-    if not names or any(not n or n in (".", "..") or os.sep in n for n in names):
-        return None
-    fds: list[int] = []
-    try:
-        fds.append(os.open(folder, _DIR_FLAGS))
-        for name in names[:-1]:
-            fds.append(os.open(name, _DIR_FLAGS, dir_fd=fds[-1]))
-        fds.append(os.open(names[-1], _FILE_FLAGS, dir_fd=fds[-1]))
-        if not stat.S_ISREG(os.fstat(fds[-1]).st_mode):
-            return None
-        chunks, left = [], max_bytes
-        while left > 0:
-            chunk = os.read(fds[-1], min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        for fd in fds:
-            os.close(fd)
-
-
 def _has_token(value: Any) -> bool:
     if isinstance(value, Token):
         return True

@@ -39,6 +39,12 @@ SANDBOX, PROCESS = "sandbox", "process"
 ENV = "NLPDOJO_SANDBOX"
 #: where things are inside the sandbox
 CODE_DIR, SCRATCH_DIR = "/nlpdojo/code", "/nlpdojo/scratch"
+#: what the worker may write in all, in the sandbox (a tmpfs: it counts as memory, not disk)
+SCRATCH_BYTES = 512 * 2**20
+#: the sandbox's /tmp (TMPDIR points at the scratch folder; this is for code that ignores it)
+TMP_BYTES = 64 * 2**20
+#: a folder hidden by an empty tmpfs (the reference, the fixtures) stays (nearly) empty
+EMPTY_BYTES = 64 * 2**10
 #: the first of the user ids a root grader's sandboxes run as (one per grading process)
 UID_BASE = 61_000
 _PASSED_ENV = ("NLPDOJO_PLUGINS", "CUDA_VISIBLE_DEVICES", "NLPDOJO_TORCH_THREADS",
@@ -97,11 +103,15 @@ class Launched:
 
 
 def launch(isolation: str, *, code: Path, scratch: Path, device: str | None,
-           hidden: list[Path]) -> Launched:
+           hidden: list[Path], scratch_bytes: int = SCRATCH_BYTES) -> Launched:
     """Start ``python -m nlpdojo_autograder.worker`` on the code in ``code`` (a private copy
     of the student's topic folder) with ``scratch`` as its only writable folder.
 
     ``hidden``: folders that must not be visible (the reference solutions, the fixtures).
+    In the sandbox the worker's scratch folder is a tmpfs of ``scratch_bytes`` (the total it
+    may write: a full disk is the worker's ``ENOSPC``, not the grading machine's), and of the
+    host's ``scratch`` folder it sees two files: ``stack.txt`` (written, for the grader's
+    time-out message) and matplotlib's font list (read only).
     """
     to_r, to_w = os.pipe()
     from_r, from_w = os.pipe()
@@ -114,7 +124,11 @@ def launch(isolation: str, *, code: Path, scratch: Path, device: str | None,
             processes = 256  # a fork bomb stops here; threads count too
             for path in [scratch, *scratch.rglob("*")]:
                 os.chown(path, uid, uid)
-        argv = [*_bwrap_argv(code, scratch, env, device, hidden), sys.executable, "-m",
+        (scratch / "stack.txt").touch(mode=0o600)
+        if uid is not None:
+            os.chown(scratch / "stack.txt", uid, uid)
+        argv = [*_bwrap_argv(code, scratch, env, device, hidden, scratch_bytes), sys.executable,
+                "-m",
                 "nlpdojo_autograder.worker", str(to_r), str(from_w), SCRATCH_DIR]
         code_dir, scratch_dir, popen_env = CODE_DIR, SCRATCH_DIR, {"PATH": env["PATH"]}
     else:
@@ -171,7 +185,7 @@ def _environment(home: Path) -> dict[str, str]:
 
 
 def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | None,
-                hidden: list[Path]) -> list[str]:
+                hidden: list[Path], scratch_bytes: int = 0) -> list[str]:
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent",
             "--new-session", "--clearenv"]
@@ -179,7 +193,7 @@ def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | No
         argv.append("--unshare-user")
     for key, value in env.items():
         argv += ["--setenv", key, value]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev", *_size(TMP_BYTES), "--tmpfs", "/tmp"]
     for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"):
         path = Path(top)
         if path.is_symlink():
@@ -192,9 +206,9 @@ def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | No
     masked = _grader_package()
     for folder in [*hidden, *hidden_in(bound)]:
         if folder.is_dir() and not any(m == folder or m in folder.parents for m, _ in masked):
-            argv += ["--tmpfs", str(folder)]
+            argv += [*_size(EMPTY_BYTES), "--tmpfs", str(folder)]
     for folder, files in masked:  # the grader's package: only the worker's own modules
-        argv += ["--perms", "0755", "--tmpfs", str(folder)]
+        argv += ["--perms", "0755", *_size(EMPTY_BYTES), "--tmpfs", str(folder)]
         for file in files:
             argv += ["--ro-bind", str(file), str(file)]
     if device and device.startswith("cuda"):
@@ -203,9 +217,41 @@ def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | No
         argv += ["--ro-bind", "/sys", "/sys"]
         if Path("/proc/driver/nvidia").exists():
             argv += ["--ro-bind", "/proc/driver/nvidia", "/proc/driver/nvidia"]
-    argv += ["--ro-bind", str(code), CODE_DIR, "--bind", str(scratch), SCRATCH_DIR,
-             "--chdir", SCRATCH_DIR]
+    argv += ["--ro-bind", str(code), CODE_DIR]
+    argv += _scratch_argv(scratch, scratch_bytes or SCRATCH_BYTES)
+    argv += ["--chdir", SCRATCH_DIR]
     return _with_parents(argv)
+
+
+def _scratch_argv(scratch: Path, size: int) -> list[str]:
+    """The worker's scratch folder: a tmpfs capped at ``size`` bytes, writable by the worker's
+    user (sticky, like /tmp), with the host's ``stack.txt`` bound into it read-write (the
+    grader reads the stack dump after a time-out) and the seeded font list read-only."""
+    if not _tmpfs_size_supported():  # bubblewrap < 0.8: the host folder, uncapped
+        return ["--bind", str(scratch), SCRATCH_DIR]
+    argv = ["--perms", "1777", "--size", str(int(size)), "--tmpfs", SCRATCH_DIR,
+            "--bind", str(scratch / "stack.txt"), f"{SCRATCH_DIR}/stack.txt"]
+    fonts = sorted((scratch / ".mpl").glob("fontlist-v*.json"))
+    if fonts:
+        argv += ["--perms", "1777", "--dir", f"{SCRATCH_DIR}/.mpl"]
+        argv += ["--ro-bind", str(fonts[-1]), f"{SCRATCH_DIR}/.mpl/{fonts[-1].name}"]
+    return argv
+
+
+@functools.cache
+def _tmpfs_size_supported() -> bool:
+    """Whether this bubblewrap caps a tmpfs (``--size``, bubblewrap 0.8)."""
+    try:
+        out = subprocess.run([shutil.which("bwrap") or "bwrap", "--help"], capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in out.stdout + out.stderr
+
+
+def _size(size: int) -> list[str]:
+    """``--size`` for the next tmpfs where bubblewrap supports it."""
+    return ["--size", str(int(size))] if _tmpfs_size_supported() else []
 
 
 def _with_parents(argv: list[str]) -> list[str]:

@@ -38,7 +38,7 @@ GRADER_PACKAGE = "nlpdojo_autograder"
 #: ``probes`` and ``objects``: the generic procedures the builders' checks run on the code under
 #: test and the state of an object crossing for a swapped method; they compare nothing)
 WORKER_MODULES = ("worker", "channel", "calls", "subject", "loader", "plugin", "results",
-                  "reporting", "probes", "objects")
+                  "reporting", "probes", "objects", "untrusted")
 #: the check-building API an exercise pack's plugin module may import when it is loaded (in
 #: the worker too, before any student code runs): generic, it answers no question; the
 #: sandbox shows it, the import blocker refuses it to student code like the rest

@@ -138,6 +138,8 @@ class Worker:
                     faulthandler.cancel_dump_traceback_later()
                     _flush_all()
                 self.channel.send({"ok": True})
+            elif op == "read":  # a file the check's code wrote (a plot), for the grader
+                self.channel.send({"bytes": self.read(request)})
             elif op == "end":
                 faulthandler.cancel_dump_traceback_later()
                 self.code.restore()
@@ -145,6 +147,15 @@ class Worker:
                 self.channel.send({"ok": True})
             else:
                 raise SystemExit(f"unknown request {op!r}")
+
+    def read(self, request: dict[str, Any]) -> bytes | None:
+        """At most ``max_bytes`` of a regular file in the check's working folder, or None."""
+        from nlpdojo_autograder.untrusted import read_untrusted
+
+        name, max_bytes = str(request["name"]), int(request["max_bytes"])
+        workdir = Path(self.workspace.workdir)
+        return read_untrusted(workdir.parent, workdir.name, Path(name).name,
+                              max_bytes=max_bytes)
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         from nlpdojo_autograder.calls import describe
@@ -253,7 +264,10 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     from nlpdojo import plugins
 
     # no exercises here: their checks and metrics are the grader's (one answers a question)
-    plugins.build_without(("register_exercises", "register_trainers"))
+    registry = plugins.build_without(("register_exercises", "register_trainers"))
+    registry.refuse_natives("native implementations are not available to graded code: the "
+                            "checks grade your own implementation, so build it from your own "
+                            "layers (or ask without native=True)")
     worker = Worker(channel, spec, Path(scratch))
     worker.code.seal()  # before any student code runs
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],

@@ -20,6 +20,10 @@ class UnknownNameError(NlpdojoError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NativeRefusedError(NlpdojoError):
+    """A native implementation was asked for where natives are refused (graded code)."""
+
+
 class BackendUnavailableError(NlpdojoError):
     """A backend is registered but cannot run here (library missing, device absent)."""
 

@@ -21,7 +21,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nlpdojo.errors import DuplicateNameError, PluginError, UnknownNameError
+from nlpdojo.errors import (
+    DuplicateNameError,
+    NativeRefusedError,
+    PluginError,
+    UnknownNameError,
+)
 
 #: The kinds of things a plugin can register, one per ``register_*`` hook.
 KINDS = (
@@ -69,6 +74,14 @@ class Registry:
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str, str | None], Entry] = {}
+        self._natives_refused: str | None = None
+
+    def refuse_natives(self, why: str) -> None:
+        """From now on every request for a native (``native=True``) raises
+        :class:`NativeRefusedError` saying ``why``. The grader's worker calls it before any
+        graded code runs: a native (cuDNN's LSTM, a fused kernel) must never stand in for the
+        code under test."""
+        self._natives_refused = why
 
     def add(
         self,
@@ -132,6 +145,8 @@ class Registry:
         A name with natives only is found with ``native=True`` on one of their backends; any
         other look-up of it is an :class:`UnknownNameError` that lists those backends.
         """
+        if native and self._natives_refused is not None:
+            raise NativeRefusedError(f"{kind} {name!r} (native=True): {self._natives_refused}")
         if native and backend is not None and (kind, name, backend) in self._entries:
             return self._entries[(kind, name, backend)]
         if (kind, name, None) in self._entries:

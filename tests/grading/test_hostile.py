@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import textwrap
 import uuid
 from dataclasses import dataclass, field
@@ -597,8 +598,11 @@ def test_a_function_that_never_returns_is_stopped_on_the_graders_clock(tmp_path,
 def test_a_fifo_in_place_of_the_stack_dump_does_not_hang_the_grader(tmp_path):
     folder = softmax_attack(tmp_path / "sub", """
         import os, time
-        os.unlink('stack.txt')
-        os.mkfifo('stack.txt')
+        try:  # in the sandbox stack.txt is a mount point: unlink fails (EBUSY)
+            os.unlink('stack.txt')
+            os.mkfifo('stack.txt')
+        except OSError:
+            pass
         while True:
             time.sleep(3600)
     """)
@@ -609,22 +613,42 @@ def test_a_fifo_in_place_of_the_stack_dump_does_not_hang_the_grader(tmp_path):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, reason=(
-    "product hole: RLIMIT_FSIZE caps each file (256 MB), not the total: the worker's scratch "
-    "folder is a folder of the grader's TMPDIR (autograder/remote.py RemoteSubject.start, "
-    "bound read-write by sandbox.py) with no quota, so a submission can fill the grading "
-    "machine's disk within its time limit"))
+@needs_sandbox  # without it: open (docs/security.md), and the test would write 2 GiB
 def test_a_submission_cannot_fill_the_graders_disk(tmp_path):
+    """1 GiB in files of 64 MB, in the scratch folder and in /tmp: the sandbox's scratch is a
+    tmpfs of 512 MB and its /tmp one of 64 MB, so the writes fail there (ENOSPC), the check
+    scores 0 saying why, and nothing of it reaches the grading machine's disk."""
     folder = softmax_attack(tmp_path / "sub", """
         if not globals().get('_FILLED'):
             globals()['_FILLED'] = True
             block = bytes(64 << 20)
-            for i in range(16):  # 1 GiB, in files of 64 MB
-                with open(f'fill{i}', 'wb') as f:
-                    f.write(block)
+            for where in ('.', '/tmp'):
+                for i in range(16):
+                    with open(f'{where}/fill{i}', 'wb') as f:
+                        f.write(block)
     """, honest=True)
-    graded = grade(tmp_path, AUTO, "softmax", submission=folder)
-    assert graded.checks["softmax.values"]["score"] == 0
+    free_before = shutil.disk_usage(tempfile.gettempdir()).free
+    graded = grade(tmp_path, "sandbox", "softmax", submission=folder)
+    check = graded.checks["softmax.values"]
+    assert check["score"] == 0
+    assert "No space left on device" in check["message"], check["message"]
+    assert "scratch" in check["message"], check["message"]
+    # at most one 256 MB file's worth can have landed anywhere on the grader's disk meanwhile
+    assert free_before - shutil.disk_usage(tempfile.gettempdir()).free < 300 << 20
+
+
+@pytest.mark.parametrize("level", levels())
+def test_graded_code_gets_no_native_implementation(tmp_path, level):
+    """The worker's registry refuses natives: code under test that asks for one (a cuDNN LSTM
+    in place of its own) gets an error that says so, and scores nothing for it."""
+    folder = softmax_attack(tmp_path / "sub", """
+        from nlpdojo.plugins import get_registry
+        get_registry().get("backend", "numpy", backend="numpy", native=True)
+    """, honest=True)
+    graded = grade(tmp_path, level, "softmax", submission=folder)
+    for check in graded.assert_zero("softmax"):
+        assert "native implementations are not available to graded code" in check["message"], \
+            check["message"]
 
 
 # -- the wire: garbage and odd values -----------------------------------------------------------
