@@ -11,9 +11,9 @@ from nlpdojo.arrays import to_numpy
 from nlpdojo.errors import BackendUnavailableError
 from nlpdojo.module import Module, Parameter
 from nlpdojo.selection import load_backend
-from nlpdojo_nn.layers import Linear
-from nlpdojo_nn.losses import SoftmaxCrossEntropy
-from nlpdojo_nn.optimizers import SGD
+from nlpdojo_solutions.library.layers import Linear
+from nlpdojo_solutions.library.losses import SoftmaxCrossEntropy
+from nlpdojo_solutions.library.optim import Momentum
 
 TORCH = pytest.param("torch", marks=pytest.mark.torch)
 CUDA = pytest.param("cuda", marks=[pytest.mark.torch, pytest.mark.cuda])
@@ -42,7 +42,7 @@ def _one_training_run(backend, init: dict | None, x_np, y_np, steps: int = 3):
     if init is not None:
         model.load_state_dict(init)
     loss_fn = SoftmaxCrossEntropy(backend)
-    opt = SGD(model.parameters(), lr=0.5, momentum=0.9)
+    opt = Momentum(model.parameters(), lr=0.5, momentum=0.9)
     x, y = backend.asarray(x_np), backend.asarray(y_np)
     record = {}
     for step in range(steps):
@@ -359,7 +359,7 @@ def test_sgd_with_momentum_resumes_exactly(name):
     loss_fn = SoftmaxCrossEntropy(backend)
 
     model = Linear(backend, 3, 2)
-    opt = SGD(model.parameters(), lr=0.3, momentum=0.9)
+    opt = Momentum(model.parameters(), lr=0.3, momentum=0.9)
     _train_steps(model, loss_fn, opt, x, y, 3)
     model_state, opt_state = model.state_dict(), opt.state_dict()
     _train_steps(model, loss_fn, opt, x, y, 3)
@@ -367,7 +367,7 @@ def test_sgd_with_momentum_resumes_exactly(name):
 
     resumed = Linear(backend, 3, 2, seed=99)
     resumed.load_state_dict(model_state)
-    resumed_opt = SGD(resumed.parameters(), lr=0.3, momentum=0.9)
+    resumed_opt = Momentum(resumed.parameters(), lr=0.3, momentum=0.9)
     resumed_opt.load_state_dict(opt_state)
     assert resumed_opt.steps == 3
     _train_steps(resumed, loss_fn, resumed_opt, x, y, 3)
@@ -377,13 +377,13 @@ def test_sgd_with_momentum_resumes_exactly(name):
     # without the optimizer state (velocity lost) the run does not resume: the test can tell
     fresh = Linear(backend, 3, 2, seed=99)
     fresh.load_state_dict(model_state)
-    _train_steps(fresh, loss_fn, SGD(fresh.parameters(), lr=0.3, momentum=0.9), x, y, 3)
+    _train_steps(fresh, loss_fn, Momentum(fresh.parameters(), lr=0.3, momentum=0.9), x, y, 3)
     assert not np.allclose(fresh.state_dict()["weight"], uninterrupted["weight"])
 
 
 def test_optimizer_state_dict_is_a_host_copy():
     model = Linear(load_backend(), 2, 2)
-    opt = SGD(model.parameters(), lr=0.1, momentum=0.5)
+    opt = Momentum(model.parameters(), lr=0.1, momentum=0.5)
     model.weight.grad = model.weight.grad + 1.0
     opt.step()
     state = opt.state_dict()
@@ -398,7 +398,7 @@ def test_optimizer_state_dict_is_a_host_copy():
 
 
 def test_optimizer_state_for_another_model_is_refused():
-    small = SGD(Linear(load_backend(), 2, 2, bias=False).parameters(), lr=0.1, momentum=0.5)
+    small = Momentum([Linear(load_backend(), 2, 2).weight], lr=0.1, momentum=0.5)
     state = {"lr": 0.1, "steps": 4, "state": {0: {"velocity": np.zeros((2, 2))},
                                               1: {"velocity": np.zeros(2)}}}
     with pytest.raises(ValueError, match=r"parameter 1, but this optimizer has 1 parameters"):

@@ -18,7 +18,7 @@ from nlpdojo.cli.app import build_app
 from nlpdojo.errors import UnknownNameError
 from nlpdojo.selection import load_backend
 
-BUILTINS = {"numpy", "torch", "nn", "datasets", "reports", "autograder"}
+BUILTINS = {"numpy", "torch", "datasets", "reports", "autograder"}
 
 
 def invoke(*args: str):
@@ -132,17 +132,18 @@ def test_plugins_json_lists_the_builtins_and_what_they_registered():
     assert all(r["origin"] == "built-in" for r in rows.values())
     assert rows["numpy"]["registered"] == {"backend": ["numpy", "strict"]}
     assert rows["torch"]["registered"] == {"backend": ["torch"]}
-    assert rows["nn"]["registered"] == {"module": ["linear"], "loss": ["softmax_cross_entropy"],
-                                        "optimizer": ["sgd"]}
+    # no built-in registers a layer, loss or optimizer: those are the course library's
+    assert not any(kind in r["registered"] for r in rows.values()
+                   for kind in ("module", "loss", "optimizer"))
     assert "register_commands" in rows["autograder"]["hooks"]
-    assert "register_optimizers" in rows["nn"]["hooks"]
+    assert "register_trainers" in rows["autograder"]["hooks"]
 
 
 def test_plugins_table():
     result = invoke("plugins")
     assert result.exit_code == 0, result.output
     for text in ("numpy", "torch", "autograder", "datasets", "reports", "built-in",
-                 "backend: numpy", "optimizer: sgd"):
+                 "backend: numpy", "trainer: word2vec"):
         assert text in result.stdout, text
 
 

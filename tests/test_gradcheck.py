@@ -324,7 +324,7 @@ def numpy64():
 
 
 def test_check_module_reference_linear_passes(numpy64):
-    from nlpdojo_nn.layers import Linear
+    from nlpdojo_solutions.library.layers import Linear
 
     layer = Linear(numpy64, 4, 3, seed=0)
     layer.bias.data = layer.bias.data + 0.1
@@ -338,11 +338,11 @@ def test_check_module_reference_linear_passes(numpy64):
 
 
 def test_check_module_broken_linear_fails(numpy64):
-    from nlpdojo_nn.layers import Linear
+    from nlpdojo_solutions.library.layers import Linear
 
     class BrokenLinear(Linear):
         def backward(self, grad_output, cache):  # transposed weight grad, averaged bias grad
-            x = cache
+            (x,) = cache
             self.weight.accumulate(grad_output.T @ x)  # (D_out, D_in): the transpose!
             self.bias.accumulate(grad_output.mean(axis=0))
             return grad_output @ self.weight.data.T
@@ -355,11 +355,11 @@ def test_check_module_broken_linear_fails(numpy64):
 
 
 def test_a_wrong_shape_gradient_is_refused_naming_the_parameter(numpy64):
-    from nlpdojo_nn.layers import Linear
+    from nlpdojo_solutions.library.layers import Linear
 
     class WrongShapeLinear(Linear):
         def backward(self, grad_output, cache):
-            self.weight.accumulate(grad_output.T @ cache)  # (3, 4) into a (4, 3) parameter
+            self.weight.accumulate(grad_output.T @ cache[0])  # (3, 4) into a (4, 3) parameter
             return grad_output @ self.weight.data.T
 
     x = numpy64.rng(1).normal((5, 4))
@@ -368,11 +368,11 @@ def test_a_wrong_shape_gradient_is_refused_naming_the_parameter(numpy64):
 
 
 def test_check_module_catches_a_backward_that_assigns_grad(numpy64):
-    from nlpdojo_nn.layers import Linear
+    from nlpdojo_solutions.library.layers import Linear
 
     class AssigningLinear(Linear):
         def backward(self, grad_output, cache):
-            self.weight.grad = cache.T @ grad_output  # correct values, but replaces the grad
+            self.weight.grad = cache[0].T @ grad_output  # correct values, but replaces the grad
             self.bias.accumulate(grad_output.sum(axis=0))
             return grad_output @ self.weight.data.T
 
@@ -384,7 +384,7 @@ def test_check_module_catches_a_backward_that_assigns_grad(numpy64):
 
 
 def test_check_module_catches_a_cache_that_is_not_data(numpy64):
-    from nlpdojo_nn.layers import Linear
+    from nlpdojo_solutions.library.layers import Linear
 
     class ClosureLinear(Linear):
         def forward(self, x):
@@ -392,7 +392,7 @@ def test_check_module_catches_a_cache_that_is_not_data(numpy64):
             return y, {"x": x, "self": self}
 
         def backward(self, grad_output, cache):
-            return super().backward(grad_output, cache["x"])
+            return super().backward(grad_output, (cache["x"],))
 
     x = numpy64.rng(1).normal((5, 4))
     results = check_module(ClosureLinear(numpy64, 4, 3), (x,))
@@ -402,7 +402,7 @@ def test_check_module_catches_a_cache_that_is_not_data(numpy64):
 
 
 def test_check_module_refuses_a_loss_returning_a_float(numpy64):
-    from nlpdojo_nn.losses import SoftmaxCrossEntropy
+    from nlpdojo_solutions.library.losses import SoftmaxCrossEntropy
 
     class FloatLoss(SoftmaxCrossEntropy):
         def forward(self, prediction, target):
@@ -415,7 +415,7 @@ def test_check_module_refuses_a_loss_returning_a_float(numpy64):
 
 
 def test_check_module_on_a_loss_with_integer_targets(numpy64):
-    from nlpdojo_nn.losses import SoftmaxCrossEntropy
+    from nlpdojo_solutions.library.losses import SoftmaxCrossEntropy
 
     scores = numpy64.rng(2).normal((6, 5))
     target = numpy64.rng(3).integers(0, 5, (6,))
@@ -497,7 +497,7 @@ def test_autograd_oracle_diagnoses_against_student_gradient():
 def test_check_module_on_torch_backend():
     pytest.importorskip("torch")
     from nlpdojo.selection import load_backend
-    from nlpdojo_nn.layers import Linear
+    from nlpdojo_solutions.library.layers import Linear
 
     backend = load_backend("torch", dtype="float64")
     layer = Linear(backend, 4, 3, seed=0)
@@ -509,7 +509,7 @@ def test_check_module_on_torch_backend():
 def test_check_module_on_a_loss_on_torch():
     pytest.importorskip("torch")
     from nlpdojo.selection import load_backend
-    from nlpdojo_nn.losses import SoftmaxCrossEntropy
+    from nlpdojo_solutions.library.losses import SoftmaxCrossEntropy
 
     backend = load_backend("torch")  # float32: checked on a float64 copy
     scores, target = backend.rng(2).normal((6, 5)), backend.rng(3).integers(0, 5, (6,))
@@ -529,7 +529,7 @@ def test_autograd_oracle_without_torch_says_how_to_install(monkeypatch):
 
 def test_check_module_runs_in_float64_even_on_a_float32_backend():
     from nlpdojo.selection import load_backend
-    from nlpdojo_nn.layers import Linear
+    from nlpdojo_solutions.library.layers import Linear
 
     backend = load_backend("numpy", dtype="float32")
     layer = Linear(backend, 4, 3, seed=0)

@@ -12,9 +12,9 @@ import pytest
 
 from nlpdojo.module import Module, Parameter, cache_problem
 from nlpdojo.selection import load_backend
-from nlpdojo_nn.layers import Linear
-from nlpdojo_nn.losses import SoftmaxCrossEntropy
-from nlpdojo_nn.optimizers import SGD
+from nlpdojo_solutions.library.layers import Linear
+from nlpdojo_solutions.library.losses import SoftmaxCrossEntropy
+from nlpdojo_solutions.library.optim import SGD, Momentum
 
 TORCH = pytest.param("torch", marks=pytest.mark.torch)
 
@@ -117,7 +117,7 @@ class Containers(Module):
     def __init__(self, backend):
         super().__init__(backend)
         self.heads = {"tag": Linear(backend, 3, 2, seed=1), "ner": Linear(backend, 3, 4, seed=2)}
-        self.blocks = [Linear(backend, 3, 3, seed=3, bias=False),
+        self.blocks = [Linear(backend, 3, 3, seed=3),
                        (Parameter(np.ones(2), "gain"), {"shift": Parameter(np.zeros(2), "s")})]
         self.pair = (Parameter(np.ones(1), "a"), Parameter(np.ones(1), "b"))
         self.config = {"dropout": 0.1, "names": ["x", "y"]}  # not parameters: ignored
@@ -127,7 +127,7 @@ def test_parameters_in_dicts_lists_and_tuples_have_dotted_names():
     model = Containers(load_backend())
     assert [name for name, _ in model.named_parameters()] == [
         "heads.tag.weight", "heads.tag.bias", "heads.ner.weight", "heads.ner.bias",
-        "blocks.0.weight", "blocks.1.0", "blocks.1.1.shift", "pair.0", "pair.1"]
+        "blocks.0.weight", "blocks.0.bias", "blocks.1.0", "blocks.1.1.shift", "pair.0", "pair.1"]
     assert list(model.state_dict()) == [name for name, _ in model.named_parameters()]
     assert [type(m).__name__ for m in model.modules()] == ["Containers", "Linear", "Linear",
                                                            "Linear"]
@@ -179,7 +179,7 @@ def test_a_tied_model_trains_like_torch_sgd():
     torch = pytest.importorskip("torch")
     backend = load_backend("numpy")
     model, loss_fn = Tied(backend), SoftmaxCrossEntropy(backend)
-    opt = SGD(model.parameters(), lr=0.2, momentum=0.9)
+    opt = Momentum(model.parameters(), lr=0.2, momentum=0.9)
     gen = np.random.default_rng(4)
     x_np, y_np = gen.standard_normal((6, 4)), gen.integers(0, 4, 6)
 
@@ -233,7 +233,7 @@ def test_float32_parameters_stay_float32_under_float64_gradients(name):
     dtype = layer.weight.data.dtype
     layer.weight.grad = np.ones((3, 2))  # float64, and NumPy into a torch parameter too
     layer.bias.accumulate(np.ones(2))
-    SGD(layer.parameters(), lr=0.1, momentum=0.5).step()
+    Momentum(layer.parameters(), lr=0.1, momentum=0.5).step()
     for p in layer.parameters():
         assert p.data.dtype == dtype and p.grad.dtype == dtype, p
     layer.weight.data = backend.asarray(np.zeros((3, 2)), dtype=backend.float64)

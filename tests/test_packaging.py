@@ -10,7 +10,7 @@ import pytest
 
 from tests._wheels import REPO, build_wheel, top_level_names, wheel_entry_points, wheel_files
 
-BUILTIN_PLUGINS = {"numpy", "torch", "nn", "datasets", "reports", "autograder"}
+BUILTIN_PLUGINS = {"numpy", "torch", "datasets", "reports", "autograder"}
 #: the design card's folders whose packages ship in the wheel
 SHIPPED_ROOTS = ("framework", "autograder", "solutions", "plugins")
 
@@ -88,7 +88,7 @@ def test_wheel_top_level_names_are_prefixed(nlpdojo_wheel):
 def test_wheel_carries_the_core(nlpdojo_wheel):
     files = set(wheel_files(nlpdojo_wheel))
     for module in ("nlpdojo/hookspecs.py", "nlpdojo/plugins.py", "nlpdojo/cli/app.py",
-                   "nlpdojo_numpy/backend.py", "nlpdojo_nn/layers.py"):
+                   "nlpdojo_numpy/backend.py"):
         assert module in files, module
 
 

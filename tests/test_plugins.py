@@ -16,7 +16,7 @@ from nlpdojo import plugins
 from nlpdojo.errors import PluginError
 from nlpdojo.hookspecs import hookimpl
 
-BUILTINS = {"numpy", "torch", "nn", "datasets", "reports", "autograder"}
+BUILTINS = {"numpy", "torch", "datasets", "reports", "autograder"}
 
 GOOD_PLUGIN = '''
 from nlpdojo.hookspecs import hookimpl
@@ -143,9 +143,10 @@ def test_import_failure_names_entry_point_and_how_to_exclude_it(site, monkeypatc
 
 
 def test_third_party_plugin_named_like_a_builtin_is_an_error(site, monkeypatch):
-    fake_distribution(site, "fake-nn", "1.0", {"nn": "fake_nn"}, {"fake_nn": GOOD_PLUGIN})
-    monkeypatch.setenv(plugins.RESTRICT_ENV, "nn")
-    with pytest.raises(PluginError, match=r"two plugins are named 'nn'.*'nlpdojo'.*'fake-nn'"):
+    fake_distribution(site, "fake-numpy", "1.0", {"numpy": "fake_nn"}, {"fake_nn": GOOD_PLUGIN})
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "numpy")
+    with pytest.raises(PluginError,
+                       match=r"two plugins are named 'numpy'.*'nlpdojo'.*'fake-numpy'"):
         plugins.make_manager()
 
 

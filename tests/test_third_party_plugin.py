@@ -64,7 +64,8 @@ def test_registry_finds_lion_when_selected(lion_on_path, monkeypatch):
     assert Path(sys.modules["nlpdojo_lion"].__file__).is_relative_to(lion_on_path)
     assert plugins.plugin_origin("lion") == "nlpdojo-lion 0.1.0"
     # the built-ins are still there, and the plugin's name did not displace any
-    assert plugins.get_registry().entry("optimizer", "sgd").plugin == "nn"
+    assert plugins.get_registry().entry("backend", "numpy").plugin == "numpy"
+    assert plugins.get_registry().entry("module", "layer_norm").plugin == "lion"
 
 
 def test_all_third_party_plugins_load_when_unrestricted(lion_on_path, monkeypatch):
@@ -76,7 +77,7 @@ def test_not_loaded_when_restricted_to_none(lion_on_path, monkeypatch):
     _load_only(monkeypatch, "")
     assert plugins.get_manager().get_plugin("lion") is None
     assert "nlpdojo_lion" not in sys.modules  # not even imported
-    with pytest.raises(UnknownNameError, match=r"unknown optimizer 'lion'.*sgd"):
+    with pytest.raises(UnknownNameError, match=r"unknown optimizer 'lion'.*none are registered"):
         plugins.get_registry().get("optimizer", "lion")
 
 
@@ -88,11 +89,14 @@ def test_not_loaded_when_restricted_to_others(lion_on_path, monkeypatch):
 
 def _train(backend_name: str, optimizer: str, steps: int = 60, **opt_kwargs) -> list[float]:
     """Losses of a 2-class softmax regression on separable data, trained by ``optimizer``."""
+    from nlpdojo_solutions.library.layers import Linear
+    from nlpdojo_solutions.library.losses import SoftmaxCrossEntropy
+
     backend = load_backend(backend_name, dtype="float64")
-    reg = plugins.get_registry()
-    model = reg.get("module", "linear", backend_name)(backend, 4, 2, seed=0)
-    loss_fn = reg.get("loss", "softmax_cross_entropy", backend_name)(backend)
-    opt = reg.get("optimizer", optimizer, backend_name)(model.parameters(), **opt_kwargs)
+    model = Linear(backend, 4, 2, seed=0)  # the course library's reference layer and loss
+    loss_fn = SoftmaxCrossEntropy(backend)
+    opt = plugins.get_registry().get("optimizer", optimizer, backend_name)(model.parameters(),
+                                                                         **opt_kwargs)
     gen = np.random.default_rng(0)
     x_np = gen.standard_normal((32, 4))
     y_np = (x_np[:, 0] + x_np[:, 1] > 0).astype(np.int64)
@@ -155,11 +159,52 @@ def test_dojo_plugins_lists_it(lion_site):
     assert proc.returncode == 0, proc.stderr
     rows = {r["name"]: r for r in json.loads(proc.stdout)["plugins"]}
     assert rows["lion"]["origin"] == "nlpdojo-lion 0.1.0"
-    assert rows["lion"]["registered"] == {"optimizer": ["lion"]}
-    assert rows["nn"]["origin"] == "built-in"
+    assert rows["lion"]["registered"] == {"module": ["layer_norm"], "optimizer": ["lion"]}
+    assert rows["numpy"]["origin"] == "built-in"
 
 
 def test_dojo_plugins_leaves_it_out_when_restricted(lion_site):
     proc = _dojo("plugins", "--json", site=lion_site, restrict="")
     assert proc.returncode == 0, proc.stderr
     assert "lion" not in {r["name"] for r in json.loads(proc.stdout)["plugins"]}
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", pytest.param("torch", marks=pytest.mark.torch)])
+def test_the_plugins_layer_passes_the_gradient_check(lion_on_path, monkeypatch, backend_name):
+    """The layer plugin under the module contract: every gradient (gain, shift, input) against
+    central differences, accumulation and the cache checked by ``check_module``."""
+    if backend_name == "torch":
+        pytest.importorskip("torch")
+    _load_only(monkeypatch, "lion")
+    from nlpdojo.gradcheck import check_module
+
+    backend = load_backend(backend_name, dtype="float64")
+    layer = plugins.get_registry().get("module", "layer_norm")(backend, 5)
+    gen = np.random.default_rng(3)
+    layer.gain.data = backend.asarray(gen.uniform(0.5, 1.5, 5))
+    layer.shift.data = backend.asarray(gen.standard_normal(5))
+    x = backend.asarray(gen.standard_normal((2, 3, 5)) * 3.0 + 1.0)
+    results = check_module(layer, (x,))
+    assert {r.name for r in results} >= {"gain", "shift", "input[0]"}
+    assert all(r.passed for r in results), [r.message for r in results]
+
+
+def test_the_plugins_layer_matches_torch(lion_on_path, monkeypatch):
+    """Forward and every gradient against ``torch.nn.functional.layer_norm`` (float64)."""
+    torch = pytest.importorskip("torch")
+    _load_only(monkeypatch, "lion")
+    backend = load_backend("numpy", dtype="float64")
+    layer = plugins.get_registry().get("module", "layer_norm")(backend, 4)
+    gen = np.random.default_rng(4)
+    gain, shift = gen.uniform(0.5, 1.5, 4), gen.standard_normal(4)
+    layer.gain.data, layer.shift.data = gain, shift
+    x, g = gen.standard_normal((6, 4)), gen.standard_normal((6, 4))
+    y, cache = layer(x)
+    grad_x = layer.backward(g, cache)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, gain, shift))
+    ty = torch.nn.functional.layer_norm(tx, (4,), tw, tb, eps=1e-5)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grad_x, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(layer.gain.grad, tw.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(layer.shift.grad, tb.grad.numpy(), rtol=1e-9, atol=1e-12)

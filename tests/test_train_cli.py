@@ -264,7 +264,7 @@ def test_a_trainer_is_checked_when_made(kwargs, message):
 
 FRAMEWORK = ROOT / "framework"
 NOT_CORE = ("nlpdojo_autograder", "nlpdojo_solutions", "nlpdojo_numpy", "nlpdojo_torch",
-            "nlpdojo_nn", "nlpdojo_datasets", "nlpdojo_reports")
+            "nlpdojo_datasets", "nlpdojo_reports")
 
 
 def _imports(path: Path) -> set[str]:

@@ -33,7 +33,7 @@ class SoftmaxCrossEntropy(Loss):
         shifted = prediction - xp.max(prediction, axis=1, keepdims=True)  # (N, C)
         log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))  # (N, C)
         onehot = _onehot(xp, target, c, prediction.dtype, self.backend.device)  # (N, C)
-        loss = -xp.sum(log_probs * onehot) / n  # ()
+        loss = xp.asarray(-xp.sum(log_probs * onehot) / n)  # () a 0-d array, not a scalar
         return loss, (xp.exp(log_probs), onehot)
         ### END SOLUTION
 
@@ -69,7 +69,7 @@ class MaxMargin(Loss):
         true = xp.sum(prediction * onehot, axis=1, keepdims=True)  # (N, 1)
         hinge = (self.margin - true + prediction) * (1.0 - onehot)  # (N, K), 0 at the truth
         active = xp.astype(hinge > 0, prediction.dtype)  # (N, K)
-        loss = xp.sum(hinge * active) / n  # ()
+        loss = xp.asarray(xp.sum(hinge * active) / n)  # () a 0-d array, not a scalar
         return loss, (active, onehot)
         ### END SOLUTION
 
