@@ -39,6 +39,14 @@ GRADER_PACKAGE = "nlpdojo_autograder"
 #: test and the state of an object crossing for a swapped method; they compare nothing)
 WORKER_MODULES = ("worker", "channel", "calls", "subject", "loader", "plugin", "results",
                   "reporting", "probes", "objects", "untrusted")
+#: tools the course gives students for their own use that answer a question when graded code
+#: imports them (``nlpdojo.gradcheck`` is the central-difference checker that
+#: ``neural_networks.gradcheck`` asks students to write): refused to graded code, with why
+COURSE_TOOLS = {
+    "nlpdojo.gradcheck": "is a tool for checking your gradients in a notebook or a test, not "
+                         "for graded code: graded code computes its own (the gradcheck "
+                         "question asks you to write central differences yourself)",
+}
 #: the check-building API an exercise pack's plugin module may import when it is loaded (in
 #: the worker too, before any student code runs): generic, it answers no question; the
 #: sandbox shows it, the import blocker refuses it to student code like the rest
@@ -80,6 +88,9 @@ class StudentCode:
             _forget(top)
             sys.meta_path.insert(0, _Blocker(top, "is not available to submitted code: write "
                                                   "your own implementation"))
+        for tool, why in COURSE_TOOLS.items():
+            _forget(tool)
+            sys.meta_path.insert(0, _Blocker(tool, why))
         allowed = tuple(f"{GRADER_PACKAGE}.{m}" for m in WORKER_MODULES)
         _forget(GRADER_PACKAGE, keep=allowed)
         sys.meta_path.insert(0, _Blocker(GRADER_PACKAGE, "is the grader's, not available to "

@@ -90,3 +90,20 @@ def test_every_planted_bug_is_caught_on_its_question_alone():
     elsewhere = [f"{s.name}: {s.detail}" for s in steps if "also lost points" in s.detail]
     assert not elsewhere
     assert len([s for s in steps if s.name.startswith("planted bug")]) == len(exercise.planted_bugs)
+
+
+def test_the_frameworks_gradient_checker_does_not_answer_the_gradcheck_question(tmp_path):
+    """nlpdojo.gradcheck ships in the student wheel (a tool for word_vectors and notebooks);
+    graded code that imports it to answer neural_networks.gradcheck scores nothing, and is
+    told why."""
+    course = _course(tmp_path / "course", {"neural_networks/gradcheck.py": (
+        "    xp = array_namespace(x)\n    ### BEGIN SOLUTION gradcheck\n",
+        "    xp = array_namespace(x)\n    from nlpdojo.gradcheck import numerical_gradient as ng\n"
+        "    return ng(f, x, h=h)\n    ### BEGIN SOLUTION gradcheck\n")})
+    checks, _ = _grade(course / "neural_networks")
+    gradcheck = [c for k, c in checks.items() if c.question == "gradcheck"]
+    assert gradcheck
+    numerical = [c for c in gradcheck if c.score < c.max_score]
+    assert numerical, [(c.id, c.message) for c in gradcheck]
+    assert any("is a tool for checking your gradients" in c.message for c in numerical), [
+        c.message for c in numerical]
