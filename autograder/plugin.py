@@ -17,10 +17,11 @@ def register_commands(cli):
 
 @hookimpl
 def register_exercises(register):
-    from nlpdojo_autograder.topics import neural_networks, word_vectors
+    from nlpdojo_autograder.topics import language_models, neural_networks, word_vectors
 
     register(word_vectors.EXERCISE.name, word_vectors.EXERCISE)
     register(neural_networks.EXERCISE.name, neural_networks.EXERCISE)
+    register(language_models.EXERCISE.name, language_models.EXERCISE)
 
 
 @hookimpl

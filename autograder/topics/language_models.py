@@ -1,0 +1,151 @@
+"""Checks of topic ``language_models`` (CS224n lecture 6): n-gram counting, add-δ smoothing and
+perplexity, on fresh random streams and on held-out State of the Union addresses.
+
+Every value the verdicts rest on is the reference's (live, on fresh inputs where it is
+installed; the fixtures of ``dojo release`` in a student release); the held-out check runs the
+student's whole pipeline (counts → add-δ log-probabilities → perplexity) on real text and
+requires the reference's perplexity to 4 significant digits (``rtol`` 5e-5).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import numpy as np
+
+from nlpdojo_autograder.checks import Context, Exercise, PlantedBug
+from nlpdojo_autograder.kinds import value_check
+
+QUESTIONS = {
+    "ngram_counts": "Counting n-grams of any order, vectorized",
+    "add_delta": "Add-δ (Lidstone) smoothing",
+    "perplexity": "Perplexity",
+    "heldout_perplexity": "Add-δ bigram and trigram models of the State of the Union",
+}
+VOCAB = 12  # ids of the random streams: 0 is <s>, 1 is </s>, the rest words
+BOS, EOS = 0, 1
+
+
+def _random_stream(rng: np.random.Generator, n: int, sentences: int = 40) -> np.ndarray:
+    """Random sentences of 1-9 words over ids 2..VOCAB-1, padded as ``corpus.pad`` does."""
+    parts = []
+    for length in rng.integers(1, 10, sentences):
+        parts += [np.full(n - 1, BOS), rng.integers(2, VOCAB, length), [EOS]]
+    return np.concatenate(parts).astype(np.int64)  # (T,)
+
+
+def _counts(ctx: Context, stream: np.ndarray, n: int, vocab: int) -> list[np.ndarray]:
+    result = ctx.function("ngrams", "count_ngrams")(stream, n, vocab, BOS)
+    names = ["ngram_keys", "ngram_counts", "context_keys", "context_counts"]
+    return [ctx.to_numpy(v, f"count_ngrams' {k}") for k, v in
+            zip(names, ctx.unpack(result, names, "count_ngrams"), strict=True)]
+
+
+def _count_values(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    for n in (1, 2, 3, 4):  # any order: the unigram's context is empty
+        stream = _random_stream(rng, n)
+        windows = ctx.to_numpy(ctx.function("ngrams", "ngram_windows")(stream, n, BOS),
+                               "ngram_windows' n-grams")
+        out[f"n={n} windows"] = windows
+        for name, value in zip(("keys", "counts", "context keys", "context counts"),
+                               _counts(ctx, stream, n, VOCAB), strict=True):
+            out[f"n={n} {name}"] = value
+    return out
+
+
+def _add_delta_values(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    for n, delta in ((2, 1.0), (3, 0.05), (1, 0.5)):
+        model = _counts(ctx, _random_stream(rng, n), n, VOCAB)  # the reference's counts
+        held_out = ctx.to_numpy(ctx.function("ngrams", "ngram_windows")(
+            _random_stream(rng, n, sentences=10), n, BOS))
+        out[f"n={n}, delta={delta}"] = ctx.to_numpy(ctx.function(
+            "ngrams", "add_delta_log_probs")(tuple(model), held_out, VOCAB, delta),
+            "add_delta_log_probs' log-probabilities")
+    return out
+
+
+def _perplexity_values(ctx: Context) -> dict[str, np.ndarray]:
+    rng = ctx.rng()
+    f = ctx.function("ngrams", "perplexity")
+    return {f"{m} tokens": np.asarray(ctx.to_numpy(f(-rng.exponential(3.0, m)), "perplexity"))
+            for m in (1, 17, 500)}
+
+
+# -- real text ---------------------------------------------------------------------------------
+#: the training budget: the first addresses of the train split, the whole test split
+TRAIN_ADDRESSES = 40
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@functools.cache
+def _sotu_sentences(split: str, limit: int | None) -> tuple[tuple[str, ...], ...]:
+    from nlpdojo.data import load
+    from nlpdojo.text import tokenize
+
+    texts = load("sotu", split).texts[:limit]
+    return tuple(tuple(tokenize(s, lower=True)) for t in texts for s in SENTENCE_END.split(t)
+                 if s.strip())
+
+
+def _heldout_values(ctx: Context) -> dict[str, np.ndarray]:
+    from nlpdojo.text import ngram_corpus as given  # the topic's data conventions
+
+    train, test = _sotu_sentences("train", TRAIN_ADDRESSES), _sotu_sentences("test", None)
+    out = {}
+    for n, delta in ((2, 0.01), (3, 0.01)):
+        vocab = given.Vocabulary.build(train, n, min_count=2)
+        bos = vocab.id(given.BOS)
+        model = ctx.function("ngrams", "count_ngrams")(vocab.stream(train, n), n, len(vocab), bos)
+        windows = ctx.function("ngrams", "ngram_windows")(vocab.stream(test, n), n, bos)
+        log_probs = ctx.function("ngrams", "add_delta_log_probs")(model, windows, len(vocab),
+                                                                 delta)
+        pp = ctx.function("ngrams", "perplexity")(log_probs)
+        out[f"order {n}, delta {delta}: held-out perplexity"] = np.asarray(
+            ctx.to_numpy(pp, "perplexity"), dtype=np.float64)
+    return out
+
+
+CHECKS = [
+    value_check("ngram_counts", "values", "n-gram windows, keys and counts (n = 1-4) on random "
+                "streams", 3.0, _count_values, rtol=0, atol=0),
+    value_check("add_delta", "values", "add-δ log-probabilities of held-out n-grams", 3.0,
+                _add_delta_values, rtol=1e-10),
+    value_check("perplexity", "values", "perplexity of log-probabilities", 1.0,
+                _perplexity_values, rtol=1e-10),
+    value_check("heldout_perplexity", "sotu", "held-out perplexity of add-δ bigram and trigram "
+                f"models trained on {TRAIN_ADDRESSES} State of the Union addresses (4 "
+                "significant digits)", 3.0, _heldout_values, rtol=5e-5, atol=0,
+                timeout_s=240),
+]
+
+NGRAMS = "ngrams"
+PLANTED_BUGS = [
+    PlantedBug("windows spanning two sentences counted", NGRAMS,
+               "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
+               "return np.ascontiguousarray(windows, dtype=np.int64)", "ngram_counts"),
+    PlantedBug("key digits in the wrong order", NGRAMS,
+               "vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
+               "vocab_size ** np.arange(k, dtype=np.int64)", "ngram_counts"),
+    PlantedBug("smoothing mass not renormalised (δ missing from the denominator)", NGRAMS,
+               "np.log(context + delta * vocab_size)", "np.log(context + delta)",
+               "add_delta"),
+    PlantedBug("perplexity with the log base mixed up", NGRAMS,
+               "return float(np.exp(-np.mean(log_probs)))",
+               "return float(2.0 ** (-np.mean(log_probs)))", "perplexity"),
+]
+
+EXERCISE = Exercise(
+    name="language_models",
+    title="Language models: n-gram counts, smoothing and perplexity",
+    checks=CHECKS,
+    questions=QUESTIONS,
+    fixtures=Path(__file__).parent / "fixtures" / "language_models",
+    planted_bugs=PLANTED_BUGS,
+    requires={"add_delta": ("ngram_counts",),
+              "heldout_perplexity": ()},
+    datasets={"heldout_perplexity": ("sotu",)},
+)
