@@ -453,17 +453,42 @@ def _torch_trajectory(case: OptimizerCase, start: list[np.ndarray],
 def function_check(question: str, module: str, name: str,
                    make: Callable[[Context], tuple[tuple, dict[str, Any]]], *, title: str,
                    points: float, outputs: Sequence[str] = ("output",), rtol: float = 1e-6,
+                   check: str = "values", in_place: str | None = None, hint: str = "",
                    **options: Any) -> Check:
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
-    against the reference's on the inputs ``make(ctx)`` draws (arrays: ``ctx.asarray``)."""
+    against the reference's on the inputs ``make(ctx)`` draws (arrays: ``ctx.asarray``); the
+    check is ``<question>.<check>``.
+
+    ``in_place``: the parameter the function is documented to update in place and return (a
+    sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
+    or an argument left unchanged, fails with that said (and ``hint``: how to do it).
+    """
     def run(ctx: Context) -> Payload:
         args, kwargs = make(ctx)
-        result = ctx.function(module, name)(*args, **kwargs)
+        func = ctx.function(module, name)
+        if in_place is None:
+            result = func(*args, **kwargs)
+        else:
+            result, updated = func.call(args, kwargs, mutable=(in_place,))
+            _require_in_place(ctx, name, in_place, updated, result, hint)
         values = ctx.unpack(result, list(outputs), name) if len(outputs) > 1 else [result]
         return {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in zip(outputs, values,
                                                                        strict=True)}
 
-    return value_check(question, "values", title, points, run, rtol=rtol, **options)
+    return value_check(question, check, title, points, run, rtol=rtol, **options)
+
+
+def _require_in_place(ctx: Context, name: str, argument: str, updated: dict[str, Any],
+                      returned: Any, hint: str) -> None:
+    """``updated`` holds ``argument`` after the call when the call changed it: it must have
+    changed and be what the call returned."""
+    if returned is None:
+        return  # the comparison of the result says "returned None"
+    if argument not in updated or not np.array_equal(
+            ctx.to_numpy(updated[argument], name), ctx.to_numpy(returned, name)):
+        raise CheckFailure(f"{name} must update `{argument}` in place and return it; the "
+                           f"{argument} passed in is unchanged or differs from the one returned "
+                           f"(a copy?). {hint}".rstrip())
 
 
 #: a gradient of a function's argument: the name of the output holding it, or a function of

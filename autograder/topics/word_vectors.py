@@ -203,42 +203,23 @@ def _schedule_values(ctx: Context):
             "learning_rate_when_total_steps_is_0": np.array(float(decay(0, 0, lr0)))}
 
 
-def _update_values(ctx: Context):
-    update = ctx.function("sgd", "sparse_sgd_update")
+def _update_args(ctx: Context):
     rng = ctx.rng()
-    matrix = rng.standard_normal((V, D))
     rows = np.array([1, 3, 1, 7, 1])  # row 1 three times: the gradients add up
-    grads = rng.standard_normal((rows.size, D))
-    out, updated = update.call((ctx.backend, ctx.asarray(matrix), ctx.asarray(rows),
-                                ctx.asarray(grads), 0.5), mutable=("matrix",))
-    _require_in_place("sparse_sgd_update", ctx, updated, out)
-    return {"updated": ctx.to_numpy(out, "sparse_sgd_update's result")}
+    return (ctx.backend, ctx.asarray(rng.standard_normal((V, D))), ctx.asarray(rows),
+            ctx.asarray(rng.standard_normal((rows.size, D))), 0.5), {}
 
 
-def _outer_update_values(ctx: Context):
-    outer = ctx.function("sgd", "sparse_outer_update")
+def _outer_update_args(ctx: Context):
     rng = ctx.rng()
     matrix = rng.standard_normal((V, D))
     rows = np.array([[1, 4, 1], [4, 0, 9]])  # row 1 twice in one pair, row 4 in both pairs
     coefs, vectors = rng.standard_normal((2, 3)), rng.standard_normal((2, D))
-    out, updated = outer.call((ctx.backend, ctx.asarray(matrix), ctx.asarray(rows),
-                               ctx.asarray(coefs), ctx.asarray(vectors), 0.5),
-                              mutable=("matrix",))
-    _require_in_place("sparse_outer_update", ctx, updated, out)
-    return {"outer_updated": ctx.to_numpy(out, "sparse_outer_update's result")}
+    return (ctx.backend, ctx.asarray(matrix), ctx.asarray(rows), ctx.asarray(coefs),
+            ctx.asarray(vectors), 0.5), {}
 
 
-def _require_in_place(name: str, ctx: Context, updated: dict, returned) -> None:
-    """The updates must change ``matrix`` itself: a (V, D) copy per step would cost more than
-    the step (and a trainer that keeps the old matrix would learn nothing). ``updated`` holds
-    the matrix after the call when the call changed it."""
-    if returned is None:
-        return  # the comparison of the result says "returned None"
-    if "matrix" not in updated or not np.array_equal(
-            ctx.to_numpy(updated["matrix"], name), ctx.to_numpy(returned, name)):
-        raise CheckFailure(f"{name} must update `matrix` in place and return it; the matrix "
-                           "passed in is unchanged or differs from the one returned (a copy?). "
-                           "backend.scatter_add(...) and scatter_add_weighted(...) work in place")
+IN_PLACE = "backend.scatter_add(...) and scatter_add_weighted(...) work in place"
 
 
 # -- count-based baseline --------------------------------------------------------------------
@@ -422,10 +403,13 @@ CHECKS = [
                      swap_in=WINDOW_SWAP),
     value_check("sgd", "schedule", "linear_decay: word2vec's learning-rate schedule", 1.0,
                 _schedule_values),
-    value_check("sgd", "update", "sparse_sgd_update: repeated rows summed, in place", 0.5,
-                _update_values),
-    value_check("sgd", "outer_update", "sparse_outer_update: coefficients times vectors", 0.5,
-                _outer_update_values),
+    function_check("sgd", "sgd", "sparse_sgd_update", _update_args, check="update",
+                   title="sparse_sgd_update: repeated rows summed, in place", points=0.5,
+                   outputs=("updated",), in_place="matrix", hint=IN_PLACE),
+    function_check("sgd", "sgd", "sparse_outer_update", _outer_update_args,
+                   check="outer_update", points=0.5, outputs=("outer_updated",),
+                   title="sparse_outer_update: coefficients times vectors", in_place="matrix",
+                   hint=IN_PLACE),
     value_check("count_svd", "cooccurrence", "cooccurrence_matrix: windowed counts", 1.0,
                 _cooccurrence_values),
     value_check("count_svd", "ppmi", "ppmi on given counts", 1.0, _ppmi_values, rtol=1e-6,
