@@ -355,7 +355,7 @@ def _plot_judge(actual, expected):
 
 # -- training on real text (measured grader-side: word_vectors_training) ----------------------
 TRAINING = metric_checks(
-    "training", "sgns", training.train_and_measure, [
+    "training", "run", training.train_and_measure, [
         Metric("heldout_loss", "held-out loss per pair", 2.0, lambda ref: ref + 0.15,
                higher_is_better=False, title="held-out loss after training"),
         Metric("analogy", "3CosAdd accuracy on the Google analogies", 1.0,
