@@ -12,6 +12,9 @@
   the reference and, where torch is installed in the grader, against ``torch.optim`` with
   identical settings; a ``state_dict`` round trip that must resume the trajectory exactly.
 * :func:`function_check`: a plain function's outputs against the reference.
+* :func:`function_checks`: a function returning a loss and its gradients (``loss, grad_a,
+  ... = f(a, ...)``): values against the reference, a hidden case, and the gradients by
+  central differences of its own loss, against the true loss and the reference's gradients.
 
 Everything the student's code computes comes back as data through the probes of
 :mod:`nlpdojo_autograder.probes`; inputs, parameter values, perturbations, comparisons and
@@ -450,17 +453,137 @@ def _torch_trajectory(case: OptimizerCase, start: list[np.ndarray],
 def function_check(question: str, module: str, name: str,
                    make: Callable[[Context], tuple[tuple, dict[str, Any]]], *, title: str,
                    points: float, outputs: Sequence[str] = ("output",), rtol: float = 1e-6,
+                   check: str = "values", in_place: str | None = None, hint: str = "",
                    **options: Any) -> Check:
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
-    against the reference's on the inputs ``make(ctx)`` draws (arrays: ``ctx.asarray``)."""
+    against the reference's on the inputs ``make(ctx)`` draws (arrays: ``ctx.asarray``); the
+    check is ``<question>.<check>``.
+
+    ``in_place``: the parameter the function is documented to update in place and return (a
+    sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
+    or an argument left unchanged, fails with that said (and ``hint``: how to do it).
+    """
     def run(ctx: Context) -> Payload:
         args, kwargs = make(ctx)
-        result = ctx.function(module, name)(*args, **kwargs)
+        func = ctx.function(module, name)
+        if in_place is None:
+            result = func(*args, **kwargs)
+        else:
+            result, updated = func.call(args, kwargs, mutable=(in_place,))
+            _require_in_place(ctx, name, in_place, updated, result, hint)
         values = ctx.unpack(result, list(outputs), name) if len(outputs) > 1 else [result]
         return {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in zip(outputs, values,
                                                                        strict=True)}
 
-    return value_check(question, "values", title, points, run, rtol=rtol, **options)
+    return value_check(question, check, title, points, run, rtol=rtol, **options)
+
+
+def _require_in_place(ctx: Context, name: str, argument: str, updated: dict[str, Any],
+                      returned: Any, hint: str) -> None:
+    """``updated`` holds ``argument`` after the call when the call changed it: it must have
+    changed and be what the call returned."""
+    if returned is None:
+        return  # the comparison of the result says "returned None"
+    if argument not in updated or not np.array_equal(
+            ctx.to_numpy(updated[argument], name), ctx.to_numpy(returned, name)):
+        raise CheckFailure(f"{name} must update `{argument}` in place and return it; the "
+                           f"{argument} passed in is unchanged or differs from the one returned "
+                           f"(a copy?). {hint}".rstrip())
+
+
+#: a gradient of a function's argument: the name of the output holding it, or a function of
+#: ``(outputs, args)`` (NumPy) that rebuilds it (from multiples of a vector, say)
+GradientOf = str | Callable[[dict[str, np.ndarray], dict[str, Any]], np.ndarray]
+
+
+def function_checks(question: str, module: str, name: str,
+                    make: Callable[[Context], dict[str, Any]], *, outputs: Sequence[str],
+                    points: dict[str, float], title: str,
+                    gradients: dict[str, GradientOf] | None = None,
+                    autograd: Callable[[dict[str, Any], dict[str, Any]], Any] | None = None,
+                    inspect: Callable[[dict[str, np.ndarray], dict[str, Any]], None] | None = None,
+                    titles: dict[str, str] | None = None,
+                    cases: dict[str, tuple[Callable[[Context], dict[str, Any]],
+                                           Callable[..., None] | None]] | None = None,
+                    rtol: float = 1e-6, **options: Any) -> list[Check]:
+    """The checks of a function that returns a value and gradients (a loss and its gradients,
+    as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
+
+    ``make(ctx)`` draws the arguments, by parameter name in call order (float arrays are sent
+    in the check's dtype, integer arrays as int64, anything else, such as another function's
+    token, as it is). ``points`` names the checks and their points:
+
+    * ``values``: every output (named ``outputs``, the first the loss) against the reference;
+    * ``hidden``: the same on another seed, only where the reference is installed;
+    * ``gradient``: for each argument of ``gradients`` (default: ``grad_<arg>`` for each
+      output of that form), the returned gradient against central differences of the
+      function's own loss, that loss against the true one, the gradient against the
+      reference's and, on torch, against autograd of ``autograd(tensors, args)``, the true
+      loss written in torch (a second oracle).
+
+    ``inspect(outputs, args)`` may raise a :class:`CheckFailure` that names a likely mistake
+    (a wrong shape, say) before the comparison. ``titles`` overrides the checks' titles.
+    ``cases`` adds value checks on inputs of their own: ``{name: (make, inspect)}`` (scores
+    around 1000, say, with an ``inspect`` that requires a finite loss), named in ``points``.
+    """
+    titles = {"values": f"{title}: against the reference", "hidden": f"{title}: another seed",
+              "gradient": f"{title}: gradients by central differences", **(titles or {})}
+    grads = gradients if gradients is not None else {
+        o[len("grad_"):]: o for o in outputs if o.startswith("grad_")}
+
+    def call(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+        result = ctx.function(module, name)(*[send_argument(ctx, a) for a in args.values()])
+        return dict(zip(outputs, ctx.unpack(result, list(outputs), name), strict=True))
+
+    def numpy_outputs(ctx: Context, args: dict[str, Any], inspect: Callable[..., None] | None
+                      = inspect) -> dict[str, np.ndarray]:
+        out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in call(ctx, args).items()}
+        if inspect is not None:
+            inspect(out, args)
+        return out
+
+    def values(ctx: Context) -> Payload:
+        return numpy_outputs(ctx, make(ctx))
+
+    def case(draw: Callable[[Context], dict[str, Any]], check: Callable[..., None] | None
+             ) -> Callable[[Context], Payload]:
+        return lambda ctx: numpy_outputs(ctx, draw(ctx), check)
+
+    def gradient(ctx: Context) -> GradientProblem:
+        args = make(ctx)
+        out = numpy_outputs(ctx, args)
+        analytic = {a: out[g] if isinstance(g, str) else g(out, args) for a, g in grads.items()}
+
+        def loss(p: dict[str, np.ndarray]) -> float:
+            return float(call(ctx, {**args, **p})[outputs[0]])
+
+        true = None
+        if autograd is not None:
+            def true(p: dict[str, Any]) -> Any:
+                return autograd(p, args)
+        return GradientProblem(loss=loss, point={a: np.asarray(args[a], np.float64)
+                                                 for a in grads},
+                               analytic=analytic, autograd_loss=true)
+
+    made = {"values": lambda p: value_check(question, "values", titles["values"], p, values,
+                                            rtol=rtol, **options),
+            "hidden": lambda p: value_check(question, "hidden", titles["hidden"], p, values,
+                                            rtol=rtol, hidden=True, **options),
+            "gradient": lambda p: gradient_check(question, "gradient", titles["gradient"], p,
+                                                 gradient, **options)}
+    for cname, (draw, check) in (cases or {}).items():
+        made[cname] = lambda p, cname=cname, draw=draw, check=check: value_check(
+            question, cname, titles.get(cname, f"{title}: {cname}"), p, case(draw, check),
+            rtol=rtol, **options)
+    unknown = set(points) - set(made)
+    if unknown:
+        raise ValueError(f"function_checks({question!r}): unknown checks {sorted(unknown)}")
+    return [made[c](p) for c, p in points.items()]
+
+
+def send_argument(ctx: Context, x: Any) -> Any:
+    """An argument as the code under test receives it: arrays through ``ctx.asarray``."""
+    return _send(ctx, x) if isinstance(x, np.ndarray) else x
 
 
 # -- metrics after one shared training run -----------------------------------------------------
@@ -476,6 +599,9 @@ class Metric:
     threshold: float | Callable[[float], float]
     higher_is_better: bool = True
     title: str = ""
+    #: the key, in what ``train`` returns, of the value untrained artefacts reach by chance
+    #: (see :func:`~nlpdojo_autograder.kinds.metric_check`): the metric must beat it too
+    chance: str | None = None
 
 
 def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[str, float]],
@@ -512,5 +638,5 @@ def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[
                          one(m), metric=m.name, threshold=m.threshold,
                          higher_is_better=m.higher_is_better, budget=budget,
                          timeout_s=timeout_s, shares=f"{question} {run_name}", hint=hint,
-                         **options)
+                         chance=m.chance, **options)
             for m in metrics]

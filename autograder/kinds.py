@@ -166,13 +166,17 @@ def _autograd(problem: GradientProblem, pname: str) -> np.ndarray:
 def metric_check(question: str, name: str, title: str, points: float,
                  run: Callable[[Context], Payload], *, metric: str,
                  threshold: float | Callable[[float], float], higher_is_better: bool = True,
-                 budget: str, hint: str = "", **options: Any) -> Check:
+                 budget: str, hint: str = "", chance: str | None = None,
+                 **options: Any) -> Check:
     """Train the student's code under a fixed budget and seeds; a metric must reach a threshold.
 
     ``run(ctx)`` returns ``{"value": float, ...}``. ``threshold`` is a number, or a function of
     the value the reference reaches under the same budget (e.g. ``lambda ref: ref - 0.05``).
     ``hint`` is added to the message when the metric misses its threshold: which of the
     student's functions the training ran, say, since the numbers alone do not name a culprit.
+    ``chance`` names an entry of the payload holding what untrained artefacts reach (a null
+    distribution's upper quantile, measured grader-side by ``run``): the metric must also beat
+    it, so a threshold relative to a weak reference never rewards chance.
     """
     relative = callable(threshold)
 
@@ -184,11 +188,16 @@ def metric_check(question: str, name: str, title: str, points: float,
             limit = float(threshold(ref))  # type: ignore[operator]
         else:
             limit = float(threshold)  # type: ignore[arg-type]
+        floor = float(actual[chance]) if chance and chance in actual else None
+        if floor is not None and math.isfinite(floor):
+            limit = max(limit, floor) if higher_is_better else min(limit, floor)
         ok = math.isfinite(value) and (value >= limit if higher_is_better else value <= limit)
         sign = "≥" if higher_is_better else "≤"
         msg = f"{metric} {value:.4g}" + ("" if ok else f", needs {sign} {limit:.4g}")
         if ref is not None:
             msg += f" (the reference: {ref:.4g})"
+        if not ok and floor is not None and limit == floor:
+            msg += f"; untrained (random) vectors reach {floor:.4g} by chance"
         if not math.isfinite(value):
             msg = f"{metric} is {value}: training diverged (NaN/inf); check your gradients' signs"
         if not ok and hint:

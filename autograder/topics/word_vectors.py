@@ -12,14 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug, Verdict
-from nlpdojo_autograder.kinds import (
-    GradientProblem,
-    custom_check,
-    gradient_check,
-    metric_check,
-    value_check,
+from nlpdojo_autograder.builders import (
+    Metric,
+    function_check,
+    function_checks,
+    metric_checks,
+    send_argument,
 )
+from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug, Verdict
+from nlpdojo_autograder.kinds import custom_check, value_check
+from nlpdojo_autograder.topics import word_vectors_training as training
 
 QUESTIONS = {
     "softmax": "Numerically stable softmax",
@@ -94,174 +96,93 @@ def _softmax_stability(ctx: Context):
     return {"large_scores": ctx.to_numpy(softmax(ctx.asarray(x)), "softmax of large scores")}
 
 
-# -- one pair --------------------------------------------------------------------------------
-def _pair_inputs(ctx: Context):
+# -- one pair, a minibatch, a window: a loss and its gradients --------------------------------
+def _pair(ctx: Context) -> dict:
+    """One (center, outside) pair: v_c (D,), o, U (V, D)."""
     rng = ctx.rng()
-    return rng.standard_normal(D), int(rng.integers(V)), rng.standard_normal((V, D))
+    return {"center_vec": rng.standard_normal(D), "outside_idx": int(rng.integers(V)),
+            "outside_vectors": rng.standard_normal((V, D))}
 
 
-def _naive(ctx: Context):
-    return ctx.function("naive_softmax", "naive_softmax_loss_and_gradient")
+def _pair_with_negatives(ctx: Context) -> dict:
+    negatives = ctx.rng(1).integers(0, V, K)  # (K,)
+    negatives[-1] = negatives[0]  # a repeated negative: its gradient contributions must add up
+    return _pair(ctx) | {"negatives": negatives}
 
 
-def _pair_payload(ctx: Context, result, func: str):
-    """The (loss, grad_center_vec, grad_outside_vectors) of a one-pair loss, as a payload."""
-    loss, g_c, g_u = ctx.unpack(result, ["loss", "grad_center_vec", "grad_outside_vectors"], func)
-    return {"loss": ctx.to_numpy(loss, "loss"), "grad_center_vec": ctx.to_numpy(g_c),
-            "grad_outside_vectors": ctx.to_numpy(g_u)}
-
-
-def _naive_stability(ctx: Context):
+def _large_scores(ctx: Context) -> dict:
     """Scores around +1000, the true word's around -1000: exp overflows and its probability
     underflows to 0 unless the loss is computed as log-sum-exp."""
-    v_c, o, U = _pair_inputs(ctx)
+    args = _pair(ctx)
+    v_c, o, U = args["center_vec"], args["outside_idx"], args["outside_vectors"]
     push = 1000.0 / np.abs(v_c).sum() * np.sign(v_c)  # (D,)  push . v_c = 1000
     U = U + push[None, :]  # (V, D)  scores ~ +1000
     U[o] -= 2.0 * push  # the true word's score ~ -1000: P(o | c) ~ exp(-2000)
-    payload = _pair_payload(ctx, _naive(ctx)(ctx.asarray(v_c), o, ctx.asarray(U)),
-                            "naive_softmax_loss_and_gradient")
-    if not np.all(np.isfinite(payload["loss"])):
-        raise CheckFailure(f"the loss is {float(payload['loss'])} for scores around 1000: "
+    return args | {"outside_vectors": U}
+
+
+def _finite_loss(outputs: dict, args: dict) -> None:
+    if not np.all(np.isfinite(outputs["loss"])):
+        raise CheckFailure(f"the loss is {float(outputs['loss'])} for scores around 1000: "
                            "-log(softmax(s)[o]) overflows or takes log(0); compute it as "
                            "log(sum(exp(s - max(s)))) + max(s) - s[o] (log-sum-exp)")
-    return payload
 
 
-def _naive_values(ctx: Context):
-    v_c, o, U = _pair_inputs(ctx)
-    return _pair_payload(ctx, _naive(ctx)(ctx.asarray(v_c), o, ctx.asarray(U)),
-                         "naive_softmax_loss_and_gradient")
-
-
-def _naive_gradient(ctx: Context) -> GradientProblem:
-    v_c, o, U = _pair_inputs(ctx)
-    f = _naive(ctx)
-    _, g_c, g_u = ctx.unpack(f(ctx.asarray(v_c), o, ctx.asarray(U)), ["loss", "dv", "dU"],
-                             "naive_softmax_loss_and_gradient")
-    return GradientProblem(
-        loss=lambda p: float(
-            f(ctx.asarray(p["center_vec"]), o, ctx.asarray(p["outside_vectors"]))[0]),
-        point={"center_vec": v_c, "outside_vectors": U},
-        analytic={"center_vec": g_c, "outside_vectors": g_u},
-        autograd_loss=lambda p: _torch().nn.functional.cross_entropy(
-            (p["outside_vectors"] @ p["center_vec"])[None, :], _torch().tensor([o])))
-
-
-def _negatives(ctx: Context, o: int) -> np.ndarray:
-    rng = ctx.rng(1)
-    neg = rng.integers(0, V, K)
-    neg[-1] = neg[0]  # a repeated negative: its gradient contributions must add up
-    return neg
-
-
-def _neg(ctx: Context):
-    return ctx.function("negative_sampling", "neg_sampling_loss_and_gradient")
-
-
-def _neg_values(ctx: Context):
-    v_c, o, U = _pair_inputs(ctx)
-    neg = _negatives(ctx, o)
-    return _pair_payload(ctx, _neg(ctx)(ctx.asarray(v_c), o, ctx.asarray(U), ctx.asarray(neg)),
-                         "neg_sampling_loss_and_gradient")
-
-
-def _neg_gradient(ctx: Context) -> GradientProblem:
-    v_c, o, U = _pair_inputs(ctx)
-    neg = ctx.asarray(_negatives(ctx, o))
-    f = _neg(ctx)
-    _, g_c, g_u = ctx.unpack(f(ctx.asarray(v_c), o, ctx.asarray(U), neg), ["loss", "dv", "dU"],
-                             "neg_sampling_loss_and_gradient")
-    negatives = _negatives(ctx, o)
-    return GradientProblem(
-        loss=lambda p: float(f(ctx.asarray(p["center_vec"]), o,
-                               ctx.asarray(p["outside_vectors"]), neg)[0]),
-        point={"center_vec": v_c, "outside_vectors": U},
-        analytic={"center_vec": g_c, "outside_vectors": g_u},
-        autograd_loss=lambda p: _torch_neg_sampling_loss(p["center_vec"], o,
-                                                         p["outside_vectors"], negatives))
-
-
-# -- a minibatch -----------------------------------------------------------------------------
-def _batch_inputs(ctx: Context):
+def _batch(ctx: Context) -> dict:
+    """A minibatch of 6 gathered pairs: center (B, D), outside (B, D), negatives (B, K, D)."""
     rng = ctx.rng()
-    B = 6
-    return (rng.standard_normal((B, D)), rng.standard_normal((B, D)),
-            rng.standard_normal((B, K, D)))
+    return {"center": rng.standard_normal((6, D)), "outside": rng.standard_normal((6, D)),
+            "negatives": rng.standard_normal((6, K, D))}
 
 
-def _sgns(ctx: Context):
-    return ctx.function("negative_sampling", "sgns_batch_loss_and_gradients")
+def _coefficient_shapes(outputs: dict, args: dict) -> None:
+    B, K_ = args["negatives"].shape[:2]
+    co, cn = outputs["coef_outside"], outputs["coef_negatives"]
+    if co.shape != (B,) or cn.shape != (B, K_):
+        raise CheckFailure(f"coef_outside should have shape {(B,)} and coef_negatives "
+                           f"{(B, K_)}; got {co.shape} and {cn.shape}")
 
 
-def _sgns_values(ctx: Context):
-    c, o, n = _batch_inputs(ctx)
-    loss, gc, co, cn = ctx.unpack(_sgns(ctx)(ctx.asarray(c), ctx.asarray(o), ctx.asarray(n)),
-                                  ["loss", "grad_center", "coef_outside", "coef_negatives"],
-                                  "sgns_batch_loss_and_gradients")
-    return {"loss": ctx.to_numpy(loss, "loss"), "grad_center": ctx.to_numpy(gc),
-            "coef_outside": ctx.to_numpy(co, "coef_outside"),
-            "coef_negatives": ctx.to_numpy(cn, "coef_negatives")}
-
-
-def _sgns_gradient(ctx: Context) -> GradientProblem:
-    """The full gradients, rebuilt from the returned multiples of the center vectors."""
-    c, o, n = _batch_inputs(ctx)
-    f = _sgns(ctx)
-    _, gc, co, cn = ctx.unpack(f(ctx.asarray(c), ctx.asarray(o), ctx.asarray(n)),
-                               ["loss", "grad_center", "coef_outside", "coef_negatives"],
-                               "sgns_batch_loss_and_gradients")
-    co, cn = ctx.to_numpy(co, "coef_outside"), ctx.to_numpy(cn, "coef_negatives")
-    if co.shape != c.shape[:1] or cn.shape != n.shape[:2]:
-        raise CheckFailure(f"coef_outside should have shape {c.shape[:1]} and coef_negatives "
-                           f"{n.shape[:2]}; got {co.shape} and {cn.shape}")
-    return GradientProblem(
-        loss=lambda p: float(f(ctx.asarray(p["center"]), ctx.asarray(p["outside"]),
-                               ctx.asarray(p["negatives"]))[0]),
-        point={"center": c, "outside": o, "negatives": n},
-        analytic={"center": gc, "outside": co[:, None] * c,  # (B, D)  dJ/du_o = coef v_c
-                  "negatives": cn[:, :, None] * c[:, None, :]},  # (B, K, D)
-        autograd_loss=lambda p: _torch_sgns_loss(p["center"], p["outside"], p["negatives"]))
-
-
-# -- a window --------------------------------------------------------------------------------
-def _window_inputs(ctx: Context):
+def _window(ctx: Context, variant: str) -> dict:
+    """A window of 4 outside words around one center, with the pair loss of ``variant``."""
     rng = ctx.rng()
-    return (int(rng.integers(V)), rng.integers(0, V, 4), rng.standard_normal((V, D)),
-            rng.standard_normal((V, D)), rng.integers(0, V, (4, K)))
-
-
-def _skipgram_call(ctx: Context, variant: str, center_vectors, outside_vectors):
-    c, outside, _, _, negs = _window_inputs(ctx)
-    skipgram = ctx.function("skipgram", "skipgram")
+    args = {"current_center": int(rng.integers(V)), "outside_words": rng.integers(0, V, 4),
+            "center_vectors": rng.standard_normal((V, D)),
+            "outside_vectors": rng.standard_normal((V, D))}
+    negatives = rng.integers(0, V, (4, K))
     if variant == "naive":
-        pair = ctx.function("naive_softmax", "naive_softmax_loss_and_gradient")
-        return skipgram(c, outside, center_vectors, outside_vectors, pair)
-    pair = ctx.function("negative_sampling", "neg_sampling_loss_and_gradient")
-    return skipgram(c, outside, center_vectors, outside_vectors, pair, ctx.asarray(negs))
+        return args | {"pair": ctx.function("naive_softmax", "naive_softmax_loss_and_gradient")}
+    return args | {"pair": ctx.function("negative_sampling", "neg_sampling_loss_and_gradient"),
+                   "negatives": negatives}
+
+
+def _torch_naive_loss(p: dict, args: dict):
+    """-log softmax(U v_c)[o] (CS224n lecture 2)."""
+    torch = _torch()
+    scores = (p["outside_vectors"] @ p["center_vec"])[None, :]  # (1, V)
+    return torch.nn.functional.cross_entropy(scores, torch.tensor([args["outside_idx"]]))
+
+
+PAIR = ("loss", "grad_center_vec", "grad_outside_vectors")
+WINDOW = ("loss", "grad_center_vectors", "grad_outside_vectors")
+SGNS = ("loss", "grad_center", "coef_outside", "coef_negatives")
+NAIVE = ("naive_softmax", "naive_softmax_loss_and_gradient")
+NEG = ("negative_sampling", "neg_sampling_loss_and_gradient")
+BATCH = ("negative_sampling", "sgns_batch_loss_and_gradients")
+PAIR_SWAP = ("softmax",)
+WINDOW_SWAP = ("softmax", "naive_softmax", "neg_sampling")
 
 
 def _skipgram_values(ctx: Context):
-    _, _, Vc, U, _ = _window_inputs(ctx)
+    """Both pair losses through ``skipgram``: ``naive.loss``, ``negative.loss``..."""
     out = {}
     for variant in ("naive", "negative"):
-        loss, g_v, g_u = ctx.unpack(
-            _skipgram_call(ctx, variant, ctx.asarray(Vc), ctx.asarray(U)),
-            ["loss", "grad_center_vectors", "grad_outside_vectors"], "skipgram")
-        out |= {f"{variant}.loss": ctx.to_numpy(loss, "loss"),
-                f"{variant}.grad_center_vectors": ctx.to_numpy(g_v),
-                f"{variant}.grad_outside_vectors": ctx.to_numpy(g_u)}
+        args = _window(ctx, variant)
+        result = ctx.function("skipgram", "skipgram")(*[send_argument(ctx, a)
+                                                        for a in args.values()])
+        out |= {f"{variant}.{k}": ctx.to_numpy(v, k) for k, v in zip(
+            WINDOW, ctx.unpack(result, list(WINDOW), "skipgram"), strict=True)}
     return out
-
-
-def _skipgram_gradient(ctx: Context) -> GradientProblem:
-    _, _, Vc, U, _ = _window_inputs(ctx)
-    _, g_v, g_u = ctx.unpack(_skipgram_call(ctx, "negative", ctx.asarray(Vc), ctx.asarray(U)),
-                             ["loss", "dV", "dU"], "skipgram")
-    return GradientProblem(
-        loss=lambda p: float(_skipgram_call(ctx, "negative", ctx.asarray(p["center_vectors"]),
-                                            ctx.asarray(p["outside_vectors"]))[0]),
-        point={"center_vectors": Vc, "outside_vectors": U},
-        analytic={"center_vectors": g_v, "outside_vectors": g_u})
 
 
 # -- SGD -------------------------------------------------------------------------------------
@@ -282,42 +203,23 @@ def _schedule_values(ctx: Context):
             "learning_rate_when_total_steps_is_0": np.array(float(decay(0, 0, lr0)))}
 
 
-def _update_values(ctx: Context):
-    update = ctx.function("sgd", "sparse_sgd_update")
+def _update_args(ctx: Context):
     rng = ctx.rng()
-    matrix = rng.standard_normal((V, D))
     rows = np.array([1, 3, 1, 7, 1])  # row 1 three times: the gradients add up
-    grads = rng.standard_normal((rows.size, D))
-    out, updated = update.call((ctx.backend, ctx.asarray(matrix), ctx.asarray(rows),
-                                ctx.asarray(grads), 0.5), mutable=("matrix",))
-    _require_in_place("sparse_sgd_update", ctx, updated, out)
-    return {"updated": ctx.to_numpy(out, "sparse_sgd_update's result")}
+    return (ctx.backend, ctx.asarray(rng.standard_normal((V, D))), ctx.asarray(rows),
+            ctx.asarray(rng.standard_normal((rows.size, D))), 0.5), {}
 
 
-def _outer_update_values(ctx: Context):
-    outer = ctx.function("sgd", "sparse_outer_update")
+def _outer_update_args(ctx: Context):
     rng = ctx.rng()
     matrix = rng.standard_normal((V, D))
     rows = np.array([[1, 4, 1], [4, 0, 9]])  # row 1 twice in one pair, row 4 in both pairs
     coefs, vectors = rng.standard_normal((2, 3)), rng.standard_normal((2, D))
-    out, updated = outer.call((ctx.backend, ctx.asarray(matrix), ctx.asarray(rows),
-                               ctx.asarray(coefs), ctx.asarray(vectors), 0.5),
-                              mutable=("matrix",))
-    _require_in_place("sparse_outer_update", ctx, updated, out)
-    return {"outer_updated": ctx.to_numpy(out, "sparse_outer_update's result")}
+    return (ctx.backend, ctx.asarray(matrix), ctx.asarray(rows), ctx.asarray(coefs),
+            ctx.asarray(vectors), 0.5), {}
 
 
-def _require_in_place(name: str, ctx: Context, updated: dict, returned) -> None:
-    """The updates must change ``matrix`` itself: a (V, D) copy per step would cost more than
-    the step (and a trainer that keeps the old matrix would learn nothing). ``updated`` holds
-    the matrix after the call when the call changed it."""
-    if returned is None:
-        return  # the comparison of the result says "returned None"
-    if "matrix" not in updated or not np.array_equal(
-            ctx.to_numpy(updated["matrix"], name), ctx.to_numpy(returned, name)):
-        raise CheckFailure(f"{name} must update `matrix` in place and return it; the matrix "
-                           "passed in is unchanged or differs from the one returned (a copy?). "
-                           "backend.scatter_add(...) and scatter_add_weighted(...) work in place")
+IN_PLACE = "backend.scatter_add(...) and scatter_add_weighted(...) work in place"
 
 
 # -- count-based baseline --------------------------------------------------------------------
@@ -407,7 +309,8 @@ def _similarity_values(ctx: Context):
             "cosines": ctx.to_numpy(cosines, "cosine_similarities")}
 
 
-def _analogy_values(ctx: Context):
+def _analogy_args(ctx: Context):
+    """Planted analogies (word b_i = word a_i + one offset), vectors with a little noise."""
     rng = ctx.rng()
     base = rng.standard_normal((20, 6))
     offset = rng.standard_normal(6) * 2.0
@@ -417,9 +320,7 @@ def _analogy_values(ctx: Context):
     questions = [(f"a{i}", f"b{i}", f"a{j}", f"b{j}") for i, j in
                  zip(rng.integers(0, 20, 25), rng.integers(0, 20, 25), strict=True) if i != j]
     questions += [("a0", "b0", "a1", "b2")]  # a wrong "answer": accuracy below 1
-    accuracy, n_used = ctx.function("evaluate", "analogy_accuracy")(
-        vectors + 0.05 * rng.standard_normal(vectors.shape), word2ind, questions)
-    return {"accuracy": np.float64(accuracy), "n_used": np.int64(n_used)}
+    return (vectors + 0.05 * rng.standard_normal(vectors.shape), word2ind, questions), {}
 
 
 # -- plot ------------------------------------------------------------------------------------
@@ -452,122 +353,63 @@ def _plot_judge(actual, expected):
     return Verdict(True, "PNG written; the projection matches the first two principal components")
 
 
-# -- training on real text ------------------------------------------------------------------
-#: the quick budget (every `grade`) and the full one (`grade --full`): the SOTU training split
-QUICK_EPOCHS, FULL_EPOCHS = 1, 5
-BUDGET = ("skip-gram with negative sampling on the State of the Union training split "
-          "(185 addresses, ~1.4M words), dim 100, window 5, 5 negatives, {epochs} epoch(s), "
-          "lr 0.025 -> 0, seed = the run's base seed")
-TRAINING_HINT = ("Training ran your sgns_batch_loss_and_gradients (negative_sampling.py) and "
-                 "your linear_decay, sparse_sgd_update and sparse_outer_update (sgd.py): make "
-                 "their checks pass first")
-
-def _train_once(ctx: Context) -> dict:
-    """Train the code under test on the budget, once per run, and measure the vectors here."""
-    key = ("sgns", ctx.full, ctx.base_seed)
-    if key in ctx.cache:  # measured, or failed, by an earlier check of this run
-        if isinstance(ctx.cache[key], Exception):
-            raise ctx.cache[key]
-        return ctx.cache[key]
-    try:
-        ctx.cache[key] = _train_and_measure(ctx)
-    except Exception as exc:
-        ctx.cache[key] = exc
-        raise
-    return ctx.cache[key]
-
-
-def _train_and_measure(ctx: Context) -> dict:
-    from nlpdojo.text import keep_probability
-    from nlpdojo_autograder.topics import word_vector_metrics as metrics
-    from nlpdojo_autograder.topics.word_vectors_data import (
-        EVALUATION_SETS,
-        evaluation_sets,
-        prepare_corpus,
-    )
-    from nlpdojo_autograder.train import require_datasets
-
-    require_datasets(["sotu", *EVALUATION_SETS])  # every missing one named, before training
-    corpus = prepare_corpus("sotu", split="train")
-    # the given training loop is the instructor's (the budget is not the submission's to
-    # change); the steps it calls are the submission's; the corpus and the budget are sent
-    steps = ctx.given_function("train", "SGNSSteps.of").lazy(
-        ctx.module("negative_sampling"), ctx.module("sgd"))
-    result = ctx.given_function("train", "train_sgns")(
-        ctx.backend, corpus.token_ids, corpus.counts, dim=100, window=5, negatives=5,
-        epochs=FULL_EPOCHS if ctx.full else QUICK_EPOCHS, seed=ctx.base_seed, progress=False,
-        steps=steps)
-    if not hasattr(result, "center_vectors"):
-        raise CheckFailure("the training loop did not return its trained vectors")
-    center = ctx.to_numpy(result.center_vectors, "the trained center vectors")
-    outside = ctx.to_numpy(result.outside_vectors, "the trained outside vectors")
-    size = (corpus.counts.shape[0], 100)
-    if center.shape != size or outside.shape != size:
-        raise CheckFailure(f"the trained vectors have shapes {center.shape} and {outside.shape}"
-                           f"; expected {size}")
-    word2ind = corpus.word2ind
-    # held-out pairs: the validation split, subsampled like training, a fixed window of 5
-    rng = np.random.default_rng(ctx.base_seed + 1)
-    valid = prepare_corpus("sotu", split="valid", min_count=1)
-    to_train = np.array([word2ind.get(w, -1) for w in valid.words], np.int64)
-    ids = to_train[valid.token_ids]
-    ids = ids[ids >= 0]
-    ids = ids[rng.random(ids.shape[0]) < keep_probability(corpus.counts.astype(float), 1e-3)[ids]]
-    offsets = np.r_[-5:0, 1:6]  # (10,)
-    # 5,000 centers spread evenly over the whole split (every address, not the first few)
-    middle = np.linspace(5, ids.shape[0] - 6, 5_000).astype(np.int64)  # (C,)
-    positions = middle[:, None] + offsets  # (C, 10)
-    centers = np.repeat(ids[middle], offsets.shape[0])  # (P,) = (C * 10,)
-    outsides = ids[positions].reshape(-1)  # (P,)
-    noise = corpus.counts.astype(float) ** 0.75
-    negatives = rng.choice(noise.shape[0], (centers.shape[0], 5), p=noise / noise.sum())
-    sets = evaluation_sets()
-    rho, n_pairs = metrics.similarity_rho(center, word2ind, sets["wordsim353"])
-    accuracy, n_questions = metrics.analogy_accuracy(center, word2ind, sets["analogies"])
-    return {
-        "heldout_loss": metrics.heldout_sgns_loss(center, outside, centers, outsides, negatives),
-        "wordsim353": rho, "wordsim353_pairs": n_pairs,
-        "analogy": accuracy, "analogy_questions": n_questions,
-        "heldout_pairs": int(centers.size),
-    }
-
-
-def _metric(name: str):
-    def run(ctx: Context):
-        measured = _train_once(ctx)
-        return {"value": float(measured[name])} | {
-            k: v for k, v in measured.items() if k != name}
-    return run
+# -- training on real text (measured grader-side: word_vectors_training) ----------------------
+TRAINING = metric_checks(
+    "training", "run", training.train_and_measure, [
+        Metric("heldout_loss", "held-out loss per pair", 2.0, lambda ref: ref + 0.15,
+               higher_is_better=False, title="held-out loss after training"),
+        Metric("analogy", "3CosAdd accuracy on the Google analogies", 1.0,
+               lambda ref: 0.5 * ref, title="analogies after training"),
+        Metric("wordsim", "WordSim-353 Spearman rho", 1.0, lambda ref: ref - 0.1,
+               title="WordSim-353 after training", chance="wordsim353_chance"),
+    ], budget=training.BUDGET.format(epochs=training.QUICK_EPOCHS), hint=training.HINT)
 
 
 CHECKS = [
     value_check("softmax", "values", "softmax on random rows and vectors", 2.0, _softmax_values),
     value_check("softmax", "stability", "no overflow on scores like 1000", 1.0,
                 _softmax_stability),
-    value_check("naive_softmax", "values", "loss and gradients against the reference", 2.0,
-                _naive_values, swap_in=("softmax",)),
-    gradient_check("naive_softmax", "gradient", "gradients by central differences", 2.0,
-                   _naive_gradient, swap_in=("softmax",)),
-    value_check("naive_softmax", "stability", "a finite loss for scores like ±1000", 1.0,
-                _naive_stability, swap_in=("softmax",)),
-    value_check("neg_sampling", "values", "loss and gradients, with a repeated negative", 2.0,
-                _neg_values),
-    gradient_check("neg_sampling", "gradient", "gradients by central differences", 3.0,
-                   _neg_gradient),
-    value_check("sgns_batch", "values", "a minibatch of 6 pairs against the reference", 2.0,
-                _sgns_values),
-    gradient_check("sgns_batch", "gradient", "batched gradients by central differences", 3.0,
-                   _sgns_gradient),
+    *function_checks("naive_softmax", *NAIVE, _pair, outputs=PAIR, title="naive softmax",
+                     points={"values": 2.0, "gradient": 2.0, "stability": 1.0, "hidden": 1.0},
+                     cases={"stability": (_large_scores, _finite_loss)},
+                     autograd=_torch_naive_loss, swap_in=PAIR_SWAP,
+                     titles={"values": "loss and gradients against the reference",
+                             "stability": "a finite loss for scores like ±1000"}),
+    *function_checks("neg_sampling", *NEG, _pair_with_negatives, outputs=PAIR,
+                     title="negative sampling",
+                     points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
+                     autograd=lambda p, a: _torch_neg_sampling_loss(
+                         p["center_vec"], a["outside_idx"], p["outside_vectors"],
+                         a["negatives"]),
+                     titles={"values": "loss and gradients, with a repeated negative"}),
+    *function_checks("sgns_batch", *BATCH, _batch, outputs=SGNS, title="minibatch",
+                     points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
+                     inspect=_coefficient_shapes,
+                     gradients={"center": "grad_center",  # dJ/du = coef * v_c, rebuilt here
+                                "outside": lambda o, a: o["coef_outside"][:, None] * a["center"],
+                                "negatives": lambda o, a: (o["coef_negatives"][:, :, None]
+                                                           * a["center"][:, None, :])},
+                     autograd=lambda p, a: _torch_sgns_loss(p["center"], p["outside"],
+                                                            p["negatives"]),
+                     titles={"values": "a minibatch of 6 pairs against the reference",
+                             "gradient": "batched gradients by central differences"}),
     value_check("skipgram", "values", "a window, naive softmax and negative sampling", 2.0,
-                _skipgram_values, swap_in=("softmax", "naive_softmax", "neg_sampling")),
-    gradient_check("skipgram", "gradient", "window gradients by central differences", 2.0,
-                   _skipgram_gradient, swap_in=("softmax", "naive_softmax", "neg_sampling")),
+                _skipgram_values, swap_in=WINDOW_SWAP),
+    *function_checks("skipgram", "skipgram", "skipgram", lambda ctx: _window(ctx, "negative"),
+                     outputs=WINDOW, title="window", points={"gradient": 2.0},
+                     gradients={"center_vectors": "grad_center_vectors",
+                                "outside_vectors": "grad_outside_vectors"},
+                     titles={"gradient": "window gradients by central differences"},
+                     swap_in=WINDOW_SWAP),
     value_check("sgd", "schedule", "linear_decay: word2vec's learning-rate schedule", 1.0,
                 _schedule_values),
-    value_check("sgd", "update", "sparse_sgd_update: repeated rows summed, in place", 0.5,
-                _update_values),
-    value_check("sgd", "outer_update", "sparse_outer_update: coefficients times vectors", 0.5,
-                _outer_update_values),
+    function_check("sgd", "sgd", "sparse_sgd_update", _update_args, check="update",
+                   title="sparse_sgd_update: repeated rows summed, in place", points=0.5,
+                   outputs=("updated",), in_place="matrix", hint=IN_PLACE),
+    function_check("sgd", "sgd", "sparse_outer_update", _outer_update_args,
+                   check="outer_update", points=0.5, outputs=("outer_updated",),
+                   title="sparse_outer_update: coefficients times vectors", in_place="matrix",
+                   hint=IN_PLACE),
     value_check("count_svd", "cooccurrence", "cooccurrence_matrix: windowed counts", 1.0,
                 _cooccurrence_values),
     value_check("count_svd", "ppmi", "ppmi on given counts", 1.0, _ppmi_values, rtol=1e-6,
@@ -576,29 +418,14 @@ CHECKS = [
                  _svd_values, _svd_judge, needs_expected=True),
     value_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
                 _similarity_values),
-    value_check("analogy", "values", "3CosAdd accuracy on planted analogies", 2.0,
-                _analogy_values),
+    function_check("analogy", "evaluate", "analogy_accuracy", _analogy_args,
+                   title="3CosAdd accuracy on planted analogies", points=2.0,
+                   outputs=("accuracy", "n_used")),
     custom_check("plot", "png", "a labelled 2-D projection saved as PNG", 1.0, _plot_collect,
                  _plot_judge, needs_expected=True, timeout_s=60.0),
     value_check("softmax", "hidden", "softmax on another seed", 1.0, _softmax_values,
                 hidden=True),
-    value_check("naive_softmax", "hidden", "another seed", 1.0, _naive_values, hidden=True,
-                swap_in=("softmax",)),
-    value_check("neg_sampling", "hidden", "another seed", 1.0, _neg_values, hidden=True),
-    value_check("sgns_batch", "hidden", "another seed", 1.0, _sgns_values, hidden=True),
-    metric_check("training", "heldout_loss", "held-out loss after training",
-                 2.0, _metric("heldout_loss"), metric="held-out loss per pair",
-                 threshold=lambda ref: ref + 0.15, higher_is_better=False,
-                 budget=BUDGET.format(epochs=QUICK_EPOCHS), timeout_s=600.0,
-                 shares="training run", hint=TRAINING_HINT),
-    metric_check("training", "analogy", "analogies after training", 1.0,
-                 _metric("analogy"), metric="3CosAdd accuracy on the Google analogies",
-                 threshold=lambda ref: 0.5 * ref, budget=BUDGET.format(epochs=QUICK_EPOCHS),
-                 timeout_s=600.0, shares="training run", hint=TRAINING_HINT),
-    metric_check("training", "wordsim", "WordSim-353 after training", 1.0,
-                 _metric("wordsim353"), metric="WordSim-353 Spearman rho",
-                 threshold=lambda ref: ref - 0.1, budget=BUDGET.format(epochs=QUICK_EPOCHS),
-                 timeout_s=600.0, shares="training run", hint=TRAINING_HINT),
+    *TRAINING,
 ]
 
 PLANTED_BUGS = [

@@ -177,3 +177,87 @@ def test_one_function_wrong_costs_its_own_check_only(tmp_path):
     failed = {cid for cid, c in checks.items() if c.status != "passed"}
     assert failed == {"count_svd.cooccurrence", "sgd.update"}, failed
     assert "must update `matrix` in place" in checks["sgd.update"].message
+
+
+# -- the training checks' holes (issue 9): chance and vectors that steps cannot train -------
+def _copy_with(tmp_path: Path, module: str, old: str, new: str) -> Path:
+    """A copy of the reference solutions with ``old`` replaced by ``new`` in ``module``."""
+    folder = tmp_path / "sub"
+    shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
+                    .parent, folder / "word_vectors")
+    path = folder / "word_vectors" / module
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    return folder
+
+
+def test_a_metric_below_chance_fails_even_near_the_reference():
+    """``chance`` floors the threshold: a weak reference (rho 0.16, threshold 0.06) must not
+    pass vectors that random ones match 5% of the time (0.13)."""
+    from nlpdojo_autograder.kinds import metric_check
+
+    check = metric_check("q", "m", "t", 1.0, lambda ctx: {}, metric="rho",
+                         threshold=lambda ref: ref - 0.1, budget="b", chance="chance")
+    below = check.judge({"value": 0.10, "chance": 0.13}, {"value": 0.16})
+    assert not below.passed and below.threshold == pytest.approx(0.13)
+    assert "untrained (random) vectors reach 0.13 by chance" in below.message
+    assert check.judge({"value": 0.15, "chance": 0.13}, {"value": 0.16}).passed
+    # the reference's own threshold still binds where it is the higher one
+    assert not check.judge({"value": 0.15, "chance": 0.0}, {"value": 0.3}).passed
+
+
+def test_chance_rho_agrees_with_spearman_of_random_matrices():
+    """The vectorised null (random vectors of the pairs' words only, ranks by hand) against
+    an independent Monte Carlo: scipy's spearmanr (via similarity_rho) on whole random
+    matrices."""
+    import numpy as np
+
+    from nlpdojo_autograder.topics import word_vector_metrics as metrics
+
+    rng = np.random.default_rng(3)
+    word2ind = {f"w{i}": i for i in range(60)}
+    pairs = [(f"w{a}", f"w{b}", float(s)) for a, b, s in zip(
+        rng.integers(0, 60, 150), rng.integers(0, 60, 150), rng.integers(0, 10, 150),
+        strict=True) if a != b] + [("w1", "unknown", 3.0)]
+    fast = metrics.similarity_rho_chance(word2ind, pairs, 20, draws=2000, seed=1)
+    slow = np.quantile([metrics.similarity_rho(rng.standard_normal((60, 20)), word2ind,
+                                               pairs)[0] for _ in range(600)], 0.95)
+    assert fast == pytest.approx(slow, abs=0.025)
+    n = sum(1 for p in pairs if p[1] != "unknown")
+    assert fast == pytest.approx(1.645 / np.sqrt(n - 1), abs=0.03)  # rho ~ N(0, 1/(n-1))
+
+
+def test_the_graders_sgns_step_agrees_with_the_reference():
+    """The audit's oracle (grader code) against the reference, an independent implementation."""
+    import numpy as np
+
+    from nlpdojo_autograder.topics.word_vectors_training import sgns_step
+    from nlpdojo_solutions.word_vectors.negative_sampling import sgns_batch_loss_and_gradients
+
+    rng = np.random.default_rng(0)
+    center, outside = rng.standard_normal((7, 4)), rng.standard_normal((7, 4))
+    negatives = rng.standard_normal((7, 3, 4))
+    ours = sgns_step(center, outside, negatives)
+    theirs = sgns_batch_loss_and_gradients(center, outside, negatives)
+    for (name, mine), other in zip(ours.items(), theirs, strict=True):
+        np.testing.assert_allclose(mine, np.asarray(other), rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.timeout(300)
+def test_steps_right_on_small_inputs_but_not_at_training_size_earn_no_training_points(
+        tmp_path):
+    """An update that passes question sgd's (10, 5) checks but does nothing at the training's
+    size: the audit stops the training checks before training, each with the reason."""
+    folder = _copy_with(tmp_path, "sgd.py",
+                        "    return backend.scatter_add(matrix, rows, grads, alpha=-lr)",
+                        "    if matrix.shape[0] > 100:\n        return matrix\n"
+                        "    return backend.scatter_add(matrix, rows, grads, alpha=-lr)")
+    result = grade(["word_vectors"], submission=folder, replay_options={},
+                   options=GradeOptions(questions=frozenset({"sgd", "training"})))
+    checks = {c.id: c for _, c in result.checks()}
+    assert checks["sgd.update"].passed
+    for name in ("heldout_loss", "analogy", "wordsim"):
+        check = checks[f"training.{name}"]
+        assert check.score == 0 and "training was not run" in check.message, check.message
+        assert "sparse_sgd_update" in check.message and "10," in check.message
+        assert check.duration_s < 60  # stopped before training
