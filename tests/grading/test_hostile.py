@@ -398,10 +398,13 @@ ZERO_GRADIENTS = (("    ### END SOLUTION\n    return float(loss)",
 @pytest.mark.parametrize("level", levels())
 def test_patching_the_checking_code_does_not_pass_a_zero_gradient(tmp_path, level):
     folder = make_submission(tmp_path / "sub", module="naive_softmax", prelude="""
-        import nlpdojo.gradcheck as _gradcheck
-        _gradcheck.gather_evidence = lambda *a, **k: {}
-        _gradcheck.judge_evidence = lambda *a, **k: None
-        _gradcheck.check_gradient = lambda *a, **k: None
+        try:  # refused to graded code (subject.COURSE_TOOLS); patched if it ever is not
+            import nlpdojo.gradcheck as _gradcheck
+            _gradcheck.gather_evidence = lambda *a, **k: {}
+            _gradcheck.judge_evidence = lambda *a, **k: None
+            _gradcheck.check_gradient = lambda *a, **k: None
+        except ImportError:
+            pass
         try:  # the grader's modules are not importable in the worker (the blocker, the sandbox)
             import nlpdojo_autograder.compare as _compare
             import nlpdojo_autograder.kinds as _kinds
