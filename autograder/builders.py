@@ -602,6 +602,8 @@ class Metric:
     #: the key, in what ``train`` returns, of the value untrained artefacts reach by chance
     #: (see :func:`~nlpdojo_autograder.kinds.metric_check`): the metric must beat it too
     chance: str | None = None
+    #: how the feedback names that floor when it is a baseline shown in every message
+    chance_name: str | None = None
 
 
 def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[str, float]],
@@ -638,5 +640,5 @@ def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[
                          one(m), metric=m.name, threshold=m.threshold,
                          higher_is_better=m.higher_is_better, budget=budget,
                          timeout_s=timeout_s, shares=f"{question} {run_name}", hint=hint,
-                         chance=m.chance, **options)
+                         chance=m.chance, chance_name=m.chance_name, **options)
             for m in metrics]

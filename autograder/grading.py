@@ -8,6 +8,8 @@ reference and run only where it is present.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import platform
 import tempfile
 import threading
@@ -399,6 +401,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         try:
             if submission is not None:  # a private, read-only copy (see snapshot.py)
                 snap = take_snapshot(submission, Path(tmp) / "submission")
+                snap = _with_sibling_library(snap, submission, topics, Path(tmp))
             for topic in topics:
                 exercise = get_exercise(topic)
                 folder = None
@@ -411,6 +414,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         finally:
             if snap is not None:
                 remove_snapshot(snap)
+                remove_snapshot(dataclasses.replace(snap, path=Path(tmp) / "library"))
     if submission is not None:
         name_blockers(results, options)
     return GradingResult(
@@ -473,6 +477,24 @@ def weakest_isolation(exercises: list[ExerciseResult]) -> str:
     levels = [e.isolation for e in exercises if e.isolation]
     return min(levels, key=lambda lv: ISOLATION_LEVELS.index(lv)
                if lv in ISOLATION_LEVELS else -1) if levels else ""
+
+
+def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: Path) -> Any:
+    """A topic folder submitted alone (``grade neural_networks --submission
+    exercises/neural_networks``) runs on the course library next to it, as the student's own
+    ``python`` does: snapshot that ``library/`` too, next to the topic's snapshot (the result's
+    hash then covers both)."""
+    from nlpdojo_autograder.loader import LIBRARY
+
+    submission = Path(submission)
+    library = submission.parent / LIBRARY
+    alone = (len(topics) == 1 and submission.is_dir() and not (submission / topics[0]).is_dir()
+             and submission.name != LIBRARY)
+    if not alone or not library.is_dir():
+        return snap
+    lib = take_snapshot(library, tmp / LIBRARY)
+    combined = hashlib.sha256(f"{snap.sha256}:{lib.sha256}".encode()).hexdigest()
+    return dataclasses.replace(snap, sha256=combined, files=snap.files + lib.files)
 
 
 def topic_folder(submission: Path, topic: str, *, single: bool) -> Path | None:

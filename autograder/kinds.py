@@ -167,7 +167,7 @@ def metric_check(question: str, name: str, title: str, points: float,
                  run: Callable[[Context], Payload], *, metric: str,
                  threshold: float | Callable[[float], float], higher_is_better: bool = True,
                  budget: str, hint: str = "", chance: str | None = None,
-                 **options: Any) -> Check:
+                 chance_name: str | None = None, **options: Any) -> Check:
     """Train the student's code under a fixed budget and seeds; a metric must reach a threshold.
 
     ``run(ctx)`` returns ``{"value": float, ...}``. ``threshold`` is a number, or a function of
@@ -176,7 +176,9 @@ def metric_check(question: str, name: str, title: str, points: float,
     student's functions the training ran, say, since the numbers alone do not name a culprit.
     ``chance`` names an entry of the payload holding what untrained artefacts reach (a null
     distribution's upper quantile, measured grader-side by ``run``): the metric must also beat
-    it, so a threshold relative to a weak reference never rewards chance.
+    it, so a threshold relative to a weak reference never rewards chance. ``chance_name``
+    names that floor when it is a baseline worth showing in every message (the
+    most-frequent-tag tagger): the feedback then always gives both figures.
     """
     relative = callable(threshold)
 
@@ -196,7 +198,11 @@ def metric_check(question: str, name: str, title: str, points: float,
         msg = f"{metric} {value:.4g}" + ("" if ok else f", needs {sign} {limit:.4g}")
         if ref is not None:
             msg += f" (the reference: {ref:.4g})"
-        if not ok and floor is not None and limit == floor:
+        if chance_name and floor is not None:
+            msg += f"; {chance_name}: {floor:.4g}"
+            if not ok and limit == floor:
+                msg += " (a trained model must beat it)"
+        elif not ok and floor is not None and limit == floor:
             msg += f"; untrained (random) vectors reach {floor:.4g} by chance"
         if not math.isfinite(value):
             msg = f"{metric} is {value}: training diverged (NaN/inf); check your gradients' signs"

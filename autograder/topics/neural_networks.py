@@ -18,9 +18,11 @@ import numpy as np
 from nlpdojo_autograder.builders import (
     LayerCase,
     LossCase,
+    Metric,
     OptimizerCase,
     layer_checks,
     loss_checks,
+    metric_checks,
     optimizer_checks,
 )
 from nlpdojo_autograder.checks import Check, CheckFailure, Context, Exercise, PlantedBug, Verdict
@@ -52,6 +54,7 @@ QUESTIONS = {
     "preprocess_splits": "Statistics from the training split only",
     "gradcheck": "Your own gradient checker",
     "window_classifier": "The window classifier",
+    "pos_tagging": "Part-of-speech tagging of held-out OANC text",
 }
 
 LIB = "..library"
@@ -557,9 +560,50 @@ WINDOW_CHECKS = layer_checks("window_classifier", "window", "WindowClassifier", 
                              title="WindowClassifier", points=3.0, autograd=_torch_window)
 
 
+# -- a real task: part-of-speech tagging (Collobert et al. 2011, the window approach) ----------
+#: the quick budget: the first sentences of OANC's train and test splits, one epoch of Adam
+TAGGING = {"train_sentences": 2000, "test_sentences": 1000}
+TAGGER = {"dim": 50, "hidden": 100, "optimizer": "adam", "lr": 0.01, "epochs": 1,
+          "batch_size": 128}
+
+
+def _train_tagger(ctx: Context) -> dict[str, float]:
+    """Train the given tagger loop (the instructor's) on your window classifier, loss and
+    Adam; the grader prepares the data and measures the predicted tags."""
+    from nlpdojo_autograder.topics.neural_networks_data import (
+        most_frequent_tag_accuracy,
+        tagging_data,
+    )
+    from nlpdojo_autograder.train import require_datasets
+
+    require_datasets(["oanc-pos"])
+    data = tagging_data("oanc-pos", **TAGGING)
+    result = ctx.given_function("tagger", "train_and_predict")(
+        ctx.backend, data.train_windows, data.train_tags, data.test_windows,
+        vocab_size=data.vocab_size, n_tags=data.n_tags, seed=ctx.base_seed, **TAGGER)
+    predicted = ctx.to_numpy(ctx.unpack(result, ["predicted"], "train_and_predict")[0]
+                             if not isinstance(result, dict) else result["predicted"],
+                             "the predicted tags")
+    if predicted.shape != data.test_tags.shape:
+        raise CheckFailure(f"the tagger predicted {predicted.shape} tags for "
+                           f"{data.test_tags.shape[0]} held-out tokens")
+    return {"accuracy": float(np.mean(predicted == data.test_tags)),
+            "baseline": most_frequent_tag_accuracy(data)}
+
+
+TAGGING_CHECKS = metric_checks(
+    "pos_tagging", "run", _train_tagger, [
+        Metric("accuracy", "held-out tagging accuracy", 3.0, lambda ref: ref - 0.02,
+               title="POS tagging of held-out OANC text", chance="baseline",
+               chance_name="the most-frequent-tag baseline"),
+    ], budget="OANC: 2,000 training sentences, 1 epoch of Adam (lr 0.01, batches of 128)",
+    hint="the tagger trains your WindowClassifier with your SoftmaxCrossEntropy and Adam: "
+         "their own checks say which one is wrong", timeout_s=300)
+
+
 CHECKS = [*ACTIVATION_CHECKS, *XAVIER_CHECKS, *LAYER_CHECKS, *LOSS_CHECKS, *L2_CHECKS,
           *OPTIMIZER_CHECKS, *SCHEDULE_CHECKS, *PREPROCESSING_CHECKS, *GRADCHECK_CHECKS,
-          *WINDOW_CHECKS]
+          *WINDOW_CHECKS, *TAGGING_CHECKS]
 
 ACT, LAYERS, LOSSES, OPTIM = (f"{LIB}.activations", f"{LIB}.layers", f"{LIB}.losses",
                               f"{LIB}.optim")
@@ -648,8 +692,9 @@ EXERCISE = Exercise(
     questions=QUESTIONS,
     fixtures=Path(__file__).parent / "fixtures" / "neural_networks",
     planted_bugs=PLANTED_BUGS,
-    given_modules=("toy_functions",),
+    given_modules=("toy_functions", "tagger"),
     requires={"affine": ("xavier",),
               "window_classifier": ("embedding", "affine", "tanh"),
               "preprocess_splits": ("normalize", "whitening")},
+    datasets={"pos_tagging": ("oanc-pos",)},
 )

@@ -4,6 +4,7 @@ student release graded from fixtures, and every planted bug caught on its questi
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -87,7 +88,11 @@ def test_every_planted_bug_is_caught_on_its_question_alone():
     steps = verify([exercise], backends=[("numpy", "cpu")])
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
     assert not failed
-    elsewhere = [f"{s.name}: {s.detail}" for s in steps if "also lost points" in s.detail]
+    # pos_tagging trains the whole tagger (window classifier, loss, Adam): a bug in one of
+    # them may cost points there too, by design; on no other question
+    elsewhere = [f"{s.name}: {s.detail}" for s in steps if "also lost points" in s.detail
+                 and re.sub(r"pos_tagging\.\w+(, )?", "", s.detail.split("also lost points on ")[1])
+                 .strip(" ,)")]
     assert not elsewhere
     assert len([s for s in steps if s.name.startswith("planted bug")]) == len(exercise.planted_bugs)
 
@@ -107,3 +112,22 @@ def test_the_frameworks_gradient_checker_does_not_answer_the_gradcheck_question(
     assert numerical, [(c.id, c.message) for c in gradcheck]
     assert any("is a tool for checking your gradients" in c.message for c in numerical), [
         c.message for c in numerical]
+
+
+def test_pos_tagging_shows_the_reference_and_the_baseline_and_fails_a_broken_optimizer(
+        tmp_path):
+    """The tagging metric check: both figures in the feedback; Adam that never moves the
+    parameters trains nothing and lands at or below the most-frequent-tag baseline."""
+    checks, _ = _grade(None, questions=frozenset({"neural_networks.pos_tagging"}))
+    (check,) = [c for c in checks.values() if c.question == "pos_tagging"]
+    assert check.passed, check.message
+    assert "the reference:" in check.message and "most-frequent-tag baseline" in check.message
+
+    course = _course(tmp_path / "course", {"library/optim.py": (
+        "            p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)",
+        "            p.data = p.data - 0.0 * m_hat / (xp.sqrt(v_hat) + self.eps)")})
+    checks, _ = _grade(course / "neural_networks",
+                       questions=frozenset({"neural_networks.pos_tagging"}))
+    (check,) = [c for c in checks.values() if c.question == "pos_tagging"]
+    assert check.score == 0, check.message
+    assert "most-frequent-tag baseline" in check.message

@@ -1,0 +1,88 @@
+"""neural_networks' tagging data, prepared on the grader's side (trusted): word and tag ids
+of a corpus split, the context windows of every token (:func:`nlpdojo.text.windows.
+context_windows`), the vocabulary from the training split only, and the most-frequent-tag
+baseline the tagger must clearly beat."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+PAD, UNK = "<pad>", "<unk>"
+
+
+@dataclass(frozen=True)
+class TaggingData:
+    """Windows (N, W) and tags (N,) of the training and held-out tokens; ``test_tags`` is -1
+    for a tag never seen in training (always an error: no model can predict it)."""
+
+    train_windows: np.ndarray
+    train_tags: np.ndarray
+    test_windows: np.ndarray
+    test_tags: np.ndarray
+    words: tuple[str, ...]
+    tags: tuple[str, ...]
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.words)
+
+    @property
+    def n_tags(self) -> int:
+        return len(self.tags)
+
+
+def _sentences(name: str, split: str, limit: int | None):
+    from nlpdojo.data import load
+
+    data = load(name, split)
+    stop = data.offsets[min(limit, len(data.offsets) - 1)] if limit else data.offsets[-1]
+    words = np.asarray([w.lower() for w in data.words[:stop]], dtype=object)  # (T,)
+    tags = np.asarray(data.tags[:stop], dtype=object)  # (T,)
+    offsets = data.offsets[:(limit or len(data.offsets) - 1) + 1]
+    return words, tags, np.asarray(offsets, dtype=np.int64)
+
+
+@functools.cache
+def tagging_data(name: str = "oanc-pos", *, train_sentences: int | None = 3000,
+                 test_sentences: int | None = 1000, half_window: int = 2,
+                 min_count: int = 2) -> TaggingData:
+    """The ``train`` and ``test`` splits of ``name`` (the first sentences of each, for a
+    budget): words lower-cased, those seen fewer than ``min_count`` times in training as
+    ``<unk>``, windows of ``2 * half_window + 1`` words padded with ``<pad>``."""
+    from nlpdojo.text.ragged import Ragged
+    from nlpdojo.text.windows import context_windows
+
+    tr_words, tr_tags, tr_off = _sentences(name, "train", train_sentences)
+    te_words, te_tags, te_off = _sentences(name, "test", test_sentences)
+    uniq, counts = np.unique(tr_words.astype(str), return_counts=True)
+    words = (PAD, UNK, *uniq[counts >= min_count].tolist())
+    index = {w: i for i, w in enumerate(words)}
+    tags = tuple(np.unique(tr_tags.astype(str)).tolist())
+    tag_index = {t: i for i, t in enumerate(tags)}
+
+    def ids(tokens: np.ndarray, table: dict[str, int], missing: int) -> np.ndarray:
+        return np.fromiter((table.get(t, missing) for t in tokens), np.int64, len(tokens))
+
+    def windows(tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        return context_windows(Ragged(ids(tokens, index, 1), offsets), half_window, 0)
+
+    return TaggingData(windows(tr_words, tr_off), ids(tr_tags, tag_index, -1),
+                       windows(te_words, te_off), ids(te_tags, tag_index, -1), words, tags)
+
+
+def most_frequent_tag_accuracy(data: TaggingData) -> float:
+    """Held-out accuracy of tagging every word with its most frequent training tag (unknown
+    words with the most frequent tag overall): the baseline a tagger must beat."""
+    centre = data.train_windows.shape[1] // 2
+    words, tags = data.train_windows[:, centre], data.train_tags  # (N,), (N,)
+    table = np.zeros((data.vocab_size, data.n_tags), dtype=np.int64)  # (V, C) counts
+    np.add.at(table, (words, tags), 1)
+    best = table.argmax(axis=1)  # (V,)
+    overall = np.bincount(tags, minlength=data.n_tags).argmax()
+    best[table.sum(axis=1) == 0] = overall
+    best[1] = overall  # <unk>
+    guess = best[data.test_windows[:, centre]]  # (M,)
+    return float(np.mean(guess == data.test_tags))
