@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-full venv data verify release bench results clean lint sandbox
+.PHONY: demo test test-full venv data verify release bench results clean lint sandbox browser
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" -c constraints.txt
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[torch,dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[torch,dev,cluster]"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -26,6 +26,20 @@ sandbox:
 	  else \
 	    echo "nlpdojo: bubblewrap (bwrap) is not installed and cannot be installed here (not root" \
 	         "or no apt-get); grading runs without the OS sandbox (docs/security.md)"; \
+	  fi; }
+
+# A headless browser for the cohort dashboard's test (tests/grading/test_dashboard_browser.py):
+# Debian's Chromium, installed where we are root; elsewhere that test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && \
+	      apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1)) \
+	    || echo "nlpdojo: could not install chromium; the dashboard's browser test is skipped"; \
+	  else \
+	    echo "nlpdojo: chromium is not installed and cannot be installed here (not root or no" \
+	         "apt-get); the cohort dashboard's browser test is skipped"; \
 	  fi; }
 
 # Real corpora into the user cache ($NLPDOJO_DATA or ~/.cache/nlpdojo/data); idempotent: cached
@@ -49,7 +63,7 @@ verify: data sandbox
 lint: $(STAMP)
 	$(BIN)/ruff check framework autograder plugins solutions tests bench docs/examples
 
-test: data lint sandbox
+test: data lint sandbox browser
 	$(BIN)/python -m pytest -n 2 -q
 
 clean:

@@ -73,13 +73,16 @@ def _grad_outputs(ctx: Context, shapes: Sequence[tuple[int, ...]]) -> list[np.nd
 def layer_checks(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
                  title: str, points: float, repeat: int = 3, hidden: bool = True,
                  autograd: Callable[..., Any] | None = None, rtol: float = 1e-6,
-                 eval_mode: bool = False, **options: Any) -> list[Check]:
+                 eval_mode: bool = False, parameters: bool = True,
+                 **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
     ``make(ctx)`` returns the :class:`LayerCase`. ``autograd``: the true forward in torch, a
     function of ``(params: dict of tensors, *inputs)`` returning the output; on the torch
-    backend its autograd gradients must match the student's too. ``options`` go to every
-    check (``swap_in``, ``timeout_s``...).
+    backend its autograd gradients must match the student's too. ``parameters=False``: a
+    layer without parameters (an activation, dropout) has nothing to accumulate, so that check
+    is left out and its share of the points goes to the others. ``options`` go to every check
+    (``swap_in``, ``timeout_s``...).
     """
     layer = (module, cls)
 
@@ -172,8 +175,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         gradient_check(question, "gradients", f"{title}: gradients by central differences",
                        0.0, lambda ctx: gradients(ctx, 1), **options),
         repeated,
-        custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
-                     accumulate, judge_accumulate, **options),
+        *([custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
+                        accumulate, judge_accumulate, **options)] if parameters else []),
     ]
     return _share(checks, points, LAYER_SHARES)
 
@@ -505,7 +508,8 @@ def function_checks(question: str, module: str, name: str,
                     titles: dict[str, str] | None = None,
                     cases: dict[str, tuple[Callable[[Context], dict[str, Any]],
                                            Callable[..., None] | None]] | None = None,
-                    rtol: float = 1e-6, **options: Any) -> list[Check]:
+                    rtol: float = 1e-6, sampling: dict[str, int] | None = None,
+                    **options: Any) -> list[Check]:
     """The checks of a function that returns a value and gradients (a loss and its gradients,
     as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
 
@@ -525,6 +529,9 @@ def function_checks(question: str, module: str, name: str,
     (a wrong shape, say) before the comparison. ``titles`` overrides the checks' titles.
     ``cases`` adds value checks on inputs of their own: ``{name: (make, inspect)}`` (scores
     around 1000, say, with an ``inspect`` that requires a finite loss), named in ``points``.
+    ``sampling`` sets the gradient check's ``max_full``, ``n_samples`` and ``n_directions``
+    (:func:`~nlpdojo_autograder.kinds.gradient_check`): sampled coordinates and random
+    directions where one loss evaluation is expensive (a window of calls, say).
     """
     titles = {"values": f"{title}: against the reference", "hidden": f"{title}: another seed",
               "gradient": f"{title}: gradients by central differences", **(titles or {})}
@@ -570,7 +577,7 @@ def function_checks(question: str, module: str, name: str,
             "hidden": lambda p: value_check(question, "hidden", titles["hidden"], p, values,
                                             rtol=rtol, hidden=True, **options),
             "gradient": lambda p: gradient_check(question, "gradient", titles["gradient"], p,
-                                                 gradient, **options)}
+                                                 gradient, **(sampling or {}), **options)}
     for cname, (draw, check) in (cases or {}).items():
         made[cname] = lambda p, cname=cname, draw=draw, check=check: value_check(
             question, cname, titles.get(cname, f"{title}: {cname}"), p, case(draw, check),

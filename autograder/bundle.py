@@ -271,8 +271,11 @@ pip install -c {CONSTRAINTS} {wheel}
 
 A function you still have to write raises `NotImplementedError("... not implemented yet")`:
 replace that line with your code and run `grade` again. Every check says what it compared and
-what was wrong. Working in the notebook (`exercises/<topic>/<topic>.ipynb`)? Grade it with
-`grade --submission <topic>.ipynb` from its folder.
+what was wrong. Working in the notebook (`exercises/<topic>/<topic>.ipynb`)? Install
+JupyterLab once (`pip install -c constraints.txt jupyterlab`) and open it with `dojo notebook
+<topic>`; in the notebook, `check("<question>")` grades a question and shows the feedback below
+the cell (it grades the tagged cells as you last ran them). From a terminal, save it and grade it
+with `grade --submission <topic>.ipynb` from its folder.
 
 `grade` compares your results with expected values shipped in the package. Your instructors
 may grade with more checks than you see here (hidden checks, other random seeds), so passing

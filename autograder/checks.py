@@ -70,6 +70,10 @@ class Check:
     needs_expected: bool = True
     #: questions whose reference implementation replaces the student's during this check
     swap_in: tuple[str, ...] = ()
+    #: required questions whose *student* code this check runs as it is, not swapped for the
+    #: reference: a long training run, where a swapped layer would send its parameters across
+    #: processes at every step (a metric check's hint then names those questions)
+    own_code: tuple[str, ...] = ()
     #: wall-clock limit in the child, seconds
     timeout_s: float = 30.0
     #: metric checks: the fixed training budget, stated in reports
@@ -139,6 +143,14 @@ class Exercise:
     #: question id -> the data sets its checks need (verified before grading starts: missing
     #: data is the grader's set-up problem, exit 2, never points lost)
     datasets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: questions whose checks train the student's whole pipeline on real data on purpose (a
+    #: tagger trained with the student's layers, loss and optimizer, as CS224n's assignments
+    #: do): nothing is swapped in there (a reference layer called back per step would cost
+    #: minutes), so a bug in an earlier question may cost points here too, and their metric
+    #: checks' hints say which questions to fix first. ``dojo verify --strict`` does not count
+    #: points lost on these questions against a bug planted elsewhere; each must still be
+    #: caught on its own question.
+    integrative: tuple[str, ...] = ()
 
     @property
     def reference_package(self) -> str:
@@ -260,6 +272,7 @@ class Context:
         deadline: float | None = None,
         cache: dict[Any, Any] | None = None,
         touched: set[str] | None = None,
+        expected_only: bool = False,
     ) -> None:
         self.subject = subject
         self.backend = backend
@@ -279,6 +292,10 @@ class Context:
         #: cache keys the check on their files; a probe, grader code, reaches only what it is
         #: handed: functions and modules recorded here); ``"*"``: possibly any of them
         self.touched = touched if touched is not None else set()
+        #: the reference runs to give a submission's checks their expected values: a check may
+        #: gather only what its judge reads as expected (a gradient check: the loss and the
+        #: gradient at its point, not the central differences)
+        self.expected_only = expected_only
         self._recording: list | None = None
         self._replies: list[dict] = []
 
@@ -364,8 +381,8 @@ class Context:
             raise CheckFailure(f"{what}: the function returned None; did you forget `return`?")
         if isinstance(x, Opaque):
             raise CheckFailure(f"{what} is not an array or a number ({x.type_name})")
-        if isinstance(x, Sparse):
-            x = x.todense()
+        if isinstance(x, Sparse) or type(x).__module__.startswith("scipy.sparse"):
+            x = x.todense()  # the worker's sparse reply, or the reference's SciPy matrix
         try:
             arr = np.asarray(x)
         except Exception as exc:  # noqa: BLE001 - anything unconvertible is the student's output

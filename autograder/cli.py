@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,6 +41,10 @@ DEFAULT_MEMORY_MB = 4096
 #: in a cohort's output folder, each submission's folder holds its replayable JSON result as
 RESULT_NAME = "result.json"
 SUMMARY_NAME = "summary.json"
+#: threads that collect a cluster's results and write the reports
+COHORT_WRITERS = 8
+#: ``--format html`` with ``--submissions``: the cohort dashboard (nlpdojo_reports.dashboard)
+HTML_FORMAT = "html"
 
 
 class UsageError(NlpdojoError):
@@ -57,15 +62,21 @@ def grade_command(
     submissions: Annotated[Path | None, typer.Option(
         "--submissions", help="A folder of submission folders: grade each (see --jobs).")] = None,
     jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, help="Submissions graded in parallel (--submissions; default 1)."
+        "--jobs", "-j", min=1, help="Submissions graded in parallel (--submissions; default 1; "
+        "with --cluster local, its worker processes)."
     )] = None,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", metavar="ADDRESS", help="Grade --submissions on a Dask cluster, one task "
+        "per submission: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster "
+        "of --jobs worker processes (pip install 'nlpdojo[cluster]').")] = None,
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Grade the reference solutions themselves.")] = False,
     backend: Annotated[str | None, typer.Option(
         "--backend", help="numpy | torch (default: NLPDOJO_BACKEND, config, numpy).")] = None,
     device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N")] = None,
     fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="table | json | junit | gradescope")] = "table",
+        "--format", "-f", help="table | json | junit | gradescope; with --submissions also "
+        "html (the cohort dashboard, dashboard.html)")] = "table",
     output: Annotated[str | None, typer.Option(
         "--output", "-o", metavar="PATH", help="Write the report to this file (to a folder: an "
         "existing one, or a path ending in /); with --submissions, the folder for all reports.")]
@@ -107,7 +118,8 @@ def grade_command(
             ("--solutions", solutions), ("--backend", backend), ("--device", device),
             ("--seed", seed is not None), ("--full", full), ("--as-student", as_student),
             ("--timeout-scale", timeout_scale is not None),
-            ("--memory-mb", memory_mb is not None), ("--jobs", jobs is not None)) if value]
+            ("--memory-mb", memory_mb is not None), ("--jobs", jobs is not None),
+            ("--cluster", cluster is not None)) if value]
         if given:
             raise UsageError(f"--replay reruns exactly what was recorded; leave out "
                              f"{', '.join(given)} (--format, --output and --fail-under are fine)")
@@ -127,7 +139,8 @@ def grade_command(
     timeout_scale = DEFAULT_TIMEOUT_SCALE if timeout_scale is None else timeout_scale
     memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
     _check_combinations(solutions=solutions, as_student=as_student, submission=submission,
-                        submissions=submissions, seed=seed or 0, full=full, jobs=jobs)
+                        submissions=submissions, seed=seed or 0, full=full, jobs=jobs,
+                        cluster=cluster)
     if require_sandbox:
         from nlpdojo_autograder.sandbox import level
 
@@ -137,7 +150,11 @@ def grade_command(
     if input_seed is None and not as_student and _reference_present(topics):
         input_seed = fresh_seed()
     seed = seed or 0
-    get_reporter(fmt)  # an unknown format: one line now, not after the grading
+    if fmt == HTML_FORMAT and submissions is None:
+        raise UsageError("--format html is the cohort dashboard: use it with --submissions DIR "
+                         "(or `dojo report summary.json` on a cohort already graded)")
+    if fmt != HTML_FORMAT:
+        get_reporter(fmt)  # an unknown format: one line now, not after the grading
 
     resolved_backend, resolved_device = _resolve_backend(backend, device)
     topic_names, question_filter = _resolve_topics(topics or [], questions)
@@ -155,7 +172,7 @@ def grade_command(
 
     if submissions is not None:
         raise typer.Exit(_grade_cohort(submissions, topic_names, options, replay_options, fmt,
-                                       output, fail_under, jobs or 1))
+                                       output, fail_under, jobs or 1, cluster, jobs))
 
     path = None
     if output is not None:
@@ -192,7 +209,7 @@ def _reference_present(topics: list[str] | None) -> bool:
 
 def _check_combinations(*, solutions: bool, as_student: bool, submission: Path | None,
                         submissions: Path | None, seed: int, full: bool,
-                        jobs: int | None) -> None:
+                        jobs: int | None, cluster: str | None = None) -> None:
     """Options that cannot work together: one clear error before any work."""
     if solutions and as_student:
         raise UsageError("--solutions grades the reference, --as-student grades without it: "
@@ -209,6 +226,12 @@ def _check_combinations(*, solutions: bool, as_student: bool, submission: Path |
     if jobs is not None and submissions is None:
         raise UsageError("--jobs grades several submissions in parallel: use it with "
                          "--submissions")
+    if cluster is not None and submissions is None:
+        raise UsageError("--cluster grades a cohort on a Dask cluster: use it with "
+                         "--submissions")
+    if cluster not in (None, "local") and jobs is not None:
+        raise UsageError(f"--jobs sets the worker processes of --cluster local; the cluster at "
+                         f"{cluster} has its own workers: leave out --jobs")
 
 
 def _grade_single(topic_names: list[str], submission: Path | None, solutions: bool,
@@ -235,9 +258,12 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
             check_expected(names, options)
             result = _grade_one(folder, names, options, replay_options, progress=True)
             if given is not None and given.suffix == ".ipynb":
+                from nlpdojo_autograder.notebook_feedback import locate
+                from nlpdojo_autograder.notebooks import notebook_layout
                 from nlpdojo_autograder.snapshot import content_hash
 
                 result.submission_sha256 = content_hash(given)  # what the student submitted
+                locate(result, notebook_layout(given))  # cells, not the rebuilt modules
             return result
         except Exception as exc:
             if fmt == "gradescope" and path is not None:
@@ -274,11 +300,13 @@ def _grade_one(folder: Path | None, topics: list[str], options: Any,
 
     if not progress:
         return grade(topics, submission=folder, options=options, replay_options=replay_options)
-    from nlpdojo_autograder.progress import LiveProgress
+    from nlpdojo_autograder.progress import EVENTS_ENV, EventLog, Fanout, LiveProgress
 
     with LiveProgress(err_console) as live:
+        events = os.environ.get(EVENTS_ENV)
+        listener = Fanout(live, EventLog(events)) if events else live
         return grade(topics, submission=folder, options=options,
-                     replay_options=replay_options, listener=live)
+                     replay_options=replay_options, listener=listener)
 
 
 def _resolve_backend(backend: str | None, device: str | None) -> tuple[str, str | None]:
@@ -444,11 +472,13 @@ def _warn_unreachable(fail_under: float | None, max_score: float) -> None:
 
 
 def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: dict[str, Any],
-                  fmt: str, output: str | None, fail_under: float | None, jobs: int) -> int:
+                  fmt: str, output: str | None, fail_under: float | None, jobs: int,
+                  cluster: str | None = None, jobs_given: int | None = None) -> int:
     """Grade every sub-folder of ``root`` against the same topics; write
     ``<out>/<submission>/result.json`` (plus the ``--format`` report beside it) and
     ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
-    the others go on; the summary is always written."""
+    the others go on; the summary is always written. ``cluster``: grade each submission as
+    a task on that Dask cluster (``local``: a LocalCluster of ``jobs_given`` processes)."""
     from nlpdojo.cli.common import console
     from nlpdojo_autograder.grading import check_expected, error_result
     from nlpdojo_reports.cohort import cohort_renderable, summarize
@@ -477,7 +507,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     if notebooks:
         print_warning(f"{len(notebooks)} notebook(s) in {root} not graded ({notebooks[0]}...): "
                       "--submissions grades sub-folders; grade a notebook with --submission")
-    report_name = _cohort_report_name(get_reporter(fmt).default_filename, fmt)
+    report_name = (RESULT_NAME if fmt == HTML_FORMAT
+                   else _cohort_report_name(get_reporter(fmt).default_filename, fmt))
 
     deadline_s = _cohort_deadline(names, options)
 
@@ -485,7 +516,12 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}
         code, problems = 0, []
         try:
-            result = _grade_in_child(folder, names, options, replay_options, deadline_s)
+            if futures is not None:
+                from nlpdojo_autograder.cluster import result_of
+
+                result = result_of(futures[folder.name], folder)
+            else:
+                result = _grade_in_child(folder, names, options, replay_options, deadline_s)
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the rest
             message, code = describe_error(exc)
             problems.append(f"grading failed: {message}")
@@ -502,9 +538,23 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
 
     from tqdm import tqdm
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        graded = list(tqdm(pool.map(one, folders), total=len(folders), desc="grading",
-                           unit="submission", file=sys.stderr, disable=None))
+    futures = None
+    with ExitStack() as stack:
+        if cluster is not None:
+            from nlpdojo_autograder.cluster import connect, submit_all
+
+            client = stack.enter_context(connect(cluster, jobs_given))
+            argv = grade_child_argv(names, options, replay_options)
+            futures = submit_all(client, folders, lambda _: argv, child_env(options),
+                                 deadline_s)
+            workers = len(client.scheduler_info().get("workers", {}))
+            err_console.print(f"grading {len(folders)} submissions on the Dask cluster "
+                              f"{client.scheduler.address} ({workers} workers)")
+        # on a cluster the tasks are all submitted: threads only wait and write reports
+        threads = min(len(folders), COHORT_WRITERS) if futures is not None else jobs
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            graded = list(tqdm(pool.map(one, folders), total=len(folders), desc="grading",
+                               unit="submission", file=sys.stderr, disable=None))
     results = {name: result for name, result, _, _ in graded}
     summary = summarize(results)
     trouble = {name: problems for name, _, _, problems in graded if problems}
@@ -512,6 +562,11 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         row["errors"] += trouble.get(row["name"], [])
     atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
     console.print(cohort_renderable(summary))  # a renderable: messages are not markup
+    if fmt == HTML_FORMAT:
+        from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
+
+        atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(summary))
+        console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
     for name, problems in trouble.items():
         print_error(f"submission {name}: {'; '.join(problems)}")
     console.print(f"results per submission ({RESULT_NAME}"
@@ -548,11 +603,16 @@ def _grade_in_child(folder: Path, topics: list[str], options: Any,
     whatever happens to it (killed by the student's code where there is no OS sandbox, a
     crash, a hang) costs that submission only. Its JSON result is read size-capped and
     validated; the cohort's grader writes every report itself."""
-    from nlpdojo_autograder.results import GradingResult
+    return run_child(folder, grade_child_argv(topics, options, replay_options),
+                     child_env(options), deadline_s)
 
+
+def grade_child_argv(topics: list[str], options: Any, replay_options: dict[str, Any]
+                     ) -> list[str]:
+    """The ``grade`` command line (without ``--submission`` and ``--output``) that grades one
+    submission of a cohort: the same for the local pool and a cluster's tasks."""
     targets = sorted(options.questions) if options.questions else topics
-    argv = [sys.executable, "-m", "nlpdojo_autograder.cli", *targets, "--submission",
-            str(folder), "--format", "json", "--backend", options.backend,
+    argv = [*targets, "--format", "json", "--backend", options.backend,
             "--seed", str(options.seed),
             "--timeout-scale", str(replay_options["timeout_scale"]),
             "--memory-mb", str(replay_options["memory_mb"])]
@@ -561,12 +621,26 @@ def _grade_in_child(folder: Path, topics: list[str], options: Any,
     argv += ["--as-student"] if not options.use_reference else []
     argv += ["--require-sandbox"] if replay_options.get("require_sandbox") else []
     argv += ["--no-cache"]  # a cohort's grading never reuses what a submission could write
+    return argv
+
+
+def child_env(options: Any) -> dict[str, str]:
+    """What a cohort's child ``grade`` gets on top of its environment: the input seed."""
+    return {INPUT_SEED_ENV: str(options.inputs)}
+
+
+def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: float) -> Any:
+    """Run ``grade ARGV --submission FOLDER`` in a process of its own session, with ``env``
+    added to this process's environment; returns its validated GradingResult."""
+    from nlpdojo_autograder.results import GradingResult
+
     with tempfile.TemporaryDirectory(prefix="nlpdojo-cohort-") as tmp:
         out = Path(tmp) / "result.json"
-        env = {**os.environ, INPUT_SEED_ENV: str(options.inputs)}
-        proc = subprocess.Popen([*argv, "--output", str(out)], stdin=subprocess.DEVNULL,
+        command = [sys.executable, "-m", "nlpdojo_autograder.cli", *argv,
+                   "--submission", str(folder), "--output", str(out)]
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True, env=env)
+                                start_new_session=True, env={**os.environ, **env})
         try:
             _, err = proc.communicate(timeout=deadline_s)
         except subprocess.TimeoutExpired:

@@ -35,6 +35,12 @@ def _default_solutions() -> Path:
 
 @report_errors
 def release_command(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[TOPIC|QUESTION]...",
+                       help="With --gradescope: what the autograder grades (default: every "
+                            "topic with installed solutions)."),
+    ] = None,
     solutions: Annotated[
         Path | None,
         typer.Option(
@@ -65,16 +71,35 @@ def release_command(
                           "or empty) to hand to students: a wheel of nlpdojo without the "
                           "solutions, exercises/, constraints.txt and a README.md."),
     ] = None,
+    gradescope: Annotated[
+        Path | None,
+        typer.Option("--gradescope", metavar="ZIP",
+                     help="Write nothing in the course: make ZIP, the autograder Gradescope "
+                          "takes (setup.sh, run_autograder, the student-free wheel and the "
+                          "reference of the TOPICs, grading with --require-sandbox)."),
+    ] = None,
 ) -> None:
     """Generate exercises/ (stubs, instructions, notebooks) from solutions/, and the fixtures
     of the released exercises from the same solutions; or, with --student-bundle, package
-    the released course for students."""
+    the released course for students; or, with --gradescope, make Gradescope's autograder."""
     import tempfile
 
     from nlpdojo_autograder import fixtures as fx
     from nlpdojo_autograder.consistency import ensure_release_consistent
     from nlpdojo_autograder.release import ReleaseError, build_release, release
 
+    if gradescope is not None:
+        for flag, given in (("--check", check), ("--no-fixtures", not fixtures),
+                            ("--student-bundle", student_bundle is not None)):
+            if given:
+                raise ReleaseError(f"--gradescope makes the autograder zip only; leave out "
+                                   f"{flag}")
+        _write_gradescope(gradescope, targets or [],
+                          solutions if solutions is not None else _default_solutions())
+        return
+    if targets:
+        raise ReleaseError(f"TOPIC arguments ({' '.join(targets)}) choose what --gradescope "
+                           "grades; `dojo release` itself releases every topic")
     if student_bundle is not None:
         for flag, given in (("--check", check), ("--no-fixtures", not fixtures)):
             if given:
@@ -141,6 +166,18 @@ def _write_bundle(dest: Path, solutions_dir: Path, exercises: Path) -> None:
     typer.echo(f"wrote   {dest / 'README.md'}")
     typer.echo(f"student bundle {dest}: students run `pip install -c constraints.txt "
                f"{bundle.wheel.name}` in it, then `grade` (see its README.md).")
+
+
+def _write_gradescope(dest: Path, targets: list[str], solutions_dir: Path) -> None:
+    """Make the Gradescope autograder zip and say what is in it."""
+    from nlpdojo_autograder.gradescope_zip import make_gradescope_zip
+
+    made = make_gradescope_zip(dest, targets, solutions_dir)
+    size_kb = dest.stat().st_size / 1024
+    typer.echo(f"wrote   {dest} ({size_kb:.0f} kB): {', '.join(made.entries)}")
+    typer.echo(f"gradescope autograder {dest}: grades {' '.join(made.targets)} (topics "
+               f"{', '.join(made.topics)}) with --require-sandbox; upload it as the "
+               "assignment's autograder (docs/grading.md, 'On Gradescope').")
 
 
 def _report_check(report, stale_fixtures: list[str], solutions_dir: Path, output: Path,

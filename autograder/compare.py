@@ -137,17 +137,70 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
     return None
 
 
+#: keys compared up to the sign of each column: ``{lead: keys}``, the signs that make the
+#: columns of ``lead`` agree with the reference's applied to every key of the group (singular
+#: vectors, eigenvectors and the projections made with them are unique only up to sign)
+SignGroups = dict[str, tuple[str, ...]]
+
+
 def compare_payloads(actual: dict[str, Any], expected: dict[str, Any], *, rtol: float,
-                     atol: float, keys: tuple[str, ...] | None = None) -> Verdict:
-    """All listed (default: all expected) outputs must match; report every mismatch."""
+                     atol: float, keys: tuple[str, ...] | None = None,
+                     up_to_sign: SignGroups | None = None) -> Verdict:
+    """All listed (default: all expected) outputs must match; report every mismatch.
+    ``up_to_sign``: keys compared up to the sign of each column (:data:`SignGroups`); columns
+    that match the reference's in another order are named as such."""
+    if up_to_sign:
+        actual = align_column_signs(actual, expected, up_to_sign)
     problems = []
     for key in keys or tuple(expected):
         if key not in actual:
             problems.append(f"{key} is missing")
             continue
         problem = compare_array(key, actual[key], expected[key], rtol=rtol, atol=atol)
+        if problem and up_to_sign and key in up_to_sign:
+            problem = _column_order(key, actual[key], expected[key], rtol, atol) or (
+                f"{problem} (up to the sign of each column)")
         if problem:
             problems.append(problem)
     if problems:
         return Verdict(False, "; ".join(problems), details={"mismatches": len(problems)})
-    return Verdict(True, "matches the reference")
+    return Verdict(True, "matches the reference" + (" (up to the sign of each column)"
+                                                    if up_to_sign else ""))
+
+
+def align_column_signs(actual: dict[str, Any], expected: dict[str, Any], groups: SignGroups,
+                       ) -> dict[str, Any]:
+    """``actual`` with each column's sign flipped to agree with ``expected``'s: the signs of
+    ``groups[lead]``'s lead key apply to every key of its group."""
+    out = dict(actual)
+    for lead, keys in groups.items():
+        if lead not in actual or lead not in expected:
+            continue
+        a, e = np.asarray(actual[lead]), np.asarray(expected[lead])
+        if a.shape != e.shape or a.ndim != 2:
+            continue
+        signs = np.where(np.sum(a * e, axis=0) < 0, -1.0, 1.0)  # (D,)
+        for key in keys:
+            if key in actual and np.shape(actual[key])[-1:] == signs.shape:
+                out[key] = np.asarray(actual[key]) * signs
+    return out
+
+
+def _column_order(key: str, a: Any, e: Any, rtol: float, atol: float) -> str | None:
+    """A message when ``a``'s columns are ``e``'s (up to sign) in another order."""
+    a, e = np.asarray(a, np.float64), np.asarray(e, np.float64)
+    if a.shape != e.shape or a.ndim != 2:
+        return None
+
+    def same(i: int, j: int) -> bool:
+        col = a[:, i] * (-1.0 if a[:, i] @ e[:, j] < 0 else 1.0)
+        return compare_array("c", col, e[:, j], rtol=rtol, atol=atol) is None
+
+    matches = [next((j for j in range(e.shape[1]) if same(i, j)), None)
+               for i in range(a.shape[1])]
+    if None in matches or sorted(matches) != list(range(e.shape[1])):
+        return None
+    return (f"{key}: your columns are the right singular vectors (or eigenvectors) in the "
+            f"wrong order (yours are the "
+            f"reference's columns {matches}): the first column must belong to the largest "
+            "singular value or eigenvalue; sort them in descending order")

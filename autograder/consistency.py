@@ -113,10 +113,29 @@ def validate(exercise: Exercise, topic_dir: str | Path, *,
     _check_checks(exercise, questions, marked, problems)
     _check_bugs(exercise, topic_dir, questions, problems)
     _check_given(exercise, topic_dir, blocks, problems)
+    _check_integrative(exercise, questions, problems)
     if exercise.datasets:
         _check_datasets(exercise, questions,
                         _registered_datasets() if datasets is None else datasets, problems)
     return problems
+
+
+def _check_integrative(exercise: Exercise, questions: list[str],
+                       problems: list[Problem]) -> None:
+    """An integrative question exists, trains (has a metric check) and swaps nothing in: its
+    point is the student's own pipeline."""
+    for q in exercise.integrative:
+        where = f"exercise {exercise.name}: integrative question {q!r}"
+        if q not in questions:
+            problems.append(Problem(where, "is not a question; " + suggest(q, questions,
+                                                                          "questions")))
+        elif not any(c.question == q and c.kind == "metric" for c in exercise.checks):
+            problems.append(Problem(where, "has no metric check: only a question that trains "
+                                           "the student's pipeline may be integrative"))
+        elif exercise.requires.get(q):
+            problems.append(Problem(where, f"requires {list(exercise.requires[q])}: an "
+                                           "integrative question runs the student's own code, "
+                                           "so it requires nothing"))
 
 
 def _check_markers(exercise: Exercise, topic_dir: Path, blocks: dict[str, list[Block]],

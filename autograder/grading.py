@@ -82,7 +82,7 @@ class ExpectedCache:
                     exercise, missing, topic_folder=None, backend=REFERENCE_BACKEND[0],
                     device=REFERENCE_BACKEND[1], seed=options.seed, full=options.full,
                     limits=options.limits, question_functions=question_functions,
-                    input_seed=options.inputs, on_start=on_start))
+                    input_seed=options.inputs, on_start=on_start, expected_only=True))
             return {c.id: have[c.id] for c in checks}
 
 

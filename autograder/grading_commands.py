@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -92,5 +93,52 @@ def verify_command(
     raise typer.Exit(1 if failed else 0)
 
 
+class ReportCommandError(NlpdojoError):
+    """``dojo report`` cannot read the summary or write the page."""
+
+
+@report_errors
+def report_command(
+    summary: Annotated[Path, typer.Argument(
+        help="A cohort's summary.json (written by grade --submissions).")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="The HTML file to write (default: dashboard.html beside the "
+        "summary).")] = None,
+) -> None:
+    """The cohort dashboard: one self-contained HTML page from a cohort's summary.json."""
+    import json
+    import os
+
+    from nlpdojo_reports.dashboard import DASHBOARD_NAME, RESULT_NAME, render_dashboard
+    from nlpdojo_reports.writer import atomic_write_text, check_writable
+
+    try:
+        data = json.loads(summary.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportCommandError(f"{summary}: no such file; give the summary.json that "
+                                 "grade --submissions wrote") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ReportCommandError(f"cannot read {summary}: {exc}") from exc
+    if not (isinstance(data, dict) and isinstance(data.get("submissions"), list)
+            and "count" in data and "questions" in data):
+        raise ReportCommandError(f"{summary} is not a cohort summary (grade --submissions "
+                                 "DIR writes one as <output>/summary.json)")
+    if str(data.get("schema_version", "")).split(".")[0] != "1":
+        raise ReportCommandError(f"{summary}: cohort summary schema "
+                                 f"{data.get('schema_version')!r} is not readable here")
+    target = output if output is not None else summary.parent / DASHBOARD_NAME
+    check_writable(target)
+    # each submission's result lies beside the summary; link it relative to the page
+    links = {}
+    for row in data["submissions"]:
+        result = summary.parent / row["name"] / RESULT_NAME
+        if result.is_file():
+            links[row["name"]] = Path(os.path.relpath(result.resolve(),
+                                                      target.resolve().parent)).as_posix()
+    atomic_write_text(target, render_dashboard(data, result_links=links))
+    console.print(f"cohort dashboard written to {target}")
+
+
 def add_grading_commands(cli: typer.Typer) -> None:
     cli.command("verify")(verify_command)
+    cli.command("report")(report_command)

@@ -15,20 +15,22 @@ import numpy as np
 
 from nlpdojo import gradcheck
 from nlpdojo_autograder.checks import Check, CheckFailure, Context, Payload, Verdict
-from nlpdojo_autograder.compare import compare_payloads
+from nlpdojo_autograder.compare import SignGroups, compare_payloads
 
 
 def value_check(question: str, name: str, title: str, points: float,
                 run: Callable[[Context], Payload], *, rtol: float = 1e-6, atol: float = 1e-8,
-                **options: Any) -> Check:
+                up_to_sign: SignGroups | None = None, **options: Any) -> Check:
     """Outputs of the code under test on seeded inputs must equal the reference's.
 
-    ``run(ctx)`` returns named outputs as NumPy arrays (use ``ctx.to_numpy``).
+    ``run(ctx)`` returns named outputs as NumPy arrays (use ``ctx.to_numpy``). ``up_to_sign``:
+    outputs compared up to the sign of each column (singular vectors, a PCA projection:
+    :data:`~nlpdojo_autograder.compare.SignGroups`).
     """
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
         assert expected is not None
-        return compare_payloads(actual, expected, rtol=rtol, atol=atol)
+        return compare_payloads(actual, expected, rtol=rtol, atol=atol, up_to_sign=up_to_sign)
 
     return Check(question, name, title, points, "value", collect=run, judge=judge, **options)
 
@@ -80,9 +82,12 @@ def gradient_check(question: str, name: str, title: str, points: float,
             # the loss at many points, sent to the code under test together
             f.many = lambda values, f=f: ctx.batch(f, values)  # type: ignore[attr-defined]
 
-            evidence = gradcheck.gather_evidence(
-                f, np.asarray(x, np.float64), analytic, max_full=max_full,
-                n_samples=n_samples, n_directions=n_directions, seed=ctx.seed)
+            # as expected values only the loss at the point and the gradient are read
+            # (_stored_gradient_keys): the reference evaluates its loss once, not per coordinate
+            plan = (dict(max_full=-1, n_samples=0, n_directions=0) if ctx.expected_only else
+                    dict(max_full=max_full, n_samples=n_samples, n_directions=n_directions))
+            evidence = gradcheck.gather_evidence(f, np.asarray(x, np.float64), analytic,
+                                                 seed=ctx.seed, **plan)
             payload.update({f"{pname}|{k}": v for k, v in evidence.items()})
             if problem.autograd_loss is not None and ctx.backend.name == "torch":
                 payload[f"{AUTOGRAD}{pname}"] = _autograd(problem, pname)

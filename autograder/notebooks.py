@@ -25,6 +25,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,20 @@ HOWTO = """\
 **How this notebook works.** Each code cell tagged `nlpdojo:<module>` is one module of this topic
 (the same code as `<module>.py` in this folder). The cells follow the order of the questions.
 Fill in the functions that raise `NotImplementedError`, run the cells top to bottom, and
-experiment in cells of your own: cells without an `nlpdojo:` tag are never graded. Keep the tags,
+experiment in cells of your own: cells without an `nlpdojo:` tag are never graded, so a helper
+function belongs in the tagged cell that uses it. Keep the tags,
 do not split or merge the tagged cells, and do not add imports between the topic's modules (all
 cells share one namespace; the grader restores those imports when it rebuilds the modules from
 this notebook).
 
-**Grading this notebook.** Save it, then run, in a terminal in this folder:
+**Checking your work here.** Run the set-up cell below once, then, in a cell of your own,
+`check("{question}")` grades one question and `check()` every question: the grader runs the
+checks in its sandbox (never in this kernel) and shows points, verdicts and feedback below
+the cell, with errors pointing at the cell and line. It grades the tagged cells as you last ran
+them (re-run a cell after editing it; a cell not run since the kernel started is graded as
+saved).
+
+**Grading from a terminal.** Save the notebook, then, in this folder:
 
     grade --submission {topic}.ipynb  # every question
     grade {question} --submission {topic}.ipynb  # one question
@@ -200,10 +209,19 @@ def module_imports(sources: Mapping[str, str]) -> list[str]:
     return sorted(wanted)
 
 
-SETUP_TEMPLATE = '''\
-# Set-up (not graded). Some modules of this topic write `from . import <module>` and then use
-# `<module>.name`; all cells of a notebook share one namespace, so each such module gets a
-# stand-in that looks its names up there.
+CHECK_SETUP = """\
+# Set-up (not graded). check("{question}") grades one question of this notebook, check() all of
+# them, in the grader's sandbox, and shows the feedback below the cell: the tagged cells as you
+# last ran them (a tagged cell not run since the kernel started: as saved on disk).
+from nlpdojo import check
+
+check.watch()
+"""
+
+SIBLING_TEMPLATE = '''
+# Some modules of this topic write `from . import <module>` and then use `<module>.name`; all
+# cells of a notebook share one namespace, so each such module gets a stand-in that looks its
+# names up there.
 class _SiblingModule:
     """Stands in for a module of this topic: attributes come from the notebook's namespace."""
 
@@ -222,10 +240,14 @@ class _SiblingModule:
 {assignments}'''
 
 
-def setup_source(stand_ins: list[str]) -> str:
-    """The untagged first code cell defining the stand-ins for ``from . import <module>``."""
-    assignments = "\n".join(f"{name} = _SiblingModule({name!r})" for name in stand_ins)
-    return SETUP_TEMPLATE.format(assignments=assignments)
+def setup_source(stand_ins: list[str], first_question: str | None = None) -> str:
+    """The untagged first code cell: ``check`` for grading inside the notebook, and the
+    stand-ins for ``from . import <module>`` if any."""
+    text = CHECK_SETUP.format(question=first_question or "<question>")
+    if stand_ins:
+        assignments = "\n".join(f"{name} = _SiblingModule({name!r})" for name in stand_ins)
+        text += SIBLING_TEMPLATE.format(assignments=assignments)
+    return text.rstrip("\n")
 
 
 def dependency_order(sources: Mapping[str, str]) -> list[str]:
@@ -382,8 +404,7 @@ def notebook_from_sources(
     ]
     check_shared_namespace(modules)
     stand_ins = module_imports(modules)
-    if stand_ins:
-        cells.append(_cell("code", "nlpdojo-setup", setup_source(stand_ins)))
+    cells.append(_cell("code", "nlpdojo-setup", setup_source(stand_ins, first)))
     for module in order:
         source = modules[module]
         paragraph = _first_paragraph(source)
@@ -672,3 +693,109 @@ def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: st
             raise NotebookError(f"{path}: {module!r} is not a module name")
         (out / f"{module}.py").write_bytes(source.encode("utf-8"))
     return out
+
+
+# --------------------------------------------------------------------------- cells of a module
+
+
+@dataclass(frozen=True)
+class ModuleCell:
+    """Where a module of a graded notebook came from: its tagged cell's number (1-based, as
+    Jupyter shows the notebook top to bottom), the cell's first non-blank line, and for each
+    line of the rebuilt module the cell line it came from (``None``: a restored import)."""
+
+    module: str
+    number: int
+    first_line: str
+    lines: tuple[int | None, ...]
+
+    def label(self) -> str:
+        """``cell 5 (`def softmax(x):`)``: the number and the first line, as a student finds it."""
+        first = self.first_line if len(self.first_line) <= 40 else self.first_line[:39] + "…"
+        return f"cell {self.number} (`{first}`)" if first else f"cell {self.number}"
+
+    def cell_line(self, module_line: int) -> int | None:
+        """The cell line of the module's line ``module_line`` (``None``: not from the cell)."""
+        if 1 <= module_line <= len(self.lines):
+            return self.lines[module_line - 1]
+        return None
+
+
+@dataclass(frozen=True)
+class NotebookLayout:
+    """What grading feedback needs to speak of a notebook's cells instead of the modules
+    rebuilt from them: the module cells (:class:`ModuleCell`) and, for each name that cells
+    outside the graded ones define at top level, where: ``"cell 7"``, or ``"In [12]"`` for code
+    run in the kernel (:func:`nlpdojo.notebook.check`) that no cell of the saved notebook
+    holds."""
+
+    modules: dict[str, ModuleCell]
+    elsewhere: dict[str, list[str]]
+
+
+def _line_map(cell_source: str, module_source: str) -> tuple[int | None, ...]:
+    """For each module line, the cell line it is (the cell's lines appear in order; the
+    restored imports are the only additions)."""
+    import difflib
+
+    cell = split_lines(cell_source + "\n")
+    module = split_lines(module_source)
+    found: list[int | None] = [None] * len(module)
+    matcher = difflib.SequenceMatcher(None, cell, module, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            found[block.b + k] = block.a + k + 1
+    return tuple(found)
+
+
+def _first_line(source: str) -> str:
+    return next((line.strip() for line in source.splitlines() if line.strip()), "")
+
+
+def defined_names(source: str) -> set[str]:
+    """Names a cell of code defines at top level; IPython's ``%magic`` and ``!shell`` lines are
+    left out, and a cell that is not Python defines nothing."""
+    kept = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+    try:
+        return _top_level_names(kept)
+    except (SyntaxError, ValueError):
+        return set()
+
+
+#: where :func:`nlpdojo.notebook.check` records, in the notebook it grades, code run in the
+#: kernel that no saved cell holds: ``[{"execution_count": 12, "source": "..."}]``
+HISTORY_KEY = "kernel_history"
+
+
+def notebook_layout(path: str | Path) -> NotebookLayout:
+    """The :class:`NotebookLayout` of a notebook that :func:`read_notebook` accepts."""
+    nb_path = Path(path)
+    nb = _load(nb_path)
+    _, expected = notebook_topic(nb, nb_path)
+    cells = _tagged_cells(nb, nb_path, expected)
+    modules: dict[str, ModuleCell] = {}
+    for module, (number, cell) in cells.items():
+        try:
+            imports, starts = _cell_imports(cell, number, nb_path)
+            rebuilt = restore_imports(cell.source, imports, starts)
+        except (NotebookError, SyntaxError):
+            rebuilt = cell.source + "\n"
+        modules[module] = ModuleCell(module, number, _first_line(cell.source),
+                                     _line_map(cell.source, rebuilt))
+    tagged = {number for number, _ in cells.values()}
+    elsewhere: dict[str, list[str]] = {}
+    for number, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type == "code" and number not in tagged:
+            for name in defined_names(cell.source):
+                elsewhere.setdefault(name, []).append(f"cell {number}")
+    meta = nb.metadata.get(META_KEY, {})
+    history = meta.get(HISTORY_KEY, []) if isinstance(meta, dict) else []
+    for entry in history if isinstance(history, list) else []:
+        if not (isinstance(entry, dict) and isinstance(entry.get("source"), str)):
+            continue
+        count = entry.get("execution_count")
+        for name in defined_names(entry["source"]):
+            if name not in elsewhere:
+                elsewhere[name] = [f"In [{count}]" if isinstance(count, int) else "the kernel"]
+    return NotebookLayout(modules, elsewhere)

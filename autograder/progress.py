@@ -100,3 +100,46 @@ class LiveProgress(Listener):
         self.spinner.update(text=Text("…"))  # the next check starts
         if self.live is not None:
             self.live.console.print(finished_line(topic, result))
+
+
+#: an internal channel: where ``grade`` appends a JSON line per check event, for a caller that
+#: shows its own progress (``check()`` in a notebook, :mod:`nlpdojo_autograder.notebook_check`)
+EVENTS_ENV = "NLPDOJO_PROGRESS_EVENTS"
+
+
+class EventLog(Listener):
+    """Appends ``{"event": "started" | "finished", ...}`` lines to a file, flushed per line."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _write(self, record: dict[str, Any]) -> None:
+        import json
+
+        with open(self.path, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps({**record, "at": time.time()}) + "\n")
+
+    def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
+        self._write({"event": "started", "topic": topic, "id": check.id, "kind": check.kind,
+                     "title": check.title, "budget": check.budget, "reference": reference})
+
+    def finished(self, topic: str, check: Check, result: CheckResult) -> None:
+        self._write({"event": "finished", "topic": topic, "id": check.id,
+                     "status": result.status, "score": result.score,
+                     "max_score": result.max_score, "cached": result.cached,
+                     "duration_s": result.duration_s})
+
+
+class Fanout(Listener):
+    """Tells every listener in turn."""
+
+    def __init__(self, *listeners: Listener) -> None:
+        self.listeners = listeners
+
+    def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
+        for listener in self.listeners:
+            listener.started(topic, check, reference=reference)
+
+    def finished(self, topic: str, check: Check, result: CheckResult) -> None:
+        for listener in self.listeners:
+            listener.finished(topic, check, result)

@@ -82,7 +82,8 @@ def closure(question: str, find: Callable[[str], Exercise] = _registry_exercise)
 def swap_in(exercise: Exercise, check: Check,
             find: Callable[[str], Exercise] | None = None) -> tuple[str, ...]:
     """The full ids whose reference replaces the student's during ``check``: what its question
-    requires, transitively, plus the check's own ``swap_in``, minus the question under test."""
+    requires, transitively, plus the check's own ``swap_in``, minus the question under test
+    and the check's ``own_code``."""
     def lookup(name: str) -> Exercise:
         if name == exercise.name:
             return exercise
@@ -90,7 +91,8 @@ def swap_in(exercise: Exercise, check: Check,
 
     under_test = qualify(exercise.name, check.question)
     wanted = closure(under_test, lookup) | {qualify(exercise.name, q) for q in check.swap_in}
-    return tuple(sorted(wanted - {under_test}))
+    own = {qualify(exercise.name, q) for q in check.own_code}
+    return tuple(sorted(wanted - own - {under_test}))
 
 
 def resolve(argument: str, exercises: Iterable[Exercise]) -> str:

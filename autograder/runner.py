@@ -137,9 +137,12 @@ def run_checks(
     touched: dict[str, set[str]] | None = None,
     on_start: Callable[[Check], None] | None = None,
     on_outcome: Callable[[Check, Outcome], None] | None = None,
+    expected_only: bool = False,
 ) -> dict[str, Outcome]:
     """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
     the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
+    ``expected_only``: the reference runs for a submission's expected values
+    (:attr:`Context.expected_only`).
 
     ``on_start(check)`` is called as each check starts, ``on_outcome(check, outcome)`` and
     ``on_done(check)`` as its outcome is known (live progress); ``info``
@@ -185,7 +188,8 @@ def run_checks(
                 outcomes[check.id] = _run_one(
                     check, index, subject, limits, cache, workroot, seed=seed, full=full,
                     input_seed=seed if input_seed is None else input_seed,
-                    backend=BackendRef(backend, device, check.dtype), touched=reached)
+                    backend=BackendRef(backend, device, check.dtype), touched=reached,
+                    expected_only=expected_only)
                 if touched is not None:
                     touched[check.id] = reached
                 if (outcomes[check.id].status == "timeout" and check.shares
@@ -244,7 +248,8 @@ def _where_of(outcome: Outcome) -> str:
 
 def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict,
              workroot: Path, *, seed: int, full: bool, input_seed: int,
-             backend: BackendRef, touched: set[str] | None = None) -> Outcome:
+             backend: BackendRef, touched: set[str] | None = None,
+             expected_only: bool = False) -> Outcome:
     """One check, run again once when its worker was stopped importing a module that hangs
     (the next worker fails that import at once: a top-level loop costs one time limit)."""
     for _attempt in range(2):
@@ -256,7 +261,7 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         check_seed = check.seed(input_seed if check.kind in ("value", "gradient") else seed)
         ctx = Context(subject=subject, backend=backend, seed=check_seed, workdir=workdir,
                       full=full, base_seed=seed, deadline=deadline, cache=cache,
-                      touched=touched)
+                      touched=touched, expected_only=expected_only)
         output = ""
         try:
             if isinstance(subject, RemoteSubject):

@@ -119,8 +119,9 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     result = grade_exercise(exercise, topic, options)
     target = [c for c in result.checks if c.question == bug.question]
     caught = [c for c in target if c.score < c.max_score]
-    elsewhere = [c.id for c in result.checks if c.question != bug.question
-                 and c.score < c.max_score]
+    lost = [c for c in result.checks if c.question != bug.question and c.score < c.max_score]
+    elsewhere = [c.id for c in lost if c.question not in exercise.integrative]
+    integrative = [c.id for c in lost if c.question in exercise.integrative]
     if not caught:
         return Step(exercise.name, name, False,
                     f"not caught: every check of question {bug.question!r} still passes")
@@ -134,6 +135,8 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
                     "code it changes)")
     if elsewhere:
         detail += f" (also lost points on {', '.join(elsewhere)})"
+    if integrative:
+        detail += f" (and, as intended, on the integrative {', '.join(integrative)})"
     return Step(exercise.name, name, True, detail)
 
 

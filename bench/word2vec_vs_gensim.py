@@ -148,10 +148,14 @@ def write_docs(args, corpus, quality, speed, coverage) -> None:
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                f"Python {platform.python_version()}, NumPy {np.__version__}, gensim "
                f"{gensim.__version__}")
-    (ROOT / "docs" / "results.md").write_text(
+    results = ROOT / "docs" / "results.md"
+    # other topics' sections (bench/tagger_results.py) follow ours: keep them
+    others = results.read_text(encoding="utf-8") if results.exists() else ""
+    others = others[others.index("<!-- "):] if "<!-- " in others else ""
+    results.write_text(
         "# Results: word vectors (topic `word_vectors`)\n\n"
-        f"Produced by `{command}`.\n\n{setup}\n\n" + "\n".join(quality) + f"\n\n{coverage}\n",
-        encoding="utf-8")
+        f"Produced by `{command}`.\n\n{setup}\n\n" + "\n".join(quality) + f"\n\n{coverage}\n"
+        + (f"\n{others}" if others else ""), encoding="utf-8")
     bench = ROOT / "docs" / "benchmarks.md"
     head = bench.read_text(encoding="utf-8").split("<!-- generated -->")[0] if bench.exists() \
         else "# Benchmarks\n\n"

@@ -11,4 +11,14 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "check"]
+
+
+def __getattr__(name: str):
+    """``from nlpdojo import check``: grading inside a notebook (:mod:`nlpdojo.notebook`),
+    imported on first use only."""
+    if name == "check":
+        from nlpdojo.notebook import check
+
+        return check
+    raise AttributeError(f"module 'nlpdojo' has no attribute {name!r}")

@@ -96,3 +96,21 @@ def register_commands(cli: Any) -> None:
 
     Called when ``dojo`` starts. Keep imports inside the commands so start-up stays fast.
     """
+
+
+@hookspec(firstresult=True)
+def check_notebook(notebook: Any, questions: list[str], runs: list[tuple[Any, Any, str]],
+                   backend: str | None, device: str | None, cache: bool, show: Any) -> Any:
+    """Grade a notebook from inside its own kernel (``nlpdojo.check``); the first result wins.
+
+    Called on every ``check(...)``, in the kernel's process: the implementation must grade in
+    processes of its own (the kernel's namespace is the student's). :param notebook: the saved
+    notebook's path (its tagged cells say which code is which module). :param questions:
+    question ids to grade, none for every question. :param runs: the code run in the kernel,
+    oldest first, as ``(execution count, front-end cell id or None, source)``: the tagged
+    cells are graded as last run. :param backend, device: as ``grade --backend/--device``
+    (``None``: the usual resolution). :param cache: reuse unchanged verdicts as ``grade``
+    does. :param show: call it with an object to display while grading (progress); it
+    replaces what the cell shows. Returns an object to display (``_repr_html_`` for the
+    notebook, ``repr`` as text): the report.
+    """

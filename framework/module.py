@@ -142,6 +142,15 @@ class Module:
         self.xp = backend.xp
         self.training = True
 
+    def __getattr__(self, name: str) -> Any:
+        # only reached when normal look-up fails: say what is missing, not just its name
+        if name in ("backend", "xp", "training"):
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r}: its __init__ must call "
+                "super().__init__(backend) before anything else (that sets self.backend, "
+                "self.xp and self.training)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     # -- the two methods every layer writes -------------------------------------------
     def forward(self, *inputs: Array) -> tuple[Any, Cache]:
         """``(output, cache)``.

@@ -158,6 +158,29 @@ def test_scatter_add_casts_values_to_the_targets_dtype(name):
     assert str(host(target).dtype) == "float32"
 
 
+@pytest.mark.torch
+def test_the_torch_backends_vecdot_equals_array_api_compats():
+    """Creating a torch backend puts ``torch.linalg.vecdot`` behind ``xp.vecdot`` (3-7x faster
+    on the CPU): the same values, broadcasting, axis and errors as array_api_compat's."""
+    torch = pytest.importorskip("torch")
+    import array_api_compat.torch as atorch
+
+    from nlpdojo_torch import backend as tb
+
+    load_backend("torch", "cpu")
+    assert atorch.vecdot is tb.vecdot
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(4, 5, 3, generator=gen, dtype=torch.float64)
+    b = torch.randn(4, 1, 3, generator=gen, dtype=torch.float64)  # broadcast over axis 1
+    for x, y, axis in [(a, b, -1), (a[:, 0], b[:, 0], -1), (a, a, 1), (a[0, 0], b[0, 0], 0)]:
+        torch.testing.assert_close(atorch.vecdot(x, y, axis=axis),
+                                   tb._compat_vecdot(x, y, axis=axis), rtol=1e-12, atol=1e-12)
+    mixed = tb.vecdot(a, b.to(torch.float32))  # other dtypes: array_api_compat's own rules
+    assert mixed.dtype == torch.float64
+    with pytest.raises(ValueError, match="same size along the given axis"):
+        atorch.vecdot(a, b, axis=1)
+
+
 # -- seeded randomness ----------------------------------------------------------------------
 
 def _draws(backend, seed):

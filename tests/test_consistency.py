@@ -176,3 +176,18 @@ def test_plant_replaces_the_single_occurrence():
     assert plant(bug, text, "m.py") == "def f(x):\n    return x - 1\n"
     with pytest.raises(PlantError, match=r"m.py: planted bug 'minus': `find` 'x \+ 1' occurs"):
         plant(bug, text + "y = x + 1\n", "m.py")
+
+
+def test_an_integrative_question_must_exist_train_and_require_nothing(topic: Path):
+    from nlpdojo_autograder.kinds import metric_check
+
+    assert "integrative question 'logistc': is not a question" in _messages(
+        validate(_exercise(integrative=("logistc",)), topic))
+    assert "has no metric check" in _messages(validate(_exercise(integrative=("logistic",)),
+                                                       topic))
+    trains = metric_check("logistic", "accuracy", "trained", 1.0, lambda ctx: {"value": 1.0},
+                          metric="accuracy", threshold=0.5, budget="none")
+    with_metric = _exercise(checks=[*_exercise().checks, trains], integrative=("logistic",))
+    assert validate(with_metric, topic) == []
+    assert "so it requires nothing" in _messages(validate(
+        replace(with_metric, requires={"logistic": ("sigmoid",)}), topic))

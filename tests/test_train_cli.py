@@ -177,7 +177,9 @@ def test_an_unknown_trainer_is_one_error_line_listing_the_trainers():
     assert result.exit_code == 2, result.output
     line = _flat(result.stderr)
     assert line.startswith("error: unknown trainer 'wrod2vec'")
-    assert "did you mean 'word2vec'?" in line and "available: word2vec (word_vectors)" in line
+    assert "did you mean 'word2vec'?" in line and "available: " in line
+    assert "word2vec (word_vectors)" in line and "lm (language_models)" in line
+    assert "tagger (neural_networks)" in line
     assert "Traceback" not in result.output
 
 
@@ -225,7 +227,10 @@ def test_a_third_party_trainer_is_listed_and_runs(monkeypatch):
     assert "--times" in train("echo", "--help").output
     unknown = train("ecoh")
     assert unknown.exit_code == 2
-    assert "available: echo (toy_topic), word2vec (word_vectors)" in _flat(unknown.stderr)
+    flat = _flat(unknown.stderr)
+    assert "available: echo (toy_topic), lm (language_models)" in flat
+    assert "word2vec (word_vectors)" in flat and "neural-lm (language_models)" in flat
+    assert "tagger (neural_networks)" in flat
 
 
 def test_a_trainers_error_is_one_line_with_exit_code_2(monkeypatch):

@@ -17,12 +17,15 @@ import numpy as np
 
 from nlpdojo_autograder.checks import Context, Exercise, PlantedBug
 from nlpdojo_autograder.kinds import value_check
+from nlpdojo_autograder.topics import language_models_counts as counts
 
 QUESTIONS = {
     "ngram_counts": "Counting n-grams of any order, vectorized",
     "add_delta": "Add-δ (Lidstone) smoothing",
     "perplexity": "Perplexity",
-    "heldout_perplexity": "Add-δ bigram and trigram models of the State of the Union",
+    # -- count models: backoff, Kneser-Ney, sampling (language_models_counts.py) -------------
+    **counts.QUESTIONS,
+    # -- end of the count models ------------------------------------------------------------
 }
 VOCAB = 12  # ids of the random streams: 0 is <s>, 1 is </s>, the rest words
 BOS, EOS = 0, 1
@@ -101,11 +104,11 @@ def _heldout_values(ctx: Context) -> dict[str, np.ndarray]:
         bos = vocab.id(given.BOS)
         model = ctx.function("ngrams", "count_ngrams")(vocab.stream(train, n), n, len(vocab), bos)
         windows = ctx.function("ngrams", "ngram_windows")(vocab.stream(test, n), n, bos)
-        log_probs = ctx.function("ngrams", "add_delta_log_probs")(model, windows, len(vocab),
-                                                                 delta)
-        pp = ctx.function("ngrams", "perplexity")(log_probs)
+        log_probs = ctx.to_numpy(ctx.function("ngrams", "add_delta_log_probs")(
+            model, windows, len(vocab), delta), "add_delta_log_probs' log-probabilities")
+        # the perplexity is the grader's: a bug in question perplexity costs points once
         out[f"order {n}, delta {delta}: held-out perplexity"] = np.asarray(
-            ctx.to_numpy(pp, "perplexity"), dtype=np.float64)
+            np.exp(-np.mean(log_probs)), dtype=np.float64)
     return out
 
 
@@ -116,7 +119,7 @@ CHECKS = [
                 _add_delta_values, rtol=1e-10),
     value_check("perplexity", "values", "perplexity of log-probabilities", 1.0,
                 _perplexity_values, rtol=1e-10),
-    value_check("heldout_perplexity", "sotu", "held-out perplexity of add-δ bigram and trigram "
+    value_check("add_delta", "sotu", "held-out perplexity of add-δ bigram and trigram "
                 f"models trained on {TRAIN_ADDRESSES} State of the Union addresses (4 "
                 "significant digits)", 3.0, _heldout_values, rtol=5e-5, atol=0,
                 timeout_s=240),
@@ -138,14 +141,38 @@ PLANTED_BUGS = [
                "return float(2.0 ** (-np.mean(log_probs)))", "perplexity"),
 ]
 
+# -- count models: backoff, Kneser-Ney, sampling (language_models_counts.py) -------------------
+CHECKS += counts.CHECKS
+PLANTED_BUGS += counts.PLANTED_BUGS
+# -- end of the count models ---------------------------------------------------------------------
+
+# -- the neural language models (RNN cell, RNN LM, fixed-window LM): language_models_neural ---
+from nlpdojo_autograder.topics import language_models_neural as neural  # noqa: E402
+
+QUESTIONS.update(neural.QUESTIONS)
+CHECKS += neural.CHECKS
+PLANTED_BUGS += neural.PLANTED_BUGS
+# -- end of the neural block -------------------------------------------------------------------
+
+# -- RNN sentence encoders and a sentence classifier: language_models_encoder ----------------
+from nlpdojo_autograder.topics import language_models_encoder as encoder  # noqa: E402
+
+QUESTIONS.update(encoder.QUESTIONS)
+CHECKS += encoder.CHECKS
+PLANTED_BUGS += encoder.PLANTED_BUGS
+# -- end of the encoder block ------------------------------------------------------------------
+
 EXERCISE = Exercise(
     name="language_models",
-    title="Language models: n-gram counts, smoothing and perplexity",
+    title="Language models: n-grams, smoothing, sampling, RNN and window LMs, RNN encoders",
     checks=CHECKS,
     questions=QUESTIONS,
     fixtures=Path(__file__).parent / "fixtures" / "language_models",
     planted_bugs=PLANTED_BUGS,
     requires={"add_delta": ("ngram_counts",),
-              "heldout_perplexity": ()},
-    datasets={"heldout_perplexity": ("sotu",)},
+              **counts.REQUIRES, **neural.REQUIRES, **encoder.REQUIRES},
+    datasets={"add_delta": ("sotu",), **counts.DATASETS, **neural.DATASETS,
+              **encoder.DATASETS},
+    given_modules=(*neural.GIVEN_MODULES, *encoder.GIVEN_MODULES),
+    integrative=encoder.INTEGRATIVE,
 )

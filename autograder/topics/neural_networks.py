@@ -20,6 +20,7 @@ from nlpdojo_autograder.builders import (
     LossCase,
     Metric,
     OptimizerCase,
+    _with_hint,
     layer_checks,
     loss_checks,
     metric_checks,
@@ -55,6 +56,7 @@ QUESTIONS = {
     "gradcheck": "Your own gradient checker",
     "window_classifier": "The window classifier",
     "pos_tagging": "Part-of-speech tagging of held-out OANC text",
+    "window_scoring": "A max-margin window scorer on held-out OANC text",
 }
 
 LIB = "..library"
@@ -64,14 +66,6 @@ def _torch():
     import torch
 
     return torch
-
-
-def _without_accumulate(checks: list[Check], points: float) -> list[Check]:
-    """A layer without parameters has nothing to accumulate: drop that check, share its
-    points among the others."""
-    kept = [c for c in checks if c.name != "accumulate"]
-    total = sum(c.points for c in kept)
-    return [dataclasses.replace(c, points=round(points * c.points / total, 6)) for c in kept]
 
 
 # -- activations -------------------------------------------------------------------------------
@@ -91,10 +85,9 @@ def _activation_case(ctx: Context, kwargs: dict | None = None) -> LayerCase:
 
 def _activation(question: str, cls: str, torch_fn, *, kwargs: dict | None = None,
                 points: float = 1.0) -> list[Check]:
-    checks = layer_checks(question, f"{LIB}.activations", cls,
-                          lambda ctx: _activation_case(ctx, kwargs), title=cls, points=points,
-                          autograd=lambda p, x: torch_fn(x))
-    return _without_accumulate(checks, points)
+    return layer_checks(question, f"{LIB}.activations", cls,
+                        lambda ctx: _activation_case(ctx, kwargs), title=cls, points=points,
+                        autograd=lambda p, x: torch_fn(x), parameters=False)
 
 
 def _F():
@@ -225,8 +218,12 @@ def _embedding(ctx: Context) -> LayerCase:
 LAYER_CHECKS = [
     *layer_checks("affine", f"{LIB}.layers", "Linear", _affine, title="Linear", points=3.0,
                   autograd=lambda p, x: x @ p["weight"] + p["bias"]),
-    *_without_accumulate(layer_checks("dropout", f"{LIB}.layers", "Dropout", _dropout,
-                                      title="Dropout", points=1.5, eval_mode=True), 1.5),
+    *[_with_hint(c, "in eval mode (model.eval() sets self.training to False on every layer) "
+                 "inverted dropout is the identity: return x unchanged, drop nothing and scale "
+                 "nothing; forgetting this makes every evaluation noisy") if c.name == "eval"
+      else c for c in layer_checks("dropout", f"{LIB}.layers", "Dropout", _dropout,
+                                   title="Dropout", points=1.5, eval_mode=True,
+                                   parameters=False)],
     custom_check("dropout", "scaling", "Dropout: drop rate and inverted scaling", 0.5,
                  _dropout_collect, _dropout_judge),
     *layer_checks("embedding", f"{LIB}.layers", "Embedding", _embedding, title="Embedding",
@@ -364,22 +361,6 @@ def _normalize(ctx: Context):
             "normalized test": ctx.to_numpy(out, "normalize's output")}
 
 
-def _aligned(actual: dict, expected: dict, groups: dict[str, tuple[str, ...]],
-             ) -> dict[str, np.ndarray]:
-    """``actual`` with each column's sign flipped to agree with ``expected`` (an eigenvector's
-    sign is arbitrary): the signs of ``groups[key][0]`` apply to every key of the group."""
-    out = dict(actual)
-    for lead, keys in groups.items():
-        a, e = np.asarray(actual.get(lead)), np.asarray(expected[lead])
-        if a.shape != e.shape or a.ndim != 2:
-            continue
-        signs = np.where(np.sum(a * e, axis=0) < 0, -1.0, 1.0)  # (D,)
-        for key in keys:
-            if key in actual and np.shape(actual[key])[-1:] == signs.shape:
-                out[key] = np.asarray(actual[key]) * signs
-    return out
-
-
 def _whitening(ctx: Context):
     train, test = _splits(ctx)
     mean, projection = ctx.unpack(
@@ -404,8 +385,7 @@ def _whitening_judge(actual, expected) -> Verdict:
     assert expected is not None
     group = {"projection": ("projection",), "whitened train": ("whitened train",
                                                                "whitened test")}
-    verdict = compare_payloads(_aligned(actual, expected, group), expected, rtol=1e-6,
-                               atol=1e-8)
+    verdict = compare_payloads(actual, expected, rtol=1e-6, atol=1e-8, up_to_sign=group)
     if verdict.passed:
         verdict.message = "whitened: identity covariance, the reference's directions (up to sign)"
     return verdict
@@ -425,8 +405,8 @@ def _preprocess(ctx: Context):
 
 def _preprocess_judge(actual, expected) -> Verdict:
     assert expected is not None
-    aligned = _aligned(actual, expected, {"whiten train": ("whiten train", "whiten test")})
-    verdict = compare_payloads(aligned, expected, rtol=1e-6, atol=1e-8)
+    verdict = compare_payloads(actual, expected, rtol=1e-6, atol=1e-8,
+                               up_to_sign={"whiten train": ("whiten train", "whiten test")})
     if not verdict.passed and "test" in verdict.message:
         verdict.message += (" (fit every statistic on the training split alone and apply it "
                             "unchanged to the test split)")
@@ -556,8 +536,36 @@ def _torch_window(p, ids):
     return a @ p["output.weight"] + p["output.bias"]
 
 
+#: every sub-layer's method is the reference's, called back through the grader (swap-in): the
+#: repeated gradient check makes thousands of such calls (7.5 s with 3 applications on a quiet
+#: machine; 2 applications before backward already catch state kept on self)
+WINDOW_TIMEOUT_S = 120.0
 WINDOW_CHECKS = layer_checks("window_classifier", "window", "WindowClassifier", _window,
-                             title="WindowClassifier", points=3.0, autograd=_torch_window)
+                             title="WindowClassifier", points=3.0, autograd=_torch_window,
+                             timeout_s=WINDOW_TIMEOUT_S, repeat=2)
+
+WINDOW_DROPOUT = 0.5
+
+
+def _window_dropout(ctx: Context) -> LayerCase:
+    return dataclasses.replace(_window(ctx), kwargs={"dropout": WINDOW_DROPOUT})
+
+
+def _dropout_checks() -> list[Check]:
+    """Dropout on the hidden activations, in training (the masks are drawn from the layer's
+    seed and call count, so the reference draws the same) and in eval mode (none at all)."""
+    made = layer_checks("window_classifier", "window", "WindowClassifier", _window_dropout,
+                        title=f"WindowClassifier with dropout {WINDOW_DROPOUT}", points=1.0,
+                        eval_mode=True, timeout_s=WINDOW_TIMEOUT_S)
+    names = {"values": "dropout", "eval": "dropout_eval"}
+    hint = ("apply self.dropout once per forward, to the hidden activations a = tanh(z) "
+            "before the output layer, and back through it (with that call's cache) in "
+            "backward; in eval mode it must change nothing")
+    return [dataclasses.replace(_with_hint(c, hint), name=names[c.name], points=0.5)
+            for c in made if c.name in names]
+
+
+WINDOW_CHECKS += _dropout_checks()
 
 
 # -- a real task: part-of-speech tagging (Collobert et al. 2011, the window approach) ----------
@@ -601,9 +609,54 @@ TAGGING_CHECKS = metric_checks(
          "their own checks say which one is wrong", timeout_s=300)
 
 
+
+# -- a window scorer trained with the max-margin loss (notes part III; Collobert et al. 2011) ---
+#: the quick budget: the tagging task's windows, one epoch of Adam, 5 corruptions per window
+RANKING = {"train_sentences": 2000, "test_sentences": 1000, "corruptions": 5}
+SCORER = {"dim": 50, "hidden": 100, "optimizer": "adam", "lr": 0.01, "epochs": 1,
+          "batch_size": 128}
+#: a scorer that cannot tell a true window from a corrupted one ranks half the pairs right
+RANKING_CHANCE = 0.5
+
+
+def _train_scorer(ctx: Context) -> dict[str, float]:
+    """Train the given scorer loop on your window classifier (one output), your MaxMargin and
+    Adam; the grader draws the corrupted held-out windows and measures the ranking."""
+    from nlpdojo_autograder.topics.neural_networks_data import ranking_accuracy, ranking_data
+    from nlpdojo_autograder.train import require_datasets
+
+    require_datasets(["oanc-pos"])
+    data = ranking_data("oanc-pos", seed=ctx.base_seed, **RANKING)
+    result = ctx.given_function("scorer", "train_and_score")(
+        ctx.backend, data.train_windows, data.noise, data.test_windows, data.corrupted,
+        vocab_size=int(data.noise.shape[0]), seed=ctx.base_seed, **SCORER)
+    true, corrupted = (ctx.to_numpy(result[k], f"the {k} windows' scores")
+                       for k in ("true", "corrupted"))
+    if true.shape != data.valid.shape[:1] or corrupted.shape != data.valid.shape:
+        raise CheckFailure(f"the scorer gave {true.shape} and {corrupted.shape} scores for "
+                           f"{data.valid.shape[0]} held-out windows and {data.valid.shape[1]} "
+                           "corrupted versions of each: the window classifier with n_classes=1 "
+                           "must return scores of shape (N, 1)")
+    return {"ranking": ranking_accuracy(true, corrupted, data.valid), "chance": RANKING_CHANCE}
+
+
+SCORING_CHECKS = metric_checks(
+    "window_scoring", "run", _train_scorer, [
+        Metric("ranking", "held-out ranking accuracy (true window above a corrupted one)",
+               3.0, lambda ref: max(ref - 0.03, RANKING_CHANCE + 0.1),
+               title="Max-margin window scorer on held-out OANC text", chance="chance",
+               chance_name="chance (a scorer that cannot tell them apart)"),
+    ], budget="OANC: 2,000 training sentences, 1 epoch of Adam (lr 0.01, batches of 128), "
+              "each window against one corrupted copy; 5 corrupted copies per held-out window",
+    hint="the scorer trains your WindowClassifier (one output) with your MaxMargin and Adam: "
+         "their own checks say which one is wrong; a ranking near chance with a loss stuck at 0 "
+         "means the margin is not 1 - s + s_c, a ranking below chance that the corrupted "
+         "window's score is not pushed down", timeout_s=300)
+
+
 CHECKS = [*ACTIVATION_CHECKS, *XAVIER_CHECKS, *LAYER_CHECKS, *LOSS_CHECKS, *L2_CHECKS,
           *OPTIMIZER_CHECKS, *SCHEDULE_CHECKS, *PREPROCESSING_CHECKS, *GRADCHECK_CHECKS,
-          *WINDOW_CHECKS, *TAGGING_CHECKS]
+          *WINDOW_CHECKS, *TAGGING_CHECKS, *SCORING_CHECKS]
 
 ACT, LAYERS, LOSSES, OPTIM = (f"{LIB}.activations", f"{LIB}.layers", f"{LIB}.losses",
                               f"{LIB}.optim")
@@ -651,6 +704,12 @@ PLANTED_BUGS = [
     PlantedBug("max-margin hinge counts the true window", LOSSES,
                "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
                "hinge = self.margin - true + prediction", "max_margin"),
+    PlantedBug("max-margin gradient of the corrupted window dropped", LOSSES,
+               "return (active - onehot * violated) * (grad_output / n)  # (N, K)",
+               "return -(onehot * violated) * (grad_output / n)", "max_margin"),
+    PlantedBug("max-margin margin sign flipped", LOSSES,
+               "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
+               "hinge = (-self.margin - true + prediction) * (1.0 - onehot)", "max_margin"),
     PlantedBug("L2 applied to biases", f"{LIB}.regularization", "if w.ndim >= 2:",
                "if w.ndim >= 1:", "l2"),
     PlantedBug("SGD ascends", OPTIM, "p.data = p.data - self.lr * p.grad\n",
@@ -673,6 +732,9 @@ PLANTED_BUGS = [
     PlantedBug("window classifier skips the activation's backward", "window",
                "grad_z = self.activation.backward(grad_a, c_act)", "grad_z = grad_a",
                "window_classifier"),
+    PlantedBug("window classifier leaves dropout out", "window",
+               "kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
+               "kept, c_drop = a, (None,)", "window_classifier"),
     PlantedBug("statistics computed on the test split", "preprocessing",
                "mean, std = fit_normalizer(train)", "mean, std = fit_normalizer(test)",
                "preprocess_splits"),
@@ -692,9 +754,11 @@ EXERCISE = Exercise(
     questions=QUESTIONS,
     fixtures=Path(__file__).parent / "fixtures" / "neural_networks",
     planted_bugs=PLANTED_BUGS,
-    given_modules=("toy_functions", "tagger"),
+    given_modules=("toy_functions", "tagger", "scorer"),
     requires={"affine": ("xavier",),
-              "window_classifier": ("embedding", "affine", "tanh"),
+              "window_classifier": ("embedding", "affine", "tanh", "dropout"),
               "preprocess_splits": ("normalize", "whitening")},
-    datasets={"pos_tagging": ("oanc-pos",)},
+    datasets={"pos_tagging": ("oanc-pos",), "window_scoring": ("oanc-pos",)},
+    # the tagger and the scorer train the student's own classifier, loss and optimizer
+    integrative=("pos_tagging", "window_scoring"),
 )

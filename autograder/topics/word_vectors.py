@@ -19,8 +19,8 @@ from nlpdojo_autograder.builders import (
     metric_checks,
     send_argument,
 )
-from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug, Verdict
-from nlpdojo_autograder.kinds import custom_check, value_check
+from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug
+from nlpdojo_autograder.kinds import value_check
 from nlpdojo_autograder.topics import word_vectors_training as training
 
 QUESTIONS = {
@@ -170,6 +170,10 @@ NAIVE = ("naive_softmax", "naive_softmax_loss_and_gradient")
 NEG = ("negative_sampling", "neg_sampling_loss_and_gradient")
 BATCH = ("negative_sampling", "sgns_batch_loss_and_gradients")
 PAIR_SWAP = ("softmax",)
+#: a window's loss calls the swapped-in pair loss once per outside word, each a call back to
+#: the grader: 12 coordinates (6 of the largest gradients, 6 random) and 4 random directions
+#: per matrix instead of all 50 coordinates (docs/benchmarks.md, "Trusted evaluation")
+WINDOW_SAMPLING = {"max_full": 0, "n_samples": 12, "n_directions": 4}
 WINDOW_SWAP = ("softmax", "naive_softmax", "neg_sampling")
 
 
@@ -223,10 +227,6 @@ IN_PLACE = "backend.scatter_add(...) and scatter_add_weighted(...) work in place
 
 
 # -- count-based baseline --------------------------------------------------------------------
-def _dense(matrix) -> np.ndarray:
-    return np.asarray(matrix.todense() if hasattr(matrix, "todense") else matrix, np.float64)
-
-
 def _counts_input(ctx: Context):
     """(12, 12) symmetric co-occurrence counts with zeros, made here: the PPMI and SVD checks
     do not depend on the student's co-occurrence counts."""
@@ -234,54 +234,6 @@ def _counts_input(ctx: Context):
 
     upper = np.triu(ctx.rng(1).poisson(1.5, (12, 12)))  # (12, 12)
     return sp.csr_matrix((upper + np.triu(upper, 1).T).astype(np.float64))
-
-
-def _cooccurrence_values(ctx: Context):
-    ids = ctx.rng().integers(0, 12, 200)
-    counts = ctx.function("count_based", "cooccurrence_matrix")(ids, 12, 2)
-    return {"cooccurrence": _dense(counts)}
-
-
-def _ppmi_values(ctx: Context):
-    return {"ppmi": _dense(ctx.function("count_based", "ppmi")(_counts_input(ctx)))}
-
-
-def _svd_values(ctx: Context):
-    vectors = ctx.to_numpy(ctx.function("count_based", "svd_vectors")(_counts_input(ctx), 4,
-                                                                       seed=0), "svd_vectors")
-    return {"svd_vectors": vectors}
-
-
-def _svd_judge(actual, expected) -> Verdict:
-    """Singular vectors are unique only up to sign: each column is compared with the
-    reference's after matching its sign; a permutation of the columns is named as such."""
-    from nlpdojo_autograder.compare import compare_array
-
-    a, e = np.asarray(actual["svd_vectors"]), np.asarray(expected["svd_vectors"])
-    if a.shape != e.shape:
-        return Verdict(False, f"svd_vectors returned shape {a.shape}; expected {e.shape} "
-                              "(one row per word, one column per dimension)")
-    aligned = a * _column_signs(a, e)[None, :]
-    problem = compare_array("svd_vectors (up to the sign of each column)", aligned, e)
-    if problem is None:
-        return Verdict(True, "matches the reference (up to the sign of each column)")
-    # which reference column does each of yours match, up to sign?
-    matches = [next((j for j in range(e.shape[1])
-                     if compare_array("c", a[:, i] * _column_signs(a[:, i:i + 1],
-                                                                   e[:, j:j + 1])[0],
-                                      e[:, j]) is None), None) for i in range(a.shape[1])]
-    if None not in matches and sorted(matches) == list(range(e.shape[1])):
-        return Verdict(False, "your columns are the right singular vectors in the wrong "
-                              f"order (yours are the reference's columns {matches}): the first "
-                              "column must belong to the largest singular value (svds returns "
-                              "them in ascending order; sort them in descending order)")
-    return Verdict(False, problem)
-
-
-def _column_signs(a: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """+1 or -1 per column: the sign that makes ``a``'s column agree best with ``e``'s."""
-    dots = np.sum(a * e, axis=0)  # (d,)
-    return np.where(dots < 0, -1.0, 1.0)
 
 
 # -- evaluation ------------------------------------------------------------------------------
@@ -324,33 +276,22 @@ def _analogy_args(ctx: Context):
 
 
 # -- plot ------------------------------------------------------------------------------------
-def _plot_collect(ctx: Context):
+def _plot_values(ctx: Context):
     rng = ctx.rng()
     vectors = rng.standard_normal((12, 6))
     word2ind = {f"w{i}": i for i in range(12)}
     # the student's part first, so that a wrong shape is blamed on it, not on the given code
-    chosen = vectors[[1, 4, 7, 9]]  # (4, 6)
-    projected = ctx.to_numpy(ctx.function("plot", "project_2d")(chosen), "project_2d's result")
+    projected = ctx.to_numpy(ctx.function("plot", "project_2d")(vectors[[1, 4, 7, 9]]),
+                             "project_2d's result")  # (4, 2)
     if projected.shape != (4, 2):
         raise CheckFailure(f"project_2d returned shape {projected.shape} for 4 vectors; expected "
                            "(4, 2): one row of 2 coordinates per vector")
     coords = ctx.function("plot", "plot_words")(vectors, word2ind, ["w1", "w4", "w7", "w9"],
                                                 ctx.scratch_file("words.png"))
     png = ctx.read_scratch_file("words.png") or b""
-    return {"png": png[:8] == b"\x89PNG\r\n\x1a\n", "size": len(png),
-            "coords": ctx.to_numpy(coords, "plot_words' coordinates")}
-
-
-def _plot_judge(actual, expected):
-    from nlpdojo_autograder.compare import compare_array
-
-    if not actual.get("png") or actual.get("size", 0) < 1000:
-        return Verdict(False, "plot_words did not save a PNG image at the given path")
-    problem = compare_array("coordinates", np.abs(actual["coords"]),
-                            np.abs(expected["coords"]), rtol=1e-6, atol=1e-8)
-    if problem:
-        return Verdict(False, f"the PNG was written, but {problem} (up to the sign of each axis)")
-    return Verdict(True, "PNG written; the projection matches the first two principal components")
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 1000:
+        raise CheckFailure("plot_words did not save a PNG image at the given path")
+    return {"coordinates": ctx.to_numpy(coords, "plot_words' coordinates")}
 
 
 # -- training on real text (measured grader-side: word_vectors_training) ----------------------
@@ -400,7 +341,7 @@ CHECKS = [
                      gradients={"center_vectors": "grad_center_vectors",
                                 "outside_vectors": "grad_outside_vectors"},
                      titles={"gradient": "window gradients by central differences"},
-                     swap_in=WINDOW_SWAP),
+                     swap_in=WINDOW_SWAP, sampling=WINDOW_SAMPLING),
     value_check("sgd", "schedule", "linear_decay: word2vec's learning-rate schedule", 1.0,
                 _schedule_values),
     function_check("sgd", "sgd", "sparse_sgd_update", _update_args, check="update",
@@ -410,19 +351,24 @@ CHECKS = [
                    check="outer_update", points=0.5, outputs=("outer_updated",),
                    title="sparse_outer_update: coefficients times vectors", in_place="matrix",
                    hint=IN_PLACE),
-    value_check("count_svd", "cooccurrence", "cooccurrence_matrix: windowed counts", 1.0,
-                _cooccurrence_values),
-    value_check("count_svd", "ppmi", "ppmi on given counts", 1.0, _ppmi_values, rtol=1e-6,
-                atol=1e-8),
-    custom_check("count_svd", "svd", "svd_vectors on given counts (up to sign)", 1.0,
-                 _svd_values, _svd_judge, needs_expected=True),
+    function_check("count_svd", "count_based", "cooccurrence_matrix",
+                   lambda ctx: ((ctx.rng().integers(0, 12, 200), 12, 2), {}),
+                   check="cooccurrence", title="cooccurrence_matrix: windowed counts",
+                   points=1.0, outputs=("cooccurrence",)),
+    function_check("count_svd", "count_based", "ppmi", lambda ctx: ((_counts_input(ctx),), {}),
+                   check="ppmi", title="ppmi on given counts", points=1.0, outputs=("ppmi",),
+                   atol=1e-8),
+    function_check("count_svd", "count_based", "svd_vectors",
+                   lambda ctx: ((_counts_input(ctx), 4), {"seed": 0}), check="svd",
+                   title="svd_vectors on given counts (up to sign)", points=1.0,
+                   outputs=("svd_vectors",), up_to_sign={"svd_vectors": ("svd_vectors",)}),
     value_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
                 _similarity_values),
     function_check("analogy", "evaluate", "analogy_accuracy", _analogy_args,
                    title="3CosAdd accuracy on planted analogies", points=2.0,
                    outputs=("accuracy", "n_used")),
-    custom_check("plot", "png", "a labelled 2-D projection saved as PNG", 1.0, _plot_collect,
-                 _plot_judge, needs_expected=True, timeout_s=60.0),
+    value_check("plot", "png", "a labelled 2-D projection saved as PNG", 1.0, _plot_values,
+                up_to_sign={"coordinates": ("coordinates",)}, timeout_s=60.0),
     value_check("softmax", "hidden", "softmax on another seed", 1.0, _softmax_values,
                 hidden=True),
     *TRAINING,
@@ -486,4 +432,5 @@ EXERCISE = Exercise(
     planted_bugs=PLANTED_BUGS,
     given_modules=("train",),
     datasets={"training": ("sotu", "wordsim353", "simlex999", "google-analogies")},
+    integrative=("training",),
 )

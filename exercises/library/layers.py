@@ -8,12 +8,31 @@ used several times (a shared layer, a word that occurs twice) receives the sum.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nlpdojo.backend import Array, Backend
 from nlpdojo.module import Module, Parameter
 
 from .init import xavier_uniform
+
+
+def _expect_rows(layer: str, x: Array, width: int) -> None:
+    """Fail with what to do when ``x`` is not a float batch of rows of ``width`` features."""
+    shape = tuple(x.shape)
+    if "int" in str(x.dtype) or "bool" in str(x.dtype):
+        raise TypeError(f"{layer} got an array of {x.dtype}, shape {shape}: it takes real-valued "
+                        "features; token ids go through an Embedding first (a Linear layer "
+                        "takes their vectors), other numbers need xp.astype(x, xp.float32)")
+    if len(shape) != 2 or shape[1] != width:
+        hint = (f"; concatenate each example's vectors into one row first: "
+                f"xp.reshape(x, (x.shape[0], -1)) gives {(shape[0], math.prod(shape[1:]))}"
+                if len(shape) > 2 and math.prod(shape[1:]) == width else
+                "; is the layer built with the right in_features, or is the input transposed?"
+                if len(shape) == 2 and shape[0] == width else "")
+        raise ValueError(f"{layer} takes a batch of rows (N, {width}), one example per row; "
+                         f"got shape {shape}{hint}")
 
 
 class Linear(Module):
@@ -34,6 +53,8 @@ class Linear(Module):
 
     def forward(self, x: Array) -> tuple[Array, tuple]:
         # x: (N, D_in)
+        _expect_rows(f"Linear({self.weight.shape[0]}, {self.weight.shape[1]})", x,
+                     self.weight.shape[0])
         raise NotImplementedError("neural_networks.affine: not implemented yet — replace this line with your code")
 
     def backward(self, grad_output: Array, cache: tuple) -> Array:
@@ -92,6 +113,10 @@ class Embedding(Module):
     def forward(self, ids: Array) -> tuple[Array, tuple]:
         # ids: (...) integers in [0, V)
         xp = self.xp
+        if "int" not in str(ids.dtype):
+            raise TypeError(f"Embedding looks rows up by token id and got an array of "
+                            f"{ids.dtype}: pass the ids as integers (int64), e.g. "
+                            "backend.asarray(windows) of an int64 NumPy array")
         raise NotImplementedError("neural_networks.embedding: not implemented yet — replace this line with your code")
 
     def backward(self, grad_output: Array, cache: tuple) -> None:

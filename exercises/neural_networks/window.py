@@ -14,12 +14,16 @@ from nlpdojo.backend import Array, Backend
 from nlpdojo.module import Module
 
 from ..library.activations import Tanh
-from ..library.layers import Embedding, Linear
+from ..library.layers import Dropout, Embedding, Linear
 
 
 class WindowClassifier(Module):
     """Scores (N, C) of N windows of token ids (N, W): embedding → concatenation → Linear →
-    tanh → Linear.
+    tanh → dropout → Linear.
+
+    Dropout (``dropout`` = p, 0 by default: then the layer is the identity) acts on the
+    hidden activations a, between the tanh and the output layer (Srivastava et al. 2014):
+    apply ``self.dropout`` exactly once per forward, there, and back through it in backward.
 
     The backward pass of the concatenation is a reshape of the gradient back to (N, W, D);
     the embedding's backward then adds each window position's gradient into its word's row
@@ -27,12 +31,13 @@ class WindowClassifier(Module):
     """
 
     def __init__(self, backend: Backend, vocab_size: int, window: int, embedding_dim: int,
-                 hidden: int, n_classes: int, *, seed: int = 0) -> None:
+                 hidden: int, n_classes: int, *, seed: int = 0, dropout: float = 0.0) -> None:
         super().__init__(backend)
         self.window, self.embedding_dim = window, embedding_dim
         self.embedding = Embedding(backend, vocab_size, embedding_dim, seed=seed, std=0.1)
         self.hidden = Linear(backend, window * embedding_dim, hidden, seed=seed + 1)
         self.activation = Tanh(backend)
+        self.dropout = Dropout(backend, dropout, seed=seed + 3)
         self.output = Linear(backend, hidden, n_classes, seed=seed + 2)
 
     def forward(self, windows: Array) -> tuple[Array, tuple]:

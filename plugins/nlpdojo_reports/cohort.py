@@ -17,11 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 from nlpdojo_autograder.results import STATUSES, GradingResult
+from nlpdojo_reports.clusters import cluster_failures, cluster_title
 from nlpdojo_reports.formatting import fmt_number, fmt_points
 from nlpdojo_reports.sanitize import visible_text
 
-COHORT_SCHEMA_VERSION = "1.0"
+COHORT_SCHEMA_VERSION = "1.1"
 TOP_FAILURES = 3
+TOP_CLUSTERS = 10
 
 # A number standing alone (not part of an identifier such as float64 or W1): 3, -0.25, 1e-05.
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?!\w)")
@@ -35,7 +37,9 @@ def normalize_message(message: str) -> str:
 
 def summarize(results: dict[str, GradingResult]) -> dict[str, Any]:
     """Per-submission scores, score statistics, per-question and per-check pass rates, and the
-    commonest failure messages of each check. ``results`` maps submission name to its result."""
+    commonest failure messages of each check, and the failures clustered by their pattern
+    (:func:`~nlpdojo_reports.clusters.cluster_failures`). ``results`` maps submission name to
+    its result."""
     names = sorted(results)
     submissions = [_submission_row(name, results[name]) for name in names]
     scores = [row["score"] for row in submissions]
@@ -46,6 +50,7 @@ def summarize(results: dict[str, GradingResult]) -> dict[str, Any]:
         "submissions": submissions,
         "questions": _questions(results, names),
         "checks": _checks(results, names),
+        "failure_clusters": cluster_failures(results),
     }
 
 
@@ -173,7 +178,15 @@ def cohort_renderable(summary: dict[str, Any]) -> Group:
         fails = "\n".join(f"{f['count']}x {f['message']}" for f in c["common_failures"])
         checks.add_row(c["exercise"], Text(visible_text(c["id"])),
                        _rate(c["passed"], c["graded"]), Text(visible_text(fails) or "-"))
-    return Group(subs, line, questions, checks)
+    clusters = Table(title="Failures clustered by pattern", title_justify="left", expand=True)
+    clusters.add_column("Students", justify="right", no_wrap=True)
+    clusters.add_column("Failure", overflow="fold", ratio=1)
+    clusters.add_column("Who", overflow="fold")
+    for c in summary.get("failure_clusters", [])[:TOP_CLUSTERS]:
+        who = ", ".join(c["submissions"][:5]) + (" ..." if len(c["submissions"]) > 5 else "")
+        clusters.add_row(str(c["count"]), Text(visible_text(cluster_title(c))),
+                         Text(visible_text(who)))
+    return Group(subs, line, questions, checks, clusters)
 
 
 def _rate(passed: int, graded: int) -> str:

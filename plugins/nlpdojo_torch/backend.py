@@ -17,6 +17,13 @@ native fast paths, registered as variants of the reference names and used only o
    (``bench/torch_threads.py``, ``docs/benchmarks.md``).
 
 What torch had, what was chosen and why are in :func:`thread_choice` and in ``describe()``.
+
+**vecdot.** ``array_api_compat.torch.vecdot`` (1.16) computes ``x1 . x2`` as a batch of
+(1, D) x (D, 1) matrix products: on the CPU 3-7x slower than ``torch.linalg.vecdot``, and the
+largest cost of a word2vec step after the scatter-adds. Creating a torch backend replaces it
+(once, never at import) with :func:`vecdot`, which calls ``torch.linalg.vecdot`` for real
+tensors of one dtype and the original otherwise; the results agree to rounding
+(``tests/test_parity.py``). Measured in ``docs/benchmarks.md``, "Torch on the CPU".
 """
 
 from __future__ import annotations
@@ -140,6 +147,27 @@ def thread_choice() -> ThreadChoice | None:
     return _thread_choice
 
 
+_compat_vecdot = atorch.vecdot
+
+
+def vecdot(x1: Array, x2: Array, /, *, axis: int = -1) -> Array:
+    """The array API's ``vecdot`` (``sum(conj(x1) * x2, axis)`` with broadcasting) through
+    ``torch.linalg.vecdot`` where it applies: real tensors of the same dtype."""
+    if (isinstance(x1, torch.Tensor) and isinstance(x2, torch.Tensor)
+            and x1.dtype == x2.dtype and not x1.dtype.is_complex
+            and x1.ndim > 0 and x2.ndim > 0):
+        if x1.shape[axis] != x2.shape[axis]:
+            raise ValueError("x1 and x2 must have the same size along the given axis")
+        return torch.linalg.vecdot(x1, x2, dim=axis)
+    return _compat_vecdot(x1, x2, axis=axis)
+
+
+def install_vecdot() -> None:
+    """Make ``array_api_compat.torch.vecdot`` the fast :func:`vecdot` (idempotent)."""
+    if atorch.vecdot is not vecdot:
+        atorch.vecdot = vecdot
+
+
 class TorchRandom(Random):
     def __init__(self, seed: int, device: torch.device, default_dtype: torch.dtype) -> None:
         self._gen = torch.Generator(device=device)
@@ -174,6 +202,7 @@ class TorchBackend(Backend):
         self.device = str(self.torch_device)
         self.default_dtype = _DTYPES[dtype or "float32"]
         self.threads = choose_threads()
+        install_vecdot()
 
     def rng(self, seed: int) -> Random:
         return TorchRandom(seed, self.torch_device, self.default_dtype)
@@ -190,14 +219,18 @@ class TorchBackend(Backend):
                     alpha: float = 1.0) -> Array:
         index = index.reshape(-1)
         values = values.to(target.dtype).reshape(index.shape[0], *target.shape[1:])
-        return target.index_add_(0, index, values, alpha=alpha)  # NumPy's casting, too
+        if alpha != 1.0:  # CPU index_add_ with alpha != 1 is 2-4x slower than a scaled copy
+            values = values * alpha  # (docs/benchmarks.md, "Torch on the CPU")
+        return target.index_add_(0, index, values)  # NumPy's casting, too
 
     def scatter_add_weighted(self, target: Array, index: Array, weights: Array, rows: Array,
                              *, alpha: float = 1.0) -> Array:
         B, M = index.shape
+        if alpha != 1.0:  # alpha in the (B, M) weights: index_add_'s alpha is slow on the CPU
+            weights = weights * alpha
         products = (weights[:, :, None] * rows[:, None, :]).to(target.dtype)  # (B, M, D)
         return target.index_add_(0, index.reshape(-1),  # the block is cheap on a GPU
-                                 products.reshape(B * M, *target.shape[1:]), alpha=alpha)
+                                 products.reshape(B * M, *target.shape[1:]))
 
     def synchronize(self) -> None:
         if self.torch_device.type == "cuda":

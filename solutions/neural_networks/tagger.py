@@ -5,7 +5,8 @@ Every token is classified from the window of 2m + 1 word ids around it
 (:func:`nlpdojo.text.windows.context_windows`: padded at sentence borders, never crossing
 them) by your :class:`~.window.WindowClassifier`, trained with your softmax cross-entropy and
 your optimizers from the course library. Nothing here is a question: the grader trains this
-loop under a small fixed budget and measures the tags it predicts on held-out text.
+loop under a small fixed budget and measures the tags it predicts on held-out text, and
+``dojo train tagger`` runs it with a progress bar and saves checkpoints.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nlpdojo.backend import Backend
+from nlpdojo.optim import Optimizer
 
 from ..library import optim
 from ..library.losses import SoftmaxCrossEntropy
@@ -25,24 +27,40 @@ OPTIMIZERS = {"sgd": optim.SGD, "momentum": optim.Momentum, "adagrad": optim.Ada
               "rmsprop": optim.RMSProp, "adam": optim.Adam}
 
 
-def train_tagger(backend: Backend, windows: np.ndarray, tags: np.ndarray, *, vocab_size: int,
-                 n_tags: int, dim: int = 50, hidden: int = 100, optimizer: str = "adam",
-                 lr: float = 0.01, epochs: int = 1, batch_size: int = 64, seed: int = 0,
-                 on_step: Callable[[int, float], None] | None = None
-                 ) -> tuple[WindowClassifier, list[float]]:
-    """Minibatch training of a window tagger on ``windows`` (N, W) word ids and ``tags`` (N,);
-    the examples are shuffled once per epoch from ``seed``. Returns the model and the training
-    loss of every step (host floats: one device sync per step, fine at this size)."""
+def build_tagger(backend: Backend, *, vocab_size: int, n_tags: int, window: int = 5,
+                 dim: int = 50, hidden: int = 100, dropout: float = 0.0,
+                 optimizer: str = "adam", lr: float = 0.01, seed: int = 0,
+                 ) -> tuple[WindowClassifier, Optimizer]:
+    """A fresh window tagger and its optimizer (one of :data:`OPTIMIZERS`, learning rate
+    ``lr``, the rest of its settings torch's defaults)."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
-    model = WindowClassifier(backend, vocab_size, windows.shape[1], dim, hidden, n_tags,
-                             seed=seed)
+    model = WindowClassifier(backend, vocab_size, window, dim, hidden, n_tags, seed=seed,
+                             dropout=dropout)
+    return model, OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+
+
+def train_epochs(backend: Backend, model: WindowClassifier, opt: Optimizer,
+                 windows: np.ndarray, tags: np.ndarray, *, epochs: int, batch_size: int = 64,
+                 seed: int = 0, start_epoch: int = 0, progress: bool = False,
+                 on_step: Callable[[int, float], None] | None = None) -> list[float]:
+    """Epochs ``start_epoch`` .. ``epochs - 1`` of minibatch training on ``windows`` (N, W)
+    word ids and ``tags`` (N,): epoch e visits the examples in the order drawn from
+    ``(seed, e)``, so a run resumed from a checkpoint at epoch e continues exactly as the
+    uninterrupted run. Returns the training loss of every step (host floats: one device
+    sync per step, fine at this size)."""
     loss_fn = SoftmaxCrossEntropy(backend)
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
+    steps_per_epoch = -(-len(windows) // batch_size)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps_per_epoch * max(epochs - start_epoch, 0), unit="step",
+                   desc="tagger", smoothing=0.1)
     losses: list[float] = []
-    for _ in range(epochs):
-        order = rng.permutation(len(windows))  # (N,)
+    model.train()
+    for epoch in range(start_epoch, epochs):
+        order = np.random.default_rng([seed, epoch]).permutation(len(windows))  # (N,)
         for start in range(0, len(order), batch_size):  # a loop over batches, not examples
             batch = order[start:start + batch_size]
             x = backend.asarray(windows[batch])  # (B, W) int64
@@ -55,12 +73,34 @@ def train_tagger(backend: Backend, windows: np.ndarray, tags: np.ndarray, *, voc
             losses.append(float(loss))
             if on_step is not None:
                 on_step(len(losses), losses[-1])
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.3f}", refresh=False)
+    if bar is not None:
+        bar.close()
+    return losses
+
+
+def train_tagger(backend: Backend, windows: np.ndarray, tags: np.ndarray, *, vocab_size: int,
+                 n_tags: int, dim: int = 50, hidden: int = 100, dropout: float = 0.0,
+                 optimizer: str = "adam", lr: float = 0.01, epochs: int = 1,
+                 batch_size: int = 64, seed: int = 0, progress: bool = False,
+                 on_step: Callable[[int, float], None] | None = None
+                 ) -> tuple[WindowClassifier, list[float]]:
+    """A window tagger trained from scratch (:func:`build_tagger`, :func:`train_epochs`).
+    Returns the model and the training loss of every step."""
+    model, opt = build_tagger(backend, vocab_size=vocab_size, n_tags=n_tags,
+                              window=windows.shape[1], dim=dim, hidden=hidden,
+                              dropout=dropout, optimizer=optimizer, lr=lr, seed=seed)
+    losses = train_epochs(backend, model, opt, windows, tags, epochs=epochs,
+                          batch_size=batch_size, seed=seed, progress=progress, on_step=on_step)
     return model, losses
 
 
 def predict(backend: Backend, model: WindowClassifier, windows: np.ndarray,
             batch_size: int = 4096) -> np.ndarray:
-    """The tag id with the highest score for every window, (N,) int64 on the host."""
+    """The tag id with the highest score for every window, (N,) int64 on the host. The model
+    is put in eval mode (dropout off) while it predicts."""
     model.eval()
     out = []
     for start in range(0, len(windows), batch_size):

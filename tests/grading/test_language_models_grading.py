@@ -4,6 +4,7 @@ its question; the held-out check grades the whole pipeline on real text."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -22,17 +23,24 @@ def _grade(submission, **options):
 
 def test_a_copy_of_the_solutions_gets_full_marks(tmp_path):
     folder = tmp_path / "language_models"
-    shutil.copytree(REPO / "solutions" / "language_models", folder,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("language_models", "library"):  # the neural LMs are built on the library
+        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     checks, result = _grade(folder)
-    assert result.score == result.max_score == 10, [
+    assert result.score == result.max_score == 53.5, [
         f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
-    assert "heldout_perplexity.sotu" in checks
+    assert {"add_delta.sotu", "backoff.sotu", "kneser_ney.sotu",
+            "sampling.frequencies"} <= set(checks)
+    for metric in ("rnn_lm.perplexity", "window_lm.perplexity"):  # both figures shown
+        assert "the reference:" in checks[metric].message
+        assert "the add-one unigram model:" in checks[metric].message
 
 
 def test_released_stubs_score_zero(tmp_path):
     folder = tmp_path / "language_models"
-    shutil.copytree(REPO / "exercises" / "language_models", folder)
+    for name in ("language_models", "library"):
+        shutil.copytree(REPO / "exercises" / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     checks, result = _grade(folder)
     assert result.score == 0 and checks
     assert all(c.status == "not_implemented" for c in checks.values())
@@ -53,10 +61,34 @@ def test_a_loop_over_tokens_that_counts_cross_sentence_ngrams_fails_with_shapes(
     assert checks["perplexity.values"].passed and checks["add_delta.values"].passed
 
 
-def test_every_planted_bug_is_caught_on_its_question():
+def test_every_planted_bug_is_caught_on_its_question_alone():
+    """The n-gram half, --strict (the neural half: test_language_models_neural_grading.py)."""
+    from nlpdojo_autograder.topics import language_models_neural as neural
+
     exercise = get_registry().get("exercise", "language_models")
-    steps = verify([exercise], backends=[("numpy", "cpu")])
-    failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
+    exercise = dataclasses.replace(
+        exercise, checks=[c for c in exercise.checks if c.question not in neural.QUESTIONS],
+        planted_bugs=[b for b in exercise.planted_bugs if b not in neural.PLANTED_BUGS])
+    steps = verify([exercise], backends=[("numpy", "cpu")], strict=True)
+    # a half's questions without the other half's are not consistent declarations: the whole
+    # exercise's are checked by tests/test_consistency.py and dojo verify
+    failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok
+              and not s.name.startswith("declarations")]
     assert not failed
     assert len([s for s in steps if s.name.startswith("planted bug")]) == len(
         exercise.planted_bugs)
+
+
+def test_a_sampler_that_multiplies_by_the_temperature_fails_only_sampling(tmp_path):
+    folder = tmp_path / "language_models"
+    shutil.copytree(REPO / "solutions" / "language_models", folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "sampling.py"
+    text = path.read_text()
+    assert "z = scores / temperature" in text
+    path.write_text(text.replace("z = scores / temperature", "z = scores * temperature"))
+    checks, _ = _grade(folder)
+    failed = {k for k, c in checks.items() if not c.passed}
+    assert failed == {"sampling.values", "sampling.frequencies", "sampling.greedy"}
+    assert "Divide the scores by T" in checks["sampling.frequencies"].message
+    assert "argmax" in checks["sampling.greedy"].message

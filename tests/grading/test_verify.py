@@ -84,6 +84,17 @@ def test_a_bug_costing_points_elsewhere_is_reported_and_fails_only_under_strict(
     assert "give those checks swap_in=(..., 'scale')" in step.detail
 
 
+def test_points_lost_on_an_integrative_question_do_not_fail_strict(toy, monkeypatch):
+    """A question that trains the student's whole pipeline on purpose (Exercise.integrative)
+    may lose points to an earlier question's bug; the bug must still be caught on its own."""
+    _without_swap_in(toy, monkeypatch)
+    monkeypatch.setattr(toy, "integrative", ("quadratic",))
+    [step] = [s for s in verify([toy], backends=[], strict=True)
+              if s.name == "planted bug scale adds"]
+    assert step.ok, step.detail
+    assert "(and, as intended, on the integrative quadratic.values" in step.detail
+
+
 def test_dojo_verify_strict_exits_1_on_a_bug_costing_points_elsewhere(toy, monkeypatch):
     _without_swap_in(toy, monkeypatch)
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy", "--strict"])

@@ -40,7 +40,7 @@ def test_normalize_message():
 
 def test_submission_scores_and_statistics(cohort):
     s = summarize(cohort)
-    assert s["schema_version"] == "1.0" and s["count"] == 3
+    assert s["schema_version"] == "1.1" and s["count"] == 3
     assert [r["name"] for r in s["submissions"]] == ["ada", "bob", "cy"]
     scores = {r["name"]: r["score"] for r in s["submissions"]}
     assert scores == {"ada": 6, "bob": 8.5, "cy": 4}

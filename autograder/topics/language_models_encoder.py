@@ -1,0 +1,222 @@
+"""Checks of topic ``language_models``: RNNs as sentence encoders (CS224n lecture 6) and a
+sentence classifier on one, trained on MR movie-review sentences (Pang & Lee 2005; Kim 2014).
+
+The encoder takes the layer builders' shape once per pooling (final state, element-wise max,
+mean over a sentence's real steps; padded batches of different lengths), so BPTT through a
+padded batch, the pooling's backward and the mask are each checked by central differences and
+torch autograd. The classifier is then trained under a small fixed budget (the given loop,
+grader-side data) and its held-out accuracy, measured by the grader, must be near the
+reference's under the same budget and above the majority-class baseline. That training is its
+own, integrative question (``sentence_polarity``): it runs the student's whole pipeline, so a bug
+in an earlier question may cost points there too, and its hint names the questions to fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+
+from nlpdojo_autograder.builders import LayerCase, Metric, layer_checks, metric_checks
+from nlpdojo_autograder.checks import Check, CheckFailure, Context, PlantedBug
+
+QUESTIONS = {
+    "sentence_encoder": "An RNN sentence encoder: final, max and mean pooling",
+    "sentence_classifier": "A sentence classifier on the RNN encoder",
+    "sentence_polarity": "Sentence polarity of held-out MR sentences (trains your pipeline)",
+}
+NN = "neural_networks"
+V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _encoder_case(pooling: str):
+    def make(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, V_E, D_E, H_E), kwargs={"pooling": pooling},
+                         params={"embedding.weight": rng.standard_normal((V_E, D_E)),
+                                 "cell.weight_e": 0.7 * rng.standard_normal((D_E, H_E)),
+                                 "cell.weight_h": 0.7 * rng.standard_normal((H_E, H_E)),
+                                 "cell.bias": 0.5 * rng.standard_normal(H_E)},
+                         inputs=_padded_batch, differentiable=())
+    return make
+
+
+def _padded_batch(r: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """B sentences of 1..T real tokens padded with id 0: one full row, one of a single token
+    (its final state is the first), a repeated word (its gradients must add up)."""
+    lengths = np.array([T_E, 1, int(r.integers(2, T_E))])  # (B,)
+    ids = r.integers(0, V_E, (B_E, T_E))  # (B, T)
+    ids[0, -1] = ids[0, 0]
+    ids[np.arange(T_E)[None, :] >= lengths[:, None]] = 0  # padding
+    return ids, lengths
+
+
+def _torch_encoder(pooling: str):
+    def forward(p, ids, lengths):
+        torch = _torch()
+        vectors = p["embedding.weight"][ids]  # (B, T, D)
+        h = torch.zeros(ids.shape[0], H_E, dtype=vectors.dtype)
+        states = []
+        for t in range(ids.shape[1]):
+            h = torch.tanh(h @ p["cell.weight_h"] + vectors[:, t] @ p["cell.weight_e"]
+                           + p["cell.bias"])
+            states.append(h)
+        hs = torch.stack(states, 1)  # (B, T, H)
+        real = torch.arange(ids.shape[1])[None, :] < lengths[:, None]  # (B, T)
+        if pooling == "final":
+            return hs[torch.arange(ids.shape[0]), lengths - 1]
+        if pooling == "mean":
+            return (hs * real[..., None]).sum(1) / lengths[:, None]
+        return hs.masked_fill(~real[..., None], -2.0).amax(1)
+    return forward
+
+
+def _suffixed(checks: list[Check], suffix: str) -> list[Check]:
+    """One pooling's checks, named ``<check>_<pooling>`` (three poolings, one question)."""
+    return [dataclasses.replace(c, name=f"{c.name}_{suffix}") for c in checks]
+
+
+ENCODER_CHECKS = [
+    check for pooling, points in (("final", 1.5), ("max", 1.5), ("mean", 1.0))
+    for check in _suffixed(layer_checks(
+        "sentence_encoder", "encoder", "RNNEncoder", _encoder_case(pooling),
+        title=f"RNNEncoder, {pooling} pooling over a padded batch", points=points,
+        autograd=_torch_encoder(pooling)), pooling)]
+
+
+# -- a real task: sentence polarity (MR) --------------------------------------------------------
+#: the quick budget: every training sentence (cut to 40 tokens) once, Adam, batches of 50
+CLASSIFIER = {"dim": 50, "hidden": 50, "pooling": "mean", "epochs": 1, "lr": 0.005}
+MAX_TOKENS, MIN_COUNT = 40, 2
+
+
+@dataclasses.dataclass(frozen=True)
+class PolarityData:
+    """MR's train and test splits as padded id matrices (N, 40), lengths and labels."""
+
+    train_ids: np.ndarray
+    train_lengths: np.ndarray
+    train_labels: np.ndarray
+    test_ids: np.ndarray
+    test_lengths: np.ndarray
+    test_labels: np.ndarray
+    vocab_size: int
+
+
+@functools.cache
+def polarity_data() -> PolarityData:
+    """Lower-cased :func:`~nlpdojo.text.tokenize` tokens, the first 40 of each sentence; the
+    vocabulary: ``<pad>`` (0), ``<unk>`` (1) and the training words seen twice or more."""
+    from collections import Counter
+
+    from nlpdojo.data import load
+    from nlpdojo.text import tokenize
+
+    splits = {s: load("mr", s) for s in ("train", "test")}
+    tokens = {s: [tokenize(t, lower=True)[:MAX_TOKENS] or ["<unk>"] for t in d.texts]
+              for s, d in splits.items()}
+    counts = Counter(w for sentence in tokens["train"] for w in sentence)
+    vocab = {"<pad>": 0, "<unk>": 1}
+    for word, n in counts.items():
+        if n >= MIN_COUNT:
+            vocab[word] = len(vocab)
+
+    def matrix(sentences: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        lengths = np.array([len(s) for s in sentences], np.int64)  # (N,)
+        flat = np.array([vocab.get(w, 1) for s in sentences for w in s], np.int64)
+        ids = np.zeros((len(sentences), MAX_TOKENS), np.int64)  # (N, 40)
+        ids[np.arange(MAX_TOKENS)[None, :] < lengths[:, None]] = flat  # row-major fill
+        return ids, lengths
+
+    (a, b), (c, d) = matrix(tokens["train"]), matrix(tokens["test"])
+    return PolarityData(a, b, np.asarray(splits["train"].labels, np.int64), c, d,
+                        np.asarray(splits["test"].labels, np.int64), len(vocab))
+
+
+def _train_classifier(ctx: Context) -> dict[str, float]:
+    """The given loop (the instructor's) trains your SentenceClassifier (your encoder, the
+    library's Linear, softmax cross-entropy and Adam); the grader prepares MR and measures
+    the predicted labels."""
+    from nlpdojo_autograder.train import require_datasets
+
+    require_datasets(["mr"])
+    data = polarity_data()
+    predicted = ctx.to_numpy(ctx.given_function("sentence_training", "train_and_predict")(
+        ctx.backend, data.train_ids, data.train_lengths, data.train_labels, data.test_ids,
+        data.test_lengths, vocab_size=data.vocab_size, seed=ctx.base_seed, **CLASSIFIER),
+        "the predicted labels")
+    if predicted.shape != data.test_labels.shape:
+        raise CheckFailure(f"the classifier predicted {predicted.shape} labels for "
+                           f"{data.test_labels.shape[0]} held-out sentences")
+    majority = max(np.mean(data.test_labels), 1.0 - np.mean(data.test_labels))
+    return {"accuracy": float(np.mean(predicted == data.test_labels)),
+            "majority": float(majority)}
+
+
+CLASSIFIER_CHECKS = [
+    *layer_checks("sentence_classifier", "encoder", "SentenceClassifier",
+                  lambda ctx: _classifier_case(ctx), title="SentenceClassifier", points=1.0,
+                  repeat=2),
+    *metric_checks("sentence_polarity", "mr", _train_classifier, [
+        Metric("accuracy", "held-out polarity accuracy", 2.0, lambda ref: ref - 0.03,
+               title="sentence polarity of held-out MR sentences", chance="majority",
+               chance_name="the majority class")],
+        budget="MR: 8,454 training sentences (40 tokens at most), 1 epoch of Adam "
+               "(lr 0.005, batches of 50), mean pooling, 50-d embeddings and states",
+        hint="the training runs your SentenceClassifier and RNNEncoder on the library's "
+             "Embedding, RNNCell, Linear, SoftmaxCrossEntropy and Adam: their own checks say "
+             "which one is wrong", timeout_s=300),
+]
+
+
+def _classifier_case(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, V_E, D_E, H_E, 2), kwargs={"pooling": "mean"},
+                     params={"encoder.embedding.weight": rng.standard_normal((V_E, D_E)),
+                             "encoder.cell.weight_e": 0.7 * rng.standard_normal((D_E, H_E)),
+                             "encoder.cell.weight_h": 0.7 * rng.standard_normal((H_E, H_E)),
+                             "encoder.cell.bias": 0.5 * rng.standard_normal(H_E),
+                             "output.weight": rng.standard_normal((H_E, 2)),
+                             "output.bias": rng.standard_normal(2)},
+                     inputs=_padded_batch, differentiable=())
+
+
+CHECKS = [*ENCODER_CHECKS, *CLASSIFIER_CHECKS]
+
+PLANTED_BUGS = [
+    PlantedBug("final pooling takes the last padded step, not the last real one", "encoder",
+               "last = steps[None, :] == lengths[:, None] - 1  # (B, T)",
+               "last = steps[None, :] == t_steps - 1 + 0 * lengths[:, None]  # (B, T)",
+               "sentence_encoder"),
+    PlantedBug("mean pooling divides by the padded length", "encoder",
+               "/ xp.astype(lengths, hs.dtype)[:, None])[:, :, None]  # (B, T, 1)",
+               "/ t_steps)[:, :, None]  # (B, T, 1)", "sentence_encoder"),
+    PlantedBug("max pooling lets padding win", "encoder",
+               "masked = xp.where(real[:, :, None], hs, xp.full_like(hs, -2.0))  # tanh > -1",
+               "masked = hs + 0.0 * xp.astype(real, hs.dtype)[:, :, None]", "sentence_encoder"),
+    PlantedBug("encoder BPTT drops the gradient from later steps", "encoder",
+               "grad_vectors[t], grad_h = self.cell.backward(grad_hs[:, t, :] + grad_h,",
+               "grad_vectors[t], grad_h = self.cell.backward(grad_hs[:, t, :] + 0.0 * grad_h,",
+               "sentence_encoder"),
+    PlantedBug("classifier backward skips the output layer", "encoder",
+               "return self.encoder.backward(self.output.backward(grad_output, c_out), c_enc)",
+               "return (self.output.backward(grad_output, c_out), (None, None))[1]",
+               "sentence_classifier"),
+]
+
+LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
+           f"{NN}.adam")
+REQUIRES = {"sentence_encoder": ("rnn_cell", f"{NN}.embedding"),
+            "sentence_classifier": ("sentence_encoder", "rnn_cell", *LIBRARY)}
+DATASETS = {"sentence_polarity": ("mr",)}
+#: trains the student's own encoder, classifier and library (nothing swapped in: a reference
+#: layer called back at every step made one training run 200 s instead of 3 s)
+INTEGRATIVE = ("sentence_polarity",)
+GIVEN_MODULES = ("sentence_training",)

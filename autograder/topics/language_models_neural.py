@@ -1,0 +1,318 @@
+"""Checks of topic ``language_models``, the neural half (CS224n lecture 6): the RNN cell of the
+course library, the RNN language model with truncated backpropagation through time over
+batched streams, and the fixed-window neural language model.
+
+The layers take the builders' shape (values, gradients of every input and parameter by
+central differences of the student's own forward, torch autograd as a second oracle, repeated
+application, accumulation); BPTT is checked over several steps, so the gradient of every
+repeated weight is the sum over its uses. Both models are then trained under a small fixed
+budget and seeds on State of the Union addresses (the given loops, grader-side data) and
+their held-out perplexity, computed by the grader from the log-probabilities they give,
+must be within 5% of the reference's under the same budget and below the add-one unigram
+model's. :mod:`.language_models` appends what is here to the topic's exercise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.builders import LayerCase, Metric, layer_checks, metric_checks
+from nlpdojo_autograder.checks import CheckFailure, Context, PlantedBug
+from nlpdojo_autograder.kinds import value_check
+
+QUESTIONS = {
+    "rnn_cell": "The RNN cell (course library)",
+    "rnn": "The RNN over a sequence: backpropagation through time (course library)",
+    "rnn_lm": "RNN language model, truncated BPTT over batched streams",
+    "window_lm": "Fixed-window neural language model",
+}
+LIB = "..library"
+NN = "neural_networks"
+#: the course library's pieces the neural LMs are made of (required: swapped in for the
+#: reference in their value and gradient checks; the training runs keep the student's own,
+#: since a swapped layer sends its parameters across processes at every step)
+LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
+           f"{NN}.sgd", f"{NN}.adam")
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _states(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Hidden states as a tanh RNN makes them: inside (−1, 1)."""
+    return np.tanh(r.standard_normal(shape))
+
+
+def _ids(r: np.random.Generator, shape: tuple[int, ...], vocab: int) -> np.ndarray:
+    ids = r.integers(0, vocab, shape)
+    ids.flat[-1] = ids.flat[0]  # a repeated word: its gradients must add up
+    return ids
+
+
+# -- the RNN cell ------------------------------------------------------------------------------
+B_CELL, D_CELL, H_CELL = 3, 4, 5
+
+
+def _cell(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, D_CELL, H_CELL), params={
+        "weight_e": 0.7 * rng.standard_normal((D_CELL, H_CELL)),
+        "weight_h": 0.7 * rng.standard_normal((H_CELL, H_CELL)),
+        "bias": 0.5 * rng.standard_normal(H_CELL)},
+        inputs=lambda r: (r.standard_normal((B_CELL, D_CELL)), _states(r, (B_CELL, H_CELL))),
+        differentiable=(0, 1))
+
+
+def _torch_cell(p, x, h):
+    return _torch().tanh(h @ p["weight_h"] + x @ p["weight_e"] + p["bias"])
+
+
+CELL_CHECKS = layer_checks("rnn_cell", f"{LIB}.rnn", "RNNCell", _cell, title="RNNCell",
+                           points=2.0, autograd=_torch_cell)
+
+
+# -- the RNN over T steps (BPTT) -----------------------------------------------------------------
+T_RNN = 6
+
+
+def _rnn(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, D_CELL, H_CELL), params={
+        "cell.weight_e": 0.7 * rng.standard_normal((D_CELL, H_CELL)),
+        "cell.weight_h": 0.7 * rng.standard_normal((H_CELL, H_CELL)),
+        "cell.bias": 0.5 * rng.standard_normal(H_CELL)},
+        inputs=lambda r: (r.standard_normal((B_CELL, T_RNN, D_CELL)),
+                          _states(r, (B_CELL, H_CELL))),
+        differentiable=(0, 1))
+
+
+def _torch_rnn(p, xs, h0):
+    torch = _torch()
+    h, states = h0, []
+    for t in range(xs.shape[1]):
+        h = torch.tanh(h @ p["cell.weight_h"] + xs[:, t] @ p["cell.weight_e"] + p["cell.bias"])
+        states.append(h)
+    return torch.stack(states, 1)  # (B, T, H)
+
+
+RNN_CHECKS = layer_checks("rnn", f"{LIB}.rnn", "RNN", _rnn,
+                          title=f"RNN over {T_RNN} steps (BPTT)", points=2.5,
+                          autograd=_torch_rnn)
+
+
+# -- the RNN LM --------------------------------------------------------------------------------
+V_LM, D_LM, H_LM, B_LM, T_LM = 7, 3, 4, 2, 5
+
+
+def _rnn_lm(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, V_LM, D_LM, H_LM), params={
+        "embedding.weight": rng.standard_normal((V_LM, D_LM)),
+        "rnn.cell.weight_e": 0.7 * rng.standard_normal((D_LM, H_LM)),
+        "rnn.cell.weight_h": 0.7 * rng.standard_normal((H_LM, H_LM)),
+        "rnn.cell.bias": 0.5 * rng.standard_normal(H_LM),
+        "output.weight": rng.standard_normal((H_LM, V_LM)),
+        "output.bias": rng.standard_normal(V_LM)},
+        inputs=lambda r: (_ids(r, (B_LM, T_LM), V_LM), _states(r, (B_LM, H_LM))),
+        differentiable=(1,))
+
+
+def _torch_rnn_lm(p, ids, h0):
+    torch = _torch()
+    vectors = p["embedding.weight"][ids]  # (B, T, D)
+    h, states = h0, []
+    for t in range(ids.shape[1]):
+        h = torch.tanh(h @ p["rnn.cell.weight_h"] + vectors[:, t] @ p["rnn.cell.weight_e"]
+                       + p["rnn.cell.bias"])
+        states.append(h)
+    return torch.stack(states, 1) @ p["output.weight"] + p["output.bias"]  # (B, T, V)
+
+
+def _windows_values(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    f = ctx.function("rnn_lm", "bptt_windows")
+    for n, b, t in ((61, 3, 4), (100, 4, 7), (37, 1, 5), (50, 5, 9)):
+        ids = rng.integers(0, 1000, n)
+        inputs, targets = ctx.unpack(f(ids, b, t), ["inputs", "targets"], "bptt_windows")
+        out[f"N={n}, B={b}, T={t}: inputs"] = ctx.to_numpy(inputs, "bptt_windows' inputs")
+        out[f"N={n}, B={b}, T={t}: targets"] = ctx.to_numpy(targets, "bptt_windows' targets")
+    return out
+
+
+def _trained(ctx: Context, model: str, train_ids: np.ndarray, test_ids: np.ndarray,
+             vocab_size: int, seed: int, **settings) -> dict[str, np.ndarray]:
+    result = ctx.given_function("lm_training", "train_and_score")(
+        ctx.backend, train_ids, test_ids, model=model, vocab_size=vocab_size, seed=seed,
+        **settings)
+    if not isinstance(result, dict) or not {"log_probs", "losses"} <= set(result):
+        raise CheckFailure("internal: train_and_score returned no log_probs and losses")
+    return {"log_probs": ctx.to_numpy(result["log_probs"], "the held-out log-probabilities"),
+            "losses": ctx.to_numpy(result["losses"], "the training losses")}
+
+
+def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
+    """A few windows of your training loop with plain SGD on a random stream: the loss of
+    every window and the held-out log-probabilities after it (state carried, targets
+    shifted, gradients cut at each window's border)."""
+    rng = ctx.rng()
+    vocab, dim, hidden = 9, 3, 4
+    train, test = rng.integers(0, vocab, 3 * 25), rng.integers(0, vocab, 10 * 16)
+    init = {"embedding.weight": 0.5 * rng.standard_normal((vocab, dim)),  # the same on every
+            "rnn.cell.weight_e": 0.5 * rng.standard_normal((dim, hidden)),  # backend
+            "rnn.cell.weight_h": 0.5 * rng.standard_normal((hidden, hidden)),
+            "rnn.cell.bias": np.zeros(hidden),
+            "output.weight": 0.5 * rng.standard_normal((hidden, vocab)),
+            "output.bias": np.zeros(vocab)}
+    out = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
+                   bptt=4, optimizer="sgd", lr=0.5, epochs=2, eval_bptt=5, init=init)
+    return {"training losses": out["losses"], "held-out log-probabilities": out["log_probs"]}
+
+
+# -- real text: State of the Union ---------------------------------------------------------------
+#: the data: the first 40 addresses of the train split, the first 4 of the test split, the
+#: 2,000 most frequent training tokens (``<UNK>`` included)
+NEURAL_DATA = {"train_texts": 40, "test_texts": 4, "vocab_size": 2000}
+EVAL_STREAMS, EVAL_BPTT = 10, 50
+#: the quick budgets (a few seconds each on NumPy)
+#: SGD, not Adam, for the RNN: with Adam (lr 1e-3 to 1e-2) W_h grew until the state dynamics
+#: were chaotic, and the held-out perplexity of the trained weights ranged over 190-860 with
+#: the seed (a 1e-6 change of the initial weights moved it by 10%); SGD at lr 0.7 gave 131.3
+#: and 131.2 for two seeds, and diverges only above lr 1.5
+RNN_BUDGET = {"dim": 32, "hidden": 64, "batch_size": 20, "bptt": 20, "optimizer": "sgd",
+              "lr": 0.7, "epochs": 1, "max_windows": 300, "eval_bptt": EVAL_BPTT}
+WINDOW_BUDGET = {"dim": 32, "hidden": 64, "context": 3, "batch_size": 256,
+                 "optimizer": "adam", "lr": 0.01, "epochs": 1, "max_steps": 300}
+
+
+def rnn_targets(ids: np.ndarray) -> np.ndarray:
+    """The held-out tokens the RNN LM is scored on, in the order it scores them (the grader's
+    own windowing: 10 streams, windows of 50)."""
+    length = len(ids) // EVAL_STREAMS
+    k = (length - 1) // EVAL_BPTT
+    streams = ids[:length * EVAL_STREAMS].reshape(EVAL_STREAMS, length)  # (B, L)
+    targets = streams[:, 1:k * EVAL_BPTT + 1].reshape(EVAL_STREAMS, k, EVAL_BPTT)
+    return targets.transpose(1, 0, 2).reshape(-1)  # (K·B·T,)
+
+
+def _heldout(model: str):
+    def train(ctx: Context) -> dict[str, float]:
+        from nlpdojo_autograder.topics.language_models_neural_data import (
+            lm_data,
+            perplexity,
+            unigram_perplexity,
+        )
+        from nlpdojo_autograder.train import require_datasets
+
+        require_datasets(["sotu"])
+        data = lm_data("sotu", **NEURAL_DATA)
+        if model == "rnn":
+            settings, targets = dict(RNN_BUDGET), rnn_targets(data.test_ids)
+        else:
+            settings, targets = {**WINDOW_BUDGET, "pad": data.eos}, data.test_ids
+        out = _trained(ctx, model, data.train_ids, data.test_ids, data.vocab_size,
+                       ctx.base_seed, **settings)
+        log_probs = out["log_probs"].reshape(-1)
+        if log_probs.shape != targets.shape:
+            raise CheckFailure(f"the model scored {log_probs.shape[0]} held-out tokens; "
+                               f"{targets.shape[0]} were expected")
+        if np.any(log_probs > 1e-9):
+            raise CheckFailure("a held-out log-probability is above 0: the scores are not "
+                               "turned into a distribution over the vocabulary")
+        return {"perplexity": perplexity(log_probs),
+                "unigram": unigram_perplexity(data, targets)}
+
+    return train
+
+
+def _perplexity_metric(title: str, points: float) -> Metric:
+    return Metric("perplexity", "held-out perplexity", points, lambda ref: 1.05 * ref,
+                  higher_is_better=False, title=title, chance="unigram",
+                  chance_name="the add-one unigram model")
+
+
+RNN_LM_CHECKS = [
+    *layer_checks("rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM over 5 steps",
+                  points=2.5, autograd=_torch_rnn_lm),
+    value_check("rnn_lm", "windows", "bptt_windows: B streams, windows of T, targets shifted "
+                "by one", 1.0, _windows_values, rtol=0, atol=0),
+    value_check("rnn_lm", "truncated_bptt", "train_rnn_lm: losses of two epochs of 6 windows of "
+                "SGD and the held-out log-probabilities after them", 1.0, _truncated_bptt_values,
+                rtol=1e-6),
+    *metric_checks("rnn_lm", "sotu", _heldout("rnn"), [_perplexity_metric(
+        "RNN LM on State of the Union addresses", 3.0)],
+        budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of "
+               "20 streams x 20 steps, SGD (lr 0.7)",
+        hint="the training runs your RNNLM, bptt_windows and train_rnn_lm with your own "
+             "Embedding, Linear, SoftmaxCrossEntropy and SGD (neural_networks): their own "
+             "checks say which one is wrong", timeout_s=300, own_code=LIBRARY),
+]
+
+
+# -- the fixed-window LM -----------------------------------------------------------------------
+V_W, CONTEXT, D_W, H_W = 10, 3, 2, 5
+
+
+def _window_lm(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, V_W, CONTEXT, D_W, H_W), params={
+        "embedding.weight": rng.standard_normal((V_W, D_W)),
+        "hidden.weight": rng.standard_normal((CONTEXT * D_W, H_W)),
+        "hidden.bias": rng.standard_normal(H_W),
+        "output.weight": rng.standard_normal((H_W, V_W)),
+        "output.bias": rng.standard_normal(V_W)},
+        inputs=lambda r: (_ids(r, (6, CONTEXT), V_W),), differentiable=())
+
+
+def _torch_window_lm(p, ids):
+    e = p["embedding.weight"][ids].reshape(ids.shape[0], -1)  # (N, (n−1)·D)
+    return _torch().tanh(e @ p["hidden.weight"] + p["hidden.bias"]) @ p["output.weight"] \
+        + p["output.bias"]
+
+
+WINDOW_LM_CHECKS = [
+    *layer_checks("window_lm", "window_lm", "WindowLM", _window_lm, title="WindowLM",
+                  points=2.5, autograd=_torch_window_lm),
+    *metric_checks("window_lm", "sotu", _heldout("window"), [_perplexity_metric(
+        "Fixed-window LM on State of the Union addresses", 1.5)],
+        budget="State of the Union: 40 addresses, 2,000-token vocabulary, windows of 3 "
+               "words, 300 steps of Adam (lr 0.01, batches of 256)",
+        hint="the training runs your WindowLM with your own Embedding, Linear, Tanh, "
+             "SoftmaxCrossEntropy and Adam (neural_networks): their own checks say which one "
+             "is wrong", timeout_s=300, own_code=(f"{NN}.tanh", *LIBRARY)),
+]
+
+CHECKS = [*CELL_CHECKS, *RNN_CHECKS, *RNN_LM_CHECKS, *WINDOW_LM_CHECKS]
+
+RNN = f"{LIB}.rnn"
+PLANTED_BUGS = [
+    PlantedBug("RNN cell backward without the tanh derivative", RNN,
+               "grad_z = grad_output * (1.0 - h * h)", "grad_z = grad_output", "rnn_cell"),
+    PlantedBug("W_h gradient overwritten: only one step's share survives BPTT", RNN,
+               "self.weight_h.grad = self.weight_h.grad + xp.matmul(",
+               "self.weight_h.grad = 0.0 * self.weight_h.grad + xp.matmul(", "rnn_cell"),
+    PlantedBug("no backpropagation through time: dL/dh not passed back to the previous step",
+               RNN, "self.cell.backward(grad_output[:, t, :] + grad_h,",
+               "self.cell.backward(grad_output[:, t, :] + 0.0 * grad_h,", "rnn"),
+    PlantedBug("RNN LM's final state taken from the first step", "rnn_lm",
+               "return scores, (c_emb, c_rnn, c_out, hs[:, -1, :])",
+               "return scores, (c_emb, c_rnn, c_out, hs[:, 0, :])", "rnn_lm"),
+    PlantedBug("targets not shifted by one", "rnn_lm",
+               "targets = streams[:, 1:k * bptt + 1]", "targets = streams[:, :k * bptt]",
+               "rnn_lm"),
+    PlantedBug("hidden state not carried across windows", "rnn_lm",
+               "h = model.final_state(cache)  # (B, H) carried",
+               "h = model.initial_state(b)  # (B, H) carried", "rnn_lm"),
+    PlantedBug("window LM skips the tanh's backward", "window_lm",
+               "grad_z = self.activation.backward(grad_h, c_act)", "grad_z = grad_h",
+               "window_lm"),
+]
+
+REQUIRES = {"rnn_cell": (f"{NN}.xavier",),
+            "rnn": ("rnn_cell",),
+            "rnn_lm": ("rnn", *LIBRARY),
+            "window_lm": (f"{NN}.tanh", *LIBRARY)}
+DATASETS = {"rnn_lm": ("sotu",), "window_lm": ("sotu",)}
+GIVEN_MODULES = ("lm_training",)

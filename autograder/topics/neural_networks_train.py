@@ -1,0 +1,316 @@
+"""``dojo train tagger``: train the window tagger (Collobert et al. 2011, the window approach)
+on a tagged corpus from the command line, save a checkpoint, resume it, evaluate it.
+
+The neural_networks topic's training command, registered as :data:`TRAINER` by the
+autograder's plugin (``register_trainers``). It trains the student's
+``exercises/neural_networks`` (its ``WindowClassifier`` on the student's course library:
+``Linear``, ``Tanh``, ``Dropout``, ``SoftmaxCrossEntropy`` and the chosen optimizer), or the
+reference with ``--solutions``, through that folder's given ``tagger.py``, and reports the
+held-out accuracy next to the most-frequent-tag baseline. ``--compare-optimizers`` trains one
+tagger per optimizer of the library and plots their training losses (``--plot``).
+
+A checkpoint is one ``.npz`` file: the model's parameters (``model/<name>``), the optimizer's
+state (``optim/<i>/<key>``) and a JSON header (``meta``: the settings, the epochs done, the
+vocabulary and the tag set), no pickles.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from nlpdojo.trainers import Trainer
+from nlpdojo_autograder.train import TopicCode, TrainError, check_output, require_datasets
+
+TOPIC = "neural_networks"
+CODE = TopicCode(TOPIC, ("tagger.py", "window.py"))
+OPTIMIZER_NAMES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+#: per optimizer, the best of a grid (x3 steps) after one epoch on 3,000 OANC sentences in
+#: batches of 64 (held-out accuracy): SGD 1.0 (0.3: 0.67, 1.0: 0.71), momentum 0.1 (0.03:
+#: 0.71, 0.1: 0.81), Adagrad 0.05 (0.03 and 0.1: 0.84), RMSProp 0.003 (0.001: 0.80, 0.003:
+#: 0.84), Adam 0.003 (0.001: 0.82, 0.003: 0.85, 0.01: 0.84)
+DEFAULT_LR = {"sgd": 1.0, "momentum": 0.1, "adagrad": 0.05, "rmsprop": 0.003, "adam": 0.003}
+CHECKPOINT_VERSION = 1
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+def save_checkpoint(path: Path, model: Any, opt: Any, meta: dict[str, Any]) -> None:
+    """``model``'s parameters, ``opt``'s state and ``meta`` in one ``.npz`` (no pickles)."""
+    arrays = {f"model/{n}": v for n, v in model.state_dict().items()}
+    state = opt.state_dict()
+    for i, entries in state["state"].items():
+        for key, value in entries.items():
+            arrays[f"optim/{i}/{key}"] = np.asarray(value)
+    header = {**meta, "version": CHECKPOINT_VERSION, "optimizer_lr": state["lr"],
+              "optimizer_steps": state["steps"], "mask_calls": _mask_calls(model)}
+    arrays["meta"] = np.asarray(json.dumps(header))
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+
+
+def _mask_calls(model: Any) -> list[int]:
+    """How many masks each dropout layer has drawn (its masks come from (seed, calls)): a
+    resumed run draws the masks the uninterrupted run would have."""
+    return [int(m.calls) for m in model.modules() if isinstance(getattr(m, "calls", None), int)]
+
+
+def _restore_mask_calls(model: Any, calls: list[int]) -> None:
+    layers = [m for m in model.modules() if isinstance(getattr(m, "calls", None), int)]
+    for layer, n in zip(layers, calls, strict=False):
+        layer.calls = int(n)
+
+
+def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray],
+                                         dict[str, Any]]:
+    """``(meta, model state, optimizer state)`` of a checkpoint written by
+    :func:`save_checkpoint`; anything else is a :class:`TrainError` saying what it expects."""
+    if not path.is_file():
+        raise TrainError(f"no checkpoint {path}: train one first (`dojo train tagger --output "
+                         f"{path}`)")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (OSError, ValueError, KeyError) as exc:
+        raise TrainError(f"{path} is not a tagger checkpoint (a .npz written by `dojo train "
+                         f"tagger`): {exc}") from exc
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise TrainError(f"{path}: checkpoint version {meta.get('version')}, this nlpdojo "
+                         f"reads version {CHECKPOINT_VERSION}; train it again")
+    model = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
+    entries: dict[int, dict[str, Any]] = {}
+    for key, value in arrays.items():
+        if key.startswith("optim/"):
+            _, i, name = key.split("/", 2)
+            entries.setdefault(int(i), {})[name] = value
+    optimizer = {"lr": meta["optimizer_lr"], "steps": meta["optimizer_steps"], "state": entries}
+    return meta, model, optimizer
+
+
+# -- data and evaluation ----------------------------------------------------------------------
+def load_data(settings: dict[str, Any]):
+    """The tagging data of ``settings`` (vocabulary from the training split only)."""
+    from nlpdojo_autograder.topics.neural_networks_data import tagging_data
+
+    require_datasets([settings["dataset"]])
+    return tagging_data(settings["dataset"], train_sentences=settings["train_sentences"],
+                        test_sentences=None, half_window=settings["half_window"],
+                        min_count=settings["min_count"])
+
+
+def accuracy(tagger: Any, backend: Any, model: Any, data: Any) -> float:
+    """Held-out accuracy of ``model`` (the given ``tagger.predict``, in eval mode)."""
+    predicted = tagger.predict(backend, model, data.test_windows)
+    return float(np.mean(predicted == data.test_tags))
+
+
+def _check_same_data(meta: dict[str, Any], data: Any, path: Path) -> None:
+    if list(meta["words"]) != list(data.words) or list(meta["tags"]) != list(data.tags):
+        raise TrainError(f"{path} was trained on another vocabulary or tag set than "
+                         f"{meta['dataset']} gives here; train it again")
+
+
+# -- the command ------------------------------------------------------------------------------
+def _optimizer_name(name: str) -> str:
+    key = name.lower()
+    if key not in OPTIMIZER_NAMES:
+        raise TrainError(f"unknown optimizer {name!r}: choose one of "
+                         f"{', '.join(OPTIMIZER_NAMES)} (the optimizers of your course library)")
+    return key
+
+
+def tagger(
+    optimizer: Annotated[str, typer.Option(
+        help="sgd, momentum, adagrad, rmsprop or adam (your library's).")] = "adam",
+    lr: Annotated[float | None, typer.Option(
+        min=0.0, help="Learning rate (default per optimizer: sgd 1.0, momentum 0.1, "
+                      "adagrad 0.05, rmsprop 0.003, adam 0.003).")] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split "
+                                                    "(in all, when resuming).")] = 3,
+    dropout: Annotated[float, typer.Option(
+        min=0.0, max=0.95, help="Dropout on the hidden layer (0: off).")] = 0.0,
+    dim: Annotated[int, typer.Option(min=1, help="Word vector size.")] = 50,
+    hidden: Annotated[int, typer.Option(min=1, help="Hidden units.")] = 100,
+    batch_size: Annotated[int, typer.Option(min=1, help="Windows per step.")] = 64,
+    dataset: Annotated[str, typer.Option(
+        help="Tagged corpus: oanc-pos, wsj-pos (dojo data list).")] = "oanc-pos",
+    train_sentences: Annotated[int | None, typer.Option(
+        min=1, help="Use the first N training sentences only.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
+    code: Annotated[Path | None, typer.Option(
+        help="Your neural_networks folder, or the folder holding it (default: "
+             "./exercises/neural_networks, ./neural_networks or the working folder)."
+    )] = None,
+    solutions: Annotated[bool, typer.Option(
+        "--solutions", help="Train the reference solutions instead of your code.")] = False,
+    output: Annotated[Path, typer.Option(
+        help="Checkpoint file (.npz), written after every epoch.")] = Path("tagger.npz"),
+    resume: Annotated[bool, typer.Option(
+        "--resume",
+        help="Continue the checkpoint at --output, with its settings, up to --epochs.")
+    ] = False,
+    evaluate: Annotated[Path | None, typer.Option(
+        help="Load this checkpoint and report its held-out accuracy; no training.")] = None,
+    compare_optimizers: Annotated[bool, typer.Option(
+        "--compare-optimizers", help="Train one tagger per optimizer (each with its default "
+        "learning rate) and compare losses and accuracy; no checkpoint.")] = False,
+    plot: Annotated[Path | None, typer.Option(
+        help="With --compare-optimizers: write the training losses as a PNG.")] = None,
+) -> None:
+    """Train the window tagger (your WindowClassifier, loss and optimizer) on a tagged corpus;
+    report held-out accuracy against the most-frequent-tag baseline; save a checkpoint."""
+    from nlpdojo.cli.common import console
+    from nlpdojo.selection import load_backend
+    from nlpdojo_autograder.topics.neural_networks_data import most_frequent_tag_accuracy
+
+    optimizer = _optimizer_name(optimizer)
+    if plot is not None and not compare_optimizers:
+        raise TrainError("--plot draws the curves of --compare-optimizers: add that option")
+    if sum((resume, evaluate is not None, compare_optimizers)) > 1:
+        raise TrainError("--resume, --evaluate and --compare-optimizers are separate runs: "
+                         "choose one")
+    chosen = CODE.choose(code, solutions)
+    be = load_backend(backend, device, "float32")
+    module = chosen.load("tagger")
+    for path in (output, plot):
+        if path is not None:
+            check_output(path)
+
+    if evaluate is not None:
+        meta, state, _ = read_checkpoint(evaluate)
+        data = load_data(meta)
+        _check_same_data(meta, data, evaluate)
+        with chosen.stubs():
+            model, _ = _build(module, be, meta, data)
+            _load(model, state, evaluate)
+            acc = accuracy(module, be, model, data)
+        console.print(f"{evaluate}: {meta['epochs_done']} epoch(s) of {meta['optimizer']} on "
+                      f"{meta['dataset']}; evaluated with {chosen.whose} on {be.name}/"
+                      f"{be.device}")
+        _report(console, acc, most_frequent_tag_accuracy(data), len(data.test_tags))
+        return
+
+    settings = {"dataset": dataset, "train_sentences": train_sentences, "half_window": 2,
+                "min_count": 2, "dim": dim, "hidden": hidden, "dropout": dropout,
+                "optimizer": optimizer, "lr": DEFAULT_LR[optimizer] if lr is None else lr,
+                "batch_size": batch_size, "seed": seed}
+    start_epoch, saved = 0, None
+    if resume:  # the checkpoint's settings win: only --epochs is read
+        meta, state, opt_state = read_checkpoint(output)
+        settings = {k: meta[k] for k in settings}
+        start_epoch, saved = int(meta["epochs_done"]), (state, opt_state)
+        if start_epoch >= epochs:
+            raise TrainError(f"{output} has {start_epoch} epoch(s) already; ask for more with "
+                             f"--epochs {start_epoch + 1} or more")
+    started = time.perf_counter()
+    data = load_data(settings)
+    baseline = most_frequent_tag_accuracy(data)
+    console.print(f"{settings['dataset']}: {len(data.train_tags):,} training and "
+                  f"{len(data.test_tags):,} held-out tokens, {data.vocab_size:,} words, "
+                  f"{data.n_tags} tags, prepared in {time.perf_counter() - started:.1f}s; "
+                  f"training {chosen.whose} on {be.name}/{be.device}")
+
+    if compare_optimizers:
+        _compare(console, chosen, module, be, data, settings, epochs, plot, baseline)
+        return
+
+    with chosen.stubs():
+        model, opt = _build(module, be, settings, data)
+        if saved is not None:
+            _load(model, saved[0], output)
+            opt.load_state_dict(saved[1])
+            _restore_mask_calls(model, meta.get("mask_calls", []))
+            _check_same_data(meta, data, output)
+            console.print(f"resumed {output} after epoch {start_epoch} with its settings ("
+                          + ", ".join(f"{k} {settings[k]}" for k in ("optimizer", "lr",
+                                                                     "dropout", "seed"))
+                          + ")")
+        for epoch in range(start_epoch, epochs):
+            losses = module.train_epochs(be, model, opt, data.train_windows, data.train_tags,
+                                         epochs=epoch + 1, start_epoch=epoch,
+                                         batch_size=settings["batch_size"],
+                                         seed=settings["seed"], progress=True)
+            _finite(losses, settings)
+            acc = accuracy(module, be, model, data)
+            meta = {**settings, "epochs_done": epoch + 1, "words": list(data.words),
+                    "tags": list(data.tags), "accuracy": acc}
+            save_checkpoint(output, model, opt, meta)
+            console.print(f"epoch {epoch + 1}/{epochs}: mean training loss "
+                          f"{np.mean(losses):.4f}, held-out accuracy {acc:.4f}; "
+                          f"checkpoint -> {output}")
+    _report(console, acc, baseline, len(data.test_tags))
+
+
+def _build(module: Any, be: Any, settings: dict[str, Any], data: Any):
+    return module.build_tagger(be, vocab_size=data.vocab_size, n_tags=data.n_tags,
+                               window=data.train_windows.shape[1], dim=settings["dim"],
+                               hidden=settings["hidden"], dropout=settings["dropout"],
+                               optimizer=settings["optimizer"], lr=settings["lr"],
+                               seed=settings["seed"])
+
+
+def _load(model: Any, state: dict[str, np.ndarray], path: Path) -> None:
+    try:
+        model.load_state_dict(state)
+    except (KeyError, ValueError) as exc:
+        raise TrainError(f"{path} does not fit this tagger ({exc}); was it saved with other "
+                         "--dim/--hidden options or another version of your WindowClassifier?"
+                         ) from exc
+
+
+def _finite(losses: list[float], settings: dict[str, Any]) -> None:
+    if losses and not np.all(np.isfinite(losses)):
+        raise TrainError(f"the training loss became {losses[-1]} ({settings['optimizer']}, lr "
+                         f"{settings['lr']}): lower --lr, or check your gradients with `grade "
+                         f"{TOPIC}`")
+
+
+def _report(console: Any, acc: float, baseline: float, n: int) -> None:
+    console.print(f"held-out accuracy {acc:.4f} on {n:,} tokens; most-frequent-tag baseline "
+                  f"{baseline:.4f} ({100 * (acc - baseline):+.2f} points)")
+
+
+def _compare(console: Any, chosen: Any, module: Any, be: Any, data: Any,
+             settings: dict[str, Any], epochs: int, plot: Path | None,
+             baseline: float) -> None:
+    """One tagger per optimizer, each with its default learning rate, the same seed and
+    data: final losses and accuracies, and the loss curves as a PNG."""
+    from rich.table import Table
+
+    curves, rows = {}, []
+    with chosen.stubs():
+        for name in OPTIMIZER_NAMES:
+            run = {**settings, "optimizer": name, "lr": DEFAULT_LR[name]}
+            model, losses = module.train_tagger(
+                be, data.train_windows, data.train_tags, vocab_size=data.vocab_size,
+                n_tags=data.n_tags, dim=run["dim"], hidden=run["hidden"],
+                dropout=run["dropout"], optimizer=name, lr=run["lr"], epochs=epochs,
+                batch_size=run["batch_size"], seed=run["seed"], progress=True)
+            _finite(losses, run)
+            curves[f"{name} (lr {run['lr']:g})"] = losses
+            rows.append((name, run["lr"], float(np.mean(losses[-100:])),
+                         accuracy(module, be, model, data)))
+    table = Table(title=f"{epochs} epoch(s) per optimizer, batches of {settings['batch_size']}")
+    for column in ("optimizer", "lr", "final loss (last 100 steps)", "held-out accuracy"):
+        table.add_column(column)
+    for name, rate, loss, acc in rows:
+        table.add_row(name, f"{rate:g}", f"{loss:.4f}", f"{acc:.4f}")
+    console.print(table)
+    console.print(f"most-frequent-tag baseline {baseline:.4f}")
+    if plot is not None:
+        plots = chosen.load("plots")
+        plots.plot_losses(curves, plot)
+        console.print(f"training losses -> {plot}")
+
+
+TRAINER = Trainer("tagger", TOPIC, "The window tagger on a tagged corpus: held-out accuracy "
+                  "against the most-frequent-tag baseline; checkpoints; optimizers compared.",
+                  tagger)

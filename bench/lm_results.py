@@ -1,0 +1,147 @@
+"""Test perplexity of every count language model of topic ``language_models`` on both LM corpora
+(the State of the Union addresses ``sotu`` and the movie reviews ``pang-lee-reviews``), as in
+the course's n-gram vs RNN table; writes the "Language models" section of docs/results.md.
+
+Each model trains on the whole train split (words seen twice or more, the rest ``<UNK>``;
+n − 1 ``<s>`` and one ``</s>`` per sentence, ``</s>`` predicted, ``<s>`` never), its one
+hyper-parameter (δ or the discount d) is chosen on the valid split from a small grid, and the
+test split is scored once with that choice. The reference solutions compute everything (the
+same code whose parity with ``nltk.lm`` the tests prove). Rows of models measured elsewhere
+(the neural LMs) are listed in :data:`PENDING` and shown as not yet measured.
+
+    python bench/lm_results.py               # print the table
+    python bench/lm_results.py --write-docs  # and replace the section in docs/results.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ("sotu", "pang-lee-reviews")
+DELTAS = (1.0, 0.1, 0.01, 0.001, 0.0001)
+DISCOUNTS = (0.5, 0.75, 0.9, 1.0)
+#: (label, smoothing, order): the count models, weakest first
+MODELS = (
+    ("unigram, add-δ", "add-delta", 1),
+    ("bigram, add-δ", "add-delta", 2),
+    ("trigram, add-δ", "add-delta", 3),
+    ("bigram, backoff (absolute discounting)", "backoff", 2),
+    ("trigram, backoff (absolute discounting)", "backoff", 3),
+    ("bigram, Kneser-Ney", "kneser-ney", 2),
+    ("trigram, Kneser-Ney", "kneser-ney", 3),
+    ("4-gram, Kneser-Ney", "kneser-ney", 4),
+)
+#: the neural models' rows, filled by whoever measures them (topic language_models)
+PENDING = ("fixed-window neural LM", "RNN LM")
+BEGIN, END = "<!-- language_models results: begin -->", "<!-- language_models results: end -->"
+COMMAND = "python bench/lm_results.py --write-docs"
+NOTE = ("Add-δ gets worse from bigrams to trigrams (sparsity: most held-out trigram contexts were "
+        "seen rarely or never, and add-δ spreads their mass evenly over the vocabulary), while the "
+        "models that back off to shorter contexts improve with n, Kneser-Ney most (CS224n "
+        "lecture 6).")
+
+
+def score(counts, windows, vocab_size, smoothing, param) -> float:
+    from nlpdojo_solutions.language_models import backoff, kneser_ney, ngrams
+
+    if smoothing == "add-delta":
+        log_probs = ngrams.add_delta_log_probs(counts, windows, vocab_size, param)
+    elif smoothing == "backoff":
+        log_probs = backoff.absolute_discount_log_probs(counts, windows, vocab_size, param)
+    else:
+        log_probs = kneser_ney.kneser_ney_log_probs(counts, windows, vocab_size, param)
+    return ngrams.perplexity(log_probs)
+
+
+def measure(corpus: str) -> tuple[dict, dict]:
+    from nlpdojo.text import ngram_corpus as given
+    from nlpdojo_autograder.topics.language_models_data import lm_sentences
+    from nlpdojo_solutions.language_models import backoff, ngrams
+
+    splits = {s: lm_sentences(corpus, s) for s in ("train", "valid", "test")}
+    rows, info = {}, {}
+    for label, smoothing, n in MODELS:
+        t0 = time.perf_counter()
+        vocab = given.Vocabulary.build(splits["train"], n, min_count=2)
+        v, bos = len(vocab), vocab.index.get(given.BOS, -1)  # a unigram model has no <s>
+        stream = vocab.stream(splits["train"], n)
+        counts = (ngrams.count_ngrams(stream, n, v, bos) if smoothing == "add-delta" else
+                  backoff.everygram_counts(stream, n, v, bos))
+        windows = {s: ngrams.ngram_windows(vocab.stream(splits[s], n), n, bos)
+                   for s in ("valid", "test")}
+        grid = DELTAS if smoothing == "add-delta" else DISCOUNTS
+        valid = {p: score(counts, windows["valid"], v, smoothing, p) for p in grid}
+        best = min(valid, key=valid.get)
+        test = score(counts, windows["test"], v, smoothing, best)
+        rows[label] = (("δ" if smoothing == "add-delta" else "d"), best, valid[best], test)
+        info = {"vocab": v, "train": int(np.sum(stream != bos)),
+                "valid": len(windows["valid"]), "test": len(windows["test"])}
+        print(f"{corpus:17s} {label:42s} {rows[label][0]}={best:<6g} valid {valid[best]:9.2f} "
+              f"test {test:9.2f}  ({time.perf_counter() - t0:.1f}s)", flush=True)
+    return rows, info
+
+
+def section(results: dict[str, tuple[dict, dict]]) -> str:
+    lines = [BEGIN, "## Language models (topic `language_models`)", "",
+             f"Produced by `{COMMAND}` (count models; the neural rows by their own command, once "
+             "measured).", "",
+             "Test perplexity per predicted token (every word and `</s>`; words seen fewer than "
+             "twice in the training split are `<UNK>`; n − 1 `<s>` of padding per sentence). "
+             "Each count model trains on the whole train split; δ or the discount d is chosen "
+             f"on the valid split from {list(DELTAS)} / {list(DISCOUNTS)}. Backoff is "
+             "interpolated absolute discounting, Kneser-Ney is interpolated with one discount "
+             "for every order (nltk.lm's `AbsoluteDiscountingInterpolated` and "
+             "`KneserNeyInterpolated`, whose scores ours equal in the tests).", ""]
+    sizes = []
+    for corpus, (_, info) in results.items():
+        sizes.append(f"`{corpus}`: {info['train']:,} training tokens (with `</s>`), "
+                     f"{info['vocab']:,} words with `<UNK>` and the markers, "
+                     f"{info['test']:,} test tokens")
+    lines += ["; ".join(sizes) + ".", ""]
+    head = "| model | " + " | ".join(f"{c} test ppl (valid, chosen)" for c in results) + " |"
+    lines += [head, "|---|" + "---|" * len(results)]
+    for label, _, _ in MODELS:
+        cells = []
+        for rows, _ in results.values():
+            name, best, valid, test = rows[label]
+            cells.append(f"{test:.1f} ({valid:.1f}, {name} = {best:g})")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for label in PENDING:
+        lines.append(f"| {label} | " + " | ".join("not yet measured" for _ in results) + " |")
+    lines += ["", NOTE, "", "For scale, on Penn Treebank: Kneser-Ney 5-gram 141.2, RNN LM 124.7 "
+              "(Mikolov 2012, table 4.1).", END]
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(text: str) -> None:
+    path = ROOT / "docs" / "results.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Results\n"
+    if BEGIN in old and END in old:
+        new = old.split(BEGIN)[0] + text.rstrip("\n") + old.split(END, 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    path.write_text(new, encoding="utf-8")
+    print(f"wrote the language-model section of {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpora", default=",".join(CORPORA))
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    np.seterr(divide="ignore")
+    results = {c: measure(c) for c in args.corpora.split(",")}
+    text = section(results)
+    print()
+    print(text)
+    if args.write_docs:
+        write_docs(text)
+
+
+if __name__ == "__main__":
+    main()

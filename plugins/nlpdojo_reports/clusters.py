@@ -1,0 +1,153 @@
+"""Failure messages clustered by their pattern, for a cohort (issue 14, item 4).
+
+The grader's messages carry numbers, shapes, indices and values that differ from one student
+to the next ("worst at [4, 2]: yours 0.00279, numerical 0.0014", "shape (10, 5) instead of
+(5, 10)"). What an instructor wants to read is the *pattern*: "naive_softmax: transposed
+gradient, 31 students". A failure is reduced to
+
+* its **diagnosis**: for a gradient check, the diagnosis the gradient checker made for each
+  failing parameter (``details["gradients"][i]["diagnosis"]``, :mod:`nlpdojo.gradcheck.diagnosis`);
+  for a value check, the pattern :mod:`nlpdojo_autograder.compare` appends after the last
+  ``"; "`` ("yours is twice the expected one") or the message's first line; for an error,
+  a timeout or an untouched stub, the first line of the message; each then
+  :func:`normalize_pattern`-ed;
+* its **kind**: a word for the family of mistakes the diagnosis names (``transposed``,
+  ``factor``, ``sign``, ``shape``, ``nan``, ``zeros``, ``dtype``, ``in place``...), found by
+  the phrases the grader writes; ``None`` when no family is recognised.
+
+Failures are grouped by ``(exercise, question, kind or diagnosis)``: the value checks that
+find a transposed shape and the gradient check that finds a transposed gradient on the same
+question are one line, with every check and every distinct diagnosis listed under it, and the
+submissions that hit it (each counted once).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# 'quoted' or "quoted" values (a student's identifiers, strings their code returned)
+_QUOTED = re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\"")
+# a shape or an index: (5, 10), (5,), [4, 2], [3]: numbers only, inside brackets
+_TUPLE = re.compile(r"\(\s*-?\d+\s*(?:,\s*-?\d+\s*)*,?\s*\)")
+_INDEX = re.compile(r"\[\s*-?\d+\s*(?:,\s*-?\d+\s*)*\]")
+# a number standing alone (not part of an identifier such as float64 or W1): 3, -0.25, 1e-05
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?!\w)")
+_LINE_NO = re.compile(r"\bline #")
+
+#: (kind, phrases): the first kind one of whose phrases the diagnosis contains, in this order
+KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("not implemented", ("not implemented yet",)),
+    ("timeout", ("took longer than", "was stopped")),
+    ("transposed", ("transposed",)),
+    ("nan", ("nan or inf", "nan/inf", "became nan")),
+    ("zeros", ("all zeros",)),
+    ("in place", ("in place",)),
+    ("sign", ("opposite sign", "the sign", "negated")),
+    ("factor", ("twice the", "half the", "times the", "of the expected one", "of the true one")),
+    ("shape", ("has shape", "shape (", "extra leading axis")),
+    ("dtype", ("dtype",)),
+    ("strict namespace", ("array api", "xp = array_namespace", "array_namespace")),
+    ("some rows", ("some rows", "rows are wrong", "columns are wrong", "entries are wrong")),
+    ("wrong order", ("wrong order",)),
+    ("loss", ("your loss differs", "the loss itself")),
+)
+
+
+def normalize_pattern(text: str) -> str:
+    """``text`` with quoted values, shapes, indices and numbers replaced by placeholders and
+    whitespace collapsed: ``'x'`` -> ``'…'``, ``(5, 10)`` -> ``(…)``, ``[4, 2]`` -> ``[…]``,
+    ``0.31`` -> ``#``. Identifiers keep their digits (``float64``, ``W1``)."""
+    text = _QUOTED.sub("'…'", text)
+    text = _TUPLE.sub("(…)", text)
+    text = _INDEX.sub("[…]", text)
+    text = _NUMBER.sub("#", text)
+    text = _LINE_NO.sub("line #", text)
+    return " ".join(text.split())
+
+
+def kind_of(diagnosis: str) -> str | None:
+    """The family of mistakes ``diagnosis`` names (see :data:`KINDS`), or ``None``."""
+    low = diagnosis.lower()
+    for kind, phrases in KINDS:
+        if any(p in low for p in phrases):
+            return kind
+    return None
+
+
+def diagnoses(check: Any) -> list[str]:
+    """The normalised diagnoses of one failed check (a :class:`CheckResult`): one per failing
+    parameter of a gradient check, else one."""
+    message = check.message or ""
+    first = message.strip().splitlines()[0] if message.strip() else check.status
+    if check.status != "failed":
+        if check.status == "not_implemented":
+            return ["not implemented yet"]
+        return [normalize_pattern(_error_head(first))]
+    found = []
+    for grad in (check.details or {}).get("gradients") or []:
+        if isinstance(grad, dict) and not grad.get("passed", True) and grad.get("diagnosis"):
+            found.append(normalize_pattern(f"dL/d{grad.get('name', '?')}: {grad['diagnosis']}"))
+    if found:
+        return list(dict.fromkeys(found))
+    if check.kind == "value" and "; " in first:
+        head, _, pattern = first.rpartition("; ")
+        if pattern.startswith(("yours", "your")):
+            name = head.split(":", 1)[0] if ":" in head else ""
+            return [normalize_pattern(f"{name}: {pattern}" if name else pattern)]
+    return [normalize_pattern(first)]
+
+
+def _error_head(line: str) -> str:
+    """An error's first line without the student's file and line (``... (softmax.py line
+    12)``): the exception and its message are the pattern."""
+    return re.sub(r"\s*\(at [^()]*line \d+[^()]*\)\s*$", "", line)
+
+
+def cluster_failures(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The failures of a cohort (``{submission name: GradingResult}``) grouped by
+    ``(exercise, question, kind or diagnosis)``, most students first. Each cluster:
+    ``exercise``, ``question``, ``kind`` (or ``null``), ``diagnosis`` (the commonest
+    normalised diagnosis), ``count`` (distinct submissions), ``submissions`` (their names,
+    sorted), ``checks`` (``{check id: submissions that failed it}``), ``patterns``
+    (``[{"diagnosis", "count"}]``, every distinct diagnosis) and ``example`` (one original
+    message)."""
+    clusters: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for name in sorted(results):
+        for ex, check in results[name].checks():
+            if check.passed:
+                continue
+            for diag in diagnoses(check):
+                kind = kind_of(diag)
+                key = (ex.name, check.question, kind or diag)
+                row = clusters.setdefault(key, {
+                    "exercise": ex.name, "question": check.question, "kind": kind,
+                    "submissions": set(), "checks": {}, "patterns": {},
+                    "example": check.message or check.status})
+                row["submissions"].add(name)
+                row["checks"].setdefault(check.id, set()).add(name)
+                row["patterns"].setdefault(diag, set()).add(name)
+    out = []
+    for row in clusters.values():
+        patterns = sorted(row["patterns"].items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        out.append({
+            "exercise": row["exercise"], "question": row["question"], "kind": row["kind"],
+            "diagnosis": patterns[0][0],
+            "count": len(row["submissions"]),
+            "submissions": sorted(row["submissions"]),
+            "checks": {cid: len(names) for cid, names in sorted(row["checks"].items())},
+            "patterns": [{"diagnosis": d, "count": len(n)} for d, n in patterns],
+            "example": row["example"],
+        })
+    # most students first; then a recognised kind before a bare diagnosis
+    out.sort(key=lambda c: (-c["count"], c["exercise"], c["question"], c["kind"] is None,
+                            c["kind"] or "", c["diagnosis"]))
+    return out
+
+
+def cluster_title(cluster: dict[str, Any]) -> str:
+    """One line: ``naive_softmax: transposed (your gradient equals ...) — 2 students``."""
+    what = (f"{cluster['kind']} ({cluster['diagnosis']})" if cluster["kind"]
+            else cluster["diagnosis"])
+    n = cluster["count"]
+    return f"{cluster['question']}: {what} — {n} student{'s' if n != 1 else ''}"

@@ -1,0 +1,137 @@
+"""Given code: training and scoring the neural language models (CS224n lecture 6, "Evaluating
+language models": perplexity = exp of the mean cross-entropy on held-out text).
+
+Nothing here is a question. The RNN LM trains with your truncated-BPTT loop
+(:func:`~.rnn_lm.train_rnn_lm`); the fixed-window LM with the minibatch loop below. Both are
+scored on a held-out stream by :func:`rnn_log_probs` / :func:`window_log_probs`: the
+log-probability each model gives every next token (what the grader turns into a perplexity).
+The grader trains them under a small fixed budget and seeds; ``dojo train lm`` under yours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from nlpdojo.backend import Array, Backend
+
+from ..library.losses import SoftmaxCrossEntropy
+from .rnn_lm import OPTIMIZERS, RNNLM, bptt_windows, train_rnn_lm
+from .window_lm import WindowLM
+
+
+def _log_softmax(xp, scores: Array) -> Array:
+    shifted = scores - xp.max(scores, axis=-1, keepdims=True)  # (..., V)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+
+
+def _picked(backend: Backend, log_probs: Array, targets: Array) -> Array:
+    """log_probs[i, targets[i]] for (M, V) and (M,): a one-hot product, no gather needed."""
+    xp = backend.xp
+    classes = xp.reshape(xp.arange(log_probs.shape[1], device=backend.device), (1, -1))  # (1, V)
+    onehot = xp.astype(xp.reshape(targets, (-1, 1)) == classes, log_probs.dtype)  # (M, V)
+    return xp.sum(log_probs * onehot, axis=1)  # (M,)
+
+
+def rnn_log_probs(backend: Backend, model: RNNLM, ids: np.ndarray, *, batch_size: int = 10,
+                  bptt: int = 50) -> np.ndarray:
+    """log P(next token) of every target of :func:`bptt_windows` over ``ids``, the hidden
+    state carried along each stream, (K·B·T,) float64 on the host."""
+    xp = backend.xp
+    inputs, targets = bptt_windows(ids, batch_size, bptt)  # (K, B, T) x2
+    model.eval()
+    h, out = model.initial_state(batch_size), []
+    for k in range(len(inputs)):
+        scores, cache = model(backend.asarray(inputs[k]), h)  # (B, T, V)
+        h = model.final_state(cache)
+        v = scores.shape[-1]
+        picked = _picked(backend, _log_softmax(xp, xp.reshape(scores, (-1, v))),
+                         xp.reshape(backend.asarray(targets[k]), (-1,)))
+        out.append(np.asarray(backend.to_numpy(picked), dtype=np.float64))
+    model.train()
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def window_contexts(ids: np.ndarray, context: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(contexts (N, context), targets (N,))``: every token of the stream ``ids`` with the
+    ``context`` tokens before it (oldest first), ``pad`` before the stream starts."""
+    ids = np.asarray(ids, dtype=np.int64)
+    padded = np.concatenate([np.full(context, pad, dtype=np.int64), ids])  # (N + c,)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, context + 1)  # (N, c + 1)
+    return np.array(windows[:, :-1]), np.array(windows[:, -1])  # copies: writable
+
+
+def train_window_lm(backend: Backend, model: WindowLM, ids: np.ndarray, *, pad: int,
+                    optimizer: str = "adam", lr: float = 0.003, epochs: int = 1,
+                    batch_size: int = 128, seed: int = 0, max_steps: int | None = None,
+                    on_step: Callable[[int, float], None] | None = None) -> list[float]:
+    """Minibatch training of a window LM on every (context, next token) pair of ``ids``,
+    shuffled once per epoch from ``seed``. Returns the loss of every step."""
+    contexts, targets = window_contexts(ids, model.context, pad)
+    loss_fn = SoftmaxCrossEntropy(backend)
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    losses: list[float] = []
+    for _ in range(epochs):
+        order = rng.permutation(len(targets))  # (N,)
+        for start in range(0, len(order), batch_size):  # a loop over batches
+            if max_steps is not None and len(losses) >= max_steps:
+                return losses
+            batch = order[start:start + batch_size]
+            opt.zero_grad()
+            scores, cache = model(backend.asarray(contexts[batch]))  # (B, V)
+            loss, c_loss = loss_fn(scores, backend.asarray(targets[batch]))
+            model.backward(loss_fn.backward(1.0, c_loss), cache)
+            opt.step()
+            losses.append(float(loss))
+            if on_step is not None:
+                on_step(len(losses), losses[-1])
+    return losses
+
+
+def window_log_probs(backend: Backend, model: WindowLM, ids: np.ndarray, *, pad: int,
+                     batch_size: int = 2048) -> np.ndarray:
+    """log P(next token) of every token of ``ids`` given its window, (N,) float64."""
+    xp = backend.xp
+    contexts, targets = window_contexts(ids, model.context, pad)
+    model.eval()
+    out = []
+    for start in range(0, len(targets), batch_size):
+        scores, _ = model(backend.asarray(contexts[start:start + batch_size]))  # (B, V)
+        picked = _picked(backend, _log_softmax(xp, scores),
+                         backend.asarray(targets[start:start + batch_size]))
+        out.append(np.asarray(backend.to_numpy(picked), dtype=np.float64))
+    model.train()
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def train_and_score(backend: Backend, train_ids: np.ndarray, test_ids: np.ndarray, *,
+                    model: str, vocab_size: int, seed: int = 0, init: dict | None = None,
+                    **settings) -> dict[str, np.ndarray]:
+    """Train ``model`` ("rnn" or "window") on ``train_ids`` and score ``test_ids``:
+    ``{"log_probs": (M,) held-out log-probabilities, "losses": (steps,) training losses}``.
+
+    ``settings``: ``dim``, ``hidden``, ``optimizer``, ``lr``, ``epochs`` and, for the RNN,
+    ``batch_size``, ``bptt``, ``max_windows``, ``eval_bptt`` (the held-out windows'
+    length, 10 streams); for the window LM ``context``, ``pad``,
+    ``batch_size``, ``max_steps``. ``init``: starting parameters by name (host arrays)
+    instead of the seeded initialisation, which differs between backends."""
+    dim, hidden = settings.pop("dim"), settings.pop("hidden")
+    if model == "rnn":
+        eval_bptt = settings.pop("eval_bptt", 50)
+        lm = RNNLM(backend, vocab_size, dim, hidden, seed=seed)
+        if init is not None:
+            lm.load_state_dict(init)
+        losses = train_rnn_lm(backend, lm, train_ids, **settings)
+        log_probs = rnn_log_probs(backend, lm, test_ids, bptt=eval_bptt)
+    elif model == "window":
+        context, pad = settings.pop("context"), settings["pad"]
+        lm = WindowLM(backend, vocab_size, context, dim, hidden, seed=seed)
+        if init is not None:
+            lm.load_state_dict(init)
+        losses = train_window_lm(backend, lm, train_ids, seed=seed, **settings)
+        log_probs = window_log_probs(backend, lm, test_ids, pad=pad)
+    else:
+        raise ValueError(f"unknown model {model!r}; choose rnn or window")
+    return {"log_probs": log_probs, "losses": np.asarray(losses, dtype=np.float64)}

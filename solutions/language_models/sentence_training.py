@@ -1,0 +1,78 @@
+"""The given training loop of the sentence classifier (:mod:`.encoder`): minibatches of padded
+sentences cut to their longest, the library's Adam and softmax cross-entropy, and prediction in
+eval mode. The grader trains your classifier with it (question ``sentence_classifier``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from nlpdojo.backend import Backend
+
+from ..library import optim
+from ..library.losses import SoftmaxCrossEntropy
+from .encoder import SentenceClassifier
+
+
+def train_classifier(backend: Backend, model: SentenceClassifier, ids: np.ndarray,
+                     lengths: np.ndarray, labels: np.ndarray, *, batch_size: int = 50,
+                     epochs: int = 1, lr: float = 0.005, seed: int = 0,
+                     on_step: Callable[[int, float], None] | None = None) -> list[float]:
+    """Minibatch training with the library's Adam and softmax cross-entropy (given).
+
+    ``ids`` (N, T) padded sentences, ``lengths`` (N,), ``labels`` (N,). Each epoch visits the
+    sentences in a fresh order drawn from ``seed``; a batch is cut to its longest sentence, so
+    short batches cost short loops. Returns the training loss of every step (host floats).
+    """
+    loss_fn = SoftmaxCrossEntropy(backend)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    losses: list[float] = []
+    for _ in range(epochs):
+        order = rng.permutation(len(labels))  # (N,)
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]  # (b,)
+            longest = int(lengths[rows].max())
+            x = backend.asarray(np.ascontiguousarray(ids[rows, :longest]))  # (b, T_b)
+            n = backend.asarray(lengths[rows])  # (b,)
+            y = backend.asarray(labels[rows])  # (b,)
+            opt.zero_grad()
+            scores, cache = model(x, n)  # (b, C)
+            loss, c_loss = loss_fn(scores, y)
+            model.backward(loss_fn.backward(1.0, c_loss), cache)
+            opt.step()
+            losses.append(float(loss))
+            if on_step is not None:
+                on_step(len(losses), losses[-1])
+    return losses
+
+
+def predict(backend: Backend, model: SentenceClassifier, ids: np.ndarray, lengths: np.ndarray,
+            *, batch_size: int = 500) -> np.ndarray:
+    """The most probable class of every sentence (N,), in eval mode (given)."""
+    xp = backend.xp
+    model.eval()
+    out = []
+    for start in range(0, len(lengths), batch_size):
+        n = lengths[start:start + batch_size]
+        x = backend.asarray(np.ascontiguousarray(ids[start:start + batch_size, :int(n.max())]))
+        scores, _ = model(x, backend.asarray(n))  # (b, C)
+        out.append(np.asarray(backend.to_numpy(xp.argmax(scores, axis=1))))
+    model.train()
+    return np.concatenate(out)
+
+
+def train_and_predict(backend: Backend, train_ids: np.ndarray, train_lengths: np.ndarray,
+                      train_labels: np.ndarray, test_ids: np.ndarray,
+                      test_lengths: np.ndarray, *, vocab_size: int, num_classes: int = 2,
+                      dim: int = 50, hidden: int = 50, pooling: str = "mean",
+                      epochs: int = 1, lr: float = 0.005, seed: int = 0) -> np.ndarray:
+    """Build a :class:`SentenceClassifier`, train it (:func:`train_classifier`) and predict
+    the held-out sentences' classes (given: the grader's training run)."""
+    model = SentenceClassifier(backend, vocab_size, dim, hidden, num_classes,
+                               pooling=pooling, seed=seed)
+    train_classifier(backend, model, train_ids, train_lengths, train_labels, epochs=epochs,
+                     lr=lr, seed=seed)
+    return predict(backend, model, test_ids, test_lengths)

@@ -1,0 +1,161 @@
+"""``dojo train lm --model ngram`` and ``dojo sample`` through the CLI (typer's CliRunner):
+a checkpoint saved and its held-out perplexity printed (equal to ``nltk.lm``'s on the same
+sentences), text generated from it (reproducible from the seed, greedy at T = 0), the student's
+folder used by default (an untouched stub is a clear error), and bad input refused with one
+``error:`` line and exit code 2: an unknown model, a missing or foreign checkpoint, an order
+whose keys overflow int64."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo.cli.app import build_app
+from nlpdojo.text import ngram_corpus as corpus
+from nlpdojo_autograder.topics import language_models_data as data
+from nlpdojo_autograder.topics import language_models_ngram as ngram_cli
+from nlpdojo_autograder.topics import language_models_train as lm_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+WORDS = "the a cat dog sat ran on under mat log and quickly".split()
+
+
+def dojo(*args: str):
+    return runner.invoke(build_app(), list(args))
+
+
+def _sentences(seed: int, count: int) -> tuple[tuple[str, ...], ...]:
+    rng = np.random.default_rng(seed)
+    return tuple(tuple(rng.choice(WORDS, rng.integers(2, 9))) for _ in range(count))
+
+
+@pytest.fixture(autouse=True)
+def _synthetic_corpus(monkeypatch):
+    """Random sentences instead of a data set: no cache needed, each run well under a second."""
+    splits = {"train": _sentences(0, 400), "valid": _sentences(1, 50), "test": _sentences(2, 50)}
+    monkeypatch.setattr(data, "lm_sentences", lambda corpus, split, limit=None: splits[split])
+    monkeypatch.setattr(lm_cli, "require_datasets", lambda names: None)
+    yield splits
+    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
+        del sys.modules[name]
+
+
+@pytest.mark.parametrize(("smoothing", "nltk_class", "param"),
+                         [("kneser-ney", "KneserNeyInterpolated", {"discount": 0.75}),
+                          ("backoff", "AbsoluteDiscountingInterpolated", {"discount": 0.75}),
+                          ("add-delta", "Lidstone", {"gamma": 0.01})])
+def test_train_saves_a_checkpoint_and_prints_nltks_perplexity(tmp_path, _synthetic_corpus,
+                                                              smoothing, nltk_class, param):
+    nltk_lm = pytest.importorskip("nltk.lm")
+    from nltk.util import everygrams
+    from nltk.util import ngrams as nltk_ngrams
+
+    out = tmp_path / "lm.npz"
+    result = dojo("train", "lm", "--model", "ngram", "--order", "3", "--smoothing", smoothing,
+                  "--solutions", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and "[3/3]" in result.output
+    printed = float(result.output.split("perplexity ")[1].split()[0])
+    train = [corpus.pad(s, 3) for s in _synthetic_corpus["train"]]
+    lm = getattr(nltk_lm, nltk_class)(order=3, vocabulary=nltk_lm.Vocabulary(
+        [t for s in train for t in s], unk_cutoff=2), **param)
+    lm.fit([everygrams(s, max_len=3) for s in train])
+    grams = [g for s in _synthetic_corpus["valid"] for g in nltk_ngrams(corpus.pad(s, 3), 3)]
+    assert printed == pytest.approx(lm.perplexity(grams), abs=0.006)  # printed with 2 decimals
+    meta = lm_cli.read_meta(out)
+    assert meta["model"] == "ngram" and meta["smoothing"] == smoothing
+    assert meta["heldout_perplexity"] == pytest.approx(lm.perplexity(grams), rel=1e-10)
+
+
+def test_sample_generates_reproducible_text(tmp_path):
+    out = tmp_path / "lm.npz"
+    assert dojo("train", "lm", "--solutions", "--output", str(out)).exit_code == 0
+    first = dojo("sample", str(out), "--solutions", "--sentences", "4", "--seed", "3")
+    assert first.exit_code == 0, first.output
+    lines = first.output.strip().splitlines()[1:]
+    assert len(lines) == 4 and all(set(line.split()) <= {*WORDS, "<UNK>"} for line in lines)
+    assert dojo("sample", str(out), "--solutions", "--sentences", "4", "--seed",
+                "3").output == first.output
+    greedy = dojo("sample", str(out), "--solutions", "--temperature", "0", "--sentences", "3")
+    assert len(set(greedy.output.strip().splitlines()[1:])) == 1  # T = 0: one argmax path
+    prompted = dojo("sample", str(out), "--solutions", "--prompt", "The cat", "--top-k", "2")
+    assert all(line.startswith("the cat") for line in prompted.output.strip().splitlines()[1:])
+
+
+def test_generation_never_draws_bos_and_stops_at_eos(tmp_path):
+    from nlpdojo_autograder.topics.language_models_sample import generate
+    from nlpdojo_autograder.train import CodeChoice
+    from nlpdojo_solutions.language_models.sampling import sample_next
+
+    out = tmp_path / "lm.npz"
+    assert dojo("train", "lm", "--solutions", "--smoothing", "backoff", "--output",
+                str(out)).exit_code == 0
+    model = ngram_cli.load(out, CodeChoice(lm_cli.CODE, None))
+    texts = generate(model, sample_next, sentences=50, max_words=30, temperature=3.0,
+                     top_k=None, seed=0)
+    assert all("<s>" not in t and "</s>" not in t for t in texts)
+    assert any(len(t) < 30 for t in texts)
+
+
+def test_the_students_stub_is_a_clear_error(tmp_path, monkeypatch):
+    topic = tmp_path / "exercises" / "language_models"
+    shutil.copytree(ROOT / "exercises" / "language_models", topic,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    monkeypatch.chdir(tmp_path)
+    result = dojo("train", "lm", "--output", "lm.npz")
+    assert result.exit_code == 2
+    assert "not implemented yet" in result.output and "grade language_models" in result.output
+    assert "exercises/language_models" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["train", "lm", "--model", "transformer", "--solutions"], "unknown model 'transformer'"),
+    (["train", "lm", "--corpus", "mr", "--solutions"], "not a language-model corpus"),
+    (["train", "lm", "--smoothing", "kneser-ney", "--order", "1", "--solutions"],
+     "Kneser-Ney needs --order 2"),
+    (["train", "lm", "--output", "/no/such/folder/lm.npz", "--solutions"], "does not exist"),
+    (["sample", "missing.npz", "--solutions"], "no checkpoint missing.npz"),
+])
+def test_bad_input_is_one_error_line_and_exit_code_2(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = dojo(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("notes.npz").write_text("hello")
+    np.savez(tmp_path / "arrays.npz", x=np.zeros(3))
+    for name in ("notes.npz", "arrays.npz"):
+        result = dojo("sample", name, "--solutions")
+        assert result.exit_code == 2 and "not a checkpoint of `dojo train lm`" in result.output
+
+
+def test_keys_that_would_overflow_int64_are_refused():
+    with pytest.raises(lm_cli.TrainError, match="2\\^63"):
+        ngram_cli.check_key_range(20000, 5)
+    ngram_cli.check_key_range(20000, 4)
+
+
+def test_the_lm_trainer_is_listed_and_models_are_a_registry():
+    listing = dojo("train")
+    assert "lm" in listing.output and "language_models" in listing.output
+    assert lm_cli.builder("ngram").name == "ngram"
+    assert set(lm_cli.MODELS) >= {"ngram"}
+
+
+def test_a_unigram_model_trains_and_samples(tmp_path):
+    out = tmp_path / "uni.npz"
+    result = dojo("train", "lm", "--solutions", "--order", "1", "--smoothing", "add-delta",
+                  "--delta", "1", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    sampled = dojo("sample", str(out), "--solutions", "--sentences", "3", "--max-words", "5")
+    assert sampled.exit_code == 0, sampled.output
+    assert all(0 < len(line.split()) <= 5 for line in sampled.output.strip().splitlines()[1:])

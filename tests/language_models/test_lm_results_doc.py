@@ -1,0 +1,50 @@
+"""``bench/lm_results.py`` writes its section of docs/results.md between its markers (again and
+again, leaving the rest of the file alone), with rows for the neural models marked as not yet
+measured; the committed docs/results.md holds that section."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("lm_results", ROOT / "bench" / "lm_results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_results(script):
+    rows = {label: ("d", 0.75, 100.0 + i, 90.0 + i) for i, (label, _, _) in
+            enumerate(script.MODELS)}
+    return {"sotu": (rows, {"vocab": 10, "train": 100, "valid": 10, "test": 10})}
+
+
+def test_the_section_replaces_itself_and_keeps_the_rest(tmp_path, monkeypatch):
+    script = _script()
+    monkeypatch.setattr(script, "ROOT", tmp_path)
+    (tmp_path / "docs").mkdir()
+    path = tmp_path / "docs" / "results.md"
+    path.write_text("# Results: word vectors\n\nsome table\n", encoding="utf-8")
+    text = script.section(_fake_results(script))
+    assert "| RNN LM | not yet measured |" in text
+    assert "| 4-gram, Kneser-Ney | 97.0 (107.0, d = 0.75) |" in text
+    script.write_docs(text)
+    once = path.read_text(encoding="utf-8")
+    script.write_docs(text)
+    assert path.read_text(encoding="utf-8") == once
+    assert once.startswith("# Results: word vectors\n\nsome table\n")
+    assert once.count(script.BEGIN) == 1 and once.count(script.END) == 1
+
+
+def test_the_committed_results_hold_the_language_model_section():
+    script = _script()
+    text = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    section = text.split(script.BEGIN)[1].split(script.END)[0]
+    for label, _, _ in script.MODELS:
+        assert f"| {label} | " in section
+    for label in script.PENDING:
+        assert f"| {label} | not yet measured | not yet measured |" in section
