@@ -201,7 +201,7 @@ def _heldout(model: str):
     def train(ctx: Context) -> dict[str, float]:
         from nlpdojo_autograder.topics.language_models_neural_data import (
             lm_data,
-            perplexity,
+            perplexity_of_log_probs,
             unigram_perplexity,
         )
         from nlpdojo_autograder.train import require_datasets
@@ -221,7 +221,7 @@ def _heldout(model: str):
         if np.any(log_probs > 1e-9):
             raise CheckFailure("a held-out log-probability is above 0: the scores are not "
                                "turned into a distribution over the vocabulary")
-        return {"perplexity": perplexity(log_probs),
+        return {"perplexity": perplexity_of_log_probs(log_probs),
                 "unigram": unigram_perplexity(data, targets)}
 
     return train

@@ -81,7 +81,7 @@ def unigram_perplexity(data: LMData, targets: np.ndarray | None = None) -> float
     return float(np.exp(-np.mean(log_p[targets])))
 
 
-def perplexity(log_probs: np.ndarray) -> float:
+def perplexity_of_log_probs(log_probs: np.ndarray) -> float:
     """exp(−mean log P), natural logarithms; NaN for an empty or non-finite input."""
     log_probs = np.asarray(log_probs, dtype=np.float64)
     if log_probs.size == 0 or not np.all(np.isfinite(log_probs)):

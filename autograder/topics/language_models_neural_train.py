@@ -236,7 +236,7 @@ def lm(
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - started
-    pp = perplexity(result.log_probs)
+    pp = perplexity_of_log_probs(result.log_probs)
     save_checkpoint(output, model, result.state, data.words, {**options, **result.config},
                     len(result.losses))
     final = f"final loss {result.losses[-1]:.4f}; " if result.losses else ""
@@ -252,8 +252,10 @@ def lm_data(*args, **kwargs):
     return load(*args, **kwargs)
 
 
-def perplexity(log_probs: np.ndarray) -> float:
-    from nlpdojo_autograder.topics.language_models_neural_data import perplexity as pp
+def perplexity_of_log_probs(log_probs: np.ndarray) -> float:
+    from nlpdojo_autograder.topics.language_models_neural_data import (
+        perplexity_of_log_probs as pp,
+    )
 
     return pp(log_probs)
 

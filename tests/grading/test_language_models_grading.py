@@ -81,8 +81,9 @@ def test_every_planted_bug_is_caught_on_its_question_alone():
 
 def test_a_sampler_that_multiplies_by_the_temperature_fails_only_sampling(tmp_path):
     folder = tmp_path / "language_models"
-    shutil.copytree(REPO / "solutions" / "language_models", folder,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("language_models", "library"):  # nothing else may fail: the library too
+        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     path = folder / "sampling.py"
     text = path.read_text()
     assert "z = scores / temperature" in text
