@@ -312,6 +312,7 @@ class RemoteSubject:
         self.current = index
         self.pump.current = index
         self.workdir = workdir
+        self.check_dtype = dtype  # the swapped-in reference computes in the check's dtype too
         qf = self.settings.question_functions
         self.allowed = {(m, f) for q in swap_in for m, f in qf.get(q, []) if f}
         self.allowed |= {(m, name) for q in swap_in for m, _ in qf.get(q, [])
@@ -466,7 +467,10 @@ class RemoteSubject:
             reply = {"error": "no reference solutions are installed here"}
         else:
             target = Token("function", ("student", module, name))
-            result = self._reference().call(target, args, kwargs, mutable=tuple(
+            reference = self._reference()
+            reference.begin(dtype=getattr(self, "check_dtype", None), swap_in=(),
+                            workdir=self.workdir)
+            result = reference.call(target, args, kwargs, mutable=tuple(
                 [str(i) for i in range(len(args))] + list(kwargs)), fresh=True)
             if "error" in result:
                 reply = {"error": result["error"].get("message", "")}

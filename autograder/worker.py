@@ -184,6 +184,10 @@ class Worker:
 
         backend = self.workspace.backend
         originals: dict[str, Any] = {}
+        # the call was given the backend or one of its arrays: what comes back is made of
+        # backend arrays too (an initializer given only the backend and sizes included),
+        # otherwise it stays as the reference returned it (NumPy in, NumPy out)
+        on_backend = [instance is not None]
 
         def array(value: Any) -> Any:
             if is_backend_array(value):
@@ -193,8 +197,10 @@ class Worker:
 
         def out(value: Any, key: str | None = None) -> Any:
             if value is backend:
+                on_backend[0] = True
                 return Token("backend")
             if is_backend_array(value):
+                on_backend[0] = True
                 if key is not None:
                     originals[key] = value
                 return array(value)
@@ -227,7 +233,7 @@ class Worker:
             if isinstance(state, dict):
                 objects.apply(instance, state, array=lambda x: _to_backend(x, backend))
             return _to_backend(reply["value"], backend)
-        return _to_backend(reply["value"], backend) if originals else reply["value"]
+        return _to_backend(reply["value"], backend) if on_backend[0] else reply["value"]
 
 
 def _to_backend(value: Any, backend: Any) -> Any:

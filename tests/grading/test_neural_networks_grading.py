@@ -74,6 +74,20 @@ def test_a_broken_library_layer_costs_points_once(tmp_path):
         [f"{k}: {c.message}" for k, c in window.items()]
 
 
+@pytest.mark.torch
+def test_the_reference_swapped_in_on_torch_keeps_the_students_backend_and_dtype(tmp_path):
+    """On torch (float32 by default, float64 for gradient checks), the window classifier of a
+    correct submission is built by the reference's xavier_uniform (swapped in: it is given only
+    the backend and sizes) and runs the reference's Linear methods: full marks. It failed
+    before with NumPy weights in a torch model ("matmul(): argument 'other' must be Tensor")
+    and then with float32 weights in a float64 gradient check."""
+    pytest.importorskip("torch")
+    checks, _ = _grade(_course(tmp_path) / "neural_networks", backend="torch",
+                       questions=frozenset({"neural_networks.window_classifier"}))
+    assert checks and all(c.score == c.max_score for c in checks.values()), \
+        [f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
+
+
 def test_student_release_grades_from_fixtures(tmp_path):
     """Without the reference: fixtures give the expected values, hidden checks are left out."""
     checks, result = _grade(_course(tmp_path), use_reference=False)
