@@ -16,6 +16,7 @@ same code whose parity with ``nltk.lm`` the tests prove). Rows of models measure
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -36,8 +37,10 @@ MODELS = (
     ("trigram, Kneser-Ney", "kneser-ney", 3),
     ("4-gram, Kneser-Ney", "kneser-ney", 4),
 )
-#: the neural models' rows, filled by whoever measures them (topic language_models)
+#: the neural models' rows, measured by bench/lm_neural_results.py (its JSON, when there)
 PENDING = ("fixed-window neural LM", "RNN LM")
+NEURAL = ROOT / "bench" / "results" / "lm_neural.json"
+NEURAL_COMMAND = "python bench/lm_neural_results.py"
 BEGIN, END = "<!-- language_models results: begin -->", "<!-- language_models results: end -->"
 COMMAND = "python bench/lm_results.py --write-docs"
 NOTE = ("Add-δ gets worse from bigrams to trigrams (sparsity: most held-out trigram contexts were "
@@ -88,8 +91,8 @@ def measure(corpus: str) -> tuple[dict, dict]:
 
 def section(results: dict[str, tuple[dict, dict]]) -> str:
     lines = [BEGIN, "## Language models (topic `language_models`)", "",
-             f"Produced by `{COMMAND}` (count models; the neural rows by their own command, once "
-             "measured).", "",
+             f"Produced by `{COMMAND}` (the neural rows from the results of `{NEURAL_COMMAND}`).",
+             "",
              "Test perplexity per predicted token (every word and `</s>`; words seen fewer than "
              "twice in the training split are `<UNK>`; n − 1 `<s>` of padding per sentence). "
              "Each count model trains on the whole train split; δ or the discount d is chosen "
@@ -111,11 +114,34 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
             name, best, valid, test = rows[label]
             cells.append(f"{test:.1f} ({valid:.1f}, {name} = {best:g})")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    neural = json.loads(NEURAL.read_text()) if NEURAL.exists() else {}
     for label in PENDING:
-        lines.append(f"| {label} | " + " | ".join("not yet measured" for _ in results) + " |")
-    lines += ["", NOTE, "", "For scale, on Penn Treebank: Kneser-Ney 5-gram 141.2, RNN LM 124.7 "
+        cells = []
+        for corpus in results:
+            found = [r for r in neural.get(corpus, {}).values() if r["label"] == label]
+            cells.append(f"{found[0]['test']:.1f} ({found[0]['valid']:.1f}, "
+                         f"{found[0]['epochs']} epochs)" if found else "not yet measured")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", NOTE, *_neural_notes(neural), "",
+              "For scale, on Penn Treebank: Kneser-Ney 5-gram 141.2, RNN LM 124.7 "
               "(Mikolov 2012, table 4.1).", END]
     return "\n".join(lines) + "\n"
+
+
+def _neural_notes(neural: dict) -> list[str]:
+    """How the neural rows were trained (bench/lm_neural_results.py), if they were."""
+    runs = [(c, r) for c, models in neural.items() for r in models.values()]
+    if not runs:
+        return []
+    lines = ["", f"Neural rows: `{NEURAL_COMMAND}` (reference solutions, NumPy backend, float32, "
+             "one stream per split, so the same tokens are predicted; the learning rate is "
+             "halved when valid perplexity stops improving by 1 %; the epoch with the best "
+             "valid perplexity is scored on test):"]
+    for corpus, r in runs:
+        s = ", ".join(f"{k} {v}" for k, v in r["settings"].items())
+        lines.append(f"- {corpus}, {r['label']}: {s}; {r['epochs']} epochs in "
+                     f"{r['minutes']} min ({r['date']}; {r['machine']}).")
+    return lines
 
 
 def write_docs(text: str) -> None:

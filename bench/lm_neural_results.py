@@ -1,0 +1,180 @@
+"""Test perplexity of the neural language models of topic ``language_models`` (the fixed-window
+LM and the RNN LM, reference solutions on the NumPy backend, float32), trained in full on both
+LM corpora under the count models' conventions, for the n-gram vs RNN table of
+docs/results.md (CS224n lecture 6; Mikolov 2012, table 4.1).
+
+The same sentences, vocabulary and predicted tokens as :mod:`bench.lm_results`: words seen
+twice or more in the training split (the rest ``<UNK>``), one ``</s>`` after every sentence,
+every word and ``</s>`` predicted. The neural models read the text as one stream (the RNN's
+state runs on across sentence borders, as in Mikolov's set-up; the window LM sees the words
+before the sentence too), so their perplexities are per predicted token on exactly the
+tokens the count models predict.
+
+Training: the topic's own loops (``train_rnn_lm``: truncated BPTT with SGD;
+``train_window_lm``: minibatch Adam), one epoch at a time; after each epoch the valid split is
+scored, and the learning rate is halved when valid perplexity improved by less than 1 % or
+the epoch diverged (the weights then go back to the best epoch's) — Mikolov's schedule, which
+stands in for gradient clipping (the next lecture's cure). The test split is scored once,
+with the best epoch's weights. Results go to ``bench/results/lm_neural.json``;
+``bench/lm_results.py --write-docs`` puts them in the table.
+
+    python bench/lm_neural_results.py                       # both corpora, both models
+    python bench/lm_neural_results.py --corpora sotu --models rnn --max-minutes 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+RESULTS = ROOT / "bench" / "results" / "lm_neural.json"
+CORPORA = ("sotu", "pang-lee-reviews")
+#: the table's labels (bench/lm_results.py PENDING) by model
+LABELS = {"window": "fixed-window neural LM", "rnn": "RNN LM"}
+SETTINGS = {
+    "rnn": {"dim": 128, "hidden": 256, "batch_size": 20, "bptt": 35, "optimizer": "sgd",
+            "lr": 1.0},
+    "window": {"dim": 64, "hidden": 256, "context": 4, "batch_size": 256,
+               "optimizer": "adam", "lr": 0.001},
+}
+
+
+def streams(corpus: str) -> tuple[dict[str, np.ndarray], int]:
+    """Id streams of the train, valid and test splits (unigram vocabulary: no ``<s>``)."""
+    from nlpdojo.text import ngram_corpus as given
+    from nlpdojo_autograder.topics.language_models_data import lm_sentences
+
+    splits = {s: lm_sentences(corpus, s) for s in ("train", "valid", "test")}
+    vocab = given.Vocabulary.build(splits["train"], 1, min_count=2)
+    return {s: np.asarray(vocab.stream(v, 1), dtype=np.int64) for s, v in splits.items()}, \
+        len(vocab)
+
+
+def perplexity(log_probs: np.ndarray) -> float:
+    return float(np.exp(-np.mean(log_probs))) if np.all(np.isfinite(log_probs)) else math.inf
+
+
+class Trainer:
+    """One model on one corpus: ``epoch(lr)`` trains one pass, ``score(split)`` a perplexity."""
+
+    def __init__(self, backend, name: str, ids: dict[str, np.ndarray], vocab_size: int,
+                 settings: dict, seed: int = 0) -> None:
+        from nlpdojo_solutions.language_models import lm_training, rnn_lm, window_lm
+
+        self.backend, self.name, self.ids, self.settings = backend, name, ids, settings
+        self.lm_training = lm_training
+        s = settings
+        if name == "rnn":
+            self.model = rnn_lm.RNNLM(backend, vocab_size, s["dim"], s["hidden"], seed=seed)
+        else:
+            # the stream has no <s>: the first words of the text see </s> as padding
+            self.pad = int(ids["train"][-1])
+            self.model = window_lm.WindowLM(backend, vocab_size, s["context"], s["dim"],
+                                            s["hidden"], seed=seed)
+        self.seed = seed
+
+    def epoch(self, lr: float, index: int, on_step) -> list[float]:
+        s = self.settings
+        if self.name == "rnn":
+            return self.lm_training.train_rnn_lm(
+                self.backend, self.model, self.ids["train"], batch_size=s["batch_size"],
+                bptt=s["bptt"], optimizer=s["optimizer"], lr=lr, epochs=1, on_step=on_step)
+        return self.lm_training.train_window_lm(
+            self.backend, self.model, self.ids["train"], pad=self.pad,
+            optimizer=s["optimizer"], lr=lr, epochs=1, batch_size=s["batch_size"],
+            seed=self.seed + index, on_step=on_step)
+
+    def score(self, split: str) -> float:
+        if self.name == "rnn":
+            # one stream (batch 1), led by </s> and padded to whole windows, so that every
+            # token of the split is predicted once, as by the count models
+            ids, eos, bptt = self.ids[split], int(self.ids["train"][-1]), 50
+            padded = np.concatenate([[eos], ids, np.zeros((-len(ids)) % bptt, np.int64)])
+            log_probs = self.lm_training.rnn_log_probs(self.backend, self.model, padded,
+                                                       batch_size=1, bptt=bptt)
+            return perplexity(log_probs[:len(ids)])
+        return perplexity(self.lm_training.window_log_probs(self.backend, self.model,
+                                                            self.ids[split], pad=self.pad))
+
+
+def train(corpus: str, name: str, *, max_epochs: int, max_minutes: float) -> dict:
+    from nlpdojo.selection import load_backend
+
+    ids, vocab_size = streams(corpus)
+    backend = load_backend("numpy", "cpu", "float32")
+    settings = dict(SETTINGS[name])
+    trainer = Trainer(backend, name, ids, vocab_size, settings)
+    lr, best, best_state, history = settings["lr"], math.inf, None, []
+    started = time.perf_counter()
+    tokens = len(ids["train"])
+    for epoch in range(1, max_epochs + 1):
+        t0 = time.perf_counter()
+        last = [0.0]
+
+        def on_step(step: int, loss: float, t0=t0, last=last, epoch=epoch) -> None:
+            if time.perf_counter() - last[0] > 30:
+                last[0] = time.perf_counter()
+                print(f"  {corpus} {name} epoch {epoch} step {step} loss {loss:.3f} "
+                      f"({time.perf_counter() - t0:.0f}s)", flush=True)
+
+        losses = trainer.epoch(lr, epoch, on_step)
+        seconds = time.perf_counter() - t0
+        valid = trainer.score("valid") if np.all(np.isfinite(losses)) else math.inf
+        history.append({"epoch": epoch, "lr": lr, "valid": valid, "seconds": round(seconds, 1),
+                        "train_loss": float(np.mean(losses[-100:]))})
+        print(f"{corpus} {name} epoch {epoch}: lr {lr:g}, valid ppl {valid:.2f}, "
+              f"{tokens / seconds:,.0f} tokens/s", flush=True)
+        if valid < best:
+            improved = (best - valid) / best if math.isfinite(best) else 1.0
+            best, best_state = valid, trainer.model.state_dict()
+            if improved < 0.01:
+                lr /= 2
+        else:  # diverged or got worse: back to the best weights, smaller steps
+            if best_state is not None:
+                trainer.model.load_state_dict(best_state)
+            lr /= 2
+        if (time.perf_counter() - started) / 60 > max_minutes:
+            print(f"{corpus} {name}: stopped after {epoch} epochs (--max-minutes)")
+            break
+    if best_state is not None:
+        trainer.model.load_state_dict(best_state)
+    test = trainer.score("test")
+    print(f"{corpus} {name}: test ppl {test:.2f} (valid {best:.2f})", flush=True)
+    return {"label": LABELS[name], "test": test, "valid": best, "settings": settings,
+            "epochs": len(history), "history": history, "vocab": vocab_size,
+            "train_tokens": tokens, "minutes": round((time.perf_counter() - started) / 60, 1)}
+
+
+def main() -> None:
+    from _machine import machine
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpora", default=",".join(CORPORA))
+    parser.add_argument("--models", default="window,rnn")
+    parser.add_argument("--max-epochs", type=int, default=8)
+    parser.add_argument("--max-minutes", type=float, default=120.0,
+                        help="per model and corpus: no new epoch starts after this")
+    args = parser.parse_args()
+    found = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for corpus in args.corpora.split(","):
+        for name in args.models.split(","):
+            result = train(corpus, name, max_epochs=args.max_epochs,
+                           max_minutes=args.max_minutes)
+            result["machine"] = machine()
+            result["date"] = time.strftime("%Y-%m-%d")
+            found.setdefault(corpus, {})[name] = result
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(json.dumps(found, indent=1) + "\n")  # after every model
+    print(f"wrote {RESULTS}; `python bench/lm_results.py --write-docs` puts it in the table")
+
+
+if __name__ == "__main__":
+    main()
