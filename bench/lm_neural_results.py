@@ -42,7 +42,7 @@ CORPORA = ("sotu", "pang-lee-reviews")
 LABELS = {"window": "fixed-window neural LM", "rnn": "RNN LM"}
 SETTINGS = {
     "rnn": {"dim": 128, "hidden": 256, "batch_size": 20, "bptt": 35, "optimizer": "sgd-clip",
-            "clip": 0.25, "lr": 20.0},
+            "clip": 0.25, "lr": 5.0},
     "window": {"dim": 64, "hidden": 256, "context": 4, "batch_size": 256,
                "optimizer": "adam", "lr": 0.001},
 }
