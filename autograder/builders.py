@@ -611,6 +611,8 @@ class Metric:
     chance: str | None = None
     #: how the feedback names that floor when it is a baseline shown in every message
     chance_name: str | None = None
+    #: ``(bound, why)``: past ``bound(reference)`` a value is implausible (kinds.metric_check)
+    too_good: tuple[Callable[[float], float], str] | None = None
 
 
 def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[str, float]],
@@ -647,5 +649,6 @@ def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[
                          one(m), metric=m.name, threshold=m.threshold,
                          higher_is_better=m.higher_is_better, budget=budget,
                          timeout_s=timeout_s, shares=f"{question} {run_name}", hint=hint,
-                         chance=m.chance, chance_name=m.chance_name, **options)
+                         chance=m.chance, chance_name=m.chance_name, too_good=m.too_good,
+                         **options)
             for m in metrics]

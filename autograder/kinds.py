@@ -172,7 +172,9 @@ def metric_check(question: str, name: str, title: str, points: float,
                  run: Callable[[Context], Payload], *, metric: str,
                  threshold: float | Callable[[float], float], higher_is_better: bool = True,
                  budget: str, hint: str = "", chance: str | None = None,
-                 chance_name: str | None = None, **options: Any) -> Check:
+                 chance_name: str | None = None,
+                 too_good: tuple[Callable[[float], float], str] | None = None,
+                 **options: Any) -> Check:
     """Train the student's code under a fixed budget and seeds; a metric must reach a threshold.
 
     ``run(ctx)`` returns ``{"value": float, ...}``. ``threshold`` is a number, or a function of
@@ -184,17 +186,20 @@ def metric_check(question: str, name: str, title: str, points: float,
     it, so a threshold relative to a weak reference never rewards chance. ``chance_name``
     names that floor when it is a baseline worth showing in every message (the
     most-frequent-tag tagger): the feedback then always gives both figures.
+    ``too_good``: ``(bound, why)``, a function of the reference's value past which a result is
+    implausible under the same budget (a language model scored on the very tokens it was
+    given reaches a perplexity near 1): such a value fails, with ``why`` as the explanation.
     """
-    relative = callable(threshold)
+    relative = callable(threshold) or too_good is not None
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
         value = float(actual.get("value", math.nan))
         ref = float(expected["value"]) if expected and "value" in expected else None
-        if relative:
+        if callable(threshold):
             assert ref is not None
-            limit = float(threshold(ref))  # type: ignore[operator]
+            limit = float(threshold(ref))
         else:
-            limit = float(threshold)  # type: ignore[arg-type]
+            limit = float(threshold)
         floor = float(actual[chance]) if chance and chance in actual else None
         if floor is not None and math.isfinite(floor):
             limit = max(limit, floor) if higher_is_better else min(limit, floor)
@@ -211,6 +216,13 @@ def metric_check(question: str, name: str, title: str, points: float,
             msg += f"; untrained (random) vectors reach {floor:.4g} by chance"
         if not math.isfinite(value):
             msg = f"{metric} is {value}: training diverged (NaN/inf); check your gradients' signs"
+        if too_good is not None and ok and ref is not None:
+            bound, why = too_good
+            if (value > bound(ref)) if higher_is_better else (value < bound(ref)):
+                ok = False
+                msg = (f"{metric} {value:.4g} is implausibly "
+                       f"{'high' if higher_is_better else 'low'} against the reference's "
+                       f"{ref:.4g} under the same budget: {why}")
         if not ok and hint:
             msg += f". {hint}"
         details = {"budget": budget, "reference": ref, "higher_is_better": higher_is_better,

@@ -17,7 +17,7 @@ import numpy as np
 from nlpdojo.backend import Array, Backend
 
 from ..library.losses import SoftmaxCrossEntropy
-from .rnn_lm import OPTIMIZERS, RNNLM, bptt_windows, train_rnn_lm
+from .rnn_lm import OPTIMIZERS, RNNLM, train_rnn_lm
 from .window_lm import WindowLM
 
 
@@ -34,12 +34,26 @@ def _picked(backend: Backend, log_probs: Array, targets: Array) -> Array:
     return xp.sum(log_probs * onehot, axis=1)  # (M,)
 
 
+def scoring_windows(ids: np.ndarray, batch_size: int, bptt: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out windows, cut here rather than by your :func:`~.rnn_lm.bptt_windows`
+    (the same layout: B streams, K windows of T, targets the inputs shifted by one), so that
+    a model is always scored on predicting the *next* token: (K, B, T) inputs and targets."""
+    ids = np.asarray(ids, dtype=np.int64)
+    length = len(ids) // batch_size
+    streams = ids[:length * batch_size].reshape(batch_size, length)  # (B, L)
+    k = (length - 1) // bptt
+    inputs = streams[:, :k * bptt].reshape(batch_size, k, bptt)  # (B, K, T)
+    targets = streams[:, 1:k * bptt + 1].reshape(batch_size, k, bptt)  # (B, K, T)
+    return inputs.transpose(1, 0, 2), targets.transpose(1, 0, 2)  # (K, B, T) x2
+
+
 def rnn_log_probs(backend: Backend, model: RNNLM, ids: np.ndarray, *, batch_size: int = 10,
                   bptt: int = 50) -> np.ndarray:
-    """log P(next token) of every target of :func:`bptt_windows` over ``ids``, the hidden
+    """log P(next token) of every target of :func:`scoring_windows` over ``ids``, the hidden
     state carried along each stream, (K·B·T,) float64 on the host."""
     xp = backend.xp
-    inputs, targets = bptt_windows(ids, batch_size, bptt)  # (K, B, T) x2
+    inputs, targets = scoring_windows(ids, batch_size, bptt)  # (K, B, T) x2
     model.eval()
     h, out = model.initial_state(batch_size), []
     for k in range(len(inputs)):

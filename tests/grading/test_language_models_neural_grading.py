@@ -104,3 +104,29 @@ def test_every_neural_planted_bug_is_caught_with_the_training_runs_too():
     steps = verify([_neural(True)], backends=[("numpy", "cpu")], strict=True)
     assert not [f"{s.name}: {s.detail}" for s in steps if not s.ok
                 and not s.name.startswith("declarations")]
+
+
+def test_unshifted_targets_fail_the_perplexity_check_too(tmp_path):
+    """A bptt_windows whose targets are its inputs: the model learns to copy. The held-out
+    windows are cut by the given scoring code, not by the student's bptt_windows, so the
+    copying model is scored on the next tokens and fails (it scored 18.95 against the
+    reference's 131.3, full marks, when the student's windows cut the held-out text)."""
+    folder = _course(tmp_path, {"language_models/rnn_lm.py": (
+        "targets = streams[:, 1:k * bptt + 1]", "targets = streams[:, :k * bptt]")})
+    exercise = get_registry().get("exercise", "language_models")
+    exercise = dataclasses.replace(exercise, checks=[
+        c for c in exercise.checks if c.id == "rnn_lm.perplexity"])
+    (check,) = grade_exercise(exercise, folder, GradeOptions()).checks
+    assert check.score == 0 and "held-out perplexity" in check.message, check.message
+
+
+def test_a_perplexity_far_below_the_references_is_implausible():
+    """``too_good``: a held-out perplexity 20 % below the reference's under the same budget
+    means the model saw what it predicts; it fails with that said."""
+    (check,) = [c for c in get_registry().get("exercise", "language_models").checks
+                if c.id == "window_lm.perplexity"]
+    low = check.judge({"value": 30.0, "unigram": 190.0}, {"value": 131.3})
+    assert not low.passed and "implausibly low" in low.message
+    assert "shifted by one" in low.message
+    assert check.judge({"value": 128.0, "unigram": 190.0}, {"value": 131.3}).passed
+    assert not check.judge({"value": 140.0, "unigram": 190.0}, {"value": 131.3}).passed
