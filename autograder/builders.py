@@ -122,16 +122,19 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         point: dict[str, np.ndarray] = {n: np.asarray(v, np.float64)
                                         for n, v in case.params.items()}
         analytic: dict[str, Any] = dict(_named(result, "param_grads"))
-        if applications == 1:  # input gradients: the first application's
+        # the input gradients of every application (each call's own: a layer that keeps its
+        # cache on self gets the earlier calls' wrong, parameters or not)
+        labels = [_call_label(a, applications) for a in range(applications)]
+        for a, label in enumerate(labels):
             for i in case.differentiable:
-                point[f"input {i}"] = np.asarray(inputs[0][i], np.float64)
-            analytic.update({k.replace("grad ", ""): v for k, v in
-                             _input_grads(ctx, cls, case, inputs[0], result).items()})
+                point[f"input {i}{label}"] = np.asarray(inputs[a][i], np.float64)
+            analytic.update({k.replace("grad ", ""): v for k, v in _input_grads(
+                ctx, cls, case, inputs[a], result, a, applications).items()})
 
         def loss(values: dict[str, np.ndarray]) -> float:
             params = {n: ctx.asarray(values[n]) for n in case.params}
-            xs = [[_send(ctx, values.get(f"input {i}", a)) if applications == 1 else
-                   _send(ctx, a) for i, a in enumerate(x)] for x in inputs]
+            xs = [[_send(ctx, values.get(f"input {i}{label}", x_i)) for i, x_i in enumerate(x)]
+                  for x, label in zip(inputs, labels, strict=True)]
             return float(objective(cls_token, _args(ctx, case), case.kwargs, params, xs,
                                    [ctx.asarray(g) for g in grads], train=case.train))
 
@@ -162,8 +165,10 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     repeated = gradient_check(question, "repeated", f"{title}: applied {repeat} times before "
                               "backward", 0.0, lambda ctx: gradients(ctx, repeat), **options)
     repeated = _with_hint(repeated, f"the layer was applied {repeat} times before backward (as "
-                          "in an RNN over time): keep what backward needs in the cache that "
-                          "forward returns for each call, not on self")
+                          "in an RNN over time), then backward ran once per call in reverse "
+                          "order; if the one-call gradient check passes, the usual cause is "
+                          "state kept on self between calls: keep what backward needs in the "
+                          "cache that forward returns for each call")
     checks = [
         value_check(question, "values", f"{title}: forward and backward values", 0.0, values,
                     rtol=rtol, **options),
@@ -213,11 +218,18 @@ def _named(result: Any, key: str) -> dict[str, Any]:
     return value
 
 
+def _call_label(application: int, applications: int) -> str:
+    """How a gradient check names the inputs of one of several applications of a layer."""
+    return "" if applications == 1 else f" of call {application + 1}"
+
+
 def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[np.ndarray, ...],
-                 result: dict[str, Any]) -> dict[str, np.ndarray]:
-    """``{"grad input i": dL/d(input i)}`` for the differentiable inputs, from backward's
-    return value (one array for one input, a tuple for several)."""
-    returned = result["input_grads"][0]
+                 result: dict[str, Any], application: int = 0,
+                 applications: int = 1) -> dict[str, np.ndarray]:
+    """``{"grad input i": dL/d(input i)}`` for the differentiable inputs of one application
+    (``"grad input i of call a"`` when there are several), from backward's return value (one
+    array for one input, a tuple for several)."""
+    returned = result["input_grads"][application]
     if len(inputs) == 1 and not isinstance(returned, (tuple, list)):
         returned = (returned,)
     if not isinstance(returned, (tuple, list)) or len(returned) != len(inputs):
@@ -230,7 +242,7 @@ def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[np.ndarr
         if grad.shape != np.shape(inputs[i]):
             raise CheckFailure(f"{cls}.backward's gradient of input {i} has shape {grad.shape}; "
                                f"the input has shape {np.shape(inputs[i])}")
-        out[f"grad input {i}"] = grad
+        out[f"grad input {i}{_call_label(application, applications)}"] = grad
     return out
 
 
