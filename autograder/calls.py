@@ -181,8 +181,8 @@ class Workspace:
             states = {str(i): objects.capture(pos[i], array=lambda x: x, backend=self.backend,
                                               where=self.locate)
                       for i, a in enumerate(args) if isinstance(a, Token) and a.kind == "object"}
-            if self.backend.name == "strict" and _has_numpy(result) and any(
-                    is_backend_array(arg) for arg, _ in before.values()):
+            if self.backend.name == "strict" and _has_numpy(result) and (
+                    _has_backend_array(pos) or _has_backend_array(kw)):
                 return {"error": {"kind": "error", "message": LEFT_NAMESPACE}}
             mutated, updated = [], {}
             names: dict[str, str] | None = None
@@ -207,10 +207,25 @@ LEFT_NAMESPACE = ("given arrays of the array API, it returned a NumPy array: the
 
 
 def _has_numpy(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` holds a NumPy array (not a 0-d one), looking into tuples, lists and
+    dicts (a probe's result: outputs, gradients by name) a few levels deep."""
     if isinstance(value, np.ndarray):
         return value.ndim > 0
-    if isinstance(value, (tuple, list)) and depth < 2:
+    if depth < 4 and isinstance(value, (tuple, list)):
         return any(_has_numpy(v, depth + 1) for v in value)
+    if depth < 4 and isinstance(value, dict):
+        return any(_has_numpy(v, depth + 1) for v in value.values())
+    return False
+
+
+def _has_backend_array(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` holds an array of the backend (a probe's inputs come in lists)."""
+    if is_backend_array(value):
+        return True
+    if depth < 4 and isinstance(value, (tuple, list)):
+        return any(_has_backend_array(v, depth + 1) for v in value)
+    if depth < 4 and isinstance(value, dict):
+        return any(_has_backend_array(v, depth + 1) for v in value.values())
     return False
 
 

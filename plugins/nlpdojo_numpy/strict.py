@@ -52,7 +52,10 @@ class StrictBackend(Backend):
             raise ValueError(f"the strict backend runs on 'cpu' only, not {device!r}")
         self.xp = _xp()
         self._array_type = type(self.xp.asarray(0.0))
-        self.device = "cpu"
+        # array_api_strict's own device object, not the string "cpu": code that creates arrays
+        # with `device=backend.device` (a layer's zero bias) must work here as on torch, or
+        # the strict pass of every layer check stopped at its first line
+        self.device = self.xp.Device()
         self.default_dtype = getattr(self.xp, dtype or "float64")
         self._numpy = NumpyBackend("cpu", dtype)
 
@@ -90,4 +93,4 @@ class StrictBackend(Backend):
     def describe(self) -> dict[str, Any]:
         import array_api_strict
 
-        return {**super().describe(), "version": array_api_strict.__version__}
+        return {**super().describe(), "device": "cpu", "version": array_api_strict.__version__}

@@ -162,3 +162,21 @@ def test_window_scoring_shows_the_reference_and_chance_and_fails_a_dropped_gradi
     (check,) = [c for c in checks.values() if c.question == "window_scoring"]
     assert check.score == 0, check.message
     assert "chance" in check.message and "MaxMargin" in check.message
+
+
+@pytest.mark.parametrize("old,new", [
+    ("z = self.xp.matmul(x, self.weight.data) + self.bias.data",
+     "z = __import__('numpy').matmul(x, self.weight.data) + self.bias.data"),
+    ("self.bias.grad = self.bias.grad + xp.sum(grad_output, axis=0)",
+     "self.bias.grad = self.bias.grad + grad_output.sum(axis=0)"),
+])
+def test_numpy_inside_a_layer_with_parameters_fails_the_strict_pass(tmp_path, old, new):
+    """The second run on array_api_strict arrays covers layers with parameters too: it used to
+    stop at the zero bias (`device=backend.device` was the string "cpu", which
+    array_api_strict refuses) and keep the first run's pass; and a NumPy array inside a
+    probe's result (a dict of outputs and gradients) went unnoticed."""
+    folder = _course(tmp_path, {"library/layers.py": (old, new)})
+    checks, _ = _grade(folder / "neural_networks",
+                       questions=frozenset({"neural_networks.affine"}))
+    assert checks["affine.values"].score == 0
+    assert "strict array API namespace" in checks["affine.values"].message
