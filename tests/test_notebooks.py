@@ -439,3 +439,20 @@ def test_word_vectors_notebooks_run_top_to_bottom(kernel_name: str, tmp_path: Pa
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     printed = "".join(o.get("text", "") for o in filled.cells[-1].outputs)
     assert printed.strip() == "[0.5, 0.5]"
+
+
+@pytest.mark.parametrize("topic", ["neural_networks", "language_models"])
+def test_notebooks_built_on_the_library_run_top_to_bottom_as_released(kernel_name: str,
+                                                                      topic: str):
+    """In their released folder, next to the released library/: the set-up cell imports what
+    the cells need from there (language_models) and every cell defines without error."""
+    from nbclient import NotebookClient
+
+    folder = Path(__file__).resolve().parents[1] / "exercises" / topic
+    nb = nbformat.read(folder / f"{topic}.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print(type(Linear).__name__, type(optim).__name__)"))
+    NotebookClient(nb, kernel_name=kernel_name, timeout=120,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert printed.split() == ["type", "_SiblingModule" if topic == "neural_networks"
+                               else "module"]
