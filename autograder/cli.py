@@ -409,7 +409,7 @@ def _default_submission() -> Path:
 def _notebook_folder(notebook: Path, tmp: Path) -> Path:
     """Turn a notebook submission into a folder laid out like exercises/."""
     from nlpdojo_autograder.grading import get_exercise
-    from nlpdojo_autograder.loader import load_reference_dir, reference_available
+    from nlpdojo_autograder.loader import LIBRARY, load_reference_dir, reference_available
     from nlpdojo_autograder.notebooks import materialize_notebook, read_notebook
 
     if not notebook.is_file():
@@ -420,7 +420,8 @@ def _notebook_folder(notebook: Path, tmp: Path) -> Path:
     if template is None:
         template = DEFAULT_SUBMISSION / topic if (DEFAULT_SUBMISSION / topic).is_dir() else None
     package = get_exercise(topic).reference_package
-    if template is None and reference_available(package):
+    from_reference = template is None and reference_available(package)
+    if from_reference:
         template = load_reference_dir(package)
         # the reference as the template: every module that holds a question must come from
         # the notebook, or a notebook without that cell would be graded on the reference
@@ -436,7 +437,10 @@ def _notebook_folder(notebook: Path, tmp: Path) -> Path:
     if template is None:
         raise UsageError(f"cannot find the released exercises/{topic}/ folder the notebook "
                          "belongs to; run grade from the folder that holds exercises/")
-    materialize_notebook(notebook, tmp / topic, template)
+    # a notebook built on the course library runs on the student's own library/ beside the
+    # topic folder, as the set-up cell imports it (never the reference's, which is graded)
+    library = None if from_reference else template.parent / LIBRARY
+    materialize_notebook(notebook, tmp / topic, template, library_dir=library)
     return tmp
 
 

@@ -28,13 +28,14 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+from nlpdojo_autograder.loader import LIBRARY
 from nlpdojo_autograder.notebooks import (
     HISTORY_KEY,
     META_KEY,
     NotebookError,
     _load,
-    _skip,
     _tagged_cells,
+    copy_files,
     defined_names,
     dumps,
     notebook_topic,
@@ -142,16 +143,15 @@ def _prepare(notebook: Path, runs: list[tuple[Any, Any, str]]) -> tuple[Path, Pa
     nb, notes = effective_notebook(nb, notebook, runs)
     root = work_folder(notebook)
     target = root / topic
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
     released = notebook.parent
-    if (released / "__init__.py").is_file():
-        for src in sorted(released.rglob("*")):
-            if src.is_file() and not _skip(src, released):
-                dest = target / src.relative_to(released)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dest)
+    # the topic folder and, for a topic built on the course library, the student's library/
+    # beside it (the modules without a cell come from there, as in the kernel's set-up cell)
+    for source, copy in ((released, target), (released.parent / LIBRARY, root / LIBRARY)):
+        if copy.exists():
+            shutil.rmtree(copy)
+        if (released / "__init__.py").is_file() and (source / "__init__.py").is_file():
+            copy_files(source, copy)
+    target.mkdir(parents=True, exist_ok=True)
     graded = target / notebook.name
     graded.write_text(dumps(nb), encoding="utf-8")
     return graded, (root if (released / "__init__.py").is_file() else notebook.parent), notes

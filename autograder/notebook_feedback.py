@@ -17,17 +17,32 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nlpdojo_autograder.notebooks import NotebookLayout
+from nlpdojo_autograder.loader import LIBRARY
+from nlpdojo_autograder.notebooks import LIBRARY_PREFIX, NotebookLayout
 
 _NAME_ERROR = re.compile(r"NameError: name '(?P<name>[A-Za-z_]\w*)' is not defined")
 
 
 def _reference(modules: list[str]) -> re.Pattern[str]:
-    """``File "/x/softmax.py", line 22`` / ``softmax.py line 22`` / ``softmax.py:22``."""
-    names = "|".join(re.escape(m) for m in sorted(modules, key=len, reverse=True))
+    """``File "/x/softmax.py", line 22`` / ``softmax.py line 22`` / ``softmax.py:22``; a course
+    library module's (``library.layers``) as ``library/layers.py`` or ``layers.py``."""
+    stems = {m.rsplit(".", 1)[-1] for m in modules}
+    names = "|".join(re.escape(m) for m in sorted(stems, key=len, reverse=True))
     return re.compile(
-        r"(?P<file>File \")?(?:[^\s\"'()`]*/)?(?<![\w.])(?P<module>" + names + r")\.py"
+        r"(?P<file>File \")?(?P<folder>[^\s\"'()`]*/)?(?<![\w.])(?P<module>" + names + r")\.py"
         r"(?:\", line |, line | line |:)(?P<line>\d+)")
+
+
+def _module(match: re.Match[str], layout: NotebookLayout) -> str | None:
+    """The notebook module a reference names: a file in a ``library/`` folder is the library
+    module's; a bare ``layers.py`` the topic's module of that name, else the library's."""
+    stem, folder = match.group("module"), match.group("folder") or ""
+    library = f"{LIBRARY_PREFIX}{stem}"
+    if folder.endswith(f"/{LIBRARY}/") or folder == f"{LIBRARY}/":
+        return library if library in layout.modules else None
+    if folder and stem not in layout.modules:
+        return None  # a file of that name elsewhere: not a cell of this notebook
+    return stem if stem in layout.modules else library if library in layout.modules else None
 
 
 def in_cells(text: str, layout: NotebookLayout) -> str:
@@ -37,7 +52,10 @@ def in_cells(text: str, layout: NotebookLayout) -> str:
     pattern = _reference(list(layout.modules))
 
     def replace(match: re.Match[str]) -> str:
-        cell = layout.modules[match.group("module")]
+        module = _module(match, layout)
+        if module is None:
+            return match.group(0)
+        cell = layout.modules[module]
         line = cell.cell_line(int(match.group("line")))
         if line is None:
             return f"{cell.label()}, at an import the grader restored"
@@ -50,8 +68,9 @@ def _used_in(text: str, layout: NotebookLayout) -> str | None:
     """The module whose line the (last) reference in ``text`` names."""
     if not layout.modules:
         return None
-    found = _reference(list(layout.modules)).findall(text)
-    return found[-1][1] if found else None
+    found = [m for m in (_module(match, layout) for match in
+                         _reference(list(layout.modules)).finditer(text)) if m is not None]
+    return found[-1] if found else None
 
 
 def name_error_hint(message: str, traceback: str, question: str,

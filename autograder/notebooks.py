@@ -12,6 +12,15 @@ softmax``) are removed from its cell and recorded in the cell metadata::
 
 A module imported whole (``from . import sgd``, then ``sgd.linear_decay``) gets a stand-in
 object, defined in an untagged set-up cell, that looks its attributes up in that namespace.
+
+A topic built on the course library (``from ..library.layers import Linear``) also holds, as
+modules ``library.<module>`` tagged ``nlpdojo:library.<module>``, the library modules with its
+questions; their imports (``from .init import xavier_uniform``, ``from ..library import optim``)
+are recorded like the topic's own. What the cells import from the library's other modules, the
+set-up cell binds from the student's ``library/`` folder (:mod:`nlpdojo.notebook_library`), and
+:func:`materialize_notebook` writes that folder, with the notebook's library cells, next to the
+topic's package.
+
 :func:`extract_notebook` reverses all this (the imports go back where they were), and
 :func:`materialize_notebook` writes a package folder the grader imports like a folder submission.
 Generation is deterministic (fixed cell ids, no outputs or execution counts, nbformat's stable
@@ -34,9 +43,12 @@ from nbformat import NotebookNode
 from nbformat.v4.rwbase import rejoin_lines
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.loader import LIBRARY
 from nlpdojo_autograder.markers import split_lines, strip_solutions
 
 TAG_PREFIX = "nlpdojo:"
+#: a course library module in a notebook: ``library.layers`` (the folder ``library/``)
+LIBRARY_PREFIX = f"{LIBRARY}."
 META_KEY = "nlpdojo"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -67,9 +79,25 @@ The `grade {topic}` and `grade <question>` commands in the instructions above gr
 files of this folder, not this notebook: work in one or the other."""
 
 
-def howto_source(topic: str, first_question: str | None = None) -> str:
-    """The how-to cell: how the notebook is organised and how to grade it (not the .py files)."""
-    return HOWTO.format(topic=topic, question=first_question or "<question>")
+HOWTO_LIBRARY = """\
+**The course library.** This topic builds on the course library (`../library/`, the folder
+next to this one). A cell tagged `nlpdojo:library.<module>` is the library module
+`library/<module>.py` that holds questions of this topic: the notebook and its grading use that
+cell, not the file. The library's other modules come from your own `library/` folder, as your
+`.py` files import them: the set-up cell imports them from there (re-run it after editing them),
+and grading the notebook takes them from there too, so keep this notebook in its folder next to
+`library/`."""
+
+
+def howto_source(topic: str, first_question: str | None = None, *,
+                 library: bool = False) -> str:
+    """The how-to cell: how the notebook is organised and how to grade it (not the .py files);
+    ``library``: the topic builds on the course library (a paragraph on where it comes from)."""
+    text = HOWTO.format(topic=topic, question=first_question or "<question>")
+    if not library:
+        return text
+    first, rest = text.split("\n\n", 1)
+    return f"{first}\n\n{HOWTO_LIBRARY}\n\n{rest}"
 
 
 class NotebookError(NlpdojoError):
@@ -79,36 +107,68 @@ class NotebookError(NlpdojoError):
 # --------------------------------------------------------------------------- generation
 
 
+def module_file(module: str) -> str:
+    """The file of a notebook module, for messages: ``softmax.py``, ``library/layers.py``."""
+    return module.replace(".", "/") + ".py"
+
+
+def is_module_name(name: object) -> bool:
+    """A notebook module's name: a topic module (``softmax``) or a course library module
+    (``library.layers``); never a path."""
+    if not isinstance(name, str):
+        return False
+    head, dot, tail = name.partition(".")
+    return (head == LIBRARY and tail.isidentifier()) if dot else name.isidentifier()
+
+
+def _import_targets(node: ast.ImportFrom, module: str) -> list[str] | None:
+    """The notebook modules a relative import in ``module`` names, or ``None`` for a form a
+    notebook cannot hold. A topic module may write ``from .a import x``, ``from . import a``,
+    ``from ..library.a import x`` and ``from ..library import a``; a library module
+    (``library.layers``) ``from .a import x`` and ``from . import a`` (library modules)."""
+    in_library = module.startswith(LIBRARY_PREFIX)
+    names = [a.name for a in node.names]
+    if node.level == 1:
+        prefix = LIBRARY_PREFIX if in_library else ""
+        if node.module is None:
+            return [prefix + n for n in names]
+        return [prefix + node.module] if "." not in node.module else None
+    if node.level == 2 and not in_library:
+        if node.module == LIBRARY:
+            return [LIBRARY_PREFIX + n for n in names]
+        head, _, tail = (node.module or "").partition(".")
+        if head == LIBRARY and tail.isidentifier():
+            return [LIBRARY_PREFIX + tail]
+    return None
+
+
 def _relative_imports(source: str, module: str, modules: set[str]) -> list[ast.ImportFrom]:
-    """The module's top-level ``from .x import y`` statements; unsupported forms raise."""
+    """The module's top-level relative imports (``from .x import y``, ``from ..library.x import
+    y``); unsupported forms raise. ``modules``: every module such an import may name."""
     tree = ast.parse(source)
     top = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.level > 0]
     top_ids = {id(n) for n in top}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level > 0 and id(node) not in top_ids:
             raise NotebookError(
-                f"{module}.py:{node.lineno}: a relative import inside a function or block cannot "
-                "become a notebook cell; move it to the top of the module."
+                f"{module_file(module)}:{node.lineno}: a relative import inside a function or "
+                "block cannot become a notebook cell; move it to the top of the module."
             )
     lines = split_lines(source)
     header_end = _header_end(tree)
     for node in top:
-        where = f"{module}.py:{node.lineno}"
+        where = f"{module_file(module)}:{node.lineno}"
         if node.lineno > header_end:
             raise NotebookError(
                 f"{where}: relative imports must sit in the import block at the top of the module "
                 "(before any other statement) so the notebook can restore them; move it up."
             )
-        targets = [node.module] if node.module is not None else [a.name for a in node.names]
-        if node.level != 1 or any(t not in modules for t in targets):
-            raise NotebookError(
-                f"{where}: only 'from .<module> import <name>' or 'from . import <module>' with "
-                f"sibling modules of the topic ({', '.join(sorted(modules)) or 'none'}) can "
-                "become a notebook cell."
-            )
+        targets = _import_targets(node, module)
+        if targets is None or any(t not in modules for t in targets):
+            raise NotebookError(f"{where}: {_allowed_imports(module, modules)}")
         if any(alias.asname not in (None, alias.name) for alias in node.names):
             raise NotebookError(
-                f"{where}: 'import ... as ...' between the topic's modules cannot become a "
+                f"{where}: 'import ... as ...' between the course's modules cannot become a "
                 "notebook cell (all cells share one namespace); import the name unchanged."
             )
         end = node.end_lineno or node.lineno
@@ -119,23 +179,51 @@ def _relative_imports(source: str, module: str, modules: set[str]) -> list[ast.I
     return top
 
 
-def module_dependencies(sources: Mapping[str, str]) -> dict[str, list[str]]:
-    """For each module, the sibling modules it imports relatively (sorted)."""
-    names = set(sources)
+def _allowed_imports(module: str, modules: set[str]) -> str:
+    """What relative imports ``module`` may write in a notebook, for an error message."""
+    in_library = module.startswith(LIBRARY_PREFIX)
+    library = sorted(m[len(LIBRARY_PREFIX):] for m in modules if m.startswith(LIBRARY_PREFIX))
+    own = library if in_library else sorted(m for m in modules if "." not in m)
+    text = (f"only 'from .<module> import <name>' or 'from . import <module>' with sibling "
+            f"modules ({', '.join(own) or 'none'})")
+    if library and not in_library:
+        text += (", or 'from ..library.<module> import <name>' or 'from ..library import "
+                 f"<module>' with modules of the course library ({', '.join(library)})")
+    return text + " can become a notebook cell."
+
+
+def module_dependencies(sources: Mapping[str, str],
+                        known: set[str] | None = None) -> dict[str, list[str]]:
+    """For each module, the modules of ``sources`` it imports relatively (sorted); ``known``:
+    the modules an import may name besides (default: only those of ``sources``)."""
+    names = set(sources) | (known or set())
     deps: dict[str, list[str]] = {}
     for module, source in sources.items():
         try:
             imports = _relative_imports(source, module, names)
         except SyntaxError as exc:
-            raise NotebookError(f"{module}.py:{exc.lineno}: not valid Python ({exc.msg}).") from exc
-        targets = {t for n in imports for t in _import_targets(n)}
-        deps[module] = sorted(targets - {module})
+            raise NotebookError(
+                f"{module_file(module)}:{exc.lineno}: not valid Python ({exc.msg})."
+            ) from exc
+        targets = {t for n in imports for t in _import_targets(n, module) or []}
+        deps[module] = sorted((targets & set(sources)) - {module})
     return deps
 
 
-def _import_targets(node: ast.ImportFrom) -> list[str]:
-    """Sibling modules an import needs: ``from .a import x``: a; ``from . import a, b``: a, b."""
-    return [node.module] if node.module is not None else [a.name for a in node.names]
+def imported_names(sources: Mapping[str, str],
+                   known: set[str]) -> list[tuple[str, str, str | None]]:
+    """Every ``(importing module, imported module, name)`` of the modules' relative imports:
+    ``name`` is ``None`` for a module imported whole (``from ..library import optim``)."""
+    found: list[tuple[str, str, str | None]] = []
+    names = set(sources) | known
+    for module, source in sources.items():
+        for node in _relative_imports(source, module, names):
+            targets = _import_targets(node, module) or []
+            if node.module is None or node.module == LIBRARY:
+                found += [(module, t, None) for t in targets]
+            else:
+                found += [(module, targets[0], a.name) for a in node.names]
+    return found
 
 
 def _top_level_names(source: str) -> set[str]:
@@ -185,28 +273,89 @@ def check_shared_namespace(sources: Mapping[str, str]) -> None:
             seen.setdefault(name, (module, text))
 
 
-def module_imports(sources: Mapping[str, str]) -> list[str]:
-    """Sibling modules imported whole (``from . import sgd``) by some module, sorted.
+def _bound_name(module: str) -> str:
+    """The name a module imported whole is bound to: ``optim`` for ``library.optim``."""
+    return module.rsplit(".", 1)[-1]
+
+
+def module_imports(sources: Mapping[str, str], known: set[str] | None = None) -> list[str]:
+    """Modules of ``sources`` imported whole (``from . import sgd``, ``from ..library import
+    optim``: ``library.optim``) by some module, sorted.
 
     In the notebook each becomes a stand-in object whose attributes are looked up in the
     notebook's namespace, so ``sgd.linear_decay(...)`` works there too. A stand-in must not
-    share its name with anything a module defines at top level.
+    share its name with anything a module defines at top level, nor with another module
+    imported whole (``optim`` of the topic and ``library.optim``).
     """
-    names = set(sources)
-    wanted: set[str] = set()
+    imports = imported_names(sources, known or set())
+    whole = sorted({target for _, target, name in imports if name is None})
+    by_name: dict[str, str] = {}
+    for target in whole:
+        other = by_name.setdefault(_bound_name(target), target)
+        if other != target:
+            raise NotebookError(
+                f"modules {other} and {target} are both imported whole as "
+                f"{_bound_name(target)!r}; in a notebook all cells share one namespace, so "
+                "import the names from one of them instead.")
     for module, source in sources.items():
-        for node in _relative_imports(source, module, names):
-            if node.module is None:
-                wanted.update(a.name for a in node.names)
-    for module, source in sources.items():
-        clash = sorted(wanted & _top_level_names(source))
+        clash = sorted(set(by_name) & _top_level_names(source))
         if clash:
             raise NotebookError(
-                f"{module}.py defines {', '.join(clash)} at top level, which is also the name of a "
-                "module imported with 'from . import ...'; in a notebook all cells share one "
-                "namespace, so rename one of them or import the names from the module."
+                f"{module_file(module)} defines {', '.join(clash)} at top level, which is also "
+                "the name of a module imported with 'from . import ...'; in a notebook all cells "
+                "share one namespace, so rename one of them or import the names from the module."
             )
-    return sorted(wanted)
+    return [t for t in whole if t in sources]
+
+
+def library_bindings(sources: Mapping[str, str], known: set[str]) -> list[tuple[str, str | None]]:
+    """``(library module, name)`` for each name the notebook's modules import from a library
+    module that has no cell in it (``None``: the module imported whole), sorted: the set-up
+    cell binds them from the student's own ``library/`` folder. A name bound so must not be
+    one a cell defines, nor come from two modules."""
+    wanted = sorted({(target, name) for _, target, name in imported_names(sources, known)
+                     if target not in sources})
+    bound: dict[str, str] = {}
+    for target, name in wanted:
+        as_name = name or _bound_name(target)
+        other = bound.setdefault(as_name, target)
+        if other != target:
+            raise NotebookError(
+                f"the name {as_name!r} is imported from both {module_file(other)} and "
+                f"{module_file(target)}; in a notebook all cells share one namespace, so "
+                "rename one of them.")
+        for module, source in sources.items():
+            if as_name in _top_level_names(source):
+                raise NotebookError(
+                    f"{module_file(module)} defines {as_name!r} at top level, which the "
+                    f"notebook also imports from {module_file(target)} (your library/ folder); "
+                    "in a notebook all cells share one namespace, so rename one of them.")
+    return wanted
+
+
+def library_closure(sources: Mapping[str, str], library: Mapping[str, str]) -> list[str]:
+    """The library modules without a cell that the notebook imports, directly or through each
+    other (``library.layers`` imports ``library.init``), sorted. None of them may import a
+    library module that has a cell: the kernel would run the copy in ``library/``, the grader
+    the cell's, and the two may differ."""
+    known = set(sources) | {LIBRARY_PREFIX + m for m in library}
+    pending = [t for _, t, _ in imported_names(sources, known) if t not in sources]
+    reached: set[str] = set()
+    while pending:
+        module = pending.pop()
+        if module in reached:
+            continue
+        reached.add(module)
+        own = {module: library[module[len(LIBRARY_PREFIX):]]}
+        for _, target, _ in imported_names(own, known):
+            if target in sources:
+                raise NotebookError(
+                    f"{module_file(module)} (imported from your library/ folder) imports "
+                    f"{module_file(target)}, which has a cell in this notebook; the notebook would "
+                    "run one copy and the grader the other. Move that import, or give the "
+                    "library module's questions to this topic.")
+            pending.append(target)
+    return sorted(reached)
 
 
 CHECK_SETUP = """\
@@ -219,11 +368,11 @@ check.watch()
 """
 
 SIBLING_TEMPLATE = '''
-# Some modules of this topic write `from . import <module>` and then use `<module>.name`; all
-# cells of a notebook share one namespace, so each such module gets a stand-in that looks its
-# names up there.
+# Some modules of this notebook write `from . import <module>` and then use `<module>.name`;
+# all cells of a notebook share one namespace, so each such module gets a stand-in that looks
+# its names up there.
 class _SiblingModule:
-    """Stands in for a module of this topic: attributes come from the notebook's namespace."""
+    """Stands in for a module of this notebook: attributes come from its namespace."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -240,19 +389,43 @@ class _SiblingModule:
 {assignments}'''
 
 
-def setup_source(stand_ins: list[str], first_question: str | None = None) -> str:
-    """The untagged first code cell: ``check`` for grading inside the notebook, and the
-    stand-ins for ``from . import <module>`` if any."""
+LIBRARY_TEMPLATE = '''
+# This topic builds on the course library. Its modules without a cell in this notebook come from
+# your own library/ folder next to this topic's folder (exercises/library/), as your .py files
+# import them: re-run this cell after editing them there.
+from nlpdojo.notebook_library import course_library
+
+_library = course_library({modules})
+{assignments}'''
+
+
+def setup_source(stand_ins: list[str], first_question: str | None = None,
+                 library: Sequence[tuple[str, str | None]] = (),
+                 closure: Sequence[str] = ()) -> str:
+    """The untagged first code cell: ``check`` for grading inside the notebook, the stand-ins
+    for modules imported whole (``from . import <module>``) if any, and the names imported from
+    library modules without a cell (:func:`library_bindings`; ``closure``: every such module,
+    :func:`library_closure`), bound from the student's ``library/`` folder."""
     text = CHECK_SETUP.format(question=first_question or "<question>")
     if stand_ins:
-        assignments = "\n".join(f"{name} = _SiblingModule({name!r})" for name in stand_ins)
+        assignments = "\n".join(f"{_bound_name(name)} = _SiblingModule({name!r})"
+                                for name in stand_ins)
         text += SIBLING_TEMPLATE.format(assignments=assignments)
+    if library:
+        modules = ", ".join(repr(m[len(LIBRARY_PREFIX):]) for m in closure)
+        lines = []
+        for module, name in library:
+            attribute = f"_library.{module[len(LIBRARY_PREFIX):]}"
+            lines.append(f"{_bound_name(module)} = {attribute}" if name is None
+                         else f"{name} = {attribute}.{name}")
+        text += LIBRARY_TEMPLATE.format(modules=modules, assignments="\n".join(lines))
     return text.rstrip("\n")
 
 
-def dependency_order(sources: Mapping[str, str]) -> list[str]:
-    """Modules ordered so each comes after the modules it imports; ties alphabetical."""
-    deps = module_dependencies(sources)
+def dependency_order(sources: Mapping[str, str], known: set[str] | None = None) -> list[str]:
+    """Modules ordered so each comes after the modules it imports; ties alphabetical
+    (``known``: as for :func:`module_dependencies`)."""
+    deps = module_dependencies(sources, known)
     order: list[str] = []
     done: set[str] = set()
     while len(order) < len(deps):
@@ -286,6 +459,12 @@ def module_questions(source: str) -> list[str]:
     return found
 
 
+def bare_question(question: str) -> str:
+    """A question id without its topic: ``affine`` for a library marker's
+    ``neural_networks.affine``."""
+    return question.rsplit(".", 1)[-1]
+
+
 def registered_questions(topic: str) -> list[str] | None:
     """The question ids of the registered exercise ``topic``, in the order its instructions
     present them; ``None`` when no such exercise is registered (or it names no questions)."""
@@ -300,17 +479,20 @@ def registered_questions(topic: str) -> list[str] | None:
     return questions or None
 
 
-def question_order(sources: Mapping[str, str], questions: Sequence[str] | None) -> list[str]:
+def question_order(sources: Mapping[str, str], questions: Sequence[str] | None,
+                   known: set[str] | None = None) -> list[str]:
     """Modules in the order of their first question in ``questions`` (modules without one, or
     whose questions are not listed, last), each after the modules it imports; ties alphabetical.
-    Without ``questions``: :func:`dependency_order`."""
+    A library module's question ``topic.affine`` counts as ``affine``. Without ``questions``:
+    :func:`dependency_order` (``known``: as for :func:`module_dependencies`)."""
     if not questions:
-        return dependency_order(sources)
+        return dependency_order(sources, known)
     rank = {q: i for i, q in enumerate(questions)}
-    key = {m: (min((rank[q] for q in module_questions(src) if q in rank), default=len(rank)), m)
+    key = {m: (min((rank[q] for q in map(bare_question, module_questions(src)) if q in rank),
+                   default=len(rank)), m)
            for m, src in sources.items()}
-    deps = module_dependencies(sources)
-    dependency_order(sources)  # a cycle is the same clear error
+    deps = module_dependencies(sources, known)
+    dependency_order(sources, known)  # a cycle is the same clear error
     order: list[str] = []
     done: set[str] = set()
     while len(order) < len(deps):
@@ -384,38 +566,66 @@ def _cell(
     return cell
 
 
+def library_cells(topic: str, library: Mapping[str, str]) -> dict[str, str]:
+    """``{library.<module>: source}`` for the course library modules (``{module: source}``)
+    that hold questions of ``topic`` (markers ``### BEGIN SOLUTION topic.q`` or their stubs):
+    they get a cell in the topic's notebook. A library module holding questions of several
+    topics is a :class:`NotebookError`: its code would be in two notebooks, and grading one
+    would rebuild the module from that notebook's cell without the other topic's work."""
+    cells: dict[str, str] = {}
+    for module, source in sorted(library.items()):
+        topics = sorted({q.split(".")[0] for q in module_questions(source) if "." in q})
+        if len(topics) > 1:
+            raise NotebookError(
+                f"{module_file(LIBRARY_PREFIX + module)} holds questions of the topics "
+                f"{', '.join(topics)}; a library module belongs to one topic's notebook, so "
+                "split it into one module per topic.")
+        if topics == [topic]:
+            cells[LIBRARY_PREFIX + module] = source
+    return cells
+
+
 def notebook_from_sources(
     topic: str, modules: Mapping[str, str], readme: str | None,
-    questions: Sequence[str] | None = None,
+    questions: Sequence[str] | None = None, library: Mapping[str, str] | None = None,
 ) -> NotebookNode:
     """The topic notebook for module sources ``{module: source}`` and README text. Module cells
     follow ``questions`` (default: the registered exercise's question order, see
-    :func:`question_order`)."""
+    :func:`question_order`). ``library``: the course library's modules ``{module: source}``;
+    those holding questions of the topic get cells too (:func:`library_cells`), the others
+    the topic imports are bound by the set-up cell (:func:`library_bindings`)."""
     if questions is None:
         questions = registered_questions(topic)
-    order = question_order(modules, questions)
-    names = set(modules)
-    in_modules = [q for m in order for q in module_questions(modules[m])]
+    library = dict(library or {})
+    sources = {**modules, **library_cells(topic, library)}
+    known = set(sources) | {LIBRARY_PREFIX + m for m in library}
+    order = question_order(sources, questions, known)
+    in_modules = [bare_question(q) for m in order for q in module_questions(sources[m])]
     first = next((q for q in questions or () if q in in_modules), None) or next(
         iter(in_modules), None)
+    check_shared_namespace(sources)
+    stand_ins = module_imports(sources, known)
+    bindings = library_bindings(sources, known)
+    closure = library_closure(sources, library)
+    on_library = bool(closure) or any(m.startswith(LIBRARY_PREFIX) for m in sources)
     cells = [
         _cell("markdown", "readme", (readme or f"# {topic}\n").rstrip("\n")),
-        _cell("markdown", "nlpdojo-howto", howto_source(topic, first)),
+        _cell("markdown", "nlpdojo-howto", howto_source(topic, first, library=on_library)),
     ]
-    check_shared_namespace(modules)
-    stand_ins = module_imports(modules)
-    cells.append(_cell("code", "nlpdojo-setup", setup_source(stand_ins, first)))
+    cells.append(_cell("code", "nlpdojo-setup", setup_source(stand_ins, first, bindings,
+                                                              closure)))
     for module in order:
-        source = modules[module]
+        source = sources[module]
         paragraph = _first_paragraph(source)
-        heading = f"## `{module}.py`" + (f"\n\n{paragraph}" if paragraph else "")
-        cells.append(_cell("markdown", f"doc-{module}", heading))
-        cell_source, imports, starts = split_module(source, module, names)
+        heading = f"## `{module_file(module)}`" + (f"\n\n{paragraph}" if paragraph else "")
+        slug = module.replace(".", "-")
+        cells.append(_cell("markdown", f"doc-{slug}", heading))
+        cell_source, imports, starts = split_module(source, module, known)
         meta = {
             META_KEY: {"module": module, "imports": imports, "lines": starts},
             "tags": [f"{TAG_PREFIX}{module}"],
         }
-        cells.append(_cell("code", f"code-{module}", cell_source, meta))
+        cells.append(_cell("code", f"code-{slug}", cell_source, meta))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = nbformat.from_dict(
         {
@@ -438,12 +648,28 @@ def topic_modules(topic_dir: Path, *, stub: bool = True) -> dict[str, str]:
     return sources
 
 
+def notebook_modules(topic_dir: str | Path, *, stub: bool = True) -> dict[str, str]:
+    """``{module: source}`` of the modules a topic's notebook holds, as :func:`extract_notebook`
+    returns them: the topic's, and ``library.<module>`` for each module of the sibling course
+    library that holds questions of the topic."""
+    root = Path(topic_dir)
+    library = root.parent / LIBRARY
+    own = library_cells(root.name, topic_modules(library, stub=stub)) \
+        if (library / "__init__.py").is_file() and root.name != LIBRARY else {}
+    return {**topic_modules(root, stub=stub), **own}
+
+
 def build_notebook(topic_dir: str | Path, *, stub: bool = True) -> NotebookNode:
-    """The notebook for a topic folder: stubbed (student) or with the solutions (``stub=False``)."""
+    """The notebook for a topic folder: stubbed (student) or with the solutions (``stub=False``);
+    the course library next to it (``<topic_dir>/../library``), if any, stubbed the same way."""
     root = Path(topic_dir)
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.is_file() else None
-    return notebook_from_sources(root.name, topic_modules(root, stub=stub), text)
+    library = root.parent / LIBRARY
+    sources = topic_modules(library, stub=stub) \
+        if (library / "__init__.py").is_file() and root.name != LIBRARY else None
+    return notebook_from_sources(root.name, topic_modules(root, stub=stub), text,
+                                 library=sources)
 
 
 def dumps(nb: NotebookNode) -> str:
@@ -492,12 +718,13 @@ def notebook_topic(nb: NotebookNode, path: Path) -> tuple[str, list[str]]:
             "it was not generated by `dojo release` or the metadata was edited. Copy your code "
             "into a fresh copy of the released notebook."
         )
-    bad = [repr(m) for m in [topic, *modules] if not (isinstance(m, str) and m.isidentifier())]
+    bad = [repr(m) for m in [topic] if not topic.isidentifier()]
+    bad += [repr(m) for m in modules if not is_module_name(m)]
     if bad:
         raise NotebookError(
             f"{path}: the notebook metadata names {', '.join(bad[:3])}, which is not a plain "
-            "module name (letters, digits and underscores; no paths); copy your code into a "
-            "fresh copy of the released notebook."
+            "module name (letters, digits and underscores, or library.<module>; no paths); copy "
+            "your code into a fresh copy of the released notebook."
         )
     return topic, [str(m) for m in modules]
 
@@ -577,7 +804,7 @@ def _insert(lines: list[str], imports: list[str], starts: list[int]) -> list[str
         tree = ast.parse("".join(out))
     except SyntaxError:
         return None
-    top = {n.lineno for n in tree.body if isinstance(n, ast.ImportFrom) and n.level == 1}
+    top = {n.lineno for n in tree.body if isinstance(n, ast.ImportFrom) and n.level > 0}
     header_end = _header_end(tree)
     return out if all(start in top and start <= header_end for start in starts) else None
 
@@ -659,11 +886,43 @@ def _skip(path: Path, root: Path) -> bool:
     }
 
 
-def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: str | Path) -> Path:
+def uses_library(sources: Mapping[str, str]) -> bool:
+    """Whether modules (``{module: source}``, as :func:`extract_notebook` returns them) hold
+    course library modules or import the library (``from ..library.layers import Linear``)."""
+    for module, source in sources.items():
+        if module.startswith(LIBRARY_PREFIX):
+            return True
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        if any(isinstance(n, ast.ImportFrom) and n.level == 2
+               and (n.module or "").split(".")[0] == LIBRARY for n in ast.walk(tree)):
+            return True
+    return False
+
+
+def copy_files(src_dir: Path, dest_dir: Path) -> None:
+    """The files of ``src_dir`` (caches, hidden files and notebooks left out) into ``dest_dir``."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    for src in sorted(src_dir.rglob("*")):
+        if src.is_dir() or _skip(src, src_dir):
+            continue
+        dest = dest_dir / src.relative_to(src_dir)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+
+
+def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: str | Path,
+                         library_dir: str | Path | None = None) -> Path:
     """Write the notebook's topic as a package folder ``out_dir`` the grader can import.
 
     Files come from ``template_dir`` (the released ``exercises/<topic>``: ``__init__.py``, data,
-    modules without a cell), then each tagged cell overwrites its module. Returns ``out_dir``.
+    modules without a cell), then each tagged cell overwrites its module. A notebook built on
+    the course library also gets the library next to ``out_dir`` (``out_dir/../library``, where
+    the grader's loader looks for it): the files of ``library_dir`` (the student's own
+    ``exercises/library``), then each ``library.<module>`` cell overwrites its module; without
+    ``library_dir`` that is a :class:`NotebookError`. Returns ``out_dir``.
     """
     topic, sources = read_notebook(path, strict=False)
     template = Path(template_dir)
@@ -674,25 +933,41 @@ def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: st
             f"{path}: the notebook belongs to topic {topic!r}, not {template.name!r}; submit it "
             f"for {topic!r}."
         )
-    unknown = [m for m in sources if not (template / f"{m}.py").is_file()]
-    if unknown:
+    library = Path(library_dir) if library_dir is not None else None
+    if uses_library(sources) and (library is None or not (library / "__init__.py").is_file()):
+        where = f" ({library} is not the course library: no __init__.py)" if library else ""
         raise NotebookError(
-            f"{path}: modules {', '.join(unknown)} are not part of the released topic {topic!r}; "
-            "start from a fresh copy of the released notebook."
+            f"{path}: this notebook builds on the course library, and grading it needs your "
+            f"library/ folder next to its topic folder{where}; grade it where it was released, "
+            f"in exercises/{topic}/ next to exercises/library/."
         )
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for src in sorted(template.rglob("*")):
-        if src.is_dir() or _skip(src, template):
-            continue
-        dest = out / src.relative_to(template)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
+    files = {m: _module_path(m, template, library) for m in sources}
+    unknown = [m for m, file in files.items() if file is None or not file.is_file()]
+    if unknown:
+        raise NotebookError(
+            f"{path}: modules {', '.join(unknown)} are not part of the released topic {topic!r} "
+            "or its course library; start from a fresh copy of the released notebook."
+        )
+    copy_files(template, out)
+    if library is not None and uses_library(sources):
+        copy_files(library, out.parent / LIBRARY)
     for module, source in sources.items():
-        if not module.isidentifier():  # never a path out of ``out`` (checked on reading too)
+        dest = _module_path(module, out, out.parent / LIBRARY)
+        if dest is None:  # never a path out of ``out`` (checked on reading too)
             raise NotebookError(f"{path}: {module!r} is not a module name")
-        (out / f"{module}.py").write_bytes(source.encode("utf-8"))
+        dest.write_bytes(source.encode("utf-8"))
     return out
+
+
+def _module_path(module: str, topic_dir: Path, library_dir: Path | None) -> Path | None:
+    """The file of a notebook module: ``topic_dir/softmax.py``, ``library_dir/layers.py``;
+    ``None`` for a name that is no module's (or a library module without ``library_dir``)."""
+    if not is_module_name(module):
+        return None
+    if module.startswith(LIBRARY_PREFIX):
+        return library_dir / f"{module[len(LIBRARY_PREFIX):]}.py" if library_dir else None
+    return topic_dir / f"{module}.py"
 
 
 # --------------------------------------------------------------------------- cells of a module

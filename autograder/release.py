@@ -112,26 +112,10 @@ def topics_in(solutions_dir: Path) -> list[str]:
 def library_in(solutions_dir: Path) -> Path | None:
     """The course library (``solutions/library``: layers, losses, optimizers that topics
     build on), released like a topic's modules but without a notebook or checks of its own:
-    its questions belong to the topics that teach them (``### BEGIN SOLUTION topic.q``)."""
+    its questions belong to the topics that teach them (``### BEGIN SOLUTION topic.q``), and
+    its modules holding them are cells of those topics' notebooks."""
     library = solutions_dir / LIBRARY
     return library if (library / "__init__.py").is_file() else None
-
-
-def uses_course_library(modules: dict[str, str]) -> bool:
-    """Whether a topic's modules import the course library (``from ..library.layers import
-    Linear``). Such a topic gets no notebook: a notebook is one flat namespace, and the
-    library is a sibling package it cannot hold (its cells would need the student's library
-    modules as cells too). The ``.py`` files are the exercise."""
-    for source in modules.values():
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue  # reported by the marker check
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.ImportFrom) and node.level == 2
-                    and (node.module or "").split(".")[0] == LIBRARY):
-                return True
-    return False
 
 
 def release_topics(solutions_dir: Path) -> list[str]:
@@ -156,8 +140,8 @@ def release_topics(solutions_dir: Path) -> list[str]:
 
 def _released_on_disk(output_dir: Path) -> list[tuple[str, str]]:
     """``(topic, summary)`` of every topic some release already wrote into ``output_dir``: a
-    folder ``<topic>/`` holding ``__init__.py`` and the generated ``<topic>.ipynb`` or, for a
-    topic built on the course library (no notebook), next to the generated ``test_<topic>.py``."""
+    folder ``<topic>/`` holding ``__init__.py`` and the generated ``<topic>.ipynb`` or next to
+    the generated ``test_<topic>.py`` (a release without notebooks)."""
     if not output_dir.is_dir():
         return []
     return [
@@ -220,6 +204,9 @@ def _readme(topics: list[tuple[str, str]]) -> str:
         "  that grading. Run the same command yourself before you push to see what it will say.",
         "- **A notebook**: save it and submit `<topic>.ipynb` itself; it is graded with",
         "  `grade --submission <topic>.ipynb` (run that yourself first: it grades the saved file).",
+        "  For a topic built on the course library, the notebook's `library.<module>` cells are",
+        "  graded, and the rest of the library comes from the `library/` folder next to the",
+        "  topic's: keep the notebook in its folder.",
         "",
         "Instructors: do not edit these files by hand; edit `solutions/` and run `dojo release`",
         "(`dojo release --check` fails when this folder is out of date).",
@@ -236,8 +223,11 @@ def _readme(topics: list[tuple[str, str]]) -> str:
 
 
 def _topic_files(topic_dir: Path, topic: str, errors: list[NlpdojoError], *,
-                 notebook: bool = True) -> dict[str, bytes]:
-    """Released contents of one topic ``{relative posix path: bytes}``; errors are collected."""
+                 notebook: bool = True, library: dict[str, str] | None = None
+                 ) -> dict[str, bytes]:
+    """Released contents of one topic ``{relative posix path: bytes}``; errors are collected.
+    ``library``: the stubbed course library modules ``{module: source}`` its notebook draws on
+    (:func:`~nlpdojo_autograder.notebooks.notebook_from_sources`)."""
     out: dict[str, bytes] = {}
     modules: dict[str, str] = {}
     readme: str | None = None
@@ -269,9 +259,9 @@ def _topic_files(topic_dir: Path, topic: str, errors: list[NlpdojoError], *,
             out[key] = data
             if rel.as_posix() == "README.md":
                 readme = data.decode("utf-8", errors="replace")
-    if notebook and not errors and not uses_course_library(modules):
+    if notebook and not errors:
         try:
-            nb = notebook_from_sources(topic, modules, readme)
+            nb = notebook_from_sources(topic, modules, readme, library=library)
         except NotebookError as exc:
             errors.append(NotebookError(f"{topic_dir}: {exc}"))
         else:
@@ -286,13 +276,18 @@ def build_release(solutions_dir: Path) -> tuple[list[str], dict[str, bytes]]:
     topics = release_topics(solutions_dir)
     files: dict[str, bytes] = {}
     errors: list[NlpdojoError] = []
-    for topic in topics:
-        topic_errors: list[NlpdojoError] = []
-        files.update(_topic_files(solutions_dir / topic, topic, topic_errors))
-        errors += topic_errors
     library = library_in(solutions_dir)
     if library is not None:
         files.update(_topic_files(library, LIBRARY, errors, notebook=False))
+    library_modules = {
+        key.split("/")[1][:-3]: data.decode("utf-8") for key, data in files.items()
+        if key.count("/") == 1 and key.endswith(".py") and key != f"{LIBRARY}/__init__.py"}
+    for topic in topics:
+        topic_errors: list[NlpdojoError] = []
+        files.update(_topic_files(  # no notebooks from a library with errors (reported)
+            solutions_dir / topic, topic, topic_errors, notebook=not errors,
+            library=library_modules if library is not None else None))
+        errors += topic_errors
     if errors:
         cls = MarkerError if any(isinstance(e, MarkerError) for e in errors) else ReleaseError
         head = "the release was not written (nothing in the output changed)"

@@ -302,3 +302,44 @@ def test_importing_nlpdojo_does_not_import_the_notebook_check():
             "print(type(check).__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "Checker"
+
+
+def test_check_in_a_kernel_for_a_topic_built_on_the_course_library(
+        kernel_name: str, tmp_path: Path, monkeypatch):
+    """The language_models notebook next to the student's library/ in a real kernel: the
+    set-up cell imports the library's other modules from there, and check() grades the
+    notebook's library cell (library.rnn) as run in the kernel, wrong then right."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("NLPDOJO_GRADE_CACHE", str(tmp_path / "cache" / "grades"))
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    ignore = shutil.ignore_patterns("__pycache__")
+    topic = tmp_path / "language_models"
+    shutil.copytree(REPO / "exercises" / "language_models", topic, ignore=ignore)
+    shutil.copytree(REPO / "solutions" / "library", tmp_path / "library", ignore=ignore)
+    path = topic / "language_models.ipynb"
+    nb = build_notebook(REPO / "solutions" / "language_models", stub=False)
+    path.write_text(dumps(nb), encoding="utf-8")
+    rnn = _tagged(nb, "library.rnn")
+    right = "h = xp.tanh(z)  # (B, H)"
+    assert right in rnn.source
+    nb.cells.append(nbformat.v4.new_code_cell("print(Linear.__module__, RNNCell.__module__)"))
+    nb.cells.append(nbformat.v4.new_code_cell('check("rnn_cell")'))
+    shown, probe = nb.cells[-2], nb.cells[-1]
+
+    client = NotebookClient(nb, kernel_name=kernel_name, timeout=300,
+                            resources={"metadata": {"path": str(topic)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
+        printed = "".join(o.get("text", "") for o in shown.outputs)
+        assert printed.split() == ["nlpdojo_notebook_course.library.layers", "__main__"]
+        right_feedback = _feedback(probe)
+        assert "failed" not in right_feedback and "passed" in right_feedback, right_feedback
+
+        rnn.source = rnn.source.replace(right, "h = xp.sin(z)  # (B, H)")  # run, not saved
+        client.execute_cell(rnn, nb.cells.index(rnn))
+        client.execute_cell(probe, len(nb.cells) - 1)
+        wrong = _feedback(probe)
+        assert "failed" in wrong and f"cell {nb.cells.index(rnn) + 1}" in wrong, wrong

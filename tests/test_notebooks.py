@@ -25,12 +25,13 @@ from nlpdojo_autograder.notebooks import (
     materialize_notebook,
     module_questions,
     notebook_from_sources,
+    notebook_modules,
     question_order,
     restore_imports,
     split_module,
     topic_modules,
 )
-from nlpdojo_autograder.release import release, uses_course_library
+from nlpdojo_autograder.release import release
 from tests._packages import forget, import_package
 
 FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "release_topic" / "solutions"
@@ -214,14 +215,16 @@ def test_round_trip_generate_extract_equals_stubbed_modules(released: Path):
 
 
 def test_round_trip_on_the_real_solutions(tmp_path: Path):
+    """Every topic, those built on the course library too: the cells give back the topic's
+    modules and the library modules holding its questions, stubbed or not."""
     root = Path(nlpdojo_solutions.__file__).parent
     topics = sorted(p for p in root.iterdir() if (p / "__init__.py").is_file()
-                    and p.name != LIBRARY and not uses_course_library(topic_modules(p)))
+                    and p.name != LIBRARY)
     modules_seen = 0
-    for topic in topics:  # the topics `dojo release` makes a notebook for
+    for topic in topics:
         for stub in (True, False):
             path = _write(build_notebook(topic, stub=stub), tmp_path / f"{topic.name}-{stub}.ipynb")
-            assert extract_notebook(path) == topic_modules(topic, stub=stub)
+            assert extract_notebook(path) == notebook_modules(topic, stub=stub)
         modules_seen += len(topic_modules(topic))
     if not modules_seen:
         pytest.skip("solutions/ has no topic modules yet")
@@ -436,3 +439,20 @@ def test_word_vectors_notebooks_run_top_to_bottom(kernel_name: str, tmp_path: Pa
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     printed = "".join(o.get("text", "") for o in filled.cells[-1].outputs)
     assert printed.strip() == "[0.5, 0.5]"
+
+
+@pytest.mark.parametrize("topic", ["neural_networks", "language_models"])
+def test_notebooks_built_on_the_library_run_top_to_bottom_as_released(kernel_name: str,
+                                                                      topic: str):
+    """In their released folder, next to the released library/: the set-up cell imports what
+    the cells need from there (language_models) and every cell defines without error."""
+    from nbclient import NotebookClient
+
+    folder = Path(__file__).resolve().parents[1] / "exercises" / topic
+    nb = nbformat.read(folder / f"{topic}.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print(type(Linear).__name__, type(optim).__name__)"))
+    NotebookClient(nb, kernel_name=kernel_name, timeout=120,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert printed.split() == ["type", "_SiblingModule" if topic == "neural_networks"
+                               else "module"]

@@ -1,0 +1,100 @@
+"""Notebooks of topics built on the course library through the real ``grade``: the cells give
+the topic's modules and the library modules of its questions, the student's ``library/``
+folder next to the topic folder the rest; feedback on a library cell names that cell."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+from typer.testing import CliRunner
+
+from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.notebooks import build_notebook, dumps
+
+REPO = Path(__file__).resolve().parents[2]
+EXERCISES = REPO / "exercises"
+SOLUTIONS = REPO / "solutions"
+runner = CliRunner()
+
+
+def _course(root: Path, topic: str, *, library: bool = True, edit=None) -> Path:
+    """``root`` as a student's exercises/: the released ``topic/`` with the solutions' notebook
+    (``edit(cells)`` first: ``{module: cell}``) and, with ``library``, the released
+    ``library/`` (stubs: none of this topic's library questions answered there)."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(EXERCISES / topic, root / topic, ignore=ignore)
+    if library:
+        shutil.copytree(EXERCISES / "library", root / "library", ignore=ignore)
+    nb = build_notebook(SOLUTIONS / topic, stub=False)
+    if edit is not None:
+        edit({c.metadata["nlpdojo"]["module"]: c for c in nb.cells if "nlpdojo" in c.metadata})
+    path = root / topic / f"{topic}.ipynb"
+    path.write_text(dumps(nb))
+    return path
+
+
+def _grade(path: Path, out: Path, *questions: str) -> tuple[dict[str, dict], object]:
+    result = runner.invoke(app, [*questions, "--submission", str(path), "-f", "json", "-o",
+                                 str(out), "--no-cache"], catch_exceptions=False)
+    assert "Traceback (most recent call last)" not in result.output
+    if not out.is_file():
+        return {}, result
+    data = json.loads(out.read_text())
+    return {c["id"]: c for e in data["exercises"] for c in e["checks"]}, result
+
+
+def test_the_solutions_neural_networks_notebook_scores_full_marks(tmp_path, monkeypatch):
+    """Its library cells (activations, init, layers) are graded, not the stubs in library/."""
+    monkeypatch.chdir(tmp_path)
+    path = _course(tmp_path / "exercises", "neural_networks")
+    checks, result = _grade(path, tmp_path / "r.json", "sigmoid", "xavier", "affine")
+    assert result.exit_code == 0, result.output
+    assert {c["question"] for c in checks.values()} == {"sigmoid", "xavier", "affine"}
+    assert all(c["status"] == "passed" for c in checks.values()), checks
+
+
+def test_a_broken_library_cell_fails_its_question_naming_the_cell(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    right = "xp.matmul(xp.matrix_transpose(x), grad_output)"
+
+    def transpose(cells):
+        cell = cells["library.layers"]
+        assert right in cell.source
+        cell.source = cell.source.replace(right, "xp.matmul(xp.matrix_transpose(grad_output), x)")
+
+    path = _course(tmp_path / "exercises", "neural_networks", edit=transpose)
+    nb = nbformat.read(path, as_version=4)
+    number, cell = next((i, c) for i, c in enumerate(nb.cells, start=1)
+                        if "nlpdojo:library.layers" in c.metadata.get("tags", []))
+    line = next(i for i, text in enumerate(cell.source.splitlines(), start=1)
+                if "matrix_transpose(grad_output), x" in text)
+    checks, result = _grade(path, tmp_path / "r.json", "affine", "sigmoid")
+    assert result.exit_code == 1, result.output
+    affine = [c for c in checks.values() if c["question"] == "affine"]
+    assert affine and all(c["score"] == 0 for c in affine)
+    gradients = checks["affine.gradients"]
+    assert f"cell {number} (`" in gradients["message"]
+    assert f"line {line}" in gradients["message"]
+    assert "layers.py" not in gradients["message"]  # the cell, not the rebuilt module
+    assert f"cell {number} (`" in gradients["details"]["traceback"]
+    assert all(c["status"] == "passed" for c in checks.values() if c["question"] == "sigmoid")
+
+
+def test_the_language_models_notebook_grades_its_library_cell(tmp_path, monkeypatch):
+    """library.rnn is a cell of the language_models notebook: graded from there."""
+    monkeypatch.chdir(tmp_path)
+    path = _course(tmp_path / "exercises", "language_models")
+    checks, result = _grade(path, tmp_path / "r.json", "rnn_cell", "ngram_counts")
+    assert result.exit_code == 0, result.output
+    assert {c["question"] for c in checks.values()} == {"rnn_cell", "ngram_counts"}
+
+
+def test_a_library_notebook_without_its_library_folder_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = _course(tmp_path / "exercises", "language_models", library=False)
+    checks, result = _grade(path, tmp_path / "r.json", "rnn_cell")
+    assert result.exit_code == 2 and not checks, result.output
+    assert "needs your library/ folder next to its topic folder" in " ".join(result.output.split())
