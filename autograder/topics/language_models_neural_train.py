@@ -28,23 +28,23 @@ def neural_lm(
     test_texts: Annotated[int | None, typer.Option(
         min=1, help="Score the first N documents of the test split (default: all).")] = None,
     vocab_size: Annotated[int | None, typer.Option(
-        min=2, help="The most frequent training tokens kept, <UNK> included [default: "
-                    "10000].")] = None,
-    dim: Annotated[int | None, typer.Option(min=1, help="Embedding size [default: 64].")] = None,
+        min=2, help="The most frequent training tokens kept, <UNK> included (default "
+                    "10000).")] = None,
+    dim: Annotated[int | None, typer.Option(min=1, help="Embedding size (default 64).")] = None,
     hidden: Annotated[int | None, typer.Option(
-        min=1, help="Hidden layer size [default: 128].")] = None,
+        min=1, help="Hidden layer size (default 128).")] = None,
     context: Annotated[int | None, typer.Option(
-        min=1, help="window: words of context, n − 1 [default: 4].")] = None,
+        min=1, help="window: words of context, n − 1 (default 4).")] = None,
     bptt: Annotated[int | None, typer.Option(
-        min=1, help="rnn: steps per window [default: 35].")] = None,
+        min=1, help="rnn: steps per window (default 35).")] = None,
     batch_size: Annotated[int | None, typer.Option(
-        min=1, help="rnn: parallel streams; window: examples per step [default: 20].")] = None,
+        min=1, help="rnn: parallel streams; window: examples per step (default 20).")] = None,
     optimizer: Annotated[str | None, typer.Option(
         help="sgd, momentum, adagrad, rmsprop or adam (default: rnn sgd, window adam).")] = None,
     lr: Annotated[float | None, typer.Option(
         min=0.0, help="Learning rate (default: rnn 0.7, window 0.003).")] = None,
     epochs: Annotated[int | None, typer.Option(
-        min=1, help="Passes over the training text [default: 1].")] = None,
+        min=1, help="Passes over the training text (default 1).")] = None,
     max_steps: Annotated[int | None, typer.Option(
         min=1, help="Stop each epoch after N steps.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,

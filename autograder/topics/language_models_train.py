@@ -259,43 +259,43 @@ def lm(
         "--max-documents", "--train-texts",
         min=1, help="Train on the first N documents of the train split only.")] = None,
     order: Annotated[int | None, typer.Option(
-        min=1, max=6, help="ngram: n, the context is n − 1 words [default: 3].")] = None,
+        min=1, max=6, help="ngram: n, the context is n − 1 words (default 3).")] = None,
     smoothing: Annotated[Smoothing | None, typer.Option(
-        help="ngram: the smoothing [default: kneser-ney].")] = None,
+        help="ngram: the smoothing (default kneser-ney).")] = None,
     delta: Annotated[float | None, typer.Option(
-        min=0.0, help="ngram add-delta: δ [default: 0.01].")] = None,
+        min=0.0, help="ngram add-delta: δ (default 0.01).")] = None,
     discount: Annotated[float | None, typer.Option(
-        min=0.0, max=1.0, help="ngram backoff and kneser-ney: d [default: 0.75].")] = None,
+        min=0.0, max=1.0, help="ngram backoff and kneser-ney: d (default 0.75).")] = None,
     min_count: Annotated[int | None, typer.Option(
         min=1, help="ngram: words seen fewer times in the training text become <UNK> "
-                    "[default: 2].")] = None,
+                    "(default 2).")] = None,
     heldout: Annotated[str | None, typer.Option(
-        help="ngram: the split the perplexity is measured on, valid or test [default: valid]; "
+        help="ngram: the split the perplexity is measured on, valid or test (default valid); "
              "the neural models are scored on the test split.")] = None,
     vocab_size: Annotated[int | None, typer.Option(
         min=2, help="neural: the most frequent training tokens kept, <UNK> included "
-                    "[default: 10000].")] = None,
+                    "(default 10000).")] = None,
     test_texts: Annotated[int | None, typer.Option(
-        min=1, help="neural: score the first N documents of the test split [default: "
-                    "all].")] = None,
+        min=1, help="neural: score the first N documents of the test split (default "
+                    "all).")] = None,
     dim: Annotated[int | None, typer.Option(
-        min=1, help="neural: embedding size [default: 64].")] = None,
+        min=1, help="neural: embedding size (default 64).")] = None,
     hidden: Annotated[int | None, typer.Option(
-        min=1, help="neural: hidden layer size [default: 128].")] = None,
+        min=1, help="neural: hidden layer size (default 128).")] = None,
     context: Annotated[int | None, typer.Option(
-        min=1, help="window: words of context, n − 1 [default: 4].")] = None,
+        min=1, help="window: words of context, n − 1 (default 4).")] = None,
     bptt: Annotated[int | None, typer.Option(
-        min=1, help="rnn: steps per window [default: 35].")] = None,
+        min=1, help="rnn: steps per window (default 35).")] = None,
     batch_size: Annotated[int | None, typer.Option(
-        min=1, help="rnn: parallel streams; window: examples per step [default: "
-                    "20].")] = None,
+        min=1, help="rnn: parallel streams; window: examples per step (default "
+                    "20).")] = None,
     optimizer: Annotated[str | None, typer.Option(
-        help="neural: sgd, momentum, adagrad, rmsprop or adam [default: rnn sgd, window "
-             "adam].")] = None,
+        help="neural: sgd, momentum, adagrad, rmsprop or adam (default rnn sgd, window "
+             "adam).")] = None,
     lr: Annotated[float | None, typer.Option(
-        min=0.0, help="neural: learning rate [default: rnn 0.7, window 0.003].")] = None,
+        min=0.0, help="neural: learning rate (default rnn 0.7, window 0.003).")] = None,
     epochs: Annotated[int | None, typer.Option(
-        min=1, help="neural: passes over the training text [default: 1].")] = None,
+        min=1, help="neural: passes over the training text (default 1).")] = None,
     max_steps: Annotated[int | None, typer.Option(
         min=1, help="neural: stop each epoch after N steps.")] = None,
     backend: Annotated[str | None, typer.Option(help="neural: numpy or torch.")] = None,

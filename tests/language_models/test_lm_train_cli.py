@@ -272,3 +272,13 @@ def test_sample_refuses_what_it_cannot_sample(corpus, tmp_path, monkeypatch):
         result = dojo("sample", *args, "--solutions")
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_the_help_names_each_options_model_and_default():
+    """Defaults are written "(default 3)": rich would swallow "[default: 3]" as markup."""
+    result = dojo("train", "lm", "--help")
+    assert result.exit_code == 0
+    flat = "".join(ch for ch in result.output if ch.isalnum() or ch in "():-.")
+    for phrase in ("(default3)", "(defaultkneser-ney)", "(default0.75)", "(default35)",
+                   "(default10000)", "ngram:", "rnn:", "window:"):
+        assert phrase in flat, phrase
