@@ -1,6 +1,7 @@
 """The autograder's plugin: its ``dojo`` commands, the built-in exercise packs and their
 training commands (``dojo train word2vec``, ``dojo train tagger``, ``dojo train lm``,
-``dojo train neural-lm``) and ``dojo sample``."""
+``dojo train neural-lm``, a deprecated alias of ``dojo train lm --model window|rnn``) and
+``dojo sample``."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.topics.language_models_train import LMBuilder, LMRun
+from nlpdojo_autograder.topics.language_models_data import CORPORA
+from nlpdojo_autograder.topics.language_models_train import CODE, LMBuilder, LMRun
 from nlpdojo_autograder.train import CodeChoice, TrainError
 
 SMOOTHINGS = ("add-delta", "backoff", "kneser-ney")
@@ -96,6 +97,18 @@ def load(path: Path, code: CodeChoice) -> NgramLM:
                    float(meta["param"]), counts, code, meta)
 
 
+def unigram_perplexity(stream: np.ndarray, targets: np.ndarray, vocab_size: int,
+                       bos: int) -> float:
+    """Held-out perplexity over ``targets`` of the add-one unigram model of the padded
+    training ``stream``: P(w) = (C(w) + 1) / (N + |V'|), counted over the predicted tokens
+    (all but ``<s>``, never predicted; |V'| the words that can be): the floor to beat."""
+    predicted = stream[stream != bos]  # (N,)
+    counts = np.bincount(predicted, minlength=vocab_size).astype(np.float64)  # (V,)
+    kinds = vocab_size - (1 if bos >= 0 else 0)
+    log_p = np.log(counts + 1.0) - np.log(len(predicted) + kinds)  # (V,)
+    return float(np.exp(-np.mean(log_p[targets])))
+
+
 def train(run: LMRun) -> NgramLM:
     from nlpdojo.text import ngram_corpus as given
     from nlpdojo_autograder.topics.language_models_data import lm_sentences
@@ -137,10 +150,16 @@ def train(run: LMRun) -> NgramLM:
     log_probs = model.log_probs(np.asarray(windows))
     ppl = float(ngrams.perplexity(log_probs))
     run.say(f"[3/3] scored {len(windows):,} held-out n-grams in {time.perf_counter() - t0:.1f}s")
-    run.report.update(perplexity=ppl, heldout_tokens=len(windows), vocab=v)
+    unigram = unigram_perplexity(np.asarray(stream), np.asarray(windows)[:, -1], v, bos)
+    run.report.update(perplexity=ppl, heldout_tokens=len(windows), vocab=v,
+                      heldout=o.get("heldout", "valid"), unigram_perplexity=unigram)
     model.meta.update(heldout=o.get("heldout", "valid"), heldout_perplexity=ppl)
     return model
 
 
 BUILDER = LMBuilder("ngram", "counts with add-delta, backoff or Kneser-Ney smoothing", train,
-                    load)
+                    load, CODE.modules,
+                    frozenset({"order", "smoothing", "delta", "discount", "min_count",
+                               "heldout"}),
+                    {"order": 3, "smoothing": "kneser-ney", "delta": 0.01, "discount": 0.75,
+                     "min_count": 2, "heldout": "valid"}, CORPORA)

@@ -5,7 +5,8 @@ All sentences grow together, one word per step: the model scores the next word f
 sentence at once (B, V), ``<s>`` is masked (it is never predicted), and the chosen code's
 ``sampling.sample_next`` (temperature, top-k, a seeded generator) draws it; a sentence ends at
 ``</s>`` or after ``--max-words``. Any model a builder of ``dojo train lm`` can load samples the
-same way (:data:`~.language_models_train.MODELS`).
+same way (:data:`~.language_models_train.MODELS`): the n-gram, window and RNN checkpoints alike.
+A checkpoint that is missing, foreign, or of a model that cannot generate is one ``error:`` line.
 """
 
 from __future__ import annotations
@@ -17,23 +18,29 @@ import numpy as np
 import typer
 
 from nlpdojo.cli.common import report_errors
-from nlpdojo_autograder.topics.language_models_train import CODE, TrainedLM, load_checkpoint
-from nlpdojo_autograder.train import TrainError
+from nlpdojo_autograder.topics.language_models_train import (
+    TOPIC,
+    TrainedLM,
+    builder,
+    read_meta,
+)
+from nlpdojo_autograder.train import TopicCode, TrainError
 
 
 def generate(model: TrainedLM, sample_next, *, sentences: int, max_words: int,
              temperature: float, top_k: int | None, seed: int,
              prompt: list[str] | None = None) -> list[list[str]]:
     """``sentences`` sentences of at most ``max_words`` words each, drawn with ``sample_next``
-    (``sampling.sample_next``'s contract) from one generator seeded with ``seed``."""
+    (``sampling.sample_next``'s contract) from one generator seeded with ``seed``; with a
+    ``prompt``, every sentence continues it, and only the words drawn after it are returned."""
     tokens = model.tokens
     index = {t: i for i, t in enumerate(tokens)}
     bos, eos, unk = index.get("<s>"), index["</s>"], index.get("<UNK>", len(tokens) - 1)
     history = model.begin(sentences)  # (B, t₀)
-    start = history.shape[1]
     if prompt:
         ids = np.array([index.get(w, unk) for w in prompt], dtype=np.int64)
         history = np.concatenate([history, np.tile(ids, (sentences, 1))], axis=1)
+    start = history.shape[1]  # what is returned are the words drawn after the prompt
     rng = np.random.default_rng(seed)
     done = np.zeros(sentences, dtype=bool)  # (B,)
     for _ in range(max_words):  # time steps; every step is vectorized over the sentences
@@ -73,15 +80,25 @@ def sample_command(
     """Generate sentences from a language model saved by `dojo train lm`."""
     from nlpdojo.cli.common import console
 
-    chosen = CODE.choose(code, solutions)
-    model, meta = load_checkpoint(checkpoint, chosen)
+    meta = read_meta(checkpoint)  # a missing or foreign file fails first
+    name = str(meta["model"])
+    try:
+        found = builder(name)
+    except TrainError as exc:
+        raise TrainError(f"{checkpoint} holds a {name!r} model, which this nlpdojo cannot "
+                         f"sample ({exc})") from exc
+    chosen = TopicCode(TOPIC, (*found.modules, "sampling.py")).choose(code, solutions)
+    model = found.load(checkpoint, chosen)
+    if not callable(getattr(model, "next_scores", None)) or not hasattr(model, "begin"):
+        raise TrainError(f"{checkpoint}: the {name} model cannot generate text (it scores no "
+                         "next word)")
     sampling = chosen.load("sampling")
     with chosen.stubs():
         lines = generate(model, sampling.sample_next, sentences=sentences, max_words=max_words,
                          temperature=temperature, top_k=top_k, seed=seed,
                          prompt=prompt.lower().split() or None)
-    what = ", ".join(f"{k} {meta[k]}" for k in ("model", "smoothing", "order", "corpus")
-                     if k in meta)
+    what = ", ".join(f"{k} {meta[k]}" for k in ("model", "smoothing", "order", "context",
+                                                "hidden", "corpus") if k in meta)
     console.print(f"{checkpoint} ({what}); T = {temperature}, top-k = {top_k or 'all'}, seed "
                   f"{seed}; sampled by {chosen.whose}", markup=False, highlight=False,
                   soft_wrap=True)

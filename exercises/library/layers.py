@@ -2,8 +2,9 @@
 
 Each layer follows the module contract (:mod:`nlpdojo.module`): ``forward`` returns the output
 and the cache of *this call*; ``backward(grad_output, cache)`` returns the gradient of the input
-and adds each parameter's gradient into ``p.grad`` (``p.grad = p.grad + g``), so a parameter
-used several times (a shared layer, a word that occurs twice) receives the sum.
+and adds each parameter's gradient into ``p.grad`` (``p.grad = p.grad + g``; the reference
+writes ``p.grad += g``, in place, which saves a new array per call), so a parameter used
+several times (a shared layer, a word that occurs twice) receives the sum.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ batch (``xp.sum(...) / n``, never a Python float: that would stop a GPU every st
 
 from __future__ import annotations
 
+from array_api_compat import device
+
 from nlpdojo.backend import Array
 from nlpdojo.loss import Loss
 
@@ -18,12 +20,26 @@ def _onehot(xp, target: Array, n_classes: int, dtype, device) -> Array:
     return xp.astype(xp.reshape(target, (-1, 1)) == classes, dtype)  # (N, C)
 
 
+#: scores per block of rows in SoftmaxCrossEntropy on a CPU (256 KiB of float32: within L2)
+_CACHE_BLOCK = 1 << 16
+
+
+def _on_cpu(backend) -> bool:
+    return str(backend.device).startswith("cpu")
+
+
 class SoftmaxCrossEntropy(Loss):
     """L = −(1/N) Σ_i log softmax(s_i)[y_i] for scores s (N, C) and integer classes y (N,).
 
     Computed as log-sum-exp minus the true score, after subtracting each row's maximum
     (softmax is shift-invariant), so that large scores do not overflow. Gradient:
     dL/ds = (softmax(s) − onehot(y)) / N.
+
+    The targets are class ids (N,). Building an (N, C) one-hot matrix from them is correct but
+    slow with a large vocabulary (a language model: N = B·T rows of C = |V| scores; it cost a
+    third of a training step): ``xp.take_along_axis`` picks the N true scores, and
+    ``self.backend.scatter_add`` on the gradient flattened to (N·C, 1) subtracts 1/N at the N
+    entries ``i·C + y_i`` only.
     """
 
     def forward(self, prediction: Array, target: Array) -> tuple[Array, tuple]:
@@ -31,6 +47,7 @@ class SoftmaxCrossEntropy(Loss):
         raise NotImplementedError("neural_networks.softmax_ce: not implemented yet — replace this line with your code")
 
     def backward(self, grad_output: Array | float, cache: tuple) -> Array:
+        xp = self.xp
         raise NotImplementedError("neural_networks.softmax_ce: not implemented yet — replace this line with your code")
 
 

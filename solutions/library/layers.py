@@ -2,8 +2,9 @@
 
 Each layer follows the module contract (:mod:`nlpdojo.module`): ``forward`` returns the output
 and the cache of *this call*; ``backward(grad_output, cache)`` returns the gradient of the input
-and adds each parameter's gradient into ``p.grad`` (``p.grad = p.grad + g``), so a parameter
-used several times (a shared layer, a word that occurs twice) receives the sum.
+and adds each parameter's gradient into ``p.grad`` (``p.grad = p.grad + g``; the reference
+writes ``p.grad += g``, in place, which saves a new array per call), so a parameter used
+several times (a shared layer, a word that occurs twice) receives the sum.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class Linear(Module):
         _expect_rows(f"Linear({self.weight.shape[0]}, {self.weight.shape[1]})", x,
                      self.weight.shape[0])
         ### BEGIN SOLUTION neural_networks.affine
-        z = self.xp.matmul(x, self.weight.data) + self.bias.data  # (N, D_out)
+        z = self.xp.matmul(x, self.weight.data)  # (N, D_out)
+        z += self.bias.data  # in place: no second (N, D_out) array (a |V|-wide output layer)
         return z, (x,)
         ### END SOLUTION
 
@@ -65,8 +67,9 @@ class Linear(Module):
         xp = self.xp
         ### BEGIN SOLUTION neural_networks.affine
         (x,) = cache
-        self.weight.grad = self.weight.grad + xp.matmul(xp.matrix_transpose(x), grad_output)
-        self.bias.grad = self.bias.grad + xp.sum(grad_output, axis=0)  # (D_out,)
+        # += adds into the accumulated gradients in place: no new (D_in, D_out) array per call
+        self.weight.grad += xp.matmul(xp.matrix_transpose(x), grad_output)  # (D_in, D_out)
+        self.bias.grad += xp.sum(grad_output, axis=0)  # (D_out,)
         return xp.matmul(grad_output, xp.matrix_transpose(self.weight.data))  # (N, D_in)
         ### END SOLUTION
 
@@ -146,8 +149,7 @@ class Embedding(Module):
         ### BEGIN SOLUTION neural_networks.embedding
         (flat,) = cache
         d = self.weight.data.shape[1]
-        grad = xp.zeros_like(self.weight.data)  # (V, D)
-        self.backend.scatter_add(grad, flat, xp.reshape(grad_output, (-1, d)))  # (V, D)
-        self.weight.grad = self.weight.grad + grad
+        # straight into the accumulated gradient, in place: no (V, D) block of zeros per call
+        self.backend.scatter_add(self.weight.grad, flat, xp.reshape(grad_output, (-1, d)))
         return None
         ### END SOLUTION

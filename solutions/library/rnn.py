@@ -63,10 +63,10 @@ class RNNCell(Module):
         ### BEGIN SOLUTION language_models.rnn_cell
         x, h_prev, h = cache
         grad_z = grad_output * (1.0 - h * h)  # (B, H)
-        self.weight_e.grad = self.weight_e.grad + xp.matmul(xp.matrix_transpose(x), grad_z)
-        self.weight_h.grad = self.weight_h.grad + xp.matmul(xp.matrix_transpose(h_prev),
-                                                            grad_z)  # (H, H)
-        self.bias.grad = self.bias.grad + xp.sum(grad_z, axis=0)  # (H,)
+        # += in place: the T steps of BPTT add up in the same arrays, no new ones per step
+        self.weight_e.grad += xp.matmul(xp.matrix_transpose(x), grad_z)  # (D, H)
+        self.weight_h.grad += xp.matmul(xp.matrix_transpose(h_prev), grad_z)  # (H, H)
+        self.bias.grad += xp.sum(grad_z, axis=0)  # (H,)
         grad_x = xp.matmul(grad_z, xp.matrix_transpose(self.weight_e.data))  # (B, D)
         grad_h_prev = xp.matmul(grad_z, xp.matrix_transpose(self.weight_h.data))  # (B, H)
         return grad_x, grad_h_prev

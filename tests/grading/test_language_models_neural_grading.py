@@ -46,8 +46,8 @@ def test_a_broken_library_linear_costs_the_rnn_lm_checks_nothing(tmp_path):
     """The value and gradient checks run the reference's Linear (the training run keeps the
     student's own: own_code, below)."""
     folder = _course(tmp_path, {"library/layers.py": (
-        "self.bias.grad = self.bias.grad + xp.sum(grad_output, axis=0)  # (D_out,)",
-        "self.bias.grad = self.bias.grad + xp.mean(grad_output, axis=0)")})
+        "self.bias.grad += xp.sum(grad_output, axis=0)  # (D_out,)",
+        "self.bias.grad += xp.mean(grad_output, axis=0)")})
     checks = _grade(folder, "rnn_lm")
     assert len(checks) == 7
     lost = sorted(k for k, c in checks.items() if c.score < c.max_score)

@@ -1,9 +1,9 @@
 """``dojo train lm --model ngram`` and ``dojo sample`` through the CLI (typer's CliRunner):
 a checkpoint saved and its held-out perplexity printed (equal to ``nltk.lm``'s on the same
-sentences), text generated from it (reproducible from the seed, greedy at T = 0), the student's
-folder used by default (an untouched stub is a clear error), and bad input refused with one
-``error:`` line and exit code 2: an unknown model, a missing or foreign checkpoint, an order
-whose keys overflow int64."""
+sentences, next to the add-one unigram model's), text generated from it (reproducible from
+the seed, greedy at T = 0, a prompt printed once), the student's folder used by default (an
+untouched stub is a clear error), and bad input refused with one ``error:`` line and exit code
+2: an unknown model, a missing or foreign checkpoint, an order whose keys overflow int64."""
 
 from __future__ import annotations
 
@@ -85,7 +85,34 @@ def test_sample_generates_reproducible_text(tmp_path):
     greedy = dojo("sample", str(out), "--solutions", "--temperature", "0", "--sentences", "3")
     assert len(set(greedy.output.strip().splitlines()[1:])) == 1  # T = 0: one argmax path
     prompted = dojo("sample", str(out), "--solutions", "--prompt", "The cat", "--top-k", "2")
-    assert all(line.startswith("the cat") for line in prompted.output.strip().splitlines()[1:])
+    assert all(line.startswith("the cat") and not line.startswith("the cat the cat")
+               for line in prompted.output.strip().splitlines()[1:])
+
+
+def test_the_add_one_unigram_perplexity_is_printed_beside_the_models(tmp_path,
+                                                                     _synthetic_corpus):
+    """P(w) = (C(w) + 1) / (N + |V'|) over the predicted tokens (every word, </s> and <UNK>,
+    never <s>), computed here by hand from the sentences."""
+    from collections import Counter
+
+    out = tmp_path / "lm.npz"
+    result = dojo("train", "lm", "--model", "ngram", "--order", "2", "--solutions", "--output",
+                  str(out))
+    assert result.exit_code == 0, result.output
+    printed = float(result.output.split("add-one unigram ")[1].split()[0])
+    raw = Counter(w for s in _synthetic_corpus["train"] for w in s)
+    raw["</s>"] = len(_synthetic_corpus["train"])
+    kept = {w for w, c in raw.items() if c >= 2}
+
+    def unk(w):
+        return w if w in kept else "<UNK>"
+
+    counts = Counter(unk(w) for s in _synthetic_corpus["train"] for w in [*s, "</s>"])
+    total, kinds = sum(counts.values()), len(kept | {"<UNK>"})
+    held = [unk(w) for s in _synthetic_corpus["valid"] for w in [*s, "</s>"]]
+    expected = np.exp(-np.mean([np.log((counts[w] + 1) / (total + kinds)) for w in held]))
+    assert printed == pytest.approx(expected, abs=0.006)
+    assert float(result.output.split("held-out perplexity ")[1].split()[0]) < printed
 
 
 def test_generation_never_draws_bos_and_stops_at_eos(tmp_path):
@@ -148,7 +175,8 @@ def test_the_lm_trainer_is_listed_and_models_are_a_registry():
     listing = dojo("train")
     assert "lm" in listing.output and "language_models" in listing.output
     assert lm_cli.builder("ngram").name == "ngram"
-    assert set(lm_cli.MODELS) >= {"ngram"}
+    assert set(lm_cli.MODELS) >= {"ngram", "window", "rnn"}
+    assert "neural-lm" in listing.output and "Deprecated" in listing.output
 
 
 def test_a_unigram_model_trains_and_samples(tmp_path):
