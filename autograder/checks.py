@@ -186,6 +186,17 @@ class BackendRef:
         return f"<backend {self.name} on {self.device}>"
 
 
+def _mutator(function: Any, args: Sequence[Any]) -> str:
+    """Who changed an argument: the function called, or, for a grader's probe (which builds a
+    layer or loss and runs it), the class under test, which is what the student wrote."""
+    first = args[0] if args else None
+    first = getattr(first, "token", first)  # a RemoteFunction sent as an argument
+    if function.token.args[0] == "probe" and isinstance(first, Token) and \
+            first.kind == "function":
+        return f"{first.args[-1]}.forward or .backward"
+    return f"{function.label}()"
+
+
 class RemoteFunction:
     """A function of the code under test, called from the grader.
 
@@ -227,7 +238,8 @@ class RemoteFunction:
                    if key not in wanted and label not in wanted]
         if changed:
             raise CheckFailure(
-                f"{self.label}() changed its argument `{changed[0]}` in place; a function must "
+                f"{_mutator(self, args)} changed its argument `{changed[0]}` in place; a "
+                "function must "
                 "not modify its inputs (the caller still needs them): compute a new array "
                 "instead (`x = x - m`, not `x -= m`; no `out=` into an argument)")
         updated = {names.get(k, k): v for k, v in reply.get("updated", {}).items()}

@@ -130,3 +130,24 @@ def test_a_perplexity_far_below_the_references_is_implausible():
     assert "shifted by one" in low.message
     assert check.judge({"value": 128.0, "unigram": 190.0}, {"value": 131.3}).passed
     assert not check.judge({"value": 140.0, "unigram": 190.0}, {"value": 131.3}).passed
+
+
+def test_a_student_release_says_which_earlier_stub_stops_a_finished_question(tmp_path):
+    """Stubs everywhere but a finished rnn.py: rnn_cell's checks stop in the stub of
+    neural_networks.xavier (its weights' initialisation), and say that it is xavier, not
+    rnn_cell, that is left to write."""
+    from nlpdojo_autograder.grading import grade
+
+    for name in ("library", "language_models"):
+        shutil.copytree(REPO / "exercises" / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    shutil.copy(REPO / "solutions" / "library" / "rnn.py", tmp_path / "library" / "rnn.py")
+    result = grade(["language_models"], submission=tmp_path / "language_models",
+                   options=GradeOptions(use_reference=False,
+                                        questions=frozenset({"language_models.rnn_cell"})),
+                   replay_options={})
+    checks = [c for _, c in result.checks()]
+    assert checks and all(c.status == "not_implemented" for c in checks)
+    for c in checks:
+        assert c.message.startswith("rnn_cell needs your neural_networks.xavier, which is not "
+                                    "implemented yet"), c.message

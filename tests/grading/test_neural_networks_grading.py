@@ -180,3 +180,16 @@ def test_numpy_inside_a_layer_with_parameters_fails_the_strict_pass(tmp_path, ol
                        questions=frozenset({"neural_networks.affine"}))
     assert checks["affine.values"].score == 0
     assert "strict array API namespace" in checks["affine.values"].message
+
+
+def test_a_loss_that_changes_its_input_is_named_not_the_graders_probe(tmp_path):
+    folder = _course(tmp_path, {"library/losses.py": (
+        "        n, c = prediction.shape\n        index",
+        "        prediction -= xp.max(prediction, axis=1, keepdims=True)\n"
+        "        n, c = prediction.shape\n        index")})
+    checks, _ = _grade(folder / "neural_networks",
+                       questions=frozenset({"neural_networks.softmax_ce"}))
+    message = checks["softmax_ce.values"].message
+    assert checks["softmax_ce.values"].score == 0
+    assert "SoftmaxCrossEntropy.forward or .backward changed its argument `prediction`" in \
+        message and "loss_run" not in message
