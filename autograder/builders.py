@@ -600,6 +600,27 @@ def function_checks(question: str, module: str, name: str,
     return [made[c](p) for c, p in points.items()]
 
 
+def require_vectorized(ctx: Context, module: str, name: str,
+                       make_args: Callable[[int], tuple], *, items: str,
+                       sizes: tuple[int, int] = (2_000, 8_000)) -> None:
+    """Fail unless ``module.name`` is vectorized over its data: the lines of the submission's
+    Python it runs (:func:`~nlpdojo_autograder.probes.python_lines`) on ``make_args(size)``
+    must not grow with the size. A loop over the ``items`` (tokens, rows), a comprehension or
+    a generator fed to ``Counter`` runs at least one more line per item; NumPy's loops run in
+    C and count nothing. A loop over sentences, about a line per six tokens, is caught too."""
+    lines = [int(ctx.probe("python_lines")(ctx.function(module, name), make_args(size)))
+             for size in sizes]
+    grown, more = lines[1] - lines[0], sizes[1] - sizes[0]
+    if grown > max(20, 0.02 * more):
+        raise CheckFailure(
+            f"{name} runs {lines[0]:,} lines of Python for about "
+            f"{sizes[0]:,} {items} and {lines[1]:,} for about {sizes[1]:,}: a Python loop over the "
+            f"{items} (a for loop, a comprehension, or a generator fed to Counter or np.array). "
+            "This question asks for vectorized code, whose cost in Python does not grow with "
+            "the data: whole-array NumPy operations (sliding_window_view, np.unique, "
+            "np.cumsum, boolean masks)")
+
+
 def send_argument(ctx: Context, x: Any) -> Any:
     """An argument as the code under test receives it: arrays through ``ctx.asarray``."""
     return _send(ctx, x) if isinstance(x, np.ndarray) else x

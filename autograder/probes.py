@@ -174,3 +174,36 @@ def optimizer_run(cls: Callable[..., Any], kwargs: dict[str, Any], backend: Any,
         straight, _ = run(list(params), grads)
         result = {"trajectory": straight, "resumed": rest}
     return result
+
+
+def python_lines(func: Callable[..., Any], args: Sequence[Any],
+                 kwargs: dict[str, Any] | None = None) -> int:
+    """How many lines of the submission's own Python ``func(*args, **kwargs)`` executes (line
+    events, ``sys.settrace``, counted in files under the course folder that holds ``func``'s
+    topic: NumPy's C loops count nothing, a Python loop over the data one or more per item).
+    :func:`nlpdojo_autograder.builders.require_vectorized` runs it at two input sizes."""
+    import inspect
+    import os
+    import sys
+
+    source = inspect.getsourcefile(inspect.unwrap(func)) or ""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(source))) + os.sep
+    count = 0
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return local
+
+    def enter(frame: Any, event: str, arg: Any) -> Any:
+        # only the submission's frames are traced line by line (not NumPy's Python parts)
+        return local if frame.f_code.co_filename.startswith(root) else None
+
+    previous = sys.gettrace()
+    sys.settrace(enter)
+    try:
+        func(*args, **(kwargs or {}))
+    finally:
+        sys.settrace(previous)
+    return count

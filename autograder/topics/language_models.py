@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlpdojo_autograder.builders import require_vectorized
 from nlpdojo_autograder.checks import Context, Exercise, PlantedBug
 from nlpdojo_autograder.kinds import value_check
 from nlpdojo_autograder.topics import language_models_counts as counts
@@ -46,7 +47,15 @@ def _counts(ctx: Context, stream: np.ndarray, n: int, vocab: int) -> list[np.nda
             zip(names, ctx.unpack(result, names, "count_ngrams"), strict=True)]
 
 
+def _stream_of(tokens: int, n: int = 3) -> np.ndarray:
+    """About ``tokens`` ids of random padded sentences (a fixed seed: the same each run)."""
+    return _random_stream(np.random.default_rng(0), n, sentences=max(1, tokens // 7))
+
+
 def _count_values(ctx: Context) -> dict[str, np.ndarray]:
+    for name, make in (("ngram_windows", lambda t: (_stream_of(t), 3, BOS)),
+                       ("count_ngrams", lambda t: (_stream_of(t), 3, VOCAB, BOS))):
+        require_vectorized(ctx, "ngrams", name, make, items="tokens")
     rng, out = ctx.rng(), {}
     for n in (1, 2, 3, 4):  # any order: the unigram's context is empty
         stream = _random_stream(rng, n)
@@ -130,6 +139,11 @@ PLANTED_BUGS = [
     PlantedBug("windows spanning two sentences counted", NGRAMS,
                "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
                "return np.ascontiguousarray(windows, dtype=np.int64)", "ngram_counts"),
+    # right values, a Python loop over the tokens: require_vectorized fails it
+    PlantedBug("n-gram windows by a comprehension over the tokens", NGRAMS,
+               "windows = np.lib.stride_tricks.sliding_window_view(stream, n)  # (T − n + 1, n)",
+               "windows = np.array([stream[i:i + n] for i in range(len(stream) - n + 1)],\n"
+               "                       dtype=np.int64).reshape(-1, n)", "ngram_counts"),
     PlantedBug("key digits in the wrong order", NGRAMS,
                "vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
                "vocab_size ** np.arange(k, dtype=np.int64)", "ngram_counts"),

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from nlpdojo_autograder.builders import require_vectorized
 from nlpdojo_autograder.checks import CheckFailure, Context, PlantedBug, Verdict
 from nlpdojo_autograder.kinds import custom_check, value_check
 
@@ -196,7 +197,14 @@ SAMPLING_CASES = ((1.0, None), (0.5, None), (2.0, 3), (0.7, 5), (1e-3, None), (0
                   (1.0, 1))
 
 
+def _rows_of_scores(rows: int) -> np.ndarray:
+    return np.random.default_rng(0).normal(0, 2, (rows, 9))  # (rows, V)
+
+
 def _tempered_values(ctx: Context) -> dict[str, np.ndarray]:
+    for name, make in (("tempered_probs", lambda r: (_rows_of_scores(r), 0.7, 5)),
+                       ("sample_next", lambda r: (_rows_of_scores(r), 0, 0.7, 5))):
+        require_vectorized(ctx, "sampling", name, make, items="rows", sizes=(500, 2_000))
     rng, out = ctx.rng(), {}
     f = ctx.function("sampling", "tempered_probs")
     for temperature, top_k in SAMPLING_CASES:
@@ -386,6 +394,10 @@ PLANTED_BUGS = [
                "        scores = np.where(scores >= kth, scores, -np.inf)",
                "kth = np.partition(scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
                "        scores = np.where(scores <= kth, scores, -np.inf)", "sampling"),
+    PlantedBug("one draw per row in a Python loop", SAMPLING,
+               "return np.sum(cdf < u, axis=1).astype(np.int64)",
+               "return np.array([np.sum(c < x) for c, x in zip(cdf, u[:, 0], strict=True)],\n"
+               "                    dtype=np.int64)", "sampling"),
     PlantedBug("sampling ignores the generator", SAMPLING,
                "u = (1.0 - rng.random(len(probs)))[:, None] * cdf[:, -1:]",
                "u = (1.0 - np.random.random(len(probs)))[:, None] * cdf[:, -1:]", "sampling"),

@@ -93,3 +93,27 @@ def test_a_sampler_that_multiplies_by_the_temperature_fails_only_sampling(tmp_pa
     assert failed == {"sampling.values", "sampling.frequencies", "sampling.greedy"}
     assert "Divide the scores by T" in checks["sampling.frequencies"].message
     assert "argmax" in checks["sampling.greedy"].message
+
+
+def test_a_counter_loop_over_the_tokens_fails_as_not_vectorized(tmp_path):
+    """Right counts from a Python loop (collections.Counter over every n-gram): the values
+    check fails and says why; it took full marks before require_vectorized."""
+    folder = tmp_path / "language_models"
+    for name in ("language_models", "library"):
+        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "ngrams.py"
+    text = path.read_text()
+    old = "    keys, counts = np.unique(ngram_keys(windows, vocab_size), return_counts=True)\n"
+    assert old in text
+    path.write_text(text.replace(old, (
+        "    from collections import Counter\n"
+        "    found = Counter(int(k) for k in ngram_keys(windows, vocab_size))\n"
+        "    keys = np.array(sorted(found), dtype=np.int64)\n"
+        "    counts = np.array([found[k] for k in keys.tolist()], dtype=np.int64)\n")))
+    checks, _ = _grade(folder, questions=frozenset({"language_models.ngram_counts",
+                                                    "language_models.add_delta"}))
+    check = checks["ngram_counts.values"]
+    assert check.score == 0 and "count_ngrams runs" in check.message
+    assert "a Python loop over the tokens" in check.message
+    assert checks["add_delta.values"].passed  # the counts are right: nothing else is charged
