@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import inspect
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -273,7 +274,11 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
             or "can't allocate memory" in _safe_str(exc)[:2000].lower()):
         return {"kind": "memory", "message": "ran out of memory; is an array far too large?"}
     hint = ""
-    if _numpy_given_tensor(exc):
+    if _transposed_shapes(_safe_str(exc)[:2000]):
+        hint = (". Hint: the two shapes are each other's transpose: a gradient has the shape of "
+                "what it is the gradient of (dL/dW the shape of W); a matrix_transpose "
+                "missing or extra?")
+    elif _numpy_given_tensor(exc) or _numpy_line_on_torch(exc, code_dir):
         hint = (". Hint: a NumPy function (np.max, np.sum...) was given a torch tensor: on the "
                 "torch backend use the array namespace `xp = array_namespace(x)` (xp.max, "
                 "xp.sum...) instead of numpy")
@@ -323,6 +328,41 @@ def where(exc: BaseException, code_dir: str) -> str:
     last = frames[-1]
     line = f": {last.line.strip()[:200]}" if last.line else ""
     return f" (at {os.path.basename(last.filename)} line {last.lineno}{line})"
+
+
+def _transposed_shapes(message: str) -> bool:
+    """Whether a broadcasting error (NumPy's "could not be broadcast together with shapes
+    (4,3) (3,4)", torch's "size of tensor a (3) must match...") names two 2-D shapes that are
+    each other's transpose."""
+    if "broadcast" not in message:
+        return False
+    shapes = {tuple(int(d) for d in m) for m in
+              re.findall(r"\((\d+),\s*(\d+)\)", message)}
+    return any((b, a) in shapes and a != b for a, b in shapes)
+
+
+def _numpy_line_on_torch(exc: BaseException, code_dir: str) -> bool:
+    """Whether torch is in use and the student's function that raised calls NumPy (``np.dot``
+    is C code: no NumPy frame shows in the traceback, and torch's message says nothing of it)."""
+    import linecache
+
+    if not code_dir or sys.modules.get("torch") is None or \
+            not isinstance(exc, (TypeError, RuntimeError)):
+        return False
+    last = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(code_dir):
+            last = tb
+        tb = tb.tb_next
+    if last is None:
+        return False
+    # the function's lines up to the one that raised: np.dot may return an object array that
+    # fails only a line later
+    code = last.tb_frame.f_code
+    lines = (linecache.getline(code.co_filename, n)
+             for n in range(code.co_firstlineno, last.tb_lineno + 1))
+    return any(re.search(r"\b(np|numpy)\.\w+\(", line) for line in lines)
 
 
 def _numpy_given_tensor(exc: BaseException) -> bool:

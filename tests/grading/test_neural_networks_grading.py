@@ -193,3 +193,28 @@ def test_a_loss_that_changes_its_input_is_named_not_the_graders_probe(tmp_path):
     assert checks["softmax_ce.values"].score == 0
     assert "SoftmaxCrossEntropy.forward or .backward changed its argument `prediction`" in \
         message and "loss_run" not in message
+
+
+def test_a_transposed_gradient_added_in_place_gets_the_transpose_hint(tmp_path):
+    folder = _course(tmp_path, {"library/layers.py": (
+        "self.weight.grad += xp.matmul(xp.matrix_transpose(x), grad_output)",
+        "self.weight.grad += xp.matrix_transpose(xp.matmul(xp.matrix_transpose(x), "
+        "grad_output))")})
+    checks, _ = _grade(folder / "neural_networks",
+                       questions=frozenset({"neural_networks.affine"}))
+    assert checks["affine.values"].score == 0
+    assert "each other's transpose" in checks["affine.values"].message
+
+
+@pytest.mark.torch
+def test_np_dot_on_torch_gets_the_xp_hint_even_when_a_later_line_raises(tmp_path):
+    """np.dot on two tensors gives an object array; `z += bias` then raises a TypeError about
+    concatenation that names nothing of NumPy: the hint comes from the function's lines."""
+    pytest.importorskip("torch")
+    folder = _course(tmp_path, {"library/layers.py": (
+        "        z = self.xp.matmul(x, self.weight.data)  # (N, D_out)",
+        "        import numpy as np\n        z = np.dot(x, self.weight.data)  # (N, D_out)")})
+    checks, _ = _grade(folder / "neural_networks", backend="torch",
+                       questions=frozenset({"neural_networks.affine"}))
+    assert checks["affine.values"].score == 0
+    assert "use the array namespace" in checks["affine.values"].message
