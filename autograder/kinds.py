@@ -152,8 +152,9 @@ def _wrong_loss(actual: Payload, expected: Payload, names: list[str]) -> str:
             return ""  # judge_evidence already says so
         if not math.isclose(yours, true, rel_tol=LOSS_RTOL, abs_tol=LOSS_ATOL):
             return (f"Your loss differs from the true loss at the check's point (yours "
-                    f"{yours:.6g}, the true loss {true:.6g}); the gradient check is against "
-                    "the true loss: fix the loss first (the values check compares it too).")
+                    f"{yours:.6g}, the true loss {true:.6g}); a gradient check passes only for "
+                    "the true loss: fix the loss first (the values check compares it too), "
+                    "then make the gradient agree with it.")
     return ""
 
 

@@ -107,8 +107,8 @@ def test_summed_loss_passes_thanks_to_roundoff_floor(layer):
     [
         (lambda g: g.T.copy(), "transposed"),
         (lambda g: 2 * g, "twice the true one"),
-        (lambda g: g / 16, "1/16 of the true one"),  # divided by the batch size N once more
-        (lambda g: 16 * g, "16 times the true one"),
+        (lambda g: g / 16, "1/16 of the numerical one"),  # divided by the batch size N once more
+        (lambda g: 16 * g, "16 times the numerical one"),
         (lambda g: 0.5 * g, "half the true one"),
         (lambda g: -g, "wrong sign"),
         (lambda g: np.zeros_like(g), "all zeros"),
@@ -350,7 +350,7 @@ def test_check_module_broken_linear_fails(numpy64):
     x = numpy64.rng(1).normal((5, 4))
     by_name = {r.name: r for r in check_module(BrokenLinear(numpy64, 4, 4), (x,))}
     assert not by_name["weight"].passed and "transposed" in by_name["weight"].diagnosis
-    assert "1/5 of the true one" in by_name["bias"].diagnosis
+    assert "1/5 of the numerical one" in by_name["bias"].diagnosis
     assert by_name["input[0]"].passed
 
 

@@ -57,8 +57,10 @@ def _describe_ratio(c: float, own_loss: bool = False) -> tuple[str, str]:
                 "Typical cause: a missing factor 2, e.g. d(x²)/dx = 2x.")
     if (k_up or k_down) and own_loss:
         k = k_up or k_down
-        return (f"your gradient is {sign}{k} times the true one{wrong_sign}" if k_up else
-                f"your gradient is {sign}1/{k} of the true one{wrong_sign}",
+        # "the numerical one": what the check compares with, central differences of the
+        # student's own loss (which may itself be the wrong one)
+        return (f"your gradient is {sign}{k} times the numerical one{wrong_sign}" if k_up else
+                f"your gradient is {sign}1/{k} of the numerical one{wrong_sign}",
                 f"Your loss and your gradient disagree by a factor {k} (the check differentiates"
                 f" your own loss). If {k} is your batch size N, one of them sums over the batch "
                 "and the other averages: check which one the spec asks for (a sum or a mean) "

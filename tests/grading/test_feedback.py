@@ -64,7 +64,7 @@ def test_gradient_check_against_the_own_loss_does_not_say_which_side_to_fix():
     x = np.random.default_rng(0).standard_normal((6, 3))
     r = check_gradient(lambda v: _summed_loss(v) / 6, x, _its_gradient(x), name="center")
     assert not r.passed
-    assert r.diagnosis == "your gradient is 6 times the true one"
+    assert r.diagnosis == "your gradient is 6 times the numerical one"
     assert r.hint == (
         "Your loss and your gradient disagree by a factor 6 (the check differentiates your own "
         "loss). If 6 is your batch size N, one of them sums over the batch and the other "
@@ -73,7 +73,7 @@ def test_gradient_check_against_the_own_loss_does_not_say_which_side_to_fix():
         "a mean.")
     assert "divide by N." not in r.message
     r = check_gradient(_summed_loss, x, _its_gradient(x) / 6, name="center")
-    assert r.diagnosis == "your gradient is 1/6 of the true one"
+    assert r.diagnosis == "your gradient is 1/6 of the numerical one"
     assert r.hint.startswith("Your loss and your gradient disagree by a factor 6")
     assert check_gradient(_summed_loss, x, _its_gradient(x), name="center").passed
 
@@ -101,7 +101,7 @@ def test_averaged_sgns_loss_end_to_end(tmp_path):
             "expected?") in values.message
     gradient = checks["sgns_batch.gradient"]
     assert gradient.status == "failed"
-    assert "your gradient is 6 times the true one" in gradient.message
+    assert "your gradient is 6 times the numerical one" in gradient.message
     assert "Your loss and your gradient disagree by a factor 6" in gradient.message
     assert "divide by N." not in gradient.message
 
