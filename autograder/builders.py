@@ -361,6 +361,11 @@ class OptimizerCase:
     shapes: tuple[tuple[int, ...], ...] = ((3, 4), (4,))
     steps: int = 6
     torch: tuple[str, dict[str, Any]] | None = None
+    #: known wrong variants, ``{"what the student did (the fix)": step}``: ``step(params,
+    #: grads, state, k)`` updates NumPy ``params`` in place at step ``k`` (from 1), keeping what
+    #: it needs in the dict ``state``. A trajectory that misses the right one but matches a
+    #: mistake's is told which mistake it is.
+    mistakes: dict[str, Callable[..., None]] = field(default_factory=dict)
 
 
 OPTIMIZER_SHARES = {"trajectory": 0.5, "torch": 0.3, "state": 0.2}
@@ -397,23 +402,40 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         oracle = _torch_trajectory(case, *draw(ctx)) if case.torch else None
         if oracle is not None:
             payload.update({f"torch|{k}": v for k, v in oracle.items()})
+        for i, step in enumerate(case.mistakes.values()):  # computed here, in the grader
+            payload.update({f"mistake {i}|{k}": v
+                            for k, v in _mistake_trajectory(step, *draw(ctx)).items()})
         return payload
+
+    def mistaken(mine: Payload, actual: Payload) -> str:
+        """The known mistake whose trajectory ``mine`` follows, said as a hint, or ""."""
+        from nlpdojo_autograder.compare import compare_payloads
+
+        for i, what in enumerate(case.mistakes):
+            theirs = {k.split("|", 1)[1]: v for k, v in actual.items()
+                      if k.startswith(f"mistake {i}|")}
+            if theirs and compare_payloads(mine, theirs, rtol=1e-6, atol=1e-10).passed:
+                return f" Your trajectory is exactly that of {what}."
+        return ""
 
     def judge_torch(actual: Payload, expected: Payload | None) -> Verdict:
         from nlpdojo_autograder.compare import compare_payloads
 
         oracle = {k[len("torch|"):]: v for k, v in actual.items() if k.startswith("torch|")}
-        mine = {k: v for k, v in actual.items() if not k.startswith("torch|")}
+        mine = {k: v for k, v in actual.items() if "|" not in k}
         if oracle:
             verdict = compare_payloads(mine, oracle, rtol=rtol, atol=1e-10)
             name = case.torch[0] if case.torch else "torch"
             verdict.message = (f"same trajectory as {name} with identical settings"
                                if verdict.passed else f"differs from {name} with identical "
                                f"settings: {verdict.message}")
-            return verdict
-        assert expected is not None
-        expected = {k: v for k, v in expected.items() if not k.startswith("torch|")}
-        return compare_payloads(mine, expected, rtol=rtol, atol=1e-10)
+        else:
+            assert expected is not None
+            verdict = compare_payloads(mine, {k: v for k, v in expected.items() if "|" not in k},
+                                       rtol=rtol, atol=1e-10)
+        if not verdict.passed:
+            verdict.message += mistaken(mine, actual)
+        return verdict
 
     def state(ctx: Context) -> Payload:
         result = run(ctx, resume_at=case.steps // 2)
@@ -441,6 +463,18 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
               custom_check(question, "state", f"{title}: state_dict round trip", 0.0, state,
                            judge_state, **options)]
     return _share(checks, points, OPTIMIZER_SHARES)
+
+
+def _mistake_trajectory(step: Callable[..., None], start: list[np.ndarray],
+                        grads: list[list[np.ndarray]]) -> dict[str, np.ndarray]:
+    """The trajectory of a known wrong variant (:attr:`OptimizerCase.mistakes`), float64."""
+    params = [np.array(p, dtype=np.float64) for p in start]
+    state: dict[str, Any] = {}
+    out = {}
+    for k, step_grads in enumerate(grads, start=1):
+        step(params, [np.asarray(g, np.float64) for g in step_grads], state, k)
+        out.update({f"step {k} p{i}": p.copy() for i, p in enumerate(params)})
+    return out
 
 
 def _torch_trajectory(case: OptimizerCase, start: list[np.ndarray],

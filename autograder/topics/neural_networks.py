@@ -304,10 +304,27 @@ L2_CHECKS = [
 
 
 # -- optimizers --------------------------------------------------------------------------------
-def _optimizer(question: str, cls: str, kwargs: dict, torch_name: str, points: float):
+def _adam_without_bias_correction(lr: float, betas: tuple[float, float], eps: float):
+    """Adam's step with m and v used as they are, not divided by 1 − βᵗ (Kingma & Ba 2015,
+    algorithm 1 without its bias correction): early steps are far too large (too small
+    m, far smaller v: about (1 − β₁)/√(1 − β₂) times lr at the first step)."""
+    def step(params, grads, state, k):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            m = state[("m", i)] = betas[0] * state.get(("m", i), 0.0) + (1 - betas[0]) * g
+            v = state[("v", i)] = betas[1] * state.get(("v", i), 0.0) + (1 - betas[1]) * g * g
+            p -= lr * m / (np.sqrt(v) + eps)
+    return step
+
+
+def _optimizer(question: str, cls: str, kwargs: dict, torch_name: str, points: float,
+               mistakes: dict | None = None):
     return optimizer_checks(question, f"{LIB}.optim", cls,
-                            OptimizerCase(kwargs=kwargs, torch=(torch_name, dict(kwargs))),
+                            OptimizerCase(kwargs=kwargs, torch=(torch_name, dict(kwargs)),
+                                          mistakes=mistakes or {}),
                             title=cls, points=points)
+
+
+ADAM = {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-8}
 
 
 OPTIMIZER_CHECKS = [
@@ -315,7 +332,9 @@ OPTIMIZER_CHECKS = [
     *_optimizer("momentum", "Momentum", {"lr": 0.1, "momentum": 0.9}, "SGD", 1.5),
     *_optimizer("adagrad", "Adagrad", {"lr": 0.1, "eps": 1e-10}, "Adagrad", 1.5),
     *_optimizer("rmsprop", "RMSProp", {"lr": 0.01, "alpha": 0.9, "eps": 1e-8}, "RMSprop", 1.5),
-    *_optimizer("adam", "Adam", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-8}, "Adam", 2.0),
+    *_optimizer("adam", "Adam", ADAM, "Adam", 2.0, mistakes={
+        "Adam without bias correction: divide the moments by 1 − β₁ᵗ and 1 − β₂ᵗ (t the "
+        "step count, from 1) before the update": _adam_without_bias_correction(**ADAM)}),
 ]
 
 

@@ -218,3 +218,21 @@ def test_np_dot_on_torch_gets_the_xp_hint_even_when_a_later_line_raises(tmp_path
                        questions=frozenset({"neural_networks.affine"}))
     assert checks["affine.values"].score == 0
     assert "use the array namespace" in checks["affine.values"].message
+
+
+def test_adam_without_bias_correction_is_named_by_its_trajectory(tmp_path):
+    """OptimizerCase.mistakes: the grader's own trajectory of the wrong variant is matched."""
+    folder = _course(tmp_path, {"library/optim.py": (
+        "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
+        "            v_hat = v / (1.0 - self.beta2 ** t)",
+        "m_hat = m\n            v_hat = v")})
+    checks, _ = _grade(folder / "neural_networks", questions=frozenset({"neural_networks.adam"}))
+    assert checks["adam.torch"].score == 0
+    assert "exactly that of Adam without bias correction" in checks["adam.torch"].message
+    # a different mistake is not given that name
+    folder = _course(tmp_path / "other", {"library/optim.py": (
+        "p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)",
+        "p.data = p.data - self.lr * m_hat / (v_hat + self.eps)")})
+    checks, _ = _grade(folder / "neural_networks", questions=frozenset({"neural_networks.adam"}))
+    assert checks["adam.torch"].score == 0
+    assert "bias correction" not in checks["adam.torch"].message
