@@ -20,17 +20,33 @@ from nlpdojo_autograder.compare import SignGroups, compare_payloads
 
 def value_check(question: str, name: str, title: str, points: float,
                 run: Callable[[Context], Payload], *, rtol: float = 1e-6, atol: float = 1e-8,
-                up_to_sign: SignGroups | None = None, **options: Any) -> Check:
+                up_to_sign: SignGroups | None = None,
+                mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
+                **options: Any) -> Check:
     """Outputs of the code under test on seeded inputs must equal the reference's.
 
     ``run(ctx)`` returns named outputs as NumPy arrays (use ``ctx.to_numpy``). ``up_to_sign``:
     outputs compared up to the sign of each column (singular vectors, a PCA projection:
-    :data:`~nlpdojo_autograder.compare.SignGroups`).
+    :data:`~nlpdojo_autograder.compare.SignGroups`). ``mistakes``: ``{"what the student did
+    (the fix)": f}``, ``f(expected)`` the outputs that mistake gives; wrong outputs that equal
+    one of them are told which mistake it is.
     """
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
         assert expected is not None
-        return compare_payloads(actual, expected, rtol=rtol, atol=atol, up_to_sign=up_to_sign)
+        verdict = compare_payloads(actual, expected, rtol=rtol, atol=atol,
+                                   up_to_sign=up_to_sign)
+        for what, wrong in (mistakes or {}).items():
+            if verdict.passed:
+                break
+            try:
+                theirs = wrong(expected)
+            except Exception:  # noqa: BLE001 - a mistake that does not apply to these outputs
+                continue
+            if compare_payloads(actual, theirs, rtol=max(rtol, 1e-9), atol=atol).passed:
+                verdict.message += f". Your outputs are exactly those of {what}"
+                break
+        return verdict
 
     return Check(question, name, title, points, "value", collect=run, judge=judge, **options)
 

@@ -127,7 +127,10 @@ CHECKS = [
     value_check("add_delta", "values", "add-δ log-probabilities of held-out n-grams", 3.0,
                 _add_delta_values, rtol=1e-10),
     value_check("perplexity", "values", "perplexity of log-probabilities", 1.0,
-                _perplexity_values, rtol=1e-10),
+                _perplexity_values, rtol=1e-10, mistakes={
+                    "the mean of natural logarithms raised to a power of 2: perplexity is "
+                    "exp(−mean ln p), or 2 to the −mean log₂ p (one base throughout)":
+                    lambda expected: {k: 2.0 ** np.log(v) for k, v in expected.items()}}),
     value_check("add_delta", "sotu", "held-out perplexity of add-δ bigram and trigram "
                 f"models trained on {TRAIN_ADDRESSES} State of the Union addresses (4 "
                 "significant digits)", 3.0, _heldout_values, rtol=5e-5, atol=0,

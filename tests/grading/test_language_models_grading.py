@@ -117,3 +117,19 @@ def test_a_counter_loop_over_the_tokens_fails_as_not_vectorized(tmp_path):
     assert check.score == 0 and "count_ngrams runs" in check.message
     assert "a Python loop over the tokens" in check.message
     assert checks["add_delta.values"].passed  # the counts are right: nothing else is charged
+
+
+def test_a_perplexity_in_the_wrong_base_is_named(tmp_path):
+    """value_check(mistakes=...): 2 ** (−mean ln p) is recognised and said."""
+    folder = tmp_path / "language_models"
+    shutil.copytree(REPO / "solutions" / "language_models", folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "ngrams.py"
+    text = path.read_text()
+    old = "return float(np.exp(-np.mean(log_probs)))"
+    assert old in text
+    path.write_text(text.replace(old, "return float(2.0 ** (-np.mean(log_probs)))"))
+    checks, _ = _grade(folder, questions=frozenset({"language_models.perplexity"}))
+    assert checks["perplexity.values"].score == 0
+    assert "exactly those of the mean of natural logarithms raised to a power of 2" in \
+        checks["perplexity.values"].message
