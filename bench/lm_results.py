@@ -122,6 +122,13 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
             cells.append(f"{found[0]['test']:.1f} ({found[0]['valid']:.1f}, "
                          f"{found[0]['epochs']} epochs)" if found else "not yet measured")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for corpus, (rows, _) in results.items():
+        best_label = min(rows, key=lambda label: rows[label][3])
+        rnn = neural.get(corpus, {}).get("rnn")
+        if rnn and rnn["test"] > rows[best_label][3]:
+            lines.append(f"\n`{corpus}`: the RNN LM, stopped after {rnn['epochs']} epochs, is not "
+                         f"yet below the best count model ({best_label}, "
+                         f"{rows[best_label][3]:.1f}): not trained to convergence.")
     lines += ["", NOTE, *_neural_notes(neural), "",
               "For scale, on Penn Treebank: Kneser-Ney 5-gram 141.2, RNN LM 124.7 "
               "(Mikolov 2012, table 4.1).", END]
