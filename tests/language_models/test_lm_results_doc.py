@@ -26,6 +26,7 @@ def _fake_results(script):
 def test_the_section_replaces_itself_and_keeps_the_rest(tmp_path, monkeypatch):
     script = _script()
     monkeypatch.setattr(script, "ROOT", tmp_path)
+    monkeypatch.setattr(script, "NEURAL", tmp_path / "no-neural-results.json")
     (tmp_path / "docs").mkdir()
     path = tmp_path / "docs" / "results.md"
     path.write_text("# Results: word vectors\n\nsome table\n", encoding="utf-8")
@@ -40,6 +41,23 @@ def test_the_section_replaces_itself_and_keeps_the_rest(tmp_path, monkeypatch):
     assert once.count(script.BEGIN) == 1 and once.count(script.END) == 1
 
 
+def test_measured_neural_rows_fill_the_table_and_say_when_they_lose(tmp_path, monkeypatch):
+    """bench/lm_neural_results.py's JSON fills its rows; an RNN LM above the best count model
+    is said to be so."""
+    import json
+
+    script = _script()
+    neural = tmp_path / "lm_neural.json"
+    neural.write_text(json.dumps({"sotu": {"rnn": {
+        "label": "RNN LM", "test": 143.4, "valid": 148.5, "epochs": 2, "minutes": 70.0,
+        "settings": {"hidden": 256}, "date": "2026-11-23", "machine": "m"}}}))
+    monkeypatch.setattr(script, "NEURAL", neural)
+    text = script.section(_fake_results(script))
+    assert "| RNN LM | 143.4 (148.5, 2 epochs) |" in text
+    assert "| fixed-window neural LM | not yet measured |" in text
+    assert "is not yet below the best count model (unigram, add-δ, 90.0)" in text
+
+
 def test_the_committed_results_hold_the_language_model_section():
     script = _script()
     text = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
@@ -47,4 +65,4 @@ def test_the_committed_results_hold_the_language_model_section():
     for label, _, _ in script.MODELS:
         assert f"| {label} | " in section
     for label in script.PENDING:
-        assert f"| {label} | not yet measured | not yet measured |" in section
+        assert f"| {label} | " in section
