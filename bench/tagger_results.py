@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -60,7 +61,9 @@ def main() -> None:
 
     torch.set_num_threads(1)  # faster than the default on this shared 2-core machine
     be = load_backend("numpy", None, "float32")
-    data = tagging_data("oanc-pos", train_sentences=args.train_sentences, test_sentences=None)
+    # 0: the whole training split (the full-training table)
+    data = tagging_data("oanc-pos", train_sentences=args.train_sentences or None,
+                        test_sentences=None)
     baseline = most_frequent_tag_accuracy(data)
     rows = []
     for name in args.optimizers.split(","):
@@ -84,7 +87,9 @@ def main() -> None:
             print(f"{name:9} lr {row[1]:<7g} dropout {dropout:<4g} ours {row[3]:.4f} "
                   f"({ours_s:.0f}s)  torch {row[4]:.4f} ({peer_s:.0f}s)", flush=True)
 
-    setup = (f"OANC (`oanc-pos`): the first {args.train_sentences:,} training sentences "
+    which = (f"the first {args.train_sentences:,} training sentences" if args.train_sentences
+             else "the whole training split")
+    setup = (f"OANC (`oanc-pos`): {which} "
              f"({len(data.train_tags):,} tokens; {data.vocab_size:,} words seen twice or more, "
              f"the rest `<unk>`; {data.n_tags} tags), scored on the whole held-out split "
              f"({len(data.test_tags):,} tokens). Windows of 5 words, embeddings of "
@@ -106,10 +111,12 @@ def main() -> None:
               "| |"]
     text = (f"{BEGIN}\n# Results: neural networks (topic `neural_networks`)\n\n"
             f"Part-of-speech tagging with the window classifier (Collobert et al. 2011, "
-            f"\"the window approach\"), produced by `{COMMAND}` "
+            f"\"the window approach\"), produced by "
+            f"`{' '.join(['python bench/tagger_results.py', *sys.argv[1:]])}` "
             f"({time.strftime('%Y-%m-%d')}; {machine}).\n\n{setup}\n\n" + "\n".join(table)
             + "\n\nTimes are wall-clock seconds of the whole run (training and tagging the "
-            "held-out split) on a shared machine, torch single-threaded; they are not a "
+            "held-out split) on a shared machine, torch and NumPy's BLAS single-threaded; they "
+            "are not a "
             "benchmark (bench/window_tagger_step.py is, docs/benchmarks.md). With dropout the "
             "two columns draw different masks, so they differ by more than rounding. "
             "Collobert et al. train on the whole WSJ (~950k tokens of training text) "
