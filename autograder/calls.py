@@ -207,27 +207,26 @@ LEFT_NAMESPACE = ("given arrays of the array API, it returned a NumPy array: the
                   "NumPy (np.exp, np.max...) instead of the array namespace")
 
 
-def _has_numpy(value: Any, depth: int = 0) -> bool:
-    """Whether ``value`` holds a NumPy array (not a 0-d one), looking into tuples, lists and
-    dicts (a probe's result: outputs, gradients by name) a few levels deep."""
-    if isinstance(value, np.ndarray):
-        return value.ndim > 0
-    if depth < 4 and isinstance(value, (tuple, list)):
-        return any(_has_numpy(v, depth + 1) for v in value)
-    if depth < 4 and isinstance(value, dict):
-        return any(_has_numpy(v, depth + 1) for v in value.values())
-    return False
-
-
-def _has_backend_array(value: Any, depth: int = 0) -> bool:
-    """Whether ``value`` holds an array of the backend (a probe's inputs come in lists)."""
-    if is_backend_array(value):
+def _holds(value: Any, leaf: Callable[[Any], bool], depth: int = 0) -> bool:
+    """Whether ``leaf`` holds for something in ``value``, looking into tuples, lists and dicts
+    (a probe's arguments and result: inputs in lists, gradients by name) a few levels deep."""
+    if leaf(value):
         return True
     if depth < 4 and isinstance(value, (tuple, list)):
-        return any(_has_backend_array(v, depth + 1) for v in value)
+        return any(_holds(v, leaf, depth + 1) for v in value)
     if depth < 4 and isinstance(value, dict):
-        return any(_has_backend_array(v, depth + 1) for v in value.values())
+        return any(_holds(v, leaf, depth + 1) for v in value.values())
     return False
+
+
+def _has_numpy(value: Any) -> bool:
+    """Whether ``value`` holds a NumPy array (not a 0-d one)."""
+    return _holds(value, lambda x: isinstance(x, np.ndarray) and x.ndim > 0)
+
+
+def _has_backend_array(value: Any) -> bool:
+    """Whether ``value`` holds an array of the backend."""
+    return _holds(value, is_backend_array)
 
 
 def _array_arguments(pos: tuple, kw: dict) -> dict[str, tuple[Any, np.ndarray]]:
