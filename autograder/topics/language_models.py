@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from nlpdojo_autograder.builders import require_vectorized
-from nlpdojo_autograder.checks import Context, Exercise, PlantedBug
+from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug
 from nlpdojo_autograder.kinds import value_check
 from nlpdojo_autograder.topics import language_models_counts as counts
 
@@ -68,15 +68,50 @@ def _count_values(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
+def _add_delta_mistakes(model, windows: np.ndarray, vocab: int, delta: float
+                        ) -> dict[str, np.ndarray]:
+    """log P of the usual wrong versions of add-δ, computed here (float64) from the same
+    counts: what a student's output is compared with when it is wrong, to say which it is."""
+    powers = vocab ** np.arange(windows.shape[1] - 1, -1, -1, dtype=np.int64)  # (n,)
+    keys, ctx_keys = windows @ powers, windows[:, :-1] @ powers[1:]  # (M,) x2
+
+    def count(table_keys, table_counts, query):  # C(query), 0 where absent
+        table_keys, table_counts = np.asarray(table_keys), np.asarray(table_counts)
+        if table_keys.size == 0:
+            return np.zeros(query.shape)
+        at = np.minimum(np.searchsorted(table_keys, query), table_keys.size - 1)
+        return np.where(table_keys[at] == query, table_counts[at], 0).astype(np.float64)
+
+    joint, context = count(model[0], model[1], keys), count(model[2], model[3], ctx_keys)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "δ missing from the denominator: the smoothed probabilities of a context must "
+            "sum to 1 over the whole vocabulary, so the denominator is C(c) + δ|V|":
+            np.log(joint + delta) - np.log(context + delta),
+            "no smoothing at all (C(c, w) / C(c)): add δ to every count, "
+            "(C(c, w) + δ) / (C(c) + δ|V|)": np.log(joint) - np.log(context),
+            "δ|V| added to the numerator too: only the denominator sums over the vocabulary":
+            np.log(joint + delta * vocab) - np.log(context + delta * vocab),
+            "a log base other than e: use natural logarithms (np.log)":
+            (np.log(joint + delta) - np.log(context + delta * vocab)) / np.log(2.0),
+        }
+
+
 def _add_delta_values(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
     for n, delta in ((2, 1.0), (3, 0.05), (1, 0.5)):
         model = _counts(ctx, _random_stream(rng, n), n, VOCAB)  # the reference's counts
         held_out = ctx.to_numpy(ctx.function("ngrams", "ngram_windows")(
             _random_stream(rng, n, sentences=10), n, BOS))
-        out[f"n={n}, delta={delta}"] = ctx.to_numpy(ctx.function(
+        theirs = ctx.to_numpy(ctx.function(
             "ngrams", "add_delta_log_probs")(tuple(model), held_out, VOCAB, delta),
             "add_delta_log_probs' log-probabilities")
+        for what, wrong in _add_delta_mistakes(model, held_out, VOCAB, delta).items():
+            if theirs.shape == wrong.shape and np.allclose(theirs, wrong, rtol=1e-9,
+                                                           atol=1e-12, equal_nan=True):
+                raise CheckFailure(f"add_delta_log_probs (n = {n}, δ = {delta}): your "
+                                   f"log-probabilities are exactly those of {what}")
+        out[f"n={n}, delta={delta}"] = theirs
     return out
 
 

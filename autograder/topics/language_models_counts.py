@@ -89,16 +89,41 @@ def _everygram_values(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
-def _smoothed_values(module: str, func: str, cases: tuple[tuple[int, float], ...]):
+#: Kneser-Ney with raw counts at every order (the unigram C(w)/N included) is exactly
+#: interpolated absolute discounting, the backoff question's model: told when seen
+RAW_COUNTS_KN = ("interpolated absolute discounting (the backoff question's model): Kneser-Ney "
+                 "uses continuation counts below the highest order, N₁₊(• c w) / N₁₊(• c •), "
+                 "and N₁₊(• w) / N₁₊(• •) for the unigram, not raw counts")
+
+
+def _smoothed_values(module: str, func: str, cases: tuple[tuple[int, float], ...],
+                     raw_counts_hint: bool = False):
     def run(ctx: Context) -> dict[str, np.ndarray]:
         rng, out = ctx.rng(), {}
         for n, discount in cases:
             counts = _everygrams(ctx, _random_stream(rng, n), n, VOCAB)
             held_out = _windows(_random_stream(rng, n, sentences=10, words=VOCAB), n)
-            out[f"n={n}, discount={discount}"] = _log_probs(ctx, module, func, counts,
-                                                             held_out, VOCAB, discount)
+            theirs = _log_probs(ctx, module, func, counts, held_out, VOCAB, discount)
+            if raw_counts_hint:
+                _raw_counts_kneser_ney(ctx, theirs, counts, held_out, n, discount)
+            out[f"n={n}, discount={discount}"] = theirs
         return out
     return run
+
+
+def _raw_counts_kneser_ney(ctx: Context, theirs: np.ndarray, counts, held_out: np.ndarray,
+                           n: int, discount: float) -> None:
+    """Fail with :data:`RAW_COUNTS_KN` where the Kneser-Ney log-probabilities equal absolute
+    discounting's on the same counts (the backoff question's function: the reference where it
+    is installed, else the student's own, whose failures only mean no hint)."""
+    try:
+        backoff = _log_probs(ctx, "backoff", "absolute_discount_log_probs", counts, held_out,
+                             VOCAB, discount)
+    except Exception:  # noqa: BLE001 - no comparison to make, no hint to give
+        return
+    if np.allclose(theirs, backoff, rtol=1e-10, atol=0.0, equal_nan=True):
+        raise CheckFailure(f"kneser_ney_log_probs (n = {n}, d = {discount}): your "
+                           f"log-probabilities are exactly those of {RAW_COUNTS_KN}")
 
 
 def _sums(module: str, func: str, cases: tuple[tuple[int, float], ...]):
@@ -351,7 +376,8 @@ CHECKS = [
                 _continuation_values, rtol=0, atol=0),
     value_check("kneser_ney", "values", "log-probabilities of held-out n-grams under "
                 "interpolated Kneser-Ney (n = 2-4)", 3.0,
-                _smoothed_values("kneser_ney", "kneser_ney_log_probs", KN_CASES), rtol=1e-10),
+                _smoothed_values("kneser_ney", "kneser_ney_log_probs", KN_CASES,
+                                 raw_counts_hint=True), rtol=1e-10),
     custom_check("kneser_ney", "sums_to_one", "P_KN(· | c) sums to 1 over the vocabulary", 1.0,
                  _kn_sum_collect, _kn_sum_judge),
     value_check("kneser_ney", "sotu", f"held-out perplexity of a Kneser-Ney order-{SOTU_N} "

@@ -133,3 +133,66 @@ def test_a_perplexity_in_the_wrong_base_is_named(tmp_path):
     assert checks["perplexity.values"].score == 0
     assert "exactly those of the mean of natural logarithms raised to a power of 2" in \
         checks["perplexity.values"].message
+
+
+def test_add_delta_without_delta_v_in_the_denominator_is_named(tmp_path):
+    """The usual add-δ mistakes are recognised from the same counts and said; the right
+    formula is not mistaken for any of them."""
+    folder = tmp_path / "language_models"
+    shutil.copytree(REPO / "solutions" / "language_models", folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "ngrams.py"
+    text = path.read_text()
+    old = "np.log(context + delta * vocab_size)"
+    assert old in text
+    path.write_text(text.replace(old, "np.log(context + delta)"))
+    checks, _ = _grade(folder, questions=frozenset({"language_models.add_delta"}))
+    check = checks["add_delta.values"]
+    assert check.score == 0
+    assert "exactly those of δ missing from the denominator" in check.message
+    assert "C(c) + δ|V|" in check.message
+
+
+def test_the_add_delta_mistakes_differ_from_the_right_formula():
+    import numpy as np
+
+    from nlpdojo_autograder.topics.language_models import _add_delta_mistakes
+    from nlpdojo_solutions.language_models import ngrams
+
+    rng = np.random.default_rng(3)
+    stream = rng.integers(1, 12, 300)
+    stream[::9] = 0
+    for n, delta in ((1, 0.5), (2, 1.0), (3, 0.05)):
+        model = ngrams.count_ngrams(stream, n, 12, 0)
+        windows = ngrams.ngram_windows(rng.integers(1, 12, 60), n, 0)
+        right = ngrams.add_delta_log_probs(model, windows, 12, delta)
+        mistakes = _add_delta_mistakes(model, windows, 12, delta)
+        assert len(mistakes) == 4
+        for what, wrong in mistakes.items():
+            assert not np.allclose(right, wrong, equal_nan=True), what
+        # the first is the planted bug's formula, computed independently here
+        joint = ngrams.lookup(model[0], model[1], ngrams.ngram_keys(windows, 12))
+        context = ngrams.lookup(model[2], model[3], ngrams.ngram_keys(windows[:, :-1], 12))
+        np.testing.assert_allclose(next(iter(mistakes.values())),
+                                   np.log(joint + delta) - np.log(context + delta))
+
+
+def test_kneser_ney_with_raw_counts_is_named(tmp_path):
+    """Kneser-Ney on raw counts at every order is absolute discounting: said so, with the
+    continuation counts to use."""
+    folder = tmp_path / "language_models"
+    for name in ("language_models", "library"):
+        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "kneser_ney.py"
+    text = path.read_text()
+    start = text.index("    bigram_keys = counts[1][0]")
+    end = text.index("    ### END SOLUTION", start)
+    body = ("    from .backoff import absolute_discount_log_probs\n"
+            "    return absolute_discount_log_probs(counts, windows, vocab_size, discount)\n")
+    path.write_text(text[:start] + body + text[end:])
+    checks, _ = _grade(folder, questions=frozenset({"language_models.kneser_ney"}))
+    check = checks["kneser_ney.values"]
+    assert check.score == 0
+    assert "exactly those of interpolated absolute discounting" in check.message
+    assert "continuation counts" in check.message
