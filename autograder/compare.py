@@ -20,12 +20,13 @@ def _fmt_index(index: tuple[int, ...]) -> str:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+    return f"{x + 0.0:.6g}"  # + 0.0: a negative zero shows as 0, not -0
 
 
 def _fmt_pair(a: float, e: float) -> tuple[str, str]:
     """Both numbers with 6 significant digits, or as many more as it takes to tell them apart
     (float32 results differ from the float64 reference in the 7th or 8th digit)."""
+    a, e = a + 0.0, e + 0.0  # a negative zero shows as 0, not -0
     for digits in range(6, 18):
         sa, se = f"{a:.{digits}g}", f"{e:.{digits}g}"
         if sa != se:
@@ -95,9 +96,10 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
             return (f"{name} contains NaN or inf ({int(bad.sum())} of {a.size} entries, first at "
                     f"{_fmt_index(first)}): overflow in exp, or log(0)? Subtract the maximum "
                     "before exponentiating")
-        err = np.abs(a - e)
-        tol = atol + rtol * np.abs(e)
-        over = err - tol
+        with np.errstate(invalid="ignore"):  # inf − inf where both are ±inf: NaN, not over
+            err = np.abs(a - e)
+            tol = atol + rtol * np.abs(e)
+            over = err - tol
         if not (over > 0).any():
             return None
         worst = np.unravel_index(int(np.argmax(over)), a.shape) if a.ndim else ()

@@ -271,3 +271,14 @@ def test_common_mistakes_are_named(tmp_path, module, old, new, check, phrase):
                    options=GradeOptions(questions=frozenset({question})))
     checks = {c.id: c for _, c in result.checks()}
     assert phrase in checks[check].message, checks[check].message
+
+
+def test_a_negative_zero_is_shown_as_0_and_matching_infinities_raise_no_warning():
+    import warnings
+
+    message = compare_array("grad", np.array([-0.0, 1.0]), np.array([0.5, 1.0]))
+    assert "yours 0, expected 0.5" in message and "-0" not in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # inf − inf must not warn: both are −inf, equal
+        assert compare_array("log_probs", np.array([-np.inf, -1.0]),
+                             np.array([-np.inf, -1.0])) is None
