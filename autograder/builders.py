@@ -74,15 +74,17 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  title: str, points: float, repeat: int = 3, hidden: bool = True,
                  autograd: Callable[..., Any] | None = None, rtol: float = 1e-6,
                  eval_mode: bool = False, parameters: bool = True,
-                 **options: Any) -> list[Check]:
+                 shares: dict[str, float] | None = None, **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
     ``make(ctx)`` returns the :class:`LayerCase`. ``autograd``: the true forward in torch, a
     function of ``(params: dict of tensors, *inputs)`` returning the output; on the torch
     backend its autograd gradients must match the student's too. ``parameters=False``: a
     layer without parameters (an activation, dropout) has nothing to accumulate, so that check
-    is left out and its share of the points goes to the others. ``options`` go to every check
-    (``swap_in``, ``timeout_s``...).
+    is left out and its share of the points goes to the others. ``shares``: how the question's
+    ``points`` are split, over :data:`LAYER_SHARES` (``{"eval": 0.45}`` where eval mode is half
+    of what the layer teaches, as for dropout). ``options`` go to every check (``swap_in``,
+    ``timeout_s``...).
     """
     layer = (module, cls)
 
@@ -183,7 +185,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         *([custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
                         accumulate, judge_accumulate, **options)] if parameters else []),
     ]
-    return _share(checks, points, LAYER_SHARES)
+    return _share(checks, points, LAYER_SHARES | dict(shares or {}))
 
 
 def _args(ctx: Context, case: LayerCase) -> tuple:

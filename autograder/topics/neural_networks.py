@@ -223,7 +223,7 @@ LAYER_CHECKS = [
                  "nothing; forgetting this makes every evaluation noisy") if c.name == "eval"
       else c for c in layer_checks("dropout", f"{LIB}.layers", "Dropout", _dropout,
                                    title="Dropout", points=1.5, eval_mode=True,
-                                   parameters=False)],
+                                   parameters=False, shares={"eval": 0.45})],
     custom_check("dropout", "scaling", "Dropout: drop rate and inverted scaling", 0.5,
                  _dropout_collect, _dropout_judge),
     *layer_checks("embedding", f"{LIB}.layers", "Embedding", _embedding, title="Embedding",
