@@ -168,7 +168,68 @@ def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
             "output.bias": np.zeros(vocab)}
     out = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
                    bptt=4, optimizer="sgd", lr=0.5, epochs=2, eval_bptt=5, init=init)
+    _name_the_bptt_mistake(out["losses"], train, init, batch_size=3, bptt=4, lr=0.5, epochs=2)
     return {"training losses": out["losses"], "held-out log-probabilities": out["log_probs"]}
+
+
+#: the usual truncated-BPTT mistakes, as options of :func:`torch_bptt_losses`, and what to say
+BPTT_MISTAKES = {
+    "the hidden state not carried across windows: each window must start from the final "
+    "state of the window before it (model.final_state(cache)), not from zeros; only the "
+    "epoch starts from zeros": {"carry": False},
+    "targets not shifted by one: the target of input x⁽ᵗ⁾ is the next token x⁽ᵗ⁺¹⁾, so the "
+    "targets are the inputs' window moved one token on": {"shift": 0},
+}
+
+
+def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_size: int,
+                      bptt: int, lr: float, epochs: int, carry: bool = True,
+                      shift: int = 1) -> np.ndarray:
+    """The training losses of truncated BPTT with plain SGD, written in torch (float64,
+    autograd; ``h.detach()`` at each window's border), an independent oracle of
+    ``train_rnn_lm``: the stream cut into B rows, windows of T, targets shifted by ``shift``,
+    the state carried from window to window (``carry``) and zero at each epoch's start."""
+    torch = _torch()
+    p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
+    length = len(train) // batch_size
+    rows = torch.as_tensor(np.asarray(train[:length * batch_size]).reshape(batch_size, length))
+    losses = []
+    for _ in range(epochs):
+        h = torch.zeros(batch_size, p["rnn.cell.weight_h"].shape[0], dtype=torch.float64)
+        for k in range((length - 1) // bptt):
+            x = rows[:, k * bptt:(k + 1) * bptt]  # (B, T)
+            y = rows[:, k * bptt + shift:(k + 1) * bptt + shift]  # (B, T)
+            e = p["embedding.weight"][x]  # (B, T, D)
+            state, states = h if carry else torch.zeros_like(h), []
+            for t in range(bptt):  # over time: h⁽ᵗ⁾ needs h⁽ᵗ⁻¹⁾
+                state = torch.tanh(state @ p["rnn.cell.weight_h"]
+                                   + e[:, t] @ p["rnn.cell.weight_e"] + p["rnn.cell.bias"])
+                states.append(state)
+            scores = torch.stack(states, 1) @ p["output.weight"] + p["output.bias"]  # (B,T,V)
+            loss = torch.nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]),
+                                                     y.reshape(-1))
+            grads = torch.autograd.grad(loss, list(p.values()))
+            with torch.no_grad():
+                for value, g in zip(p.values(), grads, strict=True):
+                    value -= lr * g
+            h = state.detach()
+            losses.append(float(loss.detach()))
+    return np.asarray(losses)
+
+
+def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
+                           **settings) -> None:
+    """Fail naming the mistake where the student's losses are exactly those of one of
+    :data:`BPTT_MISTAKES` (torch's; no hint where torch is not installed)."""
+    try:
+        _torch()
+    except ImportError:
+        return
+    for what, mistake in BPTT_MISTAKES.items():
+        wrong = torch_bptt_losses(train, init, **settings, **mistake)
+        if wrong.shape == np.shape(losses) and np.allclose(losses, wrong, rtol=1e-6,
+                                                           atol=1e-9):
+            raise CheckFailure(f"train_rnn_lm: your training losses are exactly those of {what}")
 
 
 # -- real text: State of the Union ---------------------------------------------------------------

@@ -196,3 +196,50 @@ def test_kneser_ney_with_raw_counts_is_named(tmp_path):
     assert check.score == 0
     assert "exactly those of interpolated absolute discounting" in check.message
     assert "continuation counts" in check.message
+
+
+def test_the_torch_bptt_oracle_equals_the_reference_training_losses():
+    """Parity: the grader's torch truncated BPTT (autograd, detach) and the reference's
+    train_rnn_lm give the same losses on the same stream and weights."""
+    import numpy as np
+
+    from nlpdojo.selection import load_backend
+    from nlpdojo_autograder.topics.language_models_neural import torch_bptt_losses
+    from nlpdojo_solutions.language_models.lm_training import train_and_score
+
+    rng = np.random.default_rng(5)
+    vocab, dim, hidden = 9, 3, 4
+    train = rng.integers(0, vocab, 75)
+    init = {"embedding.weight": 0.5 * rng.standard_normal((vocab, dim)),
+            "rnn.cell.weight_e": 0.5 * rng.standard_normal((dim, hidden)),
+            "rnn.cell.weight_h": 0.5 * rng.standard_normal((hidden, hidden)),
+            "rnn.cell.bias": np.zeros(hidden),
+            "output.weight": 0.5 * rng.standard_normal((hidden, vocab)),
+            "output.bias": np.zeros(vocab)}
+    ours = train_and_score(load_backend("numpy", "cpu", "float64"), train, train[:20],
+                           model="rnn", vocab_size=vocab, init=init, dim=dim, hidden=hidden,
+                           batch_size=3, bptt=4, optimizer="sgd", lr=0.5, epochs=2,
+                           eval_bptt=5)["losses"]
+    oracle = torch_bptt_losses(train, init, batch_size=3, bptt=4, lr=0.5, epochs=2)
+    np.testing.assert_allclose(ours, oracle, rtol=1e-10)
+    not_carried = torch_bptt_losses(train, init, batch_size=3, bptt=4, lr=0.5, epochs=2,
+                                    carry=False)
+    assert not np.allclose(ours, not_carried)
+    unshifted = torch_bptt_losses(train, init, batch_size=3, bptt=4, lr=0.5, epochs=2, shift=0)
+    assert unshifted[-1] < ours[-1]  # copying the input is easier to learn than the next token
+
+
+def test_a_hidden_state_not_carried_is_named(tmp_path):
+    folder = tmp_path / "language_models"
+    for name in ("language_models", "library"):
+        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "rnn_lm.py"
+    text = path.read_text()
+    old = "h = model.final_state(cache)  # (B, H) carried"
+    assert old in text
+    path.write_text(text.replace(old, "h = model.initial_state(b)  # (B, H) carried"))
+    checks, _ = _grade(folder, questions=frozenset({"language_models.rnn_lm"}))
+    check = checks["rnn_lm.truncated_bptt"]
+    assert check.score == 0
+    assert "exactly those of the hidden state not carried across windows" in check.message
