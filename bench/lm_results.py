@@ -127,12 +127,25 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
         rnn = neural.get(corpus, {}).get("rnn")
         if rnn and rnn["test"] > rows[best_label][3]:
             lines.append(f"\n`{corpus}`: the RNN LM, stopped after {rnn['epochs']} epochs, is not "
-                         f"yet below the best count model ({best_label}, "
-                         f"{rows[best_label][3]:.1f}): not trained to convergence.")
+                         f"below the best count model ({best_label}, "
+                         f"{rows[best_label][3]:.1f}): {_progress(rnn['history'])}.")
     lines += ["", NOTE, *_neural_notes(neural), "",
               "For scale, on Penn Treebank: Kneser-Ney 5-gram 141.2, RNN LM 124.7 "
               "(Mikolov 2012, table 4.1).", END]
     return "\n".join(lines) + "\n"
+
+
+def _progress(history: list[dict]) -> str:
+    """Where a neural run stood when it stopped: still improving, or no longer."""
+    valid = [h["valid"] for h in history]
+    if len(valid) < 2:
+        return "one epoch only"
+    gain = (valid[-2] - valid[-1]) / valid[-2]
+    if gain >= 0.01:
+        return (f"valid perplexity was still falling by {100 * gain:.0f} % in the last epoch "
+                f"({valid[-2]:.1f} → {valid[-1]:.1f}), so it stopped short of convergence")
+    return (f"valid perplexity had stopped improving ({valid[-2]:.1f} → {valid[-1]:.1f} in "
+            "the last epoch): this model, trained this way, does not get there")
 
 
 def _neural_notes(neural: dict) -> list[str]:

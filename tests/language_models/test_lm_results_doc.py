@@ -50,12 +50,21 @@ def test_measured_neural_rows_fill_the_table_and_say_when_they_lose(tmp_path, mo
     neural = tmp_path / "lm_neural.json"
     neural.write_text(json.dumps({"sotu": {"rnn": {
         "label": "RNN LM", "test": 143.4, "valid": 148.5, "epochs": 2, "minutes": 70.0,
-        "settings": {"hidden": 256}, "date": "2026-11-23", "machine": "m"}}}))
+        "settings": {"hidden": 256}, "date": "2026-11-23", "machine": "m",
+        "history": [{"valid": 184.2}, {"valid": 148.5}]}}}))
     monkeypatch.setattr(script, "NEURAL", neural)
     text = script.section(_fake_results(script))
     assert "| RNN LM | 143.4 (148.5, 2 epochs) |" in text
     assert "| fixed-window neural LM | not yet measured |" in text
-    assert "is not yet below the best count model (unigram, add-δ, 90.0)" in text
+    assert "is not below the best count model (unigram, add-δ, 90.0)" in text
+    assert "still falling by 19 % in the last epoch (184.2 → 148.5)" in text
+
+
+def test_a_converged_rnn_that_loses_is_said_not_to_get_there():
+    script = _script()
+    said = script._progress([{"valid": 120.0}, {"valid": 119.5}])
+    assert "stopped improving (120.0 → 119.5" in said and "does not get there" in said
+    assert script._progress([{"valid": 150.0}]) == "one epoch only"
 
 
 def test_the_committed_results_hold_the_language_model_section():
