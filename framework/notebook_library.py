@@ -121,7 +121,8 @@ def _warn_unanswered(library: Path, modules: tuple[str, ...]) -> None:
             f"{library} still has unanswered questions of {topic} ({', '.join(questions)}): the "
             "cells that use them will raise NotImplementedError. If you answered them in the "
             f"{topic} notebook, copy those cells (tagged nlpdojo:library.<module>) into the "
-            "files of library/, then re-run this cell.", UnansweredLibraryWarning, stacklevel=3)
+            f"files of library/ (`dojo notebook {topic} --save-library` does it), then re-run "
+            "this cell.", UnansweredLibraryWarning, stacklevel=3)
 
 
 __all__ = ["PACKAGE", "CourseLibraryError", "UnansweredLibraryWarning", "course_library",

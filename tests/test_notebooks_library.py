@@ -327,3 +327,68 @@ def test_the_set_up_cell_rereads_library_and_says_when_it_is_missing(
     with pytest.raises(CourseLibraryError):
         course_library("layers", start=other)
     assert course_library("layers", start=path.parent).layers.EDITED == 1
+
+
+# ---------------------------------------------------------- dojo notebook --save-library
+
+
+def test_save_library_copies_the_answered_cells_into_library_and_keeps_the_old_files(
+        tmp_path, monkeypatch):
+    """A student who answered the neural_networks library questions in the notebook: the
+    cells go to library/*.py (what language_models imports), the stubs they replace are kept
+    in library/.backup/, and a second run changes nothing."""
+    from typer.testing import CliRunner
+
+    from nlpdojo.cli.app import build_app
+
+    path = _course(tmp_path, "neural_networks", EXERCISES / "library")  # answered cells
+    monkeypatch.chdir(tmp_path)
+    stub_layers = (tmp_path / "library" / "layers.py").read_text()
+    result = CliRunner().invoke(build_app(), ["notebook", "neural_networks", "--save-library"])
+    assert result.exit_code == 0, result.output
+    assert "library/layers.py: saved (the old file is in library/.backup/layers." in \
+        result.output
+    saved = (tmp_path / "library" / "layers.py").read_text()
+    assert saved == extract_notebook(path)["library.layers"]
+    assert "not implemented yet" not in saved
+    backups = list((tmp_path / "library" / ".backup").glob("layers.*.py"))
+    assert len(backups) == 1 and backups[0].read_text() == stub_layers
+    again = CliRunner().invoke(build_app(), ["notebook", "neural_networks", "--save-library"])
+    assert again.exit_code == 0 and "library/layers.py: unchanged" in again.output
+
+
+def test_save_library_never_replaces_a_file_that_answers_more_than_the_cell(
+        tmp_path, monkeypatch):
+    """Work done in library/layers.py itself, with the notebook's cell still a stub: kept."""
+    from typer.testing import CliRunner
+
+    from nlpdojo.cli.app import build_app
+
+    path = tmp_path / "neural_networks" / "neural_networks.ipynb"
+    _course(tmp_path, "neural_networks", SOLUTIONS / "library")  # the files: answered
+    path.write_text(dumps(_released("neural_networks")))  # the notebook: stubs
+    monkeypatch.chdir(tmp_path)
+    answered = (tmp_path / "library" / "layers.py").read_text()
+    result = CliRunner().invoke(build_app(), ["notebook", "neural_networks", "--save-library"])
+    assert result.exit_code == 0, result.output
+    assert "library/layers.py: kept: the file answers more questions" in result.output
+    assert (tmp_path / "library" / "layers.py").read_text() == answered
+    assert not (tmp_path / "library" / ".backup").exists()
+
+
+def test_save_library_says_what_to_do_without_library_cells_or_folder(tmp_path, monkeypatch):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from nlpdojo.cli.app import build_app
+
+    _course(tmp_path, "word_vectors", EXERCISES / "library")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(build_app(), ["notebook", "word_vectors", "--save-library"])
+    assert result.exit_code == 2 and "has no course library cells" in result.output
+    _course(tmp_path / "other", "neural_networks", EXERCISES / "library")
+    shutil.rmtree(tmp_path / "other" / "library")
+    monkeypatch.chdir(tmp_path / "other")
+    result = CliRunner().invoke(build_app(), ["notebook", "neural_networks", "--save-library"])
+    assert result.exit_code == 2 and "no course library at" in result.output
