@@ -583,6 +583,8 @@ def call(name: str, *args: Any, out: str | Sequence[str], each: str | None = Non
     suffix (:data:`FILE_KINDS`). ``compare=False``: the outputs are inspected or passed on,
     not compared with the reference's.
     """
+    if each is not None and each not in args:
+        raise ValueError(f"call({name!r}): each={each!r} names none of its arguments {args}")
     return Call(name, args, kwargs, (out,) if isinstance(out, str) else tuple(out), each,
                 inspect, writes, compare)
 

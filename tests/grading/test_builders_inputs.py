@@ -231,6 +231,8 @@ def test_calls_check_names_an_unknown_input():
                         [call("f", "y", out="z")])
     with pytest.raises(ValueError, match="no input or output 'y'"):
         check.collect(_ctx(_module(f=lambda x: x), Path(".")))
+    with pytest.raises(ValueError, match="each='steps' names none of its arguments"):
+        call("f", "x", each="steps", out="y")
 
 
 # -- function_check and function_checks on drawn inputs ---------------------------------------
