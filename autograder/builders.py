@@ -12,13 +12,16 @@
   the reference and, where torch is installed in the grader, against ``torch.optim`` with
   identical settings; a ``state_dict`` round trip that must resume the trajectory exactly.
 * :func:`function_check`: a plain function's outputs against the reference.
+* :func:`calls_check`: the outputs of several calls (:func:`call`) against the reference's:
+  one function on several inputs, several functions on one input, a call chained on another.
 * :func:`function_checks`: a function returning a loss and its gradients (``loss, grad_a,
   ... = f(a, ...)``): values against the reference, a hidden case, and the gradients by
   central differences of its own loss, against the true loss and the reference's gradients.
 
 Everything the student's code computes comes back as data through the probes of
 :mod:`nlpdojo_autograder.probes`; inputs, parameter values, perturbations, comparisons and
-the torch oracle are the grader's. Each builder returns a list of checks to put in an
+the torch oracle are the grader's. Inputs are drawn by spec and outputs inspected with the
+helpers of :mod:`nlpdojo_autograder.inputs`. Each builder returns a list of checks to put in an
 :class:`~nlpdojo_autograder.checks.Exercise`; their ids are ``<question>.<name>``.
 
 Lecture: CS224n lecture 3-4 (backpropagation, gradient checking); CS231n's layer caches.
@@ -34,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo_autograder.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.inputs import Inspect
 from nlpdojo_autograder.kinds import GradientProblem, custom_check, gradient_check, value_check
 
 #: how a layer's points are shared among its checks
@@ -501,21 +505,41 @@ def _torch_trajectory(case: OptimizerCase, start: list[np.ndarray],
 
 
 # -- plain functions ---------------------------------------------------------------------------
+#: how a check sends arrays to the code under test: ``"backend"`` (``ctx.asarray``: floats in
+#: the check's dtype, integers as int64) for code written against the backend, ``"numpy"`` (as
+#: they are) for code written in NumPy (evaluation, plots, SciPy counts)
+ARRAYS = ("backend", "numpy")
+
+
+def _sent(ctx: Context, value: Any, arrays: str) -> Any:
+    if arrays not in ARRAYS:
+        raise ValueError(f"arrays={arrays!r}: one of {ARRAYS}")
+    return send_argument(ctx, value) if arrays == "backend" else value
+
+
 def function_check(question: str, module: str, name: str,
-                   make: Callable[[Context], tuple[tuple, dict[str, Any]]], *, title: str,
-                   points: float, outputs: Sequence[str] = ("output",), rtol: float = 1e-6,
-                   check: str = "values", in_place: str | None = None, hint: str = "",
+                   make: Callable[[Context], tuple[tuple, dict[str, Any]] | dict[str, Any]], *,
+                   title: str, points: float, outputs: Sequence[str] = ("output",),
+                   rtol: float = 1e-6, check: str = "values", in_place: str | None = None,
+                   hint: str = "", arrays: str = "backend", inspect: Inspect | None = None,
                    **options: Any) -> Check:
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
-    against the reference's on the inputs ``make(ctx)`` draws (arrays: ``ctx.asarray``); the
-    check is ``<question>.<check>``.
+    against the reference's on the inputs ``make(ctx)`` draws; the check is
+    ``<question>.<check>``. ``make`` returns ``(args, kwargs)`` (arrays: ``ctx.asarray``) or
+    the arguments by name in call order (:func:`~nlpdojo_autograder.inputs.inputs`), sent as
+    ``arrays`` says (:data:`ARRAYS`). ``inspect(outputs, inputs)`` may fail the check first
+    with a message naming a likely mistake (:mod:`nlpdojo_autograder.inputs`).
 
     ``in_place``: the parameter the function is documented to update in place and return (a
     sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
     or an argument left unchanged, fails with that said (and ``hint``: how to do it).
     """
     def run(ctx: Context) -> Payload:
-        args, kwargs = make(ctx)
+        made = make(ctx)
+        if isinstance(made, dict):
+            drawn, args, kwargs = made, [_sent(ctx, a, arrays) for a in made.values()], {}
+        else:
+            (args, kwargs), drawn = made, {}
         func = ctx.function(module, name)
         if in_place is None:
             result = func(*args, **kwargs)
@@ -523,10 +547,129 @@ def function_check(question: str, module: str, name: str,
             result, updated = func.call(args, kwargs, mutable=(in_place,))
             _require_in_place(ctx, name, in_place, updated, result, hint)
         values = ctx.unpack(result, list(outputs), name) if len(outputs) > 1 else [result]
-        return {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in zip(outputs, values,
-                                                                       strict=True)}
+        out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in zip(outputs, values, strict=True)}
+        if inspect is not None:
+            inspect(out, drawn)
+        return out
 
     return value_check(question, check, title, points, run, rtol=rtol, **options)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a :func:`calls_check`; made by :func:`call`."""
+
+    name: str
+    args: tuple
+    kwargs: dict[str, Any]
+    out: tuple[str, ...]
+    each: str | None = None
+    inspect: Inspect | None = None
+    writes: str | None = None
+    compare: bool = True
+
+
+def call(name: str, *args: Any, out: str | Sequence[str], each: str | None = None,
+         inspect: Inspect | None = None, writes: str | None = None, compare: bool = True,
+         **kwargs: Any) -> Call:
+    """``name(*args, **kwargs)``, a function of the check's module, in a :func:`calls_check`.
+
+    A ``str`` argument names an input (or an output of an earlier call, to chain calls); wrap
+    a string meant as it is in :func:`literal`; any other value is passed as it is. ``out``
+    names the result (a tuple of names: the function returns that many values). ``each``
+    names an argument holding a list: the function is called once per element, each call
+    returning a number, and the numbers form one output (a schedule at several steps).
+    ``inspect(outputs so far, inputs)`` runs right after the call (so a wrong result is blamed
+    on this function, not on a later one that uses it). ``writes``: the name of a
+    :func:`~nlpdojo_autograder.inputs.scratch` file the call must write, its kind told by its
+    suffix (:data:`FILE_KINDS`). ``compare=False``: the outputs are inspected or passed on,
+    not compared with the reference's.
+    """
+    if each is not None and each not in args:
+        raise ValueError(f"call({name!r}): each={each!r} names none of its arguments {args}")
+    return Call(name, args, kwargs, (out,) if isinstance(out, str) else tuple(out), each,
+                inspect, writes, compare)
+
+
+@dataclass(frozen=True)
+class literal:  # noqa: N801 - reads as a marker in a call's arguments
+    """A string argument of a :func:`call` passed as it is, not the name of an input."""
+
+    value: Any
+
+
+#: what a file a call must write starts with, by suffix: (what it is, magic bytes, least size)
+FILE_KINDS = {".png": ("a PNG image", b"\x89PNG\r\n\x1a\n", 1000)}
+
+
+def calls_check(question: str, check: str, title: str, points: float, module: str,
+                make: Callable[[Context], dict[str, Any]], calls: Sequence[Call], *,
+                arrays: str = "backend", inspect: Inspect | None = None,
+                **options: Any) -> Check:
+    """The values of several calls of functions of ``module`` (:func:`call`) on the inputs
+    ``make(ctx)`` draws (:func:`~nlpdojo_autograder.inputs.inputs`), in order, against the
+    reference's: one function on several inputs (a softmax of a matrix, of a vector, of large
+    scores), several functions on one input (cosines, neighbours and a correlation of the same
+    vectors), a call whose result the next one takes (fit, then apply). Arrays are sent as
+    ``arrays`` says (:data:`ARRAYS`); ``inspect(outputs, inputs)`` runs after the last call;
+    ``options`` go to :func:`~nlpdojo_autograder.kinds.value_check` (``rtol``, ``up_to_sign``,
+    ``mistakes``, ``hidden``, ``swap_in``...).
+    """
+    def arg(space: dict[str, Any], a: Any) -> Any:
+        if isinstance(a, literal):
+            return a.value
+        if isinstance(a, str):
+            if a not in space:
+                raise ValueError(f"calls_check({question}.{check}): no input or output {a!r}")
+            return space[a]
+        return a
+
+    def one(ctx: Context, c: Call, space: dict[str, Any]) -> list[Any]:
+        func = ctx.function(module, c.name)
+        args = [_sent(ctx, arg(space, a), arrays) for a in c.args]
+        kwargs = {k: _sent(ctx, arg(space, v), arrays) for k, v in c.kwargs.items()}
+        if c.each is None:
+            result = func(*args, **kwargs)
+            return ctx.unpack(result, list(c.out), c.name) if len(c.out) > 1 else [result]
+        at, numbers = c.args.index(c.each), []
+        for x in space[c.each]:
+            value = ctx.to_numpy(func(*args[:at], _sent(ctx, x, arrays), *args[at + 1:],
+                                      **kwargs), f"{c.name}({x!r}, ...)")
+            if value.size != 1:
+                raise CheckFailure(f"{c.name}({x!r}, ...) should return a number; it returned "
+                                   f"an array of shape {value.shape}")
+            numbers.append(float(value.reshape(())))
+        return [np.array(numbers)]
+
+    def run(ctx: Context) -> Payload:
+        drawn = make(ctx)
+        space, payload, seen = dict(drawn), {}, {}
+        for c in calls:
+            values = one(ctx, c, space)
+            space.update(zip(c.out, values, strict=True))
+            seen.update({o: ctx.to_numpy(v, c.name if len(c.out) == 1 else f"{c.name}'s {o}")
+                         for o, v in zip(c.out, values, strict=True)})
+            if c.inspect is not None:
+                c.inspect(seen, drawn)
+            if c.writes is not None:
+                _require_file(ctx, c.name, c.writes)
+            if c.compare:
+                payload.update({o: seen[o] for o in c.out})
+        if inspect is not None:
+            inspect(seen, drawn)
+        return payload
+
+    return value_check(question, check, title, points, run, **options)
+
+
+def _require_file(ctx: Context, function: str, name: str) -> None:
+    """The scratch file ``name`` must have been written, and be of the kind its suffix says."""
+    from pathlib import PurePath
+
+    what, magic, least = FILE_KINDS[PurePath(name).suffix.lower()]
+    data = ctx.read_scratch_file(name) or b""
+    if data[:len(magic)] != magic or len(data) < least:
+        raise CheckFailure(f"{function} did not save {what} at the given path")
 
 
 def _require_in_place(ctx: Context, name: str, argument: str, updated: dict[str, Any],
@@ -551,8 +694,7 @@ def function_checks(question: str, module: str, name: str,
                     make: Callable[[Context], dict[str, Any]], *, outputs: Sequence[str],
                     points: dict[str, float], title: str,
                     gradients: dict[str, GradientOf] | None = None,
-                    autograd: Callable[[dict[str, Any], dict[str, Any]], Any] | None = None,
-                    inspect: Callable[[dict[str, np.ndarray], dict[str, Any]], None] | None = None,
+                    autograd: Callable[..., Any] | None = None, inspect: Inspect | None = None,
                     titles: dict[str, str] | None = None,
                     cases: dict[str, tuple[Callable[[Context], dict[str, Any]],
                                            Callable[..., None] | None]] | None = None,
@@ -570,11 +712,13 @@ def function_checks(question: str, module: str, name: str,
     * ``gradient``: for each argument of ``gradients`` (default: ``grad_<arg>`` for each
       output of that form), the returned gradient against central differences of the
       function's own loss, that loss against the true one, the gradient against the
-      reference's and, on torch, against autograd of ``autograd(tensors, args)``, the true
-      loss written in torch (a second oracle).
+      reference's and, on torch, against autograd of ``autograd(**arguments)``, the true
+      loss written in torch (a second oracle), called with every argument by name: those
+      differentiated as float64 tensors, the others as ``make`` drew them.
 
     ``inspect(outputs, args)`` may raise a :class:`CheckFailure` that names a likely mistake
-    (a wrong shape, say) before the comparison. ``titles`` overrides the checks' titles.
+    (a wrong shape, say) before the comparison (:func:`~nlpdojo_autograder.inputs.require`,
+    ``require_finite``, ``require_shapes``). ``titles`` overrides the checks' titles.
     ``cases`` adds value checks on inputs of their own: ``{name: (make, inspect)}`` (scores
     around 1000, say, with an ``inspect`` that requires a finite loss), named in ``points``.
     ``sampling`` sets the gradient check's ``max_full``, ``n_samples`` and ``n_directions``
@@ -615,7 +759,7 @@ def function_checks(question: str, module: str, name: str,
         true = None
         if autograd is not None:
             def true(p: dict[str, Any]) -> Any:
-                return autograd(p, args)
+                return autograd(**{**args, **p})
         return GradientProblem(loss=loss, point={a: np.asarray(args[a], np.float64)
                                                  for a in grads},
                                analytic=analytic, autograd_loss=true)

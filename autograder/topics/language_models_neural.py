@@ -18,6 +18,7 @@ import numpy as np
 
 from nlpdojo_autograder.builders import LayerCase, Metric, layer_checks, metric_checks
 from nlpdojo_autograder.checks import CheckFailure, Context, PlantedBug
+from nlpdojo_autograder.inputs import integers
 from nlpdojo_autograder.kinds import value_check
 
 QUESTIONS = {
@@ -44,12 +45,6 @@ def _torch():
 def _states(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Hidden states as a tanh RNN makes them: inside (−1, 1)."""
     return np.tanh(r.standard_normal(shape))
-
-
-def _ids(r: np.random.Generator, shape: tuple[int, ...], vocab: int) -> np.ndarray:
-    ids = r.integers(0, vocab, shape)
-    ids.flat[-1] = ids.flat[0]  # a repeated word: its gradients must add up
-    return ids
 
 
 # -- the RNN cell ------------------------------------------------------------------------------
@@ -116,7 +111,8 @@ def _rnn_lm(ctx: Context) -> LayerCase:
         "rnn.cell.bias": 0.5 * rng.standard_normal(H_LM),
         "output.weight": rng.standard_normal((H_LM, V_LM)),
         "output.bias": rng.standard_normal(V_LM)},
-        inputs=lambda r: (_ids(r, (B_LM, T_LM), V_LM), _states(r, (B_LM, H_LM))),
+        inputs=lambda r: (integers(V_LM, B_LM, T_LM, repeated=True)(r),
+                          _states(r, (B_LM, H_LM))),
         differentiable=(1,))
 
 
@@ -331,7 +327,7 @@ def _window_lm(ctx: Context) -> LayerCase:
         "hidden.bias": rng.standard_normal(H_W),
         "output.weight": rng.standard_normal((H_W, V_W)),
         "output.bias": rng.standard_normal(V_W)},
-        inputs=lambda r: (_ids(r, (6, CONTEXT), V_W),), differentiable=())
+        inputs=lambda r: (integers(V_W, 6, CONTEXT, repeated=True)(r),), differentiable=())
 
 
 def _torch_window_lm(p, ids):

@@ -21,6 +21,8 @@ from nlpdojo_autograder.builders import (
     Metric,
     OptimizerCase,
     _with_hint,
+    call,
+    calls_check,
     layer_checks,
     loss_checks,
     metric_checks,
@@ -28,6 +30,7 @@ from nlpdojo_autograder.builders import (
 )
 from nlpdojo_autograder.checks import Check, CheckFailure, Context, Exercise, PlantedBug, Verdict
 from nlpdojo_autograder.compare import compare_payloads
+from nlpdojo_autograder.inputs import inputs, integers
 from nlpdojo_autograder.kinds import GradientProblem, custom_check, gradient_check, value_check
 
 QUESTIONS = {
@@ -202,17 +205,12 @@ def _dropout_judge(actual, expected) -> Verdict:
 V_EMB, D_EMB = 7, 3
 
 
-def _ids(r: np.random.Generator, shape: tuple[int, ...], vocab: int) -> np.ndarray:
-    ids = r.integers(0, vocab, shape)
-    ids.flat[-1] = ids.flat[0]  # a repeated word: its gradients must add up
-    return ids
-
-
 def _embedding(ctx: Context) -> LayerCase:
     rng = ctx.rng()
     return LayerCase(args=(ctx.backend, V_EMB, D_EMB), params={
         "weight": rng.standard_normal((V_EMB, D_EMB))},
-        inputs=lambda r: (_ids(r, (4, 3), V_EMB),), differentiable=())
+        # a repeated word: its gradients must add up
+        inputs=lambda r: (integers(V_EMB, 4, 3, repeated=True)(r),), differentiable=())
 
 
 LAYER_CHECKS = [
@@ -342,20 +340,13 @@ OPTIMIZER_CHECKS = [
 STEPS = (0, 1, 5, 9, 10, 11, 25, 100)
 
 
-def _schedules(ctx: Context):
-    module = f"{LIB}.schedules"
-    calls = {"step_decay": {"drop": 0.5, "every": 10}, "exponential_decay": {"k": 0.05},
+SCHEDULES = {"step_decay": {"drop": 0.5, "every": 10}, "exponential_decay": {"k": 0.05},
              "inverse_decay": {"tau": 10}}
-    out = {}
-    for name, settings in calls.items():
-        f = ctx.function(module, name)
-        out[name] = np.array([float(ctx.to_numpy(f(t, 0.5, **settings), f"{name}({t})"))
-                              for t in STEPS])
-    return out
-
-
-SCHEDULE_CHECKS = [value_check("schedules", "values", "the three schedules at steps "
-                               + ", ".join(map(str, STEPS)), 1.0, _schedules)]
+SCHEDULE_CHECKS = [calls_check(
+    "schedules", "values", "the three schedules at steps " + ", ".join(map(str, STEPS)), 1.0,
+    f"{LIB}.schedules", inputs(steps=list(STEPS)),
+    [call(name, "steps", 0.5, each="steps", out=name, **settings)
+     for name, settings in SCHEDULES.items()])]
 
 
 # -- preprocessing -----------------------------------------------------------------------------
@@ -372,12 +363,11 @@ def _splits(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
 def _normalize(ctx: Context):
     train, test = _splits(ctx)
     train[:, 2] = 7.0  # a constant feature
-    mean, std = ctx.unpack(ctx.function("preprocessing", "fit_normalizer")(ctx.asarray(train)),
-                           ["mean", "std"], "fit_normalizer")
-    out = ctx.function("preprocessing", "normalize")(ctx.asarray(test), ctx.asarray(mean),
-                                                     ctx.asarray(std))
-    return {"mean": ctx.to_numpy(mean, "the mean"), "std": ctx.to_numpy(std, "the std"),
-            "normalized test": ctx.to_numpy(out, "normalize's output")}
+    return {"train": train, "test": test}
+
+
+NORMALIZE = [call("fit_normalizer", "train", out=("mean", "std")),
+             call("normalize", "test", "mean", "std", out="normalized test")]
 
 
 def _whitening(ctx: Context):
@@ -433,8 +423,8 @@ def _preprocess_judge(actual, expected) -> Verdict:
 
 
 PREPROCESSING_CHECKS = [
-    value_check("normalize", "values", "mean, std (a constant feature too) and normalize", 1.0,
-                _normalize),
+    calls_check("normalize", "values", "mean, std (a constant feature too) and normalize", 1.0,
+                "preprocessing", _normalize, NORMALIZE),
     custom_check("whitening", "values", "PCA whitening, up to the sign of each direction", 2.0,
                  _whitening, _whitening_judge, needs_expected=True),
     custom_check("preprocess_splits", "values", "center, normalize and whiten two splits", 1.0,
@@ -546,7 +536,7 @@ def _window(ctx: Context) -> LayerCase:
                 "hidden.bias": rng.standard_normal(HW),
                 "output.weight": rng.standard_normal((HW, CW)),
                 "output.bias": rng.standard_normal(CW)},
-        inputs=lambda r: (_ids(r, (6, WIN), VW),), differentiable=())
+        inputs=lambda r: (integers(VW, 6, WIN, repeated=True)(r),), differentiable=())
 
 
 def _torch_window(p, ids):

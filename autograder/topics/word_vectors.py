@@ -14,13 +14,28 @@ import numpy as np
 
 from nlpdojo_autograder.builders import (
     Metric,
+    call,
+    calls_check,
     function_check,
     function_checks,
     metric_checks,
-    send_argument,
 )
-from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug
-from nlpdojo_autograder.kinds import value_check
+from nlpdojo_autograder.checks import Context, Exercise, PlantedBug
+from nlpdojo_autograder.inputs import (
+    BACKEND,
+    derived,
+    draw,
+    inputs,
+    integers,
+    normal,
+    require,
+    require_finite,
+    require_rows_sum_to_one,
+    require_shapes,
+    scratch,
+    student,
+    uniform,
+)
 from nlpdojo_autograder.topics import word_vectors_training as training
 
 QUESTIONS = {
@@ -40,80 +55,31 @@ QUESTIONS = {
 V, D, K = 10, 5, 4  # vocabulary, dimension, negatives of the small checks
 
 
-# -- the true losses in torch, the second oracle on the torch backend -------------------------
-def _torch():
-    import torch
-
-    return torch
-
-
-def _torch_neg_sampling_loss(v_c, o: int, U, negatives: np.ndarray):
-    """-log σ(u_o·v_c) - Σ_k log σ(-u_k·v_c), Mikolov et al. 2013b."""
-    F = _torch().nn.functional
-    u_k = U[_torch().as_tensor(negatives)]  # (K, D)
-    return -F.logsigmoid(U[o] @ v_c) - F.logsigmoid(-(u_k @ v_c)).sum()
-
-
-def _torch_sgns_loss(center, outside, negatives):
-    """The same, summed over a batch: center (B, D), outside (B, D), negatives (B, K, D)."""
-    F = _torch().nn.functional
-    s_o = (center * outside).sum(-1)  # (B,)
-    s_k = (negatives @ center[:, :, None])[..., 0]  # (B, K)
-    return -(F.logsigmoid(s_o).sum() + F.logsigmoid(-s_k).sum())
-
-
 # -- softmax ---------------------------------------------------------------------------------
-def _softmax_values(ctx: Context):
-    softmax = ctx.function("softmax", "softmax")
-    rng = ctx.rng()
-    out = {}
-    for name, x in {"matrix": rng.standard_normal((4, 7)), "vector": rng.standard_normal(6),
-                    "shifted": rng.standard_normal((3, 5)) + 50.0}.items():
-        out[name] = ctx.to_numpy(softmax(ctx.asarray(x)), f"softmax of a {name}")
-    _softmax_axis_hint(out["matrix"])
-    return out
+SOFTMAX = [call("softmax", x, out=x) for x in ("matrix", "vector", "shifted")]
+SOFTMAX_INPUTS = inputs(matrix=normal(4, 7), vector=normal(6), shifted=normal(3, 5, loc=50.0))
 
 
-def _softmax_axis_hint(probs: np.ndarray) -> None:
-    """A softmax over the wrong axis: its columns sum to 1, its rows do not."""
-    if probs.shape == (4, 7) and np.all(np.isfinite(probs)):
-        rows_ok = np.allclose(probs.sum(axis=1), 1.0)
-        if not rows_ok and np.allclose(probs.sum(axis=0), 1.0):
-            raise CheckFailure("softmax of a (4, 7) matrix: your columns sum to 1, not your "
-                               "rows; normalise over the last axis (axis=-1): each row is one "
-                               "distribution")
-
-
-def _softmax_stability(ctx: Context):
+def _large_scores(rng, drawn):
     """Scores around 1000 (exp overflows unless the row's maximum is subtracted) and a row
     with one score around -1e4 (exp underflows to 0, which is right); the offsets drawn from
     the check's seed, so a fresh seed asks a fresh question."""
-    softmax = ctx.function("softmax", "softmax")
-    rng = ctx.rng()
     large = 1000.0 + rng.uniform(0.0, 3.0, 3)  # (3,)
     mixed = np.array([-rng.uniform(1e4, 2e4), rng.uniform(-1.0, 1.0), rng.uniform(2.0, 4.0)])
-    x = np.stack([rng.permutation(large), rng.permutation(mixed)])  # (2, 3)
-    return {"large_scores": ctx.to_numpy(softmax(ctx.asarray(x)), "softmax of large scores")}
+    return np.stack([rng.permutation(large), rng.permutation(mixed)])  # (2, 3)
 
 
 # -- one pair, a minibatch, a window: a loss and its gradients --------------------------------
-def _pair(ctx: Context) -> dict:
-    """One (center, outside) pair: v_c (D,), o, U (V, D)."""
-    rng = ctx.rng()
-    return {"center_vec": rng.standard_normal(D), "outside_idx": int(rng.integers(V)),
-            "outside_vectors": rng.standard_normal((V, D))}
+PAIR = {"center_vec": normal(D), "outside_idx": integers(V), "outside_vectors": normal(V, D)}
+#: a repeated negative: its gradient contributions must add up
+NEGATIVES = integers(V, K, repeated=True)  # (K,)
+WINDOW = {"current_center": integers(V), "outside_words": integers(V, 4),
+          "center_vectors": normal(V, D), "outside_vectors": normal(V, D)}
 
 
-def _pair_with_negatives(ctx: Context) -> dict:
-    negatives = ctx.rng(1).integers(0, V, K)  # (K,)
-    negatives[-1] = negatives[0]  # a repeated negative: its gradient contributions must add up
-    return _pair(ctx) | {"negatives": negatives}
-
-
-def _large_scores(ctx: Context) -> dict:
+def _push_scores(args: dict) -> dict:
     """Scores around +1000, the true word's around -1000: exp overflows and its probability
     underflows to 0 unless the loss is computed as log-sum-exp."""
-    args = _pair(ctx)
     v_c, o, U = args["center_vec"], args["outside_idx"], args["outside_vectors"]
     push = 1000.0 / np.abs(v_c).sum() * np.sign(v_c)  # (D,)  push . v_c = 1000
     U = U + push[None, :]  # (V, D)  scores ~ +1000
@@ -121,108 +87,68 @@ def _large_scores(ctx: Context) -> dict:
     return args | {"outside_vectors": U}
 
 
-def _finite_loss(outputs: dict, args: dict) -> None:
-    if not np.all(np.isfinite(outputs["loss"])):
-        raise CheckFailure(f"the loss is {float(outputs['loss'])} for scores around 1000: "
-                           "-log(softmax(s)[o]) overflows or takes log(0); compute it as "
-                           "log(sum(exp(s - max(s)))) + max(s) - s[o] (log-sum-exp)")
+def _naive_loss(center_vec, outside_idx, outside_vectors):
+    """-log softmax(U v_c)[o] (CS224n lecture 2), in torch: the second oracle on torch."""
+    import torch
+
+    scores = (outside_vectors @ center_vec)[None, :]  # (1, V)
+    return torch.nn.functional.cross_entropy(scores, torch.tensor([outside_idx]))
 
 
-def _batch(ctx: Context) -> dict:
-    """A minibatch of 6 gathered pairs: center (B, D), outside (B, D), negatives (B, K, D)."""
-    rng = ctx.rng()
-    return {"center": rng.standard_normal((6, D)), "outside": rng.standard_normal((6, D)),
-            "negatives": rng.standard_normal((6, K, D))}
+def _sgns_loss(center, outside, negatives):
+    """Σ_b -log σ(u_o·v_c) - Σ_k log σ(-u_k·v_c) (Mikolov et al. 2013b), over a batch: center
+    (B, D), outside (B, D), negatives (B, K, D)."""
+    from torch.nn.functional import logsigmoid
+
+    s_o = (center * outside).sum(-1)  # (B,)
+    s_k = (negatives @ center[:, :, None])[..., 0]  # (B, K)
+    return -(logsigmoid(s_o).sum() + logsigmoid(-s_k).sum())
 
 
-def _coefficient_shapes(outputs: dict, args: dict) -> None:
-    B, K_ = args["negatives"].shape[:2]
-    co, cn = outputs["coef_outside"], outputs["coef_negatives"]
-    if co.shape != (B,) or cn.shape != (B, K_):
-        raise CheckFailure(f"coef_outside should have shape {(B,)} and coef_negatives "
-                           f"{(B, K_)}; got {co.shape} and {cn.shape}")
+def _neg_sampling_loss(center_vec, outside_idx, outside_vectors, negatives):
+    """The same for one pair: a batch of one."""
+    return _sgns_loss(center_vec[None], outside_vectors[outside_idx][None],
+                      outside_vectors[negatives.tolist()][None])  # (1, D), (1, D), (1, K, D)
 
 
-def _window(ctx: Context, variant: str) -> dict:
-    """A window of 4 outside words around one center, with the pair loss of ``variant``."""
-    rng = ctx.rng()
-    args = {"current_center": int(rng.integers(V)), "outside_words": rng.integers(0, V, 4),
-            "center_vectors": rng.standard_normal((V, D)),
-            "outside_vectors": rng.standard_normal((V, D))}
-    negatives = rng.integers(0, V, (4, K))
-    if variant == "naive":
-        return args | {"pair": ctx.function("naive_softmax", "naive_softmax_loss_and_gradient")}
-    return args | {"pair": ctx.function("negative_sampling", "neg_sampling_loss_and_gradient"),
-                   "negatives": negatives}
-
-
-def _torch_naive_loss(p: dict, args: dict):
-    """-log softmax(U v_c)[o] (CS224n lecture 2)."""
-    torch = _torch()
-    scores = (p["outside_vectors"] @ p["center_vec"])[None, :]  # (1, V)
-    return torch.nn.functional.cross_entropy(scores, torch.tensor([args["outside_idx"]]))
-
-
-PAIR = ("loss", "grad_center_vec", "grad_outside_vectors")
-WINDOW = ("loss", "grad_center_vectors", "grad_outside_vectors")
-SGNS = ("loss", "grad_center", "coef_outside", "coef_negatives")
+LOG_SUM_EXP = ("the loss is {value} for scores around 1000: -log(softmax(s)[o]) overflows or "
+               "takes log(0); compute it as log(sum(exp(s - max(s)))) + max(s) - s[o] "
+               "(log-sum-exp)")
+PAIR_OUT = ("loss", "grad_center_vec", "grad_outside_vectors")
+WINDOW_OUT = ("loss", "grad_center_vectors", "grad_outside_vectors")
 NAIVE = ("naive_softmax", "naive_softmax_loss_and_gradient")
 NEG = ("negative_sampling", "neg_sampling_loss_and_gradient")
-BATCH = ("negative_sampling", "sgns_batch_loss_and_gradients")
-PAIR_SWAP = ("softmax",)
 #: a window's loss calls the swapped-in pair loss once per outside word, each a call back to
 #: the grader: 12 coordinates (6 of the largest gradients, 6 random) and 4 random directions
 #: per matrix instead of all 50 coordinates (docs/benchmarks.md, "Trusted evaluation")
 WINDOW_SAMPLING = {"max_full": 0, "n_samples": 12, "n_directions": 4}
 WINDOW_SWAP = ("softmax", "naive_softmax", "neg_sampling")
-
-
-def _skipgram_values(ctx: Context):
-    """Both pair losses through ``skipgram``: ``naive.loss``, ``negative.loss``..."""
-    out = {}
-    for variant in ("naive", "negative"):
-        args = _window(ctx, variant)
-        result = ctx.function("skipgram", "skipgram")(*[send_argument(ctx, a)
-                                                        for a in args.values()])
-        out |= {f"{variant}.{k}": ctx.to_numpy(v, k) for k, v in zip(
-            WINDOW, ctx.unpack(result, list(WINDOW), "skipgram"), strict=True)}
-    return out
+#: both pair losses through skipgram, on one window: ``naive.loss``, ``negative.loss``...
+SKIPGRAM = [call("skipgram", *WINDOW, variant, *more, out=[f"{variant}.{o}" for o in WINDOW_OUT])
+            for variant, more in (("naive", ()), ("negative", ("negatives",)))]
 
 
 # -- SGD -------------------------------------------------------------------------------------
-def _schedule_values(ctx: Context):
-    """The schedule at its start, a step inside, its middle, its end and past it, with and
-    without a floor; the length, the rates and the inner step drawn from the check's seed."""
-    decay = ctx.function("sgd", "linear_decay")
-    rng = ctx.rng()
-    total = int(rng.integers(50, 200))
-    lr0 = float(rng.uniform(0.01, 0.05))
+def _steps(rng, drawn) -> list[int]:
+    """The schedule at its start, a step inside, its middle, its end and past it."""
+    t = drawn["total"]
+    return [0, 1, int(rng.integers(2, t // 2)), t // 2, t - 1, t, t + int(rng.integers(1, t))]
+
+
+SCHEDULE_INPUTS = inputs(  # the length, the rates and the inner step drawn from the check's seed
+    total=integers(200, low=50), lr0=uniform(0.01, 0.05),
     # a floor that binds between 40% and 80% of the way: "never below lr_min"
-    lr_min = lr0 * float(rng.uniform(0.2, 0.6))
-    steps = [0, 1, int(rng.integers(2, total // 2)), total // 2, total - 1, total,
-             total + int(rng.integers(1, total))]
-    return {"learning_rates": np.array([float(decay(s, total, lr0)) for s in steps]),
-            "learning_rates_with_lr_min": np.array(
-                [float(decay(s, total, lr0, lr_min)) for s in steps]),
-            "learning_rate_when_total_steps_is_0": np.array(float(decay(0, 0, lr0)))}
-
-
-def _update_args(ctx: Context):
-    rng = ctx.rng()
-    rows = np.array([1, 3, 1, 7, 1])  # row 1 three times: the gradients add up
-    return (ctx.backend, ctx.asarray(rng.standard_normal((V, D))), ctx.asarray(rows),
-            ctx.asarray(rng.standard_normal((rows.size, D))), 0.5), {}
-
-
-def _outer_update_args(ctx: Context):
-    rng = ctx.rng()
-    matrix = rng.standard_normal((V, D))
-    rows = np.array([[1, 4, 1], [4, 0, 9]])  # row 1 twice in one pair, row 4 in both pairs
-    coefs, vectors = rng.standard_normal((2, 3)), rng.standard_normal((2, D))
-    return (ctx.backend, ctx.asarray(matrix), ctx.asarray(rows), ctx.asarray(coefs),
-            ctx.asarray(vectors), 0.5), {}
-
-
+    lr_min=draw(lambda rng, d: d["lr0"] * float(rng.uniform(0.2, 0.6))), steps=draw(_steps))
+SCHEDULE = [call("linear_decay", "steps", "total", "lr0", each="steps", out="learning_rates"),
+            call("linear_decay", "steps", "total", "lr0", "lr_min", each="steps",
+                 out="learning_rates_with_lr_min"),
+            call("linear_decay", 0, 0, "lr0", out="learning_rate_when_total_steps_is_0")]
+# row 1 three times: the gradients add up
+UPDATE = inputs(backend=BACKEND, matrix=normal(V, D), rows=np.array([1, 3, 1, 7, 1]),
+                grads=normal(5, D), lr=0.5)
+# row 1 twice in one pair, row 4 in both pairs
+OUTER_UPDATE = inputs(backend=BACKEND, matrix=normal(V, D), rows=np.array([[1, 4, 1], [4, 0, 9]]),
+                      coefs=normal(2, 3), vectors=normal(2, D), lr=0.5)
 IN_PLACE = "backend.scatter_add(...) and scatter_add_weighted(...) work in place"
 
 
@@ -238,27 +164,24 @@ def _counts_input(ctx: Context):
 
 # -- evaluation ------------------------------------------------------------------------------
 WORDS = [f"w{i}" for i in range(40)]
+WORD2IND = {w: i for i, w in enumerate(WORDS)}
 
 
-def _similarity_values(ctx: Context):
-    rng = ctx.rng()
-    vectors = rng.standard_normal((40, 8))
-    word2ind = {w: i for i, w in enumerate(WORDS)}
+def _word_pairs(rng, drawn) -> list:
     pairs = [(WORDS[i], WORDS[j], float(s)) for i, j, s in
              zip(rng.integers(0, 40, 30), rng.integers(0, 40, 30), rng.uniform(0, 10, 30),
                  strict=True)]
-    pairs.append(("w1", "unknown", 5.0))  # out of vocabulary: skipped
-    rho, n_used = ctx.function("evaluate", "similarity_spearman")(vectors, word2ind, pairs)
-    neighbours = ctx.to_numpy(ctx.function("evaluate", "nearest_neighbours")(vectors, 3, 5),
-                              "nearest_neighbours").astype(np.int64)
-    if 3 in neighbours.tolist():
-        raise CheckFailure("nearest_neighbours(vectors, 3, 5) includes word 3 itself; a word "
-                           "is not its own neighbour (its cosine with itself is 1, the largest)")
-    cosines = ctx.function("evaluate", "cosine_similarities")(
-        vectors, np.array([0, 1, 2]), np.array([3, 1, 39]))
-    return {"rho": np.float64(rho), "n_used": np.int64(n_used),
-            "neighbours": neighbours,
-            "cosines": ctx.to_numpy(cosines, "cosine_similarities")}
+    return pairs + [("w1", "unknown", 5.0)]  # out of vocabulary: skipped
+
+
+SIMILARITY = [
+    call("similarity_spearman", "vectors", "word2ind", "pairs", out=("rho", "n_used")),
+    call("nearest_neighbours", "vectors", 3, 5, out="neighbours", inspect=require(
+        "neighbours", lambda n: 3 not in n.tolist(), "nearest_neighbours(vectors, 3, 5) "
+        "includes word 3 itself; a word is not its own neighbour (its cosine with itself is 1, "
+        "the largest)")),
+    call("cosine_similarities", "vectors", np.array([0, 1, 2]), np.array([3, 1, 39]),
+         out="cosines")]
 
 
 def _analogy_args(ctx: Context):
@@ -275,23 +198,15 @@ def _analogy_args(ctx: Context):
     return (vectors + 0.05 * rng.standard_normal(vectors.shape), word2ind, questions), {}
 
 
-# -- plot ------------------------------------------------------------------------------------
-def _plot_values(ctx: Context):
-    rng = ctx.rng()
-    vectors = rng.standard_normal((12, 6))
-    word2ind = {f"w{i}": i for i in range(12)}
-    # the student's part first, so that a wrong shape is blamed on it, not on the given code
-    projected = ctx.to_numpy(ctx.function("plot", "project_2d")(vectors[[1, 4, 7, 9]]),
-                             "project_2d's result")  # (4, 2)
-    if projected.shape != (4, 2):
-        raise CheckFailure(f"project_2d returned shape {projected.shape} for 4 vectors; expected "
-                           "(4, 2): one row of 2 coordinates per vector")
-    coords = ctx.function("plot", "plot_words")(vectors, word2ind, ["w1", "w4", "w7", "w9"],
-                                                ctx.scratch_file("words.png"))
-    png = ctx.read_scratch_file("words.png") or b""
-    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 1000:
-        raise CheckFailure("plot_words did not save a PNG image at the given path")
-    return {"coordinates": ctx.to_numpy(coords, "plot_words' coordinates")}
+# -- plot: the student's part first, so that a wrong shape is blamed on it, not on given code --
+PLOT = [call("project_2d", "four", out="projected", compare=False, inspect=require(
+            "projected", lambda p: p.shape == (4, 2), "project_2d returned shape {shape} for 4 "
+            "vectors; expected (4, 2): one row of 2 coordinates per vector")),
+        call("plot_words", "vectors", "word2ind", ["w1", "w4", "w7", "w9"], "png",
+             out="coordinates", writes="words.png")]
+PLOT_INPUTS = inputs(vectors=normal(12, 6), word2ind={f"w{i}": i for i in range(12)},
+                     four=derived(lambda d: d["vectors"][[1, 4, 7, 9]]),
+                     png=scratch("words.png"))
 
 
 # -- training on real text (measured grader-side: word_vectors_training) ----------------------
@@ -307,52 +222,54 @@ TRAINING = metric_checks(
 
 
 CHECKS = [
-    value_check("softmax", "values", "softmax on random rows and vectors", 2.0, _softmax_values),
-    value_check("softmax", "stability", "no overflow on scores like 1000", 1.0,
-                _softmax_stability),
-    *function_checks("naive_softmax", *NAIVE, _pair, outputs=PAIR, title="naive softmax",
+    calls_check("softmax", "values", "softmax on random rows and vectors", 2.0, "softmax",
+                SOFTMAX_INPUTS, SOFTMAX, inspect=require_rows_sum_to_one("matrix", "softmax")),
+    function_check("softmax", "softmax", "softmax", inputs(x=draw(_large_scores)),
+                   check="stability", title="no overflow on scores like 1000", points=1.0,
+                   outputs=("large_scores",)),
+    *function_checks("naive_softmax", *NAIVE, inputs(**PAIR), outputs=PAIR_OUT,
+                     title="naive softmax",
                      points={"values": 2.0, "gradient": 2.0, "stability": 1.0, "hidden": 1.0},
-                     cases={"stability": (_large_scores, _finite_loss)},
-                     autograd=_torch_naive_loss, swap_in=PAIR_SWAP,
+                     cases={"stability": (lambda ctx: _push_scores(inputs(**PAIR)(ctx)),
+                                          require_finite("loss", LOG_SUM_EXP))},
+                     autograd=_naive_loss, swap_in=("softmax",),
                      titles={"values": "loss and gradients against the reference",
                              "stability": "a finite loss for scores like ±1000"}),
-    *function_checks("neg_sampling", *NEG, _pair_with_negatives, outputs=PAIR,
+    *function_checks("neg_sampling", *NEG, inputs(**PAIR, negatives=NEGATIVES), outputs=PAIR_OUT,
                      title="negative sampling",
                      points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
-                     autograd=lambda p, a: _torch_neg_sampling_loss(
-                         p["center_vec"], a["outside_idx"], p["outside_vectors"],
-                         a["negatives"]),
+                     autograd=_neg_sampling_loss,
                      titles={"values": "loss and gradients, with a repeated negative"}),
-    *function_checks("sgns_batch", *BATCH, _batch, outputs=SGNS, title="minibatch",
-                     points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
-                     inspect=_coefficient_shapes,
+    *function_checks("sgns_batch", "negative_sampling", "sgns_batch_loss_and_gradients",
+                     inputs(center=normal(6, D), outside=normal(6, D), negatives=normal(6, K, D)),
+                     outputs=("loss", "grad_center", "coef_outside", "coef_negatives"),
+                     title="minibatch", points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
+                     inspect=require_shapes(coef_outside=(6,), coef_negatives=(6, K)),
                      gradients={"center": "grad_center",  # dJ/du = coef * v_c, rebuilt here
                                 "outside": lambda o, a: o["coef_outside"][:, None] * a["center"],
                                 "negatives": lambda o, a: (o["coef_negatives"][:, :, None]
                                                            * a["center"][:, None, :])},
-                     autograd=lambda p, a: _torch_sgns_loss(p["center"], p["outside"],
-                                                            p["negatives"]),
+                     autograd=_sgns_loss,
                      titles={"values": "a minibatch of 6 pairs against the reference",
                              "gradient": "batched gradients by central differences"}),
-    value_check("skipgram", "values", "a window, naive softmax and negative sampling", 2.0,
-                _skipgram_values, swap_in=WINDOW_SWAP),
-    *function_checks("skipgram", "skipgram", "skipgram", lambda ctx: _window(ctx, "negative"),
-                     outputs=WINDOW, title="window", points={"gradient": 2.0},
-                     gradients={"center_vectors": "grad_center_vectors",
-                                "outside_vectors": "grad_outside_vectors"},
+    calls_check("skipgram", "values", "a window, naive softmax and negative sampling", 2.0,
+                "skipgram", inputs(**WINDOW, naive=student(*NAIVE), negatives=integers(V, 4, K),
+                                   negative=student(*NEG)), SKIPGRAM, swap_in=WINDOW_SWAP),
+    *function_checks("skipgram", "skipgram", "skipgram",
+                     inputs(**WINDOW, pair=student(*NEG), negatives=integers(V, 4, K)),
+                     outputs=WINDOW_OUT, title="window", points={"gradient": 2.0},
                      titles={"gradient": "window gradients by central differences"},
                      swap_in=WINDOW_SWAP, sampling=WINDOW_SAMPLING),
-    value_check("sgd", "schedule", "linear_decay: word2vec's learning-rate schedule", 1.0,
-                _schedule_values),
-    function_check("sgd", "sgd", "sparse_sgd_update", _update_args, check="update",
+    calls_check("sgd", "schedule", "linear_decay: word2vec's learning-rate schedule", 1.0, "sgd",
+                SCHEDULE_INPUTS, SCHEDULE),
+    function_check("sgd", "sgd", "sparse_sgd_update", UPDATE, check="update",
                    title="sparse_sgd_update: repeated rows summed, in place", points=0.5,
                    outputs=("updated",), in_place="matrix", hint=IN_PLACE),
-    function_check("sgd", "sgd", "sparse_outer_update", _outer_update_args,
-                   check="outer_update", points=0.5, outputs=("outer_updated",),
-                   title="sparse_outer_update: coefficients times vectors", in_place="matrix",
-                   hint=IN_PLACE),
+    function_check("sgd", "sgd", "sparse_outer_update", OUTER_UPDATE, check="outer_update",
+                   title="sparse_outer_update: coefficients times vectors", points=0.5,
+                   outputs=("outer_updated",), in_place="matrix", hint=IN_PLACE),
     function_check("count_svd", "count_based", "cooccurrence_matrix",
-                   lambda ctx: ((ctx.rng().integers(0, 12, 200), 12, 2), {}),
+                   inputs(token_ids=integers(12, 200), vocab_size=12, window=2), arrays="numpy",
                    check="cooccurrence", title="cooccurrence_matrix: windowed counts",
                    points=1.0, outputs=("cooccurrence",)),
     function_check("count_svd", "count_based", "ppmi", lambda ctx: ((_counts_input(ctx),), {}),
@@ -362,15 +279,17 @@ CHECKS = [
                    lambda ctx: ((_counts_input(ctx), 4), {"seed": 0}), check="svd",
                    title="svd_vectors on given counts (up to sign)", points=1.0,
                    outputs=("svd_vectors",), up_to_sign={"svd_vectors": ("svd_vectors",)}),
-    value_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
-                _similarity_values),
+    calls_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
+                "evaluate", inputs(vectors=normal(40, 8), word2ind=WORD2IND,
+                                   pairs=draw(_word_pairs)), SIMILARITY, arrays="numpy"),
     function_check("analogy", "evaluate", "analogy_accuracy", _analogy_args,
                    title="3CosAdd accuracy on planted analogies", points=2.0,
                    outputs=("accuracy", "n_used")),
-    value_check("plot", "png", "a labelled 2-D projection saved as PNG", 1.0, _plot_values,
-                up_to_sign={"coordinates": ("coordinates",)}, timeout_s=60.0),
-    value_check("softmax", "hidden", "softmax on another seed", 1.0, _softmax_values,
-                hidden=True),
+    calls_check("plot", "png", "a labelled 2-D projection saved as PNG", 1.0, "plot",
+                PLOT_INPUTS, PLOT, arrays="numpy", up_to_sign={"coordinates": ("coordinates",)},
+                timeout_s=60.0),
+    calls_check("softmax", "hidden", "softmax on another seed", 1.0, "softmax", SOFTMAX_INPUTS,
+                SOFTMAX, inspect=require_rows_sum_to_one("matrix", "softmax"), hidden=True),
     *TRAINING,
 ]
 

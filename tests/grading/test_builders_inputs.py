@@ -1,0 +1,324 @@
+"""The builders' declarative pieces (issue 10): inputs drawn by spec, requirements on outputs,
+``calls_check`` (several calls of a module's functions on drawn inputs) and ``function_check``
+on drawn inputs. Each check runs in this process on a small module of right and wrong
+functions (the grader's own call machinery, as the reference is run), and is judged against
+the right one's payload: a right answer passes, a wrong one fails with its message."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlpdojo_autograder.builders import call, calls_check, function_check, function_checks, literal
+from nlpdojo_autograder.checks import BackendRef, Check, CheckFailure, Context
+from nlpdojo_autograder.inputs import (
+    BACKEND,
+    derived,
+    draw,
+    inputs,
+    integers,
+    normal,
+    require,
+    require_finite,
+    require_rows_sum_to_one,
+    require_shapes,
+    scratch,
+    student,
+    uniform,
+)
+from nlpdojo_autograder.remote import LocalSubject, StudentError
+from nlpdojo_autograder.runner import _backends
+
+
+class _Code:
+    """A code provider of one module, ``m``."""
+
+    code_dir = ""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self._module = module
+
+    def module(self, name: str) -> types.ModuleType:
+        return self._module
+
+    def given(self, name: str) -> types.ModuleType:
+        raise KeyError(name)
+
+
+def _module(**functions) -> types.ModuleType:
+    module = types.ModuleType("m")
+    module.__dict__.update(functions)
+    return module
+
+
+def _ctx(module: types.ModuleType, tmp_path: Path, seed: int = 0) -> Context:
+    subject = LocalSubject(_Code(module), _backends("numpy", None))
+    subject.begin(dtype="float64", swap_in=(), workdir="w")
+    return Context(subject=subject, backend=BackendRef("numpy", None, "float64"), seed=seed,
+                   workdir=tmp_path)
+
+
+def _grade(check: Check, right: types.ModuleType, theirs: types.ModuleType, tmp_path: Path):
+    """(verdict, message) of ``theirs`` against ``right``'s payload; a CheckFailure or an
+    error of the code under test fails with its message."""
+    expected = check.collect(_ctx(right, tmp_path / "ref"))
+    try:
+        actual = check.collect(_ctx(theirs, tmp_path / "sub"))
+    except (CheckFailure, StudentError) as exc:
+        return False, str(exc)
+    verdict = check.judge(actual, expected)
+    return verdict.passed, verdict.message
+
+
+# -- inputs ---------------------------------------------------------------------------------
+def test_inputs_are_drawn_in_order_from_the_checks_seed(tmp_path):
+    make = inputs(x=normal(3, 2), i=integers(10), ids=integers(5, 6, repeated=True),
+                  lr=uniform(0.1, 0.2), shifted=normal(2, loc=50.0, scale=0.5),
+                  table=np.arange(3), twice=derived(lambda d: 2 * d["x"]),
+                  own=draw(lambda rng, d: rng.permutation(4)))
+    ctx = _ctx(_module(), tmp_path, seed=7)
+    a, b = make(ctx), make(ctx)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 2))
+    assert np.array_equal(a["x"], x) and np.array_equal(a["twice"], 2 * x)
+    assert a["i"] == int(rng.integers(0, 10)) and isinstance(a["i"], int)
+    assert a["ids"].shape == (6,) and a["ids"][-1] == a["ids"][0]
+    assert 0.1 <= a["lr"] < 0.2 and isinstance(a["lr"], float)
+    assert np.all(np.abs(a["shifted"] - 50.0) < 5)
+    assert sorted(a["own"].tolist()) == [0, 1, 2, 3]
+    assert all(np.array_equal(a[k], b[k]) for k in a)  # the same seed, the same inputs
+    a["table"][0] = 99  # a constant is copied per draw
+    assert make(ctx)["table"][0] == 0
+    assert not np.array_equal(make(_ctx(_module(), tmp_path, seed=8))["x"], x)
+
+
+def test_a_spec_draws_from_a_bare_generator_too():
+    ids = integers(7, 4, 3, repeated=True)(np.random.default_rng(0))
+    assert ids.shape == (4, 3) and ids.flat[-1] == ids.flat[0] and ids.max() < 7
+
+
+# -- requirements ---------------------------------------------------------------------------
+def test_requirements_pass_right_outputs_and_name_wrong_ones():
+    finite = require_finite("loss", "the loss is {value}: use log-sum-exp")
+    finite({"loss": np.array(3.0)}, {})
+    with pytest.raises(CheckFailure, match="the loss is inf: use log-sum-exp"):
+        finite({"loss": np.array(np.inf)}, {})
+    shapes = require_shapes(a=(6,), b=(6, 4))
+    shapes({"a": np.zeros(6), "b": np.zeros((6, 4))}, {})
+    with pytest.raises(CheckFailure, match=r"b should have shape \(6, 4\); got \(4, 6\)"):
+        shapes({"a": np.zeros(6), "b": np.zeros((4, 6))}, {})
+    rows = np.full((4, 7), 1 / 7)
+    axis = require_rows_sum_to_one("p", "softmax")
+    axis({"p": rows}, {})
+    with pytest.raises(CheckFailure, match=r"softmax of a \(7, 4\) matrix: your columns sum"):
+        axis({"p": rows.T.copy()}, {})
+    with pytest.raises(CheckFailure, match=r"shape \(3,\), values \[1, 2, 3\]"):
+        require("v", lambda v: v.sum() == 0, "shape {shape}, values {value}")(
+            {"v": np.array([1, 2, 3])}, {})
+
+
+# -- calls_check ----------------------------------------------------------------------------
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_columns(x):
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+SOFTMAX = calls_check("q", "values", "softmax", 1.0, "m",
+                      inputs(matrix=normal(4, 7), vector=normal(6)),
+                      [call("softmax", x, out=x) for x in ("matrix", "vector")],
+                      inspect=require_rows_sum_to_one("matrix", "softmax"))
+
+
+def test_calls_check_one_function_on_several_inputs(tmp_path):
+    right = _module(softmax=_softmax)
+    assert _grade(SOFTMAX, right, right, tmp_path)[0]
+    passed, message = _grade(SOFTMAX, right, _module(softmax=_softmax_columns), tmp_path)
+    assert not passed and "your columns sum to 1, not your rows" in message
+    passed, message = _grade(SOFTMAX, right, _module(softmax=lambda x: x), tmp_path)
+    assert not passed and "matrix" in message
+
+
+def _fit(x):
+    return x.mean(axis=0), x.std(axis=0)
+
+
+def _apply(x, mean, std, how):
+    assert how == "scale"
+    return (x - mean) / std
+
+
+CHAINED = calls_check("q", "values", "fit then apply", 1.0, "m",
+                      inputs(train=normal(20, 3), test=normal(5, 3, loc=2.0)),
+                      [call("fit", "train", out=("mean", "std")),
+                       call("apply", "test", "mean", "std", literal("scale"), out="applied")])
+
+
+def test_calls_check_chains_a_call_on_an_earlier_ones_outputs(tmp_path):
+    right = _module(fit=_fit, apply=_apply)
+    assert _grade(CHAINED, right, right, tmp_path)[0]
+    fit_on_test = _module(fit=lambda x: (x.mean(axis=0) + 1, x.std(axis=0)), apply=_apply)
+    passed, message = _grade(CHAINED, right, fit_on_test, tmp_path)
+    assert not passed and "mean" in message
+    one_value = _module(fit=lambda x: x.mean(axis=0), apply=_apply)
+    passed, message = _grade(CHAINED, right, one_value, tmp_path)
+    assert not passed and "fit should return (mean, std)" in message
+
+
+def _decay(step, total, lr0):
+    return lr0 * max(0.0, 1.0 - step / total)
+
+
+EACH = calls_check("q", "values", "a schedule", 1.0, "m",
+                   inputs(steps=[0, 5, 10, 20], lr0=uniform(0.1, 1.0)),
+                   [call("decay", "steps", 10, "lr0", each="steps", out="rates")])
+
+
+def test_calls_check_each_calls_once_per_element_and_wants_numbers(tmp_path):
+    right = _module(decay=_decay)
+    ctx = _ctx(right, tmp_path)
+    payload = EACH.collect(ctx)
+    lr0 = inputs(steps=[0, 5, 10, 20], lr0=uniform(0.1, 1.0))(ctx)["lr0"]
+    assert np.allclose(payload["rates"], [lr0, lr0 / 2, 0.0, 0.0])
+    assert _grade(EACH, right, right, tmp_path)[0]
+    no_floor = _module(decay=lambda s, t, lr0: lr0 * (1.0 - s / t))
+    passed, message = _grade(EACH, right, no_floor, tmp_path)
+    assert not passed and "rates" in message
+    arrays = _module(decay=lambda s, t, lr0: np.full(2, lr0))
+    passed, message = _grade(EACH, right, arrays, tmp_path)
+    assert not passed and "should return a number" in message
+
+
+def _project(v):
+    return v[:, :2]
+
+
+def _plot(vectors, words, path):
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(2000))
+    return vectors[words][:, :2]
+
+
+PLOT = calls_check("q", "png", "plot", 1.0, "m",
+                   inputs(vectors=normal(6, 3), few=derived(lambda d: d["vectors"][:3]),
+                          png=scratch("out.png")),
+                   [call("project", "few", out="projected", compare=False, inspect=require(
+                       "projected", lambda p: p.shape == (3, 2), "project gave {shape}")),
+                    call("plot", "vectors", np.array([0, 1, 2]), "png", out="coordinates",
+                         writes="out.png")],
+                   arrays="numpy")
+
+
+def test_calls_check_inspects_each_call_and_checks_the_file_it_writes(tmp_path):
+    right = _module(project=_project, plot=_plot)
+    assert _grade(PLOT, right, right, tmp_path)[0]
+    assert set(PLOT.collect(_ctx(right, tmp_path))) == {"coordinates"}  # compare=False
+    passed, message = _grade(PLOT, right, _module(project=lambda v: v, plot=_plot), tmp_path)
+    assert not passed and message == "project gave (3, 3)"
+    no_file = _module(project=_project, plot=lambda v, w, p: v[w][:, :2])
+    passed, message = _grade(PLOT, right, no_file, tmp_path)
+    assert not passed and message == "plot did not save a PNG image at the given path"
+
+
+def test_calls_check_names_an_unknown_input():
+    check = calls_check("q", "values", "t", 1.0, "m", inputs(x=normal(2)),
+                        [call("f", "y", out="z")])
+    with pytest.raises(ValueError, match="no input or output 'y'"):
+        check.collect(_ctx(_module(f=lambda x: x), Path(".")))
+    with pytest.raises(ValueError, match="each='steps' names none of its arguments"):
+        call("f", "x", each="steps", out="y")
+
+
+# -- function_check and function_checks on drawn inputs ---------------------------------------
+def _update(backend, matrix, rows, grads, lr):
+    np.add.at(matrix, rows, -lr * grads)
+    return matrix
+
+
+UPDATE = function_check("q", "m", "update",
+                        inputs(backend=BACKEND, matrix=normal(5, 2),
+                               rows=np.array([1, 3, 1]), grads=normal(3, 2), lr=0.5),
+                        title="t", points=1.0, check="update", in_place="matrix")
+
+
+def test_function_check_on_drawn_inputs(tmp_path):
+    right = _module(update=_update)
+    assert _grade(UPDATE, right, right, tmp_path)[0]
+    overwrites = _module(update=lambda b, m, r, g, lr: _overwrite(m, r, g, lr))
+    assert not _grade(UPDATE, right, overwrites, tmp_path)[0]
+    copy = _module(update=lambda b, m, r, g, lr: _update(b, m.copy(), r, g, lr))
+    passed, message = _grade(UPDATE, right, copy, tmp_path)
+    assert not passed and "must update `matrix` in place" in message
+
+
+def _overwrite(matrix, rows, grads, lr):
+    matrix[rows] -= lr * grads  # a repeated row's updates overwrite each other
+    return matrix
+
+
+def _pair_loss(v, o, U):
+    v, U = np.asarray(v), np.asarray(U)  # backend arrays (torch tensors on torch) as NumPy
+    s = U @ v
+    m = s.max()
+    p = np.exp(s - m) / np.exp(s - m).sum()
+    delta = p.copy()
+    delta[o] -= 1.0
+    return np.log(np.exp(s - m).sum()) + m - s[o], U.T @ delta, np.outer(delta, v)
+
+
+def _torch_pair_loss(v, o, U):
+    import torch
+
+    return torch.nn.functional.cross_entropy((U @ v)[None, :], torch.tensor([o]))
+
+
+PAIR = inputs(v=normal(3), o=integers(4), U=normal(4, 3))
+PAIR_CHECKS = function_checks("q", "m", "pair", PAIR, outputs=("loss", "grad_v", "grad_U"),
+                              points={"values": 1.0, "gradient": 1.0}, title="pair",
+                              autograd=_torch_pair_loss, inspect=require_finite(
+                                  "loss", "the loss is {value}"))
+
+
+def test_function_checks_on_drawn_inputs(tmp_path):
+    right = _module(pair=_pair_loss)
+    assert all(_grade(c, right, right, tmp_path)[0] for c in PAIR_CHECKS)
+    wrong = _module(pair=lambda v, o, U: (_pair_loss(v, o, U)[0],
+                                          2 * _pair_loss(v, o, U)[1], _pair_loss(v, o, U)[2]))
+    assert not any(_grade(c, right, wrong, tmp_path)[0] for c in PAIR_CHECKS)
+    overflow = _module(pair=lambda v, o, U: (np.inf, *_pair_loss(v, o, U)[1:]))
+    assert _grade(PAIR_CHECKS[0], right, overflow, tmp_path) == (False, "the loss is inf")
+
+
+def test_function_checks_autograd_takes_the_arguments_by_name(tmp_path):
+    """On torch, the oracle is called as ``autograd(v=tensor, o=int, U=tensor)``: its gradient
+    joins the payload and must match the student's."""
+    pytest.importorskip("torch")
+    gradient = PAIR_CHECKS[1]
+    subject = LocalSubject(_Code(_module(pair=_pair_loss)), _backends("torch", None))
+    subject.begin(dtype="float64", swap_in=(), workdir="w")
+    ctx = Context(subject=subject, backend=BackendRef("torch", None, "float64"), seed=0,
+                  workdir=tmp_path)
+    payload = gradient.collect(ctx)
+    assert {"autograd|v", "autograd|U"} <= set(payload)
+    assert np.allclose(payload["autograd|v"], payload["v|analytic"])
+    assert gradient.judge(payload, None).passed
+    payload["v|analytic"] = 2 * payload["v|analytic"]
+    verdict = gradient.judge(payload, None)
+    by_autograd = [g for g in verdict.details["gradients"]
+                   if "reference: autograd" in g.get("notes", [])]
+    assert not verdict.passed and by_autograd and not all(g["passed"] for g in by_autograd)
+
+
+def test_a_student_function_is_an_argument_by_spec(tmp_path):
+    check = function_check("q", "m", "apply", inputs(f=student("m", "double"), x=normal(3)),
+                           title="t", points=1.0)
+    right = _module(apply=lambda f, x: f(x), double=lambda x: 2 * x)
+    assert _grade(check, right, right, tmp_path)[0]
+    assert not _grade(check, right, _module(apply=lambda f, x: f(x), double=lambda x: x),
+                      tmp_path)[0]
