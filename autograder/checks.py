@@ -107,13 +107,16 @@ class Check:
 class PlantedBug:
     """A deliberate bug for ``dojo verify``: replacing ``find`` (which must occur exactly once;
     see :mod:`nlpdojo_autograder.planted`) by ``replace`` in ``module`` of the solutions must
-    cost points on ``question`` (and, ideally, on nothing else: ``dojo verify --strict``)."""
+    cost points on ``question`` (and, ideally, on nothing else: ``dojo verify --strict``).
+    ``also``: integrative questions the bug must cost points on too (a training run's metric
+    checks, proved able to fail by a bug in a step they train with)."""
 
     name: str
     module: str
     find: str
     replace: str
     question: str
+    also: tuple[str, ...] = ()
 
 
 @dataclass

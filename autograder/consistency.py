@@ -206,6 +206,12 @@ def _check_bugs(exercise: Exercise, topic_dir: Path, questions: list[str],
             problems.append(Problem(where, f"question {bug.question!r} is not a question of "
                                     f"{exercise.name}; "
                                     + suggest(bug.question, questions, "questions")))
+        for other in bug.also:
+            if other not in exercise.integrative:
+                problems.append(Problem(where, f"also={other!r}: only an integrative question "
+                                        f"of {exercise.name} may be named there (one whose "
+                                        "checks train with the other questions' code: "
+                                        f"{', '.join(exercise.integrative) or 'none'})"))
         problem = bug_problem(bug, topic_dir, modules)
         if problem is not None:
             problems.append(problem)

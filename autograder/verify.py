@@ -126,6 +126,11 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
         return Step(exercise.name, name, False,
                     f"not caught: every check of question {bug.question!r} still passes")
     detail = f"caught by {', '.join(c.id for c in caught)}: {caught[0].message}"
+    missed = [q for q in bug.also if not any(c.question == q for c in lost)]
+    if missed:
+        return Step(exercise.name, name, False,
+                    f"{detail}; but it was planted to cost points on {', '.join(missed)} too, "
+                    f"and every check of {', '.join(missed)} still passes")
     if elsewhere and strict:
         return Step(exercise.name, name, False,
                     f"{detail}; but it also costs points on other questions: "

@@ -325,18 +325,19 @@ PLANTED_BUGS = [
                "skipgram"),
     PlantedBug("learning rate does not decay", "sgd",
                "return max(lr0 * (1.0 - progress), lr_min)", "return lr0", "sgd"),
-    # the training checks fail too when a step trains the wrong thing (measured: held-out loss
-    # 4.2 against the reference's 2.9 for the first two)
+    # planted under the question whose code they change; `also`: the training checks must fail
+    # too, a step that trains the wrong thing (measured: held-out loss 4.2 against the
+    # reference's 2.9 for the first two)
     PlantedBug("batch center gradient ignores the negatives", "negative_sampling",
                "+ xp.matmul(coef_negatives[:, None, :], negatives)[:, 0, :])",
-               "+ 0.0 * negatives[:, 0, :])", "training"),
+               "+ 0.0 * negatives[:, 0, :])", "sgns_batch", also=("training",)),
     PlantedBug("negative words never updated", "sgd",
                "scatter_add_weighted(matrix, rows, coefs, vectors, alpha=-lr)",
                "scatter_add_weighted(matrix, rows[:, :1], coefs[:, :1], vectors, alpha=-lr)",
-               "training"),
+               "sgd", also=("training",)),
     PlantedBug("learning rate ten times too small", "sgd",
                "return max(lr0 * (1.0 - progress), lr_min)",
-               "return max(0.1 * lr0 * (1.0 - progress), lr_min)", "training"),
+               "return max(0.1 * lr0 * (1.0 - progress), lr_min)", "sgd", also=("training",)),
     PlantedBug("analogy does not exclude question words", "evaluate",
                "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass",
                "analogy"),

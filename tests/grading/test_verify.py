@@ -147,3 +147,28 @@ def test_dojo_verify_says_which_exercises_it_skips_and_why(toy, monkeypatch):
     result = CliRunner().invoke(build_app(), ["verify", "toy"])
     assert result.exit_code == 2, result.output
     assert "cannot verify toy" in result.output and "packages.find" in result.output
+
+
+def test_a_bug_planted_to_cost_points_on_an_integrative_question_too_must_do_so(
+        toy, monkeypatch):
+    """PlantedBug(also=...): the integrative question must lose points too, else the step
+    fails saying so; naming a question that is not integrative is a declaration problem."""
+    good = replace(toy.planted_bugs[0], also=("quadratic",))
+    _without_swap_in(toy, monkeypatch)  # quadratic runs the student's scale: it loses
+    monkeypatch.setattr(toy, "integrative", ("quadratic",))
+    monkeypatch.setattr(toy, "planted_bugs", [good])
+    [step] = [s for s in verify([toy], backends=[], strict=True)
+              if s.name == "planted bug scale adds"]
+    assert step.ok, step.detail
+    monkeypatch.setattr(toy, "checks", [replace(c, swap_in=("scale",))
+                                        if c.question == "quadratic" else c
+                                        for c in toy.checks])  # now it does not lose
+    steps = {s.name: s for s in verify([toy], backends=[], strict=True)}
+    assert not steps["planted bug scale adds"].ok
+    assert "planted to cost points on quadratic too, and every check of quadratic still " \
+        "passes" in steps["planted bug scale adds"].detail
+    monkeypatch.setattr(toy, "integrative", ())
+    steps = {s.name: s for s in verify([toy], backends=[])}
+    consistency = steps["declarations consistent with the solutions"]
+    assert not consistency.ok and "also='quadratic': only an integrative question" in \
+        consistency.detail
