@@ -7,6 +7,7 @@ all zeros, some rows): the same diagnosis gradient checks give (:func:`nlpdojo.g
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -44,9 +45,14 @@ def _near_int(x: float, tol: float = 1e-5) -> int | None:
     return k if k >= 2 and abs(x - k) <= tol * k else None
 
 
-def _scalar_ratio(a: float, e: float) -> str | None:
+#: outputs where a factor N is likely a sum over N items taken for a mean (or the reverse)
+_SUMMED = re.compile(r"loss|grad|cost|objective|likelihood|entropy|sum|mean|total", re.I)
+
+
+def _scalar_ratio(a: float, e: float, name: str = "loss") -> str | None:
     """What relates a wrong scalar to the expected one, when it is an exact factor: the sign,
-    2, ½, or an integer N (a sum where a mean is expected, or the other way round)."""
+    2, ½, or an integer N (for a loss or gradient, a sum where a mean is expected, or the
+    other way round)."""
     if a == 0.0 or e == 0.0 or not (np.isfinite(a) and np.isfinite(e)):
         return None
     c = a / e
@@ -59,12 +65,14 @@ def _scalar_ratio(a: float, e: float) -> str | None:
         return f"yours is {sign}twice the expected one"
     if down == 2:
         return f"yours is {sign}half the expected one"
+    summed = _SUMMED.search(name) is not None
     if up:
-        return (f"yours is {sign}{up} times the expected one: a sum over {up} items (a batch?) "
-                "where the mean is expected?")
+        return (f"yours is {sign}{up} times the expected one" + (
+            f": a sum over {up} items (a batch?) where the mean is expected?" if summed else ""))
     if down:
-        return (f"yours is {sign}1/{down} of the expected one: a mean over {down} items (a "
-                "batch?) where the sum is expected?")
+        return (f"yours is {sign}1/{down} of the expected one" + (
+            f": a mean over {down} items (a batch?) where the sum is expected?"
+            if summed else ""))
     return None
 
 
@@ -112,7 +120,7 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
         if a.size > 1:
             pattern = diagnose(a, e, rtol=max(rtol, 1e-5), atol=atol)
         else:
-            pattern = _scalar_ratio(yours, wanted)
+            pattern = _scalar_ratio(yours, wanted, name)
         if pattern:
             pattern = pattern.replace("your gradient", "yours").replace("the true one",
                                                                          "the expected one")

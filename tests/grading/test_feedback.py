@@ -282,3 +282,9 @@ def test_a_negative_zero_is_shown_as_0_and_matching_infinities_raise_no_warning(
         warnings.simplefilter("error")  # inf − inf must not warn: both are −inf, equal
         assert compare_array("log_probs", np.array([-np.inf, -1.0]),
                              np.array([-np.inf, -1.0])) is None
+
+
+def test_a_factor_is_called_a_batch_sum_or_mean_only_for_a_loss_or_gradient():
+    said = compare_array("learning_rate", np.float64(0.0026), np.float64(0.026))
+    assert said == "learning_rate: yours 0.0026, expected 0.026; yours is 1/10 of the expected one"
+    assert "(a batch?)" in compare_array("grad_center", np.float64(2.6), np.float64(0.26))
