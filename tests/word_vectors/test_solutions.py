@@ -223,6 +223,21 @@ def test_window_pairs_dynamic_window():
     assert c.shape[0] == 2 * 19  # window 1: every neighbour on both sides
 
 
+def test_window_pairs_by_offset_are_the_same_pairs_offset_by_offset():
+    """The trainer's order: the same draws and pairs, sorted by offset then center position,
+    so one center's pairs land in different minibatches."""
+    ids = np.random.default_rng(5).permutation(40)
+    pos = np.argsort(ids)
+    c, o = train.window_pairs(ids, 4, np.random.default_rng(0))
+    c2, o2 = train.window_pairs(ids, 4, np.random.default_rng(0), by_offset=True)
+    assert sorted(zip(c.tolist(), o.tolist(), strict=True)) == sorted(
+        zip(c2.tolist(), o2.tolist(), strict=True))
+    offset = pos[o2] - pos[c2]
+    assert np.all(np.diff(offset) >= 0)  # offset -4 first, ..., +4 last
+    for d in np.unique(offset):
+        assert np.all(np.diff(pos[c2][offset == d]) > 0)  # text order within an offset
+
+
 def test_dynamic_window_weights_near_words_more():
     """word2vec's b ~ U{1..W}: a word at distance d is paired with probability (W - d + 1) / W."""
     ids = np.arange(100_000)
