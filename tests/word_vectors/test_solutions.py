@@ -223,21 +223,6 @@ def test_window_pairs_dynamic_window():
     assert c.shape[0] == 2 * 19  # window 1: every neighbour on both sides
 
 
-def test_window_pairs_by_offset_are_the_same_pairs_offset_by_offset():
-    """The trainer's order: the same draws and pairs, sorted by offset then center position,
-    so one center's pairs land in different minibatches."""
-    ids = np.random.default_rng(5).permutation(40)
-    pos = np.argsort(ids)
-    c, o = train.window_pairs(ids, 4, np.random.default_rng(0))
-    c2, o2 = train.window_pairs(ids, 4, np.random.default_rng(0), by_offset=True)
-    assert sorted(zip(c.tolist(), o.tolist(), strict=True)) == sorted(
-        zip(c2.tolist(), o2.tolist(), strict=True))
-    offset = pos[o2] - pos[c2]
-    assert np.all(np.diff(offset) >= 0)  # offset -4 first, ..., +4 last
-    for d in np.unique(offset):
-        assert np.all(np.diff(pos[c2][offset == d]) > 0)  # text order within an offset
-
-
 def test_dynamic_window_weights_near_words_more():
     """word2vec's b ~ U{1..W}: a word at distance d is paired with probability (W - d + 1) / W."""
     ids = np.arange(100_000)
@@ -392,3 +377,14 @@ def test_nearest_neighbours_refuses_k_outside_the_vocabulary(k):
     with pytest.raises(ValueError, match="k must be between 1 and 4"):
         evaluate.nearest_neighbours(vectors, 0, k)
     assert evaluate.nearest_neighbours(vectors, 0, 4).tolist() != []
+
+
+def test_train_sgns_starts_from_gensims_initialisation(numpy_backend):
+    """v ~ U(-1/D, 1/D) (gensim 4's; word2vec's C code draws half as wide), u = 0: with a
+    learning rate of 0 the vectors come back as they started."""
+    ids, counts = _toy_corpus()
+    res = train.train_sgns(numpy_backend, ids, counts, dim=16, window=2, negatives=2, epochs=1,
+                           lr=0.0, seed=0, progress=False)
+    assert np.abs(res.center_vectors).max() <= 1 / 16
+    assert np.abs(res.center_vectors).max() > 0.9 / 16  # wider than the C code's 0.5 / D
+    assert not res.outside_vectors.any()
