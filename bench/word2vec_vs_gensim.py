@@ -234,6 +234,11 @@ def main() -> None:
         where = f"Machine: {machine()}; {loads(runs)}."
         print("\n".join([where, "", *speed, "", *quality]), flush=True)
         sections.append((epochs, where, speed, quality))
+    first = next(iter(runs.values()))[0] if epoch_counts else {}
+    args.coverage = (f"Evaluated on {first.get('wordsim353_n')} of 353 WordSim-353 pairs, "
+                     f"{first.get('simlex999_n')} of 999 SimLex-999 pairs and "
+                     f"{first.get('analogy_n', 0):,} of 19,544 analogy questions (the others "
+                     f"use a word outside the vocabulary).")
     svd = run_svd(corpus, args, evaluate_vectors, sets) if args.svd else None
     table = scaling(corpus, args, ours) if args.scaling else None
     if table:
@@ -292,7 +297,8 @@ def write_docs(args, corpus, start, sections, svd, table) -> None:
     results.write_text(
         "# Results: word vectors (topic `word_vectors`)\n\n"
         f"Produced by `{command}` (speed: docs/benchmarks.md).\n\n{setup}\n"
-        + "\n".join(quality_md) + "\n" + (f"\n{others}" if others else ""), encoding="utf-8")
+        + "\n".join(quality_md) + f"\n\n{args.coverage}\n" + (f"\n{others}" if others else ""),
+        encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -88,3 +88,26 @@ def test_speed_and_quality_tables_compare_each_round_with_gensim(bench):
     quality = bench.quality_rows(runs)
     assert quality[-1].startswith("| ours | 0.310 [0.290-0.330] | 0.100 [0.100-0.100]")
     assert quality[-1].endswith("| +0.000, +0.000, +0.000 |")
+
+
+def test_write_docs_replaces_its_sections_and_keeps_the_rest(bench, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    (tmp_path / "docs").mkdir()
+    benchmarks, results = tmp_path / "docs" / "benchmarks.md", tmp_path / "docs" / "results.md"
+    benchmarks.write_text("# Benchmarks\n\nhand-written\n<!-- generated -->\nold run\n")
+    results.write_text("# old\n\n<!-- language_models results: begin -->\nLM\n")
+    args = SimpleNamespace(corpus="sotu", dim=100, window=5, negatives=5, batch_size=1024,
+                           rounds=3, seed=0, coverage="Evaluated on 189 of 353 pairs.")
+    corpus = SimpleNamespace(token_ids=np.zeros(1000), words=["a"] * 10)
+    sections = [(1, "Machine: x.", ["| speed |"], ["| quality |"])]
+    for _ in range(2):  # twice: the same files
+        bench.write_docs(args, corpus, "the machine", sections, "| svd |", ["| scaling |"])
+    text = benchmarks.read_text()
+    assert text.startswith("# Benchmarks\n\nhand-written\n<!-- generated -->\n## Last run of")
+    assert "old run" not in text and "| speed |" in text and "| scaling |" in text
+    assert "Machine: x." in text and "the machine" in text
+    out = results.read_text()
+    assert "| quality |" in out and "| svd |" in out and "Evaluated on 189" in out
+    assert out.endswith("<!-- language_models results: begin -->\nLM\n")
