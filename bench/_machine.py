@@ -1,16 +1,66 @@
-"""The machine a benchmark ran on, printed with every figure (CPU model, cores, load average):
-these machines are shared, and a ratio means little without the load it was measured under."""
+"""The machine a benchmark ran on, printed with every figure (CPU model, cores, BLAS and its
+threads, load average): these machines are shared, and a ratio means little without the load
+it was measured under. And the one summary every interleaved benchmark reports: the median of
+its rounds and their spread (min-max)."""
 
 from __future__ import annotations
 
 import os
 import platform
+import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.exists() else []
+    return next((line.split(":", 1)[1].strip() for line in lines
+                 if line.startswith("model name")), platform.processor() or platform.machine())
+
+
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages, ``"1.20 0.90 0.41"``."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def blas() -> str:
+    """The BLAS libraries loaded in this process and their thread counts (threadpoolctl),
+    ``"openblas 0.3.31 (1 thread)"``; ``"no BLAS loaded"`` before NumPy's first product."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of the NumPy backend
+        return "BLAS unknown (no threadpoolctl)"
+    found = []
+    for lib in threadpool_info():
+        if lib["user_api"] == "blas":
+            n = lib["num_threads"]
+            found.append(f"{lib.get('internal_api', lib['prefix'])} {lib.get('version') or '?'} "
+                         f"({n} thread{'' if n == 1 else 's'})")
+    return ", ".join(dict.fromkeys(found)) or "no BLAS loaded"  # one line per distinct library
+
+
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               platform.processor())
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{cpu}, {os.cpu_count()} cores, load average {load}"
+    """CPU model, cores, BLAS and its threads, load average now: one line per figure."""
+    return (f"{cpu_model()}, {os.cpu_count()} cores, BLAS {blas()}, "
+            f"load average {load_average()}")
+
+
+def spread(values: Sequence[float], fmt: str = "{:.2f}") -> str:
+    """``"median [min-max]"`` of the rounds; a single value alone."""
+    if not values:
+        raise ValueError("no values to summarise")
+    middle = fmt.format(statistics.median(values))
+    if len(values) == 1:
+        return middle
+    return f"{middle} [{fmt.format(min(values))}-{fmt.format(max(values))}]"
+
+
+def ratios(ours: Sequence[float], peer: Sequence[float]) -> list[float]:
+    """Per-round ratios ``ours[i] / peer[i]`` of two interleaved series (rates, higher is
+    better): each round's pair ran back to back, under the same load, so the ratio of a round
+    is steadier than the ratio of two medians."""
+    if len(ours) != len(peer):
+        raise ValueError(f"{len(ours)} rounds against {len(peer)}: interleave them one to one")
+    return [a / b for a, b in zip(ours, peer, strict=True)]

@@ -427,3 +427,42 @@ def test_optimizer_state_for_another_model_is_refused():
     with pytest.raises(ValueError, match=r"parameter 1, but this optimizer has 1 parameters"):
         small.load_state_dict(state)
     assert small.steps == 0  # nothing was loaded
+
+
+def test_numpy_scatter_add_refuses_rows_out_of_range_and_counts_negatives_from_the_end():
+    """SciPy's kernels check no bounds: an index past the end is an IndexError, never a write
+    outside the target; a negative one counts from the end, as NumPy's indexing does."""
+    backend = backend_for("numpy", "float64")
+    target = np.zeros((3, 2))
+    for index in ([0, 3], [-4, 0]):
+        with pytest.raises(IndexError, match="out of bounds"):
+            backend.scatter_add(target, np.array(index), np.ones((2, 2)))
+        with pytest.raises(IndexError, match="out of bounds"):
+            backend.scatter_add_weighted(target, np.array([index]), np.ones((1, 2)),
+                                         np.ones((1, 2)))
+    np.testing.assert_array_equal(target, 0.0)
+    backend.scatter_add(target, np.array([-1, 0]), np.ones((2, 2)))
+    backend.scatter_add_weighted(target, np.array([[-1, 1]]), np.full((1, 2), 2.0),
+                                 np.ones((1, 2)))
+    np.testing.assert_array_equal(target, [[1, 1], [2, 2], [3, 3]])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numpy_scatter_add_in_place_and_on_a_strided_target_agree(dtype):
+    """The in-place kernel (a contiguous target) and the general path (a column slice) give
+    np.add.at's sums."""
+    backend = backend_for("numpy", dtype)
+    gen = np.random.default_rng(3)
+    index = gen.integers(0, 50, (64, 6))  # (B, M), many repeats
+    weights = gen.standard_normal((64, 6)).astype(dtype)
+    rows = gen.standard_normal((64, 4)).astype(dtype)
+    expected = np.zeros((50, 4))
+    np.add.at(expected, index.reshape(-1), (-0.5 * weights[:, :, None] * rows[:, None, :]
+                                            ).reshape(-1, 4))
+    np.add.at(expected, index[:, 0], 2.0 * rows)
+    contiguous = np.zeros((50, 4), dtype=dtype)
+    wide = np.zeros((50, 8), dtype=dtype)
+    for target in (contiguous, wide[:, ::2]):
+        backend.scatter_add_weighted(target, index, weights, rows, alpha=-0.5)
+        backend.scatter_add(target, index[:, 0], rows, alpha=2.0)
+        np.testing.assert_allclose(target, expected, rtol=1e-5, atol=1e-5)

@@ -27,8 +27,57 @@ from nlpdojo.arrays import is_torch, to_numpy
 from nlpdojo.backend import Array, Backend, Random, Shape
 
 #: scatter_add sums into a dense (V, D) block when V <= this x N values, else over the distinct
-#: indices only (measured crossover on word2vec-sized updates, bench/scatter_add.py)
+#: indices only (measured crossover on word2vec-sized updates, bench/scatter_add.py); only where
+#: the in-place product below cannot run (a target that is not contiguous, mixed dtypes)
 DENSE_ROWS_PER_VALUE = 4
+
+try:  # SciPy's compiled kernel behind ``csc_matrix @ dense``: Y += A @ X, in place
+    from scipy.sparse._sparsetools import csc_matvecs as _csc_matvecs
+except ImportError:  # pragma: no cover - a SciPy that moved it: the public product is used
+    _csc_matvecs = None
+
+
+def _scatter_in_place(flat: np.ndarray, index: np.ndarray, data: np.ndarray,
+                      rows: np.ndarray, per_row: int) -> bool:
+    """``flat[index[j]] += data[j] * rows[j // per_row]`` for every j, in place, in one
+    compiled pass; ``False`` (nothing done) where it cannot run exactly.
+
+    It is SciPy's ``csc_matrix @ dense`` kernel called with the target as its accumulator:
+    the public product allocates and zeroes a (V, D) result, which the caller then adds to the
+    target, three passes over the whole matrix per call where only the touched rows change
+    (for word2vec's 1024 x 6 updates of an (11,269, 100) matrix, 0.34 ms against 0.08 ms).
+    The kernel checks no bounds: the callers pass indices through :func:`_rows_in_range`.
+
+    :param flat: (V, D) C-contiguous float32 or float64 target.
+    :param index: (N,) integer row of each value.
+    :param data: (N,) weight of each value.
+    :param rows: (N / per_row, D) the vectors the weights scale.
+    """
+    if (_csc_matvecs is None or not flat.flags.c_contiguous or flat.dtype not in _FLOATS
+            or rows.dtype != flat.dtype):
+        return False
+    n = index.shape[0]
+    V, D = flat.shape
+    _csc_matvecs(V, n // per_row, D, np.arange(0, n + 1, per_row, dtype=np.int64),
+                 index.astype(np.int64, copy=False), data.astype(flat.dtype, copy=False),
+                 np.ascontiguousarray(rows).reshape(-1), flat.reshape(-1))
+    return True
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _rows_in_range(index: np.ndarray, rows: int) -> np.ndarray:
+    """``index`` with negative entries counted from the end (NumPy's rule), or ``IndexError``
+    for an entry outside ``[-rows, rows)``: SciPy's sparse kernels check no bounds, and an index
+    past the end wrote outside the target (a corrupted heap, not an error)."""
+    if not np.issubdtype(index.dtype, np.integer):
+        raise IndexError(f"scatter-add indices must be integers, got {index.dtype}")
+    low, high = int(index.min()), int(index.max())
+    if low < -rows or high >= rows:
+        bad = low if low < -rows else high
+        raise IndexError(f"index {bad} is out of bounds for axis 0 with size {rows}")
+    return index + rows * (index < 0) if low < 0 else index
 
 
 class NumpyRandom(Random):
@@ -116,12 +165,15 @@ class NumpyBackend(Backend):
         if n == 0:
             return target
         rows = target.shape[0]
+        index = _rows_in_range(index, rows)
         flat = target.reshape(rows, -1)  # (V, D): a view when target is contiguous
         if not np.shares_memory(flat, target):
             np.add.at(target, index, alpha * values.reshape(n, *target.shape[1:]))
             return target
         values = values.reshape(n, -1)  # (N, D)
         weights = np.full(n, alpha, dtype=np.result_type(target.dtype, values.dtype))
+        if _scatter_in_place(flat, index, weights, values, 1):
+            return target
         if rows <= DENSE_ROWS_PER_VALUE * n:
             # Few rows: one column per value, no sort; the product is a dense (V, D) block.
             sums = sp.csc_matrix((weights, index, np.arange(n + 1)), shape=(rows, n)) @ values
@@ -143,12 +195,16 @@ class NumpyBackend(Backend):
         flat = target.reshape(target.shape[0], -1)  # (V, D)
         if B == 0 or M == 0:
             return target
+        index = _rows_in_range(index, flat.shape[0])
         if not np.shares_memory(flat, target):
             products = weights[:, :, None] * rows.reshape(B, 1, -1)  # (B, M, D)
-            np.add.at(flat, index.reshape(-1), alpha * products.reshape(B * M, -1))
+            np.add.at(target, index.reshape(-1),  # not into flat: here it is a copy
+                      alpha * products.reshape(B * M, *target.shape[1:]))
             return target
         data = (np.asarray(weights) * alpha).astype(
             np.result_type(target.dtype, rows.dtype), copy=False).reshape(-1)  # (B M,)
+        if _scatter_in_place(flat, index.reshape(-1), data, rows.reshape(B, -1), M):
+            return target
         # Column b of the sparse (V, B) matrix holds weights[b, :] at rows index[b, :].
         S = sp.csc_matrix((data, index.reshape(-1), np.arange(0, B * M + 1, M)),
                           shape=(flat.shape[0], B))

@@ -377,3 +377,14 @@ def test_nearest_neighbours_refuses_k_outside_the_vocabulary(k):
     with pytest.raises(ValueError, match="k must be between 1 and 4"):
         evaluate.nearest_neighbours(vectors, 0, k)
     assert evaluate.nearest_neighbours(vectors, 0, 4).tolist() != []
+
+
+def test_train_sgns_starts_from_gensims_initialisation(numpy_backend):
+    """v ~ U(-1/D, 1/D) (gensim 4's; word2vec's C code draws half as wide), u = 0: with a
+    learning rate of 0 the vectors come back as they started."""
+    ids, counts = _toy_corpus()
+    res = train.train_sgns(numpy_backend, ids, counts, dim=16, window=2, negatives=2, epochs=1,
+                           lr=0.0, seed=0, progress=False)
+    assert np.abs(res.center_vectors).max() <= 1 / 16
+    assert np.abs(res.center_vectors).max() > 0.9 / 16  # wider than the C code's 0.5 / D
+    assert not res.outside_vectors.any()
