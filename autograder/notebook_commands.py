@@ -127,7 +127,7 @@ def notebook_command(
             raise NotebookCommandError("--save-library needs a topic: dojo notebook "
                                        "neural_networks --save-library")
         for shown, what in save_library(target):
-            console.print(f"{shown}: {what}", highlight=False)
+            console.print(f"{shown}: {what}", highlight=False, soft_wrap=True)  # one line each
         return
     if not jupyterlab_installed():
         raise NotebookCommandError(f"JupyterLab is not installed; install it with: "
