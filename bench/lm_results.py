@@ -129,6 +129,11 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
             lines.append(f"\n`{corpus}`: the RNN LM, stopped after {rnn['epochs']} epochs, is not "
                          f"below the best count model ({best_label}, "
                          f"{rows[best_label][3]:.1f}): {_progress(rnn['history'])}.")
+        elif rnn:
+            lines.append(f"\n`{corpus}`: the RNN LM ({rnn['test']:.1f} after {rnn['epochs']} "
+                         f"epochs) is below the best count model ({best_label}, "
+                         f"{rows[best_label][3]:.1f}), by "
+                         f"{100 * (1 - rnn['test'] / rows[best_label][3]):.1f} %.")
     lines += ["", NOTE, *_neural_notes(neural), "",
               "For scale, on Penn Treebank: Kneser-Ney 5-gram 141.2, RNN LM 124.7 "
               "(Mikolov 2012, table 4.1).", END]

@@ -60,6 +60,22 @@ def test_measured_neural_rows_fill_the_table_and_say_when_they_lose(tmp_path, mo
     assert "still falling by 19 % in the last epoch (184.2 → 148.5)" in text
 
 
+def test_an_rnn_below_the_best_count_model_is_said_to_be(tmp_path, monkeypatch):
+    import json
+
+    script = _script()
+    neural = tmp_path / "lm_neural.json"
+    neural.write_text(json.dumps({"sotu": {"rnn": {
+        "label": "RNN LM", "test": 81.0, "valid": 85.0, "epochs": 6, "minutes": 70.0,
+        "settings": {"hidden": 256}, "date": "2026-11-23", "machine": "m",
+        "history": [{"valid": 90.0}, {"valid": 85.0}]}}}))
+    monkeypatch.setattr(script, "NEURAL", neural)
+    text = script.section(_fake_results(script))
+    assert "the RNN LM (81.0 after 6 epochs) is below the best count model (unigram, " \
+        "add-δ, 90.0), by 10.0 %." in text
+    assert "is not below" not in text
+
+
 def test_a_converged_rnn_that_loses_is_said_not_to_get_there():
     script = _script()
     said = script._progress([{"valid": 120.0}, {"valid": 119.5}])
