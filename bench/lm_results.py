@@ -120,18 +120,18 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
         for corpus in results:
             found = [r for r in neural.get(corpus, {}).values() if r["label"] == label]
             cells.append(f"{found[0]['test']:.1f} ({found[0]['valid']:.1f}, "
-                         f"{found[0]['epochs']} epochs)" if found else "not yet measured")
+                         f"{_epochs(found[0]['epochs'])})" if found else "not yet measured")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     for corpus, (rows, _) in results.items():
         best_label = min(rows, key=lambda label: rows[label][3])
         rnn = neural.get(corpus, {}).get("rnn")
         if rnn and rnn["test"] > rows[best_label][3]:
-            lines.append(f"\n`{corpus}`: the RNN LM, stopped after {rnn['epochs']} epochs, is not "
-                         f"below the best count model ({best_label}, "
+            lines.append(f"\n`{corpus}`: the RNN LM, stopped after {_epochs(rnn['epochs'])}, "
+                         f"is not below the best count model ({best_label}, "
                          f"{rows[best_label][3]:.1f}): {_progress(rnn['history'])}.")
         elif rnn:
-            lines.append(f"\n`{corpus}`: the RNN LM ({rnn['test']:.1f} after {rnn['epochs']} "
-                         f"epochs) is below the best count model ({best_label}, "
+            lines.append(f"\n`{corpus}`: the RNN LM ({rnn['test']:.1f} after "
+                         f"{_epochs(rnn['epochs'])}) is below the best count model ({best_label}, "
                          f"{rows[best_label][3]:.1f}), by "
                          f"{100 * (1 - rnn['test'] / rows[best_label][3]):.1f} %.")
     lines += ["", NOTE, *_neural_notes(neural), "",
@@ -140,8 +140,12 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 def _progress(history: list[dict]) -> str:
-    """Where a neural run stood when it stopped: still improving, or no longer."""
+    """Where a neural run stood when it stopped, as measured: the last epoch's gain."""
     valid = [h["valid"] for h in history]
     if len(valid) < 2:
         return "one epoch only"
@@ -149,8 +153,9 @@ def _progress(history: list[dict]) -> str:
     if gain >= 0.01:
         return (f"valid perplexity was still falling by {100 * gain:.0f} % in the last epoch "
                 f"({valid[-2]:.1f} → {valid[-1]:.1f}), so it stopped short of convergence")
-    return (f"valid perplexity had stopped improving ({valid[-2]:.1f} → {valid[-1]:.1f} in "
-            "the last epoch): this model, trained this way, does not get there")
+    return (f"valid perplexity fell by only {100 * gain:.1f} % in the last epoch "
+            f"({valid[-2]:.1f} → {valid[-1]:.1f}): more epochs of the same setting are "
+            "unlikely to close the gap")
 
 
 def _neural_notes(neural: dict) -> list[str]:
@@ -164,7 +169,7 @@ def _neural_notes(neural: dict) -> list[str]:
              "valid perplexity is scored on test):"]
     for corpus, r in runs:
         s = ", ".join(f"{k} {v}" for k, v in r["settings"].items())
-        lines.append(f"- {corpus}, {r['label']}: {s}; {r['epochs']} epochs in "
+        lines.append(f"- {corpus}, {r['label']}: {s}; {_epochs(r['epochs'])} in "
                      f"{r['minutes']} min ({r['date']}; {r['machine']}).")
     return lines
 
