@@ -223,6 +223,35 @@ def test_window_pairs_dynamic_window():
     assert c.shape[0] == 2 * 19  # window 1: every neighbour on both sides
 
 
+def test_the_trainer_shuffles_each_chunks_pairs_so_one_centers_pairs_are_spread(numpy_backend):
+    """The pairs a chunk trains on are window_pairs' pairs, all of them, in a random order: in
+    text order a center's pairs sit side by side (one minibatch, one stale center vector);
+    shuffled, hardly two neighbours share a center."""
+    ids = np.arange(2_000)  # every word once: a center id is a position
+    keep = np.ones(ids.size)
+    sampler = train.NoiseTable(np.ones(ids.size), np.random.default_rng(0))
+    chunk = next(train._chunks(numpy_backend, ids, keep, sampler, 5, 2,
+                               np.random.default_rng(3)))
+    centers, outsides = to_numpy(chunk.centers), to_numpy(chunk.rows)[:, 0]
+    same_draws = np.random.default_rng(3)
+    same_draws.random(ids.size)  # the chunk's subsampling draw (everything kept)
+    text_c, text_o = train.window_pairs(ids, 5, same_draws)
+    assert sorted(zip(centers.tolist(), outsides.tolist(), strict=True)) == sorted(
+        zip(text_c.tolist(), text_o.tolist(), strict=True))
+    assert np.mean(np.diff(text_c) == 0) > 0.5  # text order: most neighbours share a center
+    assert np.mean(np.diff(centers) == 0) < 0.01  # shuffled: hardly any
+    assert np.all(np.abs(outsides - centers) <= 5) and np.all(outsides != centers)
+
+
+def test_shuffled_pairs_keeps_every_pair():
+    c, o = train.window_pairs(np.random.default_rng(5).permutation(300), 4,
+                              np.random.default_rng(0))
+    c2, o2 = train.shuffled_pairs(c, o, np.random.default_rng(1))
+    assert sorted(zip(c.tolist(), o.tolist(), strict=True)) == sorted(
+        zip(c2.tolist(), o2.tolist(), strict=True))
+    assert not np.array_equal(c, c2)
+
+
 def test_dynamic_window_weights_near_words_more():
     """word2vec's b ~ U{1..W}: a word at distance d is paired with probability (W - d + 1) / W."""
     ids = np.arange(100_000)
