@@ -14,7 +14,8 @@ Training: the topic's own loops (``train_rnn_lm``: truncated BPTT, here with Ada
 gradient-norm clipping, ``adam-clip``: the topic's README explains why Adam without clipping
 drives this tanh RNN chaotic, and SGD with clipping learned four times slower per token;
 dropout on the RNN LM's non-recurrent connections; ``train_window_lm``: minibatch Adam),
-one epoch at a time;
+one epoch at a time (the RNN LM's optimizer, with Adam's moments, kept from one epoch to the
+next);
 after each epoch the valid split is scored, and the learning rate is halved when valid
 perplexity improved by less than 1 % or the epoch diverged (the weights then go back to the
 best epoch's), Mikolov's schedule. The test split is scored once,
@@ -138,10 +139,11 @@ class Trainer:
         self.backend, self.name, self.ids, self.settings = backend, name, ids, settings
         self.lm_training = lm_training
         s = settings
+        self.optimizer = None  # kept from epoch to epoch (Adam's moments go on)
         if name == "rnn":
             if s["optimizer"].endswith("-clip"):
                 base = rnn_lm.OPTIMIZERS[s["optimizer"].removesuffix("-clip")]
-                rnn_lm.OPTIMIZERS[s["optimizer"]] = clipped(base, s["clip"])
+                rnn_lm.OPTIMIZERS[s["optimizer"]] = self.kept(clipped(base, s["clip"]))
             if s.get("dropout", 0.0) > 0.0:
                 self.model = dropout_rnn_lm(backend, vocab_size, s["dim"], s["hidden"],
                                             s["dropout"], seed)
@@ -154,6 +156,25 @@ class Trainer:
             self.model = window_lm.WindowLM(backend, vocab_size, s["context"], s["dim"],
                                             s["hidden"], seed=seed)
         self.seed = seed
+
+    def kept(self, make: type):
+        """A factory for the topic's loop that makes the optimizer once and hands the same one
+        back at every later epoch with the new learning rate: ``train_rnn_lm`` makes its
+        optimizer per call, and this benchmark calls it once per epoch, so that otherwise
+        Adam's moments (and its bias correction) would start again at every epoch."""
+
+        def optimizer(params, lr: float):
+            if self.optimizer is None:
+                self.optimizer = make(params, lr=lr)
+            self.optimizer.lr = lr
+            return self.optimizer
+
+        return optimizer
+
+    def restore(self, state: dict) -> None:
+        """Back to ``state``'s weights; the optimizer's moments, made for others, start again."""
+        self.model.load_state_dict(state)
+        self.optimizer = None
 
     def epoch(self, lr: float, index: int, on_step) -> list[float]:
         s = self.settings
@@ -240,7 +261,7 @@ def train(corpus: str, name: str, *, max_epochs: int, max_minutes: float,
                 lr /= 2
         else:  # diverged or got worse: back to the best weights, smaller steps
             if best_state is not None:
-                trainer.model.load_state_dict(best_state)
+                trainer.restore(best_state)
             lr /= 2
         if saved is not None and best_state is not None:
             saved.parent.mkdir(parents=True, exist_ok=True)
