@@ -14,7 +14,7 @@ Training: the topic's own loops (``train_rnn_lm``: truncated BPTT, here with Ada
 gradient-norm clipping, ``adam-clip``: the topic's README explains why Adam without clipping
 drives this tanh RNN chaotic, and SGD with clipping learned four times slower per token;
 dropout on the RNN LM's non-recurrent connections; ``train_window_lm``: minibatch Adam),
-one epoch at a time (the RNN LM's optimizer, with Adam's moments, kept from one epoch to the
+one epoch at a time (each model's optimizer, with Adam's moments, kept from one epoch to the
 next);
 after each epoch the valid split is scored, and the learning rate is halved when valid
 perplexity improved by less than 1 % or the epoch diverged (the weights then go back to the
@@ -139,11 +139,14 @@ class Trainer:
         self.backend, self.name, self.ids, self.settings = backend, name, ids, settings
         self.lm_training = lm_training
         s = settings
-        self.optimizer = None  # kept from epoch to epoch (Adam's moments go on)
+        # the loops look their optimizer up by name: this model's, kept from epoch to epoch
+        # (Adam's moments go on), goes in under a name of its own
+        make = rnn_lm.OPTIMIZERS[s["optimizer"].removesuffix("-clip")]  # the library's class
+        if s["optimizer"].endswith("-clip"):
+            make = clipped(make, s["clip"])
+        self.optimizer, self.optimizer_name = None, f"{s['optimizer']} (kept, {name})"
+        rnn_lm.OPTIMIZERS[self.optimizer_name] = self.kept(make)
         if name == "rnn":
-            if s["optimizer"].endswith("-clip"):
-                base = rnn_lm.OPTIMIZERS[s["optimizer"].removesuffix("-clip")]
-                rnn_lm.OPTIMIZERS[s["optimizer"]] = self.kept(clipped(base, s["clip"]))
             if s.get("dropout", 0.0) > 0.0:
                 self.model = dropout_rnn_lm(backend, vocab_size, s["dim"], s["hidden"],
                                             s["dropout"], seed)
@@ -158,10 +161,11 @@ class Trainer:
         self.seed = seed
 
     def kept(self, make: type):
-        """A factory for the topic's loop that makes the optimizer once and hands the same one
-        back at every later epoch with the new learning rate: ``train_rnn_lm`` makes its
-        optimizer per call, and this benchmark calls it once per epoch, so that otherwise
-        Adam's moments (and its bias correction) would start again at every epoch."""
+        """A factory for the topic's loops that makes the optimizer once and hands the same one
+        back at every later epoch with the new learning rate: ``train_rnn_lm`` and
+        ``train_window_lm`` make their optimizer per call, and this benchmark calls them once
+        per epoch, so that otherwise Adam's moments (and its bias correction) would start
+        again at every epoch."""
 
         def optimizer(params, lr: float):
             if self.optimizer is None:
@@ -181,10 +185,11 @@ class Trainer:
         if self.name == "rnn":
             return self.lm_training.train_rnn_lm(
                 self.backend, self.model, self.ids["train"], batch_size=s["batch_size"],
-                bptt=s["bptt"], optimizer=s["optimizer"], lr=lr, epochs=1, on_step=on_step)
+                bptt=s["bptt"], optimizer=self.optimizer_name, lr=lr, epochs=1,
+                on_step=on_step)
         return self.lm_training.train_window_lm(
             self.backend, self.model, self.ids["train"], pad=self.pad,
-            optimizer=s["optimizer"], lr=lr, epochs=1, batch_size=s["batch_size"],
+            optimizer=self.optimizer_name, lr=lr, epochs=1, batch_size=s["batch_size"],
             seed=self.seed + index, on_step=on_step)
 
     def score(self, split: str) -> float:
