@@ -72,17 +72,12 @@ def _add_delta_mistakes(model, windows: np.ndarray, vocab: int, delta: float
                         ) -> dict[str, np.ndarray]:
     """log P of the usual wrong versions of add-δ, computed here (float64) from the same
     counts: what a student's output is compared with when it is wrong, to say which it is."""
+    from nlpdojo.text.ngram_corpus import lookup  # given: the student's ngrams.lookup
+
     powers = vocab ** np.arange(windows.shape[1] - 1, -1, -1, dtype=np.int64)  # (n,)
     keys, ctx_keys = windows @ powers, windows[:, :-1] @ powers[1:]  # (M,) x2
-
-    def count(table_keys, table_counts, query):  # C(query), 0 where absent
-        table_keys, table_counts = np.asarray(table_keys), np.asarray(table_counts)
-        if table_keys.size == 0:
-            return np.zeros(query.shape)
-        at = np.minimum(np.searchsorted(table_keys, query), table_keys.size - 1)
-        return np.where(table_keys[at] == query, table_counts[at], 0).astype(np.float64)
-
-    joint, context = count(model[0], model[1], keys), count(model[2], model[3], ctx_keys)
+    joint = lookup(model[0], model[1], keys).astype(np.float64)  # (M,)  C(c, w)
+    context = lookup(model[2], model[3], ctx_keys).astype(np.float64)  # (M,)  C(c)
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
             "δ missing from the denominator: the smoothed probabilities of a context must "

@@ -9,7 +9,9 @@ Conventions (the same as ``nltk.lm`` with the padding stated here, so scores can
   right: ``<s> <s> the cat sat </s>`` for n = 3. ``</s>`` is predicted (a model must know where
   sentences end); ``<s>`` is only ever context, never predicted;
 * sentences are concatenated into one stream of ids; an n-gram whose last token is ``<s>``
-  spans two sentences and is not an n-gram of the text.
+  spans two sentences and is not an n-gram of the text;
+* a table of counts is a pair of arrays: the keys sorted with no repeats (an n-gram's ids as
+  the digits of one integer in base |V|) and their counts; :func:`lookup` reads one.
 """
 
 from __future__ import annotations
@@ -55,3 +57,12 @@ class Vocabulary:
         index, unk = self.index, len(self.tokens) - 1
         return np.fromiter((index.get(t, unk) for s in sentences for t in pad(s, n)),
                            dtype=np.int64)
+
+
+def lookup(keys: np.ndarray, counts: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """The count of each key in ``query`` (0 where absent) in the table ``keys`` (sorted, no
+    repeats) → ``counts``: the shape of ``query``, the dtype of ``counts``."""
+    if len(keys) == 0:
+        return np.zeros(np.shape(query), dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, query), len(keys) - 1)  # (M,)
+    return np.where(keys[at] == query, counts[at], 0)  # (M,)

@@ -21,12 +21,29 @@ def _grade(submission, **options):
     return {c.id: c for _, c in result.checks()}, result
 
 
-def test_a_copy_of_the_solutions_gets_full_marks(tmp_path):
-    folder = tmp_path / "language_models"
-    for name in ("language_models", "library"):  # the neural LMs are built on the library
-        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
+def _copy(tmp_path: Path, source: str = "solutions", library: bool = False) -> Path:
+    """``source``'s (solutions/ or exercises/) ``language_models`` package copied under
+    ``tmp_path``, with the course library beside it when ``library`` (the neural LMs are built
+    on it, and a test that nothing else fails grades it too); the package's folder."""
+    for name in ("language_models", "library") if library else ("language_models",):
+        shutil.copytree(REPO / source / name, tmp_path / name,
                         ignore=shutil.ignore_patterns("__pycache__"))
-    checks, result = _grade(folder)
+    return tmp_path / "language_models"
+
+
+def _with_edit(tmp_path: Path, module: str, old: str, new: str, library: bool = False) -> Path:
+    """A copy of the solutions (:func:`_copy`) with one planted mistake: ``old`` replaced by
+    ``new`` in ``language_models/<module>.py``; the package's folder."""
+    folder = _copy(tmp_path, library=library)
+    path = folder / f"{module}.py"
+    text = path.read_text()
+    assert old in text, f"solutions/language_models/{module}.py no longer has {old!r}"
+    path.write_text(text.replace(old, new))
+    return folder
+
+
+def test_a_copy_of_the_solutions_gets_full_marks(tmp_path):
+    checks, result = _grade(_copy(tmp_path, library=True))
     assert result.score == result.max_score == 53.5, [
         f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
     assert {"add_delta.sotu", "backoff.sotu", "kneser_ney.sotu",
@@ -37,24 +54,16 @@ def test_a_copy_of_the_solutions_gets_full_marks(tmp_path):
 
 
 def test_released_stubs_score_zero(tmp_path):
-    folder = tmp_path / "language_models"
-    for name in ("language_models", "library"):
-        shutil.copytree(REPO / "exercises" / name, tmp_path / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    checks, result = _grade(folder)
+    checks, result = _grade(_copy(tmp_path, "exercises", library=True))
     assert result.score == 0 and checks
     assert all(c.status == "not_implemented" for c in checks.values())
 
 
 def test_a_loop_over_tokens_that_counts_cross_sentence_ngrams_fails_with_shapes(tmp_path):
-    folder = tmp_path / "language_models"
-    shutil.copytree(REPO / "solutions" / "language_models", folder,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = folder / "ngrams.py"
-    text = path.read_text()
-    old = "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)"
-    assert old in text
-    path.write_text(text.replace(old, "return np.ascontiguousarray(windows, dtype=np.int64)"))
+    folder = _with_edit(
+        tmp_path, "ngrams",
+        "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
+        "return np.ascontiguousarray(windows, dtype=np.int64)")
     checks, _ = _grade(folder)
     assert checks["ngram_counts.values"].score == 0
     assert "expected (" in checks["ngram_counts.values"].message
@@ -80,14 +89,8 @@ def test_every_planted_bug_is_caught_on_its_question_alone():
 
 
 def test_a_sampler_that_multiplies_by_the_temperature_fails_only_sampling(tmp_path):
-    folder = tmp_path / "language_models"
-    for name in ("language_models", "library"):  # nothing else may fail: the library too
-        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    path = folder / "sampling.py"
-    text = path.read_text()
-    assert "z = scores / temperature" in text
-    path.write_text(text.replace("z = scores / temperature", "z = scores * temperature"))
+    folder = _with_edit(tmp_path, "sampling", "z = scores / temperature",
+                        "z = scores * temperature", library=True)  # nothing else may fail
     checks, _ = _grade(folder)
     failed = {k for k, c in checks.items() if not c.passed}
     assert failed == {"sampling.values", "sampling.frequencies", "sampling.greedy"}
@@ -98,19 +101,14 @@ def test_a_sampler_that_multiplies_by_the_temperature_fails_only_sampling(tmp_pa
 def test_a_counter_loop_over_the_tokens_fails_as_not_vectorized(tmp_path):
     """Right counts from a Python loop (collections.Counter over every n-gram): the values
     check fails and says why; it took full marks before require_vectorized."""
-    folder = tmp_path / "language_models"
-    for name in ("language_models", "library"):
-        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    path = folder / "ngrams.py"
-    text = path.read_text()
-    old = "    keys, counts = np.unique(ngram_keys(windows, vocab_size), return_counts=True)\n"
-    assert old in text
-    path.write_text(text.replace(old, (
+    folder = _with_edit(
+        tmp_path, "ngrams",
+        "    keys, counts = np.unique(ngram_keys(windows, vocab_size), return_counts=True)\n",
         "    from collections import Counter\n"
         "    found = Counter(int(k) for k in ngram_keys(windows, vocab_size))\n"
         "    keys = np.array(sorted(found), dtype=np.int64)\n"
-        "    counts = np.array([found[k] for k in keys.tolist()], dtype=np.int64)\n")))
+        "    counts = np.array([found[k] for k in keys.tolist()], dtype=np.int64)\n",
+        library=True)
     checks, _ = _grade(folder, questions=frozenset({"language_models.ngram_counts",
                                                     "language_models.add_delta"}))
     check = checks["ngram_counts.values"]
@@ -121,14 +119,8 @@ def test_a_counter_loop_over_the_tokens_fails_as_not_vectorized(tmp_path):
 
 def test_a_perplexity_in_the_wrong_base_is_named(tmp_path):
     """value_check(mistakes=...): 2 ** (−mean ln p) is recognised and said."""
-    folder = tmp_path / "language_models"
-    shutil.copytree(REPO / "solutions" / "language_models", folder,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = folder / "ngrams.py"
-    text = path.read_text()
-    old = "return float(np.exp(-np.mean(log_probs)))"
-    assert old in text
-    path.write_text(text.replace(old, "return float(2.0 ** (-np.mean(log_probs)))"))
+    folder = _with_edit(tmp_path, "ngrams", "return float(np.exp(-np.mean(log_probs)))",
+                        "return float(2.0 ** (-np.mean(log_probs)))")
     checks, _ = _grade(folder, questions=frozenset({"language_models.perplexity"}))
     assert checks["perplexity.values"].score == 0
     assert "exactly those of the mean of natural logarithms raised to a power of 2" in \
@@ -138,14 +130,8 @@ def test_a_perplexity_in_the_wrong_base_is_named(tmp_path):
 def test_add_delta_without_delta_v_in_the_denominator_is_named(tmp_path):
     """The usual add-δ mistakes are recognised from the same counts and said; the right
     formula is not mistaken for any of them."""
-    folder = tmp_path / "language_models"
-    shutil.copytree(REPO / "solutions" / "language_models", folder,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = folder / "ngrams.py"
-    text = path.read_text()
-    old = "np.log(context + delta * vocab_size)"
-    assert old in text
-    path.write_text(text.replace(old, "np.log(context + delta)"))
+    folder = _with_edit(tmp_path, "ngrams", "np.log(context + delta * vocab_size)",
+                        "np.log(context + delta)")
     checks, _ = _grade(folder, questions=frozenset({"language_models.add_delta"}))
     check = checks["add_delta.values"]
     assert check.score == 0
@@ -180,17 +166,14 @@ def test_the_add_delta_mistakes_differ_from_the_right_formula():
 def test_kneser_ney_with_raw_counts_is_named(tmp_path):
     """Kneser-Ney on raw counts at every order is absolute discounting: said so, with the
     continuation counts to use."""
-    folder = tmp_path / "language_models"
-    for name in ("language_models", "library"):
-        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    path = folder / "kneser_ney.py"
-    text = path.read_text()
-    start = text.index("    bigram_keys = counts[1][0]")
+    text = (REPO / "solutions" / "language_models" / "kneser_ney.py").read_text()
+    start = text.index("    bigram_keys = counts[1][0]")  # the solution's whole body
     end = text.index("    ### END SOLUTION", start)
-    body = ("    from .backoff import absolute_discount_log_probs\n"
-            "    return absolute_discount_log_probs(counts, windows, vocab_size, discount)\n")
-    path.write_text(text[:start] + body + text[end:])
+    folder = _with_edit(
+        tmp_path, "kneser_ney", text[start:end],
+        "    from .backoff import absolute_discount_log_probs\n"
+        "    return absolute_discount_log_probs(counts, windows, vocab_size, discount)\n",
+        library=True)
     checks, _ = _grade(folder, questions=frozenset({"language_models.kneser_ney"}))
     check = checks["kneser_ney.values"]
     assert check.score == 0
@@ -230,15 +213,8 @@ def test_the_torch_bptt_oracle_equals_the_reference_training_losses():
 
 
 def test_a_hidden_state_not_carried_is_named(tmp_path):
-    folder = tmp_path / "language_models"
-    for name in ("language_models", "library"):
-        shutil.copytree(REPO / "solutions" / name, tmp_path / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    path = folder / "rnn_lm.py"
-    text = path.read_text()
-    old = "h = model.final_state(cache)  # (B, H) carried"
-    assert old in text
-    path.write_text(text.replace(old, "h = model.initial_state(b)  # (B, H) carried"))
+    folder = _with_edit(tmp_path, "rnn_lm", "h = model.final_state(cache)  # (B, H) carried",
+                        "h = model.initial_state(b)  # (B, H) carried", library=True)
     checks, _ = _grade(folder, questions=frozenset({"language_models.rnn_lm"}))
     check = checks["rnn_lm.truncated_bptt"]
     assert check.score == 0

@@ -5,7 +5,10 @@ measured; the committed docs/results.md holds that section."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +24,24 @@ def _fake_results(script):
     rows = {label: ("d", 0.75, 100.0 + i, 90.0 + i) for i, (label, _, _) in
             enumerate(script.MODELS)}
     return {"sotu": (rows, {"vocab": 10, "train": 100, "valid": 10, "test": 10})}
+
+
+@pytest.fixture
+def script_with_rnn(tmp_path, monkeypatch):
+    """A factory: ``(test, epochs, history)`` → the script reading an ``lm_neural.json`` (as
+    ``bench/lm_neural_results.py`` writes it) where SOTU's RNN LM has test perplexity ``test``
+    after ``epochs`` epochs, ``history`` its validation perplexity per epoch (the last one is
+    its validation figure)."""
+    def make(test: float, epochs: int, history: list[float]):
+        script = _script()
+        neural = tmp_path / "lm_neural.json"
+        neural.write_text(json.dumps({"sotu": {"rnn": {
+            "label": "RNN LM", "test": test, "valid": history[-1], "epochs": epochs,
+            "minutes": 70.0, "settings": {"hidden": 256}, "date": "2026-11-23", "machine": "m",
+            "history": [{"valid": valid} for valid in history]}}}))
+        monkeypatch.setattr(script, "NEURAL", neural)
+        return script
+    return make
 
 
 def test_the_section_replaces_itself_and_keeps_the_rest(tmp_path, monkeypatch):
@@ -41,18 +62,10 @@ def test_the_section_replaces_itself_and_keeps_the_rest(tmp_path, monkeypatch):
     assert once.count(script.BEGIN) == 1 and once.count(script.END) == 1
 
 
-def test_measured_neural_rows_fill_the_table_and_say_when_they_lose(tmp_path, monkeypatch):
+def test_measured_neural_rows_fill_the_table_and_say_when_they_lose(script_with_rnn):
     """bench/lm_neural_results.py's JSON fills its rows; an RNN LM above the best count model
     is said to be so."""
-    import json
-
-    script = _script()
-    neural = tmp_path / "lm_neural.json"
-    neural.write_text(json.dumps({"sotu": {"rnn": {
-        "label": "RNN LM", "test": 143.4, "valid": 148.5, "epochs": 2, "minutes": 70.0,
-        "settings": {"hidden": 256}, "date": "2026-11-23", "machine": "m",
-        "history": [{"valid": 184.2}, {"valid": 148.5}]}}}))
-    monkeypatch.setattr(script, "NEURAL", neural)
+    script = script_with_rnn(test=143.4, epochs=2, history=[184.2, 148.5])
     text = script.section(_fake_results(script))
     assert "| RNN LM | 143.4 (148.5, 2 epochs) |" in text
     assert "| fixed-window neural LM | not yet measured |" in text
@@ -60,16 +73,8 @@ def test_measured_neural_rows_fill_the_table_and_say_when_they_lose(tmp_path, mo
     assert "still falling by 19 % in the last epoch (184.2 → 148.5)" in text
 
 
-def test_an_rnn_below_the_best_count_model_is_said_to_be(tmp_path, monkeypatch):
-    import json
-
-    script = _script()
-    neural = tmp_path / "lm_neural.json"
-    neural.write_text(json.dumps({"sotu": {"rnn": {
-        "label": "RNN LM", "test": 81.0, "valid": 85.0, "epochs": 6, "minutes": 70.0,
-        "settings": {"hidden": 256}, "date": "2026-11-23", "machine": "m",
-        "history": [{"valid": 90.0}, {"valid": 85.0}]}}}))
-    monkeypatch.setattr(script, "NEURAL", neural)
+def test_an_rnn_below_the_best_count_model_is_said_to_be(script_with_rnn):
+    script = script_with_rnn(test=81.0, epochs=6, history=[90.0, 85.0])
     text = script.section(_fake_results(script))
     assert "the RNN LM (81.0 after 6 epochs) is below the best count model (unigram, " \
         "add-δ, 90.0), by 10.0 %." in text
