@@ -256,7 +256,7 @@ def train(corpus: str, name: str, *, max_epochs: int, max_minutes: float,
         seconds = time.perf_counter() - t0
         valid = trainer.score("valid") if np.all(np.isfinite(losses)) else math.inf
         history.append({"epoch": epoch, "lr": lr, "valid": valid, "seconds": round(seconds, 1),
-                        "train_loss": float(np.mean(losses[-100:]))})
+                        "train_loss": float(np.mean(losses[-100:])), "optimizer": "kept"})
         print(f"{corpus} {name} epoch {epoch}: lr {lr:g}, valid ppl {valid:.2f}, "
               f"{tokens / seconds:,.0f} tokens/s", flush=True)
         if valid < best:

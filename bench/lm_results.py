@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -145,17 +146,23 @@ def _epochs(n: int) -> str:
 
 
 def _progress(history: list[dict]) -> str:
-    """Where a neural run stood when it stopped, as measured: the last epoch's gain."""
+    """Where a neural run stood when it stopped, as measured: the last epoch's gain, and the
+    learning-rate halvings of the schedule (halved after an epoch that gained under 1 %)."""
     valid = [h["valid"] for h in history]
     if len(valid) < 2:
         return "one epoch only"
     gain = (valid[-2] - valid[-1]) / valid[-2]
+    halvings = sum(1 for a, b in pairwise(history) if b.get("lr", 0) < a.get("lr", 0))
     if gain >= 0.01:
         return (f"valid perplexity was still falling by {100 * gain:.0f} % in the last epoch "
                 f"({valid[-2]:.1f} → {valid[-1]:.1f}), so it stopped short of convergence")
+    if halvings >= 3:
+        return (f"valid perplexity fell by only {100 * gain:.1f} % in the last epoch "
+                f"({valid[-2]:.1f} → {valid[-1]:.1f}) after {halvings} halvings of the "
+                "learning rate: more epochs of the same setting are unlikely to close the gap")
     return (f"valid perplexity fell by only {100 * gain:.1f} % in the last epoch "
-            f"({valid[-2]:.1f} → {valid[-1]:.1f}): more epochs of the same setting are "
-            "unlikely to close the gap")
+            f"({valid[-2]:.1f} → {valid[-1]:.1f}), so the schedule halves the learning rate "
+            "next; the epochs at the smaller rate were not run")
 
 
 def _neural_notes(neural: dict) -> list[str]:
@@ -170,8 +177,21 @@ def _neural_notes(neural: dict) -> list[str]:
     for corpus, r in runs:
         s = ", ".join(f"{k} {v}" for k, v in r["settings"].items())
         lines.append(f"- {corpus}, {r['label']}: {s}; {_epochs(r['epochs'])} in "
-                     f"{r['minutes']} min ({r['date']}; {r['machine']}).")
+                     f"{r['minutes']} min ({r['date']}; {r['machine']}){_restarts(r)}.")
     return lines
+
+
+def _restarts(run: dict) -> str:
+    """Which epochs started Adam again: before the benchmark kept each model's optimizer,
+    every epoch did (its history entries carry ``optimizer: "kept"`` since)."""
+    restarted = [number for number, h in enumerate(run["history"], 1)
+                 if h.get("optimizer") != "kept"]
+    if not restarted or not run["settings"].get("optimizer", "").startswith("adam"):
+        return ""
+    which = (f"epoch {restarted[0]}" if len(restarted) == 1
+             else f"epochs {restarted[0]}-{restarted[-1]}")
+    return (f"; {which} trained by an earlier version of the benchmark that started Adam's "
+            "moments again at every epoch")
 
 
 def write_docs(text: str) -> None:

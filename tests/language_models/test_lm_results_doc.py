@@ -82,11 +82,34 @@ def test_an_rnn_below_the_best_count_model_is_said_to_be(script_with_rnn):
 
 
 def test_a_converged_rnn_that_loses_is_said_not_to_get_there():
+    """Converged: under 1 % in the last epoch after the schedule halved the rate 3 times."""
     script = _script()
-    said = script._progress([{"valid": 120.0}, {"valid": 119.5}])
-    assert "fell by only 0.4 % in the last epoch (120.0 → 119.5)" in said
+    history = [{"valid": v, "lr": lr} for v, lr in
+               ((130.0, 0.002), (125.0, 0.001), (122.0, 0.0005), (120.0, 0.00025),
+                (119.5, 0.00025))]
+    said = script._progress(history)
+    assert "fell by only 0.4 % in the last epoch (120.0 → 119.5) after 3 halvings" in said
     assert "unlikely to close the gap" in said
     assert script._progress([{"valid": 150.0}]) == "one epoch only"
+
+
+def test_a_small_gain_before_the_rate_was_halved_is_not_called_convergence():
+    """Under 1 % at the first rate only makes the schedule halve it: not measured beyond."""
+    said = _script()._progress([{"valid": 120.0, "lr": 0.002}, {"valid": 119.5, "lr": 0.002}])
+    assert "the schedule halves the learning rate next" in said
+    assert "unlikely" not in said
+
+
+def test_epochs_that_restarted_adam_are_named():
+    """Epochs trained before the benchmark kept the optimizer (no ``optimizer: kept`` in their
+    history entry) are said to have started Adam's moments again."""
+    script = _script()
+    run = {"settings": {"optimizer": "adam-clip"},
+           "history": [{"valid": 200.0}, {"valid": 190.0}, {"valid": 180.0, "optimizer": "kept"}]}
+    assert "epochs 1-2 trained by an earlier version" in script._restarts(run)
+    run["history"] = run["history"][2:]
+    assert script._restarts(run) == ""
+    assert script._restarts({"settings": {"optimizer": "sgd"}, "history": [{}]}) == ""
 
 
 def test_the_committed_results_hold_the_language_model_section():
