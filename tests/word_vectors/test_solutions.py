@@ -5,6 +5,7 @@ baseline, evaluation on hand-made inputs, and the word2vec text format."""
 from __future__ import annotations
 
 from functools import partial
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -223,15 +224,16 @@ def test_window_pairs_dynamic_window():
     assert c.shape[0] == 2 * 19  # window 1: every neighbour on both sides
 
 
-def test_the_trainer_shuffles_each_chunks_pairs_so_one_centers_pairs_are_spread(numpy_backend):
-    """The pairs a chunk trains on are window_pairs' pairs, all of them, in a random order: in
-    text order a center's pairs sit side by side (one minibatch, one stale center vector);
-    shuffled, hardly two neighbours share a center."""
+def test_the_trainer_interleaves_each_chunks_pairs_so_one_centers_pairs_are_spread(
+        numpy_backend):
+    """The pairs a chunk trains on are window_pairs' pairs, all of them, in minibatches of at
+    most batch_size; in text order a center's pairs sit side by side (one minibatch, one stale
+    center vector), interleaved no minibatch holds two pairs of one center position."""
     ids = np.arange(2_000)  # every word once: a center id is a position
     keep = np.ones(ids.size)
     sampler = train.NoiseTable(np.ones(ids.size), np.random.default_rng(0))
     chunk = next(train._chunks(numpy_backend, ids, keep, sampler, 5, 2,
-                               np.random.default_rng(3)))
+                               np.random.default_rng(3), 128))
     centers, outsides = to_numpy(chunk.centers), to_numpy(chunk.rows)[:, 0]
     same_draws = np.random.default_rng(3)
     same_draws.random(ids.size)  # the chunk's subsampling draw (everything kept)
@@ -239,17 +241,26 @@ def test_the_trainer_shuffles_each_chunks_pairs_so_one_centers_pairs_are_spread(
     assert sorted(zip(centers.tolist(), outsides.tolist(), strict=True)) == sorted(
         zip(text_c.tolist(), text_o.tolist(), strict=True))
     assert np.mean(np.diff(text_c) == 0) > 0.5  # text order: most neighbours share a center
-    assert np.mean(np.diff(centers) == 0) < 0.01  # shuffled: hardly any
-    assert np.all(np.abs(outsides - centers) <= 5) and np.all(outsides != centers)
+    assert chunk.starts[0] == 0 and chunk.starts[-1] == centers.size
+    for b, e in pairwise(chunk.starts):
+        assert 0 < e - b <= 128
+        assert np.unique(centers[b:e]).size == e - b  # no center twice in a minibatch
+    # a center's pairs go to consecutive minibatches: each sees the one before's update
+    batch_of = np.repeat(np.arange(len(chunk.starts) - 1), np.diff(chunk.starts))
+    for center in (100, 1_000):
+        assert np.all(np.diff(np.sort(batch_of[centers == center])) == 1)
 
 
-def test_shuffled_pairs_keeps_every_pair():
-    c, o = train.window_pairs(np.random.default_rng(5).permutation(300), 4,
-                              np.random.default_rng(0))
-    c2, o2 = train.shuffled_pairs(c, o, np.random.default_rng(1))
-    assert sorted(zip(c.tolist(), o.tolist(), strict=True)) == sorted(
-        zip(c2.tolist(), o2.tolist(), strict=True))
-    assert not np.array_equal(c, c2)
+@pytest.mark.parametrize("pairs, batch_size", [(10, 4), (1_024, 1_024), (1_025, 1_024),
+                                               (42_000, 1_024), (1, 8), (0, 8)])
+def test_interleaved_pairs_keeps_every_pair_in_minibatches_of_at_most_batch_size(
+        pairs, batch_size):
+    c, o = np.arange(pairs), np.arange(pairs) + 7
+    c2, o2, starts = train.interleaved_pairs(c, o, batch_size)
+    assert sorted(c2.tolist()) == c.tolist() and np.array_equal(o2 - c2, np.full(pairs, 7))
+    sizes = np.diff(starts)
+    assert starts[0] == 0 and starts[-1] == pairs and np.all(sizes <= batch_size)
+    assert np.all(sizes > 0) and len(sizes) == -(-pairs // batch_size)
 
 
 def test_dynamic_window_weights_near_words_more():
