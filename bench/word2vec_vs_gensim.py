@@ -172,7 +172,8 @@ def main() -> None:
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--window", type=int, default=5)
     p.add_argument("--negatives", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="ours: pairs per step (default: the trainer's, by vector size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backends", default="numpy",
                    help="ours, comma-separated; a device after a colon: numpy,torch:cuda")
@@ -247,6 +248,16 @@ def main() -> None:
         write_docs(args, corpus, start, sections, svd, table)
 
 
+def batch_words(args) -> str:
+    """Our minibatch, as the table's set-up states it."""
+    if args.batch_size:
+        return f"{args.batch_size} pairs"
+    from nlpdojo_solutions.word_vectors.train import BATCH_FLOATS, MAX_BATCH
+
+    return (f"the trainer's default, {MAX_BATCH:,} pairs up to dim {BATCH_FLOATS // MAX_BATCH}"
+            f" and {BATCH_FLOATS:,} / dim above ({BATCH_FLOATS // 300} at dim 300)")
+
+
 def run_svd(corpus, args, evaluate_vectors, sets) -> str:
     from nlpdojo_solutions.word_vectors import count_based
 
@@ -270,7 +281,7 @@ def write_docs(args, corpus, start, sections, svd, table) -> None:
     setup = (f"Corpus `{args.corpus}` ({corpus.token_ids.shape[0]:,} tokens after dropping "
              f"numbers, punctuation and words seen < 5 times; {len(corpus.words):,} words), "
              f"skip-gram, dim {args.dim}, window {args.window}, {args.negatives} negatives, "
-             f"sample 1e-3, lr 0.025 → 0.0001 linear; our batch size {args.batch_size} pairs; "
+             f"sample 1e-3, lr 0.025 → 0.0001 linear; our batch size {batch_words(args)}; "
              f"one thread each; {args.rounds} rounds interleaved, seeds {args.seed}.."
              f"{args.seed + args.rounds - 1}: medians [min-max] over rounds. Python "
              f"{sys.version.split()[0]}, NumPy {np.__version__}, gensim {gensim.__version__}.")

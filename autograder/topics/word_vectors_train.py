@@ -50,7 +50,9 @@ def word2vec(
     max_words: Annotated[int | None, typer.Option(
         min=1, help="Use the first N tokens only.")] = None,
     lr: Annotated[float, typer.Option(min=0.0, help="Initial learning rate.")] = 0.025,
-    batch_size: Annotated[int, typer.Option(min=1, help="Pairs per SGD step.")] = 1024,
+    batch_size: Annotated[int | None, typer.Option(
+        min=1, help="Pairs per SGD step (default: 1024 up to dim 100, 102400 / dim above: "
+                    "larger minibatches of larger vectors leave the CPU's cache).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
@@ -87,8 +89,9 @@ def word2vec(
     with chosen.stubs():
         result = train_module.train_sgns(
             be, data.token_ids, data.counts, dim=dim, window=window, negatives=negatives,
-            epochs=epochs, batch_size=batch_size, lr=lr, subsample=subsample, seed=seed,
-            progress=True)
+            epochs=epochs, lr=lr, subsample=subsample, seed=seed, progress=True,
+            # unset: the folder's own default (a train.py of an older release has one too)
+            **({} if batch_size is None else {"batch_size": batch_size}))
     save_word2vec_text(output, data.words, result.center_vectors)
     console.print(f"trained {result.words:,} words in {result.seconds:.1f}s "
                   f"({result.words_per_second:,.0f} words/s); final loss "

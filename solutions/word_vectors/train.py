@@ -61,6 +61,19 @@ from . import negative_sampling, sgd
 
 #: raw words per chunk of text turned into pairs at once (windows do not cross chunks)
 CHUNK_WORDS = 10_000
+#: the default minibatch: BATCH_FLOATS / D pairs, at most MAX_BATCH. A minibatch gathers its
+#: center, outside and K negative rows, (B, D) + (B, D) + (B, K, D) floats, and scatters them
+#: back; past the CPU's cache that costs a pass over memory per row. Measured against gensim
+#: at dim 300 (1 epoch of SOTU, CPU time): 1,024 pairs ran at 0.44x, 384 at 0.74x
+#: (docs/benchmarks.md); at dim 100 1,024 pairs was the fastest measured.
+BATCH_FLOATS, MAX_BATCH = 102_400, 1024
+
+
+def default_batch_size(dim: int) -> int:
+    """Pairs per minibatch for vectors of size ``dim``: 1,024 up to dim 100, fewer above."""
+    return max(1, min(MAX_BATCH, BATCH_FLOATS // dim))
+
+
 #: center vectors start as U(-INIT / D, INIT / D): gensim 4's initialisation; word2vec's C code
 #: draws half as wide (0.5), which learned slower (1 epoch of SOTU, seeds 0 and 1, mean
 #: WordSim-353 rho 0.159 with 0.5, 0.169 with 1.0; gensim 0.186)
@@ -217,7 +230,7 @@ def train_sgns(
     window: int = 5,
     negatives: int = 5,
     epochs: int = 1,
-    batch_size: int = 1024,
+    batch_size: int | None = None,
     lr: float = 0.025,
     subsample: float = 1e-3,
     seed: int = 0,
@@ -234,7 +247,7 @@ def train_sgns(
     :param window: maximum window radius.
     :param negatives: K, negatives per pair.
     :param epochs: passes over the corpus.
-    :param batch_size: pairs per SGD step.
+    :param batch_size: pairs per SGD step (default: :func:`default_batch_size` of ``dim``).
     :param lr: initial learning rate (word2vec: 0.025).
     :param subsample: threshold ``t`` (0 disables).
     :param seed: seeds initialisation, subsampling, windows and negatives.
@@ -244,6 +257,7 @@ def train_sgns(
     :param steps: the step functions; default: this package's, looked up now.
     """
     steps = steps or SGNSSteps.of(negative_sampling, sgd)
+    batch_size = batch_size or default_batch_size(dim)
     token_ids = np.asarray(token_ids, dtype=np.int64)
     if max_words is not None:
         token_ids = token_ids[:max_words]
