@@ -252,11 +252,13 @@ def train(corpus: str, name: str, *, max_epochs: int, max_minutes: float,
                 print(f"  {corpus} {name} epoch {epoch} step {step} loss {loss:.3f} "
                       f"({time.perf_counter() - t0:.0f}s)", flush=True)
 
+        fresh = trainer.optimizer is None  # a new run, a resumed one, or after a restore
         losses = trainer.epoch(lr, epoch, on_step)
         seconds = time.perf_counter() - t0
         valid = trainer.score("valid") if np.all(np.isfinite(losses)) else math.inf
         history.append({"epoch": epoch, "lr": lr, "valid": valid, "seconds": round(seconds, 1),
-                        "train_loss": float(np.mean(losses[-100:])), "optimizer": "kept"})
+                        "train_loss": float(np.mean(losses[-100:])),
+                        "optimizer": "new" if fresh else "kept"})
         print(f"{corpus} {name} epoch {epoch}: lr {lr:g}, valid ppl {valid:.2f}, "
               f"{tokens / seconds:,.0f} tokens/s", flush=True)
         if valid < best:

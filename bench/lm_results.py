@@ -182,16 +182,31 @@ def _neural_notes(neural: dict) -> list[str]:
 
 
 def _restarts(run: dict) -> str:
-    """Which epochs started Adam again: before the benchmark kept each model's optimizer,
-    every epoch did (its history entries carry ``optimizer: "kept"`` since)."""
-    restarted = [number for number, h in enumerate(run["history"], 1)
-                 if h.get("optimizer") != "kept"]
-    if not restarted or not run["settings"].get("optimizer", "").startswith("adam"):
+    """The epochs that started Adam's moments afresh after the first: a resumed run, a
+    restore to the best weights, and every epoch of runs made before the benchmark kept each
+    model's optimizer (history entries without ``optimizer``; since, ``"new"`` or ``"kept"``)."""
+    if not run["settings"].get("optimizer", "").startswith("adam"):
         return ""
-    which = (f"epoch {restarted[0]}" if len(restarted) == 1
-             else f"epochs {restarted[0]}-{restarted[-1]}")
-    return (f"; {which} trained by an earlier version of the benchmark that started Adam's "
-            "moments again at every epoch")
+    fresh = [number for number, h in enumerate(run["history"], 1)
+             if number > 1 and h.get("optimizer") != "kept"]
+    if not fresh:
+        return ""
+    old = [number for number, h in enumerate(run["history"], 1) if "optimizer" not in h]
+    return (f"; Adam's moments started afresh at epoch{'s' if len(fresh) > 1 else ''} "
+            f"{_numbers(fresh)}" + (f" (epochs {_numbers(old)}: an earlier version of the "
+                                    "benchmark restarted them every epoch)" if len(old) > 1
+                                    else ""))
+
+
+def _numbers(values: list[int]) -> str:
+    """1, 2, 3, 5 → "1-3, 5"."""
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and v == runs[-1][-1] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
 
 
 def write_docs(text: str) -> None:

@@ -101,15 +101,18 @@ def test_a_small_gain_before_the_rate_was_halved_is_not_called_convergence():
 
 
 def test_epochs_that_restarted_adam_are_named():
-    """Epochs trained before the benchmark kept the optimizer (no ``optimizer: kept`` in their
-    history entry) are said to have started Adam's moments again."""
+    """Epochs after the first that started Adam afresh (resumed, restored, or trained before
+    the benchmark kept the optimizer: no ``optimizer`` in their entry) are named."""
     script = _script()
     run = {"settings": {"optimizer": "adam-clip"},
-           "history": [{"valid": 200.0}, {"valid": 190.0}, {"valid": 180.0, "optimizer": "kept"}]}
-    assert "epochs 1-2 trained by an earlier version" in script._restarts(run)
-    run["history"] = run["history"][2:]
+           "history": [{}, {}, {}, {"optimizer": "new"}, {"optimizer": "kept"},
+                       {"optimizer": "new"}]}
+    said = script._restarts(run)
+    assert said == ("; Adam's moments started afresh at epochs 2-4, 6 (epochs 1-3: an earlier "
+                    "version of the benchmark restarted them every epoch)")
+    run["history"] = [{"optimizer": "new"}, {"optimizer": "kept"}]
     assert script._restarts(run) == ""
-    assert script._restarts({"settings": {"optimizer": "sgd"}, "history": [{}]}) == ""
+    assert script._restarts({"settings": {"optimizer": "sgd"}, "history": [{}, {}]}) == ""
 
 
 def test_the_committed_results_hold_the_language_model_section():
