@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -60,3 +61,15 @@ def test_a_bad_value_is_a_clear_error():
     proc = _run(NLPDOJO_NUMPY_THREADS="many")
     assert proc.returncode != 0
     assert "NLPDOJO_NUMPY_THREADS='many': give a positive number of threads" in proc.stderr
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_the_numpy_backend_keeps_arrays_up_to_32_mb_on_the_heap():
+    """glibc maps every allocation above 128 kB afresh and unmaps it when freed: a training
+    step paid those page faults at every step (bench/rnn_lm_step.py). The backend sets the
+    threshold once per process; the call says whether it could."""
+    from nlpdojo_numpy import backend as numpy_backend
+
+    numpy_backend.NumpyBackend()
+    assert numpy_backend._heap_kept is True
+    assert numpy_backend.keep_arrays_on_the_heap() is True  # once: the same answer again
