@@ -252,10 +252,10 @@ def batch_words(args) -> str:
     """Our minibatch, as the table's set-up states it."""
     if args.batch_size:
         return f"{args.batch_size} pairs"
-    from nlpdojo_solutions.word_vectors.train import BATCH_FLOATS, MAX_BATCH
+    from nlpdojo_solutions.word_vectors.train import BATCH_FLOATS, MAX_BATCH, default_batch_size
 
     return (f"the trainer's default, {MAX_BATCH:,} pairs up to dim {BATCH_FLOATS // MAX_BATCH}"
-            f" and {BATCH_FLOATS:,} / dim above ({BATCH_FLOATS // 300} at dim 300)")
+            f" and {BATCH_FLOATS:,} / dim above ({default_batch_size(300)} at dim 300)")
 
 
 def run_svd(corpus, args, evaluate_vectors, sets) -> str:

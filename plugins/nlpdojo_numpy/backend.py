@@ -139,7 +139,7 @@ def blas_threads() -> dict[str, Any]:
 #: free, and word2vec's trainer ran at 0.57x gensim instead of 1.07x
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 HEAP_ARRAYS_UP_TO, HEAP_KEEPS = 32 * 1024 * 1024, 64 * 1024 * 1024
-_heap_kept = False
+_heap_kept: bool | None = None  # None: not tried yet in this process
 
 
 def keep_arrays_on_the_heap() -> bool:
@@ -156,7 +156,7 @@ def keep_arrays_on_the_heap() -> bool:
     gave its top back after every free, and word2vec's trainer fell to 0.57x gensim's speed.
     ``False`` where they cannot be set (not glibc)."""
     global _heap_kept
-    if not _heap_kept:
+    if _heap_kept is None:
         try:
             import ctypes
 

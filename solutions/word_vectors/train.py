@@ -257,7 +257,7 @@ def train_sgns(
     :param steps: the step functions; default: this package's, looked up now.
     """
     steps = steps or SGNSSteps.of(negative_sampling, sgd)
-    batch_size = batch_size or default_batch_size(dim)
+    batch_size = default_batch_size(dim) if batch_size is None else batch_size
     token_ids = np.asarray(token_ids, dtype=np.int64)
     if max_words is not None:
         token_ids = token_ids[:max_words]
