@@ -855,7 +855,8 @@ def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[
             if metric.key not in values:
                 raise CheckFailure(f"internal: the training run measured no {metric.key}")
             return {"value": float(values[metric.key]),
-                    **{k: float(v) for k, v in values.items() if k != metric.key}}
+                    **{k: float(v) if np.ndim(v) == 0 else np.asarray(v)
+                       for k, v in values.items() if k != metric.key}}
         return collect
 
     return [metric_check(question, m.key, m.title or f"{m.name} after training", m.points,

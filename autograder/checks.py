@@ -87,6 +87,10 @@ class Check:
     #: which keys of the reference's payload ``judge`` needs as ``expected``: the fixtures
     #: store only those (``None``: all of them)
     stored: Callable[[str], bool] | None = None
+    #: False: no fixture stores the reference's payload (a trained model's metric and
+    #: parameters ship nowhere a student can read them); without the reference, ``judge``
+    #: gets ``None`` as ``expected`` and judges what it can without it
+    release_expected: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in CHECK_KINDS:
@@ -288,6 +292,8 @@ class Context:
         cache: dict[Any, Any] | None = None,
         touched: set[str] | None = None,
         expected_only: bool = False,
+        input_seed: int = 0,
+        trusted: Callable[[], Any] | None = None,
     ) -> None:
         self.subject = subject
         self.backend = backend
@@ -311,6 +317,10 @@ class Context:
         #: gather only what its judge reads as expected (a gradient check: the loss and the
         #: gradient at its point, not the central differences)
         self.expected_only = expected_only
+        #: the run's input seed (fresh in CI where the reference is installed): held-out
+        #: samples are drawn from it, so that each grading scores a different one
+        self.input_seed = input_seed
+        self._trusted = trusted
         self._recording: list | None = None
         self._replies: list[dict] = []
 
@@ -347,6 +357,12 @@ class Context:
             finally:
                 self._replies = []
         return results
+
+    def trusted(self) -> Any:
+        """The reference solutions, run by the grader itself on data the check chose (a
+        subject like :attr:`subject`), or None where they are not installed (a student
+        release). Metric checks score trained parameters with it (:mod:`.trained`)."""
+        return self._trusted() if self._trusted is not None else None
 
     def function(self, module: str, name: str) -> RemoteFunction:
         """A function (or ``Class.method``) of the code under test."""

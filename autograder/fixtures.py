@@ -52,7 +52,8 @@ class FixtureReport:
 
 
 def fixture_checks(exercise: Exercise) -> list:
-    return [c for c in exercise.checks if c.needs_expected and not c.hidden]
+    return [c for c in exercise.checks
+            if c.needs_expected and c.release_expected and not c.hidden]
 
 
 def plan(topics: list[str], solutions_dir: Path) -> list[FixturePlan]:

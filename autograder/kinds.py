@@ -191,6 +191,7 @@ def metric_check(question: str, name: str, title: str, points: float,
                  budget: str, hint: str = "", chance: str | None = None,
                  chance_name: str | None = None,
                  too_good: tuple[Callable[[float], float], str] | None = None,
+                 audit: Callable[[Payload, Payload | None], str | None] | None = None,
                  **options: Any) -> Check:
     """Train the student's code under a fixed budget and seeds; a metric must reach a threshold.
 
@@ -206,13 +207,26 @@ def metric_check(question: str, name: str, title: str, points: float,
     ``too_good``: ``(bound, why)``, a function of the reference's value past which a result is
     implausible under the same budget (a language model scored on the very tokens it was
     given reaches a perplexity near 1): such a value fails, with ``why`` as the explanation.
+    ``audit(actual, expected)``: why the trained artefact is not this run's product (None:
+    it is), e.g. :func:`nlpdojo_autograder.trained.audit`; a reason fails the check first.
+    With ``release_expected=False`` (in ``options``) no fixture stores the reference's
+    payload: without the reference the judge gets no expected values and a relative
+    threshold falls back to the chance floor, which the message says.
     """
     relative = callable(threshold) or too_good is not None
+    practice = not options.get("release_expected", True)
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
         value = float(actual.get("value", math.nan))
         ref = float(expected["value"]) if expected and "value" in expected else None
-        if callable(threshold):
+        if audit is not None:
+            wrong = audit(actual, expected)
+            if wrong is not None:
+                return Verdict(False, f"training audit: {wrong}" + (f". {hint}" if hint else ""),
+                               value=value, details={"budget": budget})
+        if callable(threshold) and ref is None and practice and chance:
+            limit = -math.inf if higher_is_better else math.inf  # the chance floor decides
+        elif callable(threshold):
             assert ref is not None
             limit = float(threshold(ref))
         else:
@@ -222,8 +236,16 @@ def metric_check(question: str, name: str, title: str, points: float,
             limit = max(limit, floor) if higher_is_better else min(limit, floor)
         ok = math.isfinite(value) and (value >= limit if higher_is_better else value <= limit)
         sign = "≥" if higher_is_better else "≤"
-        msg = f"{metric} {value:.4g}" + ("" if ok else f", needs {sign} {limit:.4g}")
-        if ref is not None:
+        # a threshold set by the reference's run is the reference's value in disguise: shown
+        # once earned, never to a result that missed it (the chance floor is the grader's)
+        hidden_limit = not ok and ref is not None and limit != floor
+        msg = f"{metric} {value:.4g}"
+        if hidden_limit:
+            msg += (", short of the threshold the reference's run under the same budget sets "
+                    "(shown once reached)")
+        elif not ok:
+            msg += f", needs {sign} {limit:.4g}"
+        if ref is not None and ok:
             msg += f" (the reference: {ref:.4g})"
         if chance_name and floor is not None:
             msg += f"; {chance_name}: {floor:.4g}"
@@ -236,15 +258,21 @@ def metric_check(question: str, name: str, title: str, points: float,
         if too_good is not None and ok and ref is not None:
             bound, why = too_good
             if (value > bound(ref)) if higher_is_better else (value < bound(ref)):
-                ok = False
+                ok = hidden_limit = False
                 msg = (f"{metric} {value:.4g} is implausibly "
                        f"{'high' if higher_is_better else 'low'} against the reference's "
-                       f"{ref:.4g} under the same budget: {why}")
+                       f"under the same budget: {why}")
         if not ok and hint:
             msg += f". {hint}"
-        details = {"budget": budget, "reference": ref, "higher_is_better": higher_is_better,
+        if ref is None and practice:
+            msg += (" (a student release has no reference: scored with your own forward and "
+                    "judged against the baseline only; graded against the reference's training "
+                    "under the same budget when you submit)")
+        details = {"budget": budget, "reference": ref if ok else None,
+                   "higher_is_better": higher_is_better,
                    **{k: v for k, v in actual.items() if k != "value" and np.ndim(v) == 0}}
-        return Verdict(ok, msg, value=value, threshold=limit, details=details)
+        shown = limit if ok or not (hidden_limit or ref is not None and limit != floor) else None
+        return Verdict(ok, msg, value=value, threshold=shown, details=details)
 
     return Check(question, name, title, points, "metric", collect=run, judge=judge,
                  needs_expected=relative, budget=budget, dtype=options.pop("dtype", None),

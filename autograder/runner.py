@@ -164,6 +164,8 @@ def run_checks(
                                           reference, checks), reference)
     if info is not None:
         info.isolation = subject.isolation
+    scorer = TrustedScorer(reference) if topic_folder is not None and reference else None
+    trusted = (lambda: subject) if topic_folder is None else (scorer.get if scorer else None)
     outcomes: dict[str, Outcome] = {}
     cache = TrackedCache()
     timed_out_shares: dict[str, tuple[Check, str]] = {}
@@ -189,7 +191,7 @@ def run_checks(
                     check, index, subject, limits, cache, workroot, seed=seed, full=full,
                     input_seed=seed if input_seed is None else input_seed,
                     backend=BackendRef(backend, device, check.dtype), touched=reached,
-                    expected_only=expected_only)
+                    expected_only=expected_only, trusted=trusted)
                 if touched is not None:
                     touched[check.id] = reached
                 if (outcomes[check.id].status == "timeout" and check.shares
@@ -201,8 +203,30 @@ def run_checks(
                 on_done(check)
     finally:
         subject.close()
+        if scorer is not None:
+            scorer.close()
         shutil.rmtree(workroot, ignore_errors=True)
     return outcomes
+
+
+class TrustedScorer:
+    """The reference solutions in the grader's process, on NumPy in float64, for the metric
+    checks' scoring of a student's trained parameters (:mod:`nlpdojo_autograder.trained`):
+    trusted code on arrays the check validated. Made on first use, once per run."""
+
+    def __init__(self, reference: ReferenceCode) -> None:
+        self.reference = reference
+        self.subject: LocalSubject | None = None
+
+    def get(self) -> LocalSubject:
+        if self.subject is None:
+            self.subject = LocalSubject(self.reference, _backends("numpy", "cpu"))
+            self.subject.begin(dtype="float64", swap_in=(), workdir="scoring")
+        return self.subject
+
+    def close(self) -> None:
+        if self.subject is not None:  # the reference's modules stay: the run goes on
+            shutil.rmtree(self.subject.scratch, ignore_errors=True)
 
 
 class TrackedCache(dict):
@@ -249,7 +273,7 @@ def _where_of(outcome: Outcome) -> str:
 def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict,
              workroot: Path, *, seed: int, full: bool, input_seed: int,
              backend: BackendRef, touched: set[str] | None = None,
-             expected_only: bool = False) -> Outcome:
+             expected_only: bool = False, trusted: Callable[[], Any] | None = None) -> Outcome:
     """One check, run again once when its worker was stopped importing a module that hangs
     (the next worker fails that import at once: a top-level loop costs one time limit)."""
     for _attempt in range(2):
@@ -261,7 +285,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         check_seed = check.seed(input_seed if check.kind in ("value", "gradient") else seed)
         ctx = Context(subject=subject, backend=backend, seed=check_seed, workdir=workdir,
                       full=full, base_seed=seed, deadline=deadline, cache=cache,
-                      touched=touched, expected_only=expected_only)
+                      touched=touched, expected_only=expected_only, input_seed=input_seed,
+                      trusted=trusted)
         output = ""
         try:
             if isinstance(subject, RemoteSubject):

@@ -20,6 +20,7 @@ import numpy as np
 
 from nlpdojo_autograder.builders import LayerCase, Metric, layer_checks, metric_checks
 from nlpdojo_autograder.checks import Check, CheckFailure, Context, PlantedBug
+from nlpdojo_autograder.trained import TrainingPlan, audit, initial_parameters, train_and_measure
 
 QUESTIONS = {
     "sentence_encoder": "An RNN sentence encoder: final, max and mean pooling",
@@ -140,24 +141,63 @@ def polarity_data() -> PolarityData:
                         np.asarray(splits["test"].labels, np.int64), len(vocab))
 
 
-def _train_classifier(ctx: Context) -> dict[str, float]:
+#: each grading scores this share of MR's test split, drawn from the run's input seed
+HELDOUT_SHARE, PROBE_SENTENCES = 0.8, 200
+#: an accuracy this far above the reference's under the same budget was not earned by this
+#: training (two seeds of the reference differ by about 0.01)
+TOO_GOOD = (lambda ref: ref + 0.06,
+            "far above what the reference reaches under the same budget: was the model "
+            "trained on the held-out sentences?")
+
+
+def classifier_shapes(vocab: int, settings: dict, classes: int = 2
+                      ) -> dict[str, tuple[int, ...]]:
+    """The parameters of a :class:`SentenceClassifier` of these sizes (the given names)."""
+    d, h = settings["dim"], settings["hidden"]
+    return {"encoder.embedding.weight": (vocab, d), "encoder.cell.weight_e": (d, h),
+            "encoder.cell.weight_h": (h, h), "encoder.cell.bias": (h,),
+            "output.weight": (h, classes), "output.bias": (classes,)}
+
+
+def polarity_plan(ctx: Context) -> TrainingPlan:
     """The given loop (the instructor's) trains your SentenceClassifier (your encoder, the
-    library's Linear, softmax cross-entropy and Adam); the grader prepares MR and measures
-    the predicted labels."""
+    library's Linear, softmax cross-entropy and Adam) on MR's training split from the grader's
+    initial parameters; the grader scores a fresh sample of the test split, which the worker
+    never receives."""
     from nlpdojo_autograder.train import require_datasets
 
     require_datasets(["mr"])
     data = polarity_data()
-    predicted = ctx.to_numpy(ctx.given_function("sentence_training", "train_and_predict")(
-        ctx.backend, data.train_ids, data.train_lengths, data.train_labels, data.test_ids,
-        data.test_lengths, vocab_size=data.vocab_size, seed=ctx.base_seed, **CLASSIFIER),
-        "the predicted labels")
-    if predicted.shape != data.test_labels.shape:
-        raise CheckFailure(f"the classifier predicted {predicted.shape} labels for "
-                           f"{data.test_labels.shape[0]} held-out sentences")
-    majority = max(np.mean(data.test_labels), 1.0 - np.mean(data.test_labels))
-    return {"accuracy": float(np.mean(predicted == data.test_labels)),
-            "majority": float(majority)}
+    rng = np.random.default_rng([ctx.input_seed, 0x3A7])
+    n_test = data.test_labels.shape[0]
+    sample = np.sort(rng.choice(n_test, int(HELDOUT_SHARE * n_test), replace=False))
+    probe = np.sort(rng.choice(data.train_labels.shape[0], PROBE_SENTENCES, replace=False))
+    labels = data.test_labels[sample]
+    sizes = {k: CLASSIFIER[k] for k in ("dim", "hidden", "pooling")}
+    shapes = classifier_shapes(data.vocab_size, CLASSIFIER)
+
+    def measure(scores: np.ndarray) -> dict[str, float]:
+        if scores.shape != (labels.shape[0], 2):
+            raise CheckFailure(f"the classifier gave scores of shape {scores.shape} for "
+                               f"{labels.shape[0]} held-out sentences; expected "
+                               f"({labels.shape[0]}, 2)")
+        return {"accuracy": float(np.mean(np.argmax(scores, axis=1) == labels))}
+
+    majority = max(np.mean(labels), 1.0 - np.mean(labels))
+    return TrainingPlan(
+        train=("sentence_training", "train_polarity"),
+        train_args=(data.train_ids, data.train_lengths, data.train_labels),
+        options={"vocab_size": data.vocab_size, **CLASSIFIER}, shapes=shapes,
+        init=initial_parameters(shapes, ctx.base_seed), seed=ctx.base_seed,
+        score=("sentence_training", "score_sentences"),
+        score_options={"vocab_size": data.vocab_size, **sizes},
+        heldout=(data.test_ids[sample], data.test_lengths[sample]),
+        probe=(data.train_ids[probe], data.train_lengths[probe]), measure=measure,
+        extra={"majority": float(majority)})
+
+
+def _train_classifier(ctx: Context) -> dict:
+    return train_and_measure(ctx, polarity_plan(ctx))
 
 
 CLASSIFIER_CHECKS = [
@@ -167,12 +207,12 @@ CLASSIFIER_CHECKS = [
     *metric_checks("sentence_polarity", "mr", _train_classifier, [
         Metric("accuracy", "held-out polarity accuracy", 2.0, lambda ref: ref - 0.03,
                title="sentence polarity of held-out MR sentences", chance="majority",
-               chance_name="the majority class")],
+               chance_name="the majority class", too_good=TOO_GOOD)],
         budget="MR: 8,454 training sentences (40 tokens at most), 1 epoch of Adam "
                "(lr 0.005, batches of 50), mean pooling, 50-d embeddings and states",
         hint="the training runs your SentenceClassifier and RNNEncoder on the library's "
              "Embedding, RNNCell, Linear, SoftmaxCrossEntropy and Adam: their own checks say "
-             "which one is wrong", timeout_s=300),
+             "which one is wrong", timeout_s=300, audit=audit, release_expected=False),
 ]
 
 

@@ -20,6 +20,7 @@ from nlpdojo_autograder.builders import LayerCase, Metric, layer_checks, metric_
 from nlpdojo_autograder.checks import CheckFailure, Context, PlantedBug
 from nlpdojo_autograder.inputs import integers
 from nlpdojo_autograder.kinds import value_check
+from nlpdojo_autograder.trained import TrainingPlan, audit, initial_parameters, train_and_measure
 
 QUESTIONS = {
     "rnn_cell": "The RNN cell (course library)",
@@ -254,32 +255,73 @@ def rnn_targets(ids: np.ndarray) -> np.ndarray:
     return targets.transpose(1, 0, 2).reshape(-1)  # (K·B·T,)
 
 
-def _heldout(model: str):
-    def train(ctx: Context) -> dict[str, float]:
-        from nlpdojo_autograder.topics.language_models_neural_data import (
-            lm_data,
-            perplexity_of_log_probs,
-            unigram_perplexity,
-        )
-        from nlpdojo_autograder.train import require_datasets
+#: the held-out sample: a stretch of this many tokens of the whole test split, at an offset
+#: drawn from the run's input seed (fresh in CI: each grading scores different text)
+HELDOUT_TOKENS, PROBE_TOKENS = 30_000, 2_000
 
-        require_datasets(["sotu"])
-        data = lm_data("sotu", **NEURAL_DATA)
-        if model == "rnn":
-            settings, targets = dict(RNN_BUDGET), rnn_targets(data.test_ids)
-        else:
-            settings, targets = {**WINDOW_BUDGET, "pad": data.eos}, data.test_ids
-        out = _trained(ctx, model, data.train_ids, data.test_ids, data.vocab_size,
-                       ctx.base_seed, **settings)
-        log_probs = out["log_probs"].reshape(-1)
+
+def lm_shapes(model: str, vocab: int, settings: dict) -> dict[str, tuple[int, ...]]:
+    """The parameters a trained LM of this budget has (the given constructors' names)."""
+    d, h = settings["dim"], settings["hidden"]
+    body = ({"rnn.cell.weight_e": (d, h), "rnn.cell.weight_h": (h, h), "rnn.cell.bias": (h,)}
+            if model == "rnn" else
+            {"hidden.weight": (settings["context"] * d, h), "hidden.bias": (h,)})
+    return {"embedding.weight": (vocab, d), **body, "output.weight": (h, vocab),
+            "output.bias": (vocab,)}
+
+
+def _stretch(ids: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    start = int(rng.integers(0, max(1, len(ids) - length + 1)))
+    return ids[start:start + length]
+
+
+def lm_plan(ctx: Context, model: str) -> TrainingPlan:
+    """The quick budget's run of ``model`` ("rnn" or "window") on State of the Union: the
+    training text and the grader's initial parameters go to the worker; a held-out stretch of
+    the whole test split (never sent) is scored by the grader."""
+    from nlpdojo_autograder.topics.language_models_neural_data import (
+        lm_data,
+        perplexity_of_log_probs,
+        unigram_perplexity,
+    )
+    from nlpdojo_autograder.train import require_datasets
+
+    require_datasets(["sotu"])
+    data = lm_data("sotu", **{**NEURAL_DATA, "test_texts": None})
+    rng = np.random.default_rng([ctx.input_seed, 0x5E1D])
+    heldout = _stretch(data.test_ids, HELDOUT_TOKENS, rng)
+    probe = _stretch(data.train_ids, PROBE_TOKENS, rng)
+    if model == "rnn":
+        budget, targets = dict(RNN_BUDGET), rnn_targets(heldout)
+    else:
+        budget, targets = {**WINDOW_BUDGET, "pad": data.eos}, heldout
+    scoring = {k: budget[k] for k in ("dim", "hidden", "context", "pad", "eval_bptt")
+               if k in budget}
+    shapes = lm_shapes(model, data.vocab_size, budget)
+
+    def measure(log_probs: np.ndarray) -> dict[str, float]:
+        log_probs = log_probs.reshape(-1)
         if log_probs.shape != targets.shape:
             raise CheckFailure(f"the model scored {log_probs.shape[0]} held-out tokens; "
                                f"{targets.shape[0]} were expected")
         if np.any(log_probs > 1e-9):
             raise CheckFailure("a held-out log-probability is above 0: the scores are not "
                                "turned into a distribution over the vocabulary")
-        return {"perplexity": perplexity_of_log_probs(log_probs),
-                "unigram": unigram_perplexity(data, targets)}
+        return {"perplexity": perplexity_of_log_probs(log_probs)}
+
+    return TrainingPlan(
+        train=("lm_training", "train_lm"), train_args=(data.train_ids,),
+        options={"model": model, "vocab_size": data.vocab_size, **budget},
+        shapes=shapes, init=initial_parameters(shapes, ctx.base_seed), seed=ctx.base_seed,
+        score=("lm_training", "score_lm"),
+        score_options={"model": model, "vocab_size": data.vocab_size, **scoring},
+        heldout=heldout, probe=probe, measure=measure,
+        extra={"unigram": unigram_perplexity(data, targets)})
+
+
+def _heldout(model: str):
+    def train(ctx: Context) -> dict:
+        return train_and_measure(ctx, lm_plan(ctx, model))
 
     return train
 
@@ -297,6 +339,10 @@ def _perplexity_metric(title: str, points: float) -> Metric:
                   chance_name="the add-one unigram model", too_good=TOO_GOOD)
 
 
+#: what every trained-model check passes to :func:`metric_checks` (:mod:`.trained`)
+TRAINED = {"audit": audit, "release_expected": False}
+
+
 RNN_LM_CHECKS = [
     *layer_checks("rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM over 5 steps",
                   points=2.5, autograd=_torch_rnn_lm),
@@ -311,7 +357,7 @@ RNN_LM_CHECKS = [
                "20 streams x 20 steps, SGD (lr 0.7)",
         hint="the training runs your RNNLM, bptt_windows and train_rnn_lm with your own "
              "Embedding, Linear, SoftmaxCrossEntropy and SGD (neural_networks): their own "
-             "checks say which one is wrong", timeout_s=300, own_code=LIBRARY),
+             "checks say which one is wrong", timeout_s=300, own_code=LIBRARY, **TRAINED),
 ]
 
 
@@ -345,7 +391,7 @@ WINDOW_LM_CHECKS = [
                "words, 300 steps of Adam (lr 0.01, batches of 256)",
         hint="the training runs your WindowLM with your own Embedding, Linear, Tanh, "
              "SoftmaxCrossEntropy and Adam (neural_networks): their own checks say which one "
-             "is wrong", timeout_s=300, own_code=(f"{NN}.tanh", *LIBRARY)),
+             "is wrong", timeout_s=300, own_code=(f"{NN}.tanh", *LIBRARY), **TRAINED),
 ]
 
 CHECKS = [*CELL_CHECKS, *RNN_CHECKS, *RNN_LM_CHECKS, *WINDOW_LM_CHECKS]

@@ -32,6 +32,7 @@ from nlpdojo_autograder.checks import Check, CheckFailure, Context, Exercise, Pl
 from nlpdojo_autograder.compare import compare_payloads
 from nlpdojo_autograder.inputs import inputs, integers
 from nlpdojo_autograder.kinds import GradientProblem, custom_check, gradient_check, value_check
+from nlpdojo_autograder.trained import TrainingPlan, audit, initial_parameters, train_and_measure
 
 QUESTIONS = {
     "sigmoid": "Sigmoid layer",
@@ -584,9 +585,26 @@ TAGGER = {"dim": 50, "hidden": 100, "optimizer": "adam", "lr": 0.01, "epochs": 1
           "batch_size": 128}
 
 
-def _train_tagger(ctx: Context) -> dict[str, float]:
-    """Train the given tagger loop (the instructor's) on your window classifier, loss and
-    Adam; the grader prepares the data and measures the predicted tags."""
+def window_shapes(vocab: int, window: int, classes: int, settings: dict
+                  ) -> dict[str, tuple[int, ...]]:
+    """The parameters of a :class:`WindowClassifier` of these sizes (the given names)."""
+    d, h = settings["dim"], settings["hidden"]
+    return {"embedding.weight": (vocab, d), "hidden.weight": (window * d, h),
+            "hidden.bias": (h,), "output.weight": (h, classes), "output.bias": (classes,)}
+
+
+#: each grading scores this share of the held-out windows, drawn from the run's input seed
+HELDOUT_SHARE, PROBE_WINDOWS = 0.8, 500
+
+
+def _sample(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
+    return np.sort(rng.choice(n, max(1, int(share * n)), replace=False))
+
+
+def tagger_plan(ctx: Context) -> TrainingPlan:
+    """The given tagger loop (the instructor's) trains your window classifier, loss and Adam
+    from the grader's initial parameters; the grader tags a fresh sample of the held-out
+    windows (never sent to the worker) with the reference's forward."""
     from nlpdojo_autograder.topics.neural_networks_data import (
         most_frequent_tag_accuracy,
         tagging_data,
@@ -595,17 +613,33 @@ def _train_tagger(ctx: Context) -> dict[str, float]:
 
     require_datasets(["oanc-pos"])
     data = tagging_data("oanc-pos", **TAGGING)
-    result = ctx.given_function("tagger", "train_and_predict")(
-        ctx.backend, data.train_windows, data.train_tags, data.test_windows,
-        vocab_size=data.vocab_size, n_tags=data.n_tags, seed=ctx.base_seed, **TAGGER)
-    predicted = ctx.to_numpy(ctx.unpack(result, ["predicted"], "train_and_predict")[0]
-                             if not isinstance(result, dict) else result["predicted"],
-                             "the predicted tags")
-    if predicted.shape != data.test_tags.shape:
-        raise CheckFailure(f"the tagger predicted {predicted.shape} tags for "
-                           f"{data.test_tags.shape[0]} held-out tokens")
-    return {"accuracy": float(np.mean(predicted == data.test_tags)),
-            "baseline": most_frequent_tag_accuracy(data)}
+    rng = np.random.default_rng([ctx.input_seed, 0x7A6])
+    sample = _sample(len(data.test_tags), HELDOUT_SHARE, rng)
+    probe = _sample(len(data.train_tags), PROBE_WINDOWS / len(data.train_tags), rng)
+    tags = data.test_tags[sample]
+    width = data.train_windows.shape[1]
+    shapes = window_shapes(data.vocab_size, width, data.n_tags, TAGGER)
+
+    def measure(scores: np.ndarray) -> dict[str, float]:
+        if scores.shape != (tags.shape[0], data.n_tags):
+            raise CheckFailure(f"the tagger gave scores of shape {scores.shape} for "
+                               f"{tags.shape[0]} held-out windows and {data.n_tags} tags")
+        return {"accuracy": float(np.mean(np.argmax(scores, axis=1) == tags))}
+
+    return TrainingPlan(
+        train=("tagger", "train_tagger_parameters"),
+        train_args=(data.train_windows, data.train_tags),
+        options={"vocab_size": data.vocab_size, "n_tags": data.n_tags, **TAGGER},
+        shapes=shapes, init=initial_parameters(shapes, ctx.base_seed), seed=ctx.base_seed,
+        score=("tagger", "window_scores"),
+        score_options={"vocab_size": data.vocab_size, "n_classes": data.n_tags,
+                       "dim": TAGGER["dim"], "hidden": TAGGER["hidden"]},
+        heldout=data.test_windows[sample], probe=data.train_windows[probe], measure=measure,
+        extra={"baseline": most_frequent_tag_accuracy(data, sample)})
+
+
+def _train_tagger(ctx: Context) -> dict:
+    return train_and_measure(ctx, tagger_plan(ctx))
 
 
 TAGGING_CHECKS = metric_checks(
@@ -615,7 +649,8 @@ TAGGING_CHECKS = metric_checks(
                chance_name="the most-frequent-tag baseline"),
     ], budget="OANC: 2,000 training sentences, 1 epoch of Adam (lr 0.01, batches of 128)",
     hint="the tagger trains your WindowClassifier with your SoftmaxCrossEntropy and Adam: "
-         "their own checks say which one is wrong", timeout_s=300)
+         "their own checks say which one is wrong", timeout_s=300, audit=audit,
+    release_expected=False)
 
 
 
@@ -628,25 +663,47 @@ SCORER = {"dim": 50, "hidden": 100, "optimizer": "adam", "lr": 0.01, "epochs": 1
 RANKING_CHANCE = 0.5
 
 
-def _train_scorer(ctx: Context) -> dict[str, float]:
-    """Train the given scorer loop on your window classifier (one output), your MaxMargin and
-    Adam; the grader draws the corrupted held-out windows and measures the ranking."""
+def scorer_plan(ctx: Context) -> TrainingPlan:
+    """The given scorer loop trains your window classifier (one output), your MaxMargin and
+    Adam from the grader's initial parameters; the grader draws the corrupted held-out windows
+    and scores true and corrupted windows in one shuffled batch with the reference's forward."""
     from nlpdojo_autograder.topics.neural_networks_data import ranking_accuracy, ranking_data
     from nlpdojo_autograder.train import require_datasets
 
     require_datasets(["oanc-pos"])
-    data = ranking_data("oanc-pos", seed=ctx.base_seed, **RANKING)
-    result = ctx.given_function("scorer", "train_and_score")(
-        ctx.backend, data.train_windows, data.noise, data.test_windows, data.corrupted,
-        vocab_size=int(data.noise.shape[0]), seed=ctx.base_seed, **SCORER)
-    true, corrupted = (ctx.to_numpy(result[k], f"the {k} windows' scores")
-                       for k in ("true", "corrupted"))
-    if true.shape != data.valid.shape[:1] or corrupted.shape != data.valid.shape:
-        raise CheckFailure(f"the scorer gave {true.shape} and {corrupted.shape} scores for "
-                           f"{data.valid.shape[0]} held-out windows and {data.valid.shape[1]} "
-                           "corrupted versions of each: the window classifier with n_classes=1 "
-                           "must return scores of shape (N, 1)")
-    return {"ranking": ranking_accuracy(true, corrupted, data.valid), "chance": RANKING_CHANCE}
+    rng = np.random.default_rng([ctx.input_seed, 0x5C0])
+    data = ranking_data("oanc-pos", seed=int(rng.integers(2**31)), **RANKING)
+    sample = _sample(len(data.test_windows), HELDOUT_SHARE, rng)
+    m, k, w = data.corrupted[sample].shape
+    every = np.concatenate([data.test_windows[sample], data.corrupted[sample].reshape(m * k, w)])
+    order = rng.permutation(len(every))  # one call: the scorer cannot tell which are true
+    probe = _sample(len(data.train_windows), PROBE_WINDOWS / len(data.train_windows), rng)
+    valid = data.valid[sample]
+    vocab = int(data.noise.shape[0])
+    shapes = window_shapes(vocab, w, 1, SCORER)
+
+    def measure(scores: np.ndarray) -> dict[str, float]:
+        if scores.shape != (len(every), 1):
+            raise CheckFailure(f"the scorer gave scores of shape {scores.shape} for "
+                               f"{len(every)} windows: the window classifier with "
+                               "n_classes=1 must return scores of shape (N, 1)")
+        back = np.empty(len(every))
+        back[order] = scores[:, 0]  # the grader's order again
+        return {"ranking": ranking_accuracy(back[:m], back[m:].reshape(m, k), valid)}
+
+    return TrainingPlan(
+        train=("scorer", "train_scorer_parameters"), train_args=(data.train_windows, data.noise),
+        options={"vocab_size": vocab, **SCORER}, shapes=shapes,
+        init=initial_parameters(shapes, ctx.base_seed), seed=ctx.base_seed,
+        score=("tagger", "window_scores"),
+        score_options={"vocab_size": vocab, "n_classes": 1, "dim": SCORER["dim"],
+                       "hidden": SCORER["hidden"]},
+        heldout=every[order], probe=data.train_windows[probe], measure=measure,
+        extra={"chance": RANKING_CHANCE})
+
+
+def _train_scorer(ctx: Context) -> dict:
+    return train_and_measure(ctx, scorer_plan(ctx))
 
 
 SCORING_CHECKS = metric_checks(
@@ -660,7 +717,8 @@ SCORING_CHECKS = metric_checks(
     hint="the scorer trains your WindowClassifier (one output) with your MaxMargin and Adam: "
          "their own checks say which one is wrong; a ranking near chance with a loss stuck at 0 "
          "means the margin is not 1 - s + s_c, a ranking below chance that the corrupted "
-         "window's score is not pushed down", timeout_s=300)
+         "window's score is not pushed down", timeout_s=300, audit=audit,
+    release_expected=False)
 
 
 CHECKS = [*ACTIVATION_CHECKS, *XAVIER_CHECKS, *LAYER_CHECKS, *LOSS_CHECKS, *L2_CHECKS,

@@ -14,6 +14,8 @@ whose steps cannot train earns no training points, whatever vectors it returns.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nlpdojo_autograder.checks import CheckFailure, Context
@@ -63,16 +65,17 @@ def train_and_measure(ctx: Context) -> dict:
         raise CheckFailure(f"the trained vectors have shapes {center.shape} and {outside.shape}"
                            f"; expected {size}")
     word2ind = corpus.word2ind
-    # held-out pairs: the validation split, subsampled like training, a fixed window of 5
-    rng = np.random.default_rng(ctx.base_seed + 1)
+    # held-out pairs: the validation split, subsampled like training, a fixed window of 5,
+    # drawn afresh per grading (the input seed: fresh in CI)
+    rng = np.random.default_rng([ctx.input_seed, 0x2C])
     valid = prepare_corpus("sotu", split="valid", min_count=1)
     to_train = np.array([word2ind.get(w, -1) for w in valid.words], np.int64)
     ids = to_train[valid.token_ids]
     ids = ids[ids >= 0]
     ids = ids[rng.random(ids.shape[0]) < keep_probability(corpus.counts.astype(float), 1e-3)[ids]]
     offsets = np.r_[-5:0, 1:6]  # (10,)
-    # 5,000 centers spread evenly over the whole split (every address, not the first few)
-    middle = np.linspace(5, ids.shape[0] - 6, 5_000).astype(np.int64)  # (C,)
+    # 5,000 centers spread over the whole split (every address, not the first few)
+    middle = np.sort(rng.choice(np.arange(5, ids.shape[0] - 5), 5_000, replace=False))  # (C,)
     positions = middle[:, None] + offsets  # (C, 10)
     centers = np.repeat(ids[middle], offsets.shape[0])  # (P,) = (C * 10,)
     outsides = ids[positions].reshape(-1)  # (P,)
@@ -81,14 +84,39 @@ def train_and_measure(ctx: Context) -> dict:
     sets = evaluation_sets()
     rho, n_pairs = metrics.similarity_rho(center, word2ind, sets["wordsim353"])
     accuracy, n_questions = metrics.analogy_accuracy(center, word2ind, sets["analogies"])
+    losses = ctx.to_numpy(getattr(result, "losses", []), "the training losses").reshape(-1)
     return {
+        **audited(ctx, center, outside, losses),
         "heldout_loss": metrics.heldout_sgns_loss(center, outside, centers, outsides, negatives),
+        # vectors that did not train (outside vectors start at 0): every pair's σ(0) = 1/2
+        "untrained_loss": (1 + 5) * math.log(2.0),
         "wordsim": rho, "wordsim353_pairs": n_pairs,
         # what random vectors reach by chance (95th percentile of 1,000 draws): 0.12-0.13
         "wordsim353_chance": metrics.similarity_rho_chance(word2ind, sets["wordsim353"], 100),
         "analogy": accuracy, "analogy_questions": n_questions,
+        # random vectors answer about none of them: at least one right beats chance
+        "analogy_chance": 1.0 / max(n_questions, 1),
         "heldout_pairs": int(centers.size),
     }
+
+
+#: rows of the random sketch the training audit compares (sketch @ vectors, (64, dim)): a
+#: Johnson-Lindenstrauss projection keeps relative distances to a few per cent, so the audit
+#: tells trained vectors from others without carrying 2 x 10,216 x 100 floats per payload
+SKETCH_ROWS = 64
+
+
+def audited(ctx: Context, center: np.ndarray, outside: np.ndarray, losses: np.ndarray) -> dict:
+    """What :func:`nlpdojo_autograder.trained.audit` compares with the reference's run from
+    the same seeds: the loss of every report interval and sketches of both matrices (a
+    projection drawn from the input seed, the same on both sides)."""
+    from nlpdojo_autograder.trained import FLOAT64, LOSSES, PARAM, is_float64
+
+    rng = np.random.default_rng([ctx.input_seed, 0x5E7C])
+    sketch = rng.standard_normal((SKETCH_ROWS, center.shape[0])) / math.sqrt(SKETCH_ROWS)
+    return {LOSSES: losses, FLOAT64: float(is_float64(ctx)),
+            PARAM + "center_vectors (sketch)": sketch @ center,  # (64, dim)
+            PARAM + "outside_vectors (sketch)": sketch @ outside}
 
 
 def audit_steps(ctx: Context, vocabulary: int, total_words: int) -> None:

@@ -109,17 +109,18 @@ def test_every_neural_planted_bug_is_caught_with_the_training_runs_too():
 
 
 def test_unshifted_targets_fail_the_perplexity_check_too(tmp_path):
-    """A bptt_windows whose targets are its inputs: the model learns to copy. The held-out
-    windows are cut by the given scoring code, not by the student's bptt_windows, so the
-    copying model is scored on the next tokens and fails (it scored 18.95 against the
-    reference's 131.3, full marks, when the student's windows cut the held-out text)."""
+    """A bptt_windows whose targets are its inputs: the model learns to copy. The grader scores
+    held-out text itself, and the training audit sees the first step's loss differ from the
+    reference's training from the same start (it scored 18.95 against the reference's 131.3,
+    full marks, when the student's windows cut the held-out text)."""
     folder = _course(tmp_path, {"language_models/rnn_lm.py": (
         "targets = streams[:, 1:k * bptt + 1]", "targets = streams[:, :k * bptt]")})
     exercise = get_registry().get("exercise", "language_models")
     exercise = dataclasses.replace(exercise, checks=[
         c for c in exercise.checks if c.id == "rnn_lm.perplexity"])
     (check,) = grade_exercise(exercise, folder, GradeOptions()).checks
-    assert check.score == 0 and "held-out perplexity" in check.message, check.message
+    assert check.score == 0 and "training audit: the first step's loss" in check.message, \
+        check.message
 
 
 def test_a_perplexity_far_below_the_references_is_implausible():

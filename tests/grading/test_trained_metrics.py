@@ -1,0 +1,218 @@
+"""Metric checks measured on the trusted side (issue 23, part 2; :mod:`nlpdojo_autograder.trained`).
+
+Each attack below earned accuracy or perplexity points from the previous grader without a
+trained model; here each is a submission graded through the real grader (the OS sandbox where
+bubblewrap is there) and must score 0 on the metric it aimed at, with a message that says why.
+The honest reference, graded the same way, keeps full marks (test_language_models_grading.py,
+test_neural_networks_grading.py), and the judge's audit is checked directly on payloads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlpdojo.plugins import get_registry
+from nlpdojo_autograder import trained
+from nlpdojo_autograder.grading import GradeOptions, grade_exercise
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _course(root: Path, topic: str, edits: dict[str, tuple[str, str]],
+            appended: dict[str, str] | None = None) -> Path:
+    """A copy of the reference course (library, neural_networks, language_models) with
+    ``edits`` (``{file: (old, new)}``, each ``old`` found once) and text ``appended``."""
+    for name in ("library", "neural_networks", "language_models"):
+        shutil.copytree(REPO / "solutions" / name, root / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for rel, (old, new) in edits.items():
+        path = root / rel
+        text = path.read_text()
+        assert text.count(old) == 1, f"{old!r} not once in {rel}"
+        path.write_text(text.replace(old, new))
+    for rel, text in (appended or {}).items():
+        path = root / rel
+        path.write_text(path.read_text() + "\n" + text)
+    return root / topic
+
+
+def _graded(folder: Path, topic: str, check_id: str):
+    exercise = get_registry().get("exercise", topic)
+    exercise = dataclasses.replace(exercise, checks=[c for c in exercise.checks
+                                                     if c.id == check_id])
+    (check,) = grade_exercise(exercise, folder, GradeOptions(input_seed=12345)).checks
+    return check
+
+
+def test_a_training_loop_that_does_not_train_earns_no_perplexity_point(tmp_path):
+    """The loop replaced by one that trains nothing and reports losses that look like
+    training (the old attack also replaced the scoring with constant log-probabilities set to
+    the reference's printed perplexity; no scoring runs in the worker any more): the audit
+    compares every step's loss with the reference's training from the same start."""
+    folder = _course(tmp_path, "language_models", {"language_models/rnn_lm.py": (
+        "            opt.zero_grad()\n            scores, cache = model(x, h)  # (B, T, V)",
+        "            loss = xp.asarray(7.6 - 0.01 * len(losses))  # made up\n"
+        "            continue\n"
+        "            scores, cache = model(x, h)  # (B, T, V)")})
+    check = _graded(folder, "language_models", "rnn_lm.perplexity")
+    assert check.score == 0, check.message
+    assert "training audit: the first step's loss is 7.6" in check.message, check.message
+
+
+def test_parameters_from_elsewhere_earn_no_perplexity_point(tmp_path):
+    """The loop trains as the reference does, then swaps the model's weights for others (the
+    stand-in for weights trained elsewhere, shipped with the submission): every loss agrees,
+    the returned parameters are not the ones the training produced."""
+    folder = _course(tmp_path, "language_models", {"language_models/rnn_lm.py": (
+        "            losses.append(float(loss))\n",
+        "            losses.append(float(loss))\n"
+        "            if len(losses) == max_windows:\n"
+        "                for p in model.parameters():\n"
+        "                    p.data[...] = 1.01 * p.data\n")})
+    check = _graded(folder, "language_models", "rnn_lm.perplexity")
+    assert check.score == 0, check.message
+    assert "not the ones that training produced" in check.message, check.message
+
+
+def test_a_model_that_reads_the_next_token_earns_no_perplexity_point(tmp_path):
+    """A non-causal RNN LM: when scored (eval mode) its forward reads, at step t, the token of
+    step t + 1 from its input window and puts all the probability there (it trains honestly,
+    so the audit passes). The grader scores held-out text with the reference's forward, and
+    the student's forward must agree with it on a probe of training text: it does not."""
+    folder = _course(tmp_path, "language_models", {"language_models/rnn_lm.py": (
+        "        scores = xp.reshape(scores, (b, t_steps, scores.shape[-1]))  # (B, T, V)",
+        "        scores = xp.reshape(scores, (b, t_steps, scores.shape[-1]))  # (B, T, V)\n"
+        "        if not self.training:  # peek: the next token is in the window\n"
+        "            import numpy as _np\n"
+        "            peek = _np.array(self.backend.to_numpy(scores))\n"
+        "            nxt = _np.array(self.backend.to_numpy(ids))[:, 1:]\n"
+        "            bb, tt = _np.meshgrid(_np.arange(b), _np.arange(t_steps - 1), indexing='ij')\n"
+        "            peek[bb, tt, nxt] += 50.0\n"
+        "            scores = self.backend.asarray(peek)")})
+    check = _graded(folder, "language_models", "rnn_lm.perplexity")
+    assert check.score == 0, check.message
+    assert "your model's forward gives" in check.message, check.message
+
+
+def test_a_forward_that_disagrees_with_the_reference_on_the_trained_weights_fails(tmp_path):
+    """A window LM that trains exactly like the reference but answers differently in eval
+    mode (when it is scored): the grader scores with the reference's forward, and the
+    student's forward must give the reference's outputs on a probe of training text."""
+    folder = _course(tmp_path, "language_models", {"language_models/window_lm.py": (
+        "        return scores, (c_emb, c_hidden, c_act, c_out, tuple(vectors.shape))",
+        "        if not self.training:  # only when scored: a different answer\n"
+        "            scores = scores * 0.5\n"
+        "        return scores, (c_emb, c_hidden, c_act, c_out, tuple(vectors.shape))")})
+    check = _graded(folder, "language_models", "window_lm.perplexity")
+    assert check.score == 0, check.message
+    assert "your model's forward gives" in check.message, check.message
+
+
+def test_a_classifier_trained_on_other_labels_earns_no_accuracy_point(tmp_path):
+    """The given loop is the instructor's (sent by the grader, whatever the submission's copy
+    says), but the submission's own loss trains on other labels than the grader's (the
+    stand-in for labels shipped with the submission, such as MR's public test split; the worker
+    never receives held-out data): the audit sees the first loss differ from the reference's
+    training from the same start on the grader's data."""
+    folder = _course(tmp_path, "language_models", {"library/losses.py": (
+        "        index = xp.reshape(xp.astype(target, xp.int64), (n, 1))  # (N, 1) class ids",
+        "        index = xp.reshape(xp.astype(1 - target if c == 2 else target, xp.int64),"
+        " (n, 1))")})
+    check = _graded(folder, "language_models", "sentence_polarity.accuracy")
+    assert check.score == 0, check.message
+    assert "training audit: the first step's loss" in check.message, check.message
+
+
+def test_the_scorer_cannot_tell_true_windows_from_corrupted_ones(tmp_path):
+    """A window scorer that remembers the order of its scoring calls (true windows first,
+    corrupted ones after, as the old protocol sent them) earns nothing: the grader scores one
+    shuffled batch itself, and the student's forward is only compared on training windows."""
+    folder = _course(tmp_path, "neural_networks", {"neural_networks/window.py": (
+        "        scores, c_out = self.output(kept)  # (N, C)",
+        "        scores, c_out = self.output(kept)  # (N, C)\n"
+        "        if not self.training:\n"
+        "            _CALLS.append(1)\n"
+        "            scores = scores + (10.0 if len(_CALLS) == 1 else -10.0)")},
+        {"neural_networks/window.py": "_CALLS = []\n"})
+    check = _graded(folder, "neural_networks", "window_scoring.ranking")
+    assert check.score == 0, check.message
+
+
+# -- the judge's audit, on payloads ----------------------------------------------------------
+def _payload(losses, **params) -> dict:
+    return {"value": 1.0, trained.LOSSES: np.asarray(losses, float), trained.FLOAT64: 1.0,
+            **{trained.PARAM + k: np.asarray(v, float) for k, v in params.items()}}
+
+
+def test_the_audit_names_the_first_step_that_differs():
+    ref = _payload([3.0, 2.5, 2.0], w=[1.0, 2.0])
+    assert trained.audit(ref, ref) is None
+    why = trained.audit(_payload([3.0, 2.6, 2.0], w=[1.0, 2.0]), ref)
+    assert why is not None and "step 2" in why and "2.6" in why
+    why = trained.audit(_payload([3.1, 2.5, 2.0], w=[1.0, 2.0]), ref)
+    assert why is not None and "first step's loss" in why
+
+
+def test_the_audit_refuses_parameters_that_training_did_not_produce():
+    """Every loss agrees (the loop ran) but the returned parameters are others."""
+    ref = _payload([3.0, 2.5], w=[1.0, 2.0], b=[0.5])
+    why = trained.audit(_payload([3.0, 2.5], w=[1.0, 2.1], b=[0.5]), ref)
+    assert why is not None and "trained w differs" in why
+    why = trained.audit(_payload([3.0, 2.5], w=[1.0, 2.0]), ref)
+    assert why is not None and "lack b" in why
+
+
+def test_the_audit_counts_steps_and_tolerates_float32_against_float64():
+    ref = _payload([3.0, 2.5, 2.0], w=[1.0, 2.0])
+    why = trained.audit(_payload([3.0, 2.5], w=[1.0, 2.0]), ref)
+    assert why is not None and "ran 2 steps" in why
+    drifted = _payload([3.0001, 2.5002, 2.0003], w=[1.0001, 2.0002])
+    assert trained.audit(drifted, ref) is not None  # float64 on both sides: too far
+    drifted[trained.FLOAT64] = 0.0  # a float32 training against the float64 reference
+    assert trained.audit(drifted, ref) is None
+
+
+def test_without_the_reference_nothing_is_audited_and_the_floor_decides():
+    """A student release: no expected payload; the check says how it was judged."""
+    assert trained.audit(_payload([1.0], w=[1.0]), None) is None
+    (check,) = [c for c in get_registry().get("exercise", "language_models").checks
+                if c.id == "window_lm.perplexity"]
+    assert not check.release_expected
+    good = check.judge({"value": 120.0, "unigram": 190.0}, None)
+    assert good.passed and "a student release has no reference" in good.message
+    assert not check.judge({"value": 200.0, "unigram": 190.0}, None).passed
+
+
+@pytest.mark.parametrize("topic,check_id", [
+    ("language_models", "rnn_lm.perplexity"), ("language_models", "window_lm.perplexity"),
+    ("language_models", "sentence_polarity.accuracy"), ("neural_networks", "pos_tagging.accuracy"),
+    ("neural_networks", "window_scoring.ranking")])
+def test_no_trained_model_check_stores_a_fixture(topic, check_id):
+    """No expected metric value (nor the reference's trained parameters) ships in a release."""
+    exercise = get_registry().get("exercise", topic)
+    check = exercise.check(check_id)
+    assert not check.release_expected
+    assert exercise.fixtures is None or not (exercise.fixtures / f"{check_id}.json").exists()
+
+
+def test_a_missed_threshold_reveals_neither_the_references_value_nor_the_threshold():
+    """The threshold set by the reference's run is its value in disguise: a result that
+    missed it (or was too good) is told so without the number, in the message and the
+    report's fields; once earned, both are shown."""
+    (check,) = [c for c in get_registry().get("exercise", "language_models").checks
+                if c.id == "window_lm.perplexity"]
+    missed = check.judge({"value": 150.0, "unigram": 190.0}, {"value": 131.3})
+    assert not missed.passed and "131" not in missed.message and "137" not in missed.message
+    assert "short of the threshold" in missed.message
+    assert missed.threshold is None and missed.details["reference"] is None
+    too_good = check.judge({"value": 40.0, "unigram": 190.0}, {"value": 131.3})
+    assert not too_good.passed and "131" not in too_good.message
+    assert too_good.threshold is None
+    passed = check.judge({"value": 128.0, "unigram": 190.0}, {"value": 131.3})
+    assert passed.passed and "131.3" in passed.message
+    assert passed.threshold == pytest.approx(1.05 * 131.3)
