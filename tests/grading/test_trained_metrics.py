@@ -216,3 +216,19 @@ def test_a_missed_threshold_reveals_neither_the_references_value_nor_the_thresho
     passed = check.judge({"value": 128.0, "unigram": 190.0}, {"value": 131.3})
     assert passed.passed and "131.3" in passed.message
     assert passed.threshold == pytest.approx(1.05 * 131.3)
+
+
+def test_a_constant_log_probability_with_the_right_perplexity_fails_the_count_model(tmp_path):
+    """Every held-out n-gram given the same log-probability, chosen so that the perplexity is
+    exactly the reference's (the old check compared that one number): the check compares the
+    log-probability of every n-gram of a fresh sample of test sentences."""
+    folder = _course(tmp_path, "language_models", {}, {"language_models/kneser_ney.py": '''
+_honest = kneser_ney_log_probs
+
+
+def kneser_ney_log_probs(*args, **kwargs):  # noqa: F811 - the attack
+    out = _honest(*args, **kwargs)
+    return out * 0.0 + out.mean()  # the same perplexity, no model
+'''})
+    check = _graded(folder, "language_models", "kneser_ney.sotu")
+    assert check.score == 0, check.message
