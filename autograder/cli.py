@@ -145,10 +145,8 @@ def grade_command(
         from nlpdojo_autograder.sandbox import level
 
         level(require=True)  # one line saying why not, exit 2, before any grading
-    if input_seed is None and os.environ.get(INPUT_SEED_ENV, "").isdigit():
-        input_seed = int(os.environ[INPUT_SEED_ENV])  # a cohort's grader, for its children
-    if input_seed is None and not as_student and _reference_present(topics):
-        input_seed = fresh_seed()
+    if input_seed is None:
+        input_seed = default_input_seed(topics, as_student=as_student)
     seed = seed or 0
     if fmt == HTML_FORMAT and submissions is None:
         raise UsageError("--format html is the cohort dashboard: use it with --submissions DIR "
@@ -156,7 +154,7 @@ def grade_command(
     if fmt != HTML_FORMAT:
         get_reporter(fmt)  # an unknown format: one line now, not after the grading
 
-    resolved_backend, resolved_device = _resolve_backend(backend, device)
+    resolved_backend, resolved_device = resolve_backend(backend, device)
     topic_names, question_filter = _resolve_topics(topics or [], questions)
     options = GradeOptions(backend=resolved_backend, device=resolved_device, seed=seed, full=full,
                            use_reference=not as_student, questions=question_filter,
@@ -188,6 +186,17 @@ def grade_command(
 
 #: the input seed a cohort's grader passes to the process grading each submission
 INPUT_SEED_ENV = "NLPDOJO_INPUT_SEED"
+
+
+def default_input_seed(topics: list[str] | None, *, as_student: bool = False) -> int | None:
+    """The input seed of a grading that names none (``grade``, ``pytest exercises``): a cohort
+    grader's for its children (:data:`INPUT_SEED_ENV`), else a fresh one wherever the reference
+    is installed and used, else ``None`` (the base seed: a student release's fixtures)."""
+    if os.environ.get(INPUT_SEED_ENV, "").isdigit():
+        return int(os.environ[INPUT_SEED_ENV])
+    if not as_student and _reference_present(topics):
+        return fresh_seed()
+    return None
 
 
 def fresh_seed() -> int:
@@ -252,23 +261,41 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
     names = topic_names
     with tempfile.TemporaryDirectory(prefix="nlpdojo-notebook-") as tmp:
         try:
-            folder = None if solutions else _submission_folder(submission, Path(tmp))
+            folder, notebook = (None, None) if solutions else _submission_folder(
+                submission, Path(tmp), options)
             names = topic_names or _default_topics(folder, solutions)
             replay_options["topics"] = names
             check_expected(names, options)
             result = _grade_one(folder, names, options, replay_options, progress=True)
-            if given is not None and given.suffix == ".ipynb":
+            if notebook is not None:
                 from nlpdojo_autograder.notebook_feedback import locate
                 from nlpdojo_autograder.notebooks import notebook_layout
-                from nlpdojo_autograder.snapshot import content_hash
 
-                result.submission_sha256 = content_hash(given)  # what the student submitted
-                locate(result, notebook_layout(given))  # cells, not the rebuilt modules
+                result.submission_sha256 = notebook.sha256  # what the student submitted
+                result.warnings = [*notebook.skipped, *result.warnings]
+                locate(result, notebook_layout(notebook.notebook))  # cells, not the modules
+            _warn_skipped(result.warnings)
             return result
         except Exception as exc:
-            if fmt == "gradescope" and path is not None:
+            if path is not None and (fmt == "gradescope" or _refused(exc)):
                 _write_failure_report(exc, names, options, replay_options, fmt, path)
             raise
+
+
+def _refused(exc: Exception) -> bool:
+    """Whether the submission itself was refused (a link out of it, a pipe, a malformed
+    notebook): then every format's ``--output`` gets a report with score 0 and the reason, as
+    Gradescope's always does, for the student to read."""
+    from nlpdojo_autograder.notebooks import NotebookError
+    from nlpdojo_autograder.snapshot import SubmissionError
+
+    return isinstance(exc, SubmissionError | NotebookError)
+
+
+def _warn_skipped(warnings: list[str]) -> None:
+    """What the snapshot left out, on stderr as well as in every report."""
+    for warning in warnings:
+        print_warning(warning)
 
 
 def _write_failure_report(exc: Exception, topics: list[str], options: Any,
@@ -309,8 +336,9 @@ def _grade_one(folder: Path | None, topics: list[str], options: Any,
                      replay_options=replay_options, listener=listener)
 
 
-def _resolve_backend(backend: str | None, device: str | None) -> tuple[str, str | None]:
-    """Validate the backend choice here, so a bad one is one clear error before any work."""
+def resolve_backend(backend: str | None, device: str | None) -> tuple[str, str | None]:
+    """Validate the backend choice here, so a bad one is one clear error before any work
+    (``None``, ``None``: ``NLPDOJO_BACKEND``, the config, numpy, as ``pytest exercises`` too)."""
     from nlpdojo.selection import load_backend, resolve
 
     sel = resolve(backend, device)
@@ -374,10 +402,20 @@ def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
     return found
 
 
-def _submission_folder(submission: Path | None, tmp: Path) -> Path:
+def _submission_folder(submission: Path | None, tmp: Path, options: Any
+                       ) -> tuple[Path, Any]:
+    """``(folder, notebook)``: the folder to grade (``grade()`` snapshots it) and ``None``; or
+    for a notebook, the package rebuilt from it and its
+    :class:`~nlpdojo_autograder.notebook_submission.NotebookSubmission`: snapshotted first, its
+    cells written over the released template (the reference's release where the reference is
+    used), never over the files that lie next to the notebook."""
     path = submission or _default_submission()
     if path.suffix == ".ipynb":
-        return _notebook_folder(path, tmp)
+        from nlpdojo_autograder.notebook_submission import notebook_submission
+
+        notebook = notebook_submission(path, tmp / "notebook-submission",
+                                       use_reference=options.use_reference)
+        return notebook.folder, notebook
     if path.is_file():
         raise UsageError(f"{path} is a file: pass a folder laid out like exercises/ (or a "
                          "topic's folder), or a .ipynb notebook")
@@ -387,7 +425,7 @@ def _submission_folder(submission: Path | None, tmp: Path) -> Path:
                              "exercises/ (or from inside exercises/ or a topic folder such as "
                              "exercises/word_vectors), or pass --submission FOLDER")
         raise UsageError(f"submission folder {path} does not exist")
-    return path
+    return path, None
 
 
 def _default_submission() -> Path:
@@ -404,44 +442,6 @@ def _default_submission() -> Path:
     if here.resolve().name in names and any(here.glob("*.py")):
         return here
     return DEFAULT_SUBMISSION
-
-
-def _notebook_folder(notebook: Path, tmp: Path) -> Path:
-    """Turn a notebook submission into a folder laid out like exercises/."""
-    from nlpdojo_autograder.grading import get_exercise
-    from nlpdojo_autograder.loader import LIBRARY, load_reference_dir, reference_available
-    from nlpdojo_autograder.notebooks import materialize_notebook, read_notebook
-
-    if not notebook.is_file():
-        raise UsageError(f"notebook {notebook} does not exist")
-    topic, _ = read_notebook(notebook, strict=False)
-    beside = notebook.resolve().parent  # `grade --submission word_vectors.ipynb` in its folder
-    template = beside if (beside / "__init__.py").exists() else None
-    if template is None:
-        template = DEFAULT_SUBMISSION / topic if (DEFAULT_SUBMISSION / topic).is_dir() else None
-    package = get_exercise(topic).reference_package
-    from_reference = template is None and reference_available(package)
-    if from_reference:
-        template = load_reference_dir(package)
-        # the reference as the template: every module that holds a question must come from
-        # the notebook, or a notebook without that cell would be graded on the reference
-        from nlpdojo_autograder.markers import questions_in
-
-        _, sources = read_notebook(notebook, strict=False)
-        needed = sorted({m for pairs in questions_in(template).values() for m, _ in pairs})
-        missing = [m for m in needed if m not in sources]
-        if missing:
-            raise UsageError(f"{notebook} has no cell for {', '.join(missing)}; every module "
-                             "of the topic must be in the notebook (start from a fresh copy "
-                             "of the released notebook)")
-    if template is None:
-        raise UsageError(f"cannot find the released exercises/{topic}/ folder the notebook "
-                         "belongs to; run grade from the folder that holds exercises/")
-    # a notebook built on the course library runs on the student's own library/ beside the
-    # topic folder, as the set-up cell imports it (never the reference's, which is graded)
-    library = None if from_reference else template.parent / LIBRARY
-    materialize_notebook(notebook, tmp / topic, template, library_dir=library)
-    return tmp
 
 
 def _emit(result: Any, fmt: str, path: Path | None) -> None:

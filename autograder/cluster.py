@@ -1,12 +1,13 @@
 """Grading a cohort on a Dask distributed cluster: ``grade --submissions DIR --cluster ADDRESS``.
 
-Each submission is one task. The grader packs the submission's files (a tar archive in memory,
-size-capped) into the task, so the workers need no shared file system; a worker unpacks them in
-a temporary folder and grades them exactly as the local ``--jobs`` pool does, in a ``grade``
-process of its own (:func:`nlpdojo_autograder.cli.grade_child_argv`, the same command line, the
-same input seed), and returns the JSON result. The cohort's grader then puts the submission's
-own path back into the result and writes every report itself, so the results and the summary
-are the ones the local pool writes.
+Each submission is one task. The grader packs the submission's snapshot (taken as on every way
+in: links out, pipes and devices refused, see :mod:`nlpdojo_autograder.snapshot`; a tar archive
+in memory, size-capped) into the task, so the workers need no shared file system; a worker
+unpacks it in a temporary folder and grades it exactly as the local ``--jobs`` pool does, in a
+``grade`` process of its own (:func:`nlpdojo_autograder.cli.grade_child_argv`, the same command
+line, the same input seed), and returns the JSON result. The cohort's grader then puts the
+submission's own path back into the result and writes every report itself, so the results and
+the summary are the ones the local pool writes.
 
 A worker lost mid-grading (its machine gone, the process killed) costs nothing: Dask's scheduler
 reschedules the tasks it was running on another worker (up to
@@ -25,6 +26,7 @@ import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +55,38 @@ def _distributed():
 
 
 def pack(folder: Path) -> bytes:
-    """The files of ``folder`` as a gzip'd tar archive (no links, devices or caches)."""
+    """The snapshot of ``folder`` as a gzip'd tar archive (see :func:`pack_snapshot`)."""
+    return pack_snapshot(folder)[0]
+
+
+def pack_snapshot(folder: Path) -> tuple[bytes, tuple[str, ...]]:
+    """``(archive, skipped)``: the submission's snapshot (:mod:`nlpdojo_autograder.snapshot`:
+    a link out of it, a pipe or a device, an oversize file refused; caches and names that are
+    not UTF-8 left out, ``skipped`` says which), as a gzip'd tar archive of regular files and
+    folders. Nothing of ``folder`` is read but through the snapshot, as on every way in."""
+    from nlpdojo_autograder.snapshot import remove, take_snapshot
+
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-pack-") as tmp:
+        snap = take_snapshot(folder, Path(tmp) / "snapshot")
+        try:
+            return _tar(snap.path, folder), snap.skipped
+        finally:
+            remove(snap)
+
+
+def _tar(root: Path, folder: Path) -> bytes:
+    """The files and folders of the snapshot ``root`` as a gzip'd tar archive, size-capped."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(folder)
-            if "__pycache__" in rel.parts or path.is_symlink():
-                continue
-            if path.is_file() or path.is_dir():
-                tar.add(path, arcname=str(rel), recursive=False)
+        for path in sorted(root.rglob("*")):
+            info = tar.gettarinfo(path, arcname=str(path.relative_to(root)))
+            if info.isfile():
+                info.mode = 0o644  # the snapshot is read-only; the worker's copy need not be
+                with open(path, "rb") as data:
+                    tar.addfile(info, data)
+            else:
+                info.mode = 0o755
+                tar.addfile(info)
             if buffer.tell() > MAX_SUBMISSION_BYTES:  # early: gzip writes in blocks
                 raise _too_large(folder)
     if buffer.tell() > MAX_SUBMISSION_BYTES:
@@ -129,36 +154,45 @@ def connect(address: str, workers: int | None) -> Iterator[Any]:
         client.close()
 
 
+@dataclass(frozen=True)
+class Task:
+    """A submission sent to the cluster: its future, and what its snapshot left out (the
+    worker grades the unpacked snapshot, which no longer holds those files)."""
+
+    future: Any
+    skipped: tuple[str, ...] = ()
+
+
 def submit_all(client: Any, folders: list[Path], argv_for: Callable[[Path], list[str]],
                env: dict[str, str], deadline_s: float) -> dict[str, Any]:
-    """One task per submission; returns ``{folder name: future}``, or for a submission that
-    cannot be sent (too large, unreadable) the :class:`ClusterError` saying why, which
+    """One task per submission; returns ``{folder name: Task}``, or for a submission that
+    cannot be sent (refused by the snapshot, too large, unreadable) the error saying why, which
     :func:`result_of` raises: that submission gets an error result and the others go on."""
     futures: dict[str, Any] = {}
     for folder in folders:
         try:
-            archive = pack(folder)
-        except (ClusterError, OSError) as exc:
-            futures[folder.name] = (exc if isinstance(exc, ClusterError) else
+            archive, skipped = pack_snapshot(folder)
+        except (NlpdojoError, OSError) as exc:
+            futures[folder.name] = (exc if isinstance(exc, NlpdojoError) else
                                     ClusterError(f"cannot read {folder}: {exc}"))
             continue
-        futures[folder.name] = client.submit(
+        futures[folder.name] = Task(client.submit(
             grade_task, folder.name, archive, argv_for(folder), env, deadline_s,
-            key=f"grade-{folder.name}-{id(folders):x}", pure=False, retries=RETRIES)
+            key=f"grade-{folder.name}-{id(folders):x}", pure=False, retries=RETRIES), skipped)
     return futures
 
 
-def result_of(future: Any, folder: Path) -> Any:
+def result_of(task: Any, folder: Path) -> Any:
     """The task's result as a GradingResult whose ``submission`` is the folder graded (not the
     worker's temporary copy); a failed task raises :class:`ClusterError`. No time limit here:
     a task may wait long in the queue of a large class; once running, its ``grade`` process
     has the cohort's deadline, and a lost worker's tasks are rescheduled by Dask."""
     from nlpdojo_autograder.results import GradingResult
 
-    if isinstance(future, ClusterError):
-        raise future
+    if isinstance(task, NlpdojoError):
+        raise task
     try:
-        text = future.result()
+        text = task.future.result()
     except NlpdojoError:
         raise
     except Exception as exc:  # noqa: BLE001 - KilledWorker, a timeout, a worker's error
@@ -167,4 +201,5 @@ def result_of(future: Any, folder: Path) -> Any:
     result = GradingResult.from_dict(json.loads(text))
     result.submission = str(folder.resolve())
     result.options["submission"] = str(folder.resolve())
+    result.warnings = [*task.skipped, *result.warnings]
     return result

@@ -423,6 +423,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         name_blockers(results, options)
     return GradingResult(
         submission_sha256=snap.sha256 if snap is not None else "",
+        warnings=list(snap.skipped) if snap is not None else [],
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (
             submission.resolve() if submission else "reference solutions")),
@@ -514,9 +515,10 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
              and submission.name != LIBRARY)
     if not alone or not library.is_dir():
         return snap
-    lib = take_snapshot(library, tmp / LIBRARY)
+    lib = take_snapshot(library, tmp / LIBRARY, shown_as=LIBRARY)
     combined = hashlib.sha256(f"{snap.sha256}:{lib.sha256}".encode()).hexdigest()
-    return dataclasses.replace(snap, sha256=combined, files=snap.files + lib.files)
+    return dataclasses.replace(snap, sha256=combined, files=snap.files + lib.files,
+                               skipped=(*snap.skipped, *lib.skipped))
 
 
 def topic_folder(submission: Path, topic: str, *, single: bool) -> Path | None:

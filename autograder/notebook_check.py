@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,12 +34,12 @@ from nlpdojo_autograder.notebooks import (
     NotebookError,
     _load,
     _tagged_cells,
-    copy_files,
     defined_names,
     dumps,
     notebook_topic,
 )
 from nlpdojo_autograder.progress import EVENTS_ENV
+from nlpdojo_autograder.snapshot import SubmissionError, discard, working_copy
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: code run in the kernel kept in the graded notebook to say where a name came from
@@ -145,12 +144,12 @@ def _prepare(notebook: Path, runs: list[tuple[Any, Any, str]]) -> tuple[Path, Pa
     target = root / topic
     released = notebook.parent
     # the topic folder and, for a topic built on the course library, the student's library/
-    # beside it (the modules without a cell come from there, as in the kernel's set-up cell)
+    # beside it: the template where `grade` runs without the reference (a student release).
+    # Copied through the snapshot (links out, pipes, devices refused), as on every way in
     for source, copy in ((released, target), (released.parent / LIBRARY, root / LIBRARY)):
-        if copy.exists():
-            shutil.rmtree(copy)
-        if (released / "__init__.py").is_file() and (source / "__init__.py").is_file():
-            copy_files(source, copy)
+        discard(copy)
+        if (released / "__init__.py").is_file() and (source / "__init__.py").exists():
+            working_copy(source, copy, shown_as=source.name)
     target.mkdir(parents=True, exist_ok=True)
     graded = target / notebook.name
     graded.write_text(dumps(nb), encoding="utf-8")
@@ -167,7 +166,7 @@ def check_notebook(notebook: Path, questions: list[str], runs: list[tuple[Any, A
     try:
         graded, cwd, notes = _prepare(Path(notebook), runs)
         topic, _ = notebook_topic(_load(graded), graded)
-    except NotebookError as exc:
+    except (NotebookError, SubmissionError) as exc:
         return NotebookReport(error=str(exc))
     out = graded.parent.parent / "result.json"
     events = graded.parent.parent / "events.jsonl"

@@ -33,6 +33,7 @@ import ast
 import json
 import re
 import shutil
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -903,14 +904,25 @@ def uses_library(sources: Mapping[str, str]) -> bool:
 
 
 def copy_files(src_dir: Path, dest_dir: Path) -> None:
-    """The files of ``src_dir`` (caches, hidden files and notebooks left out) into ``dest_dir``."""
+    """The files of ``src_dir`` (caches, hidden files and notebooks left out) into ``dest_dir``.
+
+    ``src_dir`` is a snapshot or a release the grader wrote (:mod:`nlpdojo_autograder.
+    notebook_submission`), which hold regular files only: a link, a pipe or a device here is
+    refused, never followed or read (reading ``/dev/zero`` would fill the disk)."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     for src in sorted(src_dir.rglob("*")):
-        if src.is_dir() or _skip(src, src_dir):
+        if _skip(src, src_dir):
             continue
+        mode = src.lstat().st_mode
+        if stat.S_ISDIR(mode):
+            continue
+        if not stat.S_ISREG(mode):
+            raise NotebookError(f"{src} is not a regular file (a link, pipe or device): a "
+                                "notebook is materialised from a snapshot of the released "
+                                "folder only; remove it")
         dest = dest_dir / src.relative_to(src_dir)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
+        shutil.copyfile(src, dest, follow_symlinks=False)
 
 
 def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: str | Path,
@@ -920,9 +932,14 @@ def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: st
     Files come from ``template_dir`` (the released ``exercises/<topic>``: ``__init__.py``, data,
     modules without a cell), then each tagged cell overwrites its module. A notebook built on
     the course library also gets the library next to ``out_dir`` (``out_dir/../library``, where
-    the grader's loader looks for it): the files of ``library_dir`` (the student's own
+    the grader's loader looks for it): the files of ``library_dir`` (the released
     ``exercises/library``), then each ``library.<module>`` cell overwrites its module; without
     ``library_dir`` that is a :class:`NotebookError`. Returns ``out_dir``.
+
+    ``grade`` passes a private copy of the notebook and, as templates, the release it made from
+    the installed reference or snapshots of the released folders
+    (:mod:`nlpdojo_autograder.notebook_submission`): never live folders, whose links and odd
+    files would be copied before any refusal ran.
     """
     topic, sources = read_notebook(path, strict=False)
     template = Path(template_dir)

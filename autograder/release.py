@@ -269,6 +269,22 @@ def _topic_files(topic_dir: Path, topic: str, errors: list[NlpdojoError], *,
     return out
 
 
+def released_topic(topic_dir: Path) -> dict[str, bytes]:
+    """``{relative posix path: bytes}`` of what ``dojo release`` ships of one topic of a
+    solutions folder (``<topic>/...``) and of the course library beside it (``library/...``),
+    without the notebook: the template a submitted notebook's cells are written over, made
+    from the installed reference rather than from whatever lies next to the notebook."""
+    errors: list[NlpdojoError] = []
+    files = _topic_files(topic_dir, topic_dir.name, errors, notebook=False)
+    library = library_in(topic_dir.parent)
+    if library is not None and topic_dir.name != LIBRARY:
+        files.update(_topic_files(library, LIBRARY, errors, notebook=False))
+    if errors:
+        raise ReleaseError(f"the released {topic_dir.name} cannot be made from {topic_dir}: "
+                           + "; ".join(str(e) for e in errors))
+    return files
+
+
 def build_release(solutions_dir: Path) -> tuple[list[str], dict[str, bytes]]:
     """``(topics, {relative path: bytes})`` of the whole release, validated before anything is
     written. Every problem is gathered into one error: a :class:`MarkerError` when any marker is

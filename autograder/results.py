@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 Status = Literal["passed", "failed", "error", "timeout", "not_implemented"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "not_implemented")
@@ -124,6 +124,9 @@ class GradingResult:
     isolation: str = ""
     #: sha256 of what was graded (the snapshot of the submission; a notebook's own bytes)
     submission_sha256: str = ""
+    #: what the grader left out of the submission and why (a file whose name is not UTF-8),
+    #: one line each: shown with every report, so the student knows it was not graded
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -153,7 +156,7 @@ class GradingResult:
         # a stable key order: the headline first
         head = ["schema_version", "score", "max_score", "backend", "device", "submission",
                 "submission_sha256", "solutions_present", "isolation", "seeds", "versions",
-                "options", "started_at", "duration_s", "hidden_points"]
+                "options", "started_at", "duration_s", "hidden_points", "warnings"]
         return {k: data[k] for k in head} | {"exercises": data["exercises"]}
 
     def to_json(self, indent: int = 2) -> str:

@@ -108,6 +108,7 @@ def _test_output(check: CheckResult) -> str:
 def _summary(result: GradingResult) -> str:
     lines = [f"nlpdojo: {fmt_points(result.score, result.max_score)} points"]
     lines += [f"{ex.name}: {ex.error}" for ex in result.exercises if ex.error]  # first: students
+    lines += [f"warning: {w}" for w in result.warnings]  # files of theirs that were not graded
     return "\n".join([*lines, *run_lines(result)])
 
 

@@ -102,6 +102,7 @@ def _properties(ex: ExerciseResult, result: GradingResult) -> ET.Element:
     ]
     pairs += [(f"seed.{k}", str(v)) for k, v in sorted(result.seeds.items())]
     pairs += [(f"version.{k}", str(v)) for k, v in sorted(result.versions.items())]
+    pairs += [(f"warning.{i}", w) for i, w in enumerate(result.warnings, start=1)]
     for name, value in pairs:
         ET.SubElement(props, "property", name=_s(name), value=_s(value))
     return props

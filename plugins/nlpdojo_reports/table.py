@@ -69,6 +69,7 @@ class TableReporter(Reporter):
         layout = exercise_list if compact else exercise_table
         parts: list[RenderableType] = [layout(ex) for ex in result.exercises]
         parts.append(total_line(result))
+        parts += [Text(f"warning: {w}", style="yellow") for w in result.warnings]
         parts.append(footer(result))
         return Group(*parts)
 

@@ -167,12 +167,11 @@ def test_pack_and_unpack_keep_the_files_and_drop_caches(tmp_path):
     (src / "toy" / "__pycache__").mkdir(parents=True)
     (src / "toy" / "a.py").write_text("x = 1\n")
     (src / "toy" / "__pycache__" / "a.pyc").write_bytes(b"\0")
-    (src / "link").symlink_to("/etc/passwd")
     dest = tmp_path / "dest"
     dest.mkdir()
     cluster_module.unpack(cluster_module.pack(src), dest)
     assert (dest / "toy" / "a.py").read_text() == "x = 1\n"
-    assert not (dest / "toy" / "__pycache__").exists() and not (dest / "link").exists()
+    assert not (dest / "toy" / "__pycache__").exists()  # links: test_one_door.py (refused)
 
 
 @needs_dask

@@ -92,9 +92,17 @@ def test_the_language_models_notebook_grades_its_library_cell(tmp_path, monkeypa
     assert {c["question"] for c in checks.values()} == {"rnn_cell", "ngram_counts"}
 
 
-def test_a_library_notebook_without_its_library_folder_is_a_clear_error(tmp_path, monkeypatch):
+def test_a_library_notebook_without_its_library_folder(tmp_path, monkeypatch):
+    """With the reference installed the cells are written over the released template made from
+    it (library included): no library/ folder is needed beside the notebook, and none would be
+    read. Without the reference (--as-student: a student release) the released folders beside
+    the notebook are the template, and a missing library/ is a clear error."""
     monkeypatch.chdir(tmp_path)
     path = _course(tmp_path / "exercises", "language_models", library=False)
     checks, result = _grade(path, tmp_path / "r.json", "rnn_cell")
-    assert result.exit_code == 2 and not checks, result.output
+    assert result.exit_code == 0, result.output
+    assert {c["question"] for c in checks.values()} == {"rnn_cell"}
+    checks, result = _grade(path, tmp_path / "s.json", "rnn_cell", "--as-student")
+    assert result.exit_code == 2, result.output
     assert "needs your library/ folder next to its topic folder" in " ".join(result.output.split())
+    assert json.loads((tmp_path / "s.json").read_text())["score"] == 0  # the report says why
