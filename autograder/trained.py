@@ -31,6 +31,7 @@ only, which the feedback says. No expected metric value ships in a release
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,9 +47,13 @@ PARAM, LOSSES = "param:", "losses"
 SCORED_BY_REFERENCE = "scored_by_reference"
 #: 1.0 where the run trained in float64 (the audit's tolerance depends on both sides' dtype)
 FLOAT64 = "trained_in_float64"
-#: the audit's tolerances: training in the same dtype follows the reference's to rounding
-#: (correct variants, einsum for matmul, float64 inside, differ by < 1e-9 after 300 steps);
-#: float32 on one side and float64 on the other drift further apart
+#: the audit's tolerances. Trained-model checks train in float64 on every backend (their
+#: ``dtype``), where a correct variant follows the reference's training to rounding: a
+#: rounding-sized change in every Linear output moved the window scorer's parameters by 1e-11
+#: and the RNN LM's by < 4e-13 after 300 steps (torch float64 against NumPy: 7e-12). A check
+#: that trains in float32 is audited loosely: float32 against float64 drifts by 8e-4 on the RNN
+#: LM, and by 30 % on the max-margin scorer (hinge kinks and Adam), whose float32 training the
+#: audit therefore cannot follow (it trains in float64)
 AUDIT_RTOL = {"same": 1e-5, "mixed": 5e-2}
 
 
@@ -148,8 +153,12 @@ def audit(actual: Payload, expected: Payload | None) -> str | None:
         got, want = actual.get(key), np.asarray(expected[key])
         if got is None or np.shape(got) != want.shape:
             return f"the trained parameters lack {key[len(PARAM):]} of shape {want.shape}"
-        scale = max(float(np.linalg.norm(want)), 1e-12)
-        gap = float(np.linalg.norm(np.asarray(got) - want)) / scale
+        # relative to the parameter, with an absolute floor of rtol/10 per entry (RMS): a
+        # parameter whose true gradient is exactly 0 (the max-margin scorer's output bias)
+        # stays 0 in one summation order and moves by rounding noise in another
+        diff = float(np.linalg.norm(np.asarray(got) - want))
+        scale = float(np.linalg.norm(want)) + 0.1 * math.sqrt(max(want.size, 1))
+        gap = diff / scale
         if not gap <= rtol:
             return (f"the trained {key[len(PARAM):]} differs from the reference's training "
                     f"from the same start on the same batches by {gap:.2g} (relative), although "

@@ -212,7 +212,8 @@ CLASSIFIER_CHECKS = [
                "(lr 0.005, batches of 50), mean pooling, 50-d embeddings and states",
         hint="the training runs your SentenceClassifier and RNNEncoder on the library's "
              "Embedding, RNNCell, Linear, SoftmaxCrossEntropy and Adam: their own checks say "
-             "which one is wrong", timeout_s=300, audit=audit, release_expected=False),
+             "which one is wrong", timeout_s=300, audit=audit, release_expected=False,
+        dtype="float64"),
 ]
 
 

@@ -340,7 +340,7 @@ def _perplexity_metric(title: str, points: float) -> Metric:
 
 
 #: what every trained-model check passes to :func:`metric_checks` (:mod:`.trained`)
-TRAINED = {"audit": audit, "release_expected": False}
+TRAINED = {"audit": audit, "release_expected": False, "dtype": "float64"}
 
 
 RNN_LM_CHECKS = [

@@ -655,7 +655,7 @@ TAGGING_CHECKS = metric_checks(
     ], budget="OANC: 2,000 training sentences, 1 epoch of Adam (lr 0.01, batches of 128)",
     hint="the tagger trains your WindowClassifier with your SoftmaxCrossEntropy and Adam: "
          "their own checks say which one is wrong", timeout_s=300, audit=audit,
-    release_expected=False)
+    release_expected=False, dtype="float64")
 
 
 
@@ -724,7 +724,7 @@ SCORING_CHECKS = metric_checks(
          "their own checks say which one is wrong; a ranking near chance with a loss stuck at 0 "
          "means the margin is not 1 - s + s_c, a ranking below chance that the corrupted "
          "window's score is not pushed down", timeout_s=300, audit=audit,
-    release_expected=False)
+    release_expected=False, dtype="float64")
 
 
 CHECKS = [*ACTIVATION_CHECKS, *XAVIER_CHECKS, *LAYER_CHECKS, *LOSS_CHECKS, *L2_CHECKS,

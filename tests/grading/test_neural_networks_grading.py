@@ -129,7 +129,8 @@ def test_the_frameworks_gradient_checker_does_not_answer_the_gradcheck_question(
 def test_pos_tagging_shows_the_reference_and_the_baseline_and_fails_a_broken_optimizer(
         tmp_path):
     """The tagging metric check: both figures in the feedback; Adam that never moves the
-    parameters trains nothing and lands at or below the most-frequent-tag baseline."""
+    parameters trains nothing: the training audit finds the second step's loss unlike the
+    reference's from the same start, and the hint names Adam among the suspects."""
     checks, _ = _grade(None, questions=frozenset({"neural_networks.pos_tagging"}))
     (check,) = [c for c in checks.values() if c.question == "pos_tagging"]
     assert check.passed, check.message
@@ -142,7 +143,8 @@ def test_pos_tagging_shows_the_reference_and_the_baseline_and_fails_a_broken_opt
                        questions=frozenset({"neural_networks.pos_tagging"}))
     (check,) = [c for c in checks.values() if c.question == "pos_tagging"]
     assert check.score == 0, check.message
-    assert "most-frequent-tag baseline" in check.message
+    assert "training audit: the loss of training step 2" in check.message, check.message
+    assert "Adam" in check.message
 
 
 def test_window_scoring_shows_the_reference_and_chance_and_fails_a_dropped_gradient(tmp_path):
