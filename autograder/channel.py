@@ -16,9 +16,11 @@ import dataclasses
 import json
 import math
 import os
+import re
 import select
 import struct
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,8 +36,26 @@ DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16"
 MAX_HEADER_BYTES = 32 * 2**20
 MAX_DEPTH = 32
 MAX_NODES = 200_000
+#: JSON values a header may hold, counted before it is parsed (a part of a reply is a few of
+#: them: ``["v", 0.5]`` is three, an array five and one per dimension): parsing builds a
+#: Python object per value, so the count bounds what parsing can allocate (a 32 MiB header of
+#: ``[],[],...`` would otherwise become 1.3 GB of lists before a single part was counted)
+MAX_JSON_VALUES = 8 * MAX_NODES
 #: strings inside a reply (messages, reprs) are cut to this many characters
 MAX_STRING = 20_000
+#: an array may declare at most this many dimensions (NumPy 1's own limit)
+MAX_NDIM = 32
+#: an array may declare at most this many elements, and no dimension larger (a zero-size
+#: array declares no bytes, so its dimensions need a cap of their own): 1 GiB of float64, the
+#: most a reply may carry
+MAX_ELEMENTS = 1 << 27
+#: a sparse matrix may declare at most this many elements when dense (rows x columns: the
+#: grader compares it dense), and no side larger (SciPy's CSR form allocates a row index of
+#: that length): 256 MiB of float64, whatever the few bytes of entries that came with it
+MAX_DENSE_ELEMENTS = 1 << 25
+#: the most one read from the pipe takes: a frame's bytes are gathered as they arrive, never
+#: allocated at the length its prefix declares
+READ_CHUNK = 1 << 20
 
 
 class ChannelError(Exception):
@@ -48,6 +68,13 @@ class ChannelClosed(ChannelError):
 
 class ChannelTimeout(ChannelError):
     """No complete frame before the deadline."""
+
+
+class TooLarge(ChannelError):
+    """A frame, an array or a sparse matrix declares more than the receiving side accepts.
+
+    Raised before anything of the declared size is allocated: a declaration costs the sender
+    a few bytes, its memory would be the receiver's."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,14 +129,65 @@ class Sparse:
     data: np.ndarray
 
     def to_scipy(self) -> Any:
+        """The CSR matrix. Its row index has an entry per row, so each side is checked first
+        (:class:`TooLarge`); its size otherwise follows the entries, which are real bytes."""
         import scipy.sparse as sp
 
+        self._check(dense=False)
         return sp.coo_matrix((self.data, (self.row, self.col)), shape=self.shape).tocsr()
 
     def todense(self) -> np.ndarray:
+        """The dense matrix, refused (:class:`TooLarge`) when its declared shape holds more
+        than :data:`MAX_DENSE_ELEMENTS`: a few bytes of entries may declare any shape."""
+        self._check(dense=True)
         dense = np.zeros(self.shape, self.data.dtype)
         np.add.at(dense, (self.row, self.col), self.data)
         return dense
+
+    def _check(self, *, dense: bool) -> None:
+        if not is_shape(self.shape, 2):
+            raise ChannelError(f"a sparse matrix of shape {self.shape!r:.100}")
+        _refuse(sparse_shape_problem(self.shape, dense=dense))
+
+
+def is_shape(shape: Any, ndim: int | None = None) -> bool:
+    """Whether ``shape`` is a list or tuple of sizes (non-negative ints), ``ndim`` of them."""
+    return isinstance(shape, (list, tuple)) and (ndim is None or len(shape) == ndim) and all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
+
+
+def sparse_shape_problem(shape: tuple[int, int] | list[int], *, dense: bool = True
+                         ) -> str | None:
+    """Why a sparse matrix of declared ``shape`` (two sizes) is not accepted (``None``: it
+    is): a side over :data:`MAX_DENSE_ELEMENTS` (its CSR form allocates a row index that
+    long), or, where it is to be ``dense``, more than that many elements."""
+    rows, cols = shape
+    what = f"your code returned a {rows:,}×{cols:,} sparse matrix"
+    if dense and rows * cols > MAX_DENSE_ELEMENTS:
+        return (f"{what} ({rows * cols:,} elements when dense); at most "
+                f"{MAX_DENSE_ELEMENTS:,} elements are accepted")
+    if max(rows, cols) > MAX_DENSE_ELEMENTS:
+        return f"{what}; at most {MAX_DENSE_ELEMENTS:,} rows or columns are accepted"
+    return None
+
+
+def array_shape_problem(shape: tuple[int, ...] | list[int]) -> str | None:
+    """Why an array of declared ``shape`` (sizes) is not accepted (``None``: it is): more
+    than :data:`MAX_NDIM` dimensions, or than :data:`MAX_ELEMENTS` elements (or one size alone
+    larger: a zero-size array declares no bytes)."""
+    if len(shape) > MAX_NDIM:
+        return (f"your code returned an array of {len(shape)} dimensions; at most {MAX_NDIM} "
+                "are accepted")
+    count = math.prod(shape)
+    if count > MAX_ELEMENTS or any(s > MAX_ELEMENTS for s in shape):
+        return (f"your code returned an array of shape {'×'.join(f'{s:,}' for s in shape)} "
+                f"({count:,} elements); at most {MAX_ELEMENTS:,} elements are accepted")
+    return None
+
+
+def _refuse(problem: str | None) -> None:
+    if problem is not None:
+        raise TooLarge(problem)
 
 
 def map_tree(value: Any, leaf: Any) -> Any:
@@ -195,12 +273,57 @@ def encode(obj: Any, convert: Any = None) -> list[bytes | memoryview]:
 
 
 # -- decoding ---------------------------------------------------------------------------------
+#: a JSON string (its escapes included), for counting a header's values outside strings
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+
+
+def json_values_bound(header: bytes | bytearray) -> int:
+    """An upper bound on the number of values (keys included) in the ASCII JSON text
+    ``header``, found without parsing it: a value is the whole text, or follows a ``[``, a
+    ``{`` or a ``,`` outside a string. Strings are found as JSON finds them (a ``"`` outside a
+    string opens one, the first ``"`` not escaped closes it), so the bound holds for any text
+    that ``json.loads`` accepts, and for the part it reads of any text it refuses. (ASCII: in
+    UTF-16, which ``json.loads`` would also take from bytes, a character may hold a ``"``
+    byte.)"""
+    outside = _JSON_STRING.sub(b'""', header)
+    return 1 + outside.count(b"[") + outside.count(b"{") + outside.count(b",")
+
+
+def parse_header(header: bytes | bytearray) -> Any:
+    """The header's tree, its size counted before it is parsed (:data:`MAX_JSON_VALUES`)."""
+    if len(header) > MAX_HEADER_BYTES:
+        raise TooLarge(f"the reply's header is too large ({len(header):,} bytes; at most "
+                       f"{MAX_HEADER_BYTES:,} are accepted)")
+    if not header.isascii():  # the encoder writes ASCII (json.dumps escapes the rest)
+        raise ChannelError("the reply's header is not ASCII")
+    if json_values_bound(header) > MAX_JSON_VALUES:
+        raise TooLarge(f"the reply has too many parts (at most {MAX_NODES:,} are accepted)")
+    try:
+        return json.loads(header.decode("ascii"))
+    except (ValueError, RecursionError) as exc:
+        raise ChannelError("the reply's header is not valid JSON") from exc
+
+
 class _Decoder:
-    def __init__(self, buffers: memoryview, allow_tokens: bool) -> None:
-        self.buffers = buffers
+    """Turns a parsed header into the value it encodes. ``take(n)``: the next ``n`` bytes of
+    the frame's buffers, as a ``bytearray`` of the decoder's own (read from the pipe as they
+    arrive, or copied from a frame in memory); ``limit``: how many bytes the frame's buffers
+    hold. Every array's declared shape and size is checked before its bytes are taken, and the
+    parts are counted as they are decoded."""
+
+    def __init__(self, take: Callable[[int], bytearray], limit: int,
+                 allow_tokens: bool) -> None:
+        self.take = take
+        self.limit = limit
         self.offset = 0
         self.nodes = 0
         self.allow_tokens = allow_tokens
+
+    def finish(self, tree: Any) -> Any:
+        value = self.decode(tree)
+        if self.offset != self.limit:
+            raise ChannelError("the reply carries bytes that no array claims")
+        return value
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         self.nodes += 1
@@ -237,43 +360,59 @@ class _Decoder:
                     raise ChannelError("malformed record in reply")
                 record[pair[0]] = self.decode(pair[1], depth + 1)
             return record
-        if tag == "S" and len(rest) == 4 and isinstance(rest[0], list) and len(rest[0]) == 2:
-            shape = tuple(int(s) for s in rest[0])
-            row, col, data = (self.decode(x, depth + 1) for x in rest[1:])
-            if not all(isinstance(a, np.ndarray) and a.ndim == 1 for a in (row, col, data)) or \
-                    not row.size == col.size == data.size:
-                raise ChannelError("malformed sparse matrix in reply")
-            return Sparse(shape, row, col, data)
+        if tag == "S" and len(rest) == 4:
+            return self._sparse(rest, depth)
         if tag == "?" and len(rest) == 1 and isinstance(rest[0], str):
             return Opaque(rest[0][:200])
         if tag == "T" and self.allow_tokens and len(rest) == 2 and rest[0] in TOKEN_KINDS:
             return Token(rest[0], tuple(self.decode(x, depth + 1) for x in rest[1]))
         raise ChannelError(f"unexpected part {tag!r} in reply")
 
+    def _sparse(self, rest: list, depth: int) -> Sparse:
+        """A sparse matrix: its declared shape is checked before its entries are read, and
+        its indices against that shape (a densified matrix may not be larger than
+        :data:`MAX_DENSE_ELEMENTS`, whatever few entries it holds)."""
+        shape = rest[0]
+        if not is_shape(shape, 2):
+            raise ChannelError("malformed sparse matrix in reply")
+        _refuse(sparse_shape_problem(shape))
+        row, col, data = (self.decode(x, depth + 1) for x in rest[1:])
+        if not all(isinstance(a, np.ndarray) and a.ndim == 1 for a in (row, col, data)) or \
+                not row.size == col.size == data.size or not all(
+                    np.issubdtype(a.dtype, np.integer) for a in (row, col)):
+            raise ChannelError("malformed sparse matrix in reply")
+        for index, size in ((row, shape[0]), (col, shape[1])):
+            if index.size and (int(index.min()) < 0 or int(index.max()) >= size):
+                raise ChannelError("a sparse matrix in the reply has entries outside its shape")
+        return Sparse((shape[0], shape[1]), row, col, data)
+
     def _array(self, dtype: Any, shape: Any, nbytes: Any) -> np.ndarray:
         if dtype not in DTYPES or not isinstance(shape, list) or not isinstance(nbytes, int):
             raise ChannelError("malformed array in reply")
-        if any(not isinstance(s, int) or s < 0 for s in shape):
+        if not is_shape(shape):
             raise ChannelError("malformed array shape in reply")
-        count = math.prod(shape)
-        if count * np.dtype(dtype).itemsize != nbytes or self.offset + nbytes > len(
-                self.buffers):
+        _refuse(array_shape_problem(shape))
+        if math.prod(shape) * np.dtype(dtype).itemsize != nbytes or \
+                self.offset + nbytes > self.limit:
             raise ChannelError("array sizes in reply do not add up")
-        raw = self.buffers[self.offset:self.offset + nbytes]
+        raw = self.take(nbytes)
         self.offset += nbytes
-        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        # the bytearray is this array's own: a view of it, no copy
+        return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
-def decode(header: bytes, buffers: bytes | memoryview, *, allow_tokens: bool = False) -> Any:
-    try:
-        tree = json.loads(header)
-    except (ValueError, RecursionError) as exc:
-        raise ChannelError("the reply's header is not valid JSON") from exc
-    decoder = _Decoder(memoryview(buffers), allow_tokens)
-    value = decoder.decode(tree)
-    if decoder.offset != len(buffers):
-        raise ChannelError("the reply carries bytes that no array claims")
-    return value
+def decode(header: bytes | bytearray, buffers: bytes | bytearray | memoryview, *,
+           allow_tokens: bool = False) -> Any:
+    """The value of a frame held in memory (its header and buffers)."""
+    view = memoryview(buffers).cast("B")
+    decoder: _Decoder
+
+    def take(n: int) -> bytearray:
+        start = decoder.offset
+        return bytearray(view[start:start + n])
+
+    decoder = _Decoder(take, len(view), allow_tokens)
+    return decoder.finish(parse_header(header))
 
 
 # -- a channel over two file descriptors ----------------------------------------------------
@@ -327,29 +466,38 @@ class Channel:
 
     def recv(self, deadline: float | None = None, *, on_wait: Any = None) -> Any:
         """The next frame's value. ``deadline`` (``time.monotonic()``) bounds the wait;
-        ``on_wait()`` is called about every 50 ms while waiting (the memory watch)."""
-        prefix = self._read(_PREFIX.size, deadline, on_wait)
-        magic, header_len, buffers_len = _PREFIX.unpack(prefix)
+        ``on_wait()`` is called about every 50 ms while waiting (the memory watch).
+
+        What the prefix declares is a claim of the sender's, so nothing is allocated at its
+        length: the header is read (its length capped first) and counted before it is parsed,
+        each array's shape is checked before its bytes are read, and every read grows its
+        buffer only as bytes arrive. A frame refused part-way leaves the channel out of step:
+        the caller stops the worker (``RemoteSubject``)."""
+        def read(n: int) -> bytearray:
+            return self._read(n, deadline, on_wait)
+
+        magic, header_len, buffers_len = _PREFIX.unpack(read(_PREFIX.size))
         if magic == MAGIC_PICKLE and self.accept_pickles:
             import pickle
 
-            return pickle.loads(self._read(buffers_len, deadline, on_wait))
+            return pickle.loads(read(buffers_len))
         if magic != MAGIC:
             raise ChannelError("the worker wrote something that is not a reply")
         if header_len > MAX_HEADER_BYTES or buffers_len > self.max_bytes:
-            raise ChannelError(f"the reply is too large ({header_len + buffers_len:,} bytes; "
-                               f"the limit is {self.max_bytes:,})")
-        header = self._read(header_len, deadline, on_wait)
-        buffers = self._read(buffers_len, deadline, on_wait)
-        return decode(header, buffers, allow_tokens=self.allow_tokens)
+            raise TooLarge(f"the reply is too large ({header_len:,} bytes of header, "
+                           f"{buffers_len:,} of arrays; at most {MAX_HEADER_BYTES:,} and "
+                           f"{self.max_bytes:,} are accepted)")
+        tree = parse_header(read(header_len))
+        return _Decoder(read, buffers_len, self.allow_tokens).finish(tree)
 
     def _read(self, n: int, deadline: float | None, on_wait: Any) -> bytearray:
-        out = bytearray(n)
-        view = memoryview(out)
-        got = 0
+        """Exactly ``n`` bytes, gathered as they arrive (:data:`READ_CHUNK` at most at a
+        time): a sender that declares a gigabyte and sends nothing costs nothing."""
+        out = bytearray()
+        chunk = bytearray(min(n, READ_CHUNK))
         poller = select.poll()
         poller.register(self.read_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-        while got < n:
+        while len(out) < n:
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -361,9 +509,9 @@ class Channel:
                 if on_wait is not None:
                     on_wait()
                 continue
-            chunk = os.read(self.read_fd, min(n - got, 1 << 22))
-            if not chunk:
+            want = min(n - len(out), len(chunk))
+            got = os.readv(self.read_fd, [memoryview(chunk)[:want]])
+            if not got:
                 raise ChannelClosed("the other side closed the channel")
-            view[got:got + len(chunk)] = chunk
-            got += len(chunk)
+            out += memoryview(chunk)[:got]
         return out
