@@ -18,7 +18,11 @@ code does it widens the dependency instead of guessing:
 * a module that can reach code or files without a static import (``importlib``,
   ``__import__``, ``sys``, ``exec``, ``open``, ``__file__``, ``os``, ``pickle``...), and a
   check that uses a probe (which may reach any module), depends on *every* file of the topic
-  and library folders.
+  and library folders;
+* every file the worker receives that is not a module (:meth:`Course.received_data`: a
+  ``weights.txt``, a ``vocab.json``) is a dependency of every check: code reads data at run
+  time by means no list of names can foresee (``getattr(np, "loadtxt")``, a helper of another
+  package), so the names above only decide which *modules* a check reaches.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ DYNAMIC_NAMES = frozenset({
 #: attributes that may read a file (``np.load``, ``pd.read_csv``, ``scipy.io.loadmat``,
 #: ``Image.open``, ``imageio.imread``): counted as reaching every file
 FILE_READING_PREFIXES = ("load", "read", "open", "imread", "from_file", "fromfile")
+#: the files of the topic and library folders (their top level) that the worker receives
+#: (``remote._private_copy``): anything else of the submission is not there to be read
+RECEIVED_SUFFIXES = (".py", ".txt", ".json", ".md")
 #: builtins that top-level code may call without running anything of the submission
 SAFE_BUILTINS = frozenset({
     "property", "staticmethod", "classmethod", "frozenset", "tuple", "dict", "list", "set",
@@ -90,6 +97,14 @@ class Course:
         return {self.rel(p): sha256_file(p) for folder in self.folders()
                 for p in sorted(folder.rglob("*"))
                 if p.is_file() and not skipped & set(p.relative_to(self.root).parts)}
+
+    def received_data(self) -> dict[str, str | None]:
+        """The files the worker receives that are not modules, with their hashes: data that
+        code under test may read at run time (every check depends on them)."""
+        return {self.rel(p): sha256_file(p) for folder in self.folders()
+                for p in sorted(folder.iterdir())
+                if p.suffix in RECEIVED_SUFFIXES and p.suffix != ".py" and p.is_file()
+                and not p.is_symlink()}
 
     def preloaded(self) -> list[Path]:
         """The modules the worker imports before any check (see ``subject._preload``)."""

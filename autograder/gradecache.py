@@ -7,8 +7,23 @@ An entry holds one check's verdict and what it was computed from:
   packages it runs on), the reference's (its source files where it is installed, the
   exercise's fixtures otherwise), backend, device, the seeds the check uses, ``--full``, the
   limits and the isolation level;
-* the *files*: the submission's files the check depends on (:mod:`nlpdojo_autograder.deps`),
-  and the modules whose import could affect every check, with their content hashes.
+* the *files*: the submission's modules the check reaches (:mod:`nlpdojo_autograder.deps`),
+  and what every check depends on (:func:`shared_inputs`): the modules whose import could
+  affect every check, and every file the worker receives that is not a module, with their
+  content hashes.
+
+Why data files count for every check rather than for the checks that read them: code reads a
+file by means that no static analysis sees (``getattr(np, "loadtxt")(...)``, a helper of
+another package handed a path), and a check's cached pass must never survive a change of
+what its code computes. Recording what each check opens (an audit hook in the worker) would be
+finer, but the worker is the untrusted side, and data that one check's call reads and keeps
+in a module's globals serves later checks that open nothing. Modules keep their finer,
+per-check dependencies: a module is reached by importing it, which the analysis sees (and
+where code can import without a statement saying so, it widens to every file). Editing a
+module reruns the checks that reach it; editing a data file reruns the topic. What is left: a
+module's *source* read as data by a route no name reveals (``getattr(np, "loadtxt")`` of a
+``.py`` file), which honest code has no reason to do; the cache only ever serves the
+student's own runs, never a grading that counts (cohorts, ``--replay``, ``--require-sandbox``).
 
 A lookup recomputes both from the snapshot being graded and reuses the verdict only when
 everything is equal. Only verdicts the student's code decides are stored (passed, failed, not
@@ -32,8 +47,8 @@ from typing import Any
 from nlpdojo_autograder.deps import Course, Dependencies, sha256_file
 from nlpdojo_autograder.results import CheckResult, json_default
 
-#: bump when the meaning of an entry changes
-FORMAT = 2
+#: bump when the meaning of an entry changes (3: the shared inputs hold the data files)
+FORMAT = 3
 #: verdicts kept per check, one per context (the newest)
 CONTEXTS_PER_CHECK = 4
 #: verdicts the student's code decides: the only ones stored
@@ -128,6 +143,13 @@ def check_context(check: Any, topic: str, options: Any, reference: str,
         options.limits.isolation, isolation)
 
 
+def shared_inputs(course: Course) -> dict[str, str | None]:
+    """What every check of the topic depends on, by content hash: the modules whose import
+    could run code of the submission (``Course.import_effects``) and every file the worker
+    receives that is not a module (``Course.received_data``)."""
+    return {**course.import_effects(), **course.received_data()}
+
+
 class GradeCache:
     """Verdicts of one submission's checks, per topic, under ``root``."""
 
@@ -157,7 +179,7 @@ class GradeCache:
         entries = self._read(topic)
         if not entries:
             return {}
-        effects = course.import_effects()
+        effects = shared_inputs(course)
         found: dict[str, CheckResult] = {}
         for check_id, context in contexts.items():
             slots = entries.get(check_id)
@@ -187,7 +209,7 @@ class GradeCache:
         if not keep:
             return
         entries = self._read(topic)
-        effects = course.import_effects()
+        effects = shared_inputs(course)
         for check_id, (context, touched, result) in keep.items():
             deps = course.dependencies(touched)
             if deps.everything:

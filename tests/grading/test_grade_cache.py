@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from nlpdojo_autograder import gradecache
@@ -180,3 +181,51 @@ def test_a_check_reading_a_shared_run_depends_on_what_filled_it():
     assert second == {"train"}
     third = cache.begin()
     assert cache.get("other") is None and third == set()
+
+
+#: code that reads a data file of its folder: plainly, and by a route no list of names sees
+DATA_READERS = {
+    "open": ("from pathlib import Path\n",
+             "float(open(Path(__file__).parent / 'factor.txt').read())"),
+    "getattr": ("import numpy as np\n",
+                "float(getattr(np, 'load' + 'txt')(scale.__code__.co_filename.rsplit('/', 1)[0]"
+                " + '/factor.txt'))"),
+}
+
+
+@pytest.mark.parametrize("reader", list(DATA_READERS))
+def test_a_changed_data_file_never_keeps_an_old_pass(toy, make_submission, tmp_path, reader):
+    """A function whose result depends on a file of its folder: after the file changes, the
+    check runs again and fails (the "getattr" route kept its cached pass before the data
+    files were inputs of every check)."""
+    imports, read = DATA_READERS[reader]
+    folder = make_submission({"scale": ("return xp.multiply(x, k)",
+                                        f"return xp.multiply(x, k * {read})")})
+    scale = folder / "toy" / "scale.py"
+    scale.write_text(imports + scale.read_text())
+    data = folder / "toy" / "factor.txt"
+    data.write_text("1.0\n")
+    assert graded(folder, tmp_path)["scale.values"]["status"] == "passed"
+    assert graded(folder, tmp_path)["scale.values"]["cached"]
+    data.write_text("2.0\n")  # now scale(x, k) is x * 2k
+    again = graded(folder, tmp_path)
+    assert not again["scale.values"]["cached"]
+    assert again["scale.values"]["status"] == "failed"
+    assert not any(c["cached"] for c in again.values())  # data: an input of every check
+
+
+def test_files_the_worker_does_not_receive_change_nothing(toy, make_submission, tmp_path):
+    """A notebook or an array file next to the code is not copied to the worker (the code
+    under test cannot read it): editing it reuses every verdict."""
+    folder = make_submission()
+    graded(folder, tmp_path)
+    (folder / "toy" / "scratch.ipynb").write_text("{}")
+    (folder / "toy" / "weights.npy").write_bytes(b"\x93NUMPY")
+    assert cached(graded(folder, tmp_path)) == set(SCALE + QUADRATIC)
+
+
+def test_the_cache_knows_which_files_the_worker_receives():
+    """deps.RECEIVED_SUFFIXES must follow what remote.py copies into the worker's folder."""
+    from nlpdojo_autograder import deps, remote
+
+    assert deps.RECEIVED_SUFFIXES == remote._CODE_SUFFIXES
