@@ -11,6 +11,7 @@ the tests check that it imports the wheel's copy and cannot import ``nlpdojo_sol
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import sys
 import sysconfig
 import tomllib
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -313,6 +315,9 @@ SHIPPED_ANSWERS = {
     "nlpdojo_autograder.topics.word_vector_metrics.analogy_accuracy":
         "the grader's analogy metric of the trained vectors (a student release trains and "
         "measures them)",
+    "nlpdojo_autograder.topics.language_models_neural_data.perplexity_of_log_probs":
+        "the grader computes held-out perplexities itself (trusted evaluation); the formula, "
+        "exp(−mean log P), is one line that the topic's README states",
 }
 
 
@@ -341,3 +346,275 @@ def test_no_module_of_the_wheel_defines_what_a_solution_marker_encloses(wheel: P
                     else:
                         leaks.append(f"{name}: {n} (the answer to {answers[n]})")
     assert not leaks, "\n".join(leaks)
+
+
+# -- answers by what they compute, whatever they are called --------------------------------------
+#: a solution's statements this large (AST nodes) are an answer wherever they appear, under any
+#: names; smaller ones (``return (x - mean) / std``) are common code, and count only where a
+#: function that holds them computes what the solution computes (a behavioural probe)
+MIN_NODES = 12
+
+
+class _Placeholders(ast.NodeTransformer):
+    """Identifiers and arguments as positional placeholders (``_0``, ``_1``, ... by first use),
+    strings as one constant, docstrings, annotations and decorators dropped: a renamed copy
+    normalises like its original. Attribute names, keywords and numbers are kept: they are
+    what the code computes."""
+
+    def __init__(self, erase: bool = False) -> None:
+        self.names: dict[str, str] = {}
+        self.erase = erase  # every name as "_": a coarse key, one per statement
+
+    def _name(self, name: str) -> str:
+        return "_" if self.erase else self.names.setdefault(name, f"_{len(self.names)}")
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.copy_location(ast.Name(id=self._name(node.id), ctx=ast.Load()), node)
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        return ast.copy_location(ast.arg(arg=self._name(node.arg)), node)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        return ast.Constant(value="") if isinstance(node.value, str) else node
+
+    def _function(self, node: ast.AST) -> ast.AST:
+        node.name = self._name(node.name)
+        node.decorator_list, node.returns = [], None
+        node.body = _code(node.body) or [ast.Pass()]
+        return self.generic_visit(node)
+
+    visit_FunctionDef = visit_AsyncFunctionDef = _function
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        node.annotation = ast.Constant(value=None)
+        return self.generic_visit(node)
+
+
+def _code(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """``statements`` without strings standing alone (docstrings)."""
+    return [s for s in statements
+            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                    and isinstance(s.value.value, str))]
+
+
+def _normal(statements: list[ast.stmt], *, erase: bool = False) -> str:
+    """The statements' AST, normalised (:class:`_Placeholders`), as one string."""
+    import copy
+
+    renamer = _Placeholders(erase)
+    body = [renamer.visit(copy.deepcopy(s)) for s in statements]
+    return ast.dump(ast.Module(body=body, type_ignores=[]), annotate_fields=False)
+
+
+def _nodes(statements: list[ast.stmt]) -> int:
+    return sum(1 for s in statements for _ in ast.walk(s))
+
+
+def _functions(tree: ast.AST, prefix: str = ""):
+    """``(qualname, node)`` of every function and method of a module, nested ones too."""
+    for child in ast.iter_child_nodes(tree):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield prefix + child.name, child
+            yield from _functions(child, prefix + child.name + ".<locals>.")
+        elif isinstance(child, ast.ClassDef):
+            yield from _functions(child, prefix + child.name + ".")
+
+
+def _statement_lists(function: ast.AST):
+    """Every list of statements inside ``function`` (its body, branches, loops' bodies...)."""
+    for node in ast.walk(function):
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            value = getattr(node, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                yield _code(value)
+
+
+def _positional(function: ast.AST) -> int:
+    args = function.args
+    return len(args.posonlyargs) + len(args.args)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What a solution block computes: its statements (or its whole function's), normalised."""
+
+    question: str
+    where: str  # solutions' module.qualname
+    key: str
+    coarse: tuple[str, ...]
+    size: int
+    arity: int
+    whole: bool  # the whole function's body, not only the block
+
+
+def _solution_answers() -> list[_Answer]:
+    """Every solution block, and every function that encloses one, of the solutions."""
+    from nlpdojo_autograder.markers import module_name, parse_blocks, python_modules
+
+    found = []
+    root = REPO / "solutions"
+    for folder in [p for p in root.iterdir() if (p / "__init__.py").is_file()]:
+        for path in python_modules(folder):
+            blocks = parse_blocks(path)
+            if not blocks:
+                continue
+            module = f"nlpdojo_solutions.{folder.name}.{module_name(folder, path)}"
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for qualname, function in _functions(tree):
+                for block in blocks:
+                    if not function.lineno < block.start_line < function.end_lineno:
+                        continue
+                    inside = next((
+                        [s for s in stmts if block.start_line < s.lineno < block.end_line]
+                        for stmts in _statement_lists(function)
+                        if any(block.start_line < s.lineno < block.end_line for s in stmts)),
+                        [])
+                    for stmts, whole in ((inside, False), (_code(function.body), True)):
+                        if stmts:
+                            found.append(_Answer(
+                                block.question, f"{module}.{qualname}", _normal(stmts),
+                                tuple(_normal([s], erase=True) for s in stmts),
+                                _nodes(stmts), _positional(function), whole))
+    return found
+
+
+def _shipped_sources(wheel: Path, bundle: Path) -> dict[str, str]:
+    """Every Python module a student gets: the wheel's (by module name) and the released
+    exercises' (by path: the stubs and the given code)."""
+    sources = {}
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if name.endswith(".py"):
+                module = name[:-3].replace("/", ".").removesuffix(".__init__")
+                sources[module] = zf.read(name).decode("utf-8")
+    for path in sorted((bundle / "exercises").rglob("*.py")):
+        sources[f"exercises/{path.relative_to(bundle / 'exercises').as_posix()}"] = \
+            path.read_text(encoding="utf-8")
+    return sources
+
+
+def _shipped_function(module: str, qualname: str, source: str):
+    """The function ``qualname`` of a shipped module, from the module's shipped source run in
+    a namespace of its own (its relative imports reach this environment's packages); None for
+    a method, or for code that does not run here (the released exercises' modules)."""
+    if module.startswith("exercises/") or "." in qualname:
+        return None
+    namespace = {"__name__": module, "__package__": module.rpartition(".")[0]}
+    try:
+        exec(compile(source, f"<shipped {module}>", "exec"), namespace)  # noqa: S102
+    except Exception:  # noqa: BLE001 - not runnable here: the AST match stands
+        return None
+    return namespace.get(qualname)
+
+
+def _same_behaviour(answer: _Answer, candidate) -> bool:
+    """Whether ``candidate`` computes what the solution function of ``answer`` computes,
+    called on a few kinds of arguments (arrays of negative numbers: log-probabilities; a
+    matrix and vectors; positive scalars): it must agree wherever the solution runs, and the
+    solution must run on at least one. ``None`` (a function that cannot be called here)
+    counts as the same: the AST match stands."""
+    import importlib
+
+    import numpy as np
+
+    if candidate is None:
+        return True
+    sol_module, _, sol_name = answer.where.rpartition(".")
+    solution = getattr(importlib.import_module(sol_module), sol_name)
+    rng = np.random.default_rng(0)
+    n = answer.arity
+    trials = [tuple(-rng.uniform(0.1, 3.0, 6) for _ in range(n)),
+              (rng.standard_normal((4, 6)), *(rng.uniform(0.5, 2.0, 6) for _ in range(n - 1))),
+              tuple(float(x) for x in rng.uniform(0.5, 2.0, n))]
+    agreed = 0
+    for args in trials:
+        try:
+            expected = solution(*args)
+        except Exception:  # noqa: BLE001 - not arguments this solution takes
+            continue
+        try:
+            same = np.allclose(np.asarray(candidate(*args), float),
+                               np.asarray(expected, float), equal_nan=True)
+        except Exception:  # noqa: BLE001 - the solution ran on them, this did not
+            return False
+        if not same:
+            return False
+        agreed += 1
+    return agreed > 0
+
+
+def answers_shipped(wheel: Path, bundle: Path) -> list[str]:
+    """Functions a student gets that compute what a solution block computes, under any names:
+    the block's (or its function's) statements, normalised, among a function's statements,
+    when they are large enough to be an answer; smaller ones where the function holding
+    them also behaves as the solution does."""
+    answers = _solution_answers()
+    assert answers
+    by_coarse: dict[tuple[str, ...], list[_Answer]] = {}
+    for answer in answers:
+        by_coarse.setdefault(answer.coarse, []).append(answer)
+    lengths = {len(a.coarse) for a in answers}
+    found = []
+    for module, source in _shipped_sources(wheel, bundle).items():
+        for qualname, function in _functions(ast.parse(source)):
+            for stmts in _statement_lists(function):
+                coarse = [_normal([s], erase=True) for s in stmts]
+                for length in lengths:
+                    for at in range(len(stmts) - length + 1):
+                        for answer in by_coarse.get(tuple(coarse[at:at + length]), []):
+                            if _normal(stmts[at:at + length]) != answer.key:
+                                continue
+                            if answer.size < MIN_NODES and not (
+                                    _positional(function) == answer.arity
+                                    and _same_behaviour(answer, _shipped_function(
+                                        module, qualname, source))):
+                                continue
+                            found.append(f"{module}.{qualname} computes what "
+                                         f"{answer.where} answers ({answer.question})")
+    return sorted(set(found))
+
+
+def test_no_function_a_student_gets_computes_what_a_solution_block_computes(wheel: Path,
+                                                                             bundle: Path):
+    """The reference answers never ship under another name: no function of the student wheel
+    or of the released exercises holds a solution block's statements (or its function's) up
+    to the names of things, unless it is one of SHIPPED_ANSWERS, in a module graded code
+    cannot import. Names alone (the test above) miss a renamed copy."""
+    leaks = []
+    for finding in answers_shipped(wheel, bundle):
+        shipped = finding.split(" computes what ")[0]
+        if shipped in SHIPPED_ANSWERS:
+            assert _refused_to_graded_code(shipped.rsplit(".", 1)[0]), shipped
+        else:
+            leaks.append(finding)
+    assert not leaks, "\n".join(leaks)
+
+
+def test_the_behaviour_test_finds_a_renamed_copy(tmp_path: Path):
+    """A helper that is a renamed copy of a solution (ngram_windows, as the grader's
+    count-model checks shipped it until issue 23), and a one-line answer wrapped in a helper
+    of the same behaviour (perplexity), are found; code that only shares a line is not."""
+    wheel = tmp_path / "fake.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("nlpdojo_autograder/topics/fake_counts.py", (
+            "import numpy as np\n\n"
+            "def _windows(stream, n, bos=0):\n"
+            "    \"\"\"The grader's own n-grams.\"\"\"\n"
+            "    w = np.lib.stride_tricks.sliding_window_view(stream, n)\n"
+            "    return np.ascontiguousarray(w[w[:, -1] != bos], dtype=np.int64)\n\n"
+            "def ppl(lp):\n"
+            "    lp = np.asarray(lp, dtype=np.float64)\n"
+            "    if lp.size == 0:\n"
+            "        return float('nan')\n"
+            "    return float(np.exp(-np.mean(lp)))\n\n"
+            "def moving(values, window):\n"  # normalize's (x - mean) / std, not its job
+            "    total = np.cumsum(values)\n"
+            "    shifted = np.roll(total, window)\n"
+            "    count = np.minimum(np.arange(1, len(values) + 1), window)\n"
+            "    return (total - shifted) / count\n"))
+    (tmp_path / "exercises").mkdir()
+    assert answers_shipped(wheel, tmp_path) == [
+        "nlpdojo_autograder.topics.fake_counts._windows computes what "
+        "nlpdojo_solutions.language_models.ngrams.ngram_windows answers (ngram_counts)",
+        "nlpdojo_autograder.topics.fake_counts.ppl computes what "
+        "nlpdojo_solutions.language_models.ngrams.perplexity answers (perplexity)"]

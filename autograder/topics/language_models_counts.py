@@ -38,19 +38,27 @@ VOCAB = 12  # ids of the random streams: 0 is <s>, 1 is </s>, the rest words
 BOS, EOS = 0, 1
 
 
+def _random_sentences(rng: np.random.Generator, n: int, sentences: int = 40,
+                      words: int = VOCAB) -> list[np.ndarray]:
+    """Random sentences of 1-9 words over ids 2..words-1, each padded as
+    ``ngram_corpus.pad``: n − 1 ``<s>``, the words, ``</s>``."""
+    return [np.concatenate([np.full(n - 1, BOS), rng.integers(2, words, length), [EOS]]
+                           ).astype(np.int64) for length in rng.integers(1, 10, sentences)]
+
+
 def _random_stream(rng: np.random.Generator, n: int, sentences: int = 40,
                    words: int = VOCAB) -> np.ndarray:
-    """Random sentences of 1-9 words over ids 2..words-1, padded as ``ngram_corpus.pad``."""
-    parts = []
-    for length in rng.integers(1, 10, sentences):
-        parts += [np.full(n - 1, BOS), rng.integers(2, words, length), [EOS]]
-    return np.concatenate(parts).astype(np.int64)  # (T,)
+    """:func:`_random_sentences` as one id stream, (T,)."""
+    return np.concatenate(_random_sentences(rng, n, sentences, words))
 
 
-def _windows(stream: np.ndarray, n: int, bos: int = BOS) -> np.ndarray:
-    """The grader's own n-grams of a padded stream (none across two sentences): (M, n)."""
-    windows = np.lib.stride_tricks.sliding_window_view(stream, n)
-    return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)
+def _sentence_ngrams(padded: list[np.ndarray], n: int) -> np.ndarray:
+    """The grader's own n-grams, (M, n): every n-gram of each padded sentence, in order. Made
+    from the sentences the grader drew, one by one, never from a stream: the stream version
+    is the ``ngram_counts`` question's ``ngram_windows``, whose answer the student wheel
+    must not ship (tests/test_student_bundle.py)."""
+    grams = [sentence[i:i + n] for sentence in padded for i in range(len(sentence) - n + 1)]
+    return np.array(grams, dtype=np.int64).reshape(-1, n)
 
 
 def _everygrams(ctx: Context, stream: np.ndarray, n: int, vocab: int,
@@ -102,7 +110,7 @@ def _smoothed_values(module: str, func: str, cases: tuple[tuple[int, float], ...
         rng, out = ctx.rng(), {}
         for n, discount in cases:
             counts = _everygrams(ctx, _random_stream(rng, n), n, VOCAB)
-            held_out = _windows(_random_stream(rng, n, sentences=10, words=VOCAB), n)
+            held_out = _sentence_ngrams(_random_sentences(rng, n, sentences=10), n)
             theirs = _log_probs(ctx, module, func, counts, held_out, VOCAB, discount)
             if raw_counts_hint:
                 _raw_counts_kneser_ney(ctx, theirs, counts, held_out, n, discount)
@@ -132,9 +140,9 @@ def _sums(module: str, func: str, cases: tuple[tuple[int, float], ...]):
     def collect(ctx: Context) -> dict[str, np.ndarray]:
         rng, out = ctx.rng(), {}
         for n, discount in cases:
-            stream = _random_stream(rng, n, words=VOCAB - 1)  # id VOCAB-1 never occurs...
-            counts = _everygrams(ctx, stream, n, VOCAB)
-            seen = _windows(stream, n)[:, :-1]
+            sentences = _random_sentences(rng, n, words=VOCAB - 1)  # id VOCAB-1 never occurs...
+            counts = _everygrams(ctx, np.concatenate(sentences), n, VOCAB)
+            seen = _sentence_ngrams(sentences, n)[:, :-1]
             seen = seen[np.all(seen >= 2, axis=1)][:3]  # (≤3, n−1) contexts of words only
             unseen = np.full((1, n - 1), VOCAB - 1)  # ...so this context never was seen
             for context in np.concatenate([seen, unseen]):
@@ -174,7 +182,7 @@ def _sotu_perplexity(module: str, func: str, n: int, discount: float):
         vocab = given.Vocabulary.build(train, n, min_count=2)
         bos = vocab.id(given.BOS)
         counts = _everygrams(ctx, vocab.stream(train, n), n, len(vocab), bos)
-        windows = _windows(vocab.stream(test, n), n, bos)
+        windows = _sentence_ngrams([vocab.stream([s], n) for s in test], n)
         log_probs = _log_probs(ctx, module, func, counts, windows, len(vocab), discount)
         name = f"order {n}, discount {discount}"
         return {f"{name}: log P(w | c) of every held-out n-gram": log_probs,
@@ -198,7 +206,7 @@ _kn_sum_collect, _kn_sum_judge = _sums("kneser_ney", "kneser_ney_log_probs",
 def _continuation_values(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
     for k in (1, 2, 3):
-        windows = _windows(_random_stream(rng, k + 1), k + 1)
+        windows = _sentence_ngrams(_random_sentences(rng, k + 1), k + 1)
         keys = np.unique(windows @ (VOCAB ** np.arange(k, -1, -1, dtype=np.int64)))
         got = ctx.function("kneser_ney", "continuation_counts")(keys, k, VOCAB)
         g_keys, g_counts = ctx.unpack(got, ["keys", "counts"], "continuation_counts")
