@@ -120,6 +120,58 @@ def window_log_probs(backend: Backend, model: WindowLM, ids: np.ndarray, *, pad:
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def build_lm(backend: Backend, model: str, vocab_size: int, *, dim: int, hidden: int,
+             context: int = 3, seed: int = 0) -> RNNLM | WindowLM:
+    """A fresh ``model`` ("rnn" or "window") of the given sizes."""
+    if model == "rnn":
+        return RNNLM(backend, vocab_size, dim, hidden, seed=seed)
+    if model == "window":
+        return WindowLM(backend, vocab_size, context, dim, hidden, seed=seed)
+    raise ValueError(f"unknown model {model!r}; choose rnn or window")
+
+
+def _split(model: str, settings: dict) -> tuple[dict, dict]:
+    """``settings`` as (the model's sizes, the training loop's options)."""
+    sizes = {"dim": settings.pop("dim"), "hidden": settings.pop("hidden")}
+    if model == "window":
+        sizes["context"] = settings.pop("context")
+    return sizes, settings
+
+
+def train_lm(backend: Backend, train_ids: np.ndarray, *, model: str, vocab_size: int,
+             seed: int = 0, init: dict | None = None, **settings) -> dict:
+    """Train ``model`` on ``train_ids``: ``{"parameters": {name: host array}, "losses": (S,)}``.
+
+    What the grader receives from a training run is the trained parameters as data (the
+    grader scores held-out text with them itself) and the loss of every step. ``init``:
+    starting parameters by name (host arrays) instead of the seeded initialisation.
+    ``settings`` as :func:`train_and_score`'s, without ``eval_bptt``."""
+    settings.pop("eval_bptt", None)
+    sizes, options = _split(model, settings)
+    lm = build_lm(backend, model, vocab_size, seed=seed, **sizes)
+    if init is not None:
+        lm.load_state_dict(init)
+    if model == "rnn":
+        losses = train_rnn_lm(backend, lm, train_ids, **options)
+    else:
+        losses = train_window_lm(backend, lm, train_ids, seed=seed, **options)
+    return {"parameters": lm.state_dict(), "losses": np.asarray(losses, dtype=np.float64)}
+
+
+def score_lm(backend: Backend, parameters: dict, ids: np.ndarray, *, model: str,
+             vocab_size: int, **settings) -> np.ndarray:
+    """log P(next token) of the tokens of ``ids`` under ``model`` with ``parameters``, (M,):
+    the RNN over 10 streams in windows of ``eval_bptt``, the window LM over every token."""
+    eval_bptt = settings.pop("eval_bptt", 50)
+    pad = settings.get("pad", 0)
+    sizes = {k: settings[k] for k in ("dim", "hidden", "context") if k in settings}
+    lm = build_lm(backend, model, vocab_size, **sizes)
+    lm.load_state_dict(parameters)
+    if model == "rnn":
+        return rnn_log_probs(backend, lm, ids, bptt=eval_bptt)
+    return window_log_probs(backend, lm, ids, pad=pad)
+
+
 def train_and_score(backend: Backend, train_ids: np.ndarray, test_ids: np.ndarray, *,
                     model: str, vocab_size: int, seed: int = 0, init: dict | None = None,
                     **settings) -> dict[str, np.ndarray]:
@@ -131,21 +183,10 @@ def train_and_score(backend: Backend, train_ids: np.ndarray, test_ids: np.ndarra
     length, 10 streams); for the window LM ``context``, ``pad``,
     ``batch_size``, ``max_steps``. ``init``: starting parameters by name (host arrays)
     instead of the seeded initialisation, which differs between backends."""
-    dim, hidden = settings.pop("dim"), settings.pop("hidden")
-    if model == "rnn":
-        eval_bptt = settings.pop("eval_bptt", 50)
-        lm = RNNLM(backend, vocab_size, dim, hidden, seed=seed)
-        if init is not None:
-            lm.load_state_dict(init)
-        losses = train_rnn_lm(backend, lm, train_ids, **settings)
-        log_probs = rnn_log_probs(backend, lm, test_ids, bptt=eval_bptt)
-    elif model == "window":
-        context, pad = settings.pop("context"), settings["pad"]
-        lm = WindowLM(backend, vocab_size, context, dim, hidden, seed=seed)
-        if init is not None:
-            lm.load_state_dict(init)
-        losses = train_window_lm(backend, lm, train_ids, seed=seed, **settings)
-        log_probs = window_log_probs(backend, lm, test_ids, pad=pad)
-    else:
-        raise ValueError(f"unknown model {model!r}; choose rnn or window")
-    return {"log_probs": log_probs, "losses": np.asarray(losses, dtype=np.float64)}
+    scoring = {k: settings[k] for k in ("dim", "hidden", "context", "pad", "eval_bptt")
+               if k in settings}
+    trained = train_lm(backend, train_ids, model=model, vocab_size=vocab_size, seed=seed,
+                       init=init, **settings)
+    log_probs = score_lm(backend, trained["parameters"], test_ids, model=model,
+                         vocab_size=vocab_size, **scoring)
+    return {"log_probs": log_probs, "losses": trained["losses"]}

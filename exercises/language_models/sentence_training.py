@@ -76,3 +76,37 @@ def train_and_predict(backend: Backend, train_ids: np.ndarray, train_lengths: np
     train_classifier(backend, model, train_ids, train_lengths, train_labels, epochs=epochs,
                      lr=lr, seed=seed)
     return predict(backend, model, test_ids, test_lengths)
+
+
+def train_polarity(backend: Backend, train_ids: np.ndarray, train_lengths: np.ndarray,
+                   train_labels: np.ndarray, *, vocab_size: int, num_classes: int = 2,
+                   dim: int = 50, hidden: int = 50, pooling: str = "mean", epochs: int = 1,
+                   lr: float = 0.005, seed: int = 0, init: dict | None = None) -> dict:
+    """Build a :class:`SentenceClassifier` (from ``init``'s parameters where given), train it
+    (:func:`train_classifier`) and return ``{"parameters": {name: host array}, "losses":
+    (steps,)}`` (given: the grader's training run; it scores held-out sentences itself)."""
+    model = SentenceClassifier(backend, vocab_size, dim, hidden, num_classes,
+                               pooling=pooling, seed=seed)
+    if init is not None:
+        model.load_state_dict(init)
+    losses = train_classifier(backend, model, train_ids, train_lengths, train_labels,
+                              epochs=epochs, lr=lr, seed=seed)
+    return {"parameters": model.state_dict(), "losses": np.asarray(losses, np.float64)}
+
+
+def score_sentences(backend: Backend, parameters: dict, sentences: tuple, *, vocab_size: int,
+                    num_classes: int = 2, dim: int = 50, hidden: int = 50,
+                    pooling: str = "mean", batch_size: int = 500) -> np.ndarray:
+    """The class scores (N, C) of ``sentences`` = (ids (N, T), lengths (N,)) under a
+    classifier with ``parameters``, in eval mode (given)."""
+    ids, lengths = sentences
+    model = SentenceClassifier(backend, vocab_size, dim, hidden, num_classes, pooling=pooling)
+    model.load_state_dict(parameters)
+    model.eval()
+    out = []
+    for start in range(0, len(lengths), batch_size):
+        n = lengths[start:start + batch_size]
+        x = backend.asarray(np.ascontiguousarray(ids[start:start + batch_size, :int(n.max())]))
+        scores, _ = model(x, backend.asarray(n))  # (b, C)
+        out.append(np.asarray(backend.to_numpy(scores), np.float64))
+    return np.concatenate(out) if out else np.zeros((0, num_classes))

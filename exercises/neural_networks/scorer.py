@@ -31,11 +31,14 @@ def corrupt(windows: np.ndarray, words: np.ndarray) -> np.ndarray:
 def train_scorer(backend: Backend, windows: np.ndarray, noise: np.ndarray, *,
                  vocab_size: int, dim: int = 50, hidden: int = 100, optimizer: str = "adam",
                  lr: float = 0.01, epochs: int = 1, batch_size: int = 64, seed: int = 0,
-                 ) -> tuple[WindowClassifier, list[float]]:
+                 init: dict | None = None) -> tuple[WindowClassifier, list[float]]:
     """Train a one-output window scorer on true ``windows`` (N, W) against corrupted copies
     whose center words are drawn, afresh every batch, from the distribution ``noise`` (V,)
-    over the vocabulary. Returns the model and the loss of every step."""
+    over the vocabulary, from ``init``'s parameters where given. Returns the model and the
+    loss of every step."""
     model = WindowClassifier(backend, vocab_size, windows.shape[1], dim, hidden, 1, seed=seed)
+    if init is not None:
+        model.load_state_dict(init)
     loss_fn = MaxMargin(backend)
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
@@ -79,3 +82,11 @@ def train_and_score(backend: Backend, train_windows: np.ndarray, noise: np.ndarr
     return {"true": score(backend, model, test_windows),
             "corrupted": score(backend, model, corrupted.reshape(m * k, w)).reshape(m, k),
             "losses": np.asarray(losses, dtype=np.float64)}
+
+
+def train_scorer_parameters(backend: Backend, windows: np.ndarray, noise: np.ndarray,
+                            **settings) -> dict:
+    """:func:`train_scorer`: ``{"parameters": {name: host array}, "losses": (steps,)}``
+    (given: the grader's training run; it scores held-out windows itself)."""
+    model, losses = train_scorer(backend, windows, noise, **settings)
+    return {"parameters": model.state_dict(), "losses": np.asarray(losses, np.float64)}

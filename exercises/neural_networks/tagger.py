@@ -117,3 +117,32 @@ def train_and_predict(backend: Backend, train_windows: np.ndarray, train_tags: n
     model, losses = train_tagger(backend, train_windows, train_tags, **settings)
     return {"predicted": predict(backend, model, test_windows),
             "losses": np.asarray(losses, dtype=np.float64)}
+
+
+def train_tagger_parameters(backend: Backend, windows: np.ndarray, tags: np.ndarray, *,
+                            init: dict | None = None, **settings) -> dict:
+    """:func:`train_tagger` from ``init``'s parameters where given: ``{"parameters": {name:
+    host array}, "losses": (steps,)}`` (given: the grader's training run; it scores held-out
+    windows itself, with :func:`window_scores`)."""
+    model, opt = build_tagger(backend, window=windows.shape[1], **{
+        k: settings[k] for k in ("vocab_size", "n_tags", "dim", "hidden", "dropout",
+                                 "optimizer", "lr", "seed") if k in settings})
+    if init is not None:
+        model.load_state_dict(init)
+    losses = train_epochs(backend, model, opt, windows, tags, epochs=settings.get("epochs", 1),
+                          batch_size=settings.get("batch_size", 64),
+                          seed=settings.get("seed", 0))
+    return {"parameters": model.state_dict(), "losses": np.asarray(losses, np.float64)}
+
+
+def window_scores(backend: Backend, parameters: dict, windows: np.ndarray, *, vocab_size: int,
+                  n_classes: int, dim: int = 50, hidden: int = 100,
+                  batch_size: int = 4096) -> np.ndarray:
+    """The scores (N, C) of ``windows`` (N, W) under a window classifier with ``parameters``,
+    in eval mode (given)."""
+    model = WindowClassifier(backend, vocab_size, windows.shape[1], dim, hidden, n_classes)
+    model.load_state_dict(parameters)
+    model.eval()
+    out = [np.asarray(backend.to_numpy(model(backend.asarray(windows[i:i + batch_size]))[0]),
+                      np.float64) for i in range(0, len(windows), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, n_classes))
