@@ -81,16 +81,30 @@ def is_backend_array(x: Any) -> bool:
     return is_torch(x) or hasattr(x, "__array_namespace__")
 
 
+#: the tokens a call's arguments may hold in the reference process (its arguments come from
+#: the student's worker): data, the backend, and objects of the swapped-in questions' classes;
+#: never functions, modules, files or calls, which would run or reach what the student names
+REFERENCE_TOKENS = frozenset({"array", "backend", "object"})
+
+
 class Workspace:
-    """The objects tokens stand for, in one process: backends by dtype, the code, scratch."""
+    """The objects tokens stand for, in one process: backends by dtype, the code, scratch.
+
+    ``classes(module, qualname)``: the class an object token may be rebuilt as (an
+    :class:`~nlpdojo_autograder.objects.AllowedClasses`); without it no object is rebuilt
+    (the grader and the student's worker never rebuild one). ``tokens``: the token kinds
+    arguments may hold (None: any, the grader's own requests)."""
 
     def __init__(self, backends: dict[str | None, Any], code: CodeProvider,
-                 scratch: Path) -> None:
+                 scratch: Path, *, classes: Callable[[str, str], type] | None = None,
+                 tokens: frozenset[str] | None = None) -> None:
         self.backends = backends
         self.backend = backends[None]
         self.code = code
         self.scratch = scratch
         self.workdir = scratch
+        self.classes = classes
+        self.tokens = tokens
 
     def begin(self, dtype: str | None, workdir: str, backend: str | None = None) -> None:
         """A check starts: its dtype, its scratch folder, and (the strict pass of a value
@@ -106,6 +120,8 @@ class Workspace:
     def materialize(self, value: Any) -> Any:
         def leaf(x: Any) -> Any:
             if isinstance(x, Token):
+                if self.tokens is not None and x.kind not in self.tokens:
+                    raise ValueError(f"a {x.kind} cannot be passed to the reference")
                 return self._token(x)
             return x.to_scipy() if isinstance(x, Sparse) else x
 
@@ -131,20 +147,19 @@ class Workspace:
         if kind == "call":
             func, pos, kw = args
             return self.materialize(func)(*self.materialize(pos), **self.materialize(kw))
-        if kind == "object":  # an object of the code under test, rebuilt from its state
-            module, qualname, state = args
-            return objects.rebuild(self._class(str(module), str(qualname)),
-                                   self.materialize(state), backend=self.backend,
-                                   find_class=self._class)
+        if kind == "object":  # a student's object as data, rebuilt as an allowed class
+            return self._object(*args)
         raise ValueError(f"unknown token {kind!r}")
 
-    def _class(self, module: str, qualname: str) -> type:
-        obj: Any = self.code.module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part, None)
-        if not isinstance(obj, type):
-            raise MissingName(f"{module}.py has no class {qualname}")
-        return obj
+    def _object(self, module: Any, qualname: Any, state: Any) -> Any:
+        if self.classes is None:
+            raise ValueError("objects are rebuilt only in the process that runs a swapped-in "
+                             "reference")
+        if not isinstance(state, dict):
+            raise objects.StateError("an object's state must be a dict of its attributes")
+        return objects.rebuild(self.classes(str(module), str(qualname)),
+                               self.materialize(state), backend=self.backend,
+                               find_class=self.classes)
 
     def locate(self, cls: type) -> tuple[str, str] | None:
         """``(module, qualname)`` of a class defined in the code under test (module names as

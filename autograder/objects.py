@@ -20,12 +20,20 @@ State is ``vars(obj)`` with each value encoded:
 Anything else (a function, an open file) cannot be swapped in and raises :class:`StateError`,
 naming the attribute. Modules follow the contract of :mod:`nlpdojo.module`: what backward
 needs travels in the cache it returns, not on ``self``, which is what makes this possible.
+
+Who rebuilds what: the state comes from the student's worker, so it is untrusted. Objects are
+rebuilt only in the reference process (:class:`~nlpdojo_autograder.worker.ReferenceWorker`),
+never in the grader, and only as classes that :class:`AllowedClasses` lets through: those of
+the questions swapped in for the current check, found by their exact name in the module that
+defines them (:func:`exact_class`), never by walking attributes (``np.lib...`` from a module
+that imports NumPy reached a library class whose finaliser deletes a folder). The grader
+checks the same before it forwards anything (:func:`named_classes`).
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 PARAMETER = "__parameter__"
@@ -96,6 +104,80 @@ def _is_plain_array(value: Any) -> bool:
     return isinstance(value, (np.ndarray, np.generic))
 
 
+def exact_class(module: types.ModuleType, qualname: str) -> type:
+    """The class ``qualname`` defined in ``module``, looked up by its exact name in the
+    module's own namespace (and, for a nested class, in the enclosing classes' own ``__dict__``),
+    never through attributes that lead into other modules; it must say it is that class
+    (``__module__`` and ``__qualname__``)."""
+    parts = qualname.split(".")
+    found: Any = vars(module).get(parts[0])
+    for part in parts[1:]:
+        found = vars(found).get(part) if isinstance(found, type) else None
+    if not isinstance(found, type) or found.__module__ != module.__name__ \
+            or found.__qualname__ != qualname:
+        raise StateError(f"{_short(module.__name__)}.py defines no class {qualname[:200]}")
+    return found
+
+
+class AllowedClasses:
+    """The classes an object from the student's worker may be rebuilt as, during one check: the
+    classes of the questions swapped in for it (the swapped method's own class, and the
+    sub-layers it holds: an RNN's cell). ``module(name)`` imports a module of the reference.
+    Anything else, a class of the question under test above all, is refused: otherwise a
+    student's object graph could make a swapped-in reference run that question's reference."""
+
+    def __init__(self, module: Callable[[str], types.ModuleType]) -> None:
+        self.module = module
+        self.allowed: frozenset[tuple[str, str]] = frozenset()
+
+    def allow(self, pairs: Iterable[Iterable[str]]) -> None:
+        """This check's classes, as ``(module, qualname)`` pairs (the grader's list)."""
+        self.allowed = frozenset((str(m), str(q)) for m, q in pairs)
+
+    def __call__(self, module: str, qualname: str) -> type:
+        if (module, qualname) not in self.allowed:
+            raise StateError(f"an object of class {qualname[:200]} ({_short(module)}.py) cannot "
+                             "be handed to the reference in this check: only layers of the "
+                             "questions swapped in for it can")
+        return exact_class(self.module(module), qualname)
+
+
+def named_classes(state: dict[str, Any], label: str = "self"
+                  ) -> Iterator[tuple[str, str, str]]:
+    """``(where, module, qualname)`` for every object that an object's encoded ``state`` (its
+    attributes as they came over the channel: data) asks to be rebuilt; ``where`` is the
+    attribute path (``self.cell``), for messages. A malformed object entry raises
+    :class:`StateError`. Nothing is imported or built: this is how the grader reads a state
+    before it forwards it."""
+    for key, item in state.items():
+        yield from _named(item, f"{label}.{key}", 0)
+
+
+def _named(value: Any, label: str, depth: int) -> Iterator[tuple[str, str, str]]:
+    if depth > 4 * MAX_DEPTH:
+        raise StateError(f"{label}: state nested more than {4 * MAX_DEPTH} deep")
+    if isinstance(value, dict) and OBJECT in value:
+        named, state = value.get(OBJECT), value.get("state")
+        if not (isinstance(named, (list, tuple)) and len(named) == 2
+                and all(isinstance(n, str) for n in named) and isinstance(state, dict)):
+            raise StateError(f"{label}: a malformed object entry")
+        yield label, named[0], named[1]
+        for key, item in state.items():
+            yield from _named(item, f"{label}.{key}", depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _named(item, f"{label}[{key!r}]", depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _named(item, f"{label}[{i}]", depth + 1)
+
+
+def _short(module: str) -> str:
+    """``..library.rnn`` or ``nlpdojo_solutions.library.rnn`` -> ``library/rnn`` (a file)."""
+    parts = [p for p in module.split(".") if p]
+    return "/".join(parts[-2:] if len(parts) > 2 and parts[-2] == "library" else parts[-1:])
+
+
 def rebuild(cls: type, state: dict[str, Any], *, backend: Any,
             find_class: Callable[[str, str], type]) -> Any:
     """An object of ``cls`` (the reference's class) with the state ``state`` (decoded arrays
@@ -120,8 +202,11 @@ def _decode(value: Any, backend: Any, find_class: Callable, depth: int) -> Any:
     if isinstance(value, dict) and value.get(BACKEND) is True:
         return backend
     if isinstance(value, dict) and OBJECT in value:
-        module, qualname = value[OBJECT]
-        return rebuild(find_class(str(module), str(qualname)), value["state"], backend=backend,
+        named, state = value[OBJECT], value.get("state")
+        if not (isinstance(named, (list, tuple)) and len(named) == 2
+                and isinstance(state, dict)):
+            raise StateError("a malformed object entry in the state")
+        return rebuild(find_class(str(named[0]), str(named[1])), state, backend=backend,
                        find_class=find_class)
     if isinstance(value, (list, tuple)):
         return type(value)(_decode(v, backend, find_class, depth + 1) for v in value)

@@ -102,8 +102,9 @@ class Launched:
     processes: int | None
 
 
-def launch(isolation: str, *, code: Path, scratch: Path, device: str | None,
-           hidden: list[Path], scratch_bytes: int = SCRATCH_BYTES) -> Launched:
+def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | None,
+           hidden: list[Path], scratch_bytes: int = SCRATCH_BYTES,
+           reference: tuple[Path, ...] = ()) -> Launched:
     """Start ``python -m nlpdojo_autograder.worker`` on the code in ``code`` (a private copy
     of the student's topic folder) with ``scratch`` as its only writable folder.
 
@@ -112,6 +113,10 @@ def launch(isolation: str, *, code: Path, scratch: Path, device: str | None,
     may write: a full disk is the worker's ``ENOSPC``, not the grading machine's), and of the
     host's ``scratch`` folder it sees two files: ``stack.txt`` (written, for the grader's
     time-out message) and matplotlib's font list (read only).
+
+    The reference process (it runs the swapped-in reference for a student's call-backs) has
+    no ``code``: its ``reference`` folders, the solutions, are shown read-only at their own
+    paths instead of being hidden, and nothing of the student's.
     """
     to_r, to_w = os.pipe()
     from_r, from_w = os.pipe()
@@ -127,14 +132,15 @@ def launch(isolation: str, *, code: Path, scratch: Path, device: str | None,
         (scratch / "stack.txt").touch(mode=0o600)
         if uid is not None:
             os.chown(scratch / "stack.txt", uid, uid)
-        argv = [*_bwrap_argv(code, scratch, env, device, hidden, scratch_bytes), sys.executable,
-                "-m",
-                "nlpdojo_autograder.worker", str(to_r), str(from_w), SCRATCH_DIR]
-        code_dir, scratch_dir, popen_env = CODE_DIR, SCRATCH_DIR, {"PATH": env["PATH"]}
+        argv = [*_bwrap_argv(code, scratch, env, device, hidden, scratch_bytes, reference),
+                sys.executable, "-m", "nlpdojo_autograder.worker", str(to_r), str(from_w),
+                SCRATCH_DIR]
+        code_dir = CODE_DIR if code is not None else ""
+        scratch_dir, popen_env = SCRATCH_DIR, {"PATH": env["PATH"]}
     else:
         argv = [sys.executable, "-m", "nlpdojo_autograder.worker", str(to_r), str(from_w),
                 str(scratch)]
-        code_dir, scratch_dir, popen_env = str(code), str(scratch), env
+        code_dir, scratch_dir, popen_env = str(code or ""), str(scratch), env
     try:
         proc = subprocess.Popen(argv, cwd=scratch, env=popen_env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -184,8 +190,9 @@ def _environment(home: Path) -> dict[str, str]:
     return env
 
 
-def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | None,
-                hidden: list[Path], scratch_bytes: int = 0) -> list[str]:
+def _bwrap_argv(code: Path | None, scratch: Path, env: dict[str, str], device: str | None,
+                hidden: list[Path], scratch_bytes: int = 0,
+                reference: tuple[Path, ...] = ()) -> list[str]:
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent",
             "--new-session", "--clearenv"]
@@ -204,7 +211,10 @@ def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | No
     for folder in bound:
         argv += ["--ro-bind", str(folder), str(folder)]
     masked = _grader_package()
+    shown = [Path(r) for r in reference]
     for folder in [*hidden, *hidden_in(bound)]:
+        if any(r == folder or r in folder.parents for r in shown):
+            continue  # the reference process's own code
         if folder.is_dir() and not any(m == folder or m in folder.parents for m, _ in masked):
             argv += [*_size(EMPTY_BYTES), "--tmpfs", str(folder)]
     for folder, files in masked:  # the grader's package: only the worker's own modules
@@ -217,7 +227,10 @@ def _bwrap_argv(code: Path, scratch: Path, env: dict[str, str], device: str | No
         argv += ["--ro-bind", "/sys", "/sys"]
         if Path("/proc/driver/nvidia").exists():
             argv += ["--ro-bind", "/proc/driver/nvidia", "/proc/driver/nvidia"]
-    argv += ["--ro-bind", str(code), CODE_DIR]
+    for folder in shown:
+        argv += ["--ro-bind", str(folder), str(folder)]
+    if code is not None:
+        argv += ["--ro-bind", str(code), CODE_DIR]
     argv += _scratch_argv(scratch, scratch_bytes or SCRATCH_BYTES)
     argv += ["--chdir", SCRATCH_DIR]
     return _with_parents(argv)

@@ -4,14 +4,17 @@
 the reference in for an earlier question ("no double charge": a bug in ``softmax`` costs
 points on the softmax question only, not again on every question that calls it), every name
 bound to the student's function of that question, in every module of the student's package,
-is rebound to a *proxy* that sends the call to the grader, which runs the reference there and
-sends the result back (:mod:`nlpdojo_autograder.worker`). A module that does not import at all
-(a syntax error in softmax.py) is stood in for by a module of such proxies during the check.
-Given code that a check relies on (a training loop and its budget) arrives as source text
-from the grader and replaces the submission's copy.
+is rebound to a *proxy* that sends the call to the grader, which checks it and has the
+reference process run it (:mod:`nlpdojo_autograder.callbacks`), and the result comes back
+(:mod:`nlpdojo_autograder.worker`). A module that does not import at all (a syntax error in
+softmax.py) is stood in for by a module of such proxies during the check. Given code that a
+check relies on (a training loop and its budget) arrives as source text from the grader and
+replaces the submission's copy.
 
-:class:`ReferenceCode` is the reference solutions in the grader's own process: an installed
-package, or a folder of solutions being released (``dojo release``).
+:class:`ReferenceCode` is the reference solutions, trusted code: an installed package, or a
+folder of solutions being released (``dojo release``); in the grader's process, and in the
+reference process, where :class:`Fence` keeps the code of the questions not swapped in for a
+check from running.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 
 from nlpdojo_autograder.calls import MissingName
 from nlpdojo_autograder.loader import LIBRARY, forget_package, load_folder_package
+from nlpdojo_autograder.objects import StateError, exact_class
 
 #: ``call(module, name, args, kwargs)``: run the reference's ``module.name`` on the trusted side
 ReferenceCall = Callable[[str, str, tuple, dict], Any]
@@ -201,7 +205,9 @@ class StudentCode:
     def _stand_in(self, questions: tuple[str, ...]) -> None:
         """A module of a swapped-in question that does not import is replaced, during this
         check, by a module of proxies to the reference's functions, so that ``from .softmax
-        import softmax`` in the student's naive_softmax.py works."""
+        import softmax`` in the student's naive_softmax.py works. A function of the module
+        that belongs to a question not swapped in (the question under test, in the same file)
+        is no proxy: it raises the module's own import error."""
         for question in questions:
             for module_name, _ in self.question_functions.get(question, []):
                 full = full_name(self.package, module_name)
@@ -209,14 +215,22 @@ class StudentCode:
                     continue
                 try:
                     self.module(module_name)
-                except Exception:  # noqa: BLE001 - its own checks report why
+                except Exception as exc:  # noqa: BLE001 - its own checks report why
                     if self._stand_ins is None:
                         self._stand_ins = {n for n in sys.modules if n.startswith(self.course)}
-                    stand_in = types.ModuleType(full)
-                    stand_in.__package__ = full.rsplit(".", 1)[0]
-                    for name in self.reference_names[module_name]:
-                        setattr(stand_in, name, self._proxy(module_name, name))
-                    sys.modules[full] = stand_in
+                    sys.modules[full] = self._stand_in_module(full, module_name, questions, exc)
+
+    def _stand_in_module(self, full: str, module_name: str, questions: tuple[str, ...],
+                         error: Exception) -> ModuleType:
+        owned = {(m, f): q for q, pairs in self.question_functions.items() for m, f in pairs}
+        stand_in = types.ModuleType(full)
+        stand_in.__package__ = full.rsplit(".", 1)[0]
+        for name in self.reference_names[module_name]:
+            owner = owned.get((module_name, name))
+            setattr(stand_in, name, self._proxy(module_name, name)
+                    if owner is None or owner in questions
+                    else _unimportable(module_name, name, error))
+        return stand_in
 
     def _swap(self, question: str) -> None:
         prefix = self.course + "."
@@ -280,8 +294,10 @@ class StudentCode:
 
 
 class ReferenceCode:
-    """The reference solutions, trusted, in the grader's process: the installed package
-    ``package``, or (``dojo release``) the solutions in ``folder``."""
+    """The reference solutions, trusted code: the installed package ``package``, or (``dojo
+    release``) the solutions in ``folder``. In the grader's process for the grader's own
+    inputs; in the reference process (:class:`~nlpdojo_autograder.worker.ReferenceWorker`)
+    for a swapped-in question called by a student's code."""
 
     _loads = 0
 
@@ -306,6 +322,31 @@ class ReferenceCode:
                 self.folder, self.topic, tag=f"release{ReferenceCode._loads}")
         return self._folder_package
 
+    def spec(self) -> dict[str, str | None]:
+        """What another process needs to load the same code (:meth:`from_spec`)."""
+        return {"package": self._package, "topic": self.topic,
+                "folder": None if self.folder is None else str(self.folder.resolve())}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> ReferenceCode:
+        folder = spec.get("folder")
+        return cls(str(spec["package"]), None if folder is None else Path(folder),
+                   str(spec.get("topic") or ""))
+
+    def folders(self) -> list[Path]:
+        """The folders this code is read from, which the reference process's sandbox shows
+        read-only: a release's course folder (the topic and the library next to it), or the
+        installed package's top-level folders (the topic imports ``..library``)."""
+        if self.folder is not None:
+            return [self.folder.resolve().parent]
+        top = self._package.split(".", 1)[0]
+        spec = importlib.util.find_spec(top)
+        if spec is None:
+            return []
+        if spec.submodule_search_locations:
+            return [Path(p).resolve() for p in spec.submodule_search_locations]
+        return [Path(spec.origin).resolve().parent] if spec.origin else []
+
     def forget(self) -> None:
         """Drop a folder's modules from ``sys.modules`` (the next load reads the files)."""
         if self._folder_package is not None:
@@ -317,6 +358,107 @@ class ReferenceCode:
 
     def given(self, name: str) -> ModuleType:
         return self.module(name)
+
+
+class NotSwappedIn(Exception):
+    """Reference code of a question that is not swapped in for the check was reached."""
+
+
+class Fence:
+    """Keeps the reference code of every question that is not swapped in for a check from
+    running in the reference process during that check: each such function, in every module
+    of the reference course that binds it, and each such method, on its class, is replaced by
+    one that raises :class:`NotSwappedIn`. So a swapped-in reference never runs the code of
+    the question under test, whatever it is handed (a helper that calls it, an object graph
+    that leads to it): the grader refuses such requests first; this is the second wall."""
+
+    def __init__(self, code: ReferenceCode) -> None:
+        self.code = code
+        self._methods: list[tuple[type, str, Any]] = []
+        self._blockers: dict[int, Any] = {}  # id(blocker) -> the original function
+        self._closed: tuple[tuple[str, ...], ...] = ()
+
+    def close(self, blocked: Iterable[tuple[str, str, str]]) -> None:
+        """Block ``(module, name, question)`` for the next check (the last check's undone;
+        kept as it is when the next check blocks the same)."""
+        blocked = tuple(tuple(b) for b in blocked)
+        if blocked == self._closed:
+            return
+        self.open()
+        self._closed = blocked
+        for module_name, name, question in blocked:
+            try:
+                module = self.code.module(module_name)
+            except Exception:  # noqa: BLE001 - a module the reference lacks: nothing to block
+                continue
+            if "." in name:
+                self._block_method(module, name, question)
+            else:
+                self._block_function(module, name, question)
+
+    def open(self) -> None:
+        """Undo every block (also in modules imported while it was closed)."""
+        self._closed = ()
+        for owner, method, original in reversed(self._methods):
+            if original is _ABSENT:
+                delattr(owner, method)
+            else:
+                setattr(owner, method, original)
+        self._methods.clear()
+        if self._blockers:
+            for module in self._course_modules():
+                for attr, value in list(vars(module).items()):
+                    if id(value) in self._blockers:
+                        setattr(module, attr, self._blockers[id(value)])
+        self._blockers.clear()
+
+    def _block_method(self, module: ModuleType, qualname: str, question: str) -> None:
+        owner_name, method = qualname.rsplit(".", 1)
+        try:
+            owner = exact_class(module, owner_name)
+        except StateError:
+            return
+        self._methods.append((owner, method, owner.__dict__.get(method, _ABSENT)))
+        setattr(owner, method, _blocker(qualname, question))
+
+    def _block_function(self, module: ModuleType, name: str, question: str) -> None:
+        original = vars(module).get(name)
+        if not callable(original):
+            return
+        blocker = _blocker(name, question)
+        self._blockers[id(blocker)] = original
+        for mod in self._course_modules():
+            for attr, value in list(vars(mod).items()):
+                if value is original:
+                    setattr(mod, attr, blocker)
+
+    def _course_modules(self) -> list[ModuleType]:
+        course = self.code.package.rsplit(".", 1)[0]
+        return [m for n, m in list(sys.modules.items())
+                if (n == course or n.startswith(course + ".")) and m is not None]
+
+
+def _unimportable(module: str, name: str, error: Exception) -> Callable[..., Any]:
+    """Stands in for ``name`` of a module that does not import: says why, when called."""
+    why = f"{type(error).__name__}: {error}"[:1000]
+
+    def unimportable(*args: Any, **kwargs: Any) -> Any:
+        raise ImportError(f"{_display(module)} could not be imported ({why}), so {name}() "
+                          "cannot run; fix that file first")
+
+    unimportable.__name__ = unimportable.__qualname__ = name
+    return unimportable
+
+
+def _blocker(name: str, question: str) -> Callable[..., Any]:
+    def blocked(*args: Any, **kwargs: Any) -> Any:
+        raise NotSwappedIn(f"the reference reached {name}(), the code of question {question}, "
+                           "which is not swapped in for this check: a swapped-in reference "
+                           "runs only the code of the questions it stands in for")
+
+    blocked.__name__ = name.rsplit(".", 1)[-1]
+    blocked.__qualname__ = name
+    return blocked
 
 
 def full_name(package: str, name: str) -> str:

@@ -7,6 +7,11 @@ function of the code under test on the arguments given, return its result), ``en
 check's swap-ins) and ``exit``. While a call runs, a swapped-in reference function sends a
 ``reference`` request back and waits for the grader's answer.
 
+The same entry, with ``role: reference`` in the spec, is the reference process
+(:class:`ReferenceWorker`): the swapped-in reference solutions, run on the arguments of the
+student's call-backs (untrusted input), in a sandbox of its own that shows the solutions and
+nothing of the student's.
+
 Nothing here judges anything, and nothing the grader decides depends on this process beyond
 the values it returns: inputs, expected values, comparisons, gradient evidence and metrics are
 computed by the grader. Limits (memory, processes, file size, open files, CPU time) and the
@@ -172,12 +177,12 @@ class Worker:
         finally:
             _flush_all()
 
-    # -- a swapped-in reference function, run by the grader ---------------------------------
+    # -- a swapped-in reference function, run by the reference process ----------------------
     def reference_call(self, module: str, name: str, args: tuple, kwargs: dict,
                        instance: Any = None) -> Any:
-        """Run the reference's ``module.name`` in the grader. ``instance``: the student's
-        object a swapped-in method was called on; its state travels with the call and comes
-        back changed (:mod:`nlpdojo_autograder.objects`)."""
+        """Run the reference's ``module.name`` (the grader forwards the call to the reference
+        process). ``instance``: the student's object a swapped-in method was called on; its
+        state travels with the call and comes back changed (:mod:`nlpdojo_autograder.objects`)."""
         from nlpdojo_autograder import objects
         from nlpdojo_autograder.calls import is_backend_array
         from nlpdojo_autograder.channel import Token
@@ -212,7 +217,7 @@ class Worker:
 
         sent = tuple(out(a, str(i)) for i, a in enumerate(args))
         if instance is not None:
-            # rebuilt in the grader as the reference's class that holds the method
+            # rebuilt in the reference process as the reference's class of the method
             state = objects.capture(instance, array=array, backend=backend,
                                     where=self.workspace.locate)
             sent = (Token("object", (module, name.rsplit(".", 1)[0], state)), *sent)
@@ -234,6 +239,76 @@ class Worker:
                 objects.apply(instance, state, array=lambda x: _to_backend(x, backend))
             return _to_backend(reply["value"], backend)
         return _to_backend(reply["value"], backend) if on_backend[0] else reply["value"]
+
+
+class ReferenceWorker:
+    """The swapped-in reference, run for the student's call-backs (the grader forwards each
+    one, checked, as data): ``begin`` (a check's dtype, the classes an object may be rebuilt
+    as, the questions' code to block), ``call`` (one function or method of the reference on
+    the arguments given) and ``exit``.
+
+    The arguments were chosen by the student's code, so only data is accepted in them (arrays,
+    the backend: :data:`~nlpdojo_autograder.calls.REFERENCE_TOKENS`), objects are rebuilt only
+    as this check's allowed classes found by exact name
+    (:class:`~nlpdojo_autograder.objects.AllowedClasses`), and the code of every question not
+    swapped in raises if reached (:class:`~nlpdojo_autograder.subject.Fence`)."""
+
+    def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path, code: Any) -> None:
+        from nlpdojo.selection import load_backend
+        from nlpdojo_autograder.calls import REFERENCE_TOKENS, Workspace
+        from nlpdojo_autograder.objects import AllowedClasses
+        from nlpdojo_autograder.subject import Fence
+
+        self.channel = channel
+        backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
+                    for dtype in ("float64", None)}
+        self.code = code
+        self.classes = AllowedClasses(self.code.module)
+        self.fence = Fence(self.code)
+        self.workspace = Workspace(backends, self.code, scratch, classes=self.classes,
+                                   tokens=REFERENCE_TOKENS)
+
+    def serve(self) -> None:
+        while True:
+            request = self.channel.recv()
+            op = request.get("op") if isinstance(request, dict) else None
+            if op == "exit":
+                return
+            if op == "begin":
+                self.workspace.begin(request["dtype"], request["workdir"])
+                self.classes.allow(request["classes"])
+                self.fence.close(request["blocked"])
+                self.channel.send({"ok": True})
+            elif op == "call":
+                self.channel.send(self.call(request))
+            else:
+                raise SystemExit(f"unknown request {op!r}")
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        from nlpdojo_autograder.channel import Token
+
+        target = Token("function", ("student", str(request["module"]), str(request["name"])))
+        try:
+            return self.workspace.call(target, tuple(request["args"]), dict(request["kwargs"]),
+                                       tuple(request["mutable"]))
+        finally:
+            _flush_all()
+
+
+def _load_reference(spec: dict[str, Any]) -> Any:
+    """The reference solutions, every module of the spec imported: called before the switch to
+    the sandbox's own user (the reference is the grader's, trusted; its folder may be readable
+    by the grader's user only) and before anything untrusted is read; the start-up, not a
+    check, pays for the imports."""
+    from nlpdojo_autograder.subject import ReferenceCode
+
+    code = ReferenceCode.from_spec(spec["reference"])
+    for name in spec.get("modules", []):
+        try:
+            code.module(name)
+        except Exception:  # noqa: BLE001 - a broken reference shows up in its own checks
+            pass
+    return code
 
 
 def _to_backend(value: Any, backend: Any) -> Any:
@@ -266,16 +341,21 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     spec = channel.recv()
     os.chdir(scratch)
     _set_limits(spec)
+    reference = _load_reference(spec) if spec.get("role") == "reference" else None
     _drop_privileges(spec.get("uid"))
     from nlpdojo import plugins
 
     # no exercises here: their checks and metrics are the grader's (one answers a question)
     registry = plugins.build_without(("register_exercises", "register_trainers"))
-    registry.refuse_natives("native implementations are not available to graded code: the "
-                            "checks grade your own implementation, so build it from your own "
-                            "layers (or ask without native=True)")
-    worker = Worker(channel, spec, Path(scratch))
-    worker.code.seal()  # before any student code runs
+    worker: Worker | ReferenceWorker
+    if reference is not None:
+        worker = ReferenceWorker(channel, spec, Path(scratch), reference)
+    else:
+        registry.refuse_natives("native implementations are not available to graded code: "
+                                "the checks grade your own implementation, so build it from "
+                                "your own layers (or ask without native=True)")
+        worker = Worker(channel, spec, Path(scratch))
+        worker.code.seal()  # before any student code runs
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],
                              worker.workspace.backends[None])
     channel.send({"ready": True, "resident_limit": resident})

@@ -1,0 +1,469 @@
+"""Call-backs into a swapped-in reference (issue 23, part 1): the grader forwards them, checked
+as data, to a reference process of their own, and rebuilds nothing the worker names.
+
+When a check swaps the reference in for a question its question builds on, the student's code
+calls proxies and each call comes back to the grader. These attacks used to work, because the
+grader ran the reference in its own process on objects rebuilt from the worker's data:
+
+* (a) an object token naming a library class with a finaliser (NumPy's ``DataSource``, which
+  deletes its folder), reached from a reference module's attributes (``np.lib...``): the
+  grader's user deleted a folder outside the sandbox;
+* (b) a shell ``RNN`` whose ``cell`` is the student's ``RNNLM``: the swapped-in ``RNN.forward``
+  ran the reference ``RNNLM.forward``, the question under test (full marks for it, unwritten);
+* (c) an argument that makes the reference return a gigabyte, and (d) one that makes it loop
+  for hours: reference code ran in the grader without a deadline or a memory cap;
+* (e) every restarted worker left its scratch folder until grading ended;
+* (f) a module that does not import (``ngrams.py``) was stood in for by proxies to *all* the
+  reference's functions of that module, the question under test's included (full marks).
+
+Each attack runs through ``grade`` as CI runs it, with test_hostile's ``grade`` helper (no
+process left, nothing changed outside scratch, the grader's TMPDIR empty at the end), on a copy
+of the language_models solutions with ``RNNLM.forward`` (or one file) replaced. The last tests
+drive the reference process's own walls directly: they must hold even if the grader's checks
+were bypassed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlpdojo.selection import load_backend
+from nlpdojo_autograder import objects
+from nlpdojo_autograder.callbacks import SwapScope
+from nlpdojo_autograder.calls import REFERENCE_TOKENS, Workspace
+from nlpdojo_autograder.channel import Token
+from nlpdojo_autograder.remote import RemoteSubject, WorkerSettings
+from nlpdojo_autograder.runner import hidden_folders
+from nlpdojo_autograder.subject import Fence, NotSwappedIn, ReferenceCode
+from tests.grading.test_hostile import (
+    AUTO,
+    GRADE,
+    SOLUTIONS,
+    TOPIC,
+    Graded,
+    grade,
+    levels,
+)
+
+LM = "language_models"
+#: the checks of rnn_lm that run RNNLM.forward (the bptt_windows check does not)
+FORWARD_CHECKS = ("rnn_lm.values", "rnn_lm.hidden", "rnn_lm.gradients", "rnn_lm.repeated",
+                  "rnn_lm.accumulate")
+FORWARD_BLOCK = (
+    "        ### BEGIN SOLUTION rnn_lm\n        b, t_steps = ids.shape\n",
+    "        return scores, (c_emb, c_rnn, c_out, hs[:, -1, :])\n        ### END SOLUTION\n")
+
+
+def lm_submission(root: Path, forward: str | None = None, *,
+                  edits: dict[str, tuple[str, str]] | None = None) -> Path:
+    """A copy of the language_models solutions and the library in ``root``, with the body of
+    ``RNNLM.forward`` replaced by ``forward`` and ``edits`` made ({file: (old, new)})."""
+    for name in ("library", LM):
+        shutil.copytree(SOLUTIONS / name, root / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    if forward is not None:
+        path = root / LM / "rnn_lm.py"
+        text = path.read_text()
+        begin = text.index(FORWARD_BLOCK[0])
+        end = text.index(FORWARD_BLOCK[1], begin) + len(FORWARD_BLOCK[1])
+        body = textwrap.indent(textwrap.dedent(forward).strip("\n") + "\n", " " * 8)
+        path.write_text(text[:begin] + body + text[end:])
+    for rel, (old, new) in (edits or {}).items():
+        path = root / rel
+        assert old in path.read_text(), f"edit target not in {rel}: {old!r}"
+        path.write_text(path.read_text().replace(old, new))
+    return root
+
+
+class Watch(threading.Thread):
+    """Samples, while ``grade`` runs, the grader's peak resident memory (VmHWM of the ``grade``
+    process) and the worker folders in its TMPDIR: the most ``scratch*`` and ``reference*``
+    folders there at once, and every one seen."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        super().__init__(daemon=True)
+        self.tmp_path = tmp_path
+        self.done = threading.Event()
+        self.peak_bytes = 0
+        self.most = {"scratch": 0, "reference": 0}
+        self.seen: set[str] = set()
+
+    def __enter__(self) -> Watch:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.join(timeout=10)
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.sample()
+            time.sleep(0.05)
+
+    def sample(self) -> None:
+        for kind in self.most:
+            found = list(self.tmp_path.glob(f"run-*/tmp/nlpdojo-worker-*/{kind}*"))
+            self.most[kind] = max(self.most[kind], len(found))
+            self.seen.update(p.name for p in found)
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                self.peak_bytes = max(self.peak_bytes, self._high_water(entry))
+
+    def _high_water(self, pid: str) -> int:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+            if str(GRADE) not in cmdline or str(self.tmp_path) not in cmdline:
+                return 0
+            with open(f"/proc/{pid}/status") as f:
+                line = next(x for x in f if x.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            return 0
+        return int(line.split()[1]) * 1024
+
+
+def assert_forward_checks_zero(graded: Graded, phrase: str) -> None:
+    for check_id in FORWARD_CHECKS:
+        check = graded.checks[check_id]
+        assert check["score"] == 0, (check_id, check["message"])
+        assert phrase in check["message"], (check_id, check["message"])
+
+
+# -- (a) a class named by the worker -----------------------------------------------------------
+#: three ways to name NumPy's DataSource (whose __del__ deletes ``_destpath``): as the object of
+#: the swapped method, as a sub-layer of a genuine Linear, and as a plain argument
+DATASOURCE_ATTACK = """
+from nlpdojo_autograder.channel import Token
+from ..library.layers import Linear
+
+call = next(c.cell_contents for c in Linear.forward.__closure__
+            if hasattr(c.cell_contents, '__self__'))
+channel = call.__self__.channel
+state = {"_istmpdest": True, "_destpath": @VICTIM@}
+source = Token("object", ("..library.layers", "np.lib._datasource.DataSource", state))
+weight = self.output.weight
+linear = {"weight": {"__parameter__": "weight", "data": Token("array", (weight.data, None)),
+                     "grad": Token("array", (weight.grad, None))},
+          "junk": {"__object__": ["..library.layers", "np.lib._datasource.DataSource"],
+                   "state": state}}
+replies = []
+for args in [(source, ids),
+             (Token("object", ("..library.layers", "Linear", linear)), ids),
+             (Token("object", ("..library.layers", "Linear", {})), source)]:
+    channel.send({"op": "reference", "module": "..library.layers", "name": "Linear.forward",
+                  "args": args, "kwargs": {}})
+    replies.append(channel.recv())
+raise RuntimeError("ATTACK " + " | ".join(str(r.get("error", r))[:300] for r in replies))
+"""
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("level", levels())
+def test_a_library_class_named_by_the_worker_is_built_nowhere(tmp_path, level):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("outside every sandbox")
+    folder = lm_submission(tmp_path / "sub", DATASOURCE_ATTACK.replace("@VICTIM@",
+                                                                       repr(str(victim))))
+    graded = grade(tmp_path, level, "rnn_lm", "--timeout-scale", "0.3",
+                   submission=folder / LM)
+    assert (victim / "keep.txt").read_text() == "outside every sandbox"
+    assert_forward_checks_zero(graded, "ATTACK ")
+    message = graded.checks["rnn_lm.values"]["message"]
+    assert "the object sent with Linear.forward() is not a Linear" in message, message
+    assert "self.junk holds a np.lib._datasource.DataSource" in message, message
+    assert "an object other than the layer whose method is swapped in cannot be passed" \
+        in message, message
+
+
+# -- (b) the question under test reached through a shell -----------------------------------------
+SHELL_ATTACK = """
+from ..library.rnn import RNN
+
+shell = object.__new__(RNN)  # an RNN whose cell is this very model: the reference RNN.forward
+shell.backend, shell.xp, shell.training = self.backend, self.xp, self.training
+shell.hidden_size = self.hidden_size
+inner = object.__new__(type(self))
+inner.__dict__.update(vars(self))
+shell.cell = inner
+hs, (caches,) = shell(ids[:, None, :], h0)  # calls self.cell(ids, h0): the reference RNNLM
+return hs[:, 0], caches[0]
+"""
+
+
+@pytest.mark.timeout(400)
+def test_a_shell_layer_does_not_run_the_reference_of_the_question_under_test(tmp_path):
+    """Before, every check of RNNLM.forward passed (3.5 of 3.5 points) with no forward
+    written."""
+    folder = lm_submission(tmp_path / "sub", SHELL_ATTACK)
+    graded = grade(tmp_path, AUTO, "rnn_lm", "--timeout-scale", "0.3", submission=folder / LM)
+    assert_forward_checks_zero(graded, "self.cell holds a RNNLM (rnn_lm.py), the layer of "
+                                       "question language_models.rnn_lm, which is not swapped "
+                                       "in for this check")
+    assert graded.checks["rnn_lm.windows"]["score"] == graded.checks["rnn_lm.windows"][
+        "max_score"], "bptt_windows is written: its check must pass"
+
+
+# -- (f) the question under test through a stand-in module ---------------------------------------
+@pytest.mark.timeout(400)
+def test_a_module_that_does_not_import_earns_nothing_through_its_stand_in(tmp_path):
+    """add_delta swaps in ngram_counts, whose file ngrams.py also holds add_delta: with the
+    file broken, the stand-in used to answer add_delta with the reference (6 of 6 points)."""
+    folder = lm_submission(tmp_path / "sub", edits={
+        f"{LM}/ngrams.py": ("from __future__ import annotations\n",
+                            "from __future__ import annotations\nimport no_such_module\n")})
+    graded = grade(tmp_path, AUTO, "add_delta", submission=folder / LM)
+    for check in graded.assert_zero("add_delta"):
+        assert "ngrams.py could not be imported" in check["message"], check["message"]
+        assert "no_such_module" in check["message"], check["message"]
+
+
+# -- (c) a result far larger than any check's ------------------------------------------------------
+#: the training runs (a vocabulary of thousands) are left alone: they would only take longer
+VALUE_CHECKS_ONLY = """
+if self.embedding.weight.shape[0] > 100:
+    raise RuntimeError("ATTACK only in the checks of small models")
+"""
+HUGE_RESULT = VALUE_CHECKS_ONLY + """
+from ..library.layers import Linear
+
+wide = Linear(self.backend, 0, 11_000)  # weights (0, 11000): no bytes to send
+z, _ = wide(self.xp.zeros((11_000, 0), dtype=self.backend.default_dtype))  # (11000, 11000)
+raise RuntimeError(f"ATTACK got {z.shape}")
+"""
+
+
+@pytest.mark.timeout(400)
+def test_a_huge_result_of_a_swapped_in_reference_never_reaches_the_grader(tmp_path):
+    """A Linear(0, 11000) on 11,000 rows of nothing: the reference returns 11,000 x 11,000
+    (about 1 GB). Before, the grader computed it and pickled it on to the worker (its peak:
+    about 2.3 GB); now the reference process computes it and the grader refuses the reply from
+    its header, without reading it."""
+    folder = lm_submission(tmp_path / "sub", HUGE_RESULT)
+    with Watch(tmp_path) as watch:
+        graded = grade(tmp_path, AUTO, "rnn_lm", "--timeout-scale", "0.3",
+                       submission=folder / LM)
+    for check_id in FORWARD_CHECKS:
+        check = graded.checks[check_id]
+        assert check["score"] == 0, (check_id, check["message"])
+        assert "ATTACK got" not in check["message"], check["message"]
+        assert "the reference Linear.forward() (swapped in for an earlier question) failed" \
+            in check["message"], check["message"]
+        assert check["duration_s"] < 30 * 0.3 + 5, check
+    assert watch.peak_bytes > 0, "the grader's memory was never sampled"
+    assert watch.peak_bytes < 900 * 2**20, f"the grader's peak: {watch.peak_bytes / 2**20:.0f} MB"
+
+
+# -- (d) a reference that never returns ----------------------------------------------------------
+ENDLESS = VALUE_CHECKS_ONLY + """
+from ..library.rnn import RNN
+
+spin = RNN(self.backend, 0, 1)  # an input of no bytes and 100 million steps
+xs = self.xp.zeros((ids.shape[0], 100_000_000, 0), dtype=self.backend.default_dtype)
+spin(xs, self.xp.zeros((ids.shape[0], 1), dtype=self.backend.default_dtype))
+raise RuntimeError("ATTACK came back")
+"""
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("level", levels())
+def test_a_swapped_in_reference_that_never_returns_costs_only_its_check(tmp_path, level):
+    """Each check of RNNLM.forward ends at its own limit (9 s at scale 0.3) saying where; the
+    reference process is replaced, and window_lm, whose checks call the reference back too,
+    gets full marks after it. Before, the grader ran the loop itself, without a deadline."""
+    folder = lm_submission(tmp_path / "sub", ENDLESS)
+    with Watch(tmp_path) as watch:
+        graded = grade(tmp_path, level, "rnn_lm", "window_lm", "--timeout-scale", "0.3",
+                       submission=folder / LM, timeout_s=380)
+    for check_id in FORWARD_CHECKS:
+        check = graded.checks[check_id]
+        assert check["score"] == 0 and check["status"] == "timeout", check
+        assert "took longer than 9 s and was stopped (in the reference RNN.forward(), " \
+               "swapped in for question language_models.rnn" in check["message"], check
+        assert check["duration_s"] < 9 + 5, check
+    graded.assert_full_marks("window_lm")
+    assert watch.most["reference"] <= 1, watch.seen
+    assert len([n for n in watch.seen if n.startswith("reference")]) >= 3, watch.seen
+    assert watch.peak_bytes < 900 * 2**20, f"the grader's peak: {watch.peak_bytes / 2**20:.0f} MB"
+
+
+# -- (e) scratch folders of stopped workers ------------------------------------------------------
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("level", levels())
+def test_a_restarted_worker_leaves_no_scratch_behind(tmp_path, level):
+    """RNNLM.forward exits its worker in every check that runs it (a restart each); window_lm's
+    checks after them call the reference back. At no moment is more than one worker's scratch
+    folder (with its stack dump) in the grader's TMPDIR, nor more than one reference process's."""
+    folder = lm_submission(tmp_path / "sub", """
+        import os
+        os._exit(3)
+    """)
+    with Watch(tmp_path) as watch:
+        graded = grade(tmp_path, level, "rnn_lm", "window_lm", "--timeout-scale", "0.3",
+                       submission=folder / LM)
+    for check_id in FORWARD_CHECKS:
+        assert "exited with code 3" in graded.checks[check_id]["message"], \
+            graded.checks[check_id]
+    graded.assert_full_marks("window_lm")
+    scratches = sorted(n for n in watch.seen if n.startswith("scratch"))
+    assert len(scratches) >= 6, f"too few restarts seen to tell: {scratches}"
+    assert watch.most["scratch"] == 1, (watch.most, scratches)
+    assert watch.most["reference"] == 1, watch.seen
+
+
+# -- the exchange: a worker is never reused out of step ------------------------------------------
+def _word_vectors_subject(tmp_path: Path) -> RemoteSubject:
+    from nlpdojo.plugins import get_registry
+    from nlpdojo_autograder.grading import question_functions
+    from nlpdojo_autograder.runner import _reference_names
+
+    exercise = get_registry().get("exercise", TOPIC)
+    reference = ReferenceCode(exercise.reference_package)
+    qf = question_functions(exercise)
+    folder = tmp_path / "course" / TOPIC
+    shutil.copytree(SOLUTIONS / TOPIC, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    settings = WorkerSettings(
+        topic=TOPIC, folder=folder, backend="numpy", device=None, isolation="process",
+        memory_mb=2048, memory_mode="address-space", output_bytes=10**6, startup_s=60,
+        cpu_s=600, question_functions=qf, reference_names=_reference_names(reference, qf),
+        hidden=hidden_folders())
+    return RemoteSubject(settings, reference)
+
+
+def _naive_softmax_call(subject: RemoteSubject) -> dict:
+    rng = np.random.default_rng(0)
+    args = (rng.normal(size=5), 1, rng.normal(size=(7, 5)))
+    return subject.call(Token("function", ("student", "naive_softmax",
+                                           "naive_softmax_loss_and_gradient")),
+                        args, {}, deadline=time.monotonic() + 60)
+
+
+def test_an_exception_inside_an_exchange_replaces_the_worker(tmp_path, monkeypatch):
+    """An error of the grader's own while the worker waits for a call-back's answer: the worker
+    is stopped (its channel is out of step) and its scratch removed at once; the next check
+    starts a fresh worker that answers normally."""
+    subject = _word_vectors_subject(tmp_path)
+    try:
+        subject.begin(dtype="float64", swap_in=("word_vectors.softmax",), workdir="w0",
+                      deadline=time.monotonic() + 60)
+        first = subject.scratch
+        assert first is not None and first.is_dir()
+
+        def broken(self, request):
+            raise ZeroDivisionError("a bug of the grader's")
+
+        monkeypatch.setattr(SwapScope, "refusal", broken)
+        with pytest.raises(ZeroDivisionError):
+            _naive_softmax_call(subject)
+        assert not subject.alive
+        assert not first.exists(), "the stopped worker's scratch folder is still there"
+        monkeypatch.undo()
+        subject.end()
+        subject.begin(dtype="float64", swap_in=("word_vectors.softmax",), workdir="w1",
+                      deadline=time.monotonic() + 60)
+        assert subject.scratch != first
+        reply = _naive_softmax_call(subject)
+        assert "value" in reply, reply
+    finally:
+        subject.close()
+    assert not subject.root.exists()
+
+
+# -- the reference process's own walls, without the grader's checks ----------------------------
+def _reference_workspace(tmp_path: Path, allowed: list[tuple[str, str]]
+                         ) -> tuple[Workspace, objects.AllowedClasses, ReferenceCode]:
+    code = ReferenceCode(f"nlpdojo_solutions.{LM}")
+    classes = objects.AllowedClasses(code.module)
+    classes.allow(allowed)
+    backends = {d: load_backend("numpy", "cpu", d) for d in ("float64", None)}
+    workspace = Workspace(backends, code, tmp_path, classes=classes, tokens=REFERENCE_TOKENS)
+    workspace.begin("float64", "w")
+    return workspace, classes, code
+
+
+def _linear_forward(workspace: Workspace, instance: Token, *args: object) -> dict:
+    return workspace.call(Token("function", ("student", "..library.layers", "Linear.forward")),
+                          (instance, *args), {})
+
+
+def test_the_reference_process_rebuilds_only_allowed_classes_by_exact_name(tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    workspace, _, _ = _reference_workspace(tmp_path, [("..library.layers", "Linear"),
+                                                      ("..library.layers",
+                                                       "np.lib._datasource.DataSource")])
+    state = {"_istmpdest": True, "_destpath": str(victim)}
+    x = Token("array", (np.ones((2, 3)), None))
+    # allowed by name, yet not a class of that module: exact lookup, no attribute walk
+    reply = _linear_forward(workspace, Token("object", (
+        "..library.layers", "np.lib._datasource.DataSource", state)), x)
+    assert "layers.py defines no class np.lib._datasource.DataSource" in \
+        reply["error"]["message"], reply
+    # a class the check does not allow
+    reply = _linear_forward(workspace, Token("object", (
+        "..library.layers", "Embedding", {})), x)
+    assert "cannot be handed to the reference" in reply["error"]["message"], reply
+    # anything but data in the arguments
+    for token in (Token("function", ("student", "..library.layers", "Linear.forward")),
+                  Token("module", ("rnn_lm",)), Token("path", ("x",)),
+                  Token("call", (Token("function", ("student", "ngrams", "perplexity")), (),
+                                 {}))):
+        reply = _linear_forward(workspace, Token("object", ("..library.layers", "Linear", {})),
+                                token)
+        assert f"a {token.kind} cannot be passed to the reference" in \
+            reply["error"]["message"], reply
+    gc.collect()
+    assert victim.is_dir()
+
+
+def test_the_fence_keeps_the_question_under_tests_code_from_running(tmp_path):
+    """Even with its class allowed (the grader would have refused it), RNNLM.forward of the
+    reference does not run while the fence is closed for rnn_lm; it runs again once open."""
+    workspace, _, code = _reference_workspace(tmp_path, [
+        ("..library.rnn", "RNN"), ("..library.rnn", "RNNCell"), ("rnn_lm", "RNNLM"),
+        ("..library.layers", "Embedding"), ("..library.layers", "Linear")])
+    fence = Fence(code)
+    scope = SwapScope.of(("language_models.rnn", "language_models.rnn_cell"),
+                         {"language_models.rnn_lm": [("rnn_lm", "RNNLM.forward"),
+                                                     ("rnn_lm", "bptt_windows")],
+                          "language_models.rnn": [("..library.rnn", "RNN.forward")],
+                          "language_models.rnn_cell": [("..library.rnn", "RNNCell.forward")]},
+                         {})
+    assert ("rnn_lm", "RNNLM.forward", "language_models.rnn_lm") in scope.blocked
+    assert ("rnn_lm", "RNNLM") not in scope.classes
+    module = code.module("rnn_lm")
+    original = module.RNNLM.forward
+    fence.close(scope.blocked)
+    try:
+        assert module.RNNLM.forward is not original
+        with pytest.raises(NotSwappedIn, match="the code of question language_models.rnn_lm"):
+            module.bptt_windows(np.arange(50), 2, 5)
+        backend = workspace.backend
+        model = module.RNNLM(backend, 7, 3, 4)
+        state = objects.capture(
+            model, array=lambda a: Token("array", (a, None)) if isinstance(a, np.ndarray) else a,
+            backend=backend, where=workspace.locate)
+        shell = {"backend": {objects.BACKEND: True}, "xp": {objects.NAMESPACE: True},
+                 "training": True, "hidden_size": 4,
+                 "cell": {objects.OBJECT: ["rnn_lm", "RNNLM"], "state": state}}
+        ids = np.zeros((2, 1, 3), dtype=np.int64)
+        reply = workspace.call(Token("function", ("student", "..library.rnn", "RNN.forward")),
+                               (Token("object", ("..library.rnn", "RNN", shell)),
+                                Token("array", (ids, None)),
+                                Token("array", (np.zeros((2, 4)), None))), {})
+        assert "RNNLM.forward(), the code of question language_models.rnn_lm" in \
+            reply["error"]["message"], reply
+    finally:
+        fence.open()
+    assert module.RNNLM.forward is original
+    assert module.bptt_windows(np.arange(50), 2, 5)[0].shape == (4, 2, 5)
