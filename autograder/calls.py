@@ -321,6 +321,10 @@ def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
 
 
 def _student_frames(exc: BaseException, code_dir: str) -> list[traceback.FrameSummary]:
+    """The frames in ``code_dir`` (none without one: the reference process names no line of
+    the reference in what goes back to the student)."""
+    if not code_dir:
+        return []
     prefix = code_dir.rstrip(os.sep) + os.sep
     return [f for f in traceback.extract_tb(exc.__traceback__, limit=200)
             if f.filename.startswith(prefix)]

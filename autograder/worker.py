@@ -308,6 +308,9 @@ def _load_reference(spec: dict[str, Any]) -> Any:
             code.module(name)
         except Exception:  # noqa: BLE001 - a broken reference shows up in its own checks
             pass
+    # its errors' messages go to the student: they name no line of the reference's source
+    # (calls.describe names the last frame inside ``code_dir``)
+    code.code_dir = ""
     return code
 
 

@@ -44,6 +44,7 @@ from nlpdojo_autograder.channel import Token
 from nlpdojo_autograder.remote import RemoteSubject, WorkerSettings
 from nlpdojo_autograder.runner import hidden_folders
 from nlpdojo_autograder.subject import Fence, NotSwappedIn, ReferenceCode
+from nlpdojo_autograder.worker import ReferenceWorker, _load_reference
 from tests.grading.test_hostile import (
     AUTO,
     GRADE,
@@ -424,6 +425,20 @@ def test_the_reference_process_rebuilds_only_allowed_classes_by_exact_name(tmp_p
             reply["error"]["message"], reply
     gc.collect()
     assert victim.is_dir()
+
+
+def test_an_error_of_the_reference_quotes_no_line_of_it(tmp_path):
+    """The message of an error in the reference process goes back to the student: it says
+    what went wrong, never which line of the solution (before: "(at ngrams.py line 71: ...)")."""
+    spec = {"backend": "numpy", "device": None, "modules": ["ngrams"],
+            "reference": ReferenceCode(f"nlpdojo_solutions.{LM}").spec()}
+    worker = ReferenceWorker(None, spec, tmp_path, _load_reference(spec))
+    worker.workspace.begin("float64", "w")
+    reply = worker.call({"module": "ngrams", "name": "perplexity", "args": ("not numbers",),
+                         "kwargs": {}, "mutable": []})
+    message = reply["error"]["message"]
+    assert message.startswith("TypeError: "), message
+    assert " line " not in message and "np." not in message, message
 
 
 def test_the_fence_keeps_the_question_under_tests_code_from_running(tmp_path):
