@@ -20,6 +20,7 @@ import numpy as np
 
 from nlpdojo_autograder.builders import LayerCase, Metric, layer_checks, metric_checks
 from nlpdojo_autograder.checks import Check, CheckFailure, Context, PlantedBug
+from nlpdojo_autograder.topics.language_models_neural import SEQUENCE_TIMEOUT_S
 from nlpdojo_autograder.trained import TrainingPlan, audit, initial_parameters, train_and_measure
 
 QUESTIONS = {
@@ -89,7 +90,7 @@ ENCODER_CHECKS = [
     for check in _suffixed(layer_checks(
         "sentence_encoder", "encoder", "RNNEncoder", _encoder_case(pooling),
         title=f"RNNEncoder, {pooling} pooling over a padded batch", points=points,
-        autograd=_torch_encoder(pooling)), pooling)]
+        autograd=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S), pooling)]
 
 
 # -- a real task: sentence polarity (MR) --------------------------------------------------------
@@ -203,7 +204,7 @@ def _train_classifier(ctx: Context) -> dict:
 CLASSIFIER_CHECKS = [
     *layer_checks("sentence_classifier", "encoder", "SentenceClassifier",
                   lambda ctx: _classifier_case(ctx), title="SentenceClassifier", points=1.0,
-                  repeat=2),
+                  repeat=2, timeout_s=SEQUENCE_TIMEOUT_S),
     *metric_checks("sentence_polarity", "mr", _train_classifier, [
         Metric("accuracy", "held-out polarity accuracy", 2.0, lambda ref: ref - 0.03,
                title="sentence polarity of held-out MR sentences", chance="majority",

@@ -94,9 +94,13 @@ def _torch_rnn(p, xs, h0):
     return torch.stack(states, 1)  # (B, T, H)
 
 
+#: a sequence check calls the swapped-in reference cell back at every step (14,112 call-backs
+#: for the question, each a round trip to the sandboxed reference process): 12-23 s on a
+#: loaded 2-core machine against 7-11 s when the grader answered them itself
+SEQUENCE_TIMEOUT_S = 120.0
 RNN_CHECKS = layer_checks("rnn", f"{LIB}.rnn", "RNN", _rnn,
                           title=f"RNN over {T_RNN} steps (BPTT)", points=2.5,
-                          autograd=_torch_rnn)
+                          autograd=_torch_rnn, timeout_s=SEQUENCE_TIMEOUT_S)
 
 
 # -- the RNN LM --------------------------------------------------------------------------------
@@ -345,12 +349,12 @@ TRAINED = {"audit": audit, "release_expected": False, "dtype": "float64"}
 
 RNN_LM_CHECKS = [
     *layer_checks("rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM over 5 steps",
-                  points=2.5, autograd=_torch_rnn_lm),
+                  points=2.5, autograd=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S),
     value_check("rnn_lm", "windows", "bptt_windows: B streams, windows of T, targets shifted "
                 "by one", 1.0, _windows_values, rtol=0, atol=0),
     value_check("rnn_lm", "truncated_bptt", "train_rnn_lm: losses of two epochs of 6 windows of "
                 "SGD and the held-out log-probabilities after them", 1.0, _truncated_bptt_values,
-                rtol=1e-6),
+                rtol=1e-6, timeout_s=SEQUENCE_TIMEOUT_S),
     *metric_checks("rnn_lm", "sotu", _heldout("rnn"), [_perplexity_metric(
         "RNN LM on State of the Union addresses", 3.0)],
         budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of "

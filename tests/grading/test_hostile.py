@@ -487,15 +487,16 @@ def test_replacing_the_training_loop_earns_no_training_points(tmp_path, level):
 
 @pytest.mark.timeout(900)
 def test_untrained_vectors_earn_no_wordsim_point(tmp_path):
-    """training.wordsim's threshold is the reference's rho - 0.1 (0.16 - 0.1 after the quick
-    budget) but never below what random vectors reach by chance (the 95th percentile of their
-    rho, measured grader-side: 0.13), so the untrained vectors (rho 0.10) earn nothing."""
+    """Untrained vectors returned by a replaced loop earn nothing: the training audit finds
+    the run's losses and vectors unlike the reference's training from the same seeds (and,
+    were it passed, WordSim-353's threshold never goes below what random vectors reach by
+    chance: test_word_vectors_grading.py::test_a_metric_below_chance_fails...)."""
     folder = make_submission(tmp_path / "sub", module="sgd", prelude=PATCH_TRAINING_LOOP)
     graded = grade(tmp_path, AUTO, "training", submission=folder, timeout_s=800)
     graded.assert_zero("training")
     wordsim = graded.checks["training.wordsim"]
-    assert wordsim["threshold"] == pytest.approx(wordsim["details"]["wordsim353_chance"])
-    assert "by chance" in wordsim["message"], wordsim
+    assert "training audit" in wordsim["message"], wordsim
+    assert wordsim["threshold"] is None, wordsim  # nothing of the reference's shown
 
 
 @pytest.mark.timeout(900)
