@@ -371,12 +371,15 @@ def test_gradescope_file_submission_writes_score_zero(toy, tmp_path):
     assert doc["score"] == 0 and "is a file" in doc["output"]
 
 
-def test_other_formats_write_nothing_for_an_unreadable_submission(toy, tmp_path):
+def test_other_formats_report_an_unreadable_submission_at_zero(toy, tmp_path):
+    """Every format gets its report of a refused submission (score 0, the reason), as
+    Gradescope's does: CI reads the file it asked for."""
     nb = tmp_path / "toy.ipynb"
     nb.write_text("not json")
     out = tmp_path / "r.json"
     one_line_error(grade("toy", "-s", str(nb), "-f", "json", "-o", str(out)))
-    assert not out.exists()
+    doc = json.loads(out.read_text())
+    assert doc["score"] == 0 and "not a notebook" in json.dumps(doc)
 
 
 def test_case_only_differences_are_fine_on_a_case_sensitive_output(tmp_path):
