@@ -296,7 +296,9 @@ def parse_header(header: bytes | bytearray) -> Any:
                        f"{MAX_HEADER_BYTES:,} are accepted)")
     if not header.isascii():  # the encoder writes ASCII (json.dumps escapes the rest)
         raise ChannelError("the reply's header is not ASCII")
-    if json_values_bound(header) > MAX_JSON_VALUES:
+    # a value takes a character and is parted from the one before by another: a header of
+    # 2 x MAX_JSON_VALUES characters or fewer needs no counting
+    if len(header) > 2 * MAX_JSON_VALUES and json_values_bound(header) > MAX_JSON_VALUES:
         raise TooLarge(f"the reply has too many parts (at most {MAX_NODES:,} are accepted)")
     try:
         return json.loads(header.decode("ascii"))
@@ -470,48 +472,72 @@ class Channel:
 
         What the prefix declares is a claim of the sender's, so nothing is allocated at its
         length: the header is read (its length capped first) and counted before it is parsed,
-        each array's shape is checked before its bytes are read, and every read grows its
-        buffer only as bytes arrive. A frame refused part-way leaves the channel out of step:
-        the caller stops the worker (``RemoteSubject``)."""
-        def read(n: int) -> bytearray:
-            return self._read(n, deadline, on_wait)
-
-        magic, header_len, buffers_len = _PREFIX.unpack(read(_PREFIX.size))
+        each array's shape is checked before its bytes are taken, and bytes are gathered only
+        as they arrive (:class:`_FrameReader`). A frame refused part-way leaves the channel out
+        of step: the caller stops the worker (``RemoteSubject``)."""
+        reader = _FrameReader(self.read_fd, deadline, on_wait)
+        magic, header_len, buffers_len = _PREFIX.unpack(reader.take(_PREFIX.size))
         if magic == MAGIC_PICKLE and self.accept_pickles:
             import pickle
 
-            return pickle.loads(read(buffers_len))
+            reader.left = buffers_len
+            return pickle.loads(reader.take(buffers_len))
         if magic != MAGIC:
             raise ChannelError("the worker wrote something that is not a reply")
         if header_len > MAX_HEADER_BYTES or buffers_len > self.max_bytes:
             raise TooLarge(f"the reply is too large ({header_len:,} bytes of header, "
                            f"{buffers_len:,} of arrays; at most {MAX_HEADER_BYTES:,} and "
                            f"{self.max_bytes:,} are accepted)")
-        tree = parse_header(read(header_len))
-        return _Decoder(read, buffers_len, self.allow_tokens).finish(tree)
+        reader.left = header_len + buffers_len
+        tree = parse_header(reader.take(header_len))
+        return _Decoder(reader.take, buffers_len, self.allow_tokens).finish(tree)
 
-    def _read(self, n: int, deadline: float | None, on_wait: Any) -> bytearray:
-        """Exactly ``n`` bytes, gathered as they arrive (:data:`READ_CHUNK` at most at a
-        time): a sender that declares a gigabyte and sends nothing costs nothing."""
+
+class _FrameReader:
+    """One frame's bytes from a pipe, handed out in the pieces asked for (``take``).
+
+    The pipe is read as bytes arrive, at most :data:`READ_CHUNK` at a time and never past the
+    frame's end (``left``: what the frame still holds in the pipe, set once the prefix says),
+    so a sender that declares a gigabyte and sends nothing costs nothing, and a frame of many
+    small arrays costs one read, not one per array."""
+
+    def __init__(self, fd: int, deadline: float | None, on_wait: Any) -> None:
+        self.fd, self.deadline, self.on_wait = fd, deadline, on_wait
+        self.left = _PREFIX.size
+        self.pending = b""
+        self.pos = 0
+        self.poller = select.poll()
+        self.poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+
+    def take(self, n: int) -> bytearray:
+        """The frame's next ``n`` bytes, in a bytearray of their own."""
         out = bytearray()
-        chunk = bytearray(min(n, READ_CHUNK))
-        poller = select.poll()
-        poller.register(self.read_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-        while len(out) < n:
-            if deadline is not None:
-                left = deadline - time.monotonic()
+        while True:
+            use = min(len(self.pending) - self.pos, n - len(out))
+            out += memoryview(self.pending)[self.pos:self.pos + use]
+            self.pos += use
+            if len(out) == n:
+                return out
+            self.pending, self.pos = self._arrived(), 0
+
+    def _arrived(self) -> bytes:
+        """What the pipe holds of the frame now (waiting for something to arrive)."""
+        if self.left <= 0:
+            raise ChannelError("internal: a read past the end of the frame")
+        while True:
+            if self.deadline is not None:
+                left = self.deadline - time.monotonic()
                 if left <= 0:
                     raise ChannelTimeout("no reply before the deadline")
                 wait_ms = int(min(left, 0.05) * 1000) + 1
             else:
                 wait_ms = 50
-            if not poller.poll(wait_ms):
-                if on_wait is not None:
-                    on_wait()
-                continue
-            want = min(n - len(out), len(chunk))
-            got = os.readv(self.read_fd, [memoryview(chunk)[:want]])
-            if not got:
-                raise ChannelClosed("the other side closed the channel")
-            out += memoryview(chunk)[:got]
-        return out
+            if self.poller.poll(wait_ms):
+                break
+            if self.on_wait is not None:
+                self.on_wait()
+        data = os.read(self.fd, min(self.left, READ_CHUNK))
+        if not data:
+            raise ChannelClosed("the other side closed the channel")
+        self.left -= len(data)
+        return data
