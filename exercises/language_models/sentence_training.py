@@ -49,19 +49,26 @@ def train_classifier(backend: Backend, model: SentenceClassifier, ids: np.ndarra
     return losses
 
 
-def predict(backend: Backend, model: SentenceClassifier, ids: np.ndarray, lengths: np.ndarray,
-            *, batch_size: int = 500) -> np.ndarray:
-    """The most probable class of every sentence (N,), in eval mode (given)."""
-    xp = backend.xp
+def sentence_scores(backend: Backend, model: SentenceClassifier, ids: np.ndarray,
+                    lengths: np.ndarray, *, batch_size: int = 500) -> np.ndarray:
+    """The class scores (N, C) of every sentence, float64 on the host, in eval mode; each
+    batch cut to its longest sentence (given)."""
     model.eval()
     out = []
     for start in range(0, len(lengths), batch_size):
         n = lengths[start:start + batch_size]
         x = backend.asarray(np.ascontiguousarray(ids[start:start + batch_size, :int(n.max())]))
         scores, _ = model(x, backend.asarray(n))  # (b, C)
-        out.append(np.asarray(backend.to_numpy(xp.argmax(scores, axis=1))))
+        out.append(np.asarray(backend.to_numpy(scores), np.float64))
     model.train()
-    return np.concatenate(out)
+    return np.concatenate(out) if out else np.zeros((0, model.output.weight.shape[1]))
+
+
+def predict(backend: Backend, model: SentenceClassifier, ids: np.ndarray, lengths: np.ndarray,
+            *, batch_size: int = 500) -> np.ndarray:
+    """The most probable class of every sentence (N,), in eval mode (given)."""
+    return np.argmax(sentence_scores(backend, model, ids, lengths, batch_size=batch_size),
+                     axis=1)
 
 
 def train_and_predict(backend: Backend, train_ids: np.ndarray, train_lengths: np.ndarray,
@@ -102,11 +109,4 @@ def score_sentences(backend: Backend, parameters: dict, sentences: tuple, *, voc
     ids, lengths = sentences
     model = SentenceClassifier(backend, vocab_size, dim, hidden, num_classes, pooling=pooling)
     model.load_state_dict(parameters)
-    model.eval()
-    out = []
-    for start in range(0, len(lengths), batch_size):
-        n = lengths[start:start + batch_size]
-        x = backend.asarray(np.ascontiguousarray(ids[start:start + batch_size, :int(n.max())]))
-        scores, _ = model(x, backend.asarray(n))  # (b, C)
-        out.append(np.asarray(backend.to_numpy(scores), np.float64))
-    return np.concatenate(out) if out else np.zeros((0, num_classes))
+    return sentence_scores(backend, model, ids, lengths, batch_size=batch_size)

@@ -97,17 +97,22 @@ def train_tagger(backend: Backend, windows: np.ndarray, tags: np.ndarray, *, voc
     return model, losses
 
 
+def window_scores_of(backend: Backend, model: WindowClassifier, windows: np.ndarray,
+                     batch_size: int = 4096) -> np.ndarray:
+    """The scores (N, C) of every window, float64 on the host, in eval mode (dropout off)."""
+    model.eval()
+    out = [np.asarray(backend.to_numpy(model(backend.asarray(windows[i:i + batch_size]))[0]),
+                      np.float64) for i in range(0, len(windows), batch_size)]
+    model.train()
+    return np.concatenate(out) if out else np.zeros((0, model.output.weight.shape[1]))
+
+
 def predict(backend: Backend, model: WindowClassifier, windows: np.ndarray,
             batch_size: int = 4096) -> np.ndarray:
     """The tag id with the highest score for every window, (N,) int64 on the host. The model
     is put in eval mode (dropout off) while it predicts."""
-    model.eval()
-    out = []
-    for start in range(0, len(windows), batch_size):
-        scores, _ = model(backend.asarray(windows[start:start + batch_size]))  # (B, C)
-        out.append(backend.to_numpy(backend.xp.argmax(scores, axis=1)))
-    model.train()
-    return np.concatenate(out).astype(np.int64) if out else np.zeros(0, dtype=np.int64)
+    scores = window_scores_of(backend, model, windows, batch_size)  # (N, C)
+    return np.argmax(scores, axis=1).astype(np.int64)
 
 
 def train_and_predict(backend: Backend, train_windows: np.ndarray, train_tags: np.ndarray,
@@ -142,7 +147,4 @@ def window_scores(backend: Backend, parameters: dict, windows: np.ndarray, *, vo
     in eval mode (given)."""
     model = WindowClassifier(backend, vocab_size, windows.shape[1], dim, hidden, n_classes)
     model.load_state_dict(parameters)
-    model.eval()
-    out = [np.asarray(backend.to_numpy(model(backend.asarray(windows[i:i + batch_size]))[0]),
-                      np.float64) for i in range(0, len(windows), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0, n_classes))
+    return window_scores_of(backend, model, windows, batch_size)
