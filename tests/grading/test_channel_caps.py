@@ -3,7 +3,7 @@ array's shape and a sparse matrix's shape are claims of the sender's that cost i
 so the receiving side must not pay for them in memory before the bytes arrive.
 
 Each crafted frame is received by a fresh process (a child writes it into a pipe), whose peak
-resident memory (``resource.getrusage``) is measured around ``Channel.recv``; before the caps,
+resident memory (``VmHWM``) is measured around ``Channel.recv``; before the caps,
 the same frames cost the receiver 1.0 GB (a declared gigabyte of arrays, allocated on the
 prefix), 0.8 GB (a 32 MiB header of empty lists, parsed whole before its parts were counted)
 and 3.0 GB (a 20,000 x 20,000 sparse matrix of one entry, made dense to be compared). Then the
@@ -43,7 +43,7 @@ SMALL_MB = 150
 # the receiving process: a child writes the frame ``kind`` into a pipe (its memory is its
 # own), the parent receives it with the grader's limits and reports its own growth
 RECEIVER = textwrap.dedent(r'''
-    import json, os, resource, struct, sys, time
+    import json, os, struct, sys, time
     import numpy as np
     from nlpdojo_autograder.channel import MAGIC, Channel, ChannelError
 
@@ -88,7 +88,14 @@ RECEIVER = textwrap.dedent(r'''
         os._exit(0)
     os.close(w)
     received = Channel(r, os.open(os.devnull, os.O_WRONLY), max_bytes=1 << 30)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def high_water_kb():
+        # VmHWM is this process's own peak; ru_maxrss is not: exec keeps the peak of the
+        # process that started it (vfork shares the pytest worker's memory), so a receiver
+        # started by a worker that once held a gigabyte would measure no growth at all
+        with open("/proc/self/status") as status:
+            return int(next(x for x in status if x.startswith("VmHWM:")).split()[1])
+
+    before = high_water_kb()
     try:
         value = received.recv(time.monotonic() + wait_s)
         if hasattr(value, "todense"):  # as the grader compares it (checks.Context.to_numpy)
@@ -96,7 +103,7 @@ RECEIVER = textwrap.dedent(r'''
         outcome = f"accepted {type(value).__name__} of {value.nbytes:,} bytes"
     except ChannelError as exc:
         outcome = f"{type(exc).__name__}: {exc}"
-    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    grew = (high_water_kb() - before) / 1024
     os.kill(child, 9)
     os.waitpid(child, 0)
     print(json.dumps({"outcome": outcome, "grew_mb": grew}), flush=True)
