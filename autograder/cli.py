@@ -184,16 +184,14 @@ def grade_command(
     raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
 
 
-#: the input seed a cohort's grader passes to the process grading each submission
-INPUT_SEED_ENV = "NLPDOJO_INPUT_SEED"
-
-
 def default_input_seed(topics: list[str] | None, *, as_student: bool = False) -> int | None:
     """The input seed of a grading that names none (``grade``, ``pytest exercises``): a cohort
     grader's for its children (:data:`INPUT_SEED_ENV`), else a fresh one wherever the reference
     is installed and used, else ``None`` (the base seed: a student release's fixtures)."""
-    if os.environ.get(INPUT_SEED_ENV, "").isdigit():
-        return int(os.environ[INPUT_SEED_ENV])
+    from nlpdojo_autograder.grading import seed_from_environment
+
+    if (seed := seed_from_environment()) is not None:
+        return seed
     if not as_student and _reference_present(topics):
         return fresh_seed()
     return None
@@ -630,6 +628,8 @@ def grade_child_argv(topics: list[str], options: Any, replay_options: dict[str, 
 
 def child_env(options: Any) -> dict[str, str]:
     """What a cohort's child ``grade`` gets on top of its environment: the input seed."""
+    from nlpdojo_autograder.grading import INPUT_SEED_ENV
+
     return {INPUT_SEED_ENV: str(options.inputs)}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import platform
 import re
 import tempfile
@@ -39,6 +40,17 @@ class GradingError(NlpdojoError):
     """Grading could not start (unknown topic, missing submission folder...)."""
 
 
+#: the input seed a cohort's grader passes to the process grading each submission, and
+#: ``make test-seeds`` to every test that grades or verifies
+INPUT_SEED_ENV = "NLPDOJO_INPUT_SEED"
+
+
+def seed_from_environment() -> int | None:
+    """The input seed :data:`INPUT_SEED_ENV` names, if any, else ``None``."""
+    value = os.environ.get(INPUT_SEED_ENV, "")
+    return int(value) if value.isdigit() else None
+
+
 @dataclass
 class GradeOptions:
     backend: str = "numpy"
@@ -51,10 +63,11 @@ class GradeOptions:
     #: every topic graded); None: all
     questions: frozenset[str] | None = None
     limits: Limits = field(default_factory=Limits)
-    #: seed of the inputs of value and gradient checks (None: ``seed``). ``grade`` draws a
-    #: fresh one where the reference is present, so answers memorised from the shipped
-    #: fixtures earn nothing; training runs keep ``seed`` (a fixed budget)
-    input_seed: int | None = None
+    #: seed of the inputs of value and gradient checks (None: ``seed``; by default the one
+    #: :data:`INPUT_SEED_ENV` names). ``grade`` draws a fresh one where the reference is
+    #: present, so answers memorised from the shipped fixtures earn nothing; training runs
+    #: keep ``seed`` (a fixed budget)
+    input_seed: int | None = field(default_factory=seed_from_environment)
     #: ``grade``'s incremental cache of this submission (None: every check runs)
     cache: Any = None
 

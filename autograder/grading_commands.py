@@ -51,6 +51,10 @@ def verify_command(
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail a planted bug that also costs points on another question than "
                          "its own (a missing swap_in).")] = False,
+    input_seed: Annotated[int | None, typer.Option(
+        "--input-seed", min=0, help="Draw the checks' inputs from this seed (default: "
+        "$NLPDOJO_INPUT_SEED, else the base seed whose expected values are the release's "
+        "fixtures).")] = None,
 ) -> None:
     """Declarations agree with the solutions; stubs score 0; solutions score full marks on
     every backend; planted bugs are caught."""
@@ -87,7 +91,8 @@ def verify_command(
         console.print(f"{mark} {step.exercise}: {escape(step.name)} — {escape(step.detail)}",
                       soft_wrap=True)
 
-    steps = verify(exercises, backends=pairs, on_step=show, strict=strict)
+    steps = verify(exercises, backends=pairs, on_step=show, strict=strict,
+                   input_seed=input_seed)
     failed = [s for s in steps if not s.ok]
     console.print(f"{len(steps) - len(failed)}/{len(steps)} verification steps passed")
     raise typer.Exit(1 if failed else 0)

@@ -10,6 +10,10 @@ For every registered exercise whose solutions are installed:
    other questions are reported too (the swap-in of reference code should prevent them), and
    with ``strict=True`` (``dojo verify --strict``) they fail the bug's step.
 
+Value and gradient checks draw their inputs from ``input_seed`` (default: the base seed, whose
+expected values ship as the student release's fixtures); ``dojo verify --input-seed N`` and
+``make test-seeds`` prove the planted bugs are caught on other draws too.
+
 Before these, the exercise's declarations are checked against its solutions
 (:mod:`nlpdojo_autograder.consistency`): every problem is listed in one failed step, and the
 other steps still run.
@@ -25,7 +29,7 @@ from pathlib import Path
 
 from nlpdojo_autograder.checks import Exercise, PlantedBug
 from nlpdojo_autograder.consistency import bug_problem, suggest, validate
-from nlpdojo_autograder.grading import GradeOptions, grade_exercise
+from nlpdojo_autograder.grading import GradeOptions, grade_exercise, seed_from_environment
 from nlpdojo_autograder.loader import LIBRARY, load_reference_dir
 from nlpdojo_autograder.markers import python_modules, strip_solutions
 from nlpdojo_autograder.planted import bug_path, plant
@@ -147,12 +151,16 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
 
 def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None = None,
            on_step: Callable[[Step], None] | None = None,
-           limits: Limits | None = None, strict: bool = False) -> list[Step]:
+           limits: Limits | None = None, strict: bool = False,
+           input_seed: int | None = None) -> list[Step]:
     """Run every verification step; ``on_step`` sees each result as it arrives. ``backends``:
     the (backend, device) pairs to grade the solutions on (``None``: every available one);
-    ``strict``: a planted bug that costs points on another question than its own fails."""
+    ``strict``: a planted bug that costs points on another question than its own fails;
+    ``input_seed``: the checks' inputs (``None``: :func:`seed_from_environment`)."""
     steps: list[Step] = []
-    options = GradeOptions(limits=limits or Limits())
+    if input_seed is None:
+        input_seed = seed_from_environment()
+    options = GradeOptions(limits=limits or Limits(), input_seed=input_seed)
 
     def record(step: Step) -> None:
         steps.append(step)

@@ -39,6 +39,9 @@ import pytest
 
 from nlpdojo_autograder import sandbox
 
+#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
+pytestmark = pytest.mark.seeded
+
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 FIXTURES = ROOT / "autograder" / "topics" / "fixtures"

@@ -15,6 +15,9 @@ import pytest
 from nlpdojo_autograder.grading import GradeOptions, grade
 from nlpdojo_autograder.runner import Limits
 
+#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
+pytestmark = pytest.mark.seeded
+
 SCALE_BODY = "    return xp.multiply(x, k)\n"
 
 

@@ -8,6 +8,8 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+import pytest
+
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading import GradeOptions, grade
 from nlpdojo_autograder.verify import verify
@@ -70,6 +72,7 @@ def test_a_loop_over_tokens_that_counts_cross_sentence_ngrams_fails_with_shapes(
     assert checks["perplexity.values"].passed and checks["add_delta.values"].passed
 
 
+@pytest.mark.seeded
 def test_every_planted_bug_is_caught_on_its_question_alone():
     """The n-gram half, --strict (the neural half: test_language_models_neural_grading.py)."""
     from nlpdojo_autograder.topics import language_models_neural as neural

@@ -16,20 +16,13 @@ from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading import GradeOptions, grade_exercise
 from nlpdojo_autograder.topics import language_models_neural as neural
 from nlpdojo_autograder.verify import verify
+from tests.grading.courses import edited_course
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _course(root: Path, edits: dict[str, tuple[str, str]]) -> Path:
-    for name in ("library", "language_models"):
-        shutil.copytree(REPO / "solutions" / name, root / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    for rel, (old, new) in edits.items():
-        path = root / rel
-        text = path.read_text()
-        assert text.count(old) == 1, f"{old!r} not once in {rel}"
-        path.write_text(text.replace(old, new))
-    return root / "language_models"
+    return edited_course(root, ("library", "language_models"), edits) / "language_models"
 
 
 def _grade(folder: Path, *questions: str):
@@ -89,6 +82,7 @@ def _neural(with_metrics: bool):
         planted_bugs=list(neural.PLANTED_BUGS))
 
 
+@pytest.mark.seeded
 def test_every_neural_planted_bug_is_caught_on_its_question_alone():
     """Strict, on the value and gradient checks (the training runs add a minute: below)."""
     steps = verify([_neural(False)], backends=[("numpy", "cpu")], strict=True)
@@ -99,6 +93,7 @@ def test_every_neural_planted_bug_is_caught_on_its_question_alone():
         neural.PLANTED_BUGS)
 
 
+@pytest.mark.seeded
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
                     reason="3 minutes: set NLPDOJO_SLOW_TESTS=1 (dojo verify --strict does it too)")

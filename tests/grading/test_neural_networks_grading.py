@@ -12,10 +12,10 @@ import pytest
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading import GradeOptions, grade
 from nlpdojo_autograder.verify import verify
+from tests.grading.courses import edited_course
 
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
-SOLUTIONS = REPO / "solutions"
 
 
 def _grade(submission, **options):
@@ -26,15 +26,7 @@ def _grade(submission, **options):
 
 def _course(root: Path, edits: dict[str, tuple[str, str]] | None = None) -> Path:
     """The solutions as a student's course folder (library/ and neural_networks/)."""
-    for name in ("library", "neural_networks"):
-        shutil.copytree(SOLUTIONS / name, root / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    for rel, (old, new) in (edits or {}).items():
-        path = root / rel
-        text = path.read_text()
-        assert old in text, f"{old!r} not in {rel}"
-        path.write_text(text.replace(old, new))
-    return root
+    return edited_course(root, ("library", "neural_networks"), edits)
 
 
 def test_solutions_full_marks_numpy():
@@ -96,6 +88,7 @@ def test_student_release_grades_from_fixtures(tmp_path):
         f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
 
 
+@pytest.mark.seeded
 @pytest.mark.timeout(1500)  # 36 planted bugs, each a grading of every check (two trainings)
 def test_every_planted_bug_is_caught_on_its_question_alone():
     """--strict: pos_tagging and window_scoring are integrative (they train the student's

@@ -55,6 +55,9 @@ from tests.grading.test_hostile import (
     levels,
 )
 
+#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
+pytestmark = pytest.mark.seeded
+
 LM = "language_models"
 #: the checks of rnn_lm that run RNNLM.forward (the bptt_windows check does not)
 FORWARD_CHECKS = ("rnn_lm.values", "rnn_lm.hidden", "rnn_lm.gradients", "rnn_lm.repeated",

@@ -10,7 +10,6 @@ test_neural_networks_grading.py), and the judge's audit is checked directly on p
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,34 +17,29 @@ import pytest
 
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder import trained
-from nlpdojo_autograder.grading import GradeOptions, grade_exercise
+from nlpdojo_autograder.grading import GradeOptions, grade_exercise, seed_from_environment
+from tests.grading.courses import edited_course
+
+#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
+pytestmark = pytest.mark.seeded
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _course(root: Path, topic: str, edits: dict[str, tuple[str, str]],
             appended: dict[str, str] | None = None) -> Path:
-    """A copy of the reference course (library, neural_networks, language_models) with
-    ``edits`` (``{file: (old, new)}``, each ``old`` found once) and text ``appended``."""
-    for name in ("library", "neural_networks", "language_models"):
-        shutil.copytree(REPO / "solutions" / name, root / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    for rel, (old, new) in edits.items():
-        path = root / rel
-        text = path.read_text()
-        assert text.count(old) == 1, f"{old!r} not once in {rel}"
-        path.write_text(text.replace(old, new))
-    for rel, text in (appended or {}).items():
-        path = root / rel
-        path.write_text(path.read_text() + "\n" + text)
-    return root / topic
+    """The reference course (library, neural_networks, language_models) with ``edits`` and
+    text ``appended`` (:func:`edited_course`): the folder of ``topic``."""
+    folders = ("library", "neural_networks", "language_models")
+    return edited_course(root, folders, edits, appended) / topic
 
 
 def _graded(folder: Path, topic: str, check_id: str):
     exercise = get_registry().get("exercise", topic)
     exercise = dataclasses.replace(exercise, checks=[c for c in exercise.checks
                                                      if c.id == check_id])
-    (check,) = grade_exercise(exercise, folder, GradeOptions(input_seed=12345)).checks
+    options = GradeOptions(input_seed=seed_from_environment() or 12345)
+    (check,) = grade_exercise(exercise, folder, options).checks
     return check
 
 

@@ -172,3 +172,26 @@ def test_a_bug_planted_to_cost_points_on_an_integrative_question_too_must_do_so(
     consistency = steps["declarations consistent with the solutions"]
     assert not consistency.ok and "also='quadratic': only an integrative question" in \
         consistency.detail
+
+
+def test_verify_grades_on_the_input_seed_it_is_given(toy, monkeypatch):
+    """``dojo verify --input-seed N`` and ``$NLPDOJO_INPUT_SEED`` (``make test-seeds``) draw
+    every grading's inputs from that seed; without either, the base seed (the fixtures')."""
+    from nlpdojo_autograder import verify as verify_module
+
+    seen = []
+    real = verify_module.grade_exercise
+
+    def spy(exercise, folder, options):
+        seen.append(options.inputs)
+        return real(exercise, folder, options)
+
+    monkeypatch.setattr(verify_module, "grade_exercise", spy)
+    monkeypatch.delenv("NLPDOJO_INPUT_SEED", raising=False)
+    assert all(s.ok for s in verify([toy], backends=[("numpy", "cpu")]))
+    monkeypatch.setenv("NLPDOJO_INPUT_SEED", "17")
+    assert all(s.ok for s in verify([toy], backends=[("numpy", "cpu")]))
+    result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy",
+                                              "--input-seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert seen == [0] * 4 + [17] * 4 + [5] * 4  # stubs, solutions, two planted bugs
