@@ -158,6 +158,9 @@ class Exercise:
     #: points lost on these questions against a bug planted elsewhere; each must still be
     #: caught on its own question.
     integrative: tuple[str, ...] = ()
+    #: where the topic comes in the course (its lecture): topics are listed in this order,
+    #: then by name
+    order: int = 100
 
     @property
     def reference_package(self) -> str:

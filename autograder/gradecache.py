@@ -53,9 +53,17 @@ FORMAT = 3
 CONTEXTS_PER_CHECK = 4
 #: verdicts the student's code decides: the only ones stored
 CACHED_STATUSES = frozenset({"passed", "failed", "not_implemented"})
-#: the packages whose source is the grader
-GRADER_PACKAGES = ("nlpdojo", "nlpdojo_autograder", "nlpdojo_numpy", "nlpdojo_torch",
-                   "nlpdojo_nn", "nlpdojo_datasets", "nlpdojo_reports")
+#: the packages whose source is the grader, besides every plugin's (:func:`grader_packages`)
+GRADER_PACKAGES = ("nlpdojo", "nlpdojo_autograder")
+
+
+def grader_packages() -> list[str]:
+    """The top-level packages whose source is the grader: the core, the engine and every
+    installed plugin's (backends, data sets, reports, the course's topics, exercise packs)."""
+    from importlib.metadata import entry_points
+
+    tops = {ep.value.split(":")[0].split(".")[0].strip() for ep in entry_points(group="nlpdojo")}
+    return sorted(set(GRADER_PACKAGES) | tops)
 
 
 #: where the cache lives instead of the user's cache folder (tests, a shared lab machine)
@@ -102,7 +110,7 @@ def grader_fingerprint(backend: str) -> str:
     from nlpdojo_autograder.grading import versions
 
     folders = []
-    for package in GRADER_PACKAGES:
+    for package in grader_packages():
         spec = importlib.util.find_spec(package)
         if spec is not None and spec.submodule_search_locations:
             folders += [Path(p) for p in spec.submodule_search_locations]

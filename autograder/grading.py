@@ -104,7 +104,10 @@ EXPECTED = ExpectedCache()
 
 
 def exercise_names() -> list[str]:
-    return get_registry().names("exercise")
+    """The registered topics in course order (:attr:`Exercise.order`, then name)."""
+    registry = get_registry()
+    return sorted(registry.names("exercise"),
+                  key=lambda name: (registry.get("exercise", name).order, name))
 
 
 def get_exercise(name: str) -> Exercise:

@@ -25,9 +25,8 @@ def register_commands(cli):
 
 @hookimpl
 def register_exercises(register):
-    from nlpdojo_autograder.topics import language_models, neural_networks, word_vectors
+    from nlpdojo_autograder.topics import language_models, neural_networks
 
-    register(word_vectors.EXERCISE.name, word_vectors.EXERCISE)
     register(neural_networks.EXERCISE.name, neural_networks.EXERCISE)
     register(language_models.EXERCISE.name, language_models.EXERCISE)
 
@@ -38,10 +37,8 @@ def register_trainers(register):
         language_models_neural_train,
         language_models_train,
         neural_networks_train,
-        word_vectors_train,
     )
 
-    register(word_vectors_train.TRAINER.name, word_vectors_train.TRAINER)
     register(neural_networks_train.TRAINER.name, neural_networks_train.TRAINER)
     register(language_models_train.TRAINER.name, language_models_train.TRAINER)
     register(language_models_neural_train.TRAINER.name, language_models_neural_train.TRAINER)

@@ -335,25 +335,37 @@ def _python_folders() -> tuple[Path, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _grader_package() -> tuple[tuple[Path, tuple[Path, ...]], ...]:
-    """The folders of ``nlpdojo_autograder``, each with the files the worker needs of it
-    (:data:`~nlpdojo_autograder.subject.WORKER_MODULES`, and the check-building API that an
-    exercise pack's plugin imports when the worker loads it): the sandbox shows those only.
-    The rest (the built-in exercises' checks and metrics, their fixtures, the runner, the
-    training helpers) is the grader's; the analogy metric is the answer to a question."""
+    """Packages of the grader the sandbox shows in part: each folder with the files the
+    worker needs of it, the rest hidden.
+
+    * ``nlpdojo_autograder``: the worker's own modules
+      (:data:`~nlpdojo_autograder.subject.WORKER_MODULES`) and the check-building API that an
+      exercise pack's plugin imports when the worker loads it. The rest (the runner, the
+      builders, the training kit) is the grader's.
+    * a plugin that brings modules (``plugin_modules``: the built-in course brings its
+      topics): its plugin module and its package's ``__init__``; the worker loads the plugin
+      but never the modules it brings (a topic's checks and metrics are the grader's; the
+      analogy metric is the answer to a question)."""
+    from nlpdojo.plugins import bringing_plugins
     from nlpdojo_autograder.subject import GRADER_PACKAGE, PACK_API_MODULES, WORKER_MODULES
 
-    try:
-        spec = importlib.util.find_spec(GRADER_PACKAGE)
-    except (ImportError, ValueError):
-        return ()
-    if spec is None or not spec.submodule_search_locations:
-        return ()
+    shown = {GRADER_PACKAGE: ("__init__", *WORKER_MODULES, *PACK_API_MODULES)}
+    for plugin in bringing_plugins():
+        package, _, module = plugin.__name__.rpartition(".")
+        if package:
+            shown[package] = (*shown.get(package, ("__init__",)), module)
     masked = []
-    for location in spec.submodule_search_locations:
-        folder = Path(location).resolve()
-        files = [folder / f"{name}.py"
-                 for name in ("__init__", *WORKER_MODULES, *PACK_API_MODULES)]
-        masked.append((folder, tuple(f for f in files if f.is_file())))
+    for package, modules in shown.items():
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            continue
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for location in spec.submodule_search_locations:
+            folder = Path(location).resolve()
+            files = [folder / f"{name}.py" for name in modules]
+            masked.append((folder, tuple(f for f in files if f.is_file())))
     return tuple(masked)
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from nlpdojo.plugins import bringing_plugins
 from nlpdojo_autograder.calls import MissingName
 from nlpdojo_autograder.loader import LIBRARY, forget_package, load_folder_package
 from nlpdojo_autograder.objects import StateError, exact_class
@@ -99,6 +100,12 @@ class StudentCode:
         _forget(GRADER_PACKAGE, keep=allowed)
         sys.meta_path.insert(0, _Blocker(GRADER_PACKAGE, "is the grader's, not available to "
                                          "submitted code", allowed=allowed))
+        for plugin in bringing_plugins():  # a course: its plugin module only, never its topics
+            package = plugin.__name__.rpartition(".")[0]
+            if package:
+                _forget(package, keep=(plugin.__name__,))
+                sys.meta_path.insert(0, _Blocker(package, "is the grader's, not available to "
+                                                 "submitted code", allowed=(plugin.__name__,)))
 
     @property
     def package(self) -> str:

@@ -1,7 +1,7 @@
 """What every topic's training command shares: whose code trains, data checks, clear errors.
 
 A topic's ``dojo train NAME`` command (registered as an :class:`nlpdojo.trainers.Trainer`, see
-``autograder/topics/word_vectors_train.py`` for the worked example and docs/authoring.md,
+``course/word_vectors/trainer.py`` for the worked example and docs/authoring.md,
 "Adding a training command") uses this module so that every trainer behaves alike:
 
 * :class:`TopicCode` decides which code trains. A trainer defines one per topic,

@@ -348,8 +348,10 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     _drop_privileges(spec.get("uid"))
     from nlpdojo import plugins
 
-    # no exercises here: their checks and metrics are the grader's (one answers a question)
-    registry = plugins.build_without(("register_exercises", "register_trainers"))
+    # no exercises here: their checks and metrics are the grader's (one answers a question);
+    # a course's topic modules are not even imported
+    registry = plugins.build_without(("register_exercises", "register_trainers",
+                                      plugins.BRING_HOOK))
     worker: Worker | ReferenceWorker
     if reference is not None:
         worker = ReferenceWorker(channel, spec, Path(scratch), reference)

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 import array_api_compat.torch as atorch
 
 from nlpdojo.selection import load_backend
-from nlpdojo_autograder.topics.word_vectors_data import prepare_corpus
+from nlpdojo_course.word_vectors.data import prepare_corpus
 from nlpdojo_solutions.word_vectors.train import train_sgns
 from nlpdojo_torch import backend as tb
 

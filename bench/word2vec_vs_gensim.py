@@ -5,7 +5,7 @@ hyper-parameters (skip-gram, dim 100, window 5, negative 5, sample 1e-3, linear 
 0.025), **one thread each**: gensim with ``workers=1``, our NumPy trainer with one BLAS thread
 (the NumPy backend's policy, applied here to every BLAS in the process before anything runs).
 Every model is evaluated by the same code (the grader's trusted metrics,
-``nlpdojo_autograder.topics.word_vector_metrics``: WordSim-353 and SimLex-999 Spearman, 3CosAdd
+``nlpdojo_course.word_vectors.metrics``: WordSim-353 and SimLex-999 Spearman, 3CosAdd
 on the Google analogies).
 
 Each configuration runs ``--rounds`` times, the trainers interleaved and the order rotated
@@ -187,7 +187,7 @@ def main() -> None:
     epoch_counts = [5] if args.full else [int(e) for e in args.epochs.split(",") if e]
 
     from nlpdojo.selection import load_backend
-    from nlpdojo_autograder.topics.word_vectors_data import (
+    from nlpdojo_course.word_vectors.data import (
         evaluate_vectors,
         evaluation_sets,
         prepare_corpus,

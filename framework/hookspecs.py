@@ -38,6 +38,19 @@ class Register(Protocol):
 
 
 @hookspec
+def plugin_modules() -> list[tuple[str, Any]]:
+    """More plugins this plugin brings, each registered as a plugin of its own: ``(name,
+    module)`` pairs, names unique among all plugins.
+
+    A course package implements it to register every topic folder it holds (the built-in
+    course, ``nlpdojo_course``, returns ``("course.<topic>", <module>)`` for each of its topic
+    folders), so adding a topic edits no central file; each module then implements the ``register_*`` hooks like
+    any plugin. Called once, after every entry-point plugin is loaded; the returned modules'
+    own ``plugin_modules`` is not called.
+    """
+
+
+@hookspec
 def register_backends(register: Register) -> None:
     """Register :class:`nlpdojo.backend.BackendSpec` objects (``register(spec.name, spec)``).
 

@@ -16,6 +16,7 @@ import re
 import warnings
 from collections.abc import Callable, Collection
 from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -39,6 +40,9 @@ _HOOK_KINDS = {
     "register_reporters": "reporter",
     "register_trainers": "trainer",
 }
+
+#: the hook by which a plugin brings modules of its own (not a registry kind)
+BRING_HOOK = "plugin_modules"
 
 _manager: pluggy.PluginManager | None = None
 _registry: Registry | None = None
@@ -100,8 +104,10 @@ def _plugin_entry_points() -> list[EntryPoint]:
     return sorted(chosen, key=lambda ep: (not _is_builtin(ep), ep.name))
 
 
-def make_manager(extra_plugins: dict[str, object] | None = None) -> pluggy.PluginManager:
-    """A plugin manager with every allowed entry-point plugin (plus ``extra_plugins``) loaded."""
+def make_manager(extra_plugins: dict[str, object] | None = None, *,
+                 bring: bool = True) -> pluggy.PluginManager:
+    """A plugin manager with every allowed entry-point plugin (plus ``extra_plugins``) loaded,
+    and (``bring``) the modules they bring (``plugin_modules``: a course's topics)."""
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
     seen: dict[str, EntryPoint] = {}
@@ -131,6 +137,21 @@ def make_manager(extra_plugins: dict[str, object] | None = None) -> pluggy.Plugi
         _register(pm, module, ep.name)
     for name, plugin in (extra_plugins or {}).items():
         _register(pm, plugin, name)
+    if not bring:
+        return pm
+    for impl in pm.hook.plugin_modules.get_hookimpls():
+        owner = impl.plugin_name
+        try:
+            brought = list(impl.function() or ())
+        except Exception as exc:  # noqa: BLE001 - a module that fails to import, reported
+            raise PluginError(f"plugin {owner!r} failed to load its modules: "
+                              f"{type(exc).__name__}: {exc}. Fix the module it names, or "
+                              "uninstall the plugin.") from exc
+        for name, plugin in brought:
+            if not name.startswith(owner + "."):
+                raise PluginError(f"plugin {owner!r} brings a module named {name!r}; the "
+                                  f"modules a plugin brings are named {owner}.<name>")
+            _register(pm, plugin, name)
     return pm
 
 
@@ -160,7 +181,7 @@ def _check_hookimpls(pm: pluggy.PluginManager, plugin: object, name: str) -> Non
             continue  # not marked with @hookimpl
         caller = getattr(pm.hook, attr, None)
         if caller is None or caller.spec is None:
-            hooks = [h for h in dir(hookspecs) if h.startswith("register_")]
+            hooks = [h for h in dir(hookspecs) if hasattr(getattr(hookspecs, h), "nlpdojo_spec")]
             close = difflib.get_close_matches(attr, hooks, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise PluginError(
@@ -238,13 +259,26 @@ def get_registry() -> Registry:
 
 def build_without(hooks: Collection[str]) -> Registry:
     """Build the process-wide registry now, without calling ``hooks`` (the autograder's
-    worker leaves out ``register_exercises``: exercises' checks are the grader's)."""
-    global _registry
-    unknown = sorted(set(hooks) - set(_HOOK_KINDS))
+    worker leaves out ``register_exercises``: exercises' checks are the grader's; and
+    ``plugin_modules``: the topics a course brings are never imported there)."""
+    global _manager, _registry
+    known = {*_HOOK_KINDS, BRING_HOOK}
+    unknown = sorted(set(hooks) - known)
     if unknown:
-        raise ValueError(f"unknown hooks {unknown}; hooks: {', '.join(_HOOK_KINDS)}")
+        raise ValueError(f"unknown hooks {unknown}; hooks: {', '.join(sorted(known))}")
+    if BRING_HOOK in hooks:
+        _manager = make_manager(bring=False)
     _registry = build_registry(get_manager(), without=hooks)
     return _registry
+
+
+def bringing_plugins(pm: pluggy.PluginManager | None = None) -> list[ModuleType]:
+    """The plugin modules that bring modules of their own (``plugin_modules``), whether or not
+    the hook was called: the autograder's sandbox shows a worker these modules of their
+    packages, and not the modules they bring."""
+    pm = pm or get_manager()
+    return [impl.plugin for impl in pm.hook.plugin_modules.get_hookimpls()
+            if isinstance(impl.plugin, ModuleType)]
 
 
 def reset() -> None:
@@ -255,7 +289,9 @@ def reset() -> None:
 
 
 def plugin_origin(name: str) -> str:
-    """Where a loaded plugin came from: ``built-in``, ``<distribution> <version>``, or ``local``."""
+    """Where a loaded plugin came from: ``built-in``, ``<distribution> <version>``, or ``local``
+    (a module a plugin brought, ``<plugin>.<name>``, comes from where its plugin came from)."""
+    name = name.split(".")[0]
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == name and getattr(ep, "dist", None) is not None:
             if _is_builtin(ep):

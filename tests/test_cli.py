@@ -18,7 +18,7 @@ from nlpdojo.cli.app import build_app
 from nlpdojo.errors import UnknownNameError
 from nlpdojo.selection import load_backend
 
-BUILTINS = {"numpy", "torch", "datasets", "reports", "autograder"}
+BUILTINS = {"numpy", "torch", "datasets", "reports", "autograder", "course"}
 
 
 def invoke(*args: str):
@@ -128,8 +128,11 @@ def test_plugins_json_lists_the_builtins_and_what_they_registered():
     result = invoke("plugins", "--json")
     assert result.exit_code == 0, result.output
     rows = {r["name"]: r for r in json.loads(result.stdout)["plugins"]}
-    assert set(rows) == BUILTINS
+    assert {name for name in rows if "." not in name} == BUILTINS
     assert all(r["origin"] == "built-in" for r in rows.values())
+    # each topic folder is a plugin the course brings, registering its own exercise
+    assert rows["course.word_vectors"]["registered"] == {"exercise": ["word_vectors"],
+                                                          "trainer": ["word2vec"]}
     assert rows["numpy"]["registered"] == {"backend": ["numpy", "strict"]}
     assert rows["torch"]["registered"] == {"backend": ["torch"]}
     # no built-in registers a layer, loss or optimizer: those are the course library's

@@ -10,7 +10,7 @@ import pytest
 
 from tests._wheels import REPO, build_wheel, top_level_names, wheel_entry_points, wheel_files
 
-BUILTIN_PLUGINS = {"numpy", "torch", "datasets", "reports", "autograder"}
+BUILTIN_PLUGINS = {"numpy", "torch", "datasets", "reports", "autograder", "course"}
 #: the design card's folders whose packages ship in the wheel
 SHIPPED_ROOTS = ("framework", "autograder", "solutions", "plugins")
 

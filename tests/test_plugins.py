@@ -16,7 +16,7 @@ from nlpdojo import plugins
 from nlpdojo.errors import PluginError
 from nlpdojo.hookspecs import hookimpl
 
-BUILTINS = {"numpy", "torch", "datasets", "reports", "autograder"}
+BUILTINS = {"numpy", "torch", "datasets", "reports", "autograder", "course"}
 
 GOOD_PLUGIN = '''
 from nlpdojo.hookspecs import hookimpl
@@ -56,16 +56,31 @@ def loaded(restrict: str | None, monkeypatch) -> set[str]:
     else:
         monkeypatch.setenv(plugins.RESTRICT_ENV, restrict)
     pm = plugins.make_manager()
-    return {pm.get_name(p) for p in pm.get_plugins()}
+    # the entry-point plugins (the modules a plugin brings, ``course.<topic>``, left out)
+    return {name for name in (pm.get_name(p) for p in pm.get_plugins()) if "." not in name}
 
 
 # -- built-ins --------------------------------------------------------------------------------
 
 def test_builtins_load_through_entry_points():
     pm = plugins.get_manager()
-    assert {pm.get_name(p) for p in pm.get_plugins()} == BUILTINS
+    names = {pm.get_name(p) for p in pm.get_plugins()}
+    assert {n for n in names if "." not in n} == BUILTINS
     assert pm.get_plugin("numpy").__name__ == "nlpdojo_numpy.plugin"
-    assert all(plugins.plugin_origin(name) == "built-in" for name in BUILTINS)
+    assert all(plugins.plugin_origin(name) == "built-in" for name in names)
+
+
+def test_the_course_brings_each_topic_folder_as_a_plugin_of_its_own():
+    """Adding a topic is adding a folder: the course plugin finds it (plugin_modules), and
+    the worker's manager (bring=False) never imports it."""
+    pm = plugins.get_manager()
+    topics = {n for n in (pm.get_name(p) for p in pm.get_plugins()) if "." in n}
+    assert {"course.word_vectors"} <= topics
+    assert all(n.startswith("course.") for n in topics)
+    assert pm.get_plugin("course.word_vectors").__name__ == "nlpdojo_course.word_vectors"
+    bare = plugins.make_manager(bring=False)
+    assert {bare.get_name(p) for p in bare.get_plugins()} == BUILTINS
+    assert [m.__name__ for m in plugins.bringing_plugins(bare)] == ["nlpdojo_course.plugin"]
 
 
 def test_manager_and_registry_load_once_until_reset():

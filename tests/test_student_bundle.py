@@ -33,7 +33,7 @@ from tests._wheels import REPO, install_wheel, wheel_entry_points, wheel_files
 TOPIC = "word_vectors"
 #: quick questions (no training run): enough to see full marks without the reference
 QUICK_QUESTIONS = ["softmax", "naive_softmax", "word_vectors.sgd"]  # sgd: also neural_networks
-FIXTURES = REPO / "autograder" / "topics" / "fixtures" / TOPIC
+FIXTURES = REPO / "course" / TOPIC / "fixtures"
 
 
 def _base_env() -> dict[str, str]:
@@ -123,13 +123,13 @@ def test_wheel_has_autograder_and_fixtures_but_no_solutions(wheel: Path):
     assert not [f for f in files if f.startswith("nlpdojo_solutions")]
     assert not [f for f in files if "/solutions/" in f]
     for module in ("nlpdojo_autograder/__init__.py", "nlpdojo_autograder/cli.py",
-                   "nlpdojo_autograder/topics/word_vectors.py", "nlpdojo/cli/app.py",
+                   "nlpdojo_course/word_vectors/__init__.py", "nlpdojo/cli/app.py",
                    "nlpdojo_numpy/backend.py"):
         assert module in files, module
     fixtures = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".json", ".npz"))
     assert fixtures
     for name in fixtures:
-        path = f"nlpdojo_autograder/topics/fixtures/{TOPIC}/{name}"
+        path = f"nlpdojo_course/{TOPIC}/fixtures/{name}"
         assert path in files, path
         with zipfile.ZipFile(wheel) as zf:
             assert zf.read(path) == (FIXTURES / name).read_bytes(), path
@@ -291,6 +291,7 @@ def _defined_names(source: str) -> set[str]:
 def _refused_to_graded_code(module: str) -> bool:
     """Whether the worker refuses ``module`` to graded code: the grader's own modules but the
     worker's, and the course tools (``nlpdojo.gradcheck``) that would answer a question."""
+    from nlpdojo.plugins import bringing_plugins
     from nlpdojo_autograder.subject import (
         COURSE_TOOLS,
         GRADER_PACKAGE,
@@ -303,6 +304,10 @@ def _refused_to_graded_code(module: str) -> bool:
 
     if any(under(tool) for tool in COURSE_TOOLS):
         return True
+    for plugin in bringing_plugins():  # a course's topics: refused, but its plugin module
+        package = plugin.__name__.rpartition(".")[0]
+        if package and under(package) and not under(plugin.__name__):
+            return True
     return under(GRADER_PACKAGE) and not any(
         under(f"{GRADER_PACKAGE}.{m}") for m in (*WORKER_MODULES, *PACK_API_MODULES))
 
@@ -312,7 +317,7 @@ def _refused_to_graded_code(module: str) -> bool:
 SHIPPED_ANSWERS = {
     "nlpdojo.gradcheck.numerical.numerical_gradient": "the gradient checker (word_vectors)",
     "nlpdojo.gradcheck.evidence.check_gradient": "the gradient checker (word_vectors)",
-    "nlpdojo_autograder.topics.word_vector_metrics.analogy_accuracy":
+    "nlpdojo_course.word_vectors.metrics.analogy_accuracy":
         "the grader's analogy metric of the trained vectors (a student release trains and "
         "measures them)",
     "nlpdojo_autograder.topics.language_models_neural_data.perplexity_of_log_probs":

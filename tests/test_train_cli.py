@@ -23,8 +23,8 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.hookspecs import hookimpl
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder import train as train_cli
-from nlpdojo_autograder.topics import word_vectors_train as w2v_cli
-from nlpdojo_autograder.topics.word_vectors_data import Corpus
+from nlpdojo_course.word_vectors import trainer as w2v_cli
+from nlpdojo_course.word_vectors.data import Corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises" / "word_vectors"

@@ -211,6 +211,7 @@ PLANTED_BUGS += encoder.PLANTED_BUGS
 
 EXERCISE = Exercise(
     name="language_models",
+    order=3,
     title="Language models: n-grams, smoothing, sampling, RNN and window LMs, RNN encoders",
     checks=CHECKS,
     questions=QUESTIONS,

@@ -824,6 +824,7 @@ PLANTED_BUGS = [
 
 EXERCISE = Exercise(
     name="neural_networks",
+    order=2,
     title="Neural networks: backpropagation and the training toolbox",
     checks=CHECKS,
     questions=QUESTIONS,

@@ -36,8 +36,10 @@ def _fixtures(folder: Path | None) -> dict[str, str]:
 def catalogue() -> dict[str, Any]:
     """The built-in exercises and every trainer, as JSON-able data."""
     from nlpdojo.plugins import get_registry
+    from nlpdojo_autograder.grading import exercise_names
 
     registry = get_registry()
+    assert [n for n in exercise_names() if n in BUILT_IN] == list(BUILT_IN), exercise_names()
     exercises = {}
     for name in BUILT_IN:
         exercise = registry.get("exercise", name)
@@ -45,10 +47,13 @@ def catalogue() -> dict[str, Any]:
             "title": exercise.title,
             "reference": exercise.reference_package,
             "questions": dict(exercise.questions),
-            "checks": [_check(c) for c in exercise.checks],
-            "planted_bugs": [{"name": b.name, "module": b.module, "find": b.find,
-                              "replace": b.replace, "question": b.question,
-                              "also": list(b.also)} for b in exercise.planted_bugs],
+            # by id and name: the order of checks and bugs is presentation (reports list the
+            # checks question by question), not what is graded
+            "checks": sorted((_check(c) for c in exercise.checks), key=lambda c: c["id"]),
+            "planted_bugs": sorted(({"name": b.name, "module": b.module, "find": b.find,
+                                     "replace": b.replace, "question": b.question,
+                                     "also": list(b.also)} for b in exercise.planted_bugs),
+                                   key=lambda b: b["name"]),
             "given_modules": list(exercise.given_modules),
             "requires": {q: list(r) for q, r in sorted(exercise.requires.items())},
             "datasets": {q: list(d) for q, d in sorted(exercise.datasets.items())},

@@ -44,7 +44,8 @@ pytestmark = pytest.mark.seeded
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
-FIXTURES = ROOT / "autograder" / "topics" / "fixtures"
+#: the grading's own files: every topic's checks and fixtures (course/<topic>/)
+COURSE = ROOT / "course"
 REAPER = Path(__file__).parent / "hostile" / "reaper.py"
 GRADE = Path(sysconfig.get_path("scripts")) / "grade"
 TOPIC = "word_vectors"
@@ -128,9 +129,10 @@ def tree_digest(folder: Path) -> str:
 
 
 def _protected() -> dict[str, str]:
-    """sha256 of every file of the reference solutions and of the shipped fixtures."""
+    """sha256 of every file of the reference solutions and of the course's topics (their
+    checks and shipped fixtures)."""
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-            for folder in (SOLUTIONS, FIXTURES) for p in sorted(folder.rglob("*"))
+            for folder in (SOLUTIONS, COURSE) for p in sorted(folder.rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts}
 
 
@@ -505,7 +507,7 @@ def test_untrained_vectors_earn_no_wordsim_point(tmp_path):
 @pytest.mark.timeout(900)
 def test_vectors_trained_elsewhere_earn_no_training_points(tmp_path):
     from nlpdojo.selection import load_backend
-    from nlpdojo_autograder.topics.word_vectors_data import prepare_corpus
+    from nlpdojo_course.word_vectors.data import prepare_corpus
     from nlpdojo_solutions.word_vectors.train import train_sgns
 
     corpus = prepare_corpus("sotu", split="train")
@@ -814,7 +816,7 @@ def test_the_reference_files_cannot_be_overwritten(tmp_path, level):
     """Opened for writing (O_WRONLY | O_APPEND, nothing written, nothing created), and their
     folders checked for write access: the solutions, a fixture, the worker's own code."""
     folder = softmax_attack(tmp_path / "sub", EDITABLE_FINDER_PATHS + textwrap.dedent("""
-        candidates += ['@ROOT@/autograder/topics/fixtures/word_vectors/softmax.values.npz',
+        candidates += ['@ROOT@/course/word_vectors/fixtures/softmax.values.npz',
                        __file__]
         writable = []
         for path in candidates:
@@ -970,7 +972,7 @@ def _memorised_softmax(root: Path) -> Path:
     """softmax answering from the shipped fixtures (keyed by input shape), else raising."""
     table = {}
     for name in ("softmax.values", "softmax.stability"):
-        with np.load(FIXTURES / TOPIC / f"{name}.npz") as stored:
+        with np.load(COURSE / TOPIC / "fixtures" / f"{name}.npz") as stored:
             table.update({str(stored[k].shape): stored[k].tolist() for k in stored.files})
     return softmax_attack(root, """
         import numpy as np
@@ -1007,11 +1009,11 @@ def test_constant_input_checks_cannot_be_answered_from_the_fixtures(tmp_path):
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("level", levels())
 def test_the_graders_own_metrics_do_not_answer_a_question(tmp_path, level):
-    """The analogy metric (nlpdojo_autograder.topics) is the grader's: without the sandbox the
+    """The analogy metric (nlpdojo_course.word_vectors) is the grader's: without the sandbox the
     import blocker refuses it, in the sandbox its file is not there either."""
     unit_line = "    unit = normalize_rows(np.asarray(vectors)[:restrict_vocab])  # (Vr, D)\n"
     delegate = _code("""
-        from nlpdojo_autograder.topics.word_vector_metrics import analogy_accuracy as grader
+        from nlpdojo_course.word_vectors.metrics import analogy_accuracy as grader
         return grader(vectors, word2ind, questions, restrict_vocab=restrict_vocab,
                       chunk=chunk_size)
     """)
@@ -1019,7 +1021,7 @@ def test_the_graders_own_metrics_do_not_answer_a_question(tmp_path, level):
                              body="        pass\n", edits=((unit_line, delegate + unit_line),))
     graded = grade(tmp_path, level, "analogy", submission=folder)
     for check in graded.assert_zero("analogy"):
-        assert "nlpdojo_autograder.topics" in check["message"], check["message"]
+        assert "nlpdojo_course.word_vectors" in check["message"], check["message"]
 
 
 
@@ -1032,7 +1034,7 @@ def test_removing_the_blocker_does_not_give_the_graders_metrics(tmp_path, level)
         import importlib, sys
         sys.meta_path[:] = [f for f in sys.meta_path if 'Blocker' not in type(f).__name__]
         importlib.invalidate_caches()
-        from nlpdojo_autograder.topics.word_vector_metrics import analogy_accuracy as grader
+        from nlpdojo_course.word_vectors.metrics import analogy_accuracy as grader
         return grader(vectors, word2ind, questions, restrict_vocab=restrict_vocab,
                       chunk=chunk_size)
     """)
@@ -1040,7 +1042,7 @@ def test_removing_the_blocker_does_not_give_the_graders_metrics(tmp_path, level)
                              body="        pass\n", edits=((unit_line, delegate + unit_line),))
     graded = grade(tmp_path, level, "analogy", submission=folder)
     for check in graded.assert_zero("analogy"):
-        assert "nlpdojo_autograder.topics" in check["message"], check["message"]
+        assert "nlpdojo_course.word_vectors" in check["message"], check["message"]
 
 # -- other students ------------------------------------------------------------------------------
 FIND_OTHERS = """

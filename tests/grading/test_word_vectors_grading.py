@@ -213,7 +213,7 @@ def test_chance_rho_agrees_with_spearman_of_random_matrices():
     matrices."""
     import numpy as np
 
-    from nlpdojo_autograder.topics import word_vector_metrics as metrics
+    from nlpdojo_course.word_vectors import metrics
 
     rng = np.random.default_rng(3)
     word2ind = {f"w{i}": i for i in range(60)}
@@ -232,7 +232,7 @@ def test_the_graders_sgns_step_agrees_with_the_reference():
     """The audit's oracle (grader code) against the reference, an independent implementation."""
     import numpy as np
 
-    from nlpdojo_autograder.topics.word_vectors_training import sgns_step
+    from nlpdojo_course.word_vectors.measure import sgns_step
     from nlpdojo_solutions.word_vectors.negative_sampling import sgns_batch_loss_and_gradients
 
     rng = np.random.default_rng(0)

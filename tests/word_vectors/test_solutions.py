@@ -376,7 +376,7 @@ def test_plot_words(tmp_path):
 
 def test_word2vec_text_format_readable_by_gensim(tmp_path):
     gensim_models = pytest.importorskip("gensim.models")
-    from nlpdojo_autograder.topics.word_vectors_data import save_word2vec_text
+    from nlpdojo_course.word_vectors.data import save_word2vec_text
 
     vecs = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     path = tmp_path / "vectors.txt"
@@ -389,7 +389,7 @@ def test_word2vec_text_format_readable_by_gensim(tmp_path):
 def test_trusted_grader_metrics_agree_with_the_reference_evaluation():
     """The grader measures trained vectors with its own code (a student release has no
     solutions); it must agree with the reference's evaluate.py."""
-    from nlpdojo_autograder.topics import word_vector_metrics as metrics
+    from nlpdojo_course.word_vectors import metrics
     from nlpdojo_solutions.word_vectors import evaluate
 
     rng = np.random.default_rng(5)

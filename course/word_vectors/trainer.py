@@ -1,6 +1,6 @@
 """``dojo train word2vec``: train skip-gram with negative sampling from the command line.
 
-The word_vectors topic's training command, registered as :data:`TRAINER` by the autograder's
+The word_vectors topic's training command, registered as :data:`TRAINER` by the topic's
 plugin (``register_trainers``). It trains the student's ``exercises/word_vectors`` (or the
 reference with ``--solutions``) through that folder's own ``train.py``, saves the vectors in
 the word2vec text format and reports the grader's similarity and analogy metrics. Whose code
@@ -16,13 +16,13 @@ from typing import Annotated
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.topics.word_vectors_data import (
+from nlpdojo_autograder.training import TopicCode, TrainError, check_output, require_datasets
+from nlpdojo_course.word_vectors.data import (
     EVALUATION_SETS,
     evaluate_vectors,
     prepare_corpus,
     save_word2vec_text,
 )
-from nlpdojo_autograder.train import TopicCode, TrainError, check_output, require_datasets
 
 TOPIC = "word_vectors"
 #: the modules of a topic folder that ``train.py`` runs (how a folder is recognised as one)

@@ -81,9 +81,9 @@ def evaluate_vectors(vectors: np.ndarray, word2ind: dict[str, int],
                      sets: dict[str, Any] | None = None, *, restrict_vocab: int = 30_000
                      ) -> dict[str, float]:
     """WordSim-353 and SimLex-999 Spearman, 3CosAdd analogy accuracy, and how many items were
-    usable, measured by the grader's own code (:mod:`~nlpdojo_autograder.topics.
-    word_vector_metrics`), so it works in a student release without the solutions."""
-    from nlpdojo_autograder.topics import word_vector_metrics as metrics
+    usable, measured by the grader's own code (:mod:`.metrics`), so it works in a student
+    release without the solutions."""
+    from nlpdojo_course.word_vectors import metrics
 
     sets = sets or evaluation_sets()
     ws, n_ws = metrics.similarity_rho(vectors, word2ind, sets["wordsim353"])

@@ -3,7 +3,7 @@
 :func:`train_and_measure` trains skip-gram with negative sampling (Mikolov et al. 2013a, b)
 through the given loop, with the submission's step functions, under a fixed budget and seeds,
 and measures the vectors that come back with the grader's own metrics
-(:mod:`.word_vector_metrics`): the held-out SGNS loss, WordSim-353's Spearman rho (with the
+(:mod:`.metrics`): the held-out SGNS loss, WordSim-353's Spearman rho (with the
 rho random vectors reach by chance, the floor of its threshold) and 3CosAdd analogies.
 
 The loop runs in the worker, beside the submission, so what it returns proves nothing by
@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from nlpdojo_autograder.checks import CheckFailure, Context
+from nlpdojo_autograder.authoring import CheckFailure, Context
 
 #: the quick budget (every `grade`) and the full one (`grade --full`): the SOTU training split
 QUICK_EPOCHS, FULL_EPOCHS = 1, 5
@@ -37,13 +37,13 @@ def train_and_measure(ctx: Context) -> dict:
     """Audit the steps, train them under the budget, measure the vectors here (every metric
     of the three training checks, which share this one run)."""
     from nlpdojo.text import keep_probability
-    from nlpdojo_autograder.topics import word_vector_metrics as metrics
-    from nlpdojo_autograder.topics.word_vectors_data import (
+    from nlpdojo_autograder.training import require_datasets
+    from nlpdojo_course.word_vectors import metrics
+    from nlpdojo_course.word_vectors.data import (
         EVALUATION_SETS,
         evaluation_sets,
         prepare_corpus,
     )
-    from nlpdojo_autograder.train import require_datasets
 
     require_datasets(["sotu", *EVALUATION_SETS])  # every missing one named, before training
     corpus = prepare_corpus("sotu", split="train")
@@ -110,7 +110,7 @@ def audited(ctx: Context, center: np.ndarray, outside: np.ndarray, losses: np.nd
     """What :func:`nlpdojo_autograder.trained.audit` compares with the reference's run from
     the same seeds: the loss of every report interval and sketches of both matrices (a
     projection drawn from the input seed, the same on both sides)."""
-    from nlpdojo_autograder.trained import FLOAT64, LOSSES, PARAM, is_float64
+    from nlpdojo_autograder.training import FLOAT64, LOSSES, PARAM, is_float64
 
     rng = np.random.default_rng([ctx.input_seed, 0x5E7C])
     sketch = rng.standard_normal((SKETCH_ROWS, center.shape[0])) / math.sqrt(SKETCH_ROWS)
@@ -130,7 +130,7 @@ def audit_steps(ctx: Context, vocabulary: int, total_words: int) -> None:
     cannot train earns no training points, whatever vectors it returns (vectors trained
     elsewhere included). Run before training, it also saves the run of a broken step.
     """
-    from nlpdojo_autograder.compare import compare_array
+    from nlpdojo_autograder.authoring import compare_array
 
     rng = ctx.rng(7)
     B, K = AUDIT_BATCH, AUDIT_NEGATIVES

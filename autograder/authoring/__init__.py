@@ -1,0 +1,76 @@
+"""The authoring API: everything a topic (built-in or a third-party exercise pack) declares
+its questions and checks with, and nothing else of the engine. A topic imports from here
+only; the engine behind it may be rearranged without touching a topic.
+
+* declarations: :class:`Topic`, :class:`Question`, :func:`bug` (:mod:`.topic`);
+* check builders for the common shapes of a question (:mod:`nlpdojo_autograder.builders`):
+  a function, a few calls, a layer, a loss, an optimizer, a trained model's metrics;
+* the check kinds underneath them (:mod:`nlpdojo_autograder.kinds`) and what a check's code
+  sees (:class:`Context`, :class:`Verdict`, :class:`CheckFailure`);
+* seeded inputs (:mod:`nlpdojo_autograder.inputs`) and comparisons
+  (:mod:`nlpdojo_autograder.compare`).
+
+The metric checks' training kit (trained on the worker, measured on the grader's side) is
+:mod:`nlpdojo_autograder.training`. ``docs/authoring.md`` walks through a topic.
+"""
+
+from nlpdojo_autograder.authoring.topic import Question, Topic, bug
+from nlpdojo_autograder.builders import (
+    LayerCase,
+    LossCase,
+    Metric,
+    OptimizerCase,
+    call,
+    calls_check,
+    function_check,
+    function_checks,
+    layer_checks,
+    literal,
+    loss_checks,
+    metric_checks,
+    optimizer_checks,
+    require_vectorized,
+)
+from nlpdojo_autograder.checks import (
+    Check,
+    CheckFailure,
+    Context,
+    Exercise,
+    Payload,
+    PlantedBug,
+    Verdict,
+)
+from nlpdojo_autograder.compare import compare_array, compare_payloads
+from nlpdojo_autograder.inputs import (
+    BACKEND,
+    derived,
+    draw,
+    inputs,
+    integers,
+    normal,
+    require,
+    require_finite,
+    require_rows_sum_to_one,
+    require_shapes,
+    scratch,
+    student,
+    uniform,
+)
+from nlpdojo_autograder.kinds import (
+    GradientProblem,
+    custom_check,
+    gradient_check,
+    metric_check,
+    value_check,
+)
+
+__all__ = [
+    "BACKEND", "Check", "CheckFailure", "Context", "Exercise", "GradientProblem", "LayerCase",
+    "LossCase", "Metric", "OptimizerCase", "Payload", "PlantedBug", "Question", "Topic",
+    "Verdict", "bug", "call", "calls_check", "compare_array", "compare_payloads",
+    "custom_check", "derived", "draw", "function_check", "function_checks", "gradient_check",
+    "inputs", "integers", "layer_checks", "literal", "loss_checks", "metric_check",
+    "metric_checks", "normal", "optimizer_checks", "require", "require_finite",
+    "require_rows_sum_to_one", "require_shapes", "require_vectorized", "scratch", "student",
+    "uniform", "value_check",
+]

@@ -1,0 +1,110 @@
+"""A topic as its author declares it: one :class:`Question` per question, and the
+:class:`Topic` that holds them; the engine derives the rest (:meth:`Topic.exercise`).
+
+A question is declared once, with everything that belongs to it: its id and title, the modules
+its solution blocks are in, its checks, the bugs ``dojo verify`` plants in it, the questions it
+requires and the data sets its checks read. The topic adds what is the topic's: its name and
+title, its place in the course, its given modules and where its fixtures are kept (beside the
+topic's declaration, in ``fixtures/``). The engine grades the :class:`Exercise` derived from
+it: the checks in question order, the requirements, data sets and integrative questions as
+the look-up tables grading uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlpdojo_autograder.checks import Check, Exercise, PlantedBug
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: ``id`` (its marker id in the solutions and its key in reports), its
+    ``title``, ``code`` (the modules holding its solution blocks: ``"softmax"`` in the topic,
+    ``"library/layers"`` in the course library; none for a question that grades the code of
+    others, such as a training run), its ``checks``, the ``planted_bugs`` that must cost
+    points on it, the ``requires`` it builds on (bare: this topic's; ``topic.question``: an
+    earlier topic's), the ``datasets`` its checks read, and whether it is ``integrative``
+    (it trains the student's whole pipeline, so earlier questions' bugs may cost points here
+    too; see :attr:`Exercise.integrative`)."""
+
+    id: str
+    title: str
+    checks: tuple[Check, ...]
+    code: tuple[str, ...] = ()
+    planted_bugs: tuple[PlantedBug, ...] = ()
+    requires: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    integrative: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("checks", "code", "planted_bugs", "requires", "datasets"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+        for check in self.checks:
+            if check.question != self.id:
+                raise ValueError(f"question {self.id}: check {check.id!r} belongs to question "
+                                 f"{check.question!r}; declare it with {self.id!r}")
+        for bug in self.planted_bugs:
+            if bug.question != self.id:
+                raise ValueError(f"question {self.id}: planted bug {bug.name!r} is planted for "
+                                 f"question {bug.question!r}; declare it under that question")
+        if not self.checks:
+            raise ValueError(f"question {self.id}: no checks; every question is graded by at "
+                             "least one")
+
+
+def bug(name: str, module: str, find: str, replace: str, question: str, *,
+        also: Iterable[str] = ()) -> PlantedBug:
+    """A planted bug (:class:`PlantedBug`): replacing ``find`` by ``replace`` in ``module``
+    must cost points on ``question`` (and on the integrative questions ``also``)."""
+    return PlantedBug(name, module, find, replace, question, tuple(also))
+
+
+@dataclass
+class Topic:
+    """A topic of the course: ``name`` (its folder in ``exercises/`` and ``solutions/``),
+    ``title``, ``order`` (where it comes in the course: its lecture; topics are listed in this
+    order), its ``questions`` in the order its instructions present them, its
+    ``given_modules`` (modules of given code the checks run from the reference, never from a
+    submission), ``fixtures`` (where ``dojo release`` keeps the expected values of its public
+    checks; conventionally the ``fixtures`` folder beside the topic's declaration) and
+    ``reference`` (the import name of its solutions; default ``nlpdojo_solutions.<name>``)."""
+
+    name: str
+    title: str
+    order: int
+    questions: list[Question]
+    fixtures: Path | None = None
+    given_modules: tuple[str, ...] = ()
+    reference: str | None = None
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for question in self.questions:
+            if question.id in seen:
+                raise ValueError(f"topic {self.name}: question {question.id!r} is declared twice")
+            seen.add(question.id)
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def exercise(self) -> Exercise:
+        """The exercise the engine grades: every question's checks, planted bugs and
+        look-ups, derived from the questions."""
+        return Exercise(
+            name=self.name, title=self.title, checks=[c for q in self.questions for c in q.checks],
+            questions={q.id: q.title for q in self.questions},
+            fixtures=self.fixtures, reference=self.reference,
+            planted_bugs=[b for q in self.questions for b in q.planted_bugs],
+            given_modules=tuple(self.given_modules),
+            requires={q.id: q.requires for q in self.questions if q.requires},
+            datasets={q.id: q.datasets for q in self.questions if q.datasets},
+            integrative=tuple(q.id for q in self.questions if q.integrative),
+            order=self.order)
+

@@ -1,0 +1,93 @@
+"""Evaluating word vectors (CS224n lecture 2): cosine similarity, nearest neighbours and
+Spearman's rho against human scores (WordSim-353), analogies by 3CosAdd, and a labelled 2-D
+projection."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    Question,
+    bug,
+    call,
+    calls_check,
+    derived,
+    draw,
+    function_check,
+    inputs,
+    normal,
+    require,
+    scratch,
+)
+
+WORDS = [f"w{i}" for i in range(40)]
+WORD2IND = {w: i for i, w in enumerate(WORDS)}
+
+
+def _word_pairs(rng, drawn) -> list:
+    pairs = [(WORDS[i], WORDS[j], float(s)) for i, j, s in
+             zip(rng.integers(0, 40, 30), rng.integers(0, 40, 30), rng.uniform(0, 10, 30),
+                 strict=True)]
+    return pairs + [("w1", "unknown", 5.0)]  # out of vocabulary: skipped
+
+
+SIMILARITY_CALLS = [
+    call("similarity_spearman", "vectors", "word2ind", "pairs", out=("rho", "n_used")),
+    call("nearest_neighbours", "vectors", 3, 5, out="neighbours", inspect=require(
+        "neighbours", lambda n: 3 not in n.tolist(), "nearest_neighbours(vectors, 3, 5) "
+        "includes word 3 itself; a word is not its own neighbour (its cosine with itself is 1, "
+        "the largest)")),
+    call("cosine_similarities", "vectors", np.array([0, 1, 2]), np.array([3, 1, 39]),
+         out="cosines")]
+
+
+def _analogy_args(ctx: Context):
+    """Planted analogies (word b_i = word a_i + one offset), vectors with a little noise."""
+    rng = ctx.rng()
+    base = rng.standard_normal((20, 6))
+    offset = rng.standard_normal(6) * 2.0
+    vectors = np.concatenate([base, base + offset])  # word i+20 = word i + offset
+    words = [f"a{i}" for i in range(20)] + [f"b{i}" for i in range(20)]
+    word2ind = {w: i for i, w in enumerate(words)}
+    questions = [(f"a{i}", f"b{i}", f"a{j}", f"b{j}") for i, j in
+                 zip(rng.integers(0, 20, 25), rng.integers(0, 20, 25), strict=True) if i != j]
+    questions += [("a0", "b0", "a1", "b2")]  # a wrong "answer": accuracy below 1
+    return (vectors + 0.05 * rng.standard_normal(vectors.shape), word2ind, questions), {}
+
+
+# the student's part first, so that a wrong shape is blamed on it, not on given code
+PLOT_CALLS = [
+    call("project_2d", "four", out="projected", compare=False, inspect=require(
+        "projected", lambda p: p.shape == (4, 2), "project_2d returned shape {shape} for 4 "
+        "vectors; expected (4, 2): one row of 2 coordinates per vector")),
+    call("plot_words", "vectors", "word2ind", ["w1", "w4", "w7", "w9"], "png",
+         out="coordinates", writes="words.png")]
+PLOT_INPUTS = inputs(vectors=normal(12, 6), word2ind={f"w{i}": i for i in range(12)},
+                     four=derived(lambda d: d["vectors"][[1, 4, 7, 9]]),
+                     png=scratch("words.png"))
+
+SIMILARITY = Question(
+    "similarity", "Cosine similarity, neighbours and WordSim-353", code="evaluate",
+    checks=[calls_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
+                        "evaluate", inputs(vectors=normal(40, 8), word2ind=WORD2IND,
+                                           pairs=draw(_word_pairs)),
+                        SIMILARITY_CALLS, arrays="numpy")])
+
+ANALOGY = Question(
+    "analogy", "Analogies by 3CosAdd", code="evaluate",
+    checks=[function_check("analogy", "evaluate", "analogy_accuracy", _analogy_args,
+                           title="3CosAdd accuracy on planted analogies", points=2.0,
+                           outputs=("accuracy", "n_used"))],
+    planted_bugs=[
+        bug("analogy does not exclude question words", "evaluate",
+            "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass", "analogy"),
+    ])
+
+PLOT = Question(
+    "plot", "A 2-D projection of word vectors", code="plot",
+    checks=[calls_check("plot", "png", "a labelled 2-D projection saved as PNG", 1.0, "plot",
+                        PLOT_INPUTS, PLOT_CALLS, arrays="numpy",
+                        up_to_sign={"coordinates": ("coordinates",)}, timeout_s=60.0)])
+
+QUESTIONS = [SIMILARITY, ANALOGY, PLOT]

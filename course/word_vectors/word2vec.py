@@ -1,0 +1,209 @@
+"""word2vec's pieces (CS224n lectures 1-2; Mikolov et al. 2013a, b): a stable softmax, the
+naive-softmax and negative-sampling losses with their gradients, minibatched negative
+sampling and skip-gram over a window.
+
+Value checks compare with the reference on seeded inputs; gradient checks compare each
+gradient with central differences of the student's own loss (float64), that loss with the
+true one at the check's point and the gradient with the reference's there; torch's autograd
+of the same loss is a second oracle on the torch backend. Later questions run with the
+reference swapped in for earlier ones, so one bug costs points once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Question,
+    bug,
+    call,
+    calls_check,
+    draw,
+    function_check,
+    function_checks,
+    inputs,
+    integers,
+    normal,
+    require_finite,
+    require_rows_sum_to_one,
+    require_shapes,
+    student,
+)
+
+V, D, K = 10, 5, 4  # vocabulary, dimension, negatives of the small checks
+
+
+# -- softmax ---------------------------------------------------------------------------------
+SOFTMAX_CALLS = [call("softmax", x, out=x) for x in ("matrix", "vector", "shifted")]
+SOFTMAX_INPUTS = inputs(matrix=normal(4, 7), vector=normal(6), shifted=normal(3, 5, loc=50.0))
+
+
+def _large_scores(rng, drawn):
+    """Scores around 1000 (exp overflows unless the row's maximum is subtracted) and a row
+    with one score around -1e4 (exp underflows to 0, which is right); the offsets drawn from
+    the check's seed, so a fresh seed asks a fresh question."""
+    large = 1000.0 + rng.uniform(0.0, 3.0, 3)  # (3,)
+    mixed = np.array([-rng.uniform(1e4, 2e4), rng.uniform(-1.0, 1.0), rng.uniform(2.0, 4.0)])
+    return np.stack([rng.permutation(large), rng.permutation(mixed)])  # (2, 3)
+
+
+SOFTMAX = Question(
+    "softmax", "Numerically stable softmax", code="softmax",
+    checks=[
+        calls_check("softmax", "values", "softmax on random rows and vectors", 2.0, "softmax",
+                    SOFTMAX_INPUTS, SOFTMAX_CALLS,
+                    inspect=require_rows_sum_to_one("matrix", "softmax")),
+        function_check("softmax", "softmax", "softmax", inputs(x=draw(_large_scores)),
+                       check="stability", title="no overflow on scores like 1000", points=1.0,
+                       outputs=("large_scores",)),
+        calls_check("softmax", "hidden", "softmax on another seed", 1.0, "softmax",
+                    SOFTMAX_INPUTS, SOFTMAX_CALLS,
+                    inspect=require_rows_sum_to_one("matrix", "softmax"), hidden=True),
+    ],
+    planted_bugs=[
+        bug("softmax without max-subtraction", "softmax",
+            "shifted = x - xp.max(x, axis=-1, keepdims=True)", "shifted = x", "softmax"),
+    ])
+
+
+# -- one pair, a minibatch, a window: a loss and its gradients --------------------------------
+PAIR = {"center_vec": normal(D), "outside_idx": integers(V), "outside_vectors": normal(V, D)}
+#: a repeated negative: its gradient contributions must add up
+NEGATIVES = integers(V, K, repeated=True)  # (K,)
+WINDOW = {"current_center": integers(V), "outside_words": integers(V, 4),
+          "center_vectors": normal(V, D), "outside_vectors": normal(V, D)}
+
+
+def _push_scores(args: dict) -> dict:
+    """Scores around +1000, the true word's around -1000: exp overflows and its probability
+    underflows to 0 unless the loss is computed as log-sum-exp."""
+    v_c, o, U = args["center_vec"], args["outside_idx"], args["outside_vectors"]
+    push = 1000.0 / np.abs(v_c).sum() * np.sign(v_c)  # (D,)  push . v_c = 1000
+    U = U + push[None, :]  # (V, D)  scores ~ +1000
+    U[o] -= 2.0 * push  # the true word's score ~ -1000: P(o | c) ~ exp(-2000)
+    return args | {"outside_vectors": U}
+
+
+def _naive_loss(center_vec, outside_idx, outside_vectors):
+    """-log softmax(U v_c)[o] (CS224n lecture 2), in torch: the second oracle on torch."""
+    import torch
+
+    scores = (outside_vectors @ center_vec)[None, :]  # (1, V)
+    return torch.nn.functional.cross_entropy(scores, torch.tensor([outside_idx]))
+
+
+def _sgns_loss(center, outside, negatives):
+    """Σ_b -log σ(u_o·v_c) - Σ_k log σ(-u_k·v_c) (Mikolov et al. 2013b), over a batch: center
+    (B, D), outside (B, D), negatives (B, K, D)."""
+    from torch.nn.functional import logsigmoid
+
+    s_o = (center * outside).sum(-1)  # (B,)
+    s_k = (negatives @ center[:, :, None])[..., 0]  # (B, K)
+    return -(logsigmoid(s_o).sum() + logsigmoid(-s_k).sum())
+
+
+def _neg_sampling_loss(center_vec, outside_idx, outside_vectors, negatives):
+    """The same for one pair: a batch of one."""
+    return _sgns_loss(center_vec[None], outside_vectors[outside_idx][None],
+                      outside_vectors[negatives.tolist()][None])  # (1, D), (1, D), (1, K, D)
+
+
+LOG_SUM_EXP = ("the loss is {value} for scores around 1000: -log(softmax(s)[o]) overflows or "
+               "takes log(0); compute it as log(sum(exp(s - max(s)))) + max(s) - s[o] "
+               "(log-sum-exp)")
+PAIR_OUT = ("loss", "grad_center_vec", "grad_outside_vectors")
+WINDOW_OUT = ("loss", "grad_center_vectors", "grad_outside_vectors")
+NAIVE = ("naive_softmax", "naive_softmax_loss_and_gradient")
+NEG = ("negative_sampling", "neg_sampling_loss_and_gradient")
+#: a window's loss calls the swapped-in pair loss once per outside word, each a call back to
+#: the grader: 12 coordinates (6 of the largest gradients, 6 random) and 4 random directions
+#: per matrix instead of all 50 coordinates (docs/benchmarks.md, "Trusted evaluation")
+WINDOW_SAMPLING = {"max_full": 0, "n_samples": 12, "n_directions": 4}
+WINDOW_SWAP = ("softmax", "naive_softmax", "neg_sampling")
+#: both pair losses through skipgram, on one window: ``naive.loss``, ``negative.loss``...
+SKIPGRAM_CALLS = [call("skipgram", *WINDOW, variant, *more,
+                       out=[f"{variant}.{o}" for o in WINDOW_OUT])
+                  for variant, more in (("naive", ()), ("negative", ("negatives",)))]
+
+NAIVE_SOFTMAX = Question(
+    "naive_softmax", "Naive-softmax loss and gradients", code="naive_softmax",
+    checks=function_checks(
+        "naive_softmax", *NAIVE, inputs(**PAIR), outputs=PAIR_OUT, title="naive softmax",
+        points={"values": 2.0, "gradient": 2.0, "stability": 1.0, "hidden": 1.0},
+        cases={"stability": (lambda ctx: _push_scores(inputs(**PAIR)(ctx)),
+                             require_finite("loss", LOG_SUM_EXP))},
+        autograd=_naive_loss, swap_in=("softmax",),
+        titles={"values": "loss and gradients against the reference",
+                "stability": "a finite loss for scores like ±1000"}),
+    planted_bugs=[
+        bug("naive-softmax loss as -log of the softmax", "naive_softmax",
+            "loss = xp.log(xp.sum(xp.exp(scores - m))) + m - scores[outside_idx]",
+            "loss = -xp.log(xp.exp(scores[outside_idx]) / xp.sum(xp.exp(scores)))",
+            "naive_softmax"),
+        bug("naive softmax gradient transposed", "naive_softmax",
+            "grad_outside_vectors = delta[:, None] * center_vec[None, :]",
+            "grad_outside_vectors = (delta[:, None] * center_vec[None, :]).T", "naive_softmax"),
+    ])
+
+NEG_SAMPLING = Question(
+    "neg_sampling", "Negative-sampling loss and gradients", code="negative_sampling",
+    checks=function_checks(
+        "neg_sampling", *NEG, inputs(**PAIR, negatives=NEGATIVES), outputs=PAIR_OUT,
+        title="negative sampling", points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
+        autograd=_neg_sampling_loss,
+        titles={"values": "loss and gradients, with a repeated negative"}),
+    planted_bugs=[
+        bug("negative-sampling sign flipped", "negative_sampling",
+            "g_o = sigmoid(s_o) - 1.0  # ()", "g_o = 1.0 - sigmoid(s_o)  # ()", "neg_sampling"),
+        bug("repeated negatives not accumulated", "negative_sampling",
+            "coef = xp.matmul(g_k, hits)  # (V,)",
+            "coef = xp.astype(xp.matmul(g_k, hits) != 0, g_k.dtype) * xp.max(g_k)  # (V,)",
+            "neg_sampling"),
+    ])
+
+SGNS_BATCH = Question(
+    "sgns_batch", "Minibatched negative sampling", code="negative_sampling",
+    checks=function_checks(
+        "sgns_batch", "negative_sampling", "sgns_batch_loss_and_gradients",
+        inputs(center=normal(6, D), outside=normal(6, D), negatives=normal(6, K, D)),
+        outputs=("loss", "grad_center", "coef_outside", "coef_negatives"),
+        title="minibatch", points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
+        inspect=require_shapes(coef_outside=(6,), coef_negatives=(6, K)),
+        gradients={"center": "grad_center",  # dJ/du = coef * v_c, rebuilt here
+                   "outside": lambda o, a: o["coef_outside"][:, None] * a["center"],
+                   "negatives": lambda o, a: (o["coef_negatives"][:, :, None]
+                                              * a["center"][:, None, :])},
+        autograd=_sgns_loss,
+        titles={"values": "a minibatch of 6 pairs against the reference",
+                "gradient": "batched gradients by central differences"}),
+    planted_bugs=[
+        bug("batch gradient of the negatives halved", "negative_sampling",
+            "coef_negatives = sigmoid(s_k)  # (B, K)", "coef_negatives = 0.5 * sigmoid(s_k)  #",
+            "sgns_batch"),
+        # the training checks must fail too: a step that trains the wrong thing (measured:
+        # held-out loss 4.2 against the reference's 2.9)
+        bug("batch center gradient ignores the negatives", "negative_sampling",
+            "+ xp.matmul(coef_negatives[:, None, :], negatives)[:, 0, :])",
+            "+ 0.0 * negatives[:, 0, :])", "sgns_batch", also=("training",)),
+    ])
+
+SKIPGRAM = Question(
+    "skipgram", "Skip-gram over a window", code="skipgram",
+    checks=[
+        calls_check("skipgram", "values", "a window, naive softmax and negative sampling", 2.0,
+                    "skipgram", inputs(**WINDOW, naive=student(*NAIVE),
+                                       negatives=integers(V, 4, K), negative=student(*NEG)),
+                    SKIPGRAM_CALLS, swap_in=WINDOW_SWAP),
+        *function_checks("skipgram", "skipgram", "skipgram",
+                         inputs(**WINDOW, pair=student(*NEG), negatives=integers(V, 4, K)),
+                         outputs=WINDOW_OUT, title="window", points={"gradient": 2.0},
+                         titles={"gradient": "window gradients by central differences"},
+                         swap_in=WINDOW_SWAP, sampling=WINDOW_SAMPLING),
+    ],
+    planted_bugs=[
+        bug("skip-gram overwrites instead of accumulating", "skipgram",
+            "grad_outside_vectors += g_outside", "grad_outside_vectors = g_outside * 1.0",
+            "skipgram"),
+    ])
+
+QUESTIONS = [SOFTMAX, NAIVE_SOFTMAX, NEG_SAMPLING, SGNS_BATCH, SKIPGRAM]
