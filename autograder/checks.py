@@ -161,6 +161,10 @@ class Exercise:
     #: where the topic comes in the course (its lecture): topics are listed in this order,
     #: then by name
     order: int = 100
+    #: question id -> the modules holding its solution blocks (``"softmax"`` in the topic,
+    #: ``"library/layers"`` in the course library), where the topic declares them: release
+    #: checks that the blocks are there and nowhere else
+    code: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def reference_package(self) -> str:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.checks import Exercise, PlantedBug
+from nlpdojo_autograder.loader import LIBRARY
 from nlpdojo_autograder.markers import (
     Block,
     MarkerError,
@@ -109,6 +110,9 @@ def validate(exercise: Exercise, topic_dir: str | Path, *,
                                       "for every question of the topic"))
     blocks = _blocks(topic_dir, problems)
     marked = _check_markers(exercise, topic_dir, blocks, questions, problems)
+    library = _library_of(exercise, topic_dir, questions, problems)
+    marked |= set(library)
+    _check_code(exercise, questions, blocks, library, problems)
     _check_questions(exercise, questions, problems)
     _check_checks(exercise, questions, marked, problems)
     _check_bugs(exercise, topic_dir, questions, problems)
@@ -153,6 +157,96 @@ def _check_markers(exercise: Exercise, topic_dir: Path, blocks: dict[str, list[B
                     f"id or declare the question in exercise {exercise.name}'s questions; "
                     + suggest(block.question, questions, "questions")))
     return marked
+
+
+def _library_dir(topic_dir: Path) -> Path | None:
+    """The course library beside a topic's folder (``solutions/library``), if there is one."""
+    library = topic_dir.parent / LIBRARY
+    if topic_dir.name == LIBRARY or not (library / "__init__.py").is_file():
+        return None
+    return library
+
+
+def _library_of(exercise: Exercise, topic_dir: Path, questions: list[str],
+                problems: list[Problem]) -> dict[str, set[str]]:
+    """``{question: library modules}`` of the exercise's blocks in the course library (marked
+    ``topic.question``); a block naming one of its questions that does not exist is a
+    problem (the library's other markers: :func:`library_problems`)."""
+    library = _library_dir(topic_dir)
+    if library is None:
+        return {}
+    found: dict[str, set[str]] = {}
+    prefix = f"{exercise.name}."
+    for module, module_blocks in _blocks(library, []).items():  # its marker errors: once
+        path = library.joinpath(*module.split(".")).with_suffix(".py")
+        for block in module_blocks:
+            if not block.question.startswith(prefix):
+                continue
+            question = block.question[len(prefix):]
+            if questions and question not in questions:
+                problems.append(Problem(
+                    f"{path}:{block.start_line}",
+                    f"library block of unknown question {block.question!r}; fix the marker "
+                    f"id or declare the question in exercise {exercise.name}'s questions; "
+                    + suggest(question, questions, "questions")))
+            else:
+                found.setdefault(question, set()).add(f"{LIBRARY}/{module}")
+    return found
+
+
+def _check_code(exercise: Exercise, questions: list[str], blocks: dict[str, list[Block]],
+                library: dict[str, set[str]], problems: list[Problem]) -> None:
+    """Every question has code students write (a solution block in the topic or the library),
+    unless it is integrative (it grades the others' code); where the topic declares a
+    question's modules (``Question.code``), its blocks are in those and in no other."""
+    where_blocks: dict[str, set[str]] = {q: set(m) for q, m in library.items()}
+    for module, module_blocks in blocks.items():
+        for block in module_blocks:
+            where_blocks.setdefault(block.question, set()).add(module)
+    for question in questions:
+        here = f"exercise {exercise.name}: question {question!r}"
+        found = where_blocks.get(question, set())
+        if not found and question not in exercise.integrative:
+            problems.append(Problem(here, (
+                f"has no solution block, so students have nothing to write for it; mark its "
+                f"code with `### BEGIN SOLUTION {question}` in the topic's modules (or "
+                f"`{exercise.name}.{question}` in the course library), or make it an "
+                "integrative question (one that trains the others' code)")))
+        declared = set(exercise.code.get(question, ()))
+        if not declared:
+            continue
+        for module in sorted(declared - found):
+            problems.append(Problem(here, f"declares its code in {module!r}, which has no "
+                                          f"block of it; fix code= or the marker"))
+        for module in sorted(found - declared):
+            problems.append(Problem(here, f"has a solution block in {module!r}, which its "
+                                          f"code= ({', '.join(sorted(declared))}) does not "
+                                          "name; add it there or fix the marker"))
+
+
+def library_problems(solutions_dir: Path, registered: Collection[str]) -> list[Problem]:
+    """Every block of the course library names its topic and one of the registered topics
+    (``### BEGIN SOLUTION topic.question``): a bare id would be released as that topic's
+    nothing (its notebook would lose the cell), an unknown topic graded by nobody."""
+    library = Path(solutions_dir) / LIBRARY
+    if not (library / "__init__.py").is_file():
+        return []
+    problems: list[Problem] = []
+    for module, module_blocks in _blocks(library, problems).items():
+        path = library.joinpath(*module.split(".")).with_suffix(".py")
+        for block in module_blocks:
+            topic, dot, question = block.question.partition(".")
+            where = f"{path}:{block.start_line}"
+            if not dot:
+                problems.append(Problem(where, (
+                    f"library block {block.question!r} names no topic: the library serves "
+                    f"several topics, so its markers read `### BEGIN SOLUTION "
+                    f"<topic>.{block.question}`")))
+            elif topic not in registered:
+                problems.append(Problem(where, (
+                    f"library block {block.question!r} names topic {topic!r}, which no "
+                    "registered exercise is; " + suggest(topic, sorted(registered), "topics"))))
+    return problems
 
 
 def _check_questions(exercise: Exercise, questions: list[str],
@@ -282,9 +376,15 @@ def ensure_release_consistent(topics: Iterable[str], solutions_dir: Path,
     from nlpdojo_autograder.grading import exercise_names, get_exercise
 
     registered = set(exercise_names())
-    problems: list[Problem] = []
+    problems: list[Problem] = library_problems(Path(solutions_dir), registered)
     for topic in topics:
         if topic in registered:
             problems += validate(get_exercise(topic), Path(solutions_dir) / topic)
+        else:
+            problems.append(Problem(str(Path(solutions_dir) / topic), (
+                f"has solutions but no registered exercise {topic!r}, so nothing could grade "
+                f"it; declare the topic (`dojo new topic {topic}` scaffolds "
+                f"course/{topic}/, or an exercise pack registers it with register_exercises) "
+                "or move the folder out of the solutions")))
     if problems:
         raise ConsistencyError(problems, consequence)

@@ -60,12 +60,12 @@ def test_a_mistyped_marker_id_names_file_line_and_the_question_meant(topic: Path
     assert "did you mean 'logistic'?" in problem.message
 
 
-def test_a_question_without_a_check_is_a_problem_one_without_a_block_is_not(topic: Path):
-    questions = {"sigmoid": "Sigmoid", "logistic": "Logistic", "training": "Training",
-                 "extra": "Extra"}
-    exercise = _exercise(questions=questions,
-                         checks=[*_exercise().checks, _check("training", "metric")])
-    [problem] = validate(exercise, topic)
+def test_a_question_without_a_check_is_a_problem(topic: Path):
+    path = topic / "classifier.py"
+    path.write_text(path.read_text() + "\n\ndef extra():\n    ### BEGIN SOLUTION extra\n"
+                    "    return 1\n    ### END SOLUTION\n")
+    questions = {"sigmoid": "Sigmoid", "logistic": "Logistic", "extra": "Extra"}
+    [problem] = validate(_exercise(questions=questions), topic)
     assert str(problem) == ("exercise toy: question 'extra' has no check, so it is worth "
                             "nothing; add a check for it or remove it from questions")
 
@@ -166,8 +166,9 @@ def test_every_problem_is_listed_at_once(topic: Path):
     exercise = _exercise(planted_bugs=[replace(SIGMOID_BUG, find="nope")])
     with pytest.raises(ConsistencyError) as info:
         ensure_consistent(exercise, topic, "nothing was written")
-    assert len(info.value.problems) == 3
-    assert str(info.value).startswith("3 consistency problems (nothing was written):\n  ")
+    # the typo (two blocks), the question it leaves without a block, the planted bug's find
+    assert len(info.value.problems) == 4
+    assert str(info.value).startswith("4 consistency problems (nothing was written):\n  ")
 
 
 def test_plant_replaces_the_single_occurrence():
@@ -191,3 +192,76 @@ def test_an_integrative_question_must_exist_train_and_require_nothing(topic: Pat
     assert validate(with_metric, topic) == []
     assert "so it requires nothing" in _messages(validate(
         replace(with_metric, requires={"logistic": ("sigmoid",)}), topic))
+
+
+# -- the course library and where a question's code is (issue 24) -----------------------------
+LIBRARY_LAYER = '''"""A layer of the course library."""
+
+
+def scale(x, k):
+    """``x * k``."""
+    ### BEGIN SOLUTION {marker}
+    return x * k
+    ### END SOLUTION
+'''
+
+
+def _with_library(topic: Path, marker: str) -> Path:
+    """The topic's course library beside it, one block marked ``marker``."""
+    library = topic.parent / "library"
+    library.mkdir()
+    (library / "__init__.py").write_text("")
+    (library / "layers.py").write_text(LIBRARY_LAYER.format(marker=marker))
+    return library / "layers.py"
+
+
+def test_a_library_block_of_an_unknown_question_of_the_topic_is_named(topic: Path):
+    """The typo of the instructor's try (``toy_rnn.gru_cel``) used to pass release and
+    verify, and --strict then advised the wrong fix."""
+    path = _with_library(topic, "toy.sigmod")
+    [problem] = validate(_exercise(), topic)
+    assert problem.where == f"{path}:6"
+    assert "library block of unknown question 'toy.sigmod'" in problem.message
+    assert "did you mean 'sigmoid'?" in problem.message
+
+
+def test_library_blocks_name_a_registered_topic(topic: Path):
+    from nlpdojo_autograder.consistency import library_problems
+
+    path = _with_library(topic, "scale")  # bare: whose question?
+    [bare] = library_problems(topic.parent, {"toy"})
+    assert bare.where == f"{path}:6"
+    assert "names no topic" in bare.message and "<topic>.scale" in bare.message
+    path.write_text(LIBRARY_LAYER.format(marker="tyo.scale"))
+    [unknown] = library_problems(topic.parent, {"toy"})
+    assert "names topic 'tyo', which no registered exercise is" in unknown.message
+    assert "did you mean 'toy'?" in unknown.message
+    path.write_text(LIBRARY_LAYER.format(marker="toy.scale"))
+    assert library_problems(topic.parent, {"toy"}) == []
+
+
+def test_every_question_has_code_unless_it_is_integrative(topic: Path):
+    from nlpdojo_autograder.kinds import metric_check
+
+    trained = metric_check("training", "run", "a run", 1.0, lambda ctx: {"value": 1.0},
+                           metric="accuracy", threshold=0.5, budget="one step")
+    exercise = _exercise(questions={"sigmoid": "Sigmoid", "logistic": "Logistic",
+                                    "training": "Training"},
+                         checks=[*_exercise().checks, trained])
+    [problem] = validate(exercise, topic)
+    assert problem.where == "exercise toy: question 'training'"
+    assert "has no solution block, so students have nothing to write for it" in problem.message
+    assert validate(replace(exercise, integrative=("training",)), topic) == []
+
+
+def test_the_declared_code_of_a_question_is_where_its_blocks_are(topic: Path):
+    assert validate(_exercise(code={"sigmoid": ("activations",)}), topic) == []
+    _with_library(topic, "toy.logistic")  # logistic's code: classifier and the library
+    assert validate(_exercise(code={"logistic": ("classifier", "library/layers")}),
+                    topic) == []
+    problems = _messages(validate(_exercise(code={"sigmoid": ("classifier",),
+                                                  "logistic": ("classifier",)}), topic))
+    assert "question 'sigmoid': declares its code in 'classifier', which has no block" in problems
+    assert "question 'sigmoid': has a solution block in 'activations', which its code= " \
+           "(classifier) does not name" in problems
+    assert "question 'logistic': has a solution block in 'library/layers'" in problems

@@ -10,7 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 import nlpdojo_solutions
+from nlpdojo import plugins
 from nlpdojo.cli.app import build_app
+from nlpdojo.hookspecs import hookimpl
+from nlpdojo_autograder.checks import Exercise, Verdict
+from nlpdojo_autograder.kinds import custom_check
 from nlpdojo_autograder.markers import MarkerError, strip_solutions
 from nlpdojo_autograder.release import README_HEADER, ReleaseError, release, topics_in
 from tests._packages import forget, import_package
@@ -289,7 +293,41 @@ def _invoke(*args: str):
     return CliRunner().invoke(build_app(), ["release", *args])
 
 
-def test_command_releases_and_checks(solutions: Path, tmp_path: Path):
+class _ToyTopic:
+    """Registers exercise ``toy`` (questions sigmoid and logistic, one check each): the
+    command releases only topics something can grade."""
+
+    @hookimpl
+    def register_exercises(self, register):
+        def check(question):
+            return custom_check(question, "values", question, 1.0, lambda ctx: {},
+                                lambda actual, expected: Verdict(True, "ok"))
+
+        register("toy", Exercise(name="toy", title="Toy",
+                                 questions={"sigmoid": "Sigmoid", "logistic": "Logistic"},
+                                 checks=[check("sigmoid"), check("logistic")]))
+
+
+@pytest.fixture
+def toy_registered(monkeypatch):
+    monkeypatch.setattr(plugins, "_manager", plugins.make_manager(extra_plugins={
+        "toy-topic": _ToyTopic()}))
+    monkeypatch.setattr(plugins, "_registry", None)
+
+
+def test_command_refuses_solutions_that_no_exercise_grades(solutions: Path, tmp_path: Path):
+    """A topic folder in the solutions with no registered exercise was released without a
+    word, and `grade` then listed 50 question ids for it."""
+    out = tmp_path / "exercises"
+    result = _invoke("--solutions", str(solutions), "--output", str(out))
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"{solutions / 'toy'}: has solutions but no registered exercise 'toy'" in text
+    assert "`dojo new topic toy` scaffolds course/toy/" in text
+    assert not out.exists()
+
+
+def test_command_releases_and_checks(solutions: Path, tmp_path: Path, toy_registered):
     out = tmp_path / "exercises"
     result = _invoke("--solutions", str(solutions), "--output", str(out))
     assert result.exit_code == 0, result.output
@@ -343,7 +381,7 @@ def test_command_refuses_a_topic_folder_as_solutions(solutions: Path, tmp_path: 
 
 
 def test_command_refuses_a_local_solutions_folder_other_than_the_installed_one(
-        solutions: Path, tmp_path: Path, monkeypatch):
+        solutions: Path, tmp_path: Path, monkeypatch, toy_registered):
     # a second checkout (or a course folder) with its own solutions/: releasing the installed
     # nlpdojo_solutions into ./exercises by default would be a silent mix-up
     monkeypatch.chdir(solutions.parent)

@@ -106,5 +106,6 @@ class Topic:
             requires={q.id: q.requires for q in self.questions if q.requires},
             datasets={q.id: q.datasets for q in self.questions if q.datasets},
             integrative=tuple(q.id for q in self.questions if q.integrative),
+            code={q.id: q.code for q in self.questions if q.code},
             order=self.order)
 
