@@ -38,8 +38,10 @@ def release_command(
     targets: Annotated[
         list[str] | None,
         typer.Argument(metavar="[TOPIC|QUESTION]...",
-                       help="With --gradescope: what the autograder grades (default: every "
-                            "topic with installed solutions)."),
+                       help="The topics to release (default: every topic; the course "
+                            "library is released with any). With --gradescope: what the "
+                            "autograder grades, topics or questions (default: every topic with "
+                            "installed solutions)."),
     ] = None,
     solutions: Annotated[
         Path | None,
@@ -97,10 +99,10 @@ def release_command(
         _write_gradescope(gradescope, targets or [],
                           solutions if solutions is not None else _default_solutions())
         return
-    if targets:
-        raise ReleaseError(f"TOPIC arguments ({' '.join(targets)}) choose what --gradescope "
-                           "grades; `dojo release` itself releases every topic")
     if student_bundle is not None:
+        if targets:
+            raise ReleaseError(f"--student-bundle ships the whole course; leave out "
+                               f"{' '.join(targets)}")
         for flag, given in (("--check", check), ("--no-fixtures", not fixtures)):
             if given:
                 raise ReleaseError(f"--student-bundle checks the release and ships its "
@@ -115,22 +117,27 @@ def release_command(
     # Validate everything (markers, notebooks, the exercises' declarations against the
     # solutions, where fixtures go) and run the solutions for the
     # fixtures before the first write: any failure leaves the output and the fixtures as they are.
-    topics, _ = build_release(solutions_dir)
+    topics, _ = build_release(solutions_dir, targets)
     ensure_release_consistent(topics, solutions_dir)
     plans = fx.plan(topics, solutions_dir) if fixtures else []
+    # fixtures computed from the same sources are kept as they are (fixtures.FINGERPRINT)
+    reused = [plan for plan in plans if fx.up_to_date(plan)]
+    plans = [plan for plan in plans if plan not in reused]
     with tempfile.TemporaryDirectory(prefix="nlpdojo-release-") as tmp:
         fresh = {plan.exercise.name: Path(tmp) / plan.exercise.name for plan in plans}
         for plan in plans:
             fx.compute(plan.exercise, plan.source, fresh[plan.exercise.name])
-        report = release(solutions_dir, output, check=check)
+        report = release(solutions_dir, output, check=check, only=targets)
         if check:
             stale = [f"{plan.dest}/{problem}" for plan in plans
                      for problem in fx.compare(plan.exercise, fresh[plan.exercise.name],
                                                plan.dest)]
-            _report_check(report, stale, solutions_dir, output, len(plans))
+            _report_check(report, stale, solutions_dir, output, len(plans) + len(reused))
             return
         stored = [fx.store(plan.exercise, fresh[plan.exercise.name], plan.dest)
                   for plan in plans]
+        for plan in plans:
+            fx.record(plan)
     for rel in report.written:
         typer.echo(f"wrote   {output / rel}")
     for rel in report.removed:
@@ -150,6 +157,9 @@ def release_command(
             f"fixtures {fixture.dest}: {len(fixture.written)} written, "
             f"{len(fixture.removed)} removed, {len(fixture.unchanged)} unchanged."
         )
+    for plan in reused:
+        typer.echo(f"fixtures {plan.dest}: reused (computed from the same solutions, grader "
+                   "and versions).")
 
 
 def _write_bundle(dest: Path, solutions_dir: Path, exercises: Path) -> None:
@@ -206,6 +216,47 @@ def _report_check(report, stale_fixtures: list[str], solutions_dir: Path, output
     raise typer.Exit(1)
 
 
+def new_topic_command(
+    name: Annotated[str, typer.Argument(help="The topic's name (e.g. rnn_variants): its "
+                                             "folder in solutions/, course/ and exercises/.")],
+    title: Annotated[str | None, typer.Option(help="Its title (default: from the name).")] = None,
+    order: Annotated[int | None, typer.Option(
+        min=1, help="Where it comes in the course (default: after the last topic).")] = None,
+    solutions: Annotated[Path | None, typer.Option(
+        help="The solutions folder (default: the installed nlpdojo_solutions).")] = None,
+    course: Annotated[Path | None, typer.Option(
+        help="The course folder (default: the installed nlpdojo_course).")] = None,
+) -> None:
+    """A new topic that releases and grades at once: solutions/NAME/ (instructions and one
+    question's reference) and course/NAME/ (its declaration and checks)."""
+    from nlpdojo_autograder.authoring.scaffold import new_topic
+    from nlpdojo_autograder.grading import exercise_names, get_exercise
+
+    if order is None:
+        orders = [get_exercise(n).order for n in exercise_names()]
+        order = max([o for o in orders if o < 100], default=0) + 1
+    made = new_topic(name, solutions or _package_folder("nlpdojo_solutions"),
+                     course or _package_folder("nlpdojo_course"), title=title, order=order)
+    for path in made.files:
+        typer.echo(f"wrote   {path}")
+    typer.echo(f"topic {name}: next, `dojo release` (exercises/{name}/ and its fixtures), "
+               f"`dojo verify {name} --strict`, `grade {name} --solutions`; docs/authoring.md, "
+               "\"Adding a topic\", goes on from there")
+
+
+def _package_folder(package: str) -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise typer.BadParameter(f"{package} is not installed; give the folder")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def add_commands(cli: typer.Typer) -> None:
     """Attach the autograder's commands to the ``dojo`` app."""
     cli.command("release")(release_command)
+    new = typer.Typer(name="new", help="Scaffold course content.", no_args_is_help=True,
+                      add_completion=False, pretty_exceptions_enable=False)
+    new.command("topic")(report_errors(new_topic_command))
+    cli.add_typer(new, name="new")

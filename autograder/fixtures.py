@@ -9,13 +9,23 @@ the quick budget, NumPy float64) and stores each outcome as ``<check id>.json`` 
 Fixtures are deterministic: the JSON holds the status and the scalars only (no timings), and a
 fixture whose stored values equal the new ones (within the tolerance ``--check`` uses) is not
 rewritten, so a release that changes nothing leaves the fixtures folder byte for byte as it was.
+
+Fixtures are computed again only when something they depend on changed: each folder records
+(:data:`FINGERPRINT`) a digest of :func:`sources`, the reference they were computed from (the
+topic's solutions and the course library), the grader that computed them (the core, the engine,
+every plugin but a course's other topics: the topic's own folder stands for its course) and the
+versions they ran on. A release whose fingerprint matches, with every fixture present, reuses
+them: a release with nothing changed takes seconds, not a minute per topic.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import tempfile
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +59,76 @@ class FixtureReport:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+
+
+#: the file in a fixtures folder that records what its fixtures were computed from
+FINGERPRINT = "FINGERPRINT"
+#: the source files a fingerprint reads (data files of the packages included)
+_SOURCE_SUFFIXES = (".py", ".json", ".toml", ".txt", ".md", ".npz")
+
+
+def sources(exercise: Exercise, source: Path) -> list[Path]:
+    """The folders an exercise's fixtures depend on: its reference (``source``, its topic
+    folder, and the course library beside it), the core, the engine and every plugin's
+    package (a plugin that brings modules, such as the course, by the folder of the module
+    that registered this exercise only). Fixtures folders are left out of each."""
+    from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
+    from nlpdojo_autograder.loader import LIBRARY
+
+    folders = [source]
+    if (source.parent / LIBRARY / "__init__.py").is_file() and source.name != LIBRARY:
+        folders.append(source.parent / LIBRARY)
+    bringing = {m.__name__.rpartition(".")[0] for m in bringing_plugins()}
+    tops = {"nlpdojo", "nlpdojo_autograder"} | {
+        ep.value.split(":")[0].split(".")[0].strip() for ep in entry_points(group="nlpdojo")}
+    for top in sorted(tops - bringing):
+        spec = importlib.util.find_spec(top)
+        if spec is not None and spec.submodule_search_locations:
+            folders += [Path(p) for p in spec.submodule_search_locations]
+    entry = next((e for e in get_registry().entries("exercise") if e.name == exercise.name),
+                 None)
+    module = get_manager().get_plugin(entry.plugin) if entry is not None else None
+    if module is not None and getattr(module, "__path__", None):  # a topic folder
+        folders += [Path(p) for p in module.__path__]
+    elif module is not None and getattr(module, "__file__", None):
+        folders.append(Path(module.__file__).parent)
+    return folders
+
+
+def fingerprint(exercise: Exercise, source: Path) -> str:
+    """A digest of every file of :func:`sources` (their fixtures folders left out) and of
+    the versions the fixtures are computed on."""
+    from nlpdojo_autograder.grading import versions
+
+    ran_on = {k: v for k, v in versions("numpy").items() if k != "platform"}
+    digest = hashlib.sha256(json.dumps(ran_on, sort_keys=True).encode())
+    for folder in sources(exercise, source):
+        digest.update(b"\0folder\0" + folder.name.encode())
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder)
+            if (not path.is_file() or path.suffix not in _SOURCE_SUFFIXES
+                    or "__pycache__" in rel.parts or "fixtures" in rel.parts):
+                continue
+            digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def up_to_date(plan: FixturePlan) -> bool:
+    """Whether ``plan.dest`` holds every fixture and no other, computed from what is there
+    now (its fingerprint)."""
+    recorded = plan.dest / FINGERPRINT
+    if not recorded.is_file():
+        return False
+    ids = {c.id for c in fixture_checks(plan.exercise)}
+    stored = {p.stem for p in plan.dest.iterdir() if p.suffix in (".json", ".npz")}
+    return (stored <= ids and all((plan.dest / f"{check_id}.json").is_file() for check_id in ids)
+            and recorded.read_text().strip() == fingerprint(plan.exercise, plan.source))
+
+
+def record(plan: FixturePlan) -> None:
+    """Write the fingerprint of the fixtures just stored in ``plan.dest``."""
+    atomic_write(plan.dest / FINGERPRINT,
+                 (fingerprint(plan.exercise, plan.source) + "\n").encode())
 
 
 def fixture_checks(exercise: Exercise) -> list:

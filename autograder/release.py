@@ -285,11 +285,19 @@ def released_topic(topic_dir: Path) -> dict[str, bytes]:
     return files
 
 
-def build_release(solutions_dir: Path) -> tuple[list[str], dict[str, bytes]]:
-    """``(topics, {relative path: bytes})`` of the whole release, validated before anything is
-    written. Every problem is gathered into one error: a :class:`MarkerError` when any marker is
-    malformed, else a :class:`ReleaseError`."""
+def build_release(solutions_dir: Path, only: list[str] | None = None
+                  ) -> tuple[list[str], dict[str, bytes]]:
+    """``(topics, {relative path: bytes})`` of the whole release (``only``: of those topics and
+    the course library), validated before anything is written. Every problem is gathered into
+    one error: a :class:`MarkerError` when any marker is malformed, else a
+    :class:`ReleaseError`."""
     topics = release_topics(solutions_dir)
+    if only:
+        unknown = [t for t in only if t not in topics]
+        if unknown:
+            raise ReleaseError(f"no topic {', '.join(map(repr, unknown))} in {solutions_dir}; "
+                               f"its topics: {', '.join(topics)}")
+        topics = [t for t in topics if t in only]
     files: dict[str, bytes] = {}
     errors: list[NlpdojoError] = []
     library = library_in(solutions_dir)
@@ -401,9 +409,11 @@ def _prune_empty_dirs(topic_root: Path) -> None:
 
 
 def release(
-    solutions_dir: str | Path, output_dir: str | Path, *, check: bool = False
+    solutions_dir: str | Path, output_dir: str | Path, *, check: bool = False,
+    only: list[str] | None = None
 ) -> ReleaseReport:
-    """Generate ``output_dir`` (the student ``exercises/``) from ``solutions_dir``.
+    """Generate ``output_dir`` (the student ``exercises/``) from ``solutions_dir`` (``only``:
+    those topics and the course library; the other topics' folders are left as they are).
 
     With ``check=True`` nothing is written; ``report.differences`` lists every file that would
     change (``report.in_sync`` is then the verdict). Raises :class:`MarkerError` (nothing
@@ -411,7 +421,7 @@ def release(
     """
     sol, out = Path(solutions_dir), Path(output_dir)
     _check_folders(sol, out)
-    topics, files = build_release(sol)
+    topics, files = build_release(sol, only)
     # the README lists the topics of every source released into this folder, not only ours
     listed = dict(_released_on_disk(out))
     listed.update((t, _summary(sol / t)) for t in topics)

@@ -30,7 +30,7 @@ def _fixtures(folder: Path | None) -> dict[str, str]:
     if folder is None or not folder.is_dir():
         return {}
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()[:16]
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.suffix in (".json", ".npz")}
 
 
 def catalogue() -> dict[str, Any]:

@@ -172,6 +172,6 @@ def test_release_refuses_a_bad_destination_or_target(tmp_path):
     result = runner.invoke(build_app(), ["release", "--gradescope", str(tmp_path / "a.zip"),
                                          "no_such_topic"])
     assert result.exit_code == 2 and "neither a topic nor a question id" in result.output
-    result = runner.invoke(build_app(), ["release", "softmax"])
-    assert result.exit_code == 2 and "choose what --gradescope grades" in result.output
+    result = runner.invoke(build_app(), ["release", "softmax"])  # a question: not a topic
+    assert result.exit_code == 2 and "no topic 'softmax' in" in result.output
     assert not list(tmp_path.iterdir())

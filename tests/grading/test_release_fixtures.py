@@ -42,7 +42,8 @@ def test_fixtures_come_from_the_solutions_and_go_to_the_pack(pack: Path):
     result = _release("--solutions", str(pack / "solutions"))
     assert result.exit_code == 0, result.output
     dest = pack / "fixtures" / "toy"
-    assert sorted(p.name for p in dest.iterdir()) == sorted(FIXTURE_FILES)
+    # and what they were computed from (a release that changes nothing reuses them)
+    assert sorted(p.name for p in dest.iterdir()) == sorted([*FIXTURE_FILES, "FINGERPRINT"])
     assert f"fixtures {dest}: 7 written, 0 removed, 0 unchanged." in result.output
     assert f"wrote   {dest / 'scale.values.json'}" in result.output
     # deterministic: status and scalars only, no timing
@@ -60,7 +61,7 @@ def test_a_second_release_rewrites_nothing(pack: Path):
         f"exercises/{k}": v for k, v in _snapshot(Path("exercises")).items()}
     result = _release("--solutions", str(pack / "solutions"))
     assert result.exit_code == 0, result.output
-    assert "0 written, 0 removed, 7 unchanged." in result.output
+    assert f"fixtures {pack / 'fixtures' / 'toy'}: reused" in result.output  # not computed
     assert "wrote" not in result.output
     after = _snapshot(pack / "fixtures") | {
         f"exercises/{k}": v for k, v in _snapshot(Path("exercises")).items()}
@@ -81,6 +82,22 @@ def test_fixtures_in_the_old_form_or_stale_are_rewritten_once(pack: Path):
     assert "1 written, 1 removed, 6 unchanged" in result.output
     assert "duration_s" not in old.read_text()
     assert not (dest / "gone.values.json").exists()
+
+
+def test_fixtures_are_computed_again_when_what_they_depend_on_changes(pack: Path):
+    """The solutions, the grader's code or the pack's own code: any change of a source file
+    (a comment too) and the fixtures are computed again, and stay unchanged where their
+    values did."""
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    dest = pack / "fixtures" / "toy"
+    recorded = (dest / "FINGERPRINT").read_text()
+    for changed in (pack / "solutions" / "toy" / "scale.py", pack / "plugin.py"):
+        changed.write_text(changed.read_text() + "\n# an edit\n")
+        result = _release("--solutions", str(pack / "solutions"))
+        assert result.exit_code == 0, result.output
+        assert f"fixtures {dest}: 0 written, 0 removed, 7 unchanged." in result.output
+        assert (dest / "FINGERPRINT").read_text() != recorded
+        recorded = (dest / "FINGERPRINT").read_text()
 
 
 def test_check_compares_the_fixtures_with_the_solutions_folder(pack: Path):

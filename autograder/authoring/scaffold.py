@@ -1,0 +1,151 @@
+"""``dojo new topic NAME``: a new topic that releases and grades at once.
+
+It writes the two folders a topic is made of, and nothing else:
+
+* ``solutions/NAME/``: the reference, what students get stubbed: ``__init__.py``, the
+  instructions (``README.md``, which also opens the topic's notebook) and one module with one
+  question (``scale.py``: a function and its solution block);
+* ``course/NAME/``: how it is graded, a plugin found by the course as it is: ``__init__.py``
+  (the :class:`~nlpdojo_autograder.authoring.Topic` and its ``register_exercises``) and
+  ``questions.py`` (the question's declaration: a value check against the reference and a
+  planted bug that ``dojo verify`` proves it catches).
+
+Then ``dojo release`` makes the student's ``exercises/NAME/`` and the fixtures, ``dojo verify
+NAME --strict`` proves the stubs score 0, the reference full marks and the bug caught, and
+``grade NAME`` grades. ``docs/authoring.md`` ("Adding a topic") goes on from there.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nlpdojo.errors import NlpdojoError
+
+#: a topic's name: its folder in solutions/, course/ and exercises/, and its import name
+NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
+#: names a topic cannot take (the course library's folder; the course package's own module)
+RESERVED = ("library", "plugin")
+
+
+class ScaffoldError(NlpdojoError):
+    """The topic cannot be made (a bad name, a folder that exists)."""
+
+
+@dataclass
+class Scaffold:
+    """What :func:`new_topic` wrote."""
+
+    name: str
+    solutions: Path
+    course: Path
+    files: list[Path] = field(default_factory=list)
+
+
+def check_name(name: str) -> None:
+    """A topic name is a lowercase Python identifier that is not a keyword or reserved."""
+    if not NAME_RE.fullmatch(name) or keyword.iskeyword(name):
+        raise ScaffoldError(f"{name!r} cannot name a topic: use lowercase letters, digits and "
+                            "underscores, starting with a letter (e.g. rnn_variants)")
+    if name in RESERVED:
+        raise ScaffoldError(f"{name!r} is reserved ({', '.join(RESERVED)}); choose another name")
+
+
+def new_topic(name: str, solutions_dir: Path, course_dir: Path, *, title: str | None = None,
+              order: int = 100) -> Scaffold:
+    """Write topic ``name``'s reference folder in ``solutions_dir`` and its grading folder in
+    ``course_dir``; refuse (writing nothing) when either exists."""
+    check_name(name)
+    solutions, course = Path(solutions_dir) / name, Path(course_dir) / name
+    for folder, what in ((solutions_dir, "solutions"), (course_dir, "course")):
+        if not Path(folder).is_dir():
+            raise ScaffoldError(f"{folder}: no such {what} folder")
+    for folder in (solutions, course):
+        if folder.exists():
+            raise ScaffoldError(f"{folder} exists: topic {name!r} is taken; choose another "
+                                "name or remove the folder")
+    title = title or name.replace("_", " ").capitalize()
+    values = {"name": name, "title": title, "order": order}
+    files = {solutions / "__init__.py": SOLUTIONS_INIT, solutions / "README.md": README,
+             solutions / "scale.py": SCALE, course / "__init__.py": COURSE_INIT,
+             course / "questions.py": QUESTIONS}
+    scaffold = Scaffold(name, solutions, course)
+    for path, template in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(**values), encoding="utf-8")
+        scaffold.files.append(path)
+    return scaffold
+
+
+SOLUTIONS_INIT = '''"""Topic ``{name}``: {title}."""
+'''
+
+README = '''# {title}
+
+*topic id `{name}`*
+
+Replace this with the topic's instructions: what the lecture says, what to derive on paper,
+and what each question asks. The notebook of the topic opens with this text.
+
+## Questions
+
+1. **`scale`**: `scale(x, k)` returns `x * k` elementwise, for an array of the backend.
+'''
+
+SCALE = '''"""A first question of topic ``{name}``: replace it with the topic's own."""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+from nlpdojo.backend import Array
+
+
+def scale(x: Array, k: float) -> Array:
+    """``x * k`` elementwise, for an array ``x`` of any shape."""
+    xp = array_namespace(x)
+    ### BEGIN SOLUTION scale
+    return xp.multiply(x, k)
+    ### END SOLUTION
+'''
+
+COURSE_INIT = '''"""Topic ``{name}``: {title}. Its questions are declared in :mod:`.questions`; the
+reference is ``solutions/{name}/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nlpdojo.hookspecs import hookimpl
+from nlpdojo_autograder.authoring import Topic
+
+from . import questions
+
+TOPIC = Topic(name="{name}", title="{title}", order={order}, questions=questions.QUESTIONS,
+              fixtures=Path(__file__).parent / "fixtures")
+
+
+@hookimpl
+def register_exercises(register):
+    register(TOPIC.name, TOPIC.exercise())
+'''
+
+QUESTIONS = '''"""The questions of topic ``{name}``, one declaration each: its checks, the module
+its solution block is in, the bugs ``dojo verify`` plants to prove the checks catch them."""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import Question, bug, function_check, inputs, normal, uniform
+
+SCALE = Question(
+    "scale", "Scale an array", code="scale",
+    checks=[function_check("scale", "scale", "scale",
+                           inputs(x=normal(4, 3), k=uniform(0.5, 2.0)),
+                           title="scale on random arrays", points=1.0, outputs=("scaled",))],
+    planted_bugs=[bug("scale adds instead of multiplying", "scale",
+                      "return xp.multiply(x, k)", "return xp.add(x, k)", "scale")])
+
+QUESTIONS = [SCALE]
+'''
