@@ -55,8 +55,8 @@ class UsageError(NlpdojoError):
 @report_errors
 def grade_command(
     topics: Annotated[list[str] | None, typer.Argument(
-        help="Topics (word_vectors, neural_networks, language_models...: `dojo plugins` lists "
-             "those installed) or question ids (softmax) to grade; default: all.")] = None,
+        help="Topics or question ids to grade (`dojo plugins` lists the installed topics, one "
+             "course.<topic> plugin each); default: every topic.")] = None,
     submission: Annotated[Path | None, typer.Option(
         "--submission", "-s", help="A folder laid out like exercises/, or a notebook (.ipynb). "
         "Default: ./exercises")] = None,
