@@ -170,11 +170,11 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
 
     repeated = gradient_check(question, "repeated", f"{title}: applied {repeat} times before "
                               "backward", 0.0, lambda ctx: gradients(ctx, repeat), **options)
-    repeated = _with_hint(repeated, f"the layer was applied {repeat} times before backward (as "
-                          "in an RNN over time), then backward ran once per call in reverse "
-                          "order; if the one-call gradient check passes, the usual cause is "
-                          "state kept on self between calls: keep what backward needs in the "
-                          "cache that forward returns for each call")
+    repeated = with_hint(repeated, f"the layer was applied {repeat} times before backward (as "
+                         "in an RNN over time), then backward ran once per call in reverse "
+                         "order; if the one-call gradient check passes, the usual cause is "
+                         "state kept on self between calls: keep what backward needs in the "
+                         "cache that forward returns for each call")
     checks = [
         value_check(question, "values", f"{title}: forward and backward values", 0.0, values,
                     rtol=rtol, **options),
@@ -266,7 +266,9 @@ def _autograd_loss(autograd: Callable[..., Any], case: LayerCase,
     return loss
 
 
-def _with_hint(check: Check, hint: str) -> Check:
+def with_hint(check: Check, hint: str) -> Check:
+    """``check`` with ``hint`` added, in parentheses, to the message of a failed verdict: what
+    a question's author knows of the usual cause of that failure."""
     import dataclasses
 
     judge = check.judge

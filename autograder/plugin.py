@@ -25,9 +25,8 @@ def register_commands(cli):
 
 @hookimpl
 def register_exercises(register):
-    from nlpdojo_autograder.topics import language_models, neural_networks
+    from nlpdojo_autograder.topics import language_models
 
-    register(neural_networks.EXERCISE.name, neural_networks.EXERCISE)
     register(language_models.EXERCISE.name, language_models.EXERCISE)
 
 
@@ -36,10 +35,8 @@ def register_trainers(register):
     from nlpdojo_autograder.topics import (
         language_models_neural_train,
         language_models_train,
-        neural_networks_train,
     )
 
-    register(neural_networks_train.TRAINER.name, neural_networks_train.TRAINER)
     register(language_models_train.TRAINER.name, language_models_train.TRAINER)
     register(language_models_neural_train.TRAINER.name, language_models_neural_train.TRAINER)
 

@@ -35,7 +35,7 @@ COMMAND = "python bench/tagger_results.py --write-docs"
 
 
 def main() -> None:
-    from nlpdojo_autograder.topics.neural_networks_train import DEFAULT_LR, OPTIMIZER_NAMES
+    from nlpdojo_course.neural_networks.trainer import DEFAULT_LR, OPTIMIZER_NAMES
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--train-sentences", type=int, default=4000)
@@ -53,7 +53,7 @@ def main() -> None:
     from torch_window_tagger import train_and_predict as torch_train_and_predict
 
     from nlpdojo.selection import load_backend
-    from nlpdojo_autograder.topics.neural_networks_data import (
+    from nlpdojo_course.neural_networks.data import (
         most_frequent_tag_accuracy,
         tagging_data,
     )

@@ -47,7 +47,7 @@ def main() -> None:
     from torch_window_tagger import make_model, step
 
     from nlpdojo.selection import load_backend
-    from nlpdojo_autograder.topics.neural_networks_data import tagging_data
+    from nlpdojo_course.neural_networks.data import tagging_data
     from nlpdojo_solutions.library.losses import SoftmaxCrossEntropy
     from nlpdojo_solutions.library.optim import Adam
     from nlpdojo_solutions.neural_networks.window import WindowClassifier

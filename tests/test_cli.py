@@ -133,6 +133,8 @@ def test_plugins_json_lists_the_builtins_and_what_they_registered():
     # each topic folder is a plugin the course brings, registering its own exercise
     assert rows["course.word_vectors"]["registered"] == {"exercise": ["word_vectors"],
                                                           "trainer": ["word2vec"]}
+    assert rows["course.neural_networks"]["registered"] == {"exercise": ["neural_networks"],
+                                                             "trainer": ["tagger"]}
     assert rows["numpy"]["registered"] == {"backend": ["numpy", "strict"]}
     assert rows["torch"]["registered"] == {"backend": ["torch"]}
     # no built-in registers a layer, loss or optimizer: those are the course library's

@@ -30,6 +30,7 @@ from nlpdojo_autograder.builders import (
     metric_checks,
     optimizer_checks,
     require_vectorized,
+    with_hint,
 )
 from nlpdojo_autograder.checks import (
     Check,
@@ -72,5 +73,5 @@ __all__ = [
     "inputs", "integers", "layer_checks", "literal", "loss_checks", "metric_check",
     "metric_checks", "normal", "optimizer_checks", "require", "require_finite",
     "require_rows_sum_to_one", "require_shapes", "require_vectorized", "scratch", "student",
-    "uniform", "value_check",
+    "uniform", "value_check", "with_hint",
 ]

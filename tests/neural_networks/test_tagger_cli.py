@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
-from nlpdojo_autograder.topics import neural_networks_train as cli
-from nlpdojo_autograder.topics.neural_networks_data import TaggingData
+from nlpdojo_course.neural_networks import trainer as cli
+from nlpdojo_course.neural_networks.data import TaggingData
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

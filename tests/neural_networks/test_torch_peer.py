@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nlpdojo.selection import load_backend  # noqa: E402
-from nlpdojo_autograder.topics.neural_networks_train import DEFAULT_LR  # noqa: E402
+from nlpdojo_course.neural_networks.trainer import DEFAULT_LR  # noqa: E402
 from nlpdojo_solutions.library.losses import SoftmaxCrossEntropy  # noqa: E402
 from nlpdojo_solutions.neural_networks.tagger import build_tagger  # noqa: E402
 

@@ -1,13 +1,14 @@
 """``dojo train tagger``: train the window tagger (Collobert et al. 2011, the window approach)
 on a tagged corpus from the command line, save a checkpoint, resume it, evaluate it.
 
-The neural_networks topic's training command, registered as :data:`TRAINER` by the
-autograder's plugin (``register_trainers``). It trains the student's
-``exercises/neural_networks`` (its ``WindowClassifier`` on the student's course library:
-``Linear``, ``Tanh``, ``Dropout``, ``SoftmaxCrossEntropy`` and the chosen optimizer), or the
-reference with ``--solutions``, through that folder's given ``tagger.py``, and reports the
-held-out accuracy next to the most-frequent-tag baseline. ``--compare-optimizers`` trains one
-tagger per optimizer of the library and plots their training losses (``--plot``).
+The neural_networks topic's training command, registered as :data:`TRAINER` by the topic's
+plugin (``register_trainers`` in :mod:`nlpdojo_course.neural_networks`). It trains the
+student's ``exercises/neural_networks`` (its ``WindowClassifier`` on the student's course
+library: ``Linear``, ``Tanh``, ``Dropout``, ``SoftmaxCrossEntropy`` and the chosen
+optimizer), or the reference with ``--solutions``, through that folder's given ``tagger.py``,
+and reports the held-out accuracy next to the most-frequent-tag baseline.
+``--compare-optimizers`` trains one tagger per optimizer of the library and plots their
+training losses (``--plot``).
 
 A checkpoint is one ``.npz`` file: the model's parameters (``model/<name>``), the optimizer's
 state (``optim/<i>/<key>``) and a JSON header (``meta``: the settings, the epochs done, the
@@ -25,7 +26,7 @@ import numpy as np
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.train import TopicCode, TrainError, check_output, require_datasets
+from nlpdojo_autograder.training import TopicCode, TrainError, check_output, require_datasets
 
 TOPIC = "neural_networks"
 CODE = TopicCode(TOPIC, ("tagger.py", "window.py"))
@@ -96,7 +97,7 @@ def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray],
 # -- data and evaluation ----------------------------------------------------------------------
 def load_data(settings: dict[str, Any]):
     """The tagging data of ``settings`` (vocabulary from the training split only)."""
-    from nlpdojo_autograder.topics.neural_networks_data import tagging_data
+    from nlpdojo_course.neural_networks.data import tagging_data
 
     require_datasets([settings["dataset"]])
     return tagging_data(settings["dataset"], train_sentences=settings["train_sentences"],
@@ -169,7 +170,7 @@ def tagger(
     report held-out accuracy against the most-frequent-tag baseline; save a checkpoint."""
     from nlpdojo.cli.common import console
     from nlpdojo.selection import load_backend
-    from nlpdojo_autograder.topics.neural_networks_data import most_frequent_tag_accuracy
+    from nlpdojo_course.neural_networks.data import most_frequent_tag_accuracy
 
     optimizer = _optimizer_name(optimizer)
     if plot is not None and not compare_optimizers:

@@ -1,0 +1,116 @@
+"""Activations (CS224n lecture 3, notes part III): sigmoid, tanh, hard tanh, soft sign, ReLU
+and leaky ReLU as layers of the course library, each forward and backward against the
+reference and torch's autograd, on inputs kept away from the kinks; the sigmoid also on
+scores where a naive formula overflows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Check,
+    CheckFailure,
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    value_check,
+)
+from nlpdojo_course.neural_networks.common import LIB, functional, torch
+
+ACT = f"{LIB}.activations"
+
+
+def _away_from_kinks(x: np.ndarray) -> np.ndarray:
+    """Inputs at least 1e-3 from 0 and ±1, where hard tanh and the ReLUs have kinks (central
+    differences straddling a kink are not the derivative)."""
+    for kink in (-1.0, 0.0, 1.0):
+        near = np.abs(x - kink) < 1e-3
+        x = np.where(near, kink + np.where(x >= kink, 2e-3, -2e-3), x)
+    return x
+
+
+def _activation_case(ctx: Context, kwargs: dict | None = None) -> LayerCase:
+    return LayerCase(args=(ctx.backend,), params={}, kwargs=kwargs or {},
+                     inputs=lambda r: (_away_from_kinks(2.0 * r.standard_normal((4, 5))),))
+
+
+def _activation(question: str, cls: str, torch_fn, *, kwargs: dict | None = None,
+                points: float = 1.0) -> list[Check]:
+    return layer_checks(question, ACT, cls, lambda ctx: _activation_case(ctx, kwargs),
+                        title=cls, points=points, autograd=lambda p, x: torch_fn(x),
+                        parameters=False)
+
+
+def _sigmoid_stability(ctx: Context):
+    """σ of ±800: e^(800) overflows to inf unless the formula avoids it."""
+    x = np.array([[-800.0, -30.0, 0.0, 30.0, 800.0]])
+    out = ctx.probe("layer_run")(ctx.function(ACT, "Sigmoid"),
+                                 (ctx.backend,), {}, {}, [[ctx.asarray(x)]],
+                                 [ctx.asarray(np.ones_like(x))])
+    y = ctx.to_numpy(out["outputs"][0], "Sigmoid's output")
+    if not np.all(np.isfinite(y)):
+        raise CheckFailure(f"sigmoid of {x.tolist()[0]} gave {y.tolist()[0]}: e^(-z) overflows "
+                           "for large negative z; use e^z / (1 + e^z) there (the same value)")
+    return {"output": y}
+
+
+SIGMOID = Question(
+    "sigmoid", "Sigmoid layer", code="library/activations",
+    checks=[
+        *_activation("sigmoid", "Sigmoid", lambda x: torch().sigmoid(x), points=0.8),
+        value_check("sigmoid", "stability", "Sigmoid of ±800", 0.2, _sigmoid_stability),
+    ],
+    planted_bugs=[
+        bug("sigmoid derivative without (1 - y)", ACT, "return grad_output * y * (1.0 - y)",
+            "return grad_output * y", "sigmoid"),
+        bug("sigmoid as e^z / (1 + e^z) everywhere: inf / inf for large z", ACT,
+            "y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+            "y = xp.exp(x) / (1.0 + xp.exp(x))", "sigmoid"),
+    ])
+
+TANH = Question(
+    "tanh", "Tanh layer", code="library/activations",
+    checks=_activation("tanh", "Tanh", lambda x: torch().tanh(x)),
+    planted_bugs=[
+        bug("tanh derivative 1 - y", ACT, "return grad_output * (1.0 - y * y)",
+            "return grad_output * (1.0 - y)", "tanh"),
+    ])
+
+HARD_TANH = Question(
+    "hard_tanh", "Hard tanh layer", code="library/activations",
+    checks=_activation("hard_tanh", "HardTanh", lambda x: functional().hardtanh(x)),
+    planted_bugs=[
+        bug("hard tanh passes gradients above 1", ACT,
+            "inside = (x > -1.0) & (x < 1.0)", "inside = x > -1.0", "hard_tanh"),
+    ])
+
+SOFT_SIGN = Question(
+    "soft_sign", "Soft sign layer", code="library/activations",
+    checks=_activation("soft_sign", "SoftSign", lambda x: functional().softsign(x)),
+    planted_bugs=[
+        bug("soft sign derivative not squared", ACT, "return grad_output / (d * d)",
+            "return grad_output / d", "soft_sign"),
+    ])
+
+RELU = Question(
+    "relu", "ReLU layer", code="library/activations",
+    checks=_activation("relu", "ReLU", lambda x: functional().relu(x)),
+    planted_bugs=[
+        bug("relu passes every gradient", ACT,
+            "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
+            "return grad_output * 1.0", "relu"),
+    ])
+
+LEAKY_RELU = Question(
+    "leaky_relu", "Leaky ReLU layer", code="library/activations",
+    checks=_activation("leaky_relu", "LeakyReLU", lambda x: functional().leaky_relu(x, 0.1),
+                       kwargs={"negative_slope": 0.1}),
+    planted_bugs=[
+        bug("leaky relu forgets its slope in backward", ACT,
+            "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
+            "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)", "leaky_relu"),
+    ])
+
+QUESTIONS = [SIGMOID, TANH, HARD_TANH, SOFT_SIGN, RELU, LEAKY_RELU]

@@ -1,0 +1,175 @@
+"""Initialization and layers (CS224n lecture 3, notes part III): Xavier's uniform initializer
+(judged on statistics, no reference needed), the affine layer, inverted dropout in training
+and eval mode, and the embedding look-up whose rows of repeated words must add up."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    LayerCase,
+    Question,
+    Verdict,
+    bug,
+    custom_check,
+    integers,
+    layer_checks,
+    with_hint,
+)
+from nlpdojo_course.neural_networks.common import LIB
+
+LAYERS = f"{LIB}.layers"
+
+
+# -- Xavier --------------------------------------------------------------------------------------
+FAN_IN, FAN_OUT = 300, 200
+
+
+def _xavier_collect(ctx: Context):
+    f = ctx.function(f"{LIB}.init", "xavier_uniform")
+    return {"w": ctx.to_numpy(f(ctx.backend, FAN_IN, FAN_OUT, seed=3), "xavier_uniform's matrix"),
+            "same_seed": ctx.to_numpy(f(ctx.backend, FAN_IN, FAN_OUT, seed=3)),
+            "other_seed": ctx.to_numpy(f(ctx.backend, FAN_IN, FAN_OUT, seed=4)),
+            "small": ctx.to_numpy(f(ctx.backend, 3, 7, seed=0))}
+
+
+def _xavier_judge(actual, expected) -> Verdict:
+    w = actual["w"]
+    bound = math.sqrt(6.0 / (FAN_IN + FAN_OUT))
+    if w.shape != (FAN_IN, FAN_OUT) or actual["small"].shape != (3, 7):
+        return Verdict(False, f"xavier_uniform(backend, {FAN_IN}, {FAN_OUT}) has shape "
+                       f"{w.shape}; expected ({FAN_IN}, {FAN_OUT}) = (fan_in, fan_out)")
+    if not np.array_equal(w, actual["same_seed"]) or np.array_equal(w, actual["other_seed"]):
+        return Verdict(False, "draw with backend.rng(seed): the same seed must give the same "
+                       "matrix and another seed another one")
+    top, var, target = float(np.abs(w).max()), float(w.var()), bound ** 2 / 3.0
+    if top > bound * (1 + 1e-9) or top < 0.98 * bound:
+        return Verdict(False, f"the largest |w| is {top:.4g}; U[-b, b] with b = sqrt(6 / "
+                       f"(fan_in + fan_out)) = {bound:.4g} reaches close to b but never beyond")
+    if abs(var - target) > 0.05 * target or abs(float(w.mean())) > 4 * math.sqrt(target / w.size):
+        return Verdict(False, f"mean {w.mean():.3g} and variance {var:.4g}; Xavier's uniform "
+                       f"has mean 0 and variance 2 / (fan_in + fan_out) = {target:.4g}")
+    return Verdict(True, f"uniform in ±{bound:.4g} with variance {var:.4g} ≈ 2/(fan_in+fan_out)")
+
+
+XAVIER = Question(
+    "xavier", "Xavier initialization", code="library/init",
+    checks=[custom_check("xavier", "statistics", "bound, variance and seeding", 1.0,
+                         _xavier_collect, _xavier_judge)],
+    planted_bugs=[
+        bug("Xavier bound from fan_in alone", f"{LIB}.init",
+            "bound = math.sqrt(6.0 / (fan_in + fan_out))", "bound = math.sqrt(1.0 / fan_in)",
+            "xavier"),
+    ])
+
+
+# -- affine ------------------------------------------------------------------------------------
+def _affine(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, 4, 3), params={
+        "weight": rng.standard_normal((4, 3)), "bias": rng.standard_normal(3)},
+        inputs=lambda r: (r.standard_normal((5, 4)),))
+
+
+AFFINE = Question(
+    "affine", "Affine layer", code="library/layers", requires=("xavier",),
+    checks=layer_checks("affine", LAYERS, "Linear", _affine, title="Linear", points=3.0,
+                        autograd=lambda p, x: x @ p["weight"] + p["bias"]),
+    planted_bugs=[
+        bug("weight gradient transposed", LAYERS,
+            "xp.matmul(xp.matrix_transpose(x), grad_output)",
+            "xp.matmul(xp.matrix_transpose(grad_output), x)", "affine"),
+        bug("bias gradient averaged over the batch", LAYERS,
+            "xp.sum(grad_output, axis=0)  # (D_out,)", "xp.mean(grad_output, axis=0)",
+            "affine"),
+    ])
+
+
+# -- dropout -----------------------------------------------------------------------------------
+P_DROP = 0.4
+EVAL_HINT = ("in eval mode (model.eval() sets self.training to False on every layer) "
+             "inverted dropout is the identity: return x unchanged, drop nothing and scale "
+             "nothing; forgetting this makes every evaluation noisy")
+
+
+def _dropout(ctx: Context) -> LayerCase:
+    return LayerCase(args=(ctx.backend, P_DROP), kwargs={"seed": ctx.seed % 1000}, params={},
+                     inputs=lambda r: (r.standard_normal((6, 5)),))
+
+
+def _dropout_collect(ctx: Context):
+    x = np.full((200, 100), 2.0)
+    run = ctx.probe("layer_run")(ctx.function(LAYERS, "Dropout"),
+                                 (ctx.backend, P_DROP), {"seed": 1}, {}, [[ctx.asarray(x)]],
+                                 [ctx.asarray(np.ones_like(x))])
+    return {"output": ctx.to_numpy(run["outputs"][0], "Dropout's output"),
+            "grad": ctx.to_numpy(run["input_grads"][0], "Dropout's input gradient")}
+
+
+def _dropout_judge(actual, expected) -> Verdict:
+    y, g = actual["output"], actual["grad"]
+    dropped = float(np.mean(y == 0.0))
+    if abs(dropped - P_DROP) > 0.03:
+        return Verdict(False, f"with p = {P_DROP} a fraction {dropped:.3f} of the units was "
+                       f"zeroed; each unit should be dropped with probability p")
+    kept = y[y != 0.0]
+    if kept.size and not np.allclose(kept, 2.0 / (1 - P_DROP)):
+        return Verdict(False, f"kept units of an input 2.0 came out as {kept.flat[0]:.4g}; "
+                       f"inverted dropout divides them by 1 - p, giving {2 / (1 - P_DROP):.4g}, "
+                       "so the expected output equals the input and eval mode needs nothing")
+    if not np.allclose(g * 2.0, y):
+        return Verdict(False, "the input gradient is not the same mask (and scale) as the "
+                       "forward pass: backward must reuse the mask of its call")
+    return Verdict(True, f"drops {dropped:.3f} of the units, keeps the mean")
+
+
+DROPOUT = Question(
+    "dropout", "Inverted dropout, train and eval", code="library/layers",
+    checks=[
+        *[with_hint(c, EVAL_HINT) if c.name == "eval" else c
+          for c in layer_checks("dropout", LAYERS, "Dropout", _dropout, title="Dropout",
+                                points=1.5, eval_mode=True, parameters=False,
+                                shares={"eval": 0.45})],
+        custom_check("dropout", "scaling", "Dropout: drop rate and inverted scaling", 0.5,
+                     _dropout_collect, _dropout_judge),
+    ],
+    planted_bugs=[
+        bug("dropout not rescaled", LAYERS,
+            "mask = self.keep_mask(tuple(x.shape)) / (1.0 - self.p)",
+            "mask = self.keep_mask(tuple(x.shape))", "dropout"),
+        bug("dropout still active in eval mode", LAYERS,
+            "if not self.training or self.p == 0.0:", "if self.p == 0.0:", "dropout"),
+    ])
+
+
+# -- embedding ---------------------------------------------------------------------------------
+V_EMB, D_EMB = 7, 3
+
+
+def _embedding(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, V_EMB, D_EMB), params={
+        "weight": rng.standard_normal((V_EMB, D_EMB))},
+        # a repeated word: its gradients must add up
+        inputs=lambda r: (integers(V_EMB, 4, 3, repeated=True)(r),), differentiable=())
+
+
+EMBEDDING = Question(
+    "embedding", "Embedding look-up with accumulated row gradients", code="library/layers",
+    checks=layer_checks("embedding", LAYERS, "Embedding", _embedding, title="Embedding",
+                        points=2.0, autograd=lambda p, ids: p["weight"][ids]),
+    planted_bugs=[
+        bug("embedding rows of repeated words overwritten", LAYERS,
+            "self.backend.scatter_add(self.weight.grad, flat, xp.reshape(grad_output, (-1, d)))",
+            "self.weight.grad[flat] = self.weight.grad[flat] + xp.reshape(grad_output, (-1, d))",
+            "embedding"),
+        bug("embedding gradient overwritten, not accumulated", LAYERS,
+            "self.backend.scatter_add(self.weight.grad, flat,",
+            "self.weight.grad = xp.zeros_like(self.weight.data)\n"
+            "        self.backend.scatter_add(self.weight.grad, flat,", "embedding"),
+    ])
+
+QUESTIONS = [XAVIER, AFFINE, DROPOUT, EMBEDDING]

@@ -1,0 +1,124 @@
+"""Losses and regularization (CS224n lecture 3, notes part III): softmax cross-entropy (stable
+on large scores), the max-margin loss of the window scorer (hinges summed over the classes, as
+the notes write it), and the L2 penalty of the weights with its gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    CheckFailure,
+    Context,
+    GradientProblem,
+    LossCase,
+    Question,
+    bug,
+    gradient_check,
+    loss_checks,
+    value_check,
+)
+from nlpdojo_course.neural_networks.common import LIB, functional, torch
+
+LOSSES = f"{LIB}.losses"
+
+
+# -- softmax cross-entropy ---------------------------------------------------------------------
+def _softmax_ce(ctx: Context) -> LossCase:
+    rng = ctx.rng()
+    scores = 3.0 * rng.standard_normal((6, 5))
+    scores[0] += 1000.0  # a row of large scores: e^1000 overflows unless the max is subtracted
+    return LossCase(prediction=scores, target=rng.integers(0, 5, 6))
+
+
+SOFTMAX_CE = Question(
+    "softmax_ce", "Softmax cross-entropy", code="library/losses",
+    checks=loss_checks("softmax_ce", LOSSES, "SoftmaxCrossEntropy", _softmax_ce,
+                       title="SoftmaxCrossEntropy", points=2.0,
+                       autograd=lambda p, t: functional().cross_entropy(p, torch().as_tensor(t))),
+    planted_bugs=[
+        bug("softmax cross-entropy without max-subtraction", LOSSES,
+            "shifted = block - xp.max(block, axis=1, keepdims=True)",
+            "shifted = block", "softmax_ce"),
+    ])
+
+
+# -- max-margin --------------------------------------------------------------------------------
+def _max_margin(ctx: Context) -> LossCase:
+    rng = ctx.rng()
+    return LossCase(prediction=rng.standard_normal((8, 3)), target=rng.integers(0, 3, 8))
+
+
+def _torch_max_margin(prediction, target):
+    # torch averages the hinges over the classes too; the notes sum them
+    return functional().multi_margin_loss(prediction, torch().as_tensor(target), margin=1.0) \
+        * prediction.shape[1]
+
+
+MAX_MARGIN = Question(
+    "max_margin", "Max-margin loss", code="library/losses",
+    checks=loss_checks("max_margin", LOSSES, "MaxMargin", _max_margin, title="MaxMargin",
+                       points=2.0, autograd=_torch_max_margin),
+    planted_bugs=[
+        bug("max-margin hinge counts the true window", LOSSES,
+            "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
+            "hinge = self.margin - true + prediction", "max_margin"),
+        bug("max-margin gradient of the corrupted window dropped", LOSSES,
+            "return (active - onehot * violated) * (grad_output / n)  # (N, K)",
+            "return -(onehot * violated) * (grad_output / n)", "max_margin"),
+        bug("max-margin margin sign flipped", LOSSES,
+            "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
+            "hinge = (-self.margin - true + prediction) * (1.0 - onehot)", "max_margin"),
+    ])
+
+
+# -- L2 ----------------------------------------------------------------------------------------
+LAMBDA = 0.03
+
+
+def _l2_params(ctx: Context) -> dict[str, np.ndarray]:
+    rng = ctx.rng()
+    return {"embedding.weight": rng.standard_normal((5, 2)),
+            "hidden.weight": rng.standard_normal((4, 3)), "hidden.bias": rng.standard_normal(3),
+            "output.bias": rng.standard_normal(2)}
+
+
+def _l2_call(ctx: Context, params: dict[str, np.ndarray]):
+    result = ctx.function(f"{LIB}.regularization", "l2_penalty")(
+        {n: ctx.asarray(v) for n, v in params.items()}, LAMBDA)
+    penalty, grads = ctx.unpack(result, ["penalty", "grads"], "l2_penalty")
+    if not isinstance(grads, dict) or set(grads) != set(params):
+        raise CheckFailure(f"l2_penalty's grads should be a dict with an entry for every "
+                           f"parameter ({', '.join(params)}), zeros for biases")
+    return penalty, grads
+
+
+def _l2_values(ctx: Context):
+    penalty, grads = _l2_call(ctx, _l2_params(ctx))
+    return {"penalty": ctx.to_numpy(penalty, "the penalty"),
+            **{f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}") for n, g in grads.items()}}
+
+
+def _l2_gradient(ctx: Context) -> GradientProblem:
+    params = _l2_params(ctx)
+    _, grads = _l2_call(ctx, params)
+
+    def loss(values):
+        return float(ctx.to_numpy(_l2_call(ctx, values)[0], "the penalty"))
+
+    return GradientProblem(loss=loss, point=params, analytic=grads)
+
+
+L2 = Question(
+    "l2", "L2 regularization of the weights", code="library/regularization",
+    checks=[
+        value_check("l2", "values", "L2 penalty and its gradients (weights, not biases)", 0.6,
+                    _l2_values),
+        gradient_check("l2", "gradients", "L2 gradients by central differences", 0.4,
+                       _l2_gradient),
+    ],
+    planted_bugs=[
+        bug("L2 applied to biases", f"{LIB}.regularization", "if w.ndim >= 2:",
+            "if w.ndim >= 1:", "l2"),
+    ])
+
+QUESTIONS = [SOFTMAX_CE, MAX_MARGIN, L2]

@@ -1,0 +1,130 @@
+"""Data preprocessing (CS224n notes part III, "Data preprocessing"): mean subtraction and
+normalization (a constant feature too), PCA whitening (judged up to the sign of each principal
+direction, with an identity covariance required), and statistics fitted on the training split
+alone and applied unchanged to the test split."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    Question,
+    Verdict,
+    bug,
+    call,
+    calls_check,
+    compare_payloads,
+    custom_check,
+)
+
+
+def _splits(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """A training split of correlated features and a test split from another distribution
+    (statistics fitted on it differ clearly from the training split's)."""
+    rng = ctx.rng()
+    mix = rng.standard_normal((4, 4)) + 2.0 * np.eye(4)
+    train = rng.standard_normal((40, 4)) @ mix + np.array([1.0, -2.0, 0.5, 3.0])
+    test = 2.5 * (rng.standard_normal((15, 4)) @ mix) - 4.0
+    return train, test
+
+
+# -- normalization -----------------------------------------------------------------------------
+def _normalize(ctx: Context):
+    train, test = _splits(ctx)
+    train[:, 2] = 7.0  # a constant feature
+    return {"train": train, "test": test}
+
+
+NORMALIZE_CALLS = [call("fit_normalizer", "train", out=("mean", "std")),
+                   call("normalize", "test", "mean", "std", out="normalized test")]
+
+NORMALIZE = Question(
+    "normalize", "Mean subtraction and normalization", code="preprocessing",
+    checks=[calls_check("normalize", "values",
+                        "mean, std (a constant feature too) and normalize", 1.0,
+                        "preprocessing", _normalize, NORMALIZE_CALLS)],
+    planted_bugs=[
+        bug("normalize only subtracts the mean", "preprocessing",
+            "return (x - mean) / std  # (N, D)", "return x - mean", "normalize"),
+    ])
+
+
+# -- whitening ---------------------------------------------------------------------------------
+def _whitening(ctx: Context):
+    train, test = _splits(ctx)
+    mean, projection = ctx.unpack(
+        ctx.function("preprocessing", "fit_whitening")(ctx.asarray(train)),
+        ["mean", "projection"], "fit_whitening")
+    whiten = ctx.function("preprocessing", "whiten")
+    return {"mean": ctx.to_numpy(mean, "the mean"),
+            "projection": ctx.to_numpy(projection, "the projection"),
+            "whitened train": ctx.to_numpy(whiten(ctx.asarray(train), ctx.asarray(mean),
+                                                  ctx.asarray(projection)), "whiten's output"),
+            "whitened test": ctx.to_numpy(whiten(ctx.asarray(test), ctx.asarray(mean),
+                                                 ctx.asarray(projection)), "whiten's output")}
+
+
+def _whitening_judge(actual, expected) -> Verdict:
+    z = actual["whitened train"]
+    if z.ndim == 2 and z.shape[0] > 1:
+        cov = z.T @ z / z.shape[0]
+        if not np.allclose(cov, np.eye(z.shape[1]), atol=1e-3):
+            return Verdict(False, "the whitened training data should have (nearly) the identity "
+                           f"as covariance; its diagonal is {np.round(np.diag(cov), 4).tolist()}")
+    assert expected is not None
+    group = {"projection": ("projection",), "whitened train": ("whitened train",
+                                                               "whitened test")}
+    verdict = compare_payloads(actual, expected, rtol=1e-6, atol=1e-8, up_to_sign=group)
+    if verdict.passed:
+        verdict.message = "whitened: identity covariance, the reference's directions (up to sign)"
+    return verdict
+
+
+WHITENING = Question(
+    "whitening", "PCA whitening", code="preprocessing",
+    checks=[custom_check("whitening", "values", "PCA whitening, up to the sign of each direction",
+                         2.0, _whitening, _whitening_judge, needs_expected=True)],
+    planted_bugs=[
+        bug("whitening keeps ascending eigenvalues", "preprocessing",
+            "eigenvalues, vectors = xp.flip(eigenvalues), xp.flip(vectors, axis=1)",
+            "pass", "whitening"),
+    ])
+
+
+# -- two splits --------------------------------------------------------------------------------
+def _preprocess(ctx: Context):
+    train, test = _splits(ctx)
+    f = ctx.function("preprocessing", "preprocess_splits")
+    out = {}
+    for method in ("center", "normalize", "whiten"):
+        a, b = ctx.unpack(f(ctx.asarray(train), ctx.asarray(test), method), ["train", "test"],
+                          "preprocess_splits")
+        out[f"{method} train"] = ctx.to_numpy(a, f"the {method}ed training split")
+        out[f"{method} test"] = ctx.to_numpy(b, f"the {method}ed test split")
+    return out
+
+
+def _preprocess_judge(actual, expected) -> Verdict:
+    assert expected is not None
+    verdict = compare_payloads(actual, expected, rtol=1e-6, atol=1e-8,
+                               up_to_sign={"whiten train": ("whiten train", "whiten test")})
+    if not verdict.passed and "test" in verdict.message:
+        verdict.message += (" (fit every statistic on the training split alone and apply it "
+                            "unchanged to the test split)")
+    return verdict
+
+
+PREPROCESS_SPLITS = Question(
+    "preprocess_splits", "Statistics from the training split only", code="preprocessing",
+    requires=("normalize", "whitening"),
+    checks=[custom_check("preprocess_splits", "values",
+                         "center, normalize and whiten two splits", 1.0, _preprocess,
+                         _preprocess_judge, needs_expected=True)],
+    planted_bugs=[
+        bug("statistics computed on the test split", "preprocessing",
+            "mean, std = fit_normalizer(train)", "mean, std = fit_normalizer(test)",
+            "preprocess_splits"),
+    ])
+
+QUESTIONS = [NORMALIZE, WHITENING, PREPROCESS_SPLITS]

@@ -1,0 +1,86 @@
+"""The window classifier (CS224n lecture 3, notes part III; Collobert et al. 2011): an
+embedding of each word of a window, concatenated, an affine layer, tanh and an affine output,
+built from the course library's layers (the reference's, swapped in), checked as a layer,
+also applied twice before backward, and with dropout on its hidden activations."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from nlpdojo_autograder.authoring import (
+    Check,
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    integers,
+    layer_checks,
+    with_hint,
+)
+from nlpdojo_course.neural_networks.common import torch
+
+VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidden, classes
+
+
+def _window(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(
+        args=(ctx.backend, VW, WIN, DW, HW, CW),
+        params={"embedding.weight": rng.standard_normal((VW, DW)),
+                "hidden.weight": rng.standard_normal((WIN * DW, HW)),
+                "hidden.bias": rng.standard_normal(HW),
+                "output.weight": rng.standard_normal((HW, CW)),
+                "output.bias": rng.standard_normal(CW)},
+        inputs=lambda r: (integers(VW, 6, WIN, repeated=True)(r),), differentiable=())
+
+
+def _torch_window(p, ids):
+    x = p["embedding.weight"][ids].reshape(ids.shape[0], -1)
+    a = torch().tanh(x @ p["hidden.weight"] + p["hidden.bias"])
+    return a @ p["output.weight"] + p["output.bias"]
+
+
+#: every sub-layer's method is the reference's, called back through the grader (swap-in): the
+#: repeated gradient check makes thousands of such calls (7.5 s with 3 applications on a quiet
+#: machine; 2 applications before backward already catch state kept on self)
+WINDOW_TIMEOUT_S = 120.0
+WINDOW_DROPOUT = 0.5
+
+
+def _window_dropout(ctx: Context) -> LayerCase:
+    return dataclasses.replace(_window(ctx), kwargs={"dropout": WINDOW_DROPOUT})
+
+
+def _dropout_checks() -> list[Check]:
+    """Dropout on the hidden activations, in training (the masks are drawn from the layer's
+    seed and call count, so the reference draws the same) and in eval mode (none at all)."""
+    made = layer_checks("window_classifier", "window", "WindowClassifier", _window_dropout,
+                        title=f"WindowClassifier with dropout {WINDOW_DROPOUT}", points=1.0,
+                        eval_mode=True, timeout_s=WINDOW_TIMEOUT_S)
+    names = {"values": "dropout", "eval": "dropout_eval"}
+    hint = ("apply self.dropout once per forward, to the hidden activations a = tanh(z) "
+            "before the output layer, and back through it (with that call's cache) in "
+            "backward; in eval mode it must change nothing")
+    return [dataclasses.replace(with_hint(c, hint), name=names[c.name], points=0.5)
+            for c in made if c.name in names]
+
+
+WINDOW_CLASSIFIER = Question(
+    "window_classifier", "The window classifier", code="window",
+    requires=("embedding", "affine", "tanh", "dropout"),
+    checks=[
+        *layer_checks("window_classifier", "window", "WindowClassifier", _window,
+                      title="WindowClassifier", points=3.0, autograd=_torch_window,
+                      timeout_s=WINDOW_TIMEOUT_S, repeat=2),
+        *_dropout_checks(),
+    ],
+    planted_bugs=[
+        bug("window classifier skips the activation's backward", "window",
+            "grad_z = self.activation.backward(grad_a, c_act)", "grad_z = grad_a",
+            "window_classifier"),
+        bug("window classifier leaves dropout out", "window",
+            "kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
+            "kept, c_drop = a, (None,)", "window_classifier"),
+    ])
+
+QUESTIONS = [WINDOW_CLASSIFIER]
