@@ -44,9 +44,9 @@ def plugin_modules() -> list[tuple[str, Any]]:
 
     A course package implements it to register every topic folder it holds (the built-in
     course, ``nlpdojo_course``, returns ``("course.<topic>", <module>)`` for each of its topic
-    folders), so adding a topic edits no central file; each module then implements the ``register_*`` hooks like
-    any plugin. Called once, after every entry-point plugin is loaded; the returned modules'
-    own ``plugin_modules`` is not called.
+    folders), so adding a topic edits no central file; each module then implements the
+    ``register_*`` hooks like any plugin. Called once, after every entry-point plugin is
+    loaded; the returned modules' own ``plugin_modules`` is not called.
     """
 
 
