@@ -26,7 +26,7 @@ def _grade(submission, **options):
 
 def _course(root: Path, edits: dict[str, tuple[str, str]] | None = None) -> Path:
     """The solutions as a student's course folder (library/ and neural_networks/)."""
-    return edited_course(root, ("library", "neural_networks"), edits)
+    return edited_course(root, ("library", "neural_networks"), edits, once=False)
 
 
 def test_solutions_full_marks_numpy():
