@@ -186,16 +186,16 @@ def grade_command(
 
 
 def default_input_seed(topics: list[str] | None, *, as_student: bool = False) -> int | None:
-    """The input seed of a grading that names none (``grade``, ``pytest exercises``): a cohort
-    grader's for its children (:data:`INPUT_SEED_ENV`), else a fresh one wherever the reference
-    is installed and used, else ``None`` (the base seed: a student release's fixtures)."""
+    """The input seed of a grading that names none (``grade``, ``pytest exercises``): where
+    the reference is installed and used, a cohort grader's for its children
+    (:data:`~nlpdojo_autograder.grading.INPUT_SEED_ENV`) or else a fresh one; otherwise
+    ``None`` (the base seed: a student release's fixtures)."""
     from nlpdojo_autograder.grading import seed_from_environment
 
-    if (seed := seed_from_environment()) is not None:
-        return seed
-    if not as_student and _reference_present(topics):
-        return fresh_seed()
-    return None
+    if as_student or not _reference_present(topics):
+        return None  # the fixtures' base seed: the only one they answer
+    seed = seed_from_environment()
+    return seed if seed is not None else fresh_seed()
 
 
 def fresh_seed() -> int:

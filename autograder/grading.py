@@ -41,7 +41,8 @@ class GradingError(NlpdojoError):
 
 
 #: the input seed a cohort's grader passes to the process grading each submission, and
-#: ``make test-seeds`` to every test that grades or verifies
+#: ``make test-seeds`` to every ``grade`` and ``dojo verify`` of the seeded tests (used only
+#: where the reference is present: without it, the fixtures' base seed is the only one)
 INPUT_SEED_ENV = "NLPDOJO_INPUT_SEED"
 
 
@@ -63,11 +64,11 @@ class GradeOptions:
     #: every topic graded); None: all
     questions: frozenset[str] | None = None
     limits: Limits = field(default_factory=Limits)
-    #: seed of the inputs of value and gradient checks (None: ``seed``; by default the one
-    #: :data:`INPUT_SEED_ENV` names). ``grade`` draws a fresh one where the reference is
-    #: present, so answers memorised from the shipped fixtures earn nothing; training runs
-    #: keep ``seed`` (a fixed budget)
-    input_seed: int | None = field(default_factory=seed_from_environment)
+    #: seed of the inputs of value and gradient checks (None: ``seed``). ``grade`` draws a
+    #: fresh one where the reference is present (or takes :data:`INPUT_SEED_ENV`'s), so
+    #: answers memorised from the shipped fixtures earn nothing; training runs keep ``seed``
+    #: (a fixed budget)
+    input_seed: int | None = None
     #: ``grade``'s incremental cache of this submission (None: every check runs)
     cache: Any = None
 

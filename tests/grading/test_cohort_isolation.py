@@ -12,9 +12,6 @@ from typer.testing import CliRunner
 
 from nlpdojo_autograder.cli import app
 
-#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
-pytestmark = pytest.mark.seeded
-
 SCALE = "    return xp.multiply(x, k)\n"
 
 

@@ -39,7 +39,7 @@ import pytest
 
 from nlpdojo_autograder import sandbox
 
-#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
+#: grading attacks, judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
 pytestmark = pytest.mark.seeded
 
 ROOT = Path(__file__).resolve().parents[2]

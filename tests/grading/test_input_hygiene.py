@@ -18,9 +18,6 @@ from typer.testing import CliRunner
 from nlpdojo_autograder.cli import app
 from nlpdojo_autograder.snapshot import SubmissionError, take_snapshot
 
-#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
-pytestmark = pytest.mark.seeded
-
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,9 +15,6 @@ import pytest
 from nlpdojo_autograder.grading import GradeOptions, grade
 from nlpdojo_autograder.runner import Limits
 
-#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
-pytestmark = pytest.mark.seeded
-
 SCALE_BODY = "    return xp.multiply(x, k)\n"
 
 

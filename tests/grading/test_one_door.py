@@ -31,9 +31,6 @@ import pytest
 from nlpdojo_autograder.notebooks import build_notebook, dumps
 from nlpdojo_autograder.release import _pytest_module
 
-#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
-pytestmark = pytest.mark.seeded
-
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = f"secret-{uuid.uuid4().hex}"
 #: no file a grading writes may be this large (the largest here are a few kB)

@@ -20,7 +20,7 @@ from nlpdojo_autograder import trained
 from nlpdojo_autograder.grading import GradeOptions, grade_exercise, seed_from_environment
 from tests.grading.courses import edited_course
 
-#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
+#: attacks judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
 pytestmark = pytest.mark.seeded
 
 REPO = Path(__file__).resolve().parents[2]
