@@ -1,7 +1,6 @@
-"""The autograder's plugin: its ``dojo`` commands, the built-in exercise packs and their
-training commands (``dojo train word2vec``, ``dojo train tagger``, ``dojo train lm``,
-``dojo train neural-lm``, a deprecated alias of ``dojo train lm --model window|rnn``) and
-``dojo sample``."""
+"""The autograder's plugin: its ``dojo`` commands and the notebook check. It names no topic:
+the built-in course's topics, their training commands and ``dojo sample`` are the plugins of
+their own folders (``course/<topic>/``, brought by the course plugin, :mod:`nlpdojo_course`)."""
 
 from __future__ import annotations
 
@@ -17,28 +16,6 @@ def register_commands(cli):
     add_commands(cli)
     add_grading_commands(cli)
     add_notebook_commands(cli)
-
-    from nlpdojo_autograder.topics.language_models_sample import add_sample_command
-
-    add_sample_command(cli)  # dojo sample: text from a checkpoint of dojo train lm
-
-
-@hookimpl
-def register_exercises(register):
-    from nlpdojo_autograder.topics import language_models
-
-    register(language_models.EXERCISE.name, language_models.EXERCISE)
-
-
-@hookimpl
-def register_trainers(register):
-    from nlpdojo_autograder.topics import (
-        language_models_neural_train,
-        language_models_train,
-    )
-
-    register(language_models_train.TRAINER.name, language_models_train.TRAINER)
-    register(language_models_neural_train.TRAINER.name, language_models_neural_train.TRAINER)
 
 
 @hookimpl

@@ -117,7 +117,7 @@ def dropout_rnn_lm(backend, vocab_size: int, dim: int, hidden: int, p: float, se
 def streams(corpus: str) -> tuple[dict[str, np.ndarray], int]:
     """Id streams of the train, valid and test splits (unigram vocabulary: no ``<s>``)."""
     from nlpdojo.text import ngram_corpus as given
-    from nlpdojo_autograder.topics.language_models_data import lm_sentences
+    from nlpdojo_course.language_models.data import lm_sentences
 
     splits = {s: lm_sentences(corpus, s) for s in ("train", "valid", "test")}
     vocab = given.Vocabulary.build(splits["train"], 1, min_count=2)

@@ -64,7 +64,7 @@ def score(counts, windows, vocab_size, smoothing, param) -> float:
 
 def measure(corpus: str) -> tuple[dict, dict]:
     from nlpdojo.text import ngram_corpus as given
-    from nlpdojo_autograder.topics.language_models_data import lm_sentences
+    from nlpdojo_course.language_models.data import lm_sentences
     from nlpdojo_solutions.language_models import backoff, ngrams
 
     splits = {s: lm_sentences(corpus, s) for s in ("train", "valid", "test")}

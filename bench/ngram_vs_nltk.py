@@ -104,11 +104,11 @@ def main() -> None:
     import nltk.util  # noqa: F401
 
     import nlpdojo_solutions.language_models.kneser_ney  # noqa: F401
-    from nlpdojo_autograder.topics.language_models import _sotu_sentences
+    from nlpdojo_course.language_models.data import sotu_sentences
 
     n = args.order
-    train = _sotu_sentences("train", args.addresses)
-    test = _sotu_sentences("test", None)[:args.test_sentences]
+    train = sotu_sentences("train", args.addresses)
+    test = sotu_sentences("test", None)[:args.test_sentences]
     tokens = sum(len(s) + n for s in train)
     print(f"machine: {machine()}")
     print(f"sotu: {len(train):,} training sentences ({tokens:,} padded tokens, "

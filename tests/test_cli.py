@@ -133,6 +133,9 @@ def test_plugins_json_lists_the_builtins_and_what_they_registered():
     # each topic folder is a plugin the course brings, registering its own exercise
     assert rows["course.word_vectors"]["registered"] == {"exercise": ["word_vectors"],
                                                           "trainer": ["word2vec"]}
+    assert rows["course.language_models"]["registered"] == {"exercise": ["language_models"],
+                                                             "trainer": ["lm", "neural-lm"]}
+    assert "register_commands" in rows["course.language_models"]["hooks"]  # dojo sample
     assert rows["course.neural_networks"]["registered"] == {"exercise": ["neural_networks"],
                                                              "trainer": ["tagger"]}
     assert rows["numpy"]["registered"] == {"backend": ["numpy", "strict"]}
@@ -141,7 +144,8 @@ def test_plugins_json_lists_the_builtins_and_what_they_registered():
     assert not any(kind in r["registered"] for r in rows.values()
                    for kind in ("module", "loss", "optimizer"))
     assert "register_commands" in rows["autograder"]["hooks"]
-    assert "register_trainers" in rows["autograder"]["hooks"]
+    # the engine names no topic: every exercise and trainer is a topic folder's
+    assert not {"register_exercises", "register_trainers"} & set(rows["autograder"]["hooks"])
 
 
 def test_plugins_table():

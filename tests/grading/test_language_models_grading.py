@@ -75,12 +75,14 @@ def test_a_loop_over_tokens_that_counts_cross_sentence_ngrams_fails_with_shapes(
 @pytest.mark.seeded
 def test_every_planted_bug_is_caught_on_its_question_alone():
     """The n-gram half, --strict (the neural half: test_language_models_neural_grading.py)."""
-    from nlpdojo_autograder.topics import language_models_neural as neural
+    from nlpdojo_course.language_models import rnn, window_lm
 
+    neural = [*rnn.QUESTIONS, *window_lm.QUESTIONS]
+    neural_bugs = [b for q in neural for b in q.planted_bugs]
     exercise = get_registry().get("exercise", "language_models")
     exercise = dataclasses.replace(
-        exercise, checks=[c for c in exercise.checks if c.question not in neural.QUESTIONS],
-        planted_bugs=[b for b in exercise.planted_bugs if b not in neural.PLANTED_BUGS])
+        exercise, checks=[c for c in exercise.checks if c.question not in {q.id for q in neural}],
+        planted_bugs=[b for b in exercise.planted_bugs if b not in neural_bugs])
     steps = verify([exercise], backends=[("numpy", "cpu")], strict=True)
     # a half's questions without the other half's are not consistent declarations: the whole
     # exercise's are checked by tests/test_consistency.py and dojo verify
@@ -145,7 +147,7 @@ def test_add_delta_without_delta_v_in_the_denominator_is_named(tmp_path):
 def test_the_add_delta_mistakes_differ_from_the_right_formula():
     import numpy as np
 
-    from nlpdojo_autograder.topics.language_models import _add_delta_mistakes
+    from nlpdojo_course.language_models.ngrams import add_delta_mistakes
     from nlpdojo_solutions.language_models import ngrams
 
     rng = np.random.default_rng(3)
@@ -155,7 +157,7 @@ def test_the_add_delta_mistakes_differ_from_the_right_formula():
         model = ngrams.count_ngrams(stream, n, 12, 0)
         windows = ngrams.ngram_windows(rng.integers(1, 12, 60), n, 0)
         right = ngrams.add_delta_log_probs(model, windows, 12, delta)
-        mistakes = _add_delta_mistakes(model, windows, 12, delta)
+        mistakes = add_delta_mistakes(model, windows, 12, delta)
         assert len(mistakes) == 4
         for what, wrong in mistakes.items():
             assert not np.allclose(right, wrong, equal_nan=True), what
@@ -190,7 +192,7 @@ def test_the_torch_bptt_oracle_equals_the_reference_training_losses():
     import numpy as np
 
     from nlpdojo.selection import load_backend
-    from nlpdojo_autograder.topics.language_models_neural import torch_bptt_losses
+    from nlpdojo_course.language_models.rnn import torch_bptt_losses
     from nlpdojo_solutions.language_models.lm_training import train_and_score
 
     rng = np.random.default_rng(5)

@@ -14,11 +14,15 @@ import pytest
 
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading import GradeOptions, grade_exercise
-from nlpdojo_autograder.topics import language_models_neural as neural
 from nlpdojo_autograder.verify import verify
+from nlpdojo_course.language_models import rnn, window_lm
 from tests.grading.courses import edited_course
 
 REPO = Path(__file__).resolve().parents[2]
+#: the neural half of the topic: the RNN questions and the window LM
+NEURAL = (*rnn.QUESTIONS, *window_lm.QUESTIONS)
+NEURAL_QUESTIONS = {q.id for q in NEURAL}
+NEURAL_BUGS = [b for q in NEURAL for b in q.planted_bugs]
 
 
 def _course(root: Path, edits: dict[str, tuple[str, str]]) -> Path:
@@ -77,9 +81,9 @@ def test_training_checks_run_the_students_own_library_and_swap_the_rest():
 def _neural(with_metrics: bool):
     exercise = get_registry().get("exercise", "language_models")
     return dataclasses.replace(
-        exercise, checks=[c for c in exercise.checks if c.question in neural.QUESTIONS
+        exercise, checks=[c for c in exercise.checks if c.question in NEURAL_QUESTIONS
                           and (with_metrics or c.kind != "metric")],
-        planted_bugs=list(neural.PLANTED_BUGS))
+        planted_bugs=list(NEURAL_BUGS))
 
 
 @pytest.mark.seeded
@@ -90,7 +94,7 @@ def test_every_neural_planted_bug_is_caught_on_its_question_alone():
               and not s.name.startswith("declarations")]  # half the topic: see the n-gram test
     assert not failed
     assert len([s for s in steps if s.name.startswith("planted bug")]) == len(
-        neural.PLANTED_BUGS)
+        NEURAL_BUGS)
 
 
 @pytest.mark.seeded

@@ -55,7 +55,7 @@ from tests.grading.test_hostile import (
     levels,
 )
 
-#: the hostile suite: `make test-seeds` runs it for 20 input seeds in a row
+#: attacks judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
 pytestmark = pytest.mark.seeded
 
 LM = "language_models"
@@ -285,7 +285,7 @@ def test_a_swapped_in_reference_that_never_returns_costs_only_its_check(tmp_path
     """Each check of RNNLM.forward ends at its own limit (15 s at scale 0.1) saying where; the
     reference process is replaced, and window_lm, whose checks call the reference back too,
     gets full marks after it. Before, the grader ran the loop itself, without a deadline."""
-    from nlpdojo_autograder.topics.language_models_neural import SEQUENCE_TIMEOUT_S
+    from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S
 
     scale = 0.1
     limit = round(SEQUENCE_TIMEOUT_S * scale)

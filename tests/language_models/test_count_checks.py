@@ -1,16 +1,16 @@
-"""The judges of the count-model checks (``language_models_counts``) on hand-made evidence:
-what passes, what fails, and what the failure message teaches (the grader end to end is in
-tests/grading/test_language_models_grading.py)."""
+"""The judges of the count-model checks (``course/language_models/smoothing.py`` and
+``sampling.py``) on hand-made evidence: what passes, what fails, and what the failure message
+teaches (the grader end to end is in tests/grading/test_language_models_grading.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.topics import language_models_counts as checks
+from nlpdojo_course.language_models import sampling, smoothing
 
 
 def _sum_judge():
-    return checks._sums("backoff", "absolute_discount_log_probs", ((2, 0.5),))[1]
+    return smoothing._sums("backoff", "absolute_discount_log_probs", ((2, 0.5),))[1]
 
 
 def test_sums_to_one_passes_within_1e_9_and_says_which_way_it_is_off():
@@ -26,56 +26,56 @@ def test_sums_to_one_passes_within_1e_9_and_says_which_way_it_is_off():
 
 def _frequencies(observed, p, name="T=1.0, top_k=None"):
     return {f"{name}|observed": np.asarray(observed),
-            f"{name}|expected": np.asarray(p, np.float64) * checks.DRAWS}
+            f"{name}|expected": np.asarray(p, np.float64) * sampling.DRAWS}
 
 
 def test_chi_square_accepts_exact_draws_and_rejects_a_wrong_temperature():
     rng = np.random.default_rng(0)
-    p = checks.exact_tempered(np.array([[0.0, 1.0, 2.0, -1.0]]), 0.7, None)[0]
-    good = np.bincount(rng.choice(4, checks.DRAWS, p=p), minlength=4)
-    assert checks._frequency_judge(_frequencies(good, p), None).passed
-    wrong = checks.exact_tempered(np.array([[0.0, 1.0, 2.0, -1.0]]), 1 / 0.7, None)[0]
-    bad = np.bincount(rng.choice(4, checks.DRAWS, p=wrong), minlength=4)
-    verdict = checks._frequency_judge(_frequencies(bad, p), None)
+    p = sampling.exact_tempered(np.array([[0.0, 1.0, 2.0, -1.0]]), 0.7, None)[0]
+    good = np.bincount(rng.choice(4, sampling.DRAWS, p=p), minlength=4)
+    assert sampling._frequency_judge(_frequencies(good, p), None).passed
+    wrong = sampling.exact_tempered(np.array([[0.0, 1.0, 2.0, -1.0]]), 1 / 0.7, None)[0]
+    bad = np.bincount(rng.choice(4, sampling.DRAWS, p=wrong), minlength=4)
+    verdict = sampling._frequency_judge(_frequencies(bad, p), None)
     assert not verdict.passed and "chi-square" in verdict.message
     assert "Divide the scores by T" in verdict.message
 
 
 def test_a_draw_of_a_zero_probability_word_fails_at_once():
     p = np.array([0.5, 0.5, 0.0])
-    verdict = checks._frequency_judge(_frequencies([9999, 10000, 1], p), None)
+    verdict = sampling._frequency_judge(_frequencies([9999, 10000, 1], p), None)
     assert not verdict.passed and "word 2" in verdict.message and "probability 0" in verdict.message
 
 
 def test_top_k_judge_names_the_row_and_the_rank():
     scores = np.array([[3.0, 2.0, 1.0, 0.0], [0.0, 1.0, 2.0, 3.0]])
     ok = {"top_k=2|scores": scores, "top_k=2|draws": np.array([1, 3])}
-    assert checks._top_k_judge(ok, None).passed
+    assert sampling._top_k_judge(ok, None).passed
     bad = {"top_k=2|scores": scores, "top_k=2|draws": np.array([1, 0])}
-    verdict = checks._top_k_judge(bad, None)
+    verdict = sampling._top_k_judge(bad, None)
     assert not verdict.passed and "row 1" in verdict.message and "4th most probable" in (
         verdict.message) and "not the smallest" in verdict.message
 
 
 def test_greedy_and_reproducibility_judges():
     scores = np.array([[0.0, 5.0], [2.0, 1.0]])
-    assert checks._greedy_judge({"scores": scores, "T=0": np.array([1, 0]),
+    assert sampling._greedy_judge({"scores": scores, "T=0": np.array([1, 0]),
                                  "T=1e-4": np.array([1, 0])}, None).passed
-    verdict = checks._greedy_judge({"scores": scores, "T=0": np.array([1, 0]),
+    verdict = sampling._greedy_judge({"scores": scores, "T=0": np.array([1, 0]),
                                     "T=1e-4": np.array([0, 0])}, None)
     assert not verdict.passed and "T=1e-4" in verdict.message and "argmax 1" in verdict.message
     same = np.arange(300) % 7
-    assert checks._reproducible_judge({"a": same, "again": same, "other seed": same[::-1]},
+    assert sampling._reproducible_judge({"a": same, "again": same, "other seed": same[::-1]},
                                       None).passed
-    assert "np.random" in checks._reproducible_judge(
+    assert "np.random" in sampling._reproducible_judge(
         {"a": same, "again": same[::-1], "other seed": same}, None).message
-    assert not checks._reproducible_judge({"a": same, "again": same, "other seed": same},
+    assert not sampling._reproducible_judge({"a": same, "again": same, "other seed": same},
                                           None).passed
 
 
 def test_the_oracle_is_the_tempered_top_k_softmax():
     scores = np.array([[1.0, 3.0, 2.0, 2.0]])
-    p = checks.exact_tempered(scores, 0.5, 2)[0]
+    p = sampling.exact_tempered(scores, 0.5, 2)[0]
     assert p[0] == 0 and p[1] > p[2] == p[3] > 0  # ties at the border are kept
     np.testing.assert_allclose(p.sum(), 1.0)
-    np.testing.assert_array_equal(checks.exact_tempered(scores, 0.0, None)[0], [0, 1, 0, 0])
+    np.testing.assert_array_equal(sampling.exact_tempered(scores, 0.0, None)[0], [0, 1, 0, 0])

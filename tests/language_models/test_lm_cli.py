@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
 from nlpdojo.text import ngram_corpus as corpus
-from nlpdojo_autograder.topics import language_models_data as data
-from nlpdojo_autograder.topics import language_models_ngram as ngram_cli
-from nlpdojo_autograder.topics import language_models_train as lm_cli
+from nlpdojo_course.language_models import data
+from nlpdojo_course.language_models import ngram_models as ngram_cli
+from nlpdojo_course.language_models import trainer as lm_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -116,8 +116,8 @@ def test_the_add_one_unigram_perplexity_is_printed_beside_the_models(tmp_path,
 
 
 def test_generation_never_draws_bos_and_stops_at_eos(tmp_path):
-    from nlpdojo_autograder.topics.language_models_sample import generate
     from nlpdojo_autograder.train import CodeChoice
+    from nlpdojo_course.language_models.sample import generate
     from nlpdojo_solutions.language_models.sampling import sample_next
 
     out = tmp_path / "lm.npz"

@@ -18,9 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
-from nlpdojo_autograder.topics import language_models_neural_models as neural
-from nlpdojo_autograder.topics import language_models_train as lm_cli
-from nlpdojo_autograder.topics.language_models_neural_data import LMData
+from nlpdojo_course.language_models import neural_models as neural
+from nlpdojo_course.language_models import trainer as lm_cli
+from nlpdojo_course.language_models.neural_data import LMData
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -10,7 +10,7 @@ import pytest
 from scipy.special import softmax
 from scipy.stats import chisquare
 
-from nlpdojo_autograder.topics.language_models_counts import exact_tempered
+from nlpdojo_course.language_models.sampling import exact_tempered
 from nlpdojo_solutions.language_models.sampling import sample_next, tempered_probs
 
 SCORES = np.random.default_rng(0).normal(0, 2, (6, 11))

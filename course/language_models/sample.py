@@ -5,7 +5,7 @@ All sentences grow together, one word per step: the model scores the next word f
 sentence at once (B, V), ``<s>`` is masked (it is never predicted), and the chosen code's
 ``sampling.sample_next`` (temperature, top-k, a seeded generator) draws it; a sentence ends at
 ``</s>`` or after ``--max-words``. Any model a builder of ``dojo train lm`` can load samples the
-same way (:data:`~.language_models_train.MODELS`): the n-gram, window and RNN checkpoints alike.
+same way (:data:`~.trainer.MODELS`): the n-gram, window and RNN checkpoints alike.
 A checkpoint that is missing, foreign, or of a model that cannot generate is one ``error:`` line.
 """
 
@@ -18,13 +18,8 @@ import numpy as np
 import typer
 
 from nlpdojo.cli.common import report_errors
-from nlpdojo_autograder.topics.language_models_train import (
-    TOPIC,
-    TrainedLM,
-    builder,
-    read_meta,
-)
-from nlpdojo_autograder.train import TopicCode, TrainError
+from nlpdojo_autograder.training import TopicCode, TrainError
+from nlpdojo_course.language_models.trainer import TOPIC, TrainedLM, builder, read_meta
 
 
 def generate(model: TrainedLM, sample_next, *, sentences: int, max_words: int,

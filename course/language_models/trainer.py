@@ -4,8 +4,8 @@ add-one unigram model's (CS224n lecture 6, "Evaluating language models").
 
 The command knows no model: ``--model NAME`` picks a builder from :data:`MODELS` (name → the
 ``"module:attribute"`` of its :class:`LMBuilder`, imported only when used), so each kind of model
-lives in a module of its own: the count models in ``language_models_ngram.py``, the
-fixed-window and RNN LMs in ``language_models_neural_models.py``. Adding one is one line here
+lives in a module of its own: the count models in :mod:`.ngram_models`, the fixed-window and
+RNN LMs in :mod:`.neural_models`. Adding one is one line here
 (or :func:`register_model`) plus its module. A builder's ``train(run)`` trains on ``run``'s corpus
 with ``run``'s options and returns a :class:`TrainedLM`; ``load(path, code)`` reads its
 checkpoint back (``dojo sample``).
@@ -17,7 +17,7 @@ model's default (:attr:`LMBuilder.defaults`), and one given for a model that doe
 A checkpoint is a ``.npz`` file whose entry ``meta`` is a JSON object with at least
 ``{"model": NAME}``; the rest is the builder's. Which code trains (the student's
 ``exercises/language_models`` or the reference) and the errors (one ``error:`` line, exit code
-2) come from :mod:`nlpdojo_autograder.train`.
+2) come from the training kit (:mod:`nlpdojo_autograder.training`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.train import (
+from nlpdojo_autograder.training import (
     CodeChoice,
     TopicCode,
     TrainError,
@@ -49,9 +49,9 @@ CODE = TopicCode(TOPIC, ("ngrams.py", "backoff.py", "kneser_ney.py", "sampling.p
 
 #: model name → its :class:`LMBuilder`, as "module:attribute" (imported when used) or itself
 MODELS: dict[str, Any] = {
-    "ngram": "nlpdojo_autograder.topics.language_models_ngram:BUILDER",
-    "window": "nlpdojo_autograder.topics.language_models_neural_models:WINDOW",
-    "rnn": "nlpdojo_autograder.topics.language_models_neural_models:RNN",
+    "ngram": "nlpdojo_course.language_models.ngram_models:BUILDER",
+    "window": "nlpdojo_course.language_models.neural_models:WINDOW",
+    "rnn": "nlpdojo_course.language_models.neural_models:RNN",
 }
 
 

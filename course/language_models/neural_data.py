@@ -11,14 +11,14 @@ occurrence) plus ``<UNK>`` for everything else, in training and held-out text al
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
+from nlpdojo_course.language_models.data import SENTENCE_END
+
 EOS, UNK = "</s>", "<UNK>"
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Checks of topic ``language_models`` (CS224n lecture 6): n-gram counting, add-δ smoothing and
-perplexity, on fresh random streams and on held-out State of the Union addresses.
+"""N-gram language models (CS224n lecture 6): counting n-grams of any order, add-δ smoothing
+and perplexity, on fresh random streams and on held-out State of the Union addresses.
 
 Every value the verdicts rest on is the reference's (live, on fresh inputs where it is
 installed; the fixtures of ``dojo release`` in a student release); the held-out check runs the
@@ -9,25 +9,18 @@ requires the reference's perplexity to 4 significant digits (``rtol`` 5e-5).
 
 from __future__ import annotations
 
-import functools
-import re
-from pathlib import Path
-
 import numpy as np
 
-from nlpdojo_autograder.builders import require_vectorized
-from nlpdojo_autograder.checks import CheckFailure, Context, Exercise, PlantedBug
-from nlpdojo_autograder.kinds import value_check
-from nlpdojo_autograder.topics import language_models_counts as counts
+from nlpdojo_autograder.authoring import (
+    CheckFailure,
+    Context,
+    Question,
+    bug,
+    require_vectorized,
+    value_check,
+)
+from nlpdojo_course.language_models.data import sotu_sentences
 
-QUESTIONS = {
-    "ngram_counts": "Counting n-grams of any order, vectorized",
-    "add_delta": "Add-δ (Lidstone) smoothing",
-    "perplexity": "Perplexity",
-    # -- count models: backoff, Kneser-Ney, sampling (language_models_counts.py) -------------
-    **counts.QUESTIONS,
-    # -- end of the count models ------------------------------------------------------------
-}
 VOCAB = 12  # ids of the random streams: 0 is <s>, 1 is </s>, the rest words
 BOS, EOS = 0, 1
 
@@ -68,7 +61,7 @@ def _count_values(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
-def _add_delta_mistakes(model, windows: np.ndarray, vocab: int, delta: float
+def add_delta_mistakes(model, windows: np.ndarray, vocab: int, delta: float
                         ) -> dict[str, np.ndarray]:
     """log P of the usual wrong versions of add-δ, computed here (float64) from the same
     counts: what a student's output is compared with when it is wrong, to say which it is."""
@@ -101,7 +94,7 @@ def _add_delta_values(ctx: Context) -> dict[str, np.ndarray]:
         theirs = ctx.to_numpy(ctx.function(
             "ngrams", "add_delta_log_probs")(tuple(model), held_out, VOCAB, delta),
             "add_delta_log_probs' log-probabilities")
-        for what, wrong in _add_delta_mistakes(model, held_out, VOCAB, delta).items():
+        for what, wrong in add_delta_mistakes(model, held_out, VOCAB, delta).items():
             if theirs.shape == wrong.shape and np.allclose(theirs, wrong, rtol=1e-9,
                                                            atol=1e-12, equal_nan=True):
                 raise CheckFailure(f"add_delta_log_probs (n = {n}, δ = {delta}): your "
@@ -120,23 +113,12 @@ def _perplexity_values(ctx: Context) -> dict[str, np.ndarray]:
 # -- real text ---------------------------------------------------------------------------------
 #: the training budget: the first addresses of the train split, the whole test split
 TRAIN_ADDRESSES = 40
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-@functools.cache
-def _sotu_sentences(split: str, limit: int | None) -> tuple[tuple[str, ...], ...]:
-    from nlpdojo.data import load
-    from nlpdojo.text import tokenize
-
-    texts = load("sotu", split).texts[:limit]
-    return tuple(tuple(tokenize(s, lower=True)) for t in texts for s in SENTENCE_END.split(t)
-                 if s.strip())
 
 
 def _heldout_values(ctx: Context) -> dict[str, np.ndarray]:
     from nlpdojo.text import ngram_corpus as given  # the topic's data conventions
 
-    train, test = _sotu_sentences("train", TRAIN_ADDRESSES), _sotu_sentences("test", None)
+    train, test = sotu_sentences("train", TRAIN_ADDRESSES), sotu_sentences("test", None)
     out = {}
     for n, delta in ((2, 0.01), (3, 0.01)):
         vocab = given.Vocabulary.build(train, n, min_count=2)
@@ -151,76 +133,53 @@ def _heldout_values(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
-CHECKS = [
-    value_check("ngram_counts", "values", "n-gram windows, keys and counts (n = 1-4) on random "
-                "streams", 3.0, _count_values, rtol=0, atol=0),
-    value_check("add_delta", "values", "add-δ log-probabilities of held-out n-grams", 3.0,
-                _add_delta_values, rtol=1e-10),
-    value_check("perplexity", "values", "perplexity of log-probabilities", 1.0,
-                _perplexity_values, rtol=1e-10, mistakes={
-                    "the mean of natural logarithms raised to a power of 2: perplexity is "
-                    "exp(−mean ln p), or 2 to the −mean log₂ p (one base throughout)":
-                    lambda expected: {k: 2.0 ** np.log(v) for k, v in expected.items()}}),
-    value_check("add_delta", "sotu", "held-out perplexity of add-δ bigram and trigram "
-                f"models trained on {TRAIN_ADDRESSES} State of the Union addresses (4 "
-                "significant digits)", 3.0, _heldout_values, rtol=5e-5, atol=0,
-                timeout_s=240),
-]
-
 NGRAMS = "ngrams"
-PLANTED_BUGS = [
-    PlantedBug("windows spanning two sentences counted", NGRAMS,
-               "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
-               "return np.ascontiguousarray(windows, dtype=np.int64)", "ngram_counts"),
-    # right values, a Python loop over the tokens: require_vectorized fails it
-    PlantedBug("n-gram windows by a comprehension over the tokens", NGRAMS,
-               "windows = np.lib.stride_tricks.sliding_window_view(stream, n)  # (T − n + 1, n)",
-               "windows = np.array([stream[i:i + n] for i in range(len(stream) - n + 1)],\n"
-               "                       dtype=np.int64).reshape(-1, n)", "ngram_counts"),
-    PlantedBug("key digits in the wrong order", NGRAMS,
-               "vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
-               "vocab_size ** np.arange(k, dtype=np.int64)", "ngram_counts"),
-    PlantedBug("smoothing mass not renormalised (δ missing from the denominator)", NGRAMS,
-               "np.log(context + delta * vocab_size)", "np.log(context + delta)",
-               "add_delta"),
-    PlantedBug("perplexity with the log base mixed up", NGRAMS,
-               "return float(np.exp(-np.mean(log_probs)))",
-               "return float(2.0 ** (-np.mean(log_probs)))", "perplexity"),
-]
 
-# -- count models: backoff, Kneser-Ney, sampling (language_models_counts.py) -------------------
-CHECKS += counts.CHECKS
-PLANTED_BUGS += counts.PLANTED_BUGS
-# -- end of the count models ---------------------------------------------------------------------
+NGRAM_COUNTS = Question(
+    "ngram_counts", "Counting n-grams of any order, vectorized", code=NGRAMS,
+    checks=[value_check("ngram_counts", "values", "n-gram windows, keys and counts (n = 1-4) on "
+                        "random streams", 3.0, _count_values, rtol=0, atol=0)],
+    planted_bugs=[
+        bug("windows spanning two sentences counted", NGRAMS,
+            "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
+            "return np.ascontiguousarray(windows, dtype=np.int64)", "ngram_counts"),
+        # right values, a Python loop over the tokens: require_vectorized fails it
+        bug("n-gram windows by a comprehension over the tokens", NGRAMS,
+            "windows = np.lib.stride_tricks.sliding_window_view(stream, n)  # (T − n + 1, n)",
+            "windows = np.array([stream[i:i + n] for i in range(len(stream) - n + 1)],\n"
+            "                       dtype=np.int64).reshape(-1, n)", "ngram_counts"),
+        bug("key digits in the wrong order", NGRAMS,
+            "vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
+            "vocab_size ** np.arange(k, dtype=np.int64)", "ngram_counts"),
+    ])
 
-# -- the neural language models (RNN cell, RNN LM, fixed-window LM): language_models_neural ---
-from nlpdojo_autograder.topics import language_models_neural as neural  # noqa: E402
+ADD_DELTA = Question(
+    "add_delta", "Add-δ (Lidstone) smoothing", code=NGRAMS,
+    checks=[
+        value_check("add_delta", "values", "add-δ log-probabilities of held-out n-grams", 3.0,
+                    _add_delta_values, rtol=1e-10),
+        value_check("add_delta", "sotu", "held-out perplexity of add-δ bigram and trigram "
+                    f"models trained on {TRAIN_ADDRESSES} State of the Union addresses (4 "
+                    "significant digits)", 3.0, _heldout_values, rtol=5e-5, atol=0,
+                    timeout_s=240),
+    ],
+    planted_bugs=[
+        bug("smoothing mass not renormalised (δ missing from the denominator)", NGRAMS,
+            "np.log(context + delta * vocab_size)", "np.log(context + delta)", "add_delta"),
+    ],
+    requires=("ngram_counts",), datasets=("sotu",))
 
-QUESTIONS.update(neural.QUESTIONS)
-CHECKS += neural.CHECKS
-PLANTED_BUGS += neural.PLANTED_BUGS
-# -- end of the neural block -------------------------------------------------------------------
+PERPLEXITY = Question(
+    "perplexity", "Perplexity", code=NGRAMS,
+    checks=[value_check("perplexity", "values", "perplexity of log-probabilities", 1.0,
+                        _perplexity_values, rtol=1e-10, mistakes={
+                            "the mean of natural logarithms raised to a power of 2: perplexity "
+                            "is exp(−mean ln p), or 2 to the −mean log₂ p (one base throughout)":
+                            lambda expected: {k: 2.0 ** np.log(v) for k, v in expected.items()}})],
+    planted_bugs=[
+        bug("perplexity with the log base mixed up", NGRAMS,
+            "return float(np.exp(-np.mean(log_probs)))",
+            "return float(2.0 ** (-np.mean(log_probs)))", "perplexity"),
+    ])
 
-# -- RNN sentence encoders and a sentence classifier: language_models_encoder ----------------
-from nlpdojo_autograder.topics import language_models_encoder as encoder  # noqa: E402
-
-QUESTIONS.update(encoder.QUESTIONS)
-CHECKS += encoder.CHECKS
-PLANTED_BUGS += encoder.PLANTED_BUGS
-# -- end of the encoder block ------------------------------------------------------------------
-
-EXERCISE = Exercise(
-    name="language_models",
-    order=3,
-    title="Language models: n-grams, smoothing, sampling, RNN and window LMs, RNN encoders",
-    checks=CHECKS,
-    questions=QUESTIONS,
-    fixtures=Path(__file__).parent / "fixtures" / "language_models",
-    planted_bugs=PLANTED_BUGS,
-    requires={"add_delta": ("ngram_counts",),
-              **counts.REQUIRES, **neural.REQUIRES, **encoder.REQUIRES},
-    datasets={"add_delta": ("sotu",), **counts.DATASETS, **neural.DATASETS,
-              **encoder.DATASETS},
-    given_modules=(*neural.GIVEN_MODULES, *encoder.GIVEN_MODULES),
-    integrative=encoder.INTEGRATIVE,
-)
+QUESTIONS = [NGRAM_COUNTS, ADD_DELTA, PERPLEXITY]

@@ -1,6 +1,6 @@
 """``dojo train neural-lm``: deprecated, kept so that the commands the course documented before
 still run. It is ``dojo train lm --model rnn`` (or ``--model window``) with the same options and
-one warning line first; new text should use ``dojo train lm`` (:mod:`.language_models_train`),
+one warning line first; new text should use ``dojo train lm`` (:mod:`.trainer`),
 which trains the n-gram, window and RNN LMs alike.
 """
 
@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.topics.language_models_train import TOPIC, train_lm
-from nlpdojo_autograder.train import TrainError
+from nlpdojo_autograder.training import TrainError
+from nlpdojo_course.language_models.trainer import TOPIC, train_lm
 
 NOTICE = ("`dojo train neural-lm` is deprecated and will be removed: use `dojo train lm --model "
           "window|rnn` (the same options)")

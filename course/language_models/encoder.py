@@ -18,16 +18,26 @@ import functools
 
 import numpy as np
 
-from nlpdojo_autograder.builders import LayerCase, Metric, layer_checks, metric_checks
-from nlpdojo_autograder.checks import Check, CheckFailure, Context, PlantedBug
-from nlpdojo_autograder.topics.language_models_neural import SEQUENCE_TIMEOUT_S
-from nlpdojo_autograder.trained import TrainingPlan, audit, initial_parameters, train_and_measure
+from nlpdojo_autograder.authoring import (
+    Check,
+    CheckFailure,
+    Context,
+    LayerCase,
+    Metric,
+    Question,
+    bug,
+    layer_checks,
+    metric_checks,
+)
+from nlpdojo_autograder.training import (
+    TrainingPlan,
+    audit,
+    initial_parameters,
+    require_datasets,
+    train_and_measure,
+)
+from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S
 
-QUESTIONS = {
-    "sentence_encoder": "An RNN sentence encoder: final, max and mean pooling",
-    "sentence_classifier": "A sentence classifier on the RNN encoder",
-    "sentence_polarity": "Sentence polarity of held-out MR sentences (trains your pipeline)",
-}
 NN = "neural_networks"
 V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
 
@@ -83,14 +93,6 @@ def _torch_encoder(pooling: str):
 def _suffixed(checks: list[Check], suffix: str) -> list[Check]:
     """One pooling's checks, named ``<check>_<pooling>`` (three poolings, one question)."""
     return [dataclasses.replace(c, name=f"{c.name}_{suffix}") for c in checks]
-
-
-ENCODER_CHECKS = [
-    check for pooling, points in (("final", 1.5), ("max", 1.5), ("mean", 1.0))
-    for check in _suffixed(layer_checks(
-        "sentence_encoder", "encoder", "RNNEncoder", _encoder_case(pooling),
-        title=f"RNNEncoder, {pooling} pooling over a padded batch", points=points,
-        autograd=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S), pooling)]
 
 
 # -- a real task: sentence polarity (MR) --------------------------------------------------------
@@ -165,8 +167,6 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
     library's Linear, softmax cross-entropy and Adam) on MR's training split from the grader's
     initial parameters; the grader scores a fresh sample of the test split, which the worker
     never receives."""
-    from nlpdojo_autograder.train import require_datasets
-
     require_datasets(["mr"])
     data = polarity_data()
     rng = np.random.default_rng([ctx.input_seed, 0x3A7])
@@ -201,23 +201,6 @@ def _train_classifier(ctx: Context) -> dict:
     return train_and_measure(ctx, polarity_plan(ctx))
 
 
-CLASSIFIER_CHECKS = [
-    *layer_checks("sentence_classifier", "encoder", "SentenceClassifier",
-                  lambda ctx: _classifier_case(ctx), title="SentenceClassifier", points=1.0,
-                  repeat=2, timeout_s=SEQUENCE_TIMEOUT_S),
-    *metric_checks("sentence_polarity", "mr", _train_classifier, [
-        Metric("accuracy", "held-out polarity accuracy", 2.0, lambda ref: ref - 0.03,
-               title="sentence polarity of held-out MR sentences", chance="majority",
-               chance_name="the majority class", too_good=TOO_GOOD)],
-        budget="MR: 8,454 training sentences (40 tokens at most), 1 epoch of Adam "
-               "(lr 0.005, batches of 50), mean pooling, 50-d embeddings and states",
-        hint="the training runs your SentenceClassifier and RNNEncoder on the library's "
-             "Embedding, RNNCell, Linear, SoftmaxCrossEntropy and Adam: their own checks say "
-             "which one is wrong", timeout_s=300, audit=audit, release_expected=False,
-        dtype="float64"),
-]
-
-
 def _classifier_case(ctx: Context) -> LayerCase:
     rng = ctx.rng()
     return LayerCase(args=(ctx.backend, V_E, D_E, H_E, 2), kwargs={"pooling": "mean"},
@@ -230,35 +213,63 @@ def _classifier_case(ctx: Context) -> LayerCase:
                      inputs=_padded_batch, differentiable=())
 
 
-CHECKS = [*ENCODER_CHECKS, *CLASSIFIER_CHECKS]
-
-PLANTED_BUGS = [
-    PlantedBug("final pooling takes the last padded step, not the last real one", "encoder",
-               "last = steps[None, :] == lengths[:, None] - 1  # (B, T)",
-               "last = steps[None, :] == t_steps - 1 + 0 * lengths[:, None]  # (B, T)",
-               "sentence_encoder"),
-    PlantedBug("mean pooling divides by the padded length", "encoder",
-               "/ xp.astype(lengths, hs.dtype)[:, None])[:, :, None]  # (B, T, 1)",
-               "/ t_steps)[:, :, None]  # (B, T, 1)", "sentence_encoder"),
-    PlantedBug("max pooling lets padding win", "encoder",
-               "masked = xp.where(real[:, :, None], hs, xp.full_like(hs, -2.0))  # tanh > -1",
-               "masked = hs + 0.0 * xp.astype(real, hs.dtype)[:, :, None]", "sentence_encoder"),
-    PlantedBug("encoder BPTT drops the gradient from later steps", "encoder",
-               "grad_vectors[t], grad_h = self.cell.backward(grad_hs[:, t, :] + grad_h,",
-               "grad_vectors[t], grad_h = self.cell.backward(grad_hs[:, t, :] + 0.0 * grad_h,",
-               "sentence_encoder"),
-    PlantedBug("classifier backward skips the output layer", "encoder",
-               "return self.encoder.backward(self.output.backward(grad_output, c_out), c_enc)",
-               "return (self.output.backward(grad_output, c_out), (None, None))[1]",
-               "sentence_classifier"),
-]
-
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
            f"{NN}.adam")
-REQUIRES = {"sentence_encoder": ("rnn_cell", f"{NN}.embedding"),
-            "sentence_classifier": ("sentence_encoder", "rnn_cell", *LIBRARY)}
-DATASETS = {"sentence_polarity": ("mr",)}
+
+SENTENCE_ENCODER = Question(
+    "sentence_encoder", "An RNN sentence encoder: final, max and mean pooling", code="encoder",
+    checks=[
+        check for pooling, points in (("final", 1.5), ("max", 1.5), ("mean", 1.0))
+        for check in _suffixed(layer_checks(
+            "sentence_encoder", "encoder", "RNNEncoder", _encoder_case(pooling),
+            title=f"RNNEncoder, {pooling} pooling over a padded batch", points=points,
+            autograd=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S), pooling)],
+    planted_bugs=[
+        bug("final pooling takes the last padded step, not the last real one", "encoder",
+            "last = steps[None, :] == lengths[:, None] - 1  # (B, T)",
+            "last = steps[None, :] == t_steps - 1 + 0 * lengths[:, None]  # (B, T)",
+            "sentence_encoder"),
+        bug("mean pooling divides by the padded length", "encoder",
+            "/ xp.astype(lengths, hs.dtype)[:, None])[:, :, None]  # (B, T, 1)",
+            "/ t_steps)[:, :, None]  # (B, T, 1)", "sentence_encoder"),
+        bug("max pooling lets padding win", "encoder",
+            "masked = xp.where(real[:, :, None], hs, xp.full_like(hs, -2.0))  # tanh > -1",
+            "masked = hs + 0.0 * xp.astype(real, hs.dtype)[:, :, None]", "sentence_encoder"),
+        bug("encoder BPTT drops the gradient from later steps", "encoder",
+            "grad_vectors[t], grad_h = self.cell.backward(grad_hs[:, t, :] + grad_h,",
+            "grad_vectors[t], grad_h = self.cell.backward(grad_hs[:, t, :] + 0.0 * grad_h,",
+            "sentence_encoder"),
+    ],
+    requires=("rnn_cell", f"{NN}.embedding"))
+
+SENTENCE_CLASSIFIER = Question(
+    "sentence_classifier", "A sentence classifier on the RNN encoder", code="encoder",
+    checks=layer_checks("sentence_classifier", "encoder", "SentenceClassifier",
+                        _classifier_case, title="SentenceClassifier", points=1.0, repeat=2,
+                        timeout_s=SEQUENCE_TIMEOUT_S),
+    planted_bugs=[
+        bug("classifier backward skips the output layer", "encoder",
+            "return self.encoder.backward(self.output.backward(grad_output, c_out), c_enc)",
+            "return (self.output.backward(grad_output, c_out), (None, None))[1]",
+            "sentence_classifier"),
+    ],
+    requires=("sentence_encoder", "rnn_cell", *LIBRARY))
+
 #: trains the student's own encoder, classifier and library (nothing swapped in: a reference
 #: layer called back at every step made one training run 200 s instead of 3 s)
-INTEGRATIVE = ("sentence_polarity",)
-GIVEN_MODULES = ("sentence_training",)
+SENTENCE_POLARITY = Question(
+    "sentence_polarity", "Sentence polarity of held-out MR sentences (trains your pipeline)",
+    integrative=True, datasets=("mr",),
+    checks=metric_checks(
+        "sentence_polarity", "mr", _train_classifier, [
+            Metric("accuracy", "held-out polarity accuracy", 2.0, lambda ref: ref - 0.03,
+                   title="sentence polarity of held-out MR sentences", chance="majority",
+                   chance_name="the majority class", too_good=TOO_GOOD)],
+        budget="MR: 8,454 training sentences (40 tokens at most), 1 epoch of Adam "
+               "(lr 0.005, batches of 50), mean pooling, 50-d embeddings and states",
+        hint="the training runs your SentenceClassifier and RNNEncoder on the library's "
+             "Embedding, RNNCell, Linear, SoftmaxCrossEntropy and Adam: their own checks say "
+             "which one is wrong", timeout_s=300, audit=audit, release_expected=False,
+        dtype="float64"))
+
+QUESTIONS = [SENTENCE_ENCODER, SENTENCE_CLASSIFIER, SENTENCE_POLARITY]

@@ -1,17 +1,33 @@
 """The language-model corpora as sentences of tokens (topic ``language_models``): the State of
 the Union addresses (``sotu``: raw text, split into sentences after ``.``, ``!`` or ``?`` and
-tokenized lowercased, exactly as the grader's held-out check does) and the movie reviews
-(``pang-lee-reviews``: already tokenized and lowercased, one sentence per line). Shared by
-``dojo train lm``, ``dojo sample`` and ``bench/lm_results.py``."""
+tokenized lowercased, exactly as the grader's held-out checks do, :func:`sotu_sentences`) and
+the movie reviews (``pang-lee-reviews``: already tokenized and lowercased, one sentence per
+line). Shared by the held-out checks, ``dojo train lm``, ``dojo sample`` and
+``bench/lm_results.py``."""
 
 from __future__ import annotations
 
 import functools
+import re
 
-from nlpdojo_autograder.train import TrainError
+from nlpdojo_autograder.training import TrainError
 
 #: the running-text corpora a language model trains on, and how their texts split into sentences
 CORPORA = ("sotu", "pang-lee-reviews")
+#: where a sentence ends in running text: after ``.``, ``!`` or ``?`` and white space
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@functools.cache
+def sotu_sentences(split: str, limit: int | None) -> tuple[tuple[str, ...], ...]:
+    """The sentences of the first ``limit`` State of the Union addresses (all: ``None``) of
+    ``split``, lower-cased tokens: the held-out checks' text."""
+    from nlpdojo.data import load
+    from nlpdojo.text import tokenize
+
+    texts = load("sotu", split).texts[:limit]
+    return tuple(tuple(tokenize(s, lower=True)) for t in texts for s in SENTENCE_END.split(t)
+                 if s.strip())
 
 
 @functools.cache
@@ -20,7 +36,6 @@ def lm_sentences(corpus: str, split: str, limit: int | None = None
     """The sentences of the first ``limit`` documents (all: ``None``) of ``split``."""
     from nlpdojo.data import load
     from nlpdojo.text import tokenize
-    from nlpdojo_autograder.topics.language_models import SENTENCE_END
 
     if corpus not in CORPORA:
         raise TrainError(f"corpus {corpus!r} is not a language-model corpus; choose one of "

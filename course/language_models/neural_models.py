@@ -3,7 +3,7 @@ checkpoints): the fixed-window LM (CS224n lecture 6, "A fixed-window neural lang
 the RNN LM trained with truncated BPTT ("Training an RNN language model"), trained and scored
 by the chosen code (the student's ``exercises/language_models`` or the reference).
 
-Data are the grader's (:mod:`.language_models_neural_data`): one id stream per split, ``</s>``
+Data are the grader's (:mod:`.neural_data`): one id stream per split, ``</s>``
 after every sentence, the ``--vocab-size`` most frequent training tokens with ``<UNK>`` last,
 so the perplexity printed is the graded checks' own measure. A checkpoint holds the parameters
 (``param/<name>``), the vocabulary (``words``) and the settings (``meta``, JSON); it is written
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.topics.language_models_train import LMBuilder, LMRun
-from nlpdojo_autograder.train import CodeChoice, TrainError
+from nlpdojo_autograder.training import CodeChoice, TrainError
+from nlpdojo_course.language_models.trainer import LMBuilder, LMRun
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 #: the options both neural models read, with their defaults
@@ -34,7 +34,7 @@ SHARED = {"vocab_size": 10000, "test_texts": None, "dim": 64, "hidden": 128, "ep
 
 def lm_data(*args, **kwargs):
     """The grader's id streams (imported when used; tests patch this)."""
-    from nlpdojo_autograder.topics.language_models_neural_data import lm_data as load
+    from nlpdojo_course.language_models.neural_data import lm_data as load
 
     return load(*args, **kwargs)
 
@@ -107,8 +107,8 @@ def _build(kind: str, code: CodeChoice, backend, vocab_size: int, meta: dict[str
 
 
 def _train(kind: str, run: LMRun) -> NeuralLM:
-    from nlpdojo_autograder.topics.language_models_neural import EVAL_BPTT, rnn_targets
-    from nlpdojo_autograder.topics.language_models_neural_data import (
+    from nlpdojo_course.language_models.measure import EVAL_BPTT, rnn_targets
+    from nlpdojo_course.language_models.neural_data import (
         perplexity_of_log_probs,
         unigram_perplexity,
     )
@@ -184,7 +184,7 @@ def _builder(kind: str, summary: str, modules: tuple[str, ...], own: dict[str, A
                      frozenset({*SHARED, *own}), {**SHARED, **own})
 
 
-# SGD for the RNN: Adam made its state dynamics chaotic (language_models_neural.RNN_BUDGET)
+# SGD for the RNN: Adam made its state dynamics chaotic (measure.RNN_BUDGET)
 RNN = _builder("rnn", "RNN LM, truncated BPTT over --batch-size streams of --bptt steps",
                ("rnn_lm.py", "lm_training.py"),
                {"bptt": 35, "batch_size": 20, "optimizer": "sgd", "lr": 0.7})

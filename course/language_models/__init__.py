@@ -1,0 +1,48 @@
+"""Topic ``language_models`` (CS224n lecture 6): n-gram models with add-δ, backoff and
+Kneser-Ney smoothing, sampling, the RNN and fixed-window neural LMs, RNN sentence encoders.
+
+The topic's plugin: its questions (one declaration each, by lecture section: :mod:`.ngrams`,
+:mod:`.smoothing`, :mod:`.sampling`, :mod:`.rnn`, :mod:`.window_lm`, :mod:`.encoder`), the
+grader's training and measuring of the neural LMs (:mod:`.measure`, on :mod:`.neural_data`),
+``dojo train lm`` (:mod:`.trainer`, with the models of :mod:`.ngram_models` and
+:mod:`.neural_models`), the deprecated ``dojo train neural-lm`` (:mod:`.trainer_neural_lm`),
+``dojo sample`` (:mod:`.sample`), the corpora as sentences (:mod:`.data`), and the fixtures of
+its public checks (``fixtures/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nlpdojo.hookspecs import hookimpl
+from nlpdojo_autograder.authoring import Topic
+from nlpdojo_course.language_models import encoder, ngrams, rnn, sampling, smoothing, window_lm
+
+TOPIC = Topic(
+    name="language_models",
+    title="Language models: n-grams, smoothing, sampling, RNN and window LMs, RNN encoders",
+    order=3,
+    questions=[*ngrams.QUESTIONS, *smoothing.QUESTIONS, *sampling.QUESTIONS, *rnn.QUESTIONS,
+               *window_lm.QUESTIONS, *encoder.QUESTIONS],
+    fixtures=Path(__file__).parent / "fixtures",
+    given_modules=("lm_training", "sentence_training"))
+
+
+@hookimpl
+def register_exercises(register):
+    register(TOPIC.name, TOPIC.exercise())
+
+
+@hookimpl
+def register_trainers(register):
+    from nlpdojo_course.language_models import trainer, trainer_neural_lm
+
+    register(trainer.TRAINER.name, trainer.TRAINER)
+    register(trainer_neural_lm.TRAINER.name, trainer_neural_lm.TRAINER)
+
+
+@hookimpl
+def register_commands(cli):
+    from nlpdojo_course.language_models.sample import add_sample_command
+
+    add_sample_command(cli)  # dojo sample: text from a checkpoint of dojo train lm

@@ -1,0 +1,290 @@
+"""Recurrent neural networks (CS224n lecture 6): the RNN cell of the course library, the RNN over
+a sequence (backpropagation through time) and the RNN language model with truncated BPTT over
+batched streams.
+
+The layers take the builders' shape (values, gradients of every input and parameter by
+central differences of the student's own forward, torch autograd as a second oracle, repeated
+application, accumulation); BPTT is checked over several steps, so the gradient of every
+repeated weight is the sum over its uses. The RNN LM is then trained under a small fixed
+budget and seeds on State of the Union addresses (the given loop, grader-side data,
+:mod:`.measure`) and its held-out perplexity, computed by the grader from the
+log-probabilities it gives, must be within 5% of the reference's under the same budget and
+below the add-one unigram model's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    CheckFailure,
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    integers,
+    layer_checks,
+    metric_checks,
+    value_check,
+)
+from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
+
+LIB = "..library"
+NN = "neural_networks"
+#: the course library's pieces the neural LMs are made of (required: swapped in for the
+#: reference in their value and gradient checks; the training runs keep the student's own,
+#: since a swapped layer sends its parameters across processes at every step)
+LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
+           f"{NN}.sgd", f"{NN}.adam")
+#: a sequence check calls the swapped-in reference cell back at every step (14,112 call-backs
+#: for the question, each a round trip to the sandboxed reference process): 12-23 s on a
+#: loaded 2-core machine against 7-11 s when the grader answered them itself. The window LM's
+#: layer checks call its swapped-in layers back at every point too. A limit covers a check's
+#: call-backs at 10 ms each (tests/grading/test_callback_budget.py): rnn.repeated makes 12,033
+#: (120 s at that rate; 34-56 s at a load of 6-7 on 2 cores timed out under 30 s, and a bug
+#: planted in rnn_cell cost points on rnn too), window_lm.repeated 3,322
+SEQUENCE_TIMEOUT_S = 150.0
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _states(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Hidden states as a tanh RNN makes them: inside (−1, 1)."""
+    return np.tanh(r.standard_normal(shape))
+
+
+# -- the RNN cell ------------------------------------------------------------------------------
+B_CELL, D_CELL, H_CELL = 3, 4, 5
+
+
+def _cell(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, D_CELL, H_CELL), params={
+        "weight_e": 0.7 * rng.standard_normal((D_CELL, H_CELL)),
+        "weight_h": 0.7 * rng.standard_normal((H_CELL, H_CELL)),
+        "bias": 0.5 * rng.standard_normal(H_CELL)},
+        inputs=lambda r: (r.standard_normal((B_CELL, D_CELL)), _states(r, (B_CELL, H_CELL))),
+        differentiable=(0, 1))
+
+
+def _torch_cell(p, x, h):
+    return _torch().tanh(h @ p["weight_h"] + x @ p["weight_e"] + p["bias"])
+
+
+# -- the RNN over T steps (BPTT) -----------------------------------------------------------------
+T_RNN = 6
+
+
+def _rnn(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, D_CELL, H_CELL), params={
+        "cell.weight_e": 0.7 * rng.standard_normal((D_CELL, H_CELL)),
+        "cell.weight_h": 0.7 * rng.standard_normal((H_CELL, H_CELL)),
+        "cell.bias": 0.5 * rng.standard_normal(H_CELL)},
+        inputs=lambda r: (r.standard_normal((B_CELL, T_RNN, D_CELL)),
+                          _states(r, (B_CELL, H_CELL))),
+        differentiable=(0, 1))
+
+
+def _torch_rnn(p, xs, h0):
+    torch = _torch()
+    h, states = h0, []
+    for t in range(xs.shape[1]):
+        h = torch.tanh(h @ p["cell.weight_h"] + xs[:, t] @ p["cell.weight_e"] + p["cell.bias"])
+        states.append(h)
+    return torch.stack(states, 1)  # (B, T, H)
+
+
+# -- the RNN LM --------------------------------------------------------------------------------
+V_LM, D_LM, H_LM, B_LM, T_LM = 7, 3, 4, 2, 5
+
+
+def _rnn_lm(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, V_LM, D_LM, H_LM), params={
+        "embedding.weight": rng.standard_normal((V_LM, D_LM)),
+        "rnn.cell.weight_e": 0.7 * rng.standard_normal((D_LM, H_LM)),
+        "rnn.cell.weight_h": 0.7 * rng.standard_normal((H_LM, H_LM)),
+        "rnn.cell.bias": 0.5 * rng.standard_normal(H_LM),
+        "output.weight": rng.standard_normal((H_LM, V_LM)),
+        "output.bias": rng.standard_normal(V_LM)},
+        inputs=lambda r: (integers(V_LM, B_LM, T_LM, repeated=True)(r),
+                          _states(r, (B_LM, H_LM))),
+        differentiable=(1,))
+
+
+def _torch_rnn_lm(p, ids, h0):
+    torch = _torch()
+    vectors = p["embedding.weight"][ids]  # (B, T, D)
+    h, states = h0, []
+    for t in range(ids.shape[1]):
+        h = torch.tanh(h @ p["rnn.cell.weight_h"] + vectors[:, t] @ p["rnn.cell.weight_e"]
+                       + p["rnn.cell.bias"])
+        states.append(h)
+    return torch.stack(states, 1) @ p["output.weight"] + p["output.bias"]  # (B, T, V)
+
+
+def _windows_values(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    f = ctx.function("rnn_lm", "bptt_windows")
+    for n, b, t in ((61, 3, 4), (100, 4, 7), (37, 1, 5), (50, 5, 9)):
+        ids = rng.integers(0, 1000, n)
+        inputs, targets = ctx.unpack(f(ids, b, t), ["inputs", "targets"], "bptt_windows")
+        out[f"N={n}, B={b}, T={t}: inputs"] = ctx.to_numpy(inputs, "bptt_windows' inputs")
+        out[f"N={n}, B={b}, T={t}: targets"] = ctx.to_numpy(targets, "bptt_windows' targets")
+    return out
+
+
+def _trained(ctx: Context, model: str, train_ids: np.ndarray, test_ids: np.ndarray,
+             vocab_size: int, seed: int, **settings) -> dict[str, np.ndarray]:
+    result = ctx.given_function("lm_training", "train_and_score")(
+        ctx.backend, train_ids, test_ids, model=model, vocab_size=vocab_size, seed=seed,
+        **settings)
+    if not isinstance(result, dict) or not {"log_probs", "losses"} <= set(result):
+        raise CheckFailure("internal: train_and_score returned no log_probs and losses")
+    return {"log_probs": ctx.to_numpy(result["log_probs"], "the held-out log-probabilities"),
+            "losses": ctx.to_numpy(result["losses"], "the training losses")}
+
+
+def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
+    """A few windows of your training loop with plain SGD on a random stream: the loss of
+    every window and the held-out log-probabilities after it (state carried, targets
+    shifted, gradients cut at each window's border)."""
+    rng = ctx.rng()
+    vocab, dim, hidden = 9, 3, 4
+    train, test = rng.integers(0, vocab, 3 * 25), rng.integers(0, vocab, 10 * 16)
+    init = {"embedding.weight": 0.5 * rng.standard_normal((vocab, dim)),  # the same on every
+            "rnn.cell.weight_e": 0.5 * rng.standard_normal((dim, hidden)),  # backend
+            "rnn.cell.weight_h": 0.5 * rng.standard_normal((hidden, hidden)),
+            "rnn.cell.bias": np.zeros(hidden),
+            "output.weight": 0.5 * rng.standard_normal((hidden, vocab)),
+            "output.bias": np.zeros(vocab)}
+    out = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
+                   bptt=4, optimizer="sgd", lr=0.5, epochs=2, eval_bptt=5, init=init)
+    _name_the_bptt_mistake(out["losses"], train, init, batch_size=3, bptt=4, lr=0.5, epochs=2)
+    return {"training losses": out["losses"], "held-out log-probabilities": out["log_probs"]}
+
+
+#: the usual truncated-BPTT mistakes, as options of :func:`torch_bptt_losses`, and what to say
+BPTT_MISTAKES = {
+    "the hidden state not carried across windows: each window must start from the final "
+    "state of the window before it (model.final_state(cache)), not from zeros; only the "
+    "epoch starts from zeros": {"carry": False},
+    "targets not shifted by one: the target of input x⁽ᵗ⁾ is the next token x⁽ᵗ⁺¹⁾, so the "
+    "targets are the inputs' window moved one token on": {"shift": 0},
+}
+
+
+def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_size: int,
+                      bptt: int, lr: float, epochs: int, carry: bool = True,
+                      shift: int = 1) -> np.ndarray:
+    """The training losses of truncated BPTT with plain SGD, written in torch (float64,
+    autograd; ``h.detach()`` at each window's border), an independent oracle of
+    ``train_rnn_lm``: the stream cut into B rows, windows of T, targets shifted by ``shift``,
+    the state carried from window to window (``carry``) and zero at each epoch's start."""
+    torch = _torch()
+    p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
+    length = len(train) // batch_size
+    rows = torch.as_tensor(np.asarray(train[:length * batch_size]).reshape(batch_size, length))
+    losses = []
+    for _ in range(epochs):
+        h = torch.zeros(batch_size, p["rnn.cell.weight_h"].shape[0], dtype=torch.float64)
+        for k in range((length - 1) // bptt):
+            x = rows[:, k * bptt:(k + 1) * bptt]  # (B, T)
+            y = rows[:, k * bptt + shift:(k + 1) * bptt + shift]  # (B, T)
+            e = p["embedding.weight"][x]  # (B, T, D)
+            state, states = h if carry else torch.zeros_like(h), []
+            for t in range(bptt):  # over time: h⁽ᵗ⁾ needs h⁽ᵗ⁻¹⁾
+                state = torch.tanh(state @ p["rnn.cell.weight_h"]
+                                   + e[:, t] @ p["rnn.cell.weight_e"] + p["rnn.cell.bias"])
+                states.append(state)
+            scores = torch.stack(states, 1) @ p["output.weight"] + p["output.bias"]  # (B,T,V)
+            loss = torch.nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]),
+                                                     y.reshape(-1))
+            grads = torch.autograd.grad(loss, list(p.values()))
+            with torch.no_grad():
+                for value, g in zip(p.values(), grads, strict=True):
+                    value -= lr * g
+            h = state.detach()
+            losses.append(float(loss.detach()))
+    return np.asarray(losses)
+
+
+def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
+                           **settings) -> None:
+    """Fail naming the mistake where the student's losses are exactly those of one of
+    :data:`BPTT_MISTAKES` (torch's; no hint where torch is not installed)."""
+    try:
+        _torch()
+    except ImportError:
+        return
+    for what, mistake in BPTT_MISTAKES.items():
+        wrong = torch_bptt_losses(train, init, **settings, **mistake)
+        if wrong.shape == np.shape(losses) and np.allclose(losses, wrong, rtol=1e-6,
+                                                           atol=1e-9):
+            raise CheckFailure(f"train_rnn_lm: your training losses are exactly those of {what}")
+
+
+#: the course library's module of the RNN cell and the RNN (solutions/library/rnn.py)
+RNN_MODULE = f"{LIB}.rnn"
+
+RNN_CELL = Question(
+    "rnn_cell", "The RNN cell (course library)", code="library/rnn",
+    checks=layer_checks("rnn_cell", RNN_MODULE, "RNNCell", _cell, title="RNNCell", points=2.0,
+                        autograd=_torch_cell),
+    planted_bugs=[
+        bug("RNN cell backward without the tanh derivative", RNN_MODULE,
+            "grad_z = grad_output * (1.0 - h * h)", "grad_z = grad_output", "rnn_cell"),
+        bug("W_h gradient overwritten: only one step's share survives BPTT", RNN_MODULE,
+            "self.weight_h.grad += xp.matmul(", "self.weight_h.grad = xp.matmul(", "rnn_cell"),
+    ],
+    requires=(f"{NN}.xavier",))
+
+RNN = Question(
+    "rnn", "The RNN over a sequence: backpropagation through time (course library)",
+    code="library/rnn",
+    checks=layer_checks("rnn", RNN_MODULE, "RNN", _rnn, title=f"RNN over {T_RNN} steps (BPTT)",
+                        points=2.5, autograd=_torch_rnn, timeout_s=SEQUENCE_TIMEOUT_S),
+    planted_bugs=[
+        bug("no backpropagation through time: dL/dh not passed back to the previous step",
+            RNN_MODULE, "self.cell.backward(grad_output[:, t, :] + grad_h,",
+            "self.cell.backward(grad_output[:, t, :] + 0.0 * grad_h,", "rnn"),
+    ],
+    requires=("rnn_cell",))
+
+RNN_LM = Question(
+    "rnn_lm", "RNN language model, truncated BPTT over batched streams", code="rnn_lm",
+    checks=[
+        *layer_checks("rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM over 5 steps",
+                      points=2.5, autograd=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S),
+        value_check("rnn_lm", "windows", "bptt_windows: B streams, windows of T, targets "
+                    "shifted by one", 1.0, _windows_values, rtol=0, atol=0),
+        value_check("rnn_lm", "truncated_bptt", "train_rnn_lm: losses of two epochs of 6 "
+                    "windows of SGD and the held-out log-probabilities after them", 1.0,
+                    _truncated_bptt_values, rtol=1e-6, timeout_s=SEQUENCE_TIMEOUT_S),
+        *metric_checks("rnn_lm", "sotu", heldout_run("rnn"), [perplexity_metric(
+            "RNN LM on State of the Union addresses", 3.0)],
+            budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of "
+                   "20 streams x 20 steps, SGD (lr 0.7)",
+            hint="the training runs your RNNLM, bptt_windows and train_rnn_lm with your own "
+                 "Embedding, Linear, SoftmaxCrossEntropy and SGD (neural_networks): their own "
+                 "checks say which one is wrong", timeout_s=300, own_code=LIBRARY, **TRAINED),
+    ],
+    planted_bugs=[
+        bug("RNN LM's final state taken from the first step", "rnn_lm",
+            "return scores, (c_emb, c_rnn, c_out, hs[:, -1, :])",
+            "return scores, (c_emb, c_rnn, c_out, hs[:, 0, :])", "rnn_lm"),
+        bug("targets not shifted by one", "rnn_lm",
+            "targets = streams[:, 1:k * bptt + 1]", "targets = streams[:, :k * bptt]",
+            "rnn_lm"),
+        bug("hidden state not carried across windows", "rnn_lm",
+            "h = model.final_state(cache)  # (B, H) carried",
+            "h = model.initial_state(b)  # (B, H) carried", "rnn_lm"),
+    ],
+    requires=("rnn", *LIBRARY), datasets=("sotu",))
+
+QUESTIONS = [RNN_CELL, RNN, RNN_LM]

@@ -1,0 +1,212 @@
+"""Sampling the next word (CS224n lecture 6, "generating text"): temperature and top-k.
+
+The checks judge the student's draws against the exact tempered distribution, computed by the
+grader itself (:func:`exact_tempered`): support (top-k), greedy (temperature 0), a chi-square
+test of many draws with a fixed seed (stable), and reproducibility from a seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    CheckFailure,
+    Context,
+    Question,
+    Verdict,
+    bug,
+    custom_check,
+    require_vectorized,
+    value_check,
+)
+
+
+def exact_tempered(scores: np.ndarray, temperature: float, top_k: int | None) -> np.ndarray:
+    """The grader's own tempered top-k distribution (B, V) (the oracle the draws are judged
+    against): written independently of the reference, with ``scipy.special.softmax``."""
+    from scipy.special import softmax
+
+    scores = np.asarray(scores, np.float64)
+    if temperature == 0:
+        return np.eye(scores.shape[1])[np.argmax(scores, axis=1)]
+    keep = np.ones(scores.shape, bool)
+    if top_k is not None:
+        kth = np.sort(scores, axis=1)[:, ::-1][:, top_k - 1:top_k]
+        keep = scores >= kth
+    return softmax(np.where(keep, scores / temperature, -np.inf), axis=1)
+
+
+SAMPLING_CASES = ((1.0, None), (0.5, None), (2.0, 3), (0.7, 5), (1e-3, None), (0.0, None),
+                  (1.0, 1))
+
+
+def _rows_of_scores(rows: int) -> np.ndarray:
+    return np.random.default_rng(0).normal(0, 2, (rows, 9))  # (rows, V)
+
+
+def _tempered_values(ctx: Context) -> dict[str, np.ndarray]:
+    for name, make in (("tempered_probs", lambda r: (_rows_of_scores(r), 0.7, 5)),
+                       ("sample_next", lambda r: (_rows_of_scores(r), 0, 0.7, 5))):
+        require_vectorized(ctx, "sampling", name, make, items="rows", sizes=(500, 2_000))
+    rng, out = ctx.rng(), {}
+    f = ctx.function("sampling", "tempered_probs")
+    for temperature, top_k in SAMPLING_CASES:
+        scores = rng.normal(0, 2, (4, 9))
+        got = ctx.to_numpy(f(scores, temperature, top_k), "tempered_probs")
+        out[f"T={temperature}, top_k={top_k}"] = got
+    return out
+
+
+def _draws(ctx: Context, scores: np.ndarray, seed: int, temperature: float,
+           top_k: int | None) -> np.ndarray:
+    got = ctx.to_numpy(ctx.function("sampling", "sample_next")(
+        scores, int(seed), temperature, top_k), "sample_next's ids")
+    if got.shape != (len(scores),) or not np.issubdtype(got.dtype, np.integer):
+        raise CheckFailure(f"sample_next returned {got.dtype} of shape {got.shape} for "
+                           f"{len(scores)} rows; expected ({len(scores)},) integer word ids")
+    if got.size and (got.min() < 0 or got.max() >= scores.shape[1]):
+        raise CheckFailure(f"sample_next returned id {int(got.max())}, outside the vocabulary "
+                           f"0..{scores.shape[1] - 1}")
+    return got
+
+
+DRAWS = 20000
+
+
+def _frequency_collect(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    for i, (temperature, top_k) in enumerate(((1.0, None), (0.6, None), (1.7, 4))):
+        scores = rng.normal(0, 1.5, 10)
+        draws = _draws(ctx, np.tile(scores, (DRAWS, 1)), ctx.seed + i, temperature, top_k)
+        out[f"T={temperature}, top_k={top_k}|observed"] = np.bincount(draws, minlength=10)
+        out[f"T={temperature}, top_k={top_k}|expected"] = exact_tempered(
+            scores[None], temperature, top_k)[0] * DRAWS
+    return out
+
+
+#: a correct sampler fails a chi-square test at this level once in a million runs (and the
+#: check's seed is fixed, so it passes or fails the same way every time)
+CHI2_ALPHA = 1e-6
+
+
+def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
+    from scipy.stats import chi2
+
+    lines = []
+    for name in sorted({k.split("|")[0] for k in actual}):
+        obs = np.asarray(actual[f"{name}|observed"], np.float64)
+        exp = np.asarray(actual[f"{name}|expected"], np.float64)
+        outside = np.flatnonzero((exp == 0) & (obs > 0))
+        if outside.size:
+            return Verdict(False, f"{name}: {int(obs[outside].sum())} of {DRAWS} draws are "
+                           f"word {int(outside[0])}, which has probability 0 there (outside the "
+                           "top k)")
+        cells = exp > 0
+        stat = float(np.sum((obs[cells] - exp[cells]) ** 2 / exp[cells]))
+        limit = float(chi2.isf(CHI2_ALPHA, int(cells.sum()) - 1))
+        worst = int(np.argmax(np.abs(obs - exp)))
+        if stat > limit:
+            return Verdict(False, f"{name}: your {DRAWS} draws do not follow softmax(scores / T) "
+                           f"over the top k (chi-square {stat:.1f} > {limit:.1f}); word {worst} "
+                           f"was drawn {int(obs[worst])} times, expected {exp[worst]:.0f}. Divide "
+                           "the scores by T (not multiply) and renormalise after top-k")
+        lines.append(f"{name}: chi-square {stat:.1f} ≤ {limit:.1f}")
+    return Verdict(True, f"{DRAWS} draws each follow the tempered distribution (" +
+                   "; ".join(lines) + ")")
+
+
+def _top_k_collect(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    for top_k in (1, 3, 10):
+        scores = rng.normal(0, 1, (500, 30))
+        out[f"top_k={top_k}|scores"] = scores
+        out[f"top_k={top_k}|draws"] = _draws(ctx, scores, ctx.seed + top_k, 1.5, top_k)
+    return out
+
+
+def _top_k_judge(actual: dict, expected: dict | None) -> Verdict:
+    for name in sorted({k.split("|")[0] for k in actual}):
+        scores, draws = actual[f"{name}|scores"], np.asarray(actual[f"{name}|draws"], int)
+        k = int(name.split("=")[1])
+        rank = (scores > scores[np.arange(len(scores)), draws][:, None]).sum(axis=1)  # (B,)
+        bad = np.flatnonzero(rank >= k)
+        if bad.size:
+            r = int(bad[0])
+            return Verdict(False, f"{name}: row {r} drew word {int(draws[r])}, the "
+                           f"{int(rank[r]) + 1}th most probable; top-k must only draw among the "
+                           f"k = {k} most probable ({bad.size} of {len(draws)} rows broke it). "
+                           "Keep the k largest scores (np.partition or np.argsort), not the "
+                           "smallest")
+    return Verdict(True, "every draw is among the k most probable words (k = 1, 3, 10)")
+
+
+def _greedy_collect(ctx: Context) -> dict[str, np.ndarray]:
+    scores = ctx.rng().normal(0, 1, (200, 15))
+    return {"scores": scores,
+            "T=0": _draws(ctx, scores, ctx.seed, 0.0, None),
+            "T=1e-4": _draws(ctx, scores, ctx.seed + 1, 1e-4, None)}
+
+
+def _greedy_judge(actual: dict, expected: dict | None) -> Verdict:
+    best = np.argmax(actual["scores"], axis=1)
+    for name in ("T=0", "T=1e-4"):
+        wrong = np.flatnonzero(np.asarray(actual[name]) != best)
+        if wrong.size:
+            r = int(wrong[0])
+            return Verdict(False, f"{name}: row {r} drew word {int(actual[name][r])}, not the "
+                           f"argmax {int(best[r])} ({wrong.size} of {len(best)} rows): as T → 0 "
+                           "sampling becomes greedy; T = 0 is the argmax itself, and a tiny T "
+                           "needs the maximum subtracted before exp (no overflow)")
+    return Verdict(True, "temperature 0 and 1e-4 both give the argmax of every row")
+
+
+def _reproducible_collect(ctx: Context) -> dict[str, np.ndarray]:
+    scores = ctx.rng().normal(0, 1, (300, 20))
+    return {"a": _draws(ctx, scores, 7, 1.0, None), "again": _draws(ctx, scores, 7, 1.0, None),
+            "other seed": _draws(ctx, scores, 8, 1.0, None)}
+
+
+def _reproducible_judge(actual: dict, expected: dict | None) -> Verdict:
+    if not np.array_equal(actual["a"], actual["again"]):
+        return Verdict(False, "two generators with the same seed gave different ids: draw "
+                       "every random number from the `rng` argument (never np.random.*)")
+    if np.array_equal(actual["a"], actual["other seed"]):
+        return Verdict(False, "generators with different seeds gave the same 300 ids: the "
+                       "draws must come from `rng`")
+    return Verdict(True, "the same seed gives the same ids, another seed others")
+
+
+SAMPLING = Question(
+    "sampling", "Sampling the next word: temperature and top-k", code="sampling",
+    checks=[
+        value_check("sampling", "values", "tempered top-k distributions (T from 0 to 2, k from "
+                    "1 to all)", 2.0, _tempered_values, rtol=1e-9, atol=1e-12),
+        custom_check("sampling", "frequencies", f"{DRAWS} draws follow the exact tempered "
+                     "distribution (chi-square, fixed seed)", 2.0, _frequency_collect,
+                     _frequency_judge),
+        custom_check("sampling", "top_k", "top-k never draws outside the k most probable", 1.0,
+                     _top_k_collect, _top_k_judge),
+        custom_check("sampling", "greedy", "temperature → 0 is the argmax", 1.0,
+                     _greedy_collect, _greedy_judge),
+        custom_check("sampling", "reproducible", "the same generator seed gives the same "
+                     "draws", 0.5, _reproducible_collect, _reproducible_judge),
+    ],
+    planted_bugs=[
+        bug("temperature applied as a multiplication", "sampling",
+            "z = scores / temperature", "z = scores * temperature", "sampling"),
+        bug("top-k keeps the k least probable", "sampling",
+            "kth = -np.partition(-scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
+            "        scores = np.where(scores >= kth, scores, -np.inf)",
+            "kth = np.partition(scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
+            "        scores = np.where(scores <= kth, scores, -np.inf)", "sampling"),
+        bug("one draw per row in a Python loop", "sampling",
+            "return np.sum(cdf < u, axis=1).astype(np.int64)",
+            "return np.array([np.sum(c < x) for c, x in zip(cdf, u[:, 0], strict=True)],\n"
+            "                    dtype=np.int64)", "sampling"),
+        bug("sampling ignores the generator", "sampling",
+            "u = (1.0 - rng.random(len(probs)))[:, None] * cdf[:, -1:]",
+            "u = (1.0 - np.random.random(len(probs)))[:, None] * cdf[:, -1:]", "sampling"),
+    ],
+    requires=())  # stated: it builds on no other question (its scores are given)
+
+QUESTIONS = [SAMPLING]

@@ -1,0 +1,264 @@
+"""Smoothing by backoff (CS224n lecture 6): interpolated absolute discounting and interpolated
+Kneser-Ney (Chen & Goodman 1998), on counts of every order.
+
+Value checks compare with the reference on fresh random streams; a held-out State of the Union
+check requires the reference's log-probabilities and perplexity (the perplexity computed here,
+in the grader, from the student's log-probabilities, so a ``perplexity`` bug costs points
+once); the distributions must sum to 1 over the vocabulary for several contexts (computed here
+too).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    CheckFailure,
+    Context,
+    Question,
+    Verdict,
+    bug,
+    custom_check,
+    value_check,
+)
+from nlpdojo_course.language_models.data import sotu_sentences
+
+VOCAB = 12  # ids of the random streams: 0 is <s>, 1 is </s>, the rest words
+BOS, EOS = 0, 1
+
+
+def _random_sentences(rng: np.random.Generator, n: int, sentences: int = 40,
+                      words: int = VOCAB) -> list[np.ndarray]:
+    """Random sentences of 1-9 words over ids 2..words-1, each padded as
+    ``ngram_corpus.pad``: n − 1 ``<s>``, the words, ``</s>``."""
+    return [np.concatenate([np.full(n - 1, BOS), rng.integers(2, words, length), [EOS]]
+                           ).astype(np.int64) for length in rng.integers(1, 10, sentences)]
+
+
+def _random_stream(rng: np.random.Generator, n: int, sentences: int = 40,
+                   words: int = VOCAB) -> np.ndarray:
+    """:func:`_random_sentences` as one id stream, (T,)."""
+    return np.concatenate(_random_sentences(rng, n, sentences, words))
+
+
+def _sentence_ngrams(padded: list[np.ndarray], n: int) -> np.ndarray:
+    """The grader's own n-grams, (M, n): every n-gram of each padded sentence, in order. Made
+    from the sentences the grader drew, one by one, never from a stream: the stream version
+    is the ``ngram_counts`` question's ``ngram_windows``, whose answer the student wheel
+    must not ship (tests/test_student_bundle.py)."""
+    grams = [sentence[i:i + n] for sentence in padded for i in range(len(sentence) - n + 1)]
+    return np.array(grams, dtype=np.int64).reshape(-1, n)
+
+
+def _everygrams(ctx: Context, stream: np.ndarray, n: int, vocab: int,
+                bos: int = BOS) -> list[tuple[np.ndarray, np.ndarray]]:
+    result = ctx.function("backoff", "everygram_counts")(stream, n, vocab, bos)
+    if not isinstance(result, (list, tuple)) or len(result) != n:
+        got = f"{len(result)} entries" if isinstance(result, (list, tuple)) else type(
+            result).__name__
+        raise CheckFailure(f"everygram_counts(..., n={n}) should return a list of {n} (keys, "
+                           f"counts) pairs, one per order 1..{n}; it returned {got}")
+    out = []
+    for k, pair in enumerate(result, start=1):
+        keys, counts = ctx.unpack(pair, ["keys", "counts"], f"everygram_counts' order {k}")
+        out.append((ctx.to_numpy(keys, f"the keys of order {k}"),
+                    ctx.to_numpy(counts, f"the counts of order {k}")))
+    return out
+
+
+def _log_probs(ctx: Context, module: str, func: str, counts, windows, vocab: int,
+               discount: float) -> np.ndarray:
+    out = ctx.to_numpy(ctx.function(module, func)(counts, windows, vocab, discount),
+                       f"{func}' log-probabilities")
+    if out.shape != (len(windows),):
+        raise CheckFailure(f"{func} returned shape {out.shape} for {len(windows)} n-grams; "
+                           f"expected ({len(windows)},): one log-probability per row")
+    return out
+
+
+# -- backoff -------------------------------------------------------------------------------------
+def _everygram_values(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    for n in (1, 2, 3, 4):
+        for k, (keys, counts) in enumerate(_everygrams(ctx, _random_stream(rng, n), n, VOCAB),
+                                           start=1):
+            out[f"n={n}, order {k} keys"], out[f"n={n}, order {k} counts"] = keys, counts
+    return out
+
+
+#: Kneser-Ney with raw counts at every order (the unigram C(w)/N included) is exactly
+#: interpolated absolute discounting, the backoff question's model: told when seen
+RAW_COUNTS_KN = ("interpolated absolute discounting (the backoff question's model): Kneser-Ney "
+                 "uses continuation counts below the highest order, N₁₊(• c w) / N₁₊(• c •), "
+                 "and N₁₊(• w) / N₁₊(• •) for the unigram, not raw counts")
+
+
+def _smoothed_values(module: str, func: str, cases: tuple[tuple[int, float], ...],
+                     raw_counts_hint: bool = False):
+    def run(ctx: Context) -> dict[str, np.ndarray]:
+        rng, out = ctx.rng(), {}
+        for n, discount in cases:
+            counts = _everygrams(ctx, _random_stream(rng, n), n, VOCAB)
+            held_out = _sentence_ngrams(_random_sentences(rng, n, sentences=10), n)
+            theirs = _log_probs(ctx, module, func, counts, held_out, VOCAB, discount)
+            if raw_counts_hint:
+                _raw_counts_kneser_ney(ctx, theirs, counts, held_out, n, discount)
+            out[f"n={n}, discount={discount}"] = theirs
+        return out
+    return run
+
+
+def _raw_counts_kneser_ney(ctx: Context, theirs: np.ndarray, counts, held_out: np.ndarray,
+                           n: int, discount: float) -> None:
+    """Fail with :data:`RAW_COUNTS_KN` where the Kneser-Ney log-probabilities equal absolute
+    discounting's on the same counts (the backoff question's function: the reference where it
+    is installed, else the student's own, whose failures only mean no hint)."""
+    try:
+        backoff = _log_probs(ctx, "backoff", "absolute_discount_log_probs", counts, held_out,
+                             VOCAB, discount)
+    except Exception:  # noqa: BLE001 - no comparison to make, no hint to give
+        return
+    if np.allclose(theirs, backoff, rtol=1e-10, atol=0.0, equal_nan=True):
+        raise CheckFailure(f"kneser_ney_log_probs (n = {n}, d = {discount}): your "
+                           f"log-probabilities are exactly those of {RAW_COUNTS_KN}")
+
+
+def _sums(module: str, func: str, cases: tuple[tuple[int, float], ...]):
+    """P(w | c) summed over the whole vocabulary (``<s>`` and ``</s>`` included) for contexts
+    of words: seen ones, and one never seen (everything passes to the shorter context)."""
+    def collect(ctx: Context) -> dict[str, np.ndarray]:
+        rng, out = ctx.rng(), {}
+        for n, discount in cases:
+            sentences = _random_sentences(rng, n, words=VOCAB - 1)  # id VOCAB-1 never occurs...
+            counts = _everygrams(ctx, np.concatenate(sentences), n, VOCAB)
+            seen = _sentence_ngrams(sentences, n)[:, :-1]
+            seen = seen[np.all(seen >= 2, axis=1)][:3]  # (≤3, n−1) contexts of words only
+            unseen = np.full((1, n - 1), VOCAB - 1)  # ...so this context never was seen
+            for context in np.concatenate([seen, unseen]):
+                windows = np.column_stack([np.tile(context, (VOCAB, 1)), np.arange(VOCAB)])
+                p = np.exp(_log_probs(ctx, module, func, counts, windows, VOCAB, discount))
+                out[f"n={n}, d={discount}, context {context.tolist()}"] = np.asarray(p.sum())
+        return out
+
+    def judge(actual: dict, expected: dict | None) -> Verdict:
+        for name, total in actual.items():
+            total = float(total)
+            if not (math.isfinite(total) and abs(total - 1.0) <= 1e-9):
+                more = ("more than 1: mass was added without being taken away (is the "
+                        "discount subtracted from every seen count, and γ(c) exactly the mass "
+                        "the discounts freed?)" if total > 1 else
+                        "less than 1: some freed mass went nowhere (γ(c) should be d · N₁₊(c •) "
+                        "over the same denominator as the discounted counts; an unseen "
+                        "context passes everything down, γ = 1)")
+                return Verdict(False, f"P(w | c) summed over the vocabulary is {total:.10g} "
+                               f"for {name}; a distribution sums to 1, yours sums to {more}")
+        return Verdict(True, f"P(· | c) sums to 1 over the vocabulary for {len(actual)} "
+                       "contexts (seen and unseen)")
+    return collect, judge
+
+
+def _sotu_perplexity(module: str, func: str, n: int, discount: float):
+    def run(ctx: Context) -> dict[str, np.ndarray]:
+        from nlpdojo.text import ngram_corpus as given
+
+        train = sotu_sentences("train", SOTU_TRAIN)
+        every = sotu_sentences("test", None)
+        # a fresh sample of the test split per grading (the input seed): no single number,
+        # and no fixed held-out text, to reproduce
+        picked = np.sort(ctx.rng().choice(len(every), SOTU_TEST_SENTENCES, replace=False))
+        test = [every[i] for i in picked]
+        vocab = given.Vocabulary.build(train, n, min_count=2)
+        bos = vocab.id(given.BOS)
+        counts = _everygrams(ctx, vocab.stream(train, n), n, len(vocab), bos)
+        windows = _sentence_ngrams([vocab.stream([s], n) for s in test], n)
+        log_probs = _log_probs(ctx, module, func, counts, windows, len(vocab), discount)
+        name = f"order {n}, discount {discount}"
+        return {f"{name}: log P(w | c) of every held-out n-gram": log_probs,
+                f"{name}: held-out perplexity": np.asarray(math.exp(-float(np.mean(log_probs))))}
+    return run
+
+
+AD_CASES = ((2, 0.75), (3, 0.3), (4, 1.0))
+KN_CASES = ((2, 0.75), (3, 0.1), (4, 0.9))
+SOTU_N, SOTU_DISCOUNT = 3, 0.75
+#: the held-out budget (kept small: every planted bug of ``dojo verify`` grades it again): the
+#: first addresses of the train split; sentences of the test split drawn afresh per grading
+SOTU_TRAIN, SOTU_TEST_SENTENCES = 15, 1500
+
+_ad_sum_collect, _ad_sum_judge = _sums("backoff", "absolute_discount_log_probs",
+                                       ((2, 0.75), (3, 0.5)))
+_kn_sum_collect, _kn_sum_judge = _sums("kneser_ney", "kneser_ney_log_probs",
+                                       ((2, 0.75), (3, 0.5), (4, 0.9)))
+
+
+def _continuation_values(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    for k in (1, 2, 3):
+        windows = _sentence_ngrams(_random_sentences(rng, k + 1), k + 1)
+        keys = np.unique(windows @ (VOCAB ** np.arange(k, -1, -1, dtype=np.int64)))
+        got = ctx.function("kneser_ney", "continuation_counts")(keys, k, VOCAB)
+        g_keys, g_counts = ctx.unpack(got, ["keys", "counts"], "continuation_counts")
+        out[f"k={k} keys"] = ctx.to_numpy(g_keys, "continuation_counts' keys")
+        out[f"k={k} counts"] = ctx.to_numpy(g_counts, "continuation_counts' counts")
+    return out
+
+
+BACKOFF = Question(
+    "backoff", "Backoff: interpolated absolute discounting", code="backoff",
+    checks=[
+        value_check("backoff", "counts", "counts of every order 1..n as nltk.lm counts them (n "
+                    "= 1-4, random streams)", 2.0, _everygram_values, rtol=0, atol=0),
+        value_check("backoff", "values", "log-probabilities of held-out n-grams under "
+                    "interpolated absolute discounting (n = 2-4)", 2.0,
+                    _smoothed_values("backoff", "absolute_discount_log_probs", AD_CASES),
+                    rtol=1e-10),
+        custom_check("backoff", "sums_to_one", "P(· | c) sums to 1 over the vocabulary", 1.0,
+                     _ad_sum_collect, _ad_sum_judge),
+        value_check("backoff", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
+                    f"sentences (a fresh sample) under an absolute-discounting order-{SOTU_N} "
+                    f"model of {SOTU_TRAIN} State of the Union addresses", 2.0,
+                    _sotu_perplexity("backoff", "absolute_discount_log_probs", SOTU_N,
+                                     SOTU_DISCOUNT), rtol=1e-8, atol=1e-10, timeout_s=240),
+    ],
+    planted_bugs=[
+        bug("all-<s> padding k-grams dropped (counts differ from nltk's)", "backoff",
+            "inside = (windows[:, -1] != bos) | np.all(windows == bos, axis=1)",
+            "inside = windows[:, -1] != bos", "backoff"),
+        bug("smoothing mass not renormalised (discounted mass handed down but never taken "
+            "from the seen counts)", "backoff",
+            "alpha = np.where(seen, np.maximum(joint - discount, 0.0) / safe, 0.0)",
+            "alpha = np.where(seen, joint / safe, 0.0)", "backoff"),
+    ],
+    requires=("ngram_counts",), datasets=("sotu",))
+
+KNESER_NEY = Question(
+    "kneser_ney", "Interpolated Kneser-Ney smoothing", code="kneser_ney",
+    checks=[
+        value_check("kneser_ney", "continuation", "continuation counts N₁₊(• g) (k = 1-3)", 1.0,
+                    _continuation_values, rtol=0, atol=0),
+        value_check("kneser_ney", "values", "log-probabilities of held-out n-grams under "
+                    "interpolated Kneser-Ney (n = 2-4)", 3.0,
+                    _smoothed_values("kneser_ney", "kneser_ney_log_probs", KN_CASES,
+                                     raw_counts_hint=True), rtol=1e-10),
+        custom_check("kneser_ney", "sums_to_one", "P_KN(· | c) sums to 1 over the vocabulary",
+                     1.0, _kn_sum_collect, _kn_sum_judge),
+        value_check("kneser_ney", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
+                    f"sentences (a fresh sample) under a Kneser-Ney order-{SOTU_N} model of "
+                    f"{SOTU_TRAIN} State of the Union addresses", 2.0,
+                    _sotu_perplexity("kneser_ney", "kneser_ney_log_probs", SOTU_N,
+                                     SOTU_DISCOUNT), rtol=1e-8, atol=1e-10, timeout_s=240),
+    ],
+    planted_bugs=[
+        bug("discount applied twice", "kneser_ney",
+            "alpha = np.where(seen, np.maximum(numerator - discount, 0.0) / safe, 0.0)",
+            "alpha = np.where(seen, np.maximum(numerator - 2 * discount, 0.0) / safe, 0.0)",
+            "kneser_ney"),
+        bug("continuation counts replaced by raw counts", "kneser_ney",
+            "num_keys, num_counts = continuation_counts(counts[k][0], k, vocab_size)",
+            "num_keys, num_counts = raw_keys, raw_counts", "kneser_ney"),
+    ],
+    requires=("backoff", "ngram_counts"), datasets=("sotu",))
+
+QUESTIONS = [BACKOFF, KNESER_NEY]

@@ -1,0 +1,66 @@
+"""The fixed-window neural language model (CS224n lecture 6, "A fixed-window neural language
+model"): its layer checks, and its training under a small fixed budget on State of the Union
+addresses, measured by the grader (:mod:`.measure`) like the RNN LM's.
+"""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    integers,
+    layer_checks,
+    metric_checks,
+)
+from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
+from nlpdojo_course.language_models.rnn import LIBRARY, NN, SEQUENCE_TIMEOUT_S
+
+V_W, CONTEXT, D_W, H_W = 10, 3, 2, 5
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _window_lm(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, V_W, CONTEXT, D_W, H_W), params={
+        "embedding.weight": rng.standard_normal((V_W, D_W)),
+        "hidden.weight": rng.standard_normal((CONTEXT * D_W, H_W)),
+        "hidden.bias": rng.standard_normal(H_W),
+        "output.weight": rng.standard_normal((H_W, V_W)),
+        "output.bias": rng.standard_normal(V_W)},
+        inputs=lambda r: (integers(V_W, 6, CONTEXT, repeated=True)(r),), differentiable=())
+
+
+def _torch_window_lm(p, ids):
+    e = p["embedding.weight"][ids].reshape(ids.shape[0], -1)  # (N, (n−1)·D)
+    return _torch().tanh(e @ p["hidden.weight"] + p["hidden.bias"]) @ p["output.weight"] \
+        + p["output.bias"]
+
+
+WINDOW_LM = Question(
+    "window_lm", "Fixed-window neural language model", code="window_lm",
+    checks=[
+        *layer_checks("window_lm", "window_lm", "WindowLM", _window_lm, title="WindowLM",
+                      points=2.5, autograd=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S),
+        *metric_checks("window_lm", "sotu", heldout_run("window"), [perplexity_metric(
+            "Fixed-window LM on State of the Union addresses", 1.5)],
+            budget="State of the Union: 40 addresses, 2,000-token vocabulary, windows of 3 "
+                   "words, 300 steps of Adam (lr 0.01, batches of 256)",
+            hint="the training runs your WindowLM with your own Embedding, Linear, Tanh, "
+                 "SoftmaxCrossEntropy and Adam (neural_networks): their own checks say which "
+                 "one is wrong", timeout_s=300, own_code=(f"{NN}.tanh", *LIBRARY), **TRAINED),
+    ],
+    planted_bugs=[
+        bug("window LM skips the tanh's backward", "window_lm",
+            "grad_z = self.activation.backward(grad_h, c_act)", "grad_z = grad_h",
+            "window_lm"),
+    ],
+    requires=(f"{NN}.tanh", *LIBRARY), datasets=("sotu",))
+
+QUESTIONS = [WINDOW_LM]
