@@ -26,25 +26,23 @@ class Question:
     ``"library/layers"`` in the course library; none for a question that grades the code of
     others, such as a training run), its ``checks``, the ``planted_bugs`` that must cost
     points on it, the ``requires`` it builds on (bare: this topic's; ``topic.question``: an
-    earlier topic's; ``()`` states that it builds on none and is recorded so in
-    :attr:`Exercise.requires`, while left out it declares nothing), the ``datasets`` its
-    checks read, and whether it is ``integrative`` (it trains the student's whole pipeline, so
-    earlier questions' bugs may cost points here too; see :attr:`Exercise.integrative`)."""
+    earlier topic's), the ``datasets`` its checks read, and whether it is ``integrative``
+    (it trains the student's whole pipeline, so earlier questions' bugs may cost points here
+    too; see :attr:`Exercise.integrative`)."""
 
     id: str
     title: str
     checks: tuple[Check, ...]
     code: tuple[str, ...] = ()
     planted_bugs: tuple[PlantedBug, ...] = ()
-    requires: tuple[str, ...] | None = None
+    requires: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
     integrative: bool = False
 
     def __post_init__(self) -> None:
         for name in ("checks", "code", "planted_bugs", "requires", "datasets"):
             value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
         for check in self.checks:
             if check.question != self.id:
                 raise ValueError(f"question {self.id}: check {check.id!r} belongs to question "
@@ -105,7 +103,7 @@ class Topic:
             fixtures=self.fixtures, reference=self.reference,
             planted_bugs=[b for q in self.questions for b in q.planted_bugs],
             given_modules=tuple(self.given_modules),
-            requires={q.id: q.requires for q in self.questions if q.requires is not None},
+            requires={q.id: q.requires for q in self.questions if q.requires},
             datasets={q.id: q.datasets for q in self.questions if q.datasets},
             integrative=tuple(q.id for q in self.questions if q.integrative),
             code={q.id: q.code for q in self.questions if q.code},

@@ -206,7 +206,6 @@ SAMPLING = Question(
         bug("sampling ignores the generator", "sampling",
             "u = (1.0 - rng.random(len(probs)))[:, None] * cdf[:, -1:]",
             "u = (1.0 - np.random.random(len(probs)))[:, None] * cdf[:, -1:]", "sampling"),
-    ],
-    requires=())  # stated: it builds on no other question (its scores are given)
+    ])
 
 QUESTIONS = [SAMPLING]

@@ -43,17 +43,28 @@ SIMILARITY_CALLS = [
 
 
 def _analogy_args(ctx: Context):
-    """Planted analogies (word b_i = word a_i + one offset), vectors with a little noise."""
+    """Planted analogies (word b_i = word a_i + one offset), vectors with a little noise, a
+    wrong "answer", and three questions ``(a, a, c, d)`` that ask whether the question's words
+    are excluded: b - a + c is c itself, so an answer that may be a question word is c, and
+    the right one, ``d``, is c's nearest other word (found here). Without them, whether
+    leaving the question words in changed an answer depended on the draw (it did for seed 0,
+    not for seed 1)."""
     rng = ctx.rng()
     base = rng.standard_normal((20, 6))
     offset = rng.standard_normal(6) * 2.0
     vectors = np.concatenate([base, base + offset])  # word i+20 = word i + offset
+    vectors = vectors + 0.05 * rng.standard_normal(vectors.shape)
     words = [f"a{i}" for i in range(20)] + [f"b{i}" for i in range(20)]
     word2ind = {w: i for i, w in enumerate(words)}
     questions = [(f"a{i}", f"b{i}", f"a{j}", f"b{j}") for i, j in
                  zip(rng.integers(0, 20, 25), rng.integers(0, 20, 25), strict=True) if i != j]
     questions += [("a0", "b0", "a1", "b2")]  # a wrong "answer": accuracy below 1
-    return (vectors + 0.05 * rng.standard_normal(vectors.shape), word2ind, questions), {}
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)  # (40, 6)
+    for a, c in rng.choice(40, size=(3, 2), replace=False):
+        scores = unit @ unit[c]  # (40,)  cos(x, c): b - a + c is c when b is a
+        scores[[a, c]] = -np.inf
+        questions.append((words[a], words[a], words[c], words[int(np.argmax(scores))]))
+    return (vectors, word2ind, questions), {}
 
 
 # the student's part first, so that a wrong shape is blamed on it, not on given code
