@@ -422,14 +422,14 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any
         if submission is None:
             raise UsageError("no ./exercises here: run grade from the folder that contains "
                              "exercises/ (or from inside exercises/ or a topic folder such as "
-                             "exercises/word_vectors), or pass --submission FOLDER")
+                             "exercises/<topic>), or pass --submission FOLDER")
         raise UsageError(f"submission folder {path} does not exist")
     return path, None
 
 
 def _default_submission() -> Path:
     """``./exercises``, or the working folder itself when it holds topic folders (a student
-    who ran ``cd exercises``) or is one (``cd exercises/word_vectors``: that topic is graded)."""
+    who ran ``cd exercises``) or is one (``cd exercises/<topic>``: that topic is graded)."""
     from nlpdojo_autograder.grading import exercise_names
 
     if DEFAULT_SUBMISSION.is_dir():

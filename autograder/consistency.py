@@ -13,7 +13,7 @@ The rules (the valid question ids are the keys of ``Exercise.questions``; marker
 
 * the exercise declares its questions, and every question has at least one check;
 * every solution block's question id is a declared question. A declared question *without* a
-  block is allowed: it grades the code of other questions together (``word_vectors``'
+  block is allowed: it grades the code of other questions together (a topic's
   ``training`` trains the student's skip-gram). A mistyped marker id is still caught, as a
   marker of an unknown question;
 * every check's question exists; every ``swap_in`` id exists, is not the check's own

@@ -224,7 +224,7 @@ Made by `dojo release --gradescope`. Grades: `{' '.join(targets)}` (topics: {', 
   `results.json` is written even when grading cannot run (score 0 and the reason).
 
 Upload this zip as the assignment's autograder ("Zip file upload"). Students upload their topic
-folder (for example `word_vectors/`, plus `library/` for topics built on the course library) or
+folder (for example `<topic>/`, plus `library/` for topics built on the course library) or
 the topic's files. Hidden checks are graded here (the reference is installed) and shown after
 the grades are published.
 """

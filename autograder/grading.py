@@ -489,8 +489,8 @@ def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
 
 def _name_missing_requirement(check: Any, topic: str, needs: list[str]) -> None:
     """A check stopped by the stub of a question it requires (not its own): say so, and that
-    its own question was not reached (a finished rnn_cell said only "neural_networks.xavier:
-    not implemented yet", as if rnn_cell were the unfinished one)."""
+    its own question was not reached (a finished cell said only "<earlier topic>.xavier: not
+    implemented yet", as if the cell were the unfinished one)."""
     found = re.search(r"(?:^|\()([\w.]+): not implemented yet", check.message)
     if not found:
         return
@@ -520,8 +520,8 @@ def weakest_isolation(exercises: list[ExerciseResult]) -> str:
 
 
 def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: Path) -> Any:
-    """A topic folder submitted alone (``grade neural_networks --submission
-    exercises/neural_networks``) runs on the course library next to it, as the student's own
+    """A topic folder submitted alone (``grade <topic> --submission
+    exercises/<topic>``) runs on the course library next to it, as the student's own
     ``python`` does: snapshot that ``library/`` too, next to the topic's snapshot (the result's
     hash then covers both)."""
     from nlpdojo_autograder.loader import LIBRARY

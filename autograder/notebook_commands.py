@@ -45,7 +45,7 @@ def find_target(topic: str | None, here: Path) -> Path:
                 return folder
         raise NotebookCommandError(f"no exercises/ folder with notebooks in {here}: run `dojo "
                                    "notebook` from the folder that holds exercises/, or name a "
-                                   "topic: dojo notebook word_vectors")
+                                   "topic: dojo notebook <topic>")
     name = f"{topic}.ipynb"
     for path in (here / "exercises" / topic / name, here / topic / name, here / name):
         if path.is_file():
@@ -107,7 +107,7 @@ def save_library(notebook: Path) -> list[tuple[str, str]]:
 @report_errors
 def notebook_command(
     topic: Annotated[str | None, typer.Argument(
-        help="The topic whose notebook to open (word_vectors); default: all of exercises/.")]
+        help="The topic whose notebook to open (a topic's name); default: all of exercises/.")]
         = None,
     no_browser: Annotated[bool, typer.Option(
         "--no-browser", help="Start JupyterLab without opening a browser (it prints the URL).")]
@@ -125,7 +125,7 @@ def notebook_command(
     if save_library_cells:
         if target.is_dir():
             raise NotebookCommandError("--save-library needs a topic: dojo notebook "
-                                       "neural_networks --save-library")
+                                       "<topic> --save-library")
         for shown, what in save_library(target):
             console.print(f"{shown}: {what}", highlight=False, soft_wrap=True)  # one line each
         return

@@ -462,7 +462,7 @@ def module_questions(source: str) -> list[str]:
 
 def bare_question(question: str) -> str:
     """A question id without its topic: ``affine`` for a library marker's
-    ``neural_networks.affine``."""
+    ``topic.affine``."""
     return question.rsplit(".", 1)[-1]
 
 

@@ -1,6 +1,6 @@
 """Question ids across topics, and what a check swaps in: computed from declared dependencies.
 
-A question's full id is ``topic.question`` (``word_vectors.softmax``): the key of reports, of
+A question's full id is ``topic.question`` (``topic.softmax``): the key of reports, of
 pytest markers and of ``grade`` arguments. Inside one topic's check module the bare id is
 enough (``softmax``); a question of another topic is always written in full. On the command
 line a bare id is accepted when exactly one topic has it; when two share it, the error lists
@@ -27,12 +27,12 @@ class QuestionError(NlpdojoError):
 
 
 def qualify(topic: str, question: str) -> str:
-    """``softmax`` of topic ``word_vectors`` -> ``word_vectors.softmax``; full ids unchanged."""
+    """``softmax`` of topic ``topic`` -> ``topic.softmax``; full ids unchanged."""
     return question if "." in question else f"{topic}.{question}"
 
 
 def split(question: str) -> tuple[str, str]:
-    """``word_vectors.softmax`` -> ``("word_vectors", "softmax")``."""
+    """``topic.softmax`` -> ``("topic", "softmax")``."""
     topic, _, name = question.partition(".")
     if not name:
         raise QuestionError(f"{question!r} is not a full question id (topic.question)")

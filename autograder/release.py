@@ -195,7 +195,7 @@ def _readme(topics: list[tuple[str, str]]) -> str:
         "## How to submit",
         "",
         "- **Gradescope**: upload the files of the topic folder you worked in (for example",
-        "  everything in `word_vectors/`, or the folder itself; for a topic built on the course",
+        "  everything in `<topic>/`, or the folder itself; for a topic built on the course",
         "  library, upload both folders, `library/` and the topic's). The autograder runs the same",
         "  checks plus the hidden ones and shows the result on the submission's page.",
         "- **A CI job** (a course repository with one folder per student): the job runs",

@@ -46,7 +46,7 @@ WORKER_MODULES = ("worker", "channel", "calls", "subject", "loader", "plugin", "
                   "reporting", "probes", "objects", "untrusted")
 #: tools the course gives students for their own use that answer a question when graded code
 #: imports them (``nlpdojo.gradcheck`` is the central-difference checker that
-#: ``neural_networks.gradcheck`` asks students to write): refused to graded code, with why
+#: a topic's gradcheck question asks students to write): refused to graded code, with why
 COURSE_TOOLS = {
     "nlpdojo.gradcheck": "is a tool for checking your gradients in a notebook or a test, not "
                          "for graded code: graded code computes its own (the gradcheck "

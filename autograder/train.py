@@ -1,11 +1,11 @@
 """What every topic's training command shares: whose code trains, data checks, clear errors.
 
 A topic's ``dojo train NAME`` command (registered as an :class:`nlpdojo.trainers.Trainer`, see
-``course/word_vectors/trainer.py`` for the worked example and docs/authoring.md,
+a topic's ``course/<topic>/trainer.py`` for a worked example and docs/authoring.md,
 "Adding a training command") uses this module so that every trainer behaves alike:
 
 * :class:`TopicCode` decides which code trains. A trainer defines one per topic,
-  ``TopicCode("word_vectors", ("train.py", "sgd.py"))``; its :meth:`~TopicCode.choose` takes
+  ``TopicCode("my_topic", ("train.py", "sgd.py"))``; its :meth:`~TopicCode.choose` takes
   the command's ``--code`` and ``--solutions`` options and returns a :class:`CodeChoice`:
   ``--solutions`` trains the reference (``nlpdojo_solutions.<topic>``), ``--code DIR`` the
   student's topic folder (or the folder holding it), and with neither the student's folder seen
