@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-seeds test-full venv data verify release bench results clean lint sandbox browser
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" -c constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[torch,dev,cluster]"
@@ -61,7 +61,7 @@ verify: data sandbox
 
 # Lint: pyproject.toml's [tool.ruff] settings; exercises/ is generated and excluded there.
 lint: $(STAMP)
-	$(BIN)/ruff check framework autograder plugins solutions tests bench docs/examples
+	$(BIN)/ruff check framework autograder course plugins solutions tests bench docs/examples setup.py
 
 test: data lint sandbox browser
 	$(BIN)/python -m pytest -n 2 -q

@@ -8,7 +8,7 @@ solutions (what ``dojo release --check`` verifies), so students grade against th
 values of the solutions that were released.
 
 The wheel is built from a temporary copy of the nlpdojo source tree: the package folders minus
-the solutions folder, with the ``nlpdojo_solutions`` packages removed from ``pyproject.toml``
+the solutions folder, with the ``nlpdojo_solutions`` mapping removed from ``pyproject.toml``
 (``pip wheel --no-deps --no-build-isolation``: offline, with this environment's setuptools).
 The checkout itself is never written to. The bundle is assembled next to ``DIR`` and renamed
 into place, so a failure leaves no half-written bundle.
@@ -123,21 +123,18 @@ def check_in_sync(solutions_dir: Path, exercises_dir: Path, root: Path):
 
 
 def strip_solutions_config(text: str) -> str:
-    """``pyproject.toml`` text without the ``nlpdojo_solutions`` packages: their lines in
-    ``[tool.setuptools]``'s ``packages`` list and ``package-dir`` table (one entry a line, as
-    written). A :class:`BundleError` when the result still names them or no longer parses."""
+    """``pyproject.toml`` text without the ``nlpdojo_solutions`` package: its line in the
+    ``[tool.setuptools.package-dir]`` table (setup.py finds the packages of every mapped
+    folder, and the build tree has no solutions folder). A :class:`BundleError` when the
+    result still maps it or no longer parses."""
     table = ""
     kept = []
-    entry = re.compile(rf'"{SOLUTIONS_PACKAGE}(\.[A-Za-z0-9_]+)*"\s*,?\s*(#.*)?')
     mapping = re.compile(rf'"?{SOLUTIONS_PACKAGE}"?\s*=.*')
     for line in text.splitlines(keepends=True):
         header = re.match(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$", line)
         if header:
             table = header.group(1)
-        stripped = line.strip()
-        if table == "tool.setuptools" and entry.fullmatch(stripped):
-            continue
-        if table == "tool.setuptools.package-dir" and mapping.fullmatch(stripped):
+        if table == "tool.setuptools.package-dir" and mapping.fullmatch(line.strip()):
             continue
         kept.append(line)
     result = "".join(kept)
@@ -145,27 +142,20 @@ def strip_solutions_config(text: str) -> str:
         setuptools = tomllib.loads(result).get("tool", {}).get("setuptools", {})
     except tomllib.TOMLDecodeError as exc:
         raise BundleError(f"pyproject.toml without {SOLUTIONS_PACKAGE} does not parse "
-                          f"({exc}); list one package a line in [tool.setuptools]") from exc
-    packages = setuptools.get("packages")
-    if not isinstance(packages, list):
-        raise BundleError("--student-bundle needs an explicit [tool.setuptools] packages list "
-                          "in pyproject.toml")
-    left = [p for p in packages if p.split(".")[0] == SOLUTIONS_PACKAGE]
-    if left or SOLUTIONS_PACKAGE in setuptools.get("package-dir", {}):
+                          f"({exc})") from exc
+    if SOLUTIONS_PACKAGE in setuptools.get("package-dir", {}):
         raise BundleError(f"could not remove {SOLUTIONS_PACKAGE} from pyproject.toml's "
-                          "[tool.setuptools] (packages and package-dir, one entry a line)")
+                          "[tool.setuptools.package-dir] (one entry a line)")
     return result
 
 
 def _copy_build_tree(root: Path, solutions_dir: Path, dest: Path) -> None:
     """The files the wheel is built from: the top-level files of ``root`` (pyproject.toml,
-    README.md...) and the folder of every package but the solutions, with a filtered
-    ``pyproject.toml``."""
+    setup.py, README.md...) and the folder of every package but the solutions, with a
+    filtered ``pyproject.toml``."""
     config_text = strip_solutions_config((root / "pyproject.toml").read_text(encoding="utf-8"))
-    setuptools = tomllib.loads(config_text)["tool"]["setuptools"]
-    package_dir: dict[str, str] = setuptools.get("package-dir", {})
-    folders = {package_dir.get(name.split(".")[0], name.split(".")[0])
-               for name in setuptools["packages"]}
+    package_dir: dict[str, str] = tomllib.loads(config_text)["tool"]["setuptools"]["package-dir"]
+    folders = set(package_dir.values())
     solutions = solutions_dir.resolve()
     dest.mkdir(parents=True)
     for item in root.iterdir():
@@ -178,7 +168,7 @@ def _copy_build_tree(root: Path, solutions_dir: Path, dest: Path) -> None:
             raise BundleError(f"package folder {folder} holds the solutions; cannot leave "
                               "them out of the wheel")
         if not source.is_dir():
-            raise BundleError(f"pyproject.toml lists package folder {folder}, which {root} "
+            raise BundleError(f"pyproject.toml maps package folder {folder}, which {root} "
                               "does not have")
         shutil.copytree(source, dest / folder, ignore=_IGNORE, dirs_exist_ok=True)
 
@@ -223,7 +213,8 @@ def check_wheel(wheel: Path, plans) -> int:
     count = 0
     for plan in plans:
         tail = f"{plan.dest.parent.name}/{plan.dest.name}/"
-        for file in sorted(p.name for p in plan.dest.iterdir() if p.is_file()):
+        for file in sorted(p.name for p in plan.dest.iterdir()
+                           if p.is_file() and p.suffix in (".json", ".npz")):
             if not any(n.endswith(tail + file) for n in names):
                 raise BundleError(f"the student wheel lacks the fixture {plan.dest / file}; "
                                   "nothing was written")

@@ -165,6 +165,7 @@ def _summary(topic_dir: Path) -> str:
 
 def _readme(topics: list[tuple[str, str]]) -> str:
     """The generated ``exercises/README.md``."""
+    example = topics[0][0] if topics else "<topic>"  # the first topic, as an example
     lines = [
         README_HEADER,
         "",
@@ -195,7 +196,7 @@ def _readme(topics: list[tuple[str, str]]) -> str:
         "## How to submit",
         "",
         "- **Gradescope**: upload the files of the topic folder you worked in (for example",
-        "  everything in `<topic>/`, or the folder itself; for a topic built on the course",
+        f"  everything in `{example}/`, or the folder itself; for a topic built on the course",
         "  library, upload both folders, `library/` and the topic's). The autograder runs the same",
         "  checks plus the hidden ones and shows the result on the submission's page.",
         "- **A CI job** (a course repository with one folder per student): the job runs",
