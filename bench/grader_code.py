@@ -1,0 +1,173 @@
+"""Grader code per topic and per question, before and after a topic became a folder (issue 24).
+
+A topic's grader code is every source line of its grading side: today the folder
+``course/<topic>/`` (its declarations, checks, data preparation, trainers, grader-side metrics;
+not its fixtures), before it the modules ``autograder/topics/<topic>*.py`` (and
+``word_vector_metrics.py``), read from a git revision. A source line holds code: blank lines,
+comments and docstrings are not counted.
+
+Per question, today: the lines of its ``Question(...)`` declaration and of the module-level
+helpers it uses (transitively within its module), a helper used by several questions shared
+equally among them. Before: the topic's lines over its questions (there was no declaration to
+measure a question by).
+
+    python bench/grader_code.py                 # now against the revision before the move
+    python bench/grader_code.py --before REV    # against another revision
+
+No timing here: a count, the same on every machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import subprocess
+import tokenize
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+#: the last revision with the topics inside the engine (autograder/topics/)
+BEFORE = "2db86f6"
+TOPICS = ("word_vectors", "neural_networks", "language_models")
+#: questions whose code is one layer of the course library (the issue's "layer question")
+LAYER_QUESTIONS = ("affine", "dropout", "embedding", "relu", "rnn_cell")
+
+
+def source_lines(text: str) -> set[int]:
+    """The line numbers of ``text`` that hold code (not blank, comment or docstring)."""
+    tree = ast.parse(text)
+    docstrings: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(
+                    getattr(body[0], "value", None), ast.Constant) and isinstance(
+                    body[0].value.value, str):
+                docstrings.update(range(body[0].lineno, body[0].end_lineno + 1))
+    lines: set[int] = set()
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+            tokenize.ENDMARKER, tokenize.ENCODING}
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type not in skip:
+            lines.update(range(token.start[0], token.end[0] + 1))
+    return lines - docstrings
+
+
+def count(text: str) -> int:
+    return len(source_lines(text))
+
+
+def _git_files(rev: str, prefix: str) -> dict[str, str]:
+    names = subprocess.run(["git", "ls-tree", "-r", "--name-only", rev, prefix], cwd=REPO,
+                           capture_output=True, text=True, check=True).stdout.split()
+    return {n: subprocess.run(["git", "show", f"{rev}:{n}"], cwd=REPO, capture_output=True,
+                              text=True, check=True).stdout
+            for n in names if n.endswith(".py")}
+
+
+def before(rev: str) -> dict[str, int]:
+    """Lines of grader code per topic at ``rev`` (the engine's ``topics`` modules)."""
+    files = _git_files(rev, "autograder/topics")
+    totals = {}
+    for topic in TOPICS:
+        stem = "word_vector" if topic == "word_vectors" else topic
+        totals[topic] = sum(count(text) for name, text in files.items()
+                            if Path(name).name.startswith(stem))
+    return totals
+
+
+def _module_definitions(tree: ast.Module) -> dict[str, ast.stmt]:
+    found: dict[str, ast.stmt] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            found[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node
+    return found
+
+
+def _is_question(node: ast.stmt) -> bool:
+    value = getattr(node, "value", None)
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and value.func.id == "Question")
+
+
+def per_question(folder: Path) -> dict[str, float]:
+    """``{question id: lines}`` of every ``Question(...)`` declared in ``folder``."""
+    result: dict[str, float] = {}
+    for path in sorted(folder.glob("*.py")):
+        text = path.read_text()
+        tree = ast.parse(text)
+        code = source_lines(text)
+        definitions = _module_definitions(tree)
+        uses: dict[str, set[ast.stmt]] = {}
+        for node in tree.body:
+            if not _is_question(node):
+                continue
+            question = node.value.args[0].value  # Question("id", ...)
+            seen: set[int] = set()
+            todo, used = [node], set()
+            while todo:
+                current = todo.pop()
+                if id(current) in seen:
+                    continue
+                seen.add(id(current))
+                used.add(current)
+                for name in {n.id for n in ast.walk(current) if isinstance(n, ast.Name)}:
+                    target = definitions.get(name)
+                    if target is not None and not _is_question(target):
+                        todo.append(target)
+            uses[question] = used
+        users: dict[int, int] = defaultdict(int)
+        for used in uses.values():
+            for node in used:
+                users[id(node)] += 1
+        for question, used in uses.items():
+            result[question] = sum(
+                len(code & set(range(n.lineno, n.end_lineno + 1))) / users[id(n)]
+                for n in used)
+    return result
+
+
+def after() -> tuple[dict[str, int], dict[str, dict[str, float]]]:
+    totals, questions = {}, {}
+    for topic in TOPICS:
+        folder = REPO / "course" / topic
+        totals[topic] = sum(count(p.read_text()) for p in folder.rglob("*.py"))
+        questions[topic] = per_question(folder)
+    return totals, questions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", default=BEFORE, help="the revision to compare with")
+    args = parser.parse_args()
+    old = before(args.before)
+    new, questions = after()
+    print(f"| topic | questions | before ({args.before}) | per question | now | per question "
+          "| now / before |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for topic in TOPICS:
+        n = len(questions[topic])
+        print(f"| {topic} | {n} | {old[topic]:,} | {old[topic] / n:.0f} | {new[topic]:,} | "
+              f"{new[topic] / n:.0f} | {new[topic] / old[topic]:.0%} |")
+    print()
+    print("| layer question | lines of its declaration and helpers |")
+    print("|---|---:|")
+    for topic in TOPICS:
+        for question, lines in sorted(questions[topic].items()):
+            if question in LAYER_QUESTIONS:
+                print(f"| {topic}.{question} | {lines:.0f} |")
+    print()
+    for topic in TOPICS:
+        ranked = sorted(questions[topic].items(), key=lambda kv: -kv[1])
+        print(f"{topic}: " + ", ".join(f"{q} {lines:.0f}" for q, lines in ranked))
+
+
+if __name__ == "__main__":
+    main()
