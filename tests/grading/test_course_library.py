@@ -33,7 +33,7 @@ def course_site(tmp_path_factory) -> Path:
     dist.mkdir()
     (dist / "METADATA").write_text(
         "Metadata-Version: 2.1\nName: nlpdojo-course-pack\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[nlpdojo]\ncourse = nlpdojo_course_pack.plugin\n")
+    (dist / "entry_points.txt").write_text("[nlpdojo]\ncourse-pack = nlpdojo_course_pack.plugin\n")
     return site
 
 
@@ -43,7 +43,7 @@ def course(course_site, monkeypatch):
     monkeypatch.syspath_prepend(str(course_site))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         [str(course_site), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    monkeypatch.setenv(plugins.RESTRICT_ENV, "course")
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "course-pack")
     importlib.invalidate_caches()
     plugins.reset()
     yield course_site
