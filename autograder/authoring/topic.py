@@ -94,11 +94,17 @@ class Topic:
                 return question
         raise KeyError(question_id)
 
+    def checks(self) -> list[Check]:
+        """Every question's checks, in question order: the public ones, then the hidden ones
+        (which run where the reference is, after everything a student release runs too)."""
+        every = [c for q in self.questions for c in q.checks]
+        return [c for c in every if not c.hidden] + [c for c in every if c.hidden]
+
     def exercise(self) -> Exercise:
-        """The exercise the engine grades: every question's checks, planted bugs and
+        """The exercise the engine grades: the checks (:meth:`checks`), planted bugs and
         look-ups, derived from the questions."""
         return Exercise(
-            name=self.name, title=self.title, checks=[c for q in self.questions for c in q.checks],
+            name=self.name, title=self.title, checks=self.checks(),
             questions={q.id: q.title for q in self.questions},
             fixtures=self.fixtures, reference=self.reference,
             planted_bugs=[b for q in self.questions for b in q.planted_bugs],
