@@ -148,7 +148,11 @@ def test_plugins_json_lists_the_builtins_and_what_they_registered():
     assert not {"register_exercises", "register_trainers"} & set(rows["autograder"]["hooks"])
 
 
-def test_plugins_table():
+def test_plugins_table(monkeypatch):
+    from nlpdojo.cli import common
+
+    # wide enough that no cell wraps (pytest-xdist's workers set COLUMNS=80)
+    monkeypatch.setattr(common.console, "width", 200)
     result = invoke("plugins")
     assert result.exit_code == 0, result.output
     for text in ("numpy", "torch", "autograder", "datasets", "reports", "built-in",

@@ -162,7 +162,10 @@ def _flat(output: str) -> str:
 
 # -- dojo train: the registered trainers --------------------------------------------------------
 
-def test_train_without_a_name_lists_every_trainer_with_topic_summary_and_plugin():
+def test_train_without_a_name_lists_every_trainer_with_topic_summary_and_plugin(monkeypatch):
+    from nlpdojo.cli import common
+
+    monkeypatch.setattr(common.console, "width", 200)  # no cell wraps (xdist: COLUMNS=80)
     for args in ((), ("--list",)):
         result = train(*args)
         assert result.exit_code == 0, result.output
