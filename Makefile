@@ -64,7 +64,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check framework autograder course plugins solutions tests bench docs/examples setup.py
 
 test: data lint sandbox browser
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --durations=25
 
 # Opt-in: the planted-bug and hostile tests (marker `seeded`) for SEEDS input seeds in a row,
 # the training runs' planted bugs included; stops at the first seed that fails and names it.
