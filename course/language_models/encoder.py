@@ -36,16 +36,11 @@ from nlpdojo_autograder.training import (
     require_datasets,
     train_and_measure,
 )
-from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S
+from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S, torch_module
 
 NN = "neural_networks"
 V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
 
-
-def _torch():
-    import torch
-
-    return torch
 
 
 def _encoder_case(pooling: str):
@@ -72,7 +67,7 @@ def _padded_batch(r: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 def _torch_encoder(pooling: str):
     def forward(p, ids, lengths):
-        torch = _torch()
+        torch = torch_module()
         vectors = p["embedding.weight"][ids]  # (B, T, D)
         h = torch.zeros(ids.shape[0], H_E, dtype=vectors.dtype)
         states = []

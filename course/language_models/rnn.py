@@ -46,7 +46,9 @@ LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce"
 SEQUENCE_TIMEOUT_S = 150.0
 
 
-def _torch():
+def torch_module():
+    """The torch module, imported on use (the second oracle; a NumPy-only grader never needs
+    it). The topic's other modules take it from here."""
     import torch
 
     return torch
@@ -72,7 +74,7 @@ def _cell(ctx: Context) -> LayerCase:
 
 
 def _torch_cell(p, x, h):
-    return _torch().tanh(h @ p["weight_h"] + x @ p["weight_e"] + p["bias"])
+    return torch_module().tanh(h @ p["weight_h"] + x @ p["weight_e"] + p["bias"])
 
 
 # -- the RNN over T steps (BPTT) -----------------------------------------------------------------
@@ -91,7 +93,7 @@ def _rnn(ctx: Context) -> LayerCase:
 
 
 def _torch_rnn(p, xs, h0):
-    torch = _torch()
+    torch = torch_module()
     h, states = h0, []
     for t in range(xs.shape[1]):
         h = torch.tanh(h @ p["cell.weight_h"] + xs[:, t] @ p["cell.weight_e"] + p["cell.bias"])
@@ -118,7 +120,7 @@ def _rnn_lm(ctx: Context) -> LayerCase:
 
 
 def _torch_rnn_lm(p, ids, h0):
-    torch = _torch()
+    torch = torch_module()
     vectors = p["embedding.weight"][ids]  # (B, T, D)
     h, states = h0, []
     for t in range(ids.shape[1]):
@@ -186,7 +188,7 @@ def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_s
     autograd; ``h.detach()`` at each window's border), an independent oracle of
     ``train_rnn_lm``: the stream cut into B rows, windows of T, targets shifted by ``shift``,
     the state carried from window to window (``carry``) and zero at each epoch's start."""
-    torch = _torch()
+    torch = torch_module()
     p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
     length = len(train) // batch_size
     rows = torch.as_tensor(np.asarray(train[:length * batch_size]).reshape(batch_size, length))
@@ -219,7 +221,7 @@ def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
     """Fail naming the mistake where the student's losses are exactly those of one of
     :data:`BPTT_MISTAKES` (torch's; no hint where torch is not installed)."""
     try:
-        _torch()
+        torch_module()
     except ImportError:
         return
     for what, mistake in BPTT_MISTAKES.items():

@@ -15,15 +15,10 @@ from nlpdojo_autograder.authoring import (
     metric_checks,
 )
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
-from nlpdojo_course.language_models.rnn import LIBRARY, NN, SEQUENCE_TIMEOUT_S
+from nlpdojo_course.language_models.rnn import LIBRARY, NN, SEQUENCE_TIMEOUT_S, torch_module
 
 V_W, CONTEXT, D_W, H_W = 10, 3, 2, 5
 
-
-def _torch():
-    import torch
-
-    return torch
 
 
 def _window_lm(ctx: Context) -> LayerCase:
@@ -39,7 +34,7 @@ def _window_lm(ctx: Context) -> LayerCase:
 
 def _torch_window_lm(p, ids):
     e = p["embedding.weight"][ids].reshape(ids.shape[0], -1)  # (N, (n−1)·D)
-    return _torch().tanh(e @ p["hidden.weight"] + p["hidden.bias"]) @ p["output.weight"] \
+    return torch_module().tanh(e @ p["hidden.weight"] + p["hidden.bias"]) @ p["output.weight"] \
         + p["output.bias"]
 
 
