@@ -52,69 +52,142 @@ class LayerCase:
     ``args``/``kwargs`` build the layer (``ctx.backend`` stands for the backend);
     ``params`` sets every parameter by dotted name (so the student's and the reference's
     layers compute with the same values); ``inputs(rng)`` draws the inputs of one application
-    (float arrays are sent in the check's dtype, integer arrays as int64);
-    ``differentiable`` names the positions of the inputs that get a gradient.
+    (float arrays are sent in the check's dtype, integer arrays as int64; an input may be a
+    tuple of arrays, a state ``(h, c)``); ``differentiable`` names the positions of the inputs
+    that get a gradient.
+
+    ``names`` names the inputs in feedback and payloads (``("x", "h_prev")``: "dL/dh_prev";
+    a tuple input gets a tuple of names, ``("x", ("h_prev", "c_prev"))``); without them an
+    input is "input 0". ``outputs`` names the arrays of an output that is a tuple
+    (``("h", "c")``). ``cells``: ``{dotted path: stand_in_cell(kind, D, H)}``, the sub-modules a
+    sequence check replaces with the grader's stand-in cells (:func:`sequence_checks`).
     """
 
     args: tuple
     params: dict[str, np.ndarray]
-    inputs: Callable[[np.random.Generator], tuple[np.ndarray, ...]]
+    inputs: Callable[[np.random.Generator], tuple[Any, ...]]
     kwargs: dict[str, Any] = field(default_factory=dict)
     differentiable: tuple[int, ...] = (0,)
     train: bool = True
+    names: tuple[Any, ...] | None = None
+    outputs: tuple[str, ...] | None = None
+    cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
 
-def _send(ctx: Context, x: np.ndarray) -> Any:
+def _send(ctx: Context, x: Any) -> Any:
+    """An input as the code under test receives it (a tuple of arrays stays a tuple)."""
+    if isinstance(x, tuple):
+        return tuple(_send(ctx, a) for a in x)
     x = np.asarray(x)
     return ctx.asarray(x, np.int64) if np.issubdtype(x.dtype, np.integer) else ctx.asarray(x)
 
 
-def _grad_outputs(ctx: Context, shapes: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
+def _host(x: Any) -> Any:
+    """A drawn input as NumPy (a tuple of arrays stays a tuple)."""
+    return tuple(_host(a) for a in x) if isinstance(x, (tuple, list)) else np.asarray(x)
+
+
+def _leaves(tree: Any) -> list[Any]:
+    return [leaf for item in tree for leaf in _leaves(item)] if isinstance(
+        tree, (tuple, list)) else [tree]
+
+
+def _rebuild(tree: Any, leaves: list[Any]) -> Any:
+    """``tree``'s structure filled with ``leaves`` in order (consumed from the front)."""
+    if isinstance(tree, (tuple, list)):
+        return tuple(_rebuild(item, leaves) for item in tree)
+    return leaves.pop(0)
+
+
+def _grad_outputs(ctx: Context, shape: Any, applications: int) -> list[Any]:
+    """One upstream gradient per application, of the output's shape (a tuple for a tuple)."""
     rng = ctx.rng(2)
-    return [rng.standard_normal(s) for s in shapes]
+
+    def draw(s: Any) -> Any:  # a shape (ints), or a tuple of shapes for a tuple output
+        if s and isinstance(s[0], tuple):
+            return tuple(draw(x) for x in s)
+        return rng.standard_normal(s)
+
+    return [draw(shape) for _ in range(applications)]
+
+
+def _input_names(case: LayerCase, inputs: tuple[Any, ...]) -> list[tuple[int, str]]:
+    """``(position, name)`` of every array of the differentiable inputs, in order: the
+    case's ``names``, or "input i" ("input i.j" inside a tuple input)."""
+    out = []
+    for i in case.differentiable:
+        given = case.names[i] if case.names is not None else None
+        if isinstance(inputs[i], tuple):
+            out += [(i, given[j] if given else f"input {i}.{j}")
+                    for j in range(len(_leaves(inputs[i])))]
+        else:
+            out.append((i, given or f"input {i}"))
+    return out
+
+
+def _grad_key(case: LayerCase, name: str) -> str:
+    """The payload key of dL/d(input): "dL/dh_prev" for a named input, "grad input 0"."""
+    return f"dL/d{name}" if case.names is not None else f"grad {name}"
+
+
+def _output_payload(ctx: Context, cls: str, case: LayerCase, output: Any) -> Payload:
+    """The forward's output by name: ``output``, or one entry per array of a tuple."""
+    if not isinstance(output, (tuple, list)):
+        return {"output": ctx.to_numpy(output, f"{cls}.forward's output")}
+    names = case.outputs or tuple(f"output {k}" for k in range(len(output)))
+    if len(names) != len(output):
+        raise CheckFailure(f"{cls}.forward's output holds {len(output)} arrays; it should hold "
+                           f"{len(names)}: {', '.join(names)}")
+    return {n: ctx.to_numpy(o, f"{cls}.forward's {n}") for n, o in zip(names, output,
+                                                                      strict=True)}
+
+
+def stand_in_cell(kind: str, input_size: int, hidden_size: int) -> tuple[str, int, int]:
+    """The spec of a grader stand-in cell (:data:`nlpdojo_autograder.probes.STAND_IN_CELLS`) for
+    :attr:`LayerCase.cells`: ``"array"`` (state h) or ``"pair"`` (state (h, c))."""
+    if kind not in ("array", "pair"):
+        raise ValueError(f"stand-in cell kind {kind!r}: choose 'array' (state h) or 'pair' "
+                         "(state (h, c))")
+    return (kind, int(input_size), int(hidden_size))
+
+
+def _with_cells(ctx: Context, case: LayerCase) -> LayerCase:
+    """``case`` with the parameters of its stand-in cells drawn (the same for the student's run
+    and the reference's: from the check's seed)."""
+    if not case.cells:
+        return case
+    rng, params = ctx.rng(3), dict(case.params)
+    for path, (_, d, h) in sorted(case.cells.items()):
+        params[f"{path}.weight_x"] = rng.standard_normal((d, h)) / np.sqrt(d)
+        params[f"{path}.weight_h"] = rng.standard_normal((h, h)) / np.sqrt(h)
+        params[f"{path}.bias"] = 0.5 * rng.standard_normal(h)
+    return dataclasses.replace(case, params=params)
 
 
 def layer_checks(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
                  title: str, points: float, repeat: int = 3, hidden: bool = True,
-                 autograd: Callable[..., Any] | None = None, rtol: float = 1e-6,
+                 torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
                  eval_mode: bool = False, parameters: bool = True,
                  shares: dict[str, float] | None = None, **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
-    ``make(ctx)`` returns the :class:`LayerCase`. ``autograd``: the true forward in torch, a
-    function of ``(params: dict of tensors, *inputs)`` returning the output; on the torch
-    backend its autograd gradients must match the student's too. ``parameters=False``: a
-    layer without parameters (an activation, dropout) has nothing to accumulate, so that check
-    is left out and its share of the points goes to the others. ``shares``: how the question's
+    ``make(ctx)`` returns the :class:`LayerCase`. ``torch``: the true forward in torch, a
+    function of ``(params: dict of tensors, *inputs)`` returning the output (or use
+    :func:`torch_twin` for a ``torch.nn`` module); where torch is installed in the grader, its
+    autograd gradients are a second oracle of the gradient check, on every backend
+    (:func:`torch_check` adds a check of its own against it). ``parameters=False``: a layer
+    without parameters (an activation, dropout) has nothing to accumulate, so that check is
+    left out and its share of the points goes to the others. ``shares``: how the question's
     ``points`` are split, over :data:`LAYER_SHARES` (``{"eval": 0.45}`` where eval mode is half
     of what the layer teaches, as for dropout). ``options`` go to every check (``swap_in``,
     ``timeout_s``...).
     """
-    layer = (module, cls)
-
-    def run(ctx: Context, applications: int, *, twice: bool = False,
-            train: bool | None = None) -> dict[str, Any]:
-        case = make(ctx)
-        if train is not None:
-            case = dataclasses.replace(case, train=train)
-        rng = ctx.rng(1)
-        inputs = [tuple(np.asarray(a) for a in case.inputs(rng)) for _ in range(applications)]
-        probe = ctx.probe("layer_run")
-        cls_token = ctx.function(*layer)
-        # upstream gradients of the output's shape (asked of the code under test: a wrong
-        # shape fails the values check against the reference anyway)
-        grads = _grad_outputs(ctx, [_output_shape(ctx, cls_token, case, inputs[0])]
-                              * applications)
-        result = probe(cls_token, _args(ctx, case), case.kwargs, _params(ctx, case),
-                       [[_send(ctx, a) for a in x] for x in inputs],
-                       [ctx.asarray(g) for g in grads], train=case.train,
-                       backward_twice=twice)
-        return {"case": case, "inputs": inputs, "grads": grads, "result": result}
+    run = _layer_runner(module, cls, make)
 
     def values(ctx: Context, train: bool | None = None) -> Payload:
         ran = run(ctx, 1, train=train)
         result, case = ran["result"], ran["case"]
-        payload = {"output": ctx.to_numpy(_first(result, "outputs"), f"{cls}.forward's output")}
+        payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
         payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
                         for n, g in _named(result, "param_grads").items()})
@@ -124,7 +197,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         ran = run(ctx, applications)
         case, inputs, grads, result = ran["case"], ran["inputs"], ran["grads"], ran["result"]
         objective = ctx.probe("layer_objective")
-        cls_token = ctx.function(*layer)
+        cls_token = ctx.function(module, cls)
         point: dict[str, np.ndarray] = {n: np.asarray(v, np.float64)
                                         for n, v in case.params.items()}
         analytic: dict[str, Any] = dict(_named(result, "param_grads"))
@@ -132,21 +205,35 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         # cache on self gets the earlier calls' wrong, parameters or not)
         labels = [_call_label(a, applications) for a in range(applications)]
         for a, label in enumerate(labels):
-            for i in case.differentiable:
-                point[f"input {i}{label}"] = np.asarray(inputs[a][i], np.float64)
-            analytic.update({k.replace("grad ", ""): v for k, v in _input_grads(
-                ctx, cls, case, inputs[a], result, a, applications).items()})
+            named = _input_names(case, inputs[a])
+            arrays = [x for i in case.differentiable for x in _leaves(inputs[a][i])]
+            for (_, name), x in zip(named, arrays, strict=True):
+                point[f"{name}{label}"] = np.asarray(x, np.float64)
+            grads_a = _input_grads(ctx, cls, case, inputs[a], result, a, applications)
+            analytic.update({f"{name}{label}": grads_a[_grad_key(case, name) + label]
+                             for _, name in named})
+
+        def perturbed(x: tuple[Any, ...], label: str, values: dict[str, np.ndarray]) -> list:
+            names = iter(_input_names(case, x))
+            out = []
+            for i, x_i in enumerate(x):
+                if i not in case.differentiable:
+                    out.append(_send(ctx, x_i))
+                    continue
+                leaves = [values.get(f"{next(names)[1]}{label}", leaf) for leaf in _leaves(x_i)]
+                out.append(_send(ctx, _rebuild(x_i, leaves)))
+            return out
 
         def loss(values: dict[str, np.ndarray]) -> float:
             params = {n: ctx.asarray(values[n]) for n in case.params}
-            xs = [[_send(ctx, values.get(f"input {i}{label}", x_i)) for i, x_i in enumerate(x)]
-                  for x, label in zip(inputs, labels, strict=True)]
-            return float(objective(cls_token, _args(ctx, case), case.kwargs, params, xs,
-                                   [ctx.asarray(g) for g in grads], train=case.train))
+            xs = [perturbed(x, label, values) for x, label in zip(inputs, labels, strict=True)]
+            return float(objective(cls_token, tuple(case.args), case.kwargs, params, xs,
+                                   [_send(ctx, g) for g in grads], train=case.train,
+                                   cells=case.cells or None))
 
         return GradientProblem(loss=loss, point=point, analytic=analytic,
-                               autograd_loss=_autograd_loss(autograd, case, inputs, grads)
-                               if applications == 1 and autograd is not None else None)
+                               autograd_loss=_autograd_loss(torch, case, inputs[0], grads[0])
+                               if applications == 1 and torch is not None else None)
 
     def accumulate(ctx: Context) -> Payload:
         result = run(ctx, 1, twice=True)["result"]
@@ -192,8 +279,29 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     return _share(checks, points, LAYER_SHARES | dict(shares or {}))
 
 
-def _args(ctx: Context, case: LayerCase) -> tuple:
-    return tuple(case.args)
+def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase]
+                  ) -> Callable[..., dict[str, Any]]:
+    """``run(ctx, applications, twice=False, train=None)``: a new layer of the case ``make``
+    draws, applied ``applications`` times and backpropagated in reverse order in the code
+    under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``."""
+    def run(ctx: Context, applications: int, *, twice: bool = False,
+            train: bool | None = None) -> dict[str, Any]:
+        case = _with_cells(ctx, make(ctx))
+        if train is not None:
+            case = dataclasses.replace(case, train=train)
+        rng = ctx.rng(1)
+        inputs = [tuple(_host(a) for a in case.inputs(rng)) for _ in range(applications)]
+        cls_token = ctx.function(module, cls)
+        # upstream gradients of the output's shape (asked of the code under test: a wrong
+        # shape fails the values check against the reference anyway)
+        grads = _grad_outputs(ctx, _output_shape(ctx, cls_token, case, inputs[0]), applications)
+        result = ctx.probe("layer_run")(
+            cls_token, tuple(case.args), case.kwargs, _params(ctx, case),
+            [[_send(ctx, a) for a in x] for x in inputs], [_send(ctx, g) for g in grads],
+            train=case.train, backward_twice=twice, cells=case.cells or None)
+        return {"case": case, "inputs": inputs, "grads": grads, "result": result}
+
+    return run
 
 
 def _params(ctx: Context, case: LayerCase) -> dict[str, Any]:
@@ -201,14 +309,21 @@ def _params(ctx: Context, case: LayerCase) -> dict[str, Any]:
 
 
 def _output_shape(ctx: Context, cls_token: Any, case: LayerCase,
-                  inputs: tuple[np.ndarray, ...]) -> tuple[int, ...]:
-    """The shape of one application's output, from a forward pass of the code under test."""
-    shape = ctx.probe("output_shape")(cls_token, _args(ctx, case), case.kwargs,
+                  inputs: tuple[Any, ...]) -> Any:
+    """The shape of one application's output (a tuple of shapes for a tuple output), from a
+    forward pass of the code under test."""
+    shape = ctx.probe("output_shape")(cls_token, tuple(case.args), case.kwargs,
                                       _params(ctx, case), [_send(ctx, a) for a in inputs],
-                                      train=case.train)
-    if not isinstance(shape, (list, tuple)) or not all(isinstance(s, int) for s in shape):
+                                      train=case.train, cells=case.cells or None)
+
+    def valid(s: Any) -> Any:
+        if isinstance(s, tuple) and s and all(isinstance(x, (tuple, list)) for x in s):
+            return tuple(valid(x) for x in s)
+        if isinstance(s, (list, tuple)) and all(isinstance(x, int) for x in s):
+            return tuple(s)
         raise CheckFailure("the layer's output is not an array")
-    return tuple(shape)
+
+    return valid(shape)
 
 
 def _first(result: Any, key: str) -> Any:
@@ -229,41 +344,243 @@ def _call_label(application: int, applications: int) -> str:
     return "" if applications == 1 else f" of call {application + 1}"
 
 
-def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[np.ndarray, ...],
+def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...],
                  result: dict[str, Any], application: int = 0,
                  applications: int = 1) -> dict[str, np.ndarray]:
-    """``{"grad input i": dL/d(input i)}`` for the differentiable inputs of one application
-    (``"grad input i of call a"`` when there are several), from backward's return value (one
-    array for one input, a tuple for several)."""
+    """dL/d(input) of every array of the differentiable inputs of one application, keyed by
+    :func:`_grad_key` (" of call a" added when there are several), from backward's return
+    value (one array for one input, a tuple for several; a tuple input's gradient a tuple)."""
     returned = result["input_grads"][application]
-    if len(inputs) == 1 and not isinstance(returned, (tuple, list)):
+    if len(inputs) == 1 and not (isinstance(returned, (tuple, list)) and len(returned) == 1
+                                 and isinstance(inputs[0], tuple) == isinstance(
+                                     returned[0], (tuple, list))):
         returned = (returned,)
     if not isinstance(returned, (tuple, list)) or len(returned) != len(inputs):
         raise CheckFailure(f"{cls}.backward should return the gradient of each of its "
                            f"{len(inputs)} inputs (None for integer inputs); it returned "
                            f"{type(returned).__name__}")
+    label = _call_label(application, applications)
+    names = iter(_input_names(case, inputs))
     out = {}
     for i in case.differentiable:
-        grad = ctx.to_numpy(returned[i], f"{cls}.backward's gradient of input {i}")
-        if grad.shape != np.shape(inputs[i]):
-            raise CheckFailure(f"{cls}.backward's gradient of input {i} has shape {grad.shape}; "
-                               f"the input has shape {np.shape(inputs[i])}")
-        out[f"grad input {i}{_call_label(application, applications)}"] = grad
+        arrays = _leaves(inputs[i])
+        given = returned[i]
+        if isinstance(inputs[i], tuple):
+            if not isinstance(given, (tuple, list)) or len(_leaves(given)) != len(arrays):
+                what = ", ".join(_input_names(case, inputs)[k][1] for k in range(len(arrays)))
+                raise CheckFailure(f"{cls}.backward's gradient of input {i} should be a tuple "
+                                   f"like the input ({what}); it is {type(given).__name__}")
+            given = _leaves(given)
+        else:
+            given = [given]
+        for x, g in zip(arrays, given, strict=True):
+            _, name = next(names)
+            grad = ctx.to_numpy(g, f"{cls}.backward's gradient of {name}")
+            if grad.shape != np.shape(x):
+                raise CheckFailure(f"{cls}.backward's gradient of {name} has shape "
+                                   f"{grad.shape}; {name} has shape {np.shape(x)}")
+            out[_grad_key(case, name) + label] = grad
     return out
 
 
-def _autograd_loss(autograd: Callable[..., Any], case: LayerCase,
-                   inputs: list[tuple[np.ndarray, ...]], grads: list[np.ndarray]
-                   ) -> Callable[[dict[str, Any]], Any]:
-    """The objective sum(forward(x) * G) written with the question's torch forward."""
+def _autograd_loss(torch_forward: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
+                   grad: Any) -> Callable[[dict[str, Any]], Any]:
+    """The objective sum(forward(x) * G) written with the question's torch forward: a
+    function of the gradient check's point (parameters and inputs by name, as tensors)."""
     def loss(values: dict[str, Any]) -> Any:
-        import torch
-
         params = {n: values[n] for n in case.params}
-        xs = [values.get(f"input {i}", torch.as_tensor(a)) for i, a in enumerate(inputs[0])]
-        return (autograd(params, *xs) * torch.as_tensor(grads[0])).sum()
+        return _torch_objective(torch_forward, params, _torch_inputs(case, inputs, values),
+                                grad)
 
     return loss
+
+
+def _torch_inputs(case: LayerCase, inputs: tuple[Any, ...], values: dict[str, Any]) -> list:
+    """The inputs as torch tensors: the differentiable ones from ``values`` by name."""
+    import torch
+
+    names = iter(_input_names(case, inputs))
+    out = []
+    for i, x in enumerate(inputs):
+        if i not in case.differentiable:
+            out.append(torch.as_tensor(x) if not isinstance(x, tuple) else tuple(
+                torch.as_tensor(a) for a in x))
+            continue
+        leaves = []
+        for leaf in _leaves(x):
+            name = next(names)[1]
+            leaves.append(values[name] if name in values else torch.as_tensor(leaf))
+        out.append(_rebuild(x, leaves) if isinstance(x, tuple) else leaves[0])
+    return out
+
+
+def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], inputs: list,
+                     grad: Any) -> Any:
+    """Σ sum(output * G) over the arrays of the torch forward's output."""
+    import torch
+
+    outs = _leaves(torch_forward(params, *inputs))
+    grads = _leaves(grad)
+    if len(outs) != len(grads):
+        raise CheckFailure(f"internal: the torch forward gives {len(outs)} arrays, the layer "
+                           f"{len(grads)}")
+    return sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, grads, strict=True))
+
+
+def torch_twin(build: Callable[[], Any], weights: dict[str, Callable[[dict[str, Any]], Any]],
+               *, label: str = "") -> Callable[..., Any]:
+    """A ``torch.nn`` module as a layer's ``torch`` forward (:func:`layer_checks`,
+    :func:`torch_check`): ``build()`` makes the module (float64), ``weights`` gives each of its
+    parameters from the case's parameters (tensors by the layer's names: transposed, gates
+    concatenated). The module runs through ``torch.func.functional_call``, so autograd
+    reaches the case's parameters. ``label`` names it in feedback (``torch.nn.RNNCell``)::
+
+        torch_twin(lambda: torch.nn.RNNCell(D, H, dtype=torch.float64),
+                   {"weight_ih": lambda p: p["weight_e"].T, "weight_hh": lambda p: p["weight_h"].T,
+                    "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
+                   label="torch.nn.RNNCell")
+    """
+    def forward(params: dict[str, Any], *inputs: Any) -> Any:
+        import torch
+
+        module = build()
+        own = {name for name, _ in module.named_parameters()}
+        if own != set(weights):
+            raise ValueError(f"torch_twin: {type(module).__name__} has parameters "
+                             f"{sorted(own)}; the weights given are {sorted(weights)}")
+        tensors = {name: value(params) for name, value in weights.items()}
+        return torch.func.functional_call(module, tensors, tuple(inputs))
+
+    forward.label = label  # type: ignore[attr-defined]
+    return forward
+
+
+TORCH_KEY = "torch|"
+
+
+def torch_check(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
+                torch: Callable[..., Any], title: str, points: float, rtol: float = 1e-6,
+                atol: float = 1e-8, **options: Any) -> Check:
+    """One check (``<question>.torch``): the layer's output and every gradient (inputs and
+    parameters, for a random upstream gradient) against ``torch``'s on the same parameters
+    and inputs, computed by the grader in float64 (``torch``: a function of ``(params,
+    *inputs)`` as in :func:`layer_checks`, or :func:`torch_twin`). It runs on every backend;
+    where torch is not installed in the grader, it compares with the reference instead."""
+    run = _layer_runner(module, cls, make)
+    name = getattr(torch, "label", "") or "the layer written in torch"
+
+    def collect(ctx: Context) -> Payload:
+        ran = run(ctx, 1)
+        case, inputs, grad, result = ran["case"], ran["inputs"][0], ran["grads"][0], ran["result"]
+        payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
+        payload.update(_input_grads(ctx, cls, case, inputs, result))
+        payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
+                        for n, g in _named(result, "param_grads").items()})
+        oracle = _torch_values(torch, case, inputs, grad)
+        if oracle is not None:
+            payload.update({TORCH_KEY + k: v for k, v in oracle.items()})
+        return payload
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        from nlpdojo_autograder.compare import compare_payloads
+
+        mine = {k: v for k, v in actual.items() if not k.startswith(TORCH_KEY)}
+        oracle = {k[len(TORCH_KEY):]: v for k, v in actual.items() if k.startswith(TORCH_KEY)}
+        if not oracle:  # no torch in the grader: the reference is the oracle
+            assert expected is not None
+            return compare_payloads(mine, {k: v for k, v in expected.items()
+                                           if not k.startswith(TORCH_KEY)}, rtol=rtol, atol=atol)
+        verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol)
+        verdict.message = (f"output and every gradient match {name} on the same parameters"
+                           if verdict.passed else f"against {name} on the same parameters and "
+                           f"inputs: {verdict.message}")
+        return verdict
+
+    return Check(question, "torch", title, points, "value", collect=collect, judge=judge,
+                 needs_expected=True, **options)
+
+
+def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
+                  grad: Any) -> dict[str, np.ndarray] | None:
+    """The torch forward's output and gradients, keyed as :func:`torch_check`'s payload
+    (float64, in the grader); None where torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    params = {n: torch.tensor(np.asarray(v, np.float64), requires_grad=True)
+              for n, v in case.params.items()}
+    named = _input_names(case, inputs)
+    leaves = [x for i in case.differentiable for x in _leaves(inputs[i])]
+    values = {name: torch.tensor(np.asarray(x, np.float64), requires_grad=True)
+              for (_, name), x in zip(named, leaves, strict=True)}
+    xs = _torch_inputs(case, inputs, values)
+    output = torch_forward(params, *xs)
+    outs = _leaves(output)
+    loss = sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, _leaves(grad), strict=True))
+    wrt = [*params.values(), *values.values()]
+    grads = torch.autograd.grad(loss, wrt, allow_unused=True)
+    found = [np.zeros(tuple(t.shape)) if g is None else g.detach().numpy()
+             for t, g in zip(wrt, grads, strict=True)]
+    out_names = (["output"] if len(outs) == 1 and not isinstance(output, (tuple, list)) else
+                 list(case.outputs or (f"output {k}" for k in range(len(outs)))))
+    result = {n: o.detach().numpy() for n, o in zip(out_names, outs, strict=True)}
+    result.update({f"grad {n}": g for n, g in zip(params, found, strict=False)})
+    result.update({_grad_key(case, name): g
+                   for (_, name), g in zip(named, found[len(params):], strict=True)})
+    return result
+
+
+# -- sequences: an unroll over any cell ----------------------------------------------------------
+def state_of(kind: str, rng: np.random.Generator, shape: tuple[int, ...]) -> Any:
+    """An initial state for a stand-in cell of ``kind``: h, or (h, c), each of ``shape``, inside
+    (−1, 1) as a tanh RNN makes them."""
+    h = np.tanh(rng.standard_normal(shape))
+    return h if kind == "array" else (h, np.tanh(rng.standard_normal(shape)))
+
+
+#: the points of the extra state kinds' checks of :func:`sequence_checks`, per kind
+SEQUENCE_SHARES = {"values": 0.15, "gradients": 0.15}
+
+
+def sequence_checks(question: str, module: str, cls: str,
+                    make: Callable[[Context, str], LayerCase], *, title: str, points: float,
+                    states: Sequence[str] = ("array",), shares: dict[str, float] | None = None,
+                    **options: Any) -> list[Check]:
+    """The checks of an unroll ``module.cls``: an RNN over time, a bidirectional or stacked
+    wrapper, any module that runs cells step by step (CS224n lectures 6-7).
+
+    ``make(ctx, kind)`` returns the :class:`LayerCase` for stand-in cells of ``kind``: its
+    ``cells`` name where the unroll keeps its cells (``{"cell": stand_in_cell(kind, D, H)}``;
+    ``{"forward.cell": ..., "backward.cell": ...}``; ``{"layers.0.cell": ..., "layers.1.cell":
+    ...}``) and its inputs include the initial state (:func:`state_of`). The grader puts its
+    own stand-in cells there (:data:`nlpdojo_autograder.probes.STAND_IN_CELLS`: made-up
+    formulas, state ``h`` or ``(h, c)``), so the unroll is checked on its own, whatever the
+    student's cell does, with no call-back per step: it must work for any cell honouring
+    ``forward(x, state) -> (state, cache)`` and ``backward(grad_state, cache) -> (grad_x,
+    grad_state_prev)``, the step's output being the state's first array.
+
+    The checks of :func:`layer_checks` with cells of the first kind of ``states``; each further
+    kind (``"pair"``: an LSTM's state) adds ``<kind>_values`` and ``<kind>_gradients``
+    (:data:`SEQUENCE_SHARES`). ``options`` as for :func:`layer_checks`.
+    """
+    first, *others = states
+    checks = layer_checks(question, module, cls, lambda ctx: make(ctx, first), title=title,
+                          points=1.0, shares=shares, **options)
+    extra_shares: dict[str, float] = {}
+    for kind in others:
+        made = layer_checks(question, module, cls, lambda ctx, kind=kind: make(ctx, kind),
+                            title=f"{title}, state {_STATE[kind]}", points=1.0, hidden=False,
+                            **options)
+        for check in made:
+            if check.name in SEQUENCE_SHARES:
+                renamed = f"{kind}_{check.name}"
+                checks.append(dataclasses.replace(check, name=renamed))
+                extra_shares[renamed] = SEQUENCE_SHARES[check.name]
+    return _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}))
+
+
+_STATE = {"array": "h", "pair": "(h, c)"}
 
 
 def with_hint(check: Check, hint: str) -> Check:
@@ -312,11 +629,12 @@ LOSS_SHARES = {"values": 0.4, "hidden": 0.2, "gradients": 0.4}
 
 def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], LossCase], *,
                 title: str, points: float, hidden: bool = True,
-                autograd: Callable[[Any, np.ndarray], Any] | None = None, rtol: float = 1e-6,
+                torch: Callable[[Any, np.ndarray], Any] | None = None, rtol: float = 1e-6,
                 **options: Any) -> list[Check]:
     """The checks of a loss ``module.cls``: its value (a 0-d array) and dL/d(prediction) against
-    the reference, and dL/d(prediction) by central differences (with ``autograd``, the true
-    loss in torch of ``(prediction tensor, target array)``, as a second oracle on torch)."""
+    the reference, and dL/d(prediction) by central differences (with ``torch``, the true
+    loss in torch of ``(prediction tensor, target array)``, as a second oracle where torch is
+    installed)."""
     def run(ctx: Context) -> tuple[LossCase, dict[str, Any]]:
         case = make(ctx)
         result = ctx.probe("loss_run")(ctx.function(module, cls), _loss_args(ctx, case),
@@ -343,9 +661,9 @@ def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], 
                                    _send(ctx, case.target)))
 
         true = None
-        if autograd is not None:
+        if torch is not None:
             def true(v: dict[str, Any]) -> Any:
-                return autograd(v["prediction"], case.target)
+                return torch(v["prediction"], case.target)
         return GradientProblem(loss=loss, point={"prediction": case.prediction},
                                analytic={"prediction": result["grad"]}, autograd_loss=true)
 
@@ -696,7 +1014,7 @@ def function_checks(question: str, module: str, name: str,
                     make: Callable[[Context], dict[str, Any]], *, outputs: Sequence[str],
                     points: dict[str, float], title: str,
                     gradients: dict[str, GradientOf] | None = None,
-                    autograd: Callable[..., Any] | None = None, inspect: Inspect | None = None,
+                    torch: Callable[..., Any] | None = None, inspect: Inspect | None = None,
                     titles: dict[str, str] | None = None,
                     cases: dict[str, tuple[Callable[[Context], dict[str, Any]],
                                            Callable[..., None] | None]] | None = None,
@@ -714,8 +1032,8 @@ def function_checks(question: str, module: str, name: str,
     * ``gradient``: for each argument of ``gradients`` (default: ``grad_<arg>`` for each
       output of that form), the returned gradient against central differences of the
       function's own loss, that loss against the true one, the gradient against the
-      reference's and, on torch, against autograd of ``autograd(**arguments)``, the true
-      loss written in torch (a second oracle), called with every argument by name: those
+      reference's and, where torch is installed, against autograd of ``torch(**arguments)``,
+      the true loss written in torch (a second oracle), called with every argument by name: those
       differentiated as float64 tensors, the others as ``make`` drew them.
 
     ``inspect(outputs, args)`` may raise a :class:`CheckFailure` that names a likely mistake
@@ -759,9 +1077,9 @@ def function_checks(question: str, module: str, name: str,
             return float(call(ctx, {**args, **p})[outputs[0]])
 
         true = None
-        if autograd is not None:
+        if torch is not None:
             def true(p: dict[str, Any]) -> Any:
-                return autograd(**{**args, **p})
+                return torch(**{**args, **p})
         return GradientProblem(loss=loss, point={a: np.asarray(args[a], np.float64)
                                                  for a in grads},
                                analytic=analytic, autograd_loss=true)

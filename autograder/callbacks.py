@@ -29,6 +29,7 @@ import numpy as np
 
 from nlpdojo_autograder.channel import DTYPES, Token
 from nlpdojo_autograder.objects import StateError, named_classes
+from nlpdojo_autograder.probes import stand_in_class
 
 QuestionFunctions = dict[str, list[tuple[str, str | None]]]
 
@@ -125,8 +126,8 @@ class SwapScope:
 
     def _class_refusal(self, where: str, module: str, qualname: str, name: str
                        ) -> str | None:
-        if (module, qualname) in self.classes:
-            return None
+        if (module, qualname) in self.classes or stand_in_class(module, qualname) is not None:
+            return None  # a layer of a swapped-in question, or the grader's stand-in cell
         shown = f"a {qualname[:200]} ({module.lstrip('.').replace('.', '/')[:200]}.py)"
         question = self.owners.get((module, qualname))
         whose = (f"the layer of question {question}, which is not swapped in for this check"

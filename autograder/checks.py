@@ -28,7 +28,9 @@ import numpy as np
 from nlpdojo_autograder.channel import Opaque, Sparse, Token, map_tree
 
 Payload = dict[str, Any]
-CHECK_KINDS = ("value", "gradient", "metric", "custom")
+CHECK_KINDS = ("value", "gradient", "metric", "property", "custom")
+#: the kinds whose inputs are drawn from the run's input seed (fresh in CI)
+FRESH_KINDS = ("value", "gradient", "property")
 
 
 class CheckFailure(Exception):

@@ -44,6 +44,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from nlpdojo_autograder.checks import FRESH_KINDS
 from nlpdojo_autograder.deps import Course, Dependencies, sha256_file
 from nlpdojo_autograder.results import CheckResult, json_default
 
@@ -141,7 +142,7 @@ def check_context(check: Any, topic: str, options: Any, reference: str,
                   isolation: str) -> str:
     """Everything but the submission's files that one check's verdict depends on
     (``reference``: :func:`reference_fingerprint`)."""
-    fresh = check.kind in ("value", "gradient")  # their inputs are drawn from the input seed
+    fresh = check.kind in FRESH_KINDS  # their inputs are drawn from the input seed
     return _digest(
         FORMAT, topic, check.id, check.kind, check.points, check.hidden,
         check.timeout_s, check.budget, grader_fingerprint(options.backend),

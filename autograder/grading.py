@@ -25,7 +25,7 @@ from typing import Any
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.checks import Check, Exercise, Verdict
+from nlpdojo_autograder.checks import FRESH_KINDS, Check, Exercise, Verdict
 from nlpdojo_autograder.loader import reference_available
 from nlpdojo_autograder.questions import qualify
 from nlpdojo_autograder.results import CheckResult, ExerciseResult, GradingResult
@@ -340,7 +340,7 @@ def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
     base = dict(id=check.id, question=check.question, kind=check.kind, max_score=check.points,
                 title=check.title, hidden=check.hidden, duration_s=round(outcome.duration_s, 3),
                 output=outcome.output)
-    fresh = check.kind in ("value", "gradient")
+    fresh = check.kind in FRESH_KINDS
     details: dict[str, Any] = {"seed": check.seed(options.inputs if fresh else options.seed)}
     if check.budget:
         details["budget"] = check.budget

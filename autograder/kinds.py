@@ -1,4 +1,4 @@
-"""Building checks of the four kinds: value, gradient, metric and custom.
+"""Building checks of the five kinds: value, gradient, metric, property and custom.
 
 Exercise packs declare their checks with these factories; each returns a :class:`Check`
 whose ``collect`` runs in the child and whose ``judge`` runs in the grader.
@@ -7,7 +7,7 @@ whose ``collect`` runs in the child and whose ``judge`` runs in the grader.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,8 +63,9 @@ class GradientProblem:
     point: dict[str, np.ndarray]
     analytic: dict[str, Any]
     #: optional second oracle: the true loss written with torch operations, a function of a
-    #: dict of float64 tensors returning a 0-d tensor. On the torch backend its autograd
-    #: gradient must match the student's too (catches a loss and gradient wrong together).
+    #: dict of float64 tensors returning a 0-d tensor. Where torch is installed in the grader
+    #: (on every backend) its autograd gradient must match the student's too (catches a loss
+    #: and gradient wrong together).
     autograd_loss: Callable[[dict[str, Any]], Any] | None = None
 
 
@@ -105,7 +106,7 @@ def gradient_check(question: str, name: str, title: str, points: float,
             evidence = gradcheck.gather_evidence(f, np.asarray(x, np.float64), analytic,
                                                  seed=ctx.seed, **plan)
             payload.update({f"{pname}|{k}": v for k, v in evidence.items()})
-            if problem.autograd_loss is not None and ctx.backend.name == "torch":
+            if problem.autograd_loss is not None and _torch_installed():
                 payload[f"{AUTOGRAD}{pname}"] = _autograd(problem, pname)
         missing = [p for p in problem.analytic if p not in problem.point]
         if missing:
@@ -172,6 +173,13 @@ def _wrong_loss(actual: Payload, expected: Payload, names: list[str]) -> str:
                     "the true loss: fix the loss first (the values check compares it too), "
                     "then make the gradient agree with it.")
     return ""
+
+
+def _torch_installed() -> bool:
+    """Whether the grader can run the torch oracle (an optional dependency)."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
 
 
 def _autograd(problem: GradientProblem, pname: str) -> np.ndarray:
@@ -286,3 +294,66 @@ def custom_check(question: str, name: str, title: str, points: float,
     """Anything else (a plot was written, a file has the right format...)."""
     return Check(question, name, title, points, "custom", collect=collect, judge=judge,
                  needs_expected=needs_expected, **options)
+
+
+@dataclass(frozen=True)
+class Property:
+    """An invariant of a check's outputs, judged without the reference: ``holds(outputs)``
+    returns True (or an array of booleans, all of which must be True) where it holds;
+    ``message`` says what is wrong when it does not (with ``{where}``: the first failing
+    index, for an array)."""
+
+    name: str
+    holds: Callable[[Payload], Any]
+    message: str
+
+
+def property_check(question: str, name: str, title: str, points: float,
+                   run: Callable[[Context], Payload], properties: Sequence[Property],
+                   **options: Any) -> Check:
+    """The outputs of the code under test on seeded inputs must satisfy every one of
+    ``properties`` (rows of a distribution summing to 1, probabilities in [0, 1], a symmetric
+    matrix, a sample within the support...): a check that needs no reference, so it judges
+    the same with and without the solutions installed. ``run(ctx)`` returns named outputs
+    as for :func:`value_check`; :func:`rows_sum_to_one`, :func:`within` and :func:`finite`
+    make the usual properties."""
+    if not properties:
+        raise ValueError(f"property_check({question}.{name}): no properties to check")
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        for prop in properties:
+            try:
+                held = np.asarray(prop.holds(actual), dtype=bool)
+            except (KeyError, ValueError, TypeError) as exc:
+                return Verdict(False, f"{prop.message.format(where='?')} ({exc})")
+            if not held.all():
+                where = "" if held.ndim == 0 else str(
+                    tuple(int(i) for i in np.argwhere(~held)[0]))
+                return Verdict(False, prop.message.format(where=where))
+        return Verdict(True, "holds: " + ", ".join(p.name for p in properties))
+
+    return Check(question, name, title, points, "property", collect=run, judge=judge,
+                 needs_expected=False, **options)
+
+
+def rows_sum_to_one(output: str, *, atol: float = 1e-6) -> Property:
+    """Each row of ``output`` (the last axis) is a distribution: non-negative, summing to 1."""
+    return Property(
+        f"the rows of {output} sum to 1",
+        lambda p: (np.abs(np.sum(p[output], axis=-1) - 1.0) <= atol) & np.all(
+            p[output] >= 0.0, axis=-1),
+        f"row {{where}} of {output} is not a distribution (non-negative entries summing to 1 "
+        "over the last axis): normalise over the last axis, keepdims=True")
+
+
+def within(output: str, low: float, high: float) -> Property:
+    """Every entry of ``output`` is in [low, high]."""
+    return Property(f"{output} in [{low:g}, {high:g}]",
+                    lambda p: (np.asarray(p[output]) >= low) & (np.asarray(p[output]) <= high),
+                    f"{output} at {{where}} is outside [{low:g}, {high:g}]")
+
+
+def finite(output: str) -> Property:
+    """No NaN or inf in ``output``."""
+    return Property(f"{output} finite", lambda p: np.isfinite(np.asarray(p[output])),
+                    f"{output} at {{where}} is NaN or inf (overflow in exp, or log(0)?)")

@@ -17,7 +17,7 @@ SCHEMA_VERSION = "1.3"
 
 Status = Literal["passed", "failed", "error", "timeout", "not_implemented"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "not_implemented")
-CheckKind = Literal["value", "gradient", "metric", "custom"]
+CheckKind = Literal["value", "gradient", "metric", "property", "custom"]
 
 
 MAX_MESSAGE, MAX_OUTPUT, MAX_TRACEBACK, MAX_LINES = 2_000, 4_000, 8_000, 200

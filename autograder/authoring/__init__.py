@@ -4,7 +4,8 @@ only; the engine behind it may be rearranged without touching a topic.
 
 * declarations: :class:`Topic`, :class:`Question`, :func:`bug` (:mod:`.topic`);
 * check builders for the common shapes of a question (:mod:`nlpdojo_autograder.builders`):
-  a function, a few calls, a layer, a loss, an optimizer, a trained model's metrics;
+  a function, a few calls, a layer (and its parity with a torch module), an unroll over any
+  cell (a sequence), a loss, an optimizer, a property, a trained model's metrics;
 * the check kinds underneath them (:mod:`nlpdojo_autograder.kinds`) and what a check's code
   sees (:class:`Context`, :class:`Verdict`, :class:`CheckFailure`);
 * seeded inputs (:mod:`nlpdojo_autograder.inputs`) and comparisons
@@ -30,6 +31,11 @@ from nlpdojo_autograder.builders import (
     metric_checks,
     optimizer_checks,
     require_vectorized,
+    sequence_checks,
+    stand_in_cell,
+    state_of,
+    torch_check,
+    torch_twin,
     with_hint,
 )
 from nlpdojo_autograder.checks import (
@@ -59,19 +65,26 @@ from nlpdojo_autograder.inputs import (
 )
 from nlpdojo_autograder.kinds import (
     GradientProblem,
+    Property,
     custom_check,
+    finite,
     gradient_check,
     metric_check,
+    property_check,
+    rows_sum_to_one,
     value_check,
+    within,
 )
 
 __all__ = [
     "BACKEND", "Check", "CheckFailure", "Context", "Exercise", "GradientProblem", "LayerCase",
-    "LossCase", "Metric", "OptimizerCase", "Payload", "PlantedBug", "Question", "Topic",
+    "LossCase", "Metric", "OptimizerCase", "Payload", "PlantedBug", "Property", "Question",
+    "Topic", "finite", "property_check", "rows_sum_to_one", "within",
     "Verdict", "bug", "call", "calls_check", "compare_array", "compare_payloads",
     "custom_check", "derived", "draw", "function_check", "function_checks", "gradient_check",
     "inputs", "integers", "layer_checks", "literal", "loss_checks", "metric_check",
     "metric_checks", "normal", "optimizer_checks", "require", "require_finite",
-    "require_rows_sum_to_one", "require_shapes", "require_vectorized", "scratch", "student",
+    "require_rows_sum_to_one", "require_shapes", "require_vectorized", "scratch",
+    "sequence_checks", "state_of", "student", "stand_in_cell", "torch_check", "torch_twin",
     "uniform", "value_check", "with_hint",
 ]

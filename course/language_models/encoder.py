@@ -218,7 +218,7 @@ SENTENCE_ENCODER = Question(
         for check in _suffixed(layer_checks(
             "sentence_encoder", "encoder", "RNNEncoder", _encoder_case(pooling),
             title=f"RNNEncoder, {pooling} pooling over a padded batch", points=points,
-            autograd=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S), pooling)],
+            torch=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S), pooling)],
     planted_bugs=[
         bug("final pooling takes the last padded step, not the last real one", "encoder",
             "last = steps[None, :] == lengths[:, None] - 1  # (B, T)",

@@ -25,6 +25,10 @@ from nlpdojo_autograder.authoring import (
     integers,
     layer_checks,
     metric_checks,
+    sequence_checks,
+    stand_in_cell,
+    state_of,
+    torch_twin,
     value_check,
 )
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
@@ -36,13 +40,11 @@ NN = "neural_networks"
 #: since a swapped layer sends its parameters across processes at every step)
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
            f"{NN}.sgd", f"{NN}.adam")
-#: a sequence check calls the swapped-in reference cell back at every step (14,112 call-backs
-#: for the question, each a round trip to the sandboxed reference process): 12-23 s on a
-#: loaded 2-core machine against 7-11 s when the grader answered them itself. The window LM's
-#: layer checks call its swapped-in layers back at every point too. A limit covers a check's
-#: call-backs at 10 ms each (tests/grading/test_callback_budget.py): rnn.repeated makes 12,033
-#: (120 s at that rate; 34-56 s at a load of 6-7 on 2 cores timed out under 30 s, and a bug
-#: planted in rnn_cell cost points on rnn too), window_lm.repeated 3,322
+#: the model-level checks (the RNN LM, the window LM, the sentence encoder) call their
+#: swapped-in layers back from the worker at every point their gradient evidence needs, each a
+#: round trip to the sandboxed reference process; a limit covers a check's call-backs at 10 ms
+#: each (tests/grading/test_callback_budget.py). The RNN's own checks run over the grader's
+#: stand-in cells (sequence_checks) and call nothing back
 SEQUENCE_TIMEOUT_S = 150.0
 
 
@@ -70,35 +72,27 @@ def _cell(ctx: Context) -> LayerCase:
         "weight_h": 0.7 * rng.standard_normal((H_CELL, H_CELL)),
         "bias": 0.5 * rng.standard_normal(H_CELL)},
         inputs=lambda r: (r.standard_normal((B_CELL, D_CELL)), _states(r, (B_CELL, H_CELL))),
-        differentiable=(0, 1))
+        differentiable=(0, 1), names=("x", "h_prev"))
 
 
 def _torch_cell(p, x, h):
-    return torch_module().tanh(h @ p["weight_h"] + x @ p["weight_e"] + p["bias"])
+    """``torch.nn.RNNCell`` (tanh) with the cell's weights: W_e, W_h transposed, one bias."""
+    torch = torch_module()
+    return torch_twin(lambda: torch.nn.RNNCell(D_CELL, H_CELL, dtype=torch.float64), {
+        "weight_ih": lambda p: p["weight_e"].T, "weight_hh": lambda p: p["weight_h"].T,
+        "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]})(p, x, h)
 
 
 # -- the RNN over T steps (BPTT) -----------------------------------------------------------------
 T_RNN = 6
 
 
-def _rnn(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, D_CELL, H_CELL), params={
-        "cell.weight_e": 0.7 * rng.standard_normal((D_CELL, H_CELL)),
-        "cell.weight_h": 0.7 * rng.standard_normal((H_CELL, H_CELL)),
-        "cell.bias": 0.5 * rng.standard_normal(H_CELL)},
-        inputs=lambda r: (r.standard_normal((B_CELL, T_RNN, D_CELL)),
-                          _states(r, (B_CELL, H_CELL))),
-        differentiable=(0, 1))
-
-
-def _torch_rnn(p, xs, h0):
-    torch = torch_module()
-    h, states = h0, []
-    for t in range(xs.shape[1]):
-        h = torch.tanh(h @ p["cell.weight_h"] + xs[:, t] @ p["cell.weight_e"] + p["cell.bias"])
-        states.append(h)
-    return torch.stack(states, 1)  # (B, T, H)
+def _rnn(ctx: Context, kind: str) -> LayerCase:
+    """The RNN over T steps with the grader's stand-in cell in place of its RNNCell."""
+    return LayerCase(args=(ctx.backend, D_CELL, H_CELL), params={}, names=("xs", "h0"),
+                     inputs=lambda r: (r.standard_normal((B_CELL, T_RNN, D_CELL)),
+                                       state_of(kind, r, (B_CELL, H_CELL))),
+                     differentiable=(0, 1), cells={"cell": stand_in_cell(kind, D_CELL, H_CELL)})
 
 
 # -- the RNN LM --------------------------------------------------------------------------------
@@ -237,7 +231,7 @@ RNN_MODULE = f"{LIB}.rnn"
 RNN_CELL = Question(
     "rnn_cell", "The RNN cell (course library)", code="library/rnn",
     checks=layer_checks("rnn_cell", RNN_MODULE, "RNNCell", _cell, title="RNNCell", points=2.0,
-                        autograd=_torch_cell),
+                        torch=_torch_cell),
     planted_bugs=[
         bug("RNN cell backward without the tanh derivative", RNN_MODULE,
             "grad_z = grad_output * (1.0 - h * h)", "grad_z = grad_output", "rnn_cell"),
@@ -249,8 +243,8 @@ RNN_CELL = Question(
 RNN = Question(
     "rnn", "The RNN over a sequence: backpropagation through time (course library)",
     code="library/rnn",
-    checks=layer_checks("rnn", RNN_MODULE, "RNN", _rnn, title=f"RNN over {T_RNN} steps (BPTT)",
-                        points=2.5, autograd=_torch_rnn, timeout_s=SEQUENCE_TIMEOUT_S),
+    checks=sequence_checks("rnn", RNN_MODULE, "RNN", _rnn, title=f"RNN over {T_RNN} steps "
+                           "(BPTT)", points=2.5),
     planted_bugs=[
         bug("no backpropagation through time: dL/dh not passed back to the previous step",
             RNN_MODULE, "self.cell.backward(grad_output[:, t, :] + grad_h,",
@@ -262,7 +256,7 @@ RNN_LM = Question(
     "rnn_lm", "RNN language model, truncated BPTT over batched streams", code="rnn_lm",
     checks=[
         *layer_checks("rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM over 5 steps",
-                      points=2.5, autograd=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S),
+                      points=2.5, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S),
         value_check("rnn_lm", "windows", "bptt_windows: B streams, windows of T, targets "
                     "shifted by one", 1.0, _windows_values, rtol=0, atol=0),
         value_check("rnn_lm", "truncated_bptt", "train_rnn_lm: losses of two epochs of 6 "

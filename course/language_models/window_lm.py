@@ -42,7 +42,7 @@ WINDOW_LM = Question(
     "window_lm", "Fixed-window neural language model", code="window_lm",
     checks=[
         *layer_checks("window_lm", "window_lm", "WindowLM", _window_lm, title="WindowLM",
-                      points=2.5, autograd=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S),
+                      points=2.5, torch=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S),
         *metric_checks("window_lm", "sotu", heldout_run("window"), [perplexity_metric(
             "Fixed-window LM on State of the Union addresses", 1.5)],
             budget="State of the Union: 40 addresses, 2,000-token vocabulary, windows of 3 "

@@ -39,7 +39,7 @@ def _activation_case(ctx: Context, kwargs: dict | None = None) -> LayerCase:
 def _activation(question: str, cls: str, torch_fn, *, kwargs: dict | None = None,
                 points: float = 1.0) -> list[Check]:
     return layer_checks(question, ACT, cls, lambda ctx: _activation_case(ctx, kwargs),
-                        title=cls, points=points, autograd=lambda p, x: torch_fn(x),
+                        title=cls, points=points, torch=lambda p, x: torch_fn(x),
                         parameters=False)
 
 

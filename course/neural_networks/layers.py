@@ -77,7 +77,7 @@ def _affine(ctx: Context) -> LayerCase:
 AFFINE = Question(
     "affine", "Affine layer", code="library/layers", requires=("xavier",),
     checks=layer_checks("affine", LAYERS, "Linear", _affine, title="Linear", points=3.0,
-                        autograd=lambda p, x: x @ p["weight"] + p["bias"]),
+                        torch=lambda p, x: x @ p["weight"] + p["bias"]),
     planted_bugs=[
         bug("weight gradient transposed", LAYERS,
             "xp.matmul(xp.matrix_transpose(x), grad_output)",
@@ -160,7 +160,7 @@ def _embedding(ctx: Context) -> LayerCase:
 EMBEDDING = Question(
     "embedding", "Embedding look-up with accumulated row gradients", code="library/layers",
     checks=layer_checks("embedding", LAYERS, "Embedding", _embedding, title="Embedding",
-                        points=2.0, autograd=lambda p, ids: p["weight"][ids]),
+                        points=2.0, torch=lambda p, ids: p["weight"][ids]),
     planted_bugs=[
         bug("embedding rows of repeated words overwritten", LAYERS,
             "self.backend.scatter_add(self.weight.grad, flat, xp.reshape(grad_output, (-1, d)))",

@@ -34,7 +34,7 @@ SOFTMAX_CE = Question(
     "softmax_ce", "Softmax cross-entropy", code="library/losses",
     checks=loss_checks("softmax_ce", LOSSES, "SoftmaxCrossEntropy", _softmax_ce,
                        title="SoftmaxCrossEntropy", points=2.0,
-                       autograd=lambda p, t: functional().cross_entropy(p, torch().as_tensor(t))),
+                       torch=lambda p, t: functional().cross_entropy(p, torch().as_tensor(t))),
     planted_bugs=[
         bug("softmax cross-entropy without max-subtraction", LOSSES,
             "shifted = block - xp.max(block, axis=1, keepdims=True)",
@@ -57,7 +57,7 @@ def _torch_max_margin(prediction, target):
 MAX_MARGIN = Question(
     "max_margin", "Max-margin loss", code="library/losses",
     checks=loss_checks("max_margin", LOSSES, "MaxMargin", _max_margin, title="MaxMargin",
-                       points=2.0, autograd=_torch_max_margin),
+                       points=2.0, torch=_torch_max_margin),
     planted_bugs=[
         bug("max-margin hinge counts the true window", LOSSES,
             "hinge = (self.margin - true + prediction) * (1.0 - onehot)",

@@ -70,7 +70,7 @@ WINDOW_CLASSIFIER = Question(
     requires=("embedding", "affine", "tanh", "dropout"),
     checks=[
         *layer_checks("window_classifier", "window", "WindowClassifier", _window,
-                      title="WindowClassifier", points=3.0, autograd=_torch_window,
+                      title="WindowClassifier", points=3.0, torch=_torch_window,
                       timeout_s=WINDOW_TIMEOUT_S, repeat=2),
         *_dropout_checks(),
     ],

@@ -132,7 +132,7 @@ NAIVE_SOFTMAX = Question(
         points={"values": 2.0, "gradient": 2.0, "stability": 1.0, "hidden": 1.0},
         cases={"stability": (lambda ctx: _push_scores(inputs(**PAIR)(ctx)),
                              require_finite("loss", LOG_SUM_EXP))},
-        autograd=_naive_loss, swap_in=("softmax",),
+        torch=_naive_loss, swap_in=("softmax",),
         titles={"values": "loss and gradients against the reference",
                 "stability": "a finite loss for scores like ±1000"}),
     planted_bugs=[
@@ -150,7 +150,7 @@ NEG_SAMPLING = Question(
     checks=function_checks(
         "neg_sampling", *NEG, inputs(**PAIR, negatives=NEGATIVES), outputs=PAIR_OUT,
         title="negative sampling", points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
-        autograd=_neg_sampling_loss,
+        torch=_neg_sampling_loss,
         titles={"values": "loss and gradients, with a repeated negative"}),
     planted_bugs=[
         bug("negative-sampling sign flipped", "negative_sampling",
@@ -173,7 +173,7 @@ SGNS_BATCH = Question(
                    "outside": lambda o, a: o["coef_outside"][:, None] * a["center"],
                    "negatives": lambda o, a: (o["coef_negatives"][:, :, None]
                                               * a["center"][:, None, :])},
-        autograd=_sgns_loss,
+        torch=_sgns_loss,
         titles={"values": "a minibatch of 6 pairs against the reference",
                 "gradient": "batched gradients by central differences"}),
     planted_bugs=[

@@ -1,19 +1,18 @@
 """A check's time limit covers the call-backs it makes (issue 23: a strict verify that failed
 on a loaded machine).
 
-A check of a layer built on swapped-in reference code calls that code back at every step of
-every loss its gradient evidence needs: rnn.repeated makes 12,033 call-backs (3 applications
-of 6 steps at each of ~670 points), each a round trip from the worker through the grader to
-the sandboxed reference process. Their time grows with the machine's load: on 2 cores, 1.1 ms
-each at a load of 6, 3.8 ms at 7 beside other gradings, 7 ms at 8 when the grader still
-answered them itself. With the default limit of 30 s, rnn.repeated took 34-56 s there and timed
-out, so a bug planted in rnn_cell also cost points on rnn and
-``test_every_neural_planted_bug_is_caught_on_its_question_alone`` failed (an honest
-submission would have lost the same points). A verdict must not depend on how busy the grading
-machine is, so every check's limit must cover its call-backs at :data:`CALLBACK_BUDGET_S`
-each. The count is deterministic: this test counts it for every check but the metric ones
-(their training runs the student's own code, under limits of minutes), grading each topic's
-solutions through the worker.
+A check of a layer built on swapped-in reference code calls that code back wherever the
+student's code calls it: the window LM's and RNN LM's layer checks call their swapped-in
+layers back at every point their gradient evidence needs, each call-back a round trip from the
+worker through the grader to the sandboxed reference process. (An unroll checked by
+``sequence_checks`` runs over the grader's stand-in cells in the worker and calls nothing back
+per step: the RNN question's checks made 12,033 call-backs before, and timed out under 30 s on
+a loaded machine.) Their time grows with the machine's load: on 2 cores, 1.1 ms each at a load
+of 6, 3.8 ms at 7 beside other gradings, 7 ms at 8 when the grader still answered them itself.
+A verdict must not depend on how busy the grading machine is, so every check's limit must
+cover its call-backs at :data:`CALLBACK_BUDGET_S` each. The count is deterministic: this test
+counts it for every check but the metric ones (their training runs the student's own code,
+under limits of minutes), grading each topic's solutions through the worker.
 """
 
 from __future__ import annotations

@@ -434,6 +434,30 @@ def test_the_reference_process_rebuilds_only_allowed_classes_by_exact_name(tmp_p
     assert victim.is_dir()
 
 
+def test_a_stand_in_cell_is_the_only_grader_class_an_object_may_name(tmp_path):
+    """An unroll over the grader's stand-in cells may be handed to a swapped-in reference (a
+    bidirectional wrapper on the library's RNN): the stand-ins cross by their exact name in
+    ``nlpdojo_autograder.probes``; no other class of that module, or of the grader, does."""
+    workspace, _, _ = _reference_workspace(tmp_path, [("..library.layers", "Linear")])
+    x = Token("array", (np.ones((2, 3)), None))
+    for module, qualname in (("nlpdojo_autograder.probes", "Module"),
+                             ("nlpdojo_autograder.probes", "ProbeError"),
+                             ("nlpdojo_autograder.probes", "ArrayStateCell.forward"),
+                             ("nlpdojo_autograder.objects", "AllowedClasses")):
+        reply = _linear_forward(workspace, Token("object", (module, qualname, {})), x)
+        assert "cannot be handed to the reference" in reply["error"]["message"], reply
+    scope = SwapScope(classes=frozenset({("..library.layers", "Linear")}))
+    state = {"cell": {objects.OBJECT: ["nlpdojo_autograder.probes", "PairStateCell"],
+                      "state": {}},
+             "other": {objects.OBJECT: ["nlpdojo_autograder.probes", "Module"], "state": {}}}
+    refused = scope._instance_refusal("..library.layers", "Linear.forward",
+                                      Token("object", ("..library.layers", "Linear", state)))
+    assert refused is not None and "self.other holds a Module" in refused
+    del state["other"]
+    assert scope._instance_refusal("..library.layers", "Linear.forward", Token(
+        "object", ("..library.layers", "Linear", state))) is None
+
+
 def test_an_error_of_the_reference_quotes_no_line_of_it(tmp_path):
     """The message of an error in the reference process goes back to the student: it says
     what went wrong, never which line of the solution (before: "(at ngrams.py line 71: ...)")."""

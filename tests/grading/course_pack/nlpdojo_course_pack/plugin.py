@@ -56,9 +56,9 @@ LAYERS = Exercise(
                "momentum": "SGD with momentum"},
     checks=[
         *layer_checks("affine", LIBRARY, "Affine", _affine, title="Affine", points=4.0,
-                      autograd=_affine_torch),
+                      torch=_affine_torch),
         *loss_checks("mse", "..library.losses", "MSE", _mse, title="MSE", points=2.0,
-                     autograd=_mse_torch),
+                     torch=_mse_torch),
         *optimizer_checks("momentum", "..library.optim", "Momentum",
                           OptimizerCase(kwargs={"lr": 0.1, "momentum": 0.9},
                                         torch=("SGD", {"lr": 0.1, "momentum": 0.9})),

@@ -1,0 +1,413 @@
+"""The builders for what recurrent topics need (issue 24): ``sequence_checks`` (an unroll over
+the grader's stand-in cells: forward, BPTT, a tuple state, bidirectional and stacked wrappers),
+``torch_check``/``torch_twin`` (a layer against a ``torch.nn`` module on every backend), named
+inputs in feedback, and ``property_check``. Each check runs in this process on small modules
+of right and wrong layers (the grader's own call machinery, as the reference is run) and is
+judged against the right one's payload."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlpdojo.module import Module, Parameter
+from nlpdojo_autograder.builders import (
+    LayerCase,
+    layer_checks,
+    sequence_checks,
+    stand_in_cell,
+    state_of,
+    torch_check,
+    torch_twin,
+)
+from nlpdojo_autograder.checks import BackendRef, Check, CheckFailure, Context
+from nlpdojo_autograder.kinds import finite, property_check, rows_sum_to_one, within
+from nlpdojo_autograder.probes import ArrayStateCell
+from nlpdojo_autograder.remote import LocalSubject, StudentError
+from nlpdojo_autograder.runner import _backends
+
+
+class _Code:
+    code_dir = ""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self._module = module
+
+    def module(self, name: str) -> types.ModuleType:
+        return self._module
+
+    def given(self, name: str) -> types.ModuleType:
+        raise KeyError(name)
+
+
+def _module(**classes) -> types.ModuleType:
+    module = types.ModuleType("m")
+    module.__dict__.update(classes)
+    return module
+
+
+def _ctx(module: types.ModuleType, tmp_path: Path, backend: str = "numpy") -> Context:
+    subject = LocalSubject(_Code(module), _backends(backend, None))
+    subject.begin(dtype="float64", swap_in=(), workdir="w")
+    return Context(subject=subject, backend=BackendRef(backend, None, "float64"), seed=0,
+                   workdir=tmp_path)
+
+
+def _grade(check: Check, right: types.ModuleType, theirs: types.ModuleType, tmp_path: Path,
+           backend: str = "numpy") -> tuple[bool, str]:
+    expected = check.collect(_ctx(right, tmp_path / "ref", backend))
+    try:
+        actual = check.collect(_ctx(theirs, tmp_path / "sub", backend))
+    except (CheckFailure, StudentError) as exc:
+        return False, str(exc)
+    verdict = check.judge(actual, expected)
+    return verdict.passed, verdict.message
+
+
+def _verdicts(checks: list[Check], right, theirs, tmp_path) -> dict[str, tuple[bool, str]]:
+    return {c.name: _grade(c, right, theirs, tmp_path / c.name) for c in checks}
+
+
+# -- unrolls: any cell, a tuple state, bidirectional, stacked ----------------------------------
+class Unroll(Module):
+    """The cell over T steps from a given state (an array h or a tuple (h, c)); the output of
+    a step is the state's first array. ``carry=False`` is the classic BPTT mistake."""
+
+    carry = True
+
+    def __init__(self, backend, input_size: int, hidden_size: int) -> None:
+        super().__init__(backend)
+        self.cell = ArrayStateCell(backend, input_size, hidden_size)  # replaced by the check
+
+    def forward(self, xs, state):
+        outputs, caches = [], []
+        for t in range(xs.shape[1]):
+            state, cache = self.cell(xs[:, t, :], state)
+            caches.append(cache)
+            outputs.append(state[0] if isinstance(state, tuple) else state)
+        return self.xp.stack(outputs, axis=1), (caches, isinstance(state, tuple))  # (B, T, H)
+
+    def backward(self, grad_output, cache):
+        caches, pair = cache
+        xp, carried, grad_xs = self.xp, None, [None] * len(caches)
+        for t in reversed(range(len(caches))):
+            g = grad_output[:, t, :]
+            if carried is None:  # nothing after the last step
+                step = (g, xp.zeros_like(g)) if pair else g
+            else:
+                step = (g + carried[0], carried[1]) if pair else g + carried
+            grad_xs[t], carried = self.cell.backward(step, caches[t])
+            if not self.carry:
+                carried = _zeros_like(xp, carried)
+        return xp.stack(grad_xs, axis=1), carried
+
+
+def _zeros_like(xp, state):
+    return tuple(xp.zeros_like(s) for s in state) if isinstance(state, tuple) else \
+        xp.zeros_like(state)
+
+
+class NoBPTT(Unroll):
+    carry = False
+
+
+class ArrayOnly(Unroll):
+    """Works for a state h only: stacks the whole state of a tuple-state cell."""
+
+    def forward(self, xs, state):
+        outputs, caches = [], []
+        for t in range(xs.shape[1]):
+            state, cache = self.cell(xs[:, t, :], state)
+            caches.append(cache)
+            outputs.append(state if not isinstance(state, tuple) else state[1])
+        return self.xp.stack(outputs, axis=1), (caches, isinstance(state, tuple))
+
+
+def _unroll_case(ctx, kind: str) -> LayerCase:
+    return LayerCase(args=(ctx.backend, 3, 4), params={}, names=("xs", "h0"),
+                     inputs=lambda r: (r.standard_normal((2, 5, 3)), state_of(kind, r, (2, 4))),
+                     differentiable=(0, 1), cells={"cell": stand_in_cell(kind, 3, 4)})
+
+
+UNROLL = sequence_checks("rnn", "m", "Unroll", _unroll_case, title="Unroll", points=3.0,
+                         states=("array", "pair"))
+
+
+def test_sequence_checks_pass_an_unroll_over_any_cell(tmp_path):
+    right = _module(Unroll=Unroll)
+    assert [c.name for c in UNROLL] == ["values", "hidden", "gradients", "repeated",
+                                        "accumulate", "pair_values", "pair_gradients"]
+    assert sum(c.points for c in UNROLL) == pytest.approx(3.0)
+    verdicts = _verdicts(UNROLL, right, right, tmp_path)
+    assert all(ok for ok, _ in verdicts.values()), verdicts
+
+
+def test_a_missing_bptt_fails_the_gradients_and_names_the_initial_state(tmp_path):
+    verdicts = _verdicts(UNROLL, _module(Unroll=Unroll), _module(Unroll=NoBPTT), tmp_path)
+    assert verdicts["values"][0] is False and "dL/dh0" in verdicts["values"][1]
+    assert verdicts["gradients"][0] is False and "h0" in verdicts["gradients"][1]
+    assert verdicts["pair_gradients"][0] is False
+
+
+def test_an_unroll_that_assumes_an_array_state_fails_the_tuple_state_only(tmp_path):
+    verdicts = _verdicts(UNROLL, _module(Unroll=Unroll), _module(Unroll=ArrayOnly), tmp_path)
+    assert all(verdicts[n][0] for n in ("values", "gradients", "repeated", "accumulate"))
+    assert not verdicts["pair_values"][0]
+
+
+def test_a_missing_cell_attribute_is_named(tmp_path):
+    class Elsewhere(Unroll):
+        def __init__(self, backend, d, h):
+            Module.__init__(self, backend)
+            self.step_cell = ArrayStateCell(backend, d, h)
+
+    ok, message = _grade(UNROLL[0], _module(Unroll=Unroll), _module(Unroll=Elsewhere), tmp_path)
+    assert not ok and "no sub-module 'cell'" in message
+
+
+class Bidirectional(Module):
+    """A left-to-right and a right-to-left unroll from zero states, outputs concatenated."""
+
+    reverse_back = True
+
+    def __init__(self, backend, input_size: int, hidden_size: int) -> None:
+        super().__init__(backend)
+        self.fwd = Unroll(backend, input_size, hidden_size)
+        self.bwd = Unroll(backend, input_size, hidden_size)
+        self.hidden_size = hidden_size
+
+    def forward(self, xs):
+        xp = self.xp
+        h0 = xp.zeros((xs.shape[0], self.hidden_size), dtype=xs.dtype)
+        left, c_left = self.fwd(xs, h0)
+        right, c_right = self.bwd(xp.flip(xs, axis=1), h0)
+        if self.reverse_back:
+            right = xp.flip(right, axis=1)
+        return xp.concat([left, right], axis=-1), (c_left, c_right)  # (B, T, 2H)
+
+    def backward(self, grad_output, cache):
+        xp, h = self.xp, self.hidden_size
+        c_left, c_right = cache
+        grad_left, _ = self.fwd.backward(grad_output[..., :h], c_left)
+        grad_right = grad_output[..., h:]
+        if self.reverse_back:
+            grad_right = xp.flip(grad_right, axis=1)
+        grad_rev, _ = self.bwd.backward(grad_right, c_right)
+        return grad_left + xp.flip(grad_rev, axis=1)
+
+
+class NotReReversed(Bidirectional):
+    reverse_back = False
+
+
+def _bi_case(ctx, kind: str) -> LayerCase:
+    return LayerCase(args=(ctx.backend, 3, 4), params={}, names=("xs",),
+                     inputs=lambda r: (r.standard_normal((2, 5, 3)),),
+                     cells={"fwd.cell": stand_in_cell(kind, 3, 4),
+                            "bwd.cell": stand_in_cell(kind, 3, 4)})
+
+
+BIDIRECTIONAL = sequence_checks("birnn", "m", "Bidirectional", _bi_case, title="BiRNN",
+                                points=2.0)
+
+
+def test_a_bidirectional_wrapper_gets_a_stand_in_cell_per_direction(tmp_path):
+    right = _module(Bidirectional=Bidirectional)
+    verdicts = _verdicts(BIDIRECTIONAL, right, right, tmp_path)
+    assert all(ok for ok, _ in verdicts.values()), verdicts
+    wrong = _verdicts(BIDIRECTIONAL, right, _module(Bidirectional=NotReReversed), tmp_path)
+    assert not wrong["values"][0] and "output" in wrong["values"][1]
+
+
+class Stacked(Module):
+    """Two unrolls, the second on the first's states, from zero states."""
+
+    def __init__(self, backend, input_size: int, hidden_size: int) -> None:
+        super().__init__(backend)
+        self.layers = [Unroll(backend, input_size, hidden_size),
+                       Unroll(backend, hidden_size, hidden_size)]
+        self.hidden_size = hidden_size
+
+    def forward(self, xs):
+        h0 = self.xp.zeros((xs.shape[0], self.hidden_size), dtype=xs.dtype)
+        caches = []
+        for layer in self.layers:
+            xs, cache = layer(xs, h0)
+            caches.append(cache)
+        return xs, caches
+
+    def backward(self, grad_output, cache):
+        for layer, c in zip(reversed(self.layers), reversed(cache), strict=True):
+            grad_output, _ = layer.backward(grad_output, c)
+        return grad_output
+
+
+def _stacked_case(ctx, kind: str) -> LayerCase:
+    return LayerCase(args=(ctx.backend, 3, 4), params={}, names=("xs",),
+                     inputs=lambda r: (r.standard_normal((2, 5, 3)),),
+                     cells={"layers.0.cell": stand_in_cell(kind, 3, 4),
+                            "layers.1.cell": stand_in_cell(kind, 4, 4)})
+
+
+def test_a_stacked_unroll_gets_a_stand_in_cell_per_layer(tmp_path):
+    checks = sequence_checks("stacked", "m", "Stacked", _stacked_case, title="Stacked",
+                             points=2.0)
+    right = _module(Stacked=Stacked)
+    verdicts = _verdicts(checks, right, right, tmp_path)
+    assert all(ok for ok, _ in verdicts.values()), verdicts
+    payload = checks[0].collect(_ctx(right, tmp_path / "p"))
+    assert {"grad layers.0.cell.weight_x", "grad layers.1.cell.weight_h"} <= set(payload)
+
+
+def test_stand_in_cell_kinds_are_checked():
+    with pytest.raises(ValueError, match="'array'"):
+        stand_in_cell("lstm", 3, 4)
+
+
+# -- a layer against a torch.nn module, named inputs ------------------------------------------
+class Cell(Module):
+    """h = tanh(h_prev W_h + x W_e + b), torch.nn.RNNCell's tanh cell."""
+
+    derivative = True
+
+    def __init__(self, backend, d: int, h: int) -> None:
+        super().__init__(backend)
+        zeros = backend.xp.zeros
+        self.weight_e = Parameter(zeros((d, h), dtype=backend.default_dtype), "weight_e")
+        self.weight_h = Parameter(zeros((h, h), dtype=backend.default_dtype), "weight_h")
+        self.bias = Parameter(zeros((h,), dtype=backend.default_dtype), "bias")
+
+    def forward(self, x, h_prev):
+        xp = self.xp
+        h = xp.tanh(xp.matmul(h_prev, self.weight_h.data) + xp.matmul(x, self.weight_e.data)
+                    + self.bias.data)
+        return h, (x, h_prev, h)
+
+    def backward(self, grad_h, cache):
+        xp = self.xp
+        x, h_prev, h = cache
+        grad_z = grad_h * (1.0 - h * h) if self.derivative else grad_h
+        self.weight_e.grad = self.weight_e.grad + xp.matmul(xp.matrix_transpose(x), grad_z)
+        self.weight_h.grad = self.weight_h.grad + xp.matmul(xp.matrix_transpose(h_prev), grad_z)
+        self.bias.grad = self.bias.grad + xp.sum(grad_z, axis=0)
+        return (xp.matmul(grad_z, xp.matrix_transpose(self.weight_e.data)),
+                xp.matmul(grad_z, xp.matrix_transpose(self.weight_h.data)))
+
+
+class NoDerivative(Cell):
+    derivative = False
+
+
+def _cell_case(ctx) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, 3, 4), params={
+        "weight_e": rng.standard_normal((3, 4)), "weight_h": rng.standard_normal((4, 4)),
+        "bias": rng.standard_normal(4)}, names=("x", "h_prev"), differentiable=(0, 1),
+        inputs=lambda r: (r.standard_normal((2, 3)), np.tanh(r.standard_normal((2, 4)))))
+
+
+def _rnn_cell_twin():
+    import torch
+
+    return torch_twin(lambda: torch.nn.RNNCell(3, 4, dtype=torch.float64), {
+        "weight_ih": lambda p: p["weight_e"].T, "weight_hh": lambda p: p["weight_h"].T,
+        "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
+        label="torch.nn.RNNCell")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_torch_check_compares_with_a_torch_module_on_every_backend(tmp_path, backend):
+    pytest.importorskip("torch")
+    check = torch_check("cell", "m", "Cell", _cell_case, torch=_rnn_cell_twin(),
+                        title="against torch.nn.RNNCell", points=1.0)
+    right, wrong = _module(Cell=Cell), _module(Cell=NoDerivative)
+    ok, message = _grade(check, right, right, tmp_path, backend)
+    assert ok and "torch.nn.RNNCell" in message
+    payload = check.collect(_ctx(right, tmp_path / "p", backend))
+    assert {"torch|output", "torch|dL/dh_prev", "torch|grad weight_h"} <= set(payload)
+    ok, message = _grade(check, right, wrong, tmp_path, backend)
+    assert not ok and "against torch.nn.RNNCell" in message and "dL/d" in message
+
+
+def test_torch_check_falls_back_to_the_reference_without_torch(tmp_path, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("no torch here")
+        return real(name, *args, **kwargs)
+
+    check = torch_check("cell", "m", "Cell", _cell_case, torch=lambda p, x, h: None,
+                        title="t", points=1.0)
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    assert _grade(check, _module(Cell=Cell), _module(Cell=Cell), tmp_path)[0]
+    assert not _grade(check, _module(Cell=Cell), _module(Cell=NoDerivative), tmp_path)[0]
+
+
+def test_the_torch_oracle_joins_the_gradient_check_on_numpy_too(tmp_path):
+    pytest.importorskip("torch")
+    checks = layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+                          torch=_rnn_cell_twin())
+    gradients = next(c for c in checks if c.name == "gradients")
+    payload = gradients.collect(_ctx(_module(Cell=Cell), tmp_path))
+    assert {"autograd|h_prev", "autograd|weight_e"} <= set(payload)
+    assert "autograd" in gradients.judge(payload, None).message
+
+
+def test_feedback_names_the_inputs(tmp_path):
+    checks = layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0)
+    verdicts = _verdicts(checks, _module(Cell=Cell), _module(Cell=NoDerivative), tmp_path)
+    assert "dL/dh_prev" in verdicts["values"][1] or "dL/dx" in verdicts["values"][1]
+    assert "h_prev" in verdicts["gradients"][1] or "x:" in verdicts["gradients"][1]
+    assert "input 0" not in verdicts["values"][1] + verdicts["gradients"][1]
+
+
+def test_torch_twin_requires_every_parameter_of_the_module():
+    torch = pytest.importorskip("torch")
+    twin = torch_twin(lambda: torch.nn.RNNCell(3, 4, dtype=torch.float64),
+                      {"weight_ih": lambda p: p["w"]})
+    with pytest.raises(ValueError, match="bias_hh"):
+        twin({"w": torch.zeros(4, 3, dtype=torch.float64)}, torch.zeros(1, 3))
+
+
+# -- property checks ----------------------------------------------------------------------------
+def _distributions(ctx):
+    x = ctx.rng().standard_normal((5, 7))
+    result = ctx.function("m", "softmax")(ctx.asarray(x))
+    return {"p": ctx.to_numpy(result, "softmax's output")}
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _column_softmax(x):
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+PROPERTY = property_check("softmax", "rows", "distributions", 1.0, _distributions,
+                          [finite("p"), within("p", 0.0, 1.0), rows_sum_to_one("p")])
+
+
+def test_a_property_check_needs_no_reference(tmp_path):
+    assert PROPERTY.kind == "property" and not PROPERTY.needs_expected
+    payload = PROPERTY.collect(_ctx(_module(softmax=_softmax), tmp_path))
+    verdict = PROPERTY.judge(payload, None)
+    assert verdict.passed and "rows of p sum to 1" in verdict.message
+    payload = PROPERTY.collect(_ctx(_module(softmax=_column_softmax), tmp_path / "c"))
+    verdict = PROPERTY.judge(payload, None)
+    assert not verdict.passed and verdict.message.startswith("row (0,) of p is not a")
+    payload["p"] = np.full((5, 7), np.nan)
+    assert "NaN or inf" in PROPERTY.judge(payload, None).message
+
+
+def test_a_property_check_wants_properties():
+    with pytest.raises(ValueError, match="no properties"):
+        property_check("q", "n", "t", 1.0, _distributions, [])

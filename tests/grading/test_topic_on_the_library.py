@@ -1,0 +1,238 @@
+"""A topic built on the course library, added by touching only its own folders and one library
+file (issue 24, "done when"): a cell with a gradient check and a torch check, and a
+bidirectional unroll of it, checked over the grader's stand-in cells, that requires the cell and
+an earlier topic's question (the library's RNN, from ``language_models``). It releases, grades
+(stubs 0, reference full marks) and verifies strictly.
+
+The commands run in processes whose ``nlpdojo_solutions`` and ``nlpdojo_course`` are copies in
+a temporary folder (``PYTHONPATH`` comes before the editable install's finder), so the
+checkout is never written to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from tests.grading.test_new_topic import course, run  # noqa: F401 - the fixture
+
+#: the one library file: the minimal gated unit (Zhou et al. 2016) and a bidirectional wrapper
+#: of the library's RNN over it
+MGU_LIBRARY = '''"""The minimal gated unit (Zhou et al. 2016, "Minimal gated unit for
+recurrent neural networks"): one forget gate f, used both to reset the state seen by the
+candidate and to mix the candidate into the state (a GRU with its two gates tied). And a
+bidirectional RNN of it (CS224n lecture 7): the library's RNN left to right and right to
+left, states concatenated.
+"""
+
+from __future__ import annotations
+
+from nlpdojo.module import Module, Parameter
+
+from .init import xavier_uniform
+from .rnn import RNN
+
+
+class MGUCell(Module):
+    """f = σ(x W_xf + h W_hf + b_f); n = tanh(x W_xn + (f ⊙ h) W_hn + b_n);
+    h' = (1 − f) ⊙ h + f ⊙ n, for x (B, D) and h (B, H)."""
+
+    def __init__(self, backend, input_size: int, hidden_size: int, *, seed: int = 0) -> None:
+        super().__init__(backend)
+        d, h = input_size, hidden_size
+        self.weight_xf = Parameter(xavier_uniform(backend, d, h, seed=seed), "weight_xf")
+        self.weight_hf = Parameter(xavier_uniform(backend, h, h, seed=seed + 1), "weight_hf")
+        self.weight_xn = Parameter(xavier_uniform(backend, d, h, seed=seed + 2), "weight_xn")
+        self.weight_hn = Parameter(xavier_uniform(backend, h, h, seed=seed + 3), "weight_hn")
+        zeros = self.xp.zeros((h,), dtype=backend.default_dtype, device=backend.device)
+        self.bias_f = Parameter(zeros, "bias_f")
+        self.bias_n = Parameter(self.xp.zeros_like(zeros), "bias_n")
+
+    def forward(self, x, h):
+        xp = self.xp
+        ### BEGIN SOLUTION toy_mgu.mgu_cell
+        f = 1.0 / (1.0 + xp.exp(-(xp.matmul(x, self.weight_xf.data)
+                                  + xp.matmul(h, self.weight_hf.data) + self.bias_f.data)))
+        n = xp.tanh(xp.matmul(x, self.weight_xn.data) + xp.matmul(f * h, self.weight_hn.data)
+                    + self.bias_n.data)  # (B, H)
+        return (1.0 - f) * h + f * n, (x, h, f, n)
+        ### END SOLUTION
+
+    def backward(self, grad_output, cache):
+        xp = self.xp
+        ### BEGIN SOLUTION toy_mgu.mgu_cell
+        x, h, f, n = cache
+        t = xp.matrix_transpose
+        grad_an = grad_output * f * (1.0 - n * n)  # (B, H): n's pre-activation
+        self.weight_xn.grad = self.weight_xn.grad + xp.matmul(t(x), grad_an)
+        self.weight_hn.grad = self.weight_hn.grad + xp.matmul(t(f * h), grad_an)
+        self.bias_n.grad = self.bias_n.grad + xp.sum(grad_an, axis=0)
+        grad_fh = xp.matmul(grad_an, t(self.weight_hn.data))  # dL/d(f ⊙ h)
+        grad_f = grad_output * (n - h) + grad_fh * h
+        grad_af = grad_f * f * (1.0 - f)  # f's pre-activation
+        self.weight_xf.grad = self.weight_xf.grad + xp.matmul(t(x), grad_af)
+        self.weight_hf.grad = self.weight_hf.grad + xp.matmul(t(h), grad_af)
+        self.bias_f.grad = self.bias_f.grad + xp.sum(grad_af, axis=0)
+        grad_x = xp.matmul(grad_an, t(self.weight_xn.data)) + xp.matmul(
+            grad_af, t(self.weight_xf.data))
+        grad_h = grad_output * (1.0 - f) + grad_fh * f + xp.matmul(
+            grad_af, t(self.weight_hf.data))
+        return grad_x, grad_h
+        ### END SOLUTION
+
+
+class BiMGU(Module):
+    """Left-to-right and right-to-left RNNs of MGU cells from zero states, their states
+    concatenated per position: (B, T, 2H) for xs (B, T, D)."""
+
+    def __init__(self, backend, input_size: int, hidden_size: int, *, seed: int = 0) -> None:
+        super().__init__(backend)
+        self.hidden_size = hidden_size
+        self.forward_rnn = RNN(backend, input_size, hidden_size, seed=seed)
+        self.forward_rnn.cell = MGUCell(backend, input_size, hidden_size, seed=seed)
+        self.backward_rnn = RNN(backend, input_size, hidden_size, seed=seed + 10)
+        self.backward_rnn.cell = MGUCell(backend, input_size, hidden_size, seed=seed + 10)
+
+    def forward(self, xs):
+        xp = self.xp
+        h0 = xp.zeros((xs.shape[0], self.hidden_size), dtype=xs.dtype, device=xs.device)
+        ### BEGIN SOLUTION toy_mgu.bimgu
+        left, left_cache = self.forward_rnn(xs, h0)  # (B, T, H)
+        right, right_cache = self.backward_rnn(xp.flip(xs, axis=1), h0)
+        return xp.concat([left, xp.flip(right, axis=1)], axis=-1), (left_cache, right_cache)
+        ### END SOLUTION
+
+    def backward(self, grad_output, cache):
+        xp, h = self.xp, self.hidden_size
+        ### BEGIN SOLUTION toy_mgu.bimgu
+        left_cache, right_cache = cache
+        grad_left, _ = self.forward_rnn.backward(grad_output[..., :h], left_cache)
+        grad_right, _ = self.backward_rnn.backward(xp.flip(grad_output[..., h:], axis=1),
+                                                   right_cache)
+        return grad_left + xp.flip(grad_right, axis=1)
+        ### END SOLUTION
+'''
+
+#: the topic's grading folder: its two questions
+QUESTIONS = '''"""Topic ``toy_mgu``: a gated cell and a bidirectional RNN of it, on the course
+library."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    sequence_checks,
+    stand_in_cell,
+    torch_check,
+)
+
+MGU = "..library.mgu"
+B, T, D, H = 3, 4, 2, 3
+
+
+def _cell(ctx):
+    rng = ctx.rng()
+    shapes = {"weight_xf": (D, H), "weight_hf": (H, H), "weight_xn": (D, H),
+              "weight_hn": (H, H), "bias_f": (H,), "bias_n": (H,)}
+    return LayerCase(args=(ctx.backend, D, H), names=("x", "h"), differentiable=(0, 1),
+                     params={k: rng.standard_normal(s) for k, s in shapes.items()},
+                     inputs=lambda r: (r.standard_normal((B, D)),
+                                       np.tanh(r.standard_normal((B, H)))))
+
+
+def _torch_cell(p, x, h):
+    import torch
+
+    f = torch.sigmoid(x @ p["weight_xf"] + h @ p["weight_hf"] + p["bias_f"])
+    n = torch.tanh(x @ p["weight_xn"] + (f * h) @ p["weight_hn"] + p["bias_n"])
+    return (1 - f) * h + f * n
+
+
+def _bidirectional(ctx, kind):
+    return LayerCase(args=(ctx.backend, D, H), params={}, names=("xs",),
+                     inputs=lambda r: (r.standard_normal((B, T, D)),),
+                     cells={"forward_rnn.cell": stand_in_cell(kind, D, H),
+                            "backward_rnn.cell": stand_in_cell(kind, D, H)})
+
+
+MGU_CELL = Question(
+    "mgu_cell", "The minimal gated unit", code="library/mgu",
+    checks=[*layer_checks("mgu_cell", MGU, "MGUCell", _cell, title="MGUCell", points=2.0,
+                          torch=_torch_cell),
+            torch_check("mgu_cell", MGU, "MGUCell", _cell, torch=_torch_cell,
+                        title="MGUCell against the same cell in torch", points=1.0)],
+    planted_bugs=[bug("forget gate derivative missing", MGU,
+                      "grad_af = grad_f * f * (1.0 - f)", "grad_af = grad_f", "mgu_cell")],
+    requires=("neural_networks.xavier",))
+
+BIMGU = Question(
+    "bimgu", "A bidirectional RNN of MGU cells", code="library/mgu",
+    checks=sequence_checks("bimgu", MGU, "BiMGU", _bidirectional, title="BiMGU", points=2.0),
+    planted_bugs=[bug("right-to-left states not re-reversed", MGU,
+                      "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
+                      "xp.concat([left, right], axis=-1)", "bimgu")],
+    requires=("mgu_cell", "language_models.rnn"))
+
+QUESTIONS = [MGU_CELL, BIMGU]
+'''
+
+README = """# A gated cell, both ways
+
+*topic id `toy_mgu`*
+
+## Questions
+
+1. **`mgu_cell`**: the minimal gated unit's forward and backward (`library/mgu.py`).
+2. **`bimgu`**: a bidirectional RNN of it, on the library's `RNN`.
+"""
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
+            and "fixtures" not in p.parts}
+
+
+def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course, tmp_path):  # noqa: F811
+    packages, env = course
+    solutions, course_dir = packages / "nlpdojo_solutions", packages / "nlpdojo_course"
+    before = _tree(packages)
+    made = run(env, tmp_path, "dojo", "new", "topic", "toy_mgu", "--title", "A gated cell",
+               "--order", "7", "--solutions", str(solutions), "--course", str(course_dir))
+    assert made.returncode == 0, made.stderr
+    (solutions / "toy_mgu" / "scale.py").unlink()
+    (solutions / "toy_mgu" / "README.md").write_text(README, encoding="utf-8")
+    (solutions / "library" / "mgu.py").write_text(MGU_LIBRARY, encoding="utf-8")
+    (course_dir / "toy_mgu" / "questions.py").write_text(QUESTIONS, encoding="utf-8")
+    after = _tree(packages)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert {p.split("/")[1] if p.split("/")[1] != "library" else p for p in changed} == {
+        "toy_mgu", "nlpdojo_solutions/library/mgu.py"}, changed
+
+    exercises = tmp_path / "exercises"
+    released = run(env, tmp_path, "dojo", "release", "toy_mgu", "--solutions", str(solutions),
+                   "--output", str(exercises))
+    assert released.returncode == 0, released.stdout + released.stderr
+    stub = (exercises / "library" / "mgu.py").read_text()
+    assert "NotImplementedError" in stub and "xp.flip" not in stub
+    assert (exercises / "toy_mgu" / "toy_mgu.ipynb").is_file()
+
+    verified = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--backend",
+                   "numpy")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "5/5 verification steps passed" in verified.stdout  # consistency, stubs, full, 2 bugs
+
+    stubs = run(env, tmp_path, "grade", "toy_mgu", "--submission", str(exercises),
+                "--format", "json")
+    solved = run(env, tmp_path, "grade", "toy_mgu", "--solutions", "--format", "json")
+    assert json.loads(stubs.stdout)["score"] == 0, stubs.stdout[-2000:]
+    report = json.loads(solved.stdout)
+    assert report["score"] == report["max_score"] == 5.0, solved.stdout[-3000:]
+    checks = {c["id"]: c for e in report["exercises"] for c in e["checks"]}
+    assert "mgu_cell.torch" in checks and "bimgu.gradients" in checks
