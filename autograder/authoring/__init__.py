@@ -3,19 +3,18 @@ its questions and checks with, and nothing else of the engine. A topic imports f
 only; the engine behind it may be rearranged without touching a topic.
 
 * declarations: :class:`Topic`, :class:`Question`, :func:`bug` (:mod:`.topic`);
-* check builders for the common shapes of a question (:mod:`nlpdojo_autograder.builders`):
+* check builders for the common shapes of a question (:mod:`.builders`):
   a function, a few calls, a layer, a loss, an optimizer, a trained model's metrics;
-* the check kinds underneath them (:mod:`nlpdojo_autograder.kinds`) and what a check's code
+* the check kinds underneath them (:mod:`.kinds`) and what a check's code
   sees (:class:`Context`, :class:`Verdict`, :class:`CheckFailure`);
-* seeded inputs (:mod:`nlpdojo_autograder.inputs`) and comparisons
-  (:mod:`nlpdojo_autograder.compare`).
+* seeded inputs (:mod:`.inputs`) and comparisons
+  (:mod:`.compare`).
 
 The metric checks' training kit (trained on the worker, measured on the grader's side) is
 :mod:`nlpdojo_autograder.training`. ``docs/authoring.md`` walks through a topic.
 """
 
-from nlpdojo_autograder.authoring.topic import Question, Topic, bug
-from nlpdojo_autograder.builders import (
+from nlpdojo_autograder.authoring.builders import (
     LayerCase,
     LossCase,
     Metric,
@@ -32,7 +31,7 @@ from nlpdojo_autograder.builders import (
     require_vectorized,
     with_hint,
 )
-from nlpdojo_autograder.checks import (
+from nlpdojo_autograder.authoring.checks import (
     Check,
     CheckFailure,
     Context,
@@ -41,8 +40,8 @@ from nlpdojo_autograder.checks import (
     PlantedBug,
     Verdict,
 )
-from nlpdojo_autograder.compare import compare_array, compare_payloads
-from nlpdojo_autograder.inputs import (
+from nlpdojo_autograder.authoring.compare import compare_array, compare_payloads
+from nlpdojo_autograder.authoring.inputs import (
     BACKEND,
     derived,
     draw,
@@ -57,13 +56,14 @@ from nlpdojo_autograder.inputs import (
     student,
     uniform,
 )
-from nlpdojo_autograder.kinds import (
+from nlpdojo_autograder.authoring.kinds import (
     GradientProblem,
     custom_check,
     gradient_check,
     metric_check,
     value_check,
 )
+from nlpdojo_autograder.authoring.topic import Question, Topic, bug
 
 __all__ = [
     "BACKEND", "Check", "CheckFailure", "Context", "Exercise", "GradientProblem", "LayerCase",

@@ -19,10 +19,10 @@
   central differences of its own loss, against the true loss and the reference's gradients.
 
 Everything the student's code computes comes back as data through the probes of
-:mod:`nlpdojo_autograder.probes`; inputs, parameter values, perturbations, comparisons and
+:mod:`nlpdojo_autograder.runtime.probes`; inputs, parameter values, perturbations, comparisons and
 the torch oracle are the grader's. Inputs are drawn by spec and outputs inspected with the
-helpers of :mod:`nlpdojo_autograder.inputs`. Each builder returns a list of checks to put in an
-:class:`~nlpdojo_autograder.checks.Exercise`; their ids are ``<question>.<name>``.
+helpers of :mod:`.inputs`. Each builder returns a list of checks to put in an
+:class:`~.checks.Exercise`; their ids are ``<question>.<name>``.
 
 Lecture: CS224n lecture 3-4 (backpropagation, gradient checking); CS231n's layer caches.
 """
@@ -36,9 +36,14 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.checks import Check, CheckFailure, Context, Payload, Verdict
-from nlpdojo_autograder.inputs import Inspect
-from nlpdojo_autograder.kinds import GradientProblem, custom_check, gradient_check, value_check
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.inputs import Inspect
+from nlpdojo_autograder.authoring.kinds import (
+    GradientProblem,
+    custom_check,
+    gradient_check,
+    value_check,
+)
 
 #: how a layer's points are shared among its checks
 LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "eval": 0.1, "gradients": 0.3, "repeated": 0.15,
@@ -417,7 +422,7 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
 
     def mistaken(mine: Payload, actual: Payload) -> str:
         """The known mistake whose trajectory ``mine`` follows, said as a hint, or ""."""
-        from nlpdojo_autograder.compare import compare_payloads
+        from nlpdojo_autograder.authoring.compare import compare_payloads
 
         for i, what in enumerate(case.mistakes):
             theirs = {k.split("|", 1)[1]: v for k, v in actual.items()
@@ -427,7 +432,7 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         return ""
 
     def judge_torch(actual: Payload, expected: Payload | None) -> Verdict:
-        from nlpdojo_autograder.compare import compare_payloads
+        from nlpdojo_autograder.authoring.compare import compare_payloads
 
         oracle = {k[len("torch|"):]: v for k, v in actual.items() if k.startswith("torch|")}
         mine = {k: v for k, v in actual.items() if "|" not in k}
@@ -528,9 +533,9 @@ def function_check(question: str, module: str, name: str,
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
     against the reference's on the inputs ``make(ctx)`` draws; the check is
     ``<question>.<check>``. ``make`` returns ``(args, kwargs)`` (arrays: ``ctx.asarray``) or
-    the arguments by name in call order (:func:`~nlpdojo_autograder.inputs.inputs`), sent as
+    the arguments by name in call order (:func:`~.inputs.inputs`), sent as
     ``arrays`` says (:data:`ARRAYS`). ``inspect(outputs, inputs)`` may fail the check first
-    with a message naming a likely mistake (:mod:`nlpdojo_autograder.inputs`).
+    with a message naming a likely mistake (:mod:`.inputs`).
 
     ``in_place``: the parameter the function is documented to update in place and return (a
     sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
@@ -583,7 +588,7 @@ def call(name: str, *args: Any, out: str | Sequence[str], each: str | None = Non
     returning a number, and the numbers form one output (a schedule at several steps).
     ``inspect(outputs so far, inputs)`` runs right after the call (so a wrong result is blamed
     on this function, not on a later one that uses it). ``writes``: the name of a
-    :func:`~nlpdojo_autograder.inputs.scratch` file the call must write, its kind told by its
+    :func:`~.inputs.scratch` file the call must write, its kind told by its
     suffix (:data:`FILE_KINDS`). ``compare=False``: the outputs are inspected or passed on,
     not compared with the reference's.
     """
@@ -609,12 +614,12 @@ def calls_check(question: str, check: str, title: str, points: float, module: st
                 arrays: str = "backend", inspect: Inspect | None = None,
                 **options: Any) -> Check:
     """The values of several calls of functions of ``module`` (:func:`call`) on the inputs
-    ``make(ctx)`` draws (:func:`~nlpdojo_autograder.inputs.inputs`), in order, against the
+    ``make(ctx)`` draws (:func:`~.inputs.inputs`), in order, against the
     reference's: one function on several inputs (a softmax of a matrix, of a vector, of large
     scores), several functions on one input (cosines, neighbours and a correlation of the same
     vectors), a call whose result the next one takes (fit, then apply). Arrays are sent as
     ``arrays`` says (:data:`ARRAYS`); ``inspect(outputs, inputs)`` runs after the last call;
-    ``options`` go to :func:`~nlpdojo_autograder.kinds.value_check` (``rtol``, ``up_to_sign``,
+    ``options`` go to :func:`~.kinds.value_check` (``rtol``, ``up_to_sign``,
     ``mistakes``, ``hidden``, ``swap_in``...).
     """
     def arg(space: dict[str, Any], a: Any) -> Any:
@@ -719,12 +724,12 @@ def function_checks(question: str, module: str, name: str,
       differentiated as float64 tensors, the others as ``make`` drew them.
 
     ``inspect(outputs, args)`` may raise a :class:`CheckFailure` that names a likely mistake
-    (a wrong shape, say) before the comparison (:func:`~nlpdojo_autograder.inputs.require`,
+    (a wrong shape, say) before the comparison (:func:`~.inputs.require`,
     ``require_finite``, ``require_shapes``). ``titles`` overrides the checks' titles.
     ``cases`` adds value checks on inputs of their own: ``{name: (make, inspect)}`` (scores
     around 1000, say, with an ``inspect`` that requires a finite loss), named in ``points``.
     ``sampling`` sets the gradient check's ``max_full``, ``n_samples`` and ``n_directions``
-    (:func:`~nlpdojo_autograder.kinds.gradient_check`): sampled coordinates and random
+    (:func:`~.kinds.gradient_check`): sampled coordinates and random
     directions where one loss evaluation is expensive (a window of calls, say).
     """
     titles = {"values": f"{title}: against the reference", "hidden": f"{title}: another seed",
@@ -786,7 +791,7 @@ def require_vectorized(ctx: Context, module: str, name: str,
                        make_args: Callable[[int], tuple], *, items: str,
                        sizes: tuple[int, int] = (2_000, 8_000)) -> None:
     """Fail unless ``module.name`` is vectorized over its data: the lines of the submission's
-    Python it runs (:func:`~nlpdojo_autograder.probes.python_lines`) on ``make_args(size)``
+    Python it runs (:func:`~nlpdojo_autograder.runtime.probes.python_lines`) on ``make_args(size)``
     must not grow with the size. A loop over the ``items`` (tokens, rows), a comprehension or
     a generator fed to ``Counter`` runs at least one more line per item; NumPy's loops run in
     C and count nothing. A loop over sentences, about a line per six tokens, is caught too."""
@@ -822,7 +827,7 @@ class Metric:
     higher_is_better: bool = True
     title: str = ""
     #: the key, in what ``train`` returns, of the value untrained artefacts reach by chance
-    #: (see :func:`~nlpdojo_autograder.kinds.metric_check`): the metric must beat it too
+    #: (see :func:`~.kinds.metric_check`): the metric must beat it too
     chance: str | None = None
     #: how the feedback names that floor when it is a baseline shown in every message
     chance_name: str | None = None
@@ -838,7 +843,7 @@ def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[
     ``ctx.given_function``) and returns every metric, measured by the grader. It runs once per
     grading run (the first of these checks), its result or its failure shared by the others;
     a run stopped for time stops them all at once (``shares``)."""
-    from nlpdojo_autograder.kinds import metric_check
+    from nlpdojo_autograder.authoring.kinds import metric_check
 
     def measured(ctx: Context) -> dict[str, float]:
         key = ("training run", question, run_name, ctx.full, ctx.base_seed)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.channel import Opaque, Sparse, Token, map_tree
+from nlpdojo_autograder.runtime.channel import Opaque, Sparse, Token, map_tree
 
 Payload = dict[str, Any]
 CHECK_KINDS = ("value", "gradient", "metric", "custom")
@@ -110,7 +110,7 @@ class Check:
 @dataclass(frozen=True)
 class PlantedBug:
     """A deliberate bug for ``dojo verify``: replacing ``find`` (which must occur exactly once;
-    see :mod:`nlpdojo_autograder.planted`) by ``replace`` in ``module`` of the solutions must
+    see :mod:`.planted`) by ``replace`` in ``module`` of the solutions must
     cost points on ``question`` (and, ideally, on nothing else: ``dojo verify --strict``).
     ``also``: integrative questions the bug must cost points on too (a training run's metric
     checks, proved able to fail by a bug in a step they train with)."""
@@ -145,7 +145,7 @@ class Exercise:
     given_modules: tuple[str, ...] = ()
     #: question id -> the questions it requires (bare: this topic's; ``topic.question``:
     #: another topic's, in the course library). Its checks swap the reference in for all of
-    #: them, transitively (:mod:`nlpdojo_autograder.questions`)
+    #: them, transitively (:mod:`.questions`)
     requires: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: question id -> the data sets its checks need (verified before grading starts: missing
     #: data is the grader's set-up problem, exit 2, never points lost)
@@ -232,7 +232,7 @@ class RemoteFunction:
              mutable: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
         """``(result, updated)``: ``updated`` maps each argument named in ``mutable`` (by
         parameter name or position) that the call changed to its new value."""
-        from nlpdojo_autograder.remote import StudentError
+        from nlpdojo_autograder.runtime.remote import StudentError
 
         ctx = self._ctx
         request = (self.token, _outgoing(tuple(args)), _outgoing(kwargs or {}),
@@ -377,9 +377,9 @@ class Context:
         return RemoteFunction(self, Token("function", ("student", module, name)), name)
 
     def probe(self, name: str) -> RemoteFunction:
-        """A procedure of :mod:`nlpdojo_autograder.probes` (build a layer, run forward and
+        """A procedure of :mod:`nlpdojo_autograder.runtime.probes` (build a layer, run forward and
         backward...), run where the code under test runs."""
-        from nlpdojo_autograder import probes
+        from nlpdojo_autograder.runtime import probes
 
         if not callable(getattr(probes, name, None)) or name.startswith("_"):
             raise ValueError(f"no probe {name!r}")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo.gradcheck import diagnose
-from nlpdojo_autograder.checks import Verdict
+from nlpdojo_autograder.authoring.checks import Verdict
 
 
 def _fmt_index(index: tuple[int, ...]) -> str:

@@ -10,8 +10,8 @@ Each :class:`Draw` is drawn in the order given from the check's generator ``ctx.
 fresh seed asks a fresh question); any other value is an input as it is (a copy per draw).
 
 The requirements (:func:`require`, :func:`require_finite`, :func:`require_shapes`) are the
-``inspect`` functions of :func:`~nlpdojo_autograder.builders.function_checks` and
-:func:`~nlpdojo_autograder.builders.calls_check`: run on the outputs (NumPy) before they are
+``inspect`` functions of :func:`~.builders.function_checks` and
+:func:`~.builders.calls_check`: run on the outputs (NumPy) before they are
 compared with the reference, each raises a :class:`CheckFailure` whose message names the
 likely mistake ("the loss is inf for scores around 1000: ...").
 """
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.checks import CheckFailure, Context
+from nlpdojo_autograder.authoring.checks import CheckFailure, Context
 
 #: an ``inspect``: ``(outputs, inputs) -> None``, raising :class:`CheckFailure`
 Inspect = Callable[[dict[str, np.ndarray], dict[str, Any]], None]

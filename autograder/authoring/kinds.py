@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from nlpdojo import gradcheck
-from nlpdojo_autograder.checks import Check, CheckFailure, Context, Payload, Verdict
-from nlpdojo_autograder.compare import SignGroups, compare_payloads
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.compare import SignGroups, compare_payloads
 
 
 def value_check(question: str, name: str, title: str, points: float,
@@ -27,7 +27,7 @@ def value_check(question: str, name: str, title: str, points: float,
 
     ``run(ctx)`` returns named outputs as NumPy arrays (use ``ctx.to_numpy``). ``up_to_sign``:
     outputs compared up to the sign of each column (singular vectors, a PCA projection:
-    :data:`~nlpdojo_autograder.compare.SignGroups`). ``mistakes``: ``{"what the student did
+    :data:`~.compare.SignGroups`). ``mistakes``: ``{"what the student did
     (the fix)": f}``, ``f(expected)`` the outputs that mistake gives; wrong outputs that equal
     one of them are told which mistake it is.
     """
@@ -208,7 +208,7 @@ def metric_check(question: str, name: str, title: str, points: float,
     implausible under the same budget (a language model scored on the very tokens it was
     given reaches a perplexity near 1): such a value fails, with ``why`` as the explanation.
     ``audit(actual, expected)``: why the trained artefact is not this run's product (None:
-    it is), e.g. :func:`nlpdojo_autograder.trained.audit`; a reason fails the check first.
+    it is), e.g. :func:`nlpdojo_autograder.training.trained.audit`; a reason fails the check first.
     With ``release_expected=False`` (in ``options``) no fixture stores the reference's
     payload: without the reference the judge gets no expected values and a relative
     threshold falls back to the chance floor, which the message says.

@@ -1,4 +1,4 @@
-"""Planting a :class:`~nlpdojo_autograder.checks.PlantedBug` into a copy of the solutions.
+"""Planting a :class:`~.checks.PlantedBug` into a copy of the solutions.
 
 A planted bug is a text edit: its ``find`` is replaced by its ``replace`` in one module of the
 topic. Text edits rot silently when the solutions are reformatted or rewritten, so
@@ -21,7 +21,7 @@ import ast
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder.checks import PlantedBug
+from nlpdojo_autograder.authoring.checks import PlantedBug
 
 
 class PlantError(NlpdojoError):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder.checks import Check, Exercise
+from nlpdojo_autograder.authoring.checks import Check, Exercise
 
 
 class QuestionError(NlpdojoError):

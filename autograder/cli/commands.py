@@ -14,7 +14,7 @@ def _default_solutions() -> Path:
     """The installed ``nlpdojo_solutions`` package folder. Refused when the current folder has
     a ``solutions/`` folder that is another copy (a second checkout, a pack's course folder):
     releasing the installed one into ``./exercises`` would be a silent mix-up."""
-    from nlpdojo_autograder.release import ReleaseError, topics_in
+    from nlpdojo_autograder.release.release import ReleaseError, topics_in
 
     try:
         import nlpdojo_solutions
@@ -86,9 +86,9 @@ def release_command(
     the released course for students; or, with --gradescope, make Gradescope's autograder."""
     import tempfile
 
-    from nlpdojo_autograder import fixtures as fx
-    from nlpdojo_autograder.consistency import ensure_release_consistent
-    from nlpdojo_autograder.release import ReleaseError, build_release, release
+    from nlpdojo_autograder.release import fixtures as fx
+    from nlpdojo_autograder.release.consistency import ensure_release_consistent
+    from nlpdojo_autograder.release.release import ReleaseError, build_release, release
 
     if gradescope is not None:
         for flag, given in (("--check", check), ("--no-fixtures", not fixtures),
@@ -107,7 +107,7 @@ def release_command(
             if given:
                 raise ReleaseError(f"--student-bundle checks the release and ships its "
                                    f"fixtures itself; leave out {flag}")
-        from nlpdojo_autograder.bundle import check_destination
+        from nlpdojo_autograder.release.bundle import check_destination
 
         check_destination(student_bundle)  # before anything slow
         _write_bundle(student_bundle,
@@ -164,7 +164,7 @@ def release_command(
 
 def _write_bundle(dest: Path, solutions_dir: Path, exercises: Path) -> None:
     """Make the student bundle and say what is in it."""
-    from nlpdojo_autograder.bundle import make_bundle
+    from nlpdojo_autograder.release.bundle import make_bundle
 
     bundle = make_bundle(dest, solutions_dir, exercises)
     size_kb = bundle.wheel.stat().st_size / 1024
@@ -180,7 +180,7 @@ def _write_bundle(dest: Path, solutions_dir: Path, exercises: Path) -> None:
 
 def _write_gradescope(dest: Path, targets: list[str], solutions_dir: Path) -> None:
     """Make the Gradescope autograder zip and say what is in it."""
-    from nlpdojo_autograder.gradescope_zip import make_gradescope_zip
+    from nlpdojo_autograder.release.gradescope_zip import make_gradescope_zip
 
     made = make_gradescope_zip(dest, targets, solutions_dir)
     size_kb = dest.stat().st_size / 1024
@@ -230,7 +230,7 @@ def new_topic_command(
     """A new topic that releases and grades at once: solutions/NAME/ (instructions and one
     question's reference) and course/NAME/ (its declaration and checks)."""
     from nlpdojo_autograder.authoring.scaffold import new_topic
-    from nlpdojo_autograder.grading import exercise_names, get_exercise
+    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 
     if order is None:
         orders = [get_exercise(n).order for n in exercise_names()]

@@ -108,8 +108,8 @@ def grade_command(
         "is never used with --submissions, --replay or --require-sandbox).")] = False,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
-    from nlpdojo_autograder.grading import GradeOptions
-    from nlpdojo_autograder.runner import Limits
+    from nlpdojo_autograder.grading.grade import GradeOptions
+    from nlpdojo_autograder.grading.runner import Limits
     from nlpdojo_reports.writer import check_writable, get_reporter, report_path
 
     questions = None
@@ -143,7 +143,7 @@ def grade_command(
                         submissions=submissions, seed=seed or 0, full=full, jobs=jobs,
                         cluster=cluster)
     if require_sandbox:
-        from nlpdojo_autograder.sandbox import level
+        from nlpdojo_autograder.runtime.sandbox import level
 
         level(require=True)  # one line saying why not, exit 2, before any grading
     if input_seed is None:
@@ -188,9 +188,9 @@ def grade_command(
 def default_input_seed(topics: list[str] | None, *, as_student: bool = False) -> int | None:
     """The input seed of a grading that names none (``grade``, ``pytest exercises``): where
     the reference is installed and used, a cohort grader's for its children
-    (:data:`~nlpdojo_autograder.grading.INPUT_SEED_ENV`) or else a fresh one; otherwise
+    (:data:`~nlpdojo_autograder.grading.grade.INPUT_SEED_ENV`) or else a fresh one; otherwise
     ``None`` (the base seed: a student release's fixtures)."""
-    from nlpdojo_autograder.grading import seed_from_environment
+    from nlpdojo_autograder.grading.grade import seed_from_environment
 
     if as_student or not _reference_present(topics):
         return None  # the fixtures' base seed: the only one they answer
@@ -207,8 +207,8 @@ def fresh_seed() -> int:
 
 
 def _reference_present(topics: list[str] | None) -> bool:
-    from nlpdojo_autograder.grading import exercise_names, get_exercise
-    from nlpdojo_autograder.loader import reference_available
+    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+    from nlpdojo_autograder.runtime.loader import reference_available
 
     names = exercise_names()
     wanted = [t for t in (topics or []) if t in names] or names
@@ -249,12 +249,12 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
     submission that cannot be graded still gets ``F``: score 0 and the reason, for the student
     to read (Gradescope shows a missing results.json as a failure of its harness).
     ``use_cache``: reuse the verdicts of checks whose inputs did not change (gradecache.py)."""
-    from nlpdojo_autograder.grading import check_expected
+    from nlpdojo_autograder.grading.grade import check_expected
 
     given = None if solutions else (submission or _default_submission())
     replay_options["submission"] = str(given.resolve()) if given else None
     if use_cache and given is not None:
-        from nlpdojo_autograder.gradecache import GradeCache
+        from nlpdojo_autograder.grading.gradecache import GradeCache
 
         options.cache = GradeCache(given)
     names = topic_names
@@ -267,8 +267,8 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
             check_expected(names, options)
             result = _grade_one(folder, names, options, replay_options, progress=True)
             if notebook is not None:
-                from nlpdojo_autograder.notebook_feedback import locate
-                from nlpdojo_autograder.notebooks import notebook_layout
+                from nlpdojo_autograder.release.notebook_feedback import locate
+                from nlpdojo_autograder.release.notebooks import notebook_layout
 
                 result.submission_sha256 = notebook.sha256  # what the student submitted
                 result.warnings = [*notebook.skipped, *result.warnings]
@@ -285,8 +285,8 @@ def _refused(exc: Exception) -> bool:
     """Whether the submission itself was refused (a link out of it, a pipe, a malformed
     notebook): then every format's ``--output`` gets a report with score 0 and the reason, as
     Gradescope's always does, for the student to read."""
-    from nlpdojo_autograder.notebooks import NotebookError
-    from nlpdojo_autograder.snapshot import SubmissionError
+    from nlpdojo_autograder.grading.snapshot import SubmissionError
+    from nlpdojo_autograder.release.notebooks import NotebookError
 
     return isinstance(exc, SubmissionError | NotebookError)
 
@@ -299,7 +299,7 @@ def _warn_skipped(warnings: list[str]) -> None:
 
 def _write_failure_report(exc: Exception, topics: list[str], options: Any,
                           replay_options: dict[str, Any], fmt: str, path: Path) -> None:
-    from nlpdojo_autograder.grading import error_result
+    from nlpdojo_autograder.grading.grade import error_result
     from nlpdojo_reports.writer import write_report
 
     message, code = describe_error(exc)
@@ -322,11 +322,11 @@ def _grade_one(folder: Path | None, topics: list[str], options: Any,
                replay_options: dict[str, Any], *, progress: bool = False) -> Any:
     """Grade; with ``progress``, a line per check as it finishes and a spinner for the
     running one on stderr, only where stderr is a terminal (see progress.py)."""
-    from nlpdojo_autograder.grading import grade
+    from nlpdojo_autograder.grading.grade import grade
 
     if not progress:
         return grade(topics, submission=folder, options=options, replay_options=replay_options)
-    from nlpdojo_autograder.progress import EVENTS_ENV, EventLog, Fanout, LiveProgress
+    from nlpdojo_autograder.grading.progress import EVENTS_ENV, EventLog, Fanout, LiveProgress
 
     with LiveProgress(err_console) as live:
         events = os.environ.get(EVENTS_ENV)
@@ -349,8 +349,8 @@ def _resolve_topics(args: list[str], recorded_questions: list[str] | None
                     ) -> tuple[list[str], frozenset[str] | None]:
     """Split arguments into topics and question ids (a question selects its topic). Question
     ids come back in full (``topic.question``); a bare id two topics share is an error."""
-    from nlpdojo_autograder.grading import exercise_names, get_exercise
-    from nlpdojo_autograder.questions import QuestionError, resolve, split
+    from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
+    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 
     names = exercise_names()
     exercises = [get_exercise(n) for n in names]
@@ -379,8 +379,8 @@ def _resolve_topics(args: list[str], recorded_questions: list[str] | None
 def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
     """The topics to grade when none is named: those whose folder the submission holds; a
     submission that *is* one topic's folder (``subs/alice/activations``) grades that topic."""
-    from nlpdojo_autograder.grading import exercise_names, get_exercise
-    from nlpdojo_autograder.loader import reference_available
+    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+    from nlpdojo_autograder.runtime.loader import reference_available
 
     names = exercise_names()
     if folder is None:
@@ -405,12 +405,12 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any
                        ) -> tuple[Path, Any]:
     """``(folder, notebook)``: the folder to grade (``grade()`` snapshots it) and ``None``; or
     for a notebook, the package rebuilt from it and its
-    :class:`~nlpdojo_autograder.notebook_submission.NotebookSubmission`: snapshotted first, its
-    cells written over the released template (the reference's release where the reference is
-    used), never over the files that lie next to the notebook."""
+    :class:`~nlpdojo_autograder.release.notebook_submission.NotebookSubmission`: snapshotted
+    first, its cells written over the released template (the reference's release where the
+    reference is used), never over the files that lie next to the notebook."""
     path = submission or _default_submission()
     if path.suffix == ".ipynb":
-        from nlpdojo_autograder.notebook_submission import notebook_submission
+        from nlpdojo_autograder.release.notebook_submission import notebook_submission
 
         notebook = notebook_submission(path, tmp / "notebook-submission",
                                        use_reference=options.use_reference)
@@ -430,7 +430,7 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any
 def _default_submission() -> Path:
     """``./exercises``, or the working folder itself when it holds topic folders (a student
     who ran ``cd exercises``) or is one (``cd exercises/<topic>``: that topic is graded)."""
-    from nlpdojo_autograder.grading import exercise_names
+    from nlpdojo_autograder.grading.grade import exercise_names
 
     if DEFAULT_SUBMISSION.is_dir():
         return DEFAULT_SUBMISSION
@@ -483,7 +483,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     the others go on; the summary is always written. ``cluster``: grade each submission as
     a task on that Dask cluster (``local``: a LocalCluster of ``jobs_given`` processes)."""
     from nlpdojo.cli.common import console
-    from nlpdojo_autograder.grading import check_expected, error_result
+    from nlpdojo_autograder.grading.grade import check_expected, error_result
     from nlpdojo_reports.cohort import cohort_renderable, summarize
     from nlpdojo_reports.writer import atomic_write_text, check_writable, get_reporter
 
@@ -520,7 +520,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         code, problems = 0, []
         try:
             if futures is not None:
-                from nlpdojo_autograder.cluster import result_of
+                from nlpdojo_autograder.grading.cluster import result_of
 
                 result = result_of(futures[folder.name], folder)
             else:
@@ -544,7 +544,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     futures = None
     with ExitStack() as stack:
         if cluster is not None:
-            from nlpdojo_autograder.cluster import connect, submit_all
+            from nlpdojo_autograder.grading.cluster import connect, submit_all
 
             client = stack.enter_context(connect(cluster, jobs_given))
             argv = grade_child_argv(names, options, replay_options)
@@ -593,7 +593,7 @@ MAX_CHILD_RESULT = 64 * 2**20
 def _cohort_deadline(topics: list[str], options: Any) -> float:
     """How long one submission's grading may take: every selected check's time limit, plus
     start-up and the reference's expected values."""
-    from nlpdojo_autograder.grading import get_exercise, has_reference, select_checks
+    from nlpdojo_autograder.grading.grade import get_exercise, has_reference, select_checks
 
     total = sum(c.timeout_s for t in topics for c in select_checks(
         get_exercise(t), options, has_reference(get_exercise(t), options)))
@@ -629,7 +629,7 @@ def grade_child_argv(topics: list[str], options: Any, replay_options: dict[str, 
 
 def child_env(options: Any) -> dict[str, str]:
     """What a cohort's child ``grade`` gets on top of its environment: the input seed."""
-    from nlpdojo_autograder.grading import INPUT_SEED_ENV
+    from nlpdojo_autograder.grading.grade import INPUT_SEED_ENV
 
     return {INPUT_SEED_ENV: str(options.inputs)}
 
@@ -637,11 +637,11 @@ def child_env(options: Any) -> dict[str, str]:
 def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: float) -> Any:
     """Run ``grade ARGV --submission FOLDER`` in a process of its own session, with ``env``
     added to this process's environment; returns its validated GradingResult."""
-    from nlpdojo_autograder.results import GradingResult
+    from nlpdojo_autograder.grading.results import GradingResult
 
     with tempfile.TemporaryDirectory(prefix="nlpdojo-cohort-") as tmp:
         out = Path(tmp) / "result.json"
-        command = [sys.executable, "-m", "nlpdojo_autograder.cli", *argv,
+        command = [sys.executable, "-m", "nlpdojo_autograder.cli.grade", *argv,
                    "--submission", str(folder), "--output", str(out)]
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -741,13 +741,13 @@ def _check_case_collisions(folders: list[Path], out_dir: Path) -> None:
 
 
 def _registered() -> list[str]:
-    from nlpdojo_autograder.grading import exercise_names
+    from nlpdojo_autograder.grading.grade import exercise_names
 
     return exercise_names()
 
 
 def _load_replay(path: Path) -> dict[str, Any]:
-    from nlpdojo_autograder.results import GradingResult
+    from nlpdojo_autograder.grading.results import GradingResult
 
     hint = (f"replay a --format json report, or a cohort submission's "
             f"<output>/<submission>/{RESULT_NAME}")
@@ -782,7 +782,7 @@ def _load_replay(path: Path) -> dict[str, Any]:
 
 def _warn_if_changed(submission: str | None, recorded: str) -> None:
     """``--replay`` grades the files as they are now: say so when they changed since."""
-    from nlpdojo_autograder.snapshot import SubmissionError, content_hash
+    from nlpdojo_autograder.grading.snapshot import SubmissionError, content_hash
 
     if not submission or not recorded:
         return

@@ -23,7 +23,7 @@ def _backend_pairs(names: list[str] | None) -> list[tuple[str, str]] | None:
     """The (backend, device) pairs ``--backend`` selects (``None``: every available one); an
     unknown or unavailable backend is an error, not a silent "verify on nothing"."""
     from nlpdojo.plugins import get_registry
-    from nlpdojo_autograder.verify import available_backends
+    from nlpdojo_autograder.release.verify import available_backends
 
     if not names:
         return None
@@ -60,8 +60,8 @@ def verify_command(
     every backend; planted bugs are caught."""
     from rich.markup import escape
 
-    from nlpdojo_autograder.grading import exercise_names, get_exercise
-    from nlpdojo_autograder.loader import reference_available
+    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+    from nlpdojo_autograder.runtime.loader import reference_available
 
     pairs = _backend_pairs(backend)
     if topics:
@@ -84,7 +84,7 @@ def verify_command(
     if not exercises:
         console.print("nothing to verify: no exercise has its solutions installed")
         raise typer.Exit(1)
-    from nlpdojo_autograder.verify import verify
+    from nlpdojo_autograder.release.verify import verify
 
     def show(step):
         mark = "[green]ok  [/]" if step.ok else "[red]FAIL[/]"

@@ -67,7 +67,7 @@ def save_library(notebook: Path) -> list[tuple[str, str]]:
     ``library/.backup/<module>.<UTC time>.py``; a file with fewer unanswered questions than
     its cell is left as it is (the work is in the file), as is one equal to its cell."""
     from nlpdojo.notebook_library import _STUB
-    from nlpdojo_autograder.notebooks import LIBRARY_PREFIX, read_notebook
+    from nlpdojo_autograder.release.notebooks import LIBRARY_PREFIX, read_notebook
 
     _, sources = read_notebook(notebook)  # strict: a cell with a syntax error stops it here
     cells = {m[len(LIBRARY_PREFIX):]: src for m, src in sources.items()

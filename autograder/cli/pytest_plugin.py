@@ -10,10 +10,10 @@ each check into a test marked with its question, so that, like minitorch's tasks
     pytest exercises/test_word_vectors.py  # a whole topic (the same verdicts as `grade`)
 
 Only the selected questions are graded. pytest comes in through the same door as ``grade``
-(:func:`nlpdojo_autograder.grading.grade`): the topic folder (and the ``library/`` beside it)
+(:func:`nlpdojo_autograder.grading.grade.grade`): the topic folder (and the ``library/`` beside it)
 is graded from a private snapshot, so a link out of it, a pipe or a device is refused before
 anything is read, and with the same seeds policy, fresh input seeds wherever the reference is
-installed (:func:`nlpdojo_autograder.cli.default_input_seed`), on the backend ``grade`` picks
+installed (:func:`.grade.default_input_seed`), on the backend ``grade`` picks
 (``NLPDOJO_BACKEND``, the config, numpy). The terminal summary says what was graded, with which
 seeds, and what was left out.
 """
@@ -100,7 +100,7 @@ def nlpdojo_grade(request: pytest.FixtureRequest):
 
 def _selected(request: pytest.FixtureRequest, topic: str) -> frozenset[str] | None:
     """The full ids of the questions whose tests this session runs (``None``: all)."""
-    from nlpdojo_autograder.grading import get_exercise
+    from nlpdojo_autograder.grading.grade import get_exercise
 
     owner = {c.id: c.question for c in get_exercise(topic).checks}
     selected = {owner[item.callspec.id] for item in request.session.items
@@ -114,8 +114,8 @@ def _grade(topic: str, folder: Path, questions: frozenset[str] | None, graded: l
     grades it, or the one-line reason it could not be graded. ``folder`` is passed as given,
     never resolved: a topic folder that is a link must meet the snapshot's refusal."""
     from nlpdojo.errors import NlpdojoError
-    from nlpdojo_autograder.cli import default_input_seed, resolve_backend
-    from nlpdojo_autograder.grading import GradeOptions, grade
+    from nlpdojo_autograder.cli.grade import default_input_seed, resolve_backend
+    from nlpdojo_autograder.grading.grade import GradeOptions, grade
 
     try:
         backend, device = resolve_backend(None, None)

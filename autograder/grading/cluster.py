@@ -1,10 +1,10 @@
 """Grading a cohort on a Dask distributed cluster: ``grade --submissions DIR --cluster ADDRESS``.
 
 Each submission is one task. The grader packs the submission's snapshot (taken as on every way
-in: links out, pipes and devices refused, see :mod:`nlpdojo_autograder.snapshot`; a tar archive
-in memory, size-capped) into the task, so the workers need no shared file system; a worker
-unpacks it in a temporary folder and grades it exactly as the local ``--jobs`` pool does, in a
-``grade`` process of its own (:func:`nlpdojo_autograder.cli.grade_child_argv`, the same command
+in: links out, pipes and devices refused, see :mod:`.snapshot`; a tar archive in memory,
+size-capped) into the task, so the workers need no shared file system; a worker unpacks it in
+a temporary folder and grades it exactly as the local ``--jobs`` pool does, in a ``grade``
+process of its own (:func:`nlpdojo_autograder.cli.grade.grade_child_argv`, the same command
 line, the same input seed), and returns the JSON result. The cohort's grader then puts the
 submission's own path back into the result and writes every report itself, so the results and
 the summary are the ones the local pool writes.
@@ -60,11 +60,11 @@ def pack(folder: Path) -> bytes:
 
 
 def pack_snapshot(folder: Path) -> tuple[bytes, tuple[str, ...]]:
-    """``(archive, skipped)``: the submission's snapshot (:mod:`nlpdojo_autograder.snapshot`:
+    """``(archive, skipped)``: the submission's snapshot (:mod:`.snapshot`:
     a link out of it, a pipe or a device, an oversize file refused; caches and names that are
     not UTF-8 left out, ``skipped`` says which), as a gzip'd tar archive of regular files and
     folders. Nothing of ``folder`` is read but through the snapshot, as on every way in."""
-    from nlpdojo_autograder.snapshot import remove, take_snapshot
+    from nlpdojo_autograder.grading.snapshot import remove, take_snapshot
 
     with tempfile.TemporaryDirectory(prefix="nlpdojo-pack-") as tmp:
         snap = take_snapshot(folder, Path(tmp) / "snapshot")
@@ -119,8 +119,8 @@ def unpack(data: bytes, dest: Path) -> None:
 def grade_task(name: str, archive: bytes, argv: list[str], env: dict[str, str],
                deadline_s: float) -> str:
     """Run on a worker: unpack the submission and grade it in a ``grade`` process of its own;
-    returns the JSON result (a :class:`~nlpdojo_autograder.results.GradingResult` dict)."""
-    from nlpdojo_autograder.cli import run_child
+    returns the JSON result (a :class:`~.results.GradingResult` dict)."""
+    from nlpdojo_autograder.cli.grade import run_child
 
     with tempfile.TemporaryDirectory(prefix="nlpdojo-task-") as tmp:
         folder = Path(tmp) / name
@@ -187,7 +187,7 @@ def result_of(task: Any, folder: Path) -> Any:
     worker's temporary copy); a failed task raises :class:`ClusterError`. No time limit here:
     a task may wait long in the queue of a large class; once running, its ``grade`` process
     has the cohort's deadline, and a lost worker's tasks are rescheduled by Dask."""
-    from nlpdojo_autograder.results import GradingResult
+    from nlpdojo_autograder.grading.results import GradingResult
 
     if isinstance(task, NlpdojoError):
         raise task

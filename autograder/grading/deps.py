@@ -32,7 +32,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nlpdojo_autograder.loader import LIBRARY
+from nlpdojo_autograder.runtime.loader import LIBRARY
 
 #: names whose use lets code reach modules or files the import statements do not show
 DYNAMIC_NAMES = frozenset({

@@ -25,13 +25,13 @@ from typing import Any
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.checks import Check, Exercise, Verdict
-from nlpdojo_autograder.loader import reference_available
-from nlpdojo_autograder.questions import qualify
-from nlpdojo_autograder.results import CheckResult, ExerciseResult, GradingResult
-from nlpdojo_autograder.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
-from nlpdojo_autograder.snapshot import remove as remove_snapshot
-from nlpdojo_autograder.snapshot import take_snapshot
+from nlpdojo_autograder.authoring.checks import Check, Exercise, Verdict
+from nlpdojo_autograder.authoring.questions import qualify
+from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
+from nlpdojo_autograder.grading.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
+from nlpdojo_autograder.grading.snapshot import remove as remove_snapshot
+from nlpdojo_autograder.grading.snapshot import take_snapshot
+from nlpdojo_autograder.runtime.loader import reference_available
 
 REFERENCE_BACKEND = ("numpy", "cpu")
 
@@ -125,8 +125,8 @@ def select_checks(exercise: Exercise, options: GradeOptions, reference: bool) ->
 def question_functions(exercise: Exercise) -> dict[str, list[tuple[str, str | None]]]:
     """Which functions hold which question (full ids), read from the solutions' markers: the
     topic's own modules (``softmax``) and the course library's (``..library.layers``)."""
-    from nlpdojo_autograder.loader import LIBRARY, load_reference_dir
-    from nlpdojo_autograder.markers import questions_in
+    from nlpdojo_autograder.authoring.markers import questions_in
+    from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
 
     topic_dir = load_reference_dir(exercise.reference_package)
     found = {qualify(exercise.name, q): [tuple(p) for p in pairs]
@@ -226,7 +226,7 @@ def hidden_points(exercise: Exercise, options: GradeOptions, reference: bool
 
 def expected_isolation(limits: Limits) -> str:
     """The isolation a student's checks get with ``limits`` (recorded for cached ones)."""
-    from nlpdojo_autograder import sandbox
+    from nlpdojo_autograder.runtime import sandbox
 
     if limits.isolation == "process":
         return sandbox.PROCESS
@@ -241,8 +241,8 @@ def _cached(exercise: Exercise, checks: list[Check], topic_folder: Path | None,
     cache = options.cache
     if cache is None or topic_folder is None:
         return None, None, {}, {}
-    from nlpdojo_autograder.deps import Course
-    from nlpdojo_autograder.gradecache import check_context, reference_fingerprint
+    from nlpdojo_autograder.grading.deps import Course
+    from nlpdojo_autograder.grading.gradecache import check_context, reference_fingerprint
 
     course = Course(topic_folder)
     isolation = expected_isolation(options.limits)
@@ -322,7 +322,7 @@ def check_expected(topics: list[str], options: GradeOptions) -> None:
 def require_data(topics: list[str], options: GradeOptions) -> None:
     """Every data set the selected checks need is fetched and intact; otherwise one error
     (exit 2) naming the command that fetches them all."""
-    from nlpdojo_autograder.train import require_datasets
+    from nlpdojo_autograder.training.train import require_datasets
 
     needed: list[str] = []
     for topic in topics:
@@ -455,7 +455,7 @@ def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
     """Where no reference stands in for the questions a check requires (a student release),
     a failing check runs the student's own code of those questions: its message says which of
     them fail their own checks in this run (they block it), or that it depends on them."""
-    from nlpdojo_autograder.questions import swap_in
+    from nlpdojo_autograder.authoring.questions import swap_in
 
     failing = {f"{r.name}.{c.question}" for r in results for c in r.checks
                if c.score < c.max_score}
@@ -524,7 +524,7 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
     exercises/<topic>``) runs on the course library next to it, as the student's own
     ``python`` does: snapshot that ``library/`` too, next to the topic's snapshot (the result's
     hash then covers both)."""
-    from nlpdojo_autograder.loader import LIBRARY
+    from nlpdojo_autograder.runtime.loader import LIBRARY
 
     submission = Path(submission)
     library = submission.parent / LIBRARY

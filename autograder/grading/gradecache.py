@@ -7,7 +7,7 @@ An entry holds one check's verdict and what it was computed from:
   packages it runs on), the reference's (its source files where it is installed, the
   exercise's fixtures otherwise), backend, device, the seeds the check uses, ``--full``, the
   limits and the isolation level;
-* the *files*: the submission's modules the check reaches (:mod:`nlpdojo_autograder.deps`),
+* the *files*: the submission's modules the check reaches (:mod:`.deps`),
   and what every check depends on (:func:`shared_inputs`): the modules whose import could
   affect every check, and every file the worker receives that is not a module, with their
   content hashes.
@@ -44,8 +44,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from nlpdojo_autograder.deps import Course, Dependencies, sha256_file
-from nlpdojo_autograder.results import CheckResult, json_default
+from nlpdojo_autograder.grading.deps import Course, Dependencies, sha256_file
+from nlpdojo_autograder.grading.results import CheckResult, json_default
 
 #: bump when the meaning of an entry changes (3: the shared inputs hold the data files)
 FORMAT = 3
@@ -107,7 +107,7 @@ def grader_fingerprint(backend: str) -> str:
     import importlib.util
     from importlib.metadata import PackageNotFoundError, version
 
-    from nlpdojo_autograder.grading import versions
+    from nlpdojo_autograder.grading.grade import versions
 
     folders = []
     for package in grader_packages():
@@ -126,7 +126,7 @@ def grader_fingerprint(backend: str) -> str:
 def reference_fingerprint(exercise: Any, reference: bool) -> str:
     """Where expected values come from: the installed reference (topic and library) or the
     exercise's fixtures."""
-    from nlpdojo_autograder.loader import LIBRARY, load_reference_dir
+    from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
 
     if reference:
         topic = load_reference_dir(exercise.reference_package)

@@ -17,9 +17,9 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
-from nlpdojo_autograder.checks import Check
-from nlpdojo_autograder.grading import Listener
-from nlpdojo_autograder.results import CheckResult
+from nlpdojo_autograder.authoring.checks import Check
+from nlpdojo_autograder.grading.grade import Listener
+from nlpdojo_autograder.grading.results import CheckResult
 
 #: a running check's elapsed time is shown from this many seconds on
 SHOW_ELAPSED_S = 2.0
@@ -103,7 +103,8 @@ class LiveProgress(Listener):
 
 
 #: an internal channel: where ``grade`` appends a JSON line per check event, for a caller that
-#: shows its own progress (``check()`` in a notebook, :mod:`nlpdojo_autograder.notebook_check`)
+#: shows its own progress (``check()`` in a notebook,
+#: :mod:`nlpdojo_autograder.release.notebook_check`)
 EVENTS_ENV = "NLPDOJO_PROGRESS_EVENTS"
 
 

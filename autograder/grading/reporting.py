@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from typing import IO
 
-from nlpdojo_autograder.results import GradingResult
+from nlpdojo_autograder.grading.results import GradingResult
 
 
 class Reporter(abc.ABC):

@@ -59,7 +59,7 @@ class CheckResult:
     #: the tail of what the student's code printed during this check
     output: str = ""
     #: the verdict was reused from ``grade``'s cache: none of the check's inputs changed
-    #: since it was computed (see ``nlpdojo_autograder.gradecache``)
+    #: since it was computed (see ``nlpdojo_autograder.grading.gradecache``)
     cached: bool = False
 
     def __post_init__(self) -> None:

@@ -1,9 +1,9 @@
 """Running an exercise's checks: the grader drives, the code under test only answers calls.
 
 Each check's ``collect`` runs here, in the grader's process, on inputs it chooses. The
-student's functions run in a sandboxed worker (:mod:`nlpdojo_autograder.remote`,
-:mod:`nlpdojo_autograder.sandbox`) that returns their outputs; the reference solutions run in
-this process. Time limits are the grader's own clock; when a check hangs, floods its output,
+student's functions run in a sandboxed worker (:mod:`nlpdojo_autograder.runtime.remote`,
+:mod:`nlpdojo_autograder.runtime.sandbox`) that returns their outputs; the reference solutions
+run in this process. Time limits are the grader's own clock; when a check hangs, floods its output,
 exceeds its memory or kills its worker, that check alone gets zero with a message saying
 which, and the next check starts a fresh worker. Nothing the worker writes is read beyond the
 validated replies to the grader's requests (and, for a check that asks, a capped file from
@@ -24,17 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder import sandbox
-from nlpdojo_autograder.checks import BackendRef, Check, CheckFailure, Context, Exercise
-from nlpdojo_autograder.questions import swap_in as swap_in_of
-from nlpdojo_autograder.remote import (
+from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context, Exercise
+from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
+from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime.remote import (
     LocalSubject,
     RemoteSubject,
     StudentError,
     WorkerGone,
     WorkerSettings,
 )
-from nlpdojo_autograder.subject import ReferenceCode
+from nlpdojo_autograder.runtime.subject import ReferenceCode
 
 
 @dataclass
@@ -87,7 +87,7 @@ def read_outcome(json_path: Path) -> Outcome:
 
 
 def write_outcome(outcome: Outcome, json_path: Path) -> None:
-    """The stored form of ``outcome`` (see :mod:`nlpdojo_autograder.fixtures`)."""
+    """The stored form of ``outcome`` (see :mod:`nlpdojo_autograder.release.fixtures`)."""
     if outcome.arrays:
         with open(json_path.with_suffix(".npz"), "wb") as f:
             np.savez(f, **outcome.arrays)
@@ -211,7 +211,7 @@ def run_checks(
 
 class TrustedScorer:
     """The reference solutions in the grader's process, on NumPy in float64, for the metric
-    checks' scoring of a student's trained parameters (:mod:`nlpdojo_autograder.trained`):
+    checks' scoring of a student's trained parameters (:mod:`nlpdojo_autograder.training.trained`):
     trusted code on arrays the check validated. Made on first use, once per run."""
 
     def __init__(self, reference: ReferenceCode) -> None:
@@ -336,7 +336,7 @@ def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
     """A value check passed on NumPy arrays: run it again on ``array_api_strict`` arrays (the
     same inputs). Code that stays in the array namespace gives the same values; code that
     calls NumPy on its inputs fails here, on every backend, with a hint to use ``xp``."""
-    from nlpdojo_autograder.compare import compare_payloads
+    from nlpdojo_autograder.authoring.compare import compare_payloads
 
     strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
                      seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
@@ -367,7 +367,7 @@ def _left_namespace(exc: StudentError) -> bool:
     """Whether an error of the strict pass says the code left the array namespace: it gave
     back NumPy arrays, called an array method the standard lacks (``x.sum()``), or mixed NumPy
     arrays into array-API functions."""
-    from nlpdojo_autograder.calls import LEFT_NAMESPACE
+    from nlpdojo_autograder.runtime.calls import LEFT_NAMESPACE
 
     text = exc.message
     return (LEFT_NAMESPACE in text
@@ -433,7 +433,7 @@ def _backends(backend: str, device: str | None) -> dict[str | None, Any]:
 
 
 def _reference(exercise: Exercise, trusted_folder: Path | None) -> ReferenceCode | None:
-    from nlpdojo_autograder.loader import reference_available
+    from nlpdojo_autograder.runtime.loader import reference_available
 
     if trusted_folder is not None:
         return ReferenceCode(exercise.reference_package, trusted_folder, exercise.name)
@@ -474,7 +474,7 @@ def _strict_available() -> bool:
 
 
 def _top(package: str) -> str:
-    from nlpdojo_autograder.loader import REFERENCE_PACKAGE
+    from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE
 
     return REFERENCE_PACKAGE if package.startswith(REFERENCE_PACKAGE + ".") else package
 
@@ -521,7 +521,7 @@ def hidden_folders() -> list[Path]:
     import importlib.util
 
     from nlpdojo.plugins import get_registry
-    from nlpdojo_autograder.loader import REFERENCE_PACKAGE
+    from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE
 
     found: set[Path] = set()
     packages = {REFERENCE_PACKAGE}

@@ -88,9 +88,9 @@ def check_in_sync(solutions_dir: Path, exercises_dir: Path, root: Path):
     only these topics) and its fixture plans, after checking that ``exercises_dir`` and every
     fixtures folder hold exactly that release. The same comparisons as ``dojo release --check``;
     the cheap one (the files) first."""
-    from nlpdojo_autograder import fixtures as fx
-    from nlpdojo_autograder.consistency import ensure_release_consistent
-    from nlpdojo_autograder.release import build_release, release
+    from nlpdojo_autograder.release import fixtures as fx
+    from nlpdojo_autograder.release.consistency import ensure_release_consistent
+    from nlpdojo_autograder.release.release import build_release, release
 
     report = release(solutions_dir, exercises_dir, check=True)
     if not report.in_sync:

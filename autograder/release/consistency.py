@@ -1,15 +1,15 @@
 """Consistency of an exercise's declarations with its solutions, checked before release.
 
-An :class:`~nlpdojo_autograder.checks.Exercise` names things by string: question ids in its
-checks, ``swap_in``, planted bugs and data sets; modules in planted bugs and ``given_modules``;
-text to find in planted bugs. The solutions name questions in their markers. A typo in any of
-them used to pass ``dojo release`` and ``dojo verify`` silently (a question never graded, a
-swap-in that swaps nothing, a planted bug that plants nothing). :func:`validate` compares them
-all and returns every mismatch as a :class:`Problem`; ``dojo release`` (also ``--check`` and
-``--student-bundle``) and ``dojo verify`` stop on any.
+An :class:`~nlpdojo_autograder.authoring.checks.Exercise` names things by string: question
+ids in its checks, ``swap_in``, planted bugs and data sets; modules in planted bugs and
+``given_modules``; text to find in planted bugs. The solutions name questions in their
+markers. A typo in any of them used to pass ``dojo release`` and ``dojo verify`` silently (a
+question never graded, a swap-in that swaps nothing, a planted bug that plants nothing).
+:func:`validate` compares them all and returns every mismatch as a :class:`Problem`; ``dojo
+release`` (also ``--check`` and ``--student-bundle``) and ``dojo verify`` stop on any.
 
 The rules (the valid question ids are the keys of ``Exercise.questions``; marker ids are what
-:mod:`~nlpdojo_autograder.markers` parses, so both may change form together):
+:mod:`~nlpdojo_autograder.authoring.markers` parses, so both may change form together):
 
 * the exercise declares its questions, and every question has at least one check;
 * every solution block's question id is a declared question. A declared question *without* a
@@ -19,7 +19,7 @@ The rules (the valid question ids are the keys of ``Exercise.questions``; marker
 * every check's question exists; every ``swap_in`` id exists, is not the check's own
   question, and has a solution block (otherwise swapping it in replaces nothing);
 * every planted bug names an existing question and module, and plants cleanly
-  (:func:`nlpdojo_autograder.planted.plant`: ``find`` exactly once, the AST changes);
+  (:func:`nlpdojo_autograder.authoring.planted.plant`: ``find`` exactly once, the AST changes);
   planted-bug names are unique (they label ``dojo verify``'s steps);
 * every ``given_modules`` entry is a module of the topic, without solution blocks; every
   ``datasets`` key is a question and every data set it lists is registered.
@@ -33,16 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder.checks import Exercise, PlantedBug
-from nlpdojo_autograder.loader import LIBRARY
-from nlpdojo_autograder.markers import (
+from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
+from nlpdojo_autograder.authoring.markers import (
     Block,
     MarkerError,
     module_name,
     parse_blocks,
     python_modules,
 )
-from nlpdojo_autograder.planted import PlantError, bug_path, plant
+from nlpdojo_autograder.authoring.planted import PlantError, bug_path, plant
+from nlpdojo_autograder.runtime.loader import LIBRARY
 
 
 @dataclass(frozen=True)
@@ -373,7 +373,7 @@ def ensure_release_consistent(topics: Iterable[str], solutions_dir: Path,
                               consequence: str = "nothing was written") -> None:
     """Validate every released topic that is a registered exercise against its folder in
     ``solutions_dir``; one :class:`ConsistencyError` lists the problems of all of them."""
-    from nlpdojo_autograder.grading import exercise_names, get_exercise
+    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 
     registered = set(exercise_names())
     problems: list[Problem] = library_problems(Path(solutions_dir), registered)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder.bundle import (
+from nlpdojo_autograder.release.bundle import (
     CONSTRAINTS,
     SOLUTIONS_PACKAGE,
     BundleError,
@@ -49,7 +49,7 @@ from nlpdojo_autograder.bundle import (
     project_root,
     wheel_command,
 )
-from nlpdojo_autograder.loader import LIBRARY
+from nlpdojo_autograder.runtime.loader import LIBRARY
 
 REFERENCE_DISTRIBUTION = "nlpdojo_reference"
 #: the zip's own entries get a fixed date (the wheels inside still carry their build times)
@@ -142,9 +142,9 @@ exit 0
 def resolve_targets(names: list[str]) -> tuple[list[str], list[str]]:
     """``(topics, targets)``: the topics the zip must hold and the arguments ``grade`` gets
     (topics and question ids, as given; every topic whose reference is installed when none)."""
-    from nlpdojo_autograder.grading import exercise_names, get_exercise
-    from nlpdojo_autograder.loader import reference_available
-    from nlpdojo_autograder.questions import QuestionError, resolve, split
+    from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
+    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+    from nlpdojo_autograder.runtime.loader import reference_available
 
     registered = exercise_names()
     if not names:

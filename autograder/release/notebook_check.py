@@ -27,8 +27,9 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from nlpdojo_autograder.loader import LIBRARY
-from nlpdojo_autograder.notebooks import (
+from nlpdojo_autograder.grading.progress import EVENTS_ENV
+from nlpdojo_autograder.grading.snapshot import SubmissionError, discard, working_copy
+from nlpdojo_autograder.release.notebooks import (
     HISTORY_KEY,
     META_KEY,
     NotebookError,
@@ -38,8 +39,7 @@ from nlpdojo_autograder.notebooks import (
     dumps,
     notebook_topic,
 )
-from nlpdojo_autograder.progress import EVENTS_ENV
-from nlpdojo_autograder.snapshot import SubmissionError, discard, working_copy
+from nlpdojo_autograder.runtime.loader import LIBRARY
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: code run in the kernel kept in the graded notebook to say where a name came from
@@ -86,7 +86,7 @@ def effective_notebook(nb: Any, path: Path, runs: list[tuple[Any, Any, str]]
                        ) -> tuple[Any, list[str]]:
     """``(notebook, notes)``: the saved notebook ``nb`` with each tagged cell's source replaced
     by its last run in the kernel (by cell id, else by the names it defines), the other runs
-    recorded in the metadata (:data:`~nlpdojo_autograder.notebooks.HISTORY_KEY`), and notes
+    recorded in the metadata (:data:`~.notebooks.HISTORY_KEY`), and notes
     saying which cells were graded as run and which as saved."""
     _, expected = notebook_topic(nb, path)
     cells = _tagged_cells(nb, path, expected)
@@ -128,7 +128,7 @@ def effective_notebook(nb: Any, path: Path, runs: list[tuple[Any, Any, str]]
 
 def work_folder(notebook: Path) -> Path:
     """This notebook's own folder for its checks (see the module's docstring)."""
-    from nlpdojo_autograder.gradecache import default_root
+    from nlpdojo_autograder.grading.gradecache import default_root
 
     key = hashlib.sha256(str(notebook.resolve()).encode()).hexdigest()[:16]
     return default_root().parent / "notebook-checks" / key
@@ -173,7 +173,7 @@ def check_notebook(notebook: Path, questions: list[str], runs: list[tuple[Any, A
     errors_at = graded.parent.parent / "stderr.txt"
     for path in (out, events):
         path.unlink(missing_ok=True)
-    argv = [sys.executable, "-m", "nlpdojo_autograder.cli", *(questions or [topic]),
+    argv = [sys.executable, "-m", "nlpdojo_autograder.cli.grade", *(questions or [topic]),
             "--submission", str(graded), "--format", "json", "--output", str(out)]
     argv += ["--backend", backend] if backend else []
     argv += ["--device", device] if device else []
@@ -204,7 +204,7 @@ def check_notebook(notebook: Path, questions: list[str], runs: list[tuple[Any, A
     if proc.returncode not in (0, 1) or not out.is_file():
         why = errors[0] if errors else f"the grader exited with code {proc.returncode}"
         return NotebookReport(error=why, notes=notes)
-    from nlpdojo_autograder.results import GradingResult
+    from nlpdojo_autograder.grading.results import GradingResult
 
     result = GradingResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
     result.submission = str(notebook)
@@ -213,7 +213,7 @@ def check_notebook(notebook: Path, questions: list[str], runs: list[tuple[Any, A
 
 class Progress:
     """What ``check()`` shows while grading: a line per finished check, then the running one
-    (read from ``grade``'s event log, :data:`~nlpdojo_autograder.progress.EVENTS_ENV`)."""
+    (read from ``grade``'s event log, :data:`~nlpdojo_autograder.grading.progress.EVENTS_ENV`)."""
 
     def __init__(self, events: Path, notes: list[str]) -> None:
         self.lines = list(notes)

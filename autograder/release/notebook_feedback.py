@@ -1,6 +1,6 @@
 """Feedback on a graded notebook speaks of its cells, not of the modules rebuilt from them.
 
-A notebook is graded as the package :func:`~nlpdojo_autograder.notebooks.materialize_notebook`
+A notebook is graded as the package :func:`~.notebooks.materialize_notebook`
 writes: one module per tagged cell, with the relative imports put back. Messages and
 tracebacks then name ``softmax.py`` and its line numbers, a file the student never saw. Here
 every such reference becomes the cell's number, its first line and the line in the cell::
@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nlpdojo_autograder.loader import LIBRARY
-from nlpdojo_autograder.notebooks import LIBRARY_PREFIX, NotebookLayout
+from nlpdojo_autograder.release.notebooks import LIBRARY_PREFIX, NotebookLayout
+from nlpdojo_autograder.runtime.loader import LIBRARY
 
 _NAME_ERROR = re.compile(r"NameError: name '(?P<name>[A-Za-z_]\w*)' is not defined")
 

@@ -44,8 +44,8 @@ from nbformat import NotebookNode
 from nbformat.v4.rwbase import rejoin_lines
 
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder.loader import LIBRARY
-from nlpdojo_autograder.markers import split_lines, strip_solutions
+from nlpdojo_autograder.authoring.markers import split_lines, strip_solutions
+from nlpdojo_autograder.runtime.loader import LIBRARY
 
 TAG_PREFIX = "nlpdojo:"
 #: a course library module in a notebook: ``library.layers`` (the folder ``library/``)
@@ -470,7 +470,7 @@ def registered_questions(topic: str) -> list[str] | None:
     """The question ids of the registered exercise ``topic``, in the order its instructions
     present them; ``None`` when no such exercise is registered (or it names no questions)."""
     try:
-        from nlpdojo_autograder.grading import exercise_names, get_exercise
+        from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 
         if topic not in exercise_names():
             return None
@@ -938,7 +938,7 @@ def materialize_notebook(path: str | Path, out_dir: str | Path, template_dir: st
 
     ``grade`` passes a private copy of the notebook and, as templates, the release it made from
     the installed reference or snapshots of the released folders
-    (:mod:`nlpdojo_autograder.notebook_submission`): never live folders, whose links and odd
+    (:mod:`.notebook_submission`): never live folders, whose links and odd
     files would be copied before any refusal ran.
     """
     topic, sources = read_notebook(path, strict=False)

@@ -15,7 +15,7 @@ expected values ship as the student release's fixtures); ``dojo verify --input-s
 ``make test-seeds`` prove the planted bugs are caught on other draws too.
 
 Before these, the exercise's declarations are checked against its solutions
-(:mod:`nlpdojo_autograder.consistency`): every problem is listed in one failed step, and the
+(:mod:`.consistency`): every problem is listed in one failed step, and the
 other steps still run.
 """
 
@@ -27,13 +27,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlpdojo_autograder.checks import Exercise, PlantedBug
-from nlpdojo_autograder.consistency import bug_problem, suggest, validate
-from nlpdojo_autograder.grading import GradeOptions, grade_exercise, seed_from_environment
-from nlpdojo_autograder.loader import LIBRARY, load_reference_dir
-from nlpdojo_autograder.markers import python_modules, strip_solutions
-from nlpdojo_autograder.planted import bug_path, plant
-from nlpdojo_autograder.runner import Limits
+from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
+from nlpdojo_autograder.authoring.markers import python_modules, strip_solutions
+from nlpdojo_autograder.authoring.planted import bug_path, plant
+from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
+from nlpdojo_autograder.grading.runner import Limits
+from nlpdojo_autograder.release.consistency import bug_problem, suggest, validate
+from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
 
 
 @dataclass

@@ -6,7 +6,7 @@ the student's code then calls proxies, and each call comes back to the grader as
 ``reference`` request, data chosen by the student's code. The grader never runs it itself
 and never turns it into objects: it reads the request as data, refuses what this check does
 not allow (with a message for the student), and forwards the rest to the reference process
-(:class:`~nlpdojo_autograder.remote.ReferenceProcess`), whose reply, data again, goes back.
+(:class:`~.remote.ReferenceProcess`), whose reply, data again, goes back.
 
 What a check allows (:class:`SwapScope`), from the solutions' markers (``question_functions``):
 
@@ -15,7 +15,7 @@ What a check allows (:class:`SwapScope`), from the solutions' markers (``questio
 * as objects, only the classes of swapped-in questions: the swapped method's own class (its
   ``self``) and the sub-layers it holds (an RNN's cell), named by module and exact qualname;
 * nothing that belongs to a question not swapped in, above all the question under test: the
-  reference process is told to block that code too (:class:`~nlpdojo_autograder.subject.Fence`).
+  reference process is told to block that code too (:class:`~.subject.Fence`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.channel import DTYPES, Token
-from nlpdojo_autograder.objects import StateError, named_classes
+from nlpdojo_autograder.runtime.channel import DTYPES, Token
+from nlpdojo_autograder.runtime.objects import StateError, named_classes
 
 QuestionFunctions = dict[str, list[tuple[str, str | None]]]
 

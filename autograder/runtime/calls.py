@@ -1,7 +1,7 @@
 """Running one call of the code under test: the same steps in the sandboxed worker (a student's
 code) and in the grader's own process (the reference solutions).
 
-A call arrives as data (see :mod:`nlpdojo_autograder.channel`): a function token, arguments in
+A call arrives as data (see :mod:`.channel`): a function token, arguments in
 which tokens name the backend, backend arrays, functions, modules and scratch files. The
 :class:`Workspace` turns the tokens into objects, calls the function, notes which array
 arguments it changed, and turns the result back into data (backend arrays as NumPy arrays,
@@ -25,8 +25,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from nlpdojo.arrays import is_torch, to_numpy
-from nlpdojo_autograder import objects
-from nlpdojo_autograder.channel import MAX_STRING, Opaque, Sparse, Token, map_tree
+from nlpdojo_autograder.runtime import objects
+from nlpdojo_autograder.runtime.channel import MAX_STRING, Opaque, Sparse, Token, map_tree
 
 #: a description of an exception is cut to this many characters (a 50 MB message is an attack)
 MAX_MESSAGE = 4000
@@ -91,7 +91,7 @@ class Workspace:
     """The objects tokens stand for, in one process: backends by dtype, the code, scratch.
 
     ``classes(module, qualname)``: the class an object token may be rebuilt as (an
-    :class:`~nlpdojo_autograder.objects.AllowedClasses`); without it no object is rebuilt
+    :class:`~.objects.AllowedClasses`); without it no object is rebuilt
     (the grader and the student's worker never rebuild one). ``tokens``: the token kinds
     arguments may hold (None: any, the grader's own requests)."""
 
@@ -163,12 +163,12 @@ class Workspace:
 
     def locate(self, cls: type) -> tuple[str, str] | None:
         """``(module, qualname)`` of a class defined in the code under test (module names as
-        :func:`nlpdojo_autograder.subject.full_name` reads them), else None."""
+        :func:`.subject.full_name` reads them), else None."""
         return relative_module(getattr(self.code, "package", ""), cls.__module__, cls)
 
     def function(self, where: str, module: str, qualname: str) -> Callable[..., Any]:
         if where == "probe":  # the grader's public procedures (probes.py), never a submission's
-            from nlpdojo_autograder import probes
+            from nlpdojo_autograder.runtime import probes
 
             return getattr(probes, qualname)
         mod = self.code.given(module) if where == "given" else self.code.module(module)

@@ -87,7 +87,7 @@ class Token:
     module ``args[0]``), ``path`` (a file in the check's scratch folder), ``call`` (``args =
     (function token, positional tuple, keyword dict)``, evaluated in the worker), ``object``
     (``args = (module, class qualname, state)``: an object of the code under test as data,
-    rebuilt as the receiving side's class; :mod:`nlpdojo_autograder.objects`).
+    rebuilt as the receiving side's class; :mod:`.objects`).
     """
 
     kind: str

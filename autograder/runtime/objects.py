@@ -2,7 +2,7 @@
 
 Swapping the reference in for a *method* (``Linear.backward``, say, while a student's model
 that uses ``Linear`` is under test) cannot hand the student's object to the grader: only data
-crosses (:mod:`nlpdojo_autograder.channel`). So the worker sends the object's **state**, the
+crosses (:mod:`.channel`). So the worker sends the object's **state**, the
 grader rebuilds an object of the *reference* class from it, runs the reference method, and
 sends back the result and the state after the call, which the worker copies into the
 student's object (parameters updated in place, so a model that holds them sees the change).
@@ -22,7 +22,7 @@ naming the attribute. Modules follow the contract of :mod:`nlpdojo.module`: what
 needs travels in the cache it returns, not on ``self``, which is what makes this possible.
 
 Who rebuilds what: the state comes from the student's worker, so it is untrusted. Objects are
-rebuilt only in the reference process (:class:`~nlpdojo_autograder.worker.ReferenceWorker`),
+rebuilt only in the reference process (:class:`~.worker.ReferenceWorker`),
 never in the grader, and only as classes that :class:`AllowedClasses` lets through: those of
 the questions swapped in for the current check, found by their exact name in the module that
 defines them (:func:`exact_class`), never by walking attributes (``np.lib...`` from a module

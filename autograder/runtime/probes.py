@@ -3,9 +3,9 @@ the grader's parameter values, run it, and return what it computed, as data.
 
 They run where the code under test runs (the sandboxed worker for a student's code, the
 grader's own process for the reference), called through ``Context.probe``. Nothing here
-judges: the check builders (:mod:`nlpdojo_autograder.builders`) compare what comes back with
-the reference and with central differences in the grader. The code is public on purpose, so
-a student can read exactly what a check does with their layer.
+judges: the check builders (:mod:`nlpdojo_autograder.authoring.builders`) compare what comes
+back with the reference and with central differences in the grader. The code is public on
+purpose, so a student can read exactly what a check does with their layer.
 
 The contract they drive is :mod:`nlpdojo.module`'s: ``forward(*inputs) -> (output, cache)``,
 ``backward(grad_output, cache) -> grad_input(s)``, gradients added into ``Parameter.grad``.
@@ -181,7 +181,7 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
     """How many lines of the submission's own Python ``func(*args, **kwargs)`` executes (line
     events, ``sys.settrace``, counted in files under the course folder that holds ``func``'s
     topic: NumPy's C loops count nothing, a Python loop over the data one or more per item).
-    :func:`nlpdojo_autograder.builders.require_vectorized` runs it at two input sizes."""
+    :func:`nlpdojo_autograder.authoring.builders.require_vectorized` runs it at two input sizes."""
     import inspect
     import os
     import sys

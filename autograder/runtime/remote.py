@@ -2,11 +2,11 @@
 
 A check's ``collect`` runs in the grader's process. It reaches the code under test through a
 *subject*: :class:`LocalSubject` runs the reference solutions in this process (trusted);
-:class:`RemoteSubject` sends each call to a sandboxed worker (:mod:`nlpdojo_autograder.worker`)
+:class:`RemoteSubject` sends each call to a sandboxed worker (:mod:`.worker`)
 and waits for the reply with a deadline, the output and memory watched, and the reply
 validated by the channel. When the student's code calls a function swapped in from the
 reference, the worker asks back; :class:`RemoteSubject` checks the request as data
-(:mod:`nlpdojo_autograder.callbacks`: the current check's swap-ins only, no object but the
+(:mod:`.callbacks`: the current check's swap-ins only, no object but the
 swapped layers) and forwards it to :class:`ReferenceProcess`, the reference solutions in a
 sandboxed process of their own (the arguments are the student's: untrusted input), under the
 check's deadline and the same limits. Nothing the worker sends is run or rebuilt here.
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nlpdojo_autograder import sandbox
-from nlpdojo_autograder.callbacks import SwapScope, forwarded, reply_problem
-from nlpdojo_autograder.calls import Workspace, to_wire
-from nlpdojo_autograder.channel import (
+from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime.callbacks import SwapScope, forwarded, reply_problem
+from nlpdojo_autograder.runtime.calls import Workspace, to_wire
+from nlpdojo_autograder.runtime.channel import (
     Channel,
     ChannelClosed,
     ChannelError,
@@ -38,9 +38,9 @@ from nlpdojo_autograder.channel import (
     decode,
     encode,
 )
-from nlpdojo_autograder.loader import LIBRARY
-from nlpdojo_autograder.subject import ReferenceCode
-from nlpdojo_autograder.untrusted import read_untrusted
+from nlpdojo_autograder.runtime.loader import LIBRARY
+from nlpdojo_autograder.runtime.subject import ReferenceCode
+from nlpdojo_autograder.runtime.untrusted import read_untrusted
 
 _TAIL_BYTES = 4000
 #: a reply may carry this much (trained vectors of a large vocabulary fit comfortably)
@@ -292,7 +292,7 @@ class ReferenceFailed(Exception):
 
 class ReferenceProcess:
     """The swapped-in reference, run for the student's call-backs in a sandboxed process of its
-    own (:class:`~nlpdojo_autograder.worker.ReferenceWorker`): the reference code runs there on
+    own (:class:`~.worker.ReferenceWorker`): the reference code runs there on
     arguments the student's code chose, with the student worker's limits (memory, CPU, files)
     and under the check's deadline, where the grader's memory and clock are out of reach. Its
     sandbox shows the reference solutions read-only and nothing of the student's folder.
@@ -649,7 +649,7 @@ class RemoteSubject:
         text = raw.decode("utf-8", errors="replace")
         code_dir = self.worker.launched.code_dir.rstrip(os.sep) + os.sep
         blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", text)
-        main = next((b for b in blocks if "nlpdojo_autograder/worker.py" in b), text)
+        main = next((b for b in blocks if "nlpdojo_autograder/runtime/worker.py" in b), text)
         frames = [(f, int(n), fn) for f, n, fn in _FRAME.findall(main)
                   if f.startswith(code_dir)]
         if not frames:

@@ -105,7 +105,7 @@ class Launched:
 def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | None,
            hidden: list[Path], scratch_bytes: int = SCRATCH_BYTES,
            reference: tuple[Path, ...] = ()) -> Launched:
-    """Start ``python -m nlpdojo_autograder.worker`` on the code in ``code`` (a private copy
+    """Start ``python -m nlpdojo_autograder.runtime.worker`` on the code in ``code`` (a private copy
     of the student's topic folder) with ``scratch`` as its only writable folder.
 
     ``hidden``: folders that must not be visible (the reference solutions, the fixtures).
@@ -133,12 +133,12 @@ def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | No
         if uid is not None:
             os.chown(scratch / "stack.txt", uid, uid)
         argv = [*_bwrap_argv(code, scratch, env, device, hidden, scratch_bytes, reference),
-                sys.executable, "-m", "nlpdojo_autograder.worker", str(to_r), str(from_w),
+                sys.executable, "-m", "nlpdojo_autograder.runtime.worker", str(to_r), str(from_w),
                 SCRATCH_DIR]
         code_dir = CODE_DIR if code is not None else ""
         scratch_dir, popen_env = SCRATCH_DIR, {"PATH": env["PATH"]}
     else:
-        argv = [sys.executable, "-m", "nlpdojo_autograder.worker", str(to_r), str(from_w),
+        argv = [sys.executable, "-m", "nlpdojo_autograder.runtime.worker", str(to_r), str(from_w),
                 str(scratch)]
         code_dir, scratch_dir, popen_env = str(code or ""), str(scratch), env
     try:
@@ -339,17 +339,26 @@ def _grader_package() -> tuple[tuple[Path, tuple[Path, ...]], ...]:
     worker needs of it, the rest hidden.
 
     * ``nlpdojo_autograder``: the worker's own modules
-      (:data:`~nlpdojo_autograder.subject.WORKER_MODULES`) and the check-building API that an
-      exercise pack's plugin imports when the worker loads it. The rest (the runner, the
-      builders, the training kit) is the grader's.
+      (:data:`~.subject.WORKER_MODULES`) and the check-building API
+      (:data:`~.subject.PACK_API_MODULES`) that an exercise pack's
+      plugin imports when the worker loads it, each with the ``__init__`` of the packages
+      above it. The rest (the grader's side of the runtime, grading, release, the training
+      kit, the CLI) is the grader's.
     * a plugin that brings modules (``plugin_modules``: the built-in course brings its
       topics): its plugin module and its package's ``__init__``; the worker loads the plugin
       but never the modules it brings (a topic's checks and metrics are the grader's; the
       analogy metric is the answer to a question)."""
     from nlpdojo.plugins import bringing_plugins
-    from nlpdojo_autograder.subject import GRADER_PACKAGE, PACK_API_MODULES, WORKER_MODULES
+    from nlpdojo_autograder.runtime.subject import GRADER_PACKAGE, PACK_API_MODULES, WORKER_MODULES
 
-    shown = {GRADER_PACKAGE: ("__init__", *WORKER_MODULES, *PACK_API_MODULES)}
+    shown: dict[str, tuple[str, ...]] = {}
+    for name in (*WORKER_MODULES, *PACK_API_MODULES):
+        full = f"{GRADER_PACKAGE}.{name}"
+        package, _, module = (f"{full}.__init__" if _is_package(full) else full).rpartition(".")
+        parts = package.split(".")
+        for depth in range(1, len(parts) + 1):  # the packages above it: their ``__init__``
+            shown.setdefault(".".join(parts[:depth]), ("__init__",))
+        shown[package] = (*shown[package], module)
     for plugin in bringing_plugins():
         package, _, module = plugin.__name__.rpartition(".")
         if package:
@@ -367,6 +376,14 @@ def _grader_package() -> tuple[tuple[Path, tuple[Path, ...]], ...]:
             files = [folder / f"{name}.py" for name in modules]
             masked.append((folder, tuple(f for f in files if f.is_file())))
     return tuple(masked)
+
+
+def _is_package(name: str) -> bool:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    return spec is not None and bool(spec.submodule_search_locations)
 
 
 def _worker_packages() -> set[str]:

@@ -5,8 +5,8 @@ the reference in for an earlier question ("no double charge": a bug in ``softmax
 points on the softmax question only, not again on every question that calls it), every name
 bound to the student's function of that question, in every module of the student's package,
 is rebound to a *proxy* that sends the call to the grader, which checks it and has the
-reference process run it (:mod:`nlpdojo_autograder.callbacks`), and the result comes back
-(:mod:`nlpdojo_autograder.worker`). A module that does not import at all (a syntax error in
+reference process run it (:mod:`.callbacks`), and the result comes back
+(:mod:`.worker`). A module that does not import at all (a syntax error in
 softmax.py) is stood in for by a module of such proxies during the check. Given code that a
 check relies on (a training loop and its budget) arrives as source text from the grader and
 replaces the submission's copy.
@@ -29,21 +29,24 @@ from types import ModuleType
 from typing import Any
 
 from nlpdojo.plugins import bringing_plugins
-from nlpdojo_autograder.calls import MissingName
-from nlpdojo_autograder.loader import LIBRARY, forget_package, load_folder_package
-from nlpdojo_autograder.objects import StateError, exact_class
+from nlpdojo_autograder.runtime.calls import MissingName
+from nlpdojo_autograder.runtime.loader import LIBRARY, forget_package, load_folder_package
+from nlpdojo_autograder.runtime.objects import StateError, exact_class
 
 #: ``call(module, name, args, kwargs)``: run the reference's ``module.name`` on the trusted side
 ReferenceCall = Callable[[str, str, tuple, dict], Any]
 #: the grader's package: in the worker only :data:`WORKER_MODULES` of it can be imported (the
 #: rest, checks, metrics, fixtures, is the grader's; the analogy metric is a question's answer)
 GRADER_PACKAGE = "nlpdojo_autograder"
-#: the modules of :data:`GRADER_PACKAGE` the worker runs on (``plugin``, ``results`` and
-#: ``reporting``: loaded with the plugins, they register and format, they check nothing;
-#: ``probes`` and ``objects``: the generic procedures the builders' checks run on the code under
-#: test and the state of an object crossing for a swapped method; they compare nothing)
-WORKER_MODULES = ("worker", "channel", "calls", "subject", "loader", "plugin", "results",
-                  "reporting", "probes", "objects", "untrusted")
+#: the modules of :data:`GRADER_PACKAGE` the worker runs on, named below it: the runtime's
+#: worker side (``runtime.probes`` and ``runtime.objects``: the generic procedures the
+#: builders' checks run on the code under test and the state of an object crossing for a
+#: swapped method; they compare nothing), and ``plugin``, ``grading.results`` and
+#: ``grading.reporting``: loaded with the plugins, they register and format, they check
+#: nothing. The packages above a module (``runtime``) come with it, their ``__init__`` only.
+WORKER_MODULES = ("runtime.worker", "runtime.channel", "runtime.calls", "runtime.subject",
+                  "runtime.loader", "runtime.probes", "runtime.objects", "runtime.untrusted",
+                  "plugin", "grading.results", "grading.reporting")
 #: tools the course gives students for their own use that answer a question when graded code
 #: imports them (``nlpdojo.gradcheck`` is the central-difference checker that
 #: a topic's gradcheck question asks students to write): refused to graded code, with why
@@ -53,9 +56,11 @@ COURSE_TOOLS = {
                          "question asks you to write central differences yourself)",
 }
 #: the check-building API an exercise pack's plugin module may import when it is loaded (in
-#: the worker too, before any student code runs): generic, it answers no question; the
-#: sandbox shows it, the import blocker refuses it to student code like the rest
-PACK_API_MODULES = ("checks", "kinds", "compare")
+#: the worker too, before any student code runs): the authoring facade and the modules it
+#: imports; generic, it answers no question; the sandbox shows it, the import blocker refuses
+#: it to student code like the rest
+PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authoring.kinds",
+                    "authoring.compare", "authoring.inputs", "authoring.builders")
 
 
 class StudentCode:
@@ -303,7 +308,7 @@ class StudentCode:
 class ReferenceCode:
     """The reference solutions, trusted code: the installed package ``package``, or (``dojo
     release``) the solutions in ``folder``. In the grader's process for the grader's own
-    inputs; in the reference process (:class:`~nlpdojo_autograder.worker.ReferenceWorker`)
+    inputs; in the reference process (:class:`~.worker.ReferenceWorker`)
     for a swapped-in question called by a student's code."""
 
     _loads = 0
@@ -497,10 +502,11 @@ _ABSENT = object()  # a swapped method the class only inherited: deleted again o
 
 def _forget(top: str, keep: tuple[str, ...] = ()) -> None:
     """Drop ``top`` and its modules from ``sys.modules`` and from the attributes of the
-    packages above them; with ``keep`` (modules of ``top`` to keep), ``top`` stays too."""
+    packages above them; with ``keep`` (modules of ``top`` to keep), the packages above them
+    (``top`` too) stay."""
     for name in [n for n in sys.modules if (n == top and not keep) or (
             n.startswith(top + ".") and not any(n == k or n.startswith(k + ".")
-                                                for k in keep))]:
+                                                or k.startswith(n + ".") for k in keep))]:
         del sys.modules[name]
         parent, _, child = name.rpartition(".")
         if parent in sys.modules and sys.modules[parent] is not None:
@@ -512,15 +518,14 @@ def _forget(top: str, keep: tuple[str, ...] = ()) -> None:
 
 class _Blocker:
     """A meta-path finder that refuses one top-level package and its modules (but the
-    modules ``allowed``, the package itself included when one of them is)."""
+    modules ``allowed``, the packages above them included: ``top`` itself when one is)."""
 
     def __init__(self, top: str, why: str, allowed: tuple[str, ...] = ()) -> None:
         self.top, self.why, self.allowed = top, why, allowed
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name == self.top and self.allowed:
-            return None
-        if any(name == a or name.startswith(a + ".") for a in self.allowed):
+        if any(name == a or name.startswith(a + ".") or a.startswith(name + ".")
+               for a in self.allowed):
             return None
         if name == self.top or name.startswith(self.top + "."):
             raise ImportError(f"{name} {self.why}", name=name)

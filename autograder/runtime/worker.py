@@ -1,7 +1,8 @@
-"""The process that runs untrusted code: ``python -m nlpdojo_autograder.worker IN OUT SCRATCH``.
+"""The process that runs untrusted code:
+``python -m nlpdojo_autograder.runtime.worker IN OUT SCRATCH``.
 
 It answers requests from the grader over a pair of pipes (``IN``, ``OUT``: file descriptors;
-see :mod:`nlpdojo_autograder.channel`): the first message is the spec (backend, the student's
+see :mod:`.channel`): the first message is the spec (backend, the student's
 folder, limits); then ``begin`` (a check starts: its dtype and swap-ins), ``call`` (run one
 function of the code under test on the arguments given, return its result), ``end`` (undo the
 check's swap-ins) and ``exit``. While a call runs, a swapped-in reference function sends a
@@ -16,7 +17,7 @@ Nothing here judges anything, and nothing the grader decides depends on this pro
 the values it returns: inputs, expected values, comparisons, gradient evidence and metrics are
 computed by the grader. Limits (memory, processes, file size, open files, CPU time) and the
 switch to an unprivileged user happen here before any student code runs; the OS sandbox
-around this process is set up by :mod:`nlpdojo_autograder.sandbox`.
+around this process is set up by :mod:`.sandbox`.
 """
 
 from __future__ import annotations
@@ -96,8 +97,8 @@ def _limit_memory(megabytes: int, mode: str, backend: Any) -> int | None:
 class Worker:
     def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path) -> None:
         from nlpdojo.selection import load_backend
-        from nlpdojo_autograder.calls import Workspace
-        from nlpdojo_autograder.subject import StudentCode
+        from nlpdojo_autograder.runtime.calls import Workspace
+        from nlpdojo_autograder.runtime.subject import StudentCode
 
         self.channel = channel
         self.spec = spec
@@ -155,7 +156,7 @@ class Worker:
 
     def read(self, request: dict[str, Any]) -> bytes | None:
         """At most ``max_bytes`` of a regular file in the check's working folder, or None."""
-        from nlpdojo_autograder.untrusted import read_untrusted
+        from nlpdojo_autograder.runtime.untrusted import read_untrusted
 
         name, max_bytes = str(request["name"]), int(request["max_bytes"])
         workdir = Path(self.workspace.workdir)
@@ -163,7 +164,7 @@ class Worker:
                               max_bytes=max_bytes)
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        from nlpdojo_autograder.calls import describe
+        from nlpdojo_autograder.runtime.calls import describe
 
         try:
             if self.pending_swap:
@@ -182,10 +183,10 @@ class Worker:
                        instance: Any = None) -> Any:
         """Run the reference's ``module.name`` (the grader forwards the call to the reference
         process). ``instance``: the student's object a swapped-in method was called on; its
-        state travels with the call and comes back changed (:mod:`nlpdojo_autograder.objects`)."""
-        from nlpdojo_autograder import objects
-        from nlpdojo_autograder.calls import is_backend_array
-        from nlpdojo_autograder.channel import Token
+        state travels with the call and comes back changed (:mod:`.objects`)."""
+        from nlpdojo_autograder.runtime import objects
+        from nlpdojo_autograder.runtime.calls import is_backend_array
+        from nlpdojo_autograder.runtime.channel import Token
 
         backend = self.workspace.backend
         originals: dict[str, Any] = {}
@@ -248,16 +249,16 @@ class ReferenceWorker:
     the arguments given) and ``exit``.
 
     The arguments were chosen by the student's code, so only data is accepted in them (arrays,
-    the backend: :data:`~nlpdojo_autograder.calls.REFERENCE_TOKENS`), objects are rebuilt only
+    the backend: :data:`~.calls.REFERENCE_TOKENS`), objects are rebuilt only
     as this check's allowed classes found by exact name
-    (:class:`~nlpdojo_autograder.objects.AllowedClasses`), and the code of every question not
-    swapped in raises if reached (:class:`~nlpdojo_autograder.subject.Fence`)."""
+    (:class:`~.objects.AllowedClasses`), and the code of every question not
+    swapped in raises if reached (:class:`~.subject.Fence`)."""
 
     def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path, code: Any) -> None:
         from nlpdojo.selection import load_backend
-        from nlpdojo_autograder.calls import REFERENCE_TOKENS, Workspace
-        from nlpdojo_autograder.objects import AllowedClasses
-        from nlpdojo_autograder.subject import Fence
+        from nlpdojo_autograder.runtime.calls import REFERENCE_TOKENS, Workspace
+        from nlpdojo_autograder.runtime.objects import AllowedClasses
+        from nlpdojo_autograder.runtime.subject import Fence
 
         self.channel = channel
         backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
@@ -285,7 +286,7 @@ class ReferenceWorker:
                 raise SystemExit(f"unknown request {op!r}")
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        from nlpdojo_autograder.channel import Token
+        from nlpdojo_autograder.runtime.channel import Token
 
         target = Token("function", ("student", str(request["module"]), str(request["name"])))
         try:
@@ -300,7 +301,7 @@ def _load_reference(spec: dict[str, Any]) -> Any:
     the sandbox's own user (the reference is the grader's, trusted; its folder may be readable
     by the grader's user only) and before anything untrusted is read; the start-up, not a
     check, pays for the imports."""
-    from nlpdojo_autograder.subject import ReferenceCode
+    from nlpdojo_autograder.runtime.subject import ReferenceCode
 
     code = ReferenceCode.from_spec(spec["reference"])
     for name in spec.get("modules", []):
@@ -317,7 +318,7 @@ def _load_reference(spec: dict[str, Any]) -> Any:
 def _to_backend(value: Any, backend: Any) -> Any:
     import numpy as np
 
-    from nlpdojo_autograder.channel import map_tree
+    from nlpdojo_autograder.runtime.channel import map_tree
 
     def leaf(x: Any) -> Any:
         if isinstance(x, np.ndarray):
@@ -337,8 +338,8 @@ def _flush_all() -> None:
 
 def main(read_fd: int, write_fd: int, scratch: str) -> int:
     _die_with_parent()
-    from nlpdojo_autograder.calls import to_wire
-    from nlpdojo_autograder.channel import Channel
+    from nlpdojo_autograder.runtime.calls import to_wire
+    from nlpdojo_autograder.runtime.channel import Channel
 
     channel = Channel(read_fd, write_fd, allow_tokens=True, convert=to_wire, accept_pickles=True)
     spec = channel.recv()

@@ -120,7 +120,7 @@ class CodeChoice:
 
     def load(self, module: str) -> ModuleType:
         """Module ``module`` of the chosen code (a student's imports its own folder's modules)."""
-        from nlpdojo_autograder.loader import load_folder_module
+        from nlpdojo_autograder.runtime.loader import load_folder_module
 
         topic = self.code.topic
         if self.folder is None:

@@ -21,7 +21,7 @@ be those of the reference's training from the same start on the same batches (th
 trains under the same budget and seeds for the expected values): parameters that this run did
 not produce with the student's steps fail, whatever their metric. The metric is judged against
 the reference's under the same budget, above the chance floor and below a too-good bound
-(:func:`nlpdojo_autograder.kinds.metric_check`).
+(:func:`nlpdojo_autograder.authoring.kinds.metric_check`).
 
 **In a student release** the reference is absent: the held-out sample is scored by the
 student's own forward, nothing is audited, and the metric is judged against the chance floor
@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.channel import Token
-from nlpdojo_autograder.checks import CheckFailure, Context, Payload, _outgoing
+from nlpdojo_autograder.authoring.checks import CheckFailure, Context, Payload, _outgoing
+from nlpdojo_autograder.runtime.channel import Token
 
 #: payload keys: the trained parameters (``param:<name>``) and the loss of every step
 PARAM, LOSSES = "param:", "losses"

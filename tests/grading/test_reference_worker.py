@@ -37,14 +37,14 @@ import numpy as np
 import pytest
 
 from nlpdojo.selection import load_backend
-from nlpdojo_autograder import objects
-from nlpdojo_autograder.callbacks import SwapScope
-from nlpdojo_autograder.calls import REFERENCE_TOKENS, Workspace
-from nlpdojo_autograder.channel import Token
-from nlpdojo_autograder.remote import RemoteSubject, WorkerSettings
-from nlpdojo_autograder.runner import hidden_folders
-from nlpdojo_autograder.subject import Fence, NotSwappedIn, ReferenceCode
-from nlpdojo_autograder.worker import ReferenceWorker, _load_reference
+from nlpdojo_autograder.grading.runner import hidden_folders
+from nlpdojo_autograder.runtime import objects
+from nlpdojo_autograder.runtime.callbacks import SwapScope
+from nlpdojo_autograder.runtime.calls import REFERENCE_TOKENS, Workspace
+from nlpdojo_autograder.runtime.channel import Token
+from nlpdojo_autograder.runtime.remote import RemoteSubject, WorkerSettings
+from nlpdojo_autograder.runtime.subject import Fence, NotSwappedIn, ReferenceCode
+from nlpdojo_autograder.runtime.worker import ReferenceWorker, _load_reference
 from tests.grading.test_hostile import (
     AUTO,
     GRADE,
@@ -147,7 +147,7 @@ def assert_forward_checks_zero(graded: Graded, phrase: str) -> None:
 #: three ways to name NumPy's DataSource (whose __del__ deletes ``_destpath``): as the object of
 #: the swapped method, as a sub-layer of a genuine Linear, and as a plain argument
 DATASOURCE_ATTACK = """
-from nlpdojo_autograder.channel import Token
+from nlpdojo_autograder.runtime.channel import Token
 from ..library.layers import Linear
 
 call = next(c.cell_contents for c in Linear.forward.__closure__
@@ -332,8 +332,8 @@ def test_a_restarted_worker_leaves_no_scratch_behind(tmp_path, level):
 # -- the exchange: a worker is never reused out of step ------------------------------------------
 def _word_vectors_subject(tmp_path: Path) -> RemoteSubject:
     from nlpdojo.plugins import get_registry
-    from nlpdojo_autograder.grading import question_functions
-    from nlpdojo_autograder.runner import _reference_names
+    from nlpdojo_autograder.grading.grade import question_functions
+    from nlpdojo_autograder.grading.runner import _reference_names
 
     exercise = get_registry().get("exercise", TOPIC)
     reference = ReferenceCode(exercise.reference_package)
