@@ -32,16 +32,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
 
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.compare import compare_payloads
 from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
     GradientProblem,
     custom_check,
     gradient_check,
+    metric_check,
     value_check,
 )
 
@@ -274,8 +277,6 @@ def _autograd_loss(autograd: Callable[..., Any], case: LayerCase,
 def with_hint(check: Check, hint: str) -> Check:
     """``check`` with ``hint`` added, in parentheses, to the message of a failed verdict: what
     a question's author knows of the usual cause of that failure."""
-    import dataclasses
-
     judge = check.judge
 
     def hinted(actual: Payload, expected: Payload | None) -> Verdict:
@@ -288,8 +289,6 @@ def with_hint(check: Check, hint: str) -> Check:
 
 
 def _share(checks: list[Check], points: float, shares: dict[str, float]) -> list[Check]:
-    import dataclasses
-
     total = sum(shares[c.name] for c in checks)
     return [dataclasses.replace(c, points=round(points * shares[c.name] / total, 6))
             for c in checks]
@@ -422,8 +421,6 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
 
     def mistaken(mine: Payload, actual: Payload) -> str:
         """The known mistake whose trajectory ``mine`` follows, said as a hint, or ""."""
-        from nlpdojo_autograder.authoring.compare import compare_payloads
-
         for i, what in enumerate(case.mistakes):
             theirs = {k.split("|", 1)[1]: v for k, v in actual.items()
                       if k.startswith(f"mistake {i}|")}
@@ -432,8 +429,6 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         return ""
 
     def judge_torch(actual: Payload, expected: Payload | None) -> Verdict:
-        from nlpdojo_autograder.authoring.compare import compare_payloads
-
         oracle = {k[len("torch|"):]: v for k, v in actual.items() if k.startswith("torch|")}
         mine = {k: v for k, v in actual.items() if "|" not in k}
         if oracle:
@@ -671,8 +666,6 @@ def calls_check(question: str, check: str, title: str, points: float, module: st
 
 def _require_file(ctx: Context, function: str, name: str) -> None:
     """The scratch file ``name`` must have been written, and be of the kind its suffix says."""
-    from pathlib import PurePath
-
     what, magic, least = FILE_KINDS[PurePath(name).suffix.lower()]
     data = ctx.read_scratch_file(name) or b""
     if data[:len(magic)] != magic or len(data) < least:
@@ -843,8 +836,6 @@ def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[
     ``ctx.given_function``) and returns every metric, measured by the grader. It runs once per
     grading run (the first of these checks), its result or its failure shared by the others;
     a run stopped for time stops them all at once (``shares``)."""
-    from nlpdojo_autograder.authoring.kinds import metric_check
-
     def measured(ctx: Context) -> dict[str, float]:
         key = ("training run", question, run_name, ctx.full, ctx.base_seed)
         if key not in ctx.cache:

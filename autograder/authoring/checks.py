@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo_autograder.runtime import probes
+from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.channel import Opaque, Sparse, Token, map_tree
 
 Payload = dict[str, Any]
@@ -232,10 +234,8 @@ class RemoteFunction:
              mutable: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
         """``(result, updated)``: ``updated`` maps each argument named in ``mutable`` (by
         parameter name or position) that the call changed to its new value."""
-        from nlpdojo_autograder.runtime.remote import StudentError
-
         ctx = self._ctx
-        request = (self.token, _outgoing(tuple(args)), _outgoing(kwargs or {}),
+        request = (self.token, outgoing(tuple(args)), outgoing(kwargs or {}),
                    tuple(str(m) for m in mutable))
         if ctx._recording is not None:  # see Context.batch: note the call, run it later
             ctx._recording.append(request)
@@ -262,7 +262,7 @@ class RemoteFunction:
     def lazy(self, *args: Any, **kwargs: Any) -> Token:
         """The call, made in the worker when it is passed as an argument (an object of the
         code under test that cannot cross, e.g. a dataclass of the student's functions)."""
-        return Token("call", (self.token, _outgoing(args), _outgoing(kwargs)))
+        return Token("call", (self.token, outgoing(args), outgoing(kwargs)))
 
 
 class _Recorded(Exception):
@@ -270,7 +270,7 @@ class _Recorded(Exception):
     it; never seen by check code."""
 
 
-def _outgoing(value: Any) -> Any:
+def outgoing(value: Any) -> Any:
     """Arguments as they are sent: the backend and functions as the tokens that name them."""
     def leaf(x: Any) -> Any:
         if isinstance(x, BackendRef):
@@ -379,8 +379,6 @@ class Context:
     def probe(self, name: str) -> RemoteFunction:
         """A procedure of :mod:`nlpdojo_autograder.runtime.probes` (build a layer, run forward and
         backward...), run where the code under test runs."""
-        from nlpdojo_autograder.runtime import probes
-
         if not callable(getattr(probes, name, None)) or name.startswith("_"):
             raise ValueError(f"no probe {name!r}")
         return RemoteFunction(self, Token("function", ("probe", "", name)), name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.authoring.checks import Check, Exercise
 
 
@@ -40,8 +41,6 @@ def split(question: str) -> tuple[str, str]:
 
 
 def _registry_exercise(name: str) -> Exercise:
-    from nlpdojo.plugins import get_registry
-
     return get_registry().get("exercise", name)
 
 

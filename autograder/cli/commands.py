@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.util
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from nlpdojo.cli.common import report_errors
+from nlpdojo_autograder.authoring.scaffold import new_topic
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+from nlpdojo_autograder.release import fixtures as fx
+from nlpdojo_autograder.release.bundle import check_destination, make_bundle
+from nlpdojo_autograder.release.consistency import ensure_release_consistent
+from nlpdojo_autograder.release.gradescope_zip import make_gradescope_zip
+from nlpdojo_autograder.release.release import ReleaseError, build_release, release, topics_in
 
 
 def _default_solutions() -> Path:
     """The installed ``nlpdojo_solutions`` package folder. Refused when the current folder has
     a ``solutions/`` folder that is another copy (a second checkout, a pack's course folder):
     releasing the installed one into ``./exercises`` would be a silent mix-up."""
-    from nlpdojo_autograder.release.release import ReleaseError, topics_in
-
     try:
         import nlpdojo_solutions
     except ImportError as exc:  # a student installation (a student bundle's wheel)
@@ -84,11 +91,6 @@ def release_command(
     """Generate exercises/ (stubs, instructions, notebooks) from solutions/, and the fixtures
     of the released exercises from the same solutions; or, with --student-bundle, package
     the released course for students; or, with --gradescope, make Gradescope's autograder."""
-    import tempfile
-
-    from nlpdojo_autograder.release import fixtures as fx
-    from nlpdojo_autograder.release.consistency import ensure_release_consistent
-    from nlpdojo_autograder.release.release import ReleaseError, build_release, release
 
     if gradescope is not None:
         for flag, given in (("--check", check), ("--no-fixtures", not fixtures),
@@ -107,7 +109,6 @@ def release_command(
             if given:
                 raise ReleaseError(f"--student-bundle checks the release and ships its "
                                    f"fixtures itself; leave out {flag}")
-        from nlpdojo_autograder.release.bundle import check_destination
 
         check_destination(student_bundle)  # before anything slow
         _write_bundle(student_bundle,
@@ -164,8 +165,6 @@ def release_command(
 
 def _write_bundle(dest: Path, solutions_dir: Path, exercises: Path) -> None:
     """Make the student bundle and say what is in it."""
-    from nlpdojo_autograder.release.bundle import make_bundle
-
     bundle = make_bundle(dest, solutions_dir, exercises)
     size_kb = bundle.wheel.stat().st_size / 1024
     typer.echo(f"wrote   {bundle.wheel} ({size_kb:.0f} kB: nlpdojo without the solutions, "
@@ -180,8 +179,6 @@ def _write_bundle(dest: Path, solutions_dir: Path, exercises: Path) -> None:
 
 def _write_gradescope(dest: Path, targets: list[str], solutions_dir: Path) -> None:
     """Make the Gradescope autograder zip and say what is in it."""
-    from nlpdojo_autograder.release.gradescope_zip import make_gradescope_zip
-
     made = make_gradescope_zip(dest, targets, solutions_dir)
     size_kb = dest.stat().st_size / 1024
     typer.echo(f"wrote   {dest} ({size_kb:.0f} kB): {', '.join(made.entries)}")
@@ -229,9 +226,6 @@ def new_topic_command(
 ) -> None:
     """A new topic that releases and grades at once: solutions/NAME/ (instructions and one
     question's reference) and course/NAME/ (its declaration and checks)."""
-    from nlpdojo_autograder.authoring.scaffold import new_topic
-    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
-
     if order is None:
         orders = [get_exercise(n).order for n in exercise_names()]
         order = max([o for o in orders if o < 100], default=0) + 1
@@ -245,8 +239,6 @@ def new_topic_command(
 
 
 def _package_folder(package: str) -> Path:
-    import importlib.util
-
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise typer.BadParameter(f"{package} is not installed; give the folder")

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
+import secrets
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -22,15 +21,53 @@ from typing import Annotated, Any
 
 import typer
 
+from nlpdojo import selection
 from nlpdojo.cli.common import (
     EXIT_ERROR,
+    console,
     describe_error,
     err_console,
     print_error,
     print_warning,
     report_errors,
+    run_app,
 )
 from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
+from nlpdojo_autograder.grading.child import run_child
+from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
+from nlpdojo_autograder.grading.grade import (
+    INPUT_SEED_ENV,
+    GradeOptions,
+    check_expected,
+    error_result,
+    exercise_names,
+    get_exercise,
+    grade,
+    has_reference,
+    seed_from_environment,
+    select_checks,
+)
+from nlpdojo_autograder.grading.gradecache import GradeCache
+from nlpdojo_autograder.grading.progress import EVENTS_ENV, EventLog, Fanout, LiveProgress
+from nlpdojo_autograder.grading.results import GradingResult
+from nlpdojo_autograder.grading.runner import Limits
+from nlpdojo_autograder.grading.snapshot import SubmissionError, content_hash
+from nlpdojo_autograder.release.notebook_feedback import locate
+from nlpdojo_autograder.release.notebook_submission import notebook_submission
+from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
+from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_autograder.runtime.sandbox import level
+from nlpdojo_reports.cohort import cohort_renderable, summarize
+from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
+from nlpdojo_reports.table import TableReporter
+from nlpdojo_reports.writer import (
+    atomic_write_text,
+    check_writable,
+    get_reporter,
+    report_path,
+    write_report,
+)
 
 app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=False,
                   help=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -108,10 +145,6 @@ def grade_command(
         "is never used with --submissions, --replay or --require-sandbox).")] = False,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
-    from nlpdojo_autograder.grading.grade import GradeOptions
-    from nlpdojo_autograder.grading.runner import Limits
-    from nlpdojo_reports.writer import check_writable, get_reporter, report_path
-
     questions = None
     if replay is not None:
         given = [flag for flag, value in (
@@ -143,8 +176,6 @@ def grade_command(
                         submissions=submissions, seed=seed or 0, full=full, jobs=jobs,
                         cluster=cluster)
     if require_sandbox:
-        from nlpdojo_autograder.runtime.sandbox import level
-
         level(require=True)  # one line saying why not, exit 2, before any grading
     if input_seed is None:
         input_seed = default_input_seed(topics, as_student=as_student)
@@ -190,8 +221,6 @@ def default_input_seed(topics: list[str] | None, *, as_student: bool = False) ->
     the reference is installed and used, a cohort grader's for its children
     (:data:`~nlpdojo_autograder.grading.grade.INPUT_SEED_ENV`) or else a fresh one; otherwise
     ``None`` (the base seed: a student release's fixtures)."""
-    from nlpdojo_autograder.grading.grade import seed_from_environment
-
     if as_student or not _reference_present(topics):
         return None  # the fixtures' base seed: the only one they answer
     seed = seed_from_environment()
@@ -201,15 +230,10 @@ def default_input_seed(topics: list[str] | None, *, as_student: bool = False) ->
 def fresh_seed() -> int:
     """Inputs nobody has seen: public checks' expected values are shipped as fixtures (seed 0),
     so where the reference can compute expected values for any seed, a fresh one is drawn."""
-    import secrets
-
     return 1 + secrets.randbelow(2**31 - 2)
 
 
 def _reference_present(topics: list[str] | None) -> bool:
-    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
-    from nlpdojo_autograder.runtime.loader import reference_available
-
     names = exercise_names()
     wanted = [t for t in (topics or []) if t in names] or names
     return any(reference_available(get_exercise(t).reference_package) for t in wanted)
@@ -249,13 +273,9 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
     submission that cannot be graded still gets ``F``: score 0 and the reason, for the student
     to read (Gradescope shows a missing results.json as a failure of its harness).
     ``use_cache``: reuse the verdicts of checks whose inputs did not change (gradecache.py)."""
-    from nlpdojo_autograder.grading.grade import check_expected
-
     given = None if solutions else (submission or _default_submission())
     replay_options["submission"] = str(given.resolve()) if given else None
     if use_cache and given is not None:
-        from nlpdojo_autograder.grading.gradecache import GradeCache
-
         options.cache = GradeCache(given)
     names = topic_names
     with tempfile.TemporaryDirectory(prefix="nlpdojo-notebook-") as tmp:
@@ -267,9 +287,6 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
             check_expected(names, options)
             result = _grade_one(folder, names, options, replay_options, progress=True)
             if notebook is not None:
-                from nlpdojo_autograder.release.notebook_feedback import locate
-                from nlpdojo_autograder.release.notebooks import notebook_layout
-
                 result.submission_sha256 = notebook.sha256  # what the student submitted
                 result.warnings = [*notebook.skipped, *result.warnings]
                 locate(result, notebook_layout(notebook.notebook))  # cells, not the modules
@@ -285,9 +302,6 @@ def _refused(exc: Exception) -> bool:
     """Whether the submission itself was refused (a link out of it, a pipe, a malformed
     notebook): then every format's ``--output`` gets a report with score 0 and the reason, as
     Gradescope's always does, for the student to read."""
-    from nlpdojo_autograder.grading.snapshot import SubmissionError
-    from nlpdojo_autograder.release.notebooks import NotebookError
-
     return isinstance(exc, SubmissionError | NotebookError)
 
 
@@ -299,9 +313,6 @@ def _warn_skipped(warnings: list[str]) -> None:
 
 def _write_failure_report(exc: Exception, topics: list[str], options: Any,
                           replay_options: dict[str, Any], fmt: str, path: Path) -> None:
-    from nlpdojo_autograder.grading.grade import error_result
-    from nlpdojo_reports.writer import write_report
-
     message, code = describe_error(exc)
     if code == EXIT_ERROR:
         text = f"could not grade this submission: {message}"
@@ -322,11 +333,8 @@ def _grade_one(folder: Path | None, topics: list[str], options: Any,
                replay_options: dict[str, Any], *, progress: bool = False) -> Any:
     """Grade; with ``progress``, a line per check as it finishes and a spinner for the
     running one on stderr, only where stderr is a terminal (see progress.py)."""
-    from nlpdojo_autograder.grading.grade import grade
-
     if not progress:
         return grade(topics, submission=folder, options=options, replay_options=replay_options)
-    from nlpdojo_autograder.grading.progress import EVENTS_ENV, EventLog, Fanout, LiveProgress
 
     with LiveProgress(err_console) as live:
         events = os.environ.get(EVENTS_ENV)
@@ -338,10 +346,8 @@ def _grade_one(folder: Path | None, topics: list[str], options: Any,
 def resolve_backend(backend: str | None, device: str | None) -> tuple[str, str | None]:
     """Validate the backend choice here, so a bad one is one clear error before any work
     (``None``, ``None``: ``NLPDOJO_BACKEND``, the config, numpy, as ``pytest exercises`` too)."""
-    from nlpdojo.selection import load_backend, resolve
-
-    sel = resolve(backend, device)
-    chosen = load_backend(backend, device)  # raises with the fix when unavailable
+    sel = selection.resolve(backend, device)
+    chosen = selection.load_backend(backend, device)  # raises with the fix when unavailable
     return str(sel.backend.value), chosen.device
 
 
@@ -349,9 +355,6 @@ def _resolve_topics(args: list[str], recorded_questions: list[str] | None
                     ) -> tuple[list[str], frozenset[str] | None]:
     """Split arguments into topics and question ids (a question selects its topic). Question
     ids come back in full (``topic.question``); a bare id two topics share is an error."""
-    from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
-    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
-
     names = exercise_names()
     exercises = [get_exercise(n) for n in names]
     topics: list[str] = []
@@ -379,9 +382,6 @@ def _resolve_topics(args: list[str], recorded_questions: list[str] | None
 def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
     """The topics to grade when none is named: those whose folder the submission holds; a
     submission that *is* one topic's folder (``subs/alice/activations``) grades that topic."""
-    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
-    from nlpdojo_autograder.runtime.loader import reference_available
-
     names = exercise_names()
     if folder is None:
         found = [n for n in names
@@ -410,8 +410,6 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any
     reference is used), never over the files that lie next to the notebook."""
     path = submission or _default_submission()
     if path.suffix == ".ipynb":
-        from nlpdojo_autograder.release.notebook_submission import notebook_submission
-
         notebook = notebook_submission(path, tmp / "notebook-submission",
                                        use_reference=options.use_reference)
         return notebook.folder, notebook
@@ -430,8 +428,6 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any
 def _default_submission() -> Path:
     """``./exercises``, or the working folder itself when it holds topic folders (a student
     who ran ``cd exercises``) or is one (``cd exercises/<topic>``: that topic is graded)."""
-    from nlpdojo_autograder.grading.grade import exercise_names
-
     if DEFAULT_SUBMISSION.is_dir():
         return DEFAULT_SUBMISSION
     here = Path(".")
@@ -444,10 +440,6 @@ def _default_submission() -> Path:
 
 
 def _emit(result: Any, fmt: str, path: Path | None) -> None:
-    from nlpdojo.cli.common import console
-    from nlpdojo_reports.table import TableReporter
-    from nlpdojo_reports.writer import write_report
-
     if fmt == "table" and path is None:
         TableReporter().print_to(console, result)
         return
@@ -482,11 +474,6 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
     the others go on; the summary is always written. ``cluster``: grade each submission as
     a task on that Dask cluster (``local``: a LocalCluster of ``jobs_given`` processes)."""
-    from nlpdojo.cli.common import console
-    from nlpdojo_autograder.grading.grade import check_expected, error_result
-    from nlpdojo_reports.cohort import cohort_renderable, summarize
-    from nlpdojo_reports.writer import atomic_write_text, check_writable, get_reporter
-
     if root.is_file():
         raise UsageError(f"--submissions {root} is a file: give a folder that holds one folder "
                          "per submission (grade a single submission with --submission)")
@@ -520,8 +507,6 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         code, problems = 0, []
         try:
             if futures is not None:
-                from nlpdojo_autograder.grading.cluster import result_of
-
                 result = result_of(futures[folder.name], folder)
             else:
                 result = _grade_in_child(folder, names, options, replay_options, deadline_s)
@@ -544,8 +529,6 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     futures = None
     with ExitStack() as stack:
         if cluster is not None:
-            from nlpdojo_autograder.grading.cluster import connect, submit_all
-
             client = stack.enter_context(connect(cluster, jobs_given))
             argv = grade_child_argv(names, options, replay_options)
             futures = submit_all(client, folders, lambda _: argv, child_env(options),
@@ -566,8 +549,6 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
     console.print(cohort_renderable(summary))  # a renderable: messages are not markup
     if fmt == HTML_FORMAT:
-        from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
-
         atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(summary))
         console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
     for name, problems in trouble.items():
@@ -582,19 +563,9 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     return max(codes)
 
 
-class ChildGradingError(NlpdojoError):
-    """The process grading one submission of a cohort failed, was killed or lied."""
-
-
-#: a child's JSON result larger than this is refused (results hold messages capped at 2 kB)
-MAX_CHILD_RESULT = 64 * 2**20
-
-
 def _cohort_deadline(topics: list[str], options: Any) -> float:
     """How long one submission's grading may take: every selected check's time limit, plus
     start-up and the reference's expected values."""
-    from nlpdojo_autograder.grading.grade import get_exercise, has_reference, select_checks
-
     total = sum(c.timeout_s for t in topics for c in select_checks(
         get_exercise(t), options, has_reference(get_exercise(t), options)))
     return total * options.limits.timeout_scale + 300.0
@@ -629,53 +600,7 @@ def grade_child_argv(topics: list[str], options: Any, replay_options: dict[str, 
 
 def child_env(options: Any) -> dict[str, str]:
     """What a cohort's child ``grade`` gets on top of its environment: the input seed."""
-    from nlpdojo_autograder.grading.grade import INPUT_SEED_ENV
-
     return {INPUT_SEED_ENV: str(options.inputs)}
-
-
-def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: float) -> Any:
-    """Run ``grade ARGV --submission FOLDER`` in a process of its own session, with ``env``
-    added to this process's environment; returns its validated GradingResult."""
-    from nlpdojo_autograder.grading.results import GradingResult
-
-    with tempfile.TemporaryDirectory(prefix="nlpdojo-cohort-") as tmp:
-        out = Path(tmp) / "result.json"
-        command = [sys.executable, "-m", "nlpdojo_autograder.cli.grade", *argv,
-                   "--submission", str(folder), "--output", str(out)]
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True, env={**os.environ, **env})
-        try:
-            _, err = proc.communicate(timeout=deadline_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise ChildGradingError(f"grading took longer than {deadline_s:g} s and was "
-                                    "stopped") from None
-        finally:
-            _kill_group(proc)  # whatever it left behind in its session
-        error = next((line for line in err.decode(errors="replace").splitlines()
-                      if line.startswith("error: ")), "")
-        if proc.returncode < 0:
-            raise ChildGradingError(f"the process grading it was killed by signal "
-                                    f"{-proc.returncode} (by the submission's code?)")
-        if proc.returncode not in (0, 1):
-            raise ChildGradingError(error[len("error: "):] if error else
-                                    f"the grader exited with code {proc.returncode}")
-        try:
-            if out.stat().st_size > MAX_CHILD_RESULT:
-                raise ChildGradingError("its result is too large")
-            return GradingResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ChildGradingError(f"no valid result was written ({exc})") from exc
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
 
 
 def _cohort_topics(root: Path, folders: list[Path]) -> list[str]:
@@ -710,8 +635,6 @@ def _cohort_report_name(default_filename: str, fmt: str) -> str:
 
 
 def _write_submission_reports(result: Any, fmt: str, folder: Path, report_name: str) -> None:
-    from nlpdojo_reports.writer import write_report
-
     folder.mkdir(parents=True, exist_ok=True)
     write_report(result, "json", folder / RESULT_NAME)
     if report_name != RESULT_NAME:
@@ -741,14 +664,10 @@ def _check_case_collisions(folders: list[Path], out_dir: Path) -> None:
 
 
 def _registered() -> list[str]:
-    from nlpdojo_autograder.grading.grade import exercise_names
-
     return exercise_names()
 
 
 def _load_replay(path: Path) -> dict[str, Any]:
-    from nlpdojo_autograder.grading.results import GradingResult
-
     hint = (f"replay a --format json report, or a cohort submission's "
             f"<output>/<submission>/{RESULT_NAME}")
     try:
@@ -782,8 +701,6 @@ def _load_replay(path: Path) -> dict[str, Any]:
 
 def _warn_if_changed(submission: str | None, recorded: str) -> None:
     """``--replay`` grades the files as they are now: say so when they changed since."""
-    from nlpdojo_autograder.grading.snapshot import SubmissionError, content_hash
-
     if not submission or not recorded:
         return
     try:
@@ -798,8 +715,6 @@ def _warn_if_changed(submission: str | None, recorded: str) -> None:
 
 
 def main() -> None:
-    from nlpdojo.cli.common import run_app
-
     run_app(app)
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from nlpdojo.cli.common import console, report_errors
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+from nlpdojo_autograder.release.verify import available_backends, verify
+from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_reports.dashboard import DASHBOARD_NAME, RESULT_NAME, render_dashboard
+from nlpdojo_reports.writer import atomic_write_text, check_writable
 
 _MISSING_HINT = ("a student installation has none; for an exercise pack, is the solutions "
                  "sub-package included in its distribution ([tool.setuptools.packages.find], "
@@ -22,9 +31,6 @@ class VerifyError(NlpdojoError):
 def _backend_pairs(names: list[str] | None) -> list[tuple[str, str]] | None:
     """The (backend, device) pairs ``--backend`` selects (``None``: every available one); an
     unknown or unavailable backend is an error, not a silent "verify on nothing"."""
-    from nlpdojo.plugins import get_registry
-    from nlpdojo_autograder.release.verify import available_backends
-
     if not names:
         return None
     specs = {entry.obj.name: entry.obj for entry in get_registry().entries("backend")}
@@ -58,10 +64,6 @@ def verify_command(
 ) -> None:
     """Declarations agree with the solutions; stubs score 0; solutions score full marks on
     every backend; planted bugs are caught."""
-    from rich.markup import escape
-
-    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
-    from nlpdojo_autograder.runtime.loader import reference_available
 
     pairs = _backend_pairs(backend)
     if topics:
@@ -84,7 +86,6 @@ def verify_command(
     if not exercises:
         console.print("nothing to verify: no exercise has its solutions installed")
         raise typer.Exit(1)
-    from nlpdojo_autograder.release.verify import verify
 
     def show(step):
         mark = "[green]ok  [/]" if step.ok else "[red]FAIL[/]"
@@ -111,11 +112,6 @@ def report_command(
         "summary).")] = None,
 ) -> None:
     """The cohort dashboard: one self-contained HTML page from a cohort's summary.json."""
-    import json
-    import os
-
-    from nlpdojo_reports.dashboard import DASHBOARD_NAME, RESULT_NAME, render_dashboard
-    from nlpdojo_reports.writer import atomic_write_text, check_writable
 
     try:
         data = json.loads(summary.read_text(encoding="utf-8"))

@@ -28,6 +28,8 @@ import typer
 
 from nlpdojo.cli.common import console, report_errors
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.notebook_library import STUB
+from nlpdojo_autograder.release.notebooks import LIBRARY_PREFIX, read_notebook
 
 INSTALL_HINT = ('pip install "nlpdojo[notebook]" (or: pip install jupyterlab), in the '
                 "environment where nlpdojo is installed")
@@ -66,9 +68,6 @@ def save_library(notebook: Path) -> list[tuple[str, str]]:
     folder: ``[(file, what happened)]``, one per library cell. A replaced file is kept as
     ``library/.backup/<module>.<UTC time>.py``; a file with fewer unanswered questions than
     its cell is left as it is (the work is in the file), as is one equal to its cell."""
-    from nlpdojo.notebook_library import _STUB
-    from nlpdojo_autograder.release.notebooks import LIBRARY_PREFIX, read_notebook
-
     _, sources = read_notebook(notebook)  # strict: a cell with a syntax error stops it here
     cells = {m[len(LIBRARY_PREFIX):]: src for m, src in sources.items()
              if m.startswith(LIBRARY_PREFIX)}
@@ -88,7 +87,7 @@ def save_library(notebook: Path) -> list[tuple[str, str]]:
         if old == source:
             done.append((shown, "unchanged (the file already holds the cell)"))
             continue
-        left_in_cell, left_in_file = len(_STUB.findall(source)), len(_STUB.findall(old or ""))
+        left_in_cell, left_in_file = len(STUB.findall(source)), len(STUB.findall(old or ""))
         if old is not None and left_in_file < left_in_cell:
             done.append((shown, f"kept: the file answers more questions ({left_in_file} "
                          f"unanswered) than the notebook's cell ({left_in_cell} unanswered)"))

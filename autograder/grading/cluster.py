@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -31,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.grading.child import run_child
+from nlpdojo_autograder.grading.results import GradingResult
+from nlpdojo_autograder.grading.snapshot import remove, take_snapshot
 
 #: a submission larger than this (packed) is refused rather than sent to the cluster
 MAX_SUBMISSION_BYTES = 64 * 2**20
@@ -64,8 +68,6 @@ def pack_snapshot(folder: Path) -> tuple[bytes, tuple[str, ...]]:
     a link out of it, a pipe or a device, an oversize file refused; caches and names that are
     not UTF-8 left out, ``skipped`` says which), as a gzip'd tar archive of regular files and
     folders. Nothing of ``folder`` is read but through the snapshot, as on every way in."""
-    from nlpdojo_autograder.grading.snapshot import remove, take_snapshot
-
     with tempfile.TemporaryDirectory(prefix="nlpdojo-pack-") as tmp:
         snap = take_snapshot(folder, Path(tmp) / "snapshot")
         try:
@@ -120,8 +122,6 @@ def grade_task(name: str, archive: bytes, argv: list[str], env: dict[str, str],
                deadline_s: float) -> str:
     """Run on a worker: unpack the submission and grade it in a ``grade`` process of its own;
     returns the JSON result (a :class:`~.results.GradingResult` dict)."""
-    from nlpdojo_autograder.cli.grade import run_child
-
     with tempfile.TemporaryDirectory(prefix="nlpdojo-task-") as tmp:
         folder = Path(tmp) / name
         folder.mkdir()
@@ -135,8 +135,6 @@ def connect(address: str, workers: int | None) -> Iterator[Any]:
     closed afterwards)."""
     distributed = _distributed()
     if address == LOCAL:
-        import os
-
         n = workers or os.cpu_count() or 1
         # a free port for its HTTP server (":0"): two clusters on one machine never clash
         with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
@@ -187,8 +185,6 @@ def result_of(task: Any, folder: Path) -> Any:
     worker's temporary copy); a failed task raises :class:`ClusterError`. No time limit here:
     a task may wait long in the queue of a large class; once running, its ``grade`` process
     has the cohort's deadline, and a lost worker's tasks are rescheduled by Dask."""
-    from nlpdojo_autograder.grading.results import GradingResult
-
     if isinstance(task, NlpdojoError):
         raise task
     try:

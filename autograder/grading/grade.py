@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import platform
 import re
 import tempfile
 import threading
@@ -19,19 +18,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.authoring.checks import Check, Exercise, Verdict
-from nlpdojo_autograder.authoring.questions import qualify
+from nlpdojo_autograder.authoring.markers import questions_in
+from nlpdojo_autograder.authoring.questions import qualify, swap_in
+from nlpdojo_autograder.grading.deps import Course
+from nlpdojo_autograder.grading.gradecache import check_context, reference_fingerprint
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
 from nlpdojo_autograder.grading.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
 from nlpdojo_autograder.grading.snapshot import remove as remove_snapshot
 from nlpdojo_autograder.grading.snapshot import take_snapshot
-from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_autograder.grading.versions import versions
+from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
+from nlpdojo_autograder.training.train import require_datasets
 
 REFERENCE_BACKEND = ("numpy", "cpu")
 
@@ -125,9 +129,6 @@ def select_checks(exercise: Exercise, options: GradeOptions, reference: bool) ->
 def question_functions(exercise: Exercise) -> dict[str, list[tuple[str, str | None]]]:
     """Which functions hold which question (full ids), read from the solutions' markers: the
     topic's own modules (``softmax``) and the course library's (``..library.layers``)."""
-    from nlpdojo_autograder.authoring.markers import questions_in
-    from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
-
     topic_dir = load_reference_dir(exercise.reference_package)
     found = {qualify(exercise.name, q): [tuple(p) for p in pairs]
              for q, pairs in questions_in(topic_dir).items()}
@@ -226,8 +227,6 @@ def hidden_points(exercise: Exercise, options: GradeOptions, reference: bool
 
 def expected_isolation(limits: Limits) -> str:
     """The isolation a student's checks get with ``limits`` (recorded for cached ones)."""
-    from nlpdojo_autograder.runtime import sandbox
-
     if limits.isolation == "process":
         return sandbox.PROCESS
     return sandbox.level(require=limits.isolation == "sandbox")
@@ -241,8 +240,6 @@ def _cached(exercise: Exercise, checks: list[Check], topic_folder: Path | None,
     cache = options.cache
     if cache is None or topic_folder is None:
         return None, None, {}, {}
-    from nlpdojo_autograder.grading.deps import Course
-    from nlpdojo_autograder.grading.gradecache import check_context, reference_fingerprint
 
     course = Course(topic_folder)
     isolation = expected_isolation(options.limits)
@@ -322,8 +319,6 @@ def check_expected(topics: list[str], options: GradeOptions) -> None:
 def require_data(topics: list[str], options: GradeOptions) -> None:
     """Every data set the selected checks need is fetched and intact; otherwise one error
     (exit 2) naming the command that fetches them all."""
-    from nlpdojo_autograder.training.train import require_datasets
-
     needed: list[str] = []
     for topic in topics:
         exercise = get_exercise(topic)
@@ -373,41 +368,6 @@ def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
                        value=verdict.value, threshold=verdict.threshold, details=details, **base)
 
 
-def versions(backend: str) -> dict[str, str]:
-    found = {"python": platform.python_version(), "platform": platform.platform()}
-    for dist in ("nlpdojo", "numpy", "scipy", "array-api-compat", "pluggy"):
-        try:
-            found[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
-    if backend == "torch":
-        try:
-            found["torch"] = version("torch")
-        except PackageNotFoundError:
-            pass
-    found.update(plugin_versions())
-    return found
-
-
-def plugin_versions() -> dict[str, str]:
-    """``{distribution: version}`` of every loaded third-party plugin (an exercise pack, a
-    report format...), so that a result says which pack it was graded with."""
-    from importlib.metadata import entry_points
-
-    from nlpdojo.plugins import BUILTIN_DISTRIBUTION, ENTRY_POINT_GROUP, get_manager
-
-    manager = get_manager()
-    found: dict[str, str] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        if dist is None or manager.get_plugin(ep.name) is None:
-            continue
-        name = dist.metadata["Name"]
-        if name and name.lower() != BUILTIN_DISTRIBUTION:
-            found.setdefault(name, dist.version)
-    return found
-
-
 def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
           replay_options: dict[str, Any],
           listener: Listener | None = None) -> GradingResult:
@@ -455,8 +415,6 @@ def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
     """Where no reference stands in for the questions a check requires (a student release),
     a failing check runs the student's own code of those questions: its message says which of
     them fail their own checks in this run (they block it), or that it depends on them."""
-    from nlpdojo_autograder.authoring.questions import swap_in
-
     failing = {f"{r.name}.{c.question}" for r in results for c in r.checks
                if c.score < c.max_score}
     graded = {f"{r.name}.{c.question}" for r in results for c in r.checks}
@@ -524,8 +482,6 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
     exercises/<topic>``) runs on the course library next to it, as the student's own
     ``python`` does: snapshot that ``library/`` too, next to the topic's snapshot (the result's
     hash then covers both)."""
-    from nlpdojo_autograder.runtime.loader import LIBRARY
-
     submission = Path(submission)
     library = submission.parent / LIBRARY
     alone = (len(topics) == 1 and submission.is_dir() and not (submission / topics[0]).is_dir()

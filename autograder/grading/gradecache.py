@@ -37,15 +37,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
 from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_cache_path
+
 from nlpdojo_autograder.grading.deps import Course, Dependencies, sha256_file
 from nlpdojo_autograder.grading.results import CheckResult, json_default
+from nlpdojo_autograder.grading.versions import versions
+from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
 
 #: bump when the meaning of an entry changes (3: the shared inputs hold the data files)
 FORMAT = 3
@@ -60,8 +66,6 @@ GRADER_PACKAGES = ("nlpdojo", "nlpdojo_autograder")
 def grader_packages() -> list[str]:
     """The top-level packages whose source is the grader: the core, the engine and every
     installed plugin's (backends, data sets, reports, the course's topics, exercise packs)."""
-    from importlib.metadata import entry_points
-
     tops = {ep.value.split(":")[0].split(".")[0].strip() for ep in entry_points(group="nlpdojo")}
     return sorted(set(GRADER_PACKAGES) | tops)
 
@@ -70,7 +74,7 @@ def grader_packages() -> list[str]:
 ROOT_ENV = "NLPDOJO_GRADE_CACHE"
 
 
-#: what the grader runs on besides what results record (``grading.versions``)
+#: what the grader runs on besides what results record (:func:`.versions.versions`)
 EXTRA_DISTRIBUTIONS = ("array-api-strict", "torch", "matplotlib", "platformdirs")
 
 
@@ -78,7 +82,6 @@ def default_root() -> Path:
     """``$NLPDOJO_GRADE_CACHE``, else ``~/.cache/nlpdojo/grades`` (``$XDG_CACHE_HOME``)."""
     if os.environ.get(ROOT_ENV):
         return Path(os.environ[ROOT_ENV])
-    from platformdirs import user_cache_path
 
     return user_cache_path("nlpdojo", appauthor=False) / "grades"
 
@@ -104,10 +107,6 @@ def _tree_hash(folders: list[Path], suffixes: tuple[str, ...] | None = None) -> 
 def grader_fingerprint(backend: str) -> str:
     """The grader's version: its source files and the versions it runs on (a changed check,
     comparison or plugin, even in an editable install, invalidates every entry)."""
-    import importlib.util
-    from importlib.metadata import PackageNotFoundError, version
-
-    from nlpdojo_autograder.grading.grade import versions
 
     folders = []
     for package in grader_packages():
@@ -126,8 +125,6 @@ def grader_fingerprint(backend: str) -> str:
 def reference_fingerprint(exercise: Any, reference: bool) -> str:
     """Where expected values come from: the installed reference (topic and library) or the
     exercise's fixtures."""
-    from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
-
     if reference:
         topic = load_reference_dir(exercise.reference_package)
         library = topic.parent / LIBRARY

@@ -9,6 +9,7 @@ follows the per-check lines.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ from rich.text import Text
 from nlpdojo_autograder.authoring.checks import Check
 from nlpdojo_autograder.grading.grade import Listener
 from nlpdojo_autograder.grading.results import CheckResult
+from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points
 
 #: a running check's elapsed time is shown from this many seconds on
 SHOW_ELAPSED_S = 2.0
@@ -47,8 +49,6 @@ def running_text(topic: str, check: Check, elapsed: float, *, reference: bool) -
 
 def finished_line(topic: str, result: CheckResult) -> Text:
     """One finished check: mark, points, id, verdict, and how long it took if long."""
-    from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points
-
     mark, style = _MARKS.get(result.status, ("?", ""))
     line = Text(f"{mark} ", style=style)
     line.append(f"{fmt_points(result.score, result.max_score):>7}  ")
@@ -115,8 +115,6 @@ class EventLog(Listener):
         self.path = path
 
     def _write(self, record: dict[str, Any]) -> None:
-        import json
-
         with open(self.path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps({**record, "at": time.time()}) + "\n")
 

@@ -13,6 +13,8 @@ its scratch folder).
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import inspect
 import json
 import shutil
 import tempfile
@@ -24,13 +26,17 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo.plugins import get_registry
+from nlpdojo.selection import load_backend
 from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context, Exercise
+from nlpdojo_autograder.authoring.compare import compare_payloads
 from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
 from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime.calls import LEFT_NAMESPACE, StudentError
+from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE, reference_available
 from nlpdojo_autograder.runtime.remote import (
     LocalSubject,
     RemoteSubject,
-    StudentError,
     WorkerGone,
     WorkerSettings,
 )
@@ -336,8 +342,6 @@ def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
     """A value check passed on NumPy arrays: run it again on ``array_api_strict`` arrays (the
     same inputs). Code that stays in the array namespace gives the same values; code that
     calls NumPy on its inputs fails here, on every backend, with a hint to use ``xp``."""
-    from nlpdojo_autograder.authoring.compare import compare_payloads
-
     strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
                      seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
                      base_seed=ctx.base_seed, deadline=deadline, cache={})
@@ -367,8 +371,6 @@ def _left_namespace(exc: StudentError) -> bool:
     """Whether an error of the strict pass says the code left the array namespace: it gave
     back NumPy arrays, called an array method the standard lacks (``x.sum()``), or mixed NumPy
     arrays into array-API functions."""
-    from nlpdojo_autograder.runtime.calls import LEFT_NAMESPACE
-
     text = exc.message
     return (LEFT_NAMESPACE in text
             or (exc.type == "AttributeError" and "'Array' object has no attribute" in text)
@@ -427,14 +429,10 @@ def _memory_mode(mode: str, device: str | None) -> str:
 
 
 def _backends(backend: str, device: str | None) -> dict[str | None, Any]:
-    from nlpdojo.selection import load_backend
-
     return {dtype: load_backend(backend, device, dtype) for dtype in ("float64", None)}
 
 
 def _reference(exercise: Exercise, trusted_folder: Path | None) -> ReferenceCode | None:
-    from nlpdojo_autograder.runtime.loader import reference_available
-
     if trusted_folder is not None:
         return ReferenceCode(exercise.reference_package, trusted_folder, exercise.name)
     if reference_available(exercise.reference_package):
@@ -465,8 +463,6 @@ def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None
 
 
 def _strict_available() -> bool:
-    from nlpdojo.plugins import get_registry
-
     try:
         return get_registry().get("backend", STRICT).availability() is None
     except Exception:  # noqa: BLE001 - not registered (a restricted plugin set)
@@ -474,8 +470,6 @@ def _strict_available() -> bool:
 
 
 def _top(package: str) -> str:
-    from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE
-
     return REFERENCE_PACKAGE if package.startswith(REFERENCE_PACKAGE + ".") else package
 
 
@@ -483,8 +477,6 @@ def _reference_names(reference: ReferenceCode | None,
                      qf: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str]]:
     """The public functions of each reference module that holds a question: what a stand-in
     module offers (as proxies) when the student's module does not import."""
-    import inspect
-
     if reference is None:
         return {}
     names: dict[str, list[str]] = {}
@@ -518,10 +510,6 @@ def _given_sources(exercise: Exercise, reference: ReferenceCode | None,
 def hidden_folders() -> list[Path]:
     """What the sandbox hides: every exercise's reference solutions and fixtures, and the
     built-in solutions package (for an installed, non-editable copy)."""
-    import importlib.util
-
-    from nlpdojo.plugins import get_registry
-    from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE
 
     found: set[Path] = set()
     packages = {REFERENCE_PACKAGE}

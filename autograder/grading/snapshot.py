@@ -22,6 +22,7 @@ import hashlib
 import os
 import shutil
 import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,8 +148,6 @@ def _read_capped(path: Path, rel: Path, max_file_bytes: int) -> bytes:
 
 def content_hash(source: Path) -> str:
     """The hash :func:`take_snapshot` would record for ``source`` now (``--replay``)."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="nlpdojo-hash-") as tmp:
         snap = take_snapshot(source, Path(tmp) / "s")
         _writable(snap.path)

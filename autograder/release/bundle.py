@@ -29,6 +29,9 @@ from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import ordinary_mode
+from nlpdojo_autograder.release import fixtures as fx
+from nlpdojo_autograder.release.consistency import ensure_release_consistent
+from nlpdojo_autograder.release.release import build_release, release
 
 #: the distribution and the solutions' import name a bundle is made of and without
 DISTRIBUTION = "nlpdojo"
@@ -88,10 +91,6 @@ def check_in_sync(solutions_dir: Path, exercises_dir: Path, root: Path):
     only these topics) and its fixture plans, after checking that ``exercises_dir`` and every
     fixtures folder hold exactly that release. The same comparisons as ``dojo release --check``;
     the cheap one (the files) first."""
-    from nlpdojo_autograder.release import fixtures as fx
-    from nlpdojo_autograder.release.consistency import ensure_release_consistent
-    from nlpdojo_autograder.release.release import build_release, release
-
     report = release(solutions_dir, exercises_dir, check=True)
     if not report.in_sync:
         shown = ", ".join(f"{d.kind} {d.path}" for d in report.differences[:3])

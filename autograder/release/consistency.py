@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
 from nlpdojo_autograder.authoring.markers import (
     Block,
@@ -42,6 +43,7 @@ from nlpdojo_autograder.authoring.markers import (
     python_modules,
 )
 from nlpdojo_autograder.authoring.planted import PlantError, bug_path, plant
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.runtime.loader import LIBRARY
 
 
@@ -89,8 +91,6 @@ def _blocks(topic_dir: Path, problems: list[Problem]) -> dict[str, list[Block]]:
 
 
 def _registered_datasets() -> list[str]:
-    from nlpdojo.plugins import get_registry
-
     return get_registry().names("dataset")
 
 
@@ -373,8 +373,6 @@ def ensure_release_consistent(topics: Iterable[str], solutions_dir: Path,
                               consequence: str = "nothing was written") -> None:
     """Validate every released topic that is a registered exercise against its folder in
     ``solutions_dir``; one :class:`ConsistencyError` lists the problems of all of them."""
-    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
-
     registered = set(exercise_names())
     problems: list[Problem] = library_problems(Path(solutions_dir), registered)
     for topic in topics:

@@ -32,8 +32,12 @@ import numpy as np
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
+from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
 from nlpdojo_autograder.authoring.checks import Exercise
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.grading.runner import Outcome, read_outcome, run_checks
+from nlpdojo_autograder.grading.versions import versions
+from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
 
 
 class FixtureError(NlpdojoError):
@@ -72,9 +76,6 @@ def sources(exercise: Exercise, source: Path) -> list[Path]:
     folder, and the course library beside it), the core, the engine and every plugin's
     package (a plugin that brings modules, such as the course, by the folder of the module
     that registered this exercise only). Fixtures folders are left out of each."""
-    from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
-    from nlpdojo_autograder.runtime.loader import LIBRARY
-
     folders = [source]
     if (source.parent / LIBRARY / "__init__.py").is_file() and source.name != LIBRARY:
         folders.append(source.parent / LIBRARY)
@@ -98,8 +99,6 @@ def sources(exercise: Exercise, source: Path) -> list[Path]:
 def fingerprint(exercise: Exercise, source: Path) -> str:
     """A digest of every file of :func:`sources` (their fixtures folders left out) and of
     the versions the fixtures are computed on."""
-    from nlpdojo_autograder.grading.grade import versions
-
     ran_on = {k: v for k, v in versions("numpy").items() if k != "platform"}
     digest = hashlib.sha256(json.dumps(ran_on, sort_keys=True).encode())
     for folder in sources(exercise, source):
@@ -142,9 +141,6 @@ def plan(topics: list[str], solutions_dir: Path) -> list[FixturePlan]:
     values. Raises :class:`FixtureError` when a fixtures folder belongs to another copy of the
     solutions than ``solutions_dir`` (an installed, non-editable pack; another checkout):
     writing there would change a copy that is not the one being released."""
-    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
-    from nlpdojo_autograder.runtime.loader import load_reference_dir, reference_available
-
     plans: list[FixturePlan] = []
     problems: list[str] = []
     registered = set(exercise_names())
@@ -275,8 +271,6 @@ def compare(exercise: Exercise, fresh: Path, stored: Path) -> list[str]:
 
 
 def _source(exercise: Exercise, source: Path | None) -> Path:
-    from nlpdojo_autograder.runtime.loader import load_reference_dir
-
     return source if source is not None else load_reference_dir(exercise.reference_package)
 
 

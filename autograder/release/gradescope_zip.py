@@ -37,9 +37,12 @@ import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from importlib.metadata import version as dist_version
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.release.bundle import (
     CONSTRAINTS,
     SOLUTIONS_PACKAGE,
@@ -49,7 +52,7 @@ from nlpdojo_autograder.release.bundle import (
     project_root,
     wheel_command,
 )
-from nlpdojo_autograder.runtime.loader import LIBRARY
+from nlpdojo_autograder.runtime.loader import LIBRARY, reference_available
 
 REFERENCE_DISTRIBUTION = "nlpdojo_reference"
 #: the zip's own entries get a fixed date (the wheels inside still carry their build times)
@@ -142,10 +145,6 @@ exit 0
 def resolve_targets(names: list[str]) -> tuple[list[str], list[str]]:
     """``(topics, targets)``: the topics the zip must hold and the arguments ``grade`` gets
     (topics and question ids, as given; every topic whose reference is installed when none)."""
-    from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
-    from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
-    from nlpdojo_autograder.runtime.loader import reference_available
-
     registered = exercise_names()
     if not names:
         names = [n for n in registered
@@ -240,8 +239,6 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) 
 
 def make_gradescope_zip(dest: Path, names: list[str], solutions_dir: Path) -> GradescopeZip:
     """Build both wheels and write ``dest`` (atomically: a temporary file renamed over it)."""
-    from importlib.metadata import version as dist_version
-
     if dest.suffix != ".zip":
         raise GradescopeError(f"--gradescope {dest}: give the zip's file name (autograder.zip)")
     if dest.is_dir():

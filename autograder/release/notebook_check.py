@@ -14,7 +14,9 @@ recognises the submission from one ``check()`` to the next and reruns only what 
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import html
 import json
 import os
 import re
@@ -27,7 +29,12 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.text import Text
+
+from nlpdojo_autograder.grading.gradecache import default_root
 from nlpdojo_autograder.grading.progress import EVENTS_ENV
+from nlpdojo_autograder.grading.results import GradingResult
 from nlpdojo_autograder.grading.snapshot import SubmissionError, discard, working_copy
 from nlpdojo_autograder.release.notebooks import (
     HISTORY_KEY,
@@ -40,6 +47,7 @@ from nlpdojo_autograder.release.notebooks import (
     notebook_topic,
 )
 from nlpdojo_autograder.runtime.loader import LIBRARY
+from nlpdojo_reports.table import TableReporter
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: code run in the kernel kept in the graded notebook to say where a name came from
@@ -54,8 +62,6 @@ POLL_S = 0.5
 def _functions(source: str) -> set[str]:
     """Top-level functions and classes of a cell (``%magic`` lines left out; none if it is not
     Python)."""
-    import ast
-
     kept = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
                      for line in source.splitlines())
     try:
@@ -128,8 +134,6 @@ def effective_notebook(nb: Any, path: Path, runs: list[tuple[Any, Any, str]]
 
 def work_folder(notebook: Path) -> Path:
     """This notebook's own folder for its checks (see the module's docstring)."""
-    from nlpdojo_autograder.grading.gradecache import default_root
-
     key = hashlib.sha256(str(notebook.resolve()).encode()).hexdigest()[:16]
     return default_root().parent / "notebook-checks" / key
 
@@ -204,7 +208,6 @@ def check_notebook(notebook: Path, questions: list[str], runs: list[tuple[Any, A
     if proc.returncode not in (0, 1) or not out.is_file():
         why = errors[0] if errors else f"the grader exited with code {proc.returncode}"
         return NotebookReport(error=why, notes=notes)
-    from nlpdojo_autograder.grading.results import GradingResult
 
     result = GradingResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
     result.submission = str(notebook)
@@ -251,8 +254,6 @@ class Progress:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        import html
-
         return ('<pre style="color:#555;white-space:pre-wrap">'
                 f"{html.escape(repr(self))}</pre>")
 
@@ -291,10 +292,6 @@ class NotebookReport:
         return self.result.max_score if self.result is not None else 0.0
 
     def _render(self, *, html_out: bool) -> str:
-        from rich.console import Console
-        from rich.text import Text
-
-        from nlpdojo_reports.table import TableReporter
 
         console = Console(file=StringIO(), width=self.WIDTH, record=True, highlight=False,
                           force_jupyter=False,  # in a kernel rich would display each print

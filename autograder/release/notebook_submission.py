@@ -21,9 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlpdojo_autograder.authoring.markers import questions_in
+from nlpdojo_autograder.grading.grade import get_exercise
 from nlpdojo_autograder.grading.snapshot import SubmissionError, take_snapshot
 from nlpdojo_autograder.release.notebooks import NotebookError, materialize_notebook, read_notebook
-from nlpdojo_autograder.runtime.loader import LIBRARY
+from nlpdojo_autograder.release.release import released_topic
+from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
 
 #: where ``grade`` looks for the released topic folder of a notebook graded without the reference
 DEFAULT_EXERCISES = Path("exercises")
@@ -81,9 +84,6 @@ def _read(copy: Path, notebook: Path) -> tuple[str, dict[str, str]]:
 
 def _reference_dir(topic: str) -> Path | None:
     """The installed reference folder of ``topic``, or ``None`` where it is not installed."""
-    from nlpdojo_autograder.grading.grade import get_exercise
-    from nlpdojo_autograder.runtime.loader import load_reference_dir, reference_available
-
     package = get_exercise(topic).reference_package
     return load_reference_dir(package) if reference_available(package) else None
 
@@ -92,8 +92,6 @@ def _require_question_cells(notebook: Path, reference: Path, sources: dict[str, 
     """Every module that holds a question must come from the notebook: a notebook without that
     cell is malformed (the released notebook has them all), and saying so beats grading the
     template's stub in silence."""
-    from nlpdojo_autograder.authoring.markers import questions_in
-
     needed = sorted({m for pairs in questions_in(reference).values() for m, _ in pairs})
     missing = [m for m in needed if m not in sources]
     if missing:
@@ -106,8 +104,6 @@ def _template_from_reference(reference: Path, topic: str, dest: Path
                              ) -> tuple[Path, Path | None]:
     """Write the released ``topic/`` (and ``library/``) made from the reference into ``dest``:
     the files as ``dojo release`` ships them, solution blocks stubbed."""
-    from nlpdojo_autograder.release.release import released_topic
-
     for rel, data in released_topic(reference).items():
         parts = rel.split("/")
         if parts[0] == reference.name:  # the topic's own folder, named as the exercise

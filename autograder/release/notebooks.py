@@ -30,6 +30,7 @@ JSON), so ``dojo release --check`` can compare notebooks byte for byte.
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import re
 import shutil
@@ -45,6 +46,7 @@ from nbformat.v4.rwbase import rejoin_lines
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.authoring.markers import split_lines, strip_solutions
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.runtime.loader import LIBRARY
 
 TAG_PREFIX = "nlpdojo:"
@@ -470,8 +472,6 @@ def registered_questions(topic: str) -> list[str] | None:
     """The question ids of the registered exercise ``topic``, in the order its instructions
     present them; ``None`` when no such exercise is registered (or it names no questions)."""
     try:
-        from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
-
         if topic not in exercise_names():
             return None
         questions = list(get_exercise(topic).questions)
@@ -1028,8 +1028,6 @@ class NotebookLayout:
 def _line_map(cell_source: str, module_source: str) -> tuple[int | None, ...]:
     """For each module line, the cell line it is (the cell's lines appear in order; the
     restored imports are the only additions)."""
-    import difflib
-
     cell = split_lines(cell_source + "\n")
     module = split_lines(module_source)
     found: list[int | None] = [None] * len(module)

@@ -28,7 +28,7 @@ from typing import Literal
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
-from nlpdojo_autograder.authoring.markers import MarkerError, strip_solutions
+from nlpdojo_autograder.authoring.markers import MarkerError, questions_in, strip_solutions
 from nlpdojo_autograder.release.notebooks import NotebookError, dumps, notebook_from_sources
 from nlpdojo_autograder.runtime.loader import LIBRARY
 
@@ -330,8 +330,6 @@ def build_release(solutions_dir: Path, only: list[str] | None = None
 
 def _questions(topic_dir: Path) -> list[str]:
     """The topic's question ids in file order (its markers are valid by now)."""
-    from nlpdojo_autograder.authoring.markers import questions_in
-
     return list(questions_in(topic_dir))
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
 from nlpdojo_autograder.authoring.markers import python_modules, strip_solutions
 from nlpdojo_autograder.authoring.planted import bug_path, plant
@@ -47,8 +48,6 @@ class Step:
 def available_backends() -> list[tuple[str, str]]:
     """(backend, device) pairs usable here for training and grading (not the backends that
     only check code, such as ``strict``: ``extras["checks_only"]``)."""
-    from nlpdojo.plugins import get_registry
-
     pairs = []
     for entry in get_registry().entries("backend"):
         spec = entry.obj

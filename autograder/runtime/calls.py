@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import inspect
+import linecache
 import os
 import re
 import sys
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from nlpdojo.arrays import is_torch, to_numpy
-from nlpdojo_autograder.runtime import objects
+from nlpdojo_autograder.runtime import objects, probes
 from nlpdojo_autograder.runtime.channel import MAX_STRING, Opaque, Sparse, Token, map_tree
 
 #: a description of an exception is cut to this many characters (a 50 MB message is an attack)
@@ -168,7 +169,6 @@ class Workspace:
 
     def function(self, where: str, module: str, qualname: str) -> Callable[..., Any]:
         if where == "probe":  # the grader's public procedures (probes.py), never a submission's
-            from nlpdojo_autograder.runtime import probes
 
             return getattr(probes, qualname)
         mod = self.code.given(module) if where == "given" else self.code.module(module)
@@ -273,6 +273,18 @@ def _parameter_names(func: Callable[..., Any], n_positional: int) -> dict[str, s
 
 
 # -- exceptions as data -----------------------------------------------------------------------
+class StudentError(Exception):
+    """The code under test raised: ``info`` is the worker's description of it (:func:`describe`:
+    kind, type, message, traceback), raised again on the grader's side of the call."""
+
+    def __init__(self, info: dict[str, str]) -> None:
+        super().__init__(info.get("message", ""))
+        self.kind = info.get("kind", "error")
+        self.type = info.get("type", "")
+        self.message = info.get("message", "")
+        self.traceback = info.get("traceback", "")
+
+
 def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
     """``{kind, message, traceback}`` of an exception raised by the code under test."""
     if isinstance(exc, MissingName):
@@ -362,8 +374,6 @@ def _transposed_shapes(message: str) -> bool:
 def _numpy_line_on_torch(exc: BaseException, code_dir: str) -> bool:
     """Whether torch is in use and the student's function that raised calls NumPy (``np.dot``
     is C code: no NumPy frame shows in the traceback, and torch's message says nothing of it)."""
-    import linecache
-
     if not code_dir or sys.modules.get("torch") is None or \
             not isinstance(exc, (TypeError, RuntimeError)):
         return False

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import os
+import pickle
 import re
 import select
 import struct
@@ -443,8 +444,6 @@ class Channel:
         poller = select.poll()
         poller.register(self.write_fd, select.POLLOUT | select.POLLERR | select.POLLHUP)
         if self.send_pickles:
-            import pickle
-
             data = pickle.dumps(obj, protocol=5)
             chunks: list[Any] = [_PREFIX.pack(MAGIC_PICKLE, 0, len(data)), data]
         else:
@@ -478,8 +477,6 @@ class Channel:
         reader = _FrameReader(self.read_fd, deadline, on_wait)
         magic, header_len, buffers_len = _PREFIX.unpack(reader.take(_PREFIX.size))
         if magic == MAGIC_PICKLE and self.accept_pickles:
-            import pickle
-
             reader.left = buffers_len
             return pickle.loads(reader.take(buffers_len))
         if magic != MAGIC:

@@ -36,6 +36,10 @@ import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import numpy as np
+
+from nlpdojo.module import Parameter
+
 PARAMETER = "__parameter__"
 BACKEND = "__backend__"
 NAMESPACE = "__namespace__"
@@ -70,8 +74,6 @@ def _encode_vars(obj: Any, array: Callable, backend: Any, where: Callable,
 
 def _encode(value: Any, label: str, array: Callable, backend: Any, where: Callable,
             depth: int) -> Any:
-    from nlpdojo.module import Parameter
-
     if value is backend:
         return {BACKEND: True}
     if isinstance(value, Parameter):
@@ -99,8 +101,6 @@ def _encode(value: Any, label: str, array: Callable, backend: Any, where: Callab
 
 
 def _is_plain_array(value: Any) -> bool:
-    import numpy as np
-
     return isinstance(value, (np.ndarray, np.generic))
 
 
@@ -189,8 +189,6 @@ def rebuild(cls: type, state: dict[str, Any], *, backend: Any,
 
 
 def _decode(value: Any, backend: Any, find_class: Callable, depth: int) -> Any:
-    from nlpdojo.module import Parameter
-
     if depth > MAX_DEPTH:
         raise StateError(f"state nested more than {MAX_DEPTH} deep")
     if isinstance(value, dict) and PARAMETER in value:
@@ -227,8 +225,6 @@ def apply(obj: Any, state: dict[str, Any], *, array: Callable[[Any], Any]) -> No
 def _merge(current: Any, value: Any, array: Callable[[Any], Any]) -> Any:
     """The value an attribute holds after the call: ``current`` updated where it can be (so
     that every holder of a parameter, a sub-layer or a list sees the change)."""
-    from nlpdojo.module import Parameter
-
     if isinstance(value, dict) and PARAMETER in value:
         target = current if isinstance(current, Parameter) else Parameter(
             array(value["data"]), str(value[PARAMETER] or ""))

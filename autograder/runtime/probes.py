@@ -13,8 +13,15 @@ The contract they drive is :mod:`nlpdojo.module`'s: ``forward(*inputs) -> (outpu
 
 from __future__ import annotations
 
+import inspect
+import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from array_api_compat import array_namespace
+
+from nlpdojo.module import Parameter
 
 
 class ProbeError(TypeError):
@@ -55,8 +62,6 @@ def _inner(out: Any, grad: Any) -> Any:
     """sum(out * grad) as a 0-d array of out's library."""
     xp = out.__array_namespace__() if hasattr(out, "__array_namespace__") else None
     if xp is None:
-        from array_api_compat import array_namespace
-
         xp = array_namespace(out)
     return xp.sum(out * grad)
 
@@ -94,8 +99,6 @@ def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
 
 
 def _copy(x: Any) -> Any:
-    from array_api_compat import array_namespace
-
     return array_namespace(x).asarray(x, copy=True)
 
 
@@ -149,8 +152,6 @@ def optimizer_run(cls: Callable[..., Any], kwargs: dict[str, Any], backend: Any,
     parameters after every step). With ``resume_at``, a second optimizer is made from the
     first's ``state_dict`` after that many steps and takes the remaining steps on a copy: its
     trajectory must continue the first's exactly."""
-    from nlpdojo.module import Parameter
-
     def run(start: list[Any], steps: Sequence[Sequence[Any]], state: Any = None
             ) -> tuple[list[list[Any]], Any]:
         ps = [Parameter(backend.asarray(p), f"p{i}") for i, p in enumerate(start)]
@@ -182,10 +183,6 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
     events, ``sys.settrace``, counted in files under the course folder that holds ``func``'s
     topic: NumPy's C loops count nothing, a Python loop over the data one or more per item).
     :func:`nlpdojo_autograder.authoring.builders.require_vectorized` runs it at two input sizes."""
-    import inspect
-    import os
-    import sys
-
     source = inspect.getsourcefile(inspect.unwrap(func)) or ""
     root = os.path.dirname(os.path.dirname(os.path.abspath(source))) + os.sep
     count = 0

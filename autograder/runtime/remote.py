@@ -66,17 +66,6 @@ class WorkerGone(Exception):
         self.code = code  # the exit code of a worker that died
 
 
-class StudentError(Exception):
-    """The code under test raised: ``info`` is the worker's description (kind, message)."""
-
-    def __init__(self, info: dict[str, str]) -> None:
-        super().__init__(info.get("message", ""))
-        self.kind = info.get("kind", "error")
-        self.type = info.get("type", "")
-        self.message = info.get("message", "")
-        self.traceback = info.get("traceback", "")
-
-
 def roundtrip(value: Any, *, tokens: bool) -> Any:
     """``value`` as it comes out of the channel: copies, backend arrays as NumPy arrays."""
     chunks = [bytes(c) for c in encode(value, to_wire)]

@@ -34,6 +34,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import bringing_plugins
+from nlpdojo_autograder.runtime.subject import GRADER_PACKAGE, PACK_API_MODULES, WORKER_MODULES
 
 SANDBOX, PROCESS = "sandbox", "process"
 ENV = "NLPDOJO_SANDBOX"
@@ -348,9 +350,6 @@ def _grader_package() -> tuple[tuple[Path, tuple[Path, ...]], ...]:
       topics): its plugin module and its package's ``__init__``; the worker loads the plugin
       but never the modules it brings (a topic's checks and metrics are the grader's; the
       analogy metric is the answer to a question)."""
-    from nlpdojo.plugins import bringing_plugins
-    from nlpdojo_autograder.runtime.subject import GRADER_PACKAGE, PACK_API_MODULES, WORKER_MODULES
-
     shown: dict[str, tuple[str, ...]] = {}
     for name in (*WORKER_MODULES, *PACK_API_MODULES):
         full = f"{GRADER_PACKAGE}.{name}"

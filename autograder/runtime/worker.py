@@ -22,6 +22,7 @@ around this process is set up by :mod:`.sandbox`.
 
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import os
 import resource
@@ -30,12 +31,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from nlpdojo import plugins
+from nlpdojo.selection import load_backend
+from nlpdojo_autograder.runtime import objects
+from nlpdojo_autograder.runtime.calls import (
+    REFERENCE_TOKENS,
+    Workspace,
+    describe,
+    is_backend_array,
+    to_wire,
+)
+from nlpdojo_autograder.runtime.channel import Channel, Token, map_tree
+from nlpdojo_autograder.runtime.objects import AllowedClasses
+from nlpdojo_autograder.runtime.subject import Fence, ReferenceCode, StudentCode
+from nlpdojo_autograder.runtime.untrusted import read_untrusted
+
 
 def _die_with_parent() -> None:
     """Linux: get SIGKILL when the grader goes away, instead of running on as an orphan."""
     try:
-        import ctypes
-
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig, pr_set_no_new_privs = 1, 38
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
@@ -96,10 +112,6 @@ def _limit_memory(megabytes: int, mode: str, backend: Any) -> int | None:
 
 class Worker:
     def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path) -> None:
-        from nlpdojo.selection import load_backend
-        from nlpdojo_autograder.runtime.calls import Workspace
-        from nlpdojo_autograder.runtime.subject import StudentCode
-
         self.channel = channel
         self.spec = spec
         backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
@@ -156,16 +168,12 @@ class Worker:
 
     def read(self, request: dict[str, Any]) -> bytes | None:
         """At most ``max_bytes`` of a regular file in the check's working folder, or None."""
-        from nlpdojo_autograder.runtime.untrusted import read_untrusted
-
         name, max_bytes = str(request["name"]), int(request["max_bytes"])
         workdir = Path(self.workspace.workdir)
         return read_untrusted(workdir.parent, workdir.name, Path(name).name,
                               max_bytes=max_bytes)
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        from nlpdojo_autograder.runtime.calls import describe
-
         try:
             if self.pending_swap:
                 swap, self.pending_swap = self.pending_swap, ()
@@ -184,10 +192,6 @@ class Worker:
         """Run the reference's ``module.name`` (the grader forwards the call to the reference
         process). ``instance``: the student's object a swapped-in method was called on; its
         state travels with the call and comes back changed (:mod:`.objects`)."""
-        from nlpdojo_autograder.runtime import objects
-        from nlpdojo_autograder.runtime.calls import is_backend_array
-        from nlpdojo_autograder.runtime.channel import Token
-
         backend = self.workspace.backend
         originals: dict[str, Any] = {}
         # the call was given the backend or one of its arrays: what comes back is made of
@@ -255,11 +259,6 @@ class ReferenceWorker:
     swapped in raises if reached (:class:`~.subject.Fence`)."""
 
     def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path, code: Any) -> None:
-        from nlpdojo.selection import load_backend
-        from nlpdojo_autograder.runtime.calls import REFERENCE_TOKENS, Workspace
-        from nlpdojo_autograder.runtime.objects import AllowedClasses
-        from nlpdojo_autograder.runtime.subject import Fence
-
         self.channel = channel
         backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
                     for dtype in ("float64", None)}
@@ -286,8 +285,6 @@ class ReferenceWorker:
                 raise SystemExit(f"unknown request {op!r}")
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        from nlpdojo_autograder.runtime.channel import Token
-
         target = Token("function", ("student", str(request["module"]), str(request["name"])))
         try:
             return self.workspace.call(target, tuple(request["args"]), dict(request["kwargs"]),
@@ -301,8 +298,6 @@ def _load_reference(spec: dict[str, Any]) -> Any:
     the sandbox's own user (the reference is the grader's, trusted; its folder may be readable
     by the grader's user only) and before anything untrusted is read; the start-up, not a
     check, pays for the imports."""
-    from nlpdojo_autograder.runtime.subject import ReferenceCode
-
     code = ReferenceCode.from_spec(spec["reference"])
     for name in spec.get("modules", []):
         try:
@@ -316,9 +311,6 @@ def _load_reference(spec: dict[str, Any]) -> Any:
 
 
 def _to_backend(value: Any, backend: Any) -> Any:
-    import numpy as np
-
-    from nlpdojo_autograder.runtime.channel import map_tree
 
     def leaf(x: Any) -> Any:
         if isinstance(x, np.ndarray):
@@ -338,8 +330,6 @@ def _flush_all() -> None:
 
 def main(read_fd: int, write_fd: int, scratch: str) -> int:
     _die_with_parent()
-    from nlpdojo_autograder.runtime.calls import to_wire
-    from nlpdojo_autograder.runtime.channel import Channel
 
     channel = Channel(read_fd, write_fd, allow_tokens=True, convert=to_wire, accept_pickles=True)
     spec = channel.recv()
@@ -347,7 +337,6 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     _set_limits(spec)
     reference = _load_reference(spec) if spec.get("role") == "reference" else None
     _drop_privileges(spec.get("uid"))
-    from nlpdojo import plugins
 
     # no exercises here: their checks and metrics are the grader's (one answers a question);
     # a course's topic modules are not even imported

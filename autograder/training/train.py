@@ -33,7 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from nlpdojo.data import get_dataset
+from nlpdojo.dataset import DataMissingError
 from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.runtime.loader import load_folder_module
 
 
 class TrainError(NlpdojoError):
@@ -120,8 +123,6 @@ class CodeChoice:
 
     def load(self, module: str) -> ModuleType:
         """Module ``module`` of the chosen code (a student's imports its own folder's modules)."""
-        from nlpdojo_autograder.runtime.loader import load_folder_module
-
         topic = self.code.topic
         if self.folder is None:
             try:
@@ -157,9 +158,6 @@ def check_output(path: Path, option: str = "--output") -> None:
 def require_datasets(names: list[str]) -> None:
     """Every data set in ``names`` fetched and intact, checked before any work; otherwise one
     error listing all the missing ones and the one command that fetches them."""
-    from nlpdojo.data import get_dataset
-    from nlpdojo.dataset import DataMissingError
-
     missing: list[str] = []
     corrupt: list[str] = []
     for name in dict.fromkeys(names):

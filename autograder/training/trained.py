@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import CheckFailure, Context, Payload, _outgoing
+from nlpdojo_autograder.authoring.checks import CheckFailure, Context, Payload, outgoing
 from nlpdojo_autograder.runtime.channel import Token
 
 #: payload keys: the trained parameters (``param:<name>``) and the loss of every step
@@ -209,8 +209,8 @@ def _reference_scorer(reference: Any, plan: TrainingPlan) -> Scorer:
     target = Token("function", ("given", *plan.score))
 
     def score(params: dict[str, np.ndarray], inputs: Any) -> Any:
-        reply = reference.call(target, _outgoing((Token("backend"), params, inputs)),
-                               _outgoing(dict(plan.score_options)))
+        reply = reference.call(target, outgoing((Token("backend"), params, inputs)),
+                               outgoing(dict(plan.score_options)))
         if "error" in reply:
             raise CheckFailure("the grader could not score the trained parameters with the "
                                f"reference: {reply['error'].get('message', '')}")

@@ -36,7 +36,8 @@ from nlpdojo_autograder.authoring.inputs import (
     uniform,
 )
 from nlpdojo_autograder.grading.runner import _backends
-from nlpdojo_autograder.runtime.remote import LocalSubject, StudentError
+from nlpdojo_autograder.runtime.calls import StudentError
+from nlpdojo_autograder.runtime.remote import LocalSubject
 
 
 class _Code:

@@ -66,10 +66,8 @@ def test_a_changed_grader_reruns_everything(toy, make_submission, tmp_path, monk
     folder = make_submission()
     graded(folder, tmp_path)
     assert cached(graded(folder, tmp_path)) == set(SCALE + QUADRATIC)
-    from nlpdojo_autograder.grading import grade as grading
-
-    real = grading.versions
-    monkeypatch.setattr(grading, "versions", lambda backend: {**real(backend), "nlpdojo": "9"})
+    real = gradecache.versions
+    monkeypatch.setattr(gradecache, "versions", lambda backend: {**real(backend), "nlpdojo": "9"})
     gradecache.grader_fingerprint.cache_clear()
     try:
         assert cached(graded(folder, tmp_path)) == set()

@@ -135,10 +135,10 @@ def test_dojo_verify_refuses_an_unknown_or_unavailable_backend(toy):
 
 
 def test_dojo_verify_says_which_exercises_it_skips_and_why(toy, monkeypatch):
-    import nlpdojo_autograder.grading.grade as grading
+    from nlpdojo_autograder.cli import grading_commands
 
     monkeypatch.setattr(toy, "reference", "nlpdojo_toy_pack.not_packaged.toy")
-    monkeypatch.setattr(grading, "exercise_names", lambda: ["toy"])
+    monkeypatch.setattr(grading_commands, "exercise_names", lambda: ["toy"])
     result = CliRunner().invoke(build_app(), ["verify", "--backend", "numpy"])
     assert result.exit_code == 1, result.output
     assert "skip toy: its reference solutions nlpdojo_toy_pack.not_packaged.toy cannot be " \
