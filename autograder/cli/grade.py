@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -32,32 +31,33 @@ from nlpdojo.cli.common import (
     report_errors,
     run_app,
 )
-from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
+from nlpdojo_autograder.cli.grade_options import (
+    DEFAULT_MEMORY_MB,
+    HTML_FORMAT,
+    RESULT_NAME,
+    GradeRequest,
+    UsageError,
+)
 from nlpdojo_autograder.grading.child import run_child
 from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
 from nlpdojo_autograder.grading.grade import (
     INPUT_SEED_ENV,
-    GradeOptions,
     check_expected,
     error_result,
     exercise_names,
     get_exercise,
     grade,
     has_reference,
-    seed_from_environment,
     select_checks,
 )
 from nlpdojo_autograder.grading.gradecache import GradeCache
 from nlpdojo_autograder.grading.progress import EVENTS_ENV, EventLog, Fanout, LiveProgress
-from nlpdojo_autograder.grading.results import GradingResult
-from nlpdojo_autograder.grading.runner import Limits
-from nlpdojo_autograder.grading.snapshot import SubmissionError, content_hash
+from nlpdojo_autograder.grading.snapshot import SubmissionError
 from nlpdojo_autograder.release.notebook_feedback import locate
 from nlpdojo_autograder.release.notebook_submission import notebook_submission
 from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
 from nlpdojo_autograder.runtime.loader import reference_available
-from nlpdojo_autograder.runtime.sandbox import level
 from nlpdojo_reports.cohort import cohort_renderable, summarize
 from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
 from nlpdojo_reports.table import TableReporter
@@ -73,19 +73,9 @@ app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=F
                   help=__doc__.split("\n\n")[0] if __doc__ else None)
 
 DEFAULT_SUBMISSION = Path("exercises")
-DEFAULT_TIMEOUT_SCALE = 1.0
-DEFAULT_MEMORY_MB = 4096
-#: in a cohort's output folder, each submission's folder holds its replayable JSON result as
-RESULT_NAME = "result.json"
 SUMMARY_NAME = "summary.json"
 #: threads that collect a cluster's results and write the reports
 COHORT_WRITERS = 8
-#: ``--format html`` with ``--submissions``: the cohort dashboard (nlpdojo_reports.dashboard)
-HTML_FORMAT = "html"
-
-
-class UsageError(NlpdojoError):
-    """Arguments that cannot work together."""
 
 
 @app.command()
@@ -145,125 +135,31 @@ def grade_command(
         "is never used with --submissions, --replay or --require-sandbox).")] = False,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
-    questions = None
-    if replay is not None:
-        given = [flag for flag, value in (
-            ("TOPIC", topics), ("--submission", submission), ("--submissions", submissions),
-            ("--solutions", solutions), ("--backend", backend), ("--device", device),
-            ("--seed", seed is not None), ("--full", full), ("--as-student", as_student),
-            ("--timeout-scale", timeout_scale is not None),
-            ("--memory-mb", memory_mb is not None), ("--jobs", jobs is not None),
-            ("--cluster", cluster is not None)) if value]
-        if given:
-            raise UsageError(f"--replay reruns exactly what was recorded; leave out "
-                             f"{', '.join(given)} (--format, --output and --fail-under are fine)")
-        recorded = _load_replay(replay)
-        topics, submission_str = recorded["topics"], recorded.get("submission")
-        submission = Path(submission_str) if submission_str else None
-        solutions, seed, full = recorded["solutions"], recorded["seed"], recorded["full"]
-        input_seed = recorded.get("input_seed", seed)
-        require_sandbox = require_sandbox or bool(recorded.get("require_sandbox"))
-        backend, device = recorded["backend"], recorded["device"]
-        as_student = not recorded.get("use_reference", True)
-        questions = recorded.get("questions")
-        timeout_scale = recorded.get("timeout_scale", timeout_scale)
-        memory_mb = recorded.get("memory_mb", memory_mb)
-    else:
-        input_seed = seed
-    timeout_scale = DEFAULT_TIMEOUT_SCALE if timeout_scale is None else timeout_scale
-    memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
-    _check_combinations(solutions=solutions, as_student=as_student, submission=submission,
-                        submissions=submissions, seed=seed or 0, full=full, jobs=jobs,
-                        cluster=cluster)
-    if require_sandbox:
-        level(require=True)  # one line saying why not, exit 2, before any grading
-    if input_seed is None:
-        input_seed = default_input_seed(topics, as_student=as_student)
-    seed = seed or 0
-    if fmt == HTML_FORMAT and submissions is None:
-        raise UsageError("--format html is the cohort dashboard: use it with --submissions DIR "
-                         "(or `dojo report summary.json` on a cohort already graded)")
-    if fmt != HTML_FORMAT:
-        get_reporter(fmt)  # an unknown format: one line now, not after the grading
+    request = GradeRequest(
+        topics=topics or [], submission=submission, submissions=submissions, jobs=jobs,
+        cluster=cluster, solutions=solutions, backend=backend, device=device, fmt=fmt,
+        output=output, fail_under=fail_under, seed=seed, full=full, as_student=as_student,
+        timeout_scale=timeout_scale, memory_mb=memory_mb, replay=replay,
+        require_sandbox=require_sandbox, no_cache=no_cache).reconciled()
+    resolved_backend, resolved_device = resolve_backend(request.backend, request.device)
+    topic_names, question_filter = _resolve_topics(request.topics, request.questions)
+    options = request.grade_options(resolved_backend, resolved_device, question_filter)
+    replay_options = request.replay_options(topic_names, question_filter, options)
 
-    resolved_backend, resolved_device = resolve_backend(backend, device)
-    topic_names, question_filter = _resolve_topics(topics or [], questions)
-    options = GradeOptions(backend=resolved_backend, device=resolved_device, seed=seed, full=full,
-                           use_reference=not as_student, questions=question_filter,
-                           input_seed=input_seed,
-                           limits=Limits(timeout_scale=timeout_scale, memory_mb=memory_mb,
-                                         isolation="sandbox" if require_sandbox else "auto"))
-    replay_options = {"topics": topic_names, "questions": sorted(question_filter)
-                      if question_filter else None, "solutions": solutions, "seed": seed,
-                      "full": full, "backend": resolved_backend, "device": resolved_device,
-                      "use_reference": not as_student, "timeout_scale": timeout_scale,
-                      "memory_mb": memory_mb, "input_seed": options.inputs,
-                      "require_sandbox": require_sandbox}
-
-    if submissions is not None:
-        raise typer.Exit(_grade_cohort(submissions, topic_names, options, replay_options, fmt,
-                                       output, fail_under, jobs or 1, cluster, jobs))
+    if request.submissions is not None:
+        raise typer.Exit(_grade_cohort(request.submissions, topic_names, options,
+                                       replay_options, fmt, output, fail_under,
+                                       request.jobs or 1, request.cluster, request.jobs))
 
     path = None
     if output is not None:
         path = report_path(output, fmt)
         check_writable(path)  # before grading: a bad --output must not cost the grading
-    use_cache = not (no_cache or replay is not None or require_sandbox or solutions)
-    result = _grade_single(topic_names, submission, solutions, options, replay_options, fmt,
-                           path, use_cache=use_cache)
+    result = _grade_single(topic_names, request.submission, request.solutions, options,
+                           replay_options, fmt, path, use_cache=request.use_cache)
     _emit(result, fmt, path)
     _warn_unreachable(fail_under, result.max_score)
     raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
-
-
-def default_input_seed(topics: list[str] | None, *, as_student: bool = False) -> int | None:
-    """The input seed of a grading that names none (``grade``, ``pytest exercises``): where
-    the reference is installed and used, a cohort grader's for its children
-    (:data:`~nlpdojo_autograder.grading.grade.INPUT_SEED_ENV`) or else a fresh one; otherwise
-    ``None`` (the base seed: a student release's fixtures)."""
-    if as_student or not _reference_present(topics):
-        return None  # the fixtures' base seed: the only one they answer
-    seed = seed_from_environment()
-    return seed if seed is not None else fresh_seed()
-
-
-def fresh_seed() -> int:
-    """Inputs nobody has seen: public checks' expected values are shipped as fixtures (seed 0),
-    so where the reference can compute expected values for any seed, a fresh one is drawn."""
-    return 1 + secrets.randbelow(2**31 - 2)
-
-
-def _reference_present(topics: list[str] | None) -> bool:
-    names = exercise_names()
-    wanted = [t for t in (topics or []) if t in names] or names
-    return any(reference_available(get_exercise(t).reference_package) for t in wanted)
-
-
-def _check_combinations(*, solutions: bool, as_student: bool, submission: Path | None,
-                        submissions: Path | None, seed: int, full: bool,
-                        jobs: int | None, cluster: str | None = None) -> None:
-    """Options that cannot work together: one clear error before any work."""
-    if solutions and as_student:
-        raise UsageError("--solutions grades the reference, --as-student grades without it: "
-                         "choose one")
-    if solutions and (submission or submissions):
-        raise UsageError("--solutions grades the reference; leave out --submission/--submissions")
-    if submission and submissions:
-        raise UsageError("use --submission for one submission or --submissions for a folder of "
-                         "them, not both")
-    if as_student and (seed != 0 or full):
-        flags = " and ".join(f for f, on in (("--seed", seed != 0), ("--full", full)) if on)
-        raise UsageError(f"--as-student grades against the fixtures of a student release, "
-                         f"stored for seed 0 and the quick budget only: leave out {flags}")
-    if jobs is not None and submissions is None:
-        raise UsageError("--jobs grades several submissions in parallel: use it with "
-                         "--submissions")
-    if cluster is not None and submissions is None:
-        raise UsageError("--cluster grades a cohort on a Dask cluster: use it with "
-                         "--submissions")
-    if cluster not in (None, "local") and jobs is not None:
-        raise UsageError(f"--jobs sets the worker processes of --cluster local; the cluster at "
-                         f"{cluster} has its own workers: leave out --jobs")
 
 
 def _grade_single(topic_names: list[str], submission: Path | None, solutions: bool,
@@ -665,53 +561,6 @@ def _check_case_collisions(folders: list[Path], out_dir: Path) -> None:
 
 def _registered() -> list[str]:
     return exercise_names()
-
-
-def _load_replay(path: Path) -> dict[str, Any]:
-    hint = (f"replay a --format json report, or a cohort submission's "
-            f"<output>/<submission>/{RESULT_NAME}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise UsageError(f"cannot replay {path}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot replay {path}: {exc}") from exc
-    except ValueError as exc:
-        raise UsageError(f"cannot replay {path}: not JSON ({exc}); {hint}") from exc
-    if not isinstance(data, dict) or "exercises" not in data:
-        if isinstance(data, dict) and "submissions" in data and "count" in data:
-            what = "a cohort summary"
-        elif isinstance(data, dict) and "tests" in data:
-            what = "a Gradescope report"
-        else:
-            what = "not an nlpdojo JSON result"
-        raise UsageError(f"cannot replay {path}: it is {what}; {hint}")
-    try:
-        recorded = GradingResult.from_dict(data)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"cannot replay {path}: {exc}") from exc
-    opts = recorded.options
-    needed = {"topics", "solutions", "seed", "full", "backend", "device"}
-    if not needed <= set(opts):
-        raise UsageError(f"{path} does not record how it was graded (options lack "
-                         f"{sorted(needed - set(opts))}); it cannot be replayed")
-    _warn_if_changed(opts.get("submission"), recorded.submission_sha256)
-    return opts
-
-
-def _warn_if_changed(submission: str | None, recorded: str) -> None:
-    """``--replay`` grades the files as they are now: say so when they changed since."""
-    if not submission or not recorded:
-        return
-    try:
-        now = content_hash(Path(submission))
-    except (OSError, SubmissionError) as exc:
-        print_warning(f"cannot compare the submission with the one graded: {exc}")
-        return
-    if now != recorded:
-        print_warning(f"the submission changed since it was graded: recorded sha256 "
-                      f"{recorded[:16]}…, now {now[:16]}…; the replay grades the files as they "
-                      "are now")
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ Only the selected questions are graded. pytest comes in through the same door as
 (:func:`nlpdojo_autograder.grading.grade.grade`): the topic folder (and the ``library/`` beside it)
 is graded from a private snapshot, so a link out of it, a pipe or a device is refused before
 anything is read, and with the same seeds policy, fresh input seeds wherever the reference is
-installed (:func:`.grade.default_input_seed`), on the backend ``grade`` picks
+installed (:func:`.grade_options.default_input_seed`), on the backend ``grade`` picks
 (``NLPDOJO_BACKEND``, the config, numpy). The terminal summary says what was graded, with which
 seeds, and what was left out.
 """
@@ -114,7 +114,8 @@ def _grade(topic: str, folder: Path, questions: frozenset[str] | None, graded: l
     grades it, or the one-line reason it could not be graded. ``folder`` is passed as given,
     never resolved: a topic folder that is a link must meet the snapshot's refusal."""
     from nlpdojo.errors import NlpdojoError
-    from nlpdojo_autograder.cli.grade import default_input_seed, resolve_backend
+    from nlpdojo_autograder.cli.grade import resolve_backend
+    from nlpdojo_autograder.cli.grade_options import default_input_seed
     from nlpdojo_autograder.grading.grade import GradeOptions, grade
 
     try:
