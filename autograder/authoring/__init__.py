@@ -12,6 +12,12 @@ only; the engine behind it may be rearranged without touching a topic.
 
 The metric checks' training kit (trained on the worker, measured on the grader's side) is
 :mod:`nlpdojo_autograder.training`. ``docs/authoring.md`` walks through a topic.
+
+The package also holds the authoring side's internals, which the engine uses and this facade
+does not export: solution markers (:mod:`.markers`), planted bugs (:mod:`.planted`), question
+ids and requirements (:mod:`.questions`) and ``dojo new-topic`` (:mod:`.scaffold`). It is
+a layer above the runtime (docs/architecture.md): it speaks the wire's values and names the
+worker's probes, and reaches no process.
 """
 
 from nlpdojo_autograder.authoring.builders import (
