@@ -2,7 +2,7 @@
 pyproject.toml maps to an import name (``course`` -> ``nlpdojo_course``...), so adding a topic
 (``course/<topic>/``, ``solutions/<topic>/``) or any sub-package edits no list. A mapped folder
 that is absent brings no package: the student wheel is built from a tree without
-``solutions/`` (``nlpdojo_autograder.bundle``). Everything else is in pyproject.toml."""
+``solutions/`` (``nlpdojo_autograder.release.bundle``). Everything else is in pyproject.toml."""
 
 from __future__ import annotations
 

@@ -9,9 +9,9 @@ from nlpdojo.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli):
-    from nlpdojo_autograder.commands import add_commands
-    from nlpdojo_autograder.grading_commands import add_grading_commands
-    from nlpdojo_autograder.notebook_commands import add_notebook_commands
+    from nlpdojo_autograder.cli.commands import add_commands
+    from nlpdojo_autograder.cli.grading_commands import add_grading_commands
+    from nlpdojo_autograder.cli.notebook_commands import add_notebook_commands
 
     add_commands(cli)
     add_grading_commands(cli)
@@ -20,7 +20,7 @@ def register_commands(cli):
 
 @hookimpl
 def check_notebook(notebook, questions, runs, backend, device, cache, show):
-    from nlpdojo_autograder.notebook_check import check_notebook as run
+    from nlpdojo_autograder.release.notebook_check import check_notebook as run
 
     return run(notebook, questions, runs, backend=backend, device=device, cache=cache,
                show=show)

@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def per_call(calls: int, batches: int = 5) -> dict[str, float]:
     from nlpdojo.selection import load_backend
-    from nlpdojo_autograder.channel import Token
-    from nlpdojo_autograder.remote import LocalSubject, RemoteSubject, WorkerSettings
-    from nlpdojo_autograder.runner import hidden_folders
-    from nlpdojo_autograder.sandbox import level
-    from nlpdojo_autograder.subject import ReferenceCode
+    from nlpdojo_autograder.grading.runner import hidden_folders
+    from nlpdojo_autograder.runtime.channel import Token
+    from nlpdojo_autograder.runtime.remote import LocalSubject, RemoteSubject, WorkerSettings
+    from nlpdojo_autograder.runtime.sandbox import level
+    from nlpdojo_autograder.runtime.subject import ReferenceCode
     from nlpdojo_solutions.word_vectors.softmax import softmax
 
     x = np.random.default_rng(0).standard_normal((4, 7))
@@ -74,9 +74,10 @@ def grading(python: str, env: dict[str, str], extra: list[str]) -> dict[str, flo
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
         t0 = time.perf_counter()
-        subprocess.run([python, "-m", "nlpdojo_autograder.cli", "word_vectors", "--submission",
-                        str(ROOT / "solutions"), "--format", "json", "--output", str(out),
-                        *extra], cwd=ROOT, env=env, capture_output=True, check=False)
+        subprocess.run([python, "-m", "nlpdojo_autograder.cli.grade", "word_vectors",
+                        "--submission", str(ROOT / "solutions"), "--format", "json",
+                        "--output", str(out), *extra],
+                       cwd=ROOT, env=env, capture_output=True, check=False)
         wall = time.perf_counter() - t0
         result = json.loads(out.read_text())
     sums: dict[str, float] = {"wall": wall}

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-GRADE = [sys.executable, "-m", "nlpdojo_autograder.cli"]
+GRADE = [sys.executable, "-m", "nlpdojo_autograder.cli.grade"]
 
 
 def run(topic: str, submission: Path, *extra: str, env: dict[str, str]) -> tuple[float, int, int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nlpdojo_autograder.pytest_plugin import check_params, run_check
+from nlpdojo_autograder.cli.pytest_plugin import check_params, run_check
 
 TOPIC = "language_models"
 FOLDER = Path(__file__).parent / TOPIC

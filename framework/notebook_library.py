@@ -38,7 +38,7 @@ LIBRARY = "library"
 
 
 #: a stub left in a library module: ``NotImplementedError("neural_networks.affine: not ...``
-_STUB = re.compile(r"NotImplementedError\(\s*[\"'](?P<topic>[a-z][a-z0-9_]*)\."
+STUB = re.compile(r"NotImplementedError\(\s*[\"'](?P<topic>[a-z][a-z0-9_]*)\."
                    r"(?P<question>[a-z][a-z0-9_]*): not implemented yet")
 
 
@@ -112,7 +112,7 @@ def _warn_unanswered(library: Path, modules: tuple[str, ...]) -> None:
             text = (library / f"{module}.py").read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        for match in _STUB.finditer(text):
+        for match in STUB.finditer(text):
             found.setdefault(match.group("topic"), [])
             if match.group("question") not in found[match.group("topic")]:
                 found[match.group("topic")].append(match.group("question"))

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from nlpdojo_autograder.checks import Exercise, PlantedBug, Verdict
-from nlpdojo_autograder.consistency import ConsistencyError, ensure_consistent, validate
-from nlpdojo_autograder.kinds import custom_check
-from nlpdojo_autograder.planted import PlantError, plant
+from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug, Verdict
+from nlpdojo_autograder.authoring.kinds import custom_check
+from nlpdojo_autograder.authoring.planted import PlantError, plant
+from nlpdojo_autograder.release.consistency import ConsistencyError, ensure_consistent, validate
 
 TOPIC = Path(__file__).parent / "fixtures" / "release_topic" / "solutions" / "toy"
 SIGMOID_BUG = PlantedBug("sigmoid flipped", "activations", "return 1.0 / (1.0 + math.exp(-x))",
@@ -180,7 +180,7 @@ def test_plant_replaces_the_single_occurrence():
 
 
 def test_an_integrative_question_must_exist_train_and_require_nothing(topic: Path):
-    from nlpdojo_autograder.kinds import metric_check
+    from nlpdojo_autograder.authoring.kinds import metric_check
 
     assert "integrative question 'logistc': is not a question" in _messages(
         validate(_exercise(integrative=("logistc",)), topic))
@@ -226,7 +226,7 @@ def test_a_library_block_of_an_unknown_question_of_the_topic_is_named(topic: Pat
 
 
 def test_library_blocks_name_a_registered_topic(topic: Path):
-    from nlpdojo_autograder.consistency import library_problems
+    from nlpdojo_autograder.release.consistency import library_problems
 
     path = _with_library(topic, "scale")  # bare: whose question?
     [bare] = library_problems(topic.parent, {"toy"})
@@ -241,7 +241,7 @@ def test_library_blocks_name_a_registered_topic(topic: Path):
 
 
 def test_every_question_has_code_unless_it_is_integrative(topic: Path):
-    from nlpdojo_autograder.kinds import metric_check
+    from nlpdojo_autograder.authoring.kinds import metric_check
 
     trained = metric_check("training", "run", "a run", 1.0, lambda ctx: {"value": 1.0},
                            metric="accuracy", threshold=0.5, budget="one step")

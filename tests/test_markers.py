@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder.markers import (
+from nlpdojo_autograder.authoring.markers import (
     Block,
     MarkerError,
     parse_blocks,

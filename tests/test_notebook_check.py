@@ -10,9 +10,9 @@ import nbformat
 import pytest
 
 from nlpdojo.notebook import NotebookCheckError, find_notebook
-from nlpdojo_autograder.notebook_check import NotebookReport, effective_notebook
-from nlpdojo_autograder.notebook_feedback import in_cells
-from nlpdojo_autograder.notebooks import HISTORY_KEY, build_notebook, dumps, notebook_layout
+from nlpdojo_autograder.release.notebook_check import NotebookReport, effective_notebook
+from nlpdojo_autograder.release.notebook_feedback import in_cells
+from nlpdojo_autograder.release.notebooks import HISTORY_KEY, build_notebook, dumps, notebook_layout
 
 REPO = Path(__file__).resolve().parents[1]
 TOY = Path(__file__).parent / "fixtures" / "release_topic" / "solutions" / "toy"
@@ -226,7 +226,7 @@ def _dojo(*args: str):
 
 
 def test_dojo_notebook_without_jupyterlab_says_how_to_install_it(tmp_path: Path, monkeypatch):
-    from nlpdojo_autograder import notebook_commands
+    from nlpdojo_autograder.cli import notebook_commands
 
     monkeypatch.setattr(notebook_commands, "jupyterlab_installed", lambda: False)
     monkeypatch.chdir(REPO)
@@ -241,7 +241,7 @@ def test_dojo_notebook_without_jupyterlab_says_how_to_install_it(tmp_path: Path,
 
 
 def test_dojo_notebook_opens_the_topic_notebook_in_jupyterlab(tmp_path: Path, monkeypatch):
-    from nlpdojo_autograder import notebook_commands
+    from nlpdojo_autograder.cli import notebook_commands
 
     calls = []
     monkeypatch.setattr(notebook_commands, "jupyterlab_installed", lambda: True)
@@ -264,7 +264,7 @@ def test_progress_while_grading_lists_finished_checks_and_the_running_one(tmp_pa
     import json
     import time
 
-    from nlpdojo_autograder.notebook_check import Progress
+    from nlpdojo_autograder.release.notebook_check import Progress
 
     log = tmp_path / "events.jsonl"
     assert repr(Progress(log, ["a note"])) == "a note\n… starting the grader"  # nothing yet

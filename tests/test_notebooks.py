@@ -14,9 +14,8 @@ import pytest
 
 import nlpdojo_solutions
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder.loader import LIBRARY
-from nlpdojo_autograder.markers import stub_line
-from nlpdojo_autograder.notebooks import (
+from nlpdojo_autograder.authoring.markers import stub_line
+from nlpdojo_autograder.release.notebooks import (
     NotebookError,
     build_notebook,
     dependency_order,
@@ -31,7 +30,8 @@ from nlpdojo_autograder.notebooks import (
     split_module,
     topic_modules,
 )
-from nlpdojo_autograder.release import release
+from nlpdojo_autograder.release.release import release
+from nlpdojo_autograder.runtime.loader import LIBRARY
 from tests._packages import forget, import_package
 
 FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "release_topic" / "solutions"
@@ -180,7 +180,7 @@ def test_module_cells_follow_the_question_order_but_never_precede_their_imports(
 def test_word_vectors_notebook_in_the_exercises_question_order(tmp_path: Path):
     """A student working top to bottom meets softmax first, then the questions as the topic's
     instructions number them, and the how-to cell says how to grade the notebook itself."""
-    from nlpdojo_autograder.grading import get_exercise
+    from nlpdojo_autograder.grading.grade import get_exercise
 
     root = Path(nlpdojo_solutions.__file__).parent / "word_vectors"
     questions = list(get_exercise("word_vectors").questions)
@@ -425,7 +425,7 @@ def test_word_vectors_notebooks_run_top_to_bottom(kernel_name: str, tmp_path: Pa
     """The real topic: the released notebook runs as shipped, and the filled-in one computes."""
     from nbclient import NotebookClient
 
-    from nlpdojo_autograder.loader import load_reference_dir
+    from nlpdojo_autograder.runtime.loader import load_reference_dir
 
     repo = Path(__file__).resolve().parents[1]
     released = nbformat.read(repo / "exercises" / "word_vectors" / "word_vectors.ipynb",

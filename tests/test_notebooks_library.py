@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nlpdojo_autograder.notebooks import (
+from nlpdojo_autograder.release.notebooks import (
     NotebookError,
     build_notebook,
     dumps,
@@ -150,7 +150,7 @@ def test_an_edited_library_cell_is_extracted_with_its_imports_restored(tmp_path)
 
 
 def test_layout_names_library_cells_for_library_paths(tmp_path):
-    from nlpdojo_autograder.notebook_feedback import in_cells
+    from nlpdojo_autograder.release.notebook_feedback import in_cells
 
     nb = _released("neural_networks")
     path = tmp_path / "neural_networks.ipynb"

@@ -1,12 +1,12 @@
-"""Question ids across topics and dependencies (nlpdojo_autograder.questions)."""
+"""Question ids across topics and dependencies (nlpdojo_autograder.authoring.questions)."""
 
 from __future__ import annotations
 
 import pytest
 
-from nlpdojo_autograder.checks import Exercise
-from nlpdojo_autograder.kinds import value_check
-from nlpdojo_autograder.questions import QuestionError, closure, qualify, resolve, swap_in
+from nlpdojo_autograder.authoring.checks import Exercise
+from nlpdojo_autograder.authoring.kinds import value_check
+from nlpdojo_autograder.authoring.questions import QuestionError, closure, qualify, resolve, swap_in
 
 
 def _exercise(name: str, questions: list[str], requires=None) -> Exercise:

@@ -13,10 +13,10 @@ import nlpdojo_solutions
 from nlpdojo import plugins
 from nlpdojo.cli.app import build_app
 from nlpdojo.hookspecs import hookimpl
-from nlpdojo_autograder.checks import Exercise, Verdict
-from nlpdojo_autograder.kinds import custom_check
-from nlpdojo_autograder.markers import MarkerError, strip_solutions
-from nlpdojo_autograder.release import README_HEADER, ReleaseError, release, topics_in
+from nlpdojo_autograder.authoring.checks import Exercise, Verdict
+from nlpdojo_autograder.authoring.kinds import custom_check
+from nlpdojo_autograder.authoring.markers import MarkerError, strip_solutions
+from nlpdojo_autograder.release.release import README_HEADER, ReleaseError, release, topics_in
 from tests._packages import forget, import_package
 
 FIXTURE_SOLUTIONS = Path(__file__).parent / "fixtures" / "release_topic" / "solutions"
@@ -413,7 +413,7 @@ def test_real_exercises_are_in_sync_with_solutions():
 
 
 def test_the_generated_readme_says_how_to_submit():
-    from nlpdojo_autograder.release import _readme
+    from nlpdojo_autograder.release.release import _readme
 
     text = _readme([("word_vectors", "word2vec from scratch")])
     submit = text.split("## How to submit", 1)[1].split("## Topics", 1)[0]

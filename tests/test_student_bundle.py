@@ -27,7 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
-from nlpdojo_autograder import bundle as bundle_module
+from nlpdojo_autograder.release import bundle as bundle_module
 from tests._wheels import REPO, install_wheel, wheel_entry_points, wheel_files
 
 TOPIC = "word_vectors"
@@ -92,7 +92,7 @@ def _grade(student_env, submission: Path, cwd: Path, *args: str) -> tuple[int, d
     python, env, _ = student_env
     report = cwd / "report.json"
     proc = subprocess.run(
-        [str(python), "-m", "nlpdojo_autograder.cli", *args, "--submission", str(submission),
+        [str(python), "-m", "nlpdojo_autograder.cli.grade", *args, "--submission", str(submission),
          "--format", "json", "--output", str(report)],
         cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=300)
     assert report.is_file(), f"{proc.stdout}\n{proc.stderr}"
@@ -122,7 +122,7 @@ def test_wheel_has_autograder_and_fixtures_but_no_solutions(wheel: Path):
     files = set(wheel_files(wheel))
     assert not [f for f in files if f.startswith("nlpdojo_solutions")]
     assert not [f for f in files if "/solutions/" in f]
-    for module in ("nlpdojo_autograder/__init__.py", "nlpdojo_autograder/cli.py",
+    for module in ("nlpdojo_autograder/__init__.py", "nlpdojo_autograder/cli/grade.py",
                    "nlpdojo_course/word_vectors/__init__.py", "nlpdojo/cli/app.py",
                    "nlpdojo_numpy/backend.py"):
         assert module in files, module
@@ -134,7 +134,7 @@ def test_wheel_has_autograder_and_fixtures_but_no_solutions(wheel: Path):
         with zipfile.ZipFile(wheel) as zf:
             assert zf.read(path) == (FIXTURES / name).read_bytes(), path
     groups = wheel_entry_points(wheel)
-    assert groups["console_scripts"]["grade"] == "nlpdojo_autograder.cli:main"
+    assert groups["console_scripts"]["grade"] == "nlpdojo_autograder.cli.grade:main"
     assert "autograder" in groups["nlpdojo"]
 
 
@@ -289,7 +289,7 @@ def _refused_to_graded_code(module: str) -> bool:
     """Whether the worker refuses ``module`` to graded code: the grader's own modules but the
     worker's, and the course tools (``nlpdojo.gradcheck``) that would answer a question."""
     from nlpdojo.plugins import bringing_plugins
-    from nlpdojo_autograder.subject import (
+    from nlpdojo_autograder.runtime.subject import (
         COURSE_TOOLS,
         GRADER_PACKAGE,
         PACK_API_MODULES,
@@ -305,8 +305,8 @@ def _refused_to_graded_code(module: str) -> bool:
         package = plugin.__name__.rpartition(".")[0]
         if package and under(package) and not under(plugin.__name__):
             return True
-    return under(GRADER_PACKAGE) and not any(
-        under(f"{GRADER_PACKAGE}.{m}") for m in (*WORKER_MODULES, *PACK_API_MODULES))
+    return under(GRADER_PACKAGE) and module not in {
+        f"{GRADER_PACKAGE}.{m}" for m in (*WORKER_MODULES, *PACK_API_MODULES)}
 
 
 #: what the student wheel may define of an answer, and why: each is refused to graded code
@@ -328,7 +328,7 @@ def test_no_module_of_the_wheel_defines_what_a_solution_marker_encloses(wheel: P
     method of the same name as one a solution marker encloses (a copy of a layer in a plugin,
     a grader metric that is a question's answer), but the few named in SHIPPED_ANSWERS, each
     in a module graded code cannot import."""
-    from nlpdojo_autograder.markers import questions_in
+    from nlpdojo_autograder.authoring.markers import questions_in
 
     answers: dict[str, str] = {}
     solutions = REPO / "solutions"
@@ -451,7 +451,7 @@ class _Answer:
 
 def _solution_answers() -> list[_Answer]:
     """Every solution block, and every function that encloses one, of the solutions."""
-    from nlpdojo_autograder.markers import module_name, parse_blocks, python_modules
+    from nlpdojo_autograder.authoring.markers import module_name, parse_blocks, python_modules
 
     found = []
     root = REPO / "solutions"

@@ -22,7 +22,7 @@ from nlpdojo.data.cache import DATA_ENV
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.hookspecs import hookimpl
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder import train as train_cli
+from nlpdojo_autograder.training import train as train_cli
 from nlpdojo_course.word_vectors import trainer as w2v_cli
 from nlpdojo_course.word_vectors.data import Corpus
 

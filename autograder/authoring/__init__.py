@@ -3,20 +3,25 @@ its questions and checks with, and nothing else of the engine. A topic imports f
 only; the engine behind it may be rearranged without touching a topic.
 
 * declarations: :class:`Topic`, :class:`Question`, :func:`bug` (:mod:`.topic`);
-* check builders for the common shapes of a question (:mod:`nlpdojo_autograder.builders`):
+* check builders for the common shapes of a question (:mod:`.builders`):
   a function, a few calls, a layer (and its parity with a torch module), an unroll over any
   cell (a sequence), a loss, an optimizer, a property, a trained model's metrics;
-* the check kinds underneath them (:mod:`nlpdojo_autograder.kinds`) and what a check's code
+* the check kinds underneath them (:mod:`.kinds`) and what a check's code
   sees (:class:`Context`, :class:`Verdict`, :class:`CheckFailure`);
-* seeded inputs (:mod:`nlpdojo_autograder.inputs`) and comparisons
-  (:mod:`nlpdojo_autograder.compare`).
+* seeded inputs (:mod:`.inputs`) and comparisons
+  (:mod:`.compare`).
 
 The metric checks' training kit (trained on the worker, measured on the grader's side) is
 :mod:`nlpdojo_autograder.training`. ``docs/authoring.md`` walks through a topic.
+
+The package also holds the authoring side's internals, which the engine uses and this facade
+does not export: solution markers (:mod:`.markers`), planted bugs (:mod:`.planted`), question
+ids and requirements (:mod:`.questions`) and ``dojo new-topic`` (:mod:`.scaffold`). It is
+a layer above the runtime (docs/architecture.md): it speaks the wire's values and names the
+worker's probes, and reaches no process.
 """
 
-from nlpdojo_autograder.authoring.topic import Question, Topic, bug
-from nlpdojo_autograder.builders import (
+from nlpdojo_autograder.authoring.builders import (
     LayerCase,
     LossCase,
     Metric,
@@ -38,7 +43,7 @@ from nlpdojo_autograder.builders import (
     torch_twin,
     with_hint,
 )
-from nlpdojo_autograder.checks import (
+from nlpdojo_autograder.authoring.checks import (
     Check,
     CheckFailure,
     Context,
@@ -47,8 +52,8 @@ from nlpdojo_autograder.checks import (
     PlantedBug,
     Verdict,
 )
-from nlpdojo_autograder.compare import compare_array, compare_payloads
-from nlpdojo_autograder.inputs import (
+from nlpdojo_autograder.authoring.compare import compare_array, compare_payloads
+from nlpdojo_autograder.authoring.inputs import (
     BACKEND,
     derived,
     draw,
@@ -63,7 +68,7 @@ from nlpdojo_autograder.inputs import (
     student,
     uniform,
 )
-from nlpdojo_autograder.kinds import (
+from nlpdojo_autograder.authoring.kinds import (
     GradientProblem,
     Property,
     custom_check,
@@ -75,6 +80,7 @@ from nlpdojo_autograder.kinds import (
     value_check,
     within,
 )
+from nlpdojo_autograder.authoring.topic import Question, Topic, bug
 
 __all__ = [
     "BACKEND", "Check", "CheckFailure", "Context", "Exercise", "GradientProblem", "LayerCase",

@@ -6,7 +6,7 @@ It writes the two folders a topic is made of, and nothing else:
   instructions (``README.md``, which also opens the topic's notebook) and one module with one
   question (``scale.py``: a function and its solution block);
 * ``course/NAME/``: how it is graded, a plugin found by the course as it is: ``__init__.py``
-  (the :class:`~nlpdojo_autograder.authoring.Topic` and its ``register_exercises``) and
+  (the :class:`~.Topic` and its ``register_exercises``) and
   ``questions.py`` (the question's declaration: a value check against the reference and a
   planted bug that ``dojo verify`` proves it catches).
 

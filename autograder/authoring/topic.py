@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlpdojo_autograder.checks import Check, Exercise, PlantedBug
+from nlpdojo_autograder.authoring.checks import Check, Exercise, PlantedBug
 
 
 @dataclass(frozen=True)

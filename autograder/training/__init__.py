@@ -1,23 +1,23 @@
 """The training kit, shared by every topic that trains a model:
 
-* metric checks measured on the grader's side (:mod:`nlpdojo_autograder.trained`): the
+* metric checks measured on the grader's side (:mod:`.trained`): the
   student's code trains from the grader's initial parameters (:class:`TrainingPlan`,
   :func:`initial_parameters`), the parameters come back as data, the grader scores held-out
   data with the reference's forward and audits every step (:func:`train_and_measure`,
   :func:`audit`);
-* ``dojo train`` / ``dojo sample`` plumbing (:mod:`nlpdojo_autograder.train`): whose code
+* ``dojo train`` / ``dojo sample`` plumbing (:mod:`.train`): whose code
   trains (:class:`TopicCode`, :class:`CodeChoice`), data checks (:func:`require_datasets`),
   output files (:func:`check_output`) and the errors they raise (:class:`TrainError`).
 """
 
-from nlpdojo_autograder.train import (
+from nlpdojo_autograder.training.train import (
     CodeChoice,
     TopicCode,
     TrainError,
     check_output,
     require_datasets,
 )
-from nlpdojo_autograder.trained import (
+from nlpdojo_autograder.training.trained import (
     FLOAT64,
     LOSSES,
     PARAM,

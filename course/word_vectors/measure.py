@@ -107,7 +107,7 @@ SKETCH_ROWS = 64
 
 
 def audited(ctx: Context, center: np.ndarray, outside: np.ndarray, losses: np.ndarray) -> dict:
-    """What :func:`nlpdojo_autograder.trained.audit` compares with the reference's run from
+    """What :func:`nlpdojo_autograder.training.audit` compares with the reference's run from
     the same seeds: the loss of every report interval and sketches of both matrices (a
     projection drawn from the input seed, the same on both sides)."""
     from nlpdojo_autograder.training import FLOAT64, LOSSES, PARAM, is_float64

@@ -4,7 +4,7 @@ The word_vectors topic's training command, registered as :data:`TRAINER` by the 
 plugin (``register_trainers``). It trains the student's ``exercises/word_vectors`` (or the
 reference with ``--solutions``) through that folder's own ``train.py``, saves the vectors in
 the word2vec text format and reports the grader's similarity and analogy metrics. Whose code
-trains, the data checks and the errors come from the generic :mod:`nlpdojo_autograder.train`.
+trains, the data checks and the errors come from the generic :mod:`nlpdojo_autograder.training`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ gradient, 31 students". A failure is reduced to
 
 * its **diagnosis**: for a gradient check, the diagnosis the gradient checker made for each
   failing parameter (``details["gradients"][i]["diagnosis"]``, :mod:`nlpdojo.gradcheck.diagnosis`);
-  for a value check, the pattern :mod:`nlpdojo_autograder.compare` appends after the last
+  for a value check, the pattern :mod:`nlpdojo_autograder.authoring.compare` appends after the last
   ``"; "`` ("yours is twice the expected one") or the message's first line; for an error,
   a timeout or an untouched stub, the first line of the message; each then
   :func:`normalize_pattern`-ed;

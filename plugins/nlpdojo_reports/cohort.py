@@ -16,7 +16,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from nlpdojo_autograder.results import STATUSES, GradingResult
+from nlpdojo_autograder.grading.results import STATUSES, GradingResult
 from nlpdojo_reports.clusters import cluster_failures, cluster_title
 from nlpdojo_reports.formatting import fmt_number, fmt_points
 from nlpdojo_reports.sanitize import visible_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from nlpdojo_autograder.results import CheckResult, GradingResult
+from nlpdojo_autograder.grading.results import CheckResult, GradingResult
 
 #: how each status reads to a person (the JSON keeps the machine value)
 STATUS_LABELS: dict[str, str] = {

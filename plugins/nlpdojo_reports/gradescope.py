@@ -20,8 +20,8 @@ import json
 import math
 from typing import Any, Literal
 
-from nlpdojo_autograder.reporting import Reporter
-from nlpdojo_autograder.results import CheckResult, GradingResult, json_default
+from nlpdojo_autograder.grading.reporting import Reporter
+from nlpdojo_autograder.grading.results import CheckResult, GradingResult, json_default
 from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points, metric_text, run_lines
 from nlpdojo_reports.sanitize import finite_json
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from nlpdojo_autograder.reporting import Reporter
-from nlpdojo_autograder.results import GradingResult, json_default
+from nlpdojo_autograder.grading.reporting import Reporter
+from nlpdojo_autograder.grading.results import GradingResult, json_default
 from nlpdojo_reports.sanitize import finite_json
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from nlpdojo_autograder.reporting import Reporter
-from nlpdojo_autograder.results import CheckResult, ExerciseResult, GradingResult
+from nlpdojo_autograder.grading.reporting import Reporter
+from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
 from nlpdojo_reports.formatting import STATUS_LABELS, first_line, fmt_points, metric_text
 from nlpdojo_reports.sanitize import xml_text
 

@@ -11,8 +11,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from nlpdojo_autograder.reporting import Reporter
-from nlpdojo_autograder.results import STATUSES, ExerciseResult, GradingResult
+from nlpdojo_autograder.grading.reporting import Reporter
+from nlpdojo_autograder.grading.results import STATUSES, ExerciseResult, GradingResult
 from nlpdojo_reports.formatting import STATUS_LABELS, fmt_number, fmt_points, metric_text, run_lines
 from nlpdojo_reports.sanitize import visible_text
 

@@ -11,8 +11,8 @@ from typing import IO
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.reporting import Reporter
-from nlpdojo_autograder.results import GradingResult
+from nlpdojo_autograder.grading.reporting import Reporter
+from nlpdojo_autograder.grading.results import GradingResult
 
 
 class ReportError(NlpdojoError):

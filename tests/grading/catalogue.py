@@ -36,7 +36,7 @@ def _fixtures(folder: Path | None) -> dict[str, str]:
 def catalogue() -> dict[str, Any]:
     """The built-in exercises and every trainer, as JSON-able data."""
     from nlpdojo.plugins import get_registry
-    from nlpdojo_autograder.grading import exercise_names
+    from nlpdojo_autograder.grading.grade import exercise_names
 
     registry = get_registry()
     assert [n for n in exercise_names() if n in BUILT_IN] == list(BUILT_IN), exercise_names()

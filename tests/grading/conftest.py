@@ -74,7 +74,7 @@ def toy(toy_site, monkeypatch):
 @pytest.fixture
 def toy_fixtures(toy, toy_site):
     """Fixtures for the toy pack's public checks, generated from its reference once."""
-    from nlpdojo_autograder import fixtures
+    from nlpdojo_autograder.release import fixtures
 
     dest = toy_site / "nlpdojo_toy_pack" / "fixtures" / "toy"
     if not dest.exists():
@@ -89,7 +89,7 @@ SOLUTIONS = PACK / "solutions" / "toy"
 def make_submission(tmp_path):
     """``make_submission(edits)``: a copy of the toy solutions (topic folder ``toy``) with
     ``{module: (old, new)}`` text replacements, or ``stub=True`` for the released stubs."""
-    from nlpdojo_autograder.markers import strip_solutions
+    from nlpdojo_autograder.authoring.markers import strip_solutions
 
     def make(edits: dict[str, tuple[str, str]] | None = None, *, stub: bool = False,
              name: str = "submission") -> Path:

@@ -12,9 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlpdojo_autograder.builders import call, calls_check, function_check, function_checks, literal
-from nlpdojo_autograder.checks import BackendRef, Check, CheckFailure, Context
-from nlpdojo_autograder.inputs import (
+from nlpdojo_autograder.authoring.builders import (
+    call,
+    calls_check,
+    function_check,
+    function_checks,
+    literal,
+)
+from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context
+from nlpdojo_autograder.authoring.inputs import (
     BACKEND,
     derived,
     draw,
@@ -29,8 +35,9 @@ from nlpdojo_autograder.inputs import (
     student,
     uniform,
 )
-from nlpdojo_autograder.remote import LocalSubject, StudentError
-from nlpdojo_autograder.runner import _backends
+from nlpdojo_autograder.grading.runner import _backends
+from nlpdojo_autograder.runtime.calls import StudentError
+from nlpdojo_autograder.runtime.remote import LocalSubject
 
 
 class _Code:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from nlpdojo.module import Module, Parameter
-from nlpdojo_autograder.builders import (
+from nlpdojo_autograder.authoring.builders import (
     LayerCase,
     layer_checks,
     sequence_checks,
@@ -23,11 +23,12 @@ from nlpdojo_autograder.builders import (
     torch_check,
     torch_twin,
 )
-from nlpdojo_autograder.checks import BackendRef, Check, CheckFailure, Context
-from nlpdojo_autograder.kinds import finite, property_check, rows_sum_to_one, within
-from nlpdojo_autograder.probes import ArrayStateCell
-from nlpdojo_autograder.remote import LocalSubject, StudentError
-from nlpdojo_autograder.runner import _backends
+from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context
+from nlpdojo_autograder.authoring.kinds import finite, property_check, rows_sum_to_one, within
+from nlpdojo_autograder.grading.runner import _backends
+from nlpdojo_autograder.runtime.calls import StudentError
+from nlpdojo_autograder.runtime.probes import ArrayStateCell
+from nlpdojo_autograder.runtime.remote import LocalSubject
 
 
 class _Code:

@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder import remote
-from nlpdojo_autograder.grading import GradeOptions, Listener, grade_exercise
-from nlpdojo_autograder.loader import LIBRARY, load_reference_dir
-from nlpdojo_autograder.runner import Limits
+from nlpdojo_autograder.grading.grade import GradeOptions, Listener, grade_exercise
+from nlpdojo_autograder.grading.runner import Limits
+from nlpdojo_autograder.runtime import remote
+from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
 
 #: what a call-back may cost before a limit is at risk: above the slowest measured (7 ms, see
 #: the module's docstring), so that a limit that covers it holds up to a load of about 15

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlpdojo_autograder import channel
-from nlpdojo_autograder.channel import (
+from nlpdojo_autograder.runtime import channel
+from nlpdojo_autograder.runtime.channel import (
     MAX_DENSE_ELEMENTS,
     MAX_ELEMENTS,
     ChannelError,
@@ -45,7 +45,7 @@ SMALL_MB = 150
 RECEIVER = textwrap.dedent(r'''
     import json, os, struct, sys, time
     import numpy as np
-    from nlpdojo_autograder.channel import MAGIC, Channel, ChannelError
+    from nlpdojo_autograder.runtime.channel import MAGIC, Channel, ChannelError
 
     def frame(header, buffers_len, sent=b""):
         header = json.dumps(header, separators=(",", ":")).encode()
@@ -227,7 +227,7 @@ def test_a_frame_is_read_as_it_arrives_in_bounded_chunks():
     """Received over a real pipe, 64 MiB across many reads; the result is the value sent."""
     import threading
 
-    from nlpdojo_autograder.channel import Channel
+    from nlpdojo_autograder.runtime.channel import Channel
 
     r1, w1 = os.pipe()
     r2, w2 = os.pipe()
@@ -301,7 +301,7 @@ def test_a_giant_declared_array_frame_costs_its_check_and_no_memory(tmp_path):
     folder = softmax_attack(tmp_path / "sub", """
         import json, os, struct
         argv = open('/proc/self/cmdline', 'rb').read().split(b'\\0')
-        fd = int(argv[argv.index(b'nlpdojo_autograder.worker') + 2])
+        fd = int(argv[argv.index(b'nlpdojo_autograder.runtime.worker') + 2])
         header = json.dumps(['a', 'float64', [1 << 27], 1 << 30]).encode()
         os.write(fd, struct.pack('!4sIQ', b'NLPD', len(header), 1 << 30) + header)
         os._exit(0)

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from nlpdojo.cli.common import EXIT_INTERNAL, report_errors
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder import cli
-from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.cli import grade as cli
+from nlpdojo_autograder.cli.grade import app
 
 runner = CliRunner()
 GRADESCOPE_SCHEMA = json.loads((Path(__file__).parents[1] / "reports" / "fixtures"
@@ -166,7 +166,7 @@ def test_a_long_file_name_that_fits_is_written(result_for_writer, tmp_path):
 
 @pytest.fixture
 def result_for_writer():
-    from nlpdojo_autograder.results import GradingResult
+    from nlpdojo_autograder.grading.results import GradingResult
 
     return GradingResult(exercises=[], backend="numpy", device="cpu", submission="s",
                          seeds={"base": 0}, versions={}, options={})

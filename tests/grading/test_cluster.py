@@ -15,8 +15,8 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from nlpdojo_autograder import cluster as cluster_module
-from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.cli.grade import app
+from nlpdojo_autograder.grading import cluster as cluster_module
 
 try:
     import distributed

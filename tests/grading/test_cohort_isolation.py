@@ -10,7 +10,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.cli.grade import app
 
 SCALE = "    return xp.multiply(x, k)\n"
 

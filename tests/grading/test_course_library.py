@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from nlpdojo import plugins
-from nlpdojo_autograder.grading import GradeOptions, grade
-from nlpdojo_autograder.markers import strip_solutions
-from nlpdojo_autograder.runner import Limits
+from nlpdojo_autograder.authoring.markers import strip_solutions
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.grading.runner import Limits
 
 HERE = Path(__file__).parent
 PACK = HERE / "course_pack" / "nlpdojo_course_pack"
@@ -153,7 +153,7 @@ def test_training_runs_on_the_reference_optimizer_when_the_students_is_broken(co
 
 
 def test_dependencies_are_computed_transitively(course):
-    from nlpdojo_autograder.questions import QuestionError, closure, resolve, swap_in
+    from nlpdojo_autograder.authoring.questions import QuestionError, closure, resolve, swap_in
 
     models = plugins.get_registry().get("exercise", "models")
     check = models.check("regressor.values")
@@ -168,7 +168,7 @@ def test_dependencies_are_computed_transitively(course):
 def test_a_library_edit_reruns_exactly_the_checks_that_import_it(course, tmp_path):
     """grade's incremental cache across topics: editing library/losses.py reruns the loss's
     checks and the regressor's training (its given loop imports the loss), nothing else."""
-    from nlpdojo_autograder.gradecache import GradeCache
+    from nlpdojo_autograder.grading.gradecache import GradeCache
 
     root = _submission(tmp_path / "course")
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.cli.grade import app
 from tests._html import Fields, chromium, find_chromium
 
 SOLUTION = Path(__file__).parents[2] / "solutions" / "word_vectors"

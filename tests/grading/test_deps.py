@@ -1,5 +1,5 @@
-"""What a check depends on (nlpdojo_autograder.deps): import closures across the topic and the
-course library, and the cases where the analysis must widen instead of guess."""
+"""What a check depends on (nlpdojo_autograder.grading.deps): import closures across the topic
+and the course library, and the cases where the analysis must widen instead of guess."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nlpdojo_autograder.deps import Course
+from nlpdojo_autograder.grading.deps import Course
 
 
 def write(root: Path, files: dict[str, str]) -> Course:

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from nlpdojo.gradcheck import check_gradient, compare_gradients
-from nlpdojo_autograder.calls import describe
-from nlpdojo_autograder.compare import compare_array
-from nlpdojo_autograder.grading import GradeOptions, grade
+from nlpdojo_autograder.authoring.compare import compare_array
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.runtime.calls import describe
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "word_vectors"
 
@@ -227,7 +227,7 @@ def test_a_missing_return_says_so(tmp_path):
     import shutil
     from pathlib import Path
 
-    from nlpdojo_autograder.grading import GradeOptions, grade
+    from nlpdojo_autograder.grading.grade import GradeOptions, grade
 
     folder = tmp_path / "sub" / "word_vectors"
     shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
@@ -258,7 +258,7 @@ def test_common_mistakes_are_named(tmp_path, module, old, new, check, phrase):
     import shutil
     from pathlib import Path
 
-    from nlpdojo_autograder.grading import GradeOptions, grade
+    from nlpdojo_autograder.grading.grade import GradeOptions, grade
 
     folder = tmp_path / "sub" / "word_vectors"
     shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)

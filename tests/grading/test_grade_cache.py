@@ -8,8 +8,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from nlpdojo_autograder import gradecache
-from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.cli.grade import app
+from nlpdojo_autograder.grading import gradecache
 
 runner = CliRunner()
 SCALE = ("scale.values", "scale.workdir")
@@ -66,10 +66,8 @@ def test_a_changed_grader_reruns_everything(toy, make_submission, tmp_path, monk
     folder = make_submission()
     graded(folder, tmp_path)
     assert cached(graded(folder, tmp_path)) == set(SCALE + QUADRATIC)
-    from nlpdojo_autograder import grading
-
-    real = grading.versions
-    monkeypatch.setattr(grading, "versions", lambda backend: {**real(backend), "nlpdojo": "9"})
+    real = gradecache.versions
+    monkeypatch.setattr(gradecache, "versions", lambda backend: {**real(backend), "nlpdojo": "9"})
     gradecache.grader_fingerprint.cache_clear()
     try:
         assert cached(graded(folder, tmp_path)) == set()
@@ -170,7 +168,7 @@ def test_the_student_view_and_the_default_view_keep_their_own_entries(toy_fixtur
 def test_a_check_reading_a_shared_run_depends_on_what_filled_it():
     """Two metric checks measure one training run: the second makes no call itself but
     depends on the modules the first reached."""
-    from nlpdojo_autograder.runner import TrackedCache
+    from nlpdojo_autograder.grading.runner import TrackedCache
 
     cache = TrackedCache()
     first = cache.begin()
@@ -226,6 +224,7 @@ def test_files_the_worker_does_not_receive_change_nothing(toy, make_submission, 
 
 def test_the_cache_knows_which_files_the_worker_receives():
     """deps.RECEIVED_SUFFIXES must follow what remote.py copies into the worker's folder."""
-    from nlpdojo_autograder import deps, remote
+    from nlpdojo_autograder.grading import deps
+    from nlpdojo_autograder.runtime import remote
 
     assert deps.RECEIVED_SUFFIXES == remote._CODE_SUFFIXES

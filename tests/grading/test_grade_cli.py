@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from typer.testing import CliRunner
 
-from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.cli.grade import app
 
 runner = CliRunner()
 
@@ -128,7 +128,7 @@ def test_cohort_in_parallel(toy, make_submission, tmp_path):
 
 
 def test_notebook_submission(toy, make_submission, tmp_path):
-    from nlpdojo_autograder.notebooks import build_notebook, dumps
+    from nlpdojo_autograder.release.notebooks import build_notebook, dumps
 
     folder = make_submission()  # the solutions: a filled-in notebook
     nb = tmp_path / "toy.ipynb"
@@ -158,7 +158,7 @@ def test_a_submission_of_bare_topic_files(toy, make_submission):
 
 
 def test_a_syntax_error_in_a_notebook_cell_costs_only_that_module(toy, make_submission, tmp_path):
-    from nlpdojo_autograder.notebooks import build_notebook, dumps
+    from nlpdojo_autograder.release.notebooks import build_notebook, dumps
 
     nb = build_notebook(make_submission() / "toy", stub=False)
     cell = next(c for c in nb.cells if "nlpdojo:quadratic" in c.metadata.get("tags", []))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.cli.grade import app
 
 ROOT = Path(__file__).resolve().parents[2]
 SOFTMAX = "    shifted = x - xp.max(x, axis=-1, keepdims=True)"

@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from nlpdojo_autograder.gradescope_zip import unpack
+from nlpdojo_autograder.release.gradescope_zip import unpack
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTION = REPO / "solutions" / "word_vectors"
@@ -45,7 +45,7 @@ REQUIRED = {
 
 
 def _sandbox_available() -> str | None:
-    from nlpdojo_autograder.sandbox import probe
+    from nlpdojo_autograder.runtime.sandbox import probe
 
     return probe()
 
@@ -120,7 +120,7 @@ def test_the_zip_holds_what_gradescope_takes(autograder_zip):
     (student,) = [files for n, files in wheels.items() if "nlpdojo-0" in n]
     (reference,) = [files for n, files in wheels.items() if "nlpdojo_reference" in n]
     assert not any(f.startswith("nlpdojo_solutions/") for f in student)
-    assert "nlpdojo_autograder/cli.py" in student
+    assert "nlpdojo_autograder/cli/grade.py" in student
     topics = {f.split("/")[1] for f in reference if f.startswith("nlpdojo_solutions/")
               and f.count("/") >= 2}
     assert topics == {"word_vectors", "library"}  # the chosen topic and the course library

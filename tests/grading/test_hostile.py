@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlpdojo_autograder import sandbox
+from nlpdojo_autograder.runtime import sandbox
 
 #: grading attacks, judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
 pytestmark = pytest.mark.seeded
@@ -207,13 +207,13 @@ def grade(tmp_path: Path, level: str, *args: str, submission: Path | None = None
     """``grade ARGS --submission SUBMISSION -f json -o OUT`` at isolation ``level``, in a child
     subreaper; then assert what must hold after any grading (see the module's docstring).
     ``cohort``: ARGS name ``--submissions``, and OUT is the folder of the cohort's reports;
-    ``as_module``: ``python -m nlpdojo_autograder.cli`` instead of the ``grade`` script."""
+    ``as_module``: ``python -m nlpdojo_autograder.cli.grade`` instead of the ``grade`` script."""
     run = tmp_path / f"run-{uuid.uuid4().hex[:8]}"
     grader_tmp, work = run / "tmp", cwd or run / "cwd"
     for folder in (grader_tmp, work):
         folder.mkdir(parents=True, exist_ok=True)
     out, leftovers = run / ("reports" if cohort else "result.json"), run / "reaper.json"
-    command = [sys.executable, "-m", "nlpdojo_autograder.cli"] if as_module else [str(GRADE)]
+    command = [sys.executable, "-m", "nlpdojo_autograder.cli.grade"] if as_module else [str(GRADE)]
     command += [*args, "-f", "json", "-o", str(out)]
     if submission is not None:
         command += ["--submission", str(submission)]
@@ -414,9 +414,9 @@ def test_patching_the_checking_code_does_not_pass_a_zero_gradient(tmp_path, leve
         except ImportError:
             pass
         try:  # the grader's modules are not importable in the worker (the blocker, the sandbox)
-            import nlpdojo_autograder.compare as _compare
-            import nlpdojo_autograder.kinds as _kinds
-            from nlpdojo_autograder.checks import Verdict as _Verdict
+            import nlpdojo_autograder.authoring.compare as _compare
+            import nlpdojo_autograder.authoring.kinds as _kinds
+            from nlpdojo_autograder.authoring.checks import Verdict as _Verdict
             _compare.compare_payloads = lambda *a, **k: _Verdict(True, 'matches the reference')
             _kinds.compare_payloads = _compare.compare_payloads
         except ImportError:
@@ -670,7 +670,7 @@ def test_garbage_on_the_reply_channel_costs_only_that_check(tmp_path):
     folder = softmax_attack(tmp_path / "sub", """
         import os
         argv = open('/proc/self/cmdline', 'rb').read().split(b'\\0')
-        channel = int(argv[argv.index(b'nlpdojo_autograder.worker') + 2])
+        channel = int(argv[argv.index(b'nlpdojo_autograder.runtime.worker') + 2])
         os.write(channel, b'NLPD' + b'\\xff' * 64)
     """, honest=True)
     graded = grade(tmp_path, AUTO, "softmax", "naive_softmax", submission=folder)
@@ -932,7 +932,7 @@ def test_a_submission_that_edits_itself_is_graded_as_submitted(tmp_path, level):
     """It appends to its own files as the worker sees them and, where the grader's command
     line is visible (no PID namespace), to the submitted folder itself. What is graded is the
     snapshot taken before; its sha256 is recorded, and --replay says the files changed."""
-    from nlpdojo_autograder.snapshot import content_hash
+    from nlpdojo_autograder.grading.snapshot import content_hash
 
     folder = softmax_attack(tmp_path / "sub", """
         import os
@@ -1126,7 +1126,7 @@ def test_a_cohort_submission_cannot_reach_the_others(tmp_path, level):
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("how", ["python -m", "PYTHONPATH=."])
 def test_the_graders_working_folder_is_not_visible_in_the_sandbox(tmp_path, how):
-    """`python -m nlpdojo_autograder.cli` puts its working folder on sys.path, PYTHONPATH=.
+    """`python -m nlpdojo_autograder.cli.grade` puts its working folder on sys.path, PYTHONPATH=.
     too: the sandbox binds only folders that packages are installed in."""
     ci = tmp_path / "ci"
     cohort = _cohort(ci / "submissions")

@@ -15,8 +15,8 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from nlpdojo_autograder.cli import app
-from nlpdojo_autograder.snapshot import SubmissionError, take_snapshot
+from nlpdojo_autograder.cli.grade import app
+from nlpdojo_autograder.grading.snapshot import SubmissionError, take_snapshot
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nlpdojo_autograder.grading import GradeOptions, grade
-from nlpdojo_autograder.runner import Limits
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.grading.runner import Limits
 
 SCALE_BODY = "    return xp.multiply(x, k)\n"
 
@@ -96,14 +96,16 @@ def test_missing_module_file(toy, make_submission):
 
 
 def test_student_code_cannot_patch_the_comparison(toy, make_submission):
-    cheat = ("    import nlpdojo_autograder.compare as c\n"
-             "    from nlpdojo_autograder.checks import Verdict\n"
+    cheat = ("    import nlpdojo_autograder.authoring.compare as c\n"
+             "    from nlpdojo_autograder.authoring.checks import Verdict\n"
              "    c.compare_payloads = lambda *a, **k: Verdict(True, 'ok')\n"
              "    return x * 0\n")
     checks = _by_id(_grade(make_submission({"scale": (SCALE_BODY, cheat)})))
     # the grader's own modules are not importable where the student's code runs
     assert checks["scale.values"].score == 0
-    assert "nlpdojo_autograder.compare is the grader's" in checks["scale.values"].message
+    # (refused at its package, the authoring API's, which graded code cannot import either)
+    assert ("nlpdojo_autograder.authoring is the grader's, not available to submitted code"
+            in checks["scale.values"].message)
 
 
 def test_threads_and_processes_the_code_leaves_behind_are_cleaned_up(toy, make_submission):
@@ -122,7 +124,7 @@ def test_threads_and_processes_the_code_leaves_behind_are_cleaned_up(toy, make_s
 def test_grade_killed_by_sigterm_takes_its_worker_with_it(toy, make_submission):
     """A CI job's time limit (SIGTERM) must not leave a worker spinning."""
     folder = make_submission({"scale": (SCALE_BODY, "    while True:\n        pass\n")})
-    proc = subprocess.Popen([sys.executable, "-m", "nlpdojo_autograder.cli", "scale",
+    proc = subprocess.Popen([sys.executable, "-m", "nlpdojo_autograder.cli.grade", "scale",
                              "--submission", str(folder), "-f", "json"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -138,7 +140,7 @@ def test_grade_killed_by_sigterm_takes_its_worker_with_it(toy, make_submission):
 
 def _workers_for(grade_pid: int) -> list[int]:
     """PIDs of grader workers started by the ``grade`` process ``grade_pid`` (its descendants
-    running ``nlpdojo_autograder.worker``; sandboxed or not)."""
+    running ``nlpdojo_autograder.runtime.worker``; sandboxed or not)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         try:
@@ -152,7 +154,7 @@ def _workers_for(grade_pid: int) -> list[int]:
         pid = todo.pop()
         todo.extend(children.get(pid, []))
         try:
-            if b"nlpdojo_autograder.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"nlpdojo_autograder.runtime.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.append(pid)
         except OSError:
             pass

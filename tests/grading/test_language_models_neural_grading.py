@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.grading import GradeOptions, grade_exercise
-from nlpdojo_autograder.verify import verify
+from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise
+from nlpdojo_autograder.release.verify import verify
 from nlpdojo_course.language_models import rnn, window_lm
 from tests.grading.courses import edited_course
 
@@ -69,7 +69,7 @@ def test_training_checks_run_the_students_own_library_and_swap_the_rest():
     """own_code: a training run keeps the student's library layers (a swapped layer would
     cross processes with its parameters at every step); the value checks swap them in."""
     from nlpdojo.plugins import get_registry
-    from nlpdojo_autograder.questions import swap_in
+    from nlpdojo_autograder.authoring.questions import swap_in
 
     exercise = get_registry().get("exercise", "language_models")
     values = swap_in(exercise, exercise.check("rnn_lm.values"))
@@ -138,7 +138,7 @@ def test_a_student_release_says_which_earlier_stub_stops_a_finished_question(tmp
     """Stubs everywhere but a finished rnn.py: rnn_cell's checks stop in the stub of
     neural_networks.xavier (its weights' initialisation), and say that it is xavier, not
     rnn_cell, that is left to write."""
-    from nlpdojo_autograder.grading import grade
+    from nlpdojo_autograder.grading.grade import grade
 
     for name in ("library", "language_models"):
         shutil.copytree(REPO / "exercises" / name, tmp_path / name,

@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 from typer.testing import CliRunner
 
-from nlpdojo_autograder.cli import app
-from nlpdojo_autograder.notebooks import build_notebook, dumps
+from nlpdojo_autograder.cli.grade import app
+from nlpdojo_autograder.release.notebooks import build_notebook, dumps
 
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"

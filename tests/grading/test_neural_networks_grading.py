@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.grading import GradeOptions, grade
-from nlpdojo_autograder.verify import verify
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.release.verify import verify
 from tests.grading.courses import edited_course
 
 REPO = Path(__file__).resolve().parents[2]

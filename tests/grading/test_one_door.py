@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from nlpdojo_autograder.notebooks import build_notebook, dumps
-from nlpdojo_autograder.release import _pytest_module
+from nlpdojo_autograder.release.notebooks import build_notebook, dumps
+from nlpdojo_autograder.release.release import _pytest_module
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = f"secret-{uuid.uuid4().hex}"
@@ -103,7 +103,7 @@ def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
 
 
 def _grade(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return _run([sys.executable, "-m", "nlpdojo_autograder.cli", *args], cwd)
+    return _run([sys.executable, "-m", "nlpdojo_autograder.cli.grade", *args], cwd)
 
 
 def _assert_clean(proc: subprocess.CompletedProcess, *roots: Path) -> None:
@@ -234,7 +234,7 @@ def test_a_notebook_is_written_over_the_released_template_not_its_neighbours(
 
 
 def _sha256_of_file(path: Path) -> str:
-    from nlpdojo_autograder.snapshot import content_hash
+    from nlpdojo_autograder.grading.snapshot import content_hash
 
     return content_hash(path)
 
@@ -298,7 +298,7 @@ def test_a_notebook_that_is_a_fifo_or_has_a_name_that_is_not_utf8_is_refused(toy
     odd = os.path.join(os.fsencode(tmp_path), b"\xff.ipynb")
     with open(odd, "wb") as fh:
         fh.write(b"{}")
-    proc = _run([sys.executable, "-m", "nlpdojo_autograder.cli", "toy", "--submission",
+    proc = _run([sys.executable, "-m", "nlpdojo_autograder.cli.grade", "toy", "--submission",
                  os.fsdecode(odd), "-f", "json", "-o", str(out)], tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "is not UTF-8: rename it" in proc.stderr
@@ -432,8 +432,8 @@ def test_a_cluster_refuses_each_hazard_before_sending_it(toy, toy_site, make_sub
 def test_pack_refuses_what_the_snapshot_refuses(toy_site, tmp_path):
     """The cluster's archive is made of the snapshot only: a hazard is refused before anything
     is read, never silently dropped or followed; a name that is not UTF-8 is left out and said."""
-    from nlpdojo_autograder import cluster
-    from nlpdojo_autograder.snapshot import SubmissionError
+    from nlpdojo_autograder.grading import cluster
+    from nlpdojo_autograder.grading.snapshot import SubmissionError
 
     for hazard, plant in HAZARDS.items():
         folder = tmp_path / hazard
@@ -466,7 +466,7 @@ def gradescope(tmp_path_factory) -> Path:
     from typer.testing import CliRunner
 
     from nlpdojo.cli.app import build_app
-    from nlpdojo_autograder.gradescope_zip import unpack
+    from nlpdojo_autograder.release.gradescope_zip import unpack
     from tests.grading.test_gradescope_zip import _env, _sandbox_available
 
     why = _sandbox_available()
@@ -534,7 +534,7 @@ def test_run_autograder_grades_past_a_name_that_is_not_utf8_and_says_so(gradesco
 
 
 def test_a_link_that_leads_nowhere_or_in_a_loop_is_refused_not_a_crash(tmp_path):
-    from nlpdojo_autograder.snapshot import SubmissionError, take_snapshot
+    from nlpdojo_autograder.grading.snapshot import SubmissionError, take_snapshot
 
     folder = tmp_path / "sub"
     folder.mkdir()
@@ -550,7 +550,7 @@ def test_a_link_that_leads_nowhere_or_in_a_loop_is_refused_not_a_crash(tmp_path)
 
 
 def test_a_folder_whose_name_is_not_utf8_is_left_out_with_all_it_holds(tmp_path):
-    from nlpdojo_autograder.snapshot import take_snapshot
+    from nlpdojo_autograder.grading.snapshot import take_snapshot
 
     folder = tmp_path / "sub"
     (folder / "toy").mkdir(parents=True)

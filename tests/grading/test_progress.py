@@ -8,9 +8,9 @@ from io import StringIO
 
 from rich.console import Console
 
-from nlpdojo_autograder import cli
-from nlpdojo_autograder.grading import GradeOptions, grade
-from nlpdojo_autograder.progress import LiveProgress, running_text
+from nlpdojo_autograder.cli import grade as cli
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.grading.progress import LiveProgress, running_text
 
 
 def console(*, terminal: bool) -> Console:

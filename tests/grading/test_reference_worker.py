@@ -37,14 +37,14 @@ import numpy as np
 import pytest
 
 from nlpdojo.selection import load_backend
-from nlpdojo_autograder import objects
-from nlpdojo_autograder.callbacks import SwapScope
-from nlpdojo_autograder.calls import REFERENCE_TOKENS, Workspace
-from nlpdojo_autograder.channel import Token
-from nlpdojo_autograder.remote import RemoteSubject, WorkerSettings
-from nlpdojo_autograder.runner import hidden_folders
-from nlpdojo_autograder.subject import Fence, NotSwappedIn, ReferenceCode
-from nlpdojo_autograder.worker import ReferenceWorker, _load_reference
+from nlpdojo_autograder.grading.runner import hidden_folders
+from nlpdojo_autograder.runtime import objects
+from nlpdojo_autograder.runtime.callbacks import SwapScope
+from nlpdojo_autograder.runtime.calls import REFERENCE_TOKENS, Workspace
+from nlpdojo_autograder.runtime.channel import Token
+from nlpdojo_autograder.runtime.remote import RemoteSubject, WorkerSettings
+from nlpdojo_autograder.runtime.subject import Fence, NotSwappedIn, ReferenceCode
+from nlpdojo_autograder.runtime.worker import ReferenceWorker, _load_reference
 from tests.grading.test_hostile import (
     AUTO,
     GRADE,
@@ -147,7 +147,7 @@ def assert_forward_checks_zero(graded: Graded, phrase: str) -> None:
 #: three ways to name NumPy's DataSource (whose __del__ deletes ``_destpath``): as the object of
 #: the swapped method, as a sub-layer of a genuine Linear, and as a plain argument
 DATASOURCE_ATTACK = """
-from nlpdojo_autograder.channel import Token
+from nlpdojo_autograder.runtime.channel import Token
 from ..library.layers import Linear
 
 call = next(c.cell_contents for c in Linear.forward.__closure__
@@ -332,8 +332,8 @@ def test_a_restarted_worker_leaves_no_scratch_behind(tmp_path, level):
 # -- the exchange: a worker is never reused out of step ------------------------------------------
 def _word_vectors_subject(tmp_path: Path) -> RemoteSubject:
     from nlpdojo.plugins import get_registry
-    from nlpdojo_autograder.grading import question_functions
-    from nlpdojo_autograder.runner import _reference_names
+    from nlpdojo_autograder.grading.grade import question_functions
+    from nlpdojo_autograder.grading.runner import _reference_names
 
     exercise = get_registry().get("exercise", TOPIC)
     reference = ReferenceCode(exercise.reference_package)
@@ -437,19 +437,20 @@ def test_the_reference_process_rebuilds_only_allowed_classes_by_exact_name(tmp_p
 def test_a_stand_in_cell_is_the_only_grader_class_an_object_may_name(tmp_path):
     """An unroll over the grader's stand-in cells may be handed to a swapped-in reference (a
     bidirectional wrapper on the library's RNN): the stand-ins cross by their exact name in
-    ``nlpdojo_autograder.probes``; no other class of that module, or of the grader, does."""
+    ``nlpdojo_autograder.runtime.probes``; no other class of that module, or of the grader, does."""
     workspace, _, _ = _reference_workspace(tmp_path, [("..library.layers", "Linear")])
     x = Token("array", (np.ones((2, 3)), None))
-    for module, qualname in (("nlpdojo_autograder.probes", "Module"),
-                             ("nlpdojo_autograder.probes", "ProbeError"),
-                             ("nlpdojo_autograder.probes", "ArrayStateCell.forward"),
-                             ("nlpdojo_autograder.objects", "AllowedClasses")):
+    for module, qualname in (("nlpdojo_autograder.runtime.probes", "Module"),
+                             ("nlpdojo_autograder.runtime.probes", "ProbeError"),
+                             ("nlpdojo_autograder.runtime.probes", "ArrayStateCell.forward"),
+                             ("nlpdojo_autograder.runtime.objects", "AllowedClasses")):
         reply = _linear_forward(workspace, Token("object", (module, qualname, {})), x)
         assert "cannot be handed to the reference" in reply["error"]["message"], reply
     scope = SwapScope(classes=frozenset({("..library.layers", "Linear")}))
-    state = {"cell": {objects.OBJECT: ["nlpdojo_autograder.probes", "PairStateCell"],
+    state = {"cell": {objects.OBJECT: ["nlpdojo_autograder.runtime.probes", "PairStateCell"],
                       "state": {}},
-             "other": {objects.OBJECT: ["nlpdojo_autograder.probes", "Module"], "state": {}}}
+             "other": {objects.OBJECT: ["nlpdojo_autograder.runtime.probes", "Module"],
+                       "state": {}}}
     refused = scope._instance_refusal("..library.layers", "Linear.forward",
                                       Token("object", ("..library.layers", "Linear", state)))
     assert refused is not None and "self.other holds a Module" in refused

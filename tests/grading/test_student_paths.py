@@ -7,7 +7,7 @@ import json
 
 from typer.testing import CliRunner
 
-from nlpdojo_autograder.cli import app
+from nlpdojo_autograder.cli.grade import app
 
 runner = CliRunner()
 
@@ -49,7 +49,7 @@ def test_no_exercises_here_is_student_advice(toy, tmp_path, monkeypatch):
 def test_grade_a_notebook_from_its_own_folder(toy, make_submission, monkeypatch):
     """`grade --submission toy.ipynb` as the notebook's how-to cell says: the notebook is graded
     (here filled in), not the .py stubs beside it."""
-    from nlpdojo_autograder.notebooks import build_notebook, dumps
+    from nlpdojo_autograder.release.notebooks import build_notebook, dumps
 
     filled = make_submission(name="filled") / "toy"
     topic = make_submission(stub=True) / "toy"

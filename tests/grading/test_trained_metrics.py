@@ -1,4 +1,5 @@
-"""Metric checks measured on the trusted side (issue 23, part 2; :mod:`nlpdojo_autograder.trained`).
+"""Metric checks measured on the trusted side (issue 23, part 2;
+:mod:`nlpdojo_autograder.training.trained`).
 
 Each attack below earned accuracy or perplexity points from the previous grader without a
 trained model; here each is a submission graded through the real grader (the OS sandbox where
@@ -16,8 +17,8 @@ import numpy as np
 import pytest
 
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder import trained
-from nlpdojo_autograder.grading import GradeOptions, grade_exercise, seed_from_environment
+from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
+from nlpdojo_autograder.training import trained
 from tests.grading.courses import edited_course
 
 #: attacks judged on drawn inputs: `make test-seeds` runs them for 20 input seeds

@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from nlpdojo_autograder.remote import read_untrusted
+from nlpdojo_autograder.runtime.remote import read_untrusted
 
 
 def test_a_regular_file_is_read_up_to_the_cap(tmp_path):
@@ -45,7 +45,7 @@ def test_a_fifo_a_link_or_a_folder_is_refused_without_blocking(tmp_path):
 def test_the_working_folder_of_python_m_is_not_bound(tmp_path):
     """``python -m`` puts its working folder first on sys.path; PYTHONPATH=. names it too."""
     (tmp_path / ".env").write_text("TOKEN=x\n")
-    probe = ("import sys; from nlpdojo_autograder import sandbox\n"
+    probe = ("import sys; from nlpdojo_autograder.runtime import sandbox\n"
              "print('\\n'.join(str(f) for f in sandbox._python_folders()))\n")
     (tmp_path / "probe.py").write_text(probe)
     env = {**os.environ, "PYTHONPATH": "."}
@@ -60,7 +60,7 @@ def test_a_folder_packages_are_installed_in_is_bound(tmp_path):
     """``pip install --target DIR`` + ``PYTHONPATH=DIR``: DIR holds the worker's packages."""
     target = tmp_path / "site"
     (target / "somepkg-1.0.dist-info").mkdir(parents=True)
-    probe = ("from nlpdojo_autograder import sandbox\n"
+    probe = ("from nlpdojo_autograder.runtime import sandbox\n"
              "print('\\n'.join(str(f) for f in sandbox._python_folders()))\n")
     env = {**os.environ, "PYTHONPATH": str(target)}
     proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,

@@ -8,8 +8,8 @@ from dataclasses import replace
 from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
-from nlpdojo_autograder.checks import PlantedBug
-from nlpdojo_autograder.verify import verify
+from nlpdojo_autograder.authoring.checks import PlantedBug
+from nlpdojo_autograder.release.verify import verify
 
 
 def test_verify_passes_and_reports_every_step(toy):
@@ -135,10 +135,10 @@ def test_dojo_verify_refuses_an_unknown_or_unavailable_backend(toy):
 
 
 def test_dojo_verify_says_which_exercises_it_skips_and_why(toy, monkeypatch):
-    import nlpdojo_autograder.grading as grading
+    from nlpdojo_autograder.cli import grading_commands
 
     monkeypatch.setattr(toy, "reference", "nlpdojo_toy_pack.not_packaged.toy")
-    monkeypatch.setattr(grading, "exercise_names", lambda: ["toy"])
+    monkeypatch.setattr(grading_commands, "exercise_names", lambda: ["toy"])
     result = CliRunner().invoke(build_app(), ["verify", "--backend", "numpy"])
     assert result.exit_code == 1, result.output
     assert "skip toy: its reference solutions nlpdojo_toy_pack.not_packaged.toy cannot be " \
@@ -177,7 +177,7 @@ def test_a_bug_planted_to_cost_points_on_an_integrative_question_too_must_do_so(
 def test_verify_grades_on_the_input_seed_it_is_given(toy, monkeypatch):
     """``dojo verify --input-seed N`` and ``$NLPDOJO_INPUT_SEED`` (``make test-seeds``) draw
     every grading's inputs from that seed; without either, the base seed (the fixtures')."""
-    from nlpdojo_autograder import verify as verify_module
+    from nlpdojo_autograder.release import verify as verify_module
 
     seen = []
     real = verify_module.grade_exercise

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.cli import app
-from nlpdojo_autograder.grading import GradeOptions, grade
-from nlpdojo_autograder.verify import verify
+from nlpdojo_autograder.cli.grade import app
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.release.verify import verify
 
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
@@ -72,8 +72,8 @@ def test_every_planted_bug_is_caught_on_its_question():
 
 def test_filled_in_notebook_scores_full_marks(tmp_path):
     """A notebook submission (the solutions' notebook) is graded like a folder."""
-    from nlpdojo_autograder.loader import load_reference_dir
-    from nlpdojo_autograder.notebooks import build_notebook, dumps
+    from nlpdojo_autograder.release.notebooks import build_notebook, dumps
+    from nlpdojo_autograder.runtime.loader import load_reference_dir
 
     exercise = get_registry().get("exercise", "word_vectors")
     notebook = tmp_path / "word_vectors.ipynb"
@@ -136,7 +136,7 @@ def test_training_checks_run_the_given_loop_not_the_submissions(tmp_path):
 def test_a_training_run_stopped_for_time_is_paid_once(tmp_path):
     """The three training checks measure one run: when it is stopped for time, the other two
     say so instead of training again until their own limits."""
-    from nlpdojo_autograder.runner import Limits
+    from nlpdojo_autograder.grading.runner import Limits
 
     folder = tmp_path / "sub" / "word_vectors"
     shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
@@ -195,7 +195,7 @@ def _copy_with(tmp_path: Path, module: str, old: str, new: str) -> Path:
 def test_a_metric_below_chance_fails_even_near_the_reference():
     """``chance`` floors the threshold: a weak reference (rho 0.16, threshold 0.06) must not
     pass vectors that random ones match 5% of the time (0.13)."""
-    from nlpdojo_autograder.kinds import metric_check
+    from nlpdojo_autograder.authoring.kinds import metric_check
 
     check = metric_check("q", "m", "t", 1.0, lambda ctx: {}, metric="rho",
                          threshold=lambda ref: ref - 0.1, budget="b", chance="chance")

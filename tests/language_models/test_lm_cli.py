@@ -116,7 +116,7 @@ def test_the_add_one_unigram_perplexity_is_printed_beside_the_models(tmp_path,
 
 
 def test_generation_never_draws_bos_and_stops_at_eos(tmp_path):
-    from nlpdojo_autograder.train import CodeChoice
+    from nlpdojo_autograder.training.train import CodeChoice
     from nlpdojo_course.language_models.sample import generate
     from nlpdojo_solutions.language_models.sampling import sample_next
 

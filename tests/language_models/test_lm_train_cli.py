@@ -234,7 +234,7 @@ def test_sample_generates_from_a_neural_checkpoint(model, corpus, tmp_path):
 
 def test_the_rnn_carries_its_state_as_one_long_forward_pass(corpus, tmp_path):
     """Scoring word by word (the carried state) equals the model run over the whole history."""
-    from nlpdojo_autograder.train import CodeChoice, TopicCode
+    from nlpdojo_autograder.training.train import CodeChoice, TopicCode
 
     out = tmp_path / "lm.npz"
     assert train("--solutions", "--model", "rnn", "--output", str(out), *SMALL).exit_code == 0

@@ -13,7 +13,7 @@ import pytest
 
 from nlpdojo.module import Module
 from nlpdojo.selection import load_backend
-from nlpdojo_autograder.grading import GradeOptions, grade
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from nlpdojo_solutions.library.layers import Embedding, Linear
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"

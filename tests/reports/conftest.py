@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlpdojo_autograder.results import CheckResult, ExerciseResult, GradingResult
+from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
 
 #: a message a student's exception could produce: XML specials, a NUL, ESC sequences, unicode
 HOSTILE = 'bad token <unk> & "quote" \x00 \x1b[31mred\x1b[0m naïve ✓ 日本語 \ud800'

@@ -4,7 +4,7 @@ transposed and a doubled gradient of ``outside_vectors``."""
 
 from __future__ import annotations
 
-from nlpdojo_autograder.results import CheckResult, ExerciseResult, GradingResult
+from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
 from nlpdojo_reports.clusters import (
     cluster_failures,
     cluster_title,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from nlpdojo_autograder.results import ExerciseResult
+from nlpdojo_autograder.grading.results import ExerciseResult
 from nlpdojo_reports.cohort import normalize_message, render_cohort_table, summarize
 
 

@@ -6,7 +6,7 @@ import json
 
 import jsonschema
 
-from nlpdojo_autograder.results import GradingResult
+from nlpdojo_autograder.grading.results import GradingResult
 from nlpdojo_reports.json_report import JsonReporter
 from nlpdojo_reports.schema import load_schema
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nlpdojo import plugins
-from nlpdojo_autograder.reporting import Reporter
+from nlpdojo_autograder.grading.reporting import Reporter
 
 
 def test_formats_registered_by_reports_plugin():

@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from nlpdojo_autograder.results import SCHEMA_VERSION
+from nlpdojo_autograder.grading.results import SCHEMA_VERSION
 from nlpdojo_reports.json_report import JsonReporter
 from nlpdojo_reports.schema import load_schema
 

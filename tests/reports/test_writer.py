@@ -8,7 +8,7 @@ import os
 import pytest
 
 from nlpdojo.errors import UnknownNameError
-from nlpdojo_autograder.results import GradingResult
+from nlpdojo_autograder.grading.results import GradingResult
 from nlpdojo_reports import ReportError, write_report
 from nlpdojo_reports.json_report import JsonReporter
 from nlpdojo_reports.junit import JUnitReporter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nlpdojo.hookspecs import hookimpl
-from nlpdojo_autograder.builders import (
+from nlpdojo_autograder.authoring.builders import (
     LayerCase,
     LossCase,
     Metric,
@@ -15,7 +15,7 @@ from nlpdojo_autograder.builders import (
     metric_checks,
     optimizer_checks,
 )
-from nlpdojo_autograder.checks import Exercise
+from nlpdojo_autograder.authoring.checks import Exercise
 
 LIBRARY = "..library.layers"
 

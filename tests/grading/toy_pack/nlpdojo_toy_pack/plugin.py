@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from nlpdojo.hookspecs import hookimpl
-from nlpdojo_autograder.checks import Exercise, PlantedBug, Verdict
-from nlpdojo_autograder.kinds import (
+from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug, Verdict
+from nlpdojo_autograder.authoring.kinds import (
     GradientProblem,
     custom_check,
     gradient_check,

@@ -1,0 +1,1183 @@
+"""Check builders: the shapes most questions take, so that a question costs a few lines.
+
+* :func:`layer_checks`: a layer (a :class:`~nlpdojo.module.Module`): forward values and every
+  gradient against the reference; gradients of every parameter and input by central
+  differences of the student's own forward (and torch autograd as a second oracle on the torch
+  backend, where the question gives the true function in torch); gradients that accumulate over
+  two backward passes; a layer applied several times before backward (backpropagation through
+  time: what backward needs must travel in the cache of each call); a hidden case.
+* :func:`loss_checks`: a loss: value (a 0-d array) and dL/d(prediction) against the reference,
+  and by central differences.
+* :func:`optimizer_checks`: an optimizer: the parameter trajectory over several steps against
+  the reference and, where torch is installed in the grader, against ``torch.optim`` with
+  identical settings; a ``state_dict`` round trip that must resume the trajectory exactly.
+* :func:`function_check`: a plain function's outputs against the reference.
+* :func:`calls_check`: the outputs of several calls (:func:`call`) against the reference's:
+  one function on several inputs, several functions on one input, a call chained on another.
+* :func:`function_checks`: a function returning a loss and its gradients (``loss, grad_a,
+  ... = f(a, ...)``): values against the reference, a hidden case, and the gradients by
+  central differences of its own loss, against the true loss and the reference's gradients.
+
+Everything the student's code computes comes back as data through the probes of
+:mod:`nlpdojo_autograder.runtime.probes`; inputs, parameter values, perturbations, comparisons and
+the torch oracle are the grader's. Inputs are drawn by spec and outputs inspected with the
+helpers of :mod:`.inputs`. Each builder returns a list of checks to put in an
+:class:`~.checks.Exercise`; their ids are ``<question>.<name>``.
+
+Lecture: CS224n lecture 3-4 (backpropagation, gradient checking); CS231n's layer caches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.compare import compare_payloads
+from nlpdojo_autograder.authoring.inputs import Inspect
+from nlpdojo_autograder.authoring.kinds import (
+    GradientProblem,
+    custom_check,
+    gradient_check,
+    metric_check,
+    value_check,
+)
+
+#: how a layer's points are shared among its checks
+LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "eval": 0.1, "gradients": 0.3, "repeated": 0.15,
+                "accumulate": 0.15}
+
+
+@dataclass
+class LayerCase:
+    """One case of a layer check, drawn by the check from ``ctx.rng()``.
+
+    ``args``/``kwargs`` build the layer (``ctx.backend`` stands for the backend);
+    ``params`` sets every parameter by dotted name (so the student's and the reference's
+    layers compute with the same values); ``inputs(rng)`` draws the inputs of one application
+    (float arrays are sent in the check's dtype, integer arrays as int64; an input may be a
+    tuple of arrays, a state ``(h, c)``); ``differentiable`` names the positions of the inputs
+    that get a gradient.
+
+    ``names`` names the inputs in feedback and payloads (``("x", "h_prev")``: "dL/dh_prev";
+    a tuple input gets a tuple of names, ``("x", ("h_prev", "c_prev"))``); without them an
+    input is "input 0". ``outputs`` names the arrays of an output that is a tuple
+    (``("h", "c")``). ``cells``: ``{dotted path: stand_in_cell(kind, D, H)}``, the sub-modules a
+    sequence check replaces with the grader's stand-in cells (:func:`sequence_checks`).
+    """
+
+    args: tuple
+    params: dict[str, np.ndarray]
+    inputs: Callable[[np.random.Generator], tuple[Any, ...]]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    differentiable: tuple[int, ...] = (0,)
+    train: bool = True
+    names: tuple[Any, ...] | None = None
+    outputs: tuple[str, ...] | None = None
+    cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+
+
+def _send(ctx: Context, x: Any) -> Any:
+    """An input as the code under test receives it (a tuple of arrays stays a tuple)."""
+    if isinstance(x, tuple):
+        return tuple(_send(ctx, a) for a in x)
+    x = np.asarray(x)
+    return ctx.asarray(x, np.int64) if np.issubdtype(x.dtype, np.integer) else ctx.asarray(x)
+
+
+def _host(x: Any) -> Any:
+    """A drawn input as NumPy (a tuple of arrays stays a tuple)."""
+    return tuple(_host(a) for a in x) if isinstance(x, (tuple, list)) else np.asarray(x)
+
+
+def _leaves(tree: Any) -> list[Any]:
+    return [leaf for item in tree for leaf in _leaves(item)] if isinstance(
+        tree, (tuple, list)) else [tree]
+
+
+def _rebuild(tree: Any, leaves: list[Any]) -> Any:
+    """``tree``'s structure filled with ``leaves`` in order (consumed from the front)."""
+    if isinstance(tree, (tuple, list)):
+        return tuple(_rebuild(item, leaves) for item in tree)
+    return leaves.pop(0)
+
+
+def _grad_outputs(ctx: Context, shape: Any, applications: int) -> list[Any]:
+    """One upstream gradient per application, of the output's shape (a tuple for a tuple)."""
+    rng = ctx.rng(2)
+
+    def draw(s: Any) -> Any:  # a shape (ints), or a tuple of shapes for a tuple output
+        if s and isinstance(s[0], tuple):
+            return tuple(draw(x) for x in s)
+        return rng.standard_normal(s)
+
+    return [draw(shape) for _ in range(applications)]
+
+
+def _input_names(case: LayerCase, inputs: tuple[Any, ...]) -> list[tuple[int, str]]:
+    """``(position, name)`` of every array of the differentiable inputs, in order: the
+    case's ``names``, or "input i" ("input i.j" inside a tuple input)."""
+    out = []
+    for i in case.differentiable:
+        given = case.names[i] if case.names is not None else None
+        if isinstance(inputs[i], tuple):
+            out += [(i, given[j] if given else f"input {i}.{j}")
+                    for j in range(len(_leaves(inputs[i])))]
+        else:
+            out.append((i, given or f"input {i}"))
+    return out
+
+
+def _grad_key(case: LayerCase, name: str) -> str:
+    """The payload key of dL/d(input): "dL/dh_prev" for a named input, "grad input 0"."""
+    return f"dL/d{name}" if case.names is not None else f"grad {name}"
+
+
+def _output_payload(ctx: Context, cls: str, case: LayerCase, output: Any) -> Payload:
+    """The forward's output by name: ``output``, or one entry per array of a tuple."""
+    if not isinstance(output, (tuple, list)):
+        return {"output": ctx.to_numpy(output, f"{cls}.forward's output")}
+    names = case.outputs or tuple(f"output {k}" for k in range(len(output)))
+    if len(names) != len(output):
+        raise CheckFailure(f"{cls}.forward's output holds {len(output)} arrays; it should hold "
+                           f"{len(names)}: {', '.join(names)}")
+    return {n: ctx.to_numpy(o, f"{cls}.forward's {n}") for n, o in zip(names, output,
+                                                                      strict=True)}
+
+
+def stand_in_cell(kind: str, input_size: int, hidden_size: int) -> tuple[str, int, int]:
+    """The spec of a grader stand-in cell (:data:`nlpdojo_autograder.runtime.probes.
+    STAND_IN_CELLS`) for :attr:`LayerCase.cells`: ``"array"`` (state h) or ``"pair"`` (state
+    (h, c))."""
+    if kind not in ("array", "pair"):
+        raise ValueError(f"stand-in cell kind {kind!r}: choose 'array' (state h) or 'pair' "
+                         "(state (h, c))")
+    return (kind, int(input_size), int(hidden_size))
+
+
+def _with_cells(ctx: Context, case: LayerCase) -> LayerCase:
+    """``case`` with the parameters of its stand-in cells drawn (the same for the student's run
+    and the reference's: from the check's seed)."""
+    if not case.cells:
+        return case
+    rng, params = ctx.rng(3), dict(case.params)
+    for path, (_, d, h) in sorted(case.cells.items()):
+        params[f"{path}.weight_x"] = rng.standard_normal((d, h)) / np.sqrt(d)
+        params[f"{path}.weight_h"] = rng.standard_normal((h, h)) / np.sqrt(h)
+        params[f"{path}.bias"] = 0.5 * rng.standard_normal(h)
+    return dataclasses.replace(case, params=params)
+
+
+def layer_checks(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
+                 title: str, points: float, repeat: int = 3, hidden: bool = True,
+                 torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
+                 eval_mode: bool = False, parameters: bool = True,
+                 shares: dict[str, float] | None = None, **options: Any) -> list[Check]:
+    """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
+
+    ``make(ctx)`` returns the :class:`LayerCase`. ``torch``: the true forward in torch, a
+    function of ``(params: dict of tensors, *inputs)`` returning the output (or use
+    :func:`torch_twin` for a ``torch.nn`` module); where torch is installed in the grader, its
+    autograd gradients are a second oracle of the gradient check, on every backend
+    (:func:`torch_check` adds a check of its own against it). ``parameters=False``: a layer
+    without parameters (an activation, dropout) has nothing to accumulate, so that check is
+    left out and its share of the points goes to the others. ``shares``: how the question's
+    ``points`` are split, over :data:`LAYER_SHARES` (``{"eval": 0.45}`` where eval mode is half
+    of what the layer teaches, as for dropout). ``options`` go to every check (``swap_in``,
+    ``timeout_s``...).
+    """
+    run = _layer_runner(module, cls, make)
+
+    def values(ctx: Context, train: bool | None = None) -> Payload:
+        ran = run(ctx, 1, train=train)
+        result, case = ran["result"], ran["case"]
+        payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
+        payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
+        payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
+                        for n, g in _named(result, "param_grads").items()})
+        return payload
+
+    def gradients(ctx: Context, applications: int) -> GradientProblem:
+        ran = run(ctx, applications)
+        case, inputs, grads, result = ran["case"], ran["inputs"], ran["grads"], ran["result"]
+        objective = ctx.probe("layer_objective")
+        cls_token = ctx.function(module, cls)
+        point: dict[str, np.ndarray] = {n: np.asarray(v, np.float64)
+                                        for n, v in case.params.items()}
+        analytic: dict[str, Any] = dict(_named(result, "param_grads"))
+        # the input gradients of every application (each call's own: a layer that keeps its
+        # cache on self gets the earlier calls' wrong, parameters or not)
+        labels = [_call_label(a, applications) for a in range(applications)]
+        for a, label in enumerate(labels):
+            named = _input_names(case, inputs[a])
+            arrays = [x for i in case.differentiable for x in _leaves(inputs[a][i])]
+            for (_, name), x in zip(named, arrays, strict=True):
+                point[f"{name}{label}"] = np.asarray(x, np.float64)
+            grads_a = _input_grads(ctx, cls, case, inputs[a], result, a, applications)
+            analytic.update({f"{name}{label}": grads_a[_grad_key(case, name) + label]
+                             for _, name in named})
+
+        def perturbed(x: tuple[Any, ...], label: str, values: dict[str, np.ndarray]) -> list:
+            names = iter(_input_names(case, x))
+            out = []
+            for i, x_i in enumerate(x):
+                if i not in case.differentiable:
+                    out.append(_send(ctx, x_i))
+                    continue
+                leaves = [values.get(f"{next(names)[1]}{label}", leaf) for leaf in _leaves(x_i)]
+                out.append(_send(ctx, _rebuild(x_i, leaves)))
+            return out
+
+        def loss(values: dict[str, np.ndarray]) -> float:
+            params = {n: ctx.asarray(values[n]) for n in case.params}
+            xs = [perturbed(x, label, values) for x, label in zip(inputs, labels, strict=True)]
+            return float(objective(cls_token, tuple(case.args), case.kwargs, params, xs,
+                                   [_send(ctx, g) for g in grads], train=case.train,
+                                   cells=case.cells or None))
+
+        return GradientProblem(loss=loss, point=point, analytic=analytic,
+                               autograd_loss=_autograd_loss(torch, case, inputs[0], grads[0])
+                               if applications == 1 and torch is not None else None)
+
+    def accumulate(ctx: Context) -> Payload:
+        result = run(ctx, 1, twice=True)["result"]
+        return {**{f"twice {n}": ctx.to_numpy(g) for n, g in _named(result,
+                                                                       "param_grads").items()},
+                **{f"once {n}": ctx.to_numpy(g) for n, g in _named(result,
+                                                                     "param_grads_once").items()}}
+
+    def judge_accumulate(actual: Payload, expected: Payload | None) -> Verdict:
+        for key, once in actual.items():
+            if not key.startswith("once "):
+                continue
+            name = key[len("once "):]
+            twice = actual[f"twice {name}"]
+            if not np.allclose(twice, 2 * once, rtol=1e-9, atol=1e-12):
+                return Verdict(False, f"after two backward passes the gradient of {name} is not "
+                               "twice that of one: gradients must accumulate (add into "
+                               f"{name}.grad, `p.grad = p.grad + ...`), never be overwritten; "
+                               "zero_grad() is what clears them")
+        return Verdict(True, "gradients accumulate over backward passes")
+
+    repeated = gradient_check(question, "repeated", f"{title}: applied {repeat} times before "
+                              "backward", 0.0, lambda ctx: gradients(ctx, repeat), **options)
+    repeated = with_hint(repeated, f"the layer was applied {repeat} times before backward (as "
+                         "in an RNN over time), then backward ran once per call in reverse "
+                         "order; if the one-call gradient check passes, the usual cause is "
+                         "state kept on self between calls: keep what backward needs in the "
+                         "cache that forward returns for each call")
+    checks = [
+        value_check(question, "values", f"{title}: forward and backward values", 0.0, values,
+                    rtol=rtol, **options),
+        *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values, rtol=rtol,
+                       hidden=True, **options)] if hidden else []),
+        *([value_check(question, "eval", f"{title}: in eval mode (model.eval())", 0.0,
+                       lambda ctx: values(ctx, train=False), rtol=rtol, **options)]
+          if eval_mode else []),
+        gradient_check(question, "gradients", f"{title}: gradients by central differences",
+                       0.0, lambda ctx: gradients(ctx, 1), **options),
+        repeated,
+        *([custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
+                        accumulate, judge_accumulate, **options)] if parameters else []),
+    ]
+    return _share(checks, points, LAYER_SHARES | dict(shares or {}))
+
+
+def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase]
+                  ) -> Callable[..., dict[str, Any]]:
+    """``run(ctx, applications, twice=False, train=None)``: a new layer of the case ``make``
+    draws, applied ``applications`` times and backpropagated in reverse order in the code
+    under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``."""
+    def run(ctx: Context, applications: int, *, twice: bool = False,
+            train: bool | None = None) -> dict[str, Any]:
+        case = _with_cells(ctx, make(ctx))
+        if train is not None:
+            case = dataclasses.replace(case, train=train)
+        rng = ctx.rng(1)
+        inputs = [tuple(_host(a) for a in case.inputs(rng)) for _ in range(applications)]
+        cls_token = ctx.function(module, cls)
+        # upstream gradients of the output's shape (asked of the code under test: a wrong
+        # shape fails the values check against the reference anyway)
+        grads = _grad_outputs(ctx, _output_shape(ctx, cls_token, case, inputs[0]), applications)
+        result = ctx.probe("layer_run")(
+            cls_token, tuple(case.args), case.kwargs, _params(ctx, case),
+            [[_send(ctx, a) for a in x] for x in inputs], [_send(ctx, g) for g in grads],
+            train=case.train, backward_twice=twice, cells=case.cells or None)
+        return {"case": case, "inputs": inputs, "grads": grads, "result": result}
+
+    return run
+
+
+def _params(ctx: Context, case: LayerCase) -> dict[str, Any]:
+    return {n: ctx.asarray(v) for n, v in case.params.items()}
+
+
+def _output_shape(ctx: Context, cls_token: Any, case: LayerCase,
+                  inputs: tuple[Any, ...]) -> Any:
+    """The shape of one application's output (a tuple of shapes for a tuple output), from a
+    forward pass of the code under test."""
+    shape = ctx.probe("output_shape")(cls_token, tuple(case.args), case.kwargs,
+                                      _params(ctx, case), [_send(ctx, a) for a in inputs],
+                                      train=case.train, cells=case.cells or None)
+
+    def valid(s: Any) -> Any:
+        if isinstance(s, tuple) and s and all(isinstance(x, (tuple, list)) for x in s):
+            return tuple(valid(x) for x in s)
+        if isinstance(s, (list, tuple)) and all(isinstance(x, int) for x in s):
+            return tuple(s)
+        raise CheckFailure("the layer's output is not an array")
+
+    return valid(shape)
+
+
+def _first(result: Any, key: str) -> Any:
+    if not isinstance(result, dict) or key not in result or not result[key]:
+        raise CheckFailure(f"internal: the probe returned no {key}")
+    return result[key][0]
+
+
+def _named(result: Any, key: str) -> dict[str, Any]:
+    value = result.get(key) if isinstance(result, dict) else None
+    if not isinstance(value, dict):
+        raise CheckFailure(f"internal: the probe returned no {key}")
+    return value
+
+
+def _call_label(application: int, applications: int) -> str:
+    """How a gradient check names the inputs of one of several applications of a layer."""
+    return "" if applications == 1 else f" of call {application + 1}"
+
+
+def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...],
+                 result: dict[str, Any], application: int = 0,
+                 applications: int = 1) -> dict[str, np.ndarray]:
+    """dL/d(input) of every array of the differentiable inputs of one application, keyed by
+    :func:`_grad_key` (" of call a" added when there are several), from backward's return
+    value (one array for one input, a tuple for several; a tuple input's gradient a tuple)."""
+    returned = result["input_grads"][application]
+    if len(inputs) == 1 and not (isinstance(returned, (tuple, list)) and len(returned) == 1
+                                 and isinstance(inputs[0], tuple) == isinstance(
+                                     returned[0], (tuple, list))):
+        returned = (returned,)
+    if not isinstance(returned, (tuple, list)) or len(returned) != len(inputs):
+        raise CheckFailure(f"{cls}.backward should return the gradient of each of its "
+                           f"{len(inputs)} inputs (None for integer inputs); it returned "
+                           f"{type(returned).__name__}")
+    label = _call_label(application, applications)
+    names = iter(_input_names(case, inputs))
+    out = {}
+    for i in case.differentiable:
+        arrays = _leaves(inputs[i])
+        given = returned[i]
+        if isinstance(inputs[i], tuple):
+            if not isinstance(given, (tuple, list)) or len(_leaves(given)) != len(arrays):
+                what = ", ".join(_input_names(case, inputs)[k][1] for k in range(len(arrays)))
+                raise CheckFailure(f"{cls}.backward's gradient of input {i} should be a tuple "
+                                   f"like the input ({what}); it is {type(given).__name__}")
+            given = _leaves(given)
+        else:
+            given = [given]
+        for x, g in zip(arrays, given, strict=True):
+            _, name = next(names)
+            grad = ctx.to_numpy(g, f"{cls}.backward's gradient of {name}")
+            if grad.shape != np.shape(x):
+                raise CheckFailure(f"{cls}.backward's gradient of {name} has shape "
+                                   f"{grad.shape}; {name} has shape {np.shape(x)}")
+            out[_grad_key(case, name) + label] = grad
+    return out
+
+
+def _autograd_loss(torch_forward: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
+                   grad: Any) -> Callable[[dict[str, Any]], Any]:
+    """The objective sum(forward(x) * G) written with the question's torch forward: a
+    function of the gradient check's point (parameters and inputs by name, as tensors)."""
+    def loss(values: dict[str, Any]) -> Any:
+        params = {n: values[n] for n in case.params}
+        return _torch_objective(torch_forward, params, _torch_inputs(case, inputs, values),
+                                grad)
+
+    return loss
+
+
+def _torch_inputs(case: LayerCase, inputs: tuple[Any, ...], values: dict[str, Any]) -> list:
+    """The inputs as torch tensors: the differentiable ones from ``values`` by name."""
+    import torch
+
+    names = iter(_input_names(case, inputs))
+    out = []
+    for i, x in enumerate(inputs):
+        if i not in case.differentiable:
+            out.append(torch.as_tensor(x) if not isinstance(x, tuple) else tuple(
+                torch.as_tensor(a) for a in x))
+            continue
+        leaves = []
+        for leaf in _leaves(x):
+            name = next(names)[1]
+            leaves.append(values[name] if name in values else torch.as_tensor(leaf))
+        out.append(_rebuild(x, leaves) if isinstance(x, tuple) else leaves[0])
+    return out
+
+
+def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], inputs: list,
+                     grad: Any) -> Any:
+    """Σ sum(output * G) over the arrays of the torch forward's output."""
+    import torch
+
+    outs = _leaves(torch_forward(params, *inputs))
+    grads = _leaves(grad)
+    if len(outs) != len(grads):
+        raise CheckFailure(f"internal: the torch forward gives {len(outs)} arrays, the layer "
+                           f"{len(grads)}")
+    return sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, grads, strict=True))
+
+
+def torch_twin(build: Callable[[], Any], weights: dict[str, Callable[[dict[str, Any]], Any]],
+               *, label: str = "") -> Callable[..., Any]:
+    """A ``torch.nn`` module as a layer's ``torch`` forward (:func:`layer_checks`,
+    :func:`torch_check`): ``build()`` makes the module (float64), ``weights`` gives each of its
+    parameters from the case's parameters (tensors by the layer's names: transposed, gates
+    concatenated). The module runs through ``torch.func.functional_call``, so autograd
+    reaches the case's parameters. ``label`` names it in feedback (``torch.nn.RNNCell``)::
+
+        torch_twin(lambda: torch.nn.RNNCell(D, H, dtype=torch.float64),
+                   {"weight_ih": lambda p: p["weight_e"].T, "weight_hh": lambda p: p["weight_h"].T,
+                    "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
+                   label="torch.nn.RNNCell")
+    """
+    def forward(params: dict[str, Any], *inputs: Any) -> Any:
+        import torch
+
+        module = build()
+        own = {name for name, _ in module.named_parameters()}
+        if own != set(weights):
+            raise ValueError(f"torch_twin: {type(module).__name__} has parameters "
+                             f"{sorted(own)}; the weights given are {sorted(weights)}")
+        tensors = {name: value(params) for name, value in weights.items()}
+        return torch.func.functional_call(module, tensors, tuple(inputs))
+
+    forward.label = label  # type: ignore[attr-defined]
+    return forward
+
+
+TORCH_KEY = "torch|"
+
+
+def torch_check(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
+                torch: Callable[..., Any], title: str, points: float, rtol: float = 1e-6,
+                atol: float = 1e-8, **options: Any) -> Check:
+    """One check (``<question>.torch``): the layer's output and every gradient (inputs and
+    parameters, for a random upstream gradient) against ``torch``'s on the same parameters
+    and inputs, computed by the grader in float64 (``torch``: a function of ``(params,
+    *inputs)`` as in :func:`layer_checks`, or :func:`torch_twin`). It runs on every backend;
+    where torch is not installed in the grader, it compares with the reference instead."""
+    run = _layer_runner(module, cls, make)
+    name = getattr(torch, "label", "") or "the layer written in torch"
+
+    def collect(ctx: Context) -> Payload:
+        ran = run(ctx, 1)
+        case, inputs, grad, result = ran["case"], ran["inputs"][0], ran["grads"][0], ran["result"]
+        payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
+        payload.update(_input_grads(ctx, cls, case, inputs, result))
+        payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
+                        for n, g in _named(result, "param_grads").items()})
+        oracle = _torch_values(torch, case, inputs, grad)
+        if oracle is not None:
+            payload.update({TORCH_KEY + k: v for k, v in oracle.items()})
+        return payload
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        mine = {k: v for k, v in actual.items() if not k.startswith(TORCH_KEY)}
+        oracle = {k[len(TORCH_KEY):]: v for k, v in actual.items() if k.startswith(TORCH_KEY)}
+        if not oracle:  # no torch in the grader: the reference is the oracle
+            assert expected is not None
+            return compare_payloads(mine, {k: v for k, v in expected.items()
+                                           if not k.startswith(TORCH_KEY)}, rtol=rtol, atol=atol)
+        verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol)
+        verdict.message = (f"output and every gradient match {name} on the same parameters"
+                           if verdict.passed else f"against {name} on the same parameters and "
+                           f"inputs: {verdict.message}")
+        return verdict
+
+    return Check(question, "torch", title, points, "value", collect=collect, judge=judge,
+                 needs_expected=True, **options)
+
+
+def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
+                  grad: Any) -> dict[str, np.ndarray] | None:
+    """The torch forward's output and gradients, keyed as :func:`torch_check`'s payload
+    (float64, in the grader); None where torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    params = {n: torch.tensor(np.asarray(v, np.float64), requires_grad=True)
+              for n, v in case.params.items()}
+    named = _input_names(case, inputs)
+    leaves = [x for i in case.differentiable for x in _leaves(inputs[i])]
+    values = {name: torch.tensor(np.asarray(x, np.float64), requires_grad=True)
+              for (_, name), x in zip(named, leaves, strict=True)}
+    xs = _torch_inputs(case, inputs, values)
+    output = torch_forward(params, *xs)
+    outs = _leaves(output)
+    loss = sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, _leaves(grad), strict=True))
+    wrt = [*params.values(), *values.values()]
+    grads = torch.autograd.grad(loss, wrt, allow_unused=True)
+    found = [np.zeros(tuple(t.shape)) if g is None else g.detach().numpy()
+             for t, g in zip(wrt, grads, strict=True)]
+    out_names = (["output"] if len(outs) == 1 and not isinstance(output, (tuple, list)) else
+                 list(case.outputs or (f"output {k}" for k in range(len(outs)))))
+    result = {n: o.detach().numpy() for n, o in zip(out_names, outs, strict=True)}
+    result.update({f"grad {n}": g for n, g in zip(params, found, strict=False)})
+    result.update({_grad_key(case, name): g
+                   for (_, name), g in zip(named, found[len(params):], strict=True)})
+    return result
+
+
+# -- sequences: an unroll over any cell ----------------------------------------------------------
+def state_of(kind: str, rng: np.random.Generator, shape: tuple[int, ...]) -> Any:
+    """An initial state for a stand-in cell of ``kind``: h, or (h, c), each of ``shape``, inside
+    (−1, 1) as a tanh RNN makes them."""
+    h = np.tanh(rng.standard_normal(shape))
+    return h if kind == "array" else (h, np.tanh(rng.standard_normal(shape)))
+
+
+#: the points of the extra state kinds' checks of :func:`sequence_checks`, per kind
+SEQUENCE_SHARES = {"values": 0.15, "gradients": 0.15}
+
+
+def sequence_checks(question: str, module: str, cls: str,
+                    make: Callable[[Context, str], LayerCase], *, title: str, points: float,
+                    states: Sequence[str] = ("array",), shares: dict[str, float] | None = None,
+                    **options: Any) -> list[Check]:
+    """The checks of an unroll ``module.cls``: an RNN over time, a bidirectional or stacked
+    wrapper, any module that runs cells step by step (CS224n lectures 6-7).
+
+    ``make(ctx, kind)`` returns the :class:`LayerCase` for stand-in cells of ``kind``: its
+    ``cells`` name where the unroll keeps its cells (``{"cell": stand_in_cell(kind, D, H)}``;
+    ``{"forward.cell": ..., "backward.cell": ...}``; ``{"layers.0.cell": ..., "layers.1.cell":
+    ...}``) and its inputs include the initial state (:func:`state_of`). The grader puts its
+    own stand-in cells there (:data:`nlpdojo_autograder.runtime.probes.STAND_IN_CELLS`: made-up
+    formulas, state ``h`` or ``(h, c)``), so the unroll is checked on its own, whatever the
+    student's cell does, with no call-back per step: it must work for any cell honouring
+    ``forward(x, state) -> (state, cache)`` and ``backward(grad_state, cache) -> (grad_x,
+    grad_state_prev)``, the step's output being the state's first array.
+
+    The checks of :func:`layer_checks` with cells of the first kind of ``states``; each further
+    kind (``"pair"``: an LSTM's state) adds ``<kind>_values`` and ``<kind>_gradients``
+    (:data:`SEQUENCE_SHARES`). ``options`` as for :func:`layer_checks`.
+    """
+    first, *others = states
+    checks = layer_checks(question, module, cls, lambda ctx: make(ctx, first), title=title,
+                          points=1.0, shares=shares, **options)
+    extra_shares: dict[str, float] = {}
+    for kind in others:
+        made = layer_checks(question, module, cls, lambda ctx, kind=kind: make(ctx, kind),
+                            title=f"{title}, state {_STATE[kind]}", points=1.0, hidden=False,
+                            **options)
+        for check in made:
+            if check.name in SEQUENCE_SHARES:
+                renamed = f"{kind}_{check.name}"
+                checks.append(dataclasses.replace(check, name=renamed))
+                extra_shares[renamed] = SEQUENCE_SHARES[check.name]
+    return _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}))
+
+
+_STATE = {"array": "h", "pair": "(h, c)"}
+
+
+def with_hint(check: Check, hint: str) -> Check:
+    """``check`` with ``hint`` added, in parentheses, to the message of a failed verdict: what
+    a question's author knows of the usual cause of that failure."""
+    judge = check.judge
+
+    def hinted(actual: Payload, expected: Payload | None) -> Verdict:
+        verdict = judge(actual, expected)
+        if not verdict.passed:
+            verdict.message = f"{verdict.message} ({hint})"
+        return verdict
+
+    return dataclasses.replace(check, judge=hinted)
+
+
+def _share(checks: list[Check], points: float, shares: dict[str, float]) -> list[Check]:
+    total = sum(shares[c.name] for c in checks)
+    return [dataclasses.replace(c, points=round(points * shares[c.name] / total, 6))
+            for c in checks]
+
+
+# -- losses ------------------------------------------------------------------------------------
+@dataclass
+class LossCase:
+    """A loss's inputs: ``prediction`` (floats, gets the gradient) and ``target``;
+    ``args`` build the loss (default: the backend alone)."""
+
+    prediction: np.ndarray
+    target: np.ndarray
+    args: tuple = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _loss_args(ctx: Context, case: LossCase) -> tuple:
+    """The loss's constructor arguments: the backend unless the case says otherwise."""
+    return tuple(case.args) if case.args else (ctx.backend,)
+
+
+LOSS_SHARES = {"values": 0.4, "hidden": 0.2, "gradients": 0.4}
+
+
+def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], LossCase], *,
+                title: str, points: float, hidden: bool = True,
+                torch: Callable[[Any, np.ndarray], Any] | None = None, rtol: float = 1e-6,
+                **options: Any) -> list[Check]:
+    """The checks of a loss ``module.cls``: its value (a 0-d array) and dL/d(prediction) against
+    the reference, and dL/d(prediction) by central differences (with ``torch``, the true
+    loss in torch of ``(prediction tensor, target array)``, as a second oracle where torch is
+    installed)."""
+    def run(ctx: Context) -> tuple[LossCase, dict[str, Any]]:
+        case = make(ctx)
+        result = ctx.probe("loss_run")(ctx.function(module, cls), _loss_args(ctx, case),
+                                       case.kwargs,
+                                       ctx.asarray(case.prediction), _send(ctx, case.target))
+        return case, result
+
+    def values(ctx: Context) -> Payload:
+        case, result = run(ctx)
+        grad = ctx.to_numpy(result["grad"], f"{cls}.backward's gradient")
+        if grad.shape != case.prediction.shape:
+            raise CheckFailure(f"{cls}.backward's gradient has shape {grad.shape}; the "
+                               f"prediction has shape {case.prediction.shape}")
+        return {"loss": ctx.to_numpy(result["loss"], "the loss"), "grad": grad}
+
+    def gradients(ctx: Context) -> GradientProblem:
+        case, result = run(ctx)
+        objective = ctx.probe("loss_objective")
+        token = ctx.function(module, cls)
+
+        def loss(v: dict[str, np.ndarray]) -> float:
+            return float(objective(token, _loss_args(ctx, case), case.kwargs,
+                                   ctx.asarray(v["prediction"]),
+                                   _send(ctx, case.target)))
+
+        true = None
+        if torch is not None:
+            def true(v: dict[str, Any]) -> Any:
+                return torch(v["prediction"], case.target)
+        return GradientProblem(loss=loss, point={"prediction": case.prediction},
+                               analytic={"prediction": result["grad"]}, autograd_loss=true)
+
+    checks = [value_check(question, "values", f"{title}: value and gradient", 0.0, values,
+                          rtol=rtol, **options),
+              *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values,
+                             rtol=rtol, hidden=True, **options)] if hidden else []),
+              gradient_check(question, "gradients", f"{title}: gradient by central "
+                             "differences", 0.0, gradients, **options)]
+    return _share(checks, points, LOSS_SHARES)
+
+
+# -- optimizers --------------------------------------------------------------------------------
+@dataclass
+class OptimizerCase:
+    """``kwargs`` build the optimizer (its settings); the grader draws the starting parameters
+    (``shapes``) and one gradient per parameter and step; ``torch``, where given, is the
+    ``torch.optim`` class and settings with identical behaviour."""
+
+    kwargs: dict[str, Any]
+    shapes: tuple[tuple[int, ...], ...] = ((3, 4), (4,))
+    steps: int = 6
+    torch: tuple[str, dict[str, Any]] | None = None
+    #: known wrong variants, ``{"what the student did (the fix)": step}``: ``step(params,
+    #: grads, state, k)`` updates NumPy ``params`` in place at step ``k`` (from 1), keeping what
+    #: it needs in the dict ``state``. A trajectory that misses the right one but matches a
+    #: mistake's is told which mistake it is.
+    mistakes: dict[str, Callable[..., None]] = field(default_factory=dict)
+
+
+OPTIMIZER_SHARES = {"trajectory": 0.5, "torch": 0.3, "state": 0.2}
+
+
+def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, *, title: str,
+                     points: float, rtol: float = 1e-7, **options: Any) -> list[Check]:
+    """The checks of an optimizer ``module.cls``: the parameters after each of ``steps`` steps
+    against the reference; against ``torch.optim`` (the grader runs torch itself, where it is
+    installed; without it that check compares with the reference instead); and a state_dict
+    saved half-way and loaded into a new optimizer that must continue the same trajectory."""
+    def draw(ctx: Context) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+        rng = ctx.rng()
+        start = [rng.standard_normal(s) for s in case.shapes]
+        grads = [[rng.standard_normal(s) for s in case.shapes] for _ in range(case.steps)]
+        return start, grads
+
+    def run(ctx: Context, resume_at: int | None = None) -> dict[str, Any]:
+        start, grads = draw(ctx)
+        return ctx.probe("optimizer_run")(
+            ctx.function(module, cls), case.kwargs, ctx.backend,
+            [ctx.asarray(p) for p in start], [[ctx.asarray(g) for g in gs] for gs in grads],
+            resume_at=resume_at)
+
+    def path(ctx: Context, trajectory: Any) -> Payload:
+        return {f"step {k + 1} p{i}": ctx.to_numpy(p, f"parameter {i} after step {k + 1}")
+                for k, ps in enumerate(trajectory) for i, p in enumerate(ps)}
+
+    def trajectory(ctx: Context) -> Payload:
+        return path(ctx, run(ctx)["trajectory"])
+
+    def against_torch(ctx: Context) -> Payload:
+        payload = trajectory(ctx)
+        oracle = _torch_trajectory(case, *draw(ctx)) if case.torch else None
+        if oracle is not None:
+            payload.update({f"torch|{k}": v for k, v in oracle.items()})
+        for i, step in enumerate(case.mistakes.values()):  # computed here, in the grader
+            payload.update({f"mistake {i}|{k}": v
+                            for k, v in _mistake_trajectory(step, *draw(ctx)).items()})
+        return payload
+
+    def mistaken(mine: Payload, actual: Payload) -> str:
+        """The known mistake whose trajectory ``mine`` follows, said as a hint, or ""."""
+        for i, what in enumerate(case.mistakes):
+            theirs = {k.split("|", 1)[1]: v for k, v in actual.items()
+                      if k.startswith(f"mistake {i}|")}
+            if theirs and compare_payloads(mine, theirs, rtol=1e-6, atol=1e-10).passed:
+                return f" Your trajectory is exactly that of {what}."
+        return ""
+
+    def judge_torch(actual: Payload, expected: Payload | None) -> Verdict:
+        oracle = {k[len("torch|"):]: v for k, v in actual.items() if k.startswith("torch|")}
+        mine = {k: v for k, v in actual.items() if "|" not in k}
+        if oracle:
+            verdict = compare_payloads(mine, oracle, rtol=rtol, atol=1e-10)
+            name = case.torch[0] if case.torch else "torch"
+            verdict.message = (f"same trajectory as {name} with identical settings"
+                               if verdict.passed else f"differs from {name} with identical "
+                               f"settings: {verdict.message}")
+        else:
+            assert expected is not None
+            verdict = compare_payloads(mine, {k: v for k, v in expected.items() if "|" not in k},
+                                       rtol=rtol, atol=1e-10)
+        if not verdict.passed:
+            verdict.message += mistaken(mine, actual)
+        return verdict
+
+    def state(ctx: Context) -> Payload:
+        result = run(ctx, resume_at=case.steps // 2)
+        straight = path(ctx, result["trajectory"][case.steps // 2:])
+        resumed = path(ctx, result["resumed"])
+        return {**{f"straight {k}": v for k, v in straight.items()},
+                **{f"resumed {k}": v for k, v in resumed.items()}}
+
+    def judge_state(actual: Payload, expected: Payload | None) -> Verdict:
+        for key, value in actual.items():
+            if key.startswith("straight "):
+                other = actual.get("resumed " + key[len("straight "):])
+                if other is None or not np.allclose(value, other, rtol=1e-12, atol=1e-14):
+                    return Verdict(False, "an optimizer loaded from state_dict() half-way does "
+                                   "not continue the same trajectory: save every piece of "
+                                   "per-parameter state (moments, step count) in state_dict and "
+                                   "restore it in load_state_dict")
+        return Verdict(True, "resumes exactly from its state_dict")
+
+    checks = [value_check(question, "trajectory", f"{title}: {case.steps} steps", 0.0,
+                          trajectory, rtol=rtol, atol=1e-10, **options),
+              custom_check(question, "torch", f"{title}: against torch.optim", 0.0,
+                           against_torch, judge_torch, needs_expected=True,
+                           **options),
+              custom_check(question, "state", f"{title}: state_dict round trip", 0.0, state,
+                           judge_state, **options)]
+    return _share(checks, points, OPTIMIZER_SHARES)
+
+
+def _mistake_trajectory(step: Callable[..., None], start: list[np.ndarray],
+                        grads: list[list[np.ndarray]]) -> dict[str, np.ndarray]:
+    """The trajectory of a known wrong variant (:attr:`OptimizerCase.mistakes`), float64."""
+    params = [np.array(p, dtype=np.float64) for p in start]
+    state: dict[str, Any] = {}
+    out = {}
+    for k, step_grads in enumerate(grads, start=1):
+        step(params, [np.asarray(g, np.float64) for g in step_grads], state, k)
+        out.update({f"step {k} p{i}": p.copy() for i, p in enumerate(params)})
+    return out
+
+
+def _torch_trajectory(case: OptimizerCase, start: list[np.ndarray],
+                      grads: list[list[np.ndarray]]) -> dict[str, np.ndarray] | None:
+    """The trajectory under ``torch.optim`` (float64), in the grader; None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    assert case.torch is not None
+    name, settings = case.torch
+    params = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in start]
+    opt = getattr(torch.optim, name)(params, **settings)
+    out = {}
+    for k, step_grads in enumerate(grads):
+        for p, g in zip(params, step_grads, strict=True):
+            p.grad = torch.as_tensor(g, dtype=torch.float64)
+        opt.step()
+        for i, p in enumerate(params):
+            out[f"step {k + 1} p{i}"] = p.detach().numpy().copy()
+    return out
+
+
+# -- plain functions ---------------------------------------------------------------------------
+#: how a check sends arrays to the code under test: ``"backend"`` (``ctx.asarray``: floats in
+#: the check's dtype, integers as int64) for code written against the backend, ``"numpy"`` (as
+#: they are) for code written in NumPy (evaluation, plots, SciPy counts)
+ARRAYS = ("backend", "numpy")
+
+
+def _sent(ctx: Context, value: Any, arrays: str) -> Any:
+    if arrays not in ARRAYS:
+        raise ValueError(f"arrays={arrays!r}: one of {ARRAYS}")
+    return send_argument(ctx, value) if arrays == "backend" else value
+
+
+def function_check(question: str, module: str, name: str,
+                   make: Callable[[Context], tuple[tuple, dict[str, Any]] | dict[str, Any]], *,
+                   title: str, points: float, outputs: Sequence[str] = ("output",),
+                   rtol: float = 1e-6, check: str = "values", in_place: str | None = None,
+                   hint: str = "", arrays: str = "backend", inspect: Inspect | None = None,
+                   **options: Any) -> Check:
+    """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
+    against the reference's on the inputs ``make(ctx)`` draws; the check is
+    ``<question>.<check>``. ``make`` returns ``(args, kwargs)`` (arrays: ``ctx.asarray``) or
+    the arguments by name in call order (:func:`~.inputs.inputs`), sent as
+    ``arrays`` says (:data:`ARRAYS`). ``inspect(outputs, inputs)`` may fail the check first
+    with a message naming a likely mistake (:mod:`.inputs`).
+
+    ``in_place``: the parameter the function is documented to update in place and return (a
+    sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
+    or an argument left unchanged, fails with that said (and ``hint``: how to do it).
+    """
+    def run(ctx: Context) -> Payload:
+        made = make(ctx)
+        if isinstance(made, dict):
+            drawn, args, kwargs = made, [_sent(ctx, a, arrays) for a in made.values()], {}
+        else:
+            (args, kwargs), drawn = made, {}
+        func = ctx.function(module, name)
+        if in_place is None:
+            result = func(*args, **kwargs)
+        else:
+            result, updated = func.call(args, kwargs, mutable=(in_place,))
+            _require_in_place(ctx, name, in_place, updated, result, hint)
+        values = ctx.unpack(result, list(outputs), name) if len(outputs) > 1 else [result]
+        out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in zip(outputs, values, strict=True)}
+        if inspect is not None:
+            inspect(out, drawn)
+        return out
+
+    return value_check(question, check, title, points, run, rtol=rtol, **options)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a :func:`calls_check`; made by :func:`call`."""
+
+    name: str
+    args: tuple
+    kwargs: dict[str, Any]
+    out: tuple[str, ...]
+    each: str | None = None
+    inspect: Inspect | None = None
+    writes: str | None = None
+    compare: bool = True
+
+
+def call(name: str, *args: Any, out: str | Sequence[str], each: str | None = None,
+         inspect: Inspect | None = None, writes: str | None = None, compare: bool = True,
+         **kwargs: Any) -> Call:
+    """``name(*args, **kwargs)``, a function of the check's module, in a :func:`calls_check`.
+
+    A ``str`` argument names an input (or an output of an earlier call, to chain calls); wrap
+    a string meant as it is in :func:`literal`; any other value is passed as it is. ``out``
+    names the result (a tuple of names: the function returns that many values). ``each``
+    names an argument holding a list: the function is called once per element, each call
+    returning a number, and the numbers form one output (a schedule at several steps).
+    ``inspect(outputs so far, inputs)`` runs right after the call (so a wrong result is blamed
+    on this function, not on a later one that uses it). ``writes``: the name of a
+    :func:`~.inputs.scratch` file the call must write, its kind told by its
+    suffix (:data:`FILE_KINDS`). ``compare=False``: the outputs are inspected or passed on,
+    not compared with the reference's.
+    """
+    if each is not None and each not in args:
+        raise ValueError(f"call({name!r}): each={each!r} names none of its arguments {args}")
+    return Call(name, args, kwargs, (out,) if isinstance(out, str) else tuple(out), each,
+                inspect, writes, compare)
+
+
+@dataclass(frozen=True)
+class literal:  # noqa: N801 - reads as a marker in a call's arguments
+    """A string argument of a :func:`call` passed as it is, not the name of an input."""
+
+    value: Any
+
+
+#: what a file a call must write starts with, by suffix: (what it is, magic bytes, least size)
+FILE_KINDS = {".png": ("a PNG image", b"\x89PNG\r\n\x1a\n", 1000)}
+
+
+def calls_check(question: str, check: str, title: str, points: float, module: str,
+                make: Callable[[Context], dict[str, Any]], calls: Sequence[Call], *,
+                arrays: str = "backend", inspect: Inspect | None = None,
+                **options: Any) -> Check:
+    """The values of several calls of functions of ``module`` (:func:`call`) on the inputs
+    ``make(ctx)`` draws (:func:`~.inputs.inputs`), in order, against the
+    reference's: one function on several inputs (a softmax of a matrix, of a vector, of large
+    scores), several functions on one input (cosines, neighbours and a correlation of the same
+    vectors), a call whose result the next one takes (fit, then apply). Arrays are sent as
+    ``arrays`` says (:data:`ARRAYS`); ``inspect(outputs, inputs)`` runs after the last call;
+    ``options`` go to :func:`~.kinds.value_check` (``rtol``, ``up_to_sign``,
+    ``mistakes``, ``hidden``, ``swap_in``...).
+    """
+    def arg(space: dict[str, Any], a: Any) -> Any:
+        if isinstance(a, literal):
+            return a.value
+        if isinstance(a, str):
+            if a not in space:
+                raise ValueError(f"calls_check({question}.{check}): no input or output {a!r}")
+            return space[a]
+        return a
+
+    def one(ctx: Context, c: Call, space: dict[str, Any]) -> list[Any]:
+        func = ctx.function(module, c.name)
+        args = [_sent(ctx, arg(space, a), arrays) for a in c.args]
+        kwargs = {k: _sent(ctx, arg(space, v), arrays) for k, v in c.kwargs.items()}
+        if c.each is None:
+            result = func(*args, **kwargs)
+            return ctx.unpack(result, list(c.out), c.name) if len(c.out) > 1 else [result]
+        at, numbers = c.args.index(c.each), []
+        for x in space[c.each]:
+            value = ctx.to_numpy(func(*args[:at], _sent(ctx, x, arrays), *args[at + 1:],
+                                      **kwargs), f"{c.name}({x!r}, ...)")
+            if value.size != 1:
+                raise CheckFailure(f"{c.name}({x!r}, ...) should return a number; it returned "
+                                   f"an array of shape {value.shape}")
+            numbers.append(float(value.reshape(())))
+        return [np.array(numbers)]
+
+    def run(ctx: Context) -> Payload:
+        drawn = make(ctx)
+        space, payload, seen = dict(drawn), {}, {}
+        for c in calls:
+            values = one(ctx, c, space)
+            space.update(zip(c.out, values, strict=True))
+            seen.update({o: ctx.to_numpy(v, c.name if len(c.out) == 1 else f"{c.name}'s {o}")
+                         for o, v in zip(c.out, values, strict=True)})
+            if c.inspect is not None:
+                c.inspect(seen, drawn)
+            if c.writes is not None:
+                _require_file(ctx, c.name, c.writes)
+            if c.compare:
+                payload.update({o: seen[o] for o in c.out})
+        if inspect is not None:
+            inspect(seen, drawn)
+        return payload
+
+    return value_check(question, check, title, points, run, **options)
+
+
+def _require_file(ctx: Context, function: str, name: str) -> None:
+    """The scratch file ``name`` must have been written, and be of the kind its suffix says."""
+    what, magic, least = FILE_KINDS[PurePath(name).suffix.lower()]
+    data = ctx.read_scratch_file(name) or b""
+    if data[:len(magic)] != magic or len(data) < least:
+        raise CheckFailure(f"{function} did not save {what} at the given path")
+
+
+def _require_in_place(ctx: Context, name: str, argument: str, updated: dict[str, Any],
+                      returned: Any, hint: str) -> None:
+    """``updated`` holds ``argument`` after the call when the call changed it: it must have
+    changed and be what the call returned."""
+    if returned is None:
+        return  # the comparison of the result says "returned None"
+    if argument not in updated or not np.array_equal(
+            ctx.to_numpy(updated[argument], name), ctx.to_numpy(returned, name)):
+        raise CheckFailure(f"{name} must update `{argument}` in place and return it; the "
+                           f"{argument} passed in is unchanged or differs from the one returned "
+                           f"(a copy?). {hint}".rstrip())
+
+
+#: a gradient of a function's argument: the name of the output holding it, or a function of
+#: ``(outputs, args)`` (NumPy) that rebuilds it (from multiples of a vector, say)
+GradientOf = str | Callable[[dict[str, np.ndarray], dict[str, Any]], np.ndarray]
+
+
+def function_checks(question: str, module: str, name: str,
+                    make: Callable[[Context], dict[str, Any]], *, outputs: Sequence[str],
+                    points: dict[str, float], title: str,
+                    gradients: dict[str, GradientOf] | None = None,
+                    torch: Callable[..., Any] | None = None, inspect: Inspect | None = None,
+                    titles: dict[str, str] | None = None,
+                    cases: dict[str, tuple[Callable[[Context], dict[str, Any]],
+                                           Callable[..., None] | None]] | None = None,
+                    rtol: float = 1e-6, sampling: dict[str, int] | None = None,
+                    **options: Any) -> list[Check]:
+    """The checks of a function that returns a value and gradients (a loss and its gradients,
+    as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
+
+    ``make(ctx)`` draws the arguments, by parameter name in call order (float arrays are sent
+    in the check's dtype, integer arrays as int64, anything else, such as another function's
+    token, as it is). ``points`` names the checks and their points:
+
+    * ``values``: every output (named ``outputs``, the first the loss) against the reference;
+    * ``hidden``: the same on another seed, only where the reference is installed;
+    * ``gradient``: for each argument of ``gradients`` (default: ``grad_<arg>`` for each
+      output of that form), the returned gradient against central differences of the
+      function's own loss, that loss against the true one, the gradient against the
+      reference's and, where torch is installed, against autograd of ``torch(**arguments)``,
+      the true loss written in torch (a second oracle), called with every argument by name: those
+      differentiated as float64 tensors, the others as ``make`` drew them.
+
+    ``inspect(outputs, args)`` may raise a :class:`CheckFailure` that names a likely mistake
+    (a wrong shape, say) before the comparison (:func:`~.inputs.require`,
+    ``require_finite``, ``require_shapes``). ``titles`` overrides the checks' titles.
+    ``cases`` adds value checks on inputs of their own: ``{name: (make, inspect)}`` (scores
+    around 1000, say, with an ``inspect`` that requires a finite loss), named in ``points``.
+    ``sampling`` sets the gradient check's ``max_full``, ``n_samples`` and ``n_directions``
+    (:func:`~.kinds.gradient_check`): sampled coordinates and random
+    directions where one loss evaluation is expensive (a window of calls, say).
+    """
+    titles = {"values": f"{title}: against the reference", "hidden": f"{title}: another seed",
+              "gradient": f"{title}: gradients by central differences", **(titles or {})}
+    grads = gradients if gradients is not None else {
+        o[len("grad_"):]: o for o in outputs if o.startswith("grad_")}
+
+    def call(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+        result = ctx.function(module, name)(*[send_argument(ctx, a) for a in args.values()])
+        return dict(zip(outputs, ctx.unpack(result, list(outputs), name), strict=True))
+
+    def numpy_outputs(ctx: Context, args: dict[str, Any], inspect: Callable[..., None] | None
+                      = inspect) -> dict[str, np.ndarray]:
+        out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in call(ctx, args).items()}
+        if inspect is not None:
+            inspect(out, args)
+        return out
+
+    def values(ctx: Context) -> Payload:
+        return numpy_outputs(ctx, make(ctx))
+
+    def case(draw: Callable[[Context], dict[str, Any]], check: Callable[..., None] | None
+             ) -> Callable[[Context], Payload]:
+        return lambda ctx: numpy_outputs(ctx, draw(ctx), check)
+
+    def gradient(ctx: Context) -> GradientProblem:
+        args = make(ctx)
+        out = numpy_outputs(ctx, args)
+        analytic = {a: out[g] if isinstance(g, str) else g(out, args) for a, g in grads.items()}
+
+        def loss(p: dict[str, np.ndarray]) -> float:
+            return float(call(ctx, {**args, **p})[outputs[0]])
+
+        true = None
+        if torch is not None:
+            def true(p: dict[str, Any]) -> Any:
+                return torch(**{**args, **p})
+        return GradientProblem(loss=loss, point={a: np.asarray(args[a], np.float64)
+                                                 for a in grads},
+                               analytic=analytic, autograd_loss=true)
+
+    made = {"values": lambda p: value_check(question, "values", titles["values"], p, values,
+                                            rtol=rtol, **options),
+            "hidden": lambda p: value_check(question, "hidden", titles["hidden"], p, values,
+                                            rtol=rtol, hidden=True, **options),
+            "gradient": lambda p: gradient_check(question, "gradient", titles["gradient"], p,
+                                                 gradient, **(sampling or {}), **options)}
+    for cname, (draw, check) in (cases or {}).items():
+        made[cname] = lambda p, cname=cname, draw=draw, check=check: value_check(
+            question, cname, titles.get(cname, f"{title}: {cname}"), p, case(draw, check),
+            rtol=rtol, **options)
+    unknown = set(points) - set(made)
+    if unknown:
+        raise ValueError(f"function_checks({question!r}): unknown checks {sorted(unknown)}")
+    return [made[c](p) for c, p in points.items()]
+
+
+def require_vectorized(ctx: Context, module: str, name: str,
+                       make_args: Callable[[int], tuple], *, items: str,
+                       sizes: tuple[int, int] = (2_000, 8_000)) -> None:
+    """Fail unless ``module.name`` is vectorized over its data: the lines of the submission's
+    Python it runs (:func:`~nlpdojo_autograder.runtime.probes.python_lines`) on ``make_args(size)``
+    must not grow with the size. A loop over the ``items`` (tokens, rows), a comprehension or
+    a generator fed to ``Counter`` runs at least one more line per item; NumPy's loops run in
+    C and count nothing. A loop over sentences, about a line per six tokens, is caught too."""
+    lines = [int(ctx.probe("python_lines")(ctx.function(module, name), make_args(size)))
+             for size in sizes]
+    grown, more = lines[1] - lines[0], sizes[1] - sizes[0]
+    if grown > max(20, 0.02 * more):
+        raise CheckFailure(
+            f"{name} runs {lines[0]:,} lines of Python for about "
+            f"{sizes[0]:,} {items} and {lines[1]:,} for about {sizes[1]:,}: a Python loop over the "
+            f"{items} (a for loop, a comprehension, or a generator fed to Counter or np.array). "
+            "This question asks for vectorized code, whose cost in Python does not grow with "
+            "the data: whole-array NumPy operations (sliding_window_view, np.unique, "
+            "np.cumsum, boolean masks)")
+
+
+def send_argument(ctx: Context, x: Any) -> Any:
+    """An argument as the code under test receives it: arrays through ``ctx.asarray``."""
+    return _send(ctx, x) if isinstance(x, np.ndarray) else x
+
+
+# -- metrics after one shared training run -----------------------------------------------------
+@dataclass
+class Metric:
+    """One metric of a training run: its key in what ``train`` returns, how the report names
+    it, the points, and the threshold (a number, or a function of the reference's value under
+    the same budget: ``lambda ref: ref - 0.05``)."""
+
+    key: str
+    name: str
+    points: float
+    threshold: float | Callable[[float], float]
+    higher_is_better: bool = True
+    title: str = ""
+    #: the key, in what ``train`` returns, of the value untrained artefacts reach by chance
+    #: (see :func:`~.kinds.metric_check`): the metric must beat it too
+    chance: str | None = None
+    #: how the feedback names that floor when it is a baseline shown in every message
+    chance_name: str | None = None
+    #: ``(bound, why)``: past ``bound(reference)`` a value is implausible (kinds.metric_check)
+    too_good: tuple[Callable[[float], float], str] | None = None
+
+
+def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[str, float]],
+                  metrics: Sequence[Metric], *, budget: str, timeout_s: float = 600.0,
+                  hint: str = "", **options: Any) -> list[Check]:
+    """Metric checks that share one training run per budget: ``train(ctx)`` trains the code
+    under test under the fixed budget and seeds (the given loop is the instructor's:
+    ``ctx.given_function``) and returns every metric, measured by the grader. It runs once per
+    grading run (the first of these checks), its result or its failure shared by the others;
+    a run stopped for time stops them all at once (``shares``)."""
+    def measured(ctx: Context) -> dict[str, float]:
+        key = ("training run", question, run_name, ctx.full, ctx.base_seed)
+        if key not in ctx.cache:
+            try:
+                ctx.cache[key] = train(ctx)
+            except Exception as exc:  # noqa: BLE001 - every sharing check reports it
+                ctx.cache[key] = exc
+        if isinstance(ctx.cache[key], Exception):
+            raise ctx.cache[key]
+        return ctx.cache[key]
+
+    def one(metric: Metric) -> Callable[[Context], Payload]:
+        def collect(ctx: Context) -> Payload:
+            values = measured(ctx)
+            if metric.key not in values:
+                raise CheckFailure(f"internal: the training run measured no {metric.key}")
+            return {"value": float(values[metric.key]),
+                    **{k: float(v) if np.ndim(v) == 0 else np.asarray(v)
+                       for k, v in values.items() if k != metric.key}}
+        return collect
+
+    return [metric_check(question, m.key, m.title or f"{m.name} after training", m.points,
+                         one(m), metric=m.name, threshold=m.threshold,
+                         higher_is_better=m.higher_is_better, budget=budget,
+                         timeout_s=timeout_s, shares=f"{question} {run_name}", hint=hint,
+                         chance=m.chance, chance_name=m.chance_name, too_good=m.too_good,
+                         **options)
+            for m in metrics]

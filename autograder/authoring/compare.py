@@ -1,0 +1,216 @@
+"""Comparing a student's outputs with the reference's, and saying what is wrong.
+
+Used by the parent process only. Every message names the output, the worst index, both values
+and, where one fits, the pattern that relates them (transposed, a constant factor, the sign,
+all zeros, some rows): the same diagnosis gradient checks give (:func:`nlpdojo.gradcheck.diagnose`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from nlpdojo.gradcheck import diagnose
+from nlpdojo_autograder.authoring.checks import Verdict
+
+
+def _fmt_index(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def _fmt(x: float) -> str:
+    return f"{x + 0.0:.6g}"  # + 0.0: a negative zero shows as 0, not -0
+
+
+def _fmt_pair(a: float, e: float) -> tuple[str, str]:
+    """Both numbers with 6 significant digits, or as many more as it takes to tell them apart
+    (float32 results differ from the float64 reference in the 7th or 8th digit)."""
+    a, e = a + 0.0, e + 0.0  # a negative zero shows as 0, not -0
+    for digits in range(6, 18):
+        sa, se = f"{a:.{digits}g}", f"{e:.{digits}g}"
+        if sa != se:
+            return sa, se
+    return f"{a:.17g}", f"{e:.17g}"
+
+
+def _plain(x: Any) -> Any:
+    """A NumPy scalar as the Python number it holds: ``3``, not ``np.int64(3)``."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _near_int(x: float, tol: float = 1e-5) -> int | None:
+    k = round(x)
+    return k if k >= 2 and abs(x - k) <= tol * k else None
+
+
+#: outputs where a factor N is likely a sum over N items taken for a mean (or the reverse)
+_SUMMED = re.compile(r"loss|grad|cost|objective|likelihood|entropy|sum|mean|total", re.I)
+
+
+def _scalar_ratio(a: float, e: float, name: str = "loss") -> str | None:
+    """What relates a wrong scalar to the expected one, when it is an exact factor: the sign,
+    2, ½, or an integer N (for a loss or gradient, a sum where a mean is expected, or the
+    other way round)."""
+    if a == 0.0 or e == 0.0 or not (np.isfinite(a) and np.isfinite(e)):
+        return None
+    c = a / e
+    sign = "minus " if c < 0 else ""
+    mag = abs(c)
+    if abs(mag - 1) <= 1e-5:
+        return "yours has the wrong sign" if c < 0 else None
+    up, down = _near_int(mag), _near_int(1 / mag)
+    if up == 2:
+        return f"yours is {sign}twice the expected one"
+    if down == 2:
+        return f"yours is {sign}half the expected one"
+    summed = _SUMMED.search(name) is not None
+    if up:
+        return (f"yours is {sign}{up} times the expected one" + (
+            f": a sum over {up} items (a batch?) where the mean is expected?" if summed else ""))
+    if down:
+        return (f"yours is {sign}1/{down} of the expected one" + (
+            f": a mean over {down} items (a batch?) where the sum is expected?"
+            if summed else ""))
+    return None
+
+
+def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
+                  atol: float = 1e-8) -> str | None:
+    """``None`` when ``actual`` matches ``expected`` elementwise within
+    ``|a - e| <= atol + rtol * |e|``; otherwise the message to show."""
+    a, e = np.asarray(actual), np.asarray(expected)
+    if a.shape != e.shape:
+        hint = ""
+        if a.ndim == 2 and a.shape[::-1] == e.shape:
+            hint = " (the transposed shape)"
+        elif a.size == e.size:
+            hint = " (same number of entries: reshape?)"
+        elif a.ndim == e.ndim + 1 and a.shape[1:] == e.shape:
+            hint = f" (an extra leading axis of {a.shape[0]}: sum or average over the batch?)"
+        return f"{name} has shape {a.shape}, expected {e.shape}{hint}"
+    where = (lambda word, index: f"{word} at {_fmt_index(index)}: ") if a.ndim else (
+        lambda word, index: "")
+    if np.issubdtype(e.dtype, np.floating):
+        if not np.issubdtype(a.dtype, np.floating):
+            return (f"{name} has dtype {a.dtype}, expected floating point numbers (an integer "
+                    "array? a cast, or integer division, loses the fractions)")
+        dtype = a.dtype
+        a = a.astype(np.float64)
+        bad = ~np.isfinite(a)
+        if bad.any() and not (~np.isfinite(e)[bad]).all():
+            first = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
+            return (f"{name} contains NaN or inf ({int(bad.sum())} of {a.size} entries, first at "
+                    f"{_fmt_index(first)}): overflow in exp, or log(0)? Subtract the maximum "
+                    "before exponentiating")
+        with np.errstate(invalid="ignore"):  # inf − inf where both are ±inf: NaN, not over
+            err = np.abs(a - e)
+            tol = atol + rtol * np.abs(e)
+            over = err - tol
+        if not (over > 0).any():
+            return None
+        worst = np.unravel_index(int(np.argmax(over)), a.shape) if a.ndim else ()
+        yours, wanted = float(a[worst]), float(e[worst])
+        shown_a, shown_e = _fmt_pair(yours, wanted)
+        count = f"{int((over > 0).sum())} of {a.size} entries differ; " if a.ndim else ""
+        msg = (f"{name}: {count}{where('worst', tuple(int(i) for i in worst))}yours {shown_a}, "
+               f"expected {shown_e}")
+        notes = []
+        if a.size > 1:
+            pattern = diagnose(a, e, rtol=max(rtol, 1e-5), atol=atol)
+        else:
+            pattern = _scalar_ratio(yours, wanted, name)
+        if pattern:
+            pattern = pattern.replace("your gradient", "yours").replace("the true one",
+                                                                         "the expected one")
+        if (a.ndim and yours != 0.0 and wanted != 0.0 and abs(yours / wanted - 1) > 1e-4
+                and "the expected one" not in (pattern or "")):
+            notes.append(f"{_fmt(yours / wanted)} times it")
+        if dtype != e.dtype:
+            notes.append(f"yours is {dtype}, expected {e.dtype}")
+        if notes:
+            msg += f" ({'; '.join(notes)})"
+        if pattern:
+            msg += f"; {pattern}"
+        elif (err <= 1e-5 * np.abs(e) + atol).all():
+            msg += ("; yours differs only after the 5th significant digit: float32 arithmetic "
+                    "somewhere? (float32 keeps about 7 digits; compute in the input's dtype)")
+        return msg
+    # integers, booleans: exact
+    if not np.array_equal(a, e):
+        diff = np.argwhere(a != e)
+        first = tuple(int(i) for i in diff[0]) if a.ndim else ()
+        count = f"{len(diff)} of {a.size} entries differ; " if a.ndim else ""
+        return (f"{name}: {count}{where('first', first)}"
+                f"yours {_plain(a[first])!r}, expected {_plain(e[first])!r}")
+    return None
+
+
+#: keys compared up to the sign of each column: ``{lead: keys}``, the signs that make the
+#: columns of ``lead`` agree with the reference's applied to every key of the group (singular
+#: vectors, eigenvectors and the projections made with them are unique only up to sign)
+SignGroups = dict[str, tuple[str, ...]]
+
+
+def compare_payloads(actual: dict[str, Any], expected: dict[str, Any], *, rtol: float,
+                     atol: float, keys: tuple[str, ...] | None = None,
+                     up_to_sign: SignGroups | None = None) -> Verdict:
+    """All listed (default: all expected) outputs must match; report every mismatch.
+    ``up_to_sign``: keys compared up to the sign of each column (:data:`SignGroups`); columns
+    that match the reference's in another order are named as such."""
+    if up_to_sign:
+        actual = align_column_signs(actual, expected, up_to_sign)
+    problems = []
+    for key in keys or tuple(expected):
+        if key not in actual:
+            problems.append(f"{key} is missing")
+            continue
+        problem = compare_array(key, actual[key], expected[key], rtol=rtol, atol=atol)
+        if problem and up_to_sign and key in up_to_sign:
+            problem = _column_order(key, actual[key], expected[key], rtol, atol) or (
+                f"{problem} (up to the sign of each column)")
+        if problem:
+            problems.append(problem)
+    if problems:
+        return Verdict(False, "; ".join(problems), details={"mismatches": len(problems)})
+    return Verdict(True, "matches the reference" + (" (up to the sign of each column)"
+                                                    if up_to_sign else ""))
+
+
+def align_column_signs(actual: dict[str, Any], expected: dict[str, Any], groups: SignGroups,
+                       ) -> dict[str, Any]:
+    """``actual`` with each column's sign flipped to agree with ``expected``'s: the signs of
+    ``groups[lead]``'s lead key apply to every key of its group."""
+    out = dict(actual)
+    for lead, keys in groups.items():
+        if lead not in actual or lead not in expected:
+            continue
+        a, e = np.asarray(actual[lead]), np.asarray(expected[lead])
+        if a.shape != e.shape or a.ndim != 2:
+            continue
+        signs = np.where(np.sum(a * e, axis=0) < 0, -1.0, 1.0)  # (D,)
+        for key in keys:
+            if key in actual and np.shape(actual[key])[-1:] == signs.shape:
+                out[key] = np.asarray(actual[key]) * signs
+    return out
+
+
+def _column_order(key: str, a: Any, e: Any, rtol: float, atol: float) -> str | None:
+    """A message when ``a``'s columns are ``e``'s (up to sign) in another order."""
+    a, e = np.asarray(a, np.float64), np.asarray(e, np.float64)
+    if a.shape != e.shape or a.ndim != 2:
+        return None
+
+    def same(i: int, j: int) -> bool:
+        col = a[:, i] * (-1.0 if a[:, i] @ e[:, j] < 0 else 1.0)
+        return compare_array("c", col, e[:, j], rtol=rtol, atol=atol) is None
+
+    matches = [next((j for j in range(e.shape[1]) if same(i, j)), None)
+               for i in range(a.shape[1])]
+    if None in matches or sorted(matches) != list(range(e.shape[1])):
+        return None
+    return (f"{key}: your columns are the right singular vectors (or eigenvectors) in the "
+            f"wrong order (yours are the "
+            f"reference's columns {matches}): the first column must belong to the largest "
+            "singular value or eigenvalue; sort them in descending order")

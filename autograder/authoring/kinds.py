@@ -1,0 +1,358 @@
+"""Building checks of the five kinds: value, gradient, metric, property and custom.
+
+Exercise packs declare their checks with these factories; each returns a :class:`Check`
+whose ``collect`` runs in the child and whose ``judge`` runs in the grader.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nlpdojo import gradcheck
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.compare import SignGroups, compare_payloads
+
+
+def value_check(question: str, name: str, title: str, points: float,
+                run: Callable[[Context], Payload], *, rtol: float = 1e-6, atol: float = 1e-8,
+                up_to_sign: SignGroups | None = None,
+                mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
+                **options: Any) -> Check:
+    """Outputs of the code under test on seeded inputs must equal the reference's.
+
+    ``run(ctx)`` returns named outputs as NumPy arrays (use ``ctx.to_numpy``). ``up_to_sign``:
+    outputs compared up to the sign of each column (singular vectors, a PCA projection:
+    :data:`~.compare.SignGroups`). ``mistakes``: ``{"what the student did
+    (the fix)": f}``, ``f(expected)`` the outputs that mistake gives; wrong outputs that equal
+    one of them are told which mistake it is.
+    """
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        assert expected is not None
+        verdict = compare_payloads(actual, expected, rtol=rtol, atol=atol,
+                                   up_to_sign=up_to_sign)
+        for what, wrong in (mistakes or {}).items():
+            if verdict.passed:
+                break
+            try:
+                theirs = wrong(expected)
+            except Exception:  # noqa: BLE001 - a mistake that does not apply to these outputs
+                continue
+            if compare_payloads(actual, theirs, rtol=max(rtol, 1e-9), atol=atol).passed:
+                verdict.message += f". Your outputs are exactly those of {what}"
+                break
+        return verdict
+
+    return Check(question, name, title, points, "value", collect=run, judge=judge, **options)
+
+
+@dataclass
+class GradientProblem:
+    """A scalar loss of named float64 inputs, and the student's gradients of it.
+
+    ``loss(values)`` receives a dict with every entry of ``point`` (perturbed one at a time)
+    and returns a float; ``analytic[name]`` is dL/d(name) as the student computed it.
+    """
+
+    loss: Callable[[dict[str, np.ndarray]], float]
+    point: dict[str, np.ndarray]
+    analytic: dict[str, Any]
+    #: optional second oracle: the true loss written with torch operations, a function of a
+    #: dict of float64 tensors returning a 0-d tensor. Where torch is installed in the grader
+    #: (on every backend) its autograd gradient must match the student's too (catches a loss
+    #: and gradient wrong together).
+    autograd_loss: Callable[[dict[str, Any]], Any] | None = None
+
+
+def gradient_check(question: str, name: str, title: str, points: float,
+                   make: Callable[[Context], GradientProblem], *, max_full: int = 2000,
+                   n_samples: int = 30, n_directions: int = 10, **options: Any) -> Check:
+    """The student's gradients must match central differences of the student's own loss, and
+    that loss must be the true one.
+
+    The grader gathers the evidence through calls to the code under test (the analytic
+    gradient, the loss at the point, central differences at every or at sampled coordinates,
+    directional derivatives) and judges it with the rule of :mod:`nlpdojo.gradcheck`
+    (float64, relative error < 1e-5 or absolute error < 1e-8). Central differences only see
+    the student's own loss, so a made-up loss with its own exact gradient would pass them:
+    the expected payload (the reference's, live, or the fixture a student release ships: only
+    its losses and analytic gradients are stored) must agree on the loss at the check's point,
+    and the analytic gradient must match the reference's there too.
+    """
+
+    def collect(ctx: Context) -> Payload:
+        problem = make(ctx)
+        payload: Payload = {}
+        for pname, x in problem.point.items():
+            if pname not in problem.analytic:
+                continue
+            analytic = ctx.to_numpy(problem.analytic[pname], f"the gradient for {pname}")
+
+            def f(value: np.ndarray, pname: str = pname) -> float:
+                return problem.loss({**problem.point, pname: value})
+
+            # the loss at many points, sent to the code under test together
+            f.many = lambda values, f=f: ctx.batch(f, values)  # type: ignore[attr-defined]
+
+            # as expected values only the loss at the point and the gradient are read
+            # (_stored_gradient_keys): the reference evaluates its loss once, not per coordinate
+            plan = (dict(max_full=-1, n_samples=0, n_directions=0) if ctx.expected_only else
+                    dict(max_full=max_full, n_samples=n_samples, n_directions=n_directions))
+            evidence = gradcheck.gather_evidence(f, np.asarray(x, np.float64), analytic,
+                                                 seed=ctx.seed, **plan)
+            payload.update({f"{pname}|{k}": v for k, v in evidence.items()})
+            if problem.autograd_loss is not None and _torch_installed():
+                payload[f"{AUTOGRAD}{pname}"] = _autograd(problem, pname)
+        missing = [p for p in problem.analytic if p not in problem.point]
+        if missing:
+            raise CheckFailure(f"internal: gradients for unknown inputs {missing}")
+        return payload
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        evidence = {k: v for k, v in actual.items() if not k.startswith(AUTOGRAD)}
+        names = sorted({k.split("|", 1)[0] for k in evidence})
+        results = [gradcheck.judge_evidence(
+            pname, {k.split("|", 1)[1]: v for k, v in evidence.items()
+                    if k.split("|", 1)[0] == pname}) for pname in names]
+        results += [gradcheck.compare_gradients(actual[f"{pname}|analytic"], value,
+                                                name=pname, oracle="autograd")
+                    for key, value in actual.items() if key.startswith(AUTOGRAD)
+                    for pname in [key[len(AUTOGRAD):]] if f"{pname}|analytic" in actual]
+        wrong_loss = _wrong_loss(actual, expected or {}, names)
+        if expected and not wrong_loss:
+            own_failed = {r.name for r in results if not r.passed}
+            results += [gradcheck.compare_gradients(
+                actual[f"{pname}|analytic"], expected[f"{pname}|analytic"], name=pname,
+                oracle="the reference's gradient") for pname in names
+                if pname not in own_failed and f"{pname}|analytic" in actual
+                and f"{pname}|analytic" in expected]
+        failed = [r for r in results if not r.passed]
+        details = {"gradients": [r.to_dict() for r in results]}
+        if failed or wrong_loss:
+            return Verdict(False, " ".join([r.message for r in failed] + [wrong_loss]).strip(),
+                           fraction=0.0, details=details)
+        oracles = "central differences" + (" and autograd" if any(
+            k.startswith(AUTOGRAD) for k in actual) else "") + (
+            " and the reference's gradient" if expected else "")
+        return Verdict(True, f"gradients match {oracles} ("
+                       + ", ".join(dict.fromkeys(f"{r.name}: {r.mode}" for r in results)) + ")",
+                       details=details)
+
+    return Check(question, name, title, points, "gradient", collect=collect, judge=judge,
+                 needs_expected=True, stored=_stored_gradient_keys, **options)
+
+
+AUTOGRAD = "autograd|"
+#: the loss at the check's point may differ from the true one by this much (relative)
+LOSS_RTOL, LOSS_ATOL = 1e-6, 1e-8
+
+
+def _stored_gradient_keys(key: str) -> bool:
+    """What a gradient check's fixture keeps of the reference's payload: the loss at the
+    check's point and the analytic gradient of each input (the judge needs nothing else)."""
+    return key.endswith(("|loss", "|analytic"))
+
+
+def _wrong_loss(actual: Payload, expected: Payload, names: list[str]) -> str:
+    """A message when the student's loss at the check's point is not the reference's."""
+    for pname in names:
+        key = f"{pname}|loss"
+        if key not in actual or key not in expected:
+            continue
+        yours, true = float(np.asarray(actual[key])), float(np.asarray(expected[key]))
+        if not math.isfinite(yours):
+            return ""  # judge_evidence already says so
+        if not math.isclose(yours, true, rel_tol=LOSS_RTOL, abs_tol=LOSS_ATOL):
+            return (f"Your loss differs from the true loss at the check's point (yours "
+                    f"{yours:.6g}, the true loss {true:.6g}); a gradient check passes only for "
+                    "the true loss: fix the loss first (the values check compares it too), "
+                    "then make the gradient agree with it.")
+    return ""
+
+
+def _torch_installed() -> bool:
+    """Whether the grader can run the torch oracle (an optional dependency)."""
+    return importlib.util.find_spec("torch") is not None
+
+
+def _autograd(problem: GradientProblem, pname: str) -> np.ndarray:
+    """dL/d(pname) of the true loss by torch autograd, at the problem's point (float64)."""
+    import torch
+
+    fixed = {k: torch.as_tensor(np.asarray(v, np.float64)) for k, v in problem.point.items()}
+    loss = problem.autograd_loss
+    assert loss is not None
+    return gradcheck.autograd_gradient(lambda t: loss({**fixed, pname: t}),
+                                       np.asarray(problem.point[pname], np.float64))
+
+
+def metric_check(question: str, name: str, title: str, points: float,
+                 run: Callable[[Context], Payload], *, metric: str,
+                 threshold: float | Callable[[float], float], higher_is_better: bool = True,
+                 budget: str, hint: str = "", chance: str | None = None,
+                 chance_name: str | None = None,
+                 too_good: tuple[Callable[[float], float], str] | None = None,
+                 audit: Callable[[Payload, Payload | None], str | None] | None = None,
+                 **options: Any) -> Check:
+    """Train the student's code under a fixed budget and seeds; a metric must reach a threshold.
+
+    ``run(ctx)`` returns ``{"value": float, ...}``. ``threshold`` is a number, or a function of
+    the value the reference reaches under the same budget (e.g. ``lambda ref: ref - 0.05``).
+    ``hint`` is added to the message when the metric misses its threshold: which of the
+    student's functions the training ran, say, since the numbers alone do not name a culprit.
+    ``chance`` names an entry of the payload holding what untrained artefacts reach (a null
+    distribution's upper quantile, measured grader-side by ``run``): the metric must also beat
+    it, so a threshold relative to a weak reference never rewards chance. ``chance_name``
+    names that floor when it is a baseline worth showing in every message (the
+    most-frequent-tag tagger): the feedback then always gives both figures.
+    ``too_good``: ``(bound, why)``, a function of the reference's value past which a result is
+    implausible under the same budget (a language model scored on the very tokens it was
+    given reaches a perplexity near 1): such a value fails, with ``why`` as the explanation.
+    ``audit(actual, expected)``: why the trained artefact is not this run's product (None:
+    it is), e.g. :func:`nlpdojo_autograder.training.trained.audit`; a reason fails the check first.
+    With ``release_expected=False`` (in ``options``) no fixture stores the reference's
+    payload: without the reference the judge gets no expected values and a relative
+    threshold falls back to the chance floor, which the message says.
+    """
+    relative = callable(threshold) or too_good is not None
+    practice = not options.get("release_expected", True)
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        value = float(actual.get("value", math.nan))
+        ref = float(expected["value"]) if expected and "value" in expected else None
+        if audit is not None:
+            wrong = audit(actual, expected)
+            if wrong is not None:
+                return Verdict(False, f"training audit: {wrong}" + (f". {hint}" if hint else ""),
+                               value=value, details={"budget": budget})
+        if callable(threshold) and ref is None and practice and chance:
+            limit = -math.inf if higher_is_better else math.inf  # the chance floor decides
+        elif callable(threshold):
+            assert ref is not None
+            limit = float(threshold(ref))
+        else:
+            limit = float(threshold)
+        floor = float(actual[chance]) if chance and chance in actual else None
+        if floor is not None and math.isfinite(floor):
+            limit = max(limit, floor) if higher_is_better else min(limit, floor)
+        ok = math.isfinite(value) and (value >= limit if higher_is_better else value <= limit)
+        sign = "≥" if higher_is_better else "≤"
+        # a threshold set by the reference's run is the reference's value in disguise: shown
+        # once earned, never to a result that missed it (the chance floor is the grader's)
+        hidden_limit = not ok and ref is not None and limit != floor
+        msg = f"{metric} {value:.4g}"
+        if hidden_limit:
+            msg += (", short of the threshold the reference's run under the same budget sets "
+                    "(shown once reached)")
+        elif not ok:
+            msg += f", needs {sign} {limit:.4g}"
+        if ref is not None and ok:
+            msg += f" (the reference: {ref:.4g})"
+        if chance_name and floor is not None:
+            msg += f"; {chance_name}: {floor:.4g}"
+            if not ok and limit == floor:
+                msg += " (a trained model must beat it)"
+        elif not ok and floor is not None and limit == floor:
+            msg += f"; untrained (random) vectors reach {floor:.4g} by chance"
+        if not math.isfinite(value):
+            msg = f"{metric} is {value}: training diverged (NaN/inf); check your gradients' signs"
+        if too_good is not None and ok and ref is not None:
+            bound, why = too_good
+            if (value > bound(ref)) if higher_is_better else (value < bound(ref)):
+                ok = hidden_limit = False
+                msg = (f"{metric} {value:.4g} is implausibly "
+                       f"{'high' if higher_is_better else 'low'} against the reference's "
+                       f"under the same budget: {why}")
+        if not ok and hint:
+            msg += f". {hint}"
+        if ref is None and practice:
+            msg += (" (a student release has no reference: scored with your own forward and "
+                    "judged against the baseline only; graded against the reference's training "
+                    "under the same budget when you submit)")
+        details = {"budget": budget, "reference": ref if ok else None,
+                   "higher_is_better": higher_is_better,
+                   **{k: v for k, v in actual.items() if k != "value" and np.ndim(v) == 0}}
+        shown = limit if ok or not (hidden_limit or ref is not None and limit != floor) else None
+        return Verdict(ok, msg, value=value, threshold=shown, details=details)
+
+    return Check(question, name, title, points, "metric", collect=run, judge=judge,
+                 needs_expected=relative, budget=budget, dtype=options.pop("dtype", None),
+                 **options)
+
+
+def custom_check(question: str, name: str, title: str, points: float,
+                 collect: Callable[[Context], Payload],
+                 judge: Callable[[Payload, Payload | None], Verdict], *,
+                 needs_expected: bool = False, **options: Any) -> Check:
+    """Anything else (a plot was written, a file has the right format...)."""
+    return Check(question, name, title, points, "custom", collect=collect, judge=judge,
+                 needs_expected=needs_expected, **options)
+
+
+@dataclass(frozen=True)
+class Property:
+    """An invariant of a check's outputs, judged without the reference: ``holds(outputs)``
+    returns True (or an array of booleans, all of which must be True) where it holds;
+    ``message`` says what is wrong when it does not (with ``{where}``: the first failing
+    index, for an array)."""
+
+    name: str
+    holds: Callable[[Payload], Any]
+    message: str
+
+
+def property_check(question: str, name: str, title: str, points: float,
+                   run: Callable[[Context], Payload], properties: Sequence[Property],
+                   **options: Any) -> Check:
+    """The outputs of the code under test on seeded inputs must satisfy every one of
+    ``properties`` (rows of a distribution summing to 1, probabilities in [0, 1], a symmetric
+    matrix, a sample within the support...): a check that needs no reference, so it judges
+    the same with and without the solutions installed. ``run(ctx)`` returns named outputs
+    as for :func:`value_check`; :func:`rows_sum_to_one`, :func:`within` and :func:`finite`
+    make the usual properties."""
+    if not properties:
+        raise ValueError(f"property_check({question}.{name}): no properties to check")
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        for prop in properties:
+            try:
+                held = np.asarray(prop.holds(actual), dtype=bool)
+            except (KeyError, ValueError, TypeError) as exc:
+                return Verdict(False, f"{prop.message.format(where='?')} ({exc})")
+            if not held.all():
+                where = "" if held.ndim == 0 else str(
+                    tuple(int(i) for i in np.argwhere(~held)[0]))
+                return Verdict(False, prop.message.format(where=where))
+        return Verdict(True, "holds: " + ", ".join(p.name for p in properties))
+
+    return Check(question, name, title, points, "property", collect=run, judge=judge,
+                 needs_expected=False, **options)
+
+
+def rows_sum_to_one(output: str, *, atol: float = 1e-6) -> Property:
+    """Each row of ``output`` (the last axis) is a distribution: non-negative, summing to 1."""
+    return Property(
+        f"the rows of {output} sum to 1",
+        lambda p: (np.abs(np.sum(p[output], axis=-1) - 1.0) <= atol) & np.all(
+            p[output] >= 0.0, axis=-1),
+        f"row {{where}} of {output} is not a distribution (non-negative entries summing to 1 "
+        "over the last axis): normalise over the last axis, keepdims=True")
+
+
+def within(output: str, low: float, high: float) -> Property:
+    """Every entry of ``output`` is in [low, high]."""
+    return Property(f"{output} in [{low:g}, {high:g}]",
+                    lambda p: (np.asarray(p[output]) >= low) & (np.asarray(p[output]) <= high),
+                    f"{output} at {{where}} is outside [{low:g}, {high:g}]")
+
+
+def finite(output: str) -> Property:
+    """No NaN or inf in ``output``."""
+    return Property(f"{output} finite", lambda p: np.isfinite(np.asarray(p[output])),
+                    f"{output} at {{where}} is NaN or inf (overflow in exp, or log(0)?)")

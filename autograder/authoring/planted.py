@@ -1,0 +1,99 @@
+"""Planting a :class:`~.checks.PlantedBug` into a copy of the solutions.
+
+A planted bug is a text edit: its ``find`` is replaced by its ``replace`` in one module of the
+topic. Text edits rot silently when the solutions are reformatted or rewritten, so
+:func:`plant` is strict and fails loudly instead:
+
+* ``find`` must occur **exactly once**, matched as written (whitespace and line breaks count);
+  zero or several occurrences are an error. When a whitespace-insensitive match exists (the
+  code was reformatted), the error says where, so the author can copy the new text;
+* the edited module must still parse, and its AST (``ast.dump``) must differ from the
+  original's: a bug that only touches a comment or whitespace would be "planted" without
+  planting anything.
+
+Exact matching is a choice: the planted text is then exactly what the author wrote and
+reviewed, and a reformatting makes the bug fail (never silently pass or land elsewhere).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.authoring.checks import PlantedBug
+
+
+class PlantError(NlpdojoError):
+    """A planted bug cannot be planted as defined: ``where`` (``file`` or ``file:line``) and
+    ``reason`` (what is wrong, what to do) make the message."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where, self.reason = where, reason
+
+
+def bug_path(topic_dir: Path, bug: PlantedBug) -> Path:
+    """The file of ``bug.module``: a module name relative to the topic (``tanh``, ``sub.mod``),
+    or one of the course library next to it (``..library.layers``)."""
+    if bug.module.startswith(".."):
+        return Path(topic_dir).parent.joinpath(*bug.module[2:].split(".")).with_suffix(".py")
+    return Path(topic_dir).joinpath(*bug.module.split(".")).with_suffix(".py")
+
+
+def _line_of(text: str, offset: int) -> int:
+    """1-based line number of character ``offset``."""
+    return text.count("\n", 0, offset) + 1
+
+
+def _loose_lines(text: str, find: str) -> list[int]:
+    """Lines where ``find`` occurs when all whitespace is ignored (a reformatted ``find``)."""
+    kept = [(i, c) for i, c in enumerate(text) if not c.isspace()]
+    squeezed = "".join(c for _, c in kept)
+    needle = "".join(c for c in find if not c.isspace())
+    lines, start = [], squeezed.find(needle) if needle else -1
+    while start != -1:
+        lines.append(_line_of(text, kept[start][0]))
+        start = squeezed.find(needle, start + 1)
+    return lines
+
+
+def plant(bug: PlantedBug, text: str, where: str) -> str:
+    """``text`` (the module ``where``) with ``bug`` planted; a :class:`PlantError` when its
+    ``find`` does not occur exactly once or replacing it leaves the module's AST unchanged
+    or unparsable."""
+    count = text.count(bug.find) if bug.find else 0
+    if count == 0:
+        loose = _loose_lines(text, bug.find)
+        hint = (f"it occurs with different whitespace or line breaks at line "
+                f"{', '.join(map(str, loose))}: copy that text into `find` exactly"
+                if loose else "the code changed: update `find` (and `replace`) to the "
+                "current text")
+        raise PlantError(where, f"planted bug {bug.name!r}: `find` {bug.find!r} does not "
+                         f"occur; {hint}.")
+    if count > 1:
+        lines, at = [], text.find(bug.find)
+        while at != -1:
+            lines.append(_line_of(text, at))
+            at = text.find(bug.find, at + 1)
+        raise PlantError(where, f"planted bug {bug.name!r}: `find` {bug.find!r} occurs "
+                         f"{count} times (lines {', '.join(map(str, lines))}); lengthen it "
+                         "until it matches only the place meant.")
+    planted = text.replace(bug.find, bug.replace, 1)
+    line = _line_of(text, text.find(bug.find))
+    try:
+        before = ast.dump(ast.parse(text))
+    except SyntaxError as exc:
+        raise PlantError(f"{where}:{exc.lineno}", f"not valid Python ({exc.msg}); fix the "
+                         "solution first.") from exc
+    try:
+        after = ast.dump(ast.parse(planted))
+    except SyntaxError as exc:
+        raise PlantError(f"{where}:{line}", f"planted bug {bug.name!r}: the module no longer "
+                         f"parses after the replacement ({exc.msg}, line {exc.lineno}); fix "
+                         "`replace`.") from exc
+    if after == before:
+        raise PlantError(f"{where}:{line}", f"planted bug {bug.name!r}: replacing `find` changes "
+                         "no code (only comments or whitespace); make `replace` change what "
+                         "the code does.")
+    return planted

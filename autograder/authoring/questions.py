@@ -1,0 +1,116 @@
+"""Question ids across topics, and what a check swaps in: computed from declared dependencies.
+
+A question's full id is ``topic.question`` (``topic.softmax``): the key of reports, of
+pytest markers and of ``grade`` arguments. Inside one topic's check module the bare id is
+enough (``softmax``); a question of another topic is always written in full. On the command
+line a bare id is accepted when exactly one topic has it; when two share it, the error lists
+both full ids.
+
+A question declares the questions it *requires* (``Exercise.requires``): a window classifier
+requires the affine layer and softmax cross-entropy; a language model requires the LSTM cell.
+A check swaps the reference in for everything its question requires, transitively, except
+the question under test, so that one bug costs points once ("no double charge"), with the
+check's own ``swap_in`` added (an extra, for a helper a check calls directly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.authoring.checks import Check, Exercise
+
+
+class QuestionError(NlpdojoError):
+    """An unknown or ambiguous question id, or a dependency cycle (the message lists the
+    candidates)."""
+
+
+def qualify(topic: str, question: str) -> str:
+    """``softmax`` of topic ``topic`` -> ``topic.softmax``; full ids unchanged."""
+    return question if "." in question else f"{topic}.{question}"
+
+
+def split(question: str) -> tuple[str, str]:
+    """``topic.softmax`` -> ``("topic", "softmax")``."""
+    topic, _, name = question.partition(".")
+    if not name:
+        raise QuestionError(f"{question!r} is not a full question id (topic.question)")
+    return topic, name
+
+
+def _registry_exercise(name: str) -> Exercise:
+    return get_registry().get("exercise", name)
+
+
+def requires(question: str, find: Callable[[str], Exercise] = _registry_exercise
+             ) -> tuple[str, ...]:
+    """The full ids ``question`` (a full id) declares it requires."""
+    topic, name = split(question)
+    try:
+        exercise = find(topic)
+    except Exception as exc:  # noqa: BLE001 - an unknown topic, said in the error
+        raise QuestionError(f"{question} names topic {topic!r}, which is not registered") \
+            from exc
+    return tuple(qualify(topic, q) for q in exercise.requires.get(name, ()))
+
+
+def closure(question: str, find: Callable[[str], Exercise] = _registry_exercise) -> set[str]:
+    """Every question ``question`` requires, directly or not (a cycle is an error)."""
+    seen: set[str] = set()
+    path: list[str] = []
+
+    def visit(q: str) -> None:
+        if q in path:
+            raise QuestionError("questions require each other in a cycle: "
+                                + " -> ".join([*path[path.index(q):], q]))
+        if q in seen:
+            return
+        path.append(q)
+        for dep in requires(q, find):
+            visit(dep)
+        path.pop()
+        seen.add(q)
+
+    visit(question)
+    seen.discard(question)
+    return seen
+
+
+def swap_in(exercise: Exercise, check: Check,
+            find: Callable[[str], Exercise] | None = None) -> tuple[str, ...]:
+    """The full ids whose reference replaces the student's during ``check``: what its question
+    requires, transitively, plus the check's own ``swap_in``, minus the question under test
+    and the check's ``own_code``."""
+    def lookup(name: str) -> Exercise:
+        if name == exercise.name:
+            return exercise
+        return (find or _registry_exercise)(name)
+
+    under_test = qualify(exercise.name, check.question)
+    wanted = closure(under_test, lookup) | {qualify(exercise.name, q) for q in check.swap_in}
+    own = {qualify(exercise.name, q) for q in check.own_code}
+    return tuple(sorted(wanted - own - {under_test}))
+
+
+def resolve(argument: str, exercises: Iterable[Exercise]) -> str:
+    """A question named on the command line as a full id; a bare id must be unambiguous."""
+    owners = {e.name: e for e in exercises}
+    if "." in argument:
+        topic, name = split(argument)
+        if topic in owners and name in _question_ids(owners[topic]):
+            return argument
+        raise QuestionError(f"unknown question {argument!r}")
+    having = sorted(f"{t}.{argument}" for t, e in owners.items()
+                    if argument in _question_ids(e))
+    if len(having) == 1:
+        return having[0]
+    if len(having) > 1:
+        raise QuestionError(f"question id {argument!r} is ambiguous: " + ", ".join(having)
+                            + "; name one in full (topic.question)")
+    raise QuestionError(f"unknown question {argument!r}")
+
+
+def _question_ids(exercise: Exercise) -> set[str]:
+    return set(exercise.questions) | {c.question for c in exercise.checks}

@@ -1,0 +1,571 @@
+"""``grade``: grade exercises, a submission, a notebook, or a whole cohort of submissions.
+
+Exit codes: 0 when the score reaches ``--fail-under`` (default: full marks; for a cohort,
+every submission must), 1 when it does not, 2 when grading could not run (bad or incompatible
+options, unknown topic or format, unreadable notebook, an output that cannot be written, missing
+expected values), 3 on an internal error (a bug in nlpdojo or a plugin). Always a one-line
+error, never a traceback. Options are checked before any grading starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from nlpdojo import selection
+from nlpdojo.cli.common import (
+    EXIT_ERROR,
+    console,
+    describe_error,
+    err_console,
+    print_error,
+    print_warning,
+    report_errors,
+    run_app,
+)
+from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
+from nlpdojo_autograder.cli.grade_options import (
+    DEFAULT_MEMORY_MB,
+    HTML_FORMAT,
+    RESULT_NAME,
+    GradeRequest,
+    UsageError,
+)
+from nlpdojo_autograder.grading.child import run_child
+from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
+from nlpdojo_autograder.grading.grade import (
+    INPUT_SEED_ENV,
+    check_expected,
+    error_result,
+    exercise_names,
+    get_exercise,
+    grade,
+    has_reference,
+    select_checks,
+)
+from nlpdojo_autograder.grading.gradecache import GradeCache
+from nlpdojo_autograder.grading.progress import EVENTS_ENV, EventLog, Fanout, LiveProgress
+from nlpdojo_autograder.grading.snapshot import SubmissionError
+from nlpdojo_autograder.release.notebook_feedback import locate
+from nlpdojo_autograder.release.notebook_submission import notebook_submission
+from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
+from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_reports.cohort import cohort_renderable, summarize
+from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
+from nlpdojo_reports.table import TableReporter
+from nlpdojo_reports.writer import (
+    atomic_write_text,
+    check_writable,
+    get_reporter,
+    report_path,
+    write_report,
+)
+
+app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=False,
+                  help=__doc__.split("\n\n")[0] if __doc__ else None)
+
+DEFAULT_SUBMISSION = Path("exercises")
+SUMMARY_NAME = "summary.json"
+#: threads that collect a cluster's results and write the reports
+COHORT_WRITERS = 8
+
+
+@app.command()
+@report_errors
+def grade_command(
+    topics: Annotated[list[str] | None, typer.Argument(
+        help="Topics or question ids to grade (`dojo plugins` lists the installed topics, one "
+             "course.<topic> plugin each); default: every topic.")] = None,
+    submission: Annotated[Path | None, typer.Option(
+        "--submission", "-s", help="A folder laid out like exercises/, or a notebook (.ipynb). "
+        "Default: ./exercises")] = None,
+    submissions: Annotated[Path | None, typer.Option(
+        "--submissions", help="A folder of submission folders: grade each (see --jobs).")] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Submissions graded in parallel (--submissions; default 1; "
+        "with --cluster local, its worker processes)."
+    )] = None,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", metavar="ADDRESS", help="Grade --submissions on a Dask cluster, one task "
+        "per submission: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster "
+        "of --jobs worker processes (pip install 'nlpdojo[cluster]').")] = None,
+    solutions: Annotated[bool, typer.Option(
+        "--solutions", help="Grade the reference solutions themselves.")] = False,
+    backend: Annotated[str | None, typer.Option(
+        "--backend", help="numpy | torch (default: NLPDOJO_BACKEND, config, numpy).")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N")] = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="table | json | junit | gradescope; with --submissions also "
+        "html (the cohort dashboard, dashboard.html)")] = "table",
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", metavar="PATH", help="Write the report to this file (to a folder: an "
+        "existing one, or a path ending in /); with --submissions, the folder for all reports.")]
+        = None,
+    fail_under: Annotated[float | None, typer.Option(
+        "--fail-under", help="Exit 0 only at or above this score (default: full marks).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Base seed of every check (default 0; with the reference present, "
+        "value and gradient checks draw fresh inputs unless --seed is given).")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Metric checks train with their full budget (slow).")] = False,
+    as_student: Annotated[bool, typer.Option(
+        "--as-student", help="Grade as a student release would: fixtures, no hidden checks.")]
+        = False,
+    timeout_scale: Annotated[float | None, typer.Option(
+        "--timeout-scale", min=0.01, help="Multiply every check's time limit (default 1).")]
+        = None,
+    memory_mb: Annotated[int | None, typer.Option(
+        "--memory-mb", min=0, help="Memory a check may allocate (MB; 0: no limit; default "
+        f"{DEFAULT_MEMORY_MB}).")] = None,
+    replay: Annotated[Path | None, typer.Option(
+        "--replay", help="Rerun the grading recorded in a JSON result exactly.")] = None,
+    require_sandbox: Annotated[bool, typer.Option(
+        "--require-sandbox", help="Refuse to grade without the OS sandbox (bubblewrap; for CI "
+        "grading untrusted code). See docs/security.md.")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Run every check, reusing no verdict from earlier runs (the cache "
+        "is never used with --submissions, --replay or --require-sandbox).")] = False,
+) -> None:
+    """Grade exercises and print per-check points, verdicts and feedback."""
+    request = GradeRequest(
+        topics=topics or [], submission=submission, submissions=submissions, jobs=jobs,
+        cluster=cluster, solutions=solutions, backend=backend, device=device, fmt=fmt,
+        output=output, fail_under=fail_under, seed=seed, full=full, as_student=as_student,
+        timeout_scale=timeout_scale, memory_mb=memory_mb, replay=replay,
+        require_sandbox=require_sandbox, no_cache=no_cache).reconciled()
+    resolved_backend, resolved_device = resolve_backend(request.backend, request.device)
+    topic_names, question_filter = _resolve_topics(request.topics, request.questions)
+    options = request.grade_options(resolved_backend, resolved_device, question_filter)
+    replay_options = request.replay_options(topic_names, question_filter, options)
+
+    if request.submissions is not None:
+        raise typer.Exit(_grade_cohort(request.submissions, topic_names, options,
+                                       replay_options, fmt, output, fail_under,
+                                       request.jobs or 1, request.cluster, request.jobs))
+
+    path = None
+    if output is not None:
+        path = report_path(output, fmt)
+        check_writable(path)  # before grading: a bad --output must not cost the grading
+    result = _grade_single(topic_names, request.submission, request.solutions, options,
+                           replay_options, fmt, path, use_cache=request.use_cache)
+    _emit(result, fmt, path)
+    _warn_unreachable(fail_under, result.max_score)
+    raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
+
+
+def _grade_single(topic_names: list[str], submission: Path | None, solutions: bool,
+                  options: Any, replay_options: dict[str, Any], fmt: str,
+                  path: Path | None, *, use_cache: bool = False) -> Any:
+    """Grade one submission (or the reference). With ``--format gradescope --output F``, a
+    submission that cannot be graded still gets ``F``: score 0 and the reason, for the student
+    to read (Gradescope shows a missing results.json as a failure of its harness).
+    ``use_cache``: reuse the verdicts of checks whose inputs did not change (gradecache.py)."""
+    given = None if solutions else (submission or _default_submission())
+    replay_options["submission"] = str(given.resolve()) if given else None
+    if use_cache and given is not None:
+        options.cache = GradeCache(given)
+    names = topic_names
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-notebook-") as tmp:
+        try:
+            folder, notebook = (None, None) if solutions else _submission_folder(
+                submission, Path(tmp), options)
+            names = topic_names or _default_topics(folder, solutions)
+            replay_options["topics"] = names
+            check_expected(names, options)
+            result = _grade_one(folder, names, options, replay_options, progress=True)
+            if notebook is not None:
+                result.submission_sha256 = notebook.sha256  # what the student submitted
+                result.warnings = [*notebook.skipped, *result.warnings]
+                locate(result, notebook_layout(notebook.notebook))  # cells, not the modules
+            _warn_skipped(result.warnings)
+            return result
+        except Exception as exc:
+            if path is not None and (fmt == "gradescope" or _refused(exc)):
+                _write_failure_report(exc, names, options, replay_options, fmt, path)
+            raise
+
+
+def _refused(exc: Exception) -> bool:
+    """Whether the submission itself was refused (a link out of it, a pipe, a malformed
+    notebook): then every format's ``--output`` gets a report with score 0 and the reason, as
+    Gradescope's always does, for the student to read."""
+    return isinstance(exc, SubmissionError | NotebookError)
+
+
+def _warn_skipped(warnings: list[str]) -> None:
+    """What the snapshot left out, on stderr as well as in every report."""
+    for warning in warnings:
+        print_warning(warning)
+
+
+def _write_failure_report(exc: Exception, topics: list[str], options: Any,
+                          replay_options: dict[str, Any], fmt: str, path: Path) -> None:
+    message, code = describe_error(exc)
+    if code == EXIT_ERROR:
+        text = f"could not grade this submission: {message}"
+    else:
+        text = (f"the autograder failed ({type(exc).__name__}: {exc}); this is not your fault, "
+                "please tell your instructor")
+    try:
+        result = error_result(topics, text, options=options, replay_options=replay_options,
+                              submission=str(replay_options.get("submission") or ""))
+        write_report(result, fmt, path)
+        err_console.print(f"{fmt} report with score 0 and the error written to {path}")
+    except Exception as write_exc:  # noqa: BLE001 - the original error is the one to report
+        print_warning(f"could not write the {fmt} report to {path}: "
+                      f"{describe_error(write_exc)[0]}")
+
+
+def _grade_one(folder: Path | None, topics: list[str], options: Any,
+               replay_options: dict[str, Any], *, progress: bool = False) -> Any:
+    """Grade; with ``progress``, a line per check as it finishes and a spinner for the
+    running one on stderr, only where stderr is a terminal (see progress.py)."""
+    if not progress:
+        return grade(topics, submission=folder, options=options, replay_options=replay_options)
+
+    with LiveProgress(err_console) as live:
+        events = os.environ.get(EVENTS_ENV)
+        listener = Fanout(live, EventLog(events)) if events else live
+        return grade(topics, submission=folder, options=options,
+                     replay_options=replay_options, listener=listener)
+
+
+def resolve_backend(backend: str | None, device: str | None) -> tuple[str, str | None]:
+    """Validate the backend choice here, so a bad one is one clear error before any work
+    (``None``, ``None``: ``NLPDOJO_BACKEND``, the config, numpy, as ``pytest exercises`` too)."""
+    sel = selection.resolve(backend, device)
+    chosen = selection.load_backend(backend, device)  # raises with the fix when unavailable
+    return str(sel.backend.value), chosen.device
+
+
+def _resolve_topics(args: list[str], recorded_questions: list[str] | None
+                    ) -> tuple[list[str], frozenset[str] | None]:
+    """Split arguments into topics and question ids (a question selects its topic). Question
+    ids come back in full (``topic.question``); a bare id two topics share is an error."""
+    names = exercise_names()
+    exercises = [get_exercise(n) for n in names]
+    topics: list[str] = []
+    questions: set[str] = set()
+    for arg in [*(recorded_questions or []), *args]:
+        if arg in names and arg not in (recorded_questions or []):
+            topics.append(arg)
+            continue
+        try:
+            full = resolve(arg, exercises)
+        except QuestionError as exc:
+            if "ambiguous" in str(exc):
+                raise UsageError(str(exc)) from None
+            known = ", ".join(names) or "none registered"
+            every = sorted(f"{e.name}.{q}" for e in exercises for q in {c.question
+                                                                        for c in e.checks})
+            raise UsageError(f"{arg!r} is neither a topic nor a question id. Topics: {known}; "
+                             f"questions: {', '.join(every) or 'none'}") from None
+        questions.add(full)
+        if arg not in (recorded_questions or []):
+            topics.append(split(full)[0])
+    return list(dict.fromkeys(topics)), frozenset(questions) if questions else None
+
+
+def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
+    """The topics to grade when none is named: those whose folder the submission holds; a
+    submission that *is* one topic's folder (``subs/alice/activations``) grades that topic."""
+    names = exercise_names()
+    if folder is None:
+        found = [n for n in names
+                 if reference_available(get_exercise(n).reference_package)] if solutions else []
+    else:
+        found = [n for n in names if (folder / n).is_dir()]
+        if not found and folder.resolve().name in names and any(folder.glob("*.py")):
+            found = [folder.resolve().name]
+    if not found:
+        where = "installed solutions" if folder is None else str(folder)
+        hint = ""
+        if folder is not None and any(folder.glob("*.py")):
+            hint = (f"; {folder} holds Python files but no topic folder: name the topic, "
+                    f"grade TOPIC --submission {folder}")
+        raise UsageError(f"no exercise to grade in {where}; registered exercises: "
+                         f"{', '.join(names) or 'none'}{hint}")
+    return found
+
+
+def _submission_folder(submission: Path | None, tmp: Path, options: Any
+                       ) -> tuple[Path, Any]:
+    """``(folder, notebook)``: the folder to grade (``grade()`` snapshots it) and ``None``; or
+    for a notebook, the package rebuilt from it and its
+    :class:`~nlpdojo_autograder.release.notebook_submission.NotebookSubmission`: snapshotted
+    first, its cells written over the released template (the reference's release where the
+    reference is used), never over the files that lie next to the notebook."""
+    path = submission or _default_submission()
+    if path.suffix == ".ipynb":
+        notebook = notebook_submission(path, tmp / "notebook-submission",
+                                       use_reference=options.use_reference)
+        return notebook.folder, notebook
+    if path.is_file():
+        raise UsageError(f"{path} is a file: pass a folder laid out like exercises/ (or a "
+                         "topic's folder), or a .ipynb notebook")
+    if not path.is_dir():
+        if submission is None:
+            raise UsageError("no ./exercises here: run grade from the folder that contains "
+                             "exercises/ (or from inside exercises/ or a topic folder such as "
+                             "exercises/<topic>), or pass --submission FOLDER")
+        raise UsageError(f"submission folder {path} does not exist")
+    return path, None
+
+
+def _default_submission() -> Path:
+    """``./exercises``, or the working folder itself when it holds topic folders (a student
+    who ran ``cd exercises``) or is one (``cd exercises/<topic>``: that topic is graded)."""
+    if DEFAULT_SUBMISSION.is_dir():
+        return DEFAULT_SUBMISSION
+    here = Path(".")
+    names = exercise_names()
+    if any((here / name).is_dir() for name in names):
+        return here
+    if here.resolve().name in names and any(here.glob("*.py")):
+        return here
+    return DEFAULT_SUBMISSION
+
+
+def _emit(result: Any, fmt: str, path: Path | None) -> None:
+    if fmt == "table" and path is None:
+        TableReporter().print_to(console, result)
+        return
+    if path is None:
+        try:
+            write_report(result, fmt, None)
+        except Exception:
+            TableReporter().print_to(err_console, result)  # the grading is not lost
+            raise
+        return
+    TableReporter().print_to(err_console, result)  # shown even if writing the report fails
+    written = write_report(result, fmt, path)
+    err_console.print(f"{fmt} report written to {written}")
+
+
+def _exit_code(score: float, max_score: float, fail_under: float | None) -> int:
+    threshold = max_score if fail_under is None else fail_under
+    return 0 if score + 1e-9 >= threshold else 1
+
+
+def _warn_unreachable(fail_under: float | None, max_score: float) -> None:
+    if fail_under is not None and fail_under > max_score + 1e-9:
+        print_warning(f"--fail-under {fail_under:g} is above the maximum score {max_score:g}: "
+                      "this grading can never pass")
+
+
+def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: dict[str, Any],
+                  fmt: str, output: str | None, fail_under: float | None, jobs: int,
+                  cluster: str | None = None, jobs_given: int | None = None) -> int:
+    """Grade every sub-folder of ``root`` against the same topics; write
+    ``<out>/<submission>/result.json`` (plus the ``--format`` report beside it) and
+    ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
+    the others go on; the summary is always written. ``cluster``: grade each submission as
+    a task on that Dask cluster (``local``: a LocalCluster of ``jobs_given`` processes)."""
+    if root.is_file():
+        raise UsageError(f"--submissions {root} is a file: give a folder that holds one folder "
+                         "per submission (grade a single submission with --submission)")
+    if not root.is_dir():
+        raise UsageError(f"submissions folder {root} does not exist")
+    out_dir = Path(output) if output is not None else root.parent / f"{root.name}-results"
+    if out_dir.resolve() == root.resolve():
+        raise UsageError(f"--output {output} is the submissions folder itself: give another "
+                         f"folder (default: {root.parent / (root.name + '-results')})")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                     and p.resolve() != out_dir.resolve())  # an earlier run's reports
+    if not folders:
+        raise UsageError(f"{root} holds no submission folders")
+    names = topics or _cohort_topics(root, folders)
+    check_expected(names, options)
+    check_writable(out_dir, folder=True)
+    _check_case_collisions(folders, out_dir)
+    if not topics:
+        _warn_lacking(folders, names)
+    notebooks = sorted(p.name for p in root.glob("*.ipynb"))
+    if notebooks:
+        print_warning(f"{len(notebooks)} notebook(s) in {root} not graded ({notebooks[0]}...): "
+                      "--submissions grades sub-folders; grade a notebook with --submission")
+    report_name = (RESULT_NAME if fmt == HTML_FORMAT
+                   else _cohort_report_name(get_reporter(fmt).default_filename, fmt))
+
+    deadline_s = _cohort_deadline(names, options)
+
+    def one(folder: Path) -> tuple[str, Any, int, list[str]]:
+        opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}
+        code, problems = 0, []
+        try:
+            if futures is not None:
+                result = result_of(futures[folder.name], folder)
+            else:
+                result = _grade_in_child(folder, names, options, replay_options, deadline_s)
+        except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the rest
+            message, code = describe_error(exc)
+            problems.append(f"grading failed: {message}")
+            result = error_result(names, f"could not grade this submission: {message}",
+                                  options=options, replay_options=opts,
+                                  submission=str(folder.resolve()))
+        try:
+            _write_submission_reports(result, fmt, out_dir / folder.name, report_name)
+        except Exception as exc:  # noqa: BLE001 - its grading is kept in the summary
+            message, write_code = describe_error(exc)
+            code = max(code, write_code)
+            problems.append(f"reports not written: {message}")
+        return folder.name, result, code, problems
+
+    from tqdm import tqdm
+
+    futures = None
+    with ExitStack() as stack:
+        if cluster is not None:
+            client = stack.enter_context(connect(cluster, jobs_given))
+            argv = grade_child_argv(names, options, replay_options)
+            futures = submit_all(client, folders, lambda _: argv, child_env(options),
+                                 deadline_s)
+            workers = len(client.scheduler_info().get("workers", {}))
+            err_console.print(f"grading {len(folders)} submissions on the Dask cluster "
+                              f"{client.scheduler.address} ({workers} workers)")
+        # on a cluster the tasks are all submitted: threads only wait and write reports
+        threads = min(len(folders), COHORT_WRITERS) if futures is not None else jobs
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            graded = list(tqdm(pool.map(one, folders), total=len(folders), desc="grading",
+                               unit="submission", file=sys.stderr, disable=None))
+    results = {name: result for name, result, _, _ in graded}
+    summary = summarize(results)
+    trouble = {name: problems for name, _, _, problems in graded if problems}
+    for row in summary["submissions"]:
+        row["errors"] += trouble.get(row["name"], [])
+    atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
+    console.print(cohort_renderable(summary))  # a renderable: messages are not markup
+    if fmt == HTML_FORMAT:
+        atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(summary))
+        console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
+    for name, problems in trouble.items():
+        print_error(f"submission {name}: {'; '.join(problems)}")
+    console.print(f"results per submission ({RESULT_NAME}"
+                  f"{'' if report_name == RESULT_NAME else ', ' + report_name}) and "
+                  f"{SUMMARY_NAME} written to {out_dir}")
+    max_score = max((r.max_score for r in results.values()), default=0.0)
+    _warn_unreachable(fail_under, max_score)
+    codes = [max(code, _exit_code(result.score, result.max_score, fail_under))
+             for _, result, code, _ in graded]
+    return max(codes)
+
+
+def _cohort_deadline(topics: list[str], options: Any) -> float:
+    """How long one submission's grading may take: every selected check's time limit, plus
+    start-up and the reference's expected values."""
+    total = sum(c.timeout_s for t in topics for c in select_checks(
+        get_exercise(t), options, has_reference(get_exercise(t), options)))
+    return total * options.limits.timeout_scale + 300.0
+
+
+def _grade_in_child(folder: Path, topics: list[str], options: Any,
+                    replay_options: dict[str, Any], deadline_s: float) -> Any:
+    """Grade one submission of a cohort in a process of its own (its own session), so that
+    whatever happens to it (killed by the student's code where there is no OS sandbox, a
+    crash, a hang) costs that submission only. Its JSON result is read size-capped and
+    validated; the cohort's grader writes every report itself."""
+    return run_child(folder, grade_child_argv(topics, options, replay_options),
+                     child_env(options), deadline_s)
+
+
+def grade_child_argv(topics: list[str], options: Any, replay_options: dict[str, Any]
+                     ) -> list[str]:
+    """The ``grade`` command line (without ``--submission`` and ``--output``) that grades one
+    submission of a cohort: the same for the local pool and a cluster's tasks."""
+    targets = sorted(options.questions) if options.questions else topics
+    argv = [*targets, "--format", "json", "--backend", options.backend,
+            "--seed", str(options.seed),
+            "--timeout-scale", str(replay_options["timeout_scale"]),
+            "--memory-mb", str(replay_options["memory_mb"])]
+    argv += ["--device", options.device] if options.device else []
+    argv += ["--full"] if options.full else []
+    argv += ["--as-student"] if not options.use_reference else []
+    argv += ["--require-sandbox"] if replay_options.get("require_sandbox") else []
+    argv += ["--no-cache"]  # a cohort's grading never reuses what a submission could write
+    return argv
+
+
+def child_env(options: Any) -> dict[str, str]:
+    """What a cohort's child ``grade`` gets on top of its environment: the input seed."""
+    return {INPUT_SEED_ENV: str(options.inputs)}
+
+
+def _cohort_topics(root: Path, folders: list[Path]) -> list[str]:
+    """Without TOPIC, a cohort is graded on every registered topic that at least one submission
+    holds: the same topics, and so the same maximum score, for everyone."""
+    registered = _registered()
+    found = [t for t in registered if any((f / t).is_dir() for f in folders)]
+    if not found:
+        raise UsageError(f"no submission in {root} holds a topic folder (registered: "
+                         f"{', '.join(registered) or 'none'}); name the topics to grade: "
+                         f"grade TOPIC --submissions {root}")
+    return found
+
+
+def _warn_lacking(folders: list[Path], found: list[str]) -> None:
+    lacking = [f.name for f in folders if not all((f / t).is_dir() for t in found)]
+    if lacking:
+        shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5
+                                          else "")
+        print_warning(f"grading every submission on {', '.join(found)}, the topics found in the "
+                      f"submissions (name TOPICs to choose); submissions without some of these "
+                      f"folders score 0 on their checks: {shown}")
+
+
+def _cohort_report_name(default_filename: str, fmt: str) -> str:
+    """The ``--format`` report's name inside a submission's folder, never ``result.json``
+    unless it is that result."""
+    if fmt == "json":
+        return RESULT_NAME
+    name = Path(default_filename).name or f"report.{fmt}"
+    return f"{fmt}-{name}" if name == RESULT_NAME else name
+
+
+def _write_submission_reports(result: Any, fmt: str, folder: Path, report_name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_report(result, "json", folder / RESULT_NAME)
+    if report_name != RESULT_NAME:
+        write_report(result, fmt, folder / report_name)
+
+
+def _check_case_collisions(folders: list[Path], out_dir: Path) -> None:
+    """Submission folders that differ only in case (``Alice``, ``alice``) would share one
+    report folder where ``out_dir`` ignores case (macOS, Windows): refuse before grading."""
+    groups: dict[str, list[str]] = {}
+    for folder in folders:
+        groups.setdefault(folder.name.casefold(), []).append(folder.name)
+    clashes = [names for names in groups.values() if len(names) > 1]
+    if not clashes:
+        return
+    fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".nlpdojo-CaseProbe-")
+    os.close(fd)
+    try:
+        insensitive = (out_dir / Path(probe).name.lower()).exists()
+    finally:
+        os.unlink(probe)
+    if insensitive:
+        listing = "; ".join(" and ".join(names) for names in clashes)
+        raise UsageError(f"submission folders differ only in case ({listing}) and {out_dir} "
+                         "ignores case: their reports would overwrite each other; rename them "
+                         "or write the reports to a case-sensitive file system")
+
+
+def _registered() -> list[str]:
+    return exercise_names()
+
+
+def main() -> None:
+    run_app(app)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+"""``grade``'s options: what its command line gave (:class:`GradeRequest`), reconciled one
+concern at a time into what a grading runs with.
+
+Each concern is a method, checked in this order, so that the first problem is the one
+reported (one line, exit 2, before any grading): ``--replay`` (:meth:`GradeRequest.replayed`:
+the recorded options, and no option that would change them), defaults
+(:meth:`~GradeRequest.with_defaults`), options that cannot work together
+(:meth:`~GradeRequest.check_combinations`), the OS sandbox where it is required
+(:meth:`~GradeRequest.check_sandbox`), the input seed (:meth:`~GradeRequest.with_input_seed`)
+and the report format (:meth:`~GradeRequest.check_format`). :meth:`~GradeRequest.reconciled`
+runs them all; :meth:`~GradeRequest.grade_options` and :meth:`~GradeRequest.replay_options`
+then say what the grader runs and what a JSON result records to be replayed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nlpdojo.cli.common import print_warning
+from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.grading.grade import (
+    GradeOptions,
+    exercise_names,
+    get_exercise,
+    seed_from_environment,
+)
+from nlpdojo_autograder.grading.results import GradingResult
+from nlpdojo_autograder.grading.runner import Limits
+from nlpdojo_autograder.grading.snapshot import SubmissionError, content_hash
+from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_autograder.runtime.sandbox import level
+from nlpdojo_reports.writer import get_reporter
+
+DEFAULT_TIMEOUT_SCALE = 1.0
+DEFAULT_MEMORY_MB = 4096
+#: in a cohort's output folder, each submission's folder holds its replayable JSON result as
+RESULT_NAME = "result.json"
+#: ``--format html`` with ``--submissions``: the cohort dashboard (nlpdojo_reports.dashboard)
+HTML_FORMAT = "html"
+
+
+class UsageError(NlpdojoError):
+    """Arguments that cannot work together."""
+
+
+@dataclass(frozen=True)
+class GradeRequest:
+    """The options of one ``grade`` command, as given (``None``: not given)."""
+
+    topics: list[str] = field(default_factory=list)
+    submission: Path | None = None
+    submissions: Path | None = None
+    jobs: int | None = None
+    cluster: str | None = None
+    solutions: bool = False
+    backend: str | None = None
+    device: str | None = None
+    fmt: str = "table"
+    output: str | None = None
+    fail_under: float | None = None
+    seed: int | None = None
+    full: bool = False
+    as_student: bool = False
+    timeout_scale: float | None = None
+    memory_mb: int | None = None
+    replay: Path | None = None
+    require_sandbox: bool = False
+    no_cache: bool = False
+    #: the question ids a replayed grading selected (``None``: the topics' every question)
+    questions: list[str] | None = None
+    #: the seed of the checks' inputs (``None`` after :meth:`with_input_seed`: the base seed)
+    input_seed: int | None = None
+
+    def reconciled(self) -> GradeRequest:
+        """The request a grading runs with: every concern checked, in the module's order."""
+        request = self.replayed() if self.replay is not None else dataclasses.replace(
+            self, input_seed=self.seed)
+        request = request.with_defaults()
+        request.check_combinations()
+        request.check_sandbox()
+        return request.with_input_seed().checked_format()
+
+    def replayed(self) -> GradeRequest:
+        """``--replay``: the options the JSON result recorded; an option that would change
+        them is refused (``--format``, ``--output`` and ``--fail-under`` are fine)."""
+        given = [flag for flag, value in (
+            ("TOPIC", self.topics), ("--submission", self.submission),
+            ("--submissions", self.submissions), ("--solutions", self.solutions),
+            ("--backend", self.backend), ("--device", self.device),
+            ("--seed", self.seed is not None), ("--full", self.full),
+            ("--as-student", self.as_student),
+            ("--timeout-scale", self.timeout_scale is not None),
+            ("--memory-mb", self.memory_mb is not None), ("--jobs", self.jobs is not None),
+            ("--cluster", self.cluster is not None)) if value]
+        if given:
+            raise UsageError(f"--replay reruns exactly what was recorded; leave out "
+                             f"{', '.join(given)} (--format, --output and --fail-under are fine)")
+        assert self.replay is not None
+        recorded = load_replay(self.replay)
+        submission = recorded.get("submission")
+        return dataclasses.replace(
+            self, topics=recorded["topics"], submission=Path(submission) if submission else None,
+            solutions=recorded["solutions"], seed=recorded["seed"], full=recorded["full"],
+            input_seed=recorded.get("input_seed", recorded["seed"]),
+            require_sandbox=self.require_sandbox or bool(recorded.get("require_sandbox")),
+            backend=recorded["backend"], device=recorded["device"],
+            as_student=not recorded.get("use_reference", True),
+            questions=recorded.get("questions"),
+            timeout_scale=recorded.get("timeout_scale", self.timeout_scale),
+            memory_mb=recorded.get("memory_mb", self.memory_mb))
+
+    def with_defaults(self) -> GradeRequest:
+        """The time and memory limits not given: their defaults."""
+        return dataclasses.replace(
+            self, timeout_scale=(DEFAULT_TIMEOUT_SCALE if self.timeout_scale is None
+                                 else self.timeout_scale),
+            memory_mb=DEFAULT_MEMORY_MB if self.memory_mb is None else self.memory_mb)
+
+    def check_combinations(self) -> None:
+        """Options that cannot work together: one clear error before any work."""
+        seed = self.seed or 0
+        if self.solutions and self.as_student:
+            raise UsageError("--solutions grades the reference, --as-student grades without "
+                             "it: choose one")
+        if self.solutions and (self.submission or self.submissions):
+            raise UsageError("--solutions grades the reference; leave out "
+                             "--submission/--submissions")
+        if self.submission and self.submissions:
+            raise UsageError("use --submission for one submission or --submissions for a "
+                             "folder of them, not both")
+        if self.as_student and (seed != 0 or self.full):
+            flags = " and ".join(f for f, on in (("--seed", seed != 0), ("--full", self.full))
+                                 if on)
+            raise UsageError(f"--as-student grades against the fixtures of a student release, "
+                             f"stored for seed 0 and the quick budget only: leave out {flags}")
+        if self.jobs is not None and self.submissions is None:
+            raise UsageError("--jobs grades several submissions in parallel: use it with "
+                             "--submissions")
+        if self.cluster is not None and self.submissions is None:
+            raise UsageError("--cluster grades a cohort on a Dask cluster: use it with "
+                             "--submissions")
+        if self.cluster not in (None, "local") and self.jobs is not None:
+            raise UsageError(f"--jobs sets the worker processes of --cluster local; the "
+                             f"cluster at {self.cluster} has its own workers: leave out --jobs")
+
+    def check_sandbox(self) -> None:
+        """``--require-sandbox`` where there is no OS sandbox: one line saying why not."""
+        if self.require_sandbox:
+            level(require=True)
+
+    def with_input_seed(self) -> GradeRequest:
+        """The input seed where none is given (:func:`default_input_seed`); the base seed 0
+        where none is given."""
+        input_seed = self.input_seed
+        if input_seed is None:
+            input_seed = default_input_seed(self.topics, as_student=self.as_student)
+        return dataclasses.replace(self, input_seed=input_seed, seed=self.seed or 0)
+
+    def checked_format(self) -> GradeRequest:
+        """The report format exists (and ``html`` is a cohort's): one line now, not after
+        the grading."""
+        if self.fmt == HTML_FORMAT and self.submissions is None:
+            raise UsageError("--format html is the cohort dashboard: use it with "
+                             "--submissions DIR (or `dojo report summary.json` on a cohort "
+                             "already graded)")
+        if self.fmt != HTML_FORMAT:
+            get_reporter(self.fmt)
+        return self
+
+    @property
+    def use_cache(self) -> bool:
+        """Whether verdicts of unchanged checks may be reused (never for a grading that
+        counts: a replay, a required sandbox, the reference)."""
+        return not (self.no_cache or self.replay is not None or self.require_sandbox
+                    or self.solutions)
+
+    def grade_options(self, backend: str, device: str | None,
+                      questions: frozenset[str] | None) -> GradeOptions:
+        """What the grader runs with, on the resolved ``backend`` and ``device``."""
+        assert self.timeout_scale is not None and self.memory_mb is not None
+        return GradeOptions(
+            backend=backend, device=device, seed=self.seed or 0, full=self.full,
+            use_reference=not self.as_student, questions=questions,
+            input_seed=self.input_seed,
+            limits=Limits(timeout_scale=self.timeout_scale, memory_mb=self.memory_mb,
+                          isolation="sandbox" if self.require_sandbox else "auto"))
+
+    def replay_options(self, topics: list[str], questions: frozenset[str] | None,
+                       options: GradeOptions) -> dict[str, Any]:
+        """What a JSON result records for ``--replay`` (the submission is added where it is
+        known)."""
+        return {"topics": topics, "questions": sorted(questions) if questions else None,
+                "solutions": self.solutions, "seed": options.seed, "full": self.full,
+                "backend": options.backend, "device": options.device,
+                "use_reference": not self.as_student, "timeout_scale": self.timeout_scale,
+                "memory_mb": self.memory_mb, "input_seed": options.inputs,
+                "require_sandbox": self.require_sandbox}
+
+
+def default_input_seed(topics: list[str] | None, *, as_student: bool = False) -> int | None:
+    """The input seed of a grading that names none (``grade``, ``pytest exercises``): where
+    the reference is installed and used, a cohort grader's for its children
+    (:data:`~nlpdojo_autograder.grading.grade.INPUT_SEED_ENV`) or else a fresh one; otherwise
+    ``None`` (the base seed: a student release's fixtures)."""
+    if as_student or not _reference_present(topics):
+        return None  # the fixtures' base seed: the only one they answer
+    seed = seed_from_environment()
+    return seed if seed is not None else fresh_seed()
+
+
+def fresh_seed() -> int:
+    """Inputs nobody has seen: public checks' expected values are shipped as fixtures (seed 0),
+    so where the reference can compute expected values for any seed, a fresh one is drawn."""
+    return 1 + secrets.randbelow(2**31 - 2)
+
+
+def _reference_present(topics: list[str] | None) -> bool:
+    names = exercise_names()
+    wanted = [t for t in (topics or []) if t in names] or names
+    return any(reference_available(get_exercise(t).reference_package) for t in wanted)
+
+
+def load_replay(path: Path) -> dict[str, Any]:
+    """The options a JSON result recorded, for ``--replay`` (a warning where the submission
+    changed since)."""
+    hint = (f"replay a --format json report, or a cohort submission's "
+            f"<output>/<submission>/{RESULT_NAME}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UsageError(f"cannot replay {path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot replay {path}: {exc}") from exc
+    except ValueError as exc:
+        raise UsageError(f"cannot replay {path}: not JSON ({exc}); {hint}") from exc
+    if not isinstance(data, dict) or "exercises" not in data:
+        if isinstance(data, dict) and "submissions" in data and "count" in data:
+            what = "a cohort summary"
+        elif isinstance(data, dict) and "tests" in data:
+            what = "a Gradescope report"
+        else:
+            what = "not an nlpdojo JSON result"
+        raise UsageError(f"cannot replay {path}: it is {what}; {hint}")
+    try:
+        recorded = GradingResult.from_dict(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"cannot replay {path}: {exc}") from exc
+    opts = recorded.options
+    needed = {"topics", "solutions", "seed", "full", "backend", "device"}
+    if not needed <= set(opts):
+        raise UsageError(f"{path} does not record how it was graded (options lack "
+                         f"{sorted(needed - set(opts))}); it cannot be replayed")
+    _warn_if_changed(opts.get("submission"), recorded.submission_sha256)
+    return opts
+
+
+def _warn_if_changed(submission: str | None, recorded: str) -> None:
+    """``--replay`` grades the files as they are now: say so when they changed since."""
+    if not submission or not recorded:
+        return
+    try:
+        now = content_hash(Path(submission))
+    except (OSError, SubmissionError) as exc:
+        print_warning(f"cannot compare the submission with the one graded: {exc}")
+        return
+    if now != recorded:
+        print_warning(f"the submission changed since it was graded: recorded sha256 "
+                      f"{recorded[:16]}…, now {now[:16]}…; the replay grades the files as they "
+                      "are now")

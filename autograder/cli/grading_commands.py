@@ -1,0 +1,145 @@
+"""``dojo verify``: the instructor's one command that proves a course's grading."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from nlpdojo.cli.common import console, report_errors
+from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+from nlpdojo_autograder.release.verify import available_backends, verify
+from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_reports.dashboard import DASHBOARD_NAME, RESULT_NAME, render_dashboard
+from nlpdojo_reports.writer import atomic_write_text, check_writable
+
+_MISSING_HINT = ("a student installation has none; for an exercise pack, is the solutions "
+                 "sub-package included in its distribution ([tool.setuptools.packages.find], "
+                 "see docs/grading.md)?")
+
+
+class VerifyError(NlpdojoError):
+    """``dojo verify`` cannot run as asked (unknown or unavailable backend, no solutions)."""
+
+
+def _backend_pairs(names: list[str] | None) -> list[tuple[str, str]] | None:
+    """The (backend, device) pairs ``--backend`` selects (``None``: every available one); an
+    unknown or unavailable backend is an error, not a silent "verify on nothing"."""
+    if not names:
+        return None
+    specs = {entry.obj.name: entry.obj for entry in get_registry().entries("backend")}
+    for name in names:
+        if name not in specs:
+            raise VerifyError(f"unknown backend {name!r} for --backend; registered backends: "
+                              f"{', '.join(sorted(specs))} (`dojo backends` lists them)")
+        why = specs[name].availability()
+        if why is not None:
+            raise VerifyError(f"backend {name!r} is not available here: {why}")
+    pairs = [p for p in available_backends() if p[0] in names]
+    if not pairs:
+        raise VerifyError(f"backend(s) {', '.join(names)} have no usable device here")
+    return pairs
+
+
+@report_errors
+def verify_command(
+    topics: Annotated[
+        list[str] | None, typer.Argument(help="Topics (default: all with solutions).")
+    ] = None,
+    backend: Annotated[list[str] | None, typer.Option(
+        "--backend", help="Only these backends (default: every available one).")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Fail a planted bug that also costs points on another question than "
+                         "its own (a missing swap_in).")] = False,
+    input_seed: Annotated[int | None, typer.Option(
+        "--input-seed", min=0, help="Draw the checks' inputs from this seed (default: "
+        "$NLPDOJO_INPUT_SEED, else the base seed whose expected values are the release's "
+        "fixtures).")] = None,
+) -> None:
+    """Declarations agree with the solutions; stubs score 0; solutions score full marks on
+    every backend; planted bugs are caught."""
+
+    pairs = _backend_pairs(backend)
+    if topics:
+        exercises = [get_exercise(n) for n in topics]
+        for exercise in exercises:
+            if not reference_available(exercise.reference_package):
+                raise VerifyError(
+                    f"cannot verify {exercise.name}: its reference solutions "
+                    f"{exercise.reference_package!r} cannot be imported; {_MISSING_HINT}")
+    else:
+        exercises = []
+        for name in exercise_names():
+            exercise = get_exercise(name)
+            if reference_available(exercise.reference_package):
+                exercises.append(exercise)
+            else:
+                console.print(f"[yellow]skip[/] {name}: its reference solutions "
+                              f"{escape(exercise.reference_package)} cannot be imported; "
+                              f"{escape(_MISSING_HINT)}", soft_wrap=True)
+    if not exercises:
+        console.print("nothing to verify: no exercise has its solutions installed")
+        raise typer.Exit(1)
+
+    def show(step):
+        mark = "[green]ok  [/]" if step.ok else "[red]FAIL[/]"
+        console.print(f"{mark} {step.exercise}: {escape(step.name)} — {escape(step.detail)}",
+                      soft_wrap=True)
+
+    steps = verify(exercises, backends=pairs, on_step=show, strict=strict,
+                   input_seed=input_seed)
+    failed = [s for s in steps if not s.ok]
+    console.print(f"{len(steps) - len(failed)}/{len(steps)} verification steps passed")
+    raise typer.Exit(1 if failed else 0)
+
+
+class ReportCommandError(NlpdojoError):
+    """``dojo report`` cannot read the summary or write the page."""
+
+
+@report_errors
+def report_command(
+    summary: Annotated[Path, typer.Argument(
+        help="A cohort's summary.json (written by grade --submissions).")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="The HTML file to write (default: dashboard.html beside the "
+        "summary).")] = None,
+) -> None:
+    """The cohort dashboard: one self-contained HTML page from a cohort's summary.json."""
+
+    try:
+        data = json.loads(summary.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportCommandError(f"{summary}: no such file; give the summary.json that "
+                                 "grade --submissions wrote") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ReportCommandError(f"cannot read {summary}: {exc}") from exc
+    if not (isinstance(data, dict) and isinstance(data.get("submissions"), list)
+            and "count" in data and "questions" in data):
+        raise ReportCommandError(f"{summary} is not a cohort summary (grade --submissions "
+                                 "DIR writes one as <output>/summary.json)")
+    if str(data.get("schema_version", "")).split(".")[0] != "1":
+        raise ReportCommandError(f"{summary}: cohort summary schema "
+                                 f"{data.get('schema_version')!r} is not readable here")
+    target = output if output is not None else summary.parent / DASHBOARD_NAME
+    check_writable(target)
+    # each submission's result lies beside the summary; link it relative to the page
+    links = {}
+    for row in data["submissions"]:
+        result = summary.parent / row["name"] / RESULT_NAME
+        if result.is_file():
+            links[row["name"]] = Path(os.path.relpath(result.resolve(),
+                                                      target.resolve().parent)).as_posix()
+    atomic_write_text(target, render_dashboard(data, result_links=links))
+    console.print(f"cohort dashboard written to {target}")
+
+
+def add_grading_commands(cli: typer.Typer) -> None:
+    cli.command("verify")(verify_command)
+    cli.command("report")(report_command)

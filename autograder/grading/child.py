@@ -1,0 +1,73 @@
+"""Grading one submission of a cohort in a process of its own: ``grade ... --submission
+FOLDER --output result.json`` in its own session, so that whatever happens to it (killed by
+the student's code where there is no OS sandbox, a crash, a hang) costs that submission only.
+Its JSON result is read size-capped and validated. The local ``--jobs`` pool
+(:mod:`nlpdojo_autograder.cli.grade`) and a Dask cluster's tasks (:mod:`.cluster`) both run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.grading.results import GradingResult
+
+#: the module the child runs (``python -m``): the ``grade`` command
+GRADE_MODULE = "nlpdojo_autograder.cli.grade"
+
+
+class ChildGradingError(NlpdojoError):
+    """The process grading one submission of a cohort failed, was killed or lied."""
+
+
+#: a child's JSON result larger than this is refused (results hold messages capped at 2 kB)
+MAX_CHILD_RESULT = 64 * 2**20
+
+
+def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: float
+              ) -> GradingResult:
+    """Run ``grade ARGV --submission FOLDER`` in a process of its own session, with ``env``
+    added to this process's environment; returns its validated GradingResult."""
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-cohort-") as tmp:
+        out = Path(tmp) / "result.json"
+        command = [sys.executable, "-m", GRADE_MODULE, *argv,
+                   "--submission", str(folder), "--output", str(out)]
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True, env={**os.environ, **env})
+        try:
+            _, err = proc.communicate(timeout=deadline_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise ChildGradingError(f"grading took longer than {deadline_s:g} s and was "
+                                    "stopped") from None
+        finally:
+            _kill_group(proc)  # whatever it left behind in its session
+        error = next((line for line in err.decode(errors="replace").splitlines()
+                      if line.startswith("error: ")), "")
+        if proc.returncode < 0:
+            raise ChildGradingError(f"the process grading it was killed by signal "
+                                    f"{-proc.returncode} (by the submission's code?)")
+        if proc.returncode not in (0, 1):
+            raise ChildGradingError(error[len("error: "):] if error else
+                                    f"the grader exited with code {proc.returncode}")
+        try:
+            if out.stat().st_size > MAX_CHILD_RESULT:
+                raise ChildGradingError("its result is too large")
+            return GradingResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ChildGradingError(f"no valid result was written ({exc})") from exc
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()

@@ -1,0 +1,335 @@
+"""Which files of a submission a check depends on, read from the code (for ``grade``'s cache).
+
+A check reaches the student's code through the modules it names (``ctx.function("softmax",
+...)``, recorded in ``Context.touched``). What those modules run is found statically: the
+closure of their imports inside the submission (``from .softmax import softmax``, ``from
+..library.layers import Linear``), every package ``__init__.py`` on the way, and, for an import
+that finds no file, the file that *would* be imported (recorded as absent, so that creating it
+invalidates the check).
+
+The analysis must never let a changed file keep an old verdict, so wherever it cannot see what
+code does it widens the dependency instead of guessing:
+
+* the worker imports every module of the topic and of the course library before the checks
+  (``subject.py``); a module whose import could run code of the submission (a top-level call
+  of the student's own functions, a loop, a ``try``, a decorator or base class defined in the
+  submission) could change what any other module does, so it is a dependency of *every* check
+  of the topic (:func:`import_effects`);
+* a module that can reach code or files without a static import (``importlib``,
+  ``__import__``, ``sys``, ``exec``, ``open``, ``__file__``, ``os``, ``pickle``...), and a
+  check that uses a probe (which may reach any module), depends on *every* file of the topic
+  and library folders;
+* every file the worker receives that is not a module (:meth:`Course.received_data`: a
+  ``weights.txt``, a ``vocab.json``) is a dependency of every check: code reads data at run
+  time by means no list of names can foresee (``getattr(np, "loadtxt")``, a helper of another
+  package), so the names above only decide which *modules* a check reaches.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nlpdojo_autograder.runtime.loader import LIBRARY
+
+#: names whose use lets code reach modules or files the import statements do not show
+DYNAMIC_NAMES = frozenset({
+    "importlib", "__import__", "exec", "eval", "compile", "globals", "locals", "vars",
+    "__file__", "__path__", "__loader__", "__spec__", "open", "sys", "builtins", "__builtins__",
+    "gc", "inspect", "os", "io", "pathlib", "Path", "pickle", "shelve", "marshal", "mmap",
+    "subprocess", "ctypes", "runpy", "load", "loadtxt", "genfromtxt", "fromfile", "memmap",
+    "read_csv", "read_text", "read_bytes",
+})
+#: attributes that may read a file (``np.load``, ``pd.read_csv``, ``scipy.io.loadmat``,
+#: ``Image.open``, ``imageio.imread``): counted as reaching every file
+FILE_READING_PREFIXES = ("load", "read", "open", "imread", "from_file", "fromfile")
+#: the files of the topic and library folders (their top level) that the worker receives
+#: (``remote._private_copy``): anything else of the submission is not there to be read
+RECEIVED_SUFFIXES = (".py", ".txt", ".json", ".md")
+#: builtins that top-level code may call without running anything of the submission
+SAFE_BUILTINS = frozenset({
+    "property", "staticmethod", "classmethod", "frozenset", "tuple", "dict", "list", "set",
+    "range", "int", "float", "str", "bool", "bytes", "complex", "len", "min", "max", "abs",
+    "sorted", "object", "type", "TypeVar",
+})
+_HOOKS = frozenset({"__init_subclass__", "__set_name__", "__class_getitem__"})
+
+
+def sha256_file(path: Path) -> str | None:
+    """The file's content hash, ``None`` when it does not exist."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+@dataclass
+class Dependencies:
+    """What one check's verdict depends on: files (relative to the course folder, ``None`` =
+    absent), or ``everything`` (every file of the topic and library folders)."""
+
+    files: dict[str, str | None] = field(default_factory=dict)
+    everything: bool = False
+
+
+class Course:
+    """The course folder of a graded topic: ``<root>/<topic>/`` and ``<root>/library/``."""
+
+    def __init__(self, topic_folder: Path) -> None:
+        self.topic = topic_folder.resolve()
+        self.root = self.topic.parent
+        library = self.root / LIBRARY
+        self.library = library if library.is_dir() and library != self.topic else None
+        self._parsed: dict[Path, ast.Module | None] = {}
+
+    # -- files ------------------------------------------------------------------------------
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def folders(self) -> list[Path]:
+        return [f for f in (self.topic, self.library) if f is not None]
+
+    def all_files(self) -> dict[str, str | None]:
+        """Every file of the topic and library folders (caches and checkpoints aside)."""
+        skipped = {"__pycache__", ".ipynb_checkpoints"}
+        return {self.rel(p): sha256_file(p) for folder in self.folders()
+                for p in sorted(folder.rglob("*"))
+                if p.is_file() and not skipped & set(p.relative_to(self.root).parts)}
+
+    def received_data(self) -> dict[str, str | None]:
+        """The files the worker receives that are not modules, with their hashes: data that
+        code under test may read at run time (every check depends on them)."""
+        return {self.rel(p): sha256_file(p) for folder in self.folders()
+                for p in sorted(folder.iterdir())
+                if p.suffix in RECEIVED_SUFFIXES and p.suffix != ".py" and p.is_file()
+                and not p.is_symlink()}
+
+    def preloaded(self) -> list[Path]:
+        """The modules the worker imports before any check (see ``subject._preload``)."""
+        found = []
+        for folder in self.folders():
+            found += sorted(folder.glob("*.py"))
+        return found
+
+    def _tree(self, path: Path) -> ast.Module | None:
+        if path not in self._parsed:
+            try:
+                self._parsed[path] = ast.parse(path.read_bytes())
+            except (OSError, SyntaxError, ValueError):
+                self._parsed[path] = None  # a syntax error fails at import: nothing runs
+        return self._parsed[path]
+
+    def module_files(self, name: str) -> list[Path]:
+        """The candidate files of a module named as checks name them (``softmax``,
+        ``..library.layers``): the module and each package ``__init__.py`` on the way."""
+        base = self.topic
+        if name.startswith(".."):
+            base, name = self.root, name[2:]
+        return self._candidates(base, [p for p in name.split(".") if p])
+
+    def _candidates(self, base: Path, parts: list[str]) -> list[Path]:
+        found, here = [], base
+        for i, part in enumerate(parts):
+            if i < len(parts) - 1:
+                here = here / part
+                found.append(here / "__init__.py")
+            else:
+                found += [here / f"{part}.py", here / part / "__init__.py"]
+        return found
+
+    # -- imports ----------------------------------------------------------------------------
+    def imports(self, path: Path) -> tuple[list[Path], bool]:
+        """The submission files ``path`` imports (candidates, present or not) and whether it
+        can reach code or files in ways the imports do not show."""
+        tree = self._tree(path)
+        if tree is None:
+            return [], False
+        found: list[Path] = []
+        dynamic = False
+        package = path.parent
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package
+                    for _ in range(node.level - 1):
+                        base = base.parent
+                    if not base.is_relative_to(self.root):
+                        dynamic = True
+                        continue
+                    parts = node.module.split(".") if node.module else []
+                    found += self._candidates(base, parts) if parts else [base / "__init__.py"]
+                    for alias in node.names:  # `from . import sgd`: maybe a submodule
+                        found += self._candidates(base, [*parts, alias.name])
+                else:
+                    found += self._absolute(node.module or "")
+                dynamic |= any(a.name in DYNAMIC_NAMES for a in node.names)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    found += self._absolute(alias.name)
+                    dynamic |= alias.name.split(".")[0] in DYNAMIC_NAMES
+            elif isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES:
+                dynamic = True
+            elif isinstance(node, ast.Attribute) and (node.attr in DYNAMIC_NAMES or node.attr.
+                                                      startswith(FILE_READING_PREFIXES)):
+                dynamic = True
+        return [p for p in found if p.is_relative_to(self.root)], dynamic
+
+    def _absolute(self, module: str) -> list[Path]:
+        """An absolute import of a name the course folder holds (``import softmax``) is
+        counted as that file, present or not: whether it resolves depends on ``sys.path``."""
+        parts = [p for p in module.split(".") if p]
+        if not parts:
+            return []
+        found = []
+        for base in (self.topic, self.root):
+            if (base / f"{parts[0]}.py").exists() or (base / parts[0]).is_dir():
+                found += self._candidates(base, parts)
+        return found
+
+    def closure(self, start: list[Path]) -> tuple[set[Path], bool]:
+        """Every file reachable from ``start`` by imports, and whether any can reach more."""
+        seen: set[Path] = set()
+        todo = list(start)
+        dynamic = False
+        while todo:
+            path = todo.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            if path.is_file():
+                more, dyn = self.imports(path)
+                dynamic |= dyn
+                todo += more
+        return seen, dynamic
+
+    # -- what importing a module may do ------------------------------------------------------
+    def import_effects(self) -> dict[str, str | None]:
+        """The modules whose import could run code of the submission (and the package
+        ``__init__.py`` files, imported with any module): every check depends on them."""
+        found: dict[str, str | None] = {}
+        for folder in self.folders():
+            init = folder / "__init__.py"
+            found[self.rel(init)] = sha256_file(init)
+        for path in self.preloaded():
+            files, _ = self.closure([path])
+            if any(p.is_file() and not self._inert(p) for p in files):
+                found[self.rel(path)] = sha256_file(path)
+                found.update({self.rel(p): sha256_file(p) for p in files})
+        return found
+
+    def _inert(self, path: Path) -> bool:
+        tree = self._tree(path)
+        if tree is None:
+            return True
+        local = {p.stem for folder in self.folders() for p in folder.iterdir()}
+        local |= {p.name for p in self.root.iterdir()}
+        return _Inert(_external_names(tree) - local).block(tree.body)
+
+    # -- one check ---------------------------------------------------------------------------
+    def dependencies(self, touched: set[str]) -> Dependencies:
+        """What a check that reached the modules ``touched`` depends on."""
+        if "*" in touched:
+            return Dependencies(everything=True)
+        start = [p for name in sorted(touched) for p in self.module_files(name)]
+        files, dynamic = self.closure(start)
+        if dynamic:
+            return Dependencies(everything=True)
+        return Dependencies(files={self.rel(p): sha256_file(p) for p in sorted(files)})
+
+    def unchanged(self, deps: Dependencies) -> bool:
+        """Whether every file ``deps`` names is as it was."""
+        if deps.everything:
+            return self.all_files() == deps.files
+        return all(sha256_file(self.root / rel) == sha for rel, sha in deps.files.items())
+
+
+def _external_names(tree: ast.Module) -> set[str]:
+    """Names bound by absolute imports (numpy, dataclasses...): calling them at import time
+    runs no code of the submission."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+class _Inert:
+    """Whether top-level statements run only outside code on plain values: imports,
+    definitions, assignments of expressions whose calls are of imported or safe built-in
+    names, ``if __name__ == "__main__"`` and ``if TYPE_CHECKING`` blocks."""
+
+    def __init__(self, external: set[str]) -> None:
+        self.external = external
+        self.classes: set[str] = set()
+
+    def block(self, body: list[ast.stmt]) -> bool:
+        return all(self.statement(s) for s in body)
+
+    def statement(self, node: ast.stmt) -> bool:
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Pass)):
+            return True
+        if isinstance(node, ast.Expr):
+            return isinstance(node.value, ast.Constant)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            return (all(isinstance(t, ast.Name) for t in targets)
+                    and (node.value is None or self.pure(node.value)))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+            return (all(self.decorator(d) for d in node.decorator_list)
+                    and all(self.pure(d) for d in defaults))
+        if isinstance(node, ast.ClassDef):
+            ok = (all(self.base(b) for b in node.bases)
+                  and all(self.pure(k.value) for k in node.keywords)
+                  and all(self.decorator(d) for d in node.decorator_list)
+                  and not any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                              and s.name in _HOOKS for s in node.body)
+                  and self.block(node.body))
+            self.classes.add(node.name)
+            return ok
+        if isinstance(node, ast.If):
+            return _main_guard(node.test) or (_type_checking(node.test) and self.block(
+                node.body) and self.block(node.orelse))
+        return False
+
+    def base(self, node: ast.expr) -> bool:
+        root = _root_name(node)
+        return root is not None and (root in self.external or root in self.classes
+                                     or root in SAFE_BUILTINS)
+
+    def decorator(self, node: ast.expr) -> bool:
+        """A decorator is called at import time: only an imported or safe built-in one."""
+        root = _root_name(node.func if isinstance(node, ast.Call) else node)
+        return (root is not None and (root in self.external or root in SAFE_BUILTINS)
+                and self.pure(node))
+
+    def pure(self, node: ast.expr) -> bool:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                root = _root_name(sub.func)
+                if root is None or not (root in self.external or root in SAFE_BUILTINS):
+                    return False
+            elif isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+                return False
+        return True
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _main_guard(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__")
+
+
+def _type_checking(test: ast.expr) -> bool:
+    return _root_name(test) == "TYPE_CHECKING" or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")

@@ -1,0 +1,540 @@
+"""Grading: run an exercise's checks on a submission, obtain expected values, judge, report.
+
+Expected values come from the reference solutions when they are installed (run in their own
+worker, on NumPy in float64, so they do not depend on the backend being graded) and from the
+fixtures shipped with the exercise otherwise (a student release). Hidden checks need the
+reference and run only where it is present.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.authoring.checks import FRESH_KINDS, Check, Exercise, Verdict
+from nlpdojo_autograder.authoring.markers import questions_in
+from nlpdojo_autograder.authoring.questions import qualify, swap_in
+from nlpdojo_autograder.grading.deps import Course
+from nlpdojo_autograder.grading.gradecache import check_context, reference_fingerprint
+from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
+from nlpdojo_autograder.grading.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
+from nlpdojo_autograder.grading.snapshot import remove as remove_snapshot
+from nlpdojo_autograder.grading.snapshot import take_snapshot
+from nlpdojo_autograder.grading.versions import versions
+from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
+from nlpdojo_autograder.training.train import require_datasets
+
+REFERENCE_BACKEND = ("numpy", "cpu")
+
+
+class GradingError(NlpdojoError):
+    """Grading could not start (unknown topic, missing submission folder...)."""
+
+
+#: the input seed a cohort's grader passes to the process grading each submission, and
+#: ``make test-seeds`` to every ``grade`` and ``dojo verify`` of the seeded tests (used only
+#: where the reference is present: without it, the fixtures' base seed is the only one)
+INPUT_SEED_ENV = "NLPDOJO_INPUT_SEED"
+
+
+def seed_from_environment() -> int | None:
+    """The input seed :data:`INPUT_SEED_ENV` names, if any, else ``None``."""
+    value = os.environ.get(INPUT_SEED_ENV, "")
+    return int(value) if value.isdigit() else None
+
+
+@dataclass
+class GradeOptions:
+    backend: str = "numpy"
+    device: str | None = None
+    seed: int = 0
+    full: bool = False
+    #: False grades as a student release would: no reference, fixtures and public checks only
+    use_reference: bool = True
+    #: only these questions, full ids (``topic.question``; a bare id selects that question in
+    #: every topic graded); None: all
+    questions: frozenset[str] | None = None
+    limits: Limits = field(default_factory=Limits)
+    #: seed of the inputs of value and gradient checks (None: ``seed``). ``grade`` draws a
+    #: fresh one where the reference is present (or takes :data:`INPUT_SEED_ENV`'s), so
+    #: answers memorised from the shipped fixtures earn nothing; training runs keep ``seed``
+    #: (a fixed budget)
+    input_seed: int | None = None
+    #: ``grade``'s incremental cache of this submission (None: every check runs)
+    cache: Any = None
+
+    @property
+    def inputs(self) -> int:
+        return self.seed if self.input_seed is None else self.input_seed
+
+
+class ExpectedCache:
+    """Reference outcomes per (topic, seed, full), computed once per process and shared by the
+    submissions of a cohort."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[tuple[str, int, int, bool], dict[str, Outcome]] = {}
+
+    def get(self, exercise: Exercise, checks: list[Check], options: GradeOptions,
+            question_functions: dict[str, list[tuple[str, str | None]]],
+            on_start: Callable[[Check], None] | None = None) -> dict[str, Outcome]:
+        key = (exercise.name, options.seed, options.inputs, options.full)
+        with self._lock:
+            have = self._data.setdefault(key, {})
+            missing = [c for c in checks if c.id not in have]
+            if missing:
+                have.update(run_checks(
+                    exercise, missing, topic_folder=None, backend=REFERENCE_BACKEND[0],
+                    device=REFERENCE_BACKEND[1], seed=options.seed, full=options.full,
+                    limits=options.limits, question_functions=question_functions,
+                    input_seed=options.inputs, on_start=on_start, expected_only=True))
+            return {c.id: have[c.id] for c in checks}
+
+
+EXPECTED = ExpectedCache()
+
+
+def exercise_names() -> list[str]:
+    """The registered topics in course order (:attr:`Exercise.order`, then name)."""
+    registry = get_registry()
+    return sorted(registry.names("exercise"),
+                  key=lambda name: (registry.get("exercise", name).order, name))
+
+
+def get_exercise(name: str) -> Exercise:
+    return get_registry().get("exercise", name)
+
+
+def select_checks(exercise: Exercise, options: GradeOptions, reference: bool) -> list[Check]:
+    return [c for c in exercise.checks
+            if (reference or not c.hidden)
+            and (options.questions is None or qualify(exercise.name, c.question)
+                 in options.questions or c.question in options.questions)]
+
+
+def question_functions(exercise: Exercise) -> dict[str, list[tuple[str, str | None]]]:
+    """Which functions hold which question (full ids), read from the solutions' markers: the
+    topic's own modules (``softmax``) and the course library's (``..library.layers``)."""
+    topic_dir = load_reference_dir(exercise.reference_package)
+    found = {qualify(exercise.name, q): [tuple(p) for p in pairs]
+             for q, pairs in questions_in(topic_dir).items()}
+    library = topic_dir.parent / LIBRARY
+    if library.is_dir() and library != topic_dir:
+        for q, pairs in questions_in(library).items():
+            found.setdefault(q, []).extend((f"..{LIBRARY}.{m}", name) for m, name in pairs)
+    return found
+
+
+def has_reference(exercise: Exercise, options: GradeOptions) -> bool:
+    return options.use_reference and reference_available(exercise.reference_package)
+
+
+class Listener:
+    """Told about each check as grading goes (``grade``'s live progress). Every method is a
+    no-op here; ``topic`` names the exercise."""
+
+    def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
+        """``check`` starts: on the submission, or (``reference``) on the reference solutions
+        to obtain its expected values."""
+
+    def finished(self, topic: str, check: Check, result: CheckResult) -> None:
+        """``check`` has its verdict (``result.cached``: reused from an earlier run)."""
+
+
+def grade_exercise(exercise: Exercise, topic_folder: Path | None,
+                   options: GradeOptions, listener: Listener | None = None) -> ExerciseResult:
+    """Grade one exercise: ``topic_folder`` is the student's folder, ``None`` the reference.
+
+    A submission's checks are judged as each finishes (the expected values are obtained
+    first), so that ``listener`` hears of every verdict as soon as it is known."""
+    started = time.perf_counter()
+    listener = listener or Listener()
+    reference = has_reference(exercise, options)
+    if topic_folder is None and not reference:
+        raise GradingError(f"the reference solutions for {exercise.name!r} are not installed")
+    checks = select_checks(exercise, options, reference)
+    cache, course, contexts, hits = _cached(exercise, checks, topic_folder, options, reference)
+    for check in checks:
+        if check.id in hits:
+            listener.finished(exercise.name, check, hits[check.id])
+    to_run = [c for c in checks if c.id not in hits]
+    qf = question_functions(exercise) if reference else {}
+    info = RunInfo(isolation=expected_isolation(options.limits) if hits else "trusted")
+    touched: dict[str, set[str]] = {}
+    fresh: dict[str, CheckResult] = {}
+    expected: dict[str, Outcome | str] = {}
+    if topic_folder is not None:
+        expected = _expected(exercise, to_run, options, reference, qf, None,
+                             on_start=lambda c: listener.started(exercise.name, c,
+                                                                 reference=True))
+
+    def judged(check: Check, outcome: Outcome) -> None:
+        fresh[check.id] = _judge(check, outcome, expected.get(check.id), options)
+        listener.finished(exercise.name, check, fresh[check.id])
+
+    outcomes = run_checks(exercise, to_run, topic_folder=topic_folder, backend=options.backend,
+                          device=options.device, seed=options.seed, full=options.full,
+                          limits=options.limits, question_functions=qf, info=info,
+                          input_seed=options.inputs, touched=touched,
+                          on_start=lambda c: listener.started(exercise.name, c),
+                          on_outcome=judged if topic_folder is not None else None,
+                          ) if to_run else {}
+    if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
+        expected = _expected(exercise, to_run, options, reference, qf, outcomes)
+        for check in to_run:
+            judged(check, outcomes[check.id])
+    if cache is not None:
+        # inputs drawn from a fresh seed (the reference is here, no --seed) never recur
+        reusable = {c.id for c in to_run if options.inputs == options.seed
+                    or c.kind not in ("value", "gradient")}
+        cache.store(exercise.name, course, {
+            cid: (contexts[cid], touched.get(cid, {"*"}), result)
+            for cid, result in fresh.items() if cid in reusable})
+    results = [hits[c.id] if c.id in hits else fresh[c.id] for c in checks]
+    return ExerciseResult(name=exercise.name, title=exercise.title, checks=results,
+                          duration_s=round(time.perf_counter() - started, 3),
+                          isolation=info.isolation,
+                          hidden_points=hidden_points(exercise, options, reference))
+
+
+def hidden_points(exercise: Exercise, options: GradeOptions, reference: bool
+                  ) -> dict[str, float]:
+    """Per question, the points of its hidden checks that this grading leaves out (none where
+    the reference is present: they run)."""
+    if reference:
+        return {}
+    selected = {c.id for c in select_checks(exercise, options, True)}
+    found: dict[str, float] = {}
+    for check in exercise.checks:
+        if check.hidden and check.id in selected:
+            found[check.question] = round(found.get(check.question, 0.0) + check.points, 6)
+    return found
+
+
+def expected_isolation(limits: Limits) -> str:
+    """The isolation a student's checks get with ``limits`` (recorded for cached ones)."""
+    if limits.isolation == "process":
+        return sandbox.PROCESS
+    return sandbox.level(require=limits.isolation == "sandbox")
+
+
+def _cached(exercise: Exercise, checks: list[Check], topic_folder: Path | None,
+            options: GradeOptions, reference: bool) -> tuple[Any, Any, dict[str, str],
+                                                              dict[str, CheckResult]]:
+    """The incremental cache's part of grading a topic: the cache, the course folder, each
+    check's context key and the verdicts that can be reused (all empty without a cache)."""
+    cache = options.cache
+    if cache is None or topic_folder is None:
+        return None, None, {}, {}
+
+    course = Course(topic_folder)
+    isolation = expected_isolation(options.limits)
+    source = reference_fingerprint(exercise, reference)
+    contexts = {c.id: check_context(c, exercise.name, options, source, isolation)
+                for c in checks}
+    return cache, course, contexts, cache.lookup(exercise.name, course, contexts)
+
+
+def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, reference: bool,
+              qf: dict[str, list[tuple[str, str | None]]],
+              own: dict[str, Outcome] | None,
+              on_start: Callable[[Check], None] | None = None) -> dict[str, Outcome | str]:
+    """Expected outcome per check that needs one, or a string saying why there is none
+    (``on_start``: told of each check the reference runs for it)."""
+    needing = [c for c in checks if c.needs_expected]
+    if not needing:
+        return {}
+    if reference:
+        same_backend = (options.backend, options.device or "cpu") == REFERENCE_BACKEND
+        if own is not None and same_backend:
+            return dict(own)
+        return dict(EXPECTED.get(exercise, needing, options, qf, on_start=on_start))
+    found: dict[str, Outcome | str] = {}
+    for check in needing:
+        if not check.release_expected:
+            continue  # judged without the reference's payload (none ships)
+        path = _fixture(exercise, check)
+        if path is None or not path.exists():
+            found[check.id] = (f"no expected values for {check.id} in this release; the "
+                               "instructor should run `dojo release`")
+        elif options.seed != 0 or options.inputs != 0 or options.full:
+            found[check.id] = ("fixtures are stored for seed 0 and the quick budget only; "
+                               "grade with the default --seed and without --full")
+        else:
+            found[check.id] = read_outcome(path)
+    return found
+
+
+def _fixture(exercise: Exercise, check: Check) -> Path | None:
+    return exercise.fixtures / f"{check.id}.json" if exercise.fixtures else None
+
+
+def expected_problem(exercise: Exercise, options: GradeOptions) -> str | None:
+    """Why ``exercise`` cannot be graded fairly with ``options`` (``None``: it can). Without the
+    reference, expected values come from the fixtures: they must exist for every selected check
+    that needs one, and they hold seed 0 and the quick budget only. These are problems of the
+    grader's set-up, not of a submission: callers report them instead of scoring 0."""
+    reference = has_reference(exercise, options)
+    if reference:
+        return None
+    needing = [c for c in select_checks(exercise, options, reference)
+               if c.needs_expected and c.release_expected]
+    if not needing:
+        return None
+    missing = [c.id for c in needing if not ((path := _fixture(exercise, c)) and path.exists())]
+    if missing:
+        where = f" in {exercise.fixtures}" if exercise.fixtures else ""
+        return (f"{exercise.name}: no expected values for {', '.join(missing)}{where}, and the "
+                "reference solutions are not installed; the instructor should run `dojo "
+                "release` (it stores them) or grade where the solutions are installed")
+    if options.seed != 0 or options.full:
+        return (f"{exercise.name}: grading without the reference solutions uses the fixtures "
+                "shipped with the exercise, stored for seed 0 and the quick budget only; leave "
+                "out --seed and --full")
+    return None
+
+
+def check_expected(topics: list[str], options: GradeOptions) -> None:
+    """Raise :class:`GradingError` when :func:`expected_problem` finds a problem in a topic."""
+    problems = [p for p in (expected_problem(get_exercise(t), options) for t in topics) if p]
+    if problems:
+        raise GradingError("; ".join(problems))
+    require_data(topics, options)
+
+
+def require_data(topics: list[str], options: GradeOptions) -> None:
+    """Every data set the selected checks need is fetched and intact; otherwise one error
+    (exit 2) naming the command that fetches them all."""
+    needed: list[str] = []
+    for topic in topics:
+        exercise = get_exercise(topic)
+        questions = {c.question for c in select_checks(exercise, options,
+                                                       has_reference(exercise, options))}
+        for question in sorted(questions):
+            needed += exercise.datasets.get(question, ())
+    if needed:
+        require_datasets(needed)
+
+
+def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
+           options: GradeOptions) -> CheckResult:
+    base = dict(id=check.id, question=check.question, kind=check.kind, max_score=check.points,
+                title=check.title, hidden=check.hidden, duration_s=round(outcome.duration_s, 3),
+                output=outcome.output)
+    fresh = check.kind in FRESH_KINDS
+    details: dict[str, Any] = {"seed": check.seed(options.inputs if fresh else options.seed)}
+    if check.budget:
+        details["budget"] = check.budget
+    if outcome.status != "ok":
+        if outcome.traceback:
+            details["traceback"] = outcome.traceback
+        status = {"failed": "failed"}.get(outcome.status, outcome.status)
+        message = outcome.message
+        if status == "not_implemented" and "not implemented" not in message:
+            message = f"not implemented yet ({message})"
+        return CheckResult(score=0.0, status=status, message=message, details=details, **base)
+    if check.needs_expected and not (expected is None and not check.release_expected):
+        if isinstance(expected, str) or expected is None:
+            return CheckResult(score=0.0, status="error", details=details, **base,
+                               message=expected or "no expected values")
+        if expected.status != "ok":
+            return CheckResult(score=0.0, status="error", details=details, **base,
+                               message=f"the reference failed this check ({expected.status}: "
+                                       f"{expected.message}); please tell the instructor")
+    try:
+        verdict: Verdict = check.judge(outcome.payload,
+                                       expected.payload if isinstance(expected, Outcome) else None)
+    except Exception as exc:  # noqa: BLE001 - a grader bug must not lose the other checks
+        return CheckResult(score=0.0, status="error", details=details, **base,
+                           message=f"the grader could not judge this check ({type(exc).__name__}: "
+                                   f"{exc}); please tell the instructor")
+    details.update(verdict.details)
+    return CheckResult(score=round(check.points * verdict.fraction, 6),
+                       status="passed" if verdict.passed else "failed", message=verdict.message,
+                       value=verdict.value, threshold=verdict.threshold, details=details, **base)
+
+
+def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
+          replay_options: dict[str, Any],
+          listener: Listener | None = None) -> GradingResult:
+    """Grade ``topics`` of a submission folder laid out like ``exercises/`` (``None``: the
+    reference solutions). Checks whose expected values are missing are ``error`` results here;
+    ``grade`` (the command) refuses such a set-up beforehand with :func:`check_expected`."""
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    results = []
+    snap = None
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-snapshot-") as tmp:
+        try:
+            if submission is not None:  # a private, read-only copy (see snapshot.py)
+                snap = take_snapshot(submission, Path(tmp) / "submission")
+                snap = _with_sibling_library(snap, submission, topics, Path(tmp))
+            for topic in topics:
+                exercise = get_exercise(topic)
+                folder = None
+                if snap is not None:
+                    folder = topic_folder(snap.path, topic, single=len(topics) == 1)
+                    if folder is None:
+                        results.append(_missing_folder(exercise, submission / topic, options))
+                        continue
+                results.append(grade_exercise(exercise, folder, options, listener))
+        finally:
+            if snap is not None:
+                remove_snapshot(snap)
+                remove_snapshot(dataclasses.replace(snap, path=Path(tmp) / "library"))
+    if submission is not None:
+        name_blockers(results, options)
+    return GradingResult(
+        submission_sha256=snap.sha256 if snap is not None else "",
+        warnings=list(snap.skipped) if snap is not None else [],
+        exercises=results, backend=options.backend, device=options.device or "cpu",
+        submission=str(replay_options.get("submission") or (
+            submission.resolve() if submission else "reference solutions")),
+        seeds=seeds_of(options), versions=versions(options.backend),
+        isolation=weakest_isolation(results),
+        options=replay_options, started_at=started_at,
+        solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
+        duration_s=round(time.perf_counter() - t0, 3))
+
+
+def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
+    """Where no reference stands in for the questions a check requires (a student release),
+    a failing check runs the student's own code of those questions: its message says which of
+    them fail their own checks in this run (they block it), or that it depends on them."""
+    failing = {f"{r.name}.{c.question}" for r in results for c in r.checks
+               if c.score < c.max_score}
+    graded = {f"{r.name}.{c.question}" for r in results for c in r.checks}
+    for result in results:
+        exercise = get_exercise(result.name)
+        if has_reference(exercise, options):
+            continue
+        for c in result.checks:
+            if c.score >= c.max_score:
+                continue
+            try:
+                needs = swap_in(exercise, exercise.check(c.id))
+            except Exception:  # noqa: BLE001 - an unknown dependency: release validation's job
+                continue
+            if c.status == "not_implemented":
+                _name_missing_requirement(c, result.name, needs)
+                continue
+            blockers = [q for q in needs if q in failing]
+            unknown = [q for q in needs if q not in graded]
+            if blockers:
+                c.message = (f"blocked by {', '.join(blockers)}, which fails its own checks "
+                             "(no reference is installed here to stand in for it): fix that "
+                             f"first. {c.message}")
+            elif unknown:
+                c.message = (f"{c.message} (this check runs your own {', '.join(unknown)}, not "
+                             "graded in this run: grade it too, since a bug there fails this "
+                             "check)")
+            c.details["requires"] = list(needs)
+
+
+def _name_missing_requirement(check: Any, topic: str, needs: list[str]) -> None:
+    """A check stopped by the stub of a question it requires (not its own): say so, and that
+    its own question was not reached (a finished cell said only "<earlier topic>.xavier: not
+    implemented yet", as if the cell were the unfinished one)."""
+    found = re.search(r"(?:^|\()([\w.]+): not implemented yet", check.message)
+    if not found:
+        return
+    stub = found.group(1)
+    stub = stub if "." in stub else f"{topic}.{stub}"
+    if stub in needs and stub != f"{topic}.{check.question}":
+        check.message = (f"{check.question} needs your {stub}, which is not implemented yet: "
+                         f"write it first (this check could not run your {check.question}). "
+                         f"{check.message}")
+
+
+def seeds_of(options: GradeOptions) -> dict[str, int]:
+    seeds = {"base": options.seed}
+    if options.inputs != options.seed:
+        seeds["inputs"] = options.inputs
+    return seeds
+
+
+#: weakest first
+ISOLATION_LEVELS = ("process", "sandbox", "trusted")
+
+
+def weakest_isolation(exercises: list[ExerciseResult]) -> str:
+    levels = [e.isolation for e in exercises if e.isolation]
+    return min(levels, key=lambda lv: ISOLATION_LEVELS.index(lv)
+               if lv in ISOLATION_LEVELS else -1) if levels else ""
+
+
+def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: Path) -> Any:
+    """A topic folder submitted alone (``grade <topic> --submission
+    exercises/<topic>``) runs on the course library next to it, as the student's own
+    ``python`` does: snapshot that ``library/`` too, next to the topic's snapshot (the result's
+    hash then covers both)."""
+    submission = Path(submission)
+    library = submission.parent / LIBRARY
+    alone = (len(topics) == 1 and submission.is_dir() and not (submission / topics[0]).is_dir()
+             and submission.name != LIBRARY)
+    if not alone or not library.is_dir():
+        return snap
+    lib = take_snapshot(library, tmp / LIBRARY, shown_as=LIBRARY)
+    combined = hashlib.sha256(f"{snap.sha256}:{lib.sha256}".encode()).hexdigest()
+    return dataclasses.replace(snap, sha256=combined, files=snap.files + lib.files,
+                               skipped=(*snap.skipped, *lib.skipped))
+
+
+def topic_folder(submission: Path, topic: str, *, single: bool) -> Path | None:
+    """Where ``topic``'s modules are in a submission: ``<submission>/<topic>/``, or, when only
+    one topic is graded, the submission folder itself if it holds Python files (a student who
+    uploaded the files of the topic, as on Gradescope)."""
+    if (submission / topic).is_dir():
+        return submission / topic
+    if single and any(submission.glob("*.py")):
+        return submission
+    return None
+
+
+def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions) -> ExerciseResult:
+    reference = has_reference(exercise, options)
+    checks = [CheckResult(id=c.id, question=c.question, kind=c.kind, score=0.0,
+                          max_score=c.points, status="error", title=c.title, hidden=c.hidden,
+                          message=f"no folder {folder}: the submission must contain "
+                                  f"{exercise.name}/ laid out like exercises/{exercise.name}/")
+              for c in select_checks(exercise, options, reference)]
+    return ExerciseResult(name=exercise.name, title=exercise.title, checks=checks,
+                          error=f"missing folder {folder}")
+
+
+def error_result(topics: list[str], message: str, *, options: GradeOptions,
+                 replay_options: dict[str, Any], submission: str) -> GradingResult:
+    """The result of a submission that could not be graded at all (an unreadable notebook, a
+    grader failure): every selected check of ``topics`` is an ``error`` worth 0 with
+    ``message``, so reports still show what was at stake and why nothing was earned. Without
+    topics, one exercise named ``submission`` carries the message."""
+    exercises = []
+    for topic in topics:
+        exercise = get_exercise(topic)
+        checks = [CheckResult(id=c.id, question=c.question, kind=c.kind, score=0.0,
+                              max_score=c.points, status="error", title=c.title,
+                              hidden=c.hidden, message=message)
+                  for c in select_checks(exercise, options, has_reference(exercise, options))]
+        exercises.append(ExerciseResult(name=exercise.name, title=exercise.title,
+                                        checks=checks, error=message))
+    if not exercises:
+        exercises.append(ExerciseResult(name="submission", title="", checks=[], error=message))
+    return GradingResult(
+        exercises=exercises, backend=options.backend, device=options.device or "cpu",
+        submission=submission, seeds=seeds_of(options), versions=versions(options.backend),
+        options=replay_options, started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        solutions_present=any(has_reference(get_exercise(t), options) for t in topics))

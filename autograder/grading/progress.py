@@ -1,0 +1,144 @@
+"""``grade``'s live progress on a terminal: a line per check as its verdict is known, and a
+spinner for the running one with its elapsed time (a metric check says what it trains).
+
+Only on a terminal (``console.is_terminal``): piped output and CI logs get no progress at
+all, so that they hold nothing but the report, the same on every run. The spinner is rich's
+:class:`~rich.live.Live` display, transient: when grading ends it disappears and the report
+follows the per-check lines.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.text import Text
+
+from nlpdojo_autograder.authoring.checks import Check
+from nlpdojo_autograder.grading.grade import Listener
+from nlpdojo_autograder.grading.results import CheckResult
+from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points
+
+#: a running check's elapsed time is shown from this many seconds on
+SHOW_ELAPSED_S = 2.0
+#: a finished check's duration is shown from this many seconds on
+SHOW_DURATION_S = 1.0
+
+_MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "magenta"),
+          "timeout": ("⏱", "yellow"), "not_implemented": ("·", "yellow")}
+
+
+def running_text(topic: str, check: Check, elapsed: float, *, reference: bool) -> Text:
+    """What the spinner says about the running check."""
+    who = "the reference: " if reference else ""
+    text = Text(f"{topic} {check.id}", style="bold")
+    if check.kind == "metric":
+        what = f"training ({check.budget})" if check.budget else "training"
+        text.append(f"  {who}{what}: {check.title}")
+    else:
+        text.append(f"  {who}{check.title}")
+    if elapsed >= SHOW_ELAPSED_S:
+        text = Text(f"{elapsed:.0f} s  ", style="dim") + text
+    text.no_wrap, text.overflow = True, "ellipsis"  # one line, however long the budget
+    return text
+
+
+def finished_line(topic: str, result: CheckResult) -> Text:
+    """One finished check: mark, points, id, verdict, and how long it took if long."""
+    mark, style = _MARKS.get(result.status, ("?", ""))
+    line = Text(f"{mark} ", style=style)
+    line.append(f"{fmt_points(result.score, result.max_score):>7}  ")
+    line.append(f"{topic} {result.id}  ")
+    line.append(STATUS_LABELS.get(result.status, result.status), style=style)
+    if result.cached:
+        line.append("  (cached)", style="dim")
+    elif result.duration_s >= SHOW_DURATION_S:
+        line.append(f"  {result.duration_s:.1f} s", style="dim")
+    return line
+
+
+class LiveProgress(Listener):
+    """Prints to ``console`` while grading, if it is a terminal; use as a context manager."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.enabled = console.is_terminal
+        self.spinner = Spinner("dots", text=Text("starting the grader"))
+        self.current: tuple[str, Check, float, bool] | None = None
+        self.live: Live | None = None
+
+    def __enter__(self) -> LiveProgress:
+        if self.enabled:
+            self.live = Live(console=self.console, get_renderable=self._render,
+                             refresh_per_second=8, transient=True)
+            self.live.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    def _render(self) -> RenderableType:
+        if self.current is not None:
+            topic, check, since, reference = self.current
+            self.spinner.update(text=running_text(topic, check, time.monotonic() - since,
+                                                  reference=reference))
+        return self.spinner
+
+    def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
+        self.current = (topic, check, time.monotonic(), reference)
+        if self.live is not None:
+            self.live.refresh()
+
+    def finished(self, topic: str, check: Check, result: CheckResult) -> None:
+        self.current = None
+        self.spinner.update(text=Text("…"))  # the next check starts
+        if self.live is not None:
+            self.live.console.print(finished_line(topic, result))
+
+
+#: an internal channel: where ``grade`` appends a JSON line per check event, for a caller that
+#: shows its own progress (``check()`` in a notebook,
+#: :mod:`nlpdojo_autograder.release.notebook_check`)
+EVENTS_ENV = "NLPDOJO_PROGRESS_EVENTS"
+
+
+class EventLog(Listener):
+    """Appends ``{"event": "started" | "finished", ...}`` lines to a file, flushed per line."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _write(self, record: dict[str, Any]) -> None:
+        with open(self.path, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps({**record, "at": time.time()}) + "\n")
+
+    def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
+        self._write({"event": "started", "topic": topic, "id": check.id, "kind": check.kind,
+                     "title": check.title, "budget": check.budget, "reference": reference})
+
+    def finished(self, topic: str, check: Check, result: CheckResult) -> None:
+        self._write({"event": "finished", "topic": topic, "id": check.id,
+                     "status": result.status, "score": result.score,
+                     "max_score": result.max_score, "cached": result.cached,
+                     "duration_s": result.duration_s})
+
+
+class Fanout(Listener):
+    """Tells every listener in turn."""
+
+    def __init__(self, *listeners: Listener) -> None:
+        self.listeners = listeners
+
+    def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
+        for listener in self.listeners:
+            listener.started(topic, check, reference=reference)
+
+    def finished(self, topic: str, check: Check, result: CheckResult) -> None:
+        for listener in self.listeners:
+            listener.finished(topic, check, result)

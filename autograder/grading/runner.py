@@ -1,0 +1,528 @@
+"""Running an exercise's checks: the grader drives, the code under test only answers calls.
+
+Each check's ``collect`` runs here, in the grader's process, on inputs it chooses. The
+student's functions run in a sandboxed worker (:mod:`nlpdojo_autograder.runtime.remote`,
+:mod:`nlpdojo_autograder.runtime.sandbox`) that returns their outputs; the reference solutions
+run in this process. Time limits are the grader's own clock; when a check hangs, floods its output,
+exceeds its memory or kills its worker, that check alone gets zero with a message saying
+which, and the next check starts a fresh worker. Nothing the worker writes is read beyond the
+validated replies to the grader's requests (and, for a check that asks, a capped file from
+its scratch folder).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import inspect
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlpdojo.plugins import get_registry
+from nlpdojo.selection import load_backend
+from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context, Exercise
+from nlpdojo_autograder.authoring.compare import compare_payloads
+from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
+from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime.calls import LEFT_NAMESPACE, StudentError
+from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE, reference_available
+from nlpdojo_autograder.runtime.remote import (
+    LocalSubject,
+    RemoteSubject,
+    WorkerGone,
+    WorkerSettings,
+)
+from nlpdojo_autograder.runtime.subject import ReferenceCode
+
+
+@dataclass
+class Limits:
+    """Per-check wall clock (scaled), memory above the worker's own, output bytes."""
+
+    timeout_scale: float = 1.0
+    memory_mb: int = 4096
+    #: how ``memory_mb`` is enforced: "address-space" (RLIMIT_AS: a clean MemoryError in the
+    #: student's code), "resident" (the grader watches the worker's resident memory and stops
+    #: it), or "auto": resident on CUDA, whose driver reserves tens of GB of address space that
+    #: an address-space cap would refuse, else address-space
+    memory_mode: str = "auto"
+    output_bytes: int = 1_000_000
+    startup_s: float = 60.0
+    #: isolation level: "auto" (the OS sandbox where it works), "sandbox" (required),
+    #: "process" (no OS sandbox, for debugging)
+    isolation: str = "auto"
+
+
+@dataclass
+class Outcome:
+    """What one check's ``collect`` produced, before any judgement."""
+
+    status: str  # ok | not_implemented | failed | error | timeout
+    message: str = ""
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    scalars: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+    output: str = ""
+    traceback: str = ""
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return {**self.scalars, **self.arrays}
+
+
+def read_outcome(json_path: Path) -> Outcome:
+    """Load an outcome stored as a fixture; arrays without pickle."""
+    data = json.loads(json_path.read_text())
+    arrays: dict[str, np.ndarray] = {}
+    npz = json_path.with_suffix(".npz")
+    if npz.exists():
+        with np.load(npz, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    status = data.get("status", "error")
+    return Outcome(status=status, message=data.get("message", ""), arrays=arrays,
+                   scalars=data.get("scalars", {}), duration_s=float(data.get("duration_s", 0)),
+                   traceback=data.get("traceback", ""))
+
+
+def write_outcome(outcome: Outcome, json_path: Path) -> None:
+    """The stored form of ``outcome`` (see :mod:`nlpdojo_autograder.release.fixtures`)."""
+    if outcome.arrays:
+        with open(json_path.with_suffix(".npz"), "wb") as f:
+            np.savez(f, **outcome.arrays)
+    json_path.write_text(json.dumps({"status": outcome.status, "message": outcome.message,
+                                     "scalars": outcome.scalars}, default=str))
+
+
+def split_payload(payload: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and JSON scalars of a payload; anything else is a grader bug."""
+    if not isinstance(payload, dict):
+        raise TypeError(f"internal: check returned {type(payload).__name__}, not a dict")
+    arrays, scalars = {}, {}
+    for key, value in payload.items():
+        if isinstance(value, (bool, int, float, str)) or value is None:
+            scalars[key] = value
+        elif isinstance(value, np.ndarray) and value.dtype != object:
+            arrays[key] = value
+        elif isinstance(value, np.generic):
+            scalars[key] = value.item()
+        else:
+            raise TypeError(f"internal: payload {key!r} has type {type(value).__name__}")
+    return arrays, scalars
+
+
+@dataclass
+class RunInfo:
+    """How a run was isolated (recorded in results)."""
+
+    isolation: str = "trusted"
+
+
+def run_checks(
+    exercise: Exercise,
+    checks: list[Check],
+    *,
+    topic_folder: Path | None,
+    backend: str,
+    device: str | None,
+    seed: int,
+    full: bool = False,
+    limits: Limits | None = None,
+    question_functions: dict[str, list[tuple[str, str | None]]] | None = None,
+    on_done: Callable[[Check], None] | None = None,
+    trusted_folder: Path | None = None,
+    info: RunInfo | None = None,
+    input_seed: int | None = None,
+    touched: dict[str, set[str]] | None = None,
+    on_start: Callable[[Check], None] | None = None,
+    on_outcome: Callable[[Check, Outcome], None] | None = None,
+    expected_only: bool = False,
+) -> dict[str, Outcome]:
+    """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
+    the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
+    ``expected_only``: the reference runs for a submission's expected values
+    (:attr:`Context.expected_only`).
+
+    ``on_start(check)`` is called as each check starts, ``on_outcome(check, outcome)`` and
+    ``on_done(check)`` as its outcome is known (live progress); ``info``
+    receives the isolation level used. ``input_seed`` (default ``seed``) seeds the inputs of
+    checks that draw fresh inputs (value and gradient checks), ``seed`` the training runs.
+    ``touched``, when given, receives per check id the modules of the code under test the
+    check reached (see :class:`TrackedCache`). Returns an :class:`Outcome` per check id.
+    """
+    limits = limits or Limits()
+    qf = question_functions or {}
+    # what each check swaps in: its question's requirements, transitively (full ids)
+    checks = [dataclasses.replace(c, swap_in=swap_in_of(exercise, c)) for c in checks]
+    reference = _reference(exercise, trusted_folder)
+    if topic_folder is None:
+        subject: Any = LocalSubject(reference or ReferenceCode(exercise.reference_package),
+                                    _backends(backend, device))
+    else:
+        subject = RemoteSubject(_settings(exercise, topic_folder, backend, device, limits, qf,
+                                          reference, checks), reference)
+    if info is not None:
+        info.isolation = subject.isolation
+    scorer = TrustedScorer(reference) if topic_folder is not None and reference else None
+    trusted = (lambda: subject) if topic_folder is None else (scorer.get if scorer else None)
+    outcomes: dict[str, Outcome] = {}
+    cache = TrackedCache()
+    timed_out_shares: dict[str, tuple[Check, str]] = {}
+    workroot = Path(tempfile.mkdtemp(prefix="nlpdojo-checks-"))
+    try:
+        if isinstance(subject, RemoteSubject) and checks:
+            try:  # before the first check's clock starts
+                subject.load(min(c.timeout_s for c in checks) * limits.timeout_scale)
+            except WorkerGone:
+                pass  # the first check starts it again and reports why it cannot
+        for index, check in enumerate(checks):
+            if on_start is not None:
+                on_start(check)
+            if check.shares and check.shares in timed_out_shares:
+                first, where = timed_out_shares[check.shares]
+                limit = first.timeout_s * limits.timeout_scale
+                outcomes[check.id] = Outcome(
+                    status="timeout", message=f"not run: it measures the same {check.shares} as "
+                    f"{first.id}, which took longer than {limit:g} s and was stopped{where}")
+            else:
+                reached = cache.begin()
+                outcomes[check.id] = _run_one(
+                    check, index, subject, limits, cache, workroot, seed=seed, full=full,
+                    input_seed=seed if input_seed is None else input_seed,
+                    backend=BackendRef(backend, device, check.dtype), touched=reached,
+                    expected_only=expected_only, trusted=trusted)
+                if touched is not None:
+                    touched[check.id] = reached
+                if (outcomes[check.id].status == "timeout" and check.shares
+                        and isinstance(subject, RemoteSubject)):
+                    timed_out_shares[check.shares] = (check, _where_of(outcomes[check.id]))
+            if on_outcome is not None:
+                on_outcome(check, outcomes[check.id])
+            if on_done is not None:
+                on_done(check)
+    finally:
+        subject.close()
+        if scorer is not None:
+            scorer.close()
+        shutil.rmtree(workroot, ignore_errors=True)
+    return outcomes
+
+
+class TrustedScorer:
+    """The reference solutions in the grader's process, on NumPy in float64, for the metric
+    checks' scoring of a student's trained parameters (:mod:`nlpdojo_autograder.training.trained`):
+    trusted code on arrays the check validated. Made on first use, once per run."""
+
+    def __init__(self, reference: ReferenceCode) -> None:
+        self.reference = reference
+        self.subject: LocalSubject | None = None
+
+    def get(self) -> LocalSubject:
+        if self.subject is None:
+            self.subject = LocalSubject(self.reference, _backends("numpy", "cpu"))
+            self.subject.begin(dtype="float64", swap_in=(), workdir="scoring")
+        return self.subject
+
+    def close(self) -> None:
+        if self.subject is not None:  # the reference's modules stay: the run goes on
+            shutil.rmtree(self.subject.scratch, ignore_errors=True)
+
+
+class TrackedCache(dict):
+    """The run's shared ``ctx.cache`` (a training run measured by several checks), which
+    remembers which modules the check that filled an entry reached: a later check reading the
+    entry depends on them too, although it made no call itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_key: dict[Any, set[str]] = {}
+        self._current: set[str] = set()
+
+    def begin(self) -> set[str]:
+        """A fresh set of reached modules for the next check."""
+        self._current = set()
+        return self._current
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._by_key[key] = self._current
+        super().__setitem__(key, value)
+
+    def __getitem__(self, key: Any) -> Any:
+        self._current.update(self._by_key.get(key, ()))
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._current.update(self._by_key.get(key, ()))
+        return super().__contains__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._current.update(self._by_key.get(key, ()))
+        return super().get(key, default)
+
+
+def _where_of(outcome: Outcome) -> str:
+    marker = " and was stopped"
+    message = outcome.message
+    if marker in message:
+        rest = message.split(marker, 1)[1]
+        return rest.split(";", 1)[0]
+    return ""
+
+
+def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict,
+             workroot: Path, *, seed: int, full: bool, input_seed: int,
+             backend: BackendRef, touched: set[str] | None = None,
+             expected_only: bool = False, trusted: Callable[[], Any] | None = None) -> Outcome:
+    """One check, run again once when its worker was stopped importing a module that hangs
+    (the next worker fails that import at once: a top-level loop costs one time limit)."""
+    for _attempt in range(2):
+        limit = check.timeout_s * limits.timeout_scale
+        started = time.perf_counter()
+        deadline = time.monotonic() + limit if isinstance(subject, RemoteSubject) else None
+        workdir = workroot / f"work{index}"
+        workdir.mkdir(exist_ok=True)
+        check_seed = check.seed(input_seed if check.kind in ("value", "gradient") else seed)
+        ctx = Context(subject=subject, backend=backend, seed=check_seed, workdir=workdir,
+                      full=full, base_seed=seed, deadline=deadline, cache=cache,
+                      touched=touched, expected_only=expected_only, input_seed=input_seed,
+                      trusted=trusted)
+        output = ""
+        try:
+            if isinstance(subject, RemoteSubject):
+                subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}",
+                              deadline=deadline, index=index)
+            else:
+                subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}")
+            payload = check.collect(ctx)
+            arrays, scalars = split_payload(payload)
+            outcome = Outcome(status="ok", arrays=arrays, scalars=scalars)
+            if (check.kind == "value" and isinstance(subject, RemoteSubject)
+                    and STRICT in subject.settings.extra_backends):
+                subject.end()
+                outcome = _strict_pass(check, index, subject, ctx, outcome, deadline)
+        except WorkerGone as gone:
+            if gone.reason == "timeout" and gone.importing and isinstance(subject,
+                                                                           RemoteSubject):
+                subject.settings.hanging_modules[gone.importing] = limit
+                continue
+            outcome = _gone_outcome(gone, limit, limits)
+        except StudentError as exc:
+            outcome = _student_outcome(exc)
+        except CheckFailure as exc:
+            outcome = Outcome(status="failed", message=str(exc))
+        except NotImplementedError as exc:  # check code of a pack that is not written yet
+            outcome = Outcome(status="error", message=f"the check is not implemented: {exc}")
+        except Exception as exc:  # noqa: BLE001 - what the returned values made the check do
+            outcome = Outcome(status="error", message=_unusable(exc))
+        finally:
+            if isinstance(subject, RemoteSubject):
+                subject.end()
+                output = subject.tail(index)
+        outcome.duration_s = time.perf_counter() - started
+        outcome.output = output
+        return outcome
+    raise AssertionError("unreachable")
+
+
+STRICT = "strict"
+_STRICT_HINT = ("use the array namespace of your inputs, `xp = array_namespace(x)`, and only "
+                "its functions (xp.exp(x), xp.max(x, axis=-1, keepdims=True), xp.sum(x)), not "
+                "NumPy's (np.exp) or array methods outside the standard (x.sum(), x.max())")
+
+
+def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
+                 first: Outcome, deadline: float | None) -> Outcome:
+    """A value check passed on NumPy arrays: run it again on ``array_api_strict`` arrays (the
+    same inputs). Code that stays in the array namespace gives the same values; code that
+    calls NumPy on its inputs fails here, on every backend, with a hint to use ``xp``."""
+    strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
+                     seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
+                     base_seed=ctx.base_seed, deadline=deadline, cache={})
+    subject.begin(dtype="float64", swap_in=check.swap_in, workdir=f"work{index}",
+                  deadline=deadline, index=index, backend=STRICT)
+    try:
+        payload = check.collect(strict)
+        arrays, scalars = split_payload(payload)
+    except StudentError as exc:
+        if not _left_namespace(exc):
+            return first  # the standard's own pedantries (partial indexing...) are not graded
+        return Outcome(status="failed", traceback=exc.traceback, message=(
+            "works on NumPy arrays but not on arrays of the strict array API namespace, "
+            f"which every backend (torch, GPUs) relies on: {exc.message}. Hint: {_STRICT_HINT}"))
+    except CheckFailure as exc:
+        return Outcome(status="failed", message=f"on arrays of the strict array API namespace: "
+                                                f"{exc}. Hint: {_STRICT_HINT}")
+    verdict = compare_payloads({**scalars, **arrays}, first.payload, rtol=1e-9, atol=1e-12)
+    if not verdict.passed:
+        return Outcome(status="failed", message=(
+            "gives other values on arrays of the strict array API namespace than on NumPy "
+            f"arrays ({verdict.message}). Hint: {_STRICT_HINT}"))
+    return first
+
+
+def _left_namespace(exc: StudentError) -> bool:
+    """Whether an error of the strict pass says the code left the array namespace: it gave
+    back NumPy arrays, called an array method the standard lacks (``x.sum()``), or mixed NumPy
+    arrays into array-API functions."""
+    text = exc.message
+    return (LEFT_NAMESPACE in text
+            or (exc.type == "AttributeError" and "'Array' object has no attribute" in text)
+            or (exc.type == "TypeError" and ("ndarray" in text or "Array objects" in text)))
+
+
+def _unusable(exc: Exception) -> str:
+    text = str(exc)
+    text = text if len(text) <= 1000 else text[:1000] + " …"
+    return (f"the values your code returned could not be used by the check "
+            f"({type(exc).__name__}: {text})")
+
+
+def _student_outcome(exc: StudentError) -> Outcome:
+    if exc.kind == "not_implemented":
+        return Outcome(status="not_implemented", message=exc.message)
+    if exc.kind == "missing":
+        return Outcome(status="failed", message=exc.message)
+    if exc.kind == "memory":
+        return Outcome(status="error", message=exc.message)
+    return Outcome(status="error", message=exc.message, traceback=exc.traceback)
+
+
+def _gone_outcome(gone: WorkerGone, limit: float, limits: Limits) -> Outcome:
+    if gone.reason == "timeout":
+        return Outcome(status="timeout", duration_s=limit,
+                       message=f"took longer than {limit:g} s and was stopped{gone.where}; an "
+                               "infinite loop, or a Python loop where a vectorized operation is "
+                               "expected?")
+    if gone.reason == "flood":
+        return Outcome(status="error",
+                       message=f"printed more than {limits.output_bytes:,} bytes and was "
+                               "stopped; remove debugging prints from loops")
+    if gone.reason == "memory":
+        return Outcome(status="error",
+                       message=f"used more than {limits.memory_mb:,} MB of memory above the "
+                               "grader's own and was stopped; is an array far too large?")
+    if gone.reason == "died":
+        if gone.code is not None and gone.code > 0:
+            return Outcome(status="error",
+                           message=f"the process running your code exited with code "
+                                   f"{gone.code} during this check (os._exit()?); return "
+                                   "values instead of exiting")
+        return Outcome(status="error",
+                       message="the process running your code was killed during this check "
+                               "(a crash, a signal, or the memory limit)")
+    return Outcome(status="error", message=str(gone))
+
+
+def _memory_mode(mode: str, device: str | None) -> str:
+    if mode == "auto":
+        return "resident" if (device or "").startswith("cuda") else "address-space"
+    if mode not in ("address-space", "resident"):
+        raise ValueError(f"memory_mode must be auto, address-space or resident, not {mode!r}")
+    return mode
+
+
+def _backends(backend: str, device: str | None) -> dict[str | None, Any]:
+    return {dtype: load_backend(backend, device, dtype) for dtype in ("float64", None)}
+
+
+def _reference(exercise: Exercise, trusted_folder: Path | None) -> ReferenceCode | None:
+    if trusted_folder is not None:
+        return ReferenceCode(exercise.reference_package, trusted_folder, exercise.name)
+    if reference_available(exercise.reference_package):
+        return ReferenceCode(exercise.reference_package)
+    return None
+
+
+def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None,
+              limits: Limits, qf: dict[str, list[tuple[str, str | None]]],
+              reference: ReferenceCode | None, checks: list[Check]) -> WorkerSettings:
+    isolation = {"auto": None, "sandbox": sandbox.SANDBOX, "process": sandbox.PROCESS}.get(
+        limits.isolation, "?")
+    if isolation == "?":
+        raise ValueError(f"isolation must be auto, sandbox or process, not {limits.isolation!r}")
+    if isolation is None or isolation == sandbox.SANDBOX:
+        isolation = sandbox.level(require=isolation == sandbox.SANDBOX)
+    total = sum(c.timeout_s for c in checks) * limits.timeout_scale
+    return WorkerSettings(
+        topic=exercise.name, folder=Path(folder).resolve(), backend=backend, device=device,
+        isolation=isolation, memory_mb=limits.memory_mb,
+        memory_mode=_memory_mode(limits.memory_mode, device), output_bytes=limits.output_bytes,
+        startup_s=limits.startup_s, cpu_s=int(60 + 4 * total * 2),
+        question_functions=qf, reference_names=_reference_names(reference, qf),
+        given_sources=_given_sources(exercise, reference, folder),
+        reference_package=exercise.reference_package, hidden=hidden_folders(),
+        blocked_packages=tuple(sorted({_top(exercise.reference_package)})),
+        extra_backends=(STRICT,) if backend == "numpy" and _strict_available() else ())
+
+
+def _strict_available() -> bool:
+    try:
+        return get_registry().get("backend", STRICT).availability() is None
+    except Exception:  # noqa: BLE001 - not registered (a restricted plugin set)
+        return False
+
+
+def _top(package: str) -> str:
+    return REFERENCE_PACKAGE if package.startswith(REFERENCE_PACKAGE + ".") else package
+
+
+def _reference_names(reference: ReferenceCode | None,
+                     qf: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str]]:
+    """The public functions of each reference module that holds a question: what a stand-in
+    module offers (as proxies) when the student's module does not import."""
+    if reference is None:
+        return {}
+    names: dict[str, list[str]] = {}
+    for module_name in sorted({m for pairs in qf.values() for m, _ in pairs}):
+        try:
+            module = reference.module(module_name)
+        except Exception:  # noqa: BLE001 - a broken reference shows up in its own checks
+            continue
+        names[module_name] = sorted(
+            n for n, v in vars(module).items() if not n.startswith("_")
+            and inspect.isfunction(v) and v.__module__ == module.__name__)
+    return names
+
+
+def _given_sources(exercise: Exercise, reference: ReferenceCode | None,
+                   folder: Path) -> dict[str, str]:
+    """The instructor's copy of each given module, where the reference is installed; in a
+    student release the submission's own copy is used (changing it fools only its author)."""
+    if reference is None:
+        return {}
+    sources = {}
+    for name in exercise.given_modules:
+        try:
+            path = Path(reference.module(name).__file__)
+        except Exception:  # noqa: BLE001 - no such given module in the reference
+            continue
+        sources[name] = path.read_text()
+    return sources
+
+
+def hidden_folders() -> list[Path]:
+    """What the sandbox hides: every exercise's reference solutions and fixtures, and the
+    built-in solutions package (for an installed, non-editable copy)."""
+
+    found: set[Path] = set()
+    packages = {REFERENCE_PACKAGE}
+    for entry in get_registry().entries("exercise"):
+        exercise = entry.obj
+        packages.add(exercise.reference_package)
+        if exercise.fixtures is not None:
+            found.add(Path(exercise.fixtures).resolve())
+    for package in packages:
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.submodule_search_locations:
+            found.update(Path(p).resolve() for p in spec.submodule_search_locations)
+    return sorted(found)

@@ -1,0 +1,223 @@
+"""The grader grades a private, read-only snapshot of a submission, never the live folder.
+
+Why: a submission that edits its own files while it is graded (or a second process of the
+student's) would make the result and its replay differ; a topic folder that is a symbolic link
+to another student's folder would be graded as theirs; a link to ``/etc`` or to the solutions
+would be copied into the sandbox. So before grading, the submission's regular files are copied
+into a folder of the grader's (read-only), links that leave the submission are refused, odd
+files (pipes, devices, sockets) are refused, and sizes are capped. The snapshot's content hash
+(sha256 over the sorted relative paths and bytes) goes into the result; ``grade --replay``
+compares it with the files as they are at replay time.
+
+It is the one door: every way a submission comes in (a folder, a notebook, ``pytest``, a
+cohort, a Dask cluster's task, Gradescope's ``run_autograder``) is snapshotted here before
+anything of it is copied, read or materialised, so the refusals are the same everywhere. A file
+whose name is not UTF-8 cannot be named in a result, a hash or a report: it is left out of the
+snapshot and said so (``Snapshot.skipped``), never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlpdojo.errors import NlpdojoError
+
+MAX_FILE_BYTES = 5 * 2**20
+MAX_TOTAL_BYTES = 50 * 2**20
+MAX_FILES = 2000
+_SKIPPED = {"__pycache__", ".git", ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache",
+            ".ruff_cache"}
+
+
+class SubmissionError(NlpdojoError):
+    """The submission cannot be graded as it is (a link out of it, a file too large...)."""
+
+
+#: the warning for a file left out because its name is not UTF-8 (the escaped name follows)
+NOT_UTF8 = "skipped: a file whose name is not UTF-8"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    sha256: str
+    files: int
+    #: what was left out of the submission and why (names that are not UTF-8), one line each
+    skipped: tuple[str, ...] = ()
+
+
+def take_snapshot(source: Path, dest: Path, *, max_file_bytes: int = MAX_FILE_BYTES,
+                  max_total_bytes: int = MAX_TOTAL_BYTES, max_files: int = MAX_FILES,
+                  shown_as: str = "") -> Snapshot:
+    """Copy the submission ``source`` (a folder, or one file) into the new folder ``dest``.
+
+    Raises :class:`SubmissionError` for a link out of the submission, a pipe, socket or device,
+    a file or a total too large; a name that is not UTF-8 is left out and listed in
+    ``skipped``. Each file is read through a descriptor opened without following links or
+    blocking and checked again there, so nothing swapped in after the walk is read.
+    ``shown_as``: the folder the messages name the files in (``library``), if not the root."""
+    source = Path(source)
+    if source.is_symlink():
+        raise SubmissionError(f"{_shown(source)} is a symbolic link (to "
+                              f"{_shown(os.readlink(source))}); submit the file or folder itself")
+    root = source.resolve()
+    if not root.is_dir() and not _utf8(root.name):
+        raise SubmissionError(f"the name of {_shown(source)} is not UTF-8: rename it (letters, "
+                              "digits, '_' and '.') and submit it again")
+    dest.mkdir(parents=True)
+    digest = hashlib.sha256()
+    total = count = 0
+    paths, skipped = _walk(root, Path(shown_as))
+    for path in paths:
+        rel = path.relative_to(root) if root.is_dir() else Path(root.name)
+        real = _regular_file(path, Path(shown_as) / rel, root)
+        if real is None:
+            continue  # a link to a folder inside: its files are copied where they really are
+        data = _read_capped(real, Path(shown_as) / rel, max_file_bytes)
+        total += len(data)
+        count += 1
+        if total > max_total_bytes or count > max_files:
+            raise SubmissionError(f"the submission is larger than {max_total_bytes:,} bytes or "
+                                  f"{max_files:,} files; submit the exercise's files only")
+        digest.update(str(rel).encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+        target_file = dest / rel
+        target_file.parent.mkdir(parents=True, exist_ok=True)
+        target_file.write_bytes(data)
+    _read_only(dest)
+    return Snapshot(dest, digest.hexdigest(), count, tuple(skipped))
+
+
+def _regular_file(path: Path, rel: Path, root: Path) -> Path | None:
+    """The regular file ``path`` stands for (itself, or the target of a link inside the
+    submission); ``None`` for a link to a folder inside it. Refuses links out, links that lead
+    nowhere, pipes, sockets and devices: reading them would hand the grader's files
+    (``/proc/self/environ``), block (a FIFO) or never end (``/dev/zero``)."""
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise SubmissionError(f"{_shown(rel)} is a symbolic link to "
+                                  f"{_shown(os.readlink(path))}, which leads nowhere; remove "
+                                  "it from the submission") from None
+        if not target.is_relative_to(root):
+            raise SubmissionError(
+                f"{_shown(rel)} is a symbolic link to {_shown(os.readlink(path))}, outside the "
+                "submission; submit your own files, not links to elsewhere")
+        if target.is_dir():
+            return None
+        info, path = target.lstat(), target
+    if not stat.S_ISREG(info.st_mode):
+        raise SubmissionError(f"{_shown(rel)} is not a regular file (a pipe, socket or device); "
+                              "remove it from the submission")
+    return path
+
+
+def _read_capped(path: Path, rel: Path, max_file_bytes: int) -> bytes:
+    """At most ``max_file_bytes`` of the regular file ``path``, opened without following a
+    link or blocking and checked on the open descriptor (a file swapped for a FIFO, a device or
+    a link after the walk is refused, never read)."""
+    too_large = (f"{_shown(rel)} has more than {max_file_bytes:,} bytes; a submission's files "
+                 "may have at most that many (remove data or outputs)")
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise SubmissionError(f"{_shown(rel)} cannot be read ({exc.strerror}); remove it from "
+                              "the submission") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError(f"{_shown(rel)} is not a regular file (a pipe, socket or "
+                                  "device); remove it from the submission")
+        if info.st_size > max_file_bytes:
+            raise SubmissionError(f"{_shown(rel)} has {info.st_size:,} bytes; a submission's "
+                                  f"files may have at most {max_file_bytes:,} (remove data or "
+                                  "outputs)")
+        data = fh.read(max_file_bytes + 1)
+    if len(data) > max_file_bytes:
+        raise SubmissionError(too_large)
+    return data
+
+
+def content_hash(source: Path) -> str:
+    """The hash :func:`take_snapshot` would record for ``source`` now (``--replay``)."""
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-hash-") as tmp:
+        snap = take_snapshot(source, Path(tmp) / "s")
+        _writable(snap.path)
+        return snap.sha256
+
+
+def _utf8(name: str) -> bool:
+    """Whether a file name (as Python decodes it: undecodable bytes become surrogates) is
+    UTF-8 on disk."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(path: str | os.PathLike[str]) -> str:
+    """A path as a message can hold it: bytes that are not UTF-8 escaped (``\\xff``)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _walk(root: Path, shown_as: Path) -> tuple[list[Path], list[str]]:
+    """``(paths, skipped)``: the files and links below ``root`` (or ``root``, a file), sorted,
+    without caches; names that are not UTF-8 (files, or folders with all they hold) are left
+    out, each with a line in ``skipped``."""
+    if not root.is_dir():
+        return ([root] if root.exists() else []), []
+    found: list[Path] = []
+    skipped: list[str] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for name in [*dirs, *files]:
+            if not _utf8(name):
+                shown = shown_as / (here / name).relative_to(root)
+                skipped.append(f"{NOT_UTF8} ({_shown(shown)}); rename it to grade it")
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and _utf8(d))
+        found += [here / name for name in sorted(files) if _utf8(name)]
+        found += [here / d for d in dirs if (here / d).is_symlink()]
+    return sorted(found), sorted(skipped)
+
+
+def _read_only(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        os.chmod(path, 0o555 if path.is_dir() else 0o444)
+    os.chmod(folder, 0o555)
+
+
+def _writable(folder: Path) -> None:
+    os.chmod(folder, 0o755)
+    for path in folder.rglob("*"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+
+
+def remove(snapshot: Snapshot) -> None:
+    """Delete a snapshot (its folders are read-only)."""
+    discard(snapshot.path)
+
+
+def discard(folder: Path) -> None:
+    """Delete ``folder``, a snapshot or a :func:`working_copy` (read-only or not)."""
+    if folder.is_symlink():
+        folder.unlink()
+    elif folder.exists():
+        _writable(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def working_copy(source: Path, dest: Path, *, shown_as: str = "") -> Snapshot:
+    """A snapshot of ``source`` at ``dest`` that its owner may write into (the folder a
+    notebook's ``check()`` prepares for ``grade``): the same refusals, only not read-only."""
+    snap = take_snapshot(source, dest, shown_as=shown_as)
+    _writable(snap.path)
+    return snap

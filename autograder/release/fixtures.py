@@ -1,0 +1,303 @@
+"""Fixtures: the reference's outputs for the public checks, shipped with a student release.
+
+``dojo release`` runs the solutions it releases (the ``--solutions`` folder, imported from that
+folder, never an installed copy) through every public check that needs expected values (seed 0,
+the quick budget, NumPy float64) and stores each outcome as ``<check id>.json`` and
+``<check id>.npz`` (arrays, no pickle) in the exercise's fixtures folder
+(``Exercise.fixtures``), where the grader finds them when the solutions are absent.
+
+Fixtures are deterministic: the JSON holds the status and the scalars only (no timings), and a
+fixture whose stored values equal the new ones (within the tolerance ``--check`` uses) is not
+rewritten, so a release that changes nothing leaves the fixtures folder byte for byte as it was.
+
+Fixtures are computed again only when something they depend on changed: each folder records
+(:data:`FINGERPRINT`) a digest of :func:`sources`, the reference they were computed from (the
+topic's solutions and the course library), the grader that computed them (the core, the engine,
+every plugin but a course's other topics: the topic's own folder stands for its course) and the
+versions they ran on. A release whose fingerprint matches, with every fixture present, reuses
+them: a release with nothing changed takes seconds, not a minute per topic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import tempfile
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import numpy as np
+
+from nlpdojo.errors import NlpdojoError
+from nlpdojo.files import atomic_write
+from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
+from nlpdojo_autograder.authoring.checks import Exercise
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+from nlpdojo_autograder.grading.runner import Outcome, read_outcome, run_checks
+from nlpdojo_autograder.grading.versions import versions
+from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
+
+
+class FixtureError(NlpdojoError):
+    """Fixtures cannot be generated or written (the reference fails, they would land in the
+    wrong place)."""
+
+
+@dataclass(frozen=True)
+class FixturePlan:
+    """Where one exercise's fixtures come from (``source``: its topic folder in the solutions
+    being released) and go (``dest``: the exercise's registered fixtures folder)."""
+
+    exercise: Exercise
+    source: Path
+    dest: Path
+
+
+@dataclass
+class FixtureReport:
+    """What :func:`store` did in ``dest``: file names, sorted."""
+
+    dest: Path
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+#: the file in a fixtures folder that records what its fixtures were computed from
+FINGERPRINT = "FINGERPRINT"
+#: the source files a fingerprint reads (data files of the packages included)
+_SOURCE_SUFFIXES = (".py", ".json", ".toml", ".txt", ".md", ".npz")
+
+
+def sources(exercise: Exercise, source: Path) -> list[Path]:
+    """The folders an exercise's fixtures depend on: its reference (``source``, its topic
+    folder, and the course library beside it), the core, the engine and every plugin's
+    package (a plugin that brings modules, such as the course, by the folder of the module
+    that registered this exercise only). Fixtures folders are left out of each."""
+    folders = [source]
+    if (source.parent / LIBRARY / "__init__.py").is_file() and source.name != LIBRARY:
+        folders.append(source.parent / LIBRARY)
+    bringing = {m.__name__.rpartition(".")[0] for m in bringing_plugins()}
+    tops = {"nlpdojo", "nlpdojo_autograder"} | {
+        ep.value.split(":")[0].split(".")[0].strip() for ep in entry_points(group="nlpdojo")}
+    for top in sorted(tops - bringing):
+        spec = importlib.util.find_spec(top)
+        if spec is not None and spec.submodule_search_locations:
+            folders += [Path(p) for p in spec.submodule_search_locations]
+    entry = next((e for e in get_registry().entries("exercise") if e.name == exercise.name),
+                 None)
+    module = get_manager().get_plugin(entry.plugin) if entry is not None else None
+    if module is not None and getattr(module, "__path__", None):  # a topic folder
+        folders += [Path(p) for p in module.__path__]
+    elif module is not None and getattr(module, "__file__", None):
+        folders.append(Path(module.__file__).parent)
+    return folders
+
+
+def fingerprint(exercise: Exercise, source: Path) -> str:
+    """A digest of every file of :func:`sources` (their fixtures folders left out) and of
+    the versions the fixtures are computed on."""
+    ran_on = {k: v for k, v in versions("numpy").items() if k != "platform"}
+    digest = hashlib.sha256(json.dumps(ran_on, sort_keys=True).encode())
+    for folder in sources(exercise, source):
+        digest.update(b"\0folder\0" + folder.name.encode())
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder)
+            if (not path.is_file() or path.suffix not in _SOURCE_SUFFIXES
+                    or "__pycache__" in rel.parts or "fixtures" in rel.parts):
+                continue
+            digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def up_to_date(plan: FixturePlan) -> bool:
+    """Whether ``plan.dest`` holds every fixture and no other, computed from what is there
+    now (its fingerprint)."""
+    recorded = plan.dest / FINGERPRINT
+    if not recorded.is_file():
+        return False
+    ids = {c.id for c in fixture_checks(plan.exercise)}
+    stored = {p.stem for p in plan.dest.iterdir() if p.suffix in (".json", ".npz")}
+    return (stored <= ids and all((plan.dest / f"{check_id}.json").is_file() for check_id in ids)
+            and recorded.read_text().strip() == fingerprint(plan.exercise, plan.source))
+
+
+def record(plan: FixturePlan) -> None:
+    """Write the fingerprint of the fixtures just stored in ``plan.dest``."""
+    atomic_write(plan.dest / FINGERPRINT,
+                 (fingerprint(plan.exercise, plan.source) + "\n").encode())
+
+
+def fixture_checks(exercise: Exercise) -> list:
+    return [c for c in exercise.checks
+            if c.needs_expected and c.release_expected and not c.hidden]
+
+
+def plan(topics: list[str], solutions_dir: Path) -> list[FixturePlan]:
+    """The fixtures a release of ``topics`` from ``solutions_dir`` regenerates: one per topic
+    that is a registered exercise with a fixtures folder and public checks needing expected
+    values. Raises :class:`FixtureError` when a fixtures folder belongs to another copy of the
+    solutions than ``solutions_dir`` (an installed, non-editable pack; another checkout):
+    writing there would change a copy that is not the one being released."""
+    plans: list[FixturePlan] = []
+    problems: list[str] = []
+    registered = set(exercise_names())
+    for name in topics:
+        if name not in registered:
+            continue
+        exercise = get_exercise(name)
+        if exercise.fixtures is None or not fixture_checks(exercise):
+            continue
+        source = (solutions_dir / name).resolve()
+        package = exercise.reference_package
+        installed = (load_reference_dir(package).resolve()
+                     if reference_available(package) else None)
+        if installed != source:
+            where = (f"is installed from {installed}" if installed is not None
+                     else "is not importable")
+            problems.append(
+                f"exercise {name!r}: its reference {package} {where}, not from {source}, so "
+                f"its fixtures folder {exercise.fixtures} belongs to another copy than the one "
+                "being released; install the package that registers it editable "
+                "(pip install -e <its project folder>) so that both are the same, "
+                "or pass --no-fixtures")
+        else:
+            plans.append(FixturePlan(exercise, source, Path(exercise.fixtures)))
+    if problems:
+        raise FixtureError("cannot release fixtures: " + "; ".join(problems))
+    return plans
+
+
+def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
+    """Run the solutions in ``source`` (a topic folder) through the fixture checks and write
+    each outcome, in its stored form, into the new folder ``into``. Returns the check ids.
+    Raises :class:`FixtureError` when the solutions fail one of their own checks."""
+    checks = fixture_checks(exercise)
+    into.mkdir(parents=True)
+    # The solutions are imported from their folder (trusted, in this process); no swap-in is
+    # needed (they are the reference), so no installed copy is ever consulted.
+    outcomes = run_checks(exercise, checks, topic_folder=None, trusted_folder=source,
+                          backend="numpy", device="cpu", seed=0, question_functions={})
+    broken = {cid: o for cid, o in outcomes.items() if o.status != "ok"}
+    if broken:
+        lines = "; ".join(f"{cid}: {o.status} {o.message}" for cid, o in broken.items())
+        raise FixtureError(f"the solutions in {source} fail their own checks: {lines}")
+    for check in checks:
+        outcome = outcomes[check.id]
+        if check.stored is not None:  # only what the judge needs as expected
+            keep = check.stored
+            outcome = Outcome(status=outcome.status, message=outcome.message,
+                              arrays={k: v for k, v in outcome.arrays.items() if keep(k)},
+                              scalars={k: v for k, v in outcome.scalars.items() if keep(k)})
+        (into / f"{check.id}.json").write_bytes(_json_bytes(outcome))
+        if outcome.arrays:
+            with open(into / f"{check.id}.npz", "wb") as f:
+                np.savez(f, **outcome.arrays)
+    return [c.id for c in checks]
+
+
+def _json_bytes(outcome: Outcome) -> bytes:
+    """The stored form of an outcome's JSON: status and scalars only, keys sorted (no
+    duration or other run-dependent field, so the same values give the same bytes)."""
+    data = {"status": outcome.status, "scalars": outcome.scalars}
+    return (json.dumps(data, sort_keys=True, default=str) + "\n").encode("utf-8")
+
+
+def _rtol(exercise: Exercise, check_id: str) -> float:
+    # Training (metric checks) may differ in the last bits between CPUs: compare loosely.
+    return 1e-3 if exercise.check(check_id).kind == "metric" else 1e-9
+
+
+def _equivalent(fresh: Path, stored: Path, check_id: str, rtol: float) -> bool:
+    """Whether the stored fixture of ``check_id`` holds the same outcome as the fresh one."""
+    old_json = stored / f"{check_id}.json"
+    if not old_json.is_file():
+        return False
+    new, old = read_outcome(fresh / f"{check_id}.json"), read_outcome(old_json)
+    return new.status == old.status and set(new.payload) == set(old.payload) and all(
+        _same(new.payload[k], old.payload[k], rtol) for k in new.payload)
+
+
+def store(exercise: Exercise, fresh: Path, dest: Path) -> FixtureReport:
+    """Bring ``dest`` in line with the fixtures computed into ``fresh``: a fixture whose values
+    did not change is left alone, changed ones are written atomically, fixtures of checks that
+    no longer exist are removed."""
+    report = FixtureReport(dest)
+    ids = [c.id for c in fixture_checks(exercise)]
+    dest.mkdir(parents=True, exist_ok=True)
+    for check_id in ids:
+        names = [f"{check_id}.json", f"{check_id}.npz"]
+        if _equivalent(fresh, dest, check_id, _rtol(exercise, check_id)):
+            # the same values: keep them (even where the new run differs in the last bits);
+            # only a JSON stored in an older form (with a duration) is rewritten, values kept
+            stored = (dest / names[0]).read_bytes()
+            canonical = _json_bytes(read_outcome(dest / names[0]))
+            if stored != canonical:
+                atomic_write(dest / names[0], canonical)
+                report.written.append(names[0])
+            else:
+                report.unchanged.append(names[0])
+            report.unchanged += [n for n in names[1:] if (dest / n).exists()]
+            continue
+        for name in names:
+            if (fresh / name).exists():
+                atomic_write(dest / name, (fresh / name).read_bytes())
+                report.written.append(name)
+            elif (dest / name).exists():
+                (dest / name).unlink()
+                report.removed.append(name)
+    for stale in sorted(p for p in dest.iterdir() if p.suffix in (".json", ".npz")
+                        and p.stem not in ids):
+        stale.unlink()
+        report.removed.append(stale.name)
+    return report
+
+
+def compare(exercise: Exercise, fresh: Path, stored: Path) -> list[str]:
+    """What differs between the fixtures computed into ``fresh`` and those in ``stored``:
+    ``<check id>: missing | values differ | stale fixture``."""
+    ids = [c.id for c in fixture_checks(exercise)]
+    problems = []
+    for check_id in ids:
+        if not (stored / f"{check_id}.json").exists():
+            problems.append(f"{check_id}: missing")
+        elif not _equivalent(fresh, stored, check_id, _rtol(exercise, check_id)):
+            problems.append(f"{check_id}: values differ")
+    extra = {p.stem for p in stored.glob("*.json")} - set(ids) if stored.is_dir() else set()
+    problems += [f"{cid}: stale fixture" for cid in sorted(extra)]
+    return problems
+
+
+def _source(exercise: Exercise, source: Path | None) -> Path:
+    return source if source is not None else load_reference_dir(exercise.reference_package)
+
+
+def generate(exercise: Exercise, dest: Path, source: Path | None = None) -> list[str]:
+    """Compute the fixtures from ``source`` (a topic folder of solutions; default: the
+    installed reference) and store them in ``dest``. Returns the check ids."""
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-fixtures-") as tmp:
+        fresh = Path(tmp) / "fresh"
+        ids = compute(exercise, _source(exercise, source), fresh)
+        store(exercise, fresh, dest)
+    return ids
+
+
+def differences(exercise: Exercise, stored: Path, source: Path | None = None) -> list[str]:
+    """Check ids whose stored fixture differs from what the solutions produce now."""
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-fixtures-") as tmp:
+        fresh = Path(tmp) / "fresh"
+        compute(exercise, _source(exercise, source), fresh)
+        return compare(exercise, fresh, stored)
+
+
+def _same(a: object, b: object, rtol: float) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and bool(
+            np.allclose(a, b, rtol=rtol, atol=1e-12, equal_nan=True)
+            if np.issubdtype(a.dtype, np.floating) else np.array_equal(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= rtol * max(1.0, abs(b)) or (a != a and b != b)
+    return a == b

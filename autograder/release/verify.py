@@ -1,0 +1,180 @@
+"""``dojo verify``: prove a course's grading before students see it.
+
+For every registered exercise whose solutions are installed:
+
+1. the untouched stubs (the solutions with every question block stubbed) score 0, every check
+   saying "not implemented";
+2. the solutions score full marks on every available backend (NumPy; torch on CPU and, where
+   there is one, CUDA);
+3. every planted bug (``Exercise.planted_bugs``) costs points on its question; points lost on
+   other questions are reported too (the swap-in of reference code should prevent them), and
+   with ``strict=True`` (``dojo verify --strict``) they fail the bug's step.
+
+Value and gradient checks draw their inputs from ``input_seed`` (default: the base seed, whose
+expected values ship as the student release's fixtures); ``dojo verify --input-seed N`` and
+``make test-seeds`` prove the planted bugs are caught on other draws too.
+
+Before these, the exercise's declarations are checked against its solutions
+(:mod:`.consistency`): every problem is listed in one failed step, and the
+other steps still run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
+from nlpdojo_autograder.authoring.markers import python_modules, strip_solutions
+from nlpdojo_autograder.authoring.planted import bug_path, plant
+from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
+from nlpdojo_autograder.grading.runner import Limits
+from nlpdojo_autograder.release.consistency import bug_problem, suggest, validate
+from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
+
+
+@dataclass
+class Step:
+    exercise: str
+    name: str
+    ok: bool
+    detail: str
+
+
+def available_backends() -> list[tuple[str, str]]:
+    """(backend, device) pairs usable here for training and grading (not the backends that
+    only check code, such as ``strict``: ``extras["checks_only"]``)."""
+    pairs = []
+    for entry in get_registry().entries("backend"):
+        spec = entry.obj
+        if spec.availability() is None and not spec.extras.get("checks_only"):
+            devices = spec.devices()
+            pairs += [(spec.name, d) for d in devices if ":" not in d]
+    return pairs
+
+
+def _copy_solutions(exercise: Exercise, dest: Path) -> Path:
+    """The exercise's solutions copied to ``dest/<topic>``, and the course library next to
+    it (``dest/library``) where the solutions have one: a topic's code imports from it."""
+    source = load_reference_dir(exercise.reference_package)
+    topic = dest / exercise.name
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(source, topic, ignore=ignore)
+    library = source.parent / LIBRARY
+    if library.is_dir() and library != source:
+        shutil.copytree(library, dest / LIBRARY, ignore=ignore)
+    return topic
+
+
+def verify_stubs(exercise: Exercise, work: Path, options: GradeOptions) -> Step:
+    topic = _copy_solutions(exercise, work / "stubs")
+    library = topic.parent / LIBRARY
+    for path in [*python_modules(topic), *(python_modules(library) if library.is_dir() else [])]:
+        path.write_text(strip_solutions(path.read_text(), path))
+    result = grade_exercise(exercise, topic, options)
+    wrong = [c for c in result.checks if c.score != 0 or c.status != "not_implemented"]
+    detail = (f"{len(result.checks)} checks, all not implemented" if not wrong else
+              "; ".join(f"{c.id}: {c.status} {c.score}/{c.max_score} {c.message}" for c in wrong))
+    return Step(exercise.name, "stubs score 0", not wrong, detail)
+
+
+def verify_solutions(exercise: Exercise, backend: str, device: str,
+                     options: GradeOptions) -> Step:
+    opts = GradeOptions(**{**options.__dict__, "backend": backend, "device": device})
+    result = grade_exercise(exercise, None, opts)
+    lost = [c for c in result.checks if c.score < c.max_score]
+    detail = (f"{result.score:g}/{result.max_score:g}" if not lost else
+              "; ".join(f"{c.id}: {c.status} {c.message}" for c in lost))
+    return Step(exercise.name, f"solutions full marks on {backend}/{device}", not lost, detail)
+
+
+def verify_consistency(exercise: Exercise) -> Step:
+    """The exercise's declarations agree with its solutions (:func:`consistency.validate`)."""
+    problems = validate(exercise, load_reference_dir(exercise.reference_package))
+    detail = ("questions, markers, checks, swap-ins, planted bugs, given modules and data sets "
+              "agree" if not problems else
+              f"{len(problems)} problems: " + "; ".join(str(p) for p in problems))
+    return Step(exercise.name, "declarations consistent with the solutions", not problems,
+                detail)
+
+
+def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions, *,
+               strict: bool = False) -> Step:
+    """Plant ``bug`` in a copy of the solutions and grade it: it must cost points on its
+    question; with ``strict``, on no other question."""
+    name = f"planted bug {bug.name}"
+    topic = _copy_solutions(exercise, work / f"bug-{len(list(work.glob('bug-*')))}")
+    questions = list(dict.fromkeys([*exercise.questions, *(c.question for c in exercise.checks)]))
+    if bug.question not in questions:
+        return Step(exercise.name, name, False,
+                    f"the planted bug is defined wrongly: question {bug.question!r} is not a "
+                    f"question of {exercise.name}; "
+                    + suggest(bug.question, questions, "questions"))
+    problem = bug_problem(bug, topic)
+    if problem is not None:
+        return Step(exercise.name, name, False, f"the planted bug is defined wrongly: {problem}")
+    path = bug_path(topic, bug)
+    path.write_text(plant(bug, path.read_text(encoding="utf-8"), str(path)), encoding="utf-8")
+    result = grade_exercise(exercise, topic, options)
+    target = [c for c in result.checks if c.question == bug.question]
+    caught = [c for c in target if c.score < c.max_score]
+    lost = [c for c in result.checks if c.question != bug.question and c.score < c.max_score]
+    elsewhere = [c.id for c in lost if c.question not in exercise.integrative]
+    integrative = [c.id for c in lost if c.question in exercise.integrative]
+    if not caught:
+        return Step(exercise.name, name, False,
+                    f"not caught: every check of question {bug.question!r} still passes")
+    detail = f"caught by {', '.join(c.id for c in caught)}: {caught[0].message}"
+    missed = [q for q in bug.also if not any(c.question == q for c in lost)]
+    if missed:
+        return Step(exercise.name, name, False,
+                    f"{detail}; but it was planted to cost points on {', '.join(missed)} too, "
+                    f"and every check of {', '.join(missed)} still passes")
+    if elsewhere and strict:
+        return Step(exercise.name, name, False,
+                    f"{detail}; but it also costs points on other questions: "
+                    f"{', '.join(elsewhere)} (--strict: a bug must cost points only on its own "
+                    f"question; give those checks swap_in=(..., {bug.question!r}) when they "
+                    "run code of that question, or plant the bug under the question whose "
+                    "code it changes)")
+    if elsewhere:
+        detail += f" (also lost points on {', '.join(elsewhere)})"
+    if integrative:
+        detail += f" (and, as intended, on the integrative {', '.join(integrative)})"
+    return Step(exercise.name, name, True, detail)
+
+
+def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None = None,
+           on_step: Callable[[Step], None] | None = None,
+           limits: Limits | None = None, strict: bool = False,
+           input_seed: int | None = None) -> list[Step]:
+    """Run every verification step; ``on_step`` sees each result as it arrives. ``backends``:
+    the (backend, device) pairs to grade the solutions on (``None``: every available one);
+    ``strict``: a planted bug that costs points on another question than its own fails;
+    ``input_seed``: the checks' inputs (``None``: :func:`seed_from_environment`)."""
+    steps: list[Step] = []
+    if input_seed is None:
+        input_seed = seed_from_environment()
+    options = GradeOptions(limits=limits or Limits(), input_seed=input_seed)
+
+    def record(step: Step) -> None:
+        steps.append(step)
+        if on_step:
+            on_step(step)
+
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-verify-") as tmp:
+        work = Path(tmp)
+        for exercise in exercises:
+            sub = work / exercise.name
+            sub.mkdir()
+            record(verify_consistency(exercise))
+            record(verify_stubs(exercise, sub, options))
+            for backend, device in backends if backends is not None else available_backends():
+                record(verify_solutions(exercise, backend, device, options))
+            for bug in exercise.planted_bugs:
+                record(verify_bug(exercise, bug, sub, options, strict=strict))
+    return steps

@@ -1,0 +1,414 @@
+"""Running one call of the code under test: the same steps in the sandboxed worker (a student's
+code) and in the grader's own process (the reference solutions).
+
+A call arrives as data (see :mod:`.channel`): a function token, arguments in
+which tokens name the backend, backend arrays, functions, modules and scratch files. The
+:class:`Workspace` turns the tokens into objects, calls the function, notes which array
+arguments it changed, and turns the result back into data (backend arrays as NumPy arrays,
+their dtype kept). Exceptions become a description (kind, message, the student's line) that
+the trusted side turns into a verdict; nothing here judges anything.
+"""
+
+from __future__ import annotations
+
+import errno
+import inspect
+import linecache
+import os
+import re
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+import numpy as np
+
+from nlpdojo.arrays import is_torch, to_numpy
+from nlpdojo_autograder.runtime import objects, probes
+from nlpdojo_autograder.runtime.channel import MAX_STRING, Opaque, Sparse, Token, map_tree
+
+#: a description of an exception is cut to this many characters (a 50 MB message is an attack)
+MAX_MESSAGE = 4000
+
+
+class MissingName(Exception):
+    """The submission lacks a function the check calls (a renamed stub)."""
+
+
+class CodeProvider(Protocol):
+    """Where a workspace finds the code under test."""
+
+    code_dir: str
+
+    def module(self, name: str) -> ModuleType: ...
+
+    def given(self, name: str) -> ModuleType: ...
+
+
+def to_wire(obj: Any) -> Any:
+    """``Encoder.convert``: backend arrays as NumPy arrays (dtype kept), sparse matrices in COO
+    form; ``NotImplemented`` for anything else."""
+    if is_backend_array(obj):  # a tensor (any device), an array_api_strict array
+        return to_numpy(obj, copy=False)
+    if type(obj).__module__.startswith("scipy.sparse") and hasattr(obj, "tocoo"):
+        coo = obj.tocoo()
+        return Sparse(tuple(int(s) for s in coo.shape), np.asarray(coo.row, np.int64),
+                      np.asarray(coo.col, np.int64), np.asarray(coo.data))
+    return NotImplemented
+
+
+def relative_module(package: str, full: str, cls: type | None = None) -> tuple[str, str] | None:
+    """A module of topic package ``package`` by the name checks use: ``softmax`` for
+    ``<package>.softmax``, ``..library.layers`` for the course library's ``layers`` (the
+    package's parent's ``library.layers``); None outside the course. With ``cls``, the pair
+    ``(module name, cls.__qualname__)``."""
+    if not package:
+        return None
+    course = package.rsplit(".", 1)[0] if "." in package else ""
+    if full.startswith(package + "."):
+        name = full[len(package) + 1:]
+    elif course and full.startswith(course + "."):
+        name = ".." + full[len(course) + 1:]
+    else:
+        return None
+    return (name, cls.__qualname__) if cls is not None else (name, "")
+
+
+def is_backend_array(x: Any) -> bool:
+    if isinstance(x, np.ndarray):
+        return False
+    return is_torch(x) or hasattr(x, "__array_namespace__")
+
+
+#: the tokens a call's arguments may hold in the reference process (its arguments come from
+#: the student's worker): data, the backend, and objects of the swapped-in questions' classes;
+#: never functions, modules, files or calls, which would run or reach what the student names
+REFERENCE_TOKENS = frozenset({"array", "backend", "object"})
+
+
+class Workspace:
+    """The objects tokens stand for, in one process: backends by dtype, the code, scratch.
+
+    ``classes(module, qualname)``: the class an object token may be rebuilt as (an
+    :class:`~.objects.AllowedClasses`); without it no object is rebuilt
+    (the grader and the student's worker never rebuild one). ``tokens``: the token kinds
+    arguments may hold (None: any, the grader's own requests)."""
+
+    def __init__(self, backends: dict[str | None, Any], code: CodeProvider,
+                 scratch: Path, *, classes: Callable[[str, str], type] | None = None,
+                 tokens: frozenset[str] | None = None) -> None:
+        self.backends = backends
+        self.backend = backends[None]
+        self.code = code
+        self.scratch = scratch
+        self.workdir = scratch
+        self.classes = classes
+        self.tokens = tokens
+
+    def begin(self, dtype: str | None, workdir: str, backend: str | None = None) -> None:
+        """A check starts: its dtype, its scratch folder, and (the strict pass of a value
+        check) another of the loaded backends by name."""
+        if backend is not None and (backend, "float64") in self.backends:
+            self.backend = self.backends[(backend, "float64")]
+        else:
+            self.backend = self.backends.get(dtype, self.backends[None])
+        self.workdir = self.scratch / workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+
+    # -- tokens into objects --------------------------------------------------------------
+    def materialize(self, value: Any) -> Any:
+        def leaf(x: Any) -> Any:
+            if isinstance(x, Token):
+                if self.tokens is not None and x.kind not in self.tokens:
+                    raise ValueError(f"a {x.kind} cannot be passed to the reference")
+                return self._token(x)
+            return x.to_scipy() if isinstance(x, Sparse) else x
+
+        return map_tree(value, leaf)
+
+    def _token(self, token: Token) -> Any:
+        kind, args = token.kind, token.args
+        if kind == "backend":
+            return self.backend
+        if kind == "array":
+            arr, dtype = args
+            if dtype is None and np.issubdtype(arr.dtype, np.floating):
+                return self.backend.asarray(arr, dtype=self.backend.default_dtype)
+            return self.backend.asarray(arr, dtype=getattr(self.backend.xp, dtype or
+                                                           arr.dtype.name))
+        if kind == "function":
+            return self.function(*args)
+        if kind == "module":
+            return self.code.module(str(args[0]))
+        if kind == "path":
+            name = Path(str(args[0])).name  # a file name, never a path out of the folder
+            return self.workdir / name
+        if kind == "call":
+            func, pos, kw = args
+            return self.materialize(func)(*self.materialize(pos), **self.materialize(kw))
+        if kind == "object":  # a student's object as data, rebuilt as an allowed class
+            return self._object(*args)
+        raise ValueError(f"unknown token {kind!r}")
+
+    def _object(self, module: Any, qualname: Any, state: Any) -> Any:
+        if self.classes is None:
+            raise ValueError("objects are rebuilt only in the process that runs a swapped-in "
+                             "reference")
+        if not isinstance(state, dict):
+            raise objects.StateError("an object's state must be a dict of its attributes")
+        return objects.rebuild(self.classes(str(module), str(qualname)),
+                               self.materialize(state), backend=self.backend,
+                               find_class=self.classes)
+
+    def locate(self, cls: type) -> tuple[str, str] | None:
+        """``(module, qualname)`` of a class defined in the code under test (module names as
+        :func:`.subject.full_name` reads them), else None."""
+        return relative_module(getattr(self.code, "package", ""), cls.__module__, cls)
+
+    def function(self, where: str, module: str, qualname: str) -> Callable[..., Any]:
+        if where == "probe":  # the grader's public procedures (probes.py), never a submission's
+
+            return getattr(probes, qualname)
+        mod = self.code.given(module) if where == "given" else self.code.module(module)
+        obj: Any = mod
+        for part in qualname.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                break
+        if not callable(obj):
+            what = "function" if "." not in qualname else "method"
+            raise MissingName(f"{module}.py has no {what} {qualname}(); keep the names of the "
+                              "stubs")
+        return obj
+
+    # -- one call ---------------------------------------------------------------------------
+    def call(self, target: Token, args: tuple, kwargs: dict, mutable: tuple = ()) -> dict:
+        """Run one call; a reply: ``value`` or ``error``; ``mutated``, ``[key, parameter]``
+        for each array argument the call changed (key: its position or keyword); ``updated``,
+        ``{key: new value}`` for those of them named in ``mutable`` (by key or parameter)."""
+        try:
+            func = self._token(target)
+            pos, kw = self.materialize(tuple(args)), self.materialize(dict(kwargs))
+            before = _array_arguments(pos, kw)
+            result = func(*pos, **kw)
+            self.backend.synchronize()
+            states = {str(i): objects.capture(pos[i], array=lambda x: x, backend=self.backend,
+                                              where=self.locate)
+                      for i, a in enumerate(args) if isinstance(a, Token) and a.kind == "object"}
+            if self.backend.name == "strict" and _has_numpy(result) and (
+                    _has_backend_array(pos) or _has_backend_array(kw)):
+                return {"error": {"kind": "error", "message": LEFT_NAMESPACE}}
+            mutated, updated = [], {}
+            names: dict[str, str] | None = None
+            for key, (arg, copy) in before.items():
+                now = _host(arg)
+                if not _same(copy, now):
+                    names = names if names is not None else _parameter_names(func, len(pos))
+                    label = names.get(key, key)
+                    mutated.append([key, label])
+                    if key in mutable or label in mutable:
+                        updated[key] = now
+            reply = {"value": result, "mutated": mutated, "updated": updated}
+            if states:
+                reply["objects"] = states
+            return reply
+        except BaseException as exc:  # noqa: BLE001 - everything the code under test raises
+            return {"error": describe(exc, self.code.code_dir)}
+
+
+LEFT_NAMESPACE = ("given arrays of the array API, it returned a NumPy array: the code calls "
+                  "NumPy (np.exp, np.max...) instead of the array namespace")
+
+
+def _holds(value: Any, leaf: Callable[[Any], bool], depth: int = 0) -> bool:
+    """Whether ``leaf`` holds for something in ``value``, looking into tuples, lists and dicts
+    (a probe's arguments and result: inputs in lists, gradients by name) a few levels deep."""
+    if leaf(value):
+        return True
+    if depth < 4 and isinstance(value, (tuple, list)):
+        return any(_holds(v, leaf, depth + 1) for v in value)
+    if depth < 4 and isinstance(value, dict):
+        return any(_holds(v, leaf, depth + 1) for v in value.values())
+    return False
+
+
+def _has_numpy(value: Any) -> bool:
+    """Whether ``value`` holds a NumPy array (not a 0-d one)."""
+    return _holds(value, lambda x: isinstance(x, np.ndarray) and x.ndim > 0)
+
+
+def _has_backend_array(value: Any) -> bool:
+    """Whether ``value`` holds an array of the backend."""
+    return _holds(value, is_backend_array)
+
+
+def _array_arguments(pos: tuple, kw: dict) -> dict[str, tuple[Any, np.ndarray]]:
+    """Top-level array arguments and a copy of each, keyed by position or keyword."""
+    found = {}
+    for key, arg in [*((str(i), a) for i, a in enumerate(pos)), *kw.items()]:
+        if isinstance(arg, np.ndarray) or is_backend_array(arg):
+            found[key] = (arg, _host(arg).copy())
+    return found
+
+
+def _host(x: Any) -> np.ndarray:
+    converted = to_wire(x)
+    return np.asarray(x if converted is NotImplemented else converted)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(np.array_equal(a, b, equal_nan=np.issubdtype(a.dtype, np.inexact)))
+
+
+def _parameter_names(func: Callable[..., Any], n_positional: int) -> dict[str, str]:
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return {}
+    return {str(i): name for i, name in enumerate(params[:n_positional])}
+
+
+# -- exceptions as data -----------------------------------------------------------------------
+class StudentError(Exception):
+    """The code under test raised: ``info`` is the worker's description of it (:func:`describe`:
+    kind, type, message, traceback), raised again on the grader's side of the call."""
+
+    def __init__(self, info: dict[str, str]) -> None:
+        super().__init__(info.get("message", ""))
+        self.kind = info.get("kind", "error")
+        self.type = info.get("type", "")
+        self.message = info.get("message", "")
+        self.traceback = info.get("traceback", "")
+
+
+def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
+    """``{kind, message, traceback}`` of an exception raised by the code under test."""
+    if isinstance(exc, MissingName):
+        return {"kind": "missing", "message": _cut(str(exc))}
+    if isinstance(exc, NotImplementedError):
+        return {"kind": "not_implemented", "message": _cut(str(exc)) or "not implemented yet"}
+    if isinstance(exc, SystemExit):
+        return {"kind": "error", "message": f"your code called sys.exit({_cut(repr(exc.code))});"
+                                            " return values instead of exiting"}
+    if isinstance(exc, KeyboardInterrupt):
+        return {"kind": "error", "message": "your code raised KeyboardInterrupt"}
+    if (isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"
+            or "can't allocate memory" in _safe_str(exc)[:2000].lower()):
+        return {"kind": "memory", "message": "ran out of memory; is an array far too large?"}
+    hint = ""
+    if _transposed_shapes(_safe_str(exc)[:2000]):
+        hint = (". Hint: the two shapes are each other's transpose: a gradient has the shape of "
+                "what it is the gradient of (dL/dW the shape of W); a matrix_transpose "
+                "missing or extra?")
+    elif _numpy_given_tensor(exc) or _numpy_line_on_torch(exc, code_dir):
+        hint = (". Hint: a NumPy function (np.max, np.sum...) was given a torch tensor: on the "
+                "torch backend use the array namespace `xp = array_namespace(x)` (xp.max, "
+                "xp.sum...) instead of numpy")
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG):
+        hint = (". Hint: graded code may write only a little: its scratch folder (the working "
+                "folder and $TMPDIR) holds 512 MB in all, /tmp 64 MB, and one file at most "
+                "256 MB; write less, or keep results in memory")
+    text = _cut(_safe_str(exc).strip(), 1000)
+    return {"kind": "error", "type": type(exc).__name__[:100],
+            "message": f"{type(exc).__name__[:100]}: {text}{where(exc, code_dir)}{hint}",
+            "traceback": _cut(_student_traceback(exc, code_dir, text), 8000)}
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - a __str__ that raises is the student's
+        return f"<{type(exc).__name__} whose message cannot be shown>"
+
+
+def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
+    text = text[:MAX_STRING]
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" … ({len(text) - limit:,} characters cut)"
+
+
+def _student_frames(exc: BaseException, code_dir: str) -> list[traceback.FrameSummary]:
+    """The frames in ``code_dir`` (none without one: the reference process names no line of
+    the reference in what goes back to the student)."""
+    if not code_dir:
+        return []
+    prefix = code_dir.rstrip(os.sep) + os.sep
+    return [f for f in traceback.extract_tb(exc.__traceback__, limit=200)
+            if f.filename.startswith(prefix)]
+
+
+def _student_traceback(exc: BaseException, code_dir: str, text: str) -> str:
+    """The traceback frames in the code under test (the grader's own frames are noise)."""
+    lines = traceback.format_list(_student_frames(exc, code_dir)[-5:])
+    return "".join(lines) + f"{type(exc).__name__}: {text}"
+
+
+def where(exc: BaseException, code_dir: str) -> str:
+    """`` (at softmax.py line 22: exps = ...)``: the last line of the student's code involved."""
+    if isinstance(exc, SyntaxError):
+        return ""  # its message names the file (or notebook cell) and the line
+    frames = _student_frames(exc, code_dir)
+    if not frames:
+        return ""
+    last = frames[-1]
+    line = f": {last.line.strip()[:200]}" if last.line else ""
+    return f" (at {os.path.basename(last.filename)} line {last.lineno}{line})"
+
+
+def _transposed_shapes(message: str) -> bool:
+    """Whether a broadcasting error (NumPy's "could not be broadcast together with shapes
+    (4,3) (3,4)", torch's "size of tensor a (3) must match...") names two 2-D shapes that are
+    each other's transpose."""
+    if "broadcast" not in message:
+        return False
+    shapes = {tuple(int(d) for d in m) for m in
+              re.findall(r"\((\d+),\s*(\d+)\)", message)}
+    return any((b, a) in shapes and a != b for a, b in shapes)
+
+
+def _numpy_line_on_torch(exc: BaseException, code_dir: str) -> bool:
+    """Whether torch is in use and the student's function that raised calls NumPy (``np.dot``
+    is C code: no NumPy frame shows in the traceback, and torch's message says nothing of it)."""
+    if not code_dir or sys.modules.get("torch") is None or \
+            not isinstance(exc, (TypeError, RuntimeError)):
+        return False
+    last = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(code_dir):
+            last = tb
+        tb = tb.tb_next
+    if last is None:
+        return False
+    # the function's lines up to the one that raised: np.dot may return an object array that
+    # fails only a line later
+    code = last.tb_frame.f_code
+    lines = (linecache.getline(code.co_filename, n)
+             for n in range(code.co_firstlineno, last.tb_lineno + 1))
+    return any(re.search(r"\b(np|numpy)\.\w+\(", line) for line in lines)
+
+
+def _numpy_given_tensor(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside NumPy while one of its arguments was a torch tensor:
+    ``np.max(x, axis=-1, keepdims=True)`` on the torch backend calls ``x.max(axis=...)``, and
+    torch answers with a TypeError that says nothing about NumPy."""
+    torch = sys.modules.get("torch")
+    if torch is None or not getattr(np, "__file__", None):
+        return False
+    numpy_dir = os.path.dirname(np.__file__) + os.sep
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.startswith(numpy_dir) and any(
+                isinstance(v, torch.Tensor) for v in list(frame.f_locals.values())):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+__all__ = ["CodeProvider", "MissingName", "Opaque", "Workspace", "describe", "to_wire"]

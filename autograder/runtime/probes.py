@@ -1,0 +1,343 @@
+"""Procedures the grader runs on the code under test: build a layer, loss or optimizer, give it
+the grader's parameter values, run it, and return what it computed, as data.
+
+They run where the code under test runs (the sandboxed worker for a student's code, the
+grader's own process for the reference), called through ``Context.probe``. Nothing here
+judges: the check builders (:mod:`nlpdojo_autograder.authoring.builders`) compare what comes
+back with the reference and with central differences in the grader. The code is public on
+purpose, so a student can read exactly what a check does with their layer.
+
+The contract they drive is :mod:`nlpdojo.module`'s: ``forward(*inputs) -> (output, cache)``,
+``backward(grad_output, cache) -> grad_input(s)``, gradients added into ``Parameter.grad``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from array_api_compat import array_namespace
+
+from nlpdojo.module import Module, Parameter
+
+
+class ProbeError(TypeError):
+    """The code under test does not follow the module contract (the message says how)."""
+
+
+def build(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+          params: dict[str, Any] | None = None, *, train: bool = True,
+          cells: dict[str, Sequence[Any]] | None = None) -> Any:
+    """``cls(*args, **kwargs)`` with its parameters set to ``params`` (by dotted name); with
+    ``cells``, the sub-modules at those dotted paths first replaced by the grader's
+    :class:`TestCell` of each spec ``(kind, input size, hidden size)`` (a sequence check)."""
+    layer = cls(*args, **kwargs)
+    for path, (kind, input_size, hidden_size) in (cells or {}).items():
+        _replace(layer, path, STAND_IN_CELLS[kind](layer.backend, int(input_size),
+                                               int(hidden_size)))
+    named = dict(layer.named_parameters()) if hasattr(layer, "named_parameters") else {}
+    for name, value in (params or {}).items():
+        if name not in named:
+            raise ProbeError(f"{type(layer).__name__} has no parameter {name!r} (it has: "
+                             f"{', '.join(named) or 'none'}); keep the parameter names of the "
+                             "released code")
+        if tuple(value.shape) != tuple(named[name].data.shape):
+            raise ProbeError(f"{type(layer).__name__}.{name} has shape "
+                             f"{tuple(named[name].data.shape)}, expected {tuple(value.shape)}")
+        named[name].data = value
+        named[name].zero_grad()
+    if hasattr(layer, "train"):
+        layer.train(train)
+    return layer
+
+
+def forward(layer: Any, inputs: Sequence[Any]) -> tuple[Any, Any]:
+    """``layer.forward(*inputs)``, checked to return ``(output, cache)``."""
+    result = layer.forward(*inputs)
+    if not isinstance(result, tuple) or len(result) != 2:
+        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+        raise ProbeError(f"{type(layer).__name__}.forward must return (output, cache): the "
+                         f"output and what backward needs for this call; it returned {got}")
+    return result
+
+
+def leaves(tree: Any) -> list[Any]:
+    """The arrays of a nested tuple or list (a state ``(h, c)``; an array is its own leaf)."""
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in leaves(item)]
+    return [tree]
+
+
+def _inner(out: Any, grad: Any) -> float:
+    """Σ sum(out * grad) over the arrays of ``out`` (an array, or a tuple such as ``(h, c)``)
+    and the matching ``grad``."""
+    outs, grads = leaves(out), leaves(grad)
+    if len(outs) != len(grads):
+        raise ProbeError(f"the output holds {len(outs)} arrays, the upstream gradient "
+                         f"{len(grads)}: return the output in the released structure")
+    return sum(float(array_namespace(o).sum(o * g)) for o, g in zip(outs, grads, strict=True))
+
+
+def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+              params: dict[str, Any] | None, inputs: Sequence[Sequence[Any]],
+              grad_outputs: Sequence[Any], *, train: bool = True,
+              backward_twice: bool = False,
+              cells: dict[str, Sequence[Any]] | None = None) -> dict[str, Any]:
+    """Apply one new layer to each of ``inputs`` in turn (one tuple of arrays per application),
+    then backpropagate ``grad_outputs[t]`` through each application in reverse order, as
+    backpropagation through time does; with ``backward_twice``, all of it a second time (the
+    parameter gradients must then be twice as large: they accumulate).
+
+    Returns ``outputs`` (per application), ``input_grads`` (per application, of the first
+    backward pass), ``param_grads`` and ``param_grads_once`` (after one pass) by name.
+    An input, an output and its gradient may be a tuple of arrays (a state ``(h, c)``).
+    """
+    layer = build(cls, args, kwargs, params, train=train, cells=cells)
+    outputs, caches = [], []
+    for x in inputs:  # the layer keeps nothing between calls: each call has its own cache
+        out, cache = forward(layer, x)
+        outputs.append(out)
+        caches.append(cache)
+    input_grads: list[Any] = [None] * len(inputs)
+    once: dict[str, Any] = {}
+    for round_ in range(2 if backward_twice else 1):
+        for t in reversed(range(len(inputs))):
+            g = layer.backward(grad_outputs[t], caches[t])
+            if round_ == 0:
+                input_grads[t] = g
+        if round_ == 0:
+            once = {n: _copy(p.grad) for n, p in layer.named_parameters()}
+    return {"outputs": outputs, "input_grads": input_grads,
+            "param_grads": {n: p.grad for n, p in layer.named_parameters()},
+            "param_grads_once": once}
+
+
+def _copy(x: Any) -> Any:
+    return array_namespace(x).asarray(x, copy=True)
+
+
+def output_shape(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+                 params: dict[str, Any] | None, inputs: Sequence[Any], *,
+                 train: bool = True, cells: dict[str, Sequence[Any]] | None = None
+                 ) -> list[Any]:
+    """The shape of ``forward(*inputs)``'s output of a new layer: a list of ints, or for an
+    output that is a tuple of arrays (a state ``(h, c)``) a tuple of such lists."""
+    out, _ = forward(build(cls, args, kwargs, params, train=train, cells=cells), inputs)
+    return _shapes(out, cls.__name__)
+
+
+def _shapes(out: Any, name: str) -> Any:
+    if isinstance(out, tuple):
+        return tuple(_shapes(o, name) for o in out)
+    if not hasattr(out, "shape"):
+        raise ProbeError(f"{name}.forward's output is a {type(out).__name__}, not an array")
+    return [int(s) for s in out.shape]
+
+
+def layer_objective(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+                    params: dict[str, Any] | None, inputs: Sequence[Sequence[Any]],
+                    grad_outputs: Sequence[Any], *, train: bool = True,
+                    cells: dict[str, Sequence[Any]] | None = None) -> float:
+    """``Σ_t sum(forward(inputs[t]) * grad_outputs[t])`` of a new layer: the scalar whose
+    gradient :func:`layer_run`'s backward passes compute (what central differences check)."""
+    layer = build(cls, args, kwargs, params, train=train, cells=cells)
+    total = 0.0
+    for x, g in zip(inputs, grad_outputs, strict=True):
+        out, _ = forward(layer, x)
+        total += _inner(out, g)
+    return total
+
+
+def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+             prediction: Any, target: Any, grad_output: float = 1.0) -> dict[str, Any]:
+    """A loss's value and dL/d(prediction); the value must be a 0-d array, not a float."""
+    loss_fn = cls(*args, **kwargs)
+    loss, cache = forward(loss_fn, (prediction, target))
+    if getattr(loss, "shape", None) != ():  # a Python float has no shape
+        raise ProbeError(f"{type(loss_fn).__name__}.forward must return the loss as a 0-d array "
+                         f"(xp.sum(...) / n), not {type(loss).__name__} of shape "
+                         f"{getattr(loss, 'shape', '?')}: a Python float stops a GPU every step")
+    return {"loss": loss, "grad": loss_fn.backward(grad_output, cache)}
+
+
+def loss_objective(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+                   prediction: Any, target: Any) -> float:
+    loss_fn = cls(*args, **kwargs)
+    loss, _ = forward(loss_fn, (prediction, target))
+    return float(loss)
+
+
+def optimizer_run(cls: Callable[..., Any], kwargs: dict[str, Any], backend: Any,
+                  params: Sequence[Any], grads: Sequence[Sequence[Any]], *,
+                  resume_at: int | None = None) -> dict[str, Any]:
+    """Parameters ``params`` stepped with ``grads[k]`` at step ``k``: the trajectory (the
+    parameters after every step). With ``resume_at``, a second optimizer is made from the
+    first's ``state_dict`` after that many steps and takes the remaining steps on a copy: its
+    trajectory must continue the first's exactly."""
+    def run(start: list[Any], steps: Sequence[Sequence[Any]], state: Any = None
+            ) -> tuple[list[list[Any]], Any]:
+        ps = [Parameter(backend.asarray(p), f"p{i}") for i, p in enumerate(start)]
+        opt = cls(ps, **kwargs)
+        if state is not None:
+            opt.load_state_dict(state)
+        path = []
+        for step_grads in steps:
+            for p, g in zip(ps, step_grads, strict=True):
+                p.zero_grad()
+                p.grad = backend.asarray(g)
+            opt.step()
+            path.append([_copy(p.data) for p in ps])
+        return path, opt
+
+    trajectory, opt = run(list(params), grads[:resume_at] if resume_at else grads)
+    result: dict[str, Any] = {"trajectory": trajectory}
+    if resume_at:
+        state = opt.state_dict()
+        rest, _ = run(trajectory[-1], grads[resume_at:], state)
+        straight, _ = run(list(params), grads)
+        result = {"trajectory": straight, "resumed": rest}
+    return result
+
+
+def python_lines(func: Callable[..., Any], args: Sequence[Any],
+                 kwargs: dict[str, Any] | None = None) -> int:
+    """How many lines of the submission's own Python ``func(*args, **kwargs)`` executes (line
+    events, ``sys.settrace``, counted in files under the course folder that holds ``func``'s
+    topic: NumPy's C loops count nothing, a Python loop over the data one or more per item).
+    :func:`nlpdojo_autograder.authoring.builders.require_vectorized` runs it at two input sizes."""
+    source = inspect.getsourcefile(inspect.unwrap(func)) or ""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(source))) + os.sep
+    count = 0
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return local
+
+    def enter(frame: Any, event: str, arg: Any) -> Any:
+        # only the submission's frames are traced line by line (not NumPy's Python parts)
+        return local if frame.f_code.co_filename.startswith(root) else None
+
+    previous = sys.gettrace()
+    sys.settrace(enter)
+    try:
+        func(*args, **(kwargs or {}))
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+# -- the grader's stand-in cells: what a sequence check unrolls ----------------------------
+# A sequence check (builders.sequence_checks) checks an unroll (an RNN over time, a
+# bidirectional or stacked wrapper) with these cells in place of the student's: the unroll is
+# then judged on its own (a wrong cell costs points on the cell's question only), it runs in
+# the worker with no call-back per step, and it is shown to work for any cell honouring the
+# step contract ``forward(x, state) -> (state, cache)``, ``backward(grad_state, cache) ->
+# (grad_x, grad_state_prev)``, the output of a step being the state's first array (h). Their
+# formulas are made up on purpose (sines, no gates): no question asks for them.
+def _replace(layer: Any, path: str, cell: Any) -> None:
+    """Set the sub-module at dotted ``path`` (``cell``, ``layers.0.cell``) to ``cell``."""
+    *parents, last = path.split(".")
+    owner = layer
+    for part in parents:
+        owner = owner[int(part)] if isinstance(owner, (list, tuple)) else getattr(
+            owner, part, None)
+        if owner is None:
+            break
+    if owner is None or (not isinstance(owner, list) and not hasattr(owner, last)):
+        raise ProbeError(f"{type(layer).__name__} has no sub-module {path!r}: a sequence check "
+                         f"puts its own cell there (keep the attribute names of the released "
+                         "code, and run every step through that cell)")
+    if isinstance(owner, list):
+        owner[int(last)] = cell
+    else:
+        setattr(owner, last, cell)
+
+
+def _cell_parameters(cell: Any, input_size: int, hidden_size: int) -> None:
+    xp, backend = cell.xp, cell.backend
+
+    def zeros(*shape: int) -> Any:
+        return xp.zeros(shape, dtype=backend.default_dtype, device=backend.device)
+
+    # the checks set every value; zeros until then
+    cell.weight_x = Parameter(zeros(input_size, hidden_size), "weight_x")  # (D, H)
+    cell.weight_h = Parameter(zeros(hidden_size, hidden_size), "weight_h")  # (H, H)
+    cell.bias = Parameter(zeros(hidden_size), "bias")  # (H,)
+
+
+def _affine_grads(cell: Any, x: Any, h: Any, grad_a: Any) -> tuple[Any, Any]:
+    """For a = x W_x + h W_h + b: add the parameters' gradients, return (dL/dx, dL/dh)."""
+    xp = cell.xp
+    cell.weight_x.grad = cell.weight_x.grad + xp.matmul(xp.matrix_transpose(x), grad_a)
+    cell.weight_h.grad = cell.weight_h.grad + xp.matmul(xp.matrix_transpose(h), grad_a)
+    cell.bias.grad = cell.bias.grad + xp.sum(grad_a, axis=0)
+    return (xp.matmul(grad_a, xp.matrix_transpose(cell.weight_x.data)),
+            xp.matmul(grad_a, xp.matrix_transpose(cell.weight_h.data)))
+
+
+class ArrayStateCell(Module):
+    """State h (B, H): h' = sin(x W_x + h W_h + b) + h / 2."""
+
+    def __init__(self, backend: Any, input_size: int, hidden_size: int) -> None:
+        super().__init__(backend)
+        _cell_parameters(self, input_size, hidden_size)
+
+    def forward(self, x: Any, h: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        a = xp.matmul(x, self.weight_x.data) + xp.matmul(h, self.weight_h.data) \
+            + self.bias.data  # (B, H)
+        return xp.sin(a) + 0.5 * h, (x, h, a)
+
+    def backward(self, grad_h: Any, cache: Any) -> tuple[Any, Any]:
+        x, h, a = cache
+        grad_x, grad_h_prev = _affine_grads(self, x, h, grad_h * self.xp.cos(a))
+        return grad_x, grad_h_prev + 0.5 * grad_h
+
+
+class PairStateCell(Module):
+    """State (h, c), each (B, H): c' = c / 2 + sin(x W_x + h W_h + b), h' = sin(c')."""
+
+    def __init__(self, backend: Any, input_size: int, hidden_size: int) -> None:
+        super().__init__(backend)
+        _cell_parameters(self, input_size, hidden_size)
+
+    def forward(self, x: Any, state: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        h, c = state
+        a = xp.matmul(x, self.weight_x.data) + xp.matmul(h, self.weight_h.data) \
+            + self.bias.data  # (B, H)
+        c_next = 0.5 * c + xp.sin(a)  # (B, H)
+        return (xp.sin(c_next), c_next), (x, h, a, c_next)
+
+    def backward(self, grad_state: Any, cache: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        grad_h, grad_c = grad_state
+        x, h, a, c_next = cache
+        grad_c_next = grad_c + grad_h * xp.cos(c_next)  # (B, H)
+        grad_x, grad_h_prev = _affine_grads(self, x, h, grad_c_next * xp.cos(a))
+        return grad_x, (grad_h_prev, 0.5 * grad_c_next)
+
+
+#: the stand-in cells by state kind: ``"array"`` (h) and ``"pair"`` ((h, c), an LSTM's shape)
+STAND_IN_CELLS: dict[str, type] = {"array": ArrayStateCell, "pair": PairStateCell}
+
+
+def stand_in_name(cls: type) -> tuple[str, str] | None:
+    """``(module, qualname)`` by which a stand-in cell crosses to the reference process (an
+    unroll holding one is handed to a swapped-in reference method), or None for any other
+    class. Its module is this one's full name, which no module of the code under test has."""
+    if cls in STAND_IN_CELLS.values():
+        return (__name__, cls.__qualname__)
+    return None
+
+
+def stand_in_class(module: str, qualname: str) -> type | None:
+    """The stand-in cell class named so by :func:`stand_in_name`, or None."""
+    if module != __name__:
+        return None
+    return next((c for c in STAND_IN_CELLS.values() if c.__qualname__ == qualname), None)

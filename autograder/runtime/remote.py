@@ -1,0 +1,754 @@
+"""The grader's side of a call into the code under test.
+
+A check's ``collect`` runs in the grader's process. It reaches the code under test through a
+*subject*: :class:`LocalSubject` runs the reference solutions in this process (trusted);
+:class:`RemoteSubject` sends each call to a sandboxed worker (:mod:`.worker`)
+and waits for the reply with a deadline, the output and memory watched, and the reply
+validated by the channel. When the student's code calls a function swapped in from the
+reference, the worker asks back; :class:`RemoteSubject` checks the request as data
+(:mod:`.callbacks`: the current check's swap-ins only, no object but the
+swapped layers) and forwards it to :class:`ReferenceProcess`, the reference solutions in a
+sandboxed process of their own (the arguments are the student's: untrusted input), under the
+check's deadline and the same limits. Nothing the worker sends is run or rebuilt here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime.callbacks import SwapScope, forwarded, reply_problem
+from nlpdojo_autograder.runtime.calls import Workspace, to_wire
+from nlpdojo_autograder.runtime.channel import (
+    Channel,
+    ChannelClosed,
+    ChannelError,
+    ChannelTimeout,
+    Token,
+    decode,
+    encode,
+)
+from nlpdojo_autograder.runtime.loader import LIBRARY
+from nlpdojo_autograder.runtime.subject import ReferenceCode
+from nlpdojo_autograder.runtime.untrusted import read_untrusted
+
+_TAIL_BYTES = 4000
+#: a reply may carry this much (trained vectors of a large vocabulary fit comfortably)
+MAX_REPLY_BYTES = 1 << 30
+#: what a swapped-in reference may send back for one call-back (the grader holds it, checked,
+#: while it passes it on): a layer's output and state; far above what the course's checks need
+#: (5 MB at most in a grading of every topic: 38,596 call-backs), far below what a student's
+#: arguments could make it return (11,000 x 11,000 from a Linear of zero inputs)
+MAX_REFERENCE_REPLY_BYTES = 256 * 2**20
+#: files copied from a submission's topic folder into the worker's read-only code folder
+_CODE_SUFFIXES = (".py", ".txt", ".json", ".md")
+
+
+class WorkerGone(Exception):
+    """The worker died, was stopped, or sent something invalid; ``reason`` says which."""
+
+    def __init__(self, reason: str, message: str, *, where: str = "",
+                 importing: str | None = None, code: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason  # timeout | import | memory | flood | died | invalid
+        self.where = where
+        self.importing = importing
+        self.code = code  # the exit code of a worker that died
+
+
+def roundtrip(value: Any, *, tokens: bool) -> Any:
+    """``value`` as it comes out of the channel: copies, backend arrays as NumPy arrays."""
+    chunks = [bytes(c) for c in encode(value, to_wire)]
+    return decode(chunks[1], b"".join(chunks[2:]), allow_tokens=tokens)
+
+
+class LocalSubject:
+    """The reference solutions, called in this process exactly as a worker would call them."""
+
+    isolation = "trusted"
+
+    def __init__(self, code: ReferenceCode, backends: dict[str | None, Any]) -> None:
+        self.workspace = Workspace(backends, code, Path(tempfile.mkdtemp(prefix="nlpdojo-ref-")))
+
+    @property
+    def scratch(self) -> Path:
+        return self.workspace.scratch
+
+    def begin(self, *, dtype: str | None, swap_in: tuple[str, ...], workdir: str,
+              deadline: float | None = None) -> None:
+        self.workspace.begin(dtype, workdir)
+
+    def call(self, target: Token, args: tuple, kwargs: dict, mutable: tuple = (),
+             deadline: float | None = None) -> dict:
+        args, kwargs = roundtrip(args, tokens=True), roundtrip(kwargs, tokens=True)
+        return roundtrip(self.workspace.call(target, args, kwargs, mutable), tokens=False)
+
+    def call_many(self, requests: list[tuple], deadline: float | None = None) -> list[dict]:
+        return [self.call(*request) for request in requests]
+
+    def end(self) -> None:
+        pass
+
+    def read_file(self, name: str, max_bytes: int) -> bytes | None:
+        return read_untrusted(self.workspace.workdir, Path(name).name, max_bytes=max_bytes)
+
+    def close(self) -> None:
+        shutil.rmtree(self.workspace.scratch, ignore_errors=True)
+        forget = getattr(self.workspace.code, "forget", None)
+        if forget is not None:
+            forget()
+
+
+class _OutputPump(threading.Thread):
+    """Drains the worker's stdout+stderr into a bounded tail per check."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.current: int | None = None
+        self.tails: dict[int | None, bytearray] = {}
+        self.counts: dict[int | None, int] = {}
+
+    def run(self) -> None:
+        try:
+            while chunk := self.stream.read1(65536):
+                current = self.current
+                self.counts[current] = self.counts.get(current, 0) + len(chunk)
+                tail = self.tails.setdefault(current, bytearray())
+                tail.extend(chunk[-_TAIL_BYTES:])
+                del tail[:-_TAIL_BYTES]
+        except (OSError, ValueError):
+            pass
+
+    def tail(self, index: int | None) -> str:
+        return bytes(self.tails.get(index, b"")).decode("utf-8", errors="replace")
+
+
+@dataclass
+class WorkerSettings:
+    """What a worker is started with (see :class:`RemoteSubject`)."""
+
+    topic: str
+    folder: Path
+    backend: str
+    device: str | None
+    isolation: str
+    memory_mb: int
+    memory_mode: str
+    output_bytes: int
+    startup_s: float
+    cpu_s: int
+    file_bytes: int = 256 * 2**20
+    open_files: int = 256
+    question_functions: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+    reference_names: dict[str, list[str]] = field(default_factory=dict)
+    given_sources: dict[str, str] = field(default_factory=dict)
+    hanging_modules: dict[str, float] = field(default_factory=dict)
+    reference_package: str = ""
+    hidden: list[Path] = field(default_factory=list)
+    blocked_packages: tuple[str, ...] = ()
+    #: backends loaded besides ``backend`` (``strict``: the array-namespace pass)
+    extra_backends: tuple[str, ...] = ()
+
+
+class WorkerProcess:
+    """One worker process, the student's code or the reference for its call-backs, started in
+    the sandbox: its channel, its output and its scratch folder. The scratch folder (with the
+    stack dump, up to 256 MB) goes the moment the process does (:meth:`stop`), not when grading
+    ends: six restarts used to leave 1.5 GB behind until then.
+
+    ``role``: what the spec says besides the common limits (the student's topic and code, or
+    the reference to load); ``code``: the private copy of the course shown at ``/nlpdojo/code``
+    (the student's), ``reference``: folders shown read-only at their own paths (the reference
+    process's solutions). ``tokens``: whether received frames may hold tokens (the student's
+    call-back requests name the arguments' arrays; the reference process's replies are plain
+    data); ``max_bytes``: what one frame from it may carry. The grader reads only the data codec
+    from either process, never a pickle, and writes pickles to them (they trust the grader;
+    what it forwards to the reference process is what its own decoder made of the student's
+    request: numbers, strings, containers, arrays of plain dtypes and tokens, nothing that
+    runs when unpickled)."""
+
+    def __init__(self, settings: WorkerSettings, scratch: Path, role: dict[str, Any], *,
+                 code: Path | None, reference: tuple[Path, ...] = (), tokens: bool,
+                 max_bytes: int = MAX_REPLY_BYTES) -> None:
+        s = settings
+        scratch.mkdir(mode=0o700)
+        self.scratch = scratch
+        self.proc: subprocess.Popen | None = None
+        try:
+            self.launched = sandbox.launch(s.isolation, code=code, scratch=scratch,
+                                           device=s.device, hidden=s.hidden,
+                                           reference=reference)
+        except BaseException:
+            remove_tree(scratch)
+            raise
+        self.proc = self.launched.proc
+        self.pump = _OutputPump(self.proc.stdout)
+        self.pump.start()
+        self.channel = Channel(self.launched.from_worker, self.launched.to_worker,
+                               max_bytes=max_bytes, convert=to_wire, allow_tokens=tokens,
+                               send_pickles=True)
+        self.resident_limit: int | None = None
+        spec = {**role, "device": s.device, "memory_mb": s.memory_mb,
+                "memory_mode": s.memory_mode, "file_bytes": s.file_bytes,
+                "open_files": s.open_files, "cpu_s": s.cpu_s, "uid": self.launched.uid,
+                "processes": self.launched.processes}
+        if code is not None:
+            spec["folder"] = f"{self.launched.code_dir}/{s.topic}"
+        self._handshake(spec, s.startup_s)
+
+    def _handshake(self, spec: dict[str, Any], startup_s: float) -> None:
+        try:
+            self.channel.send(spec, time.monotonic() + startup_s)
+            ready = self.channel.recv(time.monotonic() + startup_s)
+        except (ChannelError, OSError) as exc:
+            self.stop()
+            raise WorkerGone("startup", "the grader's worker process failed to start "
+                             f"({type(exc).__name__}); its output ends with: "
+                             f"{self.pump.tail(None)[-500:]}") from exc
+        if not isinstance(ready, dict) or not ready.get("ready"):
+            self.stop()
+            raise WorkerGone("startup", "the grader's worker process did not start properly")
+        limit = ready.get("resident_limit")
+        self.resident_limit = int(limit) if isinstance(limit, int) and limit > 0 else None
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def over_memory(self) -> bool:
+        """Whether its resident memory is above its limit (watched where the limit is not the
+        kernel's: CUDA)."""
+        return bool(self.resident_limit and self.proc is not None
+                    and _tree_resident(self.proc.pid) > self.resident_limit)
+
+    def stop(self) -> None:
+        """Kill it (its whole process group), close its channel and remove its scratch."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        self.pump.join(timeout=5)
+        for fd in (self.launched.to_worker, self.launched.from_worker):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.proc = None
+        remove_tree(self.scratch)
+
+    def close(self) -> None:
+        """Ask it to exit (a few seconds), then :meth:`stop`."""
+        if self.alive:
+            try:
+                self.channel.send({"op": "exit"}, time.monotonic() + 3)
+                self.proc.wait(timeout=3)
+            except (OSError, subprocess.TimeoutExpired, ChannelError):
+                pass
+        self.stop()
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """What the reference process is told when a check's first call-back comes."""
+
+    serial: int
+    dtype: str | None
+    workdir: str
+
+
+class ReferenceTimeout(Exception):
+    """The reference process did not answer before the check's deadline."""
+
+
+class ReferenceFailed(Exception):
+    """The reference process died, ran out of memory or sent something invalid: the message
+    says which, for the student whose call it was running."""
+
+
+class ReferenceProcess:
+    """The swapped-in reference, run for the student's call-backs in a sandboxed process of its
+    own (:class:`~.worker.ReferenceWorker`): the reference code runs there on
+    arguments the student's code chose, with the student worker's limits (memory, CPU, files)
+    and under the check's deadline, where the grader's memory and clock are out of reach. Its
+    sandbox shows the reference solutions read-only and nothing of the student's folder.
+
+    Started on the first call-back of a grading, reused across checks (told each check's dtype,
+    the classes it allows and the questions' code it blocks), replaced when it dies, times out
+    or sends something invalid, and stopped, its scratch folder removed, at the end."""
+
+    def __init__(self, settings: WorkerSettings, reference: ReferenceCode, root: Path) -> None:
+        self.settings = settings
+        self.reference = reference
+        self.root = root
+        self.process: WorkerProcess | None = None
+        self._starts = 0
+        self._told: int | None = None  # the check whose begin it was last told
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.alive
+
+    def ensure_started(self) -> float:
+        """Start it where it is not running; the seconds that took (0 when it was running)."""
+        if self.alive:
+            return 0.0
+        started = time.monotonic()
+        self.stop()
+        s = self.settings
+        role = {"role": "reference", "reference": self.reference.spec(),
+                # the strict pass's calls into the reference run on NumPy
+                "backend": "numpy" if s.backend == "strict" else s.backend,
+                # imported while it starts (the start-up is the grader's time, not a check's)
+                "modules": sorted({m for pairs in s.question_functions.values()
+                                   for m, _ in pairs})}
+        scratch = self.root / f"reference{self._starts}"
+        self._starts += 1
+        self.process = WorkerProcess(s, scratch, role, code=None,
+                                     reference=tuple(self.reference.folders()), tokens=False,
+                                     max_bytes=MAX_REFERENCE_REPLY_BYTES)
+        self._told = None
+        return time.monotonic() - started
+
+    def call(self, request: dict[str, Any], scope: SwapScope, check: CheckInfo,
+             deadline: float, on_wait: Any) -> dict[str, Any]:
+        """The reply for the student's worker to the (validated) ``request``: the reference's
+        result, or an error that says why there is none. Raises :class:`ReferenceTimeout` at
+        ``deadline``; whatever else interrupts it (the student's worker flooding its output,
+        ``on_wait``) stops the process too, so that no channel is left out of step."""
+        try:
+            if self._told != check.serial:
+                self._exchange({"op": "begin", "dtype": check.dtype, "workdir": check.workdir,
+                                "classes": [list(c) for c in sorted(scope.classes)],
+                                "blocked": [list(b) for b in scope.blocked]},
+                               deadline, on_wait)
+                self._told = check.serial
+            args, kwargs = request["args"], request["kwargs"]
+            reply = self._exchange({
+                "op": "call", "module": request["module"], "name": request["name"],
+                "args": args, "kwargs": kwargs,
+                # its arrays changed in place come back, and are mirrored in the worker
+                "mutable": [str(i) for i in range(len(args))] + list(kwargs)}, deadline, on_wait)
+        except ChannelTimeout as exc:
+            self.stop()
+            raise ReferenceTimeout from exc
+        except ReferenceFailed as exc:
+            self.stop()
+            return {"error": str(exc)}
+        except BaseException:
+            self.stop()
+            raise
+        problem = reply_problem(reply)
+        if problem is not None:
+            self.stop()
+            return {"error": f"the process that runs it sent {problem}"}
+        return forwarded(reply)
+
+    def _exchange(self, message: dict[str, Any], deadline: float, on_wait: Any) -> Any:
+        process = self.process
+        if process is None or not process.alive:
+            raise ReferenceFailed("the process that runs it stopped")
+
+        def watch() -> None:
+            on_wait()
+            if process.over_memory():
+                raise ReferenceFailed(f"it used more than {self.settings.memory_mb:,} MB of "
+                                      "memory on those arguments and was stopped")
+
+        try:
+            process.channel.send(message, deadline)
+            return process.channel.recv(deadline, on_wait=watch)
+        except ChannelTimeout:
+            raise
+        except ChannelClosed as exc:
+            raise ReferenceFailed("the process that runs it was killed on those arguments "
+                                  "(the memory or CPU limit?)") from exc
+        except ChannelError as exc:
+            raise ReferenceFailed(f"it sent back what the grader does not accept ({exc})") \
+                from exc
+        except OSError as exc:
+            raise ReferenceFailed("the process that runs it stopped") from exc
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+        self._told = None
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.close()
+
+
+class RemoteSubject:
+    """A sandboxed worker running the student's code; restarted after it dies. Call-backs to a
+    swapped-in reference go to a :class:`ReferenceProcess`, started when the first one comes."""
+
+    def __init__(self, settings: WorkerSettings, reference: ReferenceCode | None) -> None:
+        self.settings = settings
+        self.isolation = settings.isolation
+        self.reference = reference
+        self.root = Path(tempfile.mkdtemp(prefix="nlpdojo-worker-"))
+        os.chmod(self.root, 0o711)
+        # a private read-only copy of the course: the topic and, next to it, the library
+        self.course = self.root / "code"
+        self.course.mkdir()
+        self.code = self.course / settings.topic
+        _private_copy(settings.folder, self.code)
+        library = settings.folder.parent / LIBRARY
+        if library.is_dir() and library != settings.folder:
+            _private_copy(library, self.course / LIBRARY)
+        os.chmod(self.course, 0o555)
+        self.worker: WorkerProcess | None = None
+        self.references: ReferenceProcess | None = None
+        self.scope = SwapScope()
+        self._scopes: dict[tuple[str, ...], SwapScope] = {}
+        self.check = CheckInfo(0, None, "")
+        #: seconds added to the current check's deadline: the reference process's start-up,
+        #: the grader's own overhead, is not the student's time
+        self.credit = 0.0
+        self.current: int | None = None
+        self.workdir = ""
+        self._starts = 0
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        s = self.settings
+        role = {"role": "student", "topic": s.topic, "backend": s.backend,
+                "question_functions": {q: [list(p) for p in v]
+                                       for q, v in s.question_functions.items()},
+                "reference_names": s.reference_names, "given_sources": s.given_sources,
+                "hanging_modules": s.hanging_modules,
+                "blocked_packages": list(s.blocked_packages),
+                "extra_backends": list(s.extra_backends)}
+        scratch = self.root / f"scratch{self._starts}"
+        self._starts += 1
+        self.worker = WorkerProcess(s, scratch, role, code=self.course, tokens=True)
+
+    @property
+    def alive(self) -> bool:
+        return self.worker is not None and self.worker.alive
+
+    @property
+    def scratch(self) -> Path | None:
+        """The current worker's scratch folder (gone once it is stopped)."""
+        return None if self.worker is None else self.worker.scratch
+
+    def stop(self) -> None:
+        """Stop the student's worker (the next check starts a fresh one); its output's tail
+        stays readable for the check's message."""
+        if self.worker is not None:
+            self.worker.stop()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+        if self.references is not None:
+            self.references.close()
+        remove_tree(self.root)
+
+    def tail(self, index: int | None) -> str:
+        return self.worker.pump.tail(index) if self.worker is not None else ""
+
+    def load(self, timeout_s: float) -> None:
+        """Start the worker and import the submission's modules before any check's clock
+        starts. A module whose import does not end within ``timeout_s`` (a loop at the top
+        level of a file) is marked as hanging and the worker restarted without it, so that
+        it costs one time limit, not one per check."""
+        for _ in range(len(list(self.code.glob("*.py"))) + 1):
+            if not self.alive:
+                self.start()
+            self.current = self.worker.pump.current = None
+            deadline = time.monotonic() + timeout_s
+            try:
+                self._exchange({"op": "load", "timeout_s": timeout_s}, deadline)
+                return
+            except WorkerGone as gone:
+                if gone.reason != "timeout" or not gone.importing:
+                    return  # the checks will meet the problem and report it
+                self.settings.hanging_modules[gone.importing] = timeout_s
+
+    # -- a check ----------------------------------------------------------------------------
+    def begin(self, *, dtype: str | None, swap_in: tuple[str, ...], workdir: str,
+              deadline: float | None = None, index: int | None = None,
+              backend: str | None = None) -> None:
+        if not self.alive:
+            self.start()
+        self.current = index
+        self.worker.pump.current = index
+        self.workdir = workdir
+        # the swapped-in reference computes in the check's dtype too
+        self.check = CheckInfo(self.check.serial + 1, dtype, workdir)
+        self.credit = 0.0
+        self.scope = self._scope(tuple(swap_in))
+        timeout = (deadline - time.monotonic()) if deadline is not None else 3600.0
+        self._exchange({"op": "begin", "dtype": dtype, "swap_in": list(swap_in),
+                        "workdir": workdir, "backend": backend, "timeout_s": timeout}, deadline)
+
+    def _scope(self, swap_in: tuple[str, ...]) -> SwapScope:
+        if swap_in not in self._scopes:
+            self._scopes[swap_in] = SwapScope.of(swap_in, self.settings.question_functions,
+                                                 self.settings.reference_names)
+        return self._scopes[swap_in]
+
+    def end(self) -> None:
+        if self.alive:
+            try:
+                self._exchange({"op": "end"}, time.monotonic() + 10)
+            except WorkerGone:
+                self.stop()
+        self.scope = SwapScope()
+
+    def call(self, target: Token, args: tuple, kwargs: dict, mutable: tuple = (),
+             deadline: float | None = None) -> dict:
+        reply = self._exchange({"op": "call", "target": target, "args": args, "kwargs": kwargs,
+                                "mutable": list(mutable)}, deadline)
+        if not isinstance(reply, dict) or not (("value" in reply) ^ ("error" in reply)):
+            self.stop()
+            raise WorkerGone("invalid", "the process running your code sent an invalid reply")
+        if "error" in reply and not isinstance(reply["error"], dict):
+            self.stop()
+            raise WorkerGone("invalid", "the process running your code sent an invalid reply")
+        return reply
+
+    def call_many(self, requests: list[tuple], deadline: float | None = None) -> list[dict]:
+        """Several calls in one exchange (a gradient check's loss at many points)."""
+        replies = self._exchange({"op": "many", "calls": [
+            {"target": t, "args": a, "kwargs": k, "mutable": list(m)} for t, a, k, m in requests
+        ]}, deadline)
+        if not isinstance(replies, list) or len(replies) != len(requests) or any(
+                not isinstance(r, dict) or not (("value" in r) ^ ("error" in r))
+                or ("error" in r and not isinstance(r["error"], dict)) for r in replies):
+            self.stop()
+            raise WorkerGone("invalid", "the process running your code sent an invalid reply")
+        return replies
+
+    def read_file(self, name: str, max_bytes: int) -> bytes | None:
+        """A file the student's code wrote in the check's scratch folder (capped), or None.
+
+        The worker reads it and sends it: in the sandbox its scratch folder is a size-capped
+        tmpfs that only its own mount namespace sees. What comes back is untrusted data like
+        any reply: bytes, at most ``max_bytes`` of them, or nothing."""
+        if not self.alive:
+            return None
+        try:
+            reply = self._exchange({"op": "read", "name": Path(name).name,
+                                    "max_bytes": int(max_bytes)}, time.monotonic() + 30)
+        except WorkerGone:
+            return None
+        if not isinstance(reply, dict) or set(reply) != {"bytes"}:
+            self.stop()
+            return None
+        data = reply["bytes"]
+        if data is None:
+            return None
+        if not isinstance(data, bytes) or len(data) > max_bytes:
+            self.stop()
+            return None
+        return data
+
+    # -- the exchange -------------------------------------------------------------------------
+    def _exchange(self, request: dict, deadline: float | None) -> Any:
+        """Send ``request`` and wait for its reply, answering the worker's call-backs
+        meanwhile. Whatever interrupts an exchange (a time-out, garbage, an error of the
+        grader's own) stops the worker: its channel could be out of step, so the next check
+        starts a fresh one."""
+        try:
+            return self._exchange_steps(request, deadline)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _until(self, deadline: float | None) -> float | None:
+        return None if deadline is None else deadline + self.credit
+
+    def _exchange_steps(self, request: dict, deadline: float | None) -> Any:
+        if not self.alive:
+            raise self._gone("died")
+        channel = self.worker.channel
+        try:
+            channel.send(request, self._until(deadline) if deadline is not None
+                         else time.monotonic() + 60)
+        except ChannelTimeout as exc:
+            raise self._gone("timeout") from exc
+        except (OSError, ChannelError) as exc:
+            raise self._gone("died") from exc
+        while True:
+            until = self._until(deadline)
+            try:
+                # a little grace over the deadline, for the worker to dump its stack
+                reply = channel.recv(None if until is None else until + 0.5,
+                                     on_wait=self._watch)
+            except ChannelTimeout as exc:
+                raise self._gone("timeout") from exc
+            except ChannelClosed as exc:
+                raise self._gone("died") from exc
+            except ChannelError as exc:
+                self.stop()
+                raise WorkerGone("invalid", "the process running your code sent something "
+                                 f"that is not a valid reply ({exc})") from exc
+            if isinstance(reply, dict) and reply.get("op") == "reference":
+                self._answer_reference(reply, deadline)
+                continue
+            if _has_token(reply):  # a reply is data: the worker names nothing of the grader's
+                self.stop()
+                raise WorkerGone("invalid", "the process running your code sent an invalid "
+                                 "reply")
+            return reply
+
+    def _watch(self) -> None:
+        """Called while waiting: output flood and resident memory."""
+        if self.worker.pump.counts.get(self.current, 0) > self.settings.output_bytes:
+            raise self._gone("flood")
+        if self.worker.over_memory():
+            raise self._gone("memory")
+
+    def _gone(self, reason: str) -> WorkerGone:
+        importing, where = (None, "")
+        if reason == "timeout":
+            importing, where = self._where_stopped()  # before stop() removes the stack dump
+        code = None
+        if reason == "died" and self.worker is not None and self.worker.proc is not None:
+            try:
+                code = self.worker.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        self.stop()
+        return WorkerGone(reason, reason, where=where, importing=importing, code=code)
+
+    def _where_stopped(self) -> tuple[str | None, str]:
+        """Where the student's code was when the time ran out (the worker dumped its stack)."""
+        if self.worker is None:
+            return None, ""
+        raw = read_untrusted(self.worker.scratch, "stack.txt", max_bytes=200_000)
+        if raw is None:
+            return None, ""
+        text = raw.decode("utf-8", errors="replace")
+        code_dir = self.worker.launched.code_dir.rstrip(os.sep) + os.sep
+        blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", text)
+        main = next((b for b in blocks if "nlpdojo_autograder/runtime/worker.py" in b), text)
+        frames = [(f, int(n), fn) for f, n, fn in _FRAME.findall(main)
+                  if f.startswith(code_dir)]
+        if not frames:
+            return None, ""
+        modules = {p.stem for p in self.code.glob("*.py")}
+        module = next((Path(f).stem for f, _, fn in frames if fn == "<module>"), None)
+        module = module if module in modules else None
+        file, line, _ = frames[0]
+        source = read_untrusted(self.code, Path(file).name, max_bytes=4 << 20)
+        code = ""
+        if source is not None:
+            lines = source.decode("utf-8", errors="replace").splitlines()
+            code = lines[line - 1].strip()[:200] if 0 < line <= len(lines) else ""
+        return module, f" (at {Path(file).name} line {line}{': ' + code if code else ''})"
+
+    # -- call-backs -----------------------------------------------------------------------------
+    def _answer_reference(self, request: dict, deadline: float | None) -> None:
+        """Answer the worker's call into a swapped-in reference: refused unless this check
+        swapped it in and the arguments are data (and the method's own layer), else run by
+        the reference process. The worker waits for this reply, so one always goes back."""
+        why = self.scope.refusal(request)
+        if why is None and self.reference is None:
+            why = "no reference solutions are installed here"
+        reply = {"error": why} if why is not None else self._run_reference(request, deadline)
+        until = self._until(deadline)
+        try:
+            self.worker.channel.send(reply, until if until is not None
+                                     else time.monotonic() + 60)
+        except ChannelTimeout as exc:
+            raise self._gone("timeout") from exc
+        except (OSError, ChannelError) as exc:
+            raise self._gone("died") from exc
+
+    def _run_reference(self, request: dict, deadline: float | None) -> dict:
+        if self.references is None:
+            self.references = ReferenceProcess(self.settings, self.reference, self.root)
+        self.credit += self.references.ensure_started()
+        until = self._until(deadline)
+        try:
+            return self.references.call(
+                request, self.scope, self.check,
+                until if until is not None else time.monotonic() + _NO_DEADLINE_S, self._watch)
+        except ReferenceTimeout:
+            name = request["name"]
+            question = self.scope.question_of(request["module"], name)
+            self.stop()
+            raise WorkerGone("timeout", "timeout", where=(
+                f" (in the reference {name}(), swapped in for question {question or 'another'}"
+                ", on the arguments your code passed it: are they far larger than the "
+                "check's?)")) from None
+
+
+#: how long a call-back may run where a request has no deadline of its own
+_NO_DEADLINE_S = 600.0
+_FRAME = re.compile(r'File "(.+)", line (\d+) in (\S+)')
+
+
+def _has_token(value: Any) -> bool:
+    if isinstance(value, Token):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_token(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_token(v) for v in value.values())
+    return False
+
+
+def remove_tree(folder: Path) -> None:
+    """``folder`` and everything in it, also where a worker took its own permissions away
+    (a folder it made ``chmod 000``): each folder is made ``0700`` first, never through a
+    link (``follow_symlinks=False``)."""
+    try:
+        os.chmod(folder, 0o700, follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        pass
+    for top, dirs, _files in os.walk(folder):
+        for name in dirs:
+            try:
+                os.chmod(os.path.join(top, name), 0o700, follow_symlinks=False)
+            except (OSError, NotImplementedError):
+                pass
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _private_copy(folder: Path, dest: Path) -> None:
+    """The topic folder's files, copied read-only for the worker (no links, nothing else)."""
+    dest.mkdir()
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.is_symlink() and path.suffix in _CODE_SUFFIXES:
+            target = dest / path.name
+            shutil.copyfile(path, target)
+            os.chmod(target, 0o444)
+    os.chmod(dest, 0o555)
+
+
+def _tree_resident(pid: int) -> int:
+    """Resident bytes of ``pid`` and its descendants (Linux ``/proc``)."""
+    total, todo, seen = 0, [pid], set()
+    page = os.sysconf("SC_PAGE_SIZE")
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * page
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total

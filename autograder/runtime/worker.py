@@ -1,0 +1,372 @@
+"""The process that runs untrusted code:
+``python -m nlpdojo_autograder.runtime.worker IN OUT SCRATCH``.
+
+It answers requests from the grader over a pair of pipes (``IN``, ``OUT``: file descriptors;
+see :mod:`.channel`): the first message is the spec (backend, the student's
+folder, limits); then ``begin`` (a check starts: its dtype and swap-ins), ``call`` (run one
+function of the code under test on the arguments given, return its result), ``end`` (undo the
+check's swap-ins) and ``exit``. While a call runs, a swapped-in reference function sends a
+``reference`` request back and waits for the grader's answer.
+
+The same entry, with ``role: reference`` in the spec, is the reference process
+(:class:`ReferenceWorker`): the swapped-in reference solutions, run on the arguments of the
+student's call-backs (untrusted input), in a sandbox of its own that shows the solutions and
+nothing of the student's.
+
+Nothing here judges anything, and nothing the grader decides depends on this process beyond
+the values it returns: inputs, expected values, comparisons, gradient evidence and metrics are
+computed by the grader. Limits (memory, processes, file size, open files, CPU time) and the
+switch to an unprivileged user happen here before any student code runs; the OS sandbox
+around this process is set up by :mod:`.sandbox`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import faulthandler
+import os
+import resource
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlpdojo import plugins
+from nlpdojo.selection import load_backend
+from nlpdojo_autograder.runtime import objects
+from nlpdojo_autograder.runtime.calls import (
+    REFERENCE_TOKENS,
+    Workspace,
+    describe,
+    is_backend_array,
+    to_wire,
+)
+from nlpdojo_autograder.runtime.channel import Channel, Token, map_tree
+from nlpdojo_autograder.runtime.objects import AllowedClasses
+from nlpdojo_autograder.runtime.subject import Fence, ReferenceCode, StudentCode
+from nlpdojo_autograder.runtime.untrusted import read_untrusted
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the grader goes away, instead of running on as an orphan."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig, pr_set_no_new_privs = 1, 38
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the parent's own clean-up has to do
+        pass
+
+
+def _set_limits(spec: dict[str, Any]) -> None:
+    """Hard limits the student's code cannot raise again (soft = hard)."""
+    limits = {
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_FSIZE: int(spec["file_bytes"]),
+        resource.RLIMIT_NOFILE: int(spec["open_files"]),
+        resource.RLIMIT_CPU: int(spec["cpu_s"]),
+    }
+    if spec.get("processes"):
+        limits[resource.RLIMIT_NPROC] = int(spec["processes"])
+    for which, value in limits.items():
+        try:
+            soft, hard = resource.getrlimit(which)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def _drop_privileges(uid: int | None) -> None:
+    if uid is None or os.getuid() != 0:
+        return
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def _limit_memory(megabytes: int, mode: str, backend: Any) -> int | None:
+    """Limit memory to what is used now plus ``megabytes``; returns the resident limit in
+    bytes that the parent watches (``resident`` mode, CUDA), else None.
+
+    ``address-space``: cap the address space (RLIMIT_AS), so that an allocation too large fails
+    with a MemoryError in the student's code. ``resident`` (CUDA): the driver reserves tens of
+    GB of address space, which such a cap would refuse; so the CUDA context is created first,
+    the device memory this process may take is capped, and the parent watches resident memory.
+    """
+    if megabytes <= 0:
+        return None
+    if mode == "address-space":
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * resource.getpagesize()
+        limit = mapped + megabytes * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        return None
+    backend.initialize_device(memory_bytes=megabytes * 2**20)
+    with open("/proc/self/statm") as f:
+        resident = int(f.read().split()[1]) * resource.getpagesize()
+    return resident + megabytes * 2**20
+
+
+class Worker:
+    def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path) -> None:
+        self.channel = channel
+        self.spec = spec
+        backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
+                    for dtype in ("float64", None)}
+        for name in spec.get("extra_backends", []):  # e.g. "strict", for value checks only
+            backends[(name, "float64")] = load_backend(name, "cpu", "float64")
+        self.code = StudentCode(
+            Path(spec["folder"]), spec["topic"],
+            question_functions={q: [tuple(p) for p in pairs]
+                                for q, pairs in spec["question_functions"].items()},
+            reference_names=spec["reference_names"], given_sources=spec["given_sources"],
+            hanging_modules=dict(spec["hanging_modules"]), reference_call=self.reference_call,
+            blocked_packages=spec["blocked_packages"])
+        self.workspace = Workspace(backends, self.code, scratch)
+        self.pending_swap: tuple[str, ...] = ()
+        self.stack_file = open(scratch / "stack.txt", "w")  # noqa: SIM115 - for faulthandler
+
+    def serve(self) -> None:
+        while True:
+            request = self.channel.recv()
+            op = request.get("op") if isinstance(request, dict) else None
+            if op == "exit":
+                return
+            if op == "begin":
+                self.workspace.begin(request["dtype"], request["workdir"],
+                                     request.get("backend"))
+                # the stack, for the grader's message, just before the check's deadline
+                faulthandler.dump_traceback_later(max(0.05, float(request["timeout_s"])),
+                                                  repeat=False, file=self.stack_file)
+                self.pending_swap = tuple(request["swap_in"])
+                self.channel.send({"ok": True})
+            elif op == "call":
+                self.channel.send(self.call(request))
+            elif op == "many":
+                self.channel.send([self.call(call) for call in request["calls"]])
+            elif op == "load":  # import the student's modules now, not in the first check
+                faulthandler.dump_traceback_later(max(0.05, float(request["timeout_s"])),
+                                                  repeat=False, file=self.stack_file)
+                try:
+                    self.code.module_names()
+                finally:
+                    faulthandler.cancel_dump_traceback_later()
+                    _flush_all()
+                self.channel.send({"ok": True})
+            elif op == "read":  # a file the check's code wrote (a plot), for the grader
+                self.channel.send({"bytes": self.read(request)})
+            elif op == "end":
+                faulthandler.cancel_dump_traceback_later()
+                self.code.restore()
+                self.pending_swap = ()
+                self.channel.send({"ok": True})
+            else:
+                raise SystemExit(f"unknown request {op!r}")
+
+    def read(self, request: dict[str, Any]) -> bytes | None:
+        """At most ``max_bytes`` of a regular file in the check's working folder, or None."""
+        name, max_bytes = str(request["name"]), int(request["max_bytes"])
+        workdir = Path(self.workspace.workdir)
+        return read_untrusted(workdir.parent, workdir.name, Path(name).name,
+                              max_bytes=max_bytes)
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            if self.pending_swap:
+                swap, self.pending_swap = self.pending_swap, ()
+                try:
+                    self.code.swap(swap)
+                except BaseException as exc:  # noqa: BLE001 - a module that fails to import
+                    return {"error": describe(exc, self.code.code_dir)}
+            return self.workspace.call(request["target"], request["args"], request["kwargs"],
+                                       tuple(request.get("mutable", ())))
+        finally:
+            _flush_all()
+
+    # -- a swapped-in reference function, run by the reference process ----------------------
+    def reference_call(self, module: str, name: str, args: tuple, kwargs: dict,
+                       instance: Any = None) -> Any:
+        """Run the reference's ``module.name`` (the grader forwards the call to the reference
+        process). ``instance``: the student's object a swapped-in method was called on; its
+        state travels with the call and comes back changed (:mod:`.objects`)."""
+        backend = self.workspace.backend
+        originals: dict[str, Any] = {}
+        # the call was given the backend or one of its arrays: what comes back is made of
+        # backend arrays too (an initializer given only the backend and sizes included),
+        # otherwise it stays as the reference returned it (NumPy in, NumPy out)
+        on_backend = [instance is not None]
+
+        def array(value: Any) -> Any:
+            if is_backend_array(value):
+                host = backend.to_numpy(value)
+                return Token("array", (host, host.dtype.name))
+            return value
+
+        def out(value: Any, key: str | None = None) -> Any:
+            if value is backend:
+                on_backend[0] = True
+                return Token("backend")
+            if is_backend_array(value):
+                on_backend[0] = True
+                if key is not None:
+                    originals[key] = value
+                return array(value)
+            if isinstance(value, (list, tuple)):
+                return type(value)(out(v) for v in value)
+            if isinstance(value, dict):
+                return {k: out(v) for k, v in value.items()}
+            return value
+
+        sent = tuple(out(a, str(i)) for i, a in enumerate(args))
+        if instance is not None:
+            # rebuilt in the reference process as the reference's class of the method
+            state = objects.capture(instance, array=array, backend=backend,
+                                    where=self.workspace.locate)
+            sent = (Token("object", (module, name.rsplit(".", 1)[0], state)), *sent)
+        request = {"op": "reference", "module": module, "name": name, "args": sent,
+                   "kwargs": {k: out(v, k) for k, v in kwargs.items()}}
+        self.channel.send(request)
+        reply = self.channel.recv()
+        if "error" in reply:
+            raise RuntimeError(f"the reference {name}() (swapped in for an earlier question) "
+                               f"failed on the arguments your code passed: {reply['error']}")
+        shift = 1 if instance is not None else 0
+        for key, value in reply.get("updated", {}).items():  # in-place updates, mirrored
+            key = str(int(key) - shift) if key.isdigit() else key
+            if key in originals:
+                originals[key][...] = backend.asarray(value, dtype=originals[key].dtype)
+        if instance is not None:
+            state = reply.get("objects", {}).get("0")
+            if isinstance(state, dict):
+                objects.apply(instance, state, array=lambda x: _to_backend(x, backend))
+            return _to_backend(reply["value"], backend)
+        return _to_backend(reply["value"], backend) if on_backend[0] else reply["value"]
+
+
+class ReferenceWorker:
+    """The swapped-in reference, run for the student's call-backs (the grader forwards each
+    one, checked, as data): ``begin`` (a check's dtype, the classes an object may be rebuilt
+    as, the questions' code to block), ``call`` (one function or method of the reference on
+    the arguments given) and ``exit``.
+
+    The arguments were chosen by the student's code, so only data is accepted in them (arrays,
+    the backend: :data:`~.calls.REFERENCE_TOKENS`), objects are rebuilt only
+    as this check's allowed classes found by exact name
+    (:class:`~.objects.AllowedClasses`), and the code of every question not
+    swapped in raises if reached (:class:`~.subject.Fence`)."""
+
+    def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path, code: Any) -> None:
+        self.channel = channel
+        backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
+                    for dtype in ("float64", None)}
+        self.code = code
+        self.classes = AllowedClasses(self.code.module)
+        self.fence = Fence(self.code)
+        self.workspace = Workspace(backends, self.code, scratch, classes=self.classes,
+                                   tokens=REFERENCE_TOKENS)
+
+    def serve(self) -> None:
+        while True:
+            request = self.channel.recv()
+            op = request.get("op") if isinstance(request, dict) else None
+            if op == "exit":
+                return
+            if op == "begin":
+                self.workspace.begin(request["dtype"], request["workdir"])
+                self.classes.allow(request["classes"])
+                self.fence.close(request["blocked"])
+                self.channel.send({"ok": True})
+            elif op == "call":
+                self.channel.send(self.call(request))
+            else:
+                raise SystemExit(f"unknown request {op!r}")
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        target = Token("function", ("student", str(request["module"]), str(request["name"])))
+        try:
+            return self.workspace.call(target, tuple(request["args"]), dict(request["kwargs"]),
+                                       tuple(request["mutable"]))
+        finally:
+            _flush_all()
+
+
+def _load_reference(spec: dict[str, Any]) -> Any:
+    """The reference solutions, every module of the spec imported: called before the switch to
+    the sandbox's own user (the reference is the grader's, trusted; its folder may be readable
+    by the grader's user only) and before anything untrusted is read; the start-up, not a
+    check, pays for the imports."""
+    code = ReferenceCode.from_spec(spec["reference"])
+    for name in spec.get("modules", []):
+        try:
+            code.module(name)
+        except Exception:  # noqa: BLE001 - a broken reference shows up in its own checks
+            pass
+    # its errors' messages go to the student: they name no line of the reference's source
+    # (calls.describe names the last frame inside ``code_dir``)
+    code.code_dir = ""
+    return code
+
+
+def _to_backend(value: Any, backend: Any) -> Any:
+
+    def leaf(x: Any) -> Any:
+        if isinstance(x, np.ndarray):
+            return backend.asarray(x, dtype=getattr(backend.xp, x.dtype.name))
+        return x
+
+    return map_tree(value, leaf)
+
+
+def _flush_all() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a stream the student broke: nothing to flush
+            pass
+
+
+def main(read_fd: int, write_fd: int, scratch: str) -> int:
+    _die_with_parent()
+
+    channel = Channel(read_fd, write_fd, allow_tokens=True, convert=to_wire, accept_pickles=True)
+    spec = channel.recv()
+    os.chdir(scratch)
+    _set_limits(spec)
+    reference = _load_reference(spec) if spec.get("role") == "reference" else None
+    _drop_privileges(spec.get("uid"))
+
+    # no exercises here: their checks and metrics are the grader's (one answers a question);
+    # a course's topic modules are not even imported
+    registry = plugins.build_without(("register_exercises", "register_trainers",
+                                      plugins.BRING_HOOK))
+    worker: Worker | ReferenceWorker
+    if reference is not None:
+        worker = ReferenceWorker(channel, spec, Path(scratch), reference)
+    else:
+        registry.refuse_natives("native implementations are not available to graded code: "
+                                "the checks grade your own implementation, so build it from "
+                                "your own layers (or ask without native=True)")
+        worker = Worker(channel, spec, Path(scratch))
+        worker.code.seal()  # before any student code runs
+    resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],
+                             worker.workspace.backends[None])
+    channel.send({"ready": True, "resident_limit": resident})
+    worker.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    code = 1
+    try:
+        code = main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
+    except BaseException:  # noqa: BLE001 - shown in the grader's message about this worker
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        _flush_all()
+        # os._exit: do not wait for threads the student's code left running, nor atexit hooks
+        os._exit(code)

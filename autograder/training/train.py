@@ -1,0 +1,179 @@
+"""What every topic's training command shares: whose code trains, data checks, clear errors.
+
+A topic's ``dojo train NAME`` command (registered as an :class:`nlpdojo.trainers.Trainer`, see
+a topic's ``course/<topic>/trainer.py`` for a worked example and docs/authoring.md,
+"Adding a training command") uses this module so that every trainer behaves alike:
+
+* :class:`TopicCode` decides which code trains. A trainer defines one per topic,
+  ``TopicCode("my_topic", ("train.py", "sgd.py"))``; its :meth:`~TopicCode.choose` takes
+  the command's ``--code`` and ``--solutions`` options and returns a :class:`CodeChoice`:
+  ``--solutions`` trains the reference (``nlpdojo_solutions.<topic>``), ``--code DIR`` the
+  student's topic folder (or the folder holding it), and with neither the student's folder seen
+  from the working folder (``./exercises/<topic>``, ``./<topic>``, or the working folder itself)
+  or, when there is none, the reference, saying so. :meth:`CodeChoice.load` imports one of its
+  modules; :meth:`CodeChoice.stubs` turns an untouched stub's ``NotImplementedError`` into a
+  :class:`TrainError` pointing at ``grade <topic>``; :attr:`CodeChoice.whose` says in words
+  which code trains.
+* :func:`require_datasets` checks every data set a run needs before any work and names, in
+  one error, the one ``dojo data fetch`` command that fetches the missing ones.
+* :func:`check_output` refuses an output path whose folder does not exist, before training.
+* :class:`TrainError`: raise it with what went wrong and what to do; ``dojo`` prints one
+  ``error:`` line and exits with code 2.
+
+A progress bar is the topic's training loop's own business (``progress=True``): the loop runs
+in the student's code, which does not import the grader.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from nlpdojo.data import get_dataset
+from nlpdojo.dataset import DataMissingError
+from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.runtime.loader import load_folder_module
+
+
+class TrainError(NlpdojoError):
+    """Training cannot start or finish: the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class TopicCode:
+    """Where a topic's trainable code lives: the reference package ``nlpdojo_solutions.<topic>``
+    or a student's folder, recognised by holding every file of ``modules``."""
+
+    topic: str
+    modules: tuple[str, ...]
+
+    def is_folder(self, folder: Path) -> bool:
+        """Whether ``folder`` holds the topic's modules that training runs."""
+        return all((folder / name).is_file() for name in self.modules)
+
+    def default_folder(self, here: Path | None = None) -> Path | None:
+        """The student's topic folder seen from ``here`` (default: the working folder):
+        ``./exercises/<topic>``, ``./<topic>`` (run from inside ``exercises/``), or ``here``
+        itself when it is a topic folder; ``None`` when there is none."""
+        here = Path(".") if here is None else here
+        for folder in (here / "exercises" / self.topic, here / self.topic):
+            if folder.is_dir():
+                return folder
+        return here if self.is_folder(here) else None
+
+    def resolve(self, code: Path) -> Path:
+        """The topic folder ``--code`` names: the folder itself (``exercises/<topic>`` or a copy
+        of it) or a folder that holds it (``exercises``); anything else is a clear error."""
+        topic, holds = self.topic, _and(self.modules)
+        if code.is_file():
+            raise TrainError(f"--code {code} is a file: pass your {topic} folder (e.g. "
+                             f"exercises/{topic}), the folder that holds {holds}")
+        if not code.is_dir():
+            raise TrainError(f"--code {code}: no such folder; pass your {topic} folder (e.g. "
+                             f"exercises/{topic})")
+        if self.is_folder(code):
+            return code
+        if self.is_folder(code / topic):
+            return code / topic
+        missing = ", ".join(n for n in self.modules if not (code / n).is_file())
+        raise TrainError(f"--code {code} is not a {topic} folder: it has no {missing}; pass your "
+                         f"{topic} folder (e.g. exercises/{topic}) or the folder that holds it")
+
+    def choose(self, code: Path | None, solutions: bool) -> CodeChoice:
+        """The code a run trains, from the ``--code`` and ``--solutions`` options."""
+        if solutions and code is not None:
+            raise TrainError("--solutions trains the reference, --code your folder: choose one")
+        if solutions:
+            return CodeChoice(self, None)
+        if code is not None:
+            return CodeChoice(self, self.resolve(code))
+        folder = self.default_folder()
+        if folder is not None:
+            return CodeChoice(self, folder)
+        return CodeChoice(self, None, fallback=(
+            f" (no exercises/{self.topic} here: pass --code DIR to train yours, --solutions to "
+            "say you mean the reference)"))
+
+
+@dataclass(frozen=True)
+class CodeChoice:
+    """The code one run trains: a student's topic ``folder``, or the reference (``None``)."""
+
+    code: TopicCode
+    folder: Path | None
+    fallback: str = ""
+
+    @property
+    def shown(self) -> Path | None:
+        """The folder as the user named it (``.`` spelled out as the absolute path)."""
+        if self.folder is not None and self.folder == Path("."):
+            return self.folder.resolve()
+        return self.folder
+
+    @property
+    def whose(self) -> str:
+        """``your code in exercises/<topic>`` or ``the reference solutions`` (and why)."""
+        if self.folder is None:
+            return f"the reference solutions{self.fallback}"
+        return f"your code in {self.shown}"
+
+    def load(self, module: str) -> ModuleType:
+        """Module ``module`` of the chosen code (a student's imports its own folder's modules)."""
+        topic = self.code.topic
+        if self.folder is None:
+            try:
+                return importlib.import_module(f"nlpdojo_solutions.{topic}.{module}")
+            except ImportError as exc:
+                raise TrainError("the reference solutions are not installed here; train your "
+                                 f"own code with --code exercises/{topic}") from exc
+        return load_folder_module(self.folder.resolve(), topic, module, tag="cli")
+
+    @contextmanager
+    def stubs(self) -> Iterator[None]:
+        """An untouched stub's ``NotImplementedError`` becomes a :class:`TrainError` saying
+        where, and which command shows what is left to write."""
+        try:
+            yield
+        except NotImplementedError as exc:
+            where = self.shown if self.folder is not None else "the reference solutions"
+            raise TrainError(f"{exc} (in {where}); `grade {self.code.topic}` shows what is left "
+                             "to write") from exc
+
+
+def _and(names: tuple[str, ...]) -> str:
+    """``a, b and c``."""
+    return " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+
+
+def check_output(path: Path, option: str = "--output") -> None:
+    """Fail before training when ``path``'s folder does not exist."""
+    if path.parent and not path.parent.is_dir():
+        raise TrainError(f"{option} {path}: folder {path.parent} does not exist")
+
+
+def require_datasets(names: list[str]) -> None:
+    """Every data set in ``names`` fetched and intact, checked before any work; otherwise one
+    error listing all the missing ones and the one command that fetches them."""
+    missing: list[str] = []
+    corrupt: list[str] = []
+    for name in dict.fromkeys(names):
+        dataset = get_dataset(name)  # an unknown name lists the known ones
+        try:
+            dataset.path()
+        except DataMissingError:
+            (corrupt if dataset.folder().is_dir() else missing).append(name)
+    if not missing and not corrupt:
+        return
+    parts = []
+    if missing:
+        parts.append(f"not fetched yet: {', '.join(missing)}")
+    if corrupt:
+        parts.append(f"corrupt (fetch again): {', '.join(corrupt)}")
+    needed = [n for n in dict.fromkeys(names) if n in missing or n in corrupt]
+    what = "data set" if len(needed) == 1 else "data sets"
+    raise DataMissingError(f"{what} {'; '.join(parts)}. Run: dojo data fetch "
+                           f"{' '.join(needed)}")
