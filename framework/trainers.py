@@ -37,12 +37,16 @@ class Trainer:
         :class:`nlpdojo.errors.NlpdojoError` (one ``error:`` line, exit code 2); the core adds
         that handling, the function need not. Keep heavy imports inside it: ``dojo`` start-up
         imports the module that defines it only when ``dojo train`` is used.
+    :param models: optional, the kinds of model its ``--model`` chooses from (a registry of
+        the training kit, ``nlpdojo_autograder.training.ModelRegistry``): ``dojo sample``
+        finds a checkpoint's kind among them.
     """
 
     name: str
     topic: str
     summary: str
     command: Callable[..., Any]
+    models: Any = None
 
     def __post_init__(self) -> None:
         if not self.topic or not self.topic.strip():

@@ -317,7 +317,7 @@ SHIPPED_ANSWERS = {
     "nlpdojo_course.word_vectors.metrics.analogy_accuracy":
         "the grader's analogy metric of the trained vectors (a student release trains and "
         "measures them)",
-    "nlpdojo_course.language_models.neural_data.perplexity_of_log_probs":
+    "nlpdojo_autograder.training.evaluate.perplexity":
         "the grader computes held-out perplexities itself (trusted evaluation); the formula, "
         "exp(−mean log P), is one line that the topic's README states",
 }

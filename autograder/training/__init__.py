@@ -1,15 +1,78 @@
-"""The training kit, shared by every topic that trains a model:
+"""The training kit, shared by every topic that trains a model (docs/authoring.md, "Training a
+model: the kit"):
 
 * metric checks measured on the grader's side (:mod:`.trained`): the
   student's code trains from the grader's initial parameters (:class:`TrainingPlan`,
   :func:`initial_parameters`), the parameters come back as data, the grader scores held-out
   data with the reference's forward and audits every step (:func:`train_and_measure`,
-  :func:`audit`);
-* ``dojo train`` / ``dojo sample`` plumbing (:mod:`.train`): whose code
-  trains (:class:`TopicCode`, :class:`CodeChoice`), data checks (:func:`require_datasets`),
-  output files (:func:`check_output`) and the errors they raise (:class:`TrainError`).
+  :func:`audit`); the two plans the course's checks take, a language model's and a
+  classifier's, and the options every such check passes (:mod:`.plans`:
+  :func:`language_model_plan`, :func:`classifier_plan`, :func:`measured`, :data:`TRAINED`);
+* evaluation (:mod:`.evaluate`): perplexity, accuracy, the floors (add-one unigram, majority
+  class, most frequent label) and the metrics with their too-good bounds;
+* data preparation (:mod:`.prepare`): vocabulary and ids, running text as id streams, BPTT
+  targets, labelled sentences as padded matrices, held-out samples from the input seed;
+* ``dojo train`` / ``dojo sample`` plumbing: whose code trains (:class:`TopicCode`,
+  :class:`CodeChoice`), data checks (:func:`require_datasets`), output files
+  (:func:`check_output`) and the errors (:class:`TrainError`) (:mod:`.train`);
+  model kinds and their options, the run driver (:mod:`.commands`); one checkpoint format
+  (:mod:`.checkpoint`); text generation from any language model (:mod:`.generate`).
 """
 
+from nlpdojo_autograder.training.checkpoint import (
+    Checkpoint,
+    CheckpointFiles,
+    load_parameters,
+    read_checkpoint,
+    read_meta,
+    restore,
+    save_checkpoint,
+    save_training,
+)
+from nlpdojo_autograder.training.commands import (
+    ModelKind,
+    ModelRegistry,
+    Run,
+    check_finite,
+    resume_epoch,
+    run_epochs,
+    run_training,
+    say,
+)
+from nlpdojo_autograder.training.evaluate import (
+    accuracy,
+    accuracy_metric,
+    majority_share,
+    most_frequent_label_accuracy,
+    perplexity,
+    perplexity_metric,
+    unigram_perplexity,
+)
+from nlpdojo_autograder.training.generate import TrainedLM, add_sample_command, generate
+from nlpdojo_autograder.training.plans import (
+    TRAINED,
+    classifier_plan,
+    language_model_plan,
+    measured,
+)
+from nlpdojo_autograder.training.prepare import (
+    EOS,
+    SENTENCE_END,
+    UNK,
+    SentenceData,
+    TokenStreams,
+    heldout_rng,
+    labelled_sentences,
+    pad_rows,
+    sample_indices,
+    sentence_tokens,
+    stream_targets,
+    stretch,
+    take,
+    token_ids,
+    token_streams,
+    vocabulary,
+)
 from nlpdojo_autograder.training.train import (
     CodeChoice,
     TopicCode,
@@ -29,7 +92,15 @@ from nlpdojo_autograder.training.trained import (
 )
 
 __all__ = [
-    "FLOAT64", "LOSSES", "PARAM", "CodeChoice", "TopicCode", "TrainError", "TrainingPlan",
-    "audit", "check_output", "initial_parameters", "is_float64", "require_datasets",
-    "train_and_measure",
+    "EOS", "FLOAT64", "LOSSES", "PARAM", "SENTENCE_END", "TRAINED", "UNK", "Checkpoint",
+    "CheckpointFiles", "CodeChoice", "ModelKind", "ModelRegistry", "Run", "SentenceData",
+    "TokenStreams", "TopicCode", "TrainError", "TrainedLM", "TrainingPlan", "accuracy",
+    "accuracy_metric", "add_sample_command", "audit", "check_finite", "check_output",
+    "classifier_plan", "generate", "heldout_rng", "initial_parameters", "is_float64",
+    "labelled_sentences", "language_model_plan", "load_parameters", "majority_share",
+    "measured", "most_frequent_label_accuracy", "pad_rows", "perplexity", "perplexity_metric",
+    "read_checkpoint", "read_meta", "require_datasets", "restore", "resume_epoch",
+    "run_epochs", "run_training", "sample_indices", "save_checkpoint", "save_training", "say",
+    "sentence_tokens", "stream_targets", "stretch", "take", "token_ids", "token_streams",
+    "train_and_measure", "unigram_perplexity", "vocabulary",
 ]

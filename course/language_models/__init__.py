@@ -3,11 +3,12 @@ Kneser-Ney smoothing, sampling, the RNN and fixed-window neural LMs, RNN sentenc
 
 The topic's plugin: its questions (one declaration each, by lecture section: :mod:`.ngrams`,
 :mod:`.smoothing`, :mod:`.sampling`, :mod:`.rnn`, :mod:`.window_lm`, :mod:`.encoder`), the
-grader's training and measuring of the neural LMs (:mod:`.measure`, on :mod:`.neural_data`),
-``dojo train lm`` (:mod:`.trainer`, with the models of :mod:`.ngram_models` and
-:mod:`.neural_models`), the deprecated ``dojo train neural-lm`` (:mod:`.trainer_neural_lm`),
-``dojo sample`` (:mod:`.sample`), the corpora as sentences (:mod:`.data`), and the fixtures of
-its public checks (``fixtures/``).
+grader's training budgets of the neural LMs (:mod:`.measure`), ``dojo train lm``
+(:mod:`.trainer`, with the models of :mod:`.ngram_models` and :mod:`.neural_models`), the
+deprecated ``dojo train neural-lm`` (:mod:`.trainer_neural_lm`), the corpora as sentences
+(:mod:`.data`), and the fixtures of its public checks (``fixtures/``). The data preparation,
+the run driver, the checkpoints, ``dojo sample`` and the metric plans are the training kit's
+(:mod:`nlpdojo_autograder.training`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def register_trainers(register):
 
 @hookimpl
 def register_commands(cli):
-    from nlpdojo_course.language_models.sample import add_sample_command
+    from nlpdojo_autograder.training import add_sample_command
+    from nlpdojo_course.language_models.trainer import MODELS
 
-    add_sample_command(cli)  # dojo sample: text from a checkpoint of dojo train lm
+    # dojo sample: text from a checkpoint of dojo train lm (or of any trainer's LM kind)
+    add_sample_command(cli, MODELS, code_help=(
+        "Your language_models folder, or the folder holding it (its models and sampling.py "
+        "generate; default: ./exercises/language_models if present)."))

@@ -8,14 +8,11 @@ line). Shared by the held-out checks, ``dojo train lm``, ``dojo sample`` and
 from __future__ import annotations
 
 import functools
-import re
 
-from nlpdojo_autograder.training import TrainError
+from nlpdojo_autograder.training import SENTENCE_END, TrainError
 
-#: the running-text corpora a language model trains on, and how their texts split into sentences
+#: the running-text corpora a language model trains on
 CORPORA = ("sotu", "pang-lee-reviews")
-#: where a sentence ends in running text: after ``.``, ``!`` or ``?`` and white space
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @functools.cache

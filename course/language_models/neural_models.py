@@ -3,11 +3,11 @@ checkpoints): the fixed-window LM (CS224n lecture 6, "A fixed-window neural lang
 the RNN LM trained with truncated BPTT ("Training an RNN language model"), trained and scored
 by the chosen code (the student's ``exercises/language_models`` or the reference).
 
-Data are the grader's (:mod:`.neural_data`): one id stream per split, ``</s>``
-after every sentence, the ``--vocab-size`` most frequent training tokens with ``<UNK>`` last,
-so the perplexity printed is the graded checks' own measure. A checkpoint holds the parameters
-(``param/<name>``), the vocabulary (``words``) and the settings (``meta``, JSON); it is written
-to a temporary file and renamed, so an interrupted save never leaves half a checkpoint.
+Data are the grader's (the training kit's
+:func:`~nlpdojo_autograder.training.token_streams`): one id stream per split, ``</s>`` after
+every sentence, the ``--vocab-size`` most frequent training tokens with ``<UNK>`` last, so the
+perplexity printed is the graded checks' own measure. A checkpoint (the kit's format) holds
+the parameters, the vocabulary (``words``) and the settings.
 
 Generation (``dojo sample``) starts every sentence after a ``</s>`` (a sentence boundary, as in
 training): the window LM reads its last ``context`` ids, the RNN LM carries its hidden state
@@ -16,15 +16,26 @@ along the history (only the words added since the last call run through the RNN)
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.training import CodeChoice, TrainError
-from nlpdojo_course.language_models.trainer import LMBuilder, LMRun
+from nlpdojo_autograder.training import (
+    CodeChoice,
+    ModelKind,
+    Run,
+    TrainError,
+    load_parameters,
+    perplexity,
+    read_checkpoint,
+    save_checkpoint,
+    stream_targets,
+    token_streams,
+    unigram_perplexity,
+)
+from nlpdojo_course.language_models.trainer import MODELS
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 #: the options both neural models read, with their defaults
@@ -32,11 +43,8 @@ SHARED = {"vocab_size": 10000, "test_texts": None, "dim": 64, "hidden": 128, "ep
           "max_steps": None, "backend": None, "device": None, "save_every": None}
 
 
-def lm_data(*args, **kwargs):
-    """The grader's id streams (imported when used; tests patch this)."""
-    from nlpdojo_course.language_models.neural_data import lm_data as load
-
-    return load(*args, **kwargs)
+#: the grader's id streams (tests patch this)
+lm_data = token_streams
 
 
 def _log_softmax(scores: np.ndarray) -> np.ndarray:
@@ -84,11 +92,8 @@ class NeuralLM:
         return _log_softmax(be.to_numpy(scores[:, -1, :]))  # the last step's: (B, V)
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".partial.npz")  # np.savez keeps a name ending .npz
-        np.savez(tmp, words=np.asarray(self.tokens), meta=np.asarray(json.dumps(
-            {**self.meta, "model": self.kind})),
-            **{f"param/{k}": v for k, v in self.model.state_dict().items()})
-        tmp.replace(path)
+        save_checkpoint(path, {**self.meta, "model": self.kind},
+                        params=self.model.state_dict(), arrays={"words": np.asarray(self.tokens)})
 
 
 def _backend(options: dict[str, Any]):
@@ -106,12 +111,8 @@ def _build(kind: str, code: CodeChoice, backend, vocab_size: int, meta: dict[str
                                            hidden, seed=seed)
 
 
-def _train(kind: str, run: LMRun) -> NeuralLM:
-    from nlpdojo_course.language_models.measure import EVAL_BPTT, rnn_targets
-    from nlpdojo_course.language_models.neural_data import (
-        perplexity_of_log_probs,
-        unigram_perplexity,
-    )
+def _train(kind: str, run: Run) -> NeuralLM:
+    from nlpdojo_course.language_models.measure import EVAL_BPTT, EVAL_STREAMS
 
     o = run.options
     if o["optimizer"] not in OPTIMIZERS:
@@ -138,7 +139,7 @@ def _train(kind: str, run: LMRun) -> NeuralLM:
             optimizer=o["optimizer"], lr=o["lr"], epochs=o["epochs"],
             max_windows=o["max_steps"], on_step=run.on_step)
         log_probs = training.rnn_log_probs(be, model, data.test_ids, bptt=EVAL_BPTT)
-        targets = rnn_targets(data.test_ids)
+        targets = stream_targets(data.test_ids, EVAL_STREAMS, EVAL_BPTT)
     else:
         total = -(-len(data.train_ids) // o["batch_size"]) * o["epochs"]
         run.start(total if o["max_steps"] is None else min(total, o["max_steps"]))
@@ -148,9 +149,10 @@ def _train(kind: str, run: LMRun) -> NeuralLM:
             max_steps=o["max_steps"], on_step=run.on_step)
         log_probs = training.window_log_probs(be, model, data.test_ids, pad=data.eos)
         targets = data.test_ids
-    ppl = perplexity_of_log_probs(log_probs)
+    ppl = perplexity(log_probs)
     run.report.update(perplexity=ppl, heldout_tokens=len(targets), heldout="test",
-                      unigram_perplexity=unigram_perplexity(data, targets),
+                      unigram_perplexity=unigram_perplexity(data.train_ids, targets,
+                                                            data.vocab_size),
                       steps=len(losses), final_loss=losses[-1] if losses else float("nan"))
     trained.meta.update(step=len(losses), heldout_perplexity=ppl)
     return trained
@@ -159,10 +161,9 @@ def _train(kind: str, run: LMRun) -> NeuralLM:
 def _load(kind: str, path: Path, code: CodeChoice) -> NeuralLM:
     from nlpdojo.selection import load_backend
 
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        words = tuple(str(w) for w in data["words"]) if "words" in data.files else None
-        state = {k.removeprefix("param/"): data[k] for k in data.files if k.startswith("param/")}
+    saved = read_checkpoint(path, MODELS.files)
+    meta, state = saved.meta, saved.params
+    words = tuple(str(w) for w in saved.arrays["words"]) if "words" in saved.arrays else None
     if words is None or not state or "</s>" not in words:
         raise TrainError(f"{path}: a {kind} checkpoint needs its vocabulary (with </s>) and "
                          "parameters; this one has not: train it again with `dojo train lm "
@@ -170,16 +171,12 @@ def _load(kind: str, path: Path, code: CodeChoice) -> NeuralLM:
     be = load_backend("numpy", "cpu", "float32")  # sampling is cheap: always on the host
     with code.stubs():
         model = _build(kind, code, be, len(words), meta)
-    try:
-        model.load_state_dict(state)
-    except (KeyError, ValueError) as exc:
-        raise TrainError(f"{path} does not match the {kind} model of {code.whose} ({exc})") \
-            from exc
+    load_parameters(model, state, path, f"the {kind} model of {code.whose}")
     return NeuralLM(kind, model, be, words, meta)
 
 
 def _builder(kind: str, summary: str, modules: tuple[str, ...], own: dict[str, Any]):
-    return LMBuilder(kind, summary, lambda run: _train(kind, run),
+    return ModelKind(kind, summary, lambda run: _train(kind, run),
                      lambda path, code: _load(kind, path, code), modules,
                      frozenset({*SHARED, *own}), {**SHARED, **own})
 

@@ -11,7 +11,6 @@ runs the same code again.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.training import CodeChoice, TrainError
+from nlpdojo_autograder.training import (
+    CodeChoice,
+    ModelKind,
+    Run,
+    TrainError,
+    read_checkpoint,
+    save_checkpoint,
+    unigram_perplexity,
+)
 from nlpdojo_course.language_models.data import CORPORA
-from nlpdojo_course.language_models.trainer import CODE, LMBuilder, LMRun
+from nlpdojo_course.language_models.trainer import CODE, MODELS
 
 SMOOTHINGS = ("add-delta", "backoff", "kneser-ney")
 
@@ -79,17 +86,16 @@ class NgramLM:
     def save(self, path: Path) -> None:
         arrays = {f"keys_{i}": k for i, (k, _) in enumerate(self.counts)}
         arrays |= {f"counts_{i}": c for i, (_, c) in enumerate(self.counts)}
-        meta = {**self.meta, "model": "ngram", "tokens": list(self.tokens),
-                "order": self.order, "smoothing": self.smoothing, "param": self.param,
-                "tables": len(self.counts)}
-        with open(path, "wb") as f:  # np.savez would add ".npz" to a name without it
-            np.savez_compressed(f, meta=np.asarray(json.dumps(meta)), **arrays)
+        save_checkpoint(path, {**self.meta, "model": "ngram", "tokens": list(self.tokens),
+                               "order": self.order, "smoothing": self.smoothing,
+                               "param": self.param, "tables": len(self.counts)},
+                        arrays=arrays, compress=True)
 
 
 def load(path: Path, code: CodeChoice) -> NgramLM:
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        counts = [(data[f"keys_{i}"], data[f"counts_{i}"]) for i in range(int(meta["tables"]))]
+    saved = read_checkpoint(path, MODELS.files)
+    meta, data = saved.meta, saved.arrays
+    counts = [(data[f"keys_{i}"], data[f"counts_{i}"]) for i in range(int(meta["tables"]))]
     if meta.get("smoothing") not in SMOOTHINGS:
         raise TrainError(f"{path}: unknown smoothing {meta.get('smoothing')!r}; this nlpdojo "
                          f"knows {', '.join(SMOOTHINGS)}")
@@ -97,19 +103,12 @@ def load(path: Path, code: CodeChoice) -> NgramLM:
                    float(meta["param"]), counts, code, meta)
 
 
-def unigram_perplexity(stream: np.ndarray, targets: np.ndarray, vocab_size: int,
-                       bos: int) -> float:
-    """Held-out perplexity over ``targets`` of the add-one unigram model of the padded
-    training ``stream``: P(w) = (C(w) + 1) / (N + |V'|), counted over the predicted tokens
-    (all but ``<s>``, never predicted; |V'| the words that can be): the floor to beat."""
-    predicted = stream[stream != bos]  # (N,)
-    counts = np.bincount(predicted, minlength=vocab_size).astype(np.float64)  # (V,)
-    kinds = vocab_size - (1 if bos >= 0 else 0)
-    log_p = np.log(counts + 1.0) - np.log(len(predicted) + kinds)  # (V,)
-    return float(np.exp(-np.mean(log_p[targets])))
+def validate(options: dict[str, Any]) -> None:
+    if options.get("heldout") not in (None, "valid", "test"):
+        raise TrainError(f"--heldout {options['heldout']!r}: choose valid or test")
 
 
-def train(run: LMRun) -> NgramLM:
+def train(run: Run) -> NgramLM:
     from nlpdojo.text import ngram_corpus as given
     from nlpdojo_course.language_models.data import lm_sentences  # looked up here: tests patch it
 
@@ -150,16 +149,18 @@ def train(run: LMRun) -> NgramLM:
     log_probs = model.log_probs(np.asarray(windows))
     ppl = float(ngrams.perplexity(log_probs))
     run.say(f"[3/3] scored {len(windows):,} held-out n-grams in {time.perf_counter() - t0:.1f}s")
-    unigram = unigram_perplexity(np.asarray(stream), np.asarray(windows)[:, -1], v, bos)
+    # the add-one unigram model's, over the tokens predicted (<s> is never): the floor to beat
+    unigram = unigram_perplexity(np.asarray(stream), np.asarray(windows)[:, -1], v,
+                                 never=bos if bos >= 0 else None)
     run.report.update(perplexity=ppl, heldout_tokens=len(windows), vocab=v,
                       heldout=o.get("heldout", "valid"), unigram_perplexity=unigram)
     model.meta.update(heldout=o.get("heldout", "valid"), heldout_perplexity=ppl)
     return model
 
 
-BUILDER = LMBuilder("ngram", "counts with add-delta, backoff or Kneser-Ney smoothing", train,
+BUILDER = ModelKind("ngram", "counts with add-delta, backoff or Kneser-Ney smoothing", train,
                     load, CODE.modules,
                     frozenset({"order", "smoothing", "delta", "discount", "min_count",
                                "heldout"}),
                     {"order": 3, "smoothing": "kneser-ney", "delta": 0.01, "discount": 0.75,
-                     "min_count": 2, "heldout": "valid"}, CORPORA)
+                     "min_count": 2, "heldout": "valid"}, CORPORA, validate)

@@ -13,7 +13,7 @@ import typer
 
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import TrainError
-from nlpdojo_course.language_models.trainer import TOPIC, train_lm
+from nlpdojo_course.language_models.trainer import MODELS, TOPIC, train_lm
 
 NOTICE = ("`dojo train neural-lm` is deprecated and will be removed: use `dojo train lm --model "
           "window|rnn` (the same options)")
@@ -74,4 +74,4 @@ def neural_lm(
 
 
 TRAINER = Trainer("neural-lm", TOPIC, "Deprecated: use `dojo train lm --model window|rnn` "
-                  "(the same options).", neural_lm)
+                  "(the same options).", neural_lm, models=MODELS)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nlpdojo_autograder.training import most_frequent_label_accuracy
+
 PAD, UNK = "<pad>", "<unk>"
 
 
@@ -78,16 +80,10 @@ def most_frequent_tag_accuracy(data: TaggingData, sample: np.ndarray | None = No
     words with the most frequent tag overall): the baseline a tagger must beat. ``sample``:
     the held-out windows measured (default all)."""
     centre = data.train_windows.shape[1] // 2
-    words, tags = data.train_windows[:, centre], data.train_tags  # (N,), (N,)
-    table = np.zeros((data.vocab_size, data.n_tags), dtype=np.int64)  # (V, C) counts
-    np.add.at(table, (words, tags), 1)
-    best = table.argmax(axis=1)  # (V,)
-    overall = np.bincount(tags, minlength=data.n_tags).argmax()
-    best[table.sum(axis=1) == 0] = overall
-    best[1] = overall  # <unk>
     sample = np.arange(len(data.test_tags)) if sample is None else sample
-    guess = best[data.test_windows[sample, centre]]  # (M,)
-    return float(np.mean(guess == data.test_tags[sample]))
+    return most_frequent_label_accuracy(
+        data.train_windows[:, centre], data.train_tags, data.test_windows[sample, centre],
+        data.test_tags[sample], keys=data.vocab_size, labels=data.n_tags, unknown=1)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,13 @@ and reports the held-out accuracy next to the most-frequent-tag baseline.
 ``--compare-optimizers`` trains one tagger per optimizer of the library and plots their
 training losses (``--plot``).
 
-A checkpoint is one ``.npz`` file: the model's parameters (``model/<name>``), the optimizer's
-state (``optim/<i>/<key>``) and a JSON header (``meta``: the settings, the epochs done, the
-vocabulary and the tag set), no pickles.
+A checkpoint is the training kit's (:mod:`nlpdojo_autograder.training.checkpoint`): the
+model's parameters, the optimizer's state and a JSON header (the settings, the epochs done, the
+vocabulary and the tag set), no pickles; version 1 files (before the kit) still load.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,72 +25,31 @@ import numpy as np
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.training import TopicCode, TrainError, check_output, require_datasets
+from nlpdojo_autograder.training import (
+    CheckpointFiles,
+    TopicCode,
+    TrainError,
+    check_finite,
+    check_output,
+    read_checkpoint,
+    require_datasets,
+    restore,
+    resume_epoch,
+    run_epochs,
+)
 
 TOPIC = "neural_networks"
 CODE = TopicCode(TOPIC, ("tagger.py", "window.py"))
+FILES = CheckpointFiles("dojo train tagger", what="a tagger checkpoint")
 OPTIMIZER_NAMES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 #: per optimizer, the best of a grid (x3 steps) after one epoch on 3,000 OANC sentences in
 #: batches of 64 (held-out accuracy): SGD 1.0 (0.3: 0.67, 1.0: 0.71), momentum 0.1 (0.03:
 #: 0.71, 0.1: 0.81), Adagrad 0.05 (0.03 and 0.1: 0.84), RMSProp 0.003 (0.001: 0.80, 0.003:
 #: 0.84), Adam 0.003 (0.001: 0.82, 0.003: 0.85, 0.01: 0.84)
 DEFAULT_LR = {"sgd": 1.0, "momentum": 0.1, "adagrad": 0.05, "rmsprop": 0.003, "adam": 0.003}
-CHECKPOINT_VERSION = 1
-
-
-# -- checkpoints ------------------------------------------------------------------------------
-def save_checkpoint(path: Path, model: Any, opt: Any, meta: dict[str, Any]) -> None:
-    """``model``'s parameters, ``opt``'s state and ``meta`` in one ``.npz`` (no pickles)."""
-    arrays = {f"model/{n}": v for n, v in model.state_dict().items()}
-    state = opt.state_dict()
-    for i, entries in state["state"].items():
-        for key, value in entries.items():
-            arrays[f"optim/{i}/{key}"] = np.asarray(value)
-    header = {**meta, "version": CHECKPOINT_VERSION, "optimizer_lr": state["lr"],
-              "optimizer_steps": state["steps"], "mask_calls": _mask_calls(model)}
-    arrays["meta"] = np.asarray(json.dumps(header))
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
-
-
-def _mask_calls(model: Any) -> list[int]:
-    """How many masks each dropout layer has drawn (its masks come from (seed, calls)): a
-    resumed run draws the masks the uninterrupted run would have."""
-    return [int(m.calls) for m in model.modules() if isinstance(getattr(m, "calls", None), int)]
-
-
-def _restore_mask_calls(model: Any, calls: list[int]) -> None:
-    layers = [m for m in model.modules() if isinstance(getattr(m, "calls", None), int)]
-    for layer, n in zip(layers, calls, strict=False):
-        layer.calls = int(n)
-
-
-def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray],
-                                         dict[str, Any]]:
-    """``(meta, model state, optimizer state)`` of a checkpoint written by
-    :func:`save_checkpoint`; anything else is a :class:`TrainError` saying what it expects."""
-    if not path.is_file():
-        raise TrainError(f"no checkpoint {path}: train one first (`dojo train tagger --output "
-                         f"{path}`)")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-        meta = json.loads(str(arrays.pop("meta")))
-    except (OSError, ValueError, KeyError) as exc:
-        raise TrainError(f"{path} is not a tagger checkpoint (a .npz written by `dojo train "
-                         f"tagger`): {exc}") from exc
-    if meta.get("version") != CHECKPOINT_VERSION:
-        raise TrainError(f"{path}: checkpoint version {meta.get('version')}, this nlpdojo "
-                         f"reads version {CHECKPOINT_VERSION}; train it again")
-    model = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
-    entries: dict[int, dict[str, Any]] = {}
-    for key, value in arrays.items():
-        if key.startswith("optim/"):
-            _, i, name = key.split("/", 2)
-            entries.setdefault(int(i), {})[name] = value
-    optimizer = {"lr": meta["optimizer_lr"], "steps": meta["optimizer_steps"], "state": entries}
-    return meta, model, optimizer
+#: what a checkpoint that does not fit the model was probably saved with
+MISFIT = ("; was it saved with other --dim/--hidden options or another version of your "
+          "WindowClassifier?")
 
 
 # -- data and evaluation ----------------------------------------------------------------------
@@ -186,12 +144,13 @@ def tagger(
             check_output(path)
 
     if evaluate is not None:
-        meta, state, _ = read_checkpoint(evaluate)
+        saved = read_checkpoint(evaluate, FILES)
+        meta = saved.meta
         data = load_data(meta)
         _check_same_data(meta, data, evaluate)
         with chosen.stubs():
             model, _ = _build(module, be, meta, data)
-            _load(model, state, evaluate)
+            restore(saved, model, None, evaluate, "this tagger", MISFIT)
             acc = accuracy(module, be, model, data)
         console.print(f"{evaluate}: {meta['epochs_done']} epoch(s) of {meta['optimizer']} on "
                       f"{meta['dataset']}; evaluated with {chosen.whose} on {be.name}/"
@@ -205,12 +164,10 @@ def tagger(
                 "batch_size": batch_size, "seed": seed}
     start_epoch, saved = 0, None
     if resume:  # the checkpoint's settings win: only --epochs is read
-        meta, state, opt_state = read_checkpoint(output)
+        saved = read_checkpoint(output, FILES)
+        meta = saved.meta
         settings = {k: meta[k] for k in settings}
-        start_epoch, saved = int(meta["epochs_done"]), (state, opt_state)
-        if start_epoch >= epochs:
-            raise TrainError(f"{output} has {start_epoch} epoch(s) already; ask for more with "
-                             f"--epochs {start_epoch + 1} or more")
+        start_epoch = resume_epoch(meta, epochs, output)
     started = time.perf_counter()
     data = load_data(settings)
     baseline = most_frequent_tag_accuracy(data)
@@ -226,27 +183,22 @@ def tagger(
     with chosen.stubs():
         model, opt = _build(module, be, settings, data)
         if saved is not None:
-            _load(model, saved[0], output)
-            opt.load_state_dict(saved[1])
-            _restore_mask_calls(model, meta.get("mask_calls", []))
+            restore(saved, model, opt, output, "this tagger", MISFIT)
             _check_same_data(meta, data, output)
             console.print(f"resumed {output} after epoch {start_epoch} with its settings ("
                           + ", ".join(f"{k} {settings[k]}" for k in ("optimizer", "lr",
                                                                      "dropout", "seed"))
                           + ")")
-        for epoch in range(start_epoch, epochs):
-            losses = module.train_epochs(be, model, opt, data.train_windows, data.train_tags,
-                                         epochs=epoch + 1, start_epoch=epoch,
-                                         batch_size=settings["batch_size"],
-                                         seed=settings["seed"], progress=True)
-            _finite(losses, settings)
-            acc = accuracy(module, be, model, data)
-            meta = {**settings, "epochs_done": epoch + 1, "words": list(data.words),
-                    "tags": list(data.tags), "accuracy": acc}
-            save_checkpoint(output, model, opt, meta)
-            console.print(f"epoch {epoch + 1}/{epochs}: mean training loss "
-                          f"{np.mean(losses):.4f}, held-out accuracy {acc:.4f}; "
-                          f"checkpoint -> {output}")
+        acc = run_epochs(
+            lambda epoch: module.train_epochs(
+                be, model, opt, data.train_windows, data.train_tags, epochs=epoch + 1,
+                start_epoch=epoch, batch_size=settings["batch_size"], seed=settings["seed"],
+                progress=True),
+            lambda: accuracy(module, be, model, data), start=start_epoch, epochs=epochs,
+            output=output, model=model, optimizer=opt, what=_what(settings), topic=TOPIC,
+            meta=lambda done, acc: {**settings, "epochs_done": done, "words": list(data.words),
+                                    "tags": list(data.tags), "accuracy": acc},
+            say=console.print)
     _report(console, acc, baseline, len(data.test_tags))
 
 
@@ -258,20 +210,8 @@ def _build(module: Any, be: Any, settings: dict[str, Any], data: Any):
                                seed=settings["seed"])
 
 
-def _load(model: Any, state: dict[str, np.ndarray], path: Path) -> None:
-    try:
-        model.load_state_dict(state)
-    except (KeyError, ValueError) as exc:
-        raise TrainError(f"{path} does not fit this tagger ({exc}); was it saved with other "
-                         "--dim/--hidden options or another version of your WindowClassifier?"
-                         ) from exc
-
-
-def _finite(losses: list[float], settings: dict[str, Any]) -> None:
-    if losses and not np.all(np.isfinite(losses)):
-        raise TrainError(f"the training loss became {losses[-1]} ({settings['optimizer']}, lr "
-                         f"{settings['lr']}): lower --lr, or check your gradients with `grade "
-                         f"{TOPIC}`")
+def _what(settings: dict[str, Any]) -> str:
+    return f"{settings['optimizer']}, lr {settings['lr']}"
 
 
 def _report(console: Any, acc: float, baseline: float, n: int) -> None:
@@ -295,7 +235,7 @@ def _compare(console: Any, chosen: Any, module: Any, be: Any, data: Any,
                 n_tags=data.n_tags, dim=run["dim"], hidden=run["hidden"],
                 dropout=run["dropout"], optimizer=name, lr=run["lr"], epochs=epochs,
                 batch_size=run["batch_size"], seed=run["seed"], progress=True)
-            _finite(losses, run)
+            check_finite(losses, _what(run), TOPIC)
             curves[f"{name} (lr {run['lr']:g})"] = losses
             rows.append((name, run["lr"], float(np.mean(losses[-100:])),
                          accuracy(module, be, model, data)))

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import CheckFailure, Context, Metric, Question, metric_checks
+from nlpdojo_autograder.authoring import CheckFailure, Context, Question, metric_checks
 from nlpdojo_autograder.training import (
+    TRAINED,
     TrainingPlan,
-    audit,
+    accuracy_metric,
+    classifier_plan,
+    heldout_rng,
     initial_parameters,
+    measured,
     require_datasets,
-    train_and_measure,
+    sample_indices,
 )
 
 #: the quick budget: the first sentences of OANC's train and test splits, one epoch of Adam
@@ -39,10 +43,6 @@ TOO_GOOD = ("far above what the reference reaches under the same budget: a model
             "more, or on the held-out windows, is not this run's training")
 
 
-def _sample(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
-    return np.sort(rng.choice(n, max(1, int(share * n)), replace=False))
-
-
 # -- a real task: part-of-speech tagging (Collobert et al. 2011, the window approach) ----------
 def tagger_plan(ctx: Context) -> TrainingPlan:
     """The given tagger loop (the instructor's) trains your window classifier, loss and Adam
@@ -52,48 +52,32 @@ def tagger_plan(ctx: Context) -> TrainingPlan:
 
     require_datasets(["oanc-pos"])
     data = tagging_data("oanc-pos", **TAGGING)
-    rng = np.random.default_rng([ctx.input_seed, 0x7A6])
-    sample = _sample(len(data.test_tags), HELDOUT_SHARE, rng)
-    probe = _sample(len(data.train_tags), PROBE_WINDOWS / len(data.train_tags), rng)
-    tags = data.test_tags[sample]
     width = data.train_windows.shape[1]
-    shapes = window_shapes(data.vocab_size, width, data.n_tags, TAGGER)
-
-    def measure(scores: np.ndarray) -> dict[str, float]:
-        if scores.shape != (tags.shape[0], data.n_tags):
-            raise CheckFailure(f"the tagger gave scores of shape {scores.shape} for "
-                               f"{tags.shape[0]} held-out windows and {data.n_tags} tags")
-        return {"accuracy": float(np.mean(np.argmax(scores, axis=1) == tags))}
-
-    return TrainingPlan(
-        train=("tagger", "train_tagger_parameters"),
-        train_args=(data.train_windows, data.train_tags),
+    return classifier_plan(
+        ctx, salt=0x7A6, train=("tagger", "train_tagger_parameters"),
+        score=("tagger", "window_scores"), train_inputs=data.train_windows,
+        train_labels=data.train_tags, test_inputs=data.test_windows,
+        test_labels=data.test_tags, classes=data.n_tags, share=HELDOUT_SHARE,
+        probe=PROBE_WINDOWS, shapes=window_shapes(data.vocab_size, width, data.n_tags, TAGGER),
         options={"vocab_size": data.vocab_size, "n_tags": data.n_tags, **TAGGER},
-        shapes=shapes, init=initial_parameters(shapes, ctx.base_seed), seed=ctx.base_seed,
-        score=("tagger", "window_scores"),
         score_options={"vocab_size": data.vocab_size, "n_classes": data.n_tags,
                        "dim": TAGGER["dim"], "hidden": TAGGER["hidden"]},
-        heldout=data.test_windows[sample], probe=data.train_windows[probe], measure=measure,
-        extra={"baseline": most_frequent_tag_accuracy(data, sample)})
-
-
-def _train_tagger(ctx: Context) -> dict:
-    return train_and_measure(ctx, tagger_plan(ctx))
+        floors=lambda labels, sample: {"baseline": most_frequent_tag_accuracy(data, sample)},
+        who="tagger", items="held-out windows")
 
 
 POS_TAGGING = Question(
     "pos_tagging", "Part-of-speech tagging of held-out OANC text", integrative=True,
     datasets=("oanc-pos",),
     checks=metric_checks(
-        "pos_tagging", "run", _train_tagger, [
-            Metric("accuracy", "held-out tagging accuracy", 3.0, lambda ref: ref - 0.02,
-                   title="POS tagging of held-out OANC text", chance="baseline",
-                   chance_name="the most-frequent-tag baseline",
-                   too_good=(lambda ref: ref + 0.05, TOO_GOOD)),
+        "pos_tagging", "run", measured(tagger_plan), [
+            accuracy_metric("held-out tagging accuracy", 3.0,
+                            title="POS tagging of held-out OANC text", margin=0.02,
+                            chance="baseline", chance_name="the most-frequent-tag baseline",
+                            too_good=0.05, why=TOO_GOOD),
         ], budget="OANC: 2,000 training sentences, 1 epoch of Adam (lr 0.01, batches of 128)",
         hint="the tagger trains your WindowClassifier with your SoftmaxCrossEntropy and Adam: "
-             "their own checks say which one is wrong", timeout_s=300, audit=audit,
-        release_expected=False, dtype="float64"))
+             "their own checks say which one is wrong", timeout_s=300, **TRAINED))
 
 
 # -- a window scorer trained with the max-margin loss (notes part III; Collobert et al. 2011) ---
@@ -112,13 +96,14 @@ def scorer_plan(ctx: Context) -> TrainingPlan:
     from nlpdojo_course.neural_networks.data import ranking_accuracy, ranking_data
 
     require_datasets(["oanc-pos"])
-    rng = np.random.default_rng([ctx.input_seed, 0x5C0])
+    rng = heldout_rng(ctx, 0x5C0)
     data = ranking_data("oanc-pos", seed=int(rng.integers(2**31)), **RANKING)
-    sample = _sample(len(data.test_windows), HELDOUT_SHARE, rng)
+    n = len(data.test_windows)
+    sample = sample_indices(n, max(1, int(HELDOUT_SHARE * n)), rng)
     m, k, w = data.corrupted[sample].shape
     every = np.concatenate([data.test_windows[sample], data.corrupted[sample].reshape(m * k, w)])
     order = rng.permutation(len(every))  # one call: the scorer cannot tell which are true
-    probe = _sample(len(data.train_windows), PROBE_WINDOWS / len(data.train_windows), rng)
+    probe = sample_indices(len(data.train_windows), PROBE_WINDOWS, rng)
     valid = data.valid[sample]
     vocab = int(data.noise.shape[0])
     shapes = window_shapes(vocab, w, 1, SCORER)
@@ -143,27 +128,23 @@ def scorer_plan(ctx: Context) -> TrainingPlan:
         extra={"chance": RANKING_CHANCE})
 
 
-def _train_scorer(ctx: Context) -> dict:
-    return train_and_measure(ctx, scorer_plan(ctx))
-
-
 WINDOW_SCORING = Question(
     "window_scoring", "A max-margin window scorer on held-out OANC text", integrative=True,
     datasets=("oanc-pos",),
     checks=metric_checks(
-        "window_scoring", "run", _train_scorer, [
-            Metric("ranking", "held-out ranking accuracy (true window above a corrupted one)",
-                   3.0, lambda ref: max(ref - 0.03, RANKING_CHANCE + 0.1),
-                   title="Max-margin window scorer on held-out OANC text", chance="chance",
-                   chance_name="chance (a scorer that cannot tell them apart)",
-                   too_good=(lambda ref: ref + 0.06, TOO_GOOD)),
+        "window_scoring", "run", measured(scorer_plan), [
+            accuracy_metric("held-out ranking accuracy (true window above a corrupted one)",
+                            3.0, key="ranking", margin=0.03, floor=RANKING_CHANCE + 0.1,
+                            title="Max-margin window scorer on held-out OANC text",
+                            chance="chance",
+                            chance_name="chance (a scorer that cannot tell them apart)",
+                            too_good=0.06, why=TOO_GOOD),
         ], budget="OANC: 2,000 training sentences, 1 epoch of Adam (lr 0.01, batches of 128), "
                   "each window against one corrupted copy; 5 corrupted copies per held-out "
                   "window",
         hint="the scorer trains your WindowClassifier (one output) with your MaxMargin and "
              "Adam: their own checks say which one is wrong; a ranking near chance with a loss "
              "stuck at 0 means the margin is not 1 - s + s_c, a ranking below chance that the "
-             "corrupted window's score is not pushed down", timeout_s=300, audit=audit,
-        release_expected=False, dtype="float64"))
+             "corrupted window's score is not pushed down", timeout_s=300, **TRAINED))
 
 QUESTIONS = [POS_TAGGING, WINDOW_SCORING]

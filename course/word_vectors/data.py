@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nlpdojo_autograder.training import token_ids, vocabulary
 
 #: word tokens: the letter-initial alternative of :data:`nlpdojo.text.TOKEN_PATTERN` (numbers and
 #: punctuation are not words for word2vec)
@@ -56,10 +57,8 @@ def prepare_corpus(name: str = "sotu", *, min_count: int = 5, split: str | None 
             break
     if max_words is not None:
         tokens = tokens[:max_words]
-    counts = Counter(tokens)
-    words = [w for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0])) if c >= min_count]
-    index = {w: i for i, w in enumerate(words)}
-    ids = np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+    words = vocabulary(Counter(tokens), min_count=min_count, order="count-word")
+    ids = token_ids(tokens, {w: i for i, w in enumerate(words)}, -1, len(tokens))
     ids = ids[ids >= 0]  # (N,) rare words removed from the stream
     return Corpus(name, ids, np.bincount(ids, minlength=len(words)), words)
 

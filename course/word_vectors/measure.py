@@ -37,7 +37,7 @@ def train_and_measure(ctx: Context) -> dict:
     """Audit the steps, train them under the budget, measure the vectors here (every metric
     of the three training checks, which share this one run)."""
     from nlpdojo.text import keep_probability
-    from nlpdojo_autograder.training import require_datasets
+    from nlpdojo_autograder.training import heldout_rng, require_datasets, sample_indices
     from nlpdojo_course.word_vectors import metrics
     from nlpdojo_course.word_vectors.data import (
         EVALUATION_SETS,
@@ -67,7 +67,7 @@ def train_and_measure(ctx: Context) -> dict:
     word2ind = corpus.word2ind
     # held-out pairs: the validation split, subsampled like training, a fixed window of 5,
     # drawn afresh per grading (the input seed: fresh in CI)
-    rng = np.random.default_rng([ctx.input_seed, 0x2C])
+    rng = heldout_rng(ctx, 0x2C)
     valid = prepare_corpus("sotu", split="valid", min_count=1)
     to_train = np.array([word2ind.get(w, -1) for w in valid.words], np.int64)
     ids = to_train[valid.token_ids]
@@ -75,7 +75,7 @@ def train_and_measure(ctx: Context) -> dict:
     ids = ids[rng.random(ids.shape[0]) < keep_probability(corpus.counts.astype(float), 1e-3)[ids]]
     offsets = np.r_[-5:0, 1:6]  # (10,)
     # 5,000 centers spread over the whole split (every address, not the first few)
-    middle = np.sort(rng.choice(np.arange(5, ids.shape[0] - 5), 5_000, replace=False))  # (C,)
+    middle = 5 + sample_indices(ids.shape[0] - 10, 5_000, rng)  # (C,) in [5, N - 5)
     positions = middle[:, None] + offsets  # (C, 10)
     centers = np.repeat(ids[middle], offsets.shape[0])  # (P,) = (C * 10,)
     outsides = ids[positions].reshape(-1)  # (P,)

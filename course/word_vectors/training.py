@@ -5,7 +5,7 @@ loss, WordSim-353's rho and analogies, against the reference's under the same bu
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import Metric, Question, metric_checks
-from nlpdojo_autograder.training import audit
+from nlpdojo_autograder.training import TRAINED
 from nlpdojo_course.word_vectors import measure
 
 #: the too-good bounds' explanation: far beyond the reference under the same budget and seeds
@@ -29,6 +29,6 @@ TRAINING = Question(
                    title="WordSim-353 after training", chance="wordsim353_chance",
                    too_good=(lambda ref: ref + 0.2, TOO_GOOD)),
         ], budget=measure.BUDGET.format(epochs=measure.QUICK_EPOCHS), hint=measure.HINT,
-        audit=audit, release_expected=False, dtype="float64"))
+        **TRAINED))
 
 QUESTIONS = [TRAINING]

@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
 from nlpdojo.text import ngram_corpus as corpus
+from nlpdojo_autograder.training import TrainError
+from nlpdojo_autograder.training import commands as kit_commands
 from nlpdojo_course.language_models import data
 from nlpdojo_course.language_models import ngram_models as ngram_cli
 from nlpdojo_course.language_models import trainer as lm_cli
@@ -40,7 +42,7 @@ def _synthetic_corpus(monkeypatch):
     """Random sentences instead of a data set: no cache needed, each run well under a second."""
     splits = {"train": _sentences(0, 400), "valid": _sentences(1, 50), "test": _sentences(2, 50)}
     monkeypatch.setattr(data, "lm_sentences", lambda corpus, split, limit=None: splits[split])
-    monkeypatch.setattr(lm_cli, "require_datasets", lambda names: None)
+    monkeypatch.setattr(kit_commands, "require_datasets", lambda names: None)
     yield splits
     for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
         del sys.modules[name]
@@ -68,7 +70,7 @@ def test_train_saves_a_checkpoint_and_prints_nltks_perplexity(tmp_path, _synthet
     lm.fit([everygrams(s, max_len=3) for s in train])
     grams = [g for s in _synthetic_corpus["valid"] for g in nltk_ngrams(corpus.pad(s, 3), 3)]
     assert printed == pytest.approx(lm.perplexity(grams), abs=0.006)  # printed with 2 decimals
-    meta = lm_cli.read_meta(out)
+    meta = lm_cli.MODELS.read_meta(out)
     assert meta["model"] == "ngram" and meta["smoothing"] == smoothing
     assert meta["heldout_perplexity"] == pytest.approx(lm.perplexity(grams), rel=1e-10)
 
@@ -116,8 +118,8 @@ def test_the_add_one_unigram_perplexity_is_printed_beside_the_models(tmp_path,
 
 
 def test_generation_never_draws_bos_and_stops_at_eos(tmp_path):
+    from nlpdojo_autograder.training import generate
     from nlpdojo_autograder.training.train import CodeChoice
-    from nlpdojo_course.language_models.sample import generate
     from nlpdojo_solutions.language_models.sampling import sample_next
 
     out = tmp_path / "lm.npz"
@@ -166,7 +168,7 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path, monkeypatch):
 
 
 def test_keys_that_would_overflow_int64_are_refused():
-    with pytest.raises(lm_cli.TrainError, match="2\\^63"):
+    with pytest.raises(TrainError, match="2\\^63"):
         ngram_cli.check_key_range(20000, 5)
     ngram_cli.check_key_range(20000, 4)
 
@@ -174,7 +176,7 @@ def test_keys_that_would_overflow_int64_are_refused():
 def test_the_lm_trainer_is_listed_and_models_are_a_registry():
     listing = dojo("train")
     assert "lm" in listing.output and "language_models" in listing.output
-    assert lm_cli.builder("ngram").name == "ngram"
+    assert lm_cli.MODELS.get("ngram").name == "ngram"
     assert set(lm_cli.MODELS) >= {"ngram", "window", "rnn"}
     assert "neural-lm" in listing.output and "Deprecated" in listing.output
 

@@ -18,9 +18,11 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.training import ModelKind
+from nlpdojo_autograder.training import TokenStreams as LMData
+from nlpdojo_autograder.training import commands as kit_commands
 from nlpdojo_course.language_models import neural_models as neural
 from nlpdojo_course.language_models import trainer as lm_cli
-from nlpdojo_course.language_models.neural_data import LMData
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -54,7 +56,7 @@ def corpus(monkeypatch) -> LMData:
     rng = np.random.default_rng(0)
     words = tuple(f"w{i}" for i in range(19)) + ("</s>", "<UNK>")
     fake = LMData(rng.integers(0, 21, 800), rng.integers(0, 21, 10 * 51 + 1), words)
-    monkeypatch.setattr(lm_cli, "require_datasets", lambda names: None)
+    monkeypatch.setattr(kit_commands, "require_datasets", lambda names: None)
     monkeypatch.setattr(neural, "lm_data", lambda *a, **k: fake)
     return fake
 
@@ -93,7 +95,7 @@ def test_the_default_optimizer_and_rate_are_the_models_own(corpus, tmp_path):
         out = tmp_path / f"{model}.npz"
         assert train("--solutions", "--model", model, "--output", str(out), "--max-steps", "2",
                      "--no-progress").exit_code == 0
-        meta = lm_cli.read_meta(out)
+        meta = lm_cli.MODELS.read_meta(out)
         assert (meta["optimizer"], meta["lr"]) == expected
 
 
@@ -167,12 +169,12 @@ def test_a_model_registered_by_another_module_is_trained(corpus, tmp_path, monke
         run.report.update(perplexity=21.0, heldout_tokens=5, steps=1, final_loss=2.0)
         return Uniform()
 
-    monkeypatch.setattr(lm_cli, "MODELS", dict(lm_cli.MODELS))
-    lm_cli.register_model("uniform", lm_cli.LMBuilder(
+    monkeypatch.setattr(lm_cli.MODELS, "kinds", dict(lm_cli.MODELS.kinds))
+    lm_cli.MODELS.register("uniform", ModelKind(
         "uniform", "every word alike", fit, lambda path, code: Uniform(), ("__init__.py",),
         frozenset({"dim"}), {"dim": 7}))
     with pytest.raises(ValueError, match="registered twice"):
-        lm_cli.register_model("uniform", lm_cli.MODELS["uniform"])
+        lm_cli.MODELS.register("uniform", lm_cli.MODELS.kinds["uniform"])
     out = tmp_path / "u.npz"
     result = train("--solutions", "--model", "uniform", "--output", str(out), "--no-progress")
     assert result.exit_code == 0, result.output
@@ -200,7 +202,8 @@ def test_neural_lm_is_a_deprecated_alias_of_train_lm(corpus, tmp_path):
                   "--output", str(out), *WINDOW_SMALL)
     assert result.exit_code == 0, result.output
     assert "deprecated" in result.output and "dojo train lm --model window|rnn" in result.output
-    assert "held-out perplexity" in result.output and lm_cli.read_meta(out)["model"] == "window"
+    assert "held-out perplexity" in result.output
+    assert lm_cli.MODELS.read_meta(out)["model"] == "window"
     refused = dojo("train", "neural-lm", "--solutions", "--model", "ngram", "--output",
                    str(tmp_path / "n.npz"))
     assert refused.exit_code == 2 and "choose rnn or window" in refused.output

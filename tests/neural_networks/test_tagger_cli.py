@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.training import read_checkpoint
 from nlpdojo_course.neural_networks import trainer as cli
 from nlpdojo_course.neural_networks.data import TaggingData
 
@@ -77,7 +78,8 @@ def test_trains_saves_a_checkpoint_and_reports_the_baseline(data, tmp_path):
     assert "training the reference solutions" in text
     assert "epoch 2/2" in text and f"checkpoint -> {out}" in text
     assert "most-frequent-tag baseline" in text
-    meta, state, optim = cli.read_checkpoint(out)
+    saved = read_checkpoint(out, cli.FILES)
+    meta, state, optim = saved.meta, saved.params, saved.optimizer
     assert meta["epochs_done"] == 2 and meta["optimizer"] == "adam"
     assert set(state) == {"embedding.weight", "hidden.weight", "hidden.bias", "output.weight",
                           "output.bias"}
@@ -94,10 +96,12 @@ def test_resuming_continues_exactly_as_the_uninterrupted_run(data, tmp_path):
     resumed = dojo("--solutions", "--resume", "--epochs", "2", "--output", str(part))
     assert resumed.exit_code == 0, resumed.output
     assert "resumed" in _flat(resumed.output) and "momentum" in _flat(resumed.output)
-    (_, s1, o1), (m2, s2, o2) = cli.read_checkpoint(whole), cli.read_checkpoint(part)
-    assert m2["epochs_done"] == 2 and o1["steps"] == o2["steps"]
-    for name in s1:
-        np.testing.assert_allclose(s2[name], s1[name], rtol=1e-5, atol=1e-6)
+    first, second = read_checkpoint(whole, cli.FILES), read_checkpoint(part, cli.FILES)
+    assert second.meta["epochs_done"] == 2
+    assert first.optimizer["steps"] == second.optimizer["steps"]
+    for name in first.params:
+        np.testing.assert_allclose(second.params[name], first.params[name], rtol=1e-5,
+                                   atol=1e-6)
 
     again = dojo("--solutions", "--resume", "--epochs", "2", "--output", str(part))
     assert again.exit_code == 2 and "--epochs 3" in _flat(again.output)

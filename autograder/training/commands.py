@@ -1,0 +1,264 @@
+"""``dojo train`` plumbing written once: a registry of model kinds with their own options, and
+the one driver that runs any of them (CS224n's training loop, seen from the command line).
+
+A topic's training command picks a model with ``--model NAME`` from a :class:`ModelRegistry`
+(name → :class:`ModelKind`, or its ``"module:attribute"``, imported only when used). A kind
+names the topic files it runs, the options it reads and their defaults: an option left unset
+takes the kind's default, one given to a kind that does not read it is an error naming the
+kinds that do. :func:`run_training` then does what every run does: choose the code
+(:class:`~nlpdojo_autograder.training.train.TopicCode`), check the output folder and the data, print
+what trains, show a progress bar, write a checkpoint every ``--save-every`` steps, turn an
+untouched stub's ``NotImplementedError`` into one clear error, save, and print the closing
+report (the metric line and "trained (steps, final loss, time); checkpoint -> FILE").
+
+A kind's ``train(run)`` gets a :class:`Run` (the corpus, the chosen code, the options) and
+returns a trained model with ``save(path)``; a model that trains in steps calls
+``run.start(total)`` once and ``run.on_step(step, loss)`` after every step, sets
+``run.snapshot`` (the model so far, for the periodic checkpoint) and fills ``run.report``.
+Adding a kind to a registry is one line::
+
+    MODELS = ModelRegistry("dojo train lm", "my_topic", flags={"hidden": "--hidden"},
+                           noun="language model", kinds={"rnn": "my_pkg.models:RNN"})
+    MODELS.register("lstm", ModelKind("lstm", "LSTM LM", train, load, ("lstm.py",),
+                                      frozenset({"hidden"}), {"hidden": 128}))
+    # in the command: run_training(MODELS, model, output=..., code=..., solutions=...,
+    #                              progress=..., corpus=corpus, hidden=hidden)
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlpdojo.cli.common import console
+from nlpdojo_autograder.training.checkpoint import CheckpointFiles, read_meta, save_training
+from nlpdojo_autograder.training.train import (
+    CodeChoice,
+    TopicCode,
+    TrainError,
+    check_output,
+    require_datasets,
+)
+
+
+def say(line: str) -> None:
+    """Print one line on ``dojo``'s console, as written (no markup, no wrapping)."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class Run:
+    """One training run: the corpus, the code that trains, and every option (the kind's
+    defaults filled in)."""
+
+    corpus: str
+    code: CodeChoice
+    options: dict[str, Any]
+    #: print a line (the CLI's console; a no-op in scripts)
+    say: Callable[[str], None] = print
+    #: what the kind reports: its metric (e.g. ``perplexity``, ``heldout_tokens``),
+    #: ``steps`` and ``final_loss``
+    report: dict[str, Any] = field(default_factory=dict)
+    #: ``start(total)`` once the number of steps is known (the progress bar), then
+    #: ``on_step(step, loss)`` after every step (the bar, the periodic checkpoint)
+    start: Callable[[int | None], None] = lambda total: None
+    on_step: Callable[[int, float], None] = lambda step, loss: None
+    #: set by the kind: the model trained so far, for a checkpoint written during training
+    snapshot: Callable[[int], Any] | None = None
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A kind of model for ``--model NAME``: ``train(run) -> model`` (a model has
+    ``save(path)``), ``load(path, code) -> model`` (its checkpoint read back)."""
+
+    name: str
+    summary: str
+    train: Callable[[Run], Any]
+    load: Callable[[Path, CodeChoice], Any]
+    #: the files of the topic folder it runs (how a student's folder is recognised)
+    modules: tuple[str, ...] = ()
+    #: the model-specific options it reads (keys of :attr:`ModelRegistry.flags`)
+    options: frozenset[str] = frozenset()
+    #: its defaults for those options left unset
+    defaults: dict[str, Any] = field(default_factory=dict)
+    #: the corpora it can train on (``None``: any the data checks accept)
+    corpora: tuple[str, ...] | None = None
+    #: checks of the resolved options, run before any data are read (raise TrainError)
+    validate: Callable[[dict[str, Any]], None] | None = None
+
+
+@dataclass
+class ModelRegistry:
+    """The kinds one training command chooses from, and how it reports a run.
+
+    ``command``: the command line that trains them (``dojo train lm``); ``topic``: whose
+    folder the code is; ``flags``: model-specific option → its flag (an option not listed is
+    common to every kind); ``noun``: what a kind is called in the first line ("language
+    model"); ``metric``: the report's metric line from ``run.report``; ``after``: what to do
+    with the checkpoint (``{output}`` is filled in)."""
+
+    command: str
+    topic: str
+    flags: dict[str, str]
+    noun: str = "model"
+    kinds: dict[str, ModelKind | str] = field(default_factory=dict)
+    metric: Callable[[dict[str, Any]], str] | None = None
+    after: str = ""
+    example: str = ""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.kinds)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.kinds
+
+    @property
+    def files(self) -> CheckpointFiles:
+        """The checkpoints its kinds write, for the errors of reading them back."""
+        return CheckpointFiles(self.command, self.example)
+
+    def register(self, name: str, kind: ModelKind | str) -> None:
+        """Add a ``--model`` choice (a :class:`ModelKind` or its "module:attribute"); a name
+        registered twice is an error."""
+        if name in self.kinds:
+            raise ValueError(f"{self.noun} {name!r} is registered twice")
+        self.kinds[name] = kind
+
+    def get(self, name: str) -> ModelKind:
+        """The kind called ``name``; an unknown name lists the kinds."""
+        if name not in self.kinds:
+            raise TrainError(f"unknown model {name!r}; available: {', '.join(sorted(self))} "
+                             f"({self.command} --model NAME)")
+        found = self.kinds[name]
+        if isinstance(found, str):
+            module, attr = found.split(":")
+            found = getattr(importlib.import_module(module), attr)
+        return found
+
+    def resolve(self, kind: ModelKind, given: dict[str, Any]) -> dict[str, Any]:
+        """``given`` (``None``: unset) with ``kind``'s defaults filled in; a model-specific
+        option set for a kind that does not read it is an error naming the kinds that do."""
+        stray = [k for k, v in given.items() if v is not None and k in self.flags
+                 and k not in kind.options]
+        if stray:
+            flags = ", ".join(self.flags[k] for k in stray)
+            users = sorted(n for n in self if set(stray) & self.get(n).options)
+            hint = f" (it is for --model {'/'.join(users)})" if users else ""
+            raise TrainError(f"{flags} does not apply to --model {kind.name}{hint}; "
+                             f"`{self.command} --help` says which option is for which model")
+        return {**{k: v for k, v in given.items() if k not in self.flags},
+                **{k: given[k] if given.get(k) is not None else kind.defaults.get(k)
+                   for k in kind.options}}
+
+    def read_meta(self, path: Path) -> dict[str, Any]:
+        """The JSON header of a checkpoint of one of its kinds (it names the kind)."""
+        meta = read_meta(path, self.files)
+        if "model" not in meta:
+            raise TrainError(f"{path} is not {self.files.called} (no model name)")
+        return meta
+
+    def load(self, path: Path, code: CodeChoice) -> tuple[Any, dict[str, Any]]:
+        """The model saved in ``path`` and its meta, by the kind its meta names."""
+        meta = self.read_meta(path)
+        return self.get(str(meta["model"])).load(path, code), meta
+
+
+def run_training(registry: ModelRegistry, model: str, *, output: Path, code: Path | None,
+                 solutions: bool, progress: bool, **given: Any) -> Run:
+    """Train ``--model model`` of ``registry`` with the options ``given`` (``None``: unset;
+    ``corpus`` among them), save it to ``output`` and print the report (see the module)."""
+    kind = registry.get(model)  # an unknown model fails before anything else
+    options = registry.resolve(kind, given)
+    corpus = options.pop("corpus")
+    chosen = TopicCode(registry.topic, kind.modules).choose(code, solutions)
+    if kind.corpora is not None and corpus not in kind.corpora:
+        noun = registry.noun.replace(" ", "-")
+        raise TrainError(f"corpus {corpus!r} is not a {noun} corpus; choose one of "
+                         f"{', '.join(kind.corpora)}")
+    if kind.validate is not None:
+        kind.validate(options)
+    check_output(output)
+    require_datasets([corpus])
+    run = Run(corpus, chosen, options, say=say)
+    bar = None
+
+    def start(total: int | None) -> None:
+        nonlocal bar
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, unit="step", desc=model, leave=False)
+
+    def on_step(step: int, loss: float) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+        every = options.get("save_every")
+        if every and step % every == 0 and run.snapshot is not None:
+            run.snapshot(step).save(output)
+
+    run.start, run.on_step = start, on_step
+    run.say(f"training the {model} {registry.noun} ({kind.summary}) on {corpus}: "
+            f"{chosen.whose}")
+    started = time.perf_counter()
+    try:
+        with chosen.stubs():
+            trained = kind.train(run)
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - started
+    trained.save(output)
+    r = run.report
+    if registry.metric is not None:
+        run.say(registry.metric(r))
+    steps = (f"{r['steps']:,} steps, final loss {r['final_loss']:.4f}, "
+             if r.get("steps") else "")
+    after = f" {registry.after.format(output=output)}" if registry.after else ""
+    run.say(f"trained ({steps}{seconds:.1f}s); checkpoint -> {output}{after}")
+    return run
+
+
+def check_finite(losses: list[float], what: str, topic: str) -> None:
+    """A training loss that became NaN or inf is a :class:`TrainError`: ``what`` names the
+    run's optimizer and rate; the fix is a lower rate or the gradients' checks."""
+    if losses and not np.all(np.isfinite(losses)):
+        raise TrainError(f"the training loss became {losses[-1]} ({what}): lower --lr, or "
+                         f"check your gradients with `grade {topic}`")
+
+
+def resume_epoch(meta: dict[str, Any], epochs: int, path: Path) -> int:
+    """The epochs a checkpoint has done, which a resumed run of ``epochs`` in all continues
+    from; a checkpoint that has them all already is an error asking for more."""
+    done = int(meta["epochs_done"])
+    if done >= epochs:
+        raise TrainError(f"{path} has {done} epoch(s) already; ask for more with --epochs "
+                         f"{done + 1} or more")
+    return done
+
+
+def run_epochs(train_epoch: Callable[[int], list[float]], evaluate: Callable[[], float], *,
+               start: int, epochs: int, output: Path, model: Any, optimizer: Any,
+               meta: Callable[[int, float], dict[str, Any]], what: str, topic: str,
+               metric: str = "held-out accuracy", say: Callable[[str], None] = say) -> float:
+    """Epochs ``start`` .. ``epochs - 1`` of a run that resumes: each trains
+    (``train_epoch(epoch)`` returns its losses, which must stay finite: :func:`check_finite`
+    with ``what`` and ``topic``), is evaluated (``evaluate()``), written as a checkpoint to
+    resume from (``meta(epochs_done, value)``, with ``model``'s parameters and
+    ``optimizer``'s state) and reported in one line; the last evaluation is returned."""
+    value = float("nan")
+    for epoch in range(start, epochs):
+        losses = train_epoch(epoch)
+        check_finite(losses, what, topic)
+        value = evaluate()
+        save_training(output, meta(epoch + 1, value), model, optimizer)
+        say(f"epoch {epoch + 1}/{epochs}: mean training loss {np.mean(losses):.4f}, "
+            f"{metric} {value:.4f}; checkpoint -> {output}")
+    return value

@@ -1,0 +1,131 @@
+"""The two trained-model checks the course's topics need, each built in a few lines on
+:class:`~nlpdojo_autograder.training.trained.TrainingPlan` (docs/security.md, "Metric checks").
+
+* :func:`language_model_plan`: the given loop trains a language model on a training id
+  stream from the grader's initial parameters; the grader scores a stretch of the test
+  stream, drawn afresh from the input seed and never sent, with the reference's forward and
+  measures its perplexity (with the add-one unigram floor).
+* :func:`classifier_plan`: the given loop trains a classifier on training inputs and labels;
+  the grader scores a fresh share of the test inputs (never sent) and measures accuracy, with
+  the topic's floors (majority class, a baseline) as extra figures.
+
+Both draw the held-out sample, then a probe of training data for the forwards' comparison,
+from :func:`~nlpdojo_autograder.training.prepare.heldout_rng` with the check's ``salt``.
+:func:`measured` turns a plan into the run of
+:func:`~nlpdojo_autograder.authoring.builders.metric_checks`, and :data:`TRAINED` holds the
+options every such check passes. A question, in full::
+
+    def plan(ctx):
+        data = labelled_sentences("mr")
+        return classifier_plan(
+            ctx, salt=0x3A7, train=("training", "train_classifier"),
+            score=("training", "score"), train_inputs=(data.train_ids, data.train_lengths),
+            train_labels=data.train_labels, test_inputs=(data.test_ids, data.test_lengths),
+            test_labels=data.test_labels, classes=2, probe=200, shapes=shapes,
+            options={...}, score_options={...},
+            floors=lambda labels, sample: {"majority": majority_share(labels)})
+
+    QUESTION = Question("polarity", ..., datasets=("mr",), checks=metric_checks(
+        "polarity", "mr", measured(plan), [accuracy_metric(...)], budget="...", **TRAINED))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nlpdojo_autograder.authoring.checks import CheckFailure, Context
+from nlpdojo_autograder.training.evaluate import accuracy, perplexity, unigram_perplexity
+from nlpdojo_autograder.training.prepare import (
+    TokenStreams,
+    heldout_rng,
+    sample_indices,
+    stretch,
+    take,
+)
+from nlpdojo_autograder.training.trained import (
+    TrainingPlan,
+    audit,
+    initial_parameters,
+    train_and_measure,
+)
+
+#: what every trained-model check passes to ``metric_checks``: the audit of every step, no
+#: expected value in a student release, float64 training on every backend
+TRAINED: dict[str, Any] = {"audit": audit, "release_expected": False, "dtype": "float64"}
+
+
+def measured(plan: Callable[[Context], TrainingPlan]) -> Callable[[Context], dict]:
+    """The run of a metric check: the plan trained, validated, scored and compared."""
+    def run(ctx: Context) -> dict:
+        return train_and_measure(ctx, plan(ctx))
+
+    return run
+
+
+def language_model_plan(ctx: Context, data: TokenStreams, *, salt: int,
+                        train: tuple[str, str], score: tuple[str, str],
+                        options: dict[str, Any], score_options: dict[str, Any],
+                        shapes: dict[str, tuple[int, ...]],
+                        targets: Callable[[np.ndarray], np.ndarray] = lambda ids: ids,
+                        heldout_tokens: int = 30_000, probe_tokens: int = 2_000
+                        ) -> TrainingPlan:
+    """Train on ``data.train_ids``; score a stretch of ``heldout_tokens`` test tokens (and
+    compare forwards on ``probe_tokens`` training tokens). ``targets(stretch)``: the tokens
+    the scorer predicts, in its order (a stream model's:
+    :func:`~nlpdojo_autograder.training.prepare.stream_targets`)."""
+    rng = heldout_rng(ctx, salt)
+    heldout = stretch(data.test_ids, heldout_tokens, rng)
+    probe = stretch(data.train_ids, probe_tokens, rng)
+    predicted = targets(heldout)
+
+    def measure(log_probs: np.ndarray) -> dict[str, float]:
+        log_probs = log_probs.reshape(-1)
+        if log_probs.shape != predicted.shape:
+            raise CheckFailure(f"the model scored {log_probs.shape[0]} held-out tokens; "
+                               f"{predicted.shape[0]} were expected")
+        if np.any(log_probs > 1e-9):
+            raise CheckFailure("a held-out log-probability is above 0: the scores are not "
+                               "turned into a distribution over the vocabulary")
+        return {"perplexity": perplexity(log_probs)}
+
+    return TrainingPlan(
+        train=train, train_args=(data.train_ids,), options=options, shapes=shapes,
+        init=initial_parameters(shapes, ctx.base_seed), seed=ctx.base_seed, score=score,
+        score_options=score_options, heldout=heldout, probe=probe, measure=measure,
+        extra={"unigram": unigram_perplexity(data.train_ids, predicted, data.vocab_size)})
+
+
+def classifier_plan(ctx: Context, *, salt: int, train: tuple[str, str], score: tuple[str, str],
+                    train_inputs: np.ndarray | tuple, train_labels: np.ndarray,
+                    test_inputs: np.ndarray | tuple, test_labels: np.ndarray, classes: int,
+                    options: dict[str, Any], score_options: dict[str, Any],
+                    shapes: dict[str, tuple[int, ...]], probe: int, share: float = 0.8,
+                    floors: Callable[[np.ndarray, np.ndarray], dict[str, float]] | None = None,
+                    who: str = "classifier", items: str = "held-out items") -> TrainingPlan:
+    """Train on ``(*train_inputs, train_labels)``; score a ``share`` of the test inputs drawn
+    from the input seed (and compare forwards on ``probe`` training inputs); the accuracy of
+    the scores (N, ``classes``). ``floors(labels, sample)``: the chance floors of that
+    sample, reported beside the metric (the majority class, a baseline)."""
+    rng = heldout_rng(ctx, salt)
+    n_test, n_train = len(test_labels), len(train_labels)
+    sample = sample_indices(n_test, max(1, int(share * n_test)), rng)
+    rows = sample_indices(n_train, probe, rng)
+    labels = test_labels[sample]
+    inputs = train_inputs if isinstance(train_inputs, tuple) else (train_inputs,)
+
+    def measure(scores: np.ndarray) -> dict[str, float]:
+        if scores.shape != (labels.shape[0], classes):
+            raise CheckFailure(f"the {who} gave scores of shape {scores.shape} for "
+                               f"{labels.shape[0]} {items}; expected "
+                               f"({labels.shape[0]}, {classes})")
+        return {"accuracy": accuracy(scores, labels)}
+
+    return TrainingPlan(
+        train=train, train_args=(*inputs, train_labels), options=options, shapes=shapes,
+        init=initial_parameters(shapes, ctx.base_seed), seed=ctx.base_seed, score=score,
+        score_options=score_options, heldout=take(test_inputs, sample),
+        probe=take(train_inputs, rows), measure=measure,
+        extra=floors(labels, sample) if floors is not None else {})

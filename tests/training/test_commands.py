@@ -1,0 +1,153 @@
+"""The training kit's ``dojo train`` plumbing: a registry of model kinds (lazy "module:attr"
+entries, a duplicate refused, an unknown kind listing the others, a stray option refused
+naming the kinds that read it, defaults filled in) and the run driver (which code trains, the
+output folder and the data checked before any work, the progress callbacks, the periodic
+checkpoint, an untouched stub as one clear error, the closing report)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlpdojo_autograder.training import (
+    ModelKind,
+    ModelRegistry,
+    TrainError,
+    check_finite,
+    resume_epoch,
+    run_training,
+)
+from nlpdojo_autograder.training import commands as kit
+
+
+class Toy:
+    def __init__(self, step: int = 0) -> None:
+        self.step = step
+
+    def save(self, path: Path) -> None:
+        np.savez(path, meta=np.asarray(json.dumps({"model": "toy", "step": self.step})))
+
+
+def fit(run):
+    run.start(4)
+    for step in range(1, 5):
+        run.snapshot = lambda s: Toy(s)
+        run.on_step(step, 1.0 / step)
+    run.report.update(score=0.5, steps=4, final_loss=0.25)
+    return Toy(4)
+
+
+def stub(run):
+    raise NotImplementedError("toy.fit: not implemented yet")
+
+
+TOY = ModelKind("toy", "a toy", fit, lambda path, code: Toy(), ("__init__.py",),
+                frozenset({"hidden", "save_every"}), {"hidden": 8})
+#: a kind another module defines, registered by its "module:attribute"
+LAZY = ModelKind("lazy", "registered lazily", stub, lambda p, c: None,
+                 options=frozenset({"depth"}))
+
+
+@pytest.fixture
+def models(monkeypatch) -> ModelRegistry:
+    monkeypatch.setattr(kit, "require_datasets", lambda names: None)
+    return ModelRegistry("dojo train toy", "word_vectors", noun="toy model",
+                         flags={"hidden": "--hidden", "depth": "--depth",
+                                "save_every": "--save-every"},
+                         kinds={"toy": TOY, "lazy": f"{__name__}:LAZY"},
+                         metric=lambda r: f"score {r['score']:.2f}",
+                         after="(`dojo use {output}`)")
+
+
+def test_kinds_are_found_listed_and_registered_once(models):
+    assert models.get("toy") is TOY and models.get("lazy") is LAZY
+    assert set(models) == {"toy", "lazy"} and "toy" in models
+    with pytest.raises(TrainError, match=r"unknown model 'x'; available: lazy, toy "
+                                         r"\(dojo train toy --model NAME\)"):
+        models.get("x")
+    with pytest.raises(ValueError, match="registered twice"):
+        models.register("toy", TOY)
+
+
+def test_options_take_the_kinds_defaults_and_a_stray_one_is_refused(models):
+    assert models.resolve(TOY, {"corpus": "c", "hidden": None, "depth": None}) == {
+        "corpus": "c", "hidden": 8, "save_every": None}
+    assert models.resolve(TOY, {"hidden": 3})["hidden"] == 3
+    with pytest.raises(TrainError, match=r"--depth does not apply to --model toy \(it is for "
+                                         r"--model lazy\); `dojo train toy --help`"):
+        models.resolve(TOY, {"depth": 2})
+
+
+def test_a_run_trains_reports_and_checkpoints(models, tmp_path, capsys):
+    saved = []
+    real = Toy.save
+    Toy.save = lambda self, path: (saved.append(self.step), real(self, path))
+    try:
+        run = run_training(models, "toy", output=tmp_path / "t.npz", code=None,
+                           solutions=True, progress=False, corpus="sotu", hidden=None,
+                           depth=None, save_every=2)
+    finally:
+        Toy.save = real
+    assert saved == [2, 4, 4] and run.options["hidden"] == 8 and run.corpus == "sotu"
+    out = capsys.readouterr().out
+    assert "training the toy toy model (a toy) on sotu: the reference solutions" in out
+    assert "score 0.50" in out and "trained (4 steps, final loss 0.2500, " in out
+    assert f"checkpoint -> {tmp_path / 't.npz'} (`dojo use {tmp_path / 't.npz'}`)" in out
+
+
+def test_a_stub_a_bad_output_folder_and_missing_data_fail_before_or_clearly(models, tmp_path,
+                                                                            monkeypatch):
+    with pytest.raises(TrainError, match="not implemented yet .*`grade word_vectors` shows"):
+        run_training(models, "lazy", output=tmp_path / "t.npz", code=None, solutions=True,
+                     progress=False, corpus="sotu")
+    with pytest.raises(TrainError, match="does not exist"):
+        run_training(models, "toy", output=tmp_path / "no" / "t.npz", code=None,
+                     solutions=True, progress=False, corpus="sotu")
+
+    def missing(names):
+        raise TrainError(f"not fetched yet: {names[0]}")
+
+    monkeypatch.setattr(kit, "require_datasets", missing)
+    with pytest.raises(TrainError, match="not fetched yet: sotu"):
+        run_training(models, "toy", output=tmp_path / "t.npz", code=None, solutions=True,
+                     progress=False, corpus="sotu")
+    assert not (tmp_path / "t.npz").exists()
+
+
+def test_a_kind_limits_its_corpora_and_checks_its_options(models, tmp_path):
+    def no_odd(options):
+        if options["hidden"] % 2:
+            raise TrainError("--hidden must be even")
+
+    models.register("even", ModelKind("even", "even", fit, lambda p, c: Toy(),
+                                      options=frozenset({"hidden"}), defaults={"hidden": 2},
+                                      corpora=("sotu",), validate=no_odd))
+    with pytest.raises(TrainError, match="corpus 'mr' is not a toy-model corpus; choose one "
+                                         "of sotu"):
+        run_training(models, "even", output=tmp_path / "t.npz", code=None, solutions=True,
+                     progress=False, corpus="mr")
+    with pytest.raises(TrainError, match="must be even"):
+        run_training(models, "even", output=tmp_path / "t.npz", code=None, solutions=True,
+                     progress=False, corpus="sotu", hidden=3)
+
+
+def test_a_checkpoints_meta_names_its_kind(models, tmp_path):
+    Toy(3).save(tmp_path / "t.npz")
+    model, meta = models.load(tmp_path / "t.npz", None)
+    assert isinstance(model, Toy) and meta["step"] == 3
+    np.savez(tmp_path / "n.npz", meta=np.asarray("{}"))
+    with pytest.raises(TrainError, match="not a checkpoint of `dojo train toy` .no model name"):
+        models.read_meta(tmp_path / "n.npz")
+
+
+def test_diverged_losses_and_a_finished_resume_are_clear_errors(tmp_path):
+    check_finite([1.0, 0.5], "adam, lr 0.1", "word_vectors")
+    with pytest.raises(TrainError, match=r"became nan \(adam, lr 0.1\): lower --lr, or check "
+                                         "your gradients with `grade word_vectors`"):
+        check_finite([1.0, float("nan")], "adam, lr 0.1", "word_vectors")
+    assert resume_epoch({"epochs_done": 1}, 3, tmp_path / "t.npz") == 1
+    with pytest.raises(TrainError, match="has 3 epoch.s. already; ask for more with --epochs 4"):
+        resume_epoch({"epochs_done": 3}, 3, tmp_path / "t.npz")
