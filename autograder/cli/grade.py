@@ -563,7 +563,20 @@ def _registered() -> list[str]:
     return exercise_names()
 
 
+def _list_topics_in_help() -> None:
+    """``grade --help`` ends with the topics installed, in course order (the registry's: a
+    topic added as a folder or by an exercise pack shows up with no edit here)."""
+    try:
+        names = exercise_names()
+    except Exception:  # noqa: BLE001 - a broken plugin is reported by the command itself
+        return
+    if names and app.registered_commands:
+        app.registered_commands[0].epilog = (
+            f"Topics installed: {', '.join(names)} (`dojo plugins` lists the plugin of each).")
+
+
 def main() -> None:
+    _list_topics_in_help()
     run_app(app)
 
 

@@ -194,3 +194,16 @@ def test_the_student_view_says_what_hidden_checks_carry(toy_fixtures, make_submi
     # a question filter counts only the hidden checks of the questions graded
     grade("scale", "-s", str(folder), "--as-student", "-f", "json", "-o", str(out))
     assert json.loads(out.read_text())["hidden_points"] == 0
+
+
+def test_help_lists_the_topics_installed(monkeypatch):
+    """``grade --help`` ends with the registered topics, in course order (a new topic shows
+    up there with no edit of the engine)."""
+    from nlpdojo_autograder.cli import grade as grade_cli
+
+    monkeypatch.setattr(grade_cli, "run_app", lambda application: None)
+    grade_cli.main()
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "Topics installed: word_vectors, neural_networks, language_models" in result.output
