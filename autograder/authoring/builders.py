@@ -177,7 +177,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  title: str, points: float, repeat: int = 3, hidden: bool = True,
                  torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
                  eval_mode: bool = False, parameters: bool = True,
-                 shares: dict[str, float] | None = None, **options: Any) -> list[Check]:
+                 shares: dict[str, float] | None = None, hints: dict[str, str] | None = None,
+                 **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
     ``make(ctx)`` returns the :class:`LayerCase`. ``torch``: the true forward in torch, a
@@ -188,7 +189,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     without parameters (an activation, dropout) has nothing to accumulate, so that check is
     left out and its share of the points goes to the others. ``shares``: how the question's
     ``points`` are split, over :data:`LAYER_SHARES` (``{"eval": 0.45}`` where eval mode is half
-    of what the layer teaches, as for dropout). ``options`` go to every check (``swap_in``,
+    of what the layer teaches, as for dropout). ``hints``: ``{check name: hint}`` added to a
+    failed check's message (:func:`with_hint`). ``options`` go to every check (``swap_in``,
     ``timeout_s``...).
     """
     run = _layer_runner(module, cls, make)
@@ -285,6 +287,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         *([custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
                         accumulate, judge_accumulate, **options)] if parameters else []),
     ]
+    checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
     return _share(checks, points, LAYER_SHARES | dict(shares or {}))
 
 

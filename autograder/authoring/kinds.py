@@ -299,12 +299,13 @@ def custom_check(question: str, name: str, title: str, points: float,
 class Property:
     """An invariant of a check's outputs, judged without the reference: ``holds(outputs)``
     returns True (or an array of booleans, all of which must be True) where it holds;
-    ``message`` says what is wrong when it does not (with ``{where}``: the first failing
-    index, for an array)."""
+    ``message`` says what is wrong when it does not."""
 
     name: str
     holds: Callable[[Payload], Any]
-    message: str
+    #: what is wrong: a text (``{where}``: the first failing index) or a function of the
+    #: outputs that says it with the measured values
+    message: str | Callable[[Payload], str]
 
 
 def property_check(question: str, name: str, title: str, points: float,
@@ -324,8 +325,10 @@ def property_check(question: str, name: str, title: str, points: float,
             try:
                 held = np.asarray(prop.holds(actual), dtype=bool)
             except (KeyError, ValueError, TypeError) as exc:
-                return Verdict(False, f"{prop.message.format(where='?')} ({exc})")
+                return Verdict(False, f"{prop.name}: the outputs cannot be judged ({exc})")
             if not held.all():
+                if callable(prop.message):
+                    return Verdict(False, prop.message(actual))
                 where = "" if held.ndim == 0 else str(
                     tuple(int(i) for i in np.argwhere(~held)[0]))
                 return Verdict(False, prop.message.format(where=where))

@@ -11,13 +11,14 @@ import numpy as np
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
+    Property,
     Question,
     Verdict,
     bug,
     custom_check,
     integers,
     layer_checks,
-    with_hint,
+    property_check,
 )
 from nlpdojo_course.neural_networks.common import LIB
 
@@ -100,41 +101,36 @@ def _dropout(ctx: Context) -> LayerCase:
                      inputs=lambda r: (r.standard_normal((6, 5)),))
 
 
-def _dropout_collect(ctx: Context):
-    x = np.full((200, 100), 2.0)
-    run = ctx.probe("layer_run")(ctx.function(LAYERS, "Dropout"),
-                                 (ctx.backend, P_DROP), {"seed": 1}, {}, [[ctx.asarray(x)]],
-                                 [ctx.asarray(np.ones_like(x))])
-    return {"output": ctx.to_numpy(run["outputs"][0], "Dropout's output"),
-            "grad": ctx.to_numpy(run["input_grads"][0], "Dropout's input gradient")}
+def _dropout_run(ctx: Context):  # an input of 2.0 everywhere, an upstream gradient of 1
+    run = ctx.probe("layer_run")(ctx.function(LAYERS, "Dropout"), (ctx.backend, P_DROP),
+                                 {"seed": 1}, {}, [[ctx.asarray(np.full((200, 100), 2.0))]],
+                                 [ctx.asarray(np.ones((200, 100)))])
+    return {"y": ctx.to_numpy(run["outputs"][0], "Dropout's output"),
+            "g": ctx.to_numpy(run["input_grads"][0], "Dropout's input gradient")}
 
 
-def _dropout_judge(actual, expected) -> Verdict:
-    y, g = actual["output"], actual["grad"]
-    dropped = float(np.mean(y == 0.0))
-    if abs(dropped - P_DROP) > 0.03:
-        return Verdict(False, f"with p = {P_DROP} a fraction {dropped:.3f} of the units was "
-                       f"zeroed; each unit should be dropped with probability p")
-    kept = y[y != 0.0]
-    if kept.size and not np.allclose(kept, 2.0 / (1 - P_DROP)):
-        return Verdict(False, f"kept units of an input 2.0 came out as {kept.flat[0]:.4g}; "
-                       f"inverted dropout divides them by 1 - p, giving {2 / (1 - P_DROP):.4g}, "
-                       "so the expected output equals the input and eval mode needs nothing")
-    if not np.allclose(g * 2.0, y):
-        return Verdict(False, "the input gradient is not the same mask (and scale) as the "
-                       "forward pass: backward must reuse the mask of its call")
-    return Verdict(True, f"drops {dropped:.3f} of the units, keeps the mean")
+KEPT = 2.0 / (1 - P_DROP)
+SCALING = [
+    Property("drops units with probability p", lambda o: abs(np.mean(o["y"] == 0) - P_DROP)
+             <= 0.03, lambda o: f"with p = {P_DROP} a fraction {np.mean(o['y'] == 0):.3f} of "
+             "the units was zeroed; each unit should be dropped with probability p"),
+    Property("keeps the mean", lambda o: np.allclose(o["y"][o["y"] != 0], KEPT),
+             f"kept units of an input 2.0 should come out as {KEPT:.4g}: inverted dropout "
+             "divides them by 1 - p, so the expected output equals the input and eval mode "
+             "needs nothing"),
+    Property("backward reuses the mask", lambda o: np.allclose(2 * o["g"], o["y"]),
+             "the input gradient is not the same mask (and scale) as the forward pass: "
+             "backward must reuse the mask of its call")]
 
 
 DROPOUT = Question(
     "dropout", "Inverted dropout, train and eval", code="library/layers",
     checks=[
-        *[with_hint(c, EVAL_HINT) if c.name == "eval" else c
-          for c in layer_checks("dropout", LAYERS, "Dropout", _dropout, title="Dropout",
-                                points=1.5, eval_mode=True, parameters=False,
-                                shares={"eval": 0.45})],
-        custom_check("dropout", "scaling", "Dropout: drop rate and inverted scaling", 0.5,
-                     _dropout_collect, _dropout_judge),
+        *layer_checks("dropout", LAYERS, "Dropout", _dropout, title="Dropout", points=1.5,
+                      eval_mode=True, parameters=False, shares={"eval": 0.45},
+                      hints={"eval": EVAL_HINT}),
+        property_check("dropout", "scaling", "Dropout: drop rate and inverted scaling", 0.5,
+                       _dropout_run, SCALING),
     ],
     planted_bugs=[
         bug("dropout not rescaled", LAYERS,
