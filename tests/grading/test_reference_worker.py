@@ -55,8 +55,9 @@ from tests.grading.test_hostile import (
     levels,
 )
 
-#: attacks judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
-pytestmark = pytest.mark.seeded
+#: the attacks judged on the points of checks that draw their inputs are marked `seeded`
+#: (`make test-seeds` runs them for 20 input seeds); the rest end in time-outs, errors or the
+#: reference process's own walls, whatever the draw
 
 LM = "language_models"
 #: the checks of rnn_lm that run RNNLM.forward (the bptt_windows check does not)
@@ -171,6 +172,7 @@ raise RuntimeError("ATTACK " + " | ".join(str(r.get("error", r))[:300] for r in 
 """
 
 
+@pytest.mark.seeded
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("level", levels())
 def test_a_library_class_named_by_the_worker_is_built_nowhere(tmp_path, level):
@@ -205,6 +207,7 @@ return hs[:, 0], caches[0]
 """
 
 
+@pytest.mark.seeded
 @pytest.mark.timeout(400)
 def test_a_shell_layer_does_not_run_the_reference_of_the_question_under_test(tmp_path):
     """Before, every check of RNNLM.forward passed (3.5 of 3.5 points) with no forward
@@ -218,6 +221,7 @@ def test_a_shell_layer_does_not_run_the_reference_of_the_question_under_test(tmp
         "max_score"], "bptt_windows is written: its check must pass"
 
 
+@pytest.mark.seeded
 # -- (f) the question under test through a stand-in module ---------------------------------------
 @pytest.mark.timeout(400)
 def test_a_module_that_does_not_import_earns_nothing_through_its_stand_in(tmp_path):
