@@ -63,8 +63,10 @@ verify: data sandbox
 lint: $(STAMP)
 	$(BIN)/ruff check framework autograder course plugins solutions tests bench docs/examples setup.py
 
+# The tests marked `long` (minutes each) are collected first (tests/conftest.py) and
+# --dist worksteal lets an idle worker take the other's waiting tests, so both finish together.
 test: data lint sandbox browser
-	$(BIN)/python -m pytest -n 2 -q --durations=25
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q --durations=25
 
 # Opt-in: the planted-bug and hostile tests (marker `seeded`) for SEEDS input seeds in a row,
 # the training runs' planted bugs included; stops at the first seed that fails and names it.
@@ -72,7 +74,7 @@ SEEDS ?= 20
 test-seeds: data lint sandbox
 	@for s in $$(seq 1 $(SEEDS)); do \
 	  echo "nlpdojo: input seed $$s of $(SEEDS)"; \
-	  NLPDOJO_INPUT_SEED=$$s NLPDOJO_SLOW_TESTS=1 $(BIN)/python -m pytest -n 2 -q -m seeded || \
+	  NLPDOJO_INPUT_SEED=$$s NLPDOJO_SLOW_TESTS=1 $(BIN)/python -m pytest -n 2 --dist worksteal -q -m seeded || \
 	  { echo "nlpdojo: the seeded tests failed on input seed $$s (NLPDOJO_INPUT_SEED=$$s" \
 	         "$(BIN)/python -m pytest -m seeded reproduces it)"; exit 1; }; \
 	done; echo "nlpdojo: the seeded tests passed for $(SEEDS) input seeds in a row"

@@ -24,3 +24,10 @@ def _only_builtin_plugins(monkeypatch):
     plugins.reset()
     yield
     plugins.reset()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests marked ``long`` (minutes each: the planted-bug verifications, the reference
+    time-outs) run first: pytest-xdist hands tests out in collection order, and a long test
+    started last keeps one worker busy after the other has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

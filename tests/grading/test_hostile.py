@@ -577,6 +577,7 @@ def test_forged_result_files_and_a_sudden_exit_earn_nothing(tmp_path, level):
     assert graded.result["score"] == graded.score("naive_softmax")[1]
 
 
+@pytest.mark.long
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("level", levels())
 def test_a_function_that_never_returns_is_stopped_on_the_graders_clock(tmp_path, level):

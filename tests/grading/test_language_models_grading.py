@@ -44,6 +44,7 @@ def _with_edit(tmp_path: Path, module: str, old: str, new: str, library: bool = 
     return folder
 
 
+@pytest.mark.long
 def test_a_copy_of_the_solutions_gets_full_marks(tmp_path):
     checks, result = _grade(_copy(tmp_path, library=True))
     assert result.score == result.max_score == 53.5, [
@@ -72,6 +73,7 @@ def test_a_loop_over_tokens_that_counts_cross_sentence_ngrams_fails_with_shapes(
     assert checks["perplexity.values"].passed and checks["add_delta.values"].passed
 
 
+@pytest.mark.long
 @pytest.mark.seeded
 def test_every_planted_bug_is_caught_on_its_question_alone():
     """The n-gram half, --strict (the neural half: test_language_models_neural_grading.py)."""

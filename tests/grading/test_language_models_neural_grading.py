@@ -86,6 +86,7 @@ def _neural(with_metrics: bool):
         planted_bugs=list(NEURAL_BUGS))
 
 
+@pytest.mark.long
 @pytest.mark.seeded
 def test_every_neural_planted_bug_is_caught_on_its_question_alone():
     """Strict, on the value and gradient checks (the training runs add a minute: below)."""

@@ -88,6 +88,7 @@ def test_student_release_grades_from_fixtures(tmp_path):
         f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
 
 
+@pytest.mark.long
 @pytest.mark.seeded
 @pytest.mark.timeout(1500)  # 36 planted bugs, each a grading of every check (two trainings)
 def test_every_planted_bug_is_caught_on_its_question_alone():

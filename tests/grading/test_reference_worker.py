@@ -283,6 +283,7 @@ raise RuntimeError("ATTACK came back")
 """
 
 
+@pytest.mark.long
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("level", levels())
 def test_a_swapped_in_reference_that_never_returns_costs_only_its_check(tmp_path, level):

@@ -61,6 +61,7 @@ def test_student_release_grades_from_fixtures(tmp_path):
                                                 if not c.passed]
 
 
+@pytest.mark.long
 @pytest.mark.seeded
 def test_every_planted_bug_is_caught_on_its_question():
     exercise = get_registry().get("exercise", "word_vectors")
