@@ -195,6 +195,29 @@ def test_every_marker_problem_in_one_file_is_listed(solutions: Path, tmp_path: P
     assert message.count("classifier.py:") == 2 and message.count("malformed BEGIN") == 2
 
 
+def test_a_name_two_library_modules_export_is_a_release_error_naming_both(solutions: Path,
+                                                                         tmp_path: Path):
+    """``from ..library import Linear`` must name one module: two listing Linear in __all__
+    stop the release (nothing written), naming both files."""
+    library = solutions / "library"
+    library.mkdir()
+    (library / "__init__.py").write_text("from nlpdojo.exports import reexport\n\n"
+                                         "__getattr__, __dir__ = reexport(__name__)\n")
+    for name in ("layers", "mylayers"):
+        (library / f"{name}.py").write_text('__all__ = ["Linear"]\n\n\nclass Linear:\n'
+                                            "    pass\n")
+    out = tmp_path / "exercises"
+    with pytest.raises(ReleaseError, match=r"library/layers\.py and library/mylayers\.py both "
+                                           "export 'Linear'") as info:
+        release(solutions, out)
+    assert "the release was not written" in str(info.value)
+    assert not out.exists()
+    (library / "mylayers.py").write_text('__all__ = ["MyLinear"]\n\n\nclass MyLinear:\n'
+                                         "    pass\n")
+    release(solutions, out)
+    assert (out / "library" / "mylayers.py").is_file()
+
+
 def test_release_refuses_a_readme_it_did_not_write(solutions: Path, tmp_path: Path):
     out = tmp_path / "project"
     out.mkdir()

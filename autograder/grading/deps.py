@@ -7,6 +7,13 @@ closure of their imports inside the submission (``from .softmax import softmax``
 that finds no file, the file that *would* be imported (recorded as absent, so that creating it
 invalidates the check).
 
+A name imported from a package that re-exports its modules' names (``from ..library import
+Linear``; the library's ``__init__.py`` uses :func:`nlpdojo.exports.reexport`) is the module
+whose ``__all__`` lists it, read from the sources as the package reads them: that module's
+file, and an entry ``library/__all__:Linear`` whose value is the modules listing the name
+(another module that starts to list it makes the import ambiguous). A name no module lists
+depends on every module of the package (one whose ``__all__`` cannot be read may hold it).
+
 The analysis must never let a changed file keep an old verdict, so wherever it cannot see what
 code does it widens the dependency instead of guessing:
 
@@ -32,6 +39,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nlpdojo.exports import folder_exports, uses_reexport
 from nlpdojo_autograder.runtime.loader import LIBRARY
 
 #: names whose use lets code reach modules or files the import statements do not show
@@ -55,6 +63,8 @@ SAFE_BUILTINS = frozenset({
     "sorted", "object", "type", "TypeVar",
 })
 _HOOKS = frozenset({"__init_subclass__", "__set_name__", "__class_getitem__"})
+#: ``<package>/__all__:<name>``: which modules of a re-exporting package list ``name``
+EXPORT_ENTRY = "__all__:"
 
 
 def sha256_file(path: Path) -> str | None:
@@ -63,6 +73,15 @@ def sha256_file(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
+
+
+def fingerprint(path: Path) -> str | None:
+    """What a dependency is now: a file's content hash (``None``: absent), or, for an entry
+    ``<package>/__all__:<name>``, the modules of the package that list ``name`` in
+    ``__all__`` (comma-separated)."""
+    if path.name.startswith(EXPORT_ENTRY):
+        return ",".join(folder_exports(path.parent).listing(path.name[len(EXPORT_ENTRY):]))
+    return sha256_file(path)
 
 
 @dataclass
@@ -162,6 +181,7 @@ class Course:
                     found += self._candidates(base, parts) if parts else [base / "__init__.py"]
                     for alias in node.names:  # `from . import sgd`: maybe a submodule
                         found += self._candidates(base, [*parts, alias.name])
+                    found += self._reexported(base.joinpath(*parts), node.names)
                 else:
                     found += self._absolute(node.module or "")
                 dynamic |= any(a.name in DYNAMIC_NAMES for a in node.names)
@@ -175,6 +195,25 @@ class Course:
                                                       startswith(FILE_READING_PREFIXES)):
                 dynamic = True
         return [p for p in found if p.is_relative_to(self.root)], dynamic
+
+    def _reexported(self, package: Path, names: list[ast.alias]) -> list[Path]:
+        """What ``from <package> import <names>`` reaches besides the package and its
+        submodules, when the package re-exports (:mod:`nlpdojo.exports`): for each name, its
+        entry ``__all__:<name>`` and the module listing it, or, where none does, every
+        module of the package."""
+        init = package / "__init__.py"
+        if not (package.is_dir() and init.is_file() and uses_reexport(init.read_bytes())):
+            return []
+        exports = folder_exports(package)
+        found: list[Path] = []
+        for alias in names:
+            if (package / f"{alias.name}.py").is_file():
+                continue  # the submodule itself, counted already
+            owners = exports.modules if alias.name == "*" else exports.listing(alias.name)
+            if alias.name != "*":
+                found.append(package / f"{EXPORT_ENTRY}{alias.name}")
+            found += [package / f"{m}.py" for m in owners or exports.modules]
+        return found
 
     def _absolute(self, module: str) -> list[Path]:
         """An absolute import of a name the course folder holds (``import softmax``) is
@@ -216,7 +255,7 @@ class Course:
             files, _ = self.closure([path])
             if any(p.is_file() and not self._inert(p) for p in files):
                 found[self.rel(path)] = sha256_file(path)
-                found.update({self.rel(p): sha256_file(p) for p in files})
+                found.update({self.rel(p): fingerprint(p) for p in files})
         return found
 
     def _inert(self, path: Path) -> bool:
@@ -236,13 +275,13 @@ class Course:
         files, dynamic = self.closure(start)
         if dynamic:
             return Dependencies(everything=True)
-        return Dependencies(files={self.rel(p): sha256_file(p) for p in sorted(files)})
+        return Dependencies(files={self.rel(p): fingerprint(p) for p in sorted(files)})
 
     def unchanged(self, deps: Dependencies) -> bool:
         """Whether every file ``deps`` names is as it was."""
         if deps.everything:
             return self.all_files() == deps.files
-        return all(sha256_file(self.root / rel) == sha for rel, sha in deps.files.items())
+        return all(fingerprint(self.root / rel) == sha for rel, sha in deps.files.items())
 
 
 def _external_names(tree: ast.Module) -> set[str]:
@@ -276,7 +315,7 @@ class _Inert:
             return isinstance(node.value, ast.Constant)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            return (all(isinstance(t, ast.Name) for t in targets)
+            return (all(_names(t) for t in targets)
                     and (node.value is None or self.pure(node.value)))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args
@@ -317,6 +356,13 @@ class _Inert:
             elif isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
                 return False
         return True
+
+
+def _names(target: ast.expr) -> bool:
+    """Whether an assignment target binds plain names only (``x``, ``a, b``)."""
+    if isinstance(target, ast.Tuple | ast.List):
+        return all(_names(e) for e in target.elts)
+    return isinstance(target, ast.Name)
 
 
 def _root_name(node: ast.expr) -> str | None:

@@ -13,13 +13,14 @@ softmax``) are removed from its cell and recorded in the cell metadata::
 A module imported whole (``from . import sgd``, then ``sgd.linear_decay``) gets a stand-in
 object, defined in an untagged set-up cell, that looks its attributes up in that namespace.
 
-A topic built on the course library (``from ..library.layers import Linear``) also holds, as
-modules ``library.<module>`` tagged ``nlpdojo:library.<module>``, the library modules with its
-questions; their imports (``from .init import xavier_uniform``, ``from ..library import optim``)
-are recorded like the topic's own. What the cells import from the library's other modules, the
-set-up cell binds from the student's ``library/`` folder (:mod:`nlpdojo.notebook_library`), and
-:func:`materialize_notebook` writes that folder, with the notebook's library cells, next to the
-topic's package.
+A topic built on the course library (``from ..library import Linear``, a name of the module
+whose ``__all__`` lists it, read from its source; or ``from ..library.layers import Linear``)
+also holds, as modules ``library.<module>`` tagged ``nlpdojo:library.<module>``, the library
+modules with its questions; their imports (``from .init import xavier_uniform``, ``from
+..library import Linear``) are recorded like the topic's own. What the cells import from the
+library's other modules, the set-up cell binds from the student's ``library/`` folder
+(:mod:`nlpdojo.notebook_library`), and :func:`materialize_notebook` writes that folder, with
+the notebook's library cells, next to the topic's package.
 
 :func:`extract_notebook` reverses all this (the imports go back where they were), and
 :func:`materialize_notebook` writes a package folder the grader imports like a folder submission.
@@ -45,6 +46,7 @@ from nbformat import NotebookNode
 from nbformat.v4.rwbase import rejoin_lines
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.exports import exports_of
 from nlpdojo_autograder.authoring.markers import split_lines, strip_solutions
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.runtime.loader import LIBRARY
@@ -124,11 +126,23 @@ def is_module_name(name: object) -> bool:
     return (head == LIBRARY and tail.isidentifier()) if dot else name.isidentifier()
 
 
-def _import_targets(node: ast.ImportFrom, module: str) -> list[str] | None:
+def library_exports(library: Mapping[str, str]) -> dict[str, str]:
+    """``{name: library.<module>}`` for each name the course library re-exports (the one
+    module whose ``__all__`` lists it; :mod:`nlpdojo.exports`), read from the sources
+    ``{module: source}``; a module's own name stays the module's."""
+    exports = exports_of(library)
+    return {name: LIBRARY_PREFIX + owner for name, owner in exports.names.items()
+            if name not in library}
+
+
+def _import_targets(node: ast.ImportFrom, module: str,
+                    exports: Mapping[str, str] | None = None) -> list[str] | None:
     """The notebook modules a relative import in ``module`` names, or ``None`` for a form a
     notebook cannot hold. A topic module may write ``from .a import x``, ``from . import a``,
-    ``from ..library.a import x`` and ``from ..library import a``; a library module
-    (``library.layers``) ``from .a import x`` and ``from . import a`` (library modules)."""
+    ``from ..library.a import x``, ``from ..library import a`` and ``from ..library import
+    Name`` (``exports``: :func:`library_exports`, the module that exports each name); a
+    library module (``library.layers``) ``from .a import x`` and ``from . import a`` (library
+    modules)."""
     in_library = module.startswith(LIBRARY_PREFIX)
     names = [a.name for a in node.names]
     if node.level == 1:
@@ -138,16 +152,18 @@ def _import_targets(node: ast.ImportFrom, module: str) -> list[str] | None:
         return [prefix + node.module] if "." not in node.module else None
     if node.level == 2 and not in_library:
         if node.module == LIBRARY:
-            return [LIBRARY_PREFIX + n for n in names]
+            return [(exports or {}).get(n, LIBRARY_PREFIX + n) for n in names]
         head, _, tail = (node.module or "").partition(".")
         if head == LIBRARY and tail.isidentifier():
             return [LIBRARY_PREFIX + tail]
     return None
 
 
-def _relative_imports(source: str, module: str, modules: set[str]) -> list[ast.ImportFrom]:
+def _relative_imports(source: str, module: str, modules: set[str],
+                      exports: Mapping[str, str] | None = None) -> list[ast.ImportFrom]:
     """The module's top-level relative imports (``from .x import y``, ``from ..library.x import
-    y``); unsupported forms raise. ``modules``: every module such an import may name."""
+    y``, ``from ..library import Y``); unsupported forms raise. ``modules``: every module such
+    an import may name; ``exports``: as for :func:`_import_targets`."""
     tree = ast.parse(source)
     top = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.level > 0]
     top_ids = {id(n) for n in top}
@@ -166,7 +182,7 @@ def _relative_imports(source: str, module: str, modules: set[str]) -> list[ast.I
                 f"{where}: relative imports must sit in the import block at the top of the module "
                 "(before any other statement) so the notebook can restore them; move it up."
             )
-        targets = _import_targets(node, module)
+        targets = _import_targets(node, module, exports)
         if targets is None or any(t not in modules for t in targets):
             raise NotebookError(f"{where}: {_allowed_imports(module, modules)}")
         if any(alias.asname not in (None, alias.name) for alias in node.names):
@@ -190,40 +206,48 @@ def _allowed_imports(module: str, modules: set[str]) -> str:
     text = (f"only 'from .<module> import <name>' or 'from . import <module>' with sibling "
             f"modules ({', '.join(own) or 'none'})")
     if library and not in_library:
-        text += (", or 'from ..library.<module> import <name>' or 'from ..library import "
-                 f"<module>' with modules of the course library ({', '.join(library)})")
+        text += (", or 'from ..library.<module> import <name>', 'from ..library import "
+                 f"<module>' with modules of the course library ({', '.join(library)}) or "
+                 "'from ..library import <name>' with a name one of them lists in __all__")
     return text + " can become a notebook cell."
 
 
-def module_dependencies(sources: Mapping[str, str],
-                        known: set[str] | None = None) -> dict[str, list[str]]:
+def module_dependencies(sources: Mapping[str, str], known: set[str] | None = None,
+                        exports: Mapping[str, str] | None = None) -> dict[str, list[str]]:
     """For each module, the modules of ``sources`` it imports relatively (sorted); ``known``:
-    the modules an import may name besides (default: only those of ``sources``)."""
+    the modules an import may name besides (default: only those of ``sources``); ``exports``:
+    the course library's re-exported names (:func:`library_exports`)."""
     names = set(sources) | (known or set())
     deps: dict[str, list[str]] = {}
     for module, source in sources.items():
         try:
-            imports = _relative_imports(source, module, names)
+            imports = _relative_imports(source, module, names, exports)
         except SyntaxError as exc:
             raise NotebookError(
                 f"{module_file(module)}:{exc.lineno}: not valid Python ({exc.msg})."
             ) from exc
-        targets = {t for n in imports for t in _import_targets(n, module) or []}
+        targets = {t for n in imports for t in _import_targets(n, module, exports) or []}
         deps[module] = sorted((targets & set(sources)) - {module})
     return deps
 
 
-def imported_names(sources: Mapping[str, str],
-                   known: set[str]) -> list[tuple[str, str, str | None]]:
+def imported_names(sources: Mapping[str, str], known: set[str],
+                   exports: Mapping[str, str] | None = None
+                   ) -> list[tuple[str, str, str | None]]:
     """Every ``(importing module, imported module, name)`` of the modules' relative imports:
-    ``name`` is ``None`` for a module imported whole (``from ..library import optim``)."""
+    ``name`` is ``None`` for a module imported whole (``from ..library import optim``); a name
+    the course library re-exports (``from ..library import Linear``, ``exports``:
+    :func:`library_exports`) is its module's (``library.layers``)."""
     found: list[tuple[str, str, str | None]] = []
     names = set(sources) | known
     for module, source in sources.items():
-        for node in _relative_imports(source, module, names):
-            targets = _import_targets(node, module) or []
-            if node.module is None or node.module == LIBRARY:
+        for node in _relative_imports(source, module, names, exports):
+            targets = _import_targets(node, module, exports) or []
+            if node.module is None or (node.module == LIBRARY and node.level == 1):
                 found += [(module, t, None) for t in targets]
+            elif node.module == LIBRARY:
+                found += [(module, t, a.name if a.name in (exports or {}) else None)
+                          for a, t in zip(node.names, targets, strict=True)]
             else:
                 found += [(module, targets[0], a.name) for a in node.names]
     return found
@@ -281,7 +305,8 @@ def _bound_name(module: str) -> str:
     return module.rsplit(".", 1)[-1]
 
 
-def module_imports(sources: Mapping[str, str], known: set[str] | None = None) -> list[str]:
+def module_imports(sources: Mapping[str, str], known: set[str] | None = None,
+                   exports: Mapping[str, str] | None = None) -> list[str]:
     """Modules of ``sources`` imported whole (``from . import sgd``, ``from ..library import
     optim``: ``library.optim``) by some module, sorted.
 
@@ -290,7 +315,7 @@ def module_imports(sources: Mapping[str, str], known: set[str] | None = None) ->
     share its name with anything a module defines at top level, nor with another module
     imported whole (``optim`` of the topic and ``library.optim``).
     """
-    imports = imported_names(sources, known or set())
+    imports = imported_names(sources, known or set(), exports)
     whole = sorted({target for _, target, name in imports if name is None})
     by_name: dict[str, str] = {}
     for target in whole:
@@ -311,12 +336,16 @@ def module_imports(sources: Mapping[str, str], known: set[str] | None = None) ->
     return [t for t in whole if t in sources]
 
 
-def library_bindings(sources: Mapping[str, str], known: set[str]) -> list[tuple[str, str | None]]:
+def library_bindings(sources: Mapping[str, str], known: set[str],
+                     exports: Mapping[str, str] | None = None
+                     ) -> list[tuple[str, str | None]]:
     """``(library module, name)`` for each name the notebook's modules import from a library
-    module that has no cell in it (``None``: the module imported whole), sorted: the set-up
-    cell binds them from the student's own ``library/`` folder. A name bound so must not be
-    one a cell defines, nor come from two modules."""
-    wanted = sorted({(target, name) for _, target, name in imported_names(sources, known)
+    module that has no cell in it (``None``: the module imported whole; ``exports``: as for
+    :func:`imported_names`), sorted: the set-up cell binds them from the student's own
+    ``library/`` folder. A name bound so must not be one a cell defines, nor come from two
+    modules."""
+    wanted = sorted({(target, name) for _, target, name in imported_names(sources, known,
+                                                                          exports)
                      if target not in sources})
     bound: dict[str, str] = {}
     for target, name in wanted:
@@ -342,7 +371,8 @@ def library_closure(sources: Mapping[str, str], library: Mapping[str, str]) -> l
     library module that has a cell: the kernel would run the copy in ``library/``, the grader
     the cell's, and the two may differ."""
     known = set(sources) | {LIBRARY_PREFIX + m for m in library}
-    pending = [t for _, t, _ in imported_names(sources, known) if t not in sources]
+    exports = library_exports(library)
+    pending = [t for _, t, _ in imported_names(sources, known, exports) if t not in sources]
     reached: set[str] = set()
     while pending:
         module = pending.pop()
@@ -350,7 +380,7 @@ def library_closure(sources: Mapping[str, str], library: Mapping[str, str]) -> l
             continue
         reached.add(module)
         own = {module: library[module[len(LIBRARY_PREFIX):]]}
-        for _, target, _ in imported_names(own, known):
+        for _, target, _ in imported_names(own, known, exports):
             if target in sources:
                 raise NotebookError(
                     f"{module_file(module)} (imported from your library/ folder) imports "
@@ -425,10 +455,11 @@ def setup_source(stand_ins: list[str], first_question: str | None = None,
     return text.rstrip("\n")
 
 
-def dependency_order(sources: Mapping[str, str], known: set[str] | None = None) -> list[str]:
+def dependency_order(sources: Mapping[str, str], known: set[str] | None = None,
+                     exports: Mapping[str, str] | None = None) -> list[str]:
     """Modules ordered so each comes after the modules it imports; ties alphabetical
-    (``known``: as for :func:`module_dependencies`)."""
-    deps = module_dependencies(sources, known)
+    (``known``, ``exports``: as for :func:`module_dependencies`)."""
+    deps = module_dependencies(sources, known, exports)
     order: list[str] = []
     done: set[str] = set()
     while len(order) < len(deps):
@@ -481,19 +512,20 @@ def registered_questions(topic: str) -> list[str] | None:
 
 
 def question_order(sources: Mapping[str, str], questions: Sequence[str] | None,
-                   known: set[str] | None = None) -> list[str]:
+                   known: set[str] | None = None,
+                   exports: Mapping[str, str] | None = None) -> list[str]:
     """Modules in the order of their first question in ``questions`` (modules without one, or
     whose questions are not listed, last), each after the modules it imports; ties alphabetical.
     A library module's question ``topic.affine`` counts as ``affine``. Without ``questions``:
-    :func:`dependency_order` (``known``: as for :func:`module_dependencies`)."""
+    :func:`dependency_order` (``known``, ``exports``: as for :func:`module_dependencies`)."""
     if not questions:
-        return dependency_order(sources, known)
+        return dependency_order(sources, known, exports)
     rank = {q: i for i, q in enumerate(questions)}
     key = {m: (min((rank[q] for q in map(bare_question, module_questions(src)) if q in rank),
                    default=len(rank)), m)
            for m, src in sources.items()}
-    deps = module_dependencies(sources, known)
-    dependency_order(sources, known)  # a cycle is the same clear error
+    deps = module_dependencies(sources, known, exports)
+    dependency_order(sources, known, exports)  # a cycle is the same clear error
     order: list[str] = []
     done: set[str] = set()
     while len(order) < len(deps):
@@ -524,14 +556,16 @@ def _first_needed(module: str, deps: Mapping[str, list[str]], done: set[str],
     return min(candidates, key=key.__getitem__)
 
 
-def split_module(source: str, module: str, modules: set[str]) -> tuple[str, list[str], list[int]]:
+def split_module(source: str, module: str, modules: set[str],
+                 exports: Mapping[str, str] | None = None) -> tuple[str, list[str], list[int]]:
     """``(cell_source, imports, lines)``: the source without its relative imports, the removed
-    statements' text and the 1-based lines where they started in the module."""
+    statements' text and the 1-based lines where they started in the module (``exports``: as
+    for :func:`module_dependencies`)."""
     lines = split_lines(source)
     imports: list[str] = []
     starts: list[int] = []
     drop: set[int] = set()
-    for node in _relative_imports(source, module, modules):
+    for node in _relative_imports(source, module, modules, exports):
         end = node.end_lineno or node.lineno
         imports.append("".join(lines[node.lineno - 1 : end]).rstrip("\r\n"))
         starts.append(node.lineno)
@@ -600,13 +634,14 @@ def notebook_from_sources(
     library = dict(library or {})
     sources = {**modules, **library_cells(topic, library)}
     known = set(sources) | {LIBRARY_PREFIX + m for m in library}
-    order = question_order(sources, questions, known)
+    exports = library_exports(library)
+    order = question_order(sources, questions, known, exports)
     in_modules = [bare_question(q) for m in order for q in module_questions(sources[m])]
     first = next((q for q in questions or () if q in in_modules), None) or next(
         iter(in_modules), None)
     check_shared_namespace(sources)
-    stand_ins = module_imports(sources, known)
-    bindings = library_bindings(sources, known)
+    stand_ins = module_imports(sources, known, exports)
+    bindings = library_bindings(sources, known, exports)
     closure = library_closure(sources, library)
     on_library = bool(closure) or any(m.startswith(LIBRARY_PREFIX) for m in sources)
     cells = [
@@ -621,7 +656,7 @@ def notebook_from_sources(
         heading = f"## `{module_file(module)}`" + (f"\n\n{paragraph}" if paragraph else "")
         slug = module.replace(".", "-")
         cells.append(_cell("markdown", f"doc-{slug}", heading))
-        cell_source, imports, starts = split_module(source, module, known)
+        cell_source, imports, starts = split_module(source, module, known, exports)
         meta = {
             META_KEY: {"module": module, "imports": imports, "lines": starts},
             "tags": [f"{TAG_PREFIX}{module}"],

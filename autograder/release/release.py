@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.exports import folder_exports
 from nlpdojo.files import atomic_write
 from nlpdojo_autograder.authoring.markers import MarkerError, questions_in, strip_solutions
 from nlpdojo_autograder.release.notebooks import NotebookError, dumps, notebook_from_sources
@@ -305,6 +306,9 @@ def build_release(solutions_dir: Path, only: list[str] | None = None
     library = library_in(solutions_dir)
     if library is not None:
         files.update(_topic_files(library, LIBRARY, errors, notebook=False))
+        # `from ..library import Linear` names one module: no two export a name
+        errors += [ReleaseError(f"{library / module}.py: {message}")
+                   for module, message in folder_exports(library).problems(LIBRARY)]
     library_modules = {
         key.split("/")[1][:-3]: data.decode("utf-8") for key, data in files.items()
         if key.count("/") == 1 and key.endswith(".py") and key != f"{LIBRARY}/__init__.py"}

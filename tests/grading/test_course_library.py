@@ -186,3 +186,59 @@ def test_a_library_edit_reruns_exactly_the_checks_that_import_it(course, tmp_pat
     assert again == {k for k in every if k.startswith(("layers.mse.", "models.regressor.loss"))}
     assert any(k.startswith("layers.mse.") for k in again)
     assert "models.regressor.loss" in again
+
+
+REEXPORT = ('"""The toy course library, one namespace."""\n\nfrom nlpdojo.exports import '
+            "reexport\n\n__getattr__, __dir__ = reexport(__name__)\n")
+
+
+def _from_the_package(root: Path) -> Path:
+    """The submission with a library that re-exports (nlpdojo.exports) and models that
+    import its names from it: ``from ..library import Affine, Tanh``."""
+    (root / "library" / "__init__.py").write_text(REEXPORT)
+    for module, names in (("layers", ["Affine", "Tanh"]), ("losses", ["MSE"]),
+                          ("optim", ["Momentum"])):
+        path = root / "library" / f"{module}.py"
+        path.write_text(path.read_text() + f"\n__all__ = {names!r}\n")
+    for rel, old, new in (
+            ("models/regressor.py", "from ..library.layers import Affine, Tanh",
+             "from ..library import Affine, Tanh"),
+            ("models/train.py", "from ..library.losses import MSE\n"
+                                "from ..library.optim import Momentum",
+             "from ..library import MSE, Momentum")):
+        path = root / rel
+        assert old in path.read_text()
+        path.write_text(path.read_text().replace(old, new))
+    return root
+
+
+def test_names_imported_from_the_package_are_swapped_in_like_the_modules(course, tmp_path):
+    """The student's broken Affine costs points on layers.affine only: the regressor, which
+    imports Affine from the package, runs with the reference's methods."""
+    root = _from_the_package(_submission(tmp_path / "course", BROKEN_AFFINE))
+    checks = _grade(["layers", "models"], root)
+    assert checks["layers.affine.gradients"].score == 0
+    regressor = {k: c for k, c in checks.items() if k.startswith("models.")}
+    assert regressor and all(c.score == c.max_score for c in regressor.values()), \
+        "\n".join(f"{k}: {c.message}" for k, c in regressor.items())
+
+
+def test_a_library_edit_reruns_the_checks_that_import_its_names_from_the_package(course,
+                                                                                 tmp_path):
+    """As above, through ``from ..library import MSE``: editing library/losses.py reruns the
+    loss's checks and the regressor's training, nothing else."""
+    from nlpdojo_autograder.grading.gradecache import GradeCache
+
+    root = _from_the_package(_submission(tmp_path / "course"))
+
+    def rerun() -> set[str]:
+        result = grade(["layers", "models"], submission=root, replay_options={},
+                       options=GradeOptions(cache=GradeCache(root, tmp_path / "cache")))
+        assert result.score == result.max_score
+        return {f"{e.name}.{c.id}" for e in result.exercises for c in e.checks if not c.cached}
+
+    every = rerun()
+    assert rerun() == set()
+    losses = root / "library" / "losses.py"
+    losses.write_text(losses.read_text() + "\n# edited\n")
+    assert rerun() == {k for k in every if k.startswith(("layers.mse.", "models.regressor.loss"))}

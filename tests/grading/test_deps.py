@@ -57,6 +57,57 @@ def test_a_library_edit_invalidates_only_the_checks_that_import_it(tmp_path):
     assert course.unchanged(softmax)
 
 
+#: BASE with a library that re-exports (``from ..library import Linear``, nlpdojo.exports)
+REEXPORTING = {
+    **BASE,
+    "library/__init__.py": '"""The library."""\n\nfrom nlpdojo.exports import reexport\n\n'
+                           "__getattr__, __dir__ = reexport(__name__)\n",
+    "library/layers.py": BASE["library/layers.py"] + '\n__all__ = ["Linear"]\n',
+    "library/init.py": BASE["library/init.py"] + '\n__all__ = ["xavier"]\n',
+    "library/rnn.py": '__all__ = ["RNNCell"]\n\nclass RNNCell:\n    pass\n',
+    "topic/window.py": "from ..library import Linear\n\ndef model():\n    return Linear()\n",
+}
+
+
+def test_a_name_imported_from_the_package_is_its_modules(tmp_path):
+    course = write(tmp_path, REEXPORTING)
+    assert present(course, {"window"}) == {"topic/window.py", "library/__init__.py",
+                                           "library/__all__:Linear", "library/layers.py",
+                                           "library/init.py"}
+    # the re-exporting __init__ runs nothing of the student's: no check depends on all modules
+    assert set(course.import_effects()) == {"topic/__init__.py", "library/__init__.py"}
+
+
+def test_a_library_edit_invalidates_the_checks_that_import_its_names_from_the_package(
+        tmp_path):
+    course = write(tmp_path, REEXPORTING)
+    window, softmax = course.dependencies({"window"}), course.dependencies({"softmax"})
+    rnn = course.dependencies({"..library.rnn"})
+    (tmp_path / "library" / "layers.py").write_text(REEXPORTING["library/layers.py"] + "# x\n")
+    assert not course.unchanged(window)
+    assert course.unchanged(softmax) and course.unchanged(rnn)
+
+
+def test_another_module_exporting_the_name_invalidates(tmp_path):
+    """``from ..library import Linear`` turns ambiguous when a second module lists Linear."""
+    course = write(tmp_path, REEXPORTING)
+    window = course.dependencies({"window"})
+    (tmp_path / "library" / "rnn.py").write_text('__all__ = ["RNNCell", "Linear"]\n')
+    assert not course.unchanged(window)
+
+
+def test_a_name_no_module_exports_depends_on_every_library_module(tmp_path):
+    """One whose ``__all__`` cannot be read, or a module that starts to list the name, may
+    be where it is."""
+    course = write(tmp_path, {**REEXPORTING,
+                              "topic/window.py": "from ..library import GRUCell\n"})
+    deps = course.dependencies({"window"})
+    assert {"library/layers.py", "library/init.py", "library/rnn.py"} <= set(deps.files)
+    assert deps.files["library/__all__:GRUCell"] == ""
+    (tmp_path / "library" / "rnn.py").write_text('__all__ = ["RNNCell", "GRUCell"]\n')
+    assert not course.unchanged(deps)
+
+
 def test_creating_a_file_an_import_missed_invalidates(tmp_path):
     course = write(tmp_path, {**BASE, "topic/loss.py": "from .helpers import h\n"})
     deps = course.dependencies({"loss"})
