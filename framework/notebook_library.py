@@ -1,7 +1,7 @@
 """The course library in a topic's notebook: the student's own ``library/`` folder, imported.
 
-A topic built on the course library imports its pieces with ``from ..library.layers import
-Linear``. Its notebook holds, as cells, the library modules with questions of that topic; the
+A topic built on the course library imports its pieces with ``from ..library import Linear``.
+Its notebook holds, as cells, the library modules with questions of that topic; the
 library's other modules (an earlier topic's ``Linear``, Adam...) come from the student's own
 ``exercises/library/``, next to the topic folder the notebook lives in. The notebook's set-up
 cell (written by ``dojo release``) binds what the cells import::

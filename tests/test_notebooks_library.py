@@ -1,5 +1,6 @@
-"""Notebooks of topics built on the course library (``from ..library.layers import Linear``):
-library cells, the set-up cell binding the rest of the library, round trips, and the errors."""
+"""Notebooks of topics built on the course library (``from ..library import Linear``, ``from
+..library.layers import Linear``): library cells, the set-up cell binding the rest of the
+library, round trips, and the errors."""
 
 from __future__ import annotations
 
@@ -60,15 +61,17 @@ def test_neural_networks_notebook_holds_the_library_modules_of_its_questions():
         assert cell.id == "code-" + module.replace(".", "-")
     assert cells["library.layers"].metadata["nlpdojo"]["imports"] == [
         "from .init import xavier_uniform"]
-    assert "from ..library.layers import Dropout, Embedding, Linear" in \
+    assert "from ..library import Dropout, Embedding, Linear, Tanh" in \
         cells["window"].metadata["nlpdojo"]["imports"]
+    assert order.index("library.activations") < order.index("window")  # Tanh
+    assert order.index("library.optim") < order.index("tagger")  # Adam, SGD...
     assert 'raise NotImplementedError("neural_networks.affine: not implemented yet' in \
         cells["library.layers"].source
     doc = nb.cells[nb.cells.index(cells["library.layers"]) - 1]
     assert doc.source.startswith("## `library/layers.py`")
     setup = _setup(nb)
-    assert "optim = _SiblingModule('library.optim')" in setup  # `from ..library import optim`
     assert "course_library" not in setup  # every library module it imports is a cell
+    assert "_SiblingModule" not in setup  # names, no module imported whole
     howto = next(c.source for c in nb.cells if c.id == "nlpdojo-howto")
     assert "nlpdojo:library.<module>" in howto and "grade --submission neural_networks.ipynb" \
         in howto
@@ -86,9 +89,12 @@ def test_language_models_notebook_imports_the_other_library_modules_from_library
     assert "_library = course_library('activations', 'init', 'layers', 'losses', 'optim')" \
         in setup  # layers is imported through its own `from .init import ...` too
     for line in ("xavier_uniform = _library.init.xavier_uniform", "Linear = _library.layers.Linear",
-                 "Tanh = _library.activations.Tanh", "optim = _library.optim",
+                 "Tanh = _library.activations.Tanh", "Adam = _library.optim.Adam",
                  "SoftmaxCrossEntropy = _library.losses.SoftmaxCrossEntropy"):
         assert line in setup.splitlines()
+    assert "from ..library import Embedding, Linear, RNNCell" in \
+        cells["encoder"].metadata["nlpdojo"]["imports"]
+    assert "RNNCell =" not in setup and "RNN =" not in setup  # library.rnn is a cell
     assert "_SiblingModule" not in setup
     compile(setup, "setup", "exec")
 
@@ -174,6 +180,10 @@ LIB = {  # init and layers hold questions of topic t, rnn of topic other; misc n
     "rnn": "from .init import xavier\n\ndef cell():\n    " + STUB.format("other.cell"),
     "misc": "X = 1\n",
 }
+#: LIB with ``__all__``: the package re-exports Linear (layers), xavier (init), cell (rnn)
+EXPORTING = {"init": '__all__ = ["xavier"]\n' + LIB["init"],
+             "layers": LIB["layers"] + '\n__all__ = ["Linear"]\n',
+             "rnn": LIB["rnn"] + '\n__all__ = ["cell"]\n', "misc": LIB["misc"]}
 
 
 def test_library_cells_are_the_modules_with_the_topics_questions():
@@ -190,6 +200,36 @@ def test_library_cells_are_the_modules_with_the_topics_questions():
                                  questions=["linear", "xavier"], library=LIB)
     assert mine.metadata["nlpdojo"]["modules"] == ["library.init", "library.layers", "model"]
     assert "course_library" not in _setup(mine)
+
+
+def test_a_name_imported_from_the_package_is_its_modules():
+    """``from ..library import Linear, cell`` reaches the modules whose ``__all__`` lists the
+    names: a cell of this notebook (rnn, the topic's questions) comes first, the others are
+    bound from library/ like ``from ..library.layers import Linear``; a module's own name
+    stays the module."""
+    model = ("from ..library import Linear, cell, misc\n\n"
+             "def fit():\n    " + STUB.format("fit"))
+    nb = notebook_from_sources("other", {"model": model}, None, questions=["cell", "fit"],
+                               library=EXPORTING)
+    assert nb.metadata["nlpdojo"]["modules"] == ["library.rnn", "model"]
+    setup = _setup(nb).splitlines()
+    assert "_library = course_library('init', 'layers', 'misc')" in setup
+    assert "Linear = _library.layers.Linear" in setup
+    assert "misc = _library.misc" in setup
+    assert not any(line.startswith("cell =") for line in setup)  # the rnn cell defines it
+    cells = _tagged(nb)
+    assert cells["model"].metadata["nlpdojo"]["imports"] == [
+        "from ..library import Linear, cell, misc"]
+    assert cells["model"].source.startswith("\ndef fit():")
+    mine = notebook_from_sources("t", {"model": "from ..library import Linear\n"}, None,
+                                 questions=["linear", "xavier"], library=EXPORTING)
+    assert mine.metadata["nlpdojo"]["modules"] == ["library.init", "library.layers", "model"]
+
+
+def test_a_name_no_library_module_exports_is_a_release_error():
+    with pytest.raises(NotebookError, match="with a name one of them lists in __all__"):
+        notebook_from_sources("t", {"m": "from ..library import Nope\n"}, None,
+                              library=EXPORTING)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import numpy as np
 
 from nlpdojo.backend import Array, Backend
 
-from ..library.losses import SoftmaxCrossEntropy
+from ..library import SoftmaxCrossEntropy
 from .rnn_lm import OPTIMIZERS, RNNLM, train_rnn_lm
 from .window_lm import WindowLM
 

@@ -28,14 +28,21 @@ import numpy as np
 from nlpdojo.backend import Array, Backend
 from nlpdojo.module import Module
 
-from ..library import optim
-from ..library.layers import Embedding, Linear
-from ..library.losses import SoftmaxCrossEntropy
-from ..library.rnn import RNN
+from ..library import (
+    RNN,
+    SGD,
+    Adagrad,
+    Adam,
+    Embedding,
+    Linear,
+    Momentum,
+    RMSProp,
+    SoftmaxCrossEntropy,
+)
 
 #: the library's optimizers by name
-OPTIMIZERS = {"sgd": optim.SGD, "momentum": optim.Momentum, "adagrad": optim.Adagrad,
-              "rmsprop": optim.RMSProp, "adam": optim.Adam}
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "rmsprop": RMSProp,
+              "adam": Adam}
 
 
 class RNNLM(Module):

@@ -13,8 +13,7 @@ from __future__ import annotations
 from nlpdojo.backend import Array, Backend
 from nlpdojo.module import Module
 
-from ..library.activations import Tanh
-from ..library.layers import Embedding, Linear
+from ..library import Embedding, Linear, Tanh
 
 
 class WindowLM(Module):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from nlpdojo.backend import Array, Backend
 from nlpdojo.module import Module
 
+__all__ = ["Sigmoid", "Tanh", "HardTanh", "SoftSign", "ReLU", "LeakyReLU"]
+
 
 class Sigmoid(Module):
     """σ(z) = 1 / (1 + e^(−z)); σ'(z) = σ(z)(1 − σ(z))."""

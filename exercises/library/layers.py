@@ -18,6 +18,8 @@ from nlpdojo.module import Module, Parameter
 
 from .init import xavier_uniform
 
+__all__ = ["Linear", "Dropout", "Embedding"]
+
 
 def _expect_rows(layer: str, x: Array, width: int) -> None:
     """Fail with what to do when ``x`` is not a float batch of rows of ``width`` features."""

@@ -14,6 +14,8 @@ from array_api_compat import device
 from nlpdojo.backend import Array
 from nlpdojo.loss import Loss
 
+__all__ = ["SoftmaxCrossEntropy", "MaxMargin"]
+
 
 def _onehot(xp, target: Array, n_classes: int, dtype, device) -> Array:
     classes = xp.reshape(xp.arange(n_classes, device=device), (1, n_classes))  # (1, C)

@@ -17,6 +17,8 @@ from array_api_compat import array_namespace
 from nlpdojo.module import Parameter
 from nlpdojo.optim import Optimizer
 
+__all__ = ["SGD", "Momentum", "Adagrad", "RMSProp", "Adam"]
+
 
 class SGD(Optimizer):
     """θ ← θ − α ∇θJ (``torch.optim.SGD(lr=α)``)."""

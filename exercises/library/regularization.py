@@ -13,6 +13,8 @@ from array_api_compat import array_namespace, device
 
 from nlpdojo.backend import Array
 
+__all__ = ["l2_penalty"]
+
 
 def l2_penalty(params: dict[str, Array], lam: float) -> tuple[Array, dict[str, Array]]:
     """``(penalty, grads)``: λ Σ ‖W‖²_F over the entries of ``params`` (name -> array, as

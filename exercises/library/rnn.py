@@ -22,6 +22,8 @@ from nlpdojo.module import Module, Parameter
 
 from .init import xavier_uniform
 
+__all__ = ["RNNCell", "RNN"]
+
 
 class RNNCell(Module):
     """h = tanh(h_prev W_h + x W_e + b) for x (B, D) and h_prev (B, H); ``torch.nn.RNNCell``

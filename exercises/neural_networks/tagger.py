@@ -18,13 +18,12 @@ import numpy as np
 from nlpdojo.backend import Backend
 from nlpdojo.optim import Optimizer
 
-from ..library import optim
-from ..library.losses import SoftmaxCrossEntropy
+from ..library import SGD, Adagrad, Adam, Momentum, RMSProp, SoftmaxCrossEntropy
 from .window import WindowClassifier
 
 #: the library's optimizers by name (``dojo train tagger --optimizer``)
-OPTIMIZERS = {"sgd": optim.SGD, "momentum": optim.Momentum, "adagrad": optim.Adagrad,
-              "rmsprop": optim.RMSProp, "adam": optim.Adam}
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "rmsprop": RMSProp,
+              "adam": Adam}
 
 
 def build_tagger(backend: Backend, *, vocab_size: int, n_tags: int, window: int = 5,

@@ -13,8 +13,7 @@ from __future__ import annotations
 from nlpdojo.backend import Array, Backend
 from nlpdojo.module import Module
 
-from ..library.activations import Tanh
-from ..library.layers import Dropout, Embedding, Linear
+from ..library import Dropout, Embedding, Linear, Tanh
 
 
 class WindowClassifier(Module):

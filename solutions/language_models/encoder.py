@@ -21,8 +21,7 @@ from __future__ import annotations
 from nlpdojo.backend import Array, Backend
 from nlpdojo.module import Module
 
-from ..library.layers import Embedding, Linear
-from ..library.rnn import RNNCell
+from ..library import Embedding, Linear, RNNCell
 
 POOLINGS = ("final", "max", "mean")
 

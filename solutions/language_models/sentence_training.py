@@ -11,8 +11,7 @@ import numpy as np
 
 from nlpdojo.backend import Backend
 
-from ..library import optim
-from ..library.losses import SoftmaxCrossEntropy
+from ..library import Adam, SoftmaxCrossEntropy
 from .encoder import SentenceClassifier
 
 
@@ -27,7 +26,7 @@ def train_classifier(backend: Backend, model: SentenceClassifier, ids: np.ndarra
     short batches cost short loops. Returns the training loss of every step (host floats).
     """
     loss_fn = SoftmaxCrossEntropy(backend)
-    opt = optim.Adam(model.parameters(), lr=lr)
+    opt = Adam(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     losses: list[float] = []
     for _ in range(epochs):

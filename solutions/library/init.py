@@ -12,6 +12,8 @@ import math
 
 from nlpdojo.backend import Array, Backend
 
+__all__ = ["xavier_uniform"]
+
 
 def xavier_uniform(backend: Backend, fan_in: int, fan_out: int, *, seed: int = 0) -> Array:
     """A (fan_in, fan_out) matrix drawn from U[−b, b], b = sqrt(6 / (fan_in + fan_out)), with

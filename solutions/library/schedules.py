@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+__all__ = ["step_decay", "exponential_decay", "inverse_decay"]
+
 
 def step_decay(t: int, lr0: float, *, drop: float = 0.5, every: int = 10) -> float:
     """Annealing by steps: α₀ multiplied by ``drop`` after every ``every`` steps,

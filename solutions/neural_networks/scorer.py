@@ -16,7 +16,7 @@ import numpy as np
 
 from nlpdojo.backend import Backend
 
-from ..library.losses import MaxMargin
+from ..library import MaxMargin
 from .tagger import OPTIMIZERS
 from .window import WindowClassifier
 

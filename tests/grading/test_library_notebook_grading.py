@@ -106,3 +106,20 @@ def test_a_library_notebook_without_its_library_folder(tmp_path, monkeypatch):
     assert result.exit_code == 2, result.output
     assert "needs your library/ folder next to its topic folder" in " ".join(result.output.split())
     assert json.loads((tmp_path / "s.json").read_text())["score"] == 0  # the report says why
+
+
+def test_modules_importing_names_from_the_package_grade_full_marks(tmp_path, monkeypatch):
+    """window.py and encoder.py import ``from ..library import Linear, ...`` (the modules
+    whose ``__all__`` lists each name): the notebooks rebuild those imports, and their
+    questions earn full marks on the solutions' cells and the released library/ folder."""
+    monkeypatch.chdir(tmp_path)
+    for topic, question, module in (("neural_networks", "window_classifier", "window"),
+                                    ("language_models", "sentence_encoder", "encoder")):
+        path = _course(tmp_path / topic / "exercises", topic)
+        imports = next(c.metadata["nlpdojo"]["imports"] for c in nbformat.read(path, 4).cells
+                       if c.metadata.get("nlpdojo", {}).get("module") == module)
+        assert any(i.startswith("from ..library import ") for i in imports), imports
+        checks, result = _grade(path, tmp_path / f"{topic}.json", question)
+        assert result.exit_code == 0, result.output
+        assert checks and all(c["score"] == c["max_score"] for c in checks.values()), checks
+        assert {c["question"] for c in checks.values()} == {question}

@@ -1,8 +1,11 @@
 """A topic built on the course library, added by touching only its own folders and one library
-file (issue 24, "done when"): a cell with a gradient check and a torch check, and a
-bidirectional unroll of it, checked over the grader's stand-in cells, that requires the cell and
-an earlier topic's question (the library's RNN, from ``language_models``). It releases, grades
-(stubs 0, reference full marks) and verifies strictly.
+file (issue 24, "done when"): a cell with a gradient check and a torch check, in a new library
+file that the library re-exports with no edit (``__all__ = ["MGUCell"]``), and, in the topic's
+own folder, a bidirectional unroll of it that imports the cell and the library's RNN from one
+place (``from ..library import RNN, MGUCell``), checked over the grader's stand-in cells, that
+requires the cell and an earlier topic's question (the library's RNN, from
+``language_models``). It releases (the notebook holds the library file as a cell and binds RNN
+from library/), grades (stubs 0, reference full marks) and verifies strictly.
 
 The commands run in processes whose ``nlpdojo_solutions`` and ``nlpdojo_course`` are copies in
 a temporary folder (``PYTHONPATH`` comes before the editable install's finder), so the
@@ -17,13 +20,10 @@ from pathlib import Path
 
 from tests.grading.test_new_topic import course, run  # noqa: F401 - the fixture
 
-#: the one library file: the minimal gated unit (Zhou et al. 2016) and a bidirectional wrapper
-#: of the library's RNN over it
+#: the one library file: the minimal gated unit (Zhou et al. 2016)
 MGU_LIBRARY = '''"""The minimal gated unit (Zhou et al. 2016, "Minimal gated unit for
 recurrent neural networks"): one forget gate f, used both to reset the state seen by the
-candidate and to mix the candidate into the state (a GRU with its two gates tied). And a
-bidirectional RNN of it (CS224n lecture 7): the library's RNN left to right and right to
-left, states concatenated.
+candidate and to mix the candidate into the state (a GRU with its two gates tied).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from __future__ import annotations
 from nlpdojo.module import Module, Parameter
 
 from .init import xavier_uniform
-from .rnn import RNN
+
+__all__ = ["MGUCell"]
 
 
 class MGUCell(Module):
@@ -80,6 +81,18 @@ class MGUCell(Module):
             grad_af, t(self.weight_hf.data))
         return grad_x, grad_h
         ### END SOLUTION
+'''
+
+#: the topic's own module: a bidirectional RNN of the cell (CS224n lecture 7), the library's
+#: RNN left to right and right to left, states concatenated
+BIMGU_TOPIC = '''"""A bidirectional RNN of minimal gated units (CS224n lecture 7): the library's
+RNN of MGU cells left to right and right to left, states concatenated."""
+
+from __future__ import annotations
+
+from nlpdojo.module import Module
+
+from ..library import RNN, MGUCell
 
 
 class BiMGU(Module):
@@ -97,7 +110,7 @@ class BiMGU(Module):
     def forward(self, xs):
         xp = self.xp
         h0 = xp.zeros((xs.shape[0], self.hidden_size), dtype=xs.dtype, device=xs.device)
-        ### BEGIN SOLUTION toy_mgu.bimgu
+        ### BEGIN SOLUTION bimgu
         left, left_cache = self.forward_rnn(xs, h0)  # (B, T, H)
         right, right_cache = self.backward_rnn(xp.flip(xs, axis=1), h0)
         return xp.concat([left, xp.flip(right, axis=1)], axis=-1), (left_cache, right_cache)
@@ -105,7 +118,7 @@ class BiMGU(Module):
 
     def backward(self, grad_output, cache):
         xp, h = self.xp, self.hidden_size
-        ### BEGIN SOLUTION toy_mgu.bimgu
+        ### BEGIN SOLUTION bimgu
         left_cache, right_cache = cache
         grad_left, _ = self.forward_rnn.backward(grad_output[..., :h], left_cache)
         grad_right, _ = self.backward_rnn.backward(xp.flip(grad_output[..., h:], axis=1),
@@ -133,6 +146,7 @@ from nlpdojo_autograder.authoring import (
 )
 
 MGU = "..library.mgu"
+BIMGU_MODULE = "bimgu"
 B, T, D, H = 3, 4, 2, 3
 
 
@@ -172,9 +186,10 @@ MGU_CELL = Question(
     requires=("neural_networks.xavier",))
 
 BIMGU = Question(
-    "bimgu", "A bidirectional RNN of MGU cells", code="library/mgu",
-    checks=sequence_checks("bimgu", MGU, "BiMGU", _bidirectional, title="BiMGU", points=2.0),
-    planted_bugs=[bug("right-to-left states not re-reversed", MGU,
+    "bimgu", "A bidirectional RNN of MGU cells", code="bimgu",
+    checks=sequence_checks("bimgu", BIMGU_MODULE, "BiMGU", _bidirectional, title="BiMGU",
+                           points=2.0),
+    planted_bugs=[bug("right-to-left states not re-reversed", BIMGU_MODULE,
                       "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
                       "xp.concat([left, right], axis=-1)", "bimgu")],
     requires=("mgu_cell", "language_models.rnn"))
@@ -189,7 +204,7 @@ README = """# A gated cell, both ways
 ## Questions
 
 1. **`mgu_cell`**: the minimal gated unit's forward and backward (`library/mgu.py`).
-2. **`bimgu`**: a bidirectional RNN of it, on the library's `RNN`.
+2. **`bimgu`**: a bidirectional RNN of it, on the library's `RNN` (`bimgu.py`).
 """
 
 
@@ -209,6 +224,7 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
     (solutions / "toy_mgu" / "scale.py").unlink()
     (solutions / "toy_mgu" / "README.md").write_text(README, encoding="utf-8")
     (solutions / "library" / "mgu.py").write_text(MGU_LIBRARY, encoding="utf-8")
+    (solutions / "toy_mgu" / "bimgu.py").write_text(BIMGU_TOPIC, encoding="utf-8")
     (course_dir / "toy_mgu" / "questions.py").write_text(QUESTIONS, encoding="utf-8")
     after = _tree(packages)
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
@@ -220,8 +236,16 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
                    "--output", str(exercises))
     assert released.returncode == 0, released.stdout + released.stderr
     stub = (exercises / "library" / "mgu.py").read_text()
-    assert "NotImplementedError" in stub and "xp.flip" not in stub
-    assert (exercises / "toy_mgu" / "toy_mgu.ipynb").is_file()
+    assert "NotImplementedError" in stub and "grad_af" not in stub
+    assert "xp.flip" not in (exercises / "toy_mgu" / "bimgu.py").read_text()
+    nb = json.loads((exercises / "toy_mgu" / "toy_mgu.ipynb").read_text())
+    assert nb["metadata"]["nlpdojo"]["modules"] == ["library.mgu", "bimgu"]
+    cells = {c["metadata"]["nlpdojo"]["module"]: c for c in nb["cells"]
+             if "nlpdojo" in c["metadata"]}
+    assert cells["bimgu"]["metadata"]["nlpdojo"]["imports"] == [
+        "from ..library import RNN, MGUCell"]
+    setup = "".join(next(c["source"] for c in nb["cells"] if c["id"] == "nlpdojo-setup"))
+    assert "RNN = _library.rnn.RNN" in setup and "MGUCell =" not in setup  # the cell's
 
     verified = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--backend",
                    "numpy")
