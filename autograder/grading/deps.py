@@ -142,11 +142,18 @@ class Course:
 
     def module_files(self, name: str) -> list[Path]:
         """The candidate files of a module named as checks name them (``softmax``,
-        ``..library.layers``): the module and each package ``__init__.py`` on the way."""
+        ``..library.layers``): the module and each package ``__init__.py`` on the way; for a
+        package that re-exports (``..library``), every module of it too (a check may take any
+        of their names from it)."""
         base = self.topic
         if name.startswith(".."):
             base, name = self.root, name[2:]
-        return self._candidates(base, [p for p in name.split(".") if p])
+        parts = [p for p in name.split(".") if p]
+        package = base.joinpath(*parts)
+        init = package / "__init__.py"
+        if parts and init.is_file() and uses_reexport(init.read_bytes()):
+            return [*self._candidates(base, parts), *sorted(package.glob("*.py"))]
+        return self._candidates(base, parts)
 
     def _candidates(self, base: Path, parts: list[str]) -> list[Path]:
         found, here = [], base

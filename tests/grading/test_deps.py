@@ -76,6 +76,9 @@ def test_a_name_imported_from_the_package_is_its_modules(tmp_path):
                                            "library/init.py"}
     # the re-exporting __init__ runs nothing of the student's: no check depends on all modules
     assert set(course.import_effects()) == {"topic/__init__.py", "library/__init__.py"}
+    # a check that takes its names from the package itself may reach any of its modules
+    assert {"library/layers.py", "library/init.py", "library/rnn.py"} <= present(
+        course, {"..library"})
 
 
 def test_a_library_edit_invalidates_the_checks_that_import_its_names_from_the_package(
