@@ -466,3 +466,27 @@ def test_numpy_scatter_add_in_place_and_on_a_strided_target_agree(dtype):
         backend.scatter_add_weighted(target, index, weights, rows, alpha=-0.5)
         backend.scatter_add(target, index[:, 0], rows, alpha=2.0)
         np.testing.assert_allclose(target, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("device", "index"), [("cuda", 0), ("cuda:1", 1)])
+def test_the_cuda_memory_cap_names_a_device_index_as_torch_requires(monkeypatch, device, index):
+    """The sandboxed worker caps its GPU memory before it runs anything: torch's per-process
+    cap refuses a device without an index, and a bare ``cuda`` (the default) made every
+    sandboxed worker on an H100 fail to start. torch's own index check runs here on the CPU."""
+    torch = pytest.importorskip("torch")
+    from torch._utils import _get_device_index
+
+    from nlpdojo_torch.backend import TorchBackend
+
+    capped = []
+    monkeypatch.setattr(torch.cuda, "init", lambda: None)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: None)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda d: type(
+        "Props", (), {"total_memory": 80 * 2**30, "index": _get_device_index(d)})())
+    monkeypatch.setattr(torch.cuda, "set_per_process_memory_fraction",
+                        lambda fraction, d=None: capped.append((fraction, _get_device_index(d))))
+    monkeypatch.setattr(torch, "zeros", lambda *shape, **kw: None)
+    TorchBackend(device).initialize_device(memory_bytes=4 * 2**30)
+    assert capped == [(pytest.approx(0.05), index)]

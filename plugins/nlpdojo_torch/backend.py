@@ -241,9 +241,12 @@ class TorchBackend(Backend):
             return
         torch.cuda.init()
         if memory_bytes:
-            total = torch.cuda.get_device_properties(self.torch_device).total_memory
-            torch.cuda.set_per_process_memory_fraction(min(1.0, memory_bytes / total),
-                                                       self.torch_device)
+            # the per-process cap wants an index: a bare "cuda" (the default) is the current
+            # device; without one every sandboxed worker on a GPU failed to start
+            index = (self.torch_device.index if self.torch_device.index is not None
+                     else torch.cuda.current_device())
+            total = torch.cuda.get_device_properties(index).total_memory
+            torch.cuda.set_per_process_memory_fraction(min(1.0, memory_bytes / total), index)
         torch.zeros(1, device=self.torch_device)  # the context, before any limit is measured
         self.synchronize()
 
