@@ -351,6 +351,11 @@ def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
         payload = check.collect(strict)
         arrays, scalars = split_payload(payload)
     except StudentError as exc:
+        if _left_device(exc):
+            return Outcome(status="failed", traceback=exc.traceback, message=(
+                "works on NumPy arrays but not on arrays that live on another device than the "
+                f"default one, as every array does on a GPU: {exc.message}. Hint: "
+                f"{_DEVICE_HINT}"))
         if not _left_namespace(exc):
             return first  # the standard's own pedantries (partial indexing...) are not graded
         return Outcome(status="failed", traceback=exc.traceback, message=(
@@ -365,6 +370,21 @@ def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
             "gives other values on arrays of the strict array API namespace than on NumPy "
             f"arrays ({verdict.message}). Hint: {_STRICT_HINT}"))
     return first
+
+
+_DEVICE_HINT = ("create new arrays on the device of your inputs, `xp.zeros(n, device=device(x))` "
+                "(`from array_api_compat import device`), and do not turn your inputs into NumPy "
+                "arrays (`np.asarray(x)`)")
+
+
+def _left_device(exc: StudentError) -> bool:
+    """Whether an error of the strict pass says the code mixed devices: the strict backend's
+    arrays live on a second device (``nlpdojo_numpy.strict``), so an array created without
+    ``device=``, or an input handed to NumPy, fails here as it would on a GPU."""
+    text = exc.message
+    return ((exc.type == "ValueError" and "device" in text
+             and ("can not be combined" in text or "on the same device" in text))
+            or (exc.type == "RuntimeError" and "Can't convert array on the" in text))
 
 
 def _left_namespace(exc: StudentError) -> bool:

@@ -4,6 +4,11 @@ It exists for grading, not for training: value checks on the NumPy backend run a
 on it, so that code that leaves the array namespace (``np.exp(x)`` instead of ``xp.exp(x)``,
 ``x.sum()``, NumPy-only indexing) fails on every backend with a hint to use ``xp``, not only
 when someone grades it on torch (the Python array API standard, https://data-apis.org).
+
+Its arrays live on ``array_api_strict``'s second device, ``Device("device1")``, not the
+default one: like a GPU tensor, such an array cannot be mixed with an array created without
+``device=`` (``xp.arange(n)`` beside a CUDA input) nor turned into a NumPy array by
+``np.asarray``, so code that would fail on a GPU fails here, on every machine.
 """
 
 from __future__ import annotations
@@ -22,13 +27,18 @@ def _xp() -> Any:
     return array_api_strict
 
 
+#: the device the strict backend's arrays live on: not the default one (see the module's doc)
+DEVICE_NAME = "device1"
+
+
 class StrictRandom(Random):
     def __init__(self, seed: int, default_dtype: Any) -> None:
         self._numpy = NumpyRandom(seed, np.float64)
         self._dtype = default_dtype
+        self._device = _xp().Device(DEVICE_NAME)
 
     def _wrap(self, arr: np.ndarray, dtype: Any = None) -> Array:
-        return _xp().asarray(arr, dtype=dtype or self._dtype)
+        return _xp().asarray(arr, dtype=dtype or self._dtype, device=self._device)
 
     def normal(self, shape: Shape, *, std: float = 1.0, dtype: Any = None) -> Array:
         return self._wrap(self._numpy.normal(shape, std=std), dtype)
@@ -38,10 +48,10 @@ class StrictRandom(Random):
         return self._wrap(self._numpy.uniform(shape, low=low, high=high), dtype)
 
     def integers(self, low: int, high: int, shape: Shape) -> Array:
-        return _xp().asarray(self._numpy.integers(low, high, shape))
+        return _xp().asarray(self._numpy.integers(low, high, shape), device=self._device)
 
     def permutation(self, n: int) -> Array:
-        return _xp().asarray(self._numpy.permutation(n))
+        return _xp().asarray(self._numpy.permutation(n), device=self._device)
 
 
 class StrictBackend(Backend):
@@ -54,8 +64,9 @@ class StrictBackend(Backend):
         self._array_type = type(self.xp.asarray(0.0))
         # array_api_strict's own device object, not the string "cpu": code that creates arrays
         # with `device=backend.device` (a layer's zero bias) must work here as on torch, or
-        # the strict pass of every layer check stopped at its first line
-        self.device = self.xp.Device()
+        # the strict pass of every layer check stopped at its first line; the second device,
+        # so that arrays created without `device=` cannot be mixed in (the module's doc)
+        self.device = self.xp.Device(DEVICE_NAME)
         self.default_dtype = getattr(self.xp, dtype or "float64")
         self._numpy = NumpyBackend("cpu", dtype)
 
@@ -66,8 +77,8 @@ class StrictBackend(Backend):
         if isinstance(dtype, type) and issubclass(dtype, np.generic):
             dtype = getattr(self.xp, np.dtype(dtype).name)
         if isinstance(obj, self._array_type):
-            return self.xp.asarray(obj, dtype=dtype)
-        return self.xp.asarray(np.asarray(obj), dtype=dtype)
+            return self.xp.asarray(obj, dtype=dtype, device=self.device)
+        return self.xp.asarray(np.asarray(obj), dtype=dtype, device=self.device)
 
     def to_numpy(self, x: Array) -> np.ndarray:
         return np.from_dlpack(x) if isinstance(x, self._array_type) else np.asarray(x)
@@ -79,7 +90,7 @@ class StrictBackend(Backend):
                     alpha: float = 1.0) -> Array:
         host = self._host(target)  # (V, D), updated in NumPy, copied back in place
         self._numpy.scatter_add(host, self._host(index), self._host(values), alpha=alpha)
-        target[...] = self.xp.asarray(host)
+        target[...] = self.xp.asarray(host, device=self.device)
         return target
 
     def scatter_add_weighted(self, target: Array, index: Array, weights: Array, rows: Array,
@@ -87,7 +98,7 @@ class StrictBackend(Backend):
         host = self._host(target)
         self._numpy.scatter_add_weighted(host, self._host(index), self._host(weights),
                                          self._host(rows), alpha=alpha)
-        target[...] = self.xp.asarray(host)
+        target[...] = self.xp.asarray(host, device=self.device)
         return target
 
     def describe(self) -> dict[str, Any]:

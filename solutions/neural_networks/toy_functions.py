@@ -3,7 +3,7 @@ to try a gradient checker on (the grader checks yours on them)."""
 
 from __future__ import annotations
 
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, device
 
 from nlpdojo.backend import Array
 
@@ -13,8 +13,9 @@ def weighted_cubes(x: Array) -> Array:
     is w ∘ X² (not symmetric: a transposed gradient is wrong)."""
     xp = array_namespace(x)
     rows, cols = x.shape
-    i = xp.reshape(xp.arange(rows, dtype=x.dtype), (rows, 1))  # (R, 1)
-    j = xp.reshape(xp.arange(cols, dtype=x.dtype), (1, cols))  # (1, C)
+    on = device(x)  # the weights beside x: a CUDA x cannot be mixed with CPU weights
+    i = xp.reshape(xp.arange(rows, dtype=x.dtype, device=on), (rows, 1))  # (R, 1)
+    j = xp.reshape(xp.arange(cols, dtype=x.dtype, device=on), (1, cols))  # (1, C)
     return xp.sum((1.0 + i + 2.0 * j) * x * x * x) / 3.0  # ()
 
 

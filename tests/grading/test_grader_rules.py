@@ -63,6 +63,22 @@ def test_numpy_calls_on_array_api_inputs_fail_on_numpy_too_with_the_xp_hint(tmp_
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("line", [
+    # an array made without device=: on a GPU it sits on the CPU beside CUDA inputs
+    "    shifted = x - xp.max(x, axis=-1, keepdims=True) + xp.zeros(x.shape[-1], dtype=x.dtype)",
+    # an input handed to NumPy: a CUDA tensor cannot be
+    "    shifted = xp.asarray(np.asarray(x) - np.max(np.asarray(x), axis=-1, keepdims=True))",
+])
+def test_code_that_would_mix_devices_on_a_gpu_fails_on_numpy_with_the_device_hint(tmp_path, line):
+    folder = _submission(tmp_path, "softmax", SOFTMAX, line, prelude="import numpy as np\n")
+    checks = _checks(folder, "softmax", tmp_path)
+    message = checks["softmax.values"]["message"]
+    assert checks["softmax.values"]["score"] == 0
+    assert "another device than the default one" in message
+    assert "device=device(x)" in message and "softmax.py line" in message
+
+
+@pytest.mark.timeout(120)
 def test_array_methods_outside_the_standard_are_caught(tmp_path):
     folder = _submission(tmp_path, "softmax", SOFTMAX,
                          "    shifted = x - x.max(axis=-1, keepdims=True)")
