@@ -17,8 +17,10 @@ NAME --strict`` proves the stubs score 0, the reference full marks and the bug c
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def check_name(name: str) -> None:
     """A topic name is a lowercase Python identifier that is not a keyword or reserved."""
     if not NAME_RE.fullmatch(name) or keyword.iskeyword(name):
         raise ScaffoldError(f"{name!r} cannot name a topic: use lowercase letters, digits and "
-                            "underscores, starting with a letter (e.g. rnn_variants)")
+                            "underscores, starting with a letter (e.g. attention)")
     if name in RESERVED:
         raise ScaffoldError(f"{name!r} is reserved ({', '.join(RESERVED)}); choose another name")
 
@@ -66,8 +68,13 @@ def new_topic(name: str, solutions_dir: Path, course_dir: Path, *, title: str | 
         if folder.exists():
             raise ScaffoldError(f"{folder} exists: topic {name!r} is taken; choose another "
                                 "name or remove the folder")
-    title = title or name.replace("_", " ").capitalize()
-    values = {"name": name, "title": title, "order": order}
+    title = " ".join((title or name.replace("_", " ").capitalize()).split())
+    values = {"name": name, "title": title, "order": order,
+              "solutions_doc": _docstring(f"Topic ``{name}``: {title}."),
+              "course_doc": _docstring(f"Topic ``{name}``: {title}. Its questions are declared "
+                                       f"in :mod:`.questions`; the reference is "
+                                       f"``solutions/{name}/``."),
+              "title_literal": _string_literal(title, indent=20)}
     files = {solutions / "__init__.py": SOLUTIONS_INIT, solutions / "README.md": README,
              solutions / "scale.py": SCALE, course / "__init__.py": COURSE_INIT,
              course / "questions.py": QUESTIONS}
@@ -79,7 +86,29 @@ def new_topic(name: str, solutions_dir: Path, course_dir: Path, *, title: str | 
     return scaffold
 
 
-SOLUTIONS_INIT = '''"""Topic ``{name}``: {title}."""
+def _docstring(text: str) -> str:
+    """``text`` as the body of a module docstring, wrapped to the style's line length (its first
+    line follows the opening quotes); backslashes and quotes that would end it escaped."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return textwrap.fill(text, width=LINE - 3, break_on_hyphens=False, break_long_words=False)
+
+
+def _string_literal(text: str, *, indent: int) -> str:
+    """``text`` as a Python string literal that keeps each line within the style's length at
+    ``indent`` columns: one literal, or several in parentheses joined by the parser."""
+    room = LINE - indent - 4
+    chunks = textwrap.wrap(text, width=room, drop_whitespace=False, break_on_hyphens=False,
+                           break_long_words=False) or [""]
+    literals = [json.dumps(c, ensure_ascii=False) for c in chunks]
+    if len(literals) == 1:
+        return literals[0]
+    return "(" + ("\n" + " " * (indent + 1)).join(literals) + ")"
+
+
+#: the style's line length (pyproject's ruff setting)
+LINE = 100
+
+SOLUTIONS_INIT = '''"""{solutions_doc}"""
 '''
 
 README = '''# {title}
@@ -111,8 +140,7 @@ def scale(x: Array, k: float) -> Array:
     ### END SOLUTION
 '''
 
-COURSE_INIT = '''"""Topic ``{name}``: {title}. Its questions are declared in :mod:`.questions`; the
-reference is ``solutions/{name}/``."""
+COURSE_INIT = '''"""{course_doc}"""
 
 from __future__ import annotations
 
@@ -123,7 +151,9 @@ from nlpdojo_autograder.authoring import Topic
 
 from . import questions
 
-TOPIC = Topic(name="{name}", title="{title}", order={order}, questions=questions.QUESTIONS,
+TOPIC = Topic(name="{name}",
+              title={title_literal},
+              order={order}, questions=questions.QUESTIONS,
               fixtures=Path(__file__).parent / "fixtures")
 
 

@@ -214,7 +214,7 @@ def _report_check(report, stale_fixtures: list[str], solutions_dir: Path, output
 
 
 def new_topic_command(
-    name: Annotated[str, typer.Argument(help="The topic's name (e.g. rnn_variants): its "
+    name: Annotated[str, typer.Argument(help="The topic's name (e.g. attention): its "
                                              "folder in solutions/, course/ and exercises/.")],
     title: Annotated[str | None, typer.Option(help="Its title (default: from the name).")] = None,
     order: Annotated[int | None, typer.Option(

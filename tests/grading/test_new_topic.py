@@ -99,3 +99,27 @@ def test_a_topic_name_that_cannot_be_one_is_refused_and_nothing_written(course, 
         assert made.returncode == 2, made.stdout
         assert says in made.stderr and "Traceback" not in made.stderr
     assert sorted(p.name for p in course_dir.iterdir()) == before
+
+
+def test_a_long_title_with_quotes_is_kept_whole_in_code_that_keeps_the_style(tmp_path):
+    """The title goes into docstrings and a string literal: wrapped to the line length, with
+    quotes and backslashes that stay text (the title a newcomer types, not valid Python)."""
+    import ast
+
+    from nlpdojo_autograder.authoring.scaffold import new_topic
+
+    title = ('RNN variants: vanishing gradients, clipping, LSTM, GRU, bidirectional and stacked '
+             'RNNs, the "fancy" ones of lecture 7, and a back\\slash')
+    (tmp_path / "s").mkdir()
+    (tmp_path / "c").mkdir()
+    made = new_topic("long_title", tmp_path / "s", tmp_path / "c", title=title)
+    tree = ast.parse((made.course / "__init__.py").read_text())
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                and getattr(n.func, "id", "") == "Topic")
+    assert ast.literal_eval(next(k.value for k in call.keywords if k.arg == "title")) == title
+    doc = ast.get_docstring(ast.parse((made.solutions / "__init__.py").read_text()))
+    assert title in " ".join(doc.split())  # wrapped, word for word
+    linted = subprocess.run([str(BIN / "ruff"), "check", "--no-cache", "--select", "E,F,W",
+                             "--line-length", "100", str(tmp_path)],
+                            capture_output=True, text=True, check=False)
+    assert linted.returncode == 0, linted.stdout
