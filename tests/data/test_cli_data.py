@@ -17,7 +17,7 @@ def test_list_shows_every_dataset_with_status(cache: Path) -> None:
     result = invoke("list")
     assert result.exit_code == 0, result.output
     for name in ("wordsim353", "simlex999", "google-analogies", "pang-lee-reviews", "sotu", "mr",
-                 "wsj-pos", "oanc-pos", "tiny"):
+                 "wsj-pos", "oanc-pos", "brown", "tiny"):
         assert name in result.output
     assert "missing" in result.output and "a:b::c:d" in result.output  # no emoji mangling
 

@@ -112,3 +112,21 @@ def test_tagged(name: str, lines: int, tokens: int, tags: int, sizes: dict[str, 
     data = ds.load()
     assert (len(data), data.n_tokens, len(set(data.tags))) == (lines, tokens, tags)
     assert split_sizes(ds) == sizes
+
+
+def test_brown() -> None:
+    ds = cached("brown")
+    tagged = ds.tagged()
+    assert (len(tagged), tagged.n_tokens, len(set(tagged.tags))) == (57_340, 1_161_192, 472)
+    assert tagged.sentence(0)[:3] == [("The", "AT"), ("Fulton", "NP-TL"), ("County", "NN-TL")]
+    docs = ds.load()
+    assert len(docs) == 500 and docs.pretokenized and docs.lowercased
+    assert len(set(docs.meta["genre"].tolist())) == 15
+    assert Counter(docs.meta["genre"].tolist())["learned"] == 80
+    sizes = {}
+    for split in ds.splits:  # Bengio et al. 2003: 800,000 / 200,000 / the rest, whole sentences
+        part = ds.load(split)
+        sentences = [line.split() for t in part.texts for line in t.split("\n")]
+        sizes[split] = (len(part), len(sentences), sum(map(len, sentences)))
+    assert sizes == {"train": (348, 35_523, 800_001), "valid": (86, 11_690, 200_021),
+                     "test": (68, 10_127, 161_170)}
