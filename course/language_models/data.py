@@ -1,8 +1,9 @@
 """The language-model corpora as sentences of tokens (topic ``language_models``): the State of
 the Union addresses (``sotu``: raw text, split into sentences after ``.``, ``!`` or ``?`` and
-tokenized lowercased, exactly as the grader's held-out checks do, :func:`sotu_sentences`) and
-the movie reviews (``pang-lee-reviews``: already tokenized and lowercased, one sentence per
-line). Shared by the held-out checks, ``dojo train lm``, ``dojo sample`` and
+tokenized lowercased, exactly as the grader's held-out checks do, :func:`sotu_sentences`), the
+movie reviews (``pang-lee-reviews``: already tokenized and lowercased, one sentence per line)
+and the Brown corpus (``brown``: the corpus's own tokens, lowercased, one sentence per line;
+Bengio et al. 2003's split). Shared by the held-out checks, ``dojo train lm``, ``dojo sample`` and
 ``bench/lm_results.py``."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import functools
 from nlpdojo_autograder.training import SENTENCE_END, TrainError
 
 #: the running-text corpora a language model trains on
-CORPORA = ("sotu", "pang-lee-reviews")
+CORPORA = ("sotu", "pang-lee-reviews", "brown")
 
 
 @functools.cache

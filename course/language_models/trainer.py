@@ -68,7 +68,8 @@ def lm(
         help="The model: ngram (counts), window (fixed-window neural LM) or rnn (RNN LM); "
              "options marked ngram: or neural: apply to those models only.")] = "ngram",
     corpus: Annotated[str, typer.Option(
-        help="Corpus: sotu or pang-lee-reviews (neural: any running-text data set).")] = "sotu",
+        help="Corpus: sotu, pang-lee-reviews or brown (neural: any running-text data "
+             "set).")] = "sotu",
     max_documents: Annotated[int | None, typer.Option(
         "--max-documents", "--train-texts",
         min=1, help="Train on the first N documents of the train split only.")] = None,
