@@ -21,7 +21,7 @@ Measured: train 800,001 tokens (35,523 sentences, in 348 documents), valid 200,0
 document per file (the part of it that lies in the split), one sentence per line, the tokens
 as the corpus has them (no re-tokenization) and lower-cased, joined by spaces. The other LM
 corpora are lower-cased as well (the reviews in the data, SOTU by ``tokenize(lower=True)``).
-Bengio et al. kept case. :meth:`Brown.tagged` gives the tokens with their case and tags.
+:meth:`Brown.tagged` gives the tokens with their case and tags.
 """
 
 from __future__ import annotations
