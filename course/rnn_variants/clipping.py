@@ -1,0 +1,74 @@
+"""Gradient clipping by global norm (CS224n lecture 7; Pascanu et al. 2013): the clipped
+gradients and the norm of the course library's ``clip_grad_norm`` on gradients above, below and
+far above the threshold, one parameter dominating, and all zeros; the per-parameter variant (a
+common mistake) is named when that is what the outputs are. The reference equals
+``torch.nn.utils.clip_grad_norm_`` (tests/rnn_variants/test_torch_parity.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import CheckFailure, Context, Question, bug, value_check
+
+CLIPPING = "..library.clipping"
+#: (what, the gradients' shapes, their scales, max_norm)
+CASES = (
+    ("above the threshold", ((4, 3), (3,), (2, 5)), (2.0, 2.0, 2.0), 1.0),
+    ("below it: unchanged", ((4, 3), (3,)), (0.05, 0.05), 5.0),
+    ("one parameter dominates", ((3, 3), (3,), (2, 2)), (10.0, 0.01, 0.5), 1.0),
+    ("all zeros", ((2, 3), (3,)), (0.0, 0.0), 1.0),
+)
+EPS = 1e-6  # torch.nn.utils.clip_grad_norm_'s
+
+
+def _clipped(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    f = ctx.function(CLIPPING, "clip_grad_norm")
+    for what, shapes, scales, max_norm in CASES:
+        grads = [s * rng.standard_normal(shape) for shape, s in zip(shapes, scales, strict=True)]
+        clipped, norm = ctx.unpack(f([ctx.asarray(g) for g in grads], max_norm),
+                                   ["clipped", "norm"], "clip_grad_norm")
+        if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
+            raise CheckFailure(f"clip_grad_norm must return a list of {len(grads)} gradients "
+                               f"(one per parameter) and the norm; got {type(clipped).__name__}")
+        for k, g in enumerate(clipped):
+            out[f"{what} (max_norm {max_norm}): gradient {k}"] = ctx.to_numpy(
+                g, f"clipped gradient {k}")
+        out[f"{what} (max_norm {max_norm}): norm"] = ctx.to_numpy(norm, "the norm")
+    return out
+
+
+def _per_parameter(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What clipping each parameter by its own norm gives, rebuilt from the right outputs:
+    the gradients before clipping are the clipped ones divided by the global factor."""
+    out = dict(expected)
+    for what, shapes, _, max_norm in CASES:
+        prefix = f"{what} (max_norm {max_norm})"
+        norm = float(expected[f"{prefix}: norm"])
+        factor = min(1.0, max_norm / (norm + EPS))
+        for k in range(len(shapes)):
+            g = expected[f"{prefix}: gradient {k}"] / factor
+            out[f"{prefix}: gradient {k}"] = g * min(1.0, max_norm / (np.linalg.norm(g) + EPS))
+    return out
+
+
+CLIP = Question(
+    "clipping", "Gradient clipping by global norm", code="library/clipping",
+    checks=[value_check("clipping", "values", "clip_grad_norm on gradients above, below and far "
+                        "above the threshold, and on zeros", 1.5, _clipped, mistakes={
+                            "clipping each parameter by its own norm (one norm over every "
+                            "parameter, and every gradient scaled by the same factor, keeps "
+                            "the direction)": _per_parameter})],
+    planted_bugs=[
+        bug("each parameter clipped by its own norm", CLIPPING,
+            "    total = xp.sqrt(sum(xp.sum(g * g) for g in grads))  # (): one norm over every "
+            "parameter\n    scale = xp.clip(max_norm / (total + 1e-6), max=1.0)  # (): 1 when "
+            "below the threshold\n    return [g * scale for g in grads], total",
+            "    total = xp.sqrt(sum(xp.sum(g * g) for g in grads))\n"
+            "    return [g * xp.clip(max_norm / (xp.sqrt(xp.sum(g * g)) + 1e-6), max=1.0)"
+            " for g in grads], total", "clipping"),
+        bug("gradients scaled even below the threshold", CLIPPING,
+            "xp.clip(max_norm / (total + 1e-6), max=1.0)", "max_norm / (total + 1e-6)",
+            "clipping")])
+
+QUESTIONS = [CLIP]

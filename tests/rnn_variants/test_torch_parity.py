@@ -1,0 +1,131 @@
+"""Parity of topic ``rnn_variants``' reference with PyTorch, float64, on every device (CUDA
+skipped cleanly where there is none): the course library's LSTM and GRU cells against
+``torch.nn.LSTMCell`` and ``torch.nn.GRUCell`` with torch's own initial weights copied in
+(output state, and the gradient of the input, of each state array and of every parameter),
+the LSTM's initial forget-gate bias, and ``clip_grad_norm`` against
+``torch.nn.utils.clip_grad_norm_`` above, below and at zero norm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlpdojo.module import Module, Parameter
+from nlpdojo.selection import load_backend
+from nlpdojo_solutions.library import clipping, gated
+
+torch = pytest.importorskip("torch")
+
+DEVICES = [("numpy", "cpu"), ("torch", "cpu"),
+           pytest.param(("torch", "cuda"), marks=[pytest.mark.cuda, pytest.mark.skipif(
+               not torch.cuda.is_available(), reason="no CUDA device")])]
+B, D, H = 4, 3, 5
+
+
+@pytest.fixture(params=DEVICES, ids=["numpy-cpu", "torch-cpu", "torch-cuda"])
+def backend(request):
+    name, device = request.param
+    return load_backend(name, device, "float64")
+
+
+def _np(backend, x) -> np.ndarray:
+    return np.asarray(backend.to_numpy(x), dtype=np.float64)
+
+
+def _close(actual, expected) -> None:
+    if hasattr(expected, "detach"):
+        expected = expected.detach().cpu().numpy()
+    np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
+
+
+def _copy(backend, cell: Module, ref, names: dict[str, str]) -> None:
+    """Each of the cell's parameters from torch's (transposed where it is a matrix)."""
+    for ours, theirs in names.items():
+        value = getattr(ref, theirs).detach().numpy()
+        getattr(cell, ours).data = backend.asarray(value.T if value.ndim == 2 else value)
+
+
+def test_lstm_cell_matches_torch_lstm_cell(backend):
+    rng = np.random.default_rng(0)
+    ref = torch.nn.LSTMCell(D, H).double()
+    with torch.no_grad():
+        ref.bias_ih += ref.bias_hh  # one bias in the library: torch's two added
+        ref.bias_hh.zero_()
+    cell = gated.LSTMCell(backend, D, H)
+    _copy(backend, cell, ref, {"weight_x": "weight_ih", "weight_h": "weight_hh",
+                               "bias": "bias_ih"})
+    x, h0, c0 = rng.standard_normal((B, D)), np.tanh(rng.standard_normal((B, H))), \
+        rng.standard_normal((B, H))
+    gh, gc = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    (h, c), cache = cell(backend.asarray(x), (backend.asarray(h0), backend.asarray(c0)))
+    grad_x, (grad_h0, grad_c0) = cell.backward((backend.asarray(gh), backend.asarray(gc)), cache)
+    tx, th, tc = (torch.tensor(a, requires_grad=True) for a in (x, h0, c0))
+    th1, tc1 = ref(tx, (th, tc))
+    ((th1 * torch.as_tensor(gh)).sum() + (tc1 * torch.as_tensor(gc)).sum()).backward()
+    _close(_np(backend, h), th1)
+    _close(_np(backend, c), tc1)
+    for ours, theirs in ((grad_x, tx.grad), (grad_h0, th.grad), (grad_c0, tc.grad),
+                         (cell.weight_x.grad, ref.weight_ih.grad.T),
+                         (cell.weight_h.grad, ref.weight_hh.grad.T),
+                         (cell.bias.grad, ref.bias_ih.grad)):
+        _close(_np(backend, ours), theirs)
+
+
+def test_gru_cell_matches_torch_gru_cell(backend):
+    rng = np.random.default_rng(1)
+    ref = torch.nn.GRUCell(D, H).double()
+    cell = gated.GRUCell(backend, D, H)
+    _copy(backend, cell, ref, {"weight_x": "weight_ih", "weight_h": "weight_hh",
+                               "bias_x": "bias_ih", "bias_h": "bias_hh"})
+    x, h0, g = rng.standard_normal((B, D)), np.tanh(rng.standard_normal((B, H))), \
+        rng.standard_normal((B, H))
+    h, cache = cell(backend.asarray(x), backend.asarray(h0))
+    grad_x, grad_h0 = cell.backward(backend.asarray(g), cache)
+    tx, th = (torch.tensor(a, requires_grad=True) for a in (x, h0))
+    out = ref(tx, th)
+    (out * torch.as_tensor(g)).sum().backward()
+    _close(_np(backend, h), out)
+    for ours, theirs in ((grad_x, tx.grad), (grad_h0, th.grad),
+                         (cell.weight_x.grad, ref.weight_ih.grad.T),
+                         (cell.weight_h.grad, ref.weight_hh.grad.T),
+                         (cell.bias_x.grad, ref.bias_ih.grad),
+                         (cell.bias_h.grad, ref.bias_hh.grad)):
+        _close(_np(backend, ours), theirs)
+
+
+def test_a_new_lstm_starts_with_a_forget_gate_bias_of_one(backend):
+    bias = _np(backend, gated.LSTMCell(backend, D, H).bias.data)
+    np.testing.assert_array_equal(bias, np.r_[np.zeros(H), np.ones(H), np.zeros(2 * H)])
+
+
+@pytest.mark.parametrize(("scale", "max_norm"), [(2.0, 1.0), (0.05, 5.0), (0.0, 1.0)],
+                         ids=["above", "below", "zeros"])
+def test_clip_grad_norm_matches_torch_clip_grad_norm_(backend, scale, max_norm):
+    rng = np.random.default_rng(2)
+    grads = [scale * rng.standard_normal(s) for s in ((4, 3), (3,), (2, 5))]
+    clipped, norm = clipping.clip_grad_norm([backend.asarray(g) for g in grads], max_norm)
+    params = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = torch.tensor(g)
+    expected = torch.nn.utils.clip_grad_norm_(params, max_norm)
+    _close(float(_np(backend, norm)), expected)
+    for ours, p in zip(clipped, params, strict=True):
+        _close(_np(backend, ours), p.grad)
+
+
+def test_clip_gradients_clips_a_models_gradients_in_place_and_refuses_none(backend):
+    class Two(Module):
+        def __init__(self):
+            super().__init__(backend)
+            self.a = Parameter(backend.asarray(np.zeros((2, 2))), "a")
+            self.b = Parameter(backend.asarray(np.zeros(2)), "b")
+
+    model = Two()
+    with pytest.raises(ValueError, match="no parameter has a gradient; call backward first"):
+        clipping.clip_gradients([], 1.0)
+    model.a.grad = backend.asarray(np.full((2, 2), 3.0))
+    model.b.grad = backend.asarray(np.full(2, 4.0))
+    norm = clipping.clip_gradients(model.parameters(), 1.0)
+    assert float(_np(backend, norm)) == pytest.approx(np.sqrt(4 * 9 + 2 * 16))
+    total = np.sqrt(sum(float(np.sum(_np(backend, p.grad) ** 2)) for p in model.parameters()))
+    assert total == pytest.approx(1.0, rel=1e-5)
