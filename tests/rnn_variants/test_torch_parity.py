@@ -129,3 +129,51 @@ def test_clip_gradients_clips_a_models_gradients_in_place_and_refuses_none(backe
     assert float(_np(backend, norm)) == pytest.approx(np.sqrt(4 * 9 + 2 * 16))
     total = np.sqrt(sum(float(np.sum(_np(backend, p.grad) ** 2)) for p in model.parameters()))
     assert total == pytest.approx(1.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_a_recurrent_layer_matches_torch_over_a_sequence(backend, kind):
+    """``LSTM``/``GRU`` (``Recurrent`` over a gated cell) against ``torch.nn.LSTM``/``GRU``,
+    one layer, batch first: every output, the final state, dL/dxs, dL/d(state0) and every
+    parameter's gradient summed over the steps."""
+    from nlpdojo_solutions.library import recurrent
+
+    rng = np.random.default_rng(3)
+    t_steps = 6
+    if kind == "lstm":
+        ref = torch.nn.LSTM(D, H, batch_first=True).double()
+        with torch.no_grad():
+            ref.bias_ih_l0 += ref.bias_hh_l0
+            ref.bias_hh_l0.zero_()
+        layer = recurrent.LSTM(backend, D, H)
+        names = {"weight_x": "weight_ih_l0", "weight_h": "weight_hh_l0", "bias": "bias_ih_l0"}
+    else:
+        ref = torch.nn.GRU(D, H, batch_first=True).double()
+        layer = recurrent.GRU(backend, D, H)
+        names = {"weight_x": "weight_ih_l0", "weight_h": "weight_hh_l0",
+                 "bias_x": "bias_ih_l0", "bias_h": "bias_hh_l0"}
+    _copy(backend, layer.cell, ref, names)
+    xs, g = rng.standard_normal((B, t_steps, D)), rng.standard_normal((B, t_steps, H))
+    state = ((np.tanh(rng.standard_normal((B, H))), rng.standard_normal((B, H)))
+             if kind == "lstm" else np.tanh(rng.standard_normal((B, H))))
+    sent = (tuple(backend.asarray(s) for s in state) if kind == "lstm"
+            else backend.asarray(state))
+    out, cache = layer(backend.asarray(xs), sent)
+    grad_xs, grad_state = layer.backward(backend.asarray(g), cache)
+    txs = torch.tensor(xs, requires_grad=True)
+    tstate = tuple(torch.tensor(s[None], requires_grad=True) for s in
+                   (state if kind == "lstm" else (state,)))
+    tout, tfinal = ref(txs, tstate if kind == "lstm" else tstate[0])
+    (tout * torch.as_tensor(g)).sum().backward()
+    _close(_np(backend, out), tout)
+    final = layer.final_state(cache)
+    for ours, theirs in zip(final if kind == "lstm" else (final,),
+                            tfinal if kind == "lstm" else (tfinal,), strict=True):
+        _close(_np(backend, ours), theirs[0])
+    _close(_np(backend, grad_xs), txs.grad)
+    for ours, theirs in zip(grad_state if kind == "lstm" else (grad_state,), tstate,
+                            strict=True):
+        _close(_np(backend, ours), theirs.grad[0])
+    for ours, theirs in names.items():
+        grad = getattr(ref, theirs).grad
+        _close(_np(backend, getattr(layer.cell, ours).grad), grad.T if grad.ndim == 2 else grad)
