@@ -1,7 +1,8 @@
 """Cells over sequences (CS224n lectures 6-7): the course library's ``Recurrent`` unroll and
 its backpropagation through time for any cell, with a state of one array or a tuple (an
-LSTM's). Checked over the grader's stand-in cells (``sequence_checks``): a state h and a state
-(h, c), so the unroll is graded on its own whatever the student's cells do."""
+LSTM's); the bidirectional wrapper and the stacked RNN with dropout between its layers. All
+are checked over the grader's stand-in cells (``sequence_checks``) with a state h and a state
+(h, c), so each is graded on its own, whatever the student's cells do."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from nlpdojo_autograder.authoring import (
 )
 
 RECURRENT = "..library.recurrent"
+DEEP = "..library.deep_rnn"
 B, T, D, H = 3, 5, 4, 5
 
 
@@ -40,4 +42,65 @@ RECURRENT_Q = Question(
             "outputs.append(first(state))", "outputs.append(state)", "recurrent")],
     requires=("neural_networks.xavier",))
 
-QUESTIONS = [RECURRENT_Q]
+
+
+def _bidirectional(ctx: Context, kind: str) -> LayerCase:
+    return LayerCase(args=(ctx.backend, D, H), params={}, names=("xs", "state0"),
+                     inputs=lambda r: (r.standard_normal((B, T, D)), state_of(kind, r, (B, H))),
+                     differentiable=(0, 1),
+                     cells={"forward_rnn.cell": stand_in_cell(kind, D, H),
+                            "backward_rnn.cell": stand_in_cell(kind, D, H)})
+
+
+BIDIRECTIONAL = Question(
+    "bidirectional", "A bidirectional RNN", code="library/deep_rnn",
+    checks=sequence_checks("bidirectional", DEEP, "Bidirectional", _bidirectional,
+                           title="Bidirectional over stand-in cells", points=1.5,
+                           states=("array", "pair")),
+    planted_bugs=[
+        bug("right-to-left outputs not flipped back into the sentence's order", DEEP,
+            "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
+            "xp.concat([left, right], axis=-1)", "bidirectional"),
+        bug("right-to-left layer run on the inputs in their own order", DEEP,
+            "self.backward_rnn(xp.flip(xs, axis=1), state0)",
+            "self.backward_rnn(xs, state0)", "bidirectional")],
+    requires=("recurrent", "neural_networks.xavier"))
+
+#: dropout between the stacked layers, in training mode: the reference's Dropout (swapped in)
+#: draws the same masks in the student's run and the reference's
+STACK_DROPOUT = 0.3
+
+
+def _stacked(ctx: Context, kind: str) -> LayerCase:
+    return LayerCase(args=(ctx.backend, D, H, 3), kwargs={"dropout": STACK_DROPOUT}, params={},
+                     names=("xs", "state0"),
+                     inputs=lambda r: (r.standard_normal((B, T, D)), state_of(kind, r, (B, H))),
+                     differentiable=(0, 1),
+                     cells={"layers.0.cell": stand_in_cell(kind, D, H),
+                            "layers.1.cell": stand_in_cell(kind, H, H),
+                            "layers.2.cell": stand_in_cell(kind, H, H)})
+
+
+STACKED = Question(
+    "stacked", "A stacked RNN with dropout between its layers", code="library/deep_rnn",
+    checks=sequence_checks("stacked", DEEP, "Stacked", _stacked,
+                           title="Stacked (3 layers, dropout 0.3) over stand-in cells",
+                           points=1.5, states=("array", "pair")),
+    planted_bugs=[
+        bug("dropout after the top layer too", DEEP,
+            "if k < len(self.dropouts):  # between layers only: not after the top one\n"
+            "                outputs, dropout_cache = self.dropouts[k](outputs)",
+            "outputs, dropout_cache = self.dropouts[min(k, len(self.dropouts) - 1)](outputs)",
+            "stacked"),
+        bug("dropout on the recurrent path (the state each layer starts from)", DEEP,
+            "outputs, layer_cache = layer(outputs, state0)  # (B, T, H)",
+            "outputs, layer_cache = layer(outputs, state0 if k == 0 else (tuple("
+            "self.dropouts[k - 1](s)[0] for s in state0) if isinstance(state0, tuple) "
+            "else self.dropouts[k - 1](state0)[0]))", "stacked"),
+        bug("the initial state's gradient from the lower layers dropped", DEEP,
+            "grad_state = grad_state_k if grad_state is None else add_states(grad_state,",
+            "grad_state = grad_state_k if grad_state is None else add_states(0 * grad_state,",
+            "stacked")],
+    requires=("recurrent", "neural_networks.xavier", "neural_networks.dropout"))
+
+QUESTIONS = [RECURRENT_Q, BIDIRECTIONAL, STACKED]

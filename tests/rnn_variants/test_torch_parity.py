@@ -177,3 +177,81 @@ def test_a_recurrent_layer_matches_torch_over_a_sequence(backend, kind):
     for ours, theirs in names.items():
         grad = getattr(ref, theirs).grad
         _close(_np(backend, getattr(layer.cell, ours).grad), grad.T if grad.ndim == 2 else grad)
+
+
+def test_two_bidirectional_lstm_layers_match_torch(backend):
+    """Two ``Bidirectional`` LSTM layers, the second reading the first's (B, T, 2H), against
+    ``torch.nn.LSTM(num_layers=2, bidirectional=True)`` with its weights copied per layer and
+    direction: outputs, dL/dxs and every parameter's gradient."""
+    from nlpdojo_solutions.library import deep_rnn, recurrent
+
+    rng = np.random.default_rng(4)
+    t_steps = 5
+    ref = torch.nn.LSTM(D, H, num_layers=2, bidirectional=True, batch_first=True).double()
+    layers = [deep_rnn.Bidirectional(backend, D, H, layer=recurrent.LSTM),
+              deep_rnn.Bidirectional(backend, 2 * H, H, layer=recurrent.LSTM)]
+    with torch.no_grad():
+        for name, p in ref.named_parameters():
+            if name.startswith("bias_ih"):
+                p += getattr(ref, name.replace("bias_ih", "bias_hh"))
+            elif name.startswith("bias_hh"):
+                p.zero_()
+    for k, layer in enumerate(layers):
+        for suffix, rnn in (("", layer.forward_rnn), ("_reverse", layer.backward_rnn)):
+            _copy(backend, rnn.cell, ref, {"weight_x": f"weight_ih_l{k}{suffix}",
+                                           "weight_h": f"weight_hh_l{k}{suffix}",
+                                           "bias": f"bias_ih_l{k}{suffix}"})
+    xs, g = rng.standard_normal((B, t_steps, D)), rng.standard_normal((B, t_steps, 2 * H))
+    zeros = (backend.asarray(np.zeros((B, H))), backend.asarray(np.zeros((B, H))))
+    hidden, cache0 = layers[0](backend.asarray(xs), zeros)
+    out, cache1 = layers[1](hidden, zeros)
+    grad_hidden, _ = layers[1].backward(backend.asarray(g), cache1)
+    grad_xs, _ = layers[0].backward(grad_hidden, cache0)
+    txs = torch.tensor(xs, requires_grad=True)
+    tout, _ = ref(txs)
+    (tout * torch.as_tensor(g)).sum().backward()
+    _close(_np(backend, out), tout)
+    _close(_np(backend, grad_xs), txs.grad)
+    for k, layer in enumerate(layers):
+        for suffix, rnn in (("", layer.forward_rnn), ("_reverse", layer.backward_rnn)):
+            _close(_np(backend, rnn.cell.weight_x.grad),
+                   getattr(ref, f"weight_ih_l{k}{suffix}").grad.T)
+            _close(_np(backend, rnn.cell.weight_h.grad),
+                   getattr(ref, f"weight_hh_l{k}{suffix}").grad.T)
+            _close(_np(backend, rnn.cell.bias.grad), getattr(ref, f"bias_ih_l{k}{suffix}").grad)
+
+
+def test_a_stacked_gru_matches_torch_and_drops_out_between_layers_only(backend):
+    """``Stacked`` GRU layers against ``torch.nn.GRU(num_layers=3)``: equal without dropout
+    (outputs, dL/dxs, every gradient); with dropout in eval mode equal too, and in training
+    the top layer's outputs are not masked (dropout is between the layers only)."""
+    from nlpdojo_solutions.library import deep_rnn
+
+    rng = np.random.default_rng(5)
+    t_steps = 4
+    ref = torch.nn.GRU(D, H, num_layers=3, batch_first=True).double()
+    stack = deep_rnn.Stacked(backend, D, H, 3)
+    for k, layer in enumerate(stack.layers):
+        _copy(backend, layer.cell, ref, {"weight_x": f"weight_ih_l{k}",
+                                         "weight_h": f"weight_hh_l{k}",
+                                         "bias_x": f"bias_ih_l{k}", "bias_h": f"bias_hh_l{k}"})
+    xs, g = rng.standard_normal((B, t_steps, D)), rng.standard_normal((B, t_steps, H))
+    h0 = np.tanh(rng.standard_normal((B, H)))
+    out, cache = stack(backend.asarray(xs), backend.asarray(h0))
+    grad_xs, grad_h0 = stack.backward(backend.asarray(g), cache)
+    txs, th0 = torch.tensor(xs, requires_grad=True), torch.tensor(np.stack([h0] * 3),
+                                                                  requires_grad=True)
+    tout, _ = ref(txs, th0)
+    (tout * torch.as_tensor(g)).sum().backward()
+    _close(_np(backend, out), tout)
+    _close(_np(backend, grad_xs), txs.grad)
+    _close(_np(backend, grad_h0), th0.grad.sum(0))  # every layer starts from the same state0
+    for k, layer in enumerate(stack.layers):
+        _close(_np(backend, layer.cell.weight_h.grad), getattr(ref, f"weight_hh_l{k}").grad.T)
+    dropped = deep_rnn.Stacked(backend, D, H, 3, dropout=0.5)
+    dropped.load_state_dict(stack.state_dict())
+    dropped.eval()
+    _close(_np(backend, dropped(backend.asarray(xs), backend.asarray(h0))[0]), tout)
+    dropped.train()
+    _, train_cache = dropped(backend.asarray(xs), backend.asarray(h0))
+    assert [c[1] is not None for c in train_cache] == [True, True, False]

@@ -1,0 +1,91 @@
+"""Bidirectional and stacked RNNs (CS224n lecture 7, "Bidirectional and multi-layer RNNs").
+
+A bidirectional RNN reads the sequence twice, left to right and right to left, and gives at
+each step the two states side by side, so a word's vector sees both its contexts (for
+encoding a whole sentence; a language model must not see the words it predicts). A stacked
+RNN feeds each layer's outputs to the next as its inputs; dropout between the layers (Zaremba
+et al. 2014) regularises the vertical connections only, never the recurrent path from step to
+step. ``torch.nn.LSTM(D, H, num_layers=L, bidirectional=..., dropout=p, batch_first=True)``
+computes the same.
+
+Both take any recurrent layer of :mod:`.recurrent` (``GRU`` by default, ``LSTM``), so the
+state may be one array or a tuple; every layer starts from the same ``state0``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nlpdojo.backend import Array, Backend
+from nlpdojo.module import Module
+
+from .layers import Dropout
+from .recurrent import GRU, State
+
+__all__ = ["Bidirectional", "Stacked", "add_states"]
+
+
+def add_states(a: State, b: State) -> State:
+    """The sum of two states of the same structure (an array, or a tuple of arrays): the
+    gradient of a state used twice."""
+    if isinstance(a, tuple):
+        return tuple(x + y for x, y in zip(a, b, strict=True))
+    return a + b
+
+
+class Bidirectional(Module):
+    """Outputs (B, T, 2H): at step t, the left-to-right layer's output after reading x⁽¹⁾..x⁽ᵗ⁾
+    beside the right-to-left layer's after reading x⁽ᵀ⁾..x⁽ᵗ⁾ (``forward_rnn``, then
+    ``backward_rnn``). The right-to-left layer runs on the time-reversed inputs, so its outputs
+    come out reversed and must be flipped back before they are put beside the others.
+
+    Backward: split the gradient in two halves; the right-to-left half is flipped in time
+    before its layer's backward and the gradient of the inputs it returns is flipped back.
+    Both layers start from ``state0``, so its gradient is the sum of theirs."""
+
+    def __init__(self, backend: Backend, input_size: int, hidden_size: int, *,
+                 layer: Any = GRU, seed: int = 0) -> None:
+        super().__init__(backend)
+        self.hidden_size = hidden_size
+        self.forward_rnn = layer(backend, input_size, hidden_size, seed=seed)
+        self.backward_rnn = layer(backend, input_size, hidden_size, seed=seed + 2)
+
+    def forward(self, xs: Array, state0: State) -> tuple[Array, tuple]:
+        # xs: (B, T, D); state0: (B, H) or a tuple of them
+        xp = self.xp
+        raise NotImplementedError("rnn_variants.bidirectional: not implemented yet — replace this line with your code")
+
+    def backward(self, grad_output: Array, cache: tuple) -> tuple[Array, State]:
+        # grad_output: (B, T, 2H); returns dL/dxs (B, T, D), dL/dstate0
+        xp = self.xp
+        H = self.hidden_size
+        raise NotImplementedError("rnn_variants.bidirectional: not implemented yet — replace this line with your code")
+
+
+class Stacked(Module):
+    """``num_layers`` recurrent layers (``layers``), each reading the outputs of the one
+    below; ``dropout`` applied to the outputs of every layer but the top one as they go up
+    (``dropouts[k]`` after layer k), never inside a layer. Outputs (B, T, H): the top layer's.
+
+    Backward walks the layers top down: each layer's gradient of its inputs goes, through
+    the dropout below it, to the layer below as the gradient of that layer's outputs. Every
+    layer starts from ``state0``, so its gradient is the sum over the layers."""
+
+    def __init__(self, backend: Backend, input_size: int, hidden_size: int,
+                 num_layers: int = 2, *, layer: Any = GRU, dropout: float = 0.0,
+                 seed: int = 0) -> None:
+        super().__init__(backend)
+        if num_layers < 1:
+            raise ValueError(f"a stacked RNN has at least one layer, not {num_layers}")
+        self.layers = [layer(backend, input_size if k == 0 else hidden_size, hidden_size,
+                             seed=seed + 2 * k) for k in range(num_layers)]
+        self.dropouts = [Dropout(backend, dropout, seed=seed + 1000 + k)
+                         for k in range(num_layers - 1)]
+
+    def forward(self, xs: Array, state0: State) -> tuple[Array, tuple]:
+        # xs: (B, T, D); state0: (B, H) or a tuple of them
+        raise NotImplementedError("rnn_variants.stacked: not implemented yet — replace this line with your code")
+
+    def backward(self, grad_output: Array, cache: tuple) -> tuple[Array, State]:
+        # grad_output: (B, T, H); returns dL/dxs (B, T, D), dL/dstate0
+        raise NotImplementedError("rnn_variants.stacked: not implemented yet — replace this line with your code")
