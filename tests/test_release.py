@@ -442,3 +442,13 @@ def test_the_generated_readme_says_how_to_submit():
     submit = text.split("## How to submit", 1)[1].split("## Topics", 1)[0]
     assert "Gradescope" in submit and "--format json --output result.json" in submit
     assert "hidden checks" in text.split("## How to submit", 1)[0].lower()
+
+
+def test_the_generated_readme_lists_a_topic_by_its_whole_first_paragraph(tmp_path):
+    """A topic's docstring wrapped over two lines is listed whole, on one line (its first
+    line alone stopped mid-sentence: "... n-gram language models, their")."""
+    from nlpdojo_autograder.release.release import _summary
+
+    (tmp_path / "__init__.py").write_text('"""Topic ``t``: one sentence wrapped\nover two '
+                                          'lines.\n\nA second paragraph."""\n')
+    assert _summary(tmp_path) == "Topic ``t``: one sentence wrapped over two lines."

@@ -157,12 +157,13 @@ def _released_on_disk(output_dir: Path) -> list[tuple[str, str]]:
 
 
 def _summary(topic_dir: Path) -> str:
-    """First line of the topic package's docstring, for the generated README."""
+    """The first paragraph of the topic package's docstring on one line, for the generated
+    README (its first line alone stopped mid-sentence)."""
     try:
         doc = ast.get_docstring(ast.parse((topic_dir / "__init__.py").read_text(encoding="utf-8")))
     except (SyntaxError, UnicodeDecodeError):
         return ""
-    return doc.strip().splitlines()[0] if doc else ""
+    return " ".join(doc.strip().split("\n\n")[0].split()) if doc else ""
 
 
 def _readme(topics: list[tuple[str, str]]) -> str:
