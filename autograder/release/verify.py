@@ -123,7 +123,8 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     target = [c for c in result.checks if c.question == bug.question]
     caught = [c for c in target if c.score < c.max_score]
     lost = [c for c in result.checks if c.question != bug.question and c.score < c.max_score]
-    elsewhere = [c.id for c in lost if c.question not in exercise.integrative]
+    elsewhere = [f"{c.id} ({c.status}: {c.message[:160]})" for c in lost
+                 if c.question not in exercise.integrative]
     integrative = [c.id for c in lost if c.question in exercise.integrative]
     if not caught:
         return Step(exercise.name, name, False,
