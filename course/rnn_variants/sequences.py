@@ -6,11 +6,14 @@ are checked over the grader's stand-in cells (``sequence_checks``) with a state 
 
 from __future__ import annotations
 
+import numpy as np
+
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
     bug,
+    layer_checks,
     sequence_checks,
     stand_in_cell,
     state_of,
@@ -19,6 +22,12 @@ from nlpdojo_autograder.authoring import (
 RECURRENT = "..library.recurrent"
 DEEP = "..library.deep_rnn"
 B, T, D, H = 3, 5, 4, 5
+#: the wrappers' sizes: smaller, since their layers are the reference's, swapped in, and each
+#: of their calls is a call-back to the reference process (tests/grading/test_callback_budget.py)
+BW, TW, DW, HW = 2, 3, 2, 2
+#: their limit and repeats: the stacked RNN's repeated check (2 applications) makes 1,164
+#: call-backs, 12 s at 10 ms each
+WRAPPER_TIMEOUT_S = 60.0
 
 
 def _unroll(ctx: Context, kind: str) -> LayerCase:
@@ -45,18 +54,19 @@ RECURRENT_Q = Question(
 
 
 def _bidirectional(ctx: Context, kind: str) -> LayerCase:
-    return LayerCase(args=(ctx.backend, D, H), params={}, names=("xs", "state0"),
-                     inputs=lambda r: (r.standard_normal((B, T, D)), state_of(kind, r, (B, H))),
+    return LayerCase(args=(ctx.backend, DW, HW), params={}, names=("xs", "state0"),
+                     inputs=lambda r: (r.standard_normal((BW, TW, DW)),
+                                       state_of(kind, r, (BW, HW))),
                      differentiable=(0, 1),
-                     cells={"forward_rnn.cell": stand_in_cell(kind, D, H),
-                            "backward_rnn.cell": stand_in_cell(kind, D, H)})
+                     cells={"forward_rnn.cell": stand_in_cell(kind, DW, HW),
+                            "backward_rnn.cell": stand_in_cell(kind, DW, HW)})
 
 
 BIDIRECTIONAL = Question(
     "bidirectional", "A bidirectional RNN", code="library/deep_rnn",
     checks=sequence_checks("bidirectional", DEEP, "Bidirectional", _bidirectional,
                            title="Bidirectional over stand-in cells", points=1.5,
-                           states=("array", "pair")),
+                           states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S, repeat=2),
     planted_bugs=[
         bug("right-to-left outputs not flipped back into the sentence's order", DEEP,
             "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
@@ -72,20 +82,22 @@ STACK_DROPOUT = 0.3
 
 
 def _stacked(ctx: Context, kind: str) -> LayerCase:
-    return LayerCase(args=(ctx.backend, D, H, 3), kwargs={"dropout": STACK_DROPOUT}, params={},
+    return LayerCase(args=(ctx.backend, DW, HW, 2),
+                     kwargs={"dropout": STACK_DROPOUT, "connection": "residual"}, params={},
                      names=("xs", "state0"),
-                     inputs=lambda r: (r.standard_normal((B, T, D)), state_of(kind, r, (B, H))),
+                     inputs=lambda r: (r.standard_normal((BW, TW, DW)),
+                                       state_of(kind, r, (BW, HW))),
                      differentiable=(0, 1),
-                     cells={"layers.0.cell": stand_in_cell(kind, D, H),
-                            "layers.1.cell": stand_in_cell(kind, H, H),
-                            "layers.2.cell": stand_in_cell(kind, H, H)})
+                     cells={"layers.0.cell": stand_in_cell(kind, DW, HW),
+                            "layers.1.cell": stand_in_cell(kind, HW, HW)})
 
 
 STACKED = Question(
     "stacked", "A stacked RNN with dropout between its layers", code="library/deep_rnn",
     checks=sequence_checks("stacked", DEEP, "Stacked", _stacked,
-                           title="Stacked (3 layers, dropout 0.3) over stand-in cells",
-                           points=1.5, states=("array", "pair")),
+                           title="Stacked (2 layers, residual, dropout 0.3) over stand-in cells",
+                           points=1.5, states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S,
+                           repeat=2),
     planted_bugs=[
         bug("dropout after the top layer too", DEEP,
             "if k < len(self.dropouts):  # between layers only: not after the top one\n"
@@ -93,14 +105,59 @@ STACKED = Question(
             "outputs, dropout_cache = self.dropouts[min(k, len(self.dropouts) - 1)](outputs)",
             "stacked"),
         bug("dropout on the recurrent path (the state each layer starts from)", DEEP,
-            "outputs, layer_cache = layer(outputs, state0)  # (B, T, H)",
-            "outputs, layer_cache = layer(outputs, state0 if k == 0 else (tuple("
+            "outputs, layer_cache = layer(inputs, state0)  # (B, T, H)",
+            "outputs, layer_cache = layer(inputs, state0 if k == 0 else (tuple("
             "self.dropouts[k - 1](s)[0] for s in state0) if isinstance(state0, tuple) "
             "else self.dropouts[k - 1](state0)[0]))", "stacked"),
         bug("the initial state's gradient from the lower layers dropped", DEEP,
             "grad_state = grad_state_k if grad_state is None else add_states(grad_state,",
             "grad_state = grad_state_k if grad_state is None else add_states(0 * grad_state,",
-            "stacked")],
-    requires=("recurrent", "neural_networks.xavier", "neural_networks.dropout"))
+            "stacked"),
+        bug("the gradient around a connection dropped (only through the layer)", DEEP,
+            "grad = grad + around", "grad = grad + 0.0 * around", "stacked")],
+    requires=("recurrent", "residual", "neural_networks.xavier", "neural_networks.dropout"))
 
-QUESTIONS = [RECURRENT_Q, BIDIRECTIONAL, STACKED]
+
+
+# -- residual and highway connections -----------------------------------------------------------
+def _highway(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, H), params={
+        "weight": 0.7 * rng.standard_normal((H, H)), "bias": 0.5 * rng.standard_normal(H)},
+        inputs=lambda r: (r.standard_normal((B, T, H)), np.tanh(r.standard_normal((B, T, H)))),
+        differentiable=(0, 1), names=("u", "y"))
+
+
+def _torch_highway(p, u, y):
+    import torch
+
+    t = torch.sigmoid(u @ p["weight"] + p["bias"])
+    return t * y + (1 - t) * u
+
+
+def _residual(ctx: Context) -> LayerCase:
+    return LayerCase(args=(ctx.backend,), params={}, differentiable=(0, 1), names=("u", "y"),
+                     inputs=lambda r: (r.standard_normal((B, T, H)),
+                                       r.standard_normal((B, T, H))))
+
+
+HIGHWAY = Question(
+    "highway", "A highway connection", code="library/deep_rnn",
+    checks=layer_checks("highway", DEEP, "Highway", _highway, title="Highway", points=1.5,
+                        torch=_torch_highway),
+    planted_bugs=[
+        bug("highway gate on the wrong side (t weighs the input)", DEEP,
+            "return t * y + (1.0 - t) * u, (u, y, t)", "return t * u + (1.0 - t) * y, (u, y, t)",
+            "highway"),
+        bug("highway: the gate's path dropped from dL/du", DEEP,
+            "grad_u = grad_output * (1.0 - t) + xp.matmul(",
+            "grad_u = grad_output * (1.0 - t) + 0.0 * xp.matmul(", "highway")])
+RESIDUAL = Question(
+    "residual", "A residual connection", code="library/deep_rnn",
+    checks=layer_checks("residual", DEEP, "Residual", _residual, title="Residual", points=0.5,
+                        parameters=False, hidden=False),
+    planted_bugs=[bug("residual: no gradient through the skip", DEEP,
+                      "return grad_output, grad_output", "return 0.0 * grad_output, grad_output",
+                      "residual")])
+
+QUESTIONS = [RECURRENT_Q, BIDIRECTIONAL, RESIDUAL, HIGHWAY, STACKED]

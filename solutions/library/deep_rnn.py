@@ -9,20 +9,26 @@ step. ``torch.nn.LSTM(D, H, num_layers=L, bidirectional=..., dropout=p, batch_fi
 computes the same.
 
 Both take any recurrent layer of :mod:`.recurrent` (``GRU`` by default, ``LSTM``), so the
-state may be one array or a tuple; every layer starts from the same ``state0``.
+state may be one array or a tuple; every layer starts from the same ``state0``. Between
+stacked layers of the same size, a residual connection (He et al. 2016) adds a layer's input
+to its output, and a highway connection (Srivastava et al. 2015) lets a learned gate choose
+between them: both give the gradient a path around the layer, as the LSTM's cell state gives
+it one around the steps (lecture 7, "vanishing gradients are not just an RNN problem").
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from nlpdojo.backend import Array, Backend
-from nlpdojo.module import Module
+from nlpdojo.module import Module, Parameter
 
+from .gated import _sigmoid
 from .layers import Dropout
 from .recurrent import GRU, State
 
-__all__ = ["Bidirectional", "Stacked", "add_states"]
+__all__ = ["Bidirectional", "Highway", "Residual", "Stacked", "add_states"]
 
 
 def add_states(a: State, b: State) -> State:
@@ -74,6 +80,70 @@ class Bidirectional(Module):
         ### END SOLUTION
 
 
+class Residual(Module):
+    """A residual connection around a layer: ``forward(u, y)`` gives u + y for the layer's
+    input u and output y (same shape). Backward: the gradient goes to both unchanged."""
+
+    def forward(self, u: Array, y: Array) -> tuple[Array, tuple]:
+        # u, y: (..., H)
+        ### BEGIN SOLUTION rnn_variants.residual
+        return u + y, ()
+        ### END SOLUTION
+
+    def backward(self, grad_output: Array, cache: tuple) -> tuple[Array, Array]:
+        # returns dL/du, dL/dy, each (..., H)
+        ### BEGIN SOLUTION rnn_variants.residual
+        return grad_output, grad_output
+        ### END SOLUTION
+
+
+class Highway(Module):
+    """A highway connection around a layer (Srivastava et al. 2015): a transform gate
+    t = σ(u W + b) chooses, unit by unit, between the layer's output y and its input u:
+
+        out = t ⊙ y + (1 − t) ⊙ u
+
+    ``bias`` starts at −1, so a new connection mostly carries u through (the paper's advice
+    for deep stacks). Backward, with g = dL/dout: dL/dy = g ⊙ t; da = g ⊙ (y − u) ⊙ t(1 − t)
+    for a = u W + b; dL/du = g ⊙ (1 − t) + da Wᵀ; dW = Σ uᵀ da and db = Σ da over every
+    position (batch and time)."""
+
+    def __init__(self, backend: Backend, size: int, *, seed: int = 0) -> None:
+        super().__init__(backend)
+        bound = 1.0 / math.sqrt(size)
+        self.weight = Parameter(backend.rng(seed).uniform((size, size), low=-bound, high=bound),
+                                "weight")  # (H, H)
+        self.bias = Parameter(-1.0 * self.xp.ones((size,), dtype=backend.default_dtype,
+                                                  device=backend.device), "bias")  # (H,)
+
+    def forward(self, u: Array, y: Array) -> tuple[Array, tuple]:
+        # u, y: (..., H), the layer's input and output
+        xp = self.xp
+        ### BEGIN SOLUTION rnn_variants.highway
+        t = _sigmoid(xp, xp.matmul(u, self.weight.data) + self.bias.data)  # (..., H)
+        return t * y + (1.0 - t) * u, (u, y, t)
+        ### END SOLUTION
+
+    def backward(self, grad_output: Array, cache: tuple) -> tuple[Array, Array]:
+        # grad_output: (..., H); returns dL/du, dL/dy
+        xp = self.xp
+        ### BEGIN SOLUTION rnn_variants.highway
+        u, y, t = cache
+        size = u.shape[-1]
+        grad_a = grad_output * (y - u) * t * (1.0 - t)  # (..., H)
+        rows_u, rows_a = xp.reshape(u, (-1, size)), xp.reshape(grad_a, (-1, size))  # (N, H)
+        self.weight.grad += xp.matmul(xp.matrix_transpose(rows_u), rows_a)  # (H, H)
+        self.bias.grad += xp.sum(rows_a, axis=0)  # (H,)
+        grad_u = grad_output * (1.0 - t) + xp.matmul(grad_a,
+                                                     xp.matrix_transpose(self.weight.data))
+        return grad_u, grad_output * t
+        ### END SOLUTION
+
+
+#: the connections a Stacked RNN may put around its layers above the first
+CONNECTIONS = {"none": None, "residual": Residual, "highway": Highway}
+
+
 class Stacked(Module):
     """``num_layers`` recurrent layers (``layers``), each reading the outputs of the one
     below; ``dropout`` applied to the outputs of every layer but the top one as they go up
@@ -85,25 +155,34 @@ class Stacked(Module):
 
     def __init__(self, backend: Backend, input_size: int, hidden_size: int,
                  num_layers: int = 2, *, layer: Any = GRU, dropout: float = 0.0,
-                 seed: int = 0) -> None:
+                 connection: str = "none", seed: int = 0) -> None:
         super().__init__(backend)
         if num_layers < 1:
             raise ValueError(f"a stacked RNN has at least one layer, not {num_layers}")
+        if connection not in CONNECTIONS:
+            raise ValueError(f"connection {connection!r}: choose one of {sorted(CONNECTIONS)}")
         self.layers = [layer(backend, input_size if k == 0 else hidden_size, hidden_size,
                              seed=seed + 2 * k) for k in range(num_layers)]
         self.dropouts = [Dropout(backend, dropout, seed=seed + 1000 + k)
                          for k in range(num_layers - 1)]
+        kind = CONNECTIONS[connection]
+        self.connections = [None] + [
+            None if kind is None else kind(backend) if kind is Residual
+            else kind(backend, hidden_size, seed=seed + 2000 + k) for k in range(1, num_layers)]
 
     def forward(self, xs: Array, state0: State) -> tuple[Array, tuple]:
         # xs: (B, T, D); state0: (B, H) or a tuple of them
         ### BEGIN SOLUTION rnn_variants.stacked
         caches, outputs = [], xs
         for k, layer in enumerate(self.layers):
-            outputs, layer_cache = layer(outputs, state0)  # (B, T, H)
-            dropout_cache = None
+            inputs = outputs
+            outputs, layer_cache = layer(inputs, state0)  # (B, T, H)
+            connection_cache = dropout_cache = None
+            if self.connections[k] is not None:  # around the layer: from its input
+                outputs, connection_cache = self.connections[k](inputs, outputs)
             if k < len(self.dropouts):  # between layers only: not after the top one
                 outputs, dropout_cache = self.dropouts[k](outputs)
-            caches.append((layer_cache, dropout_cache))
+            caches.append((layer_cache, connection_cache, dropout_cache))
         return outputs, tuple(caches)
         ### END SOLUTION
 
@@ -112,10 +191,15 @@ class Stacked(Module):
         ### BEGIN SOLUTION rnn_variants.stacked
         grad, grad_state = grad_output, None
         for k in reversed(range(len(self.layers))):
-            layer_cache, dropout_cache = cache[k]
+            layer_cache, connection_cache, dropout_cache = cache[k]
             if dropout_cache is not None:
                 grad = self.dropouts[k].backward(grad, dropout_cache)
+            around = None
+            if connection_cache is not None:  # dL/d(input) directly, dL/d(layer's output)
+                around, grad = self.connections[k].backward(grad, connection_cache)
             grad, grad_state_k = self.layers[k].backward(grad, layer_cache)
+            if around is not None:
+                grad = grad + around
             grad_state = grad_state_k if grad_state is None else add_states(grad_state,
                                                                             grad_state_k)
         return grad, grad_state

@@ -72,7 +72,8 @@ def call_backs(topic: str, root: Path, monkeypatch) -> tuple[dict[str, int], dic
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("topic", ["word_vectors", "neural_networks", "language_models"])
+@pytest.mark.parametrize("topic", ["word_vectors", "neural_networks", "language_models",
+                                   "rnn_variants"])
 def test_every_checks_time_limit_covers_its_call_backs(topic, tmp_path, monkeypatch):
     counts, results = call_backs(topic, tmp_path, monkeypatch)
     lost = {k: f"{r.status}: {r.message[:200]}" for k, r in results.items()

@@ -254,4 +254,48 @@ def test_a_stacked_gru_matches_torch_and_drops_out_between_layers_only(backend):
     _close(_np(backend, dropped(backend.asarray(xs), backend.asarray(h0))[0]), tout)
     dropped.train()
     _, train_cache = dropped(backend.asarray(xs), backend.asarray(h0))
-    assert [c[1] is not None for c in train_cache] == [True, True, False]
+    assert [c[2] is not None for c in train_cache] == [True, True, False]
+
+
+@pytest.mark.parametrize("connection", ["residual", "highway"])
+def test_a_stacked_gru_with_connections_matches_the_same_stack_in_torch(backend, connection):
+    """``Stacked(connection=...)`` against three ``torch.nn.GRU`` layers with the connection
+    written in torch around the upper two (u + y; t ⊙ y + (1 − t) ⊙ u with t = σ(u W + b)):
+    outputs, dL/dxs, dL/dh0 and the connections' gradients."""
+    from nlpdojo_solutions.library import deep_rnn
+
+    rng = np.random.default_rng(6)
+    t_steps = 4
+    stack = deep_rnn.Stacked(backend, D, H, 3, connection=connection)
+    refs = [torch.nn.GRU(D if k == 0 else H, H, batch_first=True).double() for k in range(3)]
+    for layer, ref in zip(stack.layers, refs, strict=True):
+        _copy(backend, layer.cell, ref, {"weight_x": "weight_ih_l0", "weight_h": "weight_hh_l0",
+                                         "bias_x": "bias_ih_l0", "bias_h": "bias_hh_l0"})
+    gates = {}
+    for k, conn in enumerate(stack.connections):
+        if isinstance(conn, deep_rnn.Highway):
+            conn.weight.data = backend.asarray(rng.standard_normal((H, H)))
+            gates[k] = {n: torch.tensor(_np(backend, getattr(conn, n).data), requires_grad=True)
+                        for n in ("weight", "bias")}
+    xs, g = rng.standard_normal((B, t_steps, D)), rng.standard_normal((B, t_steps, H))
+    h0 = np.tanh(rng.standard_normal((B, H)))
+    out, cache = stack(backend.asarray(xs), backend.asarray(h0))
+    grad_xs, grad_h0 = stack.backward(backend.asarray(g), cache)
+    txs, th0 = torch.tensor(xs, requires_grad=True), torch.tensor(h0[None], requires_grad=True)
+    tout = txs
+    for k, ref in enumerate(refs):
+        u, (y, _) = tout, ref(tout, th0)
+        if k == 0:
+            tout = y
+        elif connection == "residual":
+            tout = u + y
+        else:
+            t = torch.sigmoid(u @ gates[k]["weight"] + gates[k]["bias"])
+            tout = t * y + (1 - t) * u
+    (tout * torch.as_tensor(g)).sum().backward()
+    _close(_np(backend, out), tout)
+    _close(_np(backend, grad_xs), txs.grad)
+    _close(_np(backend, grad_h0), th0.grad[0])
+    for k, tensors in gates.items():
+        for name, tensor in tensors.items():
+            _close(_np(backend, getattr(stack.connections[k], name).grad), tensor.grad)
