@@ -75,6 +75,7 @@ def test_a_loop_over_tokens_that_counts_cross_sentence_ngrams_fails_with_shapes(
 
 @pytest.mark.long
 @pytest.mark.seeded
+@pytest.mark.timeout(1500)  # a hang guard: ~4 min alone on 2 cores, over 10 beside other suites
 def test_every_planted_bug_is_caught_on_its_question_alone():
     """The n-gram half, --strict (the neural half: test_language_models_neural_grading.py)."""
     from nlpdojo_course.language_models import rnn, window_lm
