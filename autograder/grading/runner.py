@@ -351,7 +351,13 @@ def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
         payload = check.collect(strict)
         arrays, scalars = split_payload(payload)
     except StudentError as exc:
-        if _left_device(exc):
+        if _handed_to_numpy(exc):
+            return Outcome(status="failed", traceback=exc.traceback, message=(
+                "works on NumPy arrays but not on arrays of the strict array API namespace, "
+                "which live on another device than the default one, as every array does on a "
+                f"GPU: NumPy was handed one of your inputs ({exc.message}). Hint: "
+                f"{_STRICT_HINT}; {_DEVICE_HINT}"))
+        if _mixed_devices(exc):
             return Outcome(status="failed", traceback=exc.traceback, message=(
                 "works on NumPy arrays but not on arrays that live on another device than the "
                 f"default one, as every array does on a GPU: {exc.message}. Hint: "
@@ -377,14 +383,20 @@ _DEVICE_HINT = ("create new arrays on the device of your inputs, `xp.zeros(n, de
                 "arrays (`np.asarray(x)`)")
 
 
-def _left_device(exc: StudentError) -> bool:
+def _mixed_devices(exc: StudentError) -> bool:
     """Whether an error of the strict pass says the code mixed devices: the strict backend's
     arrays live on a second device (``nlpdojo_numpy.strict``), so an array created without
-    ``device=``, or an input handed to NumPy, fails here as it would on a GPU."""
+    ``device=`` fails here as it would beside CUDA inputs on a GPU."""
     text = exc.message
-    return ((exc.type == "ValueError" and "device" in text
-             and ("can not be combined" in text or "on the same device" in text))
-            or (exc.type == "RuntimeError" and "Can't convert array on the" in text))
+    return (exc.type == "ValueError" and "device" in text
+            and ("can not be combined" in text or "on the same device" in text))
+
+
+def _handed_to_numpy(exc: StudentError) -> bool:
+    """Whether an error of the strict pass says an input was handed to NumPy (``np.asarray(x)``,
+    ``np.matmul(x, w)``): NumPy cannot convert an array of the second device, as it cannot a
+    CUDA tensor. Both hints apply: stay in ``xp``, and on the inputs' device."""
+    return exc.type == "RuntimeError" and "Can't convert array on the" in exc.message
 
 
 def _left_namespace(exc: StudentError) -> bool:
