@@ -13,13 +13,14 @@ tokens the count models predict.
 Training: the topic's own loops (``train_rnn_lm``: truncated BPTT, here with Adam after
 gradient-norm clipping, ``adam-clip``: the topic's README explains why Adam without clipping
 drives this tanh RNN chaotic, and SGD with clipping learned four times slower per token;
-dropout on the RNN LM's non-recurrent connections; ``train_window_lm``: minibatch Adam),
-one epoch at a time (each model's optimizer, with Adam's moments, kept from one epoch to the
-next);
-after each epoch the valid split is scored, and the learning rate is halved when valid
-perplexity improved by less than 1 % or the epoch diverged (the weights then go back to the
-best epoch's), Mikolov's schedule. The test split is scored once,
-with the best epoch's weights. Results go to ``bench/results/lm_neural.json``;
+dropout on the RNN LM's non-recurrent connections; ``train_window_lm``: minibatch Adam), and
+the gated LMs of topic ``rnn_variants`` with their own loop (``train_gated_lm``: the global
+gradient norm clipped, then Adam) at the RNN LM's sizes and dropout; one epoch at a time
+(each model's optimizer, with Adam's moments, kept from one epoch to the next). After each
+epoch the valid split is scored, and the learning rate is halved when valid perplexity
+improved by less than 1 % or the epoch diverged (the weights then go back to the best
+epoch's), Mikolov's schedule. The test split is scored once, with the best epoch's weights.
+Results go to ``bench/results/lm_neural.json``;
 ``bench/lm_results.py --write-docs`` puts them in the table. After every epoch the best
 weights and the history are kept in ``--checkpoints`` (outside the repository), so that a
 stopped run goes on with ``--resume`` from where it was.
@@ -27,6 +28,7 @@ stopped run goes on with ``--resume`` from where it was.
     python bench/lm_neural_results.py                       # both corpora, both models
     python bench/lm_neural_results.py --corpora sotu --models rnn --max-minutes 60 --resume
     python bench/lm_neural_results.py --models rnn --set hidden=512 --set dropout=0.5
+    python bench/lm_neural_results.py --corpora sotu --models lstm,gru --resume
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 RESULTS = ROOT / "bench" / "results" / "lm_neural.json"
 CORPORA = ("sotu", "pang-lee-reviews")
 #: the table's labels (bench/lm_results.py PENDING) by model
-LABELS = {"window": "fixed-window neural LM", "rnn": "RNN LM"}
+LABELS = {"window": "fixed-window neural LM", "rnn": "RNN LM", "lstm": "LSTM LM",
+          "gru": "GRU LM"}
+#: the gated LMs of topic rnn_variants (``GatedLM``, ``train_gated_lm``, which clips itself)
+GATED = ("lstm", "gru")
 SETTINGS = {
     # Adam after clipping the global gradient norm to 1, dropout 0.25 on the embeddings and on
     # the RNN's outputs (not on the recurrent connection: Zaremba et al. 2014). Measured on
@@ -55,6 +60,10 @@ SETTINGS = {
             "clip": 1.0, "lr": 0.002, "dropout": 0.25},
     "window": {"dim": 64, "hidden": 256, "context": 4, "batch_size": 256,
                "optimizer": "adam", "lr": 0.001},
+    # the gated LMs at the RNN LM's sizes, clipping, dropout and learning rate (topic
+    # rnn_variants: its own loop clips the global norm before Adam's step)
+    **{cell: {"dim": 128, "hidden": 256, "batch_size": 20, "bptt": 35, "optimizer": "adam",
+              "clip": 1.0, "lr": 0.002, "dropout": 0.25} for cell in GATED},
 }
 
 
@@ -135,9 +144,10 @@ class Trainer:
     def __init__(self, backend, name: str, ids: dict[str, np.ndarray], vocab_size: int,
                  settings: dict, seed: int = 0) -> None:
         from nlpdojo_solutions.language_models import lm_training, rnn_lm, window_lm
+        from nlpdojo_solutions.rnn_variants import lstm_lm
 
         self.backend, self.name, self.ids, self.settings = backend, name, ids, settings
-        self.lm_training = lm_training
+        self.lm_training, self.lstm_lm = lm_training, lstm_lm
         s = settings
         # the loops look their optimizer up by name: this model's, kept from epoch to epoch
         # (Adam's moments go on), goes in under a name of its own
@@ -145,8 +155,11 @@ class Trainer:
         if s["optimizer"].endswith("-clip"):
             make = clipped(make, s["clip"])
         self.optimizer, self.optimizer_name = None, f"{s['optimizer']} (kept, {name})"
-        rnn_lm.OPTIMIZERS[self.optimizer_name] = self.kept(make)
-        if name == "rnn":
+        (lstm_lm if name in GATED else rnn_lm).OPTIMIZERS[self.optimizer_name] = self.kept(make)
+        if name in GATED:
+            self.model = lstm_lm.GatedLM(backend, vocab_size, s["dim"], s["hidden"], cell=name,
+                                         dropout=s.get("dropout", 0.0), seed=seed)
+        elif name == "rnn":
             if s.get("dropout", 0.0) > 0.0:
                 self.model = dropout_rnn_lm(backend, vocab_size, s["dim"], s["hidden"],
                                             s["dropout"], seed)
@@ -182,6 +195,11 @@ class Trainer:
 
     def epoch(self, lr: float, index: int, on_step) -> list[float]:
         s = self.settings
+        if self.name in GATED:
+            return self.lstm_lm.train_gated_lm(
+                self.backend, self.model, self.ids["train"], batch_size=s["batch_size"],
+                bptt=s["bptt"], optimizer=self.optimizer_name, lr=lr, clip=s["clip"], epochs=1,
+                on_step=on_step)
         if self.name == "rnn":
             return self.lm_training.train_rnn_lm(
                 self.backend, self.model, self.ids["train"], batch_size=s["batch_size"],
@@ -193,7 +211,7 @@ class Trainer:
             seed=self.seed + index, on_step=on_step)
 
     def score(self, split: str) -> float:
-        if self.name == "rnn":
+        if self.name in ("rnn", *GATED):
             # one stream (batch 1), led by </s> and padded to whole windows, so that every
             # token of the split is predicted once, as by the count models
             ids, eos, bptt = self.ids[split], int(self.ids["train"][-1]), 50

@@ -1,0 +1,254 @@
+"""The LSTM language model (CS224n lecture 7; Zaremba et al. 2014): ``GatedLM`` checked as a
+layer (an LSTM state, dropout on), ``train_gated_lm`` by the losses of a few clipped windows
+(with the usual mistakes named against a torch oracle), and the model trained on State of the
+Union addresses by the training kit's language-model plan, its perplexity measured by the
+grader (the data, sizes and steps of ``language_models``' RNN LM, so the two compare)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    CheckFailure,
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    integers,
+    layer_checks,
+    metric_checks,
+    value_check,
+)
+from nlpdojo_autograder.training import (
+    TRAINED,
+    TrainingPlan,
+    language_model_plan,
+    measured,
+    perplexity_metric,
+    require_datasets,
+    stream_targets,
+    token_streams,
+)
+
+MODULE = "lstm_lm"
+NN = "neural_networks"
+#: what the LM is made of: required (swapped in for the reference in the layer check), and
+#: the student's own in the training runs (``own_code``)
+LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.dropout",
+           f"{NN}.softmax_ce", f"{NN}.sgd", f"{NN}.adam", "lstm_cell", "recurrent", "clipping")
+V, D, HID, B, T = 7, 3, 4, 2, 4
+DROPOUT = 0.25
+#: the budget's time limit: an LSTM step costs about four RNN steps
+TIMEOUT_S = 120.0
+
+
+def _lm(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(
+        args=(ctx.backend, V, D, HID), kwargs={"dropout": DROPOUT}, params={
+            "embedding.weight": rng.standard_normal((V, D)),
+            "rnn.cell.weight_x": 0.7 * rng.standard_normal((D, 4 * HID)),
+            "rnn.cell.weight_h": 0.7 * rng.standard_normal((HID, 4 * HID)),
+            "rnn.cell.bias": 0.5 * rng.standard_normal(4 * HID),
+            "output.weight": rng.standard_normal((HID, V)),
+            "output.bias": rng.standard_normal(V)},
+        inputs=lambda r: (integers(V, B, T, repeated=True)(r),
+                          (np.tanh(r.standard_normal((B, HID))), r.standard_normal((B, HID)))),
+        differentiable=(1,), names=("ids", ("h0", "c0")))
+
+
+def torch_module():
+    """The torch module, imported on use (the oracle that names a loop's mistake)."""
+    import torch
+
+    return torch
+
+
+# -- train_gated_lm: a few windows, and the usual mistakes against torch -------------------------
+VOCAB, DIM, HIDDEN, STREAMS, BPTT, LR, CLIP, EPOCHS = 9, 3, 4, 3, 4, 0.5, 0.3, 2
+
+
+def _windows_init(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {"embedding.weight": 0.5 * rng.standard_normal((VOCAB, DIM)),
+            "rnn.cell.weight_x": 0.5 * rng.standard_normal((DIM, 4 * HIDDEN)),
+            "rnn.cell.weight_h": 0.5 * rng.standard_normal((HIDDEN, 4 * HIDDEN)),
+            "rnn.cell.bias": np.zeros(4 * HIDDEN),
+            "output.weight": 0.5 * rng.standard_normal((HIDDEN, VOCAB)),
+            "output.bias": np.zeros(VOCAB)}
+
+
+#: the usual mistakes of the loop, as options of :func:`torch_gated_losses`, and what to say
+MISTAKES = {
+    "a gradient that is not clipped before the step (not at all, or after the optimizer's "
+    "step, which then used the unclipped gradient): clip_gradients(model.parameters(), clip) "
+    "goes between backward and the optimizer's step": {"clip": None},
+    "the cell state not carried across windows: the next window starts from the whole final "
+    "state, (h, c), not h with a zero c": {"carry_cell": False},
+    "the state not carried across windows: each window starts from the final state of the one "
+    "before it (model.final_state(cache)); only the epoch starts from zeros": {"carry": False},
+}
+
+
+def torch_gated_losses(train: np.ndarray, init: dict[str, np.ndarray], *, clip: float | None,
+                       carry: bool = True, carry_cell: bool = True) -> np.ndarray:
+    """The training losses of :data:`VOCAB`-sized truncated BPTT with SGD and global-norm
+    clipping, in torch (float64, autograd, ``torch.nn.utils.clip_grad_norm_``), an independent
+    oracle of ``train_gated_lm``; ``carry``/``carry_cell``: whether (h, c) / c pass from window
+    to window."""
+    torch = torch_module()
+    p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
+    length = len(train) // STREAMS
+    rows = torch.as_tensor(np.asarray(train[:length * STREAMS]).reshape(STREAMS, length))
+    losses = []
+    for _ in range(EPOCHS):
+        h = c = torch.zeros(STREAMS, HIDDEN, dtype=torch.float64)
+        for k in range((length - 1) // BPTT):
+            x, y = rows[:, k * BPTT:(k + 1) * BPTT], rows[:, k * BPTT + 1:(k + 1) * BPTT + 1]
+            e = p["embedding.weight"][x]  # (B, T, D)
+            if not carry:
+                h = c = torch.zeros_like(h)
+            elif not carry_cell:
+                c = torch.zeros_like(c)
+            states = []
+            for t in range(BPTT):  # over time: step t needs step t − 1
+                a = e[:, t] @ p["rnn.cell.weight_x"] + h @ p["rnn.cell.weight_h"] \
+                    + p["rnn.cell.bias"]  # (B, 4H), gates i, f, g, o
+                i, f, g, o = a.chunk(4, dim=1)
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                h = torch.sigmoid(o) * torch.tanh(c)
+                states.append(h)
+            scores = torch.stack(states, 1) @ p["output.weight"] + p["output.bias"]  # (B,T,V)
+            loss = torch.nn.functional.cross_entropy(scores.reshape(-1, VOCAB), y.reshape(-1))
+            for value in p.values():
+                value.grad = None
+            loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(list(p.values()), clip)
+            with torch.no_grad():
+                for value in p.values():
+                    value -= LR * value.grad
+            h, c = h.detach(), c.detach()
+            losses.append(float(loss.detach()))
+    return np.asarray(losses)
+
+
+def _name_the_mistake(losses: np.ndarray, train: np.ndarray, init: dict) -> None:
+    """Fail naming the mistake whose losses are exactly the student's (torch's; no hint
+    where torch is not installed)."""
+    try:
+        torch_module()
+    except ImportError:
+        return
+    for what, mistake in MISTAKES.items():
+        wrong = torch_gated_losses(train, init, **{"clip": CLIP, **mistake})
+        if wrong.shape == np.shape(losses) and np.allclose(losses, wrong, rtol=1e-6, atol=1e-9):
+            raise CheckFailure(f"train_gated_lm: your training losses are exactly those of "
+                               f"{what}")
+
+
+def _clipped_windows(ctx: Context) -> dict[str, np.ndarray]:
+    """Two epochs of 6 windows of your loop, SGD with the gradient clipped at a norm it
+    exceeds, on a random stream: the loss of every window and the trained parameters."""
+    rng = ctx.rng()
+    train, init = rng.integers(0, VOCAB, STREAMS * 25), _windows_init(rng)
+    trained = ctx.given_function("lm_training", "train_lm")(
+        ctx.backend, train, vocab_size=VOCAB, seed=0, init=init, dim=DIM, hidden=HIDDEN,
+        cell="lstm", batch_size=STREAMS, bptt=BPTT, optimizer="sgd", lr=LR, clip=CLIP,
+        epochs=EPOCHS)
+    if not isinstance(trained, dict) or not {"parameters", "losses"} <= set(trained):
+        raise CheckFailure("internal: train_lm returned no parameters and losses")
+    losses = ctx.to_numpy(trained["losses"], "the training losses")
+    _name_the_mistake(losses, train, init)
+    return {"training losses": losses, **{
+        f"trained {name}": ctx.to_numpy(value, f"the trained {name}")
+        for name, value in sorted(trained["parameters"].items())}}
+
+
+# -- the model trained on State of the Union, measured by the grader ---------------------------
+#: the data, sizes and steps of language_models' RNN LM (its measure.py), the cell an LSTM, the
+#: gradient clipped at 5 (Zaremba et al. 2014), and Adam at lr 0.01, which made the tanh RNN's
+#: state dynamics chaotic: the LSTM reached held-out perplexity 82.7, 81.6 and 83.7 for
+#: initialisation seeds 0-2 (a 1e-6 change of every initial weight: 82.7), the RNN LM 131 with
+#: SGD; with SGD at lr 1 the LSTM is still at 191 after these 300 steps, at lr 3 at 119
+NEURAL_DATA = {"train_texts": 40, "vocab_size": 2000}
+EVAL_STREAMS, EVAL_BPTT = 10, 50
+BUDGET = {"dim": 32, "hidden": 64, "cell": "lstm", "dropout": 0.0, "batch_size": 20,
+          "bptt": 20, "optimizer": "adam", "lr": 0.01, "clip": 5.0, "epochs": 1,
+          "max_windows": 300, "eval_bptt": EVAL_BPTT}
+
+
+def lm_shapes(vocab: int, dim: int, hidden: int) -> dict[str, tuple[int, ...]]:
+    """The parameters of a gated LM with an LSTM (the given constructor's names)."""
+    return {"embedding.weight": (vocab, dim), "rnn.cell.weight_x": (dim, 4 * hidden),
+            "rnn.cell.weight_h": (hidden, 4 * hidden), "rnn.cell.bias": (4 * hidden,),
+            "output.weight": (hidden, vocab), "output.bias": (vocab,)}
+
+
+def lm_plan(ctx: Context) -> TrainingPlan:
+    """The budget's run on State of the Union: the training text and the grader's initial
+    parameters go to the worker; a held-out stretch of the test split (never sent) is scored
+    by the grader. The LSTM's bias starts with the forget gate at one, as ``lstm_bias``."""
+    require_datasets(["sotu"])
+    data = token_streams("sotu", **NEURAL_DATA)
+    sizes = {k: BUDGET[k] for k in ("dim", "hidden", "cell", "dropout", "eval_bptt")}
+    plan = language_model_plan(
+        ctx, data, salt=0x157A, train=("lm_training", "train_lm"),
+        score=("lm_training", "score_lm"),
+        options={"vocab_size": data.vocab_size, **BUDGET},
+        score_options={"vocab_size": data.vocab_size, **sizes},
+        shapes=lm_shapes(data.vocab_size, BUDGET["dim"], BUDGET["hidden"]),
+        targets=lambda ids: stream_targets(ids, EVAL_STREAMS, EVAL_BPTT))
+    hidden = BUDGET["hidden"]
+    plan.init["rnn.cell.bias"][hidden:2 * hidden] = 1.0  # the forget gate's
+    return plan
+
+
+LSTM_LM = Question(
+    "lstm_lm", "An LSTM language model: dropout, clipping, the whole state carried",
+    code=MODULE,
+    checks=[
+        *layer_checks("lstm_lm", MODULE, "GatedLM", _lm, title=f"GatedLM (LSTM, dropout "
+                      f"{DROPOUT}) over {T} steps", points=2.0, timeout_s=TIMEOUT_S),
+        value_check("lstm_lm", "clipped_windows", "train_gated_lm: the losses and parameters of "
+                    "two epochs of 6 windows of SGD, the gradient clipped", 1.0,
+                    _clipped_windows, rtol=1e-6, timeout_s=TIMEOUT_S),
+    ],
+    planted_bugs=[
+        bug("output dropout left out of backward", MODULE,
+            "grad_hs = self.dropout_out.backward(\n"
+            "            xp.reshape(grad_hs, (b, t_steps, self.hidden_size)), c_drop)",
+            "grad_hs = xp.reshape(grad_hs, (b, t_steps, self.hidden_size))", "lstm_lm"),
+        bug("gradient clipped after the optimizer's step", MODULE,
+            "            if clip is not None:\n"
+            "                clip_gradients(model.parameters(), clip)  # one norm over every "
+            "parameter\n            opt.step()",
+            "            opt.step()\n            if clip is not None:\n"
+            "                clip_gradients(model.parameters(), clip)", "lstm_lm"),
+        bug("only h carried across windows, the cell state reset", MODULE,
+            "state = model.final_state(cache)  # carried",
+            "state = (model.final_state(cache)[0], 0.0 * model.final_state(cache)[1])  # carried",
+            "lstm_lm"),
+        bug("input dropout left out of backward", MODULE,
+            "self.embedding.backward(self.dropout_in.backward(grad_vectors, c_in), c_emb)",
+            "self.embedding.backward(grad_vectors, c_emb)", "lstm_lm"),
+    ],
+    requires=LIBRARY)
+
+#: trains the student's own LM, loop and library (nothing swapped in: a reference layer called
+#: back at every step would make the run minutes instead of seconds), so a mistake in the
+#: topic's cells or clipping costs points here too, as intended
+LSTM_LM_PERPLEXITY = Question(
+    "lstm_lm_perplexity", "The LSTM LM trained on State of the Union addresses (trains your "
+    "pipeline)", integrative=True, datasets=("sotu",),
+    checks=metric_checks(
+        "lstm_lm_perplexity", "sotu", measured(lm_plan), [perplexity_metric(
+            "LSTM LM on State of the Union addresses", 2.0, why=(
+                "does the model see the token it predicts? The targets are the inputs shifted "
+                "by one token"))],
+        budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of 20 "
+               "streams x 20 steps, an LSTM of 64 units, Adam (lr 0.01), clipping at 5",
+        hint="the training runs your GatedLM and train_gated_lm with your library's Embedding, "
+             "LSTM, Linear, SoftmaxCrossEntropy, clipping and Adam: their own checks say which "
+             "one is wrong", timeout_s=600, **TRAINED))
+
+QUESTIONS = [LSTM_LM, LSTM_LM_PERPLEXITY]

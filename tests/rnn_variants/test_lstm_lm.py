@@ -1,0 +1,139 @@
+"""The reference LSTM language model of topic ``rnn_variants`` against PyTorch, float64, on
+every device (CUDA skipped cleanly where there is none): ``GatedLM`` against ``nn.Embedding`` →
+``nn.LSTM`` → ``nn.Linear`` with the same weights (scores, final state, every gradient), its
+dropout off in eval mode, and ``train_gated_lm`` against the grader's torch oracle of clipped
+truncated BPTT (the oracle that names a loop's mistake must tell each mistake apart)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlpdojo.selection import load_backend
+from nlpdojo_course.rnn_variants import language_model as q
+from nlpdojo_solutions.rnn_variants import lm_training
+from nlpdojo_solutions.rnn_variants.lstm_lm import GatedLM, train_gated_lm
+
+torch = pytest.importorskip("torch")
+
+DEVICES = [("numpy", "cpu"), ("torch", "cpu"),
+           pytest.param(("torch", "cuda"), marks=[pytest.mark.cuda, pytest.mark.skipif(
+               not torch.cuda.is_available(), reason="no CUDA device")])]
+V, D, H, B, T = 11, 3, 4, 2, 5
+
+
+@pytest.fixture(params=DEVICES, ids=["numpy-cpu", "torch-cpu", "torch-cuda"])
+def backend(request):
+    name, device = request.param
+    return load_backend(name, device, "float64")
+
+
+def _np(backend, x) -> np.ndarray:
+    return np.asarray(backend.to_numpy(x), dtype=np.float64)
+
+
+def _close(actual, expected) -> None:
+    if hasattr(expected, "detach"):
+        expected = expected.detach().cpu().numpy()
+    np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
+
+
+def _torch_twin(lm: GatedLM, backend):
+    """``nn.Embedding``, ``nn.LSTM`` (batch first) and ``nn.Linear`` with ``lm``'s weights."""
+    p = {name: np.asarray(value) for name, value in lm.state_dict().items()}  # host arrays
+    emb, lstm, out = torch.nn.Embedding(V, D).double(), torch.nn.LSTM(
+        D, H, batch_first=True).double(), torch.nn.Linear(H, V).double()
+    with torch.no_grad():
+        emb.weight.copy_(torch.tensor(p["embedding.weight"]))
+        lstm.weight_ih_l0.copy_(torch.tensor(p["rnn.cell.weight_x"].T))
+        lstm.weight_hh_l0.copy_(torch.tensor(p["rnn.cell.weight_h"].T))
+        lstm.bias_ih_l0.copy_(torch.tensor(p["rnn.cell.bias"]))
+        lstm.bias_hh_l0.zero_()
+        out.weight.copy_(torch.tensor(p["output.weight"].T))
+        out.bias.copy_(torch.tensor(p["output.bias"]))
+    return emb, lstm, out
+
+
+def test_a_gated_lm_matches_embedding_lstm_linear_in_torch(backend):
+    rng = np.random.default_rng(0)
+    lm = GatedLM(backend, V, D, H, seed=3)
+    emb, lstm, out = _torch_twin(lm, backend)
+    ids = rng.integers(0, V, (B, T))
+    h0, c0 = np.tanh(rng.standard_normal((B, H))), rng.standard_normal((B, H))
+    grad_scores = rng.standard_normal((B, T, V))
+
+    scores, cache = lm(backend.asarray(ids, dtype=backend.xp.int64),
+                       (backend.asarray(h0), backend.asarray(c0)))
+    _, (grad_h0, grad_c0) = lm.backward(backend.asarray(grad_scores), cache)
+    h_final, c_final = lm.final_state(cache)
+
+    th0 = torch.tensor(h0[None], requires_grad=True)  # (1, B, H): one layer
+    tc0 = torch.tensor(c0[None], requires_grad=True)
+    hs, (th, tc) = lstm(emb(torch.as_tensor(ids)), (th0, tc0))  # (B, T, H)
+    t_scores = out(hs)  # (B, T, V)
+    (t_scores * torch.tensor(grad_scores)).sum().backward()
+
+    _close(_np(backend, scores), t_scores)
+    _close(_np(backend, h_final), th[0])
+    _close(_np(backend, c_final), tc[0])
+    _close(_np(backend, grad_h0), th0.grad[0])
+    _close(_np(backend, grad_c0), tc0.grad[0])
+    grads = {name: _np(backend, p.grad) for name, p in lm.named_parameters()}
+    _close(grads["embedding.weight"], emb.weight.grad)
+    _close(grads["rnn.cell.weight_x"], lstm.weight_ih_l0.grad.T)
+    _close(grads["rnn.cell.weight_h"], lstm.weight_hh_l0.grad.T)
+    _close(grads["rnn.cell.bias"], lstm.bias_ih_l0.grad)
+    _close(grads["output.weight"], out.weight.grad.T)
+    _close(grads["output.bias"], out.bias.grad)
+
+
+def test_dropout_is_on_in_training_and_off_in_eval(backend):
+    rng = np.random.default_rng(1)
+    ids = backend.asarray(rng.integers(0, V, (B, T)), dtype=backend.xp.int64)
+    plain, dropped = GatedLM(backend, V, D, H, seed=5), GatedLM(backend, V, D, H, dropout=0.5,
+                                                                seed=5)
+    state = plain.initial_state(B)
+    reference = _np(backend, plain(ids, state)[0])
+    assert not np.allclose(_np(backend, dropped(ids, state)[0]), reference)
+    dropped.eval()
+    _close(_np(backend, dropped(ids, state)[0]), reference)
+
+
+def test_a_gru_lm_carries_one_array_and_unknown_choices_are_refused():
+    backend = load_backend("numpy", "cpu", "float64")
+    lm = GatedLM(backend, V, D, H, cell="gru")
+    state = lm.initial_state(B)
+    scores, cache = lm(backend.asarray(np.zeros((B, T), dtype=np.int64)), state)
+    assert scores.shape == (B, T, V) and lm.final_state(cache).shape == (B, H)
+    with pytest.raises(ValueError, match="unknown cell 'rnn'"):
+        GatedLM(backend, V, D, H, cell="rnn")
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        train_gated_lm(backend, lm, np.arange(100) % V, optimizer="lbfgs")
+
+
+def _run(clip):
+    """The reference loop and the torch oracle on the grader's check's sizes."""
+    backend = load_backend("numpy", "cpu", "float64")
+    rng = np.random.default_rng(7)
+    train, init = rng.integers(0, q.VOCAB, q.STREAMS * 25), q._windows_init(rng)
+    trained = lm_training.train_lm(
+        backend, train, vocab_size=q.VOCAB, init=init, dim=q.DIM, hidden=q.HIDDEN,
+        batch_size=q.STREAMS, bptt=q.BPTT, optimizer="sgd", lr=q.LR, clip=clip,
+        epochs=q.EPOCHS)
+    return trained["losses"], train, init
+
+
+@pytest.mark.parametrize("clip", [q.CLIP, None], ids=["clipped", "not-clipped"])
+def test_the_training_loop_matches_torchs_clipped_truncated_bptt(clip):
+    losses, train, init = _run(clip)
+    assert len(losses) == q.EPOCHS * ((25 - 1) // q.BPTT)
+    np.testing.assert_allclose(losses, q.torch_gated_losses(train, init, clip=clip),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_each_named_mistake_gives_other_losses_than_the_right_loop():
+    """Otherwise the check would name a mistake the student did not make."""
+    losses, train, init = _run(q.CLIP)
+    for what, mistake in q.MISTAKES.items():
+        wrong = q.torch_gated_losses(train, init, **{"clip": q.CLIP, **mistake})
+        assert not np.allclose(losses, wrong, rtol=1e-6, atol=1e-9), what
