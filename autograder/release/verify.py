@@ -32,6 +32,7 @@ from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
 from nlpdojo_autograder.authoring.markers import python_modules, strip_solutions
 from nlpdojo_autograder.authoring.planted import bug_path, plant
 from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
+from nlpdojo_autograder.grading.gradecache import GradeCache
 from nlpdojo_autograder.grading.runner import Limits
 from nlpdojo_autograder.release.consistency import bug_problem, suggest, validate
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
@@ -103,11 +104,17 @@ def verify_consistency(exercise: Exercise) -> Step:
 
 
 def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions, *,
-               strict: bool = False) -> Step:
-    """Plant ``bug`` in a copy of the solutions and grade it: it must cost points on its
-    question; with ``strict``, on no other question."""
+               strict: bool = False, cache: GradeCache | None = None) -> Step:
+    """Plant ``bug`` in a copy of the solutions (``work/bug``) and grade it: it must cost
+    points on its question; with ``strict``, on no other question. ``cache``: the incremental
+    cache of ``work/bug`` shared by the bugs of one exercise, so that a check that reaches
+    none of the modules changed since the last bug's grading keeps that verdict (its
+    guarantee: nothing the check's code reaches changed; the modules a bug changes, and the
+    one the bug before it changed, are graded afresh)."""
     name = f"planted bug {bug.name}"
-    topic = _copy_solutions(exercise, work / f"bug-{len(list(work.glob('bug-*')))}")
+    folder = work / "bug"  # one path for every bug: the cache's entries are per folder
+    shutil.rmtree(folder, ignore_errors=True)
+    topic = _copy_solutions(exercise, folder)
     questions = list(dict.fromkeys([*exercise.questions, *(c.question for c in exercise.checks)]))
     if bug.question not in questions:
         return Step(exercise.name, name, False,
@@ -119,6 +126,8 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
         return Step(exercise.name, name, False, f"the planted bug is defined wrongly: {problem}")
     path = bug_path(topic, bug)
     path.write_text(plant(bug, path.read_text(encoding="utf-8"), str(path)), encoding="utf-8")
+    if cache is not None:
+        options = GradeOptions(**{**options.__dict__, "cache": cache})
     result = grade_exercise(exercise, topic, options)
     target = [c for c in result.checks if c.question == bug.question]
     caught = [c for c in target if c.score < c.max_score]
@@ -176,6 +185,7 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
             record(verify_stubs(exercise, sub, options))
             for backend, device in backends if backends is not None else available_backends():
                 record(verify_solutions(exercise, backend, device, options))
+            cache = GradeCache(sub / "bug", root=work / "grade-cache")
             for bug in exercise.planted_bugs:
-                record(verify_bug(exercise, bug, sub, options, strict=strict))
+                record(verify_bug(exercise, bug, sub, options, strict=strict, cache=cache))
     return steps

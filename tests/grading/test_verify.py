@@ -195,3 +195,32 @@ def test_verify_grades_on_the_input_seed_it_is_given(toy, monkeypatch):
                                               "--input-seed", "5"])
     assert result.exit_code == 0, result.output
     assert seen == [0] * 4 + [17] * 4 + [5] * 4  # stubs, solutions, two planted bugs
+
+
+def test_consecutive_bugs_reuse_the_verdicts_of_checks_that_reach_no_changed_module(
+        toy, monkeypatch):
+    """The planted bugs of an exercise share ``grade``'s incremental cache: the second bug in
+    ``quadratic`` reruns quadratic's checks (its module changed again) and keeps scale's,
+    which reach nothing that changed (``quadratic`` imports ``scale``, not the other way);
+    each bug is still caught on its question."""
+    from nlpdojo_autograder.release import verify as verify_module
+
+    seen = []
+    grade_exercise = verify_module.grade_exercise
+
+    def recorded(exercise, topic, options):
+        result = grade_exercise(exercise, topic, options)
+        seen.append({c.id: c.cached for c in result.checks})
+        return result
+
+    monkeypatch.setattr(verify_module, "grade_exercise", recorded)
+    monkeypatch.setattr(toy, "planted_bugs", [
+        PlantedBug("gradient doubled", "quadratic", "grad = 2.0 *", "grad = 4.0 *", "quadratic"),
+        PlantedBug("gradient tripled", "quadratic", "grad = 2.0 *", "grad = 6.0 *",
+                   "quadratic")])
+    steps = verify([toy], backends=[("numpy", "cpu")], strict=True)
+    assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
+    first, second = seen[-2:]
+    assert not any(first.values())  # nothing to reuse yet
+    assert {cid for cid, cached in second.items() if cached} == {
+        cid for cid in second if cid.startswith("scale.")} != set()
