@@ -41,7 +41,9 @@ from ..library import (
     Embedding,
     Linear,
     Momentum,
+    Recurrent,
     RMSProp,
+    RNNCell,
     SoftmaxCrossEntropy,
     clip_gradients,
     stream_windows,
@@ -50,15 +52,24 @@ from ..library import (
 #: the library's optimizers by name
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "rmsprop": RMSProp,
               "adam": Adam}
-#: the recurrent layers a gated LM may use
-CELLS = {"lstm": LSTM, "gru": GRU}
+
+
+def tanh_rnn(backend: Backend, input_size: int, hidden_size: int, *, seed: int = 0) -> Recurrent:
+    """The tanh RNN of ``language_models`` (your ``RNNCell``) as a ``Recurrent``, state h: the
+    baseline the gated cells are compared with, and the one whose gradients explode."""
+    return Recurrent(backend, RNNCell(backend, input_size, hidden_size, seed=seed))
+
+
+#: the recurrent layers the LM may use
+CELLS = {"lstm": LSTM, "gru": GRU, "rnn": tanh_rnn}
 
 
 class GatedLM(Module):
     """Next-token scores (B, T, V) of B streams of T token ids from the state the window starts
-    from: embedding → dropout → the library's ``LSTM`` (``cell="lstm"``, state ``(h, c)``) or
-    ``GRU`` (``cell="gru"``, state h) → dropout → Linear at every step (one call on all B·T
-    states). ``dropout``: the probability of both dropout layers (0: none).
+    from: embedding → dropout → the library's ``LSTM`` (``cell="lstm"``, state ``(h, c)``),
+    ``GRU`` (``cell="gru"``, state h) or tanh RNN (``cell="rnn"``, state h, for comparison) →
+    dropout → Linear at every step (one call on all B·T states). ``dropout``: the probability of
+    both dropout layers (0: none).
 
     ``forward(ids, state0) -> (scores, cache)``; ``backward(grad_scores, cache) ->
     (None, dL/dstate0)`` (token ids have no gradient); :meth:`final_state` reads the state
@@ -79,7 +90,7 @@ class GatedLM(Module):
         self.output = Linear(backend, hidden_size, vocab_size, seed=seed + 3)
 
     def initial_state(self, batch_size: int) -> Any:
-        """The zero state of ``batch_size`` streams: (h, c) for an LSTM, h for a GRU, (B, H)."""
+        """The zero state of ``batch_size`` streams: (h, c) for an LSTM, else h; each (B, H)."""
         h = self.xp.zeros((batch_size, self.hidden_size), dtype=self.backend.default_dtype,
                           device=self.backend.device)
         return (h, self.xp.zeros_like(h)) if self.cell == "lstm" else h
@@ -96,7 +107,7 @@ class GatedLM(Module):
 
     def final_state(self, cache: tuple) -> Any:
         """The state after the last step of the forward pass whose cache this is: (h, c) for an
-        LSTM, h for a GRU."""
+        LSTM, else h."""
         raise NotImplementedError("lstm_lm: not implemented yet — replace this line with your code")
 
 

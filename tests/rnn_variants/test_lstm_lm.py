@@ -1,7 +1,8 @@
 """The reference LSTM language model of topic ``rnn_variants`` against PyTorch, float64, on
 every device (CUDA skipped cleanly where there is none): ``GatedLM`` against ``nn.Embedding`` →
 ``nn.LSTM`` → ``nn.Linear`` with the same weights (scores, final state, every gradient), its
-dropout off in eval mode, and ``train_gated_lm`` against the grader's torch oracle of clipped
+dropout off in eval mode, its ``cell="rnn"`` against ``language_models``' ``RNNLM``, and
+``train_gated_lm`` against the grader's torch oracle of clipped
 truncated BPTT (the oracle that names a loop's mistake must tell each mistake apart)."""
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ def test_a_gru_lm_carries_one_array_and_unknown_choices_are_refused():
     state = lm.initial_state(B)
     scores, cache = lm(backend.asarray(np.zeros((B, T), dtype=np.int64)), state)
     assert scores.shape == (B, T, V) and lm.final_state(cache).shape == (B, H)
-    with pytest.raises(ValueError, match="unknown cell 'rnn'"):
-        GatedLM(backend, V, D, H, cell="rnn")
+    with pytest.raises(ValueError, match="unknown cell 'transformer'"):
+        GatedLM(backend, V, D, H, cell="transformer")
     with pytest.raises(ValueError, match="unknown optimizer"):
         train_gated_lm(backend, lm, np.arange(100) % V, optimizer="lbfgs")
 
@@ -137,3 +138,25 @@ def test_each_named_mistake_gives_other_losses_than_the_right_loop():
     for what, mistake in q.MISTAKES.items():
         wrong = q.torch_gated_losses(train, init, **{"clip": q.CLIP, **mistake})
         assert not np.allclose(losses, wrong, rtol=1e-6, atol=1e-9), what
+
+
+def test_the_rnn_choice_is_language_models_rnn_lm(backend):
+    """``GatedLM(cell="rnn")`` without dropout computes what ``RNNLM`` of ``language_models``
+    computes with the same weights (scores, final state, every gradient)."""
+    from nlpdojo_solutions.language_models.rnn_lm import RNNLM
+
+    rng = np.random.default_rng(2)
+    ours, theirs = GatedLM(backend, V, D, H, cell="rnn", seed=4), RNNLM(backend, V, D, H)
+    theirs.load_state_dict(ours.state_dict())
+    ids = backend.asarray(rng.integers(0, V, (B, T)), dtype=backend.xp.int64)
+    h0, grad = backend.asarray(np.tanh(rng.standard_normal((B, H)))), backend.asarray(
+        rng.standard_normal((B, T, V)))
+    (scores, cache), (their_scores, their_cache) = ours(ids, h0), theirs(ids, h0)
+    _close(_np(backend, scores), _np(backend, their_scores))
+    _close(_np(backend, ours.final_state(cache)), _np(backend, theirs.final_state(their_cache)))
+    _close(_np(backend, ours.backward(grad, cache)[1]),
+           _np(backend, theirs.backward(grad, their_cache)[1]))
+    mine, reference = dict(ours.named_parameters()), dict(theirs.named_parameters())
+    assert mine.keys() == reference.keys()
+    for name, param in mine.items():
+        _close(_np(backend, param.grad), _np(backend, reference[name].grad))
