@@ -123,6 +123,8 @@ def tagger(
         "learning rate) and compare losses and accuracy; no checkpoint.")] = False,
     plot: Annotated[Path | None, typer.Option(
         help="With --compare-optimizers: write the training losses as a PNG.")] = None,
+    progress: Annotated[bool, typer.Option(
+        help="Show a progress bar (--no-progress: none, as in CI logs).")] = True,
 ) -> None:
     """Train the window tagger (your WindowClassifier, loss and optimizer) on a tagged corpus;
     report held-out accuracy against the most-frequent-tag baseline; save a checkpoint."""
@@ -177,7 +179,8 @@ def tagger(
                   f"training {chosen.whose} on {be.name}/{be.device}")
 
     if compare_optimizers:
-        _compare(console, chosen, module, be, data, settings, epochs, plot, baseline)
+        _compare(console, chosen, module, be, data, settings, epochs, plot, baseline,
+                 progress)
         return
 
     with chosen.stubs():
@@ -193,7 +196,7 @@ def tagger(
             lambda epoch: module.train_epochs(
                 be, model, opt, data.train_windows, data.train_tags, epochs=epoch + 1,
                 start_epoch=epoch, batch_size=settings["batch_size"], seed=settings["seed"],
-                progress=True),
+                progress=progress),
             lambda: accuracy(module, be, model, data), start=start_epoch, epochs=epochs,
             output=output, model=model, optimizer=opt, what=_what(settings), topic=TOPIC,
             meta=lambda done, acc: {**settings, "epochs_done": done, "words": list(data.words),
@@ -221,7 +224,7 @@ def _report(console: Any, acc: float, baseline: float, n: int) -> None:
 
 def _compare(console: Any, chosen: Any, module: Any, be: Any, data: Any,
              settings: dict[str, Any], epochs: int, plot: Path | None,
-             baseline: float) -> None:
+             baseline: float, progress: bool = True) -> None:
     """One tagger per optimizer, each with its default learning rate, the same seed and
     data: final losses and accuracies, and the loss curves as a PNG."""
     from rich.table import Table
@@ -234,7 +237,7 @@ def _compare(console: Any, chosen: Any, module: Any, be: Any, data: Any,
                 be, data.train_windows, data.train_tags, vocab_size=data.vocab_size,
                 n_tags=data.n_tags, dim=run["dim"], hidden=run["hidden"],
                 dropout=run["dropout"], optimizer=name, lr=run["lr"], epochs=epochs,
-                batch_size=run["batch_size"], seed=run["seed"], progress=True)
+                batch_size=run["batch_size"], seed=run["seed"], progress=progress)
             check_finite(losses, _what(run), TOPIC)
             curves[f"{name} (lr {run['lr']:g})"] = losses
             rows.append((name, run["lr"], float(np.mean(losses[-100:])),

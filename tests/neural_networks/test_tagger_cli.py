@@ -181,3 +181,12 @@ def test_moving_average_keeps_the_steps_and_averages_what_there_is():
 
     np.testing.assert_allclose(moving_average([1, 3, 5, 7], 2), [1, 2, 4, 6])
     np.testing.assert_allclose(moving_average([1, 3, 5], 10), [1, 2, 3])
+
+
+@pytest.mark.parametrize("flag", ["--progress", "--no-progress"])
+def test_the_progress_bar_can_be_turned_off(data, tmp_path, capfd, flag):
+    result = dojo("--solutions", *QUICK, "--epochs", "1", "--lr", "0.01", flag, "--output",
+                  str(tmp_path / "t.npz"))
+    assert result.exit_code == 0, result.output
+    shown = result.output + "".join(capfd.readouterr())
+    assert ("step/s" in shown or "s/step" in shown) == (flag == "--progress"), shown[-400:]
