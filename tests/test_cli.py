@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import sysconfig
 from importlib.metadata import version
 from pathlib import Path
@@ -213,3 +214,40 @@ def test_console_script_reports_a_broken_plugin_without_a_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "plugin 'broken'" in proc.stderr and "half-written plugin" in proc.stderr
     assert "NLPDOJO_PLUGINS=" in proc.stderr
+
+
+#: every command with a --solutions option that runs the reference (grade, train, sample)
+SOLUTIONS_COMMANDS = (["grade"], ["dojo", "train", "lm"], ["dojo", "train", "tagger"],
+                      ["dojo", "train", "word2vec"], ["dojo", "sample"])
+_HELP = """
+import importlib.abc, sys
+{block}
+from typer.testing import CliRunner
+from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.cli.grade import app as grade_app
+for command in {commands!r}:
+    app = grade_app if command[0] == "grade" else build_app()
+    result = CliRunner().invoke(app, [*command[1:], "--help"], env={{"COLUMNS": "200"}})
+    assert result.exit_code == 0, (command, result.output)
+    print(command[-1], "--solutions" in result.output)
+"""
+_NO_SOLUTIONS = """
+class NoSolutions(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "nlpdojo_solutions":
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, NoSolutions())
+"""
+
+
+@pytest.mark.parametrize("student", [False, True], ids=["instructor", "student release"])
+def test_solutions_options_show_only_where_the_solutions_are_installed(student):
+    """A student release (no reference solutions) does not list --solutions, which could
+    only fail there; an instructor's installation does."""
+    script = _HELP.format(block=_NO_SOLUTIONS if student else "",
+                          commands=[list(c) for c in SOLUTIONS_COMMANDS])
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    shown = dict(line.split() for line in out.stdout.splitlines())
+    assert shown == {c[-1]: str(not student) for c in SOLUTIONS_COMMANDS}

@@ -57,7 +57,7 @@ from nlpdojo_autograder.grading.snapshot import SubmissionError
 from nlpdojo_autograder.release.notebook_feedback import locate
 from nlpdojo_autograder.release.notebook_submission import notebook_submission
 from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
-from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE, reference_available
 from nlpdojo_reports.cohort import cohort_renderable, summarize
 from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
 from nlpdojo_reports.table import TableReporter
@@ -98,7 +98,8 @@ def grade_command(
         "per submission: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster "
         "of --jobs worker processes (pip install 'nlpdojo[cluster]').")] = None,
     solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Grade the reference solutions themselves.")] = False,
+        "--solutions", help="Grade the reference solutions themselves.",
+        hidden=not reference_available(REFERENCE_PACKAGE))] = False,
     backend: Annotated[str | None, typer.Option(
         "--backend", help="numpy | torch (default: NLPDOJO_BACKEND, config, numpy).")] = None,
     device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N")] = None,

@@ -30,7 +30,7 @@ import typer
 from nlpdojo.cli.common import report_errors
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.training.commands import ModelKind, ModelRegistry, say
-from nlpdojo_autograder.training.train import TopicCode, TrainError
+from nlpdojo_autograder.training.train import TopicCode, TrainError, solutions_installed
 
 
 class TrainedLM(Protocol):
@@ -153,7 +153,8 @@ def add_sample_command(cli: typer.Typer, own: ModelRegistry, *, code_help: str) 
                         ] = 0,
         code: Annotated[Path | None, typer.Option(help=code_help)] = None,
         solutions: Annotated[bool, typer.Option(
-            "--solutions", help="Generate with the reference solutions.")] = False,
+            "--solutions", help="Generate with the reference solutions.",
+            hidden=not solutions_installed())] = False,
     ) -> None:
         sample(checkpoint, own, code=code, solutions=solutions, sentences=sentences,
                max_words=max_words, temperature=temperature, top_k=top_k, prompt=prompt,

@@ -36,7 +36,11 @@ from types import ModuleType
 from nlpdojo.data import get_dataset
 from nlpdojo.dataset import DataMissingError
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder.runtime.loader import load_folder_module
+from nlpdojo_autograder.runtime.loader import (
+    REFERENCE_PACKAGE,
+    load_folder_module,
+    reference_available,
+)
 
 
 class TrainError(NlpdojoError):
@@ -147,6 +151,13 @@ class CodeChoice:
 def _and(names: tuple[str, ...]) -> str:
     """``a, b and c``."""
     return " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+
+
+def solutions_installed() -> bool:
+    """Whether the reference solutions are installed here (an instructor's installation, not
+    a student release): a command's ``--solutions`` option is listed only then
+    (``hidden=not solutions_installed()``), since elsewhere it can only fail."""
+    return reference_available(REFERENCE_PACKAGE)
 
 
 def check_output(path: Path, option: str = "--output") -> None:

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.training import ModelRegistry, TopicCode, run_training
+from nlpdojo_autograder.training import ModelRegistry, TopicCode, run_training, solutions_installed
 
 TOPIC = "language_models"
 #: the modules of a topic folder that the count models run (how a folder is recognised as one)
@@ -123,7 +123,8 @@ def lm(
         help="Your language_models folder, or the folder holding it (default: "
              "./exercises/language_models, ./language_models or the working folder).")] = None,
     solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Train the reference solutions instead of your code.")] = False,
+        "--solutions", help="Train the reference solutions instead of your code.",
+        hidden=not solutions_installed())] = False,
     output: Annotated[Path, typer.Option(help="Where to write the checkpoint (.npz).")] = Path(
         "lm.npz"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar (neural models).")] = True,

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.training import TrainError
+from nlpdojo_autograder.training import TrainError, solutions_installed
 from nlpdojo_course.language_models.trainer import MODELS, TOPIC, train_lm
 
 NOTICE = ("`dojo train neural-lm` is deprecated and will be removed: use `dojo train lm --model "
@@ -53,7 +53,8 @@ def neural_lm(
     code: Annotated[Path | None, typer.Option(
         help="Your language_models folder, or the folder holding it.")] = None,
     solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Train the reference solutions instead of your code.")] = False,
+        "--solutions", help="Train the reference solutions instead of your code.",
+        hidden=not solutions_installed())] = False,
     output: Annotated[Path, typer.Option(help="Checkpoint (.npz).")] = Path("lm.npz"),
     save_every: Annotated[int | None, typer.Option(
         min=1, help="Also write the checkpoint every N steps.")] = None,

@@ -36,6 +36,7 @@ from nlpdojo_autograder.training import (
     restore,
     resume_epoch,
     run_epochs,
+    solutions_installed,
 )
 
 TOPIC = "neural_networks"
@@ -109,7 +110,8 @@ def tagger(
              "./exercises/neural_networks, ./neural_networks or the working folder)."
     )] = None,
     solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Train the reference solutions instead of your code.")] = False,
+        "--solutions", help="Train the reference solutions instead of your code.",
+        hidden=not solutions_installed())] = False,
     output: Annotated[Path, typer.Option(
         help="Checkpoint file (.npz), written after every epoch.")] = Path("tagger.npz"),
     resume: Annotated[bool, typer.Option(

@@ -16,7 +16,13 @@ from typing import Annotated
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.training import TopicCode, TrainError, check_output, require_datasets
+from nlpdojo_autograder.training import (
+    TopicCode,
+    TrainError,
+    check_output,
+    require_datasets,
+    solutions_installed,
+)
 from nlpdojo_course.word_vectors.data import (
     EVALUATION_SETS,
     evaluate_vectors,
@@ -61,7 +67,8 @@ def word2vec(
              "./exercises/word_vectors, ./word_vectors or the working folder if it is one)."
     )] = None,
     solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Train the reference solutions instead of your code.")] = False,
+        "--solutions", help="Train the reference solutions instead of your code.",
+        hidden=not solutions_installed())] = False,
     output: Annotated[Path, typer.Option(help="Where to write the vectors (word2vec "
                                               "text format).")] = Path("vectors.txt"),
     evaluate: Annotated[bool, typer.Option(help="Report WordSim-353, SimLex-999 and "
