@@ -1,0 +1,115 @@
+"""Vanishing gradients, measured (CS224n lecture 7; Pascanu et al. 2013): the student's
+``state_gradient_norms`` over a tanh RNN cell, an LSTM cell and a GRU cell (the reference's,
+swapped in, so only the walk back in time is graded), against the reference's norms; and, with
+no reference at all, Pascanu et al.'s bound: over a tanh RNN whose W_h has largest singular
+value σ < 1, the norm k steps back is at most σᵏ times the last step's."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    Property,
+    Question,
+    bug,
+    property_check,
+    value_check,
+)
+
+MODULE = "vanishing"
+B, T, D, H = 3, 6, 4, 5
+#: the gated cells' recurrent matrices have 4H (LSTM) and 3H (GRU) columns
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+#: W_h's largest singular value in the bound's check
+SIGMA = 0.8
+#: every call of a swapped-in cell is a call-back to the reference process: 3 cells x 6 steps
+#: x (forward, backward) x 2 applications, well inside this
+TIMEOUT_S = 60.0
+
+
+def _params(rng: np.random.Generator, kind: str) -> dict[str, np.ndarray]:
+    width = GATES[kind] * H
+    if kind == "rnn":
+        return {"weight_e": 0.7 * rng.standard_normal((D, H)),
+                "weight_h": 0.7 * rng.standard_normal((H, H)),
+                "bias": 0.3 * rng.standard_normal(H)}
+    biases = ({"bias": 0.3 * rng.standard_normal(width)} if kind == "lstm" else
+              {"bias_x": 0.3 * rng.standard_normal(width),
+               "bias_h": 0.3 * rng.standard_normal(width)})
+    return {"weight_x": 0.7 * rng.standard_normal((D, width)),
+            "weight_h": 0.7 * rng.standard_normal((H, width)), **biases}
+
+
+def _norms(ctx: Context, kind: str, rng: np.random.Generator, **options) -> np.ndarray:
+    """The student's norms over a cell of ``kind`` on drawn inputs."""
+    h0 = np.tanh(rng.standard_normal((B, H)))
+    state0 = (ctx.asarray(h0), ctx.asarray(rng.standard_normal((B, H)))) if kind == "lstm" \
+        else ctx.asarray(h0)
+    xs, grad_last = rng.standard_normal((B, T, D)), rng.standard_normal((B, H))
+    norms = ctx.given_function("gradient_flow", "norms_of")(
+        ctx.backend, kind, ctx.asarray(xs), state0, ctx.asarray(grad_last),
+        params=_params(rng, kind), **options)
+    return ctx.to_numpy(norms, "state_gradient_norms' norms")
+
+
+def _each_cell(ctx: Context) -> dict[str, np.ndarray]:
+    rng = ctx.rng()
+    return {f"{kind} cell: ‖∂J/∂h⁽ᵀ⁻ᵏ⁾‖ for k = 0..{T}": _norms(ctx, kind, rng)
+            for kind in GATES}
+
+
+def _tanh_rnn_at_sigma(ctx: Context) -> dict[str, np.ndarray]:
+    return {"norms": _norms(ctx, "rnn", ctx.rng(7), sigma=SIGMA)}
+
+
+def _within_bound(out: dict[str, np.ndarray]) -> np.ndarray:
+    norms = np.asarray(out["norms"], dtype=np.float64).reshape(-1)
+    return norms <= SIGMA ** np.arange(norms.size) * norms[0] * (1 + 1e-9) + 1e-12
+
+
+def _beyond_bound(out: dict[str, np.ndarray]) -> str:
+    norms = np.asarray(out["norms"], dtype=np.float64).reshape(-1)
+    k = int(np.flatnonzero(~_within_bound(out))[0])
+    return (f"k = {k} steps back the norm is {norms[k]:.4g}, above σᵏ ‖∂J/∂h⁽ᵀ⁾‖ = "
+            f"{SIGMA ** k * norms[0]:.4g} with σ = {SIGMA}: each step back multiplies the "
+            "gradient by diag(1 − h²) W_hᵀ, whose norm is at most σ, so the norms must fall "
+            "at least that fast (is each step's gradient passed to the step before it?)")
+
+
+BOUND = [
+    Property("one norm per step back, and the first",
+             lambda out: np.asarray(out["norms"]).shape == (T + 1,),
+             f"state_gradient_norms must give T + 1 = {T + 1} norms over {T} steps, for "
+             "k = 0 (∂J/∂h⁽ᵀ⁾ itself) to k = T (∂J/∂h⁽⁰⁾)"),
+    Property("Pascanu et al.'s bound", _within_bound, _beyond_bound),
+]
+
+VANISHING = Question(
+    "vanishing", "Vanishing gradients: ‖∂J⁽ᵀ⁾/∂h⁽ᵗ⁾‖ back through time", code=MODULE,
+    checks=[
+        value_check("vanishing", "norms", f"state_gradient_norms over a tanh RNN, an LSTM and "
+                    f"a GRU cell, {T} steps", 1.5, _each_cell, rtol=1e-6, dtype="float64",
+                    timeout_s=TIMEOUT_S),
+        property_check("vanishing", "bound", f"the norms over a tanh RNN with σ_max(W_h) = "
+                       f"{SIGMA} fall at least like {SIGMA}ᵏ", 0.5, _tanh_rnn_at_sigma, BOUND,
+                       dtype="float64", timeout_s=TIMEOUT_S),
+    ],
+    planted_bugs=[
+        bug("the gradient not passed back: every step starts again from ∂J/∂h⁽ᵀ⁾", MODULE,
+            "_, grad = cell.backward(grad, cache)", "_, _ = cell.backward(grad, cache)",
+            "vanishing"),
+        bug("the walk back run forward in time (caches in the wrong order)", MODULE,
+            "for cache in reversed(caches):", "for cache in caches:", "vanishing"),
+        bug("the norm of the cell state's gradient, not h's", MODULE,
+            "        norms.append(xp.linalg.vector_norm(first(grad)))",
+            "        norms.append(xp.linalg.vector_norm(grad[-1] if isinstance(grad, tuple) "
+            "else grad))", "vanishing"),
+        bug("J seeded in the cell state too", MODULE,
+            "grad = with_first(zeros_like_state(xp, state), grad_last)",
+            "grad = (grad_last, grad_last) if isinstance(state, tuple) else grad_last",
+            "vanishing"),
+    ],
+    requires=("lstm_cell", "gru_cell", "language_models.rnn_cell", "neural_networks.xavier"))
+
+QUESTIONS = [VANISHING]
