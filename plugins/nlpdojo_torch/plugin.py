@@ -62,3 +62,13 @@ def register_backends(register):
             description="PyTorch backend (CPU or CUDA, float32 by default)",
         ),
     )
+
+
+@hookimpl
+def register_modules(register):
+    """``torch.nn.LSTM`` and ``torch.nn.GRU`` as natives of the library's ``lstm`` and ``gru``
+    (used only on request: :mod:`nlpdojo_torch.natives`). Importing them needs no torch."""
+    from nlpdojo_torch.natives import NativeGRU, NativeLSTM
+
+    register("lstm", NativeLSTM, backend="torch")
+    register("gru", NativeGRU, backend="torch")
