@@ -65,6 +65,7 @@ from nlpdojo_autograder.training.prepare import (
     labelled_sentences,
     pad_rows,
     sample_indices,
+    sentence_matrices,
     sentence_tokens,
     stream_targets,
     stretch,
@@ -102,6 +103,6 @@ __all__ = [
     "measured", "most_frequent_label_accuracy", "pad_rows", "perplexity", "perplexity_metric",
     "read_checkpoint", "read_meta", "require_datasets", "restore", "resume_epoch",
     "run_epochs", "run_training", "sample_indices", "save_checkpoint", "save_training", "say",
-    "sentence_tokens", "solutions_installed", "stream_targets", "stretch", "take", "token_ids",
-    "token_streams", "train_and_measure", "unigram_perplexity", "vocabulary",
+    "sentence_matrices", "sentence_tokens", "solutions_installed", "stream_targets", "stretch",
+    "take", "token_ids", "token_streams", "train_and_measure", "unigram_perplexity", "vocabulary",
 ]

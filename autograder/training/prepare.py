@@ -152,13 +152,23 @@ def pad_rows(flat: np.ndarray, lengths: np.ndarray, width: int, pad: int = 0) ->
 @functools.cache
 def labelled_sentences(name: str, *, max_tokens: int = 40, min_count: int = 2
                        ) -> SentenceData:
-    """Data set ``name``'s train and test splits (``texts`` and ``labels``): lower-cased
-    :func:`~nlpdojo.text.tokenize` tokens, the first ``max_tokens`` of each sentence (an empty
-    one is ``<unk>``); the vocabulary: ``<pad>``, ``<unk>`` and the training words seen
-    ``min_count`` times or more, in order of first occurrence."""
-    splits = {s: load(name, s) for s in ("train", "test")}
-    tokens = {s: [tokenize(t, lower=True)[:max_tokens] or ["<unk>"] for t in d.texts]
-              for s, d in splits.items()}
+    """Data set ``name``'s train and test splits (``texts`` and ``labels``) as
+    :func:`sentence_matrices`."""
+    train, test = load(name, "train"), load(name, "test")
+    return sentence_matrices(train.texts, train.labels, test.texts, test.labels,
+                             max_tokens=max_tokens, min_count=min_count)
+
+
+def sentence_matrices(train_texts: Sequence[str], train_labels: Sequence[int],
+                      test_texts: Sequence[str], test_labels: Sequence[int], *,
+                      max_tokens: int = 40, min_count: int = 2) -> SentenceData:
+    """Labelled texts as padded id matrices: lower-cased :func:`~nlpdojo.text.tokenize`
+    tokens, the first ``max_tokens`` of each sentence (an empty one is ``<unk>``); the
+    vocabulary: ``<pad>``, ``<unk>`` and the training words seen ``min_count`` times or more,
+    in order of first occurrence (a cross-validation fold's train and test, or a data set's
+    splits)."""
+    tokens = {s: [tokenize(t, lower=True)[:max_tokens] or ["<unk>"] for t in texts]
+              for s, texts in (("train", train_texts), ("test", test_texts))}
     counts = Counter(w for sentence in tokens["train"] for w in sentence)
     words = ["<pad>", "<unk>", *(w for w in vocabulary(counts, min_count=min_count,
                                                          order="first")
@@ -171,8 +181,8 @@ def labelled_sentences(name: str, *, max_tokens: int = 40, min_count: int = 2
         return pad_rows(flat, lengths, max_tokens), lengths
 
     (a, b), (c, d) = matrix(tokens["train"]), matrix(tokens["test"])
-    return SentenceData(a, b, np.asarray(splits["train"].labels, np.int64), c, d,
-                        np.asarray(splits["test"].labels, np.int64), len(words))
+    return SentenceData(a, b, np.asarray(train_labels, np.int64), c, d,
+                        np.asarray(test_labels, np.int64), len(words))
 
 
 # -- held-out samples drawn from the grading's input seed --------------------------------------

@@ -2,7 +2,8 @@
 and GRU cells, bidirectional and stacked RNNs, the LSTM language model. Its questions, one
 declaration each by lecture section: :mod:`.clipping` (gradient clipping), :mod:`.cells` (the
 gated cells of the course library), :mod:`.vanishing` (vanishing gradients, measured),
-:mod:`.sequences` (cells over sequences), :mod:`.language_model` (the LSTM LM). The reference
+:mod:`.sequences` (cells over sequences), :mod:`.language_model` (the LSTM LM),
+:mod:`.classifier` (the BiLSTM sentence classifier). The reference
 is ``solutions/rnn_variants/`` and the library files
 ``solutions/library/{clipping,gated,recurrent,deep_rnn,scoring}.py``."""
 
@@ -13,15 +14,16 @@ from pathlib import Path
 from nlpdojo.hookspecs import hookimpl
 from nlpdojo_autograder.authoring import Topic
 
-from . import cells, clipping, language_model, sequences, vanishing
+from . import cells, classifier, clipping, language_model, sequences, vanishing
 
 TOPIC = Topic(name="rnn_variants",
               title="RNN variants: vanishing gradients, clipping, LSTM, GRU, bidirectional and "
                     "stacked RNNs",
               order=4, questions=[*clipping.QUESTIONS, *cells.QUESTIONS, *vanishing.QUESTIONS,
-                                  *sequences.QUESTIONS, *language_model.QUESTIONS],
+                                  *sequences.QUESTIONS, *language_model.QUESTIONS,
+                                  *classifier.QUESTIONS],
               fixtures=Path(__file__).parent / "fixtures",
-              given_modules=("gradient_flow", "lm_training"))
+              given_modules=("gradient_flow", "lm_training", "classifier_training"))
 
 
 @hookimpl

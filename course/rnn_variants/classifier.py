@@ -1,0 +1,201 @@
+"""The bidirectional LSTM sentence classifier (CS224n lecture 7, "Bidirectional RNNs"; the
+BiLSTM-max encoder of Conneau et al. 2017) on MR sentence polarity (Pang and Lee 2005).
+
+``SentenceLSTM`` is checked as a layer over padded batches (max and mean pooling, both
+directions; the unidirectional baseline) against ``torch.nn.LSTM(bidirectional=True)`` over
+*packed* sequences, torch's own treatment of lengths, so a right-to-left pass that reads the
+padding first, or outputs left in reading order, cannot match. Then the student's whole pipeline
+trains under a small fixed budget as ``language_models``' RNN encoder does, and the grader
+scores held-out sentences it never sends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    metric_checks,
+)
+from nlpdojo_autograder.training import (
+    TRAINED,
+    TrainingPlan,
+    accuracy_metric,
+    classifier_plan,
+    labelled_sentences,
+    majority_share,
+    measured,
+    require_datasets,
+)
+
+MODULE = "classifier"
+NN = "neural_networks"
+#: what the classifier is made of (swapped in for the reference in the layer checks; the
+#: student's own in the training run)
+LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
+           f"{NN}.adam", "lstm_cell", "recurrent", "clipping")
+V, D, H, B, T, C = 7, 3, 4, 3, 5, 2
+#: each LSTM call is one call-back to the reference process, two per direction and application
+TIMEOUT_S = 120.0
+
+
+def _padded_batch(r: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """B sentences padded with id 0: one full row, one of a single token, one in between (so
+    a plain flip of the rows puts padding first in two of them)."""
+    lengths = np.array([T, 1, int(r.integers(2, T))])  # (B,)
+    ids = r.integers(1, V, (B, T))  # (B, T)
+    ids[0, -1] = ids[0, 0]  # a repeated word: its gradients add up
+    ids[np.arange(T)[None, :] >= lengths[:, None]] = 0  # padding
+    return ids, lengths
+
+
+def _case(bidirectional: bool, pooling: str):
+    def make(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        params = {"embedding.weight": rng.standard_normal((V, D))}
+        for side in ("left", "right") if bidirectional else ("left",):
+            params.update({f"{side}.cell.weight_x": 0.7 * rng.standard_normal((D, 4 * H)),
+                           f"{side}.cell.weight_h": 0.7 * rng.standard_normal((H, 4 * H)),
+                           f"{side}.cell.bias": 0.5 * rng.standard_normal(4 * H)})
+        width = 2 * H if bidirectional else H
+        params.update({"output.weight": rng.standard_normal((width, C)),
+                       "output.bias": rng.standard_normal(C)})
+        return LayerCase(args=(ctx.backend, V, D, H, C),
+                         kwargs={"bidirectional": bidirectional, "pooling": pooling},
+                         params=params, inputs=_padded_batch, differentiable=(),
+                         names=("ids", "lengths"))
+    return make
+
+
+def _torch_classifier(bidirectional: bool, pooling: str):
+    """The classifier in torch: ``torch.nn.LSTM`` over packed sequences (each row's real
+    steps only, both directions), padded back with zeros, pooled over the real steps."""
+    def forward(p, ids, lengths):
+        import torch
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+        lstm = torch.nn.LSTM(D, H, batch_first=True, bidirectional=bidirectional,
+                             dtype=torch.float64)
+        weights = {}
+        for side, suffix in (("left", ""), ("right", "_reverse"))[:1 + bidirectional]:
+            weights.update({f"weight_ih_l0{suffix}": p[f"{side}.cell.weight_x"].T,
+                            f"weight_hh_l0{suffix}": p[f"{side}.cell.weight_h"].T,
+                            f"bias_ih_l0{suffix}": p[f"{side}.cell.bias"],
+                            f"bias_hh_l0{suffix}": 0 * p[f"{side}.cell.bias"]})
+        vectors = p["embedding.weight"][ids]  # (B, T, D)
+        packed = pack_padded_sequence(vectors, lengths.cpu(), batch_first=True,
+                                      enforce_sorted=False)
+        out, _ = torch.func.functional_call(lstm, weights, (packed,))
+        hs, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+        real = (torch.arange(ids.shape[1])[None, :] < lengths[:, None])[..., None]  # (B,T,1)
+        if pooling == "mean":
+            pooled = (hs * real).sum(1) / lengths[:, None]
+        else:
+            pooled = hs.masked_fill(~real, -2.0).amax(1)
+        return pooled @ p["output.weight"] + p["output.bias"]  # (B, C)
+    forward.label = "torch.nn.LSTM over packed sequences"  # type: ignore[attr-defined]
+    return forward
+
+
+def _checks(bidirectional: bool, pooling: str, points: float):
+    kind = "BiLSTM" if bidirectional else "LSTM"
+    checks = layer_checks(
+        "bilstm_classifier", MODULE, "SentenceLSTM", _case(bidirectional, pooling),
+        title=f"SentenceLSTM, {kind} with {pooling} pooling over a padded batch", points=points,
+        repeat=2, torch=_torch_classifier(bidirectional, pooling), timeout_s=TIMEOUT_S)
+    suffix = f"{'bi' if bidirectional else 'uni'}_{pooling}"
+    return [dataclasses.replace(c, name=f"{c.name}_{suffix}") for c in checks]
+
+
+# -- a real task: sentence polarity (MR) --------------------------------------------------------
+#: the quick budget, as language_models' RNN encoder's: every training sentence (40 tokens at
+#: most) once, Adam, batches of 50; a BiLSTM of 50 units each way, max pooling
+BUDGET = {"dim": 50, "hidden": 50, "bidirectional": True, "pooling": "max", "epochs": 1,
+          "lr": 0.005, "clip": 5.0}
+SIZES = ("dim", "hidden", "bidirectional", "pooling")
+
+
+def classifier_shapes(vocab: int, hidden: int, dim: int, classes: int = 2
+                      ) -> dict[str, tuple[int, ...]]:
+    """The parameters of a bidirectional :class:`SentenceLSTM` of these sizes."""
+    shapes: dict[str, tuple[int, ...]] = {"embedding.weight": (vocab, dim)}
+    for side in ("left", "right"):
+        shapes.update({f"{side}.cell.weight_x": (dim, 4 * hidden),
+                       f"{side}.cell.weight_h": (hidden, 4 * hidden),
+                       f"{side}.cell.bias": (4 * hidden,)})
+    return {**shapes, "output.weight": (2 * hidden, classes), "output.bias": (classes,)}
+
+
+def polarity_plan(ctx: Context) -> TrainingPlan:
+    """The given loop trains your SentenceLSTM (on your Embedding, LSTM cell, unroll, Linear,
+    softmax cross-entropy, clipping and Adam) on MR's training split from the grader's initial
+    parameters, forget gates at one; the grader scores a fresh 80 % of the test split (never
+    sent) and compares forwards on 200 training sentences."""
+    require_datasets(["mr"])
+    data = labelled_sentences("mr", max_tokens=40, min_count=2)
+    v = data.vocab_size
+    plan = classifier_plan(
+        ctx, salt=0xB157, train=("classifier_training", "train_polarity"),
+        score=("classifier_training", "score_sentences"),
+        train_inputs=(data.train_ids, data.train_lengths), train_labels=data.train_labels,
+        test_inputs=(data.test_ids, data.test_lengths), test_labels=data.test_labels,
+        classes=2, probe=200, shapes=classifier_shapes(v, BUDGET["hidden"], BUDGET["dim"]),
+        options={"vocab_size": v, **BUDGET},
+        score_options={"vocab_size": v, **{k: BUDGET[k] for k in SIZES}},
+        floors=lambda labels, sample: {"majority": majority_share(labels)},
+        who="classifier", items="held-out sentences")
+    hidden = BUDGET["hidden"]
+    for side in ("left", "right"):
+        plan.init[f"{side}.cell.bias"][hidden:2 * hidden] = 1.0  # the forget gates'
+    return plan
+
+
+BILSTM_CLASSIFIER = Question(
+    "bilstm_classifier", "A bidirectional LSTM sentence classifier over padded sentences",
+    code=MODULE,
+    checks=[*_checks(True, "max", 1.5), *_checks(True, "mean", 1.0),
+            *_checks(False, "max", 0.5)],
+    planted_bugs=[
+        bug("right to left reads the padding first (the padded rows flipped whole)", MODULE,
+            "return xp.where(steps < lengths[:, None], lengths[:, None] - 1 - steps,",
+            "return xp.where(steps < 0 * lengths[:, None] + t_steps, t_steps - 1 - steps,",
+            "bilstm_classifier"),
+        bug("the right-to-left outputs left in reading order", MODULE,
+            "hs = xp.concat([hs, _along_time(xp, backwards, index)], axis=-1)  # (B, T, 2H)",
+            "hs = xp.concat([hs, backwards], axis=-1)  # (B, T, 2H)", "bilstm_classifier"),
+        bug("the right-to-left input gradient not put back in the sentence's order", MODULE,
+            "grad_vectors = grad_vectors + _along_time(xp, grad_read, index)",
+            "grad_vectors = grad_vectors + grad_read", "bilstm_classifier"),
+        bug("max pooling lets padding win", MODULE,
+            "masked = xp.where(real[:, :, None], hs, xp.full_like(hs, -2.0))",
+            "masked = hs + 0.0 * xp.astype(real, hs.dtype)[:, :, None]", "bilstm_classifier"),
+    ],
+    requires=("lstm_cell", "recurrent", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier"))
+
+#: trains the student's own classifier and library (nothing swapped in: a reference layer
+#: called back at every step would make the run minutes instead of seconds)
+BILSTM_POLARITY = Question(
+    "bilstm_polarity", "Sentence polarity of held-out MR sentences with a BiLSTM (trains your "
+    "pipeline)", integrative=True, datasets=("mr",),
+    checks=metric_checks(
+        "bilstm_polarity", "mr", measured(polarity_plan), [
+            accuracy_metric("held-out polarity accuracy", 2.0,
+                            title="BiLSTM sentence polarity of held-out MR sentences",
+                            margin=0.03, chance="majority", chance_name="the majority class",
+                            too_good=0.06,
+                            why="far above what the reference reaches under the same budget: "
+                                "was the model trained on the held-out sentences?")],
+        budget="MR: 8,454 training sentences (40 tokens at most), 1 epoch of Adam "
+               "(lr 0.005, batches of 50, clipping at 5), a BiLSTM of 50 units each way, "
+               "max pooling, 50-d embeddings",
+        hint="the training runs your SentenceLSTM on your library's Embedding, LSTM cell, "
+             "Recurrent, Linear, SoftmaxCrossEntropy, clipping and Adam: their own checks say "
+             "which one is wrong", timeout_s=300, **TRAINED))
+
+QUESTIONS = [BILSTM_CLASSIFIER, BILSTM_POLARITY]
