@@ -140,10 +140,14 @@ def test_plugins_json_lists_the_builtins_and_what_they_registered():
     assert rows["course.neural_networks"]["registered"] == {"exercise": ["neural_networks"],
                                                              "trainer": ["tagger"]}
     assert rows["numpy"]["registered"] == {"backend": ["numpy", "strict"]}
-    assert rows["torch"]["registered"] == {"backend": ["torch"]}
-    # no built-in registers a layer, loss or optimizer: those are the course library's
-    assert not any(kind in r["registered"] for r in rows.values()
-                   for kind in ("module", "loss", "optimizer"))
+    # torch's native LSTM and GRU, variants of the library's names used only on request
+    assert rows["torch"]["registered"] == {"backend": ["torch"],
+                                           "module": ["lstm [native: torch]",
+                                                      "gru [native: torch]"]}
+    # no built-in registers a generic layer, loss or optimizer: those are the course library's
+    assert not any("native" not in name for r in rows.values()
+                   for kind in ("module", "loss", "optimizer")
+                   for name in r["registered"].get(kind, []))
     assert "register_commands" in rows["autograder"]["hooks"]
     # the engine names no topic: every exercise and trainer is a topic folder's
     assert not {"register_exercises", "register_trainers"} & set(rows["autograder"]["hooks"])
@@ -177,7 +181,8 @@ def test_natives_are_marked_in_plugins_and_listed_by_backend(monkeypatch):
     rows = {r["name"]: r for r in json.loads(invoke("plugins", "--json").stdout)["plugins"]}
     assert rows["fast"]["registered"] == {"module": ["linear [native: torch]"]}
     backends = {r["name"]: r for r in backends_json()["backends"]}
-    assert backends["torch"]["natives"] == ["module linear"] and backends["numpy"]["natives"] == []
+    assert backends["torch"]["natives"] == ["module lstm", "module gru", "module linear"]
+    assert backends["numpy"]["natives"] == []
 
 
 # -- the installed console script ---------------------------------------------------------------

@@ -196,9 +196,10 @@ def test_names_lists_natives_only_when_asked():
                                                                    backend="torch"))
     reg = registry_with(torch_only=torch_only)
     assert reg.names("module") == reg.names("module", "torch") == ["linear"]
-    assert reg.names("module", "torch", native=True) == ["cudnn_lstm", "linear"]
+    # with the torch plugin's own natives, gru and lstm
+    assert reg.names("module", "torch", native=True) == ["cudnn_lstm", "gru", "linear", "lstm"]
     assert reg.names("module", "numpy", native=True) == ["linear"]
-    assert reg.names("module", native=True) == ["cudnn_lstm", "linear"]
+    assert reg.names("module", native=True) == ["cudnn_lstm", "gru", "linear", "lstm"]
 
 
 # -- what the callback records -----------------------------------------------------------------
