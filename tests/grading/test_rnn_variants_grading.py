@@ -43,7 +43,7 @@ def test_released_stubs_score_zero_and_say_not_implemented():
 
 @pytest.mark.long
 @pytest.mark.seeded
-@pytest.mark.timeout(1500)
+@pytest.mark.timeout(2700)  # 1,027 s on the fresh-clone CI run (2 cores, xdist): see the note
 def test_every_planted_bug_is_caught_on_its_question_alone():
     exercise = get_registry().get("exercise", "rnn_variants")
     steps = verify([exercise], backends=[("numpy", "cpu")], strict=True)
