@@ -17,16 +17,8 @@ from nlpdojo_solutions.rnn_variants.classifier import SentenceLSTM, reverse_in_l
 
 torch = pytest.importorskip("torch")
 
-DEVICES = [("numpy", "cpu"), ("torch", "cpu"),
-           pytest.param(("torch", "cuda"), marks=[pytest.mark.cuda, pytest.mark.skipif(
-               not torch.cuda.is_available(), reason="no CUDA device")])]
 V, D, H, C = 13, 3, 4, 2
 
-
-@pytest.fixture(params=DEVICES, ids=["numpy-cpu", "torch-cpu", "torch-cuda"])
-def backend(request):
-    name, device = request.param
-    return load_backend(name, device, "float64")
 
 
 def _np(backend, x) -> np.ndarray:

@@ -17,16 +17,8 @@ from nlpdojo_solutions.rnn_variants.lstm_lm import GatedLM, train_gated_lm
 
 torch = pytest.importorskip("torch")
 
-DEVICES = [("numpy", "cpu"), ("torch", "cpu"),
-           pytest.param(("torch", "cuda"), marks=[pytest.mark.cuda, pytest.mark.skipif(
-               not torch.cuda.is_available(), reason="no CUDA device")])]
 V, D, H, B, T = 11, 3, 4, 2, 5
 
-
-@pytest.fixture(params=DEVICES, ids=["numpy-cpu", "torch-cpu", "torch-cuda"])
-def backend(request):
-    name, device = request.param
-    return load_backend(name, device, "float64")
 
 
 def _np(backend, x) -> np.ndarray:

@@ -11,21 +11,12 @@ import numpy as np
 import pytest
 
 from nlpdojo.module import Module, Parameter
-from nlpdojo.selection import load_backend
 from nlpdojo_solutions.library import clipping, gated
 
 torch = pytest.importorskip("torch")
 
-DEVICES = [("numpy", "cpu"), ("torch", "cpu"),
-           pytest.param(("torch", "cuda"), marks=[pytest.mark.cuda, pytest.mark.skipif(
-               not torch.cuda.is_available(), reason="no CUDA device")])]
 B, D, H = 4, 3, 5
 
-
-@pytest.fixture(params=DEVICES, ids=["numpy-cpu", "torch-cpu", "torch-cuda"])
-def backend(request):
-    name, device = request.param
-    return load_backend(name, device, "float64")
 
 
 def _np(backend, x) -> np.ndarray:

@@ -13,16 +13,8 @@ from nlpdojo_solutions.rnn_variants import gradient_flow
 
 torch = pytest.importorskip("torch")
 
-DEVICES = [("numpy", "cpu"), ("torch", "cpu"),
-           pytest.param(("torch", "cuda"), marks=[pytest.mark.cuda, pytest.mark.skipif(
-               not torch.cuda.is_available(), reason="no CUDA device")])]
 B, T, D, H = 3, 7, 4, 5
 
-
-@pytest.fixture(params=DEVICES, ids=["numpy-cpu", "torch-cpu", "torch-cuda"])
-def backend(request):
-    name, device = request.param
-    return load_backend(name, device, "float64")
 
 
 def _torch_norms(kind: str, params: dict[str, np.ndarray], xs, h0, c0, grad_last):
