@@ -19,6 +19,7 @@ Give NumPy's BLAS one thread on a shared machine (``OMP_NUM_THREADS=1``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -63,12 +64,15 @@ def fold_data(k: int):
     dev = np.zeros(len(train.labels), bool)
     dev[rng.permutation(len(dev))[:len(dev) // 10]] = True
     texts = np.asarray(train.texts, dtype=object)
-    keep = {"max_tokens": SETTINGS["max_tokens"], "min_count": SETTINGS["min_count"]}
-    fit = sentence_matrices(list(texts[~dev]), train.labels[~dev], list(test.texts),
-                            test.labels, **keep)
-    held = sentence_matrices(list(texts[~dev]), train.labels[~dev], list(texts[dev]),
-                             train.labels[dev], **keep)
-    return fit, (held.test_ids, held.test_lengths, held.test_labels)
+    n = len(test.labels)  # the test fold first, then the dev rows: one tokenization
+    data = sentence_matrices(list(texts[~dev]), train.labels[~dev],
+                             [*test.texts, *texts[dev]],
+                             np.concatenate([test.labels, train.labels[dev]]),
+                             max_tokens=SETTINGS["max_tokens"], min_count=SETTINGS["min_count"])
+    held = (data.test_ids[n:], data.test_lengths[n:], data.test_labels[n:])
+    fit = dataclasses.replace(data, test_ids=data.test_ids[:n],
+                              test_lengths=data.test_lengths[:n], test_labels=data.test_labels[:n])
+    return fit, held
 
 
 def run_fold(backend, name: str, k: int, epochs: int) -> dict:
