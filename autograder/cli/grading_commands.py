@@ -57,6 +57,11 @@ def verify_command(
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail a planted bug that also costs points on another question than "
                          "its own (a missing swap_in).")] = False,
+    integrative: Annotated[bool, typer.Option(
+        "--integrative", help="Grade the integrative questions (those that train the whole "
+        "pipeline) for every planted bug, to report what each bug costs there too (default: "
+        "only for the bugs planted on them; their points never decide another bug's step).")
+    ] = False,
     input_seed: Annotated[int | None, typer.Option(
         "--input-seed", min=0, help="Draw the checks' inputs from this seed (default: "
         "$NLPDOJO_INPUT_SEED, else the base seed whose expected values are the release's "
@@ -93,7 +98,7 @@ def verify_command(
                       soft_wrap=True)
 
     steps = verify(exercises, backends=pairs, on_step=show, strict=strict,
-                   input_seed=input_seed)
+                   input_seed=input_seed, integrative=integrative)
     failed = [s for s in steps if not s.ok]
     console.print(f"{len(steps) - len(failed)}/{len(steps)} verification steps passed")
     raise typer.Exit(1 if failed else 0)

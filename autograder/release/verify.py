@@ -31,6 +31,7 @@ from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
 from nlpdojo_autograder.authoring.markers import python_modules, strip_solutions
 from nlpdojo_autograder.authoring.planted import bug_path, plant
+from nlpdojo_autograder.authoring.questions import qualify
 from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
 from nlpdojo_autograder.grading.gradecache import GradeCache
 from nlpdojo_autograder.grading.runner import Limits
@@ -104,9 +105,13 @@ def verify_consistency(exercise: Exercise) -> Step:
 
 
 def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions, *,
-               strict: bool = False, cache: GradeCache | None = None) -> Step:
+               strict: bool = False, cache: GradeCache | None = None,
+               integrative: bool = False) -> Step:
     """Plant ``bug`` in a copy of the solutions (``work/bug``) and grade it: it must cost
-    points on its question; with ``strict``, on no other question. ``cache``: the incremental
+    points on its question; with ``strict``, on no other question. ``integrative``: grade
+    every integrative question too; without it only those the bug is planted on (its own
+    question or ``bug.also``) are graded, since points lost on the others never decide the
+    step and they retrain the whole pipeline for every bug. ``cache``: the incremental
     cache of ``work/bug`` shared by the bugs of one exercise, so that a check that reaches
     none of the modules changed since the last bug's grading keeps that verdict (its
     guarantee: nothing the check's code reaches changed; the modules a bug changes, and the
@@ -126,6 +131,11 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
         return Step(exercise.name, name, False, f"the planted bug is defined wrongly: {problem}")
     path = bug_path(topic, bug)
     path.write_text(plant(bug, path.read_text(encoding="utf-8"), str(path)), encoding="utf-8")
+    skipped = [] if integrative else [
+        q for q in exercise.integrative if q != bug.question and q not in bug.also]
+    if skipped:
+        graded = frozenset(qualify(exercise.name, q) for q in questions if q not in skipped)
+        options = GradeOptions(**{**options.__dict__, "questions": graded})
     if cache is not None:
         options = GradeOptions(**{**options.__dict__, "cache": cache})
     result = grade_exercise(exercise, topic, options)
@@ -134,7 +144,7 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     lost = [c for c in result.checks if c.question != bug.question and c.score < c.max_score]
     elsewhere = [f"{c.id} ({c.status}: {c.message[:160]})" for c in lost
                  if c.question not in exercise.integrative]
-    integrative = [c.id for c in lost if c.question in exercise.integrative]
+    lost_integrative = [c.id for c in lost if c.question in exercise.integrative]
     if not caught:
         return Step(exercise.name, name, False,
                     f"not caught: every check of question {bug.question!r} still passes")
@@ -153,19 +163,24 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
                     "code it changes)")
     if elsewhere:
         detail += f" (also lost points on {', '.join(elsewhere)})"
-    if integrative:
-        detail += f" (and, as intended, on the integrative {', '.join(integrative)})"
+    if lost_integrative:
+        detail += f" (and, as intended, on the integrative {', '.join(lost_integrative)})"
+    if skipped:
+        detail += (f" (integrative {', '.join(skipped)} not graded for this bug: "
+                   "--integrative grades them too)")
     return Step(exercise.name, name, True, detail)
 
 
 def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None = None,
            on_step: Callable[[Step], None] | None = None,
            limits: Limits | None = None, strict: bool = False,
-           input_seed: int | None = None) -> list[Step]:
+           input_seed: int | None = None, integrative: bool = False) -> list[Step]:
     """Run every verification step; ``on_step`` sees each result as it arrives. ``backends``:
     the (backend, device) pairs to grade the solutions on (``None``: every available one);
     ``strict``: a planted bug that costs points on another question than its own fails;
-    ``input_seed``: the checks' inputs (``None``: :func:`seed_from_environment`)."""
+    ``input_seed``: the checks' inputs (``None``: :func:`seed_from_environment`);
+    ``integrative``: grade every integrative question for every planted bug (see
+    :func:`verify_bug`)."""
     steps: list[Step] = []
     if input_seed is None:
         input_seed = seed_from_environment()
@@ -187,5 +202,6 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
                 record(verify_solutions(exercise, backend, device, options))
             cache = GradeCache(sub / "bug", root=work / "grade-cache")
             for bug in exercise.planted_bugs:
-                record(verify_bug(exercise, bug, sub, options, strict=strict, cache=cache))
+                record(verify_bug(exercise, bug, sub, options, strict=strict, cache=cache,
+                                  integrative=integrative))
     return steps

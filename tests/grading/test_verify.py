@@ -89,10 +89,28 @@ def test_points_lost_on_an_integrative_question_do_not_fail_strict(toy, monkeypa
     may lose points to an earlier question's bug; the bug must still be caught on its own."""
     _without_swap_in(toy, monkeypatch)
     monkeypatch.setattr(toy, "integrative", ("quadratic",))
-    [step] = [s for s in verify([toy], backends=[], strict=True)
+    [step] = [s for s in verify([toy], backends=[], strict=True, integrative=True)
               if s.name == "planted bug scale adds"]
     assert step.ok, step.detail
     assert "(and, as intended, on the integrative quadratic.values" in step.detail
+
+
+def test_integrative_questions_are_graded_only_for_their_own_bugs_by_default(toy, monkeypatch):
+    """Without --integrative a bug planted elsewhere does not retrain the integrative question
+    (its points never decide that step), and the step says so; a bug planted on the
+    integrative question is still graded there."""
+    _without_swap_in(toy, monkeypatch)
+    monkeypatch.setattr(toy, "integrative", ("quadratic",))
+    monkeypatch.setattr(toy, "planted_bugs", [*toy.planted_bugs, PlantedBug(
+        "gradient doubled", "quadratic", "grad = 2.0 *", "grad = 4.0 *", "quadratic")])
+    steps = {s.name: s for s in verify([toy], backends=[], strict=True)}
+    step = steps["planted bug scale adds"]
+    assert step.ok, step.detail
+    assert "on the integrative quadratic." not in step.detail
+    assert "(integrative quadratic not graded for this bug: --integrative grades them too)" \
+        in step.detail
+    own = steps["planted bug gradient doubled"]
+    assert own.ok and "caught by quadratic." in own.detail and "not graded" not in own.detail
 
 
 def test_dojo_verify_strict_exits_1_on_a_bug_costing_points_elsewhere(toy, monkeypatch):
