@@ -14,6 +14,13 @@ def _private_grade_cache(monkeypatch, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _private_outputs(monkeypatch, tmp_path_factory):
+    """What ``dojo train`` and ``dojo sample`` write by default (the outputs folder) goes to a
+    folder of this test's, never the user's."""
+    monkeypatch.setenv("NLPDOJO_OUTPUTS", str(tmp_path_factory.mktemp("outputs")))
+
+
+@pytest.fixture(autouse=True)
 def _only_builtin_plugins(monkeypatch):
     """Block third-party entry points (an instructor's machine may have some installed) and
     start every test with a freshly loaded registry. Tests that need a third-party plugin set

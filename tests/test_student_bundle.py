@@ -192,6 +192,64 @@ def test_solved_exercises_get_full_marks_without_hidden_checks(bundle: Path, stu
     assert not [c["id"] for c in checks if c["hidden"] or c["id"].endswith(".hidden")]
 
 
+# ---- what a newcomer trips on (issue 26), in the student release ---------------------------
+
+def _solved(bundle: Path, dest: Path, *topics: str) -> Path:
+    """The bundle's ``exercises/`` copied to ``dest`` with the reference's modules of
+    ``topics`` in place of the stubs: a student's finished work."""
+    exercises = dest / "exercises"
+    shutil.copytree(bundle / "exercises", exercises)
+    for topic in topics:
+        for module in (REPO / "solutions" / topic).rglob("*.py"):
+            if "__pycache__" not in module.parts:
+                rel = module.relative_to(REPO / "solutions" / topic)
+                shutil.copy2(module, exercises / topic / rel)
+    return exercises
+
+
+def _dojo(student_env, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    python, base, _ = student_env
+    return subprocess.run([str(python), "-c", "from nlpdojo.cli.app import main; main()", *args],
+                          cwd=cwd, env=base | env, capture_output=True, text=True, check=False,
+                          timeout=300)
+
+
+def _files(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_training_from_exercises_never_breaks_grading(bundle: Path, student_env,
+                                                      tmp_path: Path):
+    """`dojo train tagger` run from `exercises/` wrote its checkpoint there, after which every
+    `grade` refused the folder. Now the checkpoint goes to the outputs folder, nothing in
+    `exercises/` changes, and a large file found there anyway is left out of the grading with
+    a warning naming it and its size; the rest is graded as usual."""
+    exercises = _solved(bundle, tmp_path, "library", "neural_networks")
+    env = {"NLPDOJO_DATA": str(tmp_path / "data"), "NLPDOJO_OUTPUTS": str(tmp_path / "out")}
+    fetched = _dojo(student_env, exercises, "data", "fetch", "tiny", **env)  # bundled: offline
+    assert fetched.returncode == 0, fetched.stderr
+    before = _files(exercises)
+    trained = _dojo(student_env, exercises, "train", "tagger", "--dataset", "tiny", "--epochs",
+                    "1", "--dim", "8", "--hidden", "16", "--no-progress", **env)
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    checkpoint = tmp_path / "out" / "tagger.npz"
+    assert f"checkpoint -> {checkpoint}" in " ".join(trained.stdout.split())
+    assert checkpoint.is_file() and _files(exercises) == before
+    evaluated = _dojo(student_env, exercises, "train", "tagger", "--evaluate", "tagger.npz",
+                      **env)
+    assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
+    # a checkpoint left in the folder all the same (copied there, or by an older release)
+    (exercises / "neural_networks" / "tagger.npz").write_bytes(b"\0" * 8_500_000)
+    code, result = _grade(student_env, exercises, tmp_path, "neural_networks.sigmoid")
+    checks = _checks(result)
+    assert code == 0, [(c["id"], c["status"], c["message"]) for c in checks]
+    assert checks and result["score"] == result["max_score"] > 0
+    (warning,) = result["warnings"]
+    assert ("skipped: a file too large to grade (neural_networks/tagger.npz: 8,500,000 bytes, "
+            "more than the 5,242,880 a file may have)") in warning
+
+
 # ---- refusals: one line, exit 2, nothing written -------------------------------------------
 
 def _release(*args: str):

@@ -13,7 +13,11 @@ It is the one door: every way a submission comes in (a folder, a notebook, ``pyt
 cohort, a Dask cluster's task, Gradescope's ``run_autograder``) is snapshotted here before
 anything of it is copied, read or materialised, so the refusals are the same everywhere. A file
 whose name is not UTF-8 cannot be named in a result, a hash or a report: it is left out of the
-snapshot and said so (``Snapshot.skipped``), never a crash.
+snapshot and said so (``Snapshot.skipped``), never a crash. A file of a submission folder larger
+than ``max_file_bytes`` (a checkpoint or a data set left in ``exercises/``: no module is that
+large) is left out the same way, the warning naming it and its size, so a stray output never
+costs a grading; a submission that *is* one such file (a notebook) is refused. The caps on the
+total (bytes and files) refuse the submission: they bound what the grader copies.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ class SubmissionError(NlpdojoError):
 
 #: the warning for a file left out because its name is not UTF-8 (the escaped name follows)
 NOT_UTF8 = "skipped: a file whose name is not UTF-8"
+#: the warning for a file of a submission folder left out for its size (its name and size follow)
+TOO_LARGE = "skipped: a file too large to grade"
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,8 @@ class Snapshot:
     path: Path
     sha256: str
     files: int
-    #: what was left out of the submission and why (names that are not UTF-8), one line each
+    #: what was left out of the submission and why (names that are not UTF-8, files too
+    #: large), one line each
     skipped: tuple[str, ...] = ()
 
 
@@ -58,7 +65,8 @@ def take_snapshot(source: Path, dest: Path, *, max_file_bytes: int = MAX_FILE_BY
     """Copy the submission ``source`` (a folder, or one file) into the new folder ``dest``.
 
     Raises :class:`SubmissionError` for a link out of the submission, a pipe, socket or device,
-    a file or a total too large; a name that is not UTF-8 is left out and listed in
+    a total too large, or a ``source`` that is itself a file too large; a name that is not
+    UTF-8 and a file of the folder larger than ``max_file_bytes`` are left out and listed in
     ``skipped``. Each file is read through a descriptor opened without following links or
     blocking and checked again there, so nothing swapped in after the walk is read.
     ``shown_as``: the folder the messages name the files in (``library``), if not the root."""
@@ -80,6 +88,13 @@ def take_snapshot(source: Path, dest: Path, *, max_file_bytes: int = MAX_FILE_BY
         if real is None:
             continue  # a link to a folder inside: its files are copied where they really are
         data = _read_capped(real, Path(shown_as) / rel, max_file_bytes)
+        if isinstance(data, int):
+            if not root.is_dir():  # the submission is this one file: nothing would be graded
+                raise SubmissionError(f"{_shown(Path(shown_as) / rel)} has {data:,} bytes; a "
+                                      f"submission's files may have at most {max_file_bytes:,} "
+                                      "(a notebook: clear its outputs and save it)")
+            skipped.append(too_large(Path(shown_as) / rel, data, max_file_bytes))
+            continue
         total += len(data)
         count += 1
         if total > max_total_bytes or count > max_files:
@@ -90,7 +105,16 @@ def take_snapshot(source: Path, dest: Path, *, max_file_bytes: int = MAX_FILE_BY
         target_file.parent.mkdir(parents=True, exist_ok=True)
         target_file.write_bytes(data)
     _read_only(dest)
-    return Snapshot(dest, digest.hexdigest(), count, tuple(skipped))
+    return Snapshot(dest, digest.hexdigest(), count, tuple(sorted(skipped)))
+
+
+def too_large(rel: Path, size: int, max_file_bytes: int) -> str:
+    """The warning for ``rel``, left out of a snapshot for its ``size``: what and why, and where
+    such files belong."""
+    return (f"{TOO_LARGE} ({_shown(rel)}: {size:,} bytes, more than the {max_file_bytes:,} a "
+            "file may have); keep data, checkpoints and other outputs out of the exercises "
+            "(`dojo train` writes its own to its outputs folder: `dojo train NAME --help`, "
+            "--output)")
 
 
 def _regular_file(path: Path, rel: Path, root: Path) -> Path | None:
@@ -119,12 +143,11 @@ def _regular_file(path: Path, rel: Path, root: Path) -> Path | None:
     return path
 
 
-def _read_capped(path: Path, rel: Path, max_file_bytes: int) -> bytes:
-    """At most ``max_file_bytes`` of the regular file ``path``, opened without following a
-    link or blocking and checked on the open descriptor (a file swapped for a FIFO, a device or
-    a link after the walk is refused, never read)."""
-    too_large = (f"{_shown(rel)} has more than {max_file_bytes:,} bytes; a submission's files "
-                 "may have at most that many (remove data or outputs)")
+def _read_capped(path: Path, rel: Path, max_file_bytes: int) -> bytes | int:
+    """The bytes of the regular file ``path``, or its size when it has more than
+    ``max_file_bytes`` (it is then not read); opened without following a link or blocking and
+    checked on the open descriptor (a file swapped for a FIFO, a device or a link after the
+    walk is refused, never read)."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -137,12 +160,10 @@ def _read_capped(path: Path, rel: Path, max_file_bytes: int) -> bytes:
             raise SubmissionError(f"{_shown(rel)} is not a regular file (a pipe, socket or "
                                   "device); remove it from the submission")
         if info.st_size > max_file_bytes:
-            raise SubmissionError(f"{_shown(rel)} has {info.st_size:,} bytes; a submission's "
-                                  f"files may have at most {max_file_bytes:,} (remove data or "
-                                  "outputs)")
+            return info.st_size
         data = fh.read(max_file_bytes + 1)
-    if len(data) > max_file_bytes:
-        raise SubmissionError(too_large)
+    if len(data) > max_file_bytes:  # it grew after the check
+        return len(data)
     return data
 
 

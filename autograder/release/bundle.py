@@ -273,6 +273,11 @@ every check here is necessary, not always sufficient: `grade` says how many poin
 checks of each question carry. It runs again only the checks whose code changed since its last
 run (marked `(cached)`; `grade --no-cache` runs them all).
 
+What `dojo train` and `dojo sample` write (checkpoints, vectors, plots) goes to an outputs
+folder outside `exercises/` (each command prints the path; `$NLPDOJO_OUTPUTS` chooses it), so
+training never changes what `grade` sees; `grade` leaves out, with a warning naming it, any file
+over 5 MiB it finds in the exercises.
+
 ## Submit
 
 Upload the files of the topic you worked on (its folder under `exercises/`, plus

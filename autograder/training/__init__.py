@@ -13,8 +13,9 @@ model: the kit"):
 * data preparation (:mod:`.prepare`): vocabulary and ids, running text as id streams, BPTT
   targets, labelled sentences as padded matrices, held-out samples from the input seed;
 * ``dojo train`` / ``dojo sample`` plumbing: whose code trains (:class:`TopicCode`,
-  :class:`CodeChoice`), data checks (:func:`require_datasets`), output files
-  (:func:`check_output`) and the errors (:class:`TrainError`) (:mod:`.train`);
+  :class:`CodeChoice`), data checks (:func:`require_datasets`), output files (the outputs
+  folder, :func:`output_path`, :func:`input_path`; :func:`check_output`) and the errors
+  (:class:`TrainError`) (:mod:`.train`);
   model kinds and their options, the run driver (:mod:`.commands`); one checkpoint format
   (:mod:`.checkpoint`); text generation from any language model (:mod:`.generate`).
 """
@@ -75,11 +76,17 @@ from nlpdojo_autograder.training.prepare import (
     vocabulary,
 )
 from nlpdojo_autograder.training.train import (
+    OUTPUT_RULE,
+    OUTPUTS_ENV,
     CodeChoice,
     TopicCode,
     TrainError,
     check_output,
+    input_path,
+    output_path,
+    outputs_root,
     require_datasets,
+    shown_output,
     solutions_installed,
 )
 from nlpdojo_autograder.training.trained import (
@@ -94,15 +101,16 @@ from nlpdojo_autograder.training.trained import (
 )
 
 __all__ = [
-    "EOS", "FLOAT64", "LOSSES", "PARAM", "SENTENCE_END", "TRAINED", "UNK", "Checkpoint",
-    "CheckpointFiles", "CodeChoice", "ModelKind", "ModelRegistry", "Run", "SentenceData",
-    "TokenStreams", "TopicCode", "TrainError", "TrainedLM", "TrainingPlan", "accuracy",
-    "accuracy_metric", "add_sample_command", "audit", "check_finite", "check_output",
-    "classifier_plan", "generate", "heldout_rng", "initial_parameters", "is_float64",
-    "labelled_sentences", "language_model_plan", "load_parameters", "majority_share",
-    "measured", "most_frequent_label_accuracy", "pad_rows", "perplexity", "perplexity_metric",
-    "read_checkpoint", "read_meta", "require_datasets", "restore", "resume_epoch",
-    "run_epochs", "run_training", "sample_indices", "save_checkpoint", "save_training", "say",
-    "sentence_matrices", "sentence_tokens", "solutions_installed", "stream_targets", "stretch",
-    "take", "token_ids", "token_streams", "train_and_measure", "unigram_perplexity", "vocabulary",
+    "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END", "TRAINED",
+    "UNK", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind", "ModelRegistry", "Run",
+    "SentenceData", "TokenStreams", "TopicCode", "TrainError", "TrainedLM", "TrainingPlan",
+    "accuracy", "accuracy_metric", "add_sample_command", "audit", "check_finite", "check_output",
+    "classifier_plan", "generate", "heldout_rng", "initial_parameters", "input_path", "is_float64",
+    "labelled_sentences", "language_model_plan", "load_parameters", "majority_share", "measured",
+    "most_frequent_label_accuracy", "output_path", "outputs_root", "pad_rows", "perplexity",
+    "perplexity_metric", "read_checkpoint", "read_meta", "require_datasets", "restore",
+    "resume_epoch", "run_epochs", "run_training", "sample_indices", "save_checkpoint",
+    "save_training", "say", "sentence_matrices", "sentence_tokens", "shown_output",
+    "solutions_installed", "stream_targets", "stretch", "take", "token_ids", "token_streams",
+    "train_and_measure", "unigram_perplexity", "vocabulary",
 ]

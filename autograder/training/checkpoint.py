@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.training.train import TrainError
+from nlpdojo_autograder.training.train import TrainError, shown_output
 
 #: the version :func:`save_checkpoint` writes; :func:`read_checkpoint` reads 1 and 2
 VERSION = 2
@@ -99,8 +99,11 @@ def _exists(path: Path, files: CheckpointFiles) -> None:
         raise TrainError(f"{path} is a folder: pass a checkpoint file written by "
                          f"`{files.command} --output FILE`")
     if not path.is_file():
-        raise TrainError(f"no checkpoint {path}: train one first, e.g. "
-                         f"`{files.example or files.command} --output {path}`")
+        name = shown_output(path)
+        where = (f"{name} in the outputs folder {path.parent} (nor in the working folder)"
+                 if name != str(path) else str(path))
+        raise TrainError(f"no checkpoint {where}: train one first, e.g. "
+                         f"`{files.example or files.command} --output {name}`")
 
 
 def _header(path: Path, raw: Any, files: CheckpointFiles) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from nlpdojo_autograder.training.train import (
     TrainError,
     check_output,
     require_datasets,
+    shown_output,
 )
 
 
@@ -221,7 +222,7 @@ def run_training(registry: ModelRegistry, model: str, *, output: Path, code: Pat
         run.say(registry.metric(r))
     steps = (f"{r['steps']:,} steps, final loss {r['final_loss']:.4f}, "
              if r.get("steps") else "")
-    after = f" {registry.after.format(output=output)}" if registry.after else ""
+    after = f" {registry.after.format(output=shown_output(output))}" if registry.after else ""
     run.say(f"trained ({steps}{seconds:.1f}s); checkpoint -> {output}{after}")
     return run
 

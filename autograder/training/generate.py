@@ -30,7 +30,12 @@ import typer
 from nlpdojo.cli.common import report_errors
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.training.commands import ModelKind, ModelRegistry, say
-from nlpdojo_autograder.training.train import TopicCode, TrainError, solutions_installed
+from nlpdojo_autograder.training.train import (
+    TopicCode,
+    TrainError,
+    input_path,
+    solutions_installed,
+)
 
 
 class TrainedLM(Protocol):
@@ -139,7 +144,9 @@ def add_sample_command(cli: typer.Typer, own: ModelRegistry, *, code_help: str) 
 
     @report_errors
     def sample_command(
-        checkpoint: Annotated[Path, typer.Argument(help=f"A checkpoint of `{own.command}`.")],
+        checkpoint: Annotated[str, typer.Argument(
+            help=f"A checkpoint of `{own.command}` (a bare name: the one in the outputs "
+                 "folder, where it writes them).")],
         sentences: Annotated[int, typer.Option(min=1, help="How many sentences.")] = 5,
         max_words: Annotated[int, typer.Option(min=1, help="At most this many words each.")
                              ] = 40,
@@ -156,7 +163,7 @@ def add_sample_command(cli: typer.Typer, own: ModelRegistry, *, code_help: str) 
             "--solutions", help="Generate with the reference solutions.",
             hidden=not solutions_installed())] = False,
     ) -> None:
-        sample(checkpoint, own, code=code, solutions=solutions, sentences=sentences,
+        sample(input_path(checkpoint), own, code=code, solutions=solutions, sentences=sentences,
                max_words=max_words, temperature=temperature, top_k=top_k, prompt=prompt,
                seed=seed)
 

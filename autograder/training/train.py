@@ -16,6 +16,12 @@ a topic's ``course/<topic>/trainer.py`` for a worked example and docs/authoring.
   which code trains.
 * :func:`require_datasets` checks every data set a run needs before any work and names, in
   one error, the one ``dojo data fetch`` command that fetches the missing ones.
+* :func:`output_path` says where a command writes what it makes (a checkpoint, vectors, a
+  plot): a bare file name, the default included, goes to the outputs folder
+  (:func:`outputs_root`: ``$NLPDOJO_OUTPUTS``, else ``~/.local/share/nlpdojo/outputs`` on
+  Linux), never into ``exercises/`` where ``grade`` looks; a path with a folder part
+  (``./tagger.npz``, ``runs/lm.npz``) is used as given. :func:`input_path` finds a file such a
+  command wrote by the same rule (``dojo sample kn3.npz``, ``--evaluate tagger.npz``).
 * :func:`check_output` refuses an output path whose folder does not exist, before training.
 * :class:`TrainError`: raise it with what went wrong and what to do; ``dojo`` prints one
   ``error:`` line and exits with code 2.
@@ -27,6 +33,7 @@ in the student's code, which does not import the grader.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +52,63 @@ from nlpdojo_autograder.runtime.loader import (
 
 class TrainError(NlpdojoError):
     """Training cannot start or finish: the message says why and what to do."""
+
+
+#: environment variable naming the folder training commands write their outputs to
+OUTPUTS_ENV = "NLPDOJO_OUTPUTS"
+#: the help text of an ``--output`` option that follows :func:`output_path`
+OUTPUT_RULE = ("a bare file name goes to the outputs folder ($NLPDOJO_OUTPUTS, else nlpdojo's "
+               "user data folder), where grading never looks; a path with a folder "
+               "(./NAME, runs/NAME) is used as given")
+
+
+def outputs_root() -> Path:
+    """The folder training commands write to: ``$NLPDOJO_OUTPUTS`` when set (and non-empty),
+    else ``outputs`` in nlpdojo's user data folder (``~/.local/share/nlpdojo/outputs`` on
+    Linux, ``$XDG_DATA_HOME`` honoured). Outside every submission, so what training makes (an
+    8 MB checkpoint) never reaches ``grade``. Not created here."""
+    override = os.environ.get(OUTPUTS_ENV, "").strip()
+    if override:
+        return Path(override).expanduser().absolute()
+    from platformdirs import user_data_path
+
+    return user_data_path("nlpdojo", appauthor=False) / "outputs"
+
+
+def _bare(name: str | os.PathLike[str]) -> bool:
+    """Whether ``name`` is a file name without a folder part (``kn3.npz``, not ``./kn3.npz``)."""
+    text = os.fspath(name)
+    return (bool(text) and text not in (".", "..") and os.sep not in text
+            and (os.altsep is None or os.altsep not in text))
+
+
+def output_path(given: str | os.PathLike[str] | None, default: str) -> Path:
+    """Where a command writes its output: ``given`` (``None``: ``default``) in the outputs
+    folder when it is a bare file name (the folder is created), else as given. So ``dojo train
+    tagger`` run from ``exercises/`` writes nothing there; ``--output ./tagger.npz`` does."""
+    name = default if given is None else given
+    if _bare(name):
+        root = outputs_root()
+        root.mkdir(parents=True, exist_ok=True)
+        return root / os.fspath(name)
+    return Path(name)
+
+
+def input_path(given: str | os.PathLike[str]) -> Path:
+    """A file a command reads back (a checkpoint): a bare name in the outputs folder where it
+    is there, else in the working folder where it is there (a file from before the outputs
+    folder), else in the outputs folder (whose path the error names); a path as given."""
+    if not _bare(given):
+        return Path(given)
+    kept = outputs_root() / os.fspath(given)
+    here = Path(given)
+    return here if not kept.exists() and here.exists() else kept
+
+
+def shown_output(path: Path) -> str:
+    """How to name ``path`` on a command line: its bare name when it is in the outputs folder
+    (:func:`input_path` finds it there), else the path."""
+    return path.name if path.parent == outputs_root() else str(path)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,14 @@ from typing import Annotated, Any
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.training import ModelRegistry, TopicCode, run_training, solutions_installed
+from nlpdojo_autograder.training import (
+    OUTPUT_RULE,
+    ModelRegistry,
+    TopicCode,
+    output_path,
+    run_training,
+    solutions_installed,
+)
 
 TOPIC = "language_models"
 #: the modules of a topic folder that the count models run (how a folder is recognised as one)
@@ -125,14 +132,14 @@ def lm(
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Train the reference solutions instead of your code.",
         hidden=not solutions_installed())] = False,
-    output: Annotated[Path, typer.Option(help="Where to write the checkpoint (.npz).")] = Path(
-        "lm.npz"),
+    output: Annotated[str, typer.Option(
+        help=f"Where to write the checkpoint (.npz): {OUTPUT_RULE}.")] = "lm.npz",
     progress: Annotated[bool, typer.Option(help="Show a progress bar (neural models).")] = True,
 ) -> None:
     """Train a language model (--model ngram, window or rnn), save a checkpoint, print its
     held-out perplexity and the add-one unigram model's."""
-    train_lm(model, output=output, code=code, solutions=solutions, progress=progress,
-             corpus=corpus, max_documents=max_documents, seed=seed, order=order,
+    train_lm(model, output=output_path(output, "lm.npz"), code=code, solutions=solutions,
+             progress=progress, corpus=corpus, max_documents=max_documents, seed=seed, order=order,
              smoothing=smoothing.value if smoothing is not None else None, delta=delta,
              discount=discount, min_count=min_count, heldout=heldout, vocab_size=vocab_size,
              test_texts=test_texts, dim=dim, hidden=hidden, context=context, bptt=bptt,

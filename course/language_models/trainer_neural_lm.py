@@ -12,7 +12,12 @@ from typing import Annotated
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.training import TrainError, solutions_installed
+from nlpdojo_autograder.training import (
+    OUTPUT_RULE,
+    TrainError,
+    output_path,
+    solutions_installed,
+)
 from nlpdojo_course.language_models.trainer import MODELS, TOPIC, train_lm
 
 NOTICE = ("`dojo train neural-lm` is deprecated and will be removed: use `dojo train lm --model "
@@ -55,7 +60,7 @@ def neural_lm(
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Train the reference solutions instead of your code.",
         hidden=not solutions_installed())] = False,
-    output: Annotated[Path, typer.Option(help="Checkpoint (.npz).")] = Path("lm.npz"),
+    output: Annotated[str, typer.Option(help=f"Checkpoint (.npz): {OUTPUT_RULE}.")] = "lm.npz",
     save_every: Annotated[int | None, typer.Option(
         min=1, help="Also write the checkpoint every N steps.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
@@ -67,8 +72,9 @@ def neural_lm(
     if model not in ("rnn", "window"):
         raise TrainError(f"unknown --model {model!r} for `dojo train neural-lm`; choose rnn or "
                          "window, or use `dojo train lm --model NAME` for every model")
-    train_lm(model, output=output, code=code, solutions=solutions, progress=progress,
-             corpus=corpus, max_documents=train_texts, seed=seed, test_texts=test_texts,
+    train_lm(model, output=output_path(output, "lm.npz"), code=code, solutions=solutions,
+             progress=progress, corpus=corpus, max_documents=train_texts, seed=seed,
+             test_texts=test_texts,
              vocab_size=vocab_size, dim=dim, hidden=hidden, context=context, bptt=bptt,
              batch_size=batch_size, optimizer=optimizer, lr=lr, epochs=epochs,
              max_steps=max_steps, backend=backend, device=device, save_every=save_every)

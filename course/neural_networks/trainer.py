@@ -12,7 +12,10 @@ training losses (``--plot``).
 
 A checkpoint is the training kit's (:mod:`nlpdojo_autograder.training.checkpoint`): the
 model's parameters, the optimizer's state and a JSON header (the settings, the epochs done, the
-vocabulary and the tag set), no pickles; version 1 files (before the kit) still load.
+vocabulary and the tag set), no pickles; version 1 files (before the kit) still load. It goes
+to the training kit's outputs folder unless ``--output`` names a folder
+(:func:`~nlpdojo_autograder.training.output_path`), so a run from ``exercises/`` leaves nothing
+there for ``grade`` to find.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ import typer
 
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
+    OUTPUT_RULE,
     CheckpointFiles,
     TopicCode,
     TrainError,
     check_finite,
     check_output,
+    input_path,
+    output_path,
     read_checkpoint,
     require_datasets,
     restore,
@@ -112,19 +118,22 @@ def tagger(
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Train the reference solutions instead of your code.",
         hidden=not solutions_installed())] = False,
-    output: Annotated[Path, typer.Option(
-        help="Checkpoint file (.npz), written after every epoch.")] = Path("tagger.npz"),
+    output: Annotated[str, typer.Option(
+        help=f"Checkpoint file (.npz), written after every epoch: {OUTPUT_RULE}.")
+    ] = "tagger.npz",
     resume: Annotated[bool, typer.Option(
         "--resume",
         help="Continue the checkpoint at --output, with its settings, up to --epochs.")
     ] = False,
-    evaluate: Annotated[Path | None, typer.Option(
-        help="Load this checkpoint and report its held-out accuracy; no training.")] = None,
+    evaluate: Annotated[str | None, typer.Option(
+        help="Load this checkpoint and report its held-out accuracy; no training (a bare "
+             "name: the one in the outputs folder).")] = None,
     compare_optimizers: Annotated[bool, typer.Option(
         "--compare-optimizers", help="Train one tagger per optimizer (each with its default "
         "learning rate) and compare losses and accuracy; no checkpoint.")] = False,
-    plot: Annotated[Path | None, typer.Option(
-        help="With --compare-optimizers: write the training losses as a PNG.")] = None,
+    plot: Annotated[str | None, typer.Option(
+        help="With --compare-optimizers: write the training losses as a PNG (a bare name: "
+             "in the outputs folder).")] = None,
     progress: Annotated[bool, typer.Option(
         help="Show a progress bar (--no-progress: none, as in CI logs).")] = True,
 ) -> None:
@@ -135,6 +144,9 @@ def tagger(
     from nlpdojo_course.neural_networks.data import most_frequent_tag_accuracy
 
     optimizer = _optimizer_name(optimizer)
+    output = output_path(output, "tagger.npz")
+    plot = None if plot is None else output_path(plot, "losses.png")
+    evaluate = None if evaluate is None else input_path(evaluate)
     if plot is not None and not compare_optimizers:
         raise TrainError("--plot draws the curves of --compare-optimizers: add that option")
     if sum((resume, evaluate is not None, compare_optimizers)) > 1:

@@ -3,8 +3,10 @@
 The word_vectors topic's training command, registered as :data:`TRAINER` by the topic's
 plugin (``register_trainers``). It trains the student's ``exercises/word_vectors`` (or the
 reference with ``--solutions``) through that folder's own ``train.py``, saves the vectors in
-the word2vec text format and reports the grader's similarity and analogy metrics. Whose code
-trains, the data checks and the errors come from the generic :mod:`nlpdojo_autograder.training`.
+the word2vec text format (in the training kit's outputs folder unless ``--output`` names a
+folder) and reports the grader's similarity and analogy metrics. Whose code trains, where the
+vectors go, the data checks and the errors come from the generic
+:mod:`nlpdojo_autograder.training`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import typer
 
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
+    OUTPUT_RULE,
     TopicCode,
     TrainError,
     check_output,
+    output_path,
     require_datasets,
     solutions_installed,
 )
@@ -69,8 +73,8 @@ def word2vec(
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Train the reference solutions instead of your code.",
         hidden=not solutions_installed())] = False,
-    output: Annotated[Path, typer.Option(help="Where to write the vectors (word2vec "
-                                              "text format).")] = Path("vectors.txt"),
+    output: Annotated[str, typer.Option(help="Where to write the vectors (word2vec text "
+                                             f"format): {OUTPUT_RULE}.")] = "vectors.txt",
     evaluate: Annotated[bool, typer.Option(help="Report WordSim-353, SimLex-999 and "
                                                 "analogies after training.")] = True,
 ) -> None:
@@ -81,6 +85,7 @@ def word2vec(
     chosen = CODE.choose(code, solutions)  # before the backend: a wrong --code fails fast
     be = load_backend(backend, device, "float32")
     train_module = chosen.load("train")
+    output = output_path(output, "vectors.txt")
     check_output(output)
     require_datasets([corpus, *(EVALUATION_SETS if evaluate else ())])
     _documents_corpus(corpus)

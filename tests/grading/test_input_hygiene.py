@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo_autograder.cli.grade import app
-from nlpdojo_autograder.grading.snapshot import SubmissionError, take_snapshot
+from nlpdojo_autograder.grading.snapshot import TOO_LARGE, SubmissionError, take_snapshot
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,16 +66,53 @@ def test_a_link_inside_the_submission_is_graded_as_its_target(toy, make_submissi
     assert copied.read_text() == (folder / "toy" / "scale.py").read_text()
 
 
-def test_oversize_files_and_fifos_are_refused(toy, make_submission, tmp_path):
+def test_an_oversize_file_is_left_out_with_a_warning_and_fifos_are_refused(
+        toy, make_submission, tmp_path):
+    """A file over the cap in a submission folder (a checkpoint left in exercises/) is left out
+    of the snapshot, the warning naming it and its size (issue 26: it refused the whole
+    submission); the rest is snapshotted as before, the hash the same as without the file."""
     folder = make_submission()
+    without = take_snapshot(folder, tmp_path / "without", max_file_bytes=40_000)
     big = folder / "toy" / "weights.npy"
     big.write_bytes(b"\0" * 50_000)
+    snap = take_snapshot(folder, tmp_path / "a", max_file_bytes=40_000)
+    assert not (snap.path / "toy" / "weights.npy").exists()
+    assert snap.sha256 == without.sha256 and snap.files == without.files
+    (warning,) = snap.skipped
+    assert warning.startswith(f"{TOO_LARGE} (toy/weights.npy: 50,000 bytes, more than the "
+                              "40,000 a file may have)")
+    assert "outputs folder" in warning
+    # a link inside the submission to the large file: left out the same way
+    (folder / "toy" / "alias.npy").symlink_to(big)
+    assert len(take_snapshot(folder, tmp_path / "b", max_file_bytes=40_000).skipped) == 2
+    # a submission that is one file too large is refused: nothing would be graded
     with pytest.raises(SubmissionError, match="weights.npy has 50,000 bytes; .* at most 40,000"):
-        take_snapshot(folder, tmp_path / "a", max_file_bytes=40_000)
+        take_snapshot(big, tmp_path / "c", max_file_bytes=40_000)
+    # the total caps still refuse
+    with pytest.raises(SubmissionError, match="larger than 1,000 bytes or"):
+        take_snapshot(folder, tmp_path / "d", max_total_bytes=1_000)
     big.unlink()
+    (folder / "toy" / "alias.npy").unlink()
     os.mkfifo(folder / "toy" / "pipe")
     line = error_line(grade("scale", "--submission", str(folder)))
     assert "pipe is not a regular file" in line
+
+
+def test_grade_names_a_stray_large_file_and_grades_the_rest(toy_fixtures, make_submission,
+                                                            tmp_path):
+    """The student's view (no reference) of a folder holding an 8.5 MB checkpoint: graded in
+    full, exit 0, the warning on stderr and in the report."""
+    folder = make_submission()
+    (folder / "toy" / "tagger.npz").write_bytes(b"\0" * 8_500_000)
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["toy", "-s", str(folder), "--as-student", "-f", "json", "-o",
+                                 str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["score"] == report["max_score"] > 0
+    (warning,) = report["warnings"]
+    assert f"{TOO_LARGE} (toy/tagger.npz: 8,500,000 bytes, more than the 5,242,880" in warning
+    assert f"warning: {TOO_LARGE} (toy/tagger.npz" in " ".join(result.output.split())
 
 
 def test_the_hash_is_recorded_stable_and_changes_with_one_byte(toy, make_submission, tmp_path):

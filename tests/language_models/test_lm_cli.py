@@ -91,6 +91,30 @@ def test_sample_generates_reproducible_text(tmp_path):
                for line in prompted.output.strip().splitlines()[1:])
 
 
+def test_a_bare_checkpoint_name_is_written_to_and_sampled_from_the_outputs_folder(
+        tmp_path, monkeypatch):
+    """Issue 26: `--output kn3.npz` run from `exercises/` wrote the checkpoint where `grade`
+    looks. A bare name goes to the outputs folder, the closing line says how to sample it, and
+    `dojo sample kn3.npz` finds it from any folder."""
+    outputs, here = tmp_path / "outputs", tmp_path / "exercises"
+    here.mkdir()
+    monkeypatch.setenv("NLPDOJO_OUTPUTS", str(outputs))
+    monkeypatch.chdir(here)
+    trained = dojo("train", "lm", "--solutions", "--output", "kn3.npz")
+    assert trained.exit_code == 0, trained.output
+    flat = " ".join(trained.output.split())
+    assert f"checkpoint -> {outputs / 'kn3.npz'} (`dojo sample kn3.npz` generates text)" in flat
+    assert (outputs / "kn3.npz").is_file() and list(here.iterdir()) == []
+    monkeypatch.chdir(tmp_path)
+    sampled = dojo("sample", "kn3.npz", "--solutions", "--sentences", "2")
+    assert sampled.exit_code == 0, sampled.output
+    assert sampled.output.startswith(str(outputs / "kn3.npz"))
+    missing = dojo("sample", "nothing.npz", "--solutions")
+    assert missing.exit_code == 2
+    assert (f"no checkpoint nothing.npz in the outputs folder {outputs} (nor in the working "
+            "folder)") in " ".join(missing.output.split())
+
+
 def test_the_add_one_unigram_perplexity_is_printed_beside_the_models(tmp_path,
                                                                      _synthetic_corpus):
     """P(w) = (C(w) + 1) / (N + |V'|) over the predicted tokens (every word, </s> and <UNK>,

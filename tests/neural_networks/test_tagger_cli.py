@@ -190,3 +190,46 @@ def test_the_progress_bar_can_be_turned_off(data, tmp_path, capfd, flag):
     assert result.exit_code == 0, result.output
     shown = result.output + "".join(capfd.readouterr())
     assert ("step/s" in shown or "s/step" in shown) == (flag == "--progress"), shown[-400:]
+
+
+def _tree(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if "__pycache__" not in p.parts}
+
+
+def test_run_from_exercises_it_writes_nothing_there_and_reads_its_checkpoint_back(
+        data, tmp_path, monkeypatch):
+    """Issue 26: `dojo train tagger` run from `exercises/` wrote its 8.5 MB checkpoint there,
+    and every `grade` then refused the folder. The checkpoint goes to the outputs folder (the
+    path printed), and `--evaluate tagger.npz` and `--resume` find it there."""
+    course = tmp_path / "exercises"
+    for name in ("library", "neural_networks"):  # a student's finished work
+        shutil.copytree(ROOT / "solutions" / name, course / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("NLPDOJO_OUTPUTS", str(outputs))
+    monkeypatch.chdir(course)
+    before = _tree(course)
+    trained = dojo(*QUICK, "--lr", "0.01", "--epochs", "1")
+    assert trained.exit_code == 0, trained.output
+    text = _flat(trained.output)
+    assert "training your code in neural_networks" in text
+    assert f"checkpoint -> {outputs / 'tagger.npz'}" in text
+    assert _tree(course) == before  # nothing new where grade looks
+    assert read_checkpoint(outputs / "tagger.npz", cli.FILES).meta["epochs_done"] == 1
+    evaluated = dojo("--evaluate", "tagger.npz")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "held-out accuracy" in _flat(evaluated.output)
+    resumed = dojo("--resume", "--epochs", "2")
+    assert resumed.exit_code == 0, resumed.output
+    assert read_checkpoint(outputs / "tagger.npz", cli.FILES).meta["epochs_done"] == 2
+    # a path with a folder is the user's choice, written as given
+    here = dojo(*QUICK, "--epochs", "1", "--output", "./mine.npz")
+    assert here.exit_code == 0, here.output
+    assert (course / "mine.npz").is_file() and not (outputs / "mine.npz").exists()
+
+
+def test_the_help_says_where_outputs_go():
+    result = runner.invoke(build_app(), ["train", "tagger", "--help"], env={"COLUMNS": "200"})
+    text = _flat(result.output)
+    assert "outputs folder" in text and "NLPDOJO_OUTPUTS" in text and "grading never looks" in text
