@@ -452,3 +452,24 @@ def test_the_generated_readme_lists_a_topic_by_its_whole_first_paragraph(tmp_pat
     (tmp_path / "__init__.py").write_text('"""Topic ``t``: one sentence wrapped\nover two '
                                           'lines.\n\nA second paragraph."""\n')
     assert _summary(tmp_path) == "Topic ``t``: one sentence wrapped over two lines."
+
+
+def test_the_readmes_list_every_registered_topic_whole():
+    """Issue 26: README.md said "Topics so far: word_vectors" when three existed. Its list and
+    the generated exercises/README.md name exactly the registered topics, in course order, each
+    description a whole sentence (one stopped mid-sentence)."""
+    import re
+
+    from nlpdojo_autograder.grading.grade import exercise_names
+
+    topics = exercise_names()
+    assert len(topics) >= 4
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("Topics so far", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^\d+\. \*\*`(\w+)`\*\*", section, re.MULTILINE) == topics
+    generated = (REPO / "exercises" / "README.md").read_text(encoding="utf-8")
+    lines = re.findall(r"^- \[`(\w+)/`\]\(\1/\): (.+)$", generated.split("## Topics", 1)[1],
+                       re.MULTILINE)
+    assert sorted(name for name, _ in lines) == sorted(topics)
+    for name, summary in lines:
+        assert summary.endswith("."), (name, summary)

@@ -250,6 +250,47 @@ def test_training_from_exercises_never_breaks_grading(bundle: Path, student_env,
             "more than the 5,242,880 a file may have)") in warning
 
 
+def test_without_data_the_rest_is_graded_and_the_skipped_questions_named(
+        bundle: Path, student_env, tmp_path: Path):
+    """Without `dojo data fetch`, `grade` in the student release stopped at once. Now what
+    needs no data is graded, the training question is skipped (verdict `skipped`), and the
+    report says which and the command that fetches its data; the exit code follows the
+    score (1: below full marks)."""
+    exercises = _solved(bundle, tmp_path, TOPIC)
+    python, env, _ = student_env
+    proc = subprocess.run(
+        [str(python), "-m", "nlpdojo_autograder.cli.grade", "softmax", "word_vectors.training",
+         "--submission", str(exercises)], cwd=tmp_path,
+        env=env | {"NLPDOJO_DATA": str(tmp_path / "no-data"), "COLUMNS": "200"},
+        capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    shown = " ".join((proc.stdout + proc.stderr).split())
+    assert "softmax" in shown and "passed" in shown and "skipped" in shown
+    assert ("warning: skipped for want of data: word_vectors.training (no points until then); "
+            "run `dojo data fetch sotu wordsim353 simlex999 google-analogies` (or `dojo data "
+            "fetch --all`) and grade again") in shown
+    # pytest grades as grade grades: the training tests are skipped, saying why
+    tests = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "training",
+         str(exercises / f"test_{TOPIC}.py")], cwd=exercises,
+        env=env | {"NLPDOJO_DATA": str(tmp_path / "no-data")},
+        capture_output=True, text=True, check=False, timeout=300)
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+    assert " skipped" in tests.stdout and "failed" not in tests.stdout, tests.stdout[-3000:]
+    readme = (bundle / "README.md").read_text()
+    install = readme.split("## Install", 1)[1].split("## ", 1)[0]
+    assert "dojo data fetch --all" in install and "skipped" in install
+
+
+def test_the_student_readme_installs_the_data_too():
+    readme = bundle_module.student_readme("nlpdojo-0-py3-none-any.whl", ["a", "b"])
+    install = readme.split("## Install", 1)[1].split("## ", 1)[0]
+    commands = [line.split("#")[0].strip() for line in install.splitlines()]
+    assert commands.index("dojo data fetch --all") == commands.index(
+        "pip install -c constraints.txt nlpdojo-0-py3-none-any.whl") + 1
+    assert "topics: `a`, `b`" in readme
+
+
 # ---- refusals: one line, exit 2, nothing written -------------------------------------------
 
 def _release(*args: str):

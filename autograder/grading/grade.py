@@ -35,7 +35,11 @@ from nlpdojo_autograder.grading.snapshot import take_snapshot
 from nlpdojo_autograder.grading.versions import versions
 from nlpdojo_autograder.runtime import sandbox
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
-from nlpdojo_autograder.training.train import require_datasets
+from nlpdojo_autograder.training.train import (
+    fetch_command,
+    require_datasets,
+    unavailable_datasets,
+)
 
 REFERENCE_BACKEND = ("numpy", "cpu")
 
@@ -167,11 +171,17 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     if topic_folder is None and not reference:
         raise GradingError(f"the reference solutions for {exercise.name!r} are not installed")
     checks = select_checks(exercise, options, reference)
-    cache, course, contexts, hits = _cached(exercise, checks, topic_folder, options, reference)
+    skipped = ({} if reference or topic_folder is None
+               else skipped_for_data(exercise, checks))
     for check in checks:
+        if check.id in skipped:
+            listener.finished(exercise.name, check, skipped[check.id])
+    graded = [c for c in checks if c.id not in skipped]
+    cache, course, contexts, hits = _cached(exercise, graded, topic_folder, options, reference)
+    for check in graded:
         if check.id in hits:
             listener.finished(exercise.name, check, hits[check.id])
-    to_run = [c for c in checks if c.id not in hits]
+    to_run = [c for c in graded if c.id not in hits]
     qf = question_functions(exercise) if reference else {}
     info = RunInfo(isolation=expected_isolation(options.limits) if hits else "trusted")
     touched: dict[str, set[str]] = {}
@@ -204,7 +214,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
         cache.store(exercise.name, course, {
             cid: (contexts[cid], touched.get(cid, {"*"}), result)
             for cid, result in fresh.items() if cid in reusable})
-    results = [hits[c.id] if c.id in hits else fresh[c.id] for c in checks]
+    results = [skipped.get(c.id) or hits.get(c.id) or fresh[c.id] for c in checks]
     return ExerciseResult(name=exercise.name, title=exercise.title, checks=results,
                           duration_s=round(time.perf_counter() - started, 3),
                           isolation=info.isolation,
@@ -317,17 +327,71 @@ def check_expected(topics: list[str], options: GradeOptions) -> None:
 
 
 def require_data(topics: list[str], options: GradeOptions) -> None:
-    """Every data set the selected checks need is fetched and intact; otherwise one error
-    (exit 2) naming the command that fetches them all."""
+    """Where the reference is installed (an instructor, a course's CI, Gradescope), every data
+    set the selected checks need is fetched and intact; otherwise one error (exit 2) naming the
+    command that fetches them all: a grader's set-up problem must never cost a student points.
+    A student's grading (no reference) grades without them instead: the checks that need
+    them are skipped, each saying so (:func:`skipped_for_data`)."""
     needed: list[str] = []
     for topic in topics:
         exercise = get_exercise(topic)
-        questions = {c.question for c in select_checks(exercise, options,
-                                                       has_reference(exercise, options))}
+        reference = has_reference(exercise, options)
+        if not reference:
+            continue
+        questions = {c.question for c in select_checks(exercise, options, reference)}
         for question in sorted(questions):
             needed += exercise.datasets.get(question, ())
     if needed:
         require_datasets(needed)
+
+
+#: ``CheckResult.details["skipped"]`` of a check not run for want of data (status ``error``)
+SKIPPED_NO_DATA = "data"
+
+
+def skipped_for_data(exercise: Exercise, checks: list[Check]) -> dict[str, CheckResult]:
+    """The checks of ``checks`` whose question needs a data set that is not fetched here (or
+    is damaged), as results: status ``error``, 0 points of their ``max_score``,
+    ``details["skipped"] == "data"``, ``details["datasets"]`` the sets missing, and a message
+    with the command that fetches them. Only for a student's grading (see
+    :func:`require_data`): the rest is graded as usual."""
+    needed = sorted({n for c in checks for n in exercise.datasets.get(c.question, ())})
+    if not needed:
+        return {}
+    missing, corrupt = unavailable_datasets(needed)
+    absent = set(missing) | set(corrupt)
+    found: dict[str, CheckResult] = {}
+    for check in checks:
+        names = [n for n in exercise.datasets.get(check.question, ()) if n in absent]
+        if not names:
+            continue
+        what = "data set" if len(names) == 1 else "data sets"
+        state = ("damaged here (fetch it again)" if set(names) <= set(corrupt)
+                 else "not fetched here")
+        found[check.id] = CheckResult(
+            id=check.id, question=check.question, kind=check.kind, score=0.0,
+            max_score=check.points, status="error", title=check.title, hidden=check.hidden,
+            message=(f"not run: it needs the {what} {', '.join(names)}, {state}; run "
+                     f"`{fetch_command(names)}` (or `dojo data fetch --all`) and grade again"),
+            details={"skipped": SKIPPED_NO_DATA, "datasets": names})
+    return found
+
+
+def data_warning(results: list[ExerciseResult]) -> list[str]:
+    """One line naming the questions :func:`skipped_for_data` left out and the command that
+    fetches their data (``[]`` when none was)."""
+    questions: list[str] = []
+    names: list[str] = []
+    for result in results:
+        for c in result.checks:
+            if c.details.get("skipped") == SKIPPED_NO_DATA:
+                questions.append(f"{result.name}.{c.question}")
+                names += c.details.get("datasets", [])
+    if not questions:
+        return []
+    questions = list(dict.fromkeys(questions))
+    return [f"skipped for want of data: {', '.join(questions)} (no points until then); run "
+            f"`{fetch_command(names)}` (or `dojo data fetch --all`) and grade again"]
 
 
 def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
@@ -400,7 +464,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         name_blockers(results, options)
     return GradingResult(
         submission_sha256=snap.sha256 if snap is not None else "",
-        warnings=list(snap.skipped) if snap is not None else [],
+        warnings=[*(snap.skipped if snap is not None else ()), *data_warning(results)],
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (
             submission.resolve() if submission else "reference solutions")),
@@ -416,14 +480,15 @@ def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
     a failing check runs the student's own code of those questions: its message says which of
     them fail their own checks in this run (they block it), or that it depends on them."""
     failing = {f"{r.name}.{c.question}" for r in results for c in r.checks
-               if c.score < c.max_score}
-    graded = {f"{r.name}.{c.question}" for r in results for c in r.checks}
+               if c.score < c.max_score and not c.details.get("skipped")}
+    graded = {f"{r.name}.{c.question}" for r in results for c in r.checks
+              if not c.details.get("skipped")}
     for result in results:
         exercise = get_exercise(result.name)
         if has_reference(exercise, options):
             continue
         for c in result.checks:
-            if c.score >= c.max_score:
+            if c.score >= c.max_score or c.details.get("skipped"):
                 continue
             try:
                 needs = swap_in(exercise, exercise.check(c.id))

@@ -21,7 +21,7 @@ from rich.text import Text
 from nlpdojo_autograder.authoring.checks import Check
 from nlpdojo_autograder.grading.grade import Listener
 from nlpdojo_autograder.grading.results import CheckResult
-from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points
+from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points, shown_status
 
 #: a running check's elapsed time is shown from this many seconds on
 SHOW_ELAPSED_S = 2.0
@@ -29,7 +29,8 @@ SHOW_ELAPSED_S = 2.0
 SHOW_DURATION_S = 1.0
 
 _MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "magenta"),
-          "timeout": ("⏱", "yellow"), "not_implemented": ("·", "yellow")}
+          "timeout": ("⏱", "yellow"), "not_implemented": ("·", "yellow"),
+          "skipped": ("-", "cyan")}
 
 
 def running_text(topic: str, check: Check, elapsed: float, *, reference: bool) -> Text:
@@ -49,11 +50,12 @@ def running_text(topic: str, check: Check, elapsed: float, *, reference: bool) -
 
 def finished_line(topic: str, result: CheckResult) -> Text:
     """One finished check: mark, points, id, verdict, and how long it took if long."""
-    mark, style = _MARKS.get(result.status, ("?", ""))
+    status = shown_status(result)
+    mark, style = _MARKS.get(status, ("?", ""))
     line = Text(f"{mark} ", style=style)
     line.append(f"{fmt_points(result.score, result.max_score):>7}  ")
     line.append(f"{topic} {result.id}  ")
-    line.append(STATUS_LABELS.get(result.status, result.status), style=style)
+    line.append(STATUS_LABELS.get(status, status), style=style)
     if result.cached:
         line.append("  (cached)", style="dim")
     elif result.duration_s >= SHOW_DURATION_S:

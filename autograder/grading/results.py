@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 Status = Literal["passed", "failed", "error", "timeout", "not_implemented"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "not_implemented")
@@ -54,7 +54,9 @@ class CheckResult:
     #: metric checks: the measured value and the threshold it had to reach
     value: float | None = None
     threshold: float | None = None
-    #: anything else a reporter or a human may want (worst index, diagnosis, budget...)
+    #: anything else a reporter or a human may want (worst index, diagnosis, budget...);
+    #: ``skipped`` (``"data"``) and ``datasets``: a check not run for want of data (status
+    #: ``error``, see docs/results-schema.md)
     details: dict[str, Any] = field(default_factory=dict)
     #: the tail of what the student's code printed during this check
     output: str = ""

@@ -231,7 +231,6 @@ def student_readme(wheel: str, topics: list[str]) -> str:
         (f"grade {first}", "one topic"),
         ("grade QUESTION", "one question (e.g. grade softmax; ids in the instructions)"),
         ("pytest exercises -m QUESTION", "the same checks as pytest tests (pip install pytest)"),
-        ("dojo data fetch --all", "the data sets that training needs (once)"),
     ]
     width = max(len(command) for command, _ in commands) + 2
     block = "\n".join(f"{command:<{width}}# {note}" for command, note in commands)
@@ -251,7 +250,11 @@ This folder holds everything you need to do the exercises and grade them yoursel
 python -m venv .venv
 source .venv/bin/activate          # Windows: .venv\\Scripts\\activate
 pip install -c {CONSTRAINTS} {wheel}
+dojo data fetch --all              # the data sets the training checks use (once)
 ```
+
+Without the data, `grade` grades everything that needs none and says which questions it
+skipped (verdict `skipped`, no points until then) and the command that fetches their data.
 
 ## Work and grade
 

@@ -230,17 +230,29 @@ def check_output(path: Path, option: str = "--output") -> None:
         raise TrainError(f"{option} {path}: folder {path.parent} does not exist")
 
 
-def require_datasets(names: list[str]) -> None:
-    """Every data set in ``names`` fetched and intact, checked before any work; otherwise one
-    error listing all the missing ones and the one command that fetches them."""
+def unavailable_datasets(names: list[str]) -> tuple[list[str], list[str]]:
+    """``(missing, corrupt)``: the data sets of ``names`` not fetched here, and those fetched
+    but damaged (each once, in the order given; an unknown name lists the known ones)."""
     missing: list[str] = []
     corrupt: list[str] = []
     for name in dict.fromkeys(names):
-        dataset = get_dataset(name)  # an unknown name lists the known ones
+        dataset = get_dataset(name)
         try:
             dataset.path()
         except DataMissingError:
             (corrupt if dataset.folder().is_dir() else missing).append(name)
+    return missing, corrupt
+
+
+def fetch_command(names: list[str]) -> str:
+    """The one command that fetches ``names``: ``dojo data fetch a b``."""
+    return f"dojo data fetch {' '.join(dict.fromkeys(names))}"
+
+
+def require_datasets(names: list[str]) -> None:
+    """Every data set in ``names`` fetched and intact, checked before any work; otherwise one
+    error listing all the missing ones and the one command that fetches them."""
+    missing, corrupt = unavailable_datasets(names)
     if not missing and not corrupt:
         return
     parts = []
@@ -250,5 +262,4 @@ def require_datasets(names: list[str]) -> None:
         parts.append(f"corrupt (fetch again): {', '.join(corrupt)}")
     needed = [n for n in dict.fromkeys(names) if n in missing or n in corrupt]
     what = "data set" if len(needed) == 1 else "data sets"
-    raise DataMissingError(f"{what} {'; '.join(parts)}. Run: dojo data fetch "
-                           f"{' '.join(needed)}")
+    raise DataMissingError(f"{what} {'; '.join(parts)}. Run: {fetch_command(needed)}")

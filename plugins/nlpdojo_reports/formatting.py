@@ -13,7 +13,15 @@ STATUS_LABELS: dict[str, str] = {
     "error": "error",
     "timeout": "timeout",
     "not_implemented": "not implemented",
+    "skipped": "skipped",
 }
+
+
+def shown_status(check: CheckResult) -> str:
+    """How a check's verdict reads in a report for people: its ``status``, or ``skipped`` for
+    a check the grader did not run (status ``error`` with ``details["skipped"]``: its data
+    set is not fetched here)."""
+    return "skipped" if check.details.get("skipped") else check.status
 
 
 def fmt_number(x: float | None, digits: int = 4) -> str:

@@ -22,7 +22,13 @@ from typing import Any, Literal
 
 from nlpdojo_autograder.grading.reporting import Reporter
 from nlpdojo_autograder.grading.results import CheckResult, GradingResult, json_default
-from nlpdojo_reports.formatting import STATUS_LABELS, fmt_points, metric_text, run_lines
+from nlpdojo_reports.formatting import (
+    STATUS_LABELS,
+    fmt_points,
+    metric_text,
+    run_lines,
+    shown_status,
+)
 from nlpdojo_reports.sanitize import finite_json
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
@@ -95,7 +101,7 @@ class GradescopeReporter(Reporter):
 
 
 def _test_output(check: CheckResult) -> str:
-    label = STATUS_LABELS[check.status]
+    label = STATUS_LABELS[shown_status(check)]
     lines = [f"{label}: {check.message}" if check.message else label]
     metric = metric_text(check)
     if metric:

@@ -13,8 +13,10 @@ error          ``<error type="error">``                 ``errors``
 timeout        ``<error type="timeout">``               ``errors``
 ============== ======================================== ==================
 
-An untouched stub is a failure, not a skip: CI must go red until the student writes it.
-``skipped`` is therefore always ``0``. An exercise-wide error with no checks becomes one
+An untouched stub is a failure, not a skip: CI must go red until the student writes it. The
+one skip is a check the grader did not run for want of data (status ``error`` with
+``details["skipped"]``, a student's grading without ``dojo data fetch``): ``<skipped
+type="data">``, counted in ``skipped``. An exercise-wide error with no checks becomes one
 ``<testcase name="(exercise)">`` carrying an ``<error type="exercise_error">``.
 """
 
@@ -24,7 +26,13 @@ import xml.etree.ElementTree as ET
 
 from nlpdojo_autograder.grading.reporting import Reporter
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
-from nlpdojo_reports.formatting import STATUS_LABELS, first_line, fmt_points, metric_text
+from nlpdojo_reports.formatting import (
+    STATUS_LABELS,
+    first_line,
+    fmt_points,
+    metric_text,
+    shown_status,
+)
 from nlpdojo_reports.sanitize import xml_text
 
 #: status -> (element, type attribute); passed has no child element
@@ -63,12 +71,14 @@ def _suite(ex: ExerciseResult, result: GradingResult) -> ET.Element:
     if result.started_at:
         suite.set("timestamp", _s(result.started_at))
     suite.append(_properties(ex, result))
-    counts = {"tests": 0, "failures": 0, "errors": 0}
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for check in ex.checks:
         suite.append(_testcase(ex, check))
         counts["tests"] += 1
-        element = STATUS_ELEMENTS.get(check.status, ("", ""))[0]
-        if element == "failure":
+        element = _element(check)[0]
+        if element == "skipped":
+            counts["skipped"] += 1
+        elif element == "failure":
             counts["failures"] += 1
         elif element == "error":
             counts["errors"] += 1
@@ -83,7 +93,6 @@ def _suite(ex: ExerciseResult, result: GradingResult) -> ET.Element:
         counts["errors"] += 1
     for key, count in counts.items():
         suite.set(key, str(count))
-    suite.set("skipped", "0")
     suite.set("time", _time(ex.duration_s))
     if ex.error is not None:
         ET.SubElement(suite, "system-err").text = _s(ex.error)
@@ -113,9 +122,9 @@ def _testcase(ex: ExerciseResult, check: CheckResult) -> ET.Element:
         "testcase", classname=_s(f"{ex.name}.{check.question}"), name=_s(check.id),
         time=_time(check.duration_s),
     )
-    if check.status in STATUS_ELEMENTS:
-        tag, kind = STATUS_ELEMENTS[check.status]
-        summary = first_line(check.message) or STATUS_LABELS[check.status]
+    tag, kind = _element(check)
+    if tag:
+        summary = first_line(check.message) or STATUS_LABELS[shown_status(check)]
         if check.status == "not_implemented" and "not implemented" not in summary.lower():
             summary = f"not implemented: {summary}"
         child = ET.SubElement(case, tag, type=kind, message=_s(summary))
@@ -123,6 +132,13 @@ def _testcase(ex: ExerciseResult, check: CheckResult) -> ET.Element:
     if check.output:
         ET.SubElement(case, "system-out").text = _s(check.output)
     return case
+
+
+def _element(check: CheckResult) -> tuple[str, str]:
+    """``(child element, type)`` of a check's testcase; ``("", "")`` for a pass."""
+    if shown_status(check) == "skipped":
+        return "skipped", str(check.details["skipped"])
+    return STATUS_ELEMENTS.get(check.status, ("", ""))
 
 
 def _body(check: CheckResult) -> str:

@@ -13,7 +13,14 @@ from rich.text import Text
 
 from nlpdojo_autograder.grading.reporting import Reporter
 from nlpdojo_autograder.grading.results import STATUSES, ExerciseResult, GradingResult
-from nlpdojo_reports.formatting import STATUS_LABELS, fmt_number, fmt_points, metric_text, run_lines
+from nlpdojo_reports.formatting import (
+    STATUS_LABELS,
+    fmt_number,
+    fmt_points,
+    metric_text,
+    run_lines,
+    shown_status,
+)
 from nlpdojo_reports.sanitize import visible_text
 
 #: rich style of each verdict
@@ -23,6 +30,7 @@ STATUS_STYLES: dict[str, str] = {
     "error": "bold magenta",
     "timeout": "bold yellow",
     "not_implemented": "yellow",
+    "skipped": "cyan",
 }
 
 RENDER_WIDTH = 120
@@ -128,7 +136,7 @@ def _exercise_table(ex: ExerciseResult) -> RenderableType:
             check.question,
             Text(visible_text(name)),
             fmt_points(check.score, check.max_score),
-            verdict(check.status, cached=check.cached),
+            verdict(shown_status(check), cached=check.cached),
             # Text(): brackets in a message are not rich markup
             Text(message_text(check)),
         ]
@@ -167,7 +175,7 @@ def _exercise_list(ex: ExerciseResult) -> RenderableType:
         parts.append(Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red"))
     for check in ex.checks:
         line = Text(f"{fmt_points(check.score, check.max_score):>7} ")
-        line.append_text(verdict(check.status, cached=check.cached))
+        line.append_text(verdict(shown_status(check), cached=check.cached))
         line.append(f"  {check.id}" + (" (hidden)" if check.hidden else ""))
         detail = message_text(check)
         metric = metric_text(check)
@@ -180,10 +188,10 @@ def _exercise_list(ex: ExerciseResult) -> RenderableType:
 
 def total_line(result: GradingResult) -> Text:
     """``Total: 7.5/10 (75.0%)  4 passed, 1 failed ...``."""
-    counts = Counter(c.status for _, c in result.checks())
+    counts = Counter(shown_status(c) for _, c in result.checks())
     pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
     line = Text(f"Total: {fmt_points(result.score, result.max_score)} ({pct:.1f}%)", style="bold")
-    for status in STATUSES:
+    for status in (*STATUSES, "skipped"):
         if counts[status]:
             line.append("  ")
             line.append(f"{counts[status]} {STATUS_LABELS[status]}", style=STATUS_STYLES[status])

@@ -147,3 +147,44 @@ def test_missing_data_for_the_selected_checks_exits_2_before_grading(tmp_path, m
     # questions that need no data are graded as usual
     quick = CliRunner().invoke(app, ["softmax", "--submission", str(ROOT / "solutions")])
     assert quick.exit_code == 0, quick.output
+
+
+@pytest.mark.timeout(180)
+def test_a_student_without_data_gets_the_rest_graded_and_the_fetch_command(tmp_path,
+                                                                           monkeypatch):
+    """Issue 26: without the data, a student's `grade` stopped at once. As a student release
+    grades (no reference), the questions that need no data are graded, those that need it are
+    skipped (status error, details.skipped, verdict `skipped`), one warning lists them with the
+    command that fetches the data; the exit code follows the score."""
+    import xml.etree.ElementTree as ET
+
+    monkeypatch.setenv("NLPDOJO_DATA", str(tmp_path / "empty-cache"))
+    out, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    args = ["softmax", "training", "--submission", str(ROOT / "solutions"), "--as-student"]
+    result = CliRunner().invoke(app, [*args, "-f", "json", "-o", str(out)])
+    assert result.exit_code == 1, result.output  # below full marks: the usual code
+    report = json.loads(out.read_text())
+    checks = {c["id"]: c for e in report["exercises"] for c in e["checks"]}
+    graded = {k: c for k, c in checks.items() if k.startswith("softmax.")}
+    skipped = {k: c for k, c in checks.items() if k.startswith("training.")}
+    assert graded and all(c["status"] == "passed" for c in graded.values())
+    assert skipped and report["score"] == sum(c["max_score"] for c in graded.values())
+    fetch = "dojo data fetch sotu wordsim353 simlex999 google-analogies"
+    for c in skipped.values():
+        assert c["status"] == "error" and c["score"] == 0 and c["max_score"] > 0
+        assert c["details"]["skipped"] == "data"
+        assert c["details"]["datasets"] == ["sotu", "wordsim353", "simlex999", "google-analogies"]
+        assert c["message"].startswith("not run: it needs the data sets sotu, ")
+        assert f"`{fetch}` (or `dojo data fetch --all`)" in c["message"]
+    (warning,) = report["warnings"]
+    assert warning.startswith("skipped for want of data: word_vectors.training (no points")
+    assert fetch in warning
+    flat = " ".join(result.output.split())
+    assert "warning: skipped for want of data: word_vectors.training" in flat
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 1
+    assert f"{len(skipped)} skipped" in " ".join(table.output.split())
+    assert CliRunner().invoke(app, [*args, "-f", "junit", "-o", str(junit)]).exit_code == 1
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite.get("skipped") == str(len(skipped)) and suite.get("errors") == "0"
+    assert len(suite.findall("testcase/skipped[@type='data']")) == len(skipped)
