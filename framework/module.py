@@ -38,16 +38,47 @@ from nlpdojo.backend import Array, Backend
 Cache = Any
 
 
+#: attribute names a newcomer reaches for, and the one they mean (``data`` or ``grad``)
+_MEANT = {**dict.fromkeys(("value", "values", "val", "weight", "weights", "array", "tensor",
+                           "param", "parameter", "w", "W", "x", "v"), "data"),
+          **dict.fromkeys(("gradient", "gradients", "grads", "g", "dw", "dW", "d",
+                           "derivative"), "grad")}
+
+
+def _no_attribute(name: str) -> str:
+    """Why a :class:`Parameter` has no attribute ``name``, and what it has."""
+    meant = _MEANT.get(name)
+    hint = f"did you mean p.{meant}? " if meant else ""
+    return (f"Parameter has no attribute {name!r}: {hint}a parameter's array is p.data (read "
+            "it, or assign a new array of the same shape: p.data = p.data - lr * p.grad) and "
+            "its gradient is p.grad; it also has p.shape, p.dtype, p.name, p.zero_grad() and "
+            "p.accumulate(g)")
+
+
 class Parameter:
-    """A trainable array and the gradient accumulated for it.
+    """A trainable array and the gradient accumulated for it: ``p.data`` is its value (read it,
+    or assign a new array), ``p.grad`` the gradient ``backward`` accumulated.
 
     The parameter keeps the dtype, shape and device it was created with: assigning ``p.data``
     or ``p.grad`` casts the value to that dtype and device (a NumPy value into a torch
     parameter too) and raises ``ValueError`` naming the parameter when the shape differs.
-    No broadcasting: a ``(N, D)`` bias gradient is an error, not a silent sum.
+    No broadcasting: a ``(N, D)`` bias gradient is an error, not a silent sum. Any other
+    attribute (``p.value``, ``p.weight``) is an ``AttributeError`` that names ``p.data`` and
+    ``p.grad``.
     """
 
     __slots__ = ("_data", "_grad", "_xp", "name")
+    _SETTABLE = frozenset({*__slots__, "data", "grad"})
+
+    def __getattr__(self, name: str) -> Any:  # only for names the class does not have
+        if name.startswith("__"):  # protocols probed by copy, pickle, numpy...
+            raise AttributeError(name, name=name, obj=self)
+        raise AttributeError(_no_attribute(name), name=name, obj=self)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in Parameter._SETTABLE:
+            raise AttributeError(_no_attribute(name), name=name, obj=self)
+        object.__setattr__(self, name, value)
 
     def __init__(self, data: Array, name: str = "") -> None:
         self.name = name

@@ -303,3 +303,40 @@ def test_cache_problem_names_what_is_not_data():
     assert "cache[1] is a Parameter" in cache_problem((np.ones(2), layer.weight))
     assert "cache['f'] is a function" in cache_problem({"f": lambda: 0})
     assert "cache[0]['m'] is a Module" in cache_problem([{"m": layer}])
+
+
+# -- reading and writing a parameter: p.data and p.grad, and the names newcomers try --------------
+
+@pytest.mark.parametrize(("name", "meant"), [("value", "data"), ("val", "data"),
+                                             ("weight", "data"), ("values", "data"),
+                                             ("gradient", "grad"), ("dW", "grad")])
+def test_a_wrong_name_on_a_parameter_says_data_and_grad(name, meant):
+    """Issue 26: `p.value` was an AttributeError with no hint. Reading or assigning a common
+    wrong name names what was meant, and p.data and p.grad."""
+    p = Parameter(np.zeros((2, 3)), "W")
+    with pytest.raises(AttributeError, match=rf"did you mean p\.{meant}\?") as read:
+        getattr(p, name)
+    message = str(read.value)
+    assert f"Parameter has no attribute {name!r}" in message
+    assert "p.data" in message and "p.grad" in message
+    assert read.value.name == name and read.value.obj is p
+    with pytest.raises(AttributeError, match=r"p\.data .* p\.grad"):
+        setattr(p, name, np.ones((2, 3)))
+    assert not hasattr(p, name)
+    np.testing.assert_array_equal(p.data, np.zeros((2, 3)))  # nothing was assigned
+
+
+def test_any_other_missing_name_names_data_and_grad_and_the_real_ones_work():
+    p = Parameter(np.zeros(3), "b")
+    with pytest.raises(AttributeError) as info:
+        p.biases  # noqa: B018 - the attribute access is what is tested
+    assert "did you mean" not in str(info.value) and "p.data" in str(info.value)
+    with pytest.raises(AttributeError, match="__array_interface__"):
+        p.__array_interface__  # noqa: B018 - protocols probed by libraries: a plain error
+    p.data = np.ones(3)
+    p.grad = np.full(3, 2.0)
+    p.name = "bias"
+    p.accumulate(np.ones(3))
+    assert p.name == "bias" and p.data.tolist() == [1, 1, 1] and p.grad.tolist() == [3, 3, 3]
+    p.replace(np.zeros(4))
+    assert p.shape == (4,)

@@ -282,6 +282,27 @@ def test_without_data_the_rest_is_graded_and_the_skipped_questions_named(
     assert "dojo data fetch --all" in install and "skipped" in install
 
 
+def test_reading_a_parameter_by_a_wrong_name_is_told_p_data(bundle: Path, student_env,
+                                                             tmp_path: Path):
+    """`p.value` got an AttributeError with no hint; the student's SGD that uses it now fails
+    its checks with a message naming p.data and p.grad, and the README says how to read a
+    parameter."""
+    exercises = _solved(bundle, tmp_path, "library", "neural_networks")
+    optim = exercises / "library" / "optim.py"
+    right = "p.data = p.data - self.lr * p.grad"
+    assert right in optim.read_text()
+    optim.write_text(optim.read_text().replace(
+        right, "p.value = p.value - self.lr * p.grad", 1))
+    code, result = _grade(student_env, exercises, tmp_path, "neural_networks.sgd")
+    checks = _checks(result)
+    assert code == 1 and checks and result["score"] == 0
+    for c in checks:
+        assert "Parameter has no attribute 'value': did you mean p.data?" in c["message"], c
+        assert "p.grad" in c["message"]
+    readme = (bundle / "exercises" / "neural_networks" / "README.md").read_text()
+    assert "**`p.data`**" in readme and "**`p.grad`**" in readme
+
+
 def test_the_student_readme_installs_the_data_too():
     readme = bundle_module.student_readme("nlpdojo-0-py3-none-any.whl", ["a", "b"])
     install = readme.split("## Install", 1)[1].split("## ", 1)[0]
