@@ -303,6 +303,34 @@ def test_reading_a_parameter_by_a_wrong_name_is_told_p_data(bundle: Path, studen
     assert "**`p.data`**" in readme and "**`p.grad`**" in readme
 
 
+def test_train_lm_scores_every_model_on_one_split_and_quotes_the_reference(
+        bundle: Path, student_env, tmp_path: Path):
+    """`dojo train lm` scored count models on valid and neural ones on test, and pointed at
+    docs/results.md, which the release lacks. In the release, both kinds say they were scored
+    on sotu's test split and print the reference's figure on it."""
+    from nlpdojo.data import get_dataset
+    from nlpdojo.dataset import DataMissingError
+
+    try:
+        get_dataset("sotu").path()
+    except DataMissingError:
+        pytest.skip("sotu is not fetched here (dojo data fetch sotu)")
+    exercises = _solved(bundle, tmp_path, "library", "language_models")
+    env = {"NLPDOJO_OUTPUTS": str(tmp_path / "out")}
+    lines = {}
+    for model, args in (("ngram", ["--max-documents", "20"]),
+                        ("rnn", ["--max-documents", "2", "--test-texts", "1", "--max-steps",
+                                 "2", "--no-progress"])):
+        run = _dojo(student_env, exercises, "train", "lm", "--model", model, *args, **env)
+        assert run.returncode == 0, run.stdout + run.stderr
+        lines[model] = " ".join(run.stdout.split())
+    assert "reach 109.3 on sotu's test split (trigram, Kneser-Ney" in lines["ngram"]
+    assert "reach 100.4 on sotu's test split (RNN LM" in lines["rnn"]
+    for text in lines.values():
+        assert "on sotu's test split (" in text and "add-one unigram" in text
+        assert "docs/results.md in the nlpdojo repository" in text
+
+
 def test_the_student_readme_installs_the_data_too():
     readme = bundle_module.student_readme("nlpdojo-0-py3-none-any.whl", ["a", "b"])
     install = readme.split("## Install", 1)[1].split("## ", 1)[0]

@@ -102,7 +102,8 @@ class ModelRegistry:
     ``command``: the command line that trains them (``dojo train lm``); ``topic``: whose
     folder the code is; ``flags``: model-specific option → its flag (an option not listed is
     common to every kind); ``noun``: what a kind is called in the first line ("language
-    model"); ``metric``: the report's metric line from ``run.report``; ``after``: what to do
+    model"); ``metric``: the report's metric line from ``run.report`` (with ``model``,
+    ``corpus`` and the run's options); ``after``: what to do
     with the checkpoint (``{output}`` is filled in)."""
 
     command: str
@@ -218,8 +219,8 @@ def run_training(registry: ModelRegistry, model: str, *, output: Path, code: Pat
     seconds = time.perf_counter() - started
     trained.save(output)
     r = run.report
-    if registry.metric is not None:
-        run.say(registry.metric(r))
+    if registry.metric is not None:  # the run's model, corpus and options too
+        run.say(registry.metric({"model": model, "corpus": corpus, **options, **r}))
     steps = (f"{r['steps']:,} steps, final loss {r['final_loss']:.4f}, "
              if r.get("steps") else "")
     after = f" {registry.after.format(output=shown_output(output))}" if registry.after else ""

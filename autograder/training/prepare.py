@@ -100,12 +100,13 @@ class TokenStreams:
 @functools.cache
 def token_streams(corpus: str, *, train_texts: int | None = 40, test_texts: int | None = 4,
                   vocab_size: int = 2000, max_train_tokens: int | None = None,
-                  max_test_tokens: int | None = None) -> TokenStreams:
+                  max_test_tokens: int | None = None, heldout: str = "test") -> TokenStreams:
     """The first ``train_texts`` documents of ``corpus``'s train split and the first
-    ``test_texts`` of its test split (``None``: all), as id streams over the ``vocab_size``
-    most frequent training tokens (``<UNK>`` included, last; ties by first occurrence)."""
+    ``test_texts`` of its ``heldout`` split (``test``, or ``valid``; ``None``: all documents),
+    as id streams over the ``vocab_size`` most frequent training tokens (``<UNK>`` included,
+    last; ties by first occurrence)."""
     train = sentence_tokens(load(corpus, "train").texts[:train_texts])[:max_train_tokens]
-    test = sentence_tokens(load(corpus, "test").texts[:test_texts])[:max_test_tokens]
+    test = sentence_tokens(load(corpus, heldout).texts[:test_texts])[:max_test_tokens]
     counts = Counter(train)
     counts.pop(UNK, None)
     words = (*vocabulary(counts, size=vocab_size - 1), UNK)

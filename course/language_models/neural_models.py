@@ -119,10 +119,11 @@ def _train(kind: str, run: Run) -> NeuralLM:
         raise TrainError(f"unknown --optimizer {o['optimizer']!r}; choose "
                          f"{', '.join(OPTIMIZERS)}")
     be = _backend(o)
+    heldout = str(o.get("heldout") or "test")  # the split every model of the run is scored on
     data = lm_data(run.corpus, train_texts=o.get("max_documents"), test_texts=o["test_texts"],
-                   vocab_size=o["vocab_size"])
+                   vocab_size=o["vocab_size"], heldout=heldout)
     run.say(f"{run.corpus}: {len(data.train_ids):,} training and {len(data.test_ids):,} "
-            f"held-out tokens, {data.vocab_size:,} words (<UNK> included); on "
+            f"held-out ({heldout}) tokens, {data.vocab_size:,} words (<UNK> included); on "
             f"{be.name}/{be.device}")
     settings = {k: o[k] for k in ("dim", "hidden", "context", "bptt", "batch_size", "optimizer",
                                   "lr", "epochs", "max_steps", "seed") if k in o}
@@ -150,11 +151,11 @@ def _train(kind: str, run: Run) -> NeuralLM:
         log_probs = training.window_log_probs(be, model, data.test_ids, pad=data.eos)
         targets = data.test_ids
     ppl = perplexity(log_probs)
-    run.report.update(perplexity=ppl, heldout_tokens=len(targets), heldout="test",
+    run.report.update(perplexity=ppl, heldout_tokens=len(targets), heldout=heldout,
                       unigram_perplexity=unigram_perplexity(data.train_ids, targets,
                                                             data.vocab_size),
                       steps=len(losses), final_loss=losses[-1] if losses else float("nan"))
-    trained.meta.update(step=len(losses), heldout_perplexity=ppl)
+    trained.meta.update(step=len(losses), heldout=heldout, heldout_perplexity=ppl)
     return trained
 
 

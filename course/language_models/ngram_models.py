@@ -120,7 +120,7 @@ def train(run: Run) -> NgramLM:
     param = float(o["delta"] if smoothing == "add-delta" else o["discount"])
     t0 = time.perf_counter()
     train_sentences = lm_sentences(run.corpus, "train", o.get("max_documents"))
-    held_out = lm_sentences(run.corpus, str(o.get("heldout", "valid")), None)
+    held_out = lm_sentences(run.corpus, str(o.get("heldout") or "test"), None)
     vocab = given.Vocabulary.build(train_sentences, n, min_count)
     v, bos = len(vocab), vocab.index.get(given.BOS, -1)  # a unigram model has no <s>
     check_key_range(v, n)
@@ -153,14 +153,13 @@ def train(run: Run) -> NgramLM:
     unigram = unigram_perplexity(np.asarray(stream), np.asarray(windows)[:, -1], v,
                                  never=bos if bos >= 0 else None)
     run.report.update(perplexity=ppl, heldout_tokens=len(windows), vocab=v,
-                      heldout=o.get("heldout", "valid"), unigram_perplexity=unigram)
-    model.meta.update(heldout=o.get("heldout", "valid"), heldout_perplexity=ppl)
+                      heldout=o.get("heldout") or "test", unigram_perplexity=unigram)
+    model.meta.update(heldout=o.get("heldout") or "test", heldout_perplexity=ppl)
     return model
 
 
 BUILDER = ModelKind("ngram", "counts with add-delta, backoff or Kneser-Ney smoothing", train,
                     load, CODE.modules,
-                    frozenset({"order", "smoothing", "delta", "discount", "min_count",
-                               "heldout"}),
+                    frozenset({"order", "smoothing", "delta", "discount", "min_count"}),
                     {"order": 3, "smoothing": "kneser-ney", "delta": 0.01, "discount": 0.75,
-                     "min_count": 2, "heldout": "valid"}, CORPORA, validate)
+                     "min_count": 2}, CORPORA, validate)

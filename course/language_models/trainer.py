@@ -1,6 +1,9 @@
 """``dojo train lm --model ngram|window|rnn``: train a language model of topic
 ``language_models`` on a corpus, save a checkpoint and print its held-out perplexity next to the
-add-one unigram model's (CS224n lecture 6, "Evaluating language models").
+add-one unigram model's (CS224n lecture 6, "Evaluating language models"). Every model is scored
+on the same split, ``--heldout`` (test by default, the split of the reference figures printed
+beside it: :mod:`.reference_figures`), and the line says which, so numbers printed side by side
+compare.
 
 The command knows no model: ``--model NAME`` picks a kind from :data:`MODELS`, a registry of
 the training kit (:class:`~nlpdojo_autograder.training.ModelRegistry`: name → the
@@ -38,11 +41,17 @@ CODE = TopicCode(TOPIC, ("ngrams.py", "backoff.py", "kneser_ney.py", "sampling.p
 
 
 def _metric(r: dict[str, Any]) -> str:
-    unigram = (f"; add-one unigram {r['unigram_perplexity']:.2f}"
+    """The closing report: the perplexity on the split every model is scored on (named), the
+    add-one unigram model's on the same tokens, and the reference's on that split for scale."""
+    from nlpdojo_course.language_models.reference_figures import reference_line
+
+    split = r.get("heldout", "test")
+    unigram = (f"; add-one unigram {r['unigram_perplexity']:.2f} on the same tokens"
                if "unigram_perplexity" in r else "")
-    return (f"held-out perplexity {r.get('perplexity', float('nan')):.2f} over "
-            f"{r.get('heldout_tokens', 0):,} predicted tokens ({r.get('heldout', 'test')})"
-            f"{unigram}")
+    reference = reference_line(r)
+    return (f"held-out perplexity {r.get('perplexity', float('nan')):.2f} on "
+            f"{r.get('corpus', 'the corpus')}'s {split} split ({r.get('heldout_tokens', 0):,} "
+            f"predicted tokens){unigram}" + (f"\n{reference}" if reference else ""))
 
 
 #: model name → its kind; model-specific option → its flag (for the error when a model does
@@ -54,9 +63,14 @@ MODELS = ModelRegistry(
            "window": "nlpdojo_course.language_models.neural_models:WINDOW",
            "rnn": "nlpdojo_course.language_models.neural_models:RNN"},
     flags={k: "--" + k.replace("_", "-") for k in (
-        "order", "smoothing", "delta", "discount", "min_count", "heldout", "vocab_size",
+        "order", "smoothing", "delta", "discount", "min_count", "vocab_size",
         "test_texts", "dim", "hidden", "context", "bptt", "batch_size", "optimizer", "lr",
         "epochs", "max_steps", "backend", "device", "save_every")})
+
+
+class Heldout(StrEnum):
+    valid = "valid"
+    test = "test"
 
 
 class Smoothing(StrEnum):
@@ -91,14 +105,14 @@ def lm(
     min_count: Annotated[int | None, typer.Option(
         min=1, help="ngram: words seen fewer times in the training text become <UNK> "
                     "(default 2).")] = None,
-    heldout: Annotated[str | None, typer.Option(
-        help="ngram: the split the perplexity is measured on, valid or test (default valid); "
-             "the neural models are scored on the test split.")] = None,
+    heldout: Annotated[Heldout, typer.Option(
+        help="The split every model's perplexity is measured on: test (the reference figures' "
+             "split) or valid (to choose settings on).")] = Heldout.test,
     vocab_size: Annotated[int | None, typer.Option(
         min=2, help="neural: the most frequent training tokens kept, <UNK> included "
                     "(default 10000).")] = None,
     test_texts: Annotated[int | None, typer.Option(
-        min=1, help="neural: score the first N documents of the test split (default "
+        min=1, help="neural: score the first N documents of the held-out split (default "
                     "all).")] = None,
     dim: Annotated[int | None, typer.Option(
         min=1, help="neural: embedding size (default 64).")] = None,
@@ -137,11 +151,13 @@ def lm(
     progress: Annotated[bool, typer.Option(help="Show a progress bar (neural models).")] = True,
 ) -> None:
     """Train a language model (--model ngram, window or rnn), save a checkpoint, print its
-    held-out perplexity and the add-one unigram model's."""
+    perplexity on the --heldout split (every model on the same one) next to the add-one unigram
+    model's and the reference's."""
     train_lm(model, output=output_path(output, "lm.npz"), code=code, solutions=solutions,
              progress=progress, corpus=corpus, max_documents=max_documents, seed=seed, order=order,
              smoothing=smoothing.value if smoothing is not None else None, delta=delta,
-             discount=discount, min_count=min_count, heldout=heldout, vocab_size=vocab_size,
+             discount=discount, min_count=min_count, heldout=heldout.value,
+             vocab_size=vocab_size,
              test_texts=test_texts, dim=dim, hidden=hidden, context=context, bptt=bptt,
              batch_size=batch_size, optimizer=optimizer, lr=lr, epochs=epochs,
              max_steps=max_steps, backend=backend, device=device, save_every=save_every)

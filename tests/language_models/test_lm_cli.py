@@ -68,7 +68,7 @@ def test_train_saves_a_checkpoint_and_prints_nltks_perplexity(tmp_path, _synthet
     lm = getattr(nltk_lm, nltk_class)(order=3, vocabulary=nltk_lm.Vocabulary(
         [t for s in train for t in s], unk_cutoff=2), **param)
     lm.fit([everygrams(s, max_len=3) for s in train])
-    grams = [g for s in _synthetic_corpus["valid"] for g in nltk_ngrams(corpus.pad(s, 3), 3)]
+    grams = [g for s in _synthetic_corpus["test"] for g in nltk_ngrams(corpus.pad(s, 3), 3)]
     assert printed == pytest.approx(lm.perplexity(grams), abs=0.006)  # printed with 2 decimals
     meta = lm_cli.MODELS.read_meta(out)
     assert meta["model"] == "ngram" and meta["smoothing"] == smoothing
@@ -115,6 +115,28 @@ def test_a_bare_checkpoint_name_is_written_to_and_sampled_from_the_outputs_folde
             "folder)") in " ".join(missing.output.split())
 
 
+@pytest.mark.parametrize("split", ["test", "valid"])
+def test_the_split_is_named_and_the_references_figure_on_it_printed(tmp_path, monkeypatch,
+                                                                   _synthetic_corpus, split):
+    """Issue 26: count models were scored on valid and neural ones on test, side by side. Every
+    model is scored on --heldout (test by default), the line names it, and the reference's
+    figure on the same split follows."""
+    asked = []
+    monkeypatch.setattr(data, "lm_sentences", lambda corpus, which, limit=None: (
+        asked.append(which), _synthetic_corpus[which])[1])
+    extra = [] if split == "test" else ["--heldout", "valid"]
+    result = dojo("train", "lm", "--solutions", "--output", str(tmp_path / "kn3.npz"), *extra)
+    assert result.exit_code == 0, result.output
+    assert asked == ["train", split]
+    flat = " ".join(result.output.split())
+    assert f"on sotu's {split} split (" in flat and "add-one unigram" in flat
+    figure = {"test": "109.3", "valid": "115.7"}[split]
+    assert (f"for scale, the reference solutions fully trained reach {figure} on sotu's {split} "
+            "split (trigram, Kneser-Ney, d = 0.9;") in flat
+    assert "docs/results.md in the nlpdojo repository" in flat
+    assert lm_cli.MODELS.read_meta(tmp_path / "kn3.npz")["heldout"] == split
+
+
 def test_the_add_one_unigram_perplexity_is_printed_beside_the_models(tmp_path,
                                                                      _synthetic_corpus):
     """P(w) = (C(w) + 1) / (N + |V'|) over the predicted tokens (every word, </s> and <UNK>,
@@ -123,7 +145,7 @@ def test_the_add_one_unigram_perplexity_is_printed_beside_the_models(tmp_path,
 
     out = tmp_path / "lm.npz"
     result = dojo("train", "lm", "--model", "ngram", "--order", "2", "--solutions", "--output",
-                  str(out))
+                  str(out), "--heldout", "valid")
     assert result.exit_code == 0, result.output
     printed = float(result.output.split("add-one unigram ")[1].split()[0])
     raw = Counter(w for s in _synthetic_corpus["train"] for w in s)

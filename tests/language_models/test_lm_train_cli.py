@@ -80,6 +80,25 @@ def test_trains_reports_perplexity_and_saves_a_checkpoint(model, corpus, tmp_pat
     assert ("param/rnn.cell.weight_h" in params) == (model == "rnn")
 
 
+@pytest.mark.parametrize("split", ["test", "valid"])
+def test_the_neural_models_are_scored_on_the_same_split_as_the_count_models(
+        split, corpus, tmp_path, monkeypatch):
+    """Issue 26: the neural models were always scored on test while the count models defaulted
+    to valid. Both follow --heldout (test by default), and say which."""
+    asked = []
+    monkeypatch.setattr(neural, "lm_data", lambda *a, **k: (asked.append(k["heldout"]), corpus)[1])
+    extra = [] if split == "test" else ["--heldout", "valid"]
+    result = train("--solutions", "--model", "rnn", "--output", str(tmp_path / "lm.npz"),
+                   *SMALL, *extra)
+    assert result.exit_code == 0, result.output
+    assert asked == [split]
+    flat = " ".join(result.output.split())
+    assert "held-out perplexity " in flat and f"on sotu's {split} split (" in flat
+    figure = "100.4" if split == "test" else "106.8"
+    assert f"reach {figure} on sotu's {split} split (RNN LM" in flat
+    assert lm_cli.MODELS.read_meta(tmp_path / "lm.npz")["heldout"] == split
+
+
 def neural_unigram(corpus: LMData, model: str) -> float:
     """The add-one unigram perplexity over the tokens each model is scored on, by hand."""
     counts = np.bincount(corpus.train_ids, minlength=21)

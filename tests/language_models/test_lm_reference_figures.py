@@ -1,0 +1,57 @@
+"""The reference figures `dojo train lm` prints for scale (issue 26: it referred to
+docs/results.md, which a student release does not have) are those of docs/results.md's
+language-model table, row for row."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from nlpdojo_course.language_models.reference_figures import REFERENCE, model_key, reference_line
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDERS = {"unigram": 1, "bigram": 2, "trigram": 3, "4-gram": 4}
+SMOOTHING = {"add-δ": "add-delta", "backoff (absolute discounting)": "backoff",
+             "Kneser-Ney": "kneser-ney"}
+
+
+def _table() -> dict[str, dict[tuple, tuple[float, float]]]:
+    """corpus → model key → (test, valid), read from docs/results.md."""
+    text = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    section = text.split("<!-- language_models results: begin -->", 1)[1]
+    header = re.search(r"^\| model \| (\S+) test ppl .*\| (\S+) test ppl .*\|$", section,
+                       re.MULTILINE)
+    corpora = header.group(1).strip("`"), header.group(2).strip("`")
+    found: dict[str, dict[tuple, tuple[float, float]]] = {c: {} for c in corpora}
+    for row in re.findall(r"^\| ([^|]+) \| ([\d.]+) \(([\d.]+),[^|]*\| ([\d.]+) \(([\d.]+),",
+                          section, re.MULTILINE):
+        name, t1, v1, t2, v2 = row
+        if name.startswith("fixed-window"):
+            key: tuple = ("window",)
+        elif name.startswith("RNN LM"):
+            key = ("rnn",)
+        else:
+            order, smoothing = name.split(", ", 1)
+            key = ("ngram", ORDERS[order], SMOOTHING[smoothing])
+        found[corpora[0]][key] = (float(t1), float(v1))
+        found[corpora[1]][key] = (float(t2), float(v2))
+    return found
+
+
+def test_the_printed_figures_are_docs_results_tables():
+    table = _table()
+    assert set(table) == set(REFERENCE) and all(len(rows) == 10 for rows in table.values())
+    for corpus, rows in table.items():
+        assert {k: v[:2] for k, v in REFERENCE[corpus].items()} == rows, corpus
+
+
+def test_a_run_finds_its_row_on_its_split():
+    run = {"model": "ngram", "order": 3, "smoothing": "kneser-ney", "corpus": "sotu"}
+    assert model_key(run) == ("ngram", 3, "kneser-ney")
+    assert "reach 109.3 on sotu's test split (trigram, Kneser-Ney" in reference_line(
+        {**run, "heldout": "test"})
+    assert "reach 115.7 on sotu's valid split" in reference_line({**run, "heldout": "valid"})
+    assert "reach 149.6 on pang-lee-reviews's test split (RNN LM, 16 epochs" in reference_line(
+        {"model": "rnn", "corpus": "pang-lee-reviews", "heldout": "test"})
+    assert reference_line({**run, "corpus": "brown", "heldout": "test"}) == ""  # no row
+    assert reference_line({**run, "order": 5, "heldout": "test"}) == ""
