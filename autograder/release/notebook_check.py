@@ -231,7 +231,8 @@ class Progress:
             if record.get("event") == "finished":
                 mark = _MARKS.get(record.get("status"), "?")
                 cached = "  (cached)" if record.get("cached") else ""
-                points = f"{record.get('score', 0):g}/{record.get('max_score', 0):g}"
+                points = (f"{round(record.get('score', 0), 3):g}/"
+                          f"{round(record.get('max_score', 0), 3):g}")
                 self.lines.append(f"{mark} {points:>7}  {record.get('id')}  "
                                   f"{record.get('status')}{cached}")
                 self._running = None

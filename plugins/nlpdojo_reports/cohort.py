@@ -18,7 +18,7 @@ from rich.text import Text
 
 from nlpdojo_autograder.grading.results import STATUSES, GradingResult
 from nlpdojo_reports.clusters import cluster_failures, cluster_title
-from nlpdojo_reports.formatting import fmt_number, fmt_points
+from nlpdojo_reports.formatting import fmt_points, fmt_score
 from nlpdojo_reports.sanitize import visible_text
 
 COHORT_SCHEMA_VERSION = "1.1"
@@ -156,9 +156,9 @@ def cohort_renderable(summary: dict[str, Any]) -> Group:
         )
     stats = summary["score"]
     line = Text(
-        f"mean {fmt_number(stats['mean'])}, median {fmt_number(stats['median'])}, "
-        f"min {fmt_number(stats['min'])}, max {fmt_number(stats['max'])} "
-        f"of {fmt_number(stats['max_score'])}",
+        f"mean {fmt_score(stats['mean'])}, median {fmt_score(stats['median'])}, "
+        f"min {fmt_score(stats['min'])}, max {fmt_score(stats['max'])} "
+        f"of {fmt_score(stats['max_score'])}",
         style="bold",
     )
     questions = Table(title="Questions", title_justify="left")

@@ -35,9 +35,24 @@ def fmt_number(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
+#: decimals points are shown with: a check's points are multiples of 0.025 at the finest
+#: (autograder.authoring.builders.split_points), a partial score is shown to the same digits
+POINT_DECIMALS = 3
+
+
+def fmt_score(x: float | None) -> str:
+    """Points as a person writes them: ``2``, ``137.5``, ``0.35``, ``0.375``: up to
+    :data:`POINT_DECIMALS` decimals, never float noise (``137.500001``) and never cut to
+    significant digits (``166.25``, not ``166.2``); ``-`` for ``None``."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return fmt_number(x)
+    text = f"{round(float(x), POINT_DECIMALS):.{POINT_DECIMALS}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def fmt_points(score: float, max_score: float) -> str:
     """``"1.5/2"``."""
-    return f"{fmt_number(score)}/{fmt_number(max_score)}"
+    return f"{fmt_score(score)}/{fmt_score(max_score)}"
 
 
 def metric_text(check: CheckResult) -> str:

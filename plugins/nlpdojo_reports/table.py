@@ -17,6 +17,7 @@ from nlpdojo_reports.formatting import (
     STATUS_LABELS,
     fmt_number,
     fmt_points,
+    fmt_score,
     metric_text,
     run_lines,
     shown_status,
@@ -95,9 +96,9 @@ def hidden_note(ex: ExerciseResult) -> Text | None:
     none (or they ran)."""
     if not ex.hidden_points:
         return None
-    parts = ", ".join(f"{q} {fmt_number(p)}" for q, p in ex.hidden_points.items())
+    parts = ", ".join(f"{q} {fmt_score(p)}" for q, p in ex.hidden_points.items())
     total = sum(ex.hidden_points.values())
-    return Text(f"Hidden checks, not run here: {fmt_number(total)} more point"
+    return Text(f"Hidden checks, not run here: {fmt_score(total)} more point"
                 f"{'' if total == 1 else 's'} ({parts}); they run when your work is graded "
                 "after you submit it.", style="italic")
 
@@ -197,7 +198,7 @@ def total_line(result: GradingResult) -> Text:
             line.append(f"{counts[status]} {STATUS_LABELS[status]}", style=STATUS_STYLES[status])
     if result.hidden_points:
         plural = "" if result.hidden_points == 1 else "s"
-        line.append(f"  + {fmt_number(result.hidden_points)} point{plural} of hidden checks "
+        line.append(f"  + {fmt_score(result.hidden_points)} point{plural} of hidden checks "
                     "at submission", style="italic")
     cached = sum(c.cached for _, c in result.checks())
     if cached:
