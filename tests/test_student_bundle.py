@@ -318,7 +318,7 @@ def test_train_lm_scores_every_model_on_one_split_and_quotes_the_reference(
     exercises = _solved(bundle, tmp_path, "library", "language_models")
     env = {"NLPDOJO_OUTPUTS": str(tmp_path / "out")}
     lines = {}
-    for model, args in (("ngram", ["--max-documents", "20"]),
+    for model, args in (("ngram", ["--max-documents", "20", "--output", "kn3.npz"]),
                         ("rnn", ["--max-documents", "2", "--test-texts", "1", "--max-steps",
                                  "2", "--no-progress"])):
         run = _dojo(student_env, exercises, "train", "lm", "--model", model, *args, **env)
@@ -329,6 +329,30 @@ def test_train_lm_scores_every_model_on_one_split_and_quotes_the_reference(
     for text in lines.values():
         assert "on sotu's test split (" in text and "add-one unigram" in text
         assert "docs/results.md in the nlpdojo repository" in text
+    # sampling with the student's own code, the count statistics reused between steps
+    sampled = _dojo(student_env, exercises, "sample", "kn3.npz", "--sentences", "3", **env)
+    assert sampled.returncode == 0, sampled.stdout + sampled.stderr
+    header, *sentences = sampled.stdout.strip().splitlines()
+    assert "sampled by your code in" in header and len(sentences) == 3
+
+
+def test_the_release_lists_no_solutions_option_and_the_tagger_can_be_quiet(
+        student_env, tmp_path: Path):
+    """--solutions can only fail where the reference is not installed: the student release
+    does not list it; `dojo train tagger` has --no-progress like the other trainers."""
+    python, env, _ = student_env
+    env = env | {"COLUMNS": "200"}
+    helps = {
+        "grade": subprocess.run([str(python), "-m", "nlpdojo_autograder.cli.grade", "--help"],
+                                cwd=tmp_path, env=env, capture_output=True, text=True,
+                                check=False, timeout=120),
+        **{name: _dojo(student_env, tmp_path, *args, "--help", COLUMNS="200")
+           for name, args in (("tagger", ["train", "tagger"]), ("lm", ["train", "lm"]),
+                              ("sample", ["sample"]))}}
+    for name, proc in helps.items():
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert "--solutions" not in proc.stdout, name
+    assert "--no-progress" in helps["tagger"].stdout
 
 
 def test_the_student_readme_installs_the_data_too():

@@ -6,12 +6,20 @@ reference), never by the grader's own copy.
 A checkpoint holds the vocabulary and the counts: for add-δ the four arrays of
 ``ngrams.count_ngrams``, for backoff and Kneser-Ney the (keys, counts) of every order of
 ``backoff.everygram_counts``; scoring a context against the whole vocabulary at sampling time
-runs the same code again.
+runs the same code again. Sampling scores B contexts × V words once per word drawn, and the
+chosen code recomputes, every call, what depends on the counts alone (Kneser-Ney's continuation
+counts and every order's context totals: ``np.unique`` over a million keys, 75% of a step);
+:class:`CountStatistics` computes those once per model (a trigram Kneser-Ney model on sotu:
+three sentences in 0.6 s of scoring instead of 2.4 s).
 """
 
 from __future__ import annotations
 
+import functools
 import time
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +39,74 @@ from nlpdojo_course.language_models.data import CORPORA
 from nlpdojo_course.language_models.trainer import CODE, MODELS
 
 SMOOTHINGS = ("add-delta", "backoff", "kneser-ney")
+#: the modules of the chosen code a count model is scored by
+SCORING_MODULES = ("ngrams", "backoff", "kneser_ney")
+_SCALARS = (bool, int, float, str, type(None), np.integer, np.floating)
+
+
+class CountStatistics:
+    """What the chosen code computes from a model's counts alone, computed once while the model
+    scores batch after batch (``dojo sample``).
+
+    During :meth:`reusing`, every function of the chosen code's :data:`SCORING_MODULES` (theirs,
+    or one they import from each other) is swapped for one that remembers its result when it is
+    called with nothing but the model's count arrays, arrays such calls returned and plain
+    numbers (``continuation_counts(counts[2][0], 2, V)``, ``context_totals(keys, counts, V)``);
+    a call with anything else (the windows scored, arrays made from them) runs as written. The
+    arrays remembered are kept alive (their ids stay theirs) and read-only: code that would
+    change one in place raises, and the batch is scored again without reuse, as are all later
+    ones. The functions are put back after each batch."""
+
+    def __init__(self, counts: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        self.known: dict[int, np.ndarray] = {id(a): a for pair in counts for a in pair}
+        self.results: dict[Any, Any] = {}
+        self.enabled = True
+
+    def _key(self, value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            return ("array", id(value)) if id(value) in self.known else None
+        if isinstance(value, _SCALARS):
+            return ("value", type(value).__name__, value)
+        if isinstance(value, tuple | list):
+            parts = [self._key(v) for v in value]
+            return None if any(p is None for p in parts) else ("seq", tuple(parts))
+        return None
+
+    def _keep(self, value: Any) -> None:
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+            self.known[id(value)] = value
+        elif isinstance(value, tuple | list):
+            for v in value:
+                self._keep(v)
+
+    def _reusing(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            key = self._key((fn.__module__, fn.__qualname__, args, sorted(kwargs.items())))
+            if key is None:
+                return fn(*args, **kwargs)
+            if key not in self.results:
+                result = fn(*args, **kwargs)
+                self._keep(result)
+                self.results[key] = result
+            return self.results[key]
+
+        return call
+
+    @contextmanager
+    def reusing(self, modules: list[types.ModuleType]) -> Iterator[None]:
+        """The functions of ``modules`` swapped for remembering ones, and put back after."""
+        names = {m.__name__ for m in modules}
+        swapped = [(m, name, fn) for m in modules for name, fn in list(vars(m).items())
+                   if isinstance(fn, types.FunctionType) and fn.__module__ in names]
+        for module, name, fn in swapped:
+            setattr(module, name, self._reusing(fn))
+        try:
+            yield
+        finally:
+            for module, name, fn in swapped:
+                setattr(module, name, fn)
 
 
 def check_key_range(vocab_size: int, order: int) -> None:
@@ -52,6 +128,8 @@ class NgramLM:
     counts: list[tuple[np.ndarray, np.ndarray]]
     code: CodeChoice
     meta: dict[str, Any] = field(default_factory=dict)
+    #: what sampling computes once from the counts (made by the first :meth:`next_scores`)
+    statistics: CountStatistics | None = field(default=None, repr=False)
 
     @property
     def bos(self) -> int:
@@ -76,11 +154,23 @@ class NgramLM:
         return np.full((batch, self.order - 1), self.bos, dtype=np.int64)  # (B, n − 1)
 
     def next_scores(self, history: np.ndarray) -> np.ndarray:
-        """log P(· | the last n − 1 ids of each row) over the whole vocabulary: (B, V)."""
+        """log P(· | the last n − 1 ids of each row) over the whole vocabulary: (B, V), the
+        statistics of the counts computed once for every call (:class:`CountStatistics`)."""
         v, b = len(self.tokens), len(history)
         context = history[:, history.shape[1] - (self.order - 1):][:, :self.order - 1]  # (B, n − 1)
         windows = np.column_stack([np.repeat(context, v, axis=0),
                                    np.tile(np.arange(v), b)])  # (B·V, n)
+        if self.statistics is None:
+            self.statistics = CountStatistics(self.counts)
+        if self.statistics.enabled:
+            modules = [self.code.load(m) for m in SCORING_MODULES]
+            try:
+                with self.statistics.reusing(modules):
+                    return self.log_probs(windows).reshape(b, v)  # (B, V)
+            except ValueError as exc:  # a remembered array changed in place: no reuse
+                if "read-only" not in str(exc):
+                    raise
+                self.statistics.enabled = False
         return self.log_probs(windows).reshape(b, v)  # (B, V)
 
     def save(self, path: Path) -> None:

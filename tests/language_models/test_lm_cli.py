@@ -178,6 +178,81 @@ def test_generation_never_draws_bos_and_stops_at_eos(tmp_path):
     assert any(len(t) < 30 for t in texts)
 
 
+@pytest.mark.parametrize("smoothing", ["kneser-ney", "backoff", "add-delta"])
+def test_sampling_computes_the_count_statistics_once_with_the_same_scores(
+        tmp_path, monkeypatch, smoothing):
+    """Issue 26: `dojo sample` on a trigram model spent 75% of every step recomputing, in the
+    chosen code, what depends on the counts alone (np.unique over every key). A model now
+    reuses those results across steps: the scores are the same as without reuse, and the
+    statistics are computed once per order, not once per step."""
+    from nlpdojo_autograder.training.train import CodeChoice
+    from nlpdojo_solutions.language_models import backoff, kneser_ney
+
+    out = tmp_path / "lm.npz"
+    assert dojo("train", "lm", "--solutions", "--smoothing", smoothing, "--output",
+                str(out)).exit_code == 0
+    calls: list[str] = []
+    for module, name in ((kneser_ney, "continuation_counts"), (backoff, "context_totals"),
+                         (kneser_ney, "context_totals")):
+        monkeypatch.setattr(module, name, _spy(getattr(module, name), calls))
+    code = CodeChoice(lm_cli.CODE, None)
+    reused, plain = ngram_cli.load(out, code), ngram_cli.load(out, code)
+    history = np.random.default_rng(0).integers(0, len(reused.tokens), (3, 6))
+    steps = range(2, 7)
+    scores = [reused.next_scores(history[:, :t]) for t in steps]
+    once = len(calls)
+    for t, got in zip(steps, scores, strict=True):
+        np.testing.assert_array_equal(got, plain.log_probs(_windows(plain, history[:, :t]))
+                                      .reshape(got.shape))
+    if smoothing == "add-delta":
+        assert once == len(calls) == 0  # it computes nothing from the counts alone
+    else:  # the plain model computes them at every one of the 5 steps, the reusing one once
+        assert once > 0 and len(calls) - once == 5 * once
+    assert not hasattr(kneser_ney.continuation_counts, "__wrapped__")  # put back after each
+
+
+def _spy(real, calls: list[str]):
+    def spy(*args, **kwargs):
+        calls.append(real.__name__)
+        return real(*args, **kwargs)
+
+    spy.__module__, spy.__name__, spy.__qualname__ = real.__module__, real.__name__, real.__name__
+    return spy
+
+
+def test_sampling_code_that_changes_a_remembered_array_is_scored_without_reuse(
+        tmp_path, monkeypatch):
+    from nlpdojo_autograder.training.train import CodeChoice
+    from nlpdojo_solutions.language_models import backoff
+
+    out = tmp_path / "lm.npz"
+    assert dojo("train", "lm", "--solutions", "--smoothing", "backoff", "--output",
+                str(out)).exit_code == 0
+    real = backoff.absolute_discount_log_probs
+
+    def careless(counts, windows, vocab_size, discount):  # changes a helper's result in place
+        _, totals, _ = backoff.context_totals(counts[1][0], counts[1][1], vocab_size)
+        totals += 0
+        return real(counts, windows, vocab_size, discount)
+
+    careless.__module__ = real.__module__
+    monkeypatch.setattr(backoff, "absolute_discount_log_probs", careless)
+    code = CodeChoice(lm_cli.CODE, None)
+    model, plain = ngram_cli.load(out, code), ngram_cli.load(out, code)
+    history = np.random.default_rng(1).integers(0, len(model.tokens), (2, 4))
+    for t in (2, 3, 4):  # the remembered array is read-only: scored again, plainly
+        got = model.next_scores(history[:, :t])
+        np.testing.assert_array_equal(got, plain.log_probs(_windows(plain, history[:, :t]))
+                                      .reshape(got.shape))
+    assert model.statistics is not None and not model.statistics.enabled
+
+
+def _windows(model, history: np.ndarray) -> np.ndarray:
+    v = len(model.tokens)
+    context = history[:, -(model.order - 1):]
+    return np.column_stack([np.repeat(context, v, axis=0), np.tile(np.arange(v), len(history))])
+
+
 def test_the_students_stub_is_a_clear_error(tmp_path, monkeypatch):
     topic = tmp_path / "exercises" / "language_models"
     shutil.copytree(ROOT / "exercises" / "language_models", topic,
