@@ -248,6 +248,11 @@ def test_training_from_exercises_never_breaks_grading(bundle: Path, student_env,
     (warning,) = result["warnings"]
     assert ("skipped: a file too large to grade (neural_networks/tagger.npz: 8,500,000 bytes, "
             "more than the 5,242,880 a file may have)") in warning
+    # round points (issue 26: sigmoid's checks were worth 0.282353, 0.141176, 0.094118...)
+    assert {c["id"]: c["max_score"] for c in checks} == {
+        "sigmoid.values": 0.3, "sigmoid.gradients": 0.3, "sigmoid.repeated": 0.1,
+        "sigmoid.stability": 0.2}
+    assert result["max_score"] == 0.9 and result["hidden_points"] == 0.1
 
 
 def test_without_data_the_rest_is_graded_and_the_skipped_questions_named(
