@@ -226,14 +226,16 @@ def test_training_from_exercises_never_breaks_grading(bundle: Path, student_env,
     `exercises/` changes, and a large file found there anyway is left out of the grading with
     a warning naming it and its size; the rest is graded as usual."""
     exercises = _solved(bundle, tmp_path, "library", "neural_networks")
-    env = {"NLPDOJO_DATA": str(tmp_path / "data"), "NLPDOJO_OUTPUTS": str(tmp_path / "out")}
+    # a long folder name: a path cut by the console's line wrapping would not be found below
+    out = tmp_path / ("out-" + "x" * 100)
+    env = {"NLPDOJO_DATA": str(tmp_path / "data"), "NLPDOJO_OUTPUTS": str(out)}
     fetched = _dojo(student_env, exercises, "data", "fetch", "tiny", **env)  # bundled: offline
     assert fetched.returncode == 0, fetched.stderr
     before = _files(exercises)
     trained = _dojo(student_env, exercises, "train", "tagger", "--dataset", "tiny", "--epochs",
                     "1", "--dim", "8", "--hidden", "16", "--no-progress", **env)
     assert trained.returncode == 0, trained.stdout + trained.stderr
-    checkpoint = tmp_path / "out" / "tagger.npz"
+    checkpoint = out / "tagger.npz"
     assert f"checkpoint -> {checkpoint}" in " ".join(trained.stdout.split())
     assert checkpoint.is_file() and _files(exercises) == before
     evaluated = _dojo(student_env, exercises, "train", "tagger", "--evaluate", "tagger.npz",

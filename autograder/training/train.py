@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from platformdirs import user_data_path
+
 from nlpdojo.data import get_dataset
 from nlpdojo.dataset import DataMissingError
 from nlpdojo.errors import NlpdojoError
@@ -70,8 +72,6 @@ def outputs_root() -> Path:
     override = os.environ.get(OUTPUTS_ENV, "").strip()
     if override:
         return Path(override).expanduser().absolute()
-    from platformdirs import user_data_path
-
     return user_data_path("nlpdojo", appauthor=False) / "outputs"
 
 

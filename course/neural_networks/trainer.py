@@ -42,6 +42,7 @@ from nlpdojo_autograder.training import (
     restore,
     resume_epoch,
     run_epochs,
+    say,
     solutions_installed,
 )
 
@@ -168,9 +169,9 @@ def tagger(
             model, _ = _build(module, be, meta, data)
             restore(saved, model, None, evaluate, "this tagger", MISFIT)
             acc = accuracy(module, be, model, data)
-        console.print(f"{evaluate}: {meta['epochs_done']} epoch(s) of {meta['optimizer']} on "
-                      f"{meta['dataset']}; evaluated with {chosen.whose} on {be.name}/"
-                      f"{be.device}")
+        say(f"{evaluate}: {meta['epochs_done']} epoch(s) of {meta['optimizer']} on "
+            f"{meta['dataset']}; evaluated with {chosen.whose} on {be.name}/"
+            f"{be.device}")
         _report(console, acc, most_frequent_tag_accuracy(data), len(data.test_tags))
         return
 
@@ -187,10 +188,10 @@ def tagger(
     started = time.perf_counter()
     data = load_data(settings)
     baseline = most_frequent_tag_accuracy(data)
-    console.print(f"{settings['dataset']}: {len(data.train_tags):,} training and "
-                  f"{len(data.test_tags):,} held-out tokens, {data.vocab_size:,} words, "
-                  f"{data.n_tags} tags, prepared in {time.perf_counter() - started:.1f}s; "
-                  f"training {chosen.whose} on {be.name}/{be.device}")
+    say(f"{settings['dataset']}: {len(data.train_tags):,} training and "
+        f"{len(data.test_tags):,} held-out tokens, {data.vocab_size:,} words, "
+        f"{data.n_tags} tags, prepared in {time.perf_counter() - started:.1f}s; "
+        f"training {chosen.whose} on {be.name}/{be.device}")
 
     if compare_optimizers:
         _compare(console, chosen, module, be, data, settings, epochs, plot, baseline,
@@ -202,10 +203,10 @@ def tagger(
         if saved is not None:
             restore(saved, model, opt, output, "this tagger", MISFIT)
             _check_same_data(meta, data, output)
-            console.print(f"resumed {output} after epoch {start_epoch} with its settings ("
-                          + ", ".join(f"{k} {settings[k]}" for k in ("optimizer", "lr",
-                                                                     "dropout", "seed"))
-                          + ")")
+            say(f"resumed {output} after epoch {start_epoch} with its settings ("
+                + ", ".join(f"{k} {settings[k]}" for k in ("optimizer", "lr", "dropout",
+                                                           "seed"))
+                + ")")
         acc = run_epochs(
             lambda epoch: module.train_epochs(
                 be, model, opt, data.train_windows, data.train_tags, epochs=epoch + 1,
@@ -215,7 +216,7 @@ def tagger(
             output=output, model=model, optimizer=opt, what=_what(settings), topic=TOPIC,
             meta=lambda done, acc: {**settings, "epochs_done": done, "words": list(data.words),
                                     "tags": list(data.tags), "accuracy": acc},
-            say=console.print)
+            say=say)
     _report(console, acc, baseline, len(data.test_tags))
 
 
@@ -232,8 +233,8 @@ def _what(settings: dict[str, Any]) -> str:
 
 
 def _report(console: Any, acc: float, baseline: float, n: int) -> None:
-    console.print(f"held-out accuracy {acc:.4f} on {n:,} tokens; most-frequent-tag baseline "
-                  f"{baseline:.4f} ({100 * (acc - baseline):+.2f} points)")
+    say(f"held-out accuracy {acc:.4f} on {n:,} tokens; most-frequent-tag baseline "
+        f"{baseline:.4f} ({100 * (acc - baseline):+.2f} points)")
 
 
 def _compare(console: Any, chosen: Any, module: Any, be: Any, data: Any,
@@ -262,11 +263,11 @@ def _compare(console: Any, chosen: Any, module: Any, be: Any, data: Any,
     for name, rate, loss, acc in rows:
         table.add_row(name, f"{rate:g}", f"{loss:.4f}", f"{acc:.4f}")
     console.print(table)
-    console.print(f"most-frequent-tag baseline {baseline:.4f}")
+    say(f"most-frequent-tag baseline {baseline:.4f}")
     if plot is not None:
         plots = chosen.load("plots")
         plots.plot_losses(curves, plot)
-        console.print(f"training losses -> {plot}")
+        say(f"training losses -> {plot}")
 
 
 TRAINER = Trainer("tagger", TOPIC, "The window tagger on a tagged corpus: held-out accuracy "

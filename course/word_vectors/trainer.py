@@ -25,6 +25,7 @@ from nlpdojo_autograder.training import (
     check_output,
     output_path,
     require_datasets,
+    say,
     solutions_installed,
 )
 from nlpdojo_course.word_vectors.data import (
@@ -94,10 +95,10 @@ def word2vec(
     if len(data.words) < 2:
         raise TrainError(f"only {len(data.words)} words are seen {min_count}+ times in "
                          "the text used; raise --max-words or lower --min-count")
-    console.print(f"{corpus}: {data.token_ids.shape[0]:,} tokens of {len(data.words):,} "
-                  f"words seen {min_count}+ times (rarer words dropped), prepared in "
-                  f"{time.perf_counter() - started:.1f}s; "
-                  f"training {chosen.whose} on {be.name}/{be.device}")
+    say(f"{corpus}: {data.token_ids.shape[0]:,} tokens of {len(data.words):,} "
+        f"words seen {min_count}+ times (rarer words dropped), prepared in "
+        f"{time.perf_counter() - started:.1f}s; "
+        f"training {chosen.whose} on {be.name}/{be.device}")
     with chosen.stubs():
         result = train_module.train_sgns(
             be, data.token_ids, data.counts, dim=dim, window=window, negatives=negatives,
@@ -105,9 +106,9 @@ def word2vec(
             # unset: the folder's own default (a train.py of an older release has one too)
             **({} if batch_size is None else {"batch_size": batch_size}))
     save_word2vec_text(output, data.words, result.center_vectors)
-    console.print(f"trained {result.words:,} words in {result.seconds:.1f}s "
-                  f"({result.words_per_second:,.0f} words/s); final loss "
-                  f"{result.losses[-1]:.4f}; vectors -> {output}")
+    say(f"trained {result.words:,} words in {result.seconds:.1f}s "
+        f"({result.words_per_second:,.0f} words/s); final loss "
+        f"{result.losses[-1]:.4f}; vectors -> {output}")
     if evaluate:
         scores = evaluate_vectors(result.center_vectors, data.word2ind)
         console.print(

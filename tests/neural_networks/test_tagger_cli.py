@@ -206,7 +206,8 @@ def test_run_from_exercises_it_writes_nothing_there_and_reads_its_checkpoint_bac
     for name in ("library", "neural_networks"):  # a student's finished work
         shutil.copytree(ROOT / "solutions" / name, course / name,
                         ignore=shutil.ignore_patterns("__pycache__"))
-    outputs = tmp_path / "outputs"
+    # a long folder name: a path cut by the console's line wrapping would not be found below
+    outputs = tmp_path / ("outputs-" + "x" * 100)
     monkeypatch.setenv("NLPDOJO_OUTPUTS", str(outputs))
     monkeypatch.chdir(course)
     before = _tree(course)
