@@ -15,37 +15,22 @@ the same run: rnn_variants' checks should cost about what the others' cost per q
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np  # noqa: F401 - loaded, so that machine() names its BLAS
 from _machine import machine  # bench/ is on sys.path when a bench runs
+from grading_overhead import timed_grade
 
-ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ("word_vectors", "neural_networks", "language_models", "rnn_variants")
 
 
 def grading(topic: str, env: dict[str, str]) -> dict[str, float]:
     """One ``grade TOPIC --submission solutions --no-cache``: durations by kind, wall clock,
     checks, questions and score, from its JSON report."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "r.json"
-        t0 = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "nlpdojo_autograder.cli.grade", topic, "--submission",
-             str(ROOT / "solutions"), "--format", "json", "--output", str(out), "--no-cache"],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t0
-        if not out.exists():
-            raise SystemExit(f"grade {topic} wrote no report (exit {done.returncode}):\n"
-                             f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
-        result = json.loads(out.read_text())
+    wall, result = timed_grade(sys.executable, topic, env, ["--no-cache"])
     sums = {"wall": wall, "checks": 0.0, "value+gradient+custom": 0.0, "metric": 0.0,
             "score": 0.0, "max_score": 0.0}
     questions: set[str] = set()

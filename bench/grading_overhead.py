@@ -68,18 +68,28 @@ def per_call(calls: int, batches: int = 5) -> dict[str, float]:
         local.close()
 
 
-def grading(python: str, env: dict[str, str], extra: list[str]) -> dict[str, float]:
-    """One ``grade`` of the reference solutions of word_vectors (the other topics' checks
-    are not counted: the baseline has none)."""
+def timed_grade(python: str, topic: str, env: dict[str, str],
+                extra: list[str]) -> tuple[float, dict]:
+    """``grade TOPIC --submission solutions`` run by the interpreter ``python`` with ``extra``
+    options: its wall-clock seconds and its JSON report (shared by bench/grade_topics.py)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
         t0 = time.perf_counter()
-        subprocess.run([python, "-m", "nlpdojo_autograder.cli.grade", "word_vectors",
-                        "--submission", str(ROOT / "solutions"), "--format", "json",
-                        "--output", str(out), *extra],
-                       cwd=ROOT, env=env, capture_output=True, check=False)
+        done = subprocess.run(
+            [python, "-m", "nlpdojo_autograder.cli.grade", topic, "--submission",
+             str(ROOT / "solutions"), "--format", "json", "--output", str(out), *extra],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - t0
-        result = json.loads(out.read_text())
+        if not out.exists():
+            raise SystemExit(f"grade {topic} wrote no report (exit {done.returncode}):\n"
+                             f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        return wall, json.loads(out.read_text())
+
+
+def grading(python: str, env: dict[str, str], extra: list[str]) -> dict[str, float]:
+    """One ``grade`` of the reference solutions of word_vectors (the other topics' checks
+    are not counted: the baseline has none)."""
+    wall, result = timed_grade(python, "word_vectors", env, extra)
     sums: dict[str, float] = {"wall": wall}
     for exercise in result["exercises"]:
         if exercise["name"] != "word_vectors":
