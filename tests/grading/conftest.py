@@ -7,6 +7,7 @@ import importlib
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,10 @@ def make_submission(tmp_path):
         return root
 
     return make
+
+
+@pytest.fixture
+def scratch_under_tmp_path(tmp_path, monkeypatch):
+    """Temporary folders made with ``tempfile`` (the scratch of a LocalSubject a test never
+    closes) go under pytest's tmp_path, cleaned by pytest, not into the system's."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

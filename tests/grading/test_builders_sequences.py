@@ -7,7 +7,6 @@ judged against the right one's payload."""
 
 from __future__ import annotations
 
-import tempfile
 import types
 from pathlib import Path
 
@@ -31,12 +30,8 @@ from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.probes import ArrayStateCell
 from nlpdojo_autograder.runtime.remote import LocalSubject
 
-
-@pytest.fixture(autouse=True)
-def _scratch_under_tmp_path(tmp_path, monkeypatch):
-    """The LocalSubjects these tests make are never closed: their scratch folders go under
-    pytest's tmp_path (cleaned by pytest), not into the system's temporary folder."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+#: the LocalSubjects these tests make are never closed: their scratch goes under tmp_path
+pytestmark = pytest.mark.usefixtures("scratch_under_tmp_path")
 
 
 class _Code:
