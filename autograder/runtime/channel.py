@@ -439,15 +439,24 @@ class Channel:
     def send(self, obj: Any, deadline: float | None = None) -> None:
         """Write one frame. With a ``deadline`` the pipe is written without blocking, so a
         reader that stopped reading (a worker stuck in a loop) cannot stall the writer."""
-        if deadline is not None:
-            os.set_blocking(self.write_fd, False)
-        poller = select.poll()
-        poller.register(self.write_fd, select.POLLOUT | select.POLLERR | select.POLLHUP)
         if self.send_pickles:
             data = pickle.dumps(obj, protocol=5)
             chunks: list[Any] = [_PREFIX.pack(MAGIC_PICKLE, 0, len(data)), data]
         else:
             chunks = encode(obj, self.convert)
+        self.send_frame(chunks, deadline)
+
+    def send_frame(self, chunks: list[bytes | memoryview], deadline: float | None = None
+                   ) -> None:
+        """Write one frame already encoded (:func:`encode` with this channel's ``convert``).
+        A frame of up to :data:`COALESCE_BYTES` goes in one write: the reader then wakes once
+        for it, not once per array (a call-back's round trip is mostly such wake-ups)."""
+        if sum(memoryview(c).nbytes for c in chunks) <= COALESCE_BYTES:
+            chunks = [b"".join(chunks)]
+        if deadline is not None:
+            os.set_blocking(self.write_fd, False)
+        poller = select.poll()
+        poller.register(self.write_fd, select.POLLOUT | select.POLLERR | select.POLLHUP)
         for chunk in chunks:
             view = memoryview(chunk).cast("B") if not isinstance(chunk, bytes) else chunk
             while len(view):
@@ -488,6 +497,10 @@ class Channel:
         reader.left = header_len + buffers_len
         tree = parse_header(reader.take(header_len))
         return _Decoder(reader.take, buffers_len, self.allow_tokens).finish(tree)
+
+
+#: frames up to this size are written with one ``write`` (:meth:`Channel.send_frame`)
+COALESCE_BYTES = 1 << 20
 
 
 class _FrameReader:

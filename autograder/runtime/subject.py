@@ -46,6 +46,7 @@ GRADER_PACKAGE = "nlpdojo_autograder"
 #: nothing. The packages above a module (``runtime``) come with it, their ``__init__`` only.
 WORKER_MODULES = ("runtime.worker", "runtime.channel", "runtime.calls", "runtime.subject",
                   "runtime.loader", "runtime.probes", "runtime.objects", "runtime.untrusted",
+                  "runtime.replies",
                   "plugin", "grading.results", "grading.reporting")
 #: tools the course gives students for their own use that answer a question when graded code
 #: imports them (``nlpdojo.gradcheck`` is the central-difference checker that

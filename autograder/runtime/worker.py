@@ -43,8 +43,9 @@ from nlpdojo_autograder.runtime.calls import (
     is_backend_array,
     to_wire,
 )
-from nlpdojo_autograder.runtime.channel import Channel, Token, map_tree
+from nlpdojo_autograder.runtime.channel import Channel, Token, encode, map_tree
 from nlpdojo_autograder.runtime.objects import AllowedClasses
+from nlpdojo_autograder.runtime.replies import ReplyMemo
 from nlpdojo_autograder.runtime.subject import Fence, ReferenceCode, StudentCode
 from nlpdojo_autograder.runtime.untrusted import read_untrusted
 
@@ -127,6 +128,8 @@ class Worker:
             blocked_packages=spec["blocked_packages"])
         self.workspace = Workspace(backends, self.code, scratch)
         self.pending_swap: tuple[str, ...] = ()
+        #: the reference's replies within the current check (:mod:`.replies`)
+        self.replies = ReplyMemo()
         self.stack_file = open(scratch / "stack.txt", "w")  # noqa: SIM115 - for faulthandler
 
     def serve(self) -> None:
@@ -142,6 +145,7 @@ class Worker:
                 faulthandler.dump_traceback_later(max(0.05, float(request["timeout_s"])),
                                                   repeat=False, file=self.stack_file)
                 self.pending_swap = tuple(request["swap_in"])
+                self.replies.clear()
                 self.channel.send({"ok": True})
             elif op == "call":
                 self.channel.send(self.call(request))
@@ -162,6 +166,7 @@ class Worker:
                 faulthandler.cancel_dump_traceback_later()
                 self.code.restore()
                 self.pending_swap = ()
+                self.replies.clear()
                 self.channel.send({"ok": True})
             else:
                 raise SystemExit(f"unknown request {op!r}")
@@ -228,8 +233,13 @@ class Worker:
             sent = (Token("object", (module, name.rsplit(".", 1)[0], state)), *sent)
         request = {"op": "reference", "module": module, "name": name, "args": sent,
                    "kwargs": {k: out(v, k) for k, v in kwargs.items()}}
-        self.channel.send(request)
-        reply = self.channel.recv()
+        frame = encode(request, self.channel.convert)
+        key = self.replies.key(frame)
+        reply = self.replies.get(key)
+        if reply is None:  # not asked before in this check
+            self.channel.send_frame(frame)
+            reply = self.channel.recv()
+            self.replies.put(key, reply)
         if "error" in reply:
             raise RuntimeError(f"the reference {name}() (swapped in for an earlier question) "
                                f"failed on the arguments your code passed: {reply['error']}")

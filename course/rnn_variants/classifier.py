@@ -40,7 +40,7 @@ NN = "neural_networks"
 #: student's own in the training run)
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
            f"{NN}.adam", "lstm_cell", "recurrent", "clipping")
-V, D, H, B, T, C = 7, 3, 4, 3, 5, 2
+V, D, H, B, T, C = 5, 2, 2, 3, 5, 2
 #: each LSTM call is one call-back to the reference process, two per direction and application
 TIMEOUT_S = 120.0
 

@@ -36,7 +36,7 @@ NN = "neural_networks"
 #: the student's own in the training runs (``own_code``)
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.dropout",
            f"{NN}.softmax_ce", f"{NN}.sgd", f"{NN}.adam", "lstm_cell", "recurrent", "clipping")
-V, D, HID, B, T = 7, 3, 4, 2, 4
+V, D, HID, B, T = 5, 2, 3, 2, 4
 DROPOUT = 0.25
 #: the budget's time limit: an LSTM step costs about four RNN steps
 TIMEOUT_S = 120.0

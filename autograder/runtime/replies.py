@@ -1,0 +1,77 @@
+"""The worker's memo of the reference's replies within one check.
+
+A gradient check evaluates the student's loss at hundreds of points, and where the layer under
+test is built on swapped-in reference layers, every evaluation calls them back: the
+constructors' initialisers (whose draws the check's parameters then replace) and the
+sub-layers whose inputs the perturbed coordinate does not reach ask the same question each
+time. The reference is a deterministic function of a request (randomness comes from seeds
+and generators that travel as arguments or object state), so a request seen before in the
+same check gets the same reply again, without the round trip.
+
+The memo lives in the untrusted worker and changes nothing the grader relies on: the student's
+code could answer its own call-backs anyway, and the grader judges what comes out. It is
+cleared when a check begins and ends, and holds at most :data:`MAX_BYTES` of replies.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+import numpy as np
+
+#: what the memo may hold, in bytes of reply arrays (it counts against the worker's memory)
+MAX_BYTES = 64 * 2**20
+
+
+class ReplyMemo:
+    """Replies by the digest of their request's encoded frame."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.replies: dict[bytes, Any] = {}
+        self.size = 0
+        self.hits = 0
+
+    @staticmethod
+    def key(chunks: list[bytes | memoryview]) -> bytes:
+        """The digest of a request's frame (its header and every array's bytes)."""
+        digest = hashlib.blake2b(digest_size=20)
+        for chunk in chunks:
+            digest.update(chunk)
+        return digest.digest()
+
+    def get(self, key: bytes) -> Any | None:
+        """A copy of the reply to the same request, or None (the caller may change the
+        arrays it gets, in place)."""
+        reply = self.replies.get(key)
+        if reply is None:
+            return None
+        self.hits += 1
+        return copy.deepcopy(reply)
+
+    def put(self, key: bytes, reply: Any) -> None:
+        """Keep a copy of ``reply`` while the memo has room; an error is not kept."""
+        if not isinstance(reply, dict) or "error" in reply:
+            return
+        size = _nbytes(reply)
+        if self.size + size > self.max_bytes:
+            return
+        self.replies[key] = copy.deepcopy(reply)
+        self.size += size
+
+    def clear(self) -> None:
+        self.replies.clear()
+        self.size = 0
+
+
+def _nbytes(tree: Any) -> int:
+    """The bytes of the arrays in a reply (and a little for everything else)."""
+    if isinstance(tree, np.ndarray):
+        return int(tree.nbytes) + 100
+    if isinstance(tree, dict):
+        return 100 + sum(_nbytes(v) for v in tree.values())
+    if isinstance(tree, (list, tuple)):
+        return 100 + sum(_nbytes(v) for v in tree)
+    return 100
