@@ -84,16 +84,17 @@ class LayerCase:
 
 
 def _send(ctx: Context, x: Any) -> Any:
-    """An input as the code under test receives it (a tuple of arrays stays a tuple)."""
-    if isinstance(x, tuple):
-        return tuple(_send(ctx, a) for a in x)
+    """An input as the code under test receives it (a tuple of arrays stays a tuple, a list
+    of states a list)."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(_send(ctx, a) for a in x)
     x = np.asarray(x)
     return ctx.asarray(x, np.int64) if np.issubdtype(x.dtype, np.integer) else ctx.asarray(x)
 
 
 def _host(x: Any) -> Any:
-    """A drawn input as NumPy (a tuple of arrays stays a tuple)."""
-    return tuple(_host(a) for a in x) if isinstance(x, (tuple, list)) else np.asarray(x)
+    """A drawn input as NumPy (a tuple of arrays stays a tuple, a list a list)."""
+    return type(x)(_host(a) for a in x) if isinstance(x, (tuple, list)) else np.asarray(x)
 
 
 def _leaves(tree: Any) -> list[Any]:
@@ -104,7 +105,7 @@ def _leaves(tree: Any) -> list[Any]:
 def _rebuild(tree: Any, leaves: list[Any]) -> Any:
     """``tree``'s structure filled with ``leaves`` in order (consumed from the front)."""
     if isinstance(tree, (tuple, list)):
-        return tuple(_rebuild(item, leaves) for item in tree)
+        return type(tree)(_rebuild(item, leaves) for item in tree)
     return leaves.pop(0)
 
 
@@ -126,12 +127,23 @@ def _input_names(case: LayerCase, inputs: tuple[Any, ...]) -> list[tuple[int, st
     out = []
     for i in case.differentiable:
         given = case.names[i] if case.names is not None else None
-        if isinstance(inputs[i], tuple):
-            out += [(i, given[j] if given else f"input {i}.{j}")
-                    for j in range(len(_leaves(inputs[i])))]
+        if isinstance(inputs[i], (tuple, list)):
+            if isinstance(given, str):  # one name for the whole state: state0[0], state0[1][0]
+                out += [(i, name) for name in _leaf_paths(inputs[i], given)]
+            else:
+                out += [(i, given[j] if given else f"input {i}.{j}")
+                        for j in range(len(_leaves(inputs[i])))]
         else:
             out.append((i, given or f"input {i}"))
     return out
+
+
+def _leaf_paths(tree: Any, prefix: str) -> list[str]:
+    """The names of a nested state's arrays by their index: ``state0[1][0]``."""
+    if isinstance(tree, (tuple, list)):
+        return [path for k, item in enumerate(tree) for path in _leaf_paths(item,
+                                                                             f"{prefix}[{k}]")]
+    return [prefix]
 
 
 def _grad_key(case: LayerCase, name: str) -> str:
@@ -365,7 +377,7 @@ def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...
     value (one array for one input, a tuple for several; a tuple input's gradient a tuple)."""
     returned = result["input_grads"][application]
     if len(inputs) == 1 and not (isinstance(returned, (tuple, list)) and len(returned) == 1
-                                 and isinstance(inputs[0], tuple) == isinstance(
+                                 and isinstance(inputs[0], (tuple, list)) == isinstance(
                                      returned[0], (tuple, list))):
         returned = (returned,)
     if not isinstance(returned, (tuple, list)) or len(returned) != len(inputs):
@@ -378,11 +390,12 @@ def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...
     for i in case.differentiable:
         arrays = _leaves(inputs[i])
         given = returned[i]
-        if isinstance(inputs[i], tuple):
+        if isinstance(inputs[i], (tuple, list)):
             if not isinstance(given, (tuple, list)) or len(_leaves(given)) != len(arrays):
                 what = ", ".join(_input_names(case, inputs)[k][1] for k in range(len(arrays)))
-                raise CheckFailure(f"{cls}.backward's gradient of input {i} should be a tuple "
-                                   f"like the input ({what}); it is {type(given).__name__}")
+                raise CheckFailure(f"{cls}.backward's gradient of input {i} should be a "
+                                   f"{type(inputs[i]).__name__} like the input ({what}); it is "
+                                   f"{type(given).__name__}")
             given = _leaves(given)
         else:
             given = [given]
@@ -416,14 +429,14 @@ def _torch_inputs(case: LayerCase, inputs: tuple[Any, ...], values: dict[str, An
     out = []
     for i, x in enumerate(inputs):
         if i not in case.differentiable:
-            out.append(torch.as_tensor(x) if not isinstance(x, tuple) else tuple(
+            out.append(torch.as_tensor(x) if not isinstance(x, (tuple, list)) else type(x)(
                 torch.as_tensor(a) for a in x))
             continue
         leaves = []
         for leaf in _leaves(x):
             name = next(names)[1]
             leaves.append(values[name] if name in values else torch.as_tensor(leaf))
-        out.append(_rebuild(x, leaves) if isinstance(x, tuple) else leaves[0])
+        out.append(_rebuild(x, leaves) if isinstance(x, (tuple, list)) else leaves[0])
     return out
 
 
@@ -591,7 +604,28 @@ def sequence_checks(question: str, module: str, cls: str,
     return _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}))
 
 
-_STATE = {"array": "h", "pair": "(h, c)"}
+_STATE = {"array": "h", "pair": "(h, c)", "layers": "one (h, c) per layer, a list"}
+
+
+def final_state_check(question: str, module: str, cls: str,
+                      make: Callable[[Context], LayerCase], *, title: str, points: float,
+                      **options: Any) -> Check:
+    """A value check of ``cls.final_state(cache)`` after one forward pass on the case's inputs
+    (its stand-in cells in place): every array of the state it returns, named by its index
+    (``final_state[1][0]``: layer 1's h), must equal the reference's. What a language model
+    carries from one window to the next. ``options`` as for :func:`value_check`."""
+    def run(ctx: Context) -> Payload:
+        case = _with_cells(ctx, make(ctx))
+        inputs = tuple(_host(a) for a in case.inputs(ctx.rng(1)))
+        state = ctx.probe("final_state_run")(
+            ctx.function(module, cls), tuple(case.args), case.kwargs, _params(ctx, case),
+            [_send(ctx, a) for a in inputs], train=case.train, cells=case.cells or None)
+        names = (_leaf_paths(state, "final_state") if isinstance(state, (tuple, list))
+                 else ["final_state"])
+        return {n: ctx.to_numpy(x, f"{cls}.final_state's {n}")
+                for n, x in zip(names, _leaves(state), strict=True)}
+
+    return value_check(question, "final_state", title, points, run, **options)
 
 
 def with_hint(check: Check, hint: str) -> Check:

@@ -115,6 +115,20 @@ def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
             "param_grads_once": once}
 
 
+def final_state_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+                    params: dict[str, Any] | None, inputs: Sequence[Any], *,
+                    train: bool = True, cells: dict[str, Sequence[Any]] | None = None) -> Any:
+    """``final_state(cache)`` of a new layer after one forward pass on ``inputs``: the state
+    after the last step as the layer reads it from its cache (an array, a tuple ``(h, c)``,
+    a list with one per stacked layer)."""
+    layer = build(cls, args, kwargs, params, train=train, cells=cells)
+    _, cache = forward(layer, inputs)
+    if not callable(getattr(layer, "final_state", None)):
+        raise ProbeError(f"{type(layer).__name__} has no final_state(cache) method; keep the "
+                         "methods of the released code")
+    return layer.final_state(cache)
+
+
 def _copy(x: Any) -> Any:
     return array_namespace(x).asarray(x, copy=True)
 

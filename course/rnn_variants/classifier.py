@@ -80,7 +80,8 @@ def _torch_classifier(bidirectional: bool, pooling: str):
         import torch
         from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-        lstm = torch.nn.LSTM(D, H, batch_first=True, bidirectional=bidirectional,
+        d, four_h = p["left.cell.weight_x"].shape  # (D, 4H): the sizes of these weights
+        lstm = torch.nn.LSTM(d, four_h // 4, batch_first=True, bidirectional=bidirectional,
                              dtype=torch.float64)
         weights = {}
         for side, suffix in (("left", ""), ("right", "_reverse"))[:1 + bidirectional]:

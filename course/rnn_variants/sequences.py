@@ -13,6 +13,7 @@ from nlpdojo_autograder.authoring import (
     LayerCase,
     Question,
     bug,
+    final_state_check,
     layer_checks,
     sequence_checks,
     stand_in_cell,
@@ -82,22 +83,35 @@ STACK_DROPOUT = 0.3
 
 
 def _stacked(ctx: Context, kind: str) -> LayerCase:
+    """Two stacked layers over stand-in cells of ``kind``, both starting from one state;
+    ``"layers"``: LSTM-like cells, state (h, c), and a list of one state per layer (what a
+    stacked language model carries from window to window)."""
+    cell = "pair" if kind == "layers" else kind
+
+    def state0(r: np.random.Generator):
+        if kind == "layers":
+            return [state_of("pair", r, (BW, HW)) for _ in range(2)]
+        return state_of(kind, r, (BW, HW))
+
     return LayerCase(args=(ctx.backend, DW, HW, 2),
                      kwargs={"dropout": STACK_DROPOUT, "connection": "residual"}, params={},
                      names=("xs", "state0"),
-                     inputs=lambda r: (r.standard_normal((BW, TW, DW)),
-                                       state_of(kind, r, (BW, HW))),
+                     inputs=lambda r: (r.standard_normal((BW, TW, DW)), state0(r)),
                      differentiable=(0, 1),
-                     cells={"layers.0.cell": stand_in_cell(kind, DW, HW),
-                            "layers.1.cell": stand_in_cell(kind, HW, HW)})
+                     cells={"layers.0.cell": stand_in_cell(cell, DW, HW),
+                            "layers.1.cell": stand_in_cell(cell, HW, HW)})
 
 
 STACKED = Question(
     "stacked", "A stacked RNN with dropout between its layers", code="library/deep_rnn",
-    checks=sequence_checks("stacked", DEEP, "Stacked", _stacked,
-                           title="Stacked (2 layers, residual, dropout 0.3) over stand-in cells",
-                           points=1.5, states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S,
-                           repeat=2),
+    checks=[*sequence_checks("stacked", DEEP, "Stacked", _stacked,
+                             title="Stacked (2 layers, residual, dropout 0.3) over stand-in "
+                                   "cells", points=1.75, states=("array", "pair", "layers"),
+                             timeout_s=WRAPPER_TIMEOUT_S, repeat=2),
+            final_state_check("stacked", DEEP, "Stacked", lambda ctx: _stacked(ctx, "layers"),
+                              title="Stacked.final_state: every layer's (h, c) after the last "
+                                    "step, a list", points=0.25,
+                              timeout_s=WRAPPER_TIMEOUT_S)],
     planted_bugs=[
         bug("dropout after the top layer too", DEEP,
             "if k < len(self.dropouts):  # between layers only: not after the top one\n"
@@ -105,14 +119,20 @@ STACKED = Question(
             "outputs, dropout_cache = self.dropouts[min(k, len(self.dropouts) - 1)](outputs)",
             "stacked"),
         bug("dropout on the recurrent path (the state each layer starts from)", DEEP,
-            "outputs, layer_cache = layer(inputs, state0)  # (B, T, H)",
-            "outputs, layer_cache = layer(inputs, state0 if k == 0 else (tuple("
-            "self.dropouts[k - 1](s)[0] for s in state0) if isinstance(state0, tuple) "
-            "else self.dropouts[k - 1](state0)[0]))", "stacked"),
+            "outputs, layer_cache = layer(inputs, states[k])  # (B, T, H)",
+            "outputs, layer_cache = layer(inputs, states[k] if k == 0 else (tuple("
+            "self.dropouts[k - 1](s)[0] for s in states[k]) if isinstance(states[k], tuple) "
+            "else self.dropouts[k - 1](states[k])[0]))", "stacked"),
         bug("the initial state's gradient from the lower layers dropped", DEEP,
-            "grad_state = grad_state_k if grad_state is None else add_states(grad_state,",
-            "grad_state = grad_state_k if grad_state is None else add_states(0 * grad_state,",
-            "stacked"),
+            "grad_state = add_states(grad_state, grad_state_k)",
+            "grad_state = add_states(0 * grad_state, grad_state_k)", "stacked"),
+        bug("every layer starts from the bottom layer's state (a list of states)", DEEP,
+            "outputs, layer_cache = layer(inputs, states[k])  # (B, T, H)",
+            "outputs, layer_cache = layer(inputs, states[0])  # (B, T, H)", "stacked"),
+        bug("final_state gives the top layer's state only", DEEP,
+            "return [layer.final_state(c[0]) for layer, c in zip(self.layers, caches, "
+            "strict=True)]",
+            "return self.layers[-1].final_state(caches[-1][0])", "stacked"),
         bug("the gradient around a connection dropped (only through the layer)", DEEP,
             "grad = grad + around", "grad = grad + 0.0 * around", "stacked")],
     requires=("recurrent", "residual", "neural_networks.xavier", "neural_networks.dropout"))

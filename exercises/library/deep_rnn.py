@@ -9,7 +9,9 @@ step. ``torch.nn.LSTM(D, H, num_layers=L, bidirectional=..., dropout=p, batch_fi
 computes the same.
 
 Both take any recurrent layer of :mod:`.recurrent` (``GRU`` by default, ``LSTM``), so the
-state may be one array or a tuple; every layer starts from the same ``state0``. Between
+state may be one array or a tuple. The two directions start from the same ``state0``; the
+stacked layers from one state each (a list, torch's ``h0[k]``: what a language model carries
+from window to window) or all from the same one. Between
 stacked layers of the same size, a residual connection (He et al. 2016) adds a layer's input
 to its output, and a highway connection (Srivastava et al. 2015) lets a learned gate choose
 between them: both give the gradient a path around the layer, as the LSTM's cell state gives
@@ -120,9 +122,13 @@ class Stacked(Module):
     below; ``dropout`` applied to the outputs of every layer but the top one as they go up
     (``dropouts[k]`` after layer k), never inside a layer. Outputs (B, T, H): the top layer's.
 
-    Backward walks the layers top down: each layer's gradient of its inputs goes, through
-    the dropout below it, to the layer below as the gradient of that layer's outputs. Every
-    layer starts from ``state0``, so its gradient is the sum over the layers."""
+    ``state0``: a list of ``num_layers`` states, layer k starting from ``state0[k]`` (as
+    ``torch.nn.LSTM``'s ``h0[k]``), or one state every layer starts from. Backward walks the
+    layers top down: each layer's gradient of its inputs goes, through the dropout below it,
+    to the layer below as the gradient of that layer's outputs; dL/dstate0 has the structure
+    of ``state0`` (a list of each layer's, or, for one shared state, their sum).
+    :meth:`final_state` gives every layer's state after the last step, the list the next
+    window of a language model starts from."""
 
     def __init__(self, backend: Backend, input_size: int, hidden_size: int,
                  num_layers: int = 2, *, layer: Any = GRU, dropout: float = 0.0,
@@ -141,10 +147,19 @@ class Stacked(Module):
             None if kind is None else kind(backend) if kind is Residual
             else kind(backend, hidden_size, seed=seed + 2000 + k) for k in range(1, num_layers)]
 
-    def forward(self, xs: Array, state0: State) -> tuple[Array, tuple]:
-        # xs: (B, T, D); state0: (B, H) or a tuple of them
+    def forward(self, xs: Array, state0: State | list[State]) -> tuple[Array, tuple]:
+        # xs: (B, T, D); state0: (B, H) or a tuple of them, or a list of one per layer
+        if isinstance(state0, list) and len(state0) != len(self.layers):
+            raise ValueError(f"state0 is a list of {len(state0)} states; a stacked RNN of "
+                             f"{len(self.layers)} layers needs one per layer (or one state "
+                             "for all)")
         raise NotImplementedError("rnn_variants.stacked: not implemented yet — replace this line with your code")
 
-    def backward(self, grad_output: Array, cache: tuple) -> tuple[Array, State]:
-        # grad_output: (B, T, H); returns dL/dxs (B, T, D), dL/dstate0
+    def backward(self, grad_output: Array, cache: tuple) -> tuple[Array, State | list[State]]:
+        # grad_output: (B, T, H); returns dL/dxs (B, T, D), dL/dstate0 (state0's structure)
+        raise NotImplementedError("rnn_variants.stacked: not implemented yet — replace this line with your code")
+
+    def final_state(self, cache: tuple) -> list[State]:
+        """Every layer's state after the last step of the forward pass whose cache this is, a
+        list, bottom layer first."""
         raise NotImplementedError("rnn_variants.stacked: not implemented yet — replace this line with your code")

@@ -45,6 +45,7 @@ from ..library import (
     RMSProp,
     RNNCell,
     SoftmaxCrossEntropy,
+    Stacked,
     clip_gradients,
     stream_windows,
 )
@@ -69,7 +70,10 @@ class GatedLM(Module):
     from: embedding → dropout → the library's ``LSTM`` (``cell="lstm"``, state ``(h, c)``),
     ``GRU`` (``cell="gru"``, state h) or tanh RNN (``cell="rnn"``, state h, for comparison) →
     dropout → Linear at every step (one call on all B·T states). ``dropout``: the probability of
-    both dropout layers (0: none).
+    both dropout layers (0: none). ``num_layers`` > 1: the library's ``Stacked`` layers of that
+    cell (the same dropout between them, ``connection`` "none", "residual" or "highway" around
+    the layers above the first), each carrying its own state: the state is then a list with
+    one per layer.
 
     ``forward(ids, state0) -> (scores, cache)``; ``backward(grad_scores, cache) ->
     (None, dL/dstate0)`` (token ids have no gradient); :meth:`final_state` reads the state
@@ -78,22 +82,32 @@ class GatedLM(Module):
 
     def __init__(self, backend: Backend, vocab_size: int, embedding_dim: int,
                  hidden_size: int, *, cell: str = "lstm", dropout: float = 0.0,
-                 seed: int = 0) -> None:
+                 num_layers: int = 1, connection: str = "none", seed: int = 0) -> None:
         super().__init__(backend)
         if cell not in CELLS:
             raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(CELLS)}")
-        self.cell, self.hidden_size = cell, hidden_size
+        self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.embedding = Embedding(backend, vocab_size, embedding_dim, seed=seed, std=0.1)
         self.dropout_in = Dropout(backend, dropout, seed=seed + 11)
-        self.rnn = CELLS[cell](backend, embedding_dim, hidden_size, seed=seed + 1)
+        if num_layers == 1:
+            if connection != "none":
+                raise ValueError(f"connection {connection!r} goes between stacked layers: "
+                                 "give num_layers of 2 or more")
+            self.rnn = CELLS[cell](backend, embedding_dim, hidden_size, seed=seed + 1)
+        else:  # layers that carry a state each, dropout between them
+            self.rnn = Stacked(backend, embedding_dim, hidden_size, num_layers,
+                               layer=CELLS[cell], dropout=dropout, connection=connection,
+                               seed=seed + 1)
         self.dropout_out = Dropout(backend, dropout, seed=seed + 12)
         self.output = Linear(backend, hidden_size, vocab_size, seed=seed + 3)
 
     def initial_state(self, batch_size: int) -> Any:
-        """The zero state of ``batch_size`` streams: (h, c) for an LSTM, else h; each (B, H)."""
+        """The zero state of ``batch_size`` streams: (h, c) for an LSTM, else h; each (B, H);
+        for stacked layers a list of one per layer."""
         h = self.xp.zeros((batch_size, self.hidden_size), dtype=self.backend.default_dtype,
                           device=self.backend.device)
-        return (h, self.xp.zeros_like(h)) if self.cell == "lstm" else h
+        state = (h, self.xp.zeros_like(h)) if self.cell == "lstm" else h
+        return [state] * self.num_layers if isinstance(self.rnn, Stacked) else state
 
     def forward(self, ids: Array, state0: Any) -> tuple[Array, tuple]:
         # ids: (B, T) token ids; state0: (h, c), each (B, H), or h (B, H)

@@ -104,6 +104,43 @@ def test_a_gru_lm_carries_one_array_and_unknown_choices_are_refused():
         train_gated_lm(backend, lm, np.arange(100) % V, optimizer="lbfgs")
 
 
+def test_a_two_layer_lm_carries_a_state_per_layer_as_torchs_lstm(backend):
+    """``GatedLM(num_layers=2)``: the library's ``Stacked`` LSTM layers, each starting from its
+    own (h, c) and giving its own back through ``final_state``, as ``torch.nn.LSTM(
+    num_layers=2)``'s ``h0[k]`` and ``h_n[k]``; a connection needs two layers or more."""
+    rng = np.random.default_rng(8)
+    lm = GatedLM(backend, V, D, H, num_layers=2, seed=3)
+    p = {name: np.asarray(value) for name, value in lm.state_dict().items()}  # host arrays
+    lstm = torch.nn.LSTM(D, H, num_layers=2, batch_first=True).double()
+    with torch.no_grad():
+        for k in range(2):
+            cell = f"rnn.layers.{k}.cell"
+            getattr(lstm, f"weight_ih_l{k}").copy_(torch.tensor(p[f"{cell}.weight_x"].T))
+            getattr(lstm, f"weight_hh_l{k}").copy_(torch.tensor(p[f"{cell}.weight_h"].T))
+            getattr(lstm, f"bias_ih_l{k}").copy_(torch.tensor(p[f"{cell}.bias"]))
+            getattr(lstm, f"bias_hh_l{k}").zero_()
+    assert isinstance(lm.initial_state(B), list) and len(lm.initial_state(B)) == 2
+    ids = rng.integers(0, V, (B, T))
+    h0, c0 = np.tanh(rng.standard_normal((2, B, H))), rng.standard_normal((2, B, H))
+    state0 = [(backend.asarray(h0[k]), backend.asarray(c0[k])) for k in range(2)]
+    scores, cache = lm(backend.asarray(ids, dtype=backend.xp.int64), state0)
+    _, grad_state0 = lm.backward(backend.asarray(rng.standard_normal((B, T, V))), cache)
+    vectors = torch.tensor(p["embedding.weight"])[torch.as_tensor(ids)]  # (B, T, D)
+    hs, (h_n, c_n) = lstm(vectors, (torch.tensor(h0), torch.tensor(c0)))
+    t_scores = hs @ torch.tensor(p["output.weight"]) + torch.tensor(p["output.bias"])
+    _close(_np(backend, scores), t_scores)
+    for k, (h, c) in enumerate(lm.final_state(cache)):
+        _close(_np(backend, h), h_n[k])
+        _close(_np(backend, c), c_n[k])
+    assert isinstance(grad_state0, list) and len(grad_state0) == 2
+    for connection in ("residual", "highway"):
+        deep = GatedLM(backend, V, D, H, num_layers=2, connection=connection)
+        assert len(deep(backend.asarray(ids, dtype=backend.xp.int64),
+                        deep.initial_state(B))[0].shape) == 3
+    with pytest.raises(ValueError, match="num_layers of 2 or more"):
+        GatedLM(backend, V, D, H, connection="highway")
+
+
 def _run(clip):
     """The reference loop and the torch oracle on the grader's check's sizes."""
     backend = load_backend("numpy", "cpu", "float64")

@@ -245,7 +245,7 @@ def test_a_stacked_gru_matches_torch_and_drops_out_between_layers_only(backend):
     _close(_np(backend, dropped(backend.asarray(xs), backend.asarray(h0))[0]), tout)
     dropped.train()
     _, train_cache = dropped(backend.asarray(xs), backend.asarray(h0))
-    assert [c[2] is not None for c in train_cache] == [True, True, False]
+    assert [c[2] is not None for c in train_cache[0]] == [True, True, False]
 
 
 @pytest.mark.parametrize("connection", ["residual", "highway"])
@@ -290,3 +290,42 @@ def test_a_stacked_gru_with_connections_matches_the_same_stack_in_torch(backend,
     for k, tensors in gates.items():
         for name, tensor in tensors.items():
             _close(_np(backend, getattr(stack.connections[k], name).grad), tensor.grad)
+
+
+def test_a_stacked_lstm_with_a_state_per_layer_matches_torch(backend):
+    """``Stacked`` LSTM layers given one state per layer (a list, torch's ``h0[k]``, ``c0[k]``)
+    against ``torch.nn.LSTM(num_layers=2)``: outputs, dL/dxs, dL/dh0 and dL/dc0 of each layer
+    (a list again), and ``final_state`` against torch's ``(h_n[k], c_n[k])``: what a stacked
+    language model carries from one window to the next."""
+    from nlpdojo_solutions.library import deep_rnn, recurrent
+
+    rng = np.random.default_rng(6)
+    t_steps, layers = 4, 2
+    ref = torch.nn.LSTM(D, H, num_layers=layers, batch_first=True).double()
+    with torch.no_grad():
+        for k in range(layers):
+            getattr(ref, f"bias_ih_l{k}").add_(getattr(ref, f"bias_hh_l{k}"))
+            getattr(ref, f"bias_hh_l{k}").zero_()
+    stack = deep_rnn.Stacked(backend, D, H, layers, layer=recurrent.LSTM)
+    for k, layer in enumerate(stack.layers):
+        _copy(backend, layer.cell, ref, {"weight_x": f"weight_ih_l{k}",
+                                         "weight_h": f"weight_hh_l{k}", "bias": f"bias_ih_l{k}"})
+    xs, g = rng.standard_normal((B, t_steps, D)), rng.standard_normal((B, t_steps, H))
+    h0, c0 = np.tanh(rng.standard_normal((layers, B, H))), rng.standard_normal((layers, B, H))
+    state0 = [(backend.asarray(h0[k]), backend.asarray(c0[k])) for k in range(layers)]
+    out, cache = stack(backend.asarray(xs), state0)
+    grad_xs, grad_state0 = stack.backward(backend.asarray(g), cache)
+    txs, th0, tc0 = (torch.tensor(a, requires_grad=True) for a in (xs, h0, c0))
+    tout, (h_n, c_n) = ref(txs, (th0, tc0))
+    (tout * torch.as_tensor(g)).sum().backward()
+    _close(_np(backend, out), tout)
+    _close(_np(backend, grad_xs), txs.grad)
+    assert isinstance(grad_state0, list) and len(grad_state0) == layers
+    for k, ((grad_h, grad_c), (h, c)) in enumerate(zip(grad_state0, stack.final_state(cache),
+                                                       strict=True)):
+        _close(_np(backend, grad_h), th0.grad[k])
+        _close(_np(backend, grad_c), tc0.grad[k])
+        _close(_np(backend, h), h_n[k])
+        _close(_np(backend, c), c_n[k])
+    with pytest.raises(ValueError, match="one per layer"):
+        stack(backend.asarray(xs), state0[:1])
