@@ -253,7 +253,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
             xs = [perturbed(x, label, values) for x, label in zip(inputs, labels, strict=True)]
             return float(objective(cls_token, tuple(case.args), case.kwargs, params, xs,
                                    [_send(ctx, g) for g in grads], train=case.train,
-                                   cells=case.cells or None))
+                                   cells=case.cells or None, names=case.names))
 
         return GradientProblem(loss=loss, point=point, analytic=analytic,
                                autograd_loss=_autograd_loss(torch, case, inputs[0], grads[0])
@@ -323,7 +323,7 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase]
         result = ctx.probe("layer_run")(
             cls_token, tuple(case.args), case.kwargs, _params(ctx, case),
             [[_send(ctx, a) for a in x] for x in inputs], [_send(ctx, g) for g in grads],
-            train=case.train, backward_twice=twice, cells=case.cells or None)
+            train=case.train, backward_twice=twice, cells=case.cells or None, names=case.names)
         return {"case": case, "inputs": inputs, "grads": grads, "result": result}
 
     return run
@@ -339,7 +339,8 @@ def _output_shape(ctx: Context, cls_token: Any, case: LayerCase,
     forward pass of the code under test."""
     shape = ctx.probe("output_shape")(cls_token, tuple(case.args), case.kwargs,
                                       _params(ctx, case), [_send(ctx, a) for a in inputs],
-                                      train=case.train, cells=case.cells or None)
+                                      train=case.train, cells=case.cells or None,
+                                      names=case.names)
 
     def valid(s: Any) -> Any:
         if isinstance(s, tuple) and s and all(isinstance(x, (tuple, list)) for x in s):
@@ -726,6 +727,29 @@ def _loss_args(ctx: Context, case: LossCase) -> tuple:
 
 LOSS_SHARES = {"values": 0.4, "hidden": 0.2, "gradients": 0.4}
 
+#: the upstream gradient dJ/dL a loss's values check also backpropagates (a loss inside a
+#: larger objective, a weighted sum of losses): not 1, exact in binary, of either sign's
+#: magnitude a factor off
+UPSTREAM_SCALE = -2.5
+
+
+def _require_scaled(cls: str, grad: np.ndarray, scaled: np.ndarray) -> None:
+    """``scaled`` (backward with ``grad_output=UPSTREAM_SCALE``) must be that multiple of
+    ``grad`` (with ``grad_output=1.0``): the chain rule, dJ/dprediction = dJ/dL · dL/dprediction.
+    """
+    if scaled.shape == grad.shape and np.allclose(scaled, UPSTREAM_SCALE * grad, rtol=1e-6,
+                                                  atol=1e-12):
+        return
+    if scaled.shape == grad.shape and np.allclose(scaled, grad, rtol=1e-6, atol=1e-12):
+        how = "returned the same gradient as with grad_output=1.0: it ignores grad_output"
+    else:
+        how = f"did not return {UPSTREAM_SCALE} × its gradient at grad_output=1.0"
+    raise CheckFailure(f"{cls}.backward called with grad_output={UPSTREAM_SCALE} {how}. "
+                       "grad_output is dJ/dL, the gradient of the whole objective with respect "
+                       "to this loss (1.0 only when the loss is the objective itself; a "
+                       "weighted sum of losses passes each its weight): multiply the gradient "
+                       "by grad_output")
+
 
 def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], LossCase], *,
                 title: str, points: float, hidden: bool = True,
@@ -735,19 +759,22 @@ def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], 
     the reference, and dL/d(prediction) by central differences (with ``torch``, the true
     loss in torch of ``(prediction tensor, target array)``, as a second oracle where torch is
     installed)."""
-    def run(ctx: Context) -> tuple[LossCase, dict[str, Any]]:
+    def run(ctx: Context, scaled: float | None = None) -> tuple[LossCase, dict[str, Any]]:
         case = make(ctx)
         result = ctx.probe("loss_run")(ctx.function(module, cls), _loss_args(ctx, case),
                                        case.kwargs,
-                                       ctx.asarray(case.prediction), _send(ctx, case.target))
+                                       ctx.asarray(case.prediction), _send(ctx, case.target),
+                                       scaled=scaled)
         return case, result
 
     def values(ctx: Context) -> Payload:
-        case, result = run(ctx)
+        case, result = run(ctx, scaled=UPSTREAM_SCALE)
         grad = ctx.to_numpy(result["grad"], f"{cls}.backward's gradient")
         if grad.shape != case.prediction.shape:
             raise CheckFailure(f"{cls}.backward's gradient has shape {grad.shape}; the "
                                f"prediction has shape {case.prediction.shape}")
+        _require_scaled(cls, grad, ctx.to_numpy(result["grad_scaled"],
+                                                f"{cls}.backward's gradient"))
         return {"loss": ctx.to_numpy(result["loss"], "the loss"), "grad": grad}
 
     def gradients(ctx: Context) -> GradientProblem:
@@ -938,7 +965,7 @@ def function_check(question: str, module: str, name: str,
                    title: str, points: float, outputs: Sequence[str] = ("output",),
                    rtol: float = 1e-6, check: str = "values", in_place: str | None = None,
                    hint: str = "", arrays: str = "backend", inspect: Inspect | None = None,
-                   **options: Any) -> Check:
+                   array_outputs: Sequence[str] = (), **options: Any) -> Check:
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
     against the reference's on the inputs ``make(ctx)`` draws; the check is
     ``<question>.<check>``. ``make`` returns ``(args, kwargs)`` (arrays: ``ctx.asarray``) or
@@ -949,7 +976,10 @@ def function_check(question: str, module: str, name: str,
     ``in_place``: the parameter the function is documented to update in place and return (a
     sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
     or an argument left unchanged, fails with that said (and ``hint``: how to do it).
+    ``array_outputs``: the outputs the contract asks to be arrays (:func:`function_checks`).
     """
+    positions = _array_positions(outputs, array_outputs)
+
     def run(ctx: Context) -> Payload:
         made = make(ctx)
         if isinstance(made, dict):
@@ -962,6 +992,7 @@ def function_check(question: str, module: str, name: str,
         else:
             result, updated = func.call(args, kwargs, mutable=(in_place,))
             _require_in_place(ctx, name, in_place, updated, result, hint)
+        ctx.require_arrays(name, positions)
         values = ctx.unpack(result, list(outputs), name) if len(outputs) > 1 else [result]
         out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in zip(outputs, values, strict=True)}
         if inspect is not None:
@@ -1113,7 +1144,7 @@ def function_checks(question: str, module: str, name: str,
                     cases: dict[str, tuple[Callable[[Context], dict[str, Any]],
                                            Callable[..., None] | None]] | None = None,
                     rtol: float = 1e-6, sampling: dict[str, int] | None = None,
-                    **options: Any) -> list[Check]:
+                    array_outputs: Sequence[str] = (), **options: Any) -> list[Check]:
     """The checks of a function that returns a value and gradients (a loss and its gradients,
     as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
 
@@ -1138,6 +1169,9 @@ def function_checks(question: str, module: str, name: str,
     ``sampling`` sets the gradient check's ``max_full``, ``n_samples`` and ``n_directions``
     (:func:`~.kinds.gradient_check`): sampled coordinates and random
     directions where one loss evaluation is expensive (a window of calls, say).
+    ``array_outputs``: the outputs the contract asks to be arrays (a loss as a 0-d array): a
+    Python number returned there fails every check, saying so (:meth:`~.checks.Context.
+    require_arrays`).
     """
     titles = {"values": f"{title}: against the reference", "hidden": f"{title}: another seed",
               "gradient": f"{title}: gradients by central differences", **(titles or {})}
@@ -1146,6 +1180,7 @@ def function_checks(question: str, module: str, name: str,
 
     def call(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         result = ctx.function(module, name)(*[send_argument(ctx, a) for a in args.values()])
+        ctx.require_arrays(name, _array_positions(outputs, array_outputs))
         return dict(zip(outputs, ctx.unpack(result, list(outputs), name), strict=True))
 
     def numpy_outputs(ctx: Context, args: dict[str, Any], inspect: Callable[..., None] | None
@@ -1192,6 +1227,17 @@ def function_checks(question: str, module: str, name: str,
     if unknown:
         raise ValueError(f"function_checks({question!r}): unknown checks {sorted(unknown)}")
     return [made[c](p) for c, p in points.items()]
+
+
+def _array_positions(outputs: Sequence[str], arrays: Sequence[str]) -> dict[str, str]:
+    """For :meth:`~.checks.Context.require_arrays`: the positions in a result of ``outputs``
+    (the result itself for one output) of those named in ``arrays``, with their names."""
+    unknown = set(arrays) - set(outputs)
+    if unknown:
+        raise ValueError(f"array_outputs {sorted(unknown)} are not outputs {list(outputs)}")
+    if len(outputs) == 1:
+        return {"*": f"its {outputs[0]}"} if arrays else {}
+    return {str(i): f"its {o}" for i, o in enumerate(outputs) if o in arrays}
 
 
 def require_vectorized(ctx: Context, module: str, name: str,

@@ -259,6 +259,8 @@ class RemoteFunction:
                 "not modify its inputs (the caller still needs them): compute a new array "
                 "instead (`x = x - m`, not `x -= m`; no `out=` into an argument)")
         updated = {names.get(k, k): v for k, v in reply.get("updated", {}).items()}
+        numbers = reply.get("numbers", [])
+        ctx.python_numbers = [str(n) for n in numbers] if isinstance(numbers, list) else []
         return reply["value"], updated
 
     def lazy(self, *args: Any, **kwargs: Any) -> Token:
@@ -332,6 +334,25 @@ class Context:
         self._trusted = trusted
         self._recording: list | None = None
         self._replies: list[dict] = []
+        #: where the last call's result held a plain Python number (see
+        #: :func:`~nlpdojo_autograder.runtime.calls.python_numbers`): read by
+        #: :meth:`require_arrays`
+        self.python_numbers: list[str] = []
+
+    def require_arrays(self, func: str, where: dict[str, str]) -> None:
+        """Fail where the last call of ``func`` returned a Python number where its contract
+        asks for an array: ``where`` maps a position of the result (``"*"``: the result
+        itself; ``"0"``, ``"1"``: in a returned tuple; a key of a returned dict) to how the
+        message names it (``{"0": "the penalty"}``). A Python float from ``float(...)`` or
+        ``.item()`` copies the value to the host: on a GPU that waits for the device every
+        step."""
+        for key in self.python_numbers:
+            if key in where:
+                raise CheckFailure(
+                    f"{func} returned {where[key]} as a Python number; the contract asks for an "
+                    "array (a 0-d array for a single number: `xp.sum(...)`, not `float(...)` or "
+                    "`.item()`, which copy it to the host and on a GPU wait for the device "
+                    "every step): keep it an array of the namespace")
 
     def batch(self, func: Callable[[Any], Any], inputs: Sequence[Any]) -> list[Any]:
         """``[func(x) for x in inputs]``, with the remote calls sent as one request.

@@ -211,11 +211,31 @@ class Workspace:
                     if key in mutable or label in mutable:
                         updated[key] = now
             reply = {"value": result, "mutated": mutated, "updated": updated}
+            numbers = python_numbers(result)
+            if numbers:
+                reply["numbers"] = numbers
             if states:
                 reply["objects"] = states
             return reply
         except BaseException as exc:  # noqa: BLE001 - everything the code under test raises
             return {"error": describe(exc, self.code.code_dir)}
+
+
+def python_numbers(result: Any) -> list[str]:
+    """Where ``result`` holds a plain Python number (a ``float`` or ``int``, not NumPy's
+    scalars, which are 0-d arrays): ``["*"]`` for the result itself, else the positions in a
+    returned tuple or list and the keys of a returned dict (one level; the contract may ask
+    for an array there, which the reply's data alone cannot tell from a NumPy scalar)."""
+    def plain(x: Any) -> bool:
+        return type(x) in (float, int)
+
+    if plain(result):
+        return ["*"]
+    if isinstance(result, (tuple, list)):
+        return [str(i) for i, x in enumerate(result) if plain(x)]
+    if isinstance(result, dict):
+        return [str(k) for k, x in result.items() if plain(x)]
+    return []
 
 
 LEFT_NAMESPACE = ("given arrays of the array API, it returned a NumPy array: the code calls "

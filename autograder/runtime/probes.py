@@ -19,8 +19,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from array_api_compat import array_namespace
 
+from nlpdojo.arrays import to_numpy
 from nlpdojo.module import Module, Parameter
 
 
@@ -71,6 +73,72 @@ def leaves(tree: Any) -> list[Any]:
     return [tree]
 
 
+def _is_array(x: Any) -> bool:
+    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic)
+
+
+def _snapshot(tree: Any) -> list[Any]:
+    """Copies (NumPy) of the arrays of ``tree``, to tell afterwards whether a call changed them."""
+    return [to_numpy(a) if _is_array(a) else None for a in leaves(tree)]
+
+
+def _changed(tree: Any, snapshot: list[Any]) -> int | None:
+    """The index (among ``leaves(tree)``) of the first array that differs from its snapshot."""
+    for k, (a, before) in enumerate(zip(leaves(tree), snapshot, strict=True)):
+        if before is not None and not np.array_equal(to_numpy(a), before, equal_nan=True):
+            return k
+    return None
+
+
+#: how a layer must compute instead of changing what it was given
+IN_PLACE_FIX = ("compute a new array instead (`y = xp.where(x > 0, x, 0.0 * x)`, not "
+                "`x[x < 0] = 0`; `g = g * m`, not `g *= m`; no `out=` into an argument)")
+
+
+def _names_of(names: Sequence[Any] | None, inputs: Sequence[Any]) -> list[str]:
+    """The names of the arrays of one application's inputs, in :func:`leaves` order."""
+    out = []
+    for i, x in enumerate(inputs):
+        given = names[i] if names is not None and i < len(names) else None
+        n = len(leaves(x))
+        if isinstance(given, (tuple, list)) and len(given) == n:
+            out += [str(g) for g in given]
+        elif n == 1:
+            out.append(str(given) if given is not None else f"input {i}")
+        else:
+            out += [f"{given or f'input {i}'}[{j}]" for j in range(n)]
+    return out
+
+
+def _forward_unchanging(layer: Any, x: Sequence[Any], names: Sequence[Any] | None,
+                        call: int, calls: int) -> tuple[Any, Any]:
+    """:func:`forward`, failing if it changed one of its inputs in place."""
+    before = _snapshot(list(x))
+    result = forward(layer, x)
+    k = _changed(list(x), before)
+    if k is not None:
+        which = f" (call {call + 1} of {calls})" if calls > 1 else ""
+        raise ProbeError(f"{type(layer).__name__}.forward changed its input "
+                         f"`{_names_of(names, x)[k]}` in place{which}: a layer must not modify "
+                         "its inputs (the caller, an earlier layer or the next step of an RNN, "
+                         f"still needs them); {IN_PLACE_FIX}")
+    return result
+
+
+def _backward_unchanging(layer: Any, grad: Any, cache: Any) -> Any:
+    """``layer.backward(grad, cache)``, failing if it changed the upstream gradient in place."""
+    before = _snapshot(grad)
+    result = layer.backward(grad, cache)
+    k = _changed(grad, before)
+    if k is not None:
+        what = "grad_output" if len(before) == 1 else f"array {k} of grad_output"
+        raise ProbeError(f"{type(layer).__name__}.backward changed its upstream gradient "
+                         f"({what}) in place: a layer must not modify the gradient it is given "
+                         "(the caller may pass the same array on to other layers, or use it "
+                         f"again); {IN_PLACE_FIX}")
+    return result
+
+
 def _inner(out: Any, grad: Any) -> float:
     """Σ sum(out * grad) over the arrays of ``out`` (an array, or a tuple such as ``(h, c)``)
     and the matching ``grad``."""
@@ -85,7 +153,8 @@ def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
               params: dict[str, Any] | None, inputs: Sequence[Sequence[Any]],
               grad_outputs: Sequence[Any], *, train: bool = True,
               backward_twice: bool = False,
-              cells: dict[str, Sequence[Any]] | None = None) -> dict[str, Any]:
+              cells: dict[str, Sequence[Any]] | None = None,
+              names: Sequence[Any] | None = None) -> dict[str, Any]:
     """Apply one new layer to each of ``inputs`` in turn (one tuple of arrays per application),
     then backpropagate ``grad_outputs[t]`` through each application in reverse order, as
     backpropagation through time does; with ``backward_twice``, all of it a second time (the
@@ -94,22 +163,32 @@ def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
     Returns ``outputs`` (per application), ``input_grads`` (per application, of the first
     backward pass), ``param_grads`` and ``param_grads_once`` (after one pass) by name.
     An input, an output and its gradient may be a tuple of arrays (a state ``(h, c)``).
+    Neither forward nor backward may change what it is given (the inputs, named ``names`` in
+    the message, and the upstream gradients): a :class:`ProbeError` says which it changed.
     """
     layer = build(cls, args, kwargs, params, train=train, cells=cells)
     outputs, caches = [], []
-    for x in inputs:  # the layer keeps nothing between calls: each call has its own cache
-        out, cache = forward(layer, x)
+    kept = [_snapshot(list(x)) for x in inputs]
+    for t, x in enumerate(inputs):  # the layer keeps nothing between calls: each its own cache
+        out, cache = _forward_unchanging(layer, x, names, t, len(inputs))
         outputs.append(out)
         caches.append(cache)
     input_grads: list[Any] = [None] * len(inputs)
     once: dict[str, Any] = {}
     for round_ in range(2 if backward_twice else 1):
         for t in reversed(range(len(inputs))):
-            g = layer.backward(grad_outputs[t], caches[t])
+            g = _backward_unchanging(layer, grad_outputs[t], caches[t])
             if round_ == 0:
                 input_grads[t] = g
         if round_ == 0:
             once = {n: _copy(p.grad) for n, p in layer.named_parameters()}
+    for x, before in zip(inputs, kept, strict=True):
+        k = _changed(list(x), before)
+        if k is not None:  # forward left it alone: backward changed what its cache holds
+            raise ProbeError(f"{type(layer).__name__}.backward changed the input "
+                             f"`{_names_of(names, x)[k]}` in place (the cache holds the "
+                             "caller's array, not a copy): a layer must not modify its inputs, "
+                             f"in forward or in backward; {IN_PLACE_FIX}")
     return {"outputs": outputs, "input_grads": input_grads,
             "param_grads": {n: p.grad for n, p in layer.named_parameters()},
             "param_grads_once": once}
@@ -135,11 +214,12 @@ def _copy(x: Any) -> Any:
 
 def output_shape(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
                  params: dict[str, Any] | None, inputs: Sequence[Any], *,
-                 train: bool = True, cells: dict[str, Sequence[Any]] | None = None
-                 ) -> list[Any]:
+                 train: bool = True, cells: dict[str, Sequence[Any]] | None = None,
+                 names: Sequence[Any] | None = None) -> list[Any]:
     """The shape of ``forward(*inputs)``'s output of a new layer: a list of ints, or for an
     output that is a tuple of arrays (a state ``(h, c)``) a tuple of such lists."""
-    out, _ = forward(build(cls, args, kwargs, params, train=train, cells=cells), inputs)
+    out, _ = _forward_unchanging(build(cls, args, kwargs, params, train=train, cells=cells),
+                                 inputs, names, 0, 1)
     return _shapes(out, cls.__name__)
 
 
@@ -154,27 +234,36 @@ def _shapes(out: Any, name: str) -> Any:
 def layer_objective(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
                     params: dict[str, Any] | None, inputs: Sequence[Sequence[Any]],
                     grad_outputs: Sequence[Any], *, train: bool = True,
-                    cells: dict[str, Sequence[Any]] | None = None) -> float:
+                    cells: dict[str, Sequence[Any]] | None = None,
+                    names: Sequence[Any] | None = None) -> float:
     """``Σ_t sum(forward(inputs[t]) * grad_outputs[t])`` of a new layer: the scalar whose
     gradient :func:`layer_run`'s backward passes compute (what central differences check)."""
     layer = build(cls, args, kwargs, params, train=train, cells=cells)
     total = 0.0
-    for x, g in zip(inputs, grad_outputs, strict=True):
-        out, _ = forward(layer, x)
+    for t, (x, g) in enumerate(zip(inputs, grad_outputs, strict=True)):
+        out, _ = _forward_unchanging(layer, x, names, t, len(inputs))
         total += _inner(out, g)
     return total
 
 
 def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
-             prediction: Any, target: Any, grad_output: float = 1.0) -> dict[str, Any]:
-    """A loss's value and dL/d(prediction); the value must be a 0-d array, not a float."""
+             prediction: Any, target: Any, grad_output: float = 1.0,
+             scaled: float | None = None) -> dict[str, Any]:
+    """A loss's value and dL/d(prediction) (``backward(grad_output, cache)``); the value must
+    be a 0-d array, not a float. With ``scaled``, also ``grad_scaled``: the gradient of a
+    second forward pass backpropagated with ``grad_output=scaled`` (a loss inside a larger
+    objective, J = scaled * L: the gradient must scale with it)."""
     loss_fn = cls(*args, **kwargs)
     loss, cache = forward(loss_fn, (prediction, target))
     if getattr(loss, "shape", None) != ():  # a Python float has no shape
         raise ProbeError(f"{type(loss_fn).__name__}.forward must return the loss as a 0-d array "
                          f"(xp.sum(...) / n), not {type(loss).__name__} of shape "
                          f"{getattr(loss, 'shape', '?')}: a Python float stops a GPU every step")
-    return {"loss": loss, "grad": loss_fn.backward(grad_output, cache)}
+    result = {"loss": loss, "grad": loss_fn.backward(grad_output, cache)}
+    if scaled is not None:  # a fresh forward: a backward may use up its cache
+        _, cache = forward(loss_fn, (prediction, target))
+        result["grad_scaled"] = loss_fn.backward(scaled, cache)
+    return result
 
 
 def loss_objective(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],

@@ -173,7 +173,7 @@ SGNS_BATCH = Question(
                    "outside": lambda o, a: o["coef_outside"][:, None] * a["center"],
                    "negatives": lambda o, a: (o["coef_negatives"][:, :, None]
                                               * a["center"][:, None, :])},
-        torch=_sgns_loss,
+        torch=_sgns_loss, array_outputs=("loss",),
         titles={"values": "a minibatch of 6 pairs against the reference",
                 "gradient": "batched gradients by central differences"}),
     planted_bugs=[

@@ -1,0 +1,117 @@
+"""Mistakes that used to keep full marks (issue 26, "Mistakes that keep full marks"), each
+planted in an otherwise correct solution: each must lose points on its question, with a
+message that names the cause. Each kind is fixed as a kind (every layer, loss, activation,
+stable function...), so each holds the listed instance and at least two more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from tests.grading.courses import edited_course
+
+ACT, LOSSES, LAYERS = "library/activations.py", "library/losses.py", "library/layers.py"
+REG = "library/regularization.py"
+
+
+def _grade(topic: str, folder: Path, question: str, **options):
+    result = grade([topic], submission=folder, options=GradeOptions(
+        questions=frozenset({f"{topic}.{question}"}), **options), replay_options={})
+    return {c.id: c for _, c in result.checks() if c.question == question}
+
+
+def _lost(tmp_path: Path, topic: str, question: str, file: str, old: str, new: str,
+          *, folders: tuple[str, ...] | None = None, **options) -> dict:
+    """The checks of ``question`` graded on the solutions with ``old`` replaced by ``new`` in
+    ``file``; asserts that the question lost points."""
+    folders = folders or (("library", topic) if file.startswith("library/") or
+                          topic == "neural_networks" else (topic,))
+    course = edited_course(tmp_path, folders, {file: (old, new)})
+    checks = _grade(topic, course / topic, question, **options)
+    assert checks, f"no checks of {question}"
+    lost = {k: c for k, c in checks.items() if c.score < c.max_score}
+    assert lost, f"{question} kept full marks: {[(k, c.message) for k, c in checks.items()]}"
+    return lost
+
+
+def _says(lost: dict, *words: str) -> None:
+    messages = " | ".join(c.message for c in lost.values())
+    for word in words:
+        assert word in messages, messages
+    assert "Traceback" not in messages, messages
+
+
+# -- 1. a backward that ignores its upstream gradient ------------------------------------------
+@pytest.mark.parametrize("question,old,new", [
+    # listed: the loss assumes grad_output = 1
+    ("softmax_ce", "        scale = grad_output / n\n", "        scale = 1.0 / n\n"),
+    # the other loss too
+    ("max_margin", "return (active - onehot * violated) * (grad_output / n)  # (N, K)",
+     "return (active - onehot * violated) * (1.0 / n)  # (N, K)"),
+    # divides by it instead of multiplying (1.0 either way)
+    ("softmax_ce", "        scale = grad_output / n\n",
+     "        scale = 1.0 / (n * grad_output)\n"),
+])
+def test_a_loss_backward_must_scale_by_grad_output(tmp_path, question, old, new):
+    lost = _lost(tmp_path, "neural_networks", question, LOSSES, old, new)
+    assert f"{question}.values" in lost
+    _says(lost, "grad_output=-2.5", "multiply the gradient by grad_output")
+
+
+@pytest.mark.parametrize("question,old,new", [
+    # every layer's backward runs with a random upstream gradient: one that ignores it fails
+    ("relu", "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)  # (...)",
+     "return self.xp.where(x > 0, 1.0 + 0.0 * grad_output, 0.0 * grad_output)  # (...)"),
+    ("sigmoid", "return grad_output * y * (1.0 - y)  # (...)", "return y * (1.0 - y)  # (...)"),
+])
+def test_a_layer_backward_that_ignores_grad_output_loses_points(tmp_path, question, old, new):
+    lost = _lost(tmp_path, "neural_networks", question, ACT, old, new)
+    assert f"{question}.values" in lost and f"{question}.gradients" in lost
+
+
+# -- 4. changing the caller's arrays in place ----------------------------------------------------
+@pytest.mark.parametrize("question,file,old,new,words", [
+    # listed: ReLU zeroes the caller's input in place
+    ("relu", ACT, "        y = self.xp.where(x > 0, x, 0.0 * x)  # (...)\n",
+     "        x[x < 0] = 0.0\n        y = x  # (...)\n",
+     ("ReLU.forward changed its input `input 0` in place",)),
+    # a backward that scales the upstream gradient in place
+    ("sigmoid", ACT, "        return grad_output * y * (1.0 - y)  # (...)\n",
+     "        grad_output *= y * (1.0 - y)\n        return grad_output\n",
+     ("Sigmoid.backward changed its upstream gradient (grad_output) in place",)),
+    # a backward that changes the input kept in its cache
+    ("leaky_relu", ACT,
+     "        return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)"
+     "  # (...)\n",
+     "        x[x <= 0] = self.negative_slope\n        x[x > 0] = 1.0\n"
+     "        return x * grad_output\n",
+     ("LeakyReLU.backward changed the input `input 0` in place", "cache")),
+    # a layer of layers.py: dropout's backward masks the upstream gradient in place
+    ("dropout", LAYERS,
+     "        return grad_output if mask is None else grad_output * mask  # (...)\n",
+     "        if mask is not None:\n            grad_output *= mask\n        return grad_output\n",
+     ("Dropout.backward changed its upstream gradient",)),
+])
+def test_a_layer_that_changes_what_it_was_given_loses_points(tmp_path, question, file, old, new,
+                                                             words):
+    lost = _lost(tmp_path, "neural_networks", question, file, old, new)
+    _says(lost, *words, "compute a new array")
+
+
+# -- 5. a Python number where the contract says an array -----------------------------------------
+@pytest.mark.parametrize("old,new", [
+    ("    return penalty, grads\n", "    return float(penalty), grads\n"),  # listed
+    ("    return penalty, grads\n", "    return penalty.item(), grads\n"),
+])
+def test_l2_penalty_as_a_python_number_loses_points(tmp_path, old, new):
+    lost = _lost(tmp_path, "neural_networks", "l2", REG, old, new)
+    _says(lost, "l2_penalty returned the penalty as a Python number", "0-d array")
+
+
+def test_a_batch_loss_as_a_python_float_loses_points(tmp_path):
+    lost = _lost(tmp_path, "word_vectors", "sgns_batch", "word_vectors/negative_sampling.py",
+                 "    loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))\n",
+                 "    loss = float(-(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k))))\n")
+    _says(lost, "sgns_batch_loss_and_gradients returned its loss as a Python number")
