@@ -754,21 +754,26 @@ def _require_scaled(cls: str, grad: np.ndarray, scaled: np.ndarray) -> None:
 def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], LossCase], *,
                 title: str, points: float, hidden: bool = True,
                 torch: Callable[[Any, np.ndarray], Any] | None = None, rtol: float = 1e-6,
-                **options: Any) -> list[Check]:
+                stable: bool = False, **options: Any) -> list[Check]:
     """The checks of a loss ``module.cls``: its value (a 0-d array) and dL/d(prediction) against
     the reference, and dL/d(prediction) by central differences (with ``torch``, the true
     loss in torch of ``(prediction tensor, target array)``, as a second oracle where torch is
-    installed)."""
-    def run(ctx: Context, scaled: float | None = None) -> tuple[LossCase, dict[str, Any]]:
+    installed). The values checks also backpropagate ``grad_output`` = :data:`UPSTREAM_SCALE`
+    (the gradient must scale with it); with ``stable`` (a loss that promises numerical
+    stability, on large scores ``make`` draws), they run with floating-point overflow raised
+    (:func:`stable_call`)."""
+    def run(ctx: Context, scaled: float | None = None, strict: bool = False
+            ) -> tuple[LossCase, dict[str, Any]]:
         case = make(ctx)
-        result = ctx.probe("loss_run")(ctx.function(module, cls), _loss_args(ctx, case),
-                                       case.kwargs,
-                                       ctx.asarray(case.prediction), _send(ctx, case.target),
-                                       scaled=scaled)
+        args = [ctx.function(module, cls), _loss_args(ctx, case), case.kwargs,
+                ctx.asarray(case.prediction), _send(ctx, case.target)]
+        probe = ctx.probe("loss_run")
+        result = (stable_call(ctx, probe, args, {"scaled": scaled}) if strict else
+                  probe(*args, scaled=scaled))
         return case, result
 
     def values(ctx: Context) -> Payload:
-        case, result = run(ctx, scaled=UPSTREAM_SCALE)
+        case, result = run(ctx, scaled=UPSTREAM_SCALE, strict=stable)
         grad = ctx.to_numpy(result["grad"], f"{cls}.backward's gradient")
         if grad.shape != case.prediction.shape:
             raise CheckFailure(f"{cls}.backward's gradient has shape {grad.shape}; the "
@@ -965,7 +970,8 @@ def function_check(question: str, module: str, name: str,
                    title: str, points: float, outputs: Sequence[str] = ("output",),
                    rtol: float = 1e-6, check: str = "values", in_place: str | None = None,
                    hint: str = "", arrays: str = "backend", inspect: Inspect | None = None,
-                   array_outputs: Sequence[str] = (), **options: Any) -> Check:
+                   array_outputs: Sequence[str] = (), stable: bool = False,
+                   **options: Any) -> Check:
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
     against the reference's on the inputs ``make(ctx)`` draws; the check is
     ``<question>.<check>``. ``make`` returns ``(args, kwargs)`` (arrays: ``ctx.asarray``) or
@@ -977,6 +983,8 @@ def function_check(question: str, module: str, name: str,
     sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
     or an argument left unchanged, fails with that said (and ``hint``: how to do it).
     ``array_outputs``: the outputs the contract asks to be arrays (:func:`function_checks`).
+    ``stable``: the function promises numerical stability, so it runs with floating-point
+    overflow raised (:func:`stable_call`).
     """
     positions = _array_positions(outputs, array_outputs)
 
@@ -987,7 +995,9 @@ def function_check(question: str, module: str, name: str,
         else:
             (args, kwargs), drawn = made, {}
         func = ctx.function(module, name)
-        if in_place is None:
+        if stable:
+            result = stable_call(ctx, func, args, kwargs)
+        elif in_place is None:
             result = func(*args, **kwargs)
         else:
             result, updated = func.call(args, kwargs, mutable=(in_place,))
@@ -1144,7 +1154,8 @@ def function_checks(question: str, module: str, name: str,
                     cases: dict[str, tuple[Callable[[Context], dict[str, Any]],
                                            Callable[..., None] | None]] | None = None,
                     rtol: float = 1e-6, sampling: dict[str, int] | None = None,
-                    array_outputs: Sequence[str] = (), **options: Any) -> list[Check]:
+                    array_outputs: Sequence[str] = (), stable: Sequence[str] = (),
+                    **options: Any) -> list[Check]:
     """The checks of a function that returns a value and gradients (a loss and its gradients,
     as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
 
@@ -1171,21 +1182,23 @@ def function_checks(question: str, module: str, name: str,
     directions where one loss evaluation is expensive (a window of calls, say).
     ``array_outputs``: the outputs the contract asks to be arrays (a loss as a 0-d array): a
     Python number returned there fails every check, saying so (:meth:`~.checks.Context.
-    require_arrays`).
+    require_arrays`). ``stable``: the checks (of ``points``) that run the function with
+    floating-point overflow raised (:func:`stable_call`): a case of large scores.
     """
     titles = {"values": f"{title}: against the reference", "hidden": f"{title}: another seed",
               "gradient": f"{title}: gradients by central differences", **(titles or {})}
     grads = gradients if gradients is not None else {
         o[len("grad_"):]: o for o in outputs if o.startswith("grad_")}
 
-    def call(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-        result = ctx.function(module, name)(*[send_argument(ctx, a) for a in args.values()])
+    def call(ctx: Context, args: dict[str, Any], strict: bool = False) -> dict[str, Any]:
+        func, sent = ctx.function(module, name), [send_argument(ctx, a) for a in args.values()]
+        result = stable_call(ctx, func, sent) if strict else func(*sent)
         ctx.require_arrays(name, _array_positions(outputs, array_outputs))
         return dict(zip(outputs, ctx.unpack(result, list(outputs), name), strict=True))
 
     def numpy_outputs(ctx: Context, args: dict[str, Any], inspect: Callable[..., None] | None
-                      = inspect) -> dict[str, np.ndarray]:
-        out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in call(ctx, args).items()}
+                      = inspect, strict: bool = False) -> dict[str, np.ndarray]:
+        out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in call(ctx, args, strict).items()}
         if inspect is not None:
             inspect(out, args)
         return out
@@ -1193,9 +1206,9 @@ def function_checks(question: str, module: str, name: str,
     def values(ctx: Context) -> Payload:
         return numpy_outputs(ctx, make(ctx))
 
-    def case(draw: Callable[[Context], dict[str, Any]], check: Callable[..., None] | None
-             ) -> Callable[[Context], Payload]:
-        return lambda ctx: numpy_outputs(ctx, draw(ctx), check)
+    def case(draw: Callable[[Context], dict[str, Any]], check: Callable[..., None] | None,
+             strict: bool) -> Callable[[Context], Payload]:
+        return lambda ctx: numpy_outputs(ctx, draw(ctx), check, strict)
 
     def gradient(ctx: Context) -> GradientProblem:
         args = make(ctx)
@@ -1213,6 +1226,10 @@ def function_checks(question: str, module: str, name: str,
                                                  for a in grads},
                                analytic=analytic, autograd_loss=true)
 
+    unknown = set(stable) - set(cases or {})
+    if unknown:
+        raise ValueError(f"function_checks({question!r}): stable names no case: "
+                         f"{sorted(unknown)}")
     made = {"values": lambda p: value_check(question, "values", titles["values"], p, values,
                                             rtol=rtol, **options),
             "hidden": lambda p: value_check(question, "hidden", titles["hidden"], p, values,
@@ -1221,12 +1238,21 @@ def function_checks(question: str, module: str, name: str,
                                                  gradient, **(sampling or {}), **options)}
     for cname, (draw, check) in (cases or {}).items():
         made[cname] = lambda p, cname=cname, draw=draw, check=check: value_check(
-            question, cname, titles.get(cname, f"{title}: {cname}"), p, case(draw, check),
-            rtol=rtol, **options)
+            question, cname, titles.get(cname, f"{title}: {cname}"), p,
+            case(draw, check, cname in stable), rtol=rtol, **options)
     unknown = set(points) - set(made)
     if unknown:
         raise ValueError(f"function_checks({question!r}): unknown checks {sorted(unknown)}")
     return [made[c](p) for c, p in points.items()]
+
+
+def stable_call(ctx: Context, func: Any, args: Sequence[Any],
+                kwargs: dict[str, Any] | None = None) -> Any:
+    """``func(*args, **kwargs)`` (a function of the code under test, or a probe) run where the
+    code runs with floating-point overflow and invalid values raised (probe
+    ``without_overflow``): for the checks of functions that promise numerical stability, whose
+    result may come out finite after an inf on the way."""
+    return ctx.probe("without_overflow")(func, list(args), dict(kwargs or {}))
 
 
 def _array_positions(outputs: Sequence[str], arrays: Sequence[str]) -> dict[str, str]:

@@ -328,6 +328,13 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
         hint = (". Hint: a NumPy function (np.max, np.sum...) was given a torch tensor: on the "
                 "torch backend use the array namespace `xp = array_namespace(x)` (xp.max, "
                 "xp.sum...) instead of numpy")
+    elif isinstance(exc, FloatingPointError):
+        hint = (". Hint: this check runs the function with floating-point overflow and invalid "
+                "values raised as errors, since it promises numerical stability: no step may "
+                "compute inf or nan, even where the result would come out finite (1 / (1 + "
+                "e^800) is 0 after an overflow) or in a branch that xp.where discards (it "
+                "computes both). Exponentiate only numbers ≤ 0: subtract the maximum first, or "
+                "write e^z / (1 + e^z) with z = -|x|")
     elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG):
         hint = (". Hint: graded code may write only a little: its scratch folder (the working "
                 "folder and $TMPDIR) holds 512 MB in all, /tmp 64 MB, and one file at most "

@@ -273,6 +273,47 @@ def loss_objective(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[st
     return float(loss)
 
 
+def without_overflow(func: Callable[..., Any], args: Sequence[Any],
+                     kwargs: dict[str, Any] | None = None) -> Any:
+    """``func(*args, **kwargs)`` with floating-point overflow, invalid operations (inf − inf,
+    0 · inf) and division by zero raised as :class:`FloatingPointError` where the student's
+    line computes them: what a numerically stable function promises is not only a finite
+    result but no inf or nan on the way (``1 / (1 + e^800)`` is 0, after an overflow; both
+    branches of ``xp.where`` are computed). NumPy (and array_api_strict, which runs on it) by
+    ``np.errstate``; torch, which warns of nothing, by a function mode that checks every
+    floating-point result of an operation whose inputs were finite."""
+    with np.errstate(over="raise", invalid="raise", divide="raise"), _torch_finite():
+        return func(*args, **(kwargs or {}))
+
+
+def _torch_finite() -> Any:
+    """A context in which a torch operation that makes inf or nan of finite inputs raises
+    :class:`FloatingPointError` (a null context where torch is not loaded)."""
+    import contextlib
+
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return contextlib.nullcontext()
+    from torch.overrides import TorchFunctionMode
+
+    def finite(x: Any) -> bool:
+        return not (isinstance(x, torch.Tensor) and x.is_floating_point()) or bool(
+            torch.isfinite(x).all())
+
+    class Finite(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            if not all(finite(x) for x in leaves(out)) and all(
+                    finite(x) for x in leaves([*args, *kwargs.values()])):
+                name = getattr(func, "__name__", str(func))
+                raise FloatingPointError(f"overflow or invalid value in torch {name}: it made "
+                                         "inf or nan of finite inputs")
+            return out
+
+    return Finite()
+
+
 def optimizer_run(cls: Callable[..., Any], kwargs: dict[str, Any], backend: Any,
                   params: Sequence[Any], grads: Sequence[Sequence[Any]], *,
                   resume_at: int | None = None) -> dict[str, Any]:

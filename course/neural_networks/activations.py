@@ -15,6 +15,7 @@ from nlpdojo_autograder.authoring import (
     Question,
     bug,
     layer_checks,
+    stable_call,
     value_check,
 )
 from nlpdojo_course.neural_networks.common import LIB, functional, torch
@@ -46,9 +47,10 @@ def _activation(question: str, cls: str, torch_fn, *, kwargs: dict | None = None
 def _sigmoid_stability(ctx: Context):
     """σ of ±800: e^(800) overflows to inf unless the formula avoids it."""
     x = np.array([[-800.0, -30.0, 0.0, 30.0, 800.0]])
-    out = ctx.probe("layer_run")(ctx.function(ACT, "Sigmoid"),
-                                 (ctx.backend,), {}, {}, [[ctx.asarray(x)]],
-                                 [ctx.asarray(np.ones_like(x))])
+    # with overflow raised: 1 / (1 + e^800) is a finite 0 after an inf on the way
+    out = stable_call(ctx, ctx.probe("layer_run"), [
+        ctx.function(ACT, "Sigmoid"), (ctx.backend,), {}, {}, [[ctx.asarray(x)]],
+        [ctx.asarray(np.ones_like(x))]])
     y = ctx.to_numpy(out["outputs"][0], "Sigmoid's output")
     if not np.all(np.isfinite(y)):
         raise CheckFailure(f"sigmoid of {x.tolist()[0]} gave {y.tolist()[0]}: e^(-z) overflows "

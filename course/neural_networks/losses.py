@@ -33,7 +33,7 @@ def _softmax_ce(ctx: Context) -> LossCase:
 SOFTMAX_CE = Question(
     "softmax_ce", "Softmax cross-entropy", code="library/losses",
     checks=loss_checks("softmax_ce", LOSSES, "SoftmaxCrossEntropy", _softmax_ce,
-                       title="SoftmaxCrossEntropy", points=2.0,
+                       title="SoftmaxCrossEntropy", points=2.0, stable=True,
                        torch=lambda p, t: functional().cross_entropy(p, torch().as_tensor(t))),
     planted_bugs=[
         bug("softmax cross-entropy without max-subtraction", LOSSES,

@@ -55,7 +55,7 @@ SOFTMAX = Question(
                     inspect=require_rows_sum_to_one("matrix", "softmax")),
         function_check("softmax", "softmax", "softmax", inputs(x=draw(_large_scores)),
                        check="stability", title="no overflow on scores like 1000", points=1.0,
-                       outputs=("large_scores",)),
+                       outputs=("large_scores",), stable=True),
         calls_check("softmax", "hidden", "softmax on another seed", 1.0, "softmax",
                     SOFTMAX_INPUTS, SOFTMAX_CALLS,
                     inspect=require_rows_sum_to_one("matrix", "softmax"), hidden=True),
@@ -132,7 +132,7 @@ NAIVE_SOFTMAX = Question(
         points={"values": 2.0, "gradient": 2.0, "stability": 1.0, "hidden": 1.0},
         cases={"stability": (lambda ctx: _push_scores(inputs(**PAIR)(ctx)),
                              require_finite("loss", LOG_SUM_EXP))},
-        torch=_naive_loss, swap_in=("softmax",),
+        torch=_naive_loss, swap_in=("softmax",), stable=("stability",),
         titles={"values": "loss and gradients against the reference",
                 "stability": "a finite loss for scores like ±1000"}),
     planted_bugs=[

@@ -115,3 +115,31 @@ def test_a_batch_loss_as_a_python_float_loses_points(tmp_path):
                  "    loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))\n",
                  "    loss = float(-(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k))))\n")
     _says(lost, "sgns_batch_loss_and_gradients returned its loss as a Python number")
+
+
+# -- 3. numerically stable functions: no inf or nan on the way ------------------------------------
+SIGMOID_LINES = ("        e = xp.exp(-xp.abs(x))  # (...)  in (0, 1]\n"
+                 "        y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # (...)\n")
+
+
+@pytest.mark.parametrize("new", [
+    "        y = 1.0 / (1.0 + xp.exp(-x))  # (...)\n",  # listed: the textbook formula
+    # both branches of where are computed: e^800 overflows in the one discarded
+    "        y = xp.where(x >= 0, 1.0 / (1.0 + xp.exp(-x)), xp.exp(x) / (1.0 + xp.exp(x)))\n",
+])
+def test_a_sigmoid_that_overflows_on_the_way_loses_points(tmp_path, new):
+    lost = _lost(tmp_path, "neural_networks", "sigmoid", ACT, SIGMOID_LINES, new)
+    assert set(lost) == {"sigmoid.stability"}, {k: c.message for k, c in lost.items()}
+    _says(lost, "FloatingPointError: overflow", "activations.py line", "xp.where discards")
+
+
+def test_a_softmax_that_overflows_on_the_way_loses_points(tmp_path):
+    """softmax_i = 1 / Σ_j e^(x_j − x_i): right, and finite, after e^(1e4) = inf on the way."""
+    lost = _lost(tmp_path, "word_vectors", "softmax", "word_vectors/softmax.py",
+                 "    shifted = x - xp.max(x, axis=-1, keepdims=True)  # (..., N), max 0 per row:"
+                 " exp <= 1\n    exps = xp.exp(shifted)  # (..., N)\n"
+                 "    return exps / xp.sum(exps, axis=-1, keepdims=True)  # (..., N)\n",
+                 "    diffs = x[..., None, :] - x[..., :, None]  # (..., N, N) x_j - x_i\n"
+                 "    return 1.0 / xp.sum(xp.exp(diffs), axis=-1)\n")
+    assert set(lost) == {"softmax.stability"}, {k: c.message for k, c in lost.items()}
+    _says(lost, "FloatingPointError: overflow", "softmax.py line")
