@@ -45,12 +45,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 RESULTS = ROOT / "bench" / "results" / "lm_neural.json"
-CORPORA = ("sotu", "pang-lee-reviews")
+CORPORA = ("sotu", "pang-lee-reviews", "brown")
 #: the table's labels (bench/lm_results.py PENDING) by model
 LABELS = {"window": "fixed-window neural LM", "rnn": "RNN LM", "lstm": "LSTM LM",
-          "gru": "GRU LM"}
-#: the gated LMs of topic rnn_variants (``GatedLM``, ``train_gated_lm``, which clips itself)
-GATED = ("lstm", "gru")
+          "gru": "GRU LM", "lstm-2layer": "2-layer LSTM LM",
+          "lstm-residual": "2-layer LSTM LM, residual",
+          "lstm-highway": "2-layer LSTM LM, highway"}
+#: the gated LMs of topic rnn_variants (``GatedLM``, ``train_gated_lm``, which clips itself):
+#: name -> (cell, layers, connection between the layers); the deep ones are the library's
+#: ``Stacked`` layers, each carrying its own state, dropout between them too
+GATED = {"lstm": ("lstm", 1, "none"), "gru": ("gru", 1, "none"),
+         "lstm-2layer": ("lstm", 2, "none"), "lstm-residual": ("lstm", 2, "residual"),
+         "lstm-highway": ("lstm", 2, "highway")}
 SETTINGS = {
     # Adam after clipping the global gradient norm to 1, dropout 0.25 on the embeddings and on
     # the RNN's outputs (not on the recurrent connection: Zaremba et al. 2014). Measured on
@@ -157,8 +163,10 @@ class Trainer:
         self.optimizer, self.optimizer_name = None, f"{s['optimizer']} (kept, {name})"
         (lstm_lm if name in GATED else rnn_lm).OPTIMIZERS[self.optimizer_name] = self.kept(make)
         if name in GATED:
-            self.model = lstm_lm.GatedLM(backend, vocab_size, s["dim"], s["hidden"], cell=name,
-                                         dropout=s.get("dropout", 0.0), seed=seed)
+            cell, layers, connection = GATED[name]
+            self.model = lstm_lm.GatedLM(backend, vocab_size, s["dim"], s["hidden"], cell=cell,
+                                         dropout=s.get("dropout", 0.0), num_layers=layers,
+                                         connection=connection, seed=seed)
         elif name == "rnn":
             if s.get("dropout", 0.0) > 0.0:
                 self.model = dropout_rnn_lm(backend, vocab_size, s["dim"], s["hidden"],

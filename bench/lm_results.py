@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPORA = ("sotu", "pang-lee-reviews")
+CORPORA = ("sotu", "pang-lee-reviews", "brown")
 DELTAS = (1.0, 0.1, 0.01, 0.001, 0.0001)
 DISCOUNTS = (0.5, 0.75, 0.9, 1.0)
 #: (label, smoothing, order): the count models, weakest first
@@ -39,7 +39,12 @@ MODELS = (
     ("4-gram, Kneser-Ney", "kneser-ney", 4),
 )
 #: the neural models' rows, measured by bench/lm_neural_results.py (its JSON, when there)
-PENDING = ("fixed-window neural LM", "RNN LM")
+PENDING = ("fixed-window neural LM", "RNN LM", "LSTM LM", "GRU LM")
+#: rows measured on one corpus only (rnn_variants' deep LSTMs): shown once measured somewhere
+ONE_CORPUS = ("2-layer LSTM LM", "2-layer LSTM LM, residual", "2-layer LSTM LM, highway")
+#: the neural LMs whose test perplexity is set against the best count model's, and (the gated
+#: ones) against the RNN LM's (issue targets: the LSTM LM below both, 10 % below the former)
+COMPARED = ("rnn", "lstm", "gru")
 NEURAL = ROOT / "bench" / "results" / "lm_neural.json"
 NEURAL_COMMAND = "python bench/lm_neural_results.py"
 BEGIN, END = "<!-- language_models results: begin -->", "<!-- language_models results: end -->"
@@ -116,25 +121,37 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
             cells.append(f"{test:.1f} ({valid:.1f}, {name} = {best:g})")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     neural = json.loads(NEURAL.read_text()) if NEURAL.exists() else {}
-    for label in PENDING:
+    measured_somewhere = {r["label"] for models in neural.values() for r in models.values()}
+    for label in (*PENDING, *[x for x in ONE_CORPUS if x in measured_somewhere]):
         cells = []
         for corpus in results:
             found = [r for r in neural.get(corpus, {}).values() if r["label"] == label]
             cells.append(f"{found[0]['test']:.1f} ({found[0]['valid']:.1f}, "
-                         f"{_epochs(found[0]['epochs'])})" if found else "not yet measured")
+                         f"{_epochs(found[0]['epochs'])})" if found else
+                         "not measured" if label in ONE_CORPUS else "not yet measured")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     for corpus, (rows, _) in results.items():
         best_label = min(rows, key=lambda label: rows[label][3])
-        rnn = neural.get(corpus, {}).get("rnn")
-        if rnn and rnn["test"] > rows[best_label][3]:
-            lines.append(f"\n`{corpus}`: the RNN LM, stopped after {_epochs(rnn['epochs'])}, "
-                         f"is not below the best count model ({best_label}, "
-                         f"{rows[best_label][3]:.1f}): {_progress(rnn['history'])}.")
-        elif rnn:
-            lines.append(f"\n`{corpus}`: the RNN LM ({rnn['test']:.1f} after "
-                         f"{_epochs(rnn['epochs'])}) is below the best count model ({best_label}, "
-                         f"{rows[best_label][3]:.1f}), by "
-                         f"{100 * (1 - rnn['test'] / rows[best_label][3]):.1f} %.")
+        best = rows[best_label][3]
+        runs = neural.get(corpus, {})
+        for name in COMPARED:
+            run = runs.get(name)
+            if run is None:
+                continue
+            what = (f"`{corpus}`: the {run['label']} ({run['test']:.1f} after "
+                    f"{_epochs(run['epochs'])})")
+            if run["test"] > best:
+                line = (f"{what} is not below the best count model ({best_label}, {best:.1f}): "
+                        f"{_progress(run['history'])}.")
+            else:
+                line = (f"{what} is below the best count model ({best_label}, {best:.1f}), by "
+                        f"{100 * (1 - run['test'] / best):.1f} %")
+                rnn = runs.get("rnn")
+                if name != "rnn" and rnn is not None:
+                    line += (f", and {'below' if run['test'] < rnn['test'] else 'not below'} "
+                             f"the RNN LM ({rnn['test']:.1f})")
+                line += "."
+            lines.append(f"\n{line}")
     lines += ["", NOTE, *_neural_notes(neural), "",
               "For scale, on Penn Treebank: Kneser-Ney 5-gram 141.2, RNN LM 124.7 "
               "(Mikolov 2012, table 4.1).", END]

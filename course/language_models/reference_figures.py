@@ -40,6 +40,16 @@ REFERENCE: dict[str, dict[tuple[Any, ...], tuple[float, float, str]]] = {
         ("window",): (164.5, 172.1, "fixed-window neural LM, 5 epochs"),
         ("rnn",): (149.6, 157.8, "RNN LM, 16 epochs"),
     },
+    "brown": {
+        ("ngram", 1, "add-delta"): (546.4, 573.0, "unigram, add-δ, δ = 0.0001"),
+        ("ngram", 2, "add-delta"): (406.2, 449.8, "bigram, add-δ, δ = 0.01"),
+        ("ngram", 3, "add-delta"): (2523.4, 2739.4, "trigram, add-δ, δ = 0.001"),
+        ("ngram", 2, "backoff"): (219.2, 239.1, "bigram, backoff, d = 0.9"),
+        ("ngram", 3, "backoff"): (221.5, 241.6, "trigram, backoff, d = 0.9"),
+        ("ngram", 2, "kneser-ney"): (208.5, 225.9, "bigram, Kneser-Ney, d = 0.9"),
+        ("ngram", 3, "kneser-ney"): (199.3, 215.1, "trigram, Kneser-Ney, d = 0.9"),
+        ("ngram", 4, "kneser-ney"): (200.6, 216.4, "4-gram, Kneser-Ney, d = 0.9"),
+    },
 }
 
 

@@ -16,31 +16,37 @@ SMOOTHING = {"add-δ": "add-delta", "backoff (absolute discounting)": "backoff",
 
 
 def _table() -> dict[str, dict[tuple, tuple[float, float]]]:
-    """corpus → model key → (test, valid), read from docs/results.md."""
+    """corpus → model key → (test, valid), read from docs/results.md: every corpus column, the
+    rows of the models `dojo train lm` trains, the cells that hold a measurement."""
     text = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
     section = text.split("<!-- language_models results: begin -->", 1)[1]
-    header = re.search(r"^\| model \| (\S+) test ppl .*\| (\S+) test ppl .*\|$", section,
-                       re.MULTILINE)
-    corpora = header.group(1).strip("`"), header.group(2).strip("`")
+    header = re.search(r"^\| model \| (.+) \|$", section, re.MULTILINE)
+    corpora = [cell.split(" test ppl")[0].strip("`") for cell in header.group(1).split(" | ")]
     found: dict[str, dict[tuple, tuple[float, float]]] = {c: {} for c in corpora}
-    for row in re.findall(r"^\| ([^|]+) \| ([\d.]+) \(([\d.]+),[^|]*\| ([\d.]+) \(([\d.]+),",
-                          section, re.MULTILINE):
-        name, t1, v1, t2, v2 = row
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")] if line.startswith("| ") else []
+        if len(cells) != len(corpora) + 1 or cells[0] == "model":
+            continue
+        name = cells[0]
         if name.startswith("fixed-window"):
             key: tuple = ("window",)
-        elif name.startswith("RNN LM"):
+        elif name == "RNN LM":
             key = ("rnn",)
-        else:
+        elif name.split(", ", 1)[0] in ORDERS:
             order, smoothing = name.split(", ", 1)
             key = ("ngram", ORDERS[order], SMOOTHING[smoothing])
-        found[corpora[0]][key] = (float(t1), float(v1))
-        found[corpora[1]][key] = (float(t2), float(v2))
+        else:  # the gated LMs of rnn_variants: not trained by `dojo train lm`
+            continue
+        for corpus, cell in zip(corpora, cells[1:], strict=True):
+            measured = re.match(r"([\d.]+) \(([\d.]+),", cell)
+            if measured:
+                found[corpus][key] = (float(measured.group(1)), float(measured.group(2)))
     return found
 
 
 def test_the_printed_figures_are_docs_results_tables():
     table = _table()
-    assert set(table) == set(REFERENCE) and all(len(rows) == 10 for rows in table.values())
+    assert set(table) == set(REFERENCE) and all(len(rows) >= 8 for rows in table.values())
     for corpus, rows in table.items():
         assert {k: v[:2] for k, v in REFERENCE[corpus].items()} == rows, corpus
 
@@ -53,5 +59,7 @@ def test_a_run_finds_its_row_on_its_split():
     assert "reach 115.7 on sotu's valid split" in reference_line({**run, "heldout": "valid"})
     assert "reach 149.6 on pang-lee-reviews's test split (RNN LM, 16 epochs" in reference_line(
         {"model": "rnn", "corpus": "pang-lee-reviews", "heldout": "test"})
-    assert reference_line({**run, "corpus": "brown", "heldout": "test"}) == ""  # no row
+    assert "reach 199.3 on brown's test split" in reference_line(
+        {**run, "corpus": "brown", "heldout": "test"})
+    assert reference_line({"model": "rnn", "corpus": "brown", "heldout": "test"}) == ""  # no row
     assert reference_line({**run, "order": 5, "heldout": "test"}) == ""
