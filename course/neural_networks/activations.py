@@ -1,7 +1,9 @@
 """Activations (CS224n lecture 3, notes part III): sigmoid, tanh, hard tanh, soft sign, ReLU
 and leaky ReLU as layers of the course library, each forward and backward against the
-reference and torch's autograd, on inputs kept away from the kinks; the sigmoid also on
-scores where a naive formula overflows."""
+reference and torch's autograd, on inputs kept away from the kinks, and those with kinks
+(ReLU, leaky ReLU, hard tanh) also exactly at them, where the derivative is the docstring's
+convention; the sigmoid also on scores where a naive formula overflows (with overflow raised:
+no inf on the way)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
     stable_call,
     value_check,
+    with_hint,
 )
 from nlpdojo_course.neural_networks.common import LIB, functional, torch
 
@@ -38,10 +41,38 @@ def _activation_case(ctx: Context, kwargs: dict | None = None) -> LayerCase:
 
 
 def _activation(question: str, cls: str, torch_fn, *, kwargs: dict | None = None,
-                points: float = 1.0) -> list[Check]:
-    return layer_checks(question, ACT, cls, lambda ctx: _activation_case(ctx, kwargs),
-                        title=cls, points=points, torch=lambda p, x: torch_fn(x),
-                        parameters=False)
+                points: float = 1.0, kinks: tuple[float, ...] = (),
+                convention: str = "") -> list[Check]:
+    """The layer checks of an activation; with ``kinks``, 0.2 of its ``points`` go to a check
+    exactly at them (:func:`_at_kinks`), where the derivative is the docstring's
+    ``convention``."""
+    share = 0.2 if kinks else 0.0
+    checks = layer_checks(question, ACT, cls, lambda ctx: _activation_case(ctx, kwargs),
+                          title=cls, points=round(points - share, 6),
+                          torch=lambda p, x: torch_fn(x), parameters=False)
+    if kinks:
+        checks.append(with_hint(value_check(
+            question, "kinks", f"{cls} exactly at its kinks ({', '.join(map(str, kinks))})",
+            share, lambda ctx: _at_kinks(ctx, cls, kinks, kwargs or {})),
+            f"the inputs were exactly at the kinks, where the derivative is a convention: "
+            f"{convention}, as the docstring says (and torch does); the other checks keep "
+            "their inputs away from the kinks"))
+    return checks
+
+
+#: the upstream gradient of the kinks check: not 1, different at every input
+_KINK_GRAD = (1.5, -2.0, 0.75, 3.0, -1.25, 2.5, -0.5)
+
+
+def _at_kinks(ctx: Context, cls: str, kinks: tuple[float, ...], kwargs: dict) -> dict:
+    """Forward and backward of ``cls`` on its kinks and a few inputs on either side (fixed:
+    the same question on every draw)."""
+    x = np.array([[*kinks, -2.5, 0.5, 3.0, -0.25]])[:, :len(_KINK_GRAD)]  # (1, n)
+    grad = np.array([_KINK_GRAD[:x.shape[1]]])
+    ran = ctx.probe("layer_run")(ctx.function(ACT, cls), (ctx.backend,), kwargs, {},
+                                 [[ctx.asarray(x)]], [ctx.asarray(grad)], names=("x",))
+    return {"output": ctx.to_numpy(ran["outputs"][0], f"{cls}.forward's output"),
+            "dL/dx": ctx.to_numpy(ran["input_grads"][0], f"{cls}.backward's gradient")}
 
 
 def _sigmoid_stability(ctx: Context):
@@ -82,10 +113,14 @@ TANH = Question(
 
 HARD_TANH = Question(
     "hard_tanh", "Hard tanh layer", code="library/activations",
-    checks=_activation("hard_tanh", "HardTanh", lambda x: functional().hardtanh(x)),
+    checks=_activation("hard_tanh", "HardTanh", lambda x: functional().hardtanh(x),
+                       kinks=(-1.0, 1.0, 0.0),
+                       convention="hardtanh'(-1) = hardtanh'(1) = 0 (1 only strictly inside)"),
     planted_bugs=[
         bug("hard tanh passes gradients above 1", ACT,
             "inside = (x > -1.0) & (x < 1.0)", "inside = x > -1.0", "hard_tanh"),
+        bug("hard tanh's derivative 1 at its kinks", ACT,
+            "inside = (x > -1.0) & (x < 1.0)", "inside = (x >= -1.0) & (x <= 1.0)", "hard_tanh"),
     ])
 
 SOFT_SIGN = Question(
@@ -98,18 +133,27 @@ SOFT_SIGN = Question(
 
 RELU = Question(
     "relu", "ReLU layer", code="library/activations",
-    checks=_activation("relu", "ReLU", lambda x: functional().relu(x)),
+    checks=_activation("relu", "ReLU", lambda x: functional().relu(x), kinks=(0.0,),
+                       convention="relu'(0) = 0 (1 only for z > 0)"),
     planted_bugs=[
         bug("relu passes every gradient", ACT,
             "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
             "return grad_output * 1.0", "relu"),
+        bug("relu'(0) = 1", ACT,
+            "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
+            "return self.xp.where(x >= 0, grad_output, 0.0 * grad_output)", "relu"),
     ])
 
 LEAKY_RELU = Question(
     "leaky_relu", "Leaky ReLU layer", code="library/activations",
     checks=_activation("leaky_relu", "LeakyReLU", lambda x: functional().leaky_relu(x, 0.1),
-                       kwargs={"negative_slope": 0.1}),
+                       kwargs={"negative_slope": 0.1}, kinks=(0.0,),
+                       convention="leaky'(0) = k, the negative slope (1 only for z > 0)"),
     planted_bugs=[
+        bug("leaky relu's derivative 1 at 0", ACT,
+            "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
+            "return self.xp.where(x >= 0, grad_output, self.negative_slope * grad_output)",
+            "leaky_relu"),
         bug("leaky relu forgets its slope in backward", ACT,
             "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
             "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)", "leaky_relu"),

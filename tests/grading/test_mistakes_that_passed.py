@@ -143,3 +143,22 @@ def test_a_softmax_that_overflows_on_the_way_loses_points(tmp_path):
                  "    return 1.0 / xp.sum(xp.exp(diffs), axis=-1)\n")
     assert set(lost) == {"softmax.stability"}, {k: c.message for k, c in lost.items()}
     _says(lost, "FloatingPointError: overflow", "softmax.py line")
+
+
+# -- 2. activations exactly at their kinks ---------------------------------------------------------
+@pytest.mark.parametrize("question,old,new,convention", [
+    # listed: ReLU'(0) = 1
+    ("relu", "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
+     "return self.xp.where(x >= 0, grad_output, 0.0 * grad_output)", "relu'(0) = 0"),
+    ("leaky_relu",
+     "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
+     "return self.xp.where(x >= 0, grad_output, self.negative_slope * grad_output)",
+     "leaky'(0) = k"),
+    ("hard_tanh", "inside = (x > -1.0) & (x < 1.0)", "inside = (x >= -1.0) & (x <= 1.0)",
+     "hardtanh'(-1) = hardtanh'(1) = 0"),
+])
+def test_an_activation_off_its_convention_at_a_kink_loses_points(tmp_path, question, old, new,
+                                                                convention):
+    lost = _lost(tmp_path, "neural_networks", question, ACT, old, new)
+    assert f"{question}.kinks" in lost
+    _says(lost, convention, "exactly at the kinks")
