@@ -626,7 +626,30 @@ def final_state_check(question: str, module: str, cls: str,
         return {n: ctx.to_numpy(x, f"{cls}.final_state's {n}")
                 for n, x in zip(names, _leaves(state), strict=True)}
 
-    return value_check(question, "final_state", title, points, run, **options)
+    check = value_check(question, "final_state", title, points, run, **options)
+    compare = check.judge
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        if expected is not None and set(actual) != set(expected):  # another nesting
+            return Verdict(False, f"{cls}.final_state returned {_structure(actual)}; expected "
+                           f"{_structure(expected)} (the state after the last step, in the "
+                           "structure the next window starts from)", fraction=0.0)
+        return compare(actual, expected)
+
+    return dataclasses.replace(check, judge=judge)
+
+
+def _structure(payload: Payload) -> str:
+    """What a state's arrays, named by :func:`_leaf_paths`, say of its nesting."""
+    names = sorted(payload)
+    if names == ["final_state"]:
+        return "one array"
+    outer = sorted({n.split("]")[0] + "]" for n in names})
+    inner = [n for n in names if n.count("[") > 1]
+    if not inner:
+        return f"{len(names)} arrays side by side (a tuple like (h, c))"
+    return (f"a sequence of {len(outer)} states of {len(inner) // len(outer)} arrays each "
+            "(one per layer)")
 
 
 def with_hint(check: Check, hint: str) -> Check:

@@ -16,6 +16,7 @@ import pytest
 from nlpdojo.module import Module, Parameter
 from nlpdojo_autograder.authoring.builders import (
     LayerCase,
+    final_state_check,
     layer_checks,
     sequence_checks,
     stand_in_cell,
@@ -264,6 +265,62 @@ def test_a_stacked_unroll_gets_a_stand_in_cell_per_layer(tmp_path):
     assert all(ok for ok, _ in verdicts.values()), verdicts
     payload = checks[0].collect(_ctx(right, tmp_path / "p"))
     assert {"grad layers.0.cell.weight_x", "grad layers.1.cell.weight_h"} <= set(payload)
+
+
+class StatePerLayer(Module):
+    """Two unrolls of (h, c) cells, layer k from ``state0[k]`` (a list); ``final_state`` gives
+    the list of their last states. Used by ``final_state_check``."""
+
+    def __init__(self, backend, input_size: int, hidden_size: int) -> None:
+        super().__init__(backend)
+        self.layers = [Unroll(backend, input_size, hidden_size),
+                       Unroll(backend, hidden_size, hidden_size)]
+
+    def forward(self, xs, state0):
+        assert isinstance(state0, list), "a list of per-layer states arrives as a list"
+        finals = []
+        for layer, state in zip(self.layers, state0, strict=True):
+            outputs = []
+            for t in range(xs.shape[1]):
+                state, _ = layer.cell(xs[:, t, :], state)
+                outputs.append(state[0])
+            xs = self.xp.stack(outputs, axis=1)  # (B, T, H): the next layer's inputs
+            finals.append(state)
+        return xs, finals
+
+    def final_state(self, cache):
+        return list(cache)  # each layer's (h, c) after the last step
+
+
+class TopLayerOnly(StatePerLayer):
+    def final_state(self, cache):
+        return super().final_state(cache)[-1]
+
+
+class LayersSwapped(StatePerLayer):
+    def final_state(self, cache):
+        return super().final_state(cache)[::-1]
+
+
+def _per_layer_case(ctx) -> LayerCase:
+    return LayerCase(args=(ctx.backend, 3, 4), params={}, names=("xs", "state0"),
+                     inputs=lambda r: (r.standard_normal((2, 5, 3)),
+                                       [state_of("pair", r, (2, 4)) for _ in range(2)]),
+                     differentiable=(0, 1),
+                     cells={"layers.0.cell": stand_in_cell("pair", 3, 4),
+                            "layers.1.cell": stand_in_cell("pair", 4, 4)})
+
+
+def test_final_state_check_names_a_wrong_layer_and_a_wrong_nesting(tmp_path):
+    check = final_state_check("stacked", "m", "StatePerLayer", _per_layer_case,
+                              title="final state", points=1.0)
+    right = _module(StatePerLayer=StatePerLayer)
+    assert _grade(check, right, right, tmp_path / "right") == (True, "matches the reference")
+    passed, message = _grade(check, right, _module(StatePerLayer=LayersSwapped), tmp_path / "s")
+    assert not passed and "final_state[0][0]" in message
+    passed, message = _grade(check, right, _module(StatePerLayer=TopLayerOnly), tmp_path / "t")
+    assert not passed and "returned 2 arrays side by side" in message
+    assert "expected a sequence of 2 states of 2 arrays each (one per layer)" in message
 
 
 def test_stand_in_cell_kinds_are_checked():
