@@ -847,6 +847,22 @@ class OptimizerCase:
     #: it needs in the dict ``state``. A trajectory that misses the right one but matches a
     #: mistake's is told which mistake it is.
     mistakes: dict[str, Callable[..., None]] = field(default_factory=dict)
+    #: add :data:`TINY_PARAMETER`, a parameter whose gradients are fixed and tiny (1e-7 to
+    #: 1e-3), after the drawn ones: where an ε matters (inside or outside a square root) the
+    #: trajectories differ by far more than any tolerance, whatever the draw
+    tiny: bool = True
+
+
+#: ``(start, gradient at step k = base * (1 + k / 4))`` of the parameter every optimizer check
+#: adds (:attr:`OptimizerCase.tiny`): fixed, so that the check's power does not depend on the
+#: draw. Gradients of 1e-7 make Σg² about 1e-14, far below an ε of 1e-10 or 1e-8, so
+#: √(G + ε) and √G + ε are orders of magnitude apart there; 1e-3 keeps a normal coordinate.
+TINY_PARAMETER = (np.array([0.5, -0.3, 0.2, 1.0]), np.array([1e-7, -3e-6, 2e-5, -1e-3]))
+
+
+def _tiny_gradients(steps: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    start, base = TINY_PARAMETER
+    return start.copy(), [base * (1.0 + k / 4.0) for k in range(steps)]
 
 
 OPTIMIZER_SHARES = {"trajectory": 0.5, "torch": 0.3, "state": 0.2}
@@ -862,6 +878,11 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         rng = ctx.rng()
         start = [rng.standard_normal(s) for s in case.shapes]
         grads = [[rng.standard_normal(s) for s in case.shapes] for _ in range(case.steps)]
+        if case.tiny:  # a fixed parameter, the same on every draw (TINY_PARAMETER)
+            tiny_start, tiny_grads = _tiny_gradients(case.steps)
+            start.append(tiny_start)
+            for step, g in zip(grads, tiny_grads, strict=True):
+                step.append(g)
         return start, grads
 
     def run(ctx: Context, resume_at: int | None = None) -> dict[str, Any]:
@@ -910,8 +931,10 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
             assert expected is not None
             verdict = compare_payloads(mine, {k: v for k, v in expected.items() if "|" not in k},
                                        rtol=rtol, atol=1e-10)
-        if not verdict.passed:
-            verdict.message += mistaken(mine, actual)
+        if not verdict.passed:  # the named mistake first: a long message is cut at its end
+            named = mistaken(mine, actual)
+            if named:
+                verdict.message = f"{named.strip()} {verdict.message}"
         return verdict
 
     def state(ctx: Context) -> Payload:

@@ -254,12 +254,25 @@ def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any
     second forward pass backpropagated with ``grad_output=scaled`` (a loss inside a larger
     objective, J = scaled * L: the gradient must scale with it)."""
     loss_fn = cls(*args, **kwargs)
+    given = _snapshot([prediction, target])
+
+    def unchanged() -> None:
+        k = _changed([prediction, target], given)
+        if k is not None:
+            raise ProbeError(f"{type(loss_fn).__name__}.forward or .backward changed its "
+                             f"argument `{('prediction', 'target')[k]}` in place; a function "
+                             "must not modify its inputs (the caller still needs them): "
+                             "compute a new array instead (`x = x - m`, not `x -= m`; no "
+                             "`out=` into an argument)")
+
     loss, cache = forward(loss_fn, (prediction, target))
+    unchanged()
     if getattr(loss, "shape", None) != ():  # a Python float has no shape
         raise ProbeError(f"{type(loss_fn).__name__}.forward must return the loss as a 0-d array "
                          f"(xp.sum(...) / n), not {type(loss).__name__} of shape "
                          f"{getattr(loss, 'shape', '?')}: a Python float stops a GPU every step")
     result = {"loss": loss, "grad": loss_fn.backward(grad_output, cache)}
+    unchanged()
     if scaled is not None:  # a fresh forward: a backward may use up its cache
         _, cache = forward(loss_fn, (prediction, target))
         result["grad_scaled"] = loss_fn.backward(scaled, cache)
@@ -282,8 +295,33 @@ def without_overflow(func: Callable[..., Any], args: Sequence[Any],
     branches of ``xp.where`` are computed). NumPy (and array_api_strict, which runs on it) by
     ``np.errstate``; torch, which warns of nothing, by a function mode that checks every
     floating-point result of an operation whose inputs were finite."""
+    kwargs = kwargs or {}
+    given = _snapshot([list(args), list(kwargs.values())])
     with np.errstate(over="raise", invalid="raise", divide="raise"), _torch_finite():
-        return func(*args, **(kwargs or {}))
+        result = func(*args, **kwargs)
+    k = _changed([list(args), list(kwargs.values())], given)
+    if k is not None:  # the arguments a plain function was given, as the worker checks them
+        try:
+            names = [*inspect.signature(func).parameters][:len(args)] + list(kwargs)
+        except (TypeError, ValueError):
+            names = []
+        top = _top_level(k, [*args, *kwargs.values()])
+        name = names[top] if top < len(names) else str(top)
+        raise ProbeError(f"{getattr(func, '__name__', 'the function')}() changed its argument "
+                         f"`{name}` in place; a function must not modify its inputs (the "
+                         "caller still needs them): compute a new array instead (`x = x - m`, "
+                         "not `x -= m`; no `out=` into an argument)")
+    return result
+
+
+def _top_level(k: int, values: Sequence[Any]) -> int:
+    """Which of ``values`` holds the ``k``-th of their :func:`leaves`."""
+    for i, v in enumerate(values):
+        n = len(leaves(v))
+        if k < n:
+            return i
+        k -= n
+    return len(values)
 
 
 def _torch_finite() -> Any:

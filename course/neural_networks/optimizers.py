@@ -34,6 +34,31 @@ def _adam_without_bias_correction(lr: float, betas: tuple[float, float], eps: fl
     return step
 
 
+def _eps_inside(kind: str, lr: float, eps: float, alpha: float = 0.9,
+                betas: tuple[float, float] = (0.9, 0.999)):
+    """``kind`` ("adagrad", "rmsprop", "adam") with ε inside the square root, √(G + ε) instead
+    of √G + ε: the same step wherever G ≫ ε, a far smaller one where the gradients are tiny."""
+    def step(params, grads, state, k):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if kind == "adagrad":
+                s = state[i] = state.get(i, 0.0) + g * g
+                p -= lr * g / np.sqrt(s + eps)
+            elif kind == "rmsprop":
+                s = state[i] = alpha * state.get(i, 0.0) + (1 - alpha) * g * g
+                p -= lr * g / np.sqrt(s + eps)
+            else:
+                m = state[("m", i)] = betas[0] * state.get(("m", i), 0.0) + (1 - betas[0]) * g
+                v = state[("v", i)] = betas[1] * state.get(("v", i), 0.0) \
+                    + (1 - betas[1]) * g * g
+                p -= lr * (m / (1 - betas[0] ** k)) / np.sqrt(v / (1 - betas[1] ** k) + eps)
+    return step
+
+
+EPS_INSIDE = ("{name} with ε inside the square root: the update divides by √{of} + ε (ε added "
+              "after the square root, as torch.optim does), not √({of} + ε), which differs "
+              "wherever the gradients are tiny")
+
+
 def _optimizer(question: str, cls: str, kwargs: dict, torch_name: str, points: float,
                mistakes: dict | None = None):
     return optimizer_checks(question, OPTIM, cls,
@@ -60,17 +85,23 @@ MOMENTUM = Question(
 
 ADAGRAD = Question(
     "adagrad", "Adagrad", code="library/optim",
-    checks=_optimizer("adagrad", "Adagrad", {"lr": 0.1, "eps": 1e-10}, "Adagrad", 1.5),
+    checks=_optimizer("adagrad", "Adagrad", {"lr": 0.1, "eps": 1e-10}, "Adagrad", 1.5,
+                      mistakes={EPS_INSIDE.format(name="Adagrad", of="G"):
+                                _eps_inside("adagrad", 0.1, 1e-10)}),
     planted_bugs=[
         bug("Adagrad forgets past gradients", OPTIM,
             'total = state.get("sum", 0.0) + p.grad * p.grad', "total = p.grad * p.grad",
             "adagrad"),
+        bug("Adagrad with eps inside the square root", OPTIM,
+            "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
+            "p.data = p.data - self.lr * p.grad / xp.sqrt(total + self.eps)", "adagrad"),
     ])
 
 RMSPROP = Question(
     "rmsprop", "RMSProp", code="library/optim",
     checks=_optimizer("rmsprop", "RMSProp", {"lr": 0.01, "alpha": 0.9, "eps": 1e-8},
-                      "RMSprop", 1.5),
+                      "RMSprop", 1.5, mistakes={EPS_INSIDE.format(name="RMSProp", of="r"):
+                                                _eps_inside("rmsprop", 0.01, 1e-8)}),
     planted_bugs=[
         bug("RMSProp average not leaky", OPTIM, "+ (1.0 - self.alpha) * p.grad * p.grad",
             "+ p.grad * p.grad", "rmsprop"),
@@ -82,7 +113,9 @@ ADAM = Question(
     "adam", "Adam with bias correction", code="library/optim",
     checks=_optimizer("adam", "Adam", ADAM_SETTINGS, "Adam", 2.0, mistakes={
         "Adam without bias correction: divide the moments by 1 − β₁ᵗ and 1 − β₂ᵗ (t the "
-        "step count, from 1) before the update": _adam_without_bias_correction(**ADAM_SETTINGS)}),
+        "step count, from 1) before the update": _adam_without_bias_correction(**ADAM_SETTINGS),
+        EPS_INSIDE.format(name="Adam", of="v̂"): _eps_inside(
+            "adam", ADAM_SETTINGS["lr"], ADAM_SETTINGS["eps"], betas=ADAM_SETTINGS["betas"])}),
     planted_bugs=[
         bug("Adam without bias correction", OPTIM,
             "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"

@@ -162,3 +162,27 @@ def test_an_activation_off_its_convention_at_a_kink_loses_points(tmp_path, quest
     lost = _lost(tmp_path, "neural_networks", question, ACT, old, new)
     assert f"{question}.kinks" in lost
     _says(lost, convention, "exactly at the kinks")
+
+
+# -- 9. a verdict that depends on the draw: ε inside the square root -----------------------------
+OPTIM = "library/optim.py"
+
+
+@pytest.mark.parametrize("question,old,new,name", [
+    # listed: Adagrad
+    ("adagrad", "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
+     "p.data = p.data - self.lr * p.grad / xp.sqrt(total + self.eps)", "Adagrad"),
+    ("rmsprop", "p.data = p.data - self.lr * p.grad / (xp.sqrt(square_avg) + self.eps)",
+     "p.data = p.data - self.lr * p.grad / xp.sqrt(square_avg + self.eps)", "RMSProp"),
+    ("adam", "p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)",
+     "p.data = p.data - self.lr * m_hat / xp.sqrt(v_hat + self.eps)", "Adam"),
+])
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_eps_inside_the_square_root_loses_points_on_every_draw(tmp_path, question, old, new,
+                                                               name, seed):
+    """The optimizer checks add a parameter with fixed tiny gradients (1e-7..1e-3), where
+    √(G + ε) and √G + ε differ by orders of magnitude: caught whatever the draw (it was caught
+    on some draws only), and named by its trajectory."""
+    lost = _lost(tmp_path, "neural_networks", question, OPTIM, old, new, input_seed=seed)
+    assert {f"{question}.trajectory", f"{question}.torch"} <= set(lost)
+    _says(lost, f"exactly that of {name} with ε inside the square root")
