@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 RECORD = Path(__file__).with_name("catalogue.json")
-BUILT_IN = ("word_vectors", "neural_networks", "language_models", "rnn_variants")
+BUILT_IN = ("word_vectors", "neural_networks", "language_models", "rnn_variants", "cnn_text")
 
 
 def _check(check: Any) -> dict[str, Any]:

@@ -1,0 +1,23 @@
+"""Topic ``cnn_text`` (CS224n lecture 11): CNNs for text, convolutions, pooling over time, Kim's
+sentence CNN. Its questions, one declaration each by lecture section: :mod:`.convolution` (the
+course library's ``Conv1d``). The reference is ``solutions/cnn_text/`` and the library file
+``solutions/library/conv.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nlpdojo.hookspecs import hookimpl
+from nlpdojo_autograder.authoring import Topic
+
+from . import convolution
+
+TOPIC = Topic(name="cnn_text",
+              title="CNNs for text: convolutions, pooling over time, Kim's sentence CNN",
+              order=5, questions=[*convolution.QUESTIONS],
+              fixtures=Path(__file__).parent / "fixtures")
+
+
+@hookimpl
+def register_exercises(register):
+    register(TOPIC.name, TOPIC.exercise())

@@ -1,0 +1,93 @@
+"""Convolutions over a sentence (CS224n lecture 11, "1D convolution for text"): the course
+library's ``Conv1d``, channels last, checked against ``torch.nn.functional.conv1d`` (which
+wants channels first) on three settings, each with a reason: a plain width-3 filter bank;
+stride 2 with one zero vector of padding each side, where the windows no longer meet every
+position; dilation 2 with padding 2, where the taps of a window skip positions and the
+windows overlap."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    torch_check,
+)
+
+CONV = "..library.conv"
+B, T, D, F = 2, 7, 3, 4
+#: (kernel size, stride, padding, dilation, points, the setting's name)
+SETTINGS = ((3, 1, 0, 1, 1.0, "plain"), (3, 2, 1, 1, 1.0, "strided"),
+            (2, 1, 2, 2, 1.0, "dilated"))
+
+
+def _case(kernel: int, stride: int, padding: int, dilation: int):
+    def make(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, D, F, kernel),
+                         kwargs={"stride": stride, "padding": padding, "dilation": dilation},
+                         params={"weight": 0.7 * rng.standard_normal((kernel, D, F)),
+                                 "bias": 0.5 * rng.standard_normal(F)},
+                         inputs=lambda r: (r.standard_normal((B, T, D)),),
+                         differentiable=(0,), names=("x",))
+    return make
+
+
+def _torch_conv(stride: int, padding: int, dilation: int):
+    """``torch.nn.functional.conv1d`` on the layer's weights: (K, D, F) as torch's (F, D, K),
+    the input (B, T, D) as (B, D, T), the output back to (B, T_out, F)."""
+    def forward(p, x):
+        import torch
+
+        out = torch.nn.functional.conv1d(x.transpose(1, 2), p["weight"].permute(2, 1, 0),
+                                         p["bias"], stride=stride, padding=padding,
+                                         dilation=dilation)  # (B, F, T_out)
+        return out.transpose(1, 2)  # (B, T_out, F)
+    forward.label = "torch.nn.functional.conv1d"  # type: ignore[attr-defined]
+    return forward
+
+
+def _checks():
+    checks = []
+    for kernel, stride, padding, dilation, points, name in SETTINGS:
+        case, oracle = _case(kernel, stride, padding, dilation), _torch_conv(stride, padding,
+                                                                             dilation)
+        title = f"Conv1d, width {kernel}, stride {stride}, padding {padding}, dilation {dilation}"
+        made = [*layer_checks("conv1d", CONV, "Conv1d", case, title=title, points=0.75 * points,
+                              repeat=2, torch=oracle),
+                torch_check("conv1d", CONV, "Conv1d", case, torch=oracle,
+                            title=f"{title}, against torch.nn.functional.conv1d",
+                            points=0.25 * points)]
+        checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]
+    return checks
+
+
+CONV1D = Question(
+    "conv1d", "A 1-D convolution over word vectors (padding, stride, dilation)",
+    code="library/conv", checks=_checks(),
+    planted_bugs=[
+        bug("the kernel flipped (a textbook convolution, not the cross-correlation every "
+            "library computes)", CONV,
+            "out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))",
+            "out = xp.matmul(windows, xp.reshape(xp.flip(self.weight.data, axis=0), "
+            "(k_size * d, f)))", "conv1d"),
+        bug("overlapping windows' gradients overwritten, not added", CONV,
+            "grad_padded[:, start:start + last:self.stride, :] += grad_windows[:, :, k, :]",
+            "grad_padded[:, start:start + last:self.stride, :] = grad_windows[:, :, k, :]",
+            "conv1d"),
+        bug("the stride forgotten in backward (gradients go to consecutive positions)", CONV,
+            "grad_padded[:, start:start + last:self.stride, :] += grad_windows[:, :, k, :]",
+            "grad_padded[:, start:start + t_out, :] += grad_windows[:, :, k, :]", "conv1d"),
+        bug("the padding left in the input's gradient (shifted by the padding)", CONV,
+            "return grad_padded[:, self.padding:self.padding + t_steps, :]",
+            "return grad_padded[:, :t_steps, :]", "conv1d"),
+        bug("the bias gradient averaged over positions instead of summed", CONV,
+            "self.bias.grad += xp.sum(grads, axis=0)  # (F,)",
+            "self.bias.grad += xp.mean(grads, axis=0)  # (F,)", "conv1d"),
+    ])
+
+QUESTIONS = [CONV1D]
