@@ -162,7 +162,19 @@ def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
     out = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
                    bptt=4, optimizer="sgd", lr=0.5, epochs=2, eval_bptt=5, init=init)
     _name_the_bptt_mistake(out["losses"], train, init, batch_size=3, bptt=4, lr=0.5, epochs=2)
-    return {"training losses": out["losses"], "held-out log-probabilities": out["log_probs"]}
+    # the same loop with Adam, whose state (moments, step count) must live across windows:
+    # with SGD, which keeps none, an optimizer made anew every window goes unseen
+    adam = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
+                    bptt=4, optimizer="adam", lr=ADAM_LR, epochs=2, eval_bptt=5, init=init)
+    _name_the_bptt_mistake(adam["losses"], train, init, OPTIMIZER_MISTAKES, batch_size=3,
+                           bptt=4, lr=ADAM_LR, epochs=2)
+    return {"training losses": out["losses"], "held-out log-probabilities": out["log_probs"],
+            "Adam: training losses": adam["losses"],
+            "Adam: held-out log-probabilities": adam["log_probs"]}
+
+
+#: the learning rate of the truncated-BPTT check's run with Adam
+ADAM_LR = 0.05
 
 
 #: the usual truncated-BPTT mistakes, as options of :func:`torch_bptt_losses`, and what to say
@@ -174,16 +186,29 @@ BPTT_MISTAKES = {
     "targets are the inputs' window moved one token on": {"shift": 0},
 }
 
+#: the mistakes of a loop run with ``optimizer="adam"``, told by their losses
+OPTIMIZER_MISTAKES = {
+    "a new optimizer made for every window, which throws Adam's moments and step count away "
+    "each time (SGD keeps no state, so it trains the same): step the one optimizer made before "
+    "the loop (`opt`)": {"optimizer": "adam", "fresh": True},
+    "plain SGD though the loop was asked for Adam: update the parameters through the optimizer "
+    "made from the `optimizer` argument (`opt.step()`), not by hand or with an SGD of your own":
+        {"optimizer": "sgd"},
+}
+
 
 def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_size: int,
                       bptt: int, lr: float, epochs: int, carry: bool = True,
-                      shift: int = 1) -> np.ndarray:
-    """The training losses of truncated BPTT with plain SGD, written in torch (float64,
-    autograd; ``h.detach()`` at each window's border), an independent oracle of
-    ``train_rnn_lm``: the stream cut into B rows, windows of T, targets shifted by ``shift``,
-    the state carried from window to window (``carry``) and zero at each epoch's start."""
+                      shift: int = 1, optimizer: str = "sgd", fresh: bool = False) -> np.ndarray:
+    """The training losses of truncated BPTT with plain SGD (or ``optimizer="adam"``:
+    ``torch.optim.Adam``, the library's Adam's twin; ``fresh``: a new one every window),
+    written in torch (float64, autograd; ``h.detach()`` at each window's border), an
+    independent oracle of ``train_rnn_lm``: the stream cut into B rows, windows of T, targets
+    shifted by ``shift``, the state carried from window to window (``carry``) and zero at each
+    epoch's start."""
     torch = torch_module()
     p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
+    adam = torch.optim.Adam(list(p.values()), lr=lr) if optimizer == "adam" else None
     length = len(train) // batch_size
     rows = torch.as_tensor(np.asarray(train[:length * batch_size]).reshape(batch_size, length))
     losses = []
@@ -202,23 +227,31 @@ def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_s
             loss = torch.nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]),
                                                      y.reshape(-1))
             grads = torch.autograd.grad(loss, list(p.values()))
-            with torch.no_grad():
+            if adam is not None:
+                if fresh:
+                    adam = torch.optim.Adam(list(p.values()), lr=lr)
                 for value, g in zip(p.values(), grads, strict=True):
-                    value -= lr * g
+                    value.grad = g
+                adam.step()
+            else:
+                with torch.no_grad():
+                    for value, g in zip(p.values(), grads, strict=True):
+                        value -= lr * g
             h = state.detach()
             losses.append(float(loss.detach()))
     return np.asarray(losses)
 
 
 def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
-                           **settings) -> None:
+                           mistakes: dict | None = None, **settings) -> None:
     """Fail naming the mistake where the student's losses are exactly those of one of
-    :data:`BPTT_MISTAKES` (torch's; no hint where torch is not installed)."""
+    ``mistakes`` (default :data:`BPTT_MISTAKES`; torch's; no hint where torch is not
+    installed)."""
     try:
         torch_module()
     except ImportError:
         return
-    for what, mistake in BPTT_MISTAKES.items():
+    for what, mistake in (BPTT_MISTAKES if mistakes is None else mistakes).items():
         wrong = torch_bptt_losses(train, init, **settings, **mistake)
         if wrong.shape == np.shape(losses) and np.allclose(losses, wrong, rtol=1e-6,
                                                            atol=1e-9):
@@ -260,7 +293,8 @@ RNN_LM = Question(
         value_check("rnn_lm", "windows", "bptt_windows: B streams, windows of T, targets "
                     "shifted by one", 1.0, _windows_values, rtol=0, atol=0),
         value_check("rnn_lm", "truncated_bptt", "train_rnn_lm: losses of two epochs of 6 "
-                    "windows of SGD and the held-out log-probabilities after them", 1.0,
+                    "windows of SGD, and of Adam, and the held-out log-probabilities after "
+                    "them", 1.0,
                     _truncated_bptt_values, rtol=1e-6, timeout_s=SEQUENCE_TIMEOUT_S),
         *metric_checks("rnn_lm", "sotu", heldout_run("rnn"), [perplexity_metric(
             "RNN LM on State of the Union addresses", 3.0)],
@@ -280,6 +314,10 @@ RNN_LM = Question(
         bug("hidden state not carried across windows", "rnn_lm",
             "h = model.final_state(cache)  # (B, H) carried",
             "h = model.initial_state(b)  # (B, H) carried", "rnn_lm"),
+        bug("a new optimizer every window (Adam's state lost)", "rnn_lm",
+            "            opt.zero_grad()\n            scores, cache = model(x, h)",
+            "            opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)\n"
+            "            opt.zero_grad()\n            scores, cache = model(x, h)", "rnn_lm"),
     ],
     requires=("rnn", *LIBRARY), datasets=("sotu",))
 

@@ -44,6 +44,40 @@ def _rows_of_scores(rows: int) -> np.ndarray:
     return np.random.default_rng(0).normal(0, 2, (rows, 9))  # (rows, V)
 
 
+#: rows whose k-th largest score is tied (count models tie all the time: words seen equally
+#: often; random floats never do), each with the k that cuts through the tie: every word tied
+#: with the k-th largest is kept (the docstring), so more than k words may be kept
+TIED_SCORES = (
+    (np.array([[3.0, 1.0, 1.0, 1.0, 0.0, -1.0, 2.0, 1.0, 0.5],     # k = 3: the four 1.0s kept
+               [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],      # all equal: all kept
+               [-2.0, 4.0, 0.0, 4.0, 1.0, 1.0, -2.0, 0.0, 4.0]]), 3),  # the top three tie
+    (np.array([[2.0, 2.0, 0.0, -1.0, 1.0, 0.0, 2.0, -3.0, 1.5]]), 1),  # k = 1: three maxima
+)
+
+
+def _tied_values(ctx: Context, f) -> dict[str, np.ndarray]:
+    """``tempered_probs`` on :data:`TIED_SCORES` (fixed: the same question on every draw); a
+    word tied with the k-th largest score given probability 0 is named."""
+    out = {}
+    for scores, top_k in TIED_SCORES:
+        got = ctx.to_numpy(f(scores, 1.0, top_k), "tempered_probs")
+        exact = exact_tempered(scores, 1.0, top_k)
+        if got.shape == exact.shape:
+            dropped = np.argwhere((got == 0) & (exact > 0))
+            if dropped.size:
+                r, w = (int(i) for i in dropped[0])
+                kth = float(np.sort(scores[r])[::-1][top_k - 1])
+                raise CheckFailure(
+                    f"tempered_probs(top_k={top_k}) gave word {w} probability 0 in the row "
+                    f"{scores[r].tolist()}, though its score {scores[r, w]} ties with the "
+                    f"k-th largest ({kth}): top-k keeps every word whose score is at least the "
+                    "k-th largest, so ties at the border are all kept (more than k words): "
+                    "take the k-th largest value (np.partition, or np.sort) and keep "
+                    "scores >= it, rather than the k indices argsort or argpartition pick")
+        out[f"ties, top_k={top_k}"] = got
+    return out
+
+
 def _tempered_values(ctx: Context) -> dict[str, np.ndarray]:
     for name, make in (("tempered_probs", lambda r: (_rows_of_scores(r), 0.7, 5)),
                        ("sample_next", lambda r: (_rows_of_scores(r), 0, 0.7, 5))):
@@ -54,6 +88,7 @@ def _tempered_values(ctx: Context) -> dict[str, np.ndarray]:
         scores = rng.normal(0, 2, (4, 9))
         got = ctx.to_numpy(f(scores, temperature, top_k), "tempered_probs")
         out[f"T={temperature}, top_k={top_k}"] = got
+    out.update(_tied_values(ctx, f))
     return out
 
 
@@ -199,6 +234,13 @@ SAMPLING = Question(
             "        scores = np.where(scores >= kth, scores, -np.inf)",
             "kth = np.partition(scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
             "        scores = np.where(scores <= kth, scores, -np.inf)", "sampling"),
+        bug("top-k by argsort drops ties at the k-th score", "sampling",
+            "kth = -np.partition(-scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
+            "        scores = np.where(scores >= kth, scores, -np.inf)",
+            "keep = np.argsort(scores, axis=1)[:, -top_k:]  # (B, k)\n"
+            "        kept = np.full_like(scores, -np.inf)\n"
+            "        np.put_along_axis(kept, keep, np.take_along_axis(scores, keep, axis=1), 1)\n"
+            "        scores = kept", "sampling"),
         bug("one draw per row in a Python loop", "sampling",
             "return np.sum(cdf < u, axis=1).astype(np.int64)",
             "return np.array([np.sum(c < x) for c, x in zip(cdf, u[:, 0], strict=True)],\n"

@@ -186,3 +186,55 @@ def test_eps_inside_the_square_root_loses_points_on_every_draw(tmp_path, questio
     lost = _lost(tmp_path, "neural_networks", question, OPTIM, old, new, input_seed=seed)
     assert {f"{question}.trajectory", f"{question}.torch"} <= set(lost)
     _says(lost, f"exactly that of {name} with ε inside the square root")
+
+
+# -- 7. top-k that drops ties at the k-th score ----------------------------------------------------
+TOP_K = ("        kth = -np.partition(-scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
+         "        scores = np.where(scores >= kth, scores, -np.inf)  # (B, V)\n")
+
+
+@pytest.mark.parametrize("new", [
+    # listed: the k indices argsort picks
+    "        keep = np.argsort(scores, axis=1)[:, -top_k:]\n"
+    "        kept = np.full_like(scores, -np.inf)\n"
+    "        np.put_along_axis(kept, keep, np.take_along_axis(scores, keep, axis=1), 1)\n"
+    "        scores = kept\n",
+    # the k indices argpartition picks
+    "        keep = np.argpartition(-scores, top_k - 1, axis=1)[:, :top_k]\n"
+    "        mask = np.zeros(scores.shape, bool)\n"
+    "        np.put_along_axis(mask, keep, True, 1)\n"
+    "        scores = np.where(mask, scores, -np.inf)\n",
+    # ranks from a double argsort: one rank per word, ties broken by position
+    "        ranks = np.argsort(np.argsort(-scores, axis=1, kind='stable'), axis=1)\n"
+    "        scores = np.where(ranks < top_k, scores, -np.inf)\n",
+])
+def test_top_k_that_drops_ties_loses_points(tmp_path, new):
+    lost = _lost(tmp_path, "language_models", "sampling", "language_models/sampling.py",
+                 TOP_K, new)
+    assert "sampling.values" in lost
+    _says(lost, "ties with the k-th largest", "ties at the border are all kept")
+
+
+# -- 8. a training loop that loses its optimizer's state ------------------------------------------
+STEP = "            opt.zero_grad()\n            scores, cache = model(x, h)  # (B, T, V)\n"
+
+
+@pytest.mark.parametrize("new,words", [
+    # listed: a new optimizer every window
+    ("            opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)\n" + STEP,
+     "a new optimizer made for every window"),
+    # an SGD of its own, whatever `optimizer` says
+    ("            opt = SGD(model.parameters(), lr=lr)\n" + STEP, "plain SGD though"),
+    # the parameters updated by hand: opt.step() never called
+    (STEP, "plain SGD though"),
+])
+def test_a_loop_that_loses_the_optimizers_state_loses_points(tmp_path, new, words):
+    old = STEP
+    if new == STEP:  # the third: replace the step itself
+        old, new = "            opt.step()\n", (
+            "            for p in model.parameters():\n"
+            "                p.data = p.data - lr * p.grad\n")
+    lost = _lost(tmp_path, "language_models", "rnn_lm", "language_models/rnn_lm.py", old, new,
+                 folders=("language_models", "library"))
+    assert "rnn_lm.truncated_bptt" in lost
+    _says(lost, words)
