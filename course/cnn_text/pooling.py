@@ -1,0 +1,107 @@
+"""Pooling over time (CS224n lecture 11): the course library's ``MaxOverTime`` and
+``KMaxPooling`` over padded batches (``lengths`` say which positions are real), checked as
+layers on random features against torch (``amax``; ``topk`` put back in sentence order), and
+on features full of ties (whole numbers) against the reference: on random floats two
+positions never tie, while a ReLU's zeros and a sentence's repeated n-grams tie all the time,
+and the convention (the first position wins) decides where the gradient goes. A gradient check
+at a tie would differentiate a kink, so the ties get the values check only."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    torch_check,
+)
+
+POOLING = "..library.pooling"
+B, T, F, K = 4, 6, 3, 2
+
+
+def _lengths(r: np.random.Generator) -> np.ndarray:
+    """One full row, one of a single position, the others in between."""
+    return np.array([T, 1, *r.integers(2, T, B - 2)])
+
+
+def _case(cls_args: tuple, ties: bool):
+    def make(ctx: Context) -> LayerCase:
+        def inputs(r: np.random.Generator):
+            h = r.standard_normal((B, T, F))
+            return (np.round(1.5 * h) if ties else h), _lengths(r)  # whole numbers: ties
+        return LayerCase(args=(ctx.backend, *cls_args), params={}, inputs=inputs,
+                         differentiable=(0,), names=("h", "lengths"))
+    return make
+
+
+def _real(lengths, t_steps):
+    import torch
+
+    return (torch.arange(t_steps)[None, :] < lengths[:, None])[:, :, None]  # (B, T, 1)
+
+
+def _torch_max(p, h, lengths):
+    return h.masked_fill(~_real(lengths, h.shape[1]), -float("inf")).amax(1)  # (B, F)
+
+
+def _torch_kmax(p, h, lengths):
+    """``topk`` of the masked features, its positions sorted back into sentence order."""
+    import torch
+
+    real = _real(lengths, h.shape[1])
+    masked = h.masked_fill(~real, -float("inf"))
+    kept = masked.topk(K, dim=1).indices.sort(dim=1).values  # (B, K, F)
+    valid = real.expand_as(h).gather(1, kept)
+    return torch.where(valid, masked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
+
+
+#: a pooling question's points: the layer checks on random features, torch, the ties
+LAYER_POINTS, TORCH_POINTS, TIES_POINTS = 0.9, 0.3, 0.3
+
+
+def _checks(question: str, cls: str, cls_args: tuple, oracle, title: str):
+    checks = layer_checks(question, POOLING, cls, _case(cls_args, ties=False), title=title,
+                          points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle)
+    checks.append(torch_check(question, POOLING, cls, _case(cls_args, ties=False),
+                              torch=oracle, title=f"{title}, against torch",
+                              points=TORCH_POINTS))
+    ties = layer_checks(question, POOLING, cls, _case(cls_args, ties=True),
+                        title=f"{title}, on features with ties (the first position wins)",
+                        points=TIES_POINTS, parameters=False, hidden=False)
+    return [*checks, *[dataclasses.replace(c, name="ties", points=TIES_POINTS)
+                       for c in ties if c.name == "values"]]
+
+
+MAX_OVER_TIME = Question(
+    "pooling", "Max pooling over time, padding excluded", code="library/pooling",
+    checks=_checks("pooling", "MaxOverTime", (), _torch_max, "MaxOverTime over a padded batch"),
+    planted_bugs=[
+        bug("the padding may win (max over all T positions)", POOLING,
+            "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
+            "masked = h  # (B, T, F)", "pooling"),
+        bug("the gradient sent to every position (the max's derivative taken as 1)", POOLING,
+            "won = positions == winner[:, None, :]  # (B, T, F): where each pooled value "
+            "came from",
+            "won = positions >= 0 * winner[:, None, :]  # (B, T, F): where each pooled value "
+            "came from", "pooling")])
+
+K_MAX = Question(
+    "kmax_pooling", "k-max pooling in sentence order", code="library/pooling",
+    checks=_checks("kmax_pooling", "KMaxPooling", (K,), _torch_kmax,
+                   f"KMaxPooling(k={K}) over a padded batch"),
+    planted_bugs=[
+        bug("the k values kept in rank order, not in the sentence's order", POOLING,
+            "kept = xp.sort(order[:, :self.k, :], axis=1)  # (B, k, F): back in sentence order",
+            "kept = order[:, :self.k, :]  # (B, k, F)", "kmax_pooling"),
+        bug("of equal values the later position ranks first", POOLING,
+            "order = xp.argsort(-masked, axis=1, stable=True)  # (B, T, F)",
+            "order = xp.flip(xp.argsort(masked, axis=1, stable=True), axis=1)  # (B, T, F)",
+            "kmax_pooling")])
+
+QUESTIONS = [MAX_OVER_TIME, K_MAX]
