@@ -47,6 +47,7 @@ from nlpdojo_autograder.authoring.kinds import (
     gradient_check,
     metric_check,
     value_check,
+    without_guesses,
 )
 
 #: how a layer's points are shared among its checks
@@ -81,6 +82,50 @@ class LayerCase:
     names: tuple[Any, ...] | None = None
     outputs: tuple[str, ...] | None = None
     cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    #: axis 0 of every input, output and gradient is the batch: the values check also runs
+    #: forward and backward on the inputs repeated :data:`BATCH_FACTOR` times along it, and
+    #: fails a layer whose Python grows with the batch (:func:`_require_batch_vectorized`)
+    batched: bool = True
+
+
+#: how many times the values check of a layer repeats its batch to look for Python loops
+BATCH_FACTOR = 3
+
+
+def _tiled(x: Any, factor: int) -> Any:
+    """``x`` repeated ``factor`` times along axis 0 (each array of a tuple or list)."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(_tiled(a, factor) for a in x)
+    x = np.asarray(x)
+    return np.concatenate([x] * factor, axis=0) if x.ndim else x
+
+
+def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCase,
+                              inputs: tuple[Any, ...], grad: Any) -> None:
+    """Fail unless one forward and backward of ``module.cls`` runs as many lines of the
+    submission's Python on :data:`BATCH_FACTOR` times the batch as on the batch itself (probe
+    ``python_lines``: deterministic, no timing). A loop over the rows of the batch, or over
+    its tokens, runs at least one more line per added row; loops over time steps or layers
+    do not grow with the batch."""
+    token = ctx.function(module, cls)
+    lines = []
+    for factor in (1, BATCH_FACTOR):
+        xs, g = _tiled(inputs, factor), _tiled(grad, factor)
+        lines.append(int(ctx.probe("python_lines")(
+            ctx.probe("layer_run"),
+            [token, tuple(case.args), case.kwargs, _params(ctx, case),
+             [[_send(ctx, a) for a in xs]], [_send(ctx, g)]],
+            {"train": case.train, "cells": case.cells or None}, root_of=token)))
+    rows = len(_leaves(inputs)[0]) if np.ndim(_leaves(inputs)[0]) else 1
+    added = (BATCH_FACTOR - 1) * rows
+    if lines[1] - lines[0] >= added:
+        raise CheckFailure(
+            f"{cls}.forward and .backward run {lines[0]:,} lines of Python for a batch of "
+            f"{rows} and {lines[1]:,} for a batch of {BATCH_FACTOR * rows}: a Python loop over "
+            "the batch or its tokens (a for loop, a comprehension). A layer is vectorized over "
+            "the batch: whole-array operations of the namespace on (B, ...) arrays (xp.matmul, "
+            "broadcasting, xp.sum(..., axis=0), backend.scatter_add for repeated ids), looping "
+            "only over what must come in order, such as time steps")
 
 
 def _send(ctx: Context, x: Any) -> Any:
@@ -211,6 +256,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     def values(ctx: Context, train: bool | None = None) -> Payload:
         ran = run(ctx, 1, train=train)
         result, case = ran["result"], ran["case"]
+        if train is None and case.batched:  # a Python loop over the batch or its tokens?
+            _require_batch_vectorized(ctx, module, cls, case, ran["inputs"][0], ran["grads"][0])
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
         payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
@@ -851,6 +898,9 @@ class OptimizerCase:
     #: 1e-3), after the drawn ones: where an ε matters (inside or outside a square root) the
     #: trajectories differ by far more than any tolerance, whatever the draw
     tiny: bool = True
+    #: what parameters turning NaN or inf means for this optimizer (Adam: a bias correction
+    #: dividing by 1 − β⁰ = 0), said after :data:`OPTIMIZER_NONFINITE`'s general causes
+    nonfinite: str = ""
 
 
 #: ``(start, gradient at step k = base * (1 + k / 4))`` of the parameter every optimizer check
@@ -866,6 +916,19 @@ def _tiny_gradients(steps: int) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 OPTIMIZER_SHARES = {"trajectory": 0.5, "torch": 0.3, "state": 0.2}
+#: what parameters turning NaN or inf in an optimizer's steps come from (gradients here are
+#: finite and of moderate size: no overflow)
+OPTIMIZER_NONFINITE = ("the update divides by zero (a denominator that is 0 at that step), or "
+                       "a NaN of an earlier step is carried on")
+
+
+def _first_nonfinite_step(trajectory: Payload) -> int | None:
+    """The first step after which a parameter of ``trajectory`` (``"step k p{i}"`` keys) holds
+    NaN or inf, or None."""
+    steps = [int(key.split()[-2]) for key, value in trajectory.items()
+             if key.startswith(("step ", "straight step ", "resumed step "))
+             and not np.all(np.isfinite(np.asarray(value, np.float64)))]
+    return min(steps) if steps else None
 
 
 def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, *, title: str,
@@ -899,14 +962,40 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
     def trajectory(ctx: Context) -> Payload:
         return path(ctx, run(ctx)["trajectory"])
 
-    def against_torch(ctx: Context) -> Payload:
+    def with_mistakes(ctx: Context) -> Payload:
+        """The trajectory and, beside it (not stored in fixtures), the known mistakes'."""
         payload = trajectory(ctx)
-        oracle = _torch_trajectory(case, *draw(ctx)) if case.torch else None
+        if not ctx.expected_only:
+            for i, step in enumerate(case.mistakes.values()):  # computed here, in the grader
+                payload.update({f"mistake {i}|{k}": v
+                                for k, v in _mistake_trajectory(step, *draw(ctx)).items()})
+        return payload
+
+    def nonfinite(mine: Payload) -> str | None:
+        """What NaN or inf in ``mine`` means here: from which step, and why it may be."""
+        k = _first_nonfinite_step(mine)
+        if k is None:
+            return None
+        return (f"the parameters hold NaN or inf from step {k} on: {OPTIMIZER_NONFINITE}"
+                + (f"; {case.nonfinite}" if case.nonfinite else ""))
+
+    def judge_trajectory(actual: Payload, expected: Payload | None) -> Verdict:
+        assert expected is not None
+        mine = {k: v for k, v in actual.items() if "|" not in k}
+        verdict = compare_payloads(mine, {k: v for k, v in expected.items() if "|" not in k},
+                                   rtol=rtol, atol=1e-10, nonfinite=nonfinite(mine))
+        if not verdict.passed:  # the named mistake first: a long message is cut at its end
+            named = mistaken(mine, actual)
+            if named:
+                verdict.message = f"{named.strip()} {without_guesses(verdict.message)}"
+        return verdict
+
+    def against_torch(ctx: Context) -> Payload:
+        payload = with_mistakes(ctx)
+        oracle = (_torch_trajectory(case, *draw(ctx)) if case.torch and not ctx.expected_only
+                  else None)
         if oracle is not None:
             payload.update({f"torch|{k}": v for k, v in oracle.items()})
-        for i, step in enumerate(case.mistakes.values()):  # computed here, in the grader
-            payload.update({f"mistake {i}|{k}": v
-                            for k, v in _mistake_trajectory(step, *draw(ctx)).items()})
         return payload
 
     def mistaken(mine: Payload, actual: Payload) -> str:
@@ -922,7 +1011,8 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         oracle = {k[len("torch|"):]: v for k, v in actual.items() if k.startswith("torch|")}
         mine = {k: v for k, v in actual.items() if "|" not in k}
         if oracle:
-            verdict = compare_payloads(mine, oracle, rtol=rtol, atol=1e-10)
+            verdict = compare_payloads(mine, oracle, rtol=rtol, atol=1e-10,
+                                       nonfinite=nonfinite(mine))
             name = case.torch[0] if case.torch else "torch"
             verdict.message = (f"same trajectory as {name} with identical settings"
                                if verdict.passed else f"differs from {name} with identical "
@@ -930,11 +1020,11 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         else:
             assert expected is not None
             verdict = compare_payloads(mine, {k: v for k, v in expected.items() if "|" not in k},
-                                       rtol=rtol, atol=1e-10)
+                                       rtol=rtol, atol=1e-10, nonfinite=nonfinite(mine))
         if not verdict.passed:  # the named mistake first: a long message is cut at its end
             named = mistaken(mine, actual)
             if named:
-                verdict.message = f"{named.strip()} {verdict.message}"
+                verdict.message = f"{named.strip()} {without_guesses(verdict.message)}"
         return verdict
 
     def state(ctx: Context) -> Payload:
@@ -945,6 +1035,14 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
                 **{f"resumed {k}": v for k, v in resumed.items()}}
 
     def judge_state(actual: Payload, expected: Payload | None) -> Verdict:
+        broken = _first_nonfinite_step({k: v for k, v in actual.items()
+                                        if k.startswith("straight ")})
+        if broken is not None:  # not a state problem: the steps themselves are broken
+            return Verdict(False, "the parameters hold NaN or inf after step "
+                           f"{broken + case.steps // 2} even without a resume, so whether "
+                           "state_dict() resumes the trajectory cannot be judged: the steps "
+                           "themselves are wrong (the trajectory check says from which step, "
+                           "and why); fix them first")
         for key, value in actual.items():
             if key.startswith("straight "):
                 other = actual.get("resumed " + key[len("straight "):])
@@ -955,11 +1053,14 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
                                    "restore it in load_state_dict")
         return Verdict(True, "resumes exactly from its state_dict")
 
-    checks = [value_check(question, "trajectory", f"{title}: {case.steps} steps", 0.0,
-                          trajectory, rtol=rtol, atol=1e-10, **options),
+    # a value check whose payload also holds the known mistakes' trajectories (the grader's,
+    # never stored in fixtures): a trajectory that follows one is told which
+    checks = [Check(question, "trajectory", f"{title}: {case.steps} steps", 0.0, "value",
+                    collect=with_mistakes, judge=judge_trajectory,
+                    stored=lambda key: "|" not in key, **options),
               custom_check(question, "torch", f"{title}: against torch.optim", 0.0,
                            against_torch, judge_torch, needs_expected=True,
-                           **options),
+                           stored=lambda key: "|" not in key, **options),
               custom_check(question, "state", f"{title}: state_dict round trip", 0.0, state,
                            judge_state, **options)]
     return _share(checks, points, OPTIMIZER_SHARES)
@@ -972,7 +1073,8 @@ def _mistake_trajectory(step: Callable[..., None], start: list[np.ndarray],
     state: dict[str, Any] = {}
     out = {}
     for k, step_grads in enumerate(grads, start=1):
-        step(params, [np.asarray(g, np.float64) for g in step_grads], state, k)
+        with np.errstate(all="ignore"):  # a mistake may divide by zero: that is its trajectory
+            step(params, [np.asarray(g, np.float64) for g in step_grads], state, k)
         out.update({f"step {k} p{i}": p.copy() for i, p in enumerate(params)})
     return out
 

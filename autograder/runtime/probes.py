@@ -385,12 +385,14 @@ def optimizer_run(cls: Callable[..., Any], kwargs: dict[str, Any], backend: Any,
 
 
 def python_lines(func: Callable[..., Any], args: Sequence[Any],
-                 kwargs: dict[str, Any] | None = None) -> int:
+                 kwargs: dict[str, Any] | None = None, *, root_of: Any = None) -> int:
     """How many lines of the submission's own Python ``func(*args, **kwargs)`` executes (line
     events, ``sys.settrace``, counted in files under the course folder that holds ``func``'s
-    topic: NumPy's C loops count nothing, a Python loop over the data one or more per item).
+    topic, or ``root_of``'s where ``func`` is a probe running a class of the submission:
+    NumPy's C loops count nothing, a Python loop over the data one or more per item).
     :func:`nlpdojo_autograder.authoring.builders.require_vectorized` runs it at two input sizes."""
-    source = inspect.getsourcefile(inspect.unwrap(func)) or ""
+    source = inspect.getsourcefile(inspect.unwrap(root_of if root_of is not None else func)) \
+        or ""
     root = os.path.dirname(os.path.dirname(os.path.abspath(source))) + os.sep
     count = 0
 

@@ -43,7 +43,7 @@ def _says(lost: dict, *words: str) -> None:
     assert "Traceback" not in messages, messages
 
 
-# -- 1. a backward that ignores its upstream gradient ------------------------------------------
+# -- 1. a backward that ignores its upstream gradient ---------------------------------------------
 @pytest.mark.parametrize("question,old,new", [
     # listed: the loss assumes grad_output = 1
     ("softmax_ce", "        scale = grad_output / n\n", "        scale = 1.0 / n\n"),
@@ -71,7 +71,7 @@ def test_a_layer_backward_that_ignores_grad_output_loses_points(tmp_path, questi
     assert f"{question}.values" in lost and f"{question}.gradients" in lost
 
 
-# -- 4. changing the caller's arrays in place ----------------------------------------------------
+# -- 4. changing the caller's arrays in place -----------------------------------------------------
 @pytest.mark.parametrize("question,file,old,new,words", [
     # listed: ReLU zeroes the caller's input in place
     ("relu", ACT, "        y = self.xp.where(x > 0, x, 0.0 * x)  # (...)\n",
@@ -100,7 +100,7 @@ def test_a_layer_that_changes_what_it_was_given_loses_points(tmp_path, question,
     _says(lost, *words, "compute a new array")
 
 
-# -- 5. a Python number where the contract says an array -----------------------------------------
+# -- 5. a Python number where the contract says an array ------------------------------------------
 @pytest.mark.parametrize("old,new", [
     ("    return penalty, grads\n", "    return float(penalty), grads\n"),  # listed
     ("    return penalty, grads\n", "    return penalty.item(), grads\n"),
@@ -145,7 +145,7 @@ def test_a_softmax_that_overflows_on_the_way_loses_points(tmp_path):
     _says(lost, "FloatingPointError: overflow", "softmax.py line")
 
 
-# -- 2. activations exactly at their kinks ---------------------------------------------------------
+# -- 2. activations exactly at their kinks --------------------------------------------------------
 @pytest.mark.parametrize("question,old,new,convention", [
     # listed: ReLU'(0) = 1
     ("relu", "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
@@ -164,7 +164,7 @@ def test_an_activation_off_its_convention_at_a_kink_loses_points(tmp_path, quest
     _says(lost, convention, "exactly at the kinks")
 
 
-# -- 9. a verdict that depends on the draw: ε inside the square root -----------------------------
+# -- 9. a verdict that depends on the draw: ε inside the square root ------------------------------
 OPTIM = "library/optim.py"
 
 
@@ -188,7 +188,7 @@ def test_eps_inside_the_square_root_loses_points_on_every_draw(tmp_path, questio
     _says(lost, f"exactly that of {name} with ε inside the square root")
 
 
-# -- 7. top-k that drops ties at the k-th score ----------------------------------------------------
+# -- 7. top-k that drops ties at the k-th score ---------------------------------------------------
 TOP_K = ("        kth = -np.partition(-scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
          "        scores = np.where(scores >= kth, scores, -np.inf)  # (B, V)\n")
 
@@ -238,3 +238,27 @@ def test_a_loop_that_loses_the_optimizers_state_loses_points(tmp_path, new, word
                  folders=("language_models", "library"))
     assert "rnn_lm.truncated_bptt" in lost
     _says(lost, words)
+
+
+# -- 6. Python loops over the batch or its tokens in a layer --------------------------------------
+@pytest.mark.parametrize("question,file,old,new", [
+    # listed: a loop over the rows of the batch in a forward
+    ("affine", LAYERS, "        z = self.xp.matmul(x, self.weight.data)  # (N, D_out)\n",
+     "        z = self.xp.stack([self.xp.matmul(x[i], self.weight.data)\n"
+     "                           for i in range(x.shape[0])])  # (N, D_out)\n"),
+    # a loop over the tokens in a backward
+    ("embedding", LAYERS,
+     "        self.backend.scatter_add(self.weight.grad, flat, xp.reshape(grad_output, (-1, d)))\n",
+     "        g = xp.reshape(grad_output, (-1, d))\n"
+     "        for i in range(flat.shape[0]):\n"
+     "            self.weight.grad[int(flat[i]), :] += g[i, :]\n"),
+    # an activation's backward row by row
+    ("relu", ACT, "        return self.xp.where(x > 0, grad_output, 0.0 * grad_output)  # (...)\n",
+     "        return self.xp.stack([self.xp.where(x[i] > 0, grad_output[i], 0.0 * grad_output[i])"
+     "\n                              for i in range(x.shape[0])])\n"),
+])
+def test_a_python_loop_over_the_batch_in_a_layer_loses_points(tmp_path, question, file, old,
+                                                             new):
+    lost = _lost(tmp_path, "neural_networks", question, file, old, new)
+    assert f"{question}.values" in lost
+    _says(lost, "a Python loop over the batch or its tokens", "lines of Python for a batch of")
