@@ -117,7 +117,9 @@ class PlantedBug:
     see :mod:`.planted`) by ``replace`` in ``module`` of the solutions must
     cost points on ``question`` (and, ideally, on nothing else: ``dojo verify --strict``).
     ``also``: integrative questions the bug must cost points on too (a training run's metric
-    checks, proved able to fail by a bug in a step they train with)."""
+    checks, proved able to fail by a bug in a step they train with). ``says``: words a
+    message of ``question`` must hold when the bug is caught (the cause its checks name, "the
+    velocity is not kept"): ``dojo verify`` proves the hint as well as the loss of points."""
 
     name: str
     module: str
@@ -125,6 +127,7 @@ class PlantedBug:
     replace: str
     question: str
     also: tuple[str, ...] = ()
+    says: str = ""
 
 
 @dataclass

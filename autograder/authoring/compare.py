@@ -8,6 +8,7 @@ all zeros, some rows): the same diagnosis gradient checks give (:func:`nlpdojo.g
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -76,10 +77,65 @@ def _scalar_ratio(a: float, e: float, name: str = "loss") -> str | None:
     return None
 
 
+#: what a NaN or an inf may come from, by what it is, when the check knows no more: causes
+#: listed, none asserted (a NaN in Adam's first step is no overflow in exp)
+NONFINITE_CAUSES = {
+    "nan": "NaN comes from 0/0, inf − inf or 0·inf (a division by a zero denominator, say), "
+           "the log or square root of a negative number, or a NaN carried over from an "
+           "earlier step or input",
+    "-inf": "−inf is usually log(0): a probability or count that is 0 where it must be "
+            "positive; or a division by zero",
+    "inf": "inf comes from a division by zero (a denominator that is 0) or an overflow (exp "
+           "of a large number, a value growing step after step)",
+}
+#: the end of a message on differences below the 5th significant digit in numbers that are all
+#: float32 values: float32 arithmetic, said as such
+FLOAT32_HINT = ("; yours differs only after the 5th significant digit: float32 arithmetic "
+                "somewhere? (float32 keeps about 7 digits; compute in the input's dtype)")
+#: the same differences in numbers that are not float32 values: a small term, or float32 in
+#: an intermediate step; either may be it, so both are said (a check that knows the mistake
+#: names it instead: value_check's ``mistakes``)
+SMALL_DIFFERENCE_HINT = ("; yours differs only after the 5th significant digit: a small "
+                         "term of the formula in another place (an ε inside instead of outside "
+                         "a square root, a constant added elsewhere), or float32 arithmetic in "
+                         "an intermediate step?")
+
+
+#: what every message on a NaN or inf where a finite value is expected holds
+NONFINITE_MARK = " where the expected values are finite "
+
+
+#: what a NaN or inf means in a check: a text, or a function of the non-finite values found
+#: (a text, or None for the general causes)
+Nonfinite = str | Callable[[np.ndarray], str | None] | None
+
+
+def nonfinite_causes(values: Any) -> str:
+    """What the NaNs and infs among ``values`` may come from (:data:`NONFINITE_CAUSES`), by
+    which of them occur."""
+    a = np.asarray(values, dtype=np.float64)
+    kinds = [kind for kind, present in (("nan", np.isnan(a).any()),
+                                        ("-inf", np.isneginf(a).any()),
+                                        ("inf", np.isposinf(a).any())) if present]
+    return "; ".join(NONFINITE_CAUSES[k] for k in kinds)
+
+
+def _which_nonfinite(values: np.ndarray) -> str:
+    kinds = [word for word, present in (("NaN", np.isnan(values).any()),
+                                        ("−inf", np.isneginf(values).any()),
+                                        ("inf", np.isposinf(values).any())) if present]
+    return " and ".join(kinds)
+
+
 def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
-                  atol: float = 1e-8) -> str | None:
+                  atol: float = 1e-8, nonfinite: Nonfinite = None) -> str | None:
     """``None`` when ``actual`` matches ``expected`` elementwise within
-    ``|a - e| <= atol + rtol * |e|``; otherwise the message to show."""
+    ``|a - e| <= atol + rtol * |e|``; otherwise the message to show.
+
+    ``nonfinite``: what a NaN or inf where the expected value is finite means in this check
+    (the check knows: "Adam's bias correction divides by 1 − βᵗ..."); None: the causes of
+    what was found are listed (:func:`nonfinite_causes`), none asserted; "": no hint (said
+    once already); a function of the non-finite values found may say it by what they are."""
     a, e = np.asarray(actual), np.asarray(expected)
     if a.shape != e.shape:
         hint = ""
@@ -101,9 +157,13 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
         bad = ~np.isfinite(a)
         if bad.any() and not (~np.isfinite(e)[bad]).all():
             first = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
-            return (f"{name} contains NaN or inf ({int(bad.sum())} of {a.size} entries, first at "
-                    f"{_fmt_index(first)}): overflow in exp, or log(0)? Subtract the maximum "
-                    "before exponentiating")
+            found = a[bad & np.isfinite(e)]
+            count = (f"({int(bad.sum())} of {a.size} entries, first at {_fmt_index(first)})"
+                     if a.ndim else "(a scalar)")
+            msg = f"{name} contains {_which_nonfinite(found)}{NONFINITE_MARK}{count}"
+            hint = nonfinite(found) if callable(nonfinite) else nonfinite
+            hint = nonfinite_causes(found) if hint is None else hint
+            return f"{msg}: {hint}" if hint else msg
         with np.errstate(invalid="ignore"):  # inf − inf where both are ±inf: NaN, not over
             err = np.abs(a - e)
             tol = atol + rtol * np.abs(e)
@@ -134,8 +194,9 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
         if pattern:
             msg += f"; {pattern}"
         elif (err <= 1e-5 * np.abs(e) + atol).all():
-            msg += ("; yours differs only after the 5th significant digit: float32 arithmetic "
-                    "somewhere? (float32 keeps about 7 digits; compute in the input's dtype)")
+            wrong = a[over > 0]
+            float32 = bool((wrong.astype(np.float32).astype(np.float64) == wrong).all())
+            msg += FLOAT32_HINT if float32 else SMALL_DIFFERENCE_HINT
         return msg
     # integers, booleans: exact
     if not np.array_equal(a, e):
@@ -155,23 +216,37 @@ SignGroups = dict[str, tuple[str, ...]]
 
 def compare_payloads(actual: dict[str, Any], expected: dict[str, Any], *, rtol: float,
                      atol: float, keys: tuple[str, ...] | None = None,
-                     up_to_sign: SignGroups | None = None) -> Verdict:
+                     up_to_sign: SignGroups | None = None,
+                     nonfinite: Nonfinite = None) -> Verdict:
     """All listed (default: all expected) outputs must match; report every mismatch.
     ``up_to_sign``: keys compared up to the sign of each column (:data:`SignGroups`); columns
-    that match the reference's in another order are named as such."""
+    that match the reference's in another order are named as such. ``nonfinite``: what a NaN
+    or inf means in this check (:func:`compare_array`), said once, at the first output that
+    holds one."""
     if up_to_sign:
         actual = align_column_signs(actual, expected, up_to_sign)
     problems = []
+    said: set[str] = set()  # the NaN/inf hint, given once
+    more: list[str] = []  # the other outputs holding NaN or inf where finite ones are expected
     for key in keys or tuple(expected):
         if key not in actual:
             problems.append(f"{key} is missing")
             continue
-        problem = compare_array(key, actual[key], expected[key], rtol=rtol, atol=atol)
+        problem = compare_array(key, actual[key], expected[key], rtol=rtol, atol=atol,
+                                nonfinite=nonfinite)
+        if problem and NONFINITE_MARK in problem:  # "... finite (k of n entries): hint"
+            if said:  # said once: the other outputs that hold one are only counted
+                more.append(key)
+                continue
+            said.add(problem.partition("): ")[2])
         if problem and up_to_sign and key in up_to_sign:
             problem = _column_order(key, actual[key], expected[key], rtol, atol) or (
                 f"{problem} (up to the sign of each column)")
         if problem:
             problems.append(problem)
+    if more:
+        problems.append(f"NaN or inf in {len(more)} more output{'s' if len(more) > 1 else ''} "
+                        f"too ({', '.join(more) if len(more) <= 3 else f'{more[0]} … {more[-1]}'})")
     if problems:
         return Verdict(False, "; ".join(problems), details={"mismatches": len(problems)})
     return Verdict(True, "matches the reference" + (" (up to the sign of each column)"

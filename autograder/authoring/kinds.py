@@ -16,27 +16,36 @@ import numpy as np
 
 from nlpdojo import gradcheck
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
-from nlpdojo_autograder.authoring.compare import SignGroups, compare_payloads
+from nlpdojo_autograder.authoring.compare import (
+    FLOAT32_HINT,
+    SMALL_DIFFERENCE_HINT,
+    Nonfinite,
+    SignGroups,
+    compare_payloads,
+    nonfinite_causes,
+)
 
 
 def value_check(question: str, name: str, title: str, points: float,
                 run: Callable[[Context], Payload], *, rtol: float = 1e-6, atol: float = 1e-8,
                 up_to_sign: SignGroups | None = None,
                 mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
-                **options: Any) -> Check:
+                nonfinite: Nonfinite = None, **options: Any) -> Check:
     """Outputs of the code under test on seeded inputs must equal the reference's.
 
     ``run(ctx)`` returns named outputs as NumPy arrays (use ``ctx.to_numpy``). ``up_to_sign``:
     outputs compared up to the sign of each column (singular vectors, a PCA projection:
     :data:`~.compare.SignGroups`). ``mistakes``: ``{"what the student did
     (the fix)": f}``, ``f(expected)`` the outputs that mistake gives; wrong outputs that equal
-    one of them are told which mistake it is.
+    one of them are told which mistake it is (and no longer guessed at).
+    ``nonfinite``: what a NaN or inf among the outputs means in this check, where it knows
+    (:func:`~.compare.compare_array`); by default the usual causes of what was found are listed.
     """
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
         assert expected is not None
         verdict = compare_payloads(actual, expected, rtol=rtol, atol=atol,
-                                   up_to_sign=up_to_sign)
+                                   up_to_sign=up_to_sign, nonfinite=nonfinite)
         for what, wrong in (mistakes or {}).items():
             if verdict.passed:
                 break
@@ -45,11 +54,18 @@ def value_check(question: str, name: str, title: str, points: float,
             except Exception:  # noqa: BLE001 - a mistake that does not apply to these outputs
                 continue
             if compare_payloads(actual, theirs, rtol=max(rtol, 1e-9), atol=atol).passed:
-                verdict.message += f". Your outputs are exactly those of {what}"
+                verdict.message = without_guesses(verdict.message) + (
+                    f". Your outputs are exactly those of {what}")
                 break
         return verdict
 
     return Check(question, name, title, points, "value", collect=run, judge=judge, **options)
+
+
+def without_guesses(message: str) -> str:
+    """``message`` without the guesses a comparison adds on small differences (float32
+    arithmetic, a small term elsewhere), for a check that has named the mistake itself."""
+    return message.replace(FLOAT32_HINT, "").replace(SMALL_DIFFERENCE_HINT, "")
 
 
 @dataclass
@@ -261,7 +277,9 @@ def metric_check(question: str, name: str, title: str, points: float,
         elif not ok and floor is not None and limit == floor:
             msg += f"; untrained (random) vectors reach {floor:.4g} by chance"
         if not math.isfinite(value):
-            msg = f"{metric} is {value}: training diverged (NaN/inf); check your gradients' signs"
+            msg = (f"{metric} is {value}: training diverged (NaN/inf): a wrong gradient (its "
+                   "sign or scale), a division by zero in the optimizer's update, or steps too "
+                   "large; the checks of the pieces the training runs say which is wrong")
         if too_good is not None and ok and ref is not None:
             bound, why = too_good
             if (value > bound(ref)) if higher_is_better else (value < bound(ref)):
@@ -358,4 +376,11 @@ def within(output: str, low: float, high: float) -> Property:
 def finite(output: str) -> Property:
     """No NaN or inf in ``output``."""
     return Property(f"{output} finite", lambda p: np.isfinite(np.asarray(p[output])),
-                    f"{output} at {{where}} is NaN or inf (overflow in exp, or log(0)?)")
+                    lambda p: f"{output} at {_first_nonfinite(p[output])} is NaN or inf: "
+                    + nonfinite_causes(np.asarray(p[output])[~np.isfinite(
+                        np.asarray(p[output], np.float64))]))
+
+
+def _first_nonfinite(values: Any) -> str:
+    bad = ~np.isfinite(np.asarray(values, np.float64))
+    return str(tuple(int(i) for i in np.argwhere(bad)[0])) if bad.ndim else "()"

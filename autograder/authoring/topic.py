@@ -57,10 +57,11 @@ class Question:
 
 
 def bug(name: str, module: str, find: str, replace: str, question: str, *,
-        also: Iterable[str] = ()) -> PlantedBug:
+        also: Iterable[str] = (), says: str = "") -> PlantedBug:
     """A planted bug (:class:`PlantedBug`): replacing ``find`` by ``replace`` in ``module``
-    must cost points on ``question`` (and on the integrative questions ``also``)."""
-    return PlantedBug(name, module, find, replace, question, tuple(also))
+    must cost points on ``question`` (and on the integrative questions ``also``), with
+    ``says`` (the cause named) in one of that question's messages."""
+    return PlantedBug(name, module, find, replace, question, tuple(also), says)
 
 
 @dataclass

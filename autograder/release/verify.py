@@ -149,6 +149,10 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
         return Step(exercise.name, name, False,
                     f"not caught: every check of question {bug.question!r} still passes")
     detail = f"caught by {', '.join(c.id for c in caught)}: {caught[0].message}"
+    if bug.says and not any(bug.says in c.message for c in caught):
+        return Step(exercise.name, name, False,
+                    f"{detail}; but no message of question {bug.question!r} names the cause: "
+                    f"it should say {bug.says!r}")
     missed = [q for q in bug.also if not any(c.question == q for c in lost)]
     if missed:
         return Step(exercise.name, name, False,

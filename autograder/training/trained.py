@@ -190,8 +190,10 @@ def _validated(ctx: Context, parameters: Any, shapes: dict[str, tuple[int, ...]]
         if not np.issubdtype(value.dtype, np.floating):
             raise CheckFailure(f"the trained {name} holds {value.dtype}, not floats")
         if not np.all(np.isfinite(value)):
-            raise CheckFailure(f"the trained {name} holds NaN or inf: training diverged; "
-                               "check your gradients' signs and the learning rate")
+            raise CheckFailure(f"the trained {name} holds NaN or inf: training diverged (a "
+                               "wrong gradient, a division by zero in the optimizer's update, "
+                               "or steps too large; the checks of the pieces the training "
+                               "runs say which is wrong)")
         out[name] = value
     return out
 

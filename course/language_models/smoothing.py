@@ -95,6 +95,16 @@ RAW_COUNTS_KN = ("interpolated absolute discounting (the backoff question's mode
                  "and N₁₊(• w) / N₁₊(• •) for the unigram, not raw counts")
 
 
+def _zero_probability(found: np.ndarray) -> str | None:
+    """What −inf log-probabilities mean under backoff (the general causes for a NaN)."""
+    if not np.isneginf(found).all():
+        return None
+    return ("−inf is log 0: your P(w | c) is 0 for n-grams an interpolated model gives mass "
+            "(every order adds its share, down to the unigram C(w) / N): where a context was "
+            "never seen (C(c) = 0), γ(c) = 1 passes the shorter context's whole probability "
+            "down, not 0")
+
+
 def _smoothed_values(module: str, func: str, cases: tuple[tuple[int, float], ...],
                      raw_counts_hint: bool = False):
     def run(ctx: Context) -> dict[str, np.ndarray]:
@@ -213,14 +223,15 @@ BACKOFF = Question(
         value_check("backoff", "values", "log-probabilities of held-out n-grams under "
                     "interpolated absolute discounting (n = 2-4)", 2.0,
                     _smoothed_values("backoff", "absolute_discount_log_probs", AD_CASES),
-                    rtol=1e-10),
+                    rtol=1e-10, nonfinite=_zero_probability),
         custom_check("backoff", "sums_to_one", "P(· | c) sums to 1 over the vocabulary", 1.0,
                      _ad_sum_collect, _ad_sum_judge),
         value_check("backoff", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under an absolute-discounting order-{SOTU_N} "
                     f"model of {SOTU_TRAIN} State of the Union addresses", 2.0,
                     _sotu_perplexity("backoff", "absolute_discount_log_probs", SOTU_N,
-                                     SOTU_DISCOUNT), rtol=1e-8, atol=1e-10, timeout_s=240),
+                                     SOTU_DISCOUNT), rtol=1e-8, atol=1e-10, timeout_s=240,
+                    nonfinite=_zero_probability),
     ],
     planted_bugs=[
         bug("all-<s> padding k-grams dropped (counts differ from nltk's)", "backoff",
@@ -230,6 +241,10 @@ BACKOFF = Question(
             "from the seen counts)", "backoff",
             "alpha = np.where(seen, np.maximum(joint - discount, 0.0) / safe, 0.0)",
             "alpha = np.where(seen, joint / safe, 0.0)", "backoff"),
+        bug("an unseen context passes nothing down (gamma = 0)", "backoff",
+            "gamma = np.where(seen, discount * lookup(ctx_keys, types, context) / safe, 1.0)",
+            "gamma = np.where(seen, discount * lookup(ctx_keys, types, context) / safe, 0.0)",
+            "backoff", says="γ(c) = 1 passes the shorter context's whole probability down"),
     ],
     requires=("ngram_counts",), datasets=("sotu",))
 
@@ -241,14 +256,16 @@ KNESER_NEY = Question(
         value_check("kneser_ney", "values", "log-probabilities of held-out n-grams under "
                     "interpolated Kneser-Ney (n = 2-4)", 3.0,
                     _smoothed_values("kneser_ney", "kneser_ney_log_probs", KN_CASES,
-                                     raw_counts_hint=True), rtol=1e-10),
+                                     raw_counts_hint=True), rtol=1e-10,
+                    nonfinite=_zero_probability),
         custom_check("kneser_ney", "sums_to_one", "P_KN(· | c) sums to 1 over the vocabulary",
                      1.0, _kn_sum_collect, _kn_sum_judge),
         value_check("kneser_ney", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under a Kneser-Ney order-{SOTU_N} model of "
                     f"{SOTU_TRAIN} State of the Union addresses", 2.0,
                     _sotu_perplexity("kneser_ney", "kneser_ney_log_probs", SOTU_N,
-                                     SOTU_DISCOUNT), rtol=1e-8, atol=1e-10, timeout_s=240),
+                                     SOTU_DISCOUNT), rtol=1e-8, atol=1e-10, timeout_s=240,
+                    nonfinite=_zero_probability),
     ],
     planted_bugs=[
         bug("discount applied twice", "kneser_ney",

@@ -1,8 +1,9 @@
 """Optimizers and learning-rate schedules (CS224n lecture 3, notes part III; Kingma & Ba 2015):
 SGD, momentum, Adagrad, RMSProp and Adam as optimizers of the course library, each trajectory
-against the reference and against ``torch.optim`` with the same settings (Adam's also against
-the known mistake of leaving out the bias correction), and the step, exponential and 1/t
-schedules."""
+against the reference and against ``torch.optim`` with the same settings, and against the
+trajectories of each optimizer's usual mistakes, computed here (a velocity or moment not kept
+between steps, ε inside the square root, Adam's bias correction left out or a step ahead):
+a trajectory that follows one is told which. Then the step, exponential and 1/t schedules."""
 
 from __future__ import annotations
 
@@ -59,11 +60,107 @@ EPS_INSIDE = ("{name} with ε inside the square root: the update divides by √{
               "wherever the gradients are tiny")
 
 
+# -- the usual mistakes of each optimizer, as grader-side NumPy steps (float64): a trajectory
+# that follows one is told which (OptimizerCase.mistakes); the realistic ones are planted bugs
+def _momentum_mistake(kind: str, lr: float, mu: float):
+    """Momentum with the velocity not kept ("none": plain SGD), the raw gradient kept in its
+    place ("gradient": v = μ g_prev + g), or kept as an average ("average": v ← μv + (1 − μ)g,
+    v = g at the first step)."""
+    def step(params, grads, state, k):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if kind == "none" or i not in state:
+                v = g
+            elif kind == "gradient":
+                v = mu * state[i] + g
+            else:
+                v = mu * state[i] + (1 - mu) * g
+            state[i] = g if kind == "gradient" else v
+            p -= lr * v
+    return step
+
+
+def _adagrad_without_root(lr: float, eps: float):
+    """Adagrad dividing by G + ε, the sum of squares itself, not its square root."""
+    def step(params, grads, state, k):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            s = state[i] = state.get(i, 0.0) + g * g
+            p -= lr * g / (s + eps)
+    return step
+
+
+def _rmsprop_mistake(kind: str, lr: float, alpha: float, eps: float):
+    """RMSProp whose average is not kept ("reset": r = (1 − α)g² at every step), weighs the
+    new gradient by α ("swapped": r ← (1 − α)r + αg²) or by 1 ("unweighted": r ← αr + g²)."""
+    def step(params, grads, state, k):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            old = 0.0 if kind == "reset" else state.get(i, 0.0)
+            weight = {"swapped": alpha, "unweighted": 1.0}.get(kind, 1 - alpha)
+            r = state[i] = (1 - alpha if kind == "swapped" else alpha) * old + weight * g * g
+            p -= lr * g / (np.sqrt(r) + eps)
+    return step
+
+
+def _adam_mistake(kind: str, lr: float, betas: tuple[float, float], eps: float):
+    """Adam whose moments are not kept ("reset": m = (1 − β₁)g, v = (1 − β₂)g² at every
+    step, then corrected) or whose bias correction is one step ahead ("ahead": 1 − βᵗ⁺¹)."""
+    def step(params, grads, state, k):
+        t = k + 1 if kind == "ahead" else k
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            m0, v0 = (0.0, 0.0) if kind == "reset" else state.get(i, (0.0, 0.0))
+            m, v = betas[0] * m0 + (1 - betas[0]) * g, betas[1] * v0 + (1 - betas[1]) * g * g
+            state[i] = (m, v)
+            p -= lr * (m / (1 - betas[0] ** t)) / (np.sqrt(v / (1 - betas[1] ** t)) + eps)
+    return step
+
+
+#: what Adam's parameters turning NaN or inf means (OptimizerCase.nonfinite): its only
+#: division that can be by zero is the bias correction's
+ADAM_NONFINITE = ("in Adam that is the bias correction: m / (1 − β₁ᵗ) and v / (1 − β₂ᵗ) "
+                  "divide by 0 when t = 0; t is the step number counted from 1 (t = "
+                  "self.steps + 1 before the update, and self.steps = t after it)")
+ADAM_RESET = ("Adam whose moments are not kept between steps: m and v are running averages, "
+              "m ← β₁m + (1 − β₁)g and v ← β₂v + (1 − β₂)g², kept in self.state[i] from step "
+              "to step")
+ADAM_AHEAD = ("Adam with the bias correction one step ahead, 1 − βᵗ⁺¹: t is the number of the "
+              "step being taken, from 1 (1 − β₁¹ = 1 − β₁ at the first step)")
+MOMENTUM_SETTINGS = {"lr": 0.1, "momentum": 0.9}
+MOMENTUM_MISTAKES = {
+    "momentum whose velocity is not kept between steps (your steps are plain SGD's): keep v "
+    "in self.state[i] and use it at the next step, v ← μv + g":
+    _momentum_mistake("none", 0.1, 0.9),
+    "momentum that keeps the gradient instead of the velocity: store the new v "
+    "(state[\"velocity\"] = v), so that v ← μv + g sums every past gradient":
+    _momentum_mistake("gradient", 0.1, 0.9),
+    "momentum with the velocity as an average, v ← μv + (1 − μ)g: torch.optim.SGD's "
+    "momentum (and the docstring) adds the whole gradient, v ← μv + g":
+    _momentum_mistake("average", 0.1, 0.9),
+}
+ADAGRAD_SETTINGS = {"lr": 0.1, "eps": 1e-10}
+ADAGRAD_MISTAKES = {
+    "Adagrad that forgets past gradients: G is the sum of every squared gradient so far "
+    "(G ← G + g², kept in self.state[i]), not this step's g² alone":
+    _rmsprop_mistake("reset", 0.1, 0.0, 1e-10),  # α = 0: r = g², Adagrad's G of one step
+    "Adagrad without the square root: the step divides by √G + ε, not by G + ε":
+    _adagrad_without_root(0.1, 1e-10),
+    EPS_INSIDE.format(name="Adagrad", of="G"): _eps_inside("adagrad", 0.1, 1e-10),
+}
+RMSPROP_SETTINGS = {"lr": 0.01, "alpha": 0.9, "eps": 1e-8}
+RMSPROP_MISTAKES = {
+    "RMSProp whose average is not kept between steps: r ← αr + (1 − α)g² needs the r of "
+    "the step before (keep it in self.state[i])": _rmsprop_mistake("reset", 0.01, 0.9, 1e-8),
+    "RMSProp with α and 1 − α swapped: the old average keeps the weight α (the decay, 0.9 "
+    "here), the new squared gradient gets 1 − α": _rmsprop_mistake("swapped", 0.01, 0.9, 1e-8),
+    "RMSProp whose average is not leaky, r ← αr + g²: the new squared gradient is weighed by "
+    "1 − α, r ← αr + (1 − α)g²": _rmsprop_mistake("unweighted", 0.01, 0.9, 1e-8),
+    EPS_INSIDE.format(name="RMSProp", of="r"): _eps_inside("rmsprop", 0.01, 1e-8),
+}
+
+
 def _optimizer(question: str, cls: str, kwargs: dict, torch_name: str, points: float,
-               mistakes: dict | None = None):
+               mistakes: dict | None = None, nonfinite: str = ""):
     return optimizer_checks(question, OPTIM, cls,
                             OptimizerCase(kwargs=kwargs, torch=(torch_name, dict(kwargs)),
-                                          mistakes=mistakes or {}),
+                                          mistakes=mistakes or {}, nonfinite=nonfinite),
                             title=cls, points=points)
 
 
@@ -77,34 +174,57 @@ SGD = Question(
 
 MOMENTUM = Question(
     "momentum", "SGD with momentum", code="library/optim",
-    checks=_optimizer("momentum", "Momentum", {"lr": 0.1, "momentum": 0.9}, "SGD", 1.5),
+    checks=_optimizer("momentum", "Momentum", MOMENTUM_SETTINGS, "SGD", 1.5,
+                      mistakes=MOMENTUM_MISTAKES),
     planted_bugs=[
-        bug("momentum keeps no velocity", OPTIM, 'state["velocity"] = v',
-            'state["velocity"] = p.grad', "momentum"),
+        bug("momentum keeps no velocity", OPTIM,
+            'state["velocity"] = v', 'state["velocity"] = p.grad', "momentum",
+            says="exactly that of momentum that keeps the gradient instead of the velocity"),
+        bug("momentum's velocity not kept between steps: plain SGD", OPTIM,
+            'v = p.grad if "velocity" not in state else self.momentum * state["velocity"] '
+            '+ p.grad', "v = p.grad", "momentum",
+            says="exactly that of momentum whose velocity is not kept between steps"),
+        bug("momentum's velocity as an average, v = mu v + (1 - mu) g", OPTIM,
+            'self.momentum * state["velocity"] + p.grad',
+            'self.momentum * state["velocity"] + (1.0 - self.momentum) * p.grad', "momentum",
+            says="exactly that of momentum with the velocity as an average"),
     ])
 
 ADAGRAD = Question(
     "adagrad", "Adagrad", code="library/optim",
-    checks=_optimizer("adagrad", "Adagrad", {"lr": 0.1, "eps": 1e-10}, "Adagrad", 1.5,
-                      mistakes={EPS_INSIDE.format(name="Adagrad", of="G"):
-                                _eps_inside("adagrad", 0.1, 1e-10)}),
+    checks=_optimizer("adagrad", "Adagrad", ADAGRAD_SETTINGS, "Adagrad", 1.5,
+                      mistakes=ADAGRAD_MISTAKES),
     planted_bugs=[
         bug("Adagrad forgets past gradients", OPTIM,
             'total = state.get("sum", 0.0) + p.grad * p.grad', "total = p.grad * p.grad",
-            "adagrad"),
+            "adagrad", says="exactly that of Adagrad that forgets past gradients"),
         bug("Adagrad with eps inside the square root", OPTIM,
             "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
-            "p.data = p.data - self.lr * p.grad / xp.sqrt(total + self.eps)", "adagrad"),
+            "p.data = p.data - self.lr * p.grad / xp.sqrt(total + self.eps)", "adagrad",
+            says="exactly that of Adagrad with ε inside the square root"),
+        bug("Adagrad without the square root", OPTIM,
+            "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
+            "p.data = p.data - self.lr * p.grad / (total + self.eps)", "adagrad",
+            says="exactly that of Adagrad without the square root"),
     ])
 
 RMSPROP = Question(
     "rmsprop", "RMSProp", code="library/optim",
-    checks=_optimizer("rmsprop", "RMSProp", {"lr": 0.01, "alpha": 0.9, "eps": 1e-8},
-                      "RMSprop", 1.5, mistakes={EPS_INSIDE.format(name="RMSProp", of="r"):
-                                                _eps_inside("rmsprop", 0.01, 1e-8)}),
+    checks=_optimizer("rmsprop", "RMSProp", RMSPROP_SETTINGS, "RMSprop", 1.5,
+                      mistakes=RMSPROP_MISTAKES),
     planted_bugs=[
-        bug("RMSProp average not leaky", OPTIM, "+ (1.0 - self.alpha) * p.grad * p.grad",
-            "+ p.grad * p.grad", "rmsprop"),
+        bug("RMSProp average not leaky", OPTIM,
+            "+ (1.0 - self.alpha) * p.grad * p.grad", "+ p.grad * p.grad", "rmsprop",
+            says="exactly that of RMSProp whose average is not leaky"),
+        bug("RMSProp's average not kept between steps", OPTIM,
+            'state["square_avg"] = square_avg', "pass  # the average is not kept", "rmsprop",
+            says="exactly that of RMSProp whose average is not kept between steps"),
+        bug("RMSProp with alpha and 1 - alpha swapped", OPTIM,
+            'self.alpha * state.get("square_avg", 0.0) \\\n'
+            "                + (1.0 - self.alpha) * p.grad * p.grad",
+            '(1.0 - self.alpha) * state.get("square_avg", 0.0) \\\n'
+            "                + self.alpha * p.grad * p.grad", "rmsprop",
+            says="exactly that of RMSProp with α and 1 − α swapped"),
     ])
 
 ADAM_SETTINGS = {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-8}
@@ -115,12 +235,27 @@ ADAM = Question(
         "Adam without bias correction: divide the moments by 1 − β₁ᵗ and 1 − β₂ᵗ (t the "
         "step count, from 1) before the update": _adam_without_bias_correction(**ADAM_SETTINGS),
         EPS_INSIDE.format(name="Adam", of="v̂"): _eps_inside(
-            "adam", ADAM_SETTINGS["lr"], ADAM_SETTINGS["eps"], betas=ADAM_SETTINGS["betas"])}),
+            "adam", ADAM_SETTINGS["lr"], ADAM_SETTINGS["eps"], betas=ADAM_SETTINGS["betas"]),
+        ADAM_RESET: _adam_mistake("reset", **ADAM_SETTINGS),
+        ADAM_AHEAD: _adam_mistake("ahead", **ADAM_SETTINGS)}, nonfinite=ADAM_NONFINITE),
     planted_bugs=[
         bug("Adam without bias correction", OPTIM,
             "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
             "            v_hat = v / (1.0 - self.beta2 ** t)",
-            "m_hat = m\n            v_hat = v", "adam"),
+            "m_hat = m\n            v_hat = v", "adam",
+            says="exactly that of Adam without bias correction"),
+        bug("Adam's step count from 0: the bias correction divides by 1 - beta^0 = 0", OPTIM,
+            "t = self.steps + 1", "t = self.steps", "adam",
+            says="divide by 0 when t = 0"),
+        bug("Adam's bias correction one step ahead, 1 - beta^(t+1)", OPTIM,
+            "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
+            "            v_hat = v / (1.0 - self.beta2 ** t)",
+            "m_hat = m / (1.0 - self.beta1 ** (t + 1))  # (same shape as p)\n"
+            "            v_hat = v / (1.0 - self.beta2 ** (t + 1))", "adam",
+            says="exactly that of Adam with the bias correction one step ahead"),
+        bug("Adam's moments not kept between steps", OPTIM,
+            'state["m"], state["v"] = m, v', "pass  # the moments are not kept", "adam",
+            says="exactly that of Adam whose moments are not kept between steps"),
     ])
 
 

@@ -1,0 +1,162 @@
+"""Hints that misled (issue 26, "Hints that mislead"): each mistake is planted in an otherwise
+correct reference solution and graded; the message must name the true cause and no longer say
+the misleading thing. Each kind is fixed as a kind: a NaN or inf is explained by what the check
+knows (and by what was found: NaN, −inf or inf), never by an overflow in exp it did not see; a
+small difference is float32 arithmetic only where the numbers are float32 values; the usual
+mistakes of the optimizers, of truncated BPTT and of n-gram counting are recognised by
+computing them grader-side and named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlpdojo_autograder.authoring.compare import compare_array, compare_payloads
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from tests.grading.courses import edited_course
+
+OPTIM = "library/optim.py"
+#: what a NaN or inf was answered with, whatever its cause
+OVERFLOW = ("overflow in exp", "Subtract the maximum")
+
+
+def _grade(topic: str, folder: Path, question: str) -> dict:
+    result = grade([topic], submission=folder, options=GradeOptions(
+        questions=frozenset({f"{topic}.{question}"})), replay_options={})
+    return {c.id: c for _, c in result.checks() if c.question == question}
+
+
+def _lost(tmp_path: Path, topic: str, question: str, file: str, old: str, new: str) -> dict:
+    """The checks of ``question`` that lose points with ``old`` replaced by ``new`` in
+    ``file`` of the solutions (at least one must)."""
+    folders = ("library", topic) if file.startswith("library/") else (topic,)
+    course = edited_course(tmp_path, folders, {file: (old, new)})
+    checks = _grade(topic, course / topic, question)
+    lost = {k: c for k, c in checks.items() if c.score < c.max_score}
+    assert lost, f"{question} kept full marks: {[(k, c.message) for k, c in checks.items()]}"
+    return lost
+
+
+def _says(lost: dict, *words: str, never: tuple[str, ...] = OVERFLOW) -> str:
+    messages = " | ".join(c.message for c in lost.values())
+    for word in words:
+        assert word in messages, messages
+    for word in (*never, "float32 arithmetic", "Traceback"):
+        assert word not in messages, messages
+    return messages
+
+
+# -- 1. NaN and inf: what the check knows, else what was found ------------------------------------
+def test_a_nan_is_not_called_an_overflow_in_exp():
+    expected = np.array([0.5, -0.2, 1.0])
+    message = compare_array("p", np.array([0.5, np.nan, 1.0]), expected)
+    assert "NaN" in message and "0/0" in message and "[1]" in message
+    assert not any(word in message for word in OVERFLOW)
+
+
+def test_minus_inf_is_log_of_zero_and_inf_a_division_by_zero():
+    log_p = compare_array("log_probs", np.array([-1.0, -np.inf]), np.array([-1.0, -2.0]))
+    assert "−inf is usually log(0)" in log_p and "probability or count that is 0" in log_p
+    inf = compare_array("x", np.array([np.inf, 1.0]), np.array([2.0, 1.0]))
+    assert "division by zero" in inf and "NaN" not in inf
+    for message in (log_p, inf):
+        assert not any(word in message for word in OVERFLOW)
+
+
+def test_a_check_that_knows_the_cause_says_it_once():
+    nan = {"a": np.array([np.nan, 1.0]), "b": np.array([np.nan])}
+    verdict = compare_payloads(nan, {"a": np.ones(2), "b": np.ones(1)}, rtol=1e-6, atol=0,
+                               nonfinite="the bias correction divides by 1 − β⁰ = 0")
+    assert verdict.message.count("the bias correction divides by 1 − β⁰ = 0") == 1
+    assert verdict.message.startswith("a contains NaN where the expected values are finite")
+    assert verdict.message.endswith("NaN or inf in 1 more output too (b)")
+
+
+def test_a_small_difference_in_float64_numbers_is_not_called_float32():
+    expected = np.array([0.1169624, 0.3, 0.5830376])
+    yours = expected.copy()
+    yours[0] = 0.1169622  # not a float32 value: a small term, not float32 arithmetic
+    message = compare_array("p", yours, expected)
+    assert "float32 arithmetic somewhere?" not in message
+    assert "a small term of the formula in another place" in message
+    as_float32 = expected.astype(np.float32).astype(np.float64)
+    as_float32[0] = 0.11696219444274902  # a float32 value: float32 arithmetic, said so
+    assert "float32 arithmetic somewhere?" in compare_array("p", as_float32, expected)
+
+
+def test_adam_counting_steps_from_zero_is_told_about_the_bias_correction(tmp_path):
+    """Listed: Adam at t = 0 divides by 1 − β⁰ = 0: the trajectory is told so, and the state
+    check no longer asks to save state that was saved."""
+    lost = _lost(tmp_path, "neural_networks", "adam", OPTIM, "t = self.steps + 1",
+                 "t = self.steps")
+    assert {"adam.trajectory", "adam.torch", "adam.state"} <= set(lost)
+    _says(lost, "from step 1 on", "divide by 0 when t = 0", "counted from 1")
+    state = lost["adam.state"].message
+    assert "save every piece" not in state and "the steps themselves are wrong" in state
+
+
+def test_backoff_with_gamma_zero_is_told_log_of_zero(tmp_path):
+    """Listed: an unseen context that passes nothing down (γ = 0) makes P = 0, log P = −inf;
+    no exp is involved."""
+    lost = _lost(tmp_path, "language_models", "backoff", "language_models/backoff.py",
+                 "gamma = np.where(seen, discount * lookup(ctx_keys, types, context) / safe, 1.0)",
+                 "gamma = np.where(seen, discount * lookup(ctx_keys, types, context) / safe, 0.0)")
+    _says(lost, "−inf", "never seen", "γ(c) = 1")
+
+
+def test_the_metric_of_a_diverged_training_lists_causes():
+    from nlpdojo_autograder.authoring.kinds import metric_check
+
+    check = metric_check("q", "m", "t", 1.0, lambda ctx: {}, metric="accuracy",
+                         threshold=0.5, budget="b")
+    message = check.judge({"value": float("nan")}, None).message
+    assert "training diverged" in message and "division by zero" in message
+    assert "check your gradients' signs" not in message
+
+
+# -- 2, 4. optimizers: the usual mistakes named by their trajectories ------------------------------
+@pytest.mark.parametrize("question,old,new,named", [
+    # listed: Adagrad with ε inside the square root (a small difference, "float32?" before)
+    ("adagrad", "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
+     "p.data = p.data - self.lr * p.grad / xp.sqrt(total + self.eps)",
+     "exactly that of Adagrad with ε inside the square root"),
+    ("adagrad", "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
+     "p.data = p.data - self.lr * p.grad / (total + self.eps)",
+     "exactly that of Adagrad without the square root"),
+    ("adagrad", 'total = state.get("sum", 0.0) + p.grad * p.grad', "total = p.grad * p.grad",
+     "exactly that of Adagrad that forgets past gradients"),
+    # listed: momentum's velocity not kept
+    ("momentum", 'v = p.grad if "velocity" not in state else self.momentum * state["velocity"] '
+     "+ p.grad", "v = p.grad", "exactly that of momentum whose velocity is not kept"),
+    ("momentum", 'state["velocity"] = v', 'state["velocity"] = p.grad',
+     "exactly that of momentum that keeps the gradient instead of the velocity"),
+    ("momentum", 'self.momentum * state["velocity"] + p.grad',
+     'self.momentum * state["velocity"] + (1.0 - self.momentum) * p.grad',
+     "exactly that of momentum with the velocity as an average"),
+    # listed: RMSProp's moment reset
+    ("rmsprop", 'state["square_avg"] = square_avg', "pass",
+     "exactly that of RMSProp whose average is not kept between steps"),
+    ("rmsprop", "+ (1.0 - self.alpha) * p.grad * p.grad", "+ p.grad * p.grad",
+     "exactly that of RMSProp whose average is not leaky"),
+    ("rmsprop", 'self.alpha * state.get("square_avg", 0.0) \\\n'
+     "                + (1.0 - self.alpha) * p.grad * p.grad",
+     '(1.0 - self.alpha) * state.get("square_avg", 0.0) \\\n'
+     "                + self.alpha * p.grad * p.grad",
+     "exactly that of RMSProp with α and 1 − α swapped"),
+    # listed: Adam's moments reset, its bias correction off by one step
+    ("adam", 'state["m"], state["v"] = m, v', "pass",
+     "exactly that of Adam whose moments are not kept between steps"),
+    ("adam", "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
+     "            v_hat = v / (1.0 - self.beta2 ** t)",
+     "m_hat = m / (1.0 - self.beta1 ** (t + 1))  # (same shape as p)\n"
+     "            v_hat = v / (1.0 - self.beta2 ** (t + 1))",
+     "exactly that of Adam with the bias correction one step ahead"),
+])
+def test_an_optimizer_mistake_is_named_by_its_trajectory(tmp_path, question, old, new, named):
+    lost = _lost(tmp_path, "neural_networks", question, OPTIM, old, new)
+    assert {f"{question}.trajectory", f"{question}.torch"} <= set(lost)
+    for check in ("trajectory", "torch"):  # each says it, first
+        assert lost[f"{question}.{check}"].message.startswith(f"Your trajectory is {named}")
+    _says(lost, named)
