@@ -1,0 +1,99 @@
+"""Kim (2014)'s sentence CNN (CS224n lecture 11): ``SentenceCNN`` checked as a layer over a
+padded batch against torch run on each sentence alone, unpadded (``torch.nn.functional.
+conv1d`` with k − 1 zeros each side, ReLU, ``amax``, a linear layer): a padded position that
+leaks into a sentence's features, or a max over outputs the sentence does not have, cannot
+match. Its embedding, convolutions, ReLU, pooling, dropout and Linear are the reference's,
+swapped in, so only the wiring is the student's; a second case with dropout on is checked
+against the reference."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import Context, LayerCase, Question, bug, layer_checks
+
+MODULE = "kim_cnn"
+NN = "neural_networks"
+V, D, C, F, B, T = 5, 2, 2, 2, 3, 5
+WIDTHS = (2, 3)
+
+
+def _padded_batch(r: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """B sentences padded with id 0: one full row, one of a single word (shorter than every
+    filter: only the wide convolution's zeros give it windows), one in between."""
+    lengths = np.array([T, 1, int(r.integers(2, T))])  # (B,)
+    ids = r.integers(1, V, (B, T))  # (B, T)
+    ids[np.arange(T)[None, :] >= lengths[:, None]] = 0
+    return ids, lengths
+
+
+def _case(dropout: float):
+    def make(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        params = {"embedding.weight": rng.standard_normal((V, D))}
+        for j, k in enumerate(WIDTHS):
+            params[f"convs.{j}.weight"] = 0.7 * rng.standard_normal((k, D, F))
+            params[f"convs.{j}.bias"] = 0.3 * rng.standard_normal(F)
+        params.update({"output.weight": rng.standard_normal((F * len(WIDTHS), C)),
+                       "output.bias": rng.standard_normal(C)})
+        return LayerCase(args=(ctx.backend, V, D, C),
+                         kwargs={"widths": WIDTHS, "filters": F, "dropout": dropout},
+                         params=params, inputs=_padded_batch, differentiable=(),
+                         names=("ids", "lengths"))
+    return make
+
+
+def _torch_cnn(p, ids, lengths):
+    """Each sentence alone, unpadded: wide ``conv1d`` per width, ReLU, max over its outputs,
+    the features side by side, the linear layer (no dropout)."""
+    import torch
+
+    rows = []
+    for b in range(ids.shape[0]):  # the oracle's loop: each sentence on its own
+        vectors = p["embedding.weight"][ids[b, :int(lengths[b])]]  # (L, D)
+        features = [torch.relu(torch.nn.functional.conv1d(
+            vectors.T[None], p[f"convs.{j}.weight"].permute(2, 1, 0), p[f"convs.{j}.bias"],
+            padding=k - 1)[0]).amax(1) for j, k in enumerate(WIDTHS)]  # (F,) each
+        rows.append(torch.cat(features) @ p["output.weight"] + p["output.bias"])
+    return torch.stack(rows)  # (B, C)
+
+
+_torch_cnn.label = "torch on each sentence alone"  # type: ignore[attr-defined]
+
+
+def _checks():
+    plain = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(0.0),
+                         title=f"SentenceCNN, widths {WIDTHS}, over a padded batch", points=2.0,
+                         repeat=2, torch=_torch_cnn)
+    # with dropout on, the values check alone (outputs and every gradient against the
+    # reference, the same masks drawn): where the dropout sits is what it adds
+    dropped = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(0.5),
+                           title="SentenceCNN with dropout 0.5 on the pooled features",
+                           points=1.0, hidden=False)
+    return [*plain, *[dataclasses.replace(c, name="values_dropout", points=1.0)
+                      for c in dropped if c.name == "values"]]
+
+
+KIM_CNN = Question(
+    "kim_cnn", "Kim's CNN over padded sentences", code=MODULE, checks=_checks(),
+    planted_bugs=[
+        bug("the padded positions' vectors not zeroed (the wide convolution reads the pad "
+            "token)", MODULE,
+            "vectors = vectors * xp.astype(real, vectors.dtype)[:, :, None]  # padding: zeros",
+            "vectors = vectors  # padding: zeros", "kim_cnn"),
+        bug("the max over every output, the padding's included", MODULE,
+            "p, c_pool = self.pool(a, lengths + (k - 1))",
+            "p, c_pool = self.pool(a, 0 * lengths + a.shape[1])", "kim_cnn"),
+        bug("the max over the first L outputs only (the wide convolution gives L + k − 1)",
+            MODULE, "p, c_pool = self.pool(a, lengths + (k - 1))",
+            "p, c_pool = self.pool(a, lengths)", "kim_cnn"),
+        bug("the embedding's gradient from the last width only", MODULE,
+            "grad_vectors = grad if grad_vectors is None else grad_vectors + grad",
+            "grad_vectors = grad", "kim_cnn"),
+    ],
+    requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
+              f"{NN}.relu", f"{NN}.dropout"))
+
+QUESTIONS = [KIM_CNN]
