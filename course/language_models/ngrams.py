@@ -45,6 +45,53 @@ def _stream_of(tokens: int, n: int = 3) -> np.ndarray:
     return _random_stream(np.random.default_rng(0), n, sentences=max(1, tokens // 7))
 
 
+def _rows(rows: np.ndarray) -> str:
+    return ", ".join(str(r.tolist()) for r in rows[:2])
+
+
+def _name_the_count_mistake(n: int, windows: np.ndarray, counts: list[np.ndarray]) -> None:
+    """Fail naming the usual mistakes of counting n-grams, told from the student's own
+    outputs on a padded stream (ids: <s> = BOS): n-grams that span two sentences (the commonest
+    first mistake, which made only shape mismatches), every n-gram holding <s> dropped, the key
+    digits in reverse order, and context counts that are not those of predicted tokens."""
+    keys, key_counts, _, context_counts = counts
+    if windows.ndim == 2 and windows.shape[1] == n and n >= 2 and len(windows):
+        spanning = windows[windows[:, -1] == BOS]
+        if len(spanning):
+            raise CheckFailure(
+                f"ngram_windows (n = {n}): {len(spanning)} of your n-grams end in <s> (id "
+                f"{BOS}), e.g. {_rows(spanning)}: such a window spans two sentences (the end "
+                "of one, then the padding <s> of the next), and no word of the text is "
+                "predicted there; keep only the windows whose last token is not <s>")
+        if not (windows == BOS).any():
+            raise CheckFailure(
+                f"ngram_windows (n = {n}): none of your n-grams holds <s>, so the first words "
+                "of each sentence are never predicted: their context is the padding (<s> … "
+                "<s> w₁); drop only the windows whose last token is <s>")
+    if windows.ndim == 2 and windows.shape[1] == n and n >= 2 and len(windows):
+        powers = VOCAB ** np.arange(n - 1, -1, -1, dtype=np.int64)  # (n,)
+        reverse = np.unique(windows[:, ::-1].astype(np.int64) @ powers)
+        if (np.shape(keys) == reverse.shape and np.array_equal(keys, reverse)
+                and not np.array_equal(reverse, np.unique(windows.astype(np.int64) @ powers))):
+            raise CheckFailure(
+                f"count_ngrams (n = {n}): your keys read each n-gram's ids with the last id "
+                "most significant; the first id is the most significant digit, key = "
+                "w₁·|V|ⁿ⁻¹ + … + wₙ·|V|⁰ (so that a context's keys are the n-gram's leading "
+                "digits)")
+    if n >= 2 and len(keys) and (np.asarray(keys) % VOCAB == BOS).any():
+        raise CheckFailure(
+            f"count_ngrams (n = {n}): your counts include n-grams that end in <s> (a key whose "
+            "last digit is <s>): windows that span two sentences; count only the n-grams of "
+            "ngram_windows, whose last token is never <s>")
+    total, contexts = int(np.sum(key_counts)), int(np.sum(context_counts))
+    if total != contexts:
+        raise CheckFailure(
+            f"count_ngrams (n = {n}): your context counts sum to {contexts}, your n-gram counts "
+            f"to {total}: C(c) counts c as the context of a predicted token, so Σ C(c) = Σ "
+            "C(c, w), one per n-gram; count the contexts of the n-grams (their first n − 1 "
+            "ids), not every (n − 1)-gram of the stream")
+
+
 def _count_values(ctx: Context) -> dict[str, np.ndarray]:
     for name, make in (("ngram_windows", lambda t: (_stream_of(t), 3, BOS)),
                        ("count_ngrams", lambda t: (_stream_of(t), 3, VOCAB, BOS))):
@@ -55,8 +102,10 @@ def _count_values(ctx: Context) -> dict[str, np.ndarray]:
         windows = ctx.to_numpy(ctx.function("ngrams", "ngram_windows")(stream, n, BOS),
                                "ngram_windows' n-grams")
         out[f"n={n} windows"] = windows
-        for name, value in zip(("keys", "counts", "context keys", "context counts"),
-                               _counts(ctx, stream, n, VOCAB), strict=True):
+        counts = _counts(ctx, stream, n, VOCAB)
+        _name_the_count_mistake(n, windows, counts)
+        for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
+                               strict=True):
             out[f"n={n} {name}"] = value
     return out
 
@@ -142,7 +191,16 @@ NGRAM_COUNTS = Question(
     planted_bugs=[
         bug("windows spanning two sentences counted", NGRAMS,
             "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
-            "return np.ascontiguousarray(windows, dtype=np.int64)", "ngram_counts"),
+            "return np.ascontiguousarray(windows, dtype=np.int64)", "ngram_counts",
+            says="such a window spans two sentences"),
+        bug("every n-gram holding <s> dropped (first words never predicted)", NGRAMS,
+            "windows[windows[:, -1] != bos]", "windows[~np.any(windows == bos, axis=1)]",
+            "ngram_counts", says="the first words of each sentence are never predicted"),
+        bug("context counts of every (n-1)-gram of the stream", NGRAMS,
+            "ctx_keys, ctx_counts = np.unique(ngram_keys(windows[:, :-1], vocab_size),",
+            "ctx_keys, ctx_counts = np.unique(ngram_keys(\n"
+            "        np.lib.stride_tricks.sliding_window_view(stream, n - 1), vocab_size),",
+            "ngram_counts", says="C(c) counts c as the context of a predicted token"),
         # right values, a Python loop over the tokens: require_vectorized fails it
         bug("n-gram windows by a comprehension over the tokens", NGRAMS,
             "windows = np.lib.stride_tricks.sliding_window_view(stream, n)  # (T − n + 1, n)",
@@ -150,7 +208,8 @@ NGRAM_COUNTS = Question(
             "                       dtype=np.int64).reshape(-1, n)", "ngram_counts"),
         bug("key digits in the wrong order", NGRAMS,
             "vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
-            "vocab_size ** np.arange(k, dtype=np.int64)", "ngram_counts"),
+            "vocab_size ** np.arange(k, dtype=np.int64)", "ngram_counts",
+            says="the first id is the most significant digit"),
     ])
 
 ADD_DELTA = Question(

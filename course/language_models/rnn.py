@@ -184,6 +184,14 @@ BPTT_MISTAKES = {
     "epoch starts from zeros": {"carry": False},
     "targets not shifted by one: the target of input x⁽ᵗ⁾ is the next token x⁽ᵗ⁺¹⁾, so the "
     "targets are the inputs' window moved one token on": {"shift": 0},
+    "the hidden state not reset at each epoch: an epoch reads the text from its start again, "
+    "so its first window starts from zeros (model.initial_state), not from the state the "
+    "last epoch ended in": {"reset": False},
+    "gradients never zeroed: each window's gradients are added to every earlier window's "
+    "(backward accumulates into p.grad); call opt.zero_grad() before each window's "
+    "backward": {"accumulate": True},
+    "the state carried from the window's first step: the next window starts from the last "
+    "step's hidden state h⁽ᵀ⁾ (final_state reads hs[:, -1])": {"carried": "first"},
 }
 
 #: the mistakes of a loop run with ``optimizer="adam"``, told by their losses
@@ -199,21 +207,28 @@ OPTIMIZER_MISTAKES = {
 
 def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_size: int,
                       bptt: int, lr: float, epochs: int, carry: bool = True,
-                      shift: int = 1, optimizer: str = "sgd", fresh: bool = False) -> np.ndarray:
+                      shift: int = 1, optimizer: str = "sgd", fresh: bool = False,
+                      reset: bool = True, accumulate: bool = False,
+                      carried: str = "last") -> np.ndarray:
     """The training losses of truncated BPTT with plain SGD (or ``optimizer="adam"``:
     ``torch.optim.Adam``, the library's Adam's twin; ``fresh``: a new one every window),
     written in torch (float64, autograd; ``h.detach()`` at each window's border), an
     independent oracle of ``train_rnn_lm``: the stream cut into B rows, windows of T, targets
-    shifted by ``shift``, the state carried from window to window (``carry``) and zero at each
-    epoch's start."""
+    shifted by ``shift``, the state carried from window to window (``carry``: the last step's,
+    or the first's with ``carried="first"``) and zero at each epoch's start (``reset``; else
+    only at the first); ``accumulate``: gradients summed over every window so far (never
+    zeroed)."""
     torch = torch_module()
     p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
     adam = torch.optim.Adam(list(p.values()), lr=lr) if optimizer == "adam" else None
     length = len(train) // batch_size
     rows = torch.as_tensor(np.asarray(train[:length * batch_size]).reshape(batch_size, length))
     losses = []
-    for _ in range(epochs):
-        h = torch.zeros(batch_size, p["rnn.cell.weight_h"].shape[0], dtype=torch.float64)
+    total = [torch.zeros_like(v) for v in p.values()]  # every gradient so far (accumulate)
+    h = torch.zeros(batch_size, p["rnn.cell.weight_h"].shape[0], dtype=torch.float64)
+    for epoch in range(epochs):
+        if reset or epoch == 0:
+            h = torch.zeros(batch_size, p["rnn.cell.weight_h"].shape[0], dtype=torch.float64)
         for k in range((length - 1) // bptt):
             x = rows[:, k * bptt:(k + 1) * bptt]  # (B, T)
             y = rows[:, k * bptt + shift:(k + 1) * bptt + shift]  # (B, T)
@@ -227,6 +242,9 @@ def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_s
             loss = torch.nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]),
                                                      y.reshape(-1))
             grads = torch.autograd.grad(loss, list(p.values()))
+            if accumulate:
+                total = [a + g for a, g in zip(total, grads, strict=True)]
+                grads = tuple(total)
             if adam is not None:
                 if fresh:
                     adam = torch.optim.Adam(list(p.values()), lr=lr)
@@ -237,7 +255,7 @@ def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_s
                 with torch.no_grad():
                     for value, g in zip(p.values(), grads, strict=True):
                         value -= lr * g
-            h = state.detach()
+            h = (states[0] if carried == "first" else state).detach()
             losses.append(float(loss.detach()))
     return np.asarray(losses)
 
@@ -307,13 +325,19 @@ RNN_LM = Question(
     planted_bugs=[
         bug("RNN LM's final state taken from the first step", "rnn_lm",
             "return scores, (c_emb, c_rnn, c_out, hs[:, -1, :])",
-            "return scores, (c_emb, c_rnn, c_out, hs[:, 0, :])", "rnn_lm"),
+            "return scores, (c_emb, c_rnn, c_out, hs[:, 0, :])", "rnn_lm",
+            says="exactly those of the state carried from the window's first step"),
         bug("targets not shifted by one", "rnn_lm",
             "targets = streams[:, 1:k * bptt + 1]", "targets = streams[:, :k * bptt]",
-            "rnn_lm"),
+            "rnn_lm", says="exactly those of targets not shifted by one"),
         bug("hidden state not carried across windows", "rnn_lm",
             "h = model.final_state(cache)  # (B, H) carried",
-            "h = model.initial_state(b)  # (B, H) carried", "rnn_lm"),
+            "h = model.initial_state(b)  # (B, H) carried", "rnn_lm",
+            says="exactly those of the hidden state not carried across windows"),
+        bug("gradients never zeroed between windows", "rnn_lm",
+            "            opt.zero_grad()\n            scores, cache = model(x, h)",
+            "            scores, cache = model(x, h)", "rnn_lm",
+            says="exactly those of gradients never zeroed"),
         bug("a new optimizer every window (Adam's state lost)", "rnn_lm",
             "            opt.zero_grad()\n            scores, cache = model(x, h)",
             "            opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)\n"

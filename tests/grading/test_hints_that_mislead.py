@@ -31,7 +31,7 @@ def _grade(topic: str, folder: Path, question: str) -> dict:
 def _lost(tmp_path: Path, topic: str, question: str, file: str, old: str, new: str) -> dict:
     """The checks of ``question`` that lose points with ``old`` replaced by ``new`` in
     ``file`` of the solutions (at least one must)."""
-    folders = ("library", topic) if file.startswith("library/") else (topic,)
+    folders = ("library", topic)  # the course library the topics import
     course = edited_course(tmp_path, folders, {file: (old, new)})
     checks = _grade(topic, course / topic, question)
     lost = {k: c for k, c in checks.items() if c.score < c.max_score}
@@ -160,3 +160,57 @@ def test_an_optimizer_mistake_is_named_by_its_trajectory(tmp_path, question, old
     for check in ("trajectory", "torch"):  # each says it, first
         assert lost[f"{question}.{check}"].message.startswith(f"Your trajectory is {named}")
     _says(lost, named)
+
+
+# -- 4. truncated BPTT: the usual mistakes of the loop named by torch's losses ---------------------
+RNN_LM = "language_models/rnn_lm.py"
+
+
+@pytest.mark.parametrize("old,new,named", [
+    # listed: the state not carried
+    ("h = model.final_state(cache)  # (B, H) carried",
+     "h = model.initial_state(b)  # (B, H) carried",
+     "the hidden state not carried across windows"),
+    ("    for _ in range(epochs):\n        h = model.initial_state(batch_size)  # (B, H)\n",
+     "    h = model.initial_state(batch_size)  # (B, H)\n    for _ in range(epochs):\n",
+     "the hidden state not reset at each epoch"),
+    ("            opt.zero_grad()\n            scores, cache = model(x, h)",
+     "            scores, cache = model(x, h)", "gradients never zeroed"),
+    ("return scores, (c_emb, c_rnn, c_out, hs[:, -1, :])",
+     "return scores, (c_emb, c_rnn, c_out, hs[:, 0, :])",
+     "the state carried from the window's first step"),
+])
+def test_a_truncated_bptt_mistake_is_named_by_its_losses(tmp_path, old, new, named):
+    pytest.importorskip("torch")
+    lost = _lost(tmp_path, "language_models", "rnn_lm", RNN_LM, old, new)
+    assert "rnn_lm.truncated_bptt" in lost
+    _says({"t": lost["rnn_lm.truncated_bptt"]}, f"your training losses are exactly those of "
+          f"{named}")
+
+
+# -- 3. n-gram counting: the commonest first mistake named, not 15 shape mismatches --------------
+NGRAMS = "language_models/ngrams.py"
+
+
+@pytest.mark.parametrize("old,new,named", [
+    # listed: windows spanning two sentences
+    ("return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
+     "return np.ascontiguousarray(windows, dtype=np.int64)",
+     "such a window spans two sentences"),
+    ("windows[windows[:, -1] != bos]", "windows[~np.any(windows == bos, axis=1)]",
+     "the first words of each sentence are never predicted"),
+    # count_ngrams windows the stream itself, spanning sentences
+    ("    windows = ngram_windows(stream, n, bos)  # (M, n)\n",
+     "    windows = np.lib.stride_tricks.sliding_window_view(stream, n)\n",
+     "your counts include n-grams that end in <s>"),
+    ("vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
+     "vocab_size ** np.arange(k, dtype=np.int64)", "the first id is the most significant digit"),
+    ("ctx_keys, ctx_counts = np.unique(ngram_keys(windows[:, :-1], vocab_size),",
+     "ctx_keys, ctx_counts = np.unique(ngram_keys(\n"
+     "        np.lib.stride_tricks.sliding_window_view(stream, n - 1), vocab_size),",
+     "C(c) counts c as the context of a predicted token"),
+])
+def test_an_ngram_counting_mistake_is_named(tmp_path, old, new, named):
+    lost = _lost(tmp_path, "language_models", "ngram_counts", NGRAMS, old, new)
+    messages = _says(lost, named)
+    assert "has shape" not in messages  # the cause, not a list of shape mismatches
