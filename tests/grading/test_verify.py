@@ -242,3 +242,19 @@ def test_consecutive_bugs_reuse_the_verdicts_of_checks_that_reach_no_changed_mod
     assert not any(first.values())  # nothing to reuse yet
     assert {cid for cid, cached in second.items() if cached} == {
         cid for cid in second if cid.startswith("scale.")} != set()
+
+
+def test_a_planted_bug_must_be_caught_with_the_cause_it_says(toy, monkeypatch):
+    """``says``: the words a message of the bug's question must hold (the cause named);
+    a bug caught without them fails its step, saying what was expected."""
+    named = PlantedBug("scale adds", "scale", "xp.multiply(x, k)", "xp.add(x, k)", "scale",
+                       says="expected")  # every value mismatch says "expected ..."
+    unnamed = PlantedBug("scale adds, unnamed", "scale", "xp.multiply(x, k)", "xp.add(x, k)",
+                         "scale", says="you added instead of multiplying")
+    monkeypatch.setattr(toy, "planted_bugs", [named, unnamed])
+    steps = {s.name: s for s in verify([toy], backends=[("numpy", "cpu")])}
+    assert steps["planted bug scale adds"].ok, steps["planted bug scale adds"].detail
+    detail = steps["planted bug scale adds, unnamed"].detail
+    assert not steps["planted bug scale adds, unnamed"].ok
+    assert "no message of question 'scale' names the cause" in detail
+    assert "'you added instead of multiplying'" in detail
