@@ -156,9 +156,11 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
         a = a.astype(np.float64)
         bad = ~np.isfinite(a)
         if bad.any() and not (~np.isfinite(e)[bad]).all():
-            first = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
-            found = a[bad & np.isfinite(e)]
-            count = (f"({int(bad.sum())} of {a.size} entries, first at {_fmt_index(first)})"
+            unexpected = bad & np.isfinite(e)  # where a finite value is expected
+            first = tuple(int(i) for i in np.argwhere(unexpected)[0]) if a.ndim else ()
+            found = a[unexpected]
+            count = (f"({int(unexpected.sum())} of {a.size} entries, first at "
+                     f"{_fmt_index(first)})"
                      if a.ndim else "(a scalar)")
             msg = f"{name} contains {_which_nonfinite(found)}{NONFINITE_MARK}{count}"
             hint = nonfinite(found) if callable(nonfinite) else nonfinite
@@ -194,8 +196,9 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
         if pattern:
             msg += f"; {pattern}"
         elif (err <= 1e-5 * np.abs(e) + atol).all():
-            wrong = a[over > 0]
-            float32 = bool((wrong.astype(np.float32).astype(np.float64) == wrong).all())
+            wrong, meant = a[over > 0], e[over > 0].astype(np.float64)
+            float32 = bool((wrong.astype(np.float32).astype(np.float64) == wrong).all()
+                           and not (meant.astype(np.float32).astype(np.float64) == meant).all())
             msg += FLOAT32_HINT if float32 else SMALL_DIFFERENCE_HINT
         return msg
     # integers, booleans: exact
