@@ -101,6 +101,9 @@ SIGMOID = Question(
         bug("sigmoid as e^z / (1 + e^z) everywhere: inf / inf for large z", ACT,
             "y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
             "y = xp.exp(x) / (1.0 + xp.exp(x))", "sigmoid"),
+        bug("the textbook sigmoid 1 / (1 + e^-z): finite, after e^800 = inf", ACT,
+            "y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+            "y = 1.0 / (1.0 + xp.exp(-x))", "sigmoid"),
     ])
 
 TANH = Question(
@@ -139,6 +142,9 @@ RELU = Question(
         bug("relu passes every gradient", ACT,
             "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
             "return grad_output * 1.0", "relu"),
+        bug("relu zeroes the caller's input in place", ACT,
+            "        y = self.xp.where(x > 0, x, 0.0 * x)  # (...)\n",
+            "        x[x < 0] = 0.0\n        y = x  # (...)\n", "relu"),
         bug("relu'(0) = 1", ACT,
             "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
             "return self.xp.where(x >= 0, grad_output, 0.0 * grad_output)", "relu"),

@@ -86,6 +86,11 @@ AFFINE = Question(
         bug("bias gradient averaged over the batch", LAYERS,
             "xp.sum(grad_output, axis=0)  # (D_out,)", "xp.mean(grad_output, axis=0)",
             "affine"),
+        bug("Linear forward row by row in a Python loop", LAYERS,
+            "        z = self.xp.matmul(x, self.weight.data)  # (N, D_out)\n",
+            "        z = self.xp.stack([self.xp.matmul(x[i], self.weight.data)\n"
+            "                           for i in range(x.shape[0])])  # (N, D_out)\n",
+            "affine"),
     ])
 
 

@@ -39,6 +39,8 @@ SOFTMAX_CE = Question(
         bug("softmax cross-entropy without max-subtraction", LOSSES,
             "shifted = block - xp.max(block, axis=1, keepdims=True)",
             "shifted = block", "softmax_ce"),
+        bug("softmax cross-entropy backward ignores grad_output", LOSSES,
+            "scale = grad_output / n", "scale = 1.0 / n", "softmax_ce"),
     ])
 
 
@@ -120,6 +122,8 @@ L2 = Question(
     planted_bugs=[
         bug("L2 applied to biases", f"{LIB}.regularization", "if w.ndim >= 2:",
             "if w.ndim >= 1:", "l2"),
+        bug("L2 penalty returned as a Python float", f"{LIB}.regularization",
+            "    return penalty, grads\n", "    return float(penalty), grads\n", "l2"),
     ])
 
 QUESTIONS = [SOFTMAX_CE, MAX_MARGIN, L2]
