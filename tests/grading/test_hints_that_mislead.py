@@ -106,6 +106,15 @@ def test_backoff_with_gamma_zero_is_told_log_of_zero(tmp_path):
     _says(lost, "−inf", "never seen", "γ(c) = 1")
 
 
+def test_the_finite_property_says_what_was_found():
+    from nlpdojo_autograder.authoring.kinds import finite, property_check
+
+    check = property_check("q", "p", "t", 1.0, lambda ctx: {}, [finite("p")])
+    message = check.judge({"p": np.array([[1.0, 2.0], [-np.inf, 0.5]])}, None).message
+    assert message.startswith("p at (1, 0) is NaN or inf: −inf is usually log(0)"), message
+    assert not any(word in message for word in OVERFLOW)
+
+
 def test_the_metric_of_a_diverged_training_lists_causes():
     from nlpdojo_autograder.authoring.kinds import metric_check
 
