@@ -191,7 +191,9 @@ class Workspace:
         try:
             func = self._token(target)
             pos, kw = self.materialize(tuple(args)), self.materialize(dict(kwargs))
-            before = _array_arguments(pos, kw)
+            probe = target.kind == "function" and bool(target.args) and \
+                target.args[0] == "probe"  # a probe checks what it hands the code itself
+            before = _array_arguments(pos, kw, nested=not probe)
             result = func(*pos, **kw)
             self.backend.synchronize()
             states = {str(i): objects.capture(pos[i], array=lambda x: x, backend=self.backend,
@@ -206,9 +208,13 @@ class Workspace:
                 now = _host(arg)
                 if not _same(copy, now):
                     names = names if names is not None else _parameter_names(func, len(pos))
-                    label = names.get(key, key)
-                    mutated.append([key, label])
-                    if key in mutable or label in mutable:
+                    top, _, inner = key.partition("|")  # "0|name": an entry of argument 0
+                    label = names.get(top, top)
+                    allowed = top in mutable or label in mutable
+                    if inner and allowed:
+                        continue  # an argument the call may change: its entries too
+                    mutated.append([key, f"{label}[{inner}]" if inner else label])
+                    if allowed:
                         updated[key] = now
             reply = {"value": result, "mutated": mutated, "updated": updated}
             numbers = python_numbers(result)
@@ -264,12 +270,24 @@ def _has_backend_array(value: Any) -> bool:
     return _holds(value, is_backend_array)
 
 
-def _array_arguments(pos: tuple, kw: dict) -> dict[str, tuple[Any, np.ndarray]]:
-    """Top-level array arguments and a copy of each, keyed by position or keyword."""
+def _array_arguments(pos: tuple, kw: dict, *, nested: bool = False
+                     ) -> dict[str, tuple[Any, np.ndarray]]:
+    """Array arguments and a copy of each, keyed by position or keyword; with ``nested``,
+    also the arrays directly inside a list, tuple or dict argument (``{name: array}`` of
+    parameters), keyed ``"<key>|<index or repr(dict key)>"``."""
+    def is_array(x: Any) -> bool:
+        return isinstance(x, np.ndarray) or is_backend_array(x)
+
     found = {}
     for key, arg in [*((str(i), a) for i, a in enumerate(pos)), *kw.items()]:
-        if isinstance(arg, np.ndarray) or is_backend_array(arg):
+        if is_array(arg):
             found[key] = (arg, _host(arg).copy())
+        elif nested and isinstance(arg, (list, tuple, dict)):
+            items = arg.items() if isinstance(arg, dict) else enumerate(arg)
+            for inner, x in items:
+                if is_array(x):
+                    label = repr(inner) if isinstance(arg, dict) else str(inner)
+                    found[f"{key}|{label}"] = (x, _host(x).copy())
     return found
 
 
@@ -329,12 +347,7 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
                 "torch backend use the array namespace `xp = array_namespace(x)` (xp.max, "
                 "xp.sum...) instead of numpy")
     elif isinstance(exc, FloatingPointError):
-        hint = (". Hint: this check runs the function with floating-point overflow and invalid "
-                "values raised as errors, since it promises numerical stability: no step may "
-                "compute inf or nan, even where the result would come out finite (1 / (1 + "
-                "e^800) is 0 after an overflow) or in a branch that xp.where discards (it "
-                "computes both). Exponentiate only numbers ≤ 0: subtract the maximum first, or "
-                "write e^z / (1 + e^z) with z = -|x|")
+        hint = _floating_point_hint(_safe_str(exc)[:2000])
     elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG):
         hint = (". Hint: graded code may write only a little: its scratch folder (the working "
                 "folder and $TMPDIR) holds 512 MB in all, /tmp 64 MB, and one file at most "
@@ -343,6 +356,26 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
     return {"kind": "error", "type": type(exc).__name__[:100],
             "message": f"{type(exc).__name__[:100]}: {text}{where(exc, code_dir)}{hint}",
             "traceback": _cut(_student_traceback(exc, code_dir, text), 8000)}
+
+
+def _floating_point_hint(message: str) -> str:
+    """What a FloatingPointError of a check run with overflow raised (probe
+    ``without_overflow``) means, by what NumPy or the torch mode says happened."""
+    why = (". Hint: this check runs the function with floating-point errors raised, since it "
+           "promises numerical stability: no step may compute inf or nan, even where the result "
+           "would come out finite or in a branch that xp.where discards (it computes both). ")
+    if "divide by zero" in message and "log" in message:
+        return why + ("This is log(0): a probability that underflowed to 0 was logged; compute "
+                      "the log-probability directly, as log-sum-exp: log Σ e^(s − max s) + "
+                      "max s − s_o")
+    if "divide by zero" in message:
+        return why + "A division by 0: which denominator can be 0 for these inputs?"
+    if "invalid" in message:
+        return why + ("An invalid operation (inf − inf, 0 · inf, inf / inf) follows an overflow "
+                      "or a log(0): exponentiate only numbers ≤ 0, subtracting the maximum "
+                      "first")
+    return why + ("Exponentiate only numbers ≤ 0: subtract the maximum first, or write "
+                  "e^z / (1 + e^z) with z = −|x| (1 / (1 + e^800) is 0 after an overflow)")
 
 
 def _safe_str(exc: BaseException) -> str:

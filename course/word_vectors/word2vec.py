@@ -63,6 +63,10 @@ SOFTMAX = Question(
     planted_bugs=[
         bug("softmax without max-subtraction", "softmax",
             "shifted = x - xp.max(x, axis=-1, keepdims=True)", "shifted = x", "softmax"),
+        bug("softmax as 1 / sum(exp(x_j - x_i)): finite, after an overflow", "softmax",
+            "    return exps / xp.sum(exps, axis=-1, keepdims=True)  # (..., N)\n",
+            "    return 1.0 / xp.sum(xp.exp(x[..., None, :] - x[..., :, None]), axis=-1)\n",
+            "softmax"),
     ])
 
 
@@ -177,6 +181,10 @@ SGNS_BATCH = Question(
         titles={"values": "a minibatch of 6 pairs against the reference",
                 "gradient": "batched gradients by central differences"}),
     planted_bugs=[
+        bug("batch loss returned as a Python float", "negative_sampling",
+            "    loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))\n",
+            "    loss = float(-(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k))))\n",
+            "sgns_batch"),
         bug("batch gradient of the negatives halved", "negative_sampling",
             "coef_negatives = sigmoid(s_k)  # (B, K)", "coef_negatives = 0.5 * sigmoid(s_k)  #",
             "sgns_batch"),

@@ -262,3 +262,12 @@ def test_a_python_loop_over_the_batch_in_a_layer_loses_points(tmp_path, question
     lost = _lost(tmp_path, "neural_networks", question, file, old, new)
     assert f"{question}.values" in lost
     _says(lost, "a Python loop over the batch or its tokens", "lines of Python for a batch of")
+
+
+def test_a_function_that_changes_an_array_inside_its_argument_loses_points(tmp_path):
+    """Beyond layers: the arrays inside a dict or list argument (l2_penalty's parameters by
+    name) must be left unchanged too; the gradient made by scaling the weight in place."""
+    lost = _lost(tmp_path, "neural_networks", "l2", REG,
+                 "            grads[name] = 2.0 * lam * w  # (same shape as w)\n",
+                 "            w *= 2.0 * lam\n            grads[name] = w\n")
+    _says(lost, "l2_penalty() changed its argument `params['embedding.weight']` in place")
