@@ -271,3 +271,21 @@ def test_a_function_that_changes_an_array_inside_its_argument_loses_points(tmp_p
                  "            grads[name] = 2.0 * lam * w  # (same shape as w)\n",
                  "            w *= 2.0 * lam\n            grads[name] = w\n")
     _says(lost, "l2_penalty() changed its argument `params['embedding.weight']` in place")
+
+
+# -- on torch: the same detectors (no NumPy warnings there; arrays are tensors) -------------------
+@pytest.mark.torch
+@pytest.mark.parametrize("question,file,old,new,check,words", [
+    ("sigmoid", ACT, SIGMOID_LINES, "        y = 1.0 / (1.0 + xp.exp(-x))  # (...)\n",
+     "sigmoid.stability", "overflow or invalid value in torch exp"),
+    ("relu", ACT, "        y = self.xp.where(x > 0, x, 0.0 * x)  # (...)\n",
+     "        x[x < 0] = 0.0\n        y = x  # (...)\n", "relu.values",
+     "ReLU.forward changed its input"),
+    ("softmax_ce", LOSSES, "        scale = grad_output / n\n", "        scale = 1.0 / n\n",
+     "softmax_ce.values", "multiply the gradient by grad_output"),
+])
+def test_the_detectors_work_on_torch(tmp_path, question, file, old, new, check, words):
+    pytest.importorskip("torch")
+    lost = _lost(tmp_path, "neural_networks", question, file, old, new, backend="torch")
+    assert check in lost
+    _says(lost, words)
