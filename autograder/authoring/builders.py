@@ -803,6 +803,26 @@ LOSS_SHARES = {"values": 0.4, "hidden": 0.2, "gradients": 0.4}
 UPSTREAM_SCALE = -2.5
 
 
+def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase) -> None:
+    """As :func:`_require_batch_vectorized`, for a loss: the lines of Python of one forward and
+    backward (probe ``loss_run``) on the prediction and target, and on both repeated
+    :data:`BATCH_FACTOR` times along axis 0, must be as many."""
+    token = ctx.function(module, cls)
+    lines = [int(ctx.probe("python_lines")(
+        ctx.probe("loss_run"),
+        [token, _loss_args(ctx, case), case.kwargs,
+         ctx.asarray(_tiled(case.prediction, factor)), _send(ctx, _tiled(case.target, factor))],
+        {}, root_of=token)) for factor in (1, BATCH_FACTOR)]
+    rows = len(case.prediction) if np.ndim(case.prediction) else 1
+    if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * rows:
+        raise CheckFailure(
+            f"{cls}.forward and .backward run {lines[0]:,} lines of Python for a batch of "
+            f"{rows} and {lines[1]:,} for a batch of {BATCH_FACTOR * rows}: a Python loop over "
+            "the batch (a for loop, a comprehension). A loss is vectorized over the batch: "
+            "whole-array operations on the (N, C) scores (a one-hot mask, xp.take_along_axis, "
+            "xp.sum(..., axis=1)) instead of a loop over the examples")
+
+
 def _require_scaled(cls: str, grad: np.ndarray, scaled: np.ndarray) -> None:
     """``scaled`` (backward with ``grad_output=UPSTREAM_SCALE``) must be that multiple of
     ``grad`` (with ``grad_output=1.0``): the chain rule, dJ/dprediction = dJ/dL · dL/dprediction.
@@ -844,6 +864,7 @@ def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], 
 
     def values(ctx: Context) -> Payload:
         case, result = run(ctx, scaled=UPSTREAM_SCALE, strict=stable)
+        _require_loss_vectorized(ctx, module, cls, case)
         grad = ctx.to_numpy(result["grad"], f"{cls}.backward's gradient")
         if grad.shape != case.prediction.shape:
             raise CheckFailure(f"{cls}.backward's gradient has shape {grad.shape}; the "

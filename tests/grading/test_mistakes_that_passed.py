@@ -289,3 +289,20 @@ def test_the_detectors_work_on_torch(tmp_path, question, file, old, new, check, 
     lost = _lost(tmp_path, "neural_networks", question, file, old, new, backend="torch")
     assert check in lost
     _says(lost, words)
+
+
+@pytest.mark.parametrize("question,old,new", [
+    # the true scores picked row by row
+    ("max_margin",
+     "        true = xp.sum(prediction * onehot, axis=1, keepdims=True)  # (N, 1)\n",
+     "        true = xp.stack([prediction[i, int(target[i])] for i in range(n)])[:, None]\n"),
+    # the one-hot subtracted row by row in backward
+    ("softmax_ce",
+     "        self.backend.scatter_add(grad, rows + xp.reshape(index, (n,)), ones, alpha=-1.0)\n",
+     "        for i in range(n):\n"
+     "            grad[i * c + int(index[i, 0]), 0] -= scale\n"),
+])
+def test_a_python_loop_over_the_batch_in_a_loss_loses_points(tmp_path, question, old, new):
+    lost = _lost(tmp_path, "neural_networks", question, LOSSES, old, new)
+    assert f"{question}.values" in lost
+    _says(lost, "a Python loop over the batch", "lines of Python for a batch of")
