@@ -13,6 +13,7 @@ The contract they drive is :mod:`nlpdojo.module`'s: ``forward(*inputs) -> (outpu
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import sys
@@ -326,9 +327,9 @@ def _top_level(k: int, values: Sequence[Any]) -> int:
 
 def _torch_finite() -> Any:
     """A context in which a torch operation that makes inf or nan of finite inputs raises
-    :class:`FloatingPointError` (a null context where torch is not loaded)."""
-    import contextlib
-
+    :class:`FloatingPointError` (a null context where torch is not loaded). An operation that
+    allocates without writing (``empty_like``, ``new_empty``...) is not judged: its memory holds
+    whatever was there, a NaN included."""
     torch = sys.modules.get("torch")
     if torch is None:
         return contextlib.nullcontext()
@@ -342,9 +343,11 @@ def _torch_finite() -> Any:
         def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
+            name = getattr(func, "__name__", str(func))
+            if "empty" in name:  # uninitialised memory: nothing was computed
+                return out
             if not all(finite(x) for x in leaves(out)) and all(
                     finite(x) for x in leaves([*args, *kwargs.values()])):
-                name = getattr(func, "__name__", str(func))
                 raise FloatingPointError(f"overflow or invalid value in torch {name}: it made "
                                          "inf or nan of finite inputs")
             return out

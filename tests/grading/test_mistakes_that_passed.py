@@ -306,3 +306,25 @@ def test_a_python_loop_over_the_batch_in_a_loss_loses_points(tmp_path, question,
     lost = _lost(tmp_path, "neural_networks", question, LOSSES, old, new)
     assert f"{question}.values" in lost
     _says(lost, "a Python loop over the batch", "lines of Python for a batch of")
+
+
+def test_the_torch_overflow_guard_does_not_judge_uninitialised_memory():
+    """``empty_like`` computes nothing: its memory may hold a NaN (deterministically so with
+    torch's deterministic algorithms, which fill it with NaN), and a layer that allocates with
+    it before writing must not be told it overflowed (softmax cross-entropy's backward on the
+    torch backend was, on some runs); an operation that does make NaN of finite inputs still
+    raises."""
+    torch = pytest.importorskip("torch")
+    from nlpdojo_autograder.runtime import probes
+
+    x = torch.ones(4, dtype=torch.float64)
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        with probes._torch_finite():
+            filled = torch.empty_like(x)
+            assert torch.isnan(filled).all()  # what deterministic mode writes there
+            with pytest.raises(FloatingPointError, match="torch log"):
+                torch.log(x - 1.0)
+    finally:
+        torch.use_deterministic_algorithms(before)
