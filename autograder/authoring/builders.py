@@ -1005,11 +1005,7 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         mine = {k: v for k, v in actual.items() if "|" not in k}
         verdict = compare_payloads(mine, {k: v for k, v in expected.items() if "|" not in k},
                                    rtol=rtol, atol=1e-10, nonfinite=nonfinite(mine))
-        if not verdict.passed:  # the named mistake first: a long message is cut at its end
-            named = mistaken(mine, actual)
-            if named:
-                verdict.message = f"{named.strip()} {without_guesses(verdict.message)}"
-        return verdict
+        return named_first(verdict, mine, actual)
 
     def against_torch(ctx: Context) -> Payload:
         payload = with_mistakes(ctx)
@@ -1028,6 +1024,14 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
                 return f" Your trajectory is exactly that of {what}."
         return ""
 
+    def named_first(verdict: Verdict, mine: Payload, actual: Payload) -> Verdict:
+        """A failed verdict led by the known mistake ``mine`` follows, if one (a long
+        message is cut at its end)."""
+        named = "" if verdict.passed else mistaken(mine, actual)
+        if named:
+            verdict.message = f"{named.strip()} {without_guesses(verdict.message)}"
+        return verdict
+
     def judge_torch(actual: Payload, expected: Payload | None) -> Verdict:
         oracle = {k[len("torch|"):]: v for k, v in actual.items() if k.startswith("torch|")}
         mine = {k: v for k, v in actual.items() if "|" not in k}
@@ -1042,11 +1046,7 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
             assert expected is not None
             verdict = compare_payloads(mine, {k: v for k, v in expected.items() if "|" not in k},
                                        rtol=rtol, atol=1e-10, nonfinite=nonfinite(mine))
-        if not verdict.passed:  # the named mistake first: a long message is cut at its end
-            named = mistaken(mine, actual)
-            if named:
-                verdict.message = f"{named.strip()} {without_guesses(verdict.message)}"
-        return verdict
+        return named_first(verdict, mine, actual)
 
     def state(ctx: Context) -> Payload:
         result = run(ctx, resume_at=case.steps // 2)
