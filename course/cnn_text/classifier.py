@@ -18,6 +18,8 @@ MODULE = "kim_cnn"
 NN = "neural_networks"
 V, D, C, F, B, T = 5, 2, 2, 2, 3, 5
 WIDTHS = (2, 3)
+#: the word of the one-word sentence (row 1), whatever the draw
+LONE_WORD = 1
 
 
 def _padded_batch(r: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -25,6 +27,7 @@ def _padded_batch(r: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     filter: only the wide convolution's zeros give it windows), one in between."""
     lengths = np.array([T, 1, int(r.integers(2, T))])  # (B,)
     ids = r.integers(1, V, (B, T))  # (B, T)
+    ids[1, 0] = LONE_WORD
     ids[np.arange(T)[None, :] >= lengths[:, None]] = 0
     return ids, lengths
 
@@ -36,6 +39,14 @@ def _case(dropout: float):
         for j, k in enumerate(WIDTHS):
             params[f"convs.{j}.weight"] = 0.7 * rng.standard_normal((k, D, F))
             params[f"convs.{j}.bias"] = 0.3 * rng.standard_normal(F)
+        # filter 0 of every width answers the one-word sentence below its own bias, so the
+        # padding's outputs (ReLU of the bias) would win its max on every draw
+        params["embedding.weight"][LONE_WORD] = 1.0
+        for j, k in enumerate(WIDTHS):
+            # taps of unequal weight: equal ones would tie windows of the same words in
+            # another order, and a gradient check at a tie of the max differentiates a kink
+            params[f"convs.{j}.weight"][:, :, 0] = -0.8 - 0.15 * np.arange(k)[:, None]
+            params[f"convs.{j}.bias"][0] = 1.0
         params.update({"output.weight": rng.standard_normal((F * len(WIDTHS), C)),
                        "output.bias": rng.standard_normal(C)})
         return LayerCase(args=(ctx.backend, V, D, C),

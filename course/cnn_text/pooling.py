@@ -25,6 +25,13 @@ POOLING = "..library.pooling"
 B, T, F, K = 4, 6, 3, 2
 
 
+#: two filters of a full sentence whatever the draw: the largest value at positions 1, 3
+#: and 4 (the max's gradient goes to 1; k = 2 keeps 1 and 3, not 3 and 4), and 2 at positions
+#: 0 and 2 with a larger 5 between (k = 2 keeps 0 and 1, not 1 and 2)
+BOUNDARY_TIES = np.array([[1.0, 2.0], [3.0, 5.0], [0.0, 2.0], [3.0, -1.0], [3.0, 0.0],
+                          [-2.0, 1.0]])  # (T, 2)
+
+
 def _lengths(r: np.random.Generator) -> np.ndarray:
     """One full row, one of a single position, the others in between."""
     return np.array([T, 1, *r.integers(2, T, B - 2)])
@@ -34,7 +41,11 @@ def _case(cls_args: tuple, ties: bool):
     def make(ctx: Context) -> LayerCase:
         def inputs(r: np.random.Generator):
             h = r.standard_normal((B, T, F))
-            return (np.round(1.5 * h) if ties else h), _lengths(r)  # whole numbers: ties
+            if not ties:
+                return h, _lengths(r)
+            h = np.round(1.5 * h)  # whole numbers: ties
+            h[0, :, :2] = BOUNDARY_TIES  # decisive on every draw (row 0 is a full sentence)
+            return h, _lengths(r)
         return LayerCase(args=(ctx.backend, *cls_args), params={}, inputs=inputs,
                          differentiable=(0,), names=("h", "lengths"))
     return make
