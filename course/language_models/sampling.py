@@ -68,6 +68,11 @@ def _tied_values(ctx: Context, f) -> dict[str, np.ndarray]:
             if dropped.size:
                 r, w = (int(i) for i in dropped[0])
                 kth = float(np.sort(scores[r])[::-1][top_k - 1])
+                if scores[r, w] != kth:  # not a tie: above the k-th largest, yet dropped
+                    raise CheckFailure(
+                        f"tempered_probs(top_k={top_k}) gave word {w} probability 0 in the row "
+                        f"{scores[r].tolist()}, though its score {scores[r, w]} is above the "
+                        f"k-th largest ({kth}): top-k keeps the k largest scores")
                 raise CheckFailure(
                     f"tempered_probs(top_k={top_k}) gave word {w} probability 0 in the row "
                     f"{scores[r].tolist()}, though its score {scores[r, w]} ties with the "
@@ -112,14 +117,21 @@ def _draws(ctx: Context, scores: np.ndarray, seed: int, temperature: float,
 DRAWS = 20000
 
 
+#: a row whose 3rd largest score is tied four ways (:data:`TIED_SCORES`' first): the draws of
+#: ``sample_next`` itself must reach every tied word, whichever way it applies top-k
+TIED_ROW, TIED_K = TIED_SCORES[0][0][0], TIED_SCORES[0][1]
+
+
 def _frequency_collect(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
-    for i, (temperature, top_k) in enumerate(((1.0, None), (0.6, None), (1.7, 4))):
-        scores = rng.normal(0, 1.5, 10)
+    cases = [(f"T={temperature}, top_k={top_k}", rng.normal(0, 1.5, 10), temperature, top_k)
+             for temperature, top_k in ((1.0, None), (0.6, None), (1.7, 4))]
+    cases.append((f"ties, top_k={TIED_K}", TIED_ROW, 1.0, TIED_K))  # fixed: every draw
+    for i, (name, scores, temperature, top_k) in enumerate(cases):
         draws = _draws(ctx, np.tile(scores, (DRAWS, 1)), ctx.seed + i, temperature, top_k)
-        out[f"T={temperature}, top_k={top_k}|observed"] = np.bincount(draws, minlength=10)
-        out[f"T={temperature}, top_k={top_k}|expected"] = exact_tempered(
-            scores[None], temperature, top_k)[0] * DRAWS
+        out[f"{name}|observed"] = np.bincount(draws, minlength=len(scores))
+        out[f"{name}|expected"] = exact_tempered(scores[None], temperature, top_k)[0] * DRAWS
+        out[f"{name}|scores"] = np.asarray(scores, np.float64)
     return out
 
 
@@ -140,6 +152,17 @@ def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
             return Verdict(False, f"{name}: {int(obs[outside].sum())} of {DRAWS} draws are "
                            f"word {int(outside[0])}, which has probability 0 there (outside the "
                            "top k)")
+        scores = actual[f"{name}|scores"]
+        kth = np.sort(scores)[::-1][TIED_K - 1] if name.startswith("ties") else np.nan
+        never = np.flatnonzero((exp > 100) & (obs == 0) & (scores == kth))
+        if never.size:  # a word tied at the k-th largest, never drawn
+            w = int(never[0])
+            return Verdict(False, f"{name}: word {w} was never drawn in {DRAWS} draws of the "
+                           f"row {scores.tolist()}, though its score {scores[w]} ties with the "
+                           "k-th largest and it should come up about "
+                           f"{exp[w]:.0f} times: top-k keeps every word whose score is at "
+                           "least the k-th largest (ties at the border all kept), not the k "
+                           "indices argsort or argpartition pick")
         cells = exp > 0
         stat = float(np.sum((obs[cells] - exp[cells]) ** 2 / exp[cells]))
         limit = float(chi2.isf(CHI2_ALPHA, int(cells.sum()) - 1))
@@ -245,6 +268,13 @@ SAMPLING = Question(
             "        kept = np.full_like(scores, -np.inf)\n"
             "        np.put_along_axis(kept, keep, np.take_along_axis(scores, keep, axis=1), 1)\n"
             "        scores = kept", "sampling"),
+        bug("sample_next's own top-k by argsort drops ties at the k-th score", "sampling",
+            "    probs = tempered_probs(scores, temperature, top_k)  # (B, V)\n",
+            "    probs = tempered_probs(scores, temperature, None)  # (B, V)\n"
+            "    if top_k is not None and top_k < probs.shape[1]:  # the k most probable\n"
+            "        drop = np.argsort(probs, axis=1)[:, :-top_k]  # (B, V - k)\n"
+            "        np.put_along_axis(probs, drop, 0.0, axis=1)\n", "sampling",
+            says="never drawn"),
         bug("one draw per row in a Python loop", "sampling",
             "return np.sum(cdf < u, axis=1).astype(np.int64)",
             "return np.array([np.sum(c < x) for c, x in zip(cdf, u[:, 0], strict=True)],\n"

@@ -66,6 +66,8 @@ def torch_module():
 
 # -- train_gated_lm: a few windows, and the usual mistakes against torch -------------------------
 VOCAB, DIM, HIDDEN, STREAMS, BPTT, LR, CLIP, EPOCHS = 9, 3, 4, 3, 4, 0.5, 0.3, 2
+#: the learning rate of the clipped-windows check's run with Adam
+ADAM_LR = 0.05
 
 
 def _windows_init(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -88,15 +90,27 @@ MISTAKES = {
     "before it (model.final_state(cache)); only the epoch starts from zeros": {"carry": False},
 }
 
+#: the mistakes of the loop run with ``optimizer="adam"``, told by their losses
+ADAM_MISTAKES = {
+    "a new optimizer made for every window, which throws Adam's moments and step count away "
+    "each time (SGD keeps no state, so it trains the same): step the one optimizer made before "
+    "the loop (`opt`)": {"fresh": True},
+    "plain SGD though the loop was asked for Adam: update the parameters through the optimizer "
+    "made from the `optimizer` argument (`opt.step()`), not by hand": {"optimizer": "sgd"},
+}
+
 
 def torch_gated_losses(train: np.ndarray, init: dict[str, np.ndarray], *, clip: float | None,
-                       carry: bool = True, carry_cell: bool = True) -> np.ndarray:
-    """The training losses of :data:`VOCAB`-sized truncated BPTT with SGD and global-norm
-    clipping, in torch (float64, autograd, ``torch.nn.utils.clip_grad_norm_``), an independent
-    oracle of ``train_gated_lm``; ``carry``/``carry_cell``: whether (h, c) / c pass from window
-    to window."""
+                       carry: bool = True, carry_cell: bool = True, optimizer: str = "sgd",
+                       lr: float = LR, fresh: bool = False) -> np.ndarray:
+    """The training losses of :data:`VOCAB`-sized truncated BPTT with SGD (or
+    ``optimizer="adam"``: ``torch.optim.Adam``, the library's Adam's twin; ``fresh``: a new one
+    every window) and global-norm clipping, in torch (float64, autograd,
+    ``torch.nn.utils.clip_grad_norm_``), an independent oracle of ``train_gated_lm``;
+    ``carry``/``carry_cell``: whether (h, c) / c pass from window to window."""
     torch = torch_module()
     p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
+    adam = torch.optim.Adam(list(p.values()), lr=lr) if optimizer == "adam" else None
     length = len(train) // STREAMS
     rows = torch.as_tensor(np.asarray(train[:length * STREAMS]).reshape(STREAMS, length))
     losses = []
@@ -124,44 +138,64 @@ def torch_gated_losses(train: np.ndarray, init: dict[str, np.ndarray], *, clip: 
             loss.backward()
             if clip is not None:
                 torch.nn.utils.clip_grad_norm_(list(p.values()), clip)
-            with torch.no_grad():
-                for value in p.values():
-                    value -= LR * value.grad
+            if adam is not None:
+                if fresh:
+                    adam = torch.optim.Adam(list(p.values()), lr=lr)
+                adam.step()
+            else:
+                with torch.no_grad():
+                    for value in p.values():
+                        value -= lr * value.grad
             h, c = h.detach(), c.detach()
             losses.append(float(loss.detach()))
     return np.asarray(losses)
 
 
-def _name_the_mistake(losses: np.ndarray, train: np.ndarray, init: dict) -> None:
-    """Fail naming the mistake whose losses are exactly the student's (torch's; no hint
-    where torch is not installed)."""
+def _name_the_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
+                      mistakes: dict | None = None, **settings) -> None:
+    """Fail naming the mistake of ``mistakes`` (default :data:`MISTAKES`) whose losses are
+    exactly the student's (torch's; no hint where torch is not installed); ``settings``: the
+    run's own options of :func:`torch_gated_losses`."""
     try:
         torch_module()
     except ImportError:
         return
-    for what, mistake in MISTAKES.items():
-        wrong = torch_gated_losses(train, init, **{"clip": CLIP, **mistake})
+    for what, mistake in (MISTAKES if mistakes is None else mistakes).items():
+        wrong = torch_gated_losses(train, init, **{"clip": CLIP, **settings, **mistake})
         if wrong.shape == np.shape(losses) and np.allclose(losses, wrong, rtol=1e-6, atol=1e-9):
             raise CheckFailure(f"train_gated_lm: your training losses are exactly those of "
                                f"{what}")
 
 
-def _clipped_windows(ctx: Context) -> dict[str, np.ndarray]:
-    """Two epochs of 6 windows of your loop, SGD with the gradient clipped at a norm it
-    exceeds, on a random stream: the loss of every window and the trained parameters."""
-    rng = ctx.rng()
-    train, init = rng.integers(0, VOCAB, STREAMS * 25), _windows_init(rng)
+def _windows_run(ctx: Context, train: np.ndarray, init: dict, optimizer: str,
+                 lr: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The training losses and trained parameters of your loop over ``train``."""
     trained = ctx.given_function("lm_training", "train_lm")(
         ctx.backend, train, vocab_size=VOCAB, seed=0, init=init, dim=DIM, hidden=HIDDEN,
-        cell="lstm", batch_size=STREAMS, bptt=BPTT, optimizer="sgd", lr=LR, clip=CLIP,
+        cell="lstm", batch_size=STREAMS, bptt=BPTT, optimizer=optimizer, lr=lr, clip=CLIP,
         epochs=EPOCHS)
     if not isinstance(trained, dict) or not {"parameters", "losses"} <= set(trained):
         raise CheckFailure("internal: train_lm returned no parameters and losses")
-    losses = ctx.to_numpy(trained["losses"], "the training losses")
+    return ctx.to_numpy(trained["losses"], "the training losses"), {
+        name: ctx.to_numpy(value, f"the trained {name}")
+        for name, value in sorted(trained["parameters"].items())}
+
+
+def _clipped_windows(ctx: Context) -> dict[str, np.ndarray]:
+    """Two epochs of 6 windows of your loop, SGD with the gradient clipped at a norm it
+    exceeds, on a random stream: the loss of every window and the trained parameters; then
+    the same with Adam, whose state (moments, step count) must live across windows (with SGD,
+    which keeps none, an optimizer made anew every window goes unseen)."""
+    rng = ctx.rng()
+    train, init = rng.integers(0, VOCAB, STREAMS * 25), _windows_init(rng)
+    losses, parameters = _windows_run(ctx, train, init, "sgd", LR)
     _name_the_mistake(losses, train, init)
-    return {"training losses": losses, **{
-        f"trained {name}": ctx.to_numpy(value, f"the trained {name}")
-        for name, value in sorted(trained["parameters"].items())}}
+    adam_losses, adam_parameters = _windows_run(ctx, train, init, "adam", ADAM_LR)
+    _name_the_mistake(adam_losses, train, init, ADAM_MISTAKES, optimizer="adam", lr=ADAM_LR)
+    return {"training losses": losses,
+            **{f"trained {name}": value for name, value in parameters.items()},
+            "Adam: training losses": adam_losses,
+            **{f"Adam: trained {name}": value for name, value in adam_parameters.items()}}
 
 
 # -- the model trained on State of the Union, measured by the grader ---------------------------
@@ -210,7 +244,7 @@ LSTM_LM = Question(
         *layer_checks("lstm_lm", MODULE, "GatedLM", _lm, title=f"GatedLM (LSTM, dropout "
                       f"{DROPOUT}) over {T} steps", points=2.0, timeout_s=TIMEOUT_S),
         value_check("lstm_lm", "clipped_windows", "train_gated_lm: the losses and parameters of "
-                    "two epochs of 6 windows of SGD, the gradient clipped", 1.0,
+                    "two epochs of 6 windows of SGD, and of Adam, the gradient clipped", 1.0,
                     _clipped_windows, rtol=1e-6, timeout_s=TIMEOUT_S),
     ],
     planted_bugs=[
@@ -228,6 +262,11 @@ LSTM_LM = Question(
             "state = model.final_state(cache)  # carried",
             "state = (model.final_state(cache)[0], 0.0 * model.final_state(cache)[1])  # carried",
             "lstm_lm"),
+        bug("a new optimizer every window (Adam's state lost)", MODULE,
+            "            opt.zero_grad()\n            scores, cache = model(x, state)",
+            "            opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)\n"
+            "            opt.zero_grad()\n            scores, cache = model(x, state)", "lstm_lm",
+            says="exactly those of a new optimizer made for every window"),
         bug("input dropout left out of backward", MODULE,
             "self.embedding.backward(self.dropout_in.backward(grad_vectors, c_in), c_emb)",
             "self.embedding.backward(grad_vectors, c_emb)", "lstm_lm"),

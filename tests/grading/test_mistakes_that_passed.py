@@ -215,6 +215,21 @@ def test_top_k_that_drops_ties_loses_points(tmp_path, new):
     _says(lost, "ties with the k-th largest", "ties at the border are all kept")
 
 
+def test_sample_next_with_its_own_top_k_that_drops_ties_loses_points(tmp_path):
+    """The same mistake in ``sample_next`` itself, its ``tempered_probs`` right: the draws on a
+    tied row never reach the dropped words."""
+    lost = _lost(tmp_path, "language_models", "sampling", "language_models/sampling.py",
+                 "    probs = tempered_probs(scores, temperature, top_k)  # (B, V)\n",
+                 "    probs = tempered_probs(scores, temperature, None)  # (B, V)\n"
+                 "    if top_k is not None and top_k < probs.shape[1]:\n"
+                 "        keep = np.argsort(-probs, axis=1, kind='stable')[:, :top_k]\n"
+                 "        mask = np.zeros(probs.shape, bool)\n"
+                 "        np.put_along_axis(mask, keep, True, 1)\n"
+                 "        probs = np.where(mask, probs, 0.0)\n")
+    assert set(lost) == {"sampling.frequencies"}
+    _says(lost, "was never drawn", "ties with the k-th largest")
+
+
 # -- 8. a training loop that loses its optimizer's state ------------------------------------------
 STEP = "            opt.zero_grad()\n            scores, cache = model(x, h)  # (B, T, V)\n"
 
@@ -238,6 +253,18 @@ def test_a_loop_that_loses_the_optimizers_state_loses_points(tmp_path, new, word
                  folders=("language_models", "library"))
     assert "rnn_lm.truncated_bptt" in lost
     _says(lost, words)
+
+
+GATED_STEP = "            opt.zero_grad()\n            scores, cache = model(x, state)  # (B, T, V)\n"
+
+
+def test_the_gated_lms_loop_that_loses_the_optimizers_state_loses_points(tmp_path):
+    """The same mistake in rnn_variants' ``train_gated_lm``: its check runs Adam too."""
+    lost = _lost(tmp_path, "rnn_variants", "lstm_lm", "rnn_variants/lstm_lm.py", GATED_STEP,
+                 "            opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)\n"
+                 + GATED_STEP, folders=("rnn_variants", "library"))
+    assert set(lost) == {"lstm_lm.clipped_windows"}
+    _says(lost, "a new optimizer made for every window")
 
 
 # -- 6. Python loops over the batch or its tokens in a layer --------------------------------------
