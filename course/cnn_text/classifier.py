@@ -12,7 +12,24 @@ import dataclasses
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import Context, LayerCase, Question, bug, layer_checks
+from nlpdojo_autograder.authoring import (
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    metric_checks,
+)
+from nlpdojo_autograder.training import (
+    TRAINED,
+    TrainingPlan,
+    accuracy_metric,
+    classifier_plan,
+    labelled_sentences,
+    majority_share,
+    measured,
+    require_datasets,
+)
 
 MODULE = "kim_cnn"
 NN = "neural_networks"
@@ -107,4 +124,72 @@ KIM_CNN = Question(
     requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))
 
-QUESTIONS = [KIM_CNN]
+
+# -- a real task: sentence polarity (MR), Kim's first data set ---------------------------------
+#: the quick budget: every training sentence (40 tokens at most) twice, Adam at lr 0.003 in
+#: batches of 50, 50 filters of each width 3, 4, 5 over 50-d embeddings, dropout 0.5, the
+#: output weights' max norm 3 (Kim 2014, §3.1, but Adam for Adadelta and smaller sizes): 9 s
+#: for the reference on one core
+BUDGET = {"dim": 50, "filters": 50, "widths": (3, 4, 5), "dropout": 0.5, "epochs": 2,
+          "lr": 0.003, "max_norm": 3.0}
+SIZES = ("dim", "filters", "widths", "dropout")
+
+
+def cnn_shapes(vocab: int, dim: int, filters: int, widths: tuple[int, ...],
+               classes: int = 2) -> dict[str, tuple[int, ...]]:
+    """The parameters of a :class:`SentenceCNN` of these sizes."""
+    shapes: dict[str, tuple[int, ...]] = {"embedding.weight": (vocab, dim)}
+    for j, k in enumerate(widths):
+        shapes.update({f"convs.{j}.weight": (k, dim, filters), f"convs.{j}.bias": (filters,)})
+    return {**shapes, "output.weight": (filters * len(widths), classes),
+            "output.bias": (classes,)}
+
+
+def polarity_plan(ctx: Context) -> TrainingPlan:
+    """The given loop trains your SentenceCNN (on your Embedding, Conv1d, ReLU, MaxOverTime,
+    Dropout, Linear, softmax cross-entropy, Adam and max-norm constraint) on MR's training
+    split from the grader's initial parameters; the grader scores a fresh 80 % of the test
+    split (never sent) and compares forwards on 200 training sentences. A filter's weights
+    start Xavier-normal over its k·D inputs."""
+    require_datasets(["mr"])
+    data = labelled_sentences("mr", max_tokens=40, min_count=2)
+    v, widths = data.vocab_size, BUDGET["widths"]
+    plan = classifier_plan(
+        ctx, salt=0xC177, train=("polarity_training", "train_polarity"),
+        score=("polarity_training", "score_sentences"),
+        train_inputs=(data.train_ids, data.train_lengths), train_labels=data.train_labels,
+        test_inputs=(data.test_ids, data.test_lengths), test_labels=data.test_labels,
+        classes=2, probe=200,
+        shapes=cnn_shapes(v, BUDGET["dim"], BUDGET["filters"], widths),
+        options={"vocab_size": v, **BUDGET},
+        score_options={"vocab_size": v, **{k: BUDGET[k] for k in SIZES}},
+        floors=lambda labels, sample: {"majority": majority_share(labels)},
+        who="classifier", items="held-out sentences")
+    rng = np.random.default_rng([ctx.base_seed, 0xC177])
+    for j, k in enumerate(widths):  # fan-in k·D, fan-out F
+        fan_in, fan_out = k * BUDGET["dim"], BUDGET["filters"]
+        plan.init[f"convs.{j}.weight"] = np.sqrt(2.0 / (fan_in + fan_out)) * rng.standard_normal(
+            (k, BUDGET["dim"], fan_out))
+    return plan
+
+
+#: trains the student's own CNN and library (nothing swapped in)
+KIM_POLARITY = Question(
+    "kim_polarity", "Sentence polarity of held-out MR sentences with Kim's CNN (trains your "
+    "pipeline)", integrative=True, datasets=("mr",),
+    checks=metric_checks(
+        "kim_polarity", "mr", measured(polarity_plan), [
+            accuracy_metric("held-out polarity accuracy", 2.0,
+                            title="Kim's CNN: sentence polarity of held-out MR sentences",
+                            margin=0.03, chance="majority", chance_name="the majority class",
+                            too_good=0.06,
+                            why="far above what the reference reaches under the same budget: "
+                                "was the model trained on the held-out sentences?")],
+        budget="MR: 8,454 training sentences (40 tokens at most), 2 epochs of Adam (lr 0.003, "
+               "batches of 50), 50 filters of widths 3, 4 and 5 over 50-d embeddings, dropout "
+               "0.5, max norm 3 on the output weights",
+        hint="the training runs your SentenceCNN on your library's Embedding, Conv1d, ReLU, "
+             "MaxOverTime, Dropout, Linear, SoftmaxCrossEntropy, Adam and max_norm: their own "
+             "checks say which one is wrong", timeout_s=300, **TRAINED))
+
+QUESTIONS = [KIM_CNN, KIM_POLARITY]

@@ -55,3 +55,25 @@ def test_dropout_is_on_in_training_and_off_in_eval(backend):
     assert not np.allclose(_np(backend, dropped(x, lengths)[0]), reference)
     dropped.eval()
     np.testing.assert_allclose(_np(backend, dropped(x, lengths)[0]), reference, rtol=1e-12)
+
+
+def test_the_given_loop_keeps_the_output_weights_in_the_max_norm_ball(backend):
+    """``train_cnn`` projects the output layer's columns after every step (max norm 0.5 here,
+    a learning rate that pushes them past it), leaves the convolutions alone, and without the
+    constraint the columns grow past it."""
+    from nlpdojo_solutions.cnn_text import polarity_training as pt
+
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, V, (40, 6))
+    lengths = rng.integers(1, 7, 40)
+    ids[np.arange(6)[None, :] >= lengths[:, None]] = 0
+    labels = (ids[:, 0] % 2).astype(np.int64)
+    norms = {}
+    for limit in (0.5, None):
+        model = pt.build_cnn(backend, V, dim=D, filters=F, widths=(2, 3), dropout=0.0)
+        losses = pt.train_cnn(backend, model, ids, lengths, labels, batch_size=8, epochs=3,
+                              lr=0.1, max_norm=limit)
+        assert len(losses) == 15 and np.all(np.isfinite(losses))
+        norms[limit] = np.linalg.norm(_np(backend, model.output.weight.data), axis=0)
+    assert np.all(norms[0.5] <= 0.5 * (1 + 1e-6))
+    assert np.any(norms[None] > 0.5)

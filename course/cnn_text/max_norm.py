@@ -1,0 +1,96 @@
+"""The max-norm constraint (Kim 2014, §2.1: "l2-norms of the weight vectors"; Srivastava et al.
+2014, §5.1): the course library's ``max_norm`` on weights with columns above, below and far
+above the limit, and a zero column; the usual mistakes (the norm taken along the wrong axis, or
+of the whole matrix, or every column scaled onto the sphere, short ones stretched) are named
+when that is what the output is. The reference equals ``torch.renorm(W, 2, 1, s)``
+(tests/cnn_text/test_max_norm.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import CheckFailure, Context, Question, bug, value_check
+
+CONSTRAINTS = "..library.constraints"
+#: (what, the weight's shape, the columns' scales, the limit)
+CASES = (
+    ("some columns above the limit", (6, 4), (2.0, 0.1, 1.0, 0.05), 3.0),
+    ("every column below: unchanged", (5, 3), (0.2, 0.1, 0.3), 3.0),
+    ("one unit's column far above", (4, 5), (0.3, 50.0, 0.2, 0.1, 0.3), 1.0),
+    ("a column of zeros", (3, 2), (0.0, 4.0), 2.0),
+)
+
+
+def _weights(rng: np.random.Generator, shape: tuple[int, int], scales: tuple) -> np.ndarray:
+    return rng.standard_normal(shape) * np.asarray(scales)[None, :]  # (in, out)
+
+
+def _exact(weight: np.ndarray, limit: float) -> np.ndarray:
+    norms = np.linalg.norm(weight, axis=0, keepdims=True)  # (1, out): one per unit
+    return weight * np.minimum(1.0, limit / (norms + 1e-12))
+
+
+def _rows(weight: np.ndarray, limit: float) -> np.ndarray:
+    norms = np.linalg.norm(weight, axis=1, keepdims=True)  # (in, 1)
+    return weight * np.minimum(1.0, limit / (norms + 1e-12))
+
+
+def _stretched(weight: np.ndarray, limit: float) -> np.ndarray:
+    norms = np.linalg.norm(weight, axis=0, keepdims=True)  # (1, out)
+    return weight * (limit / (norms + 1e-12))
+
+
+def _whole(weight: np.ndarray, limit: float) -> np.ndarray:
+    return weight * min(1.0, limit / (np.linalg.norm(weight) + 1e-12))
+
+
+#: the usual mistakes, each as what it computes, and what to say
+MISTAKES = {
+    "the norm of each row, not each column: a unit's weight vector is its column of the "
+    "(in, out) weight (sum over axis 0)": _rows,
+    "every column scaled onto the sphere, short ones stretched too: only a column longer than "
+    "the limit is rescaled (the factor is min(1, limit / norm))": _stretched,
+    "one norm for the whole matrix: each unit's column has its own norm and its own factor":
+        _whole,
+}
+
+
+def _constrained(ctx: Context) -> dict[str, np.ndarray]:
+    rng, out = ctx.rng(), {}
+    f = ctx.function(CONSTRAINTS, "max_norm")
+    for what, shape, scales, limit in CASES:
+        weight = _weights(rng, shape, scales)
+        got = ctx.to_numpy(f(ctx.asarray(weight), limit), "max_norm's weight")
+        if got.shape != weight.shape:
+            raise CheckFailure(f"max_norm returned shape {got.shape} for a weight of shape "
+                               f"{weight.shape}: the same shape, each column rescaled")
+        right = _exact(weight, limit)
+        for mistake, wrong in MISTAKES.items():  # named only where it differs from the right
+            variant = wrong(weight, limit)
+            if not np.allclose(variant, right) and np.allclose(got, variant, rtol=1e-9):
+                raise CheckFailure(f"max_norm ({what}): your weight is exactly that of "
+                                   f"{mistake}")
+        out[f"{what} (limit {limit})"] = got
+    return out
+
+
+MAX_NORM = Question(
+    "max_norm", "The max-norm constraint on a layer's weight vectors", code="library/constraints",
+    checks=[value_check(
+        "max_norm", "values", "max_norm on weights with columns above and below the limit, one "
+        "far above, and a zero column", 1.0, _constrained, rtol=1e-9, atol=1e-12)],
+    planted_bugs=[
+        bug("the norm of each row, not each column", CONSTRAINTS,
+            "xp.sum(weight * weight, axis=0, keepdims=True))",
+            "xp.sum(weight * weight, axis=1, keepdims=True))", "max_norm",
+            says="the norm of each row"),
+        bug("every column scaled onto the sphere, short ones stretched", CONSTRAINTS,
+            "return weight * xp.clip(limit / (norms + 1e-12), max=1.0)",
+            "return weight * (limit / (norms + 1e-12))", "max_norm",
+            says="short ones stretched"),
+        bug("one norm for the whole matrix", CONSTRAINTS,
+            "xp.sum(weight * weight, axis=0, keepdims=True))",
+            "xp.sum(weight * weight))", "max_norm", says="one norm for the whole matrix"),
+    ])
+
+QUESTIONS = [MAX_NORM]

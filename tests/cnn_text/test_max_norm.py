@@ -1,0 +1,57 @@
+"""The course library's max-norm constraint against ``torch.renorm(W, 2, 1, s)`` (float64, every
+device), what it leaves alone (short columns, the caller's array, biases), and the usual
+mistakes named by the question's check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlpdojo_course.cnn_text import max_norm as q
+from nlpdojo_solutions.library import Linear
+from nlpdojo_solutions.library.constraints import apply_max_norm, max_norm
+
+torch = pytest.importorskip("torch")
+
+
+def _np(backend, x) -> np.ndarray:
+    return np.asarray(backend.to_numpy(x), dtype=np.float64)
+
+
+@pytest.mark.parametrize("what,shape,scales,limit", q.CASES, ids=[c[0] for c in q.CASES])
+def test_max_norm_matches_torch_renorm(backend, what, shape, scales, limit):
+    weight = q._weights(np.random.default_rng(3), shape, scales)
+    got = _np(backend, max_norm(backend.asarray(weight), limit))
+    # torch.renorm: each slice along dim 1 (a column of the (in, out) weight) above maxnorm
+    # scaled to it (torch divides by norm + 1e-7, hence the tolerance)
+    expected = torch.renorm(torch.tensor(weight), p=2, dim=1, maxnorm=limit).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12)
+    assert np.all(np.linalg.norm(got, axis=0) <= limit * (1 + 1e-9))
+
+
+def test_short_columns_and_the_callers_array_are_left_alone(backend):
+    weight = np.array([[3.0, 0.1], [4.0, 0.2]])  # column norms 5 and 0.22
+    before = weight.copy()
+    got = _np(backend, max_norm(backend.asarray(weight), 1.0))
+    np.testing.assert_allclose(got[:, 0], [0.6, 0.8])  # onto the unit sphere, direction kept
+    np.testing.assert_array_equal(got[:, 1], weight[:, 1])
+    np.testing.assert_array_equal(weight, before)
+
+
+def test_apply_max_norm_projects_weights_in_place_and_leaves_biases(backend):
+    layer = Linear(backend, 4, 3, seed=0)
+    layer.weight.data = backend.asarray(10.0 * np.ones((4, 3)))
+    layer.bias.data = backend.asarray(10.0 * np.ones(3))
+    apply_max_norm(layer.parameters(), 3.0)
+    np.testing.assert_allclose(np.linalg.norm(_np(backend, layer.weight.data), axis=0), 3.0)
+    np.testing.assert_array_equal(_np(backend, layer.bias.data), 10.0)
+
+
+@pytest.mark.parametrize("mistake", list(q.MISTAKES), ids=["rows", "stretched", "whole"])
+def test_each_mistake_differs_from_the_constraint_on_some_case(mistake):
+    """Each named mistake is told apart on at least one case, whatever the draw."""
+    wrong = q.MISTAKES[mistake]
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        weights = [(q._weights(rng, shape, scales), limit) for _, shape, scales, limit in q.CASES]
+        assert any(not np.allclose(wrong(w, s), q._exact(w, s)) for w, s in weights)
