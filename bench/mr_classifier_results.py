@@ -1,8 +1,10 @@
 """MR sentence polarity by 10-fold cross-validation (Kim 2014's protocol for MR, which has no
 standard split): the BiLSTM-max classifier of topic ``rnn_variants``, the same one way (an
-LSTM), and ``language_models``' tanh RNN encoder with mean pooling, reference solutions on the
-NumPy backend, float32, each trained by the same given loop (``classifier_training``: Adam,
-batches of 50, gradients clipped at 5).
+LSTM), ``language_models``' tanh RNN encoder with mean pooling, and Kim's CNN of topic
+``cnn_text``, reference solutions on the NumPy backend, float32. The recurrent ones are trained
+by the same given loop (``classifier_training``: Adam, batches of 50, gradients clipped at 5),
+the CNN by its topic's (``polarity_training``: Adam, batches of 50, dropout 0.5 on the pooled
+features, the output weights' max norm 3, Kim's regularisation, no clipping).
 
 Per fold k: test = fold k (``MRPolarity.cv(k)``); a tenth of the other nine folds, drawn from
 seed k, is the dev set and the rest trains; the vocabulary is the training part's words seen
@@ -37,6 +39,8 @@ MODELS = {
     "bilstm": ("BiLSTM, max pooling", {"bidirectional": True, "pooling": "max"}),
     "lstm": ("LSTM (one way), max pooling", {"bidirectional": False, "pooling": "max"}),
     "rnn": ("tanh RNN, mean pooling (language_models)", {"pooling": "mean"}),
+    "cnn": ("Kim's CNN, widths 3, 4, 5, 100 filters each, dropout 0.5, max norm 3 (cnn_text)",
+            {"widths": (3, 4, 5), "filters": 100, "dropout": 0.5, "max_norm": 3.0}),
 }
 SETTINGS = {"dim": 100, "hidden": 100, "lr": 0.002, "clip": 5.0, "batch_size": 50,
             "max_tokens": 60, "min_count": 2}
@@ -44,6 +48,11 @@ SETTINGS = {"dim": 100, "hidden": 100, "lr": 0.002, "clip": 5.0, "batch_size": 5
 
 def build(backend, name: str, vocab_size: int, seed: int):
     """A fresh model of row ``name``."""
+    if name == "cnn":
+        from nlpdojo_solutions.cnn_text.polarity_training import build_cnn
+
+        sizes = {k: v for k, v in MODELS[name][1].items() if k != "max_norm"}
+        return build_cnn(backend, vocab_size, dim=SETTINGS["dim"], seed=seed, **sizes)
     sizes = (vocab_size, SETTINGS["dim"], SETTINGS["hidden"], 2)
     if name == "rnn":
         from nlpdojo_solutions.language_models.encoder import SentenceClassifier
@@ -76,6 +85,7 @@ def fold_data(k: int):
 
 
 def run_fold(backend, name: str, k: int, epochs: int) -> dict:
+    from nlpdojo_solutions.cnn_text.polarity_training import cnn_scores, train_cnn
     from nlpdojo_solutions.rnn_variants.classifier_training import (
         sentence_scores,
         train_classifier,
@@ -83,11 +93,18 @@ def run_fold(backend, name: str, k: int, epochs: int) -> dict:
 
     data, (dev_ids, dev_lengths, dev_labels) = fold_data(k)
     model = build(backend, name, data.vocab_size, seed=k)
+    if name == "cnn":
+        sentence_scores = cnn_scores  # noqa: F811 - the CNN's own, the same contract
     best, history, start = (-1.0, None, 0), [], time.perf_counter()
     for epoch in range(1, epochs + 1):
-        train_classifier(backend, model, data.train_ids, data.train_lengths, data.train_labels,
-                         epochs=1, lr=SETTINGS["lr"], clip=SETTINGS["clip"],
-                         batch_size=SETTINGS["batch_size"], seed=1000 * k + epoch)
+        common = {"epochs": 1, "lr": SETTINGS["lr"], "batch_size": SETTINGS["batch_size"],
+                  "seed": 1000 * k + epoch}
+        if name == "cnn":
+            train_cnn(backend, model, data.train_ids, data.train_lengths, data.train_labels,
+                      max_norm=MODELS[name][1]["max_norm"], **common)
+        else:
+            train_classifier(backend, model, data.train_ids, data.train_lengths,
+                             data.train_labels, clip=SETTINGS["clip"], **common)
         dev = float(np.mean(sentence_scores(backend, model, dev_ids, dev_lengths).argmax(1)
                             == dev_labels))
         history.append(round(dev, 4))
@@ -117,15 +134,29 @@ def table(results: dict) -> str:
     lines += ["", *paired(results.get("folds", {}))]
     meta = results.get("meta", {})
     return "\n".join([
-        "## MR sentence polarity, 10-fold cross-validation (topic `rnn_variants`)", "",
+        "## MR sentence polarity, 10-fold cross-validation (topics `rnn_variants`, "
+        "`cnn_text`)", "",
         f"Produced by `{COMMAND}`: reference solutions, NumPy backend, float32; "
         f"{', '.join(f'{k} {v}' for k, v in SETTINGS.items())}; up to "
         f"{meta.get('epochs', '?')} epochs, the epoch with the best accuracy on a dev tenth of "
         "the training folds scored on the test fold (Kim 2014's protocol). "
-        f"Ran {meta.get('date', '?')} on {meta.get('machine', cpu_model())}.", "",
+        f"{ran(meta, results.get('folds', {})) or 'Ran on ' + cpu_model()}.", "",
         *lines, "",
         "For scale, on MR: Kim's CNN with random embeddings 76.1, with word2vec 81.5 (Kim 2014, "
         "table 2).", ""])
+
+
+def ran(meta: dict, folds: dict) -> str:
+    """When and where each row ran (``meta["runs"]``; rows run before it was kept: the run's
+    ``date`` and ``machine``)."""
+    runs = {name: meta.get("runs", {}).get(name, {"date": meta.get("date", "?"),
+                                                  "machine": meta.get("machine", "?")})
+            for name in MODELS if folds.get(name)}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name, run in runs.items():
+        groups.setdefault((run["date"], run["machine"]), []).append(name)
+    return "; ".join(f"{', '.join(names)} ran {when} on {where}"
+                     for (when, where), names in groups.items())
 
 
 def paired(folds: dict) -> list[str]:
@@ -144,7 +175,8 @@ def paired(folds: dict) -> list[str]:
         out.append(f"BiLSTM minus {label}, fold by fold: {statistics.mean(diff):+.3f} ± "
                    f"{statistics.stdev(diff):.3f} (BiLSTM ahead on {wins} of {len(shared)} "
                    "folds).")
-    drops = [f["dev"] - f["dev_history"][-1] for runs in folds.values() for f in runs.values()]
+    drops = [f["dev"] - f["dev_history"][-1] for name, runs in folds.items() if name != "cnn"
+             for f in runs.values()]
     if drops:
         out.append(f"Dev accuracy peaks early (median best epoch in the table) and then falls: "
                    f"by {statistics.median(drops):.3f} (median) at the last epoch; the models "
@@ -195,8 +227,9 @@ def main() -> None:
             if str(k) in done:
                 continue
             done[str(k)] = run_fold(backend, name, k, args.epochs)
-            results["meta"] = {"settings": SETTINGS, "epochs": args.epochs,
-                               "date": date.today().isoformat(), "machine": machine()}
+            meta = results.setdefault("meta", {"settings": SETTINGS, "epochs": args.epochs})
+            meta.setdefault("runs", {})[name] = {"date": date.today().isoformat(),
+                                                 "machine": machine()}
             args.results.parent.mkdir(parents=True, exist_ok=True)
             args.results.write_text(json.dumps(results, indent=1) + "\n")
             print(f"{name} fold {k}: test {done[str(k)]['test']:.4f} (epoch "

@@ -255,7 +255,8 @@ def test_a_loop_that_loses_the_optimizers_state_loses_points(tmp_path, new, word
     _says(lost, words)
 
 
-GATED_STEP = "            opt.zero_grad()\n            scores, cache = model(x, state)  # (B, T, V)\n"
+GATED_STEP = ("            opt.zero_grad()\n"
+              "            scores, cache = model(x, state)  # (B, T, V)\n")
 
 
 def test_the_gated_lms_loop_that_loses_the_optimizers_state_loses_points(tmp_path):
