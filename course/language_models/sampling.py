@@ -152,7 +152,7 @@ def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
             return Verdict(False, f"{name}: {int(obs[outside].sum())} of {DRAWS} draws are "
                            f"word {int(outside[0])}, which has probability 0 there (outside the "
                            "top k)")
-        scores = actual[f"{name}|scores"]
+        scores = np.asarray(actual.get(f"{name}|scores", np.full(exp.shape, np.nan)))
         kth = np.sort(scores)[::-1][TIED_K - 1] if name.startswith("ties") else np.nan
         never = np.flatnonzero((exp > 100) & (obs == 0) & (scores == kth))
         if never.size:  # a word tied at the k-th largest, never drawn

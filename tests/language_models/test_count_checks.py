@@ -47,6 +47,23 @@ def test_a_draw_of_a_zero_probability_word_fails_at_once():
     assert not verdict.passed and "word 2" in verdict.message and "probability 0" in verdict.message
 
 
+def test_a_word_tied_at_the_kth_score_never_drawn_is_named_as_a_tie():
+    """The fixed tied row of the frequencies check: a tied word never drawn is named as a tie;
+    the top word never drawn is a plain chi-square failure, not called a tie."""
+    row, k = sampling.TIED_ROW, sampling.TIED_K
+    name = f"ties, top_k={k}"
+    p = sampling.exact_tempered(row[None], 1.0, k)[0]
+    for dropped, tie in ((2, True), (0, False)):  # word 2 scores 1.0 (the k-th), word 0 3.0
+        q = p.copy()
+        q[dropped] = 0.0
+        observed = np.round(q / q.sum() * sampling.DRAWS).astype(int)
+        payload = {**_frequencies(observed, p, name), f"{name}|scores": row}
+        verdict = sampling._frequency_judge(payload, None)
+        assert not verdict.passed
+        assert ("never drawn" in verdict.message) == tie, verdict.message
+        assert ("ties with the k-th largest" in verdict.message) == tie, verdict.message
+
+
 def test_top_k_judge_names_the_row_and_the_rank():
     scores = np.array([[3.0, 2.0, 1.0, 0.0], [0.0, 1.0, 2.0, 3.0]])
     ok = {"top_k=2|scores": scores, "top_k=2|draws": np.array([1, 3])}
