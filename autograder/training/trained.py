@@ -89,8 +89,10 @@ class TrainingPlan:
 def initial_parameters(shapes: dict[str, tuple[int, ...]], seed: int, *,
                        embedding_std: float = 0.1) -> dict[str, np.ndarray]:
     """Starting parameters drawn by the grader, so that no run starts from weights trained
-    elsewhere: Xavier-normal matrices (Glorot and Bengio 2010), ``embedding_std`` for
-    embedding tables (names containing ``embedding``), zero biases. Float64 host arrays."""
+    elsewhere: Xavier-normal weights (Glorot and Bengio 2010; the course library's layout, the
+    output on the last axis: a Linear's (in, out), a filter bank's (k, D, F) with fan-in k·D),
+    ``embedding_std`` for embedding tables (names containing ``embedding``), zero biases.
+    Float64 host arrays."""
     rng = np.random.default_rng([seed, 0x1A17])
     init = {}
     for name, shape in sorted(shapes.items()):
@@ -99,7 +101,7 @@ def initial_parameters(shapes: dict[str, tuple[int, ...]], seed: int, *,
         elif "embedding" in name:
             init[name] = embedding_std * rng.standard_normal(shape)
         else:
-            fan_in, fan_out = shape[0], int(np.prod(shape[1:]))
+            fan_in, fan_out = int(np.prod(shape[:-1])), shape[-1]
             init[name] = np.sqrt(2.0 / (fan_in + fan_out)) * rng.standard_normal(shape)
     return init
 

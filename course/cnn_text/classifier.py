@@ -149,12 +149,11 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
     """The given loop trains your SentenceCNN (on your Embedding, Conv1d, ReLU, MaxOverTime,
     Dropout, Linear, softmax cross-entropy, Adam and max-norm constraint) on MR's training
     split from the grader's initial parameters; the grader scores a fresh 80 % of the test
-    split (never sent) and compares forwards on 200 training sentences. A filter's weights
-    start Xavier-normal over its k·D inputs."""
+    split (never sent) and compares forwards on 200 training sentences."""
     require_datasets(["mr"])
     data = labelled_sentences("mr", max_tokens=40, min_count=2)
     v, widths = data.vocab_size, BUDGET["widths"]
-    plan = classifier_plan(
+    return classifier_plan(
         ctx, salt=0xC177, train=("polarity_training", "train_polarity"),
         score=("polarity_training", "score_sentences"),
         train_inputs=(data.train_ids, data.train_lengths), train_labels=data.train_labels,
@@ -165,12 +164,6 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
         score_options={"vocab_size": v, **{k: BUDGET[k] for k in SIZES}},
         floors=lambda labels, sample: {"majority": majority_share(labels)},
         who="classifier", items="held-out sentences")
-    rng = np.random.default_rng([ctx.base_seed, 0xC177])
-    for j, k in enumerate(widths):  # fan-in k·D, fan-out F
-        fan_in, fan_out = k * BUDGET["dim"], BUDGET["filters"]
-        plan.init[f"convs.{j}.weight"] = np.sqrt(2.0 / (fan_in + fan_out)) * rng.standard_normal(
-            (k, BUDGET["dim"], fan_out))
-    return plan
 
 
 #: trains the student's own CNN and library (nothing swapped in)

@@ -117,3 +117,16 @@ def test_metrics_thresholds_and_too_good_bounds():
                           chance_name="m", too_good=0.06, why="w", floor=0.6)
     assert acc.key == "accuracy" and acc.threshold(0.8) == pytest.approx(0.77)
     assert acc.threshold(0.62) == 0.6 and acc.too_good[0](0.8) == pytest.approx(0.86)
+
+
+def test_initial_weights_are_xavier_over_every_input_axis():
+    """The output is the last axis: a Linear's (in, out) draws with std √(2/(in+out)), a filter
+    bank's (k, D, F) with √(2/(k·D+F)); embeddings at 0.1, biases zero."""
+    from nlpdojo_autograder.training import initial_parameters
+
+    init = initial_parameters({"linear.weight": (300, 200), "conv.weight": (5, 60, 100),
+                               "embedding.weight": (400, 50), "conv.bias": (100,)}, seed=0)
+    np.testing.assert_allclose(init["linear.weight"].std(), np.sqrt(2 / 500), rtol=0.02)
+    np.testing.assert_allclose(init["conv.weight"].std(), np.sqrt(2 / 400), rtol=0.02)
+    np.testing.assert_allclose(init["embedding.weight"].std(), 0.1, rtol=0.02)
+    np.testing.assert_array_equal(init["conv.bias"], 0.0)
