@@ -7,7 +7,8 @@ model: the kit"):
   data with the reference's forward and audits every step (:func:`train_and_measure`,
   :func:`audit`); the two plans the course's checks take, a language model's and a
   classifier's, and the options every such check passes (:mod:`.plans`:
-  :func:`language_model_plan`, :func:`classifier_plan`, :func:`measured`, :data:`TRAINED`);
+  :func:`language_model_plan`, :func:`classifier_plan` and MR's :func:`mr_polarity_plan`,
+  :func:`measured`, :data:`TRAINED`);
 * evaluation (:mod:`.evaluate`): perplexity, accuracy, the floors (add-one unigram, majority
   class, most frequent label) and the metrics with their too-good bounds;
 * data preparation (:mod:`.prepare`): vocabulary and ids, running text as id streams, BPTT
@@ -55,6 +56,7 @@ from nlpdojo_autograder.training.plans import (
     classifier_plan,
     language_model_plan,
     measured,
+    mr_polarity_plan,
 )
 from nlpdojo_autograder.training.prepare import (
     EOS,
@@ -108,8 +110,8 @@ __all__ = [
     "classifier_plan", "generate", "heldout_rng", "initial_parameters", "input_path", "is_float64",
     "labelled_sentences", "language_model_plan", "load_parameters", "majority_share", "measured",
     "most_frequent_label_accuracy", "output_path", "outputs_root", "pad_rows", "perplexity",
-    "perplexity_metric", "read_checkpoint", "read_meta", "require_datasets", "restore",
-    "resume_epoch", "run_epochs", "run_training", "sample_indices", "save_checkpoint",
+    "perplexity_metric", "mr_polarity_plan", "read_checkpoint", "read_meta", "require_datasets",
+    "restore", "resume_epoch", "run_epochs", "run_training", "sample_indices", "save_checkpoint",
     "save_training", "say", "sentence_matrices", "sentence_tokens", "shown_output",
     "solutions_installed", "stream_targets", "stretch", "take", "token_ids", "token_streams",
     "train_and_measure", "unigram_perplexity", "vocabulary",

@@ -7,7 +7,8 @@
   measures its perplexity (with the add-one unigram floor).
 * :func:`classifier_plan`: the given loop trains a classifier on training inputs and labels;
   the grader scores a fresh share of the test inputs (never sent) and measures accuracy, with
-  the topic's floors (majority class, a baseline) as extra figures.
+  the topic's floors (majority class, a baseline) as extra figures;
+  :func:`mr_polarity_plan` is the one every topic's MR sentence classifier uses.
 
 Both draw the held-out sample, then a probe of training data for the forwards' comparison,
 from :func:`~nlpdojo_autograder.training.prepare.heldout_rng` with the check's ``salt``.
@@ -31,20 +32,27 @@ options every such check passes. A question, in full::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from nlpdojo_autograder.authoring.checks import CheckFailure, Context
-from nlpdojo_autograder.training.evaluate import accuracy, perplexity, unigram_perplexity
+from nlpdojo_autograder.training.evaluate import (
+    accuracy,
+    majority_share,
+    perplexity,
+    unigram_perplexity,
+)
 from nlpdojo_autograder.training.prepare import (
     TokenStreams,
     heldout_rng,
+    labelled_sentences,
     sample_indices,
     stretch,
     take,
 )
+from nlpdojo_autograder.training.train import require_datasets
 from nlpdojo_autograder.training.trained import (
     TrainingPlan,
     audit,
@@ -129,3 +137,25 @@ def classifier_plan(ctx: Context, *, salt: int, train: tuple[str, str], score: t
         score_options=score_options, heldout=take(test_inputs, sample),
         probe=take(train_inputs, rows), measure=measure,
         extra=floors(labels, sample) if floors is not None else {})
+
+
+def mr_polarity_plan(ctx: Context, *, salt: int, given: str,
+                  shapes: Callable[[int], dict[str, tuple[int, ...]]], options: dict[str, Any],
+                  sizes: Iterable[str]) -> TrainingPlan:
+    """Sentence polarity on MR (Pang and Lee 2005), as every topic's sentence classifier is
+    graded: the given module ``given``'s ``train_polarity`` trains on MR's training split
+    (sentences of 40 tokens at most, words seen twice or more) from the grader's initial
+    parameters of ``shapes(vocab_size)`` with ``options``; its ``score_sentences``, with the
+    options named in ``sizes``, scores a fresh 80 % of the test split (never sent) and a probe
+    of 200 training sentences; the majority class is the floor reported beside the accuracy."""
+    require_datasets(["mr"])
+    data = labelled_sentences("mr", max_tokens=40, min_count=2)
+    v = data.vocab_size
+    return classifier_plan(
+        ctx, salt=salt, train=(given, "train_polarity"), score=(given, "score_sentences"),
+        train_inputs=(data.train_ids, data.train_lengths), train_labels=data.train_labels,
+        test_inputs=(data.test_ids, data.test_lengths), test_labels=data.test_labels,
+        classes=2, probe=200, shapes=shapes(v), options={"vocab_size": v, **options},
+        score_options={"vocab_size": v, **{k: options[k] for k in sizes}},
+        floors=lambda labels, sample: {"majority": majority_share(labels)},
+        who="classifier", items="held-out sentences")

@@ -24,11 +24,8 @@ from nlpdojo_autograder.training import (
     TRAINED,
     TrainingPlan,
     accuracy_metric,
-    classifier_plan,
-    labelled_sentences,
-    majority_share,
     measured,
-    require_datasets,
+    mr_polarity_plan,
 )
 
 MODULE = "kim_cnn"
@@ -150,20 +147,9 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
     Dropout, Linear, softmax cross-entropy, Adam and max-norm constraint) on MR's training
     split from the grader's initial parameters; the grader scores a fresh 80 % of the test
     split (never sent) and compares forwards on 200 training sentences."""
-    require_datasets(["mr"])
-    data = labelled_sentences("mr", max_tokens=40, min_count=2)
-    v, widths = data.vocab_size, BUDGET["widths"]
-    return classifier_plan(
-        ctx, salt=0xC177, train=("polarity_training", "train_polarity"),
-        score=("polarity_training", "score_sentences"),
-        train_inputs=(data.train_ids, data.train_lengths), train_labels=data.train_labels,
-        test_inputs=(data.test_ids, data.test_lengths), test_labels=data.test_labels,
-        classes=2, probe=200,
-        shapes=cnn_shapes(v, BUDGET["dim"], BUDGET["filters"], widths),
-        options={"vocab_size": v, **BUDGET},
-        score_options={"vocab_size": v, **{k: BUDGET[k] for k in SIZES}},
-        floors=lambda labels, sample: {"majority": majority_share(labels)},
-        who="classifier", items="held-out sentences")
+    return mr_polarity_plan(
+        ctx, salt=0xC177, given="polarity_training", options=BUDGET, sizes=SIZES,
+        shapes=lambda v: cnn_shapes(v, BUDGET["dim"], BUDGET["filters"], BUDGET["widths"]))
 
 
 #: trains the student's own CNN and library (nothing swapped in)

@@ -30,11 +30,8 @@ from nlpdojo_autograder.training import (
     TRAINED,
     TrainingPlan,
     accuracy_metric,
-    classifier_plan,
-    labelled_sentences,
-    majority_share,
     measured,
-    require_datasets,
+    mr_polarity_plan,
 )
 from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S, torch_module
 
@@ -109,20 +106,9 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
     library's Linear, softmax cross-entropy and Adam) on MR's training split from the grader's
     initial parameters; the grader scores a fresh 80 % of the test split (never sent) and
     compares forwards on 200 training sentences."""
-    require_datasets(["mr"])
-    data = labelled_sentences("mr", max_tokens=40, min_count=2)
-    v = data.vocab_size
-    return classifier_plan(
-        ctx, salt=0x3A7, train=("sentence_training", "train_polarity"),
-        score=("sentence_training", "score_sentences"),
-        train_inputs=(data.train_ids, data.train_lengths), train_labels=data.train_labels,
-        test_inputs=(data.test_ids, data.test_lengths), test_labels=data.test_labels,
-        classes=2, probe=200, shapes=classifier_shapes(v, CLASSIFIER),
-        options={"vocab_size": v, **CLASSIFIER},
-        score_options={"vocab_size": v, **{k: CLASSIFIER[k] for k in ("dim", "hidden",
-                                                                        "pooling")}},
-        floors=lambda labels, sample: {"majority": majority_share(labels)},
-        who="classifier", items="held-out sentences")
+    return mr_polarity_plan(
+        ctx, salt=0x3A7, given="sentence_training", options=CLASSIFIER,
+        sizes=("dim", "hidden", "pooling"), shapes=lambda v: classifier_shapes(v, CLASSIFIER))
 
 
 def _classifier_case(ctx: Context) -> LayerCase:

@@ -27,11 +27,8 @@ from nlpdojo_autograder.training import (
     TRAINED,
     TrainingPlan,
     accuracy_metric,
-    classifier_plan,
-    labelled_sentences,
-    majority_share,
     measured,
-    require_datasets,
+    mr_polarity_plan,
 )
 
 MODULE = "classifier"
@@ -138,19 +135,9 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
     softmax cross-entropy, clipping and Adam) on MR's training split from the grader's initial
     parameters, forget gates at one; the grader scores a fresh 80 % of the test split (never
     sent) and compares forwards on 200 training sentences."""
-    require_datasets(["mr"])
-    data = labelled_sentences("mr", max_tokens=40, min_count=2)
-    v = data.vocab_size
-    plan = classifier_plan(
-        ctx, salt=0xB157, train=("classifier_training", "train_polarity"),
-        score=("classifier_training", "score_sentences"),
-        train_inputs=(data.train_ids, data.train_lengths), train_labels=data.train_labels,
-        test_inputs=(data.test_ids, data.test_lengths), test_labels=data.test_labels,
-        classes=2, probe=200, shapes=classifier_shapes(v, BUDGET["hidden"], BUDGET["dim"]),
-        options={"vocab_size": v, **BUDGET},
-        score_options={"vocab_size": v, **{k: BUDGET[k] for k in SIZES}},
-        floors=lambda labels, sample: {"majority": majority_share(labels)},
-        who="classifier", items="held-out sentences")
+    plan = mr_polarity_plan(
+        ctx, salt=0xB157, given="classifier_training", options=BUDGET, sizes=SIZES,
+        shapes=lambda v: classifier_shapes(v, BUDGET["hidden"], BUDGET["dim"]))
     hidden = BUDGET["hidden"]
     for side in ("left", "right"):
         plan.init[f"{side}.cell.bias"][hidden:2 * hidden] = 1.0  # the forget gates'
