@@ -195,6 +195,28 @@ def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
             "param_grads_once": once}
 
 
+def train_then_eval_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+                        params: dict[str, Any] | None, train_inputs: Sequence[Sequence[Any]],
+                        eval_inputs: Sequence[Sequence[Any]], eval_grads: Sequence[Any], *,
+                        names: Sequence[Any] | None = None) -> dict[str, Any]:
+    """A new layer run forward in training mode on each of ``train_inputs`` (what it learns
+    from them, batch norm's running statistics, stays in the layer), then put in eval mode
+    (``layer.eval()``) and run forward and backward on each of ``eval_inputs`` in turn.
+
+    Returns the eval applications' ``outputs`` and ``input_grads``. As in :func:`layer_run`,
+    no call may change what it is given."""
+    layer = build(cls, args, kwargs, params, train=True)
+    for t, x in enumerate(train_inputs):
+        _forward_unchanging(layer, x, names, t, len(train_inputs))
+    layer.train(False)
+    outputs, input_grads = [], []
+    for t, (x, g) in enumerate(zip(eval_inputs, eval_grads, strict=True)):
+        out, cache = _forward_unchanging(layer, x, names, t, len(eval_inputs))
+        outputs.append(out)
+        input_grads.append(_backward_unchanging(layer, g, cache))
+    return {"outputs": outputs, "input_grads": input_grads}
+
+
 def final_state_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
                     params: dict[str, Any] | None, inputs: Sequence[Any], *,
                     train: bool = True, cells: dict[str, Sequence[Any]] | None = None) -> Any:

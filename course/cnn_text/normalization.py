@@ -1,0 +1,189 @@
+"""Batch normalisation (Ioffe and Szegedy 2015; CS224n lecture 11's toolkit for deep CNNs): the
+course library's ``BatchNorm1d`` as a layer in training mode on sequences (B, T, C) whose
+channels have means and scales far from 0 and 1, against ``torch.nn.functional.batch_norm``;
+then its running statistics, judged by what eval mode computes after three training batches:
+two eval calls on batches of another distribution, outputs and input gradients. The usual
+mistakes with the running statistics (the biased variance kept, the momentum weighing the old
+estimate, never updated, updated in eval too, the batch's statistics used in eval) are named
+when that is what the outputs are. The reference equals ``torch.nn.BatchNorm1d``
+(tests/cnn_text/test_batch_norm.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    CheckFailure,
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    torch_check,
+    value_check,
+)
+
+NORM = "..library.normalization"
+B, T, C = 3, 4, 3
+MOMENTUM, EPS = 0.3, 1e-5  # not torch's 0.1: a layer that ignores self.momentum differs
+
+
+def _draws(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Channels with their own mean (−3..3) and scale (0.5..4), as features are."""
+    return r.uniform(-3, 3, shape[-1]) + r.uniform(0.5, 4, shape[-1]) * r.standard_normal(shape)
+
+
+def _case(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, C), kwargs={"momentum": MOMENTUM},
+                     params={"weight": rng.uniform(0.5, 2.0, C), "bias": rng.standard_normal(C)},
+                     inputs=lambda r: (_draws(r, (B, T, C)),), names=("x",))
+
+
+def _torch_batch_norm(p, x):
+    import torch
+
+    out = torch.nn.functional.batch_norm(x.transpose(1, 2), None, None, p["weight"], p["bias"],
+                                         training=True, eps=EPS)  # (B, C, T)
+    return out.transpose(1, 2)  # (B, T, C)
+
+
+_torch_batch_norm.label = "torch.nn.functional.batch_norm"  # type: ignore[attr-defined]
+
+
+# -- the running statistics, seen through eval mode --------------------------------------------
+def _running(batches: list[np.ndarray], mistake: str) -> tuple[np.ndarray, np.ndarray]:
+    """The running mean and variance after training on ``batches``, computed as ``mistake``
+    does ("" for the right way)."""
+    mean, var = np.zeros(C), np.ones(C)
+    if mistake == "never updated":
+        return mean, var
+    new = 1 - MOMENTUM if mistake == "old weighted by momentum" else MOMENTUM
+    for x in batches:
+        flat = x.reshape(-1, C)
+        batch_var = flat.var(axis=0, ddof=0 if mistake == "biased" else 1)
+        mean = (1 - new) * mean + new * flat.mean(axis=0)
+        var = (1 - new) * var + new * batch_var
+    return mean, var
+
+
+def _eval_outputs(train: list[np.ndarray], evals: list[np.ndarray], grads: list[np.ndarray],
+                  gamma: np.ndarray, beta: np.ndarray, mistake: str = "") -> dict[str, np.ndarray]:
+    out = {}
+    seen = list(train)
+    for i, (x, g) in enumerate(zip(evals, grads, strict=True)):
+        if mistake == "updated in eval":
+            seen.append(x)
+        mean, var = _running(seen, mistake if mistake != "updated in eval" else "")
+        if mistake == "batch statistics":
+            flat = x.reshape(-1, C)
+            mean, var = flat.mean(axis=0), flat.var(axis=0)
+        out[f"eval call {i + 1}: y"] = gamma * (x - mean) / np.sqrt(var + EPS) + beta
+        out[f"eval call {i + 1}: dL/dx"] = g * gamma / np.sqrt(var + EPS)
+    return out
+
+
+#: the usual mistakes, each by how :func:`_eval_outputs` computes it, and what to say
+MISTAKES = {
+    "biased": "the running variance fed with the biased batch variance (divided by m): the "
+              "running estimate takes the unbiased one, m / (m − 1) σ², as torch does (the "
+              "batch itself is still normalised with the biased σ²)",
+    "old weighted by momentum": "the momentum weighing the old estimate, running ← momentum · "
+                                "running + (1 − momentum) · batch (Keras's convention): here, "
+                                "as in torch, momentum is the weight of the new batch",
+    "never updated": "running statistics never updated in training: eval mode used the initial "
+                     "mean 0 and variance 1",
+    "updated in eval": "running statistics updated in eval mode too: only training batches "
+                       "update them, eval mode reads them and changes nothing",
+    "batch statistics": "the eval batch's own mean and variance used in eval mode: eval mode "
+                        "normalises with the running estimates, so an example's output does not "
+                        "depend on the rest of its batch",
+}
+
+
+def _running_check(ctx: Context) -> dict[str, np.ndarray]:
+    rng = ctx.rng()
+    gamma, beta = rng.uniform(0.5, 2.0, C), rng.standard_normal(C)
+    train = [_draws(rng, (B, T, C)) for _ in range(3)]
+    evals = [1.0 + 2.0 * _draws(rng, (2, T, C)) for _ in range(2)]
+    grads = [rng.standard_normal(x.shape) for x in evals]
+    run = ctx.probe("train_then_eval_run")(
+        ctx.function(NORM, "BatchNorm1d"), (ctx.backend, C), {"momentum": MOMENTUM},
+        {"weight": ctx.asarray(gamma), "bias": ctx.asarray(beta)},
+        [[ctx.asarray(x)] for x in train], [[ctx.asarray(x)] for x in evals],
+        [ctx.asarray(g) for g in grads], names=("x",))
+    got = {}
+    for i in range(len(evals)):
+        got[f"eval call {i + 1}: y"] = ctx.to_numpy(run["outputs"][i], "BatchNorm1d's output")
+        got[f"eval call {i + 1}: dL/dx"] = ctx.to_numpy(run["input_grads"][i],
+                                                        "BatchNorm1d's input gradient")
+    right = _eval_outputs(train, evals, grads, gamma, beta)
+    for mistake, says in MISTAKES.items():  # named only where it differs from the right
+        wrong = _eval_outputs(train, evals, grads, gamma, beta, mistake)
+        if all(k in got and got[k].shape == v.shape for k, v in wrong.items()) and any(
+                not np.allclose(wrong[k], right[k]) for k in right) and all(
+                np.allclose(got[k], wrong[k], rtol=1e-8, atol=1e-10) for k in wrong
+                if k.endswith(": y")):
+            raise CheckFailure(f"BatchNorm1d in eval mode after three training batches: the "
+                               f"outputs are exactly those of {says}")
+    return got
+
+
+#: the two updates of the running statistics in the reference (what three planted bugs change)
+UPDATES = ("self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean\n"
+           "            self.running_var = ((1 - self.momentum) * self.running_var\n"
+           "                                 + self.momentum * var * (m / (m - 1)))")
+
+BATCH_NORM = Question(
+    "batch_norm", "Batch normalisation: training, running statistics, eval",
+    code="library/normalization",
+    checks=[
+        *layer_checks("batch_norm", NORM, "BatchNorm1d", _case,
+                      title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
+                      torch=_torch_batch_norm),
+        torch_check("batch_norm", NORM, "BatchNorm1d", _case, torch=_torch_batch_norm,
+                    title="BatchNorm1d in training, against torch.nn.functional.batch_norm",
+                    points=0.25),
+        value_check("batch_norm", "running", "BatchNorm1d in eval mode after three training "
+                    "batches: the running statistics", 1.0, _running_check, rtol=1e-8,
+                    atol=1e-10),
+    ],
+    planted_bugs=[
+        bug("the statistics of each position over its channels (layer normalisation, not "
+            "batch normalisation)", NORM,
+            "mean = xp.mean(x, axis=axes)  # (C,)",
+            "mean = xp.mean(x, axis=-1, keepdims=True)  # (C,)", "batch_norm"),
+        bug("the batch normalised with the unbiased variance", NORM,
+            "var = xp.mean((x - mean) ** 2, axis=axes)  # (C,) biased",
+            "var = xp.sum((x - mean) ** 2, axis=axes) / (m - 1)  # (C,) biased", "batch_norm"),
+        bug("backward without the paths through the batch's mean and variance", NORM,
+            "return scale * (grad_output - xp.mean(grad_output, axis=axes)\n"
+            "                        - x_hat * xp.mean(grad_output * x_hat, axis=axes))",
+            "return scale * grad_output", "batch_norm"),
+        bug("the running variance fed with the biased batch variance", NORM,
+            "self.momentum * var * (m / (m - 1)))", "self.momentum * var)", "batch_norm",
+            says="biased batch variance"),
+        bug("the batch's own statistics used in eval mode", NORM,
+            "        if self.training:\n            mean = xp.mean(x, axis=axes)",
+            "        if True:\n            mean = xp.mean(x, axis=axes)", "batch_norm",
+            says="eval batch's own mean"),
+        bug("the momentum weighing the old running mean and variance", NORM, UPDATES,
+            "self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mean\n"
+            "            self.running_var = (self.momentum * self.running_var\n"
+            "                                + (1 - self.momentum) * var * (m / (m - 1)))",
+            "batch_norm", says="Keras's convention"),
+        bug("the running statistics never updated", NORM, UPDATES, "pass", "batch_norm",
+            says="never updated in training"),
+        bug("the running statistics updated by eval batches too", NORM,
+            "        else:\n            mean, var = self.running_mean, self.running_var\n",
+            "        else:\n            mean = xp.mean(x, axis=axes)\n"
+            "            var = xp.mean((x - mean) ** 2, axis=axes)\n"
+            "            self.running_mean = (1 - self.momentum) * self.running_mean"
+            " + self.momentum * mean\n"
+            "            self.running_var = ((1 - self.momentum) * self.running_var\n"
+            "                                + self.momentum * var * (m / (m - 1)))\n"
+            "            mean, var = self.running_mean, self.running_var\n",
+            "batch_norm", says="updated in eval mode too"),
+    ])
+
+QUESTIONS = [BATCH_NORM]
