@@ -1,0 +1,104 @@
+"""A residual convolutional block (CS224n lecture 11's tools for deep CNNs; He et al. 2016;
+Conneau et al. 2017): ``ResidualBlock`` checked as a layer in training mode against torch
+(``conv1d``, ``batch_norm``, ``relu``) with the same parameters, in two settings, each with a
+reason: the channels kept, where the shortcut is the identity, and the channels changed, where
+it is a 1×1 convolution. Its convolutions, batch norms and ReLUs are the reference's, swapped
+in, so only the wiring is the student's: where the sum goes, and that dL/dx adds both
+branches."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    torch_check,
+)
+
+MODULE = "residual_block"
+B, T, K, EPS = 3, 5, 3, 1e-5
+#: (channels in, channels out, the setting's name)
+SETTINGS = ((3, 3, "identity"), (2, 3, "projection"))
+
+
+def _case(c_in: int, c_out: int):
+    def make(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        params = {}
+        for conv, fan_in in (("conv1", c_in), ("conv2", c_out)):
+            params[f"{conv}.weight"] = rng.standard_normal((K, fan_in, c_out)) / np.sqrt(K * fan_in)
+            params[f"{conv}.bias"] = 0.3 * rng.standard_normal(c_out)
+        for norm in ("norm1", "norm2"):
+            params[f"{norm}.weight"] = rng.uniform(0.5, 1.5, c_out)
+            params[f"{norm}.bias"] = 0.3 * rng.standard_normal(c_out)
+        if c_in != c_out:
+            params["shortcut.weight"] = rng.standard_normal((1, c_in, c_out))
+            params["shortcut.bias"] = 0.3 * rng.standard_normal(c_out)
+        return LayerCase(args=(ctx.backend, c_in, c_out), kwargs={"kernel_size": K},
+                         params=params, inputs=lambda r: (r.standard_normal((B, T, c_in)),),
+                         names=("x",))
+    return make
+
+
+def _torch_block(p, x):
+    """The block in ``torch.nn.functional`` on (B, T, C) tensors (torch's (B, C, T) inside)."""
+    import torch
+    from torch.nn import functional
+
+    def conv(name, h, pad):
+        return functional.conv1d(h.transpose(1, 2), p[f"{name}.weight"].permute(2, 1, 0),
+                                 p[f"{name}.bias"], padding=pad).transpose(1, 2)
+
+    def norm(name, h):
+        return functional.batch_norm(h.transpose(1, 2), None, None, p[f"{name}.weight"],
+                                     p[f"{name}.bias"], training=True, eps=EPS).transpose(1, 2)
+
+    h = torch.relu(norm("norm1", conv("conv1", x, K // 2)))
+    h = norm("norm2", conv("conv2", h, K // 2))
+    skip = conv("shortcut", x, 0) if "shortcut.weight" in p else x
+    return torch.relu(h + skip)
+
+
+_torch_block.label = "the block in torch.nn.functional"  # type: ignore[attr-defined]
+
+
+def _checks():
+    checks = []
+    for c_in, c_out, name in SETTINGS:
+        case = _case(c_in, c_out)
+        title = f"ResidualBlock, {c_in} to {c_out} channels ({name} shortcut)"
+        made = [*layer_checks("residual_block", MODULE, "ResidualBlock", case, title=title,
+                              points=0.75, repeat=2, torch=_torch_block),
+                torch_check("residual_block", MODULE, "ResidualBlock", case,
+                            torch=_torch_block, title=f"{title}, against torch",
+                            points=0.25)]
+        checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]
+    return checks
+
+
+RESIDUAL_BLOCK = Question(
+    "residual_block", "A residual block: convolutions, batch norm, a 1×1 projection shortcut",
+    code=MODULE, checks=_checks(),
+    planted_bugs=[
+        bug("the shortcut added after the final ReLU", MODULE,
+            "y, r2 = self.relu2(h + skip)  # (B, T, C_out)",
+            "y, r2 = self.relu2(h)\n        y = y + skip", "residual_block"),
+        bug("the shortcut's gradient dropped (dL/dx from the main branch only)", MODULE,
+            "return grad_main + grad_skip", "return grad_main", "residual_block"),
+        bug("the shortcut fed the gradient from above the final ReLU", MODULE,
+            "grad_skip = grad_sum if cs is None else self.shortcut.backward(grad_sum, cs)",
+            "grad_skip = grad_output if cs is None else self.shortcut.backward(grad_output, cs)",
+            "residual_block"),
+        bug("a ReLU after the second batch norm too, before the sum", MODULE,
+            "h, n2 = self.norm2(h)", "h, n2 = self.norm2(h)\n        h = h * (h > 0)",
+            "residual_block"),
+    ],
+    requires=("conv1d", "batch_norm", "neural_networks.relu"))
+
+QUESTIONS = [RESIDUAL_BLOCK]
