@@ -314,6 +314,16 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                                                                      "param_grads_once").items()}}
 
     def judge_accumulate(actual: Payload, expected: Payload | None) -> Verdict:
+        # judged on right gradients only: twice 0 is 2 × 0, and a layer whose backward adds
+        # nothing (a stub) must not earn this check
+        wrong = [key[len("once "):] for key, once in actual.items() if key.startswith("once ")
+                 and expected is not None and (key not in expected or np.shape(once) != np.shape(
+                     expected[key]) or not np.allclose(once, expected[key], rtol=rtol,
+                                                       atol=1e-8))]
+        if wrong:
+            return Verdict(False, f"the gradient of {', '.join(wrong)} after one backward pass "
+                           "is not right yet (the values and gradient checks say how); that "
+                           "gradients accumulate over passes is judged once it is")
         for key, once in actual.items():
             if not key.startswith("once "):
                 continue
@@ -345,7 +355,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                        0.0, lambda ctx: gradients(ctx, 1), **options),
         repeated,
         *([custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
-                        accumulate, judge_accumulate, **options)] if parameters else []),
+                        accumulate, judge_accumulate, needs_expected=True, **options)]
+          if parameters else []),
     ]
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
     return _share(checks, points, LAYER_SHARES | dict(shares or {}))

@@ -257,8 +257,15 @@ def metric_check(question: str, name: str, title: str, points: float,
         floor = float(actual[chance]) if chance and chance in actual else None
         if floor is not None and math.isfinite(floor):
             limit = max(limit, floor) if higher_is_better else min(limit, floor)
-        ok = math.isfinite(value) and (value >= limit if higher_is_better else value <= limit)
-        sign = "≥" if higher_is_better else "≤"
+        # at the chance floor itself a constant answer ties it (the majority class every
+        # time): a trained model must beat the floor, not equal it
+        strict = floor is not None and limit == floor
+        if higher_is_better:
+            ok = math.isfinite(value) and (value > limit if strict else value >= limit)
+            sign = ">" if strict else "≥"
+        else:
+            ok = math.isfinite(value) and (value < limit if strict else value <= limit)
+            sign = "<" if strict else "≤"
         # a threshold set by the reference's run is the reference's value in disguise: shown
         # once earned, never to a result that missed it (the chance floor is the grader's)
         hidden_limit = not ok and ref is not None and limit != floor

@@ -47,11 +47,44 @@ def test_apply_max_norm_projects_weights_in_place_and_leaves_biases(backend):
     np.testing.assert_array_equal(_np(backend, layer.bias.data), 10.0)
 
 
-@pytest.mark.parametrize("mistake", list(q.MISTAKES), ids=["rows", "stretched", "whole"])
-def test_each_mistake_differs_from_the_constraint_on_some_case(mistake):
-    """Each named mistake is told apart on at least one case, whatever the draw."""
-    wrong = q.MISTAKES[mistake]
+def _payload(seed: int, constrain) -> dict[str, np.ndarray]:
+    """The check's payload for the weights of ``seed``, outputs by ``constrain``."""
+    rng, out = np.random.default_rng(seed), {}
+    for what, shape, scales, limit in q.CASES:
+        weight = q._weights(rng, shape, scales)
+        out[q._key(what, limit)] = constrain(weight, limit)
+        out[f"{what}: the weight given"] = weight
+    return out
+
+
+def _reference(weight: np.ndarray, limit: float) -> np.ndarray:
+    return np.asarray(max_norm(weight, limit))
+
+
+def _check():
+    from nlpdojo.plugins import get_registry
+
+    return get_registry().get("exercise", "cnn_text").check("max_norm.values")
+
+
+@pytest.mark.parametrize("mistake,wrong", [(m, f) for m, f in zip(
+    q.MISTAKES, (q._rows, q._stretched, q._whole), strict=True)],
+    ids=["rows", "stretched", "whole"])
+def test_each_mistake_is_named_whatever_the_draw(mistake, wrong):
+    """Each named mistake differs from the constraint on some case and is named, on every
+    draw."""
     for seed in range(5):
-        rng = np.random.default_rng(seed)
-        weights = [(q._weights(rng, shape, scales), limit) for _, shape, scales, limit in q.CASES]
-        assert any(not np.allclose(wrong(w, s), q._exact(w, s)) for w, s in weights)
+        expected = _payload(seed, _reference)
+        verdict = _check().judge(_payload(seed, wrong), expected)
+        assert not verdict.passed and mistake in verdict.message
+
+
+def test_a_mistake_that_matches_one_case_only_is_not_named():
+    """A clip of every entry to [−s, s] equals the row norm's output on the zero column
+    only: it fails, and no mistake is named (once the first matching case named one)."""
+    def clipped(weight, limit):
+        return np.clip(weight, -limit, limit)
+
+    verdict = _check().judge(_payload(0, clipped), _payload(0, _reference))
+    assert not verdict.passed
+    assert not any(m in verdict.message for m in q.MISTAKES), verdict.message

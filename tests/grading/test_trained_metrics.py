@@ -183,6 +183,21 @@ def test_without_the_reference_nothing_is_audited_and_the_floor_decides():
     assert not check.judge({"value": 200.0, "unigram": 190.0}, None).passed
 
 
+@pytest.mark.parametrize("topic,check_id,constant", [
+    ("cnn_text", "kim_polarity.accuracy", {"value": 0.5041, "majority": 0.5041}),
+    ("rnn_variants", "bilstm_polarity.accuracy", {"value": 0.5041, "majority": 0.5041}),
+    ("language_models", "window_lm.perplexity", {"value": 190.0, "unigram": 190.0})])
+def test_a_constant_answer_that_ties_the_chance_floor_fails(topic, check_id, constant):
+    """Without the reference the floor decides, and a constant answer (the majority class for
+    every sentence) reaches it exactly: a trained model must beat it, not equal it."""
+    check = get_registry().get("exercise", topic).check(check_id)
+    tie = check.judge(constant, None)
+    assert not tie.passed and "a trained model must beat it" in tie.message
+    better = dict(constant, value=constant["value"] * (1.02 if "majority" in constant
+                                                       else 0.98))
+    assert check.judge(better, None).passed
+
+
 @pytest.mark.parametrize("topic,check_id", [
     ("language_models", "rnn_lm.perplexity"), ("language_models", "window_lm.perplexity"),
     ("language_models", "sentence_polarity.accuracy"), ("neural_networks", "pos_tagging.accuracy"),
