@@ -53,7 +53,8 @@ _torch_batch_norm.label = "torch.nn.functional.batch_norm"  # type: ignore[attr-
 # -- the running statistics, seen through eval mode --------------------------------------------
 def _running(batches: list[np.ndarray], mistake: str) -> tuple[np.ndarray, np.ndarray]:
     """The running mean and variance after training on ``batches``, computed as ``mistake``
-    does ("" for the right way)."""
+    does (a name of :data:`MISTAKES`; any other, torch's update, which the mistake "updated
+    in eval" applies to the eval batches too)."""
     mean, var = np.zeros(C), np.ones(C)
     if mistake == "never updated":
         return mean, var
@@ -183,10 +184,7 @@ BATCH_NORM = Question(
             "        else:\n            mean, var = self.running_mean, self.running_var\n",
             "        else:\n            mean = xp.mean(x, axis=axes)\n"
             "            var = xp.mean((x - mean) ** 2, axis=axes)\n"
-            "            self.running_mean = (1 - self.momentum) * self.running_mean"
-            " + self.momentum * mean\n"
-            "            self.running_var = ((1 - self.momentum) * self.running_var\n"
-            "                                + self.momentum * var * (m / (m - 1)))\n"
+            f"            {UPDATES}\n"
             "            mean, var = self.running_mean, self.running_var\n",
             "batch_norm", says="updated in eval mode too"),
     ])
