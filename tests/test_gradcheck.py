@@ -581,3 +581,33 @@ def test_gradient_of_transposed_shape_that_is_wrong_anyway():
     x, w = rng.standard_normal((5, 3)), rng.standard_normal((3, 4))
     r = check_gradient(lambda v: float(np.sum(x @ v)), w, np.ones((4, 3)), name="W")
     assert not r.passed and r.diagnosis.endswith("the transposed shape")
+
+
+def test_a_gradient_sent_where_the_true_one_is_zero_is_named_as_a_missed_mask():
+    """A max's gradient given to every position: wrong exactly where the true gradient is 0,
+    right where the max was taken; no word of repeated rows."""
+    x = np.random.default_rng(3).standard_normal((4, 5, 3))  # (B, T, F)
+
+    def f(v):
+        return float(np.sum(v.max(axis=1) * np.arange(1.0, 4.0)))
+
+    right = (x == x.max(axis=1, keepdims=True)) * np.arange(1.0, 4.0)
+    everywhere = np.broadcast_to(np.arange(1.0, 4.0), x.shape).copy()
+    assert check_gradient(f, x, right, name="h").passed
+    r = check_gradient(f, x, everywhere, name="h")
+    assert not r.passed
+    assert r.diagnosis == "your gradient is not 0 at 48 entries where the true one is 0, and " \
+                          "right at the others", r.message
+    assert "mask missed in backward" in r.hint and "scatter-add" not in r.hint
+
+
+def test_rows_of_a_batch_are_not_told_about_repeated_embedding_rows():
+    """The first axis of a 3-D gradient is the batch's examples: the rows hint names what
+    examples share (padding), not scatter-add."""
+    x = np.random.default_rng(4).standard_normal((4, 3, 2))
+    right = 2 * x
+    wrong = right.copy()
+    wrong[1] *= 3.0
+    r = check_gradient(lambda v: float(np.sum(v ** 2)), x, wrong, name="h")
+    assert not r.passed and r.diagnosis.startswith("row 1 is wrong; the others are right")
+    assert "padding" in r.hint and "scatter-add" not in r.hint

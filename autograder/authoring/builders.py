@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
-from nlpdojo_autograder.authoring.compare import compare_payloads
+from nlpdojo_autograder.authoring.compare import Nonfinite, compare_payloads
 from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
     GradientProblem,
@@ -236,7 +236,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
                  eval_mode: bool = False, parameters: bool = True,
                  shares: dict[str, float] | None = None, hints: dict[str, str] | None = None,
-                 **options: Any) -> list[Check]:
+                 nonfinite: Nonfinite = None, **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
     ``make(ctx)`` returns the :class:`LayerCase`. ``torch``: the true forward in torch, a
@@ -248,7 +248,9 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     left out and its share of the points goes to the others. ``shares``: how the question's
     ``points`` are split, over :data:`LAYER_SHARES` (``{"eval": 0.45}`` where eval mode is half
     of what the layer teaches, as for dropout). ``hints``: ``{check name: hint}`` added to a
-    failed check's message (:func:`with_hint`). ``options`` go to every check (``swap_in``,
+    failed check's message (:func:`with_hint`). ``nonfinite``: what a NaN or inf in the
+    output means for this layer, said instead of the general causes (a pooling layer's −inf is
+    a padded position kept, not a log(0)). ``options`` go to every check (``swap_in``,
     ``timeout_s``...).
     """
     run = _layer_runner(module, cls, make)
@@ -343,16 +345,19 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                               "backward", 0.0, lambda ctx: gradients(ctx, repeat), **options)
     repeated = with_hint(repeated, f"the layer was applied {repeat} times before backward (as "
                          "in an RNN over time), then backward ran once per call in reverse "
-                         "order; if the one-call gradient check passes, the usual cause is "
-                         "state kept on self between calls: keep what backward needs in the "
-                         "cache that forward returns for each call")
+                         "order; if the one-call gradient check passes, the usual causes are "
+                         "state kept on self between calls (keep what backward needs in the "
+                         "cache that forward returns for each call) or a parameter's gradient "
+                         "assigned instead of added (each call's backward adds its share: "
+                         "p.grad += ..., never p.grad = ...)")
     checks = [
         value_check(question, "values", f"{title}: forward and backward values", 0.0, values,
-                    rtol=rtol, **options),
+                    rtol=rtol, nonfinite=nonfinite, **options),
         *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values, rtol=rtol,
-                       hidden=True, **options)] if hidden else []),
+                       hidden=True, nonfinite=nonfinite, **options)] if hidden else []),
         *([value_check(question, "eval", f"{title}: in eval mode (model.eval())", 0.0,
-                       lambda ctx: values(ctx, train=False), rtol=rtol, **options)]
+                       lambda ctx: values(ctx, train=False), rtol=rtol, nonfinite=nonfinite,
+                       **options)]
           if eval_mode else []),
         gradient_check(question, "gradients", f"{title}: gradients by central differences",
                        0.0, lambda ctx: gradients(ctx, 1), **options),
@@ -548,12 +553,13 @@ TORCH_KEY = "torch|"
 
 def torch_check(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
                 torch: Callable[..., Any], title: str, points: float, rtol: float = 1e-6,
-                atol: float = 1e-8, **options: Any) -> Check:
+                atol: float = 1e-8, nonfinite: Nonfinite = None, **options: Any) -> Check:
     """One check (``<question>.torch``): the layer's output and every gradient (inputs and
     parameters, for a random upstream gradient) against ``torch``'s on the same parameters
     and inputs, computed by the grader in float64 (``torch``: a function of ``(params,
     *inputs)`` as in :func:`layer_checks`, or :func:`torch_twin`). It runs on every backend;
-    where torch is not installed in the grader, it compares with the reference instead."""
+    where torch is not installed in the grader, it compares with the reference instead.
+    ``nonfinite``: what a NaN or inf in the output means (:func:`layer_checks`)."""
     run = _layer_runner(module, cls, make)
     name = getattr(torch, "label", "") or "the layer written in torch"
 
@@ -575,8 +581,9 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
         if not oracle:  # no torch in the grader: the reference is the oracle
             assert expected is not None
             return compare_payloads(mine, {k: v for k, v in expected.items()
-                                           if not k.startswith(TORCH_KEY)}, rtol=rtol, atol=atol)
-        verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol)
+                                           if not k.startswith(TORCH_KEY)}, rtol=rtol, atol=atol,
+                                    nonfinite=nonfinite)
+        verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol, nonfinite=nonfinite)
         verdict.message = (f"output and every gradient match {name} on the same parameters"
                            if verdict.passed else f"against {name} on the same parameters and "
                            f"inputs: {verdict.message}")

@@ -74,17 +74,24 @@ def _torch_kmax(p, h, lengths):
 
 #: a pooling question's points: the layer checks on random features, torch, the ties
 LAYER_POINTS, TORCH_POINTS, TIES_POINTS = 0.9, 0.3, 0.3
+#: a −inf in pooled features is the padding's mask kept, not a log(0): every batch holds a
+#: sentence of one position, shorter than k
+PADDING_KEPT = ("a −inf here is the mask of a padded position that was kept: a sentence with "
+                "fewer real positions than the pooling keeps (lengths[b] < k) leaves slots that "
+                "hold 0, with no gradient, not the −inf that masked the padding")
 
 
 def _checks(question: str, cls: str, cls_args: tuple, oracle, title: str):
     checks = layer_checks(question, POOLING, cls, _case(cls_args, ties=False), title=title,
-                          points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle)
+                          points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle,
+                          nonfinite=PADDING_KEPT)
     checks.append(torch_check(question, POOLING, cls, _case(cls_args, ties=False),
                               torch=oracle, title=f"{title}, against torch",
-                              points=TORCH_POINTS))
+                              points=TORCH_POINTS, nonfinite=PADDING_KEPT))
     ties = layer_checks(question, POOLING, cls, _case(cls_args, ties=True),
                         title=f"{title}, on features with ties (the first position wins)",
-                        points=TIES_POINTS, parameters=False, hidden=False)
+                        points=TIES_POINTS, parameters=False, hidden=False,
+                        nonfinite=PADDING_KEPT)
     return [*checks, *[dataclasses.replace(c, name="ties", points=TIES_POINTS)
                        for c in ties if c.name == "values"]]
 

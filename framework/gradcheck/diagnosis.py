@@ -108,8 +108,10 @@ _SLICES = {"rows": ("row", "rows"), "entries": ("entry", "entries"),
 
 
 def _some_slices_wrong(rows: np.ndarray, ok: np.ndarray, what: str,
-                       sampled: bool) -> tuple[str, str] | None:
-    """"rows 3, 7 are wrong; the others are right" when a minority of rows holds every failure."""
+                       sampled: bool, ndim: int = 2) -> tuple[str, str] | None:
+    """"rows 3, 7 are wrong; the others are right" when a minority of rows holds every failure.
+    ``ndim``: the array's; the first axis of a 3-D or larger one is a batch's examples (a row
+    of a 2-D one a word's vector, whose repeats must be summed)."""
     bad = np.unique(rows[~ok])
     good = np.setdiff1d(np.unique(rows[ok]), bad)
     if bad.size == 0 or good.size == 0 or bad.size > (bad.size + good.size) // 2:
@@ -121,9 +123,28 @@ def _some_slices_wrong(rows: np.ndarray, ok: np.ndarray, what: str,
     if what == "columns":
         return text, ("Look at what those columns share: an output unit handled separately "
                       "(a bias, a mask, a target class).")
+    if ndim >= 3:
+        return text, ("Look at what those examples of the batch (the first axis) share: a "
+                      "length shorter than the batch's (padding, a mask), a special token.")
     return text, (f"Typical cause: a {one} used more than once (a word occurring twice in a "
                   "batch) must receive the sum of its contributions: accumulate with scatter-add"
                   " / np.add.at, not with an assignment like dW[idx] = g.")
+
+
+def _nonzero_where_zero(a: np.ndarray, n: np.ndarray, ok: np.ndarray, atol: float,
+                        sampled: bool) -> tuple[str, str] | None:
+    """Every wrong entry is one whose true gradient is 0: gradient sent to inputs the output
+    does not depend on (a mask missed in backward). Only where some entries are right: a
+    gradient wrong everywhere says nothing of a mask."""
+    wrong = ~ok
+    if not ok.any() or not np.all(np.abs(n[wrong]) < atol):
+        return None
+    scope = " (among the sampled coordinates)" if sampled else ""
+    return (f"your gradient is not 0 at {int(wrong.sum())} entries where the true one is 0, "
+            f"and right at the others{scope}",
+            "Typical cause: a mask missed in backward: gradient sent to inputs the output does "
+            "not depend on (padded positions, positions that lost a max, dropped units, "
+            "negative inputs of a ReLU).")
 
 
 def _nonfinite(analytic: np.ndarray) -> tuple[str, str] | None:
@@ -169,6 +190,9 @@ def _diagnose(analytic: Any, numerical: Any, *, sampled_index: Any = None, rtol:
         return ("the loss does not change when this input changes, yet your gradient is not zero",
                 "Does f use its argument? (A closure over another array, or over a float32 array "
                 "that the check had to copy to float64.)")
+    found = _nonzero_where_zero(a, n, ok, atol, sampled)
+    if found:
+        return found
     if a_full.ndim == 2 and a_full.shape[0] == a_full.shape[1] > 1:
         rows, cols = np.unravel_index(flat, a_full.shape)
         a_t = a_full[cols, rows]  # analytic at the transposed positions
@@ -182,7 +206,7 @@ def _diagnose(analytic: Any, numerical: Any, *, sampled_index: Any = None, rtol:
     if a_full.ndim >= 1 and a_full.shape[0] > 1:
         idx = np.unravel_index(flat, a_full.shape)
         what = "rows" if a_full.ndim >= 2 else "entries"
-        found = _some_slices_wrong(idx[0], ok, what, sampled)
+        found = _some_slices_wrong(idx[0], ok, what, sampled, a_full.ndim)
         if found is None and a_full.ndim == 2:
             found = _some_slices_wrong(idx[1], ok, "columns", sampled)
         return found
@@ -221,9 +245,10 @@ def diagnose(analytic: Any, numerical: Any, *, sampled_index: Any = None, rtol: 
     """Name the pattern that relates a wrong gradient to the true one, or ``None``.
 
     Recognised, in this order: NaN/inf entries; all zeros; a loss that does not depend on the
-    input; the transpose (square matrices; a transposed *shape* is recognised from the shapes);
-    a consistent ratio (minus one: sign flipped; 2, 1/2; an integer N or 1/N, typically a batch
-    size; any other constant, reported); only some rows (or entries, or columns) wrong, named.
+    input; non-zero only where the true gradient is 0 (a mask missed); the transpose (square
+    matrices; a transposed *shape* is recognised from the shapes); a consistent ratio (minus
+    one: sign flipped; 2, 1/2; an integer N or 1/N, typically a batch size; any other
+    constant, reported); only some rows (or entries, or columns) wrong, named.
 
     :param analytic: the full gradient being checked.
     :param numerical: the full numerical gradient, or, with ``sampled_index``, its values at

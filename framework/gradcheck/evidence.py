@@ -164,7 +164,8 @@ def judge_evidence(name: str, evidence: Mapping[str, Any], *, rtol: float = RTOL
     f0 = float(np.asarray(ev["loss"]))
     if not math.isfinite(f0):
         return _failed(name, mode, f"the loss itself is {f0} at the given point", "Check the "
-                       "forward pass first (log(0)? overflow in exp?).", **fixed)
+                       "forward pass first: its output holds a NaN or inf (a values check says "
+                       "where, and what it may come from).", **fixed)
     a = _as_float64(ev["analytic"])
     a = a.T if ev.get("transposed_shape") else a
     result = _judge_values(name, a, ev, rtol=rtol, atol=atol, fixed=fixed)

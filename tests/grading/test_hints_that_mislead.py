@@ -223,3 +223,41 @@ def test_an_ngram_counting_mistake_is_named(tmp_path, old, new, named):
     lost = _lost(tmp_path, "language_models", "ngram_counts", NGRAMS, old, new)
     messages = _says(lost, named)
     assert "has shape" not in messages  # the cause, not a list of shape mismatches
+
+
+# -- 4. layers of cnn_text: padding, masks and gradients that are assigned ---------------------
+POOLING = "library/pooling.py"
+
+
+def test_a_kmax_that_keeps_the_padding_mask_is_told_padding_not_log_of_zero(tmp_path):
+    """A sentence shorter than k: the slots it cannot fill keep the −inf that masked the
+    padding; the message says so, not that a probability was logged at 0."""
+    lost = _lost(tmp_path, "cnn_text", "kmax_pooling", POOLING,
+                 "return xp.where(valid, values, xp.zeros_like(values)), (kept, valid, t_steps)",
+                 "return values, (kept, valid, t_steps)")
+    _says(lost, "−inf", "padded position that was kept", "lengths[b] < k",
+          never=(*OVERFLOW, "usually log(0)", "scatter-add"))
+
+
+def test_a_max_whose_gradient_reaches_every_position_is_told_a_mask_is_missed(tmp_path):
+    """The gradient of a max sent to the positions that lost: every wrong entry is one whose
+    true gradient is 0, said as such, with no word of repeated embedding rows."""
+    lost = _lost(tmp_path, "cnn_text", "pooling", POOLING,
+                 "won = positions == winner[:, None, :]",
+                 "won = positions >= 0 * winner[:, None, :]")
+    _says(lost, "where the expected one is 0, and right at the others",
+          "where the true one is 0", "a mask missed in backward", never=(
+              *OVERFLOW, "scatter-add", "a word occurring twice"))
+
+
+def test_a_gradient_assigned_on_every_call_is_told_to_add_not_keep_state(tmp_path):
+    """``bias.grad =`` instead of ``+=``: right after one call, wrong after two; the repeated
+    check's hint names the assignment beside state kept on self, the accumulate check names it
+    alone."""
+    lost = _lost(tmp_path, "cnn_text", "conv1d", "library/conv.py",
+                 "self.bias.grad += xp.sum(grads, axis=0)",
+                 "self.bias.grad = xp.sum(grads, axis=0)")
+    assert {k.split("_")[0] for k in lost} == {"conv1d.repeated", "conv1d.accumulate"}, lost
+    _says({k: c for k, c in lost.items() if "repeated" in k},
+          "a parameter's gradient assigned instead of added", "p.grad += ...")
+    _says({k: c for k, c in lost.items() if "accumulate" in k}, "never be overwritten")
