@@ -236,7 +236,9 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
                  eval_mode: bool = False, parameters: bool = True,
                  shares: dict[str, float] | None = None, hints: dict[str, str] | None = None,
-                 nonfinite: Nonfinite = None, **options: Any) -> list[Check]:
+                 nonfinite: Nonfinite = None,
+                 mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
+                 **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
     ``make(ctx)`` returns the :class:`LayerCase`. ``torch``: the true forward in torch, a
@@ -250,7 +252,9 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     of what the layer teaches, as for dropout). ``hints``: ``{check name: hint}`` added to a
     failed check's message (:func:`with_hint`). ``nonfinite``: what a NaN or inf in the
     output means for this layer, said instead of the general causes (a pooling layer's −inf is
-    a padded position kept, not a log(0)). ``options`` go to every check (``swap_in``,
+    a padded position kept, not a log(0)). ``mistakes``: known wrong variants named by the
+    values and hidden checks (:func:`~.kinds.value_check`; a variant may give ``output``
+    alone: only what it gives is compared). ``options`` go to every check (``swap_in``,
     ``timeout_s``...).
     """
     run = _layer_runner(module, cls, make)
@@ -352,9 +356,10 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                          "p.grad += ..., never p.grad = ...)")
     checks = [
         value_check(question, "values", f"{title}: forward and backward values", 0.0, values,
-                    rtol=rtol, nonfinite=nonfinite, **options),
+                    rtol=rtol, nonfinite=nonfinite, mistakes=mistakes, **options),
         *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values, rtol=rtol,
-                       hidden=True, nonfinite=nonfinite, **options)] if hidden else []),
+                       hidden=True, nonfinite=nonfinite, mistakes=mistakes, **options)]
+          if hidden else []),
         *([value_check(question, "eval", f"{title}: in eval mode (model.eval())", 0.0,
                        lambda ctx: values(ctx, train=False), rtol=rtol, nonfinite=nonfinite,
                        **options)]

@@ -81,10 +81,23 @@ PADDING_KEPT = ("a −inf here is the mask of a padded position that was kept: a
                 "hold 0, with no gradient, not the −inf that masked the padding")
 
 
-def _checks(question: str, cls: str, cls_args: tuple, oracle, title: str):
+RANK_ORDER = ("the k values kept in rank order, largest first (sort the kept positions back "
+              "into the sentence's order)")
+
+
+def _rank_order(expected):
+    """The output of k-max pooling in rank order, from the expected one (sentence order) alone:
+    each column's values sorted largest first, a short sentence's empty slots (0; on random
+    features no real value is exactly 0) last, where that mistake leaves them."""
+    out = expected["output"]  # (B, k, F)
+    order = np.argsort(np.where(out == 0, np.inf, -out), axis=1, kind="stable")
+    return {"output": np.take_along_axis(out, order, axis=1)}
+
+
+def _checks(question: str, cls: str, cls_args: tuple, oracle, title: str, mistakes=None):
     checks = layer_checks(question, POOLING, cls, _case(cls_args, ties=False), title=title,
                           points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle,
-                          nonfinite=PADDING_KEPT)
+                          nonfinite=PADDING_KEPT, mistakes=mistakes)
     checks.append(torch_check(question, POOLING, cls, _case(cls_args, ties=False),
                               torch=oracle, title=f"{title}, against torch",
                               points=TORCH_POINTS, nonfinite=PADDING_KEPT))
@@ -112,11 +125,12 @@ MAX_OVER_TIME = Question(
 K_MAX = Question(
     "kmax_pooling", "k-max pooling in sentence order", code="library/pooling",
     checks=_checks("kmax_pooling", "KMaxPooling", (K,), _torch_kmax,
-                   f"KMaxPooling(k={K}) over a padded batch"),
+                   f"KMaxPooling(k={K}) over a padded batch", {RANK_ORDER: _rank_order}),
     planted_bugs=[
         bug("the k values kept in rank order, not in the sentence's order", POOLING,
             "kept = xp.sort(order[:, :self.k, :], axis=1)  # (B, k, F): back in sentence order",
-            "kept = order[:, :self.k, :]  # (B, k, F)", "kmax_pooling"),
+            "kept = order[:, :self.k, :]  # (B, k, F)", "kmax_pooling",
+            says="Your outputs are exactly those of the k values kept in rank order"),
         bug("of equal values the later position ranks first", POOLING,
             "order = xp.argsort(-masked, axis=1, stable=True)  # (B, T, F)",
             "order = xp.flip(xp.argsort(masked, axis=1, stable=True), axis=1)  # (B, T, F)",
