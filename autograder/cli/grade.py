@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from platformdirs import user_cache_path
 
 from nlpdojo import selection
 from nlpdojo.cli.common import (
@@ -579,8 +580,6 @@ def _list_topics_in_help() -> None:
 def main() -> None:
     # torch.optim's first step (a grader-side oracle) makes torch create its compiler cache,
     # torchinductor_<user>, in $TMPDIR: the grader leaves nothing there (docs/security.md)
-    from platformdirs import user_cache_path
-
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR",
                           str(user_cache_path("nlpdojo", appauthor=False) / "torchinductor"))
     _list_topics_in_help()
