@@ -42,10 +42,12 @@ from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Pa
 from nlpdojo_autograder.authoring.compare import Nonfinite, compare_payloads
 from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
+    MISTAKE_KEY,
     GradientProblem,
     custom_check,
     gradient_check,
     metric_check,
+    mistaken_outputs,
     value_check,
     without_guesses,
 )
@@ -238,6 +240,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  shares: dict[str, float] | None = None, hints: dict[str, str] | None = None,
                  nonfinite: Nonfinite = None,
                  mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
+                 forward_mistakes: dict[str, Callable[..., Any]] | None = None,
                  **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
@@ -254,10 +257,15 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     output means for this layer, said instead of the general causes (a pooling layer's −inf is
     a padded position kept, not a log(0)). ``mistakes``: known wrong variants named by the
     values and hidden checks (:func:`~.kinds.value_check`; a variant may give ``output``
-    alone: only what it gives is compared). ``options`` go to every check (``swap_in``,
-    ``timeout_s``...).
+    alone: only what it gives is compared). ``forward_mistakes``: known wrong forwards that
+    need the check's inputs (a kernel flipped, the padding left in a max), each written in
+    torch as ``torch`` is, ``{"what the student did (the fix)": f(params, *inputs)}``; the
+    grader runs them on the check's own inputs (where torch is installed) and an output equal
+    to one's is told which mistake it is, by the values, hidden and torch checks.
+    ``options`` go to every check (``swap_in``, ``timeout_s``...).
     """
     run = _layer_runner(module, cls, make)
+    computed = tuple(forward_mistakes or ())
 
     def values(ctx: Context, train: bool | None = None) -> Payload:
         ran = run(ctx, 1, train=train)
@@ -268,6 +276,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
         payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
                         for n, g in _named(result, "param_grads").items()})
+        if forward_mistakes and not ctx.expected_only:
+            payload.update(_forward_mistakes(forward_mistakes, case, ran["inputs"][0]))
         return payload
 
     def gradients(ctx: Context, applications: int) -> GradientProblem:
@@ -356,9 +366,11 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                          "p.grad += ..., never p.grad = ...)")
     checks = [
         value_check(question, "values", f"{title}: forward and backward values", 0.0, values,
-                    rtol=rtol, nonfinite=nonfinite, mistakes=mistakes, **options),
+                    rtol=rtol, nonfinite=nonfinite, mistakes=mistakes,
+                    computed_mistakes=computed, **options),
         *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values, rtol=rtol,
-                       hidden=True, nonfinite=nonfinite, mistakes=mistakes, **options)]
+                       hidden=True, nonfinite=nonfinite, mistakes=mistakes,
+                       computed_mistakes=computed, **options)]
           if hidden else []),
         *([value_check(question, "eval", f"{title}: in eval mode (model.eval())", 0.0,
                        lambda ctx: values(ctx, train=False), rtol=rtol, nonfinite=nonfinite,
@@ -558,15 +570,18 @@ TORCH_KEY = "torch|"
 
 def torch_check(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
                 torch: Callable[..., Any], title: str, points: float, rtol: float = 1e-6,
-                atol: float = 1e-8, nonfinite: Nonfinite = None, **options: Any) -> Check:
+                atol: float = 1e-8, nonfinite: Nonfinite = None,
+                forward_mistakes: dict[str, Callable[..., Any]] | None = None,
+                **options: Any) -> Check:
     """One check (``<question>.torch``): the layer's output and every gradient (inputs and
     parameters, for a random upstream gradient) against ``torch``'s on the same parameters
     and inputs, computed by the grader in float64 (``torch``: a function of ``(params,
     *inputs)`` as in :func:`layer_checks`, or :func:`torch_twin`). It runs on every backend;
     where torch is not installed in the grader, it compares with the reference instead.
-    ``nonfinite``: what a NaN or inf in the output means (:func:`layer_checks`)."""
+    ``nonfinite``, ``forward_mistakes``: as for :func:`layer_checks`."""
     run = _layer_runner(module, cls, make)
     name = getattr(torch, "label", "") or "the layer written in torch"
+    computed = tuple(forward_mistakes or ())
 
     def collect(ctx: Context) -> Payload:
         ran = run(ctx, 1)
@@ -578,30 +593,69 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
         oracle = _torch_values(torch, case, inputs, grad)
         if oracle is not None:
             payload.update({TORCH_KEY + k: v for k, v in oracle.items()})
+        if forward_mistakes and not ctx.expected_only:
+            payload.update(_forward_mistakes(forward_mistakes, case, inputs))
         return payload
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
-        mine = {k: v for k, v in actual.items() if not k.startswith(TORCH_KEY)}
+        beside = (TORCH_KEY, MISTAKE_KEY)
+        mine = {k: v for k, v in actual.items() if not k.startswith(beside)}
         oracle = {k[len(TORCH_KEY):]: v for k, v in actual.items() if k.startswith(TORCH_KEY)}
         if not oracle:  # no torch in the grader: the reference is the oracle
             assert expected is not None
             return compare_payloads(mine, {k: v for k, v in expected.items()
-                                           if not k.startswith(TORCH_KEY)}, rtol=rtol, atol=atol,
+                                           if not k.startswith(beside)}, rtol=rtol, atol=atol,
                                     nonfinite=nonfinite)
         verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol, nonfinite=nonfinite)
+        named = "" if verdict.passed else _named_mistake(mine, actual, computed, rtol, atol)
+        found = without_guesses(verdict.message) if named else verdict.message
         verdict.message = (f"output and every gradient match {name} on the same parameters"
                            if verdict.passed else f"against {name} on the same parameters and "
-                           f"inputs: {verdict.message}")
+                           f"inputs: {found}{named}")
         return verdict
 
+    if computed:  # the grader's own outputs of the mistakes: never a fixture
+        options.setdefault("stored", lambda key: not key.startswith(MISTAKE_KEY))
     return Check(question, "torch", title, points, "value", collect=collect, judge=judge,
                  needs_expected=True, **options)
 
 
+def _forward_mistakes(variants: dict[str, Callable[..., Any]], case: LayerCase,
+                      inputs: tuple[Any, ...]) -> Payload:
+    """The outputs of known wrong forwards (torch, as a layer's oracle) on the check's own
+    inputs, computed in the grader and keyed to go beside the payload
+    (:func:`~.kinds.mistaken_outputs`); none where torch is not installed."""
+    payload: Payload = {}
+    outputs = {"output", *(case.outputs or ())}
+    for i, variant in enumerate(variants.values()):
+        try:
+            values = _torch_values(variant, case, inputs, None)
+        except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
+            continue
+        if values is None:
+            return {}
+        payload.update(mistaken_outputs(i, {k: v for k, v in values.items()
+                                            if k in outputs or k.startswith("output ")}))
+    return payload
+
+
+def _named_mistake(mine: Payload, actual: Payload, names: Sequence[str], rtol: float,
+                   atol: float) -> str:
+    """". Your outputs are exactly those of <mistake>" for the first of the ``names``
+    mistakes computed beside ``actual`` whose outputs ``mine`` holds, or ""."""
+    for i, what in enumerate(names):
+        prefix = f"{MISTAKE_KEY}{i}|"
+        theirs = {k[len(prefix):]: v for k, v in actual.items() if k.startswith(prefix)}
+        if theirs and compare_payloads(mine, theirs, rtol=max(rtol, 1e-9), atol=atol).passed:
+            return f". Your outputs are exactly those of {what}"
+    return ""
+
+
 def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
                   grad: Any) -> dict[str, np.ndarray] | None:
-    """The torch forward's output and gradients, keyed as :func:`torch_check`'s payload
-    (float64, in the grader); None where torch is not installed."""
+    """The torch forward's output and gradients (for the upstream gradient ``grad``; the
+    output alone where it is None), keyed as :func:`torch_check`'s payload (float64, in the
+    grader); None where torch is not installed."""
     try:
         import torch
     except ImportError:
@@ -615,14 +669,16 @@ def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tu
     xs = _torch_inputs(case, inputs, values)
     output = torch_forward(params, *xs)
     outs = _leaves(output)
+    out_names = (["output"] if len(outs) == 1 and not isinstance(output, (tuple, list)) else
+                 list(case.outputs or (f"output {k}" for k in range(len(outs)))))
+    result = {n: o.detach().numpy() for n, o in zip(out_names, outs, strict=True)}
+    if grad is None:  # the forward alone
+        return result
     loss = sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, _leaves(grad), strict=True))
     wrt = [*params.values(), *values.values()]
     grads = torch.autograd.grad(loss, wrt, allow_unused=True)
     found = [np.zeros(tuple(t.shape)) if g is None else g.detach().numpy()
              for t, g in zip(wrt, grads, strict=True)]
-    out_names = (["output"] if len(outs) == 1 and not isinstance(output, (tuple, list)) else
-                 list(case.outputs or (f"output {k}" for k in range(len(outs)))))
-    result = {n: o.detach().numpy() for n, o in zip(out_names, outs, strict=True)}
     result.update({f"grad {n}": g for n, g in zip(params, found, strict=False)})
     result.update({_grad_key(case, name): g
                    for (_, name), g in zip(named, found[len(params):], strict=True)})

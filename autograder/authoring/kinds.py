@@ -30,7 +30,8 @@ def value_check(question: str, name: str, title: str, points: float,
                 run: Callable[[Context], Payload], *, rtol: float = 1e-6, atol: float = 1e-8,
                 up_to_sign: SignGroups | None = None,
                 mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
-                nonfinite: Nonfinite = None, **options: Any) -> Check:
+                computed_mistakes: Sequence[str] = (), nonfinite: Nonfinite = None,
+                **options: Any) -> Check:
     """Outputs of the code under test on seeded inputs must equal the reference's.
 
     ``run(ctx)`` returns named outputs as NumPy arrays (use ``ctx.to_numpy``). ``up_to_sign``:
@@ -40,26 +41,54 @@ def value_check(question: str, name: str, title: str, points: float,
     one of them are told which mistake it is (and no longer guessed at).
     ``nonfinite``: what a NaN or inf among the outputs means in this check, where it knows
     (:func:`~.compare.compare_array`); by default the usual causes of what was found are listed.
+    A mistake that needs the check's inputs, not its expected outputs alone, is computed by
+    ``run`` itself, in the grader, beside its outputs (:func:`mistaken_outputs`): named in
+    ``computed_mistakes``, in the order of its keys' numbers.
     """
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
         assert expected is not None
-        verdict = compare_payloads(actual, expected, rtol=rtol, atol=atol,
+        mine = {k: v for k, v in actual.items() if not k.startswith(MISTAKE_KEY)}
+        expected = {k: v for k, v in expected.items() if not k.startswith(MISTAKE_KEY)}
+        verdict = compare_payloads(mine, expected, rtol=rtol, atol=atol,
                                    up_to_sign=up_to_sign, nonfinite=nonfinite)
-        for what, wrong in (mistakes or {}).items():
+        candidates: list[tuple[str, Callable[[], Payload]]] = [
+            (what, lambda wrong=wrong: wrong(expected)) for what, wrong in (mistakes or {}).items()]
+        candidates += [(what, lambda i=i: _computed_mistake(actual, i))
+                       for i, what in enumerate(computed_mistakes)]
+        for what, outputs in candidates:
             if verdict.passed:
                 break
             try:
-                theirs = wrong(expected)
+                theirs = outputs()
             except Exception:  # noqa: BLE001 - a mistake that does not apply to these outputs
                 continue
-            if compare_payloads(actual, theirs, rtol=max(rtol, 1e-9), atol=atol).passed:
+            if theirs and compare_payloads(mine, theirs, rtol=max(rtol, 1e-9),
+                                           atol=atol).passed:
                 verdict.message = without_guesses(verdict.message) + (
                     f". Your outputs are exactly those of {what}")
                 break
         return verdict
 
+    if computed_mistakes:  # the grader's own outputs of the mistakes: never a fixture
+        options.setdefault("stored", lambda key: not key.startswith(MISTAKE_KEY))
     return Check(question, name, title, points, "value", collect=run, judge=judge, **options)
+
+
+#: the payload keys of a known mistake's outputs, computed by the grader beside the outputs of
+#: the code under test: ``mistake|<i>|<output name>``
+MISTAKE_KEY = "mistake|"
+
+
+def mistaken_outputs(index: int, outputs: Payload) -> Payload:
+    """``outputs`` (the ``index``-th of a value check's ``computed_mistakes``, computed by the
+    grader on the check's inputs) keyed to go beside the outputs of the code under test."""
+    return {f"{MISTAKE_KEY}{index}|{k}": np.asarray(v) for k, v in outputs.items()}
+
+
+def _computed_mistake(actual: Payload, index: int) -> Payload:
+    prefix = f"{MISTAKE_KEY}{index}|"
+    return {k[len(prefix):]: v for k, v in actual.items() if k.startswith(prefix)}
 
 
 def without_guesses(message: str) -> str:

@@ -51,17 +51,28 @@ def _torch_conv(stride: int, padding: int, dilation: int):
     return forward
 
 
+FLIPPED = ("the kernel flipped: a textbook convolution, where libraries compute the "
+           "cross-correlation (the k-th position of a window meets weight[k], not "
+           "weight[K - 1 - k])")
+
+
+def _flipped(oracle):
+    """The convolution with the kernel flipped along its width (a known mistake's forward)."""
+    return lambda p, x: oracle({**p, "weight": p["weight"].flip(0)}, x)
+
+
 def _checks():
     checks = []
     for kernel, stride, padding, dilation, points, name in SETTINGS:
         case, oracle = _case(kernel, stride, padding, dilation), _torch_conv(stride, padding,
                                                                              dilation)
         title = f"Conv1d, width {kernel}, stride {stride}, padding {padding}, dilation {dilation}"
+        mistakes = {FLIPPED: _flipped(oracle)}
         made = [*layer_checks("conv1d", CONV, "Conv1d", case, title=title, points=0.75 * points,
-                              repeat=2, torch=oracle),
+                              repeat=2, torch=oracle, forward_mistakes=mistakes),
                 torch_check("conv1d", CONV, "Conv1d", case, torch=oracle,
                             title=f"{title}, against torch.nn.functional.conv1d",
-                            points=0.25 * points)]
+                            points=0.25 * points, forward_mistakes=mistakes)]
         checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]
     return checks
 
@@ -74,7 +85,8 @@ CONV1D = Question(
             "library computes)", CONV,
             "out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))",
             "out = xp.matmul(windows, xp.reshape(xp.flip(self.weight.data, axis=0), "
-            "(k_size * d, f)))", "conv1d"),
+            "(k_size * d, f)))", "conv1d", says="Your outputs are exactly those of the kernel "
+            "flipped"),
         bug("overlapping windows' gradients overwritten, not added", CONV,
             "grad_padded[:, start:start + last:self.stride, :] += grad_windows[:, :, k, :]",
             "grad_padded[:, start:start + last:self.stride, :] = grad_windows[:, :, k, :]",

@@ -72,6 +72,24 @@ def _torch_kmax(p, h, lengths):
     return torch.where(valid, masked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
 
 
+def _torch_max_unmasked(p, h, lengths):
+    """The max over all T positions, the padding's too (a known mistake's forward)."""
+    return h.amax(1)  # (B, F)
+
+
+def _torch_kmax_unmasked(p, h, lengths):
+    """k-max pooling that ranks the padded positions too (a known mistake's forward): a padded
+    position among the k largest takes a slot (and holds 0) that a real value should have."""
+    import torch
+
+    kept = h.topk(K, dim=1).indices.sort(dim=1).values  # (B, K, F)
+    valid = _real(lengths, h.shape[1]).expand_as(h).gather(1, kept)
+    return torch.where(valid, h.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
+
+
+PADDING_WINS = ("the padded positions ranked too (set them to −inf where t >= lengths[b] "
+                "before taking the largest)")
+
 #: a pooling question's points: the layer checks on random features, torch, the ties
 LAYER_POINTS, TORCH_POINTS, TIES_POINTS = 0.9, 0.3, 0.3
 #: a −inf in pooled features is the padding's mask kept, not a log(0): every batch holds a
@@ -94,13 +112,16 @@ def _rank_order(expected):
     return {"output": np.take_along_axis(out, order, axis=1)}
 
 
-def _checks(question: str, cls: str, cls_args: tuple, oracle, title: str, mistakes=None):
+def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: str,
+            mistakes=None):
+    named = {PADDING_WINS: unmasked}
     checks = layer_checks(question, POOLING, cls, _case(cls_args, ties=False), title=title,
                           points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle,
-                          nonfinite=PADDING_KEPT, mistakes=mistakes)
+                          nonfinite=PADDING_KEPT, mistakes=mistakes, forward_mistakes=named)
     checks.append(torch_check(question, POOLING, cls, _case(cls_args, ties=False),
                               torch=oracle, title=f"{title}, against torch",
-                              points=TORCH_POINTS, nonfinite=PADDING_KEPT))
+                              points=TORCH_POINTS, nonfinite=PADDING_KEPT,
+                              forward_mistakes=named))
     ties = layer_checks(question, POOLING, cls, _case(cls_args, ties=True),
                         title=f"{title}, on features with ties (the first position wins)",
                         points=TIES_POINTS, parameters=False, hidden=False,
@@ -111,11 +132,13 @@ def _checks(question: str, cls: str, cls_args: tuple, oracle, title: str, mistak
 
 MAX_OVER_TIME = Question(
     "pooling", "Max pooling over time, padding excluded", code="library/pooling",
-    checks=_checks("pooling", "MaxOverTime", (), _torch_max, "MaxOverTime over a padded batch"),
+    checks=_checks("pooling", "MaxOverTime", (), _torch_max, _torch_max_unmasked,
+                   "MaxOverTime over a padded batch"),
     planted_bugs=[
         bug("the padding may win (max over all T positions)", POOLING,
             "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
-            "masked = h  # (B, T, F)", "pooling"),
+            "masked = h  # (B, T, F)", "pooling",
+            says="Your outputs are exactly those of the padded positions ranked too"),
         bug("the gradient sent to every position (the max's derivative taken as 1)", POOLING,
             "won = positions == winner[:, None, :]  # (B, T, F): where each pooled value "
             "came from",
@@ -124,9 +147,13 @@ MAX_OVER_TIME = Question(
 
 K_MAX = Question(
     "kmax_pooling", "k-max pooling in sentence order", code="library/pooling",
-    checks=_checks("kmax_pooling", "KMaxPooling", (K,), _torch_kmax,
+    checks=_checks("kmax_pooling", "KMaxPooling", (K,), _torch_kmax, _torch_kmax_unmasked,
                    f"KMaxPooling(k={K}) over a padded batch", {RANK_ORDER: _rank_order}),
     planted_bugs=[
+        bug("the padded positions ranked with the real ones", POOLING,
+            "masked = xp.where(real, h, xp.full_like(h, -xp.inf))  # (B, T, F)",
+            "masked = h  # (B, T, F)", "kmax_pooling",
+            says="Your outputs are exactly those of the padded positions ranked too"),
         bug("the k values kept in rank order, not in the sentence's order", POOLING,
             "kept = xp.sort(order[:, :self.k, :], axis=1)  # (B, k, F): back in sentence order",
             "kept = order[:, :self.k, :]  # (B, k, F)", "kmax_pooling",

@@ -261,3 +261,27 @@ def test_a_gradient_assigned_on_every_call_is_told_to_add_not_keep_state(tmp_pat
     _says({k: c for k, c in lost.items() if "repeated" in k},
           "a parameter's gradient assigned instead of added", "p.grad += ...")
     _says({k: c for k, c in lost.items() if "accumulate" in k}, "never be overwritten")
+
+
+@pytest.mark.parametrize(("question", "file", "old", "new", "named"), [
+    ("conv1d", "library/conv.py",
+     "out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))",
+     "out = xp.matmul(windows, xp.reshape(xp.flip(self.weight.data, axis=0), (k_size * d, f)))",
+     "the kernel flipped"),
+    ("pooling", POOLING,
+     "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
+     "masked = h  # (B, T, F)", "the padded positions ranked too"),
+    ("kmax_pooling", POOLING,
+     "masked = xp.where(real, h, xp.full_like(h, -xp.inf))  # (B, T, F)",
+     "masked = h  # (B, T, F)", "the padded positions ranked too"),
+], ids=["kernel-flipped", "max-padding", "kmax-padding"])
+def test_a_mistake_seen_only_with_the_inputs_is_named(tmp_path, question, file, old, new,
+                                                      named):
+    """Mistakes that the expected outputs alone cannot recognise (a flipped kernel, the
+    padding let into a max) are computed by the grader on the check's own inputs, in torch,
+    and named by the values and torch checks; the rest of each message is unchanged."""
+    lost = _lost(tmp_path, "cnn_text", question, file, old, new)
+    says = f"Your outputs are exactly those of {named}"
+    naming = {k for k, c in lost.items() if says in c.message}
+    assert any(".values" in k for k in naming) and any(".torch" in k for k in naming), lost
+    _says(lost, "differ")
