@@ -66,6 +66,10 @@ def verify_command(
         "--input-seed", min=0, help="Draw the checks' inputs from this seed (default: "
         "$NLPDOJO_INPUT_SEED, else the base seed whose expected values are the release's "
         "fixtures).")] = None,
+    every_check: Annotated[bool, typer.Option(
+        "--every-check", help="Grade every check of a planted bug's question, to list each "
+        "that catches it (default: until one catches it, saying what the bug's `says` asks; "
+        "the other questions are always graded in full).")] = False,
 ) -> None:
     """Declarations agree with the solutions; stubs score 0; solutions score full marks on
     every backend; planted bugs are caught."""
@@ -98,7 +102,7 @@ def verify_command(
                       soft_wrap=True)
 
     steps = verify(exercises, backends=pairs, on_step=show, strict=strict,
-                   input_seed=input_seed, integrative=integrative)
+                   input_seed=input_seed, integrative=integrative, every_check=every_check)
     failed = [s for s in steps if not s.ok]
     console.print(f"{len(steps) - len(failed)}/{len(steps)} verification steps passed")
     raise typer.Exit(1 if failed else 0)

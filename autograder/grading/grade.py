@@ -79,6 +79,10 @@ class GradeOptions:
     input_seed: int | None = None
     #: ``grade``'s incremental cache of this submission (None: every check runs)
     cache: Any = None
+    #: ``{question: text}``: grade such a question's checks only until one loses points with
+    #: ``text`` in its message ("" for any message), and leave its later checks out of the
+    #: result (``dojo verify`` asks whether a planted bug is caught, not by how many checks)
+    until_lost: dict[str, str] | None = None
 
     @property
     def inputs(self) -> int:
@@ -192,9 +196,15 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                              on_start=lambda c: listener.started(exercise.name, c,
                                                                  reference=True))
 
+    until = options.until_lost or {}
+    settled: set[str] = set()  # questions of ``until`` whose checks need not run on
+
     def judged(check: Check, outcome: Outcome) -> None:
-        fresh[check.id] = _judge(check, outcome, expected.get(check.id), options)
-        listener.finished(exercise.name, check, fresh[check.id])
+        result = fresh[check.id] = _judge(check, outcome, expected.get(check.id), options)
+        if check.question in until and result.score < result.max_score and \
+                until[check.question] in result.message:
+            settled.add(check.question)
+        listener.finished(exercise.name, check, result)
 
     outcomes = run_checks(exercise, to_run, topic_folder=topic_folder, backend=options.backend,
                           device=options.device, seed=options.seed, full=options.full,
@@ -202,6 +212,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                           input_seed=options.inputs, touched=touched,
                           on_start=lambda c: listener.started(exercise.name, c),
                           on_outcome=judged if topic_folder is not None else None,
+                          skip=(lambda c: c.question in settled) if until else None,
                           ) if to_run else {}
     if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
         expected = _expected(exercise, to_run, options, reference, qf, outcomes)
@@ -214,7 +225,9 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
         cache.store(exercise.name, course, {
             cid: (contexts[cid], touched.get(cid, {"*"}), result)
             for cid, result in fresh.items() if cid in reusable})
-    results = [skipped.get(c.id) or hits.get(c.id) or fresh[c.id] for c in checks]
+    # a check left out by ``until_lost`` has no verdict and no place in the result
+    results = [skipped.get(c.id) or hits.get(c.id) or fresh[c.id] for c in checks
+               if c.id in skipped or c.id in hits or c.id in fresh]
     return ExerciseResult(name=exercise.name, title=exercise.title, checks=results,
                           duration_s=round(time.perf_counter() - started, 3),
                           isolation=info.isolation,

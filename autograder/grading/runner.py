@@ -144,6 +144,7 @@ def run_checks(
     on_start: Callable[[Check], None] | None = None,
     on_outcome: Callable[[Check, Outcome], None] | None = None,
     expected_only: bool = False,
+    skip: Callable[[Check], bool] | None = None,
 ) -> dict[str, Outcome]:
     """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
     the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
@@ -155,7 +156,8 @@ def run_checks(
     receives the isolation level used. ``input_seed`` (default ``seed``) seeds the inputs of
     checks that draw fresh inputs (value and gradient checks), ``seed`` the training runs.
     ``touched``, when given, receives per check id the modules of the code under test the
-    check reached (see :class:`TrackedCache`). Returns an :class:`Outcome` per check id.
+    check reached (see :class:`TrackedCache`). ``skip(check)``, asked as each check's turn
+    comes: true leaves it out (no outcome). Returns an :class:`Outcome` per check id run.
     """
     limits = limits or Limits()
     qf = question_functions or {}
@@ -183,6 +185,8 @@ def run_checks(
             except WorkerGone:
                 pass  # the first check starts it again and reports why it cannot
         for index, check in enumerate(checks):
+            if skip is not None and skip(check):
+                continue
             if on_start is not None:
                 on_start(check)
             if check.shares and check.shares in timed_out_shares:

@@ -106,7 +106,7 @@ def verify_consistency(exercise: Exercise) -> Step:
 
 def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions, *,
                strict: bool = False, cache: GradeCache | None = None,
-               integrative: bool = False) -> Step:
+               integrative: bool = False, every_check: bool = False) -> Step:
     """Plant ``bug`` in a copy of the solutions (``work/bug``) and grade it: it must cost
     points on its question; with ``strict``, on no other question. ``integrative``: grade
     every integrative question too; without it only those the bug is planted on (its own
@@ -115,7 +115,11 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     cache of ``work/bug`` shared by the bugs of one exercise, so that a check that reaches
     none of the modules changed since the last bug's grading keeps that verdict (its
     guarantee: nothing the check's code reaches changed; the modules a bug changes, and the
-    one the bug before it changed, are graded afresh)."""
+    one the bug before it changed, are graded afresh). The bug's own question is graded only
+    until a check catches it (saying ``bug.says``, where the bug has one): the step asks
+    whether it is caught, and a question's later checks are mostly its gradient checks, the
+    slow part; ``every_check`` grades them all, to list every check that catches it. The other
+    questions are always graded in full (``strict`` and ``bug.also`` need their verdicts)."""
     name = f"planted bug {bug.name}"
     folder = work / "bug"  # one path for every bug: the cache's entries are per folder
     shutil.rmtree(folder, ignore_errors=True)
@@ -138,6 +142,9 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
         options = GradeOptions(**{**options.__dict__, "questions": graded})
     if cache is not None:
         options = GradeOptions(**{**options.__dict__, "cache": cache})
+    if not every_check:
+        options = GradeOptions(**{**options.__dict__,
+                                  "until_lost": {bug.question: bug.says or ""}})
     result = grade_exercise(exercise, topic, options)
     target = [c for c in result.checks if c.question == bug.question]
     caught = [c for c in target if c.score < c.max_score]
@@ -178,13 +185,15 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
 def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None = None,
            on_step: Callable[[Step], None] | None = None,
            limits: Limits | None = None, strict: bool = False,
-           input_seed: int | None = None, integrative: bool = False) -> list[Step]:
+           input_seed: int | None = None, integrative: bool = False,
+           every_check: bool = False) -> list[Step]:
     """Run every verification step; ``on_step`` sees each result as it arrives. ``backends``:
     the (backend, device) pairs to grade the solutions on (``None``: every available one);
     ``strict``: a planted bug that costs points on another question than its own fails;
     ``input_seed``: the checks' inputs (``None``: :func:`seed_from_environment`);
-    ``integrative``: grade every integrative question for every planted bug (see
-    :func:`verify_bug`)."""
+    ``integrative``: grade every integrative question for every planted bug;
+    ``every_check``: every check of a bug's question, not only until one catches it (both:
+    see :func:`verify_bug`)."""
     steps: list[Step] = []
     if input_seed is None:
         input_seed = seed_from_environment()
@@ -207,5 +216,5 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
             cache = GradeCache(sub / "bug", root=work / "grade-cache")
             for bug in exercise.planted_bugs:
                 record(verify_bug(exercise, bug, sub, options, strict=strict, cache=cache,
-                                  integrative=integrative))
+                                  integrative=integrative, every_check=every_check))
     return steps

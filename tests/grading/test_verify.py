@@ -19,7 +19,7 @@ def test_verify_passes_and_reports_every_step(toy):
                      "solutions full marks on numpy/cpu", "planted bug scale adds",
                      "planted bug gradient doubled"]
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
-    assert "quadratic.gradient" in steps[4].detail
+    assert steps[4].detail.startswith("caught by quadratic.values:")  # the first to catch it
 
 
 def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
@@ -258,3 +258,23 @@ def test_a_planted_bug_must_be_caught_with_the_cause_it_says(toy, monkeypatch):
     assert not steps["planted bug scale adds, unnamed"].ok
     assert "no message of question 'scale' names the cause" in detail
     assert "'you added instead of multiplying'" in detail
+
+
+def test_a_bug_question_is_graded_until_a_check_catches_it(toy, monkeypatch):
+    """A planted bug's own question is graded only until one of its checks catches it (its
+    later checks, mostly the slow gradient checks, are left out); until that check says what
+    the bug's ``says`` asks, where it has one; ``every_check`` grades them all. The other
+    questions are graded in full whatever the mode (``--strict`` needs them)."""
+    doubled = next(b for b in toy.planted_bugs if b.name == "gradient doubled")
+    first = verify([toy], backends=[])[-1]
+    every = verify([toy], backends=[], every_check=True)[-1]
+    assert first.name == every.name == "planted bug gradient doubled"
+    assert first.ok and every.ok
+    assert first.detail.startswith("caught by quadratic.values:"), first.detail
+    assert every.detail.startswith("caught by quadratic.values, quadratic.gradient"), \
+        every.detail
+    # a message that only the gradient check says: grading goes on until it
+    monkeypatch.setattr(toy, "planted_bugs", [replace(doubled, says="relative error")])
+    said = verify([toy], backends=[])[-1]
+    assert said.ok and said.detail.startswith("caught by quadratic.values, "
+                                              "quadratic.gradient:"), said.detail
