@@ -1,0 +1,75 @@
+"""The quasi-recurrent layer (CS224n lecture 11; Bradbury et al. 2017): ``QRNN`` checked as a
+layer against torch (``conv1d`` with k − 1 zeros each side, its first T outputs kept, then
+fo-pooling step by step) with the same parameters, the convolution the reference's (swapped
+in), so only the mask, the gates and the recurrence are the student's. Width 3, so that a
+window that reads the words to its right (an unmasked convolution) differs from the masked one
+at every position but the last."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    torch_check,
+)
+
+MODULE = "qrnn"
+B, T, D, H, K = 3, 5, 3, 2, 3
+
+
+def _case(ctx: Context) -> LayerCase:
+    rng = ctx.rng()
+    return LayerCase(args=(ctx.backend, D, H), kwargs={"kernel_size": K},
+                     params={"conv.weight": rng.standard_normal((K, D, 3 * H)) / np.sqrt(K * D),
+                             "conv.bias": 0.5 * rng.standard_normal(3 * H)},
+                     inputs=lambda r: (r.standard_normal((B, T, D)),), names=("x",))
+
+
+def _torch_qrnn(p, x):
+    """The layer in torch: ``conv1d`` on (B, D, T), the first T outputs, fo-pooling."""
+    import torch
+
+    gates = torch.nn.functional.conv1d(x.transpose(1, 2), p["conv.weight"].permute(2, 1, 0),
+                                       p["conv.bias"], padding=K - 1).transpose(1, 2)
+    gates = gates[:, :x.shape[1], :]  # (B, T, 3H): masked, nothing from the right
+    z, f, o = torch.tanh(gates[..., :H]), torch.sigmoid(gates[..., H:2 * H]), \
+        torch.sigmoid(gates[..., 2 * H:])
+    c, cells = torch.zeros_like(z[:, 0]), []
+    for t in range(x.shape[1]):
+        c = f[:, t] * c + (1 - f[:, t]) * z[:, t]
+        cells.append(c)
+    return o * torch.stack(cells, dim=1)  # (B, T, H)
+
+
+_torch_qrnn.label = "the QRNN written in torch"  # type: ignore[attr-defined]
+
+TITLE = f"QRNN, width {K}, {D} to {H} channels"
+
+QRNN = Question(
+    "qrnn", "A quasi-recurrent layer: masked convolution gates, fo-pooling over time",
+    code=MODULE,
+    checks=[*layer_checks("qrnn", MODULE, "QRNN", _case, title=TITLE, points=1.5, repeat=2,
+                          torch=_torch_qrnn),
+            torch_check("qrnn", MODULE, "QRNN", _case, torch=_torch_qrnn,
+                        title=f"{TITLE}, against torch", points=0.5)],
+    planted_bugs=[
+        bug("the convolution not masked (each window reads the words to its right)", MODULE,
+            "gates = gates[:, :t_steps, :]  # (B, T, 3H)",
+            "gates = gates[:, self.kernel_size - 1:, :]  # (B, T, 3H)", "qrnn"),
+        bug("f and 1 − f swapped in fo-pooling", MODULE,
+            "c = f[:, t, :] * c + (1.0 - f[:, t, :]) * z[:, t, :]",
+            "c = (1.0 - f[:, t, :]) * c + f[:, t, :] * z[:, t, :]", "qrnn"),
+        bug("the gradient carried from c_t back to c_{t−1} dropped", MODULE,
+            "carried = grad_c * f[:, t, :]", "carried = 0.0 * grad_c", "qrnn"),
+        bug("the forget gate's gradient without c_{t−1} (taken as −z_t)", MODULE,
+            "grad_f.append(grad_c * (c_prev - z[:, t, :]))",
+            "grad_f.append(grad_c * (0.0 - z[:, t, :]))", "qrnn"),
+    ],
+    requires=("conv1d",))
+
+QUESTIONS = [QRNN]
