@@ -44,6 +44,7 @@ from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
     MISTAKE_KEY,
     GradientProblem,
+    computed_mistake,
     custom_check,
     gradient_check,
     metric_check,
@@ -607,11 +608,13 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
                                            if not k.startswith(beside)}, rtol=rtol, atol=atol,
                                     nonfinite=nonfinite)
         verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol, nonfinite=nonfinite)
-        named = "" if verdict.passed else _named_mistake(mine, actual, computed, rtol, atol)
-        found = without_guesses(verdict.message) if named else verdict.message
+        named = None if verdict.passed else computed_mistake(mine, actual, computed,
+                                                             rtol=rtol, atol=atol)
+        found = (f"{without_guesses(verdict.message)}. Your outputs are exactly those of "
+                 f"{named}" if named else verdict.message)
         verdict.message = (f"output and every gradient match {name} on the same parameters"
                            if verdict.passed else f"against {name} on the same parameters and "
-                           f"inputs: {found}{named}")
+                           f"inputs: {found}")
         return verdict
 
     if computed:  # the grader's own outputs of the mistakes: never a fixture
@@ -626,29 +629,15 @@ def _forward_mistakes(variants: dict[str, Callable[..., Any]], case: LayerCase,
     inputs, computed in the grader and keyed to go beside the payload
     (:func:`~.kinds.mistaken_outputs`); none where torch is not installed."""
     payload: Payload = {}
-    outputs = {"output", *(case.outputs or ())}
     for i, variant in enumerate(variants.values()):
         try:
-            values = _torch_values(variant, case, inputs, None)
+            outputs = _torch_values(variant, case, inputs, None)  # the forward alone
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
-        if values is None:
+        if outputs is None:
             return {}
-        payload.update(mistaken_outputs(i, {k: v for k, v in values.items()
-                                            if k in outputs or k.startswith("output ")}))
+        payload.update(mistaken_outputs(i, outputs))
     return payload
-
-
-def _named_mistake(mine: Payload, actual: Payload, names: Sequence[str], rtol: float,
-                   atol: float) -> str:
-    """". Your outputs are exactly those of <mistake>" for the first of the ``names``
-    mistakes computed beside ``actual`` whose outputs ``mine`` holds, or ""."""
-    for i, what in enumerate(names):
-        prefix = f"{MISTAKE_KEY}{i}|"
-        theirs = {k[len(prefix):]: v for k, v in actual.items() if k.startswith(prefix)}
-        if theirs and compare_payloads(mine, theirs, rtol=max(rtol, 1e-9), atol=atol).passed:
-            return f". Your outputs are exactly those of {what}"
-    return ""
 
 
 def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],

@@ -52,22 +52,21 @@ def value_check(question: str, name: str, title: str, points: float,
         expected = {k: v for k, v in expected.items() if not k.startswith(MISTAKE_KEY)}
         verdict = compare_payloads(mine, expected, rtol=rtol, atol=atol,
                                    up_to_sign=up_to_sign, nonfinite=nonfinite)
-        candidates: list[tuple[str, Callable[[], Payload]]] = [
-            (what, lambda wrong=wrong: wrong(expected)) for what, wrong in (mistakes or {}).items()]
-        candidates += [(what, lambda i=i: _computed_mistake(actual, i))
-                       for i, what in enumerate(computed_mistakes)]
-        for what, outputs in candidates:
-            if verdict.passed:
-                break
+        if verdict.passed:
+            return verdict
+        named = None
+        for what, wrong in (mistakes or {}).items():
             try:
-                theirs = outputs()
+                theirs = wrong(expected)
             except Exception:  # noqa: BLE001 - a mistake that does not apply to these outputs
                 continue
-            if theirs and compare_payloads(mine, theirs, rtol=max(rtol, 1e-9),
-                                           atol=atol).passed:
-                verdict.message = without_guesses(verdict.message) + (
-                    f". Your outputs are exactly those of {what}")
+            if compare_payloads(mine, theirs, rtol=max(rtol, 1e-9), atol=atol).passed:
+                named = what
                 break
+        named = named or computed_mistake(mine, actual, computed_mistakes, rtol=rtol, atol=atol)
+        if named:
+            verdict.message = without_guesses(verdict.message) + (
+                f". Your outputs are exactly those of {named}")
         return verdict
 
     if computed_mistakes:  # the grader's own outputs of the mistakes: never a fixture
@@ -86,9 +85,16 @@ def mistaken_outputs(index: int, outputs: Payload) -> Payload:
     return {f"{MISTAKE_KEY}{index}|{k}": np.asarray(v) for k, v in outputs.items()}
 
 
-def _computed_mistake(actual: Payload, index: int) -> Payload:
-    prefix = f"{MISTAKE_KEY}{index}|"
-    return {k[len(prefix):]: v for k, v in actual.items() if k.startswith(prefix)}
+def computed_mistake(mine: Payload, actual: Payload, names: Sequence[str], *, rtol: float,
+                     atol: float) -> str | None:
+    """The first of the ``names`` mistakes whose outputs, computed beside ``actual``
+    (:func:`mistaken_outputs`), ``mine`` (the outputs of the code under test) holds; None."""
+    for i, what in enumerate(names):
+        prefix = f"{MISTAKE_KEY}{i}|"
+        theirs = {k[len(prefix):]: v for k, v in actual.items() if k.startswith(prefix)}
+        if theirs and compare_payloads(mine, theirs, rtol=max(rtol, 1e-9), atol=atol).passed:
+            return what
+    return None
 
 
 def without_guesses(message: str) -> str:

@@ -9,6 +9,7 @@ at a tie would differentiate a kink, so the ties get the values check only."""
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import numpy as np
 
@@ -57,34 +58,24 @@ def _real(lengths, t_steps):
     return (torch.arange(t_steps)[None, :] < lengths[:, None])[:, :, None]  # (B, T, 1)
 
 
-def _torch_max(p, h, lengths):
-    return h.masked_fill(~_real(lengths, h.shape[1]), -float("inf")).amax(1)  # (B, F)
+def _torch_max(p, h, lengths, *, mask=True):
+    """The max over the real positions; with ``mask=False`` over all T positions, the
+    padding's too (a known mistake's forward)."""
+    ranked = h.masked_fill(~_real(lengths, h.shape[1]), -float("inf")) if mask else h
+    return ranked.amax(1)  # (B, F)
 
 
-def _torch_kmax(p, h, lengths):
-    """``topk`` of the masked features, its positions sorted back into sentence order."""
+def _torch_kmax(p, h, lengths, *, mask=True):
+    """``topk`` of the masked features, its positions sorted back into sentence order; with
+    ``mask=False`` the padded positions are ranked too (a known mistake's forward: a padded
+    position among the k largest takes a slot, holding 0, that a real value should have)."""
     import torch
 
     real = _real(lengths, h.shape[1])
-    masked = h.masked_fill(~real, -float("inf"))
-    kept = masked.topk(K, dim=1).indices.sort(dim=1).values  # (B, K, F)
+    ranked = h.masked_fill(~real, -float("inf")) if mask else h
+    kept = ranked.topk(K, dim=1).indices.sort(dim=1).values  # (B, K, F)
     valid = real.expand_as(h).gather(1, kept)
-    return torch.where(valid, masked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
-
-
-def _torch_max_unmasked(p, h, lengths):
-    """The max over all T positions, the padding's too (a known mistake's forward)."""
-    return h.amax(1)  # (B, F)
-
-
-def _torch_kmax_unmasked(p, h, lengths):
-    """k-max pooling that ranks the padded positions too (a known mistake's forward): a padded
-    position among the k largest takes a slot (and holds 0) that a real value should have."""
-    import torch
-
-    kept = h.topk(K, dim=1).indices.sort(dim=1).values  # (B, K, F)
-    valid = _real(lengths, h.shape[1]).expand_as(h).gather(1, kept)
-    return torch.where(valid, h.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
+    return torch.where(valid, ranked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
 
 
 PADDING_WINS = ("the padded positions ranked too (set them to −inf where t >= lengths[b] "
@@ -132,7 +123,7 @@ def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: s
 
 MAX_OVER_TIME = Question(
     "pooling", "Max pooling over time, padding excluded", code="library/pooling",
-    checks=_checks("pooling", "MaxOverTime", (), _torch_max, _torch_max_unmasked,
+    checks=_checks("pooling", "MaxOverTime", (), _torch_max, partial(_torch_max, mask=False),
                    "MaxOverTime over a padded batch"),
     planted_bugs=[
         bug("the padding may win (max over all T positions)", POOLING,
@@ -147,7 +138,8 @@ MAX_OVER_TIME = Question(
 
 K_MAX = Question(
     "kmax_pooling", "k-max pooling in sentence order", code="library/pooling",
-    checks=_checks("kmax_pooling", "KMaxPooling", (K,), _torch_kmax, _torch_kmax_unmasked,
+    checks=_checks("kmax_pooling", "KMaxPooling", (K,), _torch_kmax,
+                   partial(_torch_kmax, mask=False),
                    f"KMaxPooling(k={K}) over a padded batch", {RANK_ORDER: _rank_order}),
     planted_bugs=[
         bug("the padded positions ranked with the real ones", POOLING,
