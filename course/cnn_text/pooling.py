@@ -26,6 +26,10 @@ POOLING = "..library.pooling"
 B, T, F, K = 4, 6, 3, 2
 
 
+#: row 1 holds one real position (``_lengths``); on random features its value in filter 0 is
+#: set below all of that row's padding, so a max or k-max that ranks the padded positions too
+#: (PADDING_WINS) gives a different output on every draw, not only on most
+
 #: two filters of a full sentence whatever the draw: the largest value at positions 1, 3
 #: and 4 (the max's gradient goes to 1; k = 2 keeps 1 and 3, not 3 and 4), and 2 at positions
 #: 0 and 2 with a larger 5 between (k = 2 keeps 0 and 1, not 1 and 2)
@@ -43,6 +47,7 @@ def _case(cls_args: tuple, ties: bool):
         def inputs(r: np.random.Generator):
             h = r.standard_normal((B, T, F))
             if not ties:
+                h[1, 0, 0] = h[1, 1:, 0].min() - 1.0  # PADDING_WINS decisive on every draw
                 return h, _lengths(r)
             h = np.round(1.5 * h)  # whole numbers: ties
             h[0, :, :2] = BOUNDARY_TIES  # decisive on every draw (row 0 is a full sentence)

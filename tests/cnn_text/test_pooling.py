@@ -58,3 +58,19 @@ def test_the_first_position_of_a_tie_wins_and_padding_never_does(backend):
     assert grad_h[1, :, 0].tolist() == [1.0, 0, 0, 0, 0, 0]  # one real position, one zero slot
     with pytest.raises(ValueError, match="at least k = 7"):
         KMaxPooling(backend, 7)(backend.asarray(h), backend.asarray(LENGTHS))
+
+
+@pytest.mark.parametrize("oracle", [q._torch_max, q._torch_kmax], ids=["max", "kmax"])
+def test_the_graded_inputs_reveal_the_padding_winning_on_every_draw(oracle):
+    """The random-feature case the pooling checks draw puts a padded value above a real one
+    by construction (row 1's one real value below all its padding in filter 0), so the planted
+    'padding may win' bugs and their named hint (PADDING_WINS) do not depend on the input seed:
+    on 200 draws the unmasked forward differs every time."""
+    make = q._case((), ties=False)
+    case = make(type("Ctx", (), {"backend": None})())
+    for seed in range(200):
+        h, lengths = case.inputs(np.random.default_rng(seed))
+        assert lengths[1] == 1 and (h[1, 1:, 0] > h[1, 0, 0]).all(), seed  # the construction
+        th, tl = torch.as_tensor(h), torch.as_tensor(lengths)
+        right, unmasked = oracle({}, th, tl), oracle({}, th, tl, mask=False)
+        assert not torch.equal(right, unmasked), seed
