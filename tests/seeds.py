@@ -8,11 +8,11 @@ verdicts, and a later run goes on from the first seed not yet passed for that fi
 
 The fingerprint is a SHA-256 over the pytest command below and the blob ids of every tracked
 file of a commit except those that no seeded test reads (:data:`UNFINGERPRINTED`: the docs,
-the benchmarks, the README, the Makefile that only calls this module, CI's script, this module's
-bookkeeping, its tests and the ledger). A commit that changes only those keeps the fingerprint, and with it
-the seeds already passed; any change of the engine, the course, the solutions, the tests or the
-pinned dependencies starts the count again. Seeds run only from a clean work tree (what runs is
-what is fingerprinted).
+the benchmarks, the README, the Makefile that only calls this module, CI's script, this
+module's bookkeeping, its tests and the ledger). A commit that changes only those keeps the
+fingerprint, and with it the seeds already passed; any change of the engine, the course, the
+solutions, the tests or the pinned dependencies starts the count again. Seeds run only from a
+clean work tree (what runs is what is fingerprinted).
 
     python -m tests.seeds status          # this commit's fingerprint and its seeds in a row
     python -m tests.seeds run --seeds 20  # run from the next seed, record each one

@@ -93,6 +93,10 @@ class LayerCase:
 
 #: how many times the values check of a layer repeats its batch to look for Python loops
 BATCH_FACTOR = 3
+#: the most numbers a layer check's output may hold (all its outputs together): the cases'
+#: outputs hold at most a few hundred, and the grader allocates upstream gradients of the
+#: shape the code under test reports
+MAX_LAYER_OUTPUT = 1 << 20
 
 
 def _tiled(x: Any, factor: int) -> Any:
@@ -338,6 +342,14 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
             return theirs is not None and np.shape(once) == np.shape(theirs) and bool(
                 np.allclose(once, theirs, rtol=rtol, atol=1e-8))
 
+        # every parameter the reference reports must be reported: a layer that hides its
+        # parameters after it was built (named_parameters() empty) has nothing to judge
+        unreported = sorted(key[len("once "):] for key in (expected or {})
+                            if key.startswith("once ") and key not in actual)
+        if unreported:
+            return Verdict(False, f"no gradient came back for {', '.join(unreported)}: "
+                           "every parameter is listed by named_parameters() each time it is "
+                           "asked, with its gradient in .grad")
         wrong = [key[len("once "):] for key, once in actual.items()
                  if key.startswith("once ") and expected is not None and not right(key, once)]
         if wrong:
@@ -433,7 +445,21 @@ def _output_shape(ctx: Context, cls_token: Any, case: LayerCase,
             return tuple(s)
         raise CheckFailure("the layer's output is not an array")
 
-    return valid(shape)
+    def elements(s: Any) -> int:
+        if s and isinstance(s[0], tuple):
+            return sum(elements(x) for x in s)
+        if len(s) > 32 or any(x < 0 for x in s):
+            raise CheckFailure(f"the layer's output has the shape {s}: not an array's")
+        return math.prod(s)
+
+    # the grader draws upstream gradients of this shape in its own process: the shape the
+    # code under test reports is capped before anything is allocated
+    shape = valid(shape)
+    if elements(shape) > MAX_LAYER_OUTPUT:
+        raise CheckFailure(f"the layer's output has the shape {shape}: over "
+                           f"{MAX_LAYER_OUTPUT:,} numbers for a check whose inputs are a few "
+                           "dozen; check what forward returns")
+    return shape
 
 
 def _first(result: Any, key: str) -> Any:

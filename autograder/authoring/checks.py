@@ -31,8 +31,9 @@ from nlpdojo_autograder.runtime.channel import Opaque, Sparse, Token, map_tree
 
 Payload = dict[str, Any]
 CHECK_KINDS = ("value", "gradient", "metric", "property", "custom")
-#: the kinds whose inputs are drawn from the run's input seed (fresh in CI)
-FRESH_KINDS = ("value", "gradient", "property")
+#: the kinds whose inputs are drawn from the run's input seed (fresh in CI); a custom check
+#: judged against the reference's payload is too (:attr:`Check.fresh_inputs`)
+FRESH_KINDS = ("value", "gradient")
 
 
 class CheckFailure(Exception):
@@ -105,6 +106,15 @@ class Check:
     @property
     def id(self) -> str:
         return f"{self.question}.{self.name}"
+
+    @property
+    def fresh_inputs(self) -> bool:
+        """Whether the check draws its inputs from the run's input seed (fresh in CI, 0 in a
+        student release) rather than the base seed: value and gradient checks, and any other
+        check judged against the reference's payload except training runs (metric checks
+        train on the base seed). With inputs fixed, a check whose expected values ship as a
+        fixture could be passed by pasting the fixture's numbers in."""
+        return self.kind in FRESH_KINDS or (self.kind == "custom" and self.needs_expected)
 
     def seed(self, base: int) -> int:
         """The check's own seed: stable across runs and machines, distinct per check."""

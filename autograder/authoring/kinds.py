@@ -140,9 +140,16 @@ def gradient_check(question: str, name: str, title: str, points: float,
     def collect(ctx: Context) -> Payload:
         problem = make(ctx)
         payload: Payload = {}
+        # every input of the loss gets its gradient checked: one the student's code did not
+        # report (a parameter hidden from named_parameters() after the layer was built, a
+        # gradient left out of a returned dict) fails, never goes unchecked
+        unreported = [p for p in problem.point if p not in problem.analytic]
+        if unreported:
+            raise CheckFailure(
+                f"no gradient came back for {', '.join(unreported)}: backward must give the "
+                "gradient of every parameter (in its .grad, each parameter listed by "
+                "named_parameters() every time) and of every input it received")
         for pname, x in problem.point.items():
-            if pname not in problem.analytic:
-                continue
             analytic = ctx.to_numpy(problem.analytic[pname], f"the gradient for {pname}")
 
             def f(value: np.ndarray, pname: str = pname) -> float:

@@ -23,7 +23,7 @@ from typing import Any
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.authoring.checks import FRESH_KINDS, Check, Exercise, Verdict
+from nlpdojo_autograder.authoring.checks import Check, Exercise, Verdict
 from nlpdojo_autograder.authoring.markers import questions_in
 from nlpdojo_autograder.authoring.questions import qualify, swap_in
 from nlpdojo_autograder.grading.deps import Course
@@ -221,7 +221,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     if cache is not None:
         # inputs drawn from a fresh seed (the reference is here, no --seed) never recur
         reusable = {c.id for c in to_run if options.inputs == options.seed
-                    or c.kind not in ("value", "gradient")}
+                    or not c.fresh_inputs}
         cache.store(exercise.name, course, {
             cid: (contexts[cid], touched.get(cid, {"*"}), result)
             for cid, result in fresh.items() if cid in reusable})
@@ -412,7 +412,7 @@ def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
     base = dict(id=check.id, question=check.question, kind=check.kind, max_score=check.points,
                 title=check.title, hidden=check.hidden, duration_s=round(outcome.duration_s, 3),
                 output=outcome.output)
-    fresh = check.kind in FRESH_KINDS
+    fresh = check.fresh_inputs
     details: dict[str, Any] = {"seed": check.seed(options.inputs if fresh else options.seed)}
     if check.budget:
         details["budget"] = check.budget

@@ -48,7 +48,6 @@ from typing import Any
 
 from platformdirs import user_cache_path
 
-from nlpdojo_autograder.authoring.checks import FRESH_KINDS
 from nlpdojo_autograder.grading.deps import Course, Dependencies, sha256_file
 from nlpdojo_autograder.grading.results import CheckResult, json_default
 from nlpdojo_autograder.grading.versions import versions
@@ -139,7 +138,7 @@ def check_context(check: Any, topic: str, options: Any, reference: str,
                   isolation: str) -> str:
     """Everything but the submission's files that one check's verdict depends on
     (``reference``: :func:`reference_fingerprint`)."""
-    fresh = check.kind in FRESH_KINDS  # their inputs are drawn from the input seed
+    fresh = check.fresh_inputs  # their inputs are drawn from the input seed
     return _digest(
         FORMAT, topic, check.id, check.kind, check.points, check.hidden,
         check.timeout_s, check.budget, grader_fingerprint(options.backend),

@@ -292,7 +292,7 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         deadline = time.monotonic() + limit if isinstance(subject, RemoteSubject) else None
         workdir = workroot / f"work{index}"
         workdir.mkdir(exist_ok=True)
-        check_seed = check.seed(input_seed if check.kind in ("value", "gradient") else seed)
+        check_seed = check.seed(input_seed if check.fresh_inputs else seed)
         ctx = Context(subject=subject, backend=backend, seed=check_seed, workdir=workdir,
                       full=full, base_seed=seed, deadline=deadline, cache=cache,
                       touched=touched, expected_only=expected_only, input_seed=input_seed,

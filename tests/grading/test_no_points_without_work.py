@@ -5,13 +5,21 @@ its parameters' gradients (a stub's ``+= 0``) once earned "gradients accumulate"
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from nlpdojo.plugins import get_registry
 from tests.grading.courses import edited_course
 from tests.grading.test_mistakes_that_passed import _grade
 
 CONV = "library/conv.py"
+FIXTURES = Path(__file__).resolve().parents[2] / "course" / "cnn_text" / "fixtures"
+
+
+def accumulate_seed(input_seed: int) -> int:
+    return get_registry().get("exercise", "cnn_text").check("qrnn.accumulate").seed(input_seed)
 ZERO_BACKWARD = ("        windows, t_steps = cache\n",
                  "        windows, t_steps = cache\n"
                  "        return xp.zeros((grad_output.shape[0], t_steps, self.weight.shape[1]),"
@@ -38,3 +46,135 @@ def test_the_accumulate_judge_pays_only_right_gradients_that_add_up():
     overwritten = {"once bias": right["once bias"], "twice bias": right["once bias"]}
     verdict = check.judge(overwritten, right)
     assert not verdict.passed and "accumulate" in verdict.message
+
+
+#: the right QRNN, but asked for its parameters a second time it lists none: the grader set
+#: them through named_parameters() when it built the layer, and read the gradients through it
+HIDDEN_PARAMETERS = '''
+_listed = QRNN.named_parameters
+
+
+def _first_time_only(self, *args, **kwargs):
+    asked = getattr(self, "_asked", 0)
+    self._asked = asked + 1
+    if asked == 0:
+        yield from _listed(self, *args, **kwargs)
+
+
+QRNN.named_parameters = _first_time_only
+'''
+
+
+def test_parameters_hidden_after_the_layer_is_built_earn_no_gradient_points(tmp_path):
+    """Before: gradients, repeated and accumulate passed (0.9 of 2 points) on dL/dx alone,
+    saying the gradients matched the reference's: the parameters' gradients went unchecked
+    because none were reported."""
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"cnn_text/qrnn.py": HIDDEN_PARAMETERS})
+    checks = _grade("cnn_text", course / "cnn_text", "qrnn")
+    for name in ("gradients", "repeated", "accumulate"):
+        check = checks[f"qrnn.{name}"]
+        assert check.score == 0, (check.id, check.message)
+        assert "no gradient came back for" in check.message and "conv.weight" in check.message
+    assert sum(c.score for c in checks.values()) == 0
+
+
+def test_a_gradient_left_out_of_a_returned_dict_is_not_skipped():
+    """A function check whose gradients come back as a dict (the L2 penalty's): one left out
+    fails the gradient check instead of going unchecked."""
+    from nlpdojo_autograder.authoring.checks import CheckFailure
+    from nlpdojo_autograder.authoring.kinds import GradientProblem, gradient_check
+
+    point = {"W": np.ones((2, 2)), "b": np.ones(2)}
+    problem = GradientProblem(loss=lambda v: float(np.sum(v["W"] ** 2) + np.sum(v["b"] ** 2)),
+                              point=point, analytic={"W": 2 * point["W"]})
+    check = gradient_check("q", "gradients", "t", 1.0, lambda ctx: problem)
+
+    class Ctx:
+        expected_only, seed = False, 0
+
+        def to_numpy(self, x, what=""):
+            return np.asarray(x)
+
+        def batch(self, f, values):
+            return [f(v) for v in values]
+
+    with pytest.raises(CheckFailure, match="no gradient came back for b"):
+        check.collect(Ctx())
+
+
+#: a forward whose output claims a shape of 150 million numbers: the grader drew upstream
+#: gradients of that shape in its own process (9.6 GB) before anything was compared
+HUGE_OUTPUT = '''
+
+class _Claims:
+    shape = (150, 1000, 1000)
+    dtype = "float64"
+
+
+def _huge_forward(self, x, lengths=None):
+    return _Claims(), x.shape
+
+
+QRNN.forward = _huge_forward
+'''
+
+
+def test_an_output_that_claims_a_huge_shape_is_refused_before_anything_is_allocated(tmp_path):
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"cnn_text/qrnn.py": HUGE_OUTPUT})
+    checks = _grade("cnn_text", course / "cnn_text", "qrnn")
+    layer = [c for c in checks.values() if c.id.split(".")[1] in ("values", "gradients")]
+    assert layer
+    for check in layer:
+        assert check.score == 0 and check.status != "timeout", (check.id, check.message)
+        assert "over 1,048,576 numbers" in check.message, check.message
+
+
+def _pasted_fixture() -> str:
+    """A QRNN that computes nothing: its backward adds the numbers of the shipped fixture
+    ``qrnn.accumulate.npz`` (the reference's one-pass gradients at input seed 0) to the
+    convolution's gradients."""
+    with np.load(FIXTURES / "qrnn.accumulate.npz") as fixture:
+        weight, bias = fixture["once conv.weight"].tolist(), fixture["once conv.bias"].tolist()
+    return f'''
+
+def _nothing_forward(self, x):
+    return self.xp.zeros((x.shape[0], x.shape[1], self.hidden_size), dtype=x.dtype), x.shape
+
+
+def _pasted_backward(self, grad_output, cache):
+    xp = self.xp
+    self.conv.weight.grad = self.conv.weight.grad + xp.asarray({weight!r}, dtype=grad_output.dtype)
+    self.conv.bias.grad = self.conv.bias.grad + xp.asarray({bias!r}, dtype=grad_output.dtype)
+    return xp.zeros(cache, dtype=grad_output.dtype)
+
+
+QRNN.forward, QRNN.backward = _nothing_forward, _pasted_backward
+'''
+
+
+def test_every_check_judged_against_the_reference_draws_fresh_inputs():
+    """Custom checks judged against the reference's payload (a layer's "gradients accumulate",
+    the optimizers against torch.optim, whitening) drew their inputs from the base seed, the
+    same on every grading, so the fixture a student release ships was the expected answer."""
+    for topic in ("neural_networks", "cnn_text", "rnn_variants"):
+        for check in get_registry().get("exercise", topic).checks:
+            if check.needs_expected and check.kind != "metric":
+                assert check.fresh_inputs, check.id
+            if check.kind == "metric":
+                assert not check.fresh_inputs, check.id  # training runs keep the base seed
+
+
+@pytest.mark.parametrize("input_seed", [0, 5])
+def test_a_pasted_fixture_earns_the_accumulate_check_only_on_the_release_inputs(
+        tmp_path, input_seed):
+    """At input seed 0 (what a student release grades with) the pasted numbers are the
+    expected ones; the grader with the reference draws another seed, and they are not."""
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"cnn_text/qrnn.py": _pasted_fixture()})
+    checks = _grade("cnn_text", course / "cnn_text", "qrnn", input_seed=input_seed)
+    accumulate = checks["qrnn.accumulate"]
+    assert accumulate.details["seed"] == accumulate_seed(input_seed)
+    assert (accumulate.score > 0) == (input_seed == 0), accumulate.message
+    assert sum(c.score for k, c in checks.items() if k != "qrnn.accumulate") == 0
