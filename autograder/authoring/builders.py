@@ -52,6 +52,7 @@ from nlpdojo_autograder.authoring.kinds import (
     value_check,
     without_guesses,
 )
+from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 #: how a layer's points are shared among its checks
 LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "eval": 0.1, "gradients": 0.3, "repeated": 0.15,
@@ -448,7 +449,7 @@ def _output_shape(ctx: Context, cls_token: Any, case: LayerCase,
     def elements(s: Any) -> int:
         if s and isinstance(s[0], tuple):
             return sum(elements(x) for x in s)
-        if len(s) > 32 or any(x < 0 for x in s):
+        if len(s) > MAX_NDIM or any(x < 0 for x in s):
             raise CheckFailure(f"the layer's output has the shape {s}: not an array's")
         return math.prod(s)
 

@@ -40,7 +40,7 @@ from nlpdojo_autograder.cli.grade_options import (
     GradeRequest,
     UsageError,
 )
-from nlpdojo_autograder.grading.child import run_child
+from nlpdojo_autograder.grading.child import end_with_parent, run_child
 from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
 from nlpdojo_autograder.grading.grade import (
     INPUT_SEED_ENV,
@@ -582,6 +582,7 @@ def main() -> None:
     # torchinductor_<user>, in $TMPDIR: the grader leaves nothing there (docs/security.md)
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR",
                           str(user_cache_path("nlpdojo", appauthor=False) / "torchinductor"))
+    end_with_parent()  # a cohort's child: not an orphan when its pool or Dask worker dies
     _list_topics_in_help()
     run_app(app)
 

@@ -17,9 +17,12 @@ from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.grading.results import GradingResult
+from nlpdojo_autograder.runtime.lifetime import on_parent_death
 
 #: the module the child runs (``python -m``): the ``grade`` command
 GRADE_MODULE = "nlpdojo_autograder.cli.grade"
+#: in the child's environment: the pid of the process that waits for it
+PARENT_ENV = "NLPDOJO_COHORT_PARENT"
 
 
 class ChildGradingError(NlpdojoError):
@@ -36,11 +39,17 @@ def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: fl
     added to this process's environment; returns its validated GradingResult."""
     with tempfile.TemporaryDirectory(prefix="nlpdojo-cohort-") as tmp:
         out = Path(tmp) / "result.json"
+        # every temporary folder of the child (snapshot, workers' scratch, checks) is made
+        # in here, so that removing this folder removes them also when the child was killed
+        scratch = Path(tmp) / "tmp"
+        scratch.mkdir()
         command = [sys.executable, "-m", GRADE_MODULE, *argv,
                    "--submission", str(folder), "--output", str(out)]
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True, env={**os.environ, **env})
+                                start_new_session=True,
+                                env={**os.environ, **env, "TMPDIR": str(scratch),
+                                     PARENT_ENV: str(os.getpid())})
         try:
             _, err = proc.communicate(timeout=deadline_s)
         except subprocess.TimeoutExpired:
@@ -71,3 +80,21 @@ def _kill_group(proc: subprocess.Popen) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+
+
+def end_with_parent() -> None:
+    """In a child of :func:`run_child`: stop, cleaning up as on Ctrl-C, when the process that
+    waits for it dies (a Dask worker killed, a pool's ``grade`` interrupted), instead of
+    grading on as an orphan. Nothing where the environment does not name a parent."""
+    parent = os.environ.pop(PARENT_ENV, None)
+    if parent is None:
+        return
+    signal.signal(signal.SIGTERM, _stop)
+    on_parent_death(signal.SIGTERM)
+    if str(os.getppid()) != parent:  # it died before the request was made
+        _stop(signal.SIGTERM, None)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+

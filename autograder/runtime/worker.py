@@ -22,7 +22,6 @@ around this process is set up by :mod:`.sandbox`.
 
 from __future__ import annotations
 
-import ctypes
 import faulthandler
 import os
 import resource
@@ -35,7 +34,7 @@ import numpy as np
 
 from nlpdojo import plugins
 from nlpdojo.selection import load_backend
-from nlpdojo_autograder.runtime import objects
+from nlpdojo_autograder.runtime import lifetime, objects
 from nlpdojo_autograder.runtime.calls import (
     REFERENCE_TOKENS,
     Workspace,
@@ -51,14 +50,10 @@ from nlpdojo_autograder.runtime.untrusted import read_untrusted
 
 
 def _die_with_parent() -> None:
-    """Linux: get SIGKILL when the grader goes away, instead of running on as an orphan."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig, pr_set_no_new_privs = 1, 38
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-        libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the parent's own clean-up has to do
-        pass
+    """Get SIGKILL when the grader goes away, instead of running on as an orphan (Linux;
+    elsewhere the parent's own clean-up has to do), and gain no privileges by exec."""
+    lifetime.on_parent_death(signal.SIGKILL)
+    lifetime.no_new_privileges()
 
 
 def _set_limits(spec: dict[str, Any]) -> None:

@@ -6,6 +6,11 @@ capped in every report."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -28,6 +33,10 @@ def _cohort(make_submission, tmp_path, bodies):
 def test_a_submission_that_kills_its_grader_costs_only_itself(toy, make_submission, tmp_path,
                                                               monkeypatch):
     monkeypatch.setenv("NLPDOJO_SANDBOX", "off")  # so that the kill can reach the grader
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setenv("TMPDIR", str(temp))
     killer = ("    import os, signal\n"
               "    os.kill(os.getppid(), signal.SIGKILL)\n"
               "    return xp.multiply(x, k)\n")
@@ -44,6 +53,8 @@ def test_a_submission_that_kills_its_grader_costs_only_itself(toy, make_submissi
     assert rows["mallory"]["score"] < 7.5
     zoe = json.loads((out / "zoe" / "result.json").read_text())
     assert "forged" not in zoe and zoe["score"] == 7.5
+    # the killed grader's snapshot, checks and workers' scratch went with its cohort folder
+    assert not list(temp.iterdir())
 
 
 @pytest.mark.timeout(300)
@@ -58,3 +69,46 @@ def test_huge_messages_are_capped_in_every_cohort_report(toy, make_submission, t
         text = path.read_text()
         assert len(text) < 300_000, path
     assert "characters cut" in (out / "bob" / "result.json").read_text()
+
+
+# a child of run_child: says its pid, then waits inside a temporary folder of its own
+_CHILD = """
+import os, sys, tempfile, time
+from nlpdojo_autograder.grading.child import end_with_parent
+end_with_parent()
+with tempfile.TemporaryDirectory(prefix="nlpdojo-child-", dir=sys.argv[1]):
+    print(os.getpid(), flush=True)
+    time.sleep(120)
+"""
+# the process that waits for it (a Dask worker, a pool's grade): killed once the child runs
+_PARENT = """
+import os, signal, subprocess, sys
+from nlpdojo_autograder.grading.child import PARENT_ENV
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]],
+                         env={**os.environ, PARENT_ENV: str(os.getpid())},
+                         stdout=subprocess.PIPE, text=True)
+print(child.stdout.readline().strip(), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.timeout(120)
+def test_a_cohort_child_whose_parent_dies_cleans_up_and_stops(tmp_path):
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, _CHILD, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.wait(timeout=60)
+    deadline = time.monotonic() + 60
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child), "the child graded on as an orphan"
+    assert not list(tmp_path.glob("nlpdojo-child-*")), "the orphan left its temporary folder"
