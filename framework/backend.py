@@ -132,6 +132,10 @@ class BackendSpec:
         to fix it ("PyTorch is not installed: pip install 'nlpdojo[torch]' -c constraints.txt").
     :param devices: ``() -> list[str]``: devices usable here (empty when unavailable).
     :param version: ``() -> str | None``: the library's version, if installed.
+    :param packages: the top-level packages the backend runs on, which graded code can reach
+        through its arrays; the grader keeps them visible to graded code on this backend and
+        hides every other differentiation engine (torch on NumPy, for one): a backward pass
+        is the student's to write (docs/security.md).
     """
 
     name: str
@@ -141,3 +145,4 @@ class BackendSpec:
     version: Callable[[], str | None]
     description: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    packages: tuple[str, ...] = ()

@@ -297,6 +297,19 @@ def outgoing(value: Any) -> Any:
     return map_tree(value, leaf)
 
 
+def list_of_arrays(x: Any, what: str) -> str | None:
+    """A message when ``x`` is a Python list or tuple of arrays where one array is expected
+    (rows or columns returned one by one): NumPy would stack it, so its values could match,
+    but code that is given the result (a training loop, the next layer) gets a list and fails
+    there. A list of plain numbers is left alone (some functions return one)."""
+    if not isinstance(x, (list, tuple)) or not any(
+            isinstance(v, np.ndarray) and v.ndim >= 1 for v in x):
+        return None
+    return (f"{what} is a Python {type(x).__name__} of {len(x)} arrays, not one array: return "
+            "a single array of the namespace (xp.stack joins arrays along a new axis, "
+            "xp.concat along an existing one)")
+
+
 class Context:
     """What a check's ``collect`` sees. It runs in the grader's process; the code under test
     runs elsewhere (a sandboxed worker for a student, this process for the reference) and is
@@ -448,9 +461,13 @@ class Context:
         return Token("array", (arr, None if dtype is None else np.dtype(dtype).name))
 
     def to_numpy(self, x: Any, what: str = "the result") -> np.ndarray:
-        """A returned array, number or nested list as a NumPy array (floats as float64)."""
+        """A returned array, number or nested list of numbers as a NumPy array (floats as
+        float64); a list of arrays is refused (:func:`list_of_arrays`)."""
         if x is None:
             raise CheckFailure(f"{what}: the function returned None; did you forget `return`?")
+        pieces = list_of_arrays(x, what)
+        if pieces:
+            raise CheckFailure(pieces)
         if isinstance(x, Opaque):
             raise CheckFailure(f"{what} is not an array or a number ({x.type_name})")
         if isinstance(x, Sparse) or type(x).__module__.startswith("scipy.sparse"):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo.gradcheck import diagnose
-from nlpdojo_autograder.authoring.checks import Verdict
+from nlpdojo_autograder.authoring.checks import Verdict, list_of_arrays
 
 
 def _fmt_index(index: tuple[int, ...]) -> str:
@@ -136,6 +136,9 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
     (the check knows: "Adam's bias correction divides by 1 − βᵗ..."); None: the causes of
     what was found are listed (:func:`nonfinite_causes`), none asserted; "": no hint (said
     once already); a function of the non-finite values found may say it by what they are."""
+    pieces = list_of_arrays(actual, name)
+    if pieces and not isinstance(expected, (list, tuple)):
+        return pieces
     a, e = np.asarray(actual), np.asarray(expected)
     if a.shape != e.shape:
         hint = ""

@@ -40,7 +40,7 @@ from nlpdojo_autograder.runtime.remote import (
     WorkerGone,
     WorkerSettings,
 )
-from nlpdojo_autograder.runtime.subject import ReferenceCode
+from nlpdojo_autograder.runtime.subject import DIFFERENTIATION_ENGINES, ReferenceCode
 
 
 @dataclass
@@ -486,6 +486,7 @@ def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None
     if isolation is None or isolation == sandbox.SANDBOX:
         isolation = sandbox.level(require=isolation == sandbox.SANDBOX)
     total = sum(c.timeout_s for c in checks) * limits.timeout_scale
+    engines = hidden_engines(backend)
     return WorkerSettings(
         topic=exercise.name, folder=Path(folder).resolve(), backend=backend, device=device,
         isolation=isolation, memory_mb=limits.memory_mb,
@@ -493,8 +494,10 @@ def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None
         startup_s=limits.startup_s, cpu_s=int(60 + 4 * total * 2),
         question_functions=qf, reference_names=_reference_names(reference, qf),
         given_sources=_given_sources(exercise, reference, folder),
-        reference_package=exercise.reference_package, hidden=hidden_folders(),
-        blocked_packages=tuple(sorted({_top(exercise.reference_package)})),
+        reference_package=exercise.reference_package,
+        hidden=hidden_folders() + [p for _, p in engines if p is not None],
+        blocked_packages=tuple(sorted({_top(exercise.reference_package),
+                                       *(name for name, _ in engines)})),
         extra_backends=(STRICT,) if backend == "numpy" and _strict_available() else ())
 
 
@@ -541,6 +544,28 @@ def _given_sources(exercise: Exercise, reference: ReferenceCode | None,
             continue
         sources[name] = path.read_text()
     return sources
+
+
+def hidden_engines(backend: str) -> list[tuple[str, Path | None]]:
+    """The differentiation engines graded code on ``backend`` must not reach (every one of
+    :data:`~.subject.DIFFERENTIATION_ENGINES` but the packages the backend runs on), each
+    with its installed folder (None where it is not installed: refused all the same)."""
+    try:
+        keep = set(get_registry().get("backend", backend).packages)
+    except Exception:  # noqa: BLE001 - an unknown backend fails where it is loaded
+        keep = set()
+    out: list[tuple[str, Path | None]] = []
+    for name in DIFFERENTIATION_ENGINES:
+        if name.split(".")[0] in keep:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        locations = spec.submodule_search_locations if spec is not None else None
+        folders = [Path(p).resolve() for p in locations or ()]
+        out += [(name, f) for f in folders] or [(name, None)]
+    return out
 
 
 def hidden_folders() -> list[Path]:

@@ -57,6 +57,17 @@ COURSE_TOOLS = {
                          "for graded code: graded code computes its own (the gradcheck "
                          "question asks you to write central differences yourself)",
 }
+#: packages that compute derivatives for the code that calls them (automatic, symbolic or
+#: numerical differentiation): a backward pass written with one is not written at all. The
+#: grader hides (sandbox) and refuses (import blocker) each of them to graded code, except
+#: those the backend itself runs on (``BackendSpec.packages``: torch on the torch backend,
+#: where :func:`nlpdojo_autograder.runtime.worker.disable_autograd` turns its autograd off)
+DIFFERENTIATION_ENGINES = ("torch", "functorch", "jax", "jaxlib", "autograd", "tensorflow",
+                           "mxnet", "sympy", "mpmath", "numdifftools", "findiff",
+                           "scipy.differentiate")
+ENGINE_REFUSAL = ("is not available to graded code: it would compute the derivatives for you, "
+                  "and the backward pass is yours to write (with this backend's array "
+                  "namespace, xp)")
 #: the check-building API an exercise pack's plugin module may import when it is loaded (in
 #: the worker too, before any student code runs): the authoring facade and the modules it
 #: imports; generic, it answers no question; the sandbox shows it, the import blocker refuses
@@ -98,8 +109,9 @@ class StudentCode:
         are not there at all)."""
         for top in self.blocked:
             _forget(top)
-            sys.meta_path.insert(0, _Blocker(top, "is not available to submitted code: write "
-                                                  "your own implementation"))
+            sys.meta_path.insert(0, _Blocker(
+                top, ENGINE_REFUSAL if top in DIFFERENTIATION_ENGINES else
+                "is not available to submitted code: write your own implementation"))
         for tool, why in COURSE_TOOLS.items():
             _forget(tool)
             sys.meta_path.insert(0, _Blocker(tool, why))

@@ -56,6 +56,54 @@ def _die_with_parent() -> None:
     lifetime.no_new_privileges()
 
 
+AUTOGRAD_REFUSAL = ("torch's autograd is not available to graded code: it would compute the "
+                    "backward pass for you, and that pass is yours to write")
+
+
+def _refuse_autograd(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError(AUTOGRAD_REFUSAL)
+
+
+class _NoEngine:
+    """Stands in for torch's autograd engine (``Variable._execution_engine``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return _refuse_autograd
+
+
+def disable_autograd() -> None:
+    """Where the backend runs on torch, graded code holds torch tensors, and torch's autograd
+    (reverse mode, forward mode, ``torch.func``) would compute a backward pass for it: grad
+    mode goes off, turning it on again raises, and the entrances to the engine raise. Defence
+    in depth only: code in the same process can find its way back (docs/security.md); on the
+    NumPy backend torch is not in the sandbox at all."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    import torch._functorch.predispatch as predispatch
+    import torch.autograd.forward_ad as forward_ad
+    import torch.func
+
+    set_grad_enabled = torch._C._set_grad_enabled
+
+    def grad_mode(mode: bool) -> None:
+        if mode:
+            _refuse_autograd()
+        set_grad_enabled(False)
+
+    set_grad_enabled(False)
+    torch._C._set_grad_enabled = grad_mode
+    torch.autograd.variable.Variable._execution_engine = _NoEngine()
+    entrances = [(torch._C, "_ImperativeEngine"), (torch.Tensor, "backward"),
+                 (torch.autograd, "backward"), (torch.autograd, "grad"),
+                 (torch._C, "_enter_dual_level"), (predispatch, "_enter_dual_level"),
+                 (forward_ad, "enter_dual_level"), (forward_ad, "make_dual")]
+    entrances += [(torch.func, name) for name in (
+        "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize")]
+    for owner, name in entrances:
+        setattr(owner, name, _refuse_autograd)
+
+
 def _set_limits(spec: dict[str, Any]) -> None:
     """Hard limits the student's code cannot raise again (soft = hard)."""
     limits = {
@@ -356,6 +404,7 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
                                 "your own layers (or ask without native=True)")
         worker = Worker(channel, spec, Path(scratch))
         worker.code.seal()  # before any student code runs
+        disable_autograd()
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],
                              worker.workspace.backends[None])
     channel.send({"ready": True, "resident_limit": resident})

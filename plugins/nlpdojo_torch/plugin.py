@@ -60,6 +60,8 @@ def register_backends(register):
             devices=_devices,
             version=_version,
             description="PyTorch backend (CPU or CUDA, float32 by default)",
+            # torch's symbolic shapes load sympy (and mpmath) on demand
+            packages=("torch", "functorch", "sympy", "mpmath"),
         ),
     )
 

@@ -356,3 +356,13 @@ def test_the_torch_overflow_guard_does_not_judge_uninitialised_memory():
                 torch.log(x - 1.0)
     finally:
         torch.use_deterministic_algorithms(before)
+
+
+def test_a_list_of_arrays_where_one_array_is_promised_loses_points(tmp_path):
+    """Rows returned one by one matched the reference once NumPy had stacked them (full
+    marks for max_norm), and the given training loop then failed on the list."""
+    old = "    return weight * xp.clip(limit / (norms + 1e-12), max=1.0)"
+    new = ("    out = weight * xp.clip(limit / (norms + 1e-12), max=1.0)\n"
+           "    return [out[i, :] for i in range(out.shape[0])]  #")
+    lost = _lost(tmp_path, "cnn_text", "max_norm", "library/constraints.py", old, new)
+    _says(lost, "is a Python list of", "arrays, not one array", "xp.stack")
