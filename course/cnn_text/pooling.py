@@ -24,6 +24,9 @@ from nlpdojo_autograder.authoring import (
 
 POOLING = "..library.pooling"
 B, T, F, K = 4, 6, 3, 2
+#: the k of k-max pooling's torch check: a second k, so that code written for one (``self.k``
+#: ignored) is caught
+K_OTHER = 3
 
 
 #: row 1 holds one real position (``_lengths``); on random features its value in filter 0 is
@@ -70,7 +73,7 @@ def _torch_max(p, h, lengths, *, mask=True):
     return ranked.amax(1)  # (B, F)
 
 
-def _torch_kmax(p, h, lengths, *, mask=True):
+def _torch_kmax(p, h, lengths, *, k=K, mask=True):
     """``topk`` of the masked features, its positions sorted back into sentence order; with
     ``mask=False`` the padded positions are ranked too (a known mistake's forward: a padded
     position among the k largest takes a slot, holding 0, that a real value should have)."""
@@ -78,7 +81,7 @@ def _torch_kmax(p, h, lengths, *, mask=True):
 
     real = _real(lengths, h.shape[1])
     ranked = h.masked_fill(~real, -float("inf")) if mask else h
-    kept = ranked.topk(K, dim=1).indices.sort(dim=1).values  # (B, K, F)
+    kept = ranked.topk(k, dim=1).indices.sort(dim=1).values  # (B, k, F)
     valid = real.expand_as(h).gather(1, kept)
     return torch.where(valid, ranked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
 
@@ -109,15 +112,18 @@ def _rank_order(expected):
 
 
 def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: str,
-            mistakes=None):
+            mistakes=None, other=None):
+    """``other``: (its constructor arguments, its oracle, its unmasked oracle, its title)
+    for the torch check, where the layer takes an argument that must not be taken as fixed."""
     named = {PADDING_WINS: unmasked}
     checks = layer_checks(question, POOLING, cls, _case(cls_args, ties=False), title=title,
                           points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle,
                           nonfinite=PADDING_KEPT, mistakes=mistakes, forward_mistakes=named)
-    checks.append(torch_check(question, POOLING, cls, _case(cls_args, ties=False),
-                              torch=oracle, title=f"{title}, against torch",
+    t_args, t_oracle, t_unmasked, t_title = other or (cls_args, oracle, unmasked, title)
+    checks.append(torch_check(question, POOLING, cls, _case(t_args, ties=False),
+                              torch=t_oracle, title=f"{t_title}, against torch",
                               points=TORCH_POINTS, nonfinite=PADDING_KEPT,
-                              forward_mistakes=named))
+                              forward_mistakes={PADDING_WINS: t_unmasked}))
     ties = layer_checks(question, POOLING, cls, _case(cls_args, ties=True),
                         title=f"{title}, on features with ties (the first position wins)",
                         points=TIES_POINTS, parameters=False, hidden=False,
@@ -145,7 +151,10 @@ K_MAX = Question(
     "kmax_pooling", "k-max pooling in sentence order", code="library/pooling",
     checks=_checks("kmax_pooling", "KMaxPooling", (K,), _torch_kmax,
                    partial(_torch_kmax, mask=False),
-                   f"KMaxPooling(k={K}) over a padded batch", {RANK_ORDER: _rank_order}),
+                   f"KMaxPooling(k={K}) over a padded batch", {RANK_ORDER: _rank_order},
+                   other=((K_OTHER,), partial(_torch_kmax, k=K_OTHER),
+                          partial(_torch_kmax, k=K_OTHER, mask=False),
+                          f"KMaxPooling(k={K_OTHER}) over a padded batch")),
     planted_bugs=[
         bug("the padded positions ranked with the real ones", POOLING,
             "masked = xp.where(real, h, xp.full_like(h, -xp.inf))  # (B, T, F)",
@@ -158,6 +167,9 @@ K_MAX = Question(
         bug("of equal values the later position ranks first", POOLING,
             "order = xp.argsort(-masked, axis=1, stable=True)  # (B, T, F)",
             "order = xp.flip(xp.argsort(masked, axis=1, stable=True), axis=1)  # (B, T, F)",
-            "kmax_pooling")])
+            "kmax_pooling"),
+        bug("k hard-coded (self.k ignored)", POOLING,
+            "kept = xp.sort(order[:, :self.k, :], axis=1)",
+            "kept = xp.sort(order[:, :2, :], axis=1)", "kmax_pooling")])
 
 QUESTIONS = [MAX_OVER_TIME, K_MAX]

@@ -20,43 +20,53 @@ from nlpdojo_autograder.authoring import (
 
 MODULE = "qrnn"
 B, T, D, H, K = 3, 5, 3, 2, 3
+#: the width of the torch check: a second width, so that code written for one (a
+#: hard-coded ``k − 1``) is caught
+K_OTHER = 2
 
 
-def _case(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, D, H), kwargs={"kernel_size": K},
-                     params={"conv.weight": rng.standard_normal((K, D, 3 * H)) / np.sqrt(K * D),
-                             "conv.bias": 0.5 * rng.standard_normal(3 * H)},
-                     inputs=lambda r: (r.standard_normal((B, T, D)),), names=("x",))
+def _case(k: int):
+    def make(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, D, H), kwargs={"kernel_size": k},
+                         params={"conv.weight": rng.standard_normal((k, D, 3 * H)) / np.sqrt(k * D),
+                                 "conv.bias": 0.5 * rng.standard_normal(3 * H)},
+                         inputs=lambda r: (r.standard_normal((B, T, D)),), names=("x",))
+    return make
 
 
-def _torch_qrnn(p, x):
-    """The layer in torch: ``conv1d`` on (B, D, T), the first T outputs, fo-pooling."""
-    import torch
+def _torch_qrnn(k: int):
+    """The layer of width ``k`` in torch: ``conv1d`` on (B, D, T), the first T outputs,
+    fo-pooling."""
 
-    gates = torch.nn.functional.conv1d(x.transpose(1, 2), p["conv.weight"].permute(2, 1, 0),
-                                       p["conv.bias"], padding=K - 1).transpose(1, 2)
-    gates = gates[:, :x.shape[1], :]  # (B, T, 3H): masked, nothing from the right
-    z, f, o = torch.tanh(gates[..., :H]), torch.sigmoid(gates[..., H:2 * H]), \
-        torch.sigmoid(gates[..., 2 * H:])
-    c, cells = torch.zeros_like(z[:, 0]), []
-    for t in range(x.shape[1]):
-        c = f[:, t] * c + (1 - f[:, t]) * z[:, t]
-        cells.append(c)
-    return o * torch.stack(cells, dim=1)  # (B, T, H)
+    def forward(p, x):
+        import torch
 
+        gates = torch.nn.functional.conv1d(x.transpose(1, 2), p["conv.weight"].permute(2, 1, 0),
+                                           p["conv.bias"], padding=k - 1).transpose(1, 2)
+        gates = gates[:, :x.shape[1], :]  # (B, T, 3H): masked, nothing from the right
+        z, f, o = torch.tanh(gates[..., :H]), torch.sigmoid(gates[..., H:2 * H]), \
+            torch.sigmoid(gates[..., 2 * H:])
+        c, cells = torch.zeros_like(z[:, 0]), []
+        for t in range(x.shape[1]):
+            c = f[:, t] * c + (1 - f[:, t]) * z[:, t]
+            cells.append(c)
+        return o * torch.stack(cells, dim=1)  # (B, T, H)
 
-_torch_qrnn.label = "the QRNN written in torch"  # type: ignore[attr-defined]
+    forward.label = "the QRNN written in torch"  # type: ignore[attr-defined]
+    return forward
+
 
 TITLE = f"QRNN, width {K}, {D} to {H} channels"
 
 QRNN = Question(
     "qrnn", "A quasi-recurrent layer: masked convolution gates, fo-pooling over time",
     code=MODULE,
-    checks=[*layer_checks("qrnn", MODULE, "QRNN", _case, title=TITLE, points=1.5, repeat=2,
-                          torch=_torch_qrnn),
-            torch_check("qrnn", MODULE, "QRNN", _case, torch=_torch_qrnn,
-                        title=f"{TITLE}, against torch", points=0.5)],
+    checks=[*layer_checks("qrnn", MODULE, "QRNN", _case(K), title=TITLE, points=1.5,
+                          repeat=2, torch=_torch_qrnn(K)),
+            torch_check("qrnn", MODULE, "QRNN", _case(K_OTHER), torch=_torch_qrnn(K_OTHER),
+                        title=f"QRNN, width {K_OTHER}, {D} to {H} channels, against torch",
+                        points=0.5)],
     planted_bugs=[
         bug("the convolution not masked (each window reads the words to its right)", MODULE,
             "gates = gates[:, :t_steps, :]  # (B, T, 3H)",
@@ -69,6 +79,9 @@ QRNN = Question(
         bug("the forget gate's gradient without c_{t−1} (taken as −z_t)", MODULE,
             "grad_f.append(grad_c * (c_prev - z[:, t, :]))",
             "grad_f.append(grad_c * (0.0 - z[:, t, :]))", "qrnn"),
+        bug("the width hard-coded (k − 1 = 2 outputs cut, right for width 3 only)", MODULE,
+            "cut = xp.zeros((b, self.kernel_size - 1, width)",
+            "cut = xp.zeros((b, 2, width)", "qrnn"),
     ],
     requires=("conv1d",))
 
