@@ -562,7 +562,20 @@ def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], 
     if len(outs) != len(grads):
         raise CheckFailure(f"internal: the torch forward gives {len(outs)} arrays, the layer "
                            f"{len(grads)}")
+    _same_output_shapes(outs, grads)
     return sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, grads, strict=True))
+
+
+def _same_output_shapes(outs: list, grads: list) -> None:
+    """The upstream gradients are drawn at the shapes of the student's outputs: where the true
+    forward's differ, say so (a forward's shape is wrong), not torch's broadcasting error."""
+    for k, (o, g) in enumerate(zip(outs, grads, strict=True)):
+        if tuple(o.shape) != tuple(np.shape(g)):
+            which = "the output" if len(outs) == 1 else f"output {k}"
+            raise CheckFailure(
+                f"{which} of your forward has shape {tuple(np.shape(g))}; on the same inputs "
+                f"the true forward's has shape {tuple(o.shape)}: fix the forward's output "
+                "shape first")
 
 
 def torch_twin(build: Callable[[], Any], weights: dict[str, Callable[[dict[str, Any]], Any]],
@@ -690,6 +703,7 @@ def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tu
     result = {n: o.detach().numpy() for n, o in zip(out_names, outs, strict=True)}
     if grad is None:  # the forward alone
         return result
+    _same_output_shapes(outs, _leaves(grad))
     loss = sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, _leaves(grad), strict=True))
     wrt = [*params.values(), *values.values()]
     grads = torch.autograd.grad(loss, wrt, allow_unused=True)

@@ -285,3 +285,19 @@ def test_a_mistake_seen_only_with_the_inputs_is_named(tmp_path, question, file, 
     naming = {k for k, c in lost.items() if says in c.message}
     assert any(".values" in k for k in naming) and any(".torch" in k for k in naming), lost
     _says(lost, "differ")
+
+
+def test_a_wrong_output_shape_is_told_as_such_by_the_torch_and_gradient_checks(tmp_path):
+    """An off-by-one output length (the ``+ 1`` of the formula left out) was reported by the
+    gradient and torch checks as torch's own broadcasting error ("The size of tensor a (5)
+    must match the size of tensor b (4)"), on the NumPy backend too."""
+    pytest.importorskip("torch")
+    lost = _lost(tmp_path, "cnn_text", "conv1d", "library/conv.py",
+                 "    return (length + 2 * padding - dilation * (kernel_size - 1) - 1) "
+                 "// stride + 1",
+                 "    return (length + 2 * padding - dilation * (kernel_size - 1) - 1) // stride")
+    for check in lost.values():
+        assert "The size of tensor" not in check.message, (check.id, check.message)
+    torch_checks = [c for k, c in lost.items() if ".torch" in k or ".gradients" in k]
+    assert any("of your forward has shape" in c.message and "the true forward's" in c.message
+               for c in torch_checks), [c.message for c in torch_checks]
