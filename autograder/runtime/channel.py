@@ -54,6 +54,12 @@ MAX_ELEMENTS = 1 << 27
 #: grader compares it dense), and no side larger (SciPy's CSR form allocates a row index of
 #: that length): 256 MiB of float64, whatever the few bytes of entries that came with it
 MAX_DENSE_ELEMENTS = 1 << 25
+#: the numbers one frame may hold in all, each array counted by its elements (the grader
+#: compares them as float64: a float16 array costs it four times its bytes) and each sparse
+#: matrix dense: 256 MiB of float64, whatever the frame's bytes. Without a total, 20 empty
+#: sparse matrices of a few bytes each, each under :data:`MAX_DENSE_ELEMENTS`, became 5 GiB
+#: in the grader
+MAX_FRAME_ELEMENTS = 1 << 25
 #: the most one read from the pipe takes: a frame's bytes are gathered as they arrive, never
 #: allocated at the length its prefix declares
 READ_CHUNK = 1 << 20
@@ -320,6 +326,8 @@ class _Decoder:
         self.limit = limit
         self.offset = 0
         self.nodes = 0
+        self.elements = 0
+        self.counting = True
         self.allow_tokens = allow_tokens
 
     def finish(self, tree: Any) -> Any:
@@ -379,7 +387,10 @@ class _Decoder:
         if not is_shape(shape, 2):
             raise ChannelError("malformed sparse matrix in reply")
         _refuse(sparse_shape_problem(shape))
+        self._count(shape[0] * shape[1])
+        self.counting = False  # its entries are in its dense size (real bytes besides)
         row, col, data = (self.decode(x, depth + 1) for x in rest[1:])
+        self.counting = True
         if not all(isinstance(a, np.ndarray) and a.ndim == 1 for a in (row, col, data)) or \
                 not row.size == col.size == data.size or not all(
                     np.issubdtype(a.dtype, np.integer) for a in (row, col)):
@@ -389,12 +400,21 @@ class _Decoder:
                 raise ChannelError("a sparse matrix in the reply has entries outside its shape")
         return Sparse((shape[0], shape[1]), row, col, data)
 
+    def _count(self, elements: int) -> None:
+        """Add an array's or a sparse matrix's numbers to the frame's total, refused
+        (:class:`TooLarge`) beyond :data:`MAX_FRAME_ELEMENTS`, before any is allocated."""
+        self.elements += elements if self.counting else 0
+        if self.elements > MAX_FRAME_ELEMENTS:
+            raise TooLarge(f"your code returned more than {MAX_FRAME_ELEMENTS:,} numbers in "
+                           "all (arrays and sparse matrices counted dense) from one call")
+
     def _array(self, dtype: Any, shape: Any, nbytes: Any) -> np.ndarray:
         if dtype not in DTYPES or not isinstance(shape, list) or not isinstance(nbytes, int):
             raise ChannelError("malformed array in reply")
         if not is_shape(shape):
             raise ChannelError("malformed array shape in reply")
         _refuse(array_shape_problem(shape))
+        self._count(math.prod(shape))
         if math.prod(shape) * np.dtype(dtype).itemsize != nbytes or \
                 self.offset + nbytes > self.limit:
             raise ChannelError("array sizes in reply do not add up")

@@ -417,8 +417,12 @@ class RemoteSubject:
         self._scopes: dict[tuple[str, ...], SwapScope] = {}
         self.check = CheckInfo(0, None, "")
         #: seconds added to the current check's deadline: the reference process's start-up,
-        #: the grader's own overhead, is not the student's time
+        #: the grader's own overhead, is not the student's time; its first start in a check
+        #: only: a restart follows the process being stopped for what the student's code
+        #: asked of it (a reply too large, a hang), and credited it would let the code buy
+        #: time without end
         self.credit = 0.0
+        self.credited = False
         self.current: int | None = None
         self.workdir = ""
         self._starts = 0
@@ -491,7 +495,7 @@ class RemoteSubject:
         self.workdir = workdir
         # the swapped-in reference computes in the check's dtype too
         self.check = CheckInfo(self.check.serial + 1, dtype, workdir)
-        self.credit = 0.0
+        self.credit, self.credited = 0.0, False
         self.scope = self._scope(tuple(swap_in))
         timeout = (deadline - time.monotonic()) if deadline is not None else 3600.0
         self._exchange({"op": "begin", "dtype": dtype, "swap_in": list(swap_in),
@@ -675,7 +679,9 @@ class RemoteSubject:
     def _run_reference(self, request: dict, deadline: float | None) -> dict:
         if self.references is None:
             self.references = ReferenceProcess(self.settings, self.reference, self.root)
-        self.credit += self.references.ensure_started()
+        started = self.references.ensure_started()
+        if started and not self.credited:
+            self.credit, self.credited = self.credit + started, True
         until = self._until(deadline)
         try:
             return self.references.call(

@@ -29,6 +29,7 @@ from nlpdojo_autograder.runtime import channel
 from nlpdojo_autograder.runtime.channel import (
     MAX_DENSE_ELEMENTS,
     MAX_ELEMENTS,
+    MAX_FRAME_ELEMENTS,
     ChannelError,
     Sparse,
     TooLarge,
@@ -57,11 +58,12 @@ RECEIVER = textwrap.dedent(r'''
         header = b'["l",[' + body + b'[]]]'
         return struct.pack("!4sIQ", MAGIC, len(header), 0) + header
 
-    GIB = 1 << 30
+    MIB256 = 1 << 28
     KINDS = {
-        # a gigabyte of float64 declared, a megabyte sent, then nothing
-        "declared-gigabyte": lambda: frame(["a", "float64", [GIB // 8], GIB], GIB,
-                                           b"\0" * (1 << 20)),
+        # 256 MiB of float64 declared (as many numbers as a frame may hold), a megabyte
+        # sent, then nothing
+        "declared-256mib": lambda: frame(["a", "float64", [MIB256 // 8], MIB256], MIB256,
+                                         b"\0" * (1 << 20)),
         # 3.2 GB declared: over what the receiver takes from one frame
         "over-the-cap": lambda: frame(["a", "float64", [20000, 20000], 3_200_000_000],
                                       3_200_000_000),
@@ -121,8 +123,8 @@ def receive(kind: str, wait_s: float = 3.0) -> tuple[str, float]:
     return report["outcome"], report["grew_mb"]
 
 
-def test_a_declared_gigabyte_is_not_allocated_before_it_arrives():
-    outcome, grew = receive("declared-gigabyte")
+def test_a_declared_array_is_not_allocated_before_it_arrives():
+    outcome, grew = receive("declared-256mib")
     assert outcome.startswith("ChannelTimeout"), outcome  # a megabyte came, then nothing
     assert grew < SMALL_MB, f"the receiver grew by {grew:.0f} MB for 1 MB received"
 
@@ -294,16 +296,17 @@ def test_a_huge_declared_sparse_matrix_costs_its_check_and_no_memory(tmp_path):
 
 @pytest.mark.timeout(500)
 def test_a_giant_declared_array_frame_costs_its_check_and_no_memory(tmp_path):
-    """The worker writes, on its reply channel, a frame that declares a gigabyte of float64
-    and holds none of it, then exits: the grader had allocated the gigabyte on the prefix."""
+    """The worker writes, on its reply channel, a frame that declares 256 MiB of float64 (as
+    many numbers as a frame may hold) and holds none of it, then exits: the grader had
+    allocated what was declared on the prefix."""
     from tests.grading.test_hostile import softmax_attack
 
     folder = softmax_attack(tmp_path / "sub", """
         import json, os, struct
         argv = open('/proc/self/cmdline', 'rb').read().split(b'\\0')
         fd = int(argv[argv.index(b'nlpdojo_autograder.runtime.worker') + 2])
-        header = json.dumps(['a', 'float64', [1 << 27], 1 << 30]).encode()
-        os.write(fd, struct.pack('!4sIQ', b'NLPD', len(header), 1 << 30) + header)
+        header = json.dumps(['a', 'float64', [1 << 25], 1 << 28]).encode()
+        os.write(fd, struct.pack('!4sIQ', b'NLPD', len(header), 1 << 28) + header)
         os._exit(0)
     """)
     checks, peak = _graded_with_peak(tmp_path, folder)
@@ -313,3 +316,19 @@ def test_a_giant_declared_array_frame_costs_its_check_and_no_memory(tmp_path):
         assert "the process running your code was killed" in check["message"], \
             check["message"]
     assert peak < 1024, f"a process of the grading reached {peak:.0f} MB"
+
+
+def test_a_frames_numbers_are_capped_in_all_before_anything_is_allocated():
+    """An attacker's 20 empty 4096×8192 sparse matrices (each under the per-matrix cap, a few
+    bytes on the wire) made the grader densify 5.4 GiB, and float16 arrays cost it four times
+    their bytes once compared as float64: a frame's numbers are counted in all, sparse
+    matrices dense, and refused past MAX_FRAME_ELEMENTS before the next part is read."""
+    empty = Sparse((4096, 8192), np.array([0]), np.array([0]), np.array([0.0]))
+    assert 4096 * 8192 <= MAX_DENSE_ELEMENTS  # each one alone is accepted
+    assert decode(*_frame([empty])) is not None
+    with pytest.raises(TooLarge, match=re.escape(f"more than {MAX_FRAME_ELEMENTS:,} numbers")):
+        decode(*_frame([empty] * 20))
+    half = np.zeros(MAX_FRAME_ELEMENTS // 2 + 1, np.float16)  # 16 MiB each on the wire
+    assert decode(*_frame([half]))[0].size == half.size
+    with pytest.raises(TooLarge, match="numbers in all"):
+        decode(*_frame([half, half]))

@@ -178,3 +178,43 @@ def test_a_pasted_fixture_earns_the_accumulate_check_only_on_the_release_inputs(
     assert accumulate.details["seed"] == accumulate_seed(input_seed)
     assert (accumulate.score > 0) == (input_seed == 0), accumulate.message
     assert sum(c.score for k, c in checks.items() if k != "qrnn.accumulate") == 0
+
+
+#: a QRNN whose forward calls the swapped-in Conv1d for an output over the reference
+#: process's reply cap, again and again: each call stops that process and the next starts it
+RESTARTS_THE_REFERENCE = '''
+def _forward(self, x):
+    from ..library.conv import Conv1d
+
+    big = Conv1d(self.backend, 1, 8192, 1)
+    ones = self.xp.ones((1, 4200, 1), dtype=x.dtype)
+    while True:
+        try:
+            big.forward(ones)  # 275 MB of output, over the cap: the reference process stops
+        except Exception:
+            pass
+
+
+QRNN.forward = _forward
+'''
+
+
+@pytest.mark.timeout(300)
+def test_restarting_the_reference_process_does_not_buy_a_check_time(tmp_path):
+    """A restart of the reference process was added to the check's deadline, as its first
+    start is (the grader's time): a forward that got it stopped again and again (a reply over
+    its cap) ran a 30-second check for as long as it liked. Only the first start of a check
+    is credited now."""
+    from nlpdojo_autograder.grading.runner import Limits
+
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"cnn_text/qrnn.py": RESTARTS_THE_REFERENCE})
+    limits = Limits(timeout_scale=0.5)
+    checks = _grade("cnn_text", course / "cnn_text", "qrnn", limits=limits,
+                    until_lost={"qrnn": ""})
+    (check,) = checks.values()  # the first lost check ends the question's grading
+    limit = get_registry().get("exercise", "cnn_text").check(check.id).timeout_s * 0.5
+    assert check.score == 0 and check.status == "timeout", (check.status, check.message)
+    # its limit, the reference process's first start and the time to stop it (each restart
+    # credited, the same check ran twice its limit)
+    assert check.duration_s < limit + 8, (check.duration_s, limit)
