@@ -409,6 +409,32 @@ def optimizer_run(cls: Callable[..., Any], kwargs: dict[str, Any], backend: Any,
     return result
 
 
+#: the framework's own packages (an editable install keeps them outside the environment)
+_FRAMEWORK = ("nlpdojo", "nlpdojo_numpy", "nlpdojo_torch", "nlpdojo_autograder")
+
+
+def _installed_roots() -> tuple[str, ...]:
+    """Where installed code lives: the interpreter's and the environment's libraries, and
+    the framework's packages."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for name in _FRAMEWORK:
+        module = sys.modules.get(name)
+        for path in getattr(module, "__path__", None) or ():
+            roots.add(path)
+    return tuple(sorted(os.path.join(os.path.realpath(p), "") for p in roots))
+
+
+def _installed_code(frame: Any, roots: tuple[str, ...]) -> bool:
+    """Whether ``frame`` runs installed code (the standard library, NumPy, the framework):
+    its file is under one of ``roots`` and is the file of the module whose globals it runs in
+    (code compiled under a borrowed name is not)."""
+    filename = frame.f_code.co_filename
+    module_file = frame.f_globals.get("__file__")
+    if not isinstance(module_file, str) or not filename.startswith(roots):
+        return filename.startswith("<frozen ")  # importlib's own bootstrap
+    return os.path.realpath(module_file) == os.path.realpath(filename)
+
+
 def python_lines(func: Callable[..., Any], args: Sequence[Any],
                  kwargs: dict[str, Any] | None = None, *, root_of: Any = None) -> int:
     """How many lines of the submission's own Python ``func(*args, **kwargs)`` executes (line
@@ -419,6 +445,8 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
     source = inspect.getsourcefile(inspect.unwrap(root_of if root_of is not None else func)) \
         or ""
     root = os.path.dirname(os.path.dirname(os.path.abspath(source))) + os.sep
+    roots = _installed_roots()
+    installed: dict[tuple[Any, Any], bool] = {}  # by (code, its module's file)
     count = 0
 
     def local(frame: Any, event: str, arg: Any) -> Any:
@@ -428,8 +456,16 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
         return local
 
     def enter(frame: Any, event: str, arg: Any) -> Any:
-        # only the submission's frames are traced line by line (not NumPy's Python parts)
-        return local if frame.f_code.co_filename.startswith(root) else None
+        # the submission's frames are traced line by line, NumPy's Python parts are not; code
+        # compiled under another file name (outside the course folder) counts as the
+        # submission's unless it is the code of the installed module it claims to be
+        if frame.f_code.co_filename.startswith(root):
+            return local
+        module_file = frame.f_globals.get("__file__")
+        key = (frame.f_code, module_file if isinstance(module_file, str) else None)
+        if key not in installed:
+            installed[key] = _installed_code(frame, roots)
+        return None if installed[key] else local
 
     previous = sys.gettrace()
     sys.settrace(enter)

@@ -366,3 +366,52 @@ def test_a_list_of_arrays_where_one_array_is_promised_loses_points(tmp_path):
            "    return [out[i, :] for i in range(out.shape[0])]  #")
     lost = _lost(tmp_path, "cnn_text", "max_norm", "library/constraints.py", old, new)
     _says(lost, "is a Python list of", "arrays, not one array", "xp.stack")
+
+
+#: k-max pooling by Python loops over rows, filters and positions, compiled under a file name
+#: outside the course folder (an attacker's: the line counter traced only frames whose file
+#: lay under it, so these loops counted nothing and the values checks passed)
+BORROWED_NAME_LOOPS = '''
+_SRC = """
+def kmax_forward(xp, h, lengths, k):
+    b, t_steps, f = h.shape
+    out, picks = [], []
+    for i in range(b):
+        n = int(lengths[i])
+        row_out, row_picks = [], []
+        for j in range(f):
+            vals = [float(h[i, t, j]) for t in range(n)]
+            kept = sorted(sorted(range(n), key=lambda t: (-vals[t], t))[:k])
+            row_picks.append(kept)
+            row_out.append([vals[t] for t in kept] + [0.0] * (k - len(kept)))
+        out.append([[row_out[j][r] for j in range(f)] for r in range(k)])
+        picks.append(row_picks)
+    return xp.asarray(out, dtype=h.dtype), (picks, t_steps)
+
+
+def kmax_backward(xp, g, cache):
+    picks, t_steps = cache
+    b, k, f = g.shape
+    grad = [[[0.0] * f for _ in range(t_steps)] for _ in range(b)]
+    for i in range(b):
+        for j in range(f):
+            for r, t in enumerate(picks[i][j]):
+                grad[i][t][j] += float(g[i, r, j])
+    return xp.asarray(grad, dtype=g.dtype)
+"""
+_LOOPS = {}
+exec(compile(_SRC, "/usr/lib/python3/loops.py", "exec"), _LOOPS)
+KMaxPooling.forward = lambda self, h, lengths: _LOOPS["kmax_forward"](self.xp, h, lengths,
+                                                                       self.k)
+KMaxPooling.backward = lambda self, g, cache: (_LOOPS["kmax_backward"](self.xp, g, cache),
+                                               None)
+'''
+
+
+def test_loops_compiled_under_a_borrowed_file_name_are_counted(tmp_path):
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"library/pooling.py": BORROWED_NAME_LOOPS})
+    checks = _grade("cnn_text", course / "cnn_text", "kmax_pooling")
+    assert checks["kmax_pooling.values"].score == 0, checks["kmax_pooling.values"].message
+    assert "lines of Python for a batch of" in checks["kmax_pooling.values"].message
+    assert checks["kmax_pooling.gradients"].score > 0  # right gradients: only the loops lose
