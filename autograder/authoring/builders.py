@@ -270,7 +270,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     to one's is told which mistake it is, by the values, hidden and torch checks.
     ``options`` go to every check (``swap_in``, ``timeout_s``...).
     """
-    run = _layer_runner(module, cls, make)
+    run = _layer_runner(module, cls, make, torch)
     computed = tuple(forward_mistakes or ())
 
     def values(ctx: Context, train: bool | None = None) -> Payload:
@@ -401,11 +401,14 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     return _share(checks, points, LAYER_SHARES | dict(shares or {}))
 
 
-def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase]
-                  ) -> Callable[..., dict[str, Any]]:
+def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
+                  torch: Callable[..., Any] | None = None) -> Callable[..., dict[str, Any]]:
     """``run(ctx, applications, twice=False, train=None)``: a new layer of the case ``make``
     draws, applied ``applications`` times and backpropagated in reverse order in the code
-    under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``."""
+    under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``. With the
+    layer's ``torch`` forward (and torch in the grader), a forward whose output has the wrong
+    shape fails here, saying so, before its backward runs on gradients of that shape (whose
+    errors would blame the backward)."""
     def run(ctx: Context, applications: int, *, twice: bool = False,
             train: bool | None = None) -> dict[str, Any]:
         case = _with_cells(ctx, make(ctx))
@@ -416,7 +419,13 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase]
         cls_token = ctx.function(module, cls)
         # upstream gradients of the output's shape (asked of the code under test: a wrong
         # shape fails the values check against the reference anyway)
-        grads = _grad_outputs(ctx, _output_shape(ctx, cls_token, case, inputs[0]), applications)
+        shape = _output_shape(ctx, cls_token, case, inputs[0])
+        if torch is not None and not case.cells and case.train is not False:
+            true = _torch_values(torch, case, inputs[0], None)
+            if true is not None:
+                yours = list(shape) if shape and isinstance(shape[0], tuple) else [shape]
+                _same_output_shapes([np.shape(v) for v in true.values()], yours)
+        grads = _grad_outputs(ctx, shape, applications)
         result = ctx.probe("layer_run")(
             cls_token, tuple(case.args), case.kwargs, _params(ctx, case),
             [[_send(ctx, a) for a in x] for x in inputs], [_send(ctx, g) for g in grads],
@@ -562,20 +571,23 @@ def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], 
     if len(outs) != len(grads):
         raise CheckFailure(f"internal: the torch forward gives {len(outs)} arrays, the layer "
                            f"{len(grads)}")
-    _same_output_shapes(outs, grads)
+    _same_output_shapes([tuple(o.shape) for o in outs], [np.shape(g) for g in grads])
     return sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, grads, strict=True))
 
 
-def _same_output_shapes(outs: list, grads: list) -> None:
+def _same_output_shapes(true: list, yours: list) -> None:
     """The upstream gradients are drawn at the shapes of the student's outputs: where the true
-    forward's differ, say so (a forward's shape is wrong), not torch's broadcasting error."""
-    for k, (o, g) in enumerate(zip(outs, grads, strict=True)):
-        if tuple(o.shape) != tuple(np.shape(g)):
-            which = "the output" if len(outs) == 1 else f"output {k}"
+    forward's differ, say so (a forward's shape is wrong), not torch's broadcasting error or
+    the backward's."""
+    if len(true) != len(yours):
+        raise CheckFailure(f"your forward returned {len(yours)} arrays; the true forward "
+                           f"returns {len(true)}")
+    for k, (t, y) in enumerate(zip(true, yours, strict=True)):
+        if tuple(t) != tuple(y):
+            which = "the output" if len(true) == 1 else f"output {k}"
             raise CheckFailure(
-                f"{which} of your forward has shape {tuple(np.shape(g))}; on the same inputs "
-                f"the true forward's has shape {tuple(o.shape)}: fix the forward's output "
-                "shape first")
+                f"{which} of your forward has shape {tuple(y)}; on the same inputs the true "
+                f"forward's has shape {tuple(t)}: fix the forward's output shape first")
 
 
 def torch_twin(build: Callable[[], Any], weights: dict[str, Callable[[dict[str, Any]], Any]],
@@ -620,7 +632,7 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
     *inputs)`` as in :func:`layer_checks`, or :func:`torch_twin`). It runs on every backend;
     where torch is not installed in the grader, it compares with the reference instead.
     ``nonfinite``, ``forward_mistakes``: as for :func:`layer_checks`."""
-    run = _layer_runner(module, cls, make)
+    run = _layer_runner(module, cls, make, torch)
     name = getattr(torch, "label", "") or "the layer written in torch"
     computed = tuple(forward_mistakes or ())
 
@@ -703,7 +715,7 @@ def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tu
     result = {n: o.detach().numpy() for n, o in zip(out_names, outs, strict=True)}
     if grad is None:  # the forward alone
         return result
-    _same_output_shapes(outs, _leaves(grad))
+    _same_output_shapes([tuple(o.shape) for o in outs], [np.shape(g) for g in _leaves(grad)])
     loss = sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, _leaves(grad), strict=True))
     wrt = [*params.values(), *values.values()]
     grads = torch.autograd.grad(loss, wrt, allow_unused=True)

@@ -126,8 +126,8 @@ def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: s
                               forward_mistakes={PADDING_WINS: t_unmasked}))
     ties = layer_checks(question, POOLING, cls, _case(cls_args, ties=True),
                         title=f"{title}, on features with ties (the first position wins)",
-                        points=TIES_POINTS, parameters=False, hidden=False,
-                        nonfinite=PADDING_KEPT)
+                        points=TIES_POINTS, parameters=False, hidden=False, torch=oracle,
+                        nonfinite=PADDING_KEPT)  # torch: only the output's shape is asked
     return [*checks, *[dataclasses.replace(c, name="ties", points=TIES_POINTS)
                        for c in ties if c.name == "values"]]
 

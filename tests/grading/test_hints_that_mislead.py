@@ -301,3 +301,26 @@ def test_a_wrong_output_shape_is_told_as_such_by_the_torch_and_gradient_checks(t
     torch_checks = [c for k, c in lost.items() if ".torch" in k or ".gradients" in k]
     assert any("of your forward has shape" in c.message and "the true forward's" in c.message
                for c in torch_checks), [c.message for c in torch_checks]
+
+
+def test_a_forward_of_the_wrong_shape_is_not_blamed_on_the_backward(tmp_path):
+    """The max taken over the features instead of time returns (B, T), not (B, F): every
+    check said "MaxOverTime.backward's gradient of h has shape (4, 6, 6)", sending the student
+    to a backward that was right. Where the layer has a torch forward, its output shape is
+    compared before the backward runs."""
+    pytest.importorskip("torch")
+    course = edited_course(tmp_path, ("library", "cnn_text"), {
+        "library/pooling.py": (
+            "        winner = xp.argmax(masked, axis=1)  # (B, F): the first position of the "
+            "maximum\n"
+            "        pooled = xp.take_along_axis(masked, winner[:, None, :], axis=1)[:, 0, :]  "
+            "# (B, F)\n",
+            "        winner = xp.argmax(masked, axis=2)\n"
+            "        pooled = xp.max(masked, axis=2)\n")})
+    checks = _grade("cnn_text", course / "cnn_text", "pooling")
+    lost = [c for c in checks.values() if c.score < c.max_score]
+    assert len(lost) == len(checks)
+    for check in lost:
+        assert "backward" not in check.message, (check.id, check.message)
+    assert any("the output of your forward has shape (4, 6)" in c.message
+               and "has shape (4, 3)" in c.message for c in lost), [c.message for c in lost]
