@@ -193,8 +193,9 @@ def gradient_check(question: str, name: str, title: str, points: float,
         failed = [r for r in results if not r.passed]
         details = {"gradients": [r.to_dict() for r in results]}
         if failed or wrong_loss:
-            return Verdict(False, " ".join([r.message for r in failed] + [wrong_loss]).strip(),
-                           fraction=0.0, details=details)
+            # two oracles that find the same fault say it once
+            said = dict.fromkeys([r.message for r in failed] + [wrong_loss])
+            return Verdict(False, " ".join(said).strip(), fraction=0.0, details=details)
         oracles = "central differences" + (" and autograd" if any(
             k.startswith(AUTOGRAD) for k in actual) else "") + (
             " and the reference's gradient" if expected else "")

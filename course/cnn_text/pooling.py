@@ -98,6 +98,25 @@ PADDING_KEPT = ("a −inf here is the mask of a padded position that was kept: a
                 "hold 0, with no gradient, not the −inf that masked the padding")
 
 
+#: NaN in pooled features: the mask applied by multiplying, where 0 · (−inf) is NaN
+MASK_BY_PRODUCT = ("0 · (−inf) is NaN: a mask applied by multiplying (h · m + (−inf) · "
+                   "(1 − m)) gives NaN wherever m is 1; choose with xp.where(real, h, −inf)")
+#: −inf out of a max over time: every position of some sentence masked
+ALL_MASKED = ("a −inf here is the mask's: every position of that sentence was masked, so the "
+              "max had only −inf to choose from (position t is real where t < lengths[b])")
+
+
+def _nonfinite(k_slots: bool):
+    """What a NaN or inf in pooled features means, by what was found: NaN (the mask
+    multiplied in), −inf (k-max: a slot of a short sentence filled with the mask; max: a
+    sentence masked whole)."""
+    def hint(found: np.ndarray) -> str:
+        if np.isnan(found).any():
+            return MASK_BY_PRODUCT
+        return PADDING_KEPT if k_slots else ALL_MASKED
+    return hint
+
+
 RANK_ORDER = ("the k values kept in rank order, largest first (sort the kept positions back "
               "into the sentence's order)")
 
@@ -116,18 +135,19 @@ def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: s
     """``other``: (its constructor arguments, its oracle, its unmasked oracle, its title)
     for the torch check, where the layer takes an argument that must not be taken as fixed."""
     named = {PADDING_WINS: unmasked}
+    nonfinite = _nonfinite(cls == "KMaxPooling")
     checks = layer_checks(question, POOLING, cls, _case(cls_args, ties=False), title=title,
                           points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle,
-                          nonfinite=PADDING_KEPT, mistakes=mistakes, forward_mistakes=named)
+                          nonfinite=nonfinite, mistakes=mistakes, forward_mistakes=named)
     t_args, t_oracle, t_unmasked, t_title = other or (cls_args, oracle, unmasked, title)
     checks.append(torch_check(question, POOLING, cls, _case(t_args, ties=False),
                               torch=t_oracle, title=f"{t_title}, against torch",
-                              points=TORCH_POINTS, nonfinite=PADDING_KEPT,
+                              points=TORCH_POINTS, nonfinite=nonfinite,
                               forward_mistakes={PADDING_WINS: t_unmasked}))
     ties = layer_checks(question, POOLING, cls, _case(cls_args, ties=True),
                         title=f"{title}, on features with ties (the first position wins)",
                         points=TIES_POINTS, parameters=False, hidden=False, torch=oracle,
-                        nonfinite=PADDING_KEPT)  # torch: only the output's shape is asked
+                        nonfinite=nonfinite)  # torch: only the output's shape is asked
     return [*checks, *[dataclasses.replace(c, name="ties", points=TIES_POINTS)
                        for c in ties if c.name == "values"]]
 

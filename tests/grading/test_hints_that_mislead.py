@@ -324,3 +324,28 @@ def test_a_forward_of_the_wrong_shape_is_not_blamed_on_the_backward(tmp_path):
         assert "backward" not in check.message, (check.id, check.message)
     assert any("the output of your forward has shape (4, 6)" in c.message
                and "has shape (4, 3)" in c.message for c in lost), [c.message for c in lost]
+
+
+def test_a_fault_two_oracles_find_is_said_once(tmp_path):
+    """A bias gradient never written: central differences and autograd both find dL/dbias
+    wrong, in the same words, and the message said it twice."""
+    lost = _lost(tmp_path, "cnn_text", "conv1d", "library/conv.py",
+                 "        self.bias.grad += xp.sum(grads, axis=0)  # (F,)",
+                 "        pass")
+    gradients = [c for k, c in lost.items() if k.startswith("conv1d.gradients")]
+    assert gradients
+    for check in gradients:
+        first = check.message.split(". ")[0]
+        assert check.message.count(first) == 1, check.message
+
+
+def test_a_mask_multiplied_in_is_told_as_such_not_as_k_max_slots(tmp_path):
+    """A max over time masked as h · m + (−inf) · (1 − m) gives NaN (0 · −inf); the hint
+    spoke of k-max pooling's slots (lengths[b] < k), which a max over time has none of."""
+    lost = _lost(tmp_path, "cnn_text", "pooling", "library/pooling.py",
+                 "        masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))",
+                 "        m = xp.astype(real, h.dtype)[:, :, None]\n"
+                 "        masked = h * m + (-xp.inf) * (1.0 - m)")
+    messages = " | ".join(c.message for c in lost.values())
+    assert "0 · (−inf) is NaN" in messages and "xp.where" in messages, messages
+    assert "lengths[b] < k" not in messages, messages
