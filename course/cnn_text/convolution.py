@@ -61,13 +61,28 @@ def _flipped(oracle):
     return lambda p, x: oracle({**p, "weight": p["weight"].flip(0)}, x)
 
 
+WINDOW_ORDER = ("each window flattened in the other order: gathered as (D, K) and flattened, "
+                "where weight.reshape(K · D, F) reads it as (K, D), tap by tap (stack the K "
+                "taps on the axis before D, then flatten)")
+
+
+def _window_order(oracle):
+    """The convolution of a student whose windows are (D, K) when flattened: row d·K + k of
+    the flat weight meets tap k of feature d (a known mistake's forward)."""
+    def forward(p, x):
+        k, d, f = p["weight"].shape
+        flat = p["weight"].reshape(k * d, f)  # row k·D + d: tap k, feature d
+        return oracle({**p, "weight": flat.reshape(d, k, f).permute(1, 0, 2)}, x)
+    return forward
+
+
 def _checks():
     checks = []
     for kernel, stride, padding, dilation, points, name in SETTINGS:
         case, oracle = _case(kernel, stride, padding, dilation), _torch_conv(stride, padding,
                                                                              dilation)
         title = f"Conv1d, width {kernel}, stride {stride}, padding {padding}, dilation {dilation}"
-        mistakes = {FLIPPED: _flipped(oracle)}
+        mistakes = {FLIPPED: _flipped(oracle), WINDOW_ORDER: _window_order(oracle)}
         made = [*layer_checks("conv1d", CONV, "Conv1d", case, title=title, points=0.75 * points,
                               repeat=2, torch=oracle, forward_mistakes=mistakes),
                 torch_check("conv1d", CONV, "Conv1d", case, torch=oracle,
@@ -87,6 +102,11 @@ CONV1D = Question(
             "out = xp.matmul(windows, xp.reshape(xp.flip(self.weight.data, axis=0), "
             "(k_size * d, f)))", "conv1d", says="Your outputs are exactly those of the kernel "
             "flipped"),
+        bug("each window flattened as (D, K), not (K, D)", CONV,
+            "windows = xp.reshape(windows, (b, t_out, k_size * d))  # (B, T_out, K·D)",
+            "windows = xp.reshape(xp.permute_dims(xp.reshape(windows, (b, t_out, k_size, d)), "
+            "(0, 1, 3, 2)), (b, t_out, k_size * d))", "conv1d",
+            says="Your outputs are exactly those of each window flattened in the other order"),
         bug("overlapping windows' gradients overwritten, not added", CONV,
             "grad_padded[:, start:start + last:self.stride, :] += grad_windows[:, :, k, :]",
             "grad_padded[:, start:start + last:self.stride, :] = grad_windows[:, :, k, :]",
