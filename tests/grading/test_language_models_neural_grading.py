@@ -154,3 +154,23 @@ def test_a_student_release_says_which_earlier_stub_stops_a_finished_question(tmp
     for c in checks:
         assert c.message.startswith("rnn_cell needs your neural_networks.xavier, which is not "
                                     "implemented yet"), c.message
+
+
+def test_a_training_question_says_which_stub_it_reached_though_not_a_declared_need(tmp_path):
+    """A trained-model question reaches the stubs of everything its model is built of, not only
+    of the questions it declares: cnn_text's kim_polarity said just "neural_networks.xavier:
+    not implemented yet", as if it were the question left to write."""
+    from nlpdojo_autograder.grading.grade import grade
+
+    for name in ("library", "cnn_text"):
+        shutil.copytree(REPO / "exercises" / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    result = grade(["cnn_text"], submission=tmp_path / "cnn_text",
+                   options=GradeOptions(use_reference=False,
+                                        questions=frozenset({"cnn_text.kim_polarity"})),
+                   replay_options={})
+    checks = [c for _, c in result.checks()]
+    assert checks and all(c.status == "not_implemented" for c in checks)
+    for c in checks:
+        assert c.message.startswith("kim_polarity needs your "), c.message
+        assert "which is not implemented yet: write it first" in c.message
