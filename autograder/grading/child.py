@@ -97,4 +97,3 @@ def end_with_parent() -> None:
 
 def _stop(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
-

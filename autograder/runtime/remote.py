@@ -420,9 +420,8 @@ class RemoteSubject:
         #: the grader's own overhead, is not the student's time; its first start in a check
         #: only: a restart follows the process being stopped for what the student's code
         #: asked of it (a reply too large, a hang), and credited it would let the code buy
-        #: time without end
+        #: time without end (the credit is 0 until that first start)
         self.credit = 0.0
-        self.credited = False
         self.current: int | None = None
         self.workdir = ""
         self._starts = 0
@@ -495,7 +494,7 @@ class RemoteSubject:
         self.workdir = workdir
         # the swapped-in reference computes in the check's dtype too
         self.check = CheckInfo(self.check.serial + 1, dtype, workdir)
-        self.credit, self.credited = 0.0, False
+        self.credit = 0.0
         self.scope = self._scope(tuple(swap_in))
         timeout = (deadline - time.monotonic()) if deadline is not None else 3600.0
         self._exchange({"op": "begin", "dtype": dtype, "swap_in": list(swap_in),
@@ -680,8 +679,8 @@ class RemoteSubject:
         if self.references is None:
             self.references = ReferenceProcess(self.settings, self.reference, self.root)
         started = self.references.ensure_started()
-        if started and not self.credited:
-            self.credit, self.credited = self.credit + started, True
+        if started and not self.credit:
+            self.credit = started
         until = self._until(deadline)
         try:
             return self.references.call(

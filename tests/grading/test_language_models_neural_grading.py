@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise
+from nlpdojo_autograder.grading.grade import GradeOptions, grade, grade_exercise
 from nlpdojo_autograder.release.verify import verify
 from nlpdojo_course.language_models import rnn, window_lm
 from tests.grading.courses import edited_course
@@ -135,21 +135,28 @@ def test_a_perplexity_far_below_the_references_is_implausible():
     assert not check.judge({"value": 140.0, "unigram": 190.0}, {"value": 131.3}).passed
 
 
+def _graded_release(root: Path, topic: str, question: str, finished: tuple[str, ...] = ()):
+    """The checks of ``topic.question`` graded as a student release grades them (fixtures, no
+    reference) on the released stubs of ``topic`` and the library, with the ``finished`` files
+    (paths under exercises/) replaced by their solutions."""
+    for name in ("library", topic):
+        shutil.copytree(REPO / "exercises" / name, root / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    for path in finished:
+        shutil.copy(REPO / "solutions" / path, root / path)
+    result = grade([topic], submission=root / topic,
+                   options=GradeOptions(use_reference=False,
+                                        questions=frozenset({f"{topic}.{question}"})),
+                   replay_options={})
+    return [c for _, c in result.checks()]
+
+
 def test_a_student_release_says_which_earlier_stub_stops_a_finished_question(tmp_path):
     """Stubs everywhere but a finished rnn.py: rnn_cell's checks stop in the stub of
     neural_networks.xavier (its weights' initialisation), and say that it is xavier, not
     rnn_cell, that is left to write."""
-    from nlpdojo_autograder.grading.grade import grade
-
-    for name in ("library", "language_models"):
-        shutil.copytree(REPO / "exercises" / name, tmp_path / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
-    shutil.copy(REPO / "solutions" / "library" / "rnn.py", tmp_path / "library" / "rnn.py")
-    result = grade(["language_models"], submission=tmp_path / "language_models",
-                   options=GradeOptions(use_reference=False,
-                                        questions=frozenset({"language_models.rnn_cell"})),
-                   replay_options={})
-    checks = [c for _, c in result.checks()]
+    checks = _graded_release(tmp_path, "language_models", "rnn_cell",
+                             finished=("library/rnn.py",))
     assert checks and all(c.status == "not_implemented" for c in checks)
     for c in checks:
         assert c.message.startswith("rnn_cell needs your neural_networks.xavier, which is not "
@@ -160,16 +167,7 @@ def test_a_training_question_says_which_stub_it_reached_though_not_a_declared_ne
     """A trained-model question reaches the stubs of everything its model is built of, not only
     of the questions it declares: cnn_text's kim_polarity said just "neural_networks.xavier:
     not implemented yet", as if it were the question left to write."""
-    from nlpdojo_autograder.grading.grade import grade
-
-    for name in ("library", "cnn_text"):
-        shutil.copytree(REPO / "exercises" / name, tmp_path / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
-    result = grade(["cnn_text"], submission=tmp_path / "cnn_text",
-                   options=GradeOptions(use_reference=False,
-                                        questions=frozenset({"cnn_text.kim_polarity"})),
-                   replay_options={})
-    checks = [c for _, c in result.checks()]
+    checks = _graded_release(tmp_path, "cnn_text", "kim_polarity")
     assert checks and all(c.status == "not_implemented" for c in checks)
     for c in checks:
         assert c.message.startswith("kim_polarity needs your "), c.message
