@@ -136,6 +136,57 @@ def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCa
             "only over what must come in order, such as time steps")
 
 
+#: a backward may run this many times its forward's lines of Python, and this many more: a
+#: backward derived by hand runs about as many as the forward (twice as many for the LSTM's
+#: gates, a loop over time steps in both); one computed by differencing the forward runs the
+#: forward again for each coordinate it perturbs (an attacker's LSTM cell: hundreds of times)
+BACKWARD_LINES_RATIO, BACKWARD_LINES_SLACK = 8, 60
+
+
+def _require_derived_backward(ctx: Context, module: str, cls: str, case: LayerCase,
+                              inputs: tuple[Any, ...], grad: Any) -> Any:
+    """Fail a backward pass that differences the forward instead of applying the chain rule:
+    it runs the forward's Python once or twice per perturbed coordinate, far more lines than
+    the forward itself (probe ``forward_backward_lines``: deterministic, no timing). Returns
+    the input gradients of that traced run, for :func:`_same_when_traced`."""
+    token = ctx.function(module, cls)
+    counted = ctx.probe("forward_backward_lines")(
+        token, tuple(case.args), case.kwargs, _params(ctx, case),
+        [_send(ctx, a) for a in inputs], _send(ctx, grad),
+        train=case.train, cells=case.cells or None)
+    if not isinstance(counted, dict) or not {"forward", "backward"} <= set(counted):
+        raise CheckFailure(f"internal: the line count of {cls} came back as {type(counted)}")
+    forward, backward = int(counted["forward"]), int(counted["backward"])
+    if backward > BACKWARD_LINES_RATIO * forward + BACKWARD_LINES_SLACK:
+        raise CheckFailure(
+            f"{cls}.backward runs {backward:,} lines of Python where its forward runs "
+            f"{forward:,}: a backward that evaluates the forward again and again (central "
+            "differences, one coordinate at a time) is numerical differentiation, not "
+            "backpropagation. Derive each gradient with the chain rule from what forward "
+            "cached, as whole-array operations (the lecture's backward for this layer)")
+    return counted.get("input_grads")
+
+
+def _same_when_traced(ctx: Context, cls: str, traced: Any, untraced: Any) -> None:
+    """Fail where the backward gave other input gradients while its lines were counted than
+    on the same inputs untraced (code that notices the tracer, ``sys.gettrace()``, to run a
+    cheap backward there and an expensive one elsewhere)."""
+    mine, theirs = _leaves([traced]), _leaves([untraced])
+
+    def equal(a: Any, b: Any) -> bool:
+        if a is None or b is None:
+            return a is b
+        a, b = ctx.to_numpy(a, "a gradient"), ctx.to_numpy(b, "a gradient")
+        return a.shape == b.shape and np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+    same = len(mine) == len(theirs) and all(map(equal, mine, theirs))
+    if not same:
+        raise CheckFailure(
+            f"{cls}.backward gave other gradients on the same inputs in two runs (one of "
+            "them with its lines counted): a backward must be a function of its upstream "
+            "gradient and cache only, the same whoever calls it")
+
+
 def _send(ctx: Context, x: Any) -> Any:
     """An input as the code under test receives it (a tuple of arrays stays a tuple, a list
     of states a list)."""
@@ -408,7 +459,8 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
     under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``. With the
     layer's ``torch`` forward (and torch in the grader), a forward whose output has the wrong
     shape fails here, saying so, before its backward runs on gradients of that shape (whose
-    errors would blame the backward)."""
+    errors would blame the backward). A backward that differences the forward fails every
+    check that runs it (:func:`_require_derived_backward`)."""
     def run(ctx: Context, applications: int, *, twice: bool = False,
             train: bool | None = None) -> dict[str, Any]:
         case = _with_cells(ctx, make(ctx))
@@ -426,10 +478,15 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
                 yours = list(shape) if shape and isinstance(shape[0], tuple) else [shape]
                 _same_output_shapes([np.shape(v) for v in true.values()], yours)
         grads = _grad_outputs(ctx, shape, applications)
+        traced = None
+        if not ctx.expected_only:  # every check of the backward: is it the chain rule's?
+            traced = _require_derived_backward(ctx, module, cls, case, inputs[0], grads[0])
         result = ctx.probe("layer_run")(
             cls_token, tuple(case.args), case.kwargs, _params(ctx, case),
             [[_send(ctx, a) for a in x] for x in inputs], [_send(ctx, g) for g in grads],
             train=case.train, backward_twice=twice, cells=case.cells or None, names=case.names)
+        if traced is not None:
+            _same_when_traced(ctx, cls, traced, result["input_grads"][0])
         return {"case": case, "inputs": inputs, "grads": grads, "result": result}
 
     return run
@@ -1616,7 +1673,7 @@ def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[
     grading run (the first of these checks), its result or its failure shared by the others;
     a run stopped for time stops them all at once (``shares``)."""
     def measured(ctx: Context) -> dict[str, float]:
-        key = ("training run", question, run_name, ctx.full, ctx.base_seed)
+        key = ("training run", question, run_name, ctx.full, ctx.input_seed)
         if key not in ctx.cache:
             try:
                 ctx.cache[key] = train(ctx)

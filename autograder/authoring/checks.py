@@ -17,6 +17,7 @@ gradient at the check's point) makes sure the loss differentiated is the true on
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -111,14 +112,26 @@ class Check:
     def fresh_inputs(self) -> bool:
         """Whether the check draws its inputs from the run's input seed (fresh in CI, 0 in a
         student release) rather than the base seed: value and gradient checks, and any other
-        check judged against the reference's payload except training runs (metric checks
-        train on the base seed). With inputs fixed, a check whose expected values ship as a
-        fixture could be passed by pasting the fixture's numbers in."""
-        return self.kind in FRESH_KINDS or (self.kind == "custom" and self.needs_expected)
+        check judged against the reference's payload. With inputs fixed, a check whose
+        expected values ship as a fixture could be passed by pasting the fixture's numbers in.
+        (Metric checks draw from the input seed too, through the context: their held-out
+        sample, and the training run's initial parameters and seed, so that no trajectory can
+        be computed before the grading.)"""
+        return self.kind in FRESH_KINDS or (self.kind in ("custom", "property")
+                                            and self.needs_expected)
 
     def seed(self, base: int) -> int:
-        """The check's own seed: stable across runs and machines, distinct per check."""
-        return (base + zlib.crc32(self.id.encode())) % (2**31)
+        """The check's own seed: stable across runs and machines, distinct per check.
+
+        Base 0 is a student release's, whose inputs are public (the fixtures hold them): its
+        seeds are the id's CRC-32. Any other base (a fresh input seed in CI) is mixed with the
+        id by a hash, so that one check's seed, which code under test may see (a sampler is
+        handed one), tells nothing of another check's inputs or of the run's seed; the seeds
+        were ``base + crc32(id)``, from which one gave them all."""
+        if base == 0:
+            return zlib.crc32(self.id.encode()) % (2**31)
+        digest = hashlib.blake2b(f"{base}:{self.id}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") % (2**31)
 
 
 @dataclass(frozen=True)

@@ -377,14 +377,19 @@ class Property:
 
 
 def property_check(question: str, name: str, title: str, points: float,
-                   run: Callable[[Context], Payload], properties: Sequence[Property],
-                   **options: Any) -> Check:
+                   run: Callable[[Context], Payload], properties: Sequence[Property], *,
+                   right: tuple[float, float] | None = None, **options: Any) -> Check:
     """The outputs of the code under test on seeded inputs must satisfy every one of
     ``properties`` (rows of a distribution summing to 1, probabilities in [0, 1], a symmetric
     matrix, a sample within the support...): a check that needs no reference, so it judges
     the same with and without the solutions installed. ``run(ctx)`` returns named outputs
     as for :func:`value_check`; :func:`rows_sum_to_one`, :func:`within` and :func:`finite`
-    make the usual properties."""
+    make the usual properties.
+
+    ``right=(rtol, atol)``: the outputs must also be the reference's (on fresh inputs, like a
+    value check's). Use it where trivial outputs satisfy the properties: an upper bound
+    holds for zeros (all-zero gradient norms met Pascanu et al.'s bound without a step of
+    backpropagation); then the property's message teaches, and the points need the work."""
     if not properties:
         raise ValueError(f"property_check({question}.{name}): no properties to check")
 
@@ -400,10 +405,18 @@ def property_check(question: str, name: str, title: str, points: float,
                 where = "" if held.ndim == 0 else str(
                     tuple(int(i) for i in np.argwhere(~held)[0]))
                 return Verdict(False, prop.message.format(where=where))
-        return Verdict(True, "holds: " + ", ".join(p.name for p in properties))
+        held = "holds: " + ", ".join(p.name for p in properties)
+        if right is not None:
+            assert expected is not None
+            compared = compare_payloads(actual, expected, rtol=right[0], atol=right[1])
+            if not compared.passed:
+                return Verdict(False, f"{held}, but on outputs that are not the right ones "
+                               f"(the property is earned on right outputs only): "
+                               f"{compared.message}", details=compared.details)
+        return Verdict(True, held)
 
     return Check(question, name, title, points, "property", collect=run, judge=judge,
-                 needs_expected=False, **options)
+                 needs_expected=right is not None, **options)
 
 
 def rows_sum_to_one(output: str, *, atol: float = 1e-6) -> Property:

@@ -74,8 +74,9 @@ class GradeOptions:
     limits: Limits = field(default_factory=Limits)
     #: seed of the inputs of value and gradient checks (None: ``seed``). ``grade`` draws a
     #: fresh one where the reference is present (or takes :data:`INPUT_SEED_ENV`'s), so
-    #: answers memorised from the shipped fixtures earn nothing; training runs keep ``seed``
-    #: (a fixed budget)
+    #: answers memorised from the shipped fixtures earn nothing; training runs start from
+    #: initial parameters and a seed drawn from it too, so that no trajectory computed
+    #: before the grading (elsewhere, with another engine) can match the reference's
     input_seed: int | None = None
     #: ``grade``'s incremental cache of this submission (None: every check runs)
     cache: Any = None

@@ -442,6 +442,30 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
     topic, or ``root_of``'s where ``func`` is a probe running a class of the submission:
     NumPy's C loops count nothing, a Python loop over the data one or more per item).
     :func:`nlpdojo_autograder.authoring.builders.require_vectorized` runs it at two input sizes."""
+    return _counted(func, args, kwargs, root_of)[0]
+
+
+def forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
+                           kwargs: dict[str, Any], params: dict[str, Any] | None,
+                           inputs: Sequence[Any], grad_output: Any, *, train: bool = True,
+                           cells: dict[str, Sequence[Any]] | None = None) -> dict[str, Any]:
+    """The submission's Python lines (as :func:`python_lines` counts them) of one forward of a
+    new layer on ``inputs`` (``forward``) and of its backward of ``grad_output``
+    (``backward``), and the input gradients that backward gave (``input_grads``: the
+    caller compares them with an untraced run's, so that code which behaves otherwise when
+    traced gains nothing). A backward computed by differencing the forward runs the
+    forward's lines again for every coordinate it perturbs."""
+    layer = build(cls, args, kwargs, params, train=train, cells=cells)
+    forward_lines, (_, cache) = _counted(
+        lambda: _forward_unchanging(layer, inputs, None, 0, 1), (), None, cls)
+    backward_lines, grads = _counted(
+        lambda: _backward_unchanging(layer, grad_output, cache), (), None, cls)
+    return {"forward": forward_lines, "backward": backward_lines, "input_grads": grads}
+
+
+def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None,
+             root_of: Any) -> tuple[int, Any]:
+    """``(lines, result)`` of ``func(*args, **kwargs)`` (see :func:`python_lines`)."""
     source = inspect.getsourcefile(inspect.unwrap(root_of if root_of is not None else func)) \
         or ""
     root = os.path.dirname(os.path.dirname(os.path.abspath(source))) + os.sep
@@ -470,10 +494,10 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
     previous = sys.gettrace()
     sys.settrace(enter)
     try:
-        func(*args, **(kwargs or {}))
+        result = func(*args, **(kwargs or {}))
     finally:
         sys.settrace(previous)
-    return count
+    return count, result
 
 
 # -- the grader's stand-in cells: what a sequence check unrolls ----------------------------

@@ -120,7 +120,7 @@ def scorer_plan(ctx: Context) -> TrainingPlan:
     return TrainingPlan(
         train=("scorer", "train_scorer_parameters"), train_args=(data.train_windows, data.noise),
         options={"vocab_size": vocab, **SCORER}, shapes=shapes,
-        init=initial_parameters(shapes, ctx.base_seed), seed=ctx.base_seed,
+        init=initial_parameters(shapes, ctx.input_seed), seed=ctx.input_seed,
         score=("tagger", "window_scores"),
         score_options={"vocab_size": vocab, "n_classes": 1, "dim": SCORER["dim"],
                        "hidden": SCORER["hidden"]},

@@ -20,33 +20,41 @@ from nlpdojo_autograder.authoring import (
 )
 
 GATED = "..library.gated"
-B, D, H = 3, 4, 5
+#: (B, D, H) of the layer checks, and of the torch check: every size varies between a cell's
+#: checks (an attacker's cells with H = 5 written in kept full marks where every check had
+#: H = 5)
+SIZES, TORCH_SIZES = (3, 4, 5), (2, 3, 6)
 
 
-def _states(r: np.random.Generator) -> np.ndarray:
+def _states(r: np.random.Generator, b: int, h: int) -> np.ndarray:
     """A hidden state as the cells make them: inside (−1, 1)."""
-    return np.tanh(r.standard_normal((B, H)))
+    return np.tanh(r.standard_normal((b, h)))
 
 
 # -- the LSTM cell -----------------------------------------------------------------------------
-def _lstm(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, D, H), params={
-        "weight_x": 0.7 * rng.standard_normal((D, 4 * H)),
-        "weight_h": 0.7 * rng.standard_normal((H, 4 * H)),
-        "bias": 0.5 * rng.standard_normal(4 * H)},
-        inputs=lambda r: (r.standard_normal((B, D)), (_states(r), r.standard_normal((B, H)))),
-        differentiable=(0, 1), names=("x", ("h_prev", "c_prev")), outputs=("h", "c"))
+def _lstm(b: int, d: int, h: int):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, d, h), params={
+            "weight_x": 0.7 * rng.standard_normal((d, 4 * h)),
+            "weight_h": 0.7 * rng.standard_normal((h, 4 * h)),
+            "bias": 0.5 * rng.standard_normal(4 * h)},
+            inputs=lambda r: (r.standard_normal((b, d)),
+                              (_states(r, b, h), r.standard_normal((b, h)))),
+            differentiable=(0, 1), names=("x", ("h_prev", "c_prev")), outputs=("h", "c"))
+    return case
 
 
-def _torch_lstm(p, x, state):
+def _torch_lstm(d: int, h: int):
     """``torch.nn.LSTMCell`` with the cell's weights: W_x, W_h transposed, one bias."""
-    import torch
+    def twin(p, x, state):
+        import torch
 
-    return torch_twin(lambda: torch.nn.LSTMCell(D, H, dtype=torch.float64), {
-        "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
-        "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
-        label="torch.nn.LSTMCell")(p, x, state)
+        return torch_twin(lambda: torch.nn.LSTMCell(d, h, dtype=torch.float64), {
+            "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
+            "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
+            label="torch.nn.LSTMCell")(p, x, state)
+    return twin
 
 
 def _lstm_bias(ctx: Context) -> dict[str, np.ndarray]:
@@ -61,9 +69,10 @@ def _forget_bias_zero(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 LSTM_CELL = Question(
     "lstm_cell", "The LSTM cell", code="library/gated",
-    checks=[*layer_checks("lstm_cell", GATED, "LSTMCell", _lstm, title="LSTMCell", points=3.0,
-                          torch=_torch_lstm),
-            torch_check("lstm_cell", GATED, "LSTMCell", _lstm, torch=_torch_lstm,
+    checks=[*layer_checks("lstm_cell", GATED, "LSTMCell", _lstm(*SIZES), title="LSTMCell",
+                          points=3.0, torch=_torch_lstm(*SIZES[1:])),
+            torch_check("lstm_cell", GATED, "LSTMCell", _lstm(*TORCH_SIZES),
+                        torch=_torch_lstm(*TORCH_SIZES[1:]),
                         title="LSTMCell against torch.nn.LSTMCell", points=1.0),
             value_check("lstm_cell", "forget_bias",
                         "the initial bias: one for the forget gate, zero elsewhere", 0.5,
@@ -82,41 +91,49 @@ LSTM_CELL = Question(
             "lstm_cell"),
         bug("forget-gate bias initialised to zero", GATED,
             "xp.concat([0.0 * ones, ones, 0.0 * ones, 0.0 * ones])",
-            "xp.concat([0.0 * ones, 0.0 * ones, 0.0 * ones, 0.0 * ones])", "lstm_cell")],
+            "xp.concat([0.0 * ones, 0.0 * ones, 0.0 * ones, 0.0 * ones])", "lstm_cell"),
+        bug("the LSTM cell at one size only: H = 5 written in", GATED,
+            "        H = self.hidden_size\n        ### BEGIN SOLUTION rnn_variants.lstm_cell",
+            "        H = 5\n        ### BEGIN SOLUTION rnn_variants.lstm_cell", "lstm_cell")],
     requires=("neural_networks.xavier",))
 
 
 # -- the GRU cell ------------------------------------------------------------------------------
-def _gru(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, D, H), params={
-        "weight_x": 0.7 * rng.standard_normal((D, 3 * H)),
-        "weight_h": 0.7 * rng.standard_normal((H, 3 * H)),
-        "bias_x": 0.5 * rng.standard_normal(3 * H),
-        "bias_h": 0.5 * rng.standard_normal(3 * H)},
-        inputs=lambda r: (r.standard_normal((B, D)), _states(r)),
-        differentiable=(0, 1), names=("x", "h_prev"))
+def _gru(b: int, d: int, h: int):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, d, h), params={
+            "weight_x": 0.7 * rng.standard_normal((d, 3 * h)),
+            "weight_h": 0.7 * rng.standard_normal((h, 3 * h)),
+            "bias_x": 0.5 * rng.standard_normal(3 * h),
+            "bias_h": 0.5 * rng.standard_normal(3 * h)},
+            inputs=lambda r: (r.standard_normal((b, d)), _states(r, b, h)),
+            differentiable=(0, 1), names=("x", "h_prev"))
+    return case
 
 
-def _torch_gru(p, x, h):
+def _torch_gru(d: int, h: int):
     """``torch.nn.GRUCell`` with the cell's weights: both biases its own (r applies to b_hn)."""
-    import torch
+    def twin(p, x, h_prev):
+        import torch
 
-    return torch_twin(lambda: torch.nn.GRUCell(D, H, dtype=torch.float64), {
-        "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
-        "bias_ih": lambda p: p["bias_x"], "bias_hh": lambda p: p["bias_h"]},
-        label="torch.nn.GRUCell")(p, x, h)
+        return torch_twin(lambda: torch.nn.GRUCell(d, h, dtype=torch.float64), {
+            "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
+            "bias_ih": lambda p: p["bias_x"], "bias_hh": lambda p: p["bias_h"]},
+            label="torch.nn.GRUCell")(p, x, h_prev)
+    return twin
 
 
 GRU_CELL = Question(
     "gru_cell", "The GRU cell", code="library/gated",
-    checks=[*layer_checks("gru_cell", GATED, "GRUCell", _gru, title="GRUCell", points=3.0,
-                          torch=_torch_gru, hints={
+    checks=[*layer_checks("gru_cell", GATED, "GRUCell", _gru(*SIZES), title="GRUCell",
+                          points=3.0, torch=_torch_gru(*SIZES[1:]), hints={
                               "values": "torch's convention: gates in the order r, z, n; "
                                         "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
                                         "reset gate after the recurrent matmul; h = (1 − z) ⊙ "
                                         "n + z ⊙ h_prev"}),
-            torch_check("gru_cell", GATED, "GRUCell", _gru, torch=_torch_gru,
+            torch_check("gru_cell", GATED, "GRUCell", _gru(*TORCH_SIZES),
+                        torch=_torch_gru(*TORCH_SIZES[1:]),
                         title="GRUCell against torch.nn.GRUCell", points=1.0)],
     planted_bugs=[
         bug("update gate the wrong way round (z weighs the candidate)", GATED,
@@ -124,7 +141,10 @@ GRU_CELL = Question(
         bug("reset gate applied before the recurrent matmul (the other GRU variant)", GATED,
             "n = xp.tanh(ax[:, 2 * H:] + r * ah_n)",
             "n = xp.tanh(ax[:, 2 * H:] + xp.matmul(r * h_prev, self.weight_h.data[:, 2 * H:])"
-            " + self.bias_h.data[2 * H:])", "gru_cell")],
+            " + self.bias_h.data[2 * H:])", "gru_cell"),
+        bug("the GRU cell at one size only: H = 5 written in", GATED,
+            "        H = self.hidden_size\n        ### BEGIN SOLUTION rnn_variants.gru_cell",
+            "        H = 5\n        ### BEGIN SOLUTION rnn_variants.gru_cell", "gru_cell")],
     requires=("neural_networks.xavier",))
 
 QUESTIONS = [LSTM_CELL, GRU_CELL]

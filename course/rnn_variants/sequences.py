@@ -26,6 +26,11 @@ B, T, D, H = 3, 5, 4, 5
 #: the wrappers' sizes: smaller, since their layers are the reference's, swapped in, and each
 #: of their calls is a call-back to the reference process (tests/grading/test_callback_budget.py)
 BW, TW, DW, HW = 2, 3, 2, 2
+#: (B, T, D, H) by the state a check's cells carry: every size varies between a question's
+#: checks, so that none can be taken as fixed (an attacker's cells with H = 5 written in kept
+#: full marks where every check had H = 5)
+UNROLL_SIZES = {"array": (B, T, D, H), "pair": (2, 4, 3, 6)}
+WRAPPER_SIZES = {"array": (BW, TW, DW, 3), "pair": (3, 2, 3, HW), "layers": (BW, TW, DW, HW)}
 #: their limit and repeats: the stacked RNN's repeated check (2 applications) makes 1,164
 #: call-backs, 12 s at 10 ms each
 WRAPPER_TIMEOUT_S = 60.0
@@ -34,9 +39,10 @@ WRAPPER_TIMEOUT_S = 60.0
 def _unroll(ctx: Context, kind: str) -> LayerCase:
     """``GRU`` (a ``Recurrent`` over a GRU cell) with the grader's stand-in in place of its
     cell: only the unroll is the student's."""
-    return LayerCase(args=(ctx.backend, D, H), params={}, names=("xs", "state0"),
-                     inputs=lambda r: (r.standard_normal((B, T, D)), state_of(kind, r, (B, H))),
-                     differentiable=(0, 1), cells={"cell": stand_in_cell(kind, D, H)})
+    b, t, d, h = UNROLL_SIZES[kind]
+    return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs", "state0"),
+                     inputs=lambda r: (r.standard_normal((b, t, d)), state_of(kind, r, (b, h))),
+                     differentiable=(0, 1), cells={"cell": stand_in_cell(kind, d, h)})
 
 
 RECURRENT_Q = Question(
@@ -55,12 +61,12 @@ RECURRENT_Q = Question(
 
 
 def _bidirectional(ctx: Context, kind: str) -> LayerCase:
-    return LayerCase(args=(ctx.backend, DW, HW), params={}, names=("xs", "state0"),
-                     inputs=lambda r: (r.standard_normal((BW, TW, DW)),
-                                       state_of(kind, r, (BW, HW))),
+    b, t, d, h = WRAPPER_SIZES[kind]
+    return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs", "state0"),
+                     inputs=lambda r: (r.standard_normal((b, t, d)), state_of(kind, r, (b, h))),
                      differentiable=(0, 1),
-                     cells={"forward_rnn.cell": stand_in_cell(kind, DW, HW),
-                            "backward_rnn.cell": stand_in_cell(kind, DW, HW)})
+                     cells={"forward_rnn.cell": stand_in_cell(kind, d, h),
+                            "backward_rnn.cell": stand_in_cell(kind, d, h)})
 
 
 BIDIRECTIONAL = Question(
@@ -80,33 +86,41 @@ BIDIRECTIONAL = Question(
 #: dropout between the stacked layers, in training mode: the reference's Dropout (swapped in)
 #: draws the same masks in the student's run and the reference's
 STACK_DROPOUT = 0.3
+#: (layers, dropout, connection) by the state a check's cells carry: each setting varies
+#: between the checks (an attacker's Stacked that always built 2 residual layers with dropout
+#: 0.3 kept full marks where every check asked for exactly that)
+STACK_SETTINGS = {"array": (2, STACK_DROPOUT, "residual"), "pair": (3, 0.5, "none"),
+                  "layers": (2, STACK_DROPOUT, "residual")}
 
 
 def _stacked(ctx: Context, kind: str) -> LayerCase:
-    """Two stacked layers over stand-in cells of ``kind``, both starting from one state;
-    ``"layers"``: LSTM-like cells, state (h, c), and a list of one state per layer (what a
-    stacked language model carries from window to window)."""
+    """Stacked layers over stand-in cells of ``kind`` (:data:`STACK_SETTINGS`), all starting
+    from one state; ``"layers"``: LSTM-like cells, state (h, c), and a list of one state per
+    layer (what a stacked language model carries from window to window)."""
     cell = "pair" if kind == "layers" else kind
+    layers, dropout, connection = STACK_SETTINGS[kind]
+    b, t, d, h = WRAPPER_SIZES[kind]
 
     def state0(r: np.random.Generator):
         if kind == "layers":
-            return [state_of("pair", r, (BW, HW)) for _ in range(2)]
-        return state_of(kind, r, (BW, HW))
+            return [state_of("pair", r, (b, h)) for _ in range(layers)]
+        return state_of(kind, r, (b, h))
 
-    return LayerCase(args=(ctx.backend, DW, HW, 2),
-                     kwargs={"dropout": STACK_DROPOUT, "connection": "residual"}, params={},
+    return LayerCase(args=(ctx.backend, d, h, layers),
+                     kwargs={"dropout": dropout, "connection": connection}, params={},
                      names=("xs", "state0"),
-                     inputs=lambda r: (r.standard_normal((BW, TW, DW)), state0(r)),
+                     inputs=lambda r: (r.standard_normal((b, t, d)), state0(r)),
                      differentiable=(0, 1),
-                     cells={"layers.0.cell": stand_in_cell(cell, DW, HW),
-                            "layers.1.cell": stand_in_cell(cell, HW, HW)})
+                     cells={f"layers.{k}.cell": stand_in_cell(cell, d if k == 0 else h, h)
+                            for k in range(layers)})
 
 
 STACKED = Question(
     "stacked", "A stacked RNN with dropout between its layers", code="library/deep_rnn",
     checks=[*sequence_checks("stacked", DEEP, "Stacked", _stacked,
-                             title="Stacked (2 layers, residual, dropout 0.3) over stand-in "
-                                   "cells", points=1.75, states=("array", "pair", "layers"),
+                             title="Stacked (2 or 3 layers, residual or none, dropout 0.3 "
+                                   "or 0.5) over stand-in cells", points=1.75,
+                             states=("array", "pair", "layers"),
                              timeout_s=WRAPPER_TIMEOUT_S, repeat=2),
             final_state_check("stacked", DEEP, "Stacked", lambda ctx: _stacked(ctx, "layers"),
                               title="Stacked.final_state: every layer's (h, c) after the last "

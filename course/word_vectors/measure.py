@@ -55,7 +55,7 @@ def train_and_measure(ctx: Context) -> dict:
         ctx.module("negative_sampling"), ctx.module("sgd"))
     result = ctx.given_function("train", "train_sgns")(
         ctx.backend, corpus.token_ids, corpus.counts, dim=DIM, window=5, negatives=5,
-        epochs=epochs, seed=ctx.base_seed, progress=False, steps=steps)
+        epochs=epochs, seed=ctx.input_seed, progress=False, steps=steps)
     if not hasattr(result, "center_vectors"):
         raise CheckFailure("the training loop did not return its trained vectors")
     center = ctx.to_numpy(result.center_vectors, "the trained center vectors")

@@ -102,3 +102,66 @@ def test_the_engines_hidden_depend_on_the_backend():
     pytest.importorskip("torch")
     folders = {name: path for name, path in hidden_engines("numpy")}
     assert folders["torch"] is not None and folders["torch"].name == "torch"
+
+
+#: an attacker's LSTM cell: the reference's forward, the backward by central differences of
+#: it, each input column perturbed for every row at once (so nothing grows with the batch),
+#: each parameter one coordinate at a time; ``{when_traced}`` runs first in backward
+NUMERICAL_LSTM = '''
+def _numerical_backward(self, grad_state, cache):
+    xp = self.xp
+{when_traced}
+    x, h_prev, c_prev = cache[0], cache[1], cache[2]
+    grad_h, grad_c = grad_state
+
+    def rows(x, h_prev, c_prev):  # (B,): each row's Σ grad ⊙ output
+        (h, c), _ = self.forward(x, (h_prev, c_prev))
+        return xp.sum(grad_h * h, axis=1) + xp.sum(grad_c * c, axis=1)
+
+    eps, arrays, grads = 1e-6, [x, h_prev, c_prev], []
+    for i, a in enumerate(arrays):
+        columns = []
+        for j in range(a.shape[1]):
+            e = eps * xp.astype(xp.arange(a.shape[1]) == j, a.dtype)[None, :]
+            up, down = list(arrays), list(arrays)
+            up[i], down[i] = a + e, a - e
+            columns.append((rows(*up) - rows(*down)) / (2 * eps))
+        grads.append(xp.stack(columns, axis=1))
+    for p in (self.weight_x, self.weight_h, self.bias):
+        base, flat = p.data, []
+        for q in range(base.size):
+            e = eps * xp.reshape(xp.astype(xp.arange(base.size) == q, base.dtype), base.shape)
+            p.data = base + e
+            up = xp.sum(rows(*arrays))
+            p.data = base - e
+            flat.append((up - xp.sum(rows(*arrays))) / (2 * eps))
+        p.data = base
+        p.grad += xp.reshape(xp.stack(flat), base.shape)
+    return grads[0], (grads[1], grads[2])
+
+
+LSTMCell.backward = _numerical_backward
+'''
+#: the same, with a cheap wrong backward where it notices the line counter's tracer
+ONLY_WHEN_UNTRACED = ('''    import sys
+    if sys.gettrace() is not None:
+        return (xp.zeros_like(cache[0]), (xp.zeros_like(cache[1]), xp.zeros_like(cache[2])))''')
+
+
+@pytest.mark.parametrize("when_traced", ["", ONLY_WHEN_UNTRACED], ids=["always", "untraced"])
+def test_a_backward_by_numerical_differentiation_earns_nothing(tmp_path, when_traced):
+    """An attacker's LSTM and GRU cells with backwards by central differences scored 8.5 of
+    8.5 (values, gradients, repeated, accumulate, torch, hidden): the differences agree with
+    the reference to 1e-10, and perturbing a column for all rows at once kept the line count
+    from growing with the batch. Such a backward runs the forward's lines again for every
+    coordinate it perturbs: every check that runs the backward compares its lines with the
+    forward's, and the gradients of that counted run with an uncounted one's."""
+    course = edited_course(tmp_path, ("library", "rnn_variants"), appended={
+        "library/gated.py": NUMERICAL_LSTM.format(when_traced=when_traced)})
+    checks = _grade("rnn_variants", course / "rnn_variants", "lstm_cell")
+    backward = {k: c for k, c in checks.items() if "forget_bias" not in k}
+    assert backward and all(c.score == 0 for c in backward.values()), {
+        k: (c.score, c.message) for k, c in backward.items()}
+    said = "numerical differentiation" if not when_traced else "other gradients"
+    assert any(said in c.message for c in backward.values()), {
+        k: c.message for k, c in backward.items()}

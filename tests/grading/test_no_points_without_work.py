@@ -218,3 +218,22 @@ def test_restarting_the_reference_process_does_not_buy_a_check_time(tmp_path):
     # its limit, the reference process's first start and the time to stop it (each restart
     # credited, the same check ran twice its limit)
     assert check.duration_s < limit + 8, (check.duration_s, limit)
+
+
+#: an attacker's state_gradient_norms: ‖grad_last‖, then zeros, no cell ever run
+ZERO_NORMS = ("    state, caches = state0, []\n",
+              "    return xp.concat([xp.reshape(xp.linalg.vector_norm(grad_last), (1,)),\n"
+              "                      xp.zeros(xs.shape[1], dtype=xs.dtype)])\n"
+              "    state, caches = state0, []\n")
+
+
+def test_norms_that_meet_the_bound_without_backpropagation_earn_nothing(tmp_path):
+    """Zeros meet Pascanu et al.'s upper bound: the bound's property check paid 0.5 of 2
+    points to norms computed by no backward pass at all. It is earned on right norms only."""
+    course = edited_course(tmp_path, ("library", "rnn_variants"),
+                           {"rnn_variants/vanishing.py": ZERO_NORMS})
+    checks = _grade("rnn_variants", course / "rnn_variants", "vanishing")
+    assert checks and sum(c.score for c in checks.values()) == 0, {
+        k: (c.score, c.message) for k, c in checks.items()}
+    bound = checks["vanishing.bound"]
+    assert "not the right ones" in bound.message, bound.message

@@ -74,6 +74,47 @@ def test_parameters_from_elsewhere_earn_no_perplexity_point(tmp_path):
     assert "not the ones that training produced" in check.message, check.message
 
 
+#: the public start: what a trajectory computed before the grading must begin from (the
+#: grader's ``initial_parameters`` at seed 0, re-implemented as a submission can, by name)
+PUBLIC_START = """\
+            if k == 0 and not losses:  # a trajectory computed before grading starts here
+                import numpy as _np
+                _rng = _np.random.default_rng([0, 0x1A17])
+                for _name, _p in sorted(model.named_parameters()):
+                    _shape = tuple(_p.data.shape)
+                    if len(_shape) == 1:
+                        _v = _np.zeros(_shape)
+                    elif "embedding" in _name:
+                        _v = 0.1 * _rng.standard_normal(_shape)
+                    else:
+                        _v = (_np.sqrt(2.0 / (_np.prod(_shape[:-1]) + _shape[-1]))
+                              * _rng.standard_normal(_shape))
+                    _p.data[...] = backend.asarray(_v)
+"""
+
+
+def test_a_trajectory_computed_before_grading_earns_no_perplexity_point(tmp_path):
+    """Training started from the grader's initial parameters at a seed known in advance, on
+    public data, so its every step could be computed before the grading (with torch's
+    autograd, on another machine) and shipped: an attacker's LSTM LM with no backward earned
+    the perplexity check by returning such a trajectory. The start and the training seed are
+    drawn from the input seed now. The stand-in here trains honestly, but from the public
+    start (seed 0), as a shipped trajectory must: with a fresh input seed the audit finds the
+    first loss off; at input seed 0 (never drawn in CI) the same submission is the
+    reference's training, which shows the stand-in is what a shipped trajectory would be."""
+    folder = _course(tmp_path, "language_models", {"language_models/rnn_lm.py": (
+        "            opt.zero_grad()\n            scores, cache = model(x, h)  # (B, T, V)",
+        PUBLIC_START + "            opt.zero_grad()\n"
+        "            scores, cache = model(x, h)  # (B, T, V)")})
+    check = _graded(folder, "language_models", "rnn_lm.perplexity")
+    assert check.score == 0, check.message
+    assert "training audit: the first step's loss" in check.message, check.message
+    exercise = get_registry().get("exercise", "language_models")
+    exercise = dataclasses.replace(exercise, checks=[c for c in exercise.checks
+                                                     if c.id == "rnn_lm.perplexity"])
+    (public,) = grade_exercise(exercise, folder, GradeOptions(input_seed=0)).checks
+    assert public.score == public.max_score, public.message
+
 def test_a_model_that_reads_the_next_token_earns_no_perplexity_point(tmp_path):
     """A non-causal RNN LM: when scored (eval mode) its forward reads, at step t, the token of
     step t + 1 from its input window and puts all the probability there (it trains honestly,
