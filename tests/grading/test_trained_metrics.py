@@ -84,6 +84,9 @@ PUBLIC_START = """\
                     _shape = tuple(_p.data.shape)
                     if len(_shape) == 1:
                         _v = _np.zeros(_shape)
+                    elif _name.endswith("weight_h"):
+                        _v = _rng.uniform(-1 / _np.sqrt(_shape[0]), 1 / _np.sqrt(_shape[0]),
+                                          _shape)
                     elif "embedding" in _name:
                         _v = 0.1 * _rng.standard_normal(_shape)
                     else:

@@ -66,7 +66,14 @@ def test_a_language_model_plan_scores_a_fresh_stretch():
     assert plan.init["w"].shape == (6, 2) and not plan.init["b"].any()
     n = len(stream_targets(plan.heldout, 10, 9))
     assert plan.measure(np.full(n, np.log(0.5)))["perplexity"] == pytest.approx(2.0)
-    assert plan.extra["unigram"] > 1.0 and plan.seed == 5
+    # the start and the training seed are the input seed's (fresh in CI), not the base seed's:
+    # a trajectory from a start known before grading cannot match
+    assert plan.extra["unigram"] > 1.0 and plan.seed == 3
+    other = language_model_plan(
+        SimpleNamespace(input_seed=4, base_seed=5), data, salt=1, train=("m", "train"),
+        score=("m", "score"), options={}, score_options={}, shapes={"w": (6, 2)},
+        heldout_tokens=1000)
+    assert other.seed == 4 and not np.array_equal(other.init["w"], plan.init["w"])
     with pytest.raises(CheckFailure, match=f"scored 3 held-out tokens; {n} were expected"):
         plan.measure(np.zeros(3))
     with pytest.raises(CheckFailure, match="above 0"):
