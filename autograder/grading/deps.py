@@ -265,6 +265,14 @@ class Course:
                 found.update({self.rel(p): fingerprint(p) for p in files})
         return found
 
+    def import_runs_code(self) -> list[str]:
+        """The modules whose import could run code of the submission: those of
+        :meth:`import_effects`, the package ``__init__.py`` files only where their own top
+        level could (``dojo verify``: a function called on import changes what every check
+        sees, whether or not the check calls it)."""
+        return [rel for rel in self.import_effects()
+                if Path(rel).name != "__init__.py" or not self._inert(self.root / rel)]
+
     def _inert(self, path: Path) -> bool:
         tree = self._tree(path)
         if tree is None:

@@ -84,6 +84,9 @@ class GradeOptions:
     #: ``text`` in its message ("" for any message), and leave its later checks out of the
     #: result (``dojo verify`` asks whether a planted bug is caught, not by how many checks)
     until_lost: dict[str, str] | None = None
+    #: ``dojo verify`` on a copy of the solutions: filled with per check id the units of the
+    #: code it ran (``runner.run_checks``'s ``executed``); None: not recorded
+    executed: dict[str, Any] | None = None
 
     @property
     def inputs(self) -> int:
@@ -214,6 +217,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                           on_start=lambda c: listener.started(exercise.name, c),
                           on_outcome=judged if topic_folder is not None else None,
                           skip=(lambda c: c.question in settled) if until else None,
+                          executed=options.executed if topic_folder is not None else None,
                           ) if to_run else {}
     if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
         expected = _expected(exercise, to_run, options, reference, qf, outcomes)

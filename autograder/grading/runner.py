@@ -145,6 +145,7 @@ def run_checks(
     on_outcome: Callable[[Check, Outcome], None] | None = None,
     expected_only: bool = False,
     skip: Callable[[Check], bool] | None = None,
+    executed: dict[str, frozenset[tuple[str, str]] | None] | None = None,
 ) -> dict[str, Outcome]:
     """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
     the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
@@ -157,7 +158,11 @@ def run_checks(
     checks that draw fresh inputs (value and gradient checks), ``seed`` the training runs.
     ``touched``, when given, receives per check id the modules of the code under test the
     check reached (see :class:`TrackedCache`). ``skip(check)``, asked as each check's turn
-    comes: true leaves it out (no outcome). Returns an :class:`Outcome` per check id run.
+    comes: true leaves it out (no outcome). ``executed``, when given (``dojo verify``, on
+    the solutions only), receives per check id the units of the submission's code it ran,
+    and those of the checks whose results in the run's shared cache it read (None where not
+    known: :mod:`nlpdojo_autograder.runtime.executed`). Returns an :class:`Outcome` per
+    check id run.
     """
     limits = limits or Limits()
     qf = question_functions or {}
@@ -168,8 +173,10 @@ def run_checks(
         subject: Any = LocalSubject(reference or ReferenceCode(exercise.reference_package),
                                     _backends(backend, device))
     else:
-        subject = RemoteSubject(_settings(exercise, topic_folder, backend, device, limits, qf,
-                                          reference, checks), reference)
+        settings = _settings(exercise, topic_folder, backend, device, limits, qf, reference,
+                             checks)
+        settings.executed = executed is not None
+        subject = RemoteSubject(settings, reference)
     if info is not None:
         info.isolation = subject.isolation
     scorer = TrustedScorer(reference) if topic_folder is not None and reference else None
@@ -196,7 +203,10 @@ def run_checks(
                     status="timeout", message=f"not run: it measures the same {check.shares} as "
                     f"{first.id}, which took longer than {limit:g} s and was stopped{where}")
             else:
-                reached = cache.begin()
+                reached = cache.begin(check.id)
+                recording = executed is not None and isinstance(subject, RemoteSubject)
+                if recording:
+                    subject.executed = set()
                 outcomes[check.id] = _run_one(
                     check, index, subject, limits, cache, workroot, seed=seed, full=full,
                     input_seed=seed if input_seed is None else input_seed,
@@ -204,6 +214,9 @@ def run_checks(
                     expected_only=expected_only, trusted=trusted)
                 if touched is not None:
                     touched[check.id] = reached
+                if recording:
+                    executed[check.id] = _with_read(subject.executed, cache.read_from,
+                                                    executed)
                 if (outcomes[check.id].status == "timeout" and check.shares
                         and isinstance(subject, RemoteSubject)):
                     timed_out_shares[check.shares] = (check, _where_of(outcomes[check.id]))
@@ -241,34 +254,62 @@ class TrustedScorer:
 
 class TrackedCache(dict):
     """The run's shared ``ctx.cache`` (a training run measured by several checks), which
-    remembers which modules the check that filled an entry reached: a later check reading the
-    entry depends on them too, although it made no call itself."""
+    remembers which modules the check that filled an entry reached, and which check that was:
+    a later check reading the entry depends on them too, although it made no call itself
+    (``read_from``: the checks whose entries the current check read)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._by_key: dict[Any, set[str]] = {}
+        self._by_key: dict[Any, tuple[set[str], str]] = {}
         self._current: set[str] = set()
+        self._check = ""
+        self.read_from: set[str] = set()
 
-    def begin(self) -> set[str]:
+    def begin(self, check_id: str = "") -> set[str]:
         """A fresh set of reached modules for the next check."""
         self._current = set()
+        self._check = check_id
+        self.read_from = set()
         return self._current
 
+    def _read(self, key: object) -> None:
+        if key in self._by_key:
+            modules, check_id = self._by_key[key]
+            self._current.update(modules)
+            if check_id != self._check:
+                self.read_from.add(check_id)
+
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._by_key[key] = self._current
+        self._by_key[key] = (self._current, self._check)
         super().__setitem__(key, value)
 
     def __getitem__(self, key: Any) -> Any:
-        self._current.update(self._by_key.get(key, ()))
+        self._read(key)
         return super().__getitem__(key)
 
     def __contains__(self, key: object) -> bool:
-        self._current.update(self._by_key.get(key, ()))
+        self._read(key)
         return super().__contains__(key)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        self._current.update(self._by_key.get(key, ()))
+        self._read(key)
         return super().get(key, default)
+
+
+def _with_read(ran: set[tuple[str, str]] | None, read_from: set[str],
+               executed: dict[str, frozenset[tuple[str, str]] | None]
+               ) -> frozenset[tuple[str, str]] | None:
+    """The units a check depends on: those it ran, and those of the checks whose results
+    it read from the shared cache (None if any of them is not known)."""
+    if ran is None:
+        return None
+    found = set(ran)
+    for check_id in read_from:
+        theirs = executed.get(check_id)
+        if theirs is None:
+            return None
+        found |= theirs
+    return frozenset(found)
 
 
 def _where_of(outcome: Outcome) -> str:

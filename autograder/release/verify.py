@@ -6,9 +6,22 @@ For every registered exercise whose solutions are installed:
    saying "not implemented";
 2. the solutions score full marks on every available backend (NumPy; torch on CPU and, where
    there is one, CUDA);
-3. every planted bug (``Exercise.planted_bugs``) costs points on its question; points lost on
+3. a copy of the solutions, graded as a submission is, scores full marks: the *baseline*,
+   which also records which units of the solutions' code (functions, methods) each check
+   runs (:mod:`nlpdojo_autograder.runtime.executed`);
+4. every planted bug (``Exercise.planted_bugs``) costs points on its question; points lost on
    other questions are reported too (the swap-in of reference code should prevent them), and
    with ``strict=True`` (``dojo verify --strict``) they fail the bug's step.
+
+A bug changes a few units (:mod:`.changes`); a check of another question that ran none of
+them in the baseline runs exactly as it did there (the same seeded inputs, the same code up
+to the first changed call, which never comes), so its baseline verdict is its verdict with
+the bug, and only the checks that ran a changed unit are graded again. Where that argument
+does not hold, every check is graded: a change outside the units' bodies (an import, a
+constant, a signature), a module whose import runs code of its own, a check whose record is
+missing (its worker was stopped). What it assumes of the solutions: no state carried from one
+check to the next through the worker's modules (they are the instructor's code, and a layer
+keeps its state in its own object).
 
 Value and gradient checks draw their inputs from ``input_seed`` (default: the base seed, whose
 expected values ship as the student release's fixtures); ``dojo verify --input-seed N`` and
@@ -21,6 +34,7 @@ other steps still run.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -32,9 +46,11 @@ from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
 from nlpdojo_autograder.authoring.markers import python_modules, strip_solutions
 from nlpdojo_autograder.authoring.planted import bug_path, plant
 from nlpdojo_autograder.authoring.questions import qualify
+from nlpdojo_autograder.grading.deps import Course
 from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
-from nlpdojo_autograder.grading.gradecache import GradeCache
+from nlpdojo_autograder.grading.results import CheckResult
 from nlpdojo_autograder.grading.runner import Limits
+from nlpdojo_autograder.release.changes import changed_units
 from nlpdojo_autograder.release.consistency import bug_problem, suggest, validate
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
 
@@ -45,6 +61,35 @@ class Step:
     name: str
     ok: bool
     detail: str
+
+
+#: the name of :func:`verify_baseline`'s step
+BASELINE_STEP = "planted bugs' baseline: the solutions graded as a submission"
+
+
+@dataclass
+class Baseline:
+    """The solutions graded as a submission: each check's verdict, and the units of code it
+    ran (``(file, unit)``, files relative to the course folder; None: not known)."""
+
+    results: dict[str, CheckResult]
+    executed: dict[str, frozenset[tuple[str, str]] | None]
+
+
+class _Reused:
+    """``grade``'s cache protocol (``lookup``/``store``) for one planted bug: the baseline's
+    verdicts of the checks that ran none of the units the bug changes."""
+
+    def __init__(self, results: dict[str, CheckResult]) -> None:
+        self.results = results
+
+    def lookup(self, topic: str, course: Course, contexts: dict[str, str]
+               ) -> dict[str, CheckResult]:
+        return {cid: dataclasses.replace(self.results[cid], cached=True)
+                for cid in contexts if cid in self.results}
+
+    def store(self, *args: object) -> None:
+        pass
 
 
 def available_backends() -> list[tuple[str, str]]:
@@ -104,18 +149,73 @@ def verify_consistency(exercise: Exercise) -> Step:
                 detail)
 
 
+def _graded_questions(exercise: Exercise, bug_question: str | None, also: tuple[str, ...],
+                      integrative: bool) -> tuple[list[str], list[str]]:
+    """``(questions, skipped)``: every question of the exercise, and the integrative ones
+    left out of a planted bug's grading (those not planted on)."""
+    questions = list(dict.fromkeys([*exercise.questions, *(c.question for c in exercise.checks)]))
+    skipped = [] if integrative else [
+        q for q in exercise.integrative if q != bug_question and q not in also]
+    return questions, skipped
+
+
+def _only(exercise: Exercise, options: GradeOptions, questions: list[str],
+          skipped: list[str]) -> GradeOptions:
+    if not skipped:
+        return options
+    graded = frozenset(qualify(exercise.name, q) for q in questions if q not in skipped)
+    return GradeOptions(**{**options.__dict__, "questions": graded})
+
+
+def verify_baseline(exercise: Exercise, work: Path, options: GradeOptions, *,
+                    integrative: bool = False) -> tuple[Step, Baseline | None]:
+    """Grade a copy of the solutions as a submission (``work/bug``), recording the units of
+    code each check runs: it must score full marks (a check that fails on the solutions would
+    blame every planted bug). The baseline is None where it does not."""
+    folder = work / "bug"
+    shutil.rmtree(folder, ignore_errors=True)
+    topic = _copy_solutions(exercise, folder)
+    questions, skipped = _graded_questions(exercise, None, (), integrative)
+    executed: dict[str, frozenset[tuple[str, str]] | None] = {}
+    opts = GradeOptions(**{**_only(exercise, options, questions, skipped).__dict__,
+                           "executed": executed})
+    result = grade_exercise(exercise, topic, opts)
+    lost = [c for c in result.checks if c.score < c.max_score]
+    name = BASELINE_STEP
+    if lost:
+        return Step(exercise.name, name, False, "; ".join(
+            f"{c.id}: {c.status} {c.message[:160]}" for c in lost)), None
+    known = sum(1 for c in result.checks if executed.get(c.id) is not None)
+    return (Step(exercise.name, name, True,
+                 f"full marks, {result.score:g}/{result.max_score:g}; the code each check "
+                 f"runs recorded for {known} of {len(result.checks)} checks"),
+            Baseline({c.id: c for c in result.checks}, executed))
+
+
+def _reusable(exercise: Exercise, bug: PlantedBug, baseline: Baseline | None, folder: Path,
+              changed: set[str] | None, rel: str) -> dict[str, CheckResult]:
+    """The baseline's verdicts that hold with ``bug`` planted: those of the checks of other
+    questions (not ``bug.also``) that ran none of the ``changed`` units of file ``rel``."""
+    if baseline is None or changed is None or Course(folder / exercise.name).import_runs_code():
+        return {}
+    changed_here = {(rel, unit) for unit in changed}
+    own = {bug.question, *bug.also}
+    return {cid: result for cid, result in baseline.results.items()
+            if result.question not in own and baseline.executed.get(cid) is not None
+            and not changed_here & baseline.executed[cid]}
+
+
 def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions, *,
-               strict: bool = False, cache: GradeCache | None = None,
+               strict: bool = False, baseline: Baseline | None = None,
                integrative: bool = False, every_check: bool = False) -> Step:
     """Plant ``bug`` in a copy of the solutions (``work/bug``) and grade it: it must cost
     points on its question; with ``strict``, on no other question. ``integrative``: grade
     every integrative question too; without it only those the bug is planted on (its own
     question or ``bug.also``) are graded, since points lost on the others never decide the
-    step and they retrain the whole pipeline for every bug. ``cache``: the incremental
-    cache of ``work/bug`` shared by the bugs of one exercise, so that a check that reaches
-    none of the modules changed since the last bug's grading keeps that verdict (its
-    guarantee: nothing the check's code reaches changed; the modules a bug changes, and the
-    one the bug before it changed, are graded afresh). The bug's own question is graded only
+    step and they retrain the whole pipeline for every bug. ``baseline``
+    (:func:`verify_baseline`): a check of another question that ran none of the units the
+    bug changes keeps its baseline verdict (see the module's docstring). The bug's own
+    question is graded only
     until a check catches it (saying ``bug.says``, where the bug has one): the step asks
     whether it is caught, and a question's later checks are mostly its gradient checks, the
     slow part; ``every_check`` grades them all, to list every check that catches it. The other
@@ -124,7 +224,7 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     folder = work / "bug"  # one path for every bug: the cache's entries are per folder
     shutil.rmtree(folder, ignore_errors=True)
     topic = _copy_solutions(exercise, folder)
-    questions = list(dict.fromkeys([*exercise.questions, *(c.question for c in exercise.checks)]))
+    questions, skipped = _graded_questions(exercise, bug.question, tuple(bug.also), integrative)
     if bug.question not in questions:
         return Step(exercise.name, name, False,
                     f"the planted bug is defined wrongly: question {bug.question!r} is not a "
@@ -134,14 +234,13 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     if problem is not None:
         return Step(exercise.name, name, False, f"the planted bug is defined wrongly: {problem}")
     path = bug_path(topic, bug)
-    path.write_text(plant(bug, path.read_text(encoding="utf-8"), str(path)), encoding="utf-8")
-    skipped = [] if integrative else [
-        q for q in exercise.integrative if q != bug.question and q not in bug.also]
-    if skipped:
-        graded = frozenset(qualify(exercise.name, q) for q in questions if q not in skipped)
-        options = GradeOptions(**{**options.__dict__, "questions": graded})
-    if cache is not None:
-        options = GradeOptions(**{**options.__dict__, "cache": cache})
+    original = path.read_text(encoding="utf-8")
+    planted = plant(bug, original, str(path))
+    path.write_text(planted, encoding="utf-8")
+    options = _only(exercise, options, questions, skipped)
+    reused = _reusable(exercise, bug, baseline, folder, changed_units(original, planted),
+                       path.relative_to(folder).as_posix())
+    options = GradeOptions(**{**options.__dict__, "cache": _Reused(reused)})
     if not every_check:
         options = GradeOptions(**{**options.__dict__,
                                   "until_lost": {bug.question: bug.says or ""}})
@@ -156,6 +255,8 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
         return Step(exercise.name, name, False,
                     f"not caught: every check of question {bug.question!r} still passes")
     detail = f"caught by {', '.join(c.id for c in caught)}: {caught[0].message}"
+    others = [c for c in result.checks if c.question != bug.question]
+    rerun = sum(1 for c in others if not c.cached)
     if bug.says and not any(bug.says in c.message for c in caught):
         return Step(exercise.name, name, False,
                     f"{detail}; but no message of question {bug.question!r} names the cause: "
@@ -179,6 +280,8 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     if skipped:
         detail += (f" (integrative {', '.join(skipped)} not graded for this bug: "
                    "--integrative grades them too)")
+    detail += (f" ({rerun} of {len(others)} checks of other questions graded again, the rest "
+               "ran none of the changed code in the baseline)")
     return Step(exercise.name, name, True, detail)
 
 
@@ -213,8 +316,13 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
             record(verify_stubs(exercise, sub, options))
             for backend, device in backends if backends is not None else available_backends():
                 record(verify_solutions(exercise, backend, device, options))
-            cache = GradeCache(sub / "bug", root=work / "grade-cache")
+            baseline = None
+            if exercise.planted_bugs:
+                step, baseline = verify_baseline(exercise, sub, options,
+                                                 integrative=integrative)
+                record(step)
             for bug in exercise.planted_bugs:
-                record(verify_bug(exercise, bug, sub, options, strict=strict, cache=cache,
-                                  integrative=integrative, every_check=every_check))
+                record(verify_bug(exercise, bug, sub, options, strict=strict,
+                                  baseline=baseline, integrative=integrative,
+                                  every_check=every_check))
     return steps

@@ -159,6 +159,9 @@ class WorkerSettings:
     blocked_packages: tuple[str, ...] = ()
     #: backends loaded besides ``backend`` (``strict``: the array-namespace pass)
     extra_backends: tuple[str, ...] = ()
+    #: record the units of the code each check runs (``dojo verify`` on the solutions only:
+    #: :mod:`.executed`); :attr:`RemoteSubject.executed`
+    executed: bool = False
 
 
 class WorkerProcess:
@@ -425,6 +428,10 @@ class RemoteSubject:
         self.current: int | None = None
         self.workdir = ""
         self._starts = 0
+        #: with ``settings.executed``: ``(file, unit)`` of the code the current check ran, as
+        #: the worker reports at each ``end``; None where that is not known (the worker was
+        #: stopped during the check, or it is not recorded)
+        self.executed: set[tuple[str, str]] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -435,7 +442,7 @@ class RemoteSubject:
                 "reference_names": s.reference_names, "given_sources": s.given_sources,
                 "hanging_modules": s.hanging_modules,
                 "blocked_packages": list(s.blocked_packages),
-                "extra_backends": list(s.extra_backends)}
+                "extra_backends": list(s.extra_backends), "executed": s.executed}
         scratch = self.root / f"scratch{self._starts}"
         self._starts += 1
         self.worker = WorkerProcess(s, scratch, role, code=self.course, tokens=True)
@@ -452,6 +459,7 @@ class RemoteSubject:
     def stop(self) -> None:
         """Stop the student's worker (the next check starts a fresh one); its output's tail
         stays readable for the check's message."""
+        self.executed = None
         if self.worker is not None:
             self.worker.stop()
 
@@ -509,10 +517,24 @@ class RemoteSubject:
     def end(self) -> None:
         if self.alive:
             try:
-                self._exchange({"op": "end"}, time.monotonic() + 10)
+                reply = self._exchange({"op": "end"}, time.monotonic() + 10)
+                self._record_executed(reply)
             except WorkerGone:
                 self.stop()
+        else:
+            self.executed = None  # what the stopped worker ran is not known
         self.scope = SwapScope()
+
+    def _record_executed(self, reply: Any) -> None:
+        if self.executed is None:
+            return
+        ran = reply.get("executed") if isinstance(reply, dict) else None
+        if not isinstance(ran, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+                for p in ran):
+            self.executed = None
+            return
+        self.executed.update((file, unit) for file, unit in ran)
 
     def call(self, target: Token, args: tuple, kwargs: dict, mutable: tuple = (),
              deadline: float | None = None) -> dict:

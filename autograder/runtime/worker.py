@@ -43,6 +43,7 @@ from nlpdojo_autograder.runtime.calls import (
     to_wire,
 )
 from nlpdojo_autograder.runtime.channel import Channel, Token, encode, map_tree
+from nlpdojo_autograder.runtime.executed import ExecutedCode
 from nlpdojo_autograder.runtime.objects import AllowedClasses
 from nlpdojo_autograder.runtime.replies import ReplyMemo
 from nlpdojo_autograder.runtime.subject import Fence, ReferenceCode, StudentCode
@@ -174,6 +175,9 @@ class Worker:
         #: the reference's replies within the current check (:mod:`.replies`)
         self.replies = ReplyMemo()
         self.stack_file = open(scratch / "stack.txt", "w")  # noqa: SIM115 - for faulthandler
+        #: ``dojo verify`` only: the units of the solutions each check runs (:mod:`.executed`)
+        self.executed = (ExecutedCode(str(Path(spec["folder"]).parent))
+                         if spec.get("executed") else None)
 
     def serve(self) -> None:
         while True:
@@ -189,6 +193,8 @@ class Worker:
                                                   repeat=False, file=self.stack_file)
                 self.pending_swap = tuple(request["swap_in"])
                 self.replies.clear()
+                if self.executed is not None:
+                    self.executed.start()
                 self.channel.send({"ok": True})
             elif op == "call":
                 self.channel.send(self.call(request))
@@ -210,7 +216,10 @@ class Worker:
                 self.code.restore()
                 self.pending_swap = ()
                 self.replies.clear()
-                self.channel.send({"ok": True})
+                reply: dict[str, Any] = {"ok": True}
+                if self.executed is not None:
+                    reply["executed"] = self.executed.stop()
+                self.channel.send(reply)
             else:
                 raise SystemExit(f"unknown request {op!r}")
 

@@ -9,17 +9,17 @@ from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.authoring.checks import PlantedBug
-from nlpdojo_autograder.release.verify import verify
+from nlpdojo_autograder.release.verify import BASELINE_STEP, verify
 
 
 def test_verify_passes_and_reports_every_step(toy):
     steps = verify([toy], backends=[("numpy", "cpu")])
     names = [s.name for s in steps]
     assert names == ["declarations consistent with the solutions", "stubs score 0",
-                     "solutions full marks on numpy/cpu", "planted bug scale adds",
-                     "planted bug gradient doubled"]
+                     "solutions full marks on numpy/cpu", BASELINE_STEP,
+                     "planted bug scale adds", "planted bug gradient doubled"]
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
-    assert steps[4].detail.startswith("caught by quadratic.values:")  # the first to catch it
+    assert steps[5].detail.startswith("caught by quadratic.values:")  # the first to catch it
 
 
 def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
@@ -43,7 +43,7 @@ def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
 def test_dojo_verify_command_exit_codes(toy):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
     assert result.exit_code == 0, result.output
-    assert "5/5 verification steps passed" in result.output
+    assert "6/6 verification steps passed" in result.output
 
 
 def test_planted_bug_definition_mistakes_fail_their_step_and_the_rest_runs(toy, monkeypatch):
@@ -118,7 +118,7 @@ def test_dojo_verify_strict_exits_1_on_a_bug_costing_points_elsewhere(toy, monke
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy", "--strict"])
     assert result.exit_code == 1, result.output
     assert "FAIL toy: planted bug scale adds" in result.output
-    assert "3/4 verification steps passed" in result.output
+    assert "4/5 verification steps passed" in result.output
 
 
 def test_dojo_verify_lists_every_consistency_problem(toy, monkeypatch):
@@ -212,15 +212,15 @@ def test_verify_grades_on_the_input_seed_it_is_given(toy, monkeypatch):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy",
                                               "--input-seed", "5"])
     assert result.exit_code == 0, result.output
-    assert seen == [0] * 4 + [17] * 4 + [5] * 4  # stubs, solutions, two planted bugs
+    # stubs, solutions, the planted bugs' baseline, two planted bugs
+    assert seen == [0] * 5 + [17] * 5 + [5] * 5
 
 
-def test_consecutive_bugs_reuse_the_verdicts_of_checks_that_reach_no_changed_module(
+def test_each_bug_keeps_the_baseline_verdicts_of_the_checks_that_run_none_of_its_change(
         toy, monkeypatch):
-    """The planted bugs of an exercise share ``grade``'s incremental cache: the second bug in
-    ``quadratic`` reruns quadratic's checks (its module changed again) and keeps scale's,
-    which reach nothing that changed (``quadratic`` imports ``scale``, not the other way);
-    each bug is still caught on its question."""
+    """Two bugs in ``quadratic``: each reruns quadratic's checks and keeps the baseline's
+    verdicts of scale's, which never run quadratic's code; each is still caught on its
+    question."""
     from nlpdojo_autograder.release import verify as verify_module
 
     seen = []
@@ -238,10 +238,11 @@ def test_consecutive_bugs_reuse_the_verdicts_of_checks_that_reach_no_changed_mod
                    "quadratic")])
     steps = verify([toy], backends=[("numpy", "cpu")], strict=True)
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
-    first, second = seen[-2:]
-    assert not any(first.values())  # nothing to reuse yet
-    assert {cid for cid, cached in second.items() if cached} == {
-        cid for cid in second if cid.startswith("scale.")} != set()
+    baseline, first, second = seen[-3:]
+    assert not any(baseline.values())  # graded in full
+    for bug in (first, second):
+        assert {cid for cid, cached in bug.items() if cached} == {
+            cid for cid in bug if cid.startswith("scale.")} != set()
 
 
 def test_a_planted_bug_must_be_caught_with_the_cause_it_says(toy, monkeypatch):
