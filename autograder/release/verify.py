@@ -64,7 +64,7 @@ class Step:
 
 
 #: the name of :func:`verify_baseline`'s step
-BASELINE_STEP = "planted bugs' baseline: the solutions graded as a submission"
+BASELINE_STEP = "baseline for the planted bugs: the solutions graded as a submission"
 
 
 @dataclass

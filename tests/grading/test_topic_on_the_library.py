@@ -250,7 +250,7 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
     verified = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--backend",
                    "numpy")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "5/5 verification steps passed" in verified.stdout  # consistency, stubs, full, 2 bugs
+    assert "6/6 verification steps passed" in verified.stdout  # + baseline, 2 bugs
 
     stubs = run(env, tmp_path, "grade", "toy_mgu", "--submission", str(exercises),
                 "--format", "json")

@@ -68,7 +68,8 @@ def test_every_planted_bug_is_caught_on_its_question():
     steps = verify([exercise], backends=[("numpy", "cpu")])
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
     assert not failed
-    assert len(steps) == 3 + len(exercise.planted_bugs)  # consistency, stubs, solutions
+    # consistency, stubs, solutions, the planted bugs' baseline
+    assert len(steps) == 4 + len(exercise.planted_bugs)
 
 
 def test_filled_in_notebook_scores_full_marks(tmp_path):
