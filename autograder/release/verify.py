@@ -74,6 +74,9 @@ class Baseline:
 
     results: dict[str, CheckResult]
     executed: dict[str, frozenset[tuple[str, str]] | None]
+    #: the solutions' modules whose import runs code (``Course.import_runs_code``): where
+    #: there is one, no verdict is reused (a bug changes unit bodies only, never this list)
+    import_runs_code: list[str]
 
 
 class _Reused:
@@ -181,22 +184,22 @@ def verify_baseline(exercise: Exercise, work: Path, options: GradeOptions, *,
                            "executed": executed})
     result = grade_exercise(exercise, topic, opts)
     lost = [c for c in result.checks if c.score < c.max_score]
-    name = BASELINE_STEP
     if lost:
-        return Step(exercise.name, name, False, "; ".join(
+        return Step(exercise.name, BASELINE_STEP, False, "; ".join(
             f"{c.id}: {c.status} {c.message[:160]}" for c in lost)), None
     known = sum(1 for c in result.checks if executed.get(c.id) is not None)
-    return (Step(exercise.name, name, True,
+    return (Step(exercise.name, BASELINE_STEP, True,
                  f"full marks, {result.score:g}/{result.max_score:g}; the code each check "
                  f"runs recorded for {known} of {len(result.checks)} checks"),
-            Baseline({c.id: c for c in result.checks}, executed))
+            Baseline({c.id: c for c in result.checks}, executed,
+                     Course(topic).import_runs_code()))
 
 
-def _reusable(exercise: Exercise, bug: PlantedBug, baseline: Baseline | None, folder: Path,
-              changed: set[str] | None, rel: str) -> dict[str, CheckResult]:
+def _reusable(bug: PlantedBug, baseline: Baseline | None, changed: set[str] | None,
+              rel: str) -> dict[str, CheckResult]:
     """The baseline's verdicts that hold with ``bug`` planted: those of the checks of other
     questions (not ``bug.also``) that ran none of the ``changed`` units of file ``rel``."""
-    if baseline is None or changed is None or Course(folder / exercise.name).import_runs_code():
+    if baseline is None or changed is None or baseline.import_runs_code:
         return {}
     changed_here = {(rel, unit) for unit in changed}
     own = {bug.question, *bug.also}
@@ -215,13 +218,13 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     step and they retrain the whole pipeline for every bug. ``baseline``
     (:func:`verify_baseline`): a check of another question that ran none of the units the
     bug changes keeps its baseline verdict (see the module's docstring). The bug's own
-    question is graded only
-    until a check catches it (saying ``bug.says``, where the bug has one): the step asks
-    whether it is caught, and a question's later checks are mostly its gradient checks, the
-    slow part; ``every_check`` grades them all, to list every check that catches it. The other
-    questions are always graded in full (``strict`` and ``bug.also`` need their verdicts)."""
+    question is graded only until a check catches it (saying ``bug.says``, where the bug
+    has one): the step asks whether it is caught, and a question's later checks are mostly its
+    gradient checks, the slow part; ``every_check`` grades them all, to list every check that
+    catches it. The other questions get a verdict on every check, run or reused from the
+    baseline (``strict`` and ``bug.also`` need them)."""
     name = f"planted bug {bug.name}"
-    folder = work / "bug"  # one path for every bug: the cache's entries are per folder
+    folder = work / "bug"  # the baseline's folder: the worker sees the same paths
     shutil.rmtree(folder, ignore_errors=True)
     topic = _copy_solutions(exercise, folder)
     questions, skipped = _graded_questions(exercise, bug.question, tuple(bug.also), integrative)
@@ -238,7 +241,7 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     planted = plant(bug, original, str(path))
     path.write_text(planted, encoding="utf-8")
     options = _only(exercise, options, questions, skipped)
-    reused = _reusable(exercise, bug, baseline, folder, changed_units(original, planted),
+    reused = _reusable(bug, baseline, changed_units(original, planted),
                        path.relative_to(folder).as_posix())
     options = GradeOptions(**{**options.__dict__, "cache": _Reused(reused)})
     if not every_check:
@@ -255,8 +258,6 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
         return Step(exercise.name, name, False,
                     f"not caught: every check of question {bug.question!r} still passes")
     detail = f"caught by {', '.join(c.id for c in caught)}: {caught[0].message}"
-    others = [c for c in result.checks if c.question != bug.question]
-    rerun = sum(1 for c in others if not c.cached)
     if bug.says and not any(bug.says in c.message for c in caught):
         return Step(exercise.name, name, False,
                     f"{detail}; but no message of question {bug.question!r} names the cause: "
@@ -280,6 +281,8 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     if skipped:
         detail += (f" (integrative {', '.join(skipped)} not graded for this bug: "
                    "--integrative grades them too)")
+    others = [c for c in result.checks if c.question != bug.question]
+    rerun = sum(1 for c in others if not c.cached)
     detail += (f" ({rerun} of {len(others)} checks of other questions graded again, the rest "
                "ran none of the changed code in the baseline)")
     return Step(exercise.name, name, True, detail)
