@@ -20,9 +20,10 @@ SIGMOID_BUG = PlantedBug("sigmoid flipped", "activations", "return 1.0 / (1.0 + 
                          "return 1.0 / (1.0 + math.exp(x))", "sigmoid")
 
 
-def _check(question: str, name: str = "values", swap_in: tuple[str, ...] = ()):
+def _check(question: str, name: str = "values", swap_in: tuple[str, ...] = (), **options):
+    options.setdefault("needs_expected", True)  # judged against the reference's payload
     return custom_check(question, name, f"{question} {name}", 1.0, lambda ctx: {},
-                        lambda a, e: Verdict(True, "ok"), swap_in=swap_in)
+                        lambda a, e: Verdict(True, "ok"), swap_in=swap_in, **options)
 
 
 def _exercise(**changes) -> Exercise:
@@ -265,3 +266,52 @@ def test_the_declared_code_of_a_question_is_where_its_blocks_are(topic: Path):
     assert "question 'sigmoid': has a solution block in 'activations', which its code= " \
            "(classifier) does not name" in problems
     assert "question 'logistic': has a solution block in 'library/layers'" in problems
+
+
+def test_a_check_judged_without_the_reference_names_its_oracle_and_a_bug_proves_it(topic):
+    """A check that does not compare with the reference carries points only if it names what
+    the grader compares with instead (``oracle=``), and a planted bug caught by it proves a
+    wrong answer fails it (an attacker earned 8.5 points on such checks with uniform
+    distributions, an argmax for a sampler and optimizers that never step)."""
+    blind = _check("sigmoid", "sums", needs_expected=False)
+    [problem] = validate(_exercise(checks=[blind, _check("logistic")]), topic)
+    assert problem.where == "check sigmoid.sums"
+    assert "judged without the reference" in problem.message
+    assert "right=(rtol, atol)" in problem.message and "oracle=" in problem.message
+
+    with_oracle = _check("sigmoid", "sums", needs_expected=False, oracle="the exact sums")
+    [problem] = validate(_exercise(checks=[with_oracle, _check("logistic")]), topic)
+    assert problem.where == "check sigmoid.sums"
+    assert "no planted bug proves" in problem.message and "by=('sums',)" in problem.message
+
+    proved = replace(SIGMOID_BUG, by=("sums",))
+    assert validate(_exercise(checks=[with_oracle, _check("logistic")],
+                              planted_bugs=[proved]), topic) == []
+    free = replace(blind, points=0.0)  # feedback only: nothing to earn
+    assert validate(_exercise(checks=[free, _check("sigmoid"), _check("logistic")]),
+                    topic) == []
+
+
+def test_a_planted_bug_by_a_check_its_question_does_not_have(topic: Path):
+    typo = replace(SIGMOID_BUG, by=("vaules",))
+    [problem] = validate(_exercise(planted_bugs=[typo]), topic)
+    assert problem.where == "planted bug 'sigmoid flipped'"
+    assert "by='vaules' is not a check of question 'sigmoid'" in problem.message
+    assert "did you mean 'values'?" in problem.message
+
+
+def test_right_earns_a_property_on_the_reference_outputs_only():
+    """``custom_check(right=...)``: the judge speaks first; its pass needs the outputs to be
+    the reference's."""
+    sums = custom_check("q", "sums", "sums to 1", 1.0, lambda ctx: {},
+                        lambda a, e: Verdict(abs(a["p"].sum() - 1) < 1e-9, "sums to 1"),
+                        right=(1e-9, 0.0))
+    assert sums.needs_expected
+    import numpy as np
+
+    right = {"p": np.array([0.2, 0.3, 0.5])}
+    uniform = {"p": np.full(3, 1 / 3)}
+    assert sums.judge(right, right).passed
+    verdict = sums.judge(uniform, right)
+    assert not verdict.passed and "earned on right outputs only" in verdict.message
+    assert not sums.judge({"p": np.array([0.5, 0.6, 0.1])}, right).passed

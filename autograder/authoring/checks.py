@@ -74,6 +74,13 @@ class Check:
     hidden: bool = False
     #: whether ``judge`` needs the reference's payload
     needs_expected: bool = True
+    #: a check judged without the reference's payload (``needs_expected=False``) that carries
+    #: points: what the grader compares the outputs with instead, computed on its own side (the
+    #: exact tempered distribution, the argmax, the true gradient of a function it drew). A
+    #: trivial answer (a uniform distribution, a step that does nothing, a constant) satisfies
+    #: many properties, so release requires this for every such check, and a planted bug
+    #: caught by it (``PlantedBug.by``) proves a wrong answer fails it (docs/authoring.md)
+    oracle: str = ""
     #: questions whose reference implementation replaces the student's during this check
     swap_in: tuple[str, ...] = ()
     #: required questions whose *student* code this check runs as it is, not swapped for the
@@ -112,13 +119,15 @@ class Check:
     def fresh_inputs(self) -> bool:
         """Whether the check draws its inputs from the run's input seed (fresh in CI, 0 in a
         student release) rather than the base seed: value and gradient checks, and any other
-        check judged against the reference's payload. With inputs fixed, a check whose
-        expected values ship as a fixture could be passed by pasting the fixture's numbers in.
+        check judged against the reference's payload or an oracle of the grader's. With inputs
+        fixed, a check whose expected values ship as a fixture could be passed by pasting the
+        fixture's numbers in, and one judged against an oracle by answering its one question
+        (the gradients of two functions that never changed).
         (Metric checks draw from the input seed too, through the context: their held-out
         sample, and the training run's initial parameters and seed, so that no trajectory can
         be computed before the grading.)"""
         return self.kind in FRESH_KINDS or (self.kind in ("custom", "property")
-                                            and self.needs_expected)
+                                            and (self.needs_expected or bool(self.oracle)))
 
     def seed(self, base: int) -> int:
         """The check's own seed: stable across runs and machines, distinct per check.
@@ -142,7 +151,8 @@ class PlantedBug:
     ``also``: integrative questions the bug must cost points on too (a training run's metric
     checks, proved able to fail by a bug in a step they train with). ``says``: words a
     message of ``question`` must hold when the bug is caught (the cause its checks name, "the
-    velocity is not kept"): ``dojo verify`` proves the hint as well as the loss of points."""
+    velocity is not kept"): ``dojo verify`` proves the hint as well as the loss of points.
+    ``by``: checks of ``question`` that must each catch it."""
 
     name: str
     module: str
@@ -151,6 +161,9 @@ class PlantedBug:
     question: str
     also: tuple[str, ...] = ()
     says: str = ""
+    #: checks of ``question`` (by name) that must each lose points with the bug planted: the
+    #: proof that a check judged without the reference (``Check.oracle``) can fail
+    by: tuple[str, ...] = ()
 
 
 @dataclass

@@ -357,10 +357,38 @@ def metric_check(question: str, name: str, title: str, points: float,
 def custom_check(question: str, name: str, title: str, points: float,
                  collect: Callable[[Context], Payload],
                  judge: Callable[[Payload, Payload | None], Verdict], *,
-                 needs_expected: bool = False, **options: Any) -> Check:
-    """Anything else (a plot was written, a file has the right format...)."""
+                 needs_expected: bool = False, right: tuple[float, float] | None = None,
+                 **options: Any) -> Check:
+    """Anything else (a plot was written, a file has the right format...).
+
+    Judged without the reference (``needs_expected=False``), a check that carries points
+    names its ``oracle=`` (what the grader compares with instead, :attr:`Check.oracle`), or
+    is given ``right=(rtol, atol)``: its points are then earned on the reference's outputs
+    only, ``judge`` saying what is wrong first (:func:`on_right_outputs`)."""
+    if right is not None:
+        judge, needs_expected = on_right_outputs(judge, right), True
     return Check(question, name, title, points, "custom", collect=collect, judge=judge,
                  needs_expected=needs_expected, **options)
+
+
+def on_right_outputs(judge: Callable[[Payload, Payload | None], Verdict],
+                     right: tuple[float, float]) -> Callable[[Payload, Payload | None], Verdict]:
+    """``judge``, whose pass also needs the outputs to be the reference's within ``right``
+    ``(rtol, atol)``: for a property that trivial outputs satisfy (a uniform distribution sums
+    to 1; all-zero gradient norms meet an upper bound), so that its message teaches and its
+    points need the work."""
+    def judged(actual: Payload, expected: Payload | None) -> Verdict:
+        verdict = judge(actual, expected)
+        if not verdict.passed:
+            return verdict
+        assert expected is not None
+        compared = compare_payloads(actual, expected, rtol=right[0], atol=right[1])
+        if compared.passed:
+            return verdict
+        return Verdict(False, f"{verdict.message}, but on outputs that are not the right ones "
+                       "(the property is earned on right outputs only): "
+                       f"{compared.message}", details=compared.details)
+    return judged
 
 
 @dataclass(frozen=True)
@@ -389,7 +417,9 @@ def property_check(question: str, name: str, title: str, points: float,
     ``right=(rtol, atol)``: the outputs must also be the reference's (on fresh inputs, like a
     value check's). Use it where trivial outputs satisfy the properties: an upper bound
     holds for zeros (all-zero gradient norms met Pascanu et al.'s bound without a step of
-    backpropagation); then the property's message teaches, and the points need the work."""
+    backpropagation); then the property's message teaches, and the points need the work.
+    Without it, a property check that carries points names its ``oracle=`` (the properties
+    that only right outputs have, :attr:`Check.oracle`)."""
     if not properties:
         raise ValueError(f"property_check({question}.{name}): no properties to check")
 
@@ -405,17 +435,10 @@ def property_check(question: str, name: str, title: str, points: float,
                 where = "" if held.ndim == 0 else str(
                     tuple(int(i) for i in np.argwhere(~held)[0]))
                 return Verdict(False, prop.message.format(where=where))
-        held = "holds: " + ", ".join(p.name for p in properties)
-        if right is not None:
-            assert expected is not None
-            compared = compare_payloads(actual, expected, rtol=right[0], atol=right[1])
-            if not compared.passed:
-                return Verdict(False, f"{held}, but on outputs that are not the right ones "
-                               f"(the property is earned on right outputs only): "
-                               f"{compared.message}", details=compared.details)
-        return Verdict(True, held)
+        return Verdict(True, "holds: " + ", ".join(p.name for p in properties))
 
-    return Check(question, name, title, points, "property", collect=run, judge=judge,
+    return Check(question, name, title, points, "property", collect=run,
+                 judge=judge if right is None else on_right_outputs(judge, right),
                  needs_expected=right is not None, **options)
 
 

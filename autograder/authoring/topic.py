@@ -57,11 +57,12 @@ class Question:
 
 
 def bug(name: str, module: str, find: str, replace: str, question: str, *,
-        also: Iterable[str] = (), says: str = "") -> PlantedBug:
+        also: Iterable[str] = (), says: str = "", by: Iterable[str] = ()) -> PlantedBug:
     """A planted bug (:class:`PlantedBug`): replacing ``find`` by ``replace`` in ``module``
     must cost points on ``question`` (and on the integrative questions ``also``), with
-    ``says`` (the cause named) in one of that question's messages."""
-    return PlantedBug(name, module, find, replace, question, tuple(also), says)
+    ``says`` (the cause named) in one of that question's messages, and on each of the
+    question's checks named in ``by``."""
+    return PlantedBug(name, module, find, replace, question, tuple(also), says, tuple(by))
 
 
 @dataclass

@@ -22,8 +22,10 @@ per-check dependencies: a module is reached by importing it, which the analysis 
 where code can import without a statement saying so, it widens to every file). Editing a
 module reruns the checks that reach it; editing a data file reruns the topic. What is left: a
 module's *source* read as data by a route no name reveals (``getattr(np, "loadtxt")`` of a
-``.py`` file), which honest code has no reason to do; the cache only ever serves the
-student's own runs, never a grading that counts (cohorts, ``--replay``, ``--require-sandbox``).
+``.py`` file) or one missing from :data:`.deps.FILE_READING_PREFIXES` (an attacker's
+``np.fromregex`` was, until it was added), which honest code has no reason to do; the cache
+only ever serves the student's own runs, never a grading that counts (cohorts, ``--replay``,
+``--require-sandbox``).
 
 A lookup recomputes both from the snapshot being graded and reuses the verdict only when
 everything is equal. Only verdicts the student's code decides are stored (passed, failed, not

@@ -174,8 +174,7 @@ def run_checks(
                                     _backends(backend, device))
     else:
         settings = _settings(exercise, topic_folder, backend, device, limits, qf, reference,
-                             checks)
-        settings.executed = executed is not None
+                             checks, executed=executed is not None)
         subject = RemoteSubject(settings, reference)
     if info is not None:
         info.isolation = subject.isolation
@@ -519,7 +518,8 @@ def _reference(exercise: Exercise, trusted_folder: Path | None) -> ReferenceCode
 
 def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None,
               limits: Limits, qf: dict[str, list[tuple[str, str | None]]],
-              reference: ReferenceCode | None, checks: list[Check]) -> WorkerSettings:
+              reference: ReferenceCode | None, checks: list[Check], *,
+              executed: bool = False) -> WorkerSettings:
     isolation = {"auto": None, "sandbox": sandbox.SANDBOX, "process": sandbox.PROCESS}.get(
         limits.isolation, "?")
     if isolation == "?":
@@ -539,7 +539,8 @@ def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None
         hidden=hidden_folders() + [p for _, p in engines if p is not None],
         blocked_packages=tuple(sorted({_top(exercise.reference_package),
                                        *(name for name, _ in engines)})),
-        extra_backends=(STRICT,) if backend == "numpy" and _strict_available() else ())
+        extra_backends=(STRICT,) if backend == "numpy" and _strict_available() else (),
+        executed=executed)
 
 
 def _strict_available() -> bool:

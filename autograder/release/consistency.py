@@ -283,6 +283,14 @@ def _check_checks(exercise: Exercise, questions: list[str], marked: set[str],
                 problems.append(Problem(
                     where, f"swap_in names question {swapped!r}, which has no solution "
                     "block, so swapping it in replaces nothing; remove it from swap_in"))
+        if (check.kind in ("custom", "property") and not check.needs_expected
+                and check.points > 0 and not check.oracle):
+            problems.append(Problem(
+                where, "is judged without the reference, and a trivial answer (a uniform "
+                "distribution, a step that does nothing, a constant) may satisfy it: give it "
+                "right=(rtol, atol) so that its points need the reference's outputs, or "
+                "oracle='what the grader compares with' where it computes the right answer "
+                "itself, with a planted bug that it catches (bug(..., by=(name,)))"))
 
 
 def _check_bugs(exercise: Exercise, topic_dir: Path, questions: list[str],
@@ -306,9 +314,22 @@ def _check_bugs(exercise: Exercise, topic_dir: Path, questions: list[str],
                                         f"of {exercise.name} may be named there (one whose "
                                         "checks train with the other questions' code: "
                                         f"{', '.join(exercise.integrative) or 'none'})"))
+        names = [c.name for c in exercise.checks if c.question == bug.question]
+        for name in bug.by:
+            if name not in names:
+                problems.append(Problem(where, f"by={name!r} is not a check of question "
+                                        f"{bug.question!r}; "
+                                        + suggest(name, names, "checks")))
         problem = bug_problem(bug, topic_dir, modules)
         if problem is not None:
             problems.append(problem)
+    proven = {(b.question, name) for b in exercise.planted_bugs for name in b.by}
+    for check in exercise.checks:
+        if check.oracle and check.points > 0 and (check.question, check.name) not in proven:
+            problems.append(Problem(
+                f"check {check.id}", "is judged against an oracle of the grader's "
+                f"({check.oracle}), and no planted bug proves that a wrong answer fails it: "
+                f"add a planted bug of question {check.question!r} with by=({check.name!r},)"))
 
 
 def bug_problem(bug: PlantedBug, topic_dir: Path,

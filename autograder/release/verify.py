@@ -134,7 +134,7 @@ def verify_stubs(exercise: Exercise, work: Path, options: GradeOptions) -> Step:
 
 def verify_solutions(exercise: Exercise, backend: str, device: str,
                      options: GradeOptions) -> Step:
-    opts = GradeOptions(**{**options.__dict__, "backend": backend, "device": device})
+    opts = dataclasses.replace(options, backend=backend, device=device)
     result = grade_exercise(exercise, None, opts)
     lost = [c for c in result.checks if c.score < c.max_score]
     detail = (f"{result.score:g}/{result.max_score:g}" if not lost else
@@ -167,7 +167,7 @@ def _only(exercise: Exercise, options: GradeOptions, questions: list[str],
     if not skipped:
         return options
     graded = frozenset(qualify(exercise.name, q) for q in questions if q not in skipped)
-    return GradeOptions(**{**options.__dict__, "questions": graded})
+    return dataclasses.replace(options, questions=graded)
 
 
 def verify_baseline(exercise: Exercise, work: Path, options: GradeOptions, *,
@@ -180,8 +180,8 @@ def verify_baseline(exercise: Exercise, work: Path, options: GradeOptions, *,
     topic = _copy_solutions(exercise, folder)
     questions, skipped = _graded_questions(exercise, None, (), integrative)
     executed: dict[str, frozenset[tuple[str, str]] | None] = {}
-    opts = GradeOptions(**{**_only(exercise, options, questions, skipped).__dict__,
-                           "executed": executed})
+    opts = dataclasses.replace(_only(exercise, options, questions, skipped),
+                               executed=executed)
     result = grade_exercise(exercise, topic, opts)
     lost = [c for c in result.checks if c.score < c.max_score]
     if lost:
@@ -221,8 +221,9 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     question is graded only until a check catches it (saying ``bug.says``, where the bug
     has one): the step asks whether it is caught, and a question's later checks are mostly its
     gradient checks, the slow part; ``every_check`` grades them all, to list every check that
-    catches it. The other questions get a verdict on every check, run or reused from the
-    baseline (``strict`` and ``bug.also`` need them)."""
+    catches it, and so does a bug whose ``by`` names checks that must each catch it. The other
+    questions get a verdict on every check, run or reused from the baseline (``strict`` and
+    ``bug.also`` need them)."""
     name = f"planted bug {bug.name}"
     folder = work / "bug"  # the baseline's folder: the worker sees the same paths
     shutil.rmtree(folder, ignore_errors=True)
@@ -243,10 +244,10 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     options = _only(exercise, options, questions, skipped)
     reused = _reusable(bug, baseline, changed_units(original, planted),
                        path.relative_to(folder).as_posix())
-    options = GradeOptions(**{**options.__dict__, "cache": _Reused(reused)})
-    if not every_check:
-        options = GradeOptions(**{**options.__dict__,
-                                  "until_lost": {bug.question: bug.says or ""}})
+    # a bug that names the checks which must catch it (``by``) has its question graded whole
+    options = dataclasses.replace(
+        options, cache=_Reused(reused), until_lost=options.until_lost
+        if every_check or bug.by else {bug.question: bug.says or ""})
     result = grade_exercise(exercise, topic, options)
     target = [c for c in result.checks if c.question == bug.question]
     caught = [c for c in target if c.score < c.max_score]
@@ -262,6 +263,14 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
         return Step(exercise.name, name, False,
                     f"{detail}; but no message of question {bug.question!r} names the cause: "
                     f"it should say {bug.says!r}")
+    caught_ids = {c.id for c in caught}
+    uncaught = [f"{bug.question}.{name}" for name in bug.by
+                if f"{bug.question}.{name}" not in caught_ids]
+    if uncaught:
+        return Step(exercise.name, name, False,
+                    f"{detail}; but it was planted to be caught by {', '.join(uncaught)} too, "
+                    "which still passes: that check cannot tell this wrong answer from a "
+                    "right one")
     missed = [q for q in bug.also if not any(c.question == q for c in lost)]
     if missed:
         return Step(exercise.name, name, False,

@@ -177,12 +177,48 @@ def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
                    "; ".join(lines) + ")")
 
 
+def _rank_fit(scores: np.ndarray, draws: np.ndarray, temperature: float,
+              top_k: int | None) -> str:
+    """Whether one draw per row of ``scores`` (B, V) follows the exact tempered distribution
+    (:func:`exact_tempered`), told by the ranks drawn: row r draws its j-th most probable word
+    with probability p_r(j), so over the rows rank j is expected Σ_r p_r(j) times (a
+    chi-square test of those counts, ranks expected fewer than 5 times pooled into one).
+    Draws that are always the argmax, one fixed word, or uniform over the kept words fail it.
+    Returns what is wrong, or "" where they fit."""
+    from scipy.stats import chi2
+
+    order = np.argsort(-scores, axis=1, kind="stable")  # (B, V) words by rank
+    ranked = np.take_along_axis(exact_tempered(scores, temperature, top_k), order, axis=1)
+    expected = ranked.sum(axis=0)  # (V,) draws of each rank expected over the rows
+    rank_of = np.argsort(order, axis=1)  # (B, V) each word's rank
+    observed = np.bincount(rank_of[np.arange(len(draws)), draws], minlength=scores.shape[1])
+    big = expected >= 5
+    cells_exp = np.append(expected[big], expected[~big].sum())
+    cells_obs = np.append(observed[big], observed[~big].sum()).astype(np.float64)
+    keep = cells_exp > 0
+    if keep.sum() < 2:  # one rank carries everything (top-k = 1): nothing to fit
+        return ""
+    stat = float(np.sum((cells_obs[keep] - cells_exp[keep]) ** 2 / cells_exp[keep]))
+    limit = float(chi2.isf(CHI2_ALPHA, int(keep.sum()) - 1))
+    if stat <= limit:
+        return ""
+    worst = int(np.argmax(np.abs(observed - expected)))
+    return (f"the rank-{worst + 1} word was drawn in {int(observed[worst])} of {len(draws)} "
+            f"rows, where about {expected[worst]:.0f} are expected (chi-square {stat:.1f} > "
+            f"{limit:.1f}): draw from the whole distribution with one uniform number per row "
+            "and its cumulative sums, not its argmax, one word, or every kept word alike")
+
+
+#: the temperature of the top-k draws
+TOP_K_T = 1.5
+
+
 def _top_k_collect(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
     for top_k in (1, 3, 10):
         scores = rng.normal(0, 1, (500, 30))
         out[f"top_k={top_k}|scores"] = scores
-        out[f"top_k={top_k}|draws"] = _draws(ctx, scores, ctx.seed + top_k, 1.5, top_k)
+        out[f"top_k={top_k}|draws"] = _draws(ctx, scores, ctx.seed + top_k, TOP_K_T, top_k)
     return out
 
 
@@ -199,7 +235,12 @@ def _top_k_judge(actual: dict, expected: dict | None) -> Verdict:
                            f"k = {k} most probable ({bad.size} of {len(draws)} rows broke it). "
                            "Keep the k largest scores (np.partition or np.argsort), not the "
                            "smallest")
-    return Verdict(True, "every draw is among the k most probable words (k = 1, 3, 10)")
+        fit = _rank_fit(scores, draws, TOP_K_T, k)
+        if fit:
+            return Verdict(False, f"{name}: every draw is among the k most probable words, but "
+                           f"they do not follow softmax(scores / T) over those k: {fit}")
+    return Verdict(True, "every draw is among the k most probable words (k = 1, 3, 10), "
+                   "drawn as often as the tempered top-k distribution says")
 
 
 def _greedy_collect(ctx: Context) -> dict[str, np.ndarray]:
@@ -224,7 +265,8 @@ def _greedy_judge(actual: dict, expected: dict | None) -> Verdict:
 
 def _reproducible_collect(ctx: Context) -> dict[str, np.ndarray]:
     scores = ctx.rng().normal(0, 1, (300, 20))
-    return {"a": _draws(ctx, scores, 7, 1.0, None), "again": _draws(ctx, scores, 7, 1.0, None),
+    return {"scores": scores, "a": _draws(ctx, scores, 7, 1.0, None),
+            "again": _draws(ctx, scores, 7, 1.0, None),
             "other seed": _draws(ctx, scores, 8, 1.0, None)}
 
 
@@ -235,8 +277,16 @@ def _reproducible_judge(actual: dict, expected: dict | None) -> Verdict:
     if np.array_equal(actual["a"], actual["other seed"]):
         return Verdict(False, "generators with different seeds gave the same 300 ids: the "
                        "draws must come from `rng`")
-    return Verdict(True, "the same seed gives the same ids, another seed others")
+    fit = _rank_fit(actual["scores"], np.asarray(actual["a"], int), 1.0, None)
+    if fit:  # reproducible, but not samples: a fixed word per seed is reproducible too
+        return Verdict(False, f"the same seed gives the same ids, but they are not draws of "
+                       f"softmax(scores): {fit}")
+    return Verdict(True, "the same seed gives the same ids, another seed others, and they "
+                   "follow softmax(scores)")
 
+
+#: what the sampling checks compare the draws with: the grader's own distribution
+EXACT = "the exact tempered top-k distribution, computed by the grader (exact_tempered)"
 
 SAMPLING = Question(
     "sampling", "Sampling the next word: temperature and top-k", code="sampling",
@@ -245,17 +295,19 @@ SAMPLING = Question(
                     "1 to all)", 2.0, _tempered_values, rtol=1e-9, atol=1e-12),
         custom_check("sampling", "frequencies", f"{DRAWS} draws follow the exact tempered "
                      "distribution (chi-square, fixed seed)", 2.0, _frequency_collect,
-                     _frequency_judge),
-        custom_check("sampling", "top_k", "top-k never draws outside the k most probable", 1.0,
-                     _top_k_collect, _top_k_judge),
+                     _frequency_judge, oracle=EXACT),
+        custom_check("sampling", "top_k", "top-k draws only among the k most probable, as "
+                     "often as the tempered distribution says", 1.0, _top_k_collect,
+                     _top_k_judge, oracle=EXACT),
         custom_check("sampling", "greedy", "temperature → 0 is the argmax", 1.0,
-                     _greedy_collect, _greedy_judge),
+                     _greedy_collect, _greedy_judge, oracle="the argmax of each row"),
         custom_check("sampling", "reproducible", "the same generator seed gives the same "
-                     "draws", 0.5, _reproducible_collect, _reproducible_judge),
+                     "draws", 0.5, _reproducible_collect, _reproducible_judge, oracle=EXACT),
     ],
     planted_bugs=[
         bug("temperature applied as a multiplication", "sampling",
-            "z = scores / temperature", "z = scores * temperature", "sampling"),
+            "z = scores / temperature", "z = scores * temperature", "sampling",
+            by=("frequencies",)),
         bug("top-k keeps the k least probable", "sampling",
             "kth = -np.partition(-scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
             "        scores = np.where(scores >= kth, scores, -np.inf)",
@@ -281,7 +333,21 @@ SAMPLING = Question(
             "                    dtype=np.int64)", "sampling"),
         bug("sampling ignores the generator", "sampling",
             "u = (1.0 - rng.random(len(probs)))[:, None] * cdf[:, -1:]",
-            "u = (1.0 - np.random.random(len(probs)))[:, None] * cdf[:, -1:]", "sampling"),
+            "u = (1.0 - np.random.random(len(probs)))[:, None] * cdf[:, -1:]", "sampling",
+            by=("reproducible",)),
+        # the answers that satisfy every property without sampling: proved to fail the checks
+        # judged against exact_tempered
+        bug("sample_next returns the most probable word", "sampling",
+            "return np.sum(cdf < u, axis=1).astype(np.int64)",
+            "return np.argmax(probs, axis=1).astype(np.int64)", "sampling",
+            by=("frequencies", "top_k", "reproducible")),
+        bug("sample_next draws every kept word alike", "sampling",
+            "    probs = tempered_probs(scores, temperature, top_k)  # (B, V)\n",
+            "    probs = 1.0 * (tempered_probs(scores, temperature, top_k) > 0)  # (B, V)\n",
+            "sampling", by=("frequencies", "top_k", "reproducible")),
+        bug("softmax without the maximum subtracted: a tiny temperature overflows", "sampling",
+            "e = np.exp(z - np.max(z, axis=1, keepdims=True))", "e = np.exp(z)", "sampling",
+            by=("greedy",)),
     ])
 
 QUESTIONS = [SAMPLING]

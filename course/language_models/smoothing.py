@@ -136,8 +136,10 @@ def _raw_counts_kneser_ney(ctx: Context, theirs: np.ndarray, counts, held_out: n
 
 
 def _sums(module: str, func: str, cases: tuple[tuple[int, float], ...]):
-    """P(w | c) summed over the whole vocabulary (``<s>`` and ``</s>`` included) for contexts
-    of words: seen ones, and one never seen (everything passes to the shorter context)."""
+    """P(· | c) over the whole vocabulary (``<s>`` and ``</s>`` included) for contexts of
+    words, seen ones and one never seen (everything passes to the shorter context): it must
+    sum to 1, and the points need it to be the reference's too (a uniform distribution sums
+    to 1 without any counting)."""
     def collect(ctx: Context) -> dict[str, np.ndarray]:
         rng, out = ctx.rng(), {}
         for n, discount in cases:
@@ -149,12 +151,12 @@ def _sums(module: str, func: str, cases: tuple[tuple[int, float], ...]):
             for context in np.concatenate([seen, unseen]):
                 windows = np.column_stack([np.tile(context, (VOCAB, 1)), np.arange(VOCAB)])
                 p = np.exp(_log_probs(ctx, module, func, counts, windows, VOCAB, discount))
-                out[f"n={n}, d={discount}, context {context.tolist()}"] = np.asarray(p.sum())
+                out[f"n={n}, d={discount}, context {context.tolist()}"] = p  # (VOCAB,)
         return out
 
     def judge(actual: dict, expected: dict | None) -> Verdict:
-        for name, total in actual.items():
-            total = float(total)
+        for name, p in actual.items():
+            total = float(np.sum(p))
             if not (math.isfinite(total) and abs(total - 1.0) <= 1e-9):
                 more = ("more than 1: mass was added without being taken away (is the "
                         "discount subtracted from every seen count, and γ(c) exactly the mass "
@@ -225,7 +227,7 @@ BACKOFF = Question(
                     _smoothed_values("backoff", "absolute_discount_log_probs", AD_CASES),
                     rtol=1e-10, nonfinite=_zero_probability),
         custom_check("backoff", "sums_to_one", "P(· | c) sums to 1 over the vocabulary", 1.0,
-                     _ad_sum_collect, _ad_sum_judge),
+                     _ad_sum_collect, _ad_sum_judge, right=(1e-9, 1e-12)),
         value_check("backoff", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under an absolute-discounting order-{SOTU_N} "
                     f"model of {SOTU_TRAIN} State of the Union addresses", 2.0,
@@ -259,7 +261,7 @@ KNESER_NEY = Question(
                                      raw_counts_hint=True), rtol=1e-10,
                     nonfinite=_zero_probability),
         custom_check("kneser_ney", "sums_to_one", "P_KN(· | c) sums to 1 over the vocabulary",
-                     1.0, _kn_sum_collect, _kn_sum_judge),
+                     1.0, _kn_sum_collect, _kn_sum_judge, right=(1e-9, 1e-12)),
         value_check("kneser_ney", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under a Kneser-Ney order-{SOTU_N} model of "
                     f"{SOTU_TRAIN} State of the Union addresses", 2.0,

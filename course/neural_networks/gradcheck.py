@@ -1,8 +1,10 @@
 """The student's own gradient checker (CS224n notes part III, "Gradient check"): central
-differences on two smooth functions with known gradients, and ``check_gradient`` graded on
-analytic gradients the grader plants, right ones (rounding noise, a tiny absolute error where
-the true gradient is 0) and wrong ones (transposed, doubled, sign flipped, one coordinate
-off), which it must tell apart."""
+differences on smooth functions the grader draws for each grading (weighted cubes plus a
+log-sum-exp of a random mixing, ``toy_functions.smooth_function``), and ``check_gradient``
+graded on analytic gradients the grader plants, right ones (rounding noise, a tiny absolute
+error where the true gradient is 0) and wrong ones (transposed, doubled, sign flipped, one
+coordinate off), which it must tell apart. Functions that never changed could be answered by
+their closed forms, without a single difference."""
 
 from __future__ import annotations
 
@@ -11,42 +13,54 @@ import numpy as np
 from nlpdojo_autograder.authoring import Context, Question, Verdict, bug, custom_check
 
 
-def _cubes_grad(x: np.ndarray) -> np.ndarray:
-    i, j = np.indices(x.shape)
-    return (1.0 + i + 2.0 * j) * x * x
+def _true_gradient(weights: np.ndarray, mixing: np.ndarray | None, x: np.ndarray) -> np.ndarray:
+    """The gradient of ``smooth_function(weights, mixing)`` at ``x``, the grader's own."""
+    grad = weights * x * x
+    if mixing is not None:
+        a = mixing @ x.reshape(-1)  # (K,)
+        e = np.exp(a - a.max())
+        grad = grad + (mixing.T @ (e / e.sum())).reshape(x.shape)
+    return grad
+
+
+def _function(ctx: Context, weights: np.ndarray, mixing: np.ndarray | None):
+    """The given ``smooth_function(weights, mixing)``, made in the worker (a call token)."""
+    return ctx.given_function("toy_functions", "smooth_function").lazy(
+        ctx.asarray(weights), None if mixing is None else ctx.asarray(mixing))
 
 
 def _numerical(ctx: Context):
     rng = ctx.rng()
     f = ctx.function("gradcheck", "numerical_gradient")
-    x = rng.standard_normal((3, 4))
-    v = rng.standard_normal(6)
-    return {"cubes": ctx.to_numpy(f(ctx.given_function("toy_functions", "weighted_cubes"),
-                                    ctx.asarray(x)), "numerical_gradient's result"),
-            "cubes true": _cubes_grad(x),
-            "log_sum_exp": ctx.to_numpy(f(ctx.given_function("toy_functions", "log_sum_exp"),
-                                          ctx.asarray(v)), "numerical_gradient's result"),
-            "log_sum_exp true": np.exp(v - v.max()) / np.exp(v - v.max()).sum()}
+    out = {}
+    for name, shape, k in (("matrix", (3, 4), 5), ("vector", (6,), 4)):
+        weights = rng.uniform(0.5, 3.0, shape)
+        mixing = rng.standard_normal((k, int(np.prod(shape))))
+        x = rng.standard_normal(shape)
+        out[name] = ctx.to_numpy(f(_function(ctx, weights, mixing), ctx.asarray(x)),
+                                 "numerical_gradient's result")
+        out[f"{name} true"] = _true_gradient(weights, mixing, x)
+    return out
 
 
 def _numerical_judge(actual, expected) -> Verdict:
-    for name in ("cubes", "log_sum_exp"):
+    for name in ("matrix", "vector"):
         got, true = actual[name], actual[f"{name} true"]
         if got.shape != true.shape:
-            return Verdict(False, f"numerical_gradient of {name} has shape {got.shape}; x has "
+            return Verdict(False, f"numerical_gradient on a {name} has shape {got.shape}; x has "
                            f"shape {true.shape}")
         err = np.abs(got - true)
         if not np.all((err < 1e-6) | (err < 1e-5 * np.abs(true))):
             k = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
-            return Verdict(False, f"numerical_gradient of {name} at {list(k)} is "
+            return Verdict(False, f"numerical_gradient on a {name} at {list(k)} is "
                            f"{got[k]:.8g}; the true derivative is {true[k]:.8g} (central "
                            "differences: (f(x + h e_i) - f(x - h e_i)) / 2h)")
     return Verdict(True, "central differences agree with the true gradients")
 
 
-def _planted(x: np.ndarray) -> dict[str, tuple[np.ndarray, bool]]:
+def _planted(x: np.ndarray, weights: np.ndarray) -> dict[str, tuple[np.ndarray, bool]]:
     """Analytic gradients to check, and whether each is right (the grader's, never sent)."""
-    true = _cubes_grad(x)
+    true = _true_gradient(weights, None, x)  # 0 where x is
     one = true.copy()
     one[2, 1] += 1e-3 * max(1.0, abs(one[2, 1]))
     tiny = true.copy()
@@ -61,23 +75,24 @@ def _check_collect(ctx: Context):
     rng = ctx.rng()
     x = rng.standard_normal((4, 4))
     x[0, 3] = x[3, 1] = 0.0  # zero true gradients there
-    f = ctx.given_function("toy_functions", "weighted_cubes")
+    weights = rng.uniform(0.5, 3.0, (4, 4))  # not symmetric: a transposed gradient is wrong
+    f = _function(ctx, weights, None)
     check = ctx.function("gradcheck", "check_gradient")
     out = {}
-    for name, (analytic, _) in _planted(x).items():
+    for name, (analytic, _) in _planted(x, weights).items():
         passed, worst, error = ctx.unpack(check(f, ctx.asarray(x), ctx.asarray(analytic)),
                                           ["passed", "worst", "max_abs_error"],
                                           "check_gradient")
         out[f"{name}|passed"] = np.asarray(bool(passed))
         out[f"{name}|worst"] = np.asarray(worst, dtype=np.int64).reshape(-1)
         out[f"{name}|error"] = np.asarray(float(error))
-    out["x"] = x
+    out["x"], out["weights"] = x, weights
     return out
 
 
 def _check_judge(actual, expected) -> Verdict:
     wrong = []
-    planted = _planted(actual["x"])
+    planted = _planted(actual["x"], actual["weights"])
     for name, (_, right) in planted.items():
         if bool(actual[f"{name}|passed"]) != right:
             wrong.append(f"the {name} gradient {'failed' if right else 'passed'}")
@@ -86,27 +101,36 @@ def _check_judge(actual, expected) -> Verdict:
         if worst != [2, 1]:
             wrong.append(f"the gradient wrong at [2, 1] alone was reported worst at {worst}")
     right = len(planted) + 1 - len(wrong)
+    # partial credit only for a checker that tells gradients apart at all: one that rejects
+    # the correct gradient, or passes every wrong one, gets each verdict of one kind right
+    # by saying the same thing every time
+    useful = bool(actual["correct|passed"]) and not all(
+        bool(actual[f"{name}|passed"]) for name, (_, ok) in planted.items() if not ok)
     if wrong:
         return Verdict(False, "check_gradient: " + "; ".join(wrong) + " (a coordinate passes "
                        "when its relative error < rtol OR its absolute error < atol)",
-                       fraction=right / (len(planted) + 1))
+                       fraction=right / (len(planted) + 1) if useful else 0.0)
     return Verdict(True, f"check_gradient tells all {len(planted)} planted gradients apart")
 
 
 GRADCHECK = Question(
     "gradcheck", "Your own gradient checker", code="gradcheck",
     checks=[
-        custom_check("gradcheck", "numerical", "numerical_gradient on two smooth functions",
-                     1.0, _numerical, _numerical_judge),
+        custom_check("gradcheck", "numerical", "numerical_gradient on smooth functions drawn "
+                     "for this grading", 1.0, _numerical, _numerical_judge,
+                     oracle="the true gradient of a function the grader draws"),
         custom_check("gradcheck", "planted",
                      "check_gradient on right and planted wrong gradients", 1.5,
-                     _check_collect, _check_judge),
+                     _check_collect, _check_judge,
+                     oracle="right and wrong gradients the grader plants, of a function it "
+                            "draws"),
     ],
     planted_bugs=[
         bug("gradient checker uses relative error only", "gradcheck",
-            "ok = (relative < rtol) | (error < atol)", "ok = relative < rtol", "gradcheck"),
+            "ok = (relative < rtol) | (error < atol)", "ok = relative < rtol", "gradcheck",
+            by=("planted",)),
         bug("one-sided differences", "gradcheck",
-            "flat[i] = old - h", "flat[i] = old", "gradcheck"),
+            "flat[i] = old - h", "flat[i] = old", "gradcheck", by=("numerical",)),
     ])
 
 QUESTIONS = [GRADCHECK]

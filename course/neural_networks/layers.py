@@ -59,11 +59,13 @@ def _xavier_judge(actual, expected) -> Verdict:
 XAVIER = Question(
     "xavier", "Xavier initialization", code="library/init",
     checks=[custom_check("xavier", "statistics", "bound, variance and seeding", 1.0,
-                         _xavier_collect, _xavier_judge)],
+                         _xavier_collect, _xavier_judge,
+                         oracle="the bound and variance of Xavier's uniform distribution "
+                                "(Glorot and Bengio 2010)")],
     planted_bugs=[
         bug("Xavier bound from fan_in alone", f"{LIB}.init",
             "bound = math.sqrt(6.0 / (fan_in + fan_out))", "bound = math.sqrt(1.0 / fan_in)",
-            "xavier"),
+            "xavier", by=("statistics",)),
     ])
 
 
@@ -135,12 +137,14 @@ DROPOUT = Question(
                       eval_mode=True, parameters=False, shares={"eval": 0.45},
                       hints={"eval": EVAL_HINT}),
         property_check("dropout", "scaling", "Dropout: drop rate and inverted scaling", 0.5,
-                       _dropout_run, SCALING),
+                       _dropout_run, SCALING,
+                       oracle="the drop rate and scale that only a random mask scaled by "
+                              "1/(1 − p) has"),
     ],
     planted_bugs=[
         bug("dropout not rescaled", LAYERS,
             "mask = self.keep_mask(tuple(x.shape)) / (1.0 - self.p)",
-            "mask = self.keep_mask(tuple(x.shape))", "dropout"),
+            "mask = self.keep_mask(tuple(x.shape))", "dropout", by=("scaling",)),
         bug("dropout still active in eval mode", LAYERS,
             "if not self.training or self.p == 0.0:", "if self.p == 0.0:", "dropout"),
     ])

@@ -3,6 +3,8 @@ to try a gradient checker on (the grader checks yours on them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from array_api_compat import array_namespace, device
 
 from nlpdojo.backend import Array
@@ -24,3 +26,19 @@ def log_sum_exp(x: Array) -> Array:
     xp = array_namespace(x)
     m = xp.max(x)
     return m + xp.log(xp.sum(xp.exp(x - m)))  # ()
+
+
+def smooth_function(weights: Array, mixing: Array | None = None) -> Callable[[Array], Array]:
+    """f(X) = Σ w ∘ X³ / 3 + log Σ_k exp((A vec(X))_k), for weights ``w`` shaped like X and
+    an optional mixing matrix ``A`` (K, X.size); its gradient is w ∘ X² + Aᵀ softmax(A vec(X))
+    reshaped as X. The grader draws w and A afresh for every grading: a gradient checker
+    differences whatever function it is given."""
+    def f(x: Array) -> Array:
+        xp = array_namespace(x)
+        value = xp.sum(weights * x * x * x) / 3.0  # ()
+        if mixing is not None:
+            a = xp.matmul(mixing, xp.reshape(x, (-1,)))  # (K,)
+            m = xp.max(a)
+            value = value + m + xp.log(xp.sum(xp.exp(a - m)))  # ()
+        return value
+    return f

@@ -143,7 +143,8 @@ def test_fresh_inputs_are_never_stored_but_training_is_reused(toy, make_submissi
                 for c in e["checks"]}
 
     run()
-    assert cached(run()) == {"quadratic.descent", "scale.workdir"}  # metric and custom
+    assert cached(run()) == {"quadratic.descent"}  # the metric (workdir compares with the
+    # reference's payload, so its inputs are fresh too)
 
 
 def test_the_student_view_and_the_default_view_keep_their_own_entries(toy_fixtures,
@@ -210,6 +211,30 @@ def test_a_changed_data_file_never_keeps_an_old_pass(toy, make_submission, tmp_p
     assert not again["scale.values"]["cached"]
     assert again["scale.values"]["status"] == "failed"
     assert not any(c["cached"] for c in again.values())  # data: an input of every check
+
+
+@pytest.mark.parametrize("route", ["np.fromregex", "linecache.getline"])
+def test_a_module_read_as_data_never_keeps_an_old_pass(toy, make_submission, tmp_path, route):
+    """An attacker's scale read its factor from another module's source (switch.py, imported
+    by nothing) with ``np.fromregex``, a route the list of file readers missed: after
+    switch.py changed, the cached pass stayed. Such a route makes the module reach every
+    file."""
+    where = "scale.__code__.co_filename.rsplit('/', 1)[0] + '/switch.py'"
+    read = {"np.fromregex": f"float(np.fromregex({where}, r'MODE = (\\S+)', [('m', float)])"
+                            "['m'][0])",
+            "linecache.getline": f"float(linecache.getline({where}, 1).split('=')[1])"}[route]
+    folder = make_submission({"scale": ("return xp.multiply(x, k)",
+                                        f"return xp.multiply(x, k * {read})")})
+    scale = folder / "toy" / "scale.py"
+    scale.write_text("import linecache\n\nimport numpy as np\n" + scale.read_text())
+    switch = folder / "toy" / "switch.py"
+    switch.write_text("MODE = 1.0\n")
+    assert graded(folder, tmp_path)["scale.values"]["status"] == "passed"
+    assert graded(folder, tmp_path)["scale.values"]["cached"]
+    switch.write_text("MODE = 2.0\n")
+    again = graded(folder, tmp_path)
+    assert not again["scale.values"]["cached"]
+    assert again["scale.values"]["status"] == "failed"
 
 
 def test_files_the_worker_does_not_receive_change_nothing(toy, make_submission, tmp_path):

@@ -59,7 +59,7 @@ def _writes_file(ctx):
     path = ctx.workdir / "out.txt"
     out = ctx.function("scale", "scale")(ctx.asarray(np.ones(2)), 2.0)
     path.write_text(str(ctx.to_numpy(out).tolist()))
-    return {"exists": path.exists()}
+    return {"exists": path.exists(), "text": path.read_text() if path.exists() else ""}
 
 
 CHECKS = [
@@ -74,7 +74,9 @@ CHECKS = [
     value_check("quadratic", "hidden", "hidden values (another seed)", 1.0, _quadratic_values,
                 hidden=True, swap_in=("scale",)),
     custom_check("scale", "workdir", "a check may write files in its scratch folder", 0.5,
-                 _writes_file, judge=lambda a, e: Verdict(bool(a["exists"]), "file written")),
+                 _writes_file, judge=lambda a, e: Verdict(
+                     bool(a["exists"]) and e is not None and a["text"] == e["text"],
+                     "file written"), needs_expected=True),
 ]
 
 
