@@ -81,13 +81,28 @@ def test_greedy_and_reproducibility_judges():
     verdict = sampling._greedy_judge({"scores": scores, "T=0": np.array([1, 0]),
                                     "T=1e-4": np.array([0, 0])}, None)
     assert not verdict.passed and "T=1e-4" in verdict.message and "argmax 1" in verdict.message
-    same = np.arange(300) % 7
-    assert sampling._reproducible_judge({"a": same, "again": same, "other seed": same[::-1]},
+    rng = np.random.default_rng(5)
+    rows = rng.normal(0, 1, (300, 20))
+    cdf = np.cumsum(sampling.exact_tempered(rows, 1.0, None), axis=1)  # (300, 20)
+
+    def draws() -> np.ndarray:  # one true draw per row
+        return np.minimum(np.sum(cdf < rng.random((300, 1)), axis=1), 19)
+
+    a, b = draws(), draws()
+    assert sampling._reproducible_judge({"scores": rows, "a": a, "again": a, "other seed": b},
                                       None).passed
     assert "np.random" in sampling._reproducible_judge(
-        {"a": same, "again": same[::-1], "other seed": same}, None).message
-    assert not sampling._reproducible_judge({"a": same, "again": same, "other seed": same},
-                                          None).passed
+        {"scores": rows, "a": a, "again": b, "other seed": a}, None).message
+    assert not sampling._reproducible_judge({"scores": rows, "a": a, "again": a,
+                                             "other seed": a}, None).passed
+    # reproducible, but not samples: one word per seed (an attacker's), or the argmax
+    same = np.arange(300) % 7
+    verdict = sampling._reproducible_judge(
+        {"scores": rows, "a": same, "again": same, "other seed": same[::-1]}, None)
+    assert not verdict.passed and "not draws of softmax(scores)" in verdict.message
+    best = np.argmax(rows, axis=1)
+    assert not sampling._reproducible_judge(
+        {"scores": rows, "a": best, "again": best, "other seed": (best + 1) % 20}, None).passed
 
 
 def test_the_oracle_is_the_tempered_top_k_softmax():
