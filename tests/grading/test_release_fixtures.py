@@ -17,7 +17,7 @@ from nlpdojo.cli.app import build_app
 PACK = Path(__file__).parent / "toy_pack" / "nlpdojo_toy_pack"
 FIXTURE_FILES = ["scale.values.json", "scale.values.npz", "quadratic.values.json",
                  "quadratic.values.npz", "quadratic.gradient.json", "quadratic.gradient.npz",
-                 "quadratic.descent.json"]
+                 "quadratic.descent.json", "scale.workdir.json"]
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_fixtures_come_from_the_solutions_and_go_to_the_pack(pack: Path):
     dest = pack / "fixtures" / "toy"
     # and what they were computed from (a release that changes nothing reuses them)
     assert sorted(p.name for p in dest.iterdir()) == sorted([*FIXTURE_FILES, "FINGERPRINT"])
-    assert f"fixtures {dest}: 7 written, 0 removed, 0 unchanged." in result.output
+    assert f"fixtures {dest}: 8 written, 0 removed, 0 unchanged." in result.output
     assert f"wrote   {dest / 'scale.values.json'}" in result.output
     # deterministic: status and scalars only, no timing
     stored = json.loads((dest / "quadratic.descent.json").read_text())
@@ -79,7 +79,7 @@ def test_fixtures_in_the_old_form_or_stale_are_rewritten_once(pack: Path):
     (dest / "gone.values.json").write_text('{"status": "ok", "scalars": {}}\n')
     result = _release("--solutions", str(pack / "solutions"))
     assert result.exit_code == 0, result.output
-    assert "1 written, 1 removed, 6 unchanged" in result.output
+    assert "1 written, 1 removed, 7 unchanged" in result.output
     assert "duration_s" not in old.read_text()
     assert not (dest / "gone.values.json").exists()
 
@@ -95,7 +95,7 @@ def test_fixtures_are_computed_again_when_what_they_depend_on_changes(pack: Path
         changed.write_text(changed.read_text() + "\n# an edit\n")
         result = _release("--solutions", str(pack / "solutions"))
         assert result.exit_code == 0, result.output
-        assert f"fixtures {dest}: 0 written, 0 removed, 7 unchanged." in result.output
+        assert f"fixtures {dest}: 0 written, 0 removed, 8 unchanged." in result.output
         assert (dest / "FINGERPRINT").read_text() != recorded
         recorded = (dest / "FINGERPRINT").read_text()
 
