@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo_autograder.authoring.at_scale import require_at_scale
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
 from nlpdojo_autograder.authoring.compare import Nonfinite, compare_payloads
 from nlpdojo_autograder.authoring.inputs import Inspect
@@ -298,6 +299,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  nonfinite: Nonfinite = None,
                  mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
                  forward_mistakes: dict[str, Callable[..., Any]] | None = None,
+                 at_scale: Callable[[Context], LayerCase] | None = None,
                  **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
@@ -319,9 +321,13 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     torch as ``torch`` is, ``{"what the student did (the fix)": f(params, *inputs)}``; the
     grader runs them on the check's own inputs (where torch is installed) and an output equal
     to one's is told which mistake it is, by the values, hidden and torch checks.
+    ``at_scale``: the layer's case at a size where a backward that differentiates the forward
+    numerically cannot finish (at least :data:`~.at_scale.MIN_AT_SCALE_PARAMETERS`
+    parameters); every check that runs the backward then requires the code under test to give
+    the reference's output and gradients there too (:mod:`.at_scale`).
     ``options`` go to every check (``swap_in``, ``timeout_s``...).
     """
-    run = _layer_runner(module, cls, make, torch)
+    run = _layer_runner(module, cls, make, torch, at_scale)
     computed = tuple(forward_mistakes or ())
 
     def values(ctx: Context, train: bool | None = None) -> Payload:
@@ -453,14 +459,17 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
 
 
 def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
-                  torch: Callable[..., Any] | None = None) -> Callable[..., dict[str, Any]]:
+                  torch: Callable[..., Any] | None = None,
+                  at_scale: Callable[[Context], LayerCase] | None = None
+                  ) -> Callable[..., dict[str, Any]]:
     """``run(ctx, applications, twice=False, train=None)``: a new layer of the case ``make``
     draws, applied ``applications`` times and backpropagated in reverse order in the code
     under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``. With the
     layer's ``torch`` forward (and torch in the grader), a forward whose output has the wrong
     shape fails here, saying so, before its backward runs on gradients of that shape (whose
     errors would blame the backward). A backward that differences the forward fails every
-    check that runs it (:func:`_require_derived_backward`)."""
+    check that runs it (:func:`_require_derived_backward`, and at scale
+    :func:`~.at_scale.require_at_scale`)."""
     def run(ctx: Context, applications: int, *, twice: bool = False,
             train: bool | None = None) -> dict[str, Any]:
         case = _with_cells(ctx, make(ctx))
@@ -487,7 +496,27 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
             train=case.train, backward_twice=twice, cells=case.cells or None, names=case.names)
         if traced is not None:
             _same_when_traced(ctx, cls, traced, result["input_grads"][0])
+            require_at_scale(ctx, module, cls, at_scale, _layer_probe(ctx, module, cls))
         return {"case": case, "inputs": inputs, "grads": grads, "result": result}
+
+    return run
+
+
+def _layer_probe(ctx: Context, module: str, cls: str) -> Callable[..., Any]:
+    """``run(probe, case, inputs, grads)`` for :func:`~.at_scale.require_at_scale`: one
+    application of a new ``module.cls`` of ``case`` to host ``inputs``, backpropagating host
+    ``grads`` (probe ``layer_run``), or the output's shape where ``grads`` is None (probe
+    ``output_shape``), through ``probe(name, *args, **kwargs)``."""
+    token = ctx.function(module, cls)
+
+    def run(probe: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
+            grads: Any) -> Any:
+        head = (token, tuple(case.args), case.kwargs, _params(ctx, case))
+        sent = [_send(ctx, a) for a in inputs]
+        options = {"train": case.train, "cells": case.cells or None, "names": case.names}
+        if grads is None:
+            return probe("output_shape", *head, sent, **options)
+        return probe("layer_run", *head, [sent], [_send(ctx, grads)], **options)
 
     return run
 
@@ -682,14 +711,16 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
                 torch: Callable[..., Any], title: str, points: float, rtol: float = 1e-6,
                 atol: float = 1e-8, nonfinite: Nonfinite = None,
                 forward_mistakes: dict[str, Callable[..., Any]] | None = None,
+                at_scale: Callable[[Context], LayerCase] | None = None,
                 **options: Any) -> Check:
     """One check (``<question>.torch``): the layer's output and every gradient (inputs and
     parameters, for a random upstream gradient) against ``torch``'s on the same parameters
     and inputs, computed by the grader in float64 (``torch``: a function of ``(params,
     *inputs)`` as in :func:`layer_checks`, or :func:`torch_twin`). It runs on every backend;
     where torch is not installed in the grader, it compares with the reference instead.
-    ``nonfinite``, ``forward_mistakes``: as for :func:`layer_checks`."""
-    run = _layer_runner(module, cls, make, torch)
+    ``nonfinite``, ``forward_mistakes``, ``at_scale``: as for :func:`layer_checks` (the
+    question's checks share one run at scale)."""
+    run = _layer_runner(module, cls, make, torch, at_scale)
     name = getattr(torch, "label", "") or "the layer written in torch"
     computed = tuple(forward_mistakes or ())
 

@@ -389,6 +389,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     check_expected(names, options)
     check_writable(out_dir, folder=True)
     _check_case_collisions(folders, out_dir)
+    report_dirs = _report_folders(folders, out_dir)
     if not topics:
         _warn_lacking(folders, names)
     notebooks = sorted(p.name for p in root.glob("*.ipynb"))
@@ -415,7 +416,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                                   options=options, replay_options=opts,
                                   submission=str(folder.resolve()))
         try:
-            _write_submission_reports(result, fmt, out_dir / folder.name, report_name)
+            _write_submission_reports(result, fmt, report_dirs[folder.name], report_name)
         except Exception as exc:  # noqa: BLE001 - its grading is kept in the summary
             message, write_code = describe_error(exc)
             code = max(code, write_code)
@@ -537,6 +538,33 @@ def _write_submission_reports(result: Any, fmt: str, folder: Path, report_name: 
     write_report(result, "json", folder / RESULT_NAME)
     if report_name != RESULT_NAME:
         write_report(result, fmt, folder / report_name)
+
+
+#: what a cohort's grading writes beside the submissions' report folders
+COHORT_FILES = (SUMMARY_NAME, DASHBOARD_NAME)
+
+
+def _report_folders(folders: list[Path], out_dir: Path) -> dict[str, Path]:
+    """Where each submission's reports go: ``out_dir/<its folder's name>``, except for a
+    folder named like a file the cohort writes there (``summary.json``, ``dashboard.html``,
+    in any case): a folder of that name would stop the summary or the dashboard from being
+    written for everyone (an attacker's submission did). Its reports go to
+    ``submission-<name>`` (with a number added where that is taken), and grade says so."""
+    taken = {f.name.casefold() for f in folders}
+    reserved = {n.casefold() for n in COHORT_FILES}
+    found: dict[str, Path] = {}
+    for folder in folders:
+        name = folder.name
+        if name.casefold() in reserved:
+            renamed, n = f"submission-{name}", 2
+            while renamed.casefold() in taken or renamed.casefold() in reserved:
+                renamed, n = f"submission-{n}-{name}", n + 1
+            taken.add(renamed.casefold())
+            print_warning(f"submission {name!r} has the name of a file the cohort's grading "
+                          f"writes; its reports go to {out_dir / renamed}")
+            name = renamed
+        found[folder.name] = out_dir / name
+    return found
 
 
 def _check_case_collisions(folders: list[Path], out_dir: Path) -> None:

@@ -75,6 +75,7 @@ from nlpdojo_autograder.training.prepare import (
     take,
     token_ids,
     token_streams,
+    training_seed,
     vocabulary,
 )
 from nlpdojo_autograder.training.train import (
@@ -114,5 +115,5 @@ __all__ = [
     "restore", "resume_epoch", "run_epochs", "run_training", "sample_indices", "save_checkpoint",
     "save_training", "say", "sentence_matrices", "sentence_tokens", "shown_output",
     "solutions_installed", "stream_targets", "stretch", "take", "token_ids", "token_streams",
-    "train_and_measure", "unigram_perplexity", "vocabulary",
+    "train_and_measure", "training_seed", "unigram_perplexity", "vocabulary",
 ]

@@ -51,6 +51,7 @@ from nlpdojo_autograder.training.prepare import (
     sample_indices,
     stretch,
     take,
+    training_seed,
 )
 from nlpdojo_autograder.training.train import require_datasets
 from nlpdojo_autograder.training.trained import (
@@ -101,7 +102,7 @@ def language_model_plan(ctx: Context, data: TokenStreams, *, salt: int,
 
     return TrainingPlan(
         train=train, train_args=(data.train_ids,), options=options, shapes=shapes,
-        init=initial_parameters(shapes, ctx.input_seed), seed=ctx.input_seed, score=score,
+        init=initial_parameters(shapes, ctx.input_seed), seed=training_seed(ctx), score=score,
         score_options=score_options, heldout=heldout, probe=probe, measure=measure,
         extra={"unigram": unigram_perplexity(data.train_ids, predicted, data.vocab_size)})
 
@@ -133,7 +134,7 @@ def classifier_plan(ctx: Context, *, salt: int, train: tuple[str, str], score: t
 
     return TrainingPlan(
         train=train, train_args=(*inputs, train_labels), options=options, shapes=shapes,
-        init=initial_parameters(shapes, ctx.input_seed), seed=ctx.input_seed, score=score,
+        init=initial_parameters(shapes, ctx.input_seed), seed=training_seed(ctx), score=score,
         score_options=score_options, heldout=take(test_inputs, sample),
         probe=take(train_inputs, rows), measure=measure,
         extra=floors(labels, sample) if floors is not None else {})

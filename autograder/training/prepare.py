@@ -25,6 +25,7 @@ Example, a classifier's held-out sample and probe::
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -191,6 +192,18 @@ def heldout_rng(ctx: Any, salt: int) -> np.random.Generator:
     """The generator a check draws its held-out sample from: the run's input seed (fresh in
     CI) and the check's own ``salt``."""
     return np.random.default_rng([ctx.input_seed, salt])
+
+
+def training_seed(ctx: Any) -> int:
+    """The seed a training run of the code under test is handed (its batch order, its dropout
+    masks): the run's input seed hashed, so that code which receives it learns nothing of the
+    input seed itself, from which every check's inputs and every held-out sample follow (an
+    attacker's model printed the raw seed and, with the grader's public hash, the seeds of
+    the checks after it). Seed 0 (a student release's, public) stays 0."""
+    if ctx.input_seed == 0:
+        return 0
+    digest = hashlib.blake2b(f"{ctx.input_seed}:training".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 2**31
 
 
 def sample_indices(n: int, count: int, rng: np.random.Generator) -> np.ndarray:

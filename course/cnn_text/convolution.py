@@ -25,16 +25,24 @@ SETTINGS = ((3, 1, 0, 1, 1.0, "plain"), (3, 2, 1, 1, 1.0, "strided"),
             (2, 1, 2, 2, 1.0, "dilated"))
 
 
-def _case(kernel: int, stride: int, padding: int, dilation: int):
+def _case(kernel: int, stride: int, padding: int, dilation: int,
+          sizes: tuple[int, int, int, int] = (B, T, D, F), std: float = 0.7):
+    b, t, d, f = sizes
+
     def make(ctx: Context) -> LayerCase:
         rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, D, F, kernel),
+        return LayerCase(args=(ctx.backend, d, f, kernel),
                          kwargs={"stride": stride, "padding": padding, "dilation": dilation},
-                         params={"weight": 0.7 * rng.standard_normal((kernel, D, F)),
-                                 "bias": 0.5 * rng.standard_normal(F)},
-                         inputs=lambda r: (r.standard_normal((B, T, D)),),
+                         params={"weight": std * rng.standard_normal((kernel, d, f)),
+                                 "bias": 0.5 * rng.standard_normal(f)},
+                         inputs=lambda r: (r.standard_normal((b, t, d)),),
                          differentiable=(0,), names=("x",))
     return make
+
+
+#: (B, T, D, F) at scale: 196,864 parameters at width 3 (builders' ``at_scale``: a backward
+#: that differentiates the forward numerically cannot finish there)
+AT_SCALE = (4, 12, 256, 256)
 
 
 def _torch_conv(stride: int, padding: int, dilation: int):
@@ -83,11 +91,14 @@ def _checks():
                                                                              dilation)
         title = f"Conv1d, width {kernel}, stride {stride}, padding {padding}, dilation {dilation}"
         mistakes = {FLIPPED: _flipped(oracle), WINDOW_ORDER: _window_order(oracle)}
+        at_scale = _case(kernel, stride, padding, dilation, AT_SCALE,
+                         std=(kernel * AT_SCALE[2]) ** -0.5)
         made = [*layer_checks("conv1d", CONV, "Conv1d", case, title=title, points=0.75 * points,
-                              repeat=2, torch=oracle, forward_mistakes=mistakes),
+                              repeat=2, torch=oracle, forward_mistakes=mistakes,
+                              at_scale=at_scale),
                 torch_check("conv1d", CONV, "Conv1d", case, torch=oracle,
                             title=f"{title}, against torch.nn.functional.conv1d",
-                            points=0.25 * points, forward_mistakes=mistakes)]
+                            points=0.25 * points, forward_mistakes=mistakes, at_scale=at_scale)]
         checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]
     return checks
 

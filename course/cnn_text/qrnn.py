@@ -25,14 +25,21 @@ B, T, D, H, K = 3, 5, 3, 2, 3
 K_OTHER = 2
 
 
-def _case(k: int):
+def _case(k: int, sizes: tuple[int, int, int, int] = (B, T, D, H)):
+    b, t, d, h = sizes
+
     def make(ctx: Context) -> LayerCase:
         rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, D, H), kwargs={"kernel_size": k},
-                         params={"conv.weight": rng.standard_normal((k, D, 3 * H)) / np.sqrt(k * D),
-                                 "conv.bias": 0.5 * rng.standard_normal(3 * H)},
-                         inputs=lambda r: (r.standard_normal((B, T, D)),), names=("x",))
+        return LayerCase(args=(ctx.backend, d, h), kwargs={"kernel_size": k},
+                         params={"conv.weight": rng.standard_normal((k, d, 3 * h)) / np.sqrt(k * d),
+                                 "conv.bias": 0.5 * rng.standard_normal(3 * h)},
+                         inputs=lambda r: (r.standard_normal((b, t, d)),), names=("x",))
     return make
+
+
+#: (B, T, D, H) at scale: 148,224 parameters at width 3 (builders' ``at_scale``: a backward
+#: that differentiates the forward numerically cannot finish there)
+AT_SCALE = (4, 10, 128, 128)
 
 
 def _torch_qrnn(k: int):
@@ -63,10 +70,10 @@ QRNN = Question(
     "qrnn", "A quasi-recurrent layer: masked convolution gates, fo-pooling over time",
     code=MODULE,
     checks=[*layer_checks("qrnn", MODULE, "QRNN", _case(K), title=TITLE, points=1.5,
-                          repeat=2, torch=_torch_qrnn(K)),
+                          repeat=2, torch=_torch_qrnn(K), at_scale=_case(K, AT_SCALE)),
             torch_check("qrnn", MODULE, "QRNN", _case(K_OTHER), torch=_torch_qrnn(K_OTHER),
                         title=f"QRNN, width {K_OTHER}, {D} to {H} channels, against torch",
-                        points=0.5)],
+                        points=0.5, at_scale=_case(K, AT_SCALE))],
     planted_bugs=[
         bug("the convolution not masked (each window reads the words to its right)", MODULE,
             "gates = gates[:, :t_steps, :]  # (B, T, 3H)",

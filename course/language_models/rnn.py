@@ -63,16 +63,24 @@ def _states(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 # -- the RNN cell ------------------------------------------------------------------------------
 B_CELL, D_CELL, H_CELL = 3, 4, 5
+#: (B, D, H) at scale: 295,296 parameters (builders' ``at_scale``: a backward that
+#: differentiates the forward numerically cannot finish there)
+CELL_AT_SCALE = (8, 384, 384)
 
 
-def _cell(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, D_CELL, H_CELL), params={
-        "weight_e": 0.7 * rng.standard_normal((D_CELL, H_CELL)),
-        "weight_h": 0.7 * rng.standard_normal((H_CELL, H_CELL)),
-        "bias": 0.5 * rng.standard_normal(H_CELL)},
-        inputs=lambda r: (r.standard_normal((B_CELL, D_CELL)), _states(r, (B_CELL, H_CELL))),
-        differentiable=(0, 1), names=("x", "h_prev"))
+def _cell_at(b: int, d: int, h: int, std: float = 0.7):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, d, h), params={
+            "weight_e": std * rng.standard_normal((d, h)),
+            "weight_h": std * rng.standard_normal((h, h)),
+            "bias": 0.5 * rng.standard_normal(h)},
+            inputs=lambda r: (r.standard_normal((b, d)), _states(r, (b, h))),
+            differentiable=(0, 1), names=("x", "h_prev"))
+    return case
+
+
+_cell = _cell_at(B_CELL, D_CELL, H_CELL)
 
 
 def _torch_cell(p, x, h):
@@ -282,7 +290,8 @@ RNN_MODULE = f"{LIB}.rnn"
 RNN_CELL = Question(
     "rnn_cell", "The RNN cell (course library)", code="library/rnn",
     checks=layer_checks("rnn_cell", RNN_MODULE, "RNNCell", _cell, title="RNNCell", points=2.0,
-                        torch=_torch_cell),
+                        torch=_torch_cell,
+                        at_scale=_cell_at(*CELL_AT_SCALE, std=CELL_AT_SCALE[1] ** -0.5)),
     planted_bugs=[
         bug("RNN cell backward without the tanh derivative", RNN_MODULE,
             "grad_z = grad_output * (1.0 - h * h)", "grad_z = grad_output", "rnn_cell"),

@@ -70,17 +70,27 @@ XAVIER = Question(
 
 
 # -- affine ------------------------------------------------------------------------------------
-def _affine(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, 4, 3), params={
-        "weight": rng.standard_normal((4, 3)), "bias": rng.standard_normal(3)},
-        inputs=lambda r: (r.standard_normal((5, 4)),))
+def _affine_at(n: int, d_in: int, d_out: int, std: float = 1.0):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, d_in, d_out), params={
+            "weight": std * rng.standard_normal((d_in, d_out)),
+            "bias": rng.standard_normal(d_out)},
+            inputs=lambda r: (r.standard_normal((n, d_in)),))
+    return case
+
+
+_affine = _affine_at(5, 4, 3)
+#: (N, D_in, D_out) at scale: 262,656 parameters (builders' ``at_scale``: a backward that
+#: differentiates the forward numerically cannot finish there)
+AFFINE_AT_SCALE = (16, 512, 512)
 
 
 AFFINE = Question(
     "affine", "Affine layer", code="library/layers", requires=("xavier",),
     checks=layer_checks("affine", LAYERS, "Linear", _affine, title="Linear", points=3.0,
-                        torch=lambda p, x: x @ p["weight"] + p["bias"]),
+                        torch=lambda p, x: x @ p["weight"] + p["bias"],
+                        at_scale=_affine_at(*AFFINE_AT_SCALE, std=AFFINE_AT_SCALE[1] ** -0.5)),
     planted_bugs=[
         bug("weight gradient transposed", LAYERS,
             "xp.matmul(xp.matrix_transpose(x), grad_output)",
@@ -152,20 +162,28 @@ DROPOUT = Question(
 
 # -- embedding ---------------------------------------------------------------------------------
 V_EMB, D_EMB = 7, 3
+#: (V, D, B, T) at scale: 131,072 parameters (builders' ``at_scale``)
+EMBEDDING_AT_SCALE = (4096, 32, 16, 12)
 
 
-def _embedding(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, V_EMB, D_EMB), params={
-        "weight": rng.standard_normal((V_EMB, D_EMB))},
-        # a repeated word: its gradients must add up
-        inputs=lambda r: (integers(V_EMB, 4, 3, repeated=True)(r),), differentiable=())
+def _embedding_at(v: int, d: int, b: int, t: int):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, v, d), params={
+            "weight": rng.standard_normal((v, d))},
+            # a repeated word: its gradients must add up
+            inputs=lambda r: (integers(v, b, t, repeated=True)(r),), differentiable=())
+    return case
+
+
+_embedding = _embedding_at(V_EMB, D_EMB, 4, 3)
 
 
 EMBEDDING = Question(
     "embedding", "Embedding look-up with accumulated row gradients", code="library/layers",
     checks=layer_checks("embedding", LAYERS, "Embedding", _embedding, title="Embedding",
-                        points=2.0, torch=lambda p, ids: p["weight"][ids]),
+                        points=2.0, torch=lambda p, ids: p["weight"][ids],
+                        at_scale=_embedding_at(*EMBEDDING_AT_SCALE)),
     planted_bugs=[
         bug("embedding rows of repeated words overwritten", LAYERS,
             "self.backend.scatter_add(self.weight.grad, flat, xp.reshape(grad_output, (-1, d)))",

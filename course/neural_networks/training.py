@@ -19,6 +19,7 @@ from nlpdojo_autograder.training import (
     measured,
     require_datasets,
     sample_indices,
+    training_seed,
 )
 
 #: the quick budget: the first sentences of OANC's train and test splits, one epoch of Adam
@@ -120,7 +121,7 @@ def scorer_plan(ctx: Context) -> TrainingPlan:
     return TrainingPlan(
         train=("scorer", "train_scorer_parameters"), train_args=(data.train_windows, data.noise),
         options={"vocab_size": vocab, **SCORER}, shapes=shapes,
-        init=initial_parameters(shapes, ctx.input_seed), seed=ctx.input_seed,
+        init=initial_parameters(shapes, ctx.input_seed), seed=training_seed(ctx),
         score=("tagger", "window_scores"),
         score_options={"vocab_size": vocab, "n_classes": 1, "dim": SCORER["dim"],
                        "hidden": SCORER["hidden"]},

@@ -24,6 +24,9 @@ GATED = "..library.gated"
 #: checks (an attacker's cells with H = 5 written in kept full marks where every check had
 #: H = 5)
 SIZES, TORCH_SIZES = (3, 4, 5), (2, 3, 6)
+#: (B, D, H) at scale: 525,312 parameters for the LSTM, 394,752 for the GRU, where a backward
+#: that differentiates the forward numerically cannot finish (builders' ``at_scale``)
+AT_SCALE = (8, 256, 256)
 
 
 def _states(r: np.random.Generator, b: int, h: int) -> np.ndarray:
@@ -32,12 +35,12 @@ def _states(r: np.random.Generator, b: int, h: int) -> np.ndarray:
 
 
 # -- the LSTM cell -----------------------------------------------------------------------------
-def _lstm(b: int, d: int, h: int):
+def _lstm(b: int, d: int, h: int, std: float = 0.7):
     def case(ctx: Context) -> LayerCase:
         rng = ctx.rng()
         return LayerCase(args=(ctx.backend, d, h), params={
-            "weight_x": 0.7 * rng.standard_normal((d, 4 * h)),
-            "weight_h": 0.7 * rng.standard_normal((h, 4 * h)),
+            "weight_x": std * rng.standard_normal((d, 4 * h)),
+            "weight_h": std * rng.standard_normal((h, 4 * h)),
             "bias": 0.5 * rng.standard_normal(4 * h)},
             inputs=lambda r: (r.standard_normal((b, d)),
                               (_states(r, b, h), r.standard_normal((b, h)))),
@@ -70,9 +73,11 @@ def _forget_bias_zero(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 LSTM_CELL = Question(
     "lstm_cell", "The LSTM cell", code="library/gated",
     checks=[*layer_checks("lstm_cell", GATED, "LSTMCell", _lstm(*SIZES), title="LSTMCell",
-                          points=3.0, torch=_torch_lstm(*SIZES[1:])),
+                          points=3.0, torch=_torch_lstm(*SIZES[1:]),
+                          at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5)),
             torch_check("lstm_cell", GATED, "LSTMCell", _lstm(*TORCH_SIZES),
                         torch=_torch_lstm(*TORCH_SIZES[1:]),
+                        at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
                         title="LSTMCell against torch.nn.LSTMCell", points=1.0),
             value_check("lstm_cell", "forget_bias",
                         "the initial bias: one for the forget gate, zero elsewhere", 0.5,
@@ -99,12 +104,12 @@ LSTM_CELL = Question(
 
 
 # -- the GRU cell ------------------------------------------------------------------------------
-def _gru(b: int, d: int, h: int):
+def _gru(b: int, d: int, h: int, std: float = 0.7):
     def case(ctx: Context) -> LayerCase:
         rng = ctx.rng()
         return LayerCase(args=(ctx.backend, d, h), params={
-            "weight_x": 0.7 * rng.standard_normal((d, 3 * h)),
-            "weight_h": 0.7 * rng.standard_normal((h, 3 * h)),
+            "weight_x": std * rng.standard_normal((d, 3 * h)),
+            "weight_h": std * rng.standard_normal((h, 3 * h)),
             "bias_x": 0.5 * rng.standard_normal(3 * h),
             "bias_h": 0.5 * rng.standard_normal(3 * h)},
             inputs=lambda r: (r.standard_normal((b, d)), _states(r, b, h)),
@@ -127,13 +132,15 @@ def _torch_gru(d: int, h: int):
 GRU_CELL = Question(
     "gru_cell", "The GRU cell", code="library/gated",
     checks=[*layer_checks("gru_cell", GATED, "GRUCell", _gru(*SIZES), title="GRUCell",
-                          points=3.0, torch=_torch_gru(*SIZES[1:]), hints={
+                          points=3.0, torch=_torch_gru(*SIZES[1:]),
+                          at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5), hints={
                               "values": "torch's convention: gates in the order r, z, n; "
                                         "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
                                         "reset gate after the recurrent matmul; h = (1 − z) ⊙ "
                                         "n + z ⊙ h_prev"}),
             torch_check("gru_cell", GATED, "GRUCell", _gru(*TORCH_SIZES),
                         torch=_torch_gru(*TORCH_SIZES[1:]),
+                        at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
                         title="GRUCell against torch.nn.GRUCell", points=1.0)],
     planted_bugs=[
         bug("update gate the wrong way round (z weighs the candidate)", GATED,

@@ -154,12 +154,20 @@ STACKED = Question(
 
 
 # -- residual and highway connections -----------------------------------------------------------
-def _highway(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, H), params={
-        "weight": 0.7 * rng.standard_normal((H, H)), "bias": 0.5 * rng.standard_normal(H)},
-        inputs=lambda r: (r.standard_normal((B, T, H)), np.tanh(r.standard_normal((B, T, H)))),
-        differentiable=(0, 1), names=("u", "y"))
+def _highway_at(b: int, t: int, h: int, std: float = 0.7):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, h), params={
+            "weight": std * rng.standard_normal((h, h)), "bias": 0.5 * rng.standard_normal(h)},
+            inputs=lambda r: (r.standard_normal((b, t, h)),
+                              np.tanh(r.standard_normal((b, t, h)))),
+            differentiable=(0, 1), names=("u", "y"))
+    return case
+
+
+_highway = _highway_at(B, T, H)
+#: (B, T, H) at scale: 262,656 parameters (builders' ``at_scale``)
+HIGHWAY_AT_SCALE = (4, 8, 512)
 
 
 def _torch_highway(p, u, y):
@@ -178,7 +186,8 @@ def _residual(ctx: Context) -> LayerCase:
 HIGHWAY = Question(
     "highway", "A highway connection", code="library/deep_rnn",
     checks=layer_checks("highway", DEEP, "Highway", _highway, title="Highway", points=1.5,
-                        torch=_torch_highway),
+                        torch=_torch_highway,
+                        at_scale=_highway_at(*HIGHWAY_AT_SCALE, std=HIGHWAY_AT_SCALE[2] ** -0.5)),
     planted_bugs=[
         bug("highway gate on the wrong side (t weighs the input)", DEEP,
             "return t * y + (1.0 - t) * u, (u, y, t)", "return t * u + (1.0 - t) * y, (u, y, t)",

@@ -37,7 +37,12 @@ def train_and_measure(ctx: Context) -> dict:
     """Audit the steps, train them under the budget, measure the vectors here (every metric
     of the three training checks, which share this one run)."""
     from nlpdojo.text import keep_probability
-    from nlpdojo_autograder.training import heldout_rng, require_datasets, sample_indices
+    from nlpdojo_autograder.training import (
+        heldout_rng,
+        require_datasets,
+        sample_indices,
+        training_seed,
+    )
     from nlpdojo_course.word_vectors import metrics
     from nlpdojo_course.word_vectors.data import (
         EVALUATION_SETS,
@@ -55,7 +60,7 @@ def train_and_measure(ctx: Context) -> dict:
         ctx.module("negative_sampling"), ctx.module("sgd"))
     result = ctx.given_function("train", "train_sgns")(
         ctx.backend, corpus.token_ids, corpus.counts, dim=DIM, window=5, negatives=5,
-        epochs=epochs, seed=ctx.input_seed, progress=False, steps=steps)
+        epochs=epochs, seed=training_seed(ctx), progress=False, steps=steps)
     if not hasattr(result, "center_vectors"):
         raise CheckFailure("the training loop did not return its trained vectors")
     center = ctx.to_numpy(result.center_vectors, "the trained center vectors")

@@ -165,3 +165,86 @@ def test_a_backward_by_numerical_differentiation_earns_nothing(tmp_path, when_tr
     said = "numerical differentiation" if not when_traced else "other gradients"
     assert any(said in c.message for c in backward.values()), {
         k: c.message for k, c in backward.items()}
+
+
+#: an attacker's LSTM cell (issue 23, a later round): the forward written to broadcast over a
+#: leading axis of K stacked copies, and the backward by complex-step derivatives of it, every
+#: input column (all rows at once) and every parameter entry perturbed by 1e-30 i in ONE
+#: stacked forward: exact to rounding, and no Python line grows with K (10 of 10 points on the
+#: LSTM cell, the GRU cell and the highway connection, before ``at_scale``)
+COMPLEX_STEP_LSTM = '''
+from array_api_compat import device as _device
+
+
+def _cs_vjp(xp, f, rows, params, grads, step=1e-30):
+    vs = list(rows) + list(params)
+    sizes = [v.shape[-1] for v in rows] + [math.prod(p.shape) for p in params]
+    K = sum(sizes)
+    eye = xp.astype(xp.eye(K, dtype=xp.float64, device=_device(vs[0])), xp.complex128)
+    stacks, offs, off = [], [], 0
+    for i, (v, n) in enumerate(zip(vs, sizes)):
+        c, e = xp.astype(v, xp.complex128), eye[:, off:off + n]
+        shape = (K, *([1] * (v.ndim - 1)), n) if i < len(rows) else (K, *v.shape)
+        stacks.append(c[None, ...] + (1j * step) * xp.reshape(e, shape))
+        offs.append(off)
+        off += n
+    outs = f(*stacks)
+    per = xp.sum(sum(xp.imag(o) / step * g[None, ...] for o, g in zip(outs, grads)), axis=-1)
+    out = []
+    for i, (v, n, o) in enumerate(zip(vs, sizes, offs)):
+        block = per[o:o + n, ...]
+        if i < len(rows):
+            out.append(xp.permute_dims(block, (*range(1, block.ndim), 0)))
+        else:
+            out.append(xp.reshape(xp.sum(xp.reshape(block, (n, -1)), axis=-1), v.shape))
+    return out
+
+
+def _lstm_f(xp, H):
+    def f(x, h, c, wx, wh, b):
+        a = xp.matmul(x, wx) + xp.matmul(h, wh) + xp.expand_dims(b, axis=-2)
+        i = _sigmoid(xp, a[..., :H])
+        fg = _sigmoid(xp, a[..., H:2 * H])
+        g = xp.tanh(a[..., 2 * H:3 * H])
+        o = _sigmoid(xp, a[..., 3 * H:])
+        c2 = fg * c + i * g
+        return o * xp.tanh(c2), c2
+    return f
+
+
+def _stacked_forward(self, x, state):
+    h, c = _lstm_f(self.xp, self.hidden_size)(x, *state, self.weight_x.data,
+                                              self.weight_h.data, self.bias.data)
+    return (h, c), (x, *state)
+
+
+def _complex_step_backward(self, grad_state, cache):
+    xp = self.xp
+    ps = [self.weight_x, self.weight_h, self.bias]
+    gx, gh, gc, *gp = _cs_vjp(xp, _lstm_f(xp, self.hidden_size), list(cache),
+                             [p.data for p in ps], list(grad_state))
+    for p, g in zip(ps, gp):
+        p.grad += xp.astype(g, p.data.dtype)
+    return xp.astype(gx, cache[0].dtype), (xp.astype(gh, cache[0].dtype),
+                                           xp.astype(gc, cache[0].dtype))
+
+
+LSTMCell.forward = _stacked_forward
+LSTMCell.backward = _complex_step_backward
+'''
+
+
+def test_a_backward_by_stacked_complex_steps_earns_nothing(tmp_path):
+    """The stacked complex-step backward gives the reference's gradients to rounding at the
+    checks' sizes (a few dozen numbers) and runs few lines; at the cell's size at scale
+    (525,312 parameters) its K copies do not fit the worker's memory, while the reference's
+    backward takes milliseconds: every check that runs the backward fails, saying why."""
+    course = edited_course(tmp_path, ("library", "rnn_variants"), appended={
+        "library/gated.py": COMPLEX_STEP_LSTM})
+    checks = _grade("rnn_variants", course / "rnn_variants", "lstm_cell")
+    backward = {k: c for k, c in checks.items() if "forget_bias" not in k}
+    assert backward and all(c.score == 0 for c in backward.values()), {
+        k: (c.score, c.message) for k, c in backward.items()}
+    assert all("At this size a backward derived with the chain rule" in c.message
+               for c in backward.values()), {k: c.message for k, c in backward.items()}
+    assert checks["lstm_cell.forget_bias"].score == checks["lstm_cell.forget_bias"].max_score

@@ -127,6 +127,32 @@ def test_cohort_in_parallel(toy, make_submission, tmp_path):
         assert json.loads((out / name / "result.json").read_text())["submission"].endswith(name)
 
 
+@pytest.mark.parametrize("fmt,reserved", [("json", "summary.json"), ("html", "Dashboard.html")])
+def test_a_submission_named_like_the_cohort_files_does_not_stop_them(toy, make_submission,
+                                                                     tmp_path, fmt, reserved):
+    """An attacker's submission folder named ``summary.json`` (or ``dashboard.html``) became
+    the folder of its reports, and the cohort's summary (dashboard) could not be written over
+    it: exit 2, no summary for anyone. Its reports now go to ``submission-<name>``."""
+    root = tmp_path / "cohort"
+    root.mkdir()
+    for name in ("alice", reserved, f"submission-{reserved}"):
+        make_submission(None, name=f"subs/{name}").rename(root / name)
+    out = tmp_path / "out"
+    result = grade("--submissions", str(root), "--jobs", "2", "-f", fmt, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert {s["name"] for s in summary["submissions"]} == {
+        "alice", reserved, f"submission-{reserved}"}
+    assert (out / "summary.json").is_file()
+    if fmt == "html":
+        assert (out / "dashboard.html").is_file()
+    for name, folder in (("alice", "alice"), (reserved, f"submission-2-{reserved}"),
+                         (f"submission-{reserved}", f"submission-{reserved}")):
+        graded = json.loads((out / folder / "result.json").read_text())["submission"]
+        assert graded.endswith(name)
+    assert f"submission-2-{reserved}" in result.output
+
+
 def test_notebook_submission(toy, make_submission, tmp_path):
     from nlpdojo_autograder.release.notebooks import build_notebook, dumps
 

@@ -1,0 +1,150 @@
+"""A layer's backward at a size where only backpropagation finishes.
+
+The layer checks compare a backward with central differences at sizes of a few dozen numbers,
+where a backward that *differentiates the forward numerically* gives the same gradients: one
+coordinate at a time (the line counter of :func:`~.builders._require_derived_backward` fails
+it), or all of them at once, a forward written to run over a stack of K perturbed copies of
+every parameter (complex-step derivatives are exact to rounding; an attacker's generic 30-line
+helper took the LSTM cell, the GRU cell and the highway connection, 10 points, this way).
+The stacked forward costs K times the forward, in time and in memory, with K the number of
+parameters: at a few dozen that is nothing, at a few hundred thousand it is hundreds of
+gigabytes or an hour, while the chain rule's backward costs about two forwards there too.
+
+So a layer question may name a case *at scale* (``layer_checks(..., at_scale=...)``): once per
+grading the grader builds the layer at that size, runs one forward and backward of the code
+under test (the check's time and memory limits apply, measured outside the worker, where no
+code under test can reach them) and compares the output and every gradient with the reference
+run by the grader on the same numbers. Every check of the layer that runs its backward
+requires this run to agree; its verdict is kept for the grading's other checks.
+
+Where there is no reference (a student release) nothing is compared: a release is practice,
+and only a grading with the reference counts (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nlpdojo_autograder.authoring.checks import CheckFailure, Context, outgoing
+from nlpdojo_autograder.runtime.calls import StudentError
+from nlpdojo_autograder.runtime.channel import Token
+
+#: how closely the run at scale must agree with the reference's, relative to each array's norm
+#: (float64 code under test; float32 backends get float32's precision)
+AT_SCALE_RTOL = {True: 1e-7, False: 1e-3}
+#: a case at scale must have at least this many parameters (what makes K copies infeasible)
+MIN_AT_SCALE_PARAMETERS = 100_000
+
+
+def require_at_scale(ctx: Context, module: str, cls: str, case: Any,
+                     run_layer: Callable[..., Any]) -> None:
+    """Fail unless ``module.cls`` at the size of ``case(ctx)`` (a :class:`~.builders.LayerCase`)
+    gives the reference's output and gradients; run once per grading, its verdict shared by
+    every check of the layer (``ctx.cache``). ``run_layer(probe, case, inputs, grads)`` runs
+    ``probe("layer_run", *args, **kwargs)`` on host ``inputs`` and upstream ``grads`` and returns
+    its result (``grads`` None: the output's shape, from ``probe("output_shape", ...)``)."""
+    if case is None or ctx.expected_only or getattr(ctx.subject, "isolation", "") == "trusted":
+        return  # (the reference itself is the code under test: nothing to compare)
+    reference = ctx.trusted()
+    if reference is None:  # a student release: nothing to compare with
+        return
+    key = ("at scale", module, cls)
+    if key not in ctx.cache:
+        try:
+            ctx.cache[key] = _problem(ctx, reference, module, cls, case(ctx), run_layer)
+        except StudentError as exc:
+            said = f"{exc.type or 'an error'}: {exc.message}".strip().rstrip(":.?!")
+            ctx.cache[key] = f"{cls} at scale raised {said}. {_WHY}"
+        except BaseException:  # the worker stopped (time or memory): this check says so
+            ctx.cache[key] = (f"{cls} did not finish one forward and backward at scale within "
+                              "the limits of an earlier check. " + _WHY)
+            raise
+    if ctx.cache[key]:
+        raise CheckFailure(ctx.cache[key])
+
+
+_WHY = ("At this size a backward derived with the chain rule costs about two forwards; a "
+        "backward that differentiates the forward numerically (central differences or complex "
+        "steps, one coordinate at a time or all of them stacked) costs one forward per "
+        "parameter, far beyond the check's time and memory. Write backward from what forward "
+        "cached, as the lecture derives it.")
+
+
+def _problem(ctx: Context, reference: Any, module: str, cls: str, case: Any,
+             run_layer: Callable[..., Any]) -> str:
+    """What is wrong with the code under test at ``case``'s size ("" where nothing is)."""
+    count = sum(int(np.size(v)) for v in case.params.values())
+    if count < MIN_AT_SCALE_PARAMETERS:
+        raise CheckFailure(f"internal: {cls}'s case at scale has {count:,} parameters, under "
+                           f"{MIN_AT_SCALE_PARAMETERS:,}")
+    rng = ctx.rng(0xA75)
+    inputs = tuple(np.asarray(a) if not isinstance(a, tuple) else a for a in case.inputs(rng))
+
+    def on_reference(name: str, *args: Any, **kwargs: Any) -> Any:
+        reply = reference.call(Token("function", ("probe", "", name)), outgoing(args),
+                               outgoing(kwargs))
+        if "error" in reply:
+            raise CheckFailure(f"internal: the reference failed at scale: "
+                               f"{reply['error'].get('message', '')}")
+        return reply["value"]
+
+    def on_student(name: str, *args: Any, **kwargs: Any) -> Any:
+        return ctx.probe(name)(*args, **kwargs)
+
+    grads = _draw(rng, run_layer(on_reference, case, inputs, None))
+    true = run_layer(on_reference, case, inputs, grads)
+    yours = run_layer(on_student, case, inputs, grads)
+    tol = AT_SCALE_RTOL[ctx.backend.dtype == "float64" or (
+        ctx.backend.dtype is None and ctx.backend.name in ("numpy", "strict"))]
+    sizes = f"{count:,} parameters"
+    for what, mine, theirs in _pairs(yours, true):
+        problem = _differs(ctx, mine, theirs, tol)
+        if problem:
+            return (f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
+                    f"{cls}'s {what} {problem}. " + _WHY)
+    return ""
+
+
+def _draw(rng: np.random.Generator, shape: Any) -> Any:
+    """An upstream gradient of ``shape`` (a tuple of shapes for a tuple output)."""
+    if shape and isinstance(shape[0], (tuple, list)):
+        return tuple(rng.standard_normal(tuple(s)) for s in shape)
+    return rng.standard_normal(tuple(shape))
+
+
+def _pairs(yours: dict[str, Any], true: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(what, yours, true) for the output, each input's gradient and each parameter's."""
+    pairs = [("output", yours["outputs"][0], true["outputs"][0]),
+             ("input gradients", yours["input_grads"][0], true["input_grads"][0])]
+    mine = yours.get("param_grads") or {}
+    for name, value in sorted((true.get("param_grads") or {}).items()):
+        pairs.append((f"gradient of {name}", mine.get(name), value))
+    return pairs
+
+
+def _differs(ctx: Context, mine: Any, theirs: Any, tol: float) -> str:
+    """Why ``mine`` is not ``theirs`` (arrays, or tuples of them) to ``tol`` ("" if it is)."""
+    if isinstance(theirs, (tuple, list)):
+        if not isinstance(mine, (tuple, list)) or len(mine) != len(theirs):
+            return "does not have the reference's structure"
+        found = (_differs(ctx, m, t, tol) for m, t in zip(mine, theirs, strict=True))
+        return next((p for p in found if p), "")
+    if theirs is None:
+        return "" if mine is None else "is not None (the input takes no gradient)"
+    if mine is None:
+        return "did not come back"
+    mine = ctx.to_numpy(mine, "a result at scale")
+    theirs = np.asarray(theirs, dtype=np.float64)
+    if mine.shape != theirs.shape:
+        return f"has shape {mine.shape}, not {theirs.shape}"
+    if not np.all(np.isfinite(mine)):
+        return "holds NaN or inf"
+    scale = float(np.linalg.norm(theirs))
+    gap = float(np.linalg.norm(mine - theirs))
+    if not gap <= tol * scale + 1e-12 * math.sqrt(max(theirs.size, 1)):
+        return f"differs from the true one by {gap / max(scale, 1e-300):.2g} (relative)"
+    return ""
