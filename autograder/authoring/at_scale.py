@@ -36,8 +36,9 @@ from nlpdojo_autograder.runtime.channel import Token
 #: how closely the run at scale must agree with the reference's, relative to each array's norm
 #: (float64 code under test; float32 backends get float32's precision)
 AT_SCALE_RTOL = {True: 1e-7, False: 1e-3}
-#: a case at scale must have at least this many parameters (what makes K copies infeasible)
-MIN_AT_SCALE_PARAMETERS = 100_000
+#: a case at scale must have at least this many numbers to differentiate, parameters and
+#: differentiable inputs together (what makes K stacked copies infeasible)
+MIN_AT_SCALE_NUMBERS = 100_000
 
 
 def require_at_scale(ctx: Context, module: str, cls: str, case: Any,
@@ -77,12 +78,15 @@ _WHY = ("At this size a backward derived with the chain rule costs about two for
 def _problem(ctx: Context, reference: Any, module: str, cls: str, case: Any,
              run_layer: Callable[..., Any]) -> str:
     """What is wrong with the code under test at ``case``'s size ("" where nothing is)."""
-    count = sum(int(np.size(v)) for v in case.params.values())
-    if count < MIN_AT_SCALE_PARAMETERS:
-        raise CheckFailure(f"internal: {cls}'s case at scale has {count:,} parameters, under "
-                           f"{MIN_AT_SCALE_PARAMETERS:,}")
     rng = ctx.rng(0xA75)
-    inputs = tuple(np.asarray(a) if not isinstance(a, tuple) else a for a in case.inputs(rng))
+    inputs = tuple(np.asarray(a) if not isinstance(a, (tuple, list)) else a
+                   for a in case.inputs(rng))
+    parameters = sum(int(np.size(v)) for v in case.params.values())
+    count = parameters + sum(int(np.size(leaf)) for i in case.differentiable
+                             for leaf in _leaves(inputs[i]))
+    if count < MIN_AT_SCALE_NUMBERS:
+        raise CheckFailure(f"internal: {cls}'s case at scale has {count:,} numbers to "
+                           f"differentiate, under {MIN_AT_SCALE_NUMBERS:,}")
 
     def on_reference(name: str, *args: Any, **kwargs: Any) -> Any:
         reply = reference.call(Token("function", ("probe", "", name)), outgoing(args),
@@ -100,13 +104,18 @@ def _problem(ctx: Context, reference: Any, module: str, cls: str, case: Any,
     yours = run_layer(on_student, case, inputs, grads)
     tol = AT_SCALE_RTOL[ctx.backend.dtype == "float64" or (
         ctx.backend.dtype is None and ctx.backend.name in ("numpy", "strict"))]
-    sizes = f"{count:,} parameters"
+    sizes = (f"{parameters:,} parameters" if parameters * 2 >= count
+             else f"{count:,} numbers to differentiate")
     for what, mine, theirs in _pairs(yours, true):
         problem = _differs(ctx, mine, theirs, tol)
         if problem:
             return (f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
                     f"{cls}'s {what} {problem}. " + _WHY)
     return ""
+
+
+def _leaves(x: Any) -> list[Any]:
+    return [leaf for a in x for leaf in _leaves(a)] if isinstance(x, (tuple, list)) else [x]
 
 
 def _draw(rng: np.random.Generator, shape: Any) -> Any:

@@ -322,9 +322,9 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     grader runs them on the check's own inputs (where torch is installed) and an output equal
     to one's is told which mistake it is, by the values, hidden and torch checks.
     ``at_scale``: the layer's case at a size where a backward that differentiates the forward
-    numerically cannot finish (at least :data:`~.at_scale.MIN_AT_SCALE_PARAMETERS`
-    parameters); every check that runs the backward then requires the code under test to give
-    the reference's output and gradients there too (:mod:`.at_scale`).
+    numerically cannot finish (at least :data:`~.at_scale.MIN_AT_SCALE_NUMBERS` parameters
+    and differentiable input numbers); every check that runs the backward then requires the
+    code under test to give the reference's output and gradients there too (:mod:`.at_scale`).
     ``options`` go to every check (``swap_in``, ``timeout_s``...).
     """
     run = _layer_runner(module, cls, make, torch, at_scale)

@@ -36,23 +36,26 @@ WIDTHS = (2, 3)
 LONE_WORD = 1
 
 
-def _padded_batch(r: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _padded_batch(r: np.random.Generator, v: int = V, t: int = T
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """B sentences padded with id 0: one full row, one of a single word (shorter than every
     filter: only the wide convolution's zeros give it windows), one in between."""
-    lengths = np.array([T, 1, int(r.integers(2, T))])  # (B,)
-    ids = r.integers(1, V, (B, T))  # (B, T)
+    lengths = np.array([t, 1, int(r.integers(2, t))])  # (B,)
+    ids = r.integers(1, v, (B, t))  # (B, T)
     ids[1, 0] = LONE_WORD
-    ids[np.arange(T)[None, :] >= lengths[:, None]] = 0
+    ids[np.arange(t)[None, :] >= lengths[:, None]] = 0
     return ids, lengths
 
 
-def _case(dropout: float):
+def _case(dropout: float, sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7):
+    v, d, f, t = sizes
+
     def make(ctx: Context) -> LayerCase:
         rng = ctx.rng()
-        params = {"embedding.weight": rng.standard_normal((V, D))}
+        params = {"embedding.weight": rng.standard_normal((v, d))}
         for j, k in enumerate(WIDTHS):
-            params[f"convs.{j}.weight"] = 0.7 * rng.standard_normal((k, D, F))
-            params[f"convs.{j}.bias"] = 0.3 * rng.standard_normal(F)
+            params[f"convs.{j}.weight"] = std * rng.standard_normal((k, d, f))
+            params[f"convs.{j}.bias"] = 0.3 * rng.standard_normal(f)
         # filter 0 of every width answers the one-word sentence below its own bias, so the
         # padding's outputs (ReLU of the bias) would win its max on every draw
         params["embedding.weight"][LONE_WORD] = 1.0
@@ -61,13 +64,18 @@ def _case(dropout: float):
             # another order, and a gradient check at a tie of the max differentiates a kink
             params[f"convs.{j}.weight"][:, :, 0] = -0.8 - 0.15 * np.arange(k)[:, None]
             params[f"convs.{j}.bias"][0] = 1.0
-        params.update({"output.weight": rng.standard_normal((F * len(WIDTHS), C)),
+        params.update({"output.weight": rng.standard_normal((f * len(WIDTHS), C)),
                        "output.bias": rng.standard_normal(C)})
-        return LayerCase(args=(ctx.backend, V, D, C),
-                         kwargs={"widths": WIDTHS, "filters": F, "dropout": dropout},
-                         params=params, inputs=_padded_batch, differentiable=(),
-                         names=("ids", "lengths"))
+        return LayerCase(args=(ctx.backend, v, d, C),
+                         kwargs={"widths": WIDTHS, "filters": f, "dropout": dropout},
+                         params=params, inputs=lambda r: _padded_batch(r, v, t),
+                         differentiable=(), names=("ids", "lengths"))
     return make
+
+
+#: (V, D, F, T) at scale: 136,386 parameters (builders' ``at_scale``: a backward that
+#: differentiates the forward numerically cannot finish there)
+AT_SCALE = (4096, 32, 32, 10)
 
 
 def _torch_cnn(p, ids, lengths):
@@ -91,12 +99,12 @@ _torch_cnn.label = "torch on each sentence alone"  # type: ignore[attr-defined]
 def _checks():
     plain = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(0.0),
                          title=f"SentenceCNN, widths {WIDTHS}, over a padded batch", points=2.0,
-                         repeat=2, torch=_torch_cnn)
+                         repeat=2, torch=_torch_cnn, at_scale=_case(0.0, AT_SCALE, std=0.1))
     # with dropout on, the values check alone (outputs and every gradient against the
     # reference, the same masks drawn): where the dropout sits is what it adds
     dropped = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(0.5),
                            title="SentenceCNN with dropout 0.5 on the pooled features",
-                           points=1.0, hidden=False)
+                           points=1.0, hidden=False, at_scale=_case(0.0, AT_SCALE, std=0.1))
     return [*plain, *[dataclasses.replace(c, name="values_dropout", points=1.0)
                       for c in dropped if c.name == "values"]]
 

@@ -32,11 +32,21 @@ def _draws(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return r.uniform(-3, 3, shape[-1]) + r.uniform(0.5, 4, shape[-1]) * r.standard_normal(shape)
 
 
-def _case(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, C), kwargs={"momentum": MOMENTUM},
-                     params={"weight": rng.uniform(0.5, 2.0, C), "bias": rng.standard_normal(C)},
-                     inputs=lambda r: (_draws(r, (B, T, C)),), names=("x",))
+def _case_at(b: int, t: int, c: int):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, c), kwargs={"momentum": MOMENTUM},
+                         params={"weight": rng.uniform(0.5, 2.0, c),
+                                 "bias": rng.standard_normal(c)},
+                         inputs=lambda r: (_draws(r, (b, t, c)),), names=("x",))
+    return case
+
+
+_case = _case_at(B, T, C)
+#: (B, T, C) at scale: 131,072 numbers to differentiate, 256 of them parameters (builders'
+#: ``at_scale``: a backward that differentiates the forward numerically, treating every
+#: number as a coordinate, cannot finish there)
+AT_SCALE = (16, 32, 256)
 
 
 def _torch_batch_norm(p, x):
@@ -146,10 +156,10 @@ BATCH_NORM = Question(
     checks=[
         *layer_checks("batch_norm", NORM, "BatchNorm1d", _case,
                       title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
-                      torch=_torch_batch_norm),
+                      torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE)),
         torch_check("batch_norm", NORM, "BatchNorm1d", _case, torch=_torch_batch_norm,
                     title="BatchNorm1d in training, against torch.nn.functional.batch_norm",
-                    points=0.25),
+                    points=0.25, at_scale=_case_at(*AT_SCALE)),
         value_check("batch_norm", "running", "BatchNorm1d in eval mode after three training "
                     "batches: the running statistics", 1.0, _running_check, rtol=1e-8,
                     atol=1e-10, mistakes={what: _as_if(m) for m, what in MISTAKES.items()}),

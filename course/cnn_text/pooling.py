@@ -143,7 +143,10 @@ def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: s
     checks.append(torch_check(question, POOLING, cls, _case(t_args, ties=False),
                               torch=t_oracle, title=f"{t_title}, against torch",
                               points=TORCH_POINTS, nonfinite=nonfinite,
-                              forward_mistakes={PADDING_WINS: t_unmasked}))
+                              forward_mistakes={PADDING_WINS: t_unmasked},
+                              # no parameters, and independent channels: a complex step per
+                              # position costs little at any size (docs/security.md)
+                              at_scale=None))
     ties = layer_checks(question, POOLING, cls, _case(cls_args, ties=True),
                         title=f"{title}, on features with ties (the first position wins)",
                         points=TIES_POINTS, parameters=False, hidden=False, torch=oracle,

@@ -40,25 +40,29 @@ V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
 
 
 
-def _encoder_case(pooling: str):
+def _encoder_case(pooling: str, sizes: tuple[int, int, int, int] = (V_E, D_E, H_E, T_E),
+                  std: float = 0.7):
+    v, d, h, t = sizes
+
     def make(ctx: Context) -> LayerCase:
         rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, V_E, D_E, H_E), kwargs={"pooling": pooling},
-                         params={"embedding.weight": rng.standard_normal((V_E, D_E)),
-                                 "cell.weight_e": 0.7 * rng.standard_normal((D_E, H_E)),
-                                 "cell.weight_h": 0.7 * rng.standard_normal((H_E, H_E)),
-                                 "cell.bias": 0.5 * rng.standard_normal(H_E)},
-                         inputs=_padded_batch, differentiable=())
+        return LayerCase(args=(ctx.backend, v, d, h), kwargs={"pooling": pooling},
+                         params={"embedding.weight": rng.standard_normal((v, d)),
+                                 "cell.weight_e": std * rng.standard_normal((d, h)),
+                                 "cell.weight_h": std * rng.standard_normal((h, h)),
+                                 "cell.bias": 0.5 * rng.standard_normal(h)},
+                         inputs=lambda r: _padded_batch(r, v, t), differentiable=())
     return make
 
 
-def _padded_batch(r: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """B sentences of 1..T real tokens padded with id 0: one full row, one of a single token
-    (its final state is the first), a repeated word (its gradients must add up)."""
-    lengths = np.array([T_E, 1, int(r.integers(2, T_E))])  # (B,)
-    ids = r.integers(0, V_E, (B_E, T_E))  # (B, T)
+def _padded_batch(r: np.random.Generator, v: int = V_E, t: int = T_E
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Three sentences of 1..T real tokens padded with id 0: one full row, one of a single
+    token (its final state is the first), a repeated word (its gradients must add up)."""
+    lengths = np.array([t, 1, int(r.integers(2, t))])  # (B,)
+    ids = r.integers(0, v, (len(lengths), t))  # (B, T)
     ids[0, -1] = ids[0, 0]
-    ids[np.arange(T_E)[None, :] >= lengths[:, None]] = 0  # padding
+    ids[np.arange(t)[None, :] >= lengths[:, None]] = 0  # padding
     return ids, lengths
 
 
@@ -111,16 +115,24 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
         sizes=("dim", "hidden", "pooling"), shapes=lambda v: classifier_shapes(v, CLASSIFIER))
 
 
-def _classifier_case(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, V_E, D_E, H_E, 2), kwargs={"pooling": "mean"},
-                     params={"encoder.embedding.weight": rng.standard_normal((V_E, D_E)),
-                             "encoder.cell.weight_e": 0.7 * rng.standard_normal((D_E, H_E)),
-                             "encoder.cell.weight_h": 0.7 * rng.standard_normal((H_E, H_E)),
-                             "encoder.cell.bias": 0.5 * rng.standard_normal(H_E),
-                             "output.weight": rng.standard_normal((H_E, 2)),
-                             "output.bias": rng.standard_normal(2)},
-                     inputs=_padded_batch, differentiable=())
+def _classifier_at(v: int, d: int, h: int, t: int, std: float = 0.7):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, v, d, h, 2), kwargs={"pooling": "mean"},
+                         params={"encoder.embedding.weight": rng.standard_normal((v, d)),
+                                 "encoder.cell.weight_e": std * rng.standard_normal((d, h)),
+                                 "encoder.cell.weight_h": std * rng.standard_normal((h, h)),
+                                 "encoder.cell.bias": 0.5 * rng.standard_normal(h),
+                                 "output.weight": rng.standard_normal((h, 2)),
+                                 "output.bias": rng.standard_normal(2)},
+                         inputs=lambda r: _padded_batch(r, v, t), differentiable=())
+    return case
+
+
+_classifier_case = _classifier_at(V_E, D_E, H_E, T_E)
+#: (V, D, H, T) at scale: 180,482 parameters (builders' ``at_scale``: a backward that
+#: differentiates the forward numerically cannot finish there)
+CLASSIFIER_AT_SCALE = (4096, 32, 128, 8)
 
 
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
@@ -133,7 +145,8 @@ SENTENCE_ENCODER = Question(
         for check in _suffixed(layer_checks(
             "sentence_encoder", "encoder", "RNNEncoder", _encoder_case(pooling),
             title=f"RNNEncoder, {pooling} pooling over a padded batch", points=points,
-            torch=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S), pooling)],
+            torch=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S,
+            at_scale=_encoder_case("mean", CLASSIFIER_AT_SCALE, std=0.1)), pooling)],
     planted_bugs=[
         bug("final pooling takes the last padded step, not the last real one", "encoder",
             "last = steps[None, :] == lengths[:, None] - 1  # (B, T)",
@@ -156,7 +169,8 @@ SENTENCE_CLASSIFIER = Question(
     "sentence_classifier", "A sentence classifier on the RNN encoder", code="encoder",
     checks=layer_checks("sentence_classifier", "encoder", "SentenceClassifier",
                         _classifier_case, title="SentenceClassifier", points=1.0, repeat=2,
-                        timeout_s=SEQUENCE_TIMEOUT_S),
+                        timeout_s=SEQUENCE_TIMEOUT_S,
+                        at_scale=_classifier_at(*CLASSIFIER_AT_SCALE, std=0.1)),
     planted_bugs=[
         bug("classifier backward skips the output layer", "encoder",
             "return self.encoder.backward(self.output.backward(grad_output, c_out), c_enc)",

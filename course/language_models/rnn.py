@@ -95,30 +95,41 @@ def _torch_cell(p, x, h):
 T_RNN = 6
 
 
-def _rnn(ctx: Context, kind: str) -> LayerCase:
+def _rnn(ctx: Context, kind: str,
+         sizes: tuple[int, int, int, int] = (B_CELL, T_RNN, D_CELL, H_CELL)) -> LayerCase:
     """The RNN over T steps with the grader's stand-in cell in place of its RNNCell."""
-    return LayerCase(args=(ctx.backend, D_CELL, H_CELL), params={}, names=("xs", "h0"),
-                     inputs=lambda r: (r.standard_normal((B_CELL, T_RNN, D_CELL)),
-                                       state_of(kind, r, (B_CELL, H_CELL))),
-                     differentiable=(0, 1), cells={"cell": stand_in_cell(kind, D_CELL, H_CELL)})
+    b, t, d, h = sizes
+    return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs", "h0"),
+                     inputs=lambda r: (r.standard_normal((b, t, d)), state_of(kind, r, (b, h))),
+                     differentiable=(0, 1), cells={"cell": stand_in_cell(kind, d, h)})
+
+
+#: (B, T, D, H) at scale: 131,072 input numbers to differentiate (builders' ``at_scale``)
+RNN_AT_SCALE = (4, 64, 512, 64)
 
 
 # -- the RNN LM --------------------------------------------------------------------------------
 V_LM, D_LM, H_LM, B_LM, T_LM = 7, 3, 4, 2, 5
 
 
-def _rnn_lm(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, V_LM, D_LM, H_LM), params={
-        "embedding.weight": rng.standard_normal((V_LM, D_LM)),
-        "rnn.cell.weight_e": 0.7 * rng.standard_normal((D_LM, H_LM)),
-        "rnn.cell.weight_h": 0.7 * rng.standard_normal((H_LM, H_LM)),
-        "rnn.cell.bias": 0.5 * rng.standard_normal(H_LM),
-        "output.weight": rng.standard_normal((H_LM, V_LM)),
-        "output.bias": rng.standard_normal(V_LM)},
-        inputs=lambda r: (integers(V_LM, B_LM, T_LM, repeated=True)(r),
-                          _states(r, (B_LM, H_LM))),
-        differentiable=(1,))
+def _rnn_lm_at(v: int, d: int, h: int, b: int, t: int, std: float = 0.7):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, v, d, h), params={
+            "embedding.weight": rng.standard_normal((v, d)),
+            "rnn.cell.weight_e": std * rng.standard_normal((d, h)),
+            "rnn.cell.weight_h": std * rng.standard_normal((h, h)),
+            "rnn.cell.bias": 0.5 * rng.standard_normal(h),
+            "output.weight": rng.standard_normal((h, v)),
+            "output.bias": rng.standard_normal(v)},
+            inputs=lambda r: (integers(v, b, t, repeated=True)(r), _states(r, (b, h))),
+            differentiable=(1,))
+    return case
+
+
+_rnn_lm = _rnn_lm_at(V_LM, D_LM, H_LM, B_LM, T_LM)
+#: (V, D, H, B, T) at scale: 184,448 parameters (builders' ``at_scale``)
+RNN_LM_AT_SCALE = (1024, 32, 128, 4, 8)
 
 
 def _torch_rnn_lm(p, ids, h0):
@@ -304,7 +315,8 @@ RNN = Question(
     "rnn", "The RNN over a sequence: backpropagation through time (course library)",
     code="library/rnn",
     checks=sequence_checks("rnn", RNN_MODULE, "RNN", _rnn, title=f"RNN over {T_RNN} steps "
-                           "(BPTT)", points=2.5),
+                           "(BPTT)", points=2.5,
+                           at_scale=lambda ctx: _rnn(ctx, "array", RNN_AT_SCALE)),
     planted_bugs=[
         bug("no backpropagation through time: dL/dh not passed back to the previous step",
             RNN_MODULE, "self.cell.backward(grad_output[:, t, :] + grad_h,",
@@ -316,7 +328,8 @@ RNN_LM = Question(
     "rnn_lm", "RNN language model, truncated BPTT over batched streams", code="rnn_lm",
     checks=[
         *layer_checks("rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM over 5 steps",
-                      points=2.5, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S),
+                      points=2.5, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S,
+                      at_scale=_rnn_lm_at(*RNN_LM_AT_SCALE, std=0.1)),
         value_check("rnn_lm", "windows", "bptt_windows: B streams, windows of T, targets "
                     "shifted by one", 1.0, _windows_values, rtol=0, atol=0),
         value_check("rnn_lm", "truncated_bptt", "train_rnn_lm: losses of two epochs of 6 "

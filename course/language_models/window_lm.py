@@ -21,15 +21,23 @@ V_W, CONTEXT, D_W, H_W = 10, 3, 2, 5
 
 
 
-def _window_lm(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(args=(ctx.backend, V_W, CONTEXT, D_W, H_W), params={
-        "embedding.weight": rng.standard_normal((V_W, D_W)),
-        "hidden.weight": rng.standard_normal((CONTEXT * D_W, H_W)),
-        "hidden.bias": rng.standard_normal(H_W),
-        "output.weight": rng.standard_normal((H_W, V_W)),
-        "output.bias": rng.standard_normal(V_W)},
-        inputs=lambda r: (integers(V_W, 6, CONTEXT, repeated=True)(r),), differentiable=())
+def _window_lm_at(v: int, d: int, h: int, n: int, std: float = 1.0):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(args=(ctx.backend, v, CONTEXT, d, h), params={
+            "embedding.weight": rng.standard_normal((v, d)),
+            "hidden.weight": std * rng.standard_normal((CONTEXT * d, h)),
+            "hidden.bias": rng.standard_normal(h),
+            "output.weight": std * rng.standard_normal((h, v)),
+            "output.bias": rng.standard_normal(v)},
+            inputs=lambda r: (integers(v, n, CONTEXT, repeated=True)(r),), differentiable=())
+    return case
+
+
+_window_lm = _window_lm_at(V_W, D_W, H_W, 6)
+#: (V, D, H, N) at scale: 341,120 parameters (builders' ``at_scale``: a backward that
+#: differentiates the forward numerically cannot finish there)
+AT_SCALE = (2048, 32, 128, 16)
 
 
 def _torch_window_lm(p, ids):
@@ -42,7 +50,8 @@ WINDOW_LM = Question(
     "window_lm", "Fixed-window neural language model", code="window_lm",
     checks=[
         *layer_checks("window_lm", "window_lm", "WindowLM", _window_lm, title="WindowLM",
-                      points=2.5, torch=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S),
+                      points=2.5, torch=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S,
+                      at_scale=_window_lm_at(*AT_SCALE, std=0.1)),
         *metric_checks("window_lm", "sotu", heldout_run("window"), [perplexity_metric(
             "Fixed-window LM on State of the Union addresses", 1.5)],
             budget="State of the Union: 40 addresses, 2,000-token vocabulary, windows of 3 "

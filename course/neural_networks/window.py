@@ -22,16 +22,24 @@ from nlpdojo_course.neural_networks.common import torch
 VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidden, classes
 
 
-def _window(ctx: Context) -> LayerCase:
-    rng = ctx.rng()
-    return LayerCase(
-        args=(ctx.backend, VW, WIN, DW, HW, CW),
-        params={"embedding.weight": rng.standard_normal((VW, DW)),
-                "hidden.weight": rng.standard_normal((WIN * DW, HW)),
-                "hidden.bias": rng.standard_normal(HW),
-                "output.weight": rng.standard_normal((HW, CW)),
-                "output.bias": rng.standard_normal(CW)},
-        inputs=lambda r: (integers(VW, 6, WIN, repeated=True)(r),), differentiable=())
+def _window_at(v: int, d: int, h: int, n: int, std: float = 1.0):
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        return LayerCase(
+            args=(ctx.backend, v, WIN, d, h, CW),
+            params={"embedding.weight": rng.standard_normal((v, d)),
+                    "hidden.weight": std * rng.standard_normal((WIN * d, h)),
+                    "hidden.bias": rng.standard_normal(h),
+                    "output.weight": std * rng.standard_normal((h, CW)),
+                    "output.bias": rng.standard_normal(CW)},
+            inputs=lambda r: (integers(v, n, WIN, repeated=True)(r),), differentiable=())
+    return case
+
+
+_window = _window_at(VW, DW, HW, 6)
+#: (V, D, H, N) at scale: 157,829 parameters (builders' ``at_scale``: a backward that
+#: differentiates the forward numerically cannot finish there)
+AT_SCALE = (4096, 32, 256, 16)
 
 
 def _torch_window(p, ids):
@@ -56,7 +64,8 @@ def _dropout_checks() -> list[Check]:
     seed and call count, so the reference draws the same) and in eval mode (none at all)."""
     made = layer_checks("window_classifier", "window", "WindowClassifier", _window_dropout,
                         title=f"WindowClassifier with dropout {WINDOW_DROPOUT}", points=1.0,
-                        eval_mode=True, timeout_s=WINDOW_TIMEOUT_S)
+                        eval_mode=True, timeout_s=WINDOW_TIMEOUT_S,
+                        at_scale=_window_at(*AT_SCALE, std=0.1))
     names = {"values": "dropout", "eval": "dropout_eval"}
     hint = ("apply self.dropout once per forward, to the hidden activations a = tanh(z) "
             "before the output layer, and back through it (with that call's cache) in "
@@ -71,7 +80,8 @@ WINDOW_CLASSIFIER = Question(
     checks=[
         *layer_checks("window_classifier", "window", "WindowClassifier", _window,
                       title="WindowClassifier", points=3.0, torch=_torch_window,
-                      timeout_s=WINDOW_TIMEOUT_S, repeat=2),
+                      timeout_s=WINDOW_TIMEOUT_S, repeat=2,
+                      at_scale=_window_at(*AT_SCALE, std=0.1)),
         *_dropout_checks(),
     ],
     planted_bugs=[

@@ -34,12 +34,17 @@ WRAPPER_SIZES = {"array": (BW, TW, DW, 3), "pair": (3, 2, 3, HW), "layers": (BW,
 #: their limit and repeats: the stacked RNN's repeated check (2 applications) makes 1,164
 #: call-backs, 12 s at 10 ms each
 WRAPPER_TIMEOUT_S = 60.0
+#: (B, T, D, H) at scale: 131,072 input numbers to differentiate, over stand-in cells
+#: (builders' ``at_scale``: a backward that differentiates the forward numerically cannot
+#: finish there)
+AT_SCALE = (4, 64, 512, 64)
 
 
-def _unroll(ctx: Context, kind: str) -> LayerCase:
+def _unroll(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
+            ) -> LayerCase:
     """``GRU`` (a ``Recurrent`` over a GRU cell) with the grader's stand-in in place of its
     cell: only the unroll is the student's."""
-    b, t, d, h = UNROLL_SIZES[kind]
+    b, t, d, h = sizes or UNROLL_SIZES[kind]
     return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs", "state0"),
                      inputs=lambda r: (r.standard_normal((b, t, d)), state_of(kind, r, (b, h))),
                      differentiable=(0, 1), cells={"cell": stand_in_cell(kind, d, h)})
@@ -49,7 +54,8 @@ RECURRENT_Q = Question(
     "recurrent", "Any cell over a sequence (BPTT)", code="library/recurrent",
     checks=sequence_checks("recurrent", RECURRENT, "GRU", _unroll,
                            title="Recurrent over a stand-in cell", points=2.0,
-                           states=("array", "pair")),
+                           states=("array", "pair"),
+                           at_scale=lambda ctx: _unroll(ctx, "pair", AT_SCALE)),
     planted_bugs=[
         bug("BPTT: the state's gradient from the next step dropped", RECURRENT,
             "with_first(grad_state, grad_output[:, t, :])",
@@ -60,8 +66,9 @@ RECURRENT_Q = Question(
 
 
 
-def _bidirectional(ctx: Context, kind: str) -> LayerCase:
-    b, t, d, h = WRAPPER_SIZES[kind]
+def _bidirectional(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
+                   ) -> LayerCase:
+    b, t, d, h = sizes or WRAPPER_SIZES[kind]
     return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs", "state0"),
                      inputs=lambda r: (r.standard_normal((b, t, d)), state_of(kind, r, (b, h))),
                      differentiable=(0, 1),
@@ -73,7 +80,8 @@ BIDIRECTIONAL = Question(
     "bidirectional", "A bidirectional RNN", code="library/deep_rnn",
     checks=sequence_checks("bidirectional", DEEP, "Bidirectional", _bidirectional,
                            title="Bidirectional over stand-in cells", points=1.5,
-                           states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S, repeat=2),
+                           states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
+                           at_scale=lambda ctx: _bidirectional(ctx, "pair", AT_SCALE)),
     planted_bugs=[
         bug("right-to-left outputs not flipped back into the sentence's order", DEEP,
             "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
@@ -93,13 +101,14 @@ STACK_SETTINGS = {"array": (2, STACK_DROPOUT, "residual"), "pair": (3, 0.5, "non
                   "layers": (2, STACK_DROPOUT, "residual")}
 
 
-def _stacked(ctx: Context, kind: str) -> LayerCase:
+def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
+             ) -> LayerCase:
     """Stacked layers over stand-in cells of ``kind`` (:data:`STACK_SETTINGS`), all starting
     from one state; ``"layers"``: LSTM-like cells, state (h, c), and a list of one state per
     layer (what a stacked language model carries from window to window)."""
     cell = "pair" if kind == "layers" else kind
     layers, dropout, connection = STACK_SETTINGS[kind]
-    b, t, d, h = WRAPPER_SIZES[kind]
+    b, t, d, h = sizes or WRAPPER_SIZES[kind]
 
     def state0(r: np.random.Generator):
         if kind == "layers":
@@ -121,7 +130,8 @@ STACKED = Question(
                              title="Stacked (2 or 3 layers, residual or none, dropout 0.3 "
                                    "or 0.5) over stand-in cells", points=1.75,
                              states=("array", "pair", "layers"),
-                             timeout_s=WRAPPER_TIMEOUT_S, repeat=2),
+                             timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
+                             at_scale=lambda ctx: _stacked(ctx, "layers", AT_SCALE)),
             final_state_check("stacked", DEEP, "Stacked", lambda ctx: _stacked(ctx, "layers"),
                               title="Stacked.final_state: every layer's (h, c) after the last "
                                     "step, a list", points=0.25,

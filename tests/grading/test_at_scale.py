@@ -1,0 +1,117 @@
+"""A layer's backward at scale (``layer_checks(at_scale=...)``, autograder/authoring/at_scale.py).
+
+An attacker's backward differentiated the forward by complex steps, every parameter and input
+column perturbed in one stacked forward: exact, few lines, 10 points on three questions. At
+a size of 100k+ numbers the stacked copies do not fit and the chain rule's backward still
+costs milliseconds, so every layer question with parameters runs once at such a size,
+compared with the reference (tests/grading/test_differentiation_engines.py has the attack)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from nlpdojo_autograder.authoring import LayerCase
+from nlpdojo_autograder.authoring.at_scale import MIN_AT_SCALE_NUMBERS, require_at_scale
+from nlpdojo_autograder.authoring.checks import CheckFailure
+
+COURSE = Path(__file__).resolve().parents[2] / "course"
+BUILDERS = {"layer_checks", "sequence_checks", "torch_check"}
+
+
+def _calls_without_at_scale(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in BUILDERS):
+            continue
+        words = {k.arg: k.value for k in node.keywords}
+        no_parameters = isinstance(words.get("parameters"), ast.Constant) and \
+            words["parameters"].value is False
+        if "at_scale" not in words and not no_parameters:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_every_layer_question_with_parameters_runs_at_scale():
+    """A layer with parameters (or an unroll) names its case at scale; one without parameters
+    may say ``parameters=False``, and a torch check ``at_scale=None``, in the open."""
+    missing = [f"{path.relative_to(COURSE.parent)}:{line}"
+               for path in sorted(COURSE.rglob("*.py"))
+               for line in _calls_without_at_scale(ast.parse(path.read_text()))]
+    assert not missing, missing
+
+
+def test_the_rule_finds_a_layer_without_a_case_at_scale():
+    assert _calls_without_at_scale(ast.parse(
+        "layer_checks('q', 'm', 'C', make, title='t', points=1.0)")) == [1]
+    assert not _calls_without_at_scale(ast.parse(
+        "layer_checks('q', 'm', 'C', make, title='t', points=1.0, parameters=False)"))
+    assert not _calls_without_at_scale(ast.parse("torch_check('q', 'm', 'C', at_scale=None)"))
+
+
+class _Reference:
+    """A trusted subject whose probes answer like the reference's."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+
+    def call(self, target, args, kwargs):
+        name = target.args[2]
+        return {"value": self.outputs[name]}
+
+
+def _ctx(student, reference, cache=None):
+    return SimpleNamespace(
+        expected_only=False, subject=SimpleNamespace(isolation="sandbox"),
+        trusted=lambda: reference, cache={} if cache is None else cache,
+        rng=lambda offset=0: np.random.default_rng(offset),
+        backend=SimpleNamespace(dtype=None, name="numpy"),
+        probe=lambda name: lambda *a, **k: student[name],
+        to_numpy=lambda x, what="": np.asarray(x, dtype=np.float64))
+
+
+def _case(n=MIN_AT_SCALE_NUMBERS):
+    return lambda ctx: LayerCase(args=(), params={"weight": np.zeros(n)},
+                                 inputs=lambda r: (np.zeros((2, 3)),))
+
+
+def _run(probe, case, inputs, grads):
+    return probe("output_shape") if grads is None else probe("layer_run")
+
+
+TRUE = {"output_shape": (2, 3),
+        "layer_run": {"outputs": [np.ones((2, 3))], "input_grads": [np.ones((2, 3))],
+                      "param_grads": {"weight": np.arange(5.0)}}}
+
+
+def test_agreeing_with_the_reference_passes_once_per_grading():
+    cache: dict = {}
+    ctx = _ctx(TRUE, _Reference(TRUE), cache)
+    require_at_scale(ctx, "m", "Layer", _case(), _run)
+    assert cache == {("at scale", "m", "Layer"): ""}
+
+
+def test_a_wrong_gradient_at_scale_fails_every_check_that_asks():
+    wrong = {**TRUE, "layer_run": {**TRUE["layer_run"],
+                                   "param_grads": {"weight": np.arange(5.0) + 1e-3}}}
+    cache: dict = {}
+    for _ in range(2):  # the second check reads the first one's verdict
+        with pytest.raises(CheckFailure, match="gradient of weight differs from the true one"):
+            require_at_scale(_ctx(wrong, _Reference(TRUE), cache), "m", "Layer", _case(), _run)
+
+
+def test_no_reference_or_the_reference_itself_compares_nothing():
+    require_at_scale(_ctx({}, None), "m", "Layer", _case(), _run)  # a student release
+    ctx = _ctx({}, _Reference(TRUE))
+    ctx.subject.isolation = "trusted"
+    require_at_scale(ctx, "m", "Layer", _case(), _run)
+
+
+def test_a_case_too_small_to_be_at_scale_is_the_authors_error():
+    with pytest.raises(CheckFailure, match="internal: Layer's case at scale has"):
+        require_at_scale(_ctx(TRUE, _Reference(TRUE)), "m", "Layer", _case(10), _run)
