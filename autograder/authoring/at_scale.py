@@ -24,7 +24,7 @@ and only a grading with the reference counts (docs/security.md).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,34 +48,56 @@ def require_at_scale(ctx: Context, module: str, cls: str, case: Any,
     every check of the layer (``ctx.cache``). ``run_layer(probe, case, inputs, grads)`` runs
     ``probe("layer_run", *args, **kwargs)`` on host ``inputs`` and upstream ``grads`` and returns
     its result (``grads`` None: the output's shape, from ``probe("output_shape", ...)``)."""
-    if case is None or ctx.expected_only or getattr(ctx.subject, "isolation", "") == "trusted":
+    if case is not None:
+        _once(ctx, (module, cls), cls, "one forward and backward",
+              lambda reference: _problem(ctx, reference, cls, case(ctx), run_layer))
+
+
+def require_function_at_scale(ctx: Context, module: str, name: str,
+                              draw: Callable[[Context], dict[str, Any]] | None,
+                              outputs: Sequence[str], send: Callable[[Any], Any]) -> None:
+    """As :func:`require_at_scale`, for a function that returns a value and its gradients
+    (``loss, grad_a, ... = name(a, ...)``, :func:`~.builders.function_checks`): the arguments
+    ``draw(ctx)`` gives (by name, in call order; ``send`` turns each into what is sent), every
+    output against the reference's on the same arguments."""
+    if draw is not None:
+        _once(ctx, (module, name), f"{name}()", "its value and gradients",
+              lambda reference: _function_problem(ctx, reference, module, name, draw(ctx),
+                                                  outputs, send))
+
+
+def _once(ctx: Context, what: tuple[str, str], label: str, work: str,
+          problem: Callable[[Any], str]) -> None:
+    """``problem(reference)`` once per grading (the verdict kept in ``ctx.cache`` for the
+    other checks), raised as a :class:`CheckFailure` when it is not empty."""
+    if ctx.expected_only or getattr(ctx.subject, "isolation", "") == "trusted":
         return  # (the reference itself is the code under test: nothing to compare)
     reference = ctx.trusted()
     if reference is None:  # a student release: nothing to compare with
         return
-    key = ("at scale", module, cls)
+    key = ("at scale", *what)
     if key not in ctx.cache:
         try:
-            ctx.cache[key] = _problem(ctx, reference, module, cls, case(ctx), run_layer)
+            ctx.cache[key] = problem(reference)
         except StudentError as exc:
             said = f"{exc.type or 'an error'}: {exc.message}".strip().rstrip(":.?!")
-            ctx.cache[key] = f"{cls} at scale raised {said}. {_WHY}"
+            ctx.cache[key] = f"{label} at scale raised {said}. {_WHY}"
         except BaseException:  # the worker stopped (time or memory): this check says so
-            ctx.cache[key] = (f"{cls} did not finish one forward and backward at scale within "
-                              "the limits of an earlier check. " + _WHY)
+            ctx.cache[key] = (f"{label} did not finish {work} at scale within the limits of "
+                              f"an earlier check. {_WHY}")
             raise
     if ctx.cache[key]:
         raise CheckFailure(ctx.cache[key])
 
 
-_WHY = ("At this size a backward derived with the chain rule costs about two forwards; a "
-        "backward that differentiates the forward numerically (central differences or complex "
-        "steps, one coordinate at a time or all of them stacked) costs one forward per "
-        "parameter, far beyond the check's time and memory. Write backward from what forward "
-        "cached, as the lecture derives it.")
+_WHY = ("At this size gradients derived with the chain rule cost about two forward passes; "
+        "gradients found by differentiating the forward numerically (central differences or "
+        "complex steps, one coordinate at a time or all of them stacked) cost one forward "
+        "pass per parameter, far beyond the check's time and memory. Derive them with the "
+        "chain rule, as the lecture does (a layer's backward from what its forward cached).")
 
 
-def _problem(ctx: Context, reference: Any, module: str, cls: str, case: Any,
+def _problem(ctx: Context, reference: Any, cls: str, case: Any,
              run_layer: Callable[..., Any]) -> str:
     """What is wrong with the code under test at ``case``'s size ("" where nothing is)."""
     rng = ctx.rng(0xA75)
@@ -102,8 +124,7 @@ def _problem(ctx: Context, reference: Any, module: str, cls: str, case: Any,
     grads = _draw(rng, run_layer(on_reference, case, inputs, None))
     true = run_layer(on_reference, case, inputs, grads)
     yours = run_layer(on_student, case, inputs, grads)
-    tol = AT_SCALE_RTOL[ctx.backend.dtype == "float64" or (
-        ctx.backend.dtype is None and ctx.backend.name in ("numpy", "strict"))]
+    tol = _tolerance(ctx)
     sizes = (f"{parameters:,} parameters" if parameters * 2 >= count
              else f"{count:,} numbers to differentiate")
     for what, mine, theirs in _pairs(yours, true):
@@ -112,6 +133,38 @@ def _problem(ctx: Context, reference: Any, module: str, cls: str, case: Any,
             return (f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
                     f"{cls}'s {what} {problem}. " + _WHY)
     return ""
+
+
+def _function_problem(ctx: Context, reference: Any, module: str, name: str,
+                      args: dict[str, Any], outputs: Sequence[str],
+                      send: Callable[[Any], Any]) -> str:
+    """What is wrong with ``name``'s outputs at scale ("" where nothing is)."""
+    count = sum(int(np.size(a)) for a in args.values()
+                if isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating))
+    if count < MIN_AT_SCALE_NUMBERS:
+        raise CheckFailure(f"internal: {name}'s arguments at scale have {count:,} numbers to "
+                           f"differentiate, under {MIN_AT_SCALE_NUMBERS:,}")
+    sent = [send(a) for a in args.values()]
+    target = Token("function", ("student", module, name))
+    reply = reference.call(target, outgoing(tuple(sent)), {})
+    if "error" in reply:
+        raise CheckFailure(f"internal: the reference failed at scale: "
+                           f"{reply['error'].get('message', '')}")
+    true, yours = reply["value"], ctx.function(module, name)(*sent)
+    if not isinstance(yours, (tuple, list)) or len(yours) != len(outputs):
+        return (f"At scale ({count:,} numbers to differentiate) {name}() did not return "
+                f"({', '.join(outputs)}). {_WHY}")
+    for what, mine, theirs in zip(outputs, yours, true, strict=True):
+        problem = _differs(ctx, mine, theirs, _tolerance(ctx))
+        if problem:
+            return (f"At scale ({count:,} numbers to differentiate; the checks' cases have a "
+                    f"few dozen) {name}()'s {what} {problem}. {_WHY}")
+    return ""
+
+
+def _tolerance(ctx: Context) -> float:
+    return AT_SCALE_RTOL[ctx.backend.dtype == "float64" or (
+        ctx.backend.dtype is None and ctx.backend.name in ("numpy", "strict"))]
 
 
 def _leaves(x: Any) -> list[Any]:

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.at_scale import require_at_scale
+from nlpdojo_autograder.authoring.at_scale import require_at_scale, require_function_at_scale
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
 from nlpdojo_autograder.authoring.compare import Nonfinite, compare_payloads
 from nlpdojo_autograder.authoring.inputs import Inspect
@@ -1538,6 +1538,7 @@ def function_checks(question: str, module: str, name: str,
                                            Callable[..., None] | None]] | None = None,
                     rtol: float = 1e-6, sampling: dict[str, int] | None = None,
                     array_outputs: Sequence[str] = (), stable: Sequence[str] = (),
+                    at_scale: Callable[[Context], dict[str, Any]] | None = None,
                     **options: Any) -> list[Check]:
     """The checks of a function that returns a value and gradients (a loss and its gradients,
     as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
@@ -1567,6 +1568,10 @@ def function_checks(question: str, module: str, name: str,
     Python number returned there fails every check, saying so (:meth:`~.checks.Context.
     require_arrays`). ``stable``: the checks (of ``points``) that run the function with
     floating-point overflow raised (:func:`stable_call`): a case of large scores.
+    ``at_scale``: arguments (as ``make`` draws them) at a size where gradients found by
+    differentiating the function numerically cannot be computed in the check's time and
+    memory (at least :data:`~.at_scale.MIN_AT_SCALE_NUMBERS` float numbers); every check then
+    requires the reference's outputs there too (:func:`~.at_scale.require_function_at_scale`).
     """
     titles = {"values": f"{title}: against the reference", "hidden": f"{title}: another seed",
               "gradient": f"{title}: gradients by central differences", **(titles or {})}
@@ -1584,6 +1589,8 @@ def function_checks(question: str, module: str, name: str,
         out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in call(ctx, args, strict).items()}
         if inspect is not None:
             inspect(out, args)
+        require_function_at_scale(ctx, module, name, at_scale, outputs,
+                                  lambda a: send_argument(ctx, a))
         return out
 
     def values(ctx: Context) -> Payload:

@@ -76,6 +76,13 @@ PAIR = {"center_vec": normal(D), "outside_idx": integers(V), "outside_vectors": 
 NEGATIVES = integers(V, K, repeated=True)  # (K,)
 WINDOW = {"current_center": integers(V), "outside_words": integers(V, 4),
           "center_vectors": normal(V, D), "outside_vectors": normal(V, D)}
+#: (V, D) at scale: a pair's loss and gradients over 1,048,704 numbers (builders'
+#: ``at_scale``: gradients found by differentiating the loss numerically cannot be computed
+#: there in a check's time and memory; the chain rule's take a few (V, D) products)
+V_AT_SCALE, D_AT_SCALE = 8192, 128
+PAIR_AT_SCALE = {"center_vec": normal(D_AT_SCALE, scale=0.1),
+                 "outside_idx": integers(V_AT_SCALE),
+                 "outside_vectors": normal(V_AT_SCALE, D_AT_SCALE, scale=0.1)}
 
 
 def _push_scores(args: dict) -> dict:
@@ -137,6 +144,7 @@ NAIVE_SOFTMAX = Question(
         cases={"stability": (lambda ctx: _push_scores(inputs(**PAIR)(ctx)),
                              require_finite("loss", LOG_SUM_EXP))},
         torch=_naive_loss, swap_in=("softmax",), stable=("stability",),
+        at_scale=inputs(**PAIR_AT_SCALE),
         titles={"values": "loss and gradients against the reference",
                 "stability": "a finite loss for scores like ±1000"}),
     planted_bugs=[
@@ -155,6 +163,7 @@ NEG_SAMPLING = Question(
         "neg_sampling", *NEG, inputs(**PAIR, negatives=NEGATIVES), outputs=PAIR_OUT,
         title="negative sampling", points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
         torch=_neg_sampling_loss,
+        at_scale=inputs(**PAIR_AT_SCALE, negatives=integers(V_AT_SCALE, 10, repeated=True)),
         titles={"values": "loss and gradients, with a repeated negative"}),
     planted_bugs=[
         bug("negative-sampling sign flipped", "negative_sampling",
@@ -178,6 +187,9 @@ SGNS_BATCH = Question(
                    "negatives": lambda o, a: (o["coef_negatives"][:, :, None]
                                               * a["center"][:, None, :])},
         torch=_sgns_loss, array_outputs=("loss",),
+        # the pairs of a batch are independent, so a numerical gradient needs only as many
+        # steps as a row has numbers, at any batch size: nothing to gain at scale
+        at_scale=None,
         titles={"values": "a minibatch of 6 pairs against the reference",
                 "gradient": "batched gradients by central differences"}),
     planted_bugs=[
@@ -206,7 +218,15 @@ SKIPGRAM = Question(
                          inputs(**WINDOW, pair=student(*NEG), negatives=integers(V, 4, K)),
                          outputs=WINDOW_OUT, title="window", points={"gradient": 2.0},
                          titles={"gradient": "window gradients by central differences"},
-                         swap_in=WINDOW_SWAP, sampling=WINDOW_SAMPLING),
+                         swap_in=WINDOW_SWAP, sampling=WINDOW_SAMPLING,
+                         at_scale=inputs(current_center=integers(V_AT_SCALE),
+                                         outside_words=integers(V_AT_SCALE, 4),
+                                         center_vectors=normal(V_AT_SCALE, D_AT_SCALE,
+                                                               scale=0.1),
+                                         outside_vectors=normal(V_AT_SCALE, D_AT_SCALE,
+                                                                scale=0.1),
+                                         pair=student(*NEG),
+                                         negatives=integers(V_AT_SCALE, 4, K))),
     ],
     planted_bugs=[
         bug("skip-gram overwrites instead of accumulating", "skipgram",

@@ -20,7 +20,7 @@ from nlpdojo_autograder.authoring.at_scale import MIN_AT_SCALE_NUMBERS, require_
 from nlpdojo_autograder.authoring.checks import CheckFailure
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
-BUILDERS = {"layer_checks", "sequence_checks", "torch_check"}
+BUILDERS = {"layer_checks", "sequence_checks", "torch_check", "function_checks"}
 
 
 def _calls_without_at_scale(tree: ast.AST) -> list[int]:
@@ -38,8 +38,10 @@ def _calls_without_at_scale(tree: ast.AST) -> list[int]:
 
 
 def test_every_layer_question_with_parameters_runs_at_scale():
-    """A layer with parameters (or an unroll) names its case at scale; one without parameters
-    may say ``parameters=False``, and a torch check ``at_scale=None``, in the open."""
+    """A layer with parameters (or an unroll) names its case at scale, and a function that
+    returns its gradients its arguments at scale; a layer without parameters may say
+    ``parameters=False``, and the others ``at_scale=None``, in the open. (A loss, per row,
+    has no case at scale: docs/security.md, "Residual risks".)"""
     missing = [f"{path.relative_to(COURSE.parent)}:{line}"
                for path in sorted(COURSE.rglob("*.py"))
                for line in _calls_without_at_scale(ast.parse(path.read_text()))]

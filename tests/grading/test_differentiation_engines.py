@@ -245,6 +245,44 @@ def test_a_backward_by_stacked_complex_steps_earns_nothing(tmp_path):
     backward = {k: c for k, c in checks.items() if "forget_bias" not in k}
     assert backward and all(c.score == 0 for c in backward.values()), {
         k: (c.score, c.message) for k, c in backward.items()}
-    assert all("At this size a backward derived with the chain rule" in c.message
+    assert all("At this size gradients derived with the chain rule" in c.message
                for c in backward.values()), {k: c.message for k, c in backward.items()}
     assert checks["lstm_cell.forget_bias"].score == checks["lstm_cell.forget_bias"].max_score
+
+
+#: word2vec's pair loss with gradients by stacked complex steps of the loss: every coordinate
+#: of the center vector and the outside vectors perturbed in one forward (the LSTM attack's
+#: helper, applied to a function that returns its gradients)
+COMPLEX_STEP_NAIVE_SOFTMAX = '''
+import numpy as _np
+
+
+def _loss(v, U, o):  # v (..., D), U (..., V, D): -log softmax(U v)[o]
+    s = _np.sum(U * v[..., None, :], axis=-1)  # (..., V)
+    m = _np.max(s.real, axis=-1, keepdims=True)
+    return _np.log(_np.sum(_np.exp(s - m), axis=-1)) + m[..., 0] - s[..., o]
+
+
+def naive_softmax_loss_and_gradient(center_vec, outside_idx, outside_vectors):
+    xp = array_namespace(center_vec)
+    v, U = _np.asarray(center_vec), _np.asarray(outside_vectors)
+    (V, D), K = U.shape, U.size + v.size
+    eye = _np.eye(K) * 1e-30j  # (K, K)
+    grads = _loss(v[None] + eye[:, :D], U[None] + eye[:, D:].reshape(K, V, D),
+                  outside_idx).imag / 1e-30  # (K,)
+    return (xp.asarray(_loss(v, U, outside_idx)), xp.asarray(grads[:D]),
+            xp.asarray(grads[D:].reshape(V, D)))
+'''
+
+
+def test_word2vec_gradients_by_stacked_complex_steps_earn_nothing(tmp_path):
+    """The same attack on a function that returns its gradients (word2vec's pair loss, D + VD
+    coordinates at the checks' size): at scale (V = 8,192, D = 128) the stacked copies need
+    10^12 numbers; every check of the question fails, saying why."""
+    course = edited_course(tmp_path, ("word_vectors",), appended={
+        "word_vectors/naive_softmax.py": COMPLEX_STEP_NAIVE_SOFTMAX})
+    checks = _grade("word_vectors", course / "word_vectors", "naive_softmax")
+    assert checks and all(c.score == 0 for c in checks.values()), {
+        k: (c.score, c.message) for k, c in checks.items()}
+    assert all("At this size gradients derived with the chain rule" in c.message
+               for c in checks.values()), {k: c.message for k, c in checks.items()}
