@@ -14,8 +14,10 @@ So a layer question may name a case *at scale* (``layer_checks(..., at_scale=...
 grading the grader builds the layer at that size, runs one forward and backward of the code
 under test (the check's time and memory limits apply, measured outside the worker, where no
 code under test can reach them) and compares the output and every gradient with the reference
-run by the grader on the same numbers. Every check of the layer that runs its backward
-requires this run to agree; its verdict is kept for the grading's other checks.
+run by the grader on the same numbers. Every check of the layer requires this run to agree
+(:func:`gate`): a check that fails on its own says why as before (a wrong forward is named),
+and one that would pass fails with what went wrong at scale. The run's verdict is kept for
+the grading's other checks.
 
 Where there is no reference (a student release) nothing is compared: a release is practice,
 and only a grading with the reference counts (docs/security.md).
@@ -23,13 +25,21 @@ and only a grading with the reference counts (docs/security.md).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import CheckFailure, Context, outgoing
+from nlpdojo_autograder.authoring.checks import (
+    Check,
+    CheckFailure,
+    Context,
+    Payload,
+    Verdict,
+    outgoing,
+)
 from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.channel import Token
 
@@ -39,6 +49,38 @@ AT_SCALE_RTOL = {True: 1e-7, False: 1e-3}
 #: a case at scale must have at least this many numbers to differentiate, parameters and
 #: differentiable inputs together (what makes K stacked copies infeasible)
 MIN_AT_SCALE_NUMBERS = 100_000
+
+
+#: the payload key under which a gated check's collect keeps what went wrong at scale
+PROBLEM_KEY = "at scale|problem"
+
+
+def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
+    """``check``, earned only where ``require(ctx)`` (:func:`require_at_scale`, run after the
+    check's own collect) also passes. The check's own verdict comes first: where it fails, its
+    message is the feedback (the mistake it names); where it passes, or earns a part, and the
+    run at scale failed, it earns nothing and says why. ``require`` None: ``check`` itself."""
+    if require is None:
+        return check
+    own_collect, own_judge = check.collect, check.judge
+
+    def collect(ctx: Context) -> Payload:
+        payload = own_collect(ctx)
+        try:
+            require(ctx)
+        except CheckFailure as exc:
+            return {**payload, PROBLEM_KEY: str(exc)}
+        return payload
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        problem = actual.get(PROBLEM_KEY)
+        verdict = own_judge({k: v for k, v in actual.items() if k != PROBLEM_KEY}, expected)
+        if not problem or not (verdict.passed or verdict.fraction):
+            return verdict
+        return Verdict(False, str(problem) if verdict.passed else
+                       f"{verdict.message} {problem}", fraction=0.0, details=verdict.details)
+
+    return dataclasses.replace(check, collect=collect, judge=judge)
 
 
 def require_at_scale(ctx: Context, module: str, cls: str, case: Any,
@@ -80,7 +122,8 @@ def _once(ctx: Context, what: tuple[str, str], label: str, work: str,
         try:
             ctx.cache[key] = problem(reference)
         except StudentError as exc:
-            said = f"{exc.type or 'an error'}: {exc.message}".strip().rstrip(":.?!")
+            said = (exc.message if exc.type and exc.message.startswith(exc.type)
+                    else f"{exc.type or 'an error'}: {exc.message}").strip().rstrip(":.?!")
             ctx.cache[key] = f"{label} at scale raised {said}. {_WHY}"
         except BaseException:  # the worker stopped (time or memory): this check says so
             ctx.cache[key] = (f"{label} did not finish {work} at scale within the limits of "

@@ -38,7 +38,11 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.at_scale import require_at_scale, require_function_at_scale
+from nlpdojo_autograder.authoring.at_scale import (
+    gate,
+    require_at_scale,
+    require_function_at_scale,
+)
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
 from nlpdojo_autograder.authoring.compare import Nonfinite, compare_payloads
 from nlpdojo_autograder.authoring.inputs import Inspect
@@ -327,7 +331,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     code under test to give the reference's output and gradients there too (:mod:`.at_scale`).
     ``options`` go to every check (``swap_in``, ``timeout_s``...).
     """
-    run = _layer_runner(module, cls, make, torch, at_scale)
+    run = _layer_runner(module, cls, make, torch)
     computed = tuple(forward_mistakes or ())
 
     def values(ctx: Context, train: bool | None = None) -> Payload:
@@ -455,21 +459,29 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
           if parameters else []),
     ]
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
-    return _share(checks, points, LAYER_SHARES | dict(shares or {}))
+    scaled = _layer_at_scale(module, cls, at_scale)
+    return _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}))
+
+
+def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCase] | None
+                    ) -> Callable[[Context], None] | None:
+    """What a layer's checks require at scale (:func:`~.at_scale.gate`), None without a case."""
+    if at_scale is None:
+        return None
+    return lambda ctx: require_at_scale(ctx, module, cls, at_scale,
+                                        _layer_probe(ctx, module, cls))
 
 
 def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
-                  torch: Callable[..., Any] | None = None,
-                  at_scale: Callable[[Context], LayerCase] | None = None
-                  ) -> Callable[..., dict[str, Any]]:
+                  torch: Callable[..., Any] | None = None) -> Callable[..., dict[str, Any]]:
     """``run(ctx, applications, twice=False, train=None)``: a new layer of the case ``make``
     draws, applied ``applications`` times and backpropagated in reverse order in the code
     under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``. With the
     layer's ``torch`` forward (and torch in the grader), a forward whose output has the wrong
     shape fails here, saying so, before its backward runs on gradients of that shape (whose
     errors would blame the backward). A backward that differences the forward fails every
-    check that runs it (:func:`_require_derived_backward`, and at scale
-    :func:`~.at_scale.require_at_scale`)."""
+    check that runs it (:func:`_require_derived_backward`; at scale, :func:`~.at_scale.gate`
+    in :func:`layer_checks`)."""
     def run(ctx: Context, applications: int, *, twice: bool = False,
             train: bool | None = None) -> dict[str, Any]:
         case = _with_cells(ctx, make(ctx))
@@ -496,7 +508,6 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
             train=case.train, backward_twice=twice, cells=case.cells or None, names=case.names)
         if traced is not None:
             _same_when_traced(ctx, cls, traced, result["input_grads"][0])
-            require_at_scale(ctx, module, cls, at_scale, _layer_probe(ctx, module, cls))
         return {"case": case, "inputs": inputs, "grads": grads, "result": result}
 
     return run
@@ -720,7 +731,7 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
     where torch is not installed in the grader, it compares with the reference instead.
     ``nonfinite``, ``forward_mistakes``, ``at_scale``: as for :func:`layer_checks` (the
     question's checks share one run at scale)."""
-    run = _layer_runner(module, cls, make, torch, at_scale)
+    run = _layer_runner(module, cls, make, torch)
     name = getattr(torch, "label", "") or "the layer written in torch"
     computed = tuple(forward_mistakes or ())
 
@@ -759,8 +770,8 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
 
     if computed:  # the grader's own outputs of the mistakes: never a fixture
         options.setdefault("stored", lambda key: not key.startswith(MISTAKE_KEY))
-    return Check(question, "torch", title, points, "value", collect=collect, judge=judge,
-                 needs_expected=True, **options)
+    return gate(Check(question, "torch", title, points, "value", collect=collect, judge=judge,
+                      needs_expected=True, **options), _layer_at_scale(module, cls, at_scale))
 
 
 def _forward_mistakes(variants: dict[str, Callable[..., Any]], case: LayerCase,
@@ -1589,8 +1600,6 @@ def function_checks(question: str, module: str, name: str,
         out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in call(ctx, args, strict).items()}
         if inspect is not None:
             inspect(out, args)
-        require_function_at_scale(ctx, module, name, at_scale, outputs,
-                                  lambda a: send_argument(ctx, a))
         return out
 
     def values(ctx: Context) -> Payload:
@@ -1633,7 +1642,9 @@ def function_checks(question: str, module: str, name: str,
     unknown = set(points) - set(made)
     if unknown:
         raise ValueError(f"function_checks({question!r}): unknown checks {sorted(unknown)}")
-    return [made[c](p) for c, p in points.items()]
+    scaled = None if at_scale is None else (lambda ctx: require_function_at_scale(
+        ctx, module, name, at_scale, outputs, lambda a: send_argument(ctx, a)))
+    return [gate(made[c](p), scaled) for c, p in points.items()]
 
 
 def stable_call(ctx: Context, func: Any, args: Sequence[Any],

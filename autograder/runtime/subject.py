@@ -74,7 +74,8 @@ ENGINE_REFUSAL = ("is not available to graded code: it would compute the derivat
 #: imports; generic, it answers no question; the sandbox shows it, the import blocker refuses
 #: it to student code like the rest
 PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authoring.kinds",
-                    "authoring.compare", "authoring.inputs", "authoring.builders")
+                    "authoring.compare", "authoring.inputs", "authoring.builders",
+                    "authoring.at_scale")
 
 
 class StudentCode:

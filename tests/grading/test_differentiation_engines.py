@@ -278,11 +278,13 @@ def naive_softmax_loss_and_gradient(center_vec, outside_idx, outside_vectors):
 def test_word2vec_gradients_by_stacked_complex_steps_earn_nothing(tmp_path):
     """The same attack on a function that returns its gradients (word2vec's pair loss, D + VD
     coordinates at the checks' size): at scale (V = 8,192, D = 128) the stacked copies need
-    10^12 numbers; every check of the question fails, saying why."""
+    10^12 numbers; every check of the question fails (those its own judge would pass, saying
+    why; the values check fails its strict pass first: the attack leaves the namespace)."""
     course = edited_course(tmp_path, ("word_vectors",), appended={
         "word_vectors/naive_softmax.py": COMPLEX_STEP_NAIVE_SOFTMAX})
     checks = _grade("word_vectors", course / "word_vectors", "naive_softmax")
     assert checks and all(c.score == 0 for c in checks.values()), {
         k: (c.score, c.message) for k, c in checks.items()}
-    assert all("At this size gradients derived with the chain rule" in c.message
-               for c in checks.values()), {k: c.message for k, c in checks.items()}
+    said = {k for k, c in checks.items()
+            if "At this size gradients derived with the chain rule" in c.message}
+    assert "naive_softmax.gradient" in said, {k: c.message for k, c in checks.items()}

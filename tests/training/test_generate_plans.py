@@ -19,6 +19,7 @@ from nlpdojo_autograder.training import (
     language_model_plan,
     majority_share,
     stream_targets,
+    training_seed,
 )
 
 
@@ -67,13 +68,16 @@ def test_a_language_model_plan_scores_a_fresh_stretch():
     n = len(stream_targets(plan.heldout, 10, 9))
     assert plan.measure(np.full(n, np.log(0.5)))["perplexity"] == pytest.approx(2.0)
     # the start and the training seed are the input seed's (fresh in CI), not the base seed's:
-    # a trajectory from a start known before grading cannot match
-    assert plan.extra["unigram"] > 1.0 and plan.seed == 3
+    # a trajectory from a start known before grading cannot match; the trainer is handed a
+    # hash of the input seed, never the seed itself
+    assert plan.extra["unigram"] > 1.0 and plan.seed == training_seed(CTX) != 3
+    other_ctx = SimpleNamespace(input_seed=4, base_seed=5)
     other = language_model_plan(
-        SimpleNamespace(input_seed=4, base_seed=5), data, salt=1, train=("m", "train"),
+        other_ctx, data, salt=1, train=("m", "train"),
         score=("m", "score"), options={}, score_options={}, shapes={"w": (6, 2)},
         heldout_tokens=1000)
-    assert other.seed == 4 and not np.array_equal(other.init["w"], plan.init["w"])
+    assert other.seed == training_seed(other_ctx)
+    assert not np.array_equal(other.init["w"], plan.init["w"])
     with pytest.raises(CheckFailure, match=f"scored 3 held-out tokens; {n} were expected"):
         plan.measure(np.zeros(3))
     with pytest.raises(CheckFailure, match="above 0"):
