@@ -2,42 +2,76 @@
 # On a machine with a CUDA GPU and nlpdojo installed (with torch and bubblewrap): the CUDA
 # tests, grading on torch:cuda in the sandbox (the reference as a submission, the stubs, a
 # submission that allocates 160 GB on the GPU) and the trainers on numpy/cpu against
-# torch/cuda, each timed. Figures of one run: docs/benchmarks.md, "On a GPU".
-#   bash bench/gpu.sh [OUT_FOLDER]        # ~10 min on an H100
+# torch/cuda, each timed. Figures: docs/benchmarks.md, "On a GPU".
+#   bash bench/gpu.sh [OUT_FOLDER [STAGE...]]
+# Stages (default: all, in this order; about 10 minutes on an H100 with 16 cores):
+#   tests     the CUDA cases (-k cuda) of every device-parametrised test file, all five topics
+#   hog       a softmax that allocates 160 GB on the GPU, graded in the sandbox
+#   grade     the reference copied as a submission, every topic, sandboxed on torch:cuda: the
+#             first three topics and the last two as two grade processes side by side
+#   stubs     the generated stubs of the last two topics (0 points)
+#   train     dojo train tagger and lm --model rnn: numpy/cpu against torch/cuda
+#   word2vec  bench/word2vec_vs_gensim.py at 1,024 and 8,192 pairs a batch
 set -u
 cd "$(dirname "$0")/.."
-out=${1:-/tmp/nlpdojo-gpu}; mkdir -p "$out"
+out=${1:-/tmp/nlpdojo-gpu}; mkdir -p "$out"; shift || true
+scratch=$(mktemp -d)  # the copies graded as submissions
+stages=${*:-tests hog grade stubs train word2vec}
 timed() {  # NAME LIMIT_S COMMAND...: run it, keep its output, print its exit code and seconds
   local name=$1 limit=$2; shift 2; local start; start=$(date +%s.%N)
   timeout "$limit" "$@" > "$out/$name.txt" 2>&1
   echo "$name rc=$? $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
 }
+wants() { [[ " $stages " == *" $1 "* ]]; }
 nvidia-smi -L; python3 -c "import torch; print('torch', torch.__version__)"
-timed cuda-tests 300 python3 -m pytest -p no:cacheprovider -q -n 8 tests/test_cli.py \
-  tests/test_selection.py tests/test_backends.py tests/test_parity.py tests/test_arrays.py \
-  tests/neural_networks/test_library_parity.py tests/neural_networks/test_given_on_devices.py \
-  tests/language_models/test_rnn_parity.py tests/language_models/test_encoder_parity.py
-rm -rf "$out/sub" "$out/hog"; cp -r solutions "$out/sub"; cp -r solutions "$out/hog"
-python3 - "$out/hog/word_vectors/softmax.py" <<'PY'
+if wants tests; then
+  timed cuda-tests 300 python3 -m pytest -p no:cacheprovider -q -n 8 -k cuda tests/test_cli.py \
+    tests/test_selection.py tests/test_backends.py tests/test_parity.py tests/test_arrays.py \
+    tests/neural_networks/test_library_parity.py tests/neural_networks/test_given_on_devices.py \
+    tests/neural_networks/test_bad_input.py tests/language_models/test_rnn_parity.py \
+    tests/language_models/test_encoder_parity.py tests/rnn_variants tests/cnn_text \
+    tests/grading/test_builders_sequences.py
+  tail -n 3 "$out/cuda-tests.txt"
+fi
+if wants hog; then
+  cp -r solutions "$scratch/hog"
+  python3 - "$scratch/hog/word_vectors/softmax.py" <<'PY'
 import sys
 from pathlib import Path
 path = Path(sys.argv[1]); line = "    shifted = x - xp.max(x, axis=-1, keepdims=True)"
 path.write_text(path.read_text().replace(
     line, "    _hog = xp.zeros((20_000_000_000,), dtype=x.dtype, device=x.device)\n" + line))
 PY
-for run in "hog softmax --submission $out/hog" "stubs" "reference --submission $out/sub"; do
-  set -- $run; name=$1; shift
-  timed "grade-$name" 600 grade "$@" --backend torch --device cuda --require-sandbox \
-    -f json -o "$out/grade-$name.json"
-  grep -h '^Total' "$out/grade-$name.txt"
-done
-for device in cpu cuda; do
-  backend=torch; [ "$device" = cpu ] && backend=numpy
-  timed "tagger-$device" 600 dojo train tagger --solutions --backend $backend --device $device \
-    --epochs 1 --output "$out/tagger-$device.npz"
-  timed "rnn-lm-$device" 600 dojo train lm --model rnn --solutions --backend $backend \
-    --device $device --epochs 1 --max-steps 300 --no-progress --output "$out/lm-$device.npz"
-done
-timed word2vec 600 python3 bench/word2vec_vs_gensim.py --backends numpy,torch:cuda --rounds 1
-timed word2vec-8192 600 python3 bench/word2vec_vs_gensim.py --backends torch:cuda \
-  --batch-size 8192 --rounds 1
+  timed grade-hog 300 grade softmax --submission "$scratch/hog" --backend torch --device cuda \
+    --require-sandbox -f json -o "$out/grade-hog.json"
+  grep -h '^Total' "$out/grade-hog.txt"
+fi
+if wants grade; then
+  cp -r solutions "$scratch/sub"
+  timed grade-first-three 450 grade word_vectors neural_networks language_models \
+    --submission "$scratch/sub" --backend torch --device cuda --require-sandbox \
+    -f json -o "$out/grade-first-three.json" &
+  timed grade-last-two 450 grade rnn_variants cnn_text --submission "$scratch/sub" \
+    --backend torch --device cuda --require-sandbox -f json -o "$out/grade-last-two.json" &
+  wait
+  grep -h '^Total' "$out/grade-first-three.txt" "$out/grade-last-two.txt"
+fi
+if wants stubs; then
+  timed grade-stubs 600 grade rnn_variants cnn_text --backend torch --device cuda \
+    --require-sandbox -f json -o "$out/grade-stubs.json"
+  grep -h '^Total' "$out/grade-stubs.txt"
+fi
+if wants train; then
+  for device in cpu cuda; do
+    backend=torch; [ "$device" = cpu ] && backend=numpy
+    timed "tagger-$device" 600 dojo train tagger --solutions --backend $backend \
+      --device $device --epochs 1 --output "$scratch/tagger-$device.npz"
+    timed "rnn-lm-$device" 600 dojo train lm --model rnn --solutions --backend $backend \
+      --device $device --epochs 1 --max-steps 300 --no-progress --output "$scratch/lm-$device.npz"
+  done
+fi
+if wants word2vec; then
+  timed word2vec 600 python3 bench/word2vec_vs_gensim.py --backends numpy,torch:cuda --rounds 1
+  timed word2vec-8192 600 python3 bench/word2vec_vs_gensim.py --backends torch:cuda \
+    --batch-size 8192 --rounds 1
+fi

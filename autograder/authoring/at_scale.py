@@ -148,7 +148,7 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
                    for a in case.inputs(rng))
     parameters = sum(int(np.size(v)) for v in case.params.values())
     count = parameters + sum(int(np.size(leaf)) for i in case.differentiable
-                             for leaf in _leaves(inputs[i]))
+                             for leaf in leaves(inputs[i]))
     if count < MIN_AT_SCALE_NUMBERS:
         raise CheckFailure(f"internal: {cls}'s case at scale has {count:,} numbers to "
                            f"differentiate, under {MIN_AT_SCALE_NUMBERS:,}")
@@ -210,8 +210,10 @@ def _tolerance(ctx: Context) -> float:
         ctx.backend.dtype is None and ctx.backend.name in ("numpy", "strict"))]
 
 
-def _leaves(x: Any) -> list[Any]:
-    return [leaf for a in x for leaf in _leaves(a)] if isinstance(x, (tuple, list)) else [x]
+def leaves(tree: Any) -> list[Any]:
+    """The arrays of a tree of tuples and lists, in order (a layer's inputs, outputs, states)."""
+    return [leaf for item in tree for leaf in leaves(item)] if isinstance(
+        tree, (tuple, list)) else [tree]
 
 
 def _draw(rng: np.random.Generator, shape: Any) -> Any:

@@ -43,6 +43,7 @@ from nlpdojo_autograder.authoring.at_scale import (
     require_at_scale,
     require_function_at_scale,
 )
+from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
 from nlpdojo_autograder.authoring.compare import Nonfinite, compare_payloads
 from nlpdojo_autograder.authoring.inputs import Inspect
@@ -204,11 +205,6 @@ def _send(ctx: Context, x: Any) -> Any:
 def _host(x: Any) -> Any:
     """A drawn input as NumPy (a tuple of arrays stays a tuple, a list a list)."""
     return type(x)(_host(a) for a in x) if isinstance(x, (tuple, list)) else np.asarray(x)
-
-
-def _leaves(tree: Any) -> list[Any]:
-    return [leaf for item in tree for leaf in _leaves(item)] if isinstance(
-        tree, (tuple, list)) else [tree]
 
 
 def _rebuild(tree: Any, leaves: list[Any]) -> Any:

@@ -264,8 +264,8 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
                     f"{detail}; but no message of question {bug.question!r} names the cause: "
                     f"it should say {bug.says!r}")
     caught_ids = {c.id for c in caught}
-    uncaught = [f"{bug.question}.{name}" for name in bug.by
-                if f"{bug.question}.{name}" not in caught_ids]
+    uncaught = [f"{bug.question}.{check}" for check in bug.by
+                if f"{bug.question}.{check}" not in caught_ids]
     if uncaught:
         return Step(exercise.name, name, False,
                     f"{detail}; but it was planted to be caught by {', '.join(uncaught)} too, "

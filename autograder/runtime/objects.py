@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo.arrays import is_torch
 from nlpdojo.module import Parameter
 from nlpdojo_autograder.runtime.probes import stand_in_class, stand_in_name
 
@@ -92,7 +93,7 @@ def _encode(value: Any, label: str, array: Callable, backend: Any, where: Callab
         return {k: _encode(v, f"{label}[{k!r}]", array, backend, where, depth + 1)
                 for k, v in value.items()}
     encoded = array(value)
-    if encoded is not value or _is_plain_array(value):
+    if encoded is not value or _is_array(value):
         return encoded
     located = where(type(value)) or stand_in_name(type(value))
     if located is not None:
@@ -105,6 +106,13 @@ def _encode(value: Any, label: str, array: Callable, backend: Any, where: Callab
 
 def _is_plain_array(value: Any) -> bool:
     return isinstance(value, (np.ndarray, np.generic))
+
+
+def _is_array(value: Any) -> bool:
+    """A NumPy array or scalar, or a backend's array (a torch tensor on any device, an
+    ``array_api_strict`` array): where ``array`` leaves arrays as they are (the reference
+    process's replies, converted by the channel), they are still arrays, not objects."""
+    return _is_plain_array(value) or is_torch(value) or hasattr(value, "__array_namespace__")
 
 
 def exact_class(module: types.ModuleType, qualname: str) -> type:

@@ -26,6 +26,13 @@ from nlpdojo.backend import Array, Backend
 from nlpdojo.module import Module, Parameter
 
 
+def _rows(weight: Any) -> Any:
+    """The library's (in, G·H) weight as torch's (G·H, in), contiguous: cuDNN views the weights
+    as one flat buffer and refuses a transposed view ("view size is not compatible with input
+    tensor's size and stride", seen on an H100); the copy keeps the autograd graph."""
+    return weight.T.contiguous()
+
+
 class _Weights(Module):
     """The parameters, under ``cell.`` as in the library's ``Recurrent``."""
 
@@ -118,7 +125,8 @@ class NativeLSTM(_NativeRecurrent):
     kind, gates, biases = "lstm", 4, ("bias",)
 
     def _torch_weights(self, leaves: dict[str, Any]) -> dict[str, Any]:
-        return {"weight_ih_l0": leaves["weight_x"].T, "weight_hh_l0": leaves["weight_h"].T,
+        return {"weight_ih_l0": _rows(leaves["weight_x"]),
+                "weight_hh_l0": _rows(leaves["weight_h"]),
                 "bias_ih_l0": leaves["bias"], "bias_hh_l0": 0 * leaves["bias"]}
 
 
@@ -130,5 +138,6 @@ class NativeGRU(_NativeRecurrent):
     kind, gates, biases = "gru", 3, ("bias_x", "bias_h")
 
     def _torch_weights(self, leaves: dict[str, Any]) -> dict[str, Any]:
-        return {"weight_ih_l0": leaves["weight_x"].T, "weight_hh_l0": leaves["weight_h"].T,
+        return {"weight_ih_l0": _rows(leaves["weight_x"]),
+                "weight_hh_l0": _rows(leaves["weight_h"]),
                 "bias_ih_l0": leaves["bias_x"], "bias_hh_l0": leaves["bias_h"]}

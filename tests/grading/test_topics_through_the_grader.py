@@ -12,6 +12,7 @@ import pytest
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from nlpdojo_autograder.release.verify import verify
+from tests.grading.courses import edited_course
 
 EXERCISES = Path(__file__).resolve().parents[2] / "exercises"
 TOPICS = ("rnn_variants", "cnn_text")
@@ -35,6 +36,22 @@ def test_solutions_full_marks_numpy(topic):
 def test_solutions_full_marks_torch(topic):
     pytest.importorskip("torch")
     checks, result = _grade(topic, None, backend="torch")
+    assert result.score == result.max_score > 0, [
+        f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
+
+
+@pytest.mark.torch
+def test_the_reference_as_a_submission_earns_full_marks_on_torch_through_the_worker(tmp_path):
+    """The reference copied as a submission, graded on torch in the student's worker (not
+    trusted like ``--solutions``): the residual block's BatchNorm1d swapped in as the reference
+    sends its running statistics, torch tensors, across the process boundary and back. They
+    were refused ("a Tensor, which cannot be sent to the grader"), on the CPU and on CUDA
+    alike; a whole-course grade of the reference this way on torch is ``bench/gpu.sh grade``
+    (docs/benchmarks.md)."""
+    pytest.importorskip("torch")
+    submission = edited_course(tmp_path, ("library", "cnn_text"))
+    checks, result = _grade("cnn_text", submission, backend="torch",
+                            questions=frozenset({"cnn_text.residual_block"}))
     assert result.score == result.max_score > 0, [
         f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
 
