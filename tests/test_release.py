@@ -387,7 +387,7 @@ def test_command_reports_marker_errors_without_traceback(solutions: Path, tmp_pa
 
 def test_command_defaults_to_installed_solutions_and_local_exercises(monkeypatch, tmp_path: Path):
     monkeypatch.chdir(tmp_path)
-    result = _invoke("--check")
+    result = _invoke("--check", "--no-fixtures")  # the defaults, not the fixtures (minutes)
     solutions_dir = Path(nlpdojo_solutions.__file__).parent
     # tmp_path has no exercises/ yet: nothing to compare without topics, else missing files
     expected_code = 1 if topics_in(solutions_dir) else 0

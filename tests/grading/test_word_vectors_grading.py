@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -39,8 +40,11 @@ def test_solutions_full_marks_torch():
 def test_released_exercises_score_zero_and_say_not_implemented(tmp_path):
     copy = tmp_path / "exercises"
     shutil.copytree(EXERCISES, copy)
-    result = CliRunner().invoke(app, ["--submission", str(copy), "-f", "json"])
+    result = CliRunner().invoke(app, ["word_vectors", "--submission", str(copy), "-f", "json"])
     assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["score"] == 0 < report["max_score"]
+    assert [e["name"] for e in report["exercises"]] == ["word_vectors"]
     for _, check in _grade(copy).checks():
         assert check.status == "not_implemented" and check.score == 0
         assert "not implemented" in check.message
