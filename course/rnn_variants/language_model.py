@@ -74,7 +74,10 @@ def torch_module():
 
 
 # -- train_gated_lm: a few windows, and the usual mistakes against torch -------------------------
-VOCAB, DIM, HIDDEN, STREAMS, BPTT, LR, CLIP, EPOCHS = 9, 3, 4, 3, 4, 0.5, 0.3, 2
+#: CLIP: the gradient's norm exceeds it in some window of every draw (its largest norm over a
+#: run was >= 0.25 in 3,000 draws; at 0.3, 2 % of draws never clipped, and the reference's
+#: losses were those of the unclipped loop: tests/rnn_variants)
+VOCAB, DIM, HIDDEN, STREAMS, BPTT, LR, CLIP, EPOCHS = 9, 3, 4, 3, 4, 0.5, 0.1, 2
 #: the learning rate of the clipped-windows check's run with Adam
 ADAM_LR = 0.05
 
@@ -164,16 +167,25 @@ def _name_the_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
                       mistakes: dict | None = None, **settings) -> None:
     """Fail naming the mistake of ``mistakes`` (default :data:`MISTAKES`) whose losses are
     exactly the student's (torch's; no hint where torch is not installed); ``settings``: the
-    run's own options of :func:`torch_gated_losses`."""
+    run's own options of :func:`torch_gated_losses`. A mistake that trains exactly like the
+    right loop on these inputs is never named: it cannot be told from it (a right answer must
+    not fail because a mistake happens to be invisible in one draw)."""
     try:
         torch_module()
     except ImportError:
         return
+    right = torch_gated_losses(train, init, **{"clip": CLIP, **settings})
     for what, mistake in (MISTAKES if mistakes is None else mistakes).items():
         wrong = torch_gated_losses(train, init, **{"clip": CLIP, **settings, **mistake})
-        if wrong.shape == np.shape(losses) and np.allclose(losses, wrong, rtol=1e-6, atol=1e-9):
+        if _same_losses(wrong, right):
+            continue
+        if _same_losses(losses, wrong):
             raise CheckFailure(f"train_gated_lm: your training losses are exactly those of "
                                f"{what}")
+
+
+def _same_losses(a: np.ndarray, b: np.ndarray) -> bool:
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-6, atol=1e-9)
 
 
 def _windows_run(ctx: Context, train: np.ndarray, init: dict, optimizer: str,
