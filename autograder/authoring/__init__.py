@@ -54,7 +54,11 @@ from nlpdojo_autograder.authoring.checks import (
     PlantedBug,
     Verdict,
 )
-from nlpdojo_autograder.authoring.compare import compare_array, compare_payloads
+from nlpdojo_autograder.authoring.compare import (
+    compare_array,
+    compare_payloads,
+    name_the_mistake,
+)
 from nlpdojo_autograder.authoring.inputs import (
     BACKEND,
     derived,
@@ -92,7 +96,7 @@ __all__ = [
     "Verdict", "bug", "call", "calls_check", "compare_array", "compare_payloads",
     "custom_check", "derived", "draw", "final_state_check", "function_check",
     "function_checks", "gradient_check", "inputs", "integers", "layer_checks", "literal",
-    "loss_checks", "metric_check",
+    "loss_checks", "metric_check", "name_the_mistake",
     "metric_checks", "mistaken_outputs", "normal", "optimizer_checks", "require", "require_finite",
     "require_rows_sum_to_one", "require_shapes", "require_vectorized", "scratch",
     "sequence_checks", "stable_call", "state_of", "student", "stand_in_cell", "torch_check",

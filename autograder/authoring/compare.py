@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo.gradcheck import diagnose
-from nlpdojo_autograder.authoring.checks import Verdict, list_of_arrays
+from nlpdojo_autograder.authoring.checks import CheckFailure, Verdict, list_of_arrays
 
 
 def _fmt_index(index: tuple[int, ...]) -> str:
@@ -295,3 +295,23 @@ def _column_order(key: str, a: Any, e: Any, rtol: float, atol: float) -> str | N
             f"wrong order (yours are the "
             f"reference's columns {matches}): the first column must belong to the largest "
             "singular value or eigenvalue; sort them in descending order")
+
+
+def name_the_mistake(yours: Any, right: Any, mistakes: dict[str, Callable[[], Any]], *,
+                     what: str, rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """Raise :class:`~.checks.CheckFailure` naming the first of ``mistakes`` (``{what the
+    mistake is: a function computing its result on the check's inputs}``, an oracle's known
+    wrong variants) whose result ``yours`` equals, where ``right`` is the oracle's right result
+    on the same inputs; ``what`` starts the message ("train_rnn_lm: your training losses").
+
+    A mistake whose result equals the right one on these inputs is never named: inputs drawn
+    per grading can hide a mistake (a gradient that never reaches the clipping norm trains the
+    same clipped or not), and a right answer must not be told it made a mistake it cannot be
+    told from. Called in a check's collect, before the reference is compared."""
+    def same(a: Any, b: Any) -> bool:
+        return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+    for mistake, result in mistakes.items():
+        wrong = result()
+        if not same(wrong, right) and same(yours, wrong):
+            raise CheckFailure(f"{what} are exactly those of {mistake}")

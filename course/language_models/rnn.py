@@ -14,6 +14,8 @@ below the add-one unigram model's.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
@@ -25,6 +27,7 @@ from nlpdojo_autograder.authoring import (
     integers,
     layer_checks,
     metric_checks,
+    name_the_mistake,
     sequence_checks,
     stand_in_cell,
     state_of,
@@ -283,16 +286,17 @@ def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
                            mistakes: dict | None = None, **settings) -> None:
     """Fail naming the mistake where the student's losses are exactly those of one of
     ``mistakes`` (default :data:`BPTT_MISTAKES`; torch's; no hint where torch is not
-    installed)."""
+    installed), never one that trains like the right loop on these inputs
+    (:func:`~nlpdojo_autograder.authoring.name_the_mistake`)."""
     try:
         torch_module()
     except ImportError:
         return
-    for what, mistake in (BPTT_MISTAKES if mistakes is None else mistakes).items():
-        wrong = torch_bptt_losses(train, init, **settings, **mistake)
-        if wrong.shape == np.shape(losses) and np.allclose(losses, wrong, rtol=1e-6,
-                                                           atol=1e-9):
-            raise CheckFailure(f"train_rnn_lm: your training losses are exactly those of {what}")
+    name_the_mistake(
+        losses, torch_bptt_losses(train, init, **settings),
+        {what: functools.partial(torch_bptt_losses, train, init, **settings, **mistake)
+         for what, mistake in (BPTT_MISTAKES if mistakes is None else mistakes).items()},
+        what="train_rnn_lm: your training losses")
 
 
 #: the course library's module of the RNN cell and the RNN (solutions/library/rnn.py)

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlpdojo_autograder.authoring.compare import compare_array, compare_payloads
+from nlpdojo_autograder.authoring import CheckFailure
+from nlpdojo_autograder.authoring.compare import compare_array, compare_payloads, name_the_mistake
 from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from tests.grading.courses import edited_course
 
@@ -364,3 +365,15 @@ def test_windows_flattened_in_the_other_order_are_named(tmp_path):
     assert values
     for check in values:
         assert "each window flattened in the other order" in check.message, check.message
+
+
+def test_a_mistake_is_named_only_where_it_can_be_told_from_the_right_answer():
+    """``name_the_mistake``: the right answer is never named a mistake, not even where a
+    mistake gives the right result on the drawn inputs (it is skipped there); a wrong answer
+    equal to a visible mistake is named."""
+    right, hidden, visible = np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.array([1.0, 3.0])
+    mistakes = {"a hidden mistake": lambda: hidden, "a visible mistake": lambda: visible}
+    name_the_mistake(right, right, mistakes, what="f: your results")  # nothing raised
+    name_the_mistake(np.array([0.0, 0.0]), right, mistakes, what="f: your results")
+    with pytest.raises(CheckFailure, match="f: your results are exactly those of a visible"):
+        name_the_mistake(visible.copy(), right, mistakes, what="f: your results")
