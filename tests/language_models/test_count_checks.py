@@ -111,3 +111,24 @@ def test_the_oracle_is_the_tempered_top_k_softmax():
     assert p[0] == 0 and p[1] > p[2] == p[3] > 0  # ties at the border are kept
     np.testing.assert_allclose(p.sum(), 1.0)
     np.testing.assert_array_equal(sampling.exact_tempered(scores, 0.0, None)[0], [0, 1, 0, 0])
+
+
+def test_the_greedy_check_accepts_a_near_tie_drawn_either_way_at_tiny_temperature():
+    """At T = 1e-4 two scores of a row within ~1e-4 share the probability: the right sampler
+    draws the runner-up about as often as the argmax (in 2.3 % of gradings some row of the
+    200 had such a pair, and the reference failed); a word of negligible probability still
+    fails, and at T = 0 only the argmax passes."""
+    scores = np.random.default_rng(3).normal(0, 1, (200, 15))
+    best = np.argmax(scores, axis=1)
+    runner_up = np.argsort(scores[0])[-2]
+    scores[0, runner_up] = scores[0, best[0]] - 5e-5  # a near tie in row 0
+    drawn = best.copy()
+    drawn[0] = runner_up
+    assert sampling._greedy_judge({"scores": scores, "T=0": best, "T=1e-4": drawn},
+                                  None).passed
+    assert not sampling._greedy_judge({"scores": scores, "T=0": drawn, "T=1e-4": best},
+                                      None).passed
+    far = best.copy()
+    far[1] = np.argmin(scores[1])
+    verdict = sampling._greedy_judge({"scores": scores, "T=0": best, "T=1e-4": far}, None)
+    assert not verdict.passed and "T=1e-4: row 1 drew" in verdict.message
