@@ -29,15 +29,22 @@ import sys
 from pathlib import Path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def step_arguments(description: str, rounds: int) -> argparse.ArgumentParser:
+    """The options of a recurrent layer's step benchmark: cells, sizes, steps and rounds (also
+    ``bench/recurrent_gpu.py``'s)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--cells", default="lstm,gru")
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--bptt", type=int, default=35)
     parser.add_argument("--dim", type=int, default=200)
     parser.add_argument("--hidden", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=20, help="steps per round")
-    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
+    parser.add_argument("--rounds", type=int, default=rounds, help="interleaved rounds")
+    return parser
+
+
+def main() -> None:
+    parser = step_arguments(__doc__.splitlines()[0], rounds=7)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-input-grad", action="store_true",
                         help="the peer's input needs no gradient (torch then skips dL/dxs)")

@@ -22,20 +22,17 @@ the median over rounds (min-max). Figures: docs/benchmarks.md, "On a GPU".
 
 from __future__ import annotations
 
-import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cells", default="lstm,gru")
-    parser.add_argument("--batch", type=int, default=20)
-    parser.add_argument("--bptt", type=int, default=35)
-    parser.add_argument("--dim", type=int, default=200)
-    parser.add_argument("--hidden", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=20, help="steps per round")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from lstm_step import step_arguments
+
+    parser = step_arguments(__doc__.splitlines()[0], rounds=5)
     parser.add_argument("--device", default="cuda", help="cpu: a smoke test of this script")
     args = parser.parse_args()
 
