@@ -189,7 +189,7 @@ def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
     adam = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
                     bptt=4, optimizer="adam", lr=ADAM_LR, epochs=2, eval_bptt=5, init=init)
     _name_the_bptt_mistake(adam["losses"], train, init, OPTIMIZER_MISTAKES, batch_size=3,
-                           bptt=4, lr=ADAM_LR, epochs=2)
+                           bptt=4, lr=ADAM_LR, epochs=2, optimizer="adam")
     return {"training losses": out["losses"], "held-out log-probabilities": out["log_probs"],
             "Adam: training losses": adam["losses"],
             "Adam: held-out log-probabilities": adam["log_probs"]}
@@ -294,7 +294,7 @@ def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
         return
     name_the_mistake(
         losses, torch_bptt_losses(train, init, **settings),
-        {what: functools.partial(torch_bptt_losses, train, init, **settings, **mistake)
+        {what: functools.partial(torch_bptt_losses, train, init, **{**settings, **mistake})
          for what, mistake in (BPTT_MISTAKES if mistakes is None else mistakes).items()},
         what="train_rnn_lm: your training losses")
 
