@@ -12,6 +12,20 @@
 #   stubs     the generated stubs of the last two topics (0 points)
 #   train     dojo train tagger and lm --model rnn: numpy/cpu against torch/cuda
 #   word2vec  bench/word2vec_vs_gensim.py at 1,024 and 8,192 pairs a batch
+# A lent machine with torch but nothing of ours and no network: prepare here, in the checkout
+# (an ignored folder, carried): the wheels of nlpdojo and of what the image lacks, bubblewrap
+# and the data sets (~19 MB; the image has numpy, torch, pluggy, typer, scipy, pytest...):
+#   echo /.gpu/ >> .git/info/exclude; mkdir -p .gpu/whl .gpu/deb
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_17_x86_64 -d .gpu/whl array-api-compat array-api-strict \
+#     fastjsonschema jsonschema jsonschema-specifications jupyter_core nbformat platformdirs \
+#     referencing rpds-py traitlets          # the versions of constraints.txt
+#   pip wheel --no-deps --no-build-isolation . -w .gpu/whl
+#   (cd .gpu/deb && apt-get download bubblewrap)
+#   cp -r ~/.cache/nlpdojo/data .gpu/data; rm -rf .gpu/data/.downloads   # brown etc. optional
+# and there, before this script:
+#   python3 -m pip install -q --no-index --no-deps .gpu/whl/*.whl
+#   for f in .gpu/deb/*.deb; do dpkg -x $f /; done; export NLPDOJO_DATA=$PWD/.gpu/data
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-/tmp/nlpdojo-gpu}; mkdir -p "$out"; shift || true
