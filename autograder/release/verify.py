@@ -301,14 +301,17 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
            on_step: Callable[[Step], None] | None = None,
            limits: Limits | None = None, strict: bool = False,
            input_seed: int | None = None, integrative: bool = False,
-           every_check: bool = False) -> list[Step]:
+           every_check: bool = False, stubs: bool = True) -> list[Step]:
     """Run every verification step; ``on_step`` sees each result as it arrives. ``backends``:
     the (backend, device) pairs to grade the solutions on (``None``: every available one);
     ``strict``: a planted bug that costs points on another question than its own fails;
     ``input_seed``: the checks' inputs (``None``: :func:`seed_from_environment`);
     ``integrative``: grade every integrative question for every planted bug;
     ``every_check``: every check of a bug's question, not only until one catches it (both:
-    see :func:`verify_bug`)."""
+    see :func:`verify_bug`); ``stubs``: grade the stubs (step 1). The planted-bug tests that
+    run for many input seeds pass ``stubs=False, backends=[]``: the stubs' verdicts draw
+    nothing, and the baseline (step 3) already grades the solutions at the seed, through the
+    worker."""
     steps: list[Step] = []
     if input_seed is None:
         input_seed = seed_from_environment()
@@ -325,7 +328,8 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
             sub = work / exercise.name
             sub.mkdir()
             record(verify_consistency(exercise))
-            record(verify_stubs(exercise, sub, options))
+            if stubs:
+                record(verify_stubs(exercise, sub, options))
             for backend, device in backends if backends is not None else available_backends():
                 record(verify_solutions(exercise, backend, device, options))
             baseline = None

@@ -90,7 +90,7 @@ def _neural(with_metrics: bool):
 @pytest.mark.seeded
 def test_every_neural_planted_bug_is_caught_on_its_question_alone():
     """Strict, on the value and gradient checks (the training runs add a minute: below)."""
-    steps = verify([_neural(False)], backends=[("numpy", "cpu")], strict=True)
+    steps = verify([_neural(False)], backends=[], stubs=False, strict=True)
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok
               and not s.name.startswith("declarations")]  # half the topic: see the n-gram test
     assert not failed
@@ -103,7 +103,7 @@ def test_every_neural_planted_bug_is_caught_on_its_question_alone():
 @pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
                     reason="3 minutes: set NLPDOJO_SLOW_TESTS=1 (dojo verify --strict does it too)")
 def test_every_neural_planted_bug_is_caught_with_the_training_runs_too():
-    steps = verify([_neural(True)], backends=[("numpy", "cpu")], strict=True)
+    steps = verify([_neural(True)], backends=[], stubs=False, strict=True)
     assert not [f"{s.name}: {s.detail}" for s in steps if not s.ok
                 and not s.name.startswith("declarations")]
 

@@ -70,7 +70,7 @@ def test_released_stubs_score_zero_and_say_not_implemented(topic):
 @pytest.mark.parametrize("topic", TOPICS)
 def test_every_planted_bug_is_caught_on_its_question_alone(topic):
     exercise = get_registry().get("exercise", topic)
-    steps = verify([exercise], backends=[("numpy", "cpu")], strict=True)
+    steps = verify([exercise], backends=[], stubs=False, strict=True)
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
     assert not failed
     assert len([s for s in steps if s.name.startswith("planted bug")]) == len(exercise.planted_bugs)

@@ -11,6 +11,7 @@ test_neural_networks_grading.py), and the judge's audit is checked directly on p
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,12 @@ def test_a_training_loop_that_does_not_train_earns_no_perplexity_point(tmp_path)
         "            scores, cache = model(x, h)  # (B, T, V)")})
     check = _graded(folder, "language_models", "rnn_lm.perplexity")
     assert check.score == 0, check.message
-    assert "training audit: the first step's loss is 7.6" in check.message, check.message
+    # an untrained model's first loss is about ln(2,000) = 7.60, so the made-up first loss
+    # (7.6) may agree with the reference's at some seeds: the audit then names the first step
+    # whose made-up loss (7.59, 7.58, ...) does not (input seed 3 stopped at step 2)
+    assert re.search(r"training audit: (the first step's loss|the loss of training step \d+ "
+                     r"\(every step before it agrees\)) is 7\.[56]\d*;", check.message), \
+        check.message
 
 
 def test_parameters_from_elsewhere_earn_no_perplexity_point(tmp_path):

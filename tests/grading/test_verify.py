@@ -137,6 +137,16 @@ def test_verify_with_an_empty_backend_list_grades_on_no_backend(toy):
     assert not any(s.name.startswith("solutions full marks") for s in steps)
 
 
+def test_verify_without_stubs_still_grades_the_baseline_and_every_bug(toy):
+    """What the planted-bug tests run at every input seed: no stubs, no backend; the
+    baseline grades the solutions at the seed, and every bug is graded against it."""
+    steps = verify([toy], backends=[], stubs=False)
+    names = [s.name for s in steps]
+    assert "stubs score 0" not in names
+    assert names[:2] == ["declarations consistent with the solutions", BASELINE_STEP]
+    assert len(names) == 2 + len(toy.planted_bugs) and all(s.ok for s in steps)
+
+
 def test_dojo_verify_refuses_an_unknown_or_unavailable_backend(toy):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "bogus"])
     assert result.exit_code == 2, result.output
