@@ -12,9 +12,9 @@ its scratch folder).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib.util
-import inspect
 import json
 import shutil
 import tempfile
@@ -560,19 +560,38 @@ def _top(package: str) -> str:
 def _reference_names(reference: ReferenceCode | None,
                      qf: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str]]:
     """The public functions of each reference module that holds a question: what a stand-in
-    module offers (as proxies) when the student's module does not import."""
+    module offers (as proxies) when the student's module does not import. Read from the
+    module's source (:func:`public_functions`), not by importing it in the grader."""
     if reference is None:
         return {}
     names: dict[str, list[str]] = {}
     for module_name in sorted({m for pairs in qf.values() for m, _ in pairs}):
+        path = reference.source_path(module_name)
         try:
-            module = reference.module(module_name)
-        except Exception:  # noqa: BLE001 - a broken reference shows up in its own checks
-            continue
-        names[module_name] = sorted(
-            n for n, v in vars(module).items() if not n.startswith("_")
-            and inspect.isfunction(v) and v.__module__ == module.__name__)
+            names[module_name] = public_functions(path.read_text())  # type: ignore[union-attr]
+        except (AttributeError, OSError, SyntaxError, ValueError):
+            continue  # no such module, or a broken one: it shows up in its own checks
     return names
+
+
+def public_functions(source: str) -> list[str]:
+    """The public functions a module's source defines at its top level (in ``if``, ``try``
+    and ``with`` blocks too; not in classes or functions), sorted: the names that
+    ``vars(module)`` holds as functions defined there, without running the module."""
+    found: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.add(node.name)
+            elif isinstance(node, ast.Try | ast.If | ast.With):
+                for block in ("body", "orelse", "finalbody"):
+                    visit(getattr(node, block, []))
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body)
+
+    visit(ast.parse(source).body)
+    return sorted(n for n in found if not n.startswith("_"))
 
 
 def _given_sources(exercise: Exercise, reference: ReferenceCode | None,
@@ -583,11 +602,9 @@ def _given_sources(exercise: Exercise, reference: ReferenceCode | None,
         return {}
     sources = {}
     for name in exercise.given_modules:
-        try:
-            path = Path(reference.module(name).__file__)
-        except Exception:  # noqa: BLE001 - no such given module in the reference
-            continue
-        sources[name] = path.read_text()
+        path = reference.source_path(name)
+        if path is not None and path.is_file():  # else no such given module in the reference
+            sources[name] = path.read_text()
     return sources
 
 

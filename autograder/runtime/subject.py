@@ -384,6 +384,16 @@ class ReferenceCode:
     def module(self, name: str) -> ModuleType:
         return _import(self.package, name, f"the reference has no module {name}.py")
 
+    def source_path(self, name: str) -> Path | None:
+        """The file of module ``name``, found without running it (its parent packages are
+        imported, not the module: the grader reads a reference module's names and given
+        code without paying its imports, such as SciPy's statistics); None: no such module."""
+        try:
+            spec = importlib.util.find_spec(full_name(self.package, name))
+        except ModuleNotFoundError:
+            return None
+        return Path(spec.origin) if spec is not None and spec.origin else None
+
     def given(self, name: str) -> ModuleType:
         return self.module(name)
 
