@@ -39,17 +39,16 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import nbformat
-from nbformat import NotebookNode
-from nbformat.v4.rwbase import rejoin_lines
+from typing import TYPE_CHECKING, Any
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.exports import exports_of
 from nlpdojo_autograder.authoring.markers import split_lines, strip_solutions
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.runtime.loader import LIBRARY
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 TAG_PREFIX = "nlpdojo:"
 #: a course library module in a notebook: ``library.layers`` (the folder ``library/``)
@@ -591,6 +590,7 @@ def _cell(
     kind: str, cell_id: str, source: str, metadata: dict[str, Any] | None = None
 ) -> NotebookNode:
     """A v4 cell with a fixed id (nbformat would otherwise draw a random one)."""
+    import nbformat  # deferred: nbformat and jsonschema cost every `grade` 0.3 s to import
     if kind == "markdown":
         cell = nbformat.v4.new_markdown_cell(source)
     else:
@@ -662,6 +662,8 @@ def notebook_from_sources(
             "tags": [f"{TAG_PREFIX}{module}"],
         }
         cells.append(_cell("code", f"code-{slug}", cell_source, meta))
+    import nbformat
+
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = nbformat.from_dict(
         {
@@ -710,6 +712,7 @@ def build_notebook(topic_dir: str | Path, *, stub: bool = True) -> NotebookNode:
 
 def dumps(nb: NotebookNode) -> str:
     """Stable JSON text for a notebook (sorted keys, one-space indent, final newline)."""
+    import nbformat
     text = nbformat.writes(nb, version=4)
     return text if text.endswith("\n") else text + "\n"
 
@@ -719,6 +722,8 @@ def dumps(nb: NotebookNode) -> str:
 
 def _load(path: Path) -> NotebookNode:
     """Read and validate a notebook file as nbformat v4."""
+    import nbformat
+    from nbformat.v4.rwbase import rejoin_lines
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:

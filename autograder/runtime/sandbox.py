@@ -166,6 +166,15 @@ def _seed_font_cache(folder: Path) -> None:
 
 @functools.cache
 def _grader_font_list() -> Path | None:
+    """The grader's font list: found where matplotlib keeps it (``MPLCONFIGDIR``, else the XDG
+    cache's ``matplotlib``) without importing matplotlib (0.2-0.3 s of every `grade`); built
+    by matplotlib only where there is none yet."""
+    configured = os.environ.get("MPLCONFIGDIR")
+    folder = (Path(configured) if configured else
+              Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib")
+    found = sorted(folder.glob("fontlist-v*.json"))
+    if found:
+        return found[-1]
     try:
         import matplotlib
         from matplotlib import font_manager

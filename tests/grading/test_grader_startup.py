@@ -1,0 +1,67 @@
+"""What every `grade` pays before its first check: the grader's start-up imports only what
+grading needs. Notebooks (nbformat, jsonschema), SciPy's statistics (through the reference's
+modules, once imported to read their names), matplotlib (for the workers' font list) and
+torch were each imported by a `grade softmax` on NumPy (3.7 s of CPU in all, 2.4 s without
+them; docs/benchmarks.md, "Start-up of a grade")."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("nbformat", "jsonschema", "scipy.stats", "matplotlib", "torch")
+
+
+def _modules_after(code: str, env: dict[str, str] | None = None) -> dict:
+    probe = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120, check=True)
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_a_grade_on_numpy_imports_no_heavy_optional_module(tmp_path):
+    """``grade softmax`` on a copy of the solutions (its worker and reference process are
+    other processes: what they import is their own cost)."""
+    solutions = Path(__file__).resolve().parents[2] / "solutions"
+    shutil.copytree(solutions / "word_vectors", tmp_path / "sub" / "word_vectors",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['grade', 'softmax', '--submission', {str(tmp_path / 'sub')!r},\n"
+            f"            '--no-cache', '-f', 'json', '-o', {str(tmp_path / 'out.json')!r}]\n"
+            "try:\n"
+            "    runpy.run_module('nlpdojo_autograder.cli.grade', run_name='__main__')\n"
+            "except SystemExit:\n"
+            "    pass\n")
+    loaded = _modules_after(code, {"NLPDOJO_BACKEND": "numpy"})
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert report["score"] == report["max_score"] == 4
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+@pytest.mark.skipif(subprocess.run([sys.executable, "-c", "import matplotlib"],
+                                   capture_output=True).returncode != 0,
+                    reason="matplotlib is not installed")
+def test_the_workers_font_list_is_found_without_importing_matplotlib(tmp_path):
+    """Where the grader's matplotlib cache holds a font list, it is found by its name; where
+    it holds none, matplotlib builds one (imported then, once)."""
+    cache = tmp_path / "mpl"
+    cache.mkdir()
+    (cache / "fontlist-v390.json").write_text("{}")
+    code = ("from nlpdojo_autograder.runtime import sandbox\n"
+            "print(sandbox._grader_font_list())")
+    loaded = _modules_after(code, {"MPLCONFIGDIR": str(cache)})
+    assert "matplotlib" not in loaded
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "MPLCONFIGDIR": str(empty)}, timeout=300,
+                          check=True)
+    built = Path(done.stdout.strip().splitlines()[-1])
+    assert built.parent == empty and built.name.startswith("fontlist-v"), done.stdout
+    assert json.loads(built.read_text())  # matplotlib's own list, not empty
