@@ -1,0 +1,91 @@
+"""What one `grade` costs before and around its checks: ``grade softmax`` (3 checks of 0.03 s
+each) on a copy of the reference, NumPy, in the OS sandbox where there is one. Per run: the
+wall clock, the grader process's own CPU time (its imports, the registry, the snapshot, the
+report), and the checks' summed durations; the worker and the reference process are other
+processes (their start is in the wall clock). Interleaved with a baseline grader when
+``--baseline-python`` names the interpreter of another install (see docs/benchmarks.md,
+"Start-up of a grade"); medians [min-max] over ``--repeat`` runs, and the ratios.
+
+    python bench/grade_startup.py [--repeat 7] [--baseline-python PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _machine import machine  # bench/ is on sys.path when a bench runs
+
+ROOT = Path(__file__).resolve().parents[1]
+#: runs ``grade`` in-process and prints the grader's own CPU seconds (self, not children)
+PROBE = """
+import atexit, resource, runpy, sys
+def said():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    sys.stderr.write(f"GRADER_CPU {r.ru_utime + r.ru_stime:.3f}\\n")
+atexit.register(said)
+sys.argv = ["grade", "softmax", "--submission", sys.argv[1], "--no-cache", "-f", "json",
+            "-o", sys.argv[2]]
+runpy.run_module("nlpdojo_autograder.cli.grade", run_name="__main__")
+"""
+
+
+def one(python: str, submission: Path, out: Path) -> dict[str, float]:
+    started = time.perf_counter()
+    done = subprocess.run([python, "-c", PROBE, str(submission), str(out)],
+                          capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    cpu = [float(line.split()[1]) for line in done.stderr.splitlines()
+           if line.startswith("GRADER_CPU")]
+    report = json.loads(out.read_text())
+    if not cpu or report["score"] != report["max_score"]:
+        raise SystemExit(f"{python}: grade did not give full marks: {done.stderr[-2000:]}")
+    checks = sum(c["duration_s"] for e in report["exercises"] for c in e["checks"])
+    return {"wall": wall, "grader_cpu": cpu[-1], "checks": checks}
+
+
+def summary(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--baseline-python", default=None)
+    args = parser.parse_args()
+    pythons = {"this tree": sys.executable}
+    if args.baseline_python:
+        pythons["baseline"] = args.baseline_python
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in pythons}
+    with tempfile.TemporaryDirectory() as tmp:
+        submission = Path(tmp) / "sub"
+        shutil.copytree(ROOT / "solutions" / "word_vectors", submission / "word_vectors",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for _ in range(args.repeat):
+            for name, python in pythons.items():
+                runs[name].append(one(python, submission, Path(tmp) / "out.json"))
+    print(f"`grade softmax` on a copy of the reference, NumPy, {args.repeat} interleaved runs, "
+          "medians [min-max], seconds")
+    print(f"machine: {machine()}\n")
+    print("| grader | wall clock | grader process CPU | checks |")
+    print("|---|---|---|---|")
+    for name, rows in runs.items():
+        print(f"| {name} | {summary([r['wall'] for r in rows])} | "
+              f"{summary([r['grader_cpu'] for r in rows])} | "
+              f"{summary([r['checks'] for r in rows])} |")
+    if "baseline" in runs:
+        for key in ("wall", "grader_cpu"):
+            new = statistics.median(r[key] for r in runs["this tree"])
+            old = statistics.median(r[key] for r in runs["baseline"])
+            print(f"\nratio this tree / baseline, {key}: {new / old:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
