@@ -567,10 +567,12 @@ def _reference_names(reference: ReferenceCode | None,
     names: dict[str, list[str]] = {}
     for module_name in sorted({m for pairs in qf.values() for m, _ in pairs}):
         path = reference.source_path(module_name)
+        if path is None:
+            continue  # no such module: it shows up in its own checks
         try:
-            names[module_name] = public_functions(path.read_text())  # type: ignore[union-attr]
-        except (AttributeError, OSError, SyntaxError, ValueError):
-            continue  # no such module, or a broken one: it shows up in its own checks
+            names[module_name] = public_functions(path.read_text())
+        except (OSError, SyntaxError, ValueError):
+            continue  # a broken module: it shows up in its own checks too
     return names
 
 
