@@ -12,6 +12,10 @@
 #   stubs     the generated stubs of the last two topics (0 points)
 #   train     dojo train tagger and lm --model rnn: numpy/cpu against torch/cuda
 #   word2vec  bench/word2vec_vs_gensim.py at 1,024 and 8,192 pairs a batch
+#   lm        the language-model table's rows still to train (bench/lm_neural_results.py on
+#             torch:cuda), one process each, side by side on the GPU (under MPS where the image
+#             has it), each stopped after LM_MINUTES (default 5.5) of training: results and
+#             logs merged into OUT/lm-gpu.json and OUT/lm-gpu.log (only the data sets named)
 # A lent machine with torch but nothing of ours and no network: prepare here, in the checkout
 # (an ignored folder, carried): the wheels of nlpdojo and of what the image lacks, bubblewrap
 # and the data sets (~19 MB; the image has numpy, torch, pluggy, typer, scipy, pytest...):
@@ -30,7 +34,7 @@ set -u
 cd "$(dirname "$0")/.."
 out=${1:-/tmp/nlpdojo-gpu}; mkdir -p "$out"; shift || true
 scratch=$(mktemp -d)  # the copies graded as submissions
-stages=${*:-tests hog grade stubs train word2vec}
+stages=${*:-tests hog grade stubs train word2vec}  # lm only when named
 timed() {  # NAME LIMIT_S COMMAND...: run it, keep its output, print its exit code and seconds
   local name=$1 limit=$2; shift 2; local start; start=$(date +%s.%N)
   timeout "$limit" "$@" > "$out/$name.txt" 2>&1
@@ -88,4 +92,44 @@ if wants word2vec; then
   timed word2vec 600 python3 bench/word2vec_vs_gensim.py --backends numpy,torch:cuda --rounds 1
   timed word2vec-8192 600 python3 bench/word2vec_vs_gensim.py --backends torch:cuda \
     --batch-size 8192 --rounds 1
+fi
+if wants lm; then
+  if command -v nvidia-cuda-mps-control >/dev/null 2>&1; then
+    export CUDA_MPS_PIPE_DIRECTORY=$scratch/mps CUDA_MPS_LOG_DIRECTORY=$scratch/mps
+    mkdir -p "$scratch/mps" && nvidia-cuda-mps-control -d && echo "MPS: on"
+  else
+    echo "MPS: not in this image; the processes share the GPU by time slices"
+  fi
+  runs=${LM_RUNS:-pang-lee-reviews:gru brown:window brown:rnn brown:lstm brown:gru \
+brown:lstm-2layer brown:lstm-residual brown:lstm-highway}
+  for run in $runs; do
+    corpus=${run%%:*} model=${run#*:}
+    OMP_NUM_THREADS=1 timeout "${LM_LIMIT:-540}" python3 bench/lm_neural_results.py \
+      --corpora "$corpus" --models "$model" --backend torch --device "${LM_DEVICE:-cuda}" \
+      --max-epochs 8 --max-minutes "${LM_MINUTES:-5.5}" --valid-streams 20 \
+      --results "$scratch/lm-$corpus-$model.json" --checkpoints "$scratch/lm-checkpoints" \
+      ${LM_ARGS:-} > "$scratch/lm-$corpus-$model.log" 2>&1 &
+  done
+  wait
+  command -v nvidia-cuda-mps-control >/dev/null 2>&1 && echo quit | nvidia-cuda-mps-control
+  # one file of results (a run killed before its test score keeps its epochs' history, from
+  # its checkpoint) and one of logs: the lent machine sends back only a few files
+  python3 - "$scratch" "$out/lm-gpu.json" <<'PY'
+import json, sys
+from pathlib import Path
+scratch, merged = Path(sys.argv[1]), {}
+for path in sorted(scratch.glob("lm-*.json")):
+    for corpus, models in json.loads(path.read_text()).items():
+        merged.setdefault(corpus, {}).update(models)
+for path in sorted((scratch / "lm-checkpoints").glob("*.json")):
+    corpus, _, model = path.stem.partition("-") if not path.stem.startswith("pang-lee") \
+        else ("pang-lee-reviews", "", path.stem.removeprefix("pang-lee-reviews-"))
+    if model not in merged.get(corpus, {}):
+        merged.setdefault(corpus, {})[model] = {"unfinished": json.loads(path.read_text())}
+Path(sys.argv[2]).write_text(json.dumps(merged, indent=1) + "\n")
+print({c: {m: round(r["test"], 1) if "test" in r else "unfinished" for m, r in ms.items()}
+       for c, ms in merged.items()})
+PY
+  tail -n 4 "$scratch"/lm-*.log > "$out/lm-gpu.log" 2>&1
+  for f in "$scratch"/lm-*.log; do echo "== $f"; cat "$f"; done >> "$out/lm-gpu.log"
 fi

@@ -1,7 +1,8 @@
-"""Test perplexity of the neural language models of topic ``language_models`` (the fixed-window
-LM and the RNN LM, reference solutions on the NumPy backend, float32), trained in full on both
-LM corpora under the count models' conventions, for the n-gram vs RNN table of
-docs/results.md (CS224n lecture 6; Mikolov 2012, table 4.1).
+"""Test perplexity of the neural language models of topics ``language_models`` (the
+fixed-window LM and the RNN LM) and ``rnn_variants`` (the gated LMs): reference solutions,
+float32, on the NumPy backend or (``--backend torch --device cuda``) on a GPU, trained in full
+on the LM corpora under the count models' conventions, for the n-gram vs neural table of
+docs/results.md (CS224n lectures 6-7; Mikolov 2012, table 4.1).
 
 The same sentences, vocabulary and predicted tokens as :mod:`bench.lm_results`: words seen
 twice or more in the training split (the rest ``<UNK>``), one ``</s>`` after every sentence,
@@ -29,6 +30,8 @@ stopped run goes on with ``--resume`` from where it was.
     python bench/lm_neural_results.py --corpora sotu --models rnn --max-minutes 60 --resume
     python bench/lm_neural_results.py --models rnn --set hidden=512 --set dropout=0.5
     python bench/lm_neural_results.py --corpora sotu --models lstm,gru --resume
+    python bench/lm_neural_results.py --corpora brown --models lstm --backend torch \
+        --device cuda --results /tmp/brown-lstm.json     # one model a process, side by side
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from array_api_compat import array_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -81,7 +85,8 @@ def clipped(base: type, max_norm: float) -> type:
 
     class Clipped(base):
         def step(self) -> None:
-            norm = math.sqrt(sum(float(np.sum(np.square(p.grad))) for p in self.params))
+            xp = array_namespace(self.params[0].grad)  # the backend's arrays, any device
+            norm = math.sqrt(sum(float(xp.sum(p.grad * p.grad)) for p in self.params))
             if norm > max_norm:
                 for p in self.params:
                     p.grad = p.grad * (max_norm / norm)
@@ -218,15 +223,22 @@ class Trainer:
             optimizer=self.optimizer_name, lr=lr, epochs=1, batch_size=s["batch_size"],
             seed=self.seed + index, on_step=on_step)
 
-    def score(self, split: str) -> float:
+    def score(self, split: str, streams: int = 1) -> float:
         if self.name in ("rnn", *GATED):
             # one stream (batch 1), led by </s> and padded to whole windows, so that every
-            # token of the split is predicted once, as by the count models
+            # token of the split is predicted once, as by the count models; or the split cut
+            # into ``streams`` pieces scored side by side (a GPU's batch), each led by the
+            # token before it, its state starting at zero (a little context lost per piece)
             ids, eos, bptt = self.ids[split], int(self.ids["train"][-1]), 50
-            padded = np.concatenate([[eos], ids, np.zeros((-len(ids)) % bptt, np.int64)])
-            log_probs = self.lm_training.rnn_log_probs(self.backend, self.model, padded,
-                                                       batch_size=1, bptt=bptt)
-            return perplexity(log_probs[:len(ids)])
+            piece = -(-len(ids) // streams)  # tokens a stream predicts, S
+            piece += (-piece) % bptt  # whole windows
+            flat = np.concatenate([ids, np.zeros(piece * streams - len(ids), np.int64)])
+            before = np.concatenate([[eos], flat])[np.arange(streams) * piece]  # (B,)
+            rows = np.concatenate([before[:, None], flat.reshape(streams, piece)], axis=1)
+            log_probs = self.lm_training.rnn_log_probs(  # (K·B·T,), K·T = S
+                self.backend, self.model, rows.reshape(-1), batch_size=streams, bptt=bptt)
+            in_order = log_probs.reshape(-1, streams, bptt).transpose(1, 0, 2).reshape(-1)
+            return perplexity(in_order[:len(ids)])
         return perplexity(self.lm_training.window_log_probs(self.backend, self.model,
                                                             self.ids[split], pad=self.pad))
 
@@ -246,11 +258,14 @@ def parse_setting(text: str) -> tuple[str, object]:
 
 def train(corpus: str, name: str, *, max_epochs: int, max_minutes: float,
           overrides: dict | None = None, checkpoints: Path | None = None,
-          resume: bool = False) -> dict:
+          resume: bool = False, backend_name: str = "numpy", device: str = "cpu",
+          smoke: int | None = None, valid_streams: int = 1) -> dict:
     from nlpdojo.selection import load_backend
 
     ids, vocab_size = streams(corpus)
-    backend = load_backend("numpy", "cpu", "float32")
+    if smoke:  # a quick try of the script: the first tokens of each split only
+        ids = {split: stream[:smoke] for split, stream in ids.items()}
+    backend = load_backend(backend_name, device, "float32")
     settings = dict(SETTINGS[name]) | dict(overrides or {})
     trainer = Trainer(backend, name, ids, vocab_size, settings)
     lr, best, best_state, history = settings["lr"], math.inf, None, []
@@ -281,7 +296,7 @@ def train(corpus: str, name: str, *, max_epochs: int, max_minutes: float,
         fresh = trainer.optimizer is None  # a new run, a resumed one, or after a restore
         losses = trainer.epoch(lr, epoch, on_step)
         seconds = time.perf_counter() - t0
-        valid = trainer.score("valid") if np.all(np.isfinite(losses)) else math.inf
+        valid = trainer.score("valid", valid_streams) if np.all(np.isfinite(losses)) else math.inf
         history.append({"epoch": epoch, "lr": lr, "valid": valid, "seconds": round(seconds, 1),
                         "train_loss": float(np.mean(losses[-100:])),
                         "optimizer": "new" if fresh else "kept"})
@@ -310,7 +325,8 @@ def train(corpus: str, name: str, *, max_epochs: int, max_minutes: float,
     print(f"{corpus} {name}: test ppl {test:.2f} (valid {best:.2f})", flush=True)
     return {"label": LABELS[name], "test": test, "valid": best, "settings": settings,
             "epochs": len(history), "history": history, "vocab": vocab_size,
-            "train_tokens": tokens,
+            "train_tokens": tokens, "backend": f"{backend_name}:{device}",
+            "valid_streams": valid_streams,
             "minutes": round(sum(h["seconds"] for h in history) / 60, 1)}
 
 
@@ -330,20 +346,37 @@ def main() -> None:
                         help="where the best weights and the history go after every epoch")
     parser.add_argument("--resume", action="store_true",
                         help="go on from the checkpoint of the same corpus, model and settings")
+    parser.add_argument("--backend", default="numpy",
+                        help="the backend the reference trains on (numpy; torch for a GPU)")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda with --backend torch")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="the JSON the results are merged into")
+    parser.add_argument("--smoke", type=int, metavar="TOKENS",
+                        help="a try of the script: only the first TOKENS of each split")
+    parser.add_argument("--valid-streams", type=int, default=1, metavar="B",
+                        help="score the valid split as B streams side by side (a GPU's batch; "
+                             "the test split is always one stream)")
     args = parser.parse_args()
+    results = args.results
     for corpus in args.corpora.split(","):
         for name in args.models.split(","):
             result = train(corpus, name, max_epochs=args.max_epochs,
                            max_minutes=args.max_minutes, overrides=dict(args.set),
-                           checkpoints=args.checkpoints, resume=args.resume)
+                           checkpoints=args.checkpoints, resume=args.resume,
+                           backend_name=args.backend, device=args.device,
+                           smoke=args.smoke, valid_streams=args.valid_streams)
             result["machine"] = machine()
+            if args.device.startswith("cuda"):
+                import torch
+
+                result["machine"] += f", GPU {torch.cuda.get_device_name(args.device)}"
             result["date"] = time.strftime("%Y-%m-%d")
             # read again just before writing: runs of other corpora may share the file
-            found = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+            found = json.loads(results.read_text()) if results.exists() else {}
             found.setdefault(corpus, {})[name] = result
-            RESULTS.parent.mkdir(parents=True, exist_ok=True)
-            RESULTS.write_text(json.dumps(found, indent=1) + "\n")  # after every model
-    print(f"wrote {RESULTS}; `python bench/lm_results.py --write-docs` puts it in the table")
+            results.parent.mkdir(parents=True, exist_ok=True)
+            results.write_text(json.dumps(found, indent=1) + "\n")  # after every model
+    print(f"wrote {results}; `python bench/lm_results.py --write-docs` puts it in the table")
 
 
 if __name__ == "__main__":

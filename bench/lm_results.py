@@ -1,6 +1,7 @@
-"""Test perplexity of every count language model of topic ``language_models`` on both LM corpora
-(the State of the Union addresses ``sotu`` and the movie reviews ``pang-lee-reviews``), as in
-the course's n-gram vs RNN table; writes the "Language models" section of docs/results.md.
+"""Test perplexity of every count language model of topic ``language_models`` on the three LM
+corpora (the State of the Union addresses ``sotu``, the movie reviews ``pang-lee-reviews`` and
+the Brown corpus ``brown``), as in the course's n-gram vs RNN table; writes the "Language
+models" section of docs/results.md.
 
 Each model trains on the whole train split (words seen twice or more, the rest ``<UNK>``;
 n − 1 ``<s>`` and one ``</s>`` per sentence, ``</s>`` predicted, ``<s>`` never), its one
@@ -47,6 +48,10 @@ ONE_CORPUS = ("2-layer LSTM LM", "2-layer LSTM LM, residual", "2-layer LSTM LM, 
 COMPARED = ("rnn", "lstm", "gru")
 #: the gated LMs' target (the rnn_variants issue): at least this much below the best count model
 GATED, GATED_TARGET = ("lstm", "gru"), 0.10
+#: the deep LSTMs, compared with the one-layer LSTM at equal epochs
+DEEP = ("lstm-2layer", "lstm-residual", "lstm-highway")
+#: Bengio et al. 2003, table 1 (Brown): test perplexity of the best neural model and n-gram
+BENGIO_NEURAL, BENGIO_NGRAM = 252, 312
 NEURAL = ROOT / "bench" / "results" / "lm_neural.json"
 NEURAL_COMMAND = "python bench/lm_neural_results.py"
 BEGIN, END = "<!-- language_models results: begin -->", "<!-- language_models results: end -->"
@@ -157,10 +162,50 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
                              f"{_progress(run['history'])}")
                 line += "."
             lines.append(f"\n{line}")
+    lines += _bengio_line(results, neural) + _depth_line(neural)
     lines += ["", NOTE, *_neural_notes(neural), "",
               "For scale, on Penn Treebank: Kneser-Ney 5-gram 141.2, RNN LM 124.7 "
               "(Mikolov 2012, table 4.1).", END]
     return "\n".join(lines) + "\n"
+
+
+def _bengio_line(results: dict[str, tuple[dict, dict]], neural: dict) -> list[str]:
+    """Brown's literature anchor (the rnn_variants issue: the gated LMs' relative gap to the
+    best count model at least Bengio et al.'s): their best neural model, an MLP over 5 words,
+    252 against 312 for their best n-gram (a class-based back-off trigram), test perplexity,
+    JMLR 3:1137-1155, 2003, table 1; the paper's "24 %" is (312 − 252) / 252."""
+    if "brown" not in results or not any(m in neural.get("brown", {}) for m in GATED):
+        return []
+    rows = results["brown"][0]
+    best_label = min(rows, key=lambda label: rows[label][3])
+    best = rows[best_label][3]
+    theirs = 1 - BENGIO_NEURAL / BENGIO_NGRAM
+    gaps = [f"the {run['label']} {100 * (1 - run['test'] / best):.1f} %"
+            for name in GATED if (run := neural["brown"].get(name))]
+    return [f"\n`brown`: relative gap to the best count model ({best_label}, {best:.1f}): "
+            f"{', '.join(gaps)}; Bengio et al. (2003, table 1) measured {100 * theirs:.1f} % on "
+            f"their split of the same corpus ({BENGIO_NEURAL} for their best neural model "
+            f"against {BENGIO_NGRAM} for their best n-gram; the paper's \"24 %\" counts the "
+            f"difference against the neural model's perplexity). Their vocabulary (16,383 "
+            "words, rare ones merged) and ours (words seen twice) differ, so the perplexities "
+            "are not comparable, only the gaps."]
+
+
+def _depth_line(neural: dict) -> list[str]:
+    """The deep LSTMs against the one-layer LSTM at the epochs all of them ran (the issue's
+    "equal hidden size and epochs"): valid perplexity from each run's history."""
+    out = []
+    for corpus, runs in neural.items():
+        deep = [name for name in DEEP if name in runs]
+        if not deep or "lstm" not in runs:
+            continue
+        names = ["lstm", *deep]
+        epochs = min(len(runs[name]["history"]) for name in names)
+        cells = ", ".join(f"{runs[name]['label']} {runs[name]['history'][epochs - 1]['valid']:.1f}"
+                          for name in names)
+        out.append(f"\n`{corpus}`, one LSTM layer against two at the same hidden size, valid "
+                   f"perplexity after {_epochs(epochs)} (the fewest any of them ran): {cells}.")
+    return out
 
 
 def _epochs(n: int) -> str:
@@ -199,14 +244,18 @@ def _neural_notes(neural: dict) -> list[str]:
     runs = [(c, r) for c, models in neural.items() for r in models.values()]
     if not runs:
         return []
-    lines = ["", f"Neural rows: `{NEURAL_COMMAND}` (reference solutions, NumPy backend, float32, "
-             "one stream per split, so the same tokens are predicted; the learning rate is "
-             "halved when valid perplexity stops improving by 1 %; the epoch with the best "
-             "valid perplexity is scored on test):"]
+    lines = ["", f"Neural rows: `{NEURAL_COMMAND}` (reference solutions, float32, on the NumPy "
+             "backend unless a row names `torch:cuda`; the test split is scored as one "
+             "stream, so the same tokens are predicted as by the count models; the learning "
+             "rate is halved when valid perplexity stops improving by 1 %; the epoch with the "
+             "best valid perplexity is scored on test). The `torch:cuda` rows ran side by side, "
+             "one process each, on one GPU (`bash bench/gpu.sh OUT lm`), their valid split "
+             "scored as 20 streams (a GPU's batch; each stream starts from a zero state):"]
     for corpus, r in runs:
         s = ", ".join(f"{k} {v}" for k, v in r["settings"].items())
+        on = f"{r['backend']}; " if r.get("backend", "numpy:cpu") != "numpy:cpu" else ""
         lines.append(f"- {corpus}, {r['label']}: {s}; {_epochs(r['epochs'])} in "
-                     f"{r['minutes']} min ({r['date']}; {r['machine']}){_restarts(r)}.")
+                     f"{r['minutes']} min ({r['date']}; {on}{r['machine']}){_restarts(r)}.")
     return lines
 
 
