@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-seeds test-full venv data verify release bench results clean lint sandbox browser
+.PHONY: demo test test-seeds venv data verify release clean lint sandbox browser
 
 $(STAMP): pyproject.toml setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
