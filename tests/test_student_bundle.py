@@ -53,7 +53,9 @@ def bundle(tmp_path_factory) -> Path:
         [sys.executable, "-c", "from nlpdojo.cli.app import main; main()", "release",
          "--solutions", str(REPO / "solutions"), "--output", str(REPO / "exercises"),
          "--student-bundle", str(dest)],
-        cwd=REPO, env=_base_env(), capture_output=True, text=True, check=False, timeout=300)
+        # a hang guard: the build recomputes every topic's fixtures, ~3 minutes alone on 2
+        # cores and past 5 beside other suites
+        cwd=REPO, env=_base_env(), capture_output=True, text=True, check=False, timeout=1200)
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
     assert f"student bundle {dest}" in proc.stdout
     return dest

@@ -421,6 +421,8 @@ def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
     details: dict[str, Any] = {"seed": check.seed(options.inputs if fresh else options.seed)}
     if check.budget:
         details["budget"] = check.budget
+    if outcome.call_backs:
+        details["call_backs"] = outcome.call_backs
     if outcome.status != "ok":
         if outcome.traceback:
             details["traceback"] = outcome.traceback

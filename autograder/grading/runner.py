@@ -73,6 +73,9 @@ class Outcome:
     duration_s: float = 0.0
     output: str = ""
     traceback: str = ""
+    #: calls the student's code made into swapped-in reference code (0 where none, or where
+    #: the subject is the reference itself): ``dojo verify`` holds the check's limit to them
+    call_backs: int = 0
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -372,6 +375,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
                 output = subject.tail(index)
         outcome.duration_s = time.perf_counter() - started
         outcome.output = output
+        if isinstance(subject, RemoteSubject):  # counted once end() has answered the last
+            outcome.call_backs = subject.call_backs[index]
         return outcome
     raise AssertionError("unreachable")
 

@@ -8,7 +8,10 @@ For every registered exercise whose solutions are installed:
    there is one, CUDA);
 3. a copy of the solutions, graded as a submission is, scores full marks: the *baseline*,
    which also records which units of the solutions' code (functions, methods) each check
-   runs (:mod:`nlpdojo_autograder.runtime.executed`);
+   runs (:mod:`nlpdojo_autograder.runtime.executed`), and counts each check's call-backs
+   into swapped-in reference code: its time limit must cover them at
+   :data:`~nlpdojo_autograder.runtime.callbacks.CALLBACK_BUDGET_S` each, so that a right
+   answer cannot time out on a busy grading machine;
 4. every planted bug (``Exercise.planted_bugs``) costs points on its question; points lost on
    other questions are reported too (the swap-in of reference code should prevent them), and
    with ``strict=True`` (``dojo verify --strict``) they fail the bug's step.
@@ -52,6 +55,7 @@ from nlpdojo_autograder.grading.results import CheckResult
 from nlpdojo_autograder.grading.runner import Limits
 from nlpdojo_autograder.release.changes import changed_units
 from nlpdojo_autograder.release.consistency import bug_problem, suggest, validate
+from nlpdojo_autograder.runtime.callbacks import CALLBACK_BUDGET_S
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
 
 
@@ -187,12 +191,40 @@ def verify_baseline(exercise: Exercise, work: Path, options: GradeOptions, *,
     if lost:
         return Step(exercise.name, BASELINE_STEP, False, "; ".join(
             f"{c.id}: {c.status} {c.message[:160]}" for c in lost)), None
+    short = _limits_short_of_call_backs(exercise, result.checks, options.limits)
+    if short:
+        return Step(exercise.name, BASELINE_STEP, False, "; ".join(short)), None
     known = sum(1 for c in result.checks if executed.get(c.id) is not None)
+    most = max(result.checks, key=lambda c: c.details.get("call_backs", 0), default=None)
+    busiest = (f"; the most call-backs, {most.details['call_backs']:,} in {most.id}"
+               if most is not None and most.details.get("call_backs") else "")
     return (Step(exercise.name, BASELINE_STEP, True,
                  f"full marks, {result.score:g}/{result.max_score:g}; the code each check "
-                 f"runs recorded for {known} of {len(result.checks)} checks"),
+                 f"runs recorded for {known} of {len(result.checks)} checks{busiest}"),
             Baseline({c.id: c for c in result.checks}, executed,
                      Course(topic).import_runs_code()))
+
+
+def _limits_short_of_call_backs(exercise: Exercise, checks: list[CheckResult],
+                                limits: Limits) -> list[str]:
+    """The checks whose time limit would not cover their call-backs into swapped-in reference
+    code at :data:`~.callbacks.CALLBACK_BUDGET_S` each: on a busy grading machine they would
+    time out on a right answer. The count follows from the code and the check's sizes, barely
+    from the drawn inputs (a kink measured again: residual_block's largest, 2,528-2,535 at
+    input seeds 1-3 against a limit of 3,000), so the solutions' count is a right answer's; the
+    planted-bug tests hold it at every seed they draw."""
+    short = []
+    for result in checks:
+        n = result.details.get("call_backs", 0)
+        limit = exercise.check(result.id).timeout_s * limits.timeout_scale
+        if n * CALLBACK_BUDGET_S > limit:
+            short.append(
+                f"{result.id}: {n:,} call-backs into swapped-in reference code need "
+                f"{n * CALLBACK_BUDGET_S:.1f} s at {1000 * CALLBACK_BUDGET_S:g} ms each (what "
+                f"one may cost on a busy machine), over its limit of {limit:g} s; raise the "
+                "check's timeout_s, or let it call back less (a sequence check unrolls over "
+                "stand-in cells and calls back once per call, not per step)")
+    return short
 
 
 def _reusable(bug: PlantedBug, baseline: Baseline | None, changed: set[str] | None,

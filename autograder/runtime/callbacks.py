@@ -33,6 +33,14 @@ from nlpdojo_autograder.runtime.probes import stand_in_class
 
 QuestionFunctions = dict[str, list[tuple[str, str | None]]]
 
+#: what one call-back may cost before a check's time limit is at risk. Each is a round trip
+#: from the worker through the grader to the reference process and back; measured on 2 cores:
+#: 1.1 ms at a load of 6, 3.8 ms at 7 beside other gradings, 7 ms at 8 (when the grader still
+#: answered them itself). ``dojo verify``'s baseline fails a check whose call-backs at this
+#: cost exceed its limit (a verdict must not depend on how busy the grading machine is), which
+#: holds its limits up to a load of about 15
+CALLBACK_BUDGET_S = 0.010
+
 
 @dataclass(frozen=True)
 class SwapScope:

@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -426,6 +427,9 @@ class RemoteSubject:
         #: time without end (the credit is 0 until that first start)
         self.credit = 0.0
         self.current: int | None = None
+        #: call-backs into swapped-in reference code, by check index (``current``): what a
+        #: check's time limit must cover (``callbacks.CALLBACK_BUDGET_S`` each)
+        self.call_backs: Counter[int | None] = Counter()
         self.workdir = ""
         self._starts = 0
         #: with ``settings.executed``: ``(file, unit)`` of the code the current check ran, as
@@ -684,6 +688,7 @@ class RemoteSubject:
         """Answer the worker's call into a swapped-in reference: refused unless this check
         swapped it in and the arguments are data (and the method's own layer), else run by
         the reference process. The worker waits for this reply, so one always goes back."""
+        self.call_backs[self.current] += 1
         why = self.scope.refusal(request)
         if why is None and self.reference is None:
             why = "no reference solutions are installed here"

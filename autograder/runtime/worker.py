@@ -390,6 +390,15 @@ def _flush_all() -> None:
             pass
 
 
+#: the plugin hooks a worker or reference process never calls. No exercises or trainers:
+#: their checks, metrics and training plans are the grader's (a worker answers a question),
+#: and a course's topic modules are not even imported. No data sets or report formats: the
+#: grader sends every input, and reports are written on its side; leaving them out spares
+#: every worker start their registration (`bench/worker_startup.py`)
+LEFT_OUT_HOOKS = ("register_exercises", "register_trainers", "register_datasets",
+                  "register_reporters", plugins.BRING_HOOK)
+
+
 def main(read_fd: int, write_fd: int, scratch: str) -> int:
     _die_with_parent()
 
@@ -400,10 +409,7 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     reference = _load_reference(spec) if spec.get("role") == "reference" else None
     _drop_privileges(spec.get("uid"))
 
-    # no exercises here: their checks and metrics are the grader's (one answers a question);
-    # a course's topic modules are not even imported
-    registry = plugins.build_without(("register_exercises", "register_trainers",
-                                      plugins.BRING_HOOK))
+    registry = plugins.build_without(LEFT_OUT_HOOKS)
     worker: Worker | ReferenceWorker
     if reference is not None:
         worker = ReferenceWorker(channel, spec, Path(scratch), reference)

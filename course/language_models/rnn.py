@@ -46,8 +46,8 @@ LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce"
 #: the model-level checks (the RNN LM, the window LM, the sentence encoder) call their
 #: swapped-in layers back from the worker at every point their gradient evidence needs, each a
 #: round trip to the sandboxed reference process; a limit covers a check's call-backs at 10 ms
-#: each (tests/grading/test_callback_budget.py). The RNN's own checks run over the grader's
-#: stand-in cells (sequence_checks) and call nothing back
+#: each (`dojo verify`'s baseline holds every limit to it). The RNN's own checks run over the
+#: grader's stand-in cells (sequence_checks) and call nothing back
 SEQUENCE_TIMEOUT_S = 150.0
 
 

@@ -143,9 +143,17 @@ def _frequency_collect(ctx: Context) -> dict[str, np.ndarray]:
 CHI2_ALPHA = 1e-9
 
 
-def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
+def _chi_square(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    """Pearson's statistic of counts ``observed`` against ``expected`` (cells with expected
+    counts > 0) and the limit it must stay under: the chi-square distribution's upper
+    ``CHI2_ALPHA`` quantile at cells − 1 degrees of freedom."""
     from scipy.stats import chi2
 
+    stat = float(np.sum((observed - expected) ** 2 / expected))
+    return stat, float(chi2.isf(CHI2_ALPHA, len(expected) - 1))
+
+
+def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
     lines = []
     for name in sorted({k.split("|")[0] for k in actual}):
         obs = np.asarray(actual[f"{name}|observed"], np.float64)
@@ -167,8 +175,7 @@ def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:
                            "least the k-th largest (ties at the border all kept), not the k "
                            "indices argsort or argpartition pick")
         cells = exp > 0
-        stat = float(np.sum((obs[cells] - exp[cells]) ** 2 / exp[cells]))
-        limit = float(chi2.isf(CHI2_ALPHA, int(cells.sum()) - 1))
+        stat, limit = _chi_square(obs[cells], exp[cells])
         worst = int(np.argmax(np.abs(obs - exp)))
         if stat > limit:
             return Verdict(False, f"{name}: your {DRAWS} draws do not follow softmax(scores / T) "
@@ -188,8 +195,6 @@ def _rank_fit(scores: np.ndarray, draws: np.ndarray, temperature: float,
     chi-square test of those counts, ranks expected fewer than 5 times pooled into one).
     Draws that are always the argmax, one fixed word, or uniform over the kept words fail it.
     Returns what is wrong, or "" where they fit."""
-    from scipy.stats import chi2
-
     order = np.argsort(-scores, axis=1, kind="stable")  # (B, V) words by rank
     ranked = np.take_along_axis(exact_tempered(scores, temperature, top_k), order, axis=1)
     expected = ranked.sum(axis=0)  # (V,) draws of each rank expected over the rows
@@ -201,8 +206,7 @@ def _rank_fit(scores: np.ndarray, draws: np.ndarray, temperature: float,
     keep = cells_exp > 0
     if keep.sum() < 2:  # one rank carries everything (top-k = 1): nothing to fit
         return ""
-    stat = float(np.sum((cells_obs[keep] - cells_exp[keep]) ** 2 / cells_exp[keep]))
-    limit = float(chi2.isf(CHI2_ALPHA, int(keep.sum()) - 1))
+    stat, limit = _chi_square(cells_obs[keep], cells_exp[keep])
     if stat <= limit:
         return ""
     worst = int(np.argmax(np.abs(observed - expected)))

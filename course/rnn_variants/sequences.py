@@ -24,7 +24,8 @@ RECURRENT = "..library.recurrent"
 DEEP = "..library.deep_rnn"
 B, T, D, H = 3, 5, 4, 5
 #: the wrappers' sizes: smaller, since their layers are the reference's, swapped in, and each
-#: of their calls is a call-back to the reference process (tests/grading/test_callback_budget.py)
+#: of their calls is a call-back to the reference process (a limit must cover them:
+#: `dojo verify`'s baseline, runtime.callbacks.CALLBACK_BUDGET_S)
 BW, TW, DW, HW = 2, 3, 2, 2
 #: (B, T, D, H) by the state a check's cells carry: every size varies between a question's
 #: checks, so that none can be taken as fixed (an attacker's cells with H = 5 written in kept

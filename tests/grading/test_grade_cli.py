@@ -31,6 +31,18 @@ def test_solutions_exit_zero_and_json_report(toy, tmp_path):
     assert metric["value"] is not None and metric["threshold"] is not None
 
 
+def test_a_report_counts_each_checks_call_backs_into_swapped_in_reference_code(
+        toy, make_submission, tmp_path):
+    """quadratic's checks swap the reference's scale in, so a submission's code calls it
+    back; scale's own checks call nothing back and carry no count."""
+    out = tmp_path / "r.json"
+    result = grade("toy", "--submission", str(make_submission()), "-f", "json", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    checks = {c["id"]: c for c in json.loads(out.read_text())["exercises"][0]["checks"]}
+    assert checks["quadratic.values"]["details"]["call_backs"] > 0
+    assert "call_backs" not in checks["scale.values"]["details"]
+
+
 def test_stubs_exit_one_and_fail_under(toy, make_submission):
     folder = make_submission(stub=True)
     result = grade("toy", "--submission", str(folder / ""))

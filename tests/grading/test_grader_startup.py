@@ -65,3 +65,24 @@ def test_the_workers_font_list_is_found_without_importing_matplotlib(tmp_path):
     built = Path(done.stdout.strip().splitlines()[-1])
     assert built.parent == empty and built.name.startswith("fontlist-v"), done.stdout
     assert json.loads(built.read_text())  # matplotlib's own list, not empty
+
+
+def test_a_worker_registers_backends_and_layers_but_no_data_sets_reports_or_exercises():
+    """A worker and a reference process build the registry without the hooks the grader's
+    side answers (``worker.LEFT_OUT_HOOKS``): the backends and modules graded code builds on
+    are there; data sets, report formats, exercises and trainers are not, nor the modules
+    that would register them."""
+    code = ("import json\n"
+            "from nlpdojo import plugins\n"
+            "from nlpdojo_autograder.runtime.worker import LEFT_OUT_HOOKS\n"
+            "registry = plugins.build_without(LEFT_OUT_HOOKS)\n"
+            "kinds = ('backend', 'module', 'loss', 'optimizer', 'dataset', 'reporter',\n"
+            "         'exercise', 'trainer')\n"
+            "print(json.dumps({k: len(registry.entries(k)) for k in kinds}))\n")
+    done = subprocess.run([sys.executable, "-c", code + "\nimport sys\n"
+                           "print(json.dumps(sorted(sys.modules)))"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    counts, loaded = (json.loads(line) for line in done.stdout.strip().splitlines()[-2:])
+    assert counts["backend"] > 0 and counts["module"] > 0, counts  # numpy, torch, strict...
+    assert all(counts[k] == 0 for k in ("dataset", "reporter", "exercise", "trainer")), counts
+    assert not {"rich", "nlpdojo_datasets.sotu", "nlpdojo_reports.table"} & set(loaded)

@@ -68,7 +68,9 @@ def test_cross_sentence_ngrams_fail_with_the_cause_named(tmp_path):
         tmp_path, "ngrams",
         "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
         "return np.ascontiguousarray(windows, dtype=np.int64)")
-    checks, _ = _grade(folder)
+    checks, _ = _grade(folder, questions=frozenset(
+        {"language_models.ngram_counts", "language_models.perplexity",
+         "language_models.add_delta"}))
     assert checks["ngram_counts.values"].score == 0
     assert "such a window spans two sentences" in checks["ngram_counts.values"].message
     assert "has shape" not in checks["ngram_counts.values"].message
@@ -98,12 +100,16 @@ def test_every_planted_bug_is_caught_on_its_question_alone():
         exercise.planted_bugs)
 
 
-def test_a_sampler_that_multiplies_by_the_temperature_fails_only_sampling(tmp_path):
+def test_a_sampler_that_multiplies_by_the_temperature_fails_all_of_samplings_checks(tmp_path):
+    """Each of the three checks of ``sampling`` catches it and says how. That nothing else
+    fails with it is the proof of the planted bug "temperature applied as a multiplication" in
+    ``dojo verify --strict`` (the seeded planted-bug tests), so only ``sampling`` is graded."""
     folder = _with_edit(tmp_path, "sampling", "z = scores / temperature",
-                        "z = scores * temperature", library=True)  # nothing else may fail
-    checks, _ = _grade(folder)
+                        "z = scores * temperature", library=True)
+    checks, _ = _grade(folder, questions=frozenset({"language_models.sampling"}))
     failed = {k for k, c in checks.items() if not c.passed}
     assert failed == {"sampling.values", "sampling.frequencies", "sampling.greedy"}
+    assert {k.split(".")[0] for k in checks} == {"sampling"}
     assert "Divide the scores by T" in checks["sampling.frequencies"].message
     assert "argmax" in checks["sampling.greedy"].message
 

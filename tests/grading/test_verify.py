@@ -3,6 +3,7 @@ planted bugs caught (and, with ``--strict``, costing points on their own questio
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from typer.testing import CliRunner
@@ -20,6 +21,32 @@ def test_verify_passes_and_reports_every_step(toy):
                      "planted bug scale adds", "planted bug gradient doubled"]
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
     assert steps[5].detail.startswith("caught by quadratic.values:")  # the first to catch it
+
+
+def test_the_baseline_counts_the_call_backs_each_check_makes(toy):
+    """quadratic's checks swap the reference's scale in and call it back; the baseline says
+    the largest count and passes: the toy's limits cover them at the budget."""
+    steps = {s.name: s for s in verify([toy], backends=[], stubs=False)}
+    baseline = steps[BASELINE_STEP]
+    assert baseline.ok, baseline.detail
+    assert re.search(r"the most call-backs, [\d,]+ in quadratic\.\w+", baseline.detail), \
+        baseline.detail
+
+
+def test_the_baseline_fails_a_check_whose_limit_would_not_cover_its_call_backs(
+        toy, monkeypatch):
+    """At a made-up 100 s a call-back, no limit of the toy covers one: the baseline step fails
+    naming the check, its count and what to do, and no planted bug is graded against it."""
+    from nlpdojo_autograder.release import verify as verify_module
+
+    monkeypatch.setattr(verify_module, "CALLBACK_BUDGET_S", 100.0)
+    steps = {s.name: s for s in verify([toy], backends=[], stubs=False)}
+    baseline = steps[BASELINE_STEP]
+    assert not baseline.ok
+    assert re.search(r"quadratic\.values: [\d,]+ call-backs into swapped-in reference code "
+                     r"need [\d.]+ s at 100000 ms each", baseline.detail), baseline.detail
+    assert "raise the check's timeout_s" in baseline.detail
+    assert "scale." not in baseline.detail  # scale's checks call nothing back
 
 
 def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):

@@ -123,3 +123,49 @@ def test_the_committed_results_hold_the_language_model_section():
         assert f"| {label} | " in section
     for label in script.PENDING:
         assert f"| {label} | " in section
+
+
+def _run(label: str, test: float, valid: list[float], **extra) -> dict:
+    return {"label": label, "test": test, "valid": min(valid), "epochs": len(valid),
+            "history": [{"epoch": i, "valid": v} for i, v in enumerate(valid, 1)], **extra}
+
+
+def test_brown_is_set_against_bengio_et_al_by_the_gap_to_the_best_count_model():
+    """Brown's gated LMs: their relative gap to the best count model beside Bengio et al.'s
+    (252 against 312: 19.2 %), not their perplexities (other vocabularies)."""
+    script = _script()
+    rows = {label: ("d", 0.9, 220.0, 200.0 + i) for i, (label, _, _) in
+            enumerate(script.MODELS)}
+    results = {"brown": (rows, {})}
+    neural = {"brown": {"lstm": _run("LSTM LM", 150.0, [170.0]),
+                        "gru": _run("GRU LM", 180.0, [190.0])}}
+    (line,) = script._bengio_line(results, neural)
+    assert "relative gap to the best count model (unigram, add-δ, 200.0): the LSTM LM " \
+        "25.0 %, the GRU LM 10.0 %; Bengio et al. (2003, table 1) measured 19.2 %" in line
+    assert script._bengio_line({"sotu": (rows, {})}, neural) == []  # Brown only
+    assert script._bengio_line(results, {"brown": {"rnn": _run("RNN LM", 150.0, [1.0])}}) == []
+
+
+def test_the_deep_lstms_are_compared_with_one_layer_at_the_epochs_all_of_them_ran():
+    script = _script()
+    neural = {"brown": {"lstm": _run("LSTM LM", 140.0, [222.0, 177.6, 166.3, 164.5, 160.0]),
+                        "lstm-2layer": _run("2-layer LSTM LM", 202.0, [400.6, 249.7, 219.4]),
+                        "lstm-residual": _run("2-layer LSTM LM, residual", 138.0,
+                                              [217.6, 172.8, 159.7, 157.5])},
+              "sotu": {"lstm": _run("LSTM LM", 75.7, [80.6])}}
+    (line,) = script._depth_line(neural)  # sotu has no deep run: no line
+    assert line.strip() == (
+        "`brown`, one LSTM layer against two at the same hidden size, valid perplexity after "
+        "3 epochs (the fewest any of them ran): LSTM LM 166.3, 2-layer LSTM LM 219.4, "
+        "2-layer LSTM LM, residual 159.7.")
+
+
+def test_rows_trained_on_a_gpu_name_the_backend():
+    script = _script()
+    run = _run("GRU LM", 132.2, [139.4], settings={"hidden": 256}, minutes=5.3,
+               date="2026-11-26", machine="m, GPU NVIDIA H100", backend="torch:cuda")
+    cpu = _run("RNN LM", 149.6, [157.8], settings={"hidden": 256}, minutes=125.9,
+               date="2026-11-23", machine="AMD EPYC")
+    notes = "\n".join(script._neural_notes({"pang-lee-reviews": {"gru": run, "rnn": cpu}}))
+    assert "GRU LM: hidden 256; 1 epoch in 5.3 min (2026-11-26; torch:cuda; m, GPU" in notes
+    assert "RNN LM: hidden 256; 1 epoch in 125.9 min (2026-11-23; AMD EPYC)" in notes
