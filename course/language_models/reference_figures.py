@@ -49,6 +49,8 @@ REFERENCE: dict[str, dict[tuple[Any, ...], tuple[float, float, str]]] = {
         ("ngram", 2, "kneser-ney"): (208.5, 225.9, "bigram, Kneser-Ney, d = 0.9"),
         ("ngram", 3, "kneser-ney"): (199.3, 215.1, "trigram, Kneser-Ney, d = 0.9"),
         ("ngram", 4, "kneser-ney"): (200.6, 216.4, "4-gram, Kneser-Ney, d = 0.9"),
+        ("window",): (164.5, 182.3, "fixed-window neural LM, 8 epochs"),
+        ("rnn",): (168.9, 189.6, "RNN LM, 8 epochs"),
     },
 }
 

@@ -61,5 +61,7 @@ def test_a_run_finds_its_row_on_its_split():
         {"model": "rnn", "corpus": "pang-lee-reviews", "heldout": "test"})
     assert "reach 199.3 on brown's test split" in reference_line(
         {**run, "corpus": "brown", "heldout": "test"})
-    assert reference_line({"model": "rnn", "corpus": "brown", "heldout": "test"}) == ""  # no row
+    assert "reach 168.9 on brown's test split (RNN LM, 8 epochs" in reference_line(
+        {"model": "rnn", "corpus": "brown", "heldout": "test"})
+    assert reference_line({"model": "lstm", "corpus": "brown", "heldout": "test"}) == ""  # none
     assert reference_line({**run, "order": 5, "heldout": "test"}) == ""
