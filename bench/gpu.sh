@@ -121,9 +121,10 @@ scratch, merged = Path(sys.argv[1]), {}
 for path in sorted(scratch.glob("lm-*.json")):
     for corpus, models in json.loads(path.read_text()).items():
         merged.setdefault(corpus, {}).update(models)
-for path in sorted((scratch / "lm-checkpoints").glob("*.json")):
-    corpus, _, model = path.stem.partition("-") if not path.stem.startswith("pang-lee") \
-        else ("pang-lee-reviews", "", path.stem.removeprefix("pang-lee-reviews-"))
+for path in sorted((scratch / "lm-checkpoints").glob("*.json")):  # <corpus>-<model>.json
+    corpus = next(c for c in ("sotu", "pang-lee-reviews", "brown")
+                  if path.stem.startswith(f"{c}-"))
+    model = path.stem.removeprefix(f"{corpus}-")
     if model not in merged.get(corpus, {}):
         merged.setdefault(corpus, {})[model] = {"unfinished": json.loads(path.read_text())}
 Path(sys.argv[2]).write_text(json.dumps(merged, indent=1) + "\n")

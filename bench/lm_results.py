@@ -138,8 +138,7 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
                          "not measured" if label in ONE_CORPUS else "not yet measured")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     for corpus, (rows, _) in results.items():
-        best_label = min(rows, key=lambda label: rows[label][3])
-        best = rows[best_label][3]
+        best_label, best = _best_count_model(rows)
         runs = neural.get(corpus, {})
         for name in COMPARED:
             run = runs.get(name)
@@ -169,6 +168,12 @@ def section(results: dict[str, tuple[dict, dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _best_count_model(rows: dict[str, tuple]) -> tuple[str, float]:
+    """The count model of lowest test perplexity on a corpus: its label and that perplexity."""
+    label = min(rows, key=lambda name: rows[name][3])
+    return label, rows[label][3]
+
+
 def _bengio_line(results: dict[str, tuple[dict, dict]], neural: dict) -> list[str]:
     """Brown's literature anchor (the rnn_variants issue: the gated LMs' relative gap to the
     best count model at least Bengio et al.'s): their best neural model, an MLP over 5 words,
@@ -176,9 +181,7 @@ def _bengio_line(results: dict[str, tuple[dict, dict]], neural: dict) -> list[st
     JMLR 3:1137-1155, 2003, table 1; the paper's "24 %" is (312 − 252) / 252."""
     if "brown" not in results or not any(m in neural.get("brown", {}) for m in GATED):
         return []
-    rows = results["brown"][0]
-    best_label = min(rows, key=lambda label: rows[label][3])
-    best = rows[best_label][3]
+    best_label, best = _best_count_model(results["brown"][0])
     theirs = 1 - BENGIO_NEURAL / BENGIO_NGRAM
     gaps = [f"the {run['label']} {100 * (1 - run['test'] / best):.1f} %"
             for name in GATED if (run := neural["brown"].get(name))]
