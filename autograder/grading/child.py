@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
@@ -82,18 +84,43 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def end_with_parent() -> None:
+def end_with_parent(poll_s: float = 0.5) -> None:
     """In a child of :func:`run_child`: stop, cleaning up as on Ctrl-C, when the process that
     waits for it dies (a Dask worker killed, a pool's ``grade`` interrupted), instead of
-    grading on as an orphan. Nothing where the environment does not name a parent."""
+    grading on as an orphan. Nothing where the environment does not name a parent.
+
+    Two ways lead to the same stop, SIGTERM raised as ``SystemExit`` in the main thread: the
+    kernel's parent-death signal (at once), and a watchdog thread that sees the parent change
+    (within ``poll_s``) and sends SIGTERM to the main thread itself. The watchdog covers what
+    the kernel's signal cannot: a process-directed signal may go to another thread (BLAS and
+    torch start their own), and then a main thread blocked in a system call (waiting for a
+    worker) sleeps on; SIGTERM is also unblocked, in case the mask the child inherited from
+    whoever started it blocks it."""
     parent = os.environ.pop(PARENT_ENV, None)
     if parent is None:
         return
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     signal.signal(signal.SIGTERM, _stop)
     on_parent_death(signal.SIGTERM)
     if str(os.getppid()) != parent:  # it died before the request was made
         _stop(signal.SIGTERM, None)
+    main = threading.main_thread().ident or threading.get_ident()
+
+    def watch() -> None:
+        while str(os.getppid()) == parent:
+            time.sleep(poll_s)
+        signal.pthread_kill(main, signal.SIGTERM)
+
+    threading.Thread(target=watch, name="nlpdojo-end-with-parent", daemon=True).start()
 
 
 def _stop(signum: int, frame: object) -> None:
+    """Stop once: a second SIGTERM (the kernel's and the watchdog's) does not interrupt the
+    clean-up the first one started (a handler, not SIG_IGN, which programs started during
+    the clean-up would inherit)."""
+    signal.signal(signal.SIGTERM, _stopping)
     raise SystemExit(128 + signum)
+
+
+def _stopping(signum: int, frame: object) -> None:
+    """SIGTERM while stopping: nothing more to do."""

@@ -71,20 +71,28 @@ def test_huge_messages_are_capped_in_every_cohort_report(toy, make_submission, t
     assert "characters cut" in (out / "bob" / "result.json").read_text()
 
 
-# a child of run_child: says its pid, then waits inside a temporary folder of its own
+# a child of run_child: says its pid, then waits inside a temporary folder of its own;
+# argv[2] "lost": the kernel's parent-death signal is taken back (as if it went to another
+# thread of a process blocked in a system call), so that only the watchdog can stop it
 _CHILD = """
 import os, sys, tempfile, time
 from nlpdojo_autograder.grading.child import end_with_parent
-end_with_parent()
+from nlpdojo_autograder.runtime.lifetime import on_parent_death
+end_with_parent(poll_s=0.1)
+if sys.argv[2] == "lost":
+    on_parent_death(0)
 with tempfile.TemporaryDirectory(prefix="nlpdojo-child-", dir=sys.argv[1]):
     print(os.getpid(), flush=True)
     time.sleep(120)
 """
-# the process that waits for it (a Dask worker, a pool's grade): killed once the child runs
+# the process that waits for it (a Dask worker, a pool's grade): killed once the child runs;
+# argv[4] "blocked": it starts the child with SIGTERM blocked (a mask the child inherits)
 _PARENT = """
 import os, signal, subprocess, sys
 from nlpdojo_autograder.grading.child import PARENT_ENV
-child = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]],
+if sys.argv[4] == "blocked":
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2], sys.argv[3]],
                          env={**os.environ, PARENT_ENV: str(os.getpid())},
                          stdout=subprocess.PIPE, text=True)
 print(child.stdout.readline().strip(), flush=True)
@@ -100,15 +108,32 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
+def _described(pid: int) -> str:
+    """What /proc says of a process that should have stopped: its command, state, parent,
+    threads and signal masks (for a failure to say why)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:200]
+        fields = [line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if line.startswith(("State", "PPid", "Threads", "Sig", "ShdPnd"))]
+    except OSError as exc:
+        return f"gone ({exc})"
+    return f"{command.decode(errors='replace')}; " + "; ".join(fields)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 @pytest.mark.timeout(120)
-def test_a_cohort_child_whose_parent_dies_cleans_up_and_stops(tmp_path):
-    parent = subprocess.Popen([sys.executable, "-c", _PARENT, _CHILD, str(tmp_path)],
+@pytest.mark.parametrize("case", ["signal", "lost", "blocked"])
+def test_a_cohort_child_whose_parent_dies_cleans_up_and_stops(tmp_path, case):
+    """By the kernel's parent-death signal; by the watchdog where that signal is lost; and
+    with SIGTERM blocked by the process that started it."""
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, _CHILD, str(tmp_path),
+                               "lost" if case == "lost" else "kept",
+                               "blocked" if case == "blocked" else "open"],
                               stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
     parent.wait(timeout=60)
     deadline = time.monotonic() + 60
     while _running(child) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _running(child), "the child graded on as an orphan"
+    assert not _running(child), f"the child graded on as an orphan: {_described(child)}"
     assert not list(tmp_path.glob("nlpdojo-child-*")), "the orphan left its temporary folder"
