@@ -17,7 +17,7 @@ from nlpdojo_autograder.authoring import (
     Question,
     bug,
     layer_checks,
-    stable_call,
+    run_layer,
     value_check,
     with_hint,
 )
@@ -69,20 +69,14 @@ def _at_kinks(ctx: Context, cls: str, kinks: tuple[float, ...], kwargs: dict) ->
     the same question on every draw)."""
     x = np.array([[*kinks, -2.5, 0.5, 3.0, -0.25]])[:, :len(_KINK_GRAD)]  # (1, n)
     grad = np.array([_KINK_GRAD[:x.shape[1]]])
-    ran = ctx.probe("layer_run")(ctx.function(ACT, cls), (ctx.backend,), kwargs, {},
-                                 [[ctx.asarray(x)]], [ctx.asarray(grad)], names=("x",))
-    return {"output": ctx.to_numpy(ran["outputs"][0], f"{cls}.forward's output"),
-            "dL/dx": ctx.to_numpy(ran["input_grads"][0], f"{cls}.backward's gradient")}
+    return run_layer(ctx, ACT, cls, (ctx.backend,), x, grad, kwargs=kwargs)
 
 
 def _sigmoid_stability(ctx: Context):
     """σ of ±800: e^(800) overflows to inf unless the formula avoids it."""
     x = np.array([[-800.0, -30.0, 0.0, 30.0, 800.0]])
     # with overflow raised: 1 / (1 + e^800) is a finite 0 after an inf on the way
-    out = stable_call(ctx, ctx.probe("layer_run"), [
-        ctx.function(ACT, "Sigmoid"), (ctx.backend,), {}, {}, [[ctx.asarray(x)]],
-        [ctx.asarray(np.ones_like(x))]])
-    y = ctx.to_numpy(out["outputs"][0], "Sigmoid's output")
+    y = run_layer(ctx, ACT, "Sigmoid", (ctx.backend,), x, np.ones_like(x), stable=True)["output"]
     if not np.all(np.isfinite(y)):
         raise CheckFailure(f"sigmoid of {x.tolist()[0]} gave {y.tolist()[0]}: e^(-z) overflows "
                            "for large negative z; use e^z / (1 + e^z) there (the same value)")

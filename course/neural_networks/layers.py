@@ -19,6 +19,7 @@ from nlpdojo_autograder.authoring import (
     integers,
     layer_checks,
     property_check,
+    run_layer,
 )
 from nlpdojo_course.neural_networks.common import LIB
 
@@ -119,23 +120,21 @@ def _dropout(ctx: Context) -> LayerCase:
 
 
 def _dropout_run(ctx: Context):  # an input of 2.0 everywhere, an upstream gradient of 1
-    run = ctx.probe("layer_run")(ctx.function(LAYERS, "Dropout"), (ctx.backend, P_DROP),
-                                 {"seed": 1}, {}, [[ctx.asarray(np.full((200, 100), 2.0))]],
-                                 [ctx.asarray(np.ones((200, 100)))])
-    return {"y": ctx.to_numpy(run["outputs"][0], "Dropout's output"),
-            "g": ctx.to_numpy(run["input_grads"][0], "Dropout's input gradient")}
+    return run_layer(ctx, LAYERS, "Dropout", (ctx.backend, P_DROP), np.full((200, 100), 2.0),
+                     np.ones((200, 100)), kwargs={"seed": 1})
 
 
 KEPT = 2.0 / (1 - P_DROP)
 SCALING = [
-    Property("drops units with probability p", lambda o: abs(np.mean(o["y"] == 0) - P_DROP)
-             <= 0.03, lambda o: f"with p = {P_DROP} a fraction {np.mean(o['y'] == 0):.3f} of "
-             "the units was zeroed; each unit should be dropped with probability p"),
-    Property("keeps the mean", lambda o: np.allclose(o["y"][o["y"] != 0], KEPT),
+    Property("drops units with probability p",
+             lambda o: abs(np.mean(o["output"] == 0) - P_DROP) <= 0.03,
+             lambda o: f"with p = {P_DROP} a fraction {np.mean(o['output'] == 0):.3f} of the "
+             "units was zeroed; each unit should be dropped with probability p"),
+    Property("keeps the mean", lambda o: np.allclose(o["output"][o["output"] != 0], KEPT),
              f"kept units of an input 2.0 should come out as {KEPT:.4g}: inverted dropout "
              "divides them by 1 - p, so the expected output equals the input and eval mode "
              "needs nothing"),
-    Property("backward reuses the mask", lambda o: np.allclose(2 * o["g"], o["y"]),
+    Property("backward reuses the mask", lambda o: np.allclose(2 * o["dL/dx"], o["output"]),
              "the input gradient is not the same mask (and scale) as the forward pass: "
              "backward must reuse the mask of its call")]
 
