@@ -104,6 +104,17 @@ def register_trainers(register: Register) -> None:
 
 
 @hookspec
+def register_model_kinds(register: Register) -> None:
+    """Add model kinds to another plugin's training command: ``register(name, kind,
+    trainer="lm")`` makes ``dojo train lm --model NAME`` (and ``dojo sample`` of its
+    checkpoints) train ``kind``, a ``ModelKind`` of the training kit
+    (``nlpdojo_autograder.training``) or its ``"module:attribute"``, imported only when used.
+    A later topic adds its models to an earlier topic's command this way, importing nothing of
+    it; a kind's name is unique among all the commands' kinds.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands or command groups to the ``dojo`` typer app ``cli``.
 

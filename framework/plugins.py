@@ -39,6 +39,7 @@ _HOOK_KINDS = {
     "register_exercises": "exercise",
     "register_reporters": "reporter",
     "register_trainers": "trainer",
+    "register_model_kinds": "model_kind",
 }
 
 #: the hook by which a plugin brings modules of its own (not a registry kind)

@@ -38,6 +38,7 @@ KINDS = (
     "exercise",
     "reporter",
     "trainer",
+    "model_kind",
 )
 
 

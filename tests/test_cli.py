@@ -134,8 +134,13 @@ def test_plugins_json_lists_the_builtins_and_what_they_registered():
     # each topic folder is a plugin the course brings, registering its own exercise
     assert rows["course.word_vectors"]["registered"] == {"exercise": ["word_vectors"],
                                                           "trainer": ["word2vec"]}
-    assert rows["course.language_models"]["registered"] == {"exercise": ["language_models"],
-                                                             "trainer": ["lm", "neural-lm"]}
+    assert rows["course.language_models"]["registered"] == {
+        "exercise": ["language_models"], "trainer": ["lm", "neural-lm", "polarity"]}
+    # later topics add their models to its commands (register_model_kinds), no command
+    assert rows["course.rnn_variants"]["registered"] == {
+        "exercise": ["rnn_variants"], "model_kind": ["lstm", "gru", "bilstm"]}
+    assert rows["course.cnn_text"]["registered"] == {"exercise": ["cnn_text"],
+                                                      "model_kind": ["cnn"]}
     assert "register_commands" in rows["course.language_models"]["hooks"]  # dojo sample
     assert rows["course.neural_networks"]["registered"] == {"exercise": ["neural_networks"],
                                                              "trainer": ["tagger"]}

@@ -390,13 +390,13 @@ def _flush_all() -> None:
             pass
 
 
-#: the plugin hooks a worker or reference process never calls. No exercises or trainers:
-#: their checks, metrics and training plans are the grader's (a worker answers a question),
-#: and a course's topic modules are not even imported. No data sets or report formats: the
-#: grader sends every input, and reports are written on its side; leaving them out spares
-#: every worker start their registration (`bench/worker_startup.py`)
-LEFT_OUT_HOOKS = ("register_exercises", "register_trainers", "register_datasets",
-                  "register_reporters", plugins.BRING_HOOK)
+#: the plugin hooks a worker or reference process never calls. No exercises, trainers or
+#: their model kinds: their checks, metrics and training plans are the grader's (a worker
+#: answers a question), and a course's topic modules are not even imported. No data sets or
+#: report formats: the grader sends every input, and reports are written on its side; leaving
+#: them out spares every worker start their registration (`bench/worker_startup.py`)
+LEFT_OUT_HOOKS = ("register_exercises", "register_trainers", "register_model_kinds",
+                  "register_datasets", "register_reporters", plugins.BRING_HOOK)
 
 
 def main(read_fd: int, write_fd: int, scratch: str) -> int:

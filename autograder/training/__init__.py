@@ -18,7 +18,9 @@ model: the kit"):
   folder, :func:`output_path`, :func:`input_path`; :func:`check_output`) and the errors
   (:class:`TrainError`) (:mod:`.train`);
   model kinds and their options, the run driver (:mod:`.commands`); one checkpoint format
-  (:mod:`.checkpoint`); text generation from any language model (:mod:`.generate`).
+  (:mod:`.checkpoint`); text generation from any language model (:mod:`.generate`); neural
+  language models, each three functions of its topic (:mod:`.neural_lm`); sentence
+  classifiers on MR, each its topic's given module (:mod:`.polarity`).
 """
 
 from nlpdojo_autograder.training.checkpoint import (
@@ -51,6 +53,7 @@ from nlpdojo_autograder.training.evaluate import (
     unigram_perplexity,
 )
 from nlpdojo_autograder.training.generate import TrainedLM, add_sample_command, generate
+from nlpdojo_autograder.training.neural_lm import NeuralLM, neural_lm_kind
 from nlpdojo_autograder.training.plans import (
     TRAINED,
     classifier_plan,
@@ -58,6 +61,7 @@ from nlpdojo_autograder.training.plans import (
     measured,
     mr_polarity_plan,
 )
+from nlpdojo_autograder.training.polarity import PolarityClassifier, polarity_kind
 from nlpdojo_autograder.training.prepare import (
     EOS,
     SENTENCE_END,
@@ -104,15 +108,17 @@ from nlpdojo_autograder.training.trained import (
 )
 
 __all__ = [
-    "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END", "TRAINED",
-    "UNK", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind", "ModelRegistry", "Run",
-    "SentenceData", "TokenStreams", "TopicCode", "TrainError", "TrainedLM", "TrainingPlan",
-    "accuracy", "accuracy_metric", "add_sample_command", "audit", "check_finite", "check_output",
-    "classifier_plan", "generate", "heldout_rng", "initial_parameters", "input_path", "is_float64",
-    "labelled_sentences", "language_model_plan", "load_parameters", "majority_share", "measured",
-    "most_frequent_label_accuracy", "output_path", "outputs_root", "pad_rows", "perplexity",
-    "perplexity_metric", "mr_polarity_plan", "read_checkpoint", "read_meta", "require_datasets",
-    "restore", "resume_epoch", "run_epochs", "run_training", "sample_indices", "save_checkpoint",
+    "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
+    "TRAINED", "UNK", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",
+    "ModelRegistry", "NeuralLM", "PolarityClassifier", "Run", "SentenceData", "TokenStreams",
+    "TopicCode", "TrainError", "TrainedLM", "TrainingPlan", "accuracy", "accuracy_metric",
+    "add_sample_command", "audit", "check_finite", "check_output", "classifier_plan",
+    "generate", "heldout_rng", "initial_parameters", "input_path", "is_float64",
+    "labelled_sentences", "language_model_plan", "load_parameters", "majority_share",
+    "measured", "most_frequent_label_accuracy", "mr_polarity_plan", "neural_lm_kind",
+    "output_path", "outputs_root", "pad_rows", "perplexity", "perplexity_metric",
+    "polarity_kind", "read_checkpoint", "read_meta", "require_datasets", "restore",
+    "resume_epoch", "run_epochs", "run_training", "sample_indices", "save_checkpoint",
     "save_training", "say", "sentence_matrices", "sentence_tokens", "shown_output",
     "solutions_installed", "stream_targets", "stretch", "take", "token_ids", "token_streams",
     "train_and_measure", "training_seed", "unigram_perplexity", "vocabulary",

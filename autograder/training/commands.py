@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo.cli.common import console
+from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.training.checkpoint import CheckpointFiles, read_meta, save_training
 from nlpdojo_autograder.training.train import (
     CodeChoice,
@@ -93,6 +94,13 @@ class ModelKind:
     corpora: tuple[str, ...] | None = None
     #: checks of the resolved options, run before any data are read (raise TrainError)
     validate: Callable[[dict[str, Any]], None] | None = None
+    #: the topic whose folder holds ``modules`` (``None``: the registry's): a kind another
+    #: topic adds to another topic's command (a later lecture's LM in ``dojo train lm``)
+    topic: str | None = None
+
+    def code(self, registry_topic: str) -> TopicCode:
+        """Where the code it runs lives: its topic's folder (or the reference's package)."""
+        return TopicCode(self.topic or registry_topic, self.modules)
 
 
 @dataclass
@@ -115,11 +123,34 @@ class ModelRegistry:
     after: str = ""
     example: str = ""
 
+    @property
+    def trainer(self) -> str:
+        """The trainer's name (``lm`` of ``dojo train lm``), under which other plugins add
+        kinds (the ``register_model_kinds`` hook)."""
+        return self.command.split()[-1]
+
+    def added(self) -> dict[str, ModelKind | str]:
+        """The kinds other plugins added to this command (``register_model_kinds``); one
+        named as a kind of the command's own is an error naming its plugin."""
+        found = {}
+        for entry in get_registry().entries("model_kind"):
+            if entry.meta.get("trainer") != self.trainer:
+                continue
+            if entry.name in self.kinds:
+                raise TrainError(f"plugin {entry.plugin!r} adds a model {entry.name!r} to "
+                                 f"`{self.command}`, which has one of that name: rename it")
+            found[entry.name] = entry.obj
+        return found
+
+    def every(self) -> dict[str, ModelKind | str]:
+        """Its own kinds and those added by other plugins."""
+        return {**self.kinds, **self.added()}
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self.kinds)
+        return iter(self.every())
 
     def __contains__(self, name: object) -> bool:
-        return name in self.kinds
+        return name in self.every()
 
     @property
     def files(self) -> CheckpointFiles:
@@ -128,17 +159,19 @@ class ModelRegistry:
 
     def register(self, name: str, kind: ModelKind | str) -> None:
         """Add a ``--model`` choice (a :class:`ModelKind` or its "module:attribute"); a name
-        registered twice is an error."""
+        registered twice is an error (one another plugin added is caught by :meth:`added`:
+        this runs while plugins register)."""
         if name in self.kinds:
             raise ValueError(f"{self.noun} {name!r} is registered twice")
         self.kinds[name] = kind
 
     def get(self, name: str) -> ModelKind:
         """The kind called ``name``; an unknown name lists the kinds."""
-        if name not in self.kinds:
-            raise TrainError(f"unknown model {name!r}; available: {', '.join(sorted(self))} "
+        every = self.every()
+        if name not in every:
+            raise TrainError(f"unknown model {name!r}; available: {', '.join(sorted(every))} "
                              f"({self.command} --model NAME)")
-        found = self.kinds[name]
+        found = every[name]
         if isinstance(found, str):
             module, attr = found.split(":")
             found = getattr(importlib.import_module(module), attr)
@@ -179,7 +212,7 @@ def run_training(registry: ModelRegistry, model: str, *, output: Path, code: Pat
     kind = registry.get(model)  # an unknown model fails before anything else
     options = registry.resolve(kind, given)
     corpus = options.pop("corpus")
-    chosen = TopicCode(registry.topic, kind.modules).choose(code, solutions)
+    chosen = kind.code(registry.topic).choose(code, solutions)
     if kind.corpora is not None and corpus not in kind.corpora:
         noun = registry.noun.replace(" ", "-")
         raise TrainError(f"corpus {corpus!r} is not a {noun} corpus; choose one of "

@@ -31,6 +31,7 @@ from nlpdojo.cli.common import report_errors
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.training.commands import ModelKind, ModelRegistry, say
 from nlpdojo_autograder.training.train import (
+    CodeChoice,
     TopicCode,
     TrainError,
     input_path,
@@ -108,6 +109,16 @@ def find_kind(name: str, checkpoint: Path, own: ModelRegistry
                      f"({own.command} --model NAME))")
 
 
+def _sampler(code: TopicCode, folder: Path | None, solutions: bool) -> CodeChoice:
+    """The sampler's topic code where ``--code`` names another topic's folder: that folder's
+    sibling (``exercises/<model's topic>`` → ``exercises/<command's topic>``) or the folder that
+    holds both."""
+    if folder is not None and not code.is_folder(folder) and not code.is_folder(
+            folder / code.topic) and code.is_folder(folder.parent / code.topic):
+        folder = folder.parent
+    return code.choose(folder, solutions)
+
+
 def sample(checkpoint: Path, own: ModelRegistry, *, code: Path | None, solutions: bool,
            sentences: int, max_words: int, temperature: float, top_k: int | None,
            prompt: str, seed: int) -> None:
@@ -115,20 +126,31 @@ def sample(checkpoint: Path, own: ModelRegistry, *, code: Path | None, solutions
     meta = own.read_meta(checkpoint)  # a missing or foreign file fails first
     name = str(meta["model"])
     registry, kind = find_kind(name, checkpoint, own)
-    chosen = TopicCode(registry.topic, (*kind.modules, "sampling.py")).choose(code, solutions)
+    if kind.topic in (None, registry.topic):
+        chosen = TopicCode(registry.topic, (*kind.modules, "sampling.py")).choose(code, solutions)
+        sampler = chosen
+    else:  # the model is another topic's; the sampler still the registry topic's sampling.py
+        chosen = kind.code(registry.topic).choose(code, solutions)
+        sampler = _sampler(TopicCode(registry.topic, ("sampling.py",)), code, solutions)
     model = kind.load(checkpoint, chosen)
     if not callable(getattr(model, "next_scores", None)) or not hasattr(model, "begin"):
         raise TrainError(f"{checkpoint}: the {name} model cannot generate text (it scores no "
                          "next word)")
-    sampling = chosen.load("sampling")
+    sampling = sampler.load("sampling")
+
+    def sample_next(*args: Any, **kwargs: Any) -> Any:
+        with sampler.stubs():  # an untouched sampler stub names its own topic
+            return sampling.sample_next(*args, **kwargs)
+
     with chosen.stubs():
-        lines = generate(model, sampling.sample_next, sentences=sentences, max_words=max_words,
+        lines = generate(model, sample_next, sentences=sentences, max_words=max_words,
                          temperature=temperature, top_k=top_k, seed=seed,
                          prompt=prompt.lower().split() or None)
     what = ", ".join(f"{k} {meta[k]}" for k in ("model", "smoothing", "order", "context",
                                                 "hidden", "corpus") if k in meta)
     say(f"{checkpoint} ({what}); T = {temperature}, top-k = {top_k or 'all'}, seed {seed}; "
-        f"sampled by {chosen.whose}")
+        f"sampled by {chosen.whose}"
+        + ("" if sampler is chosen else f" (the sampler: {sampler.whose})"))
     if not lines:
         raise TrainError("nothing was generated")
     for words in lines:

@@ -29,3 +29,13 @@ TOPIC = Topic(name="cnn_text",
 @hookimpl
 def register_exercises(register):
     register(TOPIC.name, TOPIC.exercise())
+
+
+@hookimpl
+def register_model_kinds(register):
+    """No command of its own: its sentence CNN joins ``dojo train polarity`` (``--model
+    cnn``)."""
+    from nlpdojo_course.cnn_text.models import KINDS
+
+    for (trainer, name), kind in KINDS.items():
+        register(name, kind, trainer=trainer)

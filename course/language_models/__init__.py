@@ -5,7 +5,8 @@ The topic's plugin: its questions (one declaration each, by lecture section: :mo
 :mod:`.smoothing`, :mod:`.sampling`, :mod:`.rnn`, :mod:`.window_lm`, :mod:`.encoder`), the
 grader's training budgets of the neural LMs (:mod:`.measure`), ``dojo train lm``
 (:mod:`.trainer`, with the models of :mod:`.ngram_models` and :mod:`.neural_models`), the
-deprecated ``dojo train neural-lm`` (:mod:`.trainer_neural_lm`), the corpora as sentences
+deprecated ``dojo train neural-lm`` (:mod:`.trainer_neural_lm`), ``dojo train polarity``
+(:mod:`.polarity`, the sentence classifiers on MR), the corpora as sentences
 (:mod:`.data`), and the fixtures of its public checks (``fixtures/``). The data preparation,
 the run driver, the checkpoints, ``dojo sample`` and the metric plans are the training kit's
 (:mod:`nlpdojo_autograder.training`).
@@ -36,10 +37,11 @@ def register_exercises(register):
 
 @hookimpl
 def register_trainers(register):
-    from nlpdojo_course.language_models import trainer, trainer_neural_lm
+    from nlpdojo_course.language_models import polarity, trainer, trainer_neural_lm
 
     register(trainer.TRAINER.name, trainer.TRAINER)
     register(trainer_neural_lm.TRAINER.name, trainer_neural_lm.TRAINER)
+    register(polarity.TRAINER.name, polarity.TRAINER)
 
 
 @hookimpl

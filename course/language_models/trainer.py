@@ -86,8 +86,10 @@ def train_lm(model: str, **given: Any) -> None:
 
 def lm(
     model: Annotated[str, typer.Option(
-        help="The model: ngram (counts), window (fixed-window neural LM) or rnn (RNN LM); "
-             "options marked ngram: or neural: apply to those models only.")] = "ngram",
+        help="The model: ngram (counts), window (fixed-window neural LM), rnn (RNN LM), or "
+             "one a later topic adds (an unknown --model lists them all); options marked "
+             "ngram: or neural: apply to those models only (neural: to every neural LM).")
+    ] = "ngram",
     corpus: Annotated[str, typer.Option(
         help="Corpus: sotu, pang-lee-reviews or brown (neural: any running-text data "
              "set).")] = "sotu",

@@ -3,7 +3,8 @@ and GRU cells, bidirectional and stacked RNNs, the LSTM language model. Its ques
 declaration each by lecture section: :mod:`.clipping` (gradient clipping), :mod:`.cells` (the
 gated cells of the course library), :mod:`.vanishing` (vanishing gradients, measured),
 :mod:`.sequences` (cells over sequences), :mod:`.language_model` (the LSTM LM),
-:mod:`.classifier` (the BiLSTM sentence classifier). The reference
+:mod:`.classifier` (the BiLSTM sentence classifier); :mod:`.models` adds its LSTM and GRU LMs
+to ``dojo train lm`` and its classifier to ``dojo train polarity``. The reference
 is ``solutions/rnn_variants/`` and the library files
 ``solutions/library/{clipping,gated,recurrent,deep_rnn,scoring}.py``."""
 
@@ -29,3 +30,13 @@ TOPIC = Topic(name="rnn_variants",
 @hookimpl
 def register_exercises(register):
     register(TOPIC.name, TOPIC.exercise())
+
+
+@hookimpl
+def register_model_kinds(register):
+    """No command of its own: its gated LMs join ``dojo train lm`` (``--model lstm|gru``), its
+    classifier ``dojo train polarity`` (``--model bilstm``)."""
+    from nlpdojo_course.rnn_variants.models import KINDS
+
+    for (trainer, name), kind in KINDS.items():
+        register(name, kind, trainer=trainer)

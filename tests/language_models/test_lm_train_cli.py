@@ -21,7 +21,8 @@ from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.training import ModelKind
 from nlpdojo_autograder.training import TokenStreams as LMData
 from nlpdojo_autograder.training import commands as kit_commands
-from nlpdojo_course.language_models import neural_models as neural
+from nlpdojo_autograder.training import neural_lm as neural
+from nlpdojo_course.language_models import neural_models
 from nlpdojo_course.language_models import trainer as lm_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,7 +158,8 @@ def test_the_progress_bar_counts_every_step(corpus, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--model", "lstm"], "unknown model 'lstm'; available: ngram, rnn, window"),
+    (["--model", "transformer"],
+     "unknown model 'transformer'; available: gru, lstm, ngram, rnn, window"),
     (["--model", "rnn", "--order", "3"], "--order does not apply to --model rnn (it is for "
                                          "--model ngram)"),
     (["--model", "ngram", "--hidden", "8", "--bptt", "4"],
@@ -261,7 +263,7 @@ def test_the_rnn_carries_its_state_as_one_long_forward_pass(corpus, tmp_path):
     out = tmp_path / "lm.npz"
     assert train("--solutions", "--model", "rnn", "--output", str(out), *SMALL).exit_code == 0
     code = CodeChoice(TopicCode("language_models", ("rnn_lm.py",)), None)
-    stepwise, whole = neural.RNN.load(out, code), neural.RNN.load(out, code)
+    stepwise, whole = neural_models.RNN.load(out, code), neural_models.RNN.load(out, code)
     history = np.random.default_rng(0).integers(0, 21, (3, 9))
     for t in range(1, 9):
         scores = stepwise.next_scores(history[:, :t])  # (3, V)
@@ -269,13 +271,13 @@ def test_the_rnn_carries_its_state_as_one_long_forward_pass(corpus, tmp_path):
     np.testing.assert_allclose(scores, whole.next_scores(history[:, :8]), rtol=1e-5, atol=1e-6)
     other = history.copy()
     other[:, 0] = (other[:, 0] + 1) % 21  # a different history: the state is not reused
-    fresh = neural.RNN.load(out, code).next_scores(other[:, :8])
+    fresh = neural_models.RNN.load(out, code).next_scores(other[:, :8])
     np.testing.assert_allclose(stepwise.next_scores(other[:, :8]), fresh, rtol=1e-5, atol=1e-6)
 
 
 def test_sample_refuses_what_it_cannot_sample(corpus, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    np.savez(tmp_path / "lstm.npz", meta=np.asarray(json.dumps({"model": "lstm"})))
+    np.savez(tmp_path / "gpt.npz", meta=np.asarray(json.dumps({"model": "gpt"})))
     np.savez(tmp_path / "bare.npz", meta=np.asarray(json.dumps({"model": "rnn"})))
     trained = tmp_path / "rnn.npz"
     assert train("--solutions", "--model", "rnn", "--output", str(trained),
@@ -287,7 +289,7 @@ def test_sample_refuses_what_it_cannot_sample(corpus, tmp_path, monkeypatch):
     for args, message in [
         (["nowhere.npz"], "no checkpoint nowhere.npz"),
         ([str(tmp_path)], "is a folder"),
-        (["lstm.npz"], "holds a 'lstm' model, which this nlpdojo cannot sample"),
+        (["gpt.npz"], "holds a 'gpt' model, which this nlpdojo cannot sample"),
         (["bare.npz"], "needs its vocabulary (with </s>) and parameters"),
         (["mismatch.npz"], "does not match the rnn model"),
     ]:

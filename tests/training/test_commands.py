@@ -72,6 +72,27 @@ def test_kinds_are_found_listed_and_registered_once(models):
         models.register("toy", TOY)
 
 
+def test_other_plugins_add_kinds_to_a_command_by_its_trainer_name(models, monkeypatch):
+    """``register_model_kinds``: a kind added for trainer ``toy`` joins ``dojo train toy``
+    (listed, found, its "module:attribute" imported), one for another trainer does not, and
+    one named as the command's own kind is an error naming its plugin."""
+    from nlpdojo.registry import Registry
+
+    registry = Registry()
+    registry.add("model_kind", "deep", f"{__name__}:LAZY", plugin="pack", trainer="toy")
+    registry.add("model_kind", "other", TOY, plugin="pack", trainer="lm")
+    monkeypatch.setattr(kit, "get_registry", lambda: registry)
+    assert models.trainer == "toy"
+    assert set(models) == {"toy", "lazy", "deep"} and "other" not in models
+    assert models.get("deep") is LAZY
+    with pytest.raises(TrainError, match=r"available: deep, lazy, toy"):
+        models.get("other")
+    registry.add("model_kind", "toy", TOY, plugin="clash", trainer="toy")
+    with pytest.raises(TrainError, match=r"plugin 'clash' adds a model 'toy' to `dojo train "
+                                         r"toy`, which has one of that name"):
+        models.get("toy")
+
+
 def test_options_take_the_kinds_defaults_and_a_stray_one_is_refused(models):
     assert models.resolve(TOY, {"corpus": "c", "hidden": None, "depth": None}) == {
         "corpus": "c", "hidden": 8, "save_every": None}

@@ -1,0 +1,149 @@
+"""``dojo train lm --model lstm|gru``: rnn_variants adds its gated LMs to language_models'
+command through the training kit's registry, touching no other topic's file: they train with
+the topic's own ``train_gated_lm`` (clipping, the state carried), report perplexity beside the
+add-one unigram model's, save a checkpoint that ``dojo sample`` generates from (with
+language_models' sampler, found beside the rnn_variants folder a student names), and refuse
+options they do not read. A synthetic corpus is patched in: each run takes about a second."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.training import TokenStreams, neural_lm
+from nlpdojo_autograder.training import commands as kit_commands
+from nlpdojo_course.language_models.trainer import MODELS
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+SMALL = ["--dim", "4", "--hidden", "6", "--bptt", "5", "--batch-size", "4", "--no-progress"]
+
+
+def dojo(*args: str):
+    return runner.invoke(build_app(), list(args))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_student_package():
+    yield
+    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def corpus(monkeypatch) -> TokenStreams:
+    rng = np.random.default_rng(0)
+    words = tuple(f"w{i}" for i in range(19)) + ("</s>", "<UNK>")
+    fake = TokenStreams(rng.integers(0, 21, 800), rng.integers(0, 21, 10 * 51 + 1), words)
+    monkeypatch.setattr(kit_commands, "require_datasets", lambda names: None)
+    monkeypatch.setattr(neural_lm, "lm_data", lambda *a, **k: fake)
+    return fake
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_gated_lm_trains_saves_and_samples(cell, corpus, tmp_path):
+    out = tmp_path / f"{cell}.npz"
+    result = dojo("train", "lm", "--solutions", "--model", cell, "--output", str(out), *SMALL)
+    assert result.exit_code == 0, result.output
+    assert f"training the {cell} language model" in result.output
+    assert "held-out perplexity" in result.output and "add-one unigram" in result.output
+    assert "trained (39 steps" in result.output  # (800 // 4 - 1) // 5 windows, one epoch
+    meta = MODELS.read_meta(out)
+    assert meta["model"] == cell and meta["clip"] == 5.0 and meta["optimizer"] == "adam"
+    params = dict(np.load(out))
+    # an LSTM's cell holds four gates' weights, a GRU's three
+    gates = {"lstm": 4, "gru": 3}[cell]
+    assert params["param/rnn.cell.weight_h"].shape == (6, gates * 6)
+    sampled = dojo("sample", str(out), "--solutions", "--sentences", "3", "--seed", "2",
+                   "--max-words", "7")
+    assert sampled.exit_code == 0, sampled.output
+    header, *lines = sampled.output.strip().splitlines()
+    assert f"model {cell}" in header and len(lines) == 3
+    assert all(set(line.split()) <= set(corpus.words) - {"</s>"} for line in lines)
+
+
+def test_the_clipping_reaches_the_students_loop(corpus, tmp_path, monkeypatch):
+    """The kind passes its options to ``train_gated_lm``: the clip among them."""
+    from nlpdojo_solutions.rnn_variants import lstm_lm
+
+    seen = {}
+    original = lstm_lm.train_gated_lm
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(lstm_lm, "train_gated_lm", spy)
+    result = dojo("train", "lm", "--solutions", "--model", "lstm", "--max-steps", "3",
+                  "--lr", "0.5", "--optimizer", "sgd", "--output", str(tmp_path / "l.npz"),
+                  *SMALL)
+    assert result.exit_code == 0, result.output
+    assert seen["clip"] == 5.0 and seen["lr"] == 0.5 and seen["optimizer"] == "sgd"
+    assert seen["max_windows"] == 3 and "trained (3 steps" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--model", "lstm", "--context", "3"], "--context does not apply to --model lstm"),
+    (["--model", "gru", "--order", "3"], "--order does not apply to --model gru"),
+    (["--model", "lstm", "--optimizer", "lbfgs"], "unknown --optimizer 'lbfgs'"),
+])
+def test_options_a_gated_lm_does_not_read_are_one_error_line(corpus, tmp_path, args, message):
+    result = dojo("train", "lm", "--solutions", "--output", str(tmp_path / "x.npz"), *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_a_students_folders_train_and_sample(corpus, tmp_path):
+    """``--code exercises/rnn_variants`` trains the student's LSTM LM; ``dojo sample`` with the
+    same ``--code`` takes the sampler from ``exercises/language_models`` beside it."""
+    course = tmp_path / "exercises"
+    for name in ("library", "neural_networks", "language_models", "rnn_variants"):
+        shutil.copytree(ROOT / "solutions" / name, course / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "lstm.npz"
+    code = str(course / "rnn_variants")
+    trained = dojo("train", "lm", "--model", "lstm", "--code", code, "--output", str(out),
+                   "--max-steps", "4", *SMALL)
+    assert trained.exit_code == 0, trained.output
+    assert f"your code in {code}" in trained.output
+    sampled = dojo("sample", str(out), "--code", code, "--sentences", "2", "--seed", "1")
+    assert sampled.exit_code == 0, sampled.output
+    assert (f"sampled by your code in {code} (the sampler: your code in "
+            f"{course / 'language_models'})") in sampled.output
+
+
+def test_an_untouched_stub_says_what_is_left_to_write(corpus, tmp_path):
+    course = tmp_path / "exercises"
+    for name in ("library", "rnn_variants"):
+        shutil.copytree(ROOT / "exercises" / name, course / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    result = dojo("train", "lm", "--model", "lstm", "--code", str(course / "rnn_variants"),
+                  "--output", str(tmp_path / "lm.npz"), *SMALL)
+    assert result.exit_code == 2, result.output
+    assert "not implemented yet" in result.output and "Traceback" not in result.output
+
+
+def test_an_untouched_sampler_stub_names_the_sampler_topic(corpus, tmp_path):
+    """The LSTM LM is written (rnn_variants), the sampler not yet (language_models): the error
+    sends the student to ``grade language_models``, not to the model's topic."""
+    course = tmp_path / "exercises"
+    for name in ("library", "neural_networks", "rnn_variants"):
+        shutil.copytree(ROOT / "solutions" / name, course / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "exercises" / "language_models", course / "language_models",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "lstm.npz"
+    code = str(course / "rnn_variants")
+    assert dojo("train", "lm", "--model", "lstm", "--code", code, "--output", str(out),
+                "--max-steps", "2", *SMALL).exit_code == 0
+    sampled = dojo("sample", str(out), "--code", code)
+    assert sampled.exit_code == 2, sampled.output
+    assert "not implemented yet" in sampled.output
+    assert "`grade language_models`" in sampled.output and "Traceback" not in sampled.output
