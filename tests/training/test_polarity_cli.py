@@ -126,12 +126,19 @@ def test_a_students_folder_of_the_models_topic_trains(model, sentences, tmp_path
     assert f"your code in {course / topic}" in result.output
 
 
-def test_an_untouched_stub_names_the_models_topic(sentences, tmp_path):
+@pytest.mark.parametrize(("library", "topic"), [("exercises", "neural_networks"),
+                                                  ("solutions", "cnn_text")])
+def test_an_untouched_stub_names_the_topic_of_its_question(sentences, tmp_path, library,
+                                                           topic):
+    """A stub of the course library (Xavier's initializer, neural_networks) sends the student
+    to that topic's questions; with the library written, the model's own stub to its topic."""
     course = tmp_path / "exercises"
-    for name in ("library", "cnn_text"):
-        shutil.copytree(ROOT / "exercises" / name, course / name,
+    for name, source in (("library", library), ("neural_networks", library),
+                         ("cnn_text", "exercises")):
+        shutil.copytree(ROOT / source / name, course / name,
                         ignore=shutil.ignore_patterns("__pycache__"))
     result = dojo("train", "polarity", "--model", "cnn", "--code", str(course / "cnn_text"),
                   "--output", str(tmp_path / "p.npz"), *SMALL["cnn"])
     assert result.exit_code == 2, result.output
-    assert "not implemented yet" in result.output and "`grade cnn_text`" in result.output
+    assert "not implemented yet" in result.output and f"`grade {topic}`" in result.output
+    assert ("your course library" in result.output) == (topic == "neural_networks")
