@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import shutil
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +24,7 @@ from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import train as train_cli
 from nlpdojo_course.word_vectors import trainer as w2v_cli
 from nlpdojo_course.word_vectors.data import Corpus
+from tests._cli import forget_student_packages  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises" / "word_vectors"
@@ -40,13 +40,6 @@ def train(*args: str):
 def dojo(*args: str):
     return train("word2vec", *args)
 
-
-@pytest.fixture(autouse=True)
-def _fresh_student_package():
-    """Each `dojo train` is a process of its own: forget the student's package between tests."""
-    yield
-    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
-        del sys.modules[name]
 
 
 @pytest.fixture

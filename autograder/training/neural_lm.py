@@ -14,7 +14,8 @@ A kind is made by :func:`neural_lm_kind` from three functions of the topic:
 * ``build(code, backend, vocab_size, meta) -> model``: a fresh model of the chosen code with
   the settings of ``meta`` (also how a checkpoint is read back);
 * ``fit(run, backend, model, data) -> losses``: trains it with the chosen code's loop, calling
-  ``run.start(total)`` once and passing ``run.on_step`` on as the loop's ``on_step``;
+  ``run.start(total)`` once (:func:`start_bptt` for truncated BPTT) and passing ``run.on_step``
+  on as the loop's ``on_step``;
 * ``score(code, backend, model, data) -> (log_probs, targets)``: the log-probability of every
   predicted held-out token and those tokens, in the same order.
 
@@ -110,6 +111,15 @@ class NeuralLM:
     def save(self, path: Path) -> None:
         save_checkpoint(path, {**self.meta, "model": self.kind},
                         params=self.model.state_dict(), arrays={"words": np.asarray(self.tokens)})
+
+
+def start_bptt(run: Run, data: TokenStreams) -> None:
+    """``run.start`` with the steps of truncated BPTT over ``data``'s training stream:
+    ``--batch-size`` streams cut into windows of ``--bptt`` steps, at most ``--max-steps``
+    windows an epoch, ``--epochs`` times (for a recurrent kind's ``fit``)."""
+    o = run.options
+    per_epoch = (len(data.train_ids) // o["batch_size"] - 1) // o["bptt"]
+    run.start(min(per_epoch, o["max_steps"] or per_epoch) * o["epochs"])
 
 
 def _backend(options: dict[str, Any]):

@@ -46,6 +46,7 @@ from platformdirs import user_data_path
 from nlpdojo.data import get_dataset
 from nlpdojo.dataset import DataMissingError
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.runtime.loader import (
     REFERENCE_PACKAGE,
     load_folder_module,
@@ -209,8 +210,11 @@ class CodeChoice:
             yield
         except NotImplementedError as exc:
             where = self.shown if self.folder is not None else "the reference solutions"
-            # a library stub names its own topic ("neural_networks.xavier: not implemented")
+            # a library stub names its own topic ("<topic>.<question>: not implemented yet")
             other = _STUB_OF_TOPIC.match(str(exc))
+            if other and other["topic"] not in {e.name for e in
+                                                get_registry().entries("exercise")}:
+                other = None  # a dotted name that is no topic's question
             topic = other["topic"] if other else self.code.topic
             if other and self.folder is not None:
                 where = f"your course library, which {self.shown} uses"

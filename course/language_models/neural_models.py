@@ -21,6 +21,7 @@ from nlpdojo_autograder.training import (
     Run,
     TokenStreams,
     neural_lm_kind,
+    start_bptt,
     stream_targets,
 )
 from nlpdojo_course.language_models.trainer import MODELS
@@ -57,8 +58,7 @@ def _build_rnn(code: CodeChoice, backend, vocab_size: int, meta: dict[str, Any])
 
 def _fit_rnn(run: Run, be, model, data: TokenStreams) -> list[float]:
     o = run.options
-    per_epoch = (len(data.train_ids) // o["batch_size"] - 1) // o["bptt"]
-    run.start(min(per_epoch, o["max_steps"] or per_epoch) * o["epochs"])
+    start_bptt(run, data)
     return run.code.load("rnn_lm").train_rnn_lm(
         be, model, data.train_ids, batch_size=o["batch_size"], bptt=o["bptt"],
         optimizer=o["optimizer"], lr=o["lr"], epochs=o["epochs"], max_windows=o["max_steps"],

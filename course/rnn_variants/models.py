@@ -32,6 +32,7 @@ from nlpdojo_autograder.training import (
     TokenStreams,
     neural_lm_kind,
     polarity_kind,
+    start_bptt,
     stream_targets,
 )
 from nlpdojo_course.rnn_variants.classifier import BUDGET as CLASSIFIER_BUDGET
@@ -58,8 +59,7 @@ def _build(cell: str):
 
 def _fit(run: Run, be, model, data: TokenStreams) -> list[float]:
     o = run.options
-    per_epoch = (len(data.train_ids) // o["batch_size"] - 1) // o["bptt"]
-    run.start(min(per_epoch, o["max_steps"] or per_epoch) * o["epochs"])
+    start_bptt(run, data)
     return run.code.load("lstm_lm").train_gated_lm(
         be, model, data.train_ids, batch_size=o["batch_size"], bptt=o["bptt"],
         optimizer=o["optimizer"], lr=o["lr"], clip=o["clip"], epochs=o["epochs"],

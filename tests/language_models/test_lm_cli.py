@@ -8,7 +8,6 @@ untouched stub is a clear error), and bad input refused with one ``error:`` line
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from nlpdojo_autograder.training import commands as kit_commands
 from nlpdojo_course.language_models import data
 from nlpdojo_course.language_models import ngram_models as ngram_cli
 from nlpdojo_course.language_models import trainer as lm_cli
+from tests._cli import forget_student_packages  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -43,9 +43,7 @@ def _synthetic_corpus(monkeypatch):
     splits = {"train": _sentences(0, 400), "valid": _sentences(1, 50), "test": _sentences(2, 50)}
     monkeypatch.setattr(data, "lm_sentences", lambda corpus, split, limit=None: splits[split])
     monkeypatch.setattr(kit_commands, "require_datasets", lambda names: None)
-    yield splits
-    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
-        del sys.modules[name]
+    return splits
 
 
 @pytest.mark.parametrize(("smoothing", "nltk_class", "param"),

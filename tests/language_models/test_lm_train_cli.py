@@ -10,31 +10,26 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.training import ModelKind
 from nlpdojo_autograder.training import TokenStreams as LMData
-from nlpdojo_autograder.training import commands as kit_commands
 from nlpdojo_autograder.training import neural_lm as neural
 from nlpdojo_course.language_models import neural_models
 from nlpdojo_course.language_models import trainer as lm_cli
+from tests import _cli
+from tests._cli import dojo, forget_student_packages  # noqa: F401 - the fixture
+
+corpus = _cli.corpus  # the fixture: synthetic id streams
 
 ROOT = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 SMALL = ["--dim", "4", "--hidden", "6", "--bptt", "5", "--batch-size", "4", "--lr", "0.01",
          "--no-progress"]
 WINDOW_SMALL = ["--dim", "4", "--hidden", "6", "--context", "3", "--batch-size", "16",
                 "--no-progress"]
-
-
-def dojo(*args: str):
-    return runner.invoke(build_app(), list(args))
 
 
 def train(*args: str):
@@ -44,22 +39,6 @@ def train(*args: str):
 def small(model: str) -> list[str]:
     return SMALL if model == "rnn" else WINDOW_SMALL
 
-
-@pytest.fixture(autouse=True)
-def _fresh_student_package():
-    yield
-    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
-        del sys.modules[name]
-
-
-@pytest.fixture
-def corpus(monkeypatch) -> LMData:
-    rng = np.random.default_rng(0)
-    words = tuple(f"w{i}" for i in range(19)) + ("</s>", "<UNK>")
-    fake = LMData(rng.integers(0, 21, 800), rng.integers(0, 21, 10 * 51 + 1), words)
-    monkeypatch.setattr(kit_commands, "require_datasets", lambda names: None)
-    monkeypatch.setattr(neural, "lm_data", lambda *a, **k: fake)
-    return fake
 
 
 @pytest.mark.parametrize("model", ["rnn", "window"])

@@ -8,7 +8,6 @@ word): each run trains in well under a second and needs no data set."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.training import read_checkpoint
 from nlpdojo_course.neural_networks import trainer as cli
 from nlpdojo_course.neural_networks.data import TaggingData
+from tests._cli import forget_student_packages  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -53,12 +53,6 @@ def data(monkeypatch):
     monkeypatch.setattr(cli, "load_data", lambda settings: fake)
     return fake
 
-
-@pytest.fixture(autouse=True)
-def _fresh_student_package():
-    yield
-    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
-        del sys.modules[name]
 
 
 def test_an_unknown_optimizer_is_refused_with_the_choices(data, tmp_path):

@@ -8,42 +8,20 @@ options they do not read. A synthetic corpus is patched in: each run takes about
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from nlpdojo.cli.app import build_app
-from nlpdojo_autograder.training import TokenStreams, neural_lm
-from nlpdojo_autograder.training import commands as kit_commands
 from nlpdojo_course.language_models.trainer import MODELS
+from tests import _cli
+from tests._cli import dojo, forget_student_packages  # noqa: F401 - the fixture
+
+corpus = _cli.corpus  # the fixture: synthetic id streams
 
 ROOT = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 SMALL = ["--dim", "4", "--hidden", "6", "--bptt", "5", "--batch-size", "4", "--no-progress"]
 
-
-def dojo(*args: str):
-    return runner.invoke(build_app(), list(args))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_student_package():
-    yield
-    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
-        del sys.modules[name]
-
-
-@pytest.fixture
-def corpus(monkeypatch) -> TokenStreams:
-    rng = np.random.default_rng(0)
-    words = tuple(f"w{i}" for i in range(19)) + ("</s>", "<UNK>")
-    fake = TokenStreams(rng.integers(0, 21, 800), rng.integers(0, 21, 10 * 51 + 1), words)
-    monkeypatch.setattr(kit_commands, "require_datasets", lambda names: None)
-    monkeypatch.setattr(neural_lm, "lm_data", lambda *a, **k: fake)
-    return fake
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])

@@ -8,36 +8,23 @@ patched in (words 2-9 lean positive, 10-17 negative), so each run takes about a 
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.training import SentenceData
 from nlpdojo_autograder.training import commands as kit_commands
 from nlpdojo_autograder.training import polarity as kit_polarity
 from nlpdojo_course.language_models.polarity import MODELS
+from tests._cli import dojo, forget_student_packages  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 #: the topic whose folder each model's code is in
 TOPICS = {"rnn": "language_models", "bilstm": "rnn_variants", "cnn": "cnn_text"}
 SMALL = {"rnn": ["--dim", "6", "--hidden", "5"], "bilstm": ["--dim", "6", "--hidden", "5"],
          "cnn": ["--dim", "6", "--filters", "3"]}
 
-
-def dojo(*args: str):
-    return runner.invoke(build_app(), list(args))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_student_package():
-    yield
-    for name in [m for m in sys.modules if m.startswith("nlpdojo_submission_cli")]:
-        del sys.modules[name]
 
 
 def _split(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
