@@ -192,6 +192,20 @@ class ModelRegistry:
                 **{k: given[k] if given.get(k) is not None else kind.defaults.get(k)
                    for k in kind.options}}
 
+    def describe(self) -> str:
+        """The kinds, as ``--help`` lists them below the options: each one's name, summary, the
+        topic whose folder it runs where not the command's, and its defaults for the options
+        that have a flag (paragraphs, one a kind)."""
+        lines = []
+        for name in sorted(self):
+            kind = self.get(name)
+            defaults = ", ".join(f"{self.flags[k]} {v}" for k, v in sorted(kind.defaults.items())
+                                 if k in self.flags and v is not None)
+            topic = f" (its code: exercises/{kind.topic})" if kind.topic else ""
+            lines.append(f"--model {name}: {kind.summary}{topic}"
+                         + (f"; defaults {defaults}" if defaults else ""))
+        return "\n\n".join(lines)
+
     def read_meta(self, path: Path) -> dict[str, Any]:
         """The JSON header of a checkpoint of one of its kinds (it names the kind)."""
         meta = read_meta(path, self.files)

@@ -114,8 +114,8 @@ def _sampler(code: TopicCode, folder: Path | None, solutions: bool) -> CodeChoic
     sibling (``exercises/<model's topic>`` → ``exercises/<command's topic>``) or the folder that
     holds both."""
     if folder is not None and not code.is_folder(folder) and not code.is_folder(
-            folder / code.topic) and code.is_folder(folder.parent / code.topic):
-        folder = folder.parent
+            folder / code.topic) and code.is_folder(folder.resolve().parent / code.topic):
+        folder = folder.resolve().parent
     return code.choose(folder, solutions)
 
 
@@ -132,11 +132,13 @@ def sample(checkpoint: Path, own: ModelRegistry, *, code: Path | None, solutions
     else:  # the model is another topic's; the sampler still the registry topic's sampling.py
         chosen = kind.code(registry.topic).choose(code, solutions)
         sampler = _sampler(TopicCode(registry.topic, ("sampling.py",)), code, solutions)
-    model = kind.load(checkpoint, chosen)
+    with chosen.stubs():
+        model = kind.load(checkpoint, chosen)
     if not callable(getattr(model, "next_scores", None)) or not hasattr(model, "begin"):
-        raise TrainError(f"{checkpoint}: the {name} model cannot generate text (it scores no "
-                         "next word)")
-    sampling = sampler.load("sampling")
+        raise TrainError(f"{checkpoint}: the {name} model of `{registry.command}` cannot "
+                         "generate text (it scores no next word)")
+    with sampler.stubs():
+        sampling = sampler.load("sampling")
 
     def sample_next(*args: Any, **kwargs: Any) -> Any:
         with sampler.stubs():  # an untouched sampler stub names its own topic
@@ -148,9 +150,10 @@ def sample(checkpoint: Path, own: ModelRegistry, *, code: Path | None, solutions
                          prompt=prompt.lower().split() or None)
     what = ", ".join(f"{k} {meta[k]}" for k in ("model", "smoothing", "order", "context",
                                                 "hidden", "corpus") if k in meta)
+    by = chosen.whose if sampler is chosen or sampler.folder == chosen.folder is None else (
+        f"{chosen.whose}; the sampler: {sampler.whose}")
     say(f"{checkpoint} ({what}); T = {temperature}, top-k = {top_k or 'all'}, seed {seed}; "
-        f"sampled by {chosen.whose}"
-        + ("" if sampler is chosen else f" (the sampler: {sampler.whose})"))
+        f"sampled by {by}")
     if not lines:
         raise TrainError("nothing was generated")
     for words in lines:

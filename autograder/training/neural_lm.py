@@ -132,6 +132,8 @@ def _train(kind: str, run: Run, build: Build, fit: Fit, score: Score, window: bo
     if o["optimizer"] not in OPTIMIZERS:
         raise TrainError(f"unknown --optimizer {o['optimizer']!r}; choose "
                          f"{', '.join(OPTIMIZERS)}")
+    if not o["lr"] > 0:
+        raise TrainError(f"--lr must be above 0 (got {o['lr']:g})")
     be = _backend(o)
     heldout = str(o.get("heldout") or "test")  # the split every model of the run is scored on
     data = lm_data(run.corpus, train_texts=o.get("max_documents"), test_texts=o["test_texts"],
@@ -147,7 +149,15 @@ def _train(kind: str, run: Run, build: Build, fit: Fit, score: Score, window: bo
     run.snapshot = lambda step: NeuralLM(kind, model, be, data.words, {**meta, "step": step},
                                          context)
     losses = fit(run, be, model, data)
+    if not losses:
+        raise TrainError(f"no training step was taken on {len(data.train_ids):,} training "
+                         "tokens: they do not fill one batch; lower --batch-size (or --bptt), "
+                         "or train on more text (--max-documents)")
     log_probs, targets = score(run.code, be, model, data)
+    if len(targets) == 0:
+        raise TrainError(f"no held-out token could be scored: {run.corpus}'s {heldout} split "
+                         f"({len(data.test_ids):,} tokens) is shorter than the scoring windows; "
+                         "score more of it (--test-texts) or choose another corpus")
     ppl = perplexity(log_probs)
     run.report.update(perplexity=ppl, heldout_tokens=len(targets), heldout=heldout,
                       unigram_perplexity=unigram_perplexity(data.train_ids, targets,

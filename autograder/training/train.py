@@ -35,6 +35,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -109,8 +110,11 @@ def input_path(given: str | os.PathLike[str]) -> Path:
 
 def shown_output(path: Path) -> str:
     """How to name ``path`` on a command line: its bare name when it is in the outputs folder
-    (:func:`input_path` finds it there), else the path."""
-    return path.name if path.parent == outputs_root() else str(path)
+    (:func:`input_path` finds it there), else the path (``./x.npz`` for one in the working
+    folder: a bare name would be looked up in the outputs folder)."""
+    if path.parent == outputs_root():
+        return path.name
+    return str(path) if path.parent != Path(".") else f"./{path}"
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,12 @@ class TopicCode:
         for folder in (here / "exercises" / self.topic, here / self.topic):
             if folder.is_dir():
                 return folder
-        return here if self.is_folder(here) else None
+        if self.is_folder(here):
+            return here
+        # run from inside another topic's folder of the same course (exercises/<other>)
+        sibling = here.resolve().parent / self.topic
+        return sibling if (here.resolve().parent / "library").is_dir() and \
+            self.is_folder(sibling) else None
 
     def resolve(self, code: Path) -> Path:
         """The topic folder ``--code`` names: the folder itself (``exercises/<topic>`` or a copy
@@ -165,7 +174,7 @@ class TopicCode:
         if folder is not None:
             return CodeChoice(self, folder)
         return CodeChoice(self, None, fallback=(
-            f" (no exercises/{self.topic} here: pass --code DIR to train yours, --solutions to "
+            f" (no exercises/{self.topic} here: pass --code DIR to use yours, --solutions to "
             "say you mean the reference)"))
 
 
@@ -205,9 +214,13 @@ class CodeChoice:
     @contextmanager
     def stubs(self) -> Iterator[None]:
         """An untouched stub's ``NotImplementedError`` becomes a :class:`TrainError` saying
-        where, and which command shows what is left to write."""
+        where, and which command shows what is left to write; so does any other error raised
+        in the student's own files (the topic folder, the course library beside it): their
+        file, line and function, never "a bug in nlpdojo"."""
         try:
             yield
+        except TrainError:
+            raise
         except NotImplementedError as exc:
             where = self.shown if self.folder is not None else "the reference solutions"
             # a library stub names its own topic ("<topic>.<question>: not implemented yet")
@@ -220,6 +233,40 @@ class CodeChoice:
                 where = f"your course library, which {self.shown} uses"
             raise TrainError(f"{exc} (in {where}); `grade {topic}` shows what is left "
                              "to write") from exc
+        except Exception as exc:
+            found = self._students_frame(exc)
+            if found is None:
+                raise  # the reference's or nlpdojo's: an internal error
+            where, topic = found
+            said = str(exc.msg if isinstance(exc, SyntaxError) else exc).strip()
+            text = said.splitlines()[0][:300] if said else ""
+            grade = f"`grade {topic}`" if topic else "`grade`"
+            raise TrainError(f"your code raised {type(exc).__name__}: {text} ({where}); "
+                             f"{grade} checks it piece by piece") from exc
+
+    def _students_frame(self, exc: BaseException) -> tuple[str, str | None] | None:
+        """Where in the student's course folder (the topic folder's parent: every topic and
+        the library) ``exc`` was raised, the innermost such frame, and its topic (``None``
+        for the library); ``None`` where no frame is the student's, or where a frame of the
+        grading engine is nearer the error than any of theirs (a kit call-back's own bug)."""
+        if self.folder is None:
+            return None
+        root = self.folder.resolve().parent
+        places = [(f.filename, f.lineno, f.name)
+                  for f in traceback.extract_tb(exc.__traceback__)]
+        if isinstance(exc, SyntaxError) and exc.filename:
+            places.append((exc.filename, exc.lineno, "<module>"))
+        engine = Path(__file__).resolve().parents[1]  # nlpdojo_autograder
+        for filename, line, function in reversed(places):
+            path = Path(filename).resolve()
+            if engine in path.parents:
+                return None  # raised in the grader's own code (a call-back of the kit's)
+            if root in path.parents:
+                inside = path.relative_to(root)
+                topics = {e.name for e in get_registry().entries("exercise")}
+                topic = inside.parts[0] if inside.parts[0] in topics else None
+                return f"{root.name}/{inside}, line {line}, in {function}", topic
+        return None
 
 
 #: a released stub's message for a question of another topic (a course library file's)

@@ -14,7 +14,7 @@ from nlpdojo_course.cnn_text.classifier import BUDGET, SIZES
 
 TOPIC = "cnn_text"
 CNN = polarity_kind(
-    "cnn", "Kim's CNN, widths 3-5, max-over-time pooling, dropout (cnn_text)",
+    "cnn", "Kim's CNN, widths 3-5, max-over-time pooling, dropout",
     "polarity_training", BUDGET, SIZES, topic=TOPIC,
     files=CheckpointFiles("dojo train polarity", "dojo train polarity --model cnn"))
 #: (trainer, model) → the kind's "module:attribute", for the hook

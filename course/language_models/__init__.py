@@ -51,5 +51,6 @@ def register_commands(cli):
 
     # dojo sample: text from a checkpoint of dojo train lm (or of any trainer's LM kind)
     add_sample_command(cli, MODELS, code_help=(
-        "Your language_models folder, or the folder holding it (its models and sampling.py "
-        "generate; default: ./exercises/language_models if present)."))
+        "Your folder of the model's topic (language_models; a model another topic adds: that "
+        "topic's, with language_models' sampling.py beside it), or the folder holding them "
+        "(default: ./exercises/<topic> if present)."))

@@ -41,7 +41,7 @@ MODELS = ModelRegistry(
     example="dojo train polarity --model rnn",
     flags={k: "--" + k for k in ("dim", "hidden", "filters", "epochs", "lr")})
 MODELS.register("rnn", polarity_kind(
-    "rnn", "the RNN encoder, mean-pooled (language_models)", "sentence_training", CLASSIFIER,
+    "rnn", "the RNN encoder, mean-pooled", "sentence_training", CLASSIFIER,
     ("dim", "hidden", "pooling"), files=MODELS.files))
 
 
@@ -63,8 +63,9 @@ def polarity(
     backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
     code: Annotated[Path | None, typer.Option(
-        help="Your topic folder (the one of the model's topic, e.g. exercises/language_models), "
-             "or the folder holding it (default: ./exercises/<that topic>).")] = None,
+        help="Your folder of the model's topic (exercises/language_models for rnn; a model "
+             "another topic adds: that topic's, listed below), or the folder holding them "
+             "(default: ./exercises/<that topic>).")] = None,
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Train the reference solutions instead of your code.",
         hidden=not solutions_installed())] = False,

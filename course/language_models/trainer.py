@@ -123,15 +123,17 @@ def lm(
     context: Annotated[int | None, typer.Option(
         min=1, help="window: words of context, n − 1 (default 4).")] = None,
     bptt: Annotated[int | None, typer.Option(
-        min=1, help="rnn: steps per window (default 35).")] = None,
+        min=1, help="recurrent (rnn and the LMs other topics add): steps per window "
+                    "(default 35).")] = None,
     batch_size: Annotated[int | None, typer.Option(
-        min=1, help="rnn: parallel streams; window: examples per step (default "
+        min=1, help="recurrent: parallel streams; window: examples per step (default "
                     "20).")] = None,
     optimizer: Annotated[str | None, typer.Option(
-        help="neural: sgd, momentum, adagrad, rmsprop or adam (default rnn sgd, window "
-             "adam).")] = None,
+        help="neural: sgd, momentum, adagrad, rmsprop or adam (default: the model's, listed "
+             "below).")] = None,
     lr: Annotated[float | None, typer.Option(
-        min=0.0, help="neural: learning rate (default rnn 0.7, window 0.003).")] = None,
+        min=0.0, help="neural: learning rate, above 0 (default: the model's, listed "
+                      "below).")] = None,
     epochs: Annotated[int | None, typer.Option(
         min=1, help="neural: passes over the training text (default 1).")] = None,
     max_steps: Annotated[int | None, typer.Option(
@@ -143,8 +145,9 @@ def lm(
     seed: Annotated[int, typer.Option(help="Random seed (the neural models' initialisation "
                                               "and shuffling; counting is deterministic).")] = 0,
     code: Annotated[Path | None, typer.Option(
-        help="Your language_models folder, or the folder holding it (default: "
-             "./exercises/language_models, ./language_models or the working folder).")] = None,
+        help="Your folder of the model's topic (language_models; a model another topic adds: "
+             "that topic's, listed below), or the folder holding them (default: "
+             "./exercises/<topic>, ./<topic> or the working folder).")] = None,
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Train the reference solutions instead of your code.",
         hidden=not solutions_installed())] = False,
@@ -152,9 +155,9 @@ def lm(
         help=f"Where to write the checkpoint (.npz): {OUTPUT_RULE}.")] = "lm.npz",
     progress: Annotated[bool, typer.Option(help="Show a progress bar (neural models).")] = True,
 ) -> None:
-    """Train a language model (--model ngram, window or rnn), save a checkpoint, print its
-    perplexity on the --heldout split (every model on the same one) next to the add-one unigram
-    model's and the reference's."""
+    """Train a language model (--model: the models are listed below), save a checkpoint, print
+    its perplexity on the --heldout split (every model on the same one) next to the add-one
+    unigram model's and, where docs/results.md has it, the reference's."""
     train_lm(model, output=output_path(output, "lm.npz"), code=code, solutions=solutions,
              progress=progress, corpus=corpus, max_documents=max_documents, seed=seed, order=order,
              smoothing=smoothing.value if smoothing is not None else None, delta=delta,
@@ -166,6 +169,6 @@ def lm(
 
 
 TRAINER = Trainer("lm", TOPIC, "A language model (--model ngram: add-delta, backoff or "
-                  "Kneser-Ney counts; window or rnn: neural) on a corpus; saves a checkpoint, "
-                  "prints the held-out perplexity next to the add-one unigram model's.", lm,
-                  models=MODELS)
+                  "Kneser-Ney counts; window, rnn or a later topic's: neural) on a corpus; "
+                  "saves a checkpoint, prints the held-out perplexity next to the add-one "
+                  "unigram model's.", lm, models=MODELS)

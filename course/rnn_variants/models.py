@@ -77,7 +77,7 @@ def _score(code: CodeChoice, be, model, data: TokenStreams) -> tuple[np.ndarray,
 
 def _kind(cell: str) -> Any:
     return neural_lm_kind(
-        cell, f"{cell.upper()} LM (rnn_variants), truncated BPTT, the gradient clipped",
+        cell, f"{cell.upper()} LM, truncated BPTT, the gradient clipped",
         ("lstm_lm.py", "lm_training.py"), OWN, build=_build(cell), fit=_fit, score=_score,
         files=FILES, topic=TOPIC)
 
@@ -85,7 +85,7 @@ def _kind(cell: str) -> Any:
 LSTM = _kind("lstm")
 GRU = _kind("gru")
 BILSTM = polarity_kind(
-    "bilstm", "a bidirectional LSTM, max-pooled, the gradient clipped (rnn_variants)",
+    "bilstm", "a bidirectional LSTM, max-pooled, the gradient clipped",
     "classifier_training", CLASSIFIER_BUDGET, CLASSIFIER_SIZES, files=POLARITY_FILES,
     topic=TOPIC)
 #: (trainer, model) → the kind's "module:attribute", for the hook

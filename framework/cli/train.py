@@ -57,8 +57,22 @@ def _command(entry: Entry) -> Any:
     """The click command typer builds from a trainer's function (errors as one line)."""
     trainer = entry.obj
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command(trainer.name, short_help=trainer.summary)(report_errors(trainer.command))
+    app.command(trainer.name, short_help=trainer.summary, epilog=_models_epilog(trainer))(
+        report_errors(trainer.command))
     return typer.main.get_command(app)
+
+
+def _models_epilog(trainer: Any) -> str | None:
+    """What ``--help`` says below the options of a trainer with ``models``: its kinds, those
+    other plugins added included (the registry's ``describe()``); nothing where it has none
+    or they cannot be described (a kind that fails to import fails when chosen, not here)."""
+    describe = getattr(trainer.models, "describe", None)
+    if not callable(describe):
+        return None
+    try:
+        return describe()
+    except Exception:  # noqa: BLE001 - help text only: the command itself reports the error
+        return None
 
 
 class TrainerGroup(TyperGroup):

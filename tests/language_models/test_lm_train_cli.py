@@ -182,7 +182,7 @@ def test_a_model_registered_by_another_module_is_trained(corpus, tmp_path, monke
     assert "order" not in seen["options"]  # another model's option is not passed
     sampled = dojo("sample", str(out), "--solutions")
     assert sampled.exit_code == 2
-    assert "the uniform model cannot generate text" in sampled.output
+    assert "the uniform model of `dojo train lm` cannot generate text" in sampled.output
 
 
 def test_an_untouched_stub_says_what_is_left_to_write(corpus, tmp_path):

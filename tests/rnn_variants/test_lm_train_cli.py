@@ -93,8 +93,8 @@ def test_a_students_folders_train_and_sample(corpus, tmp_path):
     assert f"your code in {code}" in trained.output
     sampled = dojo("sample", str(out), "--code", code, "--sentences", "2", "--seed", "1")
     assert sampled.exit_code == 0, sampled.output
-    assert (f"sampled by your code in {code} (the sampler: your code in "
-            f"{course / 'language_models'})") in sampled.output
+    assert (f"sampled by your code in {code}; the sampler: your code in "
+            f"{course / 'language_models'}") in sampled.output
 
 
 def test_an_untouched_stub_says_what_is_left_to_write(corpus, tmp_path):
@@ -125,3 +125,96 @@ def test_an_untouched_sampler_stub_names_the_sampler_topic(corpus, tmp_path):
     assert sampled.exit_code == 2, sampled.output
     assert "not implemented yet" in sampled.output
     assert "`grade language_models`" in sampled.output and "Traceback" not in sampled.output
+
+
+def _course(tmp_path: Path) -> Path:
+    """A student's course with every topic these commands run written (the reference's)."""
+    course = tmp_path / "exercises"
+    for name in ("library", "neural_networks", "language_models", "rnn_variants"):
+        shutil.copytree(ROOT / "solutions" / name, course / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return course
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ("vectors, c_emb = self.embedding(ids)", "vectors, c_emb = self.embedding(idz)",
+     "your code raised NameError: name 'idz' is not defined (exercises/rnn_variants/"
+     "lstm_lm.py, line 117, in forward); `grade rnn_variants` checks it piece by piece"),
+    ("b, t_steps = ids.shape", "b, t_steps = ids.shape)",
+     "your code raised SyntaxError: unmatched ')' (exercises/rnn_variants/lstm_lm.py, "
+     "line 116, in <module>)"),
+])
+def test_an_error_in_the_students_code_names_their_file_and_line(corpus, tmp_path, old, new,
+                                                                 says):
+    """Not "a bug in nlpdojo" (exit 3): one error line at their own file and line, exit 2."""
+    course = _course(tmp_path)
+    model = course / "rnn_variants" / "lstm_lm.py"
+    model.write_text(model.read_text().replace(old, new, 1))
+    result = dojo("train", "lm", "--model", "lstm", "--code", str(course), "--output",
+                  str(tmp_path / "l.npz"), *SMALL)
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "internal error" not in result.output
+
+
+def test_an_error_in_the_reference_stays_an_internal_error(corpus, tmp_path, monkeypatch):
+    from nlpdojo_solutions.rnn_variants import lstm_lm
+
+    def broken(*args, **kwargs):
+        raise ValueError("the reference broke")
+
+    monkeypatch.setattr(lstm_lm, "train_gated_lm", broken)
+    result = dojo("train", "lm", "--solutions", "--model", "lstm", "--output",
+                  str(tmp_path / "l.npz"), *SMALL)
+    assert result.exit_code == 3, result.output
+    assert "internal error" in result.output and "the reference broke" in result.output
+
+
+def test_from_inside_another_topic_folder_the_models_topic_is_found_beside_it(
+        corpus, tmp_path, monkeypatch):
+    """Run from exercises/language_models, --model lstm trains exercises/rnn_variants (not the
+    reference); dojo sample --code . from exercises/rnn_variants finds the sampler beside it."""
+    course = _course(tmp_path)
+    monkeypatch.chdir(course / "language_models")
+    trained = dojo("train", "lm", "--model", "lstm", "--output", str(tmp_path / "l.npz"),
+                   *SMALL)
+    assert trained.exit_code == 0, trained.output
+    assert "your code in" in trained.output and "reference" not in trained.output
+    monkeypatch.chdir(course / "rnn_variants")
+    sampled = dojo("sample", str(tmp_path / "l.npz"), "--code", ".", "--sentences", "2")
+    assert sampled.exit_code == 0, sampled.output
+    assert "the sampler: your code in" in sampled.output
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--lr", "0"], "--lr must be above 0 (got 0)"),
+    (["--batch-size", "1000"], "no training step was taken on 800 training tokens"),
+])
+def test_settings_that_cannot_train_are_one_error_line(corpus, tmp_path, args, says):
+    result = dojo("train", "lm", "--solutions", "--model", "lstm", "--output",
+                  str(tmp_path / "l.npz"), *SMALL, *args)
+    assert result.exit_code == 2, result.output
+    assert says in result.output and not (tmp_path / "l.npz").exists()
+
+
+def test_a_held_out_split_too_short_to_score_is_an_error_not_nan(tmp_path, monkeypatch):
+    from nlpdojo_autograder.training import TokenStreams, neural_lm
+    from nlpdojo_autograder.training import commands as kit_commands
+
+    rng = np.random.default_rng(0)
+    words = tuple(f"w{i}" for i in range(19)) + ("</s>", "<UNK>")
+    short = TokenStreams(rng.integers(0, 21, 800), rng.integers(0, 21, 118), words)
+    monkeypatch.setattr(kit_commands, "require_datasets", lambda names: None)
+    monkeypatch.setattr(neural_lm, "lm_data", lambda *a, **k: short)
+    result = dojo("train", "lm", "--solutions", "--model", "gru", "--corpus", "brown",
+                  "--output", str(tmp_path / "g.npz"), *SMALL)
+    assert result.exit_code == 2, result.output
+    assert "no held-out token could be scored: brown's test split (118 tokens)" in result.output
+    assert "nan" not in result.output
+
+
+def test_the_help_lists_every_model_with_its_topic_and_defaults():
+    text = " ".join(dojo("train", "lm", "--help").output.split())
+    for expected in ("--model lstm: LSTM LM", "(its code: exercises/rnn_variants)",
+                     "--model gru: GRU LM", "--model rnn: RNN LM", "--model ngram:",
+                     "--lr 0.01, --optimizer adam", "--lr 0.7, --optimizer sgd"):
+        assert expected in text, expected

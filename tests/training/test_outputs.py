@@ -37,7 +37,10 @@ def test_a_bare_name_goes_to_the_outputs_folder_which_is_created(outputs):
 def test_a_path_with_a_folder_is_used_as_given(outputs, given):
     assert output_path(given, "lm.npz") == Path(given)
     assert input_path(given) == Path(given)
-    assert shown_output(Path(given)) == str(Path(given))
+    # what a closing line shows (`dojo sample SHOWN`) finds the same file, not one of the
+    # outputs folder: ./kn3.npz stays ./kn3.npz (a bare kn3.npz would be looked up there)
+    assert shown_output(Path(given)) == given
+    assert input_path(shown_output(Path(given))) == Path(given)
 
 
 def test_an_absolute_path_is_used_as_given(outputs, tmp_path):

@@ -129,3 +129,23 @@ def test_an_untouched_stub_names_the_topic_of_its_question(sentences, tmp_path, 
     assert result.exit_code == 2, result.output
     assert "not implemented yet" in result.output and f"`grade {topic}`" in result.output
     assert ("your course library" in result.output) == (topic == "neural_networks")
+
+
+def test_an_error_in_the_students_model_and_a_zero_rate_are_one_error_line(sentences,
+                                                                           tmp_path):
+    course = tmp_path / "exercises"
+    for name in ("library", "neural_networks", "cnn_text"):
+        shutil.copytree(ROOT / "solutions" / name, course / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    model = course / "cnn_text" / "kim_cnn.py"
+    model.write_text(model.read_text().replace(
+        "xp.astype(real, vectors.dtype)[:, :, None]", "xp.astype(real, vectors.dtype)[:, None, :]"))
+    result = dojo("train", "polarity", "--model", "cnn", "--code", str(course), "--output",
+                  str(tmp_path / "p.npz"), *SMALL["cnn"])
+    assert result.exit_code == 2, result.output
+    assert "your code raised ValueError" in result.output
+    assert "(exercises/cnn_text/kim_cnn.py, line 54, in forward); `grade cnn_text`" in \
+        result.output
+    zero = dojo("train", "polarity", "--solutions", "--model", "rnn", "--lr", "0", "--output",
+                str(tmp_path / "z.npz"))
+    assert zero.exit_code == 2 and "--lr must be above 0" in zero.output, zero.output
