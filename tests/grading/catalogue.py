@@ -1,9 +1,10 @@
 """The course as the grader sees it, as data: every registered exercise's questions, checks
 (points, kinds, limits, swap-ins), planted bugs, requirements, data sets and fixtures (by
-content hash), and every trainer. ``catalogue.json`` beside this file is the record;
-test_catalogue.py fails on any difference, so a change of layout (a topic moved into a folder
-of its own, an engine split into layers) is proved to change none of it, and a deliberate
-change of the course is one reviewed diff: ``python -m tests.grading.catalogue --write``."""
+content hash), every trainer and the models topics add to other topics' trainers.
+``catalogue.json`` beside this file is the record; test_catalogue.py fails on any difference,
+so a change of layout (a topic moved into a folder of its own, an engine split into layers) is
+proved to change none of it, and a deliberate change of the course is one reviewed diff:
+``python -m tests.grading.catalogue --write``."""
 
 from __future__ import annotations
 
@@ -61,7 +62,10 @@ def catalogue() -> dict[str, Any]:
             "fixtures": _fixtures(exercise.fixtures),
         }
     trainers = sorted(e.name for e in registry.entries("trainer"))
-    return {"exercises": exercises, "trainers": trainers}
+    # the models topics add to other topics' commands: "trainer --model name (plugin)"
+    kinds = sorted(f"{e.meta.get('trainer')} --model {e.name} ({e.plugin})"
+                   for e in registry.entries("model_kind"))
+    return {"exercises": exercises, "trainers": trainers, "model_kinds": kinds}
 
 
 if __name__ == "__main__":

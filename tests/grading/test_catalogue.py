@@ -19,3 +19,4 @@ def test_the_course_is_what_the_record_says():
         for key in sorted(set(got) | set(want)):
             assert got.get(key) == want.get(key), f"{name}.{key} differs from catalogue.json"
     assert now["trainers"] == record["trainers"]
+    assert now["model_kinds"] == record["model_kinds"]
