@@ -252,6 +252,10 @@ class CodeChoice:
         if self.folder is None:
             return None
         root = self.folder.resolve().parent
+        # theirs: the topic folders of their course beside this one and its library (not,
+        # say, a virtual environment that happens to sit in the same folder)
+        topics = {e.name for e in get_registry().entries("exercise")}
+        theirs = [self.folder.resolve(), *(root / name for name in (*topics, "library"))]
         places = [(f.filename, f.lineno, f.name)
                   for f in traceback.extract_tb(exc.__traceback__)]
         if isinstance(exc, SyntaxError) and exc.filename:
@@ -261,10 +265,10 @@ class CodeChoice:
             path = Path(filename).resolve()
             if engine in path.parents:
                 return None  # raised in the grader's own code (a call-back of the kit's)
-            if root in path.parents:
+            if any(folder in path.parents for folder in theirs):
                 inside = path.relative_to(root)
-                topics = {e.name for e in get_registry().entries("exercise")}
-                topic = inside.parts[0] if inside.parts[0] in topics else None
+                topic = (inside.parts[0] if inside.parts[0] in topics else
+                         self.code.topic if self.folder.resolve() in path.parents else None)
                 return f"{root.name}/{inside}, line {line}, in {function}", topic
         return None
 
