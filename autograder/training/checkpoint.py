@@ -127,7 +127,10 @@ def _read(path: Path, files: CheckpointFiles, everything: bool
     except TrainError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
-        raise TrainError(f"{path} is not {files.called} ({exc})") from exc
+        why = ("it holds pickled Python objects, which nlpdojo never loads"
+               if "allow_pickle" in str(exc) else str(exc).strip().splitlines()[0][:200]
+               if str(exc).strip() else type(exc).__name__)
+        raise TrainError(f"{path} is not {files.called} ({why})") from exc
 
 
 def read_meta(path: Path, files: CheckpointFiles) -> dict[str, Any]:

@@ -150,6 +150,9 @@ def sample(checkpoint: Path, own: ModelRegistry, *, code: Path | None, solutions
                          prompt=prompt.lower().split() or None)
     what = ", ".join(f"{k} {meta[k]}" for k in ("model", "smoothing", "order", "context",
                                                 "hidden", "corpus") if k in meta)
+    unknown = sorted(set(prompt.lower().split()) - set(model.tokens))
+    if unknown:
+        say(f"not in the model's vocabulary, read as <UNK>: {', '.join(unknown)}")
     by = chosen.whose if sampler is chosen or sampler.folder == chosen.folder is None else (
         f"{chosen.whose}; the sampler: {sampler.whose}")
     say(f"{checkpoint} ({what}); T = {temperature}, top-k = {top_k or 'all'}, seed {seed}; "

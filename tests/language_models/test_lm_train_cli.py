@@ -232,6 +232,9 @@ def test_sample_generates_from_a_neural_checkpoint(model, corpus, tmp_path):
                 "--max-words", "6", "--seed", "2")
     assert len(set(greedy.output.strip().splitlines()[1:])) == 1  # T = 0: one argmax path
     assert greedy.output.strip().splitlines()[1:] == top1.output.strip().splitlines()[1:]
+    unknown = dojo("sample", str(out), "--solutions", "--prompt", "w3 zzz", "--sentences", "1")
+    assert unknown.exit_code == 0, unknown.output
+    assert "not in the model's vocabulary, read as <UNK>: zzz" in unknown.output
     prompted = dojo("sample", str(out), "--solutions", "--prompt", "w3 w4", "--sentences", "2")
     assert all(line.startswith("w3 w4") and not line.startswith("w3 w4 w3 w4")
                for line in prompted.output.strip().splitlines()[1:])

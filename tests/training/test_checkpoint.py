@@ -83,13 +83,15 @@ def test_version_1_files_still_load(tmp_path):
      "checkpoint version 9, this nlpdojo reads versions 1 and 2; train it again"),
     (lambda tmp: np.savez(tmp / "p.npz", meta=np.asarray('{"model": "a"}'),
                           o=np.asarray([object()], dtype=object)) or tmp / "p.npz",
-     "{path} is not a checkpoint of `dojo train thing`"),
+     "{path} is not a checkpoint of `dojo train thing` (it holds pickled Python objects, "
+     "which nlpdojo never loads)"),
 ])
 def test_what_is_not_a_checkpoint_is_one_clear_error(make, message, tmp_path):
     path = make(tmp_path)
     with pytest.raises(TrainError) as caught:
         read_checkpoint(path, FILES)
     assert message.format(path=path) in str(caught.value)
+    assert "allow_pickle" not in str(caught.value)  # NumPy's advice to load them unsafely
 
 
 def test_the_name_a_checkpoint_is_called_by_can_be_the_commands_own(tmp_path):
