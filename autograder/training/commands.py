@@ -243,7 +243,9 @@ def run_training(registry: ModelRegistry, model: str, *, output: Path, code: Pat
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=total, unit="step", desc=model, leave=False)
+            # disable=None: no bar where the output is no terminal (a pipe, CI's log), whose
+            # last frame would otherwise share a line with what is printed next
+            bar = tqdm(total=total, unit="step", desc=model, leave=False, disable=None)
 
     def on_step(step: int, loss: float) -> None:
         if bar is not None:

@@ -117,7 +117,7 @@ def test_the_progress_bar_counts_every_step(corpus, tmp_path, monkeypatch):
 
     class Bar:
         def __init__(self, total, **kwargs):
-            self.total, self.n = total, 0
+            self.total, self.n, self.kwargs = total, 0, kwargs
             bars.append(self)
 
         def update(self, k):
@@ -134,6 +134,7 @@ def test_the_progress_bar_counts_every_step(corpus, tmp_path, monkeypatch):
     result = train("--solutions", "--model", "rnn", "--output", str(tmp_path / "lm.npz"), *args)
     assert result.exit_code == 0, result.output
     assert len(bars) == 1 and bars[0].total == bars[0].n == (800 // 4 - 1) // 5
+    assert bars[0].kwargs["disable"] is None  # no bar where the output is not a terminal
 
 
 @pytest.mark.parametrize(("args", "message"), [
