@@ -53,7 +53,12 @@ from nlpdojo_autograder.training.evaluate import (
     unigram_perplexity,
 )
 from nlpdojo_autograder.training.generate import TrainedLM, add_sample_command, generate
-from nlpdojo_autograder.training.neural_lm import NeuralLM, neural_lm_kind, start_bptt
+from nlpdojo_autograder.training.neural_lm import (
+    NeuralLM,
+    neural_lm_kind,
+    start_bptt,
+    stream_scores,
+)
 from nlpdojo_autograder.training.plans import (
     TRAINED,
     classifier_plan,
@@ -120,6 +125,7 @@ __all__ = [
     "polarity_kind", "read_checkpoint", "read_meta", "require_datasets", "restore",
     "resume_epoch", "run_epochs", "run_training", "sample_indices", "save_checkpoint",
     "save_training", "say", "sentence_matrices", "sentence_tokens", "shown_output",
-    "solutions_installed", "start_bptt", "stream_targets", "stretch", "take", "token_ids",
-    "token_streams", "train_and_measure", "training_seed", "unigram_perplexity", "vocabulary",
+    "solutions_installed", "start_bptt", "stream_scores", "stream_targets", "stretch", "take",
+    "token_ids", "token_streams", "train_and_measure", "training_seed", "unigram_perplexity",
+    "vocabulary",
 ]

@@ -277,6 +277,12 @@ def run_training(registry: ModelRegistry, model: str, *, output: Path, code: Pat
     return run
 
 
+def check_rate(options: dict[str, Any]) -> None:
+    """A kind's ``validate`` (or part of one): ``--lr`` above 0, before any data are read."""
+    if not options["lr"] > 0:
+        raise TrainError(f"--lr must be above 0 (got {options['lr']:g})")
+
+
 def check_finite(losses: list[float], what: str, topic: str) -> None:
     """A training loss that became NaN or inf is a :class:`TrainError`: ``what`` names the
     run's optimizer and rate; the fix is a lower rate or the gradients' checks."""

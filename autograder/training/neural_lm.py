@@ -17,7 +17,8 @@ A kind is made by :func:`neural_lm_kind` from three functions of the topic:
   ``run.start(total)`` once (:func:`start_bptt` for truncated BPTT) and passing ``run.on_step``
   on as the loop's ``on_step``;
 * ``score(code, backend, model, data) -> (log_probs, targets)``: the log-probability of every
-  predicted held-out token and those tokens, in the same order.
+  predicted held-out token and those tokens, in the same order (:func:`stream_scores` for a
+  recurrent model scored as its graded check scores it).
 
 Generation (``dojo sample``) starts every sentence after a ``</s>`` (a sentence boundary, as
 in training): a fixed-window model (``window=True``) reads its last ``context`` ids; a
@@ -41,9 +42,9 @@ from nlpdojo_autograder.training.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
-from nlpdojo_autograder.training.commands import ModelKind, Run
+from nlpdojo_autograder.training.commands import ModelKind, Run, check_rate
 from nlpdojo_autograder.training.evaluate import perplexity, unigram_perplexity
-from nlpdojo_autograder.training.prepare import TokenStreams, token_streams
+from nlpdojo_autograder.training.prepare import TokenStreams, stream_targets, token_streams
 from nlpdojo_autograder.training.train import CodeChoice, TrainError
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -122,6 +123,25 @@ def start_bptt(run: Run, data: TokenStreams) -> None:
     run.start(min(per_epoch, o["max_steps"] or per_epoch) * o["epochs"])
 
 
+def stream_scores(streams: int, bptt: int) -> Score:
+    """A recurrent kind's ``score`` as its graded check scores held-out text: the chosen
+    code's ``lm_training.rnn_log_probs`` in windows of ``bptt``, the targets those of
+    ``streams`` streams side by side (:func:`~.prepare.stream_targets`)."""
+    def score(code: CodeChoice, be, model, data: TokenStreams) -> tuple[np.ndarray, np.ndarray]:
+        return (code.load("lm_training").rnn_log_probs(be, model, data.test_ids, bptt=bptt),
+                stream_targets(data.test_ids, streams, bptt))
+
+    return score
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    """The kinds' ``validate``: a known optimizer and a positive rate, before any data."""
+    if options["optimizer"] not in OPTIMIZERS:
+        raise TrainError(f"unknown --optimizer {options['optimizer']!r}; choose "
+                         f"{', '.join(OPTIMIZERS)}")
+    check_rate(options)
+
+
 def _backend(options: dict[str, Any]):
     return load_backend(options.get("backend"), options.get("device"), "float32")
 
@@ -129,11 +149,6 @@ def _backend(options: dict[str, Any]):
 def _train(kind: str, run: Run, build: Build, fit: Fit, score: Score, window: bool
            ) -> NeuralLM:
     o = run.options
-    if o["optimizer"] not in OPTIMIZERS:
-        raise TrainError(f"unknown --optimizer {o['optimizer']!r}; choose "
-                         f"{', '.join(OPTIMIZERS)}")
-    if not o["lr"] > 0:
-        raise TrainError(f"--lr must be above 0 (got {o['lr']:g})")
     be = _backend(o)
     heldout = str(o.get("heldout") or "test")  # the split every model of the run is scored on
     data = lm_data(run.corpus, train_texts=o.get("max_documents"), test_texts=o["test_texts"],
@@ -162,7 +177,7 @@ def _train(kind: str, run: Run, build: Build, fit: Fit, score: Score, window: bo
     run.report.update(perplexity=ppl, heldout_tokens=len(targets), heldout=heldout,
                       unigram_perplexity=unigram_perplexity(data.train_ids, targets,
                                                             data.vocab_size),
-                      steps=len(losses), final_loss=losses[-1] if losses else float("nan"))
+                      steps=len(losses), final_loss=losses[-1])
     trained.meta.update(step=len(losses), heldout=heldout, heldout_perplexity=ppl)
     return trained
 
@@ -194,4 +209,5 @@ def neural_lm_kind(name: str, summary: str, modules: tuple[str, ...], own: dict[
     ``modules``, where it is not the command's (:attr:`~.commands.ModelKind.topic`)."""
     return ModelKind(name, summary, lambda run: _train(name, run, build, fit, score, window),
                      lambda path, code: _load(name, build, files, window, path, code), modules,
-                     frozenset({*SHARED, *own}), {**SHARED, **own}, topic=topic)
+                     frozenset({*SHARED, *own}), {**SHARED, **own},
+                     validate=_check_options, topic=topic)

@@ -26,10 +26,9 @@ from nlpdojo_autograder.training.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
-from nlpdojo_autograder.training.commands import ModelKind, Run, check_finite
+from nlpdojo_autograder.training.commands import ModelKind, Run, check_finite, check_rate
 from nlpdojo_autograder.training.evaluate import accuracy, majority_share
 from nlpdojo_autograder.training.prepare import labelled_sentences
-from nlpdojo_autograder.training.train import TrainError
 
 #: the data set and its preparation, as the graded checks' (plans.mr_polarity_plan)
 CORPUS, MAX_TOKENS, MIN_COUNT = "mr", 40, 2
@@ -59,8 +58,6 @@ def _jsonable(value: Any) -> Any:
 def _train(kind: str, module: str, settings: dict[str, Any], sizes: tuple[str, ...],
            run: Run) -> PolarityClassifier:
     o = run.options
-    if not o["lr"] > 0:
-        raise TrainError(f"--lr must be above 0 (got {o['lr']:g})")
     be = load_backend(o.get("backend"), o.get("device"), "float32")
     data = polarity_data(run.corpus, max_tokens=MAX_TOKENS, min_count=MIN_COUNT)
     run.say(f"{run.corpus}: {len(data.train_labels):,} training and {len(data.test_labels):,} "
@@ -101,4 +98,4 @@ def polarity_kind(name: str, summary: str, module: str, settings: dict[str, Any]
     return ModelKind(name, summary, lambda run: _train(name, module, settings, sizes, run),
                      lambda path, code: _load(name, files, path, code), (f"{module}.py",),
                      frozenset({*SHARED, *settings}), {**SHARED, **settings},
-                     corpora=(CORPUS,), topic=topic)
+                     corpora=(CORPUS,), validate=check_rate, topic=topic)

@@ -225,8 +225,7 @@ class CodeChoice:
             where = self.shown if self.folder is not None else "the reference solutions"
             # a library stub names its own topic ("<topic>.<question>: not implemented yet")
             other = _STUB_OF_TOPIC.match(str(exc))
-            if other and other["topic"] not in {e.name for e in
-                                                get_registry().entries("exercise")}:
+            if other and other["topic"] not in _topics():
                 other = None  # a dotted name that is no topic's question
             topic = other["topic"] if other else self.code.topic
             if other and self.folder is not None:
@@ -254,7 +253,7 @@ class CodeChoice:
         root = self.folder.resolve().parent
         # theirs: the topic folders of their course beside this one and its library (not,
         # say, a virtual environment that happens to sit in the same folder)
-        topics = {e.name for e in get_registry().entries("exercise")}
+        topics = _topics()
         theirs = [self.folder.resolve(), *(root / name for name in (*topics, "library"))]
         places = [(f.filename, f.lineno, f.name)
                   for f in traceback.extract_tb(exc.__traceback__)]
@@ -271,6 +270,11 @@ class CodeChoice:
                          self.code.topic if self.folder.resolve() in path.parents else None)
                 return f"{root.name}/{inside}, line {line}, in {function}", topic
         return None
+
+
+def _topics() -> set[str]:
+    """The registered topics' names."""
+    return {e.name for e in get_registry().entries("exercise")}
 
 
 #: a released stub's message for a question of another topic (a course library file's)

@@ -22,8 +22,9 @@ from nlpdojo_autograder.training import (
     TokenStreams,
     neural_lm_kind,
     start_bptt,
-    stream_targets,
+    stream_scores,
 )
+from nlpdojo_course.language_models.measure import EVAL_BPTT, EVAL_STREAMS
 from nlpdojo_course.language_models.trainer import MODELS
 
 MODULES = ("lm_training.py",)
@@ -65,21 +66,12 @@ def _fit_rnn(run: Run, be, model, data: TokenStreams) -> list[float]:
         on_step=run.on_step)
 
 
-def score_streams(code: CodeChoice, be, model, data: TokenStreams
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """A recurrent LM's held-out log-probabilities as the graded checks measure them: the
-    chosen code's ``lm_training.rnn_log_probs`` over 10 streams in windows of 50."""
-    from nlpdojo_course.language_models.measure import EVAL_BPTT, EVAL_STREAMS
-
-    return (code.load("lm_training").rnn_log_probs(be, model, data.test_ids, bptt=EVAL_BPTT),
-            stream_targets(data.test_ids, EVAL_STREAMS, EVAL_BPTT))
-
-
 # SGD for the RNN: Adam made its state dynamics chaotic (measure.RNN_BUDGET)
 RNN = neural_lm_kind(
     "rnn", "RNN LM, truncated BPTT over --batch-size streams of --bptt steps",
     ("rnn_lm.py", *MODULES), {"bptt": 35, "batch_size": 20, "optimizer": "sgd", "lr": 0.7},
-    build=_build_rnn, fit=_fit_rnn, score=score_streams, files=MODELS.files)
+    build=_build_rnn, fit=_fit_rnn, score=stream_scores(EVAL_STREAMS, EVAL_BPTT),
+    files=MODELS.files)
 WINDOW = neural_lm_kind(
     "window", "fixed-window neural LM over the previous --context words",
     ("window_lm.py", *MODULES),

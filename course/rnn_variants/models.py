@@ -23,8 +23,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from nlpdojo_autograder.training import (
     CheckpointFiles,
     CodeChoice,
@@ -33,10 +31,11 @@ from nlpdojo_autograder.training import (
     neural_lm_kind,
     polarity_kind,
     start_bptt,
-    stream_targets,
+    stream_scores,
 )
 from nlpdojo_course.rnn_variants.classifier import BUDGET as CLASSIFIER_BUDGET
 from nlpdojo_course.rnn_variants.classifier import SIZES as CLASSIFIER_SIZES
+from nlpdojo_course.rnn_variants.language_model import EVAL_BPTT, EVAL_STREAMS
 
 TOPIC = "rnn_variants"
 #: the commands they join (their trainers' names, for the hook) and their checkpoints
@@ -66,19 +65,11 @@ def _fit(run: Run, be, model, data: TokenStreams) -> list[float]:
         max_windows=o["max_steps"], on_step=run.on_step)
 
 
-def _score(code: CodeChoice, be, model, data: TokenStreams) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out log-probabilities as the graded check scores them (10 streams, windows of
-    50)."""
-    from nlpdojo_course.rnn_variants.language_model import EVAL_BPTT, EVAL_STREAMS
-
-    return (code.load("lm_training").rnn_log_probs(be, model, data.test_ids, bptt=EVAL_BPTT),
-            stream_targets(data.test_ids, EVAL_STREAMS, EVAL_BPTT))
-
-
 def _kind(cell: str) -> Any:
     return neural_lm_kind(
         cell, f"{cell.upper()} LM, truncated BPTT, the gradient clipped",
-        ("lstm_lm.py", "lm_training.py"), OWN, build=_build(cell), fit=_fit, score=_score,
+        ("lstm_lm.py", "lm_training.py"), OWN, build=_build(cell), fit=_fit,
+        score=stream_scores(EVAL_STREAMS, EVAL_BPTT),
         files=FILES, topic=TOPIC)
 
 

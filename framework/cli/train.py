@@ -57,9 +57,18 @@ def _command(entry: Entry) -> Any:
     """The click command typer builds from a trainer's function (errors as one line)."""
     trainer = entry.obj
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command(trainer.name, short_help=trainer.summary, epilog=_models_epilog(trainer))(
-        report_errors(trainer.command))
-    return typer.main.get_command(app)
+    app.command(trainer.name, short_help=trainer.summary)(report_errors(trainer.command))
+    command = typer.main.get_command(app)
+    help_text = command.format_help
+
+    def format_help(ctx: Any, formatter: Any) -> None:
+        # the models are described only when the help is shown: describing them imports
+        # every kind's module, which a run of one of them does not need
+        command.epilog = _models_epilog(trainer)
+        help_text(ctx, formatter)
+
+    command.format_help = format_help
+    return command
 
 
 def _models_epilog(trainer: Any) -> str | None:
