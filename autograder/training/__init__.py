@@ -16,7 +16,8 @@ model: the kit"):
 * ``dojo train`` / ``dojo sample`` plumbing: whose code trains (:class:`TopicCode`,
   :class:`CodeChoice`), data checks (:func:`require_datasets`), output files (the outputs
   folder, :func:`output_path`, :func:`input_path`; :func:`check_output`) and the errors
-  (:class:`TrainError`) (:mod:`.train`);
+  (:class:`TrainError`) (:mod:`.train`); the options every training command shares
+  (:mod:`.options`);
   model kinds and their options, the run driver (:mod:`.commands`); one checkpoint format
   (:mod:`.checkpoint`); text generation from any language model (:mod:`.generate`); neural
   language models, each three functions of its topic (:mod:`.neural_lm`); sentence

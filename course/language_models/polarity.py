@@ -11,23 +11,25 @@ scoring and the checkpoint are the training kit's (:mod:`nlpdojo_autograder.trai
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
-    OUTPUT_RULE,
     ModelRegistry,
+    options,
     output_path,
     polarity_kind,
     run_training,
-    solutions_installed,
 )
 from nlpdojo_course.language_models.encoder import CLASSIFIER
 
 TOPIC = "language_models"
+Code = options.code(TOPIC, "Your folder of the model's topic (exercises/language_models for "
+                    "rnn; a model another topic adds: that topic's, listed below), or the "
+                    "folder holding them (default: ./exercises/<that topic>).")
+Output = options.output("Where to write the checkpoint (.npz)")
 
 
 def _metric(r: dict[str, Any]) -> str:
@@ -59,18 +61,12 @@ def polarity(
         min=1, help="Recurrent models: hidden size.")] = None,
     filters: Annotated[int | None, typer.Option(
         min=1, help="Convolutional models: filters per width.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (initialisation and order).")] = 0,
-    backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
-    code: Annotated[Path | None, typer.Option(
-        help="Your folder of the model's topic (exercises/language_models for rnn; a model "
-             "another topic adds: that topic's, listed below), or the folder holding them "
-             "(default: ./exercises/<that topic>).")] = None,
-    solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Train the reference solutions instead of your code.",
-        hidden=not solutions_installed())] = False,
-    output: Annotated[str, typer.Option(
-        help=f"Where to write the checkpoint (.npz): {OUTPUT_RULE}.")] = "polarity.npz",
+    seed: options.Seed = 0,
+    backend: options.Backend = None,
+    device: options.Device = None,
+    code: Code = None,
+    solutions: options.Solutions = False,
+    output: Output = "polarity.npz",
 ) -> None:
     """Train a sentence classifier on MR's training split; print its accuracy on the test
     split beside the majority class's; save a checkpoint."""

@@ -20,24 +20,26 @@ generates from any of them.
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
-    OUTPUT_RULE,
     ModelRegistry,
     TopicCode,
+    options,
     output_path,
     run_training,
-    solutions_installed,
 )
 
 TOPIC = "language_models"
 #: the modules of a topic folder that the count models run (how a folder is recognised as one)
 CODE = TopicCode(TOPIC, ("ngrams.py", "backoff.py", "kneser_ney.py", "sampling.py"))
+Code = options.code(TOPIC, "Your folder of the model's topic (language_models; a model another "
+                    "topic adds: that topic's, listed below), or the folder holding them "
+                    "(default: ./exercises/<topic>, ./<topic> or the working folder).")
+Output = options.output("Where to write the checkpoint (.npz)")
 
 
 def _metric(r: dict[str, Any]) -> str:
@@ -144,16 +146,10 @@ def lm(
         min=1, help="neural: also write the checkpoint every N steps.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (the neural models' initialisation "
                                               "and shuffling; counting is deterministic).")] = 0,
-    code: Annotated[Path | None, typer.Option(
-        help="Your folder of the model's topic (language_models; a model another topic adds: "
-             "that topic's, listed below), or the folder holding them (default: "
-             "./exercises/<topic>, ./<topic> or the working folder).")] = None,
-    solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Train the reference solutions instead of your code.",
-        hidden=not solutions_installed())] = False,
-    output: Annotated[str, typer.Option(
-        help=f"Where to write the checkpoint (.npz): {OUTPUT_RULE}.")] = "lm.npz",
-    progress: Annotated[bool, typer.Option(help="Show a progress bar (neural models).")] = True,
+    code: Code = None,
+    solutions: options.Solutions = False,
+    output: Output = "lm.npz",
+    progress: options.Progress = True,
 ) -> None:
     """Train a language model (--model: the models are listed below), save a checkpoint, print
     its perplexity on the --heldout split (every model on the same one) next to the add-one

@@ -6,20 +6,16 @@ which trains the n-gram, window and RNN LMs alike.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.training import (
-    OUTPUT_RULE,
-    TrainError,
-    output_path,
-    solutions_installed,
-)
+from nlpdojo_autograder.training import TrainError, options, output_path
 from nlpdojo_course.language_models.trainer import MODELS, TOPIC, train_lm
 
+Code = options.code(TOPIC)
+Output = options.output("Checkpoint (.npz)")
 NOTICE = ("`dojo train neural-lm` is deprecated and will be removed: use `dojo train lm --model "
           "window|rnn` (the same options)")
 
@@ -52,18 +48,15 @@ def neural_lm(
         min=1, help="Passes over the training text (default 1).")] = None,
     max_steps: Annotated[int | None, typer.Option(
         min=1, help="Stop each epoch after N steps.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
-    code: Annotated[Path | None, typer.Option(
-        help="Your language_models folder, or the folder holding it.")] = None,
-    solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Train the reference solutions instead of your code.",
-        hidden=not solutions_installed())] = False,
-    output: Annotated[str, typer.Option(help=f"Checkpoint (.npz): {OUTPUT_RULE}.")] = "lm.npz",
+    seed: options.Seed = 0,
+    backend: options.Backend = None,
+    device: options.Device = None,
+    code: Code = None,
+    solutions: options.Solutions = False,
+    output: Output = "lm.npz",
     save_every: Annotated[int | None, typer.Option(
         min=1, help="Also write the checkpoint every N steps.")] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: options.Progress = True,
 ) -> None:
     """Deprecated: use `dojo train lm --model window|rnn` (the same options)."""
     from nlpdojo.cli.common import console

@@ -29,13 +29,13 @@ import typer
 
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
-    OUTPUT_RULE,
     CheckpointFiles,
     TopicCode,
     TrainError,
     check_finite,
     check_output,
     input_path,
+    options,
     output_path,
     read_checkpoint,
     require_datasets,
@@ -43,12 +43,13 @@ from nlpdojo_autograder.training import (
     resume_epoch,
     run_epochs,
     say,
-    solutions_installed,
 )
 
 TOPIC = "neural_networks"
 CODE = TopicCode(TOPIC, ("tagger.py", "window.py"))
 FILES = CheckpointFiles("dojo train tagger", what="a tagger checkpoint")
+Code = options.code(TOPIC)
+Output = options.output("Checkpoint file (.npz), written after every epoch")
 OPTIMIZER_NAMES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 #: per optimizer, the best of a grid (x3 steps) after one epoch on 3,000 OANC sentences in
 #: batches of 64 (held-out accuracy): SGD 1.0 (0.3: 0.67, 1.0: 0.71), momentum 0.1 (0.03:
@@ -109,19 +110,12 @@ def tagger(
         help="Tagged corpus: oanc-pos, wsj-pos (dojo data list).")] = "oanc-pos",
     train_sentences: Annotated[int | None, typer.Option(
         min=1, help="Use the first N training sentences only.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
-    code: Annotated[Path | None, typer.Option(
-        help="Your neural_networks folder, or the folder holding it (default: "
-             "./exercises/neural_networks, ./neural_networks or the working folder)."
-    )] = None,
-    solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Train the reference solutions instead of your code.",
-        hidden=not solutions_installed())] = False,
-    output: Annotated[str, typer.Option(
-        help=f"Checkpoint file (.npz), written after every epoch: {OUTPUT_RULE}.")
-    ] = "tagger.npz",
+    seed: options.Seed = 0,
+    backend: options.Backend = None,
+    device: options.Device = None,
+    code: Code = None,
+    solutions: options.Solutions = False,
+    output: Output = "tagger.npz",
     resume: Annotated[bool, typer.Option(
         "--resume",
         help="Continue the checkpoint at --output, with its settings, up to --epochs.")
@@ -135,8 +129,7 @@ def tagger(
     plot: Annotated[str | None, typer.Option(
         help="With --compare-optimizers: write the training losses as a PNG (a bare name: "
              "in the outputs folder).")] = None,
-    progress: Annotated[bool, typer.Option(
-        help="Show a progress bar (--no-progress: none, as in CI logs).")] = True,
+    progress: options.Progress = True,
 ) -> None:
     """Train the window tagger (your WindowClassifier, loss and optimizer) on a tagged corpus;
     report held-out accuracy against the most-frequent-tag baseline; save a checkpoint."""

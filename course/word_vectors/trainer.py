@@ -12,21 +12,19 @@ vectors go, the data checks and the errors come from the generic
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
-    OUTPUT_RULE,
     TopicCode,
     TrainError,
     check_output,
+    options,
     output_path,
     require_datasets,
     say,
-    solutions_installed,
 )
 from nlpdojo_course.word_vectors.data import (
     EVALUATION_SETS,
@@ -38,6 +36,8 @@ from nlpdojo_course.word_vectors.data import (
 TOPIC = "word_vectors"
 #: the modules of a topic folder that ``train.py`` runs (how a folder is recognised as one)
 CODE = TopicCode(TOPIC, ("train.py", "negative_sampling.py", "sgd.py"))
+Code = options.code(TOPIC)
+Output = options.output("Where to write the vectors (word2vec text format)")
 
 
 def _documents_corpus(name: str) -> None:
@@ -64,18 +64,12 @@ def word2vec(
     batch_size: Annotated[int | None, typer.Option(
         min=1, help="Pairs per SGD step (default: 1024 up to dim 100, 102400 / dim above: "
                     "larger minibatches of larger vectors leave the CPU's cache).")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    backend: Annotated[str | None, typer.Option(help="numpy or torch.")] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")] = None,
-    code: Annotated[Path | None, typer.Option(
-        help="Your word_vectors folder, or the folder holding it (default: "
-             "./exercises/word_vectors, ./word_vectors or the working folder if it is one)."
-    )] = None,
-    solutions: Annotated[bool, typer.Option(
-        "--solutions", help="Train the reference solutions instead of your code.",
-        hidden=not solutions_installed())] = False,
-    output: Annotated[str, typer.Option(help="Where to write the vectors (word2vec text "
-                                             f"format): {OUTPUT_RULE}.")] = "vectors.txt",
+    seed: options.Seed = 0,
+    backend: options.Backend = None,
+    device: options.Device = None,
+    code: Code = None,
+    solutions: options.Solutions = False,
+    output: Output = "vectors.txt",
     evaluate: Annotated[bool, typer.Option(help="Report WordSim-353, SimLex-999 and "
                                                 "analogies after training.")] = True,
 ) -> None:
