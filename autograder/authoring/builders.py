@@ -683,23 +683,31 @@ def _same_output_shapes(true: list, yours: list) -> None:
                 f"forward's has shape {tuple(t)}: fix the forward's output shape first")
 
 
-def torch_twin(build: Callable[[], Any], weights: dict[str, Callable[[dict[str, Any]], Any]],
-               *, label: str = "") -> Callable[..., Any]:
+def torch_twin(build: str | Callable[[], Any],
+               weights: dict[str, Callable[[dict[str, Any]], Any]], *,
+               args: tuple[Any, ...] = (), label: str = "") -> Callable[..., Any]:
     """A ``torch.nn`` module as a layer's ``torch`` forward (:func:`layer_checks`,
-    :func:`torch_check`): ``build()`` makes the module (float64), ``weights`` gives each of its
-    parameters from the case's parameters (tensors by the layer's names: transposed, gates
-    concatenated). The module runs through ``torch.func.functional_call``, so autograd
-    reaches the case's parameters. ``label`` names it in feedback (``torch.nn.RNNCell``)::
+    :func:`torch_check`): ``build`` names the ``torch.nn`` class, made with ``args`` in float64
+    (or is a function that makes the module), ``weights`` gives each of its parameters from the
+    case's parameters (tensors by the layer's names: transposed, gates concatenated). torch is
+    imported only when the forward runs (a NumPy-only grader never needs it); the module runs
+    through ``torch.func.functional_call``, so autograd reaches the case's parameters.
+    ``label`` names it in feedback (default ``torch.nn.<build>``)::
 
-        torch_twin(lambda: torch.nn.RNNCell(D, H, dtype=torch.float64),
-                   {"weight_ih": lambda p: p["weight_e"].T, "weight_hh": lambda p: p["weight_h"].T,
-                    "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
-                   label="torch.nn.RNNCell")
+        torch_twin("RNNCell", {"weight_ih": lambda p: p["weight_e"].T,
+                               "weight_hh": lambda p: p["weight_h"].T,
+                               "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
+                   args=(D, H))
     """
+    def module_of(torch: Any) -> Any:
+        if callable(build):
+            return build()
+        return getattr(torch.nn, build)(*args, dtype=torch.float64)
+
     def forward(params: dict[str, Any], *inputs: Any) -> Any:
         import torch
 
-        module = build()
+        module = module_of(torch)
         own = {name for name, _ in module.named_parameters()}
         if own != set(weights):
             raise ValueError(f"torch_twin: {type(module).__name__} has parameters "
@@ -707,7 +715,8 @@ def torch_twin(build: Callable[[], Any], weights: dict[str, Callable[[dict[str, 
         tensors = {name: value(params) for name, value in weights.items()}
         return torch.func.functional_call(module, tensors, tuple(inputs))
 
-    forward.label = label  # type: ignore[attr-defined]
+    named = "" if callable(build) else f"torch.nn.{build}"
+    forward.label = label or named  # type: ignore[attr-defined]
     return forward
 
 

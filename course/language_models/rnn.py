@@ -86,12 +86,10 @@ def _cell_at(b: int, d: int, h: int, std: float = 0.7):
 _cell = _cell_at(B_CELL, D_CELL, H_CELL)
 
 
-def _torch_cell(p, x, h):
-    """``torch.nn.RNNCell`` (tanh) with the cell's weights: W_e, W_h transposed, one bias."""
-    torch = torch_module()
-    return torch_twin(lambda: torch.nn.RNNCell(D_CELL, H_CELL, dtype=torch.float64), {
-        "weight_ih": lambda p: p["weight_e"].T, "weight_hh": lambda p: p["weight_h"].T,
-        "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]})(p, x, h)
+#: ``torch.nn.RNNCell`` (tanh) with the cell's weights: W_e, W_h transposed, one bias
+TORCH_CELL = torch_twin("RNNCell", {
+    "weight_ih": lambda p: p["weight_e"].T, "weight_hh": lambda p: p["weight_h"].T,
+    "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]}, args=(D_CELL, H_CELL))
 
 
 # -- the RNN over T steps (BPTT) -----------------------------------------------------------------
@@ -305,7 +303,7 @@ RNN_MODULE = f"{LIB}.rnn"
 RNN_CELL = Question(
     "rnn_cell", "The RNN cell (course library)", code="library/rnn",
     checks=layer_checks("rnn_cell", RNN_MODULE, "RNNCell", _cell, title="RNNCell", points=2.0,
-                        torch=_torch_cell,
+                        torch=TORCH_CELL,
                         at_scale=_cell_at(*CELL_AT_SCALE, std=CELL_AT_SCALE[1] ** -0.5)),
     planted_bugs=[
         bug("RNN cell backward without the tanh derivative", RNN_MODULE,

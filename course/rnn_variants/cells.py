@@ -50,14 +50,9 @@ def _lstm(b: int, d: int, h: int, std: float = 0.7):
 
 def _torch_lstm(d: int, h: int):
     """``torch.nn.LSTMCell`` with the cell's weights: W_x, W_h transposed, one bias."""
-    def twin(p, x, state):
-        import torch
-
-        return torch_twin(lambda: torch.nn.LSTMCell(d, h, dtype=torch.float64), {
-            "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
-            "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
-            label="torch.nn.LSTMCell")(p, x, state)
-    return twin
+    return torch_twin("LSTMCell", {
+        "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
+        "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]}, args=(d, h))
 
 
 def _lstm_bias(ctx: Context) -> dict[str, np.ndarray]:
@@ -119,14 +114,9 @@ def _gru(b: int, d: int, h: int, std: float = 0.7):
 
 def _torch_gru(d: int, h: int):
     """``torch.nn.GRUCell`` with the cell's weights: both biases its own (r applies to b_hn)."""
-    def twin(p, x, h_prev):
-        import torch
-
-        return torch_twin(lambda: torch.nn.GRUCell(d, h, dtype=torch.float64), {
-            "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
-            "bias_ih": lambda p: p["bias_x"], "bias_hh": lambda p: p["bias_h"]},
-            label="torch.nn.GRUCell")(p, x, h_prev)
-    return twin
+    return torch_twin("GRUCell", {
+        "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
+        "bias_ih": lambda p: p["bias_x"], "bias_hh": lambda p: p["bias_h"]}, args=(d, h))
 
 
 GRU_CELL = Question(

@@ -436,6 +436,24 @@ def test_torch_twin_requires_every_parameter_of_the_module():
         twin({"w": torch.zeros(4, 3, dtype=torch.float64)}, torch.zeros(1, 3))
 
 
+def test_torch_twin_by_name_builds_the_module_in_float64_and_names_it():
+    torch = pytest.importorskip("torch")
+    weights = {"weight_ih": lambda p: p["w_x"].T, "weight_hh": lambda p: p["w_h"].T,
+               "bias_ih": lambda p: p["b"], "bias_hh": lambda p: 0 * p["b"]}
+    named = torch_twin("RNNCell", weights, args=(3, 4))
+    built = torch_twin(lambda: torch.nn.RNNCell(3, 4, dtype=torch.float64), weights)
+    rng = np.random.default_rng(0)
+    p = {"w_x": rng.standard_normal((3, 4)), "w_h": rng.standard_normal((4, 4)),
+         "b": rng.standard_normal(4)}
+    p = {k: torch.tensor(v) for k, v in p.items()}
+    x, h = torch.tensor(rng.standard_normal((2, 3))), torch.tensor(rng.standard_normal((2, 4)))
+    expected = torch.tanh(x @ p["w_x"] + h @ p["w_h"] + p["b"])
+    assert named(p, x, h).dtype == torch.float64
+    assert torch.allclose(named(p, x, h), expected) and torch.allclose(built(p, x, h), expected)
+    assert named.label == "torch.nn.RNNCell" and built.label == ""
+    assert torch_twin("GRUCell", weights, args=(3, 4), label="mine").label == "mine"
+
+
 # -- property checks ----------------------------------------------------------------------------
 def _distributions(ctx):
     x = ctx.rng().standard_normal((5, 7))
