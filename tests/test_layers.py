@@ -71,7 +71,8 @@ LAZY_DEPENDENCIES = {
     "dask": "optional (the cluster extra): only for grade --cluster",
     "matplotlib": "~0.5 s to import: only to copy its font cache into a worker's sandbox",
     "scipy": "~0.2 s to import in every worker: only for a sparse matrix crossing the wire",
-    "tqdm": "the cohort's progress bar: only for grade --submissions",
+    "tqdm": "progress bars: only for grade --submissions, and in a worker to switch off "
+            "their monitor thread (probes.submission_starts)",
     "nbformat": "notebooks: only where one is read or written",
     "nbclient": "notebooks: only where one is run",
     "jupyterlab": "optional (the notebook extra): only for dojo notebook",

@@ -90,9 +90,31 @@ def require_at_scale(ctx: Context, module: str, cls: str, case: Any,
     every check of the layer (``ctx.cache``). ``run_layer(probe, case, inputs, grads)`` runs
     ``probe("layer_run", *args, **kwargs)`` on host ``inputs`` and upstream ``grads`` and returns
     its result (``grads`` None: the output's shape, from ``probe("output_shape", ...)``)."""
-    if case is not None:
-        _once(ctx, (module, cls), cls, "one forward and backward",
-              lambda reference: _problem(ctx, reference, cls, case(ctx), run_layer))
+    if case is None or _reference(ctx) is None:
+        return
+    made = case(ctx)
+    _once(ctx, (module, cls, configuration(made)), cls, "one forward and backward",
+          lambda reference: _problem(ctx, reference, cls, made, run_layer))
+
+
+def configuration(case: Any) -> str:
+    """What tells a layer's cases at scale apart (the verdict of one is kept for every check
+    that names the same): how the layer is built (its arguments other than the backend, its
+    keyword arguments, training or eval mode, the stand-in cells) and the shapes of its
+    parameters. Cases that build the layer otherwise (a stride of 2, a projection shortcut,
+    mean pooling, a state (h, c)) are each run: code that takes another path for them is
+    measured there too."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, (bool, int, float, str, type(None))):
+            return value
+        if isinstance(value, (tuple, list)):
+            return tuple(plain(v) for v in value)
+        if isinstance(value, dict):
+            return tuple(sorted((str(k), plain(v)) for k, v in value.items()))
+        return type(value).__name__  # (the backend)
+
+    shapes = sorted((name, tuple(np.shape(v))) for name, v in case.params.items())
+    return repr((plain(case.args), plain(case.kwargs), case.train, plain(case.cells), shapes))
 
 
 def require_function_at_scale(ctx: Context, module: str, name: str,
@@ -102,20 +124,30 @@ def require_function_at_scale(ctx: Context, module: str, name: str,
     (``loss, grad_a, ... = name(a, ...)``, :func:`~.builders.function_checks`): the arguments
     ``draw(ctx)`` gives (by name, in call order; ``send`` turns each into what is sent), every
     output against the reference's on the same arguments."""
-    if draw is not None:
-        _once(ctx, (module, name), f"{name}()", "its value and gradients",
-              lambda reference: _function_problem(ctx, reference, module, name, draw(ctx),
-                                                  outputs, send))
+    if draw is None or _reference(ctx) is None:
+        return
+    args = draw(ctx)
+    shapes = repr(sorted((k, np.shape(v), str(getattr(v, "dtype", type(v).__name__)))
+                         for k, v in args.items()))
+    _once(ctx, (module, name, shapes), f"{name}()", "its value and gradients",
+          lambda reference: _function_problem(ctx, reference, module, name, args, outputs,
+                                              send))
 
 
-def _once(ctx: Context, what: tuple[str, str], label: str, work: str,
+def _reference(ctx: Context) -> Any:
+    """The reference the run at scale is compared with; None where nothing is compared: the
+    reference itself is the code under test, or there is none (a student release)."""
+    if ctx.expected_only or getattr(ctx.subject, "isolation", "") == "trusted":
+        return None
+    return ctx.trusted()
+
+
+def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
           problem: Callable[[Any], str]) -> None:
     """``problem(reference)`` once per grading (the verdict kept in ``ctx.cache`` for the
     other checks), raised as a :class:`CheckFailure` when it is not empty."""
-    if ctx.expected_only or getattr(ctx.subject, "isolation", "") == "trusted":
-        return  # (the reference itself is the code under test: nothing to compare)
-    reference = ctx.trusted()
-    if reference is None:  # a student release: nothing to compare with
+    reference = _reference(ctx)
+    if reference is None:
         return
     key = ("at scale", *what)
     if key not in ctx.cache:

@@ -846,6 +846,7 @@ SEQUENCE_SHARES = {"values": 0.15, "gradients": 0.15}
 def sequence_checks(question: str, module: str, cls: str,
                     make: Callable[[Context, str], LayerCase], *, title: str, points: float,
                     states: Sequence[str] = ("array",), shares: dict[str, float] | None = None,
+                    at_scale: Callable[[Context, str], LayerCase] | None = None,
                     **options: Any) -> list[Check]:
     """The checks of an unroll ``module.cls``: an RNN over time, a bidirectional or stacked
     wrapper, any module that runs cells step by step (CS224n lectures 6-7).
@@ -862,16 +863,22 @@ def sequence_checks(question: str, module: str, cls: str,
 
     The checks of :func:`layer_checks` with cells of the first kind of ``states``; each further
     kind (``"pair"``: an LSTM's state) adds ``<kind>_values`` and ``<kind>_gradients``
-    (:data:`SEQUENCE_SHARES`). ``options`` as for :func:`layer_checks`.
+    (:data:`SEQUENCE_SHARES`). ``at_scale(ctx, kind)``: the case at scale for cells of
+    ``kind`` (:func:`layer_checks`' ``at_scale``), each kind's checks gated by its own run,
+    so that an unroll that takes another path for another state is measured on that path
+    too. ``options`` as for :func:`layer_checks`.
     """
+    def scaled(kind: str) -> Callable[[Context], LayerCase] | None:
+        return None if at_scale is None else lambda ctx: at_scale(ctx, kind)
+
     first, *others = states
     checks = layer_checks(question, module, cls, lambda ctx: make(ctx, first), title=title,
-                          points=1.0, shares=shares, **options)
+                          points=1.0, shares=shares, at_scale=scaled(first), **options)
     extra_shares: dict[str, float] = {}
     for kind in others:
         made = layer_checks(question, module, cls, lambda ctx, kind=kind: make(ctx, kind),
                             title=f"{title}, state {_STATE[kind]}", points=1.0, hidden=False,
-                            **options)
+                            at_scale=scaled(kind), **options)
         for check in made:
             if check.name in SEQUENCE_SHARES:
                 renamed = f"{kind}_{check.name}"

@@ -13,10 +13,12 @@ The contract they drive is :mod:`nlpdojo.module`'s: ``forward(*inputs) -> (outpu
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import inspect
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +31,29 @@ from nlpdojo.module import Module, Parameter
 
 class ProbeError(TypeError):
     """The code under test does not follow the module contract (the message says how)."""
+
+
+class UncountedWork(ProbeError):
+    """The code under test ran where the line counter cannot see (another thread, the tracer
+    taken away): its message is the whole feedback."""
+
+
+#: how many Python threads were running when the worker sealed the submission's code, before
+#: any of it ran (:func:`submission_starts`); None outside a worker (a test calling a probe)
+_THREADS_BEFORE_SUBMISSION: int | None = None
+
+
+def submission_starts() -> None:
+    """Called by the worker before any code under test runs: threads beyond these are the
+    submission's (see :func:`_counted`). A tqdm progress bar starts no monitor thread here
+    (``tqdm.monitor_interval = 0``), so that a bar in the student's own loop is no thread of
+    theirs."""
+    global _THREADS_BEFORE_SUBMISSION
+    with contextlib.suppress(ImportError):
+        import tqdm
+
+        tqdm.tqdm.monitor_interval = 0
+    _THREADS_BEFORE_SUBMISSION = _thread._count()
 
 
 def build(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
@@ -465,7 +490,14 @@ def forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
 
 def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None,
              root_of: Any) -> tuple[int, Any]:
-    """``(lines, result)`` of ``func(*args, **kwargs)`` (see :func:`python_lines`)."""
+    """``(lines, result)`` of ``func(*args, **kwargs)`` (see :func:`python_lines`).
+
+    ``sys.settrace`` sees one thread, so work moved elsewhere would count nothing: a thread
+    started during the count is traced too (its lines count); threads of the submission
+    already running (started at import, waiting for work) or still running after the count,
+    and a tracer taken away (``sys.settrace(None)``), fail the count with
+    :class:`UncountedWork`. A tracer taken away and put back by code that kept the original
+    ``sys.settrace`` is not seen (docs/security.md, residual risks)."""
     source = inspect.getsourcefile(inspect.unwrap(root_of if root_of is not None else func)) \
         or ""
     root = os.path.dirname(os.path.dirname(os.path.abspath(source))) + os.sep
@@ -493,13 +525,69 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
             installed[key] = _installed_code(frame, roots)
         return None if installed[key] else local
 
+    _no_threads_running("before")
     previous = sys.gettrace()
-    sys.settrace(enter)
-    try:
-        result = func(*args, **(kwargs or {}))
-    finally:
-        sys.settrace(previous)
+    taken: list[str] = []
+    settrace = sys.settrace  # (inside, sys.settrace refuses)
+    with _threads_traced(enter), _tracer_kept(taken):
+        settrace(enter)
+        try:
+            result = func(*args, **(kwargs or {}))
+        finally:
+            if sys.gettrace() is not enter:
+                taken.append("replaced")
+            settrace(previous)
+    if taken:
+        raise UncountedWork(
+            "your code changed the tracer (sys.settrace) while the grader counted the lines it "
+            "runs; the rule that backward derives gradients with the chain rule (and the one "
+            "against Python loops over the data) needs them counted: leave tracing alone")
+    _no_threads_running("after")
     return count, result
+
+
+def _no_threads_running(when: str) -> None:
+    """Fail where a thread of the submission runs beside a count (in a worker only)."""
+    if _THREADS_BEFORE_SUBMISSION is not None and _thread._count() > _THREADS_BEFORE_SUBMISSION:
+        raise UncountedWork(
+            f"your code had a Python thread running {when} the grader counted the lines it "
+            "runs: work done in another thread escapes the count that tells backpropagation "
+            "from numerical differentiation and whole-array code from Python loops. Graded "
+            "code runs in one thread: do the work in the call itself (no threading)")
+
+
+@contextlib.contextmanager
+def _threads_traced(tracer: Callable[..., Any]) -> Any:
+    """Every thread started inside runs under ``tracer`` (both names of the function that
+    starts threads, ``_thread``'s and the one ``threading`` keeps)."""
+    original, settrace = _thread.start_new_thread, sys.settrace
+
+    def start_traced(function: Callable[..., Any], args: tuple, kwargs: Any = None) -> int:
+        def run(*a: Any, **k: Any) -> Any:
+            settrace(tracer)
+            return function(*a, **k)
+        return original(run, args, kwargs or {})
+
+    _thread.start_new_thread = threading._start_new_thread = start_traced  # type: ignore
+    try:
+        yield
+    finally:
+        _thread.start_new_thread = threading._start_new_thread = original  # type: ignore
+
+
+@contextlib.contextmanager
+def _tracer_kept(taken: list[str]) -> Any:
+    """``sys.settrace`` refuses to change the tracer inside (noted in ``taken``)."""
+    original = sys.settrace
+
+    def refuse(function: Any) -> None:
+        taken.append("settrace")
+
+    sys.settrace = refuse
+    try:
+        yield
+    finally:
+        sys.settrace = original
 
 
 # -- the grader's stand-in cells: what a sequence check unrolls ----------------------------

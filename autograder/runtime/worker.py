@@ -34,7 +34,7 @@ import numpy as np
 
 from nlpdojo import plugins
 from nlpdojo.selection import load_backend
-from nlpdojo_autograder.runtime import lifetime, objects
+from nlpdojo_autograder.runtime import lifetime, objects, probes
 from nlpdojo_autograder.runtime.calls import (
     REFERENCE_TOKENS,
     Workspace,
@@ -419,6 +419,7 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
                                 "your own layers (or ask without native=True)")
         worker = Worker(channel, spec, Path(scratch))
         worker.code.seal()  # before any student code runs
+        probes.submission_starts()  # threads beyond the grader's are the submission's
         disable_autograd()
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],
                              worker.workspace.backends[None])

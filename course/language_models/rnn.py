@@ -318,7 +318,7 @@ RNN = Question(
     code="library/rnn",
     checks=sequence_checks("rnn", RNN_MODULE, "RNN", _rnn, title=f"RNN over {T_RNN} steps "
                            "(BPTT)", points=2.5,
-                           at_scale=lambda ctx: _rnn(ctx, "array", RNN_AT_SCALE)),
+                           at_scale=lambda ctx, kind: _rnn(ctx, kind, RNN_AT_SCALE)),
     planted_bugs=[
         bug("no backpropagation through time: dL/dh not passed back to the previous step",
             RNN_MODULE, "self.cell.backward(grad_output[:, t, :] + grad_h,",

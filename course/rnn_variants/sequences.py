@@ -56,7 +56,7 @@ RECURRENT_Q = Question(
     checks=sequence_checks("recurrent", RECURRENT, "GRU", _unroll,
                            title="Recurrent over a stand-in cell", points=2.0,
                            states=("array", "pair"),
-                           at_scale=lambda ctx: _unroll(ctx, "pair", AT_SCALE)),
+                           at_scale=lambda ctx, kind: _unroll(ctx, kind, AT_SCALE)),
     planted_bugs=[
         bug("BPTT: the state's gradient from the next step dropped", RECURRENT,
             "with_first(grad_state, grad_output[:, t, :])",
@@ -82,7 +82,7 @@ BIDIRECTIONAL = Question(
     checks=sequence_checks("bidirectional", DEEP, "Bidirectional", _bidirectional,
                            title="Bidirectional over stand-in cells", points=1.5,
                            states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
-                           at_scale=lambda ctx: _bidirectional(ctx, "pair", AT_SCALE)),
+                           at_scale=lambda ctx, kind: _bidirectional(ctx, kind, AT_SCALE)),
     planted_bugs=[
         bug("right-to-left outputs not flipped back into the sentence's order", DEEP,
             "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
@@ -132,7 +132,7 @@ STACKED = Question(
                                    "or 0.5) over stand-in cells", points=1.75,
                              states=("array", "pair", "layers"),
                              timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
-                             at_scale=lambda ctx: _stacked(ctx, "layers", AT_SCALE)),
+                             at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE)),
             final_state_check("stacked", DEEP, "Stacked", lambda ctx: _stacked(ctx, "layers"),
                               title="Stacked.final_state: every layer's (h, c) after the last "
                                     "step, a list", points=0.25,

@@ -16,7 +16,11 @@ import numpy as np
 import pytest
 
 from nlpdojo_autograder.authoring import LayerCase
-from nlpdojo_autograder.authoring.at_scale import MIN_AT_SCALE_NUMBERS, require_at_scale
+from nlpdojo_autograder.authoring.at_scale import (
+    MIN_AT_SCALE_NUMBERS,
+    configuration,
+    require_at_scale,
+)
 from nlpdojo_autograder.authoring.checks import CheckFailure
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
@@ -77,8 +81,9 @@ def _ctx(student, reference, cache=None):
         to_numpy=lambda x, what="": np.asarray(x, dtype=np.float64))
 
 
-def _case(n=MIN_AT_SCALE_NUMBERS):
-    return lambda ctx: LayerCase(args=(), params={"weight": np.zeros(n)},
+def _case(n=MIN_AT_SCALE_NUMBERS, **kwargs):
+    return lambda ctx: LayerCase(args=(ctx.backend, 4), kwargs=kwargs,
+                                 params={"weight": np.zeros(n)},
                                  inputs=lambda r: (np.zeros((2, 3)),))
 
 
@@ -95,7 +100,44 @@ def test_agreeing_with_the_reference_passes_once_per_grading():
     cache: dict = {}
     ctx = _ctx(TRUE, _Reference(TRUE), cache)
     require_at_scale(ctx, "m", "Layer", _case(), _run)
-    assert cache == {("at scale", "m", "Layer"): ""}
+    require_at_scale(ctx, "m", "Layer", _case(), _run)  # another check, the same case
+    assert list(cache.values()) == [""]
+    assert [key[:3] for key in cache] == [("at scale", "m", "Layer")]
+
+
+def test_every_configuration_of_a_layer_is_run_at_scale():
+    """A layer's checks may build it otherwise (a stride of 2, a projection shortcut, a state
+    (h, c)): each configuration's case at scale runs, so code that takes another path for one
+    of them (an attacker's Conv1d differenced the strided case numerically while only the plain
+    case ran) is measured on that path too."""
+    right, cheats = dict(TRUE), {**TRUE, "layer_run": {**TRUE["layer_run"],
+                                                      "input_grads": [np.zeros((2, 3))]}}
+    answers = {1: right, 2: cheats}
+
+    def run(probe, case, inputs, grads):  # the code under test cheats at stride 2 only
+        if probe.__name__ == "on_student" and grads is not None:
+            return answers[case.kwargs["stride"]]["layer_run"]
+        return _run(probe, case, inputs, grads)
+
+    cache: dict = {}
+    ctx = _ctx(TRUE, _Reference(TRUE), cache)
+    require_at_scale(ctx, "m", "Conv", _case(stride=1), run)
+    with pytest.raises(CheckFailure, match="dL/d|gradient"):
+        require_at_scale(ctx, "m", "Conv", _case(stride=2), run)
+    assert len(cache) == 2
+
+
+def test_a_configuration_is_how_the_layer_is_built_not_its_numbers():
+    backend = SimpleNamespace(dtype=None, name="numpy")
+    ctx = SimpleNamespace(backend=backend)
+    plain, again = _case(stride=1)(ctx), _case(stride=1)(ctx)
+    again.params["weight"] = np.ones_like(again.params["weight"])  # other values, same shape
+    assert configuration(plain) == configuration(again)
+    assert configuration(plain) != configuration(_case(stride=2)(ctx))
+    assert configuration(plain) != configuration(_case(n=MIN_AT_SCALE_NUMBERS + 1, stride=1)(ctx))
+    trained = _case(stride=1)(ctx)
+    trained.train = False
+    assert configuration(plain) != configuration(trained)
 
 
 def test_a_wrong_gradient_at_scale_fails_every_check_that_asks():

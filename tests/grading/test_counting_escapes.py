@@ -1,0 +1,152 @@
+"""The line counter (``runtime.probes._counted``) sees the work of the code under test wherever
+it runs: it is what tells a backward by the chain rule from one that differences the forward,
+and whole-array code from Python loops over the data.
+
+Found by an attacker: ``sys.settrace`` sees one thread, so a pooling layer whose backward ran
+central differences inside a ``threading.Thread`` kept 2.4 of 3 points, and a max over time
+looped over the sentences in a thread kept 1.5 of 1.5. Now a thread started during a count is
+traced too, threads of the submission running beside a count and a tracer taken away fail
+the count with a message that says why."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+from nlpdojo_autograder.runtime import probes
+from nlpdojo_autograder.runtime.probes import UncountedWork, python_lines
+from tests.grading.courses import edited_course
+from tests.grading.test_mistakes_that_passed import _grade
+
+pytestmark = pytest.mark.seeded
+
+
+def _loop(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def _in_a_thread(n: int) -> int:
+    out = {}
+    worker = threading.Thread(target=lambda: out.setdefault("v", _loop(n)))
+    worker.start()
+    worker.join()
+    return out["v"]
+
+
+def test_a_thread_started_during_the_count_is_counted():
+    here = python_lines(_loop, (200,), root_of=_loop)
+    threaded = python_lines(_in_a_thread, (200,), root_of=_loop)
+    assert here > 400 and threaded >= here  # the loop's lines, whichever thread ran them
+
+
+def test_taking_the_tracer_away_fails_the_count():
+    def untraced(n):
+        sys.settrace(None)
+        return _loop(n)
+
+    with pytest.raises(UncountedWork, match="changed the tracer"):
+        python_lines(untraced, (10,), root_of=_loop)
+    assert sys.gettrace() is None or sys.gettrace() is not None  # (the test's own tracer kept)
+    assert sys.settrace.__name__ == "settrace"  # sys.settrace is itself again
+
+
+def test_a_thread_of_the_submission_running_beside_the_count_fails_it(monkeypatch):
+    monkeypatch.setattr(probes, "_THREADS_BEFORE_SUBMISSION", probes._thread._count())
+    stop = threading.Event()
+    pool = threading.Thread(target=stop.wait)  # a worker the submission started at import
+    pool.start()
+    try:
+        with pytest.raises(UncountedWork, match="thread running before"):
+            python_lines(_loop, (10,), root_of=_loop)
+    finally:
+        stop.set()
+        pool.join()
+    assert python_lines(_loop, (10,), root_of=_loop) > 10  # none left: counted as before
+
+
+def test_a_thread_left_running_after_the_count_fails_it(monkeypatch):
+    monkeypatch.setattr(probes, "_THREADS_BEFORE_SUBMISSION", probes._thread._count())
+    stop = threading.Event()
+
+    def leaves_one_running():
+        threading.Thread(target=stop.wait).start()
+
+    try:
+        with pytest.raises(UncountedWork, match="thread running after"):
+            python_lines(leaves_one_running, (), root_of=_loop)
+    finally:
+        stop.set()
+
+
+#: MaxOverTime's backward by central differences of its forward, run in a thread (the attack)
+THREADED_NUMERICAL_POOLING = '''
+import threading
+
+_reference_forward = MaxOverTime.forward
+
+
+def _forward(self, h, lengths):
+    out, cache = _reference_forward(self, h, lengths)
+    return out, (cache, h, lengths)
+
+
+def _backward(self, grad_output, cache):
+    xp = self.xp
+    _, h, lengths = cache
+    n = 1
+    for s in h.shape:
+        n *= s
+    flat = xp.reshape(h, (n,))
+    eye = xp.eye(n, dtype=h.dtype)
+    result = {{}}
+
+    def f(z):
+        return xp.sum(grad_output * _reference_forward(self, z, lengths)[0])
+
+    def work():
+{prelude}
+        g = [(f(xp.reshape(flat + 1e-6 * eye[i, :], h.shape))
+              - f(xp.reshape(flat - 1e-6 * eye[i, :], h.shape))) / 2e-6 for i in range(n)]
+        result["g"] = xp.reshape(xp.stack(g), h.shape)
+
+    {run}
+    return result["g"], None
+
+
+MaxOverTime.forward = _forward
+MaxOverTime.backward = _backward
+'''
+IN_A_THREAD = "t = threading.Thread(target=work); t.start(); t.join()"
+UNTRACED = "import sys; sys.settrace(None); work()"
+
+
+@pytest.mark.parametrize("run", [IN_A_THREAD, UNTRACED], ids=["thread", "settrace"])
+def test_a_backward_by_differences_out_of_the_counters_sight_earns_nothing(tmp_path, run):
+    code = THREADED_NUMERICAL_POOLING.format(prelude="        pass", run=run)
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"library/pooling.py": code})
+    checks = _grade("cnn_text", course / "cnn_text", "pooling")
+    backward = {k: c for k, c in checks.items()
+                if k.split(".")[-1] in ("gradients", "repeated", "torch", "hidden")}
+    assert backward and all(c.score == 0 for c in backward.values()), [
+        (k, c.score, c.message) for k, c in backward.items()]
+    said = " | ".join(c.message for c in backward.values())
+    assert "numerical differentiation" in said or "changed the tracer" in said, said
+    assert "Traceback" not in said
+
+
+def test_a_progress_bar_in_the_students_loop_starts_no_thread(monkeypatch):
+    tqdm = pytest.importorskip("tqdm")
+    monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 10)
+    monkeypatch.setattr(probes, "_THREADS_BEFORE_SUBMISSION", None)
+    probes.submission_starts()  # as the worker does before any code under test runs
+    assert tqdm.tqdm.monitor_interval == 0
+    with tqdm.tqdm(total=3, disable=False, file=open(os.devnull, "w")) as bar:  # noqa: SIM115
+        bar.update(3)
+    assert python_lines(_loop, (10,), root_of=_loop) > 10  # no thread beside the count
