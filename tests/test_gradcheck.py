@@ -611,3 +611,19 @@ def test_rows_of_a_batch_are_not_told_about_repeated_embedding_rows():
     r = check_gradient(lambda v: float(np.sum(v ** 2)), x, wrong, name="h")
     assert not r.passed and r.diagnosis.startswith("row 1 is wrong; the others are right")
     assert "padding" in r.hint and "scatter-add" not in r.hint
+
+
+def test_wrong_entries_of_a_vector_name_its_blocks_not_repeated_words():
+    """A bias of a gated cell whose gates are swapped: the wrong entries are whole gate blocks
+    (found by a student: an LSTM's i and f swapped was told about words occurring twice)."""
+    x = np.random.default_rng(5).standard_normal(20)  # a (4H,) bias, H = 5
+    wrong = 2 * x
+    wrong[:10] = 2 * x[np.r_[5:10, 0:5]]  # blocks 1 and 2 (i, f) swapped
+    r = check_gradient(lambda v: float(np.sum(v ** 2)), x, wrong, name="bias")
+    assert not r.passed
+    assert "blocks 1 and 2 of 4 equal blocks of 5" in r.diagnosis, r.diagnosis
+    assert "gates" in r.hint and "scatter-add" not in r.hint and "twice" not in r.hint
+    one = 2 * x
+    one[3] = 0.0
+    r = check_gradient(lambda v: float(np.sum(v ** 2)), x, one, name="bias")
+    assert r.diagnosis.startswith("entry 3 is wrong") and "blocks" not in r.diagnosis

@@ -126,9 +126,31 @@ def _some_slices_wrong(rows: np.ndarray, ok: np.ndarray, what: str,
     if ndim >= 3:
         return text, ("Look at what those examples of the batch (the first axis) share: a "
                       "length shorter than the batch's (padding, a mask), a special token.")
+    if what == "entries":  # a vector (a bias): no word indexes it
+        blocks = _whole_blocks(bad, bad.size + good.size)
+        return text + blocks, ("Look at what those entries share: in a vector made of blocks "
+                               "(a gated cell's gates, H entries each, in torch's order i, f, "
+                               "g, o for an LSTM and r, z, n for a GRU) the wrong blocks name "
+                               "the gates whose formula, order or derivative to check.")
     return text, (f"Typical cause: a {one} used more than once (a word occurring twice in a "
                   "batch) must receive the sum of its contributions: accumulate with scatter-add"
                   " / np.add.at, not with an assignment like dW[idx] = g.")
+
+
+def _whole_blocks(bad: np.ndarray, size: int) -> str:
+    """", blocks 1 and 2 of 4" where the wrong entries of a vector of ``size`` are exactly whole
+    blocks of an equal split into 4 or 3 (a gated cell's gates), else ""."""
+    wrong = set(bad.tolist())
+    for parts in (4, 3):
+        if size % parts or size < 2 * parts:
+            continue
+        width = size // parts
+        blocks = sorted({i // width for i in wrong})
+        if wrong == {i for b in blocks for i in range(b * width, (b + 1) * width)}:
+            named = " and ".join(str(b + 1) for b in blocks)
+            return f" (entries {min(wrong)}–{max(wrong)}: block{'s' if len(blocks) > 1 else ''} " \
+                f"{named} of {parts} equal blocks of {width})"
+    return ""
 
 
 def _nonzero_where_zero(a: np.ndarray, n: np.ndarray, ok: np.ndarray, atol: float,
