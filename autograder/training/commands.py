@@ -28,6 +28,7 @@ Adding a kind to a registry is one line::
 from __future__ import annotations
 
 import importlib
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -248,6 +249,11 @@ def run_training(registry: ModelRegistry, model: str, *, output: Path, code: Pat
             bar = tqdm(total=total, unit="step", desc=model, leave=False, disable=None)
 
     def on_step(step: int, loss: float) -> None:
+        if not math.isfinite(loss):  # diverged: stop now, before a checkpoint of NaNs
+            raise TrainError(f"training diverged: the loss became {loss} at step {step} "
+                             f"({options.get('optimizer', 'the optimizer')}, lr "
+                             f"{options.get('lr', '?')}); lower --lr, or check your gradients "
+                             f"with `grade {chosen.code.topic}`")
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)

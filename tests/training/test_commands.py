@@ -172,3 +172,24 @@ def test_diverged_losses_and_a_finished_resume_are_clear_errors(tmp_path):
     assert resume_epoch({"epochs_done": 1}, 3, tmp_path / "t.npz") == 1
     with pytest.raises(TrainError, match="has 3 epoch.s. already; ask for more with --epochs 4"):
         resume_epoch({"epochs_done": 3}, 3, tmp_path / "t.npz")
+
+
+def test_a_run_whose_loss_turns_nan_stops_there_and_saves_nothing(models, tmp_path):
+    """Found by a student: an LSTM whose cell state overflowed trained to a held-out
+    perplexity of nan, saved that checkpoint and exited 0."""
+    def diverges(run):
+        run.start(4)
+        run.snapshot = lambda s: Toy(s)
+        for step, loss in enumerate((2.0, 1.5, float("nan"), 1.0), start=1):
+            run.on_step(step, loss)
+        return Toy(4)
+
+    models.register("wild", ModelKind("wild", "diverges", diverges, lambda p, c: Toy(),
+                                      ("__init__.py",), frozenset({"save_every"})))
+    out = tmp_path / "t.npz"
+    with pytest.raises(TrainError, match=r"training diverged: the loss became nan at step 3 .*"
+                                         r"lower --lr, or check your gradients with `grade "
+                                         r"word_vectors`"):
+        run_training(models, "wild", output=out, code=None, solutions=True, progress=False,
+                     corpus="sotu", save_every=None)
+    assert not out.exists()
