@@ -9,6 +9,7 @@ error, never a traceback. Options are checked before any grading starts.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -269,8 +270,12 @@ def _resolve_topics(args: list[str], recorded_questions: list[str] | None
             known = ", ".join(names) or "none registered"
             every = sorted(f"{e.name}.{q}" for e in exercises for q in {c.question
                                                                         for c in e.checks})
-            raise UsageError(f"{arg!r} is neither a topic nor a question id. Topics: {known}; "
-                             f"questions: {', '.join(every) or 'none'}") from None
+            bare = {q.split(".", 1)[1]: q for q in every}
+            close = difflib.get_close_matches(arg, [*names, *every, *bare], n=3, cutoff=0.75)
+            guess = list(dict.fromkeys(bare.get(c, c) for c in close))
+            hint = f"; did you mean {' or '.join(guess)}?" if guess else ""
+            raise UsageError(f"{arg!r} is neither a topic nor a question id{hint or '.'} Topics: "
+                             f"{known}; questions: {', '.join(every) or 'none'}") from None
         questions.add(full)
         if arg not in (recorded_questions or []):
             topics.append(split(full)[0])

@@ -65,7 +65,9 @@ def test_question_filter(toy, tmp_path):
 
 
 @pytest.mark.parametrize("args, phrase", [
-    (["nonsense", "--solutions"], "neither a topic nor a question id"),
+    (["nonsense", "--solutions"], "neither a topic nor a question id."),
+    (["scal", "--solutions"], "neither a topic nor a question id; did you mean toy.scale?"),
+    (["toyy", "--solutions"], "did you mean toy?"),
     (["toy", "--submission", "/no/such/folder"], "does not exist"),
     (["toy", "--solutions", "--backend", "nope"], "unknown backend 'nope'"),
     (["toy", "--solutions", "--format", "pdf"], "unknown reporter 'pdf'"),
