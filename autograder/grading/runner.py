@@ -493,7 +493,7 @@ def _gone_outcome(gone: WorkerGone, limit: float, limits: Limits) -> Outcome:
                        message=f"used more than {limits.memory_mb:,} MB of memory above the "
                                "grader's own and was stopped; is an array far too large?")
     if gone.reason == "died":
-        if gone.code is not None and gone.code > 0:
+        if gone.code is not None and gone.code >= 0:  # (a signal: negative)
             return Outcome(status="error",
                            message=f"the process running your code exited with code "
                                    f"{gone.code} during this check (os._exit()?); return "

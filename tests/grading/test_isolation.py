@@ -60,6 +60,8 @@ def test_untouched_stubs_score_zero_with_not_implemented(toy, make_submission):
     ("    return xp.astype(x * k, xp.int64)\n", "failed", "dtype"),
     ("    import sys\n    sys.exit(3)\n", "error", "sys.exit(3)"),
     ("    import os\n    os._exit(7)\n", "error", "exited with code 7"),
+    ("    import os\n    os._exit(0)\n", "error",
+     "exited with code 0 during this check (os._exit()?)"),
     ("    while True:\n        print('spam' * 1000)\n", "error", "printed more than"),
     ("    import numpy\n    return numpy.ones((10**6, 10**6))\n", "error", "memory"),
     ("    return [[1.0, 'a']]\n", "failed", "expected numbers"),
