@@ -142,9 +142,9 @@ def _whole_blocks(bad: np.ndarray, size: int) -> str:
     blocks of an equal split into 4 or 3 (a gated cell's gates), else ""."""
     wrong = set(bad.tolist())
     for parts in (4, 3):
-        if size % parts or size < 2 * parts:
-            continue
         width = size // parts
+        if size % parts or width < 3:  # (blocks of one or two entries say nothing)
+            continue
         blocks = sorted({i // width for i in wrong})
         if wrong == {i for b in blocks for i in range(b * width, (b + 1) * width)}:
             named = " and ".join(str(b + 1) for b in blocks)

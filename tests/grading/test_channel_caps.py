@@ -313,7 +313,7 @@ def test_a_giant_declared_array_frame_costs_its_check_and_no_memory(tmp_path):
     for check in _softmax_zero_naive_full(checks):
         assert check["status"] == "error"
         # the frame was cut by the worker's exit: no other failure of the attack's own
-        assert "the process running your code was killed" in check["message"], \
+        assert "the process running your code exited with code 0" in check["message"], \
             check["message"]
     assert peak < 1024, f"a process of the grading reached {peak:.0f} MB"
 
