@@ -412,6 +412,26 @@ def data_warning(results: list[ExerciseResult]) -> list[str]:
             f"`{fetch_command(names)}` (or `dojo data fetch --all`) and grade again"]
 
 
+def waiting_warning(results: list[ExerciseResult]) -> list[str]:
+    """One line per earlier question whose stub stopped checks of other questions (a topic
+    started before the one it builds on): how many, and what to write first, said once after
+    the report rather than only in each of its rows."""
+    waiting: dict[str, list[str]] = {}
+    for result in results:
+        for c in result.checks:
+            if c.details.get("waits_for"):
+                waiting.setdefault(str(c.details["waits_for"]), []).append(
+                    f"{result.name}.{c.question}")
+    lines = []
+    for stub, questions in waiting.items():
+        shown = list(dict.fromkeys(questions))
+        lines.append(f"{len(questions)} checks of {len(shown)} question"
+                     f"{'s' if len(shown) > 1 else ''} ({', '.join(shown[:4])}"
+                     f"{', ...' if len(shown) > 4 else ''}) wait for your {stub}, which is not "
+                     f"implemented yet: write it first (`grade {stub}` shows what is left)")
+    return lines
+
+
 def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
            options: GradeOptions) -> CheckResult:
     base = dict(id=check.id, question=check.question, kind=check.kind, max_score=check.points,
@@ -484,7 +504,8 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         name_blockers(results, options)
     return GradingResult(
         submission_sha256=snap.sha256 if snap is not None else "",
-        warnings=[*(snap.skipped if snap is not None else ()), *data_warning(results)],
+        warnings=[*(snap.skipped if snap is not None else ()), *data_warning(results),
+                  *waiting_warning(results)],
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (
             submission.resolve() if submission else "reference solutions")),
@@ -541,6 +562,7 @@ def _name_missing_requirement(check: Any, topic: str) -> None:
     stub = stub if "." in stub else f"{topic}.{stub}"
     # reached, so needed: through a declared requirement, or deeper (a training run's model)
     if stub != f"{topic}.{check.question}":
+        check.details["waits_for"] = stub
         check.message = (f"{check.question} needs your {stub}, which is not implemented yet: "
                          f"write it first (this check could not run your {check.question}). "
                          f"{check.message}")
