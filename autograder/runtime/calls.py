@@ -419,7 +419,16 @@ def where(exc: BaseException, code_dir: str) -> str:
         return ""
     last = frames[-1]
     line = f": {last.line.strip()[:200]}" if last.line else ""
-    return f" (at {os.path.basename(last.filename)} line {last.lineno}{line})"
+    caller = ""
+    if (last.line or "").strip().startswith("raise "):
+        # a check that raised on purpose (a given layer refusing a wrong shape): the line that
+        # called it with what it refused, in another of the student's files, is the one to fix
+        called = [f for f in frames[:-1] if f.filename != last.filename]
+        if called:
+            c = called[-1]
+            said = f": {c.line.strip()[:200]}" if c.line else ""
+            caller = f", called from {os.path.basename(c.filename)} line {c.lineno}{said}"
+    return f" (at {os.path.basename(last.filename)} line {last.lineno}{line}{caller})"
 
 
 def _transposed_shapes(message: str) -> bool:

@@ -288,3 +288,46 @@ def test_a_factor_is_called_a_batch_sum_or_mean_only_for_a_loss_or_gradient():
     said = compare_array("learning_rate", np.float64(0.0026), np.float64(0.026))
     assert said == "learning_rate: yours 0.0026, expected 0.026; yours is 1/10 of the expected one"
     assert "(a batch?)" in compare_array("grad_center", np.float64(2.6), np.float64(0.26))
+
+
+def test_an_error_a_given_check_raised_names_the_line_that_called_it(tmp_path):
+    """Found by a student: ``xp.concat(pooled, axis=0)`` in kim_cnn.py was reported "at
+    layers.py line 37: raise ValueError(...)", the library's own refusal, not the student's
+    line that sent it the wrong shape."""
+    import importlib.util
+
+    code = tmp_path / "course"
+    code.mkdir()
+    (code / "layers.py").write_text(
+        "def linear(x):\n"
+        "    if x.ndim != 2:\n"
+        "        raise ValueError(f'Linear expects (N, D), got {x.shape}')\n"
+        "    return x\n")
+    (code / "model.py").write_text(
+        "import numpy as np\n"
+        "from layers import linear\n\n"
+        "def forward():\n"
+        "    h = np.zeros((2, 3, 4))\n"
+        "    return linear(h)\n")
+    sys_path = __import__("sys").path
+    sys_path.insert(0, str(code))
+    try:
+        spec = importlib.util.spec_from_file_location("model", code / "model.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        try:
+            module.forward()
+        except ValueError as exc:
+            outcome = describe(exc, str(code))
+    finally:
+        sys_path.remove(str(code))
+        __import__("sys").modules.pop("layers", None)
+    assert outcome["message"] == (
+        "ValueError: Linear expects (N, D), got (2, 3, 4) (at layers.py line 3: raise "
+        "ValueError(f'Linear expects (N, D), got {x.shape}'), called from model.py line 6: "
+        "return linear(h))")
+    try:
+        module.forward.__globals__["linear"](None)  # an error that is no deliberate raise
+    except AttributeError as exc:
+        plain = describe(exc, str(code))
+    assert "called from" not in plain["message"]
