@@ -206,8 +206,16 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
         problem = _differs(ctx, mine, theirs, tol)
         if problem:
             return (f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
-                    f"{cls}'s {what} {problem}. " + _WHY)
+                    f"{cls}'s {what} {problem}. "
+                    + (_WRONG_FORWARD if what == "output" else _WHY))
     return ""
+
+
+#: where the output itself differs at scale, the forward is wrong (no derivative is involved)
+_WRONG_FORWARD = ("The forward pass is wrong at this size: where the checks' own cases "
+                  "fail too, their messages say how; where they pass, it depends on the "
+                  "size (a size written in, such as H = 5, instead of read from the layer's "
+                  "arguments or the input's shape).")
 
 
 def _function_problem(ctx: Context, reference: Any, module: str, name: str,

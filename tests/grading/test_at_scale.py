@@ -149,6 +149,18 @@ def test_a_wrong_gradient_at_scale_fails_every_check_that_asks():
             require_at_scale(_ctx(wrong, _Reference(TRUE), cache), "m", "Layer", _case(), _run)
 
 
+def test_a_wrong_output_at_scale_is_told_as_a_wrong_forward_not_numerical_derivatives():
+    """Found by a student: a GRU with its update gate the wrong way round was told, by the
+    check the run at scale withheld, about gradients found by differentiating numerically."""
+    wrong = {**TRUE, "layer_run": {**TRUE["layer_run"], "outputs": [np.zeros((2, 3))]}}
+    with pytest.raises(CheckFailure) as failed:
+        require_at_scale(_ctx(wrong, _Reference(TRUE)), "m", "Layer", _case(), _run)
+    said = str(failed.value)
+    assert "Layer's output differs from the true one" in said, said
+    assert "The forward pass is wrong at this size" in said
+    assert "numerically" not in said
+
+
 def test_no_reference_or_the_reference_itself_compares_nothing():
     require_at_scale(_ctx({}, None), "m", "Layer", _case(), _run)  # a student release
     ctx = _ctx({}, _Reference(TRUE))
