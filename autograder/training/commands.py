@@ -28,7 +28,6 @@ Adding a kind to a registry is one line::
 from __future__ import annotations
 
 import importlib
-import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -249,11 +248,9 @@ def run_training(registry: ModelRegistry, model: str, *, output: Path, code: Pat
             bar = tqdm(total=total, unit="step", desc=model, leave=False, disable=None)
 
     def on_step(step: int, loss: float) -> None:
-        if not math.isfinite(loss):  # diverged: stop now, before a checkpoint of NaNs
-            raise TrainError(f"training diverged: the loss became {loss} at step {step} "
-                             f"({options.get('optimizer', 'the optimizer')}, lr "
-                             f"{options.get('lr', '?')}); lower --lr, or check your gradients "
-                             f"with `grade {chosen.code.topic}`")
+        # diverged: stop now, before a checkpoint of NaNs
+        check_finite([loss], f"{options.get('optimizer', 'the optimizer')}, lr "
+                     f"{options.get('lr', '?')}", chosen.code.topic, step=step)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
@@ -289,11 +286,14 @@ def check_rate(options: dict[str, Any]) -> None:
         raise TrainError(f"--lr must be above 0 (got {options['lr']:g})")
 
 
-def check_finite(losses: list[float], what: str, topic: str) -> None:
+def check_finite(losses: list[float], what: str, topic: str, *, step: int | None = None
+                 ) -> None:
     """A training loss that became NaN or inf is a :class:`TrainError`: ``what`` names the
-    run's optimizer and rate; the fix is a lower rate or the gradients' checks."""
+    run's optimizer and rate (``step``: the step it turned at, where known); the fix is a lower
+    rate or the gradients' checks."""
     if losses and not np.all(np.isfinite(losses)):
-        raise TrainError(f"the training loss became {losses[-1]} ({what}): lower --lr, or "
+        at = f" at step {step}" if step is not None else ""
+        raise TrainError(f"the training loss became {losses[-1]}{at} ({what}): lower --lr, or "
                          f"check your gradients with `grade {topic}`")
 
 
