@@ -21,8 +21,11 @@ Adding a kind to a registry is one line::
                            noun="language model", kinds={"rnn": "my_pkg.models:RNN"})
     MODELS.register("lstm", ModelKind("lstm", "LSTM LM", train, load, ("lstm.py",),
                                       frozenset({"hidden"}), {"hidden": 128}))
-    # in the command: run_training(MODELS, model, output=..., code=..., solutions=...,
+    # in the command: run_training(MODELS, model, output=output, code=..., solutions=...,
     #                              progress=..., corpus=corpus, hidden=hidden)
+
+Without ``--output`` a run writes ``<trainer>-<model>.npz`` (``lm-lstm.npz``) in the outputs
+folder: each model keeps its own checkpoint.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from nlpdojo_autograder.training.train import (
     TopicCode,
     TrainError,
     check_output,
+    output_path,
     require_datasets,
     shown_output,
 )
@@ -152,6 +156,12 @@ class ModelRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self.every()
 
+    def default_output(self, model: str) -> str:
+        """The checkpoint's name when ``--output`` is not given: one per model
+        (``lm-rnn.npz``, ``polarity-cnn.npz``), so training another model never overwrites
+        the last one's."""
+        return f"{self.trainer}-{model}.npz"
+
     @property
     def files(self) -> CheckpointFiles:
         """The checkpoints its kinds write, for the errors of reading them back."""
@@ -219,11 +229,14 @@ class ModelRegistry:
         return self.get(str(meta["model"])).load(path, code), meta
 
 
-def run_training(registry: ModelRegistry, model: str, *, output: Path, code: Path | None,
-                 solutions: bool, progress: bool, **given: Any) -> Run:
+def run_training(registry: ModelRegistry, model: str, *, output: str | Path | None,
+                 code: Path | None, solutions: bool, progress: bool, **given: Any) -> Run:
     """Train ``--model model`` of ``registry`` with the options ``given`` (``None``: unset;
-    ``corpus`` among them), save it to ``output`` and print the report (see the module)."""
+    ``corpus`` among them), save it to ``output`` (by :func:`output_path`; ``None``: the
+    model's own name, :meth:`ModelRegistry.default_output`) and print the report (see the
+    module)."""
     kind = registry.get(model)  # an unknown model fails before anything else
+    output = output_path(output, registry.default_output(model))
     options = registry.resolve(kind, given)
     corpus = options.pop("corpus")
     chosen = kind.code(registry.topic).choose(code, solutions)

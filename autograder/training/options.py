@@ -49,6 +49,11 @@ def code(topic: str, help_text: str | None = None) -> Any:
         f"./{topic} or the working folder if it is one)."))]
 
 
-def output(what: str) -> Any:
-    """``--output``: ``what`` is written there (a bare name goes to the outputs folder)."""
-    return Annotated[str, typer.Option(help=f"{what}: {OUTPUT_RULE}.")]
+def output(what: str, default: str | None = None) -> Any:
+    """``--output``: ``what`` is written there (a bare name goes to the outputs folder).
+    ``default`` says in ``--help`` what an unset option (``None``) writes, for a command whose
+    default depends on other options (``lm-MODEL.npz``: one checkpoint per model)."""
+    if default is None:
+        return Annotated[str, typer.Option(help=f"{what}: {OUTPUT_RULE}.")]
+    return Annotated[str | None, typer.Option(
+        help=f"{what} (default: {default}): {OUTPUT_RULE}.")]

@@ -19,7 +19,6 @@ from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
     ModelRegistry,
     options,
-    output_path,
     polarity_kind,
     run_training,
 )
@@ -29,7 +28,7 @@ TOPIC = "language_models"
 Code = options.code(TOPIC, "Your folder of the model's topic (exercises/language_models for "
                     "rnn; a model another topic adds: that topic's, listed below), or the "
                     "folder holding them (default: ./exercises/<that topic>).")
-Output = options.output("Where to write the checkpoint (.npz)")
+Output = options.output("Where to write the checkpoint (.npz)", "polarity-MODEL.npz")
 
 
 def _metric(r: dict[str, Any]) -> str:
@@ -66,11 +65,11 @@ def polarity(
     device: options.Device = None,
     code: Code = None,
     solutions: options.Solutions = False,
-    output: Output = "polarity.npz",
+    output: Output = None,
 ) -> None:
     """Train a sentence classifier on MR's training split; print its accuracy on the test
     split beside the majority class's; save a checkpoint."""
-    run_training(MODELS, model, output=output_path(output, "polarity.npz"), code=code,
+    run_training(MODELS, model, output=output, code=code,
                  solutions=solutions, progress=False, corpus="mr", seed=seed, epochs=epochs,
                  lr=lr, dim=dim, hidden=hidden, filters=filters, backend=backend,
                  device=device)

@@ -29,7 +29,6 @@ from nlpdojo_autograder.training import (
     ModelRegistry,
     TopicCode,
     options,
-    output_path,
     run_training,
 )
 
@@ -39,7 +38,7 @@ CODE = TopicCode(TOPIC, ("ngrams.py", "backoff.py", "kneser_ney.py", "sampling.p
 Code = options.code(TOPIC, "Your folder of the model's topic (language_models; a model another "
                     "topic adds: that topic's, listed below), or the folder holding them "
                     "(default: ./exercises/<topic>, ./<topic> or the working folder).")
-Output = options.output("Where to write the checkpoint (.npz)")
+Output = options.output("Where to write the checkpoint (.npz)", "lm-MODEL.npz")
 
 
 def _metric(r: dict[str, Any]) -> str:
@@ -148,13 +147,13 @@ def lm(
                                               "and shuffling; counting is deterministic).")] = 0,
     code: Code = None,
     solutions: options.Solutions = False,
-    output: Output = "lm.npz",
+    output: Output = None,
     progress: options.Progress = True,
 ) -> None:
     """Train a language model (--model: the models are listed below), save a checkpoint, print
     its perplexity on the --heldout split (every model on the same one) next to the add-one
     unigram model's and, where docs/results.md has it, the reference's."""
-    train_lm(model, output=output_path(output, "lm.npz"), code=code, solutions=solutions,
+    train_lm(model, output=output, code=code, solutions=solutions,
              progress=progress, corpus=corpus, max_documents=max_documents, seed=seed, order=order,
              smoothing=smoothing.value if smoothing is not None else None, delta=delta,
              discount=discount, min_count=min_count, heldout=heldout.value,

@@ -11,11 +11,11 @@ from typing import Annotated
 import typer
 
 from nlpdojo.trainers import Trainer
-from nlpdojo_autograder.training import TrainError, options, output_path
+from nlpdojo_autograder.training import TrainError, options
 from nlpdojo_course.language_models.trainer import MODELS, TOPIC, train_lm
 
 Code = options.code(TOPIC)
-Output = options.output("Checkpoint (.npz)")
+Output = options.output("Checkpoint (.npz)", "lm-MODEL.npz")
 NOTICE = ("`dojo train neural-lm` is deprecated and will be removed: use `dojo train lm --model "
           "window|rnn` (the same options)")
 
@@ -53,7 +53,7 @@ def neural_lm(
     device: options.Device = None,
     code: Code = None,
     solutions: options.Solutions = False,
-    output: Output = "lm.npz",
+    output: Output = None,
     save_every: Annotated[int | None, typer.Option(
         min=1, help="Also write the checkpoint every N steps.")] = None,
     progress: options.Progress = True,
@@ -65,7 +65,7 @@ def neural_lm(
     if model not in ("rnn", "window"):
         raise TrainError(f"unknown --model {model!r} for `dojo train neural-lm`; choose rnn or "
                          "window, or use `dojo train lm --model NAME` for every model")
-    train_lm(model, output=output_path(output, "lm.npz"), code=code, solutions=solutions,
+    train_lm(model, output=output, code=code, solutions=solutions,
              progress=progress, corpus=corpus, max_documents=train_texts, seed=seed,
              test_texts=test_texts,
              vocab_size=vocab_size, dim=dim, hidden=hidden, context=context, bptt=bptt,

@@ -6,6 +6,7 @@ checkpoint, an untouched stub as one clear error, the closing report)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 from nlpdojo_autograder.training import (
+    OUTPUTS_ENV,
     ModelKind,
     ModelRegistry,
     TrainError,
@@ -117,6 +119,21 @@ def test_a_run_trains_reports_and_checkpoints(models, tmp_path, capsys):
     assert "training the toy toy model (a toy) on sotu: the reference solutions" in out
     assert "score 0.50" in out and "trained (4 steps, final loss 0.2500, " in out
     assert f"checkpoint -> {tmp_path / 't.npz'} (`dojo use {tmp_path / 't.npz'}`)" in out
+
+
+def test_without_output_each_model_keeps_its_own_checkpoint(models, tmp_path, monkeypatch,
+                                                           capsys):
+    """No ``--output``: ``<trainer>-<model>.npz`` in the outputs folder, so training a second
+    model does not overwrite the first one's checkpoint (a student's hour of training)."""
+    monkeypatch.setenv(OUTPUTS_ENV, str(tmp_path / "outputs"))
+    models.register("again", dataclasses.replace(TOY, name="again"))
+    for name in ("toy", "again"):
+        run_training(models, name, output=None, code=None, solutions=True, progress=False,
+                     corpus="sotu", hidden=None, depth=None, save_every=None)
+    written = sorted(p.name for p in (tmp_path / "outputs").iterdir())
+    assert written == ["toy-again.npz", "toy-toy.npz"]
+    # the closing line names the file as a command reads it back (a bare name)
+    assert "(`dojo use toy-again.npz`)" in capsys.readouterr().out
 
 
 def test_a_stub_a_bad_output_folder_and_missing_data_fail_before_or_clearly(models, tmp_path,
