@@ -39,6 +39,7 @@ from nlpdojo_autograder.authoring.builders import (
     require_vectorized,
     run_layer,
     sequence_checks,
+    settings_rng,
     stable_call,
     stand_in_cell,
     state_of,
@@ -100,7 +101,7 @@ __all__ = [
     "loss_checks", "metric_check", "name_the_mistake",
     "metric_checks", "mistaken_outputs", "normal", "optimizer_checks", "require", "require_finite",
     "require_rows_sum_to_one", "require_shapes", "require_vectorized", "run_layer", "scratch",
-    "sequence_checks", "stable_call", "state_of", "student", "stand_in_cell", "torch_check",
-    "torch_twin",
+    "sequence_checks", "settings_rng", "stable_call", "state_of", "student", "stand_in_cell",
+    "torch_check", "torch_twin",
     "uniform", "value_check", "with_hint",
 ]

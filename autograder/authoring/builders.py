@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import (
+    MIN_AT_SCALE_NUMBERS,
     gate,
     require_at_scale,
     require_function_at_scale,
@@ -96,6 +97,9 @@ class LayerCase:
     #: forward and backward on the inputs repeated :data:`BATCH_FACTOR` times along it, and
     #: fails a layer whose Python grows with the batch (:func:`_require_batch_vectorized`)
     batched: bool = True
+    #: keyword arguments of the question's ``torch`` forward: the settings drawn for this
+    #: case (a leaky ReLU's slope), which the torch forward needs as the layer does
+    torch_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 #: how many times the values check of a layer repeats its batch to look for Python loops
@@ -125,11 +129,11 @@ def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCa
     lines = []
     for factor in (1, BATCH_FACTOR):
         xs, g = _tiled(inputs, factor), _tiled(grad, factor)
-        lines.append(int(ctx.probe("python_lines")(
-            ctx.probe("layer_run"),
-            [token, tuple(case.args), case.kwargs, _params(ctx, case),
-             [[_send(ctx, a) for a in xs]], [_send(ctx, g)]],
-            {"train": case.train, "cells": case.cells or None}, root_of=token)))
+        lines.append(counted_lines(
+            ctx, f"{cls}.forward and .backward", ctx.probe("layer_run"),
+            lambda xs=xs, g=g: [token, tuple(case.args), case.kwargs, _params(ctx, case),
+                                [[_send(ctx, a) for a in xs]], [_send(ctx, g)]],
+            {"train": case.train, "cells": case.cells or None}, root_of=token))
     rows = len(_leaves(inputs)[0]) if np.ndim(_leaves(inputs)[0]) else 1
     added = (BATCH_FACTOR - 1) * rows
     if lines[1] - lines[0] >= added:
@@ -291,6 +295,37 @@ def _with_cells(ctx: Context, case: LayerCase) -> LayerCase:
     return dataclasses.replace(case, params=params)
 
 
+class _NotGiven:
+    """``at_scale`` left out (:data:`NOT_GIVEN`)."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+#: the default of every builder's ``at_scale``: a layer with parameters, an unroll and a
+#: function that returns its gradients must name their case at scale, or say ``None`` in the
+#: open (:func:`_at_scale_of`)
+NOT_GIVEN: Any = _NotGiven()
+
+
+def _at_scale_of(builder: str, question: str, name: str, at_scale: Any,
+                 parameters: bool = True) -> Any:
+    """``at_scale`` as given; left out, None for code without parameters, else an error that
+    says what to write (a backward computed by numerical differentiation of the forward, one
+    run over K perturbed copies, is only stopped by the run at scale)."""
+    if at_scale is not NOT_GIVEN:
+        return at_scale
+    if not parameters:
+        return None
+    raise ValueError(
+        f"{builder}({question!r}, ..., {name!r}) names no case at scale: give at_scale=, the "
+        "question's case at a size of at least "
+        f"{MIN_AT_SCALE_NUMBERS:,} parameters and inputs (its case factory at other sizes, "
+        "weights scaled by 1/sqrt(fan-in)), where a backward that differentiates the forward "
+        "numerically cannot finish; or at_scale=None to say in the open that it has none "
+        "(docs/authoring.md, 'What every check of a kind requires')")
+
+
 def layer_checks(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
                  title: str, points: float, repeat: int = 3, hidden: bool = True,
                  torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
@@ -299,7 +334,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  nonfinite: Nonfinite = None,
                  mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
                  forward_mistakes: dict[str, Callable[..., Any]] | None = None,
-                 at_scale: Callable[[Context], LayerCase] | None = None,
+                 at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
                  **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
@@ -455,7 +490,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
           if parameters else []),
     ]
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
-    scaled = _layer_at_scale(module, cls, at_scale)
+    scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
+                                                       parameters))
     return _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}))
 
 
@@ -630,7 +666,7 @@ def _autograd_loss(torch_forward: Callable[..., Any], case: LayerCase, inputs: t
     def loss(values: dict[str, Any]) -> Any:
         params = {n: values[n] for n in case.params}
         return _torch_objective(torch_forward, params, _torch_inputs(case, inputs, values),
-                                grad)
+                                grad, case.torch_kwargs)
 
     return loss
 
@@ -655,11 +691,11 @@ def _torch_inputs(case: LayerCase, inputs: tuple[Any, ...], values: dict[str, An
 
 
 def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], inputs: list,
-                     grad: Any) -> Any:
+                     grad: Any, torch_kwargs: dict[str, Any] | None = None) -> Any:
     """Σ sum(output * G) over the arrays of the torch forward's output."""
     import torch
 
-    outs = _leaves(torch_forward(params, *inputs))
+    outs = _leaves(torch_forward(params, *inputs, **(torch_kwargs or {})))
     grads = _leaves(grad)
     if len(outs) != len(grads):
         raise CheckFailure(f"internal: the torch forward gives {len(outs)} arrays, the layer "
@@ -727,7 +763,7 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
                 torch: Callable[..., Any], title: str, points: float, rtol: float = 1e-6,
                 atol: float = 1e-8, nonfinite: Nonfinite = None,
                 forward_mistakes: dict[str, Callable[..., Any]] | None = None,
-                at_scale: Callable[[Context], LayerCase] | None = None,
+                at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
                 **options: Any) -> Check:
     """One check (``<question>.torch``): the layer's output and every gradient (inputs and
     parameters, for a random upstream gradient) against ``torch``'s on the same parameters
@@ -776,7 +812,8 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
     if computed:  # the grader's own outputs of the mistakes: never a fixture
         options.setdefault("stored", lambda key: not key.startswith(MISTAKE_KEY))
     return gate(Check(question, "torch", title, points, "value", collect=collect, judge=judge,
-                      needs_expected=True, **options), _layer_at_scale(module, cls, at_scale))
+                      needs_expected=True, **options), _layer_at_scale(
+        module, cls, _at_scale_of("torch_check", question, cls, at_scale)))
 
 
 def _forward_mistakes(variants: dict[str, Callable[..., Any]], case: LayerCase,
@@ -812,7 +849,7 @@ def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tu
     values = {name: torch.tensor(np.asarray(x, np.float64), requires_grad=True)
               for (_, name), x in zip(named, leaves, strict=True)}
     xs = _torch_inputs(case, inputs, values)
-    output = torch_forward(params, *xs)
+    output = torch_forward(params, *xs, **case.torch_kwargs)
     outs = _leaves(output)
     out_names = (["output"] if len(outs) == 1 and not isinstance(output, (tuple, list)) else
                  list(case.outputs or (f"output {k}" for k in range(len(outs)))))
@@ -846,7 +883,7 @@ SEQUENCE_SHARES = {"values": 0.15, "gradients": 0.15}
 def sequence_checks(question: str, module: str, cls: str,
                     make: Callable[[Context, str], LayerCase], *, title: str, points: float,
                     states: Sequence[str] = ("array",), shares: dict[str, float] | None = None,
-                    at_scale: Callable[[Context, str], LayerCase] | None = None,
+                    at_scale: Callable[[Context, str], LayerCase] | None = NOT_GIVEN,
                     **options: Any) -> list[Check]:
     """The checks of an unroll ``module.cls``: an RNN over time, a bidirectional or stacked
     wrapper, any module that runs cells step by step (CS224n lectures 6-7).
@@ -868,6 +905,8 @@ def sequence_checks(question: str, module: str, cls: str,
     so that an unroll that takes another path for another state is measured on that path
     too. ``options`` as for :func:`layer_checks`.
     """
+    at_scale = _at_scale_of("sequence_checks", question, cls, at_scale)
+
     def scaled(kind: str) -> Callable[[Context], LayerCase] | None:
         return None if at_scale is None else lambda ctx: at_scale(ctx, kind)
 
@@ -1023,6 +1062,9 @@ class LossCase:
     target: np.ndarray
     args: tuple = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: keyword arguments of the question's ``torch`` loss: the settings drawn for this case
+    #: (a margin), which the torch loss needs as the loss does
+    torch_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 def _loss_args(ctx: Context, case: LossCase) -> tuple:
@@ -1043,11 +1085,12 @@ def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase
     backward (probe ``loss_run``) on the prediction and target, and on both repeated
     :data:`BATCH_FACTOR` times along axis 0, must be as many."""
     token = ctx.function(module, cls)
-    lines = [int(ctx.probe("python_lines")(
-        ctx.probe("loss_run"),
-        [token, _loss_args(ctx, case), case.kwargs,
-         ctx.asarray(_tiled(case.prediction, factor)), _send(ctx, _tiled(case.target, factor))],
-        {}, root_of=token)) for factor in (1, BATCH_FACTOR)]
+    lines = [counted_lines(
+        ctx, f"{cls}.forward and .backward", ctx.probe("loss_run"),
+        lambda factor=factor: [token, _loss_args(ctx, case), case.kwargs,
+                               ctx.asarray(_tiled(case.prediction, factor)),
+                               _send(ctx, _tiled(case.target, factor))],
+        {}, root_of=token) for factor in (1, BATCH_FACTOR)]
     rows = len(case.prediction) if np.ndim(case.prediction) else 1
     if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * rows:
         raise CheckFailure(
@@ -1121,7 +1164,7 @@ def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], 
         true = None
         if torch is not None:
             def true(v: dict[str, Any]) -> Any:
-                return torch(v["prediction"], case.target)
+                return torch(v["prediction"], case.target, **case.torch_kwargs)
         return GradientProblem(loss=loss, point={"prediction": case.prediction},
                                analytic={"prediction": result["grad"]}, autograd_loss=true)
 
@@ -1144,12 +1187,19 @@ class OptimizerCase:
     kwargs: dict[str, Any]
     shapes: tuple[tuple[int, ...], ...] = ((3, 4), (4,))
     steps: int = 6
-    torch: tuple[str, dict[str, Any]] | None = None
-    #: known wrong variants, ``{"what the student did (the fix)": step}``: ``step(params,
-    #: grads, state, k)`` updates NumPy ``params`` in place at step ``k`` (from 1), keeping what
-    #: it needs in the dict ``state``. A trajectory that misses the right one but matches a
-    #: mistake's is told which mistake it is.
-    mistakes: dict[str, Callable[..., None]] = field(default_factory=dict)
+    #: the ``torch.optim`` class by name; its settings are the optimizer's (``kwargs``, with
+    #: what ``vary`` drew)
+    torch: str | None = None
+    #: known wrong variants, ``{"what the student did (the fix)": make}``: ``make(settings)``
+    #: gives ``step(params, grads, state, k)``, which updates NumPy ``params`` in place at step
+    #: ``k`` (from 1), keeping what it needs in the dict ``state``. A trajectory that misses
+    #: the right one but matches a mistake's is told which mistake it is.
+    mistakes: dict[str, Callable[[dict[str, Any]], Callable[..., None]]] = field(
+        default_factory=dict)
+    #: ``vary(rng) -> {setting: value}``: settings drawn per grading over ``kwargs`` (every
+    #: check of the optimizer, the torch oracle and the mistakes use the same), so that an
+    #: optimizer which ignores its constructor and uses the values written in fails
+    vary: Callable[[np.random.Generator], dict[str, Any]] | None = None
     #: add :data:`TINY_PARAMETER`, a parameter whose gradients are fixed and tiny (1e-7 to
     #: 1e-3), after the drawn ones: where an ε matters (inside or outside a square root) the
     #: trajectories differ by far more than any tolerance, whatever the draw
@@ -1157,6 +1207,23 @@ class OptimizerCase:
     #: what parameters turning NaN or inf means for this optimizer (Adam: a bias correction
     #: dividing by 1 − β⁰ = 0), said after :data:`OPTIMIZER_NONFINITE`'s general causes
     nonfinite: str = ""
+
+
+#: added to a check's seed for the generator of settings drawn per grading
+#: (:attr:`OptimizerCase.vary`, a layer's or loss's settings): the inputs drawn stay the same
+SETTINGS_OFFSET = 7_919
+
+def settings_rng(ctx: Context) -> np.random.Generator:
+    """The generator a check draws its settings from (a layer's slope, a loss's margin, an
+    optimizer's learning rate: :attr:`OptimizerCase.vary`), fresh per grading as its inputs
+    are and apart from them, so that code ignoring the settings it is given fails::
+
+        def _leaky(ctx):
+            slope = float(settings_rng(ctx).uniform(0.05, 0.3))
+            return LayerCase(args=(ctx.backend,), kwargs={"negative_slope": slope},
+                             torch_kwargs={"slope": slope}, ...)
+    """
+    return ctx.rng(SETTINGS_OFFSET)
 
 
 #: ``(start, gradient at step k = base * (1 + k / 4))`` of the parameter every optimizer check
@@ -1193,6 +1260,11 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
     against the reference; against ``torch.optim`` (the grader runs torch itself, where it is
     installed; without it that check compares with the reference instead); and a state_dict
     saved half-way and loaded into a new optimizer that must continue the same trajectory."""
+    def settings(ctx: Context) -> dict[str, Any]:
+        """The optimizer's settings in this grading: ``kwargs`` and what ``vary`` draws (from
+        a generator of its own: the parameters and gradients drawn stay the same)."""
+        return {**case.kwargs, **(case.vary(settings_rng(ctx)) if case.vary else {})}
+
     def draw(ctx: Context) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
         rng = ctx.rng()
         start = [rng.standard_normal(s) for s in case.shapes]
@@ -1207,7 +1279,7 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
     def run(ctx: Context, resume_at: int | None = None) -> dict[str, Any]:
         start, grads = draw(ctx)
         return ctx.probe("optimizer_run")(
-            ctx.function(module, cls), case.kwargs, ctx.backend,
+            ctx.function(module, cls), settings(ctx), ctx.backend,
             [ctx.asarray(p) for p in start], [[ctx.asarray(g) for g in gs] for gs in grads],
             resume_at=resume_at)
 
@@ -1222,9 +1294,10 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         """The trajectory and, beside it (not stored in fixtures), the known mistakes'."""
         payload = trajectory(ctx)
         if not ctx.expected_only:
-            for i, step in enumerate(case.mistakes.values()):  # computed here, in the grader
-                payload.update({f"mistake {i}|{k}": v
-                                for k, v in _mistake_trajectory(step, *draw(ctx)).items()})
+            drawn = settings(ctx)
+            for i, make in enumerate(case.mistakes.values()):  # computed here, in the grader
+                payload.update({f"mistake {i}|{k}": v for k, v in _mistake_trajectory(
+                    make(drawn), *draw(ctx)).items()})
         return payload
 
     def nonfinite(mine: Payload) -> str | None:
@@ -1244,8 +1317,8 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
 
     def against_torch(ctx: Context) -> Payload:
         payload = with_mistakes(ctx)
-        oracle = (_torch_trajectory(case, *draw(ctx)) if case.torch and not ctx.expected_only
-                  else None)
+        oracle = (_torch_trajectory(case.torch, settings(ctx), *draw(ctx))
+                  if case.torch and not ctx.expected_only else None)
         if oracle is not None:
             payload.update({f"torch|{k}": v for k, v in oracle.items()})
         return payload
@@ -1273,7 +1346,7 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         if oracle:
             verdict = compare_payloads(mine, oracle, rtol=rtol, atol=1e-10,
                                        nonfinite=nonfinite(mine))
-            name = case.torch[0] if case.torch else "torch"
+            name = case.torch or "torch"
             verdict.message = (f"same trajectory as {name} with identical settings"
                                if verdict.passed else f"differs from {name} with identical "
                                f"settings: {verdict.message}")
@@ -1337,15 +1410,14 @@ def _mistake_trajectory(step: Callable[..., None], start: list[np.ndarray],
     return out
 
 
-def _torch_trajectory(case: OptimizerCase, start: list[np.ndarray],
+def _torch_trajectory(name: str, settings: dict[str, Any], start: list[np.ndarray],
                       grads: list[list[np.ndarray]]) -> dict[str, np.ndarray] | None:
-    """The trajectory under ``torch.optim`` (float64), in the grader; None without torch."""
+    """The trajectory under ``torch.optim.<name>(**settings)`` (float64), in the grader; None
+    without torch."""
     try:
         import torch
     except ImportError:
         return None
-    assert case.torch is not None
-    name, settings = case.torch
     params = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in start]
     opt = getattr(torch.optim, name)(params, **settings)
     out = {}
@@ -1561,7 +1633,7 @@ def function_checks(question: str, module: str, name: str,
                                            Callable[..., None] | None]] | None = None,
                     rtol: float = 1e-6, sampling: dict[str, int] | None = None,
                     array_outputs: Sequence[str] = (), stable: Sequence[str] = (),
-                    at_scale: Callable[[Context], dict[str, Any]] | None = None,
+                    at_scale: Callable[[Context], dict[str, Any]] | None = NOT_GIVEN,
                     **options: Any) -> list[Check]:
     """The checks of a function that returns a value and gradients (a loss and its gradients,
     as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
@@ -1654,6 +1726,7 @@ def function_checks(question: str, module: str, name: str,
     unknown = set(points) - set(made)
     if unknown:
         raise ValueError(f"function_checks({question!r}): unknown checks {sorted(unknown)}")
+    at_scale = _at_scale_of("function_checks", question, name, at_scale)
     scaled = None if at_scale is None else (lambda ctx: require_function_at_scale(
         ctx, module, name, at_scale, outputs, lambda a: send_argument(ctx, a)))
     return [gate(made[c](p), scaled) for c, p in points.items()]
@@ -1698,18 +1771,27 @@ def _array_positions(outputs: Sequence[str], arrays: Sequence[str]) -> dict[str,
     return {str(i): f"its {o}" for i, o in enumerate(outputs) if o in arrays}
 
 
+#: the most lines of Python a vectorized function may run on the larger input of
+#: :func:`require_vectorized` (the course's run 2 to 15, whatever the size)
+VECTORIZED_LINES = 200
+
+
 def require_vectorized(ctx: Context, module: str, name: str,
                        make_args: Callable[[int], tuple], *, items: str,
                        sizes: tuple[int, int] = (2_000, 8_000)) -> None:
     """Fail unless ``module.name`` is vectorized over its data: the lines of the submission's
     Python it runs (:func:`~nlpdojo_autograder.runtime.probes.python_lines`) on ``make_args(size)``
-    must not grow with the size. A loop over the ``items`` (tokens, rows), a comprehension or
-    a generator fed to ``Counter`` runs at least one more line per item; NumPy's loops run in
-    C and count nothing. A loop over sentences, about a line per six tokens, is caught too."""
-    lines = [int(ctx.probe("python_lines")(ctx.function(module, name), make_args(size)))
-             for size in sizes]
+    must not grow with the size, nor pass :data:`VECTORIZED_LINES` (or 2 % of the larger
+    size). A loop over the ``items`` (tokens, rows), a comprehension or a generator fed to
+    ``Counter`` runs at least one more line per item; NumPy's loops run in C and count
+    nothing. A loop over sentences, about a line per six tokens, is caught too. Each counted
+    call's result must be an uncounted call's (:func:`counted_lines`)."""
+    lines = [counted_lines(ctx, name, ctx.function(module, name),
+                           lambda size=size: make_args(size)) for size in sizes]
     grown, more = lines[1] - lines[0], sizes[1] - sizes[0]
-    if grown > max(20, 0.02 * more):
+    # the cap: lines added while counted only (a padding loop where the tracer is seen) could
+    # make the two counts equal, but not small
+    if grown > max(20, 0.02 * more) or lines[1] > max(VECTORIZED_LINES, 0.02 * sizes[1]):
         raise CheckFailure(
             f"{name} runs {lines[0]:,} lines of Python for about "
             f"{sizes[0]:,} {items} and {lines[1]:,} for about {sizes[1]:,}: a Python loop over the "
@@ -1717,6 +1799,59 @@ def require_vectorized(ctx: Context, module: str, name: str,
             "This question asks for vectorized code, whose cost in Python does not grow with "
             "the data: whole-array NumPy operations (sliding_window_view, np.unique, "
             "np.cumsum, boolean masks)")
+
+
+def counted_lines(ctx: Context, what: str, func: Any, make_args: Callable[[], Sequence[Any]],
+                  kwargs: dict[str, Any] | None = None, *, root_of: Any = None) -> int:
+    """The lines of the submission's Python ``func(*make_args(), **kwargs)`` runs (probe
+    ``python_lines_and_result``), once its result is shown to be what an uncounted call on
+    the same arguments returns (run after it, on arguments made afresh: a result kept from
+    one run cannot stand in for the other). A count is only worth the code it counted: code
+    that notices the tracer (``sys.gettrace()``) and answers otherwise while counted, cheaply
+    and wrongly, fails here instead of passing the rule against Python loops."""
+    counted = ctx.probe("python_lines_and_result")(func, list(make_args()), kwargs or {},
+                                                    root_of=root_of)
+    if not isinstance(counted, dict) or not {"lines", "result"} <= set(counted):
+        raise CheckFailure(f"internal: the line count of {what} came back as {type(counted)}")
+    again = func(*make_args(), **(kwargs or {}))
+    if not _same_results(ctx, counted["result"], again):
+        raise CheckFailure(
+            f"{what} gave other results on the same inputs in two runs, one of them with its "
+            "lines of Python counted: a result must depend on the inputs alone (and the seed "
+            "it is given), not on a global random generator, on earlier calls, or on whether "
+            "it is being observed")
+    return int(counted["lines"])
+
+
+def _flat(tree: Any, path: str = "") -> list[tuple[str, Any]]:
+    """``(where, leaf)`` of a tree of dicts, tuples and lists (a result to compare)."""
+    if isinstance(tree, dict):
+        return [x for k in sorted(tree, key=str) for x in _flat(tree[k], f"{path}[{k!r}]")]
+    if isinstance(tree, (tuple, list)):
+        return [x for i, v in enumerate(tree) for x in _flat(v, f"{path}[{i}]")]
+    return [(path, tree)]
+
+
+def _same_results(ctx: Context, first: Any, second: Any) -> bool:
+    """Whether two results of one call are the same: the same structure, equal numbers (to
+    rounding: 1e-9 relative), equal anything else."""
+    a, b = _flat(first), _flat(second)
+    if [p for p, _ in a] != [p for p, _ in b]:
+        return False
+    for (_, x), (_, y) in zip(a, b, strict=True):
+        if x is None or y is None:
+            if x is not y:
+                return False
+            continue
+        try:
+            x, y = ctx.to_numpy(x, "a result"), ctx.to_numpy(y, "a result")
+        except CheckFailure:  # not numbers (a name, an object): compared as they are
+            if type(x) is not type(y) or repr(x) != repr(y):
+                return False
+            continue
+        if x.shape != y.shape or not np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True):
+            return False
+    return True
 
 
 def send_argument(ctx: Context, x: Any) -> Any:

@@ -482,6 +482,9 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     t0 = time.perf_counter()
     results = []
     snap = None
+    # absolute: the library next to a topic folder is found from its parent, and `.`'s
+    # parent is `.` (`grade --submission .` inside exercises/<topic> ran without its library)
+    submission = Path(submission).absolute() if submission is not None else None
     with tempfile.TemporaryDirectory(prefix="nlpdojo-snapshot-") as tmp:
         try:
             if submission is not None:  # a private, read-only copy (see snapshot.py)

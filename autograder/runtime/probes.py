@@ -470,6 +470,17 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
     return _counted(func, args, kwargs, root_of)[0]
 
 
+def python_lines_and_result(func: Callable[..., Any], args: Sequence[Any],
+                            kwargs: dict[str, Any] | None = None, *,
+                            root_of: Any = None) -> dict[str, Any]:
+    """:func:`python_lines` and what the counted call returned (``lines``, ``result``): the
+    grader compares that result with an uncounted run's on the same arguments
+    (``builders.counted_lines``), so that code which notices the tracer and answers otherwise
+    while it is counted gains nothing."""
+    lines, result = _counted(func, args, kwargs, root_of)
+    return {"lines": lines, "result": result}
+
+
 def forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
                            kwargs: dict[str, Any], params: dict[str, Any] | None,
                            inputs: Sequence[Any], grad_output: Any, *, train: bool = True,

@@ -134,7 +134,22 @@ def add_delta_mistakes(model, windows: np.ndarray, vocab: int, delta: float
         }
 
 
+def _trigram_model(tokens: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Trigram counts of about ``tokens`` ids, counted here (keys in base VOCAB, as
+    ``count_ngrams`` returns them), and the trigrams to score: add_delta_log_probs' arguments
+    for :func:`require_vectorized`."""
+    stream = _stream_of(tokens)
+    windows = np.lib.stride_tricks.sliding_window_view(stream, 3)  # (T − 2, 3)
+    windows = windows[windows[:, -1] != BOS]  # (M, 3)
+    digits = VOCAB ** np.arange(2, -1, -1)  # (3,)
+    model = (*np.unique(windows @ digits, return_counts=True),
+             *np.unique(windows[:, :-1] @ digits[1:], return_counts=True))
+    return model, np.ascontiguousarray(windows)
+
+
 def _add_delta_values(ctx: Context) -> dict[str, np.ndarray]:
+    require_vectorized(ctx, "ngrams", "add_delta_log_probs",
+                       lambda t: (*_trigram_model(t), VOCAB, 0.5), items="n-grams")
     rng, out = ctx.rng(), {}
     for n, delta in ((2, 1.0), (3, 0.05), (1, 0.5)):
         model = _counts(ctx, _random_stream(rng, n), n, VOCAB)  # the reference's counts
@@ -225,6 +240,10 @@ ADD_DELTA = Question(
     planted_bugs=[
         bug("smoothing mass not renormalised (δ missing from the denominator)", NGRAMS,
             "np.log(context + delta * vocab_size)", "np.log(context + delta)", "add_delta"),
+        bug("add-δ looks each n-gram up in a Python loop", NGRAMS,
+            "joint = lookup(ngram_k, ngram_c, ngram_keys(windows, vocab_size))  # (M,)  C(c, w)",
+            "joint = np.array([lookup(ngram_k, ngram_c, ngram_keys(w[None], vocab_size))[0]\n"
+            "                      for w in windows])", "add_delta", by=("values",)),
     ],
     requires=("ngram_counts",), datasets=("sotu",))
 

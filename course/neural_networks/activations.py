@@ -18,6 +18,7 @@ from nlpdojo_autograder.authoring import (
     bug,
     layer_checks,
     run_layer,
+    settings_rng,
     value_check,
     with_hint,
 )
@@ -35,25 +36,33 @@ def _away_from_kinks(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _activation_case(ctx: Context, kwargs: dict | None = None) -> LayerCase:
-    return LayerCase(args=(ctx.backend,), params={}, kwargs=kwargs or {},
+def _settings(ctx: Context, settings) -> dict:
+    """The constructor's keyword arguments: drawn per grading where ``settings`` draws them."""
+    return settings(settings_rng(ctx)) if callable(settings) else dict(settings or {})
+
+
+def _activation_case(ctx: Context, settings=None) -> LayerCase:
+    kwargs = _settings(ctx, settings)
+    return LayerCase(args=(ctx.backend,), params={}, kwargs=kwargs, torch_kwargs=kwargs,
                      inputs=lambda r: (_away_from_kinks(2.0 * r.standard_normal((4, 5))),))
 
 
-def _activation(question: str, cls: str, torch_fn, *, kwargs: dict | None = None,
+def _activation(question: str, cls: str, torch_fn, *, kwargs=None,
                 points: float = 1.0, kinks: tuple[float, ...] = (),
                 convention: str = "") -> list[Check]:
     """The layer checks of an activation; with ``kinks``, 0.2 of its ``points`` go to a check
     exactly at them (:func:`_at_kinks`), where the derivative is the docstring's
-    ``convention``."""
+    ``convention``. ``kwargs``: the constructor's, or ``kwargs(rng)`` drawing them per
+    grading (passed to ``torch_fn`` too)."""
     share = 0.2 if kinks else 0.0
     checks = layer_checks(question, ACT, cls, lambda ctx: _activation_case(ctx, kwargs),
                           title=cls, points=round(points - share, 6),
-                          torch=lambda p, x: torch_fn(x), parameters=False)
+                          torch=lambda p, x, **settings: torch_fn(x, **settings),
+                          parameters=False)
     if kinks:
         checks.append(with_hint(value_check(
             question, "kinks", f"{cls} exactly at its kinks ({', '.join(map(str, kinks))})",
-            share, lambda ctx: _at_kinks(ctx, cls, kinks, kwargs or {})),
+            share, lambda ctx: _at_kinks(ctx, cls, kinks, _settings(ctx, kwargs))),
             f"the inputs were exactly at the kinks, where the derivative is a convention: "
             f"{convention}, as the docstring says (and torch does); the other checks keep "
             "their inputs away from the kinks"))
@@ -146,14 +155,20 @@ RELU = Question(
 
 LEAKY_RELU = Question(
     "leaky_relu", "Leaky ReLU layer", code="library/activations",
-    checks=_activation("leaky_relu", "LeakyReLU", lambda x: functional().leaky_relu(x, 0.1),
-                       kwargs={"negative_slope": 0.1}, kinks=(0.0,),
+    checks=_activation("leaky_relu", "LeakyReLU",
+                       lambda x, negative_slope: functional().leaky_relu(x, negative_slope),
+                       # the slope drawn per grading: a slope written in fails
+                       kwargs=lambda r: {"negative_slope": float(f"{r.uniform(0.05, 0.4):.3g}")},
+                       kinks=(0.0,),
                        convention="leaky'(0) = k, the negative slope (1 only for z > 0)"),
     planted_bugs=[
         bug("leaky relu's derivative 1 at 0", ACT,
             "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
             "return self.xp.where(x >= 0, grad_output, self.negative_slope * grad_output)",
             "leaky_relu"),
+        bug("leaky relu's slope written in, not its constructor's", ACT,
+            "y = self.xp.where(x > 0, x, self.negative_slope * x)",
+            "y = self.xp.where(x > 0, x, 0.1 * x)", "leaky_relu"),
         bug("leaky relu forgets its slope in backward", ACT,
             "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
             "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)", "leaky_relu"),

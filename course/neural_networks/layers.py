@@ -20,6 +20,7 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
     property_check,
     run_layer,
+    settings_rng,
 )
 from nlpdojo_course.neural_networks.common import LIB
 
@@ -27,34 +28,48 @@ LAYERS = f"{LIB}.layers"
 
 
 # -- Xavier --------------------------------------------------------------------------------------
-FAN_IN, FAN_OUT = 300, 200
+#: the two size ranges drawn per grading, ((fan_in range), (fan_out range)): their bounds are
+#: far apart, so no bound written in meets both
+XAVIER_SIZES = (((100, 200), (100, 200)), ((300, 500), (300, 450)))
 
 
 def _xavier_collect(ctx: Context):
-    f = ctx.function(f"{LIB}.init", "xavier_uniform")
-    return {"w": ctx.to_numpy(f(ctx.backend, FAN_IN, FAN_OUT, seed=3), "xavier_uniform's matrix"),
-            "same_seed": ctx.to_numpy(f(ctx.backend, FAN_IN, FAN_OUT, seed=3)),
-            "other_seed": ctx.to_numpy(f(ctx.backend, FAN_IN, FAN_OUT, seed=4)),
-            "small": ctx.to_numpy(f(ctx.backend, 3, 7, seed=0))}
+    rng, f = settings_rng(ctx), ctx.function(f"{LIB}.init", "xavier_uniform")
+    out = {"small": ctx.to_numpy(f(ctx.backend, 3, 7, seed=0))}
+    for i, ranges in enumerate(XAVIER_SIZES):
+        fan_in, fan_out = (int(rng.integers(*r)) for r in ranges)
+        out[f"w{i}"] = ctx.to_numpy(f(ctx.backend, fan_in, fan_out, seed=3 + i),
+                                    "xavier_uniform's matrix")
+        out[f"fans{i}"] = np.array([fan_in, fan_out])
+    out["same_seed"] = ctx.to_numpy(f(ctx.backend, *(int(n) for n in out["fans0"]), seed=3))
+    out["other_seed"] = ctx.to_numpy(f(ctx.backend, *(int(n) for n in out["fans0"]), seed=4))
+    return out
 
 
 def _xavier_judge(actual, expected) -> Verdict:
-    w = actual["w"]
-    bound = math.sqrt(6.0 / (FAN_IN + FAN_OUT))
-    if w.shape != (FAN_IN, FAN_OUT) or actual["small"].shape != (3, 7):
-        return Verdict(False, f"xavier_uniform(backend, {FAN_IN}, {FAN_OUT}) has shape "
-                       f"{w.shape}; expected ({FAN_IN}, {FAN_OUT}) = (fan_in, fan_out)")
-    if not np.array_equal(w, actual["same_seed"]) or np.array_equal(w, actual["other_seed"]):
-        return Verdict(False, "draw with backend.rng(seed): the same seed must give the same "
-                       "matrix and another seed another one")
-    top, var, target = float(np.abs(w).max()), float(w.var()), bound ** 2 / 3.0
-    if top > bound * (1 + 1e-9) or top < 0.98 * bound:
-        return Verdict(False, f"the largest |w| is {top:.4g}; U[-b, b] with b = sqrt(6 / "
-                       f"(fan_in + fan_out)) = {bound:.4g} reaches close to b but never beyond")
-    if abs(var - target) > 0.05 * target or abs(float(w.mean())) > 4 * math.sqrt(target / w.size):
-        return Verdict(False, f"mean {w.mean():.3g} and variance {var:.4g}; Xavier's uniform "
-                       f"has mean 0 and variance 2 / (fan_in + fan_out) = {target:.4g}")
-    return Verdict(True, f"uniform in ±{bound:.4g} with variance {var:.4g} ≈ 2/(fan_in+fan_out)")
+    said = []
+    for i in range(len(XAVIER_SIZES)):
+        w, (fan_in, fan_out) = actual[f"w{i}"], (int(n) for n in actual[f"fans{i}"])
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        if w.shape != (fan_in, fan_out) or actual["small"].shape != (3, 7):
+            return Verdict(False, f"xavier_uniform(backend, {fan_in}, {fan_out}) has shape "
+                           f"{w.shape}; expected ({fan_in}, {fan_out}) = (fan_in, fan_out)")
+        if i == 0 and (not np.array_equal(w, actual["same_seed"])
+                       or np.array_equal(w, actual["other_seed"])):
+            return Verdict(False, "draw with backend.rng(seed): the same seed must give the "
+                           "same matrix and another seed another one")
+        top, var, target = float(np.abs(w).max()), float(w.var()), bound ** 2 / 3.0
+        if top > bound * (1 + 1e-9) or top < 0.98 * bound:
+            return Verdict(False, f"{fan_in} x {fan_out}: the largest |w| is {top:.4g}; "
+                           f"U[-b, b] with b = sqrt(6 / (fan_in + fan_out)) = {bound:.4g} "
+                           "reaches close to b but never beyond")
+        if abs(var - target) > 0.05 * target or \
+                abs(float(w.mean())) > 4 * math.sqrt(target / w.size):
+            return Verdict(False, f"{fan_in} x {fan_out}: mean {w.mean():.3g} and variance "
+                           f"{var:.4g}; Xavier's uniform has mean 0 and variance 2 / (fan_in + "
+                           f"fan_out) = {target:.4g}")
+        said.append(f"{fan_in} x {fan_out} uniform in ±{bound:.4g}")
+    return Verdict(True, "; ".join(said) + ", variances ≈ 2/(fan_in+fan_out)")
 
 
 XAVIER = Question(
@@ -66,6 +81,9 @@ XAVIER = Question(
     planted_bugs=[
         bug("Xavier bound from fan_in alone", f"{LIB}.init",
             "bound = math.sqrt(6.0 / (fan_in + fan_out))", "bound = math.sqrt(1.0 / fan_in)",
+            "xavier", by=("statistics",)),
+        bug("Xavier bound written in for one size", f"{LIB}.init",
+            "bound = math.sqrt(6.0 / (fan_in + fan_out))", "bound = math.sqrt(6.0 / 500)",
             "xavier", by=("statistics",)),
     ])
 
@@ -108,32 +126,40 @@ AFFINE = Question(
 
 
 # -- dropout -----------------------------------------------------------------------------------
-P_DROP = 0.4
 EVAL_HINT = ("in eval mode (model.eval() sets self.training to False on every layer) "
              "inverted dropout is the identity: return x unchanged, drop nothing and scale "
              "nothing; forgetting this makes every evaluation noisy")
 
 
+def _p_drop(ctx: Context) -> float:
+    """The drop rate, drawn per grading (a rate written in fails)."""
+    return float(f"{settings_rng(ctx).uniform(0.2, 0.6):.2f}")
+
+
 def _dropout(ctx: Context) -> LayerCase:
-    return LayerCase(args=(ctx.backend, P_DROP), kwargs={"seed": ctx.seed % 1000}, params={},
-                     inputs=lambda r: (r.standard_normal((6, 5)),))
+    return LayerCase(args=(ctx.backend, _p_drop(ctx)), kwargs={"seed": ctx.seed % 1000},
+                     params={}, inputs=lambda r: (r.standard_normal((6, 5)),))
 
 
 def _dropout_run(ctx: Context):  # an input of 2.0 everywhere, an upstream gradient of 1
-    return run_layer(ctx, LAYERS, "Dropout", (ctx.backend, P_DROP), np.full((200, 100), 2.0),
-                     np.ones((200, 100)), kwargs={"seed": 1})
+    p = _p_drop(ctx)
+    return {**run_layer(ctx, LAYERS, "Dropout", (ctx.backend, p), np.full((200, 100), 2.0),
+                        np.ones((200, 100)), kwargs={"seed": 1}), "p": np.array(p)}
 
 
-KEPT = 2.0 / (1 - P_DROP)
+def _kept(o) -> float:
+    return 2.0 / (1 - float(o["p"]))
+
+
 SCALING = [
     Property("drops units with probability p",
-             lambda o: abs(np.mean(o["output"] == 0) - P_DROP) <= 0.03,
-             lambda o: f"with p = {P_DROP} a fraction {np.mean(o['output'] == 0):.3f} of the "
-             "units was zeroed; each unit should be dropped with probability p"),
-    Property("keeps the mean", lambda o: np.allclose(o["output"][o["output"] != 0], KEPT),
-             f"kept units of an input 2.0 should come out as {KEPT:.4g}: inverted dropout "
-             "divides them by 1 - p, so the expected output equals the input and eval mode "
-             "needs nothing"),
+             lambda o: abs(np.mean(o["output"] == 0) - o["p"]) <= 0.03,
+             lambda o: f"with p = {float(o['p'])} a fraction {np.mean(o['output'] == 0):.3f} "
+             "of the units was zeroed; each unit should be dropped with probability p"),
+    Property("keeps the mean", lambda o: np.allclose(o["output"][o["output"] != 0], _kept(o)),
+             lambda o: f"kept units of an input 2.0 should come out as {_kept(o):.4g} (p = "
+             f"{float(o['p'])}): inverted dropout divides them by 1 - p, so the expected "
+             "output equals the input and eval mode needs nothing"),
     Property("backward reuses the mask", lambda o: np.allclose(2 * o["dL/dx"], o["output"]),
              "the input gradient is not the same mask (and scale) as the forward pass: "
              "backward must reuse the mask of its call")]
@@ -154,6 +180,9 @@ DROPOUT = Question(
         bug("dropout not rescaled", LAYERS,
             "mask = self.keep_mask(tuple(x.shape)) / (1.0 - self.p)",
             "mask = self.keep_mask(tuple(x.shape))", "dropout", by=("scaling",)),
+        bug("dropout's rate written in, not its constructor's", LAYERS,
+            "mask = self.keep_mask(tuple(x.shape)) / (1.0 - self.p)",
+            "mask = self.keep_mask(tuple(x.shape)) / 0.6", "dropout"),
         bug("dropout still active in eval mode", LAYERS,
             "if not self.training or self.p == 0.0:", "if self.p == 0.0:", "dropout"),
     ])

@@ -15,6 +15,7 @@ from nlpdojo_autograder.authoring import (
     bug,
     gradient_check,
     loss_checks,
+    settings_rng,
     value_check,
 )
 from nlpdojo_course.neural_networks.common import LIB, functional, torch
@@ -47,13 +48,16 @@ SOFTMAX_CE = Question(
 # -- max-margin --------------------------------------------------------------------------------
 def _max_margin(ctx: Context) -> LossCase:
     rng = ctx.rng()
-    return LossCase(prediction=rng.standard_normal((8, 3)), target=rng.integers(0, 3, 8))
+    # the margin drawn per grading (a margin written in fails)
+    margin = float(f"{settings_rng(ctx).uniform(0.3, 2.0):.3g}")
+    return LossCase(prediction=rng.standard_normal((8, 3)), target=rng.integers(0, 3, 8),
+                    kwargs={"margin": margin}, torch_kwargs={"margin": margin})
 
 
-def _torch_max_margin(prediction, target):
+def _torch_max_margin(prediction, target, margin):
     # torch averages the hinges over the classes too; the notes sum them
-    return functional().multi_margin_loss(prediction, torch().as_tensor(target), margin=1.0) \
-        * prediction.shape[1]
+    return functional().multi_margin_loss(prediction, torch().as_tensor(target),
+                                          margin=margin) * prediction.shape[1]
 
 
 MAX_MARGIN = Question(
@@ -71,6 +75,9 @@ MAX_MARGIN = Question(
             "        true = xp.sum(prediction * onehot, axis=1, keepdims=True)  # (N, 1)\n",
             "        true = xp.stack([prediction[i, int(target[i])] for i in range(n)])[:, None]\n",
             "max_margin"),
+        bug("max-margin's margin written in, not its constructor's", LOSSES,
+            "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
+            "hinge = (1.0 - true + prediction) * (1.0 - onehot)", "max_margin"),
         bug("max-margin margin sign flipped", LOSSES,
             "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
             "hinge = (-self.margin - true + prediction) * (1.0 - onehot)", "max_margin"),
@@ -78,7 +85,9 @@ MAX_MARGIN = Question(
 
 
 # -- L2 ----------------------------------------------------------------------------------------
-LAMBDA = 0.03
+def _lambda(ctx: Context) -> float:
+    """λ, drawn per grading (a λ written in fails)."""
+    return float(f"{settings_rng(ctx).uniform(0.005, 0.1):.3g}")
 
 
 def _l2_params(ctx: Context) -> dict[str, np.ndarray]:
@@ -90,7 +99,7 @@ def _l2_params(ctx: Context) -> dict[str, np.ndarray]:
 
 def _l2_call(ctx: Context, params: dict[str, np.ndarray]):
     result = ctx.function(f"{LIB}.regularization", "l2_penalty")(
-        {n: ctx.asarray(v) for n, v in params.items()}, LAMBDA)
+        {n: ctx.asarray(v) for n, v in params.items()}, _lambda(ctx))
     ctx.require_arrays("l2_penalty", {"0": "the penalty"})
     penalty, grads = ctx.unpack(result, ["penalty", "grads"], "l2_penalty")
     if not isinstance(grads, dict) or set(grads) != set(params):
@@ -126,6 +135,9 @@ L2 = Question(
     planted_bugs=[
         bug("L2 applied to biases", f"{LIB}.regularization", "if w.ndim >= 2:",
             "if w.ndim >= 1:", "l2"),
+        bug("L2's lambda written in, not the argument", f"{LIB}.regularization",
+            "penalty = penalty + lam * xp.sum(w * w)", "penalty = penalty + 0.03 * xp.sum(w * w)",
+            "l2"),
         bug("L2 penalty returned as a Python float", f"{LIB}.regularization",
             "    return penalty, grads\n", "    return float(penalty), grads\n", "l2"),
     ])

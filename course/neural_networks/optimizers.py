@@ -7,6 +7,8 @@ a trajectory that follows one is told which. Then the step, exponential and 1/t 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
@@ -16,7 +18,9 @@ from nlpdojo_autograder.authoring import (
     call,
     calls_check,
     inputs,
+    integers,
     optimizer_checks,
+    uniform,
 )
 from nlpdojo_course.neural_networks.common import LIB
 
@@ -123,43 +127,74 @@ ADAM_RESET = ("Adam whose moments are not kept between steps: m and v are runnin
               "to step")
 ADAM_AHEAD = ("Adam with the bias correction one step ahead, 1 − βᵗ⁺¹: t is the number of the "
               "step being taken, from 1 (1 − β₁¹ = 1 − β₁ at the first step)")
+def _about(value: float, rng: np.random.Generator, spread: float = 2.0) -> float:
+    """``value`` times or divided by a factor drawn between 1.2 and ``spread``, to three
+    significant digits: a setting drawn per grading (OptimizerCase.vary), never ``value``
+    itself nor within 20 % of it, where numbers written in would pass."""
+    factor = np.exp(rng.uniform(np.log(1.2), np.log(spread))) ** rng.choice((-1, 1))
+    return float(f"{value * factor:.3g}")
+
+
+# the settings of each optimizer: the constructor's, drawn afresh per grading around these
+# (an optimizer that ignores its constructor and steps with numbers written in fails); the
+# mistakes are made for the settings drawn
 MOMENTUM_SETTINGS = {"lr": 0.1, "momentum": 0.9}
 MOMENTUM_MISTAKES = {
     "momentum whose velocity is not kept between steps (your steps are plain SGD's): keep v "
     "in self.state[i] and use it at the next step, v ← μv + g":
-    _momentum_mistake("none", 0.1, 0.9),
+    lambda s: _momentum_mistake("none", s["lr"], s["momentum"]),
     "momentum that keeps the gradient instead of the velocity: store the new v "
     "(state[\"velocity\"] = v), so that v ← μv + g sums every past gradient":
-    _momentum_mistake("gradient", 0.1, 0.9),
+    lambda s: _momentum_mistake("gradient", s["lr"], s["momentum"]),
     "momentum with the velocity as an average, v ← μv + (1 − μ)g: torch.optim.SGD's "
     "momentum (and the docstring) adds the whole gradient, v ← μv + g":
-    _momentum_mistake("average", 0.1, 0.9),
+    lambda s: _momentum_mistake("average", s["lr"], s["momentum"]),
 }
 ADAGRAD_SETTINGS = {"lr": 0.1, "eps": 1e-10}
 ADAGRAD_MISTAKES = {
     "Adagrad that forgets past gradients: G is the sum of every squared gradient so far "
     "(G ← G + g², kept in self.state[i]), not this step's g² alone":
-    _rmsprop_mistake("reset", 0.1, 0.0, 1e-10),  # α = 0: r = g², Adagrad's G of one step
+    lambda s: _rmsprop_mistake("reset", s["lr"], 0.0, s["eps"]),  # α = 0: r = g², one step's G
     "Adagrad without the square root: the step divides by √G + ε, not by G + ε":
-    _adagrad_without_root(0.1, 1e-10),
-    EPS_INSIDE.format(name="Adagrad", of="G"): _eps_inside("adagrad", 0.1, 1e-10),
+    lambda s: _adagrad_without_root(s["lr"], s["eps"]),
+    EPS_INSIDE.format(name="Adagrad", of="G"): lambda s: _eps_inside("adagrad", s["lr"], s["eps"]),
 }
 RMSPROP_SETTINGS = {"lr": 0.01, "alpha": 0.9, "eps": 1e-8}
 RMSPROP_MISTAKES = {
     "RMSProp whose average is not kept between steps: r ← αr + (1 − α)g² needs the r of "
-    "the step before (keep it in self.state[i])": _rmsprop_mistake("reset", 0.01, 0.9, 1e-8),
-    "RMSProp with α and 1 − α swapped: the old average keeps the weight α (the decay, 0.9 "
-    "here), the new squared gradient gets 1 − α": _rmsprop_mistake("swapped", 0.01, 0.9, 1e-8),
+    "the step before (keep it in self.state[i])":
+    lambda s: _rmsprop_mistake("reset", s["lr"], s["alpha"], s["eps"]),
+    "RMSProp with α and 1 − α swapped: the old average keeps the weight α (the decay), the "
+    "new squared gradient gets 1 − α":
+    lambda s: _rmsprop_mistake("swapped", s["lr"], s["alpha"], s["eps"]),
     "RMSProp whose average is not leaky, r ← αr + g²: the new squared gradient is weighed by "
-    "1 − α, r ← αr + (1 − α)g²": _rmsprop_mistake("unweighted", 0.01, 0.9, 1e-8),
-    EPS_INSIDE.format(name="RMSProp", of="r"): _eps_inside("rmsprop", 0.01, 1e-8),
+    "1 − α, r ← αr + (1 − α)g²":
+    lambda s: _rmsprop_mistake("unweighted", s["lr"], s["alpha"], s["eps"]),
+    EPS_INSIDE.format(name="RMSProp", of="r"):
+    lambda s: _eps_inside("rmsprop", s["lr"], s["eps"], alpha=s["alpha"]),
 }
+
+
+def _vary(settings: dict) -> Callable[[np.random.Generator], dict]:
+    """Every setting of ``settings`` drawn around its value (a decay between it and 1 stays
+    below 1: 1 − (1 − β)·factor), per grading."""
+    def draw(rng: np.random.Generator) -> dict:
+        out = {}
+        for name, value in settings.items():
+            if name in ("momentum", "alpha"):
+                out[name] = 1.0 - _about(1.0 - value, rng, 1.5)
+            elif name == "betas":
+                out[name] = tuple(1.0 - _about(1.0 - b, rng, 1.5) for b in value)
+            else:
+                out[name] = _about(value, rng)
+        return out
+    return draw
 
 
 def _optimizer(question: str, cls: str, kwargs: dict, torch_name: str, points: float,
                mistakes: dict | None = None, nonfinite: str = ""):
     return optimizer_checks(question, OPTIM, cls,
-                            OptimizerCase(kwargs=kwargs, torch=(torch_name, dict(kwargs)),
+                            OptimizerCase(kwargs=kwargs, torch=torch_name, vary=_vary(kwargs),
                                           mistakes=mistakes or {}, nonfinite=nonfinite),
                             title=cls, points=points)
 
@@ -170,6 +205,8 @@ SGD = Question(
     planted_bugs=[
         bug("SGD ascends", OPTIM, "p.data = p.data - self.lr * p.grad\n",
             "p.data = p.data + self.lr * p.grad\n", "sgd"),
+        bug("SGD's learning rate written in, not its constructor's", OPTIM,
+            "p.data = p.data - self.lr * p.grad\n", "p.data = p.data - 0.1 * p.grad\n", "sgd"),
     ])
 
 MOMENTUM = Question(
@@ -188,6 +225,9 @@ MOMENTUM = Question(
             'self.momentum * state["velocity"] + p.grad',
             'self.momentum * state["velocity"] + (1.0 - self.momentum) * p.grad', "momentum",
             says="exactly that of momentum with the velocity as an average"),
+        bug("momentum's coefficient written in, not its constructor's", OPTIM,
+            'self.momentum * state["velocity"] + p.grad', '0.9 * state["velocity"] + p.grad',
+            "momentum"),
     ])
 
 ADAGRAD = Question(
@@ -206,6 +246,9 @@ ADAGRAD = Question(
             "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
             "p.data = p.data - self.lr * p.grad / (total + self.eps)", "adagrad",
             says="exactly that of Adagrad without the square root"),
+        bug("Adagrad's learning rate and eps written in, not its constructor's", OPTIM,
+            "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
+            "p.data = p.data - 0.1 * p.grad / (xp.sqrt(total) + 1e-10)", "adagrad"),
     ])
 
 RMSPROP = Question(
@@ -225,6 +268,14 @@ RMSPROP = Question(
             '(1.0 - self.alpha) * state.get("square_avg", 0.0) \\\n'
             "                + self.alpha * p.grad * p.grad", "rmsprop",
             says="exactly that of RMSProp with α and 1 − α swapped"),
+        bug("RMSProp's learning rate and eps written in, not its constructor's", OPTIM,
+            "p.data = p.data - self.lr * p.grad / (xp.sqrt(square_avg) + self.eps)",
+            "p.data = p.data - 0.01 * p.grad / (xp.sqrt(square_avg) + 1e-8)", "rmsprop"),
+        bug("RMSProp's decay written in, not its constructor's", OPTIM,
+            'self.alpha * state.get("square_avg", 0.0) \\\n'
+            "                + (1.0 - self.alpha) * p.grad * p.grad",
+            '0.9 * state.get("square_avg", 0.0) \\\n'
+            "                + 0.1 * p.grad * p.grad", "rmsprop"),
     ])
 
 ADAM_SETTINGS = {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-8}
@@ -233,11 +284,11 @@ ADAM = Question(
     "adam", "Adam with bias correction", code="library/optim",
     checks=_optimizer("adam", "Adam", ADAM_SETTINGS, "Adam", 2.0, mistakes={
         "Adam without bias correction: divide the moments by 1 − β₁ᵗ and 1 − β₂ᵗ (t the "
-        "step count, from 1) before the update": _adam_without_bias_correction(**ADAM_SETTINGS),
-        EPS_INSIDE.format(name="Adam", of="v̂"): _eps_inside(
-            "adam", ADAM_SETTINGS["lr"], ADAM_SETTINGS["eps"], betas=ADAM_SETTINGS["betas"]),
-        ADAM_RESET: _adam_mistake("reset", **ADAM_SETTINGS),
-        ADAM_AHEAD: _adam_mistake("ahead", **ADAM_SETTINGS)}, nonfinite=ADAM_NONFINITE),
+        "step count, from 1) before the update": lambda s: _adam_without_bias_correction(**s),
+        EPS_INSIDE.format(name="Adam", of="v̂"): lambda s: _eps_inside(
+            "adam", s["lr"], s["eps"], betas=s["betas"]),
+        ADAM_RESET: lambda s: _adam_mistake("reset", **s),
+        ADAM_AHEAD: lambda s: _adam_mistake("ahead", **s)}, nonfinite=ADAM_NONFINITE),
     planted_bugs=[
         bug("Adam without bias correction", OPTIM,
             "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
@@ -256,24 +307,36 @@ ADAM = Question(
         bug("Adam's moments not kept between steps", OPTIM,
             'state["m"], state["v"] = m, v', "pass  # the moments are not kept", "adam",
             says="exactly that of Adam whose moments are not kept between steps"),
+        bug("Adam's beta1 written in, not its constructor's", OPTIM,
+            'm = self.beta1 * state.get("m", 0.0) + (1.0 - self.beta1) * p.grad',
+            'm = 0.8 * state.get("m", 0.0) + 0.2 * p.grad', "adam"),
+        bug("Adam's learning rate and eps written in, not its constructor's", OPTIM,
+            "p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)",
+            "p.data = p.data - 0.01 * m_hat / (xp.sqrt(v_hat) + 1e-8)", "adam"),
     ])
 
 
 # -- schedules ---------------------------------------------------------------------------------
 STEPS = (0, 1, 5, 9, 10, 11, 25, 100)
-SCHEDULE_SETTINGS = {"step_decay": {"drop": 0.5, "every": 10},
-                     "exponential_decay": {"k": 0.05}, "inverse_decay": {"tau": 10}}
+#: each schedule's settings, by the input that holds them: drawn per grading (with α₀), so
+#: that numbers written in for the constructor's fail
+SCHEDULE_SETTINGS = {"step_decay": ("drop", "every"), "exponential_decay": ("k",),
+                     "inverse_decay": ("tau",)}
 
 SCHEDULES = Question(
     "schedules", "Learning-rate schedules", code="library/schedules",
     checks=[calls_check(
         "schedules", "values", "the three schedules at steps " + ", ".join(map(str, STEPS)),
-        1.0, f"{LIB}.schedules", inputs(steps=list(STEPS)),
-        [call(name, "steps", 0.5, each="steps", out=name, **settings)
+        1.0, f"{LIB}.schedules",
+        inputs(steps=list(STEPS), lr0=uniform(0.1, 1.0), drop=uniform(0.2, 0.8),
+               every=integers(16, low=3), k=uniform(0.01, 0.2), tau=integers(40, low=3)),
+        [call(name, "steps", "lr0", each="steps", out=name, **{s: s for s in settings})
          for name, settings in SCHEDULE_SETTINGS.items()])],
     planted_bugs=[
         bug("1/t schedule from step 1", f"{LIB}.schedules", "return lr0 * tau / max(t, tau)",
             "return lr0 * tau / max(t, 1)", "schedules"),
+        bug("1/t schedule's tau written in, not the argument", f"{LIB}.schedules",
+            "return lr0 * tau / max(t, tau)", "return lr0 * 10 / max(t, 10)", "schedules"),
     ])
 
 QUESTIONS = [SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM, SCHEDULES]

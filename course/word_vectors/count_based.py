@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import Context, Question, bug, function_check, inputs, integers
+from nlpdojo_autograder.authoring import (
+    Context,
+    Question,
+    bug,
+    call,
+    calls_check,
+    function_check,
+    inputs,
+    integers,
+    settings_rng,
+)
 
 
 def _counts_input(ctx: Context):
@@ -17,26 +27,45 @@ def _counts_input(ctx: Context):
     return sp.csr_matrix((upper + np.triu(upper, 1).T).astype(np.float64))
 
 
+def _svd_inputs(ctx: Context) -> dict:
+    """The given counts and two sizes drawn per grading, one at most 3, one at least 5: no
+    size written in gives both."""
+    rng = settings_rng(ctx)
+    return {"counts": _counts_input(ctx), "dim": int(rng.integers(2, 4)),
+            "wide": int(rng.integers(5, 8))}
+
+
+#: the windows drawn per grading, one of 1 or 2, one of 3 to 5: no window written in gives both
+WINDOWS = inputs(token_ids=integers(12, 200), vocab_size=12, window=integers(3, low=1),
+                 wide=integers(6, low=3))
+
 COUNT_SVD = Question(
     "count_svd", "Co-occurrence counts, PPMI and truncated SVD", code="count_based",
     checks=[
-        function_check("count_svd", "count_based", "cooccurrence_matrix",
-                       inputs(token_ids=integers(12, 200), vocab_size=12, window=2),
-                       arrays="numpy", check="cooccurrence",
-                       title="cooccurrence_matrix: windowed counts", points=1.0,
-                       outputs=("cooccurrence",)),
+        calls_check("count_svd", "cooccurrence", "cooccurrence_matrix: windowed counts", 1.0,
+                    "count_based", WINDOWS,
+                    [call("cooccurrence_matrix", "token_ids", "vocab_size", window,
+                          out=f"cooccurrence{'' if window == 'window' else ' (wider window)'}")
+                     for window in ("window", "wide")], arrays="numpy"),
         function_check("count_svd", "count_based", "ppmi",
                        lambda ctx: ((_counts_input(ctx),), {}), check="ppmi",
                        title="ppmi on given counts", points=1.0, outputs=("ppmi",), atol=1e-8),
-        function_check("count_svd", "count_based", "svd_vectors",
-                       lambda ctx: ((_counts_input(ctx), 4), {"seed": 0}), check="svd",
-                       title="svd_vectors on given counts (up to sign)", points=1.0,
-                       outputs=("svd_vectors",),
-                       up_to_sign={"svd_vectors": ("svd_vectors",)}),
+        calls_check("count_svd", "svd", "svd_vectors on given counts (up to sign)", 1.0,
+                    "count_based", _svd_inputs,
+                    [call("svd_vectors", "counts", size, seed=0,
+                          out=f"svd_vectors{'' if size == 'dim' else ' (more dimensions)'}")
+                     for size in ("dim", "wide")], arrays="numpy",
+                    up_to_sign={k: (k,) for k in ("svd_vectors",
+                                                  "svd_vectors (more dimensions)")}),
     ],
     planted_bugs=[
         bug("svd columns in ascending order", "count_based",
             "order = np.argsort(s)[::-1]", "order = np.argsort(s)", "count_svd"),
+        bug("co-occurrence window written in, not the argument", "count_based",
+            "for j in range(1, window + 1):", "for j in range(1, 2 + 1):", "count_svd"),
+        bug("SVD size written in, not the argument", "count_based",
+            "u, s, _ = spla.svds(weighted, k=dim, v0=v0)",
+            "u, s, _ = spla.svds(weighted, k=4, v0=v0)", "count_svd"),
     ])
 
 QUESTIONS = [COUNT_SVD]

@@ -37,12 +37,12 @@ SCHEDULE = [call("linear_decay", "steps", "total", "lr0", each="steps", out="lea
             call("linear_decay", "steps", "total", "lr0", "lr_min", each="steps",
                  out="learning_rates_with_lr_min"),
             call("linear_decay", 0, 0, "lr0", out="learning_rate_when_total_steps_is_0")]
-# row 1 three times: the gradients add up
+# row 1 three times: the gradients add up; the rate drawn per grading (one written in fails)
 UPDATE = inputs(backend=BACKEND, matrix=normal(V, D), rows=np.array([1, 3, 1, 7, 1]),
-                grads=normal(5, D), lr=0.5)
+                grads=normal(5, D), lr=uniform(0.1, 1.0))
 # row 1 twice in one pair, row 4 in both pairs
 OUTER_UPDATE = inputs(backend=BACKEND, matrix=normal(V, D), rows=np.array([[1, 4, 1], [4, 0, 9]]),
-                      coefs=normal(2, 3), vectors=normal(2, D), lr=0.5)
+                      coefs=normal(2, 3), vectors=normal(2, D), lr=uniform(0.1, 1.0))
 IN_PLACE = "backend.scatter_add(...) and scatter_add_weighted(...) work in place"
 
 SGD = Question(
@@ -64,6 +64,9 @@ SGD = Question(
         bug("outer-product update ignores its coefficients", "sgd",
             "scatter_add_weighted(matrix, rows, coefs, vectors, alpha=-lr)",
             "scatter_add_weighted(matrix, rows, coefs * 0 + 1, vectors, alpha=-lr)", "sgd"),
+        bug("sparse update's learning rate written in, not the argument", "sgd",
+            "return backend.scatter_add(matrix, rows, grads, alpha=-lr)",
+            "return backend.scatter_add(matrix, rows, grads, alpha=-0.5)", "sgd"),
         bug("learning rate does not decay", "sgd",
             "return max(lr0 * (1.0 - progress), lr_min)", "return lr0", "sgd"),
         # the training checks must fail too: steps that train the wrong thing (measured:

@@ -171,3 +171,34 @@ def test_no_reference_or_the_reference_itself_compares_nothing():
 def test_a_case_too_small_to_be_at_scale_is_the_authors_error():
     with pytest.raises(CheckFailure, match="internal: Layer's case at scale has"):
         require_at_scale(_ctx(TRUE, _Reference(TRUE)), "m", "Layer", _case(10), _run)
+
+
+def test_a_builder_left_without_a_case_at_scale_refuses_saying_what_to_write():
+    """An instructor's topic (found following the walk-through) releases and verifies without
+    a case at scale, so a backward by numerical differentiation over K copies earns its
+    points: the builders refuse to be declared without one, unless said in the open."""
+    from nlpdojo_autograder.authoring import (
+        function_checks,
+        layer_checks,
+        sequence_checks,
+        torch_check,
+    )
+
+    def make(ctx):
+        raise AssertionError("not drawn at declaration")
+
+    for builder, declare in (
+            ("layer_checks", lambda **k: layer_checks("q", "m", "C", make, title="t",
+                                                      points=1.0, **k)),
+            ("torch_check", lambda **k: torch_check("q", "m", "C", make, torch=lambda p, x: x,
+                                                    title="t", points=1.0, **k)),
+            ("sequence_checks", lambda **k: sequence_checks("q", "m", "C", make, title="t",
+                                                            points=1.0, **k))):
+        with pytest.raises(ValueError, match=rf"{builder}\('q', \.\.\., 'C'\) names no case at "
+                                             r"scale: give at_scale=.*or at_scale=None"):
+            declare()
+        assert declare(at_scale=None)  # said in the open
+    with pytest.raises(ValueError, match=r"function_checks\('q', \.\.\., 'f'\)"):
+        function_checks("q", "m", "f", make, outputs=("loss", "grad_x"), points={"values": 1.0},
+                        title="t")
+    assert layer_checks("q", "m", "C", make, title="t", points=1.0, parameters=False)

@@ -291,7 +291,7 @@ def _torch_pair_loss(v, o, U):
 PAIR = inputs(v=normal(3), o=integers(4), U=normal(4, 3))
 PAIR_CHECKS = function_checks("q", "m", "pair", PAIR, outputs=("loss", "grad_v", "grad_U"),
                               points={"values": 1.0, "gradient": 1.0}, title="pair",
-                              torch=_torch_pair_loss, inspect=require_finite(
+                              torch=_torch_pair_loss, at_scale=None, inspect=require_finite(
                                   "loss", "the loss is {value}"))
 
 

@@ -138,7 +138,7 @@ def _unroll_case(ctx, kind: str) -> LayerCase:
 
 
 UNROLL = sequence_checks("rnn", "m", "Unroll", _unroll_case, title="Unroll", points=3.0,
-                         states=("array", "pair"))
+                         states=("array", "pair"), at_scale=None)
 
 
 def test_sequence_checks_pass_an_unroll_over_any_cell(tmp_path):
@@ -216,7 +216,7 @@ def _bi_case(ctx, kind: str) -> LayerCase:
 
 
 BIDIRECTIONAL = sequence_checks("birnn", "m", "Bidirectional", _bi_case, title="BiRNN",
-                                points=2.0)
+                                points=2.0, at_scale=None)
 
 
 def test_a_bidirectional_wrapper_gets_a_stand_in_cell_per_direction(tmp_path):
@@ -259,7 +259,7 @@ def _stacked_case(ctx, kind: str) -> LayerCase:
 
 def test_a_stacked_unroll_gets_a_stand_in_cell_per_layer(tmp_path):
     checks = sequence_checks("stacked", "m", "Stacked", _stacked_case, title="Stacked",
-                             points=2.0)
+                             points=2.0, at_scale=None)
     right = _module(Stacked=Stacked)
     verdicts = _verdicts(checks, right, right, tmp_path)
     assert all(ok for ok, _ in verdicts.values()), verdicts
@@ -383,7 +383,7 @@ def _rnn_cell_twin():
 def test_torch_check_compares_with_a_torch_module_on_every_backend(tmp_path, backend):
     pytest.importorskip("torch")
     check = torch_check("cell", "m", "Cell", _cell_case, torch=_rnn_cell_twin(),
-                        title="against torch.nn.RNNCell", points=1.0)
+                        title="against torch.nn.RNNCell", points=1.0, at_scale=None)
     right, wrong = _module(Cell=Cell), _module(Cell=NoDerivative)
     ok, message = _grade(check, right, right, tmp_path, backend)
     assert ok and "torch.nn.RNNCell" in message
@@ -404,7 +404,7 @@ def test_torch_check_falls_back_to_the_reference_without_torch(tmp_path, monkeyp
         return real(name, *args, **kwargs)
 
     check = torch_check("cell", "m", "Cell", _cell_case, torch=lambda p, x, h: None,
-                        title="t", points=1.0)
+                        title="t", points=1.0, at_scale=None)
     monkeypatch.setattr(builtins, "__import__", no_torch)
     assert _grade(check, _module(Cell=Cell), _module(Cell=Cell), tmp_path)[0]
     assert not _grade(check, _module(Cell=Cell), _module(Cell=NoDerivative), tmp_path)[0]
@@ -413,7 +413,7 @@ def test_torch_check_falls_back_to_the_reference_without_torch(tmp_path, monkeyp
 def test_the_torch_oracle_joins_the_gradient_check_on_numpy_too(tmp_path):
     pytest.importorskip("torch")
     checks = layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
-                          torch=_rnn_cell_twin())
+                          torch=_rnn_cell_twin(), at_scale=None)
     gradients = next(c for c in checks if c.name == "gradients")
     payload = gradients.collect(_ctx(_module(Cell=Cell), tmp_path))
     assert {"autograd|h_prev", "autograd|weight_e"} <= set(payload)
@@ -421,7 +421,8 @@ def test_the_torch_oracle_joins_the_gradient_check_on_numpy_too(tmp_path):
 
 
 def test_feedback_names_the_inputs(tmp_path):
-    checks = layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0)
+    checks = layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+                          at_scale=None)
     verdicts = _verdicts(checks, _module(Cell=Cell), _module(Cell=NoDerivative), tmp_path)
     assert "dL/dh_prev" in verdicts["values"][1] or "dL/dx" in verdicts["values"][1]
     assert "h_prev" in verdicts["gradients"][1] or "x:" in verdicts["gradients"][1]

@@ -6,7 +6,13 @@ Found by an attacker: ``sys.settrace`` sees one thread, so a pooling layer whose
 central differences inside a ``threading.Thread`` kept 2.4 of 3 points, and a max over time
 looped over the sentences in a thread kept 1.5 of 1.5. Now a thread started during a count is
 traced too, threads of the submission running beside a count and a tracer taken away fail
-the count with a message that says why."""
+the count with a message that says why.
+
+Found by the next attacker: code that notices the tracer (``sys.gettrace()``) answered zeros
+while counted and looped over the tokens otherwise, keeping 5 points of "vectorized" checks.
+Now every counted call's result must be an uncounted call's on the same inputs
+(``builders.counted_lines``), and a count padded while traced (to make the two sizes' counts
+equal) is stopped by a cap on the lines a vectorized function runs."""
 
 from __future__ import annotations
 
@@ -52,7 +58,6 @@ def test_taking_the_tracer_away_fails_the_count():
 
     with pytest.raises(UncountedWork, match="changed the tracer"):
         python_lines(untraced, (10,), root_of=_loop)
-    assert sys.gettrace() is None or sys.gettrace() is not None  # (the test's own tracer kept)
     assert sys.settrace.__name__ == "settrace"  # sys.settrace is itself again
 
 
@@ -150,3 +155,65 @@ def test_a_progress_bar_in_the_students_loop_starts_no_thread(monkeypatch):
     with tqdm.tqdm(total=3, disable=False, file=open(os.devnull, "w")) as bar:  # noqa: SIM115
         bar.update(3)
     assert python_lines(_loop, (10,), root_of=_loop) > 10  # no thread beside the count
+
+
+#: Python loops over the tokens, hidden while counted: zeros then (the attack), or padded to a
+#: constant count (the same loop over a stream of 20,000 − T tokens first), so that the two
+#: sizes' counts are equal
+SPOTS_THE_TRACER = {
+    "zeros": """
+    if sys.gettrace() is not None:  # being counted: anything, cheaply
+        return np.zeros((0, n), dtype=np.int64)
+""",
+    "padded": """
+    if sys.gettrace() is not None:  # being counted: as many lines at every size
+        _looped(np.ones(20_000 - len(stream), np.int64), n, bos)
+""",
+}
+LOOPED_WINDOWS = """
+    return _looped(stream, n, bos)
+
+
+def _looped(stream, n, bos):
+    rows = [[int(t) for t in stream[i:i + n]] for i in range(len(stream) - n + 1)
+            if stream[i + n - 1] != bos]
+    return np.array(rows, dtype=np.int64).reshape(-1, n)
+"""
+
+
+@pytest.mark.parametrize("hidden", sorted(SPOTS_THE_TRACER))
+def test_a_loop_that_hides_from_the_line_counter_earns_nothing(tmp_path, hidden):
+    course = edited_course(tmp_path, ("language_models",), {"language_models/ngrams.py": (
+        "    windows = np.lib.stride_tricks.sliding_window_view(stream, n)  # (T − n + 1, n)\n"
+        "    return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)"
+        "  # (M, n)\n",
+        "    import sys\n" + SPOTS_THE_TRACER[hidden] + LOOPED_WINDOWS)})
+    values = _grade("language_models", course / "language_models", "ngram_counts")[
+        "ngram_counts.values"]
+    assert values.score == 0, values.message
+    said = {"zeros": "other results on the same inputs in two runs",
+            "padded": "a Python loop over the tokens"}[hidden]
+    assert said in values.message and "Traceback" not in values.message, values.message
+
+
+def test_a_layer_that_answers_otherwise_while_counted_fails_its_values(tmp_path):
+    """The batch rule of every layer (``_require_batch_vectorized``): a ReLU whose forward loops
+    over the rows, and returns zeros while its lines are counted, passes no values check."""
+    code = """
+import sys as _sys
+
+
+def _forward(self, x):
+    if _sys.gettrace() is not None:  # being counted
+        return self.xp.zeros_like(x), (x,)
+    rows = [self.xp.where(r > 0, r, 0.0 * r) for r in x]  # a loop over the batch
+    return self.xp.stack(rows), (x,)
+
+
+ReLU.forward = _forward
+"""
+    course = edited_course(tmp_path, ("library", "neural_networks"),
+                           appended={"library/activations.py": code})
+    values = _grade("neural_networks", course / "neural_networks", "relu")["relu.values"]
+    assert values.score == 0, values.message
+    assert "other results on the same inputs in two runs" in values.message, values.message

@@ -60,3 +60,18 @@ def test_grade_a_notebook_from_its_own_folder(toy, make_submission, monkeypatch)
     assert json.loads(result.output)["submission"].endswith("toy.ipynb")
     stubs = grade("-f", "json")  # the .py files of the same folder: still stubs
     assert stubs.exit_code == 1
+
+
+def test_grade_dot_inside_a_topic_folder_finds_the_library_beside_it(tmp_path, monkeypatch):
+    """A student in ``exercises/neural_networks`` who runs ``grade relu --submission .``: the
+    course library next to the folder is the one graded with it (``.``'s parent is ``.``, and
+    every check failed with "No module named 'nlpdojo_submission.library'")."""
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "exercises", ("library", "neural_networks"))
+    monkeypatch.chdir(course / "neural_networks")
+    for args in (("--submission", "."), ()):
+        result = grade("neural_networks.relu", *args, "-f", "json")
+        report = json.loads(result.output)
+        checks = [c for e in report["exercises"] for c in e["checks"]]
+        assert checks and all(c["score"] == c["max_score"] for c in checks), result.output

@@ -56,7 +56,7 @@ LAYERS = Exercise(
                "momentum": "SGD with momentum"},
     checks=[
         *layer_checks("affine", LIBRARY, "Affine", _affine, title="Affine", points=4.0,
-                      torch=_affine_torch),
+                      torch=_affine_torch, at_scale=None),  # a toy pack: no case at scale
         *loss_checks("mse", "..library.losses", "MSE", _mse, title="MSE", points=2.0,
                      torch=_mse_torch),
         *optimizer_checks("momentum", "..library.optim", "Momentum",
@@ -84,7 +84,7 @@ MODELS = Exercise(
     questions={"regressor": "A two-layer regressor"},
     requires={"regressor": ("layers.affine", "layers.mse", "layers.momentum")},
     checks=[*layer_checks("regressor", "regressor", "Regressor", _regressor, title="Regressor",
-                          points=4.0),
+                          points=4.0, at_scale=None),
             *metric_checks("regressor", "fit", _fit, [
                 Metric("loss", "training MSE", 1.0, lambda ref: 1.5 * ref + 0.01,
                        higher_is_better=False)], budget="150 full-batch steps, lr 0.05",
