@@ -355,7 +355,7 @@ def test_command_releases_and_checks(solutions: Path, tmp_path: Path, toy_regist
     out = tmp_path / "exercises"
     result = _invoke("--solutions", str(solutions), "--output", str(out))
     assert result.exit_code == 0, result.output
-    assert "released 1 topics" in result.output and "8 written" in result.output
+    assert "released 1 topic from" in result.output and "8 written" in result.output
     assert (out / "toy/toy.ipynb").is_file()
 
     result = _invoke("--solutions", str(solutions), "--output", str(out), "--check")

@@ -102,6 +102,11 @@ class LayerCase:
     torch_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+#: what a layer's gradient checks differentiate, as feedback names it (a layer has no loss:
+#: the objective is its output times the check's upstream gradient)
+LAYER_OBJECTIVE = ("objective sum(output * G) (your forward's output times the check's "
+                   "upstream gradient G)", "the forward")
+
 #: how many times the values check of a layer repeats its batch to look for Python loops
 BATCH_FACTOR = 3
 #: the most numbers a layer check's output may hold (all its outputs together): the cases'
@@ -462,7 +467,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         return Verdict(True, "gradients accumulate over backward passes")
 
     repeated = gradient_check(question, "repeated", f"{title}: applied {repeat} times before "
-                              "backward", 0.0, lambda ctx: gradients(ctx, repeat), **options)
+                              "backward", 0.0, lambda ctx: gradients(ctx, repeat),
+                              objective=LAYER_OBJECTIVE, **options)
     repeated = with_hint(repeated, f"the layer was applied {repeat} times before backward (as "
                          "in an RNN over time), then backward ran once per call in reverse "
                          "order; if the one-call gradient check passes, the usual causes are "
@@ -483,7 +489,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                        **options)]
           if eval_mode else []),
         gradient_check(question, "gradients", f"{title}: gradients by central differences",
-                       0.0, lambda ctx: gradients(ctx, 1), **options),
+                       0.0, lambda ctx: gradients(ctx, 1), objective=LAYER_OBJECTIVE,
+                       **options),
         repeated,
         *([custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
                         accumulate, judge_accumulate, needs_expected=True, **options)]

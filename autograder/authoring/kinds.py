@@ -123,7 +123,8 @@ class GradientProblem:
 
 def gradient_check(question: str, name: str, title: str, points: float,
                    make: Callable[[Context], GradientProblem], *, max_full: int = 2000,
-                   n_samples: int = 30, n_directions: int = 10, **options: Any) -> Check:
+                   n_samples: int = 30, n_directions: int = 10,
+                   objective: tuple[str, str] = ("loss", "the loss"), **options: Any) -> Check:
     """The student's gradients must match central differences of the student's own loss, and
     that loss must be the true one.
 
@@ -134,7 +135,8 @@ def gradient_check(question: str, name: str, title: str, points: float,
     the student's own loss, so a made-up loss with its own exact gradient would pass them:
     the expected payload (the reference's, live, or the fixture a student release ships: only
     its losses and analytic gradients are stored) must agree on the loss at the check's point,
-    and the analytic gradient must match the reference's there too.
+    and the analytic gradient must match the reference's there too. ``objective``: how
+    feedback names what is differentiated and what computes it.
     """
 
     def collect(ctx: Context) -> Payload:
@@ -182,7 +184,7 @@ def gradient_check(question: str, name: str, title: str, points: float,
                                                 name=pname, oracle="autograd")
                     for key, value in actual.items() if key.startswith(AUTOGRAD)
                     for pname in [key[len(AUTOGRAD):]] if f"{pname}|analytic" in actual]
-        wrong_loss = _wrong_loss(actual, expected or {}, names)
+        wrong_loss = _wrong_loss(actual, expected or {}, names, objective)
         if expected and not wrong_loss:
             own_failed = {r.name for r in results if not r.passed}
             results += [gradcheck.compare_gradients(
@@ -218,8 +220,13 @@ def _stored_gradient_keys(key: str) -> bool:
     return key.endswith(("|loss", "|analytic"))
 
 
-def _wrong_loss(actual: Payload, expected: Payload, names: list[str]) -> str:
-    """A message when the student's loss at the check's point is not the reference's."""
+def _wrong_loss(actual: Payload, expected: Payload, names: list[str],
+                objective: tuple[str, str] = ("loss", "the loss")) -> str:
+    """A message when the student's loss at the check's point is not the reference's;
+    ``objective``: what the check differentiates and what computes it, as feedback names
+    them (a layer's: the sum of its output times an upstream gradient, computed by its
+    forward)."""
+    what, source = objective
     for pname in names:
         key = f"{pname}|loss"
         if key not in actual or key not in expected:
@@ -228,9 +235,9 @@ def _wrong_loss(actual: Payload, expected: Payload, names: list[str]) -> str:
         if not math.isfinite(yours):
             return ""  # judge_evidence already says so
         if not math.isclose(yours, true, rel_tol=LOSS_RTOL, abs_tol=LOSS_ATOL):
-            return (f"Your loss differs from the true loss at the check's point (yours "
-                    f"{yours:.6g}, the true loss {true:.6g}); a gradient check passes only for "
-                    "the true loss: fix the loss first (the values check compares it too), "
+            return (f"Your {what} differs from the true one at the check's point (yours "
+                    f"{yours:.6g}, the true one {true:.6g}); a gradient check passes only for "
+                    f"the true one: fix {source} first (the values check compares it too), "
                     "then make the gradient agree with it.")
     return ""
 

@@ -16,7 +16,19 @@ from nlpdojo_autograder.release import fixtures as fx
 from nlpdojo_autograder.release.bundle import check_destination, make_bundle
 from nlpdojo_autograder.release.consistency import ensure_release_consistent
 from nlpdojo_autograder.release.gradescope_zip import make_gradescope_zip
-from nlpdojo_autograder.release.release import ReleaseError, build_release, release, topics_in
+from nlpdojo_autograder.release.release import (
+    ReleaseError,
+    build_release,
+    release,
+    release_topics,
+    topics_in,
+)
+
+
+def _targets(solutions_dir: Path, targets: list[str] | None) -> list[str]:
+    """The topics of ``solutions_dir`` a release of ``targets`` (None: all) makes."""
+    topics = release_topics(solutions_dir)
+    return [t for t in topics if not targets or t in targets]
 
 
 def _default_solutions() -> Path:
@@ -118,7 +130,14 @@ def release_command(
     # Validate everything (markers, notebooks, the exercises' declarations against the
     # solutions, where fixtures go) and run the solutions for the
     # fixtures before the first write: any failure leaves the output and the fixtures as they are.
-    topics, _ = build_release(solutions_dir, targets)
+    try:
+        topics, _ = build_release(solutions_dir, targets)
+    except ReleaseError:  # (a malformed marker, a MarkerError, is said as it is)
+        # what the declarations say of the markers is more precise than what building a
+        # notebook from them could (a typo in one library marker's topic read as a module
+        # holding two topics): said first, where there is anything to say
+        ensure_release_consistent(_targets(solutions_dir, targets), solutions_dir)
+        raise
     ensure_release_consistent(topics, solutions_dir)
     plans = fx.plan(topics, solutions_dir) if fixtures else []
     # fixtures computed from the same sources are kept as they are (fixtures.FINGERPRINT)
@@ -149,7 +168,8 @@ def release_command(
         for name in fixture.removed:
             typer.echo(f"removed {fixture.dest / name}")
     typer.echo(
-        f"released {len(report.topics)} topics from {solutions_dir} into {output}: "
+        f"released {len(report.topics)} topic{'' if len(report.topics) == 1 else 's'} from "
+        f"{solutions_dir} into {output}: "
         f"{len(report.written)} written, {len(report.removed)} removed, "
         f"{len(report.unchanged)} unchanged."
     )
@@ -233,7 +253,7 @@ def new_topic_command(
                      course or _package_folder("nlpdojo_course"), title=title, order=order)
     for path in made.files:
         typer.echo(f"wrote   {path}")
-    typer.echo(f"topic {name}: next, `dojo release` (exercises/{name}/ and its fixtures), "
+    typer.echo(f"topic {name}: next, `dojo release {name}` (exercises/{name}/ and its fixtures), "
                f"`dojo verify {name} --strict`, `grade {name} --solutions`; docs/authoring.md, "
                "\"Adding a topic\", goes on from there")
 

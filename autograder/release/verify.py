@@ -43,6 +43,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
@@ -50,11 +51,21 @@ from nlpdojo_autograder.authoring.markers import python_modules, strip_solutions
 from nlpdojo_autograder.authoring.planted import bug_path, plant
 from nlpdojo_autograder.authoring.questions import qualify
 from nlpdojo_autograder.grading.deps import Course
-from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
+from nlpdojo_autograder.grading.grade import (
+    GradeOptions,
+    exercise_names,
+    grade_exercise,
+    seed_from_environment,
+)
 from nlpdojo_autograder.grading.results import CheckResult
 from nlpdojo_autograder.grading.runner import Limits
 from nlpdojo_autograder.release.changes import changed_units
-from nlpdojo_autograder.release.consistency import bug_problem, suggest, validate
+from nlpdojo_autograder.release.consistency import (
+    bug_problem,
+    library_problems,
+    suggest,
+    validate,
+)
 from nlpdojo_autograder.runtime.callbacks import CALLBACK_BUDGET_S
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
 
@@ -146,14 +157,33 @@ def verify_solutions(exercise: Exercise, backend: str, device: str,
     return Step(exercise.name, f"solutions full marks on {backend}/{device}", not lost, detail)
 
 
+def _problems(problems: list[Any]) -> str:
+    """Problems as ``dojo release`` lists them: a count, then one per line."""
+    return (f"{len(problems)} problem{'' if len(problems) == 1 else 's'}:\n"
+            + "\n".join(f"  - {p}" for p in problems))
+
+
 def verify_consistency(exercise: Exercise) -> Step:
     """The exercise's declarations agree with its solutions (:func:`consistency.validate`)."""
     problems = validate(exercise, load_reference_dir(exercise.reference_package))
     detail = ("questions, markers, checks, swap-ins, planted bugs, given modules and data sets "
-              "agree" if not problems else
-              f"{len(problems)} problems: " + "; ".join(str(p) for p in problems))
+              "agree" if not problems else _problems(problems))
     return Step(exercise.name, "declarations consistent with the solutions", not problems,
                 detail)
+
+
+def verify_library(exercises: list[Exercise]) -> Step | None:
+    """The course library's markers, as ``dojo release`` validates them
+    (:func:`consistency.library_problems`: every block names a registered topic and one of its
+    questions, with "did you mean"); None where no exercise's solutions sit beside a library."""
+    folders = {Path(load_reference_dir(e.reference_package)).parent for e in exercises}
+    folders = {f for f in folders if (f / LIBRARY / "__init__.py").is_file()}
+    if not folders:
+        return None
+    problems = [p for f in sorted(folders) for p in library_problems(f, exercise_names())]
+    return Step("library", "the course library's markers name registered topics and questions",
+                not problems, "every block names its topic and a question of it"
+                if not problems else _problems(problems))
 
 
 def _graded_questions(exercise: Exercise, bug_question: str | None, also: tuple[str, ...],
@@ -356,6 +386,9 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
 
     with tempfile.TemporaryDirectory(prefix="nlpdojo-verify-") as tmp:
         work = Path(tmp)
+        library = verify_library(list(exercises))
+        if library is not None:
+            record(library)
         for exercise in exercises:
             sub = work / exercise.name
             sub.mkdir()

@@ -442,7 +442,7 @@ def test_a_made_up_loss_with_a_matching_gradient_earns_no_gradient_points(tmp_pa
     assert graded.checks["naive_softmax.values"]["score"] == 0  # the loss is not the loss
     gradient = graded.checks["naive_softmax.gradient"]
     assert gradient["score"] == 0
-    assert "Your loss differs from the true loss at the check's point" in gradient["message"]
+    assert "Your loss differs from the true one at the check's point" in gradient["message"]
 
 
 #: sgd.py, imported by the given training loop while that loop's module is being executed,

@@ -54,3 +54,26 @@ def test_release_lists_every_problem_and_writes_nothing(pack: Path):
 def test_release_of_a_consistent_pack_passes(pack: Path):
     result = _release(pack, "--no-fixtures")
     assert result.exit_code == 0, result.output
+
+
+def test_a_typo_in_one_library_markers_topic_is_named_with_its_line(tmp_path):
+    """One of a library module's two blocks typo'd (``neural_netwroks.relu``): release said the
+    module "holds questions of two topics, split it" (the notebook's error, no line); the
+    declarations' own problem is said first, with its line and "did you mean"."""
+    import shutil
+
+    solutions = tmp_path / "solutions"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "solutions", solutions,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    layer = solutions / "library" / "activations.py"
+    text = layer.read_text()
+    line = text[:text.index("### BEGIN SOLUTION neural_networks.relu")].count("\n") + 1
+    layer.write_text(text.replace("### BEGIN SOLUTION neural_networks.relu",
+                                  "### BEGIN SOLUTION neural_netwroks.relu", 1))
+    result = CliRunner().invoke(build_app(), [
+        "release", "neural_networks", "--solutions", str(solutions),
+        "--output", str(tmp_path / "out"), "--no-fixtures"])
+    assert result.exit_code == 2, result.output
+    assert f"activations.py:{line}: library block 'neural_netwroks.relu'" in result.output
+    assert "did you mean 'neural_networks'?" in result.output
+    assert "split it" not in result.output and not (tmp_path / "out").exists()

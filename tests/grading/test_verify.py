@@ -62,7 +62,7 @@ def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
     assert not by_name["planted bug stale"].ok
     assert "`find` 'no such text' does not occur" in by_name["planted bug stale"].detail
     consistency = by_name["declarations consistent with the solutions"]
-    assert not consistency.ok and "1 problems: " in consistency.detail
+    assert not consistency.ok and "1 problem:\n  - " in consistency.detail
     assert "scale.py: planted bug 'stale': `find` 'no such text' does not occur" in (
         consistency.detail)
 
@@ -154,9 +154,9 @@ def test_dojo_verify_lists_every_consistency_problem(toy, monkeypatch):
     monkeypatch.setattr(toy, "checks", checks)
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
     assert result.exit_code == 1, result.output
-    assert "FAIL toy: declarations consistent with the solutions — 4 problems: check " \
+    assert "FAIL toy: declarations consistent with the solutions — 4 problems:\n  - check " \
            "quadratic.values: swap_in names unknown question 'scael'; did you mean 'scale'?" in (
-               result.output.replace("\n", " "))
+               result.output)  # one problem a line, as dojo release lists them
 
 
 def test_verify_with_an_empty_backend_list_grades_on_no_backend(toy):
@@ -331,3 +331,24 @@ def test_a_bug_must_be_caught_by_each_check_its_by_names(toy, monkeypatch):
     failed = steps["planted bug gradient doubled, named by descent"]
     assert not failed.ok
     assert "planted to be caught by quadratic.descent too, which still passes" in failed.detail
+
+
+def test_verify_validates_the_course_library_as_release_does(tmp_path, monkeypatch):
+    """A typo in the topic of one library marker: `dojo release` named it with "did you
+    mean", `dojo verify --strict` passed it (an instructor's finding)."""
+    from nlpdojo_autograder.grading.grade import get_exercise
+    from nlpdojo_autograder.release import verify as verifying
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path, ("library", "neural_networks"), {
+        "library/activations.py": ("### BEGIN SOLUTION neural_networks.relu\n",
+                                   "### BEGIN SOLUTION neural_netwroks.relu\n")}, once=False)
+    monkeypatch.setattr(verifying, "load_reference_dir", lambda package: course / "neural_networks")
+    step = verifying.verify_library([get_exercise("neural_networks")])
+    assert step is not None and not step.ok, step
+    assert "neural_netwroks" in step.detail and "did you mean 'neural_networks'" in step.detail
+    monkeypatch.setattr(verifying, "load_reference_dir",
+                        lambda package: edited_course(tmp_path / "clean", ("library",
+                                                                          "neural_networks"))
+                        / "neural_networks")
+    assert verifying.verify_library([get_exercise("neural_networks")]).ok
