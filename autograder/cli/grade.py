@@ -451,13 +451,15 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     for row in summary["submissions"]:
         row["errors"] += trouble.get(row["name"], [])
     atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
-    console.print(cohort_renderable(summary))  # a renderable: messages are not markup
+    # for people, on stderr: a cohort's reports are its files, as a single grading's are with
+    # --output (stdout stays clean for a pipe)
+    err_console.print(cohort_renderable(summary))  # a renderable: messages are not markup
     if fmt == HTML_FORMAT:
         atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(summary))
-        console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
+        err_console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
     for name, problems in trouble.items():
         print_error(f"submission {name}: {'; '.join(problems)}")
-    console.print(f"results per submission ({RESULT_NAME}"
+    err_console.print(f"results per submission ({RESULT_NAME}"
                   f"{'' if report_name == RESULT_NAME else ', ' + report_name}) and "
                   f"{SUMMARY_NAME} written to {out_dir}")
     max_score = max((r.max_score for r in results.values()), default=0.0)
@@ -491,9 +493,13 @@ def grade_child_argv(topics: list[str], options: Any, replay_options: dict[str, 
     submission of a cohort: the same for the local pool and a cluster's tasks."""
     targets = sorted(options.questions) if options.questions else topics
     argv = [*targets, "--format", "json", "--backend", options.backend,
-            "--seed", str(options.seed),
             "--timeout-scale", str(replay_options["timeout_scale"]),
             "--memory-mb", str(replay_options["memory_mb"])]
+    # `--seed S` also sets the input seed to S: given only where the cohort's inputs are the
+    # base seed's (a seed asked for, or a student release's fixtures). Otherwise the children
+    # draw the cohort's fresh inputs from child_env's variable (with `--seed 0`, every child
+    # graded on the inputs whose answers the student release ships)
+    argv += ["--seed", str(options.seed)] if options.inputs == options.seed else []
     argv += ["--device", options.device] if options.device else []
     argv += ["--full"] if options.full else []
     argv += ["--as-student"] if not options.use_reference else []

@@ -56,7 +56,8 @@ def verify_command(
         "--backend", help="Only these backends (default: every available one).")] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail a planted bug that also costs points on another question than "
-                         "its own (a missing swap_in).")] = False,
+                         "its own (a missing swap_in), and another topic's bug in library code "
+                         "this topic runs that costs points here (a missing requires).")] = False,
     integrative: Annotated[bool, typer.Option(
         "--integrative", help="Grade the integrative questions (those that train the whole "
         "pipeline) for every planted bug, to report what each bug costs there too (default: "

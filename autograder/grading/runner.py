@@ -356,8 +356,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
                 subject.end()
                 outcome = _strict_pass(check, index, subject, ctx, outcome, deadline)
         except WorkerGone as gone:
-            if gone.reason == "timeout" and gone.importing and isinstance(subject,
-                                                                           RemoteSubject):
+            if (gone.reason == "timeout" and gone.importing and _attempt == 0
+                    and isinstance(subject, RemoteSubject)):
                 subject.settings.hanging_modules[gone.importing] = limit
                 continue
             outcome = _gone_outcome(gone, limit, limits)

@@ -54,6 +54,7 @@ from nlpdojo_autograder.grading.deps import Course
 from nlpdojo_autograder.grading.grade import (
     GradeOptions,
     exercise_names,
+    get_exercise,
     grade_exercise,
     seed_from_environment,
 )
@@ -359,6 +360,56 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     return Step(exercise.name, name, True, detail)
 
 
+def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, work: Path,
+                       options: GradeOptions, baseline: Baseline | None, *,
+                       strict: bool = True) -> Step | None:
+    """A planted bug of another topic (``owner``) in the course library, planted in this
+    exercise's copy of it: the checks of ``exercise`` that ran the code it changes (in the
+    baseline) are graded again, and none may lose points. One that does runs the student's
+    own ``owner.question`` without requiring it, so a student's mistake there would cost
+    points twice; ``requires`` makes the reference stand in for it. None where no check of
+    ``exercise`` ran the code the bug changes (nothing to grade), or where that is not known."""
+    if (baseline is None or baseline.import_runs_code
+            or not bug.module.startswith(f"..{LIBRARY}.")):
+        return None
+    source = load_reference_dir(exercise.reference_package)
+    path = bug_path(source, bug)  # this exercise's library (the copy graded has the same)
+    if not path.is_file() or bug_problem(bug, load_reference_dir(owner.reference_package)):
+        return None  # a bug defined wrongly is its own topic's step to say
+    original = path.read_text(encoding="utf-8")
+    planted = plant(bug, original, str(path))
+    changed = changed_units(original, planted)
+    if changed is None:
+        return None
+    rel = path.relative_to(source.parent).as_posix()  # as the baseline names files
+    touched = {cid for cid, units in baseline.executed.items()
+               if units is not None and {(rel, unit) for unit in changed} & units}
+    if not touched:
+        return None
+    folder = work / "bug"  # the baseline's folder: the worker sees the same paths
+    shutil.rmtree(folder, ignore_errors=True)
+    topic = _copy_solutions(exercise, folder)
+    bug_path(topic, bug).write_text(planted, encoding="utf-8")
+    questions, skipped = _graded_questions(exercise, None, (), False)
+    reused = {cid: r for cid, r in baseline.results.items() if cid not in touched}
+    result = grade_exercise(exercise, topic, dataclasses.replace(
+        _only(exercise, options, questions, skipped), cache=_Reused(reused)))
+    lost = [c for c in result.checks
+            if c.score < c.max_score and c.question not in exercise.integrative]
+    required = qualify(owner.name, bug.question)
+    name = f"{owner.name}'s planted bug {bug.name}"
+    if not lost:
+        return Step(exercise.name, name, True, f"costs no points here ({len(touched)} checks "
+                    "that run the library code it changes graded again)")
+    return Step(exercise.name, name, not strict, (
+        f"costs points on {', '.join(c.id for c in lost)} ({lost[0].status}: "
+        f"{lost[0].message[:160]}): those checks run the student's own {required} (in the "
+        f"course library) without requiring it, so one mistake there costs points twice; "
+        f"declare requires=(..., {required!r}) on "
+        f"{', '.join(dict.fromkeys(c.question for c in lost))} (the reference then stands in "
+        "for it)" + ("" if strict else " (--strict fails this)")))
+
+
 def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None = None,
            on_step: Callable[[Step], None] | None = None,
            limits: Limits | None = None, strict: bool = False,
@@ -406,4 +457,10 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
                 record(verify_bug(exercise, bug, sub, options, strict=strict,
                                   baseline=baseline, integrative=integrative,
                                   every_check=every_check))
+            if strict:  # the other topics' bugs in the library code this one runs
+                for owner in (get_exercise(n) for n in exercise_names() if n != exercise.name):
+                    for bug in owner.planted_bugs:
+                        step = verify_foreign_bug(exercise, owner, bug, sub, options, baseline)
+                        if step is not None:
+                            record(step)
     return steps

@@ -99,6 +99,7 @@ class StudentCode:
         self._package: str | None = None
         self._preloaded = False
         self._given: dict[str, ModuleType] = {}
+        self._given_errors: dict[str, Exception] = {}
         self._swapped: list[tuple[ModuleType, str, Any]] = []
         self._stand_ins: set[str] | None = None
         self._originals: dict[tuple[str, str], Any] = {}
@@ -132,8 +133,15 @@ class StudentCode:
     def package(self) -> str:
         if self._package is None:
             self._package = load_folder_package(self.folder, self.topic)
+            if self.hanging_modules:  # before anything imports one of them, given code too
+                sys.meta_path.insert(0, _HangingBlocker(self._package, self.hanging_modules))
             for name, source in self.given_sources.items():
-                self._given[name] = self._install_given(name, source)
+                try:
+                    self._given[name] = self._install_given(name, source)
+                except Exception as exc:  # noqa: BLE001 - said by the checks that use it
+                    # (a module of the submission it imports fails, or hung before): never
+                    # the submission's own copy in its place
+                    self._given_errors[name] = exc
         return self._package
 
     def _install_given(self, name: str, source: str) -> ModuleType:
@@ -159,6 +167,8 @@ class StudentCode:
 
     def given(self, name: str) -> ModuleType:
         self._preload()
+        if name in self._given_errors:
+            raise self._given_errors[name]
         return self._given[name] if name in self._given else self.module(name)
 
     def module_names(self) -> list[str]:
@@ -177,8 +187,6 @@ class StudentCode:
         if self._preloaded:
             return
         self._preloaded = True
-        if self.hanging_modules:  # also when another module imports one of them
-            sys.meta_path.insert(0, _HangingBlocker(self.package, self.hanging_modules))
         names = [p.stem for p in sorted(self.folder.glob("*.py"))
                  if p.stem != "__init__" and p.stem not in self.given_sources]
         library = self.folder.parent / LIBRARY

@@ -137,8 +137,15 @@ def test_cohort_in_parallel(toy, make_submission, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     scores = {s["name"]: s["score"] for s in summary["submissions"]}
     assert scores["alice"] == 7.5 and scores["bob"] < 7.5 and scores["carol"] < 7.5
+    seeds = set()
     for name in ("alice", "bob", "carol"):
-        assert json.loads((out / name / "result.json").read_text())["submission"].endswith(name)
+        result = json.loads((out / name / "result.json").read_text())
+        assert result["submission"].endswith(name)
+        seeds.add(result["options"]["input_seed"])
+    # one fresh input seed for the whole cohort, never the base seed 0 whose answers the
+    # student release ships as fixtures (every child was handed `--seed 0`: a fixture
+    # look-up passed in a cohort and failed alone)
+    assert len(seeds) == 1 and 0 not in seeds and None not in seeds, seeds
 
 
 @pytest.mark.parametrize("fmt,reserved", [("json", "summary.json"), ("html", "Dashboard.html")])

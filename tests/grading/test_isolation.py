@@ -279,3 +279,25 @@ def test_a_file_that_does_not_import_costs_only_its_own_question(toy, make_submi
     assert checks["scale.values"].status == "error"
     for cid in ("quadratic.values", "quadratic.gradient", "quadratic.descent"):
         assert checks[cid].status == "passed", (cid, checks[cid].message)
+
+
+def test_a_loop_at_the_top_of_a_module_a_given_file_imports_is_stopped_once(tmp_path):
+    """word_vectors' given train.py imports the student's sgd.py: with a loop at sgd.py's top,
+    the given module was installed before the blocker of hanging modules, so every worker
+    hung again and the grader stopped with an internal error (an operator's finding: 411 s on
+    Gradescope, every check 0). Now the checks that do not need sgd.py run."""
+    from nlpdojo_autograder.grading.runner import Limits
+    from tests.grading.courses import edited_course
+    from tests.grading.test_mistakes_that_passed import _grade as grade_question
+
+    course = edited_course(tmp_path, ("word_vectors",),
+                           appended={"word_vectors/sgd.py": "while True:\n    pass\n"})
+    checks = grade_question("word_vectors", course / "word_vectors", "softmax",
+                            limits=Limits(timeout_scale=0.2))
+    assert checks and all(c.status == "passed" for c in checks.values()), [
+        (k, c.status, c.message) for k, c in checks.items()]
+    sgd = grade_question("word_vectors", course / "word_vectors", "sgd",
+                         limits=Limits(timeout_scale=0.2))
+    assert all(c.score == 0 for c in sgd.values())
+    assert any("importing sgd.py took longer than" in c.message for c in sgd.values()), [
+        c.message for c in sgd.values()]

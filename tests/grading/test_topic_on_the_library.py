@@ -260,7 +260,20 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
     verified = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--backend",
                    "numpy")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "6/6 verification steps passed" in verified.stdout  # + baseline, 2 bugs
+    # + library, baseline, 2 bugs, language_models' bugs in library/rnn.py (they cost nothing
+    # here: bimgu requires language_models.rnn, whose reference stands in)
+    assert "verification steps passed" in verified.stdout.splitlines()[-1], verified.stdout
+
+    # the requirement forgotten: a student's mistake in their RNN would cost points on bimgu
+    # too, which --strict now says (an instructor's finding: it passed)
+    questions = course_dir / "toy_mgu" / "questions.py"
+    questions.write_text(QUESTIONS.replace('requires=("mgu_cell", "language_models.rnn")',
+                                           'requires=("mgu_cell",)'), encoding="utf-8")
+    forgot = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--backend", "numpy")
+    assert forgot.returncode == 1, forgot.stdout + forgot.stderr
+    assert "FAIL toy_mgu: language_models's planted bug" in forgot.stdout, forgot.stdout
+    assert "declare requires=(..., 'language_models.rnn') on bimgu" in forgot.stdout
+    questions.write_text(QUESTIONS, encoding="utf-8")
 
     stubs = run(env, tmp_path, "grade", "toy_mgu", "--submission", str(exercises),
                 "--format", "json")
