@@ -930,7 +930,20 @@ def sequence_checks(question: str, module: str, cls: str,
                 renamed = f"{kind}_{check.name}"
                 checks.append(dataclasses.replace(check, name=renamed))
                 extra_shares[renamed] = SEQUENCE_SHARES[check.name]
+    checks = [with_hint(c, STAND_IN_HINT.format(cls=cls))
+              if c.name.split("_")[-1] in ("values", "gradients") else c for c in checks]
     return _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}))
+
+
+#: added to a failed values or gradients check of an unroll: what the check runs (feedback
+#: named the stand-ins' parameters, ``cell.weight_x``, which a student's cell does not have)
+#: and the commonest mistake, the gradient not carried back from step to step
+STAND_IN_HINT = ("the cells in this check are the grader's stand-ins, made-up formulas whose "
+                 "parameters (cell.weight_x, ...) are theirs, not your cell's: it checks your "
+                 "{cls} alone. Forward calls each step's cell on (x_t, state) and keeps that "
+                 "step's cache; backward walks the steps in reverse, adding the gradient that "
+                 "comes back from step t + 1 to step t's output gradient before calling step "
+                 "t's cell.backward with step t's cache (backpropagation through time)")
 
 
 _STATE = {"array": "h", "pair": "(h, c)", "layers": "one (h, c) per layer, a list"}

@@ -27,6 +27,7 @@ from nlpdojo_autograder.authoring.checks import Check, Exercise, Verdict
 from nlpdojo_autograder.authoring.markers import questions_in
 from nlpdojo_autograder.authoring.questions import qualify, swap_in
 from nlpdojo_autograder.grading.deps import Course
+from nlpdojo_autograder.grading.given import edited_given, edited_given_warning
 from nlpdojo_autograder.grading.gradecache import check_context, reference_fingerprint
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
 from nlpdojo_autograder.grading.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
@@ -481,6 +482,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     results = []
+    given_warnings: list[str] = []
     snap = None
     # absolute: the library next to a topic folder is found from its parent, and `.`'s
     # parent is `.` (`grade --submission .` inside exercises/<topic> ran without its library)
@@ -498,6 +500,10 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
                     if folder is None:
                         results.append(_missing_folder(exercise, submission / topic, options))
                         continue
+                    edited = [] if has_reference(exercise, options) else edited_given(
+                        exercise, folder)  # the reference's copy runs where it is installed
+                    if edited:
+                        given_warnings.append(edited_given_warning(topic, edited))
                 results.append(grade_exercise(exercise, folder, options, listener))
         finally:
             if snap is not None:
@@ -508,7 +514,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     return GradingResult(
         submission_sha256=snap.sha256 if snap is not None else "",
         warnings=[*(snap.skipped if snap is not None else ()), *data_warning(results),
-                  *waiting_warning(results)],
+                  *waiting_warning(results), *given_warnings],
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (
             submission.resolve() if submission else "reference solutions")),

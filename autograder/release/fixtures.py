@@ -34,6 +34,7 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
 from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
 from nlpdojo_autograder.authoring.checks import Exercise
+from nlpdojo_autograder.grading.given import GIVEN
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.grading.runner import Outcome, read_outcome, run_checks
 from nlpdojo_autograder.grading.versions import versions
@@ -67,6 +68,7 @@ class FixtureReport:
 
 #: the file in a fixtures folder that records what its fixtures were computed from
 FINGERPRINT = "FINGERPRINT"
+
 #: the source files a fingerprint reads (data files of the packages included)
 _SOURCE_SUFFIXES = (".py", ".json", ".toml", ".txt", ".md", ".npz")
 
@@ -121,13 +123,28 @@ def up_to_date(plan: FixturePlan) -> bool:
     ids = {c.id for c in fixture_checks(plan.exercise)}
     stored = {p.stem for p in plan.dest.iterdir() if p.suffix in (".json", ".npz")}
     return (stored <= ids and all((plan.dest / f"{check_id}.json").is_file() for check_id in ids)
+            and (plan.dest / GIVEN).is_file()
             and recorded.read_text().strip() == fingerprint(plan.exercise, plan.source))
 
 
 def record(plan: FixturePlan) -> None:
-    """Write the fingerprint of the fixtures just stored in ``plan.dest``."""
+    """Write the fingerprint of the fixtures just stored in ``plan.dest``, and the digests of
+    the given modules (:data:`GIVEN`)."""
+    atomic_write(plan.dest / GIVEN, (json.dumps(given_digests(plan.exercise, plan.source),
+                                                indent=1, sort_keys=True) + "\n").encode())
     atomic_write(plan.dest / FINGERPRINT,
                  (fingerprint(plan.exercise, plan.source) + "\n").encode())
+
+
+def given_digests(exercise: Exercise, source: Path) -> dict[str, str]:
+    """``{given module: sha256 of the reference's file}`` (topic-relative modules found)."""
+    out = {}
+    for name in exercise.given_modules:
+        path = Path(source).joinpath(*name.split(".")).with_suffix(".py")
+        if path.is_file():
+            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
 
 
 def fixture_checks(exercise: Exercise) -> list:

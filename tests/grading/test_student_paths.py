@@ -75,3 +75,24 @@ def test_grade_dot_inside_a_topic_folder_finds_the_library_beside_it(tmp_path, m
         report = json.loads(result.output)
         checks = [c for e in report["exercises"] for c in e["checks"]]
         assert checks and all(c["score"] == c["max_score"] for c in checks), result.output
+
+
+def test_an_edited_given_file_is_named_where_the_students_copy_runs(tmp_path):
+    """A student release grades the student's own copy of given code (tagger.py set to 0
+    epochs made pos_tagging fail, and feedback blamed the student's classifier): the grading
+    says which given file differs from the released one. Where the reference is installed its
+    copy runs, and nothing is said."""
+    from nlpdojo_autograder.grading.grade import GradeOptions
+    from nlpdojo_autograder.grading.grade import grade as grade_api
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path, ("library", "neural_networks"),
+                           appended={"neural_networks/tagger.py": "EPOCHS_WRITTEN_IN = 0\n"})
+    options = {"questions": frozenset({"neural_networks.relu"})}
+    student = grade_api(["neural_networks"], submission=course / "neural_networks",
+                        options=GradeOptions(use_reference=False, **options), replay_options={})
+    said = [w for w in student.warnings if "tagger.py is given code" in w]
+    assert said and "this grading ran your copy" in said[0], student.warnings
+    instructor = grade_api(["neural_networks"], submission=course / "neural_networks",
+                           options=GradeOptions(**options), replay_options={})
+    assert not [w for w in instructor.warnings if "given code" in w], instructor.warnings

@@ -1,0 +1,41 @@
+"""Given code a student changed: a student release grades the student's own copy of the
+topic's given modules (the instructor's grading runs the original), so an edit there changes a
+grade only on the student's machine. The release records the sha256 of each given module of
+the reference in the exercise's fixtures folder (:data:`GIVEN`, written by
+``release.fixtures.record``); grading without the reference compares the submission's files
+with it and says which differ (:func:`edited_given`), rather than blaming the student's
+answers for what the edit did."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from nlpdojo_autograder.authoring.checks import Exercise
+
+#: the file of a fixtures folder that holds ``{given module: sha256}`` as JSON
+GIVEN = "GIVEN"
+
+
+def edited_given(exercise: Exercise, folder: Path) -> list[str]:
+    """The given modules of the submission's topic ``folder`` (as file names) that differ
+    from the released ones; ``[]`` where the fixtures record none."""
+    recorded = Path(exercise.fixtures) / GIVEN if exercise.fixtures else None
+    if recorded is None or not recorded.is_file():
+        return []
+    edited = []
+    for name, digest in sorted(json.loads(recorded.read_text()).items()):
+        path = Path(folder).joinpath(*name.split(".")).with_suffix(".py")
+        if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            edited.append(f"{name.replace('.', '/')}.py")
+    return edited
+
+
+def edited_given_warning(topic: str, edited: list[str]) -> str:
+    """One line of a grading's warnings naming the edited given files of ``topic``."""
+    files = ", ".join(edited)
+    return (f"{topic}: {files} {'is' if len(edited) == 1 else 'are'} given code and "
+            f"{'differs' if len(edited) == 1 else 'differ'} from the released copy: this "
+            "grading ran your copy, the instructor's grading runs the original, so what the "
+            "edit changes here does not count; restore the released file")
