@@ -183,6 +183,16 @@ def _relative_imports(source: str, module: str, modules: set[str],
             )
         targets = _import_targets(node, module, exports)
         if targets is None or any(t not in modules for t in targets):
+            unexported = [a.name for a, t in zip(node.names, targets or [], strict=False)
+                          if node.level == 2 and node.module == LIBRARY and t not in modules]
+            if unexported:  # the usual cause: a new library module without __all__
+                raise NotebookError(
+                    f"{where}: 'from ..library import {', '.join(unexported)}': no module of "
+                    "the course library lists "
+                    f"{' or '.join(unexported)} in its __all__ (library/__init__.py re-exports "
+                    "each module's __all__); add it to the __all__ of the module that defines "
+                    "it, or import it from that module ('from ..library.<module> import "
+                    f"{unexported[0]}').")
             raise NotebookError(f"{where}: {_allowed_imports(module, modules)}")
         if any(alias.asname not in (None, alias.name) for alias in node.names):
             raise NotebookError(

@@ -178,9 +178,7 @@ class Workspace:
             if obj is None:
                 break
         if not callable(obj):
-            what = "function" if "." not in qualname else "method"
-            raise MissingName(f"{module}.py has no {what} {qualname}(); keep the names of the "
-                              "stubs")
+            raise MissingName(missing_name(mod, module, qualname))
         return obj
 
     # -- one call ---------------------------------------------------------------------------
@@ -483,3 +481,20 @@ def _numpy_given_tensor(exc: BaseException) -> bool:
 
 
 __all__ = ["CodeProvider", "MissingName", "Opaque", "Workspace", "describe", "to_wire"]
+
+
+def missing_name(module: ModuleType, name: str, qualname: str) -> str:
+    """What a module of the code under test lacks, said as its file (``library/mgu.py``), a
+    class, function or method, and the nearest name it has ("did you mean")."""
+    import difflib
+
+    kind = "method" if "." in qualname else "class" if qualname[:1].isupper() else "function"
+    owner = module
+    for part in qualname.split(".")[:-1]:
+        owner = getattr(owner, part, None)
+    names = [n for n in dir(owner) if not n.startswith("_")] if owner is not None else []
+    near = difflib.get_close_matches(qualname.split(".")[-1], names, n=1, cutoff=0.5)
+    guess = f" (did you mean {near[0]}?)" if near else ""
+    shown = name.lstrip(".").replace(".", "/") + ".py"
+    return (f"{shown} has no {kind} {qualname}{'' if kind == 'class' else '()'}{guess}: keep "
+            "the names of the stubs")

@@ -82,7 +82,8 @@ def test_failure_modes_cost_only_the_affected_check(toy, make_submission, body, 
 def test_missing_function_and_import_error(toy, make_submission):
     renamed = _by_id(_grade(make_submission({"scale": ("def scale(", "def scale_renamed(")})))
     assert renamed["scale.values"].status == "failed"
-    assert "has no function scale()" in renamed["scale.values"].message
+    assert "scale.py has no function scale() (did you mean scale_renamed?): keep the names " \
+        "of the stubs" in renamed["scale.values"].message
     broken = _by_id(_grade(make_submission({"scale": (SCALE_BODY, "    return x *\n")},
                                            name="syntax")))
     assert broken["scale.values"].status == "error"

@@ -77,3 +77,22 @@ def test_a_typo_in_one_library_markers_topic_is_named_with_its_line(tmp_path):
     assert f"activations.py:{line}: library block 'neural_netwroks.relu'" in result.output
     assert "did you mean 'neural_networks'?" in result.output
     assert "split it" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_a_library_name_no_module_exports_is_said_as_such(tmp_path):
+    """A new library module without ``__all__`` (an instructor's finding): release said which
+    relative imports a notebook can hold, not that the name is exported by no module."""
+    import re
+    import shutil
+
+    solutions = tmp_path / "solutions"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "solutions", solutions,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    pooling = solutions / "library" / "pooling.py"
+    pooling.write_text(re.sub(r"^__all__ = \[[^\]]*\]\n", "", pooling.read_text(), flags=re.M))
+    result = CliRunner().invoke(build_app(), [
+        "release", "cnn_text", "--solutions", str(solutions), "--output", str(tmp_path / "out"),
+        "--no-fixtures"])
+    assert result.exit_code == 2, result.output
+    assert "'from ..library import MaxOverTime': no module of the course library lists " \
+           "MaxOverTime in its __all__" in result.output.replace("\n", " ")
