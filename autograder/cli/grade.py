@@ -59,7 +59,7 @@ from nlpdojo_autograder.grading.snapshot import SubmissionError
 from nlpdojo_autograder.release.notebook_feedback import locate
 from nlpdojo_autograder.release.notebook_submission import notebook_submission
 from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
-from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE, reference_available
+from nlpdojo_autograder.runtime.loader import LIBRARY, REFERENCE_PACKAGE, reference_available
 from nlpdojo_reports.cohort import cohort_renderable, summarize
 from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
 from nlpdojo_reports.table import TableReporter
@@ -98,7 +98,7 @@ def grade_command(
     cluster: Annotated[str | None, typer.Option(
         "--cluster", metavar="ADDRESS", help="Grade --submissions on a Dask cluster, one task "
         "per submission: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster "
-        "of --jobs worker processes (pip install 'nlpdojo[cluster]').")] = None,
+        "of --jobs worker processes (pip install 'nlpdojo\\[cluster]').")] = None,
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Grade the reference solutions themselves.",
         hidden=not reference_available(REFERENCE_PACKAGE))] = False,
@@ -274,7 +274,9 @@ def _resolve_topics(args: list[str], recorded_questions: list[str] | None
             close = difflib.get_close_matches(arg, [*names, *every, *bare], n=3, cutoff=0.75)
             guess = list(dict.fromkeys(bare.get(c, c) for c in close))
             hint = f"; did you mean {' or '.join(guess)}?" if guess else ""
-            raise UsageError(f"{arg!r} is neither a topic nor a question id{hint or '.'} Topics: "
+            if guess:  # the list of every question only where there is no near one
+                raise UsageError(f"{arg!r} is neither a topic nor a question id{hint}") from None
+            raise UsageError(f"{arg!r} is neither a topic nor a question id. Topics: "
                              f"{known}; questions: {', '.join(every) or 'none'}") from None
         questions.add(full)
         if arg not in (recorded_questions or []):
@@ -330,7 +332,9 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any
 
 def _default_submission() -> Path:
     """``./exercises``, or the working folder itself when it holds topic folders (a student
-    who ran ``cd exercises``) or is one (``cd exercises/<topic>``: that topic is graded)."""
+    who ran ``cd exercises``) or is one (``cd exercises/<topic>``: that topic is graded), or
+    the folder above the course library (``cd exercises/library``: the library's code is
+    graded with the topics beside it)."""
     if DEFAULT_SUBMISSION.is_dir():
         return DEFAULT_SUBMISSION
     here = Path(".")
@@ -339,6 +343,9 @@ def _default_submission() -> Path:
         return here
     if here.resolve().name in names and any(here.glob("*.py")):
         return here
+    parent = here.resolve().parent  # `cd exercises/library`: the course it belongs to
+    if here.resolve().name == LIBRARY and any((parent / name).is_dir() for name in names):
+        return parent
     return DEFAULT_SUBMISSION
 
 

@@ -80,6 +80,8 @@ def test_usage_errors_exit_two_without_traceback(toy, args, phrase):
     assert result.exit_code == 2, result.output
     assert phrase in result.output
     assert "Traceback" not in result.output
+    # every question listed only where none is near (a student's typo got 72 ids after it)
+    assert ("questions: " in result.output) == (phrase.endswith("question id."))
 
 
 def test_junit_and_gradescope_outputs(toy, make_submission, tmp_path):

@@ -96,3 +96,16 @@ def test_an_edited_given_file_is_named_where_the_students_copy_runs(tmp_path):
     instructor = grade_api(["neural_networks"], submission=course / "neural_networks",
                            options=GradeOptions(**options), replay_options={})
     assert not [w for w in instructor.warnings if "given code" in w], instructor.warnings
+
+
+def test_grade_inside_the_course_library_grades_the_course_it_belongs_to(tmp_path, monkeypatch):
+    """``cd exercises/library && grade relu``: "no ./exercises here" sent a student away from
+    the folder where their neural_networks code lives."""
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "exercises", ("library", "neural_networks"))
+    monkeypatch.chdir(course / "library")
+    result = grade("neural_networks.relu", "-f", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["submission"] == str(course.resolve())
