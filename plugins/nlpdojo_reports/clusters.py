@@ -54,6 +54,10 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+#: the diagnosis of a check whose code is an untouched stub
+NOT_STARTED = "not implemented yet"
+
+
 def normalize_pattern(text: str) -> str:
     """``text`` with quoted values, shapes, indices and numbers replaced by placeholders and
     whitespace collapsed: ``'x'`` -> ``'…'``, ``(5, 10)`` -> ``(…)``, ``[4, 2]`` -> ``[…]``,
@@ -82,7 +86,7 @@ def diagnoses(check: Any) -> list[str]:
     first = message.strip().splitlines()[0] if message.strip() else check.status
     if check.status != "failed":
         if check.status == "not_implemented":
-            return ["not implemented yet"]
+            return [NOT_STARTED]
         return [normalize_pattern(_error_head(first))]
     found = []
     for grad in (check.details or {}).get("gradients") or []:
@@ -139,9 +143,11 @@ def cluster_failures(results: dict[str, Any]) -> list[dict[str, Any]]:
             "patterns": [{"diagnosis": d, "count": len(n)} for d, n in patterns],
             "example": row["example"],
         })
-    # most students first; then a recognised kind before a bare diagnosis
-    out.sort(key=lambda c: (-c["count"], c["exercise"], c["question"], c["kind"] is None,
-                            c["kind"] or "", c["diagnosis"]))
+    # mistakes before work not started (an unwritten stub is no bug to teach from: ten "not
+    # implemented" rows buried the one real one); then most students first, then a
+    # recognised kind before a bare diagnosis
+    out.sort(key=lambda c: (c["diagnosis"] == NOT_STARTED, -c["count"], c["exercise"],
+                            c["question"], c["kind"] is None, c["kind"] or "", c["diagnosis"]))
     return out
 
 

@@ -131,6 +131,16 @@ def test_one_line_per_mistake_across_checks_and_students():
     assert clusters[2]["checks"] == {"naive_softmax.hidden": 1, "naive_softmax.values": 1}
 
 
+def test_a_real_mistake_comes_before_work_not_started_however_many():
+    """An operator's finding: ten "not implemented" rows came before the one real bug."""
+    stubs = {f"s{i}": _result([_check("naive_softmax.values", "not_implemented",
+                                      "naive_softmax: not implemented yet")]) for i in range(10)}
+    clusters = cluster_failures({**stubs, "ada": _result(transposed("5, 10", "10, 5"))})
+    assert [(c["kind"], c["count"]) for c in clusters] == [
+        ("transposed", 1), ("not implemented", 10)]
+    assert clusters[-1]["diagnosis"] == "not implemented yet"
+
+
 def test_the_summary_carries_the_clusters_and_the_table_shows_them():
     results = {"ada": _result(transposed("5, 10", "10, 5")),
                "cy": _result(doubled("4, 4", "-2.65304", "-1.32652"))}
