@@ -138,6 +138,12 @@ json.dump({{"score": 0.0, "execution_time": 0.0, "output": text, "output_format"
           open(path, "w"), indent=2)
 PY
 fi
+if [ ! -s "$RESULTS" ]; then  # not even Python ran: a results.json all the same
+  printf '%s%s%s%s\n' '{{"score": 0.0, "execution_time": 0.0, "output": "The autograder ' \
+    'could not grade this submission. This is not your fault: please tell your instructor.", ' \
+    '"output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", ' \
+    '"tests": []}}' > "$RESULTS"
+fi
 exit 0
 """
 

@@ -163,6 +163,16 @@ def test_without_the_sandbox_the_student_still_gets_a_results_json(installed):
     assert "tell your instructor" in data["output"]
 
 
+def test_without_python_either_the_student_still_gets_a_results_json(installed):
+    """The fallback that says why runs Python; where that fails too (a stripped PATH, an
+    operator found), run_autograder still leaves a results.json."""
+    _submit(installed, None)
+    data = _run(installed, NLPDOJO_SANDBOX="off", NLPDOJO_RESULTS_PYTHON="/no/such/python3")
+    assert data["score"] == 0 and data["tests"] == []
+    assert "could not grade this submission" in data["output"]
+    assert "tell your instructor" in data["output"]
+
+
 def test_release_refuses_a_bad_destination_or_target(tmp_path):
     from nlpdojo.cli.app import build_app
 
