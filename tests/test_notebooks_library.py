@@ -227,7 +227,8 @@ def test_a_name_imported_from_the_package_is_its_modules():
 
 
 def test_a_name_no_library_module_exports_is_a_release_error():
-    with pytest.raises(NotebookError, match="with a name one of them lists in __all__"):
+    with pytest.raises(NotebookError, match=r"'from \.\.library import Nope': no module of the "
+                                              r"course library lists Nope in its __all__"):
         notebook_from_sources("t", {"m": "from ..library import Nope\n"}, None,
                               library=EXPORTING)
 

@@ -30,6 +30,7 @@ Lecture: CS224n lecture 3-4 (backpropagation, gradient checking); CS231n's layer
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -1207,15 +1208,16 @@ class OptimizerCase:
     kwargs: dict[str, Any]
     shapes: tuple[tuple[int, ...], ...] = ((3, 4), (4,))
     steps: int = 6
-    #: the ``torch.optim`` class by name; its settings are the optimizer's (``kwargs``, with
-    #: what ``vary`` drew)
-    torch: str | None = None
-    #: known wrong variants, ``{"what the student did (the fix)": make}``: ``make(settings)``
-    #: gives ``step(params, grads, state, k)``, which updates NumPy ``params`` in place at step
-    #: ``k`` (from 1), keeping what it needs in the dict ``state``. A trajectory that misses
-    #: the right one but matches a mistake's is told which mistake it is.
-    mistakes: dict[str, Callable[[dict[str, Any]], Callable[..., None]]] = field(
-        default_factory=dict)
+    #: the ``torch.optim`` class by name, run with the optimizer's settings (``kwargs`` and
+    #: what ``vary`` drew); or ``(name, settings)``, torch's own names for them, each one that
+    #: ``vary`` draws taking the value drawn
+    torch: str | tuple[str, dict[str, Any]] | None = None
+    #: known wrong variants, ``{"what the student did (the fix)": step}``: ``step(params,
+    #: grads, state, k)`` updates NumPy ``params`` in place at step ``k`` (from 1), keeping
+    #: what it needs in the dict ``state``; where ``vary`` draws the settings, a function of
+    #: them that makes the step (``lambda s: momentum_without_velocity(s["lr"])``). A
+    #: trajectory that misses the right one but matches a mistake's is told which mistake it is.
+    mistakes: dict[str, Callable[..., Any]] = field(default_factory=dict)
     #: ``vary(rng) -> {setting: value}``: settings drawn per grading over ``kwargs`` (every
     #: check of the optimizer, the torch oracle and the mistakes use the same), so that an
     #: optimizer which ignores its constructor and uses the values written in fails
@@ -1317,7 +1319,7 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
             drawn = settings(ctx)
             for i, make in enumerate(case.mistakes.values()):  # computed here, in the grader
                 payload.update({f"mistake {i}|{k}": v for k, v in _mistake_trajectory(
-                    make(drawn), *draw(ctx)).items()})
+                    _mistake_step(make, drawn), *draw(ctx)).items()})
         return payload
 
     def nonfinite(mine: Payload) -> str | None:
@@ -1337,8 +1339,9 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
 
     def against_torch(ctx: Context) -> Payload:
         payload = with_mistakes(ctx)
-        oracle = (_torch_trajectory(case.torch, settings(ctx), *draw(ctx))
-                  if case.torch and not ctx.expected_only else None)
+        torch = _torch_optimizer(case, settings(ctx))
+        oracle = (_torch_trajectory(*torch, *draw(ctx))
+                  if torch is not None and not ctx.expected_only else None)
         if oracle is not None:
             payload.update({f"torch|{k}": v for k, v in oracle.items()})
         return payload
@@ -1366,7 +1369,8 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         if oracle:
             verdict = compare_payloads(mine, oracle, rtol=rtol, atol=1e-10,
                                        nonfinite=nonfinite(mine))
-            name = case.torch or "torch"
+            name = (case.torch if isinstance(case.torch, str) else case.torch[0]) \
+                if case.torch else "torch"
             verdict.message = (f"same trajectory as {name} with identical settings"
                                if verdict.passed else f"differs from {name} with identical "
                                f"settings: {verdict.message}")
@@ -1415,6 +1419,27 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
               custom_check(question, "state", f"{title}: state_dict round trip", 0.0, state,
                            judge_state, right=(rtol, 1e-10), **options)]
     return _share(checks, points, OPTIMIZER_SHARES)
+
+
+def _mistake_step(make: Callable[..., Any], settings: dict[str, Any]) -> Callable[..., None]:
+    """A mistake's step (:attr:`OptimizerCase.mistakes`): the step itself (four parameters:
+    params, grads, state, k), or what ``make(settings)`` makes of the settings drawn."""
+    try:
+        takes = len(inspect.signature(make).parameters)
+    except (TypeError, ValueError):  # a builtin or a callable without a signature: a maker
+        takes = 1
+    return make if takes == 4 else make(settings)
+
+
+def _torch_optimizer(case: OptimizerCase, settings: dict[str, Any]
+                     ) -> tuple[str, dict[str, Any]] | None:
+    """``(torch.optim class name, its settings)`` for the settings drawn, or None."""
+    if case.torch is None:
+        return None
+    if isinstance(case.torch, str):
+        return case.torch, settings
+    name, fixed = case.torch
+    return name, {**fixed, **{k: v for k, v in settings.items() if k in fixed}}
 
 
 def _mistake_trajectory(step: Callable[..., None], start: list[np.ndarray],

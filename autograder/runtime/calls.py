@@ -11,6 +11,7 @@ the trusted side turns into a verdict; nothing here judges anything.
 
 from __future__ import annotations
 
+import difflib
 import errno
 import inspect
 import linecache
@@ -486,8 +487,6 @@ __all__ = ["CodeProvider", "MissingName", "Opaque", "Workspace", "describe", "to
 def missing_name(module: ModuleType, name: str, qualname: str) -> str:
     """What a module of the code under test lacks, said as its file (``library/mgu.py``), a
     class, function or method, and the nearest name it has ("did you mean")."""
-    import difflib
-
     kind = "method" if "." in qualname else "class" if qualname[:1].isupper() else "function"
     owner = module
     for part in qualname.split(".")[:-1]:

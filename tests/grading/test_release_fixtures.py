@@ -43,7 +43,8 @@ def test_fixtures_come_from_the_solutions_and_go_to_the_pack(pack: Path):
     assert result.exit_code == 0, result.output
     dest = pack / "fixtures" / "toy"
     # and what they were computed from (a release that changes nothing reuses them)
-    assert sorted(p.name for p in dest.iterdir()) == sorted([*FIXTURE_FILES, "FINGERPRINT"])
+    assert sorted(p.name for p in dest.iterdir()) == sorted([*FIXTURE_FILES, "FINGERPRINT",
+                                                            "GIVEN"])
     assert f"fixtures {dest}: 8 written, 0 removed, 0 unchanged." in result.output
     assert f"wrote   {dest / 'scale.values.json'}" in result.output
     # deterministic: status and scalars only, no timing

@@ -72,10 +72,12 @@ def test_every_planted_bug_is_caught_on_its_question():
     steps = verify([exercise], backends=[], stubs=False)
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
     assert not failed
-    # consistency, the planted bugs' baseline (the solutions at this seed, through the worker)
-    assert [s.name for s in steps[:2]] == ["declarations consistent with the solutions",
-                                           BASELINE_STEP]
-    assert len(steps) == 2 + len(exercise.planted_bugs)
+    # the course library's markers, consistency, the planted bugs' baseline (the solutions at
+    # this seed, through the worker)
+    assert [s.name for s in steps[:3]] == [
+        "the course library's markers name registered topics and questions",
+        "declarations consistent with the solutions", BASELINE_STEP]
+    assert len(steps) == 3 + len(exercise.planted_bugs)
 
 
 def test_filled_in_notebook_scores_full_marks(tmp_path):
