@@ -243,7 +243,7 @@ ADD_DELTA = Question(
         bug("add-δ looks each n-gram up in a Python loop", NGRAMS,
             "joint = lookup(ngram_k, ngram_c, ngram_keys(windows, vocab_size))  # (M,)  C(c, w)",
             "joint = np.array([lookup(ngram_k, ngram_c, ngram_keys(w[None], vocab_size))[0]\n"
-            "                      for w in windows])", "add_delta", by=("values",)),
+            "                      for w in windows])", "add_delta"),
     ],
     requires=("ngram_counts",), datasets=("sotu",))
 
