@@ -423,6 +423,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                 result = _grade_in_child(folder, names, options, replay_options, deadline_s)
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the rest
             message, code = describe_error(exc)
+            code = max(code, getattr(exc, "exit_code", 0))  # a child's internal error: 3
             problems.append(f"grading failed: {message}")
             result = error_result(names, f"could not grade this submission: {message}",
                                   options=options, replay_options=opts,

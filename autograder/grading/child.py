@@ -28,7 +28,13 @@ PARENT_ENV = "NLPDOJO_COHORT_PARENT"
 
 
 class ChildGradingError(NlpdojoError):
-    """The process grading one submission of a cohort failed, was killed or lied."""
+    """The process grading one submission of a cohort failed, was killed or lied;
+    ``exit_code``: what the cohort exits with for it (3 where the child's own grader failed,
+    an internal error, else 2)."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 #: a child's JSON result larger than this is refused (results hold messages capped at 2 kB)
@@ -67,7 +73,8 @@ def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: fl
                                     f"{-proc.returncode} (by the submission's code?)")
         if proc.returncode not in (0, 1):
             raise ChildGradingError(error[len("error: "):] if error else
-                                    f"the grader exited with code {proc.returncode}")
+                                    f"the grader exited with code {proc.returncode}",
+                                    exit_code=3 if proc.returncode == 3 else 2)
         try:
             if out.stat().st_size > MAX_CHILD_RESULT:
                 raise ChildGradingError("its result is too large")

@@ -137,3 +137,17 @@ def test_a_cohort_child_whose_parent_dies_cleans_up_and_stops(tmp_path, case):
         time.sleep(0.1)
     assert not _running(child), f"the child graded on as an orphan: {_described(child)}"
     assert not list(tmp_path.glob("nlpdojo-child-*")), "the orphan left its temporary folder"
+
+
+@pytest.mark.parametrize("code", [2, 3])
+def test_a_childs_internal_error_is_the_cohorts_too(tmp_path, monkeypatch, code):
+    """A submission whose grading ended in the grader's internal error (exit 3) made the cohort
+    exit 2, as for a submission that could not be graded (an operator's finding)."""
+    from nlpdojo_autograder.grading import child
+
+    (tmp_path / "fake_grade.py").write_text(
+        f"import sys\nprint('error: it failed', file=sys.stderr)\nsys.exit({code})\n")
+    monkeypatch.setattr(child, "GRADE_MODULE", "fake_grade")
+    with pytest.raises(child.ChildGradingError, match="it failed") as failed:
+        child.run_child(tmp_path, [], {"PYTHONPATH": str(tmp_path)}, 60.0)
+    assert failed.value.exit_code == code

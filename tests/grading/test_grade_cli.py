@@ -256,3 +256,23 @@ def test_help_lists_the_topics_installed(monkeypatch):
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "Topics installed: word_vectors, neural_networks, language_models" in result.output
+
+
+def test_a_cohort_with_a_childs_internal_error_exits_three(toy, make_submission, tmp_path,
+                                                           monkeypatch):
+    """Exit 3 is a bug of the grader (docs/grading.md): one child's internal error makes the
+    cohort's, where it exited 2 as for a submission that could not be graded."""
+    from nlpdojo_autograder.cli import grade as grading
+    from nlpdojo_autograder.grading.child import ChildGradingError
+
+    root = tmp_path / "cohort"
+    root.mkdir()
+    make_submission(None, name="subs/alice").rename(root / "alice")
+
+    def broken(folder, *args, **kwargs):
+        raise ChildGradingError("internal error (a bug in nlpdojo)", exit_code=3)
+
+    monkeypatch.setattr(grading, "_grade_in_child", broken)
+    result = grade("--submissions", str(root), "-f", "json", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 3, result.output
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["submissions"]
