@@ -207,7 +207,7 @@ def default_input_seed(topics: list[str] | None, *, as_student: bool = False) ->
     the reference is installed and used, a cohort grader's for its children
     (:data:`~nlpdojo_autograder.grading.grade.INPUT_SEED_ENV`) or else a fresh one; otherwise
     ``None`` (the base seed: a student release's fixtures)."""
-    if as_student or not _reference_present(topics):
+    if as_student or not reference_present(topics):
         return None  # the fixtures' base seed: the only one they answer
     seed = seed_from_environment()
     return seed if seed is not None else fresh_seed()
@@ -221,7 +221,8 @@ def fresh_seed() -> int:
     return 1 + secrets.randbelow(2**52 - 1)
 
 
-def _reference_present(topics: list[str] | None) -> bool:
+def reference_present(topics: list[str] | None) -> bool:
+    """Whether the reference of any of ``topics`` (None or unknown: any topic) is installed."""
     names = exercise_names()
     wanted = [t for t in (topics or []) if t in names] or names
     return any(reference_available(get_exercise(t).reference_package) for t in wanted)

@@ -13,12 +13,14 @@ The contract they drive is :mod:`nlpdojo.module`'s: ``forward(*inputs) -> (outpu
 
 from __future__ import annotations
 
+import _imp
 import _thread
 import contextlib
 import inspect
 import os
 import sys
 import threading
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -451,13 +453,69 @@ def _installed_roots() -> tuple[str, ...]:
 
 def _installed_code(frame: Any, roots: tuple[str, ...]) -> bool:
     """Whether ``frame`` runs installed code (the standard library, NumPy, the framework):
-    its file is under one of ``roots`` and is the file of the module whose globals it runs in
-    (code compiled under a borrowed name is not)."""
-    filename = frame.f_code.co_filename
+    its file is under one of ``roots`` and is the file of the module whose globals it runs in,
+    and its code object is one that file's source compiles to (:func:`_code_of_file`). Code
+    compiled at run time under a borrowed name (an installed file's, ``<frozen ...>``) and run
+    in globals made to match is the submission's: its lines count."""
+    code = frame.f_code
+    filename = code.co_filename
+    if filename.startswith("<frozen ") and filename.endswith(">"):  # importlib's bootstrap
+        return _signature(code) in _code_of_frozen(filename[len("<frozen "):-1])
     module_file = frame.f_globals.get("__file__")
     if not isinstance(module_file, str) or not filename.startswith(roots):
-        return filename.startswith("<frozen ")  # importlib's own bootstrap
-    return os.path.realpath(module_file) == os.path.realpath(filename)
+        return False
+    return (os.path.realpath(module_file) == os.path.realpath(filename)
+            and _signature(code) in _code_of_file(os.path.realpath(filename)))
+
+
+def _signature(code: Any) -> tuple[int, str, bytes]:
+    """What tells a code object from another of the same file: where it starts, its name and
+    its bytecode (``co_code``: the unspecialised bytecode, as compiled)."""
+    return code.co_firstlineno, code.co_name, code.co_code
+
+
+def _signatures(code: Any) -> set[tuple[int, str, bytes]]:
+    """The signatures of ``code`` and of every code object nested in it (functions, classes,
+    comprehensions, lambdas)."""
+    found, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        found.add(_signature(current))
+        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    return found
+
+
+#: per installed file, the signatures of the code its source compiles to (a worker compiles
+#: each file the counted code calls into once)
+_FILE_CODE: dict[str, frozenset[tuple[int, str, bytes]]] = {}
+
+
+def _code_of_file(path: str) -> frozenset[tuple[int, str, bytes]]:
+    if path not in _FILE_CODE:
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+            _FILE_CODE[path] = frozenset(_signatures(
+                compile(source, path, "exec", dont_inherit=True)))
+        except (OSError, SyntaxError, ValueError):
+            _FILE_CODE[path] = frozenset()  # not a Python source: nothing is installed code
+    return _FILE_CODE[path]
+
+
+#: frozen modules whose code names another file (``<frozen importlib._bootstrap>``)
+_FROZEN_AS = {"importlib._bootstrap": "_frozen_importlib",
+              "importlib._bootstrap_external": "_frozen_importlib_external"}
+
+
+def _code_of_frozen(name: str) -> frozenset[tuple[int, str, bytes]]:
+    key = f"<frozen {name}>"
+    if key not in _FILE_CODE:
+        try:
+            _FILE_CODE[key] = frozenset(_signatures(
+                _imp.get_frozen_object(_FROZEN_AS.get(name, name))))
+        except Exception:  # noqa: BLE001 - no such frozen module: the name is borrowed
+            _FILE_CODE[key] = frozenset()
+    return _FILE_CODE[key]
 
 
 def python_lines(func: Callable[..., Any], args: Sequence[Any],

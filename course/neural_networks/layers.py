@@ -28,6 +28,9 @@ LAYERS = f"{LIB}.layers"
 
 
 # -- Xavier --------------------------------------------------------------------------------------
+#: a right draw fails the test of uniformity this rarely (a three-point distribution with the
+#: uniform's bound and variance, an attacker's, scores p far below it on 10,000 entries)
+UNIFORM_ALPHA = 1e-9
 #: the two size ranges drawn per grading, ((fan_in range), (fan_out range)): their bounds are
 #: far apart, so no bound written in meets both
 XAVIER_SIZES = (((100, 200), (100, 200)), ((300, 500), (300, 450)))
@@ -68,6 +71,14 @@ def _xavier_judge(actual, expected) -> Verdict:
             return Verdict(False, f"{fan_in} x {fan_out}: mean {w.mean():.3g} and variance "
                            f"{var:.4g}; Xavier's uniform has mean 0 and variance 2 / (fan_in + "
                            f"fan_out) = {target:.4g}")
+        from scipy.stats import kstest
+
+        fit = float(kstest(w.ravel() / bound, "uniform", args=(-1.0, 2.0)).pvalue)
+        if fit < UNIFORM_ALPHA:  # the bound, mean and variance of a uniform, not its shape
+            return Verdict(False, f"{fan_in} x {fan_out}: the entries are within ±b with "
+                           "Xavier's variance, but not uniform on [-b, b] (Kolmogorov-Smirnov "
+                           f"p = {fit:.2g}): draw each entry from U[-b, b] "
+                           "(backend.rng(seed).uniform)")
         said.append(f"{fan_in} x {fan_out} uniform in ±{bound:.4g}")
     return Verdict(True, "; ".join(said) + ", variances ≈ 2/(fan_in+fan_out)")
 
@@ -81,6 +92,13 @@ XAVIER = Question(
     planted_bugs=[
         bug("Xavier bound from fan_in alone", f"{LIB}.init",
             "bound = math.sqrt(6.0 / (fan_in + fan_out))", "bound = math.sqrt(1.0 / fan_in)",
+            "xavier", by=("statistics",)),
+        bug("Xavier draws -b, 0 and b: a uniform's bound and variance, not its shape",
+            f"{LIB}.init",
+            "return backend.rng(seed).uniform((fan_in, fan_out), low=-bound, high=bound)",
+            "u = backend.rng(seed).uniform((fan_in, fan_out), low=0.0, high=1.0)\n"
+            "    xp = backend.xp\n"
+            "    return bound * (xp.astype(u > 5 / 6, u.dtype) - xp.astype(u < 1 / 6, u.dtype))",
             "xavier", by=("statistics",)),
         bug("Xavier bound written in for one size", f"{LIB}.init",
             "bound = math.sqrt(6.0 / (fan_in + fan_out))", "bound = math.sqrt(6.0 / 500)",

@@ -217,3 +217,29 @@ ReLU.forward = _forward
     values = _grade("neural_networks", course / "neural_networks", "relu")["relu.values"]
     assert values.score == 0, values.message
     assert "other results on the same inputs in two runs" in values.message, values.message
+
+
+_LOOP_SOURCE = "def helper(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
+
+
+@pytest.mark.parametrize("borrowed", ["collections", "<frozen os>"])
+def test_a_loop_compiled_under_an_installed_files_name_is_counted(borrowed):
+    """An attacker's loop compiled under ``collections.__file__`` (or a frozen module's name)
+    and run in globals claiming that file counted no line (3 of 3 points for ngram_counts, an
+    affine layer looping over its rows 3 of 3): installed code is now only the code its file
+    compiles to."""
+    import collections
+
+    filename = collections.__file__ if borrowed == "collections" else borrowed
+    claimed = {"__file__": filename, "__name__": "collections"}
+    exec(compile(_LOOP_SOURCE, filename, "exec"), claimed)  # noqa: S102 - the attack
+
+    def wrapper(n):
+        return claimed["helper"](n)
+
+    assert python_lines(wrapper, (1000,), root_of=_loop) > 2000  # every iteration counted
+    import numpy as np
+
+    # the installed code it is not: NumPy's and the standard library's own code counts nothing
+    assert python_lines(lambda: np.sort(np.arange(100)), (), root_of=_loop) <= 2
+    assert python_lines(lambda: collections.Counter("abcab"), (), root_of=_loop) <= 2

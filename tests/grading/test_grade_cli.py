@@ -276,3 +276,13 @@ def test_a_cohort_with_a_childs_internal_error_exits_three(toy, make_submission,
     result = grade("--submissions", str(root), "-f", "json", "-o", str(tmp_path / "out"))
     assert result.exit_code == 3, result.output
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["submissions"]
+
+
+def test_grading_at_the_fixtures_input_seed_is_warned(toy, make_submission):
+    """`--seed 0` also sets the input seed to the student release's, whose fixtures answer the
+    checks (an attacker's fixture look-up passed at it): said, where the reference is here."""
+    folder = make_submission()
+    seeded = grade("toy", "--submission", str(folder), "--seed", "0", "-f", "json")
+    assert "input seed 0 is the student release's" in seeded.output
+    fresh = grade("toy", "--submission", str(folder), "-f", "json")
+    assert "input seed 0" not in fresh.output
