@@ -186,17 +186,8 @@ def _require_derived_backward(ctx: Context, module: str, cls: str, case: LayerCa
 def _same_when_traced(ctx: Context, cls: str, traced: Any, untraced: Any) -> None:
     """Fail where the backward gave other input gradients while its lines were counted than
     on the same inputs untraced (code that notices the tracer, ``sys.gettrace()``, to run a
-    cheap backward there and an expensive one elsewhere)."""
-    mine, theirs = _leaves([traced]), _leaves([untraced])
-
-    def equal(a: Any, b: Any) -> bool:
-        if a is None or b is None:
-            return a is b
-        a, b = ctx.to_numpy(a, "a gradient"), ctx.to_numpy(b, "a gradient")
-        return a.shape == b.shape and np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
-
-    same = len(mine) == len(theirs) and all(map(equal, mine, theirs))
-    if not same:
+    cheap backward there and an expensive one elsewhere): :func:`_same_results`."""
+    if not _same_results(ctx, traced, untraced):
         raise CheckFailure(
             f"{cls}.backward gave other gradients on the same inputs in two runs (one of "
             "them with its lines counted): a backward must be a function of its upstream "
@@ -1369,8 +1360,8 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
         if oracle:
             verdict = compare_payloads(mine, oracle, rtol=rtol, atol=1e-10,
                                        nonfinite=nonfinite(mine))
-            name = (case.torch if isinstance(case.torch, str) else case.torch[0]) \
-                if case.torch else "torch"
+            torch = _torch_optimizer(case, {})
+            name = torch[0] if torch is not None else "torch"
             verdict.message = (f"same trajectory as {name} with identical settings"
                                if verdict.passed else f"differs from {name} with identical "
                                f"settings: {verdict.message}")

@@ -18,18 +18,26 @@ from nlpdojo_autograder.authoring.checks import Exercise
 GIVEN = "GIVEN"
 
 
+def given_digests(exercise: Exercise, folder: Path) -> dict[str, str]:
+    """``{given module: sha256 of its file}`` in a topic ``folder`` (the reference's, where the
+    release records them; a submission's, where grading compares), the modules found."""
+    out = {}
+    for name in exercise.given_modules:
+        path = Path(folder).joinpath(*name.split(".")).with_suffix(".py")
+        if path.is_file():
+            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
 def edited_given(exercise: Exercise, folder: Path) -> list[str]:
     """The given modules of the submission's topic ``folder`` (as file names) that differ
     from the released ones; ``[]`` where the fixtures record none."""
     recorded = Path(exercise.fixtures) / GIVEN if exercise.fixtures else None
     if recorded is None or not recorded.is_file():
         return []
-    edited = []
-    for name, digest in sorted(json.loads(recorded.read_text()).items()):
-        path = Path(folder).joinpath(*name.split(".")).with_suffix(".py")
-        if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            edited.append(f"{name.replace('.', '/')}.py")
-    return edited
+    released, here = json.loads(recorded.read_text()), given_digests(exercise, folder)
+    return [f"{name.replace('.', '/')}.py" for name, digest in sorted(released.items())
+            if name in here and here[name] != digest]
 
 
 def edited_given_warning(topic: str, edited: list[str]) -> str:

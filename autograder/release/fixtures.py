@@ -34,7 +34,7 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
 from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
 from nlpdojo_autograder.authoring.checks import Exercise
-from nlpdojo_autograder.grading.given import GIVEN
+from nlpdojo_autograder.grading.given import GIVEN, given_digests
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.grading.runner import Outcome, read_outcome, run_checks
 from nlpdojo_autograder.grading.versions import versions
@@ -134,17 +134,6 @@ def record(plan: FixturePlan) -> None:
                                                 indent=1, sort_keys=True) + "\n").encode())
     atomic_write(plan.dest / FINGERPRINT,
                  (fingerprint(plan.exercise, plan.source) + "\n").encode())
-
-
-def given_digests(exercise: Exercise, source: Path) -> dict[str, str]:
-    """``{given module: sha256 of the reference's file}`` (topic-relative modules found)."""
-    out = {}
-    for name in exercise.given_modules:
-        path = Path(source).joinpath(*name.split(".")).with_suffix(".py")
-        if path.is_file():
-            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
-
 
 
 def fixture_checks(exercise: Exercise) -> list:

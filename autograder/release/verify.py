@@ -361,14 +361,14 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
 
 
 def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, work: Path,
-                       options: GradeOptions, baseline: Baseline | None, *,
-                       strict: bool = True) -> Step | None:
+                       options: GradeOptions, baseline: Baseline | None) -> Step | None:
     """A planted bug of another topic (``owner``) in the course library, planted in this
     exercise's copy of it: the checks of ``exercise`` that ran the code it changes (in the
     baseline) are graded again, and none may lose points. One that does runs the student's
     own ``owner.question`` without requiring it, so a student's mistake there would cost
     points twice; ``requires`` makes the reference stand in for it. None where no check of
-    ``exercise`` ran the code the bug changes (nothing to grade), or where that is not known."""
+    ``exercise`` ran the code the bug changes (nothing to grade), or where that is not known.
+    Run by ``--strict`` only, which fails such a step."""
     if (baseline is None or baseline.import_runs_code
             or not bug.module.startswith(f"..{LIBRARY}.")):
         return None
@@ -401,13 +401,13 @@ def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, wor
     if not lost:
         return Step(exercise.name, name, True, f"costs no points here ({len(touched)} checks "
                     "that run the library code it changes graded again)")
-    return Step(exercise.name, name, not strict, (
+    return Step(exercise.name, name, False, (
         f"costs points on {', '.join(c.id for c in lost)} ({lost[0].status}: "
         f"{lost[0].message[:160]}): those checks run the student's own {required} (in the "
         f"course library) without requiring it, so one mistake there costs points twice; "
         f"declare requires=(..., {required!r}) on "
         f"{', '.join(dict.fromkeys(c.question for c in lost))} (the reference then stands in "
-        "for it)" + ("" if strict else " (--strict fails this)")))
+        "for it)"))
 
 
 def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None = None,
