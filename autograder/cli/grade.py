@@ -63,6 +63,7 @@ from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
 from nlpdojo_autograder.runtime.loader import LIBRARY, REFERENCE_PACKAGE, reference_available
 from nlpdojo_reports.cohort import cohort_renderable, summarize
 from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
+from nlpdojo_reports.gradebook import GRADEBOOK_NAME, render_gradebook
 from nlpdojo_reports.table import TableReporter
 from nlpdojo_reports.writer import (
     atomic_write_text,
@@ -467,6 +468,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     for row in summary["submissions"]:
         row["errors"] += trouble.get(row["name"], [])
     atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(out_dir / GRADEBOOK_NAME, render_gradebook(summary))
     # for people, on stderr: a cohort's reports are its files, as a single grading's are with
     # --output (stdout stays clean for a pipe)
     err_console.print(cohort_renderable(summary))  # a renderable: messages are not markup
@@ -476,8 +478,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     for name, problems in trouble.items():
         print_error(f"submission {name}: {'; '.join(problems)}")
     err_console.print(f"results per submission ({RESULT_NAME}"
-                  f"{'' if report_name == RESULT_NAME else ', ' + report_name}) and "
-                  f"{SUMMARY_NAME} written to {out_dir}")
+                  f"{'' if report_name == RESULT_NAME else ', ' + report_name}), "
+                  f"{SUMMARY_NAME} and {GRADEBOOK_NAME} written to {out_dir}")
     max_score = max((r.max_score for r in results.values()), default=0.0)
     _warn_unreachable(fail_under, max_score)
     codes = [max(code, _exit_code(result.score, result.max_score, fail_under))
@@ -568,7 +570,7 @@ def _write_submission_reports(result: Any, fmt: str, folder: Path, report_name: 
 
 
 #: what a cohort's grading writes beside the submissions' report folders
-COHORT_FILES = (SUMMARY_NAME, DASHBOARD_NAME)
+COHORT_FILES = (SUMMARY_NAME, GRADEBOOK_NAME, DASHBOARD_NAME)
 
 
 def _report_folders(folders: list[Path], out_dir: Path) -> dict[str, Path]:

@@ -21,7 +21,7 @@ from nlpdojo_reports.clusters import cluster_failures, cluster_title
 from nlpdojo_reports.formatting import fmt_points, fmt_score
 from nlpdojo_reports.sanitize import visible_text
 
-COHORT_SCHEMA_VERSION = "1.1"
+COHORT_SCHEMA_VERSION = "1.2"
 TOP_FAILURES = 3
 TOP_CLUSTERS = 10
 
@@ -56,6 +56,10 @@ def summarize(results: dict[str, GradingResult]) -> dict[str, Any]:
 
 def _submission_row(name: str, result: GradingResult) -> dict[str, Any]:
     counts = Counter(c.status for _, c in result.checks())
+    points: dict[str, float] = {}  # "<exercise>.<question>" -> points, in grading order
+    for ex, check in result.checks():
+        key = f"{ex.name}.{check.question}"
+        points[key] = round(points.get(key, 0.0) + check.score, 6)
     return {
         "name": name,
         "score": result.score,
@@ -63,6 +67,7 @@ def _submission_row(name: str, result: GradingResult) -> dict[str, Any]:
         "fraction": result.score / result.max_score if result.max_score else 0.0,
         "statuses": {s: counts[s] for s in STATUSES},
         "errors": [f"{ex.name}: {ex.error}" for ex in result.exercises if ex.error],
+        "question_scores": points,
     }
 
 

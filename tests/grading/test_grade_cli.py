@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import xml.etree.ElementTree as ET
 
@@ -148,9 +149,21 @@ def test_cohort_in_parallel(toy, make_submission, tmp_path):
     # student release ships as fixtures (every child was handed `--seed 0`: a fixture
     # look-up passed in a cohort and failed alone)
     assert len(seeds) == 1 and 0 not in seeds and None not in seeds, seeds
+    # the gradebook beside the summary: a row per submission, its points per question
+    rows = list(csv.DictReader((out / "grades.csv").open(newline="")))
+    assert [r["submission"] for r in rows] == ["alice", "bob", "carol"]
+    by_name = {r["submission"]: r for r in rows}
+    assert float(by_name["alice"]["score"]) == 7.5 and by_name["alice"]["percent"] == "100.00"
+    for row, graded in zip(rows, summary["submissions"], strict=True):
+        assert {k: float(row[k]) for k in graded["question_scores"]} == pytest.approx(
+            graded["question_scores"])
+        assert sum(float(row[k]) for k in graded["question_scores"]) == pytest.approx(
+            float(row["score"]))
+    assert float(by_name["bob"]["toy.scale"]) < float(by_name["alice"]["toy.scale"])
 
 
-@pytest.mark.parametrize("fmt,reserved", [("json", "summary.json"), ("html", "Dashboard.html")])
+@pytest.mark.parametrize("fmt,reserved", [("json", "summary.json"), ("html", "Dashboard.html"),
+                                          ("json", "GRADES.csv")])
 def test_a_submission_named_like_the_cohort_files_does_not_stop_them(toy, make_submission,
                                                                      tmp_path, fmt, reserved):
     """An attacker's submission folder named ``summary.json`` (or ``dashboard.html``) became

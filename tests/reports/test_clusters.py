@@ -145,7 +145,7 @@ def test_the_summary_carries_the_clusters_and_the_table_shows_them():
     results = {"ada": _result(transposed("5, 10", "10, 5")),
                "cy": _result(doubled("4, 4", "-2.65304", "-1.32652"))}
     summary = summarize(results)
-    assert summary["schema_version"] == "1.1"
+    assert summary["schema_version"] == "1.2"
     assert [c["kind"] for c in summary["failure_clusters"]] == ["factor", "transposed"]
     text = render_cohort_table(summary, width=200)
     assert "Failures clustered by pattern" in text

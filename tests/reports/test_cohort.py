@@ -40,7 +40,7 @@ def test_normalize_message():
 
 def test_submission_scores_and_statistics(cohort):
     s = summarize(cohort)
-    assert s["schema_version"] == "1.1" and s["count"] == 3
+    assert s["schema_version"] == "1.2" and s["count"] == 3
     assert [r["name"] for r in s["submissions"]] == ["ada", "bob", "cy"]
     scores = {r["name"]: r["score"] for r in s["submissions"]}
     assert scores == {"ada": 6, "bob": 8.5, "cy": 4}
@@ -112,3 +112,48 @@ def test_render_cohort_table(cohort):
     assert "2x gradient of W_out off by # at index (#, #)" in text
     (row,) = [line for line in text.splitlines() if "softmax.gradient" in line]
     assert "word_vectors" in row and "1/3 (33%)" in row
+
+
+def test_each_submission_carries_its_points_per_question(cohort):
+    rows = {r["name"]: r for r in summarize(cohort)["submissions"]}
+    assert rows["bob"]["question_scores"]["word_vectors.softmax"] == 4.5
+    assert rows["cy"]["question_scores"]["word_vectors.softmax"] == 0
+    for row in rows.values():
+        assert sum(row["question_scores"].values()) == pytest.approx(row["score"])
+
+
+def test_the_gradebook_is_the_summary_as_a_spreadsheet_reads_it(cohort):
+    import csv
+    import io
+
+    from nlpdojo_reports.gradebook import render_gradebook
+
+    summary = summarize(cohort)
+    rows = list(csv.DictReader(io.StringIO(render_gradebook(summary))))
+    assert [r["submission"] for r in rows] == ["ada", "bob", "cy"]
+    header = list(rows[0])
+    assert header[:4] == ["submission", "score", "max_score", "percent"]
+    assert header[-1] == "errors"
+    assert header[4:-1] == [f"{q['exercise']}.{q['question']}" for q in summary["questions"]]
+    bob = rows[1]
+    assert (bob["score"], bob["max_score"], bob["percent"]) == ("8.5", "16", "53.12")
+    assert bob["word_vectors.softmax"] == "4.5"
+    assert rows[0]["errors"].startswith("broken: ImportError")
+
+
+def test_the_gradebook_never_hands_a_spreadsheet_a_formula(cohort):
+    """A submission's folder name and its error messages are the student's text: a cell
+    starting a formula (``=HYPERLINK(...)``) would run in the instructor's spreadsheet."""
+    import csv
+    import io
+
+    from nlpdojo_reports.gradebook import render_gradebook
+
+    cohort["=HYPERLINK(\"http://x\")"] = cohort.pop("cy")
+    cohort["ada"].exercises[1].error = "x"
+    summary = summarize(cohort)
+    summary["submissions"][0]["errors"] = ["@SUM(A1:A9)"]
+    rows = list(csv.DictReader(io.StringIO(render_gradebook(summary))))
+    names = [r["submission"] for r in rows]
+    assert "'=HYPERLINK(\"http://x\")" in names
+    assert rows[0]["errors"] == "'@SUM(A1:A9)"

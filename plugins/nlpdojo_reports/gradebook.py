@@ -1,0 +1,53 @@
+"""The cohort's gradebook: ``grades.csv``, one row per submission, for a spreadsheet or an LMS
+import (what ``nbgrader export`` gives a course).
+
+Written by ``grade --submissions DIR`` beside ``summary.json`` and made from it alone
+(:func:`render_gradebook`), so it can never disagree with the summary. Columns (documented in
+docs/results-schema.md, "Gradebook"): ``submission``, ``score``, ``max_score``, ``percent``,
+one column per question (``<topic>.<question>``, its points), and ``errors``.
+
+Text from a submission (its folder's name, an error message) is written so that a spreadsheet
+shows it and never evaluates it: a cell that would start a formula (``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return) is prefixed with ``'`` (OWASP, "CSV injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+GRADEBOOK_NAME = "grades.csv"
+FIXED_COLUMNS = ("submission", "score", "max_score", "percent")
+#: what a spreadsheet takes for the start of a formula
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """``text`` as a spreadsheet cell that shows it rather than evaluates it."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{round(value, 6)}"
+
+
+def render_gradebook(summary: dict[str, Any]) -> str:
+    """The CSV text of a cohort summary (schema 1.2 or later: its submissions carry
+    ``question_scores``). Question columns in the summary's question order; a submission
+    that lacks a question (its grading failed before it) has an empty cell there."""
+    rows = summary["submissions"]
+    columns = [f"{q['exercise']}.{q['question']}" for q in summary["questions"]]
+    for row in rows:  # questions no row of `questions` names (an older summary's): last
+        columns += [key for key in row.get("question_scores", {}) if key not in columns]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*FIXED_COLUMNS, *columns, "errors"])
+    for row in rows:
+        scores = row.get("question_scores", {})
+        percent = 100 * row["score"] / row["max_score"] if row["max_score"] else 0.0
+        writer.writerow([inert(row["name"]), _number(row["score"]), _number(row["max_score"]),
+                         f"{percent:.2f}",
+                         *(_number(scores[c]) if c in scores else "" for c in columns),
+                         inert("; ".join(row["errors"]))])
+    return out.getvalue()
