@@ -9,6 +9,7 @@ error, never a traceback. Options are checked before any grading starts.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import os
@@ -56,6 +57,13 @@ from nlpdojo_autograder.grading.grade import (
 )
 from nlpdojo_autograder.grading.gradecache import GradeCache
 from nlpdojo_autograder.grading.progress import EVENTS_ENV, EventLog, Fanout, LiveProgress
+from nlpdojo_autograder.grading.resume import (
+    GradingKey,
+    earlier_result,
+    earlier_seed,
+    submission_hash,
+    write_mark,
+)
 from nlpdojo_autograder.grading.snapshot import SubmissionError
 from nlpdojo_autograder.release.notebook_feedback import locate
 from nlpdojo_autograder.release.notebook_submission import notebook_submission
@@ -101,6 +109,10 @@ def grade_command(
         "--cluster", metavar="ADDRESS", help="Grade --submissions on a Dask cluster, one task "
         "per submission: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster "
         "of --jobs worker processes (pip install 'nlpdojo\\[cluster]').")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="With --submissions: keep the results an earlier run of this cohort "
+        "wrote to the same --output for submissions, options and grader unchanged since, on "
+        "its input seed; grade the rest.")] = False,
     solutions: Annotated[bool, typer.Option(
         "--solutions", help="Grade the reference solutions themselves.",
         hidden=not reference_available(REFERENCE_PACKAGE))] = False,
@@ -142,8 +154,8 @@ def grade_command(
     """Grade exercises and print per-check points, verdicts and feedback."""
     request = GradeRequest(
         topics=topics or [], submission=submission, submissions=submissions, jobs=jobs,
-        cluster=cluster, solutions=solutions, backend=backend, device=device, fmt=fmt,
-        output=output, fail_under=fail_under, seed=seed, full=full, as_student=as_student,
+        cluster=cluster, resume=resume, solutions=solutions, backend=backend, device=device,
+        fmt=fmt, output=output, fail_under=fail_under, seed=seed, full=full, as_student=as_student,
         timeout_scale=timeout_scale, memory_mb=memory_mb, replay=replay,
         require_sandbox=require_sandbox, no_cache=no_cache).reconciled()
     resolved_backend, resolved_device = resolve_backend(request.backend, request.device)
@@ -161,7 +173,9 @@ def grade_command(
     if request.submissions is not None:
         raise typer.Exit(_grade_cohort(request.submissions, topic_names, options,
                                        replay_options, fmt, output, fail_under,
-                                       request.jobs or 1, request.cluster, request.jobs))
+                                       request.jobs or 1, request.cluster, request.jobs,
+                                       resume=request.resume,
+                                       seed_given=seed is not None))
 
     path = None
     if output is not None:
@@ -387,12 +401,15 @@ def _warn_unreachable(fail_under: float | None, max_score: float) -> None:
 
 def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: dict[str, Any],
                   fmt: str, output: str | None, fail_under: float | None, jobs: int,
-                  cluster: str | None = None, jobs_given: int | None = None) -> int:
+                  cluster: str | None = None, jobs_given: int | None = None, *,
+                  resume: bool = False, seed_given: bool = False) -> int:
     """Grade every sub-folder of ``root`` against the same topics; write
     ``<out>/<submission>/result.json`` (plus the ``--format`` report beside it) and
     ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
     the others go on; the summary is always written. ``cluster``: grade each submission as
-    a task on that Dask cluster (``local``: a LocalCluster of ``jobs_given`` processes)."""
+    a task on that Dask cluster (``local``: a LocalCluster of ``jobs_given`` processes).
+    ``resume``: keep what an earlier run graded the same way (:mod:`.grading.resume`), on its
+    input seed unless ``seed_given``."""
     if root.is_file():
         raise UsageError(f"--submissions {root} is a file: give a folder that holds one folder "
                          "per submission (grade a single submission with --submission)")
@@ -421,12 +438,28 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                    else _cohort_report_name(get_reporter(fmt).default_filename, fmt))
 
     deadline_s = _cohort_deadline(names, options)
+    key = GradingKey.of(grade_child_argv(names, options, replay_options), options.backend)
+    if resume and not seed_given:
+        earlier = earlier_seed(list(report_dirs.values()), key)
+        if earlier is not None and earlier != options.inputs:
+            options = dataclasses.replace(options, input_seed=earlier)
+            replay_options = {**replay_options, "input_seed": earlier}
+    hashes = {f.name: submission_hash(f) for f in folders}
+    kept = {}
+    if resume:
+        kept = {f.name: r for f in folders if (r := earlier_result(
+            report_dirs[f.name], key, hashes[f.name], options.inputs, RESULT_NAME)) is not None}
+        err_console.print(f"resuming: {len(kept)} of {len(folders)} submissions were graded "
+                          "earlier with these options, grader and files, kept; grading "
+                          f"{len(folders) - len(kept)}")
 
     def one(folder: Path) -> tuple[str, Any, int, list[str]]:
         opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}
         code, problems = 0, []
         try:
-            if futures is not None:
+            if folder.name in kept:
+                result = kept[folder.name]
+            elif futures is not None:
                 result = result_of(futures[folder.name], folder)
             else:
                 result = _grade_in_child(folder, names, options, replay_options, deadline_s)
@@ -439,6 +472,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                                   submission=str(folder.resolve()))
         try:
             _write_submission_reports(result, fmt, report_dirs[folder.name], report_name)
+            if not problems:  # a grading that failed is graded again by --resume
+                write_mark(report_dirs[folder.name], key, hashes[folder.name], options.inputs)
         except Exception as exc:  # noqa: BLE001 - its grading is kept in the summary
             message, write_code = describe_error(exc)
             code = max(code, write_code)
@@ -452,11 +487,11 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         if cluster is not None:
             client = stack.enter_context(connect(cluster, jobs_given))
             argv = grade_child_argv(names, options, replay_options)
-            futures = submit_all(client, folders, lambda _: argv, child_env(options),
-                                 deadline_s)
+            futures = submit_all(client, [f for f in folders if f.name not in kept],
+                                 lambda _: argv, child_env(options), deadline_s)
             workers = len(client.scheduler_info().get("workers", {}))
-            err_console.print(f"grading {len(folders)} submissions on the Dask cluster "
-                              f"{client.scheduler.address} ({workers} workers)")
+            err_console.print(f"grading {len(folders) - len(kept)} submissions on the Dask "
+                              f"cluster {client.scheduler.address} ({workers} workers)")
         # on a cluster the tasks are all submitted: threads only wait and write reports
         threads = min(len(folders), COHORT_WRITERS) if futures is not None else jobs
         with ThreadPoolExecutor(max_workers=threads) as pool:

@@ -57,6 +57,8 @@ class GradeRequest:
     submissions: Path | None = None
     jobs: int | None = None
     cluster: str | None = None
+    #: ``--resume``: a cohort keeps what an earlier run of it graded the same way
+    resume: bool = False
     solutions: bool = False
     backend: str | None = None
     device: str | None = None
@@ -96,6 +98,7 @@ class GradeRequest:
             ("--as-student", self.as_student),
             ("--timeout-scale", self.timeout_scale is not None),
             ("--memory-mb", self.memory_mb is not None), ("--jobs", self.jobs is not None),
+            ("--resume", self.resume),
             ("--cluster", self.cluster is not None)) if value]
         if given:
             raise UsageError(f"--replay reruns exactly what was recorded; leave out "
@@ -141,6 +144,9 @@ class GradeRequest:
         if self.jobs is not None and self.submissions is None:
             raise UsageError("--jobs grades several submissions in parallel: use it with "
                              "--submissions")
+        if self.resume and self.submissions is None:
+            raise UsageError("--resume goes on with a cohort an earlier run left unfinished: use "
+                             "it with --submissions (and the same --output)")
         if self.cluster is not None and self.submissions is None:
             raise UsageError("--cluster grades a cohort on a Dask cluster: use it with "
                              "--submissions")

@@ -299,3 +299,46 @@ def test_grading_at_the_fixtures_input_seed_is_warned(toy, make_submission):
     assert "input seed 0 is the student release's" in seeded.output
     fresh = grade("toy", "--submission", str(folder), "-f", "json")
     assert "input seed 0" not in fresh.output
+
+
+def test_a_cohort_resumed_keeps_what_was_graded_the_same_way(toy, make_submission, tmp_path):
+    """A cohort stopped half-way is resumed with --resume: the submissions graded earlier
+    with the same options, grader and files keep their results (and the cohort its input
+    seed); one edited since, one whose grading failed, or one never graded is graded again."""
+    root = tmp_path / "cohort"
+    root.mkdir()
+    for name, edits in {"alice": None,
+                        "bob": {"scale": ("return xp.multiply(x, k)", "return xp.add(x, k)")},
+                        "carol": None}.items():
+        make_submission(edits, name=f"subs/{name}").rename(root / name)
+    out = tmp_path / "out"
+    first = grade("--submissions", str(root), "-f", "json", "-o", str(out))
+    assert first.exit_code == 1, first.output
+    graded = {n: json.loads((out / n / "result.json").read_text()) for n in ("alice", "bob")}
+    seed = graded["alice"]["options"]["input_seed"]
+    # as if the run had stopped before carol; and alice has edited her files since
+    (out / "carol" / "result.json").unlink()
+    (out / "carol" / ".nlpdojo-graded.json").unlink()
+    (root / "alice" / "notes.txt").write_text("changed after grading\n")
+    resumed = grade("--submissions", str(root), "-f", "json", "-o", str(out), "--resume")
+    assert resumed.exit_code == 1, resumed.output
+    assert "resuming: 1 of 3 submissions" in resumed.output
+    again = {n: json.loads((out / n / "result.json").read_text())
+             for n in ("alice", "bob", "carol")}
+    assert again["bob"]["started_at"] == graded["bob"]["started_at"]  # kept, not regraded
+    assert again["alice"]["submission_sha256"] != graded["alice"]["submission_sha256"]
+    assert {r["options"]["input_seed"] for r in again.values()} == {seed}  # one seed
+    summary = json.loads((out / "summary.json").read_text())
+    assert {s["name"]: s["score"] for s in summary["submissions"]} == {
+        "alice": 7.5, "bob": again["bob"]["score"], "carol": 7.5}
+    # another seed asked for: nothing is kept
+    other = grade("--submissions", str(root), "-f", "json", "-o", str(out), "--resume",
+                  "--seed", "5")
+    assert "resuming: 0 of 3 submissions" in other.output
+
+
+def test_resume_is_a_cohort_option(toy, make_submission):
+    result = runner.invoke(app, ["toy", "--resume", "--submission",
+                                 str(make_submission(None))])
+    assert result.exit_code == 2 and "--resume" in result.output and "--submissions" in (
+        result.output)

@@ -1,0 +1,105 @@
+"""Resuming a cohort: ``grade --submissions DIR --resume`` grades only what an earlier run of
+the same cohort left ungraded.
+
+A cohort of a few hundred submissions grades for hours; a run stopped half-way (a machine
+restarted, a Dask scheduler lost, Ctrl-C) need not grade the first half again. After a
+submission's reports are written, the cohort leaves beside them a mark (:data:`MARK_NAME`)
+holding what decided that grading: the child's command line (less the input seed), the
+grader's fingerprint (its source and the versions it runs on:
+:func:`~.gradecache.grader_fingerprint`), the submission's content hash and the input seed. A
+resumed run reuses a submission's ``result.json`` only where its mark matches all four now, so a
+submission edited since, a check changed since, other options or another seed are graded
+again; a submission whose grading failed is never marked, so it is graded again too.
+
+The input seed: a resumed cohort grades on the seed its marks share (the most common, where an
+interrupted run and a resumed one left several), so every submission of the cohort is graded on
+the same inputs; ``--seed`` chooses it instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nlpdojo_autograder.grading.gradecache import grader_fingerprint
+from nlpdojo_autograder.grading.results import GradingResult
+from nlpdojo_autograder.grading.snapshot import SubmissionError, content_hash
+
+#: the mark a cohort leaves in a submission's report folder once its reports are written
+MARK_NAME = ".nlpdojo-graded.json"
+MARK_VERSION = 1
+
+
+@dataclass(frozen=True)
+class GradingKey:
+    """What decides a cohort's grading of any submission, the input seed apart."""
+
+    argv: tuple[str, ...]
+    grader: str
+
+    @classmethod
+    def of(cls, argv: list[str], backend: str) -> GradingKey:
+        kept, skip = [], False
+        for arg in argv:  # the input seed is compared on its own
+            if skip:
+                skip = False
+            elif arg == "--seed":
+                skip = True
+            else:
+                kept.append(arg)
+        return cls(tuple(kept), grader_fingerprint(backend))
+
+
+def submission_hash(folder: Path) -> str | None:
+    """The content hash the grading of ``folder`` records (None where it cannot be taken: the
+    grading will say why)."""
+    try:
+        return content_hash(folder)
+    except (OSError, SubmissionError):
+        return None
+
+
+def write_mark(report_dir: Path, key: GradingKey, sha256: str | None, input_seed: int) -> None:
+    if sha256 is None:
+        return
+    (report_dir / MARK_NAME).write_text(json.dumps({
+        "version": MARK_VERSION, "argv": list(key.argv), "grader": key.grader,
+        "submission_sha256": sha256, "input_seed": input_seed}) + "\n", encoding="utf-8")
+
+
+def _read_mark(report_dir: Path) -> dict[str, Any] | None:
+    try:
+        mark = json.loads((report_dir / MARK_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return mark if isinstance(mark, dict) and mark.get("version") == MARK_VERSION else None
+
+
+def _matches(mark: dict[str, Any] | None, key: GradingKey) -> bool:
+    return (mark is not None and mark.get("argv") == list(key.argv)
+            and mark.get("grader") == key.grader)
+
+
+def earlier_seed(report_dirs: list[Path], key: GradingKey) -> int | None:
+    """The input seed most of the earlier gradings made under ``key`` share (None: none)."""
+    seeds = Counter(mark["input_seed"] for mark in map(_read_mark, report_dirs)
+                    if _matches(mark, key) and isinstance(mark.get("input_seed"), int))
+    return seeds.most_common(1)[0][0] if seeds else None
+
+
+def earlier_result(report_dir: Path, key: GradingKey, sha256: str | None, input_seed: int,
+                   result_name: str) -> GradingResult | None:
+    """The result an earlier run of this cohort wrote for this submission, where it was graded
+    exactly as it would be now; otherwise None (grade it)."""
+    mark = _read_mark(report_dir)
+    if (not _matches(mark, key) or sha256 is None or mark.get("submission_sha256") != sha256
+            or mark.get("input_seed") != input_seed):
+        return None
+    try:
+        data = json.loads((report_dir / result_name).read_text(encoding="utf-8"))
+        return GradingResult.from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
