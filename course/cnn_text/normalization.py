@@ -18,13 +18,21 @@ from nlpdojo_autograder.authoring import (
     Question,
     bug,
     layer_checks,
+    settings_rng,
     torch_check,
     value_check,
 )
 
 NORM = "..library.normalization"
 B, T, C = 3, 4, 3
-MOMENTUM, EPS = 0.3, 1e-5  # not torch's 0.1: a layer that ignores self.momentum differs
+
+
+def _settings(ctx: Context) -> tuple[float, float]:
+    """``(momentum, eps)``, drawn per grading (never torch's defaults 0.1 and 1e-5): a layer
+    that steps its running statistics, or normalises, with numbers written in fails."""
+    rng = settings_rng(ctx)
+    return (float(f"{rng.uniform(0.2, 0.6):.2f}"),
+            float(f"{10 ** rng.uniform(-3.5, -2.5):.2g}"))
 
 
 def _draws(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -32,28 +40,31 @@ def _draws(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return r.uniform(-3, 3, shape[-1]) + r.uniform(0.5, 4, shape[-1]) * r.standard_normal(shape)
 
 
-def _case_at(b: int, t: int, c: int):
+def _case_at(*shape: int):
+    """Inputs of ``shape``: (B, T, C) sequences or (N, C) vectors, the channels last."""
     def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, c), kwargs={"momentum": MOMENTUM},
+        rng, (momentum, eps), c = ctx.rng(), _settings(ctx), shape[-1]
+        return LayerCase(args=(ctx.backend, c), kwargs={"momentum": momentum, "eps": eps},
+                         torch_kwargs={"eps": eps},
                          params={"weight": rng.uniform(0.5, 2.0, c),
                                  "bias": rng.standard_normal(c)},
-                         inputs=lambda r: (_draws(r, (b, t, c)),), names=("x",))
+                         inputs=lambda r: (_draws(r, shape),), names=("x",))
     return case
 
 
 _case = _case_at(B, T, C)
-#: (B, T, C) at scale: 131,072 numbers to differentiate, 256 of them parameters (builders'
-#: ``at_scale``: a backward that differentiates the forward numerically, treating every
-#: number as a coordinate, cannot finish there)
-AT_SCALE = (16, 32, 256)
+#: (N, C) at scale, where the checks above take (B, T, C) (a backward summing over the axes
+#: (0, 1) written in passes those only): 131,072 numbers to differentiate, 256 of them
+#: parameters (builders' ``at_scale``: a backward that differentiates the forward
+#: numerically, treating every number as a coordinate, cannot finish there)
+AT_SCALE = (512, 256)
 
 
-def _torch_batch_norm(p, x):
+def _torch_batch_norm(p, x, eps):
     import torch
 
     out = torch.nn.functional.batch_norm(x.transpose(1, 2), None, None, p["weight"], p["bias"],
-                                         training=True, eps=EPS)  # (B, C, T)
+                                         training=True, eps=eps)  # (B, C, T)
     return out.transpose(1, 2)  # (B, T, C)
 
 
@@ -61,14 +72,15 @@ _torch_batch_norm.label = "torch.nn.functional.batch_norm"  # type: ignore[attr-
 
 
 # -- the running statistics, seen through eval mode --------------------------------------------
-def _running(batches: list[np.ndarray], mistake: str) -> tuple[np.ndarray, np.ndarray]:
+def _running(batches: list[np.ndarray], mistake: str, momentum: float
+             ) -> tuple[np.ndarray, np.ndarray]:
     """The running mean and variance after training on ``batches``, computed as ``mistake``
     does (a name of :data:`MISTAKES`; any other, torch's update, which the mistake "updated
     in eval" applies to the eval batches too)."""
     mean, var = np.zeros(C), np.ones(C)
     if mistake == "never updated":
         return mean, var
-    new = 1 - MOMENTUM if mistake == "old weighted by momentum" else MOMENTUM
+    new = 1 - momentum if mistake == "old weighted by momentum" else momentum
     for x in batches:
         flat = x.reshape(-1, C)
         batch_var = flat.var(axis=0, ddof=0 if mistake == "biased" else 1)
@@ -78,18 +90,20 @@ def _running(batches: list[np.ndarray], mistake: str) -> tuple[np.ndarray, np.nd
 
 
 def _eval_outputs(train: list[np.ndarray], evals: list[np.ndarray], grads: list[np.ndarray],
-                  gamma: np.ndarray, beta: np.ndarray, mistake: str) -> dict[str, np.ndarray]:
+                  gamma: np.ndarray, beta: np.ndarray, mistake: str, momentum: float,
+                  eps: float) -> dict[str, np.ndarray]:
     out = {}
     seen = list(train)
     for i, (x, g) in enumerate(zip(evals, grads, strict=True)):
         if mistake == "updated in eval":
             seen.append(x)
-        mean, var = _running(seen, mistake if mistake != "updated in eval" else "exact")
+        mean, var = _running(seen, mistake if mistake != "updated in eval" else "exact",
+                             momentum)
         if mistake == "batch statistics":
             flat = x.reshape(-1, C)
             mean, var = flat.mean(axis=0), flat.var(axis=0)
-        out[f"eval call {i + 1}: y"] = gamma * (x - mean) / np.sqrt(var + EPS) + beta
-        out[f"eval call {i + 1}: dL/dx"] = g * gamma / np.sqrt(var + EPS)
+        out[f"eval call {i + 1}: y"] = gamma * (x - mean) / np.sqrt(var + eps) + beta
+        out[f"eval call {i + 1}: dL/dx"] = g * gamma / np.sqrt(var + eps)
     return out
 
 
@@ -117,24 +131,26 @@ def _as_if(mistake: str):
         train = [expected[f"given: training batch {i + 1}"] for i in range(3)]
         evals = [expected[f"given: eval batch {i + 1}"] for i in range(2)]
         grads = [expected[f"given: dL/dy of eval call {i + 1}"] for i in range(2)]
+        momentum, eps = (float(expected[f"given: {k}"]) for k in ("momentum", "eps"))
         return {**expected, **_eval_outputs(train, evals, grads, expected["given: γ"],
-                                            expected["given: β"], mistake)}
+                                            expected["given: β"], mistake, momentum, eps)}
     return outputs
 
 
 def _running_check(ctx: Context) -> dict[str, np.ndarray]:
-    rng = ctx.rng()
+    rng, (momentum, eps) = ctx.rng(), _settings(ctx)
     gamma, beta = rng.uniform(0.5, 2.0, C), rng.standard_normal(C)
     train = [_draws(rng, (B, T, C)) for _ in range(3)]
     evals = [1.0 + 2.0 * _draws(rng, (2, T, C)) for _ in range(2)]
     grads = [rng.standard_normal(x.shape) for x in evals]
     run = ctx.probe("train_then_eval_run")(
-        ctx.function(NORM, "BatchNorm1d"), (ctx.backend, C), {"momentum": MOMENTUM},
+        ctx.function(NORM, "BatchNorm1d"), (ctx.backend, C), {"momentum": momentum, "eps": eps},
         {"weight": ctx.asarray(gamma), "bias": ctx.asarray(beta)},
         [[ctx.asarray(x)] for x in train], [[ctx.asarray(x)] for x in evals],
         [ctx.asarray(g) for g in grads], names=("x",))
     # the inputs, the same on both sides, for the mistakes to be computed from
-    got = {"given: γ": gamma, "given: β": beta,
+    got = {"given: γ": gamma, "given: β": beta, "given: momentum": np.array(momentum),
+           "given: eps": np.array(eps),
            **{f"given: training batch {i + 1}": x for i, x in enumerate(train)},
            **{f"given: eval batch {i + 1}": x for i, x in enumerate(evals)},
            **{f"given: dL/dy of eval call {i + 1}": g for i, g in enumerate(grads)}}
@@ -197,6 +213,13 @@ BATCH_NORM = Question(
             f"            {UPDATES}\n"
             "            mean, var = self.running_mean, self.running_var\n",
             "batch_norm", says="updated in eval mode too"),
+        bug("the momentum and eps written in, not the constructor's", NORM,
+            "inv_std = 1.0 / xp.sqrt(var + self.eps)  # (C,)",
+            "inv_std = 1.0 / xp.sqrt(var + 1e-5)  # (C,)", "batch_norm"),
+        bug("the running statistics' momentum written in, not the constructor's", NORM, UPDATES,
+            UPDATES.replace("self.momentum", "0.3"), "batch_norm"),
+        bug("backward over the axes (0, 1) written in: (N, C) inputs break", NORM,
+            "axes = tuple(range(grad_output.ndim - 1))", "axes = (0, 1)", "batch_norm"),
     ])
 
 QUESTIONS = [BATCH_NORM]
