@@ -42,13 +42,15 @@ GRADER_PACKAGE = "nlpdojo_autograder"
 #: worker side (``runtime.probes`` and ``runtime.objects``: the generic procedures the
 #: builders' checks run on the code under test and the state of an object crossing for a
 #: swapped method; they compare nothing; ``runtime.lifetime``: the worker ends with its
-#: grader; ``runtime.executed``: ``dojo verify``'s record of what a check ran), and
+#: grader; ``runtime.processes``: it starts no process; ``runtime.executed``: ``dojo
+#: verify``'s record of what a check ran), and
 #: ``plugin``, ``grading.results`` and
 #: ``grading.reporting``: loaded with the plugins, they register and format, they check
 #: nothing. The packages above a module (``runtime``) come with it, their ``__init__`` only.
 WORKER_MODULES = ("runtime.worker", "runtime.channel", "runtime.calls", "runtime.subject",
                   "runtime.loader", "runtime.probes", "runtime.objects", "runtime.untrusted",
-                  "runtime.replies", "runtime.lifetime", "runtime.executed",
+                  "runtime.replies", "runtime.lifetime", "runtime.processes",
+                  "runtime.executed",
                   "plugin", "grading.results", "grading.reporting")
 #: tools the course gives students for their own use that answer a question when graded code
 #: imports them (``nlpdojo.gradcheck`` is the central-difference checker that

@@ -15,8 +15,9 @@ nothing of the student's.
 
 Nothing here judges anything, and nothing the grader decides depends on this process beyond
 the values it returns: inputs, expected values, comparisons, gradient evidence and metrics are
-computed by the grader. Limits (memory, processes, file size, open files, CPU time) and the
-switch to an unprivileged user happen here before any student code runs; the OS sandbox
+computed by the grader. Limits (memory, processes, file size, open files, CPU time), the
+switch to an unprivileged user and the ban on starting processes (:mod:`.processes`) happen
+here before any student code runs; the OS sandbox
 around this process is set up by :mod:`.sandbox`.
 """
 
@@ -34,7 +35,7 @@ import numpy as np
 
 from nlpdojo import plugins
 from nlpdojo.selection import load_backend
-from nlpdojo_autograder.runtime import lifetime, objects, probes
+from nlpdojo_autograder.runtime import lifetime, objects, probes, processes
 from nlpdojo_autograder.runtime.calls import (
     REFERENCE_TOKENS,
     Workspace,
@@ -423,7 +424,9 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
         disable_autograd()
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],
                              worker.workspace.backends[None])
-    channel.send({"ready": True, "resident_limit": resident})
+    # work in another process is work no count, clock or memory limit here sees
+    no_processes = reference is None and processes.forbid_new_processes()
+    channel.send({"ready": True, "resident_limit": resident, "no_processes": no_processes})
     worker.serve()
     return 0
 

@@ -243,3 +243,79 @@ def test_a_loop_compiled_under_an_installed_files_name_is_counted(borrowed):
     # the installed code it is not: NumPy's and the standard library's own code counts nothing
     assert python_lines(lambda: np.sort(np.arange(100)), (), root_of=_loop) <= 2
     assert python_lines(lambda: collections.Counter("abcab"), (), root_of=_loop) <= 2
+
+
+#: n-gram windows looped over the tokens in a forked child, sent back through a pipe: the
+#: worker's counter saw a handful of lines at every size (the attack kept 9 of 9 points)
+FORKED_WINDOWS = """
+    import io, os
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the loop nobody counts
+        rows = [[int(t) for t in stream[i:i + n]] for i in range(len(stream) - n + 1)
+                if stream[i + n - 1] != bos]
+        buffer = io.BytesIO()
+        np.save(buffer, np.array(rows, dtype=np.int64).reshape(-1, n))
+        os.write(w, buffer.getvalue())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 1 << 16):
+        data += chunk
+    os.waitpid(pid, 0)
+    return np.load(io.BytesIO(data))
+"""
+
+
+def test_a_loop_run_in_a_forked_process_earns_nothing(tmp_path):
+    course = edited_course(tmp_path, ("language_models",), {"language_models/ngrams.py": (
+        "    windows = np.lib.stride_tricks.sliding_window_view(stream, n)  # (T − n + 1, n)\n"
+        "    return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)"
+        "  # (M, n)\n", FORKED_WINDOWS)})
+    values = _grade("language_models", course / "language_models", "ngram_counts")[
+        "ngram_counts.values"]
+    assert values.score == 0, values.message
+    assert "may not start processes" in values.message, values.message
+    assert "Traceback" not in values.message
+
+
+#: what code under test tries after the worker's filter is on, and how it ends (a child
+#: process: the filter is permanent, so never in the test process itself)
+AFTER_THE_FILTER = """
+import ctypes, multiprocessing, os, subprocess, threading
+from nlpdojo_autograder.runtime import lifetime, processes
+lifetime.no_new_privileges()
+print("installed", processes.forbid_new_processes())
+def attempt(name, run):
+    try:
+        run()
+        print(name, "ran")
+    except OSError as exc:
+        print(name, "refused", exc.errno)
+attempt("os.fork", os.fork)
+attempt("subprocess", lambda: subprocess.run(["true"]))
+attempt("multiprocessing", lambda: multiprocessing.get_context("spawn").Process(
+    target=print).start())
+libc = ctypes.CDLL(None, use_errno=True)
+print("libc.fork", libc.fork(), ctypes.get_errno())
+out = []
+thread = threading.Thread(target=lambda: out.append(1))
+thread.start(); thread.join()
+print("thread", out)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.uname().machine not in (
+    "x86_64", "aarch64"), reason="the process filter is seccomp's (Linux, x86-64 or arm64)")
+def test_the_workers_filter_refuses_every_way_to_a_process_and_keeps_threads():
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-c", AFTER_THE_FILTER], capture_output=True,
+                         text=True, timeout=120)
+    lines = run.stdout.splitlines()
+    assert "installed True" in lines, run.stdout + run.stderr
+    # the audit hook's PermissionError, or the kernel's EPERM where no event comes first
+    assert {"os.fork refused None", "subprocess refused None", "multiprocessing refused 1"} <= (
+        set(lines)), run.stdout + run.stderr
+    assert "libc.fork -1 1" in lines  # past the audit hook: the kernel's EPERM
+    assert "thread [1]" in lines
