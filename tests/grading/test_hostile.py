@@ -725,8 +725,7 @@ def test_odd_return_values_are_refused_without_harm(tmp_path, kind):
 
 # -- 8-10: harming the grader -------------------------------------------------------------------
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("level", levels(
-    "a daemon in a session of its own survives the process-group kill"))
+@pytest.mark.parametrize("level", levels())
 def test_a_daemon_does_not_outlive_grading(tmp_path, level):
     marker = f"nlpdojo-hostile-daemon-{uuid.uuid4().hex}"
     folder = softmax_attack(tmp_path / "sub", """
@@ -742,7 +741,10 @@ def test_a_daemon_does_not_outlive_grading(tmp_path, level):
     """.replace("MARK", marker), honest=True)
     # grade() asserts that no process is left (reaper) and that none names the marker
     graded = grade(tmp_path, level, "softmax", submission=folder, needles=(marker,))
-    graded.assert_full_marks("softmax")
+    # graded code starts no process (runtime/processes.py), at either level: the daemon is
+    # never born, and the check says why
+    checks = graded.assert_zero("softmax")
+    assert any("may not start processes" in c["message"] for c in checks), checks
 
 
 @needs_sandbox  # without it kill(-1) as root would hit every process of the machine

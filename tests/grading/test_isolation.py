@@ -112,11 +112,15 @@ def test_student_code_cannot_patch_the_comparison(toy, make_submission):
 
 
 def test_threads_and_processes_the_code_leaves_behind_are_cleaned_up(toy, make_submission):
-    """A thread that never ends would keep the worker alive, a spawned process would outlive
-    grading: both are stopped once every check has reported."""
+    """A thread that never ends would keep the worker alive: it is stopped once every check
+    has reported. A process the code starts would outlive grading: none can be started
+    (``runtime/processes.py``), and the attempt says so."""
     body = ("    import subprocess, threading, time\n"
             "    threading.Thread(target=time.sleep, args=(600,)).start()\n"
-            "    subprocess.Popen(['sleep', '987'])\n"
+            "    try:\n"
+            "        subprocess.Popen(['sleep', '987'])\n"
+            "    except PermissionError as exc:\n"
+            "        assert 'may not start processes' in str(exc)\n"
             "    return xp.multiply(x, k)\n")
     checks = _by_id(_grade(make_submission({"scale": (SCALE_BODY, body)})))
     assert {c.status for c in checks.values()} == {"passed"}
