@@ -101,6 +101,12 @@ class LayerCase:
     #: keyword arguments of the question's ``torch`` forward: the settings drawn for this
     #: case (a leaky ReLU's slope), which the torch forward needs as the layer does
     torch_kwargs: dict[str, Any] = field(default_factory=dict)
+    #: for a layer vectorized over time too (a convolution, a pooling over time; not a
+    #: recurrence): ``longer(rng, factor)`` gives the inputs and upstream gradient of one
+    #: application whose time axis (axis 1 of the first input) is ``factor`` times the
+    #: case's; the values check then fails a layer whose Python grows with the sentence's
+    #: length (:func:`_require_time_vectorized`)
+    longer: Callable[[np.random.Generator, int], tuple[tuple[Any, ...], Any]] | None = None
 
 
 #: what a layer's gradient checks differentiate, as feedback names it (a layer has no loss:
@@ -152,11 +158,56 @@ def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCa
             "only over what must come in order, such as time steps")
 
 
+#: how many times the values check lengthens a layer's sentences to look for loops over time
+TIME_FACTOR = 3
+#: the offset of the generator of those longer inputs (apart from the check's other draws)
+TIME_OFFSET = 0x7135
+
+
+def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCase) -> None:
+    """Fail unless one forward and backward of ``module.cls`` runs as many lines of the
+    submission's Python on sentences :data:`TIME_FACTOR` times as long (``case.longer``) as on
+    the case's (probe ``python_lines``: deterministic, no timing). A loop over the positions of
+    a sentence (a window at a time, a running max) runs at least one more line per added
+    position; a loop over a convolution's taps does not grow with the length."""
+    assert case.longer is not None
+    token = ctx.function(module, cls)
+    lines, lengths = [], []
+    for factor in (1, TIME_FACTOR):
+        xs, g = case.longer(ctx.rng(TIME_OFFSET), factor)
+        lengths.append(int(np.shape(_leaves(xs)[0])[1]))
+        lines.append(counted_lines(
+            ctx, f"{cls}.forward and .backward", ctx.probe("layer_run"),
+            lambda xs=xs, g=g: [token, tuple(case.args), case.kwargs, _params(ctx, case),
+                                [[_send(ctx, a) for a in xs]], [_send(ctx, g)]],
+            {"train": case.train, "cells": case.cells or None}, root_of=token))
+    if lines[1] - lines[0] >= lengths[1] - lengths[0]:
+        raise CheckFailure(
+            f"{cls}.forward and .backward run {lines[0]:,} lines of Python on sentences of "
+            f"{lengths[0]} positions and {lines[1]:,} on sentences of {lengths[1]}: a Python "
+            "loop over the positions (a window or a step at a time). This layer is vectorized "
+            "over time too: whole-array operations on (B, T, ...) arrays (gather every window "
+            "at once, or loop over the kernel's few taps; xp.max and xp.argmax along the time "
+            "axis), as the lecture's convolution and pooling are")
+
+
 #: a backward may run this many times its forward's lines of Python, and this many more: a
 #: backward derived by hand runs about as many as the forward (twice as many for the LSTM's
 #: gates, a loop over time steps in both); one computed by differencing the forward runs the
 #: forward again for each coordinate it perturbs (an attacker's LSTM cell: hundreds of times)
 BACKWARD_LINES_RATIO, BACKWARD_LINES_SLACK = 8, 60
+
+
+def _backward_lines_rule(cls: str, forward: int, backward: int) -> None:
+    """Fail a backward that runs far more lines than its forward (:data:`BACKWARD_LINES_RATIO`):
+    one that differences the forward instead of applying the chain rule."""
+    if backward > BACKWARD_LINES_RATIO * forward + BACKWARD_LINES_SLACK:
+        raise CheckFailure(
+            f"{cls}.backward runs {backward:,} lines of Python where its forward runs "
+            f"{forward:,}: a backward that evaluates the forward again and again (central "
+            "differences, one coordinate at a time) is numerical differentiation, not "
+            "backpropagation. Derive each gradient with the chain rule from what forward "
+            "cached, as whole-array operations (the lecture's backward for this layer)")
 
 
 def _require_derived_backward(ctx: Context, module: str, cls: str, case: LayerCase,
@@ -172,14 +223,7 @@ def _require_derived_backward(ctx: Context, module: str, cls: str, case: LayerCa
         train=case.train, cells=case.cells or None)
     if not isinstance(counted, dict) or not {"forward", "backward"} <= set(counted):
         raise CheckFailure(f"internal: the line count of {cls} came back as {type(counted)}")
-    forward, backward = int(counted["forward"]), int(counted["backward"])
-    if backward > BACKWARD_LINES_RATIO * forward + BACKWARD_LINES_SLACK:
-        raise CheckFailure(
-            f"{cls}.backward runs {backward:,} lines of Python where its forward runs "
-            f"{forward:,}: a backward that evaluates the forward again and again (central "
-            "differences, one coordinate at a time) is numerical differentiation, not "
-            "backpropagation. Derive each gradient with the chain rule from what forward "
-            "cached, as whole-array operations (the lecture's backward for this layer)")
+    _backward_lines_rule(cls, int(counted["forward"]), int(counted["backward"]))
     return counted.get("input_grads")
 
 
@@ -367,6 +411,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         result, case = ran["result"], ran["case"]
         if train is None and case.batched:  # a Python loop over the batch or its tokens?
             _require_batch_vectorized(ctx, module, cls, case, ran["inputs"][0], ran["grads"][0])
+        if train is None and case.longer is not None:  # ... or over the positions?
+            _require_time_vectorized(ctx, module, cls, case)
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
         payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
@@ -1113,6 +1159,20 @@ def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase
             "xp.sum(..., axis=1)) instead of a loop over the examples")
 
 
+def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: LossCase,
+                                   untraced: Any) -> None:
+    """As :func:`_require_derived_backward`, for a loss (probe
+    ``loss_forward_backward_lines``): its backward must not run the forward's lines again
+    and again, and must give while counted the gradient it gives uncounted (``untraced``)."""
+    counted = ctx.probe("loss_forward_backward_lines")(
+        ctx.function(module, cls), _loss_args(ctx, case), case.kwargs,
+        ctx.asarray(case.prediction), _send(ctx, case.target))
+    if not isinstance(counted, dict) or not {"forward", "backward"} <= set(counted):
+        raise CheckFailure(f"internal: the line count of {cls} came back as {type(counted)}")
+    _backward_lines_rule(cls, int(counted["forward"]), int(counted["backward"]))
+    _same_when_traced(ctx, cls, counted.get("grad"), untraced)
+
+
 def _require_scaled(cls: str, grad: np.ndarray, scaled: np.ndarray) -> None:
     """``scaled`` (backward with ``grad_output=UPSTREAM_SCALE``) must be that multiple of
     ``grad`` (with ``grad_output=1.0``): the chain rule, dJ/dprediction = dJ/dL · dL/dprediction.
@@ -1165,6 +1225,8 @@ def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], 
 
     def gradients(ctx: Context) -> GradientProblem:
         case, result = run(ctx)
+        if not ctx.expected_only:  # the chain rule's backward, or differences of the forward?
+            _require_derived_loss_backward(ctx, module, cls, case, result["grad"])
         objective = ctx.probe("loss_objective")
         token = ctx.function(module, cls)
 

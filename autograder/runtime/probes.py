@@ -557,6 +557,19 @@ def forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
     return {"forward": forward_lines, "backward": backward_lines, "input_grads": grads}
 
 
+def loss_forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
+                                kwargs: dict[str, Any], prediction: Any, target: Any
+                                ) -> dict[str, Any]:
+    """As :func:`forward_backward_lines`, for a loss: the lines of one forward on
+    ``prediction`` and ``target`` and of its backward (``grad_output`` 1), and the gradient
+    that backward gave (``grad``)."""
+    loss_fn = cls(*args, **kwargs)
+    forward_lines, (_, cache) = _counted(
+        lambda: forward(loss_fn, (prediction, target)), (), None, cls)
+    backward_lines, grad = _counted(lambda: loss_fn.backward(1.0, cache), (), None, cls)
+    return {"forward": forward_lines, "backward": backward_lines, "grad": grad}
+
+
 def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None,
              root_of: Any) -> tuple[int, Any]:
     """``(lines, result)`` of ``func(*args, **kwargs)`` (see :func:`python_lines`).

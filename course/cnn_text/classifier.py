@@ -19,6 +19,7 @@ from nlpdojo_autograder.authoring import (
     bug,
     layer_checks,
     metric_checks,
+    settings_rng,
 )
 from nlpdojo_autograder.training import (
     TRAINED,
@@ -31,7 +32,14 @@ from nlpdojo_autograder.training import (
 MODULE = "kim_cnn"
 NN = "neural_networks"
 V, D, C, F, B, T = 5, 2, 2, 2, 3, 5
-WIDTHS = (2, 3)
+#: the filter widths of a grading, one set drawn from these (settings_rng): a SentenceCNN
+#: whose pooling lengths were written in for widths (2, 3) kept full marks where every check
+#: had (2, 3); no set here starts with (2, 3) nor shares a pattern of lengths with another
+WIDTH_SETS = ((1, 3), (2, 4), (3, 4), (1, 2, 4), (1, 3, 4), (2, 4, 5), (3, 5))
+
+
+def _widths(ctx: Context) -> tuple[int, ...]:
+    return WIDTH_SETS[int(settings_rng(ctx).integers(len(WIDTH_SETS)))]
 #: the word of the one-word sentence (row 1), whatever the draw
 LONE_WORD = 1
 
@@ -51,23 +59,24 @@ def _case(dropout: float, sizes: tuple[int, int, int, int] = (V, D, F, T), std: 
     v, d, f, t = sizes
 
     def make(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
+        rng, widths = ctx.rng(), _widths(ctx)
         params = {"embedding.weight": rng.standard_normal((v, d))}
-        for j, k in enumerate(WIDTHS):
+        for j, k in enumerate(widths):
             params[f"convs.{j}.weight"] = std * rng.standard_normal((k, d, f))
             params[f"convs.{j}.bias"] = 0.3 * rng.standard_normal(f)
         # filter 0 of every width answers the one-word sentence below its own bias, so the
         # padding's outputs (ReLU of the bias) would win its max on every draw
         params["embedding.weight"][LONE_WORD] = 1.0
-        for j, k in enumerate(WIDTHS):
+        for j, k in enumerate(widths):
             # taps of unequal weight: equal ones would tie windows of the same words in
             # another order, and a gradient check at a tie of the max differentiates a kink
             params[f"convs.{j}.weight"][:, :, 0] = -0.8 - 0.15 * np.arange(k)[:, None]
             params[f"convs.{j}.bias"][0] = 1.0
-        params.update({"output.weight": rng.standard_normal((f * len(WIDTHS), C)),
+        params.update({"output.weight": rng.standard_normal((f * len(widths), C)),
                        "output.bias": rng.standard_normal(C)})
         return LayerCase(args=(ctx.backend, v, d, C),
-                         kwargs={"widths": WIDTHS, "filters": f, "dropout": dropout},
+                         kwargs={"widths": widths, "filters": f, "dropout": dropout},
+                         torch_kwargs={"widths": widths},
                          params=params, inputs=lambda r: _padded_batch(r, v, t),
                          differentiable=(), names=("ids", "lengths"))
     return make
@@ -78,7 +87,7 @@ def _case(dropout: float, sizes: tuple[int, int, int, int] = (V, D, F, T), std: 
 AT_SCALE = (4096, 32, 32, 10)
 
 
-def _torch_cnn(p, ids, lengths):
+def _torch_cnn(p, ids, lengths, widths):
     """Each sentence alone, unpadded: wide ``conv1d`` per width, ReLU, max over its outputs,
     the features side by side, the linear layer (no dropout)."""
     import torch
@@ -88,7 +97,7 @@ def _torch_cnn(p, ids, lengths):
         vectors = p["embedding.weight"][ids[b, :int(lengths[b])]]  # (L, D)
         features = [torch.relu(torch.nn.functional.conv1d(
             vectors.T[None], p[f"convs.{j}.weight"].permute(2, 1, 0), p[f"convs.{j}.bias"],
-            padding=k - 1)[0]).amax(1) for j, k in enumerate(WIDTHS)]  # (F,) each
+            padding=k - 1)[0]).amax(1) for j, k in enumerate(widths)]  # (F,) each
         rows.append(torch.cat(features) @ p["output.weight"] + p["output.bias"])
     return torch.stack(rows)  # (B, C)
 
@@ -98,7 +107,8 @@ _torch_cnn.label = "torch on each sentence alone"  # type: ignore[attr-defined]
 
 def _checks():
     plain = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(0.0),
-                         title=f"SentenceCNN, widths {WIDTHS}, over a padded batch", points=2.0,
+                         title="SentenceCNN, filter widths drawn, over a padded batch",
+                         points=2.0,
                          repeat=2, torch=_torch_cnn, at_scale=_case(0.0, AT_SCALE, std=0.1))
     # with dropout on, the values check alone (outputs and every gradient against the
     # reference, the same masks drawn): where the dropout sits is what it adds
@@ -125,6 +135,9 @@ KIM_CNN = Question(
         bug("the embedding's gradient from the last width only", MODULE,
             "grad_vectors = grad if grad_vectors is None else grad_vectors + grad",
             "grad_vectors = grad", "kim_cnn"),
+        bug("the pooling lengths of widths (2, 3) written in, not the constructor's widths",
+            MODULE, "p, c_pool = self.pool(a, lengths + (k - 1))",
+            "p, c_pool = self.pool(a, lengths + (self.convs.index(conv) + 1))", "kim_cnn"),
     ],
     requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))

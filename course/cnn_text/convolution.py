@@ -29,6 +29,13 @@ def _case(kernel: int, stride: int, padding: int, dilation: int,
           sizes: tuple[int, int, int, int] = (B, T, D, F), std: float = 0.7):
     b, t, d, f = sizes
 
+    def longer(r, factor: int):
+        """Sentences ``factor`` times as long, and an upstream gradient of their outputs
+        (T_out = ⌊(T + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1)."""
+        t_in = t * factor
+        t_out = (t_in + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+        return (r.standard_normal((b, t_in, d)),), r.standard_normal((b, t_out, f))
+
     def make(ctx: Context) -> LayerCase:
         rng = ctx.rng()
         return LayerCase(args=(ctx.backend, d, f, kernel),
@@ -36,7 +43,7 @@ def _case(kernel: int, stride: int, padding: int, dilation: int,
                          params={"weight": std * rng.standard_normal((kernel, d, f)),
                                  "bias": 0.5 * rng.standard_normal(f)},
                          inputs=lambda r: (r.standard_normal((b, t, d)),),
-                         differentiable=(0,), names=("x",))
+                         differentiable=(0,), names=("x",), longer=longer)
     return make
 
 

@@ -40,12 +40,18 @@ BOUNDARY_TIES = np.array([[1.0, 2.0], [3.0, 5.0], [0.0, 2.0], [3.0, -1.0], [3.0,
                           [-2.0, 1.0]])  # (T, 2)
 
 
-def _lengths(r: np.random.Generator) -> np.ndarray:
+def _lengths(r: np.random.Generator, t: int = T) -> np.ndarray:
     """One full row, one of a single position, the others in between."""
-    return np.array([T, 1, *r.integers(2, T, B - 2)])
+    return np.array([t, 1, *r.integers(2, t, B - 2)])
 
 
 def _case(cls_args: tuple, ties: bool):
+    def longer(r: np.random.Generator, factor: int):
+        """Sentences ``factor`` times as long; the output, (B, F) or (B, k, F), is not."""
+        t = T * factor
+        out = (B, *cls_args, F)
+        return (r.standard_normal((B, t, F)), _lengths(r, t)), r.standard_normal(out)
+
     def make(ctx: Context) -> LayerCase:
         def inputs(r: np.random.Generator):
             h = r.standard_normal((B, T, F))
@@ -56,7 +62,7 @@ def _case(cls_args: tuple, ties: bool):
             h[0, :, :2] = BOUNDARY_TIES  # decisive on every draw (row 0 is a full sentence)
             return h, _lengths(r)
         return LayerCase(args=(ctx.backend, *cls_args), params={}, inputs=inputs,
-                         differentiable=(0,), names=("h", "lengths"))
+                         differentiable=(0,), names=("h", "lengths"), longer=longer)
     return make
 
 

@@ -37,9 +37,14 @@ def _case(k: int, sizes: tuple[int, int, int, int] = (B, T, D, H)):
     return make
 
 
-#: (B, T, D, H) at scale: 148,224 parameters at width 3 (builders' ``at_scale``: a backward
-#: that differentiates the forward numerically cannot finish there)
-AT_SCALE = (4, 10, 128, 128)
+#: (B, T, D, H) at scale: 266,848 numbers to differentiate (builders' ``at_scale``: a
+#: backward that differentiates the forward numerically cannot finish there), over 8,192 time
+#: steps. Long, because fo-pooling's columns (b, h) are independent: an attacker's backward
+#: took complex-step derivatives of the pooling alone, one perturbation per time step and
+#: gate, all stacked in one forward, which costs little at T = 10 (2 of 2 points) and
+#: ~T² at T = 8,192 (24,576 pooled forwards of 8,192 steps), where the chain rule's loop
+#: back over time costs about one forward
+AT_SCALE = (2, 8192, 16, 32)
 
 
 def _torch_qrnn(k: int):

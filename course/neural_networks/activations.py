@@ -69,21 +69,23 @@ def _activation(question: str, cls: str, torch_fn, *, kwargs=None,
     return checks
 
 
-#: the upstream gradient of the kinks check: not 1, different at every input
-_KINK_GRAD = (1.5, -2.0, 0.75, 3.0, -1.25, 2.5, -0.5)
-
-
 def _at_kinks(ctx: Context, cls: str, kinks: tuple[float, ...], kwargs: dict) -> dict:
-    """Forward and backward of ``cls`` on its kinks and a few inputs on either side (fixed:
-    the same question on every draw)."""
-    x = np.array([[*kinks, -2.5, 0.5, 3.0, -0.25]])[:, :len(_KINK_GRAD)]  # (1, n)
-    grad = np.array([_KINK_GRAD[:x.shape[1]]])
+    """Forward and backward of ``cls`` on its kinks among four inputs away from them, in an
+    order and with an upstream gradient (never 1, different at every input) drawn per
+    grading: fixed inputs were answered from a table of them (0.2 points a question)."""
+    rng = ctx.rng()
+    others = _away_from_kinks(rng.uniform(-3.0, 3.0, 4))
+    x = rng.permutation(np.concatenate([kinks, others]))[None]  # (1, n)
+    grad = rng.choice([-1.0, 1.0], x.shape) * rng.uniform(0.5, 3.0, x.shape)  # (1, n)
     return run_layer(ctx, ACT, cls, (ctx.backend,), x, grad, kwargs=kwargs)
 
 
 def _sigmoid_stability(ctx: Context):
-    """σ of ±800: e^(800) overflows to inf unless the formula avoids it."""
-    x = np.array([[-800.0, -30.0, 0.0, 30.0, 800.0]])
+    """σ of inputs near ±800 (e^800 overflows to inf unless the formula avoids it), ±30 and
+    0, drawn per grading in an order of their own."""
+    rng = ctx.rng()
+    big, mid = rng.uniform(750.0, 1000.0, 2), rng.uniform(20.0, 40.0, 2)
+    x = rng.permutation([-big[0], -mid[0], rng.uniform(-1.0, 1.0), mid[1], big[1]])[None]
     # with overflow raised: 1 / (1 + e^800) is a finite 0 after an inf on the way
     y = run_layer(ctx, ACT, "Sigmoid", (ctx.backend,), x, np.ones_like(x), stable=True)["output"]
     if not np.all(np.isfinite(y)):
@@ -96,7 +98,8 @@ SIGMOID = Question(
     "sigmoid", "Sigmoid layer", code="library/activations",
     checks=[
         *_activation("sigmoid", "Sigmoid", lambda x: torch().sigmoid(x), points=0.8),
-        value_check("sigmoid", "stability", "Sigmoid of ±800", 0.2, _sigmoid_stability),
+        value_check("sigmoid", "stability", "Sigmoid of inputs near ±800", 0.2,
+                    _sigmoid_stability),
     ],
     planted_bugs=[
         bug("sigmoid derivative without (1 - y)", ACT, "return grad_output * y * (1.0 - y)",

@@ -16,6 +16,7 @@ from nlpdojo_autograder.authoring import (
     final_state_check,
     layer_checks,
     sequence_checks,
+    settings_rng,
     stand_in_cell,
     state_of,
 )
@@ -92,24 +93,38 @@ BIDIRECTIONAL = Question(
             "self.backward_rnn(xs, state0)", "bidirectional")],
     requires=("recurrent", "neural_networks.xavier"))
 
-#: dropout between the stacked layers, in training mode: the reference's Dropout (swapped in)
-#: draws the same masks in the student's run and the reference's
-STACK_DROPOUT = 0.3
-#: (layers, dropout, connection) by the state a check's cells carry: each setting varies
-#: between the checks (an attacker's Stacked that always built 2 residual layers with dropout
-#: 0.3 kept full marks where every check asked for exactly that)
-STACK_SETTINGS = {"array": (2, STACK_DROPOUT, "residual"), "pair": (3, 0.5, "none"),
-                  "layers": (2, STACK_DROPOUT, "residual")}
+#: the connection around the layers of each state kind's checks: every connection asked for
+#: in every grading (an attacker's Stacked that wrote the residual connection in kept full
+#: marks where no check asked for highway)
+CONNECTION_OF = {"array": "highway", "pair": "none", "layers": "residual"}
+
+
+def _stack_settings(ctx: Context, kind: str) -> tuple[int, float, str]:
+    """(layers, dropout, connection) of the state kind ``kind``: 2 or 3 layers and a drop rate
+    between 0.2 and 0.6 drawn per grading (the reference's Dropout, swapped in, draws the same
+    masks in both runs; an attacker's Stacked that always built 2 layers with dropout 0.3
+    kept full marks where every check asked for exactly that), the connection
+    :data:`CONNECTION_OF`."""
+    rng = settings_rng(ctx)
+    return (int(rng.integers(2, 4)), float(f"{rng.uniform(0.2, 0.6):.2f}"),
+            CONNECTION_OF[kind])
 
 
 def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
              ) -> LayerCase:
-    """Stacked layers over stand-in cells of ``kind`` (:data:`STACK_SETTINGS`), all starting
+    """Stacked layers over stand-in cells of ``kind`` (:func:`_stack_settings`), all starting
     from one state; ``"layers"``: LSTM-like cells, state (h, c), and a list of one state per
-    layer (what a stacked language model carries from window to window)."""
+    layer (what a stacked language model carries from window to window). A highway
+    connection's parameters are set, as every layer's are."""
     cell = "pair" if kind == "layers" else kind
-    layers, dropout, connection = STACK_SETTINGS[kind]
+    layers, dropout, connection = _stack_settings(ctx, kind)
     b, t, d, h = sizes or WRAPPER_SIZES[kind]
+    rng, params = ctx.rng(), {}
+    if connection == "highway":
+        std = 0.7 if sizes is None else h ** -0.5
+        for k in range(1, layers):
+            params[f"connections.{k}.weight"] = std * rng.standard_normal((h, h))
+            params[f"connections.{k}.bias"] = 0.5 * rng.standard_normal(h)
 
     def state0(r: np.random.Generator):
         if kind == "layers":
@@ -117,7 +132,7 @@ def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = 
         return state_of(kind, r, (b, h))
 
     return LayerCase(args=(ctx.backend, d, h, layers),
-                     kwargs={"dropout": dropout, "connection": connection}, params={},
+                     kwargs={"dropout": dropout, "connection": connection}, params=params,
                      names=("xs", "state0"),
                      inputs=lambda r: (r.standard_normal((b, t, d)), state0(r)),
                      differentiable=(0, 1),
@@ -128,8 +143,9 @@ def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = 
 STACKED = Question(
     "stacked", "A stacked RNN with dropout between its layers", code="library/deep_rnn",
     checks=[*sequence_checks("stacked", DEEP, "Stacked", _stacked,
-                             title="Stacked (2 or 3 layers, residual or none, dropout 0.3 "
-                                   "or 0.5) over stand-in cells", points=1.75,
+                             title="Stacked (2 or 3 layers; highway, no and residual "
+                                   "connections; dropout drawn) over stand-in cells",
+                             points=1.75,
                              states=("array", "pair", "layers"),
                              timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
                              at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE)),
@@ -159,8 +175,14 @@ STACKED = Question(
             "strict=True)]",
             "return self.layers[-1].final_state(caches[-1][0])", "stacked"),
         bug("the gradient around a connection dropped (only through the layer)", DEEP,
-            "grad = grad + around", "grad = grad + 0.0 * around", "stacked")],
-    requires=("recurrent", "residual", "neural_networks.xavier", "neural_networks.dropout"))
+            "grad = grad + around", "grad = grad + 0.0 * around", "stacked"),
+        bug("the residual connection written in, not the constructor's", DEEP,
+            "outputs, connection_cache = self.connections[k](inputs, outputs)",
+            "outputs, connection_cache = (\n"
+            "                    inputs + outputs, self.connections[k](inputs, outputs)[1])",
+            "stacked")],
+    requires=("recurrent", "residual", "highway", "neural_networks.xavier",
+              "neural_networks.dropout"))
 
 
 
