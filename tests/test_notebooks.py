@@ -457,3 +457,31 @@ def test_notebooks_built_on_the_library_run_top_to_bottom_as_released(kernel_nam
     # Adam: the library.optim cell's (neural_networks), else library/optim.py's
     assert printed.split() == ["type", "__main__" if topic == "neural_networks"
                                else "nlpdojo_notebook_course.library.optim"]
+
+
+@pytest.mark.parametrize("place", ["beside", "above", None])
+def test_a_notebook_built_on_other_topics_takes_the_students_library(tmp_path, place):
+    """language_models' notebook has no cell for neural_networks' library modules (Linear,
+    xavier...): they are the student's work of another notebook. Graded with the reference,
+    the package took the released stubs for them, and an honest notebook lost 6.5 points of
+    training checks to "not implemented". Now the student's library/ beside the notebook (a
+    Gradescope upload) or beside its topic folder (exercises/) is written over the stubs, and
+    without one the result says what was graded."""
+    from nlpdojo_autograder.release.notebook_submission import NO_LIBRARY, notebook_submission
+
+    solutions = Path(nlpdojo_solutions.__file__).parent
+    root = tmp_path / "submitted"
+    folder = root / "language_models"
+    folder.mkdir(parents=True)
+    path = folder / "language_models.ipynb"
+    path.write_text(dumps(build_notebook(solutions / "language_models", stub=False)))
+    if place is not None:
+        shutil.copytree(solutions / LIBRARY, (folder if place == "beside" else root) / LIBRARY)
+    made = notebook_submission(path, tmp_path / "work", use_reference=True)
+    init = (made.folder / LIBRARY / "init.py").read_text()
+    if place is None:
+        assert "neural_networks.xavier: not implemented yet" in init
+        assert NO_LIBRARY in made.skipped
+    else:
+        assert "bound = math.sqrt(6.0 / (fan_in + fan_out))" in init  # the student's own
+        assert NO_LIBRARY not in made.skipped and "library/" in made.template

@@ -10,10 +10,19 @@ would be copied into the graded package before any refusal ran. So:
 2. the cells are written over the **released template**: where the reference is installed and
    used (a grader; not ``--as-student``), the topic and the course library as ``dojo release``
    makes them from the reference (stubs, ``__init__.py``, data), so nothing next to the
-   notebook plays a part. Only without the reference (a student release, ``--as-student``)
-   is the template the released folder next to the notebook (or ``./exercises/<topic>``) and
-   its ``library/``: snapshotted with the same refusals, never read live;
+   notebook plays a part but the student's own ``library/`` (below). Only without the
+   reference (a student release, ``--as-student``) is the template the released folder next
+   to the notebook (or ``./exercises/<topic>``) and its ``library/``: snapshotted with the
+   same refusals, never read live;
 3. the package is materialised from those copies only.
+
+A topic built on other topics' library modules (language_models trains on neural_networks'
+``Linear``, ``xavier``...) has no cell for them: they are the student's work of another
+notebook. With the reference, the student's ``library/`` beside the notebook (uploaded with
+it) or beside its topic folder (``exercises/library``) is snapshotted with the same refusals
+and its modules written over the template's stubs, the notebook's ``library.*`` cells over
+them; without one, those modules are the released stubs, and the result says so (an honest
+notebook lost 6.5 points of language_models' training checks to "not implemented" in silence).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlpdojo_autograder.authoring.markers import questions_in
+from nlpdojo_autograder.authoring.questions import closure, qualify, split
 from nlpdojo_autograder.grading.grade import get_exercise
 from nlpdojo_autograder.grading.snapshot import SubmissionError, take_snapshot
 from nlpdojo_autograder.release.notebooks import NotebookError, materialize_notebook, read_notebook
@@ -62,6 +72,10 @@ def notebook_submission(notebook: Path, work: Path, *, use_reference: bool
         _require_question_cells(notebook, reference, sources)
         template, library = _template_from_reference(reference, topic, work / "released")
         where, skipped = "the installed reference", ()
+        if library is not None and topic != LIBRARY:
+            own, skipped = _students_library(notebook, topic, library,
+                                             work / "own-library")
+            where += f", with the library/ of {own}" if own else ""
     else:
         source = _released_folder(notebook, topic)
         template, library, skipped = _template_from_folder(source, topic, work / "released")
@@ -113,6 +127,41 @@ def _template_from_reference(reference: Path, topic: str, dest: Path
         target.write_bytes(data)
     library = dest / LIBRARY
     return dest / topic, library if library.is_dir() else None
+
+
+#: where a notebook's own library/ is looked for: beside it (a Gradescope upload), then beside
+#: its topic folder (``exercises/<topic>/<topic>.ipynb`` and ``exercises/library``)
+LIBRARY_PLACES = (Path(LIBRARY), Path("..") / LIBRARY)
+#: the line a result carries where no library/ was found for a notebook built on the library
+NO_LIBRARY = ("no library/ folder beside the notebook or its topic folder: the course "
+              "library's modules that have no cell in this notebook were graded as released "
+              "(stubs); submit your library/ folder with the notebook")
+
+
+def _builds_on_other_topics(topic: str) -> bool:
+    """Whether a question of ``topic`` requires, directly or not, a question of another topic
+    (whose library modules the notebook has no cell for)."""
+    return any(split(q)[0] != topic for name in get_exercise(topic).questions
+               for q in closure(qualify(topic, name)))
+
+
+def _students_library(notebook: Path, topic: str, library: Path, work: Path
+                      ) -> tuple[Path | None, tuple[str, ...]]:
+    """Write the modules of the student's ``library/`` (the first of :data:`LIBRARY_PLACES`
+    that exists, snapshotted: links out, pipes and devices refused) over the released
+    ``library`` the template holds; only modules the released library has. Returns the folder
+    used and what to say."""
+    beside = notebook.absolute().parent
+    found = next((beside / place for place in LIBRARY_PLACES
+                  if (beside / place).exists() or (beside / place).is_symlink()), None)
+    if found is None:
+        return None, (NO_LIBRARY,) if _builds_on_other_topics(topic) else ()
+    snap = take_snapshot(found, work, shown_as=LIBRARY)
+    for module in sorted(library.glob("*.py")):
+        own = snap.path / module.name
+        if own.is_file() and module.name != "__init__.py":
+            module.write_bytes(own.read_bytes())
+    return found, snap.skipped
 
 
 def _released_folder(notebook: Path, topic: str) -> Path:
