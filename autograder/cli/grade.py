@@ -350,7 +350,27 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any
                              "exercises/ (or from inside exercises/ or a topic folder such as "
                              "exercises/<topic>), or pass --submission FOLDER")
         raise UsageError(f"submission folder {path} does not exist")
+    notebook = _only_a_notebook(path)
+    if notebook is not None:
+        err_console.print(f"{path} holds no module of a topic, only the notebook "
+                          f"{notebook.name}: grading the notebook")
+        return _submission_folder(notebook, tmp, options)
     return path, None
+
+
+def _only_a_notebook(folder: Path) -> Path | None:
+    """The topic notebook (``<topic>.ipynb``, the one there) of a folder that holds no topic
+    folder and no Python file: what a student who worked in the notebook uploads (Gradescope's
+    ``run_autograder`` grades the submission folder), with or without their ``library/``.
+    Without this the folder graded as empty, every check "not implemented"."""
+    names = exercise_names()
+    if any((folder / name).is_dir() for name in names) or any(folder.glob("*.py")):
+        return None
+    notebooks = sorted(p for p in folder.glob("*.ipynb") if p.stem in names)
+    if len(notebooks) > 1:
+        raise UsageError(f"{folder} holds the notebooks {', '.join(p.name for p in notebooks)} "
+                         "and no modules: grade one with --submission NOTEBOOK")
+    return notebooks[0] if notebooks else None
 
 
 def _default_submission() -> Path:

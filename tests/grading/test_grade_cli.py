@@ -203,6 +203,23 @@ def test_notebook_submission(toy, make_submission, tmp_path):
     assert "Traceback" not in broken.output and "toy.ipynb" in broken.output
 
 
+def test_a_folder_holding_only_the_notebook_grades_the_notebook(toy, make_submission,
+                                                                tmp_path):
+    """A student who worked in the notebook uploads it alone; Gradescope's run_autograder
+    grades the submission folder, which graded as empty (every check "not implemented")."""
+    from nlpdojo_autograder.release.notebooks import build_notebook, dumps
+
+    uploaded = tmp_path / "submission"
+    uploaded.mkdir()
+    (uploaded / "toy.ipynb").write_text(dumps(build_notebook(make_submission() / "toy",
+                                                             stub=False)))
+    result = grade("toy", "--submission", str(uploaded), "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["score"] == 7.5
+    (uploaded / "other.ipynb").write_text("{}")  # not a topic's: left alone
+    assert grade("toy", "--submission", str(uploaded)).exit_code == 0
+
+
 def test_default_submission_is_exercises_or_the_topic_parent(toy, make_submission, monkeypatch):
     folder = make_submission()
     monkeypatch.chdir(folder)  # a student who ran `cd exercises`
