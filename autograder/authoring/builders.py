@@ -198,9 +198,13 @@ def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCas
 BACKWARD_LINES_RATIO, BACKWARD_LINES_SLACK = 8, 60
 
 
-def _backward_lines_rule(cls: str, forward: int, backward: int) -> None:
-    """Fail a backward that runs far more lines than its forward (:data:`BACKWARD_LINES_RATIO`):
-    one that differences the forward instead of applying the chain rule."""
+def _backward_lines_rule(cls: str, counted: Any) -> None:
+    """Fail a backward that runs far more lines than its forward (:data:`BACKWARD_LINES_RATIO`;
+    ``counted``: a probe's ``{"forward": lines, "backward": lines, ...}``): one that
+    differences the forward instead of applying the chain rule."""
+    if not isinstance(counted, dict) or not {"forward", "backward"} <= set(counted):
+        raise CheckFailure(f"internal: the line count of {cls} came back as {type(counted)}")
+    forward, backward = int(counted["forward"]), int(counted["backward"])
     if backward > BACKWARD_LINES_RATIO * forward + BACKWARD_LINES_SLACK:
         raise CheckFailure(
             f"{cls}.backward runs {backward:,} lines of Python where its forward runs "
@@ -221,9 +225,7 @@ def _require_derived_backward(ctx: Context, module: str, cls: str, case: LayerCa
         token, tuple(case.args), case.kwargs, _params(ctx, case),
         [_send(ctx, a) for a in inputs], _send(ctx, grad),
         train=case.train, cells=case.cells or None)
-    if not isinstance(counted, dict) or not {"forward", "backward"} <= set(counted):
-        raise CheckFailure(f"internal: the line count of {cls} came back as {type(counted)}")
-    _backward_lines_rule(cls, int(counted["forward"]), int(counted["backward"]))
+    _backward_lines_rule(cls, counted)
     return counted.get("input_grads")
 
 
@@ -1167,9 +1169,7 @@ def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: Lo
     counted = ctx.probe("loss_forward_backward_lines")(
         ctx.function(module, cls), _loss_args(ctx, case), case.kwargs,
         ctx.asarray(case.prediction), _send(ctx, case.target))
-    if not isinstance(counted, dict) or not {"forward", "backward"} <= set(counted):
-        raise CheckFailure(f"internal: the line count of {cls} came back as {type(counted)}")
-    _backward_lines_rule(cls, int(counted["forward"]), int(counted["backward"]))
+    _backward_lines_rule(cls, counted)
     _same_when_traced(ctx, cls, counted.get("grad"), untraced)
 
 
