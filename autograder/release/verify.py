@@ -394,13 +394,22 @@ def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, wor
     reused = {cid: r for cid, r in baseline.results.items() if cid not in touched}
     result = grade_exercise(exercise, topic, dataclasses.replace(
         _only(exercise, options, questions, skipped), cache=_Reused(reused)))
-    lost = [c for c in result.checks
-            if c.score < c.max_score and c.question not in exercise.integrative]
     required = qualify(owner.name, bug.question)
+    # a check that runs the student's own code of that question on purpose (``own_code``: a
+    # training run, where the reference standing in would cost a round trip a step) names it
+    # in its hint; losing points there is by design
+    on_purpose = {c.id for c in exercise.checks
+                  if required in {qualify(exercise.name, q) for q in c.own_code}}
+    lost = [c for c in result.checks if c.score < c.max_score
+            and c.question not in exercise.integrative and c.id not in on_purpose]
     name = f"{owner.name}'s planted bug {bug.name}"
     if not lost:
+        mine = sorted(c.id for c in result.checks if c.id in on_purpose
+                      and c.score < c.max_score)
+        also = (f"; it costs points on {', '.join(mine)}, which run the student's own "
+                f"{required} on purpose (own_code)") if mine else ""
         return Step(exercise.name, name, True, f"costs no points here ({len(touched)} checks "
-                    "that run the library code it changes graded again)")
+                    f"that run the library code it changes graded again){also}")
     return Step(exercise.name, name, False, (
         f"costs points on {', '.join(c.id for c in lost)} ({lost[0].status}: "
         f"{lost[0].message[:160]}): those checks run the student's own {required} (in the "

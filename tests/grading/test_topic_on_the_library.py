@@ -273,6 +273,15 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
     assert forgot.returncode == 1, forgot.stdout + forgot.stderr
     assert "FAIL toy_mgu: language_models's planted bug" in forgot.stdout, forgot.stdout
     assert "declare requires=(..., 'language_models.rnn') on bimgu" in forgot.stdout
+    # ... unless the checks run the student's own RNN on purpose (own_code, as a training
+    # check does): then losing points there is by design, and the step says so
+    questions.write_text(QUESTIONS.replace(
+        'requires=("mgu_cell", "language_models.rnn")', 'requires=("mgu_cell",)').replace(
+        "points=2.0,  # 131,072", 'points=2.0, own_code=("language_models.rnn",),  # 131,072'),
+        encoding="utf-8")
+    own = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--backend", "numpy")
+    assert own.returncode == 0, own.stdout + own.stderr
+    assert "run the student's own language_models.rnn on purpose (own_code)" in own.stdout
     questions.write_text(QUESTIONS, encoding="utf-8")
 
     stubs = run(env, tmp_path, "grade", "toy_mgu", "--submission", str(exercises),
