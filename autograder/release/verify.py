@@ -406,10 +406,13 @@ def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, wor
     if not lost:
         mine = sorted(c.id for c in result.checks if c.id in on_purpose
                       and c.score < c.max_score)
-        also = (f"; it costs points on {', '.join(mine)}, which run the student's own "
-                f"{required} on purpose (own_code)") if mine else ""
+        if mine:
+            return Step(exercise.name, name, True, (
+                f"costs points only on {', '.join(mine)}, which run the student's own "
+                f"{required} on purpose (own_code) ({len(touched)} checks that run the "
+                "library code it changes graded again)"))
         return Step(exercise.name, name, True, f"costs no points here ({len(touched)} checks "
-                    f"that run the library code it changes graded again){also}")
+                    "that run the library code it changes graded again)")
     return Step(exercise.name, name, False, (
         f"costs points on {', '.join(c.id for c in lost)} ({lost[0].status}: "
         f"{lost[0].message[:160]}): those checks run the student's own {required} (in the "

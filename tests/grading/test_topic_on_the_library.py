@@ -281,7 +281,8 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
         encoding="utf-8")
     own = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--backend", "numpy")
     assert own.returncode == 0, own.stdout + own.stderr
-    assert "run the student's own language_models.rnn on purpose (own_code)" in own.stdout
+    assert "which run the student's own language_models.rnn on purpose (own_code)" in (
+        own.stdout), own.stdout
     questions.write_text(QUESTIONS, encoding="utf-8")
 
     stubs = run(env, tmp_path, "grade", "toy_mgu", "--submission", str(exercises),
