@@ -16,13 +16,13 @@ would be copied into the graded package before any refusal ran. So:
    same refusals, never read live;
 3. the package is materialised from those copies only.
 
-A topic built on other topics' library modules (language_models trains on neural_networks'
-``Linear``, ``xavier``...) has no cell for them: they are the student's work of another
-notebook. With the reference, the student's ``library/`` beside the notebook (uploaded with
+A topic built on other topics' library modules (a language model trained on an earlier
+topic's ``Linear`` and initialiser) has no cell for them: they are the student's work of
+another notebook. With the reference, the student's ``library/`` beside the notebook (uploaded with
 it) or beside its topic folder (``exercises/library``) is snapshotted with the same refusals
 and its modules written over the template's stubs, the notebook's ``library.*`` cells over
 them; without one, those modules are the released stubs, and the result says so (an honest
-notebook lost 6.5 points of language_models' training checks to "not implemented" in silence).
+notebook lost 6.5 points of training checks to "not implemented" in silence).
 """
 
 from __future__ import annotations

@@ -28,17 +28,17 @@ def _batch(backend, rng):
         LENGTHS, dtype=backend.xp.int64)
 
 
-def test_a_padded_batch_scores_as_each_sentence_alone(backend, monkeypatch):
-    monkeypatch.setattr(q, "WIDTHS", (2, 3))
+@pytest.mark.parametrize("widths", [(2, 3), *q.WIDTH_SETS[-2:]])
+def test_a_padded_batch_scores_as_each_sentence_alone(backend, widths):
     rng = np.random.default_rng(0)
-    model = SentenceCNN(backend, V, D, C, widths=q.WIDTHS, filters=F, dropout=0.0, seed=2)
+    model = SentenceCNN(backend, V, D, C, widths=widths, filters=F, dropout=0.0, seed=2)
     ids, x, lengths = _batch(backend, rng)
     grad = rng.standard_normal((4, C))
     scores, cache = model(x, lengths)
     assert model.backward(backend.asarray(grad), cache) == (None, None)
     p = {n: torch.tensor(np.asarray(v, np.float64), requires_grad=True)
          for n, v in model.state_dict().items()}
-    expected = q._torch_cnn(p, torch.as_tensor(ids), torch.as_tensor(LENGTHS))
+    expected = q._torch_cnn(p, torch.as_tensor(ids), torch.as_tensor(LENGTHS), widths)
     (expected * torch.tensor(grad)).sum().backward()
     np.testing.assert_allclose(_np(backend, scores), expected.detach().numpy(), rtol=1e-10)
     for name, param in model.named_parameters():
