@@ -61,7 +61,6 @@ from nlpdojo_autograder.grading.resume import (
     GradingKey,
     earlier_result,
     earlier_seed,
-    submission_hash,
     write_mark,
 )
 from nlpdojo_autograder.grading.snapshot import SubmissionError
@@ -464,11 +463,10 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         if earlier is not None and earlier != options.inputs:
             options = dataclasses.replace(options, input_seed=earlier)
             replay_options = {**replay_options, "input_seed": earlier}
-    hashes = {f.name: submission_hash(f) for f in folders}
     kept = {}
     if resume:
         kept = {f.name: r for f in folders if (r := earlier_result(
-            report_dirs[f.name], key, hashes[f.name], options.inputs, RESULT_NAME)) is not None}
+            report_dirs[f.name], f, key, options.inputs, RESULT_NAME)) is not None}
         err_console.print(f"resuming: {len(kept)} of {len(folders)} submissions were graded "
                           "earlier with these options, grader and files, kept; grading "
                           f"{len(folders) - len(kept)}")
@@ -493,7 +491,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         try:
             _write_submission_reports(result, fmt, report_dirs[folder.name], report_name)
             if not problems:  # a grading that failed is graded again by --resume
-                write_mark(report_dirs[folder.name], key, hashes[folder.name], options.inputs)
+                write_mark(report_dirs[folder.name], key, result)
         except Exception as exc:  # noqa: BLE001 - its grading is kept in the summary
             message, write_code = describe_error(exc)
             code = max(code, write_code)

@@ -53,21 +53,15 @@ class GradingKey:
         return cls(tuple(kept), grader_fingerprint(backend))
 
 
-def submission_hash(folder: Path) -> str | None:
-    """The content hash the grading of ``folder`` records (None where it cannot be taken: the
-    grading will say why)."""
-    try:
-        return content_hash(folder)
-    except (OSError, SubmissionError):
-        return None
-
-
-def write_mark(report_dir: Path, key: GradingKey, sha256: str | None, input_seed: int) -> None:
-    if sha256 is None:
+def write_mark(report_dir: Path, key: GradingKey, result: GradingResult) -> None:
+    """The mark of ``result``, graded under ``key``: its own record of the files it graded
+    (``submission_sha256``) and of its input seed."""
+    sha256, seed = result.submission_sha256, result.options.get("input_seed")
+    if not sha256 or not isinstance(seed, int):
         return
     (report_dir / MARK_NAME).write_text(json.dumps({
         "version": MARK_VERSION, "argv": list(key.argv), "grader": key.grader,
-        "submission_sha256": sha256, "input_seed": input_seed}) + "\n", encoding="utf-8")
+        "submission_sha256": sha256, "input_seed": seed}) + "\n", encoding="utf-8")
 
 
 def _read_mark(report_dir: Path) -> dict[str, Any] | None:
@@ -90,13 +84,18 @@ def earlier_seed(report_dirs: list[Path], key: GradingKey) -> int | None:
     return seeds.most_common(1)[0][0] if seeds else None
 
 
-def earlier_result(report_dir: Path, key: GradingKey, sha256: str | None, input_seed: int,
+def earlier_result(report_dir: Path, folder: Path, key: GradingKey, input_seed: int,
                    result_name: str) -> GradingResult | None:
-    """The result an earlier run of this cohort wrote for this submission, where it was graded
-    exactly as it would be now; otherwise None (grade it)."""
+    """The result an earlier run of this cohort wrote for the submission ``folder``, where it
+    was graded exactly as it would be now (its files hashed only where the rest matches);
+    otherwise None (grade it)."""
     mark = _read_mark(report_dir)
-    if (not _matches(mark, key) or sha256 is None or mark.get("submission_sha256") != sha256
-            or mark.get("input_seed") != input_seed):
+    if not _matches(mark, key) or mark.get("input_seed") != input_seed:
+        return None
+    try:
+        if content_hash(folder) != mark.get("submission_sha256"):
+            return None
+    except (OSError, SubmissionError):  # its grading will say why
         return None
     try:
         data = json.loads((report_dir / result_name).read_text(encoding="utf-8"))

@@ -22,7 +22,7 @@ and is inherited and permanent: no code in the process can lift it. A Python aud
 (:pep:`578`, also permanent) turns the attempts the interpreter reports (``os.fork``,
 ``subprocess.Popen``, ...) into a ``PermissionError`` that says why, before the kernel's EPERM.
 Where seccomp is not available (not Linux, another architecture, a kernel without it),
-:func:`forbid_new_processes` returns False and the worker says so in its ready message
+:func:`forbid_new_processes` returns False and only the audit hook stands
 (``docs/security.md``).
 """
 

@@ -203,8 +203,6 @@ class WorkerProcess:
                                max_bytes=max_bytes, convert=to_wire, allow_tokens=tokens,
                                send_pickles=True)
         self.resident_limit: int | None = None
-        #: whether the worker's kernel refuses it new processes (runtime/processes.py)
-        self.no_processes = False
         spec = {**role, "device": s.device, "memory_mb": s.memory_mb,
                 "memory_mode": s.memory_mode, "file_bytes": s.file_bytes,
                 "open_files": s.open_files, "cpu_s": s.cpu_s, "uid": self.launched.uid,
@@ -227,7 +225,6 @@ class WorkerProcess:
             raise WorkerGone("startup", "the grader's worker process did not start properly")
         limit = ready.get("resident_limit")
         self.resident_limit = int(limit) if isinstance(limit, int) and limit > 0 else None
-        self.no_processes = ready.get("no_processes") is True
 
     @property
     def alive(self) -> bool:

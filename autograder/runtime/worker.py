@@ -424,9 +424,9 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
         disable_autograd()
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],
                              worker.workspace.backends[None])
-    # work in another process is work no count, clock or memory limit here sees
-    no_processes = reference is None and processes.forbid_new_processes()
-    channel.send({"ready": True, "resident_limit": resident, "no_processes": no_processes})
+    if reference is None:  # work in another process is work no count, clock or limit sees
+        processes.forbid_new_processes()
+    channel.send({"ready": True, "resident_limit": resident})
     worker.serve()
     return 0
 

@@ -17,6 +17,8 @@ import csv
 import io
 from typing import Any
 
+from nlpdojo_reports.formatting import fmt_score
+
 GRADEBOOK_NAME = "grades.csv"
 FIXED_COLUMNS = ("submission", "score", "max_score", "percent")
 #: what a spreadsheet takes for the start of a formula
@@ -28,26 +30,20 @@ def inert(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
-def _number(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{round(value, 6)}"
-
-
 def render_gradebook(summary: dict[str, Any]) -> str:
     """The CSV text of a cohort summary (schema 1.2 or later: its submissions carry
     ``question_scores``). Question columns in the summary's question order; a submission
     that lacks a question (its grading failed before it) has an empty cell there."""
     rows = summary["submissions"]
     columns = [f"{q['exercise']}.{q['question']}" for q in summary["questions"]]
-    for row in rows:  # questions no row of `questions` names (an older summary's): last
-        columns += [key for key in row.get("question_scores", {}) if key not in columns]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*FIXED_COLUMNS, *columns, "errors"])
     for row in rows:
         scores = row.get("question_scores", {})
         percent = 100 * row["score"] / row["max_score"] if row["max_score"] else 0.0
-        writer.writerow([inert(row["name"]), _number(row["score"]), _number(row["max_score"]),
-                         f"{percent:.2f}",
-                         *(_number(scores[c]) if c in scores else "" for c in columns),
+        writer.writerow([inert(row["name"]), fmt_score(row["score"]),
+                         fmt_score(row["max_score"]), f"{percent:.2f}",
+                         *(fmt_score(scores[c]) if c in scores else "" for c in columns),
                          inert("; ".join(row["errors"]))])
     return out.getvalue()
