@@ -34,7 +34,7 @@ from nlpdojo_autograder.grading.runner import Limits, Outcome, RunInfo, read_out
 from nlpdojo_autograder.grading.snapshot import remove as remove_snapshot
 from nlpdojo_autograder.grading.snapshot import take_snapshot
 from nlpdojo_autograder.grading.versions import versions
-from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime import code_rules, sandbox
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
 from nlpdojo_autograder.training.train import (
     fetch_command,
@@ -514,7 +514,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     return GradingResult(
         submission_sha256=snap.sha256 if snap is not None else "",
         warnings=[*(snap.skipped if snap is not None else ()), *data_warning(results),
-                  *waiting_warning(results), *given_warnings],
+                  *waiting_warning(results), *given_warnings, *code_rules_warning(results)],
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (
             submission.resolve() if submission else "reference solutions")),
@@ -523,6 +523,15 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         options=replay_options, started_at=started_at,
         solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
         duration_s=round(time.perf_counter() - t0, 3))
+
+
+def code_rules_warning(results: list[ExerciseResult]) -> list[str]:
+    """A line for the report where a submission was graded without the code rules
+    (``NLPDOJO_CODE_RULES=off``): its verdicts are not ones to count."""
+    if code_rules.enabled() or all(r.isolation in ("", "trusted") for r in results):
+        return []
+    return [f"graded without the code rules ({code_rules.ENV}=off: for testing the grader's "
+            "defences behind them); do not count these points (docs/security.md)"]
 
 
 def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:

@@ -44,6 +44,7 @@ from nlpdojo_autograder.authoring.markers import (
 )
 from nlpdojo_autograder.authoring.planted import PlantError, bug_path, plant
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+from nlpdojo_autograder.runtime import code_rules
 from nlpdojo_autograder.runtime.loader import LIBRARY
 
 
@@ -118,6 +119,7 @@ def validate(exercise: Exercise, topic_dir: str | Path, *,
     _check_bugs(exercise, topic_dir, questions, problems)
     _check_given(exercise, topic_dir, blocks, problems)
     _check_integrative(exercise, questions, problems)
+    problems += code_rule_problems(topic_dir)
     if exercise.datasets:
         _check_datasets(exercise, questions,
                         _registered_datasets() if datasets is None else datasets, problems)
@@ -231,7 +233,7 @@ def library_problems(solutions_dir: Path, registered: Collection[str]) -> list[P
     library = Path(solutions_dir) / LIBRARY
     if not (library / "__init__.py").is_file():
         return []
-    problems: list[Problem] = []
+    problems: list[Problem] = code_rule_problems(library)
     for module, module_blocks in _blocks(library, problems).items():
         path = library.joinpath(*module.split(".")).with_suffix(".py")
         for block in module_blocks:
@@ -246,6 +248,22 @@ def library_problems(solutions_dir: Path, registered: Collection[str]) -> list[P
                 problems.append(Problem(where, (
                     f"library block {block.question!r} names topic {topic!r}, which no "
                     "registered exercise is; " + suggest(topic, sorted(registered), "topics"))))
+    return problems
+
+
+def code_rule_problems(folder: Path) -> list[Problem]:
+    """Where the modules of ``folder`` (a topic's solutions, or the library) break the code
+    rules (:mod:`~nlpdojo_autograder.runtime.code_rules`): a student's copy would be refused
+    by the grader, so the release would be one that no student can pass."""
+    own = {p.stem for p in folder.parent.glob("*/*.py")} | {
+        p.name for p in folder.parent.iterdir() if p.is_dir()}
+    problems = []
+    for path in sorted(folder.glob("*.py")):
+        for refusal in code_rules.refusals(path.read_text(encoding="utf-8"), path.name, own):
+            problems.append(Problem(f"{path}:{refusal.line}", (
+                f"uses {refusal.what}, which the grader refuses in graded code (docs/"
+                "security.md): the students' copy of this module would fail every check "
+                "that imports it; write it without")))
     return problems
 
 

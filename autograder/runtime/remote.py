@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime import code_rules, sandbox
 from nlpdojo_autograder.runtime.callbacks import SwapScope, forwarded, reply_problem
 from nlpdojo_autograder.runtime.calls import Workspace, to_wire
 from nlpdojo_autograder.runtime.channel import (
@@ -412,9 +412,15 @@ class RemoteSubject:
         self.code = self.course / settings.topic
         _private_copy(settings.folder, self.code)
         library = settings.folder.parent / LIBRARY
+        folders = [settings.topic]
         if library.is_dir() and library != settings.folder:
             _private_copy(library, self.course / LIBRARY)
+            folders.append(LIBRARY)
         os.chmod(self.course, 0o555)
+        #: the modules the worker refuses to import, read from the copy it imports
+        #: (:mod:`.code_rules`); none where the rules are off
+        self.refused_modules = (code_rules.refused_modules(self.course, folders)
+                                if code_rules.enabled() else {})
         self.worker: WorkerProcess | None = None
         self.references: ReferenceProcess | None = None
         self.scope = SwapScope()
@@ -445,6 +451,7 @@ class RemoteSubject:
                                        for q, v in s.question_functions.items()},
                 "reference_names": s.reference_names, "given_sources": s.given_sources,
                 "hanging_modules": s.hanging_modules,
+                "refused_modules": self.refused_modules,
                 "blocked_packages": list(s.blocked_packages),
                 "extra_backends": list(s.extra_backends), "executed": s.executed}
         scratch = self.root / f"scratch{self._starts}"

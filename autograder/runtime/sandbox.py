@@ -49,6 +49,9 @@ TMP_BYTES = 64 * 2**20
 EMPTY_BYTES = 64 * 2**10
 #: the first of the user ids a root grader's sandboxes run as (one per grading process)
 UID_BASE = 61_000
+#: how a worker starts: ``-P`` keeps its working folder (the scratch folder it may write) off
+#: ``sys.path``, so no module written at run time is importable (docs/security.md)
+WORKER_COMMAND = (sys.executable, "-P", "-m", "nlpdojo_autograder.runtime.worker")
 _PASSED_ENV = ("NLPDOJO_PLUGINS", "CUDA_VISIBLE_DEVICES", "NLPDOJO_TORCH_THREADS",
                "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -135,13 +138,11 @@ def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | No
         if uid is not None:
             os.chown(scratch / "stack.txt", uid, uid)
         argv = [*_bwrap_argv(code, scratch, env, device, hidden, scratch_bytes, reference),
-                sys.executable, "-m", "nlpdojo_autograder.runtime.worker", str(to_r), str(from_w),
-                SCRATCH_DIR]
+                *WORKER_COMMAND, str(to_r), str(from_w), SCRATCH_DIR]
         code_dir = CODE_DIR if code is not None else ""
         scratch_dir, popen_env = SCRATCH_DIR, {"PATH": env["PATH"]}
     else:
-        argv = [sys.executable, "-m", "nlpdojo_autograder.runtime.worker", str(to_r), str(from_w),
-                str(scratch)]
+        argv = [*WORKER_COMMAND, str(to_r), str(from_w), str(scratch)]
         code_dir, scratch_dir, popen_env = str(code or ""), str(scratch), env
     try:
         proc = subprocess.Popen(argv, cwd=scratch, env=popen_env, stdin=subprocess.DEVNULL,

@@ -87,13 +87,17 @@ class StudentCode:
                  question_functions: dict[str, list[tuple[str, str | None]]],
                  reference_names: dict[str, list[str]],
                  given_sources: dict[str, str], hanging_modules: dict[str, float],
-                 reference_call: ReferenceCall, blocked_packages: Iterable[str] = ()) -> None:
+                 reference_call: ReferenceCall, blocked_packages: Iterable[str] = (),
+                 refused_modules: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.topic = topic
         self.question_functions = question_functions
         self.reference_names = reference_names
         self.given_sources = given_sources
         self.hanging_modules = hanging_modules
+        #: ``{"<topic or library>.<module>": why}``: modules that break the code rules, read by
+        #: the grader before this process started (:mod:`.code_rules`), never imported
+        self.refused_modules = dict(refused_modules or {})
         self.reference_call = reference_call
         # the course folder: the library's files are the student's code too
         self.code_dir = str(folder.resolve().parent)
@@ -134,9 +138,14 @@ class StudentCode:
     @property
     def package(self) -> str:
         if self._package is None:
+            if self.topic in self.refused_modules:  # its __init__.py: never run
+                raise ImportError(self.refused_modules[self.topic])
             self._package = load_folder_package(self.folder, self.topic)
             if self.hanging_modules:  # before anything imports one of them, given code too
                 sys.meta_path.insert(0, _HangingBlocker(self._package, self.hanging_modules))
+            if self.refused_modules:
+                course = self._package.rsplit(".", 1)[0]
+                sys.meta_path.insert(0, _RefusedBlocker(course, self.refused_modules))
             for name, source in self.given_sources.items():
                 try:
                     self._given[name] = self._install_given(name, source)
@@ -163,6 +172,10 @@ class StudentCode:
     def module(self, name: str) -> ModuleType:
         if name in self.hanging_modules:
             raise MissingName(_hanging_message(name, self.hanging_modules[name]))
+        refused = self.refused_modules.get(
+            name[2:] if name.startswith("..") else f"{self.topic}.{name}")
+        if refused is not None:
+            raise ImportError(refused)
         self._preload()
         return _import(self.package, name, f"{_display(name)} is missing from the submission; "
                                            "keep the files of the released exercise")
@@ -572,6 +585,19 @@ def _hanging_message(name: str, seconds: float) -> str:
     return (f"importing {name}.py took longer than {seconds:g} s and was stopped: code at the "
             "top level of a file runs when it is imported; move loops and experiments into "
             "functions (or under `if __name__ == \"__main__\":`)")
+
+
+class _RefusedBlocker:
+    """Fails the import of a module that breaks the code rules (:mod:`.code_rules`), and of
+    the packages whose ``__init__.py`` does: it never runs."""
+
+    def __init__(self, course: str, refused: dict[str, str]) -> None:
+        self.names = {f"{course}.{key}": why for key, why in refused.items()}
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name in self.names:
+            raise ImportError(self.names[name], name=name)
+        return None
 
 
 class _HangingBlocker:

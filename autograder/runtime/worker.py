@@ -170,7 +170,8 @@ class Worker:
                                 for q, pairs in spec["question_functions"].items()},
             reference_names=spec["reference_names"], given_sources=spec["given_sources"],
             hanging_modules=dict(spec["hanging_modules"]), reference_call=self.reference_call,
-            blocked_packages=spec["blocked_packages"])
+            blocked_packages=spec["blocked_packages"],
+            refused_modules=dict(spec.get("refused_modules", {})))
         self.workspace = Workspace(backends, self.code, scratch)
         self.pending_swap: tuple[str, ...] = ()
         #: the reference's replies within the current check (:mod:`.replies`)

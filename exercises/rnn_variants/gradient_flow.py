@@ -35,9 +35,9 @@ def build_cell(backend: Backend, kind: str, input_size: int, hidden_size: int, *
     if kind not in KINDS:
         raise ValueError(f"unknown cell {kind!r}; choose one of {sorted(KINDS)}")
     cell = KINDS[kind](backend, input_size, hidden_size, seed=seed)
+    named = dict(cell.named_parameters())
     for name, value in (params or {}).items():
-        getattr(cell, name).data = backend.asarray(np.asarray(value),
-                                                   dtype=backend.default_dtype)
+        named[name].data = backend.asarray(np.asarray(value), dtype=backend.default_dtype)
     if sigma is not None:
         w = np.asarray(backend.to_numpy(cell.weight_h.data), dtype=np.float64)
         cell.weight_h.data = backend.asarray(scaled_to(w, sigma), dtype=backend.default_dtype)

@@ -179,6 +179,7 @@ def test_pack_and_unpack_keep_the_files_and_drop_caches(tmp_path):
 def test_a_submission_that_kills_its_grader_costs_only_itself_on_a_cluster(
         toy, make_submission, tmp_path, monkeypatch):
     monkeypatch.setenv("NLPDOJO_SANDBOX", "off")  # so that the kill can reach the grader
+    monkeypatch.setenv("NLPDOJO_CODE_RULES", "off")  # (which refuse os.getppid's neighbours)
     killer = ("    import os, signal\n"
               "    os.kill(os.getppid(), signal.SIGKILL)\n"
               "    return xp.multiply(x, k)\n")

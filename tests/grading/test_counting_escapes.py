@@ -22,12 +22,20 @@ import threading
 
 import pytest
 
-from nlpdojo_autograder.runtime import probes
+from nlpdojo_autograder.runtime import code_rules, probes
 from nlpdojo_autograder.runtime.probes import UncountedWork, python_lines
 from tests.grading.courses import edited_course
 from tests.grading.test_mistakes_that_passed import _grade
 
 pytestmark = pytest.mark.seeded
+
+
+@pytest.fixture(autouse=True)
+def _without_code_rules(monkeypatch):
+    """The counter's own defences: the code rules would refuse these attacks (``sys``,
+    ``threading``'s internals, ``compile``) before they run, so they are off here;
+    test_code_rules.py tests them."""
+    monkeypatch.setenv(code_rules.ENV, "off")
 
 
 def _loop(n: int) -> int:

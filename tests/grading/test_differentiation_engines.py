@@ -12,13 +12,19 @@ from __future__ import annotations
 import pytest
 
 from nlpdojo_autograder.grading.runner import Limits, hidden_engines
-from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime import code_rules, sandbox
 from tests.grading.courses import edited_course
 from tests.grading.test_mistakes_that_passed import _grade
 
 pytestmark = pytest.mark.seeded
 
 SANDBOX_MISSING = sandbox.probe()
+
+@pytest.fixture(autouse=True)
+def _without_code_rules(monkeypatch):
+    """The worker's refusal of the engines: the code rules would refuse the attacks' ``sys``
+    and ``importlib`` first, so they are off here; test_code_rules.py tests them."""
+    monkeypatch.setenv(code_rules.ENV, "off")
 
 #: MaxOverTime's forward in torch with the graph kept, its backward by autograd (the attack);
 #: ``{prelude}`` runs first inside forward (removing the import blocker, for one)

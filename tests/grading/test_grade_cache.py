@@ -193,10 +193,12 @@ DATA_READERS = {
 
 
 @pytest.mark.parametrize("reader", list(DATA_READERS))
-def test_a_changed_data_file_never_keeps_an_old_pass(toy, make_submission, tmp_path, reader):
+def test_a_changed_data_file_never_keeps_an_old_pass(toy, make_submission, tmp_path,
+                                                     monkeypatch, reader):
     """A function whose result depends on a file of its folder: after the file changes, the
     check runs again and fails (the "getattr" route kept its cached pass before the data
     files were inputs of every check)."""
+    monkeypatch.setenv("NLPDOJO_CODE_RULES", "off")  # the cache, behind the rules
     imports, read = DATA_READERS[reader]
     folder = make_submission({"scale": ("return xp.multiply(x, k)",
                                         f"return xp.multiply(x, k * {read})")})
@@ -214,11 +216,13 @@ def test_a_changed_data_file_never_keeps_an_old_pass(toy, make_submission, tmp_p
 
 
 @pytest.mark.parametrize("route", ["np.fromregex", "linecache.getline"])
-def test_a_module_read_as_data_never_keeps_an_old_pass(toy, make_submission, tmp_path, route):
+def test_a_module_read_as_data_never_keeps_an_old_pass(toy, make_submission, tmp_path,
+                                                       monkeypatch, route):
     """An attacker's scale read its factor from another module's source (switch.py, imported
     by nothing) with ``np.fromregex``, a route the list of file readers missed: after
     switch.py changed, the cached pass stayed. Such a route makes the module reach every
     file."""
+    monkeypatch.setenv("NLPDOJO_CODE_RULES", "off")  # the cache, behind the rules
     where = "scale.__code__.co_filename.rsplit('/', 1)[0] + '/switch.py'"
     read = {"np.fromregex": f"float(np.fromregex({where}, r'MODE = (\\S+)', [('m', float)])"
                             "['m'][0])",

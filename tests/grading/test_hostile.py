@@ -38,6 +38,7 @@ import numpy as np
 import pytest
 
 from nlpdojo_autograder.runtime import sandbox
+from nlpdojo_autograder.runtime.code_rules import ENV as CODE_RULES_ENV
 
 #: grading attacks, judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
 pytestmark = pytest.mark.seeded
@@ -217,7 +218,9 @@ def grade(tmp_path: Path, level: str, *args: str, submission: Path | None = None
     command += [*args, "-f", "json", "-o", str(out)]
     if submission is not None:
         command += ["--submission", str(submission)]
-    child_env = {**os.environ, "TMPDIR": str(grader_tmp), **(env or {})}
+    # the attacks reach for the interpreter, which the code rules refuse before anything runs
+    # (test_code_rules.py): off here, so that the defences behind them are what is tested
+    child_env = {**os.environ, "TMPDIR": str(grader_tmp), CODE_RULES_ENV: "off", **(env or {})}
     child_env.pop("NLPDOJO_SANDBOX", None)
     if level == "sandbox":
         command.append("--require-sandbox")

@@ -163,7 +163,7 @@ def test_window_scoring_shows_the_reference_and_chance_and_fails_a_dropped_gradi
 
 @pytest.mark.parametrize("old,new", [
     ("z = self.xp.matmul(x, self.weight.data)  # (N, D_out)",
-     "z = __import__('numpy').matmul(x, self.weight.data)  # (N, D_out)"),
+     "import numpy\n        z = numpy.matmul(x, self.weight.data)  # (N, D_out)"),
     ("self.bias.grad += xp.sum(grad_output, axis=0)",
      "self.bias.grad += grad_output.sum(axis=0)"),
 ])

@@ -208,10 +208,13 @@ def _notebook(released: Path, cells: dict[str, str] | None = None) -> Path:
 
 
 def test_a_notebook_is_written_over_the_released_template_not_its_neighbours(
-        toy, toy_site, make_submission, tmp_path):
+        toy, toy_site, make_submission, tmp_path, monkeypatch):
     """Every hazard at once beside the notebook, with cells that would use them: with the
     reference installed none is read (the template is its release), so the delegating scale
-    earns nothing, the quadratic cell finds no secret, and nothing hangs or fills the disk."""
+    earns nothing, the quadratic cell finds no secret, and nothing hangs or fills the disk.
+    (The code rules would refuse the delegating cell's ``importlib`` first: off here, so that
+    what is tested is that the neighbours are not there.)"""
+    monkeypatch.setenv("NLPDOJO_CODE_RULES", "off")
     released = make_submission(stub=True) / "toy"
     path = _notebook(released, {"scale": DELEGATE, "quadratic": LEAK})
     for plant in HAZARDS.values():
@@ -228,7 +231,8 @@ def test_a_notebook_is_written_over_the_released_template_not_its_neighbours(
     assert "ref" in checks["scale.values"]["message"]  # no module ref: it was not copied
     leaked = checks["quadratic.values"]["message"]
     assert "notes.txt" not in leaked and "data.bin" not in leaked and "ref.py" not in leaked
-    assert report["warnings"] == []  # nothing beside the notebook was even looked at
+    # nothing beside the notebook was even looked at (the one warning: the rules were off)
+    assert [w for w in report["warnings"] if "NLPDOJO_CODE_RULES" not in w] == []
     assert report["submission_sha256"] == _sha256_of_file(path)
     _assert_clean(proc, tmp_path)
 
