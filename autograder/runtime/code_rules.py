@@ -12,12 +12,14 @@ reads the source first, in its own process, and refuses a module that reaches fo
 (docs/security.md, "The line counter..."):
 
 - **imports**: the submission's own modules, :data:`ALLOWED_IMPORTS` (computing, text,
-  plotting, the course's framework) and ``sys`` for :data:`SYS_ALLOWED` only (``sys.stdout``,
-  ``sys.float_info``...: any other use of ``sys``, or passing it on, is refused); no private
-  module (``_thread``, ``numpy._core``). Not the interpreter's reflection (``inspect``,
-  ``gc``), ways to load code from strings or data (``importlib``, ``pickle``, ``pydoc``,
-  ``unittest.mock``), native code (``ctypes``), the grader's packages, or a module written
-  at run time (the worker also starts with ``python -P``: its folder is not on the path);
+  plotting; of the framework only :data:`FRAMEWORK_ALLOWED`) and ``sys`` for
+  :data:`SYS_ALLOWED` only (``sys.stdout``, ``sys.float_info``...: any other use of ``sys``,
+  or passing it on, is refused); no private module or name (``_thread``, ``numpy._core``,
+  ``from collections import _sys``) but the submission's own, no ``import *``. Not the
+  interpreter's reflection (``inspect``, ``gc``), ways to load code from strings or data
+  (``importlib``, ``pickle``, ``pydoc``, ``unittest.mock``), native code (``ctypes``), the
+  grader's packages, or a module written at run time (the worker also starts with
+  ``python -P``: its folder is not on the path);
 - **names** that run or reach code by a string: :data:`REFUSED_NAMES` (``exec``, ``eval``,
   ``compile``, ``globals``, ``vars``, ``__import__``...), and ``getattr``, ``setattr`` and
   ``delattr`` other than called with a literal attribute name (checked as an attribute);
@@ -25,19 +27,29 @@ reads the source first, in its own process, and refuses a module that reaches fo
   (:data:`REFUSED_ATTRIBUTES`: ``f_trace_lines``, ``f_back``, ``gi_frame``, ``settrace``,
   ``ctypeslib``...), every double-underscore attribute but :data:`DUNDERS_ALLOWED`
   (``__init__``, ``__name__``, ``__class__``...: not ``__globals__``, ``__code__``,
-  ``__dict__``), and another object's private attribute (``collections._sys``; ``self._x``
-  and ``cls._x`` are the class's own);
+  ``__dict__``; none assigned, ``__class__`` included), modules reached as another module's
+  attribute (``typing.sys``, ``enum.bltns``, ``typing.types``), and private attributes but
+  those a method reads on its own ``self`` or ``cls`` that its module defines
+  (``collections._sys`` is refused, and so is ``self`` rebound);
 - **calls**: ``torch.compile`` and ``torch.jit`` (a function's Python run as a graph, never
-  line by line), ``nlpdojo.exports.reexport`` of another package than the module's own
-  (``reexport(__name__)``), and the keywords that unpickle (and so run) data,
-  ``allow_pickle=`` (NumPy) and ``weights_only=`` (torch).
+  line by line); :data:`CALLED_ONLY` functions other than called directly by their own name
+  (``update_wrapper``, ``wraps``, ``load``, ``reexport``: not aliased, not handed on, no
+  ``**`` keywords), within :data:`POSITIONAL_LIMITS`, ``reexport`` only as
+  ``reexport(__name__)``; the keywords that unpickle (and so run) data, ``allow_pickle=``
+  (NumPy) and ``weights_only=`` (torch), or copy attributes by name (``assigned=``);
+  ``Formatter().get_field`` (an attribute path in a string), ``singledispatch`` and
+  ``get_type_hints`` (they evaluate annotations); and a string that is the name of a refused
+  attribute (``"__code__"``).
 
 An annotation written as a string is read as code (``typing.get_type_hints`` and
 ``functools.singledispatch`` evaluate it). The course's code needs none of this: no reference
 solution, stub or given module breaks a rule (``dojo release`` checks them all).
 
-A refused module is never imported: the checks that need it fail with the rule's message (its
-file and line), the others run. Where the grader runs without the rules
+What reading names cannot see (a builtin reached under a name the rules do not know) the worker
+refuses where it happens (:mod:`.reflection`: the interpreter's audit events, raised by the
+submission's own frames), and a grader module reached anyway cannot be changed
+(:mod:`.frozen`). A refused module is never imported: the checks that need it fail with the
+rule's message (its file and line), the others run. Where the grader runs without the rules
 (``NLPDOJO_CODE_RULES=off``: the hostile-submission suite, to test the defences behind them)
 its result says so.
 """
@@ -61,14 +73,23 @@ ENV = "NLPDOJO_CODE_RULES"
 #: load code from strings or data (``importlib``, ``pickle``, ``pydoc.locate``,
 #: ``unittest.mock``), native code (``ctypes``), nor any private module (``_thread``)
 ALLOWED_IMPORTS = frozenset({
-    "__future__", "abc", "array", "bisect", "cmath", "collections", "contextlib", "copy",
-    "csv", "dataclasses", "decimal", "enum", "fractions", "functools", "heapq", "itertools",
-    "json", "math", "numbers", "operator", "os", "pathlib", "random", "re", "statistics",
-    "string", "textwrap", "threading", "time", "typing", "unicodedata", "warnings",
+    "__future__", "abc", "array", "base64", "bisect", "calendar", "cmath", "collections",
+    "colorsys", "contextlib", "copy", "csv", "dataclasses", "datetime", "decimal", "enum",
+    "fractions", "functools", "glob", "gzip", "hashlib", "heapq", "io", "itertools", "json",
+    "math", "numbers", "operator", "os", "pathlib", "pprint", "queue", "random", "re",
+    "statistics", "string", "struct", "textwrap", "threading", "time", "typing",
+    "unicodedata", "warnings", "zlib",
     "numpy", "scipy", "matplotlib", "tqdm", "array_api_compat", "nlpdojo",
     # refused in the worker with their own message (they would differentiate for you)
     *(name.split(".")[0] for name in DIFFERENTIATION_ENGINES),
 })
+#: the framework's modules graded code may import (not its plugin registry, data downloads,
+#: notebook tools or command line)
+FRAMEWORK_ALLOWED = frozenset({"backend", "module", "optim", "loss", "text", "exports",
+                               "arrays", "errors"})
+#: functions refused unless called directly (not aliased, not handed on, no ``**`` keywords):
+#: their arguments decide whether they reach code or attributes by name
+CALLED_ONLY = frozenset({"update_wrapper", "wraps", "reexport", "load"})
 #: what graded code may read of ``sys``
 SYS_ALLOWED = frozenset({
     "stdout", "stderr", "exit", "float_info", "int_info", "maxsize", "byteorder", "version",
@@ -94,9 +115,19 @@ REFUSED_ATTRIBUTES = frozenset({
     # code from strings, native code
     "get_type_hints", "ForwardRef", "attrgetter", "methodcaller", "ctypeslib", "ctypes",
     "load_library", "cpp_extension", "load_inline", "LowLevelCallable", "jit",
-    # modules reached as another module's attribute (``typing.sys``)
-    "sys", "builtins", "gc", "inspect", "importlib", "_thread", "threading_settrace",
+    # getattr by a format string, returning the object (``Formatter().get_field("0.x")``)
+    "Formatter", "get_field", "get_value",
+    # modules reached as another module's attribute (``typing.sys``, ``enum.bltns``,
+    # ``typing.types``, ``matplotlib.cbook.traceback``): the interpreter's and ways to code
+    "sys", "builtins", "bltns", "gc", "inspect", "importlib", "types", "traceback",
+    "copyreg", "pickle", "marshal", "logging", "pydoc", "pkgutil", "unittest", "runpy",
+    "codeop", "tracemalloc", "faulthandler", "dis", "site", "pluggy", "pkg_resources",
+    "setuptools", "dictConfig", "fileConfig", "singledispatch", "singledispatchmethod",
+    "NpzFile",
 })
+#: refused attributes that a string naming them is refused as well (not the module names)
+NAMED_BY_STRING = REFUSED_ATTRIBUTES - {"sys", "builtins", "gc", "inspect", "importlib", "jit",
+                                        "monitoring", "ctypes"}
 #: double-underscore attributes graded code may use
 DUNDERS_ALLOWED = frozenset({
     "__init__", "__name__", "__qualname__", "__class__", "__doc__", "__len__", "__call__",
@@ -104,10 +135,15 @@ DUNDERS_ALLOWED = frozenset({
     "__str__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
     "__bool__", "__array__", "__array_namespace__", "__enter__", "__exit__", "__post_init__",
     "__version__", "__module__", "__neg__", "__add__", "__sub__", "__mul__", "__truediv__",
-    "__matmul__", "__pow__", "__radd__", "__rsub__", "__rmul__", "__rtruediv__",
+    "__matmul__", "__pow__", "__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__main__",
+    "__all__",
 })
-#: keyword arguments that load pickles (which run code): NumPy's and torch's
-REFUSED_KEYWORDS = frozenset({"allow_pickle", "weights_only"})
+#: keyword arguments that load pickles (which run code: NumPy's and torch's), or that make
+#: ``functools.update_wrapper`` copy attributes named by strings (``__code__``) onto a function
+REFUSED_KEYWORDS = frozenset({"allow_pickle", "weights_only", "assigned", "updated"})
+#: calls refused with more positional arguments than this: ``np.load(f, None, True)`` (a
+#: positional ``allow_pickle``), ``update_wrapper(f, g, ("__code__",))``, ``wraps(g, (...))``
+POSITIONAL_LIMITS = {"load": 2, "update_wrapper": 2, "wraps": 1}
 #: attributes of ``torch`` that compile a function's Python into a graph the interpreter
 #: never runs line by line (``torch.compile``, ``torch.jit``)
 TORCH_REFUSED = frozenset({"compile", "jit", "_dynamo"})
@@ -150,7 +186,7 @@ def refusals(source: str, file: str, own_modules: Iterable[str] = ()) -> list[Re
         tree = ast.parse(source, filename=file)
     except SyntaxError:
         return []  # the import reports it, with Python's own message
-    reader = _Reader(file, frozenset(own_modules))
+    reader = _Reader(file, frozenset(own_modules), _private_names(tree))
     reader.visit(tree)
     return sorted(reader.found, key=lambda r: r.line)
 
@@ -175,14 +211,32 @@ def refused_modules(course: Path, folders: Iterable[str]) -> dict[str, str]:
     return found
 
 
+def _private_names(tree: ast.AST) -> frozenset[str]:
+    """The private names a module defines itself: its functions and methods, the names it
+    assigns and the attributes it sets (``self._cache = ...``)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            found.add(node.attr)
+    return frozenset(n for n in found if n.startswith("_") and not _dunder(n))
+
+
 class _Reader(ast.NodeVisitor):
-    def __init__(self, file: str, own: frozenset[str]) -> None:
-        self.file, self.own = file, own
+    def __init__(self, file: str, own: frozenset[str], private: frozenset[str]) -> None:
+        self.file, self.own, self.private = file, own, private
+        self._in_class: list[bool] = []  # whether each scope being read is a class body
         self.found: list[Refusal] = []
         #: names bound to the ``sys`` and ``torch`` modules (``import sys as s``)
         self.sys_names: set[str] = set()
         self.torch_names: set[str] = set()
         self._allowed_sys: set[int] = set()  # ids of Name nodes read as sys.<allowed>
+        self._called_funcs: set[int] = set()  # ids of the funcs of calls of CALLED_ONLY
+        #: the first parameter of each function being read (``self``, ``cls``), innermost last
+        self._firsts: list[str] = []
 
     def refuse(self, node: ast.AST, what: str) -> None:
         self.found.append(Refusal(self.file, getattr(node, "lineno", 0), what))
@@ -198,8 +252,20 @@ class _Reader(ast.NodeVisitor):
             self._check_module(node, alias.name)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name == "*":
+                self.refuse(node, f"`from {'.' * node.level}{node.module or ''} import *` (name "
+                                  "what you import)")
+            elif alias.name.startswith("_") and not _dunder(alias.name) and not (
+                    node.level or (node.module or "").split(".")[0] in self.own):
+                self.refuse(node, f"`import {alias.name}` (a private name)")
+            elif alias.name in CALLED_ONLY and alias.asname not in (None, alias.name):
+                self.refuse(node, f"`{alias.name}` imported under another name")
         if node.level == 0 and node.module:
             self._check_module(node, node.module)
+            if node.module == "nlpdojo":
+                for alias in node.names:
+                    self._check_module(node, f"nlpdojo.{alias.name}")
             for alias in node.names:
                 if node.module == "sys" and alias.name not in SYS_ALLOWED:
                     self.refuse(node, f"`from sys import {alias.name}`")
@@ -211,6 +277,12 @@ class _Reader(ast.NodeVisitor):
 
     def _check_module(self, node: ast.AST, name: str) -> None:
         top = name.split(".")[0]
+        parts = name.split(".")
+        if top == "nlpdojo" and (len(parts) < 2 or parts[1] not in FRAMEWORK_ALLOWED):
+            if len(parts) > 1 or not isinstance(node, ast.ImportFrom):
+                self.refuse(node, f"`import {name}` (graded code may use nlpdojo's "
+                                  f"{', '.join(sorted(FRAMEWORK_ALLOWED))} modules)")
+            return
         if name == "sys" or top in ALLOWED_IMPORTS or top in self.own:
             if any(part.startswith("_") for part in name.split(".")[1:]):
                 self.refuse(node, f"`import {name}` (a private module)")
@@ -220,8 +292,13 @@ class _Reader(ast.NodeVisitor):
 
     # -- names and attributes ---------------------------------------------------------------
     def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Store) and node.id in ("self", "cls"):
+            self.refuse(node, f"`{node.id}` assigned (it is the object a method is called on)")
+            return
         if isinstance(node.ctx, ast.Store) and node.id not in REFUSED_NAMES:
             return  # a module's own ``__getattr__``, ``__all__``
+        if node.id in CALLED_ONLY and id(node) not in self._called_funcs:
+            self.refuse(node, f"`{node.id}` other than called directly")
         if node.id in REFUSED_NAMES or (_dunder(node.id) and node.id not in (
                 "__name__", "__file__", "__doc__", "__all__", "__version__")):
             self.refuse(node, f"`{node.id}`")
@@ -242,15 +319,20 @@ class _Reader(ast.NodeVisitor):
         elif isinstance(base, ast.Name) and base.id in self.torch_names and \
                 node.attr in TORCH_REFUSED:
             self.refuse(node, f"`{base.id}.{node.attr}`")
+        if node.attr in CALLED_ONLY and id(node) not in self._called_funcs:
+            self.refuse(node, f"`.{node.attr}` other than called directly")
+        if isinstance(node.ctx, ast.Store) and _dunder(node.attr):
+            self.refuse(node, f"`.{node.attr}` assigned")
         self._check_attribute(node, node.attr, base)
         self.generic_visit(node)
 
     def _check_attribute(self, node: ast.AST, attr: str, base: ast.expr | None = None) -> None:
         if attr in REFUSED_ATTRIBUTES or (_dunder(attr) and attr not in DUNDERS_ALLOWED):
             self.refuse(node, f"`.{attr}`")
-        elif attr.startswith("_") and not _dunder(attr) and not _own(base):
-            self.refuse(node, f"`.{attr}` (another object's private attribute: only self's "
-                              "and cls's own are yours)")
+        elif attr.startswith("_") and not _dunder(attr) and not (
+                self._own(base) and attr in self.private):
+            self.refuse(node, f"`.{attr}` (a private attribute: a method may use those its "
+                              "module defines, on self or cls)")
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -270,10 +352,27 @@ class _Reader(ast.NodeVisitor):
                 and node.args[0].id == "__name__" and not node.keywords):
             self.refuse(node, "`reexport` of another package than this one (reexport("
                               "__name__) in a package's __init__.py)")
+        if _called(func) in CALLED_ONLY:
+            self._called_funcs.add(id(func))
+            if any(keyword.arg is None for keyword in node.keywords):
+                self.refuse(node, f"`{_called(func)}` with `**` keywords (name each)")
+        limit = POSITIONAL_LIMITS.get(_called(func))
+        if limit is not None and len(node.args) > limit:
+            self.refuse(node, f"`{_called(func)}` with more than {limit} positional "
+                              f"argument{'s' if limit > 1 else ''} (name the others)")
         for keyword in node.keywords:
             if keyword.arg in REFUSED_KEYWORDS:
-                self.refuse(keyword, f"`{keyword.arg}=` (it loads pickles, which run code)")
+                self.refuse(keyword, f"`{keyword.arg}=`")
         self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        """A string that names a refused attribute (``"__code__"``, ``"f_back"``) is one way to
+        reach it (``functools.update_wrapper``, ``operator.attrgetter``, ``getattr``)."""
+        value = node.value
+        if isinstance(value, str) and value.isidentifier() and (
+                value in NAMED_BY_STRING or (_dunder(value) and value not in DUNDERS_ALLOWED)):
+            self.refuse(node, f"the string {value!r} (the name of an attribute graded code may "
+                              "not use)")
 
     # -- annotations written as strings -----------------------------------------------------
     def visit_arg(self, node: ast.arg) -> None:
@@ -286,7 +385,38 @@ class _Reader(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._string_annotation(node.returns)
-        self.generic_visit(node)
+        positional = [*node.args.posonlyargs, *node.args.args]
+        method = bool(self._in_class) and self._in_class[-1]
+        self._firsts.append(positional[0].arg if positional and method else "")
+        self._in_class.append(False)
+        try:
+            self.generic_visit(node)
+        finally:
+            self._firsts.pop()
+            self._in_class.pop()
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._in_class.append(True)
+        try:
+            self.generic_visit(node)
+        finally:
+            self._in_class.pop()
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._firsts.append("")
+        try:
+            self.generic_visit(node)
+        finally:
+            self._firsts.pop()
+
+    def _own(self, base: ast.expr | None) -> bool:
+        """Whether ``base`` is the object the enclosing method is called on (its first
+        parameter, ``self`` or ``cls``) or ``super()``: its private attributes are its
+        class's own business."""
+        if isinstance(base, ast.Name):
+            return base.id in ("self", "cls") and bool(self._firsts) and \
+                self._firsts[-1] == base.id
+        return isinstance(base, ast.Call) and _called(base.func) == "super"
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -307,14 +437,6 @@ def _strings(annotation: ast.expr | None) -> Iterator[ast.Constant]:
     for node in ast.walk(annotation):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             yield node
-
-
-def _own(base: ast.expr | None) -> bool:
-    """Whether ``base`` is ``self``, ``cls`` or ``super()``: an object's own private
-    attributes are its class's business."""
-    if isinstance(base, ast.Name):
-        return base.id in ("self", "cls")
-    return isinstance(base, ast.Call) and _called(base.func) == "super"
 
 
 def _called(func: ast.expr) -> str:

@@ -452,6 +452,7 @@ class RemoteSubject:
                 "reference_names": s.reference_names, "given_sources": s.given_sources,
                 "hanging_modules": s.hanging_modules,
                 "refused_modules": self.refused_modules,
+                "code_rules": code_rules.enabled(),
                 "blocked_packages": list(s.blocked_packages),
                 "extra_backends": list(s.extra_backends), "executed": s.executed}
         scratch = self.root / f"scratch{self._starts}"

@@ -50,7 +50,7 @@ GRADER_PACKAGE = "nlpdojo_autograder"
 WORKER_MODULES = ("runtime.worker", "runtime.channel", "runtime.calls", "runtime.subject",
                   "runtime.loader", "runtime.probes", "runtime.objects", "runtime.untrusted",
                   "runtime.replies", "runtime.lifetime", "runtime.processes",
-                  "runtime.executed",
+                  "runtime.executed", "runtime.frozen", "runtime.reflection",
                   "plugin", "grading.results", "grading.reporting")
 #: tools the course gives students for their own use that answer a question when graded code
 #: imports them (``nlpdojo.gradcheck`` is the central-difference checker that

@@ -45,7 +45,9 @@ from nlpdojo_autograder.runtime.calls import (
 )
 from nlpdojo_autograder.runtime.channel import Channel, Token, encode, map_tree
 from nlpdojo_autograder.runtime.executed import ExecutedCode
+from nlpdojo_autograder.runtime.frozen import freeze_grader_modules
 from nlpdojo_autograder.runtime.objects import AllowedClasses
+from nlpdojo_autograder.runtime.reflection import refuse_reflection
 from nlpdojo_autograder.runtime.replies import ReplyMemo
 from nlpdojo_autograder.runtime.subject import Fence, ReferenceCode, StudentCode
 from nlpdojo_autograder.runtime.untrusted import read_untrusted
@@ -195,6 +197,7 @@ class Worker:
                                                   repeat=False, file=self.stack_file)
                 self.pending_swap = tuple(request["swap_in"])
                 self.replies.clear()
+                freeze_grader_modules()  # those imported since the last check too
                 if self.executed is not None:
                     self.executed.start()
                 self.channel.send({"ok": True})
@@ -422,6 +425,10 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
         worker = Worker(channel, spec, Path(scratch))
         worker.code.seal()  # before any student code runs
         probes.submission_starts()  # threads beyond the grader's are the submission's
+        freeze_grader_modules()
+        if spec.get("code_rules", True):
+            code_dir = worker.code.code_dir.rstrip(os.sep) + os.sep
+            refuse_reflection(lambda filename: filename.startswith(code_dir))
         disable_autograd()
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],
                              worker.workspace.backends[None])

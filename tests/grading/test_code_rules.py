@@ -11,9 +11,11 @@ first rules (a computed ``getattr``, a generator's frame, ``typing.sys``, a stri
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
+import types
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from nlpdojo_autograder.grading.grade import GradeOptions, get_exercise, grade
 from nlpdojo_autograder.release.consistency import validate
 from nlpdojo_autograder.runtime import code_rules
 from nlpdojo_autograder.runtime.code_rules import refusals, refused_modules
+from nlpdojo_autograder.runtime.frozen import FrozenModule
 from nlpdojo_autograder.runtime.sandbox import WORKER_COMMAND
 from tests.grading.courses import SOLUTIONS, edited_course
 
@@ -52,7 +55,7 @@ REFUSED = {
     "every class": ("s = object.__subclasses__()\n", "`.__subclasses__`"),
     "sys as another module's attribute": ("import typing\nm = typing.sys\n", "`.sys`"),
     "sys through a private name": ("import collections\nm = collections._sys\n",
-                                   "`._sys` (another object's private attribute"),
+                                   "`._sys` (a private attribute"),
     "sys aliased": ("import sys\ns = sys\n", "`sys` (sys) other than for"),
     "from sys import": ("from sys import modules\n", "`from sys import modules`"),
     "__import__": ("s = __import__('sys')\n", "`__import__`"),
@@ -84,6 +87,46 @@ REFUSED = {
     "logging's frame": ("def f(logging):\n    return logging.currentframe()\n",
                         "`.currentframe`"),
     "torch.compile": ("import torch\nf = torch.compile(abs)\n", "`torch.compile`"),
+    "a function's code copied by name": (
+        "import functools\n\n\ndef f():\n    pass\n\n\n"
+        "functools.update_wrapper(f, abs, assigned=('__co' + 'de__',))\n", "`assigned=`"),
+    "the same, positionally": ("import functools\nfunctools.update_wrapper(len, abs, ('x',))\n",
+                               "`update_wrapper` with more than 2 positional"),
+    "an attribute's name as a string": ("names = ('__code__', 'f_back')\n", "'__code__'"),
+    "a positional allow_pickle": ("import numpy as np\nx = np.load('f.npy', None, True)\n",
+                                  "`load` with more than 2 positional"),
+    # an adversarial review of the rules above found these ways around them
+    "a private name imported": ("from collections import _sys\n", "`import _sys`"),
+    "a private thread starter": ("from threading import _start_new_thread as start\n",
+                                 "`import _start_new_thread`"),
+    "a private module by from-import": ("from numpy.lib import _format_impl\n",
+                                        "`import _format_impl`"),
+    "self rebound": ("import collections\nself = collections\ns = self._sys\n",
+                     "`self` assigned"),
+    "a method handed a module": ("class A:\n    def f(self):\n        return self._sys\n",
+                                 "`._sys` (a private attribute"),
+    "a frozen module's class reset": ("import numpy as np\n\n\ndef f(m):\n"
+                                      "    m.__class__ = type(np)\n", "`.__class__` assigned"),
+    "a format string's getattr": ("import string\n"
+                                  "b = string.Formatter().get_field('0.x', [len], {})\n",
+                                  "`.get_field`"),
+    "update_wrapper aliased": ("import functools\nuw = functools.update_wrapper\n",
+                               "`.update_wrapper` other than called directly"),
+    "reexport aliased": ("from nlpdojo.exports import reexport as r\n",
+                         "`reexport` imported under another name"),
+    "an annotation held in a variable": (
+        "import functools\nCODE = 'int'\n\n\ndef g(x: CODE):\n    pass\n\n\n"
+        "functools.singledispatch(len).register(g)\n", "`.singledispatch`"),
+    "np.load aliased": ("import numpy as np\nld = np.load\n", "`.load` other than called"),
+    "np.load with ** keywords": ("import numpy as np\nx = np.load('f', **{'a': 1})\n",
+                                 "`load` with `**` keywords"),
+    "enum's builtins": ("import enum\nx = enum.bltns\n", "`.bltns`"),
+    "a library's traceback module": ("import matplotlib.cbook as c\nw = c.traceback\n",
+                                     "`.traceback`"),
+    "typing's types module": ("import typing\nt = typing.types\n", "`.types`"),
+    "the notebook's library loader": ("from nlpdojo.notebook_library import course_library\n",
+                                      "`import nlpdojo.notebook_library`"),
+    "a star import": ("from operator import *\n", "`from operator import *`"),
     "another package's exports": ("from nlpdojo.exports import reexport\n"
                                   "g, d = reexport('nlpdojo_autograder.runtime')\n",
                                   "`reexport` of another package"),
@@ -112,6 +155,15 @@ ALLOWED = {
     "its own modules": "from .softmax import softmax\nimport window\n",
     "standard modules": "import time, math, itertools, functools, collections, os, threading\n",
     "a progress bar": "from tqdm.auto import tqdm\n",
+    "a method's own private helper": (
+        "class A:\n    def __init__(self):\n        self._cache = {}\n\n"
+        "    def _taps(self, t):\n        return t\n\n"
+        "    def f(self):\n        return self._taps(self._cache)\n"),
+    "a sibling's private function": "from .activations import _sigmoid\n",
+    "a script's guard and a decorator": (
+        "import functools\n\n\ndef deco(f):\n    @functools.wraps(f)\n"
+        "    def g(*a):\n        return f(*a)\n    return g\n\n\n"
+        "if __name__ == '__main__':\n    pass\n"),
     "an engine (refused by the worker, with its own message)": "import torch\n",
 }
 
@@ -218,5 +270,99 @@ def test_the_docs_list_the_imports_the_rules_allow():
     """docs/grading.md names every module graded code may import, and no other."""
     text = (REPO / "docs" / "grading.md").read_text()
     row = next(line for line in text.splitlines() if "reaches for the interpreter" in line)
-    named = set(re.findall(r"`([a-z_]+)`", row.split("the allowed ones", 1)[1]))
+    named = set(re.findall(r"`([a-z_0-9]+)`", row.split("the allowed ones", 1)[1]))
     assert named == set(code_rules.SHOWN_IMPORTS), named ^ set(code_rules.SHOWN_IMPORTS)
+
+
+#: a way around the rules (an allowed library that loads a module by name and returns it) to the
+#: worker's line counter, whose count it then replaces
+PATCHED_THROUGH_A_LIBRARY = (
+    "        z = self.xp.matmul(x, self.weight.data)  # (N, D_out)\n",
+    "        from matplotlib.backends import backend_registry\n"
+    "        counter = backend_registry.load_backend_module(\n"
+    "            'module://nlpdojo_autograder.runtime.probes')\n"
+    "        counter.python_lines_and_result = lambda f, a, k, root_of=None: {\n"
+    "            'lines': 0, 'result': f(*a, **k)}\n"
+    "        z = self.xp.matmul(x, self.weight.data)  # (N, D_out)\n")
+
+
+def test_a_module_of_the_grader_reached_anyway_cannot_be_changed(tmp_path):
+    """The worker freezes the grader's modules before any code under test runs
+    (runtime/frozen.py): a name they hold cannot be rebound."""
+    course = edited_course(tmp_path, ("library", "neural_networks"),
+                           {"library/layers.py": PATCHED_THROUGH_A_LIBRARY})
+    assert refused_modules(course, ["library", "neural_networks"]) == {}  # the rules allow it
+    result = _grade(course / "neural_networks", "neural_networks", "affine")
+    checks = [c for _, c in result.checks() if c.question == "affine"]
+    assert checks and all(c.score == 0 for c in checks), [(c.id, c.message) for c in checks]
+    said = " | ".join(c.message for c in checks)
+    assert "nlpdojo_autograder.runtime.probes.python_lines_and_result belongs to the grader" \
+        in said, said
+
+
+def test_a_frozen_module_keeps_its_names_and_its_class():
+    module = types.ModuleType("nlpdojo_autograder.fake")
+    module.count = lambda: 1
+    module.__class__ = FrozenModule
+    for change in (lambda: setattr(module, "count", None), lambda: delattr(module, "count"),
+                   lambda: setattr(module, "__class__", types.ModuleType)):
+        with pytest.raises(AttributeError, match="belongs to the grader"):
+            change()
+    module.added = 2  # a submodule imported later: a new name
+    assert type(module) is FrozenModule and module.count() == 1 and module.added == 2
+
+
+#: run in a process of its own (an audit hook stays for good): code "of the submission" (its
+#: file name under /submitted/) reaching the interpreter under names the rules do not read
+HOOKED = r'''
+import enum
+from nlpdojo_autograder.runtime.reflection import refuse_reflection
+
+refuse_reflection(lambda filename: filename.startswith("/submitted/"))
+SUBMITTED = """
+import dataclasses, enum
+
+
+@dataclasses.dataclass
+class Point:  # dataclasses compiles __init__ with exec: the library's call, allowed
+    x: int = 0
+
+
+def gen():
+    yield
+
+
+def attempt(what):
+    try:
+        what()
+    except PermissionError as exc:
+        return str(exc)
+    return "allowed"
+
+
+b = enum.bltns
+said = {"exec": attempt(lambda: b.exec("x = 1")),
+        "frame": attempt(lambda: b.getattr(gen(), "gi_" + "frame")),
+        "compile": attempt(lambda: b.compile("1", "f", "eval")),
+        "dataclass": Point(3).x}
+"""
+namespace = {}
+exec(compile(SUBMITTED, "/submitted/m.py", "exec"), namespace)
+print(namespace["said"])
+exec("y = 2")  # the grader's own code: not refused
+'''
+
+
+def test_the_worker_refuses_reflection_the_rules_could_not_read():
+    """runtime/reflection.py: the interpreter's audit events, refused to the submission's own
+    frames (a builtin reached under another name, a name built at run time)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", HOOKED], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    said = ast.literal_eval(proc.stdout.strip())
+    for what in ("exec", "frame", "compile"):
+        assert said[what].startswith("graded code may not reach the interpreter"), said
+    assert said["dataclass"] == 3

@@ -1,0 +1,64 @@
+"""The code rules once more, where the code runs: the interpreter's own audit events.
+
+The code rules (:mod:`.code_rules`) read a submission's source before it runs, by the names it
+writes; a builtin reached under another name (``enum.bltns.exec``: the ``enum`` module keeps
+the builtins module under that name) is the same builtin. CPython raises an audit event where
+code runs a string or a code object, takes a frame, sets a tracer, reads a frame or a code
+object off a generator, traceback or function, or loads native code; an audit hook cannot be
+removed once added. So the worker adds one that refuses those events where the frame that
+raised them is the submission's own code (a file of its folder): the grader's code in the
+worker (the line counter sets its tracer; a given module is installed by ``exec``) and the
+libraries the submission calls (a ``dataclass`` compiles its ``__init__``) are not refused.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+#: the audit events refused to the submission's own frames, and what the message calls them
+REFUSED_EVENTS = {
+    "exec": "running code from a string or a code object",
+    "compile": "compiling code from a string",
+    "sys._getframe": "taking a frame",
+    "sys._current_frames": "taking the threads' frames",
+    "sys.settrace": "setting a tracer",
+    "sys.setprofile": "setting a profiler",
+    "object.__getattr__": "reading a frame or a code object",
+    "code.__new__": "making a code object",
+    "function.__new__": "making a function from a code object",
+    "marshal.loads": "loading code objects",
+    "marshal.load": "loading code objects",
+    "pickle.find_class": "loading a pickle",
+    "gc.get_objects": "listing the interpreter's objects",
+    "gc.get_referrers": "listing the interpreter's objects",
+    "gc.get_referents": "listing the interpreter's objects",
+    "ctypes.dlopen": "loading native code",
+    "ctypes.dlsym": "loading native code",
+    "ctypes.cdata": "reading native memory",
+    "sys.addaudithook": "adding an audit hook",
+}
+
+
+def refuse_reflection(submitted: Callable[[str], bool]) -> None:
+    """Add the hook; ``submitted(filename)`` says whether a code object's file is the
+    submission's."""
+    inside = threading.local()
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        what = REFUSED_EVENTS.get(event)
+        if what is None or getattr(inside, "on", False):
+            return
+        inside.on = True  # (taking the frame below raises an event of its own)
+        try:
+            frame = sys._getframe(1)
+            caller = frame.f_code.co_filename if frame is not None else ""
+        finally:
+            inside.on = False
+        if submitted(caller):
+            raise PermissionError(f"graded code may not reach the interpreter ({what}: audit "
+                                  f"event {event}); the course's code needs none of this")
+
+    sys.addaudithook(hook)
