@@ -27,10 +27,16 @@ reads the source first, in its own process, and refuses a module that reaches fo
   (:data:`REFUSED_ATTRIBUTES`: ``f_trace_lines``, ``f_back``, ``gi_frame``, ``settrace``,
   ``ctypeslib``...), every double-underscore attribute but :data:`DUNDERS_ALLOWED`
   (``__init__``, ``__name__``, ``__class__``...: not ``__globals__``, ``__code__``,
-  ``__dict__``; none assigned, ``__class__`` included), modules reached as another module's
-  attribute (``typing.sys``, ``enum.bltns``, ``typing.types``), and private attributes but
-  those a method reads on its own ``self`` or ``cls`` that its module defines
-  (``collections._sys`` is refused, and so is ``self`` rebound);
+  ``__dict__``; none assigned, ``__class__`` included), modules an imported module keeps as
+  an attribute (``typing.sys``, ``enum.bltns``, ``typing.types``; ``self.types`` is the
+  student's own), an imported module's attribute assigned (``os.sep = ...``: the grader's
+  code in the worker shares it), and private names but those the submission defines
+  (``collections._sys`` is refused; ``self._cache``, ``other._words``, ``Conv._im2col`` are
+  the student's own), and ``self`` or ``cls`` rebound;
+- **definitions**: double-underscore methods outside a list that libraries do not call with
+  what they return (``__reduce_ex__``, ``__setstate__``: ``copy`` runs them), and the
+  double-underscore names libraries read to find a module or paste into code they compile
+  (``__module__``, ``__file__``, ``__annotations__``);
 - **calls**: ``torch.compile`` and ``torch.jit`` (a function's Python run as a graph, never
   line by line); :data:`CALLED_ONLY` functions other than called directly by their own name
   (``update_wrapper``, ``wraps``, ``load``, ``reexport``: not aliased, not handed on, no
@@ -38,8 +44,11 @@ reads the source first, in its own process, and refuses a module that reaches fo
   ``reexport(__name__)``; the keywords that unpickle (and so run) data, ``allow_pickle=``
   (NumPy) and ``weights_only=`` (torch), or copy attributes by name (``assigned=``);
   ``Formatter().get_field`` (an attribute path in a string), ``singledispatch`` and
-  ``get_type_hints`` (they evaluate annotations); and a string that is the name of a refused
-  attribute (``"__code__"``).
+  ``get_type_hints`` (they evaluate annotations), ``enum.global_enum``, a plotting backend
+  other than by a name written out (``matplotlib.use("Agg")``, not ``module://...``); a
+  string that names a frame's attribute or a refused double-underscore one (``"__code__"``);
+  and a library's test helpers and build tools (``matplotlib.testing``, which holds a mock
+  library, ``numpy.f2py``, which evaluates strings).
 
 An annotation written as a string is read as code (``typing.get_type_hints`` and
 ``functools.singledispatch`` evaluate it). The course's code needs none of this: no reference
@@ -79,7 +88,7 @@ ALLOWED_IMPORTS = frozenset({
     "math", "numbers", "operator", "os", "pathlib", "pprint", "queue", "random", "re",
     "statistics", "string", "struct", "textwrap", "threading", "time", "typing",
     "unicodedata", "warnings", "zlib",
-    "numpy", "scipy", "matplotlib", "tqdm", "array_api_compat", "nlpdojo",
+    "logging", "numpy", "scipy", "matplotlib", "tqdm", "array_api_compat", "nlpdojo",
     # refused in the worker with their own message (they would differentiate for you)
     *(name.split(".")[0] for name in DIFFERENTIATION_ENGINES),
 })
@@ -92,7 +101,8 @@ FRAMEWORK_ALLOWED = frozenset({"backend", "module", "optim", "loss", "text", "ex
 CALLED_ONLY = frozenset({"update_wrapper", "wraps", "reexport", "load"})
 #: what graded code may read of ``sys``
 SYS_ALLOWED = frozenset({
-    "stdout", "stderr", "exit", "float_info", "int_info", "maxsize", "byteorder", "version",
+    "stdout", "stderr", "stdin", "exit", "argv", "exc_info", "executable",
+    "getrecursionlimit", "float_info", "int_info", "maxsize", "byteorder", "version",
     "version_info", "platform", "getsizeof", "float_repr_style", "hash_info",
 })
 #: names that run code given as a string, or reach a namespace by one
@@ -100,8 +110,9 @@ REFUSED_NAMES = frozenset({
     "exec", "eval", "compile", "__import__", "globals", "vars", "locals", "breakpoint",
     "__builtins__", "__loader__", "__spec__",
 })
-#: attributes that reach frames, code objects, tracing, module tables and native code
-REFUSED_ATTRIBUTES = frozenset({
+#: attributes that reach frames, code objects, tracing and the import system: refused on any
+#: object, and as strings (``"f_back"``: what ``getattr``, ``attrgetter`` would be handed)
+FRAME_ATTRIBUTES = frozenset({
     # frames, tracebacks, generators' and coroutines' frames and code
     "f_back", "f_builtins", "f_code", "f_globals", "f_lasti", "f_lineno", "f_locals",
     "f_trace", "f_trace_lines", "f_trace_opcodes", "gi_code", "gi_frame", "gi_yieldfrom",
@@ -109,25 +120,50 @@ REFUSED_ATTRIBUTES = frozenset({
     "tb_next", "currentframe", "_getframe", "_current_frames",
     # tracing and profiling
     "settrace", "setprofile", "gettrace", "getprofile", "settrace_all_threads",
-    "setprofile_all_threads", "monitoring", "addaudithook",
+    "setprofile_all_threads", "addaudithook",
     # the import system
     "meta_path", "path_hooks", "path_importer_cache", "import_module",
-    # code from strings, native code
-    "get_type_hints", "ForwardRef", "attrgetter", "methodcaller", "ctypeslib", "ctypes",
-    "load_library", "cpp_extension", "load_inline", "LowLevelCallable", "jit",
-    # getattr by a format string, returning the object (``Formatter().get_field("0.x")``)
-    "Formatter", "get_field", "get_value",
-    # modules reached as another module's attribute (``typing.sys``, ``enum.bltns``,
-    # ``typing.types``, ``matplotlib.cbook.traceback``): the interpreter's and ways to code
-    "sys", "builtins", "bltns", "gc", "inspect", "importlib", "types", "traceback",
-    "copyreg", "pickle", "marshal", "logging", "pydoc", "pkgutil", "unittest", "runpy",
-    "codeop", "tracemalloc", "faulthandler", "dis", "site", "pluggy", "pkg_resources",
-    "setuptools", "dictConfig", "fileConfig", "singledispatch", "singledispatchmethod",
-    "NpzFile",
 })
-#: refused attributes that a string naming them is refused as well (not the module names)
-NAMED_BY_STRING = REFUSED_ATTRIBUTES - {"sys", "builtins", "gc", "inspect", "importlib", "jit",
-                                        "monitoring", "ctypes"}
+#: attributes refused on any object: code from strings, native code, attribute paths in strings
+REFUSED_ATTRIBUTES = FRAME_ATTRIBUTES | frozenset({
+    "get_type_hints", "ForwardRef", "attrgetter", "methodcaller", "ctypeslib", "ctypes",
+    "load_library", "cpp_extension", "load_inline", "LowLevelCallable",
+    # getattr by a format string, returning the object (``Formatter().get_field("0.x")``)
+    "Formatter", "get_field",
+    "dictConfig", "fileConfig", "singledispatch", "singledispatchmethod", "NpzFile",
+    "read_array", "global_enum", "load_backend_module", "myeval",
+})
+#: modules an allowed module keeps as an attribute (``typing.sys``, ``enum.bltns`` is
+#: ``builtins``, ``typing.types``, ``matplotlib.cbook.traceback``): refused where the object is
+#: an imported module (``self.types``, a student's own attribute, is not)
+MODULE_ATTRIBUTES = frozenset({
+    "sys", "builtins", "bltns", "gc", "inspect", "importlib", "types", "traceback",
+    "copyreg", "pickle", "marshal", "pydoc", "pkgutil", "unittest", "runpy", "codeop",
+    "tracemalloc", "faulthandler", "dis", "site", "pluggy", "pkg_resources", "setuptools",
+    "monitoring", "jit", "f2py", "distutils", "testing", "sphinxext", "mock", "pytest",
+    "multiprocessing", "asyncio", "subprocess", "atexit", "ast", "signal", "crackfortran",
+})
+#: parts of a module path graded code may not import, in any package: test helpers (a mock
+#: library among them), build tools that compile and evaluate code
+REFUSED_MODULE_PARTS = frozenset({"testing", "tests", "conftest", "mock", "f2py",
+                                  "distutils", "sphinxext"})
+#: functions that load a module named by their argument: called with a literal name only, and
+#: not a ``module://`` one (``matplotlib.use("Agg")`` is fine)
+BACKEND_SWITCHES = frozenset({"use", "switch_backend"})
+#: double-underscore names a module or a class body may assign (not ``__module__``,
+#: ``__file__``, ``__annotations__``: libraries read them to find a module, or paste them into
+#: code they compile)
+STORED_DUNDERS = frozenset({"__all__", "__getattr__", "__dir__", "__slots__", "__doc__",
+                            "__version__", "__author__", "__hash__"})
+#: double-underscore methods a class may define besides :data:`DUNDERS_ALLOWED` (not
+#: ``__reduce_ex__``, ``__setstate__``: ``copy`` runs what they return)
+DEFINED_DUNDERS = frozenset({"__getattr__", "__new__", "__abs__", "__iadd__", "__isub__",
+                             "__imul__", "__itruediv__", "__floordiv__", "__mod__",
+                             "__format__", "__index__", "__float__", "__int__", "__rmatmul__",
+                             "__pos__", "__invert__", "__and__", "__or__", "__xor__",
+                             "__reversed__", "__missing__", "__copy__", "__deepcopy__"})
+#: the public API of named tuples, whose names start with an underscore
+NAMEDTUPLE_API = frozenset({"_replace", "_asdict", "_fields", "_field_defaults", "_make"})
 #: double-underscore attributes graded code may use
 DUNDERS_ALLOWED = frozenset({
     "__init__", "__name__", "__qualname__", "__class__", "__doc__", "__len__", "__call__",
@@ -138,9 +174,12 @@ DUNDERS_ALLOWED = frozenset({
     "__matmul__", "__pow__", "__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__main__",
     "__all__",
 })
-#: keyword arguments that load pickles (which run code: NumPy's and torch's), or that make
-#: ``functools.update_wrapper`` copy attributes named by strings (``__code__``) onto a function
-REFUSED_KEYWORDS = frozenset({"allow_pickle", "weights_only", "assigned", "updated"})
+#: keyword arguments that load pickles (which run code: NumPy's and torch's) unless given as
+#: the literal that refuses them (``allow_pickle=False`` and ``weights_only=True`` are fine)
+PICKLE_KEYWORDS = {"allow_pickle": False, "weights_only": True}
+#: keywords that make ``functools.update_wrapper`` and ``wraps`` copy attributes named by
+#: strings (``__code__``) onto a function
+WRAPPER_KEYWORDS = frozenset({"assigned", "updated"})
 #: calls refused with more positional arguments than this: ``np.load(f, None, True)`` (a
 #: positional ``allow_pickle``), ``update_wrapper(f, g, ("__code__",))``, ``wraps(g, (...))``
 POSITIONAL_LIMITS = {"load": 2, "update_wrapper": 2, "wraps": 1}
@@ -155,6 +194,9 @@ SHOWN_IMPORTS = sorted(m for m in ALLOWED_IMPORTS if m != "__future__"
 _COMPUTED = ("`{}` with an attribute name computed at run time (keep sub-layers and values "
              "in a list or a dict, self.cells = [...], rather than in attributes named at run "
              "time)")
+#: the advice of a refused private attribute
+_PRIVATE = ("a private name of a library or of another module is theirs to change: use their "
+            "public names (your own modules' private names are yours)")
 _ADVICE = ("graded code may not reach the interpreter's frames, tracing, threads' internals, "
            "module tables or the grader's own code, nor run code from strings or data: the "
            "grader's rules run in your process. The course's code needs none of this: remove "
@@ -163,14 +205,16 @@ _ADVICE = ("graded code may not reach the interpreter's frames, tracing, threads
 
 @dataclass(frozen=True)
 class Refusal:
-    """One place a module breaks a rule."""
+    """One place a module breaks a rule, and what to do instead."""
 
     file: str
     line: int
     what: str
+    advice: str = _ADVICE
 
     def message(self) -> str:
-        return f"{self.file} line {self.line} uses {self.what}: {_ADVICE}"
+        return f"{self.file} line {self.line} uses {self.what}" + (
+            f": {self.advice}" if self.advice else "")
 
 
 def enabled() -> bool:
@@ -178,15 +222,18 @@ def enabled() -> bool:
     return os.environ.get(ENV, "").strip().lower() not in ("off", "0", "no", "false")
 
 
-def refusals(source: str, file: str, own_modules: Iterable[str] = ()) -> list[Refusal]:
+def refusals(source: str, file: str, own_modules: Iterable[str] = (),
+             private: Iterable[str] | None = None) -> list[Refusal]:
     """Where ``source`` (the module ``file``) breaks the rules, in line order. ``own_modules``:
     the top-level names of modules the submission itself holds (an absolute import of one,
-    as a notebook's code writes it, is allowed)."""
+    as a notebook's code writes it, is allowed); ``private``: the private names the
+    submission defines (default: those this module defines)."""
     try:
         tree = ast.parse(source, filename=file)
     except SyntaxError:
         return []  # the import reports it, with Python's own message
-    reader = _Reader(file, frozenset(own_modules), _private_names(tree))
+    names = private_names(tree) if private is None else frozenset(private)
+    reader = _Reader(file, frozenset(own_modules), names)
     reader.visit(tree)
     return sorted(reader.found, key=lambda r: r.line)
 
@@ -195,25 +242,42 @@ def refused_modules(course: Path, folders: Iterable[str]) -> dict[str, str]:
     """The modules of ``course/<folder>/`` (each of ``folders``: the topic's, the library's)
     that break the rules, as ``{"<folder>.<module>": message}`` (``<folder>`` alone for its
     ``__init__.py``); the message names the first place."""
+    folders = list(folders)
+    paths = [path for folder in folders for path in sorted((course / folder).glob("*.py"))]
+    sources: dict[Path, str] = {}
+    for path in paths:
+        try:
+            sources[path] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # the import reports it
+    own = {p.stem for p in paths} | set(folders)
+    private = submission_private_names(sources.values())
     found: dict[str, str] = {}
-    own = {p.stem for folder in folders for p in (course / folder).glob("*.py")} | set(folders)
-    for folder in folders:
-        for path in sorted((course / folder).glob("*.py")):
-            try:
-                source = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue  # the import reports it
-            broken = refusals(source, f"{folder}/{path.name}", own)
-            if broken:
-                key = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
-                more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
-                found[key] = broken[0].message() + more
+    for path, source in sources.items():
+        folder = path.parent.name
+        broken = refusals(source, f"{folder}/{path.name}", own, private)
+        if broken:
+            key = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
+            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+            found[key] = broken[0].message() + more
     return found
 
 
-def _private_names(tree: ast.AST) -> frozenset[str]:
-    """The private names a module defines itself: its functions and methods, the names it
-    assigns and the attributes it sets (``self._cache = ...``)."""
+def submission_private_names(sources: Iterable[str]) -> frozenset[str]:
+    """The private names the modules of ``sources`` define (a subclass in one file uses its
+    base's private helpers from another)."""
+    names: set[str] = set()
+    for source in sources:
+        try:
+            names |= private_names(ast.parse(source))
+        except SyntaxError:
+            continue
+    return frozenset(names)
+
+
+def private_names(tree: ast.AST) -> frozenset[str]:
+    """The private names a module defines itself: its functions, methods and classes, the
+    names it assigns and the attributes it sets (``self._cache = ...``)."""
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -222,24 +286,28 @@ def _private_names(tree: ast.AST) -> frozenset[str]:
             found.add(node.id)
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
             found.add(node.attr)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
     return frozenset(n for n in found if n.startswith("_") and not _dunder(n))
 
 
 class _Reader(ast.NodeVisitor):
     def __init__(self, file: str, own: frozenset[str], private: frozenset[str]) -> None:
         self.file, self.own, self.private = file, own, private
-        self._in_class: list[bool] = []  # whether each scope being read is a class body
         self.found: list[Refusal] = []
         #: names bound to the ``sys`` and ``torch`` modules (``import sys as s``)
         self.sys_names: set[str] = set()
         self.torch_names: set[str] = set()
+        #: names bound to modules the submission does not hold (``import numpy as np``, and
+        #: a plain alias of one: ``m = np``)
+        self.imported: set[str] = set()
+        #: names bound by ``from <library> import ...`` to the functions of CALLED_ONLY
+        self.imported_functions: set[str] = set()
         self._allowed_sys: set[int] = set()  # ids of Name nodes read as sys.<allowed>
         self._called_funcs: set[int] = set()  # ids of the funcs of calls of CALLED_ONLY
-        #: the first parameter of each function being read (``self``, ``cls``), innermost last
-        self._firsts: list[str] = []
 
-    def refuse(self, node: ast.AST, what: str) -> None:
-        self.found.append(Refusal(self.file, getattr(node, "lineno", 0), what))
+    def refuse(self, node: ast.AST, what: str, advice: str = _ADVICE) -> None:
+        self.found.append(Refusal(self.file, getattr(node, "lineno", 0), what, advice))
 
     # -- imports ----------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -249,18 +317,26 @@ class _Reader(ast.NodeVisitor):
                 self.sys_names.add(alias.asname or "sys")
             elif top == "torch" and (alias.asname is None or alias.name == "torch"):
                 self.torch_names.add(alias.asname or "torch")
+            if top not in self.own:
+                self.imported.add(alias.asname or top)
             self._check_module(node, alias.name)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        external = not node.level and (node.module or "").split(".")[0] not in self.own
         for alias in node.names:
             if alias.name == "*":
-                self.refuse(node, f"`from {'.' * node.level}{node.module or ''} import *` (name "
-                                  "what you import)")
-            elif alias.name.startswith("_") and not _dunder(alias.name) and not (
-                    node.level or (node.module or "").split(".")[0] in self.own):
-                self.refuse(node, f"`import {alias.name}` (a private name)")
+                self.refuse(node, f"`from {'.' * node.level}{node.module or ''} import *`",
+                            "name what you import")
+            elif alias.name.startswith("_") and not _dunder(alias.name) and external:
+                self.refuse(node, f"`import {alias.name}` (a private name)", _PRIVATE)
             elif alias.name in CALLED_ONLY and alias.asname not in (None, alias.name):
                 self.refuse(node, f"`{alias.name}` imported under another name")
+            elif external:
+                bound = alias.asname or alias.name
+                if alias.name in CALLED_ONLY:
+                    self.imported_functions.add(bound)
+                elif alias.name[:1].islower():  # (a module, perhaps: `from numpy import linalg`)
+                    self.imported.add(bound)
         if node.level == 0 and node.module:
             self._check_module(node, node.module)
             if node.module == "nlpdojo":
@@ -269,7 +345,8 @@ class _Reader(ast.NodeVisitor):
             for alias in node.names:
                 if node.module == "sys" and alias.name not in SYS_ALLOWED:
                     self.refuse(node, f"`from sys import {alias.name}`")
-                elif alias.name in REFUSED_ATTRIBUTES or alias.name in REFUSED_NAMES or (
+                elif alias.name in REFUSED_ATTRIBUTES or alias.name in MODULE_ATTRIBUTES or (
+                        alias.name in REFUSED_NAMES) or (
                         _dunder(alias.name) and alias.name not in DUNDERS_ALLOWED) or (
                         node.module.split(".")[0] == "torch" and alias.name in TORCH_REFUSED):
                     self.refuse(node, f"`from {node.module} import {alias.name}`")
@@ -280,30 +357,46 @@ class _Reader(ast.NodeVisitor):
         parts = name.split(".")
         if top == "nlpdojo" and (len(parts) < 2 or parts[1] not in FRAMEWORK_ALLOWED):
             if len(parts) > 1 or not isinstance(node, ast.ImportFrom):
-                self.refuse(node, f"`import {name}` (graded code may use nlpdojo's "
-                                  f"{', '.join(sorted(FRAMEWORK_ALLOWED))} modules)")
+                self.refuse(node, f"`import {name}`", "graded code may use nlpdojo's "
+                            f"{', '.join(sorted(FRAMEWORK_ALLOWED))} modules (a notebook's "
+                            "set-up lines belong in its untagged cells)")
             return
         if name == "sys" or top in ALLOWED_IMPORTS or top in self.own:
-            if any(part.startswith("_") for part in name.split(".")[1:]):
-                self.refuse(node, f"`import {name}` (a private module)")
+            if top not in self.own and any(part.startswith("_") for part in parts[1:]):
+                self.refuse(node, f"`import {name}` (a private module)", _PRIVATE)
+            elif top not in self.own and REFUSED_MODULE_PARTS & set(parts[1:]):
+                self.refuse(node, f"`import {name}`", "graded code may not import a library's "
+                            "test helpers or build tools")
             return
-        self.refuse(node, f"`import {name}` (graded code may import its own modules, sys for "
-                          f"sys.stdout and the like, and {', '.join(SHOWN_IMPORTS)})")
+        self.refuse(node, f"`import {name}`", "graded code may import its own modules, sys (for "
+                    f"sys.stdout and the like) and {', '.join(SHOWN_IMPORTS)}")
 
     # -- names and attributes ---------------------------------------------------------------
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if self._imported(node.value):  # an alias of an imported module, or of its attribute
+            self.imported.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        self.generic_visit(node)
+
     def visit_Name(self, node: ast.Name) -> None:
         if isinstance(node.ctx, ast.Store) and node.id in ("self", "cls"):
-            self.refuse(node, f"`{node.id}` assigned (it is the object a method is called on)")
+            self.refuse(node, f"`{node.id}` assigned", f"`{node.id}` is the object a method is "
+                        "called on: give the new value a name of its own")
+            return
+        if isinstance(node.ctx, ast.Store) and _dunder(node.id) and \
+                node.id not in STORED_DUNDERS:
+            self.refuse(node, f"`{node.id}` assigned", "libraries read it to find a module, "
+                        "or paste it into code they compile: leave it as Python sets it")
             return
         if isinstance(node.ctx, ast.Store) and node.id not in REFUSED_NAMES:
             return  # a module's own ``__getattr__``, ``__all__``
-        if node.id in CALLED_ONLY and id(node) not in self._called_funcs:
-            self.refuse(node, f"`{node.id}` other than called directly")
+        if node.id in self.imported_functions and id(node) not in self._called_funcs:
+            self.refuse(node, f"`{node.id}` other than called directly",
+                        "call it by its name where you need it")
         if node.id in REFUSED_NAMES or (_dunder(node.id) and node.id not in (
-                "__name__", "__file__", "__doc__", "__all__", "__version__")):
+                "__name__", "__file__", "__doc__", "__all__", "__version__", "__debug__")):
             self.refuse(node, f"`{node.id}`")
         elif node.id in ("getattr", "setattr", "delattr"):
-            self.refuse(node, _COMPUTED.format(node.id))
+            self.refuse(node, _COMPUTED.format(node.id), "")
         elif node.id in self.sys_names and id(node) not in self._allowed_sys:
             self.refuse(node, f"`{node.id}` (sys) other than for "
                               f"{', '.join(sorted('sys.' + a for a in SYS_ALLOWED))}")
@@ -314,25 +407,41 @@ class _Reader(ast.NodeVisitor):
             if node.attr in SYS_ALLOWED:
                 self._allowed_sys.add(id(base))
             else:
-                self.refuse(node, f"`{base.id}.{node.attr}`")
+                self.refuse(node, f"`{base.id}.{node.attr}`",
+                            "the grader sets the module path: remove this" if node.attr == "path"
+                            else "graded code may read " + ", ".join(
+                                sorted("sys." + a for a in SYS_ALLOWED)))
                 self._allowed_sys.add(id(base))  # said once
         elif isinstance(base, ast.Name) and base.id in self.torch_names and \
                 node.attr in TORCH_REFUSED:
             self.refuse(node, f"`{base.id}.{node.attr}`")
-        if node.attr in CALLED_ONLY and id(node) not in self._called_funcs:
-            self.refuse(node, f"`.{node.attr}` other than called directly")
+        imported = self._imported(base)
+        if node.attr in CALLED_ONLY and imported and id(node) not in self._called_funcs:
+            self.refuse(node, f"`.{node.attr}` other than called directly",
+                        "call it by its name where you need it")
         if isinstance(node.ctx, ast.Store) and _dunder(node.attr):
             self.refuse(node, f"`.{node.attr}` assigned")
+        elif isinstance(node.ctx, (ast.Store, ast.Del)) and imported:
+            self.refuse(node, f"`.{node.attr}` of an imported module assigned",
+                        "a library's names are the same for the grader's code in your "
+                        "process: give your value a name of your own")
+        if node.attr in MODULE_ATTRIBUTES and imported:
+            self.refuse(node, f"`.{node.attr}` (a module kept by another)")
         self._check_attribute(node, node.attr, base)
         self.generic_visit(node)
+
+    def _imported(self, base: ast.expr | None) -> bool:
+        """Whether ``base`` is, or is an attribute of, a name bound to an imported module."""
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        return isinstance(base, ast.Name) and base.id in self.imported
 
     def _check_attribute(self, node: ast.AST, attr: str, base: ast.expr | None = None) -> None:
         if attr in REFUSED_ATTRIBUTES or (_dunder(attr) and attr not in DUNDERS_ALLOWED):
             self.refuse(node, f"`.{attr}`")
-        elif attr.startswith("_") and not _dunder(attr) and not (
-                self._own(base) and attr in self.private):
-            self.refuse(node, f"`.{attr}` (a private attribute: a method may use those its "
-                              "module defines, on self or cls)")
+        elif attr.startswith("_") and not _dunder(attr) and attr not in NAMEDTUPLE_API and (
+                attr not in self.private or self._imported(base)):
+            self.refuse(node, f"`.{attr}` (a private name)", _PRIVATE)
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -340,37 +449,60 @@ class _Reader(ast.NodeVisitor):
             name = node.args[1] if len(node.args) > 1 else None
             if isinstance(name, ast.Constant) and isinstance(name.value, str):
                 self._check_attribute(node, name.value, node.args[0] if node.args else None)
+                if func.id in ("setattr", "delattr") and node.args and \
+                        self._imported(node.args[0]):
+                    self.refuse(node, f"`{func.id}` on an imported module",
+                                "give your value a name of your own")
             elif func.id != "hasattr":
-                self.refuse(node, _COMPUTED.format(func.id))
+                self.refuse(node, _COMPUTED.format(func.id), "")
             for arg in node.args:
                 self.visit(arg)
             for keyword in node.keywords:
                 self.visit(keyword)
             return
-        if _called(func) == "reexport" and not (
-                len(node.args) == 1 and isinstance(node.args[0], ast.Name)
-                and node.args[0].id == "__name__" and not node.keywords):
-            self.refuse(node, "`reexport` of another package than this one (reexport("
-                              "__name__) in a package's __init__.py)")
-        if _called(func) in CALLED_ONLY:
+        called = _called(func)
+        if called in CALLED_ONLY:
             self._called_funcs.add(id(func))
             if any(keyword.arg is None for keyword in node.keywords):
-                self.refuse(node, f"`{_called(func)}` with `**` keywords (name each)")
-        limit = POSITIONAL_LIMITS.get(_called(func))
+                self.refuse(node, f"`{called}` with `**` keywords", "name each argument")
+            for keyword in node.keywords:
+                if keyword.arg in WRAPPER_KEYWORDS:
+                    self.refuse(keyword, f"`{keyword.arg}=`")
+        if called == "reexport" and not (
+                len(node.args) == 1 and isinstance(node.args[0], ast.Name)
+                and node.args[0].id == "__name__" and not node.keywords):
+            self.refuse(node, "`reexport` of another package than this one",
+                        "a package's __init__.py re-exports itself: reexport(__name__)")
+        if called in BACKEND_SWITCHES and self._imported(func) and not (
+                len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and not node.args[0].value.startswith("module:")):
+            self.refuse(node, f"`{called}` with a name other than a backend's written out",
+                        "write the backend's name: matplotlib.use(\"Agg\")")
+        limit = POSITIONAL_LIMITS.get(called)
         if limit is not None and len(node.args) > limit:
-            self.refuse(node, f"`{_called(func)}` with more than {limit} positional "
-                              f"argument{'s' if limit > 1 else ''} (name the others)")
+            self.refuse(node, f"`{called}` with more than {limit} positional "
+                              f"argument{'s' if limit > 1 else ''}", "name the others")
         for keyword in node.keywords:
-            if keyword.arg in REFUSED_KEYWORDS:
-                self.refuse(keyword, f"`{keyword.arg}=`")
+            if keyword.arg in PICKLE_KEYWORDS and not (
+                    isinstance(keyword.value, ast.Constant)
+                    and keyword.value.value is PICKLE_KEYWORDS[keyword.arg]):
+                self.refuse(keyword, f"`{keyword.arg}=` other than "
+                                     f"{PICKLE_KEYWORDS[keyword.arg]}",
+                            "a pickle runs code when it is loaded: save arrays (np.save, "
+                            "np.savez) and load them without pickles")
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        """A string that names a refused attribute (``"__code__"``, ``"f_back"``) is one way to
-        reach it (``functools.update_wrapper``, ``operator.attrgetter``, ``getattr``)."""
+        """A string that names a frame's, a code object's or a tracer's attribute, or a
+        refused double-underscore one (``"__code__"``, ``"f_back"``), is one way to reach it
+        (``functools.update_wrapper``, ``getattr``)."""
         value = node.value
+        if isinstance(value, str) and value.startswith("module:"):
+            self.refuse(node, f"the string {value[:40]!r} (a module loaded by its name)",
+                        "name a backend (\"Agg\"), not a module")
         if isinstance(value, str) and value.isidentifier() and (
-                value in NAMED_BY_STRING or (_dunder(value) and value not in DUNDERS_ALLOWED)):
+                value in FRAME_ATTRIBUTES or (_dunder(value) and value not in DUNDERS_ALLOWED)):
             self.refuse(node, f"the string {value!r} (the name of an attribute graded code may "
                               "not use)")
 
@@ -384,39 +516,11 @@ class _Reader(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if _dunder(node.name) and node.name not in DUNDERS_ALLOWED | DEFINED_DUNDERS:
+            self.refuse(node, f"a method `{node.name}`", "libraries call it with what it "
+                        "returns (copy, pickle, enum): the course's code needs none")
         self._string_annotation(node.returns)
-        positional = [*node.args.posonlyargs, *node.args.args]
-        method = bool(self._in_class) and self._in_class[-1]
-        self._firsts.append(positional[0].arg if positional and method else "")
-        self._in_class.append(False)
-        try:
-            self.generic_visit(node)
-        finally:
-            self._firsts.pop()
-            self._in_class.pop()
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self._in_class.append(True)
-        try:
-            self.generic_visit(node)
-        finally:
-            self._in_class.pop()
-
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        self._firsts.append("")
-        try:
-            self.generic_visit(node)
-        finally:
-            self._firsts.pop()
-
-    def _own(self, base: ast.expr | None) -> bool:
-        """Whether ``base`` is the object the enclosing method is called on (its first
-        parameter, ``self`` or ``cls``) or ``super()``: its private attributes are its
-        class's own business."""
-        if isinstance(base, ast.Name):
-            return base.id in ("self", "cls") and bool(self._firsts) and \
-                self._firsts[-1] == base.id
-        return isinstance(base, ast.Call) and _called(base.func) == "super"
+        self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 

@@ -30,6 +30,12 @@ from array_api_compat import array_namespace
 from nlpdojo.arrays import to_numpy
 from nlpdojo.module import Module, Parameter
 
+# bound once, at import: what the line counter calls while it counts cannot be rebound later
+# by changing the os module (graded code may not, by the code rules; this holds regardless)
+_SEP = os.sep
+_abspath, _dirname, _join, _realpath = (os.path.abspath, os.path.dirname, os.path.join,
+                                        os.path.realpath)
+
 
 class ProbeError(TypeError):
     """The code under test does not follow the module contract (the message says how)."""
@@ -448,7 +454,7 @@ def _installed_roots() -> tuple[str, ...]:
         module = sys.modules.get(name)
         for path in getattr(module, "__path__", None) or ():
             roots.add(path)
-    return tuple(sorted(os.path.join(os.path.realpath(p), "") for p in roots))
+    return tuple(sorted(_join(_realpath(p), "") for p in roots))
 
 
 def _installed_code(frame: Any, roots: tuple[str, ...]) -> bool:
@@ -462,10 +468,11 @@ def _installed_code(frame: Any, roots: tuple[str, ...]) -> bool:
     if filename.startswith("<frozen ") and filename.endswith(">"):  # importlib's bootstrap
         return _signature(code) in _code_of_frozen(filename[len("<frozen "):-1])
     module_file = frame.f_globals.get("__file__")
-    if not isinstance(module_file, str) or not filename.startswith(roots):
+    if type(module_file) is not str or type(filename) is not str or \
+            not filename.startswith(roots):
         return False
-    return (os.path.realpath(module_file) == os.path.realpath(filename)
-            and _signature(code) in _code_of_file(os.path.realpath(filename)))
+    return (_realpath(module_file) == _realpath(filename)
+            and _signature(code) in _code_of_file(_realpath(filename)))
 
 
 def _signature(code: Any) -> tuple[int, str, bytes]:
@@ -582,7 +589,7 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
     ``sys.settrace`` is not seen (docs/security.md, residual risks)."""
     source = inspect.getsourcefile(inspect.unwrap(root_of if root_of is not None else func)) \
         or ""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(source))) + os.sep
+    root = _dirname(_dirname(_abspath(source))) + _SEP
     roots = _installed_roots()
     installed: dict[tuple[Any, Any], bool] = {}  # by (code, its module's file)
     count = 0
@@ -602,7 +609,8 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         if frame.f_code.co_filename.startswith(root):
             return local
         module_file = frame.f_globals.get("__file__")
-        key = (frame.f_code, module_file if isinstance(module_file, str) else None)
+        # (exactly a str: a subclass's __hash__ would run the submission's code untraced)
+        key = (frame.f_code, module_file if type(module_file) is str else None)
         if key not in installed:
             installed[key] = _installed_code(frame, roots)
         return None if installed[key] else local

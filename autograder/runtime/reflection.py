@@ -39,12 +39,21 @@ REFUSED_EVENTS = {
     "ctypes.dlsym": "loading native code",
     "ctypes.cdata": "reading native memory",
     "sys.addaudithook": "adding an audit hook",
+    "_thread.start_new_thread": "starting a thread past threading",
+    "cpython.PyInterpreterState_New": "starting a sub-interpreter",
 }
 
 
 def refuse_reflection(submitted: Callable[[str], bool]) -> None:
     """Add the hook; ``submitted(filename)`` says whether a code object's file is the
-    submission's."""
+    submission's. Code compiled from a string (``<string>``, ``<lambda>``...) counts as the
+    submission's too: a library that runs what it was handed (``copy`` calling what a
+    ``__reduce_ex__`` returned) cannot launder it; not the interpreter's frozen modules
+    (``<frozen importlib._bootstrap>``) nor the grader's given modules (``<given ...>``)."""
+    def ours(filename: str) -> bool:
+        return submitted(filename) or (filename.startswith("<") and not filename.startswith(
+            ("<frozen ", "<given ")))
+
     inside = threading.local()
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
@@ -57,7 +66,7 @@ def refuse_reflection(submitted: Callable[[str], bool]) -> None:
             caller = frame.f_code.co_filename if frame is not None else ""
         finally:
             inside.on = False
-        if submitted(caller):
+        if ours(caller):
             raise PermissionError(f"graded code may not reach the interpreter ({what}: audit "
                                   f"event {event}); the course's code needs none of this")
 

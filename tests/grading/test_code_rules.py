@@ -55,7 +55,7 @@ REFUSED = {
     "every class": ("s = object.__subclasses__()\n", "`.__subclasses__`"),
     "sys as another module's attribute": ("import typing\nm = typing.sys\n", "`.sys`"),
     "sys through a private name": ("import collections\nm = collections._sys\n",
-                                   "`._sys` (a private attribute"),
+                                   "`._sys` (a private name)"),
     "sys aliased": ("import sys\ns = sys\n", "`sys` (sys) other than for"),
     "from sys import": ("from sys import modules\n", "`from sys import modules`"),
     "__import__": ("s = __import__('sys')\n", "`__import__`"),
@@ -75,7 +75,8 @@ REFUSED = {
     "pickle": ("import pickle\n", "`import pickle`"),
     "pydoc.locate": ("import pydoc\n", "`import pydoc`"),
     "unittest.mock": ("from unittest import mock\n", "`import unittest`"),
-    "logging.config": ("import logging.config\n", "`import logging.config`"),
+    "logging.config": ("import logging.config\nlogging.config.dictConfig({})\n",
+                       "`.dictConfig`"),
     "the grader": ("from nlpdojo_autograder.runtime import probes\n",
                    "`import nlpdojo_autograder.runtime`"),
     "a private module": ("import numpy._core\n", "(a private module)"),
@@ -104,7 +105,7 @@ REFUSED = {
     "self rebound": ("import collections\nself = collections\ns = self._sys\n",
                      "`self` assigned"),
     "a method handed a module": ("class A:\n    def f(self):\n        return self._sys\n",
-                                 "`._sys` (a private attribute"),
+                                 "`._sys` (a private name)"),
     "a frozen module's class reset": ("import numpy as np\n\n\ndef f(m):\n"
                                       "    m.__class__ = type(np)\n", "`.__class__` assigned"),
     "a format string's getattr": ("import string\n"
@@ -127,6 +128,28 @@ REFUSED = {
     "the notebook's library loader": ("from nlpdojo.notebook_library import course_library\n",
                                       "`import nlpdojo.notebook_library`"),
     "a star import": ("from operator import *\n", "`from operator import *`"),
+    # a second review's ways around the rules above
+    "os rebound": ("import os\nos.sep = '\\x00'\n", "`.sep` of an imported module assigned"),
+    "os.path aliased and rebound": ("import os\np = os.path\np.join = len\n",
+                                    "of an imported module assigned"),
+    "a module:// backend": ("from matplotlib.backends.registry import backend_registry\n"
+                            "m = backend_registry.load_backend_module('module://sys')\n",
+                            "`.load_backend_module`"),
+    "a backend by a computed name": ("import matplotlib\nNAME = 'x'\nmatplotlib.use(NAME)\n",
+                                     "`use` with a name other than a backend's"),
+    "a library's mock": ("from matplotlib.testing.widgets import mock\n",
+                         "`import matplotlib.testing.widgets`"),
+    "copy running what a reduce returns": (
+        "class R:\n    def __reduce_ex__(self, protocol):\n        return (len, ((),))\n",
+        "a method `__reduce_ex__`"),
+    "enum.global_enum": ("import enum\n\n\n@enum.global_enum\nclass C(enum.Enum):\n"
+                         "    A = 1\n", "`.global_enum`"),
+    "__module__ assigned": ("class C:\n    __module__ = 'x'\n", "`__module__` assigned"),
+    "field names pasted into code": ("class C:\n    __annotations__ = {'a': int}\n",
+                                     "`__annotations__` assigned"),
+    "a str subclass as __file__": ("__file__ = str(__file__)\n", "`__file__` assigned"),
+    "f2py's eval": ("from numpy.f2py.crackfortran import myeval\n",
+                    "`import numpy.f2py.crackfortran`"),
     "another package's exports": ("from nlpdojo.exports import reexport\n"
                                   "g, d = reexport('nlpdojo_autograder.runtime')\n",
                                   "`reexport` of another package"),
@@ -160,6 +183,27 @@ ALLOWED = {
         "    def _taps(self, t):\n        return t\n\n"
         "    def f(self):\n        return self._taps(self._cache)\n"),
     "a sibling's private function": "from .activations import _sigmoid\n",
+    # honest styles a review found refused by the second version of the rules
+    "a lambda reading self's private attribute": (
+        "class A:\n    def __init__(self):\n        self._counts = {}\n\n"
+        "    def best(self, words):\n        return max(words, key=lambda w: self._counts[w])\n"),
+    "a private static method by its class's name": (
+        "class Conv:\n    @staticmethod\n    def _im2col(x):\n        return x\n\n"
+        "    @staticmethod\n    def f(x):\n        return Conv._im2col(x)\n"),
+    "a class counter": ("class A:\n    _count = 0\n\n    def __init__(self):\n"
+                        "        type(self)._count += 1\n"),
+    "another object of the same class": (
+        "class W:\n    def __init__(self):\n        self._words = []\n\n"
+        "    def __eq__(self, other):\n        return self._words == other._words\n"),
+    "'types' as a word": ("def stats(s):\n    return {'tokens': len(s), 'types': len(set(s))}"
+                          "\n\n\nclass V:\n    def __init__(self, t):\n"
+                          "        self.types = sorted(set(t))\n"),
+    "logging": "import logging\nlog = logging.getLogger(__name__)\n",
+    "a named tuple's API": ("from typing import NamedTuple\n\n\nclass S(NamedTuple):\n"
+                            "    h: int\n    c: int\n\n\ns = S(1, 2)._replace(h=3)._asdict()\n"),
+    "sys.argv in a demo": "import sys\nif __name__ == '__main__':\n    print(sys.argv)\n",
+    "allow_pickle=False": "import numpy as np\nx = np.load('f.npy', allow_pickle=False)\n",
+    "a plotting backend": "import matplotlib\nmatplotlib.use('Agg')\n",
     "a script's guard and a decorator": (
         "import functools\n\n\ndef deco(f):\n    @functools.wraps(f)\n"
         "    def g(*a):\n        return f(*a)\n    return g\n\n\n"
@@ -175,8 +219,7 @@ def test_the_rules_refuse_code_that_reaches_the_interpreter_or_the_grader(name):
     assert found, f"{name}: not refused"
     assert said in " | ".join(r.what for r in found), [r.what for r in found]
     message = found[0].message()
-    assert message.startswith("m.py line ") and "the grader's rules run in your process" \
-        in message, message
+    assert message.startswith("m.py line ") and " uses " in message, message
 
 
 @pytest.mark.parametrize("name", sorted(ALLOWED))
@@ -286,12 +329,15 @@ PATCHED_THROUGH_A_LIBRARY = (
     "        z = self.xp.matmul(x, self.weight.data)  # (N, D_out)\n")
 
 
-def test_a_module_of_the_grader_reached_anyway_cannot_be_changed(tmp_path):
+def test_a_module_of_the_grader_reached_anyway_cannot_be_changed(tmp_path, monkeypatch):
     """The worker freezes the grader's modules before any code under test runs
-    (runtime/frozen.py): a name they hold cannot be rebound."""
+    (runtime/frozen.py): a name they hold cannot be rebound. (The rules now refuse this way
+    to the module, the backend registry's ``module://`` names: off here, so that the freezing
+    behind them is what is tested.)"""
     course = edited_course(tmp_path, ("library", "neural_networks"),
                            {"library/layers.py": PATCHED_THROUGH_A_LIBRARY})
-    assert refused_modules(course, ["library", "neural_networks"]) == {}  # the rules allow it
+    assert refused_modules(course, ["library", "neural_networks"])  # the rules refuse it
+    monkeypatch.setenv(code_rules.ENV, "off")
     result = _grade(course / "neural_networks", "neural_networks", "affine")
     checks = [c for _, c in result.checks() if c.question == "affine"]
     assert checks and all(c.score == 0 for c in checks), [(c.id, c.message) for c in checks]
@@ -320,7 +366,7 @@ from nlpdojo_autograder.runtime.reflection import refuse_reflection
 
 refuse_reflection(lambda filename: filename.startswith("/submitted/"))
 SUBMITTED = """
-import dataclasses, enum
+import contextlib, dataclasses, enum
 
 
 @dataclasses.dataclass
@@ -330,6 +376,11 @@ class Point:  # dataclasses compiles __init__ with exec: the library's call, all
 
 def gen():
     yield
+
+
+def relay(stack):
+    stack.callback(b.exec, "import sys; sys._getframe()")
+    stack.close()
 
 
 def attempt(what):
@@ -344,6 +395,8 @@ b = enum.bltns
 said = {"exec": attempt(lambda: b.exec("x = 1")),
         "frame": attempt(lambda: b.getattr(gen(), "gi_" + "frame")),
         "compile": attempt(lambda: b.compile("1", "f", "eval")),
+        # a library relays the exec (what it was handed): the string's code is the submission's
+        "relayed": attempt(lambda: relay(contextlib.ExitStack())),
         "dataclass": Point(3).x}
 """
 namespace = {}
@@ -353,16 +406,18 @@ exec("y = 2")  # the grader's own code: not refused
 '''
 
 
-def test_the_worker_refuses_reflection_the_rules_could_not_read():
+def test_the_worker_refuses_reflection_the_rules_could_not_read(tmp_path):
     """runtime/reflection.py: the interpreter's audit events, refused to the submission's own
     frames (a builtin reached under another name, a name built at run time)."""
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", HOOKED], capture_output=True, text=True,
+    harness = tmp_path / "harness.py"  # the grader's code: a file, not a string
+    harness.write_text(HOOKED)
+    proc = subprocess.run([sys.executable, str(harness)], capture_output=True, text=True,
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     said = ast.literal_eval(proc.stdout.strip())
-    for what in ("exec", "frame", "compile"):
+    for what in ("exec", "frame", "compile", "relayed"):
         assert said[what].startswith("graded code may not reach the interpreter"), said
     assert said["dataclass"] == 3
