@@ -37,12 +37,15 @@ reads the source first, in its own process, and refuses a module that reaches fo
   what they return (``__reduce_ex__``, ``__setstate__``: ``copy`` runs them), and the
   double-underscore names libraries read to find a module or paste into code they compile
   (``__module__``, ``__file__``, ``__annotations__``);
+- **classes**: metaclasses, three-argument ``type(...)`` and ``make_dataclass`` (a namespace
+  whose keys are computed can spell any method);
 - **calls**: ``torch.compile`` and ``torch.jit`` (a function's Python run as a graph, never
   line by line); :data:`CALLED_ONLY` functions other than called directly by their own name
-  (``update_wrapper``, ``wraps``, ``load``, ``reexport``: not aliased, not handed on, no
-  ``**`` keywords), within :data:`POSITIONAL_LIMITS`, ``reexport`` only as
-  ``reexport(__name__)``; the keywords that unpickle (and so run) data, ``allow_pickle=``
-  (NumPy) and ``weights_only=`` (torch), or copy attributes by name (``assigned=``);
+  (``wraps``, ``load``, ``reexport``: not aliased, not handed on, no ``**`` keywords),
+  within :data:`POSITIONAL_LIMITS`, ``wraps`` only as a decorator, ``reexport`` only as
+  ``reexport(__name__)``; ``update_wrapper`` (it writes an object's ``__dict__``); the
+  keywords that unpickle (and so run) data, ``allow_pickle=`` (NumPy) and ``weights_only=``
+  (torch), other than as the literal that refuses pickles;
   ``Formatter().get_field`` (an attribute path in a string), ``singledispatch`` and
   ``get_type_hints`` (they evaluate annotations), ``enum.global_enum``, a plotting backend
   other than by a name written out (``matplotlib.use("Agg")``, not ``module://...``); a
@@ -71,7 +74,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlpdojo_autograder.runtime.subject import DIFFERENTIATION_ENGINES
+from nlpdojo_autograder.runtime.subject import COURSE_TOOLS, DIFFERENTIATION_ENGINES
 
 #: the environment variable that turns the rules off (for the grader's own tests)
 ENV = "NLPDOJO_CODE_RULES"
@@ -98,7 +101,7 @@ FRAMEWORK_ALLOWED = frozenset({"backend", "module", "optim", "loss", "text", "ex
                                "arrays", "errors"})
 #: functions refused unless called directly (not aliased, not handed on, no ``**`` keywords):
 #: their arguments decide whether they reach code or attributes by name
-CALLED_ONLY = frozenset({"update_wrapper", "wraps", "reexport", "load"})
+CALLED_ONLY = frozenset({"wraps", "reexport", "load"})
 #: what graded code may read of ``sys``
 SYS_ALLOWED = frozenset({
     "stdout", "stderr", "stdin", "exit", "argv", "exc_info", "executable",
@@ -131,7 +134,8 @@ REFUSED_ATTRIBUTES = FRAME_ATTRIBUTES | frozenset({
     # getattr by a format string, returning the object (``Formatter().get_field("0.x")``)
     "Formatter", "get_field",
     "dictConfig", "fileConfig", "singledispatch", "singledispatchmethod", "NpzFile",
-    "read_array", "global_enum", "load_backend_module", "myeval",
+    "read_array", "global_enum", "load_backend_module", "myeval", "update_wrapper",
+    "make_dataclass",
 })
 #: modules an allowed module keeps as an attribute (``typing.sys``, ``enum.bltns`` is
 #: ``builtins``, ``typing.types``, ``matplotlib.cbook.traceback``): refused where the object is
@@ -142,7 +146,12 @@ MODULE_ATTRIBUTES = frozenset({
     "tracemalloc", "faulthandler", "dis", "site", "pluggy", "pkg_resources", "setuptools",
     "monitoring", "jit", "f2py", "distutils", "testing", "sphinxext", "mock", "pytest",
     "multiprocessing", "asyncio", "subprocess", "atexit", "ast", "signal", "crackfortran",
+    "weakref",
 })
+#: of :data:`MODULE_ATTRIBUTES`, those also ordinary words of the course's code (word *types*),
+#: refused only where the object is an imported module (what ``types`` gives, function and
+#: code constructors, the worker's audit layer refuses)
+MODULE_WORDS = frozenset({"types"})
 #: parts of a module path graded code may not import, in any package: test helpers (a mock
 #: library among them), build tools that compile and evaluate code
 REFUSED_MODULE_PARTS = frozenset({"testing", "tests", "conftest", "mock", "f2py",
@@ -182,7 +191,7 @@ PICKLE_KEYWORDS = {"allow_pickle": False, "weights_only": True}
 WRAPPER_KEYWORDS = frozenset({"assigned", "updated"})
 #: calls refused with more positional arguments than this: ``np.load(f, None, True)`` (a
 #: positional ``allow_pickle``), ``update_wrapper(f, g, ("__code__",))``, ``wraps(g, (...))``
-POSITIONAL_LIMITS = {"load": 2, "update_wrapper": 2, "wraps": 1}
+POSITIONAL_LIMITS = {"load": 2, "wraps": 1}
 #: attributes of ``torch`` that compile a function's Python into a graph the interpreter
 #: never runs line by line (``torch.compile``, ``torch.jit``)
 TORCH_REFUSED = frozenset({"compile", "jit", "_dynamo"})
@@ -305,6 +314,7 @@ class _Reader(ast.NodeVisitor):
         self.imported_functions: set[str] = set()
         self._allowed_sys: set[int] = set()  # ids of Name nodes read as sys.<allowed>
         self._called_funcs: set[int] = set()  # ids of the funcs of calls of CALLED_ONLY
+        self._decorators: set[int] = set()  # ids of decorator expressions
 
     def refuse(self, node: ast.AST, what: str, advice: str = _ADVICE) -> None:
         self.found.append(Refusal(self.file, getattr(node, "lineno", 0), what, advice))
@@ -355,6 +365,9 @@ class _Reader(ast.NodeVisitor):
     def _check_module(self, node: ast.AST, name: str) -> None:
         top = name.split(".")[0]
         parts = name.split(".")
+        if name in COURSE_TOOLS:
+            self.refuse(node, f"`import {name}`", f"{name} {COURSE_TOOLS[name]}")
+            return
         if top == "nlpdojo" and (len(parts) < 2 or parts[1] not in FRAMEWORK_ALLOWED):
             if len(parts) > 1 or not isinstance(node, ast.ImportFrom):
                 self.refuse(node, f"`import {name}`", "graded code may use nlpdojo's "
@@ -425,7 +438,7 @@ class _Reader(ast.NodeVisitor):
             self.refuse(node, f"`.{node.attr}` of an imported module assigned",
                         "a library's names are the same for the grader's code in your "
                         "process: give your value a name of your own")
-        if node.attr in MODULE_ATTRIBUTES and imported:
+        if node.attr in MODULE_ATTRIBUTES and (imported or node.attr not in MODULE_WORDS):
             self.refuse(node, f"`.{node.attr}` (a module kept by another)")
         self._check_attribute(node, node.attr, base)
         self.generic_visit(node)
@@ -461,6 +474,12 @@ class _Reader(ast.NodeVisitor):
                 self.visit(keyword)
             return
         called = _called(func)
+        if called == "wraps" and id(node) not in self._decorators:
+            self.refuse(node, "`wraps` other than as a decorator",
+                        "write @functools.wraps(func) above the wrapper's def")
+        if called == "type" and isinstance(func, ast.Name) and len(node.args) > 1:
+            self.refuse(node, "`type` with a name, bases and a namespace",
+                        "define the class with a class statement")
         if called in CALLED_ONLY:
             self._called_funcs.add(id(func))
             if any(keyword.arg is None for keyword in node.keywords):
@@ -515,7 +534,16 @@ class _Reader(ast.NodeVisitor):
         self._string_annotation(node.annotation)
         self.generic_visit(node)
 
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if any(k.arg == "metaclass" for k in node.keywords) or any(
+                isinstance(b, ast.Name) and b.id == "type" for b in node.bases):
+            self.refuse(node, f"a metaclass for `{node.name}`", "the course's code needs "
+                        "none: a plain class, or a dataclass")
+        self._decorators.update(id(d) for d in node.decorator_list)
+        self.generic_visit(node)
+
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._decorators.update(id(d) for d in node.decorator_list)
         if _dunder(node.name) and node.name not in DUNDERS_ALLOWED | DEFINED_DUNDERS:
             self.refuse(node, f"a method `{node.name}`", "libraries call it with what it "
                         "returns (copy, pickle, enum): the course's code needs none")

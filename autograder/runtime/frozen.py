@@ -23,9 +23,20 @@ FROZEN_PREFIX = "nlpdojo"
 SUBMISSION_PREFIX = "nlpdojo_submission"
 
 
+#: the namespace of a module as ``ModuleType`` gives it (the real dictionary)
+_NAMESPACE = types.ModuleType.__dict__["__dict__"]
+
+
 class FrozenModule(types.ModuleType):
     """A module whose existing attributes cannot be rebound or deleted by ``setattr``, nor its
-    double-underscore ones set (``__class__``: it stays frozen)."""
+    double-underscore ones set (``__class__``: it stays frozen), and whose ``__dict__`` reads
+    as a read-only view (a library that updates an object's ``__dict__``,
+    ``functools.update_wrapper``, cannot write through it). Its functions keep their own
+    namespace, the real one."""
+
+    @property
+    def __dict__(self) -> Any:  # type: ignore[override]
+        return types.MappingProxyType(_NAMESPACE.__get__(self, type(self)))
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("__") or (name in self.__dict__ and self.__dict__[name] is not value):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import _imp
 import _thread
 import contextlib
+import gc
 import inspect
 import os
 import sys
@@ -514,6 +515,14 @@ _FROZEN_AS = {"importlib._bootstrap": "_frozen_importlib",
               "importlib._bootstrap_external": "_frozen_importlib_external"}
 
 
+def genuine_frozen(code: Any) -> bool:
+    """Whether ``code`` (its file ``<frozen NAME>``) is the code of the interpreter's frozen
+    module NAME, not code compiled at run time under that name."""
+    filename = code.co_filename
+    return (type(filename) is str and filename.startswith("<frozen ") and filename.endswith(">")
+            and _signature(code) in _code_of_frozen(filename[len("<frozen "):-1]))
+
+
 def _code_of_frozen(name: str) -> frozenset[tuple[int, str, bytes]]:
     key = f"<frozen {name}>"
     if key not in _FILE_CODE:
@@ -616,6 +625,10 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         return None if installed[key] else local
 
     _no_threads_running("before")
+    # no garbage collection while counting: a collection can start inside the tracer (which
+    # allocates), and finalizers and weakref callbacks it runs there would run untraced
+    collecting = gc.isenabled()
+    gc.disable()
     previous = sys.gettrace()
     taken: list[str] = []
     settrace = sys.settrace  # (inside, sys.settrace refuses)
@@ -627,6 +640,8 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
             if sys.gettrace() is not enter:
                 taken.append("replaced")
             settrace(previous)
+            if collecting:
+                gc.enable()
     if taken:
         raise UncountedWork(
             "your code changed the tracer (sys.settrace) while the grader counted the lines it "

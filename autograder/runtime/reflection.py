@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from nlpdojo_autograder.runtime.probes import genuine_frozen
+
 #: the audit events refused to the submission's own frames, and what the message calls them
 REFUSED_EVENTS = {
     "exec": "running code from a string or a code object",
@@ -46,13 +48,15 @@ REFUSED_EVENTS = {
 
 def refuse_reflection(submitted: Callable[[str], bool]) -> None:
     """Add the hook; ``submitted(filename)`` says whether a code object's file is the
-    submission's. Code compiled from a string (``<string>``, ``<lambda>``...) counts as the
-    submission's too: a library that runs what it was handed (``copy`` calling what a
-    ``__reduce_ex__`` returned) cannot launder it; not the interpreter's frozen modules
-    (``<frozen importlib._bootstrap>``) nor the grader's given modules (``<given ...>``)."""
-    def ours(filename: str) -> bool:
-        return submitted(filename) or (filename.startswith("<") and not filename.startswith(
-            ("<frozen ", "<given ")))
+    submission's. Code compiled from a string (``<string>``, ``<lambda>``, ``<given ...>``)
+    counts as the submission's too: a library that runs what it was handed (``copy`` calling
+    what a ``__reduce_ex__`` returned) cannot launder it; not the interpreter's frozen modules
+    (``<frozen importlib._bootstrap>``), whose code is checked to be theirs."""
+    def ours(code: Any) -> bool:
+        filename = code.co_filename
+        if type(filename) is not str:
+            return True
+        return submitted(filename) or (filename.startswith("<") and not genuine_frozen(code))
 
     inside = threading.local()
 
@@ -63,10 +67,10 @@ def refuse_reflection(submitted: Callable[[str], bool]) -> None:
         inside.on = True  # (taking the frame below raises an event of its own)
         try:
             frame = sys._getframe(1)
-            caller = frame.f_code.co_filename if frame is not None else ""
+            submission = frame is not None and ours(frame.f_code)
         finally:
             inside.on = False
-        if ours(caller):
+        if submission:
             raise PermissionError(f"graded code may not reach the interpreter ({what}: audit "
                                   f"event {event}); the course's code needs none of this")
 

@@ -12,6 +12,7 @@ first rules (a computed ``getattr``, a generator's frame, ``typing.sys``, a stri
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import shutil
@@ -90,9 +91,9 @@ REFUSED = {
     "torch.compile": ("import torch\nf = torch.compile(abs)\n", "`torch.compile`"),
     "a function's code copied by name": (
         "import functools\n\n\ndef f():\n    pass\n\n\n"
-        "functools.update_wrapper(f, abs, assigned=('__co' + 'de__',))\n", "`assigned=`"),
+        "functools.update_wrapper(f, abs, assigned=('__co' + 'de__',))\n", "`.update_wrapper`"),
     "the same, positionally": ("import functools\nfunctools.update_wrapper(len, abs, ('x',))\n",
-                               "`update_wrapper` with more than 2 positional"),
+                               "`.update_wrapper`"),
     "an attribute's name as a string": ("names = ('__code__', 'f_back')\n", "'__code__'"),
     "a positional allow_pickle": ("import numpy as np\nx = np.load('f.npy', None, True)\n",
                                   "`load` with more than 2 positional"),
@@ -112,7 +113,7 @@ REFUSED = {
                                   "b = string.Formatter().get_field('0.x', [len], {})\n",
                                   "`.get_field`"),
     "update_wrapper aliased": ("import functools\nuw = functools.update_wrapper\n",
-                               "`.update_wrapper` other than called directly"),
+                               "`.update_wrapper`"),
     "reexport aliased": ("from nlpdojo.exports import reexport as r\n",
                          "`reexport` imported under another name"),
     "an annotation held in a variable": (
@@ -150,6 +151,17 @@ REFUSED = {
     "a str subclass as __file__": ("__file__ = str(__file__)\n", "`__file__` assigned"),
     "f2py's eval": ("from numpy.f2py.crackfortran import myeval\n",
                     "`import numpy.f2py.crackfortran`"),
+    # a third review's
+    "a finalizer made by type()": ("def fin(self):\n    pass\n\n\n"
+                                   "Fin = type('Fin', (), {'__' + 'del__': fin})\n",
+                                   "`type` with a name, bases and a namespace"),
+    "a weakref callback": ("import logging\nr = logging.weakref\n", "`.weakref`"),
+    "sys through a parameter": ("def kept(m):\n    return m.sys\n", "`.sys`"),
+    "a metaclass": ("class M(type):\n    pass\n", "a metaclass for `M`"),
+    "wraps applied to a module": ("import functools\nw = functools.wraps(len)\n",
+                                  "`wraps` other than as a decorator"),
+    "make_dataclass": ("import dataclasses\nC = dataclasses.make_dataclass('C', ['x'])\n",
+                       "`.make_dataclass`"),
     "another package's exports": ("from nlpdojo.exports import reexport\n"
                                   "g, d = reexport('nlpdojo_autograder.runtime')\n",
                                   "`reexport` of another package"),
@@ -356,6 +368,14 @@ def test_a_frozen_module_keeps_its_names_and_its_class():
             change()
     module.added = 2  # a submodule imported later: a new name
     assert type(module) is FrozenModule and module.count() == 1 and module.added == 2
+    # a library that writes an object's __dict__ (update_wrapper, copy's _reconstruct) cannot
+    class Replacement:
+        def __init__(self):
+            self.count = None
+
+    with pytest.raises((AttributeError, TypeError)):
+        functools.update_wrapper(module, Replacement())
+    assert isinstance(module.__dict__, types.MappingProxyType) and module.count() == 1
 
 
 #: run in a process of its own (an audit hook stays for good): code "of the submission" (its
@@ -366,7 +386,7 @@ from nlpdojo_autograder.runtime.reflection import refuse_reflection
 
 refuse_reflection(lambda filename: filename.startswith("/submitted/"))
 SUBMITTED = """
-import contextlib, dataclasses, enum
+import contextlib, copy, dataclasses, enum
 
 
 @dataclasses.dataclass
@@ -376,6 +396,18 @@ class Point:  # dataclasses compiles __init__ with exec: the library's call, all
 
 def gen():
     yield
+
+
+class Relay:
+    def __init__(self, call):
+        self.call = call
+
+    def __reduce_ex__(self, protocol):  # copy calls what this returns: a library's frame
+        return self.call
+
+
+def via_copy(func, *args):
+    return copy.copy(Relay((func, args)))
 
 
 def relay(stack):
@@ -397,6 +429,9 @@ said = {"exec": attempt(lambda: b.exec("x = 1")),
         "compile": attempt(lambda: b.compile("1", "f", "eval")),
         # a library relays the exec (what it was handed): the string's code is the submission's
         "relayed": attempt(lambda: relay(contextlib.ExitStack())),
+        # code compiled under a frozen module's name is not that module's
+        "spoofed frozen": attempt(lambda: via_copy(b.exec, via_copy(
+            b.compile, "import sys; sys._getframe()", "<frozen posixpath>", "exec"), {})),
         "dataclass": Point(3).x}
 """
 namespace = {}
@@ -418,6 +453,6 @@ def test_the_worker_refuses_reflection_the_rules_could_not_read(tmp_path):
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     said = ast.literal_eval(proc.stdout.strip())
-    for what in ("exec", "frame", "compile", "relayed"):
+    for what in ("exec", "frame", "compile", "relayed", "spoofed frozen"):
         assert said[what].startswith("graded code may not reach the interpreter"), said
     assert said["dataclass"] == 3

@@ -16,6 +16,7 @@ equal) is stopped by a cap on the lines a vectorized function runs."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -327,3 +328,14 @@ def test_the_workers_filter_refuses_every_way_to_a_process_and_keeps_threads():
         set(lines)), run.stdout + run.stderr
     assert "libc.fork -1 1" in lines  # past the audit hook: the kernel's EPERM
     assert "thread [1]" in lines
+
+
+def test_no_garbage_is_collected_while_counting():
+    """A collection started inside the tracer (which allocates as it compiles a library file
+    to recognise it) ran the submission's finalizers and weakref callbacks untraced: a loop
+    in a ``__del__`` counted 9 lines at any size (a third review). Collection is off during a
+    count, and back on after it."""
+    seen = []
+    assert gc.isenabled()
+    python_lines(lambda: seen.append(gc.isenabled()), ())
+    assert seen == [False] and gc.isenabled()
