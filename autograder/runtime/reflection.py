@@ -46,6 +46,13 @@ REFUSED_EVENTS = {
 }
 
 
+#: the attributes whose reading (audit event ``object.__getattr__``) hands over a frame or a
+#: code object; reading a frame's own ``f_code`` is what the line counter does at every call
+#: (a frame the submission holds it got through one of these, refused)
+YIELDING = frozenset({"gi_frame", "cr_frame", "ag_frame", "tb_frame", "__code__", "gi_code",
+                      "cr_code", "ag_code"})
+
+
 def refuse_reflection(submitted: Callable[[str], bool]) -> None:
     """Add the hook; ``submitted(filename)`` says whether a code object's file is the
     submission's. Code compiled from a string (``<string>``, ``<lambda>``, ``<given ...>``)
@@ -62,7 +69,8 @@ def refuse_reflection(submitted: Callable[[str], bool]) -> None:
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         what = REFUSED_EVENTS.get(event)
-        if what is None or getattr(inside, "on", False):
+        if what is None or (event == "object.__getattr__" and args[1] not in YIELDING) or \
+                getattr(inside, "on", False):
             return
         inside.on = True  # (taking the frame below raises an event of its own)
         try:

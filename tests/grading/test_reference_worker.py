@@ -285,8 +285,7 @@ raise RuntimeError("ATTACK came back")
 
 @pytest.mark.long
 @pytest.mark.timeout(400)
-@pytest.mark.parametrize("level", levels())
-def test_a_swapped_in_reference_that_never_returns_costs_only_its_check(tmp_path, level):
+def test_a_swapped_in_reference_that_never_returns_costs_only_its_check(tmp_path):
     """Each check of RNNLM.forward ends at its own limit (15 s at scale 0.1) saying where;
     the reference process is replaced, and window_lm, whose checks call the reference back too,
     gets full marks after it. Before, the grader ran the loop itself, without a deadline. (At
@@ -301,7 +300,9 @@ def test_a_swapped_in_reference_that_never_returns_costs_only_its_check(tmp_path
     limit = SEQUENCE_TIMEOUT_S * scale
     folder = lm_submission(tmp_path / "sub", ENDLESS)
     with Watch(tmp_path) as watch:
-        graded = grade(tmp_path, level, "rnn_lm", "window_lm", "--timeout-scale", str(scale),
+        # (at one level, the sandbox where it works: the deadline is the grader's at both,
+        # and each run waits out every check's 15 s)
+        graded = grade(tmp_path, AUTO, "rnn_lm", "window_lm", "--timeout-scale", str(scale),
                        submission=folder / LM, timeout_s=380)
     for check_id in FORWARD_CHECKS:
         check = graded.checks[check_id]
