@@ -138,8 +138,8 @@ REFUSED_ATTRIBUTES = FRAME_ATTRIBUTES | frozenset({
     "make_dataclass",
 })
 #: modules an allowed module keeps as an attribute (``typing.sys``, ``enum.bltns`` is
-#: ``builtins``, ``typing.types``, ``matplotlib.cbook.traceback``): refused where the object is
-#: an imported module (``self.types``, a student's own attribute, is not)
+#: ``builtins``, ``typing.types``, ``matplotlib.cbook.traceback``): refused on any object (a
+#: module handed to a function as its parameter is any object), but :data:`MODULE_WORDS`
 MODULE_ATTRIBUTES = frozenset({
     "sys", "builtins", "bltns", "gc", "inspect", "importlib", "types", "traceback",
     "copyreg", "pickle", "marshal", "pydoc", "pkgutil", "unittest", "runpy", "codeop",
@@ -190,7 +190,7 @@ PICKLE_KEYWORDS = {"allow_pickle": False, "weights_only": True}
 #: strings (``__code__``) onto a function
 WRAPPER_KEYWORDS = frozenset({"assigned", "updated"})
 #: calls refused with more positional arguments than this: ``np.load(f, None, True)`` (a
-#: positional ``allow_pickle``), ``update_wrapper(f, g, ("__code__",))``, ``wraps(g, (...))``
+#: positional ``allow_pickle``), ``wraps(g, ("__code__",))``
 POSITIONAL_LIMITS = {"load": 2, "wraps": 1}
 #: attributes of ``torch`` that compile a function's Python into a graph the interpreter
 #: never runs line by line (``torch.compile``, ``torch.jit``)
