@@ -252,19 +252,19 @@ def library_problems(solutions_dir: Path, registered: Collection[str]) -> list[P
 
 
 def code_rule_problems(folder: Path) -> list[Problem]:
-    """Where the modules of ``folder`` (a topic's solutions, or the library) break the code
-    rules (:mod:`~nlpdojo_autograder.runtime.code_rules`): a student's copy would be refused
-    by the grader, so the release would be one that no student can pass."""
-    own = {p.stem for p in folder.parent.glob("*/*.py")} | {
-        p.name for p in folder.parent.iterdir() if p.is_dir()}
-    problems = []
-    for path in sorted(folder.glob("*.py")):
-        for refusal in code_rules.refusals(path.read_text(encoding="utf-8"), path.name, own):
-            problems.append(Problem(f"{path}:{refusal.line}", (
+    """Where the modules of ``folder`` (a topic's solutions, graded with the library beside
+    it; or the library, on its own) break the code rules
+    (:mod:`~nlpdojo_autograder.runtime.code_rules`): a student's copy would be refused by the
+    grader, so the release would be one that no student can pass."""
+    folders = [folder.name]
+    if folder.name != LIBRARY and (folder.parent / LIBRARY).is_dir():
+        folders.append(LIBRARY)
+    return [Problem(f"{path}:{refusal.line}", (
                 f"uses {refusal.what}, which the grader refuses in graded code (docs/"
                 "security.md): the students' copy of this module would fail every check "
-                "that imports it; write it without")))
-    return problems
+                "that imports it; write it without"))
+            for path, broken in code_rules.folder_refusals(folder.parent, folders).items()
+            if path.parent == folder for refusal in broken]
 
 
 def _check_questions(exercise: Exercise, questions: list[str],

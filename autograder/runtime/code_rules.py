@@ -241,47 +241,48 @@ def refusals(source: str, file: str, own_modules: Iterable[str] = (),
         tree = ast.parse(source, filename=file)
     except SyntaxError:
         return []  # the import reports it, with Python's own message
-    names = private_names(tree) if private is None else frozenset(private)
-    reader = _Reader(file, frozenset(own_modules), names)
+    return _read(tree, file, frozenset(own_modules),
+                 private_names(tree) if private is None else frozenset(private))
+
+
+def _read(tree: ast.AST, file: str, own: frozenset[str], private: frozenset[str]
+          ) -> list[Refusal]:
+    reader = _Reader(file, own, private)
     reader.visit(tree)
     return sorted(reader.found, key=lambda r: r.line)
 
 
-def refused_modules(course: Path, folders: Iterable[str]) -> dict[str, str]:
-    """The modules of ``course/<folder>/`` (each of ``folders``: the topic's, the library's)
-    that break the rules, as ``{"<folder>.<module>": message}`` (``<folder>`` alone for its
-    ``__init__.py``); the message names the first place."""
+def folder_refusals(course: Path, folders: Iterable[str]) -> dict[Path, list[Refusal]]:
+    """Where the modules of ``course/<folder>/`` (each of ``folders``, graded together: the
+    topic's and the library's) break the rules, by file (only those that do). Their own
+    modules are those of these folders, their private names those any of them defines (a
+    subclass in one file uses its base's private helpers from another)."""
     folders = list(folders)
     paths = [path for folder in folders for path in sorted((course / folder).glob("*.py"))]
-    sources: dict[Path, str] = {}
+    trees: dict[Path, ast.AST] = {}
     for path in paths:
         try:
-            sources[path] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            trees[path] = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (OSError, UnicodeDecodeError, SyntaxError):
             continue  # the import reports it
-    own = {p.stem for p in paths} | set(folders)
-    private = submission_private_names(sources.values())
+    own = frozenset({p.stem for p in paths} | set(folders))
+    private = frozenset().union(*map(private_names, trees.values()))
+    found = {path: _read(tree, f"{path.parent.name}/{path.name}", own, private)
+             for path, tree in trees.items()}
+    return {path: broken for path, broken in found.items() if broken}
+
+
+def refused_modules(course: Path, folders: Iterable[str]) -> dict[str, str]:
+    """The modules of ``course/<folder>/`` (:func:`folder_refusals`) that break the rules, as
+    ``{"<folder>.<module>": message}`` (``<folder>`` alone for its ``__init__.py``); the
+    message names the first place."""
     found: dict[str, str] = {}
-    for path, source in sources.items():
+    for path, broken in folder_refusals(course, folders).items():
         folder = path.parent.name
-        broken = refusals(source, f"{folder}/{path.name}", own, private)
-        if broken:
-            key = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
-            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
-            found[key] = broken[0].message() + more
+        key = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        found[key] = broken[0].message() + more
     return found
-
-
-def submission_private_names(sources: Iterable[str]) -> frozenset[str]:
-    """The private names the modules of ``sources`` define (a subclass in one file uses its
-    base's private helpers from another)."""
-    names: set[str] = set()
-    for source in sources:
-        try:
-            names |= private_names(ast.parse(source))
-        except SyntaxError:
-            continue
-    return frozenset(names)
 
 
 def private_names(tree: ast.AST) -> frozenset[str]:
