@@ -142,3 +142,16 @@ def test_compare_wants_float64_and_equal_shapes():
     assert "shape (3, 2) differs" in compare("output", a, np.zeros((3, 2))).message
     assert not compare("output", a, np.full((2, 3), np.nan)).ok
     assert compare("output", a, a + 1e-13).ok
+
+
+def test_where_the_reference_is_infinite_only_the_same_value_matches():
+    """A bound of atol + rtol·|±inf| is inf: any value passed there."""
+    ref = np.array([-np.inf, np.inf, np.nan, 1.0])
+    assert compare("output", ref, ref.copy()).ok
+    for wrong in (5.0, np.inf, 0.0):
+        native = ref.copy()
+        native[0] = wrong
+        assert not compare("output", ref, native).ok
+    native = ref.copy()
+    native[2] = 0.0
+    assert not compare("output", ref, native).ok

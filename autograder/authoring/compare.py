@@ -169,10 +169,21 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
             hint = nonfinite(found) if callable(nonfinite) else nonfinite
             hint = nonfinite_causes(found) if hint is None else hint
             return f"{msg}: {hint}" if hint else msg
+        # where a NaN or ±inf is expected (log 0 of an unseen n-gram), only that value matches:
+        # a tolerance of rtol·|±inf| would let anything pass there
+        special = ~np.isfinite(e)
+        if special.any():
+            missed = special & ~((a == e) | (np.isnan(a) & np.isnan(e)))
+            if missed.any():
+                first = tuple(int(i) for i in np.argwhere(missed)[0]) if a.ndim else ()
+                count = (f"{int(missed.sum())} of {a.size} entries differ; "
+                         if a.ndim else "")
+                return (f"{name}: {count}{where('first', first)}yours {float(a[first]):.6g}, "
+                        f"expected {float(e[first])}")
         with np.errstate(invalid="ignore"):  # inf − inf where both are ±inf: NaN, not over
             err = np.abs(a - e)
             tol = atol + rtol * np.abs(e)
-            over = err - tol
+            over = np.where(special, -1.0, err - tol)
         if not (over > 0).any():
             return None
         worst = np.unravel_index(int(np.argmax(over)), a.shape) if a.ndim else ()
@@ -183,7 +194,9 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
                f"expected {shown_e}")
         notes = []
         if a.size > 1:
-            pattern = diagnose(a, e, rtol=max(rtol, 1e-5), atol=atol)
+            # (the entries where ±inf or NaN is expected matched: no pattern is read there)
+            pattern = diagnose(np.where(special, 0.0, a), np.where(special, 0.0, e),
+                               rtol=max(rtol, 1e-5), atol=atol)
         else:
             pattern = _scalar_ratio(yours, wanted, name)
         if pattern:

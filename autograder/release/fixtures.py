@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import tempfile
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -305,5 +306,6 @@ def _same(a: object, b: object, rtol: float) -> bool:
             np.allclose(a, b, rtol=rtol, atol=1e-12, equal_nan=True)
             if np.issubdtype(a.dtype, np.floating) else np.array_equal(a, b))
     if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b) <= rtol * max(1.0, abs(b)) or (a != a and b != b)
+        return a == b or (a != a and b != b) or (
+            math.isfinite(b) and abs(a - b) <= rtol * max(1.0, abs(b)))
     return a == b

@@ -26,9 +26,16 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from nlpdojo.arrays import is_torch, to_numpy
 from nlpdojo_autograder.runtime import objects, probes
-from nlpdojo_autograder.runtime.channel import MAX_STRING, Opaque, Sparse, Token, map_tree
+from nlpdojo_autograder.runtime.channel import (
+    MAX_STRING,
+    Opaque,
+    Sparse,
+    Token,
+    is_backend_array,
+    map_tree,
+    to_wire,
+)
 
 #: a description of an exception is cut to this many characters (a 50 MB message is an attack)
 MAX_MESSAGE = 4000
@@ -48,18 +55,6 @@ class CodeProvider(Protocol):
     def given(self, name: str) -> ModuleType: ...
 
 
-def to_wire(obj: Any) -> Any:
-    """``Encoder.convert``: backend arrays as NumPy arrays (dtype kept), sparse matrices in COO
-    form; ``NotImplemented`` for anything else."""
-    if is_backend_array(obj):  # a tensor (any device), an array_api_strict array
-        return to_numpy(obj, copy=False)
-    if type(obj).__module__.startswith("scipy.sparse") and hasattr(obj, "tocoo"):
-        coo = obj.tocoo()
-        return Sparse(tuple(int(s) for s in coo.shape), np.asarray(coo.row, np.int64),
-                      np.asarray(coo.col, np.int64), np.asarray(coo.data))
-    return NotImplemented
-
-
 def relative_module(package: str, full: str, cls: type | None = None) -> tuple[str, str] | None:
     """A module of topic package ``package`` by the name checks use: ``softmax`` for
     ``<package>.softmax``, ``..library.layers`` for the course library's ``layers`` (the
@@ -75,12 +70,6 @@ def relative_module(package: str, full: str, cls: type | None = None) -> tuple[s
     else:
         return None
     return (name, cls.__qualname__) if cls is not None else (name, "")
-
-
-def is_backend_array(x: Any) -> bool:
-    if isinstance(x, np.ndarray):
-        return False
-    return is_torch(x) or hasattr(x, "__array_namespace__")
 
 
 #: the tokens a call's arguments may hold in the reference process (its arguments come from

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo.arrays import is_torch, to_numpy
+
 MAGIC = b"NLPD"
 #: a pickled frame: only ever sent by the grader to the worker (the direction in which the
 #: reader trusts the writer), never accepted from a worker
@@ -207,10 +209,148 @@ def map_tree(value: Any, leaf: Any) -> Any:
     return leaf(value)
 
 
+def is_backend_array(x: Any) -> bool:
+    if isinstance(x, np.ndarray):
+        return False
+    return is_torch(x) or hasattr(x, "__array_namespace__")
+
+
+def to_wire(obj: Any) -> Any:
+    """``Encoder.convert``: backend arrays as NumPy arrays (dtype kept), sparse matrices in COO
+    form; ``NotImplemented`` for anything else."""
+    if is_backend_array(obj):  # a tensor (any device), an array_api_strict array
+        return to_numpy(obj, copy=False)
+    if type(obj).__module__.startswith("scipy.sparse") and hasattr(obj, "tocoo"):
+        coo = obj.tocoo()
+        return Sparse(tuple(int(s) for s in coo.shape), np.asarray(coo.row, np.int64),
+                      np.asarray(coo.col, np.int64), np.asarray(coo.data))
+    return NotImplemented
+
+
+
 # -- encoding ---------------------------------------------------------------------------------
+#: NumPy's scalar types (``np.float64``...), each sent as a 0-d array (``np.float64`` as a
+#: float, which it is)
+_NUMPY_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.generic))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Fields:
+    """A dataclass instance made plain (:func:`plain`): its class's name, its fields."""
+
+    type_name: str
+    fields: tuple[tuple[str, Any], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Converted:
+    """A backend array made plain (:func:`plain`): the NumPy array ``convert`` gave for it. (Not
+    the NumPy array itself: the worker's rule that code given backend arrays returns backend
+    arrays, not NumPy's, still reads it as the backend array it was.)"""
+
+    array: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unsendable:
+    """What :func:`plain` makes of a value the wire cannot carry: why (sent as ``Opaque``)."""
+
+    why: str
+
+
+def _type_name(obj: Any) -> str:
+    # read off the type as ``type`` keeps it: a metaclass cannot answer for it
+    return type.__dict__["__name__"].__get__(type(obj), type)
+
+
+def _plain_one(obj: Any, convert: Any) -> Any:
+    """``obj``, not of a type the encoder sends as it is (:func:`_exact`), as one that is: a
+    subclass of a container as the container (its items as its own ``__iter__`` or ``items``
+    gives them), of a number or a string as the number or string it holds, a backend array
+    as ``convert`` gives it, a dataclass instance as its fields, anything else as what
+    cannot be sent. The code of the submission this takes (a subclass's ``__iter__``, a
+    field's property, a tensor subclass's conversion) runs here."""
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return int.__int__(obj)  # the number itself: no method of the subclass runs
+    if isinstance(obj, float):
+        return float.__float__(obj)
+    if isinstance(obj, str):
+        return str.__str__(obj)
+    if isinstance(obj, bytes):
+        return bytes.__bytes__(obj)
+    if isinstance(obj, (np.ndarray, np.generic)):
+        return np.asarray(obj)
+    if isinstance(obj, tuple) and type(obj) not in (Token, Sparse):
+        return tuple(obj)
+    if isinstance(obj, list):
+        return list(obj)
+    if isinstance(obj, dict):
+        return dict(obj.items())
+    if convert is not None:
+        converted = convert(obj)
+        if type(converted) is np.ndarray:
+            return _Converted(converted)
+        if converted is not NotImplemented:
+            return converted
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _Fields(_type_name(obj), tuple((f.name, getattr(obj, f.name, None))
+                                              for f in dataclasses.fields(obj)))
+    return _Unsendable(_type_name(obj))
+
+
+def _key(key: Any) -> Any:
+    """A dict's key as sent (a str or an int, exactly), or None where it cannot be."""
+    if type(key) is str or type(key) is int:
+        return key
+    if isinstance(key, str):
+        return str.__str__(key)
+    if isinstance(key, int) and not isinstance(key, bool):
+        return int.__int__(key)
+    return None
+
+
+def plain(obj: Any, convert: Any = None, depth: int = 0) -> Any:
+    """``obj`` as the wire carries it: every part of a type the encoder sends as it is (see
+    :func:`_plain_one` for what becomes of the others). Encoding what this returns runs no
+    code of the submission, so the worker calls it on what a counted call returned *inside*
+    the count (:mod:`.probes`): a list subclass whose ``__iter__`` does the work would
+    otherwise do it while the reply is encoded, after the count, uncounted."""
+    if depth > MAX_DEPTH:
+        return _Unsendable("a structure nested too deeply")
+    if not _exact(obj):
+        obj = _plain_one(obj, convert)
+        if not _exact(obj):  # (a converter's odd answer)
+            return _Unsendable(_type_name(obj))
+    kind = type(obj)
+    if kind is tuple or kind is list:
+        return kind(plain(x, convert, depth + 1) for x in obj)
+    if kind is dict:
+        return {_key(k): plain(v, convert, depth + 1) for k, v in obj.items()}
+    if kind is _Fields:
+        return _Fields(obj.type_name, tuple((name, plain(v, convert, depth + 1))
+                                            for name, v in obj.fields))
+    if kind is Token:
+        return Token(obj.kind, plain(obj.args, convert, depth + 1))
+    return obj
+
+
+_SCALARS = (type(None), bool, int, float, str, bytes, np.ndarray, np.float64)
+_CONTAINERS = (tuple, list, dict, Token, Sparse, _Fields, _Converted, _Unsendable)
+
+
+def _exact(obj: Any) -> bool:
+    """Whether ``obj`` is of a type the encoder sends without running any method of it."""
+    kind = type(obj)
+    return kind in _SCALARS or kind in _CONTAINERS or kind in _NUMPY_SCALARS
+
+
 class Encoder:
     """Turns a tree into (header, buffers). ``convert(obj)`` (the worker's) turns a backend
-    array into a NumPy one, or returns ``NotImplemented`` for anything it does not know."""
+    array into a NumPy one, or returns ``NotImplemented`` for anything it does not know.
+
+    Only values of exactly the types the wire carries are encoded as they are; any other
+    (a subclass, a backend array, a dataclass instance) is made one first (:func:`_plain_one`),
+    which may run its code. A value that :func:`plain` has made plain runs none."""
 
     def __init__(self, convert: Any = None) -> None:
         self.convert = convert
@@ -220,46 +360,45 @@ class Encoder:
     def encode(self, obj: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             return ["?", "a structure nested too deeply"]
-        if obj is None or isinstance(obj, bool):
+        kind = type(obj)
+        if obj is None or kind is bool or kind is str:
             return ["v", obj]
-        if isinstance(obj, int):
+        if kind is int:
             return ["v", obj] if -2**63 <= obj < 2**64 else ["?", "an int too large"]
-        if isinstance(obj, float):
+        if kind is float or kind is np.float64:
             # float(obj): repr(np.float64(inf)) is "np.float64(inf)", not "inf"
-            return ["f", repr(float(obj))] if not math.isfinite(obj) else ["v", obj]
-        if isinstance(obj, str):
-            return ["v", obj]
-        if isinstance(obj, bytes):
+            return ["f", repr(float(obj))] if not math.isfinite(obj) else ["v", float(obj)]
+        if kind is bytes:
             return self._array(np.frombuffer(obj, np.uint8), "bytes")
-        if isinstance(obj, np.ndarray):
+        if kind is np.ndarray:
             return self._array(obj)
-        if isinstance(obj, np.generic):
+        if kind in _NUMPY_SCALARS:
             return self._array(np.asarray(obj))
-        if isinstance(obj, Token):
+        if kind is Token:
             return ["T", obj.kind, [self.encode(a, depth + 1) for a in obj.args]]
-        if isinstance(obj, Sparse):
+        if kind is Sparse:
             return ["S", list(obj.shape), self._array(obj.row), self._array(obj.col),
                     self._array(obj.data)]
-        if isinstance(obj, tuple):
+        if kind is tuple:
             return ["t", [self.encode(x, depth + 1) for x in obj]]
-        if isinstance(obj, list):
+        if kind is list:
             return ["l", [self.encode(x, depth + 1) for x in obj]]
-        if isinstance(obj, dict):
+        if kind is dict:
             items = []
             for k, v in obj.items():
-                if not isinstance(k, (str, int)) or isinstance(k, bool):
-                    return ["?", f"a dict with a {type(k).__name__} key"]
-                items.append([k, self.encode(v, depth + 1)])
+                key = _key(k)
+                if key is None:
+                    return ["?", f"a dict with a {_type_name(k)} key"]
+                items.append([key, self.encode(v, depth + 1)])
             return ["d", items]
-        if self.convert is not None:
-            converted = self.convert(obj)
-            if converted is not NotImplemented:
-                return self.encode(converted, depth + 1)
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            fields = [[f.name, self.encode(getattr(obj, f.name, None), depth + 1)]
-                      for f in dataclasses.fields(obj)]
-            return ["r", type(obj).__name__, fields]
-        return ["?", type(obj).__name__]
+        if kind is _Fields:
+            return ["r", obj.type_name, [[name, self.encode(v, depth + 1)]
+                                         for name, v in obj.fields]]
+        if kind is _Converted:
+            return self._array(obj.array)
+        if kind is _Unsendable:
+            return ["?", obj.why]
+        return self.encode(_plain_one(obj, self.convert), depth + 1)
 
     def _array(self, arr: np.ndarray, tag: str = "a") -> Any:
         if arr.dtype.name not in DTYPES:

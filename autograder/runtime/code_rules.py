@@ -170,7 +170,13 @@ DEFINED_DUNDERS = frozenset({"__getattr__", "__new__", "__abs__", "__iadd__", "_
                              "__imul__", "__itruediv__", "__floordiv__", "__mod__",
                              "__format__", "__index__", "__float__", "__int__", "__rmatmul__",
                              "__pos__", "__invert__", "__and__", "__or__", "__xor__",
-                             "__reversed__", "__missing__", "__copy__", "__deepcopy__"})
+                             "__reversed__", "__missing__", "__copy__", "__deepcopy__",
+                             # the rest of arithmetic (an operator calls them, on the
+                             # submission's own objects)
+                             "__rpow__", "__rfloordiv__", "__rmod__", "__ipow__",
+                             "__ifloordiv__", "__imod__", "__imatmul__", "__rand__", "__ror__",
+                             "__rxor__", "__divmod__", "__rdivmod__", "__round__", "__trunc__",
+                             "__floor__", "__ceil__"})
 #: the public API of named tuples, whose names start with an underscore
 NAMEDTUPLE_API = frozenset({"_replace", "_asdict", "_fields", "_field_defaults", "_make"})
 #: double-underscore attributes graded code may use
@@ -238,11 +244,51 @@ def refusals(source: str, file: str, own_modules: Iterable[str] = (),
     as a notebook's code writes it, is allowed); ``private``: the private names the
     submission defines (default: those this module defines)."""
     try:
-        tree = ast.parse(source, filename=file)
+        tree = _without_main_block(ast.parse(source, filename=file))
     except SyntaxError:
         return []  # the import reports it, with Python's own message
     return _read(tree, file, frozenset(own_modules),
                  private_names(tree) if private is None else frozenset(private))
+
+
+def _main_guard(test: ast.expr) -> bool:
+    """Whether ``test`` is ``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(a, ast.Name) and a.id == "__name__" and isinstance(b, ast.Constant)
+               and b.value == "__main__" for a, b in (sides, sides[::-1]))
+
+
+def _binds_name_dunder(tree: ast.AST) -> bool:
+    """Whether anything in ``tree`` binds the name ``__name__`` (an assignment, an import's
+    alias, a def, a parameter, a ``global`` ...): then ``__name__ == "__main__"`` may hold."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound = [node.id]
+        elif isinstance(node, ast.alias):
+            bound = [node.asname or node.name]
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound = node.names
+        else:
+            bound = [getattr(node, field, None) for field in ("name", "arg")]
+        if "__name__" in bound:
+            return True
+    return False
+
+
+def _without_main_block(tree: ast.Module) -> ast.Module:
+    """``tree`` without the bodies of its top-level ``if __name__ == "__main__":`` blocks (a
+    module's self-test, which ``np.testing`` may serve): code the grader's import never runs,
+    since a module's ``__name__`` is its own name, unless the module binds ``__name__`` itself
+    (then nothing is left out). Their ``else`` branches, which do run, are read."""
+    guarded = [node for node in tree.body if isinstance(node, ast.If) and _main_guard(node.test)]
+    if not guarded or _binds_name_dunder(tree):
+        return tree
+    for node in guarded:
+        node.body = [ast.copy_location(ast.Pass(), node)]
+    return tree
 
 
 def _read(tree: ast.AST, file: str, own: frozenset[str], private: frozenset[str]
@@ -262,7 +308,8 @@ def folder_refusals(course: Path, folders: Iterable[str]) -> dict[Path, list[Ref
     trees: dict[Path, ast.AST] = {}
     for path in paths:
         try:
-            trees[path] = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            trees[path] = _without_main_block(
+                ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
         except (OSError, UnicodeDecodeError, SyntaxError):
             continue  # the import reports it
     own = frozenset({p.stem for p in paths} | set(folders))

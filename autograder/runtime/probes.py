@@ -30,6 +30,7 @@ from array_api_compat import array_namespace
 
 from nlpdojo.arrays import to_numpy
 from nlpdojo.module import Module, Parameter
+from nlpdojo_autograder.runtime.channel import plain, to_wire
 
 # bound once, at import: what the line counter calls while it counts cannot be rebound later
 # by changing the os module (graded code may not, by the code rules; this holds regardless)
@@ -98,7 +99,8 @@ def forward(layer: Any, inputs: Sequence[Any]) -> tuple[Any, Any]:
         got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
         raise ProbeError(f"{type(layer).__name__}.forward must return (output, cache): the "
                          f"output and what backward needs for this call; it returned {got}")
-    return result
+    output, cache = result  # (a tuple subclass's own __iter__ runs here, where it is counted)
+    return output, cache
 
 
 def leaves(tree: Any) -> list[Any]:
@@ -567,7 +569,7 @@ def forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
     forward's lines again for every coordinate it perturbs."""
     layer = build(cls, args, kwargs, params, train=train, cells=cells)
     forward_lines, (_, cache) = _counted(
-        lambda: _forward_unchanging(layer, inputs, None, 0, 1), (), None, cls)
+        lambda: _forward_unchanging(layer, inputs, None, 0, 1), (), None, cls, send=False)
     backward_lines, grads = _counted(
         lambda: _backward_unchanging(layer, grad_output, cache), (), None, cls)
     return {"forward": forward_lines, "backward": backward_lines, "input_grads": grads}
@@ -581,14 +583,20 @@ def loss_forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
     that backward gave (``grad``)."""
     loss_fn = cls(*args, **kwargs)
     forward_lines, (_, cache) = _counted(
-        lambda: forward(loss_fn, (prediction, target)), (), None, cls)
+        lambda: forward(loss_fn, (prediction, target)), (), None, cls, send=False)
     backward_lines, grad = _counted(lambda: loss_fn.backward(1.0, cache), (), None, cls)
     return {"forward": forward_lines, "backward": backward_lines, "grad": grad}
 
 
 def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any] | None,
-             root_of: Any) -> tuple[int, Any]:
+             root_of: Any, *, send: bool = True) -> tuple[int, Any]:
     """``(lines, result)`` of ``func(*args, **kwargs)`` (see :func:`python_lines`).
+
+    ``send``: the result is made plain data (:func:`~.channel.plain`) inside the count, so that
+    no code of the submission runs after it: a list subclass whose ``__iter__`` does the work
+    would otherwise do it while the reply is encoded, uncounted (a forward's result is not
+    sent, its cache goes to the backward's count: ``send=False``; :func:`forward` unpacks it
+    inside the count).
 
     ``sys.settrace`` sees one thread, so work moved elsewhere would count nothing: a thread
     started during the count is traced too (its lines count); threads of the submission
@@ -636,6 +644,8 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         settrace(enter)
         try:
             result = func(*args, **(kwargs or {}))
+            if send:
+                result = plain(result, to_wire)
         finally:
             if sys.gettrace() is not enter:
                 taken.append("replaced")

@@ -332,3 +332,43 @@ def test_a_frames_numbers_are_capped_in_all_before_anything_is_allocated():
     assert decode(*_frame([half]))[0].size == half.size
     with pytest.raises(TooLarge, match="numbers in all"):
         decode(*_frame([half, half]))
+
+
+def test_a_reply_made_plain_runs_no_code_of_the_submission_when_encoded():
+    """:func:`channel.plain` runs a subclass's ``__iter__``/``items`` (inside a count, in the
+    worker); encoding what it made runs nothing more: work left there would go uncounted."""
+    from collections import namedtuple
+
+    from nlpdojo_autograder.runtime.channel import _PREFIX, decode, encode, plain
+
+    def roundtrip(value):
+        frame = b"".join(bytes(c) for c in encode(value))
+        _, header_len, _ = _PREFIX.unpack_from(frame)
+        start = _PREFIX.size + header_len
+        return decode(frame[_PREFIX.size:start], frame[start:])
+
+    ran = []
+
+    class Rows(list):
+        def __iter__(self):
+            ran.append("__iter__")
+            return iter([1, 2])
+
+    class Table(dict):
+        def items(self):
+            ran.append("items")
+            return [("a", 1.5)]
+
+    class Number(float):
+        def __float__(self):
+            ran.append("__float__")
+            return 0.0
+
+    pair = namedtuple("pair", "x y")
+    made = plain([Rows(), Table(), (Rows(), Number(2.5)), pair(1, np.float64(3.0))])
+    ran_before = list(ran)
+    assert ran_before == ["__iter__", "items", "__iter__"]  # the number read as it is
+    assert roundtrip(made) == [[1, 2], {"a": 1.5}, ([1, 2], 2.5), (1, 3.0)]
+    assert ran == ran_before
+    # not made plain first: the encoder makes each part plain as it goes (an honest subclass)
+    assert roundtrip(pair(1, 2)) == (1, 2)

@@ -162,6 +162,18 @@ REFUSED = {
                                   "`wraps` other than as a decorator"),
     "make_dataclass": ("import dataclasses\nC = dataclasses.make_dataclass('C', ['x'])\n",
                        "`.make_dataclass`"),
+    # a fourth review's: the self-test block is left unread only where nothing can make
+    # __name__ equal "__main__"
+    "a self-test block under a __name__ the module binds": (
+        "from .window import Anything as __name__\n\n"
+        "if __name__ == '__main__':\n    import ctypes\n", "`import ctypes`"),
+    "a self-test block under a def named __name__": (
+        "def __name__():\n    pass\n\n\nif __name__ == '__main__':\n    import ctypes\n",
+        "`import ctypes`"),
+    "the else of a self-test block": (
+        "if __name__ == '__main__':\n    pass\nelse:\n    import ctypes\n", "`import ctypes`"),
+    "a guard that is not the self-test's": (
+        "if __name__ == '__main__' or True:\n    import ctypes\n", "`import ctypes`"),
     "another package's exports": ("from nlpdojo.exports import reexport\n"
                                   "g, d = reexport('nlpdojo_autograder.runtime')\n",
                                   "`reexport` of another package"),
@@ -221,6 +233,12 @@ ALLOWED = {
         "    def g(*a):\n        return f(*a)\n    return g\n\n\n"
         "if __name__ == '__main__':\n    pass\n"),
     "an engine (refused by the worker, with its own message)": "import torch\n",
+    "reflected arithmetic": ("class Scalar:\n    def __rpow__(self, other):\n        return 1\n\n"
+                             "    def __rfloordiv__(self, other):\n        return 1\n"),
+    "a self-test block with numpy's testing": (
+        "import numpy as np\n\n\ndef softmax(x):\n    return x\n\n\n"
+        "if __name__ == \"__main__\":\n"
+        "    np.testing.assert_allclose(softmax(np.ones(2)), [1.0, 1.0])\n"),
 }
 
 

@@ -339,3 +339,94 @@ def test_no_garbage_is_collected_while_counting():
     assert gc.isenabled()
     python_lines(lambda: seen.append(gc.isenabled()), ())
     assert seen == [False] and gc.isenabled()
+
+
+#: a list whose items are made when something iterates over it: returned by a counted call, its
+#: work ran while the reply was encoded, after the count (an attacker's: ngram_counts and
+#: add_delta 9 of 9 with token-by-token loops, max-margin's backward by differences 2 of 2)
+LAZY_LIST = '''
+
+class _Lazy(list):
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __iter__(self):
+        return iter(self.make())
+'''
+LAZY_COUNTS = LAZY_LIST + """
+
+def _looped(stream, n, bos):
+    rows = [[int(t) for t in stream[i:i + n]] for i in range(len(stream) - n + 1)
+            if stream[i + n - 1] != bos]
+    return np.array(rows, dtype=np.int64).reshape(-1, n)
+
+
+def _counts(stream, n, vocab_size, bos):
+    windows = _looped(stream, n, bos)
+    keys, counts = np.unique(ngram_keys(windows, vocab_size), return_counts=True)
+    ctx_keys, ctx_counts = np.unique(ngram_keys(windows[:, :-1], vocab_size),
+                                     return_counts=True)
+    return [keys, counts.astype(np.int64), ctx_keys, ctx_counts.astype(np.int64)]
+
+
+def ngram_windows(stream, n, bos):
+    return _Lazy(lambda: _looped(stream, n, bos).tolist())
+
+
+def count_ngrams(stream, n, vocab_size, bos):
+    return _Lazy(lambda: _counts(stream, n, vocab_size, bos))
+"""
+
+
+def test_a_loop_left_to_the_replys_encoding_is_counted(tmp_path):
+    course = edited_course(tmp_path, ("language_models",),
+                           appended={"language_models/ngrams.py": LAZY_COUNTS})
+    checks = _grade("language_models", course / "language_models", "ngram_counts")
+    assert sum(c.score for c in checks.values()) == 0, [
+        (k, c.score, c.message) for k, c in checks.items()]
+    said = " | ".join(c.message for c in checks.values())
+    assert "a Python loop over the tokens" in said and "Traceback" not in said, said
+
+
+LAZY_BACKWARD = LAZY_LIST + '''
+
+_forward = MaxMargin.forward
+
+
+def _by_differences(self, grad_output, cache):
+    prediction, target = cache
+    n, k = prediction.shape
+    rows = []
+    for i in range(n):
+        row = []
+        for j in range(k):
+            up = self.xp.asarray(prediction, copy=True)
+            down = self.xp.asarray(prediction, copy=True)
+            up[i, j] = up[i, j] + 1e-6
+            down[i, j] = down[i, j] - 1e-6
+            rows_up = float(_forward(self, up, target)[0])
+            rows_down = float(_forward(self, down, target)[0])
+            row.append((rows_up - rows_down) / 2e-6 * float(grad_output))
+        rows.append(row)
+    return rows
+
+
+def _forward_keeping_inputs(self, prediction, target):
+    return _forward(self, prediction, target)[0], (prediction, target)
+
+
+MaxMargin.forward = _forward_keeping_inputs
+MaxMargin.backward = lambda self, grad_output, cache: _Lazy(
+    lambda: _by_differences(self, grad_output, cache))
+'''
+
+
+def test_a_backward_by_differences_left_to_the_replys_encoding_is_counted(tmp_path):
+    course = edited_course(tmp_path, ("library", "neural_networks"),
+                           appended={"library/losses.py": LAZY_BACKWARD})
+    checks = _grade("neural_networks", course / "neural_networks", "max_margin")
+    assert sum(c.score for c in checks.values()) == 0, [
+        (k, c.score, c.message) for k, c in checks.items()]
+    said = " | ".join(c.message for c in checks.values())
+    assert "numerical differentiation" in said and "Traceback" not in said, said

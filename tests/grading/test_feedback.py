@@ -34,6 +34,23 @@ def _checks(folder: Path | None, question: str, **options) -> dict:
     return {c.id: c for _, c in result.checks()}
 
 
+# -- where ±inf or NaN is expected, only that value matches ----------------------------------
+def test_where_an_infinite_value_is_expected_no_other_passes():
+    """rtol·|±inf| is inf: a tolerance there let any value pass where the reference gives
+    log 0 (an unseen n-gram's -inf in backoff or Kneser-Ney), found by an attacker."""
+    assert compare_array("x", np.array([5.0, 1.0]), np.array([-np.inf, 1.0])) == (
+        "x: 1 of 2 entries differ; first at [0]: yours 5, expected -inf")
+    assert compare_array("x", np.float64(3.0), np.float64(np.inf)) == "x: yours 3, expected inf"
+    assert compare_array("x", np.array([np.inf, 1.0]), np.array([-np.inf, 1.0])) is not None
+    assert compare_array("x", np.array([0.0, 1.0]), np.array([np.nan, 1.0])) is not None
+    assert compare_array("x", np.array([-np.inf, np.nan, 1.0]),
+                         np.array([-np.inf, np.nan, 1.0])) is None
+    # the others are judged as before, and no pattern is read off the matched -inf
+    assert compare_array("x", np.array([-np.inf, 2.0, 3.0]), np.array([-np.inf, 1.0, 1.5])) == (
+        "x: 2 of 3 entries differ; worst at [2]: yours 3, expected 1.5; yours is twice the "
+        "expected one")
+
+
 # -- #4: a loss averaged over the batch where the sum is asked for ---------------------------
 def test_scalar_mismatch_names_a_batch_factor():
     assert compare_array("loss", np.float64(6.25469), np.float64(6 * 6.25469)) == (
