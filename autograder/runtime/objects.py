@@ -86,9 +86,10 @@ def _encode(value: Any, label: str, array: Callable, backend: Any, where: Callab
         return {NAMESPACE: True}
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
         return value
-    if isinstance(value, (list, tuple)):
-        return type(value)(_encode(v, f"{label}[{i}]", array, backend, where, depth + 1)
-                           for i, v in enumerate(value))
+    if isinstance(value, (list, tuple)):  # (as the wire carries them: exactly a list or tuple)
+        return (tuple if isinstance(value, tuple) else list)(
+            _encode(v, f"{label}[{i}]", array, backend, where, depth + 1)
+            for i, v in enumerate(value))
     if isinstance(value, dict):
         return {k: _encode(v, f"{label}[{k!r}]", array, backend, where, depth + 1)
                 for k, v in value.items()}
