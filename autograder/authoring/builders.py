@@ -95,8 +95,9 @@ class LayerCase:
     outputs: tuple[str, ...] | None = None
     cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     #: axis 0 of every input, output and gradient is the batch: the values check also runs
-    #: forward and backward on the inputs repeated :data:`BATCH_FACTOR` times along it, and
-    #: fails a layer whose Python grows with the batch (:func:`_require_batch_vectorized`)
+    #: forward and backward on a batch :data:`BATCH_FACTOR` times as large (``inputs`` drawn
+    #: that many times), and fails a layer whose Python grows with the batch
+    #: (:func:`_require_batch_vectorized`)
     batched: bool = True
     #: keyword arguments of the question's ``torch`` forward: the settings drawn for this
     #: case (a leaky ReLU's slope), which the torch forward needs as the layer does
@@ -122,12 +123,44 @@ BATCH_FACTOR = 3
 MAX_LAYER_OUTPUT = 1 << 20
 
 
-def _tiled(x: Any, factor: int) -> Any:
-    """``x`` repeated ``factor`` times along axis 0 (each array of a tuple or list)."""
+#: the offset of the generators of the batch rule's other draws (apart from the check's own)
+BATCH_OFFSET = 0xBA7C
+
+
+def _joined(parts: list[Any]) -> Any:
+    """The draws ``parts`` (each an array, or a tuple or list of them, of one structure)
+    joined along axis 0, array by array (a 0-d array, a setting, is the first's)."""
+    first = parts[0]
+    if isinstance(first, (tuple, list)):
+        return type(first)(_joined([p[i] for p in parts]) for i in range(len(first)))
+    arrays = [np.asarray(p) for p in parts]
+    if not arrays[0].ndim:
+        return arrays[0]
+    if any(a.shape[1:] != arrays[0].shape[1:] or a.dtype != arrays[0].dtype for a in arrays):
+        raise CheckFailure("internal: the case's inputs(rng) drew arrays of other shapes or "
+                           "dtypes on another generator; the batch rule joins draws of one "
+                           "shape along axis 0")
+    return np.concatenate(arrays, axis=0)
+
+
+def _varied(x: Any, rng: np.random.Generator) -> Any:
+    """``x`` with each float number scaled by its own factor in [1, 1.01] (signs and zeros
+    kept; integers as they are)."""
     if isinstance(x, (tuple, list)):
-        return type(x)(_tiled(a, factor) for a in x)
+        return type(x)(_varied(a, rng) for a in x)
     x = np.asarray(x)
-    return np.concatenate([x] * factor, axis=0) if x.ndim else x
+    if not np.issubdtype(x.dtype, np.floating):
+        return x
+    return x * (1.0 + 0.01 * rng.random(x.shape))
+
+
+def _wider(ctx: Context, first: Any, factor: int, draw: Callable[[np.random.Generator], Any]
+           ) -> Any:
+    """``factor`` draws joined along axis 0: ``first`` and ``factor - 1`` more by ``draw``
+    on generators of their own. Not ``first`` repeated: a loop over the distinct rows
+    (``np.unique(x, axis=0)``) would run as many times on the repeated batch as on ``first``,
+    and pass the rule against Python loops over the batch (found by an attacker)."""
+    return _joined([first, *(draw(ctx.rng(BATCH_OFFSET + k)) for k in range(1, factor))])
 
 
 def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCase,
@@ -140,7 +173,8 @@ def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCa
     token = ctx.function(module, cls)
     lines = []
     for factor in (1, BATCH_FACTOR):
-        xs, g = _tiled(inputs, factor), _tiled(grad, factor)
+        xs = _wider(ctx, inputs, factor, case.inputs)
+        g = _wider(ctx, grad, factor, lambda r: _varied(grad, r))
         lines.append(counted_lines(
             ctx, f"{cls}.forward and .backward", ctx.probe("layer_run"),
             lambda xs=xs, g=g: [token, tuple(case.args), case.kwargs, _params(ctx, case),
@@ -1142,14 +1176,17 @@ UPSTREAM_SCALE = -2.5
 
 def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase) -> None:
     """As :func:`_require_batch_vectorized`, for a loss: the lines of Python of one forward and
-    backward (probe ``loss_run``) on the prediction and target, and on both repeated
-    :data:`BATCH_FACTOR` times along axis 0, must be as many."""
+    backward (probe ``loss_run``) on the prediction and target, and on a batch
+    :data:`BATCH_FACTOR` times as large (the targets repeated, the predictions each time
+    varied: :func:`_wider`), must be as many."""
     token = ctx.function(module, cls)
     lines = [counted_lines(
         ctx, f"{cls}.forward and .backward", ctx.probe("loss_run"),
         lambda factor=factor: [token, _loss_args(ctx, case), case.kwargs,
-                               ctx.asarray(_tiled(case.prediction, factor)),
-                               _send(ctx, _tiled(case.target, factor))],
+                               ctx.asarray(_wider(ctx, case.prediction, factor,
+                                                  lambda r: _varied(case.prediction, r))),
+                               _send(ctx, _wider(ctx, case.target, factor,
+                                                 lambda r: case.target))],
         {}, root_of=token) for factor in (1, BATCH_FACTOR)]
     rows = len(case.prediction) if np.ndim(case.prediction) else 1
     if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * rows:

@@ -310,11 +310,13 @@ def _key(key: Any) -> Any:
 
 
 def plain(obj: Any, convert: Any = None, depth: int = 0) -> Any:
-    """``obj`` as the wire carries it: every part of a type the encoder sends as it is (see
-    :func:`_plain_one` for what becomes of the others). Encoding what this returns runs no
-    code of the submission, so the worker calls it on what a counted call returned *inside*
-    the count (:mod:`.probes`): a list subclass whose ``__iter__`` does the work would
-    otherwise do it while the reply is encoded, after the count, uncounted."""
+    """``obj`` as the wire carries it, a copy: every part of a type the encoder sends as it
+    is (see :func:`_plain_one` for what becomes of the others), every container and array
+    new. Encoding what this returns runs no code of the submission, and nothing the
+    submission still holds is part of it; so the worker calls it on what a counted call
+    returned *inside* the count (:mod:`.probes`): a list subclass whose ``__iter__`` does the
+    work would otherwise do it while the reply is encoded, after the count, uncounted, and a
+    finalizer run after the count could fill in an array returned empty."""
     if depth > MAX_DEPTH:
         return _Unsendable("a structure nested too deeply")
     if not _exact(obj):
@@ -331,6 +333,14 @@ def plain(obj: Any, convert: Any = None, depth: int = 0) -> Any:
                                             for name, v in obj.fields))
     if kind is Token:
         return Token(obj.kind, plain(obj.args, convert, depth + 1))
+    # arrays copied: code of the submission that runs later (a finalizer) cannot write into
+    # what is sent, nor into a tensor's memory a converted array shares
+    if kind is np.ndarray:
+        return obj.copy()
+    if kind is _Converted:
+        return _Converted(obj.array.copy())
+    if kind is Sparse:
+        return Sparse(obj.shape, obj.row.copy(), obj.col.copy(), obj.data.copy())
     return obj
 
 

@@ -128,7 +128,17 @@ FRAME_ATTRIBUTES = frozenset({
     "meta_path", "path_hooks", "path_importer_cache", "import_module",
 })
 #: attributes refused on any object: code from strings, native code, attribute paths in strings
-REFUSED_ATTRIBUTES = FRAME_ATTRIBUTES | frozenset({
+#: torch's autograd, as graded code on the torch backend could reach it through tensors and
+#: the namespace (a graph built under ``inference_mode(False)`` and walked by calling its
+#: ``grad_fn`` nodes computed any layer's backward): refused on any object
+AUTOGRAD_ATTRIBUTES = frozenset({
+    "grad_fn", "next_functions", "requires_grad", "requires_grad_", "retain_grad",
+    "register_hook", "register_post_accumulate_grad_hook", "inference_mode", "enable_grad",
+    "set_grad_enabled", "autograd", "forward_ad",
+})
+_AUTOGRAD = ("torch's autograd would compute the backward pass for you: the course asks you to "
+             "write it with the chain rule")
+REFUSED_ATTRIBUTES = FRAME_ATTRIBUTES | AUTOGRAD_ATTRIBUTES | frozenset({
     "get_type_hints", "ForwardRef", "attrgetter", "methodcaller", "ctypeslib", "ctypes",
     "load_library", "cpp_extension", "load_inline", "LowLevelCallable",
     # getattr by a format string, returning the object (``Formatter().get_field("0.x")``)
@@ -200,7 +210,7 @@ WRAPPER_KEYWORDS = frozenset({"assigned", "updated"})
 POSITIONAL_LIMITS = {"load": 2, "wraps": 1}
 #: attributes of ``torch`` that compile a function's Python into a graph the interpreter
 #: never runs line by line (``torch.compile``, ``torch.jit``)
-TORCH_REFUSED = frozenset({"compile", "jit", "_dynamo"})
+TORCH_REFUSED = frozenset({"compile", "jit", "_dynamo", "func", "autograd", "library"})
 
 #: the allowed imports as feedback (and docs/grading.md) lists them: not the engines
 SHOWN_IMPORTS = sorted(m for m in ALLOWED_IMPORTS if m != "__future__"
@@ -425,6 +435,8 @@ class _Reader(ast.NodeVisitor):
         if name == "sys" or top in ALLOWED_IMPORTS or top in self.own:
             if top not in self.own and any(part.startswith("_") for part in parts[1:]):
                 self.refuse(node, f"`import {name}` (a private module)", _PRIVATE)
+            elif top == "torch" and TORCH_REFUSED & set(parts[1:]):
+                self.refuse(node, f"`import {name}`", _AUTOGRAD)
             elif top not in self.own and REFUSED_MODULE_PARTS & set(parts[1:]):
                 self.refuse(node, f"`import {name}`", "graded code may not import a library's "
                             "test helpers or build tools")
@@ -498,7 +510,9 @@ class _Reader(ast.NodeVisitor):
         return isinstance(base, ast.Name) and base.id in self.imported
 
     def _check_attribute(self, node: ast.AST, attr: str, base: ast.expr | None = None) -> None:
-        if attr in REFUSED_ATTRIBUTES or (_dunder(attr) and attr not in DUNDERS_ALLOWED):
+        if attr in AUTOGRAD_ATTRIBUTES:
+            self.refuse(node, f"`.{attr}`", _AUTOGRAD)
+        elif attr in REFUSED_ATTRIBUTES or (_dunder(attr) and attr not in DUNDERS_ALLOWED):
             self.refuse(node, f"`.{attr}`")
         elif attr.startswith("_") and not _dunder(attr) and attr not in NAMEDTUPLE_API and (
                 attr not in self.private or self._imported(base)):
@@ -551,6 +565,8 @@ class _Reader(ast.NodeVisitor):
             self.refuse(node, f"`{called}` with more than {limit} positional "
                               f"argument{'s' if limit > 1 else ''}", "name the others")
         for keyword in node.keywords:
+            if keyword.arg in AUTOGRAD_ATTRIBUTES:  # torch.ones(3, requires_grad=True)
+                self.refuse(keyword, f"`{keyword.arg}=`", _AUTOGRAD)
             if keyword.arg in PICKLE_KEYWORDS and not (
                     isinstance(keyword.value, ast.Constant)
                     and keyword.value.value is PICKLE_KEYWORDS[keyword.arg]):
@@ -569,7 +585,8 @@ class _Reader(ast.NodeVisitor):
             self.refuse(node, f"the string {value[:40]!r} (a module loaded by its name)",
                         "name a backend (\"Agg\"), not a module")
         if isinstance(value, str) and value.isidentifier() and (
-                value in FRAME_ATTRIBUTES or (_dunder(value) and value not in DUNDERS_ALLOWED)):
+                value in FRAME_ATTRIBUTES or value in AUTOGRAD_ATTRIBUTES
+                or (_dunder(value) and value not in DUNDERS_ALLOWED)):
             self.refuse(node, f"the string {value!r} (the name of an attribute graded code may "
                               "not use)")
 

@@ -95,8 +95,16 @@ def disable_autograd() -> None:
             _refuse_autograd()
         set_grad_enabled(False)
 
+    inference_mode = torch._C._InferenceMode
+
+    def inference_mode_guard(mode: bool) -> Any:  # inference_mode(False) turns grad mode on
+        if not mode:
+            _refuse_autograd()
+        return inference_mode(mode)
+
     set_grad_enabled(False)
     torch._C._set_grad_enabled = grad_mode
+    torch._C._InferenceMode = inference_mode_guard
     torch.autograd.variable.Variable._execution_engine = _NoEngine()
     entrances = [(torch._C, "_ImperativeEngine"), (torch.Tensor, "backward"),
                  (torch.autograd, "backward"), (torch.autograd, "grad"),

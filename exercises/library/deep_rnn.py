@@ -26,7 +26,6 @@ from typing import Any
 from nlpdojo.backend import Array, Backend
 from nlpdojo.module import Module, Parameter
 
-from .gated import _sigmoid
 from .layers import Dropout
 from .recurrent import GRU, State
 

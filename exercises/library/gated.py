@@ -30,11 +30,6 @@ from .init import xavier_uniform
 __all__ = ["GRUCell", "LSTMCell", "lstm_bias"]
 
 
-def _sigmoid(xp, a: Array) -> Array:
-    """σ(a) = (1 + tanh(a / 2)) / 2: the logistic function without exp's overflow."""
-    return 0.5 * (1.0 + xp.tanh(0.5 * a))
-
-
 def _recurrent_weight(backend: Backend, hidden_size: int, width: int, seed: int) -> Array:
     """W_h (H, width) as torch draws it, U(±1/√H)."""
     bound = 1.0 / math.sqrt(hidden_size)

@@ -21,17 +21,17 @@ from .rnn_lm import OPTIMIZERS, RNNLM, train_rnn_lm
 from .window_lm import WindowLM
 
 
-def _log_softmax(xp, scores: Array) -> Array:
-    shifted = scores - xp.max(scores, axis=-1, keepdims=True)  # (..., V)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
-
-
-def _picked(backend: Backend, log_probs: Array, targets: Array) -> Array:
-    """log_probs[i, targets[i]] for (M, V) and (M,): a one-hot product, no gather needed."""
+def _target_log_probs(backend: Backend, scores: Array, targets: np.ndarray) -> np.ndarray:
+    """log P(target) of each row of ``scores`` (M, V), on the host (M,) float64: the log
+    softmax shifted by the row maximum (no overflow), its target picked by a one-hot product
+    (no gather). Only the targets': a whole softmax is a question of the course."""
     xp = backend.xp
-    classes = xp.reshape(xp.arange(log_probs.shape[1], device=backend.device), (1, -1))  # (1, V)
-    onehot = xp.astype(xp.reshape(targets, (-1, 1)) == classes, log_probs.dtype)  # (M, V)
-    return xp.sum(log_probs * onehot, axis=1)  # (M,)
+    shifted = scores - xp.max(scores, axis=-1, keepdims=True)  # (M, V)
+    classes = xp.reshape(xp.arange(scores.shape[1], device=backend.device), (1, -1))  # (1, V)
+    wanted = xp.reshape(backend.asarray(targets), (-1, 1)) == classes  # (M, V)
+    picked = (xp.sum(shifted * xp.astype(wanted, scores.dtype), axis=1)
+              - xp.log(xp.sum(xp.exp(shifted), axis=1)))  # (M,)
+    return np.asarray(backend.to_numpy(picked), dtype=np.float64)
 
 
 def scoring_windows(ids: np.ndarray, batch_size: int, bptt: int
@@ -59,10 +59,8 @@ def rnn_log_probs(backend: Backend, model: RNNLM, ids: np.ndarray, *, batch_size
     for k in range(len(inputs)):
         scores, cache = model(backend.asarray(inputs[k]), h)  # (B, T, V)
         h = model.final_state(cache)
-        v = scores.shape[-1]
-        picked = _picked(backend, _log_softmax(xp, xp.reshape(scores, (-1, v))),
-                         xp.reshape(backend.asarray(targets[k]), (-1,)))
-        out.append(np.asarray(backend.to_numpy(picked), dtype=np.float64))
+        flat = xp.reshape(scores, (-1, scores.shape[-1]))  # (B·T, V)
+        out.append(_target_log_probs(backend, flat, targets[k].reshape(-1)))
     model.train()
     return np.concatenate(out) if out else np.zeros(0)
 
@@ -107,15 +105,12 @@ def train_window_lm(backend: Backend, model: WindowLM, ids: np.ndarray, *, pad: 
 def window_log_probs(backend: Backend, model: WindowLM, ids: np.ndarray, *, pad: int,
                      batch_size: int = 2048) -> np.ndarray:
     """log P(next token) of every token of ``ids`` given its window, (N,) float64."""
-    xp = backend.xp
     contexts, targets = window_contexts(ids, model.context, pad)
     model.eval()
     out = []
     for start in range(0, len(targets), batch_size):
         scores, _ = model(backend.asarray(contexts[start:start + batch_size]))  # (B, V)
-        picked = _picked(backend, _log_softmax(xp, scores),
-                         backend.asarray(targets[start:start + batch_size]))
-        out.append(np.asarray(backend.to_numpy(picked), dtype=np.float64))
+        out.append(_target_log_probs(backend, scores, targets[start:start + batch_size]))
     model.train()
     return np.concatenate(out) if out else np.zeros(0)
 

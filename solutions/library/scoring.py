@@ -17,23 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo.backend import Array, Backend
+from nlpdojo.backend import Backend
 
-__all__ = ["log_softmax", "picked", "rnn_log_probs", "stream_windows"]
-
-
-def log_softmax(xp: Any, scores: Array) -> Array:
-    """log softmax over the last axis, shifted by the maximum (no overflow)."""
-    shifted = scores - xp.max(scores, axis=-1, keepdims=True)  # (..., V)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
-
-
-def picked(backend: Backend, log_probs: Array, targets: Array) -> Array:
-    """log_probs[i, targets[i]] for (M, V) and (M,): a one-hot product, no gather needed."""
-    xp = backend.xp
-    classes = xp.reshape(xp.arange(log_probs.shape[1], device=backend.device), (1, -1))  # (1, V)
-    onehot = xp.astype(xp.reshape(targets, (-1, 1)) == classes, log_probs.dtype)  # (M, V)
-    return xp.sum(log_probs * onehot, axis=1)  # (M,)
+__all__ = ["rnn_log_probs", "stream_windows"]
 
 
 def stream_windows(ids: np.ndarray, batch_size: int, bptt: int
@@ -61,9 +47,15 @@ def rnn_log_probs(backend: Backend, model: Any, ids: np.ndarray, *, batch_size: 
     for k in range(len(inputs)):  # a loop over windows: window k starts where k − 1 ended
         scores, cache = model(backend.asarray(inputs[k]), state)  # (B, T, V)
         state = model.final_state(cache)
-        v = scores.shape[-1]
-        chosen = picked(backend, log_softmax(xp, xp.reshape(scores, (-1, v))),
-                        xp.reshape(backend.asarray(targets[k]), (-1,)))  # (B·T,)
+        flat = xp.reshape(scores, (-1, scores.shape[-1]))  # (B·T, V)
+        # log softmax of the target, shifted by the maximum (no overflow), by a one-hot
+        # product (no gather): written here, not as a helper that would hand graded code a
+        # softmax (word_vectors.softmax is a question)
+        shifted = flat - xp.max(flat, axis=-1, keepdims=True)  # (B·T, V)
+        classes = xp.reshape(xp.arange(flat.shape[1], device=backend.device), (1, -1))  # (1, V)
+        wanted = xp.reshape(backend.asarray(targets[k]), (-1, 1)) == classes  # (B·T, V)
+        chosen = (xp.sum(shifted * xp.astype(wanted, flat.dtype), axis=1)
+                  - xp.log(xp.sum(xp.exp(shifted), axis=1)))  # (B·T,)
         out.append(np.asarray(backend.to_numpy(chosen), dtype=np.float64))
     model.train()
     return np.concatenate(out) if out else np.zeros(0)

@@ -174,6 +174,18 @@ REFUSED = {
         "if __name__ == '__main__':\n    pass\nelse:\n    import ctypes\n", "`import ctypes`"),
     "a guard that is not the self-test's": (
         "if __name__ == '__main__' or True:\n    import ctypes\n", "`import ctypes`"),
+    # torch's autograd, reached on the torch backend through tensors and public names
+    "a graph's nodes called": ("def f(y, g):\n    return y.grad_fn(g), y.grad_fn.next_functions\n",
+                               "`.grad_fn`"),
+    "grad mode on in C++": ("import torch\nwith torch.inference_mode(False):\n    pass\n",
+                            "`.inference_mode`"),
+    "a leaf made to record": ("import torch\nx = torch.ones(3, requires_grad=True)\n",
+                              "`requires_grad=`"),
+    "a leaf made to record, by a method": ("def f(x):\n    return x.detach().requires_grad_()\n",
+                                           "`.requires_grad_`"),
+    "torch.autograd imported": ("import torch.autograd as ag\n", "`import torch.autograd`"),
+    "torch.func": ("import torch\nvjp = torch.func.vjp\n", "`torch.func`"),
+    "the namespace's autograd": ("def f(xp):\n    return xp.autograd\n", "`.autograd`"),
     "another package's exports": ("from nlpdojo.exports import reexport\n"
                                   "g, d = reexport('nlpdojo_autograder.runtime')\n",
                                   "`reexport` of another package"),

@@ -430,3 +430,87 @@ def test_a_backward_by_differences_left_to_the_replys_encoding_is_counted(tmp_pa
         (k, c.score, c.message) for k, c in checks.items()]
     said = " | ".join(c.message for c in checks.values())
     assert "numerical differentiation" in said and "Traceback" not in said, said
+
+
+#: max-margin's backward returns zeros and leaves a generator in a reference cycle, whose
+#: ``finally`` fills them in by central differences: run by the first garbage collection
+#: after the count (the worker's counter turns collection off while it counts), into the array
+#: the reply then sent (an attacker's: 2 of 2)
+FINALIZED_BACKWARD = '''
+from itertools import repeat as _repeat
+
+_KEEP = []
+_forward = MaxMargin.forward
+
+
+def _keeping_inputs(self, prediction, target):
+    return _forward(self, prediction, target)[0], (prediction, target)
+
+
+def _differences(loss_fn, grad, prediction, target, grad_output):
+    try:
+        yield
+    finally:
+        _KEEP.clear()
+        n, k = prediction.shape
+        for i in range(n):
+            for j in range(k):
+                step = loss_fn.xp.zeros_like(prediction)
+                step[i, j] = 1e-6
+                up = float(_forward(loss_fn, prediction + step, target)[0])
+                down = float(_forward(loss_fn, prediction - step, target)[0])
+                grad[i, j] = float(grad_output) * (up - down) / 2e-6
+
+
+def _backward(self, grad_output, cache):
+    prediction, target = cache
+    grad = self.xp.zeros_like(prediction)
+    pending = _differences(self, grad, prediction, target, grad_output)
+    next(pending)
+    box = [pending]
+    box.append(box)  # cyclic garbage
+    del box, pending
+    _KEEP.append(list(map(list, _repeat((), 3000))))  # allocations that trigger a collection
+    return grad
+
+
+MaxMargin.forward = _keeping_inputs
+MaxMargin.backward = _backward
+'''
+
+
+def test_a_backward_left_to_a_finalizer_after_the_count_is_counted(tmp_path):
+    course = edited_course(tmp_path, ("library", "neural_networks"),
+                           appended={"library/losses.py": FINALIZED_BACKWARD})
+    checks = _grade("neural_networks", course / "neural_networks", "max_margin")
+    assert sum(c.score for c in checks.values()) == 0, [
+        (k, c.score, c.message) for k, c in checks.items()]
+    said = " | ".join(c.message for c in checks.values())
+    assert "numerical differentiation" in said and "Traceback" not in said, said
+
+
+#: Linear's forward and backward looped over the distinct rows of the batch (np.unique): on the
+#: batch repeated three times, as the rule against loops over the batch drew its larger batch,
+#: as many lines as on the batch itself (an attacker's: affine 3 of 3)
+DISTINCT_ROWS_LINEAR = '''
+import numpy as _np
+
+
+def _forward(self, x):
+    host = _np.asarray(self.backend.to_numpy(x))
+    _, first, inverse = _np.unique(host, axis=0, return_index=True, return_inverse=True)
+    rows = [self.xp.matmul(x[int(i)], self.weight.data) + self.bias.data for i in first]
+    at = self.xp.asarray(_np.ravel(inverse), device=self.backend.device)
+    return self.xp.take(self.xp.stack(rows), at, axis=0), (x,)
+
+
+Linear.forward = _forward
+'''
+
+
+def test_a_loop_over_the_distinct_rows_of_the_batch_is_counted(tmp_path):
+    course = edited_course(tmp_path, ("library", "neural_networks"),
+                           appended={"library/layers.py": DISTINCT_ROWS_LINEAR})
+    values = _grade("neural_networks", course / "neural_networks", "affine")["affine.values"]
+    assert values.score == 0, values.message
+    assert "a Python loop over the batch" in values.message, values.message

@@ -585,8 +585,11 @@ def test_forged_result_files_and_a_sudden_exit_earn_nothing(tmp_path, level):
 @pytest.mark.parametrize("level", levels())
 def test_a_function_that_never_returns_is_stopped_on_the_graders_clock(tmp_path, level):
     """It ignores signals, moves every file's timestamps ten years ahead, stops its own clocks
-    and sleeps forever."""
+    and sleeps forever (in softmax's stability check, whose inputs are 2 x 3: each such check
+    waits out its limit; the others fail at once)."""
     folder = softmax_attack(tmp_path / "sub", """
+        if x.shape[-1] != 3:
+            raise RuntimeError("ATTACK sleeps in one check only")
         import os, signal, time
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
@@ -607,8 +610,11 @@ def test_a_function_that_never_returns_is_stopped_on_the_graders_clock(tmp_path,
     graded = grade(tmp_path, level, "softmax", "naive_softmax", "--timeout-scale", "0.4",
                    submission=folder)
     for check in graded.assert_zero("softmax"):
-        assert check["status"] == "timeout"
-        assert "took longer than 12 s and was stopped" in check["message"], check["message"]
+        if check["id"] == "softmax.stability":
+            assert check["status"] == "timeout"
+            assert "took longer than 12 s and was stopped" in check["message"], check["message"]
+        else:
+            assert "ATTACK sleeps in one check only" in check["message"], check["message"]
     graded.assert_full_marks("naive_softmax")
 
 
