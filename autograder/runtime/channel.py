@@ -210,6 +210,8 @@ def map_tree(value: Any, leaf: Any) -> Any:
 
 
 def is_backend_array(x: Any) -> bool:
+    """Whether ``x`` is an array of a backend other than NumPy (a tensor, an array of the
+    array API's strict namespace)."""
     if isinstance(x, np.ndarray):
         return False
     return is_torch(x) or hasattr(x, "__array_namespace__")
@@ -225,7 +227,6 @@ def to_wire(obj: Any) -> Any:
         return Sparse(tuple(int(s) for s in coo.shape), np.asarray(coo.row, np.int64),
                       np.asarray(coo.col, np.int64), np.asarray(coo.data))
     return NotImplemented
-
 
 
 # -- encoding ---------------------------------------------------------------------------------
@@ -280,7 +281,7 @@ def _plain_one(obj: Any, convert: Any) -> Any:
         return bytes.__bytes__(obj)
     if isinstance(obj, (np.ndarray, np.generic)):
         return np.asarray(obj)
-    if isinstance(obj, tuple) and type(obj) not in (Token, Sparse):
+    if isinstance(obj, tuple):
         return tuple(obj)
     if isinstance(obj, list):
         return list(obj)
@@ -327,7 +328,11 @@ def plain(obj: Any, convert: Any = None, depth: int = 0) -> Any:
     if kind is tuple or kind is list:
         return kind(plain(x, convert, depth + 1) for x in obj)
     if kind is dict:
-        return {_key(k): plain(v, convert, depth + 1) for k, v in obj.items()}
+        items = [(_key(k), k, v) for k, v in obj.items()]
+        odd = next((k for sent, k, _ in items if sent is None), None)
+        if odd is not None:
+            return _Unsendable(f"a dict with a {_type_name(odd)} key")
+        return {sent: plain(v, convert, depth + 1) for sent, _, v in items}
     if kind is _Fields:
         return _Fields(obj.type_name, tuple((name, plain(v, convert, depth + 1))
                                             for name, v in obj.fields))
