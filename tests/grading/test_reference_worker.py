@@ -293,10 +293,10 @@ def test_a_swapped_in_reference_that_never_returns_costs_only_its_check(tmp_path
     """A check of RNNLM.forward whose swapped-in reference never returns ends at its own limit
     (15 s at scale 0.1) saying where; the reference process is replaced, the checks after it
     run (RNNLM.forward's others fail at once, as written), and window_lm, whose checks call the
-    reference back too, gets full marks after it. Before, the grader ran the loop itself, without a deadline. (At
-    this scale torch in the grader made its compiler cache, torchinductor_<user>, in the
-    grader's TMPDIR, which the harness refuses: `grade` now points TORCHINDUCTOR_CACHE_DIR at
-    nlpdojo's user cache.)"""
+    reference back too, gets full marks after it. Before, the grader ran the loop itself,
+    without a deadline. (At this scale torch in the grader made its compiler cache,
+    torchinductor_<user>, in the grader's TMPDIR, which the harness refuses: `grade` now
+    points TORCHINDUCTOR_CACHE_DIR at nlpdojo's user cache.)"""
     from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S
 
     # window_lm's value and gradient checks get 15 s at this scale, 10x what they take alone
