@@ -160,6 +160,7 @@ def test_a_progress_bar_in_the_students_loop_starts_no_thread(monkeypatch):
     monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 10)
     monkeypatch.setattr(probes, "_THREADS_BEFORE_SUBMISSION", None)
     probes.submission_starts()  # as the worker does before any code under test runs
+    gc.unfreeze()  # (which froze this process's objects out of garbage collection)
     assert tqdm.tqdm.monitor_interval == 0
     with tqdm.tqdm(total=3, disable=False, file=open(os.devnull, "w")) as bar:  # noqa: SIM115
         bar.update(3)
