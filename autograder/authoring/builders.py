@@ -154,13 +154,15 @@ def _varied(x: Any, rng: np.random.Generator) -> Any:
     return x * (1.0 + 0.01 * rng.random(x.shape))
 
 
-def _wider(ctx: Context, first: Any, factor: int, draw: Callable[[np.random.Generator], Any]
-           ) -> Any:
-    """``factor`` draws joined along axis 0: ``first`` and ``factor - 1`` more by ``draw``
-    on generators of their own. Not ``first`` repeated: a loop over the distinct rows
-    (``np.unique(x, axis=0)``) would run as many times on the repeated batch as on ``first``,
-    and pass the rule against Python loops over the batch (found by an attacker)."""
-    return _joined([first, *(draw(ctx.rng(BATCH_OFFSET + k)) for k in range(1, factor))])
+def _batch(ctx: Context, factor: int, draw: Callable[[np.random.Generator], Any]) -> Any:
+    """The batch rule's batch ``factor`` times the case's: ``factor`` draws joined along axis
+    0, each on a generator of its own, none shared with the other size's batch nor with any
+    input the code under test was given before. Not the case's batch repeated, nor holding
+    it: a loop over the distinct rows (``np.unique(x, axis=0)``), or one that kept the rows it
+    saw in an earlier call, ran no more on the larger batch than on the smaller (found by an
+    attacker: affine 3 of 3 with a loop over the rows, each way)."""
+    start = 0 if factor == 1 else 1
+    return _joined([draw(ctx.rng(BATCH_OFFSET + start + k)) for k in range(factor)])
 
 
 def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCase,
@@ -173,8 +175,8 @@ def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCa
     token = ctx.function(module, cls)
     lines = []
     for factor in (1, BATCH_FACTOR):
-        xs = _wider(ctx, inputs, factor, case.inputs)
-        g = _wider(ctx, grad, factor, lambda r: _varied(grad, r))
+        xs = _batch(ctx, factor, case.inputs)
+        g = _batch(ctx, factor, lambda r: _varied(grad, r))
         lines.append(counted_lines(
             ctx, f"{cls}.forward and .backward", ctx.probe("layer_run"),
             lambda xs=xs, g=g: [token, tuple(case.args), case.kwargs, _params(ctx, case),
@@ -572,17 +574,43 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     ]
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
     scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
-                                                       parameters))
+                                                       parameters), make)
     return _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}))
 
 
-def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCase] | None
+def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCase] | None,
+                    make: Callable[[Context], LayerCase] | None = None
                     ) -> Callable[[Context], None] | None:
-    """What a layer's checks require at scale (:func:`~.at_scale.gate`), None without a case."""
+    """What a layer's checks require at scale (:func:`~.at_scale.gate`), None without a case.
+    With the checks' own case ``make``, the case at scale must build the layer the same way
+    (:func:`_same_configuration`)."""
     if at_scale is None:
         return None
-    return lambda ctx: require_at_scale(ctx, module, cls, at_scale,
-                                        _layer_probe(ctx, module, cls))
+
+    def require(ctx: Context) -> None:
+        if make is not None:
+            _same_configuration(cls, make(ctx), at_scale(ctx))
+        require_at_scale(ctx, module, cls, at_scale, _layer_probe(ctx, module, cls))
+
+    return require
+
+
+def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:
+    """An internal failure (every submission's, the reference's first) where a check's case
+    builds the layer otherwise than its case at scale: another mode (keyword arguments that
+    are not sizes: a pooling, a shortcut) or other stand-in cells. Code could take another
+    path in the check's configuration, never run at scale (an encoder's max and final pooling,
+    gated by its mean pooling's case: found by an attacker)."""
+    def modes(c: LayerCase) -> tuple:
+        kinds = sorted((path, spec[0]) for path, spec in (c.cells or {}).items())
+        return (sorted((k, v) for k, v in c.kwargs.items()
+                       if v is None or isinstance(v, (str, bool))), kinds)
+
+    if modes(case) != modes(scaled):
+        raise CheckFailure(
+            f"internal: the case at scale builds {cls} with {modes(scaled)}, this check's case "
+            f"with {modes(case)}: give each configuration a case at scale of its own "
+            "(at_scale=)")
 
 
 def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
@@ -894,7 +922,7 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
         options.setdefault("stored", lambda key: not key.startswith(MISTAKE_KEY))
     return gate(Check(question, "torch", title, points, "value", collect=collect, judge=judge,
                       needs_expected=True, **options), _layer_at_scale(
-        module, cls, _at_scale_of("torch_check", question, cls, at_scale)))
+        module, cls, _at_scale_of("torch_check", question, cls, at_scale), make))
 
 
 def _forward_mistakes(variants: dict[str, Callable[..., Any]], case: LayerCase,
@@ -1178,15 +1206,14 @@ def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase
     """As :func:`_require_batch_vectorized`, for a loss: the lines of Python of one forward and
     backward (probe ``loss_run``) on the prediction and target, and on a batch
     :data:`BATCH_FACTOR` times as large (the targets repeated, the predictions each time
-    varied: :func:`_wider`), must be as many."""
+    varied: :func:`_batch`), must be as many."""
     token = ctx.function(module, cls)
     lines = [counted_lines(
         ctx, f"{cls}.forward and .backward", ctx.probe("loss_run"),
         lambda factor=factor: [token, _loss_args(ctx, case), case.kwargs,
-                               ctx.asarray(_wider(ctx, case.prediction, factor,
+                               ctx.asarray(_batch(ctx, factor,
                                                   lambda r: _varied(case.prediction, r))),
-                               _send(ctx, _wider(ctx, case.target, factor,
-                                                 lambda r: case.target))],
+                               _send(ctx, _batch(ctx, factor, lambda r: case.target))],
         {}, root_of=token) for factor in (1, BATCH_FACTOR)]
     rows = len(case.prediction) if np.ndim(case.prediction) else 1
     if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * rows:

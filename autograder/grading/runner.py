@@ -543,6 +543,7 @@ def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None
         startup_s=limits.startup_s, cpu_s=int(60 + 4 * total * 2),
         question_functions=qf, reference_names=_reference_names(reference, qf),
         given_sources=_given_sources(exercise, reference, folder),
+        given_modules=tuple(exercise.given_modules),
         reference_package=exercise.reference_package,
         hidden=hidden_folders() + [p for _, p in engines if p is not None],
         blocked_packages=tuple(sorted({_top(exercise.reference_package),

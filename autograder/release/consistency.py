@@ -119,7 +119,7 @@ def validate(exercise: Exercise, topic_dir: str | Path, *,
     _check_bugs(exercise, topic_dir, questions, problems)
     _check_given(exercise, topic_dir, blocks, problems)
     _check_integrative(exercise, questions, problems)
-    problems += code_rule_problems(topic_dir)
+    problems += code_rule_problems(topic_dir, tuple(exercise.given_modules))
     if exercise.datasets:
         _check_datasets(exercise, questions,
                         _registered_datasets() if datasets is None else datasets, problems)
@@ -251,7 +251,7 @@ def library_problems(solutions_dir: Path, registered: Collection[str]) -> list[P
     return problems
 
 
-def code_rule_problems(folder: Path) -> list[Problem]:
+def code_rule_problems(folder: Path, given: tuple[str, ...] = ()) -> list[Problem]:
     """Where the modules of ``folder`` (a topic's solutions, graded with the library beside
     it; or the library, on its own) break the code rules
     (:mod:`~nlpdojo_autograder.runtime.code_rules`): a student's copy would be refused by the
@@ -263,7 +263,8 @@ def code_rule_problems(folder: Path) -> list[Problem]:
                 f"uses {refusal.what}, which the grader refuses in graded code (docs/"
                 "security.md): the students' copy of this module would fail every check "
                 "that imports it; write it without"))
-            for path, broken in code_rules.folder_refusals(folder.parent, folders).items()
+            for path, broken in code_rules.folder_refusals(folder.parent, folders,
+                                                           given).items()
             if path.parent == folder for refusal in broken]
 
 

@@ -248,17 +248,19 @@ def enabled() -> bool:
 
 
 def refusals(source: str, file: str, own_modules: Iterable[str] = (),
-             private: Iterable[str] | None = None) -> list[Refusal]:
+             private: Iterable[str] | None = None, given: Iterable[str] = ()) -> list[Refusal]:
     """Where ``source`` (the module ``file``) breaks the rules, in line order. ``own_modules``:
     the top-level names of modules the submission itself holds (an absolute import of one,
     as a notebook's code writes it, is allowed); ``private``: the private names the
-    submission defines (default: those this module defines)."""
+    submission defines (default: those this module defines); ``given``: the topic's given
+    modules, which a module other than one of them may not import."""
     try:
         tree = _without_main_block(ast.parse(source, filename=file))
     except SyntaxError:
         return []  # the import reports it, with Python's own message
+    given = frozenset() if Path(file).stem in given else frozenset(given)
     return _read(tree, file, frozenset(own_modules),
-                 private_names(tree) if private is None else frozenset(private))
+                 private_names(tree) if private is None else frozenset(private), given)
 
 
 def _main_guard(test: ast.expr) -> bool:
@@ -301,18 +303,20 @@ def _without_main_block(tree: ast.Module) -> ast.Module:
     return tree
 
 
-def _read(tree: ast.AST, file: str, own: frozenset[str], private: frozenset[str]
-          ) -> list[Refusal]:
-    reader = _Reader(file, own, private)
+def _read(tree: ast.AST, file: str, own: frozenset[str], private: frozenset[str],
+          given: frozenset[str] = frozenset()) -> list[Refusal]:
+    reader = _Reader(file, own, private, given)
     reader.visit(tree)
     return sorted(reader.found, key=lambda r: r.line)
 
 
-def folder_refusals(course: Path, folders: Iterable[str]) -> dict[Path, list[Refusal]]:
+def folder_refusals(course: Path, folders: Iterable[str], given: Iterable[str] = ()
+                    ) -> dict[Path, list[Refusal]]:
     """Where the modules of ``course/<folder>/`` (each of ``folders``, graded together: the
-    topic's and the library's) break the rules, by file (only those that do). Their own
-    modules are those of these folders, their private names those any of them defines (a
-    subclass in one file uses its base's private helpers from another)."""
+    topic's, first, and the library's) break the rules, by file (only those that do). Their
+    own modules are those of these folders, their private names those any of them defines (a
+    subclass in one file uses its base's private helpers from another); ``given``: the
+    topic's given modules (``Topic.given_modules``), which only one another may import."""
     folders = list(folders)
     paths = [path for folder in folders for path in sorted((course / folder).glob("*.py"))]
     trees: dict[Path, ast.AST] = {}
@@ -324,17 +328,22 @@ def folder_refusals(course: Path, folders: Iterable[str]) -> dict[Path, list[Ref
             continue  # the import reports it
     own = frozenset({p.stem for p in paths} | set(folders))
     private = frozenset().union(*map(private_names, trees.values()))
-    found = {path: _read(tree, f"{path.parent.name}/{path.name}", own, private)
+    given = frozenset(given)
+    topic = folders[0] if folders else ""
+    found = {path: _read(tree, f"{path.parent.name}/{path.name}", own, private,
+                         frozenset() if path.parent.name == topic and path.stem in given
+                         else given)
              for path, tree in trees.items()}
     return {path: broken for path, broken in found.items() if broken}
 
 
-def refused_modules(course: Path, folders: Iterable[str]) -> dict[str, str]:
+def refused_modules(course: Path, folders: Iterable[str], given: Iterable[str] = ()
+                    ) -> dict[str, str]:
     """The modules of ``course/<folder>/`` (:func:`folder_refusals`) that break the rules, as
     ``{"<folder>.<module>": message}`` (``<folder>`` alone for its ``__init__.py``); the
     message names the first place."""
     found: dict[str, str] = {}
-    for path, broken in folder_refusals(course, folders).items():
+    for path, broken in folder_refusals(course, folders, given).items():
         folder = path.parent.name
         key = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
@@ -359,8 +368,11 @@ def private_names(tree: ast.AST) -> frozenset[str]:
 
 
 class _Reader(ast.NodeVisitor):
-    def __init__(self, file: str, own: frozenset[str], private: frozenset[str]) -> None:
-        self.file, self.own, self.private = file, own, private
+    def __init__(self, file: str, own: frozenset[str], private: frozenset[str],
+                 given: frozenset[str] = frozenset()) -> None:
+        self.file, self.own, self.private, self.given = file, own, private, given
+        #: names bound to packages or modules of the submission (``from .. import topic``)
+        self.own_names: set[str] = set()
         self.found: list[Refusal] = []
         #: names bound to the ``sys`` and ``torch`` modules (``import sys as s``)
         self.sys_names: set[str] = set()
@@ -378,8 +390,22 @@ class _Reader(ast.NodeVisitor):
         self.found.append(Refusal(self.file, getattr(node, "lineno", 0), what, advice))
 
     # -- imports ----------------------------------------------------------------------------
+    def _given_import(self, node: ast.AST, parts: list[str]) -> None:
+        """Refuse an import of a given module of the topic (``parts``: the imported module's
+        dotted name, relative or absolute, or the names ``from . import`` takes): its helpers
+        serve the given training and scoring code, and some compute what a question asks
+        (log-probabilities of any scores, a model being anything with a ``__call__``)."""
+        name = next((part for part in parts[-2:] if part in self.given), None)
+        if name is not None:
+            self.refuse(node, f"an import of the given module `{name}`",
+                        "it serves the given training and scoring code, not your answers: "
+                        "write what you need in your own code")
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
+            self._given_import(node, alias.name.split("."))
+            if alias.name.split(".")[0] in self.own:
+                self.own_names.add(alias.asname or alias.name.split(".")[0])
             top = alias.name.split(".")[0]
             if alias.name == "sys":
                 self.sys_names.add(alias.asname or "sys")
@@ -390,6 +416,13 @@ class _Reader(ast.NodeVisitor):
             self._check_module(node, alias.name)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if self.given and (node.level or (node.module or "").split(".")[0] in self.own):
+            # `from .lm_training import`, `from ..topic.lm_training import`, `from . import
+            # lm_training`, a notebook's `from lm_training import`
+            self._given_import(node, node.module.split(".") if node.module
+                               else [a.name for a in node.names])
+            self.own_names.update(a.asname or a.name for a in node.names
+                                  if a.name in self.own)
         external = not node.level and (node.module or "").split(".")[0] not in self.own
         for alias in node.names:
             if alias.name == "*":
@@ -510,6 +543,8 @@ class _Reader(ast.NodeVisitor):
         return isinstance(base, ast.Name) and base.id in self.imported
 
     def _check_attribute(self, node: ast.AST, attr: str, base: ast.expr | None = None) -> None:
+        if attr in self.given and isinstance(base, ast.Name) and base.id in self.own_names:
+            self._given_import(node, [attr])  # `topic.lm_training`
         if attr in AUTOGRAD_ATTRIBUTES:
             self.refuse(node, f"`.{attr}`", _AUTOGRAD)
         elif attr in REFUSED_ATTRIBUTES or (_dunder(attr) and attr not in DUNDERS_ALLOWED):

@@ -154,6 +154,9 @@ class WorkerSettings:
     question_functions: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
     reference_names: dict[str, list[str]] = field(default_factory=dict)
     given_sources: dict[str, str] = field(default_factory=dict)
+    #: the topic's given modules (``Topic.given_modules``), which its other modules may not
+    #: import (:mod:`.code_rules`)
+    given_modules: tuple[str, ...] = ()
     hanging_modules: dict[str, float] = field(default_factory=dict)
     reference_package: str = ""
     hidden: list[Path] = field(default_factory=list)
@@ -419,7 +422,8 @@ class RemoteSubject:
         os.chmod(self.course, 0o555)
         #: the modules the worker refuses to import, read from the copy it imports
         #: (:mod:`.code_rules`); none where the rules are off
-        self.refused_modules = (code_rules.refused_modules(self.course, folders)
+        self.refused_modules = (code_rules.refused_modules(self.course, folders,
+                                                           settings.given_modules)
                                 if code_rules.enabled() else {})
         self.worker: WorkerProcess | None = None
         self.references: ReferenceProcess | None = None

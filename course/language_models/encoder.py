@@ -146,7 +146,7 @@ SENTENCE_ENCODER = Question(
             "sentence_encoder", "encoder", "RNNEncoder", _encoder_case(pooling),
             title=f"RNNEncoder, {pooling} pooling over a padded batch", points=points,
             torch=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S,
-            at_scale=_encoder_case("mean", CLASSIFIER_AT_SCALE, std=0.1)), pooling)],
+            at_scale=_encoder_case(pooling, CLASSIFIER_AT_SCALE, std=0.1)), pooling)],
     planted_bugs=[
         bug("final pooling takes the last padded step, not the last real one", "encoder",
             "last = steps[None, :] == lengths[:, None] - 1  # (B, T)",

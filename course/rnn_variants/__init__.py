@@ -6,7 +6,7 @@ gated cells of the course library), :mod:`.vanishing` (vanishing gradients, meas
 :mod:`.classifier` (the BiLSTM sentence classifier); :mod:`.models` adds its LSTM and GRU LMs
 to ``dojo train lm`` and its classifier to ``dojo train polarity``. The reference
 is ``solutions/rnn_variants/`` and the library files
-``solutions/library/{clipping,gated,recurrent,deep_rnn,scoring}.py``."""
+``solutions/library/{clipping,gated,recurrent,deep_rnn}.py``."""
 
 from __future__ import annotations
 

@@ -16,9 +16,9 @@ Every piece is the course library's: your :class:`~..library.layers.Embedding`,
 :class:`~..library.layers.Dropout`, :class:`~..library.recurrent.LSTM` (of your ``LSTMCell``)
 or :class:`~..library.recurrent.GRU`, :class:`~..library.layers.Linear`,
 :class:`~..library.losses.SoftmaxCrossEntropy`, :func:`~..library.clipping.clip_gradients` and
-the optimizers; the training windows are cut by the library's given
-:func:`~..library.scoring.stream_windows`, the layout of your ``bptt_windows`` (B streams,
-windows of T, the targets shifted by one).
+the optimizers; the training windows are cut by the given :func:`stream_windows`, the layout
+of your ``bptt_windows`` of ``language_models`` (B streams, windows of T, the targets shifted by
+one).
 """
 
 from __future__ import annotations
@@ -47,8 +47,22 @@ from ..library import (
     SoftmaxCrossEntropy,
     Stacked,
     clip_gradients,
-    stream_windows,
 )
+
+
+def stream_windows(ids: np.ndarray, batch_size: int, bptt: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The windows of a token stream (given: the layout of ``language_models``'s
+    ``bptt_windows``): B = ``batch_size`` streams of contiguous text, K windows of
+    T = ``bptt`` steps, targets the inputs shifted by one; (K, B, T) inputs and targets."""
+    ids = np.asarray(ids, dtype=np.int64)
+    length = len(ids) // batch_size
+    streams = ids[:length * batch_size].reshape(batch_size, length)  # (B, L)
+    k = (length - 1) // bptt
+    inputs = streams[:, :k * bptt].reshape(batch_size, k, bptt)  # (B, K, T)
+    targets = streams[:, 1:k * bptt + 1].reshape(batch_size, k, bptt)  # (B, K, T)
+    return inputs.transpose(1, 0, 2), targets.transpose(1, 0, 2)  # (K, B, T) x2
+
 
 #: the library's optimizers by name
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "rmsprop": RMSProp,

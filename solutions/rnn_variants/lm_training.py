@@ -3,19 +3,20 @@ language models": perplexity = exp of the mean cross-entropy on held-out text).
 
 Nothing here is a question. The model trains with your loop,
 :func:`~.lstm_lm.train_gated_lm`, and is scored on a held-out stream as the RNN LM of
-``language_models`` is (the library's :func:`~..library.scoring.rnn_log_probs`: 10 streams,
+``language_models`` is (:func:`rnn_log_probs`: 10 streams,
 the state carried along each, the log-probability of every next token). The grader trains under
 a small fixed budget and seeds; ``dojo train lm --model lstm`` under yours.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nlpdojo.backend import Backend
 
-from ..library import rnn_log_probs
-from .lstm_lm import GatedLM, train_gated_lm
+from .lstm_lm import GatedLM, stream_windows, train_gated_lm
 
 #: the model's sizes among the settings
 SIZES = ("dim", "hidden", "cell", "dropout")
@@ -50,3 +51,27 @@ def score_lm(backend: Backend, parameters: dict, ids: np.ndarray, *, vocab_size:
     lm = build_lm(backend, vocab_size, **{k: sizes[k] for k in SIZES if k in sizes})
     lm.load_state_dict(parameters)
     return rnn_log_probs(backend, lm, ids, bptt=eval_bptt)
+
+
+def rnn_log_probs(backend: Backend, model: Any, ids: np.ndarray, *, batch_size: int = 10,
+                  bptt: int = 50) -> np.ndarray:
+    """log P(next token) of every target of :func:`stream_windows` over ``ids``, the state
+    carried along each stream, in eval mode; (K·B·T,) float64 on the host."""
+    xp = backend.xp
+    inputs, targets = stream_windows(ids, batch_size, bptt)  # (K, B, T) x2
+    model.eval()
+    state, out = model.initial_state(batch_size), []
+    for k in range(len(inputs)):  # a loop over windows: window k starts where k − 1 ended
+        scores, cache = model(backend.asarray(inputs[k]), state)  # (B, T, V)
+        state = model.final_state(cache)
+        flat = xp.reshape(scores, (-1, scores.shape[-1]))  # (B·T, V)
+        # log softmax of the target, shifted by the maximum (no overflow), by a one-hot
+        # product (no gather)
+        shifted = flat - xp.max(flat, axis=-1, keepdims=True)  # (B·T, V)
+        classes = xp.reshape(xp.arange(flat.shape[1], device=backend.device), (1, -1))  # (1, V)
+        wanted = xp.reshape(backend.asarray(targets[k]), (-1, 1)) == classes  # (B·T, V)
+        chosen = (xp.sum(shifted * xp.astype(wanted, flat.dtype), axis=1)
+                  - xp.log(xp.sum(xp.exp(shifted), axis=1)))  # (B·T,)
+        out.append(np.asarray(backend.to_numpy(chosen), dtype=np.float64))
+    model.train()
+    return np.concatenate(out) if out else np.zeros(0)

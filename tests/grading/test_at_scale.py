@@ -202,3 +202,22 @@ def test_a_builder_left_without_a_case_at_scale_refuses_saying_what_to_write():
         function_checks("q", "m", "f", make, outputs=("loss", "grad_x"), points={"values": 1.0},
                         title="t")
     assert layer_checks("q", "m", "C", make, title="t", points=1.0, parameters=False)
+
+
+def test_a_case_at_scale_must_build_the_layer_as_the_checks_case_does():
+    """The sentence encoder's max and final pooling were gated by its mean pooling's case at
+    scale: a backward that did nothing at the large size, in those modes, kept 4 of 4 (found
+    by an attacker). Such a declaration now fails every check it gates, the reference's
+    first."""
+    from nlpdojo_autograder.authoring.builders import _same_configuration
+
+    def case(pooling, size, cells=None):
+        return LayerCase(args=(None, size), kwargs={"pooling": pooling, "width": size},
+                         params={}, inputs=lambda r: (), cells=cells or {})
+
+    _same_configuration("RNNEncoder", case("max", 5), case("max", 4096))  # sizes may differ
+    with pytest.raises(CheckFailure, match="give each configuration a case at scale"):
+        _same_configuration("RNNEncoder", case("max", 5), case("mean", 4096))
+    with pytest.raises(CheckFailure, match="internal"):
+        _same_configuration("Stacked", case("max", 5, {"cells.0": ("lstm", 3, 4)}),
+                            case("max", 4096, {"cells.0": ("gru", 3, 4)}))

@@ -486,3 +486,37 @@ def test_the_worker_refuses_reflection_the_rules_could_not_read(tmp_path):
     for what in ("exec", "frame", "compile", "relayed", "spoofed frozen"):
         assert said[what].startswith("graded code may not reach the interpreter"), said
     assert said["dataclass"] == 3
+
+
+def test_graded_code_may_not_import_the_topics_given_modules():
+    """The given training and scoring code (``Topic.given_modules``) serves the notebooks and
+    ``dojo train``; some of it computes what a question asks for data the caller chooses (the
+    log-probabilities of a stand-in model's scores: a softmax, found by an attacker)."""
+    given = {"lm_training", "train"}
+    own = {"lm_training", "rnn_lm", "sampling", "library", "language_models"}
+    for source in ("from .lm_training import window_log_probs\n",
+                   "from ..language_models.lm_training import rnn_log_probs\n",
+                   "from . import lm_training\n", "from lm_training import score_lm\n",
+                   "import lm_training\n",
+                   "from .. import language_models as pkg\nf = pkg.lm_training\n"):
+        found = refusals(source, "sampling.py", own, given=given)
+        assert [r.what for r in found] == ["an import of the given module `lm_training`"], (
+            source, found)
+    for source in ("from .rnn_lm import RNNLM\n", "from . import rnn_lm\n",
+                   "def f(model):\n    model.train()\n", "from ..library import Linear\n"):
+        assert refusals(source, "sampling.py", own, given=given) == [], source
+    # a given module may import another
+    assert refusals("from .lm_training import x\n", "train.py", own, given=given) == []
+
+
+def test_a_question_that_imports_given_code_earns_nothing_and_the_others_keep_theirs(tmp_path):
+    course = edited_course(tmp_path, ("language_models",), appended={
+        "language_models/sampling.py": "from .lm_training import window_log_probs  # noqa\n"})
+    result = _grade(course / "language_models", "language_models", "sampling", "perplexity")
+    checks = [c for _, c in result.checks()]
+    sampling = [c for c in checks if c.question == "sampling"]
+    others = [c for c in checks if c.question != "sampling"]
+    assert sampling and all(c.score == 0 for c in sampling), [(c.id, c.message) for c in sampling]
+    assert all("an import of the given module `lm_training`" in c.message for c in sampling)
+    assert others and all(c.score == c.max_score for c in others), [
+        (c.id, c.message) for c in others]

@@ -515,3 +515,34 @@ def test_a_loop_over_the_distinct_rows_of_the_batch_is_counted(tmp_path):
     values = _grade("neural_networks", course / "neural_networks", "affine")["affine.values"]
     assert values.score == 0, values.message
     assert "a Python loop over the batch" in values.message, values.message
+
+
+#: Linear's forward looped over the rows it had not seen in its last call: the larger batch
+#: began with the batch just counted, so it looped over the added rows only (an attacker's:
+#: affine 3 of 3 with a loop over the rows)
+REMEMBERED_ROWS_LINEAR = '''
+_LAST = {}
+
+
+def _forward(self, x):
+    xp, w, b = self.xp, self.weight.data, self.bias.data
+    last = _LAST.get("x")
+    hit = (last is not None and x.shape[0] > last.shape[0] and last.shape[1:] == x.shape[1:]
+           and bool(xp.all(last == x[:last.shape[0]])))
+    start, rows = (last.shape[0], [_LAST["z"]]) if hit else (0, [])
+    rows += [xp.reshape(xp.matmul(x[i], w) + b, (1, -1)) for i in range(start, x.shape[0])]
+    z = xp.concat(rows, axis=0)
+    _LAST.update(x=xp.asarray(x, copy=True), z=z)
+    return z, (x,)
+
+
+Linear.forward = _forward
+'''
+
+
+def test_a_loop_over_the_rows_not_seen_before_is_counted(tmp_path):
+    course = edited_course(tmp_path, ("library", "neural_networks"),
+                           appended={"library/layers.py": REMEMBERED_ROWS_LINEAR})
+    values = _grade("neural_networks", course / "neural_networks", "affine")["affine.values"]
+    assert values.score == 0, values.message
+    assert "a Python loop over the batch" in values.message, values.message
