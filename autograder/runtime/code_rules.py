@@ -134,11 +134,11 @@ FRAME_ATTRIBUTES = frozenset({
 AUTOGRAD_ATTRIBUTES = frozenset({
     "grad_fn", "next_functions", "requires_grad", "requires_grad_", "retain_grad",
     "register_hook", "register_post_accumulate_grad_hook", "inference_mode", "enable_grad",
-    "set_grad_enabled", "autograd", "forward_ad",
+    "set_grad_enabled", "autograd", "forward_ad", "overrides", "get_testing_overrides",
 })
 _AUTOGRAD = ("torch's autograd would compute the backward pass for you: the course asks you to "
              "write it with the chain rule")
-REFUSED_ATTRIBUTES = FRAME_ATTRIBUTES | AUTOGRAD_ATTRIBUTES | frozenset({
+REFUSED_ATTRIBUTES = FRAME_ATTRIBUTES | frozenset({
     "get_type_hints", "ForwardRef", "attrgetter", "methodcaller", "ctypeslib", "ctypes",
     "load_library", "cpp_extension", "load_inline", "LowLevelCallable",
     # getattr by a format string, returning the object (``Formatter().get_field("0.x")``)
@@ -210,7 +210,8 @@ WRAPPER_KEYWORDS = frozenset({"assigned", "updated"})
 POSITIONAL_LIMITS = {"load": 2, "wraps": 1}
 #: attributes of ``torch`` that compile a function's Python into a graph the interpreter
 #: never runs line by line (``torch.compile``, ``torch.jit``)
-TORCH_REFUSED = frozenset({"compile", "jit", "_dynamo", "func", "autograd", "library"})
+TORCH_REFUSED = frozenset({"compile", "jit", "_dynamo", "func", "autograd", "library",
+                           "overrides"})
 
 #: the allowed imports as feedback (and docs/grading.md) lists them: not the engines
 SHOWN_IMPORTS = sorted(m for m in ALLOWED_IMPORTS if m != "__future__"
@@ -248,19 +249,23 @@ def enabled() -> bool:
 
 
 def refusals(source: str, file: str, own_modules: Iterable[str] = (),
-             private: Iterable[str] | None = None, given: Iterable[str] = ()) -> list[Refusal]:
+             private: Iterable[str] | None = None, given: Iterable[str] = (), *,
+             topic: str = "", autograd: bool = True) -> list[Refusal]:
     """Where ``source`` (the module ``file``) breaks the rules, in line order. ``own_modules``:
     the top-level names of modules the submission itself holds (an absolute import of one,
     as a notebook's code writes it, is allowed); ``private``: the private names the
     submission defines (default: those this module defines); ``given``: the topic's given
-    modules, which a module other than one of them may not import."""
+    modules, which a module other than one of them may not import, nor the ``topic`` package
+    that holds them; ``autograd``: torch's autograd names are refused too (graded on the
+    torch backend, where graded code holds tensors)."""
     try:
         tree = _without_main_block(ast.parse(source, filename=file))
     except SyntaxError:
         return []  # the import reports it, with Python's own message
     given = frozenset() if Path(file).stem in given else frozenset(given)
     return _read(tree, file, frozenset(own_modules),
-                 private_names(tree) if private is None else frozenset(private), given)
+                 private_names(tree) if private is None else frozenset(private), given,
+                 topic, autograd)
 
 
 def _main_guard(test: ast.expr) -> bool:
@@ -304,19 +309,21 @@ def _without_main_block(tree: ast.Module) -> ast.Module:
 
 
 def _read(tree: ast.AST, file: str, own: frozenset[str], private: frozenset[str],
-          given: frozenset[str] = frozenset()) -> list[Refusal]:
-    reader = _Reader(file, own, private, given)
+          given: frozenset[str] = frozenset(), topic: str = "", autograd: bool = True
+          ) -> list[Refusal]:
+    reader = _Reader(file, own, private, given, topic, autograd)
     reader.visit(tree)
     return sorted(reader.found, key=lambda r: r.line)
 
 
-def folder_refusals(course: Path, folders: Iterable[str], given: Iterable[str] = ()
-                    ) -> dict[Path, list[Refusal]]:
+def folder_refusals(course: Path, folders: Iterable[str], given: Iterable[str] = (), *,
+                    autograd: bool = True) -> dict[Path, list[Refusal]]:
     """Where the modules of ``course/<folder>/`` (each of ``folders``, graded together: the
     topic's, first, and the library's) break the rules, by file (only those that do). Their
     own modules are those of these folders, their private names those any of them defines (a
     subclass in one file uses its base's private helpers from another); ``given``: the
-    topic's given modules (``Topic.given_modules``), which only one another may import."""
+    topic's given modules (``Topic.given_modules``), which only one another may import;
+    ``autograd``: torch's autograd names refused too (the torch backend's grading)."""
     folders = list(folders)
     paths = [path for folder in folders for path in sorted((course / folder).glob("*.py"))]
     trees: dict[Path, ast.AST] = {}
@@ -332,22 +339,23 @@ def folder_refusals(course: Path, folders: Iterable[str], given: Iterable[str] =
     topic = folders[0] if folders else ""
     found = {path: _read(tree, f"{path.parent.name}/{path.name}", own, private,
                          frozenset() if path.parent.name == topic and path.stem in given
-                         else given)
+                         else given, topic, autograd)
              for path, tree in trees.items()}
     return {path: broken for path, broken in found.items() if broken}
 
 
-def refused_modules(course: Path, folders: Iterable[str], given: Iterable[str] = ()
-                    ) -> dict[str, str]:
+def refused_modules(course: Path, folders: Iterable[str], given: Iterable[str] = (), *,
+                    autograd: bool = True) -> dict[str, str]:
     """The modules of ``course/<folder>/`` (:func:`folder_refusals`) that break the rules, as
     ``{"<folder>.<module>": message}`` (``<folder>`` alone for its ``__init__.py``); the
-    message names the first place."""
+    message names the first places (three at most: a student fixes them in one go)."""
     found: dict[str, str] = {}
-    for path, broken in folder_refusals(course, folders, given).items():
+    for path, broken in folder_refusals(course, folders, given, autograd=autograd).items():
         folder = path.parent.name
         key = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
-        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
-        found[key] = broken[0].message() + more
+        shown = "; ".join(r.message() for r in broken[:3])
+        more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
+        found[key] = shown + more
     return found
 
 
@@ -369,10 +377,14 @@ def private_names(tree: ast.AST) -> frozenset[str]:
 
 class _Reader(ast.NodeVisitor):
     def __init__(self, file: str, own: frozenset[str], private: frozenset[str],
-                 given: frozenset[str] = frozenset()) -> None:
+                 given: frozenset[str] = frozenset(), topic: str = "",
+                 autograd: bool = True) -> None:
         self.file, self.own, self.private, self.given = file, own, private, given
-        #: names bound to packages or modules of the submission (``from .. import topic``)
-        self.own_names: set[str] = set()
+        #: the topic's package, which holds the given modules, and whether torch's autograd
+        #: names are refused (the torch backend)
+        self.topic, self.autograd = topic, autograd
+        #: ids of ``.testing`` attributes read for an ``assert_...`` of NumPy's
+        self._testing_asserts: set[int] = set()
         self.found: list[Refusal] = []
         #: names bound to the ``sys`` and ``torch`` modules (``import sys as s``)
         self.sys_names: set[str] = set()
@@ -395,17 +407,21 @@ class _Reader(ast.NodeVisitor):
         dotted name, relative or absolute, or the names ``from . import`` takes): its helpers
         serve the given training and scoring code, and some compute what a question asks
         (log-probabilities of any scores, a model being anything with a ``__call__``)."""
-        name = next((part for part in parts[-2:] if part in self.given), None)
+        name = next((part for part in parts if part in self.given), None)
         if name is not None:
             self.refuse(node, f"an import of the given module `{name}`",
                         "it serves the given training and scoring code, not your answers: "
                         "write what you need in your own code")
 
+    def _topic_bound(self, node: ast.AST) -> None:
+        self.refuse(node, f"the topic's package `{self.topic}` itself",
+                    "import what you need from its modules (`from .rnn_lm import RNNLM`)")
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._given_import(node, alias.name.split("."))
-            if alias.name.split(".")[0] in self.own:
-                self.own_names.add(alias.asname or alias.name.split(".")[0])
+            if self.given and alias.name == self.topic:  # a notebook's `import topic`
+                self._topic_bound(node)
             top = alias.name.split(".")[0]
             if alias.name == "sys":
                 self.sys_names.add(alias.asname or "sys")
@@ -418,11 +434,15 @@ class _Reader(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if self.given and (node.level or (node.module or "").split(".")[0] in self.own):
             # `from .lm_training import`, `from ..topic.lm_training import`, `from . import
-            # lm_training`, a notebook's `from lm_training import`
-            self._given_import(node, node.module.split(".") if node.module
-                               else [a.name for a in node.names])
-            self.own_names.update(a.asname or a.name for a in node.names
-                                  if a.name in self.own)
+            # lm_training`, `from ..topic import lm_training`, a notebook's `from lm_training
+            # import` or `from topic import lm_training`; and never the topic's package itself
+            # (`from .. import topic`), whose attributes are its modules, the given ones too
+            parts = node.module.split(".") if node.module else []
+            self._given_import(node, parts)
+            if not parts or parts[-1] == self.topic:
+                self._given_import(node, [a.name for a in node.names])
+                if any(a.name == self.topic for a in node.names):
+                    self._topic_bound(node)
         external = not node.level and (node.module or "").split(".")[0] not in self.own
         for alias in node.names:
             if alias.name == "*":
@@ -439,7 +459,9 @@ class _Reader(ast.NodeVisitor):
                 elif alias.name[:1].islower():  # (a module, perhaps: `from numpy import linalg`)
                     self.imported.add(bound)
         if node.level == 0 and node.module:
-            self._check_module(node, node.module)
+            # `from numpy.testing import assert_allclose`: comparisons, a self-test's
+            self._check_module(node, node.module, asserts=node.module.endswith(".testing") and
+                               all(a.name.startswith("assert_") for a in node.names))
             if node.module == "nlpdojo":
                 for alias in node.names:
                     self._check_module(node, f"nlpdojo.{alias.name}")
@@ -447,15 +469,20 @@ class _Reader(ast.NodeVisitor):
                 if node.module == "sys" and alias.name not in SYS_ALLOWED:
                     self.refuse(node, f"`from sys import {alias.name}`")
                 elif alias.name in REFUSED_ATTRIBUTES or alias.name in MODULE_ATTRIBUTES or (
+                        self.autograd and alias.name in AUTOGRAD_ATTRIBUTES) or (
                         alias.name in REFUSED_NAMES) or (
                         _dunder(alias.name) and alias.name not in DUNDERS_ALLOWED) or (
                         node.module.split(".")[0] == "torch" and alias.name in TORCH_REFUSED):
                     self.refuse(node, f"`from {node.module} import {alias.name}`")
         self.generic_visit(node)
 
-    def _check_module(self, node: ast.AST, name: str) -> None:
+    def _check_module(self, node: ast.AST, name: str, *, asserts: bool = False) -> None:
+        """``asserts``: the names imported from a ``testing`` module are its comparisons
+        (``assert_allclose``), not its helpers that build or patch code."""
         top = name.split(".")[0]
         parts = name.split(".")
+        written = (f"`from {name} import ...`" if isinstance(node, ast.ImportFrom)
+                   else f"`import {name}`")
         if name in COURSE_TOOLS:
             self.refuse(node, f"`import {name}`", f"{name} {COURSE_TOOLS[name]}")
             return
@@ -470,9 +497,10 @@ class _Reader(ast.NodeVisitor):
                 self.refuse(node, f"`import {name}` (a private module)", _PRIVATE)
             elif top == "torch" and TORCH_REFUSED & set(parts[1:]):
                 self.refuse(node, f"`import {name}`", _AUTOGRAD)
-            elif top not in self.own and REFUSED_MODULE_PARTS & set(parts[1:]):
-                self.refuse(node, f"`import {name}`", "graded code may not import a library's "
-                            "test helpers or build tools")
+            elif top not in self.own and REFUSED_MODULE_PARTS & set(parts[1:]) and not (
+                    asserts and REFUSED_MODULE_PARTS & set(parts[1:]) == {"testing"}):
+                self.refuse(node, written, "graded code may not import a library's test "
+                            "helpers or build tools (its assert_... comparisons excepted)")
             return
         self.refuse(node, f"`import {name}`", "graded code may import its own modules, sys (for "
                     f"sys.stdout and the like) and {', '.join(SHOWN_IMPORTS)}")
@@ -531,7 +559,11 @@ class _Reader(ast.NodeVisitor):
             self.refuse(node, f"`.{node.attr}` of an imported module assigned",
                         "a library's names are the same for the grader's code in your "
                         "process: give your value a name of your own")
-        if node.attr in MODULE_ATTRIBUTES and (imported or node.attr not in MODULE_WORDS):
+        if node.attr.startswith("assert_") and isinstance(node.value, ast.Attribute) and \
+                node.value.attr == "testing":  # np.testing.assert_allclose: a comparison
+            self._testing_asserts.add(id(node.value))
+        if node.attr in MODULE_ATTRIBUTES and (imported or node.attr not in MODULE_WORDS) and \
+                id(node) not in self._testing_asserts:
             self.refuse(node, f"`.{node.attr}` (a module kept by another)")
         self._check_attribute(node, node.attr, base)
         self.generic_visit(node)
@@ -543,10 +575,9 @@ class _Reader(ast.NodeVisitor):
         return isinstance(base, ast.Name) and base.id in self.imported
 
     def _check_attribute(self, node: ast.AST, attr: str, base: ast.expr | None = None) -> None:
-        if attr in self.given and isinstance(base, ast.Name) and base.id in self.own_names:
-            self._given_import(node, [attr])  # `topic.lm_training`
         if attr in AUTOGRAD_ATTRIBUTES:
-            self.refuse(node, f"`.{attr}`", _AUTOGRAD)
+            if self.autograd:
+                self.refuse(node, f"`.{attr}`", _AUTOGRAD)
         elif attr in REFUSED_ATTRIBUTES or (_dunder(attr) and attr not in DUNDERS_ALLOWED):
             self.refuse(node, f"`.{attr}`")
         elif attr.startswith("_") and not _dunder(attr) and attr not in NAMEDTUPLE_API and (
@@ -600,7 +631,7 @@ class _Reader(ast.NodeVisitor):
             self.refuse(node, f"`{called}` with more than {limit} positional "
                               f"argument{'s' if limit > 1 else ''}", "name the others")
         for keyword in node.keywords:
-            if keyword.arg in AUTOGRAD_ATTRIBUTES:  # torch.ones(3, requires_grad=True)
+            if self.autograd and keyword.arg in AUTOGRAD_ATTRIBUTES:  # requires_grad=True
                 self.refuse(keyword, f"`{keyword.arg}=`", _AUTOGRAD)
             if keyword.arg in PICKLE_KEYWORDS and not (
                     isinstance(keyword.value, ast.Constant)
@@ -620,10 +651,11 @@ class _Reader(ast.NodeVisitor):
             self.refuse(node, f"the string {value[:40]!r} (a module loaded by its name)",
                         "name a backend (\"Agg\"), not a module")
         if isinstance(value, str) and value.isidentifier() and (
-                value in FRAME_ATTRIBUTES or value in AUTOGRAD_ATTRIBUTES
-                or (_dunder(value) and value not in DUNDERS_ALLOWED)):
+                value in FRAME_ATTRIBUTES or (_dunder(value) and value not in DUNDERS_ALLOWED)):
             self.refuse(node, f"the string {value!r} (the name of an attribute graded code may "
                               "not use)")
+        elif self.autograd and isinstance(value, str) and value in AUTOGRAD_ATTRIBUTES:
+            self.refuse(node, f"the string {value!r} (a name of torch's autograd)", _AUTOGRAD)
 
     # -- annotations written as strings -----------------------------------------------------
     def visit_arg(self, node: ast.arg) -> None:

@@ -422,9 +422,10 @@ class RemoteSubject:
         os.chmod(self.course, 0o555)
         #: the modules the worker refuses to import, read from the copy it imports
         #: (:mod:`.code_rules`); none where the rules are off
-        self.refused_modules = (code_rules.refused_modules(self.course, folders,
-                                                           settings.given_modules)
-                                if code_rules.enabled() else {})
+        self.refused_modules = (code_rules.refused_modules(
+            self.course, folders, settings.given_modules,
+            autograd="torch" not in settings.blocked_packages)  # graded code holds tensors
+            if code_rules.enabled() else {})
         self.worker: WorkerProcess | None = None
         self.references: ReferenceProcess | None = None
         self.scope = SwapScope()

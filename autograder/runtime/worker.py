@@ -23,11 +23,13 @@ around this process is set up by :mod:`.sandbox`.
 
 from __future__ import annotations
 
+import _thread
 import faulthandler
 import os
 import resource
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,16 @@ def disable_autograd() -> None:
     set_grad_enabled(False)
     torch._C._set_grad_enabled = grad_mode
     torch._C._InferenceMode = inference_mode_guard
+    # grad mode is each thread's own, on in a new one: every thread starts with it off
+    start = _thread.start_new_thread
+
+    def start_without_grad(function: Any, args: tuple, kwargs: Any = None) -> int:
+        def run(*a: Any, **k: Any) -> Any:
+            set_grad_enabled(False)
+            return function(*a, **k)
+        return start(run, args, kwargs or {})
+
+    _thread.start_new_thread = threading._start_new_thread = start_without_grad  # type: ignore
     torch.autograd.variable.Variable._execution_engine = _NoEngine()
     entrances = [(torch._C, "_ImperativeEngine"), (torch.Tensor, "backward"),
                  (torch.autograd, "backward"), (torch.autograd, "grad"),

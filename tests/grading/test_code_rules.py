@@ -139,7 +139,7 @@ REFUSED = {
     "a backend by a computed name": ("import matplotlib\nNAME = 'x'\nmatplotlib.use(NAME)\n",
                                      "`use` with a name other than a backend's"),
     "a library's mock": ("from matplotlib.testing.widgets import mock\n",
-                         "`import matplotlib.testing.widgets`"),
+                         "`from matplotlib.testing.widgets import ...`"),
     "copy running what a reduce returns": (
         "class R:\n    def __reduce_ex__(self, protocol):\n        return (len, ((),))\n",
         "a method `__reduce_ex__`"),
@@ -150,7 +150,7 @@ REFUSED = {
                                      "`__annotations__` assigned"),
     "a str subclass as __file__": ("__file__ = str(__file__)\n", "`__file__` assigned"),
     "f2py's eval": ("from numpy.f2py.crackfortran import myeval\n",
-                    "`import numpy.f2py.crackfortran`"),
+                    "`from numpy.f2py.crackfortran import ...`"),
     # a third review's
     "a finalizer made by type()": ("def fin(self):\n    pass\n\n\n"
                                    "Fin = type('Fin', (), {'__' + 'del__': fin})\n",
@@ -491,22 +491,60 @@ def test_the_worker_refuses_reflection_the_rules_could_not_read(tmp_path):
 def test_graded_code_may_not_import_the_topics_given_modules():
     """The given training and scoring code (``Topic.given_modules``) serves the notebooks and
     ``dojo train``; some of it computes what a question asks for data the caller chooses (the
-    log-probabilities of a stand-in model's scores: a softmax, found by an attacker)."""
+    log-probabilities of a stand-in model's scores: a softmax; the scoring windows:
+    ``bptt_windows``; found by attackers), however it is imported. The topic's package itself
+    is refused too: its attributes are its modules, the given ones among them."""
     given = {"lm_training", "train"}
-    own = {"lm_training", "rnn_lm", "sampling", "library", "language_models"}
+    own = {"lm_training", "rnn_lm", "sampling", "utils", "library", "language_models"}
     for source in ("from .lm_training import window_log_probs\n",
                    "from ..language_models.lm_training import rnn_log_probs\n",
                    "from . import lm_training\n", "from lm_training import score_lm\n",
-                   "import lm_training\n",
-                   "from .. import language_models as pkg\nf = pkg.lm_training\n"):
-        found = refusals(source, "sampling.py", own, given=given)
+                   "import lm_training\n", "from ..language_models import lm_training\n",
+                   "from ..language_models import lm_training as t\n",
+                   "from language_models import lm_training\n"):
+        found = refusals(source, "sampling.py", own, given=given, topic="language_models")
         assert [r.what for r in found] == ["an import of the given module `lm_training`"], (
             source, found)
+    for source in ("from .. import language_models as pkg\n", "import language_models\n"):
+        found = refusals(source, "sampling.py", own, given=given, topic="language_models")
+        assert [r.what for r in found] == ["the topic's package `language_models` itself"], (
+            source, found)
+    # honest: its own modules, a method or a helper of its own named like a given module
     for source in ("from .rnn_lm import RNNLM\n", "from . import rnn_lm\n",
-                   "def f(model):\n    model.train()\n", "from ..library import Linear\n"):
-        assert refusals(source, "sampling.py", own, given=given) == [], source
+                   "def f(model):\n    model.train()\n", "from ..library import Linear\n",
+                   "from . import utils\nx = utils.train([1])\n", "from .utils import train\n",
+                   "from ..language_models import rnn_lm\n"):
+        assert refusals(source, "sampling.py", own, given=given,
+                        topic="language_models") == [], source
     # a given module may import another
-    assert refusals("from .lm_training import x\n", "train.py", own, given=given) == []
+    assert refusals("from .lm_training import x\n", "train.py", own, given=given,
+                    topic="language_models") == []
+
+
+def test_autograds_names_are_refused_on_the_torch_backend_only():
+    """On NumPy a student's own ``requires_grad`` flag is theirs (torch is not in the
+    sandbox); on torch it is autograd's."""
+    source = ("class Linear:\n    def freeze(self, requires_grad=False):\n"
+              "        self.requires_grad = requires_grad\n\n\nLABELS = ['numeric', 'autograd']\n")
+    assert refusals(source, "layers.py", autograd=False) == []
+    found = refusals(source, "layers.py", autograd=True)
+    assert {r.what for r in found} == {"`.requires_grad`", "the string 'autograd' (a name of "
+                                       "torch's autograd)"}, found
+    assert all("chain rule" in r.advice for r in found)
+
+
+def test_a_self_test_may_use_numpys_comparisons():
+    source = ("import numpy as np\nfrom numpy.testing import assert_allclose\n\n\n"
+              "def softmax(x):\n    return x\n\n\ndef _self_test():\n"
+              "    np.testing.assert_array_equal(softmax(np.ones(2)), [1.0, 1.0])\n"
+              "    assert_allclose(softmax(np.ones(2)), [1.0, 1.0])\n\n\n"
+              "if __name__ == '__main__':\n    _self_test()\n")
+    assert refusals(source, "softmax.py") == []
+    for source, said in (("from numpy.testing import extbuild\n",
+                          "`from numpy.testing import ...`"),
+                         ("import numpy as np\nb = np.testing.extbuild\n",
+                          "`.testing` (a module kept by another)")):
+        assert said in [r.what for r in refusals(source, "softmax.py")], source
 
 
 def test_a_question_that_imports_given_code_earns_nothing_and_the_others_keep_theirs(tmp_path):

@@ -109,6 +109,30 @@ def test_autograd_earns_nothing_on_the_torch_backend(tmp_path, grad_mode, gradie
             check.message)
 
 
+#: the forward's graph built in a new thread, where grad mode was on (it is each thread's
+#: own), and walked by its nodes in backward (an attacker's: soft sign 1 of 1 on torch)
+THREADED_POOLING = AUTOGRAD_POOLING.replace(
+    "    with {grad_mode}:\n"
+    "        out = ht.masked_fill(~real, -float(\"inf\")).max(dim=1).values\n",
+    "    import threading\n    box = {{}}\n\n    def work():\n"
+    "        box[\"out\"] = ht.masked_fill(~real, -float(\"inf\")).max(dim=1).values\n\n"
+    "    worker = threading.Thread(target=work)\n    worker.start()\n    worker.join()\n"
+    "    out = box[\"out\"]\n")
+
+
+def test_a_graph_built_in_a_new_thread_earns_nothing_on_the_torch_backend(tmp_path):
+    pytest.importorskip("torch")
+    assert THREADED_POOLING != AUTOGRAD_POOLING
+    code = THREADED_POOLING.format(prelude="    pass", gradient=GRAPH_WALK)
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"library/pooling.py": code})
+    checks = _grade("cnn_text", course / "cnn_text", "pooling", backend="torch")
+    backward = {k: c for k, c in checks.items()
+                if k.split(".")[-1] in ("gradients", "repeated", "hidden")}
+    assert backward and all(c.score == 0 for c in backward.values()), [
+        (k, c.score, c.message) for k, c in backward.items()]
+
+
 def test_the_engines_hidden_depend_on_the_backend():
     on_numpy = {name for name, _ in hidden_engines("numpy")}
     assert {"torch", "jax", "autograd", "sympy", "scipy.differentiate"} <= on_numpy
