@@ -420,7 +420,9 @@ class _Reader(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._given_import(node, alias.name.split("."))
-            if self.given and alias.name == self.topic:  # a notebook's `import topic`
+            # a notebook's `import topic`, or `import topic.module`, which binds `topic` too
+            if self.given and (alias.name == self.topic or (
+                    alias.asname is None and alias.name.split(".")[0] == self.topic)):
                 self._topic_bound(node)
             top = alias.name.split(".")[0]
             if alias.name == "sys":

@@ -505,7 +505,8 @@ def test_graded_code_may_not_import_the_topics_given_modules():
         found = refusals(source, "sampling.py", own, given=given, topic="language_models")
         assert [r.what for r in found] == ["an import of the given module `lm_training`"], (
             source, found)
-    for source in ("from .. import language_models as pkg\n", "import language_models\n"):
+    for source in ("from .. import language_models as pkg\n", "import language_models\n",
+                   "import language_models.rnn_lm\n"):
         found = refusals(source, "sampling.py", own, given=given, topic="language_models")
         assert [r.what for r in found] == ["the topic's package `language_models` itself"], (
             source, found)
@@ -513,7 +514,8 @@ def test_graded_code_may_not_import_the_topics_given_modules():
     for source in ("from .rnn_lm import RNNLM\n", "from . import rnn_lm\n",
                    "def f(model):\n    model.train()\n", "from ..library import Linear\n",
                    "from . import utils\nx = utils.train([1])\n", "from .utils import train\n",
-                   "from ..language_models import rnn_lm\n"):
+                   "from ..language_models import rnn_lm\n",
+                   "import language_models.rnn_lm as rnn_lm\n"):
         assert refusals(source, "sampling.py", own, given=given,
                         topic="language_models") == [], source
     # a given module may import another
