@@ -46,6 +46,13 @@ from nlpdojo_autograder.runtime.channel import Token
 #: how closely the run at scale must agree with the reference's, relative to each array's norm
 #: (float64 code under test; float32 backends get float32's precision)
 AT_SCALE_RTOL = {True: 1e-7, False: 1e-3}
+#: at scale the forward and backward of the code under test may run this many times the
+#: reference's lines of Python on the same call, and this many more (honest code runs as many
+#: lines at any size, a few times the reference's at most; a backward that differences the
+#: forward loops over coordinates, or over groups of them that reach separate outputs: an
+#: attacker's, over a row's coordinates and the parameters' rows, block by block, passed the
+#: LSTM and GRU cells and the 1-D convolution at scale in 6-13 s)
+AT_SCALE_LINES_RATIO, AT_SCALE_LINES_SLACK = 8, 60
 #: a case at scale must have at least this many numbers to differentiate, parameters and
 #: differentiable inputs together (what makes K stacked copies infeasible)
 MIN_AT_SCALE_NUMBERS = 100_000
@@ -69,6 +76,8 @@ def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
         try:
             require(ctx)
         except CheckFailure as exc:
+            if str(exc).startswith("internal:"):
+                raise  # the declaration's error, not the code's: said as it is
             return {**payload, PROBLEM_KEY: str(exc)}
         return payload
 
@@ -90,7 +99,7 @@ def require_at_scale(ctx: Context, module: str, cls: str, case: Any,
     every check of the layer (``ctx.cache``). ``run_layer(probe, case, inputs, grads)`` runs
     ``probe("layer_run", *args, **kwargs)`` on host ``inputs`` and upstream ``grads`` and returns
     its result (``grads`` None: the output's shape, from ``probe("output_shape", ...)``)."""
-    if case is None or _reference(ctx) is None:
+    if case is None or reference_subject(ctx) is None:
         return
     made = case(ctx)
     _once(ctx, (module, cls, configuration(made)), cls, "one forward and backward",
@@ -124,7 +133,7 @@ def require_function_at_scale(ctx: Context, module: str, name: str,
     (``loss, grad_a, ... = name(a, ...)``, :func:`~.builders.function_checks`): the arguments
     ``draw(ctx)`` gives (by name, in call order; ``send`` turns each into what is sent), every
     output against the reference's on the same arguments."""
-    if draw is None or _reference(ctx) is None:
+    if draw is None or reference_subject(ctx) is None:
         return
     args = draw(ctx)
     shapes = repr(sorted((k, np.shape(v), str(getattr(v, "dtype", type(v).__name__)))
@@ -134,19 +143,31 @@ def require_function_at_scale(ctx: Context, module: str, name: str,
                                               send))
 
 
-def _reference(ctx: Context) -> Any:
-    """The reference the run at scale is compared with; None where nothing is compared: the
-    reference itself is the code under test, or there is none (a student release)."""
+def reference_subject(ctx: Context) -> Any:
+    """The reference the code under test is measured against (its results at scale, its
+    lines of Python); None where nothing is measured: the reference itself is the code under
+    test, or there is none (a student release)."""
     if ctx.expected_only or getattr(ctx.subject, "isolation", "") == "trusted":
         return None
     return ctx.trusted()
+
+
+def on_reference(reference: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Probe ``name`` of :mod:`~nlpdojo_autograder.runtime.probes` run by ``reference`` (the
+    tokens in ``args`` name the reference's own functions and classes)."""
+    reply = reference.call(Token("function", ("probe", "", name)), outgoing(args),
+                           outgoing(kwargs))
+    if "error" in reply:
+        raise CheckFailure(f"internal: the reference failed in probe {name}: "
+                           f"{reply['error'].get('message', '')}")
+    return reply["value"]
 
 
 def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
           problem: Callable[[Any], str]) -> None:
     """``problem(reference)`` once per grading (the verdict kept in ``ctx.cache`` for the
     other checks), raised as a :class:`CheckFailure` when it is not empty."""
-    reference = _reference(ctx)
+    reference = reference_subject(ctx)
     if reference is None:
         return
     key = ("at scale", *what)
@@ -167,9 +188,10 @@ def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
 
 _WHY = ("At this size gradients derived with the chain rule cost about two forward passes; "
         "gradients found by differentiating the forward numerically (central differences or "
-        "complex steps, one coordinate at a time or all of them stacked) cost one forward "
-        "pass per parameter, far beyond the check's time and memory. Derive them with the "
-        "chain rule, as the lecture does (a layer's backward from what its forward cached).")
+        "complex steps, a coordinate at a time, a group of them at a time or all of them "
+        "stacked) cost a forward pass per coordinate or group, far beyond the check's time, "
+        "memory and lines of Python. Derive them with the chain rule, as the lecture does (a "
+        "layer's backward from what its forward cached).")
 
 
 def _problem(ctx: Context, reference: Any, cls: str, case: Any,
@@ -185,19 +207,31 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
         raise CheckFailure(f"internal: {cls}'s case at scale has {count:,} numbers to "
                            f"differentiate, under {MIN_AT_SCALE_NUMBERS:,}")
 
-    def on_reference(name: str, *args: Any, **kwargs: Any) -> Any:
-        reply = reference.call(Token("function", ("probe", "", name)), outgoing(args),
-                               outgoing(kwargs))
-        if "error" in reply:
-            raise CheckFailure(f"internal: the reference failed at scale: "
-                               f"{reply['error'].get('message', '')}")
-        return reply["value"]
+    lines: dict[str, int] = {}
+
+    def counted(run: Callable[..., Any], whose: str, name: str, *args: Any,
+                **kwargs: Any) -> Any:
+        if name != "layer_run":
+            return run(name, *args, **kwargs)
+        # the run compared is the run counted (args[0]: the token of the layer's class)
+        result = run("python_lines_and_result", Token("function", ("probe", "", name)),
+                     list(args), kwargs, root_of=args[0] if args else None)
+        if not isinstance(result, dict) or not {"lines", "result"} <= set(result):
+            raise CheckFailure(f"internal: the line count of {cls} at scale came back as "
+                               f"{type(result)}")
+        lines[whose] = int(result["lines"])
+        return result["result"]
 
     def on_student(name: str, *args: Any, **kwargs: Any) -> Any:
-        return ctx.probe(name)(*args, **kwargs)
+        return counted(lambda n, *a, **k: ctx.probe(n)(*a, **k), "yours", name, *args,
+                       **kwargs)
 
-    grads = _draw(rng, run_layer(on_reference, case, inputs, None))
-    true = run_layer(on_reference, case, inputs, grads)
+    def on_true(name: str, *args: Any, **kwargs: Any) -> Any:
+        return counted(lambda n, *a, **k: on_reference(reference, n, *a, **k), "true", name,
+                       *args, **kwargs)
+
+    grads = _draw(rng, run_layer(on_true, case, inputs, None))
+    true = run_layer(on_true, case, inputs, grads)
     yours = run_layer(on_student, case, inputs, grads)
     tol = _tolerance(ctx)
     sizes = (f"{parameters:,} parameters" if parameters * 2 >= count
@@ -208,6 +242,12 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
             return (f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
                     f"{cls}'s {what} {problem}. "
                     + (_WRONG_FORWARD if what == "output" else _WHY))
+    if lines.get("yours", 0) > AT_SCALE_LINES_RATIO * lines.get("true", 0) + \
+            AT_SCALE_LINES_SLACK:
+        return (f"At scale ({sizes}) {cls}'s forward and backward ran {lines['yours']:,} lines "
+                f"of Python where the reference's ran {lines['true']:,}: a loop over "
+                f"coordinates, rows or blocks of them, that the chain rule does not need. "
+                + _WHY)
     return ""
 
 

@@ -42,6 +42,8 @@ import numpy as np
 from nlpdojo_autograder.authoring.at_scale import (
     MIN_AT_SCALE_NUMBERS,
     gate,
+    on_reference,
+    reference_subject,
     require_at_scale,
     require_function_at_scale,
 )
@@ -108,6 +110,10 @@ class LayerCase:
     #: case's; the values check then fails a layer whose Python grows with the sentence's
     #: length (:func:`_require_time_vectorized`)
     longer: Callable[[np.random.Generator, int], tuple[tuple[Any, ...], Any]] | None = None
+    #: the keyword arguments that are sizes (a CNN's ``filters``), which its case at scale may
+    #: set otherwise; every other keyword argument is how the layer is built and must be the
+    #: same there (:func:`_same_configuration`)
+    sizes: frozenset[str] = frozenset()
 
 
 #: what a layer's gradient checks differentiate, as feedback names it (a layer has no loss:
@@ -230,38 +236,56 @@ def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCas
 #: a backward may run this many times its forward's lines of Python, and this many more: a
 #: backward derived by hand runs about as many as the forward (twice as many for the LSTM's
 #: gates, a loop over time steps in both); one computed by differencing the forward runs the
-#: forward again for each coordinate it perturbs (an attacker's LSTM cell: hundreds of times)
+#: forward again for each coordinate it perturbs (an attacker's LSTM cell: hundreds of times).
+#: The forward measured is the reference's on the same call where there is a reference (the
+#: submission's own forward could be padded with a loop that does nothing, raising its own
+#: allowance: found by an attacker, a max pooling's backward by central differences 1.5 of
+#: 1.5); a student release, which has none, measures the submission's forward
 BACKWARD_LINES_RATIO, BACKWARD_LINES_SLACK = 8, 60
 
 
-def _backward_lines_rule(cls: str, counted: Any) -> None:
-    """Fail a backward that runs far more lines than its forward (:data:`BACKWARD_LINES_RATIO`;
-    ``counted``: a probe's ``{"forward": lines, "backward": lines, ...}``): one that
-    differences the forward instead of applying the chain rule."""
-    if not isinstance(counted, dict) or not {"forward", "backward"} <= set(counted):
-        raise CheckFailure(f"internal: the line count of {cls} came back as {type(counted)}")
-    forward, backward = int(counted["forward"]), int(counted["backward"])
+def _backward_lines_rule(cls: str, counted: Any, yardstick: Any = None) -> None:
+    """Fail a backward that runs far more lines than a forward (:data:`BACKWARD_LINES_RATIO`;
+    ``counted``: a probe's ``{"forward": lines, "backward": lines, ...}`` for the code under
+    test, ``yardstick``: the same probe's count for the reference on the same call, or None):
+    one that differences the forward instead of applying the chain rule."""
+    for measured in (counted, yardstick):
+        if measured is not None and (not isinstance(measured, dict)
+                                     or not {"forward", "backward"} <= set(measured)):
+            raise CheckFailure(f"internal: the line count of {cls} came back as "
+                               f"{type(measured)}")
+    backward = int(counted["backward"])
+    forward = int((yardstick or counted)["forward"])
+    whose = "the reference's forward" if yardstick is not None else "its forward"
     if backward > BACKWARD_LINES_RATIO * forward + BACKWARD_LINES_SLACK:
         raise CheckFailure(
-            f"{cls}.backward runs {backward:,} lines of Python where its forward runs "
+            f"{cls}.backward runs {backward:,} lines of Python where {whose} runs "
             f"{forward:,}: a backward that evaluates the forward again and again (central "
             "differences, one coordinate at a time) is numerical differentiation, not "
             "backpropagation. Derive each gradient with the chain rule from what forward "
             "cached, as whole-array operations (the lecture's backward for this layer)")
 
 
+def _reference_lines(ctx: Context, probe: str, *args: Any, **kwargs: Any) -> Any:
+    """The reference's line counts of probe ``probe`` on the same call (the yardstick of
+    :func:`_backward_lines_rule`), None where there is no reference to measure."""
+    reference = reference_subject(ctx)
+    return None if reference is None else on_reference(reference, probe, *args, **kwargs)
+
+
 def _require_derived_backward(ctx: Context, module: str, cls: str, case: LayerCase,
                               inputs: tuple[Any, ...], grad: Any) -> Any:
     """Fail a backward pass that differences the forward instead of applying the chain rule:
     it runs the forward's Python once or twice per perturbed coordinate, far more lines than
-    the forward itself (probe ``forward_backward_lines``: deterministic, no timing). Returns
+    a forward (probe ``forward_backward_lines``: deterministic, no timing). Returns
     the input gradients of that traced run, for :func:`_same_when_traced`."""
     token = ctx.function(module, cls)
-    counted = ctx.probe("forward_backward_lines")(
-        token, tuple(case.args), case.kwargs, _params(ctx, case),
-        [_send(ctx, a) for a in inputs], _send(ctx, grad),
-        train=case.train, cells=case.cells or None)
-    _backward_lines_rule(cls, counted)
+    call = (token, tuple(case.args), case.kwargs, _params(ctx, case),
+            [_send(ctx, a) for a in inputs], _send(ctx, grad))
+    options = {"train": case.train, "cells": case.cells or None}
+    counted = ctx.probe("forward_backward_lines")(*call, **options)
+    _backward_lines_rule(cls, counted,
+                         _reference_lines(ctx, "forward_backward_lines", *call, **options))
     return counted.get("input_grads")
 
 
@@ -597,20 +621,30 @@ def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCa
 
 def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:
     """An internal failure (every submission's, the reference's first) where a check's case
-    builds the layer otherwise than its case at scale: another mode (keyword arguments that
-    are not sizes: a pooling, a shortcut) or other stand-in cells. Code could take another
-    path in the check's configuration, never run at scale (an encoder's max and final pooling,
-    gated by its mean pooling's case: found by an attacker)."""
+    builds the layer otherwise than its case at scale: another keyword argument (a pooling, a
+    shortcut, a kernel width, a drop rate; not those the case names as ``sizes``) or other
+    stand-in cells. Code could take another path in the check's configuration, never run at
+    scale (an encoder's max and final pooling, gated by its mean pooling's case: found by an
+    attacker; a QRNN of width 2 gated by a case of width 3, a CNN with dropout by one without,
+    found by another)."""
     def modes(c: LayerCase) -> tuple:
         kinds = sorted((path, spec[0]) for path, spec in (c.cells or {}).items())
-        return (sorted((k, v) for k, v in c.kwargs.items()
-                       if v is None or isinstance(v, (str, bool))), kinds)
+        return (configuration_of(c.kwargs, case.sizes | scaled.sizes), kinds)
 
     if modes(case) != modes(scaled):
         raise CheckFailure(
             f"internal: the case at scale builds {cls} with {modes(scaled)}, this check's case "
             f"with {modes(case)}: give each configuration a case at scale of its own "
-            "(at_scale=)")
+            "(at_scale=), or name the keyword arguments that are sizes (LayerCase.sizes)")
+
+
+def configuration_of(kwargs: dict[str, Any], sizes: frozenset[str] = frozenset()) -> list:
+    """The keyword arguments that say how a layer is built, sorted: all but ``sizes``, numbers
+    as they are (a kernel width of 2 is not one of 3), sequences as tuples."""
+    def plain(value: Any) -> Any:
+        return tuple(plain(v) for v in value) if isinstance(value, (tuple, list)) else value
+
+    return sorted((k, repr(plain(v))) for k, v in kwargs.items() if k not in sizes)
 
 
 def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
@@ -1230,10 +1264,11 @@ def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: Lo
     """As :func:`_require_derived_backward`, for a loss (probe
     ``loss_forward_backward_lines``): its backward must not run the forward's lines again
     and again, and must give while counted the gradient it gives uncounted (``untraced``)."""
-    counted = ctx.probe("loss_forward_backward_lines")(
-        ctx.function(module, cls), _loss_args(ctx, case), case.kwargs,
-        ctx.asarray(case.prediction), _send(ctx, case.target))
-    _backward_lines_rule(cls, counted)
+    call = (ctx.function(module, cls), _loss_args(ctx, case), case.kwargs,
+            ctx.asarray(case.prediction), _send(ctx, case.target))
+    counted = ctx.probe("loss_forward_backward_lines")(*call)
+    _backward_lines_rule(cls, counted, _reference_lines(ctx, "loss_forward_backward_lines",
+                                                        *call))
     _same_when_traced(ctx, cls, counted.get("grad"), untraced)
 
 

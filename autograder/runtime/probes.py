@@ -242,8 +242,9 @@ def train_then_eval_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: di
     from them, batch norm's running statistics, stays in the layer), then put in eval mode
     (``layer.eval()``) and run forward and backward on each of ``eval_inputs`` in turn.
 
-    Returns the eval applications' ``outputs`` and ``input_grads``. As in :func:`layer_run`,
-    no call may change what it is given."""
+    Returns the eval applications' ``outputs`` and ``input_grads``, and the parameters'
+    gradients after them (``param_grads``: the eval backward passes' added up; training ran
+    no backward). As in :func:`layer_run`, no call may change what it is given."""
     layer = build(cls, args, kwargs, params, train=True)
     for t, x in enumerate(train_inputs):
         _forward_unchanging(layer, x, names, t, len(train_inputs))
@@ -253,7 +254,8 @@ def train_then_eval_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: di
         out, cache = _forward_unchanging(layer, x, names, t, len(eval_inputs))
         outputs.append(out)
         input_grads.append(_backward_unchanging(layer, g, cache))
-    return {"outputs": outputs, "input_grads": input_grads}
+    return {"outputs": outputs, "input_grads": input_grads,
+            "param_grads": {n: p.grad for n, p in layer.named_parameters()}}
 
 
 def final_state_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],

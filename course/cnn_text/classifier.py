@@ -76,7 +76,7 @@ def _case(dropout: float, sizes: tuple[int, int, int, int] = (V, D, F, T), std: 
                        "output.bias": rng.standard_normal(C)})
         return LayerCase(args=(ctx.backend, v, d, C),
                          kwargs={"widths": widths, "filters": f, "dropout": dropout},
-                         torch_kwargs={"widths": widths},
+                         torch_kwargs={"widths": widths}, sizes=frozenset({"filters"}),
                          params=params, inputs=lambda r: _padded_batch(r, v, t),
                          differentiable=(), names=("ids", "lengths"))
     return make
@@ -114,7 +114,7 @@ def _checks():
     # reference, the same masks drawn): where the dropout sits is what it adds
     dropped = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(0.5),
                            title="SentenceCNN with dropout 0.5 on the pooled features",
-                           points=1.0, hidden=False, at_scale=_case(0.0, AT_SCALE, std=0.1))
+                           points=1.0, hidden=False, at_scale=_case(0.5, AT_SCALE, std=0.1))
     return [*plain, *[dataclasses.replace(c, name="values_dropout", points=1.0)
                       for c in dropped if c.name == "values"]]
 

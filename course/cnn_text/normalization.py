@@ -92,7 +92,7 @@ def _running(batches: list[np.ndarray], mistake: str, momentum: float
 def _eval_outputs(train: list[np.ndarray], evals: list[np.ndarray], grads: list[np.ndarray],
                   gamma: np.ndarray, beta: np.ndarray, mistake: str, momentum: float,
                   eps: float) -> dict[str, np.ndarray]:
-    out = {}
+    out = {"eval calls: dL/dγ": np.zeros(C), "eval calls: dL/dβ": np.zeros(C)}
     seen = list(train)
     for i, (x, g) in enumerate(zip(evals, grads, strict=True)):
         if mistake == "updated in eval":
@@ -102,8 +102,12 @@ def _eval_outputs(train: list[np.ndarray], evals: list[np.ndarray], grads: list[
         if mistake == "batch statistics":
             flat = x.reshape(-1, C)
             mean, var = flat.mean(axis=0), flat.var(axis=0)
-        out[f"eval call {i + 1}: y"] = gamma * (x - mean) / np.sqrt(var + eps) + beta
+        x_hat = (x - mean) / np.sqrt(var + eps)  # (2, T, C)
+        out[f"eval call {i + 1}: y"] = gamma * x_hat + beta
         out[f"eval call {i + 1}: dL/dx"] = g * gamma / np.sqrt(var + eps)
+        # γ and β take gradients in eval mode too, added up over the calls (C,)
+        out["eval calls: dL/dγ"] = out["eval calls: dL/dγ"] + (g * x_hat).sum(axis=(0, 1))
+        out["eval calls: dL/dβ"] = out["eval calls: dL/dβ"] + g.sum(axis=(0, 1))
     return out
 
 
@@ -158,6 +162,10 @@ def _running_check(ctx: Context) -> dict[str, np.ndarray]:
         got[f"eval call {i + 1}: y"] = ctx.to_numpy(run["outputs"][i], "BatchNorm1d's output")
         got[f"eval call {i + 1}: dL/dx"] = ctx.to_numpy(run["input_grads"][i],
                                                         "BatchNorm1d's input gradient")
+    # an eval-mode backward still gives γ and β their gradients (an attacker's left them out
+    # and kept full marks where only outputs and dL/dx were compared)
+    for name, key in (("weight", "eval calls: dL/dγ"), ("bias", "eval calls: dL/dβ")):
+        got[key] = ctx.to_numpy(run["param_grads"].get(name), f"BatchNorm1d's {name}.grad")
     return got
 
 
@@ -218,6 +226,12 @@ BATCH_NORM = Question(
             "inv_std = 1.0 / xp.sqrt(var + 1e-5)  # (C,)", "batch_norm"),
         bug("the running statistics' momentum written in, not the constructor's", NORM, UPDATES,
             UPDATES.replace("self.momentum", "0.3"), "batch_norm"),
+        bug("no gradient for γ and β in eval mode", NORM,
+            "        x_hat, inv_std, training = cache\n",
+            "        x_hat, inv_std, training = cache\n"
+            "        if not training:\n"
+            "            return grad_output * self.weight.data * inv_std\n",
+            "batch_norm", by=("running",)),
         bug("backward over the axes (0, 1) written in: (N, C) inputs break", NORM,
             "axes = tuple(range(grad_output.ndim - 1))", "axes = (0, 1)", "batch_norm"),
     ])

@@ -78,7 +78,7 @@ QRNN = Question(
                           repeat=2, torch=_torch_qrnn(K), at_scale=_case(K, AT_SCALE)),
             torch_check("qrnn", MODULE, "QRNN", _case(K_OTHER), torch=_torch_qrnn(K_OTHER),
                         title=f"QRNN, width {K_OTHER}, {D} to {H} channels, against torch",
-                        points=0.5, at_scale=_case(K, AT_SCALE))],
+                        points=0.5, at_scale=_case(K_OTHER, AT_SCALE))],
     planted_bugs=[
         bug("the convolution not masked (each window reads the words to its right)", MODULE,
             "gates = gates[:, :t_steps, :]  # (B, T, 3H)",

@@ -59,13 +59,19 @@ def _window_dropout(ctx: Context) -> LayerCase:
     return dataclasses.replace(_window(ctx), kwargs={"dropout": WINDOW_DROPOUT})
 
 
+def _window_dropout_at_scale(ctx: Context) -> LayerCase:
+    """The case at scale with the dropout on: code could take another path with it."""
+    return dataclasses.replace(_window_at(*AT_SCALE, std=0.1)(ctx),
+                               kwargs={"dropout": WINDOW_DROPOUT})
+
+
 def _dropout_checks() -> list[Check]:
     """Dropout on the hidden activations, in training (the masks are drawn from the layer's
     seed and call count, so the reference draws the same) and in eval mode (none at all)."""
     made = layer_checks("window_classifier", "window", "WindowClassifier", _window_dropout,
                         title=f"WindowClassifier with dropout {WINDOW_DROPOUT}", points=1.0,
                         eval_mode=True, timeout_s=WINDOW_TIMEOUT_S,
-                        at_scale=_window_at(*AT_SCALE, std=0.1))
+                        at_scale=_window_dropout_at_scale)
     names = {"values": "dropout", "eval": "dropout_eval"}
     hint = ("apply self.dropout once per forward, to the hidden activations a = tanh(z) "
             "before the output layer, and back through it (with that call's cache) in "

@@ -140,6 +140,13 @@ def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = 
                             for k in range(layers)})
 
 
+#: an eval-mode run of the stack (an attacker's Stacked kept its dropouts training in eval
+#: mode and kept full marks where no check ran it in eval mode)
+STACKED_EVAL_HINT = ("in eval mode (model.eval() sets training to False on the stack and on "
+                     "every layer it holds, its dropouts among them) nothing is dropped: the "
+                     "outputs are the same at every call")
+
+
 STACKED = Question(
     "stacked", "A stacked RNN with dropout between its layers", code="library/deep_rnn",
     checks=[*sequence_checks("stacked", DEEP, "Stacked", _stacked,
@@ -147,13 +154,19 @@ STACKED = Question(
                                    "connections; dropout drawn) over stand-in cells",
                              points=1.75,
                              states=("array", "pair", "layers"),
-                             timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
+                             timeout_s=WRAPPER_TIMEOUT_S, repeat=2, eval_mode=True,
+                             hints={"eval": STACKED_EVAL_HINT},
                              at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE)),
             final_state_check("stacked", DEEP, "Stacked", lambda ctx: _stacked(ctx, "layers"),
                               title="Stacked.final_state: every layer's (h, c) after the last "
                                     "step, a list", points=0.25,
                               timeout_s=WRAPPER_TIMEOUT_S)],
     planted_bugs=[
+        bug("dropout between the layers left on in eval mode", DEEP,
+            "                outputs, dropout_cache = self.dropouts[k](outputs)",
+            "                self.dropouts[k].train(True)\n"
+            "                outputs, dropout_cache = self.dropouts[k](outputs)", "stacked",
+            by=("eval",)),
         bug("dropout after the top layer too", DEEP,
             "if k < len(self.dropouts):  # between layers only: not after the top one\n"
             "                outputs, dropout_cache = self.dropouts[k](outputs)",

@@ -67,8 +67,15 @@ class _Reference:
         self.outputs = outputs
 
     def call(self, target, args, kwargs):
-        name = target.args[2]
-        return {"value": self.outputs[name]}
+        return {"value": _answer(self.outputs, target.args[2])}
+
+
+def _answer(outputs, name):
+    """What a probe answers: ``python_lines_and_result`` runs ``layer_run`` with its lines
+    counted (``outputs["lines"]``, 40 unless given)."""
+    if name == "python_lines_and_result":
+        return {"lines": outputs.get("lines", 40), "result": outputs["layer_run"]}
+    return outputs[name]
 
 
 def _ctx(student, reference, cache=None):
@@ -77,7 +84,7 @@ def _ctx(student, reference, cache=None):
         trusted=lambda: reference, cache={} if cache is None else cache,
         rng=lambda offset=0: np.random.default_rng(offset),
         backend=SimpleNamespace(dtype=None, name="numpy"),
-        probe=lambda name: lambda *a, **k: student[name],
+        probe=lambda name: lambda *a, **k: _answer(student, name),
         to_numpy=lambda x, what="": np.asarray(x, dtype=np.float64))
 
 
@@ -161,6 +168,20 @@ def test_a_wrong_output_at_scale_is_told_as_a_wrong_forward_not_numerical_deriva
     assert "numerically" not in said
 
 
+def test_a_loop_at_scale_fails_on_its_lines_of_python():
+    """Right numbers at scale are not enough: a backward that differences the forward over
+    groups of coordinates (a row's coordinates for every row at once, a parameter's rows block
+    by block) finished in seconds at scale, running thousands of lines of Python where the
+    chain rule's runs as many as at any size."""
+    allowed = 8 * 40 + 60  # AT_SCALE_LINES_RATIO times the reference's, and the slack
+    require_at_scale(_ctx({**TRUE, "lines": allowed}, _Reference(TRUE)), "m", "Layer",
+                     _case(), _run)
+    with pytest.raises(CheckFailure, match=r"ran 381 lines of Python where the reference's "
+                                           r"ran 40: a loop over coordinates"):
+        require_at_scale(_ctx({**TRUE, "lines": allowed + 1}, _Reference(TRUE)), "m", "Layer",
+                         _case(), _run)
+
+
 def test_no_reference_or_the_reference_itself_compares_nothing():
     require_at_scale(_ctx({}, None), "m", "Layer", _case(), _run)  # a student release
     ctx = _ctx({}, _Reference(TRUE))
@@ -211,11 +232,21 @@ def test_a_case_at_scale_must_build_the_layer_as_the_checks_case_does():
     first."""
     from nlpdojo_autograder.authoring.builders import _same_configuration
 
-    def case(pooling, size, cells=None):
-        return LayerCase(args=(None, size), kwargs={"pooling": pooling, "width": size},
-                         params={}, inputs=lambda r: (), cells=cells or {})
+    def case(pooling, size, cells=None, **more):
+        return LayerCase(args=(None, size), kwargs={"pooling": pooling, "width": size, **more},
+                         params={}, inputs=lambda r: (), cells=cells or {},
+                         sizes=frozenset({"width"}))
 
     _same_configuration("RNNEncoder", case("max", 5), case("max", 4096))  # sizes may differ
+    # a number that is not a size is how the layer is built (a QRNN's kernel width of 2 was
+    # gated by a case at scale of width 3; a CNN with dropout by one without: found by an
+    # attacker)
+    with pytest.raises(CheckFailure, match="LayerCase.sizes"):
+        _same_configuration("QRNN", case("max", 5, kernel_size=2),
+                            case("max", 4096, kernel_size=3))
+    with pytest.raises(CheckFailure, match="give each configuration"):
+        _same_configuration("KimCNN", case("max", 5, dropout=0.5),
+                            case("max", 4096, dropout=0.0))
     with pytest.raises(CheckFailure, match="give each configuration a case at scale"):
         _same_configuration("RNNEncoder", case("max", 5), case("mean", 4096))
     with pytest.raises(CheckFailure, match="internal"):

@@ -331,3 +331,84 @@ def test_word2vec_gradients_by_stacked_complex_steps_earn_nothing(tmp_path):
     said = {k for k, c in checks.items()
             if "At this size gradients derived with the chain rule" in c.message}
     assert "naive_softmax.gradient" in said, {k: c.message for k, c in checks.items()}
+
+
+#: an attacker's max pooling over time: the backward by central differences of the forward,
+#: one coordinate at a time, and a forward that runs a loop doing nothing, so that the
+#: backward's lines stayed within a multiple of the forward's own (1.5 of 1.5 on pooling and
+#: k-max pooling, 0.5 of 0.5 on the residual connection)
+PADDED_POOLING = '''
+_true_forward = MaxOverTime.forward
+
+
+def _padded_forward(self, h, lengths):
+    burnt = 0
+    for _ in range(300):  # lines that do nothing
+        burnt += 1
+    return _true_forward(self, h, lengths)
+
+
+def _numerical_backward(self, grad_output, cache):
+    xp = self.xp
+    h, lengths = cache[-2], cache[-1]
+    flat = xp.reshape(h, (-1,))
+    grad = xp.zeros_like(flat)
+    for j in range(flat.shape[0]):
+        e = xp.astype(xp.arange(flat.shape[0]) == j, h.dtype) * 1e-6
+        up, _ = _true_forward(self, xp.reshape(flat + e, h.shape), lengths)
+        down, _ = _true_forward(self, xp.reshape(flat - e, h.shape), lengths)
+        grad[j] = xp.sum((up - down) * grad_output) / 2e-6
+    return xp.reshape(grad, h.shape), None
+
+
+def _keeping_inputs(self, h, lengths):
+    out, cache = _padded_forward(self, h, lengths)
+    return out, (cache, h, lengths)
+
+
+MaxOverTime.forward = _keeping_inputs
+MaxOverTime.backward = _numerical_backward
+'''
+
+
+def test_a_forward_padded_with_idle_lines_does_not_pay_for_a_numerical_backward(tmp_path):
+    """The backward's lines are measured against the reference's forward on the same call,
+    which the submission cannot pad."""
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"library/pooling.py": PADDED_POOLING})
+    checks = _grade("cnn_text", course / "cnn_text", "pooling")
+    backward = {k: c for k, c in checks.items() if c.score < c.max_score}
+    assert backward and sum(c.score for c in checks.values()) == 0, {
+        k: (c.score, c.message) for k, c in checks.items()}
+    assert all("where the reference's forward runs" in c.message
+               for c in backward.values()), {k: c.message for k, c in backward.items()}
+
+
+#: a Conv1d whose backward is the chain rule's at the checks' sizes and loops at scale (where
+#: an attacker's differences perturbed a row's coordinates and the parameters' rows block by
+#: block: the LSTM and GRU cells and the convolution passed at scale in 6-13 s); here the
+#: loop at scale does nothing but run, which is what the rule counts
+LOOPS_AT_SCALE = '''
+_chain_rule_backward = Conv1d.backward
+
+
+def _backward(self, grad_output, cache):
+    if self.weight.data.size > 50_000:  # the case at scale
+        burnt = 0
+        for _ in range(5_000):
+            burnt += 1
+    return _chain_rule_backward(self, grad_output, cache)
+
+
+Conv1d.backward = _backward
+'''
+
+
+def test_a_loop_that_runs_only_at_scale_fails_on_its_lines_there(tmp_path):
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"library/conv.py": LOOPS_AT_SCALE})
+    checks = _grade("cnn_text", course / "cnn_text", "conv1d")
+    assert checks and sum(c.score for c in checks.values()) == 0, {
+        k: (c.score, c.message) for k, c in checks.items()}
+    said = " | ".join(c.message for c in checks.values())
+    assert "At scale" in said and "lines of Python where the reference's ran" in said, said
