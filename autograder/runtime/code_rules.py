@@ -138,6 +138,13 @@ AUTOGRAD_ATTRIBUTES = frozenset({
 })
 _AUTOGRAD = ("torch's autograd would compute the backward pass for you: the course asks you to "
              "write it with the chain rule")
+#: why graded code on the torch backend may not import torch: its layers' kernels and their
+#: backward kernels (``torch.nn.functional.conv1d``, ``torch.nn.grad.conv1d_input``,
+#: ``torch.ops.aten.native_batch_norm_backward``) would compute a layer for the student
+_TORCH_ITSELF = ("graded code reaches torch through the backend's array namespace only (xp = "
+                 "self.xp, or array_namespace(x)), the same code as on NumPy: torch itself "
+                 "holds ready-made layers and their backward passes, which the course asks "
+                 "you to write")
 REFUSED_ATTRIBUTES = FRAME_ATTRIBUTES | frozenset({
     "get_type_hints", "ForwardRef", "attrgetter", "methodcaller", "ctypeslib", "ctypes",
     "load_library", "cpp_extension", "load_inline", "LowLevelCallable",
@@ -493,6 +500,9 @@ class _Reader(ast.NodeVisitor):
                 self.refuse(node, f"`import {name}`", "graded code may use nlpdojo's "
                             f"{', '.join(sorted(FRAMEWORK_ALLOWED))} modules (a notebook's "
                             "set-up lines belong in its untagged cells)")
+            return
+        if top == "torch" and self.autograd:  # the torch backend's (NumPy's worker hides it)
+            self.refuse(node, written, _TORCH_ITSELF)
             return
         if name == "sys" or top in ALLOWED_IMPORTS or top in self.own:
             if top not in self.own and any(part.startswith("_") for part in parts[1:]):

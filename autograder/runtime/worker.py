@@ -77,6 +77,26 @@ class _NoEngine:
         return _refuse_autograd
 
 
+def restrict_torch_namespace() -> None:
+    """On the torch backend graded code holds the namespace ``array_api_compat.torch``
+    (``self.xp``, ``array_namespace(x)``), which re-exports all of torch: its layers' kernels
+    (``conv1d``, ``lstm_cell``, ``batch_norm``) and their backward kernels (``nn.grad``'s
+    ``conv1d_input``, ``ops.aten.native_batch_norm_backward``) would compute a layer, forward
+    and backward, for the student (found by an attacker: the convolution and batch
+    normalisation 5.5 of 5.5 on the torch backend). Code graded on both backends uses the
+    names both namespaces have; the others are taken out of the namespace for the grading.
+    The backend's own code, and the grader's, use torch itself."""
+    compat = sys.modules.get("array_api_compat.torch")
+    if compat is None:
+        return
+    import array_api_compat.numpy as compat_numpy
+
+    shared = set(dir(compat_numpy))
+    for name in list(vars(compat)):
+        if not name.startswith("__") and name not in shared:
+            delattr(compat, name)
+
+
 def disable_autograd() -> None:
     """Where the backend runs on torch, graded code holds torch tensors, and torch's autograd
     (reverse mode, forward mode, ``torch.func``) would compute a backward pass for it: grad
@@ -450,6 +470,7 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
             code_dir = worker.code.code_dir.rstrip(os.sep) + os.sep
             refuse_reflection(lambda filename: filename.startswith(code_dir))
         disable_autograd()
+        restrict_torch_namespace()
     resident = _limit_memory(int(spec["memory_mb"]), spec["memory_mode"],
                              worker.workspace.backends[None])
     if reference is None:  # work in another process is work no count, clock or limit sees

@@ -2,8 +2,9 @@
 2014, §5.1): the course library's ``max_norm`` on weights with columns above, below and far
 above the limit, and a zero column; the usual mistakes (the norm taken along the wrong axis, or
 of the whole matrix, or every column scaled onto the sphere, short ones stretched) are named
-when that is what the output is. The reference equals ``torch.renorm(W, 2, 1, s)``
-(tests/cnn_text/test_max_norm.py)."""
+when that is what the output is. The reference agrees with ``torch.renorm(W, 2, 1, s)`` to
+about 1e-7 (tests/cnn_text/test_max_norm.py): torch adds 1e-7 to a column's norm before
+dividing, the reference 1e-12, and the check's tolerance takes either."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ MAX_NORM = Question(
     "max_norm", "The max-norm constraint on a layer's weight vectors", code="library/constraints",
     checks=[value_check(
         "max_norm", "values", "max_norm on weights with columns above and below the limit, one "
-        "far above, and a zero column", 1.0, _constrained, rtol=1e-9, atol=1e-12,
+        "far above, and a zero column", 1.0, _constrained, rtol=1e-6, atol=1e-12,
         mistakes=MISTAKES)],
     planted_bugs=[
         bug("the norm of each row, not each column", CONSTRAINTS,

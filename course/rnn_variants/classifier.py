@@ -124,9 +124,12 @@ def _checks(bidirectional: bool, pooling: str, points: float):
 
 # -- a real task: sentence polarity (MR) --------------------------------------------------------
 #: the quick budget, as language_models' RNN encoder's: every training sentence (40 tokens at
-#: most) once, Adam, batches of 50; a BiLSTM of 50 units each way, max pooling
+#: most) once, Adam, batches of 50; a BiLSTM of 50 units each way, max pooling; the gradient
+#: clipped at 0.5, where it acts in about a quarter of the steps (the run's norms are 0.06-1.7,
+#: their median 0.33; at 5 it never acted, and a clipping that did nothing kept these points:
+#: tests/grading/test_budgets_bind.py). Held-out accuracy 0.787 at the default seed
 BUDGET = {"dim": 50, "hidden": 50, "bidirectional": True, "pooling": "max", "epochs": 1,
-          "lr": 0.005, "clip": 5.0}
+          "lr": 0.005, "clip": 0.5}
 SIZES = ("dim", "hidden", "bidirectional", "pooling")
 
 
@@ -191,7 +194,7 @@ BILSTM_POLARITY = Question(
                             why="far above what the reference reaches under the same budget: "
                                 "was the model trained on the held-out sentences?")],
         budget="MR: 8,454 training sentences (40 tokens at most), 1 epoch of Adam "
-               "(lr 0.005, batches of 50, clipping at 5), a BiLSTM of 50 units each way, "
+               "(lr 0.005, batches of 50, clipping at 0.5), a BiLSTM of 50 units each way, "
                "max pooling, 50-d embeddings",
         hint="the training runs your SentenceLSTM on your library's Embedding, LSTM cell, "
              "Recurrent, Linear, SoftmaxCrossEntropy, clipping and Adam: their own checks say "

@@ -88,3 +88,16 @@ def test_a_mistake_that_matches_one_case_only_is_not_named():
     verdict = _check().judge(_payload(0, clipped), _payload(0, _reference))
     assert not verdict.passed
     assert not any(m in verdict.message for m in q.MISTAKES), verdict.message
+
+
+def test_torch_renorms_own_epsilon_passes():
+    """An honest constraint written as torch's, limit / (norm + 1e-7), differs from the
+    reference's 1e-12 by about 1e-7 relative: it lost the whole point at rtol 1e-9 (found by a
+    reviewer); torch.renorm itself is a right answer."""
+    def torch_eps(weight, limit):
+        norms = np.linalg.norm(weight, axis=0, keepdims=True)
+        return weight * np.minimum(1.0, limit / (norms + 1e-7))
+
+    for seed in range(5):
+        verdict = _check().judge(_payload(seed, torch_eps), _payload(seed, _reference))
+        assert verdict.passed, verdict.message

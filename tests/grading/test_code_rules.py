@@ -244,7 +244,6 @@ ALLOWED = {
         "import functools\n\n\ndef deco(f):\n    @functools.wraps(f)\n"
         "    def g(*a):\n        return f(*a)\n    return g\n\n\n"
         "if __name__ == '__main__':\n    pass\n"),
-    "an engine (refused by the worker, with its own message)": "import torch\n",
     "reflected arithmetic": ("class Scalar:\n    def __rpow__(self, other):\n        return 1\n\n"
                              "    def __rfloordiv__(self, other):\n        return 1\n"),
     "a self-test block with numpy's testing": (
@@ -267,6 +266,20 @@ def test_the_rules_refuse_code_that_reaches_the_interpreter_or_the_grader(name):
 @pytest.mark.parametrize("name", sorted(ALLOWED))
 def test_the_rules_leave_ordinary_code_alone(name):
     assert refusals(ALLOWED[name], "m.py", {"window", "softmax"}) == []
+
+
+def test_torch_itself_is_refused_on_the_torch_backend_only():
+    """On the NumPy backend the worker hides torch and says so in its own words (an engine);
+    on the torch backend torch is there, with ready-made layers and their backward kernels:
+    an attacker's convolution and batch normalisation were torch.nn.functional.conv1d with
+    torch.nn.grad.conv1d_input and torch.ops.aten.native_batch_norm(_backward), 5.5 of 5.5.
+    Graded code reaches torch through the backend's namespace there (the worker takes the
+    names NumPy's namespace lacks out of it: test_worker_restrictions.py)."""
+    for source in ("import torch\n", "import torch.nn.grad as g\n",
+                   "from torch.nn import functional\n", "from torch import ops\n"):
+        assert refusals(source, "m.py", set(), autograd=False) == [], source
+        found = refusals(source, "m.py", set())
+        assert found and "the backend's array namespace only" in found[0].advice, source
 
 
 def test_no_module_of_the_course_is_refused():

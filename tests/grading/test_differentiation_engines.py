@@ -412,3 +412,45 @@ def test_a_loop_that_runs_only_at_scale_fails_on_its_lines_there(tmp_path):
         k: (c.score, c.message) for k, c in checks.items()}
     said = " | ".join(c.message for c in checks.values())
     assert "At scale" in said and "lines of Python where the reference's ran" in said, said
+
+
+#: a Conv1d written with torch's kernels reached through the backend's namespace: the forward
+#: ``xp.conv1d``, the backward torch.nn.grad's (an attacker's, with ``import torch``: the
+#: convolution 3 of 3 on the torch backend; the code rules refuse that import there, and
+#: the worker takes torch's own names out of the namespace, tested here with the rules off)
+TORCH_KERNELS_CONV = '''
+def _forward(self, x):
+    xp = self.xp
+    out = xp.conv1d(xp.permute_dims(x, (0, 2, 1)), xp.permute_dims(self.weight.data, (2, 1, 0)),
+                    self.bias.data, stride=self.stride, padding=self.padding,
+                    dilation=self.dilation)
+    return xp.permute_dims(out, (0, 2, 1)), (x,)
+
+
+def _backward(self, grad_output, cache):
+    xp = self.xp
+    (x,) = cache
+    w = xp.permute_dims(self.weight.data, (2, 1, 0))
+    g = xp.permute_dims(grad_output, (0, 2, 1))
+    kw = dict(stride=self.stride, padding=self.padding, dilation=self.dilation)
+    xt = xp.permute_dims(x, (0, 2, 1))
+    self.weight.grad += xp.permute_dims(xp.nn.grad.conv1d_weight(xt, w.shape, g, **kw),
+                                        (2, 1, 0))
+    self.bias.grad += xp.sum(g, axis=(0, 2))
+    return xp.permute_dims(xp.nn.grad.conv1d_input(xt.shape, w, g, **kw), (0, 2, 1))
+
+
+Conv1d.forward = _forward
+Conv1d.backward = _backward
+'''
+
+
+def test_torchs_kernels_are_not_in_the_namespace_on_the_torch_backend(tmp_path):
+    pytest.importorskip("torch")
+    course = edited_course(tmp_path, ("library", "cnn_text"),
+                           appended={"library/conv.py": TORCH_KERNELS_CONV})
+    checks = _grade("cnn_text", course / "cnn_text", "conv1d", backend="torch")
+    assert checks and sum(c.score for c in checks.values()) == 0, [
+        (k, c.score, c.message) for k, c in checks.items()]
+    said = " | ".join(c.message for c in checks.values())
+    assert "has no attribute 'conv1d'" in said, said
