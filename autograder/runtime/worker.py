@@ -33,6 +33,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import array_api_compat.numpy as compat_numpy
 import numpy as np
 
 from nlpdojo import plugins
@@ -89,8 +90,6 @@ def restrict_torch_namespace() -> None:
     compat = sys.modules.get("array_api_compat.torch")
     if compat is None:
         return
-    import array_api_compat.numpy as compat_numpy
-
     shared = set(dir(compat_numpy))
     for name in list(vars(compat)):
         if not name.startswith("__") and name not in shared:

@@ -165,8 +165,7 @@ STACKED = Question(
         bug("dropout between the layers left on in eval mode", DEEP,
             "                outputs, dropout_cache = self.dropouts[k](outputs)",
             "                self.dropouts[k].train(True)\n"
-            "                outputs, dropout_cache = self.dropouts[k](outputs)", "stacked",
-            by=("eval",)),
+            "                outputs, dropout_cache = self.dropouts[k](outputs)", "stacked"),
         bug("dropout after the top layer too", DEEP,
             "if k < len(self.dropouts):  # between layers only: not after the top one\n"
             "                outputs, dropout_cache = self.dropouts[k](outputs)",
