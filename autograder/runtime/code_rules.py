@@ -477,6 +477,8 @@ class _Reader(ast.NodeVisitor):
             for alias in node.names:
                 if node.module == "sys" and alias.name not in SYS_ALLOWED:
                     self.refuse(node, f"`from sys import {alias.name}`")
+                elif self.autograd and alias.name == "torch":
+                    self.refuse(node, f"`from {node.module} import torch`", _TORCH_ITSELF)
                 elif alias.name in REFUSED_ATTRIBUTES or alias.name in MODULE_ATTRIBUTES or (
                         self.autograd and alias.name in AUTOGRAD_ATTRIBUTES) or (
                         alias.name in REFUSED_NAMES) or (
@@ -501,7 +503,9 @@ class _Reader(ast.NodeVisitor):
                             f"{', '.join(sorted(FRAMEWORK_ALLOWED))} modules (a notebook's "
                             "set-up lines belong in its untagged cells)")
             return
-        if top == "torch" and self.autograd:  # the torch backend's (NumPy's worker hides it)
+        if self.autograd and (top == "torch" or name.startswith("array_api_compat.torch")):
+            # the torch backend's (NumPy's worker hides torch); the namespace's own modules
+            # import torch (``array_api_compat.torch.linalg.torch``)
             self.refuse(node, written, _TORCH_ITSELF)
             return
         if name == "sys" or top in ALLOWED_IMPORTS or top in self.own:
@@ -587,7 +591,9 @@ class _Reader(ast.NodeVisitor):
         return isinstance(base, ast.Name) and base.id in self.imported
 
     def _check_attribute(self, node: ast.AST, attr: str, base: ast.expr | None = None) -> None:
-        if attr in AUTOGRAD_ATTRIBUTES:
+        if attr == "torch" and self.autograd:  # torch kept by a module (``xp.linalg.torch``)
+            self.refuse(node, "`.torch`", _TORCH_ITSELF)
+        elif attr in AUTOGRAD_ATTRIBUTES:
             if self.autograd:
                 self.refuse(node, f"`.{attr}`", _AUTOGRAD)
         elif attr in REFUSED_ATTRIBUTES or (_dunder(attr) and attr not in DUNDERS_ALLOWED):

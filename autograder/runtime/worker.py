@@ -30,6 +30,7 @@ import resource
 import signal
 import sys
 import threading
+import types
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +92,30 @@ def restrict_torch_namespace() -> None:
     if compat is None:
         return
     shared = set(dir(compat_numpy))
-    for name in list(vars(compat)):
-        if not name.startswith("__") and name not in shared:
-            delattr(compat, name)
+    for name, value in list(vars(compat).items()):
+        if name.startswith("__"):
+            continue
+        if name not in shared or (isinstance(value, types.ModuleType)
+                                  and name not in SUBMODULE_VIEWS):
+            delattr(compat, name)  # torch's own, or a torch module (random, testing)
+        elif isinstance(value, types.ModuleType):  # linalg, fft: they hold torch itself
+            setattr(compat, name, _view(value, set(dir(getattr(compat_numpy, name)))))
+
+
+#: the namespace's extension modules kept, each as a view of the names NumPy's has (the
+#: modules themselves import torch: ``xp.linalg.torch`` was torch, found by an attacker)
+SUBMODULE_VIEWS = ("linalg", "fft")
+
+
+def _view(module: types.ModuleType, names: set[str]) -> types.ModuleType:
+    """A new module holding ``module``'s public attributes named in ``names``, modules
+    excepted."""
+    view = types.ModuleType(module.__name__, module.__doc__)
+    for name, value in vars(module).items():
+        if name in names and not name.startswith("_") and \
+                not isinstance(value, types.ModuleType):
+            setattr(view, name, value)
+    return view
 
 
 def disable_autograd() -> None:

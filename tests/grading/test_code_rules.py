@@ -276,7 +276,11 @@ def test_torch_itself_is_refused_on_the_torch_backend_only():
     Graded code reaches torch through the backend's namespace there (the worker takes the
     names NumPy's namespace lacks out of it: test_worker_restrictions.py)."""
     for source in ("import torch\n", "import torch.nn.grad as g\n",
-                   "from torch.nn import functional\n", "from torch import ops\n"):
+                   "from torch.nn import functional\n", "from torch import ops\n",
+                   # torch kept by the namespace's own modules (xp.linalg.torch was torch)
+                   "def f(xp):\n    return xp.linalg.torch\n",
+                   "from array_api_compat.torch.linalg import torch\n",
+                   "import array_api_compat.torch.linalg as la\n"):
         assert refusals(source, "m.py", set(), autograd=False) == [], source
         found = refusals(source, "m.py", set())
         assert found and "the backend's array namespace only" in found[0].advice, source
