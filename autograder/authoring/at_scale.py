@@ -113,17 +113,28 @@ def configuration(case: Any) -> str:
     parameters. Cases that build the layer otherwise (a stride of 2, a projection shortcut,
     mean pooling, a state (h, c)) are each run: code that takes another path for them is
     measured there too."""
-    def plain(value: Any) -> Any:
-        if isinstance(value, (bool, int, float, str, type(None))):
-            return value
-        if isinstance(value, (tuple, list)):
-            return tuple(plain(v) for v in value)
-        if isinstance(value, dict):
-            return tuple(sorted((str(k), plain(v)) for k, v in value.items()))
-        return type(value).__name__  # (the backend)
-
     shapes = sorted((name, tuple(np.shape(v))) for name, v in case.params.items())
-    return repr((plain(case.args), plain(case.kwargs), case.train, plain(case.cells), shapes))
+    return repr((_plain(case.args), _plain(case.kwargs), case.train, _plain(case.cells),
+                 shapes))
+
+
+def built_with(kwargs: dict[str, Any], sizes: frozenset[str] = frozenset()) -> str:
+    """The keyword arguments that say how a layer is built, all but ``sizes`` (which a case at
+    scale sets otherwise), as :func:`configuration` writes them: a kernel width of 2 is not
+    one of 3."""
+    return repr(_plain({k: v for k, v in kwargs.items() if k not in sizes}))
+
+
+def _plain(value: Any) -> Any:
+    """A layer's settings as comparable plain data: sequences as tuples, a dict as its sorted
+    items, any other object (the backend) by its type's name."""
+    if isinstance(value, (bool, int, float, str, type(None))):
+        return value
+    if isinstance(value, (tuple, list)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _plain(v)) for k, v in value.items()))
+    return type(value).__name__  # (the backend)
 
 
 def require_function_at_scale(ctx: Context, module: str, name: str,

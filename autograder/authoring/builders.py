@@ -41,6 +41,7 @@ import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import (
     MIN_AT_SCALE_NUMBERS,
+    built_with,
     gate,
     on_reference,
     reference_subject,
@@ -629,22 +630,13 @@ def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:
     found by another)."""
     def modes(c: LayerCase) -> tuple:
         kinds = sorted((path, spec[0]) for path, spec in (c.cells or {}).items())
-        return (configuration_of(c.kwargs, case.sizes | scaled.sizes), kinds)
+        return (built_with(c.kwargs, case.sizes | scaled.sizes), kinds)
 
     if modes(case) != modes(scaled):
         raise CheckFailure(
             f"internal: the case at scale builds {cls} with {modes(scaled)}, this check's case "
             f"with {modes(case)}: give each configuration a case at scale of its own "
             "(at_scale=), or name the keyword arguments that are sizes (LayerCase.sizes)")
-
-
-def configuration_of(kwargs: dict[str, Any], sizes: frozenset[str] = frozenset()) -> list:
-    """The keyword arguments that say how a layer is built, sorted: all but ``sizes``, numbers
-    as they are (a kernel width of 2 is not one of 3), sequences as tuples."""
-    def plain(value: Any) -> Any:
-        return tuple(plain(v) for v in value) if isinstance(value, (tuple, list)) else value
-
-    return sorted((k, repr(plain(v))) for k, v in kwargs.items() if k not in sizes)
 
 
 def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
