@@ -14,7 +14,10 @@ So a layer question may name a case *at scale* (``layer_checks(..., at_scale=...
 grading the grader builds the layer at that size, runs one forward and backward of the code
 under test (the check's time and memory limits apply, measured outside the worker, where no
 code under test can reach them) and compares the output and every gradient with the reference
-run by the grader on the same numbers. Every check of the layer requires this run to agree
+run by the grader on the same numbers. The run is measured too, against the reference's on
+the same call: its lines of Python (a loop over groups of coordinates) and its CPU time (such
+groups stacked into a few large forwards, a forward per group), read from outside the
+worker (:class:`_Work`). Every check of the layer requires this run to agree
 (:func:`gate`): a check that fails on its own says why as before (a wrong forward is named),
 and one that would pass fails with what went wrong at scale. The run's verdict is kept for
 the grading's other checks.
@@ -25,9 +28,10 @@ and only a grading with the reference counts (docs/security.md).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -53,6 +57,15 @@ AT_SCALE_RTOL = {True: 1e-7, False: 1e-3}
 #: attacker's, over a row's coordinates and the parameters' rows, block by block, passed the
 #: LSTM and GRU cells and the 1-D convolution at scale in 6-13 s)
 AT_SCALE_LINES_RATIO, AT_SCALE_LINES_SLACK = 8, 60
+#: at scale the code under test may use this many times the reference's CPU time on the same
+#: call, and never less than the floor (seconds): the course's honest runs take 0.01-0.6 s
+#: there (1-7 times the reference's, the QRNN's 8,192 steps the most); a backward that
+#: differences the forward in groups of coordinates stacked into a few large forwards (few
+#: lines: an attacker's kept the LSTM and GRU cells and the 1-D convolution) runs a forward
+#: per group, 3-10 s, hundreds of times the reference's. CPU time, every thread's, read by the
+#: grader from outside the worker (``/proc``), is not wall time: a busy machine slows
+#: neither side much
+AT_SCALE_CPU_RATIO, AT_SCALE_CPU_FLOOR_S = 50, 1.0
 #: a case at scale must have at least this many numbers to differentiate, parameters and
 #: differentiable inputs together (what makes K stacked copies infeasible)
 MIN_AT_SCALE_NUMBERS = 100_000
@@ -218,28 +231,23 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
         raise CheckFailure(f"internal: {cls}'s case at scale has {count:,} numbers to "
                            f"differentiate, under {MIN_AT_SCALE_NUMBERS:,}")
 
-    lines: dict[str, int] = {}
+    work = _Work()
 
-    def counted(run: Callable[..., Any], whose: str, name: str, *args: Any,
+    def counted(run: Callable[..., Any], whose: str, subject: Any, name: str, *args: Any,
                 **kwargs: Any) -> Any:
         if name != "layer_run":
             return run(name, *args, **kwargs)
-        # the run compared is the run counted (args[0]: the token of the layer's class)
-        result = run("python_lines_and_result", Token("function", ("probe", "", name)),
-                     list(args), kwargs, root_of=args[0] if args else None)
-        if not isinstance(result, dict) or not {"lines", "result"} <= set(result):
-            raise CheckFailure(f"internal: the line count of {cls} at scale came back as "
-                               f"{type(result)}")
-        lines[whose] = int(result["lines"])
-        return result["result"]
+        # args[0]: the token of the layer's class, whose files are counted
+        return work.measured(run, whose, subject, Token("function", ("probe", "", name)),
+                             list(args), kwargs, root_of=args[0] if args else None)
 
     def on_student(name: str, *args: Any, **kwargs: Any) -> Any:
-        return counted(lambda n, *a, **k: ctx.probe(n)(*a, **k), "yours", name, *args,
-                       **kwargs)
+        return counted(lambda n, *a, **k: ctx.probe(n)(*a, **k), "yours", ctx.subject, name,
+                       *args, **kwargs)
 
     def on_true(name: str, *args: Any, **kwargs: Any) -> Any:
-        return counted(lambda n, *a, **k: on_reference(reference, n, *a, **k), "true", name,
-                       *args, **kwargs)
+        return counted(lambda n, *a, **k: on_reference(reference, n, *a, **k), "true",
+                       reference, name, *args, **kwargs)
 
     grads = _draw(rng, run_layer(on_true, case, inputs, None))
     true = run_layer(on_true, case, inputs, grads)
@@ -253,13 +261,66 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
             return (f"At scale ({sizes}; the checks' cases have a few dozen numbers) "
                     f"{cls}'s {what} {problem}. "
                     + (_WRONG_FORWARD if what == "output" else _WHY))
-    if lines.get("yours", 0) > AT_SCALE_LINES_RATIO * lines.get("true", 0) + \
-            AT_SCALE_LINES_SLACK:
-        return (f"At scale ({sizes}) {cls}'s forward and backward ran {lines['yours']:,} lines "
-                f"of Python where the reference's ran {lines['true']:,}: a loop over "
-                f"coordinates, rows or blocks of them, that the chain rule does not need. "
+    return work.problem(f"At scale ({sizes}) {cls}'s forward and backward")
+
+
+class _Work:
+    """The lines of Python and the CPU time of the runs at scale, the code under test's
+    (``yours``) and the reference's (``true``): the run compared is the run counted and timed
+    (probe ``python_lines_and_result``, with the native thread pools at one thread on both
+    sides)."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, int] = {}
+        self.cpu: dict[str, float] = {}
+
+    def measured(self, run: Callable[..., Any], whose: str, subject: Any, target: Any,
+                 args: list[Any], kwargs: dict[str, Any], root_of: Any = None) -> Any:
+        """``target(*args, **kwargs)``'s result, run by ``run(probe, *args, **kwargs)`` (the
+        code under test's probes or the reference's) in ``subject``, counted and timed."""
+        with _cpu_time(subject, self.cpu, whose):
+            result = run("python_lines_and_result", target, args, kwargs, root_of=root_of,
+                         one_thread=True)
+        if not isinstance(result, dict) or not {"lines", "result"} <= set(result):
+            raise CheckFailure(f"internal: the line count at scale came back as "
+                               f"{type(result)}")
+        self.lines[whose] = int(result["lines"])
+        return result["result"]
+
+    def problem(self, what: str) -> str:
+        """Why the code under test did too much work at scale ("" where it did not): more
+        lines of Python than :data:`AT_SCALE_LINES_RATIO` times the reference's and
+        :data:`AT_SCALE_LINES_SLACK` more, or more CPU time than :data:`AT_SCALE_CPU_RATIO`
+        times the reference's and :data:`AT_SCALE_CPU_FLOOR_S`."""
+        lines, cpu = self.lines, self.cpu
+        if lines.get("yours", 0) > AT_SCALE_LINES_RATIO * lines.get("true", 0) + \
+                AT_SCALE_LINES_SLACK:
+            return (f"{what} ran {lines['yours']:,} lines of Python where the reference's ran "
+                    f"{lines['true']:,}: a loop over coordinates, rows or blocks of them, that "
+                    f"the chain rule does not need. " + _WHY)
+        if "yours" not in cpu or "true" not in cpu:
+            return ""  # not measured (no /proc): the lines, values and limits still stand
+        allowed = max(AT_SCALE_CPU_FLOOR_S, AT_SCALE_CPU_RATIO * cpu["true"])
+        if cpu["yours"] <= allowed:
+            return ""
+        return (f"{what} took {cpu['yours']:.2f} s of CPU time where the reference's took "
+                f"{cpu['true']:.3f} s on the same numbers (at most {allowed:.2f} s is allowed "
+                f"here): work that grows with the number of coordinates, a forward pass for "
+                f"each of them or each group of them, that the chain rule does not need. "
                 + _WHY)
-    return ""
+
+
+@contextlib.contextmanager
+def _cpu_time(subject: Any, into: dict[str, float], whose: str) -> Iterator[None]:
+    """``into[whose]``: the CPU seconds ``subject``'s process used in the ``with`` block
+    (``subject.cpu_seconds()``: the worker's read from ``/proc``, the reference's own
+    process's), where both readings can be taken."""
+    reading = getattr(subject, "cpu_seconds", None)
+    before = reading() if reading is not None else None
+    yield
+    after = reading() if reading is not None else None
+    if before is not None and after is not None:
+        into[whose] = max(0.0, after - before)
 
 
 #: where the output itself differs at scale, the forward is wrong (no derivative is involved)
@@ -279,12 +340,11 @@ def _function_problem(ctx: Context, reference: Any, module: str, name: str,
         raise CheckFailure(f"internal: {name}'s arguments at scale have {count:,} numbers to "
                            f"differentiate, under {MIN_AT_SCALE_NUMBERS:,}")
     sent = [send(a) for a in args.values()]
-    target = Token("function", ("student", module, name))
-    reply = reference.call(target, outgoing(tuple(sent)), {})
-    if "error" in reply:
-        raise CheckFailure(f"internal: the reference failed at scale: "
-                           f"{reply['error'].get('message', '')}")
-    true, yours = reply["value"], ctx.function(module, name)(*sent)
+    target, work = ctx.function(module, name), _Work()
+    true = work.measured(lambda n, *a, **k: on_reference(reference, n, *a, **k), "true",
+                         reference, target, sent, {})
+    yours = work.measured(lambda n, *a, **k: ctx.probe(n)(*a, **k), "yours", ctx.subject,
+                          target, sent, {})
     if not isinstance(yours, (tuple, list)) or len(yours) != len(outputs):
         return (f"At scale ({count:,} numbers to differentiate) {name}() did not return "
                 f"({', '.join(outputs)}). {_WHY}")
@@ -293,7 +353,7 @@ def _function_problem(ctx: Context, reference: Any, module: str, name: str,
         if problem:
             return (f"At scale ({count:,} numbers to differentiate; the checks' cases have a "
                     f"few dozen) {name}()'s {what} {problem}. {_WHY}")
-    return ""
+    return work.problem(f"At scale ({count:,} numbers to differentiate) {name}()")
 
 
 def _tolerance(ctx: Context) -> float:

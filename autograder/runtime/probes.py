@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from array_api_compat import array_namespace
+from threadpoolctl import threadpool_limits as _threadpool_limits
 
 from nlpdojo.arrays import to_numpy
 from nlpdojo.module import Module, Parameter
@@ -553,12 +554,18 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
 
 def python_lines_and_result(func: Callable[..., Any], args: Sequence[Any],
                             kwargs: dict[str, Any] | None = None, *,
-                            root_of: Any = None) -> dict[str, Any]:
+                            root_of: Any = None, one_thread: bool = False) -> dict[str, Any]:
     """:func:`python_lines` and what the counted call returned (``lines``, ``result``): the
     grader compares that result with an uncounted run's on the same arguments
     (``builders.counted_lines``), so that code which notices the tracer and answers otherwise
-    while it is counted gains nothing."""
-    lines, result = _counted(func, args, kwargs, root_of)
+    while it is counted gains nothing.
+
+    ``one_thread``: the native thread pools (BLAS, OpenMP: threadpoolctl) run one thread
+    during the call, as at scale, where the grader measures the call's CPU time on both sides
+    (:mod:`~nlpdojo_autograder.authoring.at_scale`): pool threads that spin while they wait
+    for work would count, more on a machine with more cores."""
+    with _threadpool_limits(limits=1) if one_thread else contextlib.nullcontext():
+        lines, result = _counted(func, args, kwargs, root_of)
     return {"lines": lines, "result": result}
 
 

@@ -100,6 +100,11 @@ class LocalSubject:
     def end(self) -> None:
         pass
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds this process has used, every thread's (the reference's runs at scale
+        are measured with it: :mod:`~nlpdojo_autograder.authoring.at_scale`)."""
+        return time.process_time()
+
     def read_file(self, name: str, max_bytes: int) -> bytes | None:
         return read_untrusted(self.workspace.workdir, Path(name).name, max_bytes=max_bytes)
 
@@ -239,6 +244,12 @@ class WorkerProcess:
         return bool(self.resident_limit and self.proc is not None
                     and _tree_resident(self.proc.pid) > self.resident_limit)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds (user and system, every thread's) its processes have used so far, as
+        the kernel counts them, read from outside (``/proc``): nothing in the worker can
+        change it. None where it has stopped or ``/proc`` cannot say."""
+        return None if self.proc is None else _tree_cpu_seconds(self.proc.pid)
+
     def stop(self) -> None:
         """Kill it (its whole process group), close its channel and remove its scratch."""
         if self.proc is None:
@@ -304,6 +315,10 @@ class ReferenceProcess:
         self.process: WorkerProcess | None = None
         self._starts = 0
         self._told: int | None = None  # the check whose begin it was last told
+        #: CPU seconds of its stopped processes after their start-up, and the current one's
+        #: reading when it was ready (:meth:`cpu_seconds`)
+        self._cpu_before = 0.0
+        self._cpu_at_ready: float | None = None
 
     @property
     def alive(self) -> bool:
@@ -328,7 +343,20 @@ class ReferenceProcess:
                                      reference=tuple(self.reference.folders()), tokens=False,
                                      max_bytes=MAX_REFERENCE_REPLY_BYTES)
         self._told = None
+        self._cpu_at_ready = self.process.cpu_seconds()
         return time.monotonic() - started
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds its processes have used answering call-backs (their start-up is the
+        grader's, not counted): work the student's code asks of the swapped-in reference is
+        the student's call's work too (:meth:`RemoteSubject.cpu_seconds`)."""
+        return self._cpu_before + self._current_cpu()
+
+    def _current_cpu(self) -> float:
+        if self.process is None or self._cpu_at_ready is None:
+            return 0.0
+        now = self.process.cpu_seconds()
+        return 0.0 if now is None else max(0.0, now - self._cpu_at_ready)
 
     def call(self, request: dict[str, Any], scope: SwapScope, check: CheckInfo,
              deadline: float, on_wait: Any) -> dict[str, Any]:
@@ -391,6 +419,8 @@ class ReferenceProcess:
 
     def stop(self) -> None:
         if self.process is not None:
+            self._cpu_before += self._current_cpu()
+            self._cpu_at_ready = None
             self.process.stop()
         self._told = None
 
@@ -489,6 +519,18 @@ class RemoteSubject:
 
     def tail(self, index: int | None) -> str:
         return self.worker.pump.tail(index) if self.worker is not None else ""
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds the student's worker has used, and the reference process on its
+        call-backs, read by the grader from ``/proc`` (:meth:`WorkerProcess.cpu_seconds`): a
+        call's work is the difference of the readings before and after it (a call never
+        starts a worker: one that stopped fails the call). Work handed to the swapped-in
+        reference counts as the call's: its own run in the grader counts the same code. None
+        where no worker runs or it cannot be read."""
+        worker = self.worker.cpu_seconds() if self.alive else None
+        if worker is None:
+            return None
+        return worker + (self.references.cpu_seconds() if self.references is not None else 0.0)
 
     def load(self, timeout_s: float) -> None:
         """Start the worker and import the submission's modules before any check's clock
@@ -777,6 +819,33 @@ def _private_copy(folder: Path, dest: Path) -> None:
             shutil.copyfile(path, target)
             os.chmod(target, 0o444)
     os.chmod(dest, 0o555)
+
+
+def _tree_cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds of ``pid`` and its descendants, each process's every thread
+    (Linux ``/proc/PID/stat``, fields 14 and 15); None where ``pid`` cannot be read. In the
+    sandbox ``pid`` is bubblewrap's, the worker its descendant (which starts no process of its
+    own: :mod:`.processes`)."""
+    ticks, todo, seen, found = 0, [pid], set(), False
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (after pid and comm)
+            found = found or p == pid
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / _CLOCK_TICKS if found else None
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _tree_resident(pid: int) -> int:

@@ -9,6 +9,9 @@ compared with the reference (tests/grading/test_differentiation_engines.py has t
 from __future__ import annotations
 
 import ast
+import os
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +20,8 @@ import pytest
 
 from nlpdojo_autograder.authoring import LayerCase
 from nlpdojo_autograder.authoring.at_scale import (
+    AT_SCALE_CPU_FLOOR_S,
+    AT_SCALE_CPU_RATIO,
     MIN_AT_SCALE_NUMBERS,
     configuration,
     require_at_scale,
@@ -252,3 +257,118 @@ def test_a_case_at_scale_must_build_the_layer_as_the_checks_case_does():
     with pytest.raises(CheckFailure, match="internal"):
         _same_configuration("Stacked", case("max", 5, {"cells.0": ("lstm", 3, 4)}),
                             case("max", 4096, {"cells.0": ("gru", 3, 4)}))
+
+
+class _Worker:
+    """A student's subject whose CPU clock (``cpu_seconds``, the grader's reading of the
+    worker's ``/proc``) a counted run at scale advances by ``spends`` seconds."""
+
+    isolation = "sandbox"
+
+    def __init__(self, spends, readable=True):
+        self.now, self.spends, self.readable = 0.0, spends, readable
+
+    def cpu_seconds(self):
+        return self.now if self.readable else None
+
+    def probe(self, name):
+        def run(*args, **kwargs):
+            if name == "python_lines_and_result":
+                self.now += self.spends
+            return _answer(TRUE, name)
+        return run
+
+
+class _TimedReference(_Reference):
+    def __init__(self, outputs, spends):
+        super().__init__(outputs)
+        self.now, self.spends = 0.0, spends
+
+    def cpu_seconds(self):
+        return self.now
+
+    def call(self, target, args, kwargs):
+        if target.args[2] == "python_lines_and_result":
+            self.now += self.spends
+        return super().call(target, args, kwargs)
+
+
+def _timed(yours_s, true_s, readable=True):
+    worker = _Worker(yours_s, readable)
+    ctx = _ctx(TRUE, _TimedReference(TRUE, true_s))
+    ctx.subject, ctx.probe = worker, worker.probe
+    require_at_scale(ctx, "m", "Layer", _case(), _run)
+
+
+def test_cpu_time_at_scale_far_beyond_the_references_fails():
+    """Right numbers in few lines are not enough: a backward that differences the forward in
+    groups of coordinates, stacked into a few chunks of one broadcasting forward (an
+    attacker's kept the LSTM and GRU cells, 8.5 points, and the 1-D convolution, 3, at
+    scale), runs a forward per group, 1,000 times the reference's CPU time and more. The
+    worker's CPU time, read outside it, may be at most AT_SCALE_CPU_RATIO times the
+    reference's on the same call, or the floor, whichever is more."""
+    assert (AT_SCALE_CPU_RATIO, AT_SCALE_CPU_FLOOR_S) == (50, 1.0)
+    _timed(0.9, 0.001)  # under the floor: small cases never decide
+    _timed(2.4, 0.05)  # under 50 times the reference's
+    with pytest.raises(CheckFailure, match=r"took 1\.10 s of CPU time where the reference's "
+                                           r"took 0\.001 s on the same numbers \(at most 1\.00"):
+        _timed(1.1, 0.001)
+    with pytest.raises(CheckFailure, match=r"at most 2\.50 s is allowed here\): work that "
+                                           r"grows with the number of coordinates"):
+        _timed(2.6, 0.05)
+
+
+def test_cpu_time_that_cannot_be_read_decides_nothing():
+    _timed(100.0, 0.001, readable=False)  # a worker that cannot be read (no /proc): lines,
+    # values and the limits of time and memory still stand
+
+
+def test_a_workers_cpu_time_is_read_from_proc_every_thread_counted():
+    """What the grader reads of the worker (``/proc/PID/stat``, the process and its
+    descendants): a thread's work counts, and nothing the process does changes it."""
+    from nlpdojo_autograder.runtime.remote import _tree_cpu_seconds
+
+    before = _tree_cpu_seconds(os.getpid())
+    stop = time.process_time() + 0.3
+
+    def spin():
+        while time.process_time() < stop:
+            sum(range(10_000))
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    thread.join()
+    after = _tree_cpu_seconds(os.getpid())
+    assert before is not None and after - before >= 0.2, (before, after)
+    assert _tree_cpu_seconds(2 ** 22 + 12345) is None  # no such process
+
+
+def test_work_asked_of_the_swapped_in_reference_counts_as_the_calls():
+    """A layer that calls a swapped-in reference (a cell in an unroll) has that work done in
+    the reference process: the student's call at scale is charged with it, after that
+    process's start-up (the grader's own), also across a restart."""
+    from nlpdojo_autograder.runtime.remote import ReferenceProcess
+
+    class Process:
+        def __init__(self, ready):
+            self.now, self.alive = ready, True
+
+        def cpu_seconds(self):
+            return self.now
+
+        def stop(self):
+            self.alive = False
+
+    references = ReferenceProcess.__new__(ReferenceProcess)
+    references.process, references._told = None, None
+    references._cpu_before, references._cpu_at_ready = 0.0, None
+    assert references.cpu_seconds() == 0.0  # not started: nothing done for the student
+    references.process = Process(ready=1.5)  # 1.5 s of imports before it was ready
+    references._cpu_at_ready = 1.5
+    references.process.now = 2.0
+    assert references.cpu_seconds() == pytest.approx(0.5)
+    references.stop()  # stopped (a time-out): what it did stays counted
+    references.process = Process(ready=1.2)
+    references._cpu_at_ready = 1.2
+    references.process.now = 1.5
+    assert references.cpu_seconds() == pytest.approx(0.8)
