@@ -101,9 +101,11 @@ class LocalSubject:
         pass
 
     def cpu_seconds(self) -> float:
-        """CPU seconds this process has used, every thread's (the reference's runs at scale
-        are measured with it: :mod:`~nlpdojo_autograder.authoring.at_scale`)."""
-        return time.process_time()
+        """CPU seconds the calling thread has used (the reference's runs at scale are timed
+        with it, :mod:`~nlpdojo_autograder.authoring.at_scale`, with the native thread pools
+        at one thread, so that its work is this thread's): the grader's other threads (those
+        that read a worker's output) are not the reference's."""
+        return time.thread_time()
 
     def read_file(self, name: str, max_bytes: int) -> bytes | None:
         return read_untrusted(self.workspace.workdir, Path(name).name, max_bytes=max_bytes)
@@ -822,10 +824,10 @@ def _private_copy(folder: Path, dest: Path) -> None:
 
 
 def _tree_cpu_seconds(pid: int) -> float | None:
-    """User and system CPU seconds of ``pid`` and its descendants, each process's every thread
-    (Linux ``/proc/PID/stat``, fields 14 and 15); None where ``pid`` cannot be read. In the
-    sandbox ``pid`` is bubblewrap's, the worker its descendant (which starts no process of its
-    own: :mod:`.processes`)."""
+    """User and system CPU seconds of ``pid`` and its descendants, each process's every thread,
+    and of the descendants that ended and were waited for (Linux ``/proc/PID/stat``, fields 14
+    to 17); None where ``pid`` cannot be read. In the sandbox ``pid`` is bubblewrap's, the
+    worker its descendant (which starts no process of its own: :mod:`.processes`)."""
     ticks, todo, seen, found = 0, [pid], set(), False
     while todo:
         p = todo.pop()
@@ -835,7 +837,8 @@ def _tree_cpu_seconds(pid: int) -> float | None:
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime (after pid and comm)
+            # utime, stime, cutime, cstime (fields 14-17, counted after pid and comm)
+            ticks += sum(int(v) for v in fields[11:15])
             found = found or p == pid
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
