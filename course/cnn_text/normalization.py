@@ -54,10 +54,10 @@ def _case_at(*shape: int):
 
 _case = _case_at(B, T, C)
 #: (N, C) at scale, where the checks above take (B, T, C) (a backward summing over the axes
-#: (0, 1) written in passes those only): 131,072 numbers to differentiate, 256 of them
+#: (0, 1) written in passes those only): 262,400 numbers to differentiate, 256 of them
 #: parameters (builders' ``at_scale``: a backward that differentiates the forward
 #: numerically, treating every number as a coordinate, cannot finish there)
-AT_SCALE = (512, 256)
+AT_SCALE = (2048, 128)
 
 
 def _torch_batch_norm(p, x, eps):

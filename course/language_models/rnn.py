@@ -68,7 +68,7 @@ def _states(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 B_CELL, D_CELL, H_CELL = 3, 4, 5
 #: (B, D, H) at scale: 295,296 parameters (builders' ``at_scale``: a backward that
 #: differentiates the forward numerically cannot finish there)
-CELL_AT_SCALE = (8, 384, 384)
+CELL_AT_SCALE = (128, 384, 384)
 
 
 def _cell_at(b: int, d: int, h: int, std: float = 0.7):
@@ -130,7 +130,7 @@ def _rnn_lm_at(v: int, d: int, h: int, b: int, t: int, std: float = 0.7):
 
 _rnn_lm = _rnn_lm_at(V_LM, D_LM, H_LM, B_LM, T_LM)
 #: (V, D, H, B, T) at scale: 184,448 parameters (builders' ``at_scale``)
-RNN_LM_AT_SCALE = (1024, 32, 128, 4, 8)
+RNN_LM_AT_SCALE = (1024, 32, 128, 32, 8)
 
 
 def _torch_rnn_lm(p, ids, h0):

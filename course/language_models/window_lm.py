@@ -37,7 +37,7 @@ def _window_lm_at(v: int, d: int, h: int, n: int, std: float = 1.0):
 _window_lm = _window_lm_at(V_W, D_W, H_W, 6)
 #: (V, D, H, N) at scale: 341,120 parameters (builders' ``at_scale``: a backward that
 #: differentiates the forward numerically cannot finish there)
-AT_SCALE = (2048, 32, 128, 16)
+AT_SCALE = (2048, 32, 128, 256)
 
 
 def _torch_window_lm(p, ids):

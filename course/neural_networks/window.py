@@ -39,7 +39,7 @@ def _window_at(v: int, d: int, h: int, n: int, std: float = 1.0):
 _window = _window_at(VW, DW, HW, 6)
 #: (V, D, H, N) at scale: 157,829 parameters (builders' ``at_scale``: a backward that
 #: differentiates the forward numerically cannot finish there)
-AT_SCALE = (4096, 32, 256, 16)
+AT_SCALE = (4096, 32, 256, 256)
 
 
 def _torch_window(p, ids):

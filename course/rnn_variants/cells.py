@@ -27,7 +27,7 @@ GATED = "..library.gated"
 SIZES, TORCH_SIZES = (3, 4, 5), (2, 3, 6)
 #: (B, D, H) at scale: 525,312 parameters for the LSTM, 394,752 for the GRU, where a backward
 #: that differentiates the forward numerically cannot finish (builders' ``at_scale``)
-AT_SCALE = (8, 256, 256)
+AT_SCALE = (16, 256, 256)
 
 
 def _states(r: np.random.Generator, b: int, h: int) -> np.ndarray:

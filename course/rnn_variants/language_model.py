@@ -66,7 +66,7 @@ def _lm_at(v: int, d: int, hid: int, b: int, t: int, std: float = 0.7):
 _lm = _lm_at(V, D, HID, B, T)
 #: (V, D, H, B, T) at scale: 124,160 parameters (builders' ``at_scale``: a backward that
 #: differentiates the forward numerically cannot finish there)
-AT_SCALE = (1024, 32, 64, 4, 8)
+AT_SCALE = (1024, 32, 64, 32, 8)
 
 
 def torch_module():

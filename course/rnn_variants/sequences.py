@@ -212,7 +212,7 @@ def _highway_at(b: int, t: int, h: int, std: float = 0.7):
 
 _highway = _highway_at(B, T, H)
 #: (B, T, H) at scale: 262,656 parameters (builders' ``at_scale``)
-HIGHWAY_AT_SCALE = (4, 8, 512)
+HIGHWAY_AT_SCALE = (8, 32, 512)
 
 
 def _torch_highway(p, u, y):
