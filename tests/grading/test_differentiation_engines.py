@@ -597,3 +597,101 @@ def test_a_linear_layer_by_forwards_on_bumps_fails_on_its_cpu_time(tmp_path):
         k: (c.score, c.message) for k, c in checks.items()}
     said = " | ".join(c.message for c in checks.values())
     assert "s of CPU time where the reference's took" in said, said
+
+
+#: a third review's Kim CNN: no chain rule through the wiring, only forwards on bumps (a row
+#: of the output layer for every class, a filter bank's row for every filter, each word's
+#: embedding row at all its occurrences; the network is piecewise linear in each bump), 3 of
+#: 3 in 0.04-0.22 s at a case at scale of 3 sentences; at 256 sentences it runs out of memory
+#: (chunked, a forward per distinct word's row and coordinate)
+FORWARD_ON_BUMPS_KIM = '''
+_plain_forward = SentenceCNN.forward
+
+
+def _forward(self, ids, lengths):
+    scores, cache = _plain_forward(self, ids, lengths)
+    return scores, (*cache, ids, lengths)
+
+
+def _backward(self, grad_output, cache):
+    from array_api_compat import device
+    xp, c_drop, (ids, lengths) = self.xp, cache[3], cache[-2:]
+    g, h, dev, dt = grad_output, 1e-5, device(grad_output), grad_output.dtype
+    raw, _ = self.embedding(ids)
+    bsz, t, d = raw.shape
+    real = xp.arange(t, device=dev)[None, :] < lengths[:, None]
+    realf = xp.astype(real, dt)[None, :, :, None]
+    Ws, bs = [c.weight.data for c in self.convs], [c.bias.data for c in self.convs]
+    Wo, bo = self.output.weight.data, self.output.bias.data
+
+    def pool(vec, W, b, k):  # vec (N|1, B, T, D), W (N|1, k, D, F), b (N|1, F) -> (N, B, F)
+        z = xp.zeros((vec.shape[0], bsz, k - 1, d), dtype=dt, device=dev)
+        xpad, to = xp.concat([z, vec, z], axis=2), t + k - 1
+        win = xp.stack([xpad[:, :, i:i + to, :] for i in range(k)], axis=3)
+        a = xp.matmul(xp.reshape(win, (vec.shape[0], bsz * to, k * d)),
+                      xp.reshape(W, (W.shape[0], k * d, W.shape[-1])))
+        a = xp.maximum(xp.reshape(a, (a.shape[0], bsz, to, W.shape[-1]))
+                       + b[:, None, None, :], 0.0)
+        ok = xp.arange(to, device=dev)[None, :] < (lengths + k - 1)[:, None]
+        return xp.max(xp.where(ok[None, :, :, None], a, -xp.inf), axis=2)
+
+    vec0 = (raw * realf[0])[None]
+    pooled0 = xp.concat([pool(vec0, W[None], b[None], k)[0] for k, W, b
+                         in zip(self.widths, Ws, bs)], axis=-1)
+    mask = c_drop[0] if c_drop[0] is not None else xp.ones(pooled0.shape, dtype=dt,
+                                                           device=dev)
+
+    def scores(feat, W=Wo, b=bo):  # feat (N, B, nF) -> (N, B, C)
+        return xp.matmul(feat * mask, W) + b
+
+    nf = pooled0.shape[1]
+    eye = xp.eye(nf, dtype=dt, device=dev)
+    d_pool = scores(pooled0 + h * eye[:, None, :]) - scores(pooled0 - h * eye[:, None, :])
+    g_pool = xp.matrix_transpose(xp.sum(d_pool * g, axis=-1)) / (2 * h)  # (B, nF)
+    eyeo = eye[:, :, None] * xp.ones((1, 1, Wo.shape[1]), dtype=dt, device=dev)
+    d_wo = scores(pooled0[None], Wo + h * eyeo, bo[None, None]) - \\
+        scores(pooled0[None], Wo - h * eyeo, bo[None, None])  # (nF, B, C)
+    self.output.weight.grad += xp.sum(d_wo * g, axis=1) / (2 * h)
+    self.output.bias.grad += xp.sum((scores(pooled0, Wo, bo + h) -
+                                     scores(pooled0, Wo, bo - h)) * g, axis=0) / (2 * h)
+    for j, (conv, k, W, b) in enumerate(zip(self.convs, self.widths, Ws, bs)):
+        gp = g_pool[:, j * self.filters:(j + 1) * self.filters]
+        n, f = k * d, W.shape[2]
+        bump = h * xp.reshape(xp.eye(n, dtype=dt, device=dev), (n, k, d, 1)) * \\
+            xp.ones((1, 1, 1, f), dtype=dt, device=dev)
+        dW = pool(vec0, W + bump, b[None], k) - pool(vec0, W - bump, b[None], k)
+        conv.weight.grad += xp.reshape(xp.sum(dW * gp, axis=1), W.shape) / (2 * h)
+        db = pool(vec0, W[None], b[None] + h, k) - pool(vec0, W[None], b[None] - h, k)
+        conv.bias.grad += xp.sum(db * gp, axis=(0, 1)) / (2 * h)
+    uniq = xp.unique_values(xp.reshape(ids, (-1,)))  # each word's row, at all its places
+    u = uniq.shape[0]
+    onehot = xp.astype(ids[None, :, :] == uniq[:, None, None], dt)  # (U, B, T)
+    bumpv = h * xp.reshape(onehot[:, None, :, :, None] *
+                           xp.eye(d, dtype=dt, device=dev)[None, :, None, None, :],
+                           (u * d, bsz, t, d))
+
+    def full(v):
+        return scores(xp.concat([pool(v * realf, W[None], b[None], k) for k, W, b
+                                 in zip(self.widths, Ws, bs)], axis=-1))
+
+    dv = full(raw[None] + bumpv) - full(raw[None] - bumpv)  # (U·D, B, C)
+    g_rows = xp.reshape(xp.sum(dv * g, axis=(1, 2)), (u, d)) / (2 * h)
+    self.backend.scatter_add(self.embedding.weight.grad, uniq, g_rows)
+    return None, None
+
+
+SentenceCNN.forward = _forward
+SentenceCNN.backward = _backward
+'''
+
+
+def test_kims_cnn_by_forwards_on_bumps_fails_at_scale(tmp_path):
+    """At 3 sentences the case at scale's reference run was the fixed cost of a call and the
+    1 s floor was the allowance; at 256 the bumps cost far more than the chain rule."""
+    course = edited_course(tmp_path, ("library", "cnn_text"), appended={
+        "cnn_text/kim_cnn.py": FORWARD_ON_BUMPS_KIM})
+    checks = _grade("cnn_text", course / "cnn_text", "kim_cnn")
+    assert checks and all(c.score == 0 for c in checks.values()), {
+        k: (c.score, c.message) for k, c in checks.items()}
+    said = " | ".join(c.message for c in checks.values())
+    assert "at scale" in said.lower(), said
