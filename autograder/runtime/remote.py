@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -823,28 +824,38 @@ def _private_copy(folder: Path, dest: Path) -> None:
     os.chmod(dest, 0o555)
 
 
-def _tree_cpu_seconds(pid: int) -> float | None:
-    """User and system CPU seconds of ``pid`` and its descendants, each process's every thread,
-    and of the descendants that ended and were waited for (Linux ``/proc/PID/stat``, fields 14
-    to 17); None where ``pid`` cannot be read. In the sandbox ``pid`` is bubblewrap's, the
-    worker its descendant (which starts no process of its own: :mod:`.processes`)."""
-    ticks, todo, seen, found = 0, [pid], set(), False
+def _tree(pid: int) -> Iterator[int]:
+    """``pid`` and its descendants, each once (Linux ``/proc``: every task's children)."""
+    todo, seen = [pid], set()
     while todo:
         p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
+        yield p
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            continue
+
+
+def _tree_cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds of ``pid`` and its descendants, each process's every thread,
+    and of the descendants that ended and were waited for (Linux ``/proc/PID/stat``, fields 14
+    to 17); None where ``pid`` cannot be read. In the sandbox ``pid`` is bubblewrap's, the
+    worker its descendant (which starts no process of its own: :mod:`.processes`)."""
+    ticks, found = 0, False
+    for p in _tree(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             # utime, stime, cutime, cstime (fields 14-17, counted after pid and comm)
             ticks += sum(int(v) for v in fields[11:15])
-            found = found or p == pid
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
         except (OSError, ValueError, IndexError):
             continue
+        found = found or p == pid
     return ticks / _CLOCK_TICKS if found else None
 
 
@@ -853,19 +864,11 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 def _tree_resident(pid: int) -> int:
     """Resident bytes of ``pid`` and its descendants (Linux ``/proc``)."""
-    total, todo, seen = 0, [pid], set()
-    page = os.sysconf("SC_PAGE_SIZE")
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
+    total, page = 0, os.sysconf("SC_PAGE_SIZE")
+    for p in _tree(pid):
         try:
             with open(f"/proc/{p}/statm") as f:
                 total += int(f.read().split()[1]) * page
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
         except (OSError, ValueError, IndexError):
             continue
     return total

@@ -65,6 +65,19 @@ UNBLOCK = ("    import sys\n"
            "if type(f).__name__ != '_Blocker']")
 
 
+def _earns_nothing(tmp_path, topic: str, question: str, file: str, code: str, *,
+                   spared: tuple[str, ...] = ()) -> tuple[dict, str]:
+    """``question`` graded on the solutions with ``code`` appended to ``file`` (of the library
+    or ``topic``): every check but those whose id names one of ``spared`` (checks that never
+    run the backward) earns nothing. The checks, and those checks' messages joined."""
+    course = edited_course(tmp_path, ("library", topic), appended={file: code})
+    checks = _grade(topic, course / topic, question)
+    lost = {k: c for k, c in checks.items() if not any(name in k for name in spared)}
+    assert lost and all(c.score == 0 for c in lost.values()), {
+        k: (c.score, c.message) for k, c in lost.items()}
+    return checks, " | ".join(c.message for c in lost.values())
+
+
 def _pooling_points(tmp_path, *, prelude="    pass", gradient=BY_GRAD,
                     grad_mode="torch.enable_grad()", **options):
     code = AUTOGRAD_POOLING.format(prelude=prelude, gradient=gradient, grad_mode=grad_mode)
@@ -282,14 +295,10 @@ def test_a_backward_by_stacked_complex_steps_earns_nothing(tmp_path):
     checks' sizes (a few dozen numbers) and runs few lines; at the cell's size at scale
     (525,312 parameters) its K copies do not fit the worker's memory, while the reference's
     backward takes milliseconds: every check that runs the backward fails, saying why."""
-    course = edited_course(tmp_path, ("library", "rnn_variants"), appended={
-        "library/gated.py": COMPLEX_STEP_LSTM})
-    checks = _grade("rnn_variants", course / "rnn_variants", "lstm_cell")
-    backward = {k: c for k, c in checks.items() if "forget_bias" not in k}
-    assert backward and all(c.score == 0 for c in backward.values()), {
-        k: (c.score, c.message) for k, c in backward.items()}
-    assert all("At this size gradients derived with the chain rule" in c.message
-               for c in backward.values()), {k: c.message for k, c in backward.items()}
+    checks, said = _earns_nothing(tmp_path, "rnn_variants", "lstm_cell", "library/gated.py",
+                                  COMPLEX_STEP_LSTM, spared=("forget_bias",))
+    assert said.count("At this size gradients derived with the chain rule") == \
+        len(checks) - 1, said
     assert checks["lstm_cell.forget_bias"].score == checks["lstm_cell.forget_bias"].max_score
 
 
@@ -535,13 +544,8 @@ def test_structured_differences_at_scale_fail_on_their_cpu_time(tmp_path):
     run few lines at scale; what they cannot hide is their work there: a forward per group of
     coordinates, hundreds of times the reference's CPU time on the same call (the worker's
     CPU time as the grader reads it from ``/proc``)."""
-    course = edited_course(tmp_path, ("library", "rnn_variants"), appended={
-        "library/gated.py": STRUCTURED_DIFFERENCES_LSTM})
-    checks = _grade("rnn_variants", course / "rnn_variants", "lstm_cell")
-    backward = {k: c for k, c in checks.items() if "forget_bias" not in k}
-    assert backward and all(c.score == 0 for c in backward.values()), {
-        k: (c.score, c.message) for k, c in backward.items()}
-    said = " | ".join(c.message for c in backward.values())
+    checks, said = _earns_nothing(tmp_path, "rnn_variants", "lstm_cell", "library/gated.py",
+                                  STRUCTURED_DIFFERENCES_LSTM, spared=("forget_bias",))
     assert "s of CPU time where the reference's took" in said, said
     assert checks["lstm_cell.forget_bias"].score == checks["lstm_cell.forget_bias"].max_score
 
@@ -590,12 +594,8 @@ Linear.backward = _backward
 
 
 def test_a_linear_layer_by_forwards_on_bumps_fails_on_its_cpu_time(tmp_path):
-    course = edited_course(tmp_path, ("library", "neural_networks"), appended={
-        "library/layers.py": FORWARD_ON_BUMPS_LINEAR})
-    checks = _grade("neural_networks", course / "neural_networks", "affine")
-    assert checks and all(c.score == 0 for c in checks.values()), {
-        k: (c.score, c.message) for k, c in checks.items()}
-    said = " | ".join(c.message for c in checks.values())
+    _, said = _earns_nothing(tmp_path, "neural_networks", "affine", "library/layers.py",
+                             FORWARD_ON_BUMPS_LINEAR)
     assert "s of CPU time where the reference's took" in said, said
 
 
@@ -688,10 +688,6 @@ SentenceCNN.backward = _backward
 def test_kims_cnn_by_forwards_on_bumps_fails_at_scale(tmp_path):
     """At 3 sentences the case at scale's reference run was the fixed cost of a call and the
     1 s floor was the allowance; at 256 the bumps cost far more than the chain rule."""
-    course = edited_course(tmp_path, ("library", "cnn_text"), appended={
-        "cnn_text/kim_cnn.py": FORWARD_ON_BUMPS_KIM})
-    checks = _grade("cnn_text", course / "cnn_text", "kim_cnn")
-    assert checks and all(c.score == 0 for c in checks.values()), {
-        k: (c.score, c.message) for k, c in checks.items()}
-    said = " | ".join(c.message for c in checks.values())
+    _, said = _earns_nothing(tmp_path, "cnn_text", "kim_cnn", "cnn_text/kim_cnn.py",
+                             FORWARD_ON_BUMPS_KIM)
     assert "at scale" in said.lower(), said
