@@ -233,23 +233,20 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
         raise CheckFailure(f"internal: {cls}'s case at scale has {count:,} numbers to "
                            f"differentiate, under {MIN_AT_SCALE_NUMBERS:,}")
 
-    work = _Work()
+    work = _Work(ctx, reference)
 
-    def counted(run: Callable[..., Any], whose: str, subject: Any, name: str, *args: Any,
-                **kwargs: Any) -> Any:
+    def counted(whose: str, name: str, *args: Any, **kwargs: Any) -> Any:
         if name != "layer_run":
-            return run(name, *args, **kwargs)
+            return work.probe(whose, name, *args, **kwargs)
         # args[0]: the token of the layer's class, whose files are counted
-        return work.measured(run, whose, subject, Token("function", ("probe", "", name)),
-                             list(args), kwargs, root_of=args[0] if args else None)
+        return work.measured(whose, Token("function", ("probe", "", name)), list(args), kwargs,
+                             root_of=args[0] if args else None)
 
     def on_student(name: str, *args: Any, **kwargs: Any) -> Any:
-        return counted(lambda n, *a, **k: ctx.probe(n)(*a, **k), "yours", ctx.subject, name,
-                       *args, **kwargs)
+        return counted("yours", name, *args, **kwargs)
 
     def on_true(name: str, *args: Any, **kwargs: Any) -> Any:
-        return counted(lambda n, *a, **k: on_reference(reference, n, *a, **k), "true",
-                       reference, name, *args, **kwargs)
+        return counted("true", name, *args, **kwargs)
 
     grads = _draw(rng, run_layer(on_true, case, inputs, None))
     true = run_layer(on_true, case, inputs, grads)
@@ -272,17 +269,25 @@ class _Work:
     (probe ``python_lines_and_result``, with the native thread pools at one thread on both
     sides)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ctx: Context, reference: Any) -> None:
+        #: whose run -> the subject that runs it (its CPU time is read from it)
+        self.subjects = {"yours": ctx.subject, "true": reference}
+        self.ctx, self.reference = ctx, reference
         self.lines: dict[str, int] = {}
         self.cpu: dict[str, float] = {}
 
-    def measured(self, run: Callable[..., Any], whose: str, subject: Any, target: Any,
-                 args: list[Any], kwargs: dict[str, Any], root_of: Any = None) -> Any:
-        """``target(*args, **kwargs)``'s result, run by ``run(probe, *args, **kwargs)`` (the
-        code under test's probes or the reference's) in ``subject``, counted and timed."""
-        with _cpu_time(subject, self.cpu, whose):
-            result = run("python_lines_and_result", target, args, kwargs, root_of=root_of,
-                         one_thread=True)
+    def probe(self, whose: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Probe ``name`` run by the code under test (``yours``) or the reference (``true``)."""
+        if whose == "yours":
+            return self.ctx.probe(name)(*args, **kwargs)
+        return on_reference(self.reference, name, *args, **kwargs)
+
+    def measured(self, whose: str, target: Any, args: list[Any], kwargs: dict[str, Any],
+                 root_of: Any = None) -> Any:
+        """``target(*args, **kwargs)``'s result, run by ``whose`` side, counted and timed."""
+        with _cpu_time(self.subjects[whose], self.cpu, whose):
+            result = self.probe(whose, "python_lines_and_result", target, args, kwargs,
+                                root_of=root_of, one_thread=True)
         if not isinstance(result, dict) or not {"lines", "result"} <= set(result):
             raise CheckFailure(f"internal: the line count at scale came back as "
                                f"{type(result)}")
@@ -349,11 +354,9 @@ def _function_problem(ctx: Context, reference: Any, module: str, name: str,
         raise CheckFailure(f"internal: {name}'s arguments at scale have {count:,} numbers to "
                            f"differentiate, under {MIN_AT_SCALE_NUMBERS:,}")
     sent = [send(a) for a in args.values()]
-    target, work = ctx.function(module, name), _Work()
-    true = work.measured(lambda n, *a, **k: on_reference(reference, n, *a, **k), "true",
-                         reference, target, sent, {})
-    yours = work.measured(lambda n, *a, **k: ctx.probe(n)(*a, **k), "yours", ctx.subject,
-                          target, sent, {})
+    target, work = ctx.function(module, name), _Work(ctx, reference)
+    true = work.measured("true", target, sent, {})
+    yours = work.measured("yours", target, sent, {})
     if not isinstance(yours, (tuple, list)) or len(yours) != len(outputs):
         return (f"At scale ({count:,} numbers to differentiate) {name}() did not return "
                 f"({', '.join(outputs)}). {_WHY}")
