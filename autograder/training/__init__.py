@@ -7,8 +7,8 @@ model: the kit"):
   data with the reference's forward and audits every step (:func:`train_and_measure`,
   :func:`audit`); the two plans the course's checks take, a language model's and a
   classifier's, and the options every such check passes (:mod:`.plans`:
-  :func:`language_model_plan`, :func:`classifier_plan` and MR's :func:`mr_polarity_plan`,
-  :func:`measured`, :data:`TRAINED`);
+  :func:`language_model_plan`, :func:`classifier_plan`, MR's :func:`mr_polarity_plan` and
+  its check :func:`mr_polarity_checks`, :func:`measured`, :data:`TRAINED`);
 * evaluation (:mod:`.evaluate`): perplexity, accuracy, the floors (add-one unigram, majority
   class, most frequent label) and the metrics with their too-good bounds;
 * data preparation (:mod:`.prepare`): vocabulary and ids, running text as id streams, BPTT
@@ -65,6 +65,7 @@ from nlpdojo_autograder.training.plans import (
     classifier_plan,
     language_model_plan,
     measured,
+    mr_polarity_checks,
     mr_polarity_plan,
 )
 from nlpdojo_autograder.training.polarity import PolarityClassifier, polarity_kind
@@ -121,8 +122,9 @@ __all__ = [
     "add_sample_command", "audit", "check_finite", "check_output", "classifier_plan",
     "generate", "heldout_rng", "initial_parameters", "input_path", "is_float64",
     "labelled_sentences", "language_model_plan", "load_parameters", "majority_share",
-    "measured", "most_frequent_label_accuracy", "mr_polarity_plan", "neural_lm_kind",
-    "output_path", "outputs_root", "pad_rows", "perplexity", "perplexity_metric",
+    "measured", "most_frequent_label_accuracy", "mr_polarity_checks", "mr_polarity_plan",
+    "neural_lm_kind", "output_path", "outputs_root", "pad_rows", "perplexity",
+    "perplexity_metric",
     "polarity_kind", "read_checkpoint", "read_meta", "require_datasets", "restore",
     "resume_epoch", "run_epochs", "run_training", "sample_indices", "save_checkpoint",
     "save_training", "say", "sentence_matrices", "sentence_tokens", "shown_output",

@@ -8,7 +8,8 @@
 * :func:`classifier_plan`: the given loop trains a classifier on training inputs and labels;
   the grader scores a fresh share of the test inputs (never sent) and measures accuracy, with
   the topic's floors (majority class, a baseline) as extra figures;
-  :func:`mr_polarity_plan` is the one every topic's MR sentence classifier uses.
+  :func:`mr_polarity_plan` is the one every topic's MR sentence classifier uses, and
+  :func:`mr_polarity_checks` its metric check.
 
 Both draw the held-out sample, then a probe of training data for the forwards' comparison,
 from :func:`~nlpdojo_autograder.training.prepare.heldout_rng` with the check's ``salt``.
@@ -37,9 +38,11 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import CheckFailure, Context
+from nlpdojo_autograder.authoring.builders import metric_checks
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context
 from nlpdojo_autograder.training.evaluate import (
     accuracy,
+    accuracy_metric,
     majority_share,
     perplexity,
     unigram_perplexity,
@@ -160,3 +163,23 @@ def mr_polarity_plan(ctx: Context, *, salt: int, given: str,
         score_options={"vocab_size": v, **{k: options[k] for k in sizes}},
         floors=lambda labels, sample: {"majority": majority_share(labels)},
         who="classifier", items="held-out sentences")
+
+
+#: an accuracy this far above the reference's under the same budget was not earned by that
+#: training (four seeds of the language_models reference, each on its own sample: 0.770-0.785)
+MR_TOO_GOOD = 0.06
+
+
+def mr_polarity_checks(question: str, plan: Callable[[Context], TrainingPlan], *, title: str,
+                       budget: str, hint: str, points: float = 2.0) -> list[Check]:
+    """The metric check of a sentence classifier trained on MR by ``plan`` (a
+    :func:`mr_polarity_plan`), as every topic's is judged: the held-out accuracy at most 0.03
+    below the reference's under the same budget, above the majority class's, and at most
+    :data:`MR_TOO_GOOD` above the reference's. ``budget`` says what the training is, ``hint``
+    which of the student's pieces it runs."""
+    return metric_checks(question, "mr", measured(plan), [accuracy_metric(
+        "held-out polarity accuracy", points, title=title, margin=0.03, chance="majority",
+        chance_name="the majority class", too_good=MR_TOO_GOOD,
+        why="far above what the reference reaches under the same budget: was the model "
+            "trained on the held-out sentences?")], budget=budget, hint=hint, timeout_s=300,
+        **TRAINED)
