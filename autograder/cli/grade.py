@@ -328,8 +328,8 @@ def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
     return found
 
 
-def _submission_folder(submission: Path | None, tmp: Path, options: Any
-                       ) -> tuple[Path, Any]:
+def _submission_folder(submission: Path | None, tmp: Path, options: Any,
+                       within: Path | None = None) -> tuple[Path, Any]:
     """``(folder, notebook)``: the folder to grade (``grade()`` snapshots it) and ``None``; or
     for a notebook, the package rebuilt from it and its
     :class:`~nlpdojo_autograder.release.notebook_submission.NotebookSubmission`: snapshotted
@@ -338,7 +338,7 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any
     path = submission or _default_submission()
     if path.suffix == ".ipynb":
         notebook = notebook_submission(path, tmp / "notebook-submission",
-                                       use_reference=options.use_reference)
+                                       use_reference=options.use_reference, within=within)
         return notebook.folder, notebook
     if path.is_file():
         raise UsageError(f"{path} is a file: pass a folder laid out like exercises/ (or a "
@@ -353,7 +353,7 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any
     if notebook is not None:
         err_console.print(f"{path} holds no module of a topic, only the notebook "
                           f"{notebook.name}: grading the notebook")
-        return _submission_folder(notebook, tmp, options)
+        return _submission_folder(notebook, tmp, options, within=path)
     return path, None
 
 

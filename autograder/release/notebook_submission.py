@@ -27,6 +27,8 @@ notebook lost 6.5 points of training checks to "not implemented" in silence).
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,11 +59,12 @@ class NotebookSubmission:
     template: str
 
 
-def notebook_submission(notebook: Path, work: Path, *, use_reference: bool
-                        ) -> NotebookSubmission:
+def notebook_submission(notebook: Path, work: Path, *, use_reference: bool,
+                        within: Path | None = None) -> NotebookSubmission:
     """Snapshot ``notebook``, build its released template and materialise the package, all in
-    the new folder ``work``. Raises :class:`SubmissionError` or :class:`NotebookError` with
-    what to do."""
+    the new folder ``work``. ``within``: the submission folder the notebook was found in (a
+    cohort's or Gradescope's), outside which no ``library/`` is looked for. Raises
+    :class:`SubmissionError` or :class:`NotebookError` with what to do."""
     snap = take_snapshot(notebook, work / "notebook")
     if snap.files == 0:
         raise SubmissionError(f"notebook {notebook} does not exist")
@@ -74,7 +77,7 @@ def notebook_submission(notebook: Path, work: Path, *, use_reference: bool
         where, skipped = "the installed reference", ()
         if library is not None and topic != LIBRARY:
             own, skipped = _students_library(notebook, topic, library,
-                                             work / "own-library")
+                                             work / "own-library", within)
             where += f", with the library/ of {own}" if own else ""
     else:
         source = _released_folder(notebook, topic)
@@ -136,6 +139,9 @@ LIBRARY_PLACES = (Path(LIBRARY), Path("..") / LIBRARY)
 NO_LIBRARY = ("no library/ folder beside the notebook or its topic folder: the course "
               "library's modules that have no cell in this notebook were graded as released "
               "(stubs); submit your library/ folder with the notebook")
+#: the line a result carries where one was: whose library is graded is part of the result
+LIBRARY_USED = ("the course library's modules that have no cell in this notebook were graded "
+                "from the library/ folder {folder}")
 
 
 def _builds_on_other_topics(topic: str) -> bool:
@@ -145,15 +151,19 @@ def _builds_on_other_topics(topic: str) -> bool:
                for q in closure(qualify(topic, name)))
 
 
-def _students_library(notebook: Path, topic: str, library: Path, work: Path
-                      ) -> tuple[Path | None, tuple[str, ...]]:
+def _students_library(notebook: Path, topic: str, library: Path, work: Path,
+                      within: Path | None = None) -> tuple[Path | None, tuple[str, ...]]:
     """Write the modules of the student's ``library/`` (the first of :data:`LIBRARY_PLACES`
-    that exists, snapshotted: links out, pipes and devices refused) over the released
-    ``library`` the template holds; only modules the released library has. Returns the folder
-    used and what to say."""
-    beside = notebook.absolute().parent
-    found = next((beside / place for place in LIBRARY_PLACES
-                  if (beside / place).exists() or (beside / place).is_symlink()), None)
+    that exists, inside ``within`` where given, snapshotted: links out, pipes and devices
+    refused) over the released ``library`` the template holds; only modules the released
+    library has. Returns the folder used and what to say (which folder it was, or that there
+    was none)."""
+    beside = Path(os.path.abspath(notebook)).parent
+    places = [Path(os.path.normpath(beside / place)) for place in LIBRARY_PLACES]
+    if within is not None:  # a cohort's sibling folder is another student's, never this one's
+        root = Path(os.path.abspath(within))
+        places = [place for place in places if place.is_relative_to(root)]
+    found = next((place for place in places if place.exists() or place.is_symlink()), None)
     if found is None:
         return None, (NO_LIBRARY,) if _builds_on_other_topics(topic) else ()
     snap = take_snapshot(found, work, shown_as=LIBRARY)
@@ -161,7 +171,7 @@ def _students_library(notebook: Path, topic: str, library: Path, work: Path
         own = snap.path / module.name
         if own.is_file() and module.name != "__init__.py":
             module.write_bytes(own.read_bytes())
-    return found, snap.skipped
+    return found, (LIBRARY_USED.format(folder=found), *snap.skipped)
 
 
 def _released_folder(notebook: Path, topic: str) -> Path:

@@ -281,6 +281,13 @@ class StudentCode:
             setattr(stand_in, name, self._proxy(module_name, name)
                     if owner is None or owner in questions
                     else _unimportable(module_name, name, error))
+
+        def other(name: str) -> Any:  # PEP 562: a name the reference's functions do not hold
+            if name.startswith("__"):  # the import system's questions: not there
+                raise AttributeError(name)
+            raise _import_failure(module_name, name, error)  # a class of the question under test
+
+        stand_in.__getattr__ = other  # type: ignore[method-assign]
         return stand_in
 
     def _swap(self, question: str) -> None:
@@ -499,13 +506,17 @@ class Fence:
                 if (n == course or n.startswith(course + ".")) and m is not None]
 
 
+def _import_failure(module: str, name: str, error: Exception) -> ImportError:
+    """Why ``name`` of ``module``, a module that does not import, cannot be used."""
+    why = f"{type(error).__name__}: {error}"[:1000]
+    return ImportError(f"{_display(module)} could not be imported ({why}), so {name} cannot "
+                       "run; fix that file first")
+
+
 def _unimportable(module: str, name: str, error: Exception) -> Callable[..., Any]:
     """Stands in for ``name`` of a module that does not import: says why, when called."""
-    why = f"{type(error).__name__}: {error}"[:1000]
-
     def unimportable(*args: Any, **kwargs: Any) -> Any:
-        raise ImportError(f"{_display(module)} could not be imported ({why}), so {name}() "
-                          "cannot run; fix that file first")
+        raise _import_failure(module, f"{name}()", error)
 
     unimportable.__name__ = unimportable.__qualname__ = name
     return unimportable

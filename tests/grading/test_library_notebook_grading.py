@@ -90,6 +90,35 @@ def test_the_language_models_notebook_grades_its_library_cell(tmp_path, monkeypa
     checks, result = _grade(path, tmp_path / "r.json", "rnn_cell", "ngram_counts")
     assert result.exit_code == 0, result.output
     assert {c["question"] for c in checks.values()} == {"rnn_cell", "ngram_counts"}
+    # whose library the rest of the library came from is part of the result
+    warnings = json.loads((tmp_path / "r.json").read_text())["warnings"]
+    assert any("graded from the library/ folder" in w and
+               str(tmp_path / "exercises" / "library") in w for w in warnings), warnings
+
+
+def test_a_notebook_in_a_cohort_never_takes_a_sibling_submissions_library(tmp_path):
+    """A cohort's folder ``subs/alice`` holding only a notebook is graded with a library/ of
+    alice's folder or none: ``subs/library`` (another submission, or anyone's folder named
+    so) is not looked at, whatever it holds (before, it was alice's library, silently)."""
+    alice = tmp_path / "subs" / "alice"
+    alice.mkdir(parents=True)
+    (alice / "language_models.ipynb").write_text(
+        dumps(build_notebook(SOLUTIONS / "language_models", stub=False)))
+    shutil.copytree(SOLUTIONS / "library", tmp_path / "subs" / "library",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    layers = tmp_path / "subs" / "library" / "layers.py"
+    layers.write_text(layers.read_text() + "x = sabotaged + 1\n")  # a NameError at import
+    checks, result = _grade(alice, tmp_path / "r.json", "sentence_classifier")
+    assert result.exit_code == 0, result.output
+    assert checks and all(c["score"] == c["max_score"] for c in checks.values()), checks
+    warnings = json.loads((tmp_path / "r.json").read_text())["warnings"]
+    assert any(w.startswith("no library/ folder beside the notebook") for w in warnings)
+    assert not any("graded from the library/ folder" in w for w in warnings), warnings
+    shutil.move(tmp_path / "subs" / "library", alice / "library")  # alice's own: it is hers
+    checks, result = _grade(alice, tmp_path / "s.json", "sentence_classifier")
+    assert result.exit_code == 1 and "sabotaged" in json.dumps(checks), result.output
+    warnings = json.loads((tmp_path / "s.json").read_text())["warnings"]
+    assert any(str(alice / "library") in w for w in warnings), warnings
 
 
 def test_a_library_notebook_without_its_library_folder(tmp_path, monkeypatch):
