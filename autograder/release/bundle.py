@@ -5,7 +5,9 @@ solutions (``nlpdojo_solutions``) but with the fixtures the grader uses in their
 released ``exercises/``, ``constraints.txt`` and a ``README.md`` saying how to install and
 grade. It is made only from a course whose ``exercises/`` and fixtures are in sync with its
 solutions (what ``dojo release --check`` verifies), so students grade against the expected
-values of the solutions that were released.
+values of the solutions that were released, and whose plugins load without the optional
+packages a student's install lacks (:mod:`.student_install`: an ``import torch`` at the top of
+a topic's module would break ``grade`` for every topic).
 
 The wheel is built from a temporary copy of the nlpdojo source tree: the package folders minus
 the solutions folder, with the ``nlpdojo_solutions`` mapping removed from ``pyproject.toml``
@@ -32,6 +34,7 @@ from nlpdojo.files import ordinary_mode
 from nlpdojo_autograder.release import fixtures as fx
 from nlpdojo_autograder.release.consistency import ensure_release_consistent
 from nlpdojo_autograder.release.release import build_release, release
+from nlpdojo_autograder.release.student_install import import_problems
 
 #: the distribution and the solutions' import name a bundle is made of and without
 DISTRIBUTION = "nlpdojo"
@@ -299,6 +302,11 @@ def make_bundle(dest: Path, solutions_dir: Path, exercises_dir: Path) -> Bundle:
     constraints = root / CONSTRAINTS
     if not constraints.is_file():
         raise BundleError(f"{constraints}: not found; the bundle ships it for installing")
+    problems = import_problems()
+    if problems:
+        raise BundleError("the course would not load in a student's install (its wheel and "
+                          "nlpdojo's requirements, no extras); nothing was written:\n  "
+                          + "\n  ".join(problems))
     with tempfile.TemporaryDirectory(prefix="nlpdojo-bundle-") as tmp:
         wheel = build_wheel(root, solutions_dir, Path(tmp))
         fixture_files = check_wheel(wheel, plans)

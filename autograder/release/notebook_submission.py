@@ -28,7 +28,6 @@ notebook lost 6.5 points of training checks to "not implemented" in silence).
 from __future__ import annotations
 
 import os
-
 from dataclasses import dataclass
 from pathlib import Path
 
