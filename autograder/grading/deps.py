@@ -29,7 +29,12 @@ code does it widens the dependency instead of guessing:
 * every file the worker receives that is not a module (:meth:`Course.received_data`: a
   ``weights.txt``, a ``vocab.json``) is a dependency of every check: code reads data at run
   time by means no list of names can foresee (``getattr(np, "loadtxt")``, a helper of another
-  package), so the names above only decide which *modules* a check reaches.
+  package), so the names above only decide which *modules* a check reaches;
+* one worker runs a grading's checks one after another, so state a module keeps (a
+  module-level list or dict, a class attribute, a mutable default argument, a ``global``
+  rebound) can carry what an earlier check's code did into a later check: a check that reaches
+  such a module depends on every module that can reach it too, whichever check ran them
+  (:meth:`Course.sharing`).
 """
 
 from __future__ import annotations
@@ -106,6 +111,7 @@ class Course:
         library = self.root / LIBRARY
         self.library = library if library.is_dir() and library != self.topic else None
         self._parsed: dict[Path, ast.Module | None] = {}
+        self._closures: dict[Path, tuple[set[Path], bool]] = {}
 
     # -- files ------------------------------------------------------------------------------
     def rel(self, path: Path) -> str:
@@ -294,13 +300,100 @@ class Course:
         files, dynamic = self.closure(start)
         if dynamic:
             return Dependencies(everything=True)
+        files |= self.sharing(files)
         return Dependencies(files={self.rel(p): fingerprint(p) for p in sorted(files)})
+
+    def sharing(self, files: set[Path]) -> set[Path]:
+        """The modules that can reach state kept by a module among ``files`` (and what they
+        import): whatever an earlier check ran of them in the worker may have changed it."""
+        keeping = {p for p in files if p.is_file() and p.suffix == ".py" and self._keeps_state(p)}
+        if not keeping:
+            return set()
+        found: set[Path] = set()
+        for module in self.preloaded():
+            reach, _ = self._closure_of(module)
+            if reach & keeping:
+                found |= reach
+        return found
+
+    def _closure_of(self, module: Path) -> tuple[set[Path], bool]:
+        if module not in self._closures:
+            self._closures[module] = self.closure([module])
+        return self._closures[module]
+
+    def _keeps_state(self, path: Path) -> bool:
+        tree = self._tree(path)
+        return tree is not None and _keeps_state(tree)
 
     def unchanged(self, deps: Dependencies) -> bool:
         """Whether every file ``deps`` names is as it was."""
         if deps.everything:
             return self.all_files() == deps.files
         return all(fingerprint(self.root / rel) == sha for rel, sha in deps.files.items())
+
+
+#: calls whose result cannot be changed in place (a module's constants made of them keep no
+#: state): the immutable built-ins and the sentinels
+IMMUTABLE_CALLS = frozenset({"frozenset", "tuple", "int", "float", "str", "bool", "complex",
+                             "bytes", "range", "object", "TypeVar", "NewType",
+                             "field"})  # a dataclass field: a default per instance
+
+
+def _keeps_state(tree: ast.Module) -> bool:
+    """Whether a module can keep state from one call of its code to the next: a module-level
+    or class-level value that can change in place (a list, a dict, an array, an object), a
+    mutable default argument, or a ``global`` rebinding. (``__all__`` and the other
+    double-underscore names a module binds are declarations; ``nonlocal`` rebinds a name of
+    one call.)"""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            if any(not _immutable(d) for d in
+                   (*args.defaults, *(d for d in args.kw_defaults if d is not None))):
+                return True
+    bodies = [tree.body, *(n.body for n in ast.walk(tree) if isinstance(n, ast.ClassDef))]
+    for body in bodies:
+        for node in body:
+            if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if all(_dunders(t) for t in targets):
+                continue
+            if node.value is not None and not _immutable(node.value):
+                return True
+    return False
+
+
+def _dunders(target: ast.expr) -> bool:
+    """Whether an assignment binds double-underscore names only (``__all__``)."""
+    if isinstance(target, ast.Tuple | ast.List):
+        return all(_dunders(e) for e in target.elts)
+    return isinstance(target, ast.Name) and target.id.startswith("__") and \
+        target.id.endswith("__")
+
+
+def _immutable(node: ast.expr) -> bool:
+    """Whether an expression's value cannot be changed in place: constants, names and
+    attributes (functions, classes, modules and constants bound elsewhere: a mutable one is
+    counted where it is made), lambdas, and tuples, subscripts (type aliases), operations and
+    immutable calls of those."""
+    if isinstance(node, (ast.Constant, ast.Name, ast.Attribute, ast.Lambda)):
+        return True
+    if isinstance(node, ast.Tuple):
+        return all(_immutable(e) for e in node.elts)
+    if isinstance(node, ast.Subscript):  # a type alias (list[int]) or an item of a constant
+        return _immutable(node.value) and _immutable(node.slice)
+    if isinstance(node, ast.UnaryOp):
+        return _immutable(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _immutable(node.left) and _immutable(node.right)
+    if isinstance(node, ast.Call):
+        return (_root_name(node.func) in IMMUTABLE_CALLS
+                and all(_immutable(a) for a in node.args)
+                and all(_immutable(k.value) for k in node.keywords))
+    return False
 
 
 def _external_names(tree: ast.Module) -> set[str]:

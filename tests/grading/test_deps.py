@@ -162,3 +162,35 @@ def test_dynamic_reach_depends_on_every_file(tmp_path, code):
 def test_star_depends_on_every_file(tmp_path):
     course = write(tmp_path, BASE)
     assert course.dependencies({"*"}).everything
+
+
+@pytest.mark.parametrize("code, keeps", [
+    ("EPS = 1e-8\nSIZES = (1, 2)\nArray = list[float]\n__all__ = ['f']\n", False),
+    ("from dataclasses import dataclass, field\n\n@dataclass\nclass C:\n"
+     "    xs: list = field(default_factory=list)\n", False),
+    ("def f(x, k=2.0, *, name='a'):\n    def g():\n        nonlocal x\n        x = 1\n"
+     "    return x\n", False),
+    ("SEEN: list = []\n", True),
+    ("KINDS = {'a': 1}\n", True),
+    ("import numpy as np\nTABLE = np.zeros(3)\n", True),
+    ("class C:\n    calls = []\n", True),
+    ("def f(x, seen=[]):\n    return seen\n", True),
+    ("COUNT = 0\n\ndef f():\n    global COUNT\n    COUNT += 1\n", True),
+])
+def test_what_keeps_state_from_one_call_to_the_next(tmp_path, code, keeps):
+    course = write(tmp_path, {**BASE, "topic/state.py": code})
+    assert course._keeps_state(tmp_path / "topic" / "state.py") is keeps
+
+
+def test_a_check_reaching_kept_state_depends_on_every_module_reaching_it(tmp_path):
+    """softmax.py and loss.py share state.py's list: what softmax's check ran of softmax.py
+    may change what loss's check sees, so loss depends on softmax.py although it does not
+    import it; window.py reaches no kept state and stays as it was."""
+    course = write(tmp_path, {
+        **BASE, "topic/state.py": "SEEN: list = []\n",
+        "topic/softmax.py": "from .state import SEEN\n\ndef softmax(x):\n"
+                            "    SEEN.append(1)\n    return x\n",
+        "topic/loss.py": "from .state import SEEN\n\ndef loss(x):\n    return len(SEEN)\n"})
+    assert present(course, {"loss"}) == {"topic/loss.py", "topic/state.py", "topic/softmax.py"}
+    assert present(course, {"window"}) == {"topic/window.py", "library/__init__.py",
+                                           "library/layers.py", "library/init.py"}

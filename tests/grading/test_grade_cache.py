@@ -257,3 +257,28 @@ def test_the_cache_knows_which_files_the_worker_receives():
     from nlpdojo_autograder.runtime import remote
 
     assert deps.RECEIVED_SUFFIXES == remote._CODE_SUFFIXES
+
+
+def test_state_an_earlier_check_left_never_keeps_an_old_pass(toy, make_submission, tmp_path):
+    """One worker runs the checks in turn: scale's code appends to a list in state.py that
+    quadratic's loss reads (and quadratic.py imports no module of scale's). After scale.py
+    stopped appending, quadratic's cached pass stayed, though graded afresh it fails: a check
+    that reaches a module keeping state depends on every module that can reach it too."""
+    folder = make_submission({
+        "scale": ("from array_api_compat import array_namespace\n",
+                  "from array_api_compat import array_namespace\n\nfrom .state import SEEN\n"),
+        "quadratic": ("from .scale import scale\n", "from .state import SEEN\n")})
+    (folder / "toy" / "state.py").write_text("SEEN: list = []\n")
+    scale, quadratic = folder / "toy" / "scale.py", folder / "toy" / "quadratic.py"
+    scale.write_text(scale.read_text().replace("    return xp.multiply(x, k)",
+                                               "    SEEN.append(1)\n    return xp.multiply(x, k)"))
+    quadratic.write_text(quadratic.read_text().replace(
+        "scale(W, 2.0)", "(2.0 * W)").replace(
+        "loss = 0.5 * float(xp.sum(y * y))",
+        "loss = 0.5 * float(xp.sum(y * y)) + (0 if SEEN else 1)"))
+    first = graded(folder, tmp_path)
+    assert first["quadratic.values"]["status"] == "passed", first["quadratic.values"]["message"]
+    scale.write_text(scale.read_text().replace("    SEEN.append(1)\n", ""))
+    again = graded(folder, tmp_path)
+    assert not again["quadratic.values"]["cached"]
+    assert again["quadratic.values"]["status"] == "failed"
