@@ -145,7 +145,7 @@ def grade_command(
         "--replay", help="Rerun the grading recorded in a JSON result exactly.")] = None,
     require_sandbox: Annotated[bool, typer.Option(
         "--require-sandbox", help="Refuse to grade without the OS sandbox (bubblewrap; for CI "
-        "grading untrusted code). See docs/security.md.")] = False,
+        "grading untrusted code). See docs/security.md in the nlpdojo source.")] = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Run every check, reusing no verdict from earlier runs (the cache "
         "is never used with --submissions, --replay or --require-sandbox).")] = False,

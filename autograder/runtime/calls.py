@@ -36,6 +36,7 @@ from nlpdojo_autograder.runtime.channel import (
     map_tree,
     to_wire,
 )
+from nlpdojo_autograder.runtime.loader import SUBMISSION_PREFIX
 
 #: a description of an exception is cut to this many characters (a 50 MB message is an attack)
 MAX_MESSAGE = 4000
@@ -338,6 +339,11 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
                 "xp.sum...) instead of numpy")
     elif isinstance(exc, FloatingPointError):
         hint = _floating_point_hint(_safe_str(exc)[:2000])
+    elif isinstance(exc, ModuleNotFoundError) and _own_module(exc.name):
+        shown = _own_module(exc.name)
+        hint = (f". Hint: there is no {shown} in your submission: a module you import "
+                "with `from .` must be a file of it (the topic's folder or library/); check "
+                "the name, or add the file")
     elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG):
         hint = (". Hint: graded code may write only a little: its scratch folder (the working "
                 "folder and $TMPDIR) holds 512 MB in all, /tmp 64 MB, and one file at most "
@@ -346,6 +352,15 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
     return {"kind": "error", "type": type(exc).__name__[:100],
             "message": f"{type(exc).__name__[:100]}: {text}{where(exc, code_dir)}{hint}",
             "traceback": _cut(_student_traceback(exc, code_dir, text), 8000)}
+
+
+def _own_module(name: str | None) -> str:
+    """The file a missing module of the submission's own package would be (``word_vectors/
+    helpers.py`` for ``nlpdojo_submission.word_vectors.helpers``), or ""."""
+    head, _, rest = (name or "").partition(".")
+    if not rest or not (head == SUBMISSION_PREFIX or head.startswith(SUBMISSION_PREFIX + "_")):
+        return ""
+    return rest.replace(".", "/") + ".py"
 
 
 def _floating_point_hint(message: str) -> str:

@@ -239,6 +239,15 @@ def test_other_type_errors_get_no_torch_hint():
     assert outcome["message"] == "TypeError: object of type 'int' has no len()"
 
 
+@pytest.mark.parametrize("name, shown", [
+    ("nlpdojo_submission.word_vectors.helpers", "word_vectors/helpers.py"),
+    ("nlpdojo_submission_t3.library.mgu", "library/mgu.py"),
+    ("scipy.specials", ""), ("nlpdojo_submission", "")])
+def test_a_module_of_the_submission_that_is_not_there_is_named_as_its_file(name, shown):
+    outcome = describe(ModuleNotFoundError(f"No module named {name!r}", name=name), "/none")
+    assert (f"Hint: there is no {shown} in your submission" in outcome["message"]) is bool(shown)
+
+
 def test_a_missing_return_says_so(tmp_path):
     """A stub filled in without ``return``: "returned None", not "dtype object"."""
     import shutil
