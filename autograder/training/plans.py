@@ -166,7 +166,7 @@ def mr_polarity_plan(ctx: Context, *, salt: int, given: str,
 
 
 #: an accuracy this far above the reference's under the same budget was not earned by that
-#: training (four seeds of the language_models reference, each on its own sample: 0.770-0.785)
+#: training (four seeds of the RNN classifier reference, each on its own sample: 0.770-0.785)
 MR_TOO_GOOD = 0.06
 
 
