@@ -3,7 +3,7 @@
 A student bundle's wheel installs nlpdojo's own requirements and nothing else: torch, the
 notebook and cluster extras and the developer tools are optional. ``grade`` loads every
 topic's plugin module, so a topic that imports one of them when it is loaded
-(``import torch`` at the top of ``course/<topic>/questions.py``) breaks ``grade`` for every
+(``import torch`` at the top of a topic's ``questions.py``) breaks ``grade`` for every
 topic in the bundle, although it releases, grades and verifies where the instructor works.
 :func:`import_problems` loads the course as ``grade`` does, in a child process where those
 packages cannot be imported, and says which file and line imported one.
@@ -121,5 +121,5 @@ def import_problems(load: str = LOAD_COURSE, timeout_s: float = 300.0) -> list[s
                 "by importing it"]
     return [f"{where} imports {package} when the course is loaded, and a student's install "
             f"has no {package} (nlpdojo's requirements do not include it): `grade` would fail "
-            "for every topic. Import it inside the function that uses it (as "
-            "course/language_models/rnn.py's torch_module does)"]
+            "for every topic. Import it inside the function that uses it (the torch check of "
+            "docs/authoring.md's walk-through does)"]

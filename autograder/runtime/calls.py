@@ -355,8 +355,8 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
 
 
 def _own_module(name: str | None) -> str:
-    """The file a missing module of the submission's own package would be (``word_vectors/
-    helpers.py`` for ``nlpdojo_submission.word_vectors.helpers``), or ""."""
+    """The file a missing module of the submission's own package would be (``topic/
+    helpers.py`` for ``nlpdojo_submission.topic.helpers``), or ""."""
     head, _, rest = (name or "").partition(".")
     if not rest or not (head == SUBMISSION_PREFIX or head.startswith(SUBMISSION_PREFIX + "_")):
         return ""
