@@ -444,6 +444,8 @@ def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
         details["budget"] = check.budget
     if outcome.call_backs:
         details["call_backs"] = outcome.call_backs
+    if outcome.printed:
+        details["printed"] = outcome.printed
     if outcome.status != "ok":
         if outcome.traceback:
             details["traceback"] = outcome.traceback

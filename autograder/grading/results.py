@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 Status = Literal["passed", "failed", "error", "timeout", "not_implemented"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "not_implemented")
@@ -37,6 +37,46 @@ def cap_text(text: str, limit: int, lines: int = MAX_LINES) -> str:
     return f"{cut} … ({len(text) - len(cut):,} characters cut)"
 
 
+def printed_output(tail: str, printed_bytes: int, printed_lines: int,
+                   whole: bool = True) -> tuple[str, dict[str, int]]:
+    """A check's ``output`` from ``tail``, the end of what the code printed (``whole``: all of
+    it): the tail itself where it fits the caps, else its last lines (at most ``MAX_LINES``,
+    within ``MAX_OUTPUT`` characters) under a first line that says how much was printed and
+    how much is kept. The caps are deliberate: a flood of output stays small in every report.
+    The second value, for the check's ``details["printed"]``, holds the lines and bytes
+    printed in all where anything was cut, and is empty where nothing was."""
+    budget = MAX_OUTPUT - 200  # room for the first line
+    partial = not whole  # the first line kept lost its beginning
+    if len(tail) > budget:
+        tail, partial = tail[-budget:], True
+    lines = tail.split("\n")  # the last is "" where the tail ends with a newline
+    if partial and any(lines[1:]):
+        lines, partial = lines[1:], False  # from the start of a line where one is kept
+    end = 1 if lines[-1] == "" else 0
+    if len(lines) - end > MAX_LINES:
+        lines, partial = lines[-(MAX_LINES + end):], False
+    shown = "\n".join(lines)
+    if whole and shown == tail and len(tail) <= budget:
+        return shown, {}
+    kept = len(lines) - end
+    what = (f"the last {len(shown):,} characters of its last line" if partial
+            else f"the last {kept:,} line{'' if kept == 1 else 's'}")
+    head = (f"… (your code printed {printed_lines:,} line{'' if printed_lines == 1 else 's'}, "
+            f"{printed_bytes:,} bytes in all; only {what} are kept)")
+    return f"{head}\n{shown}", {"lines": printed_lines, "bytes": printed_bytes}
+
+
+def _cap_output(text: str) -> str:
+    """``text`` cut to its last ``MAX_LINES`` lines within ``MAX_OUTPUT`` characters: the end
+    of what the code printed is what matters (an output from :func:`printed_output` fits)."""
+    if not isinstance(text, str) or (len(text) <= MAX_OUTPUT
+                                     and text.count("\n") <= MAX_LINES + 1):
+        return text
+    shown, _ = printed_output(text, len(text.encode("utf-8", "replace")),
+                              text.count("\n") + (not text.endswith("\n")))
+    return shown
+
+
 @dataclass
 class CheckResult:
     """The verdict on one check. ``id`` is ``<question>.<check>``, e.g. ``softmax.values``."""
@@ -58,7 +98,8 @@ class CheckResult:
     #: ``skipped`` (``"data"``) and ``datasets``: a check not run for want of data (status
     #: ``error``, see docs/results-schema.md)
     details: dict[str, Any] = field(default_factory=dict)
-    #: the tail of what the student's code printed during this check
+    #: the tail of what the student's code printed during this check; where it was cut, a first
+    #: line says how much was printed (and ``details["printed"]`` holds the lines and bytes)
     output: str = ""
     #: the verdict was reused from ``grade``'s cache: none of the check's inputs changed
     #: since it was computed (see ``nlpdojo_autograder.grading.gradecache``)
@@ -70,7 +111,7 @@ class CheckResult:
         # the one place text from a submission is bounded: a 50 MB exception message must not
         # reach a terminal renderer or a report
         self.message = cap_text(self.message, MAX_MESSAGE)
-        self.output = cap_text(self.output, MAX_OUTPUT)
+        self.output = _cap_output(self.output)
         if isinstance(self.details.get("traceback"), str):
             self.details["traceback"] = cap_text(self.details["traceback"], MAX_TRACEBACK)
 

@@ -32,6 +32,7 @@ from nlpdojo_autograder.authoring.at_scale import PROBLEM_KEY as AT_SCALE_PROBLE
 from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context, Exercise
 from nlpdojo_autograder.authoring.compare import compare_payloads
 from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
+from nlpdojo_autograder.grading.results import printed_output
 from nlpdojo_autograder.runtime import sandbox
 from nlpdojo_autograder.runtime.calls import LEFT_NAMESPACE, StudentError
 from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE, reference_available
@@ -73,6 +74,8 @@ class Outcome:
     duration_s: float = 0.0
     output: str = ""
     traceback: str = ""
+    #: where ``output`` was cut: the lines and bytes printed in all (see ``printed_output``)
+    printed: dict[str, int] = field(default_factory=dict)
     #: calls the student's code made into swapped-in reference code (0 where none, or where
     #: the subject is the reference itself): ``dojo verify`` holds the check's limit to them
     call_backs: int = 0
@@ -341,7 +344,7 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
                       full=full, base_seed=seed, deadline=deadline, cache=cache,
                       touched=touched, expected_only=expected_only, input_seed=input_seed,
                       trusted=trusted)
-        output = ""
+        output, printed = "", {}
         try:
             if isinstance(subject, RemoteSubject):
                 subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}",
@@ -372,9 +375,9 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         finally:
             if isinstance(subject, RemoteSubject):
                 subject.end()
-                output = subject.tail(index)
+                output, printed = printed_output(subject.tail(index), *subject.printed(index))
         outcome.duration_s = time.perf_counter() - started
-        outcome.output = output
+        outcome.output, outcome.printed = output, printed
         if isinstance(subject, RemoteSubject):  # counted once end() has answered the last
             outcome.call_backs = subject.call_backs[index]
         return outcome

@@ -119,7 +119,8 @@ class LocalSubject:
 
 
 class _OutputPump(threading.Thread):
-    """Drains the worker's stdout+stderr into a bounded tail per check."""
+    """Drains the worker's stdout+stderr into a bounded tail per check, counting the bytes and
+    lines printed in all (a report says how much of it the tail is)."""
 
     def __init__(self, stream: Any) -> None:
         super().__init__(daemon=True)
@@ -127,12 +128,14 @@ class _OutputPump(threading.Thread):
         self.current: int | None = None
         self.tails: dict[int | None, bytearray] = {}
         self.counts: dict[int | None, int] = {}
+        self.newlines: dict[int | None, int] = {}
 
     def run(self) -> None:
         try:
             while chunk := self.stream.read1(65536):
                 current = self.current
                 self.counts[current] = self.counts.get(current, 0) + len(chunk)
+                self.newlines[current] = self.newlines.get(current, 0) + chunk.count(b"\n")
                 tail = self.tails.setdefault(current, bytearray())
                 tail.extend(chunk[-_TAIL_BYTES:])
                 del tail[:-_TAIL_BYTES]
@@ -141,6 +144,14 @@ class _OutputPump(threading.Thread):
 
     def tail(self, index: int | None) -> str:
         return bytes(self.tails.get(index, b"")).decode("utf-8", errors="replace")
+
+    def printed(self, index: int | None) -> tuple[int, int, bool]:
+        """Bytes and lines printed in all during check ``index`` (a last line without its
+        newline counts as a line), and whether :meth:`tail` holds all of it."""
+        tail = self.tails.get(index, b"")
+        unfinished = 1 if tail and not tail.endswith(b"\n") else 0
+        printed = self.counts.get(index, 0)
+        return printed, self.newlines.get(index, 0) + unfinished, printed <= _TAIL_BYTES
 
 
 @dataclass
@@ -522,6 +533,11 @@ class RemoteSubject:
 
     def tail(self, index: int | None) -> str:
         return self.worker.pump.tail(index) if self.worker is not None else ""
+
+    def printed(self, index: int | None) -> tuple[int, int, bool]:
+        """Bytes and lines the code printed in all during check ``index``, and whether
+        :meth:`tail` holds all of it."""
+        return self.worker.pump.printed(index) if self.worker is not None else (0, 0, True)
 
     def cpu_seconds(self) -> float | None:
         """CPU seconds the student's worker has used, and the reference process on its

@@ -153,13 +153,24 @@ PRINTED_LINES = 3
 
 def message_text(check) -> str:
     """The message, and for a check that did not pass the last lines the code printed during
-    it (a student's debugging prints are the first thing they look for)."""
+    it (a student's debugging prints are the first thing they look for), saying how many it
+    printed and how many the JSON report keeps (``output`` is capped; where it was cut its
+    first line says so and ``details["printed"]`` holds the lines printed in all)."""
     text = visible_text(check.message)
-    printed = [line for line in visible_text(check.output).splitlines() if line.strip()]
+    lines = visible_text(check.output).splitlines()
+    cut = check.details.get("printed") if isinstance(check.details, dict) else None
+    if cut and lines:
+        lines = lines[1:]  # the line that says how much was cut: said below instead
+    printed = [line for line in lines if line.strip()]
     if printed and check.status != "passed":
         shown = printed[-PRINTED_LINES:]
-        more = f" (last {len(shown)} of {len(printed)} lines; all in --format json)" \
-            if len(printed) > len(shown) else ""
+        more = ""
+        if cut:
+            total = cut.get("lines", 0)
+            more = (f" {total:,} line{'' if total == 1 else 's'} (the last {len(shown)} here; "
+                    f"only the last {len(lines):,} are kept, in --format json)")
+        elif len(printed) > len(shown):
+            more = f" (last {len(shown)} of {len(printed)} lines; all in --format json)"
         text += f"\nyour code printed{more}:\n" + "\n".join(f"  {line}" for line in shown)
     return text
 

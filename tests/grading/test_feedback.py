@@ -357,3 +357,26 @@ def test_an_error_a_given_check_raised_names_the_line_that_called_it(tmp_path):
     except AttributeError as exc:
         plain = describe(exc, str(code))
     assert "called from" not in plain["message"]
+
+
+def test_a_flood_of_prints_is_counted_and_its_last_lines_kept(tmp_path):
+    """~90,000 lines printed before the output limit stopped the worker: the output says how
+    many lines were printed and that only the last 200 are kept (it was "last 3 of 200 lines;
+    all in --format json", 200 lines from the middle and "… (1,608 characters cut)")."""
+    folder = _submission(tmp_path, "softmax.py", "    ### BEGIN SOLUTION softmax\n",
+                         "    ### BEGIN SOLUTION softmax\n"
+                         "    for i in range(200000): print('debug', i)\n")
+    check = _checks(folder, "softmax")["softmax.values"]
+    assert "printed more than" in check.message
+    lines = check.details["printed"]["lines"]
+    assert lines > 50_000
+    first, *kept = check.output.split("\n")
+    assert first.startswith(f"… (your code printed {lines:,} lines, ")
+    assert first.endswith("bytes in all; only the last 200 lines are kept)")
+    if kept[-1] == "":  # the last line ended: the worker was stopped between two prints
+        kept.pop()
+        assert kept[-1] == f"debug {lines - 1}"
+    else:  # stopped in the middle of one, which counts as a line
+        assert kept[-2] == f"debug {lines - 2}"
+    assert len(kept) == 200 and kept[0].startswith("debug ")
+    assert "characters cut" not in check.output

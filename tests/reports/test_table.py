@@ -6,6 +6,7 @@ import io
 
 from rich.console import Console
 
+from nlpdojo_autograder.grading.results import MAX_OUTPUT, printed_output
 from nlpdojo_reports.table import RENDER_WIDTH, TableReporter
 
 
@@ -91,3 +92,33 @@ def test_what_a_failing_check_printed_is_shown(result):
     assert "printed" in text and "json" in text
     assert "debug line 4" in text and "debug line 2" in text and "debug line 1" not in text
     assert "noise from" not in text
+
+
+def test_a_cut_output_says_how_much_was_printed_and_kept(result):
+    """A flood of prints: the output keeps its last lines (the caps are deliberate) under a
+    first line that says how much was printed, and the table counts the lines printed in all
+    instead of promising all of them in the JSON report."""
+    printed = "".join(f"debug {i}\n" for i in range(90_000))
+    tail = printed[-4000:]  # what the worker's output pump keeps: it starts mid-line
+    output, cut = printed_output(tail, len(printed), 90_000, whole=False)
+    assert cut == {"lines": 90_000, "bytes": len(printed)}
+    first, *kept = output.splitlines()
+    assert first == ("… (your code printed 90,000 lines, 1,068,890 bytes in all; only the last "
+                     "200 lines are kept)")
+    assert kept == [f"debug {i}" for i in range(89_800, 90_000)]
+    assert len(output) <= MAX_OUTPUT
+    checks = [c for _, c in result.checks()]
+    failing = next(c for c in checks if c.status == "failed")
+    failing.output, failing.details = output, {**failing.details, "printed": cut}
+    text = " ".join(TableReporter().render(result).split())  # cells wrap
+    assert ("your code printed 90,000 lines (the last 3 here; only the last 200 are kept, in "
+            "--format json)") in " ".join(text.replace("│", " ").split())
+    assert "debug 89999" in text and "debug 89997" in text and "debug 89996" not in text
+    assert "all in --format json" not in text
+
+
+def test_an_output_that_fits_is_kept_whole():
+    assert printed_output("a\nb\n", 4, 2) == ("a\nb\n", {})
+    one_line = printed_output("y" * 4000, 20_000_000, 1, whole=False)[0]
+    assert one_line.startswith("… (your code printed 1 line, 20,000,000 bytes in all; only the "
+                               "last 3,800 characters of its last line are kept)\nyyy")
