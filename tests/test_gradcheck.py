@@ -204,7 +204,20 @@ def test_shape_mismatch_extra_batch_axis():
     v = np.ones(3)
     r = check_gradient(lambda u: float(np.sum(u)), v, np.ones((8, 3)), name="b")
     assert not r.passed and "(8, 3)" in r.diagnosis and "(3,)" in r.diagnosis
-    assert "sum the per-example gradients" in r.message
+    assert ("It has an extra leading axis of size 8: if your inputs hold a batch of 8 "
+            "examples, sum the per-example gradients over that axis") in r.message
+    assert "if not, a broadcast made it" in r.message
+
+
+def test_shape_mismatch_extra_axis_of_one_is_not_called_a_batch():
+    """``xp.matmul(delta, U)[None, :]`` in a function without a batch: drop the axis (it said
+    "sum the per-example gradients over the batch")."""
+    v = np.ones(3)
+    r = check_gradient(lambda u: float(np.sum(u)), v, np.ones((1, 3)), name="center_vec")
+    assert not r.passed and "(1, 3)" in r.diagnosis
+    assert ("It has an extra leading axis of size 1: drop it (a [None, :], reshape or "
+            "keepdims=True too many?)") in r.message
+    assert "batch" not in r.message
 
 
 @pytest.mark.parametrize(

@@ -144,6 +144,9 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
         hint = ""
         if a.ndim == 2 and a.shape[::-1] == e.shape:
             hint = " (the transposed shape)"
+        elif a.ndim == e.ndim + 1 and a.shape == (1, *e.shape):
+            hint = (" (an extra leading axis of size 1: drop it; a [None, :], reshape or "
+                    "keepdims=True too many?)")
         elif a.size == e.size:
             hint = " (same number of entries: reshape?)"
         elif a.ndim == e.ndim + 1 and a.shape[1:] == e.shape:

@@ -244,9 +244,14 @@ def _shape_mismatch(a_shape: tuple[int, ...], x_shape: tuple[int, ...],
         diag += ": the transposed shape"
         hint = ("Swap the matmul operands (x.T @ g rather than g.T @ x), or transpose the "
                 "result.")
+    elif len(a_shape) == len(x_shape) + 1 and a_shape[1:] == x_shape and a_shape[0] == 1:
+        hint = ("It has an extra leading axis of size 1: drop it (a [None, :], reshape or "
+                "keepdims=True too many?); a gradient has exactly its parameter's shape.")
     elif len(a_shape) == len(x_shape) + 1 and a_shape[1:] == x_shape:
-        hint = (f"It has an extra leading axis of size {a_shape[0]}: sum the per-example "
-                "gradients over the batch.")
+        hint = (f"It has an extra leading axis of size {a_shape[0]}: if your inputs hold a "
+                f"batch of {a_shape[0]} examples, sum the per-example gradients over that axis "
+                f"(a parameter's gradient sums its use in every example); if not, a broadcast "
+                "made it: check the shapes of the operands.")
     elif math.prod(a_shape) == math.prod(x_shape):
         hint = "It has the right number of entries: reshape it to the parameter's shape."
     return diag, hint

@@ -179,6 +179,27 @@ def test_values_that_round_alike_get_more_digits_and_a_float32_hint():
         "(float32 keeps about 7 digits; compute in the input's dtype)")
 
 
+def test_an_extra_axis_of_one_is_dropped_and_a_longer_one_summed():
+    """An extra leading axis of size 1 is no batch (it said "same number of entries:
+    reshape?" here and "sum the per-example gradients over the batch" in the gradient check)."""
+    assert compare_array("grad_center_vec", np.ones((1, 5)), np.ones(5)) == (
+        "grad_center_vec has shape (1, 5), expected (5,) (an extra leading axis of size 1: drop "
+        "it; a [None, :], reshape or keepdims=True too many?)")
+    assert compare_array("grad", np.ones((8, 5)), np.ones(5)) == (
+        "grad has shape (8, 5), expected (5,) (an extra leading axis of 8: sum or average over "
+        "the batch?)")
+
+
+def test_an_extra_axis_in_naive_softmax_end_to_end(tmp_path):
+    folder = _submission(tmp_path, "naive_softmax.py",
+                         "grad_center_vec = xp.matmul(delta, outside_vectors)",
+                         "grad_center_vec = xp.matmul(delta, outside_vectors)[None, :]")
+    checks = _checks(folder, "naive_softmax")
+    assert "extra leading axis of size 1: drop it" in checks["naive_softmax.values"].message
+    gradient = checks["naive_softmax.gradient"].message
+    assert "extra leading axis of size 1: drop it" in gradient and "batch" not in gradient
+
+
 def test_differing_dtypes_are_named():
     expected = np.array([0.25, 0.5, 0.25])
     yours = np.array([0.2, 0.6, 0.2], dtype=np.float32)
