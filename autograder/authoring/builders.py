@@ -1638,6 +1638,7 @@ def function_check(question: str, module: str, name: str,
                    rtol: float = 1e-6, check: str = "values", in_place: str | None = None,
                    hint: str = "", arrays: str = "backend", inspect: Inspect | None = None,
                    array_outputs: Sequence[str] = (), stable: bool = False,
+                   mistakes_of_inputs: dict[str, Callable[[dict[str, Any]], Payload]] | None = None,
                    **options: Any) -> Check:
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
     against the reference's on the inputs ``make(ctx)`` draws; the check is
@@ -1651,12 +1652,25 @@ def function_check(question: str, module: str, name: str,
     or an argument left unchanged, fails with that said (and ``hint``: how to do it).
     ``array_outputs``: the outputs the contract asks to be arrays (:func:`function_checks`).
     ``stable``: the function promises numerical stability, so it runs with floating-point
-    overflow raised (:func:`stable_call`).
+    overflow raised (:func:`stable_call`). ``mistakes_of_inputs``: known wrong versions
+    that need the check's inputs, ``{"what the student did (the fix)": f(inputs)}``, ``f``
+    given a copy of the arguments ``make`` drew by name (as NumPy arrays) and returning the
+    outputs that mistake gives; the grader computes them beside the outputs, and outputs equal
+    to one's are told which mistake it is (:func:`~.kinds.value_check`'s
+    ``computed_mistakes``).
     """
     positions = _array_positions(outputs, array_outputs)
+    computed = tuple(mistakes_of_inputs or ())
 
     def run(ctx: Context) -> Payload:
         made = make(ctx)
+        mistaken: Payload = {}
+        if isinstance(made, dict) and computed and not ctx.expected_only:
+            # before the call: an in-place update of the code under test changes no copy
+            for i, wrong in enumerate((mistakes_of_inputs or {}).values()):
+                theirs = wrong({k: np.copy(v) if isinstance(v, np.ndarray) else v
+                                for k, v in made.items()})
+                mistaken.update(mistaken_outputs(i, theirs))
         if isinstance(made, dict):
             drawn, args, kwargs = made, [_sent(ctx, a, arrays) for a in made.values()], {}
         else:
@@ -1674,9 +1688,10 @@ def function_check(question: str, module: str, name: str,
         out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in zip(outputs, values, strict=True)}
         if inspect is not None:
             inspect(out, drawn)
-        return out
+        return {**out, **mistaken}
 
-    return value_check(question, check, title, points, run, rtol=rtol, **options)
+    return value_check(question, check, title, points, run, rtol=rtol,
+                       computed_mistakes=computed, **options)
 
 
 @dataclass(frozen=True)

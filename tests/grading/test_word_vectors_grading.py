@@ -202,6 +202,31 @@ def _copy_with(tmp_path: Path, module: str, old: str, new: str) -> Path:
     return folder
 
 
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("torch", marks=pytest.mark.torch)])
+def test_a_fancy_index_update_names_the_repeated_rows(tmp_path, backend):
+    """``matrix[rows] -= lr * grads`` keeps one update of a repeated row: the message said
+    only "row 1 is wrong; the others are right", now that row 1 repeats and what to use."""
+    if backend == "torch":
+        pytest.importorskip("torch")
+    folder = _copy_with(tmp_path, "sgd.py",
+                        "    return backend.scatter_add(matrix, rows, grads, alpha=-lr)",
+                        "    matrix[rows] -= lr * grads\n    return matrix")
+    path = folder / "word_vectors" / "sgd.py"
+    path.write_text(path.read_text().replace(
+        "    return backend.scatter_add_weighted(matrix, rows, coefs, vectors, alpha=-lr)",
+        "    matrix[rows] -= lr * coefs[..., None] * vectors[:, None, :]\n    return matrix"))
+    checks = {c.id: c for _, c in _grade(folder, questions=frozenset({"sgd"}),
+                                         backend=backend).checks()}
+    update, outer = checks["sgd.update"].message, checks["sgd.outer_update"].message
+    assert "row 1 is wrong; the others are right. Your outputs are exactly those of a " \
+        "fancy-index assignment (matrix[rows] -= lr * grads): row 1 appears 3 times in rows, " \
+        "and such an assignment keeps only the last update of a repeated row" in update, update
+    assert "use backend.scatter_add(matrix, rows, grads, alpha=-lr), which sums repeats (in " \
+        "NumPy: np.add.at / np.subtract.at)" in update
+    assert "rows 1 and 4 each appear more than once in rows" in outer, outer
+    assert "backend.scatter_add_weighted(matrix, rows, coefs, vectors, alpha=-lr)" in outer
+
+
 def test_a_metric_below_chance_fails_even_near_the_reference():
     """``chance`` floors the threshold: a weak reference (rho 0.16, threshold 0.06) must not
     pass vectors that random ones match 5% of the time (0.13)."""
