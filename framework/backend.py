@@ -129,7 +129,8 @@ class BackendSpec:
     :param factory: ``factory(device, dtype) -> Backend``; ``dtype`` is ``None`` (the default),
         ``"float32"`` or ``"float64"``.
     :param availability: ``() -> str | None``: ``None`` when usable here, else why not and how
-        to fix it ("PyTorch is not installed: pip install 'nlpdojo[torch]' -c constraints.txt").
+        to fix it ("PyTorch is not installed. Install it with: pip install -c constraints.txt
+        torch, ...").
     :param devices: ``() -> list[str]``: devices usable here (empty when unavailable).
     :param version: ``() -> str | None``: the library's version, if installed.
     :param packages: the top-level packages the backend runs on, which graded code can reach

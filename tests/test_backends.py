@@ -249,7 +249,8 @@ def test_torch_not_installed_gives_the_install_hint(monkeypatch):
     message = str(info.value)
     assert "backend 'torch' is not available" in message
     assert "PyTorch is not installed" in message
-    assert "pip install" in message and "[torch]" in message
+    assert "pip install -c constraints.txt torch, " in message
+    assert "nlpdojo[torch]" not in message and "-e '.[torch]'" not in message
     assert load_backend().name == "numpy"  # everything on NumPy still works
 
 

@@ -232,7 +232,9 @@ def test_dojo_notebook_without_jupyterlab_says_how_to_install_it(tmp_path: Path,
     monkeypatch.chdir(REPO)
     result = _dojo("notebook", "word_vectors")
     assert result.exit_code == 2
-    assert 'JupyterLab is not installed; install it with: pip install "nlpdojo[notebook]"' in \
+    assert ("JupyterLab is not installed; install it with: pip install -c constraints.txt "
+            "jupyterlab, in the environment where nlpdojo is installed, from the folder that "
+            "holds constraints.txt (your student release, or the nlpdojo checkout)") in \
         " ".join(result.output.split())
     assert "Traceback" not in result.output
     monkeypatch.chdir(tmp_path)

@@ -371,6 +371,26 @@ def test_the_student_readme_installs_the_data_too():
     assert commands.index("dojo data fetch --all") == commands.index(
         "pip install -c constraints.txt nlpdojo-0-py3-none-any.whl") + 1
     assert "topics: `a`, `b`" in readme
+    # what `grade --backend torch` and `dojo notebook` say to run without them works here too
+    assert "`grade --backend torch`" in install
+    assert "pip install -c constraints.txt torch" in install
+    assert "pip install -c constraints.txt jupyterlab" in readme
+
+
+def test_the_install_hints_work_in_a_student_release():
+    """A student release has a wheel and constraints.txt, no checkout (no -e '.[torch]') and
+    no nlpdojo on PyPI (no 'nlpdojo[torch]'): the hints name what constraints.txt pins."""
+    from nlpdojo_autograder.cli.notebook_commands import INSTALL_HINT as NOTEBOOK
+    from nlpdojo_torch.plugin import INSTALL_HINT as TORCH
+
+    assert "pip install -c constraints.txt torch," in TORCH
+    assert "pip install -c constraints.txt jupyterlab," in NOTEBOOK
+    for hint in (TORCH, NOTEBOOK):
+        assert "nlpdojo[" not in hint and "-e" not in hint.split()
+        assert "student release" in hint and "checkout" in hint
+    pins = (REPO / "constraints.txt").read_text().splitlines()
+    assert any(line.startswith("torch==") for line in pins)
+    assert any(line.startswith("jupyterlab==") for line in pins)
 
 
 # ---- refusals: one line, exit 2, nothing written -------------------------------------------

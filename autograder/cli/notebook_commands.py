@@ -2,7 +2,8 @@
 ``dojo notebook TOPIC --save-library``: copy the notebook's course-library cells into
 ``library/``.
 
-JupyterLab is an optional extra (``pip install "nlpdojo[notebook]"``): without it the command
+JupyterLab is an optional extra (``pip install -c constraints.txt jupyterlab``, as the student
+release's README says; in a checkout ``-e '.[notebook]'`` does the same): without it the command
 says so and which command installs it, and exits 2. The notebook found for ``TOPIC``:
 ``exercises/<topic>/<topic>.ipynb`` from the folder that holds ``exercises/``, or
 ``<topic>/<topic>.ipynb`` from inside it, or ``<topic>.ipynb`` from inside the topic's folder.
@@ -31,8 +32,10 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.notebook_library import STUB
 from nlpdojo_autograder.release.notebooks import LIBRARY_PREFIX, read_notebook
 
-INSTALL_HINT = ('pip install "nlpdojo[notebook]" (or: pip install jupyterlab), in the '
-                "environment where nlpdojo is installed")
+#: right in a student release (a wheel and constraints.txt) and in a checkout alike
+INSTALL_HINT = ("pip install -c constraints.txt jupyterlab, in the environment where nlpdojo is "
+                "installed, from the folder that holds constraints.txt (your student release, "
+                "or the nlpdojo checkout)")
 
 
 class NotebookCommandError(NlpdojoError):
@@ -116,8 +119,8 @@ def notebook_command(
         "(nlpdojo:library.<module>) into library/<module>.py, where later topics import "
         "them from; a replaced file is kept in library/.backup/.")] = False,
 ) -> None:
-    """Open a topic's notebook in JupyterLab (an optional extra: pip install
-    "nlpdojo\\[notebook]"). In the notebook, check("softmax") grades a question and shows the
+    """Open a topic's notebook in JupyterLab (install it once: pip install -c constraints.txt
+    jupyterlab). In the notebook, check("softmax") grades a question and shows the
     feedback below the cell. With --save-library, copy the notebook's library cells into
     library/ instead."""
     target = find_target(topic, Path.cwd())

@@ -259,6 +259,10 @@ dojo data fetch --all              # the data sets the training checks use (once
 Without the data, `grade` grades everything that needs none and says which questions it
 skipped (verdict `skipped`, no points until then) and the command that fetches their data.
 
+`grade` runs your code on NumPy. `grade --backend torch` runs the same checks on PyTorch, which
+the wheel does not install: install it once with `pip install -c {CONSTRAINTS} torch` (from
+this folder: `{CONSTRAINTS}` pins the version nlpdojo was tested with).
+
 ## Work and grade
 
 ```bash

@@ -18,7 +18,8 @@ from nlpdojo.gradcheck.numerical import _as_float64
 
 _TORCH_HINT = (
     "PyTorch is not installed, so the autograd oracle is unavailable (numerical gradients work "
-    "without it). Install it with: pip install -c constraints.txt -e '.[torch]'"
+    "without it). Install it with: pip install -c constraints.txt torch, from the folder that "
+    "holds constraints.txt (a student release, or the nlpdojo checkout)"
 )
 
 

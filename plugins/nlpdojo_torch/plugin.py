@@ -8,10 +8,12 @@ import importlib.util
 from nlpdojo.backend import BackendSpec
 from nlpdojo.hookspecs import hookimpl
 
+#: right in a student release (a wheel and constraints.txt) and in a checkout alike:
+#: constraints.txt pins torch (nlpdojo is not on PyPI, so 'nlpdojo[torch]' is no command)
 INSTALL_HINT = (
-    "PyTorch is not installed. Install it with: "
-    "pip install -c constraints.txt -e '.[torch]' (from the nlpdojo checkout), "
-    "or: pip install 'nlpdojo[torch]'"
+    "PyTorch is not installed. Install it with: pip install -c constraints.txt torch, in the "
+    "environment where nlpdojo is installed, from the folder that holds constraints.txt (your "
+    "student release, or the nlpdojo checkout): it pins the torch version nlpdojo is tested with"
 )
 
 
