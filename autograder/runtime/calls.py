@@ -37,6 +37,7 @@ from nlpdojo_autograder.runtime.channel import (
     to_wire,
 )
 from nlpdojo_autograder.runtime.loader import SUBMISSION_PREFIX
+from nlpdojo_autograder.runtime.signatures import invoke, signature_hint_of
 
 #: a description of an exception is cut to this many characters (a 50 MB message is an attack)
 MAX_MESSAGE = 4000
@@ -138,7 +139,8 @@ class Workspace:
             return self.workdir / name
         if kind == "call":
             func, pos, kw = args
-            return self.materialize(func)(*self.materialize(pos), **self.materialize(kw))
+            func, pos, kw = self.materialize(func), self.materialize(pos), self.materialize(kw)
+            return invoke(func, pos, kw) if self.tokens is None else func(*pos, **kw)
         if kind == "object":  # a student's object as data, rebuilt as an allowed class
             return self._object(*args)
         raise ValueError(f"unknown token {kind!r}")
@@ -183,7 +185,11 @@ class Workspace:
             probe = target.kind == "function" and bool(target.args) and \
                 target.args[0] == "probe"  # a probe checks what it hands the code itself
             before = _array_arguments(pos, kw, nested=not probe)
-            result = func(*pos, **kw)
+            # the grader's calls of the code under test say where their arguments do not fit
+            # its signature; not a probe's (the grader's own) nor a call-back's (the
+            # student's call of the reference: ``tokens`` set)
+            result = (invoke(func, pos, kw) if self.tokens is None and not probe
+                      else func(*pos, **kw))
             self.backend.synchronize()
             states = {str(i): objects.capture(pos[i], array=lambda x: x, backend=self.backend,
                                               where=self.locate)
@@ -348,6 +354,8 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
         hint = (". Hint: graded code may write only a little: its scratch folder (the working "
                 "folder and $TMPDIR) holds 512 MB in all, /tmp 64 MB, and one file at most "
                 "256 MB; write less, or keep results in memory")
+    if isinstance(exc, TypeError) and signature_hint_of(exc):
+        hint = signature_hint_of(exc)
     text = _cut(_safe_str(exc).strip(), 1000)
     return {"kind": "error", "type": type(exc).__name__[:100],
             "message": f"{type(exc).__name__[:100]}: {text}{where(exc, code_dir)}{hint}",

@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits as _threadpool_limits
 from nlpdojo.arrays import to_numpy
 from nlpdojo.module import Module, Parameter
 from nlpdojo_autograder.runtime.channel import plain, to_wire
+from nlpdojo_autograder.runtime.signatures import invoke
 
 # bound once, at import: what the line counter calls while it counts cannot be rebound later
 # by changing the os module (graded code may not, by the code rules; this holds regardless)
@@ -76,7 +77,7 @@ def build(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
     """``cls(*args, **kwargs)`` with its parameters set to ``params`` (by dotted name); with
     ``cells``, the sub-modules at those dotted paths first replaced by the grader's
     :class:`TestCell` of each spec ``(kind, input size, hidden size)`` (a sequence check)."""
-    layer = cls(*args, **kwargs)
+    layer = invoke(cls, args, kwargs)
     for path, (kind, input_size, hidden_size) in (cells or {}).items():
         _replace(layer, path, STAND_IN_CELLS[kind](layer.backend, int(input_size),
                                                int(hidden_size)))
@@ -98,7 +99,7 @@ def build(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
 
 def forward(layer: Any, inputs: Sequence[Any]) -> tuple[Any, Any]:
     """``layer.forward(*inputs)``, checked to return ``(output, cache)``."""
-    result = layer.forward(*inputs)
+    result = invoke(layer.forward, inputs, {})
     if not isinstance(result, tuple) or len(result) != 2:
         got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
         raise ProbeError(f"{type(layer).__name__}.forward must return (output, cache): the "
@@ -169,7 +170,7 @@ def _forward_unchanging(layer: Any, x: Sequence[Any], names: Sequence[Any] | Non
 def _backward_unchanging(layer: Any, grad: Any, cache: Any) -> Any:
     """``layer.backward(grad, cache)``, failing if it changed the upstream gradient in place."""
     before = _snapshot(grad)
-    result = layer.backward(grad, cache)
+    result = invoke(layer.backward, (grad, cache), {})
     k = _changed(grad, before)
     if k is not None:
         what = "grad_output" if len(before) == 1 else f"array {k} of grad_output"
@@ -318,7 +319,7 @@ def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any
     be a 0-d array, not a float. With ``scaled``, also ``grad_scaled``: the gradient of a
     second forward pass backpropagated with ``grad_output=scaled`` (a loss inside a larger
     objective, J = scaled * L: the gradient must scale with it)."""
-    loss_fn = cls(*args, **kwargs)
+    loss_fn = invoke(cls, args, kwargs)
     given = _snapshot([prediction, target])
 
     def unchanged() -> None:
@@ -346,7 +347,7 @@ def loss_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any
 
 def loss_objective(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
                    prediction: Any, target: Any) -> float:
-    loss_fn = cls(*args, **kwargs)
+    loss_fn = invoke(cls, args, kwargs)
     loss, _ = forward(loss_fn, (prediction, target))
     return float(loss)
 
@@ -363,7 +364,7 @@ def without_overflow(func: Callable[..., Any], args: Sequence[Any],
     kwargs = kwargs or {}
     given = _snapshot([list(args), list(kwargs.values())])
     with np.errstate(over="raise", invalid="raise", divide="raise"), _torch_finite():
-        result = func(*args, **kwargs)
+        result = invoke(func, args, kwargs)
     k = _changed([list(args), list(kwargs.values())], given)
     if k is not None:  # the arguments a plain function was given, as the worker checks them
         try:
@@ -593,7 +594,7 @@ def loss_forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
     """As :func:`forward_backward_lines`, for a loss: the lines of one forward on
     ``prediction`` and ``target`` and of its backward (``grad_output`` 1), and the gradient
     that backward gave (``grad``)."""
-    loss_fn = cls(*args, **kwargs)
+    loss_fn = invoke(cls, args, kwargs)
     forward_lines, (_, cache) = _counted(
         lambda: forward(loss_fn, (prediction, target)), (), None, cls, send=False)
     backward_lines, grad = _counted(lambda: loss_fn.backward(1.0, cache), (), None, cls)

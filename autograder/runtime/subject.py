@@ -43,7 +43,8 @@ GRADER_PACKAGE = "nlpdojo_autograder"
 #: builders' checks run on the code under test and the state of an object crossing for a
 #: swapped method; they compare nothing; ``runtime.lifetime``: the worker ends with its
 #: grader; ``runtime.processes``: it starts no process; ``runtime.executed``: ``dojo
-#: verify``'s record of what a check ran), and
+#: verify``'s record of what a check ran; ``runtime.signatures``: a call whose arguments do not
+#: fit the code under test's signature is told so), and
 #: ``plugin``, ``grading.results`` and
 #: ``grading.reporting``: loaded with the plugins, they register and format, they check
 #: nothing. The packages above a module (``runtime``) come with it, their ``__init__`` only.
@@ -51,7 +52,7 @@ WORKER_MODULES = ("runtime.worker", "runtime.channel", "runtime.calls", "runtime
                   "runtime.loader", "runtime.probes", "runtime.objects", "runtime.untrusted",
                   "runtime.replies", "runtime.lifetime", "runtime.processes",
                   "runtime.executed", "runtime.frozen", "runtime.reflection",
-                  "plugin", "grading.results", "grading.reporting")
+                  "runtime.signatures", "plugin", "grading.results", "grading.reporting")
 #: tools the course gives students for their own use that answer a question when graded code
 #: imports them (``nlpdojo.gradcheck`` is the central-difference checker that
 #: a topic's gradcheck question asks students to write): refused to graded code, with why

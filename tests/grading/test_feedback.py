@@ -401,3 +401,47 @@ def test_a_flood_of_prints_is_counted_and_its_last_lines_kept(tmp_path):
         assert kept[-2] == f"debug {lines - 2}"
     assert len(kept) == 200 and kept[0].startswith("debug ")
     assert "characters cut" not in check.output
+
+
+def test_a_call_that_does_not_fit_the_signature_says_keep_the_stubs():
+    """The TypeError of the call itself gets the hint; one raised inside the function, or
+    arguments that fit, get none."""
+    from nlpdojo_autograder.runtime.signatures import invoke, signature_hint_of
+
+    def softmax(x, axis):
+        return x
+
+    def inside(x):
+        return len(x) + "a"  # a TypeError of the student's own code
+
+    with pytest.raises(TypeError) as info:
+        invoke(softmax, (np.ones(3),), {})
+    assert signature_hint_of(info.value) == (
+        ". Hint: the grader calls test_a_call_that_does_not_fit_the_signature_says_keep_the_stubs"
+        ".<locals>.softmax() with 1 positional argument, as the stub declares it; yours is "
+        "test_a_call_that_does_not_fit_the_signature_says_keep_the_stubs.<locals>.softmax(x, "
+        "axis): keep the stub's signature (its parameters, in their order; a parameter you add "
+        "needs a default)")
+    assert "keep the stub's signature" in describe(info.value, "")["message"]
+    with pytest.raises(TypeError) as info:
+        invoke(inside, (np.ones(3),), {})
+    assert signature_hint_of(info.value) == ""
+    assert "Hint" not in describe(info.value, "")["message"]
+    with pytest.raises(TypeError) as info:
+        invoke(lambda x: x, (), {"y": 1})
+    assert "with 0 positional arguments and the keyword argument y" in signature_hint_of(
+        info.value)
+
+
+def test_a_changed_signature_end_to_end(tmp_path):
+    """softmax(x, axis): "missing 1 required positional argument: 'axis'" and, as a renamed
+    function gets "keep the names of the stubs", the advice to keep the stub's signature."""
+    folder = _submission(tmp_path, "softmax.py", "def softmax(x: Array) -> Array:",
+                         "def softmax(x: Array, axis: int) -> Array:")
+    checks = _checks(folder, "softmax")
+    for check in ("softmax.values", "softmax.stability"):
+        assert checks[check].message == (
+            "TypeError: softmax() missing 1 required positional argument: 'axis'. Hint: the "
+            "grader calls softmax() with 1 positional argument, as the stub declares it; yours "
+            "is softmax(x, axis): keep the stub's signature (its parameters, in their order; a "
+            "parameter you add needs a default)"), checks[check].message
