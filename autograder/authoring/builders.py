@@ -1639,7 +1639,7 @@ def function_check(question: str, module: str, name: str,
                    hint: str = "", arrays: str = "backend", inspect: Inspect | None = None,
                    array_outputs: Sequence[str] = (), stable: bool = False,
                    mistakes_of_inputs: dict[str, Callable[[dict[str, Any]], Payload]] | None = None,
-                   **options: Any) -> Check:
+                   case: str = "", **options: Any) -> Check:
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
     against the reference's on the inputs ``make(ctx)`` draws; the check is
     ``<question>.<check>``. ``make`` returns ``(args, kwargs)`` (arrays: ``ctx.asarray``) or
@@ -1657,10 +1657,14 @@ def function_check(question: str, module: str, name: str,
     given a copy of the arguments ``make`` drew by name (as NumPy arrays) and returning the
     outputs that mistake gives; the grader computes them beside the outputs, and outputs equal
     to one's are told which mistake it is (:func:`~.kinds.value_check`'s
-    ``computed_mistakes``).
+    ``computed_mistakes``). ``case``: what the inputs are, where ``make`` draws particular
+    ones (``"on scores around 1000"``): the messages name an output ``softmax on scores around
+    1000`` (``softmax's <output> on ...`` for one of several), not by its key.
     """
     positions = _array_positions(outputs, array_outputs)
     computed = tuple(mistakes_of_inputs or ())
+    labels = {o: (f"{name} {case}" if len(outputs) == 1 else f"{name}'s {o} {case}")
+              for o in outputs} if case else {}
 
     def run(ctx: Context) -> Payload:
         made = make(ctx)
@@ -1685,13 +1689,14 @@ def function_check(question: str, module: str, name: str,
             _require_in_place(ctx, name, in_place, updated, result, hint)
         ctx.require_arrays(name, positions)
         values = ctx.unpack(result, list(outputs), name) if len(outputs) > 1 else [result]
-        out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in zip(outputs, values, strict=True)}
+        out = {o: ctx.to_numpy(v, labels.get(o, f"{name}'s {o}"))
+               for o, v in zip(outputs, values, strict=True)}
         if inspect is not None:
             inspect(out, drawn)
         return {**out, **mistaken}
 
     return value_check(question, check, title, points, run, rtol=rtol,
-                       computed_mistakes=computed, **options)
+                       computed_mistakes=computed, labels=labels, **options)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def value_check(question: str, name: str, title: str, points: float,
                 up_to_sign: SignGroups | None = None,
                 mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
                 computed_mistakes: Sequence[str] = (), nonfinite: Nonfinite = None,
-                **options: Any) -> Check:
+                labels: dict[str, str] | None = None, **options: Any) -> Check:
     """Outputs of the code under test on seeded inputs must equal the reference's.
 
     ``run(ctx)`` returns named outputs as NumPy arrays (use ``ctx.to_numpy``). ``up_to_sign``:
@@ -43,14 +43,21 @@ def value_check(question: str, name: str, title: str, points: float,
     (:func:`~.compare.compare_array`); by default the usual causes of what was found are listed.
     A mistake that needs the check's inputs, not its expected outputs alone, is computed by
     ``run`` itself, in the grader, beside its outputs (:func:`mistaken_outputs`): named in
-    ``computed_mistakes``, in the order of its keys' numbers.
+    ``computed_mistakes``, in the order of its keys' numbers. ``labels``: how the messages
+    name an output whose key is no name for a student (``{"large_scores": "softmax on scores
+    around 1000"}``); the keys, and the fixtures, stay as they are.
     """
+    if labels and up_to_sign:
+        raise ValueError("value_check: labels and up_to_sign together are not supported")
+
+    def shown(payload: Payload) -> Payload:
+        return {labels.get(k, k): v for k, v in payload.items()} if labels else payload
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
         assert expected is not None
         mine = {k: v for k, v in actual.items() if not k.startswith(MISTAKE_KEY)}
         expected = {k: v for k, v in expected.items() if not k.startswith(MISTAKE_KEY)}
-        verdict = compare_payloads(mine, expected, rtol=rtol, atol=atol,
+        verdict = compare_payloads(shown(mine), shown(expected), rtol=rtol, atol=atol,
                                    up_to_sign=up_to_sign, nonfinite=nonfinite)
         if verdict.passed:
             return verdict

@@ -291,6 +291,10 @@ def test_a_missing_return_says_so(tmp_path):
                    options=GradeOptions(questions=frozenset({"softmax", "sgns_batch"})))
     checks = {c.id: c for _, c in result.checks()}
     assert "returned None; did you forget `return`?" in checks["softmax.values"].message
+    # the check's inputs, not its output's key ("softmax's large_scores: ...")
+    assert checks["softmax.stability"].message == (
+        "softmax on scores around 1000 and -1e4: the function returned None; did you forget "
+        "`return`?")
     assert ("sgns_batch_loss_and_gradients returned None; did you forget `return`?"
             in checks["sgns_batch.values"].message)
 
@@ -401,6 +405,16 @@ def test_a_flood_of_prints_is_counted_and_its_last_lines_kept(tmp_path):
         assert kept[-2] == f"debug {lines - 2}"
     assert len(kept) == 200 and kept[0].startswith("debug ")
     assert "characters cut" not in check.output
+
+
+def test_a_wrong_value_on_the_stability_inputs_names_them_not_the_key(tmp_path):
+    folder = _submission(tmp_path, "softmax.py",
+                         "    return exps / xp.sum(exps, axis=-1, keepdims=True)",
+                         "    return 2 * exps / xp.sum(exps, axis=-1, keepdims=True)")
+    message = _checks(folder, "softmax")["softmax.stability"].message
+    assert message.startswith("softmax on scores around 1000 and -1e4: 5 of 6 entries differ; "
+                              "worst at "), message
+    assert "large_scores" not in message and "yours is twice the expected one" in message
 
 
 def test_a_call_that_does_not_fit_the_signature_says_keep_the_stubs():
