@@ -35,6 +35,8 @@ TOPICS = ("word_vectors", "neural_networks", "language_models")
 NEW_TOPICS = ("rnn_variants", "cnn_text")
 #: what a line of grader code is for (see :func:`categorise`)
 KINDS = ("checks", "planted bugs", "named mistakes", "training and data")
+#: the arguments of the builders that take a question's named mistakes
+MISTAKE_ARGUMENTS = ("mistakes", "forward_mistakes", "mistakes_of_inputs")
 #: questions whose code is one layer of the course library (the issue's "layer question")
 LAYER_QUESTIONS = ("affine", "dropout", "embedding", "relu", "rnn_cell")
 
@@ -75,8 +77,9 @@ def categorise(text: str) -> dict[str, int]:
       loops, trainers, data preparation, grader-side metrics);
     - *planted bugs*: the lines of each ``bug(...)`` or ``PlantedBug(...)`` call;
     - *named mistakes*: module-level definitions used (directly or through one another)
-      by a ``mistakes=`` argument: the grader's models of a question's usual mistakes,
-      there to name a mistake in feedback, not to decide a verdict;
+      by an argument of :data:`MISTAKE_ARGUMENTS` (``mistakes=``...): the grader's models of
+      a question's usual mistakes, there to name a mistake in feedback, not to decide a
+      verdict;
     - *checks*: everything else (declarations, check inputs, judges, messages).
     """
     tree = ast.parse(text)
@@ -90,7 +93,7 @@ def categorise(text: str) -> dict[str, int]:
         if _call_name(node) in ("bug", "PlantedBug"):
             bugs.update(range(node.lineno, node.end_lineno + 1))
     definitions = _module_definitions(tree)
-    todo = [kw.value for n in calls for kw in n.keywords if kw.arg == "mistakes"]
+    todo = [kw.value for n in calls for kw in n.keywords if kw.arg in MISTAKE_ARGUMENTS]
     mistakes: set[int] = set()
     seen: set[int] = set()
     while todo:
