@@ -19,6 +19,7 @@ exactly one is an error rather than silently shipped to students.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
@@ -339,14 +340,26 @@ def questions_in(package_dir: str | Path) -> dict[str, list[tuple[str, str | Non
     root = Path(package_dir)
     result: dict[str, list[tuple[str, str | None]]] = {}
     for path in python_modules(root):
-        blocks = parse_blocks(path)
-        if not blocks:
-            continue
-        tree = ast.parse(path.read_bytes().decode("utf-8"))
         module = module_name(root, path)
-        for block in blocks:
-            pair = (module, _enclosing(tree, block.start_line))
-            owners = result.setdefault(block.question, [])
-            if pair not in owners:
-                owners.append(pair)
+        try:
+            found = _module_questions(path.read_bytes())
+        except (MarkerError, UnicodeDecodeError):
+            parse_blocks(path)  # the same problem, said with the file's path
+            raise
+        for question, qualname in found:
+            owners = result.setdefault(question, [])
+            if (module, qualname) not in owners:
+                owners.append((module, qualname))
     return result
+
+
+@functools.lru_cache(maxsize=1024)
+def _module_questions(source: bytes) -> tuple[tuple[str, str | None], ...]:
+    """``(question, enclosing function)`` of each solution block of one module's source, in
+    order: read once per content (every grading reads the same modules again)."""
+    text = source.decode("utf-8")
+    blocks = parse_blocks(text)
+    if not blocks:
+        return ()
+    tree = ast.parse(text)
+    return tuple((block.question, _enclosing(tree, block.start_line)) for block in blocks)

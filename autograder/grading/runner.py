@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import importlib.util
 import json
 import shutil
@@ -589,6 +590,12 @@ def public_functions(source: str) -> list[str]:
     """The public functions a module's source defines at its top level (in ``if``, ``try``
     and ``with`` blocks too; not in classes or functions), sorted: the names that
     ``vars(module)`` holds as functions defined there, without running the module."""
+    return list(_public_functions(source))
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_functions(source: str) -> tuple[str, ...]:
+    """:func:`public_functions`, read once per content (every grading reads the same modules)."""
     found: set[str] = set()
 
     def visit(body: list[ast.stmt]) -> None:
@@ -602,7 +609,7 @@ def public_functions(source: str) -> list[str]:
                     visit(handler.body)
 
     visit(ast.parse(source).body)
-    return sorted(n for n in found if not n.startswith("_"))
+    return tuple(sorted(n for n in found if not n.startswith("_")))
 
 
 def _given_sources(exercise: Exercise, reference: ReferenceCode | None,

@@ -69,10 +69,12 @@ its result says so.
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nlpdojo_autograder.runtime.subject import COURSE_TOOLS, DIFFERENTIATION_ENGINES
 
@@ -356,14 +358,28 @@ def refused_modules(course: Path, folders: Iterable[str], given: Iterable[str] =
     """The modules of ``course/<folder>/`` (:func:`folder_refusals`) that break the rules, as
     ``{"<folder>.<module>": message}`` (``<folder>`` alone for its ``__init__.py``); the
     message names the first places (three at most: a student fixes them in one go)."""
-    found: dict[str, str] = {}
-    for path, broken in folder_refusals(course, folders, given, autograd=autograd).items():
-        folder = path.parent.name
-        key = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
-        shown = "; ".join(r.message() for r in broken[:3])
-        more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
-        found[key] = shown + more
-    return found
+    folders = list(folders)
+    contents = tuple((folder, path.name, hashlib.sha256(path.read_bytes()).hexdigest())
+                     for folder in folders for path in sorted((course / folder).glob("*.py")))
+    key = (contents, tuple(folders), frozenset(given), autograd)
+    if key not in _REFUSED:  # every grading reads the same modules again: once per content
+        found: dict[str, str] = {}
+        for path, broken in folder_refusals(course, folders, given, autograd=autograd).items():
+            folder = path.parent.name
+            name = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
+            shown = "; ".join(r.message() for r in broken[:3])
+            more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
+            found[name] = shown + more
+        while len(_REFUSED) >= _REFUSED_KEPT:
+            del _REFUSED[next(iter(_REFUSED))]  # the oldest first
+        _REFUSED[key] = found
+    return dict(_REFUSED[key])
+
+
+#: :func:`refused_modules`' answers by the folders' contents (names and hashes of their
+#: modules), the given modules and the autograd rule: the rules read nothing else
+_REFUSED: dict[tuple[Any, ...], dict[str, str]] = {}
+_REFUSED_KEPT = 256
 
 
 def private_names(tree: ast.AST) -> frozenset[str]:
