@@ -269,7 +269,7 @@ class Course:
             init = folder / "__init__.py"
             found[self.rel(init)] = sha256_file(init)
         for path in self.preloaded():
-            files, _ = self.closure([path])
+            files, _ = self._closure_of(path)
             if any(p.is_file() and not self._inert(p) for p in files):
                 found[self.rel(path)] = sha256_file(path)
                 found.update({self.rel(p): fingerprint(p) for p in files})

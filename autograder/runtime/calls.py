@@ -354,8 +354,7 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
         hint = (". Hint: graded code may write only a little: its scratch folder (the working "
                 "folder and $TMPDIR) holds 512 MB in all, /tmp 64 MB, and one file at most "
                 "256 MB; write less, or keep results in memory")
-    if isinstance(exc, TypeError) and signature_hint_of(exc):
-        hint = signature_hint_of(exc)
+    hint = signature_hint_of(exc) or hint  # left by invoke() on a TypeError only
     text = _cut(_safe_str(exc).strip(), 1000)
     return {"kind": "error", "type": type(exc).__name__[:100],
             "message": f"{type(exc).__name__[:100]}: {text}{where(exc, code_dir)}{hint}",
