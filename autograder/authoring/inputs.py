@@ -71,6 +71,28 @@ def integers(high: int, *shape: int, low: int = 0, repeated: bool = False) -> Dr
     return Draw(make)
 
 
+def padded_sentences(vocab: int, batch: int, length: int, *, low: int = 0,
+                     repeated: bool = False, lone_word: int | None = None) -> Draw:
+    """``(ids, lengths)``: ``batch`` sentences of word ids in ``[low, vocab)``, padded with id
+    0 to ``length`` (ids ``(B, T)``, lengths ``(B,)``). Row 0 is full, row 1 a single word (an
+    encoder's final state is its first; a filter wider than one word has no window in it
+    without padding), the others in between (a plain flip of the rows puts padding first in
+    them). ``repeated``: row 0's last word is its first (the word's gradients must add up);
+    ``lone_word``: the id of row 1's word."""
+    def make(ctx: Context, rng: np.random.Generator, drawn: dict[str, Any]) -> Any:
+        lengths = np.array([length, 1, *(int(rng.integers(2, length))
+                                         for _ in range(batch - 2))])  # (B,)
+        ids = rng.integers(low, vocab, (batch, length))  # (B, T)
+        if repeated:
+            ids[0, -1] = ids[0, 0]
+        if lone_word is not None:
+            ids[1, 0] = lone_word
+        ids[np.arange(length)[None, :] >= lengths[:, None]] = 0  # padding
+        return ids, lengths
+
+    return Draw(make)
+
+
 def draw(make: Callable[[np.random.Generator, dict[str, Any]], Any]) -> Draw:
     """An input of its own making: ``make(rng, drawn)`` (scores around 1000, word pairs...)."""
     return Draw(lambda ctx, rng, drawn: make(rng, drawn))

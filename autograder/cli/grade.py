@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import tempfile
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -650,25 +651,39 @@ def _report_folders(folders: list[Path], out_dir: Path) -> dict[str, Path]:
 
 
 def _check_case_collisions(folders: list[Path], out_dir: Path) -> None:
-    """Submission folders that differ only in case (``Alice``, ``alice``) would share one
-    report folder where ``out_dir`` ignores case (macOS, Windows): refuse before grading."""
+    """Submission folders whose names differ only in case (``Alice``, ``alice``) or in Unicode
+    normalisation (``José`` composed and decomposed) would share one report folder where
+    ``out_dir`` ignores the difference (case: macOS and Windows; normalisation: macOS's APFS):
+    refuse before grading. Whether it does is asked of ``out_dir`` itself, for each pair of
+    such names."""
     groups: dict[str, list[str]] = {}
     for folder in folders:
-        groups.setdefault(folder.name.casefold(), []).append(folder.name)
-    clashes = [names for names in groups.values() if len(names) > 1]
-    if not clashes:
-        return
-    fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".nlpdojo-CaseProbe-")
+        groups.setdefault(_folded(folder.name), []).append(folder.name)
+    clashes = [names for names in groups.values()
+               if len(names) > 1 and _one_entry(out_dir, names)]
+    if clashes:
+        listing = "; ".join(" and ".join(map(ascii, names)) for names in clashes)
+        raise UsageError(f"submission folders differ only in case or Unicode normalisation "
+                         f"({listing}) and {out_dir} does not tell them apart: their reports "
+                         "would overwrite each other; rename them or write the reports to a "
+                         "file system that tells them apart")
+
+
+def _folded(name: str) -> str:
+    """``name`` without case or normalisation differences (NFD, casefolded, NFC)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
+def _one_entry(out_dir: Path, names: list[str]) -> bool:
+    """Whether ``out_dir`` takes two of ``names`` for one entry: a probe file is made under
+    the first name and looked for under the others."""
+    fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".nlpdojo-probe-", suffix=f"-{names[0]}")
     os.close(fd)
+    stem = Path(probe).name[: -len(names[0])]
     try:
-        insensitive = (out_dir / Path(probe).name.lower()).exists()
+        return any((out_dir / f"{stem}{other}").exists() for other in names[1:])
     finally:
         os.unlink(probe)
-    if insensitive:
-        listing = "; ".join(" and ".join(names) for names in clashes)
-        raise UsageError(f"submission folders differ only in case ({listing}) and {out_dir} "
-                         "ignores case: their reports would overwrite each other; rename them "
-                         "or write the reports to a case-sensitive file system")
 
 
 def _registered() -> list[str]:

@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits as _threadpool_limits
 from nlpdojo.arrays import to_numpy
 from nlpdojo.module import Module, Parameter
 from nlpdojo_autograder.runtime.channel import plain, to_wire
+from nlpdojo_autograder.runtime.executed import recording
 from nlpdojo_autograder.runtime.signatures import invoke
 
 # bound once, at import: what the line counter calls while it counts cannot be rebound later
@@ -634,8 +635,10 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         # the submission's frames are traced line by line, NumPy's Python parts are not; code
         # compiled under another file name (outside the course folder) counts as the
         # submission's unless it is the code of the installed module it claims to be
-        if previous is not None:  # a call-event tracer already there (dojo verify's record)
-            previous(frame, event, arg)
+        if record is not None:  # dojo verify's record of what ran, taken here meanwhile
+            record.note(frame.f_code)
+        if chained is not None:  # a tracer already there, not the record's
+            chained(frame, event, arg)
         if frame.f_code.co_filename.startswith(root):
             return local
         module_file = frame.f_globals.get("__file__")
@@ -651,6 +654,8 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
     collecting = gc.isenabled()
     gc.disable()
     previous = sys.gettrace()
+    record = recording()
+    chained = previous if record is None or previous is not record.tracer else None
     taken: list[str] = []
     settrace = sys.settrace  # (inside, sys.settrace refuses)
     with _threads_traced(enter), _tracer_kept(taken):

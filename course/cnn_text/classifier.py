@@ -18,6 +18,7 @@ from nlpdojo_autograder.authoring import (
     Question,
     bug,
     layer_checks,
+    padded_sentences,
     settings_rng,
 )
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
@@ -33,19 +34,10 @@ WIDTH_SETS = ((1, 3), (2, 4), (3, 4), (1, 2, 4), (1, 3, 4), (2, 4, 5), (3, 5))
 
 def _widths(ctx: Context) -> tuple[int, ...]:
     return WIDTH_SETS[int(settings_rng(ctx).integers(len(WIDTH_SETS)))]
+
+
 #: the word of the one-word sentence (row 1), whatever the draw
 LONE_WORD = 1
-
-
-def _padded_batch(r: np.random.Generator, v: int = V, t: int = T, b: int = B
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """``b`` sentences padded with id 0: one full row, one of a single word (shorter than every
-    filter: only the wide convolution's zeros give it windows), the others in between."""
-    lengths = np.array([t, 1, *(int(r.integers(2, t)) for _ in range(b - 2))])  # (B,)
-    ids = r.integers(1, v, (b, t))  # (B, T)
-    ids[1, 0] = LONE_WORD
-    ids[np.arange(t)[None, :] >= lengths[:, None]] = 0
-    return ids, lengths
 
 
 def _case(dropout: float, sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7,
@@ -71,7 +63,10 @@ def _case(dropout: float, sizes: tuple[int, int, int, int] = (V, D, F, T), std: 
         return LayerCase(args=(ctx.backend, v, d, C),
                          kwargs={"widths": widths, "filters": f, "dropout": dropout},
                          torch_kwargs={"widths": widths}, sizes=frozenset({"filters"}),
-                         params=params, inputs=lambda r: _padded_batch(r, v, t, batch),
+                         params=params,
+                         # row 1 a single word, shorter than every filter: only the wide
+                         # convolution's zeros give it windows
+                         inputs=padded_sentences(v, batch, t, low=1, lone_word=LONE_WORD),
                          differentiable=(), names=("ids", "lengths"))
     return make
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from nlpdojo_autograder.authoring import (
     Check,
     Context,
@@ -24,6 +22,7 @@ from nlpdojo_autograder.authoring import (
     Question,
     bug,
     layer_checks,
+    padded_sentences,
 )
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S, torch_module
@@ -44,20 +43,9 @@ def _encoder_case(pooling: str, sizes: tuple[int, int, int, int] = (V_E, D_E, H_
                                  "cell.weight_e": std * rng.standard_normal((d, h)),
                                  "cell.weight_h": std * rng.standard_normal((h, h)),
                                  "cell.bias": 0.5 * rng.standard_normal(h)},
-                         inputs=lambda r: _padded_batch(r, v, t, batch), differentiable=())
+                         inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
     return make
 
-
-def _padded_batch(r: np.random.Generator, v: int = V_E, t: int = T_E, b: int = B_E
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """``b`` sentences of 1..T real tokens padded with id 0: one full row, one of a single
-    token (its final state is the first), the others in between; a repeated word (its
-    gradients must add up)."""
-    lengths = np.array([t, 1, *(int(r.integers(2, t)) for _ in range(b - 2))])  # (B,)
-    ids = r.integers(0, v, (b, t))  # (B, T)
-    ids[0, -1] = ids[0, 0]
-    ids[np.arange(t)[None, :] >= lengths[:, None]] = 0  # padding
-    return ids, lengths
 
 
 def _torch_encoder(pooling: str):
@@ -119,7 +107,7 @@ def _classifier_at(v: int, d: int, h: int, t: int, std: float = 0.7, batch: int 
                                  "encoder.cell.bias": 0.5 * rng.standard_normal(h),
                                  "output.weight": rng.standard_normal((h, 2)),
                                  "output.bias": rng.standard_normal(2)},
-                         inputs=lambda r: _padded_batch(r, v, t, batch), differentiable=())
+                         inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
     return case
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
     bug,
     layer_checks,
+    padded_sentences,
 )
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 
@@ -34,16 +33,6 @@ V, D, H, B, T, C = 5, 2, 2, 3, 5, 2
 #: each LSTM call is one call-back to the reference process, two per direction and application
 TIMEOUT_S = 120.0
 
-
-def _padded_batch(r: np.random.Generator, v: int = V, t: int = T, b: int = B
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """``b`` sentences padded with id 0: one full row, one of a single token, the others in
-    between (so a plain flip of the rows puts padding first in them)."""
-    lengths = np.array([t, 1, *(int(r.integers(2, t)) for _ in range(b - 2))])  # (B,)
-    ids = r.integers(1, v, (b, t))  # (B, T)
-    ids[0, -1] = ids[0, 0]  # a repeated word: its gradients add up
-    ids[np.arange(t)[None, :] >= lengths[:, None]] = 0  # padding
-    return ids, lengths
 
 
 def _case(bidirectional: bool, pooling: str, sizes: tuple[int, int, int, int] = (V, D, H, T),
@@ -62,7 +51,7 @@ def _case(bidirectional: bool, pooling: str, sizes: tuple[int, int, int, int] = 
                        "output.bias": rng.standard_normal(C)})
         return LayerCase(args=(ctx.backend, v, d, h, C),
                          kwargs={"bidirectional": bidirectional, "pooling": pooling},
-                         params=params, inputs=lambda r: _padded_batch(r, v, t, batch),
+                         params=params, inputs=padded_sentences(v, batch, t, low=1, repeated=True),
                          differentiable=(), names=("ids", "lengths"))
     return make
 

@@ -27,6 +27,7 @@ from nlpdojo_autograder.authoring.inputs import (
     inputs,
     integers,
     normal,
+    padded_sentences,
     require,
     require_finite,
     require_rows_sum_to_one,
@@ -108,6 +109,17 @@ def test_inputs_are_drawn_in_order_from_the_checks_seed(tmp_path):
 def test_a_spec_draws_from_a_bare_generator_too():
     ids = integers(7, 4, 3, repeated=True)(np.random.default_rng(0))
     assert ids.shape == (4, 3) and ids.flat[-1] == ids.flat[0] and ids.max() < 7
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_padded_sentences_hold_a_full_row_a_lone_word_and_padding_after_the_words(seed):
+    ids, lengths = padded_sentences(9, 5, 6, low=1, repeated=True, lone_word=4)(
+        np.random.default_rng(seed))
+    assert ids.shape == (5, 6) and lengths.shape == (5,)
+    assert lengths[0] == 6 and lengths[1] == 1 and np.all((lengths >= 1) & (lengths <= 6))
+    words = np.arange(6)[None, :] < lengths[:, None]  # (B, T)
+    assert np.all(ids[~words] == 0) and np.all((ids[words] >= 1) & (ids[words] < 9))
+    assert ids[0, -1] == ids[0, 0] and ids[1, 0] == 4
 
 
 # -- requirements ---------------------------------------------------------------------------

@@ -382,12 +382,39 @@ def test_other_formats_report_an_unreadable_submission_at_zero(toy, tmp_path):
     assert doc["score"] == 0 and "not a notebook" in json.dumps(doc)
 
 
-def test_case_only_differences_are_fine_on_a_case_sensitive_output(tmp_path):
-    (tmp_path / "subs" / "Alice").mkdir(parents=True)
-    (tmp_path / "subs" / "alice").mkdir()
-    if len(list((tmp_path / "subs").iterdir())) < 2:
-        pytest.skip("this file system ignores case")
+#: one name, composed and decomposed (macOS's APFS takes them for one file)
+JOSE_NFC, JOSE_NFD = "Jos\u00e9", "Jose\u0301"
+
+
+def _subs(tmp_path, *names):
+    for name in names:
+        (tmp_path / "subs" / name).mkdir(parents=True)
+    found = sorted((tmp_path / "subs").iterdir())
+    if len(found) < len(names):
+        pytest.skip("this file system does not tell these names apart")
     out = tmp_path / "out"
     out.mkdir()
-    cli._check_case_collisions(sorted((tmp_path / "subs").iterdir()), out)  # does not raise
+    return found, out
+
+
+@pytest.mark.parametrize("names", [("Alice", "alice"), (JOSE_NFC, JOSE_NFD),
+                                   (JOSE_NFC.upper(), JOSE_NFD)])
+def test_case_or_normalisation_differences_are_fine_where_the_output_tells_them_apart(
+        tmp_path, names):
+    folders, out = _subs(tmp_path, *names)
+    cli._check_case_collisions(folders, out)  # does not raise
     assert os.listdir(out) == []  # the probe file was removed
+
+
+@pytest.mark.parametrize("names", [("Alice", "alice"), (JOSE_NFC, JOSE_NFD)])
+def test_names_an_output_folder_takes_for_one_are_refused_before_grading(
+        tmp_path, monkeypatch, names):
+    """As on macOS (case and normalisation) or Windows (case): the probe says one entry."""
+    folders, out = _subs(tmp_path, *names, "bob")
+    asked = []
+    monkeypatch.setattr(cli, "_one_entry", lambda where, group: asked.append(group) or True)
+    with pytest.raises(cli.UsageError, match="differ only in case or Unicode normalisation") \
+            as refused:
+        cli._check_case_collisions(folders, out)
+    assert sorted(asked) == [sorted(names)]  # bob is no one's double: not asked about
+    assert all(ascii(name) in str(refused.value) for name in names)

@@ -97,9 +97,14 @@ def _load(tmp_path, name="recorded"):
     return module, tmp_path / "course"
 
 
-def test_the_worker_records_the_units_a_check_runs_under_the_course_folder(tmp_path):
+#: the two recorders (runtime.executed): coverage's C tracer, sys.settrace's call events
+RECORDERS = pytest.mark.parametrize("fast", [True, False], ids=["coverage", "settrace"])
+
+
+@RECORDERS
+def test_the_worker_records_the_units_a_check_runs_under_the_course_folder(tmp_path, fast):
     module, root = _load(tmp_path)
-    record = ExecutedCode(str(root))
+    record = ExecutedCode(str(root), fast=fast)
     layer = module.Layer()
     record.start()
     try:
@@ -115,20 +120,22 @@ def test_the_worker_records_the_units_a_check_runs_under_the_course_folder(tmp_p
     assert record.stop() == []  # each start begins a new record
 
 
-def test_a_line_count_inside_a_check_still_records_what_it_ran(tmp_path):
+@RECORDERS
+def test_a_line_count_inside_a_check_still_records_what_it_ran(tmp_path, fast):
     """The probes' line counter installs a tracer of its own for a while: the record goes
     on through it (a backward checked only under the counter is still recorded)."""
     module, root = _load(tmp_path, "counted")
-    record = ExecutedCode(str(root))
+    record = ExecutedCode(str(root), fast=fast)
     record.start()
     try:
         lines = python_lines(module.double, (2.0,), root_of=module.double)
-        after = sys.gettrace()
+        after, tracer = sys.gettrace(), record.tracer
+        module.Layer().backward([1.0])  # under the record's own tracer again
     finally:
         ran = record.stop()
     assert lines == 1
-    assert after is not None  # the record's tracer is back once the count ends
-    assert ran == [["topic/counted.py", "double"]]
+    assert after is tracer is not None  # the record's tracer is back once the count ends
+    assert ran == [["topic/counted.py", "Layer.backward"], ["topic/counted.py", "double"]]
 
 
 def test_a_check_that_reads_another_checks_result_depends_on_what_that_one_ran():
