@@ -85,13 +85,15 @@ class ExecutedCode:
     else)."""
 
     def __init__(self, root: str, *, fast: bool = True) -> None:
-        self.root = os.path.realpath(root)
-        self.prefix = os.path.join(os.path.abspath(root), "")
+        self.root = os.path.abspath(root)  # as the code's file names say it
+        self.prefix = os.path.join(self.root, "")
+        #: as coverage names files (symbolic links resolved)
+        self.real_root = os.path.realpath(root)
         self._ours: dict[CodeType, bool] = {}
         self._ran: set[CodeType] = set()
         #: file -> line -> the units whose code holds the line (coverage's lines named)
         self._units_by_line: dict[str, dict[int, set[str]]] = {}
-        self._coverage = _coverage(self.root) if fast else None
+        self._coverage = _coverage(self.real_root) if fast else None
         #: what ``sys.gettrace()`` returns while recording (the line counter chains past it)
         self.tracer: Any = None
         self.active = False
@@ -143,7 +145,7 @@ class ExecutedCode:
             data = self._coverage.get_data()
             for filename in data.measured_files():
                 units = self._units_of_lines(filename)
-                rel = os.path.relpath(filename, self.root)
+                rel = os.path.relpath(filename, self.real_root)
                 found.update((rel, unit) for line in data.lines(filename) or ()
                              for unit in units.get(line, ()))
         self._ran = set()

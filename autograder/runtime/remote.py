@@ -187,6 +187,11 @@ class WorkerSettings:
     executed: bool = False
 
 
+#: how a worker records what each check runs (:mod:`.executed`): ``"coverage"``, coverage.py's
+#: C tracer where installed; ``"settrace"``, call events (``bench/verify_record.py`` sets it)
+RECORDER = "coverage"
+
+
 class WorkerProcess:
     """One worker process, the student's code or the reference for its call-backs, started in
     the sandbox: its channel, its output and its scratch folder. The scratch folder (with the
@@ -503,7 +508,8 @@ class RemoteSubject:
                 "refused_modules": self.refused_modules,
                 "code_rules": code_rules.enabled(),
                 "blocked_packages": list(s.blocked_packages),
-                "extra_backends": list(s.extra_backends), "executed": s.executed}
+                "extra_backends": list(s.extra_backends),
+                "executed": RECORDER if s.executed else None}
         scratch = self.root / f"scratch{self._starts}"
         self._starts += 1
         self.worker = WorkerProcess(s, scratch, role, code=self.course, tokens=True)

@@ -241,7 +241,8 @@ class Worker:
         self.replies = ReplyMemo()
         self.stack_file = open(scratch / "stack.txt", "w")  # noqa: SIM115 - for faulthandler
         #: ``dojo verify`` only: the units of the solutions each check runs (:mod:`.executed`)
-        self.executed = (ExecutedCode(str(Path(spec["folder"]).parent))
+        self.executed = (ExecutedCode(str(Path(spec["folder"]).parent),
+                                      fast=spec["executed"] != "settrace")
                          if spec.get("executed") else None)
 
     def serve(self) -> None:

@@ -121,6 +121,23 @@ def test_the_worker_records_the_units_a_check_runs_under_the_course_folder(tmp_p
 
 
 @RECORDERS
+def test_a_course_folder_reached_through_a_symbolic_link_is_named_the_same(tmp_path, fast):
+    """The worker imports the code from the folder it was given, a link or not: a file's
+    name as the code says it (call events) and as coverage says it (resolved) name the same
+    file."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    module, root = _load(tmp_path / "link")
+    record = ExecutedCode(str(root), fast=fast)
+    record.start()
+    try:
+        module.double(1.0)
+    finally:
+        ran = record.stop()
+    assert ran == [["topic/recorded.py", "double"]]
+
+
+@RECORDERS
 def test_a_line_count_inside_a_check_still_records_what_it_ran(tmp_path, fast):
     """The probes' line counter installs a tracer of its own for a while: the record goes
     on through it (a backward checked only under the counter is still recorded)."""
