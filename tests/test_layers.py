@@ -69,6 +69,8 @@ LAZY_DEPENDENCIES = {
     "torch": "optional (the torch extra) and ~1.4 s to import: only where a check uses it",
     "distributed": "optional (the cluster extra): only for grade --cluster",
     "dask": "optional (the cluster extra): only for grade --cluster",
+    "coverage": "optional (the dev extra) and ~30 ms to import in every worker: only where "
+                "dojo verify records what each check runs (runtime.executed)",
     "matplotlib": "~0.5 s to import: only to copy its font cache into a worker's sandbox",
     "scipy": "~0.2 s to import in every worker: only for a sparse matrix crossing the wire",
     "tqdm": "progress bars: only for grade --submissions, and in a worker to switch off "

@@ -14,10 +14,9 @@ Two recorders, the same record:
 - **coverage.py's C tracer** where coverage is installed (the ``dev`` extra): the lines run in
   files under the folder, each line then named by the code objects that hold it (a line two
   code objects share, ``def f(): return 1`` on one line, names both: the record may say more
-  ran than did, never less). Frames of other files cost a C call, not a Python one:
-  ``dojo verify``'s baseline grading of rnn_variants took 54-66 s under this recorder, 77-85 s
-  under the call-event one below, 42-47 s unrecorded (two runs each, AMD EPYC, 2 cores); on
-  rnn_variants and cnn_text both recorders gave the same record for every check.
+  ran than did, never less). Frames of other files cost a C call, not a Python one, so the
+  record costs about half the time the call-event one does (``bench/verify_record.py``,
+  docs/benchmarks.md), and both give the same record.
 - **``sys.settrace``'s call events** otherwise (no line events: one call of a small Python
   function per frame entered anywhere).
 
