@@ -14,9 +14,9 @@ Two recorders, the same record:
 - **coverage.py's C tracer** where coverage is installed (the ``dev`` extra): the lines run in
   files under the folder, each line then named by the code objects that hold it (a line two
   code objects share, ``def f(): return 1`` on one line, names both: the record may say more
-  ran than did, never less). Frames of other files cost a C call, not a Python one, so the
-  record costs about half the time the call-event one does (``bench/verify_record.py``,
-  docs/benchmarks.md), and both give the same record.
+  ran than did, never less). Frames of other files cost a C call, not a Python one: the record
+  adds about a fifth to a grading, the call-event one a third to two thirds
+  (``bench/verify_record.py``, docs/benchmarks.md), and both give the same record.
 - **``sys.settrace``'s call events** otherwise (no line events: one call of a small Python
   function per frame entered anywhere).
 
