@@ -13,6 +13,7 @@ import dataclasses
 import difflib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import unicodedata
@@ -675,15 +676,14 @@ def _folded(name: str) -> str:
 
 
 def _one_entry(out_dir: Path, names: list[str]) -> bool:
-    """Whether ``out_dir`` takes two of ``names`` for one entry: a probe file is made under
-    the first name and looked for under the others."""
-    fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".nlpdojo-probe-", suffix=f"-{names[0]}")
-    os.close(fd)
-    stem = Path(probe).name[: -len(names[0])]
+    """Whether ``out_dir``'s file system takes two of ``names`` for one entry: in a probe
+    folder made there, a file is made under the first name and looked for under the others."""
+    probe = Path(tempfile.mkdtemp(dir=out_dir, prefix=".nlpdojo-probe-"))
     try:
-        return any((out_dir / f"{stem}{other}").exists() for other in names[1:])
+        (probe / names[0]).touch()
+        return any((probe / other).exists() for other in names[1:])
     finally:
-        os.unlink(probe)
+        shutil.rmtree(probe, ignore_errors=True)
 
 
 def _registered() -> list[str]:

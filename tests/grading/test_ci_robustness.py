@@ -406,6 +406,18 @@ def test_case_or_normalisation_differences_are_fine_where_the_output_tells_them_
     assert os.listdir(out) == []  # the probe file was removed
 
 
+def test_the_probe_takes_names_as_long_as_a_folder_name_can_be(tmp_path):
+    """A folder's name may be 255 bytes long: the probe file has exactly that name (in a probe
+    folder of its own), nothing added to it."""
+    long_names = ["a" * 255, "A" * 255]
+    sensitive = (tmp_path / long_names[0]).touch() or not (tmp_path / long_names[1]).exists()
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli._one_entry(out, long_names) is not sensitive
+    assert cli._one_entry(out, ["same", "same"]) is True
+    assert os.listdir(out) == []
+
+
 @pytest.mark.parametrize("names", [("Alice", "alice"), (JOSE_NFC, JOSE_NFD)])
 def test_names_an_output_folder_takes_for_one_are_refused_before_grading(
         tmp_path, monkeypatch, names):
