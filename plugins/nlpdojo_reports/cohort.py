@@ -19,7 +19,7 @@ from rich.text import Text
 from nlpdojo_autograder.grading.results import STATUSES, GradingResult
 from nlpdojo_reports.clusters import cluster_failures, cluster_title
 from nlpdojo_reports.formatting import fmt_points, fmt_score
-from nlpdojo_reports.sanitize import visible_text
+from nlpdojo_reports.sanitize import visible_name, visible_text
 
 COHORT_SCHEMA_VERSION = "1.2"
 TOP_FAILURES = 3
@@ -156,7 +156,7 @@ def cohort_renderable(summary: dict[str, Any]) -> Group:
     for row in summary["submissions"]:
         st = row["statuses"]
         subs.add_row(
-            Text(visible_text(row["name"])), fmt_points(row["score"], row["max_score"]),
+            Text(visible_name(row["name"])), fmt_points(row["score"], row["max_score"]),
             f"{100 * row['fraction']:.1f}", *(str(st[s]) for s in STATUSES),
         )
     stats = summary["score"]
@@ -188,7 +188,8 @@ def cohort_renderable(summary: dict[str, Any]) -> Group:
     clusters.add_column("Failure", overflow="fold", ratio=1)
     clusters.add_column("Who", overflow="fold")
     for c in summary.get("failure_clusters", [])[:TOP_CLUSTERS]:
-        who = ", ".join(c["submissions"][:5]) + (" ..." if len(c["submissions"]) > 5 else "")
+        who = ", ".join(map(visible_name, c["submissions"][:5])) + (
+            " ..." if len(c["submissions"]) > 5 else "")
         clusters.add_row(str(c["count"]), Text(visible_text(cluster_title(c))),
                          Text(visible_text(who)))
     return Group(subs, line, questions, checks, clusters)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 
 # XML 1.0 allows tab, newline, carriage return and these ranges; everything else (NUL, the
@@ -54,3 +55,18 @@ def visible_text(text: str) -> str:
     """``text`` with terminal control characters (ESC, BEL, CR...) shown as ``\\xNN`` escapes,
     so a message quoting student output cannot recolour or clear the student's terminal."""
     return _TERMINAL_CONTROL.sub(lambda m: _escape_char(m.group()), text)
+
+
+def visible_name(name: str) -> str:
+    """A submission's name for a person to read: :func:`visible_text`, and a name not in
+    Unicode's composed form (NFC) with its combining marks as ``\\uNNNN`` escapes, so that
+    ``Jose\\u0301`` is not read as ``José``, another folder on a file system that tells the two
+    apart."""
+    text = visible_text(name)
+    if unicodedata.is_normalized("NFC", text):
+        return text
+    marked = "".join(_escape_char(ch) if unicodedata.combining(ch) else ch for ch in text)
+    if marked != text:
+        return marked
+    # decomposed without combining marks (Hangul's jamo): every character beyond ASCII
+    return "".join(ch if ord(ch) < 0x80 else _escape_char(ch) for ch in text)

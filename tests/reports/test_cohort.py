@@ -157,3 +157,16 @@ def test_the_gradebook_never_hands_a_spreadsheet_a_formula(cohort):
     names = [r["submission"] for r in rows]
     assert "'=HYPERLINK(\"http://x\")" in names
     assert rows[0]["errors"] == "'@SUM(A1:A9)"
+
+
+def test_names_that_differ_only_in_normalisation_read_apart(build_result):
+    """Two folders a Linux file system tells apart (José composed and decomposed) are two
+    submissions: the table shows the decomposed one's combining mark as an escape, in the
+    submissions and in the failure clusters alike."""
+    composed, decomposed = "Jos\u00e9", "Jose\u0301"
+    text = render_cohort_table(summarize({composed: build_result(),
+                                          decomposed: build_result()}))
+    assert "Jose\\u0301" in text and composed in text
+    assert decomposed not in text
+    clusters = text[text.index("Failures clustered by pattern"):]
+    assert any(composed in line and "Jose\\u0301" in line for line in clusters.splitlines())
