@@ -106,6 +106,7 @@ class ExecutedCode:
             self._ran.add(code)
 
     def _trace(self, frame: FrameType, event: str, arg: Any) -> None:
+        # :meth:`note` written out: this runs for every frame entered, a call less each
         code = frame.f_code
         ours = self._ours.get(code)
         if ours is None:
