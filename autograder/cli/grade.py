@@ -73,6 +73,7 @@ from nlpdojo_autograder.runtime.loader import LIBRARY, REFERENCE_PACKAGE, refere
 from nlpdojo_reports.cohort import cohort_renderable, summarize
 from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
 from nlpdojo_reports.gradebook import GRADEBOOK_NAME, render_gradebook
+from nlpdojo_reports.sanitize import visible_name
 from nlpdojo_reports.table import TableReporter
 from nlpdojo_reports.writer import (
     atomic_write_text,
@@ -531,7 +532,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(summary))
         err_console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
     for name, problems in trouble.items():
-        print_error(f"submission {name}: {'; '.join(problems)}")
+        print_error(f"submission {visible_name(name)}: {'; '.join(problems)}")
     err_console.print(f"results per submission ({RESULT_NAME}"
                   f"{'' if report_name == RESULT_NAME else ', ' + report_name}), "
                   f"{SUMMARY_NAME} and {GRADEBOOK_NAME} written to {out_dir}")
@@ -644,8 +645,8 @@ def _report_folders(folders: list[Path], out_dir: Path) -> dict[str, Path]:
             while renamed.casefold() in taken or renamed.casefold() in reserved:
                 renamed, n = f"submission-{n}-{name}", n + 1
             taken.add(renamed.casefold())
-            print_warning(f"submission {name!r} has the name of a file the cohort's grading "
-                          f"writes; its reports go to {out_dir / renamed}")
+            print_warning(f"submission '{visible_name(name)}' has the name of a file the "
+                          f"cohort's grading writes; its reports go to {out_dir / renamed}")
             name = renamed
         found[folder.name] = out_dir / name
     return found

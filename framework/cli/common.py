@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.terminal import visible_text
 
 #: the command could not run (bad invocation, unreadable input, unwritable output)
 EXIT_ERROR = 2
@@ -47,13 +48,15 @@ err_console = Console(stderr=True, width=_width(sys.stderr))
 
 def print_error(exc: BaseException | str) -> None:
     """``error: <message>`` on stderr, one line, the message shown as is (not rich markup:
-    messages hold things like ``[3, 7]``)."""
-    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    messages hold things like ``[3, 7]``; terminal controls, from a folder's name say, as
+    escapes)."""
+    err_console.print(f"[bold red]error:[/] {escape(visible_text(str(exc)))}", highlight=False,
+                      soft_wrap=True)
 
 
 def print_warning(message: str) -> None:
-    """``warning: <message>`` on stderr, one line."""
-    err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False,
+    """``warning: <message>`` on stderr, one line (terminal controls as escapes)."""
+    err_console.print(f"[bold yellow]warning:[/] {escape(visible_text(message))}", highlight=False,
                       soft_wrap=True)
 
 

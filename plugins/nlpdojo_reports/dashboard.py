@@ -9,7 +9,9 @@ SVG; no script, no font, no CDN), so the page opens offline, from a file, in any
 
 Every number a reader checks carries a ``data-field`` attribute (``data-field="count"``,
 ``data-question="..." data-field="pass_rate"``...), which is what the browser test reads back.
-All text from submissions (names, messages) is escaped.
+All text from submissions (names, messages) is escaped; a name not in composed Unicode form is
+shown with its combining marks as escapes (:func:`~nlpdojo_reports.sanitize.visible_name`), as
+in the terminal's table.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from __future__ import annotations
 import math
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from nlpdojo_reports.clusters import cluster_title
 from nlpdojo_reports.formatting import fmt_number
+from nlpdojo_reports.sanitize import visible_name
 
 DASHBOARD_NAME = "dashboard.html"
 RESULT_NAME = "result.json"
@@ -57,8 +61,10 @@ def render_dashboard(summary: dict[str, Any], *, result_links: dict[str, str] | 
                      title: str = "Cohort dashboard") -> str:
     """The page for ``summary`` (a cohort summary, docs/results-schema.md). ``result_links``
     maps a submission's name to the URL of its result (relative to the page); by default
-    ``<name>/result.json``, as ``grade --submissions`` lays them out."""
-    links = ({row["name"]: f"{row['name']}/{RESULT_NAME}" for row in summary["submissions"]}
+    ``<name>/result.json``, as ``grade --submissions`` lays them out, the name percent-encoded
+    (a folder named ``a#1`` or ``50%`` is a path, not a fragment or an escape)."""
+    links = ({row["name"]: f"{quote(row['name'])}/{RESULT_NAME}"
+              for row in summary["submissions"]}
              if result_links is None else result_links)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -164,7 +170,7 @@ def _clusters(summary: dict[str, Any]) -> str:
     rows = []
     for i, c in enumerate(clusters):
         who = c["submissions"]
-        shown = ", ".join(escape(n) for n in who[:WHO_SHOWN])
+        shown = ", ".join(escape(visible_name(n)) for n in who[:WHO_SHOWN])
         more = f" and {len(who) - WHO_SHOWN} more" if len(who) > WHO_SHOWN else ""
         checks = ", ".join(f"{escape(cid)} ({n})" for cid, n in c["checks"].items())
         patterns = "".join(f"<li><code>{escape(p['diagnosis'])}</code> ({p['count']})</li>"
@@ -189,11 +195,11 @@ def _submissions(summary: dict[str, Any], links: dict[str, str]) -> str:
     rows = []
     statuses = list(next(iter(summary["submissions"]), {}).get("statuses", {}))
     for row in summary["submissions"]:
-        name = escape(row["name"])
+        name = escape(visible_name(row["name"]))  # Jose\u0301 is not read as José
         link = links.get(row["name"])
         shown = f'<a href="{escape(link, quote=True)}">{name}</a>' if link else name
         errors = "; ".join(escape(e) for e in row.get("errors", []))
-        key = f'data-submission="{name}"'
+        key = f'data-submission="{escape(row["name"], quote=True)}"'
         rows.append(
             f"<tr {key}><td>{shown}</td>"
             f'<td class="num" {key} data-field="score">{_num(row["score"])}</td>'

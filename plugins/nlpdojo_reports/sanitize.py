@@ -8,6 +8,10 @@ import re
 import unicodedata
 from typing import Any
 
+from nlpdojo.terminal import escape_char, visible_text
+
+__all__ = ["finite_json", "visible_name", "visible_text", "xml_text"]
+
 # XML 1.0 allows tab, newline, carriage return and these ranges; everything else (NUL, the
 # other C0 controls, lone surrogates, U+FFFE/U+FFFF) makes the document ill-formed.
 _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -18,12 +22,7 @@ def xml_text(text: str) -> str:
 
     ``<``, ``&``, ``>`` and quotes are left alone: ElementTree escapes those when it serializes.
     """
-    return _XML_FORBIDDEN.sub(lambda m: _escape_char(m.group()), text)
-
-
-def _escape_char(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return _XML_FORBIDDEN.sub(lambda m: escape_char(m.group()), text)
 
 
 def finite_json(data: Any, default: Any = None) -> Any:
@@ -46,17 +45,6 @@ def _replace_non_finite(value: Any) -> Any:
     return value
 
 
-# C0 controls other than tab and newline, DEL and C1 controls (a terminal would act on them),
-# and lone surrogates (they cannot be encoded, so a report file could not be written).
-_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def visible_text(text: str) -> str:
-    """``text`` with terminal control characters (ESC, BEL, CR...) shown as ``\\xNN`` escapes,
-    so a message quoting student output cannot recolour or clear the student's terminal."""
-    return _TERMINAL_CONTROL.sub(lambda m: _escape_char(m.group()), text)
-
-
 def visible_name(name: str) -> str:
     """A submission's name for a person to read: :func:`visible_text`, and a name not in
     Unicode's composed form (NFC) with its combining marks as ``\\uNNNN`` escapes, so that
@@ -65,8 +53,8 @@ def visible_name(name: str) -> str:
     text = visible_text(name)
     if unicodedata.is_normalized("NFC", text):
         return text
-    marked = "".join(_escape_char(ch) if unicodedata.combining(ch) else ch for ch in text)
+    marked = "".join(escape_char(ch) if unicodedata.combining(ch) else ch for ch in text)
     if marked != text:
         return marked
     # decomposed without combining marks (Hangul's jamo): every character beyond ASCII
-    return "".join(ch if ord(ch) < 0x80 else _escape_char(ch) for ch in text)
+    return "".join(ch if ord(ch) < 0x80 else escape_char(ch) for ch in text)

@@ -314,6 +314,21 @@ def test_a_report_that_cannot_be_written_costs_only_that_submission(toy, make_su
     assert rows["bob"]["score"] == 7.5 and rows["bob"]["errors"]
 
 
+def test_a_submission_named_with_terminal_controls_is_named_visibly(toy, make_submission,
+                                                                  tmp_path):
+    """grade's closing lines name a submission as the cohort table does: its terminal controls
+    (a folder named with an ESC sequence) shown as escapes, not sent to the terminal."""
+    name = "bo\x1b[2Jb"
+    root = _cohort(make_submission, tmp_path, {name: None})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).write_text("in the way")
+    result = grade("--submissions", str(root), "-f", "json", "-o", str(out))
+    assert result.exit_code == 2, result.output
+    assert "error: submission bo\\x1b[2Jb: reports not written" in result.output
+    assert "\x1b" not in result.output
+
+
 def test_cohort_skips_its_own_output_and_notes_notebooks(toy, make_submission, tmp_path):
     root = _cohort(make_submission, tmp_path, {"alice": None})
     (root / "late.ipynb").write_text("{}")

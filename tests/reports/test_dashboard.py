@@ -59,3 +59,20 @@ def test_an_empty_cohort_and_custom_links():
     summary = summarize({"ada": _result([_check("softmax.values", "passed", "ok")])})
     page = render_dashboard(summary, result_links={})
     assert "No check failed." in page and "href" not in page
+
+
+def test_names_link_to_their_folders_and_show_their_normal_form():
+    """A folder name with '#' or '%' is a path in the link (percent-encoded), and a name in
+    decomposed form shows its combining mark, so two 'José' folders are told apart."""
+    summary = summarize({"a#1 50%": _result([_check("softmax.values", "passed", "ok")]),
+                         "Jose\u0301": _result(transposed("5, 10", "10, 5")),
+                         "Jos\u00e9": _result(transposed("5, 10", "10, 5"))})
+    parsed = Fields()
+    parsed.feed(render_dashboard(summary))
+    assert "a%231%2050%25/result.json" in parsed.urls
+    assert "Jose%CC%81/result.json" in parsed.urls and "Jos%C3%A9/result.json" in parsed.urls
+    page = render_dashboard(summary)
+    assert ">Jose\\u0301</a>" in page and ">Jos\u00e9</a>" in page
+    assert "Jos\u00e9, Jose\\u0301" in page or "Jose\\u0301, Jos\u00e9" in page  # who failed
+    for row in summary["submissions"]:  # each row's number under its own (raw) name
+        assert float(parsed.fields[("score", row["name"])]) == row["score"]
