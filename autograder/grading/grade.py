@@ -205,7 +205,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     settled: set[str] = set()  # questions of ``until`` whose checks need not run on
 
     def judged(check: Check, outcome: Outcome) -> None:
-        result = fresh[check.id] = _judge(check, outcome, expected.get(check.id), options)
+        result = fresh[check.id] = judge(check, outcome, expected.get(check.id), options)
         if check.question in until and result.score < result.max_score and \
                 until[check.question] in result.message:
             settled.add(check.question)
@@ -433,8 +433,13 @@ def waiting_warning(results: list[ExerciseResult]) -> list[str]:
     return lines
 
 
-def _judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
-           options: GradeOptions) -> CheckResult:
+def judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
+          options: GradeOptions) -> CheckResult:
+    """The result of ``check`` from what its collect produced (``outcome``) and the
+    reference's outcome (``expected``; a string: why there is none): the points, the status
+    and the feedback. The reference judged against its own outcome passes every check it
+    does not fail on its own (a gradient against central differences, a torch oracle, a
+    property)."""
     base = dict(id=check.id, question=check.question, kind=check.kind, max_score=check.points,
                 title=check.title, hidden=check.hidden, duration_s=round(outcome.duration_s, 3),
                 output=outcome.output)

@@ -4,7 +4,9 @@
 folder, never an installed copy) through every public check that needs expected values (seed 0,
 the quick budget, NumPy float64) and stores each outcome as ``<check id>.json`` and
 ``<check id>.npz`` (arrays, no pickle) in the exercise's fixtures folder
-(``Exercise.fixtures``), where the grader finds them when the solutions are absent.
+(``Exercise.fixtures``), where the grader finds them when the solutions are absent. The
+solutions are judged on the way by every check but the training runs (:func:`compute`): a
+reference that fails one writes nothing.
 
 Fixtures are deterministic: the JSON holds the status and the scalars only (no timings), and a
 fixture whose stored values equal the new ones (within the tolerance ``--check`` uses) is not
@@ -36,7 +38,7 @@ from nlpdojo.files import atomic_write
 from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
 from nlpdojo_autograder.authoring.checks import Exercise
 from nlpdojo_autograder.grading.given import GIVEN, given_digests
-from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+from nlpdojo_autograder.grading.grade import GradeOptions, exercise_names, get_exercise, judge
 from nlpdojo_autograder.grading.runner import Outcome, read_outcome, run_checks
 from nlpdojo_autograder.grading.versions import versions
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
@@ -177,20 +179,37 @@ def plan(topics: list[str], solutions_dir: Path) -> list[FixturePlan]:
     return plans
 
 
+def own_checks(exercise: Exercise) -> list:
+    """The checks the solutions are judged by when their fixtures are computed: every check
+    but the integrative questions' (training runs: ``dojo verify`` grades those)."""
+    return [c for c in exercise.checks if c.question not in exercise.integrative]
+
+
 def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
     """Run the solutions in ``source`` (a topic folder) through the fixture checks and write
     each outcome, in its stored form, into the new folder ``into``. Returns the check ids.
-    Raises :class:`FixtureError` when the solutions fail one of their own checks."""
+
+    The solutions are judged on the way, by every check but the training runs
+    (:func:`own_checks`; each against its own outcome, so what fails is what a check judges
+    by itself: a gradient against central differences, a torch oracle, a property, a line
+    count). Raises :class:`FixtureError`, writing nothing, when they fail one: fixtures from
+    a wrong reference would pass the same mistake in a student's code."""
     checks = fixture_checks(exercise)
+    judged = own_checks(exercise)
     into.mkdir(parents=True)
     # The solutions are imported from their folder (trusted, in this process); no swap-in is
     # needed (they are the reference), so no installed copy is ever consulted.
-    outcomes = run_checks(exercise, checks, topic_folder=None, trusted_folder=source,
-                          backend="numpy", device="cpu", seed=0, question_functions={})
-    broken = {cid: o for cid, o in outcomes.items() if o.status != "ok"}
-    if broken:
-        lines = "; ".join(f"{cid}: {o.status} {o.message}" for cid, o in broken.items())
-        raise FixtureError(f"the solutions in {source} fail their own checks: {lines}")
+    outcomes = run_checks(exercise, [*checks, *(c for c in judged if c not in checks)],
+                          topic_folder=None, trusted_folder=source, backend="numpy",
+                          device="cpu", seed=0, question_functions={})
+    failed = [judge(c, outcomes[c.id], outcomes[c.id], GradeOptions()) for c in judged]
+    failed = [r for r in failed if r.score < r.max_score]
+    if failed:
+        lines = "; ".join(f"{r.id}: {r.status} {r.message}" for r in failed)
+        raise FixtureError(
+            f"the solutions in {source} fail their own checks, so no fixture is written: "
+            f"{lines}. Fix the solutions (or the check, where the check is wrong: its torch "
+            "oracle, its property); `grade --solutions` shows each failure in full")
     for check in checks:
         outcome = outcomes[check.id]
         if check.stored is not None:  # only what the judge needs as expected

@@ -138,3 +138,19 @@ def test_solutions_that_fail_their_own_checks_write_nothing(pack: Path):
     assert "fail their own checks" in result.output and "scale.values" in result.output
     assert not Path("exercises").exists()
     assert not (pack / "fixtures").exists()
+
+
+def test_solutions_whose_gradient_fails_its_check_write_nothing(pack: Path):
+    """A reference that runs but fails a check it is judged by on its own (here its gradient
+    against central differences, half of the true one) writes no fixture: fixtures from it
+    would pass the same mistake in a student's code."""
+    module = pack / "solutions" / "toy" / "quadratic.py"
+    module.write_text(module.read_text().replace("x[None, :]  # (M, N)",
+                                                 "x[None, :] / 2  # (M, N)"))
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 2, result.output
+    assert "fail their own checks" in result.output
+    assert "quadratic.gradient" in result.output and "scale.values" not in result.output
+    assert "grade --solutions" in result.output and "Traceback" not in result.output
+    assert not Path("exercises").exists()
+    assert not (pack / "fixtures").exists()
