@@ -66,6 +66,8 @@ from nlpdojo_autograder.authoring.kinds import (
 from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 #: how a layer's points are shared among its checks
+#: the suffix of a layer's outputs run in eval mode in its values check (every layer's)
+EVAL_KEY = "in eval mode (model.eval(): nothing dropped, nothing drawn)"
 LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "eval": 0.1, "gradients": 0.3, "repeated": 0.15,
                 "accumulate": 0.15}
 
@@ -477,6 +479,13 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         if train is None and case.longer is not None:  # ... or over the positions?
             _require_time_vectorized(ctx, module, cls, case)
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
+        if train is None and not eval_mode and case.train is not False:
+            # every layer in eval mode too, declared or not: a dropout left on there (its own
+            # or a sublayer's: an attacker's LM and sentence CNN kept full marks) gives other
+            # outputs than the reference's, which draws nothing in eval mode
+            evaluated = run(ctx, 1, train=False)
+            payload.update({f"{name} {EVAL_KEY}": value for name, value in _output_payload(
+                ctx, cls, evaluated["case"], _first(evaluated["result"], "outputs")).items()})
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
         payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
                         for n, g in _named(result, "param_grads").items()})

@@ -272,7 +272,10 @@ def resolve_backend(backend: str | None, device: str | None) -> tuple[str, str |
     (``None``, ``None``: ``NLPDOJO_BACKEND``, the config, numpy, as ``pytest exercises`` too)."""
     sel = selection.resolve(backend, device)
     chosen = selection.load_backend(backend, device)  # raises with the fix when unavailable
-    return str(sel.backend.value), chosen.device
+    # the device's name, as --device takes it: the strict backend's own device is an object
+    # of array_api_strict's (a layer's `device=backend.device` must work there), run on "cpu"
+    name = chosen.device if isinstance(chosen.device, str) else sel.device.value or "cpu"
+    return str(sel.backend.value), name
 
 
 def _resolve_topics(args: list[str], recorded_questions: list[str] | None

@@ -16,6 +16,8 @@ The rules (the valid question ids are the keys of ``Exercise.questions``; marker
   block is allowed: it grades the code of other questions together (a topic's
   ``training`` trains the student's skip-gram). A mistyped marker id is still caught, as a
   marker of an unknown question;
+* every ``requires`` entry is a declared question (bare: of the topic; ``topic.question``: of
+  a registered topic);
 * every check's question exists; every ``swap_in`` id exists, is not the check's own
   question, and has a solution block (otherwise swapping it in replaces nothing);
 * every planted bug names an existing question and module, and plants cleanly
@@ -115,6 +117,7 @@ def validate(exercise: Exercise, topic_dir: str | Path, *,
     marked |= set(library)
     _check_code(exercise, questions, blocks, library, problems)
     _check_questions(exercise, questions, problems)
+    _check_requires(exercise, questions, problems)
     _check_checks(exercise, questions, marked, problems)
     _check_bugs(exercise, topic_dir, questions, problems)
     _check_given(exercise, topic_dir, blocks, problems)
@@ -278,6 +281,35 @@ def _check_questions(exercise: Exercise, questions: list[str],
                 f"exercise {exercise.name}",
                 f"question {question!r} has no check, so it is worth nothing; add a check "
                 "for it or remove it from questions"))
+
+
+def _check_requires(exercise: Exercise, questions: list[str],
+                    problems: list[Problem]) -> None:
+    """Every ``requires`` entry names a declared question: a bare id one of this topic's (not
+    the requiring question itself), ``topic.question`` one of a registered topic's. A typo
+    would swap nothing in, and ``dojo verify --strict`` would then advise declaring what was
+    declared."""
+    topics = exercise_names()
+    for question, needs in exercise.requires.items():
+        where = f"exercise {exercise.name}: question {question!r}"
+        if questions and question not in questions:
+            problems.append(Problem(where, "is not a question, yet declares requires; "
+                                    + suggest(question, questions, "questions")))
+        for need in needs:
+            topic, _, name = need.rpartition(".")
+            if not topic or topic == exercise.name:
+                if questions and name not in questions:
+                    problems.append(Problem(where, f"requires unknown question {need!r}; "
+                                            + suggest(name, questions, "questions")))
+                elif name == question:
+                    problems.append(Problem(where, "requires itself; remove it from requires"))
+            elif topic not in topics:
+                problems.append(Problem(where, f"requires {need!r}, of topic {topic!r}, which "
+                                        "is not installed; "
+                                        + suggest(topic, topics, "topics")))
+            elif name not in (theirs := list(get_exercise(topic).questions)):
+                problems.append(Problem(where, f"requires unknown question {need!r}; "
+                                        + suggest(name, theirs, f"{topic}'s questions")))
 
 
 def _check_checks(exercise: Exercise, questions: list[str], marked: set[str],

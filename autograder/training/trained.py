@@ -251,8 +251,9 @@ def _compare_forwards(ctx: Context, reference: Any, plan: TrainingPlan,
         raise CheckFailure(
             f"with the trained parameters, your model's forward gives {mine.reshape(-1)[i]:.6g} "
             f"at output {i} of a probe of training text, the reference's forward "
-            f"{theirs.reshape(-1)[i]:.6g} (on the same parameters): the model must compute "
-            "what the lecture's model computes, from the past tokens only")
+            f"{theirs.reshape(-1)[i]:.6g} (on the same parameters, in eval mode): the model "
+            "must compute what the lecture's model computes, with nothing dropped or drawn in "
+            "eval mode (a language model: from the past tokens only)")
 
 
 def is_float64(ctx: Context) -> bool:

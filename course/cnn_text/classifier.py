@@ -133,6 +133,10 @@ KIM_CNN = Question(
         bug("the pooling lengths of widths (2, 3) written in, not the constructor's widths",
             MODULE, "p, c_pool = self.pool(a, lengths + (k - 1))",
             "p, c_pool = self.pool(a, lengths + (self.convs.index(conv) + 1))", "kim_cnn"),
+        bug("dropout left on in eval mode", MODULE,
+            "        features, c_drop = self.dropout(",
+            "        self.dropout.train(True)\n        features, c_drop = self.dropout(",
+            "kim_cnn", by=("values_dropout",)),
     ],
     requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import CheckFailure, Context, Question, bug, value_check
+from nlpdojo_autograder.authoring import (
+    CheckFailure,
+    Context,
+    Question,
+    bug,
+    settings_rng,
+    value_check,
+)
 
 CONSTRAINTS = "..library.constraints"
-#: (what, the weight's shape, the columns' scales, the limit)
+#: (what, the weight's shape, the columns' scales, the limit), the weight and the limit each
+#: scaled by a factor drawn per grading and per case (:func:`_factors`): a limit written in
+#: (or chosen by the weight's shape) fails
 CASES = (
     ("some columns above the limit", (6, 4), (2.0, 0.1, 1.0, 0.05), 3.0),
     ("every column below: unchanged", (5, 3), (0.2, 0.1, 0.3), 3.0),
@@ -40,17 +49,14 @@ def _whole(weight: np.ndarray, limit: float) -> np.ndarray:
     return weight * min(1.0, limit / (np.linalg.norm(weight) + 1e-12))
 
 
-def _key(what: str, limit: float) -> str:
-    return f"{what} (limit {limit})"
-
-
 def _as_if(mistake):
     """The payload ``mistake`` gives, from the expected one (whose inputs it carries): named
     only where it matches every case, and only where the outputs differ from the expected."""
     def outputs(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = dict(expected)
-        for what, _, _, limit in CASES:
-            out[_key(what, limit)] = mistake(expected[f"{what}: the weight given"], limit)
+        for what, *_ in CASES:
+            out[what] = mistake(expected[f"{what}: the weight given"],
+                                float(expected[f"{what}: the limit given"]))
         return out
     return outputs
 
@@ -66,17 +72,24 @@ MISTAKES = {
 }
 
 
+def _factors(ctx: Context) -> np.ndarray:
+    """A factor per case, between 0.4 and 2.5 (three digits), drawn per grading: the case's
+    weight and limit are both scaled by it (a column above the limit stays above)."""
+    return np.array([float(f"{x:.3g}") for x in settings_rng(ctx).uniform(0.4, 2.5, len(CASES))])
+
+
 def _constrained(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
     f = ctx.function(CONSTRAINTS, "max_norm")
-    for what, shape, scales, limit in CASES:
-        weight = _weights(rng, shape, scales)
+    for (what, shape, scales, nominal), factor in zip(CASES, _factors(ctx), strict=True):
+        weight, limit = factor * _weights(rng, shape, scales), nominal * factor
         got = ctx.to_numpy(f(ctx.asarray(weight), limit), "max_norm's weight")
         if got.shape != weight.shape:
             raise CheckFailure(f"max_norm returned shape {got.shape} for a weight of shape "
                                f"{weight.shape}: the same shape, each column rescaled")
-        out[_key(what, limit)] = got
-        out[f"{what}: the weight given"] = weight  # for the mistakes: the same on both sides
+        out[what] = got
+        # for the mistakes: the same on both sides
+        out[f"{what}: the weight given"], out[f"{what}: the limit given"] = weight, np.array(limit)
     return out
 
 
@@ -98,6 +111,9 @@ MAX_NORM = Question(
         bug("one norm for the whole matrix", CONSTRAINTS,
             "xp.sum(weight * weight, axis=0, keepdims=True))",
             "xp.sum(weight * weight))", "max_norm", says="one norm for the whole matrix"),
+        bug("the limit written in, not the argument", CONSTRAINTS,
+            "xp.clip(limit / (norms + 1e-12), max=1.0)", "xp.clip(3.0 / (norms + 1e-12), max=1.0)",
+            "max_norm"),
     ])
 
 QUESTIONS = [MAX_NORM]

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import CheckFailure, Context, Question, bug, value_check
+from nlpdojo_autograder.authoring import (
+    CheckFailure,
+    Context,
+    Question,
+    bug,
+    settings_rng,
+    value_check,
+)
 
 CLIPPING = "..library.clipping"
-#: (what, the gradients' shapes, their scales, max_norm)
+#: (what, the gradients' shapes, their scales, max_norm), gradients and max_norm each scaled
+#: by a factor drawn per grading and per case (:func:`_factors`): a limit written in (or
+#: chosen by the gradients' count or shapes) fails
 CASES = (
     ("above the threshold", ((4, 3), (3,), (2, 5)), (2.0, 2.0, 2.0), 1.0),
     ("below it: unchanged", ((4, 3), (3,)), (0.05, 0.05), 5.0),
@@ -21,20 +30,28 @@ CASES = (
 EPS = 1e-6  # torch.nn.utils.clip_grad_norm_'s
 
 
+def _factors(ctx: Context) -> np.ndarray:
+    """A factor per case, between 0.4 and 2.5 (three digits), drawn per grading: the case's
+    gradients and max_norm are both scaled by it (above the threshold stays above)."""
+    return np.array([float(f"{x:.3g}") for x in settings_rng(ctx).uniform(0.4, 2.5, len(CASES))])
+
+
 def _clipped(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
     f = ctx.function(CLIPPING, "clip_grad_norm")
-    for what, shapes, scales, max_norm in CASES:
-        grads = [s * rng.standard_normal(shape) for shape, s in zip(shapes, scales, strict=True)]
+    for (what, shapes, scales, nominal), factor in zip(CASES, _factors(ctx), strict=True):
+        max_norm = nominal * factor
+        grads = [factor * s * rng.standard_normal(shape)
+                 for shape, s in zip(shapes, scales, strict=True)]
         clipped, norm = ctx.unpack(f([ctx.asarray(g) for g in grads], max_norm),
                                    ["clipped", "norm"], "clip_grad_norm")
         if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
             raise CheckFailure(f"clip_grad_norm must return a list of {len(grads)} gradients "
                                f"(one per parameter) and the norm; got {type(clipped).__name__}")
         for k, g in enumerate(clipped):
-            out[f"{what} (max_norm {max_norm}): gradient {k}"] = ctx.to_numpy(
-                g, f"clipped gradient {k}")
-        out[f"{what} (max_norm {max_norm}): norm"] = ctx.to_numpy(norm, "the norm")
+            out[f"{what}: gradient {k}"] = ctx.to_numpy(g, f"clipped gradient {k}")
+        out[f"{what}: norm"] = ctx.to_numpy(norm, "the norm")
+        out[f"{what}: max_norm given"] = np.array(max_norm)  # the same on both sides
     return out
 
 
@@ -42,13 +59,13 @@ def _per_parameter(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """What clipping each parameter by its own norm gives, rebuilt from the right outputs:
     the gradients before clipping are the clipped ones divided by the global factor."""
     out = dict(expected)
-    for what, shapes, _, max_norm in CASES:
-        prefix = f"{what} (max_norm {max_norm})"
-        norm = float(expected[f"{prefix}: norm"])
+    for what, shapes, _, _ in CASES:
+        max_norm = float(expected[f"{what}: max_norm given"])
+        norm = float(expected[f"{what}: norm"])
         factor = min(1.0, max_norm / (norm + EPS))
         for k in range(len(shapes)):
-            g = expected[f"{prefix}: gradient {k}"] / factor
-            out[f"{prefix}: gradient {k}"] = g * min(1.0, max_norm / (np.linalg.norm(g) + EPS))
+            g = expected[f"{what}: gradient {k}"] / factor
+            out[f"{what}: gradient {k}"] = g * min(1.0, max_norm / (np.linalg.norm(g) + EPS))
     return out
 
 
@@ -69,6 +86,9 @@ CLIP = Question(
             " for g in grads], total", "clipping"),
         bug("gradients scaled even below the threshold", CLIPPING,
             "xp.clip(max_norm / (total + 1e-6), max=1.0)", "max_norm / (total + 1e-6)",
-            "clipping")])
+            "clipping"),
+        bug("max_norm written in, not the argument", CLIPPING,
+            "xp.clip(max_norm / (total + 1e-6), max=1.0)",
+            "xp.clip(1.0 / (total + 1e-6), max=1.0)", "clipping")])
 
 QUESTIONS = [CLIP]

@@ -20,6 +20,7 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
     metric_checks,
     name_the_mistake,
+    settings_rng,
     value_check,
 )
 from nlpdojo_autograder.training import (
@@ -79,10 +80,21 @@ def torch_module():
 # -- train_gated_lm: a few windows, and the usual mistakes against torch -------------------------
 #: CLIP: the gradient's norm exceeds it in some window of every draw (its largest norm over a
 #: run was >= 0.25 in 3,000 draws; at 0.3, 2 % of draws never clipped, and the reference's
-#: losses were those of the unclipped loop: tests/rnn_variants)
+#: losses were those of the unclipped loop: tests/rnn_variants). LR, CLIP and ADAM_LR are the
+#: nominal settings; a grading draws its own around them (:func:`windows_settings`)
 VOCAB, DIM, HIDDEN, STREAMS, BPTT, LR, CLIP, EPOCHS = 9, 3, 4, 3, 4, 0.5, 0.1, 2
-#: the learning rate of the clipped-windows check's run with Adam
+#: the learning rate of the clipped-windows check's run with Adam (not clipped: clip=None)
 ADAM_LR = 0.05
+
+
+def windows_settings(ctx: Context) -> dict[str, float]:
+    """The clipped-windows check's settings, drawn per grading (three digits): SGD's learning
+    rate in [0.35, 0.7], the clip in [0.05, 0.2] (below 0.25: every draw clips), Adam's
+    learning rate in [0.03, 0.07]. A loop that writes in a setting, or picks it by the
+    batch's size, fails."""
+    lr, clip, adam_lr = settings_rng(ctx).uniform((0.35, 0.05, 0.03), (0.7, 0.2, 0.07))
+    return {"lr": float(f"{lr:.3g}"), "clip": float(f"{clip:.3g}"),
+            "adam_lr": float(f"{adam_lr:.3g}")}
 
 
 def _windows_init(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -112,6 +124,8 @@ ADAM_MISTAKES = {
     "the loop (`opt`)": {"fresh": True},
     "plain SGD though the loop was asked for Adam: update the parameters through the optimizer "
     "made from the `optimizer` argument (`opt.step()`), not by hand": {"optimizer": "sgd"},
+    "a gradient clipped though the loop was given clip=None: clip only where a clip is given "
+    "(`if clip is not None:`), at that norm": {"clip": CLIP},
 }
 
 
@@ -170,27 +184,27 @@ def _name_the_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
                       mistakes: dict | None = None, **settings) -> None:
     """Fail naming the mistake of ``mistakes`` (default :data:`MISTAKES`) whose losses are
     exactly the student's (torch's; no hint where torch is not installed); ``settings``: the
-    run's own options of :func:`torch_gated_losses`. A mistake that trains exactly like the
-    right loop on these inputs is never named: it cannot be told from it (a right answer must
-    not fail because a mistake happens to be invisible in one draw)."""
+    run's own options of :func:`torch_gated_losses` (``clip`` among them). A mistake that
+    trains exactly like the right loop on these inputs is never named: it cannot be told from
+    it (a right answer must not fail because a mistake happens to be invisible in one
+    draw)."""
     try:
         torch_module()
     except ImportError:
         return
     name_the_mistake(
-        losses, torch_gated_losses(train, init, **{"clip": CLIP, **settings}),
-        {what: functools.partial(torch_gated_losses, train, init,
-                                 **{"clip": CLIP, **settings, **mistake})
+        losses, torch_gated_losses(train, init, **settings),
+        {what: functools.partial(torch_gated_losses, train, init, **{**settings, **mistake})
          for what, mistake in (MISTAKES if mistakes is None else mistakes).items()},
         what="train_gated_lm: your training losses")
 
 
 def _windows_run(ctx: Context, train: np.ndarray, init: dict, optimizer: str,
-                 lr: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                 lr: float, clip: float | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The training losses and trained parameters of your loop over ``train``."""
     trained = ctx.given_function("lm_training", "train_lm")(
         ctx.backend, train, vocab_size=VOCAB, seed=0, init=init, dim=DIM, hidden=HIDDEN,
-        cell="lstm", batch_size=STREAMS, bptt=BPTT, optimizer=optimizer, lr=lr, clip=CLIP,
+        cell="lstm", batch_size=STREAMS, bptt=BPTT, optimizer=optimizer, lr=lr, clip=clip,
         epochs=EPOCHS)
     if not isinstance(trained, dict) or not {"parameters", "losses"} <= set(trained):
         raise CheckFailure("internal: train_lm returned no parameters and losses")
@@ -202,14 +216,17 @@ def _windows_run(ctx: Context, train: np.ndarray, init: dict, optimizer: str,
 def _clipped_windows(ctx: Context) -> dict[str, np.ndarray]:
     """Two epochs of 6 windows of your loop, SGD with the gradient clipped at a norm it
     exceeds, on a random stream: the loss of every window and the trained parameters; then
-    the same with Adam, whose state (moments, step count) must live across windows (with SGD,
-    which keeps none, an optimizer made anew every window goes unseen)."""
-    rng = ctx.rng()
+    the same with Adam and no clipping (clip=None), whose state (moments, step count) must
+    live across windows (with SGD, which keeps none, an optimizer made anew every window goes
+    unseen). The learning rates and the clip are drawn per grading (:func:`windows_settings`)."""
+    rng, drawn = ctx.rng(), windows_settings(ctx)
     train, init = rng.integers(0, VOCAB, STREAMS * 25), _windows_init(rng)
-    losses, parameters = _windows_run(ctx, train, init, "sgd", LR)
-    _name_the_mistake(losses, train, init)
-    adam_losses, adam_parameters = _windows_run(ctx, train, init, "adam", ADAM_LR)
-    _name_the_mistake(adam_losses, train, init, ADAM_MISTAKES, optimizer="adam", lr=ADAM_LR)
+    losses, parameters = _windows_run(ctx, train, init, "sgd", drawn["lr"], drawn["clip"])
+    _name_the_mistake(losses, train, init, lr=drawn["lr"], clip=drawn["clip"])
+    adam_losses, adam_parameters = _windows_run(ctx, train, init, "adam", drawn["adam_lr"],
+                                                None)
+    _name_the_mistake(adam_losses, train, init, ADAM_MISTAKES, optimizer="adam",
+                      lr=drawn["adam_lr"], clip=None)
     return {"training losses": losses,
             **{f"trained {name}": value for name, value in parameters.items()},
             "Adam: training losses": adam_losses,
@@ -265,7 +282,8 @@ LSTM_LM = Question(
                       f"{DROPOUT}) over {T} steps", points=2.0, timeout_s=TIMEOUT_S,
                       at_scale=_lm_at(*AT_SCALE, std=0.1)),
         value_check("lstm_lm", "clipped_windows", "train_gated_lm: the losses and parameters of "
-                    "two epochs of 6 windows of SGD, and of Adam, the gradient clipped", 1.0,
+                    "two epochs of 6 windows of SGD, the gradient clipped, and of Adam, not "
+                    "clipped", 1.0,
                     _clipped_windows, rtol=1e-6, timeout_s=TIMEOUT_S),
     ],
     planted_bugs=[
@@ -288,6 +306,22 @@ LSTM_LM = Question(
             "            opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)\n"
             "            opt.zero_grad()\n            scores, cache = model(x, state)", "lstm_lm",
             says="exactly those of a new optimizer made for every window"),
+        bug("dropout left on in eval mode", MODULE,
+            "        vectors, c_in = self.dropout_in(vectors)  # (B, T, D)\n",
+            "        self.dropout_in.train(True)\n"
+            "        vectors, c_in = self.dropout_in(vectors)  # (B, T, D)\n", "lstm_lm"),
+        bug("the clip written in, not the argument", MODULE,
+            "clip_gradients(model.parameters(), clip)  # one norm over every parameter",
+            "clip_gradients(model.parameters(), 0.1)  # one norm over every parameter",
+            "lstm_lm"),
+        bug("clipped though clip is None", MODULE,
+            "            if clip is not None:\n"
+            "                clip_gradients(model.parameters(), clip)  # one norm over every "
+            "parameter",
+            "            if True:\n"
+            "                clip_gradients(model.parameters(), clip or 0.25)  # one norm over "
+            "every parameter", "lstm_lm",
+            says="a gradient clipped though the loop was given clip=None"),
         bug("input dropout left out of backward", MODULE,
             "self.embedding.backward(self.dropout_in.backward(grad_vectors, c_in), c_emb)",
             "self.embedding.backward(grad_vectors, c_emb)", "lstm_lm"),

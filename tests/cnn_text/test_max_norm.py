@@ -48,12 +48,14 @@ def test_apply_max_norm_projects_weights_in_place_and_leaves_biases(backend):
 
 
 def _payload(seed: int, constrain) -> dict[str, np.ndarray]:
-    """The check's payload for the weights of ``seed``, outputs by ``constrain``."""
+    """The check's payload for the weights and limits of ``seed`` (each case's scaled by a
+    factor, as a grading draws them), outputs by ``constrain``."""
     rng, out = np.random.default_rng(seed), {}
-    for what, shape, scales, limit in q.CASES:
-        weight = q._weights(rng, shape, scales)
-        out[q._key(what, limit)] = constrain(weight, limit)
-        out[f"{what}: the weight given"] = weight
+    for what, shape, scales, nominal in q.CASES:
+        factor = rng.uniform(0.4, 2.5)
+        weight, limit = factor * q._weights(rng, shape, scales), factor * nominal
+        out[what] = constrain(weight, limit)
+        out[f"{what}: the weight given"], out[f"{what}: the limit given"] = weight, limit
     return out
 
 

@@ -58,6 +58,18 @@ def test_partial_score_against_fail_under(toy, make_submission):
     assert grade("toy", "--submission", str(folder), "--fail-under", "7").exit_code == 1
 
 
+def test_the_strict_backend_grades_on_its_cpu(toy, tmp_path):
+    """``--backend strict``, listed by ``dojo backends``, grades: its device is an
+    array_api_strict object (for ``device=backend.device``), chosen on the name "cpu"."""
+    pytest.importorskip("array_api_strict")
+    out = tmp_path / "r.json"
+    result = grade("scale", "--solutions", "--backend", "strict", "-f", "json", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["backend"] == "strict" and data["device"] == "cpu"
+    assert data["score"] == data["max_score"] > 0
+
+
 def test_question_filter(toy, tmp_path):
     out = tmp_path / "r.json"
     assert grade("scale", "--solutions", "-f", "json", "-o", str(out)).exit_code == 0

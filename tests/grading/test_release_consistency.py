@@ -96,3 +96,22 @@ def test_a_library_name_no_module_exports_is_said_as_such(tmp_path):
     assert result.exit_code == 2, result.output
     assert "'from ..library import MaxOverTime': no module of the course library lists " \
            "MaxOverTime in its __all__" in result.output.replace("\n", " ")
+
+
+def test_a_typo_in_requires_is_named_with_what_exists(pack: Path):
+    """``requires`` entries are question ids too: a typo in one (of the topic, of another
+    topic's question, of another topic's name) is refused, saying what exists."""
+    _edit(pack / "plugin.py", 'reference="nlpdojo_toy_pack.solutions.toy",',
+          'reference="nlpdojo_toy_pack.solutions.toy",\n'
+          '        requires={"quadratic": ("scael", "neural_networks.xaiver", '
+          '"nueral_networks.relu"), "scale": ("scale",)},')
+    result = _release(pack)
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "question 'quadratic': requires unknown question 'scael'; did you mean 'scale'?" in out
+    assert ("requires unknown question 'neural_networks.xaiver'; did you mean 'xavier'?"
+            in out)
+    assert ("requires 'nueral_networks.relu', of topic 'nueral_networks', which is not "
+            "installed; did you mean 'neural_networks'?") in out
+    assert "question 'scale': requires itself" in out
+    assert not Path("exercises").exists()
