@@ -9,6 +9,7 @@ import pkgutil
 from types import ModuleType
 
 import nlpdojo_course
+from nlpdojo.errors import failure_site
 from nlpdojo.hookspecs import hookimpl
 
 
@@ -21,7 +22,7 @@ def topic_modules() -> list[tuple[str, ModuleType]]:
             modules.append((f"course.{name}", importlib.import_module(f"nlpdojo_course.{name}")))
         except Exception as exc:
             raise ImportError(f"topic folder course/{name} failed to import: "
-                              f"{type(exc).__name__}: {exc}") from exc
+                              f"{type(exc).__name__}: {exc}{failure_site(exc)}") from exc
     return modules
 
 

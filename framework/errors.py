@@ -1,5 +1,7 @@
 """Exceptions raised by the core. Every message says what failed and what to do next."""
 
+import traceback
+
 
 class NlpdojoError(Exception):
     """Base class: the CLI prints these as a one-line error, never as a traceback."""
@@ -30,3 +32,15 @@ class BackendUnavailableError(NlpdojoError):
 
 class ConfigError(NlpdojoError):
     """A configuration value (flag, environment variable, config file) is invalid."""
+
+
+def failure_site(exc: BaseException) -> str:
+    """Where ``exc`` was raised, as `` (at FILE:LINE)``: a syntax error's own place, else the
+    innermost frame of the traceback outside the import machinery; "" where there is none.
+    An import that fails in a plugin's module is told by its file and line, not only by its
+    exception's text."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" (at {exc.filename}:{exc.lineno})"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "importlib" not in f.filename and not f.filename.startswith("<frozen")]
+    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""

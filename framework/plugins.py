@@ -22,7 +22,7 @@ from typing import Any
 import pluggy
 
 from nlpdojo import hookspecs
-from nlpdojo.errors import NlpdojoError, PluginError
+from nlpdojo.errors import NlpdojoError, PluginError, failure_site
 from nlpdojo.registry import Registry
 
 ENTRY_POINT_GROUP = "nlpdojo"
@@ -112,6 +112,7 @@ def make_manager(extra_plugins: dict[str, object] | None = None, *,
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
     seen: dict[str, EntryPoint] = {}
+    builtin: set[str] = set()
     for ep in _plugin_entry_points():
         if ep.name in seen:
             first = seen[ep.name]
@@ -123,6 +124,8 @@ def make_manager(extra_plugins: dict[str, object] | None = None, *,
                 f"Plugin names must be unique: uninstall or rename one of them."
             )
         seen[ep.name] = ep
+        if _is_builtin(ep):
+            builtin.add(ep.name)  # nlpdojo's own: not to be uninstalled on its own
         try:
             module = ep.load()
         except Exception as exc:  # noqa: BLE001 - any import failure is reported the same way
@@ -133,7 +136,8 @@ def make_manager(extra_plugins: dict[str, object] | None = None, *,
                        f"{RESTRICT_ENV}=<comma-separated plugins to load>.")
             raise PluginError(
                 f"plugin {ep.name!r} (entry point {ep.value!r} from distribution "
-                f"{_dist_name(ep)!r}) failed to import: {type(exc).__name__}: {exc}. {fix}"
+                f"{_dist_name(ep)!r}) failed to import: {type(exc).__name__}: {exc}"
+                f"{failure_site(exc)}. {fix}"
             ) from exc
         _register(pm, module, ep.name)
     for name, plugin in (extra_plugins or {}).items():
@@ -145,9 +149,12 @@ def make_manager(extra_plugins: dict[str, object] | None = None, *,
         try:
             brought = list(impl.function() or ())
         except Exception as exc:  # noqa: BLE001 - a module that fails to import, reported
+            # a message that already says where (the course's topics do) is not told twice
+            where = "" if " (at " in str(exc) else failure_site(exc)
+            leave = "" if owner in builtin else ", or uninstall the plugin"
             raise PluginError(f"plugin {owner!r} failed to load its modules: "
-                              f"{type(exc).__name__}: {exc}. Fix the module it names, or "
-                              "uninstall the plugin.") from exc
+                              f"{type(exc).__name__}: {exc}{where}. Fix the module it names"
+                              f"{leave} (NLPDOJO_DEBUG=1 shows the traceback).") from exc
         for name, plugin in brought:
             if not name.startswith(owner + "."):
                 raise PluginError(f"plugin {owner!r} brings a module named {name!r}; the "

@@ -153,8 +153,27 @@ def test_import_failure_names_entry_point_and_how_to_exclude_it(site, monkeypatc
     assert "entry point 'fake_broken'" in message and "'fake-broken'" in message
     assert "ModuleNotFoundError" in message and "fake_leftpad_that_is_not_installed" in message
     assert "NLPDOJO_PLUGINS=" in message
+    assert f"(at {site / 'fake_broken.py'}:1)" in message  # where, not only what
     # ... and the fix it suggests works
     assert loaded("", monkeypatch) == BUILTINS
+
+
+def test_a_module_a_plugin_brings_that_fails_is_named_by_file_and_line(site, monkeypatch):
+    """A pack's topic module with a NameError (a helper renamed): the message says where, and
+    NLPDOJO_DEBUG's traceback is chained on it."""
+    fake_distribution(site, "fake-pack", "0.1", {"pack": "fake_pack"}, {
+        "fake_pack": "from nlpdojo.hookspecs import hookimpl\n\n@hookimpl\n"
+                     "def plugin_modules():\n    import fake_pack_topic\n"
+                     "    return [('pack.topic', fake_pack_topic)]\n",
+        "fake_pack_topic": "X = 1\nY = _cel_at(3)\n"})
+    monkeypatch.setenv(plugins.RESTRICT_ENV, "pack")
+    with pytest.raises(PluginError) as info:
+        plugins.make_manager()
+    message = str(info.value)
+    assert "plugin 'pack' failed to load its modules: NameError" in message
+    assert f"(at {site / 'fake_pack_topic.py'}:2)" in message
+    assert "or uninstall the plugin" in message and "NLPDOJO_DEBUG=1" in message
+    assert isinstance(info.value.__cause__, NameError)
 
 
 def test_third_party_plugin_named_like_a_builtin_is_an_error(site, monkeypatch):

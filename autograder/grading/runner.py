@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo.errors import failure_site
 from nlpdojo.plugins import get_registry
 from nlpdojo.selection import load_backend
 from nlpdojo_autograder.authoring.at_scale import PROBLEM_KEY as AT_SCALE_PROBLEM
@@ -372,7 +373,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         except NotImplementedError as exc:  # check code of a pack that is not written yet
             outcome = Outcome(status="error", message=f"the check is not implemented: {exc}")
         except Exception as exc:  # noqa: BLE001 - what the returned values made the check do
-            outcome = Outcome(status="error", message=_unusable(exc))
+            outcome = Outcome(status="error", message=_unusable(exc) if isinstance(
+                subject, RemoteSubject) else _check_broke(exc))
         finally:
             if isinstance(subject, RemoteSubject):
                 subject.end()
@@ -470,6 +472,15 @@ def _unusable(exc: Exception) -> str:
     text = text if len(text) <= 1000 else text[:1000] + " …"
     return (f"the values your code returned could not be used by the check "
             f"({type(exc).__name__}: {text})")
+
+
+def _check_broke(exc: Exception) -> str:
+    """The reference's run (trusted, in this process) broke the check's own code: a bug of
+    the check's author, said so, and where (not the student's returned values)."""
+    text = str(exc)
+    text = text if len(text) <= 1000 else text[:1000] + " …"
+    return (f"the check's own code failed on the reference's run ({type(exc).__name__}: "
+            f"{text}){failure_site(exc)}: a bug in the check's declaration or its collect")
 
 
 def _student_outcome(exc: StudentError) -> Outcome:

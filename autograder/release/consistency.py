@@ -391,8 +391,15 @@ def bug_problem(bug: PlantedBug, topic_dir: Path,
         if modules is None:
             modules = sorted(module_name(topic_dir, p) for p in python_modules(topic_dir)
                              if p.name != "__init__.py")
-        hint = ("give the module name without .py" if bug.module.endswith(".py")
-                else suggest(bug.module, modules, "modules"))
+        if bug.module.endswith(".py"):
+            hint = "give the module name without .py"
+        elif "/" in bug.module:  # Question(code=...)'s spelling, not a module name
+            dotted = bug.module.replace("/", ".")
+            hint = (f"a planted bug names a module as Python does: {'..' + dotted!r} for the "
+                    f"course library's, {dotted.split('.', 1)[-1]!r} for the topic's "
+                    "(Question(code=...) takes folder/module; bug() takes the module)")
+        else:
+            hint = suggest(bug.module, modules, "modules")
         return Problem(f"planted bug {bug.name!r}",
                        f"module {bug.module!r} not found in {topic_dir}; {hint}")
     try:

@@ -320,7 +320,10 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     lost_integrative = [c.id for c in lost if c.question in exercise.integrative]
     if not caught:
         return Step(exercise.name, name, False,
-                    f"not caught: every check of question {bug.question!r} still passes")
+                    f"not caught: every check of question {bug.question!r} still passes (a "
+                    "replacement that computes what the original does, a rewrite, is no "
+                    "mistake: plant one that changes the result; otherwise the question's "
+                    "checks cannot tell this mistake from the right code: add a case that does)")
     detail = f"caught by {', '.join(c.id for c in caught)}: {caught[0].message}"
     if bug.says and not any(bug.says in c.message for c in caught):
         return Step(exercise.name, name, False,
@@ -465,6 +468,12 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
                 step, baseline = verify_baseline(exercise, sub, options,
                                                  integrative=integrative)
                 record(step)
+                if not step.ok:  # every bug would fail with it: said once, not per bug
+                    record(Step(exercise.name, "planted bugs", False,
+                                f"{len(exercise.planted_bugs)} planted bugs not graded: the "
+                                "solutions, graded as a submission, do not score full marks "
+                                "(the step above says where); fix that first"))
+                    continue
             for bug in exercise.planted_bugs:
                 record(verify_bug(exercise, bug, sub, options, strict=strict,
                                   baseline=baseline, integrative=integrative,

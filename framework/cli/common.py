@@ -82,13 +82,13 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
 
 def handle_error(exc: BaseException) -> int:
     """Print ``exc`` as one line (plus its traceback when ``NLPDOJO_DEBUG`` is set and it is an
-    internal error); return the exit code."""
+    internal error or has a cause); return the exit code."""
     message, code = describe_error(exc)
-    if code == EXIT_INTERNAL:
-        if os.environ.get(DEBUG_ENV):
-            traceback.print_exception(exc, file=sys.stderr)
-        else:
-            message += f" (set {DEBUG_ENV}=1 to see the traceback)"
+    if os.environ.get(DEBUG_ENV) and (code == EXIT_INTERNAL or exc.__cause__ is not None):
+        # an error with a cause (a plugin's module that failed to import) shows it too
+        traceback.print_exception(exc, file=sys.stderr)
+    elif code == EXIT_INTERNAL:
+        message += f" (set {DEBUG_ENV}=1 to see the traceback)"
     print_error(message)
     return code
 

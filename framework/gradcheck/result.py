@@ -102,8 +102,12 @@ def _summary_message(r: GradCheckResult, n_coords: int, n_dirs: int,
     if r.passed:
         return (f"dL/d{r.name}: ok: {scope} agree (max relative error {r.rel_error:.2g} "
                 f"{where}, absolute error {r.abs_error:.2g})")
+    # what the gradient was compared with: central differences, or a full reference gradient
+    # (compare_gradients notes which: "reference: autograd")
+    oracle = next((n[len("reference: "):] for n in r.notes if n.startswith("reference: ")),
+                  "numerical")
     head = (f"dL/d{r.name}: max relative error {r.rel_error:.2g} {where} "
-            f"(yours {_num(r.analytic)}, numerical {_num(r.numerical)})")
+            f"(yours {_num(r.analytic)}, {oracle} {_num(r.numerical)})")
     if r.diagnosis:
         head += f"; {r.diagnosis}"
     tail = (f"{r.n_failed} of {r.n_checked} checks failed (checked {scope}; a check passes "

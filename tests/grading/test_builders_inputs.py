@@ -330,11 +330,20 @@ def test_function_checks_autograd_takes_the_arguments_by_name(tmp_path):
     assert {"autograd|v", "autograd|U"} <= set(payload)
     assert np.allclose(payload["autograd|v"], payload["v|analytic"])
     assert gradient.judge(payload, None).passed
+    # a forward that computes another function, its backward consistent with it: central
+    # differences agree, torch autograd of the true forward does not, and the message says so
+    # (not "numerical", which central differences are)
+    other = {**payload, "autograd|v": 2 * payload["autograd|v"]}
+    verdict = gradient.judge(other, None)
+    assert not verdict.passed
+    assert "torch autograd" in verdict.message and "numerical" not in verdict.message
+    assert "Central differences of your own forward agree" in verdict.message
     payload["v|analytic"] = 2 * payload["v|analytic"]
     verdict = gradient.judge(payload, None)
     by_autograd = [g for g in verdict.details["gradients"]
-                   if "reference: autograd" in g.get("notes", [])]
+                   if "reference: torch autograd" in g.get("notes", [])]
     assert not verdict.passed and by_autograd and not all(g["passed"] for g in by_autograd)
+    assert "Central differences of your own forward agree" not in verdict.message
 
 
 def test_a_student_function_is_an_argument_by_spec(tmp_path):

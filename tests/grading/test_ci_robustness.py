@@ -79,6 +79,25 @@ def test_internal_error_traceback_only_on_request(monkeypatch):
     assert "Traceback" in result.output and "RuntimeError: boom" in result.output
 
 
+def test_a_caused_error_shows_its_cause_on_request(monkeypatch):
+    """A plugin's module that failed to import is an error of the user's (exit 2) with a
+    cause: NLPDOJO_DEBUG shows the cause's traceback; without it, one line."""
+    try:
+        try:
+            raise NameError("name '_cel_at' is not defined")
+        except NameError as cause:
+            raise NlpdojoError("plugin 'pack' failed to load its modules") from cause
+    except NlpdojoError as exc:
+        error = exc
+    monkeypatch.setenv("NLPDOJO_DEBUG", "1")
+    result = runner.invoke(_app_raising(error), [])
+    assert result.exit_code == 2
+    assert "Traceback" in result.output and "NameError: name '_cel_at'" in result.output
+    monkeypatch.delenv("NLPDOJO_DEBUG")
+    assert one_line_error(runner.invoke(_app_raising(error), []), 2).startswith(
+        "error: plugin 'pack' failed")
+
+
 def test_an_unexpected_failure_while_grading_exits_3_not_1(toy, monkeypatch, make_submission):
     def crash(*args, **kwargs):
         raise ZeroDivisionError("inside the grader")

@@ -115,3 +115,15 @@ def test_a_typo_in_requires_is_named_with_what_exists(pack: Path):
             "installed; did you mean 'neural_networks'?") in out
     assert "question 'scale': requires itself" in out
     assert not Path("exercises").exists()
+
+
+def test_a_planted_bug_module_in_questions_spelling_is_told_the_module_name(pack: Path):
+    """``Question(code="library/mgu")`` names a file; ``bug(..., module)`` a module: given the
+    first spelling, release says the second."""
+    _edit(pack / "plugin.py", 'PlantedBug("scale adds", "scale",',
+          'PlantedBug("scale adds", "library/scale",')
+    result = _release(pack)
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "module 'library/scale' not found" in out
+    assert "'..library.scale' for the course library's, 'scale' for the topic's" in out

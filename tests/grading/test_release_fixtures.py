@@ -154,3 +154,19 @@ def test_solutions_whose_gradient_fails_its_check_write_nothing(pack: Path):
     assert "grade --solutions" in result.output and "Traceback" not in result.output
     assert not Path("exercises").exists()
     assert not (pack / "fixtures").exists()
+
+
+def test_a_check_whose_own_code_breaks_on_the_reference_says_so_and_where(pack: Path):
+    """An author's mistake in a check's collect (a helper called with one argument too many)
+    fails the reference's run: the message blames the check, with its file and line, not
+    "the values your code returned"."""
+    plugin = pack / "plugin.py"
+    plugin.write_text(plugin.read_text().replace(
+        '    return {"out": ctx.to_numpy(out, "scale(x, 3)")}',
+        '    return {"out": ctx.to_numpy(out, "scale(x, 3)", "extra")}'))
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "scale.values: error the check's own code failed on the reference's run" in out
+    assert "TypeError" in out and f"(at {plugin}:23)" in out
+    assert "your code returned" not in out

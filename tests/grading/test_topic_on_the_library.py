@@ -7,8 +7,9 @@ requires the cell and an earlier topic's question (the library's RNN, from
 ``language_models``). It releases (the notebook holds the library file as a cell and binds RNN
 from library/), grades (stubs 0, reference full marks) and verifies strictly.
 
-The commands run in processes whose ``nlpdojo_solutions`` and ``nlpdojo_course`` are copies in
-a temporary folder (``PYTHONPATH`` comes before the editable install's finder), so the
+The topic's files are those of docs/examples/toy_mgu/, which docs/authoring.md's walk-through
+shows. The commands run in processes whose ``nlpdojo_solutions`` and ``nlpdojo_course`` are
+copies in a temporary folder (``PYTHONPATH`` comes before the editable install's finder), so the
 checkout is never written to.
 """
 
@@ -20,202 +21,14 @@ from pathlib import Path
 
 from tests.grading.test_new_topic import course, run  # noqa: F401 - the fixture
 
-#: the one library file: the minimal gated unit (Zhou et al. 2016)
-MGU_LIBRARY = '''"""The minimal gated unit (Zhou et al. 2016, "Minimal gated unit for
-recurrent neural networks"): one forget gate f, used both to reset the state seen by the
-candidate and to mix the candidate into the state (a GRU with its two gates tied).
-"""
-
-from __future__ import annotations
-
-from nlpdojo.module import Module, Parameter
-
-from .init import xavier_uniform
-
-__all__ = ["MGUCell"]
-
-
-class MGUCell(Module):
-    """f = σ(x W_xf + h W_hf + b_f); n = tanh(x W_xn + (f ⊙ h) W_hn + b_n);
-    h' = (1 − f) ⊙ h + f ⊙ n, for x (B, D) and h (B, H)."""
-
-    def __init__(self, backend, input_size: int, hidden_size: int, *, seed: int = 0) -> None:
-        super().__init__(backend)
-        d, h = input_size, hidden_size
-        self.weight_xf = Parameter(xavier_uniform(backend, d, h, seed=seed), "weight_xf")
-        self.weight_hf = Parameter(xavier_uniform(backend, h, h, seed=seed + 1), "weight_hf")
-        self.weight_xn = Parameter(xavier_uniform(backend, d, h, seed=seed + 2), "weight_xn")
-        self.weight_hn = Parameter(xavier_uniform(backend, h, h, seed=seed + 3), "weight_hn")
-        zeros = self.xp.zeros((h,), dtype=backend.default_dtype, device=backend.device)
-        self.bias_f = Parameter(zeros, "bias_f")
-        self.bias_n = Parameter(self.xp.zeros_like(zeros), "bias_n")
-
-    def forward(self, x, h):
-        xp = self.xp
-        ### BEGIN SOLUTION toy_mgu.mgu_cell
-        f = 1.0 / (1.0 + xp.exp(-(xp.matmul(x, self.weight_xf.data)
-                                  + xp.matmul(h, self.weight_hf.data) + self.bias_f.data)))
-        n = xp.tanh(xp.matmul(x, self.weight_xn.data) + xp.matmul(f * h, self.weight_hn.data)
-                    + self.bias_n.data)  # (B, H)
-        return (1.0 - f) * h + f * n, (x, h, f, n)
-        ### END SOLUTION
-
-    def backward(self, grad_output, cache):
-        xp = self.xp
-        ### BEGIN SOLUTION toy_mgu.mgu_cell
-        x, h, f, n = cache
-        t = xp.matrix_transpose
-        grad_an = grad_output * f * (1.0 - n * n)  # (B, H): n's pre-activation
-        self.weight_xn.grad = self.weight_xn.grad + xp.matmul(t(x), grad_an)
-        self.weight_hn.grad = self.weight_hn.grad + xp.matmul(t(f * h), grad_an)
-        self.bias_n.grad = self.bias_n.grad + xp.sum(grad_an, axis=0)
-        grad_fh = xp.matmul(grad_an, t(self.weight_hn.data))  # dL/d(f ⊙ h)
-        grad_f = grad_output * (n - h) + grad_fh * h
-        grad_af = grad_f * f * (1.0 - f)  # f's pre-activation
-        self.weight_xf.grad = self.weight_xf.grad + xp.matmul(t(x), grad_af)
-        self.weight_hf.grad = self.weight_hf.grad + xp.matmul(t(h), grad_af)
-        self.bias_f.grad = self.bias_f.grad + xp.sum(grad_af, axis=0)
-        grad_x = xp.matmul(grad_an, t(self.weight_xn.data)) + xp.matmul(
-            grad_af, t(self.weight_xf.data))
-        grad_h = grad_output * (1.0 - f) + grad_fh * f + xp.matmul(
-            grad_af, t(self.weight_hf.data))
-        return grad_x, grad_h
-        ### END SOLUTION
-'''
-
-#: the topic's own module: a bidirectional RNN of the cell (CS224n lecture 7), the library's
-#: RNN left to right and right to left, states concatenated
-BIMGU_TOPIC = '''"""A bidirectional RNN of minimal gated units (CS224n lecture 7): the library's
-RNN of MGU cells left to right and right to left, states concatenated."""
-
-from __future__ import annotations
-
-from nlpdojo.module import Module
-
-from ..library import RNN, MGUCell
-
-
-class BiMGU(Module):
-    """Left-to-right and right-to-left RNNs of MGU cells from zero states, their states
-    concatenated per position: (B, T, 2H) for xs (B, T, D)."""
-
-    def __init__(self, backend, input_size: int, hidden_size: int, *, seed: int = 0) -> None:
-        super().__init__(backend)
-        self.hidden_size = hidden_size
-        self.forward_rnn = RNN(backend, input_size, hidden_size, seed=seed)
-        self.forward_rnn.cell = MGUCell(backend, input_size, hidden_size, seed=seed)
-        self.backward_rnn = RNN(backend, input_size, hidden_size, seed=seed + 10)
-        self.backward_rnn.cell = MGUCell(backend, input_size, hidden_size, seed=seed + 10)
-
-    def forward(self, xs):
-        xp = self.xp
-        h0 = xp.zeros((xs.shape[0], self.hidden_size), dtype=xs.dtype, device=xs.device)
-        ### BEGIN SOLUTION bimgu
-        left, left_cache = self.forward_rnn(xs, h0)  # (B, T, H)
-        right, right_cache = self.backward_rnn(xp.flip(xs, axis=1), h0)
-        return xp.concat([left, xp.flip(right, axis=1)], axis=-1), (left_cache, right_cache)
-        ### END SOLUTION
-
-    def backward(self, grad_output, cache):
-        xp, h = self.xp, self.hidden_size
-        ### BEGIN SOLUTION bimgu
-        left_cache, right_cache = cache
-        grad_left, _ = self.forward_rnn.backward(grad_output[..., :h], left_cache)
-        grad_right, _ = self.backward_rnn.backward(xp.flip(grad_output[..., h:], axis=1),
-                                                   right_cache)
-        return grad_left + xp.flip(grad_right, axis=1)
-        ### END SOLUTION
-'''
-
-#: the topic's grading folder: its two questions
-QUESTIONS = '''"""Topic ``toy_mgu``: a gated cell and a bidirectional RNN of it, on the course
-library."""
-
-from __future__ import annotations
-
-import numpy as np
-
-from nlpdojo_autograder.authoring import (
-    LayerCase,
-    Question,
-    bug,
-    layer_checks,
-    sequence_checks,
-    stand_in_cell,
-    torch_check,
-)
-
-MGU = "..library.mgu"
-BIMGU_MODULE = "bimgu"
-B, T, D, H = 3, 4, 2, 3
-
-
-def _cell_at(b, d, h, std=1.0):
-    def case(ctx):
-        rng = ctx.rng()
-        shapes = {"weight_xf": (d, h), "weight_hf": (h, h), "weight_xn": (d, h),
-                  "weight_hn": (h, h), "bias_f": (h,), "bias_n": (h,)}
-        return LayerCase(args=(ctx.backend, d, h), names=("x", "h"), differentiable=(0, 1),
-                         params={k: std * rng.standard_normal(s) for k, s in shapes.items()},
-                         inputs=lambda r: (r.standard_normal((b, d)),
-                                           np.tanh(r.standard_normal((b, h)))))
-    return case
-
-
-_cell = _cell_at(B, D, H)
-#: 262,656 parameters: a backward by numerical differentiation cannot finish there
-CELL_AT_SCALE = _cell_at(8, 256, 256, std=256 ** -0.5)
-
-
-def _torch_cell(p, x, h):
-    import torch
-
-    f = torch.sigmoid(x @ p["weight_xf"] + h @ p["weight_hf"] + p["bias_f"])
-    n = torch.tanh(x @ p["weight_xn"] + (f * h) @ p["weight_hn"] + p["bias_n"])
-    return (1 - f) * h + f * n
-
-
-def _bidirectional(ctx, kind, sizes=(B, T, D, H)):
-    b, t, d, h = sizes
-    return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs",),
-                     inputs=lambda r: (r.standard_normal((b, t, d)),),
-                     cells={"forward_rnn.cell": stand_in_cell(kind, d, h),
-                            "backward_rnn.cell": stand_in_cell(kind, d, h)})
-
-
-MGU_CELL = Question(
-    "mgu_cell", "The minimal gated unit", code="library/mgu",
-    checks=[*layer_checks("mgu_cell", MGU, "MGUCell", _cell, title="MGUCell", points=2.0,
-                          torch=_torch_cell, at_scale=CELL_AT_SCALE),
-            torch_check("mgu_cell", MGU, "MGUCell", _cell, torch=_torch_cell,
-                        title="MGUCell against the same cell in torch", points=1.0,
-                        at_scale=CELL_AT_SCALE)],
-    planted_bugs=[bug("forget gate derivative missing", MGU,
-                      "grad_af = grad_f * f * (1.0 - f)", "grad_af = grad_f", "mgu_cell")],
-    requires=("neural_networks.xavier",))
-
-BIMGU = Question(
-    "bimgu", "A bidirectional RNN of MGU cells", code="bimgu",
-    checks=sequence_checks("bimgu", BIMGU_MODULE, "BiMGU", _bidirectional, title="BiMGU",
-                           points=2.0,  # 131,072 inputs at scale, over stand-in cells
-                           at_scale=lambda ctx, kind: _bidirectional(ctx, kind, (4, 64, 512, 64))),
-    planted_bugs=[bug("right-to-left states not re-reversed", BIMGU_MODULE,
-                      "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
-                      "xp.concat([left, right], axis=-1)", "bimgu")],
-    requires=("mgu_cell", "language_models.rnn"))
-
-QUESTIONS = [MGU_CELL, BIMGU]
-'''
-
-README = """# A gated cell, both ways
-
-*topic id `toy_mgu`*
-
-## Questions
-
-1. **`mgu_cell`**: the minimal gated unit's forward and backward (`library/mgu.py`).
-2. **`bimgu`**: a bidirectional RNN of it, on the library's `RNN` (`bimgu.py`).
-"""
+#: the topic's files, as docs/authoring.md's walk-through shows them, complete: the one
+#: library file (the minimal gated unit, Zhou et al. 2016), the topic's unroll, its README and
+#: its declarations
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "toy_mgu"
+MGU_LIBRARY = (EXAMPLE / "solutions" / "library" / "mgu.py").read_text(encoding="utf-8")
+BIMGU_TOPIC = (EXAMPLE / "solutions" / "toy_mgu" / "bimgu.py").read_text(encoding="utf-8")
+README = (EXAMPLE / "solutions" / "toy_mgu" / "README.md").read_text(encoding="utf-8")
+QUESTIONS = (EXAMPLE / "course" / "toy_mgu" / "questions.py").read_text(encoding="utf-8")
 
 
 def _tree(root: Path) -> dict[str, str]:

@@ -47,6 +47,10 @@ def test_the_baseline_fails_a_check_whose_limit_would_not_cover_its_call_backs(
                      r"need [\d.]+ s at 100000 ms each", baseline.detail), baseline.detail
     assert "raise the check's timeout_s" in baseline.detail
     assert "scale." not in baseline.detail  # scale's checks call nothing back
+    # the planted bugs are not graded against a failing baseline: one step says why
+    assert not any(name.startswith("planted bug ") for name in steps)
+    assert not steps["planted bugs"].ok
+    assert "2 planted bugs not graded" in steps["planted bugs"].detail
 
 
 def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
@@ -58,6 +62,7 @@ def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
     steps = verify([toy], backends=[("numpy", "cpu")])
     by_name = {s.name: s for s in steps}
     assert not by_name["planted bug harmless"].ok
+    assert "plant one that changes the result" in by_name["planted bug harmless"].detail
     assert "not caught" in by_name["planted bug harmless"].detail
     assert not by_name["planted bug stale"].ok
     assert "`find` 'no such text' does not occur" in by_name["planted bug stale"].detail

@@ -1,0 +1,77 @@
+"""Topic ``toy_mgu``: a gated cell and a bidirectional RNN of it, on the course
+library."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    LayerCase,
+    Question,
+    bug,
+    layer_checks,
+    sequence_checks,
+    stand_in_cell,
+    torch_check,
+)
+
+MGU = "..library.mgu"
+BIMGU_MODULE = "bimgu"
+B, T, D, H = 3, 4, 2, 3
+
+
+def _cell_at(b, d, h, std=1.0):
+    def case(ctx):
+        rng = ctx.rng()
+        shapes = {"weight_xf": (d, h), "weight_hf": (h, h), "weight_xn": (d, h),
+                  "weight_hn": (h, h), "bias_f": (h,), "bias_n": (h,)}
+        return LayerCase(args=(ctx.backend, d, h), names=("x", "h"), differentiable=(0, 1),
+                         params={k: std * rng.standard_normal(s) for k, s in shapes.items()},
+                         inputs=lambda r: (r.standard_normal((b, d)),
+                                           np.tanh(r.standard_normal((b, h)))))
+    return case
+
+
+_cell = _cell_at(B, D, H)
+#: 262,656 parameters: a backward by numerical differentiation cannot finish there
+CELL_AT_SCALE = _cell_at(8, 256, 256, std=256 ** -0.5)
+
+
+def _torch_cell(p, x, h):
+    import torch
+
+    f = torch.sigmoid(x @ p["weight_xf"] + h @ p["weight_hf"] + p["bias_f"])
+    n = torch.tanh(x @ p["weight_xn"] + (f * h) @ p["weight_hn"] + p["bias_n"])
+    return (1 - f) * h + f * n
+
+
+def _bidirectional(ctx, kind, sizes=(B, T, D, H)):
+    b, t, d, h = sizes
+    return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs",),
+                     inputs=lambda r: (r.standard_normal((b, t, d)),),
+                     cells={"forward_rnn.cell": stand_in_cell(kind, d, h),
+                            "backward_rnn.cell": stand_in_cell(kind, d, h)})
+
+
+MGU_CELL = Question(
+    "mgu_cell", "The minimal gated unit", code="library/mgu",
+    checks=[*layer_checks("mgu_cell", MGU, "MGUCell", _cell, title="MGUCell", points=2.0,
+                          torch=_torch_cell, at_scale=CELL_AT_SCALE),
+            torch_check("mgu_cell", MGU, "MGUCell", _cell, torch=_torch_cell,
+                        title="MGUCell against the same cell in torch", points=1.0,
+                        at_scale=CELL_AT_SCALE)],
+    planted_bugs=[bug("forget gate derivative missing", MGU,
+                      "grad_af = grad_f * f * (1.0 - f)", "grad_af = grad_f", "mgu_cell")],
+    requires=("neural_networks.xavier",))
+
+BIMGU = Question(
+    "bimgu", "A bidirectional RNN of MGU cells", code="bimgu",
+    checks=sequence_checks("bimgu", BIMGU_MODULE, "BiMGU", _bidirectional, title="BiMGU",
+                           points=2.0,  # 131,072 inputs at scale, over stand-in cells
+                           at_scale=lambda ctx, kind: _bidirectional(ctx, kind, (4, 64, 512, 64))),
+    planted_bugs=[bug("right-to-left states not re-reversed", BIMGU_MODULE,
+                      "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
+                      "xp.concat([left, right], axis=-1)", "bimgu")],
+    requires=("mgu_cell", "language_models.rnn"))
+
+QUESTIONS = [MGU_CELL, BIMGU]
