@@ -1401,6 +1401,14 @@ def settings_rng(ctx: Context) -> np.random.Generator:
     return ctx.rng(SETTINGS_OFFSET)
 
 
+def drawn_setting(ctx: Context, low: float, high: float, which: int = 0) -> float:
+    """A setting between ``low`` and ``high`` (three significant digits, a Python float),
+    drawn per grading from :func:`settings_rng`: a dropout rate, a clip, a decay that the
+    code under test takes as an argument and must use (one written in fails). ``which`` tells
+    a check's settings apart (each its own draw)."""
+    return float(f"{settings_rng(ctx).uniform(low, high, which + 1)[which]:.3g}")
+
+
 #: ``(start, gradient at step k = base * (1 + k / 4))`` of the parameter every optimizer check
 #: adds (:attr:`OptimizerCase.tiny`): fixed, so that the check's power does not depend on the
 #: draw. Gradients of 1e-7 make Σg² about 1e-14, far below an ε of 1e-10 or 1e-8, so

@@ -314,10 +314,15 @@ class _Recorded(Exception):
 
 
 def outgoing(value: Any) -> Any:
-    """Arguments as they are sent: the backend and functions as the tokens that name them."""
+    """Arguments as they are sent: the backend and functions as the tokens that name them,
+    NumPy scalars as Python numbers."""
     def leaf(x: Any) -> Any:
         if isinstance(x, BackendRef):
             return Token("backend")
+        if isinstance(x, np.generic):  # a setting computed with NumPy (np.float64(0.42))
+            # goes as the Python number a caller passes: a NumPy scalar is an array of NumPy's
+            # namespace, which the strict backend's arrays refuse to mix with
+            return x.item()
         return x.token if isinstance(x, RemoteFunction) else x
 
     return map_tree(value, leaf)

@@ -17,6 +17,7 @@ from nlpdojo_autograder.authoring import (
     LayerCase,
     Question,
     bug,
+    drawn_setting,
     layer_checks,
     padded_sentences,
     settings_rng,
@@ -40,12 +41,14 @@ def _widths(ctx: Context) -> tuple[int, ...]:
 LONE_WORD = 1
 
 
-def _case(dropout: float, sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7,
-          batch: int = B):
+def _case(dropout: float | tuple[float, float],
+          sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7, batch: int = B):
+    """The layer case; ``dropout`` a rate, or the range a grading draws it from."""
     v, d, f, t = sizes
 
     def make(ctx: Context) -> LayerCase:
         rng, widths = ctx.rng(), _widths(ctx)
+        rate = drawn_setting(ctx, *dropout) if isinstance(dropout, tuple) else dropout
         params = {"embedding.weight": rng.standard_normal((v, d))}
         for j, k in enumerate(widths):
             params[f"convs.{j}.weight"] = std * rng.standard_normal((k, d, f))
@@ -61,7 +64,7 @@ def _case(dropout: float, sizes: tuple[int, int, int, int] = (V, D, F, T), std: 
         params.update({"output.weight": rng.standard_normal((f * len(widths), C)),
                        "output.bias": rng.standard_normal(C)})
         return LayerCase(args=(ctx.backend, v, d, C),
-                         kwargs={"widths": widths, "filters": f, "dropout": dropout},
+                         kwargs={"widths": widths, "filters": f, "dropout": rate},
                          torch_kwargs={"widths": widths}, sizes=frozenset({"filters"}),
                          params=params,
                          # row 1 a single word, shorter than every filter: only the wide
@@ -98,6 +101,11 @@ def _torch_cnn(p, ids, lengths, widths):
 _torch_cnn.label = "torch on each sentence alone"  # type: ignore[attr-defined]
 
 
+#: the range the dropout check's rate is drawn from per grading (Kim's 0.5, a number a model
+#: might write in, outside)
+DROPOUT = (0.25, 0.45)
+
+
 def _checks():
     plain = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(0.0),
                          title="SentenceCNN, filter widths drawn, over a padded batch",
@@ -106,10 +114,11 @@ def _checks():
                          at_scale=_case(0.0, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH))
     # with dropout on, the values check alone (outputs and every gradient against the
     # reference, the same masks drawn): where the dropout sits is what it adds
-    dropped = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(0.5),
-                           title="SentenceCNN with dropout 0.5 on the pooled features",
+    dropped = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(DROPOUT),
+                           title="SentenceCNN with dropout (its rate drawn) on the pooled "
+                                 "features",
                            points=1.0, hidden=False,
-                           at_scale=_case(0.5, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH))
+                           at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH))
     return [*plain, *[dataclasses.replace(c, name="values_dropout", points=1.0)
                       for c in dropped if c.name == "values"]]
 
@@ -133,6 +142,10 @@ KIM_CNN = Question(
         bug("the pooling lengths of widths (2, 3) written in, not the constructor's widths",
             MODULE, "p, c_pool = self.pool(a, lengths + (k - 1))",
             "p, c_pool = self.pool(a, lengths + (self.convs.index(conv) + 1))", "kim_cnn"),
+        bug("the dropout rate written in, not the constructor's", MODULE,
+            "        features, c_drop = self.dropout(",
+            "        self.dropout.p = 0.5\n        features, c_drop = self.dropout(",
+            "kim_cnn", by=("values_dropout",)),
         bug("dropout left on in eval mode", MODULE,
             "        features, c_drop = self.dropout(",
             "        self.dropout.train(True)\n        features, c_drop = self.dropout(",

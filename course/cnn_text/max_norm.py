@@ -82,7 +82,7 @@ def _constrained(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
     f = ctx.function(CONSTRAINTS, "max_norm")
     for (what, shape, scales, nominal), factor in zip(CASES, _factors(ctx), strict=True):
-        weight, limit = factor * _weights(rng, shape, scales), nominal * factor
+        weight, limit = factor * _weights(rng, shape, scales), float(nominal * factor)
         got = ctx.to_numpy(f(ctx.asarray(weight), limit), "max_norm's weight")
         if got.shape != weight.shape:
             raise CheckFailure(f"max_norm returned shape {got.shape} for a weight of shape "

@@ -13,6 +13,7 @@ from nlpdojo_autograder.authoring import (
     LayerCase,
     Question,
     bug,
+    drawn_setting,
     integers,
     layer_checks,
     with_hint,
@@ -52,24 +53,27 @@ def _torch_window(p, ids):
 #: repeated gradient check makes thousands of such calls (7.5 s with 3 applications on a quiet
 #: machine; 2 applications before backward already catch state kept on self)
 WINDOW_TIMEOUT_S = 120.0
-WINDOW_DROPOUT = 0.5
+#: the dropout rate of the checks with dropout on is drawn per grading between these (a rate
+#: written in, not the constructor's, fails: the usual 0.5 lies outside)
+WINDOW_DROPOUT = (0.2, 0.45)
 
 
 def _window_dropout(ctx: Context) -> LayerCase:
-    return dataclasses.replace(_window(ctx), kwargs={"dropout": WINDOW_DROPOUT})
+    return dataclasses.replace(_window(ctx),
+                               kwargs={"dropout": drawn_setting(ctx, *WINDOW_DROPOUT)})
 
 
 def _window_dropout_at_scale(ctx: Context) -> LayerCase:
     """The case at scale with the dropout on: code could take another path with it."""
     return dataclasses.replace(_window_at(*AT_SCALE, std=0.1)(ctx),
-                               kwargs={"dropout": WINDOW_DROPOUT})
+                               kwargs={"dropout": drawn_setting(ctx, *WINDOW_DROPOUT)})
 
 
 def _dropout_checks() -> list[Check]:
     """Dropout on the hidden activations, in training (the masks are drawn from the layer's
     seed and call count, so the reference draws the same) and in eval mode (none at all)."""
     made = layer_checks("window_classifier", "window", "WindowClassifier", _window_dropout,
-                        title=f"WindowClassifier with dropout {WINDOW_DROPOUT}", points=1.0,
+                        title="WindowClassifier with dropout (its rate drawn)", points=1.0,
                         eval_mode=True, timeout_s=WINDOW_TIMEOUT_S,
                         at_scale=_window_dropout_at_scale)
     names = {"values": "dropout", "eval": "dropout_eval"}
@@ -97,6 +101,11 @@ WINDOW_CLASSIFIER = Question(
         bug("window classifier leaves dropout out", "window",
             "kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
             "kept, c_drop = a, (None,)", "window_classifier"),
+        bug("window classifier's dropout rate written in, not the constructor's", "window",
+            "        kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
+            "        self.dropout.p = 0.5\n"
+            "        kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
+            "window_classifier"),
     ])
 
 QUESTIONS = [WINDOW_CLASSIFIER]

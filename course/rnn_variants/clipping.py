@@ -40,7 +40,7 @@ def _clipped(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
     f = ctx.function(CLIPPING, "clip_grad_norm")
     for (what, shapes, scales, nominal), factor in zip(CASES, _factors(ctx), strict=True):
-        max_norm = nominal * factor
+        max_norm = float(nominal * factor)  # a Python float, as a caller passes it
         grads = [factor * s * rng.standard_normal(shape)
                  for shape, s in zip(shapes, scales, strict=True)]
         clipped, norm = ctx.unpack(f([ctx.asarray(g) for g in grads], max_norm),

@@ -16,6 +16,7 @@ from nlpdojo_autograder.authoring import (
     LayerCase,
     Question,
     bug,
+    drawn_setting,
     integers,
     layer_checks,
     metric_checks,
@@ -41,7 +42,8 @@ NN = "neural_networks"
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.dropout",
            f"{NN}.softmax_ce", f"{NN}.sgd", f"{NN}.adam", "lstm_cell", "recurrent", "clipping")
 V, D, HID, B, T = 5, 2, 3, 2, 4
-DROPOUT = 0.25
+#: the layer checks' dropout rate is drawn per grading between these (one written in fails)
+DROPOUT = (0.3, 0.6)
 #: the budget's time limit: an LSTM step costs about four RNN steps
 TIMEOUT_S = 120.0
 
@@ -50,7 +52,8 @@ def _lm_at(v: int, d: int, hid: int, b: int, t: int, std: float = 0.7):
     def case(ctx: Context) -> LayerCase:
         rng = ctx.rng()
         return LayerCase(
-            args=(ctx.backend, v, d, hid), kwargs={"dropout": DROPOUT}, params={
+            args=(ctx.backend, v, d, hid), kwargs={"dropout": drawn_setting(ctx, *DROPOUT)},
+            params={
                 "embedding.weight": rng.standard_normal((v, d)),
                 "rnn.cell.weight_x": std * rng.standard_normal((d, 4 * hid)),
                 "rnn.cell.weight_h": std * rng.standard_normal((hid, 4 * hid)),
@@ -89,10 +92,10 @@ ADAM_LR = 0.05
 
 def windows_settings(ctx: Context) -> dict[str, float]:
     """The clipped-windows check's settings, drawn per grading (three digits): SGD's learning
-    rate in [0.35, 0.7], the clip in [0.05, 0.2] (below 0.25: every draw clips), Adam's
-    learning rate in [0.03, 0.07]. A loop that writes in a setting, or picks it by the
-    batch's size, fails."""
-    lr, clip, adam_lr = settings_rng(ctx).uniform((0.35, 0.05, 0.03), (0.7, 0.2, 0.07))
+    rate in [0.35, 0.7], the clip in [0.12, 0.24] (below 0.25: every draw clips; the nominal
+    0.1 and the budget's 0.25, numbers a loop might write in, outside), Adam's learning rate
+    in [0.03, 0.07]. A loop that writes in a setting, or picks it by the batch's size, fails."""
+    lr, clip, adam_lr = settings_rng(ctx).uniform((0.35, 0.12, 0.03), (0.7, 0.24, 0.07))
     return {"lr": float(f"{lr:.3g}"), "clip": float(f"{clip:.3g}"),
             "adam_lr": float(f"{adam_lr:.3g}")}
 
@@ -279,7 +282,7 @@ LSTM_LM = Question(
     code=MODULE,
     checks=[
         *layer_checks("lstm_lm", MODULE, "GatedLM", _lm, title=f"GatedLM (LSTM, dropout "
-                      f"{DROPOUT}) over {T} steps", points=2.0, timeout_s=TIMEOUT_S,
+                      f"drawn) over {T} steps", points=2.0, timeout_s=TIMEOUT_S,
                       at_scale=_lm_at(*AT_SCALE, std=0.1)),
         value_check("lstm_lm", "clipped_windows", "train_gated_lm: the losses and parameters of "
                     "two epochs of 6 windows of SGD, the gradient clipped, and of Adam, not "
@@ -309,6 +312,10 @@ LSTM_LM = Question(
         bug("dropout left on in eval mode", MODULE,
             "        vectors, c_in = self.dropout_in(vectors)  # (B, T, D)\n",
             "        self.dropout_in.train(True)\n"
+            "        vectors, c_in = self.dropout_in(vectors)  # (B, T, D)\n", "lstm_lm"),
+        bug("the dropout rate written in, not the constructor's", MODULE,
+            "        vectors, c_in = self.dropout_in(vectors)  # (B, T, D)\n",
+            "        self.dropout_in.p = 0.25\n"
             "        vectors, c_in = self.dropout_in(vectors)  # (B, T, D)\n", "lstm_lm"),
         bug("the clip written in, not the argument", MODULE,
             "clip_gradients(model.parameters(), clip)  # one norm over every parameter",

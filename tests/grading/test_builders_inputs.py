@@ -353,3 +353,15 @@ def test_a_student_function_is_an_argument_by_spec(tmp_path):
     assert _grade(check, right, right, tmp_path)[0]
     assert not _grade(check, right, _module(apply=lambda f, x: f(x), double=lambda x: x),
                       tmp_path)[0]
+
+
+def test_a_numpy_scalar_setting_goes_as_a_python_number(tmp_path):
+    """A setting computed with NumPy (``nominal * factor``, a ``np.float64``) reaches the code
+    under test as the Python float a caller passes: on the strict backend a NumPy scalar is an
+    array of another namespace, and the reference's own strict pass failed on one."""
+    from nlpdojo_autograder.authoring.checks import outgoing
+
+    sent = outgoing((np.float64(0.42), [np.int64(3)], {"p": np.float32(0.5)}, np.ones(2)))
+    assert type(sent[0]) is float and sent[0] == 0.42
+    assert type(sent[1][0]) is int and type(sent[2]["p"]) is float
+    assert isinstance(sent[3], np.ndarray)  # arrays are left as they are
