@@ -15,14 +15,14 @@ from nlpdojo_autograder.authoring import (
     Context,
     Question,
     bug,
-    settings_rng,
+    drawn_setting,
     value_check,
 )
 
 CONSTRAINTS = "..library.constraints"
 #: (what, the weight's shape, the columns' scales, the limit), the weight and the limit each
-#: scaled by a factor drawn per grading and per case (:func:`_factors`): a limit written in
-#: (or chosen by the weight's shape) fails
+#: scaled by a factor drawn per grading and per case (0.4 to 2.5, ``drawn_setting``): a
+#: limit written in (or chosen by the weight's shape) fails
 CASES = (
     ("some columns above the limit", (6, 4), (2.0, 0.1, 1.0, 0.05), 3.0),
     ("every column below: unchanged", (5, 3), (0.2, 0.1, 0.3), 3.0),
@@ -72,16 +72,11 @@ MISTAKES = {
 }
 
 
-def _factors(ctx: Context) -> np.ndarray:
-    """A factor per case, between 0.4 and 2.5 (three digits), drawn per grading: the case's
-    weight and limit are both scaled by it (a column above the limit stays above)."""
-    return np.array([float(f"{x:.3g}") for x in settings_rng(ctx).uniform(0.4, 2.5, len(CASES))])
-
-
 def _constrained(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
     f = ctx.function(CONSTRAINTS, "max_norm")
-    for (what, shape, scales, nominal), factor in zip(CASES, _factors(ctx), strict=True):
+    for i, (what, shape, scales, nominal) in enumerate(CASES):
+        factor = drawn_setting(ctx, 0.4, 2.5, which=i)  # the case's scale, per grading
         weight, limit = factor * _weights(rng, shape, scales), float(nominal * factor)
         got = ctx.to_numpy(f(ctx.asarray(weight), limit), "max_norm's weight")
         if got.shape != weight.shape:

@@ -13,14 +13,14 @@ from nlpdojo_autograder.authoring import (
     Context,
     Question,
     bug,
-    settings_rng,
+    drawn_setting,
     value_check,
 )
 
 CLIPPING = "..library.clipping"
 #: (what, the gradients' shapes, their scales, max_norm), gradients and max_norm each scaled
-#: by a factor drawn per grading and per case (:func:`_factors`): a limit written in (or
-#: chosen by the gradients' count or shapes) fails
+#: by a factor drawn per grading and per case (0.4 to 2.5, ``drawn_setting``): a limit
+#: written in (or chosen by the gradients' count or shapes) fails
 CASES = (
     ("above the threshold", ((4, 3), (3,), (2, 5)), (2.0, 2.0, 2.0), 1.0),
     ("below it: unchanged", ((4, 3), (3,)), (0.05, 0.05), 5.0),
@@ -30,16 +30,11 @@ CASES = (
 EPS = 1e-6  # torch.nn.utils.clip_grad_norm_'s
 
 
-def _factors(ctx: Context) -> np.ndarray:
-    """A factor per case, between 0.4 and 2.5 (three digits), drawn per grading: the case's
-    gradients and max_norm are both scaled by it (above the threshold stays above)."""
-    return np.array([float(f"{x:.3g}") for x in settings_rng(ctx).uniform(0.4, 2.5, len(CASES))])
-
-
 def _clipped(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
     f = ctx.function(CLIPPING, "clip_grad_norm")
-    for (what, shapes, scales, nominal), factor in zip(CASES, _factors(ctx), strict=True):
+    for i, (what, shapes, scales, nominal) in enumerate(CASES):
+        factor = drawn_setting(ctx, 0.4, 2.5, which=i)  # the case's scale, per grading
         max_norm = float(nominal * factor)  # a Python float, as a caller passes it
         grads = [factor * s * rng.standard_normal(shape)
                  for shape, s in zip(shapes, scales, strict=True)]
