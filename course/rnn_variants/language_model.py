@@ -127,8 +127,6 @@ ADAM_MISTAKES = {
     "the loop (`opt`)": {"fresh": True},
     "plain SGD though the loop was asked for Adam: update the parameters through the optimizer "
     "made from the `optimizer` argument (`opt.step()`), not by hand": {"optimizer": "sgd"},
-    "a gradient clipped though the loop was given clip=None: clip only where a clip is given "
-    "(`if clip is not None:`), at that norm": {"clip": CLIP},
 }
 
 
@@ -327,8 +325,7 @@ LSTM_LM = Question(
             "parameter",
             "            if True:\n"
             "                clip_gradients(model.parameters(), clip or 0.25)  # one norm over "
-            "every parameter", "lstm_lm",
-            says="a gradient clipped though the loop was given clip=None"),
+            "every parameter", "lstm_lm"),
         bug("input dropout left out of backward", MODULE,
             "self.embedding.backward(self.dropout_in.backward(grad_vectors, c_in), c_emb)",
             "self.embedding.backward(grad_vectors, c_emb)", "lstm_lm"),
