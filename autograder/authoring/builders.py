@@ -483,7 +483,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
             # every layer in eval mode too, declared or not: a dropout left on there (its own
             # or a sublayer's: an attacker's LM and sentence CNN kept full marks) gives other
             # outputs than the reference's, which draws nothing in eval mode
-            evaluated = run(ctx, 1, train=False)
+            evaluated = run(ctx, 1, train=False, output_only=True)
             payload.update({f"{name} {EVAL_KEY}": value for name, value in _output_payload(
                 ctx, cls, evaluated["case"], _first(evaluated["result"], "outputs")).items()})
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
@@ -657,9 +657,10 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
     shape fails here, saying so, before its backward runs on gradients of that shape (whose
     errors would blame the backward). A backward that differences the forward fails every
     check that runs it (:func:`_require_derived_backward`; at scale, :func:`~.at_scale.gate`
-    in :func:`layer_checks`)."""
+    in :func:`layer_checks`). ``output_only``: a run for its output alone (the values check's
+    run in eval mode), without those checks of the backward."""
     def run(ctx: Context, applications: int, *, twice: bool = False,
-            train: bool | None = None) -> dict[str, Any]:
+            train: bool | None = None, output_only: bool = False) -> dict[str, Any]:
         case = _with_cells(ctx, make(ctx))
         if train is not None:
             case = dataclasses.replace(case, train=train)
@@ -669,14 +670,14 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
         # upstream gradients of the output's shape (asked of the code under test: a wrong
         # shape fails the values check against the reference anyway)
         shape = _output_shape(ctx, cls_token, case, inputs[0])
-        if torch is not None and not case.cells and case.train is not False:
+        if torch is not None and not case.cells and case.train is not False and not output_only:
             true = _torch_values(torch, case, inputs[0], None)
             if true is not None:
                 yours = list(shape) if shape and isinstance(shape[0], tuple) else [shape]
                 _same_output_shapes([np.shape(v) for v in true.values()], yours)
         grads = _grad_outputs(ctx, shape, applications)
         traced = None
-        if not ctx.expected_only:  # every check of the backward: is it the chain rule's?
+        if not ctx.expected_only and not output_only:  # is the backward the chain rule's?
             traced = _require_derived_backward(ctx, module, cls, case, inputs[0], grads[0])
         result = ctx.probe("layer_run")(
             cls_token, tuple(case.args), case.kwargs, _params(ctx, case),
