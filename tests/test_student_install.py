@@ -52,7 +52,11 @@ def test_a_course_that_does_not_load_at_all_is_said_so():
 
 
 def test_the_bundle_is_refused_and_nothing_written(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(bundle_module, "check_in_sync", lambda *a: (["word_vectors"], {}, []))
+    """... at once: before the fixtures are computed again to compare (half a minute)."""
+    def compared(*args):
+        raise AssertionError("the fixtures were computed before the imports were checked")
+
+    monkeypatch.setattr(bundle_module, "check_in_sync", compared)
     monkeypatch.setattr(bundle_module, "import_problems", lambda: [
         "course/toy/questions.py line 3 (import torch) imports torch when the course is "
         "loaded"])

@@ -302,15 +302,17 @@ def make_bundle(dest: Path, solutions_dir: Path, exercises_dir: Path) -> Bundle:
     (assembled in a sibling folder and renamed into place)."""
     check_destination(dest)
     root = project_root(solutions_dir)
-    topics, files, plans = check_in_sync(solutions_dir, exercises_dir, root)
     constraints = root / CONSTRAINTS
     if not constraints.is_file():
         raise BundleError(f"{constraints}: not found; the bundle ships it for installing")
+    # before the fixtures are computed again (half a minute): a course that a student's
+    # install cannot load is refused at once
     problems = import_problems()
     if problems:
         raise BundleError("the course would not load in a student's install (its wheel and "
                           "nlpdojo's requirements, no extras); nothing was written:\n  "
                           + "\n  ".join(problems))
+    topics, files, plans = check_in_sync(solutions_dir, exercises_dir, root)
     with tempfile.TemporaryDirectory(prefix="nlpdojo-bundle-") as tmp:
         wheel = build_wheel(root, solutions_dir, Path(tmp))
         fixture_files = check_wheel(wheel, plans)
