@@ -479,13 +479,9 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         if train is None and case.longer is not None:  # ... or over the positions?
             _require_time_vectorized(ctx, module, cls, case)
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
-        if train is None and not eval_mode and case.train is not False:
-            # every layer in eval mode too, declared or not: a dropout left on there (its own
-            # or a sublayer's: an attacker's LM and sentence CNN kept full marks) gives other
-            # outputs than the reference's, which draws nothing in eval mode
-            evaluated = run(ctx, 1, train=False, output_only=True)
-            payload.update({f"{name} {EVAL_KEY}": value for name, value in _output_payload(
-                ctx, cls, evaluated["case"], _first(evaluated["result"], "outputs")).items()})
+        if train is None and case.train is not False:
+            payload.update(_eval_outputs(ctx, module, cls, case, ran["inputs"][0],
+                                         ran["grads"][0]))
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
         payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
                         for n, g in _named(result, "param_grads").items()})
@@ -648,6 +644,33 @@ def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:
             "(at_scale=), or name the keyword arguments that are sizes (LayerCase.sizes)")
 
 
+#: what the eval-mode outputs of every layer's values check are compared after: a call, the
+#: same call again, a batch :data:`BATCH_FACTOR` times as large
+EVAL_RUNS = ("", ", called again", f", on a batch {BATCH_FACTOR} times as large")
+
+
+def _eval_outputs(ctx: Context, module: str, cls: str, case: LayerCase, inputs: tuple[Any, ...],
+                  grad: Any) -> Payload:
+    """Every layer in eval mode too, declared or not: a new layer trained on the case's input
+    (a forward and a backward), then in eval mode applied to it twice and to a batch
+    :data:`BATCH_FACTOR` times as large, each output compared with the reference's, which
+    draws nothing there. A dropout left on in eval mode (the layer's own or a sublayer's: an
+    attacker's LM and sentence CNN kept full marks) gives other outputs, and so does one left
+    on only once trained, from the second call on, or for larger batches (a second review's
+    ways round a single eval call of an untrained layer)."""
+    big = _batch(ctx, BATCH_FACTOR, case.inputs) if case.batched else inputs
+    ran = ctx.probe("train_then_eval_run")(
+        ctx.function(module, cls), tuple(case.args), case.kwargs, _params(ctx, case),
+        [[_send(ctx, a) for a in inputs]],
+        [[_send(ctx, a) for a in x] for x in (inputs, inputs, big)], None,
+        train_grads=[_send(ctx, grad)], names=case.names, cells=case.cells or None)
+    payload: Payload = {}
+    for label, output in zip(EVAL_RUNS, ran["outputs"], strict=True):
+        payload.update({f"{name} {EVAL_KEY}{label}": value for name, value in
+                        _output_payload(ctx, cls, case, output).items()})
+    return payload
+
+
 def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
                   torch: Callable[..., Any] | None = None) -> Callable[..., dict[str, Any]]:
     """``run(ctx, applications, twice=False, train=None)``: a new layer of the case ``make``
@@ -657,10 +680,9 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
     shape fails here, saying so, before its backward runs on gradients of that shape (whose
     errors would blame the backward). A backward that differences the forward fails every
     check that runs it (:func:`_require_derived_backward`; at scale, :func:`~.at_scale.gate`
-    in :func:`layer_checks`). ``output_only``: a run for its output alone (the values check's
-    run in eval mode), without those checks of the backward."""
+    in :func:`layer_checks`)."""
     def run(ctx: Context, applications: int, *, twice: bool = False,
-            train: bool | None = None, output_only: bool = False) -> dict[str, Any]:
+            train: bool | None = None) -> dict[str, Any]:
         case = _with_cells(ctx, make(ctx))
         if train is not None:
             case = dataclasses.replace(case, train=train)
@@ -670,14 +692,14 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
         # upstream gradients of the output's shape (asked of the code under test: a wrong
         # shape fails the values check against the reference anyway)
         shape = _output_shape(ctx, cls_token, case, inputs[0])
-        if torch is not None and not case.cells and case.train is not False and not output_only:
+        if torch is not None and not case.cells and case.train is not False:
             true = _torch_values(torch, case, inputs[0], None)
             if true is not None:
                 yours = list(shape) if shape and isinstance(shape[0], tuple) else [shape]
                 _same_output_shapes([np.shape(v) for v in true.values()], yours)
         grads = _grad_outputs(ctx, shape, applications)
         traced = None
-        if not ctx.expected_only and not output_only:  # is the backward the chain rule's?
+        if not ctx.expected_only:  # every check of the backward: is it the chain rule's?
             traced = _require_derived_backward(ctx, module, cls, case, inputs[0], grads[0])
         result = ctx.probe("layer_run")(
             cls_token, tuple(case.args), case.kwargs, _params(ctx, case),

@@ -239,24 +239,31 @@ def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
 
 def train_then_eval_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
                         params: dict[str, Any] | None, train_inputs: Sequence[Sequence[Any]],
-                        eval_inputs: Sequence[Sequence[Any]], eval_grads: Sequence[Any], *,
-                        names: Sequence[Any] | None = None) -> dict[str, Any]:
+                        eval_inputs: Sequence[Sequence[Any]], eval_grads: Sequence[Any] | None,
+                        *, names: Sequence[Any] | None = None,
+                        train_grads: Sequence[Any] | None = None,
+                        cells: dict[str, Sequence[Any]] | None = None) -> dict[str, Any]:
     """A new layer run forward in training mode on each of ``train_inputs`` (what it learns
-    from them, batch norm's running statistics, stays in the layer), then put in eval mode
-    (``layer.eval()``) and run forward and backward on each of ``eval_inputs`` in turn.
+    from them, batch norm's running statistics, stays in the layer; with ``train_grads``,
+    each forward followed by its backward), then put in eval mode (``layer.eval()``) and run
+    forward and backward on each of ``eval_inputs`` in turn (``eval_grads`` None: forward
+    only).
 
     Returns the eval applications' ``outputs`` and ``input_grads``, and the parameters'
     gradients after them (``param_grads``: the eval backward passes' added up; training ran
     no backward). As in :func:`layer_run`, no call may change what it is given."""
-    layer = build(cls, args, kwargs, params, train=True)
+    layer = build(cls, args, kwargs, params, train=True, cells=cells)
     for t, x in enumerate(train_inputs):
-        _forward_unchanging(layer, x, names, t, len(train_inputs))
+        _, cache = _forward_unchanging(layer, x, names, t, len(train_inputs))
+        if train_grads is not None:
+            _backward_unchanging(layer, train_grads[t], cache)
     layer.train(False)
     outputs, input_grads = [], []
-    for t, (x, g) in enumerate(zip(eval_inputs, eval_grads, strict=True)):
+    for t, x in enumerate(eval_inputs):
         out, cache = _forward_unchanging(layer, x, names, t, len(eval_inputs))
         outputs.append(out)
-        input_grads.append(_backward_unchanging(layer, g, cache))
+        if eval_grads is not None:
+            input_grads.append(_backward_unchanging(layer, eval_grads[t], cache))
     return {"outputs": outputs, "input_grads": input_grads,
             "param_grads": {n: p.grad for n, p in layer.named_parameters()}}
 
