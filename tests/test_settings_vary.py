@@ -8,9 +8,13 @@ student release, says which number. An adversarial review kept 15.5 points that 
 LM's dropout). So the course's checks are run twice on the reference, in this process, with two
 input seeds, and every float passed to the code under test is noted, by question and by where
 it goes (the function's name and the argument's position; for a layer, its constructor's
-arguments): one that is the same number in both gradings, and the only number its question
-ever passes there, is a setting written in. Each is drawn per grading instead
+arguments), with whether changing it alone changes the call's result: where the numbers that
+matter are the same in both gradings, they can be written in (a second review's smoothing
+discounts, picked by the n-gram order, kept 14 points). Each is drawn per grading instead
 (``drawn_setting``, ``settings_rng``), or listed in :data:`FIXED_ON_PURPOSE` with why.
+Integer arguments are not audited: most are sizes a wrong value cannot pass (a layer built
+with another width fails), and the few settings among them (a convolution's stride, padding
+and dilation; k of the k nearest words) are drawn by their checks.
 """
 
 from __future__ import annotations
@@ -40,6 +44,15 @@ FIXED_ON_PURPOSE = {
     ("language_models", "sampling", "without_overflow[1][1]"):
         "the near-zero temperature (1e-3) whose point is stability; the other temperatures "
         "of the question go to tempered_probs, several of them",
+    ("language_models", "sampling", "tempered_probs[1]"):
+        "the temperatures of cases of one shape, (4, 9), the same temperature with two top-k "
+        "values: a case is told from another by the order of the calls alone, and the "
+        "temperature is the work itself (the scores divided by it)",
+    ("language_models", "sampling", "sample_next[2]"):
+        "the same: draws of rows of one shape at temperatures told apart by call order alone",
+    ("language_models", "rnn_lm", "train_and_score.lr"):
+        "the learning rate goes to the optimizer in the given training code, outside the "
+        "student's block: no code of the student's takes it",
     ("rnn_variants", "vanishing", "norms_of.sigma"):
         "the largest singular value the given code makes W_h with, so that Pascanu et al.'s "
         "bound applies: the student's code is given the weights, never σ",
@@ -149,10 +162,11 @@ def _mattering(found: set, where: str) -> set[float]:
 
 @pytest.mark.parametrize("topic", exercise_names())
 def test_no_setting_is_written_in(topic):
-    """Per question and place, the numbers whose change changes the call's result: in a
-    grading, a single one can be written in (code using it instead of the argument passes),
-    unless it is drawn afresh (the same in both gradings: the grader's source says it); none
-    at all: the argument is never tested."""
+    """Per question and place, the numbers whose change changes the call's result must be
+    drawn afresh: the same numbers in both gradings can be written in (a single one: code
+    that uses it instead of the argument passes; several: code that picks one by the order,
+    the n-gram order or the vocabulary's size, as a second review's did for the smoothing
+    discounts); none at all: the argument is never tested."""
     first, second = (_passed_settings(topic, seed) for seed in (11, 23))
     fixed = []
     for question in sorted(set(first) | set(second)):
@@ -163,8 +177,9 @@ def test_no_setting_is_written_in(topic):
                 continue
             if not once and not again:
                 fixed.append(f"{question}: {where} changes no result")
-            elif len(once) == 1 and once == again:
-                fixed.append(f"{question}: {where} is {once.pop()} wherever it matters")
+            elif once == again:
+                fixed.append(f"{question}: {where} is {sorted(once)} wherever it matters, "
+                             "in every grading")
     assert not fixed, ("settings written in (draw each per grading with drawn_setting, or "
                        "list it in FIXED_ON_PURPOSE saying why): " + "; ".join(fixed))
 

@@ -1,13 +1,15 @@
 """Convolutions over a sentence (CS224n lecture 11, "1D convolution for text"): the course
 library's ``Conv1d``, channels last, checked against ``torch.nn.functional.conv1d`` (which
 wants channels first) on three settings, each with a reason: a plain width-3 filter bank;
-stride 2 with one zero vector of padding each side, where the windows no longer meet every
-position; dilation 2 with padding 2, where the taps of a window skip positions and the
-windows overlap."""
+a stride of 2 or 3 with one or two zero vectors of padding each side, where the windows no
+longer meet every position; a dilation of 2 or 3 with padding 1 to 3, where the taps of a
+window skip positions and the windows overlap (each drawn per grading)."""
 
 from __future__ import annotations
 
 import dataclasses
+
+import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
@@ -15,35 +17,47 @@ from nlpdojo_autograder.authoring import (
     Question,
     bug,
     layer_checks,
+    settings_rng,
     torch_check,
 )
 
 CONV = "..library.conv"
 B, T, D, F = 2, 7, 3, 4
-#: (kernel size, stride, padding, dilation, points, the setting's name)
-SETTINGS = ((3, 1, 0, 1, 1.0, "plain"), (3, 2, 1, 1, 1.0, "strided"),
-            (2, 1, 2, 2, 1.0, "dilated"))
+#: (kernel size, the strides, paddings and dilations a grading draws one of each from, points,
+#: the setting's name): drawn per grading, apart for each setting (a second review kept 3 of 3
+#: with padding and dilation chosen by the kernel and stride, the arguments ignored)
+SETTINGS = ((3, (1,), (0,), (1,), 1.0, "plain"), (3, (2, 3), (1, 2), (1,), 1.0, "strided"),
+            (2, (1,), (1, 2, 3), (2, 3), 1.0, "dilated"))
 
 
-def _case(kernel: int, stride: int, padding: int, dilation: int,
-          sizes: tuple[int, int, int, int] = (B, T, D, F), std: float = 0.7):
+def _drawn(ctx: Context, setting: int) -> tuple[int, int, int]:
+    """``(stride, padding, dilation)`` of :data:`SETTINGS`' entry ``setting``, drawn per
+    grading (the case and its case at scale draw the same)."""
+    rng = np.random.default_rng([int(settings_rng(ctx).integers(2**32)), setting])
+    return tuple(int(rng.choice(options)) for options in SETTINGS[setting][1:4])
+
+
+def _case(kernel: int, setting: int, sizes: tuple[int, int, int, int] = (B, T, D, F),
+          std: float = 0.7):
     b, t, d, f = sizes
 
-    def longer(r, factor: int):
+    def longer(r, factor: int, ctx: Context):
         """Sentences ``factor`` times as long, and an upstream gradient of their outputs
         (T_out = ⌊(T + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1)."""
+        stride, padding, dilation = _drawn(ctx, setting)
         t_in = t * factor
         t_out = (t_in + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
         return (r.standard_normal((b, t_in, d)),), r.standard_normal((b, t_out, f))
 
     def make(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, d, f, kernel),
-                         kwargs={"stride": stride, "padding": padding, "dilation": dilation},
+        rng, (stride, padding, dilation) = ctx.rng(), _drawn(ctx, setting)
+        drawn = {"stride": stride, "padding": padding, "dilation": dilation}
+        return LayerCase(args=(ctx.backend, d, f, kernel), kwargs=drawn, torch_kwargs=drawn,
                          params={"weight": std * rng.standard_normal((kernel, d, f)),
                                  "bias": 0.5 * rng.standard_normal(f)},
                          inputs=lambda r: (r.standard_normal((b, t, d)),),
-                         differentiable=(0,), names=("x",), longer=longer)
+                         differentiable=(0,), names=("x",),
+                         longer=lambda r, factor: longer(r, factor, ctx))
     return make
 
 
@@ -56,10 +70,11 @@ def _case(kernel: int, stride: int, padding: int, dilation: int,
 AT_SCALE = (8, 96, 256, 256)
 
 
-def _torch_conv(stride: int, padding: int, dilation: int):
+def _torch_conv():
     """``torch.nn.functional.conv1d`` on the layer's weights: (K, D, F) as torch's (F, D, K),
-    the input (B, T, D) as (B, D, T), the output back to (B, T_out, F)."""
-    def forward(p, x):
+    the input (B, T, D) as (B, D, T), the output back to (B, T_out, F); the settings the case
+    drew as keywords."""
+    def forward(p, x, stride: int, padding: int, dilation: int):
         import torch
 
         out = torch.nn.functional.conv1d(x.transpose(1, 2), p["weight"].permute(2, 1, 0),
@@ -77,7 +92,7 @@ FLIPPED = ("the kernel flipped: a textbook convolution, where libraries compute 
 
 def _flipped(oracle):
     """The convolution with the kernel flipped along its width (a known mistake's forward)."""
-    return lambda p, x: oracle({**p, "weight": p["weight"].flip(0)}, x)
+    return lambda p, x, **drawn: oracle({**p, "weight": p["weight"].flip(0)}, x, **drawn)
 
 
 WINDOW_ORDER = ("each window flattened in the other order: gathered as (D, K) and flattened, "
@@ -88,22 +103,25 @@ WINDOW_ORDER = ("each window flattened in the other order: gathered as (D, K) an
 def _window_order(oracle):
     """The convolution of a student whose windows are (D, K) when flattened: row d·K + k of
     the flat weight meets tap k of feature d (a known mistake's forward)."""
-    def forward(p, x):
+    def forward(p, x, **drawn):
         k, d, f = p["weight"].shape
         flat = p["weight"].reshape(k * d, f)  # row k·D + d: tap k, feature d
-        return oracle({**p, "weight": flat.reshape(d, k, f).permute(1, 0, 2)}, x)
+        return oracle({**p, "weight": flat.reshape(d, k, f).permute(1, 0, 2)}, x, **drawn)
     return forward
+
+
+def _options(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(values) == 1 else " or ".join(map(str, values)) + " (drawn)"
 
 
 def _checks():
     checks = []
-    for kernel, stride, padding, dilation, points, name in SETTINGS:
-        case, oracle = _case(kernel, stride, padding, dilation), _torch_conv(stride, padding,
-                                                                             dilation)
-        title = f"Conv1d, width {kernel}, stride {stride}, padding {padding}, dilation {dilation}"
+    for setting, (kernel, strides, paddings, dilations, points, name) in enumerate(SETTINGS):
+        case, oracle = _case(kernel, setting), _torch_conv()
+        title = (f"Conv1d, width {kernel}, stride {_options(strides)}, padding "
+                 f"{_options(paddings)}, dilation {_options(dilations)}")
         mistakes = {FLIPPED: _flipped(oracle), WINDOW_ORDER: _window_order(oracle)}
-        at_scale = _case(kernel, stride, padding, dilation, AT_SCALE,
-                         std=(kernel * AT_SCALE[2]) ** -0.5)
+        at_scale = _case(kernel, setting, AT_SCALE, std=(kernel * AT_SCALE[2]) ** -0.5)
         made = [*layer_checks("conv1d", CONV, "Conv1d", case, title=title, points=0.75 * points,
                               repeat=2, torch=oracle, forward_mistakes=mistakes,
                               at_scale=at_scale),

@@ -16,6 +16,7 @@ from nlpdojo_autograder.authoring import (
     Context,
     Question,
     bug,
+    drawn_setting,
     require_vectorized,
     value_check,
 )
@@ -154,7 +155,8 @@ def _add_delta_values(ctx: Context) -> dict[str, np.ndarray]:
     require_vectorized(ctx, "ngrams", "add_delta_log_probs",
                        lambda t: (*_trigram_model(ctx, t), VOCAB, 0.5), items="n-grams")
     rng, out = ctx.rng(), {}
-    for n, delta in ((2, 1.0), (3, 0.05), (1, 0.5)):
+    for i, n in enumerate((2, 3, 1)):
+        delta = drawn_setting(ctx, *DELTAS, which=i)
         model = _counts(ctx, _random_stream(rng, n), n, VOCAB)  # the reference's counts
         held_out = ctx.to_numpy(ctx.function("ngrams", "ngram_windows")(
             _random_stream(rng, n, sentences=10), n, BOS))
@@ -166,7 +168,7 @@ def _add_delta_values(ctx: Context) -> dict[str, np.ndarray]:
                                                            atol=1e-12, equal_nan=True):
                 raise CheckFailure(f"add_delta_log_probs (n = {n}, δ = {delta}): your "
                                    f"log-probabilities are exactly those of {what}")
-        out[f"n={n}, delta={delta}"] = theirs
+        out[f"n={n}"] = theirs
     return out
 
 
@@ -182,6 +184,10 @@ def _perplexity_values(ctx: Context) -> dict[str, np.ndarray]:
 #: split drawn afresh per grading (scored on the whole split, the two perplexities were the same
 #: numbers in every grading, and written in they kept 3 points)
 TRAIN_ADDRESSES, HELDOUT_SENTENCES = 40, 1500
+#: each case's δ is drawn per grading from these (a second review kept 6 points with δ chosen
+#: by the order and the vocabulary's size, the argument ignored): random streams, and held-out
+#: text (small δ, as the usual 0.01, which lies outside)
+DELTAS, HELDOUT_DELTAS = (0.05, 1.5), (0.002, 0.008)
 
 
 def _heldout_values(ctx: Context) -> dict[str, np.ndarray]:
@@ -191,16 +197,17 @@ def _heldout_values(ctx: Context) -> dict[str, np.ndarray]:
     picked = np.sort(ctx.rng().choice(len(every), HELDOUT_SENTENCES, replace=False))
     test = [every[i] for i in picked]
     out = {}
-    for n, delta in ((2, 0.01), (3, 0.01)):
+    for i, n in enumerate((2, 3)):
+        delta = drawn_setting(ctx, *HELDOUT_DELTAS, which=i)
         vocab = given.Vocabulary.build(train, n, min_count=2)
         bos = vocab.id(given.BOS)
         model = ctx.function("ngrams", "count_ngrams")(vocab.stream(train, n), n, len(vocab), bos)
         windows = ctx.function("ngrams", "ngram_windows")(vocab.stream(test, n), n, bos)
         log_probs = ctx.to_numpy(ctx.function("ngrams", "add_delta_log_probs")(
             model, windows, len(vocab), delta), "add_delta_log_probs' log-probabilities")
-        out[f"order {n}, delta {delta}: log P(w | c) of every held-out n-gram"] = log_probs
+        out[f"order {n}: log P(w | c) of every held-out n-gram"] = log_probs
         # the perplexity is the grader's: a bug in question perplexity costs points once
-        out[f"order {n}, delta {delta}: held-out perplexity"] = np.asarray(
+        out[f"order {n}: held-out perplexity"] = np.asarray(
             np.exp(-np.mean(log_probs)), dtype=np.float64)
     return out
 
@@ -246,6 +253,10 @@ ADD_DELTA = Question(
                     rtol=1e-8, atol=1e-10, timeout_s=240),
     ],
     planted_bugs=[
+        bug("δ written in, not the argument", NGRAMS,
+            "return np.log(joint + delta) - np.log(context + delta * vocab_size)  # (M,)",
+            "return np.log(joint + 0.01) - np.log(context + 0.01 * vocab_size)  # (M,)",
+            "add_delta"),
         bug("smoothing mass not renormalised (δ missing from the denominator)", NGRAMS,
             "np.log(context + delta * vocab_size)", "np.log(context + delta)", "add_delta"),
         bug("add-δ looks each n-gram up in a Python loop", NGRAMS,

@@ -21,6 +21,7 @@ from nlpdojo_autograder.authoring import (
     Verdict,
     bug,
     custom_check,
+    drawn_setting,
     value_check,
 )
 from nlpdojo_course.language_models.data import sotu_sentences
@@ -105,17 +106,24 @@ def _zero_probability(found: np.ndarray) -> str | None:
             "down, not 0")
 
 
-def _smoothed_values(module: str, func: str, cases: tuple[tuple[int, float], ...],
+def _discount(ctx: Context, which: int) -> float:
+    """A discount d in [0.1, 0.95], drawn per grading (:data:`DISCOUNTS`): one written in, or
+    chosen by the order or the vocabulary's size, fails."""
+    return drawn_setting(ctx, *DISCOUNTS, which=which)
+
+
+def _smoothed_values(module: str, func: str, orders: tuple[int, ...],
                      raw_counts_hint: bool = False):
     def run(ctx: Context) -> dict[str, np.ndarray]:
         rng, out = ctx.rng(), {}
-        for n, discount in cases:
+        for i, n in enumerate(orders):
+            discount = _discount(ctx, i)
             counts = _everygrams(ctx, _random_stream(rng, n), n, VOCAB)
             held_out = _sentence_ngrams(_random_sentences(rng, n, sentences=10), n)
             theirs = _log_probs(ctx, module, func, counts, held_out, VOCAB, discount)
             if raw_counts_hint:
                 _raw_counts_kneser_ney(ctx, theirs, counts, held_out, n, discount)
-            out[f"n={n}, discount={discount}"] = theirs
+            out[f"n={n}"] = theirs
         return out
     return run
 
@@ -135,14 +143,15 @@ def _raw_counts_kneser_ney(ctx: Context, theirs: np.ndarray, counts, held_out: n
                            f"log-probabilities are exactly those of {RAW_COUNTS_KN}")
 
 
-def _sums(module: str, func: str, cases: tuple[tuple[int, float], ...]):
+def _sums(module: str, func: str, orders: tuple[int, ...]):
     """P(· | c) over the whole vocabulary (``<s>`` and ``</s>`` included) for contexts of
     words, seen ones and one never seen (everything passes to the shorter context): it must
     sum to 1, and the points need it to be the reference's too (a uniform distribution sums
     to 1 without any counting)."""
     def collect(ctx: Context) -> dict[str, np.ndarray]:
         rng, out = ctx.rng(), {}
-        for n, discount in cases:
+        for i, n in enumerate(orders):
+            discount = _discount(ctx, i)
             sentences = _random_sentences(rng, n, words=VOCAB - 1)  # id VOCAB-1 never occurs...
             counts = _everygrams(ctx, np.concatenate(sentences), n, VOCAB)
             seen = _sentence_ngrams(sentences, n)[:, :-1]
@@ -171,10 +180,11 @@ def _sums(module: str, func: str, cases: tuple[tuple[int, float], ...]):
     return collect, judge
 
 
-def _sotu_perplexity(module: str, func: str, n: int, discount: float):
+def _sotu_perplexity(module: str, func: str, n: int):
     def run(ctx: Context) -> dict[str, np.ndarray]:
         from nlpdojo.text import ngram_corpus as given
 
+        discount = drawn_setting(ctx, *SOTU_DISCOUNTS)
         train = sotu_sentences("train", SOTU_TRAIN)
         every = sotu_sentences("test", None)
         # a fresh sample of the test split per grading (the input seed): no single number,
@@ -186,23 +196,24 @@ def _sotu_perplexity(module: str, func: str, n: int, discount: float):
         counts = _everygrams(ctx, vocab.stream(train, n), n, len(vocab), bos)
         windows = _sentence_ngrams([vocab.stream([s], n) for s in test], n)
         log_probs = _log_probs(ctx, module, func, counts, windows, len(vocab), discount)
-        name = f"order {n}, discount {discount}"
+        name = f"order {n}"
         return {f"{name}: log P(w | c) of every held-out n-gram": log_probs,
                 f"{name}: held-out perplexity": np.asarray(math.exp(-float(np.mean(log_probs))))}
     return run
 
 
-AD_CASES = ((2, 0.75), (3, 0.3), (4, 1.0))
-KN_CASES = ((2, 0.75), (3, 0.1), (4, 0.9))
-SOTU_N, SOTU_DISCOUNT = 3, 0.75
+#: the orders of the values checks; each order's discount is drawn per grading from DISCOUNTS
+#: (a second review kept 14 points with the discounts chosen by the order and the vocabulary's
+#: size, the argument ignored), the held-out check's from SOTU_DISCOUNTS (around the usual 0.75)
+AD_ORDERS = KN_ORDERS = (2, 3, 4)
+DISCOUNTS, SOTU_DISCOUNTS = (0.1, 0.95), (0.55, 0.9)
+SOTU_N = 3
 #: the held-out budget (kept small: every planted bug of ``dojo verify`` grades it again): the
 #: first addresses of the train split; sentences of the test split drawn afresh per grading
 SOTU_TRAIN, SOTU_TEST_SENTENCES = 15, 1500
 
-_ad_sum_collect, _ad_sum_judge = _sums("backoff", "absolute_discount_log_probs",
-                                       ((2, 0.75), (3, 0.5)))
-_kn_sum_collect, _kn_sum_judge = _sums("kneser_ney", "kneser_ney_log_probs",
-                                       ((2, 0.75), (3, 0.5), (4, 0.9)))
+_ad_sum_collect, _ad_sum_judge = _sums("backoff", "absolute_discount_log_probs", (2, 3))
+_kn_sum_collect, _kn_sum_judge = _sums("kneser_ney", "kneser_ney_log_probs", (2, 3, 4))
 
 
 def _continuation_values(ctx: Context) -> dict[str, np.ndarray]:
@@ -224,18 +235,22 @@ BACKOFF = Question(
                     "= 1-4, random streams)", 2.0, _everygram_values, rtol=0, atol=0),
         value_check("backoff", "values", "log-probabilities of held-out n-grams under "
                     "interpolated absolute discounting (n = 2-4)", 2.0,
-                    _smoothed_values("backoff", "absolute_discount_log_probs", AD_CASES),
+                    _smoothed_values("backoff", "absolute_discount_log_probs", AD_ORDERS),
                     rtol=1e-10, nonfinite=_zero_probability),
         custom_check("backoff", "sums_to_one", "P(· | c) sums to 1 over the vocabulary", 1.0,
                      _ad_sum_collect, _ad_sum_judge, right=(1e-9, 1e-12)),
         value_check("backoff", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under an absolute-discounting order-{SOTU_N} "
                     f"model of {SOTU_TRAIN} State of the Union addresses", 2.0,
-                    _sotu_perplexity("backoff", "absolute_discount_log_probs", SOTU_N,
-                                     SOTU_DISCOUNT), rtol=1e-8, atol=1e-10, timeout_s=240,
+                    _sotu_perplexity("backoff", "absolute_discount_log_probs", SOTU_N),
+                    rtol=1e-8, atol=1e-10, timeout_s=240,
                     nonfinite=_zero_probability),
     ],
     planted_bugs=[
+        bug("the discount written in, not the argument", "backoff",
+            "    p = lookup(unigram_keys, unigram_counts, words)",
+            "    discount = 0.75\n    p = lookup(unigram_keys, unigram_counts, words)",
+            "backoff"),
         bug("all-<s> padding k-grams dropped (counts differ from nltk's)", "backoff",
             "inside = (windows[:, -1] != bos) | np.all(windows == bos, axis=1)",
             "inside = windows[:, -1] != bos", "backoff"),
@@ -257,7 +272,7 @@ KNESER_NEY = Question(
                     _continuation_values, rtol=0, atol=0),
         value_check("kneser_ney", "values", "log-probabilities of held-out n-grams under "
                     "interpolated Kneser-Ney (n = 2-4)", 3.0,
-                    _smoothed_values("kneser_ney", "kneser_ney_log_probs", KN_CASES,
+                    _smoothed_values("kneser_ney", "kneser_ney_log_probs", KN_ORDERS,
                                      raw_counts_hint=True), rtol=1e-10,
                     nonfinite=_zero_probability),
         custom_check("kneser_ney", "sums_to_one", "P_KN(· | c) sums to 1 over the vocabulary",
@@ -265,11 +280,15 @@ KNESER_NEY = Question(
         value_check("kneser_ney", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under a Kneser-Ney order-{SOTU_N} model of "
                     f"{SOTU_TRAIN} State of the Union addresses", 2.0,
-                    _sotu_perplexity("kneser_ney", "kneser_ney_log_probs", SOTU_N,
-                                     SOTU_DISCOUNT), rtol=1e-8, atol=1e-10, timeout_s=240,
+                    _sotu_perplexity("kneser_ney", "kneser_ney_log_probs", SOTU_N),
+                    rtol=1e-8, atol=1e-10, timeout_s=240,
                     nonfinite=_zero_probability),
     ],
     planted_bugs=[
+        bug("Kneser-Ney's discount written in, not the argument", "kneser_ney",
+            "    bigram_keys = counts[1][0]  # (K₂,)  distinct bigrams",
+            "    discount = 0.75\n    bigram_keys = counts[1][0]  # (K₂,)  distinct bigrams",
+            "kneser_ney"),
         bug("discount applied twice", "kneser_ney",
             "alpha = np.where(seen, np.maximum(numerator - discount, 0.0) / safe, 0.0)",
             "alpha = np.where(seen, np.maximum(numerator - 2 * discount, 0.0) / safe, 0.0)",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
+    CheckFailure,
     Context,
     Question,
     bug,
@@ -16,6 +17,7 @@ from nlpdojo_autograder.authoring import (
     draw,
     function_check,
     inputs,
+    integers,
     normal,
     require,
     scratch,
@@ -32,12 +34,19 @@ def _word_pairs(rng, drawn) -> list:
     return pairs + [("w1", "unknown", 5.0)]  # out of vocabulary: skipped
 
 
+def _not_itself(neighbours: np.ndarray, word: int, k: int) -> None:
+    if word in neighbours.tolist():
+        raise CheckFailure(f"nearest_neighbours(vectors, {word}, {k}) includes word {word} "
+                           "itself; a word is not its own neighbour (its cosine with itself is "
+                           "1, the largest)")
+
+
 SIMILARITY_CALLS = [
     call("similarity_spearman", "vectors", "word2ind", "pairs", out=("rho", "n_used")),
-    call("nearest_neighbours", "vectors", 3, 5, out="neighbours", inspect=require(
-        "neighbours", lambda n: 3 not in n.tolist(), "nearest_neighbours(vectors, 3, 5) "
-        "includes word 3 itself; a word is not its own neighbour (its cosine with itself is 1, "
-        "the largest)")),
+    # the word and k drawn per grading (a second review kept 2 of 2 with both written in)
+    call("nearest_neighbours", "vectors", "word", "k", out="neighbours",
+         inspect=lambda outputs, args: _not_itself(np.asarray(outputs["neighbours"]),
+                                                   int(args["word"]), int(args["k"]))),
     call("cosine_similarities", "vectors", np.array([0, 1, 2]), np.array([3, 1, 39]),
          out="cosines")]
 
@@ -82,8 +91,17 @@ SIMILARITY = Question(
     "similarity", "Cosine similarity, neighbours and WordSim-353", code="evaluate",
     checks=[calls_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
                         "evaluate", inputs(vectors=normal(40, 8), word2ind=WORD2IND,
-                                           pairs=draw(_word_pairs)),
-                        SIMILARITY_CALLS, arrays="numpy")])
+                                           pairs=draw(_word_pairs), word=integers(40),
+                                           k=integers(9, low=3)),
+                        SIMILARITY_CALLS, arrays="numpy")],
+    planted_bugs=[
+        bug("nearest_neighbours' word and k written in, not the arguments", "evaluate",
+            "    cosines = unit @ unit[index]  # (V,)",
+            "    index, k = 3, 5\n    cosines = unit @ unit[index]  # (V,)", "similarity"),
+        bug("nearest_neighbours keeps the word itself", "evaluate",
+            "    cosines[index] = -np.inf  # never its own neighbour\n", "", "similarity",
+            says="is not its own neighbour"),
+    ])
 
 ANALOGY = Question(
     "analogy", "Analogies by 3CosAdd", code="evaluate",
