@@ -2,7 +2,7 @@
 library's ``Conv1d``, channels last, checked against ``torch.nn.functional.conv1d`` (which
 wants channels first) on three settings, each with a reason: a plain width-3 filter bank;
 a stride of 2 or 3 with one or two zero vectors of padding each side, where the windows no
-longer meet every position; a dilation of 2 or 3 with padding 1 to 3, where the taps of a
+longer meet every position; a dilation of 2 to 4 with padding 1 to 3, where the taps of a
 window skip positions and the windows overlap (each drawn per grading)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ B, T, D, F = 2, 7, 3, 4
 #: the setting's name): drawn per grading, apart for each setting (a second review kept 3 of 3
 #: with padding and dilation chosen by the kernel and stride, the arguments ignored)
 SETTINGS = ((3, (1,), (0,), (1,), 1.0, "plain"), (3, (2, 3), (1, 2), (1,), 1.0, "strided"),
-            (2, (1,), (1, 2, 3), (2, 3), 1.0, "dilated"))
+            (2, (1,), (1, 2, 3), (2, 3, 4), 1.0, "dilated"))
 
 
 def _drawn(ctx: Context, setting: int) -> tuple[int, int, int]:
