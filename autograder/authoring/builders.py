@@ -479,7 +479,10 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         if train is None and case.longer is not None:  # ... or over the positions?
             _require_time_vectorized(ctx, module, cls, case)
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
-        if train is None and case.train is not False:
+        # eval mode after training, twice, at a larger batch: in the values check, or in the
+        # eval check where the question has one (not both: one mistake, one check's points)
+        if (train is None and not eval_mode and case.train is not False) or (
+                train is False and eval_mode):
             payload.update(_eval_outputs(ctx, module, cls, case, ran["inputs"][0],
                                          ran["grads"][0]))
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))

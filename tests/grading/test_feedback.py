@@ -303,7 +303,7 @@ def test_a_missing_return_says_so(tmp_path):
     ("softmax", "axis=-1, keepdims=True)  # (..., N)", "axis=0, keepdims=True)  # (..., N)",
      "softmax.values", "your columns sum to 1, not your rows"),
     ("evaluate", "    cosines[index] = -np.inf  # never its own neighbour\n", "",
-     "similarity.values", "includes word 3 itself"),
+     "similarity.values", "itself; a word is not its own neighbour"),
 ])
 def test_common_mistakes_are_named(tmp_path, module, old, new, check, phrase):
     import shutil
