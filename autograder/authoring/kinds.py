@@ -196,12 +196,12 @@ def gradient_check(question: str, name: str, title: str, points: float,
                                                  name=pname, oracle="torch autograd")
             if not result.passed and pname in differenced:
                 # central differences of the code's own forward agree: the forward computes
-                # another function than the true one (or, for an author, the check's torch=)
+                # another function than the true one (for an author whose reference fails
+                # here, the check's torch= forward does: docs/authoring.md)
                 result = replace(result, message=result.message + (
                     " Central differences of your own forward agree with your gradient: your "
                     "forward computes another function than the true forward (the values "
-                    "check says where); an author whose reference fails here: the check's "
-                    "torch= forward is the one to check."))
+                    "check says where)."))
             results.append(result)
         wrong_loss = _wrong_loss(actual, expected or {}, names, objective)
         if expected and not wrong_loss:
