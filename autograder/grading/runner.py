@@ -467,20 +467,21 @@ def _left_namespace(exc: StudentError) -> bool:
             or (exc.type == "TypeError" and ("ndarray" in text or "Array objects" in text)))
 
 
-def _unusable(exc: Exception) -> str:
+def _exception_text(exc: Exception) -> str:
+    """``Type: message``, the message cut at 1,000 characters."""
     text = str(exc)
-    text = text if len(text) <= 1000 else text[:1000] + " …"
-    return (f"the values your code returned could not be used by the check "
-            f"({type(exc).__name__}: {text})")
+    return f"{type(exc).__name__}: {text if len(text) <= 1000 else text[:1000] + ' …'}"
+
+
+def _unusable(exc: Exception) -> str:
+    return f"the values your code returned could not be used by the check ({_exception_text(exc)})"
 
 
 def _check_broke(exc: Exception) -> str:
     """The reference's run (trusted, in this process) broke the check's own code: a bug of
     the check's author, said so, and where (not the student's returned values)."""
-    text = str(exc)
-    text = text if len(text) <= 1000 else text[:1000] + " …"
-    return (f"the check's own code failed on the reference's run ({type(exc).__name__}: "
-            f"{text}){failure_site(exc)}: a bug in the check's declaration or its collect")
+    return (f"the check's own code failed on the reference's run ({_exception_text(exc)})"
+            f"{failure_site(exc)}: a bug in the check's declaration or its collect")
 
 
 def _student_outcome(exc: StudentError) -> Outcome:
