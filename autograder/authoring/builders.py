@@ -50,7 +50,7 @@ from nlpdojo_autograder.authoring.at_scale import (
 )
 from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
-from nlpdojo_autograder.authoring.compare import Nonfinite, compare_payloads
+from nlpdojo_autograder.authoring.compare import EVAL_KEY, Nonfinite, compare_payloads
 from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
     MISTAKE_KEY,
@@ -66,8 +66,6 @@ from nlpdojo_autograder.authoring.kinds import (
 from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 #: how a layer's points are shared among its checks
-#: the suffix of a layer's outputs run in eval mode in its values check (every layer's)
-EVAL_KEY = "in eval mode"
 LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "eval": 0.1, "gradients": 0.3, "repeated": 0.15,
                 "accumulate": 0.15}
 

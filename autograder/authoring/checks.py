@@ -516,7 +516,7 @@ class Context:
         if result is None:
             raise CheckFailure(f"{func} returned None; did you forget `return`?")
         if not isinstance(result, (tuple, list)) or len(result) != len(names):
-            got = f"a tuple of {len(result)}" if isinstance(result, (tuple, list)) else (
-                type(result).__name__)
+            got = (f"a {type(result).__name__} of {len(result)}"
+                   if isinstance(result, (tuple, list)) else type(result).__name__)
             raise CheckFailure(f"{func} should return ({', '.join(names)}); it returned {got}")
         return list(result)

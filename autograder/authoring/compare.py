@@ -236,6 +236,12 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
 SignGroups = dict[str, tuple[str, ...]]
 
 
+#: the suffix of a layer's outputs run in eval mode after training (builders'
+#: ``_eval_outputs``): ``"h in eval mode, called again"``. Where ``h`` itself differs, its
+#: eval-mode runs are counted in one line, not each shown (one mistake, not four)
+EVAL_KEY = "in eval mode"
+
+
 def compare_payloads(actual: dict[str, Any], expected: dict[str, Any], *, rtol: float,
                      atol: float, keys: tuple[str, ...] | None = None,
                      up_to_sign: SignGroups | None = None,
@@ -250,12 +256,19 @@ def compare_payloads(actual: dict[str, Any], expected: dict[str, Any], *, rtol: 
     problems = []
     said: set[str] = set()  # the NaN/inf hint, given once
     more: list[str] = []  # the other outputs holding NaN or inf where finite ones are expected
+    failed: set[str] = set()
+    in_eval: list[str] = []  # eval-mode runs of outputs already found wrong: counted, not shown
     for key in keys or tuple(expected):
         if key not in actual:
             problems.append(f"{key} is missing")
             continue
         problem = compare_array(key, actual[key], expected[key], rtol=rtol, atol=atol,
                                 nonfinite=nonfinite)
+        if problem:
+            failed.add(key)
+            if key.partition(f" {EVAL_KEY}")[0] in failed - {key}:
+                in_eval.append(key)
+                continue
         if problem and NONFINITE_MARK in problem:  # "... finite (k of n entries): hint"
             if said:  # said once: the other outputs that hold one are only counted
                 more.append(key)
@@ -269,6 +282,10 @@ def compare_payloads(actual: dict[str, Any], expected: dict[str, Any], *, rtol: 
     if more:
         problems.append(f"NaN or inf in {len(more)} more output{'s' if len(more) > 1 else ''} "
                         f"too ({', '.join(more) if len(more) <= 3 else f'{more[0]} … {more[-1]}'})")
+    if in_eval:
+        problems.append(f"the same outputs {EVAL_KEY} differ too ({len(in_eval)} "
+                        f"comparison{'s' if len(in_eval) > 1 else ''}: one mistake, fixed "
+                        "above)")
     if problems:
         return Verdict(False, "; ".join(problems), details={"mismatches": len(problems)})
     return Verdict(True, "matches the reference" + (" (up to the sign of each column)"

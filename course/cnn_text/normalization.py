@@ -71,6 +71,25 @@ def _torch_batch_norm(p, x, eps):
 _torch_batch_norm.label = "torch.nn.functional.batch_norm"  # type: ignore[attr-defined]
 
 
+def _normalised(p, x, eps, axes, unbiased):
+    """γ ⊙ (x − mean) / √(var + eps) + β, the statistics over ``axes`` (the mistakes below)."""
+    mean = x.mean(dim=axes, keepdim=True)
+    var = x.var(dim=axes, unbiased=unbiased, keepdim=True)
+    return (x - mean) / (var + eps).sqrt() * p["weight"] + p["bias"]
+
+
+#: the usual mistakes in training mode's forward, each written in torch (``forward_mistakes``)
+FORWARD_MISTAKES = {
+    "the batch normalised with the unbiased variance (divided by m − 1): the batch itself is "
+    "normalised with the biased one, the mean of the squared deviations (only the running "
+    "estimate takes the unbiased one)":
+        lambda p, x, eps: _normalised(p, x, eps, tuple(range(x.dim() - 1)), True),
+    "the statistics of each position over its channels (layer normalisation): batch "
+    "normalisation takes each channel's over the batch and the positions":
+        lambda p, x, eps: _normalised(p, x, eps, (-1,), False),
+}
+
+
 # -- the running statistics, seen through eval mode --------------------------------------------
 def _running(batches: list[np.ndarray], mistake: str, momentum: float
              ) -> tuple[np.ndarray, np.ndarray]:
@@ -180,8 +199,10 @@ BATCH_NORM = Question(
     checks=[
         *layer_checks("batch_norm", NORM, "BatchNorm1d", _case,
                       title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
-                      torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE)),
+                      torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE),
+                      forward_mistakes=FORWARD_MISTAKES),
         torch_check("batch_norm", NORM, "BatchNorm1d", _case, torch=_torch_batch_norm,
+                    forward_mistakes=FORWARD_MISTAKES,
                     title="BatchNorm1d in training, against torch.nn.functional.batch_norm",
                     points=0.25, at_scale=_case_at(*AT_SCALE)),
         value_check("batch_norm", "running", "BatchNorm1d in eval mode after three training "
@@ -191,11 +212,15 @@ BATCH_NORM = Question(
     planted_bugs=[
         bug("the statistics of each position over its channels (layer normalisation, not "
             "batch normalisation)", NORM,
-            "mean = xp.mean(x, axis=axes)  # (C,)",
-            "mean = xp.mean(x, axis=-1, keepdims=True)  # (C,)", "batch_norm"),
+            "mean = xp.mean(x, axis=axes)  # (C,)\n"
+            "            var = xp.mean((x - mean) ** 2, axis=axes)",
+            "mean = xp.mean(x, axis=-1, keepdims=True)  # (C,)\n"
+            "            var = xp.mean((x - mean) ** 2, axis=-1, keepdims=True)", "batch_norm",
+            says="layer normalisation"),
         bug("the batch normalised with the unbiased variance", NORM,
             "var = xp.mean((x - mean) ** 2, axis=axes)  # (C,) biased",
-            "var = xp.sum((x - mean) ** 2, axis=axes) / (m - 1)  # (C,) biased", "batch_norm"),
+            "var = xp.sum((x - mean) ** 2, axis=axes) / (m - 1)  # (C,) biased", "batch_norm",
+            says="normalised with the unbiased variance"),
         bug("backward without the paths through the batch's mean and variance", NORM,
             "return scale * (grad_output - xp.mean(grad_output, axis=axes)\n"
             "                        - x_hat * xp.mean(grad_output * x_hat, axis=axes))",

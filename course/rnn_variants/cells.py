@@ -6,6 +6,8 @@ and against its ``torch.nn`` twin with copied weights; the LSTM's forget-gate bi
 
 from __future__ import annotations
 
+from itertools import permutations
+
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
@@ -56,6 +58,33 @@ def _torch_lstm(d: int, h: int):
         "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]}, args=(d, h))
 
 
+def _gate_blocks(p: dict, order: list[int], h: int, names: tuple[str, ...]) -> dict:
+    """The parameters ``names`` of ``p`` (tensors) with their gate blocks of width ``h`` (the
+    last axis) put in ``order``: torch then reads block k where a student read block
+    ``order[k]``."""
+    columns = [block * h + j for block in order for j in range(h)]
+    return {**p, **{n: p[n][..., columns] for n in names}}
+
+
+def _gate_orders(oracle, gates: str, h: int, names: tuple[str, ...], why: str) -> dict:
+    """A known mistake (:func:`layer_checks`' ``forward_mistakes``) for every other order in
+    which a student may have read the blocks of a = x W_x + ... as gates: torch's forward with
+    the blocks put back where that student used them."""
+    mistakes = {}
+    for order in permutations(gates):
+        if "".join(order) != gates:
+            moved = [order.index(g) for g in gates]  # torch's gate g is the student's block
+            mistakes[f"the gates read in the order {', '.join(order)} from a's blocks, where "
+                     f"torch's order is {', '.join(gates)} ({why})"] = (
+                lambda p, *xs, moved=moved: oracle(_gate_blocks(p, moved, h, names), *xs))
+    return mistakes
+
+
+def _lstm_mistakes(d: int, h: int) -> dict:
+    return _gate_orders(_torch_lstm(d, h), "ifgo", h, ("weight_x", "weight_h", "bias"),
+                        "g is the tanh candidate, o the output gate")
+
+
 def _lstm_bias(ctx: Context) -> dict[str, np.ndarray]:
     """The bias of H = 1 and of an H drawn per grading (a table of the answers for the sizes
     asked kept the point where they were always 1 and 5)."""
@@ -73,9 +102,11 @@ LSTM_CELL = Question(
     "lstm_cell", "The LSTM cell", code="library/gated",
     checks=[*layer_checks("lstm_cell", GATED, "LSTMCell", _lstm(*SIZES), title="LSTMCell",
                           points=3.0, torch=_torch_lstm(*SIZES[1:]),
+                          forward_mistakes=_lstm_mistakes(*SIZES[1:]),
                           at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5)),
             torch_check("lstm_cell", GATED, "LSTMCell", _lstm(*TORCH_SIZES),
                         torch=_torch_lstm(*TORCH_SIZES[1:]),
+                        forward_mistakes=_lstm_mistakes(*TORCH_SIZES[1:]),
                         at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
                         title="LSTMCell against torch.nn.LSTMCell", points=1.0),
             value_check("lstm_cell", "forget_bias",
@@ -89,7 +120,8 @@ LSTM_CELL = Question(
             "i = _sigmoid(xp, a[:, :H])  # (B, H) input gate\n"
             "        f = _sigmoid(xp, a[:, H:2 * H])",
             "i = _sigmoid(xp, a[:, H:2 * H])  # (B, H) input gate\n"
-            "        f = _sigmoid(xp, a[:, :H])", "lstm_cell"),
+            "        f = _sigmoid(xp, a[:, :H])", "lstm_cell",
+            says="in the order f, i, g, o"),
         bug("the cell state's own gradient dropped in backward (only the path through h)",
             GATED, "grad_c = grad_c + grad_h * o", "grad_c = 0.0 * grad_c + grad_h * o",
             "lstm_cell"),
@@ -123,10 +155,49 @@ def _torch_gru(d: int, h: int):
         "bias_ih": lambda p: p["bias_x"], "bias_hh": lambda p: p["bias_h"]}, args=(d, h))
 
 
+def _gru_update_reversed(oracle):
+    """h = z ⊙ n + (1 − z) ⊙ h_prev: torch's GRU with z's pre-activation negated (σ(−a) is
+    1 − σ(a))."""
+    def forward(p, x, h_prev):
+        h = p["weight_x"].shape[1] // 3
+        sign = p["bias_x"].new_ones(3 * h)
+        sign[h:2 * h] = -1.0
+        return oracle({n: v * sign for n, v in p.items()}, x, h_prev)
+    return forward
+
+
+def _gru_reset_before(p, x, h_prev):
+    """The GRU of Cho et al.'s paper: the reset gate on h_prev before the recurrent matmul,
+    n = tanh(x W_xn + b_xn + (r ⊙ h_prev) W_hn + b_hn)."""
+    import torch
+
+    h = h_prev.shape[1]
+    ax = x @ p["weight_x"] + p["bias_x"]  # (B, 3H)
+    ah = h_prev @ p["weight_h"] + p["bias_h"]  # (B, 3H)
+    r = torch.sigmoid(ax[:, :h] + ah[:, :h])  # (B, H)
+    z = torch.sigmoid(ax[:, h:2 * h] + ah[:, h:2 * h])  # (B, H)
+    n = torch.tanh(ax[:, 2 * h:] + (r * h_prev) @ p["weight_h"][:, 2 * h:] + p["bias_h"][2 * h:])
+    return (1.0 - z) * n + z * h_prev
+
+
+def _gru_mistakes(d: int, h: int) -> dict:
+    oracle = _torch_gru(d, h)
+    return {
+        "the update gate the wrong way round, h = z ⊙ n + (1 − z) ⊙ h_prev: in torch's "
+        "convention z weighs the old state, h = (1 − z) ⊙ n + z ⊙ h_prev":
+            _gru_update_reversed(oracle),
+        "the reset gate applied to h_prev before the recurrent matmul (Cho et al.'s variant): "
+        "torch applies it after, n = tanh(x W_xn + b_xn + r ⊙ (h_prev W_hn + b_hn))":
+            _gru_reset_before,
+        **_gate_orders(oracle, "rzn", h, ("weight_x", "weight_h", "bias_x", "bias_h"),
+                       "n is the tanh candidate")}
+
+
 GRU_CELL = Question(
     "gru_cell", "The GRU cell", code="library/gated",
     checks=[*layer_checks("gru_cell", GATED, "GRUCell", _gru(*SIZES), title="GRUCell",
                           points=3.0, torch=_torch_gru(*SIZES[1:]),
+                          forward_mistakes=_gru_mistakes(*SIZES[1:]),
                           at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5), hints={
                               "values": "torch's convention: gates in the order r, z, n; "
                                         "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
@@ -134,15 +205,17 @@ GRU_CELL = Question(
                                         "n + z ⊙ h_prev"}),
             torch_check("gru_cell", GATED, "GRUCell", _gru(*TORCH_SIZES),
                         torch=_torch_gru(*TORCH_SIZES[1:]),
+                        forward_mistakes=_gru_mistakes(*TORCH_SIZES[1:]),
                         at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
                         title="GRUCell against torch.nn.GRUCell", points=1.0)],
     planted_bugs=[
         bug("update gate the wrong way round (z weighs the candidate)", GATED,
-            "h = (1.0 - z) * n + z * h_prev", "h = z * n + (1.0 - z) * h_prev", "gru_cell"),
+            "h = (1.0 - z) * n + z * h_prev", "h = z * n + (1.0 - z) * h_prev", "gru_cell",
+            says="the update gate the wrong way round"),
         bug("reset gate applied before the recurrent matmul (the other GRU variant)", GATED,
             "n = xp.tanh(ax[:, 2 * H:] + r * ah_n)",
             "n = xp.tanh(ax[:, 2 * H:] + xp.matmul(r * h_prev, self.weight_h.data[:, 2 * H:])"
-            " + self.bias_h.data[2 * H:])", "gru_cell"),
+            " + self.bias_h.data[2 * H:])", "gru_cell", says="Cho et al.'s variant"),
         bug("the GRU cell at one size only: H = 5 written in", GATED,
             "        H = self.hidden_size\n        ### BEGIN SOLUTION rnn_variants.gru_cell",
             "        H = 5\n        ### BEGIN SOLUTION rnn_variants.gru_cell", "gru_cell")],

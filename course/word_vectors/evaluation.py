@@ -95,9 +95,10 @@ SIMILARITY = Question(
                                            k=integers(9, low=3)),
                         SIMILARITY_CALLS, arrays="numpy")],
     planted_bugs=[
+        # k = 2 lies below the drawn 3..8: caught at every input seed, whichever word is drawn
         bug("nearest_neighbours' word and k written in, not the arguments", "evaluate",
             "    cosines = unit @ unit[index]  # (V,)",
-            "    index, k = 3, 5\n    cosines = unit @ unit[index]  # (V,)", "similarity"),
+            "    index, k = 3, 2\n    cosines = unit @ unit[index]  # (V,)", "similarity"),
         bug("nearest_neighbours keeps the word itself", "evaluate",
             "    cosines[index] = -np.inf  # never its own neighbour\n", "", "similarity",
             says="is not its own neighbour"),

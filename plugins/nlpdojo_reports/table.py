@@ -129,7 +129,7 @@ def _exercise_table(ex: ExerciseResult) -> RenderableType:
     table.add_column("Message", overflow="fold", ratio=5)
     if with_metric:
         table.add_column("Metric", no_wrap=True)  # short: "152.3 (threshold 160)"
-    for check in ex.checks:
+    for check, message in zip(ex.checks, shown_messages(ex), strict=True):
         name = check.title or check.id
         if check.hidden:
             name += " (hidden)"
@@ -139,7 +139,7 @@ def _exercise_table(ex: ExerciseResult) -> RenderableType:
             fmt_points(check.score, check.max_score),
             verdict(shown_status(check), cached=check.cached),
             # Text(): brackets in a message are not rich markup
-            Text(message_text(check)),
+            Text(message),
         ]
         if with_metric:
             row.append(metric_text(check))
@@ -175,6 +175,26 @@ def message_text(check) -> str:
     return text
 
 
+def shown_messages(ex: ExerciseResult) -> list[str]:
+    """Each check's :func:`message_text`, where a failed check's is the same as an earlier
+    failed check's of its question (one error raised by the forward every check runs) said
+    once: the later ones point to the first. The JSON report keeps every message whole."""
+    first: dict[tuple[str, str], str] = {}
+    shown = []
+    for check in ex.checks:
+        text = message_text(check)
+        if check.status == "passed" or not check.message:
+            shown.append(text)
+            continue
+        key = (check.question, text)
+        if key in first:
+            shown.append(f"the same as {first[key]}")
+        else:
+            first[key] = visible_text(check.title or check.id)
+            shown.append(text)
+    return shown
+
+
 def exercise_list(ex: ExerciseResult) -> RenderableType:
     """One exercise for a narrow terminal: a line per check, its message indented below."""
     return _with_hidden(ex, _exercise_list(ex))
@@ -185,11 +205,10 @@ def _exercise_list(ex: ExerciseResult) -> RenderableType:
         Text(f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}", style="italic")]
     if ex.error:
         parts.append(Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red"))
-    for check in ex.checks:
+    for check, detail in zip(ex.checks, shown_messages(ex), strict=True):
         line = Text(f"{fmt_points(check.score, check.max_score):>7} ")
         line.append_text(verdict(shown_status(check), cached=check.cached))
         line.append(f"  {check.id}" + (" (hidden)" if check.hidden else ""))
-        detail = message_text(check)
         metric = metric_text(check)
         if metric and check.status != "passed":
             detail += f" [{metric}]"

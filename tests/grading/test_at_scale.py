@@ -27,6 +27,7 @@ from nlpdojo_autograder.authoring.at_scale import (
     require_at_scale,
 )
 from nlpdojo_autograder.authoring.checks import CheckFailure
+from nlpdojo_autograder.runtime.calls import StudentError
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
 BUILDERS = {"layer_checks", "sequence_checks", "torch_check", "function_checks"}
@@ -171,6 +172,35 @@ def test_a_wrong_output_at_scale_is_told_as_a_wrong_forward_not_numerical_deriva
     assert "Layer's output differs from the true one" in said, said
     assert "The forward pass is wrong at this size" in said
     assert "numerically" not in said
+
+
+def test_an_output_of_another_shape_at_scale_is_told_as_the_forwards_mistake():
+    """Found by a student: a Conv1d whose output had one position too many failed its backward
+    on the reference's upstream gradient at scale, and was told about gradients found by
+    differentiating numerically."""
+    def run(probe, case, inputs, grads):  # the code under test gives (2, 4) and breaks
+        if probe.__name__ == "on_student":
+            if grads is None:
+                return (2, 4)
+            raise StudentError({"type": "ValueError", "message": "shapes (2,3) and (2,4)"})
+        return _run(probe, case, inputs, grads)
+
+    with pytest.raises(CheckFailure) as failed:
+        require_at_scale(_ctx(TRUE, _Reference(TRUE)), "m", "Layer", _case(), run)
+    said = str(failed.value)
+    assert "Layer's output has shape (2, 4), not (2, 3)" in said, said
+    assert "The forward pass is wrong at this size" in said
+    assert "numerically" not in said
+
+
+def test_an_error_at_scale_with_the_right_output_shape_is_the_backwards():
+    def run(probe, case, inputs, grads):
+        if probe.__name__ == "on_student" and grads is not None:
+            raise StudentError({"type": "MemoryError", "message": "out of memory"})
+        return _run(probe, case, inputs, grads)
+
+    with pytest.raises(CheckFailure, match="Layer at scale raised MemoryError: out of memory"):
+        require_at_scale(_ctx(TRUE, _Reference(TRUE)), "m", "Layer", _case(), run)
 
 
 def test_a_loop_at_scale_fails_on_its_lines_of_python():

@@ -122,3 +122,18 @@ def test_an_output_that_fits_is_kept_whole():
     one_line = printed_output("y" * 4000, 20_000_000, 1, whole=False)[0]
     assert one_line.startswith("… (your code printed 1 line, 20,000,000 bytes in all; only the "
                                "last 3,800 characters of its last line are kept)\nyyy")
+
+
+def test_an_error_every_check_of_a_question_raises_is_shown_once(result, make_check):
+    """A forward that raises fails every check of its layer with the same message: the table
+    shows it under the first and points the others to it; the JSON report keeps each whole."""
+    error = "ValueError: operands could not be broadcast together with shapes (3,4) (3,5)"
+    ex = result.exercises[0]
+    ex.checks = [make_check("lstm.values", "error", 0, 1, error, title="LSTMCell values"),
+                 make_check("lstm.gradients", "error", 0, 1, error, title="LSTMCell gradients"),
+                 make_check("gru.values", "error", 0, 1, error, title="GRUCell values"),
+                 make_check("lstm.repeated", "failed", 0, 1, "h differs", title="repeated")]
+    text = TableReporter().render(result)
+    assert text.count("operands could not") == 2  # once per question
+    assert "the same as LSTMCell values" in text
+    assert "h differs" in text
