@@ -53,8 +53,9 @@ def bundle(tmp_path_factory) -> Path:
         [sys.executable, "-c", "from nlpdojo.cli.app import main; main()", "release",
          "--solutions", str(REPO / "solutions"), "--output", str(REPO / "exercises"),
          "--student-bundle", str(dest)],
-        # a hang guard: the build recomputes every topic's fixtures, ~3 minutes alone on 2
-        # cores and past 5 beside other suites
+        # a hang guard: where a fixtures folder's FINGERPRINT is not current, the build
+        # computes its fixtures again, ~3 minutes for all alone on 2 cores, past 5 beside
+        # other suites
         cwd=REPO, env=_base_env(), capture_output=True, text=True, check=False, timeout=1200)
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
     assert f"student bundle {dest}" in proc.stdout

@@ -335,22 +335,52 @@ def folder_refusals(course: Path, folders: Iterable[str], given: Iterable[str] =
     ``autograd``: torch's autograd names refused too (the torch backend's grading)."""
     folders = list(folders)
     paths = [path for folder in folders for path in sorted((course / folder).glob("*.py"))]
-    trees: dict[Path, ast.AST] = {}
+    parsed: dict[Path, _Parsed] = {}
     for path in paths:
         try:
-            trees[path] = _without_main_block(
-                ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+            parsed[path] = _parsed(path.read_bytes(), str(path))
         except (OSError, UnicodeDecodeError, SyntaxError):
             continue  # the import reports it
     own = frozenset({p.stem for p in paths} | set(folders))
-    private = frozenset().union(*map(private_names, trees.values()))
+    private = frozenset().union(*(p.private for p in parsed.values()))
     given = frozenset(given)
     topic = folders[0] if folders else ""
-    found = {path: _read(tree, f"{path.parent.name}/{path.name}", own, private,
-                         frozenset() if path.parent.name == topic and path.stem in given
-                         else given, topic, autograd)
-             for path, tree in trees.items()}
+    found = {}
+    for path, module in parsed.items():
+        file = f"{path.parent.name}/{path.name}"
+        key = (module.digest, file, own, private, frozenset()
+               if path.parent.name == topic and path.stem in given else given, topic, autograd)
+        if key not in _READ:
+            _kept(_READ)
+            _READ[key] = _read(module.tree, *key[1:])
+        found[path] = _READ[key]
     return {path: broken for path, broken in found.items() if broken}
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A module's tree without its ``__main__`` block, and the private names it defines."""
+
+    digest: str
+    tree: ast.AST
+    private: frozenset[str]
+
+
+def _parsed(source: bytes, filename: str) -> _Parsed:
+    """``source`` parsed once per content (a planted bug, or a student's next grading,
+    changes one file of a folder: the others are not parsed again)."""
+    digest = hashlib.sha256(source).hexdigest()
+    if digest not in _PARSED:
+        tree = _without_main_block(ast.parse(source.decode("utf-8"), filename=filename))
+        _kept(_PARSED)
+        _PARSED[digest] = _Parsed(digest, tree, private_names(tree))
+    return _PARSED[digest]
+
+
+def _kept(cache: dict[Any, Any]) -> None:
+    """Room for one more entry in ``cache`` (the oldest dropped past :data:`_REFUSED_KEPT`)."""
+    while len(cache) >= _REFUSED_KEPT:
+        del cache[next(iter(cache))]
 
 
 def refused_modules(course: Path, folders: Iterable[str], given: Iterable[str] = (), *,
@@ -370,8 +400,7 @@ def refused_modules(course: Path, folders: Iterable[str], given: Iterable[str] =
             shown = "; ".join(r.message() for r in broken[:3])
             more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
             found[name] = shown + more
-        while len(_REFUSED) >= _REFUSED_KEPT:
-            del _REFUSED[next(iter(_REFUSED))]  # the oldest first
+        _kept(_REFUSED)
         _REFUSED[key] = found
     return dict(_REFUSED[key])
 
@@ -380,6 +409,10 @@ def refused_modules(course: Path, folders: Iterable[str], given: Iterable[str] =
 #: modules), the given modules and the autograd rule: the rules read nothing else
 _REFUSED: dict[tuple[Any, ...], dict[str, str]] = {}
 _REFUSED_KEPT = 256
+#: each module parsed, by its content's hash; each module's refusals, by its content, name
+#: and the rule's inputs (:func:`folder_refusals`)
+_PARSED: dict[str, _Parsed] = {}
+_READ: dict[tuple[Any, ...], list[Refusal]] = {}
 
 
 def private_names(tree: ast.AST) -> frozenset[str]:

@@ -112,6 +112,26 @@ def test_check_compares_the_fixtures_with_the_solutions_folder(pack: Path):
     assert "fixtures are out of sync" in result.output
 
 
+def test_a_fixture_edited_by_hand_is_out_of_sync_and_stored_again(pack: Path):
+    """The sources unchanged, a fixture changed after the release (by hand, a merge, another
+    release's files copied in): ``--check`` computes it again and says so, and a release puts
+    the reference's values back (the fingerprint records what was stored too)."""
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    dest = pack / "fixtures" / "toy"
+    fixture = dest / "quadratic.descent.json"
+    kept = fixture.read_bytes()
+    stored = json.loads(kept)
+    stored["scalars"] = {k: v + 1.0 for k, v in stored["scalars"].items()}
+    fixture.write_text(json.dumps(stored))
+    result = _release("--solutions", str(pack / "solutions"), "--check")
+    assert result.exit_code == 1, result.output
+    assert "fixtures are out of sync" in result.output and "quadratic.descent" in result.output
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 0, result.output
+    assert fixture.read_bytes() == kept
+    assert _release("--solutions", str(pack / "solutions"), "--check").exit_code == 0
+
+
 def test_fixtures_of_another_copy_are_refused_before_anything_is_written(pack: Path,
                                                                          tmp_path: Path):
     # releasing a copy of the solutions (a source tree, while the pack is installed from
