@@ -970,8 +970,8 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
         verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol, nonfinite=nonfinite)
         named = None if verdict.passed else computed_mistake(mine, actual, computed,
                                                              rtol=rtol, atol=atol)
-        found = (f"{without_guesses(verdict.message)}. Your outputs are exactly those of "
-                 f"{named}" if named else verdict.message)
+        found = (f"your outputs are exactly those of {named}. "
+                 f"{without_guesses(verdict.message)}" if named else verdict.message)
         verdict.message = (f"output and every gradient match {name} on the same parameters"
                            if verdict.passed else f"against {name} on the same parameters and "
                            f"inputs: {found}")

@@ -72,8 +72,9 @@ def value_check(question: str, name: str, title: str, points: float,
                 break
         named = named or computed_mistake(mine, actual, computed_mistakes, rtol=rtol, atol=atol)
         if named:
-            verdict.message = without_guesses(verdict.message) + (
-                f". Your outputs are exactly those of {named}")
+            # the cause first: the numbers after it (a long list, cut in some reports)
+            verdict.message = (f"Your outputs are exactly those of {named}. "
+                               + without_guesses(verdict.message))
         return verdict
 
     if computed_mistakes:  # the grader's own outputs of the mistakes: never a fixture
