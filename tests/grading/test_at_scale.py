@@ -166,10 +166,15 @@ def test_a_wrong_output_at_scale_is_told_as_a_wrong_forward_not_numerical_deriva
     """Found by a student: a GRU with its update gate the wrong way round was told, by the
     check the run at scale withheld, about gradients found by differentiating numerically."""
     wrong = {**TRUE, "layer_run": {**TRUE["layer_run"], "outputs": [np.zeros((2, 3))]}}
+    _told_as_a_wrong_forward(_ctx(wrong, _Reference(TRUE)), _run,
+                             "Layer's output differs from the true one")
+
+
+def _told_as_a_wrong_forward(ctx, run, phrase):
     with pytest.raises(CheckFailure) as failed:
-        require_at_scale(_ctx(wrong, _Reference(TRUE)), "m", "Layer", _case(), _run)
+        require_at_scale(ctx, "m", "Layer", _case(), run)
     said = str(failed.value)
-    assert "Layer's output differs from the true one" in said, said
+    assert phrase in said, said
     assert "The forward pass is wrong at this size" in said
     assert "numerically" not in said
 
@@ -185,12 +190,8 @@ def test_an_output_of_another_shape_at_scale_is_told_as_the_forwards_mistake():
             raise StudentError({"type": "ValueError", "message": "shapes (2,3) and (2,4)"})
         return _run(probe, case, inputs, grads)
 
-    with pytest.raises(CheckFailure) as failed:
-        require_at_scale(_ctx(TRUE, _Reference(TRUE)), "m", "Layer", _case(), run)
-    said = str(failed.value)
-    assert "Layer's output has shape (2, 4), not (2, 3)" in said, said
-    assert "The forward pass is wrong at this size" in said
-    assert "numerically" not in said
+    _told_as_a_wrong_forward(_ctx(TRUE, _Reference(TRUE)), run,
+                             "Layer's output has shape (2, 4), not (2, 3)")
 
 
 def test_an_error_at_scale_with_the_right_output_shape_is_the_backwards():
