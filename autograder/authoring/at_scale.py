@@ -248,6 +248,8 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
     def on_true(name: str, *args: Any, **kwargs: Any) -> Any:
         return counted("true", name, *args, **kwargs)
 
+    sizes = (f"{parameters:,} parameters" if parameters * 2 >= count
+             else f"{count:,} numbers to differentiate")
     true_shape = run_layer(on_true, case, inputs, None)
     grads = _draw(rng, true_shape)
     true = run_layer(on_true, case, inputs, grads)
@@ -258,12 +260,10 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
         # gradient: that is the forward's mistake, not the backward's
         shape = run_layer(on_student, case, inputs, None)
         if _plain(shape) != _plain(true_shape):
-            return (f"At scale ({count:,} numbers to differentiate) {cls}'s output has shape "
-                    f"{_plain(shape)}, not {_plain(true_shape)}. " + _WRONG_FORWARD)
+            return (f"At scale ({sizes}) {cls}'s output has shape {_plain(shape)}, not "
+                    f"{_plain(true_shape)}. " + _WRONG_FORWARD)
         raise
     tol = _tolerance(ctx)
-    sizes = (f"{parameters:,} parameters" if parameters * 2 >= count
-             else f"{count:,} numbers to differentiate")
     for what, mine, theirs in _pairs(yours, true):
         problem = _differs(ctx, mine, theirs, tol)
         if problem:

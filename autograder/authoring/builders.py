@@ -903,10 +903,19 @@ def torch_twin(build: str | Callable[[], Any],
                                "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
                    args=(D, H))
     """
+    # the module, made once where it has no buffers: functional_call replaces its parameters
+    # and leaves it as it was (a buffer, batch norm's running statistics, would be carried
+    # from call to call: such a module is made for every call)
+    kept: list[Any] = []
+
     def module_of(torch: Any) -> Any:
-        if callable(build):
-            return build()
-        return getattr(torch.nn, build)(*args, dtype=torch.float64)
+        if kept:
+            return kept[0]
+        module = build() if callable(build) else getattr(torch.nn, build)(
+            *args, dtype=torch.float64)
+        if not any(True for _ in module.buffers()):
+            kept.append(module)
+        return module
 
     def forward(params: dict[str, Any], *inputs: Any) -> Any:
         import torch

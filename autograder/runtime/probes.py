@@ -250,8 +250,9 @@ def train_then_eval_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: di
     only).
 
     Returns the eval applications' ``outputs`` and ``input_grads``, and the parameters'
-    gradients after them (``param_grads``: the eval backward passes' added up; training ran
-    no backward). As in :func:`layer_run`, no call may change what it is given."""
+    gradients after them (``param_grads``: the eval backward passes' added up, after the
+    training ones where ``train_grads`` ran them). As in :func:`layer_run`, no call may
+    change what it is given."""
     layer = build(cls, args, kwargs, params, train=True, cells=cells)
     for t, x in enumerate(train_inputs):
         _, cache = _forward_unchanging(layer, x, names, t, len(train_inputs))
