@@ -182,6 +182,19 @@ def test_a_bug_the_sample_misses_is_caught_by_directions():
     assert r.worst_index is None and "random directions do not" in r.message
 
 
+def test_a_plan_of_directions_only_says_so_and_sends_to_no_coordinate():
+    """``max_full=0, n_samples=0``: a gradient half its true size (a call's share lost) fails
+    along every direction, and the message speaks of directions, not of a sample that missed."""
+    v = np.random.default_rng(8).standard_normal((6, 5))
+    f = lambda u: float(np.sum(np.sin(u)))  # noqa: E731
+    assert check_gradient(f, v, np.cos(v), max_full=0, n_samples=0, n_directions=4).passed
+    r = check_gradient(f, v, 0.5 * np.cos(v), name="W", max_full=0, n_samples=0,
+                       n_directions=4)
+    assert not r.passed and r.n_checked == 4 and r.n_failed == 4 and r.n_evaluations == 9
+    assert "checked 4 random directions;" in r.message, r.message
+    assert "sample" not in r.message and "max_full" not in r.message, r.message
+
+
 def test_one_wrong_entry_of_a_vector_is_named():
     v = np.random.default_rng(7).standard_normal(10)
     g = np.cos(v)

@@ -528,9 +528,14 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                                    [_send(ctx, g) for g in grads], train=case.train,
                                    cells=case.cells or None, names=case.names))
 
+        # applied more than once, the parameters' gradient is every call's summed: the one-call
+        # check differences it coordinate by coordinate, here random directions see a call's
+        # share overwritten or lost (the judge compares it whole with the reference's)
         return GradientProblem(loss=loss, point=point, analytic=analytic,
                                autograd_loss=_autograd_loss(torch, case, inputs[0], grads[0])
-                               if applications == 1 and torch is not None else None)
+                               if applications == 1 and torch is not None else None,
+                               along_directions=frozenset(case.params)
+                               if applications > 1 else frozenset())
 
     def accumulate(ctx: Context) -> Payload:
         result = run(ctx, 1, twice=True)["result"]

@@ -127,6 +127,17 @@ class GradientProblem:
     #: (on every backend) its autograd gradient must match the student's too (catches a loss
     #: and gradient wrong together).
     autograd_loss: Callable[[dict[str, Any]], Any] | None = None
+    #: inputs differenced along :data:`SHARED_DIRECTIONS` random directions only, not
+    #: coordinate by coordinate: a layer's parameters in its ``repeated`` check, whose
+    #: gradient (the sum over the calls) another check differences coordinate by coordinate
+    #: and the judge compares whole against the reference's
+    along_directions: frozenset[str] = frozenset()
+
+
+#: random directions per input of :attr:`GradientProblem.along_directions` (a gradient
+#: overwritten instead of added, or a call's cache kept on ``self``, is wrong in every
+#: coordinate it touches: any direction sees it)
+SHARED_DIRECTIONS = 4
 
 
 def gradient_check(question: str, name: str, title: str, points: float,
@@ -170,8 +181,12 @@ def gradient_check(question: str, name: str, title: str, points: float,
 
             # as expected values only the loss at the point and the gradient are read
             # (_stored_gradient_keys): the reference evaluates its loss once, not per coordinate
-            plan = (dict(max_full=-1, n_samples=0, n_directions=0) if ctx.expected_only else
-                    dict(max_full=max_full, n_samples=n_samples, n_directions=n_directions))
+            if ctx.expected_only:
+                plan = dict(max_full=-1, n_samples=0, n_directions=0)
+            elif pname in problem.along_directions and np.size(x) > SHARED_DIRECTIONS:
+                plan = dict(max_full=0, n_samples=0, n_directions=SHARED_DIRECTIONS)
+            else:
+                plan = dict(max_full=max_full, n_samples=n_samples, n_directions=n_directions)
             evidence = gradcheck.gather_evidence(f, np.asarray(x, np.float64), analytic,
                                                  seed=ctx.seed, **plan)
             payload.update({f"{pname}|{k}": v for k, v in evidence.items()})

@@ -85,6 +85,11 @@ class GradeOptions:
     #: ``text`` in its message ("" for any message), and leave its later checks out of the
     #: result (``dojo verify`` asks whether a planted bug is caught, not by how many checks)
     until_lost: dict[str, str] | None = None
+    #: a sort key: the checks run in its order (stable: ties keep the topic's order; the
+    #: result keeps the topic's). With ``until_lost`` a question is settled by the first check
+    #: in this order that catches a mistake (checks share only what they memoise in
+    #: ``ctx.cache``, so their order changes no verdict)
+    order: Callable[[Check], Any] | None = None
     #: ``dojo verify`` on a copy of the solutions: filled with per check id the units of the
     #: code it ran (``runner.run_checks``'s ``executed``); None: not recorded
     executed: dict[str, Any] | None = None
@@ -191,6 +196,8 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
         if check.id in hits:
             listener.finished(exercise.name, check, hits[check.id])
     to_run = [c for c in graded if c.id not in hits]
+    if options.order is not None:
+        to_run.sort(key=options.order)
     qf = question_functions(exercise) if reference else {}
     info = RunInfo(isolation=expected_isolation(options.limits) if hits else "trusted")
     touched: dict[str, set[str]] = {}

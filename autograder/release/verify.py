@@ -282,8 +282,8 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     (:func:`verify_baseline`): a check of another question that ran none of the units the
     bug changes keeps its baseline verdict (see the module's docstring). The bug's own
     question is graded only until a check catches it (saying ``bug.says``, where the bug
-    has one): the step asks whether it is caught, and a question's later checks are mostly its
-    gradient checks, the slow part; ``every_check`` grades them all, to list every check that
+    has one), its gradient checks (the slow part) last: the step asks whether it is caught,
+    not by which check first; ``every_check`` grades them all, to list every check that
     catches it, and so does a bug whose ``by`` names checks that must each catch it. The other
     questions get a verdict on every check, run or reused from the baseline (``strict`` and
     ``bug.also`` need them)."""
@@ -308,9 +308,13 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     reused = _reusable(bug, baseline, changed_units(original, planted),
                        path.relative_to(folder).as_posix())
     # a bug that names the checks which must catch it (``by``) has its question graded whole
+    # its gradient checks last: the step asks whether a check catches the bug, and central
+    # differences (a forward per coordinate, the `repeated` ones of every call) are the
+    # slow ones, often declared before a quick check that catches it
     options = dataclasses.replace(
         options, cache=_Reused(reused), until_lost=options.until_lost
-        if every_check or bug.by else {bug.question: bug.says or ""})
+        if every_check or bug.by else {bug.question: bug.says or ""},
+        order=lambda check: check.kind == "gradient")
     result = grade_exercise(exercise, topic, options)
     target = [c for c in result.checks if c.question == bug.question]
     caught = [c for c in target if c.score < c.max_score]

@@ -87,6 +87,8 @@ def _failed(name: str, mode: str, diagnosis: str, hint: str | None, *,
 def _scope(mode: str, n_coords: int, n_dirs: int) -> str:
     if mode == "full":
         return f"all {n_coords} coordinates"
+    if n_coords == 0:  # a plan of directions only
+        return f"{n_dirs} random directions"
     return f"{n_coords} sampled coordinates and {n_dirs} random directions"
 
 
@@ -112,7 +114,7 @@ def _summary_message(r: GradCheckResult, n_coords: int, n_dirs: int,
         head += f"; {r.diagnosis}"
     tail = (f"{r.n_failed} of {r.n_checked} checks failed (checked {scope}; a check passes "
             f"when relative error < {r.rtol:g} or absolute error < {r.atol:.2g}).")
-    if dir_only:
+    if dir_only and n_coords:
         tail += (" The sampled coordinates agree but random directions do not: the error sits "
                  "in coordinates the sample missed; rerun with a larger max_full to find them.")
     if r.hint:

@@ -251,14 +251,26 @@ def test_a_max_whose_gradient_reaches_every_position_is_told_a_mask_is_missed(tm
               *OVERFLOW, "scatter-add", "a word occurring twice"))
 
 
-def test_a_gradient_assigned_on_every_call_is_told_to_add_not_keep_state(tmp_path):
+@pytest.mark.parametrize(("old", "new", "mode"), [
+    ("self.bias.grad += xp.sum(grads, axis=0)", "self.bias.grad = xp.sum(grads, axis=0)",
+     "full"),
+    ("self.weight.grad += xp.reshape(", "self.weight.grad = xp.reshape(", "sampled")],
+    ids=["bias", "weight"])
+def test_a_gradient_assigned_on_every_call_is_told_to_add_not_keep_state(tmp_path, old, new,
+                                                                         mode):
     """``bias.grad =`` instead of ``+=``: right after one call, wrong after two; the repeated
     check's hint names the assignment beside state kept on self, the accumulate check names it
-    alone."""
-    lost = _lost(tmp_path, "cnn_text", "conv1d", "library/conv.py",
-                 "self.bias.grad += xp.sum(grads, axis=0)",
-                 "self.bias.grad = xp.sum(grads, axis=0)")
+    alone. The weight (more entries than the repeated check's random directions) is
+    differenced along those directions only there, the bias (4 entries) coordinate by
+    coordinate: either way the check catches it."""
+    lost = _lost(tmp_path, "cnn_text", "conv1d", "library/conv.py", old, new)
     assert {k.split("_")[0] for k in lost} == {"conv1d.repeated", "conv1d.accumulate"}, lost
+    name = "bias" if "bias" in old else "weight"
+    for check_id, check in lost.items():
+        if "repeated" in check_id:
+            (theirs,) = [g for g in check.details["gradients"]
+                         if g["name"] == name and not g["passed"]]
+            assert theirs["mode"] == mode, theirs
     _says({k: c for k, c in lost.items() if "repeated" in k},
           "a parameter's gradient assigned instead of added", "p.grad += ...")
     _says({k: c for k, c in lost.items() if "accumulate" in k}, "never be overwritten")

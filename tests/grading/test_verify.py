@@ -304,8 +304,8 @@ def test_a_planted_bug_must_be_caught_with_the_cause_it_says(toy, monkeypatch):
 
 
 def test_a_bug_question_is_graded_until_a_check_catches_it(toy, monkeypatch):
-    """A planted bug's own question is graded only until one of its checks catches it (its
-    later checks, mostly the slow gradient checks, are left out); until that check says what
+    """A planted bug's own question is graded only until one of its checks catches it, its
+    gradient checks (the slow ones) last and left out once it is caught; until that check says what
     the bug's ``says`` asks, where it has one; ``every_check`` grades them all. The other
     questions are graded in full whatever the mode (``--strict`` needs them)."""
     doubled = next(b for b in toy.planted_bugs if b.name == "gradient doubled")
@@ -316,11 +316,13 @@ def test_a_bug_question_is_graded_until_a_check_catches_it(toy, monkeypatch):
     assert first.detail.startswith("caught by quadratic.values:"), first.detail
     assert every.detail.startswith("caught by quadratic.values, quadratic.gradient"), \
         every.detail
-    # a message that only the gradient check says: grading goes on until it
+    # a message that only the gradient check says: grading goes on until it, its gradient
+    # check last (hidden, declared after it, runs before it; the detail lists the topic's order)
     monkeypatch.setattr(toy, "planted_bugs", [replace(doubled, says="relative error")])
     said = verify([toy], backends=[])[-1]
     assert said.ok and said.detail.startswith("caught by quadratic.values, "
-                                              "quadratic.gradient:"), said.detail
+                                              "quadratic.gradient, quadratic.hidden:"), \
+        said.detail
 
 
 def test_a_bug_must_be_caught_by_each_check_its_by_names(toy, monkeypatch):
