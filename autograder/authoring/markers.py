@@ -107,7 +107,7 @@ def split_lines(text: str) -> list[str]:
 def _comments(text: str, where: str) -> list[tuple[int, int, str]]:
     """Every comment token as ``(line, column, text)``; untokenizable text is an error."""
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        return list(_comment_tokens(text))
     except SyntaxError as exc:  # e.g. inconsistent dedent
         raise MarkerError(f"{where}:{exc.lineno}: not valid Python ({exc.msg}).") from exc
     except tokenize.TokenError as exc:  # e.g. an unclosed bracket: ask the parser where
@@ -117,7 +117,15 @@ def _comments(text: str, where: str) -> list[tuple[int, int, str]]:
         except SyntaxError as syntax:
             line, msg = syntax.lineno, syntax.msg
         raise MarkerError(f"{where}:{line}: not valid Python ({msg}).") from exc
-    return [(t.start[0], t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT]
+
+
+@functools.lru_cache(maxsize=256)
+def _comment_tokens(text: str) -> tuple[tuple[int, int, str], ...]:
+    """The comments of ``text``, tokenized once per text (a release scans each module's
+    markers several times)."""
+    return tuple((t.start[0], t.start[1], t.string)
+                 for t in tokenize.generate_tokens(io.StringIO(text).readline)
+                 if t.type == tokenize.COMMENT)
 
 
 def _has_code(lines: list[str], start: int, end: int) -> bool:

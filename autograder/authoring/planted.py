@@ -18,6 +18,7 @@ reviewed, and a reformatting makes the bug fail (never silently pass or land els
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
@@ -58,6 +59,13 @@ def _loose_lines(text: str, find: str) -> list[int]:
     return lines
 
 
+@functools.lru_cache(maxsize=64)
+def _code_of(text: str) -> str:
+    """``ast.dump`` of the module ``text``: what its code is, without comments or layout
+    (one module carries many planted bugs: parsed once)."""
+    return ast.dump(ast.parse(text))
+
+
 def plant(bug: PlantedBug, text: str, where: str) -> str:
     """``text`` (the module ``where``) with ``bug`` planted; a :class:`PlantError` when its
     ``find`` does not occur exactly once or replacing it leaves the module's AST unchanged
@@ -82,7 +90,7 @@ def plant(bug: PlantedBug, text: str, where: str) -> str:
     planted = text.replace(bug.find, bug.replace, 1)
     line = _line_of(text, text.find(bug.find))
     try:
-        before = ast.dump(ast.parse(text))
+        before = _code_of(text)
     except SyntaxError as exc:
         raise PlantError(f"{where}:{exc.lineno}", f"not valid Python ({exc.msg}); fix the "
                          "solution first.") from exc

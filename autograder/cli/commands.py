@@ -131,13 +131,14 @@ def release_command(
     # solutions, where fixtures go) and run the solutions for the
     # fixtures before the first write: any failure leaves the output and the fixtures as they are.
     try:
-        topics, _ = build_release(solutions_dir, targets)
+        built = build_release(solutions_dir, targets)
     except ReleaseError:  # (a malformed marker, a MarkerError, is said as it is)
         # what the declarations say of the markers is more precise than what building a
         # notebook from them could (a typo in one library marker's topic read as a module
         # holding two topics): said first, where there is anything to say
         ensure_release_consistent(_targets(solutions_dir, targets), solutions_dir)
         raise
+    topics = built[0]
     ensure_release_consistent(topics, solutions_dir)
     plans = fx.plan(topics, solutions_dir) if fixtures else []
     # fixtures computed from the same sources are kept as they are (fixtures.FINGERPRINT)
@@ -147,7 +148,7 @@ def release_command(
         fresh = {plan.exercise.name: Path(tmp) / plan.exercise.name for plan in plans}
         for plan in plans:
             fx.compute(plan.exercise, plan.source, fresh[plan.exercise.name])
-        report = release(solutions_dir, output, check=check, only=targets)
+        report = release(solutions_dir, output, check=check, only=targets, built=built)
         if check:
             stale = [f"{plan.dest}/{problem}" for plan in plans
                      for problem in fx.compare(plan.exercise, fresh[plan.exercise.name],

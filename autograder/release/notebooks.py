@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import json
 import re
 import shutil
@@ -163,7 +164,7 @@ def _relative_imports(source: str, module: str, modules: set[str],
     """The module's top-level relative imports (``from .x import y``, ``from ..library.x import
     y``, ``from ..library import Y``); unsupported forms raise. ``modules``: every module such
     an import may name; ``exports``: as for :func:`_import_targets`."""
-    tree = ast.parse(source)
+    tree = _parsed(source)
     top = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.level > 0]
     top_ids = {id(n) for n in top}
     for node in ast.walk(tree):
@@ -265,7 +266,7 @@ def imported_names(sources: Mapping[str, str], known: set[str],
 def _top_level_names(source: str) -> set[str]:
     """Names a module binds at top level (defs, classes, assignments, imports)."""
     names: set[str] = set()
-    for node in ast.parse(source).body:
+    for node in _parsed(source).body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Import | ast.ImportFrom):
@@ -278,20 +279,47 @@ def _top_level_names(source: str) -> set[str]:
     return names
 
 
+#: after each line end, ``\n``, ``\r\n`` or a lone ``\r``
+_LINE_ENDS = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(source: str) -> ast.Module:
+    """``ast.parse(source)``, once per source (a release reads each module's tree several
+    times); callers only read the tree."""
+    return ast.parse(source)
+
+
 def _definitions(source: str) -> dict[str, str]:
     """``{name: source text}`` of the module's top-level defs, classes and simple assignments
     (dunder names such as ``__all__`` left out)."""
-    tree = ast.parse(source)
+    return dict(_definitions_of(source))
+
+
+@functools.lru_cache(maxsize=256)
+def _definitions_of(source: str) -> tuple[tuple[str, str], ...]:
+    tree = _parsed(source)
+    lines = _LINE_ENDS.split(source)  # as ast.get_source_segment splits (no form feed)
+
+    def segment(node: ast.stmt) -> str:  # ast.get_source_segment, without splitting per call
+        first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+        if first == last:
+            return lines[first].encode()[node.col_offset:node.end_col_offset].decode()
+        head = lines[first].encode()[node.col_offset:].decode()
+        tail = lines[last].encode()[:node.end_col_offset].decode()
+        return head + "".join(lines[first + 1:last]) + tail
+
     found: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            found[node.name] = ast.get_source_segment(source, node) or ""
+            found[node.name] = segment(node)
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 if isinstance(target, ast.Name):
-                    found[target.id] = ast.get_source_segment(source, node) or ""
-    return {k: v for k, v in found.items() if not (k.startswith("__") and k.endswith("__"))}
+                    found[target.id] = segment(node)
+    return tuple((k, v) for k, v in found.items()
+                 if not (k.startswith("__") and k.endswith("__")))
 
 
 def check_shared_namespace(sources: Mapping[str, str]) -> None:

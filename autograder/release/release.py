@@ -415,10 +415,13 @@ def _prune_empty_dirs(topic_root: Path) -> None:
 
 def release(
     solutions_dir: str | Path, output_dir: str | Path, *, check: bool = False,
-    only: list[str] | None = None
+    only: list[str] | None = None,
+    built: tuple[list[str], dict[str, bytes]] | None = None
 ) -> ReleaseReport:
     """Generate ``output_dir`` (the student ``exercises/``) from ``solutions_dir`` (``only``:
     those topics and the course library; the other topics' folders are left as they are).
+    ``built``: what :func:`build_release` returned for the same arguments, where the caller
+    has it already (it is not built twice).
 
     With ``check=True`` nothing is written; ``report.differences`` lists every file that would
     change (``report.in_sync`` is then the verdict). Raises :class:`MarkerError` (nothing
@@ -426,7 +429,8 @@ def release(
     """
     sol, out = Path(solutions_dir), Path(output_dir)
     _check_folders(sol, out)
-    topics, files = build_release(sol, only)
+    topics, files = built if built is not None else build_release(sol, only)
+    files = dict(files)  # the README is added below
     # the README lists the topics of every source released into this folder, not only ours
     listed = dict(_released_on_disk(out))
     listed.update((t, _summary(sol / t)) for t in topics)
