@@ -69,8 +69,8 @@ def verify_command(
         "fixtures).")] = None,
     every_check: Annotated[bool, typer.Option(
         "--every-check", help="Grade every check of a planted bug's question, to list each "
-        "that catches it (default: until one catches it, saying what the bug's `says` asks; "
-        "the other questions are always graded in full).")] = False,
+        "that catches it (default: until one catches it, its gradient checks last, saying "
+        "what the bug's `says` asks; the other questions are always graded in full).")] = False,
 ) -> None:
     """Declarations agree with the solutions; stubs score 0; solutions score full marks on
     every backend; planted bugs are caught."""
