@@ -85,6 +85,10 @@ class GradeOptions:
     #: ``text`` in its message ("" for any message), and leave its later checks out of the
     #: result (``dojo verify`` asks whether a planted bug is caught, not by how many checks)
     until_lost: dict[str, str] | None = None
+    #: ``{question: check ids}``: with ``until_lost``, such a question is settled only once
+    #: these checks have their verdicts too (``dojo verify``: a bug's ``by``, each of which
+    #: must catch it; put them first with ``order``)
+    graded_first: dict[str, frozenset[str]] | None = None
     #: a sort key: the checks run in its order (stable: ties keep the topic's order; the
     #: result keeps the topic's). With ``until_lost`` a question is settled by the first check
     #: in this order that catches a mistake (checks share only what they memoise in
@@ -209,12 +213,16 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                                                                  reference=True))
 
     until = options.until_lost or {}
+    first = options.graded_first or {}
     settled: set[str] = set()  # questions of ``until`` whose checks need not run on
+    caught: set[str] = set()  # those of them with a check that lost points saying ``until``
 
     def judged(check: Check, outcome: Outcome) -> None:
         result = fresh[check.id] = judge(check, outcome, expected.get(check.id), options)
         if check.question in until and result.score < result.max_score and \
                 until[check.question] in result.message:
+            caught.add(check.question)
+        if check.question in caught and first.get(check.question, frozenset()) <= set(fresh):
             settled.add(check.question)
         listener.finished(exercise.name, check, result)
 

@@ -283,8 +283,9 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     bug changes keeps its baseline verdict (see the module's docstring). The bug's own
     question is graded only until a check catches it (saying ``bug.says``, where the bug
     has one), its gradient checks (the slow part) last: the step asks whether it is caught,
-    not by which check first; ``every_check`` grades them all, to list every check that
-    catches it, and so does a bug whose ``by`` names checks that must each catch it. The other
+    not by which check first; a bug whose ``by`` names checks that must each catch it has
+    those graded first and all; ``every_check`` grades them all, to list every check that
+    catches it. The other
     questions get a verdict on every check, run or reused from the baseline (``strict`` and
     ``bug.also`` need them)."""
     name = f"planted bug {bug.name}"
@@ -307,14 +308,16 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     options = _only(exercise, options, questions, skipped)
     reused = _reusable(bug, baseline, changed_units(original, planted),
                        path.relative_to(folder).as_posix())
-    # a bug that names the checks which must catch it (``by``) has its question graded whole
-    # its gradient checks last: the step asks whether a check catches the bug, and central
-    # differences (a forward per coordinate, the `repeated` ones of every call) are the
-    # slow ones, often declared before a quick check that catches it
+    # the checks of its ``by`` first (each must catch it), its gradient checks last: the step
+    # asks whether a check catches the bug, and central differences (a forward per
+    # coordinate, the `repeated` ones of every call) are the slow ones, often declared before
+    # a quick check that catches it
+    by = frozenset(f"{bug.question}.{name}" for name in bug.by)
     options = dataclasses.replace(
-        options, cache=_Reused(reused), until_lost=options.until_lost
-        if every_check or bug.by else {bug.question: bug.says or ""},
-        order=lambda check: check.kind == "gradient")
+        options, cache=_Reused(reused),
+        until_lost=options.until_lost if every_check else {bug.question: bug.says or ""},
+        graded_first={bug.question: by},
+        order=lambda check: (check.id not in by, check.kind == "gradient"))
     result = grade_exercise(exercise, topic, options)
     target = [c for c in result.checks if c.question == bug.question]
     caught = [c for c in target if c.score < c.max_score]

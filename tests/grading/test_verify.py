@@ -328,13 +328,17 @@ def test_a_bug_question_is_graded_until_a_check_catches_it(toy, monkeypatch):
 def test_a_bug_must_be_caught_by_each_check_its_by_names(toy, monkeypatch):
     """``by``: the checks of the bug's question that must each catch it (the proof that a
     check judged against an oracle can fail). A doubled gradient fails the values check but
-    descends faster, so the descent check still passes: a step that names it fails."""
+    descends faster, so the descent check still passes: a step that names it fails. The
+    checks ``by`` names are graded first, and the question's others only where they do not
+    catch it (hidden and gradient would too: not graded)."""
     doubled = PlantedBug("gradient doubled", "quadratic", "grad = 2.0 *", "grad = 4.0 *",
                          "quadratic", by=("values",))
     monkeypatch.setattr(toy, "planted_bugs", [doubled, replace(
         doubled, name="gradient doubled, named by descent", by=("values", "descent"))])
     steps = {s.name: s for s in verify([toy], backends=[])}
     assert steps["planted bug gradient doubled"].ok, steps["planted bug gradient doubled"]
+    assert steps["planted bug gradient doubled"].detail.startswith(
+        "caught by quadratic.values:"), steps["planted bug gradient doubled"].detail
     failed = steps["planted bug gradient doubled, named by descent"]
     assert not failed.ok
     assert "planted to be caught by quadratic.descent too, which still passes" in failed.detail
