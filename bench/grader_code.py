@@ -36,7 +36,7 @@ NEW_TOPICS = ("rnn_variants", "cnn_text")
 #: what a line of grader code is for (see :func:`categorise`)
 KINDS = ("checks", "planted bugs", "named mistakes", "training and data")
 #: the arguments of the builders that take a question's named mistakes
-MISTAKE_ARGUMENTS = ("mistakes", "forward_mistakes", "mistakes_of_inputs")
+MISTAKE_ARGUMENTS = ("mistakes", "forward_mistakes", "backward_mistakes", "mistakes_of_inputs")
 #: questions whose code is one layer of the course library (the issue's "layer question")
 LAYER_QUESTIONS = ("affine", "dropout", "embedding", "relu", "rnn_cell")
 

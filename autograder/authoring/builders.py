@@ -438,6 +438,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  nonfinite: Nonfinite = None,
                  mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
                  forward_mistakes: dict[str, Callable[..., Any]] | None = None,
+                 backward_mistakes: dict[str, Callable[..., Any]] | None = None,
                  at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
                  **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
@@ -460,6 +461,10 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     torch as ``torch`` is, ``{"what the student did (the fix)": f(params, *inputs)}``; the
     grader runs them on the check's own inputs (where torch is installed) and an output equal
     to one's is told which mistake it is, by the values, hidden and torch checks.
+    ``backward_mistakes``: known wrong backwards, each written as a torch forward with the
+    right outputs whose autograd gradients are that backward's (a path the student's backward
+    leaves out is cut with ``.detach()`` there): outputs and every gradient equal to one's are
+    told which mistake it is, by the same checks.
     ``at_scale``: the layer's case at a size where a backward that differentiates the forward
     numerically cannot finish (at least :data:`~.at_scale.MIN_AT_SCALE_NUMBERS` parameters
     and differentiable input numbers); every check that runs the backward then requires the
@@ -467,7 +472,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     ``options`` go to every check (``swap_in``, ``timeout_s``...).
     """
     run = _layer_runner(module, cls, make, torch)
-    computed = tuple(forward_mistakes or ())
+    computed = (*(forward_mistakes or ()), *(backward_mistakes or ()))
 
     def values(ctx: Context, train: bool | None = None) -> Payload:
         ran = run(ctx, 1, train=train)
@@ -486,8 +491,9 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
         payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
                         for n, g in _named(result, "param_grads").items()})
-        if forward_mistakes and not ctx.expected_only:
-            payload.update(_forward_mistakes(forward_mistakes, case, ran["inputs"][0]))
+        if computed and not ctx.expected_only:
+            payload.update(_mistakes_of_layer(forward_mistakes, backward_mistakes, case,
+                                              ran["inputs"][0], ran["grads"][0]))
         return payload
 
     def gradients(ctx: Context, applications: int) -> GradientProblem:
@@ -945,6 +951,7 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
                 torch: Callable[..., Any], title: str, points: float, rtol: float = 1e-6,
                 atol: float = 1e-8, nonfinite: Nonfinite = None,
                 forward_mistakes: dict[str, Callable[..., Any]] | None = None,
+                backward_mistakes: dict[str, Callable[..., Any]] | None = None,
                 at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
                 **options: Any) -> Check:
     """One check (``<question>.torch``): the layer's output and every gradient (inputs and
@@ -952,11 +959,11 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
     and inputs, computed by the grader in float64 (``torch``: a function of ``(params,
     *inputs)`` as in :func:`layer_checks`, or :func:`torch_twin`). It runs on every backend;
     where torch is not installed in the grader, it compares with the reference instead.
-    ``nonfinite``, ``forward_mistakes``, ``at_scale``: as for :func:`layer_checks` (the
-    question's checks share one run at scale)."""
+    ``nonfinite``, ``forward_mistakes``, ``backward_mistakes``, ``at_scale``: as for
+    :func:`layer_checks` (the question's checks share one run at scale)."""
     run = _layer_runner(module, cls, make, torch)
     name = getattr(torch, "label", "") or "the layer written in torch"
-    computed = tuple(forward_mistakes or ())
+    computed = (*(forward_mistakes or ()), *(backward_mistakes or ()))
 
     def collect(ctx: Context) -> Payload:
         ran = run(ctx, 1)
@@ -968,8 +975,9 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
         oracle = _torch_values(torch, case, inputs, grad)
         if oracle is not None:
             payload.update({TORCH_KEY + k: v for k, v in oracle.items()})
-        if forward_mistakes and not ctx.expected_only:
-            payload.update(_forward_mistakes(forward_mistakes, case, inputs))
+        if computed and not ctx.expected_only:
+            payload.update(_mistakes_of_layer(forward_mistakes, backward_mistakes, case, inputs,
+                                              grad))
         return payload
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
@@ -998,15 +1006,20 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
         module, cls, _at_scale_of("torch_check", question, cls, at_scale), make))
 
 
-def _forward_mistakes(variants: dict[str, Callable[..., Any]], case: LayerCase,
-                      inputs: tuple[Any, ...]) -> Payload:
-    """The outputs of known wrong forwards (torch, as a layer's oracle) on the check's own
-    inputs, computed in the grader and keyed to go beside the payload
-    (:func:`~.kinds.mistaken_outputs`); none where torch is not installed."""
+def _mistakes_of_layer(forward: dict[str, Callable[..., Any]] | None,
+                       backward: dict[str, Callable[..., Any]] | None, case: LayerCase,
+                       inputs: tuple[Any, ...], grad: Any) -> Payload:
+    """What known wrong forwards give (their outputs) and known wrong backwards give (the
+    outputs and every gradient for the upstream gradient ``grad``), each written in torch as
+    a layer's oracle, on the check's own inputs: computed in the grader and keyed to go beside
+    the payload (:func:`~.kinds.mistaken_outputs`), the forward ones first; none where torch
+    is not installed."""
+    variants = [(f, None) for f in (forward or {}).values()]
+    variants += [(f, grad) for f in (backward or {}).values()]
     payload: Payload = {}
-    for i, variant in enumerate(variants.values()):
-        try:
-            outputs = _torch_values(variant, case, inputs, None)  # the forward alone
+    for i, (variant, upstream) in enumerate(variants):
+        try:  # a wrong forward's outputs alone; a wrong backward's gradients too
+            outputs = _torch_values(variant, case, inputs, upstream)
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
         if outputs is None:

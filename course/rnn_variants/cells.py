@@ -85,6 +85,32 @@ def _lstm_mistakes(d: int, h: int) -> dict:
                         "g is the tanh candidate, o the output gate")
 
 
+def _lstm_cutting(path: str):
+    """The LSTM's forward in torch with the right outputs and one path of its backward cut
+    (``backward_mistakes``): "h_to_c", c reaching the loss only directly (h = o ⊙ tanh(c)
+    differentiated as if c were a constant); "c_out", c reaching it only through h (the
+    upstream dL/dc of the next step ignored)."""
+    def forward(p, x, state):
+        import torch
+
+        h_prev, c_prev = state
+        a = x @ p["weight_x"] + h_prev @ p["weight_h"] + p["bias"]  # (B, 4H): i, f, g, o
+        i, f, g, o = (torch.sigmoid(b) if k != 2 else torch.tanh(b)
+                      for k, b in enumerate(a.chunk(4, dim=1)))
+        c = f * c_prev + i * g  # (B, H)
+        h = o * torch.tanh(c.detach() if path == "h_to_c" else c)  # (B, H)
+        return h, (c.detach() if path == "c_out" else c)
+    return forward
+
+
+LSTM_BACKWARD_MISTAKES = {
+    "a backward that leaves out the path from h to c: c reaches the loss directly (dL/dc) "
+    "and through h = o ⊙ tanh(c), so dL/dc += dL/dh ⊙ o ⊙ (1 − tanh²(c)) before it goes on to "
+    "the gates and c_prev": _lstm_cutting("h_to_c"),
+    "a backward that drops the dL/dc it is given (the next step's): c's gradient is that dL/dc "
+    "plus what comes through h, dL/dh ⊙ o ⊙ (1 − tanh²(c))": _lstm_cutting("c_out")}
+
+
 def _lstm_bias(ctx: Context) -> dict[str, np.ndarray]:
     """The bias of H = 1 and of an H drawn per grading (a table of the answers for the sizes
     asked kept the point where they were always 1 and 5)."""
@@ -103,10 +129,12 @@ LSTM_CELL = Question(
     checks=[*layer_checks("lstm_cell", GATED, "LSTMCell", _lstm(*SIZES), title="LSTMCell",
                           points=3.0, torch=_torch_lstm(*SIZES[1:]),
                           forward_mistakes=_lstm_mistakes(*SIZES[1:]),
+                          backward_mistakes=LSTM_BACKWARD_MISTAKES,
                           at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5)),
             torch_check("lstm_cell", GATED, "LSTMCell", _lstm(*TORCH_SIZES),
                         torch=_torch_lstm(*TORCH_SIZES[1:]),
                         forward_mistakes=_lstm_mistakes(*TORCH_SIZES[1:]),
+                        backward_mistakes=LSTM_BACKWARD_MISTAKES,
                         at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
                         title="LSTMCell against torch.nn.LSTMCell", points=1.0),
             value_check("lstm_cell", "forget_bias",
@@ -124,7 +152,11 @@ LSTM_CELL = Question(
             says="in the order f, i, g, o"),
         bug("the cell state's own gradient dropped in backward (only the path through h)",
             GATED, "grad_c = grad_c + grad_h * o", "grad_c = 0.0 * grad_c + grad_h * o",
-            "lstm_cell"),
+            "lstm_cell", says="drops the dL/dc it is given"),
+        bug("the path from h to c left out of backward (only c's own gradient)", GATED,
+            "grad_c = grad_c + grad_h * o * (1.0 - tanh_c * tanh_c)",
+            "grad_c = grad_c + 0.0 * grad_h * o * (1.0 - tanh_c * tanh_c)", "lstm_cell",
+            says="leaves out the path from h to c"),
         bug("forget-gate bias initialised to zero", GATED,
             "xp.concat([0.0 * ones, ones, 0.0 * ones, 0.0 * ones])",
             "xp.concat([0.0 * ones, 0.0 * ones, 0.0 * ones, 0.0 * ones])", "lstm_cell"),
@@ -180,6 +212,26 @@ def _gru_reset_before(p, x, h_prev):
     return (1.0 - z) * n + z * h_prev
 
 
+def _gru_without_direct_path(p, x, h_prev):
+    """torch's GRU with the right outputs whose backward leaves out h's direct path to h_prev,
+    z ⊙ h_prev differentiated as if h_prev were a constant (``backward_mistakes``)."""
+    import torch
+
+    h = h_prev.shape[1]
+    ax = x @ p["weight_x"] + p["bias_x"]  # (B, 3H): r, z, n
+    ah = h_prev @ p["weight_h"] + p["bias_h"]  # (B, 3H)
+    r = torch.sigmoid(ax[:, :h] + ah[:, :h])  # (B, H)
+    z = torch.sigmoid(ax[:, h:2 * h] + ah[:, h:2 * h])  # (B, H)
+    n = torch.tanh(ax[:, 2 * h:] + r * ah[:, 2 * h:])  # (B, H)
+    return (1.0 - z) * n + z * h_prev.detach()
+
+
+GRU_BACKWARD_MISTAKES = {
+    "a backward that leaves out the direct path from h to h_prev: h = (1 − z) ⊙ n + z ⊙ "
+    "h_prev, so dL/dh_prev gets dL/dh ⊙ z besides what goes back through the gates and the "
+    "recurrent matmul": _gru_without_direct_path}
+
+
 def _gru_mistakes(d: int, h: int) -> dict:
     oracle = _torch_gru(d, h)
     return {
@@ -198,6 +250,7 @@ GRU_CELL = Question(
     checks=[*layer_checks("gru_cell", GATED, "GRUCell", _gru(*SIZES), title="GRUCell",
                           points=3.0, torch=_torch_gru(*SIZES[1:]),
                           forward_mistakes=_gru_mistakes(*SIZES[1:]),
+                          backward_mistakes=GRU_BACKWARD_MISTAKES,
                           at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5), hints={
                               "values": "torch's convention: gates in the order r, z, n; "
                                         "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
@@ -206,6 +259,7 @@ GRU_CELL = Question(
             torch_check("gru_cell", GATED, "GRUCell", _gru(*TORCH_SIZES),
                         torch=_torch_gru(*TORCH_SIZES[1:]),
                         forward_mistakes=_gru_mistakes(*TORCH_SIZES[1:]),
+                        backward_mistakes=GRU_BACKWARD_MISTAKES,
                         at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
                         title="GRUCell against torch.nn.GRUCell", points=1.0)],
     planted_bugs=[
@@ -216,6 +270,9 @@ GRU_CELL = Question(
             "n = xp.tanh(ax[:, 2 * H:] + r * ah_n)",
             "n = xp.tanh(ax[:, 2 * H:] + xp.matmul(r * h_prev, self.weight_h.data[:, 2 * H:])"
             " + self.bias_h.data[2 * H:])", "gru_cell", says="Cho et al.'s variant"),
+        bug("the direct path from h to h_prev left out of backward", GATED,
+            "grad_h_prev = grad_h * z + xp.matmul(", "grad_h_prev = 0.0 * grad_h * z + xp.matmul(",
+            "gru_cell", says="leaves out the direct path from h to h_prev"),
         bug("the GRU cell at one size only: H = 5 written in", GATED,
             "        H = self.hidden_size\n        ### BEGIN SOLUTION rnn_variants.gru_cell",
             "        H = 5\n        ### BEGIN SOLUTION rnn_variants.gru_cell", "gru_cell")],

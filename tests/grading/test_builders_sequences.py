@@ -491,3 +491,49 @@ def test_a_property_check_needs_no_reference(tmp_path):
 def test_a_property_check_wants_properties():
     with pytest.raises(ValueError, match="no properties"):
         property_check("q", "n", "t", 1.0, _distributions, [])
+
+
+def _straight_through(p, x, h_prev):
+    """torch.nn.RNNCell's outputs with the backward of NoDerivative: tanh's derivative left out
+    (the gradient goes through as if h were its pre-activation)."""
+    import torch
+
+    z = h_prev @ p["weight_h"] + x @ p["weight_e"] + p["bias"]
+    return z + (torch.tanh(z) - z).detach()
+
+
+class DoubledBackward(Cell):
+    """A backward mistake that is not the one declared: every gradient twice the right one."""
+
+    def backward(self, grad_h, cache):
+        return super().backward(2.0 * grad_h, cache)
+
+
+def test_a_backward_mistake_is_named_by_outputs_and_gradients_together(tmp_path):
+    """``backward_mistakes``: a torch forward with the right outputs whose autograd gradients
+    are the wrong backward's. A cell with that backward is told which mistake it is by the
+    values and torch checks; a cell with another wrong backward (the same right outputs) is
+    not, and the right cell passes."""
+    pytest.importorskip("torch")
+    said = "a backward without tanh's derivative"
+    mistakes = {said: _straight_through}
+    checks = [*layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+                            torch=_rnn_cell_twin(), backward_mistakes=mistakes, at_scale=None),
+              torch_check("cell", "m", "Cell", _cell_case, torch=_rnn_cell_twin(), title="t",
+                          points=1.0, backward_mistakes=mistakes, at_scale=None)]
+    chosen = [c for c in checks if c.name in ("values", "torch")]
+    right = _module(Cell=Cell)
+    for check in chosen:
+        assert _grade(check, right, right, tmp_path / f"r{check.name}")[0]
+        ok, message = _grade(check, right, _module(Cell=NoDerivative),
+                             tmp_path / f"n{check.name}")
+        assert not ok and said in message, (check.name, message)
+        ok, message = _grade(check, right, _module(Cell=DoubledBackward),
+                             tmp_path / f"d{check.name}")
+        assert not ok and said not in message, (check.name, message)
+    # computed by the grader beside the outputs, never stored as a fixture
+    values = next(c for c in checks if c.name == "values")
+    payload = values.collect(_ctx(right, tmp_path / "p"))
+    mine = [k for k in payload if k.startswith("mistake|0|")]
+    assert "mistake|0|output" in mine and "mistake|0|grad weight_h" in mine, mine
+    assert not any(values.stored(k) for k in mine)
