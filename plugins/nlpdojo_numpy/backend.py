@@ -16,12 +16,13 @@ process (``threadpoolctl``; never at import), by the first of:
 
 from __future__ import annotations
 
+import functools
 import os
+from types import ModuleType
 from typing import Any
 
 import array_api_compat.numpy as anp
 import numpy as np
-import scipy.sparse as sp
 
 from nlpdojo.arrays import is_torch, to_numpy
 from nlpdojo.backend import Array, Backend, Random, Shape
@@ -31,10 +32,20 @@ from nlpdojo.backend import Array, Backend, Random, Shape
 #: the in-place product below cannot run (a target that is not contiguous, mixed dtypes)
 DENSE_ROWS_PER_VALUE = 4
 
-try:  # SciPy's compiled kernel behind ``csc_matrix @ dense``: Y += A @ X, in place
-    from scipy.sparse._sparsetools import csc_matvecs as _csc_matvecs
-except ImportError:  # pragma: no cover - a SciPy that moved it: the public product is used
-    _csc_matvecs = None
+
+@functools.cache
+def _sparse() -> tuple[ModuleType, Any]:
+    """``scipy.sparse`` and SciPy's compiled kernel behind ``csc_matrix @ dense`` (Y += A @ X,
+    in place; None in a SciPy that moved it: the public product is used), imported at the
+    first scatter, not with the backend: importing them takes ~27 ms, which every grader
+    worker and reference process would pay at start-up, and most never scatter."""
+    import scipy.sparse as sp
+
+    try:
+        from scipy.sparse._sparsetools import csc_matvecs
+    except ImportError:  # pragma: no cover - a SciPy that moved it
+        csc_matvecs = None
+    return sp, csc_matvecs
 
 
 def _scatter_in_place(flat: np.ndarray, index: np.ndarray, data: np.ndarray,
@@ -53,12 +64,13 @@ def _scatter_in_place(flat: np.ndarray, index: np.ndarray, data: np.ndarray,
     :param data: (N,) weight of each value.
     :param rows: (N / per_row, D) the vectors the weights scale.
     """
-    if (_csc_matvecs is None or not flat.flags.c_contiguous or flat.dtype not in _FLOATS
+    csc_matvecs = _sparse()[1]
+    if (csc_matvecs is None or not flat.flags.c_contiguous or flat.dtype not in _FLOATS
             or rows.dtype != flat.dtype):
         return False
     n = index.shape[0]
     V, D = flat.shape
-    _csc_matvecs(V, n // per_row, D, np.arange(0, n + 1, per_row, dtype=np.int64),
+    csc_matvecs(V, n // per_row, D, np.arange(0, n + 1, per_row, dtype=np.int64),
                  index.astype(np.int64, copy=False), data.astype(flat.dtype, copy=False),
                  np.ascontiguousarray(rows).reshape(-1), flat.reshape(-1))
     return True
@@ -212,14 +224,15 @@ class NumpyBackend(Backend):
             return target
         if rows <= DENSE_ROWS_PER_VALUE * n:
             # Few rows: one column per value, no sort; the product is a dense (V, D) block.
-            sums = sp.csc_matrix((weights, index, np.arange(n + 1)), shape=(rows, n)) @ values
+            sums = _sparse()[0].csc_matrix((weights, index, np.arange(n + 1)),
+                                           shape=(rows, n)) @ values
             flat += sums
         else:
             # Many rows: sort the indices once and sum over the distinct ones only, (U, D).
             order = np.argsort(index)  # (N,)
             sorted_index = index[order]
             starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])  # (U,)
-            sums = sp.csr_matrix((weights, order, np.r_[starts, n]),
+            sums = _sparse()[0].csr_matrix((weights, order, np.r_[starts, n]),
                                  shape=(starts.shape[0], n)) @ values  # (U, D)
             flat[sorted_index[starts]] += sums
         return target
@@ -242,7 +255,7 @@ class NumpyBackend(Backend):
         if _scatter_in_place(flat, index.reshape(-1), data, rows.reshape(B, -1), M):
             return target
         # Column b of the sparse (V, B) matrix holds weights[b, :] at rows index[b, :].
-        S = sp.csc_matrix((data, index.reshape(-1), np.arange(0, B * M + 1, M)),
+        S = _sparse()[0].csc_matrix((data, index.reshape(-1), np.arange(0, B * M + 1, M)),
                           shape=(flat.shape[0], B))
         if flat.shape[0] <= DENSE_ROWS_PER_VALUE * B * M:
             flat += S @ rows.reshape(B, -1)  # (V, D)

@@ -86,3 +86,21 @@ def test_a_worker_registers_backends_and_layers_but_no_data_sets_reports_or_exer
     assert counts["backend"] > 0 and counts["module"] > 0, counts  # numpy, torch, strict...
     assert all(counts[k] == 0 for k in ("dataset", "reporter", "exercise", "trainer")), counts
     assert not {"rich", "nlpdojo_datasets.sotu", "nlpdojo_reports.table"} & set(loaded)
+
+
+def test_the_numpy_backend_imports_scipy_at_its_first_scatter_not_at_start_up():
+    """Every worker and reference process loads the NumPy backend; SciPy's sparse module
+    (~27 ms to import) is for its scatters only, imported by the first one, which is right."""
+    code = ("import json, sys\n"
+            "import numpy as np\n"
+            "from nlpdojo.selection import load_backend\n"
+            "backend = load_backend('numpy', 'cpu', 'float64')\n"
+            "before = 'scipy.sparse' in sys.modules\n"
+            "target = np.zeros((5, 2))\n"
+            "backend.scatter_add(target, np.array([1, 3, 1]), np.ones((3, 2)))\n"
+            "print(json.dumps([before, 'scipy.sparse' in sys.modules, target.tolist()]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    before, after, target = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not before and after
+    assert target == [[0, 0], [2, 2], [0, 0], [1, 1], [0, 0]]
