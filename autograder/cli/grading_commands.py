@@ -71,11 +71,20 @@ def verify_command(
         "--every-check", help="Grade every check of a planted bug's question, to list each "
         "that catches it (default: until one catches it, its gradient checks last, saying "
         "what the bug's `says` asks; the other questions are always graded in full).")] = False,
+    planted_bugs_only: Annotated[bool, typer.Option(
+        "--planted-bugs-only", help="Only the planted bugs (and the baseline they are judged "
+        "against: the solutions graded as a submission): the stubs and the solutions on each "
+        "backend are not graded. For a quick run after editing a planted bug or a question's "
+        "requires; run it whole before releasing.")] = False,
 ) -> None:
     """Declarations agree with the solutions; stubs score 0; solutions score full marks on
     every backend; planted bugs are caught."""
 
-    pairs = _backend_pairs(backend)
+    if planted_bugs_only and backend:
+        raise VerifyError("--backend chooses the backends the solutions are graded on, which "
+                          "--planted-bugs-only skips (planted bugs are graded on NumPy): give "
+                          "one or the other")
+    pairs = [] if planted_bugs_only else _backend_pairs(backend)
     if topics:
         exercises = [get_exercise(n) for n in topics]
         for exercise in exercises:
@@ -102,8 +111,12 @@ def verify_command(
         console.print(f"{mark} {step.exercise}: {escape(step.name)} — {escape(step.detail)}",
                       soft_wrap=True)
 
+    if planted_bugs_only:
+        console.print("planted bugs only: the stubs and the solutions on each backend are not "
+                      "graded in this run", soft_wrap=True)
     steps = verify(exercises, backends=pairs, on_step=show, strict=strict,
-                   input_seed=input_seed, integrative=integrative, every_check=every_check)
+                   input_seed=input_seed, integrative=integrative, every_check=every_check,
+                   stubs=not planted_bugs_only)
     failed = [s for s in steps if not s.ok]
     console.print(f"{len(steps) - len(failed)}/{len(steps)} verification steps passed")
     raise typer.Exit(1 if failed else 0)

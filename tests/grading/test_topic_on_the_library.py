@@ -82,8 +82,11 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
     questions = course_dir / "toy_mgu" / "questions.py"
     questions.write_text(QUESTIONS.replace('requires=("mgu_cell", "language_models.rnn")',
                                            'requires=("mgu_cell",)'), encoding="utf-8")
-    forgot = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--backend", "numpy")
+    # (the planted bugs only: the stubs and the solutions were verified above)
+    forgot = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--planted-bugs-only")
     assert forgot.returncode == 1, forgot.stdout + forgot.stderr
+    assert "planted bugs only" in forgot.stdout and "stubs score 0" not in forgot.stdout
+    assert "baseline for the planted bugs" in forgot.stdout
     assert "FAIL toy_mgu: language_models's planted bug" in forgot.stdout, forgot.stdout
     assert "declare requires=(..., 'language_models.rnn') on bimgu" in forgot.stdout
     # ... unless the checks run the student's own RNN on purpose (own_code, as a training
@@ -92,7 +95,7 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
         'requires=("mgu_cell", "language_models.rnn")', 'requires=("mgu_cell",)').replace(
         "points=2.0,  # 131,072", 'points=2.0, own_code=("language_models.rnn",),  # 131,072'),
         encoding="utf-8")
-    own = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--backend", "numpy")
+    own = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--planted-bugs-only")
     assert own.returncode == 0, own.stdout + own.stderr
     assert "which run the student's own language_models.rnn on purpose (own_code)" in (
         own.stdout), own.stdout

@@ -179,6 +179,23 @@ def test_verify_without_stubs_still_grades_the_baseline_and_every_bug(toy):
     assert len(names) == 2 + len(toy.planted_bugs) and all(s.ok for s in steps)
 
 
+def test_dojo_verify_planted_bugs_only_grades_the_baseline_and_the_bugs(toy):
+    """``--planted-bugs-only``: no stubs, no backend's solutions step; says so first; with
+    ``--backend`` (which it would ignore) it refuses and grades nothing."""
+    result = CliRunner().invoke(build_app(), ["verify", "toy", "--planted-bugs-only"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("planted bugs only: the stubs and the solutions")
+    assert "stubs score 0" not in result.output and "solutions full marks" not in result.output
+    assert BASELINE_STEP in result.output and "planted bug" in result.output
+    steps = 2 + len(toy.planted_bugs)  # consistency, baseline, each bug
+    assert f"{steps}/{steps} verification steps passed" in lines[-1], result.output
+    both = CliRunner().invoke(build_app(), ["verify", "toy", "--planted-bugs-only",
+                                            "--backend", "numpy"])
+    assert both.exit_code == 2, both.output
+    assert "give one or the other" in both.output and "verification steps" not in both.output
+
+
 def test_dojo_verify_refuses_an_unknown_or_unavailable_backend(toy):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "bogus"])
     assert result.exit_code == 2, result.output
