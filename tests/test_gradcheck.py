@@ -653,3 +653,19 @@ def test_wrong_entries_of_a_vector_name_its_blocks_not_repeated_words():
     one[3] = 0.0
     r = check_gradient(lambda v: float(np.sum(v ** 2)), x, one, name="bias")
     assert r.diagnosis.startswith("entry 3 is wrong") and "blocks" not in r.diagnosis
+
+
+def test_joined_messages_say_a_tolerance_once_and_each_other_one_where_it_changes():
+    from nlpdojo.gradcheck.result import joined_messages
+
+    x = np.linspace(-1.0, 1.0, 6)
+    wrong = [check_gradient(lambda v: float(np.sum(v ** 3)), x.copy(), 2 * x, name=n)
+             for n in ("a", "b")]
+    looser = check_gradient(lambda v: float(np.sum(v ** 3)), x.copy(), 2 * x, name="c",
+                            atol=1e-3)
+    text = joined_messages([*wrong, looser, wrong[0]])
+    assert text.count("a check passes when relative error < 1e-05 or absolute error < 1e-08") \
+        == 1, text
+    assert "absolute error < 0.001" in text  # another tolerance: said where it applies
+    assert text.count("dL/da:") == 1 and "dL/db:" in text and "dL/dc:" in text
+    assert text.index("dL/da:") < text.index("1e-08") < text.index("dL/db:")  # first mention

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo import gradcheck
+from nlpdojo.gradcheck.result import joined_messages
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
 from nlpdojo_autograder.authoring.compare import (
     FLOAT32_HINT,
@@ -230,9 +231,12 @@ def gradient_check(question: str, name: str, title: str, points: float,
         failed = [r for r in results if not r.passed]
         details = {"gradients": [r.to_dict() for r in results]}
         if failed or wrong_loss:
-            # two oracles that find the same fault say it once
-            said = dict.fromkeys([r.message for r in failed] + [wrong_loss])
-            return Verdict(False, " ".join(said).strip(), fraction=0.0, details=details)
+            # a gradient that central differences find wrong is said once: autograd and the
+            # reference's gradient agreeing with them add nothing (they stay in the details)
+            wrong = {r.name for r in failed if _oracle(r) == "numerical"}
+            shown = [r for r in failed if _oracle(r) == "numerical" or r.name not in wrong]
+            message = " ".join(filter(None, (joined_messages(shown), wrong_loss)))
+            return Verdict(False, message.strip(), fraction=0.0, details=details)
         oracles = "central differences" + (" and autograd" if any(
             k.startswith(AUTOGRAD) for k in actual) else "") + (
             " and the reference's gradient" if expected else "")
@@ -245,6 +249,14 @@ def gradient_check(question: str, name: str, title: str, points: float,
 
 
 AUTOGRAD = "autograd|"
+
+
+def _oracle(result: gradcheck.GradCheckResult) -> str:
+    """What a result compared the gradient with: "numerical" (central differences), else the
+    oracle :func:`~nlpdojo.gradcheck.compare_gradients` noted ("torch autograd", "the
+    reference's gradient")."""
+    return next((n[len("reference: "):] for n in result.notes if n.startswith("reference: ")),
+                "numerical")
 #: the loss at the check's point may differ from the true one by this much (relative)
 LOSS_RTOL, LOSS_ATOL = 1e-6, 1e-8
 

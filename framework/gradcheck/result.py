@@ -112,14 +112,38 @@ def _summary_message(r: GradCheckResult, n_coords: int, n_dirs: int,
             f"(yours {_num(r.analytic)}, {oracle} {_num(r.numerical)})")
     if r.diagnosis:
         head += f"; {r.diagnosis}"
-    tail = (f"{r.n_failed} of {r.n_checked} checks failed (checked {scope}; a check passes "
-            f"when relative error < {r.rtol:g} or absolute error < {r.atol:.2g}).")
+    tail = (f"{r.n_failed} of {r.n_checked} checks failed (checked {scope}"
+            f"{tolerance_phrase(r.rtol, r.atol)}).")
     if dir_only and n_coords:
         tail += (" The sampled coordinates agree but random directions do not: the error sits "
                  "in coordinates the sample missed; rerun with a larger max_full to find them.")
     if r.hint:
         tail += " " + r.hint
     return head + "\n" + tail
+
+
+def tolerance_phrase(rtol: float, atol: float) -> str:
+    """What a failed result's message says of its tolerances (said once by
+    :func:`joined_messages`)."""
+    return f"; a check passes when relative error < {rtol:g} or absolute error < {atol:.2g}"
+
+
+def joined_messages(results: list[GradCheckResult]) -> str:
+    """The messages of several results (a check's parameters and inputs) as one text: each
+    tolerance said at its first mention only, and a message said twice said once."""
+    said: set[str] = set()
+    messages = []
+    first: dict[str, GradCheckResult] = {}
+    for r in results:
+        first.setdefault(r.message, r)
+    for message, r in first.items():
+        phrase = tolerance_phrase(r.rtol, r.atol)
+        if phrase in message:
+            if phrase in said:
+                message = message.replace(phrase, "", 1)
+            said.add(phrase)
+        messages.append(message)
+    return "\n".join(messages)
 
 
 def _pick_worst(rel: np.ndarray, abs_err: np.ndarray, ok: np.ndarray) -> int:

@@ -537,3 +537,23 @@ def test_a_backward_mistake_is_named_by_outputs_and_gradients_together(tmp_path)
     mine = [k for k in payload if k.startswith("mistake|0|")]
     assert "mistake|0|output" in mine and "mistake|0|grad weight_h" in mine, mine
     assert not any(values.stored(k) for k in mine)
+
+
+def test_a_gradient_wrong_by_every_oracle_is_said_once_with_its_tolerance_once(tmp_path):
+    """Central differences and torch's autograd both find NoDerivative's gradients wrong: the
+    message says each gradient once (central differences'; the autograd comparison stays in
+    the details) and the tolerance once, at its first mention."""
+    pytest.importorskip("torch")
+    checks = layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+                          torch=_rnn_cell_twin(), at_scale=None)
+    gradients = next(c for c in checks if c.name == "gradients")
+    payload = gradients.collect(_ctx(_module(Cell=NoDerivative), tmp_path))
+    verdict = gradients.judge(payload, None)
+    assert not verdict.passed
+    message = verdict.message
+    for name in ("x", "h_prev", "weight_e", "weight_h", "bias"):
+        assert message.count(f"dL/d{name}:") == 1, message
+    assert "torch autograd" not in message
+    assert message.count("a check passes when relative error") == 1, message
+    oracles = [g["notes"] for g in verdict.details["gradients"] if not g["passed"]]
+    assert any("reference: torch autograd" in notes for notes in oracles)  # in the details
