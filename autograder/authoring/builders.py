@@ -54,6 +54,8 @@ from nlpdojo_autograder.authoring.compare import EVAL_KEY, Nonfinite, compare_pa
 from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
     MISTAKE_KEY,
+    MISTAKES_NEED_TORCH,
+    TORCH_NAMES_MISTAKES,
     GradientProblem,
     computed_mistake,
     custom_check,
@@ -986,9 +988,12 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
         oracle = {k[len(TORCH_KEY):]: v for k, v in actual.items() if k.startswith(TORCH_KEY)}
         if not oracle:  # no torch in the grader: the reference is the oracle
             assert expected is not None
-            return compare_payloads(mine, {k: v for k, v in expected.items()
-                                           if not k.startswith(beside)}, rtol=rtol, atol=atol,
-                                    nonfinite=nonfinite)
+            verdict = compare_payloads(mine, {k: v for k, v in expected.items()
+                                              if not k.startswith(beside)}, rtol=rtol,
+                                       atol=atol, nonfinite=nonfinite)
+            if not verdict.passed and MISTAKES_NEED_TORCH in actual:
+                verdict.message += " " + TORCH_NAMES_MISTAKES
+            return verdict
         verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol, nonfinite=nonfinite)
         named = None if verdict.passed else computed_mistake(mine, actual, computed,
                                                              rtol=rtol, atol=atol)
@@ -1022,8 +1027,8 @@ def _mistakes_of_layer(forward: dict[str, Callable[..., Any]] | None,
             outputs = _torch_values(variant, case, inputs, upstream)
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
-        if outputs is None:
-            return {}
+        if outputs is None:  # no torch in the grader: a wrong answer says how to have them
+            return {MISTAKES_NEED_TORCH: np.asarray(True)}
         payload.update(mistaken_outputs(i, outputs))
     return payload
 

@@ -76,6 +76,8 @@ def value_check(question: str, name: str, title: str, points: float,
             # the cause first: the numbers after it (a long list, cut in some reports)
             verdict.message = (f"Your outputs are exactly those of {named}. "
                                + without_guesses(verdict.message))
+        elif MISTAKES_NEED_TORCH in actual:
+            verdict.message += " " + TORCH_NAMES_MISTAKES
         return verdict
 
     if computed_mistakes:  # the grader's own outputs of the mistakes: never a fixture
@@ -86,6 +88,15 @@ def value_check(question: str, name: str, title: str, points: float,
 #: the payload keys of a known mistake's outputs, computed by the grader beside the outputs of
 #: the code under test: ``mistake|<i>|<output name>``
 MISTAKE_KEY = "mistake|"
+
+
+#: beside the outputs where a check's known mistakes are written in torch and torch is not
+#: installed in the grader (none could be computed): a wrong answer's message then says how
+#: to have them named
+MISTAKES_NEED_TORCH = f"{MISTAKE_KEY}torch not installed"
+TORCH_NAMES_MISTAKES = ("(With torch installed where you grade, `pip install -c constraints.txt "
+                        "torch`, the grader also compares wrong outputs with this question's "
+                        "usual mistakes and names the one made.)")
 
 
 def mistaken_outputs(index: int, outputs: Payload) -> Payload:

@@ -519,8 +519,11 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
                 folder = None
                 if snap is not None:
                     folder = topic_folder(snap.path, topic, single=len(topics) == 1)
+                    if submission.name == LIBRARY and topic != LIBRARY and folder == snap.path:
+                        folder = None  # the library's files are not the topic's
                     if folder is None:
-                        results.append(_missing_folder(exercise, submission / topic, options))
+                        results.append(_missing_folder(exercise, submission / topic, options,
+                                                       library=submission.name == LIBRARY))
                         continue
                     edited = [] if has_reference(exercise, options) else edited_given(
                         exercise, folder)  # the reference's copy runs where it is installed
@@ -585,9 +588,9 @@ def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
                              "(no reference is installed here to stand in for it): fix that "
                              f"first. {c.message}")
             elif unknown:
-                c.message = (f"{c.message} (this check runs your own {', '.join(unknown)}, not "
-                             "graded in this run: grade it too, since a bug there fails this "
-                             "check)")
+                c.message = (f"{c.message} (this check runs your own {', '.join(unknown)}, "
+                             "which this run did not grade: if it fails its own checks, fix "
+                             "that first)")
             c.details["requires"] = list(needs)
 
 
@@ -653,12 +656,21 @@ def topic_folder(submission: Path, topic: str, *, single: bool) -> Path | None:
     return None
 
 
-def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions) -> ExerciseResult:
+def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions, *,
+                    library: bool = False) -> ExerciseResult:
+    """Every check an error worth 0: the submission has no folder of the topic (``library``:
+    the folder given is the course library's, which a student may take for the topic's)."""
     reference = has_reference(exercise, options)
+    message = (f"no folder {folder}: the submission must contain {exercise.name}/ laid out "
+               f"like exercises/{exercise.name}/")
+    if library:
+        message = (f"{folder.parent} is the course library's folder, not {exercise.name}'s: "
+                   f"give the folder that holds both library/ and {exercise.name}/ (grade "
+                   f"{exercise.name} --submission {folder.parent.parent}), or "
+                   f"{exercise.name}/ itself")
     checks = [CheckResult(id=c.id, question=c.question, kind=c.kind, score=0.0,
                           max_score=c.points, status="error", title=c.title, hidden=c.hidden,
-                          message=f"no folder {folder}: the submission must contain "
-                                  f"{exercise.name}/ laid out like exercises/{exercise.name}/")
+                          message=message)
               for c in select_checks(exercise, options, reference)]
     return ExerciseResult(name=exercise.name, title=exercise.title, checks=checks,
                           error=f"missing folder {folder}")

@@ -263,7 +263,10 @@ skipped (verdict `skipped`, no points until then) and the command that fetches t
 
 `grade` runs your code on NumPy. `grade --backend torch` runs the same checks on PyTorch, which
 the wheel does not install: install it once with `pip install -c {CONSTRAINTS} torch` (from
-this folder: `{CONSTRAINTS}` pins the version nlpdojo was tested with).
+this folder: `{CONSTRAINTS}` pins the version nlpdojo was tested with). With torch installed,
+`grade` also tells you, on either backend, when a layer's wrong outputs are those of one of its
+usual mistakes (an LSTM's gates read in another order, a path left out of its backward) and
+which; a wrong answer says so where torch is missing.
 
 ## Work and grade
 

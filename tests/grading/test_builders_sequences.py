@@ -557,3 +557,35 @@ def test_a_gradient_wrong_by_every_oracle_is_said_once_with_its_tolerance_once(t
     assert message.count("a check passes when relative error") == 1, message
     oracles = [g["notes"] for g in verdict.details["gradients"] if not g["passed"]]
     assert any("reference: torch autograd" in notes for notes in oracles)  # in the details
+
+
+def test_without_torch_a_wrong_answer_says_how_to_have_its_mistake_named(tmp_path,
+                                                                         monkeypatch):
+    """Mistakes written in torch cannot be computed where the grader has no torch (a student's
+    own install): a wrong answer's values and torch checks then say that with torch the
+    grader would name the mistake made; a right one says nothing of it."""
+    import builtins
+
+    from nlpdojo_autograder.authoring.kinds import TORCH_NAMES_MISTAKES
+
+    real = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("no torch here")
+        return real(name, *args, **kwargs)
+
+    mistakes = {"a backward without tanh's derivative": _straight_through}
+    checks = [*layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+                            torch=lambda p, x, h: None, backward_mistakes=mistakes,
+                            at_scale=None),
+              torch_check("cell", "m", "Cell", _cell_case, torch=lambda p, x, h: None,
+                          title="t", points=1.0, backward_mistakes=mistakes, at_scale=None)]
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    right = _module(Cell=Cell)
+    for check in (c for c in checks if c.name in ("values", "torch")):
+        ok, message = _grade(check, right, right, tmp_path / f"r{check.name}")
+        assert ok and TORCH_NAMES_MISTAKES not in message
+        ok, message = _grade(check, right, _module(Cell=NoDerivative),
+                             tmp_path / f"n{check.name}")
+        assert not ok and message.endswith(TORCH_NAMES_MISTAKES), (check.name, message)

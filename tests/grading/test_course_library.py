@@ -141,6 +141,22 @@ def test_a_student_release_names_the_question_that_blocks(course, tmp_path, monk
         assert "blocked by layers.affine" in c.message, c.message
 
 
+def test_a_student_release_names_a_required_question_the_run_did_not_grade(course, tmp_path):
+    """Grading models alone, without the reference: a failing regressor check runs the
+    student's own layers.affine, which this run did not grade; the message says so, and to
+    fix it first if it fails its own checks (it said "grade it too" to a student who just
+    had, and had passed)."""
+    root = _submission(tmp_path / "course", BROKEN_AFFINE)
+    checks = _grade(["models"], root, use_reference=False)
+    failing = [c for k, c in checks.items() if c.score < c.max_score]
+    assert failing
+    for c in failing:
+        assert "blocked by" not in c.message
+        assert "this check runs your own layers.affine" in c.message, c.message
+        assert "which this run did not grade: if it fails its own checks, fix that first" in (
+            c.message)
+
+
 def test_training_runs_on_the_reference_optimizer_when_the_students_is_broken(course, tmp_path):
     """The regressor's metric check trains with the given loop, which uses the library's loss
     and optimizer: a broken Momentum costs points on layers.momentum only."""

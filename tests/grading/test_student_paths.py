@@ -109,3 +109,22 @@ def test_grade_inside_the_course_library_grades_the_course_it_belongs_to(tmp_pat
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["submission"] == str(course.resolve())
+
+
+def test_the_library_folder_given_as_the_submission_says_which_folder_to_give(tmp_path,
+                                                                              monkeypatch):
+    """``grade neural_networks.relu --submission library`` from ``exercises/``: the library's
+    files were taken for the topic's, and every check said "No module named
+    'nlpdojo_submission.library'" with a hint to add a file. Now each check says the folder
+    given is the library's and which to give instead."""
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "exercises", ("library", "neural_networks"))
+    monkeypatch.chdir(course)
+    result = grade("neural_networks.relu", "--submission", "library", "-f", "json")
+    assert result.exit_code == 1, result.output
+    checks = [c for e in json.loads(result.output)["exercises"] for c in e["checks"]]
+    assert checks and all(c["score"] == 0 and c["status"] == "error" for c in checks)
+    message = checks[0]["message"]
+    assert "is the course library's folder, not neural_networks's" in message, message
+    assert f"--submission {course.absolute()}" in message and "No module" not in message
