@@ -284,9 +284,9 @@ def compare_payloads(actual: dict[str, Any], expected: dict[str, Any], *, rtol: 
         problems.append(f"NaN or inf in {len(more)} more output{'s' if len(more) > 1 else ''} "
                         f"too ({', '.join(more) if len(more) <= 3 else f'{more[0]} … {more[-1]}'})")
     if in_eval:
-        problems.append(f"the same outputs {EVAL_KEY} differ too ({len(in_eval)} "
-                        f"comparison{'s' if len(in_eval) > 1 else ''}: one mistake, fixed "
-                        "above)")
+        problems.append(f"the same outputs, run again after model.eval(), differ too "
+                        f"({len(in_eval)} comparison{'s' if len(in_eval) > 1 else ''}: the "
+                        "same mistake, fixed with the outputs above)")
     if problems:
         return Verdict(False, "; ".join(problems), details={"mismatches": len(problems)})
     return Verdict(True, "matches the reference" + (" (up to the sign of each column)"

@@ -459,3 +459,20 @@ def test_a_changed_signature_end_to_end(tmp_path):
             "grader calls softmax() with 1 positional argument, as the stub declares it; yours "
             "is softmax(x, axis): keep the stub's signature (its parameters, in their order; a "
             "parameter you add needs a default)"), checks[check].message
+
+
+def test_eval_mode_runs_of_a_wrong_output_are_counted_in_one_line_as_the_same_mistake():
+    """A layer's outputs run again after model.eval() ("h in eval mode, called again"), wrong
+    where h is: one line counts them after h's own, as the same mistake."""
+    from nlpdojo_autograder.authoring.compare import compare_payloads
+
+    right = {"h": np.ones(3), "h in eval mode": np.ones(3),
+             "h in eval mode, called again": np.ones(3)}
+    wrong = {k: 2 * v for k, v in right.items()}
+    verdict = compare_payloads(wrong, right, rtol=1e-6, atol=1e-8)
+    assert not verdict.passed
+    assert verdict.message.startswith("h: 3 of 3 entries differ"), verdict.message
+    assert verdict.message.endswith("the same outputs, run again after model.eval(), differ too "
+                                    "(2 comparisons: the same mistake, fixed with the outputs "
+                                    "above)"), verdict.message
+    assert "h in eval mode" not in verdict.message
