@@ -195,9 +195,10 @@ def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCa
     added = (BATCH_FACTOR - 1) * rows
     if lines[1] - lines[0] >= added:
         raise CheckFailure(
-            f"{cls}.forward and .backward run {lines[0]:,} lines of Python for a batch of "
-            f"{rows} and {lines[1]:,} for a batch of {BATCH_FACTOR * rows}: a Python loop over "
-            "the batch or its tokens (a for loop, a comprehension). A layer is vectorized over "
+            f"{cls}.forward and .backward, one call of each, run {lines[0]:,} lines of Python "
+            f"in all for a batch of {rows} and {lines[1]:,} for a batch of "
+            f"{BATCH_FACTOR * rows}: a Python loop over the batch or its tokens (a for loop, a "
+            "comprehension) in one of them or both. A layer is vectorized over "
             "the batch: whole-array operations of the namespace on (B, ...) arrays (xp.matmul, "
             "broadcasting, xp.sum(..., axis=0), backend.scatter_add for repeated ids), looping "
             "only over what must come in order, such as time steps")
@@ -1309,9 +1310,10 @@ def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase
     rows = len(case.prediction) if np.ndim(case.prediction) else 1
     if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * rows:
         raise CheckFailure(
-            f"{cls}.forward and .backward run {lines[0]:,} lines of Python for a batch of "
-            f"{rows} and {lines[1]:,} for a batch of {BATCH_FACTOR * rows}: a Python loop over "
-            "the batch (a for loop, a comprehension). A loss is vectorized over the batch: "
+            f"{cls}.forward and .backward, one call of each, run {lines[0]:,} lines of Python "
+            f"in all for a batch of {rows} and {lines[1]:,} for a batch of "
+            f"{BATCH_FACTOR * rows}: a Python loop over the batch (a for loop, a "
+            "comprehension) in one of them or both. A loss is vectorized over the batch: "
             "whole-array operations on the (N, C) scores (a one-hot mask, xp.take_along_axis, "
             "xp.sum(..., axis=1)) instead of a loop over the examples")
 

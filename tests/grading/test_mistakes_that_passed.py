@@ -290,7 +290,8 @@ def test_a_python_loop_over_the_batch_in_a_layer_loses_points(tmp_path, question
                                                              new):
     lost = _lost(tmp_path, "neural_networks", question, file, old, new)
     assert f"{question}.values" in lost
-    _says(lost, "a Python loop over the batch or its tokens", "lines of Python for a batch of")
+    _says(lost, "a Python loop over the batch or its tokens",
+          "lines of Python in all for a batch of")
 
 
 def test_a_function_that_changes_an_array_inside_its_argument_loses_points(tmp_path):
@@ -334,7 +335,7 @@ def test_the_detectors_work_on_torch(tmp_path, question, file, old, new, check, 
 def test_a_python_loop_over_the_batch_in_a_loss_loses_points(tmp_path, question, old, new):
     lost = _lost(tmp_path, "neural_networks", question, LOSSES, old, new)
     assert f"{question}.values" in lost
-    _says(lost, "a Python loop over the batch", "lines of Python for a batch of")
+    _says(lost, "a Python loop over the batch", "lines of Python in all for a batch of")
 
 
 def test_the_torch_overflow_guard_does_not_judge_uninitialised_memory():
@@ -416,5 +417,5 @@ def test_loops_compiled_under_a_borrowed_file_name_are_counted(tmp_path, monkeyp
                            appended={"library/pooling.py": BORROWED_NAME_LOOPS})
     checks = _grade("cnn_text", course / "cnn_text", "kmax_pooling")
     assert checks["kmax_pooling.values"].score == 0, checks["kmax_pooling.values"].message
-    assert "lines of Python for a batch of" in checks["kmax_pooling.values"].message
+    assert "lines of Python in all for a batch of" in checks["kmax_pooling.values"].message
     assert checks["kmax_pooling.gradients"].score > 0  # right gradients: only the loops lose
