@@ -244,8 +244,8 @@ def gradient_check(question: str, name: str, title: str, points: float,
         if failed or wrong_loss:
             # a gradient that central differences find wrong is said once: autograd and the
             # reference's gradient agreeing with them add nothing (they stay in the details)
-            wrong = {r.name for r in failed if _oracle(r) == "numerical"}
-            shown = [r for r in failed if _oracle(r) == "numerical" or r.name not in wrong]
+            wrong = {r.name for r in failed if r.oracle == "numerical"}
+            shown = [r for r in failed if r.oracle == "numerical" or r.name not in wrong]
             message = " ".join(filter(None, (joined_messages(shown), wrong_loss)))
             return Verdict(False, message.strip(), fraction=0.0, details=details)
         oracles = "central differences" + (" and autograd" if any(
@@ -260,14 +260,6 @@ def gradient_check(question: str, name: str, title: str, points: float,
 
 
 AUTOGRAD = "autograd|"
-
-
-def _oracle(result: gradcheck.GradCheckResult) -> str:
-    """What a result compared the gradient with: "numerical" (central differences), else the
-    oracle :func:`~nlpdojo.gradcheck.compare_gradients` noted ("torch autograd", "the
-    reference's gradient")."""
-    return next((n[len("reference: "):] for n in result.notes if n.startswith("reference: ")),
-                "numerical")
 #: the loss at the check's point may differ from the true one by this much (relative)
 LOSS_RTOL, LOSS_ATOL = 1e-6, 1e-8
 

@@ -53,6 +53,14 @@ class GradCheckResult:
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def oracle(self) -> str:
+        """What the gradient was compared with: "numerical" (central differences), or the
+        reference gradient :func:`~nlpdojo.gradcheck.compare_gradients` noted ("torch
+        autograd", "the reference's gradient")."""
+        return next((n[len("reference: "):] for n in self.notes if n.startswith("reference: ")),
+                    "numerical")
+
 # -- results and messages --------------------------------------------------------------------
 def _format_index(index: tuple[int, ...] | None) -> str:
     return "[" + ", ".join(str(i) for i in index) + "]" if index is not None else "?"
@@ -104,12 +112,8 @@ def _summary_message(r: GradCheckResult, n_coords: int, n_dirs: int,
     if r.passed:
         return (f"dL/d{r.name}: ok: {scope} agree (max relative error {r.rel_error:.2g} "
                 f"{where}, absolute error {r.abs_error:.2g})")
-    # what the gradient was compared with: central differences, or a full reference gradient
-    # (compare_gradients notes which: "reference: autograd")
-    oracle = next((n[len("reference: "):] for n in r.notes if n.startswith("reference: ")),
-                  "numerical")
     head = (f"dL/d{r.name}: max relative error {r.rel_error:.2g} {where} "
-            f"(yours {_num(r.analytic)}, {oracle} {_num(r.numerical)})")
+            f"(yours {_num(r.analytic)}, {r.oracle} {_num(r.numerical)})")
     if r.diagnosis:
         head += f"; {r.diagnosis}"
     tail = (f"{r.n_failed} of {r.n_checked} checks failed (checked {scope}"
