@@ -90,6 +90,34 @@ FORWARD_MISTAKES = {
 }
 
 
+def _statistics_constant(mean_path: bool, var_path: bool):
+    """Training mode's forward in torch with the right outputs whose backward leaves out the
+    batch mean's path (``mean_path`` False), the variance's, or both, as a backward that takes
+    them for constants does (``backward_mistakes``)."""
+    def forward(p, x, eps):
+        axes = tuple(range(x.dim() - 1))
+        mean = x.mean(dim=axes, keepdim=True)
+        mean = mean if mean_path else mean.detach()
+        var = ((x - mean) ** 2).mean(dim=axes, keepdim=True)
+        var = var if var_path else var.detach()
+        return (x - mean) / (var + eps).sqrt() * p["weight"] + p["bias"]
+    return forward
+
+
+#: the usual mistakes in training mode's backward: the batch's statistics taken for constants
+BACKWARD_MISTAKES = {
+    "a backward that takes the batch's mean and variance for constants, dL/dx = γ/σ ⊙ dL/dy: "
+    "both are functions of x, so dL/dx = γ/σ ⊙ (dL/dy − mean(dL/dy) − x̂ ⊙ mean(dL/dy ⊙ x̂)), "
+    "the means over the batch (and positions)": _statistics_constant(False, False),
+    "a backward that leaves out the path through the batch's mean: dL/dx = γ/σ ⊙ (dL/dy − "
+    "mean(dL/dy) − x̂ ⊙ mean(dL/dy ⊙ x̂)), the mean(dL/dy) term is that path":
+        _statistics_constant(False, True),
+    "a backward that leaves out the path through the batch's variance: dL/dx = γ/σ ⊙ (dL/dy − "
+    "mean(dL/dy) − x̂ ⊙ mean(dL/dy ⊙ x̂)), the x̂ ⊙ mean(dL/dy ⊙ x̂) term is that path":
+        _statistics_constant(True, False),
+}
+
+
 # -- the running statistics, seen through eval mode --------------------------------------------
 def _running(batches: list[np.ndarray], mistake: str, momentum: float
              ) -> tuple[np.ndarray, np.ndarray]:
@@ -200,9 +228,9 @@ BATCH_NORM = Question(
         *layer_checks("batch_norm", NORM, "BatchNorm1d", _case,
                       title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
                       torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE),
-                      forward_mistakes=FORWARD_MISTAKES),
+                      forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES),
         torch_check("batch_norm", NORM, "BatchNorm1d", _case, torch=_torch_batch_norm,
-                    forward_mistakes=FORWARD_MISTAKES,
+                    forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES,
                     title="BatchNorm1d in training, against torch.nn.functional.batch_norm",
                     points=0.25, at_scale=_case_at(*AT_SCALE)),
         value_check("batch_norm", "running", "BatchNorm1d in eval mode after three training "
@@ -224,7 +252,14 @@ BATCH_NORM = Question(
         bug("backward without the paths through the batch's mean and variance", NORM,
             "return scale * (grad_output - xp.mean(grad_output, axis=axes)\n"
             "                        - x_hat * xp.mean(grad_output * x_hat, axis=axes))",
-            "return scale * grad_output", "batch_norm"),
+            "return scale * grad_output", "batch_norm", says="mean and variance for constants"),
+        bug("backward without the path through the batch's variance", NORM,
+            "\n                        - x_hat * xp.mean(grad_output * x_hat, axis=axes))", ")",
+            "batch_norm", says="path through the batch's variance"),
+        bug("backward without the path through the batch's mean", NORM,
+            "return scale * (grad_output - xp.mean(grad_output, axis=axes)\n",
+            "return scale * (grad_output\n", "batch_norm",
+            says="path through the batch's mean:"),
         bug("the running variance fed with the biased batch variance", NORM,
             "self.momentum * var * (m / (m - 1)))", "self.momentum * var)", "batch_norm",
             says="biased batch variance"),
