@@ -669,3 +669,15 @@ def test_joined_messages_say_a_tolerance_once_and_each_other_one_where_it_change
     assert "absolute error < 0.001" in text  # another tolerance: said where it applies
     assert text.count("dL/da:") == 1 and "dL/db:" in text and "dL/dc:" in text
     assert text.index("dL/da:") < text.index("1e-08") < text.index("dL/db:")  # first mention
+
+
+def test_joined_messages_give_the_first_in_full_and_name_the_others():
+    from nlpdojo.gradcheck.result import joined_messages
+
+    x = np.linspace(-1.0, 1.0, 6)
+    results = [check_gradient(lambda v: float(np.sum(v ** 3)), x.copy(), 2 * x, name=n)
+               for n in ("a", "b", "c", "d")]
+    text = joined_messages(results, most=2)
+    assert "dL/da:" in text and "dL/db:" in text and "dL/dc:" not in text
+    assert text.splitlines()[-1] == "… and 2 more wrong too: dL/dc, dL/dd."
+    assert joined_messages(results, most=4) == joined_messages(results)  # nothing left over

@@ -246,7 +246,8 @@ def gradient_check(question: str, name: str, title: str, points: float,
             # reference's gradient agreeing with them add nothing (they stay in the details)
             wrong = {r.name for r in failed if r.oracle == "numerical"}
             shown = [r for r in failed if r.oracle == "numerical" or r.name not in wrong]
-            message = " ".join(filter(None, (joined_messages(shown), wrong_loss)))
+            message = " ".join(filter(None, (joined_messages(shown, most=SAID_IN_FULL),
+                                             wrong_loss)))
             return Verdict(False, message.strip(), fraction=0.0, details=details)
         oracles = "central differences" + (" and autograd" if any(
             k.startswith(AUTOGRAD) for k in actual) else "") + (
@@ -260,6 +261,9 @@ def gradient_check(question: str, name: str, title: str, points: float,
 
 
 AUTOGRAD = "autograd|"
+#: the wrong gradients a gradient check's message gives in full (a worst coordinate, the
+#: counts); the others it names in one line
+SAID_IN_FULL = 4
 #: the loss at the check's point may differ from the true one by this much (relative)
 LOSS_RTOL, LOSS_ATOL = 1e-6, 1e-8
 

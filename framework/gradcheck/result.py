@@ -132,21 +132,27 @@ def tolerance_phrase(rtol: float, atol: float) -> str:
     return f"; a check passes when relative error < {rtol:g} or absolute error < {atol:.2g}"
 
 
-def joined_messages(results: list[GradCheckResult]) -> str:
+def joined_messages(results: list[GradCheckResult], *, most: int | None = None) -> str:
     """The messages of several results (a check's parameters and inputs) as one text: each
-    tolerance said at its first mention only, and a message said twice said once."""
+    tolerance said at its first mention only, and a message said twice said once. ``most``:
+    the messages given in full; the other results are only named, in one line after them (a
+    report cuts a long message, and what comes after the numbers, a check's hint, matters)."""
     said: set[str] = set()
     messages = []
     first: dict[str, GradCheckResult] = {}
     for r in results:
         first.setdefault(r.message, r)
-    for message, r in first.items():
+    rest = [r.name for r in list(first.values())[most:]] if most is not None else []
+    for message, r in list(first.items())[:most]:
         phrase = tolerance_phrase(r.rtol, r.atol)
         if phrase in message:
             if phrase in said:
                 message = message.replace(phrase, "", 1)
             said.add(phrase)
         messages.append(message)
+    if rest:
+        messages.append(f"… and {len(rest)} more wrong too: "
+                        + ", ".join(f"dL/d{name}" for name in dict.fromkeys(rest)) + ".")
     return "\n".join(messages)
 
 

@@ -25,7 +25,13 @@ from nlpdojo_autograder.authoring.builders import (
     torch_twin,
 )
 from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context
-from nlpdojo_autograder.authoring.kinds import finite, property_check, rows_sum_to_one, within
+from nlpdojo_autograder.authoring.kinds import (
+    SAID_IN_FULL,
+    finite,
+    property_check,
+    rows_sum_to_one,
+    within,
+)
 from nlpdojo_autograder.grading.runner import _backends
 from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.probes import ArrayStateCell
@@ -551,8 +557,13 @@ def test_a_gradient_wrong_by_every_oracle_is_said_once_with_its_tolerance_once(t
     verdict = gradients.judge(payload, None)
     assert not verdict.passed
     message = verdict.message
+    lines = message.splitlines()
+    full = [name for name in ("x", "h_prev", "weight_e", "weight_h", "bias")
+            if message.count(f"dL/d{name}:") == 1]
+    assert len(full) == SAID_IN_FULL, message  # the first ones in full, the other one named
+    assert lines[-1].startswith("… and 1 more wrong too: dL/d"), message
     for name in ("x", "h_prev", "weight_e", "weight_h", "bias"):
-        assert message.count(f"dL/d{name}:") == 1, message
+        assert message.count(f"dL/d{name}:") + lines[-1].count(f"dL/d{name}.") == 1, message
     assert "torch autograd" not in message
     assert message.count("a check passes when relative error") == 1, message
     oracles = [g["notes"] for g in verdict.details["gradients"] if not g["passed"]]
