@@ -141,7 +141,10 @@ def report_command(
     except FileNotFoundError:
         raise ReportCommandError(f"{summary}: no such file; give the summary.json that "
                                  "grade --submissions wrote") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ReportCommandError(f"{summary} is not a JSON file ({exc}): give the "
+                                 "summary.json that grade --submissions wrote") from exc
+    except OSError as exc:
         raise ReportCommandError(f"cannot read {summary}: {exc}") from exc
     if not (isinstance(data, dict) and isinstance(data.get("submissions"), list)
             and "count" in data and "questions" in data):

@@ -632,11 +632,22 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
     """A topic folder submitted alone (``grade <topic> --submission
     exercises/<topic>``) runs on the course library next to it, as the student's own
     ``python`` does: snapshot that ``library/`` too, next to the topic's snapshot (the result's
-    hash then covers both)."""
+    hash then covers both). The topic's files submitted with ``library/`` among them (as
+    Gradescope's upload may be) run on that one, moved beside them in the snapshot."""
     submission = Path(submission)
     library = submission.parent / LIBRARY
     alone = (len(topics) == 1 and submission.is_dir() and not (submission / topics[0]).is_dir()
              and submission.name != LIBRARY)
+    inside = snap.path / LIBRARY
+    if alone and inside.is_dir():
+        # the topic's files with library/ among them (an upload to Gradescope): the library
+        # goes beside the topic's folder, where the topic's `from ..library` finds it
+        os.chmod(snap.path, 0o755)
+        try:
+            inside.rename(tmp / LIBRARY)
+        finally:
+            os.chmod(snap.path, 0o555)
+        return snap
     if not alone or not library.is_dir():
         return snap
     lib = take_snapshot(library, tmp / LIBRARY, shown_as=LIBRARY)

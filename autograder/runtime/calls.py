@@ -36,7 +36,7 @@ from nlpdojo_autograder.runtime.channel import (
     map_tree,
     to_wire,
 )
-from nlpdojo_autograder.runtime.loader import SUBMISSION_PREFIX
+from nlpdojo_autograder.runtime.loader import LIBRARY, SUBMISSION_PREFIX
 from nlpdojo_autograder.runtime.signatures import invoke, signature_hint_of
 
 #: a description of an exception is cut to this many characters (a 50 MB message is an attack)
@@ -349,7 +349,10 @@ def describe(exc: BaseException, code_dir: str) -> dict[str, str]:
         shown = _own_module(exc.name)
         hint = (f". Hint: there is no {shown} in your submission: a module you import "
                 "with `from .` must be a file of it (the topic's folder or library/); check "
-                "the name, or add the file")
+                "the name, or add the file") if shown != f"{LIBRARY}/" else (
+                f". Hint: there is no {LIBRARY}/ in your submission: this topic is built on "
+                f"the course library, so submit its folder too ({LIBRARY}/ beside the topic's "
+                "folder or among its files, as in exercises/)")
     elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG):
         hint = (". Hint: graded code may write only a little: its scratch folder (the working "
                 "folder and $TMPDIR) holds 512 MB in all, /tmp 64 MB, and one file at most "
@@ -367,6 +370,8 @@ def _own_module(name: str | None) -> str:
     head, _, rest = (name or "").partition(".")
     if not rest or not (head == SUBMISSION_PREFIX or head.startswith(SUBMISSION_PREFIX + "_")):
         return ""
+    if rest == LIBRARY:  # the course library's folder, not a file
+        return f"{LIBRARY}/"
     return rest.replace(".", "/") + ".py"
 
 

@@ -97,8 +97,10 @@ def _questions(results: dict[str, GradingResult], names: list[str]) -> list[dict
             )
             row["graded"] += 1
             row["passed"] += all(c.passed for c in checks)
-            row["scores"].append(sum(c.score for c in checks))
-            row["max_score"] = max(row["max_score"], sum(c.max_score for c in checks))
+            # rounded as a result's totals are: the shares of a question's points are floats
+            row["scores"].append(round(sum(c.score for c in checks), 6))
+            row["max_score"] = max(row["max_score"],
+                                   round(sum(c.max_score for c in checks), 6))
     out = []
     for row in rows.values():
         scores = row.pop("scores")

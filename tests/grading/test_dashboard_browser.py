@@ -138,6 +138,11 @@ def test_dojo_report_refuses_what_is_not_a_summary(graded, tmp_path):
     assert "is not a cohort summary" in result.output
     result = CliRunner().invoke(build_app(), ["report", str(tmp_path / "nope.json")])
     assert result.exit_code == 2 and "no such file" in result.output
+    result = CliRunner().invoke(build_app(), ["report", str(out / "grades.csv")])
+    assert result.exit_code == 2, result.output
+    assert "grades.csv is not a JSON file" in result.output.replace("\n", "")
+    assert "give the summary.json that grade --submissions wrote" in " ".join(
+        result.output.split())
 
 
 def test_format_html_needs_a_cohort(tmp_path):

@@ -128,3 +128,50 @@ def test_the_library_folder_given_as_the_submission_says_which_folder_to_give(tm
     message = checks[0]["message"]
     assert "is the course library's folder, not neural_networks's" in message, message
     assert f"--submission {course.absolute()}" in message and "No module" not in message
+
+
+def test_the_topics_files_with_library_among_them_grade_on_that_library(tmp_path):
+    """An upload to Gradescope of a topic's files with ``library/`` beside them, in one
+    folder (the zip's README allows it): the library was looked for next to the folder, and a
+    right submission scored 0 ("No module named 'nlpdojo_submission.library'"). It is graded
+    on its own library, which counts: a wrong library file costs points."""
+    import shutil
+
+    from nlpdojo_autograder.grading.grade import GradeOptions
+    from nlpdojo_autograder.grading.grade import grade as grade_api
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "course", ("library", "neural_networks"))
+    flat = tmp_path / "upload"
+    shutil.copytree(course / "neural_networks", flat)
+    shutil.copytree(course / "library", flat / "library")
+    options = GradeOptions(questions=frozenset({"neural_networks.relu"}))
+    result = grade_api(["neural_networks"], submission=flat, options=options, replay_options={})
+    checks = result.exercises[0].checks
+    assert checks and all(c.score == c.max_score for c in checks), [
+        (c.id, c.message) for c in checks]
+    layers = flat / "library" / "activations.py"
+    layers.write_text(layers.read_text().replace("x > 0", "x < 0"))
+    wrong = grade_api(["neural_networks"], submission=flat, options=options, replay_options={})
+    assert wrong.exercises[0].score < wrong.exercises[0].max_score
+
+
+def test_a_topic_without_its_library_says_to_submit_the_library_folder(tmp_path):
+    """Only the topic's folder, no library/ anywhere: the hint said to add "library.py"."""
+    import shutil
+
+    from nlpdojo_autograder.grading.grade import GradeOptions
+    from nlpdojo_autograder.grading.grade import grade as grade_api
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "course", ("library", "neural_networks"))
+    alone = tmp_path / "alone" / "neural_networks"
+    shutil.copytree(course / "neural_networks", alone)
+    options = GradeOptions(questions=frozenset({"neural_networks.window_classifier"}))
+    result = grade_api(["neural_networks"], submission=alone, options=options,
+                       replay_options={})
+    messages = [c.message for c in result.exercises[0].checks if c.score < c.max_score]
+    assert messages and any("there is no library/ in your submission: this topic is built on "
+                            "the course library, so submit its folder too" in m
+                            for m in messages), messages
+    assert not any("library.py" in m for m in messages)

@@ -170,3 +170,15 @@ def test_names_that_differ_only_in_normalisation_read_apart(build_result):
     assert decomposed not in text
     clusters = text[text.index("Failures clustered by pattern"):]
     assert any(composed in line and "Jose\\u0301" in line for line in clusters.splitlines())
+
+
+def test_a_questions_points_are_summed_without_float_noise(cohort, make_check):
+    """A question's points split in float shares (0.3, 0.15...) summed to 3.000000000000001
+    in the summary; its totals are rounded as a result's are."""
+    for result in cohort.values():
+        result.exercises[0].checks[:2] = [
+            make_check("softmax.values", "passed", 0.1 * 3, 0.1 * 3, "ok"),
+            make_check("softmax.gradient", "passed", 0.2 * 3, 0.2 * 3, "ok", kind="gradient")]
+    assert 0.1 * 3 + 0.2 * 3 != 0.9  # the noise this is about
+    softmax = _by(summarize(cohort)["questions"], question="softmax")
+    assert softmax["max_score"] == 0.9 and softmax["mean_score"] == 0.9
