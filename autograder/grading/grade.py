@@ -518,9 +518,8 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
                 exercise = get_exercise(topic)
                 folder = None
                 if snap is not None:
-                    folder = topic_folder(snap.path, topic, single=len(topics) == 1)
-                    if submission.name == LIBRARY and topic != LIBRARY and folder == snap.path:
-                        folder = None  # the library's files are not the topic's
+                    folder = topic_folder(snap.path, topic, single=len(topics) == 1,
+                                          name=submission.name)
                     if folder is None:
                         results.append(_missing_folder(exercise, submission / topic, options,
                                                        library=submission.name == LIBRARY))
@@ -656,13 +655,15 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
                                skipped=(*snap.skipped, *lib.skipped))
 
 
-def topic_folder(submission: Path, topic: str, *, single: bool) -> Path | None:
+def topic_folder(submission: Path, topic: str, *, single: bool,
+                 name: str = "") -> Path | None:
     """Where ``topic``'s modules are in a submission: ``<submission>/<topic>/``, or, when only
     one topic is graded, the submission folder itself if it holds Python files (a student who
-    uploaded the files of the topic, as on Gradescope)."""
+    uploaded the files of the topic, as on Gradescope), unless the folder submitted (``name``:
+    its own name, the snapshot's is not) is the course library's."""
     if (submission / topic).is_dir():
         return submission / topic
-    if single and any(submission.glob("*.py")):
+    if single and name != LIBRARY and any(submission.glob("*.py")):
         return submission
     return None
 

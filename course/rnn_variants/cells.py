@@ -6,6 +6,7 @@ and against its ``torch.nn`` twin with copied weights; the LSTM's forget-gate bi
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import permutations
 
 import numpy as np
@@ -198,23 +199,12 @@ def _gru_update_reversed(oracle):
     return forward
 
 
-def _gru_reset_before(p, x, h_prev):
-    """The GRU of Cho et al.'s paper: the reset gate on h_prev before the recurrent matmul,
-    n = tanh(x W_xn + b_xn + (r ⊙ h_prev) W_hn + b_hn)."""
-    import torch
-
-    h = h_prev.shape[1]
-    ax = x @ p["weight_x"] + p["bias_x"]  # (B, 3H)
-    ah = h_prev @ p["weight_h"] + p["bias_h"]  # (B, 3H)
-    r = torch.sigmoid(ax[:, :h] + ah[:, :h])  # (B, H)
-    z = torch.sigmoid(ax[:, h:2 * h] + ah[:, h:2 * h])  # (B, H)
-    n = torch.tanh(ax[:, 2 * h:] + (r * h_prev) @ p["weight_h"][:, 2 * h:] + p["bias_h"][2 * h:])
-    return (1.0 - z) * n + z * h_prev
-
-
-def _gru_without_direct_path(p, x, h_prev):
-    """torch's GRU with the right outputs whose backward leaves out h's direct path to h_prev,
-    z ⊙ h_prev differentiated as if h_prev were a constant (``backward_mistakes``)."""
+def _gru_written_out(p, x, h_prev, *, reset_before: bool = False, direct_path: bool = True):
+    """torch's GRU written out, with one of two usual mistakes: ``reset_before``, the GRU of Cho
+    et al.'s paper (the reset gate on h_prev before the recurrent matmul, n = tanh(x W_xn +
+    b_xn + (r ⊙ h_prev) W_hn + b_hn)); ``direct_path`` False, the right outputs with a backward
+    that leaves out h's direct path to h_prev (z ⊙ h_prev differentiated as if h_prev were a
+    constant: ``backward_mistakes``)."""
     import torch
 
     h = h_prev.shape[1]
@@ -222,14 +212,16 @@ def _gru_without_direct_path(p, x, h_prev):
     ah = h_prev @ p["weight_h"] + p["bias_h"]  # (B, 3H)
     r = torch.sigmoid(ax[:, :h] + ah[:, :h])  # (B, H)
     z = torch.sigmoid(ax[:, h:2 * h] + ah[:, h:2 * h])  # (B, H)
-    n = torch.tanh(ax[:, 2 * h:] + r * ah[:, 2 * h:])  # (B, H)
-    return (1.0 - z) * n + z * h_prev.detach()
+    recurrent = ((r * h_prev) @ p["weight_h"][:, 2 * h:] + p["bias_h"][2 * h:] if reset_before
+                 else r * ah[:, 2 * h:])  # (B, H)
+    n = torch.tanh(ax[:, 2 * h:] + recurrent)  # (B, H)
+    return (1.0 - z) * n + z * (h_prev if direct_path else h_prev.detach())
 
 
 GRU_BACKWARD_MISTAKES = {
     "a backward that leaves out the direct path from h to h_prev: h = (1 − z) ⊙ n + z ⊙ "
     "h_prev, so dL/dh_prev gets dL/dh ⊙ z besides what goes back through the gates and the "
-    "recurrent matmul": _gru_without_direct_path}
+    "recurrent matmul": partial(_gru_written_out, direct_path=False)}
 
 
 def _gru_mistakes(d: int, h: int) -> dict:
@@ -240,7 +232,7 @@ def _gru_mistakes(d: int, h: int) -> dict:
             _gru_update_reversed(oracle),
         "the reset gate applied to h_prev before the recurrent matmul (Cho et al.'s variant): "
         "torch applies it after, n = tanh(x W_xn + b_xn + r ⊙ (h_prev W_hn + b_hn))":
-            _gru_reset_before,
+            partial(_gru_written_out, reset_before=True),
         **_gate_orders(oracle, "rzn", h, ("weight_x", "weight_h", "bias_x", "bias_h"),
                        "n is the tanh candidate")}
 
