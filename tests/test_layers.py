@@ -73,7 +73,7 @@ LAZY_DEPENDENCIES = {
                 "dojo verify records what each check runs (runtime.executed)",
     "matplotlib": "~0.5 s to import: only to copy its font cache into a worker's sandbox",
     "scipy": "~0.2 s to import in every worker: only for a sparse matrix crossing the wire",
-    "tqdm": "progress bars: only for grade --submissions, and in a worker to switch off "
+    "tqdm": "progress bars: only for dojo train and a data download, and in a worker to switch off "
             "their monitor thread (probes.submission_starts)",
     "nbformat": "notebooks: only where one is read or written",
     "nbclient": "notebooks: only where one is run",

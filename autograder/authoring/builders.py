@@ -49,7 +49,14 @@ from nlpdojo_autograder.authoring.at_scale import (
     require_function_at_scale,
 )
 from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
-from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.checks import (
+    NAMED_MISTAKE,
+    Check,
+    CheckFailure,
+    Context,
+    Payload,
+    Verdict,
+)
 from nlpdojo_autograder.authoring.compare import EVAL_KEY, Nonfinite, compare_payloads
 from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
@@ -1000,6 +1007,8 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
                                                              rtol=rtol, atol=atol)
         found = (f"your outputs are exactly those of {named}. "
                  f"{without_guesses(verdict.message)}" if named else verdict.message)
+        if named:
+            verdict.details[NAMED_MISTAKE] = named
         verdict.message = (f"output and every gradient match {name} on the same parameters"
                            if verdict.passed else f"against {name} on the same parameters and "
                            f"inputs: {found}")
@@ -1565,21 +1574,23 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
             payload.update({f"torch|{k}": v for k, v in oracle.items()})
         return payload
 
-    def mistaken(mine: Payload, actual: Payload) -> str:
-        """The known mistake whose trajectory ``mine`` follows, said as a hint, or ""."""
+    def mistaken(mine: Payload, actual: Payload) -> str | None:
+        """The known mistake whose trajectory ``mine`` follows, or ``None``."""
         for i, what in enumerate(case.mistakes):
             theirs = {k.split("|", 1)[1]: v for k, v in actual.items()
                       if k.startswith(f"mistake {i}|")}
             if theirs and compare_payloads(mine, theirs, rtol=1e-6, atol=1e-10).passed:
-                return f" Your trajectory is exactly that of {what}."
-        return ""
+                return what
+        return None
 
     def named_first(verdict: Verdict, mine: Payload, actual: Payload) -> Verdict:
         """A failed verdict led by the known mistake ``mine`` follows, if one (a long
         message is cut at its end)."""
-        named = "" if verdict.passed else mistaken(mine, actual)
+        named = None if verdict.passed else mistaken(mine, actual)
         if named:
-            verdict.message = f"{named.strip()} {without_guesses(verdict.message)}"
+            verdict.message = (f"Your trajectory is exactly that of {named}. "
+                               f"{without_guesses(verdict.message)}")
+            verdict.details[NAMED_MISTAKE] = named
         return verdict
 
     def judge_torch(actual: Payload, expected: Payload | None) -> Verdict:

@@ -37,9 +37,21 @@ CHECK_KINDS = ("value", "gradient", "metric", "property", "custom")
 FRESH_KINDS = ("value", "gradient")
 
 
+#: ``CheckResult.details[NAMED_MISTAKE]``: the known mistake a failed check found the outputs
+#: to be exactly those of (a builder's ``mistakes=``, :func:`.compare.name_the_mistake`), as
+#: the check names it; a cohort's failures are grouped by it
+NAMED_MISTAKE = "mistake"
+
+
 class CheckFailure(Exception):
     """Raised by check code when the student's output cannot even be judged:
-    wrong number of return values, not an array... The message is shown to the student."""
+    wrong number of return values, not an array... The message is shown to the student;
+    ``mistake``, where the check knows the mistake made, goes to the result's
+    ``details[NAMED_MISTAKE]``."""
+
+    def __init__(self, message: str, *, mistake: str | None = None) -> None:
+        super().__init__(message)
+        self.mistake = mistake
 
 
 @dataclass

@@ -348,4 +348,4 @@ def name_the_mistake(yours: Any, right: Any, mistakes: dict[str, Callable[[], An
     for mistake, result in mistakes.items():
         wrong = result()
         if not same(wrong, right) and same(yours, wrong):
-            raise CheckFailure(f"{what} are exactly those of {mistake}")
+            raise CheckFailure(f"{what} are exactly those of {mistake}", mistake=mistake)

@@ -16,7 +16,14 @@ import numpy as np
 
 from nlpdojo import gradcheck
 from nlpdojo.gradcheck.result import joined_messages
-from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.checks import (
+    NAMED_MISTAKE,
+    Check,
+    CheckFailure,
+    Context,
+    Payload,
+    Verdict,
+)
 from nlpdojo_autograder.authoring.compare import (
     FLOAT32_HINT,
     SMALL_DIFFERENCE_HINT,
@@ -76,6 +83,7 @@ def value_check(question: str, name: str, title: str, points: float,
             # the cause first: the numbers after it (a long list, cut in some reports)
             verdict.message = (f"Your outputs are exactly those of {named}. "
                                + without_guesses(verdict.message))
+            verdict.details[NAMED_MISTAKE] = named
         elif MISTAKES_NEED_TORCH in actual:
             verdict.message += " " + TORCH_NAMES_MISTAKES
         return verdict

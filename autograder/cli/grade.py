@@ -14,10 +14,10 @@ import difflib
 import json
 import os
 import shutil
-import sys
 import tempfile
+import time
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,7 +58,14 @@ from nlpdojo_autograder.grading.grade import (
     select_checks,
 )
 from nlpdojo_autograder.grading.gradecache import GradeCache
-from nlpdojo_autograder.grading.progress import EVENTS_ENV, EventLog, Fanout, LiveProgress
+from nlpdojo_autograder.grading.progress import (
+    EVENTS_ENV,
+    CohortProgress,
+    EventLog,
+    Fanout,
+    LiveProgress,
+    submission_line,
+)
 from nlpdojo_autograder.grading.resume import (
     GradingKey,
     earlier_result,
@@ -504,8 +511,6 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
             problems.append(f"reports not written: {message}")
         return folder.name, result, code, problems
 
-    from tqdm import tqdm
-
     futures = None
     with ExitStack() as stack:
         if cluster is not None:
@@ -518,9 +523,9 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                               f"cluster {client.scheduler.address} ({workers} workers)")
         # on a cluster the tasks are all submitted: threads only wait and write reports
         threads = min(len(folders), COHORT_WRITERS) if futures is not None else jobs
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            graded = list(tqdm(pool.map(one, folders), total=len(folders), desc="grading",
-                               unit="submission", file=sys.stderr, disable=None))
+        with (ThreadPoolExecutor(max_workers=threads) as pool,
+              CohortProgress(err_console, len(folders)) as progress):
+            graded = _in_order(pool, one, folders, progress, kept)
     results = {name: result for name, result, _, _ in graded}
     summary = summarize(results)
     trouble = {name: problems for name, _, _, problems in graded if problems}
@@ -544,6 +549,22 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     codes = [max(code, _exit_code(result.score, result.max_score, fail_under))
              for _, result, code, _ in graded]
     return max(codes)
+
+
+def _in_order(pool: ThreadPoolExecutor, one: Any, folders: list[Path],
+              progress: CohortProgress, kept: dict[str, Any]) -> list[Any]:
+    """``one(folder)`` for every folder on ``pool``, told to ``progress`` as each ends (in the
+    order they end), returned in the folders' order."""
+    def timed(folder: Path) -> tuple[Any, float]:
+        began = time.monotonic()
+        return one(folder), time.monotonic() - began
+
+    pending = [pool.submit(timed, folder) for folder in folders]
+    for future in as_completed(pending):
+        (name, result, _, problems), seconds = future.result()
+        progress.graded(submission_line(visible_name(name), result.score, result.max_score,
+                                        seconds, kept=name in kept, failed=bool(problems)))
+    return [future.result()[0] for future in pending]
 
 
 def _cohort_deadline(topics: list[str], options: Any) -> float:

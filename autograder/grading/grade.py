@@ -23,7 +23,7 @@ from typing import Any
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.authoring.checks import Check, Exercise, Verdict
+from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, Exercise, Verdict
 from nlpdojo_autograder.authoring.markers import questions_in
 from nlpdojo_autograder.authoring.questions import qualify, swap_in
 from nlpdojo_autograder.grading.deps import Course
@@ -469,6 +469,8 @@ def judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
     if outcome.status != "ok":
         if outcome.traceback:
             details["traceback"] = outcome.traceback
+        if outcome.mistake:
+            details[NAMED_MISTAKE] = outcome.mistake
         status = {"failed": "failed"}.get(outcome.status, outcome.status)
         message = outcome.message
         if status == "not_implemented" and "not implemented" not in message:

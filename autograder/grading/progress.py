@@ -1,5 +1,7 @@
 """``grade``'s live progress on a terminal: a line per check as its verdict is known, and a
-spinner for the running one with its elapsed time (a metric check says what it trains).
+spinner for the running one with its elapsed time (a metric check says what it trains); for a
+cohort (``grade --submissions``), a line per submission as it is graded, in the order they
+finish, and a bar counting them.
 
 Only on a terminal (``console.is_terminal``): piped output and CI logs get no progress at
 all, so that they hold nothing but the report, the same on every run. The spinner is rich's
@@ -15,6 +17,14 @@ from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.live import Live
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.spinner import Spinner
 from rich.text import Text
 
@@ -102,6 +112,53 @@ class LiveProgress(Listener):
         self.spinner.update(text=Text("…"))  # the next check starts
         if self.live is not None:
             self.live.console.print(finished_line(topic, result))
+
+
+def submission_line(name: str, score: float, max_score: float, seconds: float, *,
+                    kept: bool = False, failed: bool = False) -> Text:
+    """One graded submission of a cohort: mark, points, name, and how long it took."""
+    mark, style = (("!", "magenta") if failed else ("✓", "green") if score >= max_score > 0
+                   else ("✗", "red") if score <= 0 else ("~", "yellow"))
+    line = Text(f"{mark} ", style=style)
+    line.append(f"{fmt_points(score, max_score):>11}  ")
+    line.append(name, style="bold")  # a renderable: a folder's name is not markup
+    if failed:
+        line.append("  could not be graded", style=style)
+    if kept:
+        line.append("  (kept from the earlier run)", style="dim")
+    elif seconds >= SHOW_DURATION_S:
+        line.append(f"  {seconds:.1f} s", style="dim")
+    return line
+
+
+class CohortProgress:
+    """A cohort's progress on ``console``, only if it is a terminal (as :class:`LiveProgress`):
+    a line per submission as its grading ends, and a transient bar with the count and the
+    time so far. Use as a context manager; :meth:`graded` from any thread."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        self.console, self.total = console, total
+        self.progress: Progress | None = None
+
+    def __enter__(self) -> CohortProgress:
+        if self.console.is_terminal:
+            self.progress = Progress(
+                SpinnerColumn(), TextColumn("grading submissions"), BarColumn(),
+                MofNCompleteColumn(), TimeElapsedColumn(), console=self.console,
+                transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task("grading", total=self.total)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def graded(self, line: Text) -> None:
+        if self.progress is not None:
+            self.progress.console.print(line)
+            self.progress.advance(self.task)
 
 
 #: an internal channel: where ``grade`` appends a JSON line per check event, for a caller that

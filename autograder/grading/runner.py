@@ -81,6 +81,8 @@ class Outcome:
     #: calls the student's code made into swapped-in reference code (0 where none, or where
     #: the subject is the reference itself): ``dojo verify`` holds the check's limit to them
     call_backs: int = 0
+    #: the known mistake a failed check named (:class:`~.checks.CheckFailure`'s ``mistake``)
+    mistake: str | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -369,7 +371,7 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         except StudentError as exc:
             outcome = _student_outcome(exc)
         except CheckFailure as exc:
-            outcome = Outcome(status="failed", message=str(exc))
+            outcome = Outcome(status="failed", message=str(exc), mistake=exc.mistake)
         except NotImplementedError as exc:  # check code of a pack that is not written yet
             outcome = Outcome(status="error", message=f"the check is not implemented: {exc}")
         except Exception as exc:  # noqa: BLE001 - what the returned values made the check do

@@ -19,12 +19,21 @@ Failures are grouped by ``(exercise, question, kind or diagnosis)``: the value c
 find a transposed shape and the gradient check that finds a transposed gradient on the same
 question are one line, with every check and every distinct diagnosis listed under it, and the
 submissions that hit it (each counted once).
+
+A check that knows the mistake made names it (``details["mistake"]``, a builder's
+``mistakes=``: "a backward that leaves out the path from h to c"). That name is the cluster:
+every failure of the same submission on the same question goes under it (one mistake fails
+the values, the gradient, the torch and the accumulation checks, each in words of its own),
+kind :data:`NAMED`, diagnosis the mistake.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import Any
+
+from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE
 
 # 'quoted' or "quoted" values (a student's identifiers, strings their code returned)
 _QUOTED = re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\"")
@@ -56,6 +65,8 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 #: the diagnosis of a check whose code is an untouched stub
 NOT_STARTED = "not implemented yet"
+#: the kind of a cluster whose failures a check named as a known mistake
+NAMED = "named mistake"
 
 
 def normalize_pattern(text: str) -> str:
@@ -117,20 +128,33 @@ def cluster_failures(results: dict[str, Any]) -> list[dict[str, Any]]:
     (``[{"diagnosis", "count"}]``, every distinct diagnosis) and ``example`` (one original
     message)."""
     clusters: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def add(key: tuple[str, str, str], kind: str | None, name: str, check: Any,
+            diag: str, example: Any) -> None:
+        row = clusters.setdefault(key, {
+            "exercise": key[0], "question": key[1], "kind": kind, "submissions": set(),
+            "checks": {}, "patterns": {}, "example": example.message or example.status})
+        row["submissions"].add(name)
+        row["checks"].setdefault(check.id, set()).add(name)
+        row["patterns"].setdefault(diag, set()).add(name)
+
     for name in sorted(results):
+        failed: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for ex, check in results[name].checks():
-            if check.passed:
-                continue
-            for diag in diagnoses(check):
-                kind = kind_of(diag)
-                key = (ex.name, check.question, kind or diag)
-                row = clusters.setdefault(key, {
-                    "exercise": ex.name, "question": check.question, "kind": kind,
-                    "submissions": set(), "checks": {}, "patterns": {},
-                    "example": check.message or check.status})
-                row["submissions"].add(name)
-                row["checks"].setdefault(check.id, set()).add(name)
-                row["patterns"].setdefault(diag, set()).add(name)
+            if not check.passed:
+                failed[(ex.name, check.question)].append(check)
+        for (exercise, question), checks in failed.items():
+            named = [c for c in checks if (c.details or {}).get(NAMED_MISTAKE)]
+            for check in checks:
+                if named:  # the mistake explains every failure of the question
+                    by = check if check in named else named[0]
+                    mistake = str(by.details[NAMED_MISTAKE])
+                    add((exercise, question, f"{NAMED}: {mistake}"), NAMED, name, check,
+                        mistake, by)
+                    continue
+                for diag in diagnoses(check):
+                    kind = kind_of(diag)
+                    add((exercise, question, kind or diag), kind, name, check, diag, check)
     out = []
     for row in clusters.values():
         patterns = sorted(row["patterns"].items(), key=lambda kv: (-len(kv[1]), kv[0]))

@@ -24,7 +24,13 @@ from nlpdojo_autograder.authoring.builders import (
     torch_check,
     torch_twin,
 )
-from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context
+from nlpdojo_autograder.authoring.checks import (
+    NAMED_MISTAKE,
+    BackendRef,
+    Check,
+    CheckFailure,
+    Context,
+)
 from nlpdojo_autograder.authoring.kinds import (
     SAID_IN_FULL,
     finite,
@@ -537,6 +543,10 @@ def test_a_backward_mistake_is_named_by_outputs_and_gradients_together(tmp_path)
         ok, message = _grade(check, right, _module(Cell=DoubledBackward),
                              tmp_path / f"d{check.name}")
         assert not ok and said not in message, (check.name, message)
+        # the name in the result's details too: a cohort's failures are grouped by it
+        verdict = check.judge(check.collect(_ctx(_module(Cell=NoDerivative), tmp_path / "m")),
+                              check.collect(_ctx(right, tmp_path / "e")))
+        assert verdict.details[NAMED_MISTAKE] == said
     # computed by the grader beside the outputs, never stored as a fixture
     values = next(c for c in checks if c.name == "values")
     payload = values.collect(_ctx(right, tmp_path / "p"))

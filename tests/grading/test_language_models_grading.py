@@ -141,6 +141,8 @@ def test_a_perplexity_in_the_wrong_base_is_named(tmp_path):
     assert checks["perplexity.values"].score == 0
     assert "exactly those of the mean of natural logarithms raised to a power of 2" in \
         checks["perplexity.values"].message
+    assert checks["perplexity.values"].details["mistake"].startswith(
+        "the mean of natural logarithms raised to a power of 2")
 
 
 def test_add_delta_without_delta_v_in_the_denominator_is_named(tmp_path):
@@ -235,3 +237,4 @@ def test_a_hidden_state_not_carried_is_named(tmp_path):
     check = checks["rnn_lm.truncated_bptt"]
     assert check.score == 0
     assert "exactly those of the hidden state not carried across windows" in check.message
+    assert check.details["mistake"].startswith("the hidden state not carried across windows")

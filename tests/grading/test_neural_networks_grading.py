@@ -226,6 +226,7 @@ def test_adam_without_bias_correction_is_named_by_its_trajectory(tmp_path):
     checks, _ = _grade(folder / "neural_networks", questions=frozenset({"neural_networks.adam"}))
     assert checks["adam.torch"].score == 0
     assert "exactly that of Adam without bias correction" in checks["adam.torch"].message
+    assert checks["adam.torch"].details["mistake"].startswith("Adam without bias correction: ")
     # a different mistake is not given that name
     folder = _course(tmp_path / "other", {"library/optim.py": (
         "p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)",

@@ -3,6 +3,7 @@ nothing at all where the output is not a terminal (pipes, CI logs)."""
 
 from __future__ import annotations
 
+import re
 import time
 from io import StringIO
 
@@ -66,3 +67,27 @@ def test_the_grade_command_shows_progress_on_a_terminal_only(toy, make_submissio
         result = CliRunner().invoke(cli.app, ["toy", "-s", str(folder), "--no-cache"])
         assert result.exit_code == 0, result.output
         assert ("toy scale.values" in err.export_text()) is terminal
+
+
+def test_a_cohort_on_a_terminal_gets_a_line_per_submission_as_it_ends(toy, make_submission,
+                                                                      monkeypatch, tmp_path):
+    """``grade --submissions``: each submission's points and name when its grading ends (in
+    the order they end, on the pool's threads), and nothing of it off a terminal."""
+    from typer.testing import CliRunner
+
+    root = tmp_path / "cohort"
+    root.mkdir()
+    for name, edits in {"alice": None, "bob": {"scale": ("return xp.multiply(x, k)",
+                                                         "return xp.add(x, k)")}}.items():
+        make_submission(edits, name=f"subs/{name}").rename(root / name)
+    for terminal in (True, False):
+        err = console(terminal=terminal)
+        monkeypatch.setattr(cli, "err_console", err)
+        result = CliRunner().invoke(cli.app, ["toy", "--submissions", str(root), "--jobs", "2",
+                                              "-f", "json", "-o", str(tmp_path / f"o{terminal}")])
+        assert result.exit_code == 1, result.output  # bob does not reach full marks
+        text = err.export_text()
+        alice = re.search(r"✓ +7\.5/7\.5  alice", text)
+        bob = re.search(r"~ +[0-9.]+/7\.5  bob", text)
+        assert (alice is not None and bob is not None) is terminal, text[-2000:]
+        assert "Submissions (2)" in text  # the summary table either way

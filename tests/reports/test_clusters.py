@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
 from nlpdojo_reports.clusters import (
+    NAMED,
     cluster_failures,
     cluster_title,
     diagnoses,
@@ -156,3 +157,55 @@ def test_nothing_failed_means_no_cluster():
     ok = {"ada": _result([_check("softmax.values", "passed", "ok")])}
     assert cluster_failures(ok) == []
     assert cluster_failures({}) == []
+
+
+#: what the rnn_variants checks wrote for an LSTM cell whose backward leaves out the path from
+#: h to c (``grade rnn_variants.lstm_cell --submissions``): three checks name the mistake, three
+#: fail in words of their own
+H_TO_C = ("a backward that leaves out the path from h to c: c reaches the loss directly (dL/dc) "
+          "and through h = o ⊙ tanh(c), so dL/dc += dL/dh ⊙ o ⊙ (1 − tanh²(c)) before it goes "
+          "on to the gates and c_prev")
+DIRECT = "a backward that leaves out the direct path from h to h_prev"
+
+
+def lstm_without_h_to_c(worst: str) -> list[CheckResult]:
+    named = {"mistake": H_TO_C}
+    return [
+        _check("lstm_cell.values", "failed", f"Your outputs are exactly those of {H_TO_C}. "
+               f"grad bias: 7 of 20 entries differ; worst at [{worst}]", details=named),
+        _check("lstm_cell.gradients", "failed", f"dL/dbias: max relative error 1.7 at [{worst}] "
+               "(yours -0.0668, numerical 0.0997)", "gradient",
+               {"gradients": [{"name": "bias", "passed": False, "diagnosis": None}]}),
+        _check("lstm_cell.repeated", "failed", "dL/dbias: max relative error 0.32 along a "
+               "random direction (yours -0.65, numerical -0.443)", "gradient"),
+        _check("lstm_cell.accumulate", "failed", "the gradient of weight_x, weight_h, bias "
+               "after one backward pass is not right yet"),
+        _check("lstm_cell.torch", "failed", "against torch.nn.LSTMCell on the same parameters "
+               f"and inputs: your outputs are exactly those of {H_TO_C}.", details=named),
+        _check("lstm_cell.hidden", "failed", f"Your outputs are exactly those of {H_TO_C}.",
+               details=named),
+    ]
+
+
+def test_a_named_mistake_is_one_cluster_of_every_failure_of_its_question():
+    """A check that names the mistake (details["mistake"]) gathers the question's other
+    failures of that submission: one LSTM bug was six clusters, one per check's wording."""
+    results = {"dave": _result(lstm_without_h_to_c("10")),
+               "erin": _result(lstm_without_h_to_c("3")),
+               # another mistake on the same question, named by one check only
+               "finn": _result([_check("lstm_cell.values", "failed", "x", details={
+                   "mistake": DIRECT}), _check("lstm_cell.repeated", "failed", "y")]),
+               # the same question failed without a name: clustered as before
+               "gus": _result(transposed("5, 10", "10, 5"))}
+    clusters = cluster_failures(results)
+    named = [c for c in clusters if c["kind"] == NAMED]
+    assert [(c["question"], c["diagnosis"], c["submissions"]) for c in named] == [
+        ("lstm_cell", H_TO_C, ["dave", "erin"]), ("lstm_cell", DIRECT, ["finn"])]
+    top = named[0]
+    assert top["checks"] == {f"lstm_cell.{n}": 2 for n in (
+        "accumulate", "gradients", "hidden", "repeated", "torch", "values")}
+    assert top["patterns"] == [{"diagnosis": H_TO_C, "count": 2}]
+    assert top["example"].startswith("Your outputs are exactly those of")  # a naming check's
+    assert named[1]["checks"] == {"lstm_cell.repeated": 1, "lstm_cell.values": 1}
+    assert cluster_title(top) == f"lstm_cell: named mistake ({H_TO_C}) — 2 students"
+    assert [c["kind"] for c in clusters if c["question"] == "naive_softmax"] == ["transposed"]
