@@ -221,7 +221,8 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
                 result.submission_sha256 = notebook.sha256  # what the student submitted
                 result.warnings = [*notebook.skipped, *result.warnings]
                 locate(result, notebook_layout(notebook.notebook))  # cells, not the modules
-            _warn_skipped(result.warnings)
+            if not (fmt == "table" and path is None and console.is_terminal):
+                _warn_skipped(result.warnings)  # (the table on this terminal shows them)
             return result
         except Exception as exc:
             if path is not None and (fmt == "gradescope" or _refused(exc)):
@@ -237,7 +238,9 @@ def _refused(exc: Exception) -> bool:
 
 
 def _warn_skipped(warnings: list[str]) -> None:
-    """What the snapshot left out, on stderr as well as in every report."""
+    """The result's warnings (what the snapshot left out, questions waiting for another, data
+    missing...) on stderr as well as in every report, for a person to see where the report
+    goes elsewhere (a file, a pipe, another format)."""
     for warning in warnings:
         print_warning(warning)
 

@@ -201,3 +201,30 @@ def test_a_notebook_without_a_module_cell_is_not_graded_on_the_reference(tmp_pat
     finally:
         os.chdir(old)
     assert "has no cell for softmax" in line
+
+
+def test_a_warning_is_said_once_on_a_terminal_that_shows_the_table(toy_fixtures,
+                                                                   make_submission,
+                                                                   monkeypatch):
+    """The table on a terminal holds the warnings: stderr, on the same terminal, does not say
+    them again (a student saw each twice). Where the table is not what the terminal shows
+    (a file, another format, a pipe), stderr still says them."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from nlpdojo_autograder.cli import grade as cli
+
+    folder = make_submission()
+    (folder / "toy" / "tagger.npz").write_bytes(b"\0" * 8_500_000)
+    for terminal in (True, False):
+        out = Console(file=StringIO(), force_terminal=terminal, width=200, record=True)
+        err = Console(file=StringIO(), force_terminal=terminal, width=200, record=True)
+        monkeypatch.setattr(cli, "console", out)
+        monkeypatch.setattr(cli, "err_console", err)
+        monkeypatch.setattr("nlpdojo.cli.common.err_console", err)
+        result = runner.invoke(app, ["toy", "-s", str(folder), "--as-student", "--no-cache"])
+        assert result.exit_code == 0, result.output
+        table, stderr = out.export_text(), err.export_text()
+        assert f"warning: {TOO_LARGE}" in table  # the table's own line
+        assert (f"warning: {TOO_LARGE}" in stderr) is not terminal, stderr
