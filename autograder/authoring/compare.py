@@ -207,7 +207,7 @@ def compare_array(name: str, actual: Any, expected: Any, *, rtol: float = 1e-6,
                                                                          "the expected one")
         if (a.ndim and yours != 0.0 and wanted != 0.0 and abs(yours / wanted - 1) > 1e-4
                 and "the expected one" not in (pattern or "")):
-            notes.append(f"{_fmt(yours / wanted)} times it")
+            notes.append(f"ratio {_fmt(yours / wanted)}")
         if dtype != e.dtype:
             notes.append(f"yours is {dtype}, expected {e.dtype}")
         if notes:

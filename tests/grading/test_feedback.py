@@ -138,7 +138,7 @@ def test_a_few_wrong_entries_get_no_least_squares_ratio():
     yours[2], yours[3] = 0.0125 * 1.0001, 0.000252475
     assert compare_array("learning_rates", yours, expected) == (
         "learning_rates: 2 of 6 entries differ; worst at [3]: yours 0.000252475, expected "
-        "0.00025 (1.0099 times it); entries 2, 3 are wrong; the others are right")
+        "0.00025 (ratio 1.0099); entries 2, 3 are wrong; the others are right")
     clamped_at_zero = expected.copy()
     clamped_at_zero[4:] = 0.0
     assert compare_array("learning_rates", clamped_at_zero, expected) == (
@@ -205,7 +205,7 @@ def test_differing_dtypes_are_named():
     yours = np.array([0.2, 0.6, 0.2], dtype=np.float32)
     message = compare_array("p", yours, expected)
     assert message == ("p: 3 of 3 entries differ; worst at [1]: yours 0.6, expected 0.5 "
-                       "(1.2 times it; yours is float32, expected float64)")
+                       "(ratio 1.2; yours is float32, expected float64)")
     assert compare_array("p", expected.astype(np.float32), expected) is None
 
 

@@ -366,7 +366,7 @@ def test_a_mask_multiplied_in_is_told_as_such_not_as_k_max_slots(tmp_path):
 
 def test_windows_flattened_in_the_other_order_are_named(tmp_path):
     """Windows gathered as (D, K) before flattening (the classic im2col slip) were told only
-    "40 of 40 entries differ ... (-1.33615 times it)"."""
+    "40 of 40 entries differ ... (ratio -1.33615)"."""
     pytest.importorskip("torch")
     lost = _lost(tmp_path, "cnn_text", "conv1d", "library/conv.py",
                  "        windows = xp.reshape(windows, (b, t_out, k_size * d))  # (B, T_out, K·D)",
