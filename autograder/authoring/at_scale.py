@@ -117,8 +117,11 @@ def require_at_scale(ctx: Context, module: str, cls: str, case: Any,
     if case is None or reference_subject(ctx) is None:
         return
     made = case(ctx)
+    built = ", ".join([*(repr(_plain(a)) for a in made.args[1:]),
+                       *(f"{k}={_plain(v)!r}" for k, v in made.kwargs.items())])
     _once(ctx, (module, cls, configuration(made)), cls, "one forward and backward",
-          lambda reference: _problem(ctx, reference, cls, made, run_layer))
+          lambda reference: _problem(ctx, reference, cls, made, run_layer),
+          sizes=f"{cls}({built})")
 
 
 def configuration(case: Any) -> str:
@@ -166,7 +169,8 @@ def require_function_at_scale(ctx: Context, module: str, name: str,
                          for k, v in args.items()))
     _once(ctx, (module, name, shapes), f"{name}()", "its value and gradients",
           lambda reference: _function_problem(ctx, reference, module, name, args, outputs,
-                                              send))
+                                              send),
+          sizes=f"arguments of shapes {', '.join(f'{k} {np.shape(v)}' for k, v in args.items())}")
 
 
 def reference_subject(ctx: Context) -> Any:
@@ -190,9 +194,10 @@ def on_reference(reference: Any, name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
-          problem: Callable[[Any], str]) -> None:
+          problem: Callable[[Any], str], *, sizes: str) -> None:
     """``problem(reference)`` once per grading (the verdict kept in ``ctx.cache`` for the
-    other checks), raised as a :class:`CheckFailure` when it is not empty."""
+    other checks), raised as a :class:`CheckFailure` when it is not empty. ``sizes``: what the
+    run at scale was (a layer's constructor call), said where the code raised there."""
     reference = reference_subject(ctx)
     if reference is None:
         return
@@ -203,7 +208,11 @@ def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
         except StudentError as exc:
             said = (exc.message if exc.type and exc.message.startswith(exc.type)
                     else f"{exc.type or 'an error'}: {exc.message}").strip().rstrip(":.?!")
-            ctx.cache[key] = f"{label} at scale raised {said}. {_WHY}"
+            # an error (not memory) at scale alone is a size the small cases cannot tell
+            # from a number written in (a SentenceLSTM that ignored hidden_size was sent to
+            # read about numerical differentiation)
+            why = _WHY if exc.type == "MemoryError" else _RAISED.format(sizes=sizes)
+            ctx.cache[key] = f"{label} at scale raised {said}. {why}"
         except BaseException:  # the worker stopped (time or memory): this check says so
             ctx.cache[key] = (f"{label} did not finish {work} at scale within the limits of "
                               f"an earlier check. {_WHY}")
@@ -218,6 +227,11 @@ _WHY = ("At this size gradients derived with the chain rule cost about two forwa
         "stacked) cost a forward pass per coordinate or group, far beyond the check's time, "
         "memory and lines of Python. Derive them with the chain rule, as the lecture does (a "
         "layer's backward from what its forward cached).")
+
+
+_RAISED = ("The run at scale, {sizes}, has other sizes than the check's own case: an error "
+           "there and none in the small case most often means a size written in, or a "
+           "constructor argument left unused (another taken in its place).")
 
 
 def _problem(ctx: Context, reference: Any, cls: str, case: Any,

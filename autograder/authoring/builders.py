@@ -124,6 +124,11 @@ class LayerCase:
     #: set otherwise; every other keyword argument is how the layer is built and must be the
     #: same there (:func:`_same_configuration`)
     sizes: frozenset[str] = frozenset()
+    #: sizes equal by construction, by where :func:`_sizes` says them (``"argument 1"``, a
+    #: keyword's name): a residual block's identity shortcut has as many channels out as in.
+    #: Every other two sizes must differ in the case or the case at scale
+    #: (:func:`_sizes_told_apart`); another check of the question tells these apart
+    tied: frozenset[str] = frozenset()
 
 
 #: what a layer's gradient checks differentiate, as feedback names it (a layer has no loss:
@@ -641,7 +646,9 @@ def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCa
 
     def require(ctx: Context) -> None:
         if make is not None:
-            _same_configuration(cls, make(ctx), at_scale(ctx))
+            case, scaled = make(ctx), at_scale(ctx)
+            _same_configuration(cls, case, scaled)
+            _sizes_told_apart(cls, case, scaled)
         require_at_scale(ctx, module, cls, at_scale, _layer_probe(ctx, module, cls))
 
     return require
@@ -656,7 +663,8 @@ def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:
     attacker; a QRNN of width 2 gated by a case of width 3, a CNN with dropout by one without,
     found by another)."""
     def modes(c: LayerCase) -> tuple:
-        kinds = sorted((path, spec[0]) for path, spec in (c.cells or {}).items())
+        # the kinds of cell, not how many: a stack has another count of layers at scale
+        kinds = sorted({spec[0] for spec in (c.cells or {}).values()})
         return (built_with(c.kwargs, case.sizes | scaled.sizes), kinds)
 
     if modes(case) != modes(scaled):
@@ -664,6 +672,42 @@ def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:
             f"internal: the case at scale builds {cls} with {modes(scaled)}, this check's case "
             f"with {modes(case)}: give each configuration a case at scale of its own "
             "(at_scale=), or name the keyword arguments that are sizes (LayerCase.sizes)")
+
+
+def _sizes(case: LayerCase) -> dict[str, int]:
+    """The whole-number sizes a case builds its layer with: its positional arguments after
+    the backend (``Linear(backend, D_in, D_out)``) and the keyword arguments it names as
+    ``sizes``, by where they are said ("argument 2", "filters")."""
+    found = {f"argument {i}": v for i, v in enumerate(case.args) if i > 0
+             and isinstance(v, int) and not isinstance(v, bool)}
+    found.update({k: v for k, v in case.kwargs.items() if k in case.sizes
+                  and isinstance(v, int) and not isinstance(v, bool)})
+    return found
+
+
+def _sizes_told_apart(cls: str, case: LayerCase, scaled: LayerCase) -> None:
+    """An internal failure (every submission's, the reference's first) where the checks
+    cannot tell a size of the layer from a number written in or from another of its sizes:
+    a size the same in the case and the case at scale (a residual block's kernel width 3 in
+    both: ``kernel_size = 3`` written in kept full marks), or two sizes equal to each other in
+    both (a sentence CNN with as many filters as embedding dimensions in both: filters taken
+    from ``embedding_dim`` kept full marks). Found by an attacker; every size must differ in
+    the case at scale, and no two sizes may be equal in both cases."""
+    small, large = _sizes(case), _sizes(scaled)
+    common = [k for k in small if k in large]
+    same = [k for k in common if small[k] == large[k]]
+    if same:
+        raise CheckFailure(
+            f"internal: {cls}'s {', '.join(f'{k} ({small[k]})' for k in same)} is the same in "
+            "the case and the case at scale, so code with that number written in passes: "
+            "give the case at scale another")
+    for i, a in enumerate(common):
+        for b in common[i + 1:]:
+            if small[a] == small[b] and large[a] == large[b] and not {a, b} <= case.tied:
+                raise CheckFailure(
+                    f"internal: {cls}'s {a} and {b} are equal in the case ({small[a]}) and in "
+                    f"the case at scale ({large[a]}), so code that takes one for the other "
+                    "passes: make them differ in one case")
 
 
 #: what the eval-mode outputs of every layer's values check are compared after: a call, the

@@ -26,7 +26,10 @@ from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_pol
 
 MODULE = "kim_cnn"
 NN = "neural_networks"
-V, D, C, F, B, T = 5, 2, 2, 2, 3, 5
+#: as many filters as embedding dimensions in every case let a SentenceCNN that took one for the
+#: other keep full marks, and two classes in every case one with 2 written in: F ≠ D, and
+#: the case at scale has another C
+V, D, C, F, B, T = 5, 2, 2, 3, 3, 5
 #: the filter widths of a grading, one set drawn from these (settings_rng): a SentenceCNN
 #: whose pooling lengths were written in for widths (2, 3) kept full marks where every check
 #: had (2, 3); no set here starts with (2, 3) nor shares a pattern of lengths with another
@@ -42,7 +45,8 @@ LONE_WORD = 1
 
 
 def _case(dropout: float | tuple[float, float],
-          sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7, batch: int = B):
+          sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7, batch: int = B,
+          classes: int = C):
     """The layer case; ``dropout`` a rate, or the range a grading draws it from."""
     v, d, f, t = sizes
 
@@ -61,9 +65,9 @@ def _case(dropout: float | tuple[float, float],
             # another order, and a gradient check at a tie of the max differentiates a kink
             params[f"convs.{j}.weight"][:, :, 0] = -0.8 - 0.15 * np.arange(k)[:, None]
             params[f"convs.{j}.bias"][0] = 1.0
-        params.update({"output.weight": rng.standard_normal((f * len(widths), C)),
-                       "output.bias": rng.standard_normal(C)})
-        return LayerCase(args=(ctx.backend, v, d, C),
+        params.update({"output.weight": rng.standard_normal((f * len(widths), classes)),
+                       "output.bias": rng.standard_normal(classes)})
+        return LayerCase(args=(ctx.backend, v, d, classes),
                          kwargs={"widths": widths, "filters": f, "dropout": rate},
                          torch_kwargs={"widths": widths}, sizes=frozenset({"filters"}),
                          params=params,
@@ -74,13 +78,14 @@ def _case(dropout: float | tuple[float, float],
     return make
 
 
-#: (V, D, F, T) at scale: 136,386 parameters (builders' ``at_scale``: a backward that
-#: differentiates the forward numerically cannot finish there), over a batch of 256
+#: (V, D, F, T) at scale, with AT_SCALE_CLASSES: about 140,000 parameters (builders'
+#: ``at_scale``: a backward that differentiates the forward numerically cannot finish there),
+#: over a batch of 256
 #: sentences, so that the reference's CPU time there is its arithmetic: at 3 sentences it was
 #: the fixed cost of a call, and an attacker's backward by forwards on bumps (a row of the
 #: output layer for every class, a filter bank's row for every filter, a word's row for all
 #: its occurrences) ran in 0.04-0.22 s, under the 1 s floor (3 of 3)
-AT_SCALE, AT_SCALE_BATCH = (4096, 32, 32, 10), 256
+AT_SCALE, AT_SCALE_BATCH, AT_SCALE_CLASSES = (4096, 32, 40, 10), 256, 3
 
 
 def _torch_cnn(p, ids, lengths, widths):
@@ -111,14 +116,16 @@ def _checks():
                          title="SentenceCNN, filter widths drawn, over a padded batch",
                          points=2.0,
                          repeat=2, torch=_torch_cnn,
-                         at_scale=_case(0.0, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH))
+                         at_scale=_case(0.0, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
+                                           classes=AT_SCALE_CLASSES))
     # with dropout on, the values check alone (outputs and every gradient against the
     # reference, the same masks drawn): where the dropout sits is what it adds
     dropped = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(DROPOUT),
                            title="SentenceCNN with dropout (its rate drawn) on the pooled "
                                  "features",
                            points=1.0, hidden=False,
-                           at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH))
+                           at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
+                                             classes=AT_SCALE_CLASSES))
     return [*plain, *[dataclasses.replace(c, name="values_dropout", points=1.0)
                       for c in dropped if c.name == "values"]]
 
@@ -142,6 +149,12 @@ KIM_CNN = Question(
         bug("the pooling lengths of widths (2, 3) written in, not the constructor's widths",
             MODULE, "p, c_pool = self.pool(a, lengths + (k - 1))",
             "p, c_pool = self.pool(a, lengths + (self.convs.index(conv) + 1))", "kim_cnn"),
+        bug("as many filters as embedding dimensions, not the constructor's filters", MODULE,
+            "self.convs = [Conv1d(backend, embedding_dim, filters, k, padding=k - 1,",
+            "self.convs = [Conv1d(backend, embedding_dim, embedding_dim, k, padding=k - 1,",
+            "kim_cnn"),
+        bug("two classes written in, not the constructor's num_classes", MODULE,
+            "num_classes, seed=seed + 12)", "2, seed=seed + 12)", "kim_cnn"),
         bug("the dropout rate written in, not the constructor's", MODULE,
             "        features, c_drop = self.dropout(",
             "        self.dropout.p = 0.5\n        features, c_drop = self.dropout(",

@@ -23,19 +23,22 @@ from nlpdojo_autograder.authoring import (
 
 MODULE = "residual_block"
 B, T, K, EPS = 3, 5, 3, 1e-5
+#: the kernel width at scale: another than the cases' (a block with ``kernel_size = 3``
+#: written in kept full marks where every case had 3)
+K_AT_SCALE = 5
 #: (channels in, channels out, the setting's name, the sizes at scale: channels in, channels
-#: out, B, T): 222,336 parameters with the identity shortcut, 210,240 with the projection
-#: (builders' ``at_scale``: a backward that differentiates the forward numerically cannot
-#: finish there; each setting has its own, so that either path is measured)
+#: out, B, T): 369,792 parameters with the identity shortcut, 333,120 with the projection at
+#: K_AT_SCALE (builders' ``at_scale``: a backward that differentiates the forward numerically
+#: cannot finish there; each setting has its own, so that either path is measured)
 SETTINGS = ((3, 3, "identity", (192, 192, 4, 12)), (2, 3, "projection", (128, 192, 4, 12)))
 
 
-def _case(c_in: int, c_out: int, b: int = B, t: int = T):
+def _case(c_in: int, c_out: int, b: int = B, t: int = T, k: int = K):
     def make(ctx: Context) -> LayerCase:
         rng = ctx.rng()
         params = {}
         for conv, fan_in in (("conv1", c_in), ("conv2", c_out)):
-            params[f"{conv}.weight"] = rng.standard_normal((K, fan_in, c_out)) / np.sqrt(K * fan_in)
+            params[f"{conv}.weight"] = rng.standard_normal((k, fan_in, c_out)) / np.sqrt(k * fan_in)
             params[f"{conv}.bias"] = 0.3 * rng.standard_normal(c_out)
         for norm in ("norm1", "norm2"):
             params[f"{norm}.weight"] = rng.uniform(0.5, 1.5, c_out)
@@ -43,9 +46,11 @@ def _case(c_in: int, c_out: int, b: int = B, t: int = T):
         if c_in != c_out:
             params["shortcut.weight"] = rng.standard_normal((1, c_in, c_out))
             params["shortcut.bias"] = 0.3 * rng.standard_normal(c_out)
-        return LayerCase(args=(ctx.backend, c_in, c_out), kwargs={"kernel_size": K},
+        return LayerCase(args=(ctx.backend, c_in, c_out), kwargs={"kernel_size": k},
                          params=params, inputs=lambda r: (r.standard_normal((b, t, c_in)),),
-                         names=("x",))
+                         names=("x",), sizes=frozenset({"kernel_size"}),
+                         # the identity shortcut: as many channels out as in, by construction
+                         tied=frozenset({"argument 1", "argument 2"}))
     return make
 
 
@@ -53,6 +58,8 @@ def _torch_block(p, x):
     """The block in ``torch.nn.functional`` on (B, T, C) tensors (torch's (B, C, T) inside)."""
     import torch
     from torch.nn import functional
+
+    k = p["conv1.weight"].shape[0]  # (K, C_in, C_out)
 
     def conv(name, h, pad):
         return functional.conv1d(h.transpose(1, 2), p[f"{name}.weight"].permute(2, 1, 0),
@@ -62,8 +69,8 @@ def _torch_block(p, x):
         return functional.batch_norm(h.transpose(1, 2), None, None, p[f"{name}.weight"],
                                      p[f"{name}.bias"], training=True, eps=EPS).transpose(1, 2)
 
-    h = torch.relu(norm("norm1", conv("conv1", x, K // 2)))
-    h = norm("norm2", conv("conv2", h, K // 2))
+    h = torch.relu(norm("norm1", conv("conv1", x, k // 2)))
+    h = norm("norm2", conv("conv2", h, k // 2))
     skip = conv("shortcut", x, 0) if "shortcut.weight" in p else x
     return torch.relu(h + skip)
 
@@ -74,7 +81,7 @@ _torch_block.label = "the block in torch.nn.functional"  # type: ignore[attr-def
 def _checks():
     checks = []
     for c_in, c_out, name, sizes in SETTINGS:
-        case, at_scale = _case(c_in, c_out), _case(*sizes)
+        case, at_scale = _case(c_in, c_out), _case(*sizes, k=K_AT_SCALE)
         title = f"ResidualBlock, {c_in} to {c_out} channels ({name} shortcut)"
         made = [*layer_checks("residual_block", MODULE, "ResidualBlock", case, title=title,
                               points=0.75, repeat=2, torch=_torch_block,
@@ -99,6 +106,8 @@ RESIDUAL_BLOCK = Question(
             "grad_skip = grad_sum if cs is None else self.shortcut.backward(grad_sum, cs)",
             "grad_skip = grad_output if cs is None else self.shortcut.backward(grad_output, cs)",
             "residual_block"),
+        bug("the block's kernel width 3 written in, not the constructor's", MODULE,
+            "pad = (kernel_size - 1) // 2", "kernel_size, pad = 3, 1", "residual_block"),
         bug("a ReLU after the second batch norm too, before the sum", MODULE,
             "h, n2 = self.norm2(h)", "h, n2 = self.norm2(h)\n        h = h * (h > 0)",
             "residual_block"),

@@ -97,16 +97,17 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
         sizes=("dim", "hidden", "pooling"), shapes=lambda v: classifier_shapes(v, CLASSIFIER))
 
 
-def _classifier_at(v: int, d: int, h: int, t: int, std: float = 0.7, batch: int = B_E):
+def _classifier_at(v: int, d: int, h: int, t: int, std: float = 0.7, batch: int = B_E,
+                   classes: int = 2):
     def case(ctx: Context) -> LayerCase:
         rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, v, d, h, 2), kwargs={"pooling": "mean"},
+        return LayerCase(args=(ctx.backend, v, d, h, classes), kwargs={"pooling": "mean"},
                          params={"encoder.embedding.weight": rng.standard_normal((v, d)),
                                  "encoder.cell.weight_e": std * rng.standard_normal((d, h)),
                                  "encoder.cell.weight_h": std * rng.standard_normal((h, h)),
                                  "encoder.cell.bias": 0.5 * rng.standard_normal(h),
-                                 "output.weight": rng.standard_normal((h, 2)),
-                                 "output.bias": rng.standard_normal(2)},
+                                 "output.weight": rng.standard_normal((h, classes)),
+                                 "output.bias": rng.standard_normal(classes)},
                          inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
     return case
 
@@ -157,12 +158,17 @@ SENTENCE_CLASSIFIER = Question(
     checks=layer_checks("sentence_classifier", "encoder", "SentenceClassifier",
                         _classifier_case, title="SentenceClassifier", points=1.0, repeat=2,
                         timeout_s=SEQUENCE_TIMEOUT_S,
+                        # 3 classes at scale: a classifier with 2 written in fails there
                         at_scale=_classifier_at(*CLASSIFIER_AT_SCALE, std=0.1,
-                                                 batch=AT_SCALE_BATCH)),
+                                                 batch=AT_SCALE_BATCH, classes=3)),
     planted_bugs=[
         bug("classifier backward skips the output layer", "encoder",
             "return self.encoder.backward(self.output.backward(grad_output, c_out), c_enc)",
             "return (self.output.backward(grad_output, c_out), (None, None))[1]",
+            "sentence_classifier"),
+        bug("two classes written in, not the constructor's num_classes", "encoder",
+            "self.output = Linear(backend, hidden_size, num_classes, seed=seed + 5)",
+            "self.output = Linear(backend, hidden_size, 2, seed=seed + 5)",
             "sentence_classifier"),
     ],
     requires=("sentence_encoder", "rnn_cell", *LIBRARY))

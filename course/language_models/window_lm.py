@@ -21,23 +21,25 @@ V_W, CONTEXT, D_W, H_W = 10, 3, 2, 5
 
 
 
-def _window_lm_at(v: int, d: int, h: int, n: int, std: float = 1.0):
+def _window_lm_at(v: int, d: int, h: int, n: int, std: float = 1.0, context: int = CONTEXT):
     def case(ctx: Context) -> LayerCase:
         rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, v, CONTEXT, d, h), params={
+        return LayerCase(args=(ctx.backend, v, context, d, h), params={
             "embedding.weight": rng.standard_normal((v, d)),
-            "hidden.weight": std * rng.standard_normal((CONTEXT * d, h)),
+            "hidden.weight": std * rng.standard_normal((context * d, h)),
             "hidden.bias": rng.standard_normal(h),
             "output.weight": std * rng.standard_normal((h, v)),
             "output.bias": rng.standard_normal(v)},
-            inputs=lambda r: (integers(v, n, CONTEXT, repeated=True)(r),), differentiable=())
+            inputs=lambda r: (integers(v, n, context, repeated=True)(r),), differentiable=())
     return case
 
 
 _window_lm = _window_lm_at(V_W, D_W, H_W, 6)
-#: (V, D, H, N) at scale: 341,120 parameters (builders' ``at_scale``: a backward that
-#: differentiates the forward numerically cannot finish there)
+#: (V, D, H, N) at scale, windows of CONTEXT_AT_SCALE words: 346,240 parameters (builders'
+#: ``at_scale``: a backward that differentiates the forward numerically cannot finish there)
 AT_SCALE = (2048, 32, 128, 256)
+#: a context of another length than the cases' (a WindowLM with 3 written in kept its points)
+CONTEXT_AT_SCALE = 4
 
 
 def _torch_window_lm(p, ids):
@@ -51,7 +53,7 @@ WINDOW_LM = Question(
     checks=[
         *layer_checks("window_lm", "window_lm", "WindowLM", _window_lm, title="WindowLM",
                       points=2.5, torch=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S,
-                      at_scale=_window_lm_at(*AT_SCALE, std=0.1)),
+                      at_scale=_window_lm_at(*AT_SCALE, std=0.1, context=CONTEXT_AT_SCALE)),
         *metric_checks("window_lm", "sotu", heldout_run("window"), [perplexity_metric(
             "Fixed-window LM on State of the Union addresses", 1.5)],
             budget="State of the Union: 40 addresses, 2,000-token vocabulary, windows of 3 "
@@ -63,6 +65,10 @@ WINDOW_LM = Question(
     planted_bugs=[
         bug("window LM skips the tanh's backward", "window_lm",
             "grad_z = self.activation.backward(grad_h, c_act)", "grad_z = grad_h",
+            "window_lm"),
+        bug("a context of 3 words written in, not the constructor's", "window_lm",
+            "self.hidden = Linear(backend, context * embedding_dim, hidden_size, seed=seed + 1)",
+            "self.hidden = Linear(backend, 3 * embedding_dim, hidden_size, seed=seed + 1)",
             "window_lm"),
     ],
     requires=(f"{NN}.tanh", *LIBRARY), datasets=("sotu",))

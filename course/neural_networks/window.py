@@ -23,24 +23,30 @@ from nlpdojo_course.neural_networks.common import torch
 VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidden, classes
 
 
-def _window_at(v: int, d: int, h: int, n: int, std: float = 1.0):
+def _window_at(v: int, d: int, h: int, n: int, std: float = 1.0, win: int = WIN,
+               classes: int = CW):
     def case(ctx: Context) -> LayerCase:
         rng = ctx.rng()
         return LayerCase(
-            args=(ctx.backend, v, WIN, d, h, CW),
+            args=(ctx.backend, v, win, d, h, classes),
             params={"embedding.weight": rng.standard_normal((v, d)),
-                    "hidden.weight": std * rng.standard_normal((WIN * d, h)),
+                    "hidden.weight": std * rng.standard_normal((win * d, h)),
                     "hidden.bias": rng.standard_normal(h),
-                    "output.weight": std * rng.standard_normal((h, CW)),
-                    "output.bias": rng.standard_normal(CW)},
-            inputs=lambda r: (integers(v, n, WIN, repeated=True)(r),), differentiable=())
+                    "output.weight": std * rng.standard_normal((h, classes)),
+                    "output.bias": rng.standard_normal(classes)},
+            inputs=lambda r: (integers(v, n, win, repeated=True)(r),), differentiable=())
     return case
 
 
 _window = _window_at(VW, DW, HW, 6)
-#: (V, D, H, N) at scale: 157,829 parameters (builders' ``at_scale``: a backward that
-#: differentiates the forward numerically cannot finish there)
+#: (V, D, H, N) at scale, with WIN_AT_SCALE and CLASSES_AT_SCALE: 173,059 parameters
+#: (builders' ``at_scale``: a backward that differentiates the forward numerically cannot
+#: finish there)
 AT_SCALE = (4096, 32, 256, 256)
+#: the window and the classes at scale: others than the cases' (a WindowClassifier with a
+#: window of 3 or 4 classes written in kept its points where every case had them)
+WIN_AT_SCALE, CLASSES_AT_SCALE = 5, 3
+_at_scale = _window_at(*AT_SCALE, std=0.1, win=WIN_AT_SCALE, classes=CLASSES_AT_SCALE)
 
 
 def _torch_window(p, ids):
@@ -65,7 +71,7 @@ def _window_dropout(ctx: Context) -> LayerCase:
 
 def _window_dropout_at_scale(ctx: Context) -> LayerCase:
     """The case at scale with the dropout on: code could take another path with it."""
-    return dataclasses.replace(_window_at(*AT_SCALE, std=0.1)(ctx),
+    return dataclasses.replace(_at_scale(ctx),
                                kwargs={"dropout": drawn_setting(ctx, *WINDOW_DROPOUT)})
 
 
@@ -91,10 +97,17 @@ WINDOW_CLASSIFIER = Question(
         *layer_checks("window_classifier", "window", "WindowClassifier", _window,
                       title="WindowClassifier", points=3.0, torch=_torch_window,
                       timeout_s=WINDOW_TIMEOUT_S, repeat=2,
-                      at_scale=_window_at(*AT_SCALE, std=0.1)),
+                      at_scale=_at_scale),
         *_dropout_checks(),
     ],
     planted_bugs=[
+        bug("a window of 3 written in, not the constructor's", "window",
+            "self.hidden = Linear(backend, window * embedding_dim, hidden, seed=seed + 1)",
+            "self.hidden = Linear(backend, 3 * embedding_dim, hidden, seed=seed + 1)",
+            "window_classifier"),
+        bug("4 classes written in, not the constructor's n_classes", "window",
+            "self.output = Linear(backend, hidden, n_classes, seed=seed + 2)",
+            "self.output = Linear(backend, hidden, 4, seed=seed + 2)", "window_classifier"),
         bug("window classifier skips the activation's backward", "window",
             "grad_z = self.activation.backward(grad_a, c_act)", "grad_z = grad_a",
             "window_classifier"),

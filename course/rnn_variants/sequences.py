@@ -104,7 +104,8 @@ def _stack_settings(ctx: Context, kind: str) -> tuple[int, float, str]:
     between 0.2 and 0.6 drawn per grading (the reference's Dropout, swapped in, draws the same
     masks in both runs; an attacker's Stacked that always built 2 layers with dropout 0.3
     kept full marks where every check asked for exactly that), the connection
-    :data:`CONNECTION_OF`."""
+    :data:`CONNECTION_OF`. The case at scale has the other count of layers: with the same,
+    a count written in passed every grading that drew it."""
     rng = settings_rng(ctx)
     return (int(rng.integers(2, 4)), float(f"{rng.uniform(0.2, 0.6):.2f}"),
             CONNECTION_OF[kind])
@@ -118,6 +119,8 @@ def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = 
     connection's parameters are set, as every layer's are."""
     cell = "pair" if kind == "layers" else kind
     layers, dropout, connection = _stack_settings(ctx, kind)
+    if sizes is not None:  # at scale, the other count: 2 or 3 written in fails every grading
+        layers = 5 - layers
     b, t, d, h = sizes or WRAPPER_SIZES[kind]
     rng, params = ctx.rng(), {}
     if connection == "highway":
@@ -166,6 +169,10 @@ STACKED = Question(
             "                outputs, dropout_cache = self.dropouts[k](outputs)",
             "                self.dropouts[k].train(True)\n"
             "                outputs, dropout_cache = self.dropouts[k](outputs)", "stacked"),
+        bug("two layers written in, not the constructor's num_layers", DEEP,
+            "        super().__init__(backend)\n        if num_layers < 1:",
+            "        super().__init__(backend)\n        num_layers = 2\n        if num_layers < 1:",
+            "stacked"),
         bug("dropout after the top layer too", DEEP,
             "if k < len(self.dropouts):  # between layers only: not after the top one\n"
             "                outputs, dropout_cache = self.dropouts[k](outputs)",

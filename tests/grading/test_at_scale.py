@@ -204,6 +204,23 @@ def test_an_error_at_scale_with_the_right_output_shape_is_the_backwards():
         require_at_scale(_ctx(TRUE, _Reference(TRUE)), "m", "Layer", _case(), run)
 
 
+def test_an_error_at_scale_alone_points_at_a_size_written_in():
+    """Found by an attacker: a SentenceLSTM that ignored hidden_size raised at scale only (the
+    cases' sizes were equal) and was told about gradients differentiated numerically. An error
+    other than running out of memory says the run's sizes and the likely cause."""
+    def run(probe, case, inputs, grads):
+        if probe.__name__ == "on_student" and grads is not None:
+            raise StudentError({"type": "ValueError", "message": "cannot reshape array"})
+        return _run(probe, case, inputs, grads)
+
+    with pytest.raises(CheckFailure) as failed:
+        require_at_scale(_ctx(TRUE, _Reference(TRUE)), "m", "Layer", _case(), run)
+    said = str(failed.value)
+    assert "Layer at scale raised ValueError: cannot reshape array" in said, said
+    assert "The run at scale, Layer(" in said and "a size written in" in said, said
+    assert "numerically" not in said, said
+
+
 def test_a_loop_at_scale_fails_on_its_lines_of_python():
     """Right numbers at scale are not enough: a backward that differences the forward over
     groups of coordinates (a row's coordinates for every row at once, a parameter's rows block
@@ -288,6 +305,32 @@ def test_a_case_at_scale_must_build_the_layer_as_the_checks_case_does():
     with pytest.raises(CheckFailure, match="internal"):
         _same_configuration("Stacked", case("max", 5, {"cells.0": ("lstm", 3, 4)}),
                             case("max", 4096, {"cells.0": ("gru", 3, 4)}))
+    # another count of layers at scale (a stack's), the same kind of cell: allowed
+    _same_configuration("Stacked", case("max", 5, {"cells.0": ("lstm", 3, 4)}),
+                        case("max", 4096, {f"cells.{k}": ("lstm", 3, 4) for k in range(3)}))
+
+
+def test_every_size_is_told_from_a_number_written_in_and_from_the_others():
+    """Found by an attacker: a residual block with kernel_size 3 written in kept full marks
+    where every case had 3, and a sentence CNN that took its filters from embedding_dim where
+    every case had as many of both. A declaration whose sizes cannot tell these apart fails
+    every check it gates, the reference's first; sizes tied by construction are declared."""
+    from nlpdojo_autograder.authoring.builders import _sizes_told_apart
+
+    def case(*args, tied=frozenset(), **kwargs):
+        return LayerCase(args=(None, *args), kwargs=kwargs, params={}, inputs=lambda r: (),
+                         sizes=frozenset({"filters"}), tied=tied)
+
+    _sizes_told_apart("CNN", case(5, 2, filters=3), case(4096, 32, filters=32))
+    _sizes_told_apart("Conv", case(3, 4, 3, stride=2), case(256, 512, 4, stride=2))  # not sizes
+    with pytest.raises(CheckFailure, match=r"argument 3 \(3\) is the same in the case and"):
+        _sizes_told_apart("Conv", case(3, 4, 3), case(256, 512, 3))
+    with pytest.raises(CheckFailure, match="argument 2 and filters are equal in the case"):
+        _sizes_told_apart("CNN", case(5, 2, filters=2), case(4096, 32, filters=32))
+    with pytest.raises(CheckFailure, match="argument 1 and argument 2 are equal"):
+        _sizes_told_apart("Block", case(3, 3), case(192, 192))
+    tied = frozenset({"argument 1", "argument 2"})
+    _sizes_told_apart("Block", case(3, 3, tied=tied), case(192, 192, tied=tied))
 
 
 class _Worker:
