@@ -227,19 +227,32 @@ def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCas
     submission's Python on sentences :data:`TIME_FACTOR` times as long (``case.longer``) as on
     the case's (probe ``python_lines``: deterministic, no timing). A loop over the positions of
     a sentence (a window at a time, a running max) runs at least one more line per added
-    position; a loop over a convolution's taps does not grow with the length."""
+    position, of the input or of the output where it has a time axis (a strided convolution's
+    fewer windows); a loop over a convolution's taps does not grow with the length."""
     assert case.longer is not None
     token = ctx.function(module, cls)
-    lines, lengths = [], []
+    lines, lengths, outputs = [], [], []
     for factor in (1, TIME_FACTOR):
         xs, g = case.longer(ctx.rng(TIME_OFFSET), factor)
+        # the upstream gradient has the true output's shape: a forward whose shape is wrong
+        # at this length is told so, not its backward's error on it (without torch in the
+        # grader nothing else had said it: a strided Conv1d's T_out off by one)
+        shape = _output_shape(ctx, token, case, tuple(_host(a) for a in xs))
+        _same_output_shapes([np.shape(leaf) for leaf in _leaves(g)],
+                            list(shape) if shape and isinstance(shape[0], tuple) else [shape])
         lengths.append(int(np.shape(_leaves(xs)[0])[1]))
+        outputs.append(int(np.shape(_leaves(g)[0])[1]) if np.ndim(_leaves(g)[0]) > 2 else 0)
         lines.append(counted_lines(
             ctx, f"{cls}.forward and .backward", ctx.probe("layer_run"),
             lambda xs=xs, g=g: [token, tuple(case.args), case.kwargs, _params(ctx, case),
                                 [[_send(ctx, a) for a in xs]], [_send(ctx, g)]],
             {"train": case.train, "cells": case.cells or None}, root_of=token))
-    if lines[1] - lines[0] >= lengths[1] - lengths[0]:
+    # a loop over the output's positions grows by a line each: with a stride of 3 there are
+    # a third as many as input positions (a strided Conv1d looping over its windows passed)
+    grown = lengths[1] - lengths[0]
+    if outputs[1] > outputs[0]:
+        grown = min(grown, outputs[1] - outputs[0])
+    if lines[1] - lines[0] >= grown:
         raise CheckFailure(
             f"{cls}.forward and .backward run {lines[0]:,} lines of Python on sentences of "
             f"{lengths[0]} positions and {lines[1]:,} on sentences of {lengths[1]}: a Python "

@@ -235,9 +235,9 @@ def gradient_check(question: str, name: str, title: str, points: float,
                 # another function than the true one (for an author whose reference fails
                 # here, the check's torch= forward does: docs/authoring.md)
                 result = replace(result, message=result.message + (
-                    " Central differences of your own forward agree with your gradient: your "
-                    "forward computes another function than the true forward (the values "
-                    "check says where)."))
+                    f" Central differences of your own forward agree with your dL/d{pname} "
+                    "(not with the true one): your forward computes another function than the "
+                    "true forward (the values check says where)."))
             results.append(result)
         wrong_loss = _wrong_loss(actual, expected or {}, names, objective)
         if expected and not wrong_loss:

@@ -448,8 +448,12 @@ def _mixed_devices(exc: StudentError) -> bool:
     arrays live on a second device (``nlpdojo_numpy.strict``), so an array created without
     ``device=`` fails here as it would beside CUDA inputs on a GPU."""
     text = exc.message
-    return (exc.type == "ValueError" and "device" in text
-            and ("can not be combined" in text or "on the same device" in text))
+    # array_api_strict says it in several ways: "Arrays from two different devices ... can not
+    # be combined", "concat inputs must all be on the same device", "Inputs to `where` must
+    # all use the same device" (that one passed: a backward's zeros without device=), and
+    # "mismatched devices" on a setitem
+    return exc.type == "ValueError" and any(phrase in text for phrase in (
+        "can not be combined", "same device", "mismatched devices"))
 
 
 def _handed_to_numpy(exc: StudentError) -> bool:

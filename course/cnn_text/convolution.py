@@ -164,6 +164,11 @@ CONV1D = Question(
         bug("the kernel width 3 written in, not the constructor's", CONV,
             "p, k_size, f = self.padding, self.kernel_size, self.weight.shape[-1]",
             "p, k_size, f = self.padding, 3, self.weight.shape[-1]", "conv1d"),
+        bug("a loop over the windows in forward (a line per output position)", CONV,
+            "out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))",
+            "out = xp.stack([xp.matmul(windows[:, i, :], xp.reshape(self.weight.data, "
+            "(k_size * d, f))) for i in range(t_out)], axis=1)", "conv1d",
+            by=("values_plain", "values_strided", "values_dilated")),
         bug("the bias gradient averaged over positions instead of summed", CONV,
             "self.bias.grad += xp.sum(grads, axis=0)  # (F,)",
             "self.bias.grad += xp.mean(grads, axis=0)  # (F,)", "conv1d"),

@@ -144,14 +144,17 @@ def _eval_outputs(train: list[np.ndarray], evals: list[np.ndarray], grads: list[
     for i, (x, g) in enumerate(zip(evals, grads, strict=True)):
         if mistake == "updated in eval":
             seen.append(x)
-        mean, var = _running(seen, mistake if mistake != "updated in eval" else "exact",
-                             momentum)
+        mean, var = _running(seen, "exact" if mistake in ("updated in eval", "training backward")
+                             else mistake, momentum)
         if mistake == "batch statistics":
             flat = x.reshape(-1, C)
             mean, var = flat.mean(axis=0), flat.var(axis=0)
         x_hat = (x - mean) / np.sqrt(var + eps)  # (2, T, C)
         out[f"eval call {i + 1}: y"] = gamma * x_hat + beta
         out[f"eval call {i + 1}: dL/dx"] = g * gamma / np.sqrt(var + eps)
+        if mistake == "training backward":  # the paths through the batch's statistics kept
+            out[f"eval call {i + 1}: dL/dx"] = gamma / np.sqrt(var + eps) * (
+                g - g.mean(axis=(0, 1)) - x_hat * (g * x_hat).mean(axis=(0, 1)))
         # γ and β take gradients in eval mode too, added up over the calls (C,)
         out["eval calls: dL/dγ"] = out["eval calls: dL/dγ"] + (g * x_hat).sum(axis=(0, 1))
         out["eval calls: dL/dβ"] = out["eval calls: dL/dβ"] + g.sum(axis=(0, 1))
@@ -173,6 +176,9 @@ MISTAKES = {
     "batch statistics": "the eval batch's own mean and variance used in eval mode: eval mode "
                         "normalises with the running estimates, so an example's output does not "
                         "depend on the rest of its batch",
+    "training backward": "the training backward used in eval mode too: there μ and σ² are the "
+                         "running estimates, constants, so dL/dx = γ · dL/dy / √(σ²_running "
+                         "+ ε), without the paths through the batch's mean and variance",
 }
 
 
@@ -253,6 +259,10 @@ BATCH_NORM = Question(
             "return scale * (grad_output - xp.mean(grad_output, axis=axes)\n"
             "                        - x_hat * xp.mean(grad_output * x_hat, axis=axes))",
             "return scale * grad_output", "batch_norm", says="mean and variance for constants"),
+        bug("the training backward in eval mode (the statistics' paths kept)", NORM,
+            "        if not training:  # the running statistics are constants\n"
+            "            return grad_output * scale\n", "", "batch_norm",
+            says="the training backward used in eval mode"),
         bug("backward without the path through the batch's variance", NORM,
             "\n                        - x_hat * xp.mean(grad_output * x_hat, axis=axes))", ")",
             "batch_norm", says="path through the batch's variance"),

@@ -166,6 +166,11 @@ MAX_OVER_TIME = Question(
     checks=_checks("pooling", "MaxOverTime", (), _torch_max, partial(_torch_max, mask=False),
                    "MaxOverTime over a padded batch"),
     planted_bugs=[
+        bug("the backward's zeros made on the default device (no device=)", POOLING,
+            "return xp.where(won, grad_output[:, None, :], xp.zeros_like(grad_output[:, None, :]))",
+            "return xp.where(won, grad_output[:, None, :], "
+            "xp.zeros(won.shape, dtype=grad_output.dtype))", "pooling",
+            says="another device than the default one"),
         bug("the padding may win (max over all T positions)", POOLING,
             "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
             "masked = h  # (B, T, F)", "pooling",
