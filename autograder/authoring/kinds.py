@@ -104,7 +104,7 @@ MISTAKE_KEY = "mistake|"
 MISTAKES_NEED_TORCH = f"{MISTAKE_KEY}torch not installed"
 TORCH_NAMES_MISTAKES = ("(With torch installed where you grade, `pip install -c constraints.txt "
                         "torch`, the grader also compares wrong outputs with this question's "
-                        "usual mistakes and names the one made.)")
+                        "usual mistakes and names the one made, if it is one of them.)")
 
 
 def mistaken_outputs(index: int, outputs: Payload) -> Payload:

@@ -390,7 +390,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
 
 
 STRICT = "strict"
-_STRICT_HINT = ("use the array namespace of your inputs, `xp = array_namespace(x)`, and only "
+_STRICT_HINT = ("use the array namespace of your inputs (`self.xp` in a layer, "
+                "`xp = array_namespace(x)` in a function), and only "
                 "its functions (xp.exp(x), xp.max(x, axis=-1, keepdims=True), xp.sum(x)), not "
                 "NumPy's (np.exp) or array methods outside the standard (x.sum(), x.max())")
 
@@ -438,9 +439,10 @@ def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
     return first
 
 
-_DEVICE_HINT = ("create new arrays on the device of your inputs, `xp.zeros(n, device=device(x))` "
-                "(`from array_api_compat import device`), and do not turn your inputs into NumPy "
-                "arrays (`np.asarray(x)`)")
+_DEVICE_HINT = ("create new arrays on the device of your inputs: in a layer "
+                "`xp.zeros(n, device=self.backend.device)`, in a function "
+                "`xp.zeros(n, device=device(x))` (`from array_api_compat import device`); and "
+                "do not turn your inputs into NumPy arrays (`np.asarray(x)`)")
 
 
 def _mixed_devices(exc: StudentError) -> bool:

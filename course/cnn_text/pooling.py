@@ -72,10 +72,11 @@ def _real(lengths, t_steps):
     return (torch.arange(t_steps)[None, :] < lengths[:, None])[:, :, None]  # (B, T, 1)
 
 
-def _torch_max(p, h, lengths, *, mask=True):
+def _torch_max(p, h, lengths, *, mask=True, fill=-float("inf")):
     """The max over the real positions; with ``mask=False`` over all T positions, the
-    padding's too (a known mistake's forward)."""
-    ranked = h.masked_fill(~_real(lengths, h.shape[1]), -float("inf")) if mask else h
+    padding's too, and with ``fill=0.0`` over the real positions and the padding's zeros
+    (known mistakes' forwards)."""
+    ranked = h.masked_fill(~_real(lengths, h.shape[1]), fill) if mask else h
     return ranked.amax(1)  # (B, F)
 
 
@@ -94,6 +95,9 @@ def _torch_kmax(p, h, lengths, *, k=K, mask=True):
 
 PADDING_WINS = ("the padded positions ranked too (set them to −inf where t >= lengths[b] "
                 "before taking the largest)")
+PADDING_ZERO = ("the padded positions set to 0, not −inf: a sentence whose real values of a "
+                "feature are all negative then pools the padding's 0 (fill them with −inf, "
+                "which never wins a max)")
 
 #: a pooling question's points: the layer checks on random features, torch, the ties
 LAYER_POINTS, TORCH_POINTS, TIES_POINTS = 0.9, 0.3, 0.3
@@ -137,10 +141,11 @@ def _rank_order(expected):
 
 
 def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: str,
-            mistakes=None, other=None):
+            mistakes=None, other=None, more_named=None):
     """``other``: (its constructor arguments, its oracle, its unmasked oracle, its title)
-    for the torch check, where the layer takes an argument that must not be taken as fixed."""
-    named = {PADDING_WINS: unmasked}
+    for the torch check, where the layer takes an argument that must not be taken as fixed;
+    ``more_named``: forward mistakes besides the padding ranked (the layer checks')."""
+    named = {PADDING_WINS: unmasked, **(more_named or {})}
     nonfinite = _nonfinite(cls == "KMaxPooling")
     checks = layer_checks(question, POOLING, cls, _case(cls_args, ties=False), title=title,
                           points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle,
@@ -164,13 +169,18 @@ def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: s
 MAX_OVER_TIME = Question(
     "pooling", "Max pooling over time, padding excluded", code="library/pooling",
     checks=_checks("pooling", "MaxOverTime", (), _torch_max, partial(_torch_max, mask=False),
-                   "MaxOverTime over a padded batch"),
+                   "MaxOverTime over a padded batch",
+                   more_named={PADDING_ZERO: partial(_torch_max, fill=0.0)}),
     planted_bugs=[
         bug("the backward's zeros made on the default device (no device=)", POOLING,
             "return xp.where(won, grad_output[:, None, :], xp.zeros_like(grad_output[:, None, :]))",
             "return xp.where(won, grad_output[:, None, :], "
             "xp.zeros(won.shape, dtype=grad_output.dtype))", "pooling",
             says="another device than the default one"),
+        bug("the padded positions set to 0, not −inf", POOLING,
+            "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
+            "masked = xp.where(real[:, :, None], h, xp.zeros_like(h))  # (B, T, F)", "pooling",
+            says="the padded positions set to 0"),
         bug("the padding may win (max over all T positions)", POOLING,
             "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
             "masked = h  # (B, T, F)", "pooling",
