@@ -53,6 +53,10 @@ def _case_at(*shape: int):
 
 
 _case = _case_at(B, T, C)
+#: the torch check's (N, C) vectors: the layer's other input shape in a case of its own, seen
+#: where a student grades too (a BatchNorm1d with the axes (0, 1) written in passed every
+#: check there, the case at scale, on (N, C), needing the reference)
+_vectors = _case_at(8, C)
 #: (N, C) at scale, where the checks above take (B, T, C) (a backward summing over the axes
 #: (0, 1) written in passes those only): 262,400 numbers to differentiate, 256 of them
 #: parameters (builders' ``at_scale``: a backward that differentiates the forward
@@ -61,8 +65,13 @@ AT_SCALE = (2048, 128)
 
 
 def _torch_batch_norm(p, x, eps):
+    """torch's batch norm in training mode on (N, C) vectors or (B, T, C) sequences (torch's
+    (B, C, T) inside)."""
     import torch
 
+    if x.dim() == 2:
+        return torch.nn.functional.batch_norm(x, None, None, p["weight"], p["bias"],
+                                              training=True, eps=eps)  # (N, C)
     out = torch.nn.functional.batch_norm(x.transpose(1, 2), None, None, p["weight"], p["bias"],
                                          training=True, eps=eps)  # (B, C, T)
     return out.transpose(1, 2)  # (B, T, C)
@@ -235,9 +244,10 @@ BATCH_NORM = Question(
                       title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
                       torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE),
                       forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES),
-        torch_check("batch_norm", NORM, "BatchNorm1d", _case, torch=_torch_batch_norm,
+        torch_check("batch_norm", NORM, "BatchNorm1d", _vectors, torch=_torch_batch_norm,
                     forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES,
-                    title="BatchNorm1d in training, against torch.nn.functional.batch_norm",
+                    title="BatchNorm1d in training on (N, C) vectors, against "
+                          "torch.nn.functional.batch_norm",
                     points=0.25, at_scale=_case_at(*AT_SCALE)),
         value_check("batch_norm", "running", "BatchNorm1d in eval mode after three training "
                     "batches: the running statistics", 1.0, _running_check, rtol=1e-8,
@@ -259,6 +269,9 @@ BATCH_NORM = Question(
             "return scale * (grad_output - xp.mean(grad_output, axis=axes)\n"
             "                        - x_hat * xp.mean(grad_output * x_hat, axis=axes))",
             "return scale * grad_output", "batch_norm", says="mean and variance for constants"),
+        bug("the forward's axes (0, 1) written in: (N, C) inputs break", NORM,
+            "        axes = tuple(range(x.ndim - 1))\n        m = math.prod",
+            "        axes = (0, 1)\n        m = math.prod", "batch_norm", by=("torch",)),
         bug("the training backward in eval mode (the statistics' paths kept)", NORM,
             "        if not training:  # the running statistics are constants\n"
             "            return grad_output * scale\n", "", "batch_norm",
