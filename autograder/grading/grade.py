@@ -507,6 +507,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     t0 = time.perf_counter()
     results = []
     given_warnings: list[str] = []
+    stubs: set[str] = set()
     snap = None
     # absolute: the library next to a topic folder is found from its parent, and `.`'s
     # parent is `.` (`grade --submission .` inside exercises/<topic> ran without its library)
@@ -531,12 +532,16 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
                     if edited:
                         given_warnings.append(edited_given_warning(topic, edited))
                 results.append(grade_exercise(exercise, folder, options, listener))
+                if folder is not None:
+                    stubs |= stubs_left(folder, topic)
+            if snap is not None:
+                stubs |= stubs_left(snap.path, None) | stubs_left(Path(tmp) / LIBRARY, None)
         finally:
             if snap is not None:
                 remove_snapshot(snap)
                 remove_snapshot(dataclasses.replace(snap, path=Path(tmp) / "library"))
     if submission is not None:
-        name_blockers(results, options)
+        name_blockers(results, options, stubs)
     return GradingResult(
         submission_sha256=snap.sha256 if snap is not None else "",
         warnings=[*(snap.skipped if snap is not None else ()), *data_warning(results),
@@ -560,10 +565,36 @@ def code_rules_warning(results: list[ExerciseResult]) -> list[str]:
             "defences behind them); do not count these points (docs/security.md)"]
 
 
-def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
+#: the line a released stub raises: its question's id, bare in a topic's own files
+STUB_LINE = re.compile(r"NotImplementedError\(\s*[\"']([\w.]+): not implemented yet")
+
+
+def stubs_left(folder: Path, topic: str | None) -> set[str]:
+    """The questions whose released stub line is still in the ``.py`` files under ``folder``
+    (a snapshot's): qualified ids anywhere, and with ``topic`` the bare ids of its own files."""
+    found: set[str] = set()
+    if not folder.is_dir():
+        return found
+    for path in folder.rglob("*.py"):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for qid in STUB_LINE.findall(text):
+            if "." in qid:
+                found.add(qid)
+            elif topic is not None:
+                found.add(f"{topic}.{qid}")
+    return found
+
+
+def name_blockers(results: list[ExerciseResult], options: GradeOptions,
+                  stubs: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """Where no reference stands in for the questions a check requires (a student release),
     a failing check runs the student's own code of those questions: its message says which of
-    them fail their own checks in this run (they block it), or that it depends on them."""
+    them fail their own checks in this run (they block it), or that it depends on them; a
+    check stopped by a stub names every other required question still a stub (``stubs``, from
+    the submission's files), so that they are not found one grading at a time."""
     failing = {f"{r.name}.{c.question}" for r in results for c in r.checks
                if c.score < c.max_score and not c.details.get("skipped")}
     graded = {f"{r.name}.{c.question}" for r in results for c in r.checks
@@ -580,7 +611,9 @@ def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
             except Exception:  # noqa: BLE001 - an unknown dependency: release validation's job
                 continue
             if c.status == "not_implemented":
-                _name_missing_requirement(c, result.name)
+                _name_missing_requirement(c, result.name,
+                                          sorted(q for q in needs if q in stubs),
+                                          own=f"{result.name}.{c.question}" in stubs)
                 continue
             blockers = [q for q in needs if q in failing]
             unknown = [q for q in needs if q not in graded]
@@ -595,7 +628,8 @@ def name_blockers(results: list[ExerciseResult], options: GradeOptions) -> None:
             c.details["requires"] = list(needs)
 
 
-def _name_missing_requirement(check: Any, topic: str) -> None:
+def _name_missing_requirement(check: Any, topic: str, unwritten: list[str], *,
+                              own: bool = False) -> None:
     """A check stopped by the stub of a question it requires (not its own): say so, and that
     its own question was not reached (a finished cell said only "<earlier topic>.xavier: not
     implemented yet", as if the cell were the unfinished one)."""
@@ -607,9 +641,13 @@ def _name_missing_requirement(check: Any, topic: str) -> None:
     # reached, so needed: through a declared requirement, or deeper (a training run's model)
     if stub != f"{topic}.{check.question}":
         check.details["waits_for"] = stub
+        others = [q for q in unwritten if q != stub]
+        also = (f"; it needs these too, not written yet either: {', '.join(others)}"
+                if others else "")
+        also += f"; your {check.question} itself is not written yet" if own else ""
         check.message = (f"{check.question} needs your {stub}, which is not implemented yet: "
-                         f"write it first (this check could not run your {check.question}). "
-                         f"{check.message}")
+                         f"write it first (this check could not run your {check.question}"
+                         f"{also}). {check.message}")
 
 
 def seeds_of(options: GradeOptions) -> dict[str, int]:

@@ -173,6 +173,22 @@ def test_a_student_release_says_which_earlier_stub_stops_a_finished_question(tmp
         "neural_networks.xavier` shows what is left)"]
 
 
+def test_every_unwritten_question_a_check_needs_is_named_at_once(tmp_path):
+    """A student's tryout: kim_cnn named only xavier of the six unwritten questions it needs
+    (found one grading at a time), and not that kim_cnn itself was a stub."""
+    checks, _ = _graded_release(tmp_path, "cnn_text", "kim_cnn")
+    assert checks and all(c.status == "not_implemented" for c in checks)
+    for c in checks:
+        assert c.message.startswith("kim_cnn needs your neural_networks.xavier"), c.message
+        assert ("it needs these too, not written yet either: cnn_text.conv1d, "
+                "cnn_text.pooling, neural_networks.affine") in c.message, c.message
+        assert "your kim_cnn itself is not written yet" in c.message, c.message
+    # a written question is not named among them
+    written, _ = _graded_release(tmp_path / "w", "cnn_text", "kim_cnn",
+                                 finished=("library/conv.py",))
+    assert all("cnn_text.conv1d" not in c.message for c in written), written[0].message
+
+
 def test_a_training_question_says_which_stub_it_reached_though_not_a_declared_need(tmp_path):
     """A trained-model question reaches the stubs of everything its model is built of, not only
     of the questions it declares: cnn_text's kim_polarity said just "neural_networks.xavier:
