@@ -206,7 +206,9 @@ def _as_if(mistake: str):
 def _running_check(ctx: Context) -> dict[str, np.ndarray]:
     rng, (momentum, eps) = ctx.rng(), _settings(ctx)
     gamma, beta = rng.uniform(0.5, 2.0, C), rng.standard_normal(C)
-    train = [_draws(rng, (B, T, C)) for _ in range(3)]
+    # batches of other sizes (12, 10 and 5 values per channel; the last (N, C) vectors): one
+    # m / (m − 1) written in for the cases' m = 12 kept full marks where all three had it
+    train = [_draws(rng, shape) for shape in ((B, T, C), (2, 5, C), (5, C))]
     evals = [1.0 + 2.0 * _draws(rng, (2, T, C)) for _ in range(2)]
     grads = [rng.standard_normal(x.shape) for x in evals]
     run = ctx.probe("train_then_eval_run")(
@@ -272,6 +274,9 @@ BATCH_NORM = Question(
         bug("the forward's axes (0, 1) written in: (N, C) inputs break", NORM,
             "        axes = tuple(range(x.ndim - 1))\n        m = math.prod",
             "        axes = (0, 1)\n        m = math.prod", "batch_norm", by=("torch",)),
+        bug("the running variance's m / (m − 1) of 12 values written in", NORM,
+            "+ self.momentum * var * (m / (m - 1)))", "+ self.momentum * var * (12 / 11))",
+            "batch_norm", by=("running",)),
         bug("the training backward in eval mode (the statistics' paths kept)", NORM,
             "        if not training:  # the running statistics are constants\n"
             "            return grad_output * scale\n", "", "batch_norm",

@@ -23,6 +23,9 @@ B, T, D, H, K = 3, 5, 3, 2, 3
 #: the width of the torch check: a second width, so that code written for one (a
 #: hard-coded ``k − 1``) is caught
 K_OTHER = 2
+#: the width at scale, another than either check's (a backward with k − 1 = 2 written in kept
+#: the layer checks' points where every case of them had width 3)
+K_AT_SCALE = 4
 
 
 def _case(k: int, sizes: tuple[int, int, int, int] = (B, T, D, H), forget_bias: float = 0.0):
@@ -35,7 +38,8 @@ def _case(k: int, sizes: tuple[int, int, int, int] = (B, T, D, H), forget_bias: 
         bias[h:2 * h] += forget_bias
         return LayerCase(args=(ctx.backend, d, h), kwargs={"kernel_size": k},
                          params={"conv.weight": weight, "conv.bias": bias},
-                         inputs=lambda r: (r.standard_normal((b, t, d)),), names=("x",))
+                         inputs=lambda r: (r.standard_normal((b, t, d)),), names=("x",),
+                         sizes=frozenset({"kernel_size"}))
     return make
 
 
@@ -85,10 +89,11 @@ QRNN = Question(
     code=MODULE,
     checks=[*layer_checks("qrnn", MODULE, "QRNN", _case(K), title=TITLE, points=1.5,
                           repeat=2, torch=_torch_qrnn(K),
-                          at_scale=_case(K, AT_SCALE, AT_SCALE_FORGET_BIAS)),
+                          at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS)),
             torch_check("qrnn", MODULE, "QRNN", _case(K_OTHER), torch=_torch_qrnn(K_OTHER),
                         title=f"QRNN, width {K_OTHER}, {D} to {H} channels, against torch",
-                        points=0.5, at_scale=_case(K_OTHER, AT_SCALE, AT_SCALE_FORGET_BIAS))],
+                        points=0.5,
+                        at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS))],
     planted_bugs=[
         bug("the convolution not masked (each window reads the words to its right)", MODULE,
             "gates = gates[:, :t_steps, :]  # (B, T, 3H)",
@@ -103,7 +108,7 @@ QRNN = Question(
             "grad_f.append(grad_c * (0.0 - z[:, t, :]))", "qrnn"),
         bug("the width hard-coded (k − 1 = 2 outputs cut, right for width 3 only)", MODULE,
             "cut = xp.zeros((b, self.kernel_size - 1, width)",
-            "cut = xp.zeros((b, 2, width)", "qrnn"),
+            "cut = xp.zeros((b, 2, width)", "qrnn", by=("values", "torch")),
     ],
     requires=("conv1d",))
 

@@ -24,18 +24,29 @@ from nlpdojo_course.language_models.data import sotu_sentences
 
 VOCAB = 12  # ids of the random streams: 0 is <s>, 1 is </s>, the rest words
 BOS, EOS = 0, 1
+#: (vocabulary size, <s>, </s>) of the values check's stream of each order: <s> 0 and 12 ids
+#: in every case let count_ngrams with either written in keep full marks (on a real corpus
+#: <s> is another id: SOTU's is 126), so the orders 2 and 4 have others
+IDS_OF_ORDER = {1: (VOCAB, BOS, EOS), 2: (15, 6, 9), 3: (VOCAB, BOS, EOS), 4: (17, 13, 2)}
 
 
-def _random_stream(rng: np.random.Generator, n: int, sentences: int = 40) -> np.ndarray:
-    """Random sentences of 1-9 words over ids 2..VOCAB-1, padded as ``corpus.pad`` does."""
+def _random_stream(rng: np.random.Generator, n: int, sentences: int = 40, *,
+                   ids: tuple[int, int, int] = (VOCAB, BOS, EOS)) -> np.ndarray:
+    """Random sentences of 1-9 words, padded as ``corpus.pad`` does; ``ids``: (vocabulary size,
+    <s>, </s>), the words every other id (2..VOCAB-1 by default)."""
+    vocab, bos, eos = ids
+    words = np.setdiff1d(np.arange(vocab), [bos, eos])
     parts = []
     for length in rng.integers(1, 10, sentences):
-        parts += [np.full(n - 1, BOS), rng.integers(2, VOCAB, length), [EOS]]
+        drawn = (rng.integers(2, VOCAB, length) if ids == (VOCAB, BOS, EOS)
+                 else rng.choice(words, length))
+        parts += [np.full(n - 1, bos), drawn, [eos]]
     return np.concatenate(parts).astype(np.int64)  # (T,)
 
 
-def _counts(ctx: Context, stream: np.ndarray, n: int, vocab: int) -> list[np.ndarray]:
-    result = ctx.function("ngrams", "count_ngrams")(stream, n, vocab, BOS)
+def _counts(ctx: Context, stream: np.ndarray, n: int, vocab: int,
+            bos: int = BOS) -> list[np.ndarray]:
+    result = ctx.function("ngrams", "count_ngrams")(stream, n, vocab, bos)
     names = ["ngram_keys", "ngram_counts", "context_keys", "context_counts"]
     return [ctx.to_numpy(v, f"count_ngrams' {k}") for k, v in
             zip(names, ctx.unpack(result, names, "count_ngrams"), strict=True)]
@@ -53,27 +64,28 @@ def _rows(rows: np.ndarray) -> str:
     return ", ".join(str(r.tolist()) for r in rows[:2])
 
 
-def _name_the_count_mistake(n: int, windows: np.ndarray, counts: list[np.ndarray]) -> None:
+def _name_the_count_mistake(n: int, windows: np.ndarray, counts: list[np.ndarray],
+                            vocab: int = VOCAB, bos: int = BOS) -> None:
     """Fail naming the usual mistakes of counting n-grams, told from the student's own
     outputs on a padded stream (ids: <s> = BOS): n-grams that span two sentences (the commonest
     first mistake, which made only shape mismatches), every n-gram holding <s> dropped, the key
     digits in reverse order, and context counts that are not those of predicted tokens."""
     keys, key_counts, _, context_counts = counts
     if windows.ndim == 2 and windows.shape[1] == n and n >= 2 and len(windows):
-        spanning = windows[windows[:, -1] == BOS]
+        spanning = windows[windows[:, -1] == bos]
         if len(spanning):
             raise CheckFailure(
                 f"ngram_windows (n = {n}): {len(spanning)} of your n-grams end in <s> (id "
-                f"{BOS}), e.g. {_rows(spanning)}: such a window spans two sentences (the end "
+                f"{bos}), e.g. {_rows(spanning)}: such a window spans two sentences (the end "
                 "of one, then the padding <s> of the next), and no word of the text is "
                 "predicted there; keep only the windows whose last token is not <s>")
-        if not (windows == BOS).any():
+        if not (windows == bos).any():
             raise CheckFailure(
                 f"ngram_windows (n = {n}): none of your n-grams holds <s>, so the first words "
                 "of each sentence are never predicted: their context is the padding (<s> … "
                 "<s> w₁); drop only the windows whose last token is <s>")
     if windows.ndim == 2 and windows.shape[1] == n and n >= 2 and len(windows):
-        powers = VOCAB ** np.arange(n - 1, -1, -1, dtype=np.int64)  # (n,)
+        powers = vocab ** np.arange(n - 1, -1, -1, dtype=np.int64)  # (n,)
         reverse = np.unique(windows[:, ::-1].astype(np.int64) @ powers)
         if (np.shape(keys) == reverse.shape and np.array_equal(keys, reverse)
                 and not np.array_equal(reverse, np.unique(windows.astype(np.int64) @ powers))):
@@ -82,7 +94,7 @@ def _name_the_count_mistake(n: int, windows: np.ndarray, counts: list[np.ndarray
                 "most significant; the first id is the most significant digit, key = "
                 "w₁·|V|ⁿ⁻¹ + … + wₙ·|V|⁰ (so that a context's keys are the n-gram's leading "
                 "digits)")
-    if n >= 2 and len(keys) and (np.asarray(keys) % VOCAB == BOS).any():
+    if n >= 2 and len(keys) and (np.asarray(keys) % vocab == bos).any():
         raise CheckFailure(
             f"count_ngrams (n = {n}): your counts include n-grams that end in <s> (a key whose "
             "last digit is <s>): windows that span two sentences; count only the n-grams of "
@@ -102,12 +114,13 @@ def _count_values(ctx: Context) -> dict[str, np.ndarray]:
         require_vectorized(ctx, "ngrams", name, make, items="tokens")
     rng, out = ctx.rng(), {}
     for n in (1, 2, 3, 4):  # any order: the unigram's context is empty
-        stream = _random_stream(rng, n)
-        windows = ctx.to_numpy(ctx.function("ngrams", "ngram_windows")(stream, n, BOS),
+        vocab, bos, _ = IDS_OF_ORDER[n]
+        stream = _random_stream(rng, n, ids=IDS_OF_ORDER[n])
+        windows = ctx.to_numpy(ctx.function("ngrams", "ngram_windows")(stream, n, bos),
                                "ngram_windows' n-grams")
         out[f"n={n} windows"] = windows
-        counts = _counts(ctx, stream, n, VOCAB)
-        _name_the_count_mistake(n, windows, counts)
+        counts = _counts(ctx, stream, n, vocab, bos)
+        _name_the_count_mistake(n, windows, counts, vocab, bos)
         for name, value in zip(("keys", "counts", "context keys", "context counts"), counts,
                                strict=True):
             out[f"n={n} {name}"] = value
@@ -219,6 +232,11 @@ NGRAM_COUNTS = Question(
     checks=[value_check("ngram_counts", "values", "n-gram windows, keys and counts (n = 1-4) on "
                         "random streams", 3.0, _count_values, rtol=0, atol=0)],
     planted_bugs=[
+        bug("<s> = 0 written in, not the argument bos", NGRAMS,
+            "windows[windows[:, -1] != bos]", "windows[windows[:, -1] != 0]", "ngram_counts"),
+        bug("a vocabulary of 12 written in, not the argument vocab_size", NGRAMS,
+            "powers = vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
+            "powers = 12 ** np.arange(k - 1, -1, -1, dtype=np.int64)", "ngram_counts"),
         bug("windows spanning two sentences counted", NGRAMS,
             "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
             "return np.ascontiguousarray(windows, dtype=np.int64)", "ngram_counts",

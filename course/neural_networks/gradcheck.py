@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import Context, Question, Verdict, bug, custom_check
+from nlpdojo_autograder.authoring import (
+    Context,
+    Question,
+    Verdict,
+    bug,
+    custom_check,
+    drawn_setting,
+)
 
 
 def _true_gradient(weights: np.ndarray, mixing: np.ndarray | None, x: np.ndarray) -> np.ndarray:
@@ -71,6 +78,25 @@ def _planted(x: np.ndarray, weights: np.ndarray) -> dict[str, tuple[np.ndarray, 
             "one coordinate off": (one, False)}
 
 
+#: check_gradient with tolerances of its caller's, not its defaults (a checker with 1e-5 and
+#: 1e-8 written in kept full marks where every call took the defaults): (the name, the
+#: keyword, the range it is drawn from per grading, the planted error as a multiple of it,
+#: the verdict it must give). The ranges are far above the defaults (an error within them
+#: fails the defaults), and an error just past the tolerance fails it, just within passes
+OTHER_TOLERANCES = (("an error within rtol", "rtol", (5e-3, 5e-2), 0.8, True),
+                    ("an error just past rtol", "rtol", (5e-3, 5e-2), 1.2, False),
+                    ("an error within atol", "atol", (1e-7, 1e-6), 0.8, True),
+                    ("an error just past atol", "atol", (1e-7, 1e-6), 1.2, False))
+
+
+def _off_by(true: np.ndarray, keyword: str, tolerance: float, factor: float) -> np.ndarray:
+    """``true`` off by ``factor`` times the tolerance: relatively everywhere (rtol), or
+    absolutely where the true gradient is 0, the others exact (atol)."""
+    if keyword == "rtol":
+        return true * (1 + factor * tolerance)
+    return np.where(true == 0.0, factor * tolerance, true)
+
+
 def _check_collect(ctx: Context):
     rng = ctx.rng()
     x = rng.standard_normal((4, 4))
@@ -86,8 +112,19 @@ def _check_collect(ctx: Context):
         out[f"{name}|passed"] = np.asarray(bool(passed))
         out[f"{name}|worst"] = np.asarray(worst, dtype=np.int64).reshape(-1)
         out[f"{name}|error"] = np.asarray(float(error))
+    true = _true_gradient(weights, None, x)
+    for name, keyword, (low, high), factor, _ in OTHER_TOLERANCES:
+        options = {keyword: drawn_setting(ctx, low, high, 0 if keyword == "rtol" else 1)}
+        analytic = _off_by(true, keyword, options[keyword], factor)
+        passed, _, _ = ctx.unpack(check(f, ctx.asarray(x), ctx.asarray(analytic), **options),
+                                  ["passed", "worst", "max_abs_error"], "check_gradient")
+        out[f"{name}|{keyword}"] = np.asarray(options[keyword])
+        out[f"{name}|passed with it"] = np.asarray(bool(passed))
     out["x"], out["weights"] = x, weights
     return out
+
+
+
 
 
 def _check_judge(actual, expected) -> Verdict:
@@ -96,11 +133,17 @@ def _check_judge(actual, expected) -> Verdict:
     for name, (_, right) in planted.items():
         if bool(actual[f"{name}|passed"]) != right:
             wrong.append(f"the {name} gradient {'failed' if right else 'passed'}")
+    for name, keyword, _, _, right in OTHER_TOLERANCES:
+        key = f"{name}|passed with it"
+        if key in actual and bool(actual[key]) != right:
+            wrong.append(f"the {name} gradient {'failed' if right else 'passed'} with "
+                         f"{keyword}={float(actual[f'{name}|{keyword}']):g} given (use the "
+                         "tolerances the caller passes)")
     if "one coordinate off" in planted and not wrong:
         worst = actual["one coordinate off|worst"].tolist()
         if worst != [2, 1]:
             wrong.append(f"the gradient wrong at [2, 1] alone was reported worst at {worst}")
-    right = len(planted) + 1 - len(wrong)
+    right = len(planted) + len(OTHER_TOLERANCES) + 1 - len(wrong)
     # partial credit only for a checker that tells gradients apart at all: one that rejects
     # the correct gradient, or passes every wrong one, gets each verdict of one kind right
     # by saying the same thing every time
@@ -109,7 +152,8 @@ def _check_judge(actual, expected) -> Verdict:
     if wrong:
         return Verdict(False, "check_gradient: " + "; ".join(wrong) + " (a coordinate passes "
                        "when its relative error < rtol OR its absolute error < atol)",
-                       fraction=right / (len(planted) + 1) if useful else 0.0)
+                       fraction=right / (len(planted) + len(OTHER_TOLERANCES) + 1)
+                       if useful else 0.0)
     return Verdict(True, f"check_gradient tells all {len(planted)} planted gradients apart")
 
 
@@ -129,6 +173,9 @@ GRADCHECK = Question(
         bug("gradient checker uses relative error only", "gradcheck",
             "ok = (relative < rtol) | (error < atol)", "ok = relative < rtol", "gradcheck",
             by=("planted",)),
+        bug("check_gradient's default tolerances written in, not the caller's", "gradcheck",
+            "ok = (relative < rtol) | (error < atol)", "ok = (relative < 1e-5) | (error < 1e-8)",
+            "gradcheck", by=("planted",)),
         bug("one-sided differences", "gradcheck",
             "flat[i] = old - h", "flat[i] = old", "gradcheck", by=("numerical",)),
     ])

@@ -35,8 +35,10 @@ def _svd_inputs(ctx: Context) -> dict:
             "wide": int(rng.integers(5, 8))}
 
 
-#: the windows drawn per grading, one of 1 or 2, one of 3 to 5: no window written in gives both
-WINDOWS = inputs(token_ids=integers(12, 200), vocab_size=12, window=integers(3, low=1),
+#: the windows drawn per grading, one of 1 or 2, one of 3 to 5: no window written in gives both;
+#: a vocabulary larger than the ids drawn (12): a matrix sized by the largest id, vocab_size
+#: ignored, kept full marks where they were equal
+WINDOWS = inputs(token_ids=integers(12, 200), vocab_size=14, window=integers(3, low=1),
                  wide=integers(6, low=3))
 
 COUNT_SVD = Question(
@@ -59,6 +61,11 @@ COUNT_SVD = Question(
                                                   "svd_vectors (more dimensions)")}),
     ],
     planted_bugs=[
+        bug("the matrix sized by the largest id, vocab_size ignored", "count_based",
+            "counts = sp.coo_matrix((np.ones(rows.shape[0]), (rows, cols)),\n"
+            "                           shape=(vocab_size, vocab_size))",
+            "counts = sp.coo_matrix((np.ones(rows.shape[0]), (rows, cols)))", "count_svd",
+            by=("cooccurrence",)),
         bug("svd columns in ascending order", "count_based",
             "order = np.argsort(s)[::-1]", "order = np.argsort(s)", "count_svd"),
         bug("co-occurrence window written in, not the argument", "count_based",
