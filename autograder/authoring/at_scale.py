@@ -211,7 +211,8 @@ def _once(ctx: Context, what: tuple[str, ...], label: str, work: str,
             # an error (not memory) at scale alone is a size the small cases cannot tell
             # from a number written in (a SentenceLSTM that ignored hidden_size was sent to
             # read about numerical differentiation)
-            why = _WHY if exc.type == "MemoryError" else _RAISED.format(sizes=sizes)
+            out_of_memory = exc.type == "MemoryError" or "memory" in said.lower()
+            why = _WHY if out_of_memory else _RAISED.format(sizes=sizes)
             ctx.cache[key] = f"{label} at scale raised {said}. {why}"
         except BaseException:  # the worker stopped (time or memory): this check says so
             ctx.cache[key] = (f"{label} did not finish {work} at scale within the limits of "
