@@ -72,6 +72,7 @@ from nlpdojo_autograder.authoring.kinds import (
     value_check,
     without_guesses,
 )
+from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 #: how a layer's points are shared among its checks
@@ -234,19 +235,22 @@ def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCas
     lines, lengths, outputs = [], [], []
     for factor in (1, TIME_FACTOR):
         xs, g = case.longer(ctx.rng(TIME_OFFSET), factor)
-        # the upstream gradient has the true output's shape: a forward whose shape is wrong
-        # at this length is told so, not its backward's error on it (without torch in the
-        # grader nothing else had said it: a strided Conv1d's T_out off by one)
-        shape = _output_shape(ctx, token, case, tuple(_host(a) for a in xs))
-        _same_output_shapes([np.shape(leaf) for leaf in _leaves(g)],
-                            list(shape) if shape and isinstance(shape[0], tuple) else [shape])
         lengths.append(int(np.shape(_leaves(xs)[0])[1]))
         outputs.append(int(np.shape(_leaves(g)[0])[1]) if np.ndim(_leaves(g)[0]) > 2 else 0)
-        lines.append(counted_lines(
-            ctx, f"{cls}.forward and .backward", ctx.probe("layer_run"),
-            lambda xs=xs, g=g: [token, tuple(case.args), case.kwargs, _params(ctx, case),
-                                [[_send(ctx, a) for a in xs]], [_send(ctx, g)]],
-            {"train": case.train, "cells": case.cells or None}, root_of=token))
+        try:
+            lines.append(counted_lines(
+                ctx, f"{cls}.forward and .backward", ctx.probe("layer_run"),
+                lambda xs=xs, g=g: [token, tuple(case.args), case.kwargs, _params(ctx, case),
+                                    [[_send(ctx, a) for a in xs]], [_send(ctx, g)]],
+                {"train": case.train, "cells": case.cells or None}, root_of=token))
+        except StudentError:
+            # the upstream gradient has the true output's shape: a forward whose shape is
+            # wrong at this length is told so, not its backward's error on it (without torch
+            # in the grader nothing else had said it: a strided Conv1d's T_out off by one)
+            shape = _output_shape(ctx, token, case, tuple(_host(a) for a in xs))
+            _same_output_shapes([np.shape(leaf) for leaf in _leaves(g)], list(shape)
+                                if shape and isinstance(shape[0], tuple) else [shape])
+            raise
     # a loop over the output's positions grows by a line each: with a stride of 3 there are
     # a third as many as input positions (a strided Conv1d looping over its windows passed)
     grown = lengths[1] - lengths[0]
