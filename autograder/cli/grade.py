@@ -221,7 +221,7 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
                 result.submission_sha256 = notebook.sha256  # what the student submitted
                 result.warnings = [*notebook.skipped, *result.warnings]
                 locate(result, notebook_layout(notebook.notebook))  # cells, not the modules
-            if not (fmt == "table" and path is None and console.is_terminal):
+            if not (_table_on_stdout(fmt, path) and console.is_terminal):
                 _warn_skipped(result.warnings)  # (the table on this terminal shows them)
             return result
         except Exception as exc:
@@ -407,8 +407,13 @@ def _default_submission() -> Path:
     return DEFAULT_SUBMISSION
 
 
+def _table_on_stdout(fmt: str, path: Path | None) -> bool:
+    """Whether the report is the table, printed on stdout."""
+    return fmt == "table" and path is None
+
+
 def _emit(result: Any, fmt: str, path: Path | None) -> None:
-    if fmt == "table" and path is None:
+    if _table_on_stdout(fmt, path):
         TableReporter().print_to(console, result)
         return
     if path is None:

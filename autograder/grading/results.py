@@ -9,6 +9,7 @@ Gradescope outputs can never disagree.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -77,6 +78,12 @@ def _cap_output(text: str) -> str:
     return shown
 
 
+def total_points(points: Iterable[float]) -> float:
+    """A sum of points as every total is reported: rounded to 6 digits (the shares of a
+    question's points are floats: 3.000000000000001 is 3)."""
+    return round(sum(points), 6)
+
+
 @dataclass
 class CheckResult:
     """The verdict on one check. ``id`` is ``<question>.<check>``, e.g. ``softmax.values``."""
@@ -140,11 +147,11 @@ class ExerciseResult:
 
     @property
     def score(self) -> float:
-        return round(sum(c.score for c in self.checks), 6)
+        return total_points(c.score for c in self.checks)
 
     @property
     def max_score(self) -> float:
-        return round(sum(c.max_score for c in self.checks), 6)
+        return total_points(c.max_score for c in self.checks)
 
 
 @dataclass
@@ -173,16 +180,16 @@ class GradingResult:
 
     @property
     def score(self) -> float:
-        return round(sum(e.score for e in self.exercises), 6)
+        return total_points(e.score for e in self.exercises)
 
     @property
     def max_score(self) -> float:
-        return round(sum(e.max_score for e in self.exercises), 6)
+        return total_points(e.max_score for e in self.exercises)
 
     @property
     def hidden_points(self) -> float:
         """Points of hidden checks not run here (they run at submission)."""
-        return round(sum(sum(e.hidden_points.values()) for e in self.exercises), 6)
+        return total_points(sum(e.hidden_points.values()) for e in self.exercises)
 
     def checks(self) -> list[tuple[ExerciseResult, CheckResult]]:
         return [(e, c) for e in self.exercises for c in e.checks]

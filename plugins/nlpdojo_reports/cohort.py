@@ -16,7 +16,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from nlpdojo_autograder.grading.results import STATUSES, GradingResult
+from nlpdojo_autograder.grading.results import STATUSES, GradingResult, total_points
 from nlpdojo_reports.clusters import cluster_failures, cluster_title
 from nlpdojo_reports.formatting import fmt_points, fmt_score
 from nlpdojo_reports.sanitize import visible_name, visible_text
@@ -59,7 +59,7 @@ def _submission_row(name: str, result: GradingResult) -> dict[str, Any]:
     points: dict[str, float] = {}  # "<exercise>.<question>" -> points, in grading order
     for ex, check in result.checks():
         key = f"{ex.name}.{check.question}"
-        points[key] = round(points.get(key, 0.0) + check.score, 6)
+        points[key] = total_points((points.get(key, 0.0), check.score))
     return {
         "name": name,
         "score": result.score,
@@ -97,10 +97,8 @@ def _questions(results: dict[str, GradingResult], names: list[str]) -> list[dict
             )
             row["graded"] += 1
             row["passed"] += all(c.passed for c in checks)
-            # rounded as a result's totals are: the shares of a question's points are floats
-            row["scores"].append(round(sum(c.score for c in checks), 6))
-            row["max_score"] = max(row["max_score"],
-                                   round(sum(c.max_score for c in checks), 6))
+            row["scores"].append(total_points(c.score for c in checks))
+            row["max_score"] = max(row["max_score"], total_points(c.max_score for c in checks))
     out = []
     for row in rows.values():
         scores = row.pop("scores")
