@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +18,7 @@ from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.release.verify import available_backends, verify
 from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_reports.comparison import compare_summaries, render_comparison
 from nlpdojo_reports.dashboard import DASHBOARD_NAME, RESULT_NAME, render_dashboard
 from nlpdojo_reports.writer import atomic_write_text, check_writable
 
@@ -126,16 +129,9 @@ class ReportCommandError(NlpdojoError):
     """``dojo report`` cannot read the summary or write the page."""
 
 
-@report_errors
-def report_command(
-    summary: Annotated[Path, typer.Argument(
-        help="A cohort's summary.json (written by grade --submissions).")],
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="The HTML file to write (default: dashboard.html beside the "
-        "summary).")] = None,
-) -> None:
-    """The cohort dashboard: one self-contained HTML page from a cohort's summary.json."""
-
+def read_summary(summary: Path) -> dict:
+    """A cohort's ``summary.json``, read and recognised as one, or an error that says what to
+    give."""
     try:
         data = json.loads(summary.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -153,6 +149,47 @@ def report_command(
     if str(data.get("schema_version", "")).split(".")[0] != "1":
         raise ReportCommandError(f"{summary}: cohort summary schema "
                                  f"{data.get('schema_version')!r} is not readable here")
+    return data
+
+
+class CompareFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@report_errors
+def report_command(
+    summary: Annotated[Path | None, typer.Argument(
+        help="A cohort's summary.json (written by grade --submissions).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="The HTML file to write (default: dashboard.html beside the "
+        "summary); with --compare, the file for the comparison (default: stdout).")] = None,
+    compare: Annotated[tuple[Path, Path] | None, typer.Option(
+        "--compare", metavar="OLD NEW", help="Compare two cohort summaries instead: per "
+        "submission the points before and after, the checks whose verdict changed and the "
+        "new message (from each <name>/result.json beside the summaries).")] = None,
+    fmt: Annotated[CompareFormat, typer.Option(
+        "--format", "-f", help="With --compare: table or json.")] = CompareFormat.table,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="With --compare, table: list the submissions that did not change too."
+    )] = False,
+) -> None:
+    """The cohort dashboard: one self-contained HTML page from a cohort's summary.json; or,
+    with --compare OLD NEW, what changed between two gradings of a cohort."""
+
+    if compare is not None:
+        if summary is not None:
+            raise ReportCommandError(f"--compare takes the two summaries itself; leave out "
+                                     f"{summary}")
+        _compare(compare[0], compare[1], output, fmt, show_all)
+        return
+    if fmt is not CompareFormat.table or show_all:
+        raise ReportCommandError("--format and --all go with --compare OLD NEW (the "
+                                 "dashboard is HTML)")
+    if summary is None:
+        raise ReportCommandError("give a cohort's summary.json (dojo report "
+                                 "OUT/summary.json), or --compare OLD NEW")
+    data = read_summary(summary)
     target = output if output is not None else summary.parent / DASHBOARD_NAME
     check_writable(target)
     # each submission's result lies beside the summary; link it relative to the page
@@ -164,6 +201,22 @@ def report_command(
                                                       target.resolve().parent)).as_posix()
     atomic_write_text(target, render_dashboard(data, result_links=links))
     console.print(f"cohort dashboard written to {target}")
+
+
+def _compare(old: Path, new: Path, output: Path | None, fmt: CompareFormat,
+             show_all: bool) -> None:
+    comparison = compare_summaries(old, read_summary(old), new, read_summary(new))
+    if fmt is CompareFormat.json:
+        text = json.dumps(comparison, indent=2, allow_nan=False) + "\n"
+    else:
+        text = render_comparison(comparison, width=max(console.width, 100),
+                                 show_all=show_all)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    check_writable(output)
+    atomic_write_text(output, text)
+    console.print(f"comparison written to {output}")
 
 
 def add_grading_commands(cli: typer.Typer) -> None:

@@ -1,0 +1,111 @@
+"""``dojo report --compare OLD NEW`` (issue 63, item 6): two cohort summaries side by side,
+per submission the points before and after, the checks whose verdict changed and the new
+message, as a table or JSON; the failure paths say what to give."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
+from nlpdojo_reports.cohort import summarize
+
+
+def _result(name: str, verdicts: dict[str, tuple[str, float, str]]) -> GradingResult:
+    checks = [CheckResult(id=cid, question=cid.split(".")[0], kind="value", score=score,
+                          max_score=2.0, status=status, message=message)
+              for cid, (status, score, message) in verdicts.items()]
+    return GradingResult(exercises=[ExerciseResult("word_vectors", "Word vectors", checks)],
+                         backend="numpy", device="cpu", submission=name, seeds={},
+                         versions={}, options={})
+
+
+def _cohort(root: Path, results: dict[str, GradingResult], *, beside: bool = True) -> Path:
+    root.mkdir()
+    for name, result in results.items():
+        if beside:
+            (root / name).mkdir()
+            (root / name / "result.json").write_text(result.to_json())
+    path = root / "summary.json"
+    path.write_text(json.dumps(summarize(results)))
+    return path
+
+
+OK = ("passed", 2.0, "matches")
+OLD = {
+    "ada": _result("ada", {"softmax.values": OK, "softmax.gradient": ("failed", 0.0, "off")}),
+    "bob": _result("bob", {"softmax.values": OK, "softmax.gradient": OK}),
+    "cy": _result("cy", {"softmax.values": OK, "softmax.gradient": OK}),
+}
+NEW = {
+    "ada": _result("ada", {"softmax.values": OK, "softmax.gradient": OK}),
+    "bob": _result("bob", {"softmax.values": ("failed", 0.0, "yours is transposed"),
+                           "softmax.gradient": OK}),
+    "cy": _result("cy", {"softmax.values": OK, "softmax.gradient": OK}),
+    "dee": _result("dee", {"softmax.values": OK, "softmax.gradient": OK}),
+}
+
+
+def _dojo(*args: str):
+    return CliRunner().invoke(build_app(), list(args))
+
+
+def test_json_names_each_change_with_the_new_message(tmp_path):
+    old, new = _cohort(tmp_path / "old", OLD), _cohort(tmp_path / "new", NEW)
+    result = _dojo("report", "--compare", str(old), str(new), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["count"], data["changed"], data["gained"], data["lost"]) == (4, 3, 1, 1)
+    rows = {r["name"]: r for r in data["submissions"]}
+    assert rows["ada"]["before"]["score"] == 2 and rows["ada"]["after"]["score"] == 4
+    assert rows["ada"]["delta"] == 2
+    (ada,) = rows["ada"]["checks"]
+    assert (ada["id"], ada["status_before"], ada["status_after"]) == (
+        "softmax.gradient", "failed", "passed")
+    (bob,) = rows["bob"]["checks"]
+    assert bob["message"] == "yours is transposed" and bob["points_after"] == 0
+    assert rows["bob"]["delta"] == -2
+    assert rows["cy"]["checks"] == [] and rows["cy"]["delta"] == 0
+    assert rows["dee"]["before"] is None and rows["dee"]["delta"] is None
+
+
+def test_the_table_lists_what_changed_only(tmp_path):
+    old, new = _cohort(tmp_path / "old", OLD), _cohort(tmp_path / "new", NEW)
+    result = _dojo("report", "--compare", str(old), str(new))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "3 of 4 changed: 1 gained points, 1 lost points" in out
+    assert "yours is transposed" in out and "+2" in out
+    assert "only in the new grading" in out
+    assert "cy" not in out.split("Points before and after")[1]
+    every = _dojo("report", "--compare", str(old), str(new), "--all").stdout
+    assert "cy" in every.split("Points before and after")[1]
+
+
+def test_without_the_results_beside_it_compares_question_points(tmp_path):
+    old = _cohort(tmp_path / "old", OLD, beside=False)
+    new = _cohort(tmp_path / "new", NEW)
+    out = tmp_path / "cmp.json"
+    result = _dojo("report", "--compare", str(old), str(new), "-f", "json", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r for r in json.loads(out.read_text())["submissions"]}
+    assert rows["ada"]["checks_known"] is False and rows["ada"]["checks"] == []
+    assert rows["ada"]["questions"] == [{"question": "word_vectors.softmax",
+                                         "points_before": 2.0, "points_after": 4.0}]
+
+
+def test_bad_inputs_say_what_to_give(tmp_path):
+    old = _cohort(tmp_path / "old", OLD)
+    result = _dojo("report", "--compare", str(old), str(tmp_path / "nope.json"))
+    assert result.exit_code != 0 and "no such file" in result.output
+    result = _dojo("report", "--compare", str(old), str(old.parent / "ada" / "result.json"))
+    assert result.exit_code != 0 and "is not a cohort summary" in result.output
+    result = _dojo("report", str(old), "--compare", str(old), str(old))
+    assert result.exit_code != 0 and "leave out" in result.output
+    result = _dojo("report", str(old), "--format", "json")
+    assert result.exit_code != 0 and "go with --compare" in result.output
+    result = _dojo("report")
+    assert result.exit_code != 0 and "--compare OLD NEW" in result.output
