@@ -1,0 +1,333 @@
+"""Attempts: every grading of a student's submission, recorded once and kept.
+
+:func:`record_attempt` writes an attempt (its points per question, the full result JSON, the
+submission's content hash, the grader's version and input seed, when it was submitted and
+graded) in one transaction. An attempt is the pair (content hash, submitted-at) of a student's
+assignment: recording the same pair again (a cohort run with ``--resume``, the same command
+run twice) returns the attempt already there and records nothing, so a grading killed at any
+moment and resumed never loses an attempt and never records one twice. A grading that failed
+(the grader's fault, not the submission's) is not an attempt: it is graded again.
+
+The graded sources (the submission's ``.py`` and ``.ipynb`` files, see :func:`store_sources`)
+are kept content-addressed beside the course file (``<course>-sources/ab/abcdef...``, a tree
+object listing path -> blob), so any attempt can be graded again without its folder
+(:func:`restore_sources`).
+
+Submitted-at comes from a manifest (``folder,submitted_at``, :func:`read_manifest`), from
+Gradescope's metadata, or else from the newest modification time of the submission's files
+(:func:`modified_at`), which the caller warns about.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nlpdojo_autograder.course.config import CourseError, aware
+from nlpdojo_autograder.course.schema import read_time, stored_time, utc_now
+from nlpdojo_autograder.course.store import Course, nlpdojo_version
+from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
+
+#: where a submission time comes from
+SUBMITTED_FROM = ("manifest", "mtime", "gradescope", "given")
+#: what of a submission is kept: the graded sources
+SOURCE_SUFFIXES = (".py", ".ipynb")
+MAX_SOURCE_BYTES = 2 * 2**20
+MAX_SOURCES_BYTES = 20 * 2**20
+_SKIPPED = {"__pycache__", ".git", ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache",
+            ".ruff_cache"}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One recorded attempt (a row of ``attempts`` with its points per question)."""
+
+    id: int
+    student: str
+    assignment: str
+    number: int
+    submitted_at: datetime
+    submitted_from: str
+    graded_at: datetime
+    score: float
+    max_score: float
+    content_sha256: str
+    grader_version: str
+    grader_fingerprint: str
+    input_seed: int | None
+    sources_tree: str
+    folder: str
+    #: ``{topic.question: (points, max_points)}`` in grading order
+    questions: dict[str, tuple[float, float]]
+
+    def result(self, course: Course) -> GradingResult:
+        """The full result this attempt recorded."""
+        row = course.conn.execute("SELECT result_json FROM attempts WHERE id = ?",
+                                  (self.id,)).fetchone()
+        return GradingResult.from_dict(json.loads(row[0]))
+
+
+def question_points(result: GradingResult) -> dict[str, tuple[float, float]]:
+    """``{topic.question: (points, max_points)}`` of a result, in grading order."""
+    found: dict[str, tuple[float, float]] = {}
+    for ex, check in result.checks():
+        key = f"{ex.name}.{check.question}"
+        points, most = found.get(key, (0.0, 0.0))
+        found[key] = (total_points((points, check.score)), total_points((most, check.max_score)))
+    return found
+
+
+def record_attempt(course: Course, student: str, assignment: str, result: GradingResult, *,
+                   submitted_at: datetime, submitted_from: str, folder: Path | None = None,
+                   folder_name: str = "", grader_fingerprint: str = "",
+                   graded_at: datetime | None = None) -> tuple[Attempt, bool]:
+    """Record ``result`` as ``student``'s attempt at ``assignment`` (both must be known);
+    ``folder``: the submission, whose graded sources are kept. Returns the attempt and
+    whether it is new (False: this submission, with this submitted-at, was recorded already,
+    and nothing was written)."""
+    if submitted_from not in SUBMITTED_FROM:
+        raise ValueError(f"submitted_from {submitted_from!r} is not one of {SUBMITTED_FROM}")
+    sid = course.student(student).id
+    course.assignment(assignment)
+    tree = store_sources(course, folder) if folder is not None else ""
+    content = result.submission_sha256 or tree
+    if not content:
+        raise CourseError(f"the result for {sid} records no content hash and no folder was "
+                          "given: an attempt needs one or the other")
+    when = stored_time(submitted_at)
+    graded = stored_time(graded_at) if graded_at is not None else _graded_at(result)
+    text = json.dumps(result.to_dict(), allow_nan=False, default=json_default)
+    seed = result.options.get("input_seed")
+    version = result.versions.get("nlpdojo") or nlpdojo_version()
+    with course.transaction() as conn:
+        row = conn.execute("SELECT id FROM attempts WHERE student = ? AND assignment = ? AND "
+                           "content_sha256 = ? AND submitted_at = ?",
+                           (sid, assignment, content, when)).fetchone()
+        if row is not None:
+            new, attempt_id = False, row[0]
+        else:
+            number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE "
+                                  "student = ? AND assignment = ?",
+                                  (sid, assignment)).fetchone()[0]
+            cursor = conn.execute(
+                "INSERT INTO attempts (student, assignment, number, submitted_at, "
+                "submitted_from, graded_at, score, max_score, content_sha256, grader_version, "
+                "grader_fingerprint, input_seed, sources_tree, folder, result_json) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sid, assignment, number, when, submitted_from, graded, result.score,
+                 result.max_score, content, version, grader_fingerprint,
+                 seed if isinstance(seed, int) else None, tree, folder_name, text))
+            attempt_id = cursor.lastrowid
+            conn.executemany("INSERT INTO attempt_questions VALUES (?, ?, ?, ?)",
+                             [(attempt_id, q, p, m)
+                              for q, (p, m) in question_points(result).items()])
+            new = True
+    return attempt_by_id(course, attempt_id), new
+
+
+def attempt_by_id(course: Course, attempt_id: int) -> Attempt:
+    found = _attempts(course, "a.id = ?", (attempt_id,))
+    if not found:
+        raise CourseError(f"no attempt {attempt_id} in course {course.path}")
+    return found[0]
+
+
+def attempts(course: Course, student: str | None = None,
+             assignment: str | None = None) -> list[Attempt]:
+    """The recorded attempts (of one student, of one assignment), by assignment, student,
+    then submission time."""
+    where, args = [], []
+    if student is not None:
+        where.append("a.student = ?")
+        args.append(course.student(student).id)
+    if assignment is not None:
+        course.assignment(assignment)
+        where.append("a.assignment = ?")
+        args.append(assignment)
+    return _attempts(course, " AND ".join(where) or "1", tuple(args))
+
+
+def _attempts(course: Course, where: str, args: tuple[Any, ...]) -> list[Attempt]:
+    rows = course.conn.execute(
+        "SELECT a.id, a.student, a.assignment, a.number, a.submitted_at, a.submitted_from, "
+        "a.graded_at, a.score, a.max_score, a.content_sha256, a.grader_version, "
+        "a.grader_fingerprint, a.input_seed, a.sources_tree, a.folder FROM attempts a "
+        "JOIN assignments s ON s.id = a.assignment "
+        f"WHERE {where} ORDER BY s.position, a.student, a.submitted_at, a.number",
+        args).fetchall()
+    points: dict[int, dict[str, tuple[float, float]]] = {}
+    ids = [r["id"] for r in rows]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for q in course.conn.execute(
+                "SELECT attempt, question, points, max_points FROM attempt_questions WHERE "
+                f"attempt IN ({','.join('?' * len(chunk))}) ORDER BY rowid", chunk):
+            points.setdefault(q[0], {})[q[1]] = (q[2], q[3])
+    return [Attempt(id=r["id"], student=r["student"], assignment=r["assignment"],
+                    number=r["number"], submitted_at=read_time(r["submitted_at"]),
+                    submitted_from=r["submitted_from"], graded_at=read_time(r["graded_at"]),
+                    score=r["score"], max_score=r["max_score"],
+                    content_sha256=r["content_sha256"], grader_version=r["grader_version"],
+                    grader_fingerprint=r["grader_fingerprint"], input_seed=r["input_seed"],
+                    sources_tree=r["sources_tree"], folder=r["folder"],
+                    questions=points.get(r["id"], {})) for r in rows]
+
+
+def replace_result(course: Course, attempt_id: int, result: GradingResult, *,
+                   grader_fingerprint: str = "") -> Attempt:
+    """A regrade accepted: the attempt's result, score and points become ``result``'s; the
+    result it had is kept in ``regrades``. One transaction."""
+    old = attempt_by_id(course, attempt_id)
+    text = json.dumps(result.to_dict(), allow_nan=False, default=json_default)
+    with course.transaction() as conn:
+        conn.execute("INSERT INTO regrades (attempt, replaced_at, score, grader_version, "
+                     "grader_fingerprint, result_json) SELECT id, ?, score, grader_version, "
+                     "grader_fingerprint, result_json FROM attempts WHERE id = ?",
+                     (utc_now(), attempt_id))
+        conn.execute("UPDATE attempts SET score = ?, max_score = ?, graded_at = ?, "
+                     "grader_version = ?, grader_fingerprint = ?, result_json = ? WHERE id = ?",
+                     (result.score, result.max_score, _graded_at(result),
+                      result.versions.get("nlpdojo") or nlpdojo_version(),
+                      grader_fingerprint or old.grader_fingerprint, text, attempt_id))
+        conn.execute("DELETE FROM attempt_questions WHERE attempt = ?", (attempt_id,))
+        conn.executemany("INSERT INTO attempt_questions VALUES (?, ?, ?, ?)",
+                         [(attempt_id, q, p, m)
+                          for q, (p, m) in question_points(result).items()])
+    return attempt_by_id(course, attempt_id)
+
+
+def _graded_at(result: GradingResult) -> str:
+    if result.started_at:
+        try:
+            return stored_time(datetime.fromisoformat(result.started_at))
+        except ValueError:
+            pass
+    return utc_now()
+
+
+# -- submission times ------------------------------------------------------------------------
+def read_manifest(path: Path, zone: str = "") -> dict[str, datetime]:
+    """``{folder: submitted_at}`` from a manifest CSV with the header ``folder,submitted_at``
+    (times in ISO 8601 with their offset; without one only where ``zone`` names the course's
+    time zone)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CourseError(f"manifest {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise CourseError(f"manifest {path} is not UTF-8 text; save it as CSV (UTF-8)") from None
+    rows = list(csv.reader(text.splitlines(), delimiter=_delimiter(text)))
+    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["folder", "submitted_at"]:
+        raise CourseError(f"manifest {path}: its first line must be the header "
+                          "folder,submitted_at (one row per submission folder)")
+    found: dict[str, datetime] = {}
+    for line, row in enumerate(rows[1:], 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2:
+            raise CourseError(f"manifest {path}, line {line}: give folder,submitted_at")
+        name = row[0].strip()
+        if name in found:
+            raise CourseError(f"manifest {path}, line {line}: folder {name!r} is listed twice")
+        found[name] = aware(row[1], zone, f"manifest {path}, line {line} ({name})")
+    return found
+
+
+def _delimiter(text: str) -> str:
+    head = text.split("\n", 1)[0]
+    return ";" if head.count(";") > head.count(",") else ","
+
+
+def modified_at(folder: Path) -> datetime:
+    """The newest modification time of the submission's graded sources (else of any file;
+    else of the folder): the submission time when nothing better is known."""
+    newest = None
+    for path in _source_files(folder, any_file=True):
+        mtime = path.lstat().st_mtime
+        newest = mtime if newest is None else max(newest, mtime)
+    if newest is None:
+        newest = folder.stat().st_mtime
+    return datetime.fromtimestamp(int(newest), UTC)
+
+
+# -- content-addressed sources --------------------------------------------------------------
+def store_sources(course: Course, folder: Path) -> str:
+    """Keep ``folder``'s graded sources (``.py``/``.ipynb`` files below it, no links, no
+    caches) content-addressed in the course's sources; return the sha256 of their tree
+    (``{relative path: blob sha256}``, itself a blob). Blobs are written atomically, and
+    an existing blob is never written again."""
+    tree: dict[str, str] = {}
+    total = 0
+    for path in _source_files(folder):
+        data = path.read_bytes()
+        total += len(data)
+        if len(data) > MAX_SOURCE_BYTES or total > MAX_SOURCES_BYTES:
+            raise CourseError(f"{path} makes the submission's sources larger than a course "
+                              f"keeps ({MAX_SOURCE_BYTES:,} bytes a file, "
+                              f"{MAX_SOURCES_BYTES:,} in all)")
+        tree[path.relative_to(folder).as_posix()] = _put_blob(course, data)
+    return _put_blob(course, json.dumps(tree, sort_keys=True).encode())
+
+
+def restore_sources(course: Course, tree: str, dest: Path) -> list[str]:
+    """Write the sources of ``tree`` into the new folder ``dest``; return their paths."""
+    listing = json.loads(_get_blob(course, tree))
+    dest.mkdir(parents=True)
+    for rel, sha in sorted(listing.items()):
+        target = (dest / rel).resolve()
+        if dest.resolve() not in target.parents:
+            raise CourseError(f"source tree {tree} names {rel!r}, outside its folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(_get_blob(course, sha))
+    return sorted(listing)
+
+
+def _source_files(folder: Path, any_file: bool = False) -> list[Path]:
+    found = []
+    for here, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED)
+        for name in sorted(files):
+            path = Path(here) / name
+            if not stat.S_ISREG(path.lstat().st_mode):
+                continue
+            if any_file or path.suffix in SOURCE_SUFFIXES:
+                found.append(path)
+    return found
+
+
+def _blob_path(course: Course, sha: str) -> Path:
+    return course.sources / sha[:2] / sha
+
+
+def _put_blob(course: Course, data: bytes) -> str:
+    sha = hashlib.sha256(data).hexdigest()
+    path = _blob_path(course, sha)
+    if path.exists():
+        return sha
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    temp = path.with_name(f".{sha}.{os.getpid()}.tmp")
+    with open(os.open(temp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    return sha
+
+
+def _get_blob(course: Course, sha: str) -> bytes:
+    try:
+        data = _blob_path(course, sha).read_bytes()
+    except FileNotFoundError:
+        raise CourseError(f"the course's sources lack {sha} ({course.sources}): restore that "
+                          "folder from a backup") from None
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise CourseError(f"{_blob_path(course, sha)} does not hold what was stored (its "
+                          "hash differs): restore the course's sources from a backup")
+    return data

@@ -1,0 +1,265 @@
+"""The roster: who is in the course, read from the instructor's Canvas gradebook export as it
+comes, or from a plain CSV; and which submission folder is whose.
+
+A Canvas gradebook export (Grades > Export) starts ``Student, ID, SIS User ID, SIS Login ID,
+Section`` (then perhaps ``Integration ID``, ``Root Account``, then the assignments); its
+``Points Possible`` row and Canvas's test student are skipped. A plain roster has the header
+``id,name,email,section`` (``login`` may be added; ``email`` and ``section`` may be left
+out). Either may start with a byte-order mark and use commas or semicolons. Wrong columns,
+an empty or duplicate id are refused with the line. Importing again adds and updates
+students by id; a student no longer listed is kept (their attempts with them).
+
+Submission folders are matched to students by the course's declared key
+(:func:`match_folders`): ``id`` (the folder is the student's id), ``login`` or ``email``
+(case-insensitive; with ``email``, a folder without ``@`` matches the address's local part).
+A folder that matches two students is refused; the report names folders matching no one and
+students with no folder (missing: they still appear in every export).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nlpdojo_autograder.course.config import KEYS, CourseError
+from nlpdojo_autograder.course.store import Course, Student
+
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+PLAIN_COLUMNS = ("id", "name", "email", "section")
+#: the names Canvas gives its test student in a gradebook export
+CANVAS_TEST_STUDENTS = ("Student, Test", "Test Student")
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A roster file as read: its kind (``canvas`` or ``csv``), its students in order, and
+    the lines it skipped (the ``Points Possible`` row, the test student)."""
+
+    kind: str
+    students: tuple[Student, ...]
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RosterImport:
+    """What an import changed."""
+
+    roster: Roster
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    not_listed: tuple[str, ...]  # students of the course the file no longer lists (kept)
+
+
+@dataclass
+class FolderMatch:
+    """Submission folders matched to students (:func:`match_folders`)."""
+
+    key: str
+    matched: dict[str, Student] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)
+    ambiguous: dict[str, list[Student]] = field(default_factory=dict)
+    missing: list[Student] = field(default_factory=list)
+
+    def report(self) -> list[str]:
+        """One line each: folders matching no one, students with no folder."""
+        lines = []
+        if self.unmatched:
+            lines.append(f"{len(self.unmatched)} folder(s) match no student by {self.key} "
+                         f"(graded, not recorded): {', '.join(self.unmatched)}")
+        if self.missing:
+            lines.append(f"{len(self.missing)} student(s) submitted nothing (missing): "
+                         + ", ".join(f"{s.name} ({s.id})" for s in self.missing))
+        return lines
+
+
+def read_roster(path: Path) -> Roster:
+    """A Canvas gradebook export or a plain roster CSV; every problem a CourseError naming
+    the file, the line and what to do."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CourseError(f"roster {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise CourseError(f"roster {path} is not UTF-8 text: export it again as CSV "
+                          "(UTF-8)") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise CourseError(f"roster {path} is empty")
+    head = lines[0]
+    delimiter = ";" if head.count(";") > head.count(",") else ","
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    header = [cell.strip() for cell in rows[0]]
+    if "Student" in header and "ID" in header:
+        return _canvas(path, header, rows[1:])
+    lowered = [h.lower() for h in header]
+    if "id" in lowered and "name" in lowered:
+        return _plain(path, lowered, rows[1:])
+    raise CourseError(
+        f"roster {path}: columns {', '.join(header)[:200]} are neither a Canvas gradebook "
+        f"export ({', '.join(CANVAS_COLUMNS)}, ...) nor a plain roster "
+        f"({','.join(PLAIN_COLUMNS)}); export the gradebook from Canvas (Grades > Export) or "
+        "write that header")
+
+
+def _canvas(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
+    at = {name: header.index(name) for name in CANVAS_COLUMNS if name in header}
+    for needed in ("Section",):
+        if needed not in at:
+            raise CourseError(f"roster {path}: a Canvas gradebook export has the column "
+                              f"{needed!r} (its columns: {', '.join(CANVAS_COLUMNS)}); export it "
+                              "again from Canvas, or write a plain roster "
+                              f"({','.join(PLAIN_COLUMNS)})")
+
+    def cell(row: list[str], name: str) -> str:
+        index = at.get(name)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    students, skipped = [], []
+    for line, row in enumerate(rows, 2):
+        if not any(c.strip() for c in row):
+            continue
+        name = cell(row, "Student")
+        if "Points Possible" in row[0] or name in ("Points Possible",):
+            skipped.append(f"line {line}: the Points Possible row")
+            continue
+        if name in CANVAS_TEST_STUDENTS:
+            skipped.append(f"line {line}: Canvas's test student")
+            continue
+        sid = cell(row, "ID")
+        login = cell(row, "SIS Login ID")
+        students.append(Student(
+            id=sid, name=name, sortable_name=name, login=login,
+            email=login if "@" in login else "", sis_user_id=cell(row, "SIS User ID"),
+            section=cell(row, "Section"), position=len(students) + 1, source="canvas"))
+        _check_id(path, line, sid, name)
+    _check_duplicates(path, students, rows_from=2, skipped=skipped)
+    return Roster("canvas", tuple(students), tuple(skipped))
+
+
+def _plain(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
+    known = {"id", "name", "email", "section", "login"}
+    unknown = [h for h in header if h not in known]
+    if unknown:
+        raise CourseError(f"roster {path}: unknown column(s) {', '.join(unknown)}; a plain "
+                          f"roster has {','.join(PLAIN_COLUMNS)} (and login)")
+    at = {name: header.index(name) for name in header}
+    students = []
+    for line, row in enumerate(rows, 2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise CourseError(f"roster {path}, line {line}: {len(row)} cells for "
+                              f"{len(header)} columns ({','.join(header)}); a name with a comma "
+                              "goes in double quotes")
+
+        def cell(name: str, row: list[str] = row) -> str:
+            return row[at[name]].strip() if name in at else ""
+
+        _check_id(path, line, cell("id"), cell("name"))
+        students.append(Student(id=cell("id"), name=cell("name"), sortable_name=cell("name"),
+                                email=cell("email"), login=cell("login"),
+                                section=cell("section"), position=len(students) + 1,
+                                source="csv"))
+    _check_duplicates(path, students, rows_from=2)
+    return Roster("csv", tuple(students))
+
+
+def _check_id(path: Path, line: int, sid: str, name: str) -> None:
+    if not sid:
+        raise CourseError(f"roster {path}, line {line} ({name or 'no name'}): the student has "
+                          "no id; every student needs one")
+
+
+def _check_duplicates(path: Path, students: list[Student], rows_from: int,
+                      skipped: list[str] | None = None) -> None:
+    seen: dict[str, Student] = {}
+    for s in students:
+        if s.id in seen:
+            raise CourseError(f"roster {path}: two students have the id {s.id!r} "
+                              f"({seen[s.id].name} and {s.name}); ids are unique: fix the "
+                              "file (nothing was imported)")
+        seen[s.id] = s
+    if not students:
+        raise CourseError(f"roster {path} lists no student")
+
+
+def import_roster(course: Course, path: Path) -> RosterImport:
+    """Read ``path`` (:func:`read_roster`) and add or update its students, in one
+    transaction."""
+    roster = read_roster(path)
+    before = {s.id: s for s in course.students()}
+    added, updated = [], []
+    with course.transaction() as conn:
+        for s in roster.students:
+            row = (s.id, s.name, s.sortable_name, s.email, s.login, s.sis_user_id, s.section,
+                   s.position, s.source)
+            conn.execute(
+                "INSERT INTO students VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO "
+                "UPDATE SET name = excluded.name, sortable_name = excluded.sortable_name, "
+                "email = excluded.email, login = excluded.login, sis_user_id = "
+                "excluded.sis_user_id, section = excluded.section, position = "
+                "excluded.position, source = excluded.source", row)
+            old = before.get(s.id)
+            if old is None:
+                added.append(s.id)
+            elif old != s:
+                updated.append(s.id)
+    listed = {s.id for s in roster.students}
+    return RosterImport(roster, tuple(added), tuple(updated),
+                        tuple(sid for sid in before if sid not in listed))
+
+
+def match_folders(course: Course, folders: list[str], key: str | None = None) -> FolderMatch:
+    """Which student each submission folder name is, by ``key`` (default: the course's)."""
+    key = key or course.submissions_key
+    if key not in KEYS:
+        raise CourseError(f"submissions are matched by one of {', '.join(KEYS)}, not {key!r}")
+    students = course.students()
+    if not students:
+        raise CourseError(f"course {course.path} has no roster yet: import one with "
+                          "`dojo course roster import FILE`")
+    found = FolderMatch(key)
+    for name in folders:
+        hits = [s for s in students if _matches(name, s, key)]
+        if len(hits) == 1:
+            found.matched[name] = hits[0]
+        elif hits:
+            found.ambiguous[name] = hits
+        else:
+            found.unmatched.append(name)
+    claimed: dict[str, list[str]] = {}
+    for name, s in found.matched.items():
+        claimed.setdefault(s.id, []).append(name)
+    twice = {sid: names for sid, names in claimed.items() if len(names) > 1}
+    if twice:
+        listing = "; ".join(f"{sid}: {', '.join(n)}" for sid, n in twice.items())
+        raise CourseError(f"several folders match one student by {key} ({listing}): keep one "
+                          "folder per student (grade earlier attempts as their own cohort "
+                          "with their own manifest)")
+    taken = set(claimed)
+    found.missing = [s for s in students if s.id not in taken]
+    return found
+
+
+def check_unambiguous(match: FolderMatch) -> None:
+    """Refuse folders that match two students (before any grading)."""
+    if match.ambiguous:
+        listing = "; ".join(f"{name}: {', '.join(f'{s.name} ({s.id})' for s in hits)}"
+                            for name, hits in match.ambiguous.items())
+        raise CourseError(f"submission folder(s) match more than one student by "
+                          f"{match.key} ({listing}): rename the folder to the student's full "
+                          f"{match.key}, or match by another key (submissions_key in the "
+                          "course table)")
+
+
+def _matches(folder: str, student: Student, key: str) -> bool:
+    if key == "id":
+        return folder == student.id
+    value = student.login if key == "login" else student.email
+    if not value:
+        return False
+    if folder.casefold() == value.casefold():
+        return True
+    return key == "email" and "@" not in folder and folder.casefold() == \
+        value.split("@", 1)[0].casefold()

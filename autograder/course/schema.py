@@ -1,0 +1,217 @@
+"""The course file's tables and how an older course file is brought up to date.
+
+A course file is one SQLite database (stdlib :mod:`sqlite3`, WAL journal, foreign keys on).
+Its schema is :data:`MIGRATIONS`, applied in order: migration *n* takes a file of schema
+*n - 1* to schema *n*, and the table ``schema_migrations`` records each one applied (version,
+what it did, when, by which nlpdojo). Opening a course applies the migrations it lacks, all in
+one transaction, so a later nlpdojo opens an earlier course; a file whose schema is newer than
+:data:`SCHEMA_VERSION` is refused (an older nlpdojo would misread it). A migration is only ever
+appended, never edited: a released schema is what files in the wild hold.
+
+Times are ISO 8601 text in UTC with their offset (``2027-01-20T07:59:00+00:00``), so they sort
+as text and read back as aware datetimes. The tables (docs/course.md, "Schema"):
+
+- ``meta``: the course's own settings (``name``, ``policy``: the late policy and defaults as
+  JSON, ``table``: the course table it was made from, ``created_at``).
+- ``assignments``: id, title, position, targets (JSON list of topics or question ids),
+  points, due_at, timezone (the zone the due date was written in), counts (which attempt
+  counts), lms_id (Canvas's assignment id, where known).
+- ``students``: id (the roster's: Canvas's ``ID``, or the plain CSV's ``id``), name,
+  sortable_name, email, login (``SIS Login ID``), sis_user_id, section, position (roster
+  order), source (``canvas`` or ``csv``).
+- ``attempts``: one row per grading of a student's submission; unique per (student,
+  assignment, number) and per (student, assignment, content_sha256, submitted_at), which
+  is what makes recording idempotent. ``attempt_questions`` holds its points per question.
+- ``extensions``: a student's own due date for an assignment, with the reason.
+- ``overrides``: a TA's decision (points for a question, or for the whole assignment when
+  ``question`` is ``''``, or excused), who made it and when; every one is kept, the latest
+  per (student, assignment, question) applies.
+- ``regrades``: an attempt's earlier result, kept when a regrade replaced it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: ``version`` is the schema it produces."""
+
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "the course record: assignments, roster, attempts, extensions, overrides",
+              """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE assignments (
+    id        TEXT PRIMARY KEY,
+    title     TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    targets   TEXT NOT NULL,            -- JSON list: topics or topic.question ids
+    points    REAL NOT NULL CHECK (points > 0),
+    due_at    TEXT NOT NULL,            -- UTC, ISO 8601 with offset
+    timezone  TEXT NOT NULL,            -- the zone or offset the due date was written in
+    counts    TEXT NOT NULL CHECK (counts IN ('last-before-deadline', 'best', 'last')),
+    lms_id    TEXT NOT NULL DEFAULT ''  -- Canvas's assignment id ('' unknown)
+);
+CREATE TABLE students (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    sortable_name TEXT NOT NULL DEFAULT '',
+    email         TEXT NOT NULL DEFAULT '',
+    login         TEXT NOT NULL DEFAULT '',
+    sis_user_id   TEXT NOT NULL DEFAULT '',
+    section       TEXT NOT NULL DEFAULT '',
+    position      INTEGER NOT NULL,
+    source        TEXT NOT NULL CHECK (source IN ('canvas', 'csv'))
+);
+CREATE TABLE attempts (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    student            TEXT NOT NULL REFERENCES students(id),
+    assignment         TEXT NOT NULL REFERENCES assignments(id),
+    number             INTEGER NOT NULL CHECK (number >= 1),
+    submitted_at       TEXT NOT NULL,
+    submitted_from     TEXT NOT NULL,   -- manifest | mtime | gradescope | given
+    graded_at          TEXT NOT NULL,
+    score              REAL NOT NULL,
+    max_score          REAL NOT NULL,
+    content_sha256     TEXT NOT NULL,
+    grader_version     TEXT NOT NULL,
+    grader_fingerprint TEXT NOT NULL DEFAULT '',
+    input_seed         INTEGER,
+    sources_tree       TEXT NOT NULL DEFAULT '',  -- sha256 of the stored sources' tree ('' none)
+    folder             TEXT NOT NULL DEFAULT '',  -- the submission folder's name
+    result_json        TEXT NOT NULL,
+    UNIQUE (student, assignment, number),
+    UNIQUE (student, assignment, content_sha256, submitted_at)
+);
+CREATE INDEX attempts_by_assignment ON attempts (assignment, student);
+CREATE TABLE attempt_questions (
+    attempt    INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+    question   TEXT NOT NULL,            -- topic.question
+    points     REAL NOT NULL,
+    max_points REAL NOT NULL,
+    PRIMARY KEY (attempt, question)
+);
+CREATE TABLE extensions (
+    student    TEXT NOT NULL REFERENCES students(id),
+    assignment TEXT NOT NULL REFERENCES assignments(id),
+    due_at     TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (student, assignment)
+);
+CREATE TABLE overrides (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    student    TEXT NOT NULL REFERENCES students(id),
+    assignment TEXT NOT NULL REFERENCES assignments(id),
+    question   TEXT NOT NULL DEFAULT '',  -- '' : the whole assignment
+    points     REAL,                      -- NULL where excused
+    excused    INTEGER NOT NULL DEFAULT 0 CHECK (excused IN (0, 1)),
+    reason     TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    CHECK (excused = 1 OR points IS NOT NULL)
+);
+CREATE TABLE regrades (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    attempt            INTEGER NOT NULL REFERENCES attempts(id),
+    replaced_at        TEXT NOT NULL,
+    score              REAL NOT NULL,     -- the score before
+    grader_version     TEXT NOT NULL,
+    grader_fingerprint TEXT NOT NULL DEFAULT '',
+    result_json        TEXT NOT NULL      -- the result before
+);
+"""),
+)
+
+#: the schema this nlpdojo writes (the last migration's)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+class SchemaError(Exception):
+    """The file's schema cannot be read by this nlpdojo (see :func:`migrate`)."""
+
+
+def utc_now() -> str:
+    """Now, as the course file stores times."""
+    return stored_time(datetime.now(UTC))
+
+
+def stored_time(moment: datetime) -> str:
+    """An aware ``moment`` as the course file stores it: UTC, seconds, with its offset."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment.isoformat()} has no time zone")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def read_time(text: str) -> datetime:
+    """A time the course file stored (aware, UTC)."""
+    return datetime.fromisoformat(text)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema of the open file: 0 for an empty file (a new course)."""
+    known = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                         "name = 'schema_migrations'").fetchone()
+    if known is None:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, nlpdojo_version: str,
+            migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+    """Bring the file's schema up to the last of ``migrations``, in one transaction (a failure
+    leaves it as it was); return the versions applied. Raises :class:`SchemaError` for a file
+    of a newer schema."""
+    latest = migrations[-1].version
+    current = schema_version(conn)
+    if current > latest:
+        raise SchemaError(
+            f"schema {current}, written by a newer nlpdojo (this one reads schemas up to "
+            f"{latest}): upgrade nlpdojo (pip install -U nlpdojo) to open it; nothing was "
+            "changed")
+    todo = [m for m in migrations if m.version > current]
+    if not todo:
+        return []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if current == 0:
+            conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                         "description TEXT NOT NULL, applied_at TEXT NOT NULL, "
+                         "nlpdojo_version TEXT NOT NULL)")
+        for migration in todo:
+            for statement in _statements(migration.sql):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
+                         (migration.version, migration.description, utc_now(),
+                          nlpdojo_version))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return [m.version for m in todo]
+
+
+def _statements(sql: str) -> list[str]:
+    """The statements of a migration's script (``executescript`` would commit on its own)."""
+    found, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            found.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        found.append(buffer.strip())
+    return [s for s in found if s]
