@@ -12,6 +12,7 @@ the look-up tables grading uses.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +73,10 @@ class Topic:
     order), its ``questions`` in the order its instructions present them, its
     ``given_modules`` (modules of given code the checks run from the reference, never from a
     submission), ``fixtures`` (where ``dojo release`` keeps the expected values of its public
-    checks; conventionally the ``fixtures`` folder beside the topic's declaration) and
-    ``reference`` (the import name of its solutions; default ``nlpdojo_solutions.<name>``)."""
+    checks; conventionally the ``fixtures`` folder beside the topic's declaration),
+    ``reference`` (the import name of its solutions; default ``nlpdojo_solutions.<name>``) and
+    ``withheld`` (the module of what a student's install goes without, :func:`withheld_bugs`:
+    planted bugs quote the reference, so the built-in course declares its own there)."""
 
     name: str
     title: str
@@ -82,6 +85,7 @@ class Topic:
     fixtures: Path | None = None
     given_modules: tuple[str, ...] = ()
     reference: str | None = None
+    withheld: str | None = None
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -89,6 +93,19 @@ class Topic:
             if question.id in seen:
                 raise ValueError(f"topic {self.name}: question {question.id!r} is declared twice")
             seen.add(question.id)
+
+    def planted_bugs(self) -> list[PlantedBug]:
+        """Every planted bug, in question order: each question's own (``planted_bugs=``), then
+        those of the :attr:`withheld` module for it, where that module is installed."""
+        withheld = withheld_bugs(self.withheld)
+        ids = [q.id for q in self.questions]
+        for b in withheld:
+            if b.question not in ids:
+                raise ValueError(f"topic {self.name}: planted bug {b.name!r} of {self.withheld} "
+                                 f"is planted for {b.question!r}, not a question of the topic "
+                                 f"({', '.join(ids)})")
+        return [b for q in self.questions
+                for b in (*q.planted_bugs, *(w for w in withheld if w.question == q.id))]
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
@@ -109,7 +126,7 @@ class Topic:
             name=self.name, title=self.title, checks=self.checks(),
             questions={q.id: q.title for q in self.questions},
             fixtures=self.fixtures, reference=self.reference,
-            planted_bugs=[b for q in self.questions for b in q.planted_bugs],
+            planted_bugs=self.planted_bugs(),
             given_modules=tuple(self.given_modules),
             requires={q.id: q.requires for q in self.questions if q.requires},
             datasets={q.id: q.datasets for q in self.questions if q.datasets},
@@ -117,3 +134,19 @@ class Topic:
             code={q.id: q.code for q in self.questions if q.code},
             order=self.order)
 
+
+
+def withheld_bugs(module: str | None) -> list[PlantedBug]:
+    """The planted bugs (``BUGS``) of ``module``, a module a student's install leaves out with
+    the reference (a planted bug quotes the reference in its ``find`` and writes a near-copy in
+    its ``replace``: shipped, it would hand out the answer): none where it is not installed (a
+    student wheel), or where ``module`` is ``None``. Any other import error is raised."""
+    if module is None:
+        return []
+    try:
+        found = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return []
+        raise
+    return list(found.BUGS)

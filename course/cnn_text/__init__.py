@@ -23,6 +23,7 @@ TOPIC = Topic(name="cnn_text",
                                   *normalization.QUESTIONS, *residual.QUESTIONS,
                                   *qrnn.QUESTIONS],
               fixtures=Path(__file__).parent / "fixtures",
+              withheld=f"{__name__}.withheld",
               given_modules=("polarity_training",))
 
 

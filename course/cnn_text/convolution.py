@@ -15,7 +15,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     layer_checks,
     settings_rng,
     torch_check,
@@ -138,40 +137,6 @@ def _checks():
 
 CONV1D = Question(
     "conv1d", "A 1-D convolution over word vectors (padding, stride, dilation)",
-    code="library/conv", checks=_checks(),
-    planted_bugs=[
-        bug("the kernel flipped (a textbook convolution, not the cross-correlation every "
-            "library computes)", CONV,
-            "out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))",
-            "out = xp.matmul(windows, xp.reshape(xp.flip(self.weight.data, axis=0), "
-            "(k_size * d, f)))", "conv1d", says="Your outputs are exactly those of the kernel "
-            "flipped"),
-        bug("each window flattened as (D, K), not (K, D)", CONV,
-            "windows = xp.reshape(windows, (b, t_out, k_size * d))  # (B, T_out, K·D)",
-            "windows = xp.reshape(xp.permute_dims(xp.reshape(windows, (b, t_out, k_size, d)), "
-            "(0, 1, 3, 2)), (b, t_out, k_size * d))", "conv1d",
-            says="Your outputs are exactly those of each window flattened in the other order"),
-        bug("overlapping windows' gradients overwritten, not added", CONV,
-            "grad_padded[:, start:start + last:self.stride, :] += grad_windows[:, :, k, :]",
-            "grad_padded[:, start:start + last:self.stride, :] = grad_windows[:, :, k, :]",
-            "conv1d"),
-        bug("the stride forgotten in backward (gradients go to consecutive positions)", CONV,
-            "grad_padded[:, start:start + last:self.stride, :] += grad_windows[:, :, k, :]",
-            "grad_padded[:, start:start + t_out, :] += grad_windows[:, :, k, :]", "conv1d"),
-        bug("the padding left in the input's gradient (shifted by the padding)", CONV,
-            "return grad_padded[:, self.padding:self.padding + t_steps, :]",
-            "return grad_padded[:, :t_steps, :]", "conv1d"),
-        bug("the kernel width 3 written in, not the constructor's", CONV,
-            "p, k_size, f = self.padding, self.kernel_size, self.weight.shape[-1]",
-            "p, k_size, f = self.padding, 3, self.weight.shape[-1]", "conv1d"),
-        bug("a loop over the windows in forward (a line per output position)", CONV,
-            "out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))",
-            "out = xp.stack([xp.matmul(windows[:, i, :], xp.reshape(self.weight.data, "
-            "(k_size * d, f))) for i in range(t_out)], axis=1)", "conv1d",
-            by=("values_plain", "values_strided", "values_dilated")),
-        bug("the bias gradient averaged over positions instead of summed", CONV,
-            "self.bias.grad += xp.sum(grads, axis=0)  # (F,)",
-            "self.bias.grad += xp.mean(grads, axis=0)  # (F,)", "conv1d"),
-    ])
+    code="library/conv", checks=_checks())
 
 QUESTIONS = [CONV1D]

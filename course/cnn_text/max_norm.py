@@ -14,7 +14,6 @@ from nlpdojo_autograder.authoring import (
     CheckFailure,
     Context,
     Question,
-    bug,
     drawn_setting,
     value_check,
 )
@@ -93,22 +92,6 @@ MAX_NORM = Question(
     checks=[value_check(
         "max_norm", "values", "max_norm on weights with columns above and below the limit, one "
         "far above, and a zero column", 1.0, _constrained, rtol=1e-6, atol=1e-12,
-        mistakes=MISTAKES)],
-    planted_bugs=[
-        bug("the norm of each row, not each column", CONSTRAINTS,
-            "xp.sum(weight * weight, axis=0, keepdims=True))",
-            "xp.sum(weight * weight, axis=1, keepdims=True))", "max_norm",
-            says="exactly those of the norm of each row"),
-        bug("every column scaled onto the sphere, short ones stretched", CONSTRAINTS,
-            "return weight * xp.clip(limit / (norms + 1e-12), max=1.0)",
-            "return weight * (limit / (norms + 1e-12))", "max_norm",
-            says="short ones stretched"),
-        bug("one norm for the whole matrix", CONSTRAINTS,
-            "xp.sum(weight * weight, axis=0, keepdims=True))",
-            "xp.sum(weight * weight))", "max_norm", says="one norm for the whole matrix"),
-        bug("the limit written in, not the argument", CONSTRAINTS,
-            "xp.clip(limit / (norms + 1e-12), max=1.0)", "xp.clip(3.0 / (norms + 1e-12), max=1.0)",
-            "max_norm"),
-    ])
+        mistakes=MISTAKES)])
 
 QUESTIONS = [MAX_NORM]

@@ -17,7 +17,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     layer_checks,
     torch_check,
 )
@@ -170,26 +169,7 @@ MAX_OVER_TIME = Question(
     "pooling", "Max pooling over time, padding excluded", code="library/pooling",
     checks=_checks("pooling", "MaxOverTime", (), _torch_max, partial(_torch_max, mask=False),
                    "MaxOverTime over a padded batch",
-                   more_named={PADDING_ZERO: partial(_torch_max, fill=0.0)}),
-    planted_bugs=[
-        bug("the backward's zeros made on the default device (no device=)", POOLING,
-            "return xp.where(won, grad_output[:, None, :], xp.zeros_like(grad_output[:, None, :]))",
-            "return xp.where(won, grad_output[:, None, :], "
-            "xp.zeros(won.shape, dtype=grad_output.dtype))", "pooling",
-            says="another device than the default one"),
-        bug("the padded positions set to 0, not −inf", POOLING,
-            "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
-            "masked = xp.where(real[:, :, None], h, xp.zeros_like(h))  # (B, T, F)", "pooling",
-            says="the padded positions set to 0"),
-        bug("the padding may win (max over all T positions)", POOLING,
-            "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
-            "masked = h  # (B, T, F)", "pooling",
-            says="Your outputs are exactly those of the padded positions ranked too"),
-        bug("the gradient sent to every position (the max's derivative taken as 1)", POOLING,
-            "won = positions == winner[:, None, :]  # (B, T, F): where each pooled value "
-            "came from",
-            "won = positions >= 0 * winner[:, None, :]  # (B, T, F): where each pooled value "
-            "came from", "pooling")])
+                   more_named={PADDING_ZERO: partial(_torch_max, fill=0.0)}))
 
 K_MAX = Question(
     "kmax_pooling", "k-max pooling in sentence order", code="library/pooling",
@@ -198,22 +178,6 @@ K_MAX = Question(
                    f"KMaxPooling(k={K}) over a padded batch", {RANK_ORDER: _rank_order},
                    other=((K_OTHER,), partial(_torch_kmax, k=K_OTHER),
                           partial(_torch_kmax, k=K_OTHER, mask=False),
-                          f"KMaxPooling(k={K_OTHER}) over a padded batch")),
-    planted_bugs=[
-        bug("the padded positions ranked with the real ones", POOLING,
-            "masked = xp.where(real, h, xp.full_like(h, -xp.inf))  # (B, T, F)",
-            "masked = h  # (B, T, F)", "kmax_pooling",
-            says="Your outputs are exactly those of the padded positions ranked too"),
-        bug("the k values kept in rank order, not in the sentence's order", POOLING,
-            "kept = xp.sort(order[:, :self.k, :], axis=1)  # (B, k, F): back in sentence order",
-            "kept = order[:, :self.k, :]  # (B, k, F)", "kmax_pooling",
-            says="Your outputs are exactly those of the k values kept in rank order"),
-        bug("of equal values the later position ranks first", POOLING,
-            "order = xp.argsort(-masked, axis=1, stable=True)  # (B, T, F)",
-            "order = xp.flip(xp.argsort(masked, axis=1, stable=True), axis=1)  # (B, T, F)",
-            "kmax_pooling"),
-        bug("k hard-coded (self.k ignored)", POOLING,
-            "kept = xp.sort(order[:, :self.k, :], axis=1)",
-            "kept = xp.sort(order[:, :2, :], axis=1)", "kmax_pooling")])
+                          f"KMaxPooling(k={K_OTHER}) over a padded batch")))
 
 QUESTIONS = [MAX_OVER_TIME, K_MAX]

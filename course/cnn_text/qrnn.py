@@ -13,7 +13,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     layer_checks,
     torch_check,
 )
@@ -94,22 +93,6 @@ QRNN = Question(
                         title=f"QRNN, width {K_OTHER}, {D} to {H} channels, against torch",
                         points=0.5,
                         at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS))],
-    planted_bugs=[
-        bug("the convolution not masked (each window reads the words to its right)", MODULE,
-            "gates = gates[:, :t_steps, :]  # (B, T, 3H)",
-            "gates = gates[:, self.kernel_size - 1:, :]  # (B, T, 3H)", "qrnn"),
-        bug("f and 1 − f swapped in fo-pooling", MODULE,
-            "c = f[:, t, :] * c + (1.0 - f[:, t, :]) * z[:, t, :]",
-            "c = (1.0 - f[:, t, :]) * c + f[:, t, :] * z[:, t, :]", "qrnn"),
-        bug("the gradient carried from c_t back to c_{t−1} dropped", MODULE,
-            "carried = grad_c * f[:, t, :]", "carried = 0.0 * grad_c", "qrnn"),
-        bug("the forget gate's gradient without c_{t−1} (taken as −z_t)", MODULE,
-            "grad_f.append(grad_c * (c_prev - z[:, t, :]))",
-            "grad_f.append(grad_c * (0.0 - z[:, t, :]))", "qrnn"),
-        bug("the width hard-coded (k − 1 = 2 outputs cut, right for width 3 only)", MODULE,
-            "cut = xp.zeros((b, self.kernel_size - 1, width)",
-            "cut = xp.zeros((b, 2, width)", "qrnn", by=("values", "torch")),
-    ],
     requires=("conv1d",))
 
 QUESTIONS = [QRNN]

@@ -1,0 +1,41 @@
+"""The planted bugs of :mod:`nlpdojo_course.cnn_text.classifier`'s questions (withheld
+from a student's install: each quotes the reference it plants into)."""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import bug
+
+from ..classifier import MODULE
+
+BUGS = [
+    bug("the padded positions' vectors not zeroed (the wide convolution reads the pad "
+        "token)", MODULE,
+        "vectors = vectors * xp.astype(real, vectors.dtype)[:, :, None]  # padding: zeros",
+        "vectors = vectors  # padding: zeros", "kim_cnn"),
+    bug("the max over every output, the padding's included", MODULE,
+        "p, c_pool = self.pool(a, lengths + (k - 1))",
+        "p, c_pool = self.pool(a, 0 * lengths + a.shape[1])", "kim_cnn"),
+    bug("the max over the first L outputs only (the wide convolution gives L + k − 1)",
+        MODULE, "p, c_pool = self.pool(a, lengths + (k - 1))",
+        "p, c_pool = self.pool(a, lengths)", "kim_cnn"),
+    bug("the embedding's gradient from the last width only", MODULE,
+        "grad_vectors = grad if grad_vectors is None else grad_vectors + grad",
+        "grad_vectors = grad", "kim_cnn"),
+    bug("the pooling lengths of widths (2, 3) written in, not the constructor's widths",
+        MODULE, "p, c_pool = self.pool(a, lengths + (k - 1))",
+        "p, c_pool = self.pool(a, lengths + (self.convs.index(conv) + 1))", "kim_cnn"),
+    bug("as many filters as embedding dimensions, not the constructor's filters", MODULE,
+        "self.convs = [Conv1d(backend, embedding_dim, filters, k, padding=k - 1,",
+        "self.convs = [Conv1d(backend, embedding_dim, embedding_dim, k, padding=k - 1,",
+        "kim_cnn"),
+    bug("two classes written in, not the constructor's num_classes", MODULE,
+        "num_classes, seed=seed + 12)", "2, seed=seed + 12)", "kim_cnn"),
+    bug("the dropout rate written in, not the constructor's", MODULE,
+        "        features, c_drop = self.dropout(",
+        "        self.dropout.p = 0.5\n        features, c_drop = self.dropout(",
+        "kim_cnn", by=("values_dropout",)),
+    bug("dropout left on in eval mode", MODULE,
+        "        features, c_drop = self.dropout(",
+        "        self.dropout.train(True)\n        features, c_drop = self.dropout(",
+        "kim_cnn", by=("values_dropout",)),
+]
