@@ -27,6 +27,7 @@ TOPIC = Topic(
     questions=[*ngrams.QUESTIONS, *smoothing.QUESTIONS, *sampling.QUESTIONS, *rnn.QUESTIONS,
                *window_lm.QUESTIONS, *encoder.QUESTIONS],
     fixtures=Path(__file__).parent / "fixtures",
+    withheld=f"{__name__}.withheld",
     given_modules=("lm_training", "sentence_training"))
 
 

@@ -20,7 +20,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     layer_checks,
     padded_sentences,
 )
@@ -29,7 +28,6 @@ from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S, torch_module
 
 NN = "neural_networks"
 V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
-
 
 
 def _encoder_case(pooling: str, sizes: tuple[int, int, int, int] = (V_E, D_E, H_E, T_E),
@@ -45,7 +43,6 @@ def _encoder_case(pooling: str, sizes: tuple[int, int, int, int] = (V_E, D_E, H_
                                  "cell.bias": 0.5 * rng.standard_normal(h)},
                          inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
     return make
-
 
 
 def _torch_encoder(pooling: str):
@@ -135,22 +132,6 @@ SENTENCE_ENCODER = Question(
             torch=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S,
             at_scale=_encoder_case(pooling, CLASSIFIER_AT_SCALE, std=0.1,
                                     batch=AT_SCALE_BATCH)), pooling)],
-    planted_bugs=[
-        bug("final pooling takes the last padded step, not the last real one", "encoder",
-            "last = steps[None, :] == lengths[:, None] - 1  # (B, T)",
-            "last = steps[None, :] == t_steps - 1 + 0 * lengths[:, None]  # (B, T)",
-            "sentence_encoder"),
-        bug("mean pooling divides by the padded length", "encoder",
-            "/ xp.astype(lengths, hs.dtype)[:, None])[:, :, None]  # (B, T, 1)",
-            "/ t_steps)[:, :, None]  # (B, T, 1)", "sentence_encoder"),
-        bug("max pooling lets padding win", "encoder",
-            "masked = xp.where(real[:, :, None], hs, xp.full_like(hs, -2.0))  # tanh > -1",
-            "masked = hs + 0.0 * xp.astype(real, hs.dtype)[:, :, None]", "sentence_encoder"),
-        bug("encoder BPTT drops the gradient from later steps", "encoder",
-            "grad_vectors[t], grad_h = self.cell.backward(grad_hs[:, t, :] + grad_h,",
-            "grad_vectors[t], grad_h = self.cell.backward(grad_hs[:, t, :] + 0.0 * grad_h,",
-            "sentence_encoder"),
-    ],
     requires=("rnn_cell", f"{NN}.embedding"))
 
 SENTENCE_CLASSIFIER = Question(
@@ -161,16 +142,6 @@ SENTENCE_CLASSIFIER = Question(
                         # 3 classes at scale: a classifier with 2 written in fails there
                         at_scale=_classifier_at(*CLASSIFIER_AT_SCALE, std=0.1,
                                                  batch=AT_SCALE_BATCH, classes=3)),
-    planted_bugs=[
-        bug("classifier backward skips the output layer", "encoder",
-            "return self.encoder.backward(self.output.backward(grad_output, c_out), c_enc)",
-            "return (self.output.backward(grad_output, c_out), (None, None))[1]",
-            "sentence_classifier"),
-        bug("two classes written in, not the constructor's num_classes", "encoder",
-            "self.output = Linear(backend, hidden_size, num_classes, seed=seed + 5)",
-            "self.output = Linear(backend, hidden_size, 2, seed=seed + 5)",
-            "sentence_classifier"),
-    ],
     requires=("sentence_encoder", "rnn_cell", *LIBRARY))
 
 #: trains the student's own encoder, classifier and library (nothing swapped in: a reference

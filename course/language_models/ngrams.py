@@ -15,7 +15,6 @@ from nlpdojo_autograder.authoring import (
     CheckFailure,
     Context,
     Question,
-    bug,
     drawn_setting,
     require_vectorized,
     value_check,
@@ -230,35 +229,7 @@ NGRAMS = "ngrams"
 NGRAM_COUNTS = Question(
     "ngram_counts", "Counting n-grams of any order, vectorized", code=NGRAMS,
     checks=[value_check("ngram_counts", "values", "n-gram windows, keys and counts (n = 1-4) on "
-                        "random streams", 3.0, _count_values, rtol=0, atol=0)],
-    planted_bugs=[
-        bug("<s> = 0 written in, not the argument bos", NGRAMS,
-            "windows[windows[:, -1] != bos]", "windows[windows[:, -1] != 0]", "ngram_counts"),
-        bug("a vocabulary of 12 written in, not the argument vocab_size", NGRAMS,
-            "powers = vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
-            "powers = 12 ** np.arange(k - 1, -1, -1, dtype=np.int64)", "ngram_counts"),
-        bug("windows spanning two sentences counted", NGRAMS,
-            "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
-            "return np.ascontiguousarray(windows, dtype=np.int64)", "ngram_counts",
-            says="such a window spans two sentences"),
-        bug("every n-gram holding <s> dropped (first words never predicted)", NGRAMS,
-            "windows[windows[:, -1] != bos]", "windows[~np.any(windows == bos, axis=1)]",
-            "ngram_counts", says="the first words of each sentence are never predicted"),
-        bug("context counts of every (n-1)-gram of the stream", NGRAMS,
-            "ctx_keys, ctx_counts = np.unique(ngram_keys(windows[:, :-1], vocab_size),",
-            "ctx_keys, ctx_counts = np.unique(ngram_keys(\n"
-            "        np.lib.stride_tricks.sliding_window_view(stream, n - 1), vocab_size),",
-            "ngram_counts", says="C(c) counts c as the context of a predicted token"),
-        # right values, a Python loop over the tokens: require_vectorized fails it
-        bug("n-gram windows by a comprehension over the tokens", NGRAMS,
-            "windows = np.lib.stride_tricks.sliding_window_view(stream, n)  # (T − n + 1, n)",
-            "windows = np.array([stream[i:i + n] for i in range(len(stream) - n + 1)],\n"
-            "                       dtype=np.int64).reshape(-1, n)", "ngram_counts"),
-        bug("key digits in the wrong order", NGRAMS,
-            "vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
-            "vocab_size ** np.arange(k, dtype=np.int64)", "ngram_counts",
-            says="the first id is the most significant digit"),
-    ])
+                        "random streams", 3.0, _count_values, rtol=0, atol=0)])
 
 ADD_DELTA = Question(
     "add_delta", "Add-δ (Lidstone) smoothing", code=NGRAMS,
@@ -270,18 +241,6 @@ ADD_DELTA = Question(
                     f"on {TRAIN_ADDRESSES} State of the Union addresses", 3.0, _heldout_values,
                     rtol=1e-8, atol=1e-10, timeout_s=240),
     ],
-    planted_bugs=[
-        bug("δ written in, not the argument", NGRAMS,
-            "return np.log(joint + delta) - np.log(context + delta * vocab_size)  # (M,)",
-            "return np.log(joint + 0.01) - np.log(context + 0.01 * vocab_size)  # (M,)",
-            "add_delta"),
-        bug("smoothing mass not renormalised (δ missing from the denominator)", NGRAMS,
-            "np.log(context + delta * vocab_size)", "np.log(context + delta)", "add_delta"),
-        bug("add-δ looks each n-gram up in a Python loop", NGRAMS,
-            "joint = lookup(ngram_k, ngram_c, ngram_keys(windows, vocab_size))  # (M,)  C(c, w)",
-            "joint = np.array([lookup(ngram_k, ngram_c, ngram_keys(w[None], vocab_size))[0]\n"
-            "                      for w in windows])", "add_delta"),
-    ],
     requires=("ngram_counts",), datasets=("sotu",))
 
 PERPLEXITY = Question(
@@ -290,11 +249,6 @@ PERPLEXITY = Question(
                         _perplexity_values, rtol=1e-10, mistakes={
                             "the mean of natural logarithms raised to a power of 2: perplexity "
                             "is exp(−mean ln p), or 2 to the −mean log₂ p (one base throughout)":
-                            lambda expected: {k: 2.0 ** np.log(v) for k, v in expected.items()}})],
-    planted_bugs=[
-        bug("perplexity with the log base mixed up", NGRAMS,
-            "return float(np.exp(-np.mean(log_probs)))",
-            "return float(2.0 ** (-np.mean(log_probs)))", "perplexity"),
-    ])
+                            lambda expected: {k: 2.0 ** np.log(v) for k, v in expected.items()}})])
 
 QUESTIONS = [NGRAM_COUNTS, ADD_DELTA, PERPLEXITY]

@@ -23,7 +23,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     integers,
     layer_checks,
     metric_checks,
@@ -305,12 +304,6 @@ RNN_CELL = Question(
     checks=layer_checks("rnn_cell", RNN_MODULE, "RNNCell", _cell, title="RNNCell", points=2.0,
                         torch=TORCH_CELL,
                         at_scale=_cell_at(*CELL_AT_SCALE, std=CELL_AT_SCALE[1] ** -0.5)),
-    planted_bugs=[
-        bug("RNN cell backward without the tanh derivative", RNN_MODULE,
-            "grad_z = grad_output * (1.0 - h * h)", "grad_z = grad_output", "rnn_cell"),
-        bug("W_h gradient overwritten: only one step's share survives BPTT", RNN_MODULE,
-            "self.weight_h.grad += xp.matmul(", "self.weight_h.grad = xp.matmul(", "rnn_cell"),
-    ],
     requires=(f"{NN}.xavier",))
 
 RNN = Question(
@@ -319,11 +312,6 @@ RNN = Question(
     checks=sequence_checks("rnn", RNN_MODULE, "RNN", _rnn, title=f"RNN over {T_RNN} steps "
                            "(BPTT)", points=2.5,
                            at_scale=lambda ctx, kind: _rnn(ctx, kind, RNN_AT_SCALE)),
-    planted_bugs=[
-        bug("no backpropagation through time: dL/dh not passed back to the previous step",
-            RNN_MODULE, "self.cell.backward(grad_output[:, t, :] + grad_h,",
-            "self.cell.backward(grad_output[:, t, :] + 0.0 * grad_h,", "rnn"),
-    ],
     requires=("rnn_cell",))
 
 RNN_LM = Question(
@@ -345,27 +333,6 @@ RNN_LM = Question(
             hint="the training runs your RNNLM, bptt_windows and train_rnn_lm with your own "
                  "Embedding, Linear, SoftmaxCrossEntropy and SGD (neural_networks): their own "
                  "checks say which one is wrong", timeout_s=300, own_code=LIBRARY, **TRAINED),
-    ],
-    planted_bugs=[
-        bug("RNN LM's final state taken from the first step", "rnn_lm",
-            "return scores, (c_emb, c_rnn, c_out, hs[:, -1, :])",
-            "return scores, (c_emb, c_rnn, c_out, hs[:, 0, :])", "rnn_lm",
-            says="exactly those of the state carried from the window's first step"),
-        bug("targets not shifted by one", "rnn_lm",
-            "targets = streams[:, 1:k * bptt + 1]", "targets = streams[:, :k * bptt]",
-            "rnn_lm", says="exactly those of targets not shifted by one"),
-        bug("hidden state not carried across windows", "rnn_lm",
-            "h = model.final_state(cache)  # (B, H) carried",
-            "h = model.initial_state(b)  # (B, H) carried", "rnn_lm",
-            says="exactly those of the hidden state not carried across windows"),
-        bug("gradients never zeroed between windows", "rnn_lm",
-            "            opt.zero_grad()\n            scores, cache = model(x, h)",
-            "            scores, cache = model(x, h)", "rnn_lm",
-            says="exactly those of gradients never zeroed"),
-        bug("a new optimizer every window (Adam's state lost)", "rnn_lm",
-            "            opt.zero_grad()\n            scores, cache = model(x, h)",
-            "            opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)\n"
-            "            opt.zero_grad()\n            scores, cache = model(x, h)", "rnn_lm"),
     ],
     requires=("rnn", *LIBRARY), datasets=("sotu",))
 

@@ -9,7 +9,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     integers,
     layer_checks,
     metric_checks,
@@ -18,7 +17,6 @@ from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplex
 from nlpdojo_course.language_models.rnn import LIBRARY, NN, SEQUENCE_TIMEOUT_S, torch_module
 
 V_W, CONTEXT, D_W, H_W = 10, 3, 2, 5
-
 
 
 def _window_lm_at(v: int, d: int, h: int, n: int, std: float = 1.0, context: int = CONTEXT):
@@ -61,15 +59,6 @@ WINDOW_LM = Question(
             hint="the training runs your WindowLM with your own Embedding, Linear, Tanh, "
                  "SoftmaxCrossEntropy and Adam (neural_networks): their own checks say which "
                  "one is wrong", timeout_s=300, own_code=(f"{NN}.tanh", *LIBRARY), **TRAINED),
-    ],
-    planted_bugs=[
-        bug("window LM skips the tanh's backward", "window_lm",
-            "grad_z = self.activation.backward(grad_h, c_act)", "grad_z = grad_h",
-            "window_lm"),
-        bug("a context of 3 words written in, not the constructor's", "window_lm",
-            "self.hidden = Linear(backend, context * embedding_dim, hidden_size, seed=seed + 1)",
-            "self.hidden = Linear(backend, 3 * embedding_dim, hidden_size, seed=seed + 1)",
-            "window_lm"),
     ],
     requires=(f"{NN}.tanh", *LIBRARY), datasets=("sotu",))
 

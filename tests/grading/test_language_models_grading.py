@@ -84,12 +84,11 @@ def test_every_planted_bug_is_caught_on_its_question_alone():
     """The n-gram half, --strict (the neural half: test_language_models_neural_grading.py)."""
     from nlpdojo_course.language_models import rnn, window_lm
 
-    neural = [*rnn.QUESTIONS, *window_lm.QUESTIONS]
-    neural_bugs = [b for q in neural for b in q.planted_bugs]
+    neural = {q.id for q in (*rnn.QUESTIONS, *window_lm.QUESTIONS)}
     exercise = get_registry().get("exercise", "language_models")
     exercise = dataclasses.replace(
-        exercise, checks=[c for c in exercise.checks if c.question not in {q.id for q in neural}],
-        planted_bugs=[b for b in exercise.planted_bugs if b not in neural_bugs])
+        exercise, checks=[c for c in exercise.checks if c.question not in neural],
+        planted_bugs=[b for b in exercise.planted_bugs if b.question not in neural])
     steps = verify([exercise], backends=[], stubs=False, strict=True)
     # a half's questions without the other half's are not consistent declarations: the whole
     # exercise's are checked by tests/test_consistency.py and dojo verify
