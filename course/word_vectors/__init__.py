@@ -20,6 +20,7 @@ TOPIC = Topic(
     questions=[*word2vec.QUESTIONS, *sgd.QUESTIONS, *count_based.QUESTIONS,
                *evaluation.QUESTIONS, *training.QUESTIONS],
     fixtures=Path(__file__).parent / "fixtures",
+    withheld=f"{__name__}.withheld",
     given_modules=("train",))
 
 

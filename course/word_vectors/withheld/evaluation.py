@@ -1,0 +1,17 @@
+"""The planted bugs of :mod:`nlpdojo_course.word_vectors.evaluation`'s questions (withheld
+from a student's install: each quotes the reference it plants into)."""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import bug
+
+BUGS = [
+    bug("nearest_neighbours' word and k written in, not the arguments", "evaluate",
+        "    cosines = unit @ unit[index]  # (V,)",
+        "    index, k = 3, 2\n    cosines = unit @ unit[index]  # (V,)", "similarity"),
+    bug("nearest_neighbours keeps the word itself", "evaluate",
+        "    cosines[index] = -np.inf  # never its own neighbour\n", "", "similarity",
+        says="is not its own neighbour"),
+    bug("analogy does not exclude question words", "evaluate",
+        "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass", "analogy"),
+]
