@@ -40,6 +40,7 @@ TOPIC = Topic(
                *optimizers.QUESTIONS, *preprocessing.QUESTIONS, *gradcheck.QUESTIONS,
                *window.QUESTIONS, *training.QUESTIONS],
     fixtures=Path(__file__).parent / "fixtures",
+    withheld=f"{__name__}.withheld",
     # given code the checks run from the reference, never from a submission: the gradient
     # checker's toy functions, the tagger's and the scorer's training loops
     given_modules=("toy_functions", "tagger", "scorer"))

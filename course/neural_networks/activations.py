@@ -15,7 +15,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     layer_checks,
     run_layer,
     settings_rng,
@@ -100,61 +99,26 @@ SIGMOID = Question(
         *_activation("sigmoid", "Sigmoid", lambda x: torch().sigmoid(x), points=0.8),
         value_check("sigmoid", "stability", "Sigmoid of inputs near ±800", 0.2,
                     _sigmoid_stability),
-    ],
-    planted_bugs=[
-        bug("sigmoid derivative without (1 - y)", ACT, "return grad_output * y * (1.0 - y)",
-            "return grad_output * y", "sigmoid"),
-        bug("sigmoid as e^z / (1 + e^z) everywhere: inf / inf for large z", ACT,
-            "y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
-            "y = xp.exp(x) / (1.0 + xp.exp(x))", "sigmoid"),
-        bug("the textbook sigmoid 1 / (1 + e^-z): finite, after e^800 = inf", ACT,
-            "y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
-            "y = 1.0 / (1.0 + xp.exp(-x))", "sigmoid"),
     ])
 
 TANH = Question(
     "tanh", "Tanh layer", code="library/activations",
-    checks=_activation("tanh", "Tanh", lambda x: torch().tanh(x)),
-    planted_bugs=[
-        bug("tanh derivative 1 - y", ACT, "return grad_output * (1.0 - y * y)",
-            "return grad_output * (1.0 - y)", "tanh"),
-    ])
+    checks=_activation("tanh", "Tanh", lambda x: torch().tanh(x)))
 
 HARD_TANH = Question(
     "hard_tanh", "Hard tanh layer", code="library/activations",
     checks=_activation("hard_tanh", "HardTanh", lambda x: functional().hardtanh(x),
                        kinks=(-1.0, 1.0, 0.0),
-                       convention="hardtanh'(-1) = hardtanh'(1) = 0 (1 only strictly inside)"),
-    planted_bugs=[
-        bug("hard tanh passes gradients above 1", ACT,
-            "inside = (x > -1.0) & (x < 1.0)", "inside = x > -1.0", "hard_tanh"),
-        bug("hard tanh's derivative 1 at its kinks", ACT,
-            "inside = (x > -1.0) & (x < 1.0)", "inside = (x >= -1.0) & (x <= 1.0)", "hard_tanh"),
-    ])
+                       convention="hardtanh'(-1) = hardtanh'(1) = 0 (1 only strictly inside)"))
 
 SOFT_SIGN = Question(
     "soft_sign", "Soft sign layer", code="library/activations",
-    checks=_activation("soft_sign", "SoftSign", lambda x: functional().softsign(x)),
-    planted_bugs=[
-        bug("soft sign derivative not squared", ACT, "return grad_output / (d * d)",
-            "return grad_output / d", "soft_sign"),
-    ])
+    checks=_activation("soft_sign", "SoftSign", lambda x: functional().softsign(x)))
 
 RELU = Question(
     "relu", "ReLU layer", code="library/activations",
     checks=_activation("relu", "ReLU", lambda x: functional().relu(x), kinks=(0.0,),
-                       convention="relu'(0) = 0 (1 only for z > 0)"),
-    planted_bugs=[
-        bug("relu passes every gradient", ACT,
-            "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
-            "return grad_output * 1.0", "relu"),
-        bug("relu zeroes the caller's input in place", ACT,
-            "        y = self.xp.where(x > 0, x, 0.0 * x)  # (...)\n",
-            "        x[x < 0] = 0.0\n        y = x  # (...)\n", "relu"),
-        bug("relu'(0) = 1", ACT,
-            "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
-            "return self.xp.where(x >= 0, grad_output, 0.0 * grad_output)", "relu"),
-    ])
+                       convention="relu'(0) = 0 (1 only for z > 0)"))
 
 LEAKY_RELU = Question(
     "leaky_relu", "Leaky ReLU layer", code="library/activations",
@@ -163,18 +127,6 @@ LEAKY_RELU = Question(
                        # the slope drawn per grading: a slope written in fails
                        kwargs=lambda r: {"negative_slope": float(f"{r.uniform(0.05, 0.4):.3g}")},
                        kinks=(0.0,),
-                       convention="leaky'(0) = k, the negative slope (1 only for z > 0)"),
-    planted_bugs=[
-        bug("leaky relu's derivative 1 at 0", ACT,
-            "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
-            "return self.xp.where(x >= 0, grad_output, self.negative_slope * grad_output)",
-            "leaky_relu"),
-        bug("leaky relu's slope written in, not its constructor's", ACT,
-            "y = self.xp.where(x > 0, x, self.negative_slope * x)",
-            "y = self.xp.where(x > 0, x, 0.1 * x)", "leaky_relu"),
-        bug("leaky relu forgets its slope in backward", ACT,
-            "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
-            "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)", "leaky_relu"),
-    ])
+                       convention="leaky'(0) = k, the negative slope (1 only for z > 0)"))
 
 QUESTIONS = [SIGMOID, TANH, HARD_TANH, SOFT_SIGN, RELU, LEAKY_RELU]

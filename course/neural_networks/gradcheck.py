@@ -14,7 +14,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     Question,
     Verdict,
-    bug,
     custom_check,
     drawn_setting,
 )
@@ -124,9 +123,6 @@ def _check_collect(ctx: Context):
     return out
 
 
-
-
-
 def _check_judge(actual, expected) -> Verdict:
     wrong = []
     planted = _planted(actual["x"], actual["weights"])
@@ -168,16 +164,6 @@ GRADCHECK = Question(
                      _check_collect, _check_judge,
                      oracle="right and wrong gradients the grader plants, of a function it "
                             "draws"),
-    ],
-    planted_bugs=[
-        bug("gradient checker uses relative error only", "gradcheck",
-            "ok = (relative < rtol) | (error < atol)", "ok = relative < rtol", "gradcheck",
-            by=("planted",)),
-        bug("check_gradient's default tolerances written in, not the caller's", "gradcheck",
-            "ok = (relative < rtol) | (error < atol)", "ok = (relative < 1e-5) | (error < 1e-8)",
-            "gradcheck", by=("planted",)),
-        bug("one-sided differences", "gradcheck",
-            "flat[i] = old - h", "flat[i] = old", "gradcheck", by=("numerical",)),
     ])
 
 QUESTIONS = [GRADCHECK]

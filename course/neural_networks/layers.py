@@ -14,7 +14,6 @@ from nlpdojo_autograder.authoring import (
     Property,
     Question,
     Verdict,
-    bug,
     custom_check,
     integers,
     layer_checks,
@@ -90,22 +89,7 @@ XAVIER = Question(
     checks=[custom_check("xavier", "statistics", "bound, variance and seeding", 1.0,
                          _xavier_collect, _xavier_judge,
                          oracle="the bound and variance of Xavier's uniform distribution "
-                                "(Glorot and Bengio 2010)")],
-    planted_bugs=[
-        bug("Xavier bound from fan_in alone", f"{LIB}.init",
-            "bound = math.sqrt(6.0 / (fan_in + fan_out))", "bound = math.sqrt(1.0 / fan_in)",
-            "xavier", by=("statistics",)),
-        bug("Xavier draws -b, 0 and b: a uniform's bound and variance, not its shape",
-            f"{LIB}.init",
-            "return backend.rng(seed).uniform((fan_in, fan_out), low=-bound, high=bound)",
-            "u = backend.rng(seed).uniform((fan_in, fan_out), low=0.0, high=1.0)\n"
-            "    xp = backend.xp\n"
-            "    return bound * (xp.astype(u > 5 / 6, u.dtype) - xp.astype(u < 1 / 6, u.dtype))",
-            "xavier", by=("statistics",)),
-        bug("Xavier bound written in for one size", f"{LIB}.init",
-            "bound = math.sqrt(6.0 / (fan_in + fan_out))", "bound = math.sqrt(6.0 / 500)",
-            "xavier", by=("statistics",)),
-    ])
+                                "(Glorot and Bengio 2010)")])
 
 
 # -- affine ------------------------------------------------------------------------------------
@@ -133,20 +117,7 @@ AFFINE = Question(
     "affine", "Affine layer", code="library/layers", requires=("xavier",),
     checks=layer_checks("affine", LAYERS, "Linear", _affine, title="Linear", points=3.0,
                         torch=lambda p, x: x @ p["weight"] + p["bias"],
-                        at_scale=_affine_at(*AFFINE_AT_SCALE, std=AFFINE_AT_SCALE[1] ** -0.5)),
-    planted_bugs=[
-        bug("weight gradient transposed", LAYERS,
-            "xp.matmul(xp.matrix_transpose(x), grad_output)",
-            "xp.matmul(xp.matrix_transpose(grad_output), x)", "affine"),
-        bug("bias gradient averaged over the batch", LAYERS,
-            "xp.sum(grad_output, axis=0)  # (D_out,)", "xp.mean(grad_output, axis=0)",
-            "affine"),
-        bug("Linear forward row by row in a Python loop", LAYERS,
-            "        z = self.xp.matmul(x, self.weight.data)  # (N, D_out)\n",
-            "        z = self.xp.stack([self.xp.matmul(x[i], self.weight.data)\n"
-            "                           for i in range(x.shape[0])])  # (N, D_out)\n",
-            "affine"),
-    ])
+                        at_scale=_affine_at(*AFFINE_AT_SCALE, std=AFFINE_AT_SCALE[1] ** -0.5)))
 
 
 # -- dropout -----------------------------------------------------------------------------------
@@ -199,16 +170,6 @@ DROPOUT = Question(
                        _dropout_run, SCALING,
                        oracle="the drop rate and scale that only a random mask scaled by "
                               "1/(1 − p) has"),
-    ],
-    planted_bugs=[
-        bug("dropout not rescaled", LAYERS,
-            "mask = self.keep_mask(tuple(x.shape)) / (1.0 - self.p)",
-            "mask = self.keep_mask(tuple(x.shape))", "dropout", by=("scaling",)),
-        bug("dropout's rate written in, not its constructor's", LAYERS,
-            "mask = self.keep_mask(tuple(x.shape)) / (1.0 - self.p)",
-            "mask = self.keep_mask(tuple(x.shape)) / 0.6", "dropout"),
-        bug("dropout still active in eval mode", LAYERS,
-            "if not self.training or self.p == 0.0:", "if self.p == 0.0:", "dropout"),
     ])
 
 
@@ -236,16 +197,6 @@ EMBEDDING = Question(
     "embedding", "Embedding look-up with accumulated row gradients", code="library/layers",
     checks=layer_checks("embedding", LAYERS, "Embedding", _embedding, title="Embedding",
                         points=2.0, torch=lambda p, ids: p["weight"][ids],
-                        at_scale=_embedding_at(*EMBEDDING_AT_SCALE)),
-    planted_bugs=[
-        bug("embedding rows of repeated words overwritten", LAYERS,
-            "self.backend.scatter_add(self.weight.grad, flat, xp.reshape(grad_output, (-1, d)))",
-            "self.weight.grad[flat] = self.weight.grad[flat] + xp.reshape(grad_output, (-1, d))",
-            "embedding"),
-        bug("embedding gradient overwritten, not accumulated", LAYERS,
-            "self.backend.scatter_add(self.weight.grad, flat,",
-            "self.weight.grad = xp.zeros_like(self.weight.data)\n"
-            "        self.backend.scatter_add(self.weight.grad, flat,", "embedding"),
-    ])
+                        at_scale=_embedding_at(*EMBEDDING_AT_SCALE)))
 
 QUESTIONS = [XAVIER, AFFINE, DROPOUT, EMBEDDING]

@@ -12,7 +12,6 @@ from nlpdojo_autograder.authoring import (
     GradientProblem,
     LossCase,
     Question,
-    bug,
     gradient_check,
     loss_checks,
     settings_rng,
@@ -35,14 +34,7 @@ SOFTMAX_CE = Question(
     "softmax_ce", "Softmax cross-entropy", code="library/losses",
     checks=loss_checks("softmax_ce", LOSSES, "SoftmaxCrossEntropy", _softmax_ce,
                        title="SoftmaxCrossEntropy", points=2.0, stable=True,
-                       torch=lambda p, t: functional().cross_entropy(p, torch().as_tensor(t))),
-    planted_bugs=[
-        bug("softmax cross-entropy without max-subtraction", LOSSES,
-            "shifted = block - xp.max(block, axis=1, keepdims=True)",
-            "shifted = block", "softmax_ce"),
-        bug("softmax cross-entropy backward ignores grad_output", LOSSES,
-            "scale = grad_output / n", "scale = 1.0 / n", "softmax_ce"),
-    ])
+                       torch=lambda p, t: functional().cross_entropy(p, torch().as_tensor(t))))
 
 
 # -- max-margin --------------------------------------------------------------------------------
@@ -63,25 +55,7 @@ def _torch_max_margin(prediction, target, margin):
 MAX_MARGIN = Question(
     "max_margin", "Max-margin loss", code="library/losses",
     checks=loss_checks("max_margin", LOSSES, "MaxMargin", _max_margin, title="MaxMargin",
-                       points=2.0, torch=_torch_max_margin),
-    planted_bugs=[
-        bug("max-margin hinge counts the true window", LOSSES,
-            "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
-            "hinge = self.margin - true + prediction", "max_margin"),
-        bug("max-margin gradient of the corrupted window dropped", LOSSES,
-            "return (active - onehot * violated) * (grad_output / n)  # (N, K)",
-            "return -(onehot * violated) * (grad_output / n)", "max_margin"),
-        bug("max-margin true scores picked row by row in a Python loop", LOSSES,
-            "        true = xp.sum(prediction * onehot, axis=1, keepdims=True)  # (N, 1)\n",
-            "        true = xp.stack([prediction[i, int(target[i])] for i in range(n)])[:, None]\n",
-            "max_margin"),
-        bug("max-margin's margin written in, not its constructor's", LOSSES,
-            "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
-            "hinge = (1.0 - true + prediction) * (1.0 - onehot)", "max_margin"),
-        bug("max-margin margin sign flipped", LOSSES,
-            "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
-            "hinge = (-self.margin - true + prediction) * (1.0 - onehot)", "max_margin"),
-    ])
+                       points=2.0, torch=_torch_max_margin))
 
 
 # -- L2 ----------------------------------------------------------------------------------------
@@ -131,15 +105,6 @@ L2 = Question(
                     _l2_values),
         gradient_check("l2", "gradients", "L2 gradients by central differences", 0.4,
                        _l2_gradient),
-    ],
-    planted_bugs=[
-        bug("L2 applied to biases", f"{LIB}.regularization", "if w.ndim >= 2:",
-            "if w.ndim >= 1:", "l2"),
-        bug("L2's lambda written in, not the argument", f"{LIB}.regularization",
-            "penalty = penalty + lam * xp.sum(w * w)", "penalty = penalty + 0.03 * xp.sum(w * w)",
-            "l2"),
-        bug("L2 penalty returned as a Python float", f"{LIB}.regularization",
-            "    return penalty, grads\n", "    return float(penalty), grads\n", "l2"),
     ])
 
 QUESTIONS = [SOFTMAX_CE, MAX_MARGIN, L2]

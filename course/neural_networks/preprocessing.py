@@ -11,7 +11,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     Question,
     Verdict,
-    bug,
     call,
     calls_check,
     compare_payloads,
@@ -50,11 +49,7 @@ NORMALIZE = Question(
     "normalize", "Mean subtraction and normalization", code="preprocessing",
     checks=[calls_check("normalize", "values",
                         "mean, std (a constant feature too) and normalize", 1.0,
-                        "preprocessing", _normalize, NORMALIZE_CALLS)],
-    planted_bugs=[
-        bug("normalize only subtracts the mean", "preprocessing",
-            "return (x - mean) / std  # (N, D)", "return x - mean", "normalize"),
-    ])
+                        "preprocessing", _normalize, NORMALIZE_CALLS)])
 
 
 # -- whitening ---------------------------------------------------------------------------------
@@ -91,12 +86,7 @@ def _whitening_judge(actual, expected) -> Verdict:
 WHITENING = Question(
     "whitening", "PCA whitening", code="preprocessing",
     checks=[custom_check("whitening", "values", "PCA whitening, up to the sign of each direction",
-                         2.0, _whitening, _whitening_judge, needs_expected=True)],
-    planted_bugs=[
-        bug("whitening keeps ascending eigenvalues", "preprocessing",
-            "eigenvalues, vectors = xp.flip(eigenvalues), xp.flip(vectors, axis=1)",
-            "pass", "whitening"),
-    ])
+                         2.0, _whitening, _whitening_judge, needs_expected=True)])
 
 
 # -- two splits --------------------------------------------------------------------------------
@@ -127,11 +117,6 @@ PREPROCESS_SPLITS = Question(
     requires=("normalize", "whitening"),
     checks=[custom_check("preprocess_splits", "values",
                          "center, normalize and whiten two splits", 1.0, _preprocess,
-                         _preprocess_judge, needs_expected=True)],
-    planted_bugs=[
-        bug("statistics computed on the test split", "preprocessing",
-            "mean, std = fit_normalizer(train)", "mean, std = fit_normalizer(test)",
-            "preprocess_splits"),
-    ])
+                         _preprocess_judge, needs_expected=True)])
 
 QUESTIONS = [NORMALIZE, WHITENING, PREPROCESS_SPLITS]

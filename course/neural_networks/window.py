@@ -12,7 +12,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     drawn_setting,
     integers,
     layer_checks,
@@ -99,26 +98,6 @@ WINDOW_CLASSIFIER = Question(
                       timeout_s=WINDOW_TIMEOUT_S, repeat=2,
                       at_scale=_at_scale),
         *_dropout_checks(),
-    ],
-    planted_bugs=[
-        bug("a window of 3 written in, not the constructor's", "window",
-            "self.hidden = Linear(backend, window * embedding_dim, hidden, seed=seed + 1)",
-            "self.hidden = Linear(backend, 3 * embedding_dim, hidden, seed=seed + 1)",
-            "window_classifier"),
-        bug("4 classes written in, not the constructor's n_classes", "window",
-            "self.output = Linear(backend, hidden, n_classes, seed=seed + 2)",
-            "self.output = Linear(backend, hidden, 4, seed=seed + 2)", "window_classifier"),
-        bug("window classifier skips the activation's backward", "window",
-            "grad_z = self.activation.backward(grad_a, c_act)", "grad_z = grad_a",
-            "window_classifier"),
-        bug("window classifier leaves dropout out", "window",
-            "kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
-            "kept, c_drop = a, (None,)", "window_classifier"),
-        bug("window classifier's dropout rate written in, not the constructor's", "window",
-            "        kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
-            "        self.dropout.p = 0.5\n"
-            "        kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
-            "window_classifier"),
     ])
 
 QUESTIONS = [WINDOW_CLASSIFIER]

@@ -24,6 +24,7 @@ TOPIC = Topic(name="rnn_variants",
                                   *sequences.QUESTIONS, *language_model.QUESTIONS,
                                   *classifier.QUESTIONS],
               fixtures=Path(__file__).parent / "fixtures",
+              withheld=f"{__name__}.withheld",
               given_modules=("gradient_flow", "lm_training", "classifier_training"))
 
 

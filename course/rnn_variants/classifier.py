@@ -17,7 +17,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     layer_checks,
     padded_sentences,
 )
@@ -32,7 +31,6 @@ LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce"
 V, D, H, B, T, C = 5, 2, 2, 3, 5, 2
 #: each LSTM call is one call-back to the reference process, two per direction and application
 TIMEOUT_S = 120.0
-
 
 
 def _case(bidirectional: bool, pooling: str, sizes: tuple[int, int, int, int] = (V, D, H, T),
@@ -149,23 +147,6 @@ BILSTM_CLASSIFIER = Question(
     code=MODULE,
     checks=[*_checks(True, "max", 1.5), *_checks(True, "mean", 1.0),
             *_checks(False, "max", 0.5)],
-    planted_bugs=[
-        bug("two classes written in, not the constructor's num_classes", MODULE,
-            "num_classes, seed=seed + 5)", "2, seed=seed + 5)", "bilstm_classifier"),
-        bug("right to left reads the padding first (the padded rows flipped whole)", MODULE,
-            "return xp.where(steps < lengths[:, None], lengths[:, None] - 1 - steps,",
-            "return xp.where(steps < 0 * lengths[:, None] + t_steps, t_steps - 1 - steps,",
-            "bilstm_classifier"),
-        bug("the right-to-left outputs left in reading order", MODULE,
-            "hs = xp.concat([hs, _along_time(xp, backwards, index)], axis=-1)  # (B, T, 2H)",
-            "hs = xp.concat([hs, backwards], axis=-1)  # (B, T, 2H)", "bilstm_classifier"),
-        bug("the right-to-left input gradient not put back in the sentence's order", MODULE,
-            "grad_vectors = grad_vectors + _along_time(xp, grad_read, index)",
-            "grad_vectors = grad_vectors + grad_read", "bilstm_classifier"),
-        bug("max pooling lets padding win", MODULE,
-            "masked = xp.where(real[:, :, None], hs, xp.full_like(hs, -2.0))",
-            "masked = hs + 0.0 * xp.astype(real, hs.dtype)[:, :, None]", "bilstm_classifier"),
-    ],
     requires=("lstm_cell", "recurrent", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier"))
 
 #: trains the student's own classifier and library (nothing swapped in: a reference layer

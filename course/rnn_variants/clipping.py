@@ -12,7 +12,6 @@ from nlpdojo_autograder.authoring import (
     CheckFailure,
     Context,
     Question,
-    bug,
     drawn_setting,
     value_check,
 )
@@ -70,20 +69,6 @@ CLIP = Question(
                         "above the threshold, and on zeros", 1.5, _clipped, mistakes={
                             "clipping each parameter by its own norm (one norm over every "
                             "parameter, and every gradient scaled by the same factor, keeps "
-                            "the direction)": _per_parameter})],
-    planted_bugs=[
-        bug("each parameter clipped by its own norm", CLIPPING,
-            "    total = xp.sqrt(sum(xp.sum(g * g) for g in grads))  # (): one norm over every "
-            "parameter\n    scale = xp.clip(max_norm / (total + 1e-6), max=1.0)  # (): 1 when "
-            "below the threshold\n    return [g * scale for g in grads], total",
-            "    total = xp.sqrt(sum(xp.sum(g * g) for g in grads))\n"
-            "    return [g * xp.clip(max_norm / (xp.sqrt(xp.sum(g * g)) + 1e-6), max=1.0)"
-            " for g in grads], total", "clipping"),
-        bug("gradients scaled even below the threshold", CLIPPING,
-            "xp.clip(max_norm / (total + 1e-6), max=1.0)", "max_norm / (total + 1e-6)",
-            "clipping"),
-        bug("max_norm written in, not the argument", CLIPPING,
-            "xp.clip(max_norm / (total + 1e-6), max=1.0)",
-            "xp.clip(1.0 / (total + 1e-6), max=1.0)", "clipping")])
+                            "the direction)": _per_parameter})])
 
 QUESTIONS = [CLIP]

@@ -12,7 +12,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
-    bug,
     final_state_check,
     layer_checks,
     sequence_checks,
@@ -58,14 +57,7 @@ RECURRENT_Q = Question(
                            title="Recurrent over a stand-in cell", points=2.0,
                            states=("array", "pair"),
                            at_scale=lambda ctx, kind: _unroll(ctx, kind, AT_SCALE)),
-    planted_bugs=[
-        bug("BPTT: the state's gradient from the next step dropped", RECURRENT,
-            "with_first(grad_state, grad_output[:, t, :])",
-            "with_first(zeros_like_state(xp, final), grad_output[:, t, :])", "recurrent"),
-        bug("the whole state output at each step (only an array state works)", RECURRENT,
-            "outputs.append(first(state))", "outputs.append(state)", "recurrent")],
     requires=("neural_networks.xavier",))
-
 
 
 def _bidirectional(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
@@ -84,13 +76,6 @@ BIDIRECTIONAL = Question(
                            title="Bidirectional over stand-in cells", points=1.5,
                            states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
                            at_scale=lambda ctx, kind: _bidirectional(ctx, kind, AT_SCALE)),
-    planted_bugs=[
-        bug("right-to-left outputs not flipped back into the sentence's order", DEEP,
-            "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
-            "xp.concat([left, right], axis=-1)", "bidirectional"),
-        bug("right-to-left layer run on the inputs in their own order", DEEP,
-            "self.backward_rnn(xp.flip(xs, axis=1), state0)",
-            "self.backward_rnn(xs, state0)", "bidirectional")],
     requires=("recurrent", "neural_networks.xavier"))
 
 #: the connection around the layers of each state kind's checks: every connection asked for
@@ -164,45 +149,8 @@ STACKED = Question(
                               title="Stacked.final_state: every layer's (h, c) after the last "
                                     "step, a list", points=0.25,
                               timeout_s=WRAPPER_TIMEOUT_S)],
-    planted_bugs=[
-        bug("dropout between the layers left on in eval mode", DEEP,
-            "                outputs, dropout_cache = self.dropouts[k](outputs)",
-            "                self.dropouts[k].train(True)\n"
-            "                outputs, dropout_cache = self.dropouts[k](outputs)", "stacked"),
-        bug("two layers written in, not the constructor's num_layers", DEEP,
-            "        super().__init__(backend)\n        if num_layers < 1:",
-            "        super().__init__(backend)\n        num_layers = 2\n        if num_layers < 1:",
-            "stacked"),
-        bug("dropout after the top layer too", DEEP,
-            "if k < len(self.dropouts):  # between layers only: not after the top one\n"
-            "                outputs, dropout_cache = self.dropouts[k](outputs)",
-            "outputs, dropout_cache = self.dropouts[min(k, len(self.dropouts) - 1)](outputs)",
-            "stacked"),
-        bug("dropout on the recurrent path (the state each layer starts from)", DEEP,
-            "outputs, layer_cache = layer(inputs, states[k])  # (B, T, H)",
-            "outputs, layer_cache = layer(inputs, states[k] if k == 0 else (tuple("
-            "self.dropouts[k - 1](s)[0] for s in states[k]) if isinstance(states[k], tuple) "
-            "else self.dropouts[k - 1](states[k])[0]))", "stacked"),
-        bug("the initial state's gradient from the lower layers dropped", DEEP,
-            "grad_state = add_states(grad_state, grad_state_k)",
-            "grad_state = add_states(0 * grad_state, grad_state_k)", "stacked"),
-        bug("every layer starts from the bottom layer's state (a list of states)", DEEP,
-            "outputs, layer_cache = layer(inputs, states[k])  # (B, T, H)",
-            "outputs, layer_cache = layer(inputs, states[0])  # (B, T, H)", "stacked"),
-        bug("final_state gives the top layer's state only", DEEP,
-            "return [layer.final_state(c[0]) for layer, c in zip(self.layers, caches, "
-            "strict=True)]",
-            "return self.layers[-1].final_state(caches[-1][0])", "stacked"),
-        bug("the gradient around a connection dropped (only through the layer)", DEEP,
-            "grad = grad + around", "grad = grad + 0.0 * around", "stacked"),
-        bug("the residual connection written in, not the constructor's", DEEP,
-            "outputs, connection_cache = self.connections[k](inputs, outputs)",
-            "outputs, connection_cache = (\n"
-            "                    inputs + outputs, self.connections[k](inputs, outputs)[1])",
-            "stacked")],
     requires=("recurrent", "residual", "highway", "neural_networks.xavier",
               "neural_networks.dropout"))
-
 
 
 # -- residual and highway connections -----------------------------------------------------------
@@ -239,20 +187,10 @@ HIGHWAY = Question(
     "highway", "A highway connection", code="library/deep_rnn",
     checks=layer_checks("highway", DEEP, "Highway", _highway, title="Highway", points=1.5,
                         torch=_torch_highway,
-                        at_scale=_highway_at(*HIGHWAY_AT_SCALE, std=HIGHWAY_AT_SCALE[2] ** -0.5)),
-    planted_bugs=[
-        bug("highway gate on the wrong side (t weighs the input)", DEEP,
-            "return t * y + (1.0 - t) * u, (u, y, t)", "return t * u + (1.0 - t) * y, (u, y, t)",
-            "highway"),
-        bug("highway: the gate's path dropped from dL/du", DEEP,
-            "grad_u = grad_output * (1.0 - t) + xp.matmul(",
-            "grad_u = grad_output * (1.0 - t) + 0.0 * xp.matmul(", "highway")])
+                        at_scale=_highway_at(*HIGHWAY_AT_SCALE, std=HIGHWAY_AT_SCALE[2] ** -0.5)))
 RESIDUAL = Question(
     "residual", "A residual connection", code="library/deep_rnn",
     checks=layer_checks("residual", DEEP, "Residual", _residual, title="Residual", points=0.5,
-                        parameters=False, hidden=False),
-    planted_bugs=[bug("residual: no gradient through the skip", DEEP,
-                      "return grad_output, grad_output", "return 0.0 * grad_output, grad_output",
-                      "residual")])
+                        parameters=False, hidden=False))
 
 QUESTIONS = [RECURRENT_Q, BIDIRECTIONAL, RESIDUAL, HIGHWAY, STACKED]

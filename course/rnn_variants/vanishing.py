@@ -13,7 +13,6 @@ from nlpdojo_autograder.authoring import (
     Context,
     Property,
     Question,
-    bug,
     property_check,
     value_check,
 )
@@ -102,25 +101,6 @@ VANISHING = Question(
         property_check("vanishing", "bound", f"the norms over a tanh RNN with σ_max(W_h) = "
                        f"{SIGMA} fall at least like {SIGMA}ᵏ", 0.5, _tanh_rnn_at_sigma, BOUND,
                        right=(1e-6, 1e-8), dtype="float64", timeout_s=TIMEOUT_S),
-    ],
-    planted_bugs=[
-        bug("the gradient not passed back: every step starts again from ∂J/∂h⁽ᵀ⁾", MODULE,
-            "_, grad = cell.backward(grad, cache)", "_, _ = cell.backward(grad, cache)",
-            "vanishing"),
-        bug("the walk back run forward in time (caches in the wrong order)", MODULE,
-            "for cache in reversed(caches):", "for cache in caches:", "vanishing"),
-        bug("the norm of the cell state's gradient, not h's", MODULE,
-            "        norms.append(xp.linalg.vector_norm(first(grad)))",
-            "        norms.append(xp.linalg.vector_norm(grad[-1] if isinstance(grad, tuple) "
-            "else grad))", "vanishing"),
-        bug("the sizes of one case written in (T = 6 steps, H = 5)", MODULE,
-            "grad = with_first(zeros_like_state(xp, state), grad_last)",
-            "grad = (grad_last, xp.zeros((3, 5), dtype=xs.dtype)) if isinstance(state, tuple) "
-            "else grad_last", "vanishing"),
-        bug("J seeded in the cell state too", MODULE,
-            "grad = with_first(zeros_like_state(xp, state), grad_last)",
-            "grad = (grad_last, grad_last) if isinstance(state, tuple) else grad_last",
-            "vanishing"),
     ],
     requires=("lstm_cell", "gru_cell", "language_models.rnn_cell", "neural_networks.xavier"))
 

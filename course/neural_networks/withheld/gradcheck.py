@@ -1,0 +1,17 @@
+"""The planted bugs of :mod:`nlpdojo_course.neural_networks.gradcheck`'s questions (withheld
+from a student's install: each quotes the reference it plants into)."""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import bug
+
+BUGS = [
+    bug("gradient checker uses relative error only", "gradcheck",
+        "ok = (relative < rtol) | (error < atol)", "ok = relative < rtol", "gradcheck",
+        by=("planted",)),
+    bug("check_gradient's default tolerances written in, not the caller's", "gradcheck",
+        "ok = (relative < rtol) | (error < atol)", "ok = (relative < 1e-5) | (error < 1e-8)",
+        "gradcheck", by=("planted",)),
+    bug("one-sided differences", "gradcheck",
+        "flat[i] = old - h", "flat[i] = old", "gradcheck", by=("numerical",)),
+]

@@ -1,0 +1,17 @@
+"""The planted bugs of :mod:`nlpdojo_course.neural_networks.preprocessing`'s questions (withheld
+from a student's install: each quotes the reference it plants into)."""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import bug
+
+BUGS = [
+    bug("normalize only subtracts the mean", "preprocessing",
+        "return (x - mean) / std  # (N, D)", "return x - mean", "normalize"),
+    bug("whitening keeps ascending eigenvalues", "preprocessing",
+        "eigenvalues, vectors = xp.flip(eigenvalues), xp.flip(vectors, axis=1)",
+        "pass", "whitening"),
+    bug("statistics computed on the test split", "preprocessing",
+        "mean, std = fit_normalizer(train)", "mean, std = fit_normalizer(test)",
+        "preprocess_splits"),
+]

@@ -1,0 +1,24 @@
+"""The planted bugs of :mod:`nlpdojo_course.rnn_variants.clipping`'s questions (withheld
+from a student's install: each quotes the reference it plants into)."""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import bug
+
+from ..clipping import CLIPPING
+
+BUGS = [
+    bug("each parameter clipped by its own norm", CLIPPING,
+        "    total = xp.sqrt(sum(xp.sum(g * g) for g in grads))  # (): one norm over every "
+        "parameter\n    scale = xp.clip(max_norm / (total + 1e-6), max=1.0)  # (): 1 when "
+        "below the threshold\n    return [g * scale for g in grads], total",
+        "    total = xp.sqrt(sum(xp.sum(g * g) for g in grads))\n"
+        "    return [g * xp.clip(max_norm / (xp.sqrt(xp.sum(g * g)) + 1e-6), max=1.0)"
+        " for g in grads], total", "clipping"),
+    bug("gradients scaled even below the threshold", CLIPPING,
+        "xp.clip(max_norm / (total + 1e-6), max=1.0)", "max_norm / (total + 1e-6)",
+        "clipping"),
+    bug("max_norm written in, not the argument", CLIPPING,
+        "xp.clip(max_norm / (total + 1e-6), max=1.0)",
+        "xp.clip(1.0 / (total + 1e-6), max=1.0)", "clipping"),
+]

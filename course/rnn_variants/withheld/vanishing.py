@@ -1,0 +1,28 @@
+"""The planted bugs of :mod:`nlpdojo_course.rnn_variants.vanishing`'s questions (withheld
+from a student's install: each quotes the reference it plants into)."""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import bug
+
+from ..vanishing import MODULE
+
+BUGS = [
+    bug("the gradient not passed back: every step starts again from ∂J/∂h⁽ᵀ⁾", MODULE,
+        "_, grad = cell.backward(grad, cache)", "_, _ = cell.backward(grad, cache)",
+        "vanishing"),
+    bug("the walk back run forward in time (caches in the wrong order)", MODULE,
+        "for cache in reversed(caches):", "for cache in caches:", "vanishing"),
+    bug("the norm of the cell state's gradient, not h's", MODULE,
+        "        norms.append(xp.linalg.vector_norm(first(grad)))",
+        "        norms.append(xp.linalg.vector_norm(grad[-1] if isinstance(grad, tuple) "
+        "else grad))", "vanishing"),
+    bug("the sizes of one case written in (T = 6 steps, H = 5)", MODULE,
+        "grad = with_first(zeros_like_state(xp, state), grad_last)",
+        "grad = (grad_last, xp.zeros((3, 5), dtype=xs.dtype)) if isinstance(state, tuple) "
+        "else grad_last", "vanishing"),
+    bug("J seeded in the cell state too", MODULE,
+        "grad = with_first(zeros_like_state(xp, state), grad_last)",
+        "grad = (grad_last, grad_last) if isinstance(state, tuple) else grad_last",
+        "vanishing"),
+]
