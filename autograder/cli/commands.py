@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -99,6 +99,24 @@ def release_command(
                           "takes (setup.sh, run_autograder, the student-free wheel and the "
                           "reference of the TOPICs, grading with --require-sandbox)."),
     ] = None,
+    runs_per_day: Annotated[
+        int | None,
+        typer.Option("--runs-per-day", min=1, metavar="N",
+                     help="With --gradescope: at most N graded runs per student per day; past "
+                          "it a run grades the public checks only and says when the next "
+                          "graded run is available (runs the autograder failed on do not "
+                          "count). Default: no limit."),
+    ] = None,
+    day_timezone: Annotated[
+        str, typer.Option("--day-timezone", metavar="ZONE",
+                          help="With --gradescope: the time zone whose days --runs-per-day "
+                               "counts and in which times are shown (default UTC).")
+    ] = "UTC",
+    grace_minutes: Annotated[
+        int, typer.Option("--grace-minutes", min=0,
+                          help="With --gradescope: lateness forgiven before late days are "
+                               "counted (default 0).")
+    ] = 0,
 ) -> None:
     """Generate exercises/ (stubs, instructions, notebooks) from solutions/, and the fixtures
     of the released exercises from the same solutions; or, with --student-bundle, package
@@ -111,8 +129,13 @@ def release_command(
                 raise ReleaseError(f"--gradescope makes the autograder zip only; leave out "
                                    f"{flag}")
         _write_gradescope(gradescope, targets or [],
-                          solutions if solutions is not None else _default_solutions())
+                          solutions if solutions is not None else _default_solutions(),
+                          runs_per_day=runs_per_day, timezone=day_timezone,
+                          grace_minutes=grace_minutes)
         return
+    if runs_per_day is not None or day_timezone != "UTC" or grace_minutes:
+        raise ReleaseError("--runs-per-day, --day-timezone and --grace-minutes are the "
+                           "Gradescope autograder's: use them with --gradescope ZIP")
     if student_bundle is not None:
         if targets:
             raise ReleaseError(f"--student-bundle ships the whole course; leave out "
@@ -198,9 +221,10 @@ def _write_bundle(dest: Path, solutions_dir: Path, exercises: Path) -> None:
                f"{bundle.wheel.name}` in it, then `grade` (see its README.md).")
 
 
-def _write_gradescope(dest: Path, targets: list[str], solutions_dir: Path) -> None:
+def _write_gradescope(dest: Path, targets: list[str], solutions_dir: Path,
+                      **policy: Any) -> None:
     """Make the Gradescope autograder zip and say what is in it."""
-    made = make_gradescope_zip(dest, targets, solutions_dir)
+    made = make_gradescope_zip(dest, targets, solutions_dir, **policy)
     size_kb = dest.stat().st_size / 1024
     typer.echo(f"wrote   {dest} ({size_kb:.0f} kB): {', '.join(made.entries)}")
     typer.echo(f"gradescope autograder {dest}: grades {' '.join(made.targets)} (topics "

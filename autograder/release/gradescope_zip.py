@@ -11,6 +11,9 @@ autograder.zip
 │                           # both wheels, pinned by constraints.txt; the data sets fetched
 ├── run_autograder          # grade TOPIC... --submission /autograder/submission
 │                           #   --require-sandbox --format gradescope --output .../results.json
+│                           #   (through gradescope_run: submission_metadata.json's late
+│                           #   days and the daily limit of graded runs)
+├── gradescope_policy.json  # runs per day, their time zone, grace minutes (gradescope_run)
 ├── constraints.txt         # the pinned dependencies
 ├── wheels/nlpdojo-*.whl    # nlpdojo without the solutions (as a student bundle's)
 ├── wheels/nlpdojo_reference-*.whl   # the reference: nlpdojo_solutions, the chosen topics
@@ -28,6 +31,7 @@ that Gradescope shows the student why instead of a harness failure.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -39,6 +43,7 @@ import zipfile
 from dataclasses import dataclass
 from importlib.metadata import version as dist_version
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
@@ -52,6 +57,7 @@ from nlpdojo_autograder.release.bundle import (
     project_root,
     wheel_command,
 )
+from nlpdojo_autograder.release.gradescope_run import POLICY_NAME, RunPolicy
 from nlpdojo_autograder.runtime.loader import LIBRARY, reference_available
 
 REFERENCE_DISTRIBUTION = "nlpdojo_reference"
@@ -116,12 +122,16 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -uo pipefail
 ROOT="${{NLPDOJO_AUTOGRADER_ROOT:-/autograder}}"
 GRADE="${{NLPDOJO_GRADE:-$ROOT/venv/bin/grade}}"
+PYTHON="${{NLPDOJO_GRADER_PYTHON:-$ROOT/venv/bin/python}}"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
 rm -f "$RESULTS"
 cd "$ROOT"
-"$GRADE" {targets} --submission "$ROOT/submission" --require-sandbox \\
-    --format gradescope --output "$RESULTS" 2> "$ROOT/results/grade.log"
+# grade TARGETS --submission $ROOT/submission --require-sandbox --format gradescope, with
+# submission_metadata.json read: late days, and the daily limit of gradescope_policy.json
+# (nlpdojo_autograder.release.gradescope_run; -I: no folder of the run's on its import path)
+"$PYTHON" -I -m nlpdojo_autograder.release.gradescope_run --root "$ROOT" --grade "$GRADE" \\
+    --policy "$ROOT/source/{policy}" -- {targets} 2> "$ROOT/results/grade.log"
 code=$?
 cat "$ROOT/results/grade.log" >&2
 # 0: full marks, 1: points lost (the score is in results.json); 2: could not grade, 3: a bug.
@@ -134,7 +144,8 @@ path, why = sys.argv[1], sys.argv[2]
 text = ("The autograder could not grade this submission: " + why.removeprefix("error: ")
         + "\\nThis is not your fault: please tell your instructor.")
 json.dump({{"score": 0.0, "execution_time": 0.0, "output": text, "output_format": "text",
-           "visibility": "visible", "stdout_visibility": "hidden", "tests": []}},
+           "visibility": "visible", "stdout_visibility": "hidden", "tests": [],
+           "extra_data": {{"nlpdojo": {{"counted": False, "autograder_failed": True}}}}}},
           open(path, "w"), indent=2)
 PY
 fi
@@ -142,7 +153,7 @@ if [ ! -s "$RESULTS" ]; then  # not even Python ran: a results.json all the same
   printf '%s%s%s%s\n' '{{"score": 0.0, "execution_time": 0.0, "output": "The autograder ' \
     'could not grade this submission. This is not your fault: please tell your instructor.", ' \
     '"output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", ' \
-    '"tests": []}}' > "$RESULTS"
+    '"tests": [], "extra_data": {{"nlpdojo": {{"counted": false}}}}}}' > "$RESULTS"
 fi
 exit 0
 """
@@ -215,7 +226,14 @@ packages = [{listed}]
     return wheels[0]
 
 
-def readme(targets: list[str], topics: list[str], wheels: list[str]) -> str:
+def readme(targets: list[str], topics: list[str], wheels: list[str],
+           policy: RunPolicy | None = None) -> str:
+    policy = policy or RunPolicy()
+    limit = (f"at most {policy.runs_per_day} graded run(s) per day ({policy.timezone}); past "
+             f"it a run grades the public checks of {', '.join(policy.public_targets) or 'none'}"
+             " only (hidden and training checks withheld), keeps the last graded score and "
+             "says when the next graded run is available; runs the autograder failed on do "
+             "not count" if policy.runs_per_day else "no limit of graded runs per day")
     return f"""# nlpdojo autograder for Gradescope
 
 Made by `dojo release --gradescope`. Grades: `{' '.join(targets)}` (topics: {', '.join(topics)}).
@@ -227,6 +245,9 @@ Made by `dojo release --gradescope`. Grades: `{' '.join(targets)}` (topics: {', 
 - `run_autograder`: `grade {' '.join(targets)} --submission /autograder/submission
   --require-sandbox --format gradescope --output /autograder/results/results.json`; a
   `results.json` is written even when grading cannot run (score 0 and the reason).
+  It reads `/autograder/submission_metadata.json`: the late days used on this assignment
+  (submission time against the due date, {policy.grace_minutes} min of grace, days rounded
+  up) open the result's output; {limit} (`{POLICY_NAME}`).
 
 Upload this zip as the assignment's autograder ("Zip file upload"). Students upload their topic
 folder (for example `<topic>/`, plus `library/` for topics built on the course library) or
@@ -243,8 +264,51 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) 
     zf.writestr(info, data)
 
 
-def make_gradescope_zip(dest: Path, names: list[str], solutions_dir: Path) -> GradescopeZip:
-    """Build both wheels and write ``dest`` (atomically: a temporary file renamed over it)."""
+def public_targets(targets: list[str]) -> list[str]:
+    """The questions of ``targets`` (topics or question ids) none of whose checks trains: what
+    a run past the daily limit grades (with ``--as-student``: no hidden checks either)."""
+    registered = [get_exercise(n) for n in exercise_names()]
+    found: list[str] = []
+    for name in targets:
+        if name in exercise_names():
+            exercise = get_exercise(name)
+            questions = [f"{name}.{q}" for q in dict.fromkeys(c.question
+                                                              for c in exercise.checks)]
+        else:
+            questions = [resolve(name, registered)]
+        for full in questions:
+            topic, question = split(full)
+            kinds = {c.kind for c in get_exercise(topic).checks if c.question == question}
+            if "metric" not in kinds and full not in found:
+                found.append(full)
+    return found
+
+
+def run_policy(targets: list[str], runs_per_day: int | None, timezone: str,
+               grace_minutes: int) -> RunPolicy:
+    """The zip's ``gradescope_policy.json``; a bad value is an error before anything is
+    built."""
+    if runs_per_day is not None and runs_per_day < 1:
+        raise GradescopeError(f"--runs-per-day {runs_per_day}: give 1 or more (leave it out "
+                              "for no limit)")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GradescopeError(f"--day-timezone {timezone!r} is not a time zone; name one as "
+                              "'Area/City' (America/Los_Angeles, Europe/Paris, UTC)") from None
+    if grace_minutes < 0:
+        raise GradescopeError(f"--grace-minutes {grace_minutes}: give 0 or more")
+    return RunPolicy(runs_per_day=runs_per_day, timezone=timezone,
+                     grace_minutes=grace_minutes,
+                     public_targets=tuple(public_targets(targets)) if runs_per_day else ())
+
+
+def make_gradescope_zip(dest: Path, names: list[str], solutions_dir: Path, *,
+                        runs_per_day: int | None = None, timezone: str = "UTC",
+                        grace_minutes: int = 0) -> GradescopeZip:
+    """Build both wheels and write ``dest`` (atomically: a temporary file renamed over it).
+    ``runs_per_day``, ``timezone``, ``grace_minutes``: the :class:`RunPolicy` run_autograder
+    applies with the submission's metadata (:mod:`.gradescope_run`)."""
     if dest.suffix != ".zip":
         raise GradescopeError(f"--gradescope {dest}: give the zip's file name (autograder.zip)")
     if dest.is_dir():
@@ -252,6 +316,7 @@ def make_gradescope_zip(dest: Path, names: list[str], solutions_dir: Path) -> Gr
     topics, targets = resolve_targets(names)
     if not topics:
         raise GradescopeError("no topic to grade: no reference solutions are installed")
+    policy = run_policy(targets, runs_per_day, timezone, grace_minutes)
     root = project_root(solutions_dir)
     for bad in targets:
         if not re.fullmatch(r"[A-Za-z0-9_.]+", bad):
@@ -274,11 +339,14 @@ def make_gradescope_zip(dest: Path, names: list[str], solutions_dir: Path) -> Gr
             with zipfile.ZipFile(partial, "w") as zf:
                 _add(zf, "setup.sh", SETUP_SH.format(constraints=CONSTRAINTS,
                                                      targets=shown).encode(), True)
-                _add(zf, "run_autograder", RUN_AUTOGRADER.format(targets=shown).encode(), True)
+                _add(zf, "run_autograder", RUN_AUTOGRADER.format(
+                    targets=shown, policy=POLICY_NAME).encode(), True)
+                _add(zf, POLICY_NAME, (json.dumps(policy.to_dict(), indent=2) + "\n").encode())
                 _add(zf, CONSTRAINTS, (root / CONSTRAINTS).read_bytes())
                 for wheel in wheels:
                     _add(zf, f"wheels/{wheel.name}", wheel.read_bytes())
-                _add(zf, "README.md", readme(targets, topics, [w.name for w in wheels]).encode())
+                _add(zf, "README.md",
+                     readme(targets, topics, [w.name for w in wheels], policy).encode())
                 entries = zf.namelist()
             os.chmod(partial, 0o644)
             os.replace(partial, dest)

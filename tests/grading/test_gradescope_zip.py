@@ -65,7 +65,8 @@ def autograder_zip(tmp_path_factory) -> Path:
     from nlpdojo.cli.app import build_app
 
     dest = tmp_path_factory.mktemp("zip") / "autograder.zip"
-    result = CliRunner().invoke(build_app(), ["release", "--gradescope", str(dest), *TARGETS])
+    result = CliRunner().invoke(build_app(), ["release", "--gradescope", str(dest), *TARGETS,
+                                              "--runs-per-day", "2"])
     assert result.exit_code == 0, result.output
     assert f"gradescope autograder {dest}" in result.output
     return dest
@@ -116,7 +117,8 @@ def test_the_zip_holds_what_gradescope_takes(autograder_zip):
                   if n.endswith(".whl")}
     assert {"setup.sh", "run_autograder", "constraints.txt", "README.md"} <= names
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
-    assert '"$GRADE" softmax naive_softmax --submission' in run and "--require-sandbox" in run
+    assert "gradescope_run --root" in run and "-- softmax naive_softmax 2>" in run
+    assert "gradescope_policy.json" in names
     (student,) = [files for n, files in wheels.items() if "nlpdojo-0" in n]
     (reference,) = [files for n, files in wheels.items() if "nlpdojo_reference" in n]
     assert not any(f.startswith("nlpdojo_solutions/") for f in student)
@@ -152,6 +154,32 @@ def test_run_autograder_grades_a_submission_in_the_sandbox(installed):
     _submit(installed, None, loose=True)
     full = _run(installed)
     assert full["score"] == pytest.approx(sum(t["max_score"] for t in full["tests"]))
+
+
+@pytest.mark.timeout(600)
+def test_past_the_daily_limit_only_public_checks_run(installed):
+    """submission_metadata.json with two graded runs today (issue 63): the zip's policy
+    (--runs-per-day 2) withholds the hidden checks, keeps the last graded score and says when
+    the next graded run is; the late days are said first."""
+    why = _sandbox_available()
+    if why is not None:
+        pytest.skip(f"the OS sandbox cannot be made here ({why}); run_autograder requires it")
+    _submit(installed, TRANSPOSED)
+    runs = [{"submission_time": f"2027-01-21T0{h}:00:00+00:00", "score": 7.5, "results": {},
+             "autograder_error": False} for h in (1, 2)]
+    meta = installed / "submission_metadata.json"
+    meta.write_text(json.dumps({"created_at": "2027-01-21T09:30:00+00:00",
+                                "assignment": {"due_date": "2027-01-20T23:59:00+00:00"},
+                                "users": [], "previous_submissions": runs}))
+    try:
+        data = _run(installed)
+    finally:
+        meta.unlink()
+    assert data["tests"] and not any(t["extra_data"]["hidden"] for t in data["tests"])
+    assert data["score"] == 7.5 and data["extra_data"]["nlpdojo"]["counted"] is False
+    assert data["output"].startswith("Submitted 2027-01-21 09:30 UTC")
+    assert "1 late day used" in data["output"]
+    assert "next graded run is available from 2027-01-22 00:00 UTC" in data["output"]
 
 
 def test_without_the_sandbox_the_student_still_gets_a_results_json(installed):
