@@ -28,7 +28,7 @@ def perplexity(log_probs: np.ndarray) -> float:
     log_probs = np.asarray(log_probs, dtype=np.float64)
     if log_probs.size == 0 or not np.all(np.isfinite(log_probs)):
         return float("nan")
-    return float(np.exp(-np.mean(log_probs)))
+    return float(np.exp(-log_probs.mean()))
 
 
 def unigram_perplexity(train_ids: np.ndarray, targets: np.ndarray, vocab_size: int, *,

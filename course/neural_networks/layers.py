@@ -52,7 +52,7 @@ def _xavier_judge(actual, expected) -> Verdict:
     said = []
     for i in range(len(XAVIER_SIZES)):
         w, (fan_in, fan_out) = actual[f"w{i}"], (int(n) for n in actual[f"fans{i}"])
-        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        bound = math.sqrt(6 / (fan_in + fan_out))  # the docstring's b
         if w.shape != (fan_in, fan_out) or actual["small"].shape != (3, 7):
             return Verdict(False, f"xavier_uniform(backend, {fan_in}, {fan_out}) has shape "
                            f"{w.shape}; expected ({fan_in}, {fan_out}) = (fan_in, fan_out)")

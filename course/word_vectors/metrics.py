@@ -60,9 +60,8 @@ def analogy_accuracy(vectors: np.ndarray, word2ind: Mapping[str, int],
     for start in range(0, ids.shape[0], chunk):
         a, b, c, d = ids[start:start + chunk].T  # each (q,)
         scores = (unit[b] - unit[a] + unit[c]) @ unit.T  # (q, Vr)
-        rows = np.arange(scores.shape[0])
-        scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf
-        correct += int(np.sum(np.argmax(scores, axis=1) == d))
+        np.put_along_axis(scores, np.stack([a, b, c], axis=1), -np.inf, axis=1)  # not a, b, c
+        correct += int(np.count_nonzero(scores.argmax(axis=1) == d))
     return correct / ids.shape[0], int(ids.shape[0])
 
 
