@@ -12,10 +12,14 @@ def register_commands(cli):
     from nlpdojo_autograder.cli.commands import add_commands
     from nlpdojo_autograder.cli.grading_commands import add_grading_commands
     from nlpdojo_autograder.cli.notebook_commands import add_notebook_commands
+    from nlpdojo_autograder.cli.similarity_command import add_similarity_command
+    from nlpdojo_autograder.course.cli import add_course_commands
 
     add_commands(cli)
     add_grading_commands(cli)
     add_notebook_commands(cli)
+    add_course_commands(cli)
+    add_similarity_command(cli)
 
 
 @hookimpl

@@ -26,7 +26,8 @@ class Fields(HTMLParser):
         a = dict(attrs)
         self.tags.add(tag)
         self.urls += [v for k, v in attrs if k in ("src", "href") and v]
-        scope = a.get("data-question") or a.get("data-submission") or a.get("data-cluster") or ""
+        scope = (a.get("data-question") or a.get("data-submission") or a.get("data-cluster")
+                 or a.get("data-pair") or "")
         self._open.append((a["data-field"], scope) if "data-field" in a else None)
         if tag in ("meta", "line", "rect"):  # void or empty here
             self._open.pop()

@@ -79,6 +79,8 @@ LAZY_DEPENDENCIES = {
     "nbclient": "notebooks: only where one is run",
     "jupyterlab": "optional (the notebook extra): only for dojo notebook",
     "nlpdojo_solutions": "absent from a student installation: only where the reference is used",
+    "copydetect": "optional (the similarity extra), and it imports matplotlib.pyplot: only for "
+                  "dojo similarity",
 }
 #: modules whose functions may import the engine lazily, and why
 LAZY_MODULES = {

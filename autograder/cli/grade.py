@@ -78,7 +78,7 @@ from nlpdojo_autograder.release.notebook_submission import notebook_submission
 from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
 from nlpdojo_autograder.runtime.loader import LIBRARY, REFERENCE_PACKAGE, reference_available
 from nlpdojo_reports.cohort import cohort_renderable, summarize
-from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard
+from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard, similarity_beside
 from nlpdojo_reports.gradebook import GRADEBOOK_NAME, render_gradebook
 from nlpdojo_reports.sanitize import visible_name
 from nlpdojo_reports.table import TableReporter
@@ -545,7 +545,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     # --output (stdout stays clean for a pipe)
     err_console.print(cohort_renderable(summary))  # a renderable: messages are not markup
     if fmt == HTML_FORMAT:
-        atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(summary))
+        atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(
+            summary, similarity=similarity_beside(out_dir)))
         err_console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
     for name, problems in trouble.items():
         print_error(f"submission {visible_name(name)}: {'; '.join(problems)}")

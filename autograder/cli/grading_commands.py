@@ -19,7 +19,12 @@ from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.release.verify import available_backends, verify
 from nlpdojo_autograder.runtime.loader import reference_available
 from nlpdojo_reports.comparison import compare_summaries, render_comparison
-from nlpdojo_reports.dashboard import DASHBOARD_NAME, RESULT_NAME, render_dashboard
+from nlpdojo_reports.dashboard import (
+    DASHBOARD_NAME,
+    RESULT_NAME,
+    render_dashboard,
+    similarity_beside,
+)
 from nlpdojo_reports.writer import atomic_write_text, check_writable
 
 _MISSING_HINT = ("a student installation has none; for an exercise pack, is the solutions "
@@ -199,7 +204,11 @@ def report_command(
         if result.is_file():
             links[row["name"]] = Path(os.path.relpath(result.resolve(),
                                                       target.resolve().parent)).as_posix()
-    atomic_write_text(target, render_dashboard(data, result_links=links))
+    similarity = similarity_beside(summary.parent)
+    if similarity is not None:
+        similarity = Path(os.path.relpath((summary.parent / similarity).resolve(),
+                                          target.resolve().parent)).as_posix()
+    atomic_write_text(target, render_dashboard(data, result_links=links, similarity=similarity))
     console.print(f"cohort dashboard written to {target}")
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from html import escape
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ from nlpdojo_reports.sanitize import visible_name
 
 DASHBOARD_NAME = "dashboard.html"
 RESULT_NAME = "result.json"
+SUMMARY_NAME = "summary.json"
 BINS = 10
 WHO_SHOWN = 12
 
@@ -58,11 +60,13 @@ svg text{font:11px system-ui,sans-serif;fill:#333}
 
 
 def render_dashboard(summary: dict[str, Any], *, result_links: dict[str, str] | None = None,
-                     title: str = "Cohort dashboard") -> str:
+                     title: str = "Cohort dashboard", similarity: str | None = None) -> str:
     """The page for ``summary`` (a cohort summary, docs/results-schema.md). ``result_links``
     maps a submission's name to the URL of its result (relative to the page); by default
     ``<name>/result.json``, as ``grade --submissions`` lays them out, the name percent-encoded
-    (a folder named ``a#1`` or ``50%`` is a path, not a fragment or an escape)."""
+    (a folder named ``a#1`` or ``50%`` is a path, not a fragment or an escape).
+    ``similarity``: the URL of the cohort's similarity report (``dojo similarity``), linked
+    from the page."""
     links = ({row["name"]: f"{quote(row['name'])}/{RESULT_NAME}"
               for row in summary["submissions"]}
              if result_links is None else result_links)
@@ -72,10 +76,47 @@ def render_dashboard(summary: dict[str, Any], *, result_links: dict[str, str] | 
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<header><h1>{escape(title)}</h1><p>{summary['count']} submissions graded by nlpdojo "
         f"(cohort summary schema {escape(str(summary.get('schema_version', '')))})</p></header>",
-        "<main>", _stats(summary), _histogram_section(summary), _questions(summary),
+        "<main>", _stats(summary), _reports(similarity), _histogram_section(summary),
+        _questions(summary),
         _clusters(summary), _submissions(summary, links), "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def similarity_beside(folder: Path) -> str | None:
+    """The similarity report's name where ``dojo similarity`` wrote one in ``folder``."""
+    from nlpdojo_reports.similarity import SIMILARITY_HTML
+
+    return SIMILARITY_HTML if (folder / SIMILARITY_HTML).is_file() else None
+
+
+def relink_dashboard(folder: Path) -> bool:
+    """Write the dashboard of ``folder`` again from its ``summary.json``, linking what lies
+    beside it (``dojo similarity`` calls it after writing its report); ``False`` where the
+    folder holds no dashboard (or no readable summary) to relink."""
+    import json
+
+    from nlpdojo_reports.writer import atomic_write_text
+
+    page, summary = folder / DASHBOARD_NAME, folder / SUMMARY_NAME
+    if not (page.is_file() and summary.is_file()):
+        return False
+    try:
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        html = render_dashboard(data, similarity=similarity_beside(folder))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # not a summary this page was made from: leave the page as it is
+    atomic_write_text(page, html)
+    return True
+
+
+def _reports(similarity: str | None) -> str:
+    if similarity is None:
+        return ""
+    return (f'<section id="reports"><h2>Reports</h2><p><a data-field="similarity" '
+            f'href="{escape(quote(similarity), quote=True)}">Similarity report</a>: pairs of '
+            "submissions ranked by the code of each question they share (dojo similarity)."
+            "</p></section>")
 
 
 def _stats(summary: dict[str, Any]) -> str:

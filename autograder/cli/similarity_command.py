@@ -1,0 +1,112 @@
+"""``dojo similarity``: a cohort's similarity report, question by question, on what the students
+wrote (:mod:`nlpdojo_autograder.release.similarity`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from nlpdojo.cli.common import console, err_console, print_warning, report_errors
+from nlpdojo.cli.formats import DataFormat, format_option
+from nlpdojo_autograder.release.similarity import (
+    MIN_SIZE,
+    THRESHOLD,
+    SimilarityError,
+    compare_cohort,
+    default_output,
+)
+from nlpdojo_autograder.runtime.loader import reference_available
+from nlpdojo_reports.dashboard import relink_dashboard
+from nlpdojo_reports.similarity import (
+    SIMILARITY_HTML,
+    SIMILARITY_JSON,
+    render_similarity,
+    report_data,
+)
+from nlpdojo_reports.writer import atomic_write_text, check_writable
+
+
+@report_errors
+def similarity_command(
+    submissions: Annotated[Path, typer.Argument(
+        help="A folder of submission folders (as grade --submissions takes).")],
+    topic: Annotated[list[str] | None, typer.Option(
+        "--topic", "-t", help="The topic to compare (repeat for several; default: every topic "
+        "folder the submissions hold).")] = None,
+    reference: Annotated[list[Path] | None, typer.Option(
+        "--reference", "-r", metavar="DIR", help="A past cohort's folder of submission folders "
+        "(or one known solution's folder) to compare every submission with; repeatable.")]
+        = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="DIR", help="Where similarity.html and similarity.json go "
+        "(default: SUBMISSIONS-results, beside the cohort dashboard of grade --submissions).")]
+        = None,
+    fmt: format_option("the ranked pairs") = DataFormat.table,
+    threshold: Annotated[float, typer.Option(
+        "--threshold", min=0.0, max=1.0, help="A question scoring this or more flags its pair.")]
+        = THRESHOLD,
+    min_size: Annotated[int, typer.Option(
+        "--min-size", min=0, help="Questions with fewer normalised characters of the student's "
+        "own code (names as V, no comments or blanks) are not compared.")] = MIN_SIZE,
+    top: Annotated[int, typer.Option(
+        "--top", min=0, help="Pairs listed besides the flagged ones.")] = 50,
+    solutions: Annotated[Path | None, typer.Option(
+        "--solutions", help="The reference solutions' folder, whose markers tell the student's "
+        "code from the stubs (default: the installed nlpdojo_solutions).")] = None,
+) -> None:
+    """Rank pairs of submissions by how much of each question's own code they share: the
+    released stubs and given code left out, past cohorts as references, matched regions side by
+    side in similarity.html. Nothing is sent anywhere."""
+    out_dir = output if output is not None else default_output(submissions)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SimilarityError(f"--output {out_dir} is a file: give a folder")
+    check_writable(out_dir, folder=True)
+    report = compare_cohort(submissions, solutions or _solutions(), topic or None,
+                            references=reference or (), threshold=threshold, min_size=min_size,
+                            exclude=[out_dir])
+    data = report_data(report, top)
+    page = render_similarity(report, top)  # both made before either is written
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / SIMILARITY_JSON, json.dumps(data, indent=2) + "\n")
+    atomic_write_text(out_dir / SIMILARITY_HTML, page)
+    linked = relink_dashboard(out_dir)
+    for warning in report.warnings:
+        print_warning(warning)
+    if fmt is DataFormat.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        console.print(_table(data))
+    err_console.print(f"similarity report written to {out_dir / SIMILARITY_HTML} (and "
+                      f"{SIMILARITY_JSON})" + ("; linked from the cohort dashboard there"
+                                               if linked else ""), highlight=False)
+
+
+def _table(data: dict) -> Table:
+    table = Table(title=f"Pairs ({data['pairs_flagged']} flagged at {data['threshold']:g}; "
+                        f"{data['pairs_compared']} share any code)", title_justify="left")
+    for col in ("#", "submission", "submission", "best", "flagged questions"):
+        table.add_column(col, overflow="fold")
+    for pair in data["pairs"]:
+        table.add_row(str(pair["rank"]), Text(pair["a"]), Text(pair["b"]),
+                      f"{pair['score']:.2f}", Text(", ".join(pair["flagged"]) or "-"))
+    return table
+
+
+def _solutions() -> Path:
+    if not reference_available("nlpdojo_solutions"):
+        raise SimilarityError("the reference solutions (nlpdojo_solutions) are not installed "
+                              "here: their markers tell a student's code from the stubs; pass "
+                              "their folder with --solutions DIR")
+    import nlpdojo_solutions
+
+    return Path(nlpdojo_solutions.__file__).parent
+
+
+def add_similarity_command(cli: typer.Typer) -> None:
+    cli.command("similarity")(similarity_command)

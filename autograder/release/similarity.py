@@ -1,0 +1,491 @@
+"""A cohort's similarity, question by question, on what the students wrote.
+
+``dojo similarity SUBMISSIONS`` compares every pair of submissions (and each submission with
+the past cohorts given as references) with copydetect's winnowing (Schleimer et al., 2003, the
+algorithm MOSS uses): code is tokenised, names become ``V``/``F``, comments and whitespace go,
+and k-grams of what is left are hashed and winnowed. Three things make its scores worth
+reading here, where whole files would not be:
+
+* **only what the student wrote**: each question's code is the functions and methods that
+  hold its markers in the reference (:func:`~nlpdojo_autograder.authoring.markers.questions_in`),
+  read from the student's files by name; everything the release ships (stubs, signatures,
+  docstrings, given modules: :func:`~nlpdojo_autograder.release.release.released_topic`) is
+  boilerplate, its fingerprints removed;
+* **per question**: two students who copied one question and wrote the rest score high on
+  that question, not a diluted whole;
+* **a minimum size**: a question whose student-written code (after boilerplate) covers fewer
+  than ``min_size`` characters of normalised code is not compared (short functions look
+  alike: two independent one-line softmaxes are the same tokens).
+
+A question's score for a pair is the share of both sides' fingerprinted code that matches:
+``(matched_a + matched_b) / (covered_a + covered_b)``, from 0 to 1. A pair is flagged on each
+question scoring at least ``threshold``. Nothing is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import logging
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlpdojo.errors import NlpdojoError
+from nlpdojo.terminal import visible_text
+from nlpdojo_autograder.authoring.markers import questions_in, split_lines
+from nlpdojo_autograder.release.notebooks import NotebookError, read_notebook
+from nlpdojo_autograder.release.release import released_topic
+from nlpdojo_autograder.runtime.loader import LIBRARY
+
+#: copydetect's noise threshold: matches shorter than this many normalised characters are noise
+NOISE = 25
+#: copydetect's guarantee threshold: matches this long are always found (window = G - N + 1)
+GUARANTEE = 25
+#: a question whose student-written code covers fewer normalised characters is not compared
+MIN_SIZE = 80
+#: a question scoring this or more flags its pair
+THRESHOLD = 0.7
+#: a file larger than this is not read (a student's module is a few KB)
+MAX_FILE_BYTES = 1_000_000
+
+
+class SimilarityError(NlpdojoError):
+    """The similarity report cannot be made (the message says what to change)."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question's id (``topic.question``), the folder of its module (the topic or the
+    library) and the ``(module, qualname)`` of each function holding its markers."""
+
+    id: str
+    folder: str
+    owners: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class Piece:
+    """One question's student-written code in one submission."""
+
+    submission: str
+    question: str
+    code: str
+    origin: str
+    fingerprint: Any = None
+
+    @property
+    def size(self) -> int:
+        """Normalised characters covered by fingerprints left after the boilerplate."""
+        return int(self.fingerprint.token_coverage) if self.fingerprint is not None else 0
+
+
+@dataclass
+class Submission:
+    """A submission's name, whether it is a reference (a past cohort), its pieces by question,
+    and what could not be read in it."""
+
+    name: str
+    reference: bool = False
+    pieces: dict[str, Piece] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Match:
+    """A question compared for a pair: its score, each side's matched and fingerprinted
+    normalised characters, and the matched regions of each side's code (``[start, end)``
+    character offsets)."""
+
+    question: str
+    score: float
+    matched: tuple[int, int]
+    covered: tuple[int, int]
+    regions: tuple[list[tuple[int, int]], list[tuple[int, int]]]
+
+
+@dataclass
+class Pair:
+    """Two submissions, the questions compared (by id), which of them are flagged, and the
+    pair's score: the best question's."""
+
+    a: str
+    b: str
+    reference: bool
+    matches: dict[str, Match]
+    threshold: float
+
+    @property
+    def score(self) -> float:
+        return max((m.score for m in self.matches.values()), default=0.0)
+
+    @property
+    def overall(self) -> float:
+        """Matched over fingerprinted code across every question compared."""
+        matched = sum(sum(m.matched) for m in self.matches.values())
+        covered = sum(sum(m.covered) for m in self.matches.values())
+        return matched / covered if covered else 0.0
+
+    @property
+    def flagged(self) -> list[str]:
+        return [q for q, m in self.matches.items() if m.score >= self.threshold]
+
+
+@dataclass
+class Report:
+    """What :func:`compare_cohort` found: the topics, the questions and how many submissions
+    each was compared for, the pairs ranked (flagged first, best score first), the warnings,
+    and the settings used."""
+
+    topics: list[str]
+    questions: dict[str, int]
+    submissions: list[Submission]
+    pairs: list[Pair]
+    warnings: list[str]
+    threshold: float
+    min_size: int
+    compared_pairs: int
+
+    def pieces(self) -> dict[tuple[str, str], Piece]:
+        return {(s.name, q): p for s in self.submissions for q, p in s.pieces.items()}
+
+
+# --- questions and boilerplate ---------------------------------------------------------------
+
+
+def topic_questions(solutions: Path, topic: str) -> list[Question]:
+    """The topic's questions (its own and its course-library ones, ``topic.question``), each
+    with the functions that hold its markers in ``solutions``."""
+    topic_dir = solutions / topic
+    if not topic_dir.is_dir():
+        raise SimilarityError(f"no topic {topic} in the solutions {solutions}: the report needs "
+                              "the reference's markers to tell what a student wrote")
+    out = [Question(f"{topic}.{q}", topic, tuple((m, n) for m, n in owners if n))
+           for q, owners in questions_in(topic_dir).items()]
+    library = solutions / LIBRARY
+    if library.is_dir():
+        out += [Question(q, LIBRARY, tuple((m, n) for m, n in owners if n))
+                for q, owners in questions_in(library).items() if q.split(".")[0] == topic]
+    return [q for q in out if q.owners]
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """What the release ships for a topic: the fingerprints of every released module (stubs,
+    given modules, the course library's), and each question's stub lines (its functions'
+    signatures, docstrings and given statements, stripped): a line of a student's function
+    that is one of them is not the student's."""
+
+    hashes: Any
+    lines: dict[str, frozenset[str]]
+
+
+def boilerplate(solutions: Path, topic: str, questions: list[Question]) -> Boilerplate:
+    """The release's code for ``topic``, read from what ``dojo release`` makes of the
+    solutions."""
+    hashes: set[int] = set()
+    modules: dict[tuple[str, str], tuple[str, dict[str, ast.AST], str] | None] = {}
+    for path, data in released_topic(solutions / topic).items():
+        if path.endswith(".py"):
+            text = data.decode("utf-8")
+            hashes |= _fingerprint(text, path).hashes
+            folder, _, name = path.removesuffix(".py").partition("/")
+            modules[(LIBRARY if folder == LIBRARY else topic, name)] = _parse(
+                (text, path), [])
+    lines = {}
+    for question in questions:
+        stub = set()
+        for module, qualname in question.owners:
+            parsed = modules.get((question.folder, module))
+            if parsed is not None and qualname in parsed[1]:
+                segment = ast.get_source_segment(parsed[0], parsed[1][qualname]) or ""
+                stub |= {ln.strip() for ln in segment.splitlines() if ln.strip()}
+        lines[question.id] = frozenset(stub)
+    return Boilerplate(np.array(sorted(hashes), dtype=np.int64), lines)
+
+
+def _fingerprint(code: str, name: str, bp: Any = None) -> Any:
+    from copydetect import CodeFingerprint
+
+    logging.getLogger().disabled, before = True, logging.getLogger().disabled
+    try:  # copydetect logs through the root logger: a warning per unknown file, not ours
+        return CodeFingerprint(name, NOISE, GUARANTEE - NOISE + 1, boilerplate=bp,
+                               language="python", fp=io.StringIO(code))
+    finally:
+        logging.getLogger().disabled = before
+
+
+# --- reading a submission --------------------------------------------------------------------
+
+
+def _read_text(path: Path, shown: str, skipped: list[str]) -> str | None:
+    """A student's file as text, or ``None`` with the reason in ``skipped``."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            skipped.append(f"{shown}: not a regular file, not read")
+            return None
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            skipped.append(f"{shown}: {size:,} bytes, over the {MAX_FILE_BYTES:,} read")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        skipped.append(f"{shown}: cannot be read ({exc.strerror or exc})")
+        return None
+    if b"\0" in data:
+        skipped.append(f"{shown}: a binary file, not Python source")
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        skipped.append(f"{shown}: not UTF-8 text")
+        return None
+
+
+def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
+             ) -> dict[tuple[str, str], tuple[str, str]]:
+    """``{(topic or library, module): (source, origin)}`` of one submission folder: the topic's
+    files (``<topic>/`` or at the top, as uploaded to Gradescope), its ``library/`` (beside or
+    inside the topic folder) and any notebook's module cells (a ``.py`` file wins)."""
+    topic_dir = folder / topic if (folder / topic).is_dir() else folder
+    libraries = [p for p in (folder / LIBRARY, topic_dir / LIBRARY) if p.is_dir()]
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for notebook in sorted({*topic_dir.glob("*.ipynb"), *folder.glob("*.ipynb")}):
+        origin = f"{shown}/{notebook.relative_to(folder).as_posix()}"
+        if _read_text(notebook, origin, skipped) is None:
+            continue
+        try:
+            nb_topic, sources = read_notebook(notebook, strict=False)
+        except (NotebookError, ValueError, OSError) as exc:
+            skipped.append(f"{origin}: not read as a notebook ({exc})")
+            continue
+        for module, source in sources.items():
+            where = (LIBRARY, module.split(".", 1)[1]) if module.startswith(f"{LIBRARY}.") \
+                else (nb_topic, module)
+            found.setdefault(where, (source, origin))
+    for where, base in [((topic, None), topic_dir), *(((LIBRARY, None), lib)
+                                                      for lib in libraries)]:
+        for path in sorted(base.glob("*.py")):
+            origin = f"{shown}/{path.relative_to(folder).as_posix()}"
+            text = _read_text(path, origin, skipped)
+            if text is not None:
+                found[(where[0], path.stem)] = (text, origin)
+    return found
+
+
+def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
+    """``{qualname: node}`` of every function and class, nested ones included."""
+    out: dict[str, ast.AST] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}{child.name}"
+                out.setdefault(name, child)
+                visit(child, f"{name}.")
+
+    visit(tree, "")
+    return out
+
+
+def read_submission(folder: Path, name: str, topics: list[str],
+                    questions: dict[str, list[Question]], stubs: dict[str, frozenset[str]],
+                    *, reference: bool = False) -> Submission:
+    """The student-written code of each question found in ``folder`` (nothing of a question
+    whose functions are all missing): its functions' lines that are not lines of the stubs
+    (``stubs``: each question's, see :class:`Boilerplate`). A file that cannot be read or
+    parsed is named in ``skipped`` and costs only the questions it holds."""
+    shown = visible_text(name)
+    sub = Submission(name, reference)
+    for topic in topics:
+        modules = _modules(folder, topic, shown, sub.skipped)
+        trees: dict[tuple[str, str], tuple[str, dict[str, ast.AST], str] | None] = {}
+        for question in questions[topic]:
+            parts, origins = [], []
+            for module, qualname in question.owners:
+                key = (question.folder, module)
+                if key not in trees:
+                    trees[key] = _parse(modules.get(key), sub.skipped)
+                parsed = trees[key]
+                if parsed is None or qualname not in parsed[1]:
+                    continue
+                source, defs, origin = parsed
+                own = own_code(source, defs[qualname], stubs.get(question.id, frozenset()))
+                if own:
+                    parts.append(own)
+                    origins.append(origin)
+            if parts:
+                sub.pieces[question.id] = Piece(name, question.id, "\n\n".join(parts),
+                                                ", ".join(dict.fromkeys(origins)))
+    return sub
+
+
+def own_code(source: str, node: ast.AST, stub: frozenset[str]) -> str:
+    """The lines of ``node`` (a function or class of ``source``) a student wrote: not a
+    docstring (of it or of what it holds), not blank, not one of the ``stub`` lines."""
+    docstrings: set[int] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.body:
+            first = n.body[0]
+            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)):
+                docstrings.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    lines = [line.rstrip("\r\n") for line in split_lines(source)]
+    own = [lines[i - 1] for i in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+           if i not in docstrings and i <= len(lines) and lines[i - 1].strip()
+           and lines[i - 1].strip() not in stub]
+    return textwrap.dedent("\n".join(own))
+
+
+def _parse(found: tuple[str, str] | None, skipped: list[str]
+           ) -> tuple[str, dict[str, ast.AST], str] | None:
+    if found is None:
+        return None
+    source, origin = found
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:
+        line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        skipped.append(f"{origin}: not valid Python{line}, its questions not compared")
+        return None
+    return source, _definitions(tree), origin
+
+
+def submission_folders(root: Path, what: str) -> list[Path]:
+    """The submission folders of a cohort folder ``root`` (hidden ones and an earlier report's
+    folder skipped)."""
+    if not root.exists():
+        raise SimilarityError(f"{what} {root} does not exist")
+    if not root.is_dir():
+        raise SimilarityError(f"{what} {root} is not a folder: give a folder of submission "
+                              "folders")
+    return sorted(p for p in root.iterdir()
+                  if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+
+
+# --- comparing -------------------------------------------------------------------------------
+
+
+def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None, *,
+                   references: Iterable[Path] = (), threshold: float = THRESHOLD,
+                   min_size: int = MIN_SIZE, exclude: Iterable[Path] = ()) -> Report:
+    """Compare every pair of submissions of ``root`` and each of them with every submission of
+    the ``references`` (folders of past cohorts' submission folders, or one submission's
+    folder), question by question. Every input is checked before anything is compared."""
+    _require_copydetect()
+    excluded = {p.resolve() for p in exclude}
+    folders = [p for p in submission_folders(root, "submissions folder")
+               if p.resolve() not in excluded]
+    refs = [(ref, _reference_folders(ref, topics)) for ref in references]
+    if not topics:
+        topics = sorted({p.name for f in folders for p in f.iterdir()
+                         if p.is_dir() and (solutions / p.name).is_dir() and p.name != LIBRARY})
+        if not topics:
+            raise SimilarityError(f"no submission in {root} holds a topic folder of the "
+                                  f"solutions ({solutions}); name the topic: --topic TOPIC")
+    questions = {t: topic_questions(solutions, t) for t in topics}
+    if len(folders) + sum(len(f) for _, f in refs) < 2:
+        raise SimilarityError(
+            f"{root} holds {len(folders)} submission folder(s): a report compares at least two "
+            "(add past cohorts with --reference DIR)")
+    bp = {t: boilerplate(solutions, t, questions[t]) for t in topics}
+    stubs = {qid: lines for b in bp.values() for qid, lines in b.lines.items()}
+    subs = [read_submission(f, f.name, topics, questions, stubs) for f in folders]
+    subs += [read_submission(f, f"{ref.name}/{f.name}", topics, questions, stubs,
+                             reference=True) for ref, ref_folders in refs for f in ref_folders]
+    warnings = [w for s in subs for w in s.skipped]
+    topic_of = {q.id: t for t in topics for q in questions[t]}
+    counts: dict[str, int] = {q.id: 0 for t in topics for q in questions[t]}
+    for sub in subs:
+        for qid, piece in list(sub.pieces.items()):
+            piece.fingerprint = _fingerprint(piece.code, f"{qid}.py", bp[topic_of[qid]].hashes)
+            if piece.size < min_size:
+                del sub.pieces[qid]  # too little of the student's own to tell anything
+            else:
+                counts[qid] += 1
+    if not any(counts.values()):
+        raise SimilarityError(
+            f"no question of {', '.join(topics)} holds {min_size} or more normalised characters "
+            "of student-written code in any submission (are these untouched stubs?); nothing "
+            "to compare (lower --min-size to compare shorter answers)")
+    pairs, compared = _pairs(subs, threshold)
+    pairs.sort(key=lambda p: (-len(p.flagged), -p.score, -p.overall, p.a, p.b))
+    return Report(topics, counts, subs, pairs, warnings, threshold, min_size, compared)
+
+
+def _require_copydetect() -> None:
+    try:
+        import copydetect  # noqa: F401
+    except ImportError as exc:
+        raise SimilarityError("the similarity report needs copydetect: pip install "
+                              "'nlpdojo[similarity]'") from exc
+
+
+def _reference_folders(ref: Path, topics: list[str] | None) -> list[Path]:
+    """A reference is a past cohort (a folder of submission folders) or one submission."""
+    if not ref.exists():
+        raise SimilarityError(f"reference folder {ref} does not exist (--reference takes a past "
+                              "cohort's folder of submission folders)")
+    folders = submission_folders(ref, "reference folder")
+    if topics and any((ref / t).is_dir() for t in topics):
+        return [ref]
+    return folders
+
+
+def _pairs(subs: list[Submission], threshold: float) -> tuple[list[Pair], int]:
+    """Every pair sharing at least one fingerprint on a question (found through an index from
+    fingerprint to pieces, so that pairs with nothing in common cost nothing), compared."""
+    from copydetect import compare_files
+
+    index: dict[str, dict[int, list[int]]] = {}
+    for i, sub in enumerate(subs):
+        for qid, piece in sub.pieces.items():
+            by_hash = index.setdefault(qid, {})
+            for h in piece.fingerprint.hashes:
+                by_hash.setdefault(h, []).append(i)
+    candidates: dict[tuple[int, int], set[str]] = {}
+    for qid, by_hash in index.items():
+        for owners in by_hash.values():
+            for x in range(len(owners)):
+                for y in range(x + 1, len(owners)):
+                    i, j = owners[x], owners[y]
+                    if not (subs[i].reference and subs[j].reference):
+                        candidates.setdefault((i, j), set()).add(qid)
+    pairs = []
+    for (i, j), qids in sorted(candidates.items()):
+        matches = {}
+        for qid in sorted(qids):
+            fa, fb = subs[i].pieces[qid].fingerprint, subs[j].pieces[qid].fingerprint
+            _, (share_a, share_b), (slices_a, slices_b) = compare_files(fa, fb)
+            if slices_a.size == 0:
+                continue
+            covered = (int(fa.token_coverage), int(fb.token_coverage))
+            matched = (round(share_a * covered[0]), round(share_b * covered[1]))
+            score = min(1.0, sum(matched) / max(sum(covered), 1))
+            matches[qid] = Match(qid, round(score, 4), matched, covered,
+                                 (_regions(slices_a), _regions(slices_b)))
+        if matches:
+            pairs.append(Pair(subs[i].name, subs[j].name, subs[i].reference or subs[j].reference,
+                              matches, threshold))
+    return pairs, len(candidates)
+
+
+def _regions(slices: Any) -> list[tuple[int, int]]:
+    """One side's matched regions in its raw code, ``[start, end)``, sorted and merged."""
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted((int(s), int(e)) for s, e in zip(slices[0], slices[1], strict=True)):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def default_output(root: Path) -> Path:
+    """Where the report goes by default: the folder ``grade --submissions`` writes its reports
+    to, so that the cohort dashboard and the report sit side by side."""
+    return root.parent / f"{root.name}-results"

@@ -1,0 +1,283 @@
+"""``dojo similarity`` (issue 64): a cohort of word_vectors in which alice and bob share code
+(bob's copy renamed and reordered), carol and dave left the stubs, erin and frank wrote their
+own correct answers. Only alice and bob are flagged, on the questions bob copied; the report's
+inputs that cannot be read get a message and no half-written report; the HTML page renders in
+a real browser and is linked from the cohort dashboard."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.release.similarity import SimilarityError, compare_cohort
+from nlpdojo_reports.dashboard import render_dashboard
+from tests._html import Fields, chromium, find_chromium
+
+ROOT = Path(__file__).parents[2]
+SOLUTIONS = ROOT / "solutions"
+STUBS = ROOT / "exercises" / "word_vectors"
+COPIED = {"word_vectors.similarity", "word_vectors.count_svd", "word_vectors.analogy"}
+
+#: bob's renames of alice's names (whole words), and two lines he swapped
+RENAMES = {"cosines": "sims", "top": "best", "norms": "denominators", "rows": "row_ids",
+           "cols": "col_ids", "left": "lhs", "right": "rhs", "counts": "mat",
+           "target": "query", "scores": "logits", "correct": "n_right"}
+
+#: erin's and frank's own answers: {function: body}, written independently
+ERIN = {
+    "nearest_neighbours": """\
+    similarity_to_word = unit.dot(unit[index])
+    candidates = [i for i in np.argsort(similarity_to_word)[::-1] if i != index]
+    return np.array(candidates[:k], dtype=np.int64)
+""",
+    "cosine_similarities": """\
+    out = np.empty(len(first))
+    for i, (p, q) in enumerate(zip(first, second)):
+        u, v = vectors[p], vectors[q]
+        out[i] = float(u @ v) / max(float(np.sqrt((u * u).sum() * (v * v).sum())), 1e-12)
+    return out
+""",
+    "cooccurrence_matrix": """\
+    n = len(token_ids)
+    pairs = {}
+    for t in range(n):
+        lo, hi = max(0, t - window), min(n, t + window + 1)
+        for u in range(lo, hi):
+            if u != t:
+                key = (int(token_ids[t]), int(token_ids[u]))
+                pairs[key] = pairs.get(key, 0.0) + 1.0
+    keys = list(pairs)
+    data = [pairs[key] for key in keys]
+    return sp.csr_matrix((data, ([a for a, _ in keys], [b for _, b in keys])),
+                         shape=(vocab_size, vocab_size))
+""",
+}
+FRANK = {
+    "nearest_neighbours": """\
+    cos = unit @ unit[index]
+    cos[index] = -2.0
+    picked = []
+    while len(picked) < k:
+        best_word = int(np.argmax(cos))
+        picked.append(best_word)
+        cos[best_word] = -2.0
+    return np.asarray(picked)
+""",
+    "cosine_similarities": """\
+    x = vectors[np.asarray(first)]
+    y = vectors[np.asarray(second)]
+    x = x / np.clip(np.sqrt(np.einsum("ij,ij->i", x, x)), 1e-12, None)[:, None]
+    y = y / np.clip(np.sqrt(np.einsum("ij,ij->i", y, y)), 1e-12, None)[:, None]
+    return np.einsum("ij,ij->i", x, y)
+""",
+    "cooccurrence_matrix": """\
+    m = sp.lil_matrix((vocab_size, vocab_size))
+    ids = list(token_ids)
+    for offset in range(1, window + 1):
+        for a, b in zip(ids, ids[offset:]):
+            m[a, b] += 1
+            m[b, a] += 1
+    return m.tocsr().astype(np.float64)
+""",
+}
+
+
+def _fill(text: str, function: str, body: str) -> str:
+    """``text`` with the stub line of ``function`` replaced by ``body``."""
+    head, _, rest = text.partition(f"\ndef {function}(")
+    stub = re.search(r"\n    raise NotImplementedError\([^\n]*\)\n", rest)
+    assert stub, function
+    return f"{head}\ndef {function}({rest[:stub.start()]}\n{body}{rest[stub.end():]}"
+
+
+def _own(folder: Path, answers: dict[str, str]) -> None:
+    for module in ("evaluate.py", "count_based.py"):
+        path = folder / module
+        text = path.read_text()
+        for function, body in answers.items():
+            if f"\ndef {function}(" in text:
+                text = _fill(text, function, body)
+        path.write_text(text)
+
+
+def _bobs(text: str) -> str:
+    """alice's module renamed, its functions in reverse order, two statements swapped."""
+    for old, new in RENAMES.items():
+        text = re.sub(rf"\b{old}\b", new, text)
+    text = text.replace(
+        "    a = np.asarray(vectors, dtype=np.float64)[first]  # (P, D)\n"
+        "    b = np.asarray(vectors, dtype=np.float64)[second]  # (P, D)\n",
+        "    b = np.asarray(vectors, dtype=np.float64)[second]  # (P, D)\n"
+        "    a = np.asarray(vectors, dtype=np.float64)[first]  # (P, D)\n")
+    head, *functions = re.split(r"\n(?=def )", text)
+    return "\n".join([head, *reversed(functions)]) + "\n"
+
+
+def _topic(root: Path, name: str) -> Path:
+    folder = root / name / "word_vectors"
+    shutil.copytree(STUBS, folder, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("similarity") / "submissions"
+    for name in ("alice", "bob", "carol", "dave", "erin", "frank"):
+        folder = _topic(root, name)
+        for module in ("evaluate.py", "count_based.py"):
+            solution = (SOLUTIONS / "word_vectors" / module).read_text()
+            if name == "alice":
+                (folder / module).write_text(solution)
+            elif name == "bob":
+                (folder / module).write_text(_bobs(solution))
+        if name in ("erin", "frank"):
+            _own(folder, ERIN if name == "erin" else FRANK)
+    return root
+
+
+@pytest.fixture(scope="module")
+def report(cohort):
+    return compare_cohort(cohort, SOLUTIONS, ["word_vectors"])
+
+
+def _pair(report, a, b):
+    return next((p for p in report.pairs if {p.a, p.b} == {a, b}), None)
+
+
+def test_the_copy_is_flagged_on_the_copied_questions(report):
+    pair = _pair(report, "alice", "bob")
+    assert pair is not None and report.pairs[0] is pair  # ranked first
+    assert {"word_vectors.similarity", "word_vectors.count_svd"} <= set(pair.flagged)
+    assert set(pair.flagged) <= COPIED
+    assert pair.matches["word_vectors.count_svd"].score > 0.9
+
+
+def test_stubs_and_independent_answers_are_not_flagged(report):
+    for a, b in (("carol", "dave"), ("erin", "frank"), ("alice", "erin"), ("bob", "frank")):
+        pair = _pair(report, a, b)
+        assert pair is None or not pair.flagged, (a, b, pair and pair.matches)
+    assert [p for p in report.pairs if p.flagged] == [_pair(report, "alice", "bob")]
+    # the stubs are boilerplate: nothing of carol's or dave's is compared
+    carol = next(s for s in report.submissions if s.name == "carol")
+    assert carol.pieces == {}
+
+
+def test_short_answers_are_not_compared(report):
+    # the reference's softmax is 56 normalised characters once the stub's lines are gone
+    assert report.questions["word_vectors.softmax"] == 0
+    assert report.questions["word_vectors.count_svd"] == 4  # alice, bob, erin, frank
+
+
+def test_a_past_cohort_as_reference(cohort, tmp_path):
+    past = tmp_path / "2025"
+    shutil.copytree(cohort / "alice", past / "old_alice")
+    solo = tmp_path / "now"
+    shutil.copytree(cohort / "bob", solo / "bob")  # a cohort of one, with a reference
+    report = compare_cohort(solo, SOLUTIONS, ["word_vectors"], references=[past])
+    (pair,) = report.pairs
+    assert (pair.a, pair.b, pair.reference) == ("bob", "2025/old_alice", True)
+    assert "word_vectors.count_svd" in pair.flagged
+
+
+def test_bad_inputs_are_said_and_cost_only_their_questions(cohort, tmp_path):
+    root = tmp_path / "subs"
+    shutil.copytree(cohort / "alice", root / "alice")
+    shutil.copytree(cohort / "bob", root / "bob")
+    odd = root / "bob" / "word_vectors"
+    (odd / "plot.py").write_bytes(b"\x89PNG\r\n\x1a\n\0\0")  # binary
+    (odd / "sgd.py").write_bytes("x = 'caf\xe9'\n".encode("latin-1"))  # not UTF-8
+    (odd / "skipgram.py").write_text("def skipgram(:\n")  # not Python
+    (odd / "negative_sampling.py").write_bytes(b"#" * 1_000_001)  # enormous
+    weird = root / "caf\udce9"  # a name that is not UTF-8
+    shutil.copytree(cohort / "erin", weird)
+    report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    said = "\n".join(report.warnings)
+    for reason in ("plot.py: a binary file", "sgd.py: not UTF-8", "skipgram.py: not valid "
+                   "Python (line 1)", "negative_sampling.py: 1,000,001 bytes"):
+        assert reason in said
+    assert "word_vectors.count_svd" in _pair(report, "alice", "bob").flagged
+    data = json.dumps({"w": report.warnings, "n": [s.name for s in report.submissions]})
+    assert json.loads(data)  # names and messages survive JSON
+
+
+def test_a_notebook_is_read_from_its_code_cells(cohort, tmp_path):
+    from nlpdojo_autograder.release.notebooks import notebook_from_sources
+
+    root = tmp_path / "subs"
+    shutil.copytree(cohort / "alice", root / "alice")
+    sources = {p.stem: p.read_text() for p in (cohort / "bob" / "word_vectors").glob("*.py")
+               if p.stem != "__init__"}
+    nb = notebook_from_sources("word_vectors", sources, None)
+    (root / "bob").mkdir()
+    nbformat.write(nb, root / "bob" / "word_vectors.ipynb")
+    report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    assert "word_vectors.count_svd" in _pair(report, "alice", "bob").flagged
+
+
+@pytest.mark.parametrize("case, message", [
+    ("one", "holds 1 submission folder(s): a report compares at least two"),
+    ("stubs", "no question of word_vectors holds 80 or more normalised characters"),
+    ("missing_ref", "reference folder"),
+])
+def test_refusals_write_nothing(cohort, tmp_path, case, message):
+    root = tmp_path / "subs"
+    out = tmp_path / "out"
+    shutil.copytree(cohort / "carol", root / "carol")
+    if case == "stubs":
+        shutil.copytree(cohort / "dave", root / "dave")
+    args = ["similarity", str(root), "--topic", "word_vectors", "--output", str(out)]
+    if case == "missing_ref":
+        shutil.copytree(cohort / "dave", root / "dave")
+        args += ["--reference", str(tmp_path / "nowhere")]
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert not (out / "similarity.html").exists() and not (out / "similarity.json").exists()
+    with pytest.raises(SimilarityError):
+        compare_cohort(root, SOLUTIONS, ["word_vectors"],
+                       references=[tmp_path / "nowhere"] if case == "missing_ref" else ())
+
+
+def test_the_command_writes_json_and_html_and_links_the_dashboard(cohort, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    summary = {"schema_version": "1.2", "count": 0, "score": {}, "submissions": [],
+               "questions": [], "checks": [], "failure_clusters": []}
+    (out / "summary.json").write_text(json.dumps(summary))
+    (out / "dashboard.html").write_text(render_dashboard(summary))
+    result = CliRunner().invoke(build_app(), ["similarity", str(cohort), "--output", str(out),
+                                              "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "similarity.json").read_text())
+    assert data["pairs"][0]["a"] == "alice" and data["pairs"][0]["b"] == "bob"
+    assert data["pairs_flagged"] == 1
+    assert '"pairs_flagged": 1' in result.stdout
+    assert 'href="similarity.html"' in (out / "dashboard.html").read_text()
+    assert "<mark>" in (out / "similarity.html").read_text()
+
+
+BROWSER = find_chromium()
+
+
+@pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (make test installs it)")
+def test_the_report_renders_in_a_browser(report, tmp_path):
+    from nlpdojo_reports.similarity import render_similarity
+
+    page = tmp_path / "similarity.html"
+    page.write_text(render_similarity(report))
+    proc = chromium(BROWSER, page, tmp_path / "profile", "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = Fields()
+    dom.feed(proc.stdout)
+    assert dom.fields[("a", "1")] == "alice" and dom.fields[("b", "1")] == "bob"
+    assert float(dom.fields[("score", "1")]) == pytest.approx(report.pairs[0].score, abs=0.005)
+    assert int(dom.fields[("pairs_flagged", "")]) == 1
+    assert "<mark>" in proc.stdout  # the matched regions
+    assert all(url.startswith("#pair-") for url in dom.urls)  # nothing fetched
