@@ -1,0 +1,173 @@
+"""Gradescope's "Export Submissions" archive into the course record (issue 63, item 3): a folder
+per active submission and ``submission_metadata.yml`` as Gradescope's Ruby writes it (symbol
+keys, Ruby times, a BigDecimal), every counted run an attempt of each submitter, matched by
+email then SID; nothing recorded twice; bad input says what to give."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from nlpdojo_autograder.course.attempts import attempts, restore_sources
+from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.gradescope_export import import_export, read_export
+from nlpdojo_autograder.course.roster import import_roster
+
+pytest.importorskip("yaml")
+
+ROSTER = "id,name,email,section\ns1,Ada Lovelace,ada@example.edu,A\ns2,Bob Ross,bob@x.edu,A\n" \
+         "s3,Cy Young,cy@x.edu,B\ns4,Dee Dee,dee@x.edu,B\n"
+
+
+def _results(q1: float, q2: float, *, counted: bool | None = None) -> str:
+    tests = [{"score": q1, "max_score": 4.0, "name": "q1.values: q1", "output": "passed",
+              "visibility": "visible",
+              "extra_data": {"id": "q1.values", "exercise": "t", "question": "q1",
+                             "kind": "value", "status": "passed" if q1 == 4 else "failed"}},
+             {"score": q2, "max_score": 6.0, "name": "q2.values", "output": "failed: off by 2",
+              "visibility": "visible",
+              "extra_data": {"id": "q2.values", "exercise": "t", "question": "q2",
+                             "kind": "value", "status": "passed" if q2 == 6 else "failed"}}]
+    doc = {"score": q1 + q2, "tests": tests}
+    if counted is not None:
+        doc["extra_data"] = {"nlpdojo": {"counted": counted}}
+    return json.dumps(doc)
+
+
+METADATA = f"""---
+submission_900001:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: '111'
+    :email: ADA@example.edu
+  :created_at: 2027-01-20 22:00:00.123456789 -08:00
+  :score: !ruby/object:BigDecimal 18:0.1e2
+  :results: {_results(4.0, 6.0)}
+  :history:
+  - :id: 800001
+    :created_at: 2027-01-19 10:00:00.000000000 -08:00
+    :score: 4.0
+    :results: {_results(4.0, 0.0)}
+  - :id: 800002
+    :created_at: 2027-01-19 11:00:00.000000000 -08:00
+    :score: 4.0
+    :results: {_results(2.0, 0.0, counted=False)}
+submission_900002:
+  :submitters:
+  - :name: Bob Ross
+    :sid: s2
+    :email: bob.other@elsewhere.edu
+  - :name: Stranger
+    :sid: '999'
+    :email: who@nowhere.edu
+  :created_at: '2027-01-22 09:00:00 -0800'
+  :score: 7.0
+  :results: {_results(4.0, 3.0)}
+  :history: []
+"""
+
+
+def _export(root: Path) -> Path:
+    root.mkdir()
+    (root / "submission_metadata.yml").write_text(METADATA)
+    ada = root / "submission_900001" / "t"
+    ada.mkdir(parents=True)
+    (ada / "q1.py").write_text("def q1():\n    return 1\n")
+    (root / "submission_900001" / "notes.txt").write_text("not a source")
+    bob = root / "submission_900002"
+    bob.mkdir()
+    (bob / "q2.py").write_text("def q2():\n    return 2\n")
+    return root
+
+
+@pytest.fixture
+def roster_course(course, tmp_path):
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    import_roster(course, tmp_path / "roster.csv")
+    return course
+
+
+def test_every_counted_run_becomes_an_attempt(roster_course, tmp_path):
+    course = roster_course
+    done = import_export(course, "a1", _export(tmp_path / "export"))
+    assert (done.recorded, done.already, done.not_counted, done.students) == (3, 0, 1, 2)
+    assert [(s.name, s.sid) for s in done.unmatched] == [("Stranger", "999")]
+    assert [s.id for s in done.missing] == ["s3", "s4"]
+    ada = attempts(course, "s1", "a1")
+    assert [a.number for a in ada] == [1, 2]
+    assert [a.score for a in ada] == [4.0, 10.0] and ada[1].max_score == 10.0
+    assert ada[1].submitted_at.isoformat() == "2027-01-21T06:00:00+00:00"
+    assert {a.submitted_from for a in ada} == {"gradescope"}
+    assert ada[0].content_sha256.startswith("gradescope:") and not ada[0].sources_tree
+    assert ada[1].questions == {"t.q1": (4.0, 4.0), "t.q2": (6.0, 6.0)}
+    # the active submission's sources are kept: it can be graded again
+    files = restore_sources(course, ada[1].sources_tree, tmp_path / "restored")
+    assert files == ["t/q1.py"]
+    (bob,) = attempts(course, "s2", "a1")  # matched by SID where the email differs
+    assert bob.score == 7.0 and bob.submitted_at.isoformat() == "2027-01-22T17:00:00+00:00"
+    result = bob.result(course)
+    assert [c.id for _, c in result.checks()] == ["q1.values", "q2.values"]
+    assert result.checks()[1][1].message == "failed: off by 2"
+    assert any("Stranger" in line for line in done.report())
+
+
+def test_importing_again_or_a_later_export_records_nothing_twice(roster_course, tmp_path):
+    course = roster_course
+    export = _export(tmp_path / "export")
+    import_export(course, "a1", export)
+    again = import_export(course, "a1", export)
+    assert (again.recorded, again.already) == (0, 3)
+    # a later export: Ada's active submission became history, and she submitted once more
+    text = (export / "submission_metadata.yml").read_text()
+    text = text.replace("  :history:\n  - :id: 800001", "  :history:\n"
+                        "  - :id: 900001\n    :created_at: 2027-01-20 22:00:00.123456 -08:00\n"
+                        "    :score: 10.0\n  - :id: 800001", 1)
+    text = text.replace("2027-01-20 22:00:00.123456789 -08:00",
+                        "2027-01-23 08:00:00.000000000 -08:00", 1)
+    (export / "submission_metadata.yml").write_text(text)
+    later = import_export(course, "a1", export)
+    assert later.recorded == 1
+    assert [a.number for a in attempts(course, "s1", "a1")] == [1, 2, 3]
+
+
+def test_a_zip_as_gradescope_gives_it(roster_course, tmp_path):
+    export = _export(tmp_path / "assignment_25828_export")
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(export.rglob("*")):
+            zf.write(path, path.relative_to(tmp_path).as_posix())
+    done = import_export(roster_course, "a1", archive)
+    assert done.recorded == 3
+
+
+def test_bad_exports_say_what_to_give(roster_course, tmp_path):
+    with pytest.raises(CourseError, match="holds no submission_metadata.yml"):
+        import_export(roster_course, "a1", tmp_path)
+    with pytest.raises(CourseError, match="does not exist"):
+        import_export(roster_course, "a1", tmp_path / "nope")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "submission_metadata.yml").write_text("submission_1:\n  :submitters: []\n")
+    with pytest.raises(CourseError, match="names no :submitters:"):
+        read_export(bad)
+    (bad / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :name: A\n  :created_at: 2027-01-20 10:00:00\n")
+    with pytest.raises(CourseError, match="has no time zone"):
+        read_export(bad)
+    (bad / "submission_metadata.yml").write_text("a: [unclosed\n")
+    with pytest.raises(CourseError, match="not readable YAML"):
+        read_export(bad)
+    (bad / "submission_metadata.yml").write_text("!!python/object:os.system {}\n")
+    with pytest.raises(CourseError, match="not readable YAML"):
+        read_export(bad)  # the safe loader makes no object
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../outside.yml", "x")
+    with pytest.raises(CourseError, match="leaves the archive's folder"):
+        import_export(roster_course, "a1", evil)
+    assert not (tmp_path.parent / "outside.yml").exists()
+    with pytest.raises(CourseError, match="no assignment 'a9'"):
+        import_export(roster_course, "a9", tmp_path)
