@@ -8,7 +8,8 @@ Gradescope writes ``/autograder/submission_metadata.json`` before each run
 ``results.json``, and ``autograder_error``). From it, and from the policy the instructor chose
 when the zip was made (``gradescope_policy.json`` in the zip, :class:`RunPolicy`):
 
-- **Late days.** The time past the due date, less the grace minutes, in days rounded up: said
+- **Late days.** The time past the due date in days rounded up (none within the grace
+  minutes), as the course record counts them: said
   first in the result's ``output`` and kept in ``extra_data["nlpdojo"]["late"]``. A late-day
   bank spans assignments, which one run cannot see: the course record applies it
   (``dojo course import-gradescope``, docs/course.md).
@@ -96,11 +97,12 @@ def parse_time(text: Any) -> datetime | None:
 
 
 def late_days(submitted: datetime, due: datetime, grace_minutes: int = 0) -> int:
-    """Days late, rounded up, after ``grace_minutes`` of grace: 0 on time or within grace."""
-    late = submitted - due - timedelta(minutes=grace_minutes)
-    if late <= timedelta(0):
+    """Days late, counted from the due date and rounded up; 0 on time or within
+    ``grace_minutes`` of it. The course record's rule (``course.policy.late_days``), so that
+    a run and the record agree."""
+    if submitted <= due + timedelta(minutes=grace_minutes):
         return 0
-    return math.ceil(late / timedelta(days=1))
+    return math.ceil((submitted - due) / timedelta(days=1))
 
 
 def _shown(moment: datetime, zone: ZoneInfo) -> str:
@@ -139,7 +141,7 @@ def plan_run(meta: dict[str, Any] | None, policy: RunPolicy) -> Plan:
     due = parse_time(assignment.get("due_date"))
     if created is not None and due is not None:
         days = late_days(created, due, policy.grace_minutes)
-        grace = f", after {policy.grace_minutes} min of grace" if policy.grace_minutes else ""
+        grace = f"; {policy.grace_minutes} min of grace" if policy.grace_minutes else ""
         if created <= due:
             plan.lines.append(f"Submitted {_shown(created, zone)}, on time (due "
                               f"{_shown(due, zone)}).")

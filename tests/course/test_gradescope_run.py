@@ -59,6 +59,8 @@ def test_late_days_round_up_after_the_grace():
     assert late_days(parse_time("2027-01-21T00:20:00-08:00"), due, 15) == 1
     assert late_days(parse_time("2027-01-22T23:59:00-08:00"), due, 0) == 2
     assert late_days(parse_time("2027-01-22T23:59:01-08:00"), due, 0) == 3
+    # the grace forgives, it does not move the due date (the course record's rule)
+    assert late_days(parse_time("2027-01-22T00:09:00-08:00"), due, 15) == 2
     assert parse_time("2027-01-20T23:59:00") is None  # no offset: not guessed
 
 
@@ -68,7 +70,7 @@ def test_the_output_says_the_late_days_used():
     assert plan.data["late"]["late_days"] == 2
     assert "1 day 10 h 1 min after the due date" in plan.lines[0]
     assert "2 late days used on this assignment" in plan.lines[0]
-    assert "15 min of grace" in plan.lines[0]
+    assert "(days rounded up; 15 min of grace)" in plan.lines[0]
     on_time = plan_run(_meta("2027-01-20T09:00:00-08:00"), POLICY)
     assert "on time" in on_time.lines[0] and on_time.data["late"]["late_days"] == 0
     past = plan_run(_meta("2027-01-24T10:00:00-08:00", late_due="2027-01-23T23:59:00-08:00"),
