@@ -272,7 +272,8 @@ def store_sources(course: Course, folder: Path) -> str:
             raise CourseError(f"{path} makes the submission's sources larger than a course "
                               f"keeps ({MAX_SOURCE_BYTES:,} bytes a file, "
                               f"{MAX_SOURCES_BYTES:,} in all)")
-        tree[path.relative_to(folder).as_posix()] = _put_blob(course, data)
+        rel = path.name if path == folder else path.relative_to(folder).as_posix()
+        tree[rel] = _put_blob(course, data)
     return _put_blob(course, json.dumps(tree, sort_keys=True).encode())
 
 
@@ -290,6 +291,8 @@ def restore_sources(course: Course, tree: str, dest: Path) -> list[str]:
 
 
 def _source_files(folder: Path, any_file: bool = False) -> list[Path]:
+    if folder.is_file():  # a notebook submitted on its own
+        return [folder]
     found = []
     for here, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED)

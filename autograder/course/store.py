@@ -166,7 +166,9 @@ class Course:
 
     @classmethod
     def _connect(cls, path: Path) -> Course:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        # a cohort's writer threads share the connection, one at a time (recording.py's lock)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
         conn.row_factory = sqlite3.Row
         try:
             conn.execute("PRAGMA journal_mode = WAL")

@@ -26,7 +26,8 @@ TABLE = {
 
 def synthetic_result(points: dict[str, tuple[float, float]], sha: str = "0" * 64,
                      seed: int = 7, topic: str = "t") -> GradingResult:
-    """A result of ``topic`` holding one check per question: ``{question: (score, max)}``."""
+    """A result of ``topic`` holding one check per question: ``{question: (score, max)}``
+    (bare question names, as checks carry them)."""
     checks = [CheckResult(id=f"{q}.values", question=q, kind="value", score=s, max_score=m,
                           status="passed" if s == m else "failed", message="")
               for q, (s, m) in points.items()]

@@ -1,0 +1,335 @@
+"""``dojo course``: the course record's commands (docs/course.md).
+
+The course file is given with ``--course PATH`` or ``NLPDOJO_COURSE`` on every command, never
+looked for elsewhere. Each command reads or writes it in transactions and prints what it did.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nlpdojo.cli.common import print_warning, report_errors
+from nlpdojo_autograder.course.attempts import (
+    attempts,
+    modified_at,
+    record_attempt,
+)
+from nlpdojo_autograder.course.config import (
+    CourseConfig,
+    CourseError,
+    aware,
+    load_course_table,
+)
+from nlpdojo_autograder.course.exports import FORMATS, MISSING, MOODLE_IDS, export
+from nlpdojo_autograder.course.overrides import add_override, import_overrides
+from nlpdojo_autograder.course.policy import (
+    add_extension,
+    gradebook,
+    import_extensions,
+    points_text,
+)
+from nlpdojo_autograder.course.review_commands import add_review_commands
+from nlpdojo_autograder.course.roster import import_roster, match_folders
+from nlpdojo_autograder.course.store import COURSE_ENV, Course, course_path
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+from nlpdojo_autograder.grading.results import GradingResult
+
+CourseOption = Annotated[Path | None, typer.Option(
+    "--course", metavar="PATH", help=f"The course file (default: ${COURSE_ENV}).")]
+
+app = typer.Typer(name="course", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False,
+                  help="The course record: roster, attempts, late days, overrides, exports.")
+roster_app = typer.Typer(name="roster", no_args_is_help=True, add_completion=False,
+                         pretty_exceptions_enable=False, help="The course's students.")
+app.add_typer(roster_app, name="roster")
+
+
+def _open(given: Path | None) -> Course:
+    return Course.open(course_path(given))
+
+
+@app.command("init")
+@report_errors
+def init_command(
+    course: CourseOption = None,
+    table: Annotated[Path | None, typer.Option(
+        "--table", metavar="FILE", help="The course table: a course.toml, or a pyproject.toml "
+        "with [tool.nlpdojo.course] (default: ./course.toml, else ./pyproject.toml).")] = None,
+    update: Annotated[bool, typer.Option(
+        "--update", help="Write an edited course table over an existing course's.")] = False,
+) -> None:
+    """Make the course file from the course table (or, with --update, apply its edits)."""
+    path = course_path(course)
+    source = table or (Path("course.toml") if Path("course.toml").is_file()
+                       else Path("pyproject.toml"))
+    config = load_course_table(source)
+    _warn_unknown_targets(config)
+    text = source.read_text(encoding="utf-8")
+    if update:
+        with Course.open(path) as opened:
+            changes = opened.update_config(config, text)
+        for line in changes:
+            typer.echo(line)
+        typer.echo(f"course {path} updated from {source} ({len(changes)} assignment change(s); "
+                   "the policy as the table says)")
+        return
+    with Course.create(path, config, text) as made:
+        typer.echo(f"course {path} made from {source}: {len(made.assignments())} assignment(s) "
+                   f"({', '.join(a.id for a in made.assignments())}); readable by you only. "
+                   f"Next: dojo course roster import FILE --course {path}")
+
+
+def _warn_unknown_targets(config: CourseConfig) -> None:
+    try:
+        names = exercise_names()
+        questions = {f"{n}.{c.question}" for n in names for c in get_exercise(n).checks}
+    except Exception:  # noqa: BLE001 - the registry is not needed to make a course
+        return
+    for a in config.assignments:
+        unknown = [t for t in a.targets if t not in names and t not in questions]
+        if unknown:
+            print_warning(f"assignment {a.id}: {', '.join(unknown)} is no topic or question "
+                          f"installed here (topics: {', '.join(names) or 'none'}); grading it "
+                          "needs them installed")
+
+
+@roster_app.command("import")
+@report_errors
+def roster_import_command(
+    file: Annotated[Path, typer.Argument(help="A Canvas gradebook export (as it comes) or a "
+                                              "CSV with id,name,email,section.")],
+    course: CourseOption = None,
+) -> None:
+    """Add or update the students of a roster file."""
+    with _open(course) as opened:
+        done = import_roster(opened, file)
+    for line in done.roster.skipped:
+        typer.echo(f"skipped {line}")
+    typer.echo(f"roster {file} ({done.roster.kind}): {len(done.roster.students)} students, "
+               f"{len(done.added)} added, {len(done.updated)} updated")
+    if done.not_listed:
+        print_warning(f"{len(done.not_listed)} student(s) of the course are not in {file} and "
+                      f"are kept: {', '.join(done.not_listed)}")
+
+
+@roster_app.command("show")
+@report_errors
+def roster_show_command(course: CourseOption = None) -> None:
+    """List the students."""
+    with _open(course) as opened:
+        for s in opened.students():
+            typer.echo(f"{s.id}\t{s.name}\t{s.login or s.email}\t{s.section}")
+
+
+@app.command("match")
+@report_errors
+def match_command(
+    submissions: Annotated[Path, typer.Argument(help="The folder of submission folders.")],
+    course: CourseOption = None,
+    key: Annotated[str | None, typer.Option(
+        "--key", help="login | email | id (default: the course table's submissions_key).")]
+        = None,
+) -> None:
+    """Which submission folder is whose: folders matching no one, students with none."""
+    folders = sorted(p.name for p in submissions.iterdir()
+                     if p.is_dir() and not p.name.startswith("."))
+    with _open(course) as opened:
+        found = match_folders(opened, folders, key)
+    for name, s in found.matched.items():
+        typer.echo(f"{name}\t{s.id}\t{s.name}")
+    for name, hits in found.ambiguous.items():
+        typer.echo(f"{name}\tmatches {len(hits)} students: "
+                   + ", ".join(f"{s.name} ({s.id})" for s in hits))
+    for line in found.report():
+        print_warning(line)
+
+
+@app.command("record")
+@report_errors
+def record_command(
+    result: Annotated[Path, typer.Argument(help="A JSON result (grade -f json).")],
+    student: Annotated[str, typer.Option("--student", help="The student's id.")],
+    assignment: Annotated[str, typer.Option("--assignment", help="The assignment's id.")],
+    submitted_at: Annotated[str | None, typer.Option(
+        "--submitted-at", help="When it was submitted (ISO 8601 with offset; default: the "
+        "submission's files' modification time).")] = None,
+    submission: Annotated[Path | None, typer.Option(
+        "--submission", help="The submission's folder: its sources are kept.")] = None,
+    course: CourseOption = None,
+) -> None:
+    """Record a grading's JSON result as a student's attempt."""
+    graded = GradingResult.load(result)
+    with _open(course) as opened:
+        when, source = _submitted(opened, submitted_at, submission)
+        attempt, new = record_attempt(opened, student, assignment, graded, submitted_at=when,
+                                      submitted_from=source, folder=submission,
+                                      folder_name=submission.name if submission else "")
+    typer.echo(f"{'recorded' if new else 'already recorded:'} {attempt.student} "
+               f"{attempt.assignment} attempt {attempt.number}: "
+               f"{points_text(attempt.score)}/{points_text(attempt.max_score)}")
+
+
+def _submitted(course: Course, given: str | None, folder: Path | None
+               ) -> tuple[datetime, str]:
+    if given is not None:
+        return aware(given, course.meta("timezone") or "", "--submitted-at"), "given"
+    if folder is None:
+        raise CourseError("when was it submitted? give --submitted-at TIME, or --submission "
+                          "DIR to take its files' modification time")
+    print_warning(f"submitted-at of {folder.name} taken from its files' modification time "
+                  "(give --submitted-at, or a manifest with --submissions, to be exact)")
+    return modified_at(folder), "mtime"
+
+
+@app.command("history")
+@report_errors
+def history_command(
+    student: Annotated[str, typer.Argument(help="The student's id, login or email.")],
+    course: CourseOption = None,
+) -> None:
+    """A student's attempts, standings, late days and overrides."""
+    with _open(course) as opened:
+        s = opened.student(student)
+        book = gradebook(opened)
+        tries = attempts(opened, student=s.id)
+    typer.echo(f"{s.name} ({s.id}{', ' + s.login if s.login else ''}"
+               f"{', ' + s.section if s.section else ''})")
+    for a in book.assignments:
+        st = book.standing(s.id, a.id)
+        shown = "EX" if st.status == "excused" else points_text(st.score)
+        mark = " (overridden)" if st.overridden else ""
+        typer.echo(f"{a.id} {a.title}: {shown}/{points_text(a.points)} {st.status}{mark}")
+        for t in [t for t in tries if t.assignment == a.id]:
+            counted = " <- counts" if st.attempt is not None and st.attempt.id == t.id else ""
+            typer.echo(f"  attempt {t.number}: submitted {t.submitted_at.isoformat()} "
+                       f"({t.submitted_from}), graded {t.graded_at.isoformat()}, "
+                       f"{points_text(t.score)}/{points_text(t.max_score)}, "
+                       f"sha256 {t.content_sha256[:12]}{counted}")
+        for note in st.notes:
+            typer.echo(f"  - {note}")
+    ledger = book.ledgers[s.id]
+    typer.echo(f"late days: {ledger.bank - ledger.left} used of {ledger.bank}, "
+               f"{ledger.left} left")
+
+
+@app.command("ledger")
+@report_errors
+def ledger_command(course: CourseOption = None) -> None:
+    """Every student's late days used per assignment and left."""
+    with _open(course) as opened:
+        book = gradebook(opened)
+    ids = [a.id for a in book.assignments]
+    typer.echo("\t".join(["student", "name", *ids, "used", "left"]))
+    for s in book.students:
+        ledger = book.ledgers[s.id]
+        typer.echo("\t".join([s.id, s.name, *(str(ledger.used.get(a, 0)) for a in ids),
+                              str(ledger.bank - ledger.left), str(ledger.left)]))
+
+
+@app.command("extend")
+@report_errors
+def extend_command(
+    student: Annotated[str | None, typer.Argument(help="The student's id.")] = None,
+    assignment: Annotated[str | None, typer.Argument(help="The assignment's id.")] = None,
+    due: Annotated[str | None, typer.Option(
+        "--due", help="The new due date (ISO 8601 with offset).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="A CSV of extensions: student,assignment,due,reason.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who granted it (default: you).")]
+        = None,
+    course: CourseOption = None,
+) -> None:
+    """Give a student their own due date for an assignment (or import a CSV of them)."""
+    with _open(course) as opened:
+        if file is not None:
+            if student or assignment or due or reason:
+                raise CourseError("--file imports every extension it lists; leave out STUDENT, "
+                                  "ASSIGNMENT, --due and --reason")
+            made = import_extensions(opened, file)
+        else:
+            if not (student and assignment and due and reason):
+                raise CourseError("give STUDENT ASSIGNMENT --due TIME --reason TEXT (or --file "
+                                  "CSV)")
+            when = aware(due, opened.meta("timezone") or "", "--due")
+            made = [add_extension(opened, student, assignment, when, reason, by)]
+    for e in made:
+        typer.echo(f"extension: {e.student} {e.assignment} due {e.due.isoformat()} ({e.reason})")
+
+
+@app.command("override")
+@report_errors
+def override_command(
+    student: Annotated[str | None, typer.Argument(help="The student's id.")] = None,
+    assignment: Annotated[str | None, typer.Argument(help="The assignment's id.")] = None,
+    question: Annotated[str | None, typer.Argument(
+        help="A question (topic.question); none: the whole assignment.")] = None,
+    points: Annotated[float | None, typer.Option("--points", help="The points it gets.")]
+        = None,
+    excuse: Annotated[bool, typer.Option("--excuse", help="Excuse the assignment (EX).")]
+        = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (shown in exports).")]
+        = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="A CSV of overrides: student,assignment,question,points,reason.")]
+        = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decided (default: you).")]
+        = None,
+    course: CourseOption = None,
+) -> None:
+    """Override a student's points on a question or an assignment, with the reason."""
+    with _open(course) as opened:
+        if file is not None:
+            if student or assignment or points is not None or excuse or reason:
+                raise CourseError("--file imports every override it lists; leave out the "
+                                  "other arguments but --by")
+            made = import_overrides(opened, file, by)
+        else:
+            if not (student and assignment):
+                raise CourseError("give STUDENT ASSIGNMENT [QUESTION] --points P --reason TEXT "
+                                  "(or --file CSV)")
+            if excuse == (points is not None):
+                raise CourseError("give --points P or --excuse (one of them)")
+            made = [add_override(opened, student, assignment, question, points=points,
+                                 excused=excuse, reason=reason or "", by=by)]
+    for o in made:
+        what = "excused" if o.excused else f"{points_text(o.points)} points"
+        typer.echo(f"override: {o.student} {o.assignment}{' ' + o.question if o.question else ''}"
+                   f" {what} by {o.created_by} ({o.reason})")
+
+
+@app.command("export")
+@report_errors
+def export_command(
+    fmt: Annotated[str, typer.Option("--format", "-f", help=" | ".join(FORMATS))],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    missing: Annotated[str, typer.Option(
+        "--missing", help="A missing assignment's cell: zero | blank (left as it is).")]
+        = "zero",
+    moodle_id: Annotated[str, typer.Option(
+        "--moodle-id", help=f"Moodle's user identifier column: {' | '.join(MOODLE_IDS)}.")]
+        = "email",
+    course: CourseOption = None,
+) -> None:
+    """Write the gradebook for Canvas, Moodle or a spreadsheet, and its adjustments file."""
+    if missing not in MISSING:
+        raise CourseError(f"--missing {missing!r}: use one of {', '.join(MISSING)}")
+    with _open(course) as opened:
+        done = export(opened, fmt, output, missing=missing, moodle_id=moodle_id)
+    for line in done.warnings:
+        print_warning(line)
+    typer.echo(f"wrote   {done.path} ({fmt}, {done.students} students)")
+    typer.echo(f"wrote   {done.adjustments} (each student's adjustments)")
+
+
+add_review_commands(app)  # regrade, import-gradescope (review_commands.py)
+
+
+def add_course_commands(cli: typer.Typer) -> None:
+    """Attach ``dojo course`` to the ``dojo`` app."""
+    cli.add_typer(app, name="course")

@@ -1,0 +1,176 @@
+"""Overrides: a TA's decision on a student's points (a regrade request, a mistake in a check),
+recorded with who made it, when and why.
+
+An override gives a question's points (``topic.question``, the grader's points, at most that
+question's), or the whole assignment's final points (course points), or excuses the
+assignment (``EX`` in Canvas). Every override is kept; the latest for a (student, assignment,
+question) applies. A question the assignment's attempts never graded is refused, as is an
+unknown student or assignment. :mod:`.policy` applies them and marks every standing they
+touch as overridden, which every export and ``dojo course history`` shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.schema import read_time, utc_now
+from nlpdojo_autograder.course.store import Course
+
+#: the points cell of an overrides CSV that excuses the assignment
+EXCUSED = "EX"
+
+
+@dataclass(frozen=True)
+class Override:
+    id: int
+    student: str
+    assignment: str
+    question: str  # '' : the whole assignment
+    points: float | None
+    excused: bool
+    reason: str
+    created_by: str
+    created_at: datetime
+
+
+def who(by: str | None) -> str:
+    """Who made a change: ``by``, else the account running the command."""
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name (a container without one)
+        return "unknown"
+
+
+def add_override(course: Course, student: str, assignment: str, question: str | None = None,
+                 *, points: float | None = None, excused: bool = False, reason: str,
+                 by: str | None = None) -> Override:
+    """Record one override (see the module)."""
+    return _write(course, [(student, assignment, question or "", points, excused, reason)],
+                  by)[0]
+
+
+def import_overrides(course: Course, path: Path, by: str | None = None) -> list[Override]:
+    """Every override of a CSV with the header ``student,assignment,question,points,reason``
+    (``question`` empty: the whole assignment; ``points`` ``EX``: excused), all or none."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CourseError(f"overrides file {path} does not exist") from None
+    head = text.split("\n", 1)[0]
+    rows = list(csv.reader(text.splitlines(),
+                           delimiter=";" if head.count(";") > head.count(",") else ","))
+    header = [c.strip().lower() for c in rows[0]] if rows else []
+    if header[:5] != ["student", "assignment", "question", "points", "reason"]:
+        raise CourseError(f"overrides file {path}: its header must be "
+                          "student,assignment,question,points,reason")
+    given = []
+    for line, row in enumerate(rows[1:], 2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) < 5:
+            raise CourseError(f"overrides file {path}, line {line}: give student, assignment, "
+                              "question (or nothing), points (or EX) and a reason")
+        cell = row[3].strip()
+        excused = cell.upper() == EXCUSED
+        try:
+            points = None if excused else float(cell.replace(",", "."))
+        except ValueError:
+            raise CourseError(f"overrides file {path}, line {line}: points {cell!r} is not a "
+                              "number (or EX)") from None
+        given.append((row[0].strip(), row[1].strip(), row[2].strip(), points, excused,
+                      row[4].strip(), f"overrides file {path}, line {line}"))
+    return _write(course, given, by)
+
+
+def _write(course: Course, given, by: str | None) -> list[Override]:
+    rows = []
+    for student, assignment, question, points, excused, reason, *where in given:
+        prefix = f"{where[0]}: " if where else ""
+        try:
+            rows.append(_checked(course, student, assignment, question, points, excused,
+                                 reason))
+        except CourseError as exc:
+            raise CourseError(f"{prefix}{exc}" + ("; nothing was recorded" if where else "")
+                              ) from None
+    author, now = who(by), utc_now()
+    ids = []
+    with course.transaction() as conn:
+        for row in rows:
+            ids.append(conn.execute(
+                "INSERT INTO overrides (student, assignment, question, points, excused, reason, "
+                "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, author, now)).lastrowid)
+    return [o for o in overrides(course) if o.id in ids]
+
+
+def _checked(course: Course, student: str, assignment: str, question: str,
+             points: float | None, excused: bool, reason: str):
+    sid = course.student(student).id
+    a = course.assignment(assignment)
+    if not reason or not reason.strip():
+        raise CourseError("an override needs a reason (--reason ...): it is shown to whoever "
+                          "reads the gradebook")
+    if excused:
+        if question:
+            raise CourseError("only a whole assignment is excused; leave out the question")
+        return sid, a.id, "", None, 1, reason.strip()
+    if points is None or not math.isfinite(points) or points < 0:
+        raise CourseError(f"override points {points!r}: give a number >= 0 (--points P), or "
+                          "--excuse")
+    if not question:
+        if points > a.points:
+            raise CourseError(f"{points:g} points is more than assignment {a.id}'s "
+                              f"{a.points:g}")
+        return sid, a.id, "", points, 0, reason.strip()
+    known = questions_of(course, a.id)
+    full = _resolve(question, known)
+    if full is None:
+        listing = ", ".join(sorted(known)) or "none graded yet: grade it first"
+        raise CourseError(f"assignment {a.id} has no question {question!r} (its questions: "
+                          f"{listing})")
+    most = known[full]
+    if points > most + 1e-9:
+        raise CourseError(f"{points:g} points is more than question {full}'s {most:g}")
+    return sid, a.id, full, points, 0, reason.strip()
+
+
+def questions_of(course: Course, assignment: str) -> dict[str, float]:
+    """``{topic.question: max points}`` of what the assignment's attempts graded."""
+    return {r[0]: r[1] for r in course.conn.execute(
+        "SELECT q.question, MAX(q.max_points) FROM attempt_questions q JOIN attempts a ON "
+        "a.id = q.attempt WHERE a.assignment = ? GROUP BY q.question", (assignment,))}
+
+
+def _resolve(question: str, known: dict[str, float]) -> str | None:
+    if question in known:
+        return question
+    bare = [q for q in known if q.split(".", 1)[-1] == question]
+    return bare[0] if len(bare) == 1 else None
+
+
+def overrides(course: Course, student: str | None = None) -> list[Override]:
+    """Every override recorded (of one student), oldest first."""
+    sql, args = "SELECT * FROM overrides", ()
+    if student is not None:
+        sql, args = sql + " WHERE student = ?", (course.student(student).id,)
+    return [Override(id=r["id"], student=r["student"], assignment=r["assignment"],
+                     question=r["question"], points=r["points"], excused=bool(r["excused"]),
+                     reason=r["reason"], created_by=r["created_by"],
+                     created_at=read_time(r["created_at"]))
+            for r in course.conn.execute(sql + " ORDER BY id", args)]
+
+
+def current_overrides(course: Course) -> dict[tuple[str, str, str], Override]:
+    """The override that applies per (student, assignment, question): the latest."""
+    found: dict[tuple[str, str, str], Override] = {}
+    for o in overrides(course):
+        found[(o.student, o.assignment, o.question)] = o
+    return found

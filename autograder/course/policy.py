@@ -1,0 +1,298 @@
+"""The late policy, extensions and which attempt counts: each student's standing on each
+assignment, computed from the record alone and deterministically (docs/course.md,
+"Policies").
+
+For one student, assignments are taken in due-date order (then the course table's), so the
+bank is spent in the order the deadlines came. On each:
+
+- the due date is the assignment's, or the student's extension (:func:`import_extensions`);
+- an attempt is late by ``ceil((submitted - due) / 1 day)`` days, or 0 when it came within
+  ``grace_minutes`` of the due date;
+- its course points are ``points * score / max_score``, with the question overrides applied
+  to its per-question points first (:mod:`.overrides`);
+- of its late days, ``min(late, bank left, max_per_assignment)`` come from the bank; the days
+  the bank does not cover cost ``percent_per_day`` percent each (``past_bank = "percent"``;
+  never below 0) or everything (``past_bank = "zero"``);
+- the counted attempt: ``last`` the last submitted; ``last-before-deadline`` the last on time,
+  else the first late one; ``best`` the most points after the penalty (the bank as it stands
+  then), ties to the fewest late days, then the earliest;
+- no attempt: missing, 0 points; an override of the whole assignment sets its final points
+  (the penalty is not applied on top; the late days the counted attempt used stay used), and
+  an excused assignment is ``EX``, its late days not spent.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from nlpdojo_autograder.course.attempts import Attempt, attempts
+from nlpdojo_autograder.course.config import CourseError, aware
+from nlpdojo_autograder.course.overrides import Override, current_overrides, who
+from nlpdojo_autograder.course.schema import read_time, stored_time, utc_now
+from nlpdojo_autograder.course.store import Assignment, Course, Student
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Extension:
+    """A student's own due date for an assignment."""
+
+    student: str
+    assignment: str
+    due: datetime
+    reason: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass
+class Standing:
+    """One student's result on one assignment, with every adjustment that made it."""
+
+    student: Student
+    assignment: Assignment
+    #: ``graded``, ``missing`` or ``excused``
+    status: str
+    due: datetime
+    extension: Extension | None = None
+    attempt: Attempt | None = None  # the counted one
+    attempts: int = 0
+    late_days: int = 0  # of the counted attempt
+    bank_days: int = 0  # of which from the bank
+    penalty_percent: float = 0.0  # off its points, for the days the bank did not cover
+    raw: float = 0.0  # course points before the penalty (question overrides applied)
+    score: float = 0.0  # final course points
+    overrides: list[Override] = field(default_factory=list)  # those applied
+    notes: list[str] = field(default_factory=list)  # each adjustment, in words
+
+    @property
+    def overridden(self) -> bool:
+        return bool(self.overrides)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A student's late days: the bank, used per assignment, left."""
+
+    student: Student
+    bank: int
+    used: dict[str, int]
+
+    @property
+    def left(self) -> int:
+        return self.bank - sum(self.used.values())
+
+
+@dataclass(frozen=True)
+class Gradebook:
+    """Every student's standings and ledger."""
+
+    assignments: list[Assignment]
+    students: list[Student]
+    standings: dict[tuple[str, str], Standing]
+    ledgers: dict[str, Ledger]
+
+    def standing(self, student: str, assignment: str) -> Standing:
+        return self.standings[(student, assignment)]
+
+
+# -- extensions ------------------------------------------------------------------------------
+def add_extension(course: Course, student: str, assignment: str, due: datetime, reason: str,
+                  by: str | None = None) -> Extension:
+    """Give ``student`` the due date ``due`` (aware) for ``assignment``; one replaces the one
+    before."""
+    return _write_extensions(course, [(student, assignment, due, reason)], by)[0]
+
+
+def import_extensions(course: Course, path) -> list[Extension]:
+    """Every extension of a CSV with the header ``student,assignment,due,reason``, all or
+    none (an unknown student or assignment, a due date without a time zone refuse the file)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CourseError(f"extensions file {path} does not exist") from None
+    head = text.split("\n", 1)[0]
+    rows = list(csv.reader(text.splitlines(),
+                           delimiter=";" if head.count(";") > head.count(",") else ","))
+    header = [c.strip().lower() for c in rows[0]] if rows else []
+    if header[:4] != ["student", "assignment", "due", "reason"]:
+        raise CourseError(f"extensions file {path}: its header must be "
+                          "student,assignment,due,reason")
+    zone = course.meta("timezone") or ""
+    given = []
+    for line, row in enumerate(rows[1:], 2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) < 4 or not row[3].strip():
+            raise CourseError(f"extensions file {path}, line {line}: give student, assignment, "
+                              "due and a reason")
+        where = f"extensions file {path}, line {line}"
+        given.append((_known_student(course, row[0].strip(), where), row[1].strip(),
+                      aware(row[2], zone, f"{where}, due"), row[3].strip()))
+    return _write_extensions(course, given, None)
+
+
+def _known_student(course: Course, sid: str, where: str) -> str:
+    try:
+        return course.student(sid).id
+    except CourseError as exc:
+        raise CourseError(f"{where}: {exc}; nothing was imported") from None
+
+
+def _write_extensions(course: Course, given, by: str | None) -> list[Extension]:
+    made = []
+    for student, assignment, due, reason in given:
+        sid = course.student(student).id
+        course.assignment(assignment)
+        if not reason.strip():
+            raise CourseError("an extension needs a reason (--reason ...)")
+        made.append((sid, assignment, stored_time(due), reason.strip()))
+    author, now = who(by), utc_now()
+    with course.transaction() as conn:
+        conn.executemany("INSERT INTO extensions VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(student, "
+                         "assignment) DO UPDATE SET due_at = excluded.due_at, reason = "
+                         "excluded.reason, created_by = excluded.created_by, created_at = "
+                         "excluded.created_at", [(*m, author, now) for m in made])
+    return [Extension(s, a, read_time(d), r, author, read_time(now)) for s, a, d, r in made]
+
+
+def extensions(course: Course) -> dict[tuple[str, str], Extension]:
+    """``{(student, assignment): extension}``."""
+    return {(r[0], r[1]): Extension(r[0], r[1], read_time(r[2]), r[3], r[4], read_time(r[5]))
+            for r in course.conn.execute("SELECT * FROM extensions")}
+
+
+# -- the policy ------------------------------------------------------------------------------
+def late_days(submitted: datetime, due: datetime, grace_minutes: int) -> int:
+    """Days late, rounded up; 0 on time or within the grace."""
+    if submitted <= due + timedelta(minutes=grace_minutes):
+        return 0
+    return math.ceil((submitted - due) / DAY)
+
+
+def gradebook(course: Course) -> Gradebook:
+    """Every student's standing on every assignment, and their late-day ledger."""
+    policy = course.policy()
+    assignments = course.assignments()
+    ordered = sorted(assignments, key=lambda a: (a.due, a.position))
+    students = course.students()
+    by_key: dict[tuple[str, str], list[Attempt]] = {}
+    for attempt in attempts(course):
+        by_key.setdefault((attempt.student, attempt.assignment), []).append(attempt)
+    extended = extensions(course)
+    overrides = current_overrides(course)
+    standings: dict[tuple[str, str], Standing] = {}
+    ledgers: dict[str, Ledger] = {}
+    for student in students:
+        left = policy.bank_days
+        used: dict[str, int] = {}
+        for a in ordered:
+            mine = {q: o for (s, aid, q), o in overrides.items() if s == student.id
+                    and aid == a.id}
+            standing = _standing(student, a, by_key.get((student.id, a.id), []),
+                                 extended.get((student.id, a.id)), mine, left, policy)
+            left -= standing.bank_days
+            if standing.bank_days:
+                used[a.id] = standing.bank_days
+            standings[(student.id, a.id)] = standing
+        ledgers[student.id] = Ledger(student, policy.bank_days, used)
+    return Gradebook(assignments, students, standings, ledgers)
+
+
+def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extension | None,
+              overrides: dict[str, Override], left: int, policy) -> Standing:
+    due = ext.due if ext is not None else a.due
+    standing = Standing(student, a, "graded", due, extension=ext, attempts=len(tries))
+    if ext is not None:
+        standing.notes.append(f"extension to {stored_time(ext.due)}: {ext.reason}")
+    whole = overrides.get("")
+    if whole is not None and whole.excused:
+        standing.status = "excused"
+        standing.overrides.append(whole)
+        standing.notes.append(f"excused by {whole.created_by}: {whole.reason}")
+        return standing
+    if tries:
+        cap = left if policy.max_per_assignment is None else min(left,
+                                                                 policy.max_per_assignment)
+        options = [_evaluate(t, a, due, overrides, cap, policy) for t in tries]
+        chosen = _choose(a.counts, options)
+        (standing.attempt, standing.late_days, standing.bank_days, standing.penalty_percent,
+         standing.raw, standing.score, applied) = chosen
+        standing.overrides.extend(applied)
+        _explain(standing, len(tries), policy)
+    else:
+        standing.status = "missing"
+        standing.notes.append("missing: no attempt recorded")
+    if whole is not None:
+        standing.overrides.append(whole)
+        standing.notes.append(
+            f"override: {points_text(whole.points)} of {points_text(a.points)} points (was "
+            f"{points_text(standing.score)}) by {whole.created_by}: {whole.reason}")
+        standing.score = float(whole.points)
+        if standing.status == "missing":
+            standing.status = "graded"
+    return standing
+
+
+def _evaluate(t: Attempt, a: Assignment, due: datetime, overrides: dict[str, Override],
+              cap: int, policy):
+    applied = [o for q, o in overrides.items() if q and q in t.questions]
+    points = {q: p for q, (p, _) in t.questions.items()}
+    for o in applied:
+        points[o.question] = float(o.points)
+    score = sum(points.values()) if t.questions else t.score
+    raw = a.points * score / t.max_score if t.max_score else 0.0
+    late = late_days(t.submitted_at, due, policy.grace_minutes)
+    from_bank = min(late, cap)
+    uncovered = late - from_bank
+    if not uncovered:
+        percent = 0.0
+    elif policy.past_bank == "zero":
+        percent = 100.0
+    else:
+        percent = min(100.0, policy.percent_per_day * uncovered)
+    final = round(raw * (1 - percent / 100), 6)
+    return t, late, from_bank, percent, round(raw, 6), final, applied
+
+
+def _choose(counts: str, options):
+    if counts == "last":
+        return options[-1]
+    if counts == "best":
+        return max(options, key=lambda o: (o[5], -o[1], -o[0].submitted_at.timestamp(),
+                                           -o[0].number))
+    on_time = [o for o in options if o[1] == 0]
+    return on_time[-1] if on_time else options[0]
+
+
+def _explain(standing: Standing, tries: int, policy) -> None:
+    a, t = standing.assignment, standing.attempt
+    assert t is not None
+    if tries > 1:
+        standing.notes.append(f"attempt {t.number} of {tries} counts ({a.counts})")
+    for o in standing.overrides:
+        before, most = t.questions[o.question]
+        standing.notes.append(
+            f"override of {o.question}: {points_text(o.points)} of {points_text(most)} (was "
+            f"{points_text(before)}) by {o.created_by}: {o.reason}")
+    if standing.late_days:
+        standing.notes.append(f"{standing.late_days} day(s) late, {standing.bank_days} from "
+                              "the bank")
+    if standing.penalty_percent:
+        uncovered = standing.late_days - standing.bank_days
+        standing.notes.append(
+            f"{points_text(standing.penalty_percent)}% off for {uncovered} day(s) past the "
+            f"bank ({policy.past_bank}): {points_text(standing.raw)} -> "
+            f"{points_text(standing.score)}")
+
+
+def points_text(value: float | None) -> str:
+    """A number as people read it: up to 2 decimals, no trailing zeros."""
+    if value is None:
+        return ""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

@@ -1,0 +1,182 @@
+"""``grade --course``: what a grading records in the course file.
+
+``grade --submissions DIR --course PATH [--assignment ID] [--manifest CSV]`` records every
+submission's grading as an attempt of the student its folder is (matched by the course's
+key); ``grade --submission DIR --student ID --course PATH`` records one. Everything that could
+refuse is checked before any grading (:func:`course_recording`, :meth:`CourseRecording.prepare`):
+the course file, the assignment, folders matching two students, a manifest without a row for a
+folder. Each attempt is written in its own transaction right after the submission's reports,
+before ``--resume``'s mark, so a cohort killed at any moment and resumed records every attempt
+once (:func:`~.attempts.record_attempt` is idempotent).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from nlpdojo.cli.common import err_console, print_error, print_warning
+from nlpdojo_autograder.course.attempts import modified_at, read_manifest, record_attempt
+from nlpdojo_autograder.course.config import CourseError, aware
+from nlpdojo_autograder.course.roster import FolderMatch, check_unambiguous, match_folders
+from nlpdojo_autograder.course.store import COURSE_ENV, Assignment, Course
+
+
+@dataclass
+class CourseRecording:
+    """An open course and the assignment a grading records attempts of."""
+
+    course: Course
+    assignment: Assignment
+    student: str | None = None  # a single submission's
+    submitted_at: datetime | None = None  # a single submission's, given
+    manifest: dict[str, datetime] | None = None
+    match: FolderMatch | None = None
+    recorded: int = 0
+    already: int = 0
+    warnings: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.assignment.targets)
+
+    def prepare(self, folders: list[Path]) -> list[str]:
+        """Match a cohort's folders to students (refusing a folder that matches two) and find
+        each one's submission time (refusing a manifest without a row for one); return the
+        lines to tell the instructor before grading."""
+        names = [f.name for f in folders]
+        self.match = match_folders(self.course, names)
+        check_unambiguous(self.match)
+        lines = self.match.report()
+        if self.manifest is not None:
+            absent = [n for n in names if n in self.match.matched and n not in self.manifest]
+            if absent:
+                raise CourseError(f"the manifest has no submitted_at for {len(absent)} "
+                                  f"folder(s): {', '.join(absent[:10])}; add a row for each "
+                                  "(folder,submitted_at)")
+        else:
+            lines.append("no --manifest: each submission's time is its files' newest "
+                         "modification time (copies and unzipping change it; give a manifest "
+                         "folder,submitted_at to be exact)")
+        return lines
+
+    def record(self, folder: Path, result: Any, grader_fingerprint: str = "") -> str | None:
+        """Record ``result``, the grading of ``folder``; return a problem in words (the
+        attempt is then not recorded) or None. Folders matching no student are left out."""
+        if self.student is not None:
+            sid = self.student
+        elif self.match is not None and folder.name in self.match.matched:
+            sid = self.match.matched[folder.name].id
+        else:
+            return None
+        if self.submitted_at is not None:
+            when, source = self.submitted_at, "given"
+        elif self.manifest is not None and folder.name in self.manifest:
+            when, source = self.manifest[folder.name], "manifest"
+        else:
+            when, source = modified_at(folder), "mtime"
+        try:
+            with self._lock:
+                _, new = record_attempt(self.course, sid, self.assignment.id, result,
+                                        submitted_at=when, submitted_from=source, folder=folder,
+                                        folder_name=folder.name,
+                                        grader_fingerprint=grader_fingerprint)
+        except (CourseError, OSError) as exc:
+            return f"not recorded in the course: {exc}"
+        if new:
+            self.recorded += 1
+        else:
+            self.already += 1
+        return None
+
+    def record_single(self, submission: Path, result: Any) -> None:
+        """Record a single submission's grading and say so on stderr (a problem: an error
+        line, the attempt not recorded)."""
+        for line in self.warnings:
+            print_warning(line)
+        problem = self.record(submission, result)
+        if problem:
+            print_error(problem)
+            return
+        state = "recorded" if self.recorded else "already recorded (kept as it was)"
+        err_console.print(f"attempt of {self.student} at {self.assignment.id} {state} in "
+                          f"{self.course.path}", markup=False)
+
+    def summary(self) -> str:
+        return (f"course {self.course.path}, assignment {self.assignment.id}: {self.recorded} "
+                f"attempt(s) recorded, {self.already} recorded before (kept as they were)")
+
+    def close(self) -> None:
+        self.course.close()
+
+
+def course_recording(course: Path | None, *, student: str | None, assignment: str | None,
+                     manifest: Path | None, submitted_at: str | None,
+                     submission: Path | None, submissions: Path | None,
+                     topics: list[str] | None) -> CourseRecording | None:
+    """The recording a ``grade`` command asks for, or None. ``--course`` (or
+    ``NLPDOJO_COURSE`` with ``--submissions`` or ``--student``) turns it on; the options
+    that only make sense with it are refused without it."""
+    explicit = course is not None
+    if course is None and (submissions is not None or student is not None):
+        env = os.environ.get(COURSE_ENV)
+        course = Path(env) if env else None
+    if course is None:
+        given = [flag for flag, value in (("--student", student), ("--assignment", assignment),
+                                          ("--manifest", manifest),
+                                          ("--submitted-at", submitted_at)) if value]
+        if given:
+            raise CourseError(f"{', '.join(given)} record(s) the grading in a course: give "
+                              f"--course PATH (or set {COURSE_ENV})")
+        return None
+    if submissions is not None:
+        if student is not None or submitted_at is not None:
+            raise CourseError("--submissions grades a folder per student: their folders name "
+                              "them and --manifest gives their times; leave out --student and "
+                              "--submitted-at")
+    elif student is None:
+        if not explicit:
+            return None
+        raise CourseError("--course records this grading as a student's attempt: name the "
+                          "student with --student ID (or grade a cohort with --submissions)")
+    elif manifest is not None:
+        raise CourseError("--manifest gives a cohort's times (with --submissions); for one "
+                          "submission give --submitted-at TIME")
+    opened = Course.open(course)
+    try:
+        chosen = _assignment(opened, assignment, topics or [])
+        zone = opened.meta("timezone") or ""
+        recording = CourseRecording(opened, chosen)
+        if student is not None:
+            recording.student = opened.student(student).id
+            if submitted_at is not None:
+                recording.submitted_at = aware(submitted_at, zone, "--submitted-at")
+            elif submission is not None:
+                recording.warnings.append(
+                    f"submitted-at taken from the files' modification time of {submission} "
+                    "(give --submitted-at TIME to be exact)")
+        if manifest is not None:
+            recording.manifest = read_manifest(manifest, zone)
+    except BaseException:
+        opened.close()
+        raise
+    return recording
+
+
+def _assignment(course: Course, given: str | None, topics: list[str]) -> Assignment:
+    if given is not None:
+        return course.assignment(given)
+    every = course.assignments()
+    if topics:
+        same = [a for a in every if sorted(a.targets) == sorted(topics)]
+        if len(same) == 1:
+            return same[0]
+    if len(every) == 1:
+        return every[0]
+    raise CourseError(f"which assignment does this grading belong to? give --assignment ID "
+                      f"(assignments: {', '.join(a.id for a in every)})")

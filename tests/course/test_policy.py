@@ -1,0 +1,190 @@
+"""The late policy, extensions and which attempt counts, on synthetic results, against
+numbers computed by hand (tests/course/helpers.py's TABLE: a1 is 20 course points for 10
+grader points, due 2027-01-21 07:59 UTC; a2 10 points for 5, due 2027-02-04 07:59 UTC, best
+attempt counts; a bank of 3 days, at most 2 per assignment, 15 minutes' grace, 10% a day
+past the bank)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from nlpdojo_autograder.course.attempts import record_attempt
+from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.overrides import add_override
+from nlpdojo_autograder.course.policy import (
+    add_extension,
+    gradebook,
+    import_extensions,
+    late_days,
+)
+from nlpdojo_autograder.course.roster import import_roster
+from tests.course.helpers import TABLE, make_course, synthetic_result
+
+A1_DUE = datetime(2027, 1, 21, 7, 59, tzinfo=UTC)
+A2_DUE = datetime(2027, 2, 4, 7, 59, tzinfo=UTC)
+
+
+def roster(course, tmp_path, ids=("s1",)):
+    path = tmp_path / "roster.csv"
+    path.write_text("id,name,email,section\n" + "".join(
+        f"{i},Student {i},{i}@uni.edu,A\n" for i in ids))
+    import_roster(course, path)
+
+
+def a1(course, student, q1, q2, at, sha=None):
+    result = synthetic_result({"q1": (q1, 4), "q2": (q2, 6)},
+                              sha=sha or f"{student}-{q1}-{q2}-{at.isoformat()}")
+    return record_attempt(course, student, "a1", result, submitted_at=at,
+                          submitted_from="given")[0]
+
+
+def a2(course, student, q3, at):
+    result = synthetic_result({"q3": (q3, 5)}, sha=f"{student}-{q3}-{at.isoformat()}")
+    return record_attempt(course, student, "a2", result, submitted_at=at,
+                          submitted_from="given")[0]
+
+
+def test_late_days_round_up_after_the_grace():
+    assert late_days(A1_DUE, A1_DUE, 15) == 0
+    assert late_days(A1_DUE + timedelta(minutes=15), A1_DUE, 15) == 0
+    assert late_days(A1_DUE + timedelta(minutes=16), A1_DUE, 15) == 1
+    assert late_days(A1_DUE + timedelta(days=1), A1_DUE, 0) == 1
+    assert late_days(A1_DUE + timedelta(days=1, seconds=1), A1_DUE, 0) == 2
+
+
+@pytest.mark.parametrize(("after", "days", "from_bank", "score"), [
+    (timedelta(hours=-1), 0, 0, 20.0),
+    (timedelta(minutes=10), 0, 0, 20.0),                # within the grace
+    (timedelta(hours=3), 1, 1, 20.0),                   # the bank covers it
+    (timedelta(days=2, hours=1), 3, 2, 18.0),           # 2 a most per assignment: 10% off
+    (timedelta(days=12), 12, 2, 0.0),                   # 10 days past the bank: nothing
+])
+def test_the_bank_then_a_percentage_a_day(tmp_path, after, days, from_bank, score):
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path)
+        a1(course, "s1", 4, 6, A1_DUE + after)
+        st = gradebook(course).standing("s1", "a1")
+    assert (st.late_days, st.bank_days, st.score) == (days, from_bank, score)
+
+
+def test_the_bank_is_spent_in_due_date_order_and_past_it_costs(tmp_path):
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path)
+        a1(course, "s1", 4, 6, A1_DUE + timedelta(days=1, hours=5))   # 2 days: bank 3 -> 1
+        a2(course, "s1", 5, A2_DUE + timedelta(days=1, hours=2))      # 2 days: 1 covered
+        book = gradebook(course)
+    first, second = book.standing("s1", "a1"), book.standing("s1", "a2")
+    assert (first.bank_days, first.score) == (2, 20.0)
+    assert (second.late_days, second.bank_days, second.penalty_percent) == (2, 1, 10.0)
+    assert second.score == 9.0
+    assert book.ledgers["s1"].used == {"a1": 2, "a2": 1} and book.ledgers["s1"].left == 0
+    assert any("10% off for 1 day(s) past the bank" in n for n in second.notes)
+
+
+def test_past_the_bank_zero(tmp_path):
+    table = {**TABLE, "late": {"bank_days": 1, "past_bank": "zero"}}
+    with make_course(tmp_path, table) as course:
+        roster(course, tmp_path)
+        a1(course, "s1", 4, 6, A1_DUE + timedelta(days=1, hours=1))
+        assert gradebook(course).standing("s1", "a1").score == 0.0
+
+
+def test_an_extension_moves_the_due_date(tmp_path):
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path, ("s1", "s2"))
+        add_extension(course, "s1", "a1", A1_DUE + timedelta(days=3), "illness", by="prof")
+        for s in ("s1", "s2"):
+            a1(course, s, 4, 6, A1_DUE + timedelta(days=2, hours=1))
+        book = gradebook(course)
+    assert (book.standing("s1", "a1").late_days, book.standing("s1", "a1").score) == (0, 20.0)
+    assert book.standing("s1", "a1").notes[0].startswith("extension to 2027-01-24T07:59")
+    assert book.standing("s2", "a1").late_days == 3
+
+
+def test_extensions_file_refuses_an_unknown_student_and_a_naive_date(tmp_path):
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path)
+        bad = tmp_path / "ext.csv"
+        bad.write_text("student,assignment,due,reason\n"
+                       "s1,a1,2027-01-25T23:59:00-08:00,illness\n"
+                       "s9,a1,2027-01-25T23:59:00-08:00,travel\n")
+        with pytest.raises(CourseError, match=r"line 3: no student 's9'.*nothing was imported"):
+            import_extensions(course, bad)
+        bad.write_text("student,assignment,due,reason\ns1,a1,2027-01-25T23:59:00,illness\n")
+        with pytest.raises(CourseError, match="has no time zone"):
+            import_extensions(course, bad)
+        assert course.conn.execute("SELECT COUNT(*) FROM extensions").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("counts", "number", "score"), [
+    ("last-before-deadline", 1, 10.0),  # on time, half right
+    ("last", 2, 18.0),                  # 3 days late: 2 from the bank, 10% off
+    ("best", 2, 18.0),
+])
+def test_which_attempt_counts(tmp_path, counts, number, score):
+    table = {**TABLE, "assignments": [{**TABLE["assignments"][0], "counts": counts},
+                                      TABLE["assignments"][1]]}
+    with make_course(tmp_path, table) as course:
+        roster(course, tmp_path)
+        a1(course, "s1", 2, 3, A1_DUE - timedelta(hours=2))
+        a1(course, "s1", 4, 6, A1_DUE + timedelta(days=2, hours=1))
+        st = gradebook(course).standing("s1", "a1")
+    assert (st.attempt.number, st.score) == (number, score)
+    assert f"attempt {number} of 2 counts ({counts})" in st.notes
+
+
+def test_best_weighs_the_penalty_and_ties_go_to_the_earliest(tmp_path):
+    table = {**TABLE, "late": {"bank_days": 0, "past_bank": "percent",
+                               "percent_per_day": 50}}
+    with make_course(tmp_path, table) as course:
+        roster(course, tmp_path)
+        a2(course, "s1", 4, A2_DUE - timedelta(days=1))               # 8 points
+        a2(course, "s1", 5, A2_DUE + timedelta(hours=5))              # 10, 50% off: 5
+        a2(course, "s1", 4, A2_DUE - timedelta(hours=1))              # 8 again, later
+        st = gradebook(course).standing("s1", "a2")
+    assert (st.attempt.number, st.score, st.bank_days) == (1, 8.0, 0)
+
+
+def test_last_before_deadline_with_every_attempt_late_takes_the_first(tmp_path):
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path)
+        a1(course, "s1", 2, 3, A1_DUE + timedelta(hours=2))
+        a1(course, "s1", 4, 6, A1_DUE + timedelta(days=1, hours=2))
+        st = gradebook(course).standing("s1", "a1")
+    assert (st.attempt.number, st.late_days, st.score) == (1, 1, 10.0)
+
+
+def test_overrides_of_a_question_of_an_assignment_and_excused(tmp_path):
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path, ("s1", "s2", "s3"))
+        for s in ("s1", "s2", "s3"):
+            a1(course, s, 2, 6, A1_DUE - timedelta(hours=1))          # 8/10: 16 points
+        add_override(course, "s1", "a1", "q1", points=4, reason="regrade request", by="ta")
+        add_override(course, "s2", "a1", points=19.5, reason="academic decision", by="prof")
+        add_override(course, "s3", "a2", excused=True, reason="medical", by="prof")
+        book = gradebook(course)
+    s1, s2 = book.standing("s1", "a1"), book.standing("s2", "a1")
+    assert (s1.score, s1.overridden) == (20.0, True)
+    assert "override of t.q1: 4 of 4 (was 2) by ta: regrade request" in s1.notes
+    assert (s2.score, s2.overridden) == (19.5, True)
+    assert book.standing("s3", "a2").status == "excused"
+    assert book.standing("s3", "a1").overridden is False
+    assert book.standing("s1", "a2").status == "missing"
+    assert book.standing("s1", "a2").score == 0.0
+
+
+def test_a_bad_override_is_refused_and_records_nothing(tmp_path):
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path)
+        a1(course, "s1", 2, 6, A1_DUE)
+        with pytest.raises(CourseError, match=r"no question 'q7' \(its questions: t.q1, t.q2\)"):
+            add_override(course, "s1", "a1", "q7", points=1, reason="x")
+        with pytest.raises(CourseError, match="more than question t.q1's 4"):
+            add_override(course, "s1", "a1", "t.q1", points=5, reason="x")
+        with pytest.raises(CourseError, match="needs a reason"):
+            add_override(course, "s1", "a1", "q1", points=1, reason=" ")
+        with pytest.raises(CourseError, match="no student 'zz'"):
+            add_override(course, "zz", "a1", points=1, reason="x")
+        assert course.conn.execute("SELECT COUNT(*) FROM overrides").fetchone()[0] == 0
