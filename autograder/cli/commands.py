@@ -294,6 +294,6 @@ def add_commands(cli: typer.Typer) -> None:
     """Attach the autograder's commands to the ``dojo`` app."""
     cli.command("release")(release_command)
     new = typer.Typer(name="new", help="Scaffold course content.", no_args_is_help=True,
-                      add_completion=False, pretty_exceptions_enable=False)
+                      pretty_exceptions_enable=False)
     new.command("topic")(report_errors(new_topic_command))
     cli.add_typer(new, name="new")

@@ -45,6 +45,7 @@ from nlpdojo_autograder.cli.grade_options import (
     UsageError,
     reference_present,
 )
+from nlpdojo_autograder.cli.version import VersionOption
 from nlpdojo_autograder.grading.child import end_with_parent, run_child
 from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
 from nlpdojo_autograder.grading.grade import (
@@ -90,7 +91,7 @@ from nlpdojo_reports.writer import (
     write_report,
 )
 
-app = typer.Typer(name="grade", add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(name="grade", pretty_exceptions_enable=False,
                   help=__doc__.split("\n\n")[0] if __doc__ else None)
 
 DEFAULT_SUBMISSION = Path("exercises")
@@ -159,6 +160,7 @@ def grade_command(
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Run every check, reusing no verdict from earlier runs (the cache "
         "is never used with --submissions, --replay or --require-sandbox).")] = False,
+    version: VersionOption = None,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
     request = GradeRequest(

@@ -21,6 +21,8 @@ them.
 
 from __future__ import annotations
 
+import sys
+
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,8 +34,14 @@ Seed = Annotated[int, typer.Option(help="Random seed (initialisation and the ord
                                         "examples).")]
 Backend = Annotated[str | None, typer.Option(help="numpy or torch.")]
 Device = Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1...")]
-Progress = Annotated[bool, typer.Option(help="Show a progress bar (--no-progress: none, as in "
-                                             "CI logs).")]
+Progress = Annotated[bool, typer.Option(help="Show a progress bar on a terminal (--no-progress: "
+                                             "none; piped or in a CI log there is none either).")]
+
+
+def shown(progress: bool) -> bool:
+    """Whether a training loop draws its bar: asked for, and stderr a terminal (a bar piped to
+    a file or a CI log is a frame per refresh, not progress)."""
+    return progress and sys.stderr.isatty()
 #: listed in ``--help`` only where the reference solutions are installed (an instructor's
 #: installation): elsewhere it can only fail
 Solutions = Annotated[bool, typer.Option(

@@ -186,6 +186,7 @@ def tagger(
         f"{data.n_tags} tags, prepared in {time.perf_counter() - started:.1f}s; "
         f"training {chosen.whose} on {be.name}/{be.device}")
 
+    progress = options.shown(progress)  # no bar frames piped or in a CI log
     if compare_optimizers:
         _compare(console, chosen, module, be, data, settings, epochs, plot, baseline,
                  progress)

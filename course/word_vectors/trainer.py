@@ -96,7 +96,7 @@ def word2vec(
     with chosen.stubs():
         result = train_module.train_sgns(
             be, data.token_ids, data.counts, dim=dim, window=window, negatives=negatives,
-            epochs=epochs, lr=lr, subsample=subsample, seed=seed, progress=True,
+            epochs=epochs, lr=lr, subsample=subsample, seed=seed, progress=options.shown(True),
             # unset: the folder's own default (a train.py of an older release has one too)
             **({} if batch_size is None else {"batch_size": batch_size}))
     save_word2vec_text(output, data.words, result.center_vectors)

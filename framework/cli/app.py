@@ -3,6 +3,8 @@ whose trainers plugins register) plus those plugins add via ``register_commands`
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from nlpdojo.cli.backends import backends
@@ -20,15 +22,40 @@ def build_app() -> typer.Typer:
         name="dojo",
         help="nlpdojo: backends, plugins, data, exercises and training.",
         no_args_is_help=True,
-        add_completion=False,
         pretty_exceptions_enable=False,
     )
+    app.callback()(_root)
     app.command("backends")(backends)
     app.command("plugins")(plugins)
     app.add_typer(data_app, name="data")
     app.add_typer(make_train_app(), name="train")
     get_manager().hook.register_commands(cli=app)
     return app
+
+
+def version_text(command: str) -> str:
+    """``<command> (nlpdojo) <version>``: the installed distribution's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        number = version("nlpdojo")
+    except PackageNotFoundError:  # a source tree that is not installed
+        number = "unknown (not installed)"
+    return f"{command} (nlpdojo) {number}"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_text("dojo"))
+        raise typer.Exit(0)
+
+
+def _root(
+    version: Annotated[bool | None, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = None,
+) -> None:
+    """nlpdojo: backends, plugins, data, exercises and training."""
 
 
 def main() -> None:

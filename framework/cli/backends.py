@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from nlpdojo.cli.common import console, err_console, report_errors
+from nlpdojo.cli.formats import DataFormat, JsonAlias, chosen, format_option
 
 
 @report_errors
 def backends(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    fmt: format_option("the backends") = DataFormat.table,
+    as_json: JsonAlias = False,
 ) -> None:
     """List every backend: available or why not, devices, library version, and the selection."""
     from nlpdojo.plugins import get_registry
@@ -41,7 +42,7 @@ def backends(
             }
         )
     registered = any(r["selected"] for r in rows)
-    if as_json:
+    if chosen(fmt, as_json) is DataFormat.json:
         payload = {
             "selected": {"backend": sel.backend.value, "backend_source": sel.backend.source,
                          "device": sel.device.value, "device_source": sel.device.source,

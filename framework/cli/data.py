@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -9,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nlpdojo.cli.common import console, err_console, report_errors
+from nlpdojo.cli.formats import DataFormat, JsonAlias, chosen, format_option
 from nlpdojo.errors import NlpdojoError
 
 if TYPE_CHECKING:
@@ -50,10 +52,19 @@ def _all_names() -> list[str]:
 
 @data_app.command("list")
 @report_errors
-def list_() -> None:
+def list_(
+    fmt: format_option("the data sets") = DataFormat.table,
+    as_json: JsonAlias = False,
+) -> None:
     """Every data set with its status in the cache (cached / missing / corrupt) and size."""
     from nlpdojo.data.cache import data_root
 
+    if chosen(fmt, as_json) is DataFormat.json:
+        typer.echo(json.dumps({"root": str(data_root()), "datasets": [
+            {"name": ds.name, "status": ds.status().value, "size": ds.size(),
+             "description": ds.description, "license": ds.license}
+            for ds in _datasets(_all_names())]}, indent=2))
+        return
     table = Table(title=f"nlpdojo data sets in {data_root()}")
     for col in ("name", "status", "size", "description"):
         table.add_column(col)

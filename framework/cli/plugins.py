@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from nlpdojo.cli.common import console, report_errors
+from nlpdojo.cli.formats import DataFormat, JsonAlias, chosen, format_option
 
 
 @report_errors
 def plugins(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    fmt: format_option("the plugins") = DataFormat.table,
+    as_json: JsonAlias = False,
 ) -> None:
     """List every loaded plugin and what it registered, by kind."""
     from nlpdojo.plugins import get_manager, get_registry, plugin_origin
@@ -31,7 +32,7 @@ def plugins(
         rows.append({"name": name, "origin": plugin_origin(name), "hooks": hooks,
                      "registered": registered})
     rows.sort(key=lambda r: (r["origin"] != "built-in", r["name"]))
-    if as_json:
+    if chosen(fmt, as_json) is DataFormat.json:
         typer.echo(json.dumps({"plugins": rows}, indent=2))
         return
     table = Table(title="nlpdojo plugins")

@@ -10,6 +10,7 @@ so ``dojo --help`` never imports a topic's training code.
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from nlpdojo.cli.common import EXIT_ERROR, console, print_error, report_errors
+from nlpdojo.cli.formats import DataFormat, JsonAlias, chosen, format_option
 from nlpdojo.errors import NlpdojoError, PluginError
 from nlpdojo.registry import Entry
 
@@ -56,7 +58,7 @@ def unknown_trainer_message(name: str, entries: list[Entry]) -> str:
 def _command(entry: Entry) -> Any:
     """The click command typer builds from a trainer's function (errors as one line)."""
     trainer = entry.obj
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app = typer.Typer(pretty_exceptions_enable=False)
     app.command(trainer.name, short_help=trainer.summary)(report_errors(trainer.command))
     command = typer.main.get_command(app)
     help_text = command.format_help
@@ -108,8 +110,14 @@ class TrainerGroup(TyperGroup):
         raise typer.Exit(EXIT_ERROR)
 
 
-def print_trainers(entries: list[Entry]) -> None:
-    """The trainers as a table: name, topic, summary and the plugin that registered each."""
+def print_trainers(entries: list[Entry], fmt: DataFormat = DataFormat.table) -> None:
+    """The trainers as a table (or JSON): name, topic, summary and the plugin that registered
+    each."""
+    if fmt is DataFormat.json:
+        typer.echo(json.dumps({"trainers": [
+            {"name": e.name, "topic": e.obj.topic, "summary": e.obj.summary,
+             "plugin": e.plugin} for e in entries]}, indent=2))
+        return
     if not entries:
         console.print("no trainers are registered: a plugin adds them with the "
                       "register_trainers hook (docs/plugins.md)", markup=False)
@@ -133,10 +141,12 @@ def make_train_app() -> typer.Typer:
     def train(
         ctx: typer.Context,
         list_: Annotated[bool, typer.Option("--list", help="List the trainers and exit.")] = False,
+        fmt: format_option("the list of trainers") = DataFormat.table,
+        as_json: JsonAlias = False,
     ) -> None:
         """Train models: `dojo train` lists the trainers; `dojo train NAME` runs one."""
         if list_ or ctx.invoked_subcommand is None:
-            print_trainers(trainer_entries())
+            print_trainers(trainer_entries(), chosen(fmt, as_json))
             raise typer.Exit(0)
 
     return app
