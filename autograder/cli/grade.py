@@ -46,6 +46,7 @@ from nlpdojo_autograder.cli.grade_options import (
     reference_present,
 )
 from nlpdojo_autograder.cli.version import VersionOption
+from nlpdojo_autograder.course.recording import CourseRecording, course_recording
 from nlpdojo_autograder.grading.child import end_with_parent, run_child
 from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
 from nlpdojo_autograder.grading.grade import (
@@ -160,9 +161,33 @@ def grade_command(
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Run every check, reusing no verdict from earlier runs (the cache "
         "is never used with --submissions, --replay or --require-sandbox).")] = False,
+    course: Annotated[Path | None, typer.Option(
+        "--course", metavar="PATH", rich_help_panel="Course record",
+        help="Record the grading in this course file (docs/course.md; default with "
+        "--submissions or --student: NLPDOJO_COURSE): a student's attempt each.")] = None,
+    student: Annotated[str | None, typer.Option(
+        "--student", rich_help_panel="Course record",
+        help="With --submission and --course: whose attempt this is (id, login or email).")]
+        = None,
+    assignment: Annotated[str | None, typer.Option(
+        "--assignment", rich_help_panel="Course record",
+        help="With --course: the assignment graded (default: the one whose topics are named, "
+        "or the only one); its topics are graded where no TOPIC is named.")] = None,
+    manifest: Annotated[Path | None, typer.Option(
+        "--manifest", metavar="CSV", rich_help_panel="Course record",
+        help="With --submissions and --course: when each was submitted (folder,submitted_at; "
+        "default: the files' modification time, with a warning).")] = None,
+    submitted_at: Annotated[str | None, typer.Option(
+        "--submitted-at", rich_help_panel="Course record",
+        help="With --student: when it was submitted (ISO 8601 with its offset).")] = None,
     version: VersionOption = None,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
+    recording = course_recording(course, student=student, assignment=assignment,
+                                 manifest=manifest, submitted_at=submitted_at,
+                                 submission=submission, submissions=submissions, topics=topics)
+    if recording is not None and not topics:
+        topics = recording.targets  # the assignment's
     request = GradeRequest(
         topics=topics or [], submission=submission, submissions=submissions, jobs=jobs,
         cluster=cluster, resume=resume, solutions=solutions, backend=backend, device=device,
@@ -186,7 +211,7 @@ def grade_command(
                                        replay_options, fmt, output, fail_under,
                                        request.jobs or 1, request.cluster, request.jobs,
                                        resume=request.resume,
-                                       seed_given=seed is not None))
+                                       seed_given=seed is not None, recording=recording))
 
     path = None
     if output is not None:
@@ -195,6 +220,8 @@ def grade_command(
     result = _grade_single(topic_names, request.submission, request.solutions, options,
                            replay_options, fmt, path, use_cache=request.use_cache)
     _emit(result, fmt, path)
+    if recording is not None:
+        recording.record_single(request.submission or _default_submission(), result)
     _warn_unreachable(fail_under, result.max_score)
     raise typer.Exit(_exit_code(result.score, result.max_score, fail_under))
 
@@ -444,7 +471,8 @@ def _warn_unreachable(fail_under: float | None, max_score: float) -> None:
 def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: dict[str, Any],
                   fmt: str, output: str | None, fail_under: float | None, jobs: int,
                   cluster: str | None = None, jobs_given: int | None = None, *,
-                  resume: bool = False, seed_given: bool = False) -> int:
+                  resume: bool = False, seed_given: bool = False,
+                  recording: CourseRecording | None = None) -> int:
     """Grade every sub-folder of ``root`` against the same topics; write
     ``<out>/<submission>/result.json`` (plus the ``--format`` report beside it) and
     ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
@@ -470,6 +498,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     check_writable(out_dir, folder=True)
     _check_case_collisions(folders, out_dir)
     report_dirs = _report_folders(folders, out_dir)
+    for line in recording.prepare(folders) if recording is not None else []:
+        print_warning(line)  # folders matching no student, students with none
     if not topics:
         _warn_lacking(folders, names)
     notebooks = sorted(p.name for p in root.glob("*.ipynb"))
@@ -511,6 +541,9 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
             result = error_result(names, f"could not grade this submission: {message}",
                                   options=options, replay_options=opts,
                                   submission=str(folder.resolve()))
+        if recording is not None and not problems:  # before the mark: --resume records it
+            problem = recording.record(folder, result, key.grader)
+            problems += [problem] if problem else []
         try:
             _write_submission_reports(result, fmt, report_dirs[folder.name], report_name)
             if not problems:  # a grading that failed is graded again by --resume
@@ -555,6 +588,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     err_console.print(f"results per submission ({RESULT_NAME}"
                   f"{'' if report_name == RESULT_NAME else ', ' + report_name}), "
                   f"{SUMMARY_NAME} and {GRADEBOOK_NAME} written to {out_dir}")
+    if recording is not None:
+        err_console.print(recording.summary())
     max_score = max((r.max_score for r in results.values()), default=0.0)
     _warn_unreachable(fail_under, max_score)
     codes = [max(code, _exit_code(result.score, result.max_score, fail_under))
