@@ -77,8 +77,8 @@ def render_dashboard(summary: dict[str, Any], *, result_links: dict[str, str] | 
         f"<header><h1>{escape(title)}</h1><p>{summary['count']} submissions graded by nlpdojo "
         f"(cohort summary schema {escape(str(summary.get('schema_version', '')))})</p></header>",
         "<main>", _stats(summary), _reports(similarity), _histogram_section(summary),
-        _questions(summary),
-        _clusters(summary), _submissions(summary, links), "</main></body></html>",
+        _questions(summary), _clusters(summary), _leaderboard(summary),
+        _submissions(summary, links), "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"
 
@@ -230,6 +230,26 @@ def _clusters(summary: dict[str, Any]) -> str:
             "<th>failure (clustered by pattern)</th><th>who</th></tr>")
     return (f'<section id="failures"><h2>Commonest failures</h2><table>{head}{"".join(rows)}'
             "</table></section>")
+
+
+def _leaderboard(summary: dict[str, Any]) -> str:
+    """The held-out leaderboard (``grade --leaderboard``): aliases only, never names."""
+    board = summary.get("leaderboard")
+    if not board:
+        return ""
+    tables = []
+    for m in board["metrics"]:
+        key = f'data-question="{escape(m["id"])}"'
+        rows = "".join(
+            f'<tr><td class="num">{r["rank"]}</td><td>{escape(r["alias"])}</td>'
+            f'<td class="num">{_num(r["value"])}</td></tr>' for r in m["ranked"])
+        way = "lower is better" if m["order"] == "asc" else "higher is better"
+        tables.append(
+            f'<h3>{escape(m["name"])} <span class="who">({way}; <span {key} '
+            f'data-field="missing">{m["missing"]}</span> without a valid value)</span></h3>'
+            f"<table><tr><th class=num>rank</th><th>alias</th><th class=num>value</th></tr>"
+            f"{rows}</table>")
+    return f'<section id="leaderboard"><h2>Leaderboard</h2>{"".join(tables)}</section>'
 
 
 def _submissions(summary: dict[str, Any], links: dict[str, str]) -> str:

@@ -17,7 +17,6 @@ Mapping: one Gradescope test per check, numbered ``<exercise index>.<check index
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Literal
 
 from nlpdojo_autograder.grading.reporting import Reporter
@@ -29,12 +28,10 @@ from nlpdojo_reports.formatting import (
     run_lines,
     shown_status,
 )
+from nlpdojo_reports.leaderboard import metric_entries
 from nlpdojo_reports.sanitize import finite_json
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
-
-#: metric names where lower is better; their leaderboard column sorts ascending
-_LOWER_IS_BETTER = ("perplexity", "loss", "error", "time")
 
 
 class GradescopeReporter(Reporter):
@@ -68,7 +65,7 @@ class GradescopeReporter(Reporter):
             "stdout_visibility": "hidden",
             "tests": tests,
         }
-        board = _leaderboard(result) if self.leaderboard else []
+        board = metric_entries(result) if self.leaderboard else []  # the cohort's source too
         if board:
             doc["leaderboard"] = board
         return doc
@@ -116,25 +113,3 @@ def _summary(result: GradingResult) -> str:
     lines += [f"{ex.name}: {ex.error}" for ex in result.exercises if ex.error]  # first: students
     lines += [f"warning: {w}" for w in result.warnings]  # files of theirs that were not graded
     return "\n".join([*lines, *run_lines(result)])
-
-
-def _leaderboard(result: GradingResult) -> list[dict[str, Any]]:
-    board = []
-    for _, check in result.checks():
-        if check.kind != "metric" or check.hidden or check.value is None:
-            continue
-        if not math.isfinite(check.value):
-            continue
-        entry: dict[str, Any] = {"name": check.title or check.id, "value": check.value}
-        if _lower_is_better(check):
-            entry["order"] = "asc"
-        board.append(entry)
-    return board
-
-
-def _lower_is_better(check: CheckResult) -> bool:
-    """``details["higher_is_better"]`` if the check says; else guessed from its id."""
-    flag = check.details.get("higher_is_better")
-    if isinstance(flag, bool):
-        return not flag
-    return any(word in check.id.lower() for word in _LOWER_IS_BETTER)

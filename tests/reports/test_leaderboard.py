@@ -1,0 +1,112 @@
+"""The held-out leaderboard (issue 64, item 2): ordering in both directions, ties, missing
+metrics, aliases stable across runs and unguessable without the secret; the dashboard shows
+aliases, never names; Gradescope's entries come from the same function."""
+
+from __future__ import annotations
+
+import math
+
+from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
+from nlpdojo_reports.dashboard import render_dashboard
+from nlpdojo_reports.gradescope import GradescopeReporter
+from nlpdojo_reports.leaderboard import (
+    alias,
+    cohort_leaderboard,
+    course_secret,
+    metric_entries,
+    own_entry,
+)
+
+SECRET = b"course-secret"
+
+
+def _result(perplexity: float | None, accuracy: float | None) -> GradingResult:
+    checks = []
+    for cid, value in (("lm.perplexity", perplexity), ("tagger.accuracy", accuracy)):
+        checks.append(CheckResult(
+            id=cid, question=cid.split(".")[0], title=cid, kind="metric",
+            status="passed" if value is not None else "error", score=1.0, max_score=1.0,
+            message="", value=value))
+    return GradingResult(exercises=[ExerciseResult(name="t", title="t", checks=checks)],
+                         backend="numpy", device="cpu", submission="x", seeds={},
+                         versions={}, options={})
+
+
+def _cohort():
+    return {"ann": _result(120.0, 0.91), "ben": _result(95.5, 0.88),
+            "cat": _result(95.5, 0.93), "dan": _result(None, math.nan),
+            "eve": _result(math.inf, 0.91)}
+
+
+def _board(name_of, board, cid):
+    metric = next(m for m in board["metrics"] if m["id"] == cid)
+    return [(r["rank"], name_of[r["alias"]], r["value"]) for r in metric["ranked"]], metric
+
+
+def test_lower_perplexity_ranks_higher_and_ties_share_a_rank():
+    board = cohort_leaderboard(_cohort(), SECRET)
+    name_of = {a: n for n, a in board["aliases"].items()}
+    ranked, metric = _board(name_of, board, "lm.perplexity")
+    assert metric["order"] == "asc"
+    assert ranked[0][0] == ranked[1][0] == 1 and {ranked[0][1], ranked[1][1]} == {"ben", "cat"}
+    assert ranked[2] == (3, "ann", 120.0)
+    assert metric["missing"] == 2  # dan measured nothing, eve an infinite perplexity
+
+
+def test_higher_accuracy_ranks_higher():
+    board = cohort_leaderboard(_cohort(), SECRET)
+    name_of = {a: n for n, a in board["aliases"].items()}
+    ranked, metric = _board(name_of, board, "tagger.accuracy")
+    assert metric["order"] == "desc"
+    assert [(r, n) for r, n, _ in ranked][0] == (1, "cat")
+    assert {n for r, n, _ in ranked if r == 2} == {"ann", "eve"}  # tied at 0.91
+    assert ranked[-1][:2] == (4, "ben") and metric["missing"] == 1  # dan's NaN
+
+
+def test_aliases_are_stable_secret_and_distinct():
+    assert alias("ann", SECRET) == alias("ann", SECRET)
+    assert alias("ann", SECRET) != alias("ann", b"another course")
+    first = cohort_leaderboard(_cohort(), SECRET)["aliases"]
+    assert cohort_leaderboard(_cohort(), SECRET)["aliases"] == first
+    assert len(set(first.values())) == len(first)
+    many = cohort_leaderboard({f"s{i}": _result(1.0, 1.0) for i in range(400)}, SECRET)
+    assert len(set(many["aliases"].values())) == 400  # collisions get a letter
+
+
+def test_a_student_sees_only_their_own_alias():
+    board = cohort_leaderboard(_cohort(), SECRET)
+    mine = own_entry(board, "ann")
+    assert mine["alias"] == board["aliases"]["ann"]
+    assert "ben" not in str(mine) and board["aliases"]["ben"] not in str(mine)
+    assert [(m["id"], m["rank"]) for m in mine["metrics"]] == [("lm.perplexity", 3),
+                                                               ("tagger.accuracy", 2)]
+    dan = own_entry(board, "dan")
+    assert dan["metrics"][0]["rank"] is None
+
+
+def test_the_dashboard_shows_aliases_not_names():
+    board = cohort_leaderboard(_cohort(), SECRET)
+    summary = {"schema_version": "1.2", "count": 0, "score": {}, "submissions": [],
+               "questions": [], "checks": [], "failure_clusters": [],
+               "leaderboard": {"metrics": board["metrics"]}}
+    page = render_dashboard(summary)
+    assert 'id="leaderboard"' in page and board["aliases"]["cat"] in page
+    assert "lower is better" in page and "higher is better" in page
+    assert ">ann<" not in page
+
+
+def test_gradescope_writes_the_same_entries():
+    result = _result(95.5, 0.88)
+    doc = GradescopeReporter().to_dict(result)
+    assert doc["leaderboard"] == metric_entries(result) == [
+        {"name": "lm.perplexity", "value": 95.5, "order": "asc"},
+        {"name": "tagger.accuracy", "value": 0.88}]
+
+
+def test_the_secret_is_kept_once(monkeypatch, tmp_path):
+    monkeypatch.delenv("NLPDOJO_LEADERBOARD_SECRET", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    first = course_secret()
+    assert course_secret() == first and len(first) == 64
+    monkeypatch.setenv("NLPDOJO_LEADERBOARD_SECRET", "given")
+    assert course_secret() == b"given"
