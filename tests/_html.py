@@ -28,6 +28,8 @@ class Fields(HTMLParser):
         self.urls += [v for k, v in attrs if k in ("src", "href") and v]
         scope = (a.get("data-question") or a.get("data-submission") or a.get("data-cluster")
                  or a.get("data-pair") or "")
+        if not scope:  # the course pages: a student's, an assignment's, or a student's on one
+            scope = "/".join(v for v in (a.get("data-student"), a.get("data-assignment")) if v)
         self._open.append((a["data-field"], scope) if "data-field" in a else None)
         if tag in ("meta", "line", "rect"):  # void or empty here
             self._open.pop()

@@ -94,7 +94,7 @@ def _question_scores(result: GradingResult) -> dict[str, float]:
     return points
 
 
-def summarize_rows(rows: list[dict[str, Any]], **head: Any) -> dict[str, Any]:
+def summarize_rows(rows: list[dict[str, Any]], /, **head: Any) -> dict[str, Any]:
     """The comparison document: ``head`` (where the two gradings come from), counts, rows."""
     changed = [r for r in rows if _changed(r)]
     return {
@@ -112,7 +112,7 @@ def _changed(row: dict[str, Any]) -> bool:
                 or (row["before"] is None) != (row["after"] is None))
 
 
-def compare_results(old: Mapping[str, GradingResult], new: Mapping[str, GradingResult],
+def compare_results(old: Mapping[str, GradingResult], new: Mapping[str, GradingResult], /,
                     **head: Any) -> dict[str, Any]:
     """Compare two gradings keyed by submission (or student) name."""
     names = sorted(set(old) | set(new))

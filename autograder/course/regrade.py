@@ -1,0 +1,194 @@
+"""``dojo course regrade ASSIGNMENT``: the counted attempts graded again by the current grader,
+and what changed for whom, before anything in the record changes.
+
+Each student's counted attempt (:func:`~.policy.gradebook`, by the assignment's "which
+attempt counts") is restored from the course's content-addressed sources into a cohort
+folder and graded as a cohort (``grade TARGETS --submissions DIR --jobs N``) on the input
+seed and backend it was graded on, so that a verdict that changes is the grader's doing, not
+new inputs'. The comparison (:func:`~nlpdojo_reports.comparison.compare_results`, keyed by
+student) gives per student the points before and after, the checks whose verdict changed and
+the new message. :func:`apply` then replaces each changed attempt's result
+(:func:`~.attempts.replace_result`, the old one kept in ``regrades``), one transaction per
+attempt; an attempt whose grading failed, or one without kept sources (an earlier Gradescope
+submission, whose files no export holds), is listed and left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nlpdojo_autograder.course.attempts import Attempt, replace_result, restore_sources
+from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.policy import gradebook
+from nlpdojo_autograder.course.store import Course, Student
+from nlpdojo_autograder.grading.grade import INPUT_SEED_ENV
+from nlpdojo_autograder.grading.results import GradingResult
+from nlpdojo_reports.comparison import compare_results
+
+#: grades a cohort folder: ``(cohort, targets, output, jobs, input_seed, backend)`` ->
+#: ``{folder name: result}`` (a folder left out: its grading failed)
+GradeCohort = Callable[[Path, list[str], Path, int, "int | None", "str | None"],
+                       dict[str, GradingResult]]
+
+
+@dataclass
+class Regraded:
+    """One counted attempt, its recorded result and its result now (``None``: see ``why``)."""
+
+    student: Student
+    attempt: Attempt
+    before: GradingResult
+    after: GradingResult | None = None
+    why: str = ""
+
+    @property
+    def changed(self) -> bool:
+        if self.after is None:
+            return False
+        return (self.after.score != self.before.score
+                or self.after.max_score != self.before.max_score
+                or _verdicts(self.after) != _verdicts(self.before))
+
+
+@dataclass
+class Regrade:
+    """What a regrade found: per attempt, and the comparison document."""
+
+    assignment: str
+    rows: list[Regraded] = field(default_factory=list)
+    comparison: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> list[Regraded]:
+        return [r for r in self.rows if r.changed]
+
+    @property
+    def failed(self) -> list[Regraded]:
+        return [r for r in self.rows if r.after is None]
+
+
+def _verdicts(result: GradingResult) -> dict[tuple[str, str], tuple[str, float]]:
+    return {(ex.name, c.id): (c.status, c.score) for ex, c in result.checks()}
+
+
+def counted_attempts(course: Course, assignment: str) -> list[tuple[Student, Attempt]]:
+    """Each student's counted attempt at ``assignment`` (students with none left out)."""
+    course.assignment(assignment)
+    book = gradebook(course)
+    return [(s, st.attempt) for s in book.students
+            if (st := book.standing(s.id, assignment)).attempt is not None]
+
+
+def regrade(course: Course, assignment: str, *, jobs: int = 1,
+            grade: GradeCohort | None = None) -> Regrade:
+    """Grade the counted attempts again (nothing is written to the record)."""
+    spec = course.assignment(assignment)
+    grade = grade or grade_cohort
+    found = Regrade(assignment)
+    pairs = counted_attempts(course, assignment)
+    if not pairs:
+        raise CourseError(f"assignment {assignment} has no counted attempt to regrade: "
+                          "record attempts first (grade --submissions ... with the course, "
+                          "or dojo course import-gradescope)")
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-regrade-") as tmp:
+        groups: dict[tuple[int | None, str | None], list[Regraded]] = {}
+        for student, attempt in pairs:
+            row = Regraded(student, attempt, attempt.result(course))
+            found.rows.append(row)
+            if not attempt.sources_tree:
+                row.why = ("no sources kept for this attempt (an earlier Gradescope "
+                           "submission, whose files no export holds)")
+                continue
+            backend = row.before.backend if row.before.backend in ("numpy", "torch") else None
+            groups.setdefault((attempt.input_seed, backend), []).append(row)
+        for n, ((seed, backend), rows) in enumerate(sorted(
+                groups.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or ""))):
+            cohort = Path(tmp) / f"cohort-{n}"
+            cohort.mkdir()
+            for row in rows:
+                restore_sources(course, row.attempt.sources_tree,
+                                cohort / _folder(row.attempt))
+            results = grade(cohort, list(spec.targets), Path(tmp) / f"out-{n}", jobs, seed,
+                            backend)
+            for row in rows:
+                row.after = results.get(_folder(row.attempt))
+                if row.after is None:
+                    row.why = "its grading failed (see grade's output above)"
+    done = [r for r in found.rows if r.after is not None]
+    found.comparison = compare_results({_key(r): r.before for r in done},
+                                       {_key(r): r.after for r in done},
+                                       old="recorded", new="regraded", assignment=assignment)
+    found.comparison["not_regraded"] = [
+        {"name": _key(r), "attempt": r.attempt.number, "why": r.why}
+        for r in found.rows if r.after is None]
+    return found
+
+
+def _key(row: Regraded) -> str:
+    return f"{row.student.name} ({row.student.id})"
+
+
+def _folder(attempt: Attempt) -> str:
+    return f"attempt-{attempt.id}"
+
+
+def apply(course: Course, found: Regrade) -> list[Regraded]:
+    """Replace each changed attempt's result by its regrade (the old one kept); return them."""
+    done = []
+    for row in found.changed:
+        assert row.after is not None
+        replace_result(course, row.attempt.id, row.after)
+        done.append(row)
+    return done
+
+
+# -- grading a cohort with the current grader ---------------------------------------------------
+def grade_cohort(cohort: Path, targets: list[str], output: Path, jobs: int,
+                 input_seed: int | None, backend: str | None) -> dict[str, GradingResult]:
+    """``grade TARGETS --submissions COHORT --jobs N --output OUTPUT --format json`` in a
+    process of its own (its working folder the cohort's parent, so no submission folder is on
+    its import path); each folder's ``result.json`` read back, but for a submission whose
+    grading failed (``grading failed: ...`` in the summary's errors)."""
+    command = [*_grade_command(), *targets, "--submissions", str(cohort), "--jobs", str(jobs),
+               "--output", str(output), "--format", "json"]
+    if backend:
+        command += ["--backend", backend]
+    env = {k: v for k, v in os.environ.items() if k != INPUT_SEED_ENV}
+    if input_seed is not None:
+        env[INPUT_SEED_ENV] = str(input_seed)
+    proc = subprocess.run(command, cwd=cohort.parent, env=env, check=False)
+    if proc.returncode not in (0, 1):
+        raise CourseError(f"grade could not grade the regrade's cohort (exit {proc.returncode}; "
+                          "its error is above): nothing was changed")
+    try:
+        summary = json.loads((output / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CourseError(f"grade wrote no readable summary of the regrade ({exc}): nothing "
+                          "was changed") from None
+    failed = {row["name"] for row in summary.get("submissions", [])
+              if any(str(e).startswith("grading failed") for e in row.get("errors", []))}
+    results = {}
+    for folder in sorted(p for p in cohort.iterdir() if p.is_dir()):
+        path = output / folder.name / "result.json"
+        if folder.name not in failed and path.is_file():
+            results[folder.name] = GradingResult.load(path)
+    return results
+
+
+def _grade_command() -> list[str]:
+    script = Path(sys.executable).with_name("grade")
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("grade")
+    if found:
+        return [found]
+    return [sys.executable, "-I", "-m", "nlpdojo_autograder.cli.grade"]

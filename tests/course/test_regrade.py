@@ -1,0 +1,155 @@
+"""``dojo course regrade ASSIGNMENT`` (issue 63, item 6): the counted attempts graded again from
+the sources the record keeps, on the seed each was graded on; per student the points before
+and after, the checks whose verdict changed and the new message; nothing written until
+``--apply``, which keeps the result before. The grader is a stand-in here (its cohort grading
+has tests of its own); one test grades for real."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.course import regrade as regrade_module
+from nlpdojo_autograder.course.attempts import attempts, record_attempt
+from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.regrade import apply, regrade
+from nlpdojo_autograder.course.roster import import_roster
+from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
+from tests.course.helpers import make_course, synthetic_result
+
+ROSTER = ("id,name,email,section\ns1,Ada Lovelace,ada@x.edu,A\ns2,Bob Ross,bob@x.edu,A\n"
+          "s3,Cy Young,cy@x.edu,B\ns4,Dee Dee,dee@x.edu,B\n")
+ON_TIME = datetime(2027, 1, 20, 12, tzinfo=UTC)
+
+
+def _submission(root: Path, name: str, body: str) -> Path:
+    folder = root / name / "t"
+    folder.mkdir(parents=True)
+    (folder / "q.py").write_text(body)
+    return root / name
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    course = make_course(tmp_path)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    import_roster(course, tmp_path / "roster.csv")
+    subs = tmp_path / "subs"
+    # Ada: two attempts, the later (on time) counts; Bob: one; Cy: no sources kept; Dee: none
+    record_attempt(course, "s1", "a1", synthetic_result({"q1": (4, 4), "q2": (0, 6)}, seed=11),
+                   submitted_at=datetime(2027, 1, 19, tzinfo=UTC), submitted_from="given",
+                   folder=_submission(subs, "ada-1", "first = 1\n"))
+    record_attempt(course, "s1", "a1", synthetic_result({"q1": (4, 4), "q2": (3, 6)}, seed=11),
+                   submitted_at=ON_TIME, submitted_from="given",
+                   folder=_submission(subs, "ada-2", "second = 2\n"))
+    record_attempt(course, "s2", "a1", synthetic_result({"q1": (4, 4), "q2": (6, 6)}, seed=22),
+                   submitted_at=ON_TIME, submitted_from="given",
+                   folder=_submission(subs, "bob", "bob = 3\n"))
+    record_attempt(course, "s3", "a1", synthetic_result({"q1": (2, 4), "q2": (6, 6)},
+                                                         sha="c" * 64),
+                   submitted_at=ON_TIME, submitted_from="gradescope")
+    shutil.rmtree(subs)  # graded again from the record's sources alone
+    yield course
+    course.close()
+
+
+class FakeGrader:
+    """Grades a cohort as the fixed grader would: q2 of Ada's second attempt now earns 6 with
+    a new message; everything else as recorded."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], int | None, int, dict[str, str]]] = []
+
+    def __call__(self, cohort, targets, output, jobs, seed, backend):
+        sources = {p.name: (p / "t" / "q.py").read_text() for p in cohort.iterdir()}
+        self.calls.append((targets, seed, jobs, sources))
+        found = {}
+        for name, text in sources.items():
+            if text == "second = 2\n":
+                found[name] = _result({"q1": (4, 4, ""), "q2": (6, 6, "")}, seed)
+            elif text == "bob = 3\n":
+                found[name] = _result({"q1": (4, 4, ""), "q2": (2, 6, "now off by 2")}, seed)
+        return found
+
+
+def _result(points, seed):
+    checks = [CheckResult(id=f"{q}.values", question=q, kind="value", score=s, max_score=m,
+                          status="passed" if s == m else "failed", message=msg)
+              for q, (s, m, msg) in points.items()]
+    return GradingResult(exercises=[ExerciseResult("t", "T", checks)], backend="numpy",
+                         device="cpu", submission="x", seeds={}, versions={"nlpdojo": "new"},
+                         options={"input_seed": seed}, submission_sha256="f" * 64)
+
+
+def test_regrade_compares_the_counted_attempts_and_writes_nothing(recorded):
+    grader = FakeGrader()
+    found = regrade(recorded, "a1", jobs=3, grade=grader)
+    # one cohort per input seed, on the assignment's questions, from the kept sources
+    assert sorted((c[1], sorted(c[3].values())) for c in grader.calls) == [
+        (11, ["second = 2\n"]), (22, ["bob = 3\n"])]
+    assert all(c[0] == ["t.q1", "t.q2"] and c[2] == 3 for c in grader.calls)
+    data = found.comparison
+    assert (data["count"], data["changed"], data["gained"], data["lost"]) == (2, 2, 1, 1)
+    rows = {r["name"]: r for r in data["submissions"]}
+    ada = rows["Ada Lovelace (s1)"]
+    assert (ada["before"]["score"], ada["after"]["score"], ada["delta"]) == (7, 10, 3)
+    (bob_check,) = rows["Bob Ross (s2)"]["checks"]
+    assert bob_check["message"] == "now off by 2" and bob_check["status_after"] == "failed"
+    assert data["not_regraded"] == [{"name": "Cy Young (s3)", "attempt": 1,
+                                     "why": data["not_regraded"][0]["why"]}]
+    assert "no sources kept" in data["not_regraded"][0]["why"]
+    assert [a.score for a in attempts(recorded, "s1", "a1")] == [4, 7]  # nothing written
+    assert recorded.conn.execute("SELECT COUNT(*) FROM regrades").fetchone()[0] == 0
+
+
+def test_apply_replaces_the_changed_attempts_and_keeps_the_old_results(recorded):
+    found = regrade(recorded, "a1", grade=FakeGrader())
+    done = apply(recorded, found)
+    assert sorted(r.student.id for r in done) == ["s1", "s2"]
+    assert [a.score for a in attempts(recorded, "s1", "a1")] == [4, 10]
+    assert attempts(recorded, "s2", "a1")[0].questions["t.q2"] == (2, 6)
+    kept = recorded.conn.execute("SELECT score FROM regrades ORDER BY id").fetchall()
+    assert sorted(r[0] for r in kept) == [7, 10]
+    again = regrade(recorded, "a1", grade=FakeGrader())
+    assert again.comparison["changed"] == 0 and apply(recorded, again) == []
+
+
+def test_a_failed_grading_is_listed_and_never_applied(recorded):
+    found = regrade(recorded, "a1", grade=lambda *a: {})
+    assert found.comparison["changed"] == 0
+    assert {r["name"] for r in found.comparison["not_regraded"]} == {
+        "Ada Lovelace (s1)", "Bob Ross (s2)", "Cy Young (s3)"}
+    assert apply(recorded, found) == []
+
+
+def test_nothing_to_regrade_says_what_to_do(tmp_path):
+    with make_course(tmp_path) as course:
+        with pytest.raises(CourseError, match="no counted attempt"):
+            regrade(course, "a2", grade=FakeGrader())
+        with pytest.raises(CourseError, match="no assignment 'a9'"):
+            regrade(course, "a9", grade=FakeGrader())
+
+
+def test_the_command_prints_and_applies_only_when_asked(recorded, monkeypatch):
+    monkeypatch.setattr(regrade_module, "grade_cohort", FakeGrader())
+    path = str(recorded.path)
+    runner = CliRunner()
+    result = runner.invoke(build_app(), ["course", "regrade", "a1", "--course", path])
+    assert result.exit_code == 0, result.output
+    assert "2 of 2 changed: 1 gained points, 1 lost points" in result.stdout
+    assert "now off by 2" in result.stdout and "+3" in result.stdout
+    assert "run again with --apply" in result.stderr
+    assert "Cy Young (s3), attempt 1: not regraded" in result.stderr
+    assert [a.score for a in attempts(recorded, "s1", "a1")] == [4, 7]
+    result = runner.invoke(build_app(), ["course", "regrade", "a1", "--course", path,
+                                         "--format", "json", "--apply"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["changed"] == 2
+    assert "applied: 2 attempt(s)" in result.stderr
+    assert [a.score for a in attempts(recorded, "s1", "a1")] == [4, 10]
