@@ -15,6 +15,7 @@ submission, whose files no export holds), is listed and left as it is.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -165,7 +166,14 @@ def grade_cohort(cohort: Path, targets: list[str], output: Path, jobs: int,
     env = {k: v for k, v in os.environ.items() if k != INPUT_SEED_ENV}
     if input_seed is not None:
         env[INPUT_SEED_ENV] = str(input_seed)
-    proc = subprocess.run(command, cwd=cohort.parent, env=env, check=False)
+    # grade's own report of the cohort goes to stderr: stdout is the regrade's (its JSON)
+    try:
+        proc = subprocess.run(command, cwd=cohort.parent, env=env, check=False,
+                              stdout=sys.stderr.fileno())
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # a stderr without a file
+        proc = subprocess.run(command, cwd=cohort.parent, env=env, check=False,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        sys.stderr.write(proc.stdout)
     if proc.returncode not in (0, 1):
         raise CourseError(f"grade could not grade the regrade's cohort (exit {proc.returncode}; "
                           "its error is above): nothing was changed")
