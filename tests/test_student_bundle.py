@@ -141,6 +141,23 @@ def test_wheel_has_autograder_and_fixtures_but_no_solutions(wheel: Path):
     assert "autograder" in groups["nlpdojo"]
 
 
+def test_the_wheel_holds_no_line_of_the_reference_in_any_form(wheel: Path):
+    """No text the wheel ships holds a substantial line of a solution block or a name defined
+    only in one: every module's code, string constants, docstrings and comments, its JSON and
+    text files and its arrays of strings (release/leaks.py, which the build runs too and
+    refuses on; tests/test_leaks.py plants each form). The planted bugs, which quote the
+    reference, stay out with their withheld packages."""
+    from nlpdojo_autograder.release.leaks import scan_wheel, solution_lines
+    from nlpdojo_autograder.release.release import build_release
+
+    assert not [f for f in wheel_files(wheel) if "/withheld/" in f]
+    _, given = build_release(REPO / "solutions")
+    found = solution_lines(REPO / "solutions", given)
+    assert len(found.lines) > 500  # what is searched for: most of the blocks' lines
+    leaks = scan_wheel(wheel, found)
+    assert not leaks, "\n".join(map(str, leaks[:20]))
+
+
 def test_student_environment_imports_the_wheel_only(student_env, tmp_path: Path):
     python, env, site = student_env
     probe = (

@@ -7,8 +7,9 @@ It writes the two folders a topic is made of, and nothing else:
   question (``scale.py``: a function and its solution block);
 * ``course/NAME/``: how it is graded, a plugin found by the course as it is: ``__init__.py``
   (the :class:`~.Topic` and its ``register_exercises``) and
-  ``questions.py`` (the question's declaration: a value check against the reference and a
-  planted bug that ``dojo verify`` proves it catches).
+  ``questions.py`` (the question's declaration: a value check against the reference) and
+  ``withheld/__init__.py`` (a planted bug that ``dojo verify`` proves the check catches, kept
+  from a student's install since it quotes the reference: docs/authoring.md).
 
 Then ``dojo release`` makes the student's ``exercises/NAME/`` and the fixtures, ``dojo verify
 NAME --strict`` proves the stubs score 0, the reference full marks and the bug caught, and
@@ -77,7 +78,7 @@ def new_topic(name: str, solutions_dir: Path, course_dir: Path, *, title: str | 
               "title_literal": _string_literal(title, indent=20)}
     files = {solutions / "__init__.py": SOLUTIONS_INIT, solutions / "README.md": README,
              solutions / "scale.py": SCALE, course / "__init__.py": COURSE_INIT,
-             course / "questions.py": QUESTIONS}
+             course / "questions.py": QUESTIONS, course / "withheld" / "__init__.py": WITHHELD}
     scaffold = Scaffold(name, solutions, course)
     for path, template in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +155,8 @@ from . import questions
 TOPIC = Topic(name="{name}",
               title={title_literal},
               order={order}, questions=questions.QUESTIONS,
-              fixtures=Path(__file__).parent / "fixtures")
+              fixtures=Path(__file__).parent / "fixtures",
+              withheld=f"{{__name__}}.withheld")
 
 
 @hookimpl
@@ -162,20 +164,33 @@ def register_exercises(register):
     register(TOPIC.name, TOPIC.exercise())
 '''
 
-QUESTIONS = '''"""The questions of topic ``{name}``, one declaration each: its checks, the module
-its solution block is in, the bugs ``dojo verify`` plants to prove the checks catch them."""
+QUESTIONS = '''"""The questions of topic ``{name}``, one declaration each: its checks and the module
+its solution block is in (the bugs ``dojo verify`` plants to prove the checks catch them:
+:mod:`.withheld`)."""
 
 from __future__ import annotations
 
-from nlpdojo_autograder.authoring import Question, bug, function_check, inputs, normal, uniform
+from nlpdojo_autograder.authoring import Question, function_check, inputs, normal, uniform
 
 SCALE = Question(
     "scale", "Scale an array", code="scale",
     checks=[function_check("scale", "scale", "scale",
                            inputs(x=normal(4, 3), k=uniform(0.5, 2.0)),
-                           title="scale on random arrays", points=1.0, outputs=("scaled",))],
-    planted_bugs=[bug("scale adds instead of multiplying", "scale",
-                      "return xp.multiply(x, k)", "return xp.add(x, k)", "scale")])
+                           title="scale on random arrays", points=1.0, outputs=("scaled",))])
 
 QUESTIONS = [SCALE]
+'''
+
+WITHHELD = '''"""The planted bugs of topic ``{name}``, which ``dojo verify`` plants to prove the
+checks catch them: each quotes the reference, so a student's install goes without this
+package (the student bundle's wheel leaves it out)."""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import bug
+
+BUGS = [
+    bug("scale adds instead of multiplying", "scale", "return xp.multiply(x, k)",
+        "return xp.add(x, k)", "scale"),
+]
 '''

@@ -10,8 +10,12 @@ packages a student's install lacks (:mod:`.student_install`: an ``import torch``
 a topic's module would break ``grade`` for every topic).
 
 The wheel is built from a temporary copy of the nlpdojo source tree: the package folders minus
-the solutions folder, with the ``nlpdojo_solutions`` mapping removed from ``pyproject.toml``
+the solutions folder and every ``withheld`` package (a topic's planted bugs, which quote the
+reference), with the ``nlpdojo_solutions`` mapping removed from ``pyproject.toml``
 (``pip wheel --no-deps --no-build-isolation``: offline, with this environment's setuptools).
+Before anything is written the wheel is searched for the reference in every form
+(:mod:`.leaks`: each line of a solution block, in code, strings, comments and data), and
+refused where it holds any.
 The checkout itself is never written to. The bundle is assembled next to ``DIR`` and renamed
 into place, so a failure leaves no half-written bundle.
 """
@@ -33,6 +37,12 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import ordinary_mode
 from nlpdojo_autograder.release import fixtures as fx
 from nlpdojo_autograder.release.consistency import ensure_release_consistent
+from nlpdojo_autograder.release.leaks import (
+    SolutionText,
+    scan_files,
+    scan_wheel,
+    solution_lines,
+)
 from nlpdojo_autograder.release.release import build_release, release
 from nlpdojo_autograder.release.student_install import import_problems
 
@@ -40,6 +50,10 @@ from nlpdojo_autograder.release.student_install import import_problems
 DISTRIBUTION = "nlpdojo"
 SOLUTIONS_PACKAGE = "nlpdojo_solutions"
 CONSTRAINTS = "constraints.txt"
+#: the packages no build of the student wheel holds (a topic's planted bugs: Topic(withheld=))
+WITHHELD = "withheld"
+#: the findings of the reference a refusal lists (then a count of the others)
+SHOWN_LEAKS = 5
 #: never copied into the build: caches and earlier build output inside package folders
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "*.egg-info", ".*")
 
@@ -174,7 +188,14 @@ def _copy_build_tree(root: Path, solutions_dir: Path, dest: Path) -> None:
         if not source.is_dir():
             raise BundleError(f"pyproject.toml maps package folder {folder}, which {root} "
                               "does not have")
-        shutil.copytree(source, dest / folder, ignore=_IGNORE, dirs_exist_ok=True)
+        shutil.copytree(source, dest / folder, ignore=_ignore, dirs_exist_ok=True)
+
+
+def _ignore(folder: str, names: list[str]) -> set[str]:
+    """What a build tree's copy leaves out: caches and build output, and every package named
+    :data:`WITHHELD`."""
+    return set(_IGNORE(folder, names)) | {
+        n for n in names if n == WITHHELD and (Path(folder) / n / "__init__.py").is_file()}
 
 
 def wheel_command(src: Path, out: Path) -> list[str]:
@@ -203,15 +224,19 @@ def build_wheel(root: Path, solutions_dir: Path, workdir: Path) -> Path:
     return wheels[0]
 
 
-def check_wheel(wheel: Path, plans) -> int:
-    """The wheel has the autograder and every fixture, and no solutions: returns the number of
-    fixture files in it."""
+def check_wheel(wheel: Path, plans, solutions: SolutionText | None = None) -> int:
+    """The wheel has the autograder and every fixture, and no solutions, no withheld package
+    and (given ``solutions``, :func:`.leaks.solution_lines`) no line of the reference in any
+    form: returns the number of fixture files in it."""
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-    leaked = sorted(n for n in names if n.split("/")[0] == SOLUTIONS_PACKAGE)
+    leaked = sorted(n for n in names if n.split("/")[0] == SOLUTIONS_PACKAGE
+                    or WITHHELD in n.split("/")[:-1])
     if leaked:
-        raise BundleError(f"the student wheel contains the solutions ({leaked[0]}...); "
-                          "nothing was written")
+        raise BundleError(f"the student wheel contains the solutions or a withheld package "
+                          f"({leaked[0]}...); nothing was written")
+    if solutions is not None:
+        refuse_leaks(scan_wheel(wheel, solutions))
     if "nlpdojo_autograder/__init__.py" not in names:
         raise BundleError("the student wheel has no nlpdojo_autograder; nothing was written")
     count = 0
@@ -224,6 +249,22 @@ def check_wheel(wheel: Path, plans) -> int:
                                   "nothing was written")
             count += 1
     return count
+
+
+def refuse_leaks(leaks) -> None:
+    """A :class:`BundleError` naming file and line of the first findings of the reference
+    (:class:`.leaks.Leak`) in what the student bundle ships, where there are any."""
+    if not leaks:
+        return
+    files = len({leak.file for leak in leaks})
+    shown = "\n  ".join(str(leak) for leak in leaks[:SHOWN_LEAKS])
+    more = f"\n  and {len(leaks) - SHOWN_LEAKS} more" if len(leaks) > SHOWN_LEAKS else ""
+    raise BundleError(
+        f"the student bundle holds the reference solutions as text ({len(leaks)} findings in "
+        f"{files} files); nothing was written:\n  {shown}{more}\n"
+        "Declare a planted bug in its topic's withheld package (Topic(withheld=...)), and write "
+        "what the grader computes itself from the docstrings' contract, not from the reference "
+        "(docs/authoring.md, 'Planted bugs are withheld from students').")
 
 
 def student_readme(wheel: str, topics: list[str]) -> str:
@@ -320,7 +361,11 @@ def make_bundle(dest: Path, solutions_dir: Path, exercises_dir: Path) -> Bundle:
     topics, files, plans = check_in_sync(solutions_dir, exercises_dir, root)
     with tempfile.TemporaryDirectory(prefix="nlpdojo-bundle-") as tmp:
         wheel = build_wheel(root, solutions_dir, Path(tmp))
-        fixture_files = check_wheel(wheel, plans)
+        found = solution_lines(solutions_dir, files)
+        fixture_files = check_wheel(wheel, plans, found)
+        # the rest of what ships: the instructions and notebooks (the stubs are never searched
+        # for, but an instruction may quote a block)
+        refuse_leaks(scan_files(found, {f"exercises/{rel}": data for rel, data in files.items()}))
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
         try:

@@ -52,6 +52,7 @@ def test_a_new_topic_releases_verifies_and_grades_at_once(course, tmp_path: Path
                      for p in packages.rglob("*dojo_demo*/**/*") if p.is_file())
     assert written == ["nlpdojo_course/dojo_demo/__init__.py",
                        "nlpdojo_course/dojo_demo/questions.py",
+                       "nlpdojo_course/dojo_demo/withheld/__init__.py",
                        "nlpdojo_solutions/dojo_demo/README.md",
                        "nlpdojo_solutions/dojo_demo/__init__.py",
                        "nlpdojo_solutions/dojo_demo/scale.py"]

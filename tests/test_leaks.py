@@ -1,0 +1,201 @@
+"""The scan for the reference in a student wheel (nlpdojo_autograder.release.leaks), on small
+made-up solutions: each form a solution line can ship in is found (code, string constant,
+docstring, comment, JSON, an array of strings, a name), what students get anyway is not, and
+the bundle's wheel check refuses a wheel with a finding or a withheld package. The real
+bundle holds none: tests/test_student_bundle.py."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlpdojo_autograder.authoring import Question, Topic, value_check
+from nlpdojo_autograder.authoring.markers import strip_solutions
+from nlpdojo_autograder.authoring.topic import withheld_bugs
+from nlpdojo_autograder.release import leaks
+from nlpdojo_autograder.release.bundle import BundleError, check_wheel
+
+SOLUTION = '''"""A topic."""
+
+
+def _scaled(x):
+    return 2.0 * x
+
+
+def clip(grads, max_norm):
+    """Clip by the global norm."""
+    ### BEGIN SOLUTION clip
+    # one norm over every parameter, every gradient scaled alike
+    total = sum(float((g * g).sum()) for g in grads) ** 0.5
+    factor = min(1.0, max_norm / (total + 1e-6))  # (): 1 below the threshold
+    def _helper_only_here(g):
+        return g * factor
+    return [_helper_only_here(g) for g in grads], total
+    ### END SOLUTION
+
+
+def doubled(x):
+    ### BEGIN SOLUTION doubled
+    y = _scaled(x)
+    return y
+    ### END SOLUTION
+'''
+TOTAL = "total = sum(float((g * g).sum()) for g in grads) ** 0.5"
+FACTOR = "factor = min(1.0, max_norm / (total + 1e-6))"
+
+
+@pytest.fixture
+def found(tmp_path: Path) -> leaks.SolutionText:
+    solutions = tmp_path / "solutions" / "topic"
+    solutions.mkdir(parents=True)
+    (solutions / "clip.py").write_text(SOLUTION)
+    stub = strip_solutions(SOLUTION)
+    return leaks.solution_lines(tmp_path / "solutions", {"topic/clip.py": stub.encode()})
+
+
+def test_the_lines_searched_for_are_the_blocks_substantial_ones(found):
+    shown = {text for text, _ in found.lines.values()}
+    assert TOTAL in shown and FACTOR in shown
+    assert "# one norm over every parameter, every gradient scaled alike" in shown
+    assert found.lines[leaks.key(TOTAL)][1] == "solutions/topic/clip.py:12"
+    # short, trivial and commented-only-after-code text is not searched for
+    assert not {"y = _scaled(x)", "return y", "return g * factor"} & shown
+    assert not [t for t in shown if "1 below the threshold" in t]
+    assert found.names == {"_helper_only_here": "solutions/topic/clip.py:10"}
+
+
+def test_what_the_stubs_hand_out_is_not_searched_for(tmp_path: Path):
+    solutions = tmp_path / "solutions" / "topic"
+    solutions.mkdir(parents=True)
+    (solutions / "clip.py").write_text(SOLUTION)
+    given = strip_solutions(SOLUTION) + f"\n\ndef given(grads):\n    {TOTAL}\n    return total\n"
+    found = leaks.solution_lines(tmp_path / "solutions", {"topic/clip.py": given.encode()})
+    shown = {text for text, _ in found.lines.values()}
+    assert TOTAL not in shown and FACTOR in shown
+
+
+@pytest.mark.parametrize("form, module, line", [
+    ("string", f'FIND = "    {TOTAL}\\n"\n', 1),
+    ("string", f'"""A docstring.\n\nIt quotes:\n\n    {FACTOR}\n"""\n', 5),
+    ("string", 'bug("x", M,\n    "total = sum(float((g * g).sum()) "\n    "for g in grads) ** 0.5",'
+               ' "", "clip")\n', 2),  # implicitly joined literals, split mid-line
+    ("string", f'x = f"{{a}} {FACTOR}"\n', 1),
+    ("comment", f"x = 1\n# {TOTAL}\n", 2),
+    ("comment", "# one norm over every parameter, every gradient scaled alike\n", 1),
+    ("code", f"def f(grads, max_norm):\n    {TOTAL}\n    {FACTOR}\n", 2),
+    ("code", "def f(grads):\n    total=sum( float((g*g).sum())  for g in grads )**0.5\n", 2),
+    ("name", "from x import _helper_only_here\n", 1),
+])
+def test_a_solution_line_planted_in_a_shipped_module_is_reported(found, form, module, line):
+    [first, *_] = leaks.scan_files(found, {"nlpdojo_course/topic/checks.py": module.encode()})
+    assert (first.file, first.line, first.form) == ("nlpdojo_course/topic/checks.py", line, form)
+    assert first.source.startswith("solutions/topic/clip.py:")
+    assert "nlpdojo_course/topic/checks.py:" in str(first)
+
+
+def test_a_clean_module_and_numeric_fixtures_are_not_reported(found):
+    arrays = io.BytesIO()
+    np.savez(arrays, values=np.arange(6.0))
+    files = {"nlpdojo_course/topic/checks.py": b'"""Clip checks."""\nCASES = (1.0, 2.0)\n',
+             "nlpdojo_course/topic/fixtures/clip.npz": arrays.getvalue(),
+             "nlpdojo_course/topic/fixtures/clip.json": b'{"norm": [1.5, 2.5]}'}
+    assert leaks.scan_files(found, files) == []
+
+
+def test_data_files_are_read_too(found):
+    arrays = io.BytesIO()
+    np.savez(arrays, text=np.array(["fine", f"    {FACTOR}"]))
+    document = json.dumps({"hint": f"write {TOTAL}\nthen return"})
+    files = {"nlpdojo_course/topic/fixtures/clip.npz": arrays.getvalue(),
+             "nlpdojo_course/topic/fixtures/clip.json": document.encode(),
+             "nlpdojo-0.1.dist-info/METADATA": f"Description\n\n    {FACTOR}\n".encode()}
+    reported = {(leak.file, leak.form) for leak in leaks.scan_files(found, files)}
+    assert reported == {("nlpdojo_course/topic/fixtures/clip.npz:text", "data"),
+                        ("nlpdojo_course/topic/fixtures/clip.json", "text"),  # its line
+                        ("nlpdojo_course/topic/fixtures/clip.json", "data"),  # its string
+                        ("nlpdojo-0.1.dist-info/METADATA", "text")}
+
+
+def _wheel(path: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("nlpdojo_autograder/__init__.py", "")
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_the_wheel_check_refuses_a_solution_line_naming_file_and_line(found, tmp_path: Path):
+    wheel = _wheel(tmp_path / "a.whl", {"nlpdojo_course/topic/checks.py":
+                                        f'"""Checks."""\n\nFIND = "{FACTOR}"\n'.encode()})
+    with pytest.raises(BundleError) as caught:
+        check_wheel(wheel, [], found)
+    message = str(caught.value)
+    assert "nlpdojo_course/topic/checks.py:3 (string) holds solutions/topic/clip.py:13" in message
+    assert "nothing was written" in message and "withheld" in message
+    clean = _wheel(tmp_path / "b.whl", {"nlpdojo_course/topic/checks.py": b"X = 1\n"})
+    assert check_wheel(clean, [], found) == 0
+
+
+def test_the_wheel_check_refuses_a_withheld_package(tmp_path: Path):
+    wheel = _wheel(tmp_path / "a.whl", {"nlpdojo_course/topic/withheld/__init__.py": b""})
+    with pytest.raises(BundleError, match="withheld"):
+        check_wheel(wheel, [])
+
+
+# -- the withheld module of a topic -----------------------------------------------------------
+def _topic(withheld: str | None) -> Topic:
+    check = value_check("clip", "values", "clip on a case", 1.0, lambda ctx: {})
+    return Topic("topic", "A topic", 1, [Question("clip", "Clipping", [check],
+                                                  code="clip")], withheld=withheld)
+
+
+def test_a_topics_withheld_bugs_join_its_questions_where_installed(tmp_path: Path, monkeypatch):
+    package = tmp_path / "made_up_pack" / "withheld"
+    package.mkdir(parents=True)
+    (tmp_path / "made_up_pack" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text(
+        "from nlpdojo_autograder.authoring import bug\n"
+        "BUGS = [bug('no clip', 'clip', 'min(1.0, ', 'max(1.0, ', 'clip')]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("made_up_pack", "made_up_pack.withheld"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    [planted] = _topic("made_up_pack.withheld").exercise().planted_bugs
+    assert (planted.name, planted.question) == ("no clip", "clip")
+    # a student's install: the package is not there, and the topic has no planted bugs
+    assert withheld_bugs("made_up_pack.absent") == []
+    assert _topic("made_up_pack.absent").exercise().planted_bugs == []
+
+
+def test_a_withheld_bug_of_another_question_or_a_broken_module_is_an_error(tmp_path: Path,
+                                                                            monkeypatch):
+    pack = tmp_path / "made_up_pack2"
+    pack.mkdir()
+    (pack / "__init__.py").write_text("")
+    (pack / "stray.py").write_text(
+        "from nlpdojo_autograder.authoring import bug\n"
+        "BUGS = [bug('stray', 'clip', 'a', 'b', 'no_such_question')]\n")
+    (pack / "broken.py").write_text("import made_up_pack2.missing_dependency\nBUGS = []\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "made_up_pack2", raising=False)
+    with pytest.raises(ValueError, match="no_such_question"):
+        _topic("made_up_pack2.stray").exercise()
+    with pytest.raises(ModuleNotFoundError, match="missing_dependency"):
+        withheld_bugs("made_up_pack2.broken")
+
+
+def test_the_built_in_course_declares_its_planted_bugs_withheld():
+    """Every planted bug of the built-in course comes from a withheld module: none is
+    declared where a student's install would have it."""
+    from nlpdojo_course.plugin import topic_modules
+
+    for _, module in topic_modules():
+        topic = module.TOPIC
+        assert topic.withheld == f"{module.__name__}.withheld", topic.name
+        assert not [b.name for q in topic.questions for b in q.planted_bugs], topic.name
+        assert topic.exercise().planted_bugs, topic.name
