@@ -1,0 +1,173 @@
+"""Attempts: recorded once per (content, submitted-at), numbered per student and assignment,
+their sources kept content-addressed; a recording process killed with SIGKILL and run again
+loses nothing and records nothing twice; manifests read strictly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from nlpdojo_autograder.course.attempts import (
+    attempts,
+    modified_at,
+    read_manifest,
+    record_attempt,
+    restore_sources,
+    store_sources,
+)
+from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.roster import import_roster
+from nlpdojo_autograder.course.store import Course
+from tests.course.helpers import make_course, synthetic_result
+
+WHEN = datetime(2027, 1, 20, 12, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def roster(course, tmp_path, n=1):
+    path = tmp_path / "roster.csv"
+    path.write_text("id,name\n" + "".join(f"s{i},S {i}\n" for i in range(n)))
+    import_roster(course, path)
+
+
+def test_recording_is_idempotent_and_numbers_attempts(course, tmp_path):
+    roster(course, tmp_path)
+    result = synthetic_result({"q1": (3, 4), "q2": (6, 6)}, sha="a" * 64)
+    first, new = record_attempt(course, "s0", "a1", result, submitted_at=WHEN,
+                                submitted_from="manifest")
+    again, new_again = record_attempt(course, "s0", "a1", result, submitted_at=WHEN,
+                                      submitted_from="manifest")
+    assert (new, new_again, again.id) == (True, False, first.id)
+    later, _ = record_attempt(course, "s0", "a1", result, submitted_at=WHEN.replace(hour=13),
+                              submitted_from="manifest")
+    assert (first.number, later.number) == (1, 2)
+    assert first.questions == {"t.q1": (3.0, 4.0), "t.q2": (6.0, 6.0)}
+    assert (first.score, first.max_score, first.input_seed, first.grader_version) == (
+        9.0, 10.0, 7, "0.test")
+    assert first.result(course).submission_sha256 == "a" * 64
+    assert [a.number for a in attempts(course, student="s0", assignment="a1")] == [1, 2]
+
+
+def test_an_attempt_of_an_unknown_student_or_assignment_is_refused(course, tmp_path):
+    roster(course, tmp_path)
+    result = synthetic_result({"q1": (1, 4)})
+    with pytest.raises(CourseError, match="no student 'zz'"):
+        record_attempt(course, "zz", "a1", result, submitted_at=WHEN, submitted_from="given")
+    with pytest.raises(CourseError, match="no assignment 'a9'"):
+        record_attempt(course, "s0", "a9", result, submitted_at=WHEN, submitted_from="given")
+    assert attempts(course) == []
+
+
+def test_sources_are_kept_content_addressed_and_restored(course, tmp_path):
+    folder = tmp_path / "sub"
+    (folder / "t" / "__pycache__").mkdir(parents=True)
+    (folder / "t" / "q.py").write_text("def f():\n    return 1\n")
+    (folder / "t" / "__pycache__" / "q.pyc").write_bytes(b"\0")
+    (folder / "t" / "data.bin").write_bytes(b"\1" * 100)
+    (folder / "t" / "notes.ipynb").write_text("{}")
+    tree = store_sources(course, folder)
+    assert store_sources(course, folder) == tree  # the same files, the same tree
+    restored = restore_sources(course, tree, tmp_path / "back")
+    assert restored == ["t/notes.ipynb", "t/q.py"]  # the graded sources only
+    assert (tmp_path / "back" / "t" / "q.py").read_text() == "def f():\n    return 1\n"
+    assert oct(course.sources.stat().st_mode & 0o777) == "0o700"
+    blob = next(p for p in course.sources.rglob("*") if p.is_file() and p.name != tree)
+    blob.write_bytes(b"tampered")
+    with pytest.raises(CourseError, match="does not hold what was stored"):
+        restore_sources(course, tree, tmp_path / "again")
+
+
+def test_a_notebook_alone_is_kept(course, tmp_path):
+    notebook = tmp_path / "t.ipynb"
+    notebook.write_text('{"cells": []}')
+    tree = store_sources(course, notebook)
+    assert restore_sources(course, tree, tmp_path / "nb") == ["t.ipynb"]
+
+
+def test_a_manifest_is_read_strictly(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("\ufefffolder;submitted_at\nann;2027-01-20T10:00:00-05:00\n")
+    assert read_manifest(path)["ann"].isoformat() == "2027-01-20T10:00:00-05:00"
+    path.write_text("folder,submitted_at\nann,2027-01-20T10:00:00\n")
+    with pytest.raises(CourseError, match=r"line 2 \(ann\).*has no time zone"):
+        read_manifest(path)
+    assert read_manifest(path, "UTC")["ann"].utcoffset().total_seconds() == 0
+    path.write_text("folder,submitted_at\nann,2027-01-20T10:00Z\nann,2027-01-21T10:00Z\n")
+    with pytest.raises(CourseError, match="line 3: folder 'ann' is listed twice"):
+        read_manifest(path)
+    path.write_text("name,time\nann,2027-01-20T10:00Z\n")
+    with pytest.raises(CourseError, match="header folder,submitted_at"):
+        read_manifest(path)
+
+
+def test_modified_at_is_the_newest_source(tmp_path):
+    (tmp_path / "a.py").write_text("x")
+    (tmp_path / "b.py").write_text("y")
+    os.utime(tmp_path / "a.py", (1_800_000_000, 1_800_000_000))
+    os.utime(tmp_path / "b.py", (1_800_000_500, 1_800_000_500))
+    assert modified_at(tmp_path) == datetime.fromtimestamp(1_800_000_500, UTC)
+
+
+RECORDER = textwrap.dedent("""
+    import sys
+    from datetime import UTC, datetime
+    from pathlib import Path
+    from nlpdojo_autograder.course.attempts import record_attempt
+    from nlpdojo_autograder.course.store import Course
+    from tests.course.helpers import synthetic_result
+
+    course = Course.open(Path(sys.argv[1]))
+    folder = Path(sys.argv[2])
+    for i in range(int(sys.argv[3])):
+        result = synthetic_result({"q1": (i % 5, 4), "q2": (1, 6)}, sha=f"{i:064d}")
+        _, new = record_attempt(course, f"s{i}", "a1", result, folder=folder,
+                                submitted_at=datetime(2027, 1, 20, tzinfo=UTC),
+                                submitted_from="manifest")
+        print("recorded" if new else "kept", i, flush=True)
+""")
+
+
+def test_a_recording_killed_with_sigkill_and_run_again_loses_and_repeats_nothing(tmp_path):
+    """The kill comes at whatever point the recording process has reached (between two
+    transactions or inside one): run again, every attempt is there exactly once."""
+    n = 40
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path, n)
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "q.py").write_text("x = 1\n")
+    argv = [sys.executable, "-c", RECORDER, str(tmp_path / "course.db"), str(folder), str(n)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env, cwd=REPO)
+    seen = 0
+    for line in child.stdout:
+        seen += line.startswith("recorded")
+        if seen == 5:
+            os.kill(child.pid, signal.SIGKILL)
+            break
+    child.wait()
+    child.stdout.close()
+    assert child.returncode == -signal.SIGKILL, child.stderr.read()
+    with sqlite3.connect(tmp_path / "course.db") as conn:
+        done = conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
+    assert 5 <= done < n  # killed half-way
+    again = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=REPO,
+                           check=True).stdout.split("\n")
+    assert sum(line.startswith("kept") for line in again) == done
+    with Course.open(tmp_path / "course.db") as course:
+        recorded = attempts(course)
+        assert course.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        questions = course.conn.execute("SELECT COUNT(*) FROM attempt_questions").fetchone()[0]
+    assert sorted(a.student for a in recorded) == sorted(f"s{i}" for i in range(n))
+    assert {a.number for a in recorded} == {1} and questions == 2 * n
+

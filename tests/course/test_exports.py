@@ -1,0 +1,73 @@
+"""Exports on synthetic attempts: text that a spreadsheet would run is neutralised (OWASP),
+the points cells are left as numbers, missing cells zero or blank, Canvas's title rule."""
+
+from __future__ import annotations
+
+import csv
+import stat
+from datetime import UTC, datetime
+
+import pytest
+
+from nlpdojo_autograder.course.attempts import record_attempt
+from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.exports import export
+from nlpdojo_autograder.course.overrides import add_override
+from nlpdojo_autograder.course.roster import import_roster
+from tests.course.helpers import synthetic_result
+
+ON_TIME = datetime(2027, 1, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def graded(course, tmp_path):
+    (tmp_path / "r.csv").write_text(
+        "id,name,email,section\n"
+        "s1,=cmd|' /C calc'!A0,+s1@uni.edu,@sec\n"
+        "s2,-Minus,s2@uni.edu,=1+2\n"
+        "s3,Plain,s3@uni.edu,A\n")
+    import_roster(course, tmp_path / "r.csv")
+    for sid, q1 in (("s1", 4), ("s2", 1)):
+        record_attempt(course, sid, "a1", synthetic_result({"q1": (q1, 4), "q2": (6, 6)},
+                                                           sha=sid),
+                       submitted_at=ON_TIME, submitted_from="given")
+    add_override(course, "s2", "a1", "q1", points=2, reason="@SUM(1+1)", by="=ta")
+    return course
+
+
+def read(path):
+    return list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+
+
+def test_canvas_cells_that_would_run_are_neutralised_and_points_are_numbers(graded, tmp_path):
+    done = export(graded, "canvas", tmp_path / "c.csv")
+    rows = read(done.path)
+    assert rows[0][5:] == ["First (101)", "Second"]  # a2's id is not known: its title
+    assert rows[2][:5] == ["'=cmd|' /C calc'!A0", "s1", "", "", "'@sec"]
+    assert rows[3][0] == "'-Minus" and rows[3][4] == "'=1+2"
+    assert [r[5:] for r in rows[2:]] == [["20", "0"], ["16", "0"], ["0", "0"]]
+    notes = read(done.adjustments)
+    s2 = next(r for r in notes if r[0] == "s2" and "override" in r[-1])
+    assert s2[-1] == "override of t.q1: 2 of 4 (was 1) by =ta: @SUM(1+1)"  # inside: text
+    assert stat.S_IMODE(done.path.stat().st_mode) == 0o600
+
+
+def test_missing_left_blank_on_request(graded, tmp_path):
+    rows = read(export(graded, "canvas", tmp_path / "c.csv", missing="blank").path)
+    assert [r[5:] for r in rows[2:]] == [["20", ""], ["16", ""], ["", ""]]
+
+
+def test_moodle_identifiers_that_would_run_are_said(graded, tmp_path):
+    done = export(graded, "moodle", tmp_path / "m.csv")
+    rows = read(done.path)
+    assert rows[0] == ["email", "First", "First feedback", "Second", "Second feedback"]
+    assert rows[1][:2] == ["'+s1@uni.edu", "20"]
+    assert any("+s1@uni.edu" in w and "by hand" in w for w in done.warnings)
+    assert rows[2][2].startswith("override of t.q1")
+
+
+def test_unknown_format_and_no_roster(course, tmp_path):
+    with pytest.raises(CourseError, match="use one of canvas, moodle, csv"):
+        export(course, "xlsx", tmp_path / "x")
+    with pytest.raises(CourseError, match="has no roster"):
+        export(course, "canvas", tmp_path / "x.csv")

@@ -1,0 +1,86 @@
+"""grade --course: every option checked before any grading, the course never looked for
+(NLPDOJO_COURSE only with --submissions or --student), one submission recorded as a student's
+attempt with its time given or its files' modification time."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo_autograder.cli.grade import app as grade_app
+from nlpdojo_autograder.course.attempts import attempts
+from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.recording import course_recording
+from nlpdojo_autograder.course.roster import import_roster
+from nlpdojo_autograder.course.store import COURSE_ENV, Course
+from tests.course.helpers import make_course, synthetic_result
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    monkeypatch.delenv(COURSE_ENV, raising=False)
+    with make_course(tmp_path) as course:
+        (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
+        import_roster(course, tmp_path / "r.csv")
+    return tmp_path / "course.db"
+
+
+def options(**given):
+    base = dict(student=None, assignment=None, manifest=None, submitted_at=None,
+                submission=None, submissions=None, topics=None)
+    return base | given
+
+
+@pytest.mark.parametrize(("course", "given", "said"), [
+    (None, {"student": "s1"}, "--student record\\(s\\) the grading in a course: give --course"),
+    (None, {"manifest": "m.csv"}, "--manifest record"),
+    ("db", {"submission": "x"}, "name the student with --student ID"),
+    ("db", {"submissions": "x", "student": "s1"}, "leave out --student"),
+    ("db", {"student": "s1", "manifest": "m.csv"}, "for one submission give --submitted-at"),
+    ("db", {"student": "s1"}, "which assignment does this grading belong to"),
+    ("db", {"student": "zz", "assignment": "a1"}, "no student 'zz'"),
+    ("db", {"student": "s1", "assignment": "a1", "submitted_at": "2027-01-20 10:00"},
+     "--submitted-at: 2027-01-20T10:00:00 has no time zone"),
+])
+def test_what_cannot_be_recorded_is_refused_before_grading(db, course, given, said):
+    with pytest.raises(CourseError, match=said):
+        course_recording(db if course else None, **options(**given))
+
+
+def test_the_environment_names_the_course_only_for_a_student_or_a_cohort(db, monkeypatch):
+    monkeypatch.setenv(COURSE_ENV, str(db))
+    assert course_recording(None, **options(submission="x")) is None  # a student's own grade
+    found = course_recording(None, **options(student="ann", assignment="a2"))
+    assert (found.student, found.assignment.id, found.targets) == ("s1", "a2", ["t.q3"])
+    found.close()
+    by_topics = course_recording(None, **options(student="s1", topics=["t.q3"]))
+    assert by_topics.assignment.id == "a2"  # the assignment whose questions are named
+    by_topics.close()
+
+
+def test_one_submission_recorded_with_its_time(db, tmp_path):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "q.py").write_text("x = 1\n")
+    found = course_recording(db, **options(student="s1", assignment="a1",
+                                           submitted_at="2027-01-20T10:00:00+01:00"))
+    found.record_single(folder, synthetic_result({"q1": (4, 4), "q2": (6, 6)}))
+    again = course_recording(db, **options(student="s1", assignment="a1", submission=folder))
+    assert any("modification time" in w for w in again.warnings)
+    again.record_single(folder, synthetic_result({"q1": (4, 4), "q2": (6, 6)}, sha="1" * 64))
+    found.close()
+    again.close()
+    with Course.open(db) as course:
+        recorded = attempts(course)
+    # by submission time: the files were written now, before the time given for the first
+    assert [(a.number, a.submitted_from) for a in recorded] == [(2, "mtime"), (1, "given")]
+    given = next(a for a in recorded if a.submitted_from == "given")
+    assert given.submitted_at.isoformat() == "2027-01-20T09:00:00+00:00"
+    assert given.folder == "sub" and given.sources_tree
+
+
+def test_grade_refuses_course_options_without_a_course(tmp_path, monkeypatch):
+    monkeypatch.delenv(COURSE_ENV, raising=False)
+    result = CliRunner().invoke(grade_app, ["--submission", str(tmp_path), "--student", "s1"])
+    assert result.exit_code == 2
+    assert "give --course PATH" in " ".join(result.output.split())

@@ -1,0 +1,103 @@
+"""The roster: a Canvas gradebook export as it comes or a plain CSV; bad files refused with
+the line and the fix, nothing imported; folders matched to students by the declared key."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.roster import (
+    check_unambiguous,
+    import_roster,
+    match_folders,
+    read_roster,
+)
+
+CANVAS = ("Student;ID;SIS User ID;SIS Login ID;Section;A1 (5001);Current Score\n"
+          "    Points Possible;;;;;15,00;(read only)\n"
+          "\"Doe, Jane\";101;S101;jdoe@uni.edu;Sec A;12,5;\n"
+          "Student, Test;999;;;;;\n"
+          "\"Roe, Rick\";102;S102;rroe@uni.edu;Sec B;;\n")
+
+
+def write(tmp_path, text, name="roster.csv", bom=False):
+    path = tmp_path / name
+    path.write_text(("\ufeff" if bom else "") + text, encoding="utf-8")
+    return path
+
+
+def test_a_canvas_export_with_a_bom_and_semicolons(tmp_path):
+    roster = read_roster(write(tmp_path, CANVAS, bom=True))
+    assert roster.kind == "canvas"
+    assert [(s.id, s.name, s.sis_user_id, s.login, s.email, s.section)
+            for s in roster.students] == [
+        ("101", "Doe, Jane", "S101", "jdoe@uni.edu", "jdoe@uni.edu", "Sec A"),
+        ("102", "Roe, Rick", "S102", "rroe@uni.edu", "rroe@uni.edu", "Sec B")]
+    assert roster.skipped == ("line 2: the Points Possible row", "line 4: Canvas's test student")
+
+
+def test_a_plain_roster(tmp_path):
+    roster = read_roster(write(tmp_path, "id,name,email,section\n"
+                                         "s1,\"Lee, Ann\",ann@uni.edu,1\ns2,Bo,bo@uni.edu,2\n"))
+    assert roster.kind == "csv"
+    assert [(s.id, s.name, s.email) for s in roster.students] == [
+        ("s1", "Lee, Ann", "ann@uni.edu"), ("s2", "Bo", "bo@uni.edu")]
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("name,mail\nAnn,a@x\n", "neither a Canvas gradebook export"),
+    ("Student,ID,SIS User ID\n\"Doe, J\",1,S1\n", "has the column 'Section'"),
+    ("id,name,email,section\ns1,Ann,a@x,1\ns1,Bo,b@x,2\n", "two students have the id 's1'"),
+    ("Student,ID,SIS User ID,SIS Login ID,Section\nA,7,,a,1\nB,7,,b,1\n",
+     "two students have the id '7' (A and B)"),
+    ("id,name,email,section\n,Ann,a@x,1\n", "line 2 (Ann): the student has no id"),
+    ("id,name,email,section\ns1,Lee, Ann,a@x,1\n", "line 2: 5 cells for 4 columns"),
+    ("id,name,phone\ns1,Ann,555\n", "unknown column(s) phone"),
+    ("id,name\n", "lists no student"),
+])
+def test_a_bad_roster_is_refused_and_imports_nothing(course, tmp_path, text, said):
+    with pytest.raises(CourseError, match="roster .*" + re.escape(said)):
+        import_roster(course, write(tmp_path, text))
+    assert course.students() == []
+
+
+def test_a_roster_that_is_not_utf8(course, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes("id,name\ns1,Jos\xe9\n".encode("latin-1"))
+    with pytest.raises(CourseError, match="not UTF-8 text"):
+        import_roster(course, path)
+
+
+def test_importing_again_updates_and_keeps(course, tmp_path):
+    import_roster(course, write(tmp_path, "id,name,email\ns1,Ann,a@x\ns2,Bo,b@x\n"))
+    done = import_roster(course, write(tmp_path, "id,name,email\ns1,Ann Lee,a@x\ns3,Cy,c@x\n"))
+    assert (done.added, done.updated, done.not_listed) == (("s3",), ("s1",), ("s2",))
+    assert {s.id: s.name for s in course.students()} == {"s1": "Ann Lee", "s2": "Bo",
+                                                         "s3": "Cy"}
+
+
+def test_folders_matched_by_login_email_or_id(course, tmp_path):
+    import_roster(course, write(tmp_path, CANVAS))
+    found = match_folders(course, ["JDOE@uni.edu", "nobody", "rroe@uni.edu"], "login")
+    assert {f: s.id for f, s in found.matched.items()} == {"JDOE@uni.edu": "101",
+                                                           "rroe@uni.edu": "102"}
+    assert found.unmatched == ["nobody"] and found.missing == []
+    by_email = match_folders(course, ["jdoe"], "email")  # the address's local part
+    assert by_email.matched["jdoe"].id == "101"
+    assert [s.id for s in by_email.missing] == ["102"]
+    assert match_folders(course, ["101"], "id").matched["101"].name == "Doe, Jane"
+
+
+def test_a_folder_that_matches_two_students_is_refused(course, tmp_path):
+    import_roster(course, write(tmp_path, "id,name,email\ns1,Ann,kim@a.edu\ns2,Bo,kim@b.edu\n"))
+    found = match_folders(course, ["kim"], "email")
+    with pytest.raises(CourseError, match=r"kim: Ann \(s1\), Bo \(s2\).*rename the folder"):
+        check_unambiguous(found)
+
+
+def test_two_folders_of_one_student_are_refused(course, tmp_path):
+    import_roster(course, write(tmp_path, "id,name,email\ns1,Ann,ann@a.edu\n"))
+    with pytest.raises(CourseError, match="several folders match one student"):
+        match_folders(course, ["ann", "ann@a.edu"], "email")
