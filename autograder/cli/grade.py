@@ -82,6 +82,7 @@ from nlpdojo_autograder.runtime.loader import LIBRARY, REFERENCE_PACKAGE, refere
 from nlpdojo_reports.cohort import cohort_renderable, summarize
 from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard, similarity_beside
 from nlpdojo_reports.gradebook import GRADEBOOK_NAME, render_gradebook
+from nlpdojo_reports.leaderboard import write_cohort_leaderboard
 from nlpdojo_reports.sanitize import visible_name
 from nlpdojo_reports.table import TableReporter
 from nlpdojo_reports.writer import (
@@ -180,6 +181,10 @@ def grade_command(
     submitted_at: Annotated[str | None, typer.Option(
         "--submitted-at", rich_help_panel="Course record",
         help="With --student: when it was submitted (ISO 8601 with its offset).")] = None,
+    leaderboard: Annotated[bool, typer.Option(
+        "--leaderboard", help="With --submissions: rank the cohort on each training "
+        "question's held-out metric under anonymous aliases (summary.json and the dashboard; "
+        "each student's own rank in <name>/leaderboard.json).")] = False,
     version: VersionOption = None,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
@@ -206,12 +211,15 @@ def grade_command(
                       "of these checks, so a grading for credit draws a fresh one (leave out "
                       "--seed)")
 
+    if leaderboard and request.submissions is None:
+        raise UsageError("--leaderboard ranks a cohort: give --submissions DIR")
     if request.submissions is not None:
         raise typer.Exit(_grade_cohort(request.submissions, topic_names, options,
                                        replay_options, fmt, output, fail_under,
                                        request.jobs or 1, request.cluster, request.jobs,
                                        resume=request.resume,
-                                       seed_given=seed is not None, recording=recording))
+                                       seed_given=seed is not None, recording=recording,
+                                       leaderboard=leaderboard))
 
     path = None
     if output is not None:
@@ -472,7 +480,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                   fmt: str, output: str | None, fail_under: float | None, jobs: int,
                   cluster: str | None = None, jobs_given: int | None = None, *,
                   resume: bool = False, seed_given: bool = False,
-                  recording: CourseRecording | None = None) -> int:
+                  recording: CourseRecording | None = None, leaderboard: bool = False) -> int:
     """Grade every sub-folder of ``root`` against the same topics; write
     ``<out>/<submission>/result.json`` (plus the ``--format`` report beside it) and
     ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
@@ -574,6 +582,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     trouble = {name: problems for name, _, _, problems in graded if problems}
     for row in summary["submissions"]:
         row["errors"] += trouble.get(row["name"], [])
+    if leaderboard:
+        write_cohort_leaderboard(results, summary, report_dirs)
     atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
     atomic_write_text(out_dir / GRADEBOOK_NAME, render_gradebook(summary))
     # for people, on stderr: a cohort's reports are its files, as a single grading's are with

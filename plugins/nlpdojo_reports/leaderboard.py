@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 import os
 import secrets
@@ -22,12 +23,15 @@ from typing import Any
 from platformdirs import user_config_path
 
 from nlpdojo_autograder.grading.results import CheckResult, GradingResult
+from nlpdojo_reports.writer import atomic_write_text
 
 #: metric names where lower is better (a check that does not say: ``details["higher_is_better"]``)
 LOWER_IS_BETTER = ("perplexity", "loss", "error", "time")
 #: the course's secret for the aliases: this variable, else a file made once (0600)
 SECRET_ENV = "NLPDOJO_LEADERBOARD_SECRET"
 SECRET_FILE = "leaderboard-secret"
+#: each student's own entry, beside their result in a cohort's output folder
+LEADERBOARD_NAME = "leaderboard.json"
 
 ADJECTIVES = ("amber", "brave", "calm", "deft", "eager", "fuzzy", "gentle", "hardy", "icy",
               "jolly", "keen", "lucid", "mellow", "nimble", "odd", "plucky", "quiet", "rapid",
@@ -140,3 +144,17 @@ def own_entry(board: dict[str, Any], name: str) -> dict[str, Any]:
          **next(({"rank": r["rank"], "value": r["value"]} for r in m["ranked"]
                  if r["alias"] == me), {"rank": None, "value": None})}
         for m in board["metrics"]]}
+
+
+def write_cohort_leaderboard(results: dict[str, GradingResult], summary: dict[str, Any],
+                             folders: dict[str, Path]) -> None:
+    """``grade --submissions ... --leaderboard``: the boards into ``summary["leaderboard"]``
+    (aliases only: the dashboard shows it), and each student's own entry into
+    ``folders[name]/leaderboard.json``."""
+    board = cohort_leaderboard(results, course_secret())
+    summary["leaderboard"] = {"metrics": board["metrics"]}
+    for name, folder in folders.items():
+        if name in results:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(folder / LEADERBOARD_NAME,
+                              json.dumps(own_entry(board, name), indent=2) + "\n")

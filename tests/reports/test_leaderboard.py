@@ -110,3 +110,35 @@ def test_the_secret_is_kept_once(monkeypatch, tmp_path):
     assert course_secret() == first and len(first) == 64
     monkeypatch.setenv("NLPDOJO_LEADERBOARD_SECRET", "given")
     assert course_secret() == b"given"
+
+
+def test_grade_submissions_leaderboard(monkeypatch, tmp_path):
+    """``grade --submissions DIR --leaderboard``: the board in summary.json and the dashboard
+    by alias, each student's own entry beside their result (the gradings stand in)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from nlpdojo_autograder.cli import grade
+
+    cohort = _cohort()
+    subs = tmp_path / "subs"
+    for name in cohort:
+        (subs / name / "word_vectors").mkdir(parents=True)
+    monkeypatch.setenv("NLPDOJO_LEADERBOARD_SECRET", "s3cret")
+    monkeypatch.setattr(grade, "_grade_in_child",
+                        lambda folder, *a, **k: cohort[folder.name])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(grade.app, ["softmax", "--submissions", str(subs), "--format",
+                                            "html", "--output", str(out), "--leaderboard"])
+    assert result.exit_code in (0, 1), result.output
+    summary = json.loads((out / "summary.json").read_text())
+    perplexity = summary["leaderboard"]["metrics"][0]
+    assert [r["rank"] for r in perplexity["ranked"]] == [1, 1, 3]
+    assert "aliases" not in summary["leaderboard"]  # who is whom stays with the secret
+    mine = json.loads((out / "ann" / "leaderboard.json").read_text())
+    assert mine["alias"] == alias("ann", b"s3cret")
+    assert mine["alias"] in (out / "dashboard.html").read_text()
+    again = CliRunner().invoke(grade.app, ["softmax", "--submission", str(subs / "ann"),
+                                           "--leaderboard"])
+    assert again.exit_code == 2 and "--leaderboard ranks a cohort" in again.output
