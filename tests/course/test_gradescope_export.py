@@ -171,3 +171,19 @@ def test_bad_exports_say_what_to_give(roster_course, tmp_path):
     assert not (tmp_path.parent / "outside.yml").exists()
     with pytest.raises(CourseError, match="no assignment 'a9'"):
         import_export(roster_course, "a9", tmp_path)
+
+
+def test_the_command_reports_what_it_recorded(roster_course, tmp_path):
+    from typer.testing import CliRunner
+
+    from nlpdojo.cli.app import build_app
+
+    export = _export(tmp_path / "export")
+    result = CliRunner().invoke(build_app(), ["course", "import-gradescope", "a1", str(export),
+                                              "--course", str(roster_course.path)])
+    assert result.exit_code == 0, result.output
+    assert "a1: 3 attempt(s) recorded for 2 student(s)" in result.stdout
+    assert "1 run(s) the autograder did not count" in result.stderr
+    assert "Stranger <who@nowhere.edu> sid 999" in result.stderr
+    assert "2 student(s) submitted nothing (missing): Cy Young (s3), Dee Dee (s4)" \
+        in result.stderr
