@@ -1,0 +1,76 @@
+"""dojo course's commands that the end-to-end test does not go through: init --update, roster
+show, match, ledger; and the course never found but given."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from typer.testing import CliRunner
+
+from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.course.attempts import record_attempt
+from nlpdojo_autograder.course.store import COURSE_ENV, Course
+from tests.course.helpers import synthetic_result
+
+TABLE = """\
+name = "C"
+[late]
+bank_days = 2
+[[assignments]]
+id = "a1"
+questions = ["t.q1"]
+points = 10
+due = 2027-01-20T23:59:00Z
+[[assignments]]
+id = "a2"
+questions = ["t.q2"]
+points = 10
+due = 2027-02-20T23:59:00Z
+"""
+
+
+def dojo(*args):
+    result = CliRunner().invoke(build_app(), list(args), catch_exceptions=False)
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
+    (tmp_path / "course.toml").write_text(TABLE)
+    assert dojo("course", "init")[0] == 0
+    code, said = dojo("course", "init")
+    assert code == 2 and "is a course already" in said and "--update" in said
+    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n"
+                                    "s2,Bo,bo@x.edu,bo\n")
+    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    assert "s1 Ann ann" in dojo("course", "roster", "show")[1]
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    (tmp_path / "subs" / "zed").mkdir()
+    code, said = dojo("course", "match", "subs")
+    assert code == 0 and "ann s1 Ann" in said
+    assert "match no student by login (graded, not recorded): zed" in said
+    assert "1 student(s) submitted nothing (missing): Bo (s2)" in said
+
+    with Course.open(tmp_path / "c.course") as course:
+        record_attempt(course, "s1", "a2", synthetic_result({"q2": (1, 1)}),
+                       submitted_at=datetime(2027, 2, 21, 12, tzinfo=UTC),
+                       submitted_from="given")
+    assert "s1 Ann 0 1 1 1" in dojo("course", "ledger")[1]  # a2: 1 day of 2
+
+    # the table edited: a1 gone (no attempt), a3 added; a2 (attempted) cannot go
+    (tmp_path / "course.toml").write_text(TABLE.replace('id = "a1"', 'id = "a3"'))
+    code, said = dojo("course", "init", "--update")
+    assert code == 0 and "removed assignment a1" in said and "added assignment a3" in said
+    (tmp_path / "course.toml").write_text(TABLE.replace('id = "a2"', 'id = "a4"'))
+    code, said = dojo("course", "init", "--update")
+    assert code == 2 and "assignment a2 has 1 recorded attempts" in said
+    with Course.open(tmp_path / "c.course") as course:
+        assert [a.id for a in course.assignments()] == ["a3", "a2"]  # as it was
+
+
+def test_no_course_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(COURSE_ENV, raising=False)
+    code, said = dojo("course", "ledger")
+    assert code == 2 and "which course? pass --course PATH" in said
