@@ -171,3 +171,21 @@ def test_a_recording_killed_with_sigkill_and_run_again_loses_and_repeats_nothing
     assert sorted(a.student for a in recorded) == sorted(f"s{i}" for i in range(n))
     assert {a.number for a in recorded} == {1} and questions == 2 * n
 
+
+
+def test_a_source_tree_never_writes_outside_its_folder(course, tmp_path):
+    """A tree naming ../x (a course folder edited by hand, or a future bug) is refused before
+    anything is written outside the folder restored into."""
+    import hashlib
+    import json
+
+    def put(data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        (course.sources / sha[:2]).mkdir(exist_ok=True)
+        (course.sources / sha[:2] / sha).write_bytes(data)
+        return sha
+
+    tree = put(json.dumps({"../escaped.py": put(b"x = 1\n")}).encode())
+    with pytest.raises(CourseError, match="outside its folder"):
+        restore_sources(course, tree, tmp_path / "in")
+    assert not (tmp_path / "escaped.py").exists()
