@@ -97,3 +97,35 @@ def test_progress_is_shown_only_on_a_terminal(monkeypatch):
     assert shown(True) is False
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     assert shown(True) is True and shown(False) is False
+
+
+def _commands(command, path):
+    yield path
+    if hasattr(command, "list_commands"):
+        ctx = command.context_class(command)
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                yield from _commands(sub, [*path, name])
+
+
+#: where the help text's column starts at 100 columns (the options' names come before it)
+HELP_COLUMN = 45
+
+
+def test_every_help_text_renders_whole():
+    """At 100 columns no help text is cut short with an ellipsis (a long path written without
+    a space was: "./exercises/word_…"), and no trainer offers its own completion."""
+    import typer
+
+    app = build_app()
+    cut = set()
+    for path in _commands(typer.main.get_command(app), []):
+        out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "100"}).output
+        cut.update({(" ".join(path), line) for line in out.splitlines()
+                    if "…" in line[HELP_COLUMN:]})
+        if path[:1] == ["train"] and len(path) == 2:
+            assert "--install-completion" not in out, path
+    out = runner.invoke(grade_app, ["--help"], env={"COLUMNS": "100"}).output
+    cut.update({("grade", line) for line in out.splitlines() if "…" in line[HELP_COLUMN:]})
+    assert not cut

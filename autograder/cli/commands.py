@@ -66,8 +66,8 @@ def release_command(
         Path | None,
         typer.Option(
             "--solutions",
-            help="The folder that holds the topic folders (solutions/<topic>/); default: the "
-                 "installed nlpdojo_solutions package."
+            help="The folder that holds the topic folders (as solutions/ holds one folder per "
+                 "topic); default: the installed nlpdojo_solutions package."
         ),
     ] = None,
     output: Annotated[

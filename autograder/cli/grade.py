@@ -184,7 +184,7 @@ def grade_command(
     leaderboard: Annotated[bool, typer.Option(
         "--leaderboard", help="With --submissions: rank the cohort on each training "
         "question's held-out metric under anonymous aliases (summary.json and the dashboard; "
-        "each student's own rank in <name>/leaderboard.json).")] = False,
+        "each student's own rank in a leaderboard.json beside their result).")] = False,
     version: VersionOption = None,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""

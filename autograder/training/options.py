@@ -22,7 +22,6 @@ them.
 from __future__ import annotations
 
 import sys
-
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,8 +52,8 @@ def code(topic: str, help_text: str | None = None) -> Any:
     """``--code``: the student's folder of ``topic`` (the default help says where it is
     looked for when the option is not given)."""
     return Annotated[Path | None, typer.Option(help=help_text or (
-        f"Your {topic} folder, or the folder holding it (default: ./exercises/{topic}, "
-        f"./{topic} or the working folder if it is one)."))]
+        f"Your {topic} folder, or the folder holding it (default: {topic} in ./exercises, "
+        f"else ./{topic}, else the working folder if it is one)."))]
 
 
 def output(what: str, default: str | None = None) -> Any:

@@ -25,9 +25,9 @@ from nlpdojo_autograder.training import (
 from nlpdojo_course.language_models.encoder import CLASSIFIER
 
 TOPIC = "language_models"
-Code = options.code(TOPIC, "Your folder of the model's topic (exercises/language_models for "
-                    "rnn; a model another topic adds: that topic's, listed below), or the "
-                    "folder holding them (default: ./exercises/<that topic>).")
+Code = options.code(TOPIC, "Your folder of the model's topic (language_models in exercises/ "
+                    "for rnn; a model another topic adds: that topic's, listed below), or the "
+                    "folder holding them (default: that topic's folder in ./exercises).")
 Output = options.output("Where to write the checkpoint (.npz)", "polarity-MODEL.npz")
 
 

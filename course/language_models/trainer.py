@@ -37,7 +37,8 @@ TOPIC = "language_models"
 CODE = TopicCode(TOPIC, ("ngrams.py", "backoff.py", "kneser_ney.py", "sampling.py"))
 Code = options.code(TOPIC, "Your folder of the model's topic (language_models; a model another "
                     "topic adds: that topic's, listed below), or the folder holding them "
-                    "(default: ./exercises/<topic>, ./<topic> or the working folder).")
+                    "(default: the topic's folder in ./exercises, else ./<topic>, else the working "
+                    "folder).")
 Output = options.output("Where to write the checkpoint (.npz)", "lm-MODEL.npz")
 
 

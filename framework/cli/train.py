@@ -58,7 +58,8 @@ def unknown_trainer_message(name: str, entries: list[Entry]) -> str:
 def _command(entry: Entry) -> Any:
     """The click command typer builds from a trainer's function (errors as one line)."""
     trainer = entry.obj
-    app = typer.Typer(pretty_exceptions_enable=False)
+    # completion is the dojo app's: a trainer's own would list --install-completion
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command(trainer.name, short_help=trainer.summary)(report_errors(trainer.command))
     command = typer.main.get_command(app)
     help_text = command.format_help
