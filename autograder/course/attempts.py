@@ -92,44 +92,76 @@ def record_attempt(course: Course, student: str, assignment: str, result: Gradin
     ``folder``: the submission, whose graded sources are kept. Returns the attempt and
     whether it is new (False: this submission, with this submitted-at, was recorded already,
     and nothing was written)."""
-    if submitted_from not in SUBMITTED_FROM:
-        raise ValueError(f"submitted_from {submitted_from!r} is not one of {SUBMITTED_FROM}")
-    sid = course.student(student).id
-    course.assignment(assignment)
-    tree = store_sources(course, folder) if folder is not None else ""
+    return record_attempts(course, [NewAttempt(
+        student, assignment, result, submitted_at, submitted_from, folder, folder_name,
+        grader_fingerprint, graded_at)])[0]
+
+
+@dataclass(frozen=True)
+class NewAttempt:
+    """One attempt to record (:func:`record_attempts`); the arguments of
+    :func:`record_attempt`."""
+
+    student: str
+    assignment: str
+    result: GradingResult
+    submitted_at: datetime
+    submitted_from: str
+    folder: Path | None = None
+    folder_name: str = ""
+    grader_fingerprint: str = ""
+    graded_at: datetime | None = None
+
+
+def record_attempts(course: Course, batch: list[NewAttempt]) -> list[tuple[Attempt, bool]]:
+    """Several attempts in one transaction, all or none (an import of many, where one
+    transaction each would cost a disk sync each); each as :func:`record_attempt` says."""
+    rows = [_row(course, item) for item in batch]  # checked, sources kept: before writing
+    with course.transaction() as conn:
+        done = [_insert(conn, row, questions) for row, questions in rows]
+    return [(attempt_by_id(course, attempt_id), new) for attempt_id, new in done]
+
+
+def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    if item.submitted_from not in SUBMITTED_FROM:
+        raise ValueError(f"submitted_from {item.submitted_from!r} is not one of "
+                         f"{SUBMITTED_FROM}")
+    sid = course.student(item.student).id
+    course.assignment(item.assignment)
+    result = item.result
+    tree = store_sources(course, item.folder) if item.folder is not None else ""
     content = result.submission_sha256 or tree
     if not content:
         raise CourseError(f"the result for {sid} records no content hash and no folder was "
                           "given: an attempt needs one or the other")
-    when = stored_time(submitted_at)
-    graded = stored_time(graded_at) if graded_at is not None else _graded_at(result)
-    text = json.dumps(result.to_dict(), allow_nan=False, default=json_default)
+    graded = (stored_time(item.graded_at) if item.graded_at is not None
+              else _graded_at(result))
     seed = result.options.get("input_seed")
-    version = result.versions.get("nlpdojo") or nlpdojo_version()
-    with course.transaction() as conn:
-        row = conn.execute("SELECT id FROM attempts WHERE student = ? AND assignment = ? AND "
-                           "content_sha256 = ? AND submitted_at = ?",
-                           (sid, assignment, content, when)).fetchone()
-        if row is not None:
-            new, attempt_id = False, row[0]
-        else:
-            number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE "
-                                  "student = ? AND assignment = ?",
-                                  (sid, assignment)).fetchone()[0]
-            cursor = conn.execute(
-                "INSERT INTO attempts (student, assignment, number, submitted_at, "
-                "submitted_from, graded_at, score, max_score, content_sha256, grader_version, "
-                "grader_fingerprint, input_seed, sources_tree, folder, result_json) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, assignment, number, when, submitted_from, graded, result.score,
-                 result.max_score, content, version, grader_fingerprint,
-                 seed if isinstance(seed, int) else None, tree, folder_name, text))
-            attempt_id = cursor.lastrowid
-            conn.executemany("INSERT INTO attempt_questions VALUES (?, ?, ?, ?)",
-                             [(attempt_id, q, p, m)
-                              for q, (p, m) in question_points(result).items()])
-            new = True
-    return attempt_by_id(course, attempt_id), new
+    row = (sid, item.assignment, stored_time(item.submitted_at), item.submitted_from, graded,
+           result.score, result.max_score, content,
+           result.versions.get("nlpdojo") or nlpdojo_version(), item.grader_fingerprint,
+           seed if isinstance(seed, int) else None, tree, item.folder_name,
+           json.dumps(result.to_dict(), allow_nan=False, default=json_default))
+    return row, [(q, p, m) for q, (p, m) in question_points(result).items()]
+
+
+def _insert(conn, row: tuple[Any, ...], questions: list[tuple[Any, ...]]) -> tuple[int, bool]:
+    sid, assignment, when, content = row[0], row[1], row[2], row[7]
+    found = conn.execute("SELECT id FROM attempts WHERE student = ? AND assignment = ? AND "
+                         "content_sha256 = ? AND submitted_at = ?",
+                         (sid, assignment, content, when)).fetchone()
+    if found is not None:
+        return found[0], False
+    number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE "
+                          "student = ? AND assignment = ?", (sid, assignment)).fetchone()[0]
+    attempt_id = conn.execute(
+        "INSERT INTO attempts (student, assignment, submitted_at, submitted_from, graded_at, "
+        "score, max_score, content_sha256, grader_version, grader_fingerprint, input_seed, "
+        "sources_tree, folder, result_json, number) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, number)).lastrowid
+    conn.executemany("INSERT INTO attempt_questions VALUES (?, ?, ?, ?)",
+                     [(attempt_id, *q) for q in questions])
+    return attempt_id, True
 
 
 def attempt_by_id(course: Course, attempt_id: int) -> Attempt:
@@ -163,13 +195,11 @@ def _attempts(course: Course, where: str, args: tuple[Any, ...]) -> list[Attempt
         f"WHERE {where} ORDER BY s.position, a.student, a.submitted_at, a.number",
         args).fetchall()
     points: dict[int, dict[str, tuple[float, float]]] = {}
-    ids = [r["id"] for r in rows]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for q in course.conn.execute(
-                "SELECT attempt, question, points, max_points FROM attempt_questions WHERE "
-                f"attempt IN ({','.join('?' * len(chunk))}) ORDER BY rowid", chunk):
-            points.setdefault(q[0], {})[q[1]] = (q[2], q[3])
+    for q in course.conn.execute(
+            "SELECT q.attempt, q.question, q.points, q.max_points FROM attempt_questions q "
+            f"WHERE q.attempt IN (SELECT a.id FROM attempts a WHERE {where}) ORDER BY q.rowid",
+            args):
+        points.setdefault(q[0], {})[q[1]] = (q[2], q[3])
     return [Attempt(id=r["id"], student=r["student"], assignment=r["assignment"],
                     number=r["number"], submitted_at=read_time(r["submitted_at"]),
                     submitted_from=r["submitted_from"], graded_at=read_time(r["graded_at"]),

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from nlpdojo_autograder.course.attempts import (
+    NewAttempt,
     attempts,
     modified_at,
     read_manifest,
     record_attempt,
+    record_attempts,
     restore_sources,
     store_sources,
 )
@@ -54,6 +56,20 @@ def test_recording_is_idempotent_and_numbers_attempts(course, tmp_path):
         9.0, 10.0, 7, "0.test")
     assert first.result(course).submission_sha256 == "a" * 64
     assert [a.number for a in attempts(course, student="s0", assignment="a1")] == [1, 2]
+
+
+def test_many_attempts_in_one_transaction_all_or_none(course, tmp_path):
+    roster(course, tmp_path, 3)
+    item = NewAttempt("s0", "a1", synthetic_result({"q1": (1, 4)}, sha="b" * 64), WHEN,
+                      "gradescope")
+    bad = NewAttempt("s9", "a1", synthetic_result({"q1": (1, 4)}), WHEN, "gradescope")
+    with pytest.raises(CourseError, match="no student 's9'"):
+        record_attempts(course, [item, bad])
+    assert attempts(course) == []
+    done = record_attempts(course, [item, item, NewAttempt(
+        "s1", "a1", synthetic_result({"q1": (2, 4)}), WHEN, "gradescope")])
+    assert [(a.student, a.number, new) for a, new in done] == [
+        ("s0", 1, True), ("s0", 1, False), ("s1", 1, True)]
 
 
 def test_an_attempt_of_an_unknown_student_or_assignment_is_refused(course, tmp_path):
