@@ -185,6 +185,8 @@ def test_run_autograder_reads_the_metadata(tmp_path):
     assert "1 late day used" in results["output"] and "nlpdojo: graded" in results["output"]
     assert results["extra_data"]["nlpdojo"]["counted"] is True
     assert results["extra_data"]["nlpdojo"]["late"]["late_days"] == 1
+    assert "ada@example.edu" not in json.dumps(results)  # users[] is not copied
+    assert "Ada L" not in json.dumps(results)
 
     # the third run of the day: the previous run's own result says it counted
     previous = [_previous("2027-01-21T08:00:00-08:00", 4.0),
