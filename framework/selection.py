@@ -1,11 +1,19 @@
-"""Which backend and device to use: flag, then environment, then config file, then NumPy.
+"""Which backend, device and dtype to use, each resolved on its own with where it came from.
 
-1. ``--backend`` / ``--device`` flags (passed in by the CLI);
-2. ``NLPDOJO_BACKEND`` / ``NLPDOJO_DEVICE``;
-3. ``[tool.nlpdojo]`` in the nearest ``pyproject.toml``, or a ``dojo.toml`` (top-level keys),
-   searched from the working directory upwards; a ``dojo.toml`` wins over a ``pyproject.toml``
-   in the same folder;
-4. ``numpy`` on ``cpu``.
+For work outside grading (``dojo train``, ``dojo backends``, notebooks, ``load_backend()`` in
+code), the first of:
+
+1. ``--backend`` / ``--device`` / ``--dtype`` flags (passed in by the CLI);
+2. ``NLPDOJO_BACKEND`` / ``NLPDOJO_DEVICE`` / ``NLPDOJO_DTYPE``;
+3. the student's project file: ``[tool.nlpdojo]`` in the nearest ``pyproject.toml``, or a
+   ``dojo.toml`` (top-level keys), searched from the working directory upwards; a
+   ``dojo.toml`` wins over a ``pyproject.toml`` in the same folder;
+4. the instructor's course configuration (:mod:`nlpdojo.settings`);
+5. ``numpy`` on the backend's first device, at its default dtype.
+
+A grading (``grade``) resolves with ``project=False``: it reads no file from the submission's
+tree or the folder it runs in (a student's ``dojo.toml`` naming torch steered a grading, see
+docs/security.md), only flag, environment, course configuration and default.
 
 Backend and device are resolved independently, so ``NLPDOJO_DEVICE=cuda`` plus a config file
 naming ``torch`` works. A device without a backend choice defaults to the backend's first device.
@@ -13,27 +21,23 @@ naming ``torch`` works. A device without a backend choice defaults to the backen
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from nlpdojo.backend import Backend
 from nlpdojo.errors import BackendUnavailableError, ConfigError
+from nlpdojo.settings import Choice, CourseConfig, pick
+
+__all__ = ["Choice", "Selection", "find_config", "load_backend", "make_backend", "resolve"]
 
 BACKEND_ENV = "NLPDOJO_BACKEND"
 DEVICE_ENV = "NLPDOJO_DEVICE"
 DTYPE_ENV = "NLPDOJO_DTYPE"
 DEFAULT_BACKEND = "numpy"
 DTYPES = ("float32", "float64")
-
-
-@dataclass(frozen=True)
-class Choice:
-    """A resolved value and where it came from (``flag``, ``env``, a file path, ``default``)."""
-
-    value: str | None
-    source: str
+#: the keys a project file may set
+PROJECT_KEYS = ("backend", "device", "dtype")
 
 
 @dataclass(frozen=True)
@@ -72,27 +76,35 @@ def resolve(
     dtype: str | None = None,
     *,
     cwd: Path | None = None,
+    project: bool = True,
+    config: CourseConfig | None = None,
 ) -> Selection:
-    """Resolve backend, device and dtype by the precedence in the module docstring."""
-    found = find_config(cwd)
-    config, config_path = found if found else ({}, "")
+    """Resolve backend, device and dtype by the precedence in the module docstring.
+    ``project=False``: no project file is read (a grading); ``config``: the course
+    configuration (default: where ``NLPDOJO_CONFIG`` or the user's configuration folder puts
+    it)."""
+    course = config if config is not None else CourseConfig()
+    found: tuple[dict, str] | None = None
 
-    def pick(flag: str | None, env: str, key: str, default: str | None) -> Choice:
-        if flag:
-            return Choice(flag, "flag")
-        if os.environ.get(env):
-            return Choice(os.environ[env], f"env {env}")
-        if key in config:
-            value = config[key]
-            if not isinstance(value, str):
-                raise ConfigError(f"{config_path}: '{key}' must be a string, got {value!r}")
-            return Choice(value, config_path)
-        return Choice(default, "default")
+    def from_project(key: str) -> Choice | None:
+        nonlocal found
+        if found is None:
+            found = find_config(cwd) or ({}, "")
+        table, path = found
+        if key not in table:
+            return None
+        if not isinstance(table[key], str):
+            raise ConfigError(f"{path}: '{key}' must be a string, got {table[key]!r}")
+        return Choice(table[key], path)
+
+    def choose(flag: str | None, env: str, key: str, default: str | None) -> Choice:
+        return pick(key, flag or None, env, default, course,
+                    project=from_project if project else None)
 
     chosen = Selection(
-        backend=pick(backend, BACKEND_ENV, "backend", DEFAULT_BACKEND),
-        device=pick(device, DEVICE_ENV, "device", None),
-        dtype=pick(dtype, DTYPE_ENV, "dtype", None),
+        backend=choose(backend, BACKEND_ENV, "backend", DEFAULT_BACKEND),
+        device=choose(device, DEVICE_ENV, "device", None),
+        dtype=choose(dtype, DTYPE_ENV, "dtype", None),
     )
     if chosen.dtype.value is not None and chosen.dtype.value not in DTYPES:
         raise ConfigError(
@@ -107,29 +119,40 @@ def load_backend(
     dtype: str | None = None,
     *,
     cwd: Path | None = None,
+    project: bool = True,
 ) -> Backend:
-    """The backend chosen by flags, environment and config, ready to use.
+    """The backend chosen by flags, environment and config, ready to use (``project=False``:
+    without the project file, as a grading chooses).
 
     Raises :class:`~nlpdojo.errors.BackendUnavailableError` saying how to fix it when the
     backend's library or the device is missing, and
     :class:`~nlpdojo.errors.UnknownNameError` listing the registered backends for a bad name.
     """
+    sel = resolve(backend, device, dtype, cwd=cwd, project=project)
+    return make_backend(sel.backend.value, sel.device.value, sel.dtype.value,
+                        device_source=sel.device.source)
+
+
+def make_backend(backend: str, device: str | None, dtype: str | None, *,
+                 device_source: str = "flag") -> Backend:
+    """Exactly this backend on this device (None: its first) at this dtype (None: its
+    default), resolving nothing: what a grading's processes use, on what the grader chose.
+    Raises as :func:`load_backend`."""
     from nlpdojo.plugins import get_registry
 
-    sel = resolve(backend, device, dtype, cwd=cwd)
-    spec = get_registry().get("backend", sel.backend.value)
+    spec = get_registry().get("backend", backend)
     reason = spec.availability()
     if reason is not None:
         raise BackendUnavailableError(f"backend {spec.name!r} is not available: {reason}")
     devices = spec.devices()
     if not devices:
         raise BackendUnavailableError(f"backend {spec.name!r} reports no usable device here")
-    dev = sel.device.value or devices[0]
+    dev = device or devices[0]
     # Exact match: "cuda:3" on a one-GPU machine is refused here, not deep inside a kernel.
     if dev not in devices:
         raise BackendUnavailableError(
-            f"device {dev!r} (from {sel.device.source}) is not available on backend "
+            f"device {dev!r} (from {device_source}) is not available on backend "
             f"{spec.name!r}; available here: {', '.join(devices)}. Choose one with --device or "
             f"{DEVICE_ENV}."
         )
-    return spec.factory(dev, sel.dtype.value)
+    return spec.factory(dev, dtype)

@@ -21,6 +21,18 @@ def _private_outputs(monkeypatch, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _no_course_configuration(monkeypatch, tmp_path_factory):
+    """No instructor's course configuration (nlpdojo.settings) but an empty one of this
+    test's: the user's own ``~/.config/nlpdojo/config.toml`` is never read, here or in the
+    processes a test starts; none of the grading settings' environment variables is set."""
+    empty = tmp_path_factory.mktemp("course-config") / "config.toml"
+    empty.write_text("")
+    monkeypatch.setenv("NLPDOJO_CONFIG", str(empty))
+    for var in ("NLPDOJO_TIMEOUT_SCALE", "NLPDOJO_MEMORY_MB", "NLPDOJO_GRADE_OUTPUT"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _only_builtin_plugins(monkeypatch):
     """Block third-party entry points (an instructor's machine may have some installed) and
     start every test with a freshly loaded registry. Tests that need a third-party plugin set

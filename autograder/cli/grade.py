@@ -36,6 +36,8 @@ from nlpdojo.cli.common import (
     report_errors,
     run_app,
 )
+from nlpdojo.errors import NlpdojoError
+from nlpdojo.settings import Choice, CourseConfig, pick
 from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
 from nlpdojo_autograder.cli.grade_options import (
     DEFAULT_MEMORY_MB,
@@ -129,8 +131,17 @@ def grade_command(
         "--solutions", help="Grade the reference solutions themselves.",
         hidden=not reference_available(REFERENCE_PACKAGE))] = False,
     backend: Annotated[str | None, typer.Option(
-        "--backend", help="numpy | torch (default: NLPDOJO_BACKEND, config, numpy).")] = None,
-    device: Annotated[str | None, typer.Option("--device", help="cpu | cuda | cuda:N")] = None,
+        "--backend", help="numpy | torch (default: NLPDOJO_BACKEND, the course configuration, "
+        "numpy; never a dojo.toml or pyproject.toml: a grading reads no setting from the "
+        "files it grades or the folder it runs in).")] = None,
+    device: Annotated[str | None, typer.Option(
+        "--device", help="cpu | cuda | cuda:N (default: NLPDOJO_DEVICE, the course "
+        "configuration, the backend's first).")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", metavar="FILE", help="The instructor's course configuration (TOML: "
+        "backend, device, timeout_scale, memory_mb, output); default: the file NLPDOJO_CONFIG "
+        "names, else config.toml in the user's nlpdojo configuration folder. Options and "
+        "the environment win over it.")] = None,
     fmt: Annotated[str, typer.Option(
         "--format", "-f", help="table | json | junit | gradescope; with --submissions also "
         "html (the cohort dashboard, dashboard.html)")] = "table",
@@ -149,11 +160,12 @@ def grade_command(
         "--as-student", help="Grade as a student release would: fixtures, no hidden checks.")]
         = False,
     timeout_scale: Annotated[float | None, typer.Option(
-        "--timeout-scale", min=0.01, help="Multiply every check's time limit (default 1).")]
+        "--timeout-scale", min=0.01, help="Multiply every check's time limit (default: "
+        "NLPDOJO_TIMEOUT_SCALE, the course configuration, 1).")]
         = None,
     memory_mb: Annotated[int | None, typer.Option(
-        "--memory-mb", min=0, help="Memory a check may allocate (MB; 0: no limit; default "
-        f"{DEFAULT_MEMORY_MB}).")] = None,
+        "--memory-mb", min=0, help="Memory a check may allocate (MB; 0: no limit; default: "
+        f"NLPDOJO_MEMORY_MB, the course configuration, {DEFAULT_MEMORY_MB}).")] = None,
     replay: Annotated[Path | None, typer.Option(
         "--replay", help="Rerun the grading recorded in a JSON result exactly.")] = None,
     require_sandbox: Annotated[bool, typer.Option(
@@ -198,10 +210,15 @@ def grade_command(
         cluster=cluster, resume=resume, solutions=solutions, backend=backend, device=device,
         fmt=fmt, output=output, fail_under=fail_under, seed=seed, full=full, as_student=as_student,
         timeout_scale=timeout_scale, memory_mb=memory_mb, replay=replay,
-        require_sandbox=require_sandbox, no_cache=no_cache).reconciled()
-    resolved_backend, resolved_device = resolve_backend(request.backend, request.device)
+        require_sandbox=require_sandbox, no_cache=no_cache, config=config).reconciled()
+    resolved_backend, resolved_device, chosen = resolve_selection(
+        request.backend, request.device, request.course_config())
+    if request.submissions is None and request.replay is None:
+        _note_ignored_project_file(chosen)
     topic_names, question_filter = _resolve_topics(request.topics, request.questions)
-    options = request.grade_options(resolved_backend, resolved_device, question_filter)
+    options = request.grade_options(resolved_backend, resolved_device, question_filter,
+                                    request.settings(chosen))
+    output = request.output  # a cohort's: the course configuration's folder where it has one
     replay_options = request.replay_options(topic_names, question_filter, options)
     if (options.inputs == 0 and options.use_reference and not request.solutions
             and request.replay is None and reference_present(topic_names)):
@@ -316,13 +333,52 @@ def _grade_one(folder: Path | None, topics: list[str], options: Any,
 
 def resolve_backend(backend: str | None, device: str | None) -> tuple[str, str | None]:
     """Validate the backend choice here, so a bad one is one clear error before any work
-    (``None``, ``None``: ``NLPDOJO_BACKEND``, the config, numpy, as ``pytest exercises`` too)."""
-    sel = selection.resolve(backend, device)
-    chosen = selection.load_backend(backend, device)  # raises with the fix when unavailable
+    (``None``, ``None``: ``NLPDOJO_BACKEND``, the course configuration, numpy, as ``pytest
+    exercises`` too)."""
+    return resolve_selection(backend, device)[:2]
+
+
+def resolve_selection(backend: str | None, device: str | None,
+                      config: CourseConfig | None = None
+                      ) -> tuple[str, str, dict[str, Choice]]:
+    """The backend and device a grading runs on, and where each came from: option,
+    environment, the instructor's course configuration ``config``, default; never a project
+    file (``dojo.toml``, ``pyproject.toml``) of the submission or the working folder, which a
+    student controls (docs/security.md). The backend is made once here, so that an
+    unavailable one is one clear error before any work."""
+    course = config if config is not None else CourseConfig()
+    # no dtype: a grading has none (its checks ask for float64 or the backend's default)
+    chose = pick("backend", backend or None, selection.BACKEND_ENV, selection.DEFAULT_BACKEND,
+                 course)
+    dev = pick("device", device or None, selection.DEVICE_ENV, None, course)
+    # raises with the fix when unavailable
+    made = selection.make_backend(str(chose.value), dev.value, None, device_source=dev.source)
     # the device's name, as --device takes it: the strict backend's own device is an object
     # of array_api_strict's (a layer's `device=backend.device` must work there), run on "cpu"
-    name = chosen.device if isinstance(chosen.device, str) else sel.device.value or "cpu"
-    return str(sel.backend.value), name
+    name = made.device if isinstance(made.device, str) else dev.value or "cpu"
+    return str(chose.value), name, {"backend": chose, "device": Choice(name, dev.source)}
+
+
+def _note_ignored_project_file(chosen: dict[str, Choice]) -> None:
+    """Where the working folder's project file (``dojo.toml``, ``pyproject.toml
+    [tool.nlpdojo]``) names a backend or device that this grading does not use, say so once:
+    ``dojo train`` follows it, ``grade`` never does."""
+    try:
+        found = selection.find_config()
+    except NlpdojoError:
+        return  # it is not read: a broken one is not the grading's problem
+    if found is None:
+        return
+    table, path = found
+    ignored = [f"{key} = {table[key]!r}" for key in ("backend", "device")
+               if isinstance(table.get(key), str) and table[key] != chosen[key].value]
+    if ignored:
+        err_console.print(f"note: {path} sets {', '.join(ignored)}; grade reads no setting "
+                          "from the files it grades or the folder it runs in (a student "
+                          f"controls them): this grading runs on {chosen['backend'].value} "
+                          f"({chosen['backend'].source}). Choose with --backend/--device, "
+                          "NLPDOJO_BACKEND/NLPDOJO_DEVICE or the course configuration "
+                          "(docs/backends.md)", markup=False, highlight=False)
 
 
 def _resolve_topics(args: list[str], recorded_questions: list[str] | None
@@ -538,10 +594,12 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         try:
             if folder.name in kept:
                 result = kept[folder.name]
-            elif futures is not None:
-                result = result_of(futures[folder.name], folder)
             else:
-                result = _grade_in_child(folder, names, options, replay_options, deadline_s)
+                result = (result_of(futures[folder.name], folder) if futures is not None else
+                          _grade_in_child(folder, names, options, replay_options, deadline_s))
+                # the child was given every setting as an option: where each came from is
+                # the cohort's to say
+                result.settings = dict(options.settings)
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the rest
             message, code = describe_error(exc)
             code = max(code, getattr(exc, "exit_code", 0))  # a child's internal error: 3

@@ -23,6 +23,7 @@ from typing import Any
 
 from nlpdojo.cli.common import print_warning
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.settings import Choice, CourseConfig, pick
 from nlpdojo_autograder.grading.grade import (
     GradeOptions,
     exercise_names,
@@ -38,6 +39,11 @@ from nlpdojo_reports.writer import get_reporter
 
 DEFAULT_TIMEOUT_SCALE = 1.0
 DEFAULT_MEMORY_MB = 4096
+#: the environment's say on the limits and on where a cohort's reports go (after the options,
+#: before the course configuration: nlpdojo.settings)
+TIMEOUT_SCALE_ENV = "NLPDOJO_TIMEOUT_SCALE"
+MEMORY_MB_ENV = "NLPDOJO_MEMORY_MB"
+OUTPUT_ENV = "NLPDOJO_GRADE_OUTPUT"
 #: in a cohort's output folder, each submission's folder holds its replayable JSON result as
 RESULT_NAME = "result.json"
 #: ``--format html`` with ``--submissions``: the cohort dashboard (nlpdojo_reports.dashboard)
@@ -77,6 +83,11 @@ class GradeRequest:
     questions: list[str] | None = None
     #: the seed of the checks' inputs (``None`` after :meth:`with_input_seed`: the base seed)
     input_seed: int | None = None
+    #: ``--config``: the instructor's course configuration (None: ``NLPDOJO_CONFIG``'s, or
+    #: the user's configuration folder's; nlpdojo.settings)
+    config: Path | None = None
+    #: where the settings resolved so far came from (``{"timeout_scale": "env ..."}``)
+    sources: dict[str, str] = field(default_factory=dict)
 
     def reconciled(self) -> GradeRequest:
         """The request a grading runs with: every concern checked, in the module's order."""
@@ -115,14 +126,34 @@ class GradeRequest:
             as_student=not recorded.get("use_reference", True),
             questions=recorded.get("questions"),
             timeout_scale=recorded.get("timeout_scale", self.timeout_scale),
-            memory_mb=recorded.get("memory_mb", self.memory_mb))
+            memory_mb=recorded.get("memory_mb", self.memory_mb),
+            sources={key: f"replay {self.replay}" for key in (
+                "backend", "device", *(k for k in ("timeout_scale", "memory_mb")
+                                       if k in recorded))})
+
+    def course_config(self) -> CourseConfig:
+        """The instructor's course configuration (read when a setting falls through to it)."""
+        return CourseConfig(self.config)
 
     def with_defaults(self) -> GradeRequest:
-        """The time and memory limits not given: their defaults."""
-        return dataclasses.replace(
-            self, timeout_scale=(DEFAULT_TIMEOUT_SCALE if self.timeout_scale is None
-                                 else self.timeout_scale),
-            memory_mb=DEFAULT_MEMORY_MB if self.memory_mb is None else self.memory_mb)
+        """The time and memory limits not given (and a cohort's report folder): from the
+        environment, else the course configuration, else their defaults; never from a file of
+        the submission's or of the working folder (nlpdojo.settings)."""
+        config = self.course_config()
+        scale = pick("timeout_scale", self.timeout_scale, TIMEOUT_SCALE_ENV,
+                     DEFAULT_TIMEOUT_SCALE, config)
+        memory = pick("memory_mb", self.memory_mb, MEMORY_MB_ENV, DEFAULT_MEMORY_MB, config)
+        sources = {"timeout_scale": scale.source, "memory_mb": memory.source}
+        output = self.output
+        if self.submissions is not None:
+            folder = pick("output", self.output, OUTPUT_ENV, None, config)
+            if self.output is None and folder.value is not None:
+                # a course's folder for every cohort's reports: this cohort's go in it, under
+                # the name they have by default beside the submissions
+                output = str(Path(folder.value) / f"{self.submissions.resolve().name}-results")
+            sources["output"] = folder.source
+        return dataclasses.replace(self, timeout_scale=scale.value, memory_mb=memory.value,
+                                   output=output, sources={**sources, **self.sources})
 
     def check_combinations(self) -> None:
         """Options that cannot work together: one clear error before any work."""
@@ -185,11 +216,24 @@ class GradeRequest:
         return not (self.no_cache or self.replay is not None or self.require_sandbox
                     or self.solutions)
 
+    def settings(self, chosen: dict[str, Choice]) -> dict[str, dict[str, Any]]:
+        """What a result records of where each setting came from: ``chosen`` (backend and
+        device, as resolved) and the limits (and a cohort's output folder), with a replay's
+        source for what the replayed result fixed."""
+        values = {"timeout_scale": self.timeout_scale, "memory_mb": self.memory_mb,
+                  "output": self.output}
+        found = {**chosen, **{k: Choice(values[k], self.sources[k]) for k in values
+                              if k in self.sources}}
+        return {k: Choice(c.value, self.sources.get(k, c.source)).record()
+                for k, c in found.items()}
+
     def grade_options(self, backend: str, device: str | None,
-                      questions: frozenset[str] | None) -> GradeOptions:
-        """What the grader runs with, on the resolved ``backend`` and ``device``."""
+                      questions: frozenset[str] | None,
+                      settings: dict[str, dict[str, Any]] | None = None) -> GradeOptions:
+        """What the grader runs with, on the resolved ``backend`` and ``device``;
+        ``settings``: what its result records of where each came from (:meth:`settings`)."""
         assert self.timeout_scale is not None and self.memory_mb is not None
-        return GradeOptions(
+        return GradeOptions(settings=settings or {},
             backend=backend, device=device, seed=self.seed or 0, full=self.full,
             use_reference=not self.as_student, questions=questions,
             input_seed=self.input_seed,

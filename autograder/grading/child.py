@@ -27,6 +27,13 @@ GRADE_MODULE = "nlpdojo_autograder.cli.grade"
 PARENT_ENV = "NLPDOJO_COHORT_PARENT"
 
 
+def grade_command() -> list[str]:
+    """How every grader process runs ``grade``: ``-P``, so that the working folder is not on
+    its import path (the environment's PYTHONPATH is kept: an instructor's plugins may be
+    there); run it in a working folder of its own."""
+    return [sys.executable, "-P", "-m", GRADE_MODULE]
+
+
 class ChildGradingError(NlpdojoError):
     """The process grading one submission of a cohort failed, was killed or lied;
     ``exit_code``: what the cohort exits with for it (3 where the child's own grader failed,
@@ -51,9 +58,12 @@ def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: fl
         # in here, so that removing this folder removes them also when the child was killed
         scratch = Path(tmp) / "tmp"
         scratch.mkdir()
-        command = [sys.executable, "-m", GRADE_MODULE, *argv,
-                   "--submission", str(folder), "--output", str(out)]
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+        command = [*grade_command(), *argv, "--submission", str(folder.resolve()),
+                   "--output", str(out)]
+        # -P (grade_command) and a working folder of its own: nothing of the folder the cohort
+        # is graded from (which may hold a submission named like a package the grader
+        # imports) is on the child's import path (docs/security.md)
+        proc = subprocess.Popen(command, cwd=tmp, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True,
                                 env={**os.environ, **env, "TMPDIR": str(scratch),

@@ -97,6 +97,8 @@ class GradeOptions:
     #: ``dojo verify`` on a copy of the solutions: filled with per check id the units of the
     #: code it ran (``runner.run_checks``'s ``executed``); None: not recorded
     executed: dict[str, Any] | None = None
+    #: what the result records of where each setting came from (``GradingResult.settings``)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def inputs(self) -> int:
@@ -551,7 +553,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
             submission.resolve() if submission else "reference solutions")),
         seeds=seeds_of(options), versions=versions(options.backend),
         isolation=weakest_isolation(results),
-        options=replay_options, started_at=started_at,
+        options=replay_options, settings=dict(options.settings), started_at=started_at,
         solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
         duration_s=round(time.perf_counter() - t0, 3))
 
@@ -748,5 +750,6 @@ def error_result(topics: list[str], message: str, *, options: GradeOptions,
     return GradingResult(
         exercises=exercises, backend=options.backend, device=options.device or "cpu",
         submission=submission, seeds=seeds_of(options), versions=versions(options.backend),
-        options=replay_options, started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        options=replay_options, settings=dict(options.settings),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         solutions_present=any(has_reference(get_exercise(t), options) for t in topics))

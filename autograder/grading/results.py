@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 
 Status = Literal["passed", "failed", "error", "timeout", "not_implemented"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "not_implemented")
@@ -177,6 +177,11 @@ class GradingResult:
     #: what the grader left out of the submission and why (a file whose name is not UTF-8),
     #: one line each: shown with every report, so the student knows it was not graded
     warnings: list[str] = field(default_factory=list)
+    #: each setting the grading ran with and where it came from, ``{name: {"value": ...,
+    #: "source": ...}}``: ``flag``, ``env NAME``, ``config PATH`` (the instructor's course
+    #: configuration), ``replay PATH`` or ``default``; never a file of the submission's
+    #: (``nlpdojo.settings``, docs/security.md)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -206,7 +211,7 @@ class GradingResult:
         # a stable key order: the headline first
         head = ["schema_version", "score", "max_score", "backend", "device", "submission",
                 "submission_sha256", "solutions_present", "isolation", "seeds", "versions",
-                "options", "started_at", "duration_s", "hidden_points", "warnings"]
+                "options", "settings", "started_at", "duration_s", "hidden_points", "warnings"]
         return {k: data[k] for k in head} | {"exercises": data["exercises"]}
 
     def to_json(self, indent: int = 2) -> str:

@@ -29,7 +29,7 @@ import numpy as np
 
 from nlpdojo.errors import failure_site
 from nlpdojo.plugins import get_registry
-from nlpdojo.selection import load_backend
+from nlpdojo.selection import make_backend
 from nlpdojo_autograder.authoring.at_scale import PROBLEM_KEY as AT_SCALE_PROBLEM
 from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context, Exercise
 from nlpdojo_autograder.authoring.compare import compare_payloads
@@ -537,7 +537,9 @@ def _memory_mode(mode: str, device: str | None) -> str:
 
 
 def _backends(backend: str, device: str | None) -> dict[str | None, Any]:
-    return {dtype: load_backend(backend, device, dtype) for dtype in ("float64", None)}
+    """The grader's backends: exactly the grading's, at float64 and at the backend's default
+    dtype (no setting from the environment or a file changes them: the workers' are these)."""
+    return {dtype: make_backend(backend, device, dtype) for dtype in ("float64", None)}
 
 
 def _reference(exercise: Exercise, trusted_folder: Path | None) -> ReferenceCode | None:

@@ -22,7 +22,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from io import StringIO
@@ -32,6 +31,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from nlpdojo_autograder.grading.child import grade_command
 from nlpdojo_autograder.grading.gradecache import default_root
 from nlpdojo_autograder.grading.progress import EVENTS_ENV
 from nlpdojo_autograder.grading.results import GradingResult
@@ -140,7 +140,8 @@ def work_folder(notebook: Path) -> Path:
 
 def _prepare(notebook: Path, runs: list[tuple[Any, Any, str]]) -> tuple[Path, Path, list[str]]:
     """Write the notebook to grade (and the released topic folder beside it): its path, the
-    folder to run ``grade`` in, and the notes."""
+    folder to run ``grade`` in (this notebook's private work folder: never the student's, whose
+    files must not steer the grading), and the notes."""
     nb = _load(notebook)
     topic, _ = notebook_topic(nb, notebook)
     nb, notes = effective_notebook(nb, notebook, runs)
@@ -157,7 +158,7 @@ def _prepare(notebook: Path, runs: list[tuple[Any, Any, str]]) -> tuple[Path, Pa
     target.mkdir(parents=True, exist_ok=True)
     graded = target / notebook.name
     graded.write_text(dumps(nb), encoding="utf-8")
-    return graded, (root if (released / "__init__.py").is_file() else notebook.parent), notes
+    return graded, root, notes
 
 
 def check_notebook(notebook: Path, questions: list[str], runs: list[tuple[Any, Any, str]], *,
@@ -177,7 +178,8 @@ def check_notebook(notebook: Path, questions: list[str], runs: list[tuple[Any, A
     errors_at = graded.parent.parent / "stderr.txt"
     for path in (out, events):
         path.unlink(missing_ok=True)
-    argv = [sys.executable, "-m", "nlpdojo_autograder.cli.grade", *(questions or [topic]),
+    # -P: the working folder is not on the import path (nlpdojo_autograder.grading.child)
+    argv = [*grade_command(), *(questions or [topic]),
             "--submission", str(graded), "--format", "json", "--output", str(out)]
     argv += ["--backend", backend] if backend else []
     argv += ["--device", device] if device else []

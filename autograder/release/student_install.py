@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from functools import cache
 from importlib import metadata
 
@@ -102,9 +103,12 @@ def import_problems(load: str = LOAD_COURSE, timeout_s: float = 300.0) -> list[s
     """What stops the course from loading in a student's install: a line per problem, naming
     the file and line that imported an optional package when the statement ``load`` ran
     (none: ``[]``)."""
-    ran = subprocess.run(
-        [sys.executable, "-c", _CHILD, json.dumps(sorted(optional_modules())), load],
-        capture_output=True, text=True, timeout=timeout_s)
+    # -P and a working folder of its own: what it imports is the install's, never a module
+    # of the folder it was started from
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-install-") as tmp:
+        ran = subprocess.run(
+            [sys.executable, "-P", "-c", _CHILD, json.dumps(sorted(optional_modules())), load],
+            capture_output=True, text=True, timeout=timeout_s, cwd=tmp)
     if ran.returncode != 0:
         last = (ran.stderr.strip().splitlines() or ["(no message)"])[-1]
         return [f"the course does not load: {last}"]

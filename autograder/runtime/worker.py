@@ -38,7 +38,7 @@ import array_api_compat.numpy as compat_numpy
 import numpy as np
 
 from nlpdojo import plugins
-from nlpdojo.selection import load_backend
+from nlpdojo.selection import make_backend
 from nlpdojo_autograder.runtime import lifetime, objects, probes, processes
 from nlpdojo_autograder.runtime.calls import (
     REFERENCE_TOKENS,
@@ -223,10 +223,10 @@ class Worker:
     def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path) -> None:
         self.channel = channel
         self.spec = spec
-        backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
+        backends = {dtype: make_backend(spec["backend"], spec["device"], dtype)
                     for dtype in ("float64", None)}
         for name in spec.get("extra_backends", []):  # e.g. "strict", for value checks only
-            backends[(name, "float64")] = load_backend(name, "cpu", "float64")
+            backends[(name, "float64")] = make_backend(name, "cpu", "float64")
         self.code = StudentCode(
             Path(spec["folder"]), spec["topic"],
             question_functions={q: [tuple(p) for p in pairs]
@@ -389,7 +389,7 @@ class ReferenceWorker:
 
     def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path, code: Any) -> None:
         self.channel = channel
-        backends = {dtype: load_backend(spec["backend"], spec["device"], dtype)
+        backends = {dtype: make_backend(spec["backend"], spec["device"], dtype)
                     for dtype in ("float64", None)}
         self.code = code
         self.classes = AllowedClasses(self.code.module)

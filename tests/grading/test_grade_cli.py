@@ -23,7 +23,7 @@ def test_solutions_exit_zero_and_json_report(toy, tmp_path):
     result = grade("toy", "--solutions", "--format", "json", "--output", str(out))
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
-    assert data["schema_version"] == "1.5"
+    assert data["schema_version"] == "1.6"
     assert data["isolation"] == "trusted"  # the reference, run by the grader itself
     assert data["score"] == data["max_score"] == 7.5
     assert data["backend"] == "numpy" and data["device"] == "cpu"

@@ -26,7 +26,7 @@ def test_round_trip_equals_original(result):
 def test_validates_against_results_schema(result):
     data = _strict_loads(JsonReporter().render(result))
     jsonschema.Draft202012Validator(load_schema()).validate(data)
-    assert data["schema_version"] == "1.5"
+    assert data["schema_version"] == "1.6"
     assert data["score"] == 6 and data["max_score"] == 16
 
 
