@@ -20,6 +20,8 @@ SIMILARITY_JSON = "similarity.json"
 SCHEMA_VERSION = "1.0"
 #: pairs shown besides the flagged ones
 TOP = 50
+#: pairs whose code the page shows side by side (the best first; the rest: similarity.json)
+SIDE_BY_SIDE = 100
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;
@@ -77,8 +79,11 @@ def report_data(report: Report, top: int = TOP) -> dict[str, Any]:
     }
 
 
-def render_similarity(report: Report, top: int = TOP, title: str = "Similarity report") -> str:
-    """The HTML page."""
+def render_similarity(report: Report, top: int = TOP, title: str = "Similarity report",
+                      side_by_side: int = SIDE_BY_SIDE) -> str:
+    """The HTML page: the ranking of every flagged pair and the ``top`` best others, and the
+    code of the first ``side_by_side`` of them side by side (a cohort where hundreds of pairs
+    are flagged, a leaked solution say, would make a page of hundreds of megabytes)."""
     pairs = shown_pairs(report, top)
     pieces = report.pieces()
     cohort = sum(not s.reference for s in report.submissions)
@@ -94,8 +99,8 @@ def render_similarity(report: Report, top: int = TOP, title: str = "Similarity r
           f"with under {report.min_size} normalised characters of a student's own code are not "
           "compared (copydetect's winnowing; the released stubs and given code removed)</p>"
           "</header><main>",
-        _questions(report), _ranking(pairs, report), _warnings(report.warnings),
-        *(_pair_section(rank, p, pieces) for rank, p in enumerate(pairs, 1)),
+        _questions(report), _ranking(pairs, report, side_by_side), _warnings(report.warnings),
+        *(_pair_section(rank, p, pieces) for rank, p in enumerate(pairs[:side_by_side], 1)),
         "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -108,7 +113,7 @@ def _questions(report: Report) -> str:
             f"<th class=num>submissions compared</th></tr>{rows}</table></section>")
 
 
-def _ranking(pairs: list[Pair], report: Report) -> str:
+def _ranking(pairs: list[Pair], report: Report, side_by_side: int) -> str:
     if not pairs:
         return ('<section id="pairs"><h2>Pairs</h2><p data-field="pairs_flagged">No pair shares '
                 "code on a question compared.</p></section>")
@@ -120,8 +125,9 @@ def _ranking(pairs: list[Pair], report: Report) -> str:
             "</span>" for q, m in sorted(p.matches.items(), key=lambda i: -i[1].score))
         ref = ' <span class="who">(past cohort)</span>' if p.reference else ""
         rows.append(
-            f'<tr><td class="num"><a href="#pair-{rank}">{rank}</a></td>'
-            f'<td data-pair="{rank}" data-field="a">{escape(visible_name(p.a))}</td>'
+            (f'<tr><td class="num"><a href="#pair-{rank}">{rank}</a></td>'
+             if rank <= side_by_side else f'<tr><td class="num">{rank}</td>')
+            + f'<td data-pair="{rank}" data-field="a">{escape(visible_name(p.a))}</td>'
             f'<td data-pair="{rank}" data-field="b">{escape(visible_name(p.b))}{ref}</td>'
             f'<td class="num" data-pair="{rank}" data-field="score">{p.score:.2f}</td>'
             f'<td class="num" data-pair="{rank}" data-field="flagged">{len(p.flagged)}</td>'
@@ -129,9 +135,12 @@ def _ranking(pairs: list[Pair], report: Report) -> str:
     head = ("<tr><th class=num>#</th><th>submission</th><th>submission</th>"
             "<th class=num>best</th><th class=num>flagged</th><th>questions</th></tr>")
     flagged = sum(bool(p.flagged) for p in report.pairs)
+    more = (f"<p class=who>The code of the first {side_by_side} pairs is shown side by side "
+            "below; similarity.json lists every pair above.</p>"
+            if len(pairs) > side_by_side else "")
     return (f'<section id="pairs"><h2>Pairs, ranked (<span data-field="pairs_flagged">'
             f"{flagged}</span> flagged of {report.compared_pairs} sharing any code)</h2>"
-            f"<table>{head}{''.join(rows)}</table></section>")
+            f"{more}<table>{head}{''.join(rows)}</table></section>")
 
 
 def _warnings(warnings: list[str]) -> str:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.release.similarity import SimilarityError, compare_cohort
 from nlpdojo_reports.dashboard import render_dashboard
+from nlpdojo_reports.similarity import render_similarity, report_data
 from tests._html import Fields, chromium, find_chromium
 
 ROOT = Path(__file__).parents[2]
@@ -196,15 +197,19 @@ def test_bad_inputs_are_said_and_cost_only_their_questions(cohort, tmp_path):
     (odd / "skipgram.py").write_text("def skipgram(:\n")  # not Python
     (odd / "negative_sampling.py").write_bytes(b"#" * 1_000_001)  # enormous
     weird = root / "caf\udce9"  # a name that is not UTF-8
-    shutil.copytree(cohort / "erin", weird)
+    shutil.copytree(cohort / "alice", weird)
     report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
     said = "\n".join(report.warnings)
     for reason in ("plot.py: a binary file", "sgd.py: not UTF-8", "skipgram.py: not valid "
                    "Python (line 1)", "negative_sampling.py: 1,000,001 bytes"):
         assert reason in said
     assert "word_vectors.count_svd" in _pair(report, "alice", "bob").flagged
-    data = json.dumps({"w": report.warnings, "n": [s.name for s in report.submissions]})
-    assert json.loads(data)  # names and messages survive JSON
+    # what is written is UTF-8: the name that is not is shown with an escape
+    page = render_similarity(report).encode("utf-8")
+    data = json.dumps(report_data(report), ensure_ascii=False).encode("utf-8")
+    pairs = json.loads(data)["pairs"]
+    assert "caf\\udce9" in {p["a"] for p in pairs} | {p["b"] for p in pairs}
+    assert b"caf\\udce9" in page
 
 
 def test_a_notebook_is_read_from_its_code_cells(cohort, tmp_path):
@@ -268,8 +273,6 @@ BROWSER = find_chromium()
 
 @pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (make test installs it)")
 def test_the_report_renders_in_a_browser(report, tmp_path):
-    from nlpdojo_reports.similarity import render_similarity
-
     page = tmp_path / "similarity.html"
     page.write_text(render_similarity(report))
     proc = chromium(BROWSER, page, tmp_path / "profile", "--dump-dom")
@@ -281,3 +284,10 @@ def test_the_report_renders_in_a_browser(report, tmp_path):
     assert int(dom.fields[("pairs_flagged", "")]) == 1
     assert "<mark>" in proc.stdout  # the matched regions
     assert all(url.startswith("#pair-") for url in dom.urls)  # nothing fetched
+
+
+def test_the_page_shows_code_for_the_first_pairs_only(report):
+    page = render_similarity(report, side_by_side=0)
+    assert "<mark>" not in page and 'id="pair-1"' not in page
+    assert "similarity.json lists every pair above" in page
+    assert 'data-pair="1" data-field="a">alice<' in page  # still ranked
