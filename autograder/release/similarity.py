@@ -380,13 +380,13 @@ def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None,
     excluded = {p.resolve() for p in exclude}
     folders = [p for p in submission_folders(root, "submissions folder")
                if p.resolve() not in excluded]
-    refs = [(ref, _reference_folders(ref, topics)) for ref in references]
     if not topics:
         topics = sorted({p.name for f in folders for p in f.iterdir()
                          if p.is_dir() and (solutions / p.name).is_dir() and p.name != LIBRARY})
         if not topics:
             raise SimilarityError(f"no submission in {root} holds a topic folder of the "
                                   f"solutions ({solutions}); name the topic: --topic TOPIC")
+    refs = [(ref, _reference_folders(ref, topics)) for ref in references]
     questions = {t: topic_questions(solutions, t) for t in topics}
     if len(folders) + sum(len(f) for _, f in refs) < 2:
         raise SimilarityError(
@@ -395,8 +395,9 @@ def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None,
     bp = {t: boilerplate(solutions, t, questions[t]) for t in topics}
     stubs = {qid: lines for b in bp.values() for qid, lines in b.lines.items()}
     subs = [read_submission(f, f.name, topics, questions, stubs) for f in folders]
-    subs += [read_submission(f, f"{ref.name}/{f.name}", topics, questions, stubs,
-                             reference=True) for ref, ref_folders in refs for f in ref_folders]
+    subs += [read_submission(f, ref.name if f == ref else f"{ref.name}/{f.name}", topics,
+                             questions, stubs, reference=True)
+             for ref, ref_folders in refs for f in ref_folders]
     warnings = [w for s in subs for w in s.skipped]
     topic_of = {q.id: t for t in topics for q in questions[t]}
     counts: dict[str, int] = {q.id: 0 for t in topics for q in questions[t]}
@@ -425,13 +426,14 @@ def _require_copydetect() -> None:
                               "'nlpdojo[similarity]'") from exc
 
 
-def _reference_folders(ref: Path, topics: list[str] | None) -> list[Path]:
-    """A reference is a past cohort (a folder of submission folders) or one submission."""
+def _reference_folders(ref: Path, topics: list[str]) -> list[Path]:
+    """A reference is a past cohort (a folder of submission folders) or one submission (a
+    folder holding a topic's folder: a known solution)."""
     if not ref.exists():
         raise SimilarityError(f"reference folder {ref} does not exist (--reference takes a past "
                               "cohort's folder of submission folders)")
     folders = submission_folders(ref, "reference folder")
-    if topics and any((ref / t).is_dir() for t in topics):
+    if any((ref / t).is_dir() for t in topics):
         return [ref]
     return folders
 

@@ -185,6 +185,11 @@ def test_a_past_cohort_as_reference(cohort, tmp_path):
     (pair,) = report.pairs
     assert (pair.a, pair.b, pair.reference) == ("bob", "2025/old_alice", True)
     assert "word_vectors.count_svd" in pair.flagged
+    # a known solution's folder (it holds the topic's folder) is one reference submission
+    known = tmp_path / "known"
+    shutil.copytree(cohort / "alice", known)
+    report = compare_cohort(solo, SOLUTIONS, None, references=[past, known])
+    assert {(p.a, p.b) for p in report.pairs} == {("bob", "2025/old_alice"), ("bob", "known")}
 
 
 def test_bad_inputs_are_said_and_cost_only_their_questions(cohort, tmp_path):
