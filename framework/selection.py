@@ -47,15 +47,22 @@ class Selection:
     dtype: Choice
 
 
-def find_config(start: Path | None = None) -> tuple[dict, str] | None:
-    """The nlpdojo settings from the nearest config file above ``start``, and its path."""
+def find_config(start: Path | None = None, *, max_bytes: int | None = None
+                ) -> tuple[dict, str] | None:
+    """The nlpdojo settings from the nearest config file above ``start``, and its path;
+    ``max_bytes``: a larger file is passed over unread (``grade`` only looks, to say it does
+    not follow it, and must not be slowed by a file a student made huge)."""
     here = (start or Path.cwd()).resolve()
+
+    def usable(path: Path) -> bool:
+        return path.is_file() and (max_bytes is None or path.stat().st_size <= max_bytes)
+
     for folder in (here, *here.parents):
         dojo = folder / "dojo.toml"
-        if dojo.is_file():
+        if usable(dojo):
             return _read_toml(dojo), str(dojo)
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
+        if usable(pyproject):
             table = _read_toml(pyproject).get("tool", {}).get("nlpdojo")
             if table is not None:
                 return table, str(pyproject)

@@ -364,8 +364,8 @@ def _note_ignored_project_file(chosen: dict[str, Choice]) -> None:
     [tool.nlpdojo]``) names a backend or device that this grading does not use, say so once:
     ``dojo train`` follows it, ``grade`` never does."""
     try:
-        found = selection.find_config()
-    except NlpdojoError:
+        found = selection.find_config(max_bytes=2**16)
+    except (NlpdojoError, OSError):
         return  # it is not read: a broken one is not the grading's problem
     if found is None:
         return
