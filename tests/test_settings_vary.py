@@ -20,7 +20,9 @@ and dilation; k of the k nearest words) are drawn by their checks.
 from __future__ import annotations
 
 import collections
+import shutil
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -192,3 +194,165 @@ def test_the_audit_sees_a_setting_written_in(monkeypatch):
     found = _passed_settings("rnn_variants", 11)["lstm_lm"]
     again = _passed_settings("rnn_variants", 23)["lstm_lm"]
     assert ("GatedLM.dropout", 0.25, True) in found & again
+
+
+# -- every planted bug at every draw -------------------------------------------------------------
+#: the input seeds scanned for the draws of a question's settings: the gradings whose draws
+#: the audit below proves its planted bugs at are chosen among these
+SCANNED_SEEDS = range(48)
+#: questions whose checks draw settings (per grading: :func:`drawn_setting`, ``settings_rng``,
+#: an ``integers`` input the code takes as a setting), cheap enough to grade at every chosen
+#: draw here; the others are proved on average, seed by seed (``make test-seeds``)
+DRAWN = [("neural_networks", "schedules"), ("neural_networks", "max_margin"),
+         ("neural_networks", "leaky_relu"), ("neural_networks", "dropout"),
+         ("neural_networks", "gradcheck"), ("neural_networks", "sgd"),
+         ("neural_networks", "momentum"), ("neural_networks", "adagrad"),
+         ("neural_networks", "rmsprop"), ("neural_networks", "adam"),
+         ("rnn_variants", "clipping"), ("cnn_text", "max_norm"),
+         ("word_vectors", "count_svd")]
+
+
+def _checks_of(exercise: Any, question: str) -> list:
+    return [c for c in exercise.checks if c.question == question
+            and c.kind in ("value", "custom", "property")]
+
+
+def _draws(topic: str, question: str, input_seed: int) -> set[tuple[str, Any]]:
+    """The numbers (ints and floats) one grading of ``question`` on the reference passes to
+    the code under test as settings, each with where it goes (``step_decay.every``)."""
+    exercise = get_exercise(topic)
+    seen: set[tuple[str, Any]] = set()
+    call = check_module.RemoteFunction.call
+
+    def noting_call(self, args, kwargs=None, **options):
+        owner, _, name = self.token.args
+        args_, kwargs_ = tuple(args), dict(kwargs or {})
+        if owner in ("student", "given"):
+            target, inner = name, (args_, kwargs_)
+        elif (name in PROBE_CALLS and args_ and isinstance(args_[0], check_module.RemoteFunction)
+              and args_[0].token.args[0] != "probe"):
+            at = PROBE_CALLS[name]
+            target = args_[0].label
+            inner = (tuple(args_[at[0]]) if at[0] is not None else (), dict(args_[at[1]]))
+        else:
+            return call(self, args, kwargs, **options)
+        numbered = [(f"[{i}]", a) for i, a in enumerate(inner[0])] + [
+            (f".{k}", v) for k, v in inner[1].items()]
+        seen.update((f"{target}{where}", v.item() if isinstance(v, np.generic) else v)
+                    for where, v in numbered
+                    if isinstance(v, (int, float, np.integer, np.floating))
+                    and not isinstance(v, bool))
+        return call(self, args, kwargs, **options)
+
+    check_module.RemoteFunction.call = noting_call
+    try:
+        runner.run_checks(exercise, _checks_of(exercise, question), topic_folder=None,
+                          backend="numpy", device="cpu", seed=0, input_seed=input_seed,
+                          question_functions={})
+    finally:
+        check_module.RemoteFunction.call = call
+    return seen
+
+
+#: an integer setting that took at most this many values over the scanned gradings is
+#: proved at each (a period, a width); one that took more (a seed, an id, a wide range) at its
+#: edges, as a float is
+DISCRETE = 16
+
+
+def covering_seeds(draws: dict[int, set[tuple[str, Any]]]) -> list[int]:
+    """The fewest seeds (greedily) whose draws hold every value a discrete integer setting
+    took over all of ``draws`` (``{seed: draws}``) and the least and greatest of every other
+    setting: each edge and every value of a discrete setting is proved, not an average over
+    them."""
+    places: dict[str, set] = collections.defaultdict(set)
+    for found in draws.values():
+        for where, v in found:
+            places[where].add(v)
+    wanted = set()
+    for where, values in places.items():
+        if len(values) <= DISCRETE and all(isinstance(v, (int, np.integer)) for v in values):
+            wanted |= {(where, v) for v in values}
+        else:
+            wanted |= {(where, min(values)), (where, max(values))}
+    chosen: list[int] = []
+    while wanted:
+        best = max(draws, key=lambda s: (len(draws[s] & wanted), -s))
+        chosen.append(best)
+        wanted -= draws[best]
+    return sorted(chosen)
+
+
+def _planted_copy(tmp: Path, topic: str, planted: Any) -> Path:
+    """A copy of the solutions (the topic and its library) with ``planted`` planted."""
+    from nlpdojo_autograder.authoring.planted import bug_path, plant
+
+    root = load_reference_dir(get_exercise(topic).reference_package).parent
+    copy = tmp / "solutions"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    path = bug_path(copy / topic, planted)
+    path.write_text(plant(planted, path.read_text(), str(path)))
+    return copy / topic
+
+
+def _caught(topic: str, question: str, folder: Path, input_seed: int) -> bool:
+    """Whether a grading of ``question`` at ``input_seed`` loses points with the solutions in
+    ``folder`` (the reference in this process gives the expected values)."""
+    exercise = get_exercise(topic)
+    checks = _checks_of(exercise, question)
+    options = dict(backend="numpy", device="cpu", seed=0, input_seed=input_seed,
+                   question_functions={})
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        expected = runner.run_checks(exercise, checks, topic_folder=None, **options)
+        actual = runner.run_checks(exercise, checks, topic_folder=None, trusted_folder=folder,
+                                   **options)
+    for check in checks:
+        got, want = actual[check.id], expected[check.id]
+        if got.status != "ok":
+            return True
+        if not check.judge(got.payload, want.payload if check.needs_expected else None).passed:
+            return True
+    return False
+
+
+def _bugs_of(topic: str, question: str) -> list:
+    """The question's planted bugs that its value, custom and property checks must catch (a
+    bug also caught by training checks alone, ``also``, still must be here)."""
+    return [b for b in get_exercise(topic).planted_bugs if b.question == question]
+
+
+@pytest.mark.parametrize("topic,question", DRAWN)
+def test_every_planted_bug_is_caught_at_every_draw(topic, question, tmp_path):
+    """A setting drawn per grading makes the inputs that expose its mistakes depend on the
+    draw: a step decay a step early, ``(t + 1) // every``, passed about 38 % of gradings while
+    the steps checked were fixed. Each planted bug of a question whose checks draw settings is
+    graded at every draw of a set that holds each value of every integer setting seen in
+    :data:`SCANNED_SEEDS` gradings and the edges of every float one, and must lose points at
+    each."""
+    draws = {s: _draws(topic, question, s) for s in SCANNED_SEEDS}
+    seeds = covering_seeds(draws)
+    bugs = _bugs_of(topic, question)
+    assert bugs, f"{topic}.{question} has no planted bug to prove"
+    missed = []
+    for i, planted in enumerate(bugs):
+        folder = _planted_copy(tmp_path / str(i), topic, planted)
+        missed += [f"{planted.name!r} at input seed {s}" for s in seeds
+                   if not _caught(topic, question, folder, s)]
+    assert not missed, f"{topic}.{question}: planted bugs that pass at a draw: {missed}"
+
+
+def test_the_draws_of_the_step_decay_cover_its_every_period():
+    """The chosen seeds hold every period the schedule check draws (3 to 15), and the audit
+    and the seeds chosen hold them all (the step decay a step early passed where none was
+    next to a step checked)."""
+    draws = {s: _draws("neural_networks", "schedules", s) for s in SCANNED_SEEDS}
+    seeds = covering_seeds(draws)
+    every = {v for s in seeds for where, v in draws[s] if where == "step_decay.every"}
+    assert every == set(range(3, 16))
+
+
+def test_covering_seeds_takes_each_integer_and_the_edges_of_each_float():
+    draws = {0: {("f.every", 3), ("f.lr", 0.5)}, 1: {("f.every", 4), ("f.lr", 0.1)},
+             2: {("f.every", 3), ("f.lr", 0.9)}, 3: {("f.every", 4), ("f.lr", 0.3)}}
+    assert covering_seeds(draws) == [1, 2]

@@ -26,6 +26,7 @@ from nlpdojo_autograder.authoring.builders import (
     LossCase,
     Metric,
     OptimizerCase,
+    Saturated,
     call,
     calls_check,
     drawn_setting,
@@ -39,6 +40,7 @@ from nlpdojo_autograder.authoring.builders import (
     optimizer_checks,
     require_vectorized,
     run_layer,
+    saturating_offsets,
     sequence_checks,
     settings_rng,
     stable_call,
@@ -96,6 +98,7 @@ from nlpdojo_autograder.authoring.topic import Question, Topic, bug
 __all__ = [
     "BACKEND", "Check", "CheckFailure", "Context", "Exercise", "GradientProblem", "LayerCase",
     "LossCase", "Metric", "OptimizerCase", "Payload", "PlantedBug", "Property", "Question",
+    "Saturated", "saturating_offsets",
     "Topic", "finite", "property_check", "rows_sum_to_one", "within",
     "Verdict", "bug", "call", "calls_check", "compare_array", "compare_payloads",
     "custom_check", "derived", "draw", "drawn_setting", "final_state_check", "function_check",

@@ -77,7 +77,7 @@ from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 #: how a layer's points are shared among its checks
 LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "eval": 0.1, "gradients": 0.3, "repeated": 0.15,
-                "accumulate": 0.15}
+                "accumulate": 0.15, "saturated": 0.15}
 
 
 @dataclass
@@ -472,6 +472,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  forward_mistakes: dict[str, Callable[..., Any]] | None = None,
                  backward_mistakes: dict[str, Callable[..., Any]] | None = None,
                  at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
+                 saturated: Saturated | None = None,
                  **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
@@ -501,6 +502,9 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     numerically cannot finish (at least :data:`~.at_scale.MIN_AT_SCALE_NUMBERS` parameters
     and differentiable input numbers); every check that runs the backward then requires the
     code under test to give the reference's output and gradients there too (:mod:`.at_scale`).
+    ``saturated``: a layer with a nonlinearity (a gate's sigmoid, a tanh) gets a check of its
+    own on a case whose pre-activations overflow a naive formula (:class:`Saturated`): its
+    output and gradients there against the reference's, a NaN or inf named as the overflow.
     ``options`` go to every check (``swap_in``, ``timeout_s``...).
     """
     run = _layer_runner(module, cls, make, torch)
@@ -645,6 +649,8 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
         *([custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
                         accumulate, judge_accumulate, needs_expected=True, **options)]
           if parameters else []),
+        *([_saturated_check(question, module, cls, title, saturated, torch, rtol, options)]
+          if saturated is not None else []),
     ]
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
     scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
@@ -669,6 +675,79 @@ def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCa
         require_at_scale(ctx, module, cls, at_scale, _layer_probe(ctx, module, cls))
 
     return require
+
+
+#: what a NaN or inf at saturated pre-activations says, by the nonlinearity that makes it
+#: (:class:`Saturated`): the overflow and the formula that avoids it
+SATURATION = {
+    "sigmoid": "your sigmoid returns NaN for pre-activations above 709: exp overflows there "
+               "(e^710 is inf, and e^a / (1 + e^a) is inf / inf); use σ(a) = 0.5 · (1 + "
+               "tanh(a / 2)), or e^−|a| on each side (1 / (1 + e^−a) where a ≥ 0, e^a / (1 + "
+               "e^a) where a < 0)",
+    "tanh": "your tanh returns NaN for pre-activations beyond ±355: (e^2a − 1) / (e^2a + 1) "
+            "overflows to inf / inf there; use xp.tanh (or e^−2|a| with the sign put back)",
+}
+#: the pre-activations of a saturated case, in absolute value: past where e^a overflows in
+#: float64 (709.8), so that a naive sigmoid's e^a / (1 + e^a) is NaN there
+SATURATED_RANGE = (750.0, 1000.0)
+
+
+@dataclass(frozen=True)
+class Saturated:
+    """A layer's case whose pre-activations overflow a naive formula (:func:`layer_checks`'
+    ``saturated``): a gate's sigmoid written ``e^a / (1 + e^a)`` is NaN beyond a = 709, a tanh
+    written with e^2a beyond 355, where the reference's stays finite. ``case`` makes it (the
+    layer's sizes and parameters, a bias pushed out with :func:`saturating_offsets`, say);
+    ``nonlinearities`` name the layer's nonlinearities (keys of :data:`SATURATION`), whose
+    overflow the message names."""
+
+    case: Callable[[Context], LayerCase]
+    nonlinearities: tuple[str, ...] = ("sigmoid", "tanh")
+
+    def __post_init__(self) -> None:
+        unknown = [n for n in self.nonlinearities if n not in SATURATION]
+        if unknown or not self.nonlinearities:
+            raise ValueError(f"Saturated(nonlinearities={self.nonlinearities!r}): name one or "
+                             f"more of {sorted(SATURATION)}")
+
+
+def saturating_offsets(rng: np.random.Generator, blocks: int, width: int) -> np.ndarray:
+    """Offsets (blocks · width,) to add to a bias of ``blocks`` gates of ``width`` units each
+    (an LSTM's 4H): in each gate one unit pushed to +750..1000, one to −1000..−750, the others
+    0, at units drawn per grading, so that every gate has pre-activations past the overflow on
+    both sides and others where its values and gradients are not flat."""
+    if width < 3:
+        raise ValueError(f"saturating_offsets: width {width} leaves no unit unsaturated; "
+                         "give every gate at least 3 units")
+    offsets = np.zeros((blocks, width))
+    for units in offsets:
+        up, down = rng.choice(width, 2, replace=False)
+        units[up], units[down] = rng.uniform(*SATURATED_RANGE), -rng.uniform(*SATURATED_RANGE)
+    return offsets.reshape(-1)  # (blocks · width,)
+
+
+def _saturated_check(question: str, module: str, cls: str, title: str, saturated: Saturated,
+                     torch: Callable[..., Any] | None, rtol: float,
+                     options: dict[str, Any]) -> Check:
+    """The check of a layer on its :class:`Saturated` case: output, input and parameter
+    gradients against the reference's; a NaN or inf where they are finite is the overflow of
+    the nonlinearities it names."""
+    run = _layer_runner(module, cls, saturated.case, torch)
+
+    def values(ctx: Context) -> Payload:
+        ran = run(ctx, 1)
+        result, case = ran["result"], ran["case"]
+        payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
+        payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
+        payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
+                        for n, g in _named(result, "param_grads").items()})
+        return payload
+
+    said = "; ".join(SATURATION[n] for n in saturated.nonlinearities)
+    return value_check(question, "saturated", f"{title}: at pre-activations past the overflow "
+                       "of exp (|a| > 709)", 0.0, values, rtol=rtol,
+                       nonfinite=f"the pre-activations of this case reach ±{SATURATED_RANGE[0]:g} "
+                       f"and more: {said}", **options)
 
 
 def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:

@@ -13,6 +13,7 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
+    Saturated,
     layer_checks,
     torch_check,
 )
@@ -27,8 +28,13 @@ K_OTHER = 2
 K_AT_SCALE = 4
 
 
-def _case(k: int, sizes: tuple[int, int, int, int] = (B, T, D, H), forget_bias: float = 0.0):
+def _case(k: int, sizes: tuple[int, int, int, int] = (B, T, D, H), forget_bias: float = 0.0,
+          scale: float = 1.0):
+    """The layer's case; ``scale`` multiplies the inputs from the third step on
+    (:data:`SATURATING_SCALE`): the gates of the first two steps stay where their values and
+    gradients are not flat."""
     b, t, d, h = sizes
+    steps = np.where(np.arange(t) < 2, 1.0, scale)[None, :, None]  # (1, T, 1)
 
     def make(ctx: Context) -> LayerCase:
         rng = ctx.rng()
@@ -37,7 +43,8 @@ def _case(k: int, sizes: tuple[int, int, int, int] = (B, T, D, H), forget_bias: 
         bias[h:2 * h] += forget_bias
         return LayerCase(args=(ctx.backend, d, h), kwargs={"kernel_size": k},
                          params={"conv.weight": weight, "conv.bias": bias},
-                         inputs=lambda r: (r.standard_normal((b, t, d)),), names=("x",),
+                         inputs=lambda r: (steps * r.standard_normal((b, t, d)),),
+                         names=("x",),
                          sizes=frozenset({"kernel_size"}))
     return make
 
@@ -57,6 +64,11 @@ AT_SCALE = (2, 8192, 16, 32)
 #: perturbed step before it (2 of 2 points, 1 s of CPU at scale). With this memory the window
 #: must span thousands of steps (its copies cost hundreds of times the chain rule's loop)
 AT_SCALE_FORGET_BIAS = 6.0
+
+
+#: the inputs' scale of the saturated case from its third step on: the gates' pre-activations
+#: there spread about ±1000, about half of them past the overflow of exp (±709) either way
+SATURATING_SCALE = 1000.0
 
 
 def _torch_qrnn(k: int):
@@ -88,7 +100,8 @@ QRNN = Question(
     code=MODULE,
     checks=[*layer_checks("qrnn", MODULE, "QRNN", _case(K), title=TITLE, points=1.5,
                           repeat=2, torch=_torch_qrnn(K),
-                          at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS)),
+                          at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS),
+                          saturated=Saturated(_case(K, scale=SATURATING_SCALE))),
             torch_check("qrnn", MODULE, "QRNN", _case(K_OTHER), torch=_torch_qrnn(K_OTHER),
                         title=f"QRNN, width {K_OTHER}, {D} to {H} channels, against torch",
                         points=0.5,

@@ -14,6 +14,7 @@ below the add-one unigram model's.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -23,15 +24,20 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
+    Saturated,
+    final_state_check,
     integers,
     layer_checks,
     metric_checks,
     name_the_mistake,
+    saturating_offsets,
     sequence_checks,
+    settings_rng,
     stand_in_cell,
     state_of,
     torch_twin,
     value_check,
+    with_hint,
 )
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 
@@ -83,6 +89,14 @@ def _cell_at(b: int, d: int, h: int, std: float = 0.7):
 
 
 _cell = _cell_at(B_CELL, D_CELL, H_CELL)
+
+
+def _cell_saturated(ctx: Context) -> LayerCase:
+    """The cell's case with pre-activations past the overflow of exp on both sides (a unit of
+    its bias pushed to ±750..1000): a tanh written with e^2z is NaN there."""
+    case = _cell(ctx)
+    bias = case.params["bias"] + saturating_offsets(settings_rng(ctx), 1, H_CELL)  # (H,)
+    return dataclasses.replace(case, params={**case.params, "bias": bias})
 
 
 #: ``torch.nn.RNNCell`` (tanh) with the cell's weights: W_e, W_h transposed, one bias
@@ -303,7 +317,8 @@ RNN_CELL = Question(
     "rnn_cell", "The RNN cell (course library)", code="library/rnn",
     checks=layer_checks("rnn_cell", RNN_MODULE, "RNNCell", _cell, title="RNNCell", points=2.0,
                         torch=TORCH_CELL,
-                        at_scale=_cell_at(*CELL_AT_SCALE, std=CELL_AT_SCALE[1] ** -0.5)),
+                        at_scale=_cell_at(*CELL_AT_SCALE, std=CELL_AT_SCALE[1] ** -0.5),
+                        saturated=Saturated(_cell_saturated, ("tanh",))),
     requires=(f"{NN}.xavier",))
 
 RNN = Question(
@@ -314,12 +329,21 @@ RNN = Question(
                            at_scale=lambda ctx, kind: _rnn(ctx, kind, RNN_AT_SCALE)),
     requires=("rnn_cell",))
 
+#: what a failed final_state check adds: the given scoring (lm_training.rnn_log_probs) carries
+#: it into the next window as that window's h0
+RNN_LM_FINAL_STATE_HINT = ("the given rnn_log_probs (lm_training.py) and your train_rnn_lm "
+                           "start each window from model.final_state(cache) of the window "
+                           "before it: h after the last step, (B, H)")
+
 RNN_LM = Question(
     "rnn_lm", "RNN language model, truncated BPTT over batched streams", code="rnn_lm",
     checks=[
         *layer_checks("rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM over 5 steps",
-                      points=2.5, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S,
+                      points=2.25, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S,
                       at_scale=_rnn_lm_at(*RNN_LM_AT_SCALE, std=0.1)),
+        with_hint(final_state_check(
+            "rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM.final_state: h after the last "
+            "step", points=0.25, timeout_s=SEQUENCE_TIMEOUT_S), RNN_LM_FINAL_STATE_HINT),
         value_check("rnn_lm", "windows", "bptt_windows: B streams, windows of T, targets "
                     "shifted by one", 1.0, _windows_values, rtol=0, atol=0),
         value_check("rnn_lm", "truncated_bptt", "train_rnn_lm: losses of two epochs of 6 "

@@ -15,6 +15,7 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
+    Saturated,
     layer_checks,
     run_layer,
     settings_rng,
@@ -46,18 +47,33 @@ def _activation_case(ctx: Context, settings=None) -> LayerCase:
                      inputs=lambda r: (_away_from_kinks(2.0 * r.standard_normal((4, 5))),))
 
 
+def _saturating_case(ctx: Context) -> LayerCase:
+    """An activation's case with a third of its inputs past the overflow of exp, ±750..1000
+    (the others as :func:`_activation_case` draws them), at places drawn per grading."""
+    def inputs(r: np.random.Generator) -> tuple[np.ndarray]:
+        x = _away_from_kinks(2.0 * r.standard_normal((4, 5)))  # (4, 5)
+        far = r.random(x.shape) < 1 / 3
+        far.flat[:2] = True  # one each way, at least
+        sign = np.where(np.arange(x.size).reshape(x.shape) % 2 == 0, 1.0, -1.0)
+        return (np.where(far, sign * r.uniform(750.0, 1000.0, x.shape), x),)
+
+    return LayerCase(args=(ctx.backend,), params={}, inputs=inputs)
+
+
 def _activation(question: str, cls: str, torch_fn, *, kwargs=None,
                 points: float = 1.0, kinks: tuple[float, ...] = (),
-                convention: str = "") -> list[Check]:
+                convention: str = "", saturates: tuple[str, ...] = ()) -> list[Check]:
     """The layer checks of an activation; with ``kinks``, 0.2 of its ``points`` go to a check
     exactly at them (:func:`_at_kinks`), where the derivative is the docstring's
     ``convention``. ``kwargs``: the constructor's, or ``kwargs(rng)`` drawing them per
-    grading (passed to ``torch_fn`` too)."""
+    grading (passed to ``torch_fn`` too). ``saturates``: the nonlinearities a naive formula
+    of it overflows in (``("tanh",)``), checked past that overflow (:func:`_saturating_case`)."""
     share = 0.2 if kinks else 0.0
     checks = layer_checks(question, ACT, cls, lambda ctx: _activation_case(ctx, kwargs),
                           title=cls, points=round(points - share, 6),
                           torch=lambda p, x, **settings: torch_fn(x, **settings),
-                          parameters=False)
+                          parameters=False, saturated=Saturated(_saturating_case, saturates)
+                          if saturates else None)
     if kinks:
         checks.append(with_hint(value_check(
             question, "kinks", f"{cls} exactly at its kinks ({', '.join(map(str, kinks))})",
@@ -103,7 +119,7 @@ SIGMOID = Question(
 
 TANH = Question(
     "tanh", "Tanh layer", code="library/activations",
-    checks=_activation("tanh", "Tanh", lambda x: torch().tanh(x)))
+    checks=_activation("tanh", "Tanh", lambda x: torch().tanh(x), saturates=("tanh",)))
 
 HARD_TANH = Question(
     "hard_tanh", "Hard tanh layer", code="library/activations",

@@ -8,6 +8,7 @@ a trajectory that follows one is told which. Then the step, exponential and 1/t 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +18,8 @@ from nlpdojo_autograder.authoring import (
     bug,
     call,
     calls_check,
+    derived,
+    draw,
     inputs,
     integers,
     optimizer_checks,
@@ -317,26 +320,66 @@ ADAM = Question(
 
 
 # -- schedules ---------------------------------------------------------------------------------
-STEPS = (0, 1, 5, 9, 10, 11, 25, 100)
+#: steps every grading asks: the start, a few early ones, one far on
+STEPS = (0, 1, 5, 100)
 #: each schedule's settings, by the input that holds them: drawn per grading (with α₀), so
 #: that numbers written in for the constructor's fail
 SCHEDULE_SETTINGS = {"step_decay": ("drop", "every"), "exponential_decay": ("k",),
                      "inverse_decay": ("tau",)}
+#: the ranges of the integer settings, ``every`` and ``tau`` (low, high exclusive)
+EVERY, TAU = (3, 16), (3, 40)
+
+
+def _other(low: int, high: int, name: str) -> Any:
+    """A second integer setting in ``[low, high)`` other than the drawn ``name``: each schedule
+    is asked at two settings, so that one written in matches at most one of them (a τ of 10
+    written in passed every grading that drew τ = 10)."""
+    return draw(lambda rng, drawn: low + (drawn[name] - low + int(rng.integers(1, high - low)))
+                % (high - low))
+
+
+def _steps_of_the_draw(drawn: dict) -> list[int]:
+    """:data:`STEPS` and the steps around each drawn period and τ, where an off-by-one shows:
+    one before, at and after ``every`` and ``2 · every`` (a step decay ``(t + 1) // every``
+    drops a step early, at ``t = every − 1``; fixed steps caught it only where the draw put a
+    period next to one of them, about 62 % of gradings), and around ``tau`` (where the 1/t
+    schedule starts to decrease)."""
+    near = {k * drawn[e] + d for e in ("every", "every_2") for k in (1, 2) for d in (-1, 0, 1)}
+    near |= {drawn[t] + d for t in ("tau", "tau_2") for d in (-1, 0, 1)}
+    return sorted(set(STEPS) | near)
+
+
+def _schedule_calls() -> list:
+    """Each schedule at every step, at the first settings drawn and at the second."""
+    return [call(name, "steps", "lr0", each="steps", out=f"{name}{suffix}",
+                 **{s: f"{s}{suffix}" for s in settings})
+            for name, settings in SCHEDULE_SETTINGS.items() for suffix in ("", "_2")]
+
 
 SCHEDULES = Question(
     "schedules", "Learning-rate schedules", code="library/schedules",
     checks=[calls_check(
-        "schedules", "values", "the three schedules at steps " + ", ".join(map(str, STEPS)),
-        1.0, f"{LIB}.schedules",
-        inputs(steps=list(STEPS), lr0=uniform(0.1, 1.0), drop=uniform(0.2, 0.8),
-               every=integers(16, low=3), k=uniform(0.01, 0.2), tau=integers(40, low=3)),
-        [call(name, "steps", "lr0", each="steps", out=name, **{s: s for s in settings})
-         for name, settings in SCHEDULE_SETTINGS.items()])],
+        "schedules", "values", "the three schedules at steps 0, 1, 5, 100 and around the drawn "
+        "periods and τ, at two settings each", 1.0, f"{LIB}.schedules",
+        inputs(lr0=uniform(0.1, 1.0), drop=uniform(0.2, 0.8), drop_2=uniform(0.2, 0.8),
+               every=integers(EVERY[1], low=EVERY[0]), every_2=_other(*EVERY, "every"),
+               k=uniform(0.01, 0.2), k_2=uniform(0.01, 0.2),
+               tau=integers(TAU[1], low=TAU[0]), tau_2=_other(*TAU, "tau"),
+               steps=derived(_steps_of_the_draw)),
+        _schedule_calls())],
     planted_bugs=[
         bug("1/t schedule from step 1", f"{LIB}.schedules", "return lr0 * tau / max(t, tau)",
             "return lr0 * tau / max(t, 1)", "schedules"),
         bug("1/t schedule's tau written in, not the argument", f"{LIB}.schedules",
             "return lr0 * tau / max(t, tau)", "return lr0 * 10 / max(t, 10)", "schedules"),
+        bug("step decay a step early: (t + 1) // every", f"{LIB}.schedules",
+            "return lr0 * drop ** (t // every)", "return lr0 * drop ** ((t + 1) // every)",
+            "schedules"),
+        bug("step decay a step late: drops after step every, not at it", f"{LIB}.schedules",
+            "return lr0 * drop ** (t // every)",
+            "return lr0 * drop ** (max(t - 1, 0) // every)", "schedules"),
+        bug("step decay's period written in, not the argument", f"{LIB}.schedules",
+            "return lr0 * drop ** (t // every)", "return lr0 * drop ** (t // 10)", "schedules"),
     ])
 
 QUESTIONS = [SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM, SCHEDULES]

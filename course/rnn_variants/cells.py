@@ -6,6 +6,7 @@ and against its ``torch.nn`` twin with copied weights; the LSTM's forget-gate bi
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 from itertools import permutations
 
@@ -15,8 +16,10 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
+    Saturated,
     bug,
     layer_checks,
+    saturating_offsets,
     settings_rng,
     torch_check,
     torch_twin,
@@ -50,6 +53,16 @@ def _lstm(b: int, d: int, h: int, std: float = 0.7):
                               (_states(r, b, h), r.standard_normal((b, h)))),
             differentiable=(0, 1), names=("x", ("h_prev", "c_prev")), outputs=("h", "c"))
     return case
+
+
+def _lstm_saturated(ctx: Context) -> LayerCase:
+    """The LSTM's case with every gate's pre-activations past the overflow of exp on both
+    sides (a unit of each gate's bias pushed to ±750..1000): a sigmoid written e^a / (1 + e^a)
+    kept full marks where no case saturated a gate."""
+    case = _lstm(*SIZES)(ctx)
+    h = SIZES[2]
+    bias = case.params["bias"] + saturating_offsets(settings_rng(ctx), 4, h)  # (4H,)
+    return dataclasses.replace(case, params={**case.params, "bias": bias})
 
 
 def _torch_lstm(d: int, h: int):
@@ -131,7 +144,8 @@ LSTM_CELL = Question(
                           points=3.0, torch=_torch_lstm(*SIZES[1:]),
                           forward_mistakes=_lstm_mistakes(*SIZES[1:]),
                           backward_mistakes=LSTM_BACKWARD_MISTAKES,
-                          at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5)),
+                          at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
+                          saturated=Saturated(_lstm_saturated)),
             torch_check("lstm_cell", GATED, "LSTMCell", _lstm(*TORCH_SIZES),
                         torch=_torch_lstm(*TORCH_SIZES[1:]),
                         forward_mistakes=_lstm_mistakes(*TORCH_SIZES[1:]),
@@ -161,6 +175,14 @@ LSTM_CELL = Question(
         bug("forget-gate bias initialised to zero", GATED,
             "xp.concat([0.0 * ones, ones, 0.0 * ones, 0.0 * ones])",
             "xp.concat([0.0 * ones, 0.0 * ones, 0.0 * ones, 0.0 * ones])", "lstm_cell"),
+        bug("the LSTM's sigmoid as e^a / (1 + e^a): inf / inf = NaN past a = 709", GATED,
+            "        def _sigmoid(xp, a):  # σ(a) = (1 + tanh(a / 2)) / 2: no overflow in exp\n"
+            "            return 0.5 * (1.0 + xp.tanh(0.5 * a))\n\n"
+            "        a = (xp.matmul(x, self.weight_x.data)",
+            "        def _sigmoid(xp, a):\n"
+            "            return xp.exp(a) / (1.0 + xp.exp(a))\n\n"
+            "        a = (xp.matmul(x, self.weight_x.data)", "lstm_cell",
+            says="your sigmoid returns NaN for pre-activations above 709"),
         bug("the LSTM cell at one size only: H = 5 written in", GATED,
             "        H = self.hidden_size\n        ### BEGIN SOLUTION rnn_variants.lstm_cell",
             "        H = 5\n        ### BEGIN SOLUTION rnn_variants.lstm_cell", "lstm_cell")],
@@ -179,6 +201,14 @@ def _gru(b: int, d: int, h: int, std: float = 0.7):
             inputs=lambda r: (r.standard_normal((b, d)), _states(r, b, h)),
             differentiable=(0, 1), names=("x", "h_prev"))
     return case
+
+
+def _gru_saturated(ctx: Context) -> LayerCase:
+    """The GRU's case with r's, z's and n's pre-activations past the overflow of exp on both
+    sides (a unit of each block of b_x pushed to ±750..1000)."""
+    case = _gru(*SIZES)(ctx)
+    bias = case.params["bias_x"] + saturating_offsets(settings_rng(ctx), 3, SIZES[2])  # (3H,)
+    return dataclasses.replace(case, params={**case.params, "bias_x": bias})
 
 
 def _torch_gru(d: int, h: int):
@@ -243,7 +273,8 @@ GRU_CELL = Question(
                           points=3.0, torch=_torch_gru(*SIZES[1:]),
                           forward_mistakes=_gru_mistakes(*SIZES[1:]),
                           backward_mistakes=GRU_BACKWARD_MISTAKES,
-                          at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5), hints={
+                          at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
+                          saturated=Saturated(_gru_saturated), hints={
                               "values": "torch's convention: gates in the order r, z, n; "
                                         "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
                                         "reset gate after the recurrent matmul; h = (1 − z) ⊙ "
@@ -265,6 +296,19 @@ GRU_CELL = Question(
         bug("the direct path from h to h_prev left out of backward", GATED,
             "grad_h_prev = grad_h * z + xp.matmul(", "grad_h_prev = 0.0 * grad_h * z + xp.matmul(",
             "gru_cell", says="leaves out the direct path from h to h_prev"),
+        bug("the GRU's sigmoid as e^a / (1 + e^a): inf / inf = NaN past a = 709", GATED,
+            "        def _sigmoid(xp, a):  # σ(a) = (1 + tanh(a / 2)) / 2: no overflow in exp\n"
+            "            return 0.5 * (1.0 + xp.tanh(0.5 * a))\n\n"
+            "        ax = xp.matmul(x, self.weight_x.data)",
+            "        def _sigmoid(xp, a):\n"
+            "            return xp.exp(a) / (1.0 + xp.exp(a))\n\n"
+            "        ax = xp.matmul(x, self.weight_x.data)", "gru_cell",
+            says="your sigmoid returns NaN for pre-activations above 709"),
+        bug("the GRU's candidate tanh written with e^2a: NaN past a = 355", GATED,
+            "n = xp.tanh(ax[:, 2 * H:] + r * ah_n)",
+            "n = (xp.exp(2.0 * (ax[:, 2 * H:] + r * ah_n)) - 1.0) / (\n"
+            "            xp.exp(2.0 * (ax[:, 2 * H:] + r * ah_n)) + 1.0)", "gru_cell",
+            says="your tanh returns NaN"),
         bug("the GRU cell at one size only: H = 5 written in", GATED,
             "        H = self.hidden_size\n        ### BEGIN SOLUTION rnn_variants.gru_cell",
             "        H = 5\n        ### BEGIN SOLUTION rnn_variants.gru_cell", "gru_cell")],

@@ -17,12 +17,14 @@ from nlpdojo_autograder.authoring import (
     LayerCase,
     Question,
     drawn_setting,
+    final_state_check,
     integers,
     layer_checks,
     metric_checks,
     name_the_mistake,
     settings_rng,
     value_check,
+    with_hint,
 )
 from nlpdojo_autograder.training import (
     TRAINED,
@@ -298,13 +300,23 @@ def lm_plan(ctx: Context) -> TrainingPlan:
     return plan
 
 
+#: what a failed final_state check adds: the given scoring (lm_training.rnn_log_probs) and
+#: the training loop carry it into the next window as that window's state
+FINAL_STATE_HINT = ("the given rnn_log_probs (lm_training.py) and your train_gated_lm start each "
+                    "window from model.final_state(cache) of the window before it: the state "
+                    "after the last step, in the structure forward takes as its state ((h, c) "
+                    "for an LSTM)")
+
 LSTM_LM = Question(
     "lstm_lm", "An LSTM language model: dropout, clipping, the whole state carried",
     code=MODULE,
     checks=[
         *layer_checks("lstm_lm", MODULE, "GatedLM", _lm, title=f"GatedLM (LSTM, dropout "
-                      f"drawn) over {T} steps", points=1.75, timeout_s=TIMEOUT_S,
+                      f"drawn) over {T} steps", points=1.5, timeout_s=TIMEOUT_S,
                       at_scale=_lm_at(*AT_SCALE, std=0.1)),
+        with_hint(final_state_check(
+            "lstm_lm", MODULE, "GatedLM", _lm, title="GatedLM.final_state: the (h, c) after "
+            "the last step", points=0.25, timeout_s=TIMEOUT_S), FINAL_STATE_HINT),
         *[dataclasses.replace(c, name="values_gru", points=0.25)
           for c in layer_checks("lstm_lm", MODULE, "GatedLM", _gru_lm,
                                 title=f"GatedLM (gru: 1 layer of GRU cells) over {T} steps",

@@ -6,18 +6,23 @@ are checked over the grader's stand-in cells (``sequence_checks``) with a state 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
+    Saturated,
     final_state_check,
     layer_checks,
+    saturating_offsets,
     sequence_checks,
     settings_rng,
     stand_in_cell,
     state_of,
+    with_hint,
 )
 
 RECURRENT = "..library.recurrent"
@@ -51,12 +56,24 @@ def _unroll(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = N
                      differentiable=(0, 1), cells={"cell": stand_in_cell(kind, d, h)})
 
 
+#: what the recurrent question's final_state check adds to a failure: the given
+#: ``Recurrent.final_state`` returns ``cache[1]`` of the student's forward (a cache laid out
+#: ``(state, caches)`` kept full marks here and crashed later, in the student's own LSTM cell,
+#: when a language model carried the list of caches into its next window as a state)
+FINAL_STATE_HINT = ("the given Recurrent.final_state returns cache[1] of the cache your "
+                    "forward returns, as its docstring says: put the state after the last "
+                    "step there, in the state's structure (return outputs, (caches, state))")
+
 RECURRENT_Q = Question(
     "recurrent", "Any cell over a sequence (BPTT)", code="library/recurrent",
-    checks=sequence_checks("recurrent", RECURRENT, "GRU", _unroll,
-                           title="Recurrent over a stand-in cell", points=2.0,
-                           states=("array", "pair"),
-                           at_scale=lambda ctx, kind: _unroll(ctx, kind, AT_SCALE)),
+    checks=[*sequence_checks("recurrent", RECURRENT, "GRU", _unroll,
+                             title="Recurrent over a stand-in cell", points=1.75,
+                             states=("array", "pair"),
+                             at_scale=lambda ctx, kind: _unroll(ctx, kind, AT_SCALE)),
+            with_hint(final_state_check(
+                "recurrent", RECURRENT, "GRU", lambda ctx: _unroll(ctx, "pair"),
+                title="Recurrent.final_state (given) on your forward's cache: the (h, c) after "
+                      "the last step", points=0.25), FINAL_STATE_HINT)],
     requires=("neural_networks.xavier",))
 
 
@@ -166,6 +183,14 @@ def _highway_at(b: int, t: int, h: int, std: float = 0.7):
 
 
 _highway = _highway_at(B, T, H)
+
+
+def _highway_saturated(ctx: Context) -> LayerCase:
+    """The highway's case with the gate's pre-activations past the overflow of exp on both
+    sides (a unit of its bias pushed to ±750..1000)."""
+    case = _highway(ctx)
+    bias = case.params["bias"] + saturating_offsets(settings_rng(ctx), 1, H)  # (H,)
+    return dataclasses.replace(case, params={**case.params, "bias": bias})
 #: (B, T, H) at scale: 262,656 parameters (builders' ``at_scale``)
 HIGHWAY_AT_SCALE = (8, 32, 512)
 
@@ -187,7 +212,8 @@ HIGHWAY = Question(
     "highway", "A highway connection", code="library/deep_rnn",
     checks=layer_checks("highway", DEEP, "Highway", _highway, title="Highway", points=1.5,
                         torch=_torch_highway,
-                        at_scale=_highway_at(*HIGHWAY_AT_SCALE, std=HIGHWAY_AT_SCALE[2] ** -0.5)))
+                        at_scale=_highway_at(*HIGHWAY_AT_SCALE, std=HIGHWAY_AT_SCALE[2] ** -0.5),
+                        saturated=Saturated(_highway_saturated, ("sigmoid",))))
 RESIDUAL = Question(
     "residual", "A residual connection", code="library/deep_rnn",
     checks=layer_checks("residual", DEEP, "Residual", _residual, title="Residual", points=0.5,

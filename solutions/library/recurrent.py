@@ -64,6 +64,10 @@ class Recurrent(Module):
         self.cell = cell
 
     def forward(self, xs: Array, state0: State) -> tuple[Array, tuple]:
+        """``(outputs, cache)``: the outputs (B, T, H), and a cache whose ``cache[1]`` is the
+        state after the last step, in the state's structure (h, or (h, c)): the given
+        :meth:`final_state` reads it there, and a language model carries it into its next
+        window. What else the cache holds, and where, is yours (``cache[0]``)."""
         # xs: (B, T, D); state0: (B, H) or a tuple of (B, H) arrays
         xp = self.xp
         ### BEGIN SOLUTION rnn_variants.recurrent
@@ -89,7 +93,8 @@ class Recurrent(Module):
         ### END SOLUTION
 
     def final_state(self, cache: tuple) -> State:
-        """The state after the last step of the forward pass that returned ``cache``."""
+        """The state after the last step of the forward pass that returned ``cache``: its
+        ``cache[1]``, where :meth:`forward` puts it."""
         return cache[1]
 
 

@@ -55,4 +55,8 @@ BUGS = [
     bug("input dropout left out of backward", MODULE,
         "self.embedding.backward(self.dropout_in.backward(grad_vectors, c_in), c_emb)",
         "self.embedding.backward(grad_vectors, c_emb)", "lstm_lm"),
+    bug("final_state returns h alone for an LSTM: the next window starts from h, not (h, c)",
+        MODULE, "return self.rnn.final_state(cache[2])",
+        "return self.rnn.final_state(cache[2])[0]", "lstm_lm", by=("final_state",),
+        says="start each window from model.final_state(cache)"),
 ]

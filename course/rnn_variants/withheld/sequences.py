@@ -7,18 +7,38 @@ from nlpdojo_autograder.authoring import bug
 
 from ..sequences import DEEP, RECURRENT
 
+#: the given lines between the end of Recurrent.forward's block and backward's unpacking
+_FORWARD_TO_BACKWARD = (
+    "        ### END SOLUTION\n\n"
+    "    def backward(self, grad_output: Array, cache: tuple) -> tuple[Array, State]:\n"
+    "        # grad_output: (B, T, H); returns dL/dxs (B, T, D) and dL/dstate0 (the state's "
+    "structure)\n"
+    "        xp = self.xp\n"
+    "        ### BEGIN SOLUTION rnn_variants.recurrent\n")
+
 BUGS = [
     bug("BPTT: the state's gradient from the next step dropped", RECURRENT,
         "with_first(grad_state, grad_output[:, t, :])",
         "with_first(zeros_like_state(xp, final), grad_output[:, t, :])", "recurrent"),
     bug("the whole state output at each step (only an array state works)", RECURRENT,
         "outputs.append(first(state))", "outputs.append(state)", "recurrent"),
+    bug("the forward's cache laid out (state, caches): the given final_state reads cache[1]",
+        RECURRENT, "(caches, state)  # (B, T, H)\n" + _FORWARD_TO_BACKWARD
+        + "        caches, final = cache\n",
+        "(state, caches)  # (B, T, H)\n" + _FORWARD_TO_BACKWARD
+        + "        final, caches = cache\n", "recurrent",
+        says="returns cache[1] of the cache your forward returns"),
     bug("right-to-left outputs not flipped back into the sentence's order", DEEP,
         "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
         "xp.concat([left, right], axis=-1)", "bidirectional"),
     bug("right-to-left layer run on the inputs in their own order", DEEP,
         "self.backward_rnn(xp.flip(xs, axis=1), state0)",
         "self.backward_rnn(xs, state0)", "bidirectional"),
+    # right values on NumPy, 0 on torch: the strict pass refuses what torch refuses
+    bug("inputs reversed by a slice with a negative step, which torch refuses", DEEP,
+        "self.backward_rnn(xp.flip(xs, axis=1), state0)",
+        "self.backward_rnn(xs[:, ::-1, :], state0)", "bidirectional",
+        says="torch refuses this"),
     bug("dropout between the layers left on in eval mode", DEEP,
         "                outputs, dropout_cache = self.dropouts[k](outputs)",
         "                self.dropouts[k].train(True)\n"
@@ -60,6 +80,10 @@ BUGS = [
     bug("highway: the gate's path dropped from dL/du", DEEP,
         "grad_u = grad_output * (1.0 - t) + xp.matmul(",
         "grad_u = grad_output * (1.0 - t) + 0.0 * xp.matmul(", "highway"),
+    bug("highway: the gate's sigmoid as e^a / (1 + e^a): NaN past a = 709", DEEP,
+        "t = 0.5 * (1.0 + xp.tanh(0.5 * a))  # (..., H) σ(a), no overflow in exp",
+        "t = xp.exp(a) / (1.0 + xp.exp(a))  # (..., H)", "highway",
+        says="your sigmoid returns NaN for pre-activations above 709"),
     bug("residual: no gradient through the skip", DEEP,
         "return grad_output, grad_output", "return 0.0 * grad_output, grad_output",
         "residual"),
