@@ -15,7 +15,6 @@ import numpy as np
 from nlpdojo_autograder.authoring import (
     OptimizerCase,
     Question,
-    bug,
     call,
     calls_check,
     derived,
@@ -146,8 +145,8 @@ MOMENTUM_MISTAKES = {
     "momentum whose velocity is not kept between steps (your steps are plain SGD's): keep v "
     "in self.state[i] and use it at the next step, v ← μv + g":
     lambda s: _momentum_mistake("none", s["lr"], s["momentum"]),
-    "momentum that keeps the gradient instead of the velocity: store the new v "
-    "(state[\"velocity\"] = v), so that v ← μv + g sums every past gradient":
+    "momentum that keeps the gradient instead of the velocity: store the new v in "
+    "state[\"velocity\"], so that v ← μv + g sums every past gradient":
     lambda s: _momentum_mistake("gradient", s["lr"], s["momentum"]),
     "momentum with the velocity as an average, v ← μv + (1 − μ)g: torch.optim.SGD's "
     "momentum (and the docstring) adds the whole gradient, v ← μv + g":
@@ -204,82 +203,22 @@ def _optimizer(question: str, cls: str, kwargs: dict, torch_name: str, points: f
 
 SGD = Question(
     "sgd", "SGD", code="library/optim",
-    checks=_optimizer("sgd", "SGD", {"lr": 0.1}, "SGD", 1.0),
-    planted_bugs=[
-        bug("SGD ascends", OPTIM, "p.data = p.data - self.lr * p.grad\n",
-            "p.data = p.data + self.lr * p.grad\n", "sgd"),
-        bug("SGD's learning rate written in, not its constructor's", OPTIM,
-            "p.data = p.data - self.lr * p.grad\n", "p.data = p.data - 0.1 * p.grad\n", "sgd"),
-    ])
+    checks=_optimizer("sgd", "SGD", {"lr": 0.1}, "SGD", 1.0))
 
 MOMENTUM = Question(
     "momentum", "SGD with momentum", code="library/optim",
     checks=_optimizer("momentum", "Momentum", MOMENTUM_SETTINGS, "SGD", 1.5,
-                      mistakes=MOMENTUM_MISTAKES),
-    planted_bugs=[
-        bug("momentum keeps no velocity", OPTIM,
-            'state["velocity"] = v', 'state["velocity"] = p.grad', "momentum",
-            says="exactly that of momentum that keeps the gradient instead of the velocity"),
-        bug("momentum's velocity not kept between steps: plain SGD", OPTIM,
-            'v = p.grad if "velocity" not in state else self.momentum * state["velocity"] '
-            '+ p.grad', "v = p.grad", "momentum",
-            says="exactly that of momentum whose velocity is not kept between steps"),
-        bug("momentum's velocity as an average, v = mu v + (1 - mu) g", OPTIM,
-            'self.momentum * state["velocity"] + p.grad',
-            'self.momentum * state["velocity"] + (1.0 - self.momentum) * p.grad', "momentum",
-            says="exactly that of momentum with the velocity as an average"),
-        bug("momentum's coefficient written in, not its constructor's", OPTIM,
-            'self.momentum * state["velocity"] + p.grad', '0.9 * state["velocity"] + p.grad',
-            "momentum"),
-    ])
+                      mistakes=MOMENTUM_MISTAKES))
 
 ADAGRAD = Question(
     "adagrad", "Adagrad", code="library/optim",
     checks=_optimizer("adagrad", "Adagrad", ADAGRAD_SETTINGS, "Adagrad", 1.5,
-                      mistakes=ADAGRAD_MISTAKES),
-    planted_bugs=[
-        bug("Adagrad forgets past gradients", OPTIM,
-            'total = state.get("sum", 0.0) + p.grad * p.grad', "total = p.grad * p.grad",
-            "adagrad", says="exactly that of Adagrad that forgets past gradients"),
-        bug("Adagrad with eps inside the square root", OPTIM,
-            "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
-            "p.data = p.data - self.lr * p.grad / xp.sqrt(total + self.eps)", "adagrad",
-            says="exactly that of Adagrad with ε inside the square root"),
-        bug("Adagrad without the square root", OPTIM,
-            "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
-            "p.data = p.data - self.lr * p.grad / (total + self.eps)", "adagrad",
-            says="exactly that of Adagrad without the square root"),
-        bug("Adagrad's learning rate and eps written in, not its constructor's", OPTIM,
-            "p.data = p.data - self.lr * p.grad / (xp.sqrt(total) + self.eps)",
-            "p.data = p.data - 0.1 * p.grad / (xp.sqrt(total) + 1e-10)", "adagrad"),
-    ])
+                      mistakes=ADAGRAD_MISTAKES))
 
 RMSPROP = Question(
     "rmsprop", "RMSProp", code="library/optim",
     checks=_optimizer("rmsprop", "RMSProp", RMSPROP_SETTINGS, "RMSprop", 1.5,
-                      mistakes=RMSPROP_MISTAKES),
-    planted_bugs=[
-        bug("RMSProp average not leaky", OPTIM,
-            "+ (1.0 - self.alpha) * p.grad * p.grad", "+ p.grad * p.grad", "rmsprop",
-            says="exactly that of RMSProp whose average is not leaky"),
-        bug("RMSProp's average not kept between steps", OPTIM,
-            'state["square_avg"] = square_avg', "pass  # the average is not kept", "rmsprop",
-            says="exactly that of RMSProp whose average is not kept between steps"),
-        bug("RMSProp with alpha and 1 - alpha swapped", OPTIM,
-            'self.alpha * state.get("square_avg", 0.0) \\\n'
-            "                + (1.0 - self.alpha) * p.grad * p.grad",
-            '(1.0 - self.alpha) * state.get("square_avg", 0.0) \\\n'
-            "                + self.alpha * p.grad * p.grad", "rmsprop",
-            says="exactly that of RMSProp with α and 1 − α swapped"),
-        bug("RMSProp's learning rate and eps written in, not its constructor's", OPTIM,
-            "p.data = p.data - self.lr * p.grad / (xp.sqrt(square_avg) + self.eps)",
-            "p.data = p.data - 0.01 * p.grad / (xp.sqrt(square_avg) + 1e-8)", "rmsprop"),
-        bug("RMSProp's decay written in, not its constructor's", OPTIM,
-            'self.alpha * state.get("square_avg", 0.0) \\\n'
-            "                + (1.0 - self.alpha) * p.grad * p.grad",
-            '0.9 * state.get("square_avg", 0.0) \\\n'
-            "                + 0.1 * p.grad * p.grad", "rmsprop"),
-    ])
+                      mistakes=RMSPROP_MISTAKES))
 
 ADAM_SETTINGS = {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-8}
 
@@ -291,32 +230,7 @@ ADAM = Question(
         EPS_INSIDE.format(name="Adam", of="v̂"): lambda s: _eps_inside(
             "adam", s["lr"], s["eps"], betas=s["betas"]),
         ADAM_RESET: lambda s: _adam_mistake("reset", **s),
-        ADAM_AHEAD: lambda s: _adam_mistake("ahead", **s)}, nonfinite=ADAM_NONFINITE),
-    planted_bugs=[
-        bug("Adam without bias correction", OPTIM,
-            "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
-            "            v_hat = v / (1.0 - self.beta2 ** t)",
-            "m_hat = m\n            v_hat = v", "adam",
-            says="exactly that of Adam without bias correction"),
-        bug("Adam's step count from 0: the bias correction divides by 1 - beta^0 = 0", OPTIM,
-            "t = self.steps + 1", "t = self.steps", "adam",
-            says="divide by 0 when t = 0"),
-        bug("Adam's bias correction one step ahead, 1 - beta^(t+1)", OPTIM,
-            "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
-            "            v_hat = v / (1.0 - self.beta2 ** t)",
-            "m_hat = m / (1.0 - self.beta1 ** (t + 1))  # (same shape as p)\n"
-            "            v_hat = v / (1.0 - self.beta2 ** (t + 1))", "adam",
-            says="exactly that of Adam with the bias correction one step ahead"),
-        bug("Adam's moments not kept between steps", OPTIM,
-            'state["m"], state["v"] = m, v', "pass  # the moments are not kept", "adam",
-            says="exactly that of Adam whose moments are not kept between steps"),
-        bug("Adam's beta1 written in, not its constructor's", OPTIM,
-            'm = self.beta1 * state.get("m", 0.0) + (1.0 - self.beta1) * p.grad',
-            'm = 0.8 * state.get("m", 0.0) + 0.2 * p.grad', "adam"),
-        bug("Adam's learning rate and eps written in, not its constructor's", OPTIM,
-            "p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)",
-            "p.data = p.data - 0.01 * m_hat / (xp.sqrt(v_hat) + 1e-8)", "adam"),
-    ])
+        ADAM_AHEAD: lambda s: _adam_mistake("ahead", **s)}, nonfinite=ADAM_NONFINITE))
 
 
 # -- schedules ---------------------------------------------------------------------------------
@@ -366,20 +280,6 @@ SCHEDULES = Question(
                k=uniform(0.01, 0.2), k_2=uniform(0.01, 0.2),
                tau=integers(TAU[1], low=TAU[0]), tau_2=_other(*TAU, "tau"),
                steps=derived(_steps_of_the_draw)),
-        _schedule_calls())],
-    planted_bugs=[
-        bug("1/t schedule from step 1", f"{LIB}.schedules", "return lr0 * tau / max(t, tau)",
-            "return lr0 * tau / max(t, 1)", "schedules"),
-        bug("1/t schedule's tau written in, not the argument", f"{LIB}.schedules",
-            "return lr0 * tau / max(t, tau)", "return lr0 * 10 / max(t, 10)", "schedules"),
-        bug("step decay a step early: (t + 1) // every", f"{LIB}.schedules",
-            "return lr0 * drop ** (t // every)", "return lr0 * drop ** ((t + 1) // every)",
-            "schedules"),
-        bug("step decay a step late: drops after step every, not at it", f"{LIB}.schedules",
-            "return lr0 * drop ** (t // every)",
-            "return lr0 * drop ** (max(t - 1, 0) // every)", "schedules"),
-        bug("step decay's period written in, not the argument", f"{LIB}.schedules",
-            "return lr0 * drop ** (t // every)", "return lr0 * drop ** (t // 10)", "schedules"),
-    ])
+        _schedule_calls())])
 
 QUESTIONS = [SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM, SCHEDULES]

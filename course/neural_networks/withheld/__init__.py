@@ -6,7 +6,7 @@ reference they plant into. The student bundle's wheel leaves this package out
 
 from __future__ import annotations
 
-from . import activations, gradcheck, layers, losses, preprocessing, window
+from . import activations, gradcheck, layers, losses, optimizers, preprocessing, window
 
 BUGS = [*activations.BUGS, *gradcheck.BUGS, *layers.BUGS, *losses.BUGS,
-        *preprocessing.BUGS, *window.BUGS]
+        *optimizers.BUGS, *preprocessing.BUGS, *window.BUGS]

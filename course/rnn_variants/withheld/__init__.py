@@ -6,7 +6,7 @@ reference they plant into. The student bundle's wheel leaves this package out
 
 from __future__ import annotations
 
-from . import classifier, clipping, language_model, sequences, vanishing
+from . import cells, classifier, clipping, language_model, sequences, vanishing
 
-BUGS = [*classifier.BUGS, *clipping.BUGS, *language_model.BUGS, *sequences.BUGS,
-        *vanishing.BUGS]
+BUGS = [*cells.BUGS, *classifier.BUGS, *clipping.BUGS, *language_model.BUGS,
+        *sequences.BUGS, *vanishing.BUGS]
