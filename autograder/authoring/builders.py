@@ -854,11 +854,23 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
         # upstream gradients of the output's shape (asked of the code under test: a wrong
         # shape fails the values check against the reference anyway)
         shape = _output_shape(ctx, cls_token, case, inputs[0])
+        yours = list(shape) if shape and isinstance(shape[0], tuple) else [shape]
         if torch is not None and not case.cells and case.train is not False:
             true = _torch_values(torch, case, inputs[0], None)
             if true is not None:
-                yours = list(shape) if shape and isinstance(shape[0], tuple) else [shape]
-                _same_output_shapes([np.shape(v) for v in true.values()], yours)
+                _same_output_shapes([np.shape(v) for v in true.values()], yours, inputs[0])
+        reference = None if ctx.expected_only else reference_subject(ctx)
+        if reference is not None:
+            # the reference's backward runs on these gradients below (the yardstick of the
+            # backward's lines): a forward of the wrong shape is the student's to hear of,
+            # never an error of the reference's on the gradients drawn at that shape
+            true_shape = on_reference(reference, "output_shape", cls_token, tuple(case.args),
+                                      case.kwargs, _params(ctx, case),
+                                      [_send(ctx, a) for a in inputs[0]], train=case.train,
+                                      cells=case.cells or None, names=case.names)
+            _same_output_shapes(
+                [tuple(s) for s in true_shape] if true_shape and isinstance(
+                    true_shape[0], (tuple, list)) else [tuple(true_shape)], yours, inputs[0])
         grads = _grad_outputs(ctx, shape, applications)
         traced = None
         if not ctx.expected_only:  # every check of the backward: is it the chain rule's?
@@ -982,10 +994,30 @@ def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...
             _, name = next(names)
             grad = ctx.to_numpy(g, f"{cls}.backward's gradient of {name}")
             if grad.shape != np.shape(x):
-                raise CheckFailure(f"{cls}.backward's gradient of {name} has shape "
-                                   f"{grad.shape}; {name} has shape {np.shape(x)}")
+                raise CheckFailure(_gradient_shape_problem(
+                    cls, name, grad.shape, np.shape(x), result, application))
             out[_grad_key(case, name) + label] = grad
     return out
+
+
+def _gradient_shape_problem(cls: str, name: str, shape: tuple, true: tuple,
+                            result: dict[str, Any], application: int) -> str:
+    """What a backward's input gradient of the wrong ``shape`` (``true``: the input's) says.
+    The upstream gradient had the shape of the student's own output: where that output is
+    short along the same axis as the gradient (a forward that drops its last step, whose
+    backward then follows it), the forward is the mistake, said even where no reference or
+    torch gives the true output's shape (a student release)."""
+    axes = [k for k in range(len(shape)) if len(shape) == len(true) and shape[k] != true[k]]
+    outputs = (result.get("outputs") or [None] * (application + 1))[application]
+    if len(axes) == 1 and axes[0] > 0:
+        k = axes[0]
+        for out in _leaves(outputs if isinstance(outputs, (tuple, list)) else (outputs,)):
+            if np.ndim(out) > k and np.shape(out)[k] == shape[k]:
+                return (f"your forward returned {shape[k]} step{'s' if shape[k] != 1 else ''} "
+                        f"for {true[k]} inputs (axis {k}: its output has shape "
+                        f"{np.shape(out)}, {name} {true}), and {cls}.backward followed it (its "
+                        f"gradient of {name} has shape {shape}): fix the forward first")
+    return f"{cls}.backward's gradient of {name} has shape {shape}; {name} has shape {true}"
 
 
 def _autograd_loss(torch_forward: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
@@ -1033,19 +1065,37 @@ def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], 
     return sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, grads, strict=True))
 
 
-def _same_output_shapes(true: list, yours: list) -> None:
+def _same_output_shapes(true: list, yours: list, inputs: Sequence[Any] = ()) -> None:
     """The upstream gradients are drawn at the shapes of the student's outputs: where the true
-    forward's differ, say so (a forward's shape is wrong), not torch's broadcasting error or
-    the backward's."""
+    forward's differ, say so (a forward's shape is wrong), not torch's broadcasting error, the
+    backward's, or the reference's where it runs on them. ``inputs``: the forward's, to say
+    a length along time as steps for inputs (:func:`_steps_for_inputs`)."""
     if len(true) != len(yours):
         raise CheckFailure(f"your forward returned {len(yours)} arrays; the true forward "
                            f"returns {len(true)}")
     for k, (t, y) in enumerate(zip(true, yours, strict=True)):
         if tuple(t) != tuple(y):
             which = "the output" if len(true) == 1 else f"output {k}"
+            steps = _steps_for_inputs(tuple(y), tuple(t), inputs)
             raise CheckFailure(
-                f"{which} of your forward has shape {tuple(y)}; on the same inputs the true "
+                (f"your forward returned {steps}: " if steps else "")
+                + f"{which} of your forward has shape {tuple(y)}; on the same inputs the true "
                 f"forward's has shape {tuple(t)}: fix the forward's output shape first")
+
+
+def _steps_for_inputs(yours: tuple, true: tuple, inputs: Sequence[Any]) -> str:
+    """"4 steps for 5 inputs" where ``yours`` differs from ``true`` on one axis after the
+    batch's alone, along which an input of the forward has the true length (a loop over time
+    that stops a step early); "" otherwise."""
+    if len(yours) != len(true):
+        return ""
+    axes = [k for k, (y, t) in enumerate(zip(yours, true, strict=True)) if y != t]
+    if len(axes) != 1 or axes[0] == 0:
+        return ""
+    k = axes[0]
+    if not any(np.ndim(x) > k and np.shape(x)[k] == true[k] for x in _leaves(tuple(inputs))):
+        return ""
+    return f"{yours[k]} step{'s' if yours[k] != 1 else ''} for {true[k]} inputs (axis {k})"
 
 
 def torch_twin(build: str | Callable[[], Any],

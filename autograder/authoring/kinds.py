@@ -320,6 +320,13 @@ def _autograd(problem: GradientProblem, pname: str) -> np.ndarray:
                                        np.asarray(problem.point[pname], np.float64))
 
 
+#: what a metric check judged against a release's fixture adds to its message
+RELEASED_NOTE = (" (a student release: judged as a submission is, against the reference's "
+                 "run under this budget recorded at the release's seed: its metric and every "
+                 "step's loss; a submission's grading draws fresh seeds and also compares the "
+                 "trained parameters and your forward with the reference's)")
+
+
 def metric_check(question: str, name: str, title: str, points: float,
                  run: Callable[[Context], Payload], *, metric: str,
                  threshold: float | Callable[[float], float], higher_is_better: bool = True,
@@ -344,21 +351,32 @@ def metric_check(question: str, name: str, title: str, points: float,
     given reaches a perplexity near 1): such a value fails, with ``why`` as the explanation.
     ``audit(actual, expected)``: why the trained artefact is not this run's product (None:
     it is), e.g. :func:`nlpdojo_autograder.training.trained.audit`; a reason fails the check first.
-    With ``release_expected=False`` (in ``options``) no fixture stores the reference's
-    payload: without the reference the judge gets no expected values and a relative
-    threshold falls back to the chance floor, which the message says.
+    ``stored`` (in ``options``): the keys of the reference's payload a release's fixture
+    keeps (a trained model's metric and every step's loss at the release's seed, never its
+    parameters: :data:`~nlpdojo_autograder.training.plans.TRAINED`). Judged against such a
+    fixture (a student release: ``expected`` holds those keys alone), the check applies the
+    rule a submission is judged by (the audit, the threshold, the too-good bound) and says
+    the reference's figure and the threshold, which the release ships anyway, and what a
+    submission's grading adds. With ``release_expected=False`` (in ``options``) no fixture
+    stores the reference's payload: without the reference the judge gets no expected values
+    and a relative threshold falls back to the chance floor, which the message says.
     """
     relative = callable(threshold) or too_good is not None
     practice = not options.get("release_expected", True)
+    stored = options.get("stored")
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
         value = float(actual.get("value", math.nan))
         ref = float(expected["value"]) if expected and "value" in expected else None
+        # a release's fixture: only the keys a fixture stores (a live reference's payload
+        # holds the trained parameters too)
+        released = bool(expected) and stored is not None and all(stored(k) for k in expected)
+        note = RELEASED_NOTE if released else ""
         if audit is not None:
             wrong = audit(actual, expected)
             if wrong is not None:
-                return Verdict(False, f"training audit: {wrong}" + (f". {hint}" if hint else ""),
-                               value=value, details={"budget": budget})
+                return Verdict(False, f"training audit: {wrong}" + (f". {hint}" if hint else "")
+                               + note, value=value, details={"budget": budget})
         if callable(threshold) and ref is None and practice and chance:
             limit = -math.inf if higher_is_better else math.inf  # the chance floor decides
         elif callable(threshold):
@@ -379,12 +397,16 @@ def metric_check(question: str, name: str, title: str, points: float,
             ok = math.isfinite(value) and (value < limit if strict else value <= limit)
             sign = "<" if strict else "≤"
         # a threshold set by the reference's run is the reference's value in disguise: shown
-        # once earned, never to a result that missed it (the chance floor is the grader's)
-        hidden_limit = not ok and ref is not None and limit != floor
+        # once earned, never to a result that missed it (the chance floor is the grader's);
+        # a release's fixture ships both, so there they are said
+        hidden_limit = not ok and ref is not None and limit != floor and not released
         msg = f"{metric} {value:.4g}"
         if hidden_limit:
             msg += (", short of the threshold the reference's run under the same budget sets "
                     "(shown once reached)")
+        elif not ok and released and ref is not None:
+            msg += (f": the reference reaches about {ref:.3g} under this budget, and a "
+                    f"submission needs {sign} {limit:.4g}")
         elif not ok:
             msg += f", needs {sign} {limit:.4g}"
         if ref is not None and ok:
@@ -402,20 +424,23 @@ def metric_check(question: str, name: str, title: str, points: float,
         if too_good is not None and ok and ref is not None:
             bound, why = too_good
             if (value > bound(ref)) if higher_is_better else (value < bound(ref)):
-                ok = hidden_limit = False
+                ok, hidden_limit = False, not released
                 msg = (f"{metric} {value:.4g} is implausibly "
                        f"{'high' if higher_is_better else 'low'} against the reference's "
-                       f"under the same budget: {why}")
+                       + (f"({ref:.4g}) " if released else "")
+                       + f"under the same budget: {why}")
         if not ok and hint:
             msg += f". {hint}"
         if ref is None and practice:
             msg += (" (a student release has no reference: scored with your own forward and "
                     "judged against the baseline only; graded against the reference's training "
                     "under the same budget when you submit)")
-        details = {"budget": budget, "reference": ref if ok else None,
+        msg += note
+        details = {"budget": budget, "reference": ref if ok or released else None,
                    "higher_is_better": higher_is_better,
                    **{k: v for k, v in actual.items() if k != "value" and np.ndim(v) == 0}}
-        shown = limit if ok or not (hidden_limit or ref is not None and limit != floor) else None
+        shown = limit if ok or released or not (
+            hidden_limit or ref is not None and limit != floor) else None
         return Verdict(ok, msg, value=value, threshold=shown, details=details)
 
     return Check(question, name, title, points, "metric", collect=run, judge=judge,

@@ -58,15 +58,25 @@ from nlpdojo_autograder.training.prepare import (
 )
 from nlpdojo_autograder.training.train import require_datasets
 from nlpdojo_autograder.training.trained import (
+    LOSSES,
     TrainingPlan,
     audit,
     initial_parameters,
     train_and_measure,
 )
 
-#: what every trained-model check passes to ``metric_checks``: the audit of every step, no
-#: expected value in a student release, float64 training on every backend
-TRAINED: dict[str, Any] = {"audit": audit, "release_expected": False, "dtype": "float64"}
+
+def released(key: str) -> bool:
+    """The keys of a trained-model check's payload a release's fixture stores: the metric and
+    every step's loss of the reference's training at the release's seed (0), which a student
+    release audits and thresholds against as a submission's grading does. Never the trained
+    parameters: a grading for credit draws other seeds, where neither figure is the run's."""
+    return key in ("value", LOSSES)
+
+
+#: what every trained-model check passes to ``metric_checks``: the audit of every step, the
+#: release's fixture holding the metric and the losses only, float64 training on every backend
+TRAINED: dict[str, Any] = {"audit": audit, "stored": released, "dtype": "float64"}
 
 
 def measured(plan: Callable[[Context], TrainingPlan]) -> Callable[[Context], dict]:

@@ -23,10 +23,13 @@ not produce with the student's steps fail, whatever their metric. The metric is 
 the reference's under the same budget, above the chance floor and below a too-good bound
 (:func:`nlpdojo_autograder.authoring.kinds.metric_check`).
 
-**In a student release** the reference is absent: the held-out sample is scored by the
-student's own forward, nothing is audited, and the metric is judged against the chance floor
-only, which the feedback says. No expected metric value ships in a release
-(``Check.release_expected``).
+**In a student release** the reference is absent: the held-out sample (the release's, seed 0)
+is scored by the student's own forward, and the judge audits every step's loss and thresholds
+the metric against the reference's run recorded in the release's fixture (its metric and its
+losses at seed 0, :func:`~nlpdojo_autograder.training.plans.released`; no trained
+parameter ships), so that a loop that never clips loses there the points it loses when
+submitted. A submission's grading draws fresh seeds, where neither recorded figure is the
+run's, and compares the trained parameters and the forward too.
 """
 
 from __future__ import annotations
@@ -139,7 +142,8 @@ def train_and_measure(ctx: Context, plan: TrainingPlan) -> Payload:
 def audit(actual: Payload, expected: Payload | None) -> str | None:
     """Why the trained parameters are not this training's product (None: they are): the loss
     of every step and every parameter against the reference's training from the same start
-    on the same batches. No reference (a student release): nothing to audit."""
+    on the same batches (a student release's fixture: the losses alone). No expected payload:
+    nothing to audit."""
     if expected is None or LOSSES not in expected:
         return None
     mine, theirs = np.asarray(actual.get(LOSSES, [])), np.asarray(expected[LOSSES])

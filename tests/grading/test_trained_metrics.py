@@ -19,6 +19,7 @@ import pytest
 
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
+from nlpdojo_autograder.grading.runner import read_outcome
 from nlpdojo_autograder.training import trained
 from tests.grading.courses import edited_course
 
@@ -222,15 +223,30 @@ def test_the_audit_counts_steps_and_tolerates_float32_against_float64():
     assert trained.audit(drifted, ref) is None
 
 
-def test_without_the_reference_nothing_is_audited_and_the_floor_decides():
-    """A student release: no expected payload; the check says how it was judged."""
+def test_a_release_judges_by_the_rule_a_submission_is_judged_by():
+    """A student release: the expected payload is the release's fixture (the reference's
+    metric and losses at seed 0, no parameter): the losses are audited, the threshold and
+    the too-good bound apply, and the message says the reference's figure (the fixture ships
+    it) and what a submission's grading adds."""
     assert trained.audit(_payload([1.0], w=[1.0]), None) is None
-    (check,) = [c for c in get_registry().get("exercise", "language_models").checks
-                if c.id == "window_lm.perplexity"]
-    assert not check.release_expected
-    good = check.judge({"value": 120.0, "unigram": 190.0}, None)
-    assert good.passed and "a student release has no reference" in good.message
-    assert not check.judge({"value": 200.0, "unigram": 190.0}, None).passed
+    check = get_registry().get("exercise", "language_models").check("window_lm.perplexity")
+    assert check.release_expected and check.stored("value") and check.stored(trained.LOSSES)
+    assert not check.stored(trained.PARAM + "w") and not check.stored(trained.FLOAT64)
+    fixture = {"value": 131.3, trained.LOSSES: np.asarray([7.6, 7.1, 6.5])}
+    good = check.judge({"unigram": 190.0, **_payload([7.6, 7.1, 6.5]), "value": 131.3},
+                       fixture)
+    assert good.passed and "the reference: 131.3" in good.message
+    assert "a student release: judged as a submission is" in good.message
+    missed = check.judge({"unigram": 190.0, **_payload([7.6, 7.1, 6.5]), "value": 150.0},
+                         fixture)
+    assert not missed.passed and missed.threshold == pytest.approx(1.05 * 131.3)
+    assert "the reference reaches about 131 under this budget" in missed.message
+    assert "needs ≤ 137.9" in missed.message, missed.message
+    off = check.judge({"unigram": 190.0, **_payload([7.6, 7.2, 6.5]), "value": 131.3}, fixture)
+    assert not off.passed and "training audit: the loss of training step 2" in off.message
+    too_good = check.judge({"unigram": 190.0, **_payload([7.6, 7.1, 6.5]), "value": 40.0},
+                           fixture)
+    assert not too_good.passed and "implausibly low" in too_good.message
 
 
 @pytest.mark.parametrize("topic,check_id,constant", [
@@ -238,42 +254,52 @@ def test_without_the_reference_nothing_is_audited_and_the_floor_decides():
     ("rnn_variants", "bilstm_polarity.accuracy", {"value": 0.5041, "majority": 0.5041}),
     ("language_models", "window_lm.perplexity", {"value": 190.0, "unigram": 190.0})])
 def test_a_constant_answer_that_ties_the_chance_floor_fails(topic, check_id, constant):
-    """Without the reference the floor decides, and a constant answer (the majority class for
-    every sentence) reaches it exactly: a trained model must beat it, not equal it."""
+    """Where the reference's threshold is weaker than the chance floor, the floor decides,
+    and a constant answer (the majority class for every sentence) reaches it exactly: a
+    trained model must beat it, not equal it."""
     check = get_registry().get("exercise", topic).check(check_id)
-    tie = check.judge(constant, None)
+    reference = {"value": constant["value"]}  # a threshold at or past the floor
+    tie = check.judge(constant, reference)
     assert not tie.passed and "a trained model must beat it" in tie.message
     better = dict(constant, value=constant["value"] * (1.02 if "majority" in constant
                                                        else 0.98))
-    assert check.judge(better, None).passed
+    assert check.judge(better, reference).passed
 
 
 @pytest.mark.parametrize("topic,check_id", [
     ("language_models", "rnn_lm.perplexity"), ("language_models", "window_lm.perplexity"),
     ("language_models", "sentence_polarity.accuracy"), ("neural_networks", "pos_tagging.accuracy"),
-    ("neural_networks", "window_scoring.ranking")])
-def test_no_trained_model_check_stores_a_fixture(topic, check_id):
-    """No expected metric value (nor the reference's trained parameters) ships in a release."""
+    ("neural_networks", "window_scoring.ranking"),
+    ("rnn_variants", "lstm_lm_perplexity.perplexity"), ("rnn_variants", "bilstm_polarity.accuracy"),
+    ("cnn_text", "kim_polarity.accuracy"), ("word_vectors", "training.heldout_loss")])
+def test_a_trained_model_checks_fixture_holds_its_metric_and_losses_only(topic, check_id):
+    """A release's fixture of a trained model's check holds the reference's metric and every
+    step's loss at seed 0 (what a student release judges by), never a trained parameter."""
     exercise = get_registry().get("exercise", topic)
     check = exercise.check(check_id)
-    assert not check.release_expected
-    assert exercise.fixtures is None or not (exercise.fixtures / f"{check_id}.json").exists()
+    assert check.release_expected
+    stored = read_outcome(exercise.fixtures / f"{check_id}.json")
+    assert set(stored.payload) == {"value", trained.LOSSES}, sorted(stored.payload)
+    assert np.ndim(stored.payload[trained.LOSSES]) == 1
+    assert np.size(stored.payload[trained.LOSSES]) > 10
 
 
 def test_a_missed_threshold_reveals_neither_the_references_value_nor_the_threshold():
     """The threshold set by the reference's run is its value in disguise: a result that
     missed it (or was too good) is told so without the number, in the message and the
-    report's fields; once earned, both are shown."""
+    report's fields; once earned, both are shown. (The reference's live payload: its trained
+    parameters with it, which no release's fixture holds.)"""
     (check,) = [c for c in get_registry().get("exercise", "language_models").checks
                 if c.id == "window_lm.perplexity"]
-    missed = check.judge({"value": 150.0, "unigram": 190.0}, {"value": 131.3})
+    live = {"value": 131.3, trained.PARAM + "w": np.zeros(2)}
+    missed = check.judge({"value": 150.0, "unigram": 190.0}, live)
     assert not missed.passed and "131" not in missed.message and "137" not in missed.message
     assert "short of the threshold" in missed.message
     assert missed.threshold is None and missed.details["reference"] is None
-    too_good = check.judge({"value": 40.0, "unigram": 190.0}, {"value": 131.3})
+    too_good = check.judge({"value": 40.0, "unigram": 190.0}, live)
     assert not too_good.passed and "131" not in too_good.message
     assert too_good.threshold is None
-    passed = check.judge({"value": 128.0, "unigram": 190.0}, {"value": 131.3})
+    passed = check.judge({"value": 128.0, "unigram": 190.0}, live)
     assert passed.passed and "131.3" in passed.message
     assert passed.threshold == pytest.approx(1.05 * 131.3)
 
