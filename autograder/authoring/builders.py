@@ -62,7 +62,7 @@ from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
     MISTAKE_KEY,
     MISTAKES_NEED_TORCH,
-    TORCH_NAMES_MISTAKES,
+    NEEDS_TORCH,
     GradientProblem,
     computed_mistake,
     custom_check,
@@ -1190,7 +1190,7 @@ def torch_check(question: str, module: str, cls: str, make: Callable[[Context], 
                                               if not k.startswith(beside)}, rtol=rtol,
                                        atol=atol, nonfinite=nonfinite)
             if not verdict.passed and MISTAKES_NEED_TORCH in actual:
-                verdict.message += " " + TORCH_NAMES_MISTAKES
+                verdict.details[NEEDS_TORCH] = True  # said once per grading (a warning)
             return verdict
         verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol, nonfinite=nonfinite)
         named = None if verdict.passed else computed_mistake(mine, actual, computed,

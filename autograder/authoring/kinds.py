@@ -85,7 +85,7 @@ def value_check(question: str, name: str, title: str, points: float,
                                + without_guesses(verdict.message))
             verdict.details[NAMED_MISTAKE] = named
         elif MISTAKES_NEED_TORCH in actual:
-            verdict.message += " " + TORCH_NAMES_MISTAKES
+            verdict.details[NEEDS_TORCH] = True  # said once per grading (a warning)
         return verdict
 
     if computed_mistakes:  # the grader's own outputs of the mistakes: never a fixture
@@ -102,9 +102,14 @@ MISTAKE_KEY = "mistake|"
 #: installed in the grader (none could be computed): a wrong answer's message then says how
 #: to have them named
 MISTAKES_NEED_TORCH = f"{MISTAKE_KEY}torch not installed"
-TORCH_NAMES_MISTAKES = ("(With torch installed where you grade, `pip install -c constraints.txt "
-                        "torch`, the grader also compares wrong outputs with this question's "
-                        "usual mistakes and names the one made, if it is one of them.)")
+#: ``CheckResult.details[NEEDS_TORCH]``: a failed check that would have compared its wrong
+#: outputs with its question's usual mistakes, written in torch, had torch been installed in
+#: the grader; the grading says so once, in a warning (a student release installs no torch,
+#: and every failed check had said it again)
+NEEDS_TORCH = "mistakes_need_torch"
+TORCH_NAMES_MISTAKES = ("with torch installed where you grade (`pip install -c constraints.txt "
+                        "torch`), the grader also compares their wrong outputs with their "
+                        "questions' usual mistakes and names the one made, if it is one of them")
 
 
 def mistaken_outputs(index: int, outputs: Payload) -> Payload:

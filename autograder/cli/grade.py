@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import io
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 import unicodedata
@@ -149,6 +151,11 @@ def grade_command(
         "--output", "-o", metavar="PATH", help="Write the report to this file (to a folder: an "
         "existing one, or a path ending in /); with --submissions, the folder for all reports.")]
         = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="The table: the total line alone (and any warning).")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="The table: every check with its message (default: a row per "
+        "question whose checks all passed, every check of the others).")] = False,
     fail_under: Annotated[float | None, typer.Option(
         "--fail-under", help="Exit 0 only at or above this score (default: full marks).")] = None,
     seed: Annotated[int | None, typer.Option(
@@ -238,13 +245,14 @@ def grade_command(
                                        seed_given=seed is not None, recording=recording,
                                        leaderboard=leaderboard))
 
+    detail = _detail(quiet, verbose)  # before grading: asking for both is a usage error
     path = None
     if output is not None:
         path = report_path(output, fmt)
         check_writable(path)  # before grading: a bad --output must not cost the grading
     result = _grade_single(topic_names, request.submission, request.solutions, options,
                            replay_options, fmt, path, use_cache=request.use_cache)
-    _emit(result, fmt, path)
+    _emit(result, fmt, path, detail)
     if recording is not None:
         recording.record_single(request.submission or _default_submission(), result)
     _warn_unreachable(fail_under, result.max_score)
@@ -274,9 +282,10 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
             if notebook is not None:
                 result.submission_sha256 = notebook.sha256  # what the student submitted
                 result.warnings = [*notebook.skipped, *result.warnings]
-                locate(result, notebook_layout(notebook.notebook))  # cells, not the modules
-            if not (_table_on_stdout(fmt, path) and console.is_terminal):
-                _warn_skipped(result.warnings)  # (the table on this terminal shows them)
+                locate(result, notebook_layout(notebook.notebook),  # cells, not the modules
+                       notebook.notebook.name)
+            if _warnings_unseen(fmt, path):
+                _warn_skipped(result.warnings)  # (a table they go to shows them)
             return result
         except Exception as exc:
             if path is not None and (fmt == "gradescope" or _refused(exc)):
@@ -505,18 +514,46 @@ def _table_on_stdout(fmt: str, path: Path | None) -> bool:
     return fmt == "table" and path is None
 
 
-def _emit(result: Any, fmt: str, path: Path | None) -> None:
+def _warnings_unseen(fmt: str, path: Path | None) -> bool:
+    """Whether the result's warnings must go to stderr too: not where stderr shows the table
+    (a report written to a file: :func:`_emit` prints the table there), nor where the table
+    on stdout reaches the same place as stderr (a terminal, ``2>&1``, one log file): said
+    once, not twice."""
+    if path is not None:
+        return False
+    return not (fmt == "table" and (console.is_terminal or _same_destination()))
+
+
+def _same_destination() -> bool:
+    """Whether stdout and stderr are the same file, pipe or terminal."""
+    try:
+        out, err = os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+    return (out.st_dev, out.st_ino) == (err.st_dev, err.st_ino)
+
+
+def _detail(quiet: bool, verbose: bool) -> str:
+    """The table's detail (:data:`nlpdojo_reports.table.DETAILS`) ``--quiet``/``--verbose``
+    ask for: the summary where neither does."""
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose ask for opposite tables: give one")
+    return "quiet" if quiet else "verbose" if verbose else "summary"
+
+
+def _emit(result: Any, fmt: str, path: Path | None, detail: str = "summary") -> None:
+    table = TableReporter(detail)
     if _table_on_stdout(fmt, path):
-        TableReporter().print_to(console, result)
+        table.print_to(console, result)
         return
     if path is None:
         try:
             write_report(result, fmt, None)
         except Exception:
-            TableReporter().print_to(err_console, result)  # the grading is not lost
+            table.print_to(err_console, result)  # the grading is not lost
             raise
         return
-    TableReporter().print_to(err_console, result)  # shown even if writing the report fails
+    table.print_to(err_console, result)  # shown even if writing the report fails
     written = write_report(result, fmt, path)
     err_console.print(f"{fmt} report written to {written}")
 

@@ -19,14 +19,23 @@ GIVEN = "GIVEN"
 
 
 def given_digests(exercise: Exercise, folder: Path) -> dict[str, str]:
-    """``{given module: sha256 of its file}`` in a topic ``folder`` (the reference's, where the
-    release records them; a submission's, where grading compares), the modules found."""
+    """``{given module: sha256 of its text}`` in a topic ``folder`` (the reference's, where the
+    release records them; a submission's, where grading compares), the modules found; the
+    text :func:`normalised`, so that whitespace at the ends of lines or of the file (a blank
+    line left at the end of a notebook's cell) is no edit."""
     out = {}
     for name in exercise.given_modules:
         path = Path(folder).joinpath(*name.split(".")).with_suffix(".py")
         if path.is_file():
-            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+            out[name] = hashlib.sha256(normalised(path.read_bytes())).hexdigest()
     return out
+
+
+def normalised(source: bytes) -> bytes:
+    """``source`` without trailing whitespace on any line or trailing blank lines (and with
+    ``\n`` line ends): what two copies of given code must share to be the same code."""
+    lines = source.replace(b"\r\n", b"\n").split(b"\n")
+    return b"\n".join(line.rstrip() for line in lines).rstrip(b"\n") + b"\n"
 
 
 def edited_given(exercise: Exercise, folder: Path) -> list[str]:

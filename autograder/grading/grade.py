@@ -24,6 +24,7 @@ from typing import Any
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, Exercise, Verdict
+from nlpdojo_autograder.authoring.kinds import NEEDS_TORCH, TORCH_NAMES_MISTAKES
 from nlpdojo_autograder.authoring.markers import questions_in
 from nlpdojo_autograder.authoring.questions import qualify, swap_in
 from nlpdojo_autograder.grading.deps import Course
@@ -430,6 +431,11 @@ def data_warning(results: list[ExerciseResult]) -> list[str]:
             f"`{fetch_command(names)}` (or `dojo data fetch --all`) and grade again"]
 
 
+#: how :func:`waiting_warning` says which command shows what is left of ``{stub}`` (a notebook's
+#: grading says it in the notebook's terms instead: ``release.notebook_feedback``)
+WAITING_ADVICE = "(`grade {stub}` shows what is left)"
+
+
 def waiting_warning(results: list[ExerciseResult]) -> list[str]:
     """One line per earlier question whose stub stopped checks of other questions (a topic
     started before the one it builds on): how many, and what to write first, said once after
@@ -446,8 +452,21 @@ def waiting_warning(results: list[ExerciseResult]) -> list[str]:
         lines.append(f"{len(questions)} checks of {len(shown)} question"
                      f"{'s' if len(shown) > 1 else ''} ({', '.join(shown[:4])}"
                      f"{', ...' if len(shown) > 4 else ''}) wait for your {stub}, which is not "
-                     f"implemented yet: write it first (`grade {stub}` shows what is left)")
+                     f"implemented yet: write it first {WAITING_ADVICE.format(stub=stub)}")
     return lines
+
+
+def torch_warning(results: list[ExerciseResult]) -> list[str]:
+    """One line where failed checks could have named their mistake with torch installed in
+    the grader (:data:`~nlpdojo_autograder.authoring.kinds.NEEDS_TORCH`): said once per
+    grading, not in every such check's message."""
+    failed = [f"{r.name}.{c.question}" for r in results for c in r.checks
+              if c.details.get(NEEDS_TORCH) and c.score < c.max_score]
+    if not failed:
+        return []
+    shown = list(dict.fromkeys(failed))
+    return [f"{len(failed)} failed check{'s' if len(failed) > 1 else ''} ({', '.join(shown[:4])}"
+            f"{', ...' if len(shown) > 4 else ''}): {TORCH_NAMES_MISTAKES}"]
 
 
 def judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
@@ -547,7 +566,8 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     return GradingResult(
         submission_sha256=snap.sha256 if snap is not None else "",
         warnings=[*(snap.skipped if snap is not None else ()), *data_warning(results),
-                  *waiting_warning(results), *given_warnings, *code_rules_warning(results)],
+                  *waiting_warning(results), *given_warnings, *code_rules_warning(results),
+                  *torch_warning(results)],
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (
             submission.resolve() if submission else "reference solutions")),

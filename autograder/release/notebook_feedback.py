@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from nlpdojo_autograder.grading.grade import WAITING_ADVICE
 from nlpdojo_autograder.release.notebooks import LIBRARY_PREFIX, NotebookLayout
 from nlpdojo_autograder.runtime.loader import LIBRARY
 
@@ -93,9 +94,33 @@ def name_error_hint(message: str, traceback: str, question: str,
     return f"`{name}` is defined in {places}, {which} not graded: move it into {target}."
 
 
-def locate(result: Any, layout: NotebookLayout) -> Any:
+def notebook_advice(stub: str, topic: str, notebook: str) -> str:
+    """What shows what is left of question ``stub`` (``topic.question``) to a student who
+    works in ``notebook`` (a file name) of ``topic``: ``check`` in a notebook, and the
+    notebook's ``grade --submission`` from a terminal, never ``grade`` of the .py files."""
+    other, _, question = stub.rpartition(".")
+    if other == topic:
+        return (f'(`check("{question}")` in the notebook, or `grade {stub} --submission '
+                f'{notebook}`, shows what is left)')
+    return (f'(`check("{question}")` in the {other} notebook, or `grade {stub} --submission '
+            f'{other}.ipynb` in its folder, shows what is left)')
+
+
+def _in_notebook_terms(warning: str, topic: str, notebook: str) -> str:
+    """A grading warning whose advice names a command on the .py files
+    (:data:`~nlpdojo_autograder.grading.grade.WAITING_ADVICE`), in the notebook's terms."""
+    head, _, tail = WAITING_ADVICE.partition("{stub}")
+    pattern = re.compile(re.escape(head) + r"(?P<stub>[\w.]+)" + re.escape(tail))
+    return pattern.sub(lambda m: notebook_advice(m.group("stub"), topic, notebook), warning)
+
+
+def locate(result: Any, layout: NotebookLayout, notebook: str | None = None) -> Any:
     """Rewrite ``result``'s messages and tracebacks (a :class:`GradingResult`) in place for a
-    notebook with ``layout``; returns ``result``."""
+    notebook with ``layout``; returns ``result``. ``notebook``: its file name, for the advice
+    of the result's warnings (which command shows what is left: the notebook's)."""
+    if notebook is not None and result.exercises:
+        topic = result.exercises[0].name
+        result.warnings = [_in_notebook_terms(w, topic, notebook) for w in result.warnings]
     for exercise in result.exercises:
         for check in exercise.checks:
             traceback = check.details.get("traceback", "") if check.details else ""

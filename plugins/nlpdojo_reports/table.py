@@ -39,16 +39,28 @@ RENDER_WIDTH = 120
 COMPACT_BELOW = 100
 
 
+#: how much a table shows (``grade -q``/``-v``): ``quiet`` the total line and the warnings,
+#: ``summary`` a row per question whose checks all passed and every check of the others (what
+#: ``grade`` prints: a solved topic printed 800 lines of passed checks' messages), ``verbose``
+#: every check with its message
+DETAILS = ("quiet", "summary", "verbose")
+
+
 class TableReporter(Reporter):
     """``grade --format table``: what a student reads in the terminal.
 
     Messages wrap (``overflow="fold"``), never end in an ellipsis: the failing index and the
     values involved are the point of a message. :meth:`render` gives plain text, 120 columns;
-    :meth:`print_to` prints in colour to a rich console.
+    :meth:`print_to` prints in colour to a rich console. ``detail``: one of :data:`DETAILS`.
     """
 
     name = "table"
     default_filename = "report.txt"
+
+    def __init__(self, detail: str = "verbose") -> None:
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
+        self.detail = detail
 
     def render(self, result: GradingResult) -> str:
         """The report as plain text (no colour codes), 120 columns wide."""
@@ -76,10 +88,17 @@ class TableReporter(Reporter):
     def renderable(self, result: GradingResult, *, compact: bool = False) -> RenderableType:
         """Everything as one rich renderable: the tables, the total, the footer."""
         layout = exercise_list if compact else exercise_table
-        parts: list[RenderableType] = [layout(ex) for ex in result.exercises]
+        summary = self.detail == "summary"
+        parts: list[RenderableType] = [] if self.detail == "quiet" else [
+            layout(ex, summary=summary) for ex in result.exercises]
         parts.append(total_line(result))
+        if summary and any(len(rows) < len(ex.checks) for ex in result.exercises
+                           for rows in [summary_rows(ex)]):
+            parts.append(Text("(a row per question whose checks all passed; -v shows every "
+                              "check)", style="dim"))
         parts += [Text(f"warning: {w}", style="yellow") for w in result.warnings]
-        parts.append(footer(result))
+        if self.detail != "quiet":
+            parts.append(footer(result))
         return Group(*parts)
 
 
@@ -108,13 +127,20 @@ def _with_hidden(ex: ExerciseResult, body: RenderableType) -> RenderableType:
     return Group(body, note) if note is not None else body
 
 
-def exercise_table(ex: ExerciseResult) -> RenderableType:
-    """One exercise: a row per check (a metric column only if some check measured something),
-    the exercise-wide error if there was one, and the points of hidden checks not run."""
-    return _with_hidden(ex, _exercise_table(ex))
+def exercise_table(ex: ExerciseResult, *, summary: bool = False) -> RenderableType:
+    """One exercise: a row per check (a metric column only if some check measured something;
+    ``summary``: one row for a question whose checks all passed, :func:`summary_rows`), the
+    exercise-wide error if there was one, and the points of hidden checks not run."""
+    return _with_hidden(ex, _exercise_table(ex, summary=summary))
 
 
-def _exercise_table(ex: ExerciseResult) -> RenderableType:
+#: the narrowest the Check column gets (with ``ratio``, rich takes ``width`` as the least, not
+#: ``min_width``): its titles wrap on words, never inside one (with a metric column it had
+#: shrunk to 6-9 characters and broke words)
+CHECK_MIN_WIDTH = 24
+
+
+def _exercise_table(ex: ExerciseResult, *, summary: bool = False) -> RenderableType:
     title = f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}"
     error = Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red") if ex.error else None
     if not ex.checks:
@@ -123,28 +149,60 @@ def _exercise_table(ex: ExerciseResult) -> RenderableType:
     with_metric = any(c.value is not None or c.threshold is not None for c in ex.checks)
     table = Table(title=title, title_justify="left", expand=True)
     table.add_column("Question", no_wrap=True)
-    table.add_column("Check", overflow="fold", ratio=2)
+    table.add_column("Check", overflow="fold", ratio=2, width=CHECK_MIN_WIDTH)
     table.add_column("Points", justify="right", no_wrap=True)
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Message", overflow="fold", ratio=5)
     if with_metric:
         table.add_column("Metric", no_wrap=True)  # short: "152.3 (threshold 160)"
-    for check, message in zip(ex.checks, shown_messages(ex), strict=True):
-        name = check.title or check.id
-        if check.hidden:
-            name += " (hidden)"
+    for row_checks, name, message in (summary_rows(ex) if summary else _every_row(ex)):
+        check = row_checks[0]
+        score = sum(c.score for c in row_checks)
+        most = sum(c.max_score for c in row_checks)
         row: list[RenderableType] = [
             check.question,
             Text(visible_text(name)),
-            fmt_points(check.score, check.max_score),
-            verdict(shown_status(check), cached=check.cached),
+            fmt_points(score, most),
+            verdict(shown_status(check), cached=all(c.cached for c in row_checks)),
             # Text(): brackets in a message are not rich markup
             Text(message),
         ]
         if with_metric:
-            row.append(metric_text(check))
+            row.append(metric_text(check) if len(row_checks) == 1 else "")
         table.add_row(*row)
     return Group(table, error) if error is not None else table
+
+
+Row = tuple[list, str, str]
+
+
+def _every_row(ex: ExerciseResult) -> list[Row]:
+    """``([check], its name, its message)`` for every check."""
+    return [([check], _name(check), message)
+            for check, message in zip(ex.checks, shown_messages(ex), strict=True)]
+
+
+def _name(check) -> str:
+    return (check.title or check.id) + (" (hidden)" if check.hidden else "")
+
+
+def summary_rows(ex: ExerciseResult) -> list[Row]:
+    """The rows of ``grade``'s default table: a question whose every check passed is one row
+    (its points, "3 checks passed", no message), the others a row per check with its message,
+    so that what is left to do is what the table shows."""
+    every = _every_row(ex)
+    rows: list[Row] = []
+    done: set[str] = set()
+    for checks, name, message in every:
+        question = checks[0].question
+        own = [c for c in ex.checks if c.question == question]
+        if not all(c.status == "passed" for c in own):
+            rows.append((checks, name, message))
+        elif question not in done:
+            done.add(question)
+            rows.append((own, name, message) if len(own) == 1 else
+                        (own, f"{len(own)} checks passed", ""))
+    return rows
 
 
 #: lines of what a failing check printed, shown under its message
@@ -195,25 +253,31 @@ def shown_messages(ex: ExerciseResult) -> list[str]:
     return shown
 
 
-def exercise_list(ex: ExerciseResult) -> RenderableType:
-    """One exercise for a narrow terminal: a line per check, its message indented below."""
-    return _with_hidden(ex, _exercise_list(ex))
+def exercise_list(ex: ExerciseResult, *, summary: bool = False) -> RenderableType:
+    """One exercise for a narrow terminal: a line per check, its message indented below
+    (``summary``: a line for a question whose checks all passed)."""
+    return _with_hidden(ex, _exercise_list(ex, summary=summary))
 
 
-def _exercise_list(ex: ExerciseResult) -> RenderableType:
+def _exercise_list(ex: ExerciseResult, *, summary: bool = False) -> RenderableType:
     parts: list[RenderableType] = [
         Text(f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}", style="italic")]
     if ex.error:
         parts.append(Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red"))
-    for check, detail in zip(ex.checks, shown_messages(ex), strict=True):
-        line = Text(f"{fmt_points(check.score, check.max_score):>7} ")
-        line.append_text(verdict(shown_status(check), cached=check.cached))
-        line.append(f"  {check.id}" + (" (hidden)" if check.hidden else ""))
+    for checks, _, detail in (summary_rows(ex) if summary else _every_row(ex)):
+        check = checks[0]
+        score, most = sum(c.score for c in checks), sum(c.max_score for c in checks)
+        line = Text(f"{fmt_points(score, most):>7} ")
+        line.append_text(verdict(shown_status(check), cached=all(c.cached for c in checks)))
+        line.append(f"  {check.id}" + (" (hidden)" if check.hidden else "") if len(checks) == 1
+                    else f"  {check.question}: {len(checks)} checks passed")
         metric = metric_text(check)
         if metric and check.status != "passed":
             detail += f" [{metric}]"
         style = "dim" if check.status == "passed" else ""
-        parts += [line, Padding(Text(detail, style=style), (0, 0, 0, 8))]
+        parts.append(line)
+        if detail:
+            parts.append(Padding(Text(detail, style=style), (0, 0, 0, 8)))
     return Group(*parts)
 
 

@@ -7,6 +7,7 @@ judged against the right one's payload."""
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from pathlib import Path
 
@@ -583,11 +584,15 @@ def test_a_gradient_wrong_by_every_oracle_is_said_once_with_its_tolerance_once(t
 def test_without_torch_a_wrong_answer_says_how_to_have_its_mistake_named(tmp_path,
                                                                          monkeypatch):
     """Mistakes written in torch cannot be computed where the grader has no torch (a student's
-    own install): a wrong answer's values and torch checks then say that with torch the
-    grader would name the mistake made; a right one says nothing of it."""
+    own install): a wrong answer's values and torch checks then mark that with torch the
+    grader would name the mistake made (``details[NEEDS_TORCH]``, which the grading says
+    once, in a warning: ``grade.torch_warning``), not in each message; a right one marks
+    nothing."""
     import builtins
 
-    from nlpdojo_autograder.authoring.kinds import TORCH_NAMES_MISTAKES
+    from nlpdojo_autograder.authoring.kinds import NEEDS_TORCH, TORCH_NAMES_MISTAKES
+    from nlpdojo_autograder.grading.grade import torch_warning
+    from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult
 
     real = builtins.__import__
 
@@ -604,9 +609,20 @@ def test_without_torch_a_wrong_answer_says_how_to_have_its_mistake_named(tmp_pat
                           title="t", points=1.0, backward_mistakes=mistakes, at_scale=None)]
     monkeypatch.setattr(builtins, "__import__", no_torch)
     right = _module(Cell=Cell)
+    failed = []
     for check in (c for c in checks if c.name in ("values", "torch")):
-        ok, message = _grade(check, right, right, tmp_path / f"r{check.name}")
-        assert ok and TORCH_NAMES_MISTAKES not in message
-        ok, message = _grade(check, right, _module(Cell=NoDerivative),
-                             tmp_path / f"n{check.name}")
-        assert not ok and message.endswith(TORCH_NAMES_MISTAKES), (check.name, message)
+        expected = check.collect(_ctx(right, tmp_path / f"e{check.name}", "numpy"))
+        verdict = check.judge(check.collect(_ctx(right, tmp_path / f"r{check.name}", "numpy")),
+                              expected)
+        assert verdict.passed and NEEDS_TORCH not in verdict.details
+        verdict = check.judge(check.collect(_ctx(_module(Cell=NoDerivative),
+                                                 tmp_path / f"n{check.name}", "numpy")), expected)
+        assert not verdict.passed and verdict.details.get(NEEDS_TORCH), check.name
+        assert "torch" not in verdict.message, verdict.message  # said once, below
+        failed.append(CheckResult(id=check.id, question=check.question, kind=check.kind,
+                                  score=0.0, max_score=1.0, status="failed",
+                                  message=verdict.message, details=verdict.details))
+    (line,) = torch_warning([ExerciseResult(name="t", title="t", checks=failed)])
+    assert line.startswith("2 failed checks (t.cell)") and line.endswith(TORCH_NAMES_MISTAKES)
+    assert torch_warning([ExerciseResult(name="t", title="t", checks=[
+        dataclasses.replace(c, score=1.0, status="passed") for c in failed])]) == []

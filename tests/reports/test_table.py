@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
 from nlpdojo_autograder.grading.results import MAX_OUTPUT, printed_output
@@ -137,3 +138,44 @@ def test_an_error_every_check_of_a_question_raises_is_shown_once(result, make_ch
     assert text.count("operands could not") == 2  # once per question
     assert "the same as LSTMCell values" in text
     assert "h differs" in text
+
+
+def _solved(build_result):
+    """A result whose first question passed every check, the others as they are."""
+    result = build_result()
+    for _, check in result.checks():
+        if check.question == "softmax":
+            check.status, check.score, check.message = "passed", check.max_score, "long " * 40
+    return result
+
+
+def test_the_summary_collapses_a_question_whose_checks_all_passed(build_result):
+    """``grade`` prints a row per solved question (a solved topic printed 800 lines of passed
+    checks' messages), every check of the others; -v every check; -q the total alone."""
+    result = _solved(build_result)
+    summary = TableReporter("summary").render(result)
+    verbose = TableReporter("verbose").render(result)
+    assert "2 checks passed" in summary and "4.5/4.5" in summary
+    assert "long long" not in summary and "long long" in verbose
+    assert "softmax gradient" not in summary and "softmax gradient" in verbose
+    assert "timeout" in summary and "not implemented" in summary  # the rest in full
+    assert "-v shows every check" in summary and "-v shows" not in verbose
+    assert len(summary.splitlines()) < len(verbose.splitlines())
+    quiet = TableReporter("quiet").render(result)
+    assert quiet.splitlines()[0].startswith("Total: ") and "┃" not in quiet
+    assert "versions:" not in quiet
+    narrow = io.StringIO()
+    TableReporter("summary").print_to(Console(file=narrow, width=80, color_system=None), result)
+    assert "softmax: 2 checks passed" in narrow.getvalue()
+    with pytest.raises(ValueError, match="detail must be one of"):
+        TableReporter("loud")
+
+
+def test_with_a_metric_column_the_check_column_keeps_its_words(result):
+    """The Metric column took its width from the Check column, which shrank to 6-9
+    characters and broke titles inside words; the Check column keeps 24."""
+    for _, check in result.checks():
+        check.title = "validation perplexity of the language model"
+    text = TableReporter().render(result)
+    assert "validation perplexity of" in text  # three words on one line of the cell
+    assert "152.3 (threshold 160)" in text
