@@ -50,6 +50,8 @@ GUARANTEE = 25
 MIN_SIZE = 80
 #: a question scoring this or more flags its pair
 THRESHOLD = 0.7
+#: the ranked pairs whose matched regions are found (a report shows these side by side)
+REGIONS_FOR = 200
 #: a file larger than this is not read (a student's module is a few KB)
 MAX_FILE_BYTES = 1_000_000
 
@@ -77,6 +79,7 @@ class Piece:
     code: str
     origin: str
     fingerprint: Any = None
+    winnowed: Any = None
 
     @property
     def size(self) -> int:
@@ -372,10 +375,13 @@ def submission_folders(root: Path, what: str) -> list[Path]:
 
 def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None, *,
                    references: Iterable[Path] = (), threshold: float = THRESHOLD,
-                   min_size: int = MIN_SIZE, exclude: Iterable[Path] = ()) -> Report:
+                   min_size: int = MIN_SIZE, exclude: Iterable[Path] = (),
+                   regions_for: int = REGIONS_FOR) -> Report:
     """Compare every pair of submissions of ``root`` and each of them with every submission of
     the ``references`` (folders of past cohorts' submission folders, or one submission's
-    folder), question by question. Every input is checked before anything is compared."""
+    folder), question by question. Every input is checked before anything is compared. The
+    matched regions are found for the first ``regions_for`` ranked pairs (those a page shows
+    side by side); every pair is scored."""
     _require_copydetect()
     excluded = {p.resolve() for p in exclude}
     folders = [p for p in submission_folders(root, "submissions folder")
@@ -413,8 +419,7 @@ def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None,
             f"no question of {', '.join(topics)} holds {min_size} or more normalised characters "
             "of student-written code in any submission (are these untouched stubs?); nothing "
             "to compare (lower --min-size to compare shorter answers)")
-    pairs, compared = _pairs(subs, threshold)
-    pairs.sort(key=lambda p: (-len(p.flagged), -p.score, -p.overall, p.a, p.b))
+    pairs, compared = _pairs(subs, threshold, regions_for)
     return Report(topics, counts, subs, pairs, warnings, threshold, min_size, compared)
 
 
@@ -438,41 +443,80 @@ def _reference_folders(ref: Path, topics: list[str]) -> list[Path]:
     return folders
 
 
-def _pairs(subs: list[Submission], threshold: float) -> tuple[list[Pair], int]:
-    """Every pair sharing at least one fingerprint on a question (found through an index from
-    fingerprint to pieces, so that pairs with nothing in common cost nothing), compared."""
+def _winnowed(piece: Piece) -> tuple[Any, Any, Any]:
+    """A piece's fingerprints as arrays: the hash at each kept position, the positions (in its
+    normalised code), and its distinct hashes sorted."""
+    fp = piece.fingerprint
+    hashes = np.array([h for h, ps in fp.hash_idx.items() for _ in ps], dtype=np.int64)
+    positions = np.array([p for ps in fp.hash_idx.values() for p in ps], dtype=np.int64)
+    return hashes, positions, np.unique(hashes)
+
+
+def _union(positions: Any) -> int:
+    """Characters covered by the k-grams starting at ``positions``: copydetect's matched
+    tokens (the total length of its copied slices), without building the slices."""
+    if positions.size == 0:
+        return 0
+    ordered = np.unique(positions)
+    return int(np.minimum(np.diff(ordered), NOISE).sum()) + NOISE
+
+
+def _candidates(subs: list[Submission]) -> dict[tuple[int, int], list[str]]:
+    """``{(i, j): questions}`` of every pair sharing a fingerprint on a question (not two
+    references), from one sparse product per question: pairs with nothing in common cost
+    nothing."""
+    import scipy.sparse as sp
+
+    found: dict[tuple[int, int], list[str]] = {}
+    for qid in sorted({q for sub in subs for q in sub.pieces}):
+        owners = [i for i, sub in enumerate(subs) if qid in sub.pieces]
+        uniques = [subs[i].pieces[qid].winnowed[2] for i in owners]
+        vocab, cols = np.unique(np.concatenate(uniques), return_inverse=True)
+        rows = np.repeat(np.arange(len(owners)), [u.size for u in uniques])
+        m = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(len(owners), vocab.size))
+        shared = sp.triu(m @ m.T, k=1).tocoo()
+        for x, y in zip(shared.row.tolist(), shared.col.tolist(), strict=True):
+            i, j = owners[x], owners[y]
+            if not (subs[i].reference and subs[j].reference):
+                found.setdefault((i, j), []).append(qid)
+    return found
+
+
+def _pairs(subs: list[Submission], threshold: float, regions_for: int
+           ) -> tuple[list[Pair], int]:
+    """Every pair sharing a fingerprint on a question, scored, ranked; the matched regions
+    (copydetect's ``compare_files``) of the first ``regions_for`` pairs only, the ones a report
+    shows side by side."""
     from copydetect import compare_files
 
-    index: dict[str, dict[int, list[int]]] = {}
-    for i, sub in enumerate(subs):
-        for qid, piece in sub.pieces.items():
-            by_hash = index.setdefault(qid, {})
-            for h in piece.fingerprint.hashes:
-                by_hash.setdefault(h, []).append(i)
-    candidates: dict[tuple[int, int], set[str]] = {}
-    for qid, by_hash in index.items():
-        for owners in by_hash.values():
-            for x in range(len(owners)):
-                for y in range(x + 1, len(owners)):
-                    i, j = owners[x], owners[y]
-                    if not (subs[i].reference and subs[j].reference):
-                        candidates.setdefault((i, j), set()).add(qid)
+    for sub in subs:
+        for piece in sub.pieces.values():
+            piece.winnowed = _winnowed(piece)
+    candidates = _candidates(subs)
     pairs = []
     for (i, j), qids in sorted(candidates.items()):
         matches = {}
-        for qid in sorted(qids):
-            fa, fb = subs[i].pieces[qid].fingerprint, subs[j].pieces[qid].fingerprint
-            _, (share_a, share_b), (slices_a, slices_b) = compare_files(fa, fb)
-            if slices_a.size == 0:
+        for qid in qids:
+            pa, pb = subs[i].pieces[qid], subs[j].pieces[qid]
+            (ha, posa, ua), (hb, posb, ub) = pa.winnowed, pb.winnowed
+            common = np.intersect1d(ua, ub, assume_unique=True)
+            matched = (_union(posa[np.isin(ha, common)]), _union(posb[np.isin(hb, common)]))
+            if not any(matched):
                 continue
-            covered = (int(fa.token_coverage), int(fb.token_coverage))
-            matched = (round(share_a * covered[0]), round(share_b * covered[1]))
+            covered = (int(pa.fingerprint.token_coverage), int(pb.fingerprint.token_coverage))
             score = min(1.0, sum(matched) / max(sum(covered), 1))
-            matches[qid] = Match(qid, round(score, 4), matched, covered,
-                                 (_regions(slices_a), _regions(slices_b)))
+            matches[qid] = Match(qid, round(score, 4), matched, covered, ([], []))
         if matches:
             pairs.append(Pair(subs[i].name, subs[j].name, subs[i].reference or subs[j].reference,
                               matches, threshold))
+    pairs.sort(key=lambda p: (-len(p.flagged), -p.score, -p.overall, p.a, p.b))
+    pieces = {(s.name, q): p for s in subs for q, p in s.pieces.items()}
+    for pair in pairs[:regions_for]:
+        for qid, match in pair.matches.items():
+            _, _, (slices_a, slices_b) = compare_files(pieces[(pair.a, qid)].fingerprint,
+                                                       pieces[(pair.b, qid)].fingerprint)
+            if slices_a.size:
+                match.regions = (_regions(slices_a), _regions(slices_b))
     return pairs, len(candidates)
 
 
