@@ -331,21 +331,42 @@ def _column_order(key: str, a: Any, e: Any, rtol: float, atol: float) -> str | N
             "singular value or eigenvalue; sort them in descending order")
 
 
+#: the payload keys of a known mistake's outputs, computed by the grader beside the outputs of
+#: the code under test: ``mistake|<i>|<output name>``
+MISTAKE_KEY = "mistake|"
+#: beside the outputs where a check's known mistakes are written in torch and torch is not
+#: installed in the grader (none could be computed): a wrong answer's result then says how to
+#: have them named (``kinds.NEEDS_TORCH``, one warning per grading)
+MISTAKES_NEED_TORCH = f"{MISTAKE_KEY}torch not installed"
+
+
 def name_the_mistake(yours: Any, right: Any, mistakes: dict[str, Callable[[], Any]], *,
-                     what: str, rtol: float = 1e-6, atol: float = 1e-9) -> None:
+                     what: str, rtol: float = 1e-6, atol: float = 1e-9) -> dict[str, Any]:
     """Raise :class:`~.checks.CheckFailure` naming the first of ``mistakes`` (``{what the
     mistake is: a function computing its result on the check's inputs}``, an oracle's known
     wrong variants) whose result ``yours`` equals, where ``right`` is the oracle's right result
-    on the same inputs; ``what`` starts the message ("train_rnn_lm: your training losses").
+    on the same inputs (or a function computing it); ``what`` starts the message
+    ("train_rnn_lm: your training losses").
 
     A mistake whose result equals the right one on these inputs is never named: inputs drawn
     per grading can hide a mistake (a gradient that never reaches the clipping norm trains the
     same clipped or not), and a right answer must not be told it made a mistake it cannot be
-    told from. Called in a check's collect, before the reference is compared."""
+    told from. Called in a check's collect, before the reference is compared. Returns what
+    goes beside the check's outputs: ``{MISTAKES_NEED_TORCH: True}`` where the oracle needs
+    torch and the grader has none (a student release: a failed check then says, once per
+    grading, that torch would name the mistake), else nothing."""
     def same(a: Any, b: Any) -> bool:
         return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
+    if callable(right):
+        try:
+            right = right()
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] != "torch":
+                raise
+            return {MISTAKES_NEED_TORCH: np.asarray(True)}
     for mistake, result in mistakes.items():
         wrong = result()
         if not same(wrong, right) and same(yours, wrong):
             raise CheckFailure(f"{what} are exactly those of {mistake}", mistake=mistake)
+    return {}

@@ -26,6 +26,8 @@ from nlpdojo_autograder.authoring.checks import (
 )
 from nlpdojo_autograder.authoring.compare import (
     FLOAT32_HINT,
+    MISTAKE_KEY,
+    MISTAKES_NEED_TORCH,
     SMALL_DIFFERENCE_HINT,
     Nonfinite,
     SignGroups,
@@ -93,15 +95,6 @@ def value_check(question: str, name: str, title: str, points: float,
     return Check(question, name, title, points, "value", collect=run, judge=judge, **options)
 
 
-#: the payload keys of a known mistake's outputs, computed by the grader beside the outputs of
-#: the code under test: ``mistake|<i>|<output name>``
-MISTAKE_KEY = "mistake|"
-
-
-#: beside the outputs where a check's known mistakes are written in torch and torch is not
-#: installed in the grader (none could be computed): a wrong answer's message then says how
-#: to have them named
-MISTAKES_NEED_TORCH = f"{MISTAKE_KEY}torch not installed"
 #: ``CheckResult.details[NEEDS_TORCH]``: a failed check that would have compared its wrong
 #: outputs with its question's usual mistakes, written in torch, had torch been installed in
 #: the grader; the grading says so once, in a warning (a student release installs no torch,

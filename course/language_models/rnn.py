@@ -194,14 +194,17 @@ def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
             "output.bias": np.zeros(vocab)}
     out = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
                    bptt=4, optimizer="sgd", lr=0.5, epochs=2, eval_bptt=5, init=init)
-    _name_the_bptt_mistake(out["losses"], train, init, batch_size=3, bptt=4, lr=0.5, epochs=2)
+    beside = _name_the_bptt_mistake(out["losses"], train, init, batch_size=3, bptt=4, lr=0.5,
+                                    epochs=2)
     # the same loop with Adam, whose state (moments, step count) must live across windows:
     # with SGD, which keeps none, an optimizer made anew every window goes unseen
     adam = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
                     bptt=4, optimizer="adam", lr=ADAM_LR, epochs=2, eval_bptt=5, init=init)
-    _name_the_bptt_mistake(adam["losses"], train, init, OPTIMIZER_MISTAKES, batch_size=3,
-                           bptt=4, lr=ADAM_LR, epochs=2, optimizer="adam")
-    return {"training losses": out["losses"], "held-out log-probabilities": out["log_probs"],
+    beside.update(_name_the_bptt_mistake(adam["losses"], train, init, OPTIMIZER_MISTAKES,
+                                         batch_size=3, bptt=4, lr=ADAM_LR, epochs=2,
+                                         optimizer="adam"))
+    return {**beside, "training losses": out["losses"],
+            "held-out log-probabilities": out["log_probs"],
             "Adam: training losses": adam["losses"],
             "Adam: held-out log-probabilities": adam["log_probs"]}
 
@@ -294,17 +297,13 @@ def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_s
 
 
 def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
-                           mistakes: dict | None = None, **settings) -> None:
+                           mistakes: dict | None = None, **settings) -> dict:
     """Fail naming the mistake where the student's losses are exactly those of one of
-    ``mistakes`` (default :data:`BPTT_MISTAKES`; torch's; no hint where torch is not
-    installed), never one that trains like the right loop on these inputs
-    (:func:`~nlpdojo_autograder.authoring.name_the_mistake`)."""
-    try:
-        torch_module()
-    except ImportError:
-        return
-    name_the_mistake(
-        losses, torch_bptt_losses(train, init, **settings),
+    ``mistakes`` (default :data:`BPTT_MISTAKES`; torch's; where torch is not installed, what
+    goes beside the outputs to say so once per grading), never one that trains like the
+    right loop on these inputs (:func:`~nlpdojo_autograder.authoring.name_the_mistake`)."""
+    return name_the_mistake(
+        losses, lambda: torch_bptt_losses(train, init, **settings),
         {what: functools.partial(torch_bptt_losses, train, init, **{**settings, **mistake})
          for what, mistake in (BPTT_MISTAKES if mistakes is None else mistakes).items()},
         what="train_rnn_lm: your training losses")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from nlpdojo_autograder.grading.given import edited_given, given_digests, normalised
 from nlpdojo_autograder.grading.grade import get_exercise, waiting_warning
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
@@ -62,3 +64,31 @@ def test_a_notebooks_waiting_advice_names_the_notebooks_commands():
     # a folder's grading keeps the command on its files
     (plain,) = _waiting("rnn_variants.lstm_cell").warnings
     assert "(`grade rnn_variants.lstm_cell` shows what is left)" in plain
+
+
+def test_a_loops_named_mistakes_without_torch_are_said_once(monkeypatch):
+    """The training loops' mistakes are told by torch oracles (rnn_variants' clipped windows,
+    language_models' truncated BPTT); without torch (a student release) they were skipped in
+    silence: the outputs now carry the mark the grading's one warning counts."""
+    import builtins
+
+    from nlpdojo_autograder.authoring.compare import MISTAKES_NEED_TORCH
+    from nlpdojo_course.language_models import rnn
+    from nlpdojo_course.rnn_variants import language_model as lm
+
+    rng = np.random.default_rng(0)
+    train, init = rng.integers(0, lm.VOCAB, lm.STREAMS * 25), lm._windows_init(rng)
+    settings = {"lr": 0.5, "clip": 0.15}
+    right = lm.torch_gated_losses(train, init, **settings)
+    assert lm._name_the_mistake(right, train, init, **settings) == {}
+    real = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError("no torch here", name="torch")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    assert set(lm._name_the_mistake(right, train, init, **settings)) == {MISTAKES_NEED_TORCH}
+    assert set(rnn._name_the_bptt_mistake(right, train, init, batch_size=3, bptt=4, lr=0.5,
+                                          epochs=2)) == {MISTAKES_NEED_TORCH}
