@@ -20,6 +20,7 @@ from nlpdojo_autograder.course.attempts import attempts, record_attempt
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.regrade import apply, regrade
 from nlpdojo_autograder.course.roster import import_roster
+from nlpdojo_autograder.course.store import Course
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
 from tests.course.helpers import make_course, synthetic_result
 
@@ -201,3 +202,60 @@ def test_a_real_regrade_of_a_question(tmp_path):
     assert stability[0]["message"] and stability[0]["message"] != "old verdict"
     assert all(r.after.options.get("input_seed") == 4242 for r in found.rows)
     course.close()
+
+
+def test_a_check_fixed_then_the_course_regraded(toy, toy_site, make_submission, tmp_path,
+                                                 monkeypatch):
+    """Issue 63's regrade after a check changes, for real: the toy pack's scale.values asked
+    scale(x, 3) only, so a scale that drops k's sign (abs(k)) kept its points; the check is
+    fixed to ask scale(x, -3) on disk, and `dojo course regrade` (a fresh grade process, the
+    edited pack) says who lost what and why; --apply records it."""
+    monkeypatch.delenv("NLPDOJO_COURSE", raising=False)
+    plugin = toy_site / "nlpdojo_toy_pack" / "plugin.py"
+    original = plugin.read_text()
+    try:
+        _fix_the_check_and_regrade(plugin, original, make_submission, tmp_path)
+    finally:
+        plugin.write_text(original)  # the pack is the session's
+
+
+def _fix_the_check_and_regrade(plugin, text, make_submission, tmp_path):
+    from nlpdojo_autograder.cli.grade import app as grade_app
+
+    table = {"name": "Toy", "submissions_key": "email", "assignments": [
+        {"id": "a1", "title": "Scaling", "questions": ["toy.scale"], "points": 15,
+         "due": "2027-01-20T23:59:00+00:00"}]}
+    course = make_course(tmp_path, table)
+    (tmp_path / "roster.csv").write_text("id,name,email,section\n1001,Hana,hana@x.edu,A\n"
+                                         "1002,Piet,piet@x.edu,A\n")
+    import_roster(course, tmp_path / "roster.csv")
+    course.close()
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    make_submission(name="src/hana").rename(subs / "hana")
+    make_submission({"scale": ("xp.multiply(x, k)", "xp.multiply(x, abs(k))")},
+                    name="src/piet").rename(subs / "piet")
+    db = str(tmp_path / "course.db")
+    graded = CliRunner().invoke(grade_app, [
+        "--submissions", str(subs), "--course", db, "--assignment", "a1", "-f", "json",
+        "-o", str(tmp_path / "out")])
+    assert graded.exit_code == 0, graded.output  # both full marks: the check cannot tell
+    assert '(ctx.asarray(x), 3.0)' in text
+    plugin.write_text(text.replace('(ctx.asarray(x), 3.0)', '(ctx.asarray(x), -3.0)'))
+    shutil.rmtree(subs)
+
+    shown = CliRunner().invoke(build_app(), ["course", "regrade", "a1", "--course", db,
+                                             "-f", "json", "--apply"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert (data["count"], data["changed"], data["lost"]) == (2, 1, 1)
+    (piet,) = [r for r in data["submissions"] if r["name"] == "Piet (1002)"]
+    assert (piet["before"]["score"], piet["after"]["score"]) == (1.5, 0.5)
+    (check,) = piet["checks"]
+    assert (check["id"], check["status_before"], check["status_after"]) == (
+        "scale.values", "passed", "failed")
+    assert check["message"]
+    assert "applied: 1 attempt(s)" in shown.stderr
+    with Course.open(Path(db)) as opened:
+        assert attempts(opened, "1002", "a1")[0].questions == {"toy.scale": (0.5, 1.5)}
+        assert attempts(opened, "1001", "a1")[0].score == 1.5
