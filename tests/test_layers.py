@@ -81,6 +81,7 @@ LAZY_DEPENDENCIES = {
     "nlpdojo_solutions": "absent from a student installation: only where the reference is used",
     "copydetect": "optional (the similarity extra), and it imports matplotlib.pyplot: only for "
                   "dojo similarity",
+    "yaml": "optional (the gradescope extra): only for dojo course import-gradescope",
 }
 #: modules whose functions may import the engine lazily, and why
 LAZY_MODULES = {
