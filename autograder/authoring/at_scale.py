@@ -157,11 +157,13 @@ def _plain(value: Any) -> Any:
 
 def require_function_at_scale(ctx: Context, module: str, name: str,
                               draw: Callable[[Context], dict[str, Any]] | None,
-                              outputs: Sequence[str], send: Callable[[Any], Any]) -> None:
+                              outputs: Sequence[str], send: Callable[[Any], Any],
+                              numbers: Sequence[str] = ()) -> None:
     """As :func:`require_at_scale`, for a function that returns a value and its gradients
     (``loss, grad_a, ... = name(a, ...)``, :func:`~.builders.function_checks`): the arguments
     ``draw(ctx)`` gives (by name, in call order; ``send`` turns each into what is sent), every
-    output against the reference's on the same arguments."""
+    output against the reference's on the same arguments (``numbers``: the outputs the
+    contract returns as Python numbers, :mod:`.returned`)."""
     if draw is None or reference_subject(ctx) is None:
         return
     args = draw(ctx)
@@ -169,7 +171,7 @@ def require_function_at_scale(ctx: Context, module: str, name: str,
                          for k, v in args.items()))
     _once(ctx, (module, name, shapes), f"{name}()", "its value and gradients",
           lambda reference: _function_problem(ctx, reference, module, name, args, outputs,
-                                              send),
+                                              send, numbers),
           sizes=f"arguments of shapes {', '.join(f'{k} {np.shape(v)}' for k, v in args.items())}")
 
 
@@ -371,7 +373,7 @@ _WRONG_FORWARD = ("The forward pass is wrong at this size: where the checks' own
 
 def _function_problem(ctx: Context, reference: Any, module: str, name: str,
                       args: dict[str, Any], outputs: Sequence[str],
-                      send: Callable[[Any], Any]) -> str:
+                      send: Callable[[Any], Any], numbers: Sequence[str] = ()) -> str:
     """What is wrong with ``name``'s outputs at scale ("" where nothing is)."""
     count = sum(int(np.size(a)) for a in args.values()
                 if isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating))
@@ -386,7 +388,7 @@ def _function_problem(ctx: Context, reference: Any, module: str, name: str,
         return (f"At scale ({count:,} numbers to differentiate) {name}() did not return "
                 f"({', '.join(outputs)}). {_WHY}")
     for what, mine, theirs in zip(outputs, yours, true, strict=True):
-        problem = _differs(ctx, mine, theirs, _tolerance(ctx))
+        problem = _differs(ctx, mine, theirs, _tolerance(ctx), number=what in numbers)
         if problem:
             return (f"At scale ({count:,} numbers to differentiate; the checks' cases have a "
                     f"few dozen) {name}()'s {what} {problem}. {_WHY}")
@@ -421,8 +423,9 @@ def _pairs(yours: dict[str, Any], true: dict[str, Any]) -> list[tuple[str, Any, 
     return pairs
 
 
-def _differs(ctx: Context, mine: Any, theirs: Any, tol: float) -> str:
-    """Why ``mine`` is not ``theirs`` (arrays, or tuples of them) to ``tol`` ("" if it is)."""
+def _differs(ctx: Context, mine: Any, theirs: Any, tol: float, *, number: bool = False) -> str:
+    """Why ``mine`` is not ``theirs`` (arrays, or tuples of them) to ``tol`` ("" if it is);
+    ``number``: ``mine`` may be a Python number (:meth:`.checks.Context.to_numpy`)."""
     if isinstance(theirs, (tuple, list)):
         if not isinstance(mine, (tuple, list)) or len(mine) != len(theirs):
             return "does not have the reference's structure"
@@ -432,7 +435,7 @@ def _differs(ctx: Context, mine: Any, theirs: Any, tol: float) -> str:
         return "" if mine is None else "is not None (the input takes no gradient)"
     if mine is None:
         return "did not come back"
-    mine = ctx.to_numpy(mine, "a result at scale")
+    mine = ctx.to_numpy(mine, "a result at scale", number=number)
     theirs = np.asarray(theirs, dtype=np.float64)
     if mine.shape != theirs.shape:
         return f"has shape {mine.shape}, not {theirs.shape}"

@@ -1915,7 +1915,7 @@ def function_check(question: str, module: str, name: str,
                    hint: str = "", arrays: str = "backend", inspect: Inspect | None = None,
                    array_outputs: Sequence[str] = (), stable: bool = False,
                    mistakes_of_inputs: dict[str, Callable[[dict[str, Any]], Payload]] | None = None,
-                   case: str = "", **options: Any) -> Check:
+                   case: str = "", numbers: Sequence[str] = (), **options: Any) -> Check:
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
     against the reference's on the inputs ``make(ctx)`` draws; the check is
     ``<question>.<check>``. ``make`` returns ``(args, kwargs)`` (arrays: ``ctx.asarray``) or
@@ -1926,7 +1926,8 @@ def function_check(question: str, module: str, name: str,
     ``in_place``: the parameter the function is documented to update in place and return (a
     sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
     or an argument left unchanged, fails with that said (and ``hint``: how to do it).
-    ``array_outputs``: the outputs the contract asks to be arrays (:func:`function_checks`).
+    ``array_outputs``: the outputs the contract asks to be arrays (:func:`function_checks`);
+    ``numbers``: those it returns as Python numbers (:func:`function_checks`).
     ``stable``: the function promises numerical stability, so it runs with floating-point
     overflow raised (:func:`stable_call`). ``mistakes_of_inputs``: known wrong versions
     that need the check's inputs, ``{"what the student did (the fix)": f(inputs)}``, ``f``
@@ -1965,7 +1966,7 @@ def function_check(question: str, module: str, name: str,
             _require_in_place(ctx, name, in_place, updated, result, hint)
         ctx.require_arrays(name, positions)
         values = ctx.unpack(result, list(outputs), name) if len(outputs) > 1 else [result]
-        out = {o: ctx.to_numpy(v, labels.get(o, f"{name}'s {o}"))
+        out = {o: ctx.to_numpy(v, labels.get(o, f"{name}'s {o}"), number=o in numbers)
                for o, v in zip(outputs, values, strict=True)}
         if inspect is not None:
             inspect(out, drawn)
@@ -1987,11 +1988,12 @@ class Call:
     inspect: Inspect | None = None
     writes: str | None = None
     compare: bool = True
+    numbers: tuple[str, ...] = ()
 
 
 def call(name: str, *args: Any, out: str | Sequence[str], each: str | None = None,
          inspect: Inspect | None = None, writes: str | None = None, compare: bool = True,
-         **kwargs: Any) -> Call:
+         numbers: Sequence[str] = (), **kwargs: Any) -> Call:
     """``name(*args, **kwargs)``, a function of the check's module, in a :func:`calls_check`.
 
     A ``str`` argument names an input (or an output of an earlier call, to chain calls); wrap
@@ -2003,12 +2005,15 @@ def call(name: str, *args: Any, out: str | Sequence[str], each: str | None = Non
     on this function, not on a later one that uses it). ``writes``: the name of a
     :func:`~.inputs.scratch` file the call must write, its kind told by its
     suffix (:data:`FILE_KINDS`). ``compare=False``: the outputs are inspected or passed on,
-    not compared with the reference's.
+    not compared with the reference's. ``numbers``: the outputs (of ``out``) the contract
+    returns as Python numbers; any other is judged an array (:mod:`.returned`).
     """
     if each is not None and each not in args:
         raise ValueError(f"call({name!r}): each={each!r} names none of its arguments {args}")
-    return Call(name, args, kwargs, (out,) if isinstance(out, str) else tuple(out), each,
-                inspect, writes, compare)
+    outs = (out,) if isinstance(out, str) else tuple(out)
+    if set(numbers) - set(outs):
+        raise ValueError(f"call({name!r}): numbers={tuple(numbers)} names none of out={outs}")
+    return Call(name, args, kwargs, outs, each, inspect, writes, compare, tuple(numbers))
 
 
 @dataclass(frozen=True)
@@ -2067,7 +2072,8 @@ def calls_check(question: str, check: str, title: str, points: float, module: st
         for c in calls:
             values = one(ctx, c, space)
             space.update(zip(c.out, values, strict=True))
-            seen.update({o: ctx.to_numpy(v, c.name if len(c.out) == 1 else f"{c.name}'s {o}")
+            seen.update({o: ctx.to_numpy(v, c.name if len(c.out) == 1 else f"{c.name}'s {o}",
+                                         number=o in c.numbers)
                          for o, v in zip(c.out, values, strict=True)})
             if c.inspect is not None:
                 c.inspect(seen, drawn)
@@ -2119,7 +2125,7 @@ def function_checks(question: str, module: str, name: str,
                     rtol: float = 1e-6, sampling: dict[str, int] | None = None,
                     array_outputs: Sequence[str] = (), stable: Sequence[str] = (),
                     at_scale: Callable[[Context], dict[str, Any]] | None = NOT_GIVEN,
-                    **options: Any) -> list[Check]:
+                    numbers: Sequence[str] = (), **options: Any) -> list[Check]:
     """The checks of a function that returns a value and gradients (a loss and its gradients,
     as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
 
@@ -2146,7 +2152,10 @@ def function_checks(question: str, module: str, name: str,
     directions where one loss evaluation is expensive (a window of calls, say).
     ``array_outputs``: the outputs the contract asks to be arrays (a loss as a 0-d array): a
     Python number returned there fails every check, saying so (:meth:`~.checks.Context.
-    require_arrays`). ``stable``: the checks (of ``points``) that run the function with
+    require_arrays`). ``numbers``: the outputs the contract returns as Python numbers
+    (CS224n's ``float(loss)``); every other output of a call given the backend's arrays must
+    be an array of their namespace, device and dtype (:mod:`.returned`).
+    ``stable``: the checks (of ``points``) that run the function with
     floating-point overflow raised (:func:`stable_call`): a case of large scores.
     ``at_scale``: arguments (as ``make`` draws them) at a size where gradients found by
     differentiating the function numerically cannot be computed in the check's time and
@@ -2166,7 +2175,8 @@ def function_checks(question: str, module: str, name: str,
 
     def numpy_outputs(ctx: Context, args: dict[str, Any], inspect: Callable[..., None] | None
                       = inspect, strict: bool = False) -> dict[str, np.ndarray]:
-        out = {o: ctx.to_numpy(v, f"{name}'s {o}") for o, v in call(ctx, args, strict).items()}
+        out = {o: ctx.to_numpy(v, f"{name}'s {o}", number=o in numbers)
+               for o, v in call(ctx, args, strict).items()}
         if inspect is not None:
             inspect(out, args)
         return out
@@ -2213,7 +2223,7 @@ def function_checks(question: str, module: str, name: str,
         raise ValueError(f"function_checks({question!r}): unknown checks {sorted(unknown)}")
     at_scale = _at_scale_of("function_checks", question, name, at_scale)
     scaled = None if at_scale is None else (lambda ctx: require_function_at_scale(
-        ctx, module, name, at_scale, outputs, lambda a: send_argument(ctx, a)))
+        ctx, module, name, at_scale, outputs, lambda a: send_argument(ctx, a), numbers))
     return [gate(made[c](p), scaled) for c, p in points.items()]
 
 

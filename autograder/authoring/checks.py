@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo_autograder.authoring.returned import Returned
 from nlpdojo_autograder.runtime import probes
 from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.channel import Opaque, Sparse, Token, map_tree
@@ -52,6 +53,11 @@ class CheckFailure(Exception):
     def __init__(self, message: str, *, mistake: str | None = None) -> None:
         super().__init__(message)
         self.mistake = mistake
+
+
+class NotAsReturned(CheckFailure):
+    """A returned value is not what its call should return, as it was returned (a Python
+    float, another namespace, device or dtype: :mod:`.returned`), whatever its numbers."""
 
 
 @dataclass
@@ -310,8 +316,7 @@ class RemoteFunction:
                 "not modify its inputs (the caller still needs them): compute a new array "
                 "instead (`x = x - m`, not `x -= m`; no `out=` into an argument)")
         updated = {names.get(k, k): v for k, v in reply.get("updated", {}).items()}
-        numbers = reply.get("numbers", [])
-        ctx.python_numbers = [str(n) for n in numbers] if isinstance(numbers, list) else []
+        ctx.returned.note(request[1], request[2], reply)
         return reply["value"], updated
 
     def lazy(self, *args: Any, **kwargs: Any) -> Token:
@@ -403,10 +408,9 @@ class Context:
         self._trusted = trusted
         self._recording: list | None = None
         self._replies: list[dict] = []
-        #: where the last call's result held a plain Python number (see
-        #: :func:`~nlpdojo_autograder.runtime.calls.python_numbers`): read by
-        #: :meth:`require_arrays`
-        self.python_numbers: list[str] = []
+        #: what the last calls returned, as returned (:mod:`.returned`): judged by
+        #: :meth:`to_numpy`, and read by :meth:`require_arrays`
+        self.returned = Returned()
 
     def require_arrays(self, func: str, where: dict[str, str]) -> None:
         """Fail where the last call of ``func`` returned a Python number where its contract
@@ -415,7 +419,7 @@ class Context:
         message names it (``{"0": "the penalty"}``). A Python float from ``float(...)`` or
         ``.item()`` copies the value to the host: on a GPU that waits for the device every
         step."""
-        for key in self.python_numbers:
+        for key in self.returned.top_numbers:
             if key in where:
                 raise CheckFailure(
                     f"{func} returned {where[key]} as a Python number; the contract asks for an "
@@ -503,9 +507,17 @@ class Context:
         arr = np.asarray(x)
         return Token("array", (arr, None if dtype is None else np.dtype(dtype).name))
 
-    def to_numpy(self, x: Any, what: str = "the result") -> np.ndarray:
+    def to_numpy(self, x: Any, what: str = "the result", *, number: bool = False
+                 ) -> np.ndarray:
         """A returned array, number or nested list of numbers as a NumPy array (floats as
-        float64); a list of arrays is refused (:func:`list_of_arrays`)."""
+        float64); a list of arrays is refused (:func:`list_of_arrays`). A value a call of the
+        code under test returned is judged first as it was returned (:mod:`.returned`): of
+        the namespace, device and floating dtype of the arrays the call was given, and an
+        array, not a Python number, where the call was given the backend's arrays, unless
+        ``number`` (the contract returns a Python number: CS224n's ``float(loss)``)."""
+        problem = self.returned.problem(x, what, number=number)
+        if problem is not None:
+            raise NotAsReturned(problem)
         if x is None:
             raise CheckFailure(f"{what}: the function returned None; did you forget `return`?")
         pieces = list_of_arrays(x, what)

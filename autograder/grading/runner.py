@@ -31,7 +31,14 @@ from nlpdojo.errors import failure_site
 from nlpdojo.plugins import get_registry
 from nlpdojo.selection import make_backend
 from nlpdojo_autograder.authoring.at_scale import PROBLEM_KEY as AT_SCALE_PROBLEM
-from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context, Exercise
+from nlpdojo_autograder.authoring.checks import (
+    BackendRef,
+    Check,
+    CheckFailure,
+    Context,
+    Exercise,
+    NotAsReturned,
+)
 from nlpdojo_autograder.authoring.compare import compare_payloads
 from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
 from nlpdojo_autograder.grading.results import printed_output
@@ -45,6 +52,7 @@ from nlpdojo_autograder.runtime.remote import (
     WorkerSettings,
 )
 from nlpdojo_autograder.runtime.subject import DIFFERENTIATION_ENGINES, ReferenceCode
+from nlpdojo_numpy.strict import TORCH_REFUSES
 
 
 @dataclass
@@ -410,6 +418,10 @@ def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
         payload = check.collect(strict)
         arrays, scalars = split_payload(payload)
     except StudentError as exc:
+        if exc.type == "IndexError" and TORCH_REFUSES in exc.message:
+            return Outcome(status="failed", traceback=exc.traceback, message=(
+                "works on NumPy arrays but would fail on the torch backend, where the same "
+                f"code must run (on the CPU and on GPUs): {exc.message}"))
         if _handed_to_numpy(exc):
             return Outcome(status="failed", traceback=exc.traceback, message=(
                 "works on NumPy arrays but not on arrays of the strict array API namespace, "
@@ -426,6 +438,10 @@ def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
         return Outcome(status="failed", traceback=exc.traceback, message=(
             "works on NumPy arrays but not on arrays of the strict array API namespace, "
             f"which every backend (torch, GPUs) relies on: {exc.message}. Hint: {_STRICT_HINT}"))
+    except NotAsReturned as exc:  # on the second device: what the check says is all
+        return Outcome(status="failed", message=(
+            "works on NumPy arrays but not on arrays that live on another device than the "
+            f"default one, as every array does on a GPU: {exc}"))
     except CheckFailure as exc:
         return Outcome(status="failed", message=f"on arrays of the strict array API namespace: "
                                                 f"{exc}. Hint: {_STRICT_HINT}")

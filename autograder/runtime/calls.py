@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import errno
 import inspect
+import itertools
 import linecache
 import os
 import re
@@ -211,10 +212,8 @@ class Workspace:
                     mutated.append([key, f"{label}[{inner}]" if inner else label])
                     if allowed:
                         updated[key] = now
-            reply = {"value": result, "mutated": mutated, "updated": updated}
-            numbers = python_numbers(result)
-            if numbers:
-                reply["numbers"] = numbers
+            reply = {"value": result, "mutated": mutated, "updated": updated,
+                     "returned": returned_kinds(result, pos, kw)}
             if states:
                 reply["objects"] = states
             return reply
@@ -222,21 +221,89 @@ class Workspace:
             return {"error": describe(exc, self.code.code_dir)}
 
 
-def python_numbers(result: Any) -> list[str]:
-    """Where ``result`` holds a plain Python number (a ``float`` or ``int``, not NumPy's
-    scalars, which are 0-d arrays): ``["*"]`` for the result itself, else the positions in a
-    returned tuple or list and the keys of a returned dict (one level; the contract may ask
-    for an array there, which the reply's data alone cannot tell from a NumPy scalar)."""
-    def plain(x: Any) -> bool:
-        return type(x) in (float, int)
+#: the most values of a result (and of a call's arguments) :func:`returned_kinds` describes
+MAX_DESCRIBED = 256
+#: how deep into tuples, lists and dicts it looks
+DESCRIBE_DEPTH = 4
 
-    if plain(result):
-        return ["*"]
-    if isinstance(result, (tuple, list)):
-        return [str(i) for i, x in enumerate(result) if plain(x)]
-    if isinstance(result, dict):
-        return [str(k) for k, x in result.items() if plain(x)]
-    return []
+
+def returned_kinds(result: Any, pos: tuple, kw: dict) -> dict[str, list]:
+    """What a call returned, as it was returned, and what it was given: the reply's
+    ``returned``, judged by the grader (:meth:`~nlpdojo_autograder.authoring.checks.Context.
+    to_numpy`), since the data that crosses the wire is the same for a NumPy array, a tensor
+    on a GPU and a Python float. ``leaves``: ``[path, kind]`` for each number and array of
+    the result (``path``: the positions and keys that lead to it, ``[]`` for the result
+    itself); ``inputs``: the distinct kinds of the array arguments. A kind is ``["python",
+    "float"]`` (or ``"int"``) or ``["array", namespace, device, dtype]``
+    (``["array", "torch", "cuda:0", "float32"]``)."""
+    leaves: list[list] = []
+
+    def walk(value: Any, path: list, depth: int) -> None:
+        if len(leaves) >= MAX_DESCRIBED:
+            return
+        kind = _value_kind(value)
+        if kind is not None:
+            leaves.append([path, kind])
+        elif depth >= DESCRIBE_DEPTH:
+            return
+        # the containers' own iterators: no method of a subclass of the code under test runs
+        elif isinstance(value, (tuple, list)):
+            items = tuple.__iter__(value) if isinstance(value, tuple) else list.__iter__(value)
+            for i, v in enumerate(items):
+                if len(leaves) >= MAX_DESCRIBED:
+                    break
+                walk(v, [*path, i], depth + 1)
+        elif isinstance(value, dict):
+            for k, v in dict.items(value):
+                if len(leaves) >= MAX_DESCRIBED:
+                    break
+                if type(k) in (str, int):
+                    walk(v, [*path, k], depth + 1)
+
+    walk(result, [], 0)
+    inputs: list[list] = []
+
+    def given(value: Any, depth: int) -> None:
+        kind = _value_kind(value)
+        if kind is not None:
+            if kind[0] == "array" and kind not in inputs:
+                inputs.append(kind)
+            return
+        if depth >= DESCRIBE_DEPTH:
+            return
+        # a long list of arguments (a corpus's ids) is of one kind: its first items tell
+        if isinstance(value, (tuple, list)):
+            items = tuple.__iter__(value) if isinstance(value, tuple) else list.__iter__(value)
+            for v in itertools.islice(items, MAX_DESCRIBED):
+                given(v, depth + 1)
+        elif isinstance(value, dict):
+            for v in itertools.islice(dict.values(value), MAX_DESCRIBED):
+                given(v, depth + 1)
+
+    given(pos, 0)
+    given(kw, 0)
+    return {"leaves": leaves, "inputs": inputs}
+
+
+def _value_kind(x: Any) -> list | None:
+    """:func:`returned_kinds`' kind of ``x``, None for anything else (a bool, a string, a
+    container, an object)."""
+    kind = type(x)
+    if kind is float or kind is int:
+        return ["python", kind.__name__]
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ["array", "numpy", "cpu", x.dtype.name]
+    if is_backend_array(x):
+        try:
+            from array_api_compat import device
+
+            where = str(device(x))
+        except Exception:  # noqa: BLE001 - an array that cannot say: described as such
+            where = "?"
+        named = re.fullmatch(r"(?:array_api_strict\.)?Device\('(.*)'\)", where)
+        return ["array", type(x).__module__.partition(".")[0],
+                named.group(1) if named else where, str(x.dtype).rpartition(".")[2]]
+    return None
 
 
 LEFT_NAMESPACE = ("given arrays of the array API, it returned a NumPy array: the code calls "

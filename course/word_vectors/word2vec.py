@@ -117,6 +117,9 @@ LOG_SUM_EXP = ("the loss is {value} for scores around 1000: -log(softmax(s)[o]) 
 PAIR_OUT = ("loss", "grad_center_vec", "grad_outside_vectors")
 WINDOW_OUT = ("loss", "grad_center_vectors", "grad_outside_vectors")
 NAIVE = ("naive_softmax", "naive_softmax_loss_and_gradient")
+#: the pair losses and the window's return their loss as a Python float, as CS224n's
+#: assignment 2 does (``float(loss)``); every other output is an array (the batched loss too)
+LOSS_NUMBER = ("loss",)
 NEG = ("negative_sampling", "neg_sampling_loss_and_gradient")
 #: a window's loss calls the swapped-in pair loss once per outside word, each a call back to
 #: the grader: 12 coordinates (6 of the largest gradients, 6 random) and 4 random directions
@@ -125,7 +128,7 @@ WINDOW_SAMPLING = {"max_full": 0, "n_samples": 12, "n_directions": 4}
 WINDOW_SWAP = ("softmax", "naive_softmax", "neg_sampling")
 #: both pair losses through skipgram, on one window: ``naive.loss``, ``negative.loss``...
 SKIPGRAM_CALLS = [call("skipgram", *WINDOW, variant, *more,
-                       out=[f"{variant}.{o}" for o in WINDOW_OUT])
+                       out=[f"{variant}.{o}" for o in WINDOW_OUT], numbers=(f"{variant}.loss",))
                   for variant, more in (("naive", ()), ("negative", ("negatives",)))]
 
 NAIVE_SOFTMAX = Question(
@@ -135,7 +138,7 @@ NAIVE_SOFTMAX = Question(
         points={"values": 2.0, "gradient": 2.0, "stability": 1.0, "hidden": 1.0},
         cases={"stability": (lambda ctx: _push_scores(inputs(**PAIR)(ctx)),
                              require_finite("loss", LOG_SUM_EXP))},
-        torch=_naive_loss, swap_in=("softmax",), stable=("stability",),
+        torch=_naive_loss, swap_in=("softmax",), stable=("stability",), numbers=LOSS_NUMBER,
         at_scale=inputs(**PAIR_AT_SCALE),
         titles={"values": "loss and gradients against the reference",
                 "stability": "a finite loss for scores like ±1000"}))
@@ -145,7 +148,7 @@ NEG_SAMPLING = Question(
     checks=function_checks(
         "neg_sampling", *NEG, inputs(**PAIR, negatives=NEGATIVES), outputs=PAIR_OUT,
         title="negative sampling", points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
-        torch=_neg_sampling_loss,
+        torch=_neg_sampling_loss, numbers=LOSS_NUMBER,
         at_scale=inputs(**PAIR_AT_SCALE, negatives=integers(V_AT_SCALE, 10, repeated=True)),
         titles={"values": "loss and gradients, with a repeated negative"}))
 
@@ -179,7 +182,7 @@ SKIPGRAM = Question(
                          inputs(**WINDOW, pair=student(*NEG), negatives=integers(V, 4, K)),
                          outputs=WINDOW_OUT, title="window", points={"gradient": 2.0},
                          titles={"gradient": "window gradients by central differences"},
-                         swap_in=WINDOW_SWAP, sampling=WINDOW_SAMPLING,
+                         swap_in=WINDOW_SWAP, sampling=WINDOW_SAMPLING, numbers=LOSS_NUMBER,
                          at_scale=inputs(current_center=integers(V_AT_SCALE),
                                          outside_words=integers(V_AT_SCALE, 4),
                                          center_vectors=normal(V_AT_SCALE, D_AT_SCALE,

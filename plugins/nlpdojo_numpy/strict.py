@@ -9,6 +9,11 @@ Its arrays live on ``array_api_strict``'s second device, ``Device("device1")``, 
 default one: like a GPU tensor, such an array cannot be mixed with an array created without
 ``device=`` (``xp.arange(n)`` beside a CUDA input) nor turned into a NumPy array by
 ``np.asarray``, so code that would fail on a GPU fails here, on every machine.
+
+And its arrays refuse what the standard allows but torch does not (:func:`refuse_torchless`,
+installed when a strict backend is made): a slice with a negative step, read or written
+(``xs[:, ::-1, :]``, ``out[::-1] = x``: torch's "step must be greater than zero"), which
+NumPy and ``array_api_strict`` accept, so code that passed on NumPy scored 0 on torch.
 """
 
 from __future__ import annotations
@@ -29,6 +34,44 @@ def _xp() -> Any:
 
 #: the device the strict backend's arrays live on: not the default one (see the module's doc)
 DEVICE_NAME = "device1"
+
+#: how an error of :func:`refuse_torchless` starts (the grader's strict pass tells it by this)
+TORCH_REFUSES = "torch refuses this"
+
+
+def _negative_step(key: Any) -> bool:
+    """Whether an index holds a slice with a negative step."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(p, slice) and isinstance(p.step, int) and p.step < 0 for p in parts)
+
+
+_NEGATIVE_STEP = (f"{TORCH_REFUSES}: a slice with a negative step (torch: \"step must be "
+                  "greater than zero\"), which NumPy accepts; reverse an axis with "
+                  "`xp.flip(x, axis=...)` instead")
+
+
+def refuse_torchless() -> None:
+    """Make ``array_api_strict``'s arrays refuse, in this process, what torch refuses and the
+    standard allows: a slice with a negative step, read or written (an ``IndexError`` that
+    starts with :data:`TORCH_REFUSES`). Idempotent; run by :class:`StrictBackend`, which
+    exists to grade, so that the strict pass of a value check fails such code on NumPy too."""
+    array = type(_xp().asarray(0.0))
+    if getattr(array, "_nlpdojo_torchless", False):
+        return
+    getitem, setitem = array.__getitem__, array.__setitem__
+
+    def __getitem__(self: Any, key: Any, /) -> Any:  # noqa: N807 - the method it replaces
+        if _negative_step(key):
+            raise IndexError(_NEGATIVE_STEP)
+        return getitem(self, key)
+
+    def __setitem__(self: Any, key: Any, value: Any, /) -> None:  # noqa: N807
+        if _negative_step(key):
+            raise IndexError(_NEGATIVE_STEP)
+        setitem(self, key, value)
+
+    array.__getitem__, array.__setitem__ = __getitem__, __setitem__
+    array._nlpdojo_torchless = True
 
 
 class StrictRandom(Random):
@@ -61,6 +104,7 @@ class StrictBackend(Backend):
         if device != "cpu":
             raise ValueError(f"the strict backend runs on 'cpu' only, not {device!r}")
         self.xp = _xp()
+        refuse_torchless()
         self._array_type = type(self.xp.asarray(0.0))
         # array_api_strict's own device object, not the string "cpu": code that creates arrays
         # with `device=backend.device` (a layer's zero bias) must work here as on torch, or

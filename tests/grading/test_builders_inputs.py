@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nlpdojo.arrays import like
 from nlpdojo_autograder.authoring.builders import (
     call,
     calls_check,
@@ -285,13 +286,16 @@ def _overwrite(matrix, rows, grads, lr):
 
 
 def _pair_loss(v, o, U):
+    given = v
     v, U = np.asarray(v), np.asarray(U)  # backend arrays (torch tensors on torch) as NumPy
     s = U @ v
     m = s.max()
     p = np.exp(s - m) / np.exp(s - m).sum()
     delta = p.copy()
     delta[o] -= 1.0
-    return np.log(np.exp(s - m).sum()) + m - s[o], U.T @ delta, np.outer(delta, v)
+    # returned as arrays of the inputs' namespace, as every result is judged
+    return tuple(like(given, a) for a in (np.log(np.exp(s - m).sum()) + m - s[o],
+                                          U.T @ delta, np.outer(delta, v)))
 
 
 def _torch_pair_loss(v, o, U):
@@ -313,7 +317,7 @@ def test_function_checks_on_drawn_inputs(tmp_path):
     wrong = _module(pair=lambda v, o, U: (_pair_loss(v, o, U)[0],
                                           2 * _pair_loss(v, o, U)[1], _pair_loss(v, o, U)[2]))
     assert not any(_grade(c, right, wrong, tmp_path)[0] for c in PAIR_CHECKS)
-    overflow = _module(pair=lambda v, o, U: (np.inf, *_pair_loss(v, o, U)[1:]))
+    overflow = _module(pair=lambda v, o, U: (np.float64(np.inf), *_pair_loss(v, o, U)[1:]))
     assert _grade(PAIR_CHECKS[0], right, overflow, tmp_path) == (False, "the loss is inf")
 
 

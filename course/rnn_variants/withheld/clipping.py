@@ -21,4 +21,10 @@ BUGS = [
     bug("max_norm written in, not the argument", CLIPPING,
         "xp.clip(max_norm / (total + 1e-6), max=1.0)",
         "xp.clip(1.0 / (total + 1e-6), max=1.0)", "clipping"),
+    # the norm's value is right: it is judged as returned (a 0-d array of the inputs'), not
+    # as the wire's NumPy array of it (docs/security.md, "judged as returned")
+    bug("the norm returned as a Python float", CLIPPING,
+        "return [g * scale for g in grads], total",
+        "return [g * scale for g in grads], float(total)", "clipping",
+        says="returned as a Python float"),
 ]

@@ -25,4 +25,9 @@ BUGS = [
         "grad = with_first(zeros_like_state(xp, state), grad_last)",
         "grad = (grad_last, grad_last) if isinstance(state, tuple) else grad_last",
         "vanishing"),
+    # right values, on the wrong device: on a GPU the norms come back on the CPU
+    bug("the norms put back on the default device", MODULE,
+        "    return xp.stack(norms)  # (T + 1,)",
+        "    return xp.asarray([float(n) for n in norms])", "vanishing",
+        says="was returned on device"),
 ]
