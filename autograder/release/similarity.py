@@ -249,13 +249,18 @@ def _read_text(path: Path, shown: str, skipped: list[str]) -> str | None:
         return None
 
 
+def _real_dir(path: Path) -> bool:
+    """A folder that is not a link (a link in a submission may point anywhere)."""
+    return path.is_dir() and not path.is_symlink()
+
+
 def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
              ) -> dict[tuple[str, str], tuple[str, str]]:
     """``{(topic or library, module): (source, origin)}`` of one submission folder: the topic's
     files (``<topic>/`` or at the top, as uploaded to Gradescope), its ``library/`` (beside or
     inside the topic folder) and any notebook's module cells (a ``.py`` file wins)."""
-    topic_dir = folder / topic if (folder / topic).is_dir() else folder
-    libraries = [p for p in (folder / LIBRARY, topic_dir / LIBRARY) if p.is_dir()]
+    topic_dir = folder / topic if _real_dir(folder / topic) else folder
+    libraries = [p for p in (folder / LIBRARY, topic_dir / LIBRARY) if _real_dir(p)]
     found: dict[tuple[str, str], tuple[str, str]] = {}
     for notebook in sorted({*topic_dir.glob("*.ipynb"), *folder.glob("*.ipynb")}):
         origin = f"{shown}/{notebook.relative_to(folder).as_posix()}"
@@ -354,6 +359,10 @@ def _parse(found: tuple[str, str] | None, skipped: list[str]
     except (SyntaxError, ValueError) as exc:
         line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         skipped.append(f"{origin}: not valid Python{line}, its questions not compared")
+        return None
+    except (MemoryError, RecursionError):  # 10,000 unary minuses are enough for the parser
+        skipped.append(f"{origin}: nested too deeply for Python's parser, its questions not "
+                       "compared")
         return None
     return source, _definitions(tree), origin
 

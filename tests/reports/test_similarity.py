@@ -201,12 +201,17 @@ def test_bad_inputs_are_said_and_cost_only_their_questions(cohort, tmp_path):
     (odd / "sgd.py").write_bytes("x = 'caf\xe9'\n".encode("latin-1"))  # not UTF-8
     (odd / "skipgram.py").write_text("def skipgram(:\n")  # not Python
     (odd / "negative_sampling.py").write_bytes(b"#" * 1_000_001)  # enormous
+    (odd / "naive_softmax.py").write_text("x = " + "-" * 20_000 + "1\n")  # the parser gives up
     weird = root / "caf\udce9"  # a name that is not UTF-8
     shutil.copytree(cohort / "alice", weird)
+    (root / "mallory").mkdir()
+    (root / "mallory" / "word_vectors").symlink_to(root / "alice" / "word_vectors")  # not read
     report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    assert next(s for s in report.submissions if s.name == "mallory").pieces == {}
     said = "\n".join(report.warnings)
     for reason in ("plot.py: a binary file", "sgd.py: not UTF-8", "skipgram.py: not valid "
-                   "Python (line 1)", "negative_sampling.py: 1,000,001 bytes"):
+                   "Python (line 1)", "negative_sampling.py: 1,000,001 bytes",
+                   "naive_softmax.py: nested too deeply"):
         assert reason in said
     assert "word_vectors.count_svd" in _pair(report, "alice", "bob").flagged
     # what is written is UTF-8: the name that is not is shown with an escape
