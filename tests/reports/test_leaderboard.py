@@ -108,6 +108,8 @@ def test_the_secret_is_kept_once(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     first = course_secret()
     assert course_secret() == first and len(first) == 64
+    (kept,) = tmp_path.rglob("leaderboard-secret")
+    assert kept.stat().st_mode & 0o777 == 0o600  # its owner's only
     monkeypatch.setenv("NLPDOJO_LEADERBOARD_SECRET", "given")
     assert course_secret() == b"given"
 
