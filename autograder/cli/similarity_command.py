@@ -14,6 +14,8 @@ from rich.text import Text
 
 from nlpdojo.cli.common import console, err_console, print_warning, report_errors
 from nlpdojo.cli.formats import DataFormat, format_option
+from nlpdojo.settings import CourseConfig, pick
+from nlpdojo_autograder.cli.grade_options import OUTPUT_ENV
 from nlpdojo_autograder.release.similarity import (
     MIN_SIZE,
     THRESHOLD,
@@ -45,7 +47,7 @@ def similarity_command(
         = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="DIR", help="Where similarity.html and similarity.json go "
-        "(default: SUBMISSIONS-results, beside the cohort dashboard of grade --submissions).")]
+        "(default: where grade --submissions writes the cohort's dashboard).")]
         = None,
     fmt: format_option("the ranked pairs") = DataFormat.table,
     threshold: Annotated[float, typer.Option(
@@ -63,7 +65,7 @@ def similarity_command(
     """Rank pairs of submissions by how much of each question's own code they share: the
     released stubs and given code left out, past cohorts as references, matched regions side by
     side in similarity.html. Nothing is sent anywhere."""
-    out_dir = output if output is not None else default_output(submissions)
+    out_dir = output if output is not None else _cohort_folder(submissions)
     if out_dir.exists() and not out_dir.is_dir():
         raise SimilarityError(f"--output {out_dir} is a file: give a folder")
     check_writable(out_dir, folder=True)
@@ -96,6 +98,16 @@ def _table(data: dict) -> Table:
         table.add_row(str(pair["rank"]), Text(pair["a"]), Text(pair["b"]),
                       f"{pair['score']:.2f}", Text(", ".join(pair["flagged"]) or "-"))
     return table
+
+
+def _cohort_folder(submissions: Path) -> Path:
+    """Where ``grade --submissions`` writes this cohort's reports by default (the course's
+    output folder: ``NLPDOJO_GRADE_OUTPUT``, else the course configuration's ``output``; else
+    beside the submissions), so that the dashboard and the report sit side by side."""
+    folder = pick("output", None, OUTPUT_ENV, None, CourseConfig())
+    if folder.value is not None:
+        return Path(folder.value) / f"{submissions.resolve().name}-results"
+    return default_output(submissions)
 
 
 def _solutions() -> Path:

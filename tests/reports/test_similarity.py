@@ -301,3 +301,12 @@ def test_the_page_shows_code_for_the_first_pairs_only(report):
     assert "<mark>" not in page and 'id="pair-1"' not in page
     assert "similarity.json lists every pair above" in page
     assert 'data-pair="1" data-field="a">alice<' in page  # still ranked
+
+
+def test_the_report_goes_where_grade_writes_the_cohort(cohort, tmp_path, monkeypatch):
+    """Without --output: the course's folder for cohort reports (here from the environment),
+    as grade --submissions uses, so that the dashboard links the report."""
+    monkeypatch.setenv("NLPDOJO_GRADE_OUTPUT", str(tmp_path / "reports"))
+    result = CliRunner().invoke(build_app(), ["similarity", str(cohort)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reports" / f"{cohort.name}-results" / "similarity.html").is_file()
