@@ -54,6 +54,15 @@ def _megabytes(value: Any) -> int:
     return int(value)
 
 
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false",
+                                                    "no", "off"):
+        return value.lower() in ("1", "true", "yes", "on")
+    raise ValueError("true or false")
+
+
 #: the keys a course configuration may hold, each with its parser (what it must be)
 KEYS: dict[str, Callable[[Any], Any]] = {
     "backend": _text,
@@ -62,6 +71,8 @@ KEYS: dict[str, Callable[[Any], Any]] = {
     "timeout_scale": _scale,
     "memory_mb": _megabytes,
     "output": _text,
+    # grade --submissions ranks every cohort on its held-out metrics (grade --leaderboard)
+    "leaderboard": _flag,
 }
 
 

@@ -86,7 +86,7 @@ from nlpdojo_autograder.runtime.loader import LIBRARY, REFERENCE_PACKAGE, refere
 from nlpdojo_reports.cohort import cohort_renderable, summarize
 from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard, similarity_beside
 from nlpdojo_reports.gradebook import GRADEBOOK_NAME, render_gradebook
-from nlpdojo_reports.leaderboard import write_cohort_leaderboard
+from nlpdojo_reports.leaderboard import LEADERBOARD_ENV, write_cohort_leaderboard
 from nlpdojo_reports.sanitize import visible_name
 from nlpdojo_reports.table import TableReporter
 from nlpdojo_reports.writer import (
@@ -200,10 +200,12 @@ def grade_command(
     submitted_at: Annotated[str | None, typer.Option(
         "--submitted-at", rich_help_panel="Course record",
         help="With --student: when it was submitted (ISO 8601 with its offset).")] = None,
-    leaderboard: Annotated[bool, typer.Option(
-        "--leaderboard", help="With --submissions: rank the cohort on each training "
-        "question's held-out metric under anonymous aliases (summary.json and the dashboard; "
-        "each student's own rank in a leaderboard.json beside their result).")] = False,
+    leaderboard: Annotated[bool | None, typer.Option(
+        "--leaderboard/--no-leaderboard", help="With --submissions: rank the cohort on each "
+        "training question's held-out metric under anonymous aliases (summary.json and the "
+        "dashboard; each student's own rank in a leaderboard.json beside their result); "
+        "default: NLPDOJO_LEADERBOARD, else the course configuration's leaderboard, else "
+        "off.")] = None,
     version: VersionOption = None,
 ) -> None:
     """Grade exercises and print per-check points, verdicts and feedback."""
@@ -237,6 +239,9 @@ def grade_command(
 
     if leaderboard and request.submissions is None:
         raise UsageError("--leaderboard ranks a cohort: give --submissions DIR")
+    if request.submissions is not None:
+        leaderboard = pick("leaderboard", leaderboard, LEADERBOARD_ENV, False,
+                           request.course_config()).value
     if request.submissions is not None:
         raise typer.Exit(_grade_cohort(request.submissions, topic_names, options,
                                        replay_options, fmt, output, fail_under,

@@ -30,6 +30,9 @@ LOWER_IS_BETTER = ("perplexity", "loss", "error", "time")
 #: the course's secret for the aliases: this variable, else a file made once (0600)
 SECRET_ENV = "NLPDOJO_LEADERBOARD_SECRET"
 SECRET_FILE = "leaderboard-secret"
+#: switches the cohort's leaderboard on or off where ``grade`` is not told (before the course
+#: configuration's ``leaderboard``)
+LEADERBOARD_ENV = "NLPDOJO_LEADERBOARD"
 #: each student's own entry, beside their result in a cohort's output folder
 LEADERBOARD_NAME = "leaderboard.json"
 

@@ -144,3 +144,35 @@ def test_grade_submissions_leaderboard(monkeypatch, tmp_path):
     again = CliRunner().invoke(grade.app, ["softmax", "--submission", str(subs / "ann"),
                                            "--leaderboard"])
     assert again.exit_code == 2 and "--leaderboard ranks a cohort" in again.output
+
+
+def test_the_course_switches_the_leaderboard_on(monkeypatch, tmp_path):
+    """``leaderboard = true`` in the course configuration: every cohort run ranks; the option
+    (--no-leaderboard) still wins, and the environment before the configuration."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from nlpdojo_autograder.cli import grade
+
+    cohort = _cohort()
+    subs = tmp_path / "subs"
+    for name in cohort:
+        (subs / name / "word_vectors").mkdir(parents=True)
+    config = tmp_path / "config.toml"
+    config.write_text("leaderboard = true\n")
+    monkeypatch.setenv("NLPDOJO_CONFIG", str(config))
+    monkeypatch.setenv("NLPDOJO_LEADERBOARD_SECRET", "s3cret")
+    monkeypatch.setattr(grade, "_grade_in_child", lambda folder, *a, **k: cohort[folder.name])
+
+    def run(*extra):
+        out = tmp_path / f"out{len(extra)}{'-'.join(extra)}"
+        result = CliRunner().invoke(grade.app, ["softmax", "--submissions", str(subs),
+                                                "--output", str(out), *extra])
+        assert result.exit_code in (0, 1), result.output
+        return "leaderboard" in json.loads((out / "summary.json").read_text())
+
+    assert run() is True
+    assert run("--no-leaderboard") is False
+    monkeypatch.setenv("NLPDOJO_LEADERBOARD", "off")
+    assert run() is False
