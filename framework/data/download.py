@@ -51,7 +51,7 @@ def download(
             unit_scale=True,
             unit_divisor=1024,
             desc=dest.name[:40],
-            disable=not progress,
+            disable=None if progress else True,  # None: drawn only on a terminal
             leave=False,
         )
         received = 0
