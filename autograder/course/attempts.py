@@ -31,7 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from nlpdojo_autograder.course.config import CourseError, aware
-from nlpdojo_autograder.course.schema import read_time, stored_time, utc_now
+from nlpdojo_autograder.course.schema import (
+    pack_result,
+    read_time,
+    stored_time,
+    unpack_result,
+    utc_now,
+)
 from nlpdojo_autograder.course.store import Course, nlpdojo_version
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
 
@@ -69,9 +75,9 @@ class Attempt:
 
     def result(self, course: Course) -> GradingResult:
         """The full result this attempt recorded."""
-        row = course.conn.execute("SELECT result_json FROM attempts WHERE id = ?",
-                                  (self.id,)).fetchone()
-        return GradingResult.from_dict(json.loads(row[0]))
+        row = course.conn.execute("SELECT result_zlib, result_bytes FROM attempts WHERE "
+                                  "id = ?", (self.id,)).fetchone()
+        return GradingResult.from_dict(json.loads(unpack_result(row[0], row[1])))
 
 
 def question_points(result: GradingResult) -> dict[str, tuple[float, float]]:
@@ -141,7 +147,7 @@ def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[
            result.score, result.max_score, content,
            result.versions.get("nlpdojo") or nlpdojo_version(), item.grader_fingerprint,
            seed if isinstance(seed, int) else None, tree, item.folder_name,
-           json.dumps(result.to_dict(), allow_nan=False, default=json_default))
+           *pack_result(json.dumps(result.to_dict(), allow_nan=False, default=json_default)))
     return row, [(q, p, m) for q, (p, m) in question_points(result).items()]
 
 
@@ -157,8 +163,8 @@ def _insert(conn, row: tuple[Any, ...], questions: list[tuple[Any, ...]]) -> tup
     attempt_id = conn.execute(
         "INSERT INTO attempts (student, assignment, submitted_at, submitted_from, graded_at, "
         "score, max_score, content_sha256, grader_version, grader_fingerprint, input_seed, "
-        "sources_tree, folder, result_json, number) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, number)).lastrowid
+        "sources_tree, folder, result_zlib, result_bytes, number) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, number)).lastrowid
     conn.executemany("INSERT INTO attempt_questions VALUES (?, ?, ?, ?)",
                      [(attempt_id, *q) for q in questions])
     return attempt_id, True
@@ -187,27 +193,37 @@ def attempts(course: Course, student: str | None = None,
 
 
 def _attempts(course: Course, where: str, args: tuple[Any, ...]) -> list[Attempt]:
-    rows = course.conn.execute(
+    # plain tuples, not sqlite3.Row: an export reads every attempt and its points per question
+    # (15,000 and 216,000 rows at a course's size, bench/course_record.py)
+    cursor = course.conn.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(
         "SELECT a.id, a.student, a.assignment, a.number, a.submitted_at, a.submitted_from, "
         "a.graded_at, a.score, a.max_score, a.content_sha256, a.grader_version, "
         "a.grader_fingerprint, a.input_seed, a.sources_tree, a.folder FROM attempts a "
         "JOIN assignments s ON s.id = a.assignment "
         f"WHERE {where} ORDER BY s.position, a.student, a.submitted_at, a.number",
         args).fetchall()
+    among = "" if where == "1" else f"WHERE attempt IN (SELECT a.id FROM attempts a WHERE {where}) "
     points: dict[int, dict[str, tuple[float, float]]] = {}
-    for q in course.conn.execute(
-            "SELECT q.attempt, q.question, q.points, q.max_points FROM attempt_questions q "
-            f"WHERE q.attempt IN (SELECT a.id FROM attempts a WHERE {where}) ORDER BY q.rowid",
-            args):
-        points.setdefault(q[0], {})[q[1]] = (q[2], q[3])
-    return [Attempt(id=r["id"], student=r["student"], assignment=r["assignment"],
-                    number=r["number"], submitted_at=read_time(r["submitted_at"]),
-                    submitted_from=r["submitted_from"], graded_at=read_time(r["graded_at"]),
-                    score=r["score"], max_score=r["max_score"],
-                    content_sha256=r["content_sha256"], grader_version=r["grader_version"],
-                    grader_fingerprint=r["grader_fingerprint"], input_seed=r["input_seed"],
-                    sources_tree=r["sources_tree"], folder=r["folder"],
-                    questions=points.get(r["id"], {})) for r in rows]
+    for attempt, question, got, most in cursor.execute(
+            "SELECT attempt, question, points, max_points FROM attempt_questions "
+            f"{among}ORDER BY rowid", args if among else ()):
+        mine = points.get(attempt)
+        if mine is None:
+            mine = points[attempt] = {}
+        mine[question] = (got, most)
+    cursor.close()
+    times: dict[str, datetime] = {}  # graded-at repeats across a cohort's attempts
+
+    def when(text: str) -> datetime:
+        moment = times.get(text)
+        if moment is None:
+            moment = times[text] = read_time(text)
+        return moment
+
+    return [Attempt(r[0], r[1], r[2], r[3], when(r[4]), r[5], when(r[6]), *r[7:15],
+                    questions=points.get(r[0], {})) for r in rows]
 
 
 def replace_result(course: Course, attempt_id: int, result: GradingResult, *,
@@ -215,17 +231,19 @@ def replace_result(course: Course, attempt_id: int, result: GradingResult, *,
     """A regrade accepted: the attempt's result, score and points become ``result``'s; the
     result it had is kept in ``regrades``. One transaction."""
     old = attempt_by_id(course, attempt_id)
-    text = json.dumps(result.to_dict(), allow_nan=False, default=json_default)
+    packed, size = pack_result(json.dumps(result.to_dict(), allow_nan=False,
+                                          default=json_default))
     with course.transaction() as conn:
         conn.execute("INSERT INTO regrades (attempt, replaced_at, score, grader_version, "
-                     "grader_fingerprint, result_json) SELECT id, ?, score, grader_version, "
-                     "grader_fingerprint, result_json FROM attempts WHERE id = ?",
-                     (utc_now(), attempt_id))
+                     "grader_fingerprint, result_zlib, result_bytes) SELECT id, ?, score, "
+                     "grader_version, grader_fingerprint, result_zlib, result_bytes FROM "
+                     "attempts WHERE id = ?", (utc_now(), attempt_id))
         conn.execute("UPDATE attempts SET score = ?, max_score = ?, graded_at = ?, "
-                     "grader_version = ?, grader_fingerprint = ?, result_json = ? WHERE id = ?",
+                     "grader_version = ?, grader_fingerprint = ?, result_zlib = ?, "
+                     "result_bytes = ? WHERE id = ?",
                      (result.score, result.max_score, _graded_at(result),
                       result.versions.get("nlpdojo") or nlpdojo_version(),
-                      grader_fingerprint or old.grader_fingerprint, text, attempt_id))
+                      grader_fingerprint or old.grader_fingerprint, packed, size, attempt_id))
         conn.execute("DELETE FROM attempt_questions WHERE attempt = ?", (attempt_id,))
         conn.executemany("INSERT INTO attempt_questions VALUES (?, ?, ?, ?)",
                          [(attempt_id, q, p, m)

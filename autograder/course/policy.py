@@ -184,17 +184,18 @@ def gradebook(course: Course) -> Gradebook:
     for attempt in attempts(course):
         by_key.setdefault((attempt.student, attempt.assignment), []).append(attempt)
     extended = extensions(course)
-    overrides = current_overrides(course)
+    overrides: dict[tuple[str, str], dict[str, Override]] = {}
+    for (sid, aid, question), o in current_overrides(course).items():
+        overrides.setdefault((sid, aid), {})[question] = o
     standings: dict[tuple[str, str], Standing] = {}
     ledgers: dict[str, Ledger] = {}
     for student in students:
         left = policy.bank_days
         used: dict[str, int] = {}
         for a in ordered:
-            mine = {q: o for (s, aid, q), o in overrides.items() if s == student.id
-                    and aid == a.id}
             standing = _standing(student, a, by_key.get((student.id, a.id), []),
-                                 extended.get((student.id, a.id)), mine, left, policy)
+                                 extended.get((student.id, a.id)),
+                                 overrides.get((student.id, a.id), {}), left, policy)
             left -= standing.bank_days
             if standing.bank_days:
                 used[a.id] = standing.bank_days

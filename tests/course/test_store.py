@@ -43,28 +43,30 @@ def test_unknown_assignment_and_student_name_what_there_is(course):
 
 def test_a_later_schema_opens_an_earlier_course(tmp_path, monkeypatch):
     make_course(tmp_path).close()
-    added = schema.Migration(2, "a test column", "ALTER TABLE students ADD COLUMN pronouns "
-                             "TEXT NOT NULL DEFAULT '';")
+    later = schema.SCHEMA_VERSION + 1
+    added = schema.Migration(later, "a test column", "ALTER TABLE students ADD COLUMN "
+                             "pronouns TEXT NOT NULL DEFAULT '';")
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, added))
     monkeypatch.setattr(store, "migrate", lambda conn, v: schema.migrate(
         conn, v, schema.MIGRATIONS))
     with Course.open(tmp_path / "course.db") as course:
-        assert schema.schema_version(course.conn) == 2
+        assert schema.schema_version(course.conn) == later
         columns = [r[1] for r in course.conn.execute("PRAGMA table_info(students)")]
         assert "pronouns" in columns
         applied = course.conn.execute("SELECT version FROM schema_migrations").fetchall()
-        assert [r[0] for r in applied] == [1, 2]
+        assert [r[0] for r in applied] == [*range(1, later + 1)]
         assert [a.id for a in course.assignments()] == ["a1", "a2"]  # nothing lost
 
 
 def test_a_failed_migration_changes_nothing(tmp_path, monkeypatch):
     make_course(tmp_path).close()
-    broken = schema.Migration(2, "broken", "ALTER TABLE students ADD COLUMN x TEXT;\n"
+    broken = schema.Migration(schema.SCHEMA_VERSION + 1, "broken",
+                              "ALTER TABLE students ADD COLUMN x TEXT;\n"
                               "ALTER TABLE nowhere ADD COLUMN y TEXT;")
     with sqlite3.connect(tmp_path / "course.db", isolation_level=None) as conn:
         with pytest.raises(sqlite3.OperationalError):
             schema.migrate(conn, "test", (*schema.MIGRATIONS, broken))
-        assert schema.schema_version(conn) == 1
+        assert schema.schema_version(conn) == schema.SCHEMA_VERSION
         assert "x" not in [r[1] for r in conn.execute("PRAGMA table_info(students)")]
 
 
