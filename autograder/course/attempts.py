@@ -163,11 +163,18 @@ def _insert(conn, row: tuple[Any, ...], questions: list[tuple[Any, ...]]) -> tup
     attempt_id = conn.execute(
         "INSERT INTO attempts (student, assignment, submitted_at, submitted_from, graded_at, "
         "score, max_score, content_sha256, grader_version, grader_fingerprint, input_seed, "
-        "sources_tree, folder, result_zlib, result_bytes, number) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, number)).lastrowid
+        "sources_tree, folder, result_zlib, result_bytes, points_sum, number) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*row, points_sum(questions), number)).lastrowid
     conn.executemany("INSERT INTO attempt_questions VALUES (?, ?, ?, ?)",
                      [(attempt_id, *q) for q in questions])
     return attempt_id, True
+
+
+def points_sum(questions: list[tuple[Any, ...]]) -> float | None:
+    """``attempts.points_sum`` of rows ``(question, points, max_points)``, in the order they
+    are recorded (the sum :mod:`.policy` makes of an attempt's ``questions``)."""
+    return sum(q[1] for q in questions) if questions else None
 
 
 def attempt_by_id(course: Course, attempt_id: int) -> Attempt:
@@ -192,9 +199,32 @@ def attempts(course: Course, student: str | None = None,
     return _attempts(course, " AND ".join(where) or "1", tuple(args))
 
 
-def _attempts(course: Course, where: str, args: tuple[Any, ...]) -> list[Attempt]:
-    # plain tuples, not sqlite3.Row: an export reads every attempt and its points per question
-    # (15,000 and 216,000 rows at a course's size, bench/course_record.py)
+def attempts_without_questions(course: Course) -> tuple[list[Attempt], dict[int, float]]:
+    """Every attempt as :func:`attempts` orders them but with ``questions`` left empty, and
+    ``{attempt id: its question points summed in grading order}`` (the sum a full attempt's
+    ``sum(questions's points)`` makes, to the bit: ``points_sum``): what the late policy
+    needs of an attempt that does not count, without reading ``attempt_questions`` (216,000
+    rows at 300 students x 5 assignments x 10 attempts). The counted ones are read in full
+    with :func:`attempts_by_ids`."""
+    sums = dict(course.conn.execute("SELECT id, points_sum FROM attempts WHERE points_sum IS "
+                                    "NOT NULL").fetchall())
+    return _attempts(course, "1", (), questions=False), sums
+
+
+def attempts_by_ids(course: Course, ids: list[int]) -> dict[int, Attempt]:
+    """``{id: attempt}`` of the attempts ``ids`` (those not recorded are left out)."""
+    found: dict[int, Attempt] = {}
+    for start in range(0, len(ids), 500):  # within SQLite's limit on parameters
+        chunk = tuple(ids[start:start + 500])
+        marks = ", ".join("?" * len(chunk))
+        found.update((a.id, a) for a in _attempts(course, f"a.id IN ({marks})", chunk))
+    return found
+
+
+def _attempts(course: Course, where: str, args: tuple[Any, ...],
+              questions: bool = True) -> list[Attempt]:
+    # plain tuples, not sqlite3.Row: an export reads every attempt (15,000 rows at a course's
+    # size, bench/course_record.py)
     cursor = course.conn.cursor()
     cursor.row_factory = None
     rows = cursor.execute(
@@ -208,7 +238,7 @@ def _attempts(course: Course, where: str, args: tuple[Any, ...]) -> list[Attempt
     points: dict[int, dict[str, tuple[float, float]]] = {}
     for attempt, question, got, most in cursor.execute(
             "SELECT attempt, question, points, max_points FROM attempt_questions "
-            f"{among}ORDER BY rowid", args if among else ()):
+            f"{among}ORDER BY rowid", args if among else ()) if questions else ():
         mine = points.get(attempt)
         if mine is None:
             mine = points[attempt] = {}
@@ -238,16 +268,17 @@ def replace_result(course: Course, attempt_id: int, result: GradingResult, *,
                      "grader_fingerprint, result_zlib, result_bytes) SELECT id, ?, score, "
                      "grader_version, grader_fingerprint, result_zlib, result_bytes FROM "
                      "attempts WHERE id = ?", (utc_now(), attempt_id))
+        questions = [(q, p, m) for q, (p, m) in question_points(result).items()]
         conn.execute("UPDATE attempts SET score = ?, max_score = ?, graded_at = ?, "
                      "grader_version = ?, grader_fingerprint = ?, result_zlib = ?, "
-                     "result_bytes = ? WHERE id = ?",
+                     "result_bytes = ?, points_sum = ? WHERE id = ?",
                      (result.score, result.max_score, _graded_at(result),
                       result.versions.get("nlpdojo") or nlpdojo_version(),
-                      grader_fingerprint or old.grader_fingerprint, packed, size, attempt_id))
+                      grader_fingerprint or old.grader_fingerprint, packed, size,
+                      points_sum(questions), attempt_id))
         conn.execute("DELETE FROM attempt_questions WHERE attempt = ?", (attempt_id,))
         conn.executemany("INSERT INTO attempt_questions VALUES (?, ?, ?, ?)",
-                         [(attempt_id, q, p, m)
-                          for q, (p, m) in question_points(result).items()])
+                         [(attempt_id, *q) for q in questions])
     return attempt_by_id(course, attempt_id)
 
 

@@ -28,7 +28,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from nlpdojo_autograder.course.attempts import Attempt, attempts
+from nlpdojo_autograder.course.attempts import (
+    Attempt,
+    attempts,
+    attempts_by_ids,
+    attempts_without_questions,
+)
 from nlpdojo_autograder.course.config import CourseError, aware
 from nlpdojo_autograder.course.overrides import Override, current_overrides, who
 from nlpdojo_autograder.course.schema import read_time, stored_time, utc_now
@@ -180,8 +185,12 @@ def gradebook(course: Course) -> Gradebook:
     assignments = course.assignments()
     ordered = sorted(assignments, key=lambda a: (a.due, a.position))
     students = course.students()
+    # every attempt without its questions (an export's cost was reading them all), the sums
+    # of their points instead; in full where a question override needs them, and the counted
+    # ones (what a standing holds)
+    light, sums = attempts_without_questions(course)
     by_key: dict[tuple[str, str], list[Attempt]] = {}
-    for attempt in attempts(course):
+    for attempt in light:
         by_key.setdefault((attempt.student, attempt.assignment), []).append(attempt)
     extended = extensions(course)
     overrides: dict[tuple[str, str], dict[str, Override]] = {}
@@ -193,19 +202,27 @@ def gradebook(course: Course) -> Gradebook:
         left = policy.bank_days
         used: dict[str, int] = {}
         for a in ordered:
-            standing = _standing(student, a, by_key.get((student.id, a.id), []),
-                                 extended.get((student.id, a.id)),
-                                 overrides.get((student.id, a.id), {}), left, policy)
+            mine = overrides.get((student.id, a.id), {})
+            tries = by_key.get((student.id, a.id), [])
+            if tries and any(mine):  # a question's override: its points per question
+                tries = attempts(course, student.id, a.id)
+            standing = _standing(student, a, tries, extended.get((student.id, a.id)), mine,
+                                 left, policy, sums)
             left -= standing.bank_days
             if standing.bank_days:
                 used[a.id] = standing.bank_days
             standings[(student.id, a.id)] = standing
         ledgers[student.id] = Ledger(student, policy.bank_days, used)
+    counted = [st for st in standings.values() if st.attempt is not None]
+    full = attempts_by_ids(course, [st.attempt.id for st in counted if not st.attempt.questions])
+    for st in counted:
+        st.attempt = full.get(st.attempt.id, st.attempt)
     return Gradebook(assignments, students, standings, ledgers)
 
 
 def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extension | None,
-              overrides: dict[str, Override], left: int, policy) -> Standing:
+              overrides: dict[str, Override], left: int, policy,
+              sums: dict[int, float]) -> Standing:
     due = ext.due if ext is not None else a.due
     standing = Standing(student, a, "graded", due, extension=ext, attempts=len(tries))
     if ext is not None:
@@ -219,7 +236,7 @@ def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extens
     if tries:
         cap = left if policy.max_per_assignment is None else min(left,
                                                                  policy.max_per_assignment)
-        options = [_evaluate(t, a, due, overrides, cap, policy) for t in tries]
+        options = [_evaluate(t, a, due, overrides, cap, policy, sums) for t in tries]
         chosen = _choose(a.counts, options)
         (standing.attempt, standing.late_days, standing.bank_days, standing.penalty_percent,
          standing.raw, standing.score, applied) = chosen
@@ -240,12 +257,15 @@ def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extens
 
 
 def _evaluate(t: Attempt, a: Assignment, due: datetime, overrides: dict[str, Override],
-              cap: int, policy):
+              cap: int, policy, sums: dict[int, float]):
     applied = [o for q, o in overrides.items() if q and q in t.questions]
-    points = {q: p for q, (p, _) in t.questions.items()}
-    for o in applied:
-        points[o.question] = float(o.points)
-    score = sum(points.values()) if t.questions else t.score
+    if applied:
+        points = {q: p for q, (p, _) in t.questions.items()}
+        for o in applied:
+            points[o.question] = float(o.points)
+        score = sum(points.values())
+    else:  # its question points summed in grading order, else (none recorded) its score
+        score = sums.get(t.id, t.score)
     raw = a.points * score / t.max_score if t.max_score else 0.0
     late = late_days(t.submitted_at, due, policy.grace_minutes)
     from_bank = min(late, cap)

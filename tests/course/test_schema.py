@@ -72,6 +72,8 @@ def test_a_schema_1_course_is_migrated_in_place_and_reads_back_equal(tmp_path, m
         assert {a.id: a.result(course).to_dict() for a in recorded} == results
         assert [a.questions for a in recorded] == [{"t.q1": (4.0, 4.0), "t.q2": (1.5, 6.0)},
                                                    {"t.q1": (4.0, 4.0), "t.q2": (6.0, 6.0)}]
+        sums = conn.execute("SELECT points_sum FROM attempts ORDER BY id").fetchall()
+        assert [r[0] for r in sums] == [5.5, 10.0]  # what an export reads of the questions
         blob, size = conn.execute("SELECT result_zlib, result_bytes FROM regrades").fetchone()
         assert json.loads(schema.unpack_result(blob, size)) == before
         stored = conn.execute("SELECT SUM(LENGTH(result_zlib)), SUM(result_bytes) FROM "
