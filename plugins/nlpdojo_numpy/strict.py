@@ -10,10 +10,13 @@ default one: like a GPU tensor, such an array cannot be mixed with an array crea
 ``device=`` (``xp.arange(n)`` beside a CUDA input) nor turned into a NumPy array by
 ``np.asarray``, so code that would fail on a GPU fails here, on every machine.
 
-And its arrays refuse what the standard allows but torch does not (:func:`refuse_torchless`,
-installed when a strict backend is made): a slice with a negative step, read or written
-(``xs[:, ::-1, :]``, ``out[::-1] = x``: torch's "step must be greater than zero"), which
-NumPy and ``array_api_strict`` accept, so code that passed on NumPy scored 0 on torch.
+And it refuses what NumPy accepts and torch does not (:func:`refuse_torchless`, installed
+when a strict backend is made), so code that passed on NumPy and scored 0 on torch fails on
+NumPy too: a slice with a negative step, read or written (``xs[:, ::-1, :]``, ``out[::-1] =
+x``: torch's "step must be greater than zero"), and ``xp.take`` with an index of more than one
+dimension (an embedding's ``xp.take(W, ids, axis=0)`` with ids (B, T): torch's "Index is
+supposed to be a vector"; ``array_api_strict`` refuses it in words the grader did not tell from
+the standard's pedantries).
 """
 
 from __future__ import annotations
@@ -48,16 +51,30 @@ def _negative_step(key: Any) -> bool:
 _NEGATIVE_STEP = (f"{TORCH_REFUSES}: a slice with a negative step (torch: \"step must be "
                   "greater than zero\"), which NumPy accepts; reverse an axis with "
                   "`xp.flip(x, axis=...)` instead")
+_TAKE_INDEX = (f"{TORCH_REFUSES}: `xp.take` with an index of {{}} dimensions (torch: \"Index is "
+               "supposed to be a vector\"), which NumPy accepts; take along a flat index and "
+               "reshape: `xp.reshape(xp.take(x, xp.reshape(ids, (-1,)), axis=0), (*ids.shape, "
+               "-1))`")
 
 
 def refuse_torchless() -> None:
-    """Make ``array_api_strict``'s arrays refuse, in this process, what torch refuses and the
-    standard allows: a slice with a negative step, read or written (an ``IndexError`` that
-    starts with :data:`TORCH_REFUSES`). Idempotent; run by :class:`StrictBackend`, which
-    exists to grade, so that the strict pass of a value check fails such code on NumPy too."""
-    array = type(_xp().asarray(0.0))
+    """Make ``array_api_strict`` refuse, in this process, what torch refuses and NumPy
+    accepts: a slice with a negative step, read or written, and ``take`` with an index of more
+    than one dimension (an ``IndexError`` that starts with :data:`TORCH_REFUSES`). Idempotent;
+    run by :class:`StrictBackend`, which exists to grade, so that the strict pass of a value
+    check fails such code on NumPy too."""
+    xp = _xp()
+    array = type(xp.asarray(0.0))
     if getattr(array, "_nlpdojo_torchless", False):
         return
+    take = xp.take
+
+    def strict_take(x: Any, indices: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if getattr(indices, "ndim", 1) > 1:
+            raise IndexError(_TAKE_INDEX.format(indices.ndim))
+        return take(x, indices, *args, **kwargs)
+
+    xp.take = strict_take
     getitem, setitem = array.__getitem__, array.__setitem__
 
     def __getitem__(self: Any, key: Any, /) -> Any:  # noqa: N807 - the method it replaces

@@ -208,6 +208,17 @@ def test_norms_put_back_on_the_default_device_lose_their_points_on_numpy(tmp_pat
 
 
 # -- what torch refuses ------------------------------------------------------------------------
+def test_the_strict_namespace_refuses_take_with_an_index_of_two_dimensions():
+    from nlpdojo_numpy.strict import TORCH_REFUSES, StrictBackend
+
+    strict = StrictBackend()
+    xp, weight = strict.xp, strict.asarray(np.arange(12.0).reshape(4, 3))
+    ids = xp.asarray(np.array([[0, 1], [2, 3]]), device=strict.device)
+    assert xp.take(weight, xp.reshape(ids, (-1,)), axis=0).shape == (4, 3)
+    with pytest.raises(IndexError, match=f"{TORCH_REFUSES}: `xp.take` with an index of 2 dim"):
+        xp.take(weight, ids, axis=0)
+
+
 def test_the_strict_arrays_refuse_negative_steps_read_or_written():
     from nlpdojo_numpy.strict import TORCH_REFUSES, StrictBackend
 
@@ -244,3 +255,29 @@ def test_a_negative_step_that_torch_refuses_fails_on_numpy_naming_the_line(tmp_p
     assert "torch refuses this: a slice with a negative step" in check.message
     assert "`xp.flip(x, axis=...)`" in check.message
     assert "(at deep_rnn.py line " in check.message and shown in check.message
+
+
+@pytest.mark.timeout(180)
+def test_an_embedding_taken_with_two_dimensional_ids_fails_on_numpy_as_on_torch(tmp_path):
+    """A sibling: NumPy's take accepts the (B, T) ids as they are, torch's index_select does
+    not ("Index is supposed to be a vector"): full marks on NumPy, 0 on torch, before."""
+    folder = tmp_path / "sub"
+    shutil.copytree(ROOT / "solutions" / "library", folder / "library",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "solutions" / "neural_networks", folder / "neural_networks",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    layers = folder / "library" / "layers.py"
+    old = ("        rows = xp.take(self.weight.data, flat, axis=0)  # (M, D)\n"
+           "        out = xp.reshape(rows, (*ids.shape, self.weight.data.shape[1]))  # (..., D)")
+    text = layers.read_text()
+    assert text.count(old) == 1
+    layers.write_text(text.replace(old, "        out = xp.take(self.weight.data, ids, axis=0)"))
+    result = grade(["neural_networks"], submission=folder, replay_options={},
+                   options=GradeOptions(questions=frozenset({"neural_networks.embedding"}),
+                                        until_lost={"embedding": "torch refuses"},
+                                        order=lambda c: c.kind != "value"))
+    checks = {c.id: c for e in result.exercises for c in e.checks}
+    check = checks["embedding.values"]
+    assert check.score == 0
+    assert "torch refuses this: `xp.take` with an index of 2 dimensions" in check.message
+    assert "(at layers.py line " in check.message

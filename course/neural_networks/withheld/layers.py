@@ -49,4 +49,11 @@ BUGS = [
         "self.backend.scatter_add(self.weight.grad, flat,",
         "self.weight.grad = xp.zeros_like(self.weight.data)\n"
         "        self.backend.scatter_add(self.weight.grad, flat,", "embedding"),
+    # right values on NumPy, 0 on torch (torch's index_select takes a vector): the strict
+    # pass refuses what torch refuses
+    bug("rows taken with the (B, T) ids as they are, which torch refuses", LAYERS,
+        "        rows = xp.take(self.weight.data, flat, axis=0)  # (M, D)\n"
+        "        out = xp.reshape(rows, (*ids.shape, self.weight.data.shape[1]))  # (..., D)",
+        "        out = xp.take(self.weight.data, ids, axis=0)  # (..., D)", "embedding",
+        says="torch refuses this"),
 ]
