@@ -9,12 +9,21 @@ import json
 import shutil
 import sqlite3
 import subprocess
+from datetime import UTC, datetime
 
 import pytest
 
 from nlpdojo_autograder.course import schema, store
-from nlpdojo_autograder.course.attempts import attempts
+from nlpdojo_autograder.course.attempts import (
+    attempts,
+    attempts_by_ids,
+    attempts_without_questions,
+    record_attempt,
+    replace_result,
+)
 from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.policy import gradebook
+from nlpdojo_autograder.course.roster import import_roster
 from nlpdojo_autograder.course.store import Course
 from nlpdojo_autograder.grading.results import json_default
 from tests.course.helpers import make_course, synthetic_result
@@ -136,3 +145,29 @@ def test_results_are_stored_as_sqlar_stores_a_file(tmp_path):
     if "no such function" in shell.stderr:  # a shell built without zlib
         return
     assert shell.stdout.splitlines() == [text, "{}"]
+
+
+def test_points_sum_is_written_with_the_questions_and_follows_a_regrade(course, tmp_path):
+    """The sum the gradebook reads instead of the questions (attempts_without_questions) is
+    the one it made of them, bit for bit, after recording and after a regrade; an attempt
+    without questions has none, and counts its score."""
+    tmp_path.joinpath("r.csv").write_text("id,name,email,section\ns1,Ada,a@x.edu,A\n")
+    import_roster(course, tmp_path / "r.csv")
+    when = datetime(2027, 1, 20, 12, tzinfo=UTC)
+    thirds = synthetic_result({"q1": (0.1, 4.0), "q2": (0.2, 6.0)}, sha="a" * 64)
+    first, _ = record_attempt(course, "s1", "a1", thirds, submitted_at=when,
+                              submitted_from="manifest")
+    bare_attempt, _ = record_attempt(course, "s1", "a2", synthetic_result({}, sha="b" * 64),
+                                     submitted_at=when, submitted_from="given")
+    light, sums = attempts_without_questions(course)
+    assert [a.questions for a in light] == [{}, {}]
+    assert sums == {first.id: sum(p for p, _ in first.questions.values())}
+    assert sums[first.id] == 0.1 + 0.2 != 0.3  # the same bits as the sum of the questions
+    replace_result(course, first.id, synthetic_result({"q1": (0.3, 4.0), "q2": (0.6, 6.0)}))
+    regraded = attempts_by_ids(course, [first.id, bare_attempt.id])
+    assert attempts_without_questions(course)[1] == {
+        first.id: sum(p for p, _ in regraded[first.id].questions.values())}
+    assert regraded[bare_attempt.id].questions == {}
+    book = gradebook(course)
+    assert book.standing("s1", "a1").attempt == regraded[first.id]  # counted: in full
+    assert book.standing("s1", "a1").raw == round(20 * (0.3 + 0.6) / 10, 6)
