@@ -186,6 +186,7 @@ def _graded(folder: Path, question: str, says: str) -> dict:
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.seeded  # graded on inputs drawn from the input seed
 def test_a_norm_returned_as_a_python_float_loses_its_points(tmp_path):
     folder = _submission(tmp_path, "library/clipping.py",
                          "return [g * scale for g in grads], total",
@@ -197,6 +198,7 @@ def test_a_norm_returned_as_a_python_float_loses_its_points(tmp_path):
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.seeded  # graded on inputs drawn from the input seed
 def test_norms_put_back_on_the_default_device_lose_their_points_on_numpy(tmp_path):
     folder = _submission(tmp_path, "rnn_variants/vanishing.py",
                          "    return xp.stack(norms)  # (T + 1,)",
@@ -245,6 +247,7 @@ NEGATIVE_STEPS = {
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.seeded  # graded on inputs drawn from the input seed
 @pytest.mark.parametrize("how", NEGATIVE_STEPS)
 def test_a_negative_step_that_torch_refuses_fails_on_numpy_naming_the_line(tmp_path, how):
     new, shown = NEGATIVE_STEPS[how]
@@ -258,6 +261,7 @@ def test_a_negative_step_that_torch_refuses_fails_on_numpy_naming_the_line(tmp_p
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.seeded  # graded on inputs drawn from the input seed
 def test_an_embedding_taken_with_two_dimensional_ids_fails_on_numpy_as_on_torch(tmp_path):
     """A sibling: NumPy's take accepts the (B, T) ids as they are, torch's index_select does
     not ("Index is supposed to be a vector"): full marks on NumPy, 0 on torch, before."""
