@@ -5,14 +5,16 @@ A course table of five assignments, one per topic; a roster of ``--students`` st
 topic's real ones are (every check of the topic, its id, question, kind, points and title; a
 failed check's message of about 300 characters; a seed in its details), more checks passing
 with each attempt, submitted a few hours apart around the due date (some late). Recorded with
-``record_attempt`` (one transaction each, as a cohort records them), then exported in each
+``record_attempts``, ``--batch`` attempts a transaction (300: as an import of a cohort's
+attempts records them; ``--batch 1`` is ``record_attempt``'s one transaction each, as ``grade
+--course`` records each submission as it is graded), then exported in each
 format (``export``: the gradebook computed from the record, the late policy applied, the file
 and its adjustments written), ``--rounds`` times each. Prints the recording time, each
-export's time (median [min-max]), the course file's size (and its WAL's), and what the stored
-results weigh (raw, and zlib-compressed, for comparison).
+export's time (median [min-max]), the course file's size (and its WAL's), and what the
+results weigh (as JSON text, zlib-compressed, and as the file stores them).
 
     python bench/course_record.py [--students 300] [--assignments 5] [--attempts 10]
-        [--rounds 3] [--keep DIR]
+        [--batch 300] [--rounds 3] [--keep DIR]
 
 Goals (issue 63): export under 2 s, course file under 100 MB.
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from _machine import machine, spread  # bench/ is on sys.path when a bench runs
 
-from nlpdojo_autograder.course.attempts import record_attempt
+from nlpdojo_autograder.course.attempts import NewAttempt, record_attempts
 from nlpdojo_autograder.course.config import parse_course_table
 from nlpdojo_autograder.course.exports import FORMATS, export
 from nlpdojo_autograder.course.roster import import_roster
@@ -85,11 +87,13 @@ def synthetic(topic: str, rng: random.Random, skill: float, seed: int) -> Gradin
         submission_sha256=f"{rng.getrandbits(256):064x}")
 
 
-def record(course: Course, topics: list[str], students: int, attempts: int,
+def record(course: Course, topics: list[str], students: int, attempts: int, batch: int,
            rng: random.Random) -> tuple[float, int, int]:
-    """Record every attempt; return (seconds, raw bytes of the results, zlib bytes)."""
+    """Record every attempt, ``batch`` a transaction; return (seconds, raw bytes of the
+    results, zlib bytes)."""
     ids = [s.id for s in course.students()][:students]
     raw = packed = 0
+    pending: list[NewAttempt] = []
     started = time.perf_counter()
     for n, topic in enumerate(topics, 1):
         due = DUE + timedelta(days=14 * n)
@@ -100,11 +104,16 @@ def record(course: Course, topics: list[str], students: int, attempts: int,
                                    rng.randrange(1, 2**52))
                 when = due - timedelta(hours=6 * (attempts - k)) \
                     + timedelta(hours=rng.choice([0, 0, 0, 30, 60]))
-                record_attempt(course, sid, f"a{n}", result, submitted_at=when,
-                               submitted_from="manifest")
+                pending.append(NewAttempt(sid, f"a{n}", result, submitted_at=when,
+                                          submitted_from="manifest"))
+                if len(pending) >= batch:
+                    record_attempts(course, pending)
+                    pending = []
                 text = result.to_json(indent=None).encode()
                 raw += len(text)
                 packed += len(zlib.compress(text, 6))
+    if pending:
+        record_attempts(course, pending)
     return time.perf_counter() - started, raw, packed
 
 
@@ -113,6 +122,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--assignments", type=int, default=5)
     parser.add_argument("--attempts", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=300, help="Attempts recorded per "
+                        "transaction (1: one each, as grade --course records them).")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="Make the course here (kept), not in a "
                         "temporary folder.")
@@ -128,8 +139,10 @@ def main() -> None:
         course = Course.create(path, parse_course_table(course_table(topics)))
         roster(folder / "roster.csv", args.students)
         import_roster(course, folder / "roster.csv")
-        seconds, raw, packed = record(course, topics, args.students, args.attempts, rng)
-        count = course.conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
+        seconds, raw, packed = record(course, topics, args.students, args.attempts,
+                                      max(1, args.batch), rng)
+        count, stored = course.conn.execute(
+            "SELECT COUNT(*), SUM(LENGTH(result_zlib)) FROM attempts").fetchone()
         course.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size = path.stat().st_size
         wal = Path(f"{path}-wal")
@@ -144,11 +157,12 @@ def main() -> None:
         print(f"machine: {machine()}")
         print(f"course: {args.students} students x {len(topics)} assignments "
               f"({', '.join(topics)}) x {args.attempts} attempts = {count} attempts")
-        print(f"recording: {seconds:.1f} s ({1000 * seconds / count:.2f} ms per attempt, one "
-              "transaction each)")
+        print(f"recording: {seconds:.1f} s ({1000 * seconds / count:.2f} ms per attempt, "
+              f"{max(1, args.batch)} a transaction)")
         print(f"course file: {size / 2**20:.1f} MB (WAL {wal.stat().st_size if wal.exists() else 0}"
               f" bytes after a checkpoint); results as JSON {raw / 2**20:.1f} MB, "
-              f"{raw / count / 1024:.1f} kB each; zlib-compressed {packed / 2**20:.1f} MB")
+              f"{raw / count / 1024:.1f} kB each; zlib-compressed {packed / 2**20:.1f} MB "
+              f"(stored: {stored / 2**20:.1f} MB)")
         for fmt in FORMATS:
             print(f"export {fmt}: {spread(times[fmt])} s over {args.rounds} rounds, "
                   f"{out_sizes[fmt] / 1024:.0f} kB")
