@@ -12,11 +12,12 @@ Run ``grade`` (the console script) or ``python -P -m ...``, as every process the
 does.
 """
 
+import os
+import sys
+from importlib.util import find_spec
+
 
 def _guard_import_path() -> None:
-    import os
-    import sys
-
     if sys.argv[:1] != ["-m"] or sys.flags.safe_path or not sys.path:
         return
     try:
@@ -36,10 +37,6 @@ def _guard_import_path() -> None:
 
 def _shadowing(folder: str) -> list[str]:
     """The packages and modules in ``folder`` named like one importable from elsewhere."""
-    import os
-    import sys
-    from importlib.util import find_spec
-
     found = []
     try:
         entries = list(os.scandir(folder))[:10_000]
