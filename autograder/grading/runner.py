@@ -366,7 +366,7 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
             payload = check.collect(ctx)
             arrays, scalars = split_payload(payload)
             outcome = Outcome(status="ok", arrays=arrays, scalars=scalars)
-            if (check.kind == "value" and isinstance(subject, RemoteSubject)
+            if (check.kind in STRICT_KINDS and isinstance(subject, RemoteSubject)
                     and STRICT in subject.settings.extra_backends):
                 subject.end()
                 outcome = _strict_pass(check, index, subject, ctx, outcome, deadline)
@@ -398,6 +398,11 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
 
 
 STRICT = "strict"
+#: the kinds of check run again on the strict backend's arrays, which live on a second device
+#: (:func:`_strict_pass`): what a property check judges is returned as a value check's is, so a
+#: value on the wrong device (norms put back on the default one) fails there too, not only on a
+#: GPU (issue 62 item 4)
+STRICT_KINDS = frozenset({"value", "property"})
 _STRICT_HINT = ("use the array namespace of your inputs (`self.xp` in a layer, "
                 "`xp = array_namespace(x)` in a function), and only "
                 "its functions (xp.exp(x), xp.max(x, axis=-1, keepdims=True), xp.sum(x)), not "
@@ -406,9 +411,10 @@ _STRICT_HINT = ("use the array namespace of your inputs (`self.xp` in a layer, "
 
 def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
                  first: Outcome, deadline: float | None) -> Outcome:
-    """A value check passed on NumPy arrays: run it again on ``array_api_strict`` arrays (the
-    same inputs). Code that stays in the array namespace gives the same values; code that
-    calls NumPy on its inputs fails here, on every backend, with a hint to use ``xp``."""
+    """A value (or property: :data:`STRICT_KINDS`) check passed on NumPy arrays: run it again
+    on ``array_api_strict`` arrays (the same inputs). Code that stays in the array namespace
+    gives the same values; code that calls NumPy on its inputs fails here, on every backend,
+    with a hint to use ``xp``."""
     strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
                      seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
                      base_seed=ctx.base_seed, deadline=deadline, cache={})

@@ -285,3 +285,27 @@ def test_an_embedding_taken_with_two_dimensional_ids_fails_on_numpy_as_on_torch(
     assert check.score == 0
     assert "torch refuses this: `xp.take` with an index of 2 dimensions" in check.message
     assert "(at layers.py line " in check.message
+
+
+# -- property checks: judged as returned too (the strict pass's second device) ------------------
+@pytest.mark.timeout(180)
+@pytest.mark.seeded  # graded on inputs drawn from the input seed
+@pytest.mark.parametrize(("new", "says"), [
+    # the instance: each norm made again on the default device, stacked there
+    ("    return xp.stack([xp.asarray(float(n)) for n in norms])",
+     "as every array does on a GPU: state_gradient_norms' norms was returned on device "
+     "CPU_DEVICE, but its inputs are on device1"),
+    # a sibling: NumPy's array of the norms, not the inputs' namespace
+    ("    import numpy\n    return numpy.asarray([float(n) for n in norms])",
+     "given arrays of the array API, it returned a NumPy array"),
+])
+def test_a_property_checks_norms_are_judged_as_returned(tmp_path, new, says):
+    folder = _submission(tmp_path, "rnn_variants/vanishing.py",
+                         "    return xp.stack(norms)  # (T + 1,)", new)
+    result = grade(["rnn_variants"], submission=folder, replay_options={},
+                   options=GradeOptions(questions=frozenset({"rnn_variants.vanishing"}),
+                                        until_lost={"vanishing": says},
+                                        order=lambda c: c.id != "vanishing.bound"))
+    check = {c.id: c for e in result.exercises for c in e.checks}["vanishing.bound"]
+    assert check.score == 0
+    assert says in check.message

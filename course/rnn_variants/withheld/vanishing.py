@@ -30,4 +30,10 @@ BUGS = [
         "    return xp.stack(norms)  # (T + 1,)",
         "    return xp.asarray([float(n) for n in norms])", "vanishing",
         says="was returned on device"),
+    # the same, judged by the property check too: its points need the norms as returned
+    # (the strict pass's second device), not only their values (issue 62 item 4)
+    bug("each norm made again on the default device", MODULE,
+        "    return xp.stack(norms)  # (T + 1,)",
+        "    return xp.stack([xp.asarray(float(n)) for n in norms])", "vanishing",
+        says="was returned on device", by=("bound",)),
 ]
