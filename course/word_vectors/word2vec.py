@@ -11,6 +11,8 @@ reference swapped in for earlier ones, so one bug costs points once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
@@ -111,6 +113,39 @@ def _neg_sampling_loss(center_vec, outside_idx, outside_vectors, negatives):
                       outside_vectors[negatives.tolist()][None])  # (1, D), (1, D), (1, K, D)
 
 
+def _saturate_batch(args: dict) -> dict:
+    """A minibatch's scores past the overflow of exp, as :func:`_push_scores` pushes a pair's
+    (negative sampling's ``saturated`` case): each pair's u_o·v_c around -1000, its
+    negatives' around +1000, so log σ(u_o·v_c) and log σ(-u_k·v_c) are about -1000 and
+    σ(u_k·v_c) is 1 (each pair pushed along the signs of its own v_c)."""
+    c = args["center"]  # (B, D)
+    push = 1000.0 / np.abs(c).sum(axis=1, keepdims=True) * np.sign(c)  # (B, D) push . v_c = 1000
+    return args | {"outside": args["outside"] - push,
+                   "negatives": args["negatives"] + push[:, None, :]}
+
+
+#: what a naive log σ or σ does at scores like ±1000, and the cure
+LOG_SIGMOID = ("the loss is {value} for scores u·v_c around ±1000: log(sigmoid(x)) takes log(0) "
+               "once sigmoid(x) underflows (x below about -745), and -log(1 / (1 + exp(-x))) "
+               "overflows exp(-x) there; compute log sigmoid(x) as min(x, 0) - "
+               "log1p(exp(-|x|)) (or -logaddexp(0, -x)), which never overflows")
+SIGMOID_NAN = ("{what} holds NaN for scores u·v_c around ±1000: your sigmoid overflows "
+               "(exp(x) / (1 + exp(x)) is inf / inf above x = 709); compute it from "
+               "exp(-|x|), which never overflows, or as 1 / (1 + exp(-x))")
+
+
+def _saturated(outputs: tuple[str, ...]) -> Callable[[dict, dict], None]:
+    """Require a finite loss (naming log σ's overflow) and finite gradients (naming σ's)."""
+    checks = [require_finite(outputs[0], LOG_SIGMOID),
+              *(require_finite(o, SIGMOID_NAN.format(what=o)) for o in outputs[1:])]
+
+    def inspect(out: dict, args: dict) -> None:
+        for check in checks:
+            check(out, args)
+
+    return inspect
+
+
 LOG_SUM_EXP = ("the loss is {value} for scores around 1000: -log(softmax(s)[o]) overflows or "
                "takes log(0); compute it as log(sum(exp(s - max(s)))) + max(s) - s[o] "
                "(log-sum-exp)")
@@ -147,19 +182,28 @@ NEG_SAMPLING = Question(
     "neg_sampling", "Negative-sampling loss and gradients", code="negative_sampling",
     checks=function_checks(
         "neg_sampling", *NEG, inputs(**PAIR, negatives=NEGATIVES), outputs=PAIR_OUT,
-        title="negative sampling", points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
+        title="negative sampling",
+        points={"values": 2.0, "gradient": 2.0, "saturated": 1.0, "hidden": 1.0},
+        cases={"saturated": (lambda ctx: _push_scores(inputs(**PAIR, negatives=NEGATIVES)(ctx)),
+                             _saturated(PAIR_OUT))},
         torch=_neg_sampling_loss, numbers=LOSS_NUMBER,
         at_scale=inputs(**PAIR_AT_SCALE, negatives=integers(V_AT_SCALE, 10, repeated=True)),
-        titles={"values": "loss and gradients, with a repeated negative"}))
+        titles={"values": "loss and gradients, with a repeated negative",
+                "saturated": "a finite loss and gradients for scores like ±1000"}))
+
+SGNS_INPUTS = inputs(center=normal(6, D), outside=normal(6, D), negatives=normal(6, K, D))
+SGNS_OUT = ("loss", "grad_center", "coef_outside", "coef_negatives")
 
 SGNS_BATCH = Question(
     "sgns_batch", "Minibatched negative sampling", code="negative_sampling",
     checks=function_checks(
         "sgns_batch", "negative_sampling", "sgns_batch_loss_and_gradients",
-        inputs(center=normal(6, D), outside=normal(6, D), negatives=normal(6, K, D)),
-        outputs=("loss", "grad_center", "coef_outside", "coef_negatives"),
-        title="minibatch", points={"values": 2.0, "gradient": 3.0, "hidden": 1.0},
+        SGNS_INPUTS, outputs=SGNS_OUT,
+        title="minibatch",
+        points={"values": 2.0, "gradient": 2.0, "saturated": 1.0, "hidden": 1.0},
         inspect=require_shapes(coef_outside=(6,), coef_negatives=(6, K)),
+        cases={"saturated": (lambda ctx: _saturate_batch(SGNS_INPUTS(ctx)),
+                             _saturated(SGNS_OUT))},
         gradients={"center": "grad_center",  # dJ/du = coef * v_c, rebuilt here
                    "outside": lambda o, a: o["coef_outside"][:, None] * a["center"],
                    "negatives": lambda o, a: (o["coef_negatives"][:, :, None]
@@ -169,7 +213,8 @@ SGNS_BATCH = Question(
         # steps as a row has numbers, at any batch size: nothing to gain at scale
         at_scale=None,
         titles={"values": "a minibatch of 6 pairs against the reference",
-                "gradient": "batched gradients by central differences"}))
+                "gradient": "batched gradients by central differences",
+                "saturated": "a finite loss and gradients for scores like ±1000"}))
 
 SKIPGRAM = Question(
     "skipgram", "Skip-gram over a window", code="skipgram",
