@@ -29,7 +29,9 @@ def _quadratic_values(ctx):
     f = ctx.function("quadratic", "quadratic_loss_and_gradient")
     loss, grad = ctx.unpack(f(ctx.asarray(W), ctx.asarray(x)), ["loss", "grad_W"],
                             "quadratic_loss_and_gradient")
-    return {"loss": ctx.to_numpy(loss, "loss"), "grad_W": ctx.to_numpy(grad, "grad_W")}
+    # the contract returns the loss as a Python number, as CS224n's float(loss) does
+    return {"loss": ctx.to_numpy(loss, "loss", number=True),
+            "grad_W": ctx.to_numpy(grad, "grad_W")}
 
 
 def _quadratic_problem(ctx):
