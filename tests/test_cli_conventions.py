@@ -40,7 +40,8 @@ def test_grade_version_says_the_grader_fingerprint():
 
 @pytest.mark.parametrize("app", [build_app, lambda: grade_app], ids=["dojo", "grade"])
 def test_completion_is_offered(app):
-    result = runner.invoke(app(), ["--help"])
+    # wide enough that rich does not cut grade's long option names ("--install-comple…")
+    result = runner.invoke(app(), ["--help"], env={"COLUMNS": "200"})
     assert "--install-completion" in result.output and "--show-completion" in result.output
 
 

@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 import numpy as np
+from array_api_compat import device as array_api_device
 
 from nlpdojo_autograder.runtime import objects, probes
 from nlpdojo_autograder.runtime.channel import (
@@ -295,9 +296,7 @@ def _value_kind(x: Any) -> list | None:
         return ["array", "numpy", "cpu", x.dtype.name]
     if is_backend_array(x):
         try:
-            from array_api_compat import device
-
-            where = str(device(x))
+            where = str(array_api_device(x))
         except Exception:  # noqa: BLE001 - an array that cannot say: described as such
             where = "?"
         named = re.fullmatch(r"(?:array_api_strict\.)?Device\('(.*)'\)", where)

@@ -78,7 +78,7 @@ ENGINE_REFUSAL = ("is not available to graded code: it would compute the derivat
 #: it to student code like the rest
 PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authoring.kinds",
                     "authoring.compare", "authoring.inputs", "authoring.builders",
-                    "authoring.at_scale")
+                    "authoring.at_scale", "authoring.returned")
 
 
 class StudentCode:

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
+from nlpdojo_autograder.training import options as training_options
 from nlpdojo_autograder.training import read_checkpoint
 from nlpdojo_course.neural_networks import trainer as cli
 from nlpdojo_course.neural_networks.data import TaggingData
@@ -178,7 +179,9 @@ def test_moving_average_keeps_the_steps_and_averages_what_there_is():
 
 
 @pytest.mark.parametrize("flag", ["--progress", "--no-progress"])
-def test_the_progress_bar_can_be_turned_off(data, tmp_path, capfd, flag):
+def test_the_progress_bar_can_be_turned_off(data, tmp_path, capfd, monkeypatch, flag):
+    # as on a terminal: piped (as under the test runner) no bar is drawn either way
+    monkeypatch.setattr(training_options, "shown", lambda progress: progress)
     result = dojo("--solutions", *QUICK, "--epochs", "1", "--lr", "0.01", flag, "--output",
                   str(tmp_path / "t.npz"))
     assert result.exit_code == 0, result.output
