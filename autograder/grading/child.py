@@ -58,7 +58,9 @@ def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: fl
         # in here, so that removing this folder removes them also when the child was killed
         scratch = Path(tmp) / "tmp"
         scratch.mkdir()
-        command = [*grade_command(), *argv, "--submission", str(folder.resolve()),
+        # absolute (the child runs elsewhere) but not resolved: a submission that is a link
+        # must reach the child as a link, which the snapshot refuses (resolve() followed it)
+        command = [*grade_command(), *argv, "--submission", str(folder.absolute()),
                    "--output", str(out)]
         # -P (grade_command) and a working folder of its own: nothing of the folder the cohort
         # is graded from (which may hold a submission named like a package the grader
