@@ -91,7 +91,7 @@ def _ctx(student, reference, cache=None):
         rng=lambda offset=0: np.random.default_rng(offset),
         backend=SimpleNamespace(dtype=None, name="numpy"),
         probe=lambda name: lambda *a, **k: _answer(student, name),
-        to_numpy=lambda x, what="": np.asarray(x, dtype=np.float64))
+        to_numpy=lambda x, what="", number=False: np.asarray(x, dtype=np.float64))
 
 
 def _case(n=MIN_AT_SCALE_NUMBERS, **kwargs):
