@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from tests.grading.test_new_topic import course, run  # noqa: F401 - the fixture
@@ -44,7 +45,14 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
     made = run(env, tmp_path, "dojo", "new", "topic", "toy_mgu", "--title", "A gated cell",
                "--order", "7", "--solutions", str(solutions), "--course", str(course_dir))
     assert made.returncode == 0, made.stderr
+    # the scaffold's example question goes, and with it its planted bug in withheld/ (the
+    # walk-through's bugs are declared with its questions; a bug of a question the topic no
+    # longer has is refused when the topic registers)
     (solutions / "toy_mgu" / "scale.py").unlink()
+    withheld = course_dir / "toy_mgu" / "withheld" / "__init__.py"
+    withheld.write_text(re.sub(r"BUGS = \[.*\]", "BUGS = []", withheld.read_text(encoding="utf-8"),
+                               flags=re.S), encoding="utf-8")
+    assert "BUGS = []" in withheld.read_text(encoding="utf-8")
     (solutions / "toy_mgu" / "README.md").write_text(README, encoding="utf-8")
     (solutions / "library" / "mgu.py").write_text(MGU_LIBRARY, encoding="utf-8")
     (solutions / "toy_mgu" / "bimgu.py").write_text(BIMGU_TOPIC, encoding="utf-8")
