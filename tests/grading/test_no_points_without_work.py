@@ -225,7 +225,7 @@ def test_restarting_the_reference_process_does_not_buy_a_check_time(tmp_path):
 #: an attacker's state_gradient_norms: ‖grad_last‖, then zeros, no cell ever run
 ZERO_NORMS = ("    state, caches = state0, []\n",
               "    return xp.concat([xp.reshape(xp.linalg.vector_norm(grad_last), (1,)),\n"
-              "                      xp.zeros(xs.shape[1], dtype=xs.dtype)])\n"
+              "                      xp.zeros(xs.shape[1], dtype=xs.dtype, device=xs.device)])\n"
               "    state, caches = state0, []\n")
 
 
