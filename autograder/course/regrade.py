@@ -106,8 +106,7 @@ def regrade(course: Course, assignment: str, *, jobs: int = 1,
             row = Regraded(student, attempt, attempt.result(course))
             found.rows.append(row)
             if not attempt.sources_tree:
-                row.why = ("no sources kept for this attempt (an earlier Gradescope "
-                           "submission, whose files no export holds)")
+                row.why = _no_sources(attempt)
                 continue
             backend = row.before.backend if row.before.backend in ("numpy", "torch") else None
             groups.setdefault((attempt.input_seed, backend), []).append(row)
@@ -132,6 +131,15 @@ def regrade(course: Course, assignment: str, *, jobs: int = 1,
         {"name": _key(r), "attempt": r.attempt.number, "why": r.why}
         for r in found.rows if r.after is None]
     return found
+
+
+def _no_sources(attempt: Attempt) -> str:
+    """Why ``attempt`` cannot be graded again: the record kept none of its files."""
+    if attempt.submitted_from == "gradescope":
+        return ("no sources kept for this attempt (an earlier Gradescope submission, whose "
+                "files no export holds)")
+    return ("no sources kept for this attempt (recorded from a result file without "
+            "--submission: `dojo course record RESULT --submission FOLDER` keeps them)")
 
 
 def _key(row: Regraded) -> str:

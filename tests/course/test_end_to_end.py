@@ -75,7 +75,9 @@ EXPECTED = {  # ID: (a1, a2)
     "1004": ("13.5", "0"),   # 2 days 9 hours late: 3 days, 2 from the bank, 10% off
     "1005": ("15", "0"),     # 1.5 days late, with an extension of 3 days
     "1006": ("0", "0"),      # missing
-    "1007": ("10", "0"),     # attempt 1 on time (partial), attempt 2 late: the first counts
+    "1007": ("5", "0"),      # attempt 1 on time, attempt 2 late: the first counts; it
+    #                          dropped k's sign (full marks until the check was fixed, then
+    #                          regraded: scale.values fails, 0.5 of 1.5)
     "1008": ("15", "0"),     # partial, toy.scale overridden to 1.5
     "1009": ("15", "0"),     # honest (a name that is a formula)
     "1010": ("15", "EX"),    # a2 excused
@@ -136,7 +138,17 @@ def canvas_import(rows):
     return assignments, possible, grades
 
 
-def test_a_course_from_roster_to_canvas(toy, make_submission, tmp_path, monkeypatch):
+def test_a_course_from_roster_to_canvas(toy, toy_site, make_submission, tmp_path, monkeypatch):
+    plugin = toy_site / "nlpdojo_toy_pack" / "plugin.py"
+    original = plugin.read_text()
+    try:
+        _a_course_from_roster_to_canvas(plugin, original, make_submission, tmp_path,
+                                        monkeypatch)
+    finally:
+        plugin.write_text(original)  # the pack is the session's
+
+
+def _a_course_from_roster_to_canvas(plugin, original, make_submission, tmp_path, monkeypatch):
     monkeypatch.delenv("NLPDOJO_COURSE", raising=False)
     work = tmp_path / "instructor"
     work.mkdir()
@@ -157,7 +169,9 @@ def test_a_course_from_roster_to_canvas(toy, make_submission, tmp_path, monkeypa
     subs.mkdir()
     make_submission(name="src/hana").rename(subs / "hana")
     partial(make_submission, "src/piet").rename(subs / "piet")
-    partial(make_submission, "src/theo").rename(subs / "theo")
+    # theo drops k's sign: the toy pack's scale.values asks scale(x, 3) only, so it cannot tell
+    make_submission({"scale": ("xp.multiply(x, k)", "xp.multiply(x, abs(k))")},
+                    name="src/theo").rename(subs / "theo")
     make_submission(name="src/stranger").rename(subs / "stranger")
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("folder,submitted_at\nhana,2027-01-20T20:00:00-05:00\n"
@@ -225,6 +239,31 @@ def test_a_course_from_roster_to_canvas(toy, make_submission, tmp_path, monkeypa
     assert "attempt 1 of 2 counts (last-before-deadline)" in said(history)
     assert "late days: 0 used of 3, 3 left" in said(history)
     assert "(overridden)" in dojo("course", "history", "olga", "--course", str(db)).output
+
+    # a check fixed (scale.values asks a negative k), then the course regraded from the sources
+    # the record keeps, on the seed each attempt was graded on (a fresh grade process)
+    assert "(ctx.asarray(x), 3.0)" in original
+    plugin.write_text(original.replace("(ctx.asarray(x), 3.0)", "(ctx.asarray(x), -3.0)"))
+    shown = dojo("course", "regrade", "a1", "--course", str(db), "-f", "json", "--apply")
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert (data["count"], data["changed"], data["lost"]) == (3, 1, 1), data
+    (twice,) = [r for r in data["submissions"] if r["name"] == "Twice, Theo (1007)"]
+    assert (twice["before"]["score"], twice["after"]["score"]) == (1.5, 0.5)
+    (check,) = twice["checks"]
+    assert (check["id"], check["status_before"], check["status_after"], bool(check["message"])
+            ) == ("scale.values", "passed", "failed", True)
+    assert "applied: 1 attempt(s)" in shown.stderr
+    # the attempts recorded from result files have no sources: listed, not regraded
+    assert len(data["not_regraded"]) == 8 and all(
+        "recorded from a result file without --submission" in r["why"]
+        for r in data["not_regraded"])
+    with Course.open(db) as course:
+        first_try = attempts(course, student="1007", assignment="a1")[0]
+        assert first_try.questions == {"toy.scale": (0.5, 1.5)}
+        assert first_try.result(course).options["input_seed"] == first_try.input_seed
+    assert "attempt 1 of 2 counts" in said(dojo("course", "history", "theo", "--course",
+                                                 str(db)))
 
     exported = dojo("course", "export", "--format", "canvas", "-o", "canvas.csv",
                     "--course", str(db))
