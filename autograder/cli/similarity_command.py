@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +46,10 @@ def similarity_command(
         "--reference", "-r", metavar="DIR", help="A past cohort's folder of submission folders "
         "(or one known solution's folder) to compare every submission with; repeatable.")]
         = None,
+    reference_course: Annotated[list[Path] | None, typer.Option(
+        "--reference-course", metavar="FILE", help="A past course's record (dojo course): "
+        "every student's counted attempt, from the sources it keeps, as a reference; "
+        "repeatable.")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="DIR", help="Where similarity.html and similarity.json go "
         "(default: where grade --submissions writes the cohort's dashboard).")]
@@ -69,11 +74,13 @@ def similarity_command(
     if out_dir.exists() and not out_dir.is_dir():
         raise SimilarityError(f"--output {out_dir} is a file: give a folder")
     check_writable(out_dir, folder=True)
-    report = compare_cohort(submissions, solutions or _solutions(), topic or None,
-                            references=reference or (), threshold=threshold, min_size=min_size,
-                            exclude=[out_dir])
-    data = report_data(report, top)
-    page = render_similarity(report, top)  # both made before either is written
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-past-cohorts-") as tmp:
+        past = [_past_cohort(path, Path(tmp)) for path in reference_course or ()]
+        report = compare_cohort(submissions, solutions or _solutions(), topic or None,
+                                references=[*(reference or ()), *past], threshold=threshold,
+                                min_size=min_size, exclude=[out_dir])
+        data = report_data(report, top)
+        page = render_similarity(report, top)  # both made before either is written
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / SIMILARITY_JSON, json.dumps(data, indent=2) + "\n")
     atomic_write_text(out_dir / SIMILARITY_HTML, page)
@@ -87,6 +94,23 @@ def similarity_command(
     err_console.print(f"similarity report written to {out_dir / SIMILARITY_HTML} (and "
                       f"{SIMILARITY_JSON})" + ("; linked from the cohort dashboard there"
                                                if linked else ""), highlight=False)
+
+
+def _past_cohort(course_file: Path, tmp: Path) -> Path:
+    """A past course record's counted attempts written under ``tmp`` as a cohort folder."""
+    from nlpdojo_autograder.course.references import restore_cohort
+
+    if (tmp / course_file.stem).exists():
+        raise SimilarityError(f"two --reference-course files are named {course_file.stem}: "
+                              "rename one (a reference is shown by its file's name)")
+    cohort = restore_cohort(course_file, tmp)
+    if cohort.without_sources:
+        print_warning(f"{course_file}: {cohort.without_sources} counted attempt(s) were recorded "
+                      "without their sources and are not compared")
+    if not cohort.restored:
+        raise SimilarityError(f"{course_file} keeps the sources of no counted attempt: nothing "
+                              "of that course to compare with")
+    return cohort.folder
 
 
 def _table(data: dict) -> Table:

@@ -192,6 +192,57 @@ def test_a_past_cohort_as_reference(cohort, tmp_path):
     assert {(p.a, p.b) for p in report.pairs} == {("bob", "2025/old_alice"), ("bob", "known")}
 
 
+def test_a_past_course_record_as_reference(cohort, tmp_path):
+    """Last year's course record is last year's cohort: alice's counted attempt (its sources
+    kept by the record) is compared with this year's bob; her earlier attempt, which did not
+    count, and an attempt recorded without sources are not."""
+    from datetime import UTC, datetime
+
+    from nlpdojo_autograder.course.attempts import record_attempt
+    from nlpdojo_autograder.course.roster import import_roster
+    from tests.course.helpers import make_course, synthetic_result
+
+    past = tmp_path / "nlp2025"
+    past.mkdir()
+    course = make_course(past)
+    (past / "roster.csv").write_text("id,name,email,section\ns1,Alice,alice@x.edu,A\n"
+                                     "s2,Carol,carol@x.edu,A\ns3,Zed,zed@x.edu,A\n")
+    import_roster(course, past / "roster.csv")
+    result = synthetic_result({"q1": (4, 4), "q2": (6, 6)})
+    on_time = datetime(2027, 1, 20, tzinfo=UTC)
+    record_attempt(course, "s1", "a1", result, submitted_at=datetime(2027, 1, 19, tzinfo=UTC),
+                   submitted_from="given", folder=cohort / "erin")  # earlier: does not count
+    record_attempt(course, "s1", "a1", result, submitted_at=on_time, submitted_from="given",
+                   folder=cohort / "alice")
+    record_attempt(course, "s2", "a1", result, submitted_at=on_time, submitted_from="given",
+                   folder=cohort / "carol")
+    record_attempt(course, "s3", "a1", result, submitted_at=on_time, submitted_from="given")
+    course.close()
+    now = tmp_path / "now"
+    for name in ("bob", "frank"):
+        shutil.copytree(cohort / name, now / name)
+    out = tmp_path / "out"
+    ran = CliRunner().invoke(build_app(), [
+        "similarity", str(now), "--reference-course", str(past / "course.db"),
+        "--output", str(out), "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    data = json.loads(ran.stdout)
+    assert data["references"] == 2  # alice's counted attempt and carol's: not erin's
+    top = data["pairs"][0]
+    assert (top["a"], top["b"], top["reference"]) == ("bob", "course/s1-a1", True), top
+    assert set(top["flagged"]) == COPIED
+    assert not any("erin" in p["b"] or p["a"] == "frank" and p["flagged"]
+                   for p in data["pairs"])
+    assert "1 counted attempt(s) were recorded without their sources" in " ".join(
+        ran.output.split())
+
+    missing = CliRunner().invoke(build_app(), [
+        "similarity", str(now), "--reference-course", str(tmp_path / "nowhere.db"),
+        "--output", str(tmp_path / "out2")])
+    assert missing.exit_code == 2 and "no course file at" in missing.output
+    assert not (tmp_path / "out2" / "similarity.json").exists()
+
+
 def test_bad_inputs_are_said_and_cost_only_their_questions(cohort, tmp_path):
     root = tmp_path / "subs"
     shutil.copytree(cohort / "alice", root / "alice")
