@@ -293,7 +293,8 @@ def _package_folder(package: str) -> Path:
 def add_commands(cli: typer.Typer) -> None:
     """Attach the autograder's commands to the ``dojo`` app."""
     cli.command("release")(release_command)
-    new = typer.Typer(name="new", help="Scaffold course content.", no_args_is_help=True,
+    new = typer.Typer(rich_markup_mode=None, name="new", help="Scaffold course content.",
+                      no_args_is_help=True,
                       pretty_exceptions_enable=False)
     new.command("topic")(report_errors(new_topic_command))
     cli.add_typer(new, name="new")

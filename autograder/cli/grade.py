@@ -97,7 +97,7 @@ from nlpdojo_reports.writer import (
     write_report,
 )
 
-app = typer.Typer(name="grade", pretty_exceptions_enable=False,
+app = typer.Typer(rich_markup_mode=None, name="grade", pretty_exceptions_enable=False,
                   help=__doc__.split("\n\n")[0] if __doc__ else None)
 
 DEFAULT_SUBMISSION = Path("exercises")
@@ -124,7 +124,7 @@ def grade_command(
     cluster: Annotated[str | None, typer.Option(
         "--cluster", metavar="ADDRESS", help="Grade --submissions on a Dask cluster, one task "
         "per submission: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster "
-        "of --jobs worker processes (pip install 'nlpdojo\\[cluster]').")] = None,
+        "of --jobs worker processes (pip install 'nlpdojo[cluster]').")] = None,
     resume: Annotated[bool, typer.Option(
         "--resume", help="With --submissions: keep the results an earlier run of this cohort "
         "wrote to the same --output for submissions, options and grader unchanged since, on "

@@ -41,10 +41,11 @@ from nlpdojo_autograder.grading.results import GradingResult
 CourseOption = Annotated[Path | None, typer.Option(
     "--course", metavar="PATH", help=f"The course file (default: ${COURSE_ENV}).")]
 
-app = typer.Typer(name="course", no_args_is_help=True, add_completion=False,
+app = typer.Typer(rich_markup_mode=None, name="course", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False,
                   help="The course record: roster, attempts, late days, overrides, exports.")
-roster_app = typer.Typer(name="roster", no_args_is_help=True, add_completion=False,
+roster_app = typer.Typer(rich_markup_mode=None, name="roster", no_args_is_help=True,
+                         add_completion=False,
                          pretty_exceptions_enable=False, help="The course's students.")
 app.add_typer(roster_app, name="roster")
 

@@ -18,7 +18,7 @@ def build_app() -> typer.Typer:
     """A fresh ``dojo`` app with every plugin's commands (one per process, or per test)."""
     from nlpdojo.plugins import get_manager
 
-    app = typer.Typer(
+    app = typer.Typer(rich_markup_mode=None,
         name="dojo",
         help="nlpdojo: backends, plugins, data, exercises and training.",
         no_args_is_help=True,

@@ -16,7 +16,7 @@ from nlpdojo.errors import NlpdojoError
 if TYPE_CHECKING:
     from nlpdojo.dataset import Dataset
 
-data_app = typer.Typer(
+data_app = typer.Typer(rich_markup_mode=None,
     name="data",
     help="Real corpora: list them, show their sources and checksums, fetch them into the cache.",
     no_args_is_help=True,

@@ -59,7 +59,7 @@ def _command(entry: Entry) -> Any:
     """The click command typer builds from a trainer's function (errors as one line)."""
     trainer = entry.obj
     # completion is the dojo app's: a trainer's own would list --install-completion
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app = typer.Typer(rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False)
     app.command(trainer.name, short_help=trainer.summary)(report_errors(trainer.command))
     command = typer.main.get_command(app)
     help_text = command.format_help
@@ -133,7 +133,8 @@ def print_trainers(entries: list[Entry], fmt: DataFormat = DataFormat.table) -> 
 
 def make_train_app() -> typer.Typer:
     """A fresh ``train`` group (one per ``dojo`` app)."""
-    app = typer.Typer(name="train", cls=TrainerGroup, invoke_without_command=True,
+    app = typer.Typer(rich_markup_mode=None, name="train", cls=TrainerGroup,
+                      invoke_without_command=True,
                       help="Train models: `dojo train` lists the trainers the plugins "
                            "registered; `dojo train NAME --help` shows one's options.")
 
