@@ -494,6 +494,15 @@ def _installed_code(frame: Any, roots: tuple[str, ...]) -> bool:
             and _signature(code) in _code_of_file(_realpath(filename)))
 
 
+#: :func:`_installed_code`'s verdicts, kept for the worker's life: per installed roots, by
+#: (code object, its module's file). A verdict depends on nothing else (the code object and the
+#: file name are immutable, an installed file's compiled code is read once, :data:`_FILE_CODE`),
+#: and the keys hold their code objects, so no id is reused: a counted call pays the
+#: ``realpath`` calls and the compile of each code object's file once per worker, not once per
+#: count (line counting was a tenth of a layer check's grading)
+_INSTALLED: dict[tuple[str, ...], dict[tuple[Any, Any], bool]] = {}
+
+
 def _signature(code: Any) -> tuple[int, str, bytes]:
     """What tells a code object from another of the same file: where it starts, its name and
     its bytecode (``co_code``: the unspecialised bytecode, as compiled)."""
@@ -630,7 +639,7 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         or ""
     root = _dirname(_dirname(_abspath(source))) + _SEP
     roots = _installed_roots()
-    installed: dict[tuple[Any, Any], bool] = {}  # by (code, its module's file)
+    installed = _INSTALLED.setdefault(roots, {})
     count = 0
 
     def local(frame: Any, event: str, arg: Any) -> Any:
