@@ -14,6 +14,13 @@ def _private_grade_cache(monkeypatch, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _private_expected_outcomes(monkeypatch, tmp_path_factory):
+    """The reference's expected outcomes kept on disk (``grading/expected.py``) in a folder of
+    this test's, never the user's: no test reads what another computed."""
+    monkeypatch.setenv("NLPDOJO_EXPECTED_CACHE", str(tmp_path_factory.mktemp("expected")))
+
+
+@pytest.fixture(autouse=True)
 def _private_outputs(monkeypatch, tmp_path_factory):
     """What ``dojo train`` and ``dojo sample`` write by default (the outputs folder) goes to a
     folder of this test's, never the user's."""

@@ -53,6 +53,7 @@ from nlpdojo_autograder.cli.version import VersionOption
 from nlpdojo_autograder.course.recording import CourseRecording, course_recording
 from nlpdojo_autograder.grading.child import end_with_parent, run_child
 from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
+from nlpdojo_autograder.grading.expected import ROOT_ENV as EXPECTED_ROOT_ENV
 from nlpdojo_autograder.grading.grade import (
     INPUT_SEED_ENV,
     check_expected,
@@ -62,6 +63,7 @@ from nlpdojo_autograder.grading.grade import (
     grade,
     has_reference,
     select_checks,
+    store_expected,
 )
 from nlpdojo_autograder.grading.gradecache import GradeCache
 from nlpdojo_autograder.grading.progress import (
@@ -638,7 +640,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                 result = kept[folder.name]
             else:
                 result = (result_of(futures[folder.name], folder) if futures is not None else
-                          _grade_in_child(folder, names, options, replay_options, deadline_s))
+                          _grade_in_child(folder, names, options, replay_options, deadline_s,
+                                          env))
                 # the child was given every setting as an option: where each came from is
                 # the cohort's to say
                 result.settings = dict(options.settings)
@@ -664,11 +667,21 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
 
     futures = None
     with ExitStack() as stack:
+        env = child_env(options)
+        if len(folders) > len(kept) and (cluster is None or cluster == "local"):
+            # the reference's expected values computed once, here, for every child (on this
+            # machine: a remote cluster's tasks compute their own)
+            shared = Path(tempfile.mkdtemp(prefix="nlpdojo-expected-"))  # 0700
+            stack.callback(shutil.rmtree, shared, ignore_errors=True)
+            store_expected(names, options, shared, on_topic=lambda topic, n: err_console.print(
+                f"{topic}: the reference's expected values of {n} checks, once for the "
+                "cohort", highlight=False))
+            env[EXPECTED_ROOT_ENV] = str(shared)
         if cluster is not None:
             client = stack.enter_context(connect(cluster, jobs_given))
             argv = grade_child_argv(names, options, replay_options)
             futures = submit_all(client, [f for f in folders if f.name not in kept],
-                                 lambda _: argv, child_env(options), deadline_s)
+                                 lambda _: argv, env, deadline_s)
             workers = len(client.scheduler_info().get("workers", {}))
             err_console.print(f"grading {len(folders) - len(kept)} submissions on the Dask "
                               f"cluster {client.scheduler.address} ({workers} workers)")
@@ -732,13 +745,14 @@ def _cohort_deadline(topics: list[str], options: Any) -> float:
 
 
 def _grade_in_child(folder: Path, topics: list[str], options: Any,
-                    replay_options: dict[str, Any], deadline_s: float) -> Any:
+                    replay_options: dict[str, Any], deadline_s: float,
+                    env: dict[str, str] | None = None) -> Any:
     """Grade one submission of a cohort in a process of its own (its own session), so that
     whatever happens to it (killed by the student's code where there is no OS sandbox, a
     crash, a hang) costs that submission only. Its JSON result is read size-capped and
     validated; the cohort's grader writes every report itself."""
     return run_child(folder, grade_child_argv(topics, options, replay_options),
-                     child_env(options), deadline_s)
+                     env if env is not None else child_env(options), deadline_s)
 
 
 def grade_child_argv(topics: list[str], options: Any, replay_options: dict[str, Any]

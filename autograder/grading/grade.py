@@ -27,6 +27,7 @@ from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, Exercise, 
 from nlpdojo_autograder.authoring.kinds import NEEDS_TORCH, TORCH_NAMES_MISTAKES
 from nlpdojo_autograder.authoring.markers import questions_in
 from nlpdojo_autograder.authoring.questions import qualify, swap_in
+from nlpdojo_autograder.grading import expected as expected_store
 from nlpdojo_autograder.grading.deps import Course
 from nlpdojo_autograder.grading.given import edited_given, edited_given_warning
 from nlpdojo_autograder.grading.gradecache import check_context, reference_fingerprint
@@ -107,30 +108,68 @@ class GradeOptions:
 
 
 class ExpectedCache:
-    """Reference outcomes per (topic, seed, full), computed once per process and shared by the
-    submissions of a cohort."""
+    """Reference outcomes per (topic, seed, input seed, full), computed once per process, and
+    kept between processes by the on-disk store of :mod:`.expected` (``store``: its folder is
+    read when the cache is first used; None: :func:`.expected.default_root`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._data: dict[tuple[str, int, int, bool], dict[str, Outcome]] = {}
+        #: checks whose outcomes came from the store, and those the reference ran (counts)
+        self.loaded = self.computed = 0
 
     def get(self, exercise: Exercise, checks: list[Check], options: GradeOptions,
             question_functions: dict[str, list[tuple[str, str | None]]],
-            on_start: Callable[[Check], None] | None = None) -> dict[str, Outcome]:
+            on_start: Callable[[Check], None] | None = None,
+            root: Path | None = None) -> dict[str, Outcome]:
+        """The reference's outcomes of ``checks`` at ``options``' draw: from this process's
+        memory, else the store (at ``root``, else :func:`.expected.default_root`), else run."""
         key = (exercise.name, options.seed, options.inputs, options.full)
         with self._lock:
             have = self._data.setdefault(key, {})
             missing = [c for c in checks if c.id not in have]
+            store, draw = None, ""
+            root = root if root is not None else expected_store.default_root()
+            if missing and root is not None:
+                store = expected_store.ExpectedStore(root)
+                draw = expected_store.draw_key(exercise, REFERENCE_BACKEND[0], *key[1:])
+                stored = store.load(exercise.name, draw)
+                found = {c.id: stored[c.id] for c in missing if c.id in stored}
+                have.update(found)
+                self.loaded += len(found)
+                missing = [c for c in missing if c.id not in found]
             if missing:
-                have.update(run_checks(
+                computed = run_checks(
                     exercise, missing, topic_folder=None, backend=REFERENCE_BACKEND[0],
                     device=REFERENCE_BACKEND[1], seed=options.seed, full=options.full,
                     limits=options.limits, question_functions=question_functions,
-                    input_seed=options.inputs, on_start=on_start, expected_only=True))
+                    input_seed=options.inputs, on_start=on_start, expected_only=True)
+                have.update(computed)
+                self.computed += len(computed)
+                if store is not None:
+                    store.save(exercise.name, draw, computed)
             return {c.id: have[c.id] for c in checks}
 
 
 EXPECTED = ExpectedCache()
+
+
+def store_expected(names: list[str], options: GradeOptions, root: Path,
+                   on_topic: Callable[[str, int], None] | None = None) -> None:
+    """Compute the reference's expected outcomes of every topic of ``names`` at ``options``'
+    draw into the store at ``root``, for processes that grade later (a cohort's children
+    read them there, :data:`.expected.ROOT_ENV`). ``on_topic(topic, checks)``: told as each
+    topic starts. Topics without the reference, or graded without it, have none."""
+    for name in names:
+        exercise = get_exercise(name)
+        if not has_reference(exercise, options):
+            continue
+        needing = [c for c in select_checks(exercise, options, True) if c.needs_expected]
+        if not needing:
+            continue
+        if on_topic is not None:
+            on_topic(name, len(needing))
+        EXPECTED.get(exercise, needing, options, question_functions(exercise), root=root)
 
 
 def exercise_names() -> list[str]:
