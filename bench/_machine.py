@@ -26,8 +26,10 @@ def load_average() -> str:
 
 
 def blas() -> str:
-    """The BLAS libraries loaded in this process and their thread counts (threadpoolctl),
-    ``"openblas 0.3.31 (1 thread)"``; ``"no BLAS loaded"`` before NumPy's first product."""
+    """The BLAS libraries loaded in this process, the kernel each runs (threadpoolctl's
+    ``architecture``) and their thread counts, ``"openblas 0.3.31 Haswell kernel (1 thread)"``,
+    and whether ``OPENBLAS_CORETYPE`` chose that kernel (these machines set it to Haswell on
+    AVX-512 CPUs, which halves sgemm); ``"no BLAS loaded"`` before NumPy's first product."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency of the NumPy backend
@@ -36,9 +38,15 @@ def blas() -> str:
     for lib in threadpool_info():
         if lib["user_api"] == "blas":
             n = lib["num_threads"]
-            found.append(f"{lib.get('internal_api', lib['prefix'])} {lib.get('version') or '?'} "
-                         f"({n} thread{'' if n == 1 else 's'})")
-    return ", ".join(dict.fromkeys(found)) or "no BLAS loaded"  # one line per distinct library
+            kernel = f" {lib['architecture']} kernel" if lib.get("architecture") else ""
+            found.append(f"{lib.get('internal_api', lib['prefix'])} {lib.get('version') or '?'}"
+                         f"{kernel} ({n} thread{'' if n == 1 else 's'})")
+    if not found:
+        return "no BLAS loaded"
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    chosen = (f", OPENBLAS_CORETYPE={coretype} set" if coretype
+              else ", OPENBLAS_CORETYPE not set")
+    return ", ".join(dict.fromkeys(found)) + chosen  # one line per distinct library
 
 
 def machine() -> str:
