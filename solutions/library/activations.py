@@ -89,14 +89,14 @@ class ReLU(Module):
 
     def forward(self, x: Array) -> tuple[Array, tuple]:
         ### BEGIN SOLUTION neural_networks.relu
-        y = self.xp.where(x > 0, x, 0.0 * x)  # (...)
+        y = self.xp.maximum(x, 0.0)  # (...): one pass
         return y, (x,)
         ### END SOLUTION
 
     def backward(self, grad_output: Array, cache: tuple) -> Array:
         ### BEGIN SOLUTION neural_networks.relu
         (x,) = cache
-        return self.xp.where(x > 0, grad_output, 0.0 * grad_output)  # (...)
+        return grad_output * self.xp.astype(x > 0, grad_output.dtype)  # (...)
         ### END SOLUTION
 
 

@@ -63,8 +63,8 @@ def test_a_loss_backward_must_scale_by_grad_output(tmp_path, question, old, new)
 
 @pytest.mark.parametrize("question,old,new", [
     # every layer's backward runs with a random upstream gradient: one that ignores it fails
-    ("relu", "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)  # (...)",
-     "return self.xp.where(x > 0, 1.0 + 0.0 * grad_output, 0.0 * grad_output)  # (...)"),
+    ("relu", "return grad_output * self.xp.astype(x > 0, grad_output.dtype)  # (...)",
+     "return (1.0 + 0.0 * grad_output) * self.xp.astype(x > 0, grad_output.dtype)  # (...)"),
     ("sigmoid", "return grad_output * y * (1.0 - y)  # (...)", "return y * (1.0 - y)  # (...)"),
 ])
 def test_a_layer_backward_that_ignores_grad_output_loses_points(tmp_path, question, old, new):
@@ -75,7 +75,7 @@ def test_a_layer_backward_that_ignores_grad_output_loses_points(tmp_path, questi
 # -- 4. changing the caller's arrays in place -----------------------------------------------------
 @pytest.mark.parametrize("question,file,old,new,words", [
     # listed: ReLU zeroes the caller's input in place
-    ("relu", ACT, "        y = self.xp.where(x > 0, x, 0.0 * x)  # (...)\n",
+    ("relu", ACT, "        y = self.xp.maximum(x, 0.0)  # (...): one pass\n",
      "        x[x < 0] = 0.0\n        y = x  # (...)\n",
      ("ReLU.forward changed its input `input 0` in place",)),
     # a backward that scales the upstream gradient in place
@@ -149,8 +149,8 @@ def test_a_softmax_that_overflows_on_the_way_loses_points(tmp_path):
 # -- 2. activations exactly at their kinks --------------------------------------------------------
 @pytest.mark.parametrize("question,old,new,convention", [
     # listed: ReLU'(0) = 1
-    ("relu", "return self.xp.where(x > 0, grad_output, 0.0 * grad_output)",
-     "return self.xp.where(x >= 0, grad_output, 0.0 * grad_output)", "relu'(0) = 0"),
+    ("relu", "return grad_output * self.xp.astype(x > 0, grad_output.dtype)",
+     "return grad_output * self.xp.astype(x >= 0, grad_output.dtype)", "relu'(0) = 0"),
     ("leaky_relu",
      "return self.xp.where(x > 0, grad_output, self.negative_slope * grad_output)",
      "return self.xp.where(x >= 0, grad_output, self.negative_slope * grad_output)",
@@ -282,7 +282,8 @@ def test_the_gated_lms_loop_that_loses_the_optimizers_state_loses_points(tmp_pat
      "        for i in range(flat.shape[0]):\n"
      "            self.weight.grad[int(flat[i]), :] += g[i, :]\n"),
     # an activation's backward row by row
-    ("relu", ACT, "        return self.xp.where(x > 0, grad_output, 0.0 * grad_output)  # (...)\n",
+    ("relu", ACT,
+     "        return grad_output * self.xp.astype(x > 0, grad_output.dtype)  # (...)\n",
      "        return self.xp.stack([self.xp.where(x[i] > 0, grad_output[i], 0.0 * grad_output[i])"
      "\n                              for i in range(x.shape[0])])\n"),
 ])
@@ -308,7 +309,7 @@ def test_a_function_that_changes_an_array_inside_its_argument_loses_points(tmp_p
 @pytest.mark.parametrize("question,file,old,new,check,words", [
     ("sigmoid", ACT, SIGMOID_LINES, "        y = 1.0 / (1.0 + xp.exp(-x))  # (...)\n",
      "sigmoid.stability", "overflow or invalid value in torch exp"),
-    ("relu", ACT, "        y = self.xp.where(x > 0, x, 0.0 * x)  # (...)\n",
+    ("relu", ACT, "        y = self.xp.maximum(x, 0.0)  # (...): one pass\n",
      "        x[x < 0] = 0.0\n        y = x  # (...)\n", "relu.values",
      "ReLU.forward changed its input"),
     ("softmax_ce", LOSSES, "        scale = grad_output / n\n", "        scale = 1.0 / n\n",
