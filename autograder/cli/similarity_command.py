@@ -17,6 +17,7 @@ from nlpdojo.cli.common import console, err_console, print_warning, report_error
 from nlpdojo.cli.formats import DataFormat, format_option
 from nlpdojo.settings import CourseConfig, pick
 from nlpdojo_autograder.cli.grade_options import OUTPUT_ENV
+from nlpdojo_autograder.course.references import restore_cohort
 from nlpdojo_autograder.release.similarity import (
     MIN_SIZE,
     THRESHOLD,
@@ -98,8 +99,6 @@ def similarity_command(
 
 def _past_cohort(course_file: Path, tmp: Path) -> Path:
     """A past course record's counted attempts written under ``tmp`` as a cohort folder."""
-    from nlpdojo_autograder.course.references import restore_cohort
-
     if (tmp / course_file.stem).exists():
         raise SimilarityError(f"two --reference-course files are named {course_file.stem}: "
                               "rename one (a reference is shown by its file's name)")
