@@ -109,8 +109,8 @@ class GradeOptions:
 
 class ExpectedCache:
     """Reference outcomes per (topic, seed, input seed, full), computed once per process, and
-    kept between processes by the on-disk store of :mod:`.expected` (``store``: its folder is
-    read when the cache is first used; None: :func:`.expected.default_root`)."""
+    kept between processes by the on-disk store of :mod:`.expected` (:meth:`get`'s ``root``,
+    else :func:`.expected.default_root`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
