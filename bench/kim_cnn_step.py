@@ -47,7 +47,7 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _machine import machine
-    from rnn_lm_step import median_ms, spread
+    from rnn_lm_step import interleaved_rounds, spread
 
     from nlpdojo.selection import load_backend
     from nlpdojo_solutions.cnn_text.kim_cnn import SentenceCNN
@@ -82,14 +82,7 @@ def main() -> None:
         peer = _torch_step(torch, F, ids, lengths, labels, V, D, nf, widths,
                            getattr(torch, dtype))
         steps = {"nlpdojo NumPy": ours, "torch.nn (CPU)": peer}
-        for step in steps.values():
-            for _ in range(2):
-                step()
-        rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in steps}
-        names = list(steps)
-        for r in range(args.rounds):
-            for name in names if r % 2 == 0 else names[::-1]:
-                rounds[name].append(median_ms(steps[name], args.repeat))
+        rounds = interleaved_rounds(steps, args.rounds, args.repeat, warmup=2)
         ratios = [p[1] / o[1] for o, p in zip(*rounds.values(), strict=True)]
         rows.append((dtype, rounds, ratios))
     print(f"machine: {machine()}")

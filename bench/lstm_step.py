@@ -61,7 +61,7 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _machine import machine
-    from rnn_lm_step import median_ms, spread
+    from rnn_lm_step import interleaved_rounds, spread
 
     from nlpdojo.selection import load_backend
     from nlpdojo_solutions.library import recurrent
@@ -115,14 +115,7 @@ def main() -> None:
 
         steps = {"nlpdojo NumPy": ours, f"torch.nn.{peer_cls.__name__} (CPU)": peer,
                  f"torch.nn.{peer_cls.__name__}, oneDNN off": peer_plain}
-        for step in steps.values():
-            for _ in range(3):
-                step()
-        rounds = {name: [] for name in steps}
-        names = list(steps)
-        for r in range(args.rounds):
-            for name in names if r % 2 == 0 else names[::-1]:
-                rounds[name].append(median_ms(steps[name], args.repeat))
+        rounds = interleaved_rounds(steps, args.rounds, args.repeat)
         for name, values in rounds.items():
             print(f"| {kind.upper()} | {name} | {spread([w for w, _ in values], '{:.2f}')} | "
                   f"{spread([c for _, c in values], '{:.2f}')} |")

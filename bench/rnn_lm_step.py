@@ -46,6 +46,21 @@ def median_ms(step, repeat: int) -> tuple[float, float]:
     return 1e3 * statistics.median(wall), 1e3 * statistics.median(cpu)
 
 
+def interleaved_rounds(steps: dict, rounds: int, repeat: int, warmup: int = 3
+                       ) -> dict[str, list[tuple[float, float]]]:
+    """Each of ``steps`` (name -> step) warmed up, then ``rounds`` rounds of :func:`median_ms`
+    over ``repeat`` steps, the order reversed every other round: per name, its rounds."""
+    for step in steps.values():  # warm-up: allocator, BLAS buffers
+        for _ in range(warmup):
+            step()
+    found: dict[str, list[tuple[float, float]]] = {name: [] for name in steps}
+    names = list(steps)
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            found[name].append(median_ms(steps[name], repeat))
+    return found
+
+
 def spread(values: list[float], fmt: str = "{:.1f}") -> str:
     """``median (min–max)``."""
     return (f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–"
@@ -157,14 +172,7 @@ def main() -> None:
             t_opt.step()
 
         steps["torch.nn.RNN + Linear + CE (CPU)"] = peer
-    for step in steps.values():  # warm-up: allocator, BLAS buffers
-        for _ in range(3):
-            step()
-    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in steps}
-    names = list(steps)
-    for r in range(args.rounds):
-        for name in names if r % 2 == 0 else names[::-1]:
-            rounds[name].append(median_ms(steps[name], args.repeat))
+    rounds = interleaved_rounds(steps, args.rounds, args.repeat)
     threads = (f"{args.threads} thread(s) each (NumPy's BLAS via OPENBLAS/OMP/MKL_NUM_THREADS"
                + (f"; torch {torch.get_num_threads()} intra-op" if torch is not None else "")
                + ")")
