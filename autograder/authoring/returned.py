@@ -32,6 +32,9 @@ from nlpdojo_autograder.runtime.channel import Token
 KEPT_REPLIES = 8
 
 Kind = tuple[str, ...]
+#: the Python numbers a kind ``("python", ...)`` names; its other kinds are lists (or tuples)
+#: made only of Python numbers (``"list of floats"``), judged as one value
+NUMBERS = ("float", "int")
 
 
 def _kind(value: Any) -> Kind | None:
@@ -97,7 +100,7 @@ class Returned:
             if kind is None or not found:
                 continue
             entries[id(value)] = (value, kind, inputs, backend)
-            if kind[0] == "python" and len(leaf[0]) <= 1:
+            if kind[0] == "python" and kind[1] in NUMBERS and len(leaf[0]) <= 1:
                 self.top_numbers.append(str(leaf[0][0]) if leaf[0] else "*")
         self._replies.append(entries)
 
@@ -145,6 +148,11 @@ def judge(what: str, kind: Kind, inputs: tuple[Kind, ...], backend: bool, *,
         if number or not backend:
             return None
         given = f", its inputs as {_array_label(*home, plural=True)}" if home else ""
+        if kind[1] not in NUMBERS:  # a list of Python numbers
+            return (f"{what} was returned as a Python {kind[1]}{given}; return one array of "
+                    "the inputs' namespace (`xp.stack` of 0-d arrays, not `[float(n) ...]` "
+                    "or `.item()`), so that it stays on the device: each Python number is "
+                    "copied to the host, which on a GPU waits for the device every time")
         return (f"{what} was returned as a Python {kind[1]}{given}; return a 0-d array of "
                 "the inputs' namespace (`xp.sum(...)`, not `float(...)` or `.item()`), so "
                 "that it stays on the device: a Python number copies it to the host, which "

@@ -402,7 +402,11 @@ STRICT = "strict"
 #: (:func:`_strict_pass`): what a property check judges is returned as a value check's is, so a
 #: value on the wrong device (norms put back on the default one) fails there too, not only on a
 #: GPU (issue 62 item 4)
-STRICT_KINDS = frozenset({"value", "property"})
+STRICT_KINDS = frozenset({"value", "property", "gradient"})
+#: what a gradient check's strict pass gathers and compares: the loss at the check's point and
+#: the analytic gradients (its central differences are the first pass's alone: they judge the
+#: student's own loss, which the strict pass's equal values show is the same function)
+_STRICT_GRADIENT_KEYS = ("|analytic", "|loss")
 _STRICT_HINT = ("use the array namespace of your inputs (`self.xp` in a layer, "
                 "`xp = array_namespace(x)` in a function), and only "
                 "its functions (xp.exp(x), xp.max(x, axis=-1, keepdims=True), xp.sum(x)), not "
@@ -411,13 +415,28 @@ _STRICT_HINT = ("use the array namespace of your inputs (`self.xp` in a layer, "
 
 def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
                  first: Outcome, deadline: float | None) -> Outcome:
+    """:func:`_strict_run`'s outcome; where it fails and the first pass also found the code
+    failing at scale, the message says both (neither hides the other)."""
+    outcome = _strict_run(check, index, subject, ctx, first, deadline)
+    problem = first.payload.get(AT_SCALE_PROBLEM)
+    if outcome is not first and problem:
+        outcome.message = f"{outcome.message} {problem}"
+    return outcome
+
+
+def _strict_run(check: Check, index: int, subject: RemoteSubject, ctx: Context,
+                first: Outcome, deadline: float | None) -> Outcome:
     """A value (or property: :data:`STRICT_KINDS`) check passed on NumPy arrays: run it again
     on ``array_api_strict`` arrays (the same inputs). Code that stays in the array namespace
     gives the same values; code that calls NumPy on its inputs fails here, on every backend,
-    with a hint to use ``xp``."""
+    with a hint to use ``xp``. A gradient check runs once more only as far as the loss at its
+    point and the analytic gradients (:data:`_STRICT_GRADIENT_KEYS`), so that a gradient made
+    on the default device or returned as Python numbers loses the gradient check too."""
+    gradient = check.kind == "gradient"
     strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
                      seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
-                     base_seed=ctx.base_seed, deadline=deadline, cache={})
+                     base_seed=ctx.base_seed, deadline=deadline, cache={},
+                     expected_only=gradient)
     subject.begin(dtype="float64", swap_in=check.swap_in, workdir=f"work{index}",
                   deadline=deadline, index=index, backend=STRICT)
     try:
@@ -453,7 +472,11 @@ def _strict_pass(check: Check, index: int, subject: RemoteSubject, ctx: Context,
                                                 f"{exc}. Hint: {_STRICT_HINT}")
     # (what went wrong at scale is the first pass's alone: the strict pass has no reference)
     own = {k: v for k, v in first.payload.items() if k != AT_SCALE_PROBLEM}
-    verdict = compare_payloads({**scalars, **arrays}, own, rtol=1e-9, atol=1e-12)
+    again = {**scalars, **arrays}
+    if gradient:
+        again = {k: v for k, v in again.items() if k.endswith(_STRICT_GRADIENT_KEYS)}
+        own = {k: v for k, v in own.items() if k in again}
+    verdict = compare_payloads(again, own, rtol=1e-9, atol=1e-12)
     if not verdict.passed:
         return Outcome(status="failed", message=(
             "gives other values on arrays of the strict array API namespace than on NumPy "

@@ -235,8 +235,9 @@ def returned_kinds(result: Any, pos: tuple, kw: dict) -> dict[str, list]:
     on a GPU and a Python float. ``leaves``: ``[path, kind]`` for each number and array of
     the result (``path``: the positions and keys that lead to it, ``[]`` for the result
     itself); ``inputs``: the distinct kinds of the array arguments. A kind is ``["python",
-    "float"]`` (or ``"int"``) or ``["array", namespace, device, dtype]``
-    (``["array", "torch", "cuda:0", "float32"]``)."""
+    "float"]`` (or ``"int"``; ``"list of floats"``, ``"tuple of floats"`` for a container
+    made only of Python numbers, floats among them, described before its items) or
+    ``["array", namespace, device, dtype]`` (``["array", "torch", "cuda:0", "float32"]``)."""
     leaves: list[list] = []
 
     def walk(value: Any, path: list, depth: int) -> None:
@@ -249,7 +250,13 @@ def returned_kinds(result: Any, pos: tuple, kw: dict) -> dict[str, list]:
             return
         # the containers' own iterators: no method of a subclass of the code under test runs
         elif isinstance(value, (tuple, list)):
-            items = tuple.__iter__(value) if isinstance(value, tuple) else list.__iter__(value)
+            items = tuple(tuple.__iter__(value) if isinstance(value, tuple)
+                          else list.__iter__(value))
+            # floats in a list: judged as one value, whatever its length (a list of whole
+            # numbers is left alone: ids and counts are the host's by contract)
+            numbers = {type(v) for v in items}
+            if float in numbers and numbers <= {float, int}:
+                leaves.append([path, ["python", f"{type(value).__name__} of floats"]])
             for i, v in enumerate(items):
                 if len(leaves) >= MAX_DESCRIBED:
                     break

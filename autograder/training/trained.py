@@ -125,7 +125,7 @@ def train_and_measure(ctx: Context, plan: TrainingPlan) -> Payload:
         raise CheckFailure("the training run returned no parameters and losses (the given "
                            "trainer's result was replaced?)")
     params = _validated(ctx, trained["parameters"], plan.shapes)
-    losses = ctx.to_numpy(trained["losses"], "the training losses").reshape(-1)
+    losses = ctx.to_numpy(trained["losses"], "the training losses", number=True).reshape(-1)
     reference = ctx.trusted()
     if reference is None:  # a student release: the student's own forward scores
         outputs = _outputs(ctx, _student_scorer(ctx, plan), params, plan.heldout)

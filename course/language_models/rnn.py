@@ -176,7 +176,7 @@ def _trained(ctx: Context, model: str, train_ids: np.ndarray, test_ids: np.ndarr
     if not isinstance(result, dict) or not {"log_probs", "losses"} <= set(result):
         raise CheckFailure("internal: train_and_score returned no log_probs and losses")
     return {"log_probs": ctx.to_numpy(result["log_probs"], "the held-out log-probabilities"),
-            "losses": ctx.to_numpy(result["losses"], "the training losses")}
+            "losses": ctx.to_numpy(result["losses"], "the training losses", number=True)}
 
 
 def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:

@@ -230,7 +230,7 @@ def _windows_run(ctx: Context, train: np.ndarray, init: dict, optimizer: str,
         epochs=EPOCHS)
     if not isinstance(trained, dict) or not {"parameters", "losses"} <= set(trained):
         raise CheckFailure("internal: train_lm returned no parameters and losses")
-    return ctx.to_numpy(trained["losses"], "the training losses"), {
+    return ctx.to_numpy(trained["losses"], "the training losses", number=True), {
         name: ctx.to_numpy(value, f"the trained {name}")
         for name, value in sorted(trained["parameters"].items())}
 

@@ -89,7 +89,8 @@ def train_and_measure(ctx: Context) -> dict:
     sets = evaluation_sets()
     rho, n_pairs = metrics.similarity_rho(center, word2ind, sets["wordsim353"])
     accuracy, n_questions = metrics.analogy_accuracy(center, word2ind, sets["analogies"])
-    losses = ctx.to_numpy(getattr(result, "losses", []), "the training losses").reshape(-1)
+    losses = ctx.to_numpy(getattr(result, "losses", []), "the training losses",
+                          number=True).reshape(-1)
     return {
         **audited(ctx, center, outside, losses),
         "heldout_loss": metrics.heldout_sgns_loss(center, outside, centers, outsides, negatives),

@@ -144,21 +144,36 @@ class StrictBackend(Backend):
     def to_numpy(self, x: Array) -> np.ndarray:
         return np.from_dlpack(x) if isinstance(x, self._array_type) else np.asarray(x)
 
-    def _host(self, x: Array) -> np.ndarray:
+    def _host(self, x: Array, what: str, method: str) -> np.ndarray:
+        """A NumPy copy of ``x``, an argument of ``method``: refused, as torch's
+        ``index_add_`` refuses it on a GPU, unless it is an array of this namespace on this
+        backend's device (the ones of a backward made without ``device=`` kept full marks,
+        computed here in NumPy whatever their device)."""
+        if not isinstance(x, self._array_type):
+            raise TypeError(f"{method}'s {what} is a {type(x).__name__}, not one of the Array "
+                            "objects of the backend's namespace (torch's index_add_ takes "
+                            "tensors only): make it with `xp`")
+        if x.device != self.device:
+            raise ValueError(f"Arrays from two different devices ({x.device} and "
+                             f"{self.device}) can not be combined: {method}'s {what} is on "
+                             "the default device, the target on the backend's")
         return np.array(self.to_numpy(x), copy=True)
 
     def scatter_add(self, target: Array, index: Array, values: Array, *,
                     alpha: float = 1.0) -> Array:
-        host = self._host(target)  # (V, D), updated in NumPy, copied back in place
-        self._numpy.scatter_add(host, self._host(index), self._host(values), alpha=alpha)
+        host = self._host(target, "target", "scatter_add")  # (V, D), copied back in place
+        self._numpy.scatter_add(host, self._host(index, "index", "scatter_add"),
+                                self._host(values, "values", "scatter_add"), alpha=alpha)
         target[...] = self.xp.asarray(host, device=self.device)
         return target
 
     def scatter_add_weighted(self, target: Array, index: Array, weights: Array, rows: Array,
                              *, alpha: float = 1.0) -> Array:
-        host = self._host(target)
-        self._numpy.scatter_add_weighted(host, self._host(index), self._host(weights),
-                                         self._host(rows), alpha=alpha)
+        method = "scatter_add_weighted"
+        host = self._host(target, "target", method)
+        self._numpy.scatter_add_weighted(
+            host, self._host(index, "index", method), self._host(weights, "weights", method),
+            self._host(rows, "rows", method), alpha=alpha)
         target[...] = self.xp.asarray(host, device=self.device)
         return target
 

@@ -389,7 +389,7 @@ def kmax_forward(xp, h, lengths, k):
             row_out.append([vals[t] for t in kept] + [0.0] * (k - len(kept)))
         out.append([[row_out[j][r] for j in range(f)] for r in range(k)])
         picks.append(row_picks)
-    return xp.asarray(out, dtype=h.dtype), (picks, t_steps)
+    return xp.asarray(out, dtype=h.dtype, device=h.device), (picks, t_steps)
 
 
 def kmax_backward(xp, g, cache):
@@ -400,7 +400,7 @@ def kmax_backward(xp, g, cache):
         for j in range(f):
             for r, t in enumerate(picks[i][j]):
                 grad[i][t][j] += float(g[i, r, j])
-    return xp.asarray(grad, dtype=g.dtype)
+    return xp.asarray(grad, dtype=g.dtype, device=g.device)
 """
 _LOOPS = {}
 exec(compile(_SRC, "/usr/lib/python3/loops.py", "exec"), _LOOPS)

@@ -309,3 +309,96 @@ def test_a_property_checks_norms_are_judged_as_returned(tmp_path, new, says):
     check = {c.id: c for e in result.exercises for c in e.checks}["vanishing.bound"]
     assert check.score == 0
     assert says in check.message
+
+
+# -- a list of Python numbers, judged as one value ---------------------------------------------
+def test_a_list_of_python_floats_is_described_and_judged_as_one_value():
+    result = ([1.5, 2.0, 3], (0.5,), [1, 2, 3], [np.float64(1.0)])
+    leaves = returned_kinds(result, (), {})["leaves"]
+    assert [[0], ["python", "list of floats"]] in leaves
+    assert [[1], ["python", "tuple of floats"]] in leaves
+    # whole numbers (ids, counts) are the host's by contract; NumPy scalars are arrays
+    assert not any(kind[1].endswith("of ints") for _, kind in leaves)
+    assert [[3], ["python", "list of floats"]] not in leaves
+    norms = [0.5, 0.25]
+    returned = _noted(norms, ["python", "list of floats"], TORCH_IN)
+    problem = returned.problem(norms, "the norms")
+    assert problem.startswith("the norms was returned as a Python list of floats, its inputs "
+                              "as torch tensors on cuda:0; return one array of the inputs' "
+                              "namespace (`xp.stack` of 0-d arrays")
+    # declared numbers (a training loop's list of losses) are what the contract asks
+    assert returned.problem(norms, "the losses", number=True) is None
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.seeded  # graded on inputs drawn from the input seed
+def test_norms_returned_as_a_list_of_python_floats_lose_their_points(tmp_path):
+    """The instance left by the first round: ``[float(n) for n in norms]`` kept vanishing's
+    2 of 2 (only a single Python number was judged)."""
+    folder = _submission(tmp_path, "rnn_variants/vanishing.py",
+                         "    return xp.stack(norms)  # (T + 1,)",
+                         "    return [float(n) for n in norms]")
+    check = _graded(folder, "vanishing", "list of floats")["vanishing.norms"]
+    assert check.score == 0
+    assert "state_gradient_norms' norms was returned as a Python list of floats, its inputs " \
+        "as NumPy arrays; return one array of the inputs' namespace" in check.message
+
+
+# -- gradient checks judge the gradients as returned too (their strict pass) -------------------
+def test_the_strict_backends_scatter_add_refuses_what_torchs_index_add_refuses():
+    """Its arguments were copied to NumPy whatever their device, so a backward's ones made
+    without ``device=`` passed every strict pass; torch's ``index_add_`` on a GPU refuses
+    them, as it refuses a NumPy index."""
+    from nlpdojo_numpy.strict import StrictBackend
+
+    backend = StrictBackend()
+    xp = backend.xp
+    target = backend.asarray(np.zeros((3, 2)))
+    index = backend.asarray(np.array([0, 2]))
+    values = backend.asarray(np.ones((2, 2)))
+    backend.scatter_add(target, index, values, alpha=-1.0)
+    assert backend.to_numpy(target).tolist() == [[-1, -1], [0, 0], [-1, -1]]
+    with pytest.raises(ValueError, match="can not be combined: scatter_add's values"):
+        backend.scatter_add(target, index, xp.ones((2, 2), dtype=xp.float64))
+    with pytest.raises(TypeError, match="index is a ndarray, not one of the Array objects"):
+        backend.scatter_add(target, np.array([0, 2]), values)
+    with pytest.raises(ValueError, match="scatter_add_weighted's rows"):
+        backend.scatter_add_weighted(target, backend.asarray(np.array([[0, 1]])),
+                                     backend.asarray(np.ones((1, 2))), xp.ones((1, 2)))
+    assert backend.to_numpy(target).tolist() == [[-1, -1], [0, 0], [-1, -1]]  # untouched
+
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.seeded  # graded on inputs drawn from the input seed
+@pytest.mark.parametrize(("path", "old", "new", "question"), [
+    # the instance: a backward's new array made without device=, which only the values
+    # check's strict pass saw; the gradient check kept its points
+    ("library/losses.py",
+     "ones = xp.ones((n, 1), dtype=probs.dtype, device=device(probs)) * scale",
+     "ones = xp.ones((n, 1), dtype=probs.dtype) * scale", "softmax_ce"),
+    # a sibling: a layer's backward (its gradients and repeated gradient checks)
+    ("library/activations.py",
+     "return grad_output * self.xp.astype(x > 0, grad_output.dtype)  # (...)",
+     "return grad_output * self.xp.astype(x > 0, grad_output.dtype) + self.xp.zeros(x.shape)",
+     "relu"),
+])
+def test_a_gradient_made_on_the_default_device_loses_the_gradient_check(tmp_path, path, old,
+                                                                          new, question):
+    folder = tmp_path / "sub"
+    for name in ("library", "neural_networks"):
+        shutil.copytree(ROOT / "solutions" / name, folder / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    file = folder / path
+    text = file.read_text()
+    assert text.count(old) == 1, old
+    file.write_text(text.replace(old, new))
+    result = grade(["neural_networks"], submission=folder, replay_options={},
+                   options=GradeOptions(questions=frozenset({f"neural_networks.{question}"})))
+    checks = {c.id: c for e in result.exercises for c in e.checks}
+    gradients = [c for c in checks.values() if c.kind == "gradient"]
+    assert gradients
+    for check in gradients:
+        assert check.score == 0, check.id
+        assert "works on NumPy arrays but not on arrays that live on another device than " \
+            "the default one" in check.message, check.message

@@ -14,6 +14,12 @@ BUGS = [
         "shifted = block", "softmax_ce"),
     bug("softmax cross-entropy backward ignores grad_output", LOSSES,
         "scale = grad_output / n", "scale = 1.0 / n", "softmax_ce"),
+    # right values on NumPy; on a GPU the ones are made on the CPU: the gradient check's
+    # points too, not only the values check's (issue 62: every returned value as returned)
+    bug("softmax cross-entropy backward's ones made on the default device (no device=)",
+        LOSSES, "ones = xp.ones((n, 1), dtype=probs.dtype, device=device(probs)) * scale",
+        "ones = xp.ones((n, 1), dtype=probs.dtype) * scale", "softmax_ce",
+        says="another device than the default one", by=("gradients",)),
     bug("max-margin hinge counts the true window", LOSSES,
         "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
         "hinge = self.margin - true + prediction", "max_margin"),

@@ -36,4 +36,9 @@ BUGS = [
         "    return xp.stack(norms)  # (T + 1,)",
         "    return xp.stack([xp.asarray(float(n)) for n in norms])", "vanishing",
         says="was returned on device", by=("bound",)),
+    # the same values as Python floats: each copied to the host, on a GPU a wait each
+    bug("the norms returned as a Python list of floats", MODULE,
+        "    return xp.stack(norms)  # (T + 1,)",
+        "    return [float(n) for n in norms]", "vanishing",
+        says="returned as a Python list of floats"),
 ]
