@@ -47,7 +47,7 @@ from typing import Any
 
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
-from nlpdojo_autograder.authoring.markers import python_modules, strip_solutions
+from nlpdojo_autograder.authoring.markers import parse_blocks, python_modules, strip_solutions
 from nlpdojo_autograder.authoring.planted import bug_path, plant
 from nlpdojo_autograder.authoring.questions import qualify
 from nlpdojo_autograder.grading.deps import Course
@@ -234,6 +234,39 @@ def verify_baseline(exercise: Exercise, work: Path, options: GradeOptions, *,
                  f"runs recorded for {known} of {len(result.checks)} checks{busiest}"),
             Baseline({c.id: c for c in result.checks}, executed,
                      Course(topic).import_runs_code()))
+
+
+#: the step that finds given code a check ran from the submission
+GIVEN_STEP = "given code runs from the reference, never from the submission"
+
+
+def verify_given_code(exercise: Exercise, topic: Path, baseline: Baseline) -> Step:
+    """Fail where a check ran a module of the topic's folder that holds no question's block
+    and is not declared given (``Topic.given_modules``): given code (a training loop, a
+    scorer) run from the submission, so a student who edits it is judged on the edit, and
+    nothing said so. ``topic``: the baseline's copy of the solutions; ``baseline.executed``
+    names the files each check ran there (relative to the course folder). Declared given,
+    a module runs from the reference and is not in the record."""
+    ran = sorted({file for units in baseline.executed.values() if units
+                  for file, _ in units if Path(file).parts[:1] == (exercise.name,)})
+    ungiven = []
+    for file in ran:
+        path = topic.parent / file
+        module = Path(file).relative_to(exercise.name).with_suffix("").as_posix().replace(
+            "/", ".")
+        if path.is_file() and not parse_blocks(path):
+            ungiven.append(module)
+    if not ungiven:
+        return Step(exercise.name, GIVEN_STEP, True,
+                    f"the checks ran {len(ran)} module(s) of the topic from the submission, "
+                    "each a question's code")
+    names = ", ".join(f"{m}.py" for m in ungiven)
+    return Step(exercise.name, GIVEN_STEP, False, (
+        f"the checks run {names} from the submission, which hold no question's block: given "
+        f"code a student could edit to change a verdict. Declare "
+        f"{'it' if len(ungiven) == 1 else 'them'} in the topic's given_modules "
+        f"(given_modules=({', '.join(repr(m) for m in ungiven)}, ...) in "
+        f"course/{exercise.name}/__init__.py) so that the checks run the reference's copy"))
 
 
 def _limits_short_of_call_backs(exercise: Exercise, checks: list[CheckResult],
@@ -481,6 +514,7 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
                                 "solutions, graded as a submission, do not score full marks "
                                 "(the step above says where); fix that first"))
                     continue
+                record(verify_given_code(exercise, sub / "bug" / exercise.name, baseline))
             for bug in exercise.planted_bugs:
                 record(verify_bug(exercise, bug, sub, options, strict=strict,
                                   baseline=baseline, integrative=integrative,

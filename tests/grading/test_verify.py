@@ -10,17 +10,23 @@ from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.authoring.checks import PlantedBug
-from nlpdojo_autograder.release.verify import BASELINE_STEP, verify
+from nlpdojo_autograder.release.verify import (
+    BASELINE_STEP,
+    GIVEN_STEP,
+    Baseline,
+    verify,
+    verify_given_code,
+)
 
 
 def test_verify_passes_and_reports_every_step(toy):
     steps = verify([toy], backends=[("numpy", "cpu")])
     names = [s.name for s in steps]
     assert names == ["declarations consistent with the solutions", "stubs score 0",
-                     "solutions full marks on numpy/cpu", BASELINE_STEP,
+                     "solutions full marks on numpy/cpu", BASELINE_STEP, GIVEN_STEP,
                      "planted bug scale adds", "planted bug gradient doubled"]
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
-    assert steps[5].detail.startswith("caught by quadratic.values:")  # the first to catch it
+    assert steps[6].detail.startswith("caught by quadratic.values:")  # the first to catch it
 
 
 def test_the_baseline_counts_the_call_backs_each_check_makes(toy):
@@ -380,3 +386,26 @@ def test_verify_validates_the_course_library_as_release_does(tmp_path, monkeypat
                                                                           "neural_networks"))
                         / "neural_networks")
     assert verifying.verify_library([get_exercise("neural_networks")]).ok
+
+
+def test_given_code_that_a_check_runs_from_the_submission_fails_naming_the_declaration(
+        tmp_path):
+    """A training loop left out of ``given_modules`` ran from the submission, so a student
+    who edited it was judged on the edit, and nothing said so (issue 65 item 5)."""
+    topic = tmp_path / "bug" / "topic"
+    topic.mkdir(parents=True)
+    (topic / "layers.py").write_text("def f(x):\n    ### BEGIN SOLUTION layer\n"
+                                     "    return x\n    ### END SOLUTION\n")
+    (topic / "training.py").write_text("def train(model):\n    return model\n")
+    exercise = type("Exercise", (), {"name": "topic"})()
+    ran = Baseline({}, {"layer.values": frozenset({("topic/layers.py", "f")}),
+                        "layer.trained": frozenset({("topic/training.py", "train"),
+                                                    ("library/rnn.py", "RNN.forward")}),
+                        "layer.hidden": None}, [])
+    step = verify_given_code(exercise, topic, ran)
+    assert step.name == GIVEN_STEP and not step.ok
+    assert "the checks run training.py from the submission, which hold no question's block" \
+        in step.detail
+    assert "given_modules=('training', ...) in course/topic/__init__.py" in step.detail
+    only_questions = Baseline({}, {"layer.values": frozenset({("topic/layers.py", "f")})}, [])
+    assert verify_given_code(exercise, topic, only_questions).ok
