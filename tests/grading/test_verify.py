@@ -81,7 +81,7 @@ def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
 def test_dojo_verify_command_exit_codes(toy):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
     assert result.exit_code == 0, result.output
-    assert "6/6 verification steps passed" in result.output
+    assert "7/7 verification steps passed" in result.output
 
 
 def test_planted_bug_definition_mistakes_fail_their_step_and_the_rest_runs(toy, monkeypatch):
@@ -156,7 +156,7 @@ def test_dojo_verify_strict_exits_1_on_a_bug_costing_points_elsewhere(toy, monke
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy", "--strict"])
     assert result.exit_code == 1, result.output
     assert "FAIL toy: planted bug scale adds" in result.output
-    assert "4/5 verification steps passed" in result.output
+    assert "5/6 verification steps passed" in result.output
 
 
 def test_dojo_verify_lists_every_consistency_problem(toy, monkeypatch):
@@ -181,8 +181,9 @@ def test_verify_without_stubs_still_grades_the_baseline_and_every_bug(toy):
     steps = verify([toy], backends=[], stubs=False)
     names = [s.name for s in steps]
     assert "stubs score 0" not in names
-    assert names[:2] == ["declarations consistent with the solutions", BASELINE_STEP]
-    assert len(names) == 2 + len(toy.planted_bugs) and all(s.ok for s in steps)
+    assert names[:3] == ["declarations consistent with the solutions", BASELINE_STEP,
+                         GIVEN_STEP]
+    assert len(names) == 3 + len(toy.planted_bugs) and all(s.ok for s in steps)
 
 
 def test_dojo_verify_planted_bugs_only_grades_the_baseline_and_the_bugs(toy):
@@ -194,7 +195,7 @@ def test_dojo_verify_planted_bugs_only_grades_the_baseline_and_the_bugs(toy):
     assert lines[0].startswith("planted bugs only: the stubs and the solutions")
     assert "stubs score 0" not in result.output and "solutions full marks" not in result.output
     assert BASELINE_STEP in result.output and "planted bug" in result.output
-    steps = 2 + len(toy.planted_bugs)  # consistency, baseline, each bug
+    steps = 3 + len(toy.planted_bugs)  # consistency, baseline, given code, each bug
     assert f"{steps}/{steps} verification steps passed" in lines[-1], result.output
     both = CliRunner().invoke(build_app(), ["verify", "toy", "--planted-bugs-only",
                                             "--backend", "numpy"])
