@@ -58,6 +58,11 @@ class Dataset(abc.ABC):
     files: tuple[FileSpec, ...] = ()
     #: where the files come from, in order of preference
     sources: tuple[Source, ...] = ()
+    #: the record type :meth:`load` returns (:mod:`nlpdojo.data.records`: ``Documents`` for
+    #: running text, ``LabeledSentences``...): what a trainer asks of a corpus before fetching
+    #: it (``dojo train lm`` trains on any data set of ``Documents``); ``None``: known once
+    #: loaded
+    records: type | None = None
 
     #: folder -> (size, mtime) of each file when it was last verified (per instance, lazily)
     _verified: dict[Path, tuple[tuple[int, int], ...]]

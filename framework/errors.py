@@ -1,6 +1,8 @@
 """Exceptions raised by the core. Every message says what failed and what to do next."""
 
+import os
 import traceback
+from pathlib import Path
 
 
 class NlpdojoError(Exception):
@@ -34,13 +36,18 @@ class ConfigError(NlpdojoError):
     """A configuration value (flag, environment variable, config file) is invalid."""
 
 
-def failure_site(exc: BaseException) -> str:
+def failure_site(exc: BaseException, *, within: Path | None = None) -> str:
     """Where ``exc`` was raised, as `` (at FILE:LINE)``: a syntax error's own place, else the
-    innermost frame of the traceback outside the import machinery; "" where there is none.
-    An import that fails in a plugin's module is told by its file and line, not only by its
-    exception's text."""
+    innermost frame of the traceback outside the import machinery (with ``within``, the
+    innermost frame in a file under that folder, where there is one: a topic's declaration
+    that a builder refused is told by the declaration's line, not the builder's); "" where
+    there is none. An import that fails in a plugin's module is told by its file and line,
+    not only by its exception's text."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return f" (at {exc.filename}:{exc.lineno})"
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if "importlib" not in f.filename and not f.filename.startswith("<frozen")]
+    if within is not None:
+        root = str(Path(within).resolve()) + os.sep
+        frames = [f for f in frames if str(Path(f.filename).resolve()).startswith(root)] or frames
     return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""

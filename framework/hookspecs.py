@@ -47,6 +47,11 @@ def plugin_modules() -> list[tuple[str, Any]]:
     folders), so adding a topic edits no central file; each module then implements the
     ``register_*`` hooks like any plugin. Called once, after every entry-point plugin is
     loaded; the returned modules' own ``plugin_modules`` is not called.
+
+    A module that fails to import is returned as ``(name, exception)``, the exception's
+    message saying where (file and line): it is left out with a warning, and so is a brought
+    module whose ``register_*`` hook raises, while the others load; a look-up of what it would
+    have registered says why it is missing (``Registry.broken``).
     """
 
 

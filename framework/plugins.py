@@ -16,6 +16,7 @@ import re
 import warnings
 from collections.abc import Callable, Collection
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -159,8 +160,29 @@ def make_manager(extra_plugins: dict[str, object] | None = None, *,
             if not name.startswith(owner + "."):
                 raise PluginError(f"plugin {owner!r} brings a module named {name!r}; the "
                                   f"modules a plugin brings are named {owner}.<name>")
+            if isinstance(plugin, BaseException):  # it failed to load: the others still do
+                _left_out(pm, name, str(plugin), plugin)
+                continue
             _register(pm, plugin, name)
     return pm
+
+
+#: the attribute of a plugin manager that holds the brought modules left out: name -> (why,
+#: the error)
+_BROKEN = "nlpdojo_broken"
+
+
+def _left_out(pm: pluggy.PluginManager, name: str, why: str, error: BaseException) -> None:
+    """Leave the brought module ``name`` out, saying why once (a :class:`PluginWarning`): one
+    topic's declaration error must not stop every command for every other topic."""
+    broken = getattr(pm, _BROKEN, None)
+    if broken is None:
+        broken = {}
+        setattr(pm, _BROKEN, broken)
+    broken.setdefault(name, (why, error))
+    warnings.warn(f"{name} is left out: {why}. The other plugins work; fix that line and "
+                  f"run the command again (`dojo plugins` lists what is loaded).",
+                  PluginWarning, stacklevel=2)
 
 
 def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
@@ -220,24 +242,43 @@ def build_registry(pm: pluggy.PluginManager, *, without: Collection[str] = ()) -
     """Call every ``register_*`` hook (but those named in ``without``) of every plugin, each
     with a callback bound to it."""
     registry = Registry()
+    registry.broken.update({name: why for name, (why, _) in getattr(pm, _BROKEN, {}).items()})
+    brought = _brought_names(pm)
     for hook_name, kind in _HOOK_KINDS.items():
         if hook_name in without:
             continue
         caller = getattr(pm.hook, hook_name)
         for impl in caller.get_hookimpls():  # registration order
+            if impl.plugin_name in registry.broken:
+                continue  # failed in an earlier hook: left out whole
             register = _bound_register(registry, kind, impl.plugin_name)
             # pluggy lets a hookimpl take a subset of the spec's arguments (even none).
             kwargs = {"register": register} if "register" in impl.argnames else {}
             try:
                 impl.function(**kwargs)
-            except NlpdojoError:
-                raise  # already names the plugin (a duplicate, an invalid name)
             except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported with its name
+                if impl.plugin_name in brought:  # a topic folder: the others still register
+                    home = getattr(impl.plugin, "__file__", None)
+                    where = failure_site(exc, within=Path(home).parent if home else None)
+                    why = f"{hook_name} failed: {type(exc).__name__}: {exc}{where}"
+                    registry.broken[impl.plugin_name] = why
+                    registry.drop_plugin(impl.plugin_name)
+                    _left_out(pm, impl.plugin_name, why, exc)
+                    continue
+                if isinstance(exc, NlpdojoError):
+                    raise  # already names the plugin (a duplicate, an invalid name)
                 raise PluginError(
                     f"plugin {impl.plugin_name!r} failed in {hook_name}: "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
     return registry
+
+
+def _brought_names(pm: pluggy.PluginManager) -> set[str]:
+    """The names of the plugin modules that plugins brought (``<owner>.<name>``)."""
+    owners = {impl.plugin_name for impl in pm.hook.plugin_modules.get_hookimpls()}
+    return {name for name, _ in pm.list_name_plugin()
+            if name.partition(".")[0] in owners and "." in name}
 
 
 def _bound_register(registry: Registry, kind: str, plugin: str) -> Callable[..., None]:
@@ -247,6 +288,14 @@ def _bound_register(registry: Registry, kind: str, plugin: str) -> Callable[...,
 
     register.__doc__ = f"Register a {kind} on behalf of plugin {plugin!r}."
     return register
+
+
+def raise_left_out(pm: pluggy.PluginManager | None = None) -> None:
+    """Raise, as a :class:`PluginError` caused by it, the error of the first brought module
+    that was left out (``None``: all loaded): a check that the whole course loads (a student
+    bundle's) fails where a command would only warn."""
+    for name, (why, error) in getattr(pm or get_manager(), _BROKEN, {}).items():
+        raise PluginError(f"{name} is left out: {why}") from error
 
 
 def get_manager() -> pluggy.PluginManager:

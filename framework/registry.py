@@ -76,6 +76,21 @@ class Registry:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str, str | None], Entry] = {}
         self._natives_refused: str | None = None
+        #: plugin modules a plugin brought (a course's topic folders) that failed to load or
+        #: to register, by name (``course.attention``): why, with the file and line. They are
+        #: left out, the others usable; a look-up of a name such a module would have
+        #: registered says why it is missing (:meth:`entry`)
+        self.broken: dict[str, str] = {}
+
+    def broken_for(self, name: str) -> tuple[str, str] | None:
+        """The left-out module named like ``name`` (``course.<name>``: a topic whose folder
+        failed to load) and why, if there is one."""
+        return next(((module, why) for module, why in self.broken.items()
+                     if module.rpartition(".")[2] == name), None)
+
+    def drop_plugin(self, plugin: str) -> None:
+        """Forget everything ``plugin`` registered (a module that failed halfway through)."""
+        self._entries = {k: e for k, e in self._entries.items() if e.plugin != plugin}
 
     def refuse_natives(self, why: str) -> None:
         """From now on every request for a native (``native=True``) raises
@@ -174,8 +189,13 @@ class Registry:
         natives_here = [n for n in self.names(kind, backend, native=True) if n not in available]
         extra = (f"; native only (native=True){on}: {', '.join(natives_here)}"
                  if natives_here and backend is not None else "")
+        own = self.broken_for(name)
+        broken = (f" Plugin {own[0]!r} failed to load, so whatever it registers is missing: "
+                  f"{own[1]}." if own else "".join(
+                      f" (Plugin {module!r} failed to load and is left out: {why}.)"
+                      for module, why in self.broken.items()))
         raise UnknownNameError(
-            f"unknown {kind} {name!r}{on}. Available{on}: {listing}{extra}. "
+            f"unknown {kind} {name!r}{on}. Available{on}: {listing}{extra}.{broken} "
             f"`dojo plugins` shows what each plugin registered."
         )
 

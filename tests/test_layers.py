@@ -23,13 +23,41 @@ def _lines(folder: Path):
             yield path.relative_to(REPO), number, line
 
 
+#: the folders and packages a topic lives in: a string naming ``<one of these><sep><topic>``
+#: names the topic
+TOPIC_HOMES = r"(?:nlpdojo_(?:course|solutions|exercises)\.|(?:course|solutions|exercises)/)"
+
+
+def _topic_references(source: str, topics: dict[str, set[str]]) -> list[tuple[int, str]]:
+    """Where ``source`` (an engine module) names one of ``topics`` (topic -> its question
+    ids): a string that is a topic's name, names its package or folder
+    (``nlpdojo_course.<topic>``, ``solutions/<topic>``), or is one of its full question ids
+    (``<topic>.<question>``). Words in prose and identifiers are not references: a topic
+    named ``attention`` or ``training`` is as welcome as ``word_vectors``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        text = node.value
+        for topic, questions in topics.items():
+            t = re.escape(topic)
+            if (text == topic or re.search(TOPIC_HOMES + t + r"\b", text)
+                    or any(text == f"{topic}.{q}" for q in questions)):
+                found.append((node.lineno, f"{topic}: {text[:80]!r}"))
+    return found
+
+
 def test_the_engine_names_no_topic():
-    topics = sorted(e.name for e in get_registry().entries("exercise"))
+    registry = get_registry()
+    topics = {e.name: set(registry.get("exercise", e.name).questions)
+              for e in registry.entries("exercise")}
     assert {"word_vectors", "neural_networks", "language_models"} <= set(topics)
-    named = re.compile(r"\b(" + "|".join(map(re.escape, topics)) + r")\b")
-    hits = [f"{path}:{number}: {line.strip()}" for path, number, line in _lines(ENGINE)
-            if named.search(line)]
-    assert not hits, "the engine names a topic:\n" + "\n".join(hits)
+    hits = [f"{path.relative_to(REPO)}:{line}: {what}"
+            for path in sorted(ENGINE.rglob("*.py"))
+            for line, what in _topic_references(path.read_text(encoding="utf-8"), topics)]
+    assert not hits, ("the engine names a topic (a string that is the topic's name, its "
+                      "package or folder, or one of its full question ids: take it from "
+                      "the registry or a declaration instead):\n" + "\n".join(hits))
     imports = [f"{path.relative_to(REPO)}:{node.lineno}"
                for path in sorted(ENGINE.rglob("*.py"))
                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
@@ -38,6 +66,25 @@ def test_the_engine_names_no_topic():
                        [node.module] if isinstance(node, ast.ImportFrom)
                        else [a.name for a in node.names]))]
     assert not imports, f"the engine imports the course: {imports}"
+
+
+def test_a_topic_named_like_a_word_of_the_engine_is_not_named_by_it():
+    """The rule judges names the engine uses, not a word list: the topics a course after
+    lecture 11 adds (``attention``, the scaffold's example, and CS224n's later lectures'),
+    words of the engine's prose and comments, are named nowhere in it; what would name them
+    is found. (A string the engine uses whole, ``"training"`` in the progress line, would
+    name a topic of that name: the failure says where.)"""
+    words = {"attention": {"scores"}, "transformers": {"layer_norm"}, "parsing": {"arcs"},
+             "machine_translation": {"beam"}, "pretraining": {"masking"},
+             "question_answering": {"spans"}}
+    hits = [(path, found) for path in sorted(ENGINE.rglob("*.py"))
+            for found in _topic_references(path.read_text(encoding="utf-8"), words)]
+    assert not hits, hits
+    naming = ('NAME = "attention"\nPACK = "nlpdojo_course.attention.scores"\n'
+              'FOLDER = f"{root}/solutions/attention"\nQ = "attention.scores"\n'
+              'PROSE = "pay attention. Scores: the training loop, nlpdojo_autograder.training"\n')
+    assert [what.split(":")[0] for _, what in _topic_references(naming, words)] == [
+        "attention"] * 4
 
 
 def test_topics_import_the_engine_through_its_facades_and_no_other_topic():

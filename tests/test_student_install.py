@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.release import bundle as bundle_module
 from nlpdojo_autograder.release.student_install import import_problems, optional_modules
+from tests.grading.test_new_topic import course  # noqa: F401 - the fixture
 
 
 def test_the_course_loads_without_the_optional_packages():
@@ -73,3 +74,42 @@ def test_a_topic_that_imports_only_what_nlpdojo_requires_passes(tmp_path, monkey
     (tmp_path / "plain_topic.py").write_text("import numpy\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     assert import_problems("import plain_topic") == []
+
+
+def test_a_topic_folder_that_imports_torch_is_named_though_grade_only_leaves_it_out(
+        course, tmp_path, monkeypatch):  # noqa: F811
+    """``grade`` now leaves a topic that fails to load out with a warning (issue 65); loading
+    the course for a bundle still fails on it, naming the topic's line."""
+    packages, _ = course
+    topic = packages / "nlpdojo_course" / "torchy"
+    topic.mkdir()
+    (topic / "__init__.py").write_text('"""A topic."""\nimport torch\n')
+    monkeypatch.setenv("PYTHONPATH", str(packages))
+    [problem] = import_problems()
+    assert f"{topic / '__init__.py'} line 2 (import torch) imports torch" in problem
+
+
+def test_an_exercise_pack_installed_beside_is_not_blamed_on_the_plugin_loader(
+        tmp_path, monkeypatch):
+    """A third-party pack installed where the instructor works is not in the bundle (the
+    built-in course only): its package, absent from a student's install, was reported as
+    imported by ``framework/plugins.py``, with the advice to import it inside a function."""
+    from tests.test_plugins import fake_distribution
+
+    site = tmp_path / "site"
+    site.mkdir()
+    fake_distribution(site, "fake-pack", "0.1", {"pack": "fake_pack"}, {
+        "fake_pack": "from nlpdojo.hookspecs import hookimpl\n"})
+    (site / "fake_pack-0.1.dist-info" / "top_level.txt").write_text("fake_pack\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    monkeypatch.setenv("NLPDOJO_PLUGINS", "pack")  # the instructor's machine loads it
+    optional_modules.cache_clear()
+    try:
+        assert "fake_pack" in optional_modules()
+        assert import_problems() == []
+        # the pack's package is refused there, as a student's install lacks it
+        [problem] = import_problems("import fake_pack")
+        assert "imports fake_pack" in problem
+    finally:
+        optional_modules.cache_clear()

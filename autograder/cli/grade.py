@@ -33,12 +33,14 @@ from nlpdojo.cli.common import (
     console,
     describe_error,
     err_console,
+    plugin_warnings_as_lines,
     print_error,
     print_warning,
     report_errors,
     run_app,
 )
 from nlpdojo.errors import NlpdojoError
+from nlpdojo.plugins import get_registry
 from nlpdojo.settings import Choice, CourseConfig, pick
 from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
 from nlpdojo_autograder.cli.grade_options import (
@@ -414,6 +416,10 @@ def _resolve_topics(args: list[str], recorded_questions: list[str] | None
         except QuestionError as exc:
             if "ambiguous" in str(exc):
                 raise UsageError(str(exc)) from None
+            left_out = get_registry().broken_for(arg.partition(".")[0])
+            if left_out:
+                raise UsageError(f"topic {arg.partition('.')[0]!r} is not graded: plugin "
+                                 f"{left_out[0]!r} failed to load: {left_out[1]}") from None
             known = ", ".join(names) or "none registered"
             every = sorted(f"{e.name}.{q}" for e in exercises for q in {c.question
                                                                         for c in e.checks})
@@ -903,6 +909,7 @@ def main() -> None:
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR",
                           str(user_cache_path("nlpdojo", appauthor=False) / "torchinductor"))
     end_with_parent()  # a cohort's child: not an orphan when its pool or Dask worker dies
+    plugin_warnings_as_lines()  # before the plugins load: the help's topic list loads them
     _list_topics_in_help()
     run_app(app)
 

@@ -455,8 +455,13 @@ def ensure_release_consistent(topics: Iterable[str], solutions_dir: Path,
     registered = set(exercise_names())
     problems: list[Problem] = library_problems(Path(solutions_dir), registered)
     for topic in topics:
+        left_out = get_registry().broken_for(topic)
         if topic in registered:
             problems += validate(get_exercise(topic), Path(solutions_dir) / topic)
+        elif left_out:
+            problems.append(Problem(str(Path(solutions_dir) / topic), (
+                f"its declaration failed to load (plugin {left_out[0]!r} failed to load: "
+                f"{left_out[1]}); fix that line")))
         else:
             problems.append(Problem(str(Path(solutions_dir) / topic), (
                 f"has solutions but no registered exercise {topic!r}, so nothing could grade "

@@ -12,6 +12,7 @@ packages cannot be imported, and says which file and line imported one.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,13 +22,17 @@ from importlib import metadata
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from nlpdojo.plugins import RESTRICT_ENV
+
 #: the distribution whose requirements (without extras) a student's install holds
 DISTRIBUTION = "nlpdojo"
 #: the package the student wheel leaves out (bundle.py), though it is nlpdojo's own
 SOLUTIONS_PACKAGE = "nlpdojo_solutions"
 
-#: how ``grade`` loads the course: every plugin, the topics they bring, what they register
-LOAD_COURSE = "from nlpdojo.plugins import get_registry; get_registry()"
+#: how ``grade`` loads the course: every plugin, the topics they bring, what they register;
+#: a topic left out (a command would warn and go on) is a problem here
+LOAD_COURSE = ("from nlpdojo.plugins import get_registry, raise_left_out; get_registry(); "
+               "raise_left_out()")
 #: what a new virtual environment holds beside what is installed into it
 VENV_BOOTSTRAP = frozenset({"pip", "setuptools", "pkg_resources", "_distutils_hack"})
 
@@ -104,11 +109,14 @@ def import_problems(load: str = LOAD_COURSE, timeout_s: float = 300.0) -> list[s
     the file and line that imported an optional package when the statement ``load`` ran
     (none: ``[]``)."""
     # -P and a working folder of its own: what it imports is the install's, never a module
-    # of the folder it was started from
+    # of the folder it was started from; no third-party plugin, since the bundle holds the
+    # built-in course only (an exercise pack installed here is not in it, and its import
+    # was blamed on the plugin loader's line)
     with tempfile.TemporaryDirectory(prefix="nlpdojo-install-") as tmp:
         ran = subprocess.run(
             [sys.executable, "-P", "-c", _CHILD, json.dumps(sorted(optional_modules())), load],
-            capture_output=True, text=True, timeout=timeout_s, cwd=tmp)
+            capture_output=True, text=True, timeout=timeout_s, cwd=tmp,
+            env={**os.environ, RESTRICT_ENV: ""})
     if ran.returncode != 0:
         last = (ran.stderr.strip().splitlines() or ["(no message)"])[-1]
         return [f"the course does not load: {last}"]

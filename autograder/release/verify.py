@@ -47,7 +47,12 @@ from typing import Any
 
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug
-from nlpdojo_autograder.authoring.markers import python_modules, strip_solutions
+from nlpdojo_autograder.authoring.markers import (
+    parse_blocks,
+    python_modules,
+    questions_in,
+    strip_solutions,
+)
 from nlpdojo_autograder.authoring.planted import bug_path, plant
 from nlpdojo_autograder.authoring.questions import qualify
 from nlpdojo_autograder.grading.deps import Course
@@ -234,6 +239,119 @@ def verify_baseline(exercise: Exercise, work: Path, options: GradeOptions, *,
                  f"runs recorded for {known} of {len(result.checks)} checks{busiest}"),
             Baseline({c.id: c for c in result.checks}, executed,
                      Course(topic).import_runs_code()))
+
+
+#: the step that finds given code a check ran from the submission
+GIVEN_STEP = "given code runs from the reference, never from the submission"
+
+
+def verify_given_code(exercise: Exercise, topic: Path, baseline: Baseline) -> Step:
+    """Fail where a check ran a module of the topic's folder that holds no question's block
+    and is not declared given (``Topic.given_modules``): given code (a training loop, a
+    scorer) run from the submission, so a student who edits it is judged on the edit, and
+    nothing said so. ``topic``: the baseline's copy of the solutions; ``baseline.executed``
+    names the files each check ran there (relative to the course folder). Declared given,
+    a module runs from the reference and is not in the record."""
+    ran = sorted({file for units in baseline.executed.values() if units
+                  for file, _ in units if Path(file).parts[:1] == (exercise.name,)})
+    ungiven = []
+    for file in ran:
+        path = topic.parent / file
+        module = Path(file).relative_to(exercise.name).with_suffix("").as_posix().replace(
+            "/", ".")
+        if path.is_file() and not parse_blocks(path):
+            ungiven.append(module)
+    if not ungiven:
+        return Step(exercise.name, GIVEN_STEP, True,
+                    f"the checks ran {len(ran)} module(s) of the topic from the submission, "
+                    "each a question's code")
+    names = ", ".join(f"{m}.py" for m in ungiven)
+    return Step(exercise.name, GIVEN_STEP, False, (
+        f"the checks run {names} from the submission, which hold no question's block: given "
+        f"code a student could edit to change a verdict. Declare "
+        f"{'it' if len(ungiven) == 1 else 'them'} in the topic's given_modules "
+        f"(given_modules=({', '.join(repr(m) for m in ungiven)}, ...) in "
+        f"course/{exercise.name}/__init__.py) so that the checks run the reference's copy"))
+
+
+#: the step that finds a question running another's code without requiring it
+REQUIRES_STEP = "each question requires the questions whose code its checks run"
+
+
+def _owners(course: Path, topic: str) -> dict[tuple[str, str], str]:
+    """``(file, unit) -> full question id`` of every solution block of the topic's folder and
+    of the course library under ``course`` (files relative to it, as the record names them)."""
+    owners: dict[tuple[str, str], str] = {}
+    for folder, prefix in ((course / topic, topic), (course / LIBRARY, None)):
+        if not folder.is_dir():
+            continue
+        for question, units in questions_in(folder).items():
+            for module, qualname in units:
+                if qualname is not None:
+                    file = f"{folder.name}/{module.replace('.', '/')}.py"
+                    owners[(file, qualname)] = qualify(prefix, question) if prefix else question
+    return owners
+
+
+def verify_requires(exercise: Exercise, topic: Path, baseline: Baseline) -> Step:
+    """Fail where a check of one question ran, from the submission, a unit of code that holds
+    another question's block, a question it does not require (transitively): a student with
+    that question right and the other unfinished loses its points, and ``--strict`` (whose
+    planted bugs change one question's code at a time) passes. Required questions are swapped
+    in and run from the reference, so they are never in the record; integrative questions
+    train the student's whole pipeline by design and are left out."""
+    owners = _owners(topic.parent, exercise.name)
+    integrative = set(exercise.integrative)
+    found: dict[tuple[str, str], set[str]] = {}
+    for cid, units in baseline.executed.items():
+        result = baseline.results.get(cid)
+        if not units or result is None or result.question in integrative:
+            continue
+        question = qualify(exercise.name, result.question)
+        allowed = {question} | {qualify(exercise.name, q) if "." not in q else q
+                                for q in _required(exercise, result.question)}
+        for file, unit in units:
+            owner = owners.get((file, unit))
+            if owner is not None and owner not in allowed:
+                found.setdefault((question, owner), set()).add(f"{unit} in {file}")
+    if not found:
+        return Step(exercise.name, REQUIRES_STEP, True,
+                    "no check runs the submission's code of a question it does not require")
+    def declared(owner: str) -> str:  # as `requires` writes it: bare within the topic
+        topic, _, bare = owner.partition(".")
+        return bare if topic == exercise.name else owner
+
+    return Step(exercise.name, REQUIRES_STEP, False, "; ".join(
+        f"{q}'s checks run {owner}'s code from the submission ({', '.join(sorted(where))}), "
+        f"and {q.partition('.')[2]} does not require it: a student with it right and "
+        f"{owner} unfinished loses its points. Declare requires=({declared(owner)!r},) on "
+        f"{q.partition('.')[2]} (its code then runs from the reference in these checks)"
+        for (q, owner), where in sorted(found.items())))
+
+
+def _required(exercise: Exercise, question: str) -> set[str]:
+    """Every question ``question`` (a bare id of ``exercise``) requires, transitively: full
+    ids of other topics as declared, bare ids of this one."""
+    seen: set[str] = set()
+    todo = list(exercise.requires.get(question, ()))
+    while todo:
+        q = todo.pop()
+        if q in seen:
+            continue
+        seen.add(q)
+        if "." in q:
+            topic, _, bare = q.partition(".")
+            if topic == exercise.name:
+                todo.extend(exercise.requires.get(bare, ()))
+            else:
+                try:
+                    other = get_exercise(topic)
+                except Exception:  # noqa: BLE001 - an unknown topic is consistency's to say
+                    continue
+                todo.extend(qualify(topic, d) for d in other.requires.get(bare, ()))
+        else:
+            todo.extend(exercise.requires.get(q, ()))
+    return seen
 
 
 def _limits_short_of_call_backs(exercise: Exercise, checks: list[CheckResult],
@@ -481,6 +599,8 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
                                 "solutions, graded as a submission, do not score full marks "
                                 "(the step above says where); fix that first"))
                     continue
+                record(verify_given_code(exercise, sub / "bug" / exercise.name, baseline))
+                record(verify_requires(exercise, sub / "bug" / exercise.name, baseline))
             for bug in exercise.planted_bugs:
                 record(verify_bug(exercise, bug, sub, options, strict=strict,
                                   baseline=baseline, integrative=integrative,

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo.cli.common import console
+from nlpdojo.data import get_dataset
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.training.checkpoint import CheckpointFiles, read_meta, save_training
 from nlpdojo_autograder.training.train import (
@@ -126,6 +127,10 @@ class ModelRegistry:
     metric: Callable[[dict[str, Any]], str] | None = None
     after: str = ""
     example: str = ""
+    #: what every kind's corpus holds (``Documents``: running text; ``None``: as each kind
+    #: says): any registered data set of those records is a corpus of the command, a data-set
+    #: plugin's too (:func:`require_records`)
+    records: type | None = None
 
     @property
     def trainer(self) -> str:
@@ -229,6 +234,26 @@ class ModelRegistry:
         return self.get(str(meta["model"])).load(path, code), meta
 
 
+def datasets_of(records: type) -> list[str]:
+    """The registered data sets that declare they load as ``records`` (``Dataset.records``)."""
+    return [name for name in get_registry().names("dataset")
+            if isinstance(get_dataset(name).records, type)
+            and issubclass(get_dataset(name).records, records)]
+
+
+def require_records(corpus: str, records: type, what: str) -> None:
+    """Fail, before anything is fetched, where the data set ``corpus`` declares records other
+    than ``records`` (MR's labeled sentences asked for as running text), naming those that
+    hold them; a data set that declares none is checked once loaded."""
+    declared = get_dataset(corpus).records  # an unknown name lists the known ones
+    if declared is None or issubclass(declared, records):
+        return
+    raise TrainError(f"corpus {corpus!r} is not {what}: it holds {declared.__name__}, not "
+                     f"{records.__name__}; choose one of {', '.join(datasets_of(records))} "
+                     "(any data set of those records, a data-set plugin's too: `dojo data "
+                     "list`)")
+
+
 def run_training(registry: ModelRegistry, model: str, *, output: str | Path | None,
                  code: Path | None, solutions: bool, progress: bool, **given: Any) -> Run:
     """Train ``--model model`` of ``registry`` with the options ``given`` (``None``: unset;
@@ -240,10 +265,12 @@ def run_training(registry: ModelRegistry, model: str, *, output: str | Path | No
     options = registry.resolve(kind, given)
     corpus = options.pop("corpus")
     chosen = kind.code(registry.topic).choose(code, solutions)
+    noun = registry.noun.replace(" ", "-")
     if kind.corpora is not None and corpus not in kind.corpora:
-        noun = registry.noun.replace(" ", "-")
         raise TrainError(f"corpus {corpus!r} is not a {noun} corpus; choose one of "
                          f"{', '.join(kind.corpora)}")
+    if registry.records is not None:
+        require_records(corpus, registry.records, f"a {noun} corpus")
     if kind.validate is not None:
         kind.validate(options)
     check_output(output)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 
+from nlpdojo.data.records import Documents
 from nlpdojo_autograder.training import SENTENCE_END, TrainError
 
-#: the running-text corpora a language model trains on
+#: the built-in running-text corpora a language model trains on (any data set of
+#: ``Documents`` is one: a data-set plugin's too)
 CORPORA = ("sotu", "pang-lee-reviews", "brown")
 
 
@@ -35,10 +37,10 @@ def lm_sentences(corpus: str, split: str, limit: int | None = None
     from nlpdojo.data import load
     from nlpdojo.text import tokenize
 
-    if corpus not in CORPORA:
-        raise TrainError(f"corpus {corpus!r} is not a language-model corpus; choose one of "
-                         f"{', '.join(CORPORA)}")
     docs = load(corpus, split)
+    if not isinstance(docs, Documents):  # a data set that did not declare its records
+        raise TrainError(f"corpus {corpus!r} is not a language-model corpus: it holds "
+                         f"{type(docs).__name__}, not running text (Documents)")
     texts = docs.texts[:limit]
     if docs.pretokenized:
         return tuple(tuple(line.split()) for t in texts for line in t.split("\n")

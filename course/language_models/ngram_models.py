@@ -35,7 +35,6 @@ from nlpdojo_autograder.training import (
     save_checkpoint,
     unigram_perplexity,
 )
-from nlpdojo_course.language_models.data import CORPORA
 from nlpdojo_course.language_models.trainer import CODE, MODELS
 
 SMOOTHINGS = ("add-delta", "backoff", "kneser-ney")
@@ -252,4 +251,4 @@ BUILDER = ModelKind("ngram", "counts with add-delta, backoff or Kneser-Ney smoot
                     load, CODE.modules,
                     frozenset({"order", "smoothing", "delta", "discount", "min_count"}),
                     {"order": 3, "smoothing": "kneser-ney", "delta": 0.01, "discount": 0.75,
-                     "min_count": 2}, CORPORA, validate)
+                     "min_count": 2}, None, validate)

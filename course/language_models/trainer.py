@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 import typer
 
+from nlpdojo.data.records import Documents
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
     ModelRegistry,
@@ -59,7 +60,7 @@ def _metric(r: dict[str, Any]) -> str:
 #: model name → its kind; model-specific option → its flag (for the error when a model does
 #: not read it)
 MODELS = ModelRegistry(
-    "dojo train lm", TOPIC, noun="language model", metric=_metric,
+    "dojo train lm", TOPIC, noun="language model", metric=_metric, records=Documents,
     after="(`dojo sample {output}` generates text)", example="dojo train lm --model ngram",
     kinds={"ngram": "nlpdojo_course.language_models.ngram_models:BUILDER",
            "window": "nlpdojo_course.language_models.neural_models:WINDOW",
@@ -93,8 +94,8 @@ def lm(
              "ngram: or neural: apply to those models only (neural: to every neural LM).")
     ] = "ngram",
     corpus: Annotated[str, typer.Option(
-        help="Corpus: sotu, pang-lee-reviews or brown (neural: any running-text data "
-             "set).")] = "sotu",
+        help="Corpus: any running-text data set (Documents: sotu, pang-lee-reviews, "
+             "brown, or a data-set plugin's; `dojo data list`).")] = "sotu",
     max_documents: Annotated[int | None, typer.Option(
         "--max-documents", "--train-texts",
         min=1, help="Train on the first N documents of the train split only.")] = None,

@@ -59,9 +59,10 @@ def _root(
 
 
 def main() -> None:
-    from nlpdojo.cli.common import print_error
+    from nlpdojo.cli.common import plugin_warnings_as_lines, print_error
     from nlpdojo.errors import NlpdojoError
 
+    plugin_warnings_as_lines()  # before the plugins load: building the app loads them
     try:
         app = build_app()
     except NlpdojoError as exc:  # a broken plugin: say which, never a traceback

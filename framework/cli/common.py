@@ -106,11 +106,35 @@ _CLICK_FLOW: tuple[type[BaseException], ...] = (
                                if c.__name__ == "ClickException"))
 
 
+def plugin_warnings_as_lines() -> None:
+    """Show nlpdojo's plugin warnings (a topic left out, an unknown plugin named) as
+    ``warning: <message>`` lines, not as Python's ``FILE:LINE: PluginWarning`` with a line of
+    the loader's source; other warnings as Python shows them. The commands call it first,
+    before the plugins load."""
+    import warnings
+
+    from nlpdojo.plugins import PluginWarning
+
+    shown = warnings.showwarning
+    if getattr(shown, "_nlpdojo_lines", False):
+        return
+
+    def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(category, type) and issubclass(category, PluginWarning):
+            print_warning(str(message))
+        else:
+            shown(message, category, *args, **kwargs)
+
+    show._nlpdojo_lines = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+
+
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> Any:
     """Run a typer app; errors print as ``error: ...`` with the exit codes above."""
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
+    plugin_warnings_as_lines()
     try:
         return app(args=argv, standalone_mode=True)
     except KeyboardInterrupt:

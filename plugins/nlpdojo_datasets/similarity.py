@@ -26,6 +26,7 @@ def parse_pairs(path: Path) -> SimilarityPairs:
 
 
 class WordSim353(Dataset):
+    records = SimilarityPairs
     name = "wordsim353"
     description = "WordSim-353: 353 word pairs rated for relatedness 0-10 (evaluation only)"
     license = "free for research (Finkelstein et al.); redistributed in gensim (LGPL-2.1)"
@@ -41,6 +42,7 @@ class WordSim353(Dataset):
 
 
 class SimLex999(Dataset):
+    records = SimilarityPairs
     name = "simlex999"
     description = "SimLex-999: 999 word pairs rated for similarity (not relatedness) 0-10"
     license = "free for research (Hill et al.); redistributed in gensim (LGPL-2.1)"

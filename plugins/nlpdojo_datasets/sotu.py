@@ -23,6 +23,7 @@ PARTIES = {"d": "Democratic", "r": "Republican", "w": "Whig", "f": "Federalist",
 
 
 class StateOfTheUnion(Dataset):
+    records = Documents
     name = "sotu"
     description = "233 State of the Union addresses 1790-2021, ~2M tokens of public-domain text"
     license = "PDDL-1.0 (database) / CC0-1.0 (contents); package code Apache-2.0"

@@ -38,6 +38,7 @@ class TaggedCorpus(Dataset):
     """A ``word/TAG`` file split 80/10/10 by line."""
 
     filename: str
+    records = TaggedSentences
     splits = ("train", "valid", "test")
 
     def parse(self, folder: Path, split: str | None) -> TaggedSentences:

@@ -10,17 +10,25 @@ from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.authoring.checks import PlantedBug
-from nlpdojo_autograder.release.verify import BASELINE_STEP, verify
+from nlpdojo_autograder.release.verify import (
+    BASELINE_STEP,
+    GIVEN_STEP,
+    REQUIRES_STEP,
+    Baseline,
+    verify,
+    verify_given_code,
+    verify_requires,
+)
 
 
 def test_verify_passes_and_reports_every_step(toy):
     steps = verify([toy], backends=[("numpy", "cpu")])
     names = [s.name for s in steps]
     assert names == ["declarations consistent with the solutions", "stubs score 0",
-                     "solutions full marks on numpy/cpu", BASELINE_STEP,
-                     "planted bug scale adds", "planted bug gradient doubled"]
+                     "solutions full marks on numpy/cpu", BASELINE_STEP, GIVEN_STEP,
+                     REQUIRES_STEP, "planted bug scale adds", "planted bug gradient doubled"]
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
-    assert steps[5].detail.startswith("caught by quadratic.values:")  # the first to catch it
+    assert steps[7].detail.startswith("caught by quadratic.values:")  # the first to catch it
 
 
 def test_the_baseline_counts_the_call_backs_each_check_makes(toy):
@@ -75,7 +83,7 @@ def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
 def test_dojo_verify_command_exit_codes(toy):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
     assert result.exit_code == 0, result.output
-    assert "6/6 verification steps passed" in result.output
+    assert "8/8 verification steps passed" in result.output
 
 
 def test_planted_bug_definition_mistakes_fail_their_step_and_the_rest_runs(toy, monkeypatch):
@@ -150,7 +158,12 @@ def test_dojo_verify_strict_exits_1_on_a_bug_costing_points_elsewhere(toy, monke
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy", "--strict"])
     assert result.exit_code == 1, result.output
     assert "FAIL toy: planted bug scale adds" in result.output
-    assert "4/5 verification steps passed" in result.output
+    # the cause, said from the baseline's record before any bug is graded: quadratic runs
+    # the submission's scale without requiring it
+    said = " ".join(result.output.split())
+    assert f"FAIL toy: {REQUIRES_STEP} — toy.quadratic's checks run toy.scale's code from " \
+        "the submission" in said and "Declare requires=('scale',) on quadratic" in said
+    assert "5/7 verification steps passed" in result.output
 
 
 def test_dojo_verify_lists_every_consistency_problem(toy, monkeypatch):
@@ -175,8 +188,9 @@ def test_verify_without_stubs_still_grades_the_baseline_and_every_bug(toy):
     steps = verify([toy], backends=[], stubs=False)
     names = [s.name for s in steps]
     assert "stubs score 0" not in names
-    assert names[:2] == ["declarations consistent with the solutions", BASELINE_STEP]
-    assert len(names) == 2 + len(toy.planted_bugs) and all(s.ok for s in steps)
+    assert names[:4] == ["declarations consistent with the solutions", BASELINE_STEP,
+                         GIVEN_STEP, REQUIRES_STEP]
+    assert len(names) == 4 + len(toy.planted_bugs) and all(s.ok for s in steps)
 
 
 def test_dojo_verify_planted_bugs_only_grades_the_baseline_and_the_bugs(toy):
@@ -188,7 +202,7 @@ def test_dojo_verify_planted_bugs_only_grades_the_baseline_and_the_bugs(toy):
     assert lines[0].startswith("planted bugs only: the stubs and the solutions")
     assert "stubs score 0" not in result.output and "solutions full marks" not in result.output
     assert BASELINE_STEP in result.output and "planted bug" in result.output
-    steps = 2 + len(toy.planted_bugs)  # consistency, baseline, each bug
+    steps = 4 + len(toy.planted_bugs)  # consistency, baseline, given code, requires, bugs
     assert f"{steps}/{steps} verification steps passed" in lines[-1], result.output
     both = CliRunner().invoke(build_app(), ["verify", "toy", "--planted-bugs-only",
                                             "--backend", "numpy"])
@@ -380,3 +394,72 @@ def test_verify_validates_the_course_library_as_release_does(tmp_path, monkeypat
                                                                           "neural_networks"))
                         / "neural_networks")
     assert verifying.verify_library([get_exercise("neural_networks")]).ok
+
+
+def test_given_code_that_a_check_runs_from_the_submission_fails_naming_the_declaration(
+        tmp_path):
+    """A training loop left out of ``given_modules`` ran from the submission, so a student
+    who edited it was judged on the edit, and nothing said so (issue 65 item 5)."""
+    topic = tmp_path / "bug" / "topic"
+    topic.mkdir(parents=True)
+    (topic / "layers.py").write_text("def f(x):\n    ### BEGIN SOLUTION layer\n"
+                                     "    return x\n    ### END SOLUTION\n")
+    (topic / "training.py").write_text("def train(model):\n    return model\n")
+    exercise = type("Exercise", (), {"name": "topic"})()
+    ran = Baseline({}, {"layer.values": frozenset({("topic/layers.py", "f")}),
+                        "layer.trained": frozenset({("topic/training.py", "train"),
+                                                    ("library/rnn.py", "RNN.forward")}),
+                        "layer.hidden": None}, [])
+    step = verify_given_code(exercise, topic, ran)
+    assert step.name == GIVEN_STEP and not step.ok
+    assert "the checks run training.py from the submission, which hold no question's block" \
+        in step.detail
+    assert "given_modules=('training', ...) in course/topic/__init__.py" in step.detail
+    only_questions = Baseline({}, {"layer.values": frozenset({("topic/layers.py", "f")})}, [])
+    assert verify_given_code(exercise, topic, only_questions).ok
+
+
+def test_a_question_that_runs_another_questions_code_without_requiring_it_fails(tmp_path):
+    """A question that uses another's code without declaring it passed ``dojo verify
+    --strict``; a student with it right and the other unfinished got 0 (issue 65 item 5).
+    The baseline's record shows the other question's unit run from the submission."""
+    from types import SimpleNamespace
+
+    from nlpdojo_autograder.grading.results import CheckResult
+
+    course = tmp_path / "bug"
+    (course / "topic").mkdir(parents=True)
+    (course / "library").mkdir()
+    (course / "topic" / "cells.py").write_text(
+        "class Cell:\n    def forward(self, x):\n        ### BEGIN SOLUTION cell\n"
+        "        return x\n        ### END SOLUTION\n")
+    (course / "topic" / "unroll.py").write_text(
+        "def unroll(xs):\n    ### BEGIN SOLUTION unroll\n    return xs\n"
+        "    ### END SOLUTION\n")
+    (course / "library" / "init.py").write_text(
+        "def xavier(shape):\n    ### BEGIN SOLUTION other.xavier\n    return shape\n"
+        "    ### END SOLUTION\n")
+    exercise = SimpleNamespace(name="topic", integrative=(), requires={"unroll": ("cell",)})
+
+    def result(cid):
+        return CheckResult(id=cid, question=cid.split(".")[0], kind="value", score=1.0,
+                           max_score=1.0, status="passed", message="")
+
+    ran = {"unroll.values": frozenset({("topic/unroll.py", "unroll")}),
+           "cell.values": frozenset({("topic/cells.py", "Cell.forward"),
+                                     ("library/init.py", "xavier")})}
+    baseline = Baseline({cid: result(cid) for cid in ran}, ran, [])
+    step = verify_requires(exercise, course / "topic", baseline)
+    assert step.name == REQUIRES_STEP and not step.ok
+    assert step.detail == (
+        "topic.cell's checks run other.xavier's code from the submission (xavier in "
+        "library/init.py), and cell does not require it: a student with it right and "
+        "other.xavier unfinished loses its points. Declare requires=('other.xavier',) on cell "
+        "(its code then runs from the reference in these checks)")
+    declared = SimpleNamespace(name="topic", integrative=(), requires={
+        "unroll": ("cell",), "cell": ("other.xavier",)})
+    assert verify_requires(declared, course / "topic", baseline).ok
+    # a required question's code never shows in the record (it is swapped in), and an
+    # integrative question runs the student's whole pipeline by design
+    trains = SimpleNamespace(name="topic", integrative=("cell",), requires={})
+    assert verify_requires(trains, course / "topic", baseline).ok

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.cli.grade import app
 from nlpdojo_autograder.grading.grade import GradeOptions, grade
-from nlpdojo_autograder.release.verify import BASELINE_STEP, verify
+from nlpdojo_autograder.release.verify import BASELINE_STEP, GIVEN_STEP, verify
 
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
@@ -73,11 +73,11 @@ def test_every_planted_bug_is_caught_on_its_question():
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
     assert not failed
     # the course library's markers, consistency, the planted bugs' baseline (the solutions at
-    # this seed, through the worker)
-    assert [s.name for s in steps[:3]] == [
+    # this seed, through the worker), the given code it ran from the reference only
+    assert [s.name for s in steps[:4]] == [
         "the course library's markers name registered topics and questions",
-        "declarations consistent with the solutions", BASELINE_STEP]
-    assert len(steps) == 3 + len(exercise.planted_bugs)
+        "declarations consistent with the solutions", BASELINE_STEP, GIVEN_STEP]
+    assert len(steps) == 4 + len(exercise.planted_bugs)
 
 
 def test_filled_in_notebook_scores_full_marks(tmp_path):
