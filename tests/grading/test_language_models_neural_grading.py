@@ -105,6 +105,9 @@ def test_every_neural_planted_bug_is_caught_on_its_question_alone():
 
 @pytest.mark.seeded
 @pytest.mark.slow
+# a few minutes alone; the default 600 s was passed on a machine that other test runs shared
+# (the seeded run of 2a07cfa, input seed 1): time enough for a busy machine, still a hang's end
+@pytest.mark.timeout(1800)
 @pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
                     reason="3 minutes: set NLPDOJO_SLOW_TESTS=1 (dojo verify --strict does it too)")
 def test_every_neural_planted_bug_is_caught_with_the_training_runs_too():
