@@ -299,17 +299,21 @@ def verify_requires(exercise: Exercise, topic: Path, baseline: Baseline) -> Step
     that question right and the other unfinished loses its points, and ``--strict`` (whose
     planted bugs change one question's code at a time) passes. Required questions are swapped
     in and run from the reference, so they are never in the record; integrative questions
-    train the student's whole pipeline by design and are left out."""
+    train the student's whole pipeline by design and are left out, and so are the questions a
+    check names in its ``own_code``."""
     owners = _owners(topic.parent, exercise.name)
     integrative = set(exercise.integrative)
+    own_code = {c.id: c.own_code for c in exercise.checks}
     found: dict[tuple[str, str], set[str]] = {}
     for cid, units in baseline.executed.items():
         result = baseline.results.get(cid)
         if not units or result is None or result.question in integrative:
             continue
         question = qualify(exercise.name, result.question)
-        allowed = {question} | {qualify(exercise.name, q) if "." not in q else q
-                                for q in _required(exercise, result.question)}
+        # a check that runs the student's own code of a question on purpose says so
+        # (``Check.own_code``: a training run, where a stand-in costs a round trip a step)
+        allowed = {question} | {qualify(exercise.name, q) for q in (
+            *_required(exercise, result.question), *own_code.get(cid, ()))}
         for file, unit in units:
             owner = owners.get((file, unit))
             if owner is not None and owner not in allowed:

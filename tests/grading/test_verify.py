@@ -439,7 +439,8 @@ def test_a_question_that_runs_another_questions_code_without_requiring_it_fails(
     (course / "library" / "init.py").write_text(
         "def xavier(shape):\n    ### BEGIN SOLUTION other.xavier\n    return shape\n"
         "    ### END SOLUTION\n")
-    exercise = SimpleNamespace(name="topic", integrative=(), requires={"unroll": ("cell",)})
+    exercise = SimpleNamespace(name="topic", integrative=(), requires={"unroll": ("cell",)},
+                               checks=())
 
     def result(cid):
         return CheckResult(id=cid, question=cid.split(".")[0], kind="value", score=1.0,
@@ -456,10 +457,15 @@ def test_a_question_that_runs_another_questions_code_without_requiring_it_fails(
         "library/init.py), and cell does not require it: a student with it right and "
         "other.xavier unfinished loses its points. Declare requires=('other.xavier',) on cell "
         "(its code then runs from the reference in these checks)")
-    declared = SimpleNamespace(name="topic", integrative=(), requires={
+    declared = SimpleNamespace(name="topic", integrative=(), checks=(), requires={
         "unroll": ("cell",), "cell": ("other.xavier",)})
     assert verify_requires(declared, course / "topic", baseline).ok
     # a required question's code never shows in the record (it is swapped in), and an
     # integrative question runs the student's whole pipeline by design
-    trains = SimpleNamespace(name="topic", integrative=("cell",), requires={})
+    trains = SimpleNamespace(name="topic", integrative=("cell",), requires={}, checks=())
     assert verify_requires(trains, course / "topic", baseline).ok
+    # ... and a check that runs the student's own code of a question on purpose names it
+    own = SimpleNamespace(name="topic", integrative=(), requires={"unroll": ("cell",)},
+                          checks=(SimpleNamespace(id="cell.values",
+                                                  own_code=("other.xavier",)),))
+    assert verify_requires(own, course / "topic", baseline).ok

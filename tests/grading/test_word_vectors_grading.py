@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.cli.grade import app
 from nlpdojo_autograder.grading.grade import GradeOptions, grade
-from nlpdojo_autograder.release.verify import BASELINE_STEP, GIVEN_STEP, verify
+from nlpdojo_autograder.release.verify import BASELINE_STEP, GIVEN_STEP, REQUIRES_STEP, verify
 
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
@@ -74,10 +74,10 @@ def test_every_planted_bug_is_caught_on_its_question():
     assert not failed
     # the course library's markers, consistency, the planted bugs' baseline (the solutions at
     # this seed, through the worker), the given code it ran from the reference only
-    assert [s.name for s in steps[:4]] == [
+    assert [s.name for s in steps[:5]] == [
         "the course library's markers name registered topics and questions",
-        "declarations consistent with the solutions", BASELINE_STEP, GIVEN_STEP]
-    assert len(steps) == 4 + len(exercise.planted_bugs)
+        "declarations consistent with the solutions", BASELINE_STEP, GIVEN_STEP, REQUIRES_STEP]
+    assert len(steps) == 5 + len(exercise.planted_bugs)
 
 
 def test_filled_in_notebook_scores_full_marks(tmp_path):
