@@ -54,7 +54,7 @@ from nlpdojo_autograder.authoring.markers import (
     strip_solutions,
 )
 from nlpdojo_autograder.authoring.planted import bug_path, plant
-from nlpdojo_autograder.authoring.questions import qualify
+from nlpdojo_autograder.authoring.questions import QuestionError, closure, qualify
 from nlpdojo_autograder.grading.deps import Course
 from nlpdojo_autograder.grading.grade import (
     GradeOptions,
@@ -302,6 +302,10 @@ def verify_requires(exercise: Exercise, topic: Path, baseline: Baseline) -> Step
     train the student's whole pipeline by design and are left out, and so are the questions a
     check names in its ``own_code``."""
     owners = _owners(topic.parent, exercise.name)
+
+    def find(name: str) -> Exercise:  # this exercise as given, the others as registered
+        return exercise if name == exercise.name else get_exercise(name)
+
     integrative = set(exercise.integrative)
     own_code = {c.id: c.own_code for c in exercise.checks}
     found: dict[tuple[str, str], set[str]] = {}
@@ -310,10 +314,14 @@ def verify_requires(exercise: Exercise, topic: Path, baseline: Baseline) -> Step
         if not units or result is None or result.question in integrative:
             continue
         question = qualify(exercise.name, result.question)
+        try:
+            required = closure(question, find)
+        except QuestionError as exc:  # an unknown topic or a cycle: said here, not raised
+            return Step(exercise.name, REQUIRES_STEP, False, str(exc))
         # a check that runs the student's own code of a question on purpose says so
         # (``Check.own_code``: a training run, where a stand-in costs a round trip a step)
-        allowed = {question} | {qualify(exercise.name, q) for q in (
-            *_required(exercise, result.question), *own_code.get(cid, ()))}
+        allowed = {question, *required} | {qualify(exercise.name, q)
+                                           for q in own_code.get(cid, ())}
         for file, unit in units:
             owner = owners.get((file, unit))
             if owner is not None and owner not in allowed:
@@ -331,31 +339,6 @@ def verify_requires(exercise: Exercise, topic: Path, baseline: Baseline) -> Step
         f"{owner} unfinished loses its points. Declare requires=({declared(owner)!r},) on "
         f"{q.partition('.')[2]} (its code then runs from the reference in these checks)"
         for (q, owner), where in sorted(found.items())))
-
-
-def _required(exercise: Exercise, question: str) -> set[str]:
-    """Every question ``question`` (a bare id of ``exercise``) requires, transitively: full
-    ids of other topics as declared, bare ids of this one."""
-    seen: set[str] = set()
-    todo = list(exercise.requires.get(question, ()))
-    while todo:
-        q = todo.pop()
-        if q in seen:
-            continue
-        seen.add(q)
-        if "." in q:
-            topic, _, bare = q.partition(".")
-            if topic == exercise.name:
-                todo.extend(exercise.requires.get(bare, ()))
-            else:
-                try:
-                    other = get_exercise(topic)
-                except Exception:  # noqa: BLE001 - an unknown topic is consistency's to say
-                    continue
-                todo.extend(qualify(topic, d) for d in other.requires.get(bare, ()))
-        else:
-            todo.extend(exercise.requires.get(q, ()))
-    return seen
 
 
 def _limits_short_of_call_backs(exercise: Exercise, checks: list[CheckResult],

@@ -199,14 +199,23 @@ def test_a_norm_returned_as_a_python_float_loses_its_points(tmp_path):
 
 @pytest.mark.timeout(180)
 @pytest.mark.seeded  # graded on inputs drawn from the input seed
-def test_norms_put_back_on_the_default_device_lose_their_points_on_numpy(tmp_path):
+@pytest.mark.parametrize(("new", "lost", "says"), [
+    ("    return xp.asarray([float(n) for n in norms])", "returned on device",
+     "as every array does on a GPU: state_gradient_norms' norms was returned on device "
+     "CPU_DEVICE, but its inputs are on device1"),
+    # the instance left by the first round: only a single Python number was judged, and
+    # `[float(n) for n in norms]` kept vanishing's 2 of 2
+    ("    return [float(n) for n in norms]", "list of floats",
+     "state_gradient_norms' norms was returned as a Python list of floats, its inputs as "
+     "NumPy arrays; return one array of the inputs' namespace"),
+])
+def test_norms_not_returned_as_an_array_of_the_inputs_lose_their_points(tmp_path, new, lost,
+                                                                        says):
     folder = _submission(tmp_path, "rnn_variants/vanishing.py",
-                         "    return xp.stack(norms)  # (T + 1,)",
-                         "    return xp.asarray([float(n) for n in norms])")
-    check = _graded(folder, "vanishing", "returned on device")["vanishing.norms"]
+                         "    return xp.stack(norms)  # (T + 1,)", new)
+    check = _graded(folder, "vanishing", lost)["vanishing.norms"]
     assert check.score == 0
-    assert "as every array does on a GPU: state_gradient_norms' norms was returned on device " \
-        "CPU_DEVICE, but its inputs are on device1" in check.message
+    assert says in check.message
 
 
 # -- what torch refuses ------------------------------------------------------------------------
@@ -328,20 +337,6 @@ def test_a_list_of_python_floats_is_described_and_judged_as_one_value():
                               "namespace (`xp.stack` of 0-d arrays")
     # declared numbers (a training loop's list of losses) are what the contract asks
     assert returned.problem(norms, "the losses", number=True) is None
-
-
-@pytest.mark.timeout(180)
-@pytest.mark.seeded  # graded on inputs drawn from the input seed
-def test_norms_returned_as_a_list_of_python_floats_lose_their_points(tmp_path):
-    """The instance left by the first round: ``[float(n) for n in norms]`` kept vanishing's
-    2 of 2 (only a single Python number was judged)."""
-    folder = _submission(tmp_path, "rnn_variants/vanishing.py",
-                         "    return xp.stack(norms)  # (T + 1,)",
-                         "    return [float(n) for n in norms]")
-    check = _graded(folder, "vanishing", "list of floats")["vanishing.norms"]
-    assert check.score == 0
-    assert "state_gradient_norms' norms was returned as a Python list of floats, its inputs " \
-        "as NumPy arrays; return one array of the inputs' namespace" in check.message
 
 
 # -- gradient checks judge the gradients as returned too (their strict pass) -------------------

@@ -437,7 +437,7 @@ def test_a_question_that_runs_another_questions_code_without_requiring_it_fails(
         "def unroll(xs):\n    ### BEGIN SOLUTION unroll\n    return xs\n"
         "    ### END SOLUTION\n")
     (course / "library" / "init.py").write_text(
-        "def xavier(shape):\n    ### BEGIN SOLUTION other.xavier\n    return shape\n"
+        "def xavier(shape):\n    ### BEGIN SOLUTION neural_networks.xavier\n    return shape\n"
         "    ### END SOLUTION\n")
     exercise = SimpleNamespace(name="topic", integrative=(), requires={"unroll": ("cell",)},
                                checks=())
@@ -453,12 +453,13 @@ def test_a_question_that_runs_another_questions_code_without_requiring_it_fails(
     step = verify_requires(exercise, course / "topic", baseline)
     assert step.name == REQUIRES_STEP and not step.ok
     assert step.detail == (
-        "topic.cell's checks run other.xavier's code from the submission (xavier in "
+        "topic.cell's checks run neural_networks.xavier's code from the submission (xavier in "
         "library/init.py), and cell does not require it: a student with it right and "
-        "other.xavier unfinished loses its points. Declare requires=('other.xavier',) on cell "
-        "(its code then runs from the reference in these checks)")
+        "neural_networks.xavier unfinished loses its points. Declare "
+        "requires=('neural_networks.xavier',) on cell (its code then runs from the reference "
+        "in these checks)")
     declared = SimpleNamespace(name="topic", integrative=(), checks=(), requires={
-        "unroll": ("cell",), "cell": ("other.xavier",)})
+        "unroll": ("cell",), "cell": ("neural_networks.xavier",)})
     assert verify_requires(declared, course / "topic", baseline).ok
     # a required question's code never shows in the record (it is swapped in), and an
     # integrative question runs the student's whole pipeline by design
@@ -467,5 +468,5 @@ def test_a_question_that_runs_another_questions_code_without_requiring_it_fails(
     # ... and a check that runs the student's own code of a question on purpose names it
     own = SimpleNamespace(name="topic", integrative=(), requires={"unroll": ("cell",)},
                           checks=(SimpleNamespace(id="cell.values",
-                                                  own_code=("other.xavier",)),))
+                                                  own_code=("neural_networks.xavier",)),))
     assert verify_requires(own, course / "topic", baseline).ok
