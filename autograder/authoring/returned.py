@@ -33,7 +33,8 @@ KEPT_REPLIES = 8
 
 Kind = tuple[str, ...]
 #: the Python numbers a kind ``("python", ...)`` names; its other kinds are lists (or tuples)
-#: made only of Python numbers (``"list of floats"``), judged as one value
+#: made only of Python numbers (``"list of floats"``) or of 0-d arrays (``"list of 0-d
+#: arrays"``), judged as one value
 NUMBERS = ("float", "int")
 
 
@@ -148,6 +149,11 @@ def judge(what: str, kind: Kind, inputs: tuple[Kind, ...], backend: bool, *,
         if number or not backend:
             return None
         given = f", its inputs as {_array_label(*home, plural=True)}" if home else ""
+        if kind[1].endswith("of 0-d arrays"):  # one number per item, each an array
+            return (f"{what} was returned as a Python {kind[1]}{given}; return one array "
+                    "(`xp.stack(norms)` joins 0-d arrays into one): a list is not an array "
+                    "of the namespace, so code given it (`xp.max(norms)`, `norms * 2`) fails "
+                    "on torch and on a GPU")
         if kind[1] not in NUMBERS:  # a list of Python numbers
             return (f"{what} was returned as a Python {kind[1]}{given}; return one array of "
                     "the inputs' namespace (`xp.stack` of 0-d arrays, not `[float(n) ...]` "

@@ -236,7 +236,8 @@ def returned_kinds(result: Any, pos: tuple, kw: dict) -> dict[str, list]:
     the result (``path``: the positions and keys that lead to it, ``[]`` for the result
     itself); ``inputs``: the distinct kinds of the array arguments. A kind is ``["python",
     "float"]`` (or ``"int"``; ``"list of floats"``, ``"tuple of floats"`` for a container
-    made only of Python numbers, floats among them, described before its items) or
+    made only of Python numbers, floats among them, ``"list of 0-d arrays"`` for one of 0-d
+    arrays, with or without Python numbers, each described before its items) or
     ``["array", namespace, device, dtype]`` (``["array", "torch", "cuda:0", "float32"]``)."""
     leaves: list[list] = []
 
@@ -252,10 +253,15 @@ def returned_kinds(result: Any, pos: tuple, kw: dict) -> dict[str, list]:
         elif isinstance(value, (tuple, list)):
             items = tuple(tuple.__iter__(value) if isinstance(value, tuple)
                           else list.__iter__(value))
-            # floats in a list: judged as one value, whatever its length (a list of whole
-            # numbers is left alone: ids and counts are the host's by contract)
+            # floats in a list, or 0-d arrays (each one number, `[norm(g) for g in grads]`):
+            # judged as one value, whatever its length, since the wire makes both the same as
+            # an array's rows (a list of whole numbers is left alone: ids and counts are the
+            # host's by contract)
             numbers = {type(v) for v in items}
-            if float in numbers and numbers <= {float, int}:
+            scalars = [v for v in items if type(v) not in (float, int) and _zero_d(v)]
+            if scalars and all(type(v) in (float, int) or _zero_d(v) for v in items):
+                leaves.append([path, ["python", f"{type(value).__name__} of 0-d arrays"]])
+            elif float in numbers and numbers <= {float, int}:
                 leaves.append([path, ["python", f"{type(value).__name__} of floats"]])
             for i, v in enumerate(items):
                 if len(leaves) >= MAX_DESCRIBED:
@@ -310,6 +316,18 @@ def _value_kind(x: Any) -> list | None:
         return ["array", type(x).__module__.partition(".")[0],
                 named.group(1) if named else where, str(x.dtype).rpartition(".")[2]]
     return None
+
+
+def _zero_d(x: Any) -> bool:
+    """Whether ``x`` is a 0-d array (NumPy's or the backend's): one number as an array."""
+    if isinstance(x, np.generic):
+        return True
+    if not (isinstance(x, np.ndarray) or is_backend_array(x)):
+        return False
+    try:
+        return len(tuple(x.shape)) == 0
+    except Exception:  # noqa: BLE001 - an array that cannot say its shape: not described
+        return False
 
 
 LEFT_NAMESPACE = ("given arrays of the array API, it returned a NumPy array: the code calls "

@@ -208,6 +208,10 @@ def test_a_norm_returned_as_a_python_float_loses_its_points(tmp_path):
     ("    return [float(n) for n in norms]", "list of floats",
      "state_gradient_norms' norms was returned as a Python list of floats, its inputs as "
      "NumPy arrays; return one array of the inputs' namespace"),
+    # its sibling: the norms kept as 0-d arrays, never joined into one
+    ("    return norms", "list of 0-d arrays",
+     "state_gradient_norms' norms was returned as a Python list of 0-d arrays, its inputs as "
+     "NumPy arrays; return one array (`xp.stack(norms)`"),
 ])
 def test_norms_not_returned_as_an_array_of_the_inputs_lose_their_points(tmp_path, new, lost,
                                                                         says):
@@ -336,6 +340,24 @@ def test_a_list_of_python_floats_is_described_and_judged_as_one_value():
                               "as torch tensors on cuda:0; return one array of the inputs' "
                               "namespace (`xp.stack` of 0-d arrays")
     # declared numbers (a training loop's list of losses) are what the contract asks
+    assert returned.problem(norms, "the losses", number=True) is None
+
+
+def test_a_list_of_0d_arrays_is_described_and_judged_as_one_value():
+    """The wire makes ``[norm(g) for g in grads]`` the same as a list of floats (and as an
+    array's rows): the worker describes the container as it was returned."""
+    zero_d = np.float64(2.0), np.asarray(1.5)
+    result = (list(zero_d), [np.asarray(1.0), 3.0], [np.ones(2), np.asarray(1.0)], [1, 2])
+    leaves = returned_kinds(result, (), {})["leaves"]
+    assert [[0], ["python", "list of 0-d arrays"]] in leaves
+    assert [[1], ["python", "list of 0-d arrays"]] in leaves
+    # rows of an array (list_of_arrays names those) and whole numbers are not this kind
+    assert not any(path in ([2], [3]) and kind[0] == "python" for path, kind in leaves)
+    norms = [np.asarray(0.5), np.asarray(0.25)]
+    returned = _noted(norms, ["python", "list of 0-d arrays"], TORCH_IN)
+    assert returned.problem(norms, "the norms").startswith(
+        "the norms was returned as a Python list of 0-d arrays, its inputs as torch tensors "
+        "on cuda:0; return one array (`xp.stack(norms)` joins 0-d arrays into one)")
     assert returned.problem(norms, "the losses", number=True) is None
 
 

@@ -41,4 +41,9 @@ BUGS = [
         "    return xp.stack(norms)  # (T + 1,)",
         "    return [float(n) for n in norms]", "vanishing",
         says="returned as a Python list of floats"),
+    # the norms kept as arrays but never joined: a list where the contract says one array
+    bug("the norms returned as a Python list of 0-d arrays", MODULE,
+        "    return xp.stack(norms)  # (T + 1,)",
+        "    return norms", "vanishing",
+        says="returned as a Python list of 0-d arrays"),
 ]
