@@ -283,7 +283,7 @@ def test_a_case_at_scale_must_build_the_layer_as_the_checks_case_does():
     scale: a backward that did nothing at the large size, in those modes, kept 4 of 4 (found
     by an attacker). Such a declaration now fails every check it gates, the reference's
     first."""
-    from nlpdojo_autograder.authoring.builders import _same_configuration
+    from nlpdojo_autograder.authoring.builders.cases import _same_configuration
 
     def case(pooling, size, cells=None, **more):
         return LayerCase(args=(None, size), kwargs={"pooling": pooling, "width": size, **more},
@@ -315,7 +315,7 @@ def test_every_size_is_told_from_a_number_written_in_and_from_the_others():
     where every case had 3, and a sentence CNN that took its filters from embedding_dim where
     every case had as many of both. A declaration whose sizes cannot tell these apart fails
     every check it gates, the reference's first; sizes tied by construction are declared."""
-    from nlpdojo_autograder.authoring.builders import _sizes_told_apart
+    from nlpdojo_autograder.authoring.builders.cases import _sizes_told_apart
 
     def case(*args, tied=frozenset(), **kwargs):
         return LayerCase(args=(None, *args), kwargs=kwargs, params={}, inputs=lambda r: (),

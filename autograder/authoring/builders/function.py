@@ -1,0 +1,379 @@
+"""Plain functions, checked: :func:`function_check` (outputs against the reference),
+:func:`calls_check` (several calls, :func:`call`, chained or not) and :func:`function_checks`
+(a function returning a loss and its gradients, checked by central differences of its own
+loss)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+
+from nlpdojo_autograder.authoring.at_scale import gate, require_function_at_scale
+from nlpdojo_autograder.authoring.builders.cases import NOT_GIVEN, _at_scale_of
+from nlpdojo_autograder.authoring.builders.wire import send_argument, stable_call
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload
+from nlpdojo_autograder.authoring.inputs import Inspect
+from nlpdojo_autograder.authoring.kinds import (
+    GradientProblem,
+    gradient_check,
+    mistaken_outputs,
+    value_check,
+)
+
+# -- plain functions ---------------------------------------------------------------------------
+#: how a check sends arrays to the code under test: ``"backend"`` (``ctx.asarray``: floats in
+#: the check's dtype, integers as int64) for code written against the backend, ``"numpy"`` (as
+#: they are) for code written in NumPy (evaluation, plots, SciPy counts)
+ARRAYS = ("backend", "numpy")
+
+
+
+def _sent(ctx: Context, value: Any, arrays: str) -> Any:
+    if arrays not in ARRAYS:
+        raise ValueError(f"arrays={arrays!r}: one of {ARRAYS}")
+    return send_argument(ctx, value) if arrays == "backend" else value
+
+
+
+def function_check(question: str, module: str, name: str,
+                   make: Callable[[Context], tuple[tuple, dict[str, Any]] | dict[str, Any]], *,
+                   title: str, points: float, outputs: Sequence[str] = ("output",),
+                   rtol: float = 1e-6, check: str = "values", in_place: str | None = None,
+                   hint: str = "", arrays: str = "backend", inspect: Inspect | None = None,
+                   array_outputs: Sequence[str] = (), stable: bool = False,
+                   mistakes_of_inputs: dict[str, Callable[[dict[str, Any]], Payload]] | None = None,
+                   case: str = "", numbers: Sequence[str] = (), **options: Any) -> Check:
+    """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
+    against the reference's on the inputs ``make(ctx)`` draws; the check is
+    ``<question>.<check>``. ``make`` returns ``(args, kwargs)`` (arrays: ``ctx.asarray``) or
+    the arguments by name in call order (:func:`~.inputs.inputs`), sent as
+    ``arrays`` says (:data:`ARRAYS`). ``inspect(outputs, inputs)`` may fail the check first
+    with a message naming a likely mistake (:mod:`.inputs`).
+
+    ``in_place``: the parameter the function is documented to update in place and return (a
+    sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
+    or an argument left unchanged, fails with that said (and ``hint``: how to do it).
+    ``array_outputs``: the outputs the contract asks to be arrays (:func:`function_checks`);
+    ``numbers``: those it returns as Python numbers (:func:`function_checks`).
+    ``stable``: the function promises numerical stability, so it runs with floating-point
+    overflow raised (:func:`stable_call`). ``mistakes_of_inputs``: known wrong versions
+    that need the check's inputs, ``{"what the student did (the fix)": f(inputs)}``, ``f``
+    given a copy of the arguments ``make`` drew by name (as NumPy arrays) and returning the
+    outputs that mistake gives; the grader computes them beside the outputs, and outputs equal
+    to one's are told which mistake it is (:func:`~.kinds.value_check`'s
+    ``computed_mistakes``). ``case``: what the inputs are, where ``make`` draws particular
+    ones (``"on scores around 1000"``): the messages name an output ``softmax on scores around
+    1000`` (``softmax's <output> on ...`` for one of several), not by its key.
+    """
+    positions = _array_positions(outputs, array_outputs)
+    computed = tuple(mistakes_of_inputs or ())
+    labels = {o: (f"{name} {case}" if len(outputs) == 1 else f"{name}'s {o} {case}")
+              for o in outputs} if case else {}
+
+    def run(ctx: Context) -> Payload:
+        made = make(ctx)
+        mistaken: Payload = {}
+        if isinstance(made, dict) and computed and not ctx.expected_only:
+            # before the call: an in-place update of the code under test changes no copy
+            for i, wrong in enumerate((mistakes_of_inputs or {}).values()):
+                theirs = wrong({k: np.copy(v) if isinstance(v, np.ndarray) else v
+                                for k, v in made.items()})
+                mistaken.update(mistaken_outputs(i, theirs))
+        if isinstance(made, dict):
+            drawn, args, kwargs = made, [_sent(ctx, a, arrays) for a in made.values()], {}
+        else:
+            (args, kwargs), drawn = made, {}
+        func = ctx.function(module, name)
+        if stable:
+            result = stable_call(ctx, func, args, kwargs)
+        elif in_place is None:
+            result = func(*args, **kwargs)
+        else:
+            result, updated = func.call(args, kwargs, mutable=(in_place,))
+            _require_in_place(ctx, name, in_place, updated, result, hint)
+        ctx.require_arrays(name, positions)
+        values = ctx.unpack(result, list(outputs), name) if len(outputs) > 1 else [result]
+        out = {o: ctx.to_numpy(v, labels.get(o, f"{name}'s {o}"), number=o in numbers)
+               for o, v in zip(outputs, values, strict=True)}
+        if inspect is not None:
+            inspect(out, drawn)
+        return {**out, **mistaken}
+
+    return value_check(question, check, title, points, run, rtol=rtol,
+                       computed_mistakes=computed, labels=labels, **options)
+
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a :func:`calls_check`; made by :func:`call`."""
+
+    name: str
+    args: tuple
+    kwargs: dict[str, Any]
+    out: tuple[str, ...]
+    each: str | None = None
+    inspect: Inspect | None = None
+    writes: str | None = None
+    compare: bool = True
+    numbers: tuple[str, ...] = ()
+
+
+
+def call(name: str, *args: Any, out: str | Sequence[str], each: str | None = None,
+         inspect: Inspect | None = None, writes: str | None = None, compare: bool = True,
+         numbers: Sequence[str] = (), **kwargs: Any) -> Call:
+    """``name(*args, **kwargs)``, a function of the check's module, in a :func:`calls_check`.
+
+    A ``str`` argument names an input (or an output of an earlier call, to chain calls); wrap
+    a string meant as it is in :func:`literal`; any other value is passed as it is. ``out``
+    names the result (a tuple of names: the function returns that many values). ``each``
+    names an argument holding a list: the function is called once per element, each call
+    returning a number, and the numbers form one output (a schedule at several steps).
+    ``inspect(outputs so far, inputs)`` runs right after the call (so a wrong result is blamed
+    on this function, not on a later one that uses it). ``writes``: the name of a
+    :func:`~.inputs.scratch` file the call must write, its kind told by its
+    suffix (:data:`FILE_KINDS`). ``compare=False``: the outputs are inspected or passed on,
+    not compared with the reference's. ``numbers``: the outputs (of ``out``) the contract
+    returns as Python numbers; any other is judged an array (:mod:`.returned`).
+    """
+    if each is not None and each not in args:
+        raise ValueError(f"call({name!r}): each={each!r} names none of its arguments {args}")
+    outs = (out,) if isinstance(out, str) else tuple(out)
+    if set(numbers) - set(outs):
+        raise ValueError(f"call({name!r}): numbers={tuple(numbers)} names none of out={outs}")
+    return Call(name, args, kwargs, outs, each, inspect, writes, compare, tuple(numbers))
+
+
+
+@dataclass(frozen=True)
+class literal:  # noqa: N801 - reads as a marker in a call's arguments
+    """A string argument of a :func:`call` passed as it is, not the name of an input."""
+
+    value: Any
+
+
+
+#: what a file a call must write starts with, by suffix: (what it is, magic bytes, least size)
+FILE_KINDS = {".png": ("a PNG image", b"\x89PNG\r\n\x1a\n", 1000)}
+
+
+
+def calls_check(question: str, check: str, title: str, points: float, module: str,
+                make: Callable[[Context], dict[str, Any]], calls: Sequence[Call], *,
+                arrays: str = "backend", inspect: Inspect | None = None,
+                **options: Any) -> Check:
+    """The values of several calls of functions of ``module`` (:func:`call`) on the inputs
+    ``make(ctx)`` draws (:func:`~.inputs.inputs`), in order, against the
+    reference's: one function on several inputs (a softmax of a matrix, of a vector, of large
+    scores), several functions on one input (cosines, neighbours and a correlation of the same
+    vectors), a call whose result the next one takes (fit, then apply). Arrays are sent as
+    ``arrays`` says (:data:`ARRAYS`); ``inspect(outputs, inputs)`` runs after the last call;
+    ``options`` go to :func:`~.kinds.value_check` (``rtol``, ``up_to_sign``,
+    ``mistakes``, ``hidden``, ``swap_in``...).
+    """
+    def arg(space: dict[str, Any], a: Any) -> Any:
+        if isinstance(a, literal):
+            return a.value
+        if isinstance(a, str):
+            if a not in space:
+                raise ValueError(f"calls_check({question}.{check}): no input or output {a!r}")
+            return space[a]
+        return a
+
+    def one(ctx: Context, c: Call, space: dict[str, Any]) -> list[Any]:
+        func = ctx.function(module, c.name)
+        args = [_sent(ctx, arg(space, a), arrays) for a in c.args]
+        kwargs = {k: _sent(ctx, arg(space, v), arrays) for k, v in c.kwargs.items()}
+        if c.each is None:
+            result = func(*args, **kwargs)
+            return ctx.unpack(result, list(c.out), c.name) if len(c.out) > 1 else [result]
+        at, numbers = c.args.index(c.each), []
+        for x in space[c.each]:
+            value = ctx.to_numpy(func(*args[:at], _sent(ctx, x, arrays), *args[at + 1:],
+                                      **kwargs), f"{c.name}({x!r}, ...)")
+            if value.size != 1:
+                raise CheckFailure(f"{c.name}({x!r}, ...) should return a number; it returned "
+                                   f"an array of shape {value.shape}")
+            numbers.append(float(value.reshape(())))
+        return [np.array(numbers)]
+
+    def run(ctx: Context) -> Payload:
+        drawn = make(ctx)
+        space, payload, seen = dict(drawn), {}, {}
+        for c in calls:
+            values = one(ctx, c, space)
+            space.update(zip(c.out, values, strict=True))
+            seen.update({o: ctx.to_numpy(v, c.name if len(c.out) == 1 else f"{c.name}'s {o}",
+                                         number=o in c.numbers)
+                         for o, v in zip(c.out, values, strict=True)})
+            if c.inspect is not None:
+                c.inspect(seen, drawn)
+            if c.writes is not None:
+                _require_file(ctx, c.name, c.writes)
+            if c.compare:
+                payload.update({o: seen[o] for o in c.out})
+        if inspect is not None:
+            inspect(seen, drawn)
+        return payload
+
+    return value_check(question, check, title, points, run, **options)
+
+
+
+def _require_file(ctx: Context, function: str, name: str) -> None:
+    """The scratch file ``name`` must have been written, and be of the kind its suffix says."""
+    what, magic, least = FILE_KINDS[PurePath(name).suffix.lower()]
+    data = ctx.read_scratch_file(name) or b""
+    if data[:len(magic)] != magic or len(data) < least:
+        raise CheckFailure(f"{function} did not save {what} at the given path")
+
+
+
+def _require_in_place(ctx: Context, name: str, argument: str, updated: dict[str, Any],
+                      returned: Any, hint: str) -> None:
+    """``updated`` holds ``argument`` after the call when the call changed it: it must have
+    changed and be what the call returned."""
+    if returned is None:
+        return  # the comparison of the result says "returned None"
+    if argument not in updated or not np.array_equal(
+            ctx.to_numpy(updated[argument], name), ctx.to_numpy(returned, name)):
+        raise CheckFailure(f"{name} must update `{argument}` in place and return it; the "
+                           f"{argument} passed in is unchanged or differs from the one returned "
+                           f"(a copy?). {hint}".rstrip())
+
+
+
+#: a gradient of a function's argument: the name of the output holding it, or a function of
+#: ``(outputs, args)`` (NumPy) that rebuilds it (from multiples of a vector, say)
+GradientOf = str | Callable[[dict[str, np.ndarray], dict[str, Any]], np.ndarray]
+
+
+
+def function_checks(question: str, module: str, name: str,
+                    make: Callable[[Context], dict[str, Any]], *, outputs: Sequence[str],
+                    points: dict[str, float], title: str,
+                    gradients: dict[str, GradientOf] | None = None,
+                    torch: Callable[..., Any] | None = None, inspect: Inspect | None = None,
+                    titles: dict[str, str] | None = None,
+                    cases: dict[str, tuple[Callable[[Context], dict[str, Any]],
+                                           Callable[..., None] | None]] | None = None,
+                    rtol: float = 1e-6, sampling: dict[str, int] | None = None,
+                    array_outputs: Sequence[str] = (), stable: Sequence[str] = (),
+                    at_scale: Callable[[Context], dict[str, Any]] | None = NOT_GIVEN,
+                    numbers: Sequence[str] = (), **options: Any) -> list[Check]:
+    """The checks of a function that returns a value and gradients (a loss and its gradients,
+    as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
+
+    ``make(ctx)`` draws the arguments, by parameter name in call order (float arrays are sent
+    in the check's dtype, integer arrays as int64, anything else, such as another function's
+    token, as it is). ``points`` names the checks and their points:
+
+    * ``values``: every output (named ``outputs``, the first the loss) against the reference;
+    * ``hidden``: the same on another seed, only where the reference is installed;
+    * ``gradient``: for each argument of ``gradients`` (default: ``grad_<arg>`` for each
+      output of that form), the returned gradient against central differences of the
+      function's own loss, that loss against the true one, the gradient against the
+      reference's and, where torch is installed, against autograd of ``torch(**arguments)``,
+      the true loss written in torch (a second oracle), called with every argument by name: those
+      differentiated as float64 tensors, the others as ``make`` drew them.
+
+    ``inspect(outputs, args)`` may raise a :class:`CheckFailure` that names a likely mistake
+    (a wrong shape, say) before the comparison (:func:`~.inputs.require`,
+    ``require_finite``, ``require_shapes``). ``titles`` overrides the checks' titles.
+    ``cases`` adds value checks on inputs of their own: ``{name: (make, inspect)}`` (scores
+    around 1000, say, with an ``inspect`` that requires a finite loss), named in ``points``.
+    ``sampling`` sets the gradient check's ``max_full``, ``n_samples`` and ``n_directions``
+    (:func:`~.kinds.gradient_check`): sampled coordinates and random
+    directions where one loss evaluation is expensive (a window of calls, say).
+    ``array_outputs``: the outputs the contract asks to be arrays (a loss as a 0-d array): a
+    Python number returned there fails every check, saying so (:meth:`~.checks.Context.
+    require_arrays`). ``numbers``: the outputs the contract returns as Python numbers
+    (CS224n's ``float(loss)``); every other output of a call given the backend's arrays must
+    be an array of their namespace, device and dtype (:mod:`.returned`).
+    ``stable``: the checks (of ``points``) that run the function with
+    floating-point overflow raised (:func:`stable_call`): a case of large scores.
+    ``at_scale``: arguments (as ``make`` draws them) at a size where gradients found by
+    differentiating the function numerically cannot be computed in the check's time and
+    memory (at least :data:`~.at_scale.MIN_AT_SCALE_NUMBERS` float numbers); every check then
+    requires the reference's outputs there too (:func:`~.at_scale.require_function_at_scale`).
+    """
+    titles = {"values": f"{title}: against the reference", "hidden": f"{title}: another seed",
+              "gradient": f"{title}: gradients by central differences", **(titles or {})}
+    grads = gradients if gradients is not None else {
+        o[len("grad_"):]: o for o in outputs if o.startswith("grad_")}
+
+    def call(ctx: Context, args: dict[str, Any], strict: bool = False) -> dict[str, Any]:
+        func, sent = ctx.function(module, name), [send_argument(ctx, a) for a in args.values()]
+        result = stable_call(ctx, func, sent) if strict else func(*sent)
+        ctx.require_arrays(name, _array_positions(outputs, array_outputs))
+        return dict(zip(outputs, ctx.unpack(result, list(outputs), name), strict=True))
+
+    def numpy_outputs(ctx: Context, args: dict[str, Any], inspect: Callable[..., None] | None
+                      = inspect, strict: bool = False) -> dict[str, np.ndarray]:
+        out = {o: ctx.to_numpy(v, f"{name}'s {o}", number=o in numbers)
+               for o, v in call(ctx, args, strict).items()}
+        if inspect is not None:
+            inspect(out, args)
+        return out
+
+    def values(ctx: Context) -> Payload:
+        return numpy_outputs(ctx, make(ctx))
+
+    def case(draw: Callable[[Context], dict[str, Any]], check: Callable[..., None] | None,
+             strict: bool) -> Callable[[Context], Payload]:
+        return lambda ctx: numpy_outputs(ctx, draw(ctx), check, strict)
+
+    def gradient(ctx: Context) -> GradientProblem:
+        args = make(ctx)
+        out = numpy_outputs(ctx, args)
+        analytic = {a: out[g] if isinstance(g, str) else g(out, args) for a, g in grads.items()}
+
+        def loss(p: dict[str, np.ndarray]) -> float:
+            return float(call(ctx, {**args, **p})[outputs[0]])
+
+        true = None
+        if torch is not None:
+            def true(p: dict[str, Any]) -> Any:
+                return torch(**{**args, **p})
+        return GradientProblem(loss=loss, point={a: np.asarray(args[a], np.float64)
+                                                 for a in grads},
+                               analytic=analytic, autograd_loss=true)
+
+    unknown = set(stable) - set(cases or {})
+    if unknown:
+        raise ValueError(f"function_checks({question!r}): stable names no case: "
+                         f"{sorted(unknown)}")
+    made = {"values": lambda p: value_check(question, "values", titles["values"], p, values,
+                                            rtol=rtol, **options),
+            "hidden": lambda p: value_check(question, "hidden", titles["hidden"], p, values,
+                                            rtol=rtol, hidden=True, **options),
+            "gradient": lambda p: gradient_check(question, "gradient", titles["gradient"], p,
+                                                 gradient, **(sampling or {}), **options)}
+    for cname, (draw, check) in (cases or {}).items():
+        made[cname] = lambda p, cname=cname, draw=draw, check=check: value_check(
+            question, cname, titles.get(cname, f"{title}: {cname}"), p,
+            case(draw, check, cname in stable), rtol=rtol, **options)
+    unknown = set(points) - set(made)
+    if unknown:
+        raise ValueError(f"function_checks({question!r}): unknown checks {sorted(unknown)}")
+    at_scale = _at_scale_of("function_checks", question, name, at_scale)
+    scaled = None if at_scale is None else (lambda ctx: require_function_at_scale(
+        ctx, module, name, at_scale, outputs, lambda a: send_argument(ctx, a), numbers))
+    return [gate(made[c](p), scaled) for c, p in points.items()]
+
+
+
+def _array_positions(outputs: Sequence[str], arrays: Sequence[str]) -> dict[str, str]:
+    """For :meth:`~.checks.Context.require_arrays`: the positions in a result of ``outputs``
+    (the result itself for one output) of those named in ``arrays``, with their names."""
+    unknown = set(arrays) - set(outputs)
+    if unknown:
+        raise ValueError(f"array_outputs {sorted(unknown)} are not outputs {list(outputs)}")
+    if len(outputs) == 1:
+        return {"*": f"its {outputs[0]}"} if arrays else {}
+    return {str(i): f"its {o}" for i, o in enumerate(outputs) if o in arrays}

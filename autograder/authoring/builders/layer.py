@@ -1,0 +1,545 @@
+"""A layer (a :class:`~nlpdojo.module.Module`), checked: :func:`layer_checks` (forward values
+and every gradient against the reference and by central differences, accumulation, repeated
+application, eval mode, a hidden case, at scale, saturated) and :func:`torch_check` (against
+its ``torch.nn`` twin). Lecture: CS224n lectures 3-4 (backpropagation, gradient checking);
+CS231n's layer caches."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nlpdojo_autograder.authoring.at_scale import (
+    gate,
+    on_reference,
+    reference_subject,
+    require_at_scale,
+)
+from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
+from nlpdojo_autograder.authoring.builders.cases import (
+    BATCH_FACTOR,
+    NOT_GIVEN,
+    LayerCase,
+    _at_scale_of,
+    _batch,
+    _grad_key,
+    _grad_outputs,
+    _gradient_shape_problem,
+    _input_names,
+    _output_payload,
+    _output_shape,
+    _params,
+    _same_configuration,
+    _same_output_shapes,
+    _sizes_told_apart,
+    _with_cells,
+)
+from nlpdojo_autograder.authoring.builders.points import _share, with_hint
+from nlpdojo_autograder.authoring.builders.saturation import SATURATED_RANGE, SATURATION, Saturated
+from nlpdojo_autograder.authoring.builders.torch_oracle import (
+    _autograd_loss,
+    _mistakes_of_layer,
+    _torch_values,
+)
+from nlpdojo_autograder.authoring.builders.vectorization import (
+    _require_batch_vectorized,
+    _require_derived_backward,
+    _require_time_vectorized,
+    _same_when_traced,
+)
+from nlpdojo_autograder.authoring.builders.wire import _first, _host, _named, _rebuild, _send
+from nlpdojo_autograder.authoring.checks import (
+    NAMED_MISTAKE,
+    Check,
+    CheckFailure,
+    Context,
+    Payload,
+    Verdict,
+)
+from nlpdojo_autograder.authoring.compare import EVAL_KEY, Nonfinite, compare_payloads
+from nlpdojo_autograder.authoring.kinds import (
+    MISTAKE_KEY,
+    MISTAKES_NEED_TORCH,
+    NEEDS_TORCH,
+    GradientProblem,
+    computed_mistake,
+    custom_check,
+    gradient_check,
+    value_check,
+    without_guesses,
+)
+
+#: how a layer's points are shared among its checks
+LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "eval": 0.1, "gradients": 0.3, "repeated": 0.15,
+                "accumulate": 0.15, "saturated": 0.15}
+
+
+
+#: what a layer's gradient checks differentiate, as feedback names it (a layer has no loss:
+#: the objective is its output times the check's upstream gradient)
+LAYER_OBJECTIVE = ("objective sum(output * G) (your forward's output times the check's "
+                   "upstream gradient G)", "the forward")
+
+
+
+def layer_checks(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
+                 title: str, points: float, repeat: int = 3, hidden: bool = True,
+                 torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
+                 eval_mode: bool = False, parameters: bool = True,
+                 shares: dict[str, float] | None = None, hints: dict[str, str] | None = None,
+                 nonfinite: Nonfinite = None,
+                 mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
+                 forward_mistakes: dict[str, Callable[..., Any]] | None = None,
+                 backward_mistakes: dict[str, Callable[..., Any]] | None = None,
+                 at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
+                 saturated: Saturated | None = None,
+                 **options: Any) -> list[Check]:
+    """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
+
+    ``make(ctx)`` returns the :class:`LayerCase`. ``torch``: the true forward in torch, a
+    function of ``(params: dict of tensors, *inputs)`` returning the output (or use
+    :func:`torch_twin` for a ``torch.nn`` module); where torch is installed in the grader, its
+    autograd gradients are a second oracle of the gradient check, on every backend
+    (:func:`torch_check` adds a check of its own against it). ``parameters=False``: a layer
+    without parameters (an activation, dropout) has nothing to accumulate, so that check is
+    left out and its share of the points goes to the others. ``shares``: how the question's
+    ``points`` are split, over :data:`LAYER_SHARES` (``{"eval": 0.45}`` where eval mode is half
+    of what the layer teaches, as for dropout). ``hints``: ``{check name: hint}`` added to a
+    failed check's message (:func:`with_hint`). ``nonfinite``: what a NaN or inf in the
+    output means for this layer, said instead of the general causes (a pooling layer's −inf is
+    a padded position kept, not a log(0)). ``mistakes``: known wrong variants named by the
+    values and hidden checks (:func:`~.kinds.value_check`; a variant may give ``output``
+    alone: only what it gives is compared). ``forward_mistakes``: known wrong forwards that
+    need the check's inputs (a kernel flipped, the padding left in a max), each written in
+    torch as ``torch`` is, ``{"what the student did (the fix)": f(params, *inputs)}``; the
+    grader runs them on the check's own inputs (where torch is installed) and an output equal
+    to one's is told which mistake it is, by the values, hidden and torch checks.
+    ``backward_mistakes``: known wrong backwards, each written as a torch forward with the
+    right outputs whose autograd gradients are that backward's (a path the student's backward
+    leaves out is cut with ``.detach()`` there): outputs and every gradient equal to one's are
+    told which mistake it is, by the same checks.
+    ``at_scale``: the layer's case at a size where a backward that differentiates the forward
+    numerically cannot finish (at least :data:`~.at_scale.MIN_AT_SCALE_NUMBERS` parameters
+    and differentiable input numbers); every check that runs the backward then requires the
+    code under test to give the reference's output and gradients there too (:mod:`.at_scale`).
+    ``saturated``: a layer with a nonlinearity (a gate's sigmoid, a tanh) gets a check of its
+    own on a case whose pre-activations overflow a naive formula (:class:`Saturated`): its
+    output and gradients there against the reference's, a NaN or inf named as the overflow.
+    ``options`` go to every check (``swap_in``, ``timeout_s``...).
+    """
+    run = _layer_runner(module, cls, make, torch)
+    computed = (*(forward_mistakes or ()), *(backward_mistakes or ()))
+
+    def values(ctx: Context, train: bool | None = None) -> Payload:
+        ran = run(ctx, 1, train=train)
+        result, case = ran["result"], ran["case"]
+        if train is None and case.batched:  # a Python loop over the batch or its tokens?
+            _require_batch_vectorized(ctx, module, cls, case, ran["inputs"][0], ran["grads"][0])
+        if train is None and case.longer is not None:  # ... or over the positions?
+            _require_time_vectorized(ctx, module, cls, case)
+        payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
+        # eval mode after training, twice, at a larger batch: in the values check, or in the
+        # eval check where the question has one (not both: one mistake, one check's points)
+        if (train is None and not eval_mode and case.train is not False) or (
+                train is False and eval_mode):
+            payload.update(_eval_outputs(ctx, module, cls, case, ran["inputs"][0],
+                                         ran["grads"][0]))
+        payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
+        payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
+                        for n, g in _named(result, "param_grads").items()})
+        if computed and not ctx.expected_only:
+            payload.update(_mistakes_of_layer(forward_mistakes, backward_mistakes, case,
+                                              ran["inputs"][0], ran["grads"][0]))
+        return payload
+
+    def gradients(ctx: Context, applications: int) -> GradientProblem:
+        ran = run(ctx, applications)
+        case, inputs, grads, result = ran["case"], ran["inputs"], ran["grads"], ran["result"]
+        objective = ctx.probe("layer_objective")
+        cls_token = ctx.function(module, cls)
+        point: dict[str, np.ndarray] = {n: np.asarray(v, np.float64)
+                                        for n, v in case.params.items()}
+        analytic: dict[str, Any] = dict(_named(result, "param_grads"))
+        # the input gradients of every application (each call's own: a layer that keeps its
+        # cache on self gets the earlier calls' wrong, parameters or not)
+        labels = [_call_label(a, applications) for a in range(applications)]
+        for a, label in enumerate(labels):
+            named = _input_names(case, inputs[a])
+            arrays = [x for i in case.differentiable for x in _leaves(inputs[a][i])]
+            for (_, name), x in zip(named, arrays, strict=True):
+                point[f"{name}{label}"] = np.asarray(x, np.float64)
+            grads_a = _input_grads(ctx, cls, case, inputs[a], result, a, applications)
+            analytic.update({f"{name}{label}": grads_a[_grad_key(case, name) + label]
+                             for _, name in named})
+
+        def perturbed(x: tuple[Any, ...], label: str, values: dict[str, np.ndarray]) -> list:
+            names = iter(_input_names(case, x))
+            out = []
+            for i, x_i in enumerate(x):
+                if i not in case.differentiable:
+                    out.append(_send(ctx, x_i))
+                    continue
+                leaves = [values.get(f"{next(names)[1]}{label}", leaf) for leaf in _leaves(x_i)]
+                out.append(_send(ctx, _rebuild(x_i, leaves)))
+            return out
+
+        def loss(values: dict[str, np.ndarray]) -> float:
+            params = {n: ctx.asarray(values[n]) for n in case.params}
+            xs = [perturbed(x, label, values) for x, label in zip(inputs, labels, strict=True)]
+            return float(objective(cls_token, tuple(case.args), case.kwargs, params, xs,
+                                   [_send(ctx, g) for g in grads], train=case.train,
+                                   cells=case.cells or None, names=case.names))
+
+        # applied more than once, the parameters' gradient is every call's summed: the one-call
+        # check differences it coordinate by coordinate, here random directions see a call's
+        # share overwritten or lost (the judge compares it whole with the reference's)
+        return GradientProblem(loss=loss, point=point, analytic=analytic,
+                               autograd_loss=_autograd_loss(torch, case, inputs[0], grads[0])
+                               if applications == 1 and torch is not None else None,
+                               along_directions=frozenset(case.params)
+                               if applications > 1 else frozenset())
+
+    def accumulate(ctx: Context) -> Payload:
+        result = run(ctx, 1, twice=True)["result"]
+        return {**{f"twice {n}": ctx.to_numpy(g) for n, g in _named(result,
+                                                                       "param_grads").items()},
+                **{f"once {n}": ctx.to_numpy(g) for n, g in _named(result,
+                                                                     "param_grads_once").items()}}
+
+    def judge_accumulate(actual: Payload, expected: Payload | None) -> Verdict:
+        # judged on right gradients only: twice 0 is 2 × 0, and a layer whose backward adds
+        # nothing (a stub) must not earn this check
+        def right(key: str, once: np.ndarray) -> bool:
+            theirs = (expected or {}).get(key)
+            return theirs is not None and np.shape(once) == np.shape(theirs) and bool(
+                np.allclose(once, theirs, rtol=rtol, atol=1e-8))
+
+        # every parameter the reference reports must be reported: a layer that hides its
+        # parameters after it was built (named_parameters() empty) has nothing to judge
+        unreported = sorted(key[len("once "):] for key in (expected or {})
+                            if key.startswith("once ") and key not in actual)
+        if unreported:
+            return Verdict(False, f"no gradient came back for {', '.join(unreported)}: "
+                           "every parameter is listed by named_parameters() each time it is "
+                           "asked, with its gradient in .grad")
+        wrong = [key[len("once "):] for key, once in actual.items()
+                 if key.startswith("once ") and expected is not None and not right(key, once)]
+        if wrong:
+            return Verdict(False, f"the gradient of {', '.join(wrong)} after one backward pass "
+                           "is not right yet (the values and gradient checks say how); that "
+                           "gradients accumulate over passes is judged once it is")
+        for key, once in actual.items():
+            if not key.startswith("once "):
+                continue
+            name = key[len("once "):]
+            twice = actual[f"twice {name}"]
+            if not np.allclose(twice, 2 * once, rtol=1e-9, atol=1e-12):
+                return Verdict(False, f"after two backward passes the gradient of {name} is not "
+                               "twice that of one: gradients must accumulate (add into "
+                               f"{name}.grad, `p.grad = p.grad + ...`), never be overwritten; "
+                               "zero_grad() is what clears them")
+        return Verdict(True, "gradients accumulate over backward passes")
+
+    repeated = gradient_check(question, "repeated", f"{title}: applied {repeat} times before "
+                              "backward", 0.0, lambda ctx: gradients(ctx, repeat),
+                              objective=LAYER_OBJECTIVE, **options)
+    repeated = with_hint(repeated, f"the layer was applied {repeat} times before backward (as "
+                         "in an RNN over time), then backward ran once per call in reverse "
+                         "order; if the one-call gradient check passes, the usual causes are "
+                         "state kept on self between calls (keep what backward needs in the "
+                         "cache that forward returns for each call) or a parameter's gradient "
+                         "assigned instead of added (each call's backward adds its share: "
+                         "p.grad += ..., never p.grad = ...)")
+    checks = [
+        value_check(question, "values", f"{title}: forward and backward values", 0.0, values,
+                    rtol=rtol, nonfinite=nonfinite, mistakes=mistakes,
+                    computed_mistakes=computed, **options),
+        *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values, rtol=rtol,
+                       hidden=True, nonfinite=nonfinite, mistakes=mistakes,
+                       computed_mistakes=computed, **options)]
+          if hidden else []),
+        *([value_check(question, "eval", f"{title}: in eval mode (model.eval())", 0.0,
+                       lambda ctx: values(ctx, train=False), rtol=rtol, nonfinite=nonfinite,
+                       **options)]
+          if eval_mode else []),
+        gradient_check(question, "gradients", f"{title}: gradients by central differences",
+                       0.0, lambda ctx: gradients(ctx, 1), objective=LAYER_OBJECTIVE,
+                       **options),
+        repeated,
+        *([custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
+                        accumulate, judge_accumulate, needs_expected=True, **options)]
+          if parameters else []),
+        *([_saturated_check(question, module, cls, title, saturated, torch, rtol, options)]
+          if saturated is not None else []),
+    ]
+    checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
+    scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
+                                                       parameters), make)
+    return _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}))
+
+
+
+def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCase] | None,
+                    make: Callable[[Context], LayerCase] | None = None
+                    ) -> Callable[[Context], None] | None:
+    """What a layer's checks require at scale (:func:`~.at_scale.gate`), None without a case.
+    With the checks' own case ``make``, the case at scale must build the layer the same way
+    (:func:`_same_configuration`)."""
+    if at_scale is None:
+        return None
+
+    def require(ctx: Context) -> None:
+        if make is not None:
+            case, scaled = make(ctx), at_scale(ctx)
+            _same_configuration(cls, case, scaled)
+            _sizes_told_apart(cls, case, scaled)
+        require_at_scale(ctx, module, cls, at_scale, _layer_probe(ctx, module, cls))
+
+    return require
+
+
+
+def _saturated_check(question: str, module: str, cls: str, title: str, saturated: Saturated,
+                     torch: Callable[..., Any] | None, rtol: float,
+                     options: dict[str, Any]) -> Check:
+    """The check of a layer on its :class:`Saturated` case: output, input and parameter
+    gradients against the reference's; a NaN or inf where they are finite is the overflow of
+    the nonlinearities it names."""
+    run = _layer_runner(module, cls, saturated.case, torch)
+
+    def values(ctx: Context) -> Payload:
+        ran = run(ctx, 1)
+        result, case = ran["result"], ran["case"]
+        payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
+        payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
+        payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
+                        for n, g in _named(result, "param_grads").items()})
+        return payload
+
+    said = "; ".join(SATURATION[n] for n in saturated.nonlinearities)
+    return value_check(question, "saturated", f"{title}: at pre-activations past the overflow "
+                       "of exp (|a| > 709)", 0.0, values, rtol=rtol,
+                       nonfinite=f"the pre-activations of this case reach ±{SATURATED_RANGE[0]:g} "
+                       f"and more: {said}", **options)
+
+
+
+#: what the eval-mode outputs of every layer's values check are compared after: a call, the
+#: same call again, a batch :data:`BATCH_FACTOR` times as large
+EVAL_RUNS = ("", ", called again", f", on a batch {BATCH_FACTOR} times as large")
+
+
+
+def _eval_outputs(ctx: Context, module: str, cls: str, case: LayerCase, inputs: tuple[Any, ...],
+                  grad: Any) -> Payload:
+    """Every layer in eval mode too, declared or not: a new layer trained on the case's input
+    (a forward and a backward), then in eval mode applied to it twice and to a batch
+    :data:`BATCH_FACTOR` times as large, each output compared with the reference's, which
+    draws nothing there. A dropout left on in eval mode (the layer's own or a sublayer's: an
+    attacker's LM and sentence CNN kept full marks) gives other outputs, and so does one left
+    on only once trained, from the second call on, or for larger batches (a second review's
+    ways round a single eval call of an untrained layer)."""
+    big = _batch(ctx, BATCH_FACTOR, case.inputs) if case.batched else inputs
+    ran = ctx.probe("train_then_eval_run")(
+        ctx.function(module, cls), tuple(case.args), case.kwargs, _params(ctx, case),
+        [[_send(ctx, a) for a in inputs]],
+        [[_send(ctx, a) for a in x] for x in (inputs, inputs, big)], None,
+        train_grads=[_send(ctx, grad)], names=case.names, cells=case.cells or None)
+    payload: Payload = {}
+    for label, output in zip(EVAL_RUNS, ran["outputs"], strict=True):
+        payload.update({f"{name} {EVAL_KEY}{label}": value for name, value in
+                        _output_payload(ctx, cls, case, output).items()})
+    return payload
+
+
+
+def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
+                  torch: Callable[..., Any] | None = None) -> Callable[..., dict[str, Any]]:
+    """``run(ctx, applications, twice=False, train=None)``: a new layer of the case ``make``
+    draws, applied ``applications`` times and backpropagated in reverse order in the code
+    under test (probe ``layer_run``): ``{"case", "inputs", "grads", "result"}``. With the
+    layer's ``torch`` forward (and torch in the grader), a forward whose output has the wrong
+    shape fails here, saying so, before its backward runs on gradients of that shape (whose
+    errors would blame the backward). A backward that differences the forward fails every
+    check that runs it (:func:`_require_derived_backward`; at scale, :func:`~.at_scale.gate`
+    in :func:`layer_checks`)."""
+    def run(ctx: Context, applications: int, *, twice: bool = False,
+            train: bool | None = None) -> dict[str, Any]:
+        case = _with_cells(ctx, make(ctx))
+        if train is not None:
+            case = dataclasses.replace(case, train=train)
+        rng = ctx.rng(1)
+        inputs = [tuple(_host(a) for a in case.inputs(rng)) for _ in range(applications)]
+        cls_token = ctx.function(module, cls)
+        # upstream gradients of the output's shape (asked of the code under test: a wrong
+        # shape fails the values check against the reference anyway)
+        shape = _output_shape(ctx, cls_token, case, inputs[0])
+        yours = list(shape) if shape and isinstance(shape[0], tuple) else [shape]
+        if torch is not None and not case.cells and case.train is not False:
+            true = _torch_values(torch, case, inputs[0], None)
+            if true is not None:
+                _same_output_shapes([np.shape(v) for v in true.values()], yours, inputs[0])
+        reference = None if ctx.expected_only else reference_subject(ctx)
+        if reference is not None:
+            # the reference's backward runs on these gradients below (the yardstick of the
+            # backward's lines): a forward of the wrong shape is the student's to hear of,
+            # never an error of the reference's on the gradients drawn at that shape
+            true_shape = on_reference(reference, "output_shape", cls_token, tuple(case.args),
+                                      case.kwargs, _params(ctx, case),
+                                      [_send(ctx, a) for a in inputs[0]], train=case.train,
+                                      cells=case.cells or None, names=case.names)
+            _same_output_shapes(
+                [tuple(s) for s in true_shape] if true_shape and isinstance(
+                    true_shape[0], (tuple, list)) else [tuple(true_shape)], yours, inputs[0])
+        grads = _grad_outputs(ctx, shape, applications)
+        traced = None
+        if not ctx.expected_only:  # every check of the backward: is it the chain rule's?
+            traced = _require_derived_backward(ctx, module, cls, case, inputs[0], grads[0])
+        result = ctx.probe("layer_run")(
+            cls_token, tuple(case.args), case.kwargs, _params(ctx, case),
+            [[_send(ctx, a) for a in x] for x in inputs], [_send(ctx, g) for g in grads],
+            train=case.train, backward_twice=twice, cells=case.cells or None, names=case.names)
+        if traced is not None:
+            _same_when_traced(ctx, cls, traced, result["input_grads"][0])
+        return {"case": case, "inputs": inputs, "grads": grads, "result": result}
+
+    return run
+
+
+
+def _layer_probe(ctx: Context, module: str, cls: str) -> Callable[..., Any]:
+    """``run(probe, case, inputs, grads)`` for :func:`~.at_scale.require_at_scale`: one
+    application of a new ``module.cls`` of ``case`` to host ``inputs``, backpropagating host
+    ``grads`` (probe ``layer_run``), or the output's shape where ``grads`` is None (probe
+    ``output_shape``), through ``probe(name, *args, **kwargs)``."""
+    token = ctx.function(module, cls)
+
+    def run(probe: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
+            grads: Any) -> Any:
+        head = (token, tuple(case.args), case.kwargs, _params(ctx, case))
+        sent = [_send(ctx, a) for a in inputs]
+        options = {"train": case.train, "cells": case.cells or None, "names": case.names}
+        if grads is None:
+            return probe("output_shape", *head, sent, **options)
+        return probe("layer_run", *head, [sent], [_send(ctx, grads)], **options)
+
+    return run
+
+
+
+def _call_label(application: int, applications: int) -> str:
+    """How a gradient check names the inputs of one of several applications of a layer."""
+    return "" if applications == 1 else f" of call {application + 1}"
+
+
+
+def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...],
+                 result: dict[str, Any], application: int = 0,
+                 applications: int = 1) -> dict[str, np.ndarray]:
+    """dL/d(input) of every array of the differentiable inputs of one application, keyed by
+    :func:`_grad_key` (" of call a" added when there are several), from backward's return
+    value (one array for one input, a tuple for several; a tuple input's gradient a tuple)."""
+    returned = result["input_grads"][application]
+    if len(inputs) == 1 and not (isinstance(returned, (tuple, list)) and len(returned) == 1
+                                 and isinstance(inputs[0], (tuple, list)) == isinstance(
+                                     returned[0], (tuple, list))):
+        returned = (returned,)
+    if not isinstance(returned, (tuple, list)) or len(returned) != len(inputs):
+        raise CheckFailure(f"{cls}.backward should return the gradient of each of its "
+                           f"{len(inputs)} inputs (None for integer inputs); it returned "
+                           f"{type(returned).__name__}")
+    label = _call_label(application, applications)
+    names = iter(_input_names(case, inputs))
+    out = {}
+    for i in case.differentiable:
+        arrays = _leaves(inputs[i])
+        given = returned[i]
+        if isinstance(inputs[i], (tuple, list)):
+            if not isinstance(given, (tuple, list)) or len(_leaves(given)) != len(arrays):
+                what = ", ".join(_input_names(case, inputs)[k][1] for k in range(len(arrays)))
+                raise CheckFailure(f"{cls}.backward's gradient of input {i} should be a "
+                                   f"{type(inputs[i]).__name__} like the input ({what}); it is "
+                                   f"{type(given).__name__}")
+            given = _leaves(given)
+        else:
+            given = [given]
+        for x, g in zip(arrays, given, strict=True):
+            _, name = next(names)
+            grad = ctx.to_numpy(g, f"{cls}.backward's gradient of {name}")
+            if grad.shape != np.shape(x):
+                raise CheckFailure(_gradient_shape_problem(
+                    cls, name, grad.shape, np.shape(x), result, application))
+            out[_grad_key(case, name) + label] = grad
+    return out
+
+
+
+TORCH_KEY = "torch|"
+
+
+
+def torch_check(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
+                torch: Callable[..., Any], title: str, points: float, rtol: float = 1e-6,
+                atol: float = 1e-8, nonfinite: Nonfinite = None,
+                forward_mistakes: dict[str, Callable[..., Any]] | None = None,
+                backward_mistakes: dict[str, Callable[..., Any]] | None = None,
+                at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
+                **options: Any) -> Check:
+    """One check (``<question>.torch``): the layer's output and every gradient (inputs and
+    parameters, for a random upstream gradient) against ``torch``'s on the same parameters
+    and inputs, computed by the grader in float64 (``torch``: a function of ``(params,
+    *inputs)`` as in :func:`layer_checks`, or :func:`torch_twin`). It runs on every backend;
+    where torch is not installed in the grader, it compares with the reference instead.
+    ``nonfinite``, ``forward_mistakes``, ``backward_mistakes``, ``at_scale``: as for
+    :func:`layer_checks` (the question's checks share one run at scale)."""
+    run = _layer_runner(module, cls, make, torch)
+    name = getattr(torch, "label", "") or "the layer written in torch"
+    computed = (*(forward_mistakes or ()), *(backward_mistakes or ()))
+
+    def collect(ctx: Context) -> Payload:
+        ran = run(ctx, 1)
+        case, inputs, grad, result = ran["case"], ran["inputs"][0], ran["grads"][0], ran["result"]
+        payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
+        payload.update(_input_grads(ctx, cls, case, inputs, result))
+        payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
+                        for n, g in _named(result, "param_grads").items()})
+        oracle = _torch_values(torch, case, inputs, grad)
+        if oracle is not None:
+            payload.update({TORCH_KEY + k: v for k, v in oracle.items()})
+        if computed and not ctx.expected_only:
+            payload.update(_mistakes_of_layer(forward_mistakes, backward_mistakes, case, inputs,
+                                              grad))
+        return payload
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        beside = (TORCH_KEY, MISTAKE_KEY)
+        mine = {k: v for k, v in actual.items() if not k.startswith(beside)}
+        oracle = {k[len(TORCH_KEY):]: v for k, v in actual.items() if k.startswith(TORCH_KEY)}
+        if not oracle:  # no torch in the grader: the reference is the oracle
+            assert expected is not None
+            verdict = compare_payloads(mine, {k: v for k, v in expected.items()
+                                              if not k.startswith(beside)}, rtol=rtol,
+                                       atol=atol, nonfinite=nonfinite)
+            if not verdict.passed and MISTAKES_NEED_TORCH in actual:
+                verdict.details[NEEDS_TORCH] = True  # said once per grading (a warning)
+            return verdict
+        verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol, nonfinite=nonfinite)
+        named = None if verdict.passed else computed_mistake(mine, actual, computed,
+                                                             rtol=rtol, atol=atol)
+        found = (f"your outputs are exactly those of {named}. "
+                 f"{without_guesses(verdict.message)}" if named else verdict.message)
+        if named:
+            verdict.details[NAMED_MISTAKE] = named
+        verdict.message = (f"output and every gradient match {name} on the same parameters"
+                           if verdict.passed else f"against {name} on the same parameters and "
+                           f"inputs: {found}")
+        return verdict
+
+    if computed:  # the grader's own outputs of the mistakes: never a fixture
+        options.setdefault("stored", lambda key: not key.startswith(MISTAKE_KEY))
+    return gate(Check(question, "torch", title, points, "value", collect=collect, judge=judge,
+                      needs_expected=True, **options), _layer_at_scale(
+        module, cls, _at_scale_of("torch_check", question, cls, at_scale), make))

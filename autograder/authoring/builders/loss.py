@@ -1,0 +1,174 @@
+"""A loss, checked (:func:`loss_checks`): its value (a 0-d array) and dL/d(prediction)
+against the reference and by central differences, vectorized, its backward derived and
+scaled by the upstream gradient."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nlpdojo_autograder.authoring.builders.cases import BATCH_FACTOR, _batch, _varied
+from nlpdojo_autograder.authoring.builders.points import _share
+from nlpdojo_autograder.authoring.builders.vectorization import (
+    _backward_lines_rule,
+    _reference_lines,
+    _same_when_traced,
+    counted_lines,
+)
+from nlpdojo_autograder.authoring.builders.wire import _send, stable_call
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload
+from nlpdojo_autograder.authoring.kinds import GradientProblem, gradient_check, value_check
+
+
+# -- losses ------------------------------------------------------------------------------------
+@dataclass
+class LossCase:
+    """A loss's inputs: ``prediction`` (floats, gets the gradient) and ``target``;
+    ``args`` build the loss (default: the backend alone)."""
+
+    prediction: np.ndarray
+    target: np.ndarray
+    args: tuple = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    #: keyword arguments of the question's ``torch`` loss: the settings drawn for this case
+    #: (a margin), which the torch loss needs as the loss does
+    torch_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+
+def _loss_args(ctx: Context, case: LossCase) -> tuple:
+    """The loss's constructor arguments: the backend unless the case says otherwise."""
+    return tuple(case.args) if case.args else (ctx.backend,)
+
+
+
+LOSS_SHARES = {"values": 0.4, "hidden": 0.2, "gradients": 0.4}
+
+
+
+#: the upstream gradient dJ/dL a loss's values check also backpropagates (a loss inside a
+#: larger objective, a weighted sum of losses): not 1, exact in binary, of either sign's
+#: magnitude a factor off
+UPSTREAM_SCALE = -2.5
+
+
+
+def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase) -> None:
+    """As :func:`_require_batch_vectorized`, for a loss: the lines of Python of one forward and
+    backward (probe ``loss_run``) on the prediction and target, and on a batch
+    :data:`BATCH_FACTOR` times as large (the targets repeated, the predictions each time
+    varied: :func:`_batch`), must be as many."""
+    token = ctx.function(module, cls)
+    lines = [counted_lines(
+        ctx, f"{cls}.forward and .backward", ctx.probe("loss_run"),
+        lambda factor=factor: [token, _loss_args(ctx, case), case.kwargs,
+                               ctx.asarray(_batch(ctx, factor,
+                                                  lambda r: _varied(case.prediction, r))),
+                               _send(ctx, _batch(ctx, factor, lambda r: case.target))],
+        {}, root_of=token) for factor in (1, BATCH_FACTOR)]
+    rows = len(case.prediction) if np.ndim(case.prediction) else 1
+    if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * rows:
+        raise CheckFailure(
+            f"{cls}.forward and .backward, one call of each, run {lines[0]:,} lines of Python "
+            f"in all for a batch of {rows} and {lines[1]:,} for a batch of "
+            f"{BATCH_FACTOR * rows}: a Python loop over the batch (a for loop, a "
+            "comprehension) in one of them or both. A loss is vectorized over the batch: "
+            "whole-array operations on the (N, C) scores (a one-hot mask, xp.take_along_axis, "
+            "xp.sum(..., axis=1)) instead of a loop over the examples")
+
+
+
+def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: LossCase,
+                                   untraced: Any) -> None:
+    """As :func:`_require_derived_backward`, for a loss (probe
+    ``loss_forward_backward_lines``): its backward must not run the forward's lines again
+    and again, and must give while counted the gradient it gives uncounted (``untraced``)."""
+    call = (ctx.function(module, cls), _loss_args(ctx, case), case.kwargs,
+            ctx.asarray(case.prediction), _send(ctx, case.target))
+    counted = ctx.probe("loss_forward_backward_lines")(*call)
+    _backward_lines_rule(cls, counted, _reference_lines(ctx, "loss_forward_backward_lines",
+                                                        *call))
+    _same_when_traced(ctx, cls, counted.get("grad"), untraced)
+
+
+
+def _require_scaled(cls: str, grad: np.ndarray, scaled: np.ndarray) -> None:
+    """``scaled`` (backward with ``grad_output=UPSTREAM_SCALE``) must be that multiple of
+    ``grad`` (with ``grad_output=1.0``): the chain rule, dJ/dprediction = dJ/dL · dL/dprediction.
+    """
+    if scaled.shape == grad.shape and np.allclose(scaled, UPSTREAM_SCALE * grad, rtol=1e-6,
+                                                  atol=1e-12):
+        return
+    if scaled.shape == grad.shape and np.allclose(scaled, grad, rtol=1e-6, atol=1e-12):
+        how = "returned the same gradient as with grad_output=1.0: it ignores grad_output"
+    else:
+        how = f"did not return {UPSTREAM_SCALE} × its gradient at grad_output=1.0"
+    raise CheckFailure(f"{cls}.backward called with grad_output={UPSTREAM_SCALE} {how}. "
+                       "grad_output is dJ/dL, the gradient of the whole objective with respect "
+                       "to this loss (1.0 only when the loss is the objective itself; a "
+                       "weighted sum of losses passes each its weight): multiply the gradient "
+                       "by grad_output")
+
+
+
+def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], LossCase], *,
+                title: str, points: float, hidden: bool = True,
+                torch: Callable[[Any, np.ndarray], Any] | None = None, rtol: float = 1e-6,
+                stable: bool = False, **options: Any) -> list[Check]:
+    """The checks of a loss ``module.cls``: its value (a 0-d array) and dL/d(prediction) against
+    the reference, and dL/d(prediction) by central differences (with ``torch``, the true
+    loss in torch of ``(prediction tensor, target array)``, as a second oracle where torch is
+    installed). The values checks also backpropagate ``grad_output`` = :data:`UPSTREAM_SCALE`
+    (the gradient must scale with it); with ``stable`` (a loss that promises numerical
+    stability, on large scores ``make`` draws), they run with floating-point overflow raised
+    (:func:`stable_call`)."""
+    def run(ctx: Context, scaled: float | None = None, strict: bool = False
+            ) -> tuple[LossCase, dict[str, Any]]:
+        case = make(ctx)
+        args = [ctx.function(module, cls), _loss_args(ctx, case), case.kwargs,
+                ctx.asarray(case.prediction), _send(ctx, case.target)]
+        probe = ctx.probe("loss_run")
+        result = (stable_call(ctx, probe, args, {"scaled": scaled}) if strict else
+                  probe(*args, scaled=scaled))
+        return case, result
+
+    def values(ctx: Context) -> Payload:
+        case, result = run(ctx, scaled=UPSTREAM_SCALE, strict=stable)
+        _require_loss_vectorized(ctx, module, cls, case)
+        grad = ctx.to_numpy(result["grad"], f"{cls}.backward's gradient")
+        if grad.shape != case.prediction.shape:
+            raise CheckFailure(f"{cls}.backward's gradient has shape {grad.shape}; the "
+                               f"prediction has shape {case.prediction.shape}")
+        _require_scaled(cls, grad, ctx.to_numpy(result["grad_scaled"],
+                                                f"{cls}.backward's gradient"))
+        return {"loss": ctx.to_numpy(result["loss"], "the loss"), "grad": grad}
+
+    def gradients(ctx: Context) -> GradientProblem:
+        case, result = run(ctx)
+        if not ctx.expected_only:  # the chain rule's backward, or differences of the forward?
+            _require_derived_loss_backward(ctx, module, cls, case, result["grad"])
+        objective = ctx.probe("loss_objective")
+        token = ctx.function(module, cls)
+
+        def loss(v: dict[str, np.ndarray]) -> float:
+            return float(objective(token, _loss_args(ctx, case), case.kwargs,
+                                   ctx.asarray(v["prediction"]),
+                                   _send(ctx, case.target)))
+
+        true = None
+        if torch is not None:
+            def true(v: dict[str, Any]) -> Any:
+                return torch(v["prediction"], case.target, **case.torch_kwargs)
+        return GradientProblem(loss=loss, point={"prediction": case.prediction},
+                               analytic={"prediction": result["grad"]}, autograd_loss=true)
+
+    checks = [value_check(question, "values", f"{title}: value and gradient", 0.0, values,
+                          rtol=rtol, **options),
+              *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values,
+                             rtol=rtol, hidden=True, **options)] if hidden else []),
+              gradient_check(question, "gradients", f"{title}: gradient by central "
+                             "differences", 0.0, gradients, **options)]
+    return _share(checks, points, LOSS_SHARES)

@@ -1,0 +1,138 @@
+"""An unroll over any cell (an RNN over time): :func:`sequence_checks` runs a layer check
+of the unroll over the grader's stand-in cells, and :func:`final_state_check` the state it
+hands on. Lecture: CS224n lecture 6 (backpropagation through time)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
+from nlpdojo_autograder.authoring.builders.cases import (
+    NOT_GIVEN,
+    LayerCase,
+    _at_scale_of,
+    _leaf_paths,
+    _params,
+    _with_cells,
+)
+from nlpdojo_autograder.authoring.builders.layer import LAYER_SHARES, layer_checks
+from nlpdojo_autograder.authoring.builders.points import _share, with_hint
+from nlpdojo_autograder.authoring.builders.wire import _host, _send
+from nlpdojo_autograder.authoring.checks import Check, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.kinds import value_check
+
+#: the points of the extra state kinds' checks of :func:`sequence_checks`, per kind
+SEQUENCE_SHARES = {"values": 0.15, "gradients": 0.15}
+
+
+
+def sequence_checks(question: str, module: str, cls: str,
+                    make: Callable[[Context, str], LayerCase], *, title: str, points: float,
+                    states: Sequence[str] = ("array",), shares: dict[str, float] | None = None,
+                    at_scale: Callable[[Context, str], LayerCase] | None = NOT_GIVEN,
+                    **options: Any) -> list[Check]:
+    """The checks of an unroll ``module.cls``: an RNN over time, a bidirectional or stacked
+    wrapper, any module that runs cells step by step (CS224n lectures 6-7).
+
+    ``make(ctx, kind)`` returns the :class:`LayerCase` for stand-in cells of ``kind``: its
+    ``cells`` name where the unroll keeps its cells (``{"cell": stand_in_cell(kind, D, H)}``;
+    ``{"forward.cell": ..., "backward.cell": ...}``; ``{"layers.0.cell": ..., "layers.1.cell":
+    ...}``) and its inputs include the initial state (:func:`state_of`). The grader puts its
+    own stand-in cells there (:data:`nlpdojo_autograder.runtime.probes.STAND_IN_CELLS`: made-up
+    formulas, state ``h`` or ``(h, c)``), so the unroll is checked on its own, whatever the
+    student's cell does, with no call-back per step: it must work for any cell honouring
+    ``forward(x, state) -> (state, cache)`` and ``backward(grad_state, cache) -> (grad_x,
+    grad_state_prev)``, the step's output being the state's first array.
+
+    The checks of :func:`layer_checks` with cells of the first kind of ``states``; each further
+    kind (``"pair"``: an LSTM's state) adds ``<kind>_values`` and ``<kind>_gradients``
+    (:data:`SEQUENCE_SHARES`). ``at_scale(ctx, kind)``: the case at scale for cells of
+    ``kind`` (:func:`layer_checks`' ``at_scale``), each kind's checks gated by its own run,
+    so that an unroll that takes another path for another state is measured on that path
+    too. ``options`` as for :func:`layer_checks`.
+    """
+    at_scale = _at_scale_of("sequence_checks", question, cls, at_scale)
+
+    def scaled(kind: str) -> Callable[[Context], LayerCase] | None:
+        return None if at_scale is None else lambda ctx: at_scale(ctx, kind)
+
+    first, *others = states
+    checks = layer_checks(question, module, cls, lambda ctx: make(ctx, first), title=title,
+                          points=1.0, shares=shares, at_scale=scaled(first), **options)
+    extra_shares: dict[str, float] = {}
+    for kind in others:
+        made = layer_checks(question, module, cls, lambda ctx, kind=kind: make(ctx, kind),
+                            title=f"{title}, state {_STATE[kind]}", points=1.0, hidden=False,
+                            at_scale=scaled(kind), **options)
+        for check in made:
+            if check.name in SEQUENCE_SHARES:
+                renamed = f"{kind}_{check.name}"
+                checks.append(dataclasses.replace(check, name=renamed))
+                extra_shares[renamed] = SEQUENCE_SHARES[check.name]
+    checks = [with_hint(c, STAND_IN_HINT.format(cls=cls))
+              if c.name.split("_")[-1] in ("values", "gradients") else c for c in checks]
+    return _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}))
+
+
+
+#: added to a failed values or gradients check of an unroll: what the check runs (feedback
+#: named the stand-ins' parameters, ``cell.weight_x``, which a student's cell does not have)
+#: and the commonest mistake, the gradient not carried back from step to step
+STAND_IN_HINT = ("the cells in this check are the grader's stand-ins, made-up formulas whose "
+                 "parameters (cell.weight_x, ...) are theirs, not your cell's: it checks your "
+                 "{cls} alone. Forward calls each step's cell on (x_t, state) and keeps that "
+                 "step's cache; backward walks the steps in reverse, adding the gradient that "
+                 "comes back from step t + 1 to step t's output gradient before calling step "
+                 "t's cell.backward with step t's cache (backpropagation through time)")
+
+
+
+_STATE = {"array": "h", "pair": "(h, c)", "layers": "one (h, c) per layer, a list"}
+
+
+
+def final_state_check(question: str, module: str, cls: str,
+                      make: Callable[[Context], LayerCase], *, title: str, points: float,
+                      **options: Any) -> Check:
+    """A value check of ``cls.final_state(cache)`` after one forward pass on the case's inputs
+    (its stand-in cells in place): every array of the state it returns, named by its index
+    (``final_state[1][0]``: layer 1's h), must equal the reference's. What a language model
+    carries from one window to the next. ``options`` as for :func:`value_check`."""
+    def run(ctx: Context) -> Payload:
+        case = _with_cells(ctx, make(ctx))
+        inputs = tuple(_host(a) for a in case.inputs(ctx.rng(1)))
+        state = ctx.probe("final_state_run")(
+            ctx.function(module, cls), tuple(case.args), case.kwargs, _params(ctx, case),
+            [_send(ctx, a) for a in inputs], train=case.train, cells=case.cells or None)
+        names = (_leaf_paths(state, "final_state") if isinstance(state, (tuple, list))
+                 else ["final_state"])
+        return {n: ctx.to_numpy(x, f"{cls}.final_state's {n}")
+                for n, x in zip(names, _leaves(state), strict=True)}
+
+    check = value_check(question, "final_state", title, points, run, **options)
+    compare = check.judge
+
+    def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        if expected is not None and set(actual) != set(expected):  # another nesting
+            return Verdict(False, f"{cls}.final_state returned {_structure(actual)}; expected "
+                           f"{_structure(expected)} (the state after the last step, in the "
+                           "structure the next window starts from)", fraction=0.0)
+        return compare(actual, expected)
+
+    return dataclasses.replace(check, judge=judge)
+
+
+
+def _structure(payload: Payload) -> str:
+    """What a state's arrays, named by :func:`_leaf_paths`, say of its nesting."""
+    names = sorted(payload)
+    if names == ["final_state"]:
+        return "one array"
+    outer = sorted({n.split("]")[0] + "]" for n in names})
+    inner = [n for n in names if n.count("[") > 1]
+    if not inner:
+        return f"{len(names)} arrays side by side (a tuple like (h, c))"
+    return (f"a sequence of {len(outer)} states of {len(inner) // len(outer)} arrays each "
+            "(one per layer)")
