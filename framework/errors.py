@@ -40,11 +40,16 @@ def failure_site(exc: BaseException, *, within: Path | None = None) -> str:
     """Where ``exc`` was raised, as `` (at FILE:LINE)``: a syntax error's own place, else the
     innermost frame of the traceback outside the import machinery (with ``within``, the
     innermost frame in a file under that folder, where there is one: a topic's declaration
-    that a builder refused is told by the declaration's line, not the builder's); "" where
+    that a builder refused is told by the declaration's line, not the builder's, and a builder
+    that its ``Question`` completed, by the builder call's ``declared_at``); "" where
     there is none. An import that fails in a plugin's module is told by its file and line,
     not only by its exception's text."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return f" (at {exc.filename}:{exc.lineno})"
+    declared = getattr(exc, "declared_at", None)  # a builder completed by its Question later
+    if (isinstance(declared, tuple) and len(declared) == 2 and (within is None or str(
+            Path(declared[0]).resolve()).startswith(str(Path(within).resolve()) + os.sep))):
+        return f" (at {declared[0]}:{declared[1]})"
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if "importlib" not in f.filename and not f.filename.startswith("<frozen")]
     if within is not None:

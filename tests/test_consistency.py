@@ -22,8 +22,9 @@ SIGMOID_BUG = PlantedBug("sigmoid flipped", "activations", "return 1.0 / (1.0 + 
 
 def _check(question: str, name: str = "values", swap_in: tuple[str, ...] = (), **options):
     options.setdefault("needs_expected", True)  # judged against the reference's payload
-    return custom_check(question, name, f"{question} {name}", 1.0, lambda ctx: {},
-                        lambda a, e: Verdict(True, "ok"), swap_in=swap_in, **options)
+    return custom_check(name, f"{question} {name}", 1.0, lambda ctx: {},
+                        lambda a, e: Verdict(True, "ok"),
+                            question=question, swap_in=swap_in, **options)
 
 
 def _exercise(**changes) -> Exercise:
@@ -187,7 +188,8 @@ def test_an_integrative_question_must_exist_train_and_require_nothing(topic: Pat
         validate(_exercise(integrative=("logistc",)), topic))
     assert "has no metric check" in _messages(validate(_exercise(integrative=("logistic",)),
                                                        topic))
-    trains = metric_check("logistic", "accuracy", "trained", 1.0, lambda ctx: {"value": 1.0},
+    trains = metric_check("accuracy", "trained", 1.0, lambda ctx: {"value": 1.0},
+                          question="logistic",
                           metric="accuracy", threshold=0.5, budget="none")
     with_metric = _exercise(checks=[*_exercise().checks, trains], integrative=("logistic",))
     assert validate(with_metric, topic) == []
@@ -244,7 +246,7 @@ def test_library_blocks_name_a_registered_topic(topic: Path):
 def test_every_question_has_code_unless_it_is_integrative(topic: Path):
     from nlpdojo_autograder.authoring.kinds import metric_check
 
-    trained = metric_check("training", "run", "a run", 1.0, lambda ctx: {"value": 1.0},
+    trained = metric_check("run", "a run", 1.0, lambda ctx: {"value": 1.0}, question="training",
                            metric="accuracy", threshold=0.5, budget="one step")
     exercise = _exercise(questions={"sigmoid": "Sigmoid", "logistic": "Logistic",
                                     "training": "Training"},
@@ -303,8 +305,9 @@ def test_a_planted_bug_by_a_check_its_question_does_not_have(topic: Path):
 def test_right_earns_a_property_on_the_reference_outputs_only():
     """``custom_check(right=...)``: the judge speaks first; its pass needs the outputs to be
     the reference's."""
-    sums = custom_check("q", "sums", "sums to 1", 1.0, lambda ctx: {},
+    sums = custom_check("sums", "sums to 1", 1.0, lambda ctx: {},
                         lambda a, e: Verdict(abs(a["p"].sum() - 1) < 1e-9, "sums to 1"),
+                            question="q",
                         right=(1e-9, 0.0))
     assert sums.needs_expected
     import numpy as np

@@ -150,7 +150,7 @@ def test_the_wheel_check_refuses_a_withheld_package(tmp_path: Path):
 
 # -- the withheld module of a topic -----------------------------------------------------------
 def _topic(withheld: str | None) -> Topic:
-    check = value_check("clip", "values", "clip on a case", 1.0, lambda ctx: {})
+    check = value_check("values", "clip on a case", 1.0, lambda ctx: {}, question="clip")
     return Topic("topic", "A topic", 1, [Question("clip", "Clipping", [check],
                                                   code="clip")], withheld=withheld)
 

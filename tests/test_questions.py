@@ -10,7 +10,7 @@ from nlpdojo_autograder.authoring.questions import QuestionError, closure, quali
 
 
 def _exercise(name: str, questions: list[str], requires=None) -> Exercise:
-    checks = [value_check(q, "values", q, 1.0, lambda ctx: {}) for q in questions]
+    checks = [value_check("values", q, 1.0, lambda ctx: {}, question=q) for q in questions]
     return Exercise(name=name, title=name, checks=checks,
                     questions={q: q for q in questions}, requires=requires or {})
 

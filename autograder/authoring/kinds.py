@@ -34,10 +34,12 @@ from nlpdojo_autograder.authoring.compare import (
     compare_payloads,
     nonfinite_causes,
 )
+from nlpdojo_autograder.authoring.deferred import question_builder
 
 
-def value_check(question: str, name: str, title: str, points: float,
-                run: Callable[[Context], Payload], *, rtol: float = 1e-6, atol: float = 1e-8,
+@question_builder
+def value_check(name: str, title: str, points: float, run: Callable[[Context], Payload], *,
+                question: str | None = None, rtol: float = 1e-6, atol: float = 1e-8,
                 up_to_sign: SignGroups | None = None,
                 mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
                 computed_mistakes: Sequence[str] = (), nonfinite: Nonfinite = None,
@@ -158,10 +160,11 @@ class GradientProblem:
 SHARED_DIRECTIONS = 4
 
 
-def gradient_check(question: str, name: str, title: str, points: float,
-                   make: Callable[[Context], GradientProblem], *, max_full: int = 2000,
-                   n_samples: int = 30, n_directions: int = 10,
-                   objective: tuple[str, str] = ("loss", "the loss"), **options: Any) -> Check:
+@question_builder
+def gradient_check(name: str, title: str, points: float, make: Callable[[Context], GradientProblem],
+                   *, question: str | None = None, max_full: int = 2000, n_samples: int = 30,
+                   n_directions: int = 10, objective: tuple[str, str] = ("loss", "the loss"),
+                   **options: Any) -> Check:
     """The student's gradients must match central differences of the student's own loss, and
     that loss must be the true one.
 
@@ -325,8 +328,9 @@ RELEASED_NOTE = (" (a student release: judged as a submission is, against the re
                  "trained parameters and your forward with the reference's)")
 
 
-def metric_check(question: str, name: str, title: str, points: float,
-                 run: Callable[[Context], Payload], *, metric: str,
+@question_builder
+def metric_check(name: str, title: str, points: float, run: Callable[[Context], Payload], *,
+                 question: str | None = None, metric: str,
                  threshold: float | Callable[[float], float], higher_is_better: bool = True,
                  budget: str, hint: str = "", chance: str | None = None,
                  chance_name: str | None = None,
@@ -446,11 +450,11 @@ def metric_check(question: str, name: str, title: str, points: float,
                  **options)
 
 
-def custom_check(question: str, name: str, title: str, points: float,
-                 collect: Callable[[Context], Payload],
+@question_builder
+def custom_check(name: str, title: str, points: float, collect: Callable[[Context], Payload],
                  judge: Callable[[Payload, Payload | None], Verdict], *,
-                 needs_expected: bool = False, right: tuple[float, float] | None = None,
-                 **options: Any) -> Check:
+                 question: str | None = None, needs_expected: bool = False,
+                 right: tuple[float, float] | None = None, **options: Any) -> Check:
     """Anything else (a plot was written, a file has the right format...).
 
     Judged without the reference (``needs_expected=False``), a check that carries points
@@ -496,8 +500,9 @@ class Property:
     message: str | Callable[[Payload], str]
 
 
-def property_check(question: str, name: str, title: str, points: float,
-                   run: Callable[[Context], Payload], properties: Sequence[Property], *,
+@question_builder
+def property_check(name: str, title: str, points: float, run: Callable[[Context], Payload],
+                   properties: Sequence[Property], *, question: str | None = None,
                    right: tuple[float, float] | None = None, **options: Any) -> Check:
     """The outputs of the code under test on seeded inputs must satisfy every one of
     ``properties`` (rows of a distribution summing to 1, probabilities in [0, 1], a symmetric

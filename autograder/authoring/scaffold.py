@@ -174,8 +174,7 @@ from nlpdojo_autograder.authoring import Question, function_check, inputs, norma
 
 SCALE = Question(
     "scale", "Scale an array", code="scale",
-    checks=[function_check("scale", "scale", "scale",
-                           inputs(x=normal(4, 3), k=uniform(0.5, 2.0)),
+    checks=[function_check("scale", inputs(x=normal(4, 3), k=uniform(0.5, 2.0)),
                            title="scale on random arrays", points=1.0, outputs=("scaled",))])
 
 QUESTIONS = [SCALE]

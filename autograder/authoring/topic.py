@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlpdojo_autograder.authoring.checks import Check, Exercise, PlantedBug
+from nlpdojo_autograder.authoring.deferred import ForQuestion, checks_of
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ class Question:
     points on it, the ``requires`` it builds on (bare: this topic's; ``topic.question``: an
     earlier topic's), the ``datasets`` its checks read, and whether it is ``integrative``
     (it trains the student's whole pipeline, so earlier questions' bugs may cost points here
-    too; see :attr:`Exercise.integrative`)."""
+    too; see :attr:`Exercise.integrative`). A builder called in ``checks`` without
+    ``question=`` takes this question's id, and the module of its one ``code``
+    (:mod:`.deferred`)."""
 
     id: str
     title: str
@@ -43,7 +46,10 @@ class Question:
     def __post_init__(self) -> None:
         for name in ("checks", "code", "planted_bugs", "requires", "datasets"):
             value = getattr(self, name)
-            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+            one = isinstance(value, (str, ForQuestion, Check))  # ``checks=value_check(...)``
+            object.__setattr__(self, name, (value,) if one else tuple(value))
+        # builders called here without question= take this question's id and code's module
+        object.__setattr__(self, "checks", checks_of(self.id, self.code, self.checks))
         for check in self.checks:
             if check.question != self.id:
                 raise ValueError(f"question {self.id}: check {check.id!r} belongs to question "

@@ -78,7 +78,7 @@ ENGINE_REFUSAL = ("is not available to graded code: it would compute the derivat
 #: it to student code like the rest
 PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authoring.kinds",
                     "authoring.compare", "authoring.inputs", "authoring.at_scale",
-                    "authoring.returned", "authoring.builders",
+                    "authoring.returned", "authoring.deferred", "authoring.builders",
                     *(f"authoring.builders.{shape}" for shape in (
                         "cases", "function", "layer", "loss", "metric", "optimizer", "points",
                         "saturation", "sequence", "torch_oracle", "vectorization", "wire")))

@@ -187,9 +187,10 @@ def mr_polarity_checks(question: str, plan: Callable[[Context], TrainingPlan], *
     below the reference's under the same budget, above the majority class's, and at most
     :data:`MR_TOO_GOOD` above the reference's. ``budget`` says what the training is, ``hint``
     which of the student's pieces it runs."""
-    return metric_checks(question, "mr", measured(plan), [accuracy_metric(
+    return metric_checks("mr", measured(plan), [accuracy_metric(
         "held-out polarity accuracy", points, title=title, margin=0.03, chance="majority",
         chance_name="the majority class", too_good=MR_TOO_GOOD,
         why="far above what the reference reaches under the same budget: was the model "
-            "trained on the held-out sentences?")], budget=budget, hint=hint, timeout_s=300,
+            "trained on the held-out sentences?")],
+                question=question, budget=budget, hint=hint, timeout_s=300,
         **TRAINED)

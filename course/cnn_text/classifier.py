@@ -111,7 +111,7 @@ DROPOUT = (0.25, 0.45)
 
 
 def _checks():
-    plain = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(0.0),
+    plain = layer_checks("SentenceCNN", _case(0.0), question="kim_cnn", module=MODULE,
                          title="SentenceCNN, filter widths drawn, over a padded batch",
                          points=2.0,
                          repeat=2, torch=_torch_cnn,
@@ -119,7 +119,7 @@ def _checks():
                                            classes=AT_SCALE_CLASSES))
     # with dropout on, the values check alone (outputs and every gradient against the
     # reference, the same masks drawn): where the dropout sits is what it adds
-    dropped = layer_checks("kim_cnn", MODULE, "SentenceCNN", _case(DROPOUT),
+    dropped = layer_checks("SentenceCNN", _case(DROPOUT), question="kim_cnn", module=MODULE,
                            title="SentenceCNN with dropout (its rate drawn) on the pooled "
                                  "features",
                            points=1.0, hidden=False,

@@ -125,10 +125,11 @@ def _checks():
         mistakes = {FLIPPED: _flipped(oracle), WINDOW_ORDER: _window_order(oracle)}
         wide = kernel + WIDER_AT_SCALE
         at_scale = _case(wide, setting, AT_SCALE, std=(wide * AT_SCALE[2]) ** -0.5)
-        made = [*layer_checks("conv1d", CONV, "Conv1d", case, title=title, points=0.75 * points,
+        made = [*layer_checks("Conv1d", case,
+                              question="conv1d", module=CONV, title=title, points=0.75 * points,
                               repeat=2, torch=oracle, forward_mistakes=mistakes,
                               at_scale=at_scale),
-                torch_check("conv1d", CONV, "Conv1d", case, torch=oracle,
+                torch_check("Conv1d", case, question="conv1d", module=CONV, torch=oracle,
                             title=f"{title}, against torch.nn.functional.conv1d",
                             points=0.25 * points, forward_mistakes=mistakes, at_scale=at_scale)]
         checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]

@@ -90,7 +90,7 @@ def _constrained(ctx: Context) -> dict[str, np.ndarray]:
 MAX_NORM = Question(
     "max_norm", "The max-norm constraint on a layer's weight vectors", code="library/constraints",
     checks=[value_check(
-        "max_norm", "values", "max_norm on weights with columns above and below the limit, one "
+        "values", "max_norm on weights with columns above and below the limit, one "
         "far above, and a zero column", 1.0, _constrained, rtol=1e-6, atol=1e-12,
         mistakes=MISTAKES)])
 

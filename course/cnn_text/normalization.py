@@ -236,16 +236,16 @@ BATCH_NORM = Question(
     "batch_norm", "Batch normalisation: training, running statistics, eval",
     code="library/normalization",
     checks=[
-        *layer_checks("batch_norm", NORM, "BatchNorm1d", _case,
-                      title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
-                      torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE),
-                      forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES),
-        torch_check("batch_norm", NORM, "BatchNorm1d", _vectors, torch=_torch_batch_norm,
+        layer_checks("BatchNorm1d", _case,
+                     title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
+                     torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE),
+                     forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES),
+        torch_check("BatchNorm1d", _vectors, torch=_torch_batch_norm,
                     forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES,
                     title="BatchNorm1d in training on (N, C) vectors, against "
                           "torch.nn.functional.batch_norm",
                     points=0.25, at_scale=_case_at(*AT_SCALE)),
-        value_check("batch_norm", "running", "BatchNorm1d in eval mode after three training "
+        value_check("running", "BatchNorm1d in eval mode after three training "
                     "batches: the running statistics", 1.0, _running_check, rtol=1e-8,
                     atol=1e-10, mistakes={what: _as_if(m) for m, what in MISTAKES.items()}),
     ])

@@ -82,10 +82,11 @@ def _checks():
     for c_in, c_out, name, sizes in SETTINGS:
         case, at_scale = _case(c_in, c_out), _case(*sizes, k=K_AT_SCALE)
         title = f"ResidualBlock, {c_in} to {c_out} channels ({name} shortcut)"
-        made = [*layer_checks("residual_block", MODULE, "ResidualBlock", case, title=title,
+        made = [*layer_checks("ResidualBlock", case,
+                              question="residual_block", module=MODULE, title=title,
                               points=0.75, repeat=2, torch=_torch_block,
                               at_scale=at_scale),
-                torch_check("residual_block", MODULE, "ResidualBlock", case,
+                torch_check("ResidualBlock", case, question="residual_block", module=MODULE,
                             torch=_torch_block, title=f"{title}, against torch",
                             points=0.25, at_scale=at_scale)]
         checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]

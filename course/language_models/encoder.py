@@ -127,7 +127,7 @@ SENTENCE_ENCODER = Question(
     checks=[
         check for pooling, points in (("final", 1.5), ("max", 1.5), ("mean", 1.0))
         for check in _suffixed(layer_checks(
-            "sentence_encoder", "encoder", "RNNEncoder", _encoder_case(pooling),
+            "RNNEncoder", _encoder_case(pooling), question="sentence_encoder", module="encoder",
             title=f"RNNEncoder, {pooling} pooling over a padded batch", points=points,
             torch=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S,
             at_scale=_encoder_case(pooling, CLASSIFIER_AT_SCALE, std=0.1,
@@ -136,7 +136,7 @@ SENTENCE_ENCODER = Question(
 
 SENTENCE_CLASSIFIER = Question(
     "sentence_classifier", "A sentence classifier on the RNN encoder", code="encoder",
-    checks=layer_checks("sentence_classifier", "encoder", "SentenceClassifier",
+    checks=layer_checks("SentenceClassifier",
                         _classifier_case, title="SentenceClassifier", points=1.0, repeat=2,
                         timeout_s=SEQUENCE_TIMEOUT_S,
                         # 3 classes at scale: a classifier with 2 written in fails there

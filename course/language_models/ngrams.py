@@ -228,15 +228,15 @@ NGRAMS = "ngrams"
 
 NGRAM_COUNTS = Question(
     "ngram_counts", "Counting n-grams of any order, vectorized", code=NGRAMS,
-    checks=[value_check("ngram_counts", "values", "n-gram windows, keys and counts (n = 1-4) on "
+    checks=[value_check("values", "n-gram windows, keys and counts (n = 1-4) on "
                         "random streams", 3.0, _count_values, rtol=0, atol=0)])
 
 ADD_DELTA = Question(
     "add_delta", "Add-δ (Lidstone) smoothing", code=NGRAMS,
     checks=[
-        value_check("add_delta", "values", "add-δ log-probabilities of held-out n-grams", 3.0,
+        value_check("values", "add-δ log-probabilities of held-out n-grams", 3.0,
                     _add_delta_values, rtol=1e-10),
-        value_check("add_delta", "sotu", f"log-probabilities of {HELDOUT_SENTENCES} held-out "
+        value_check("sotu", f"log-probabilities of {HELDOUT_SENTENCES} held-out "
                     "sentences (a fresh sample) under add-δ bigram and trigram models trained "
                     f"on {TRAIN_ADDRESSES} State of the Union addresses", 3.0, _heldout_values,
                     rtol=1e-8, atol=1e-10, timeout_s=240),
@@ -245,7 +245,7 @@ ADD_DELTA = Question(
 
 PERPLEXITY = Question(
     "perplexity", "Perplexity", code=NGRAMS,
-    checks=[value_check("perplexity", "values", "perplexity of log-probabilities", 1.0,
+    checks=[value_check("values", "perplexity of log-probabilities", 1.0,
                         _perplexity_values, rtol=1e-10, mistakes={
                             "the mean of natural logarithms raised to a power of 2: perplexity "
                             "is exp(−mean ln p), or 2 to the −mean log₂ p (one base throughout)":

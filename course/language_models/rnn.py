@@ -314,7 +314,8 @@ RNN_MODULE = f"{LIB}.rnn"
 
 RNN_CELL = Question(
     "rnn_cell", "The RNN cell (course library)", code="library/rnn",
-    checks=layer_checks("rnn_cell", RNN_MODULE, "RNNCell", _cell, title="RNNCell", points=2.0,
+    checks=layer_checks("RNNCell", _cell,
+                        question="rnn_cell", module=RNN_MODULE, title="RNNCell", points=2.0,
                         torch=TORCH_CELL,
                         at_scale=_cell_at(*CELL_AT_SCALE, std=CELL_AT_SCALE[1] ** -0.5),
                         saturated=Saturated(_cell_saturated, ("tanh",))),
@@ -323,7 +324,8 @@ RNN_CELL = Question(
 RNN = Question(
     "rnn", "The RNN over a sequence: backpropagation through time (course library)",
     code="library/rnn",
-    checks=sequence_checks("rnn", RNN_MODULE, "RNN", _rnn, title=f"RNN over {T_RNN} steps "
+    checks=sequence_checks("RNN", _rnn,
+                           question="rnn", module=RNN_MODULE, title=f"RNN over {T_RNN} steps "
                            "(BPTT)", points=2.5,
                            at_scale=lambda ctx, kind: _rnn(ctx, kind, RNN_AT_SCALE)),
     requires=("rnn_cell",))
@@ -337,25 +339,26 @@ RNN_LM_FINAL_STATE_HINT = ("the given rnn_log_probs (lm_training.py) and your tr
 RNN_LM = Question(
     "rnn_lm", "RNN language model, truncated BPTT over batched streams", code="rnn_lm",
     checks=[
-        *layer_checks("rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM over 5 steps",
-                      points=2.25, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S,
-                      at_scale=_rnn_lm_at(*RNN_LM_AT_SCALE, std=0.1)),
+        layer_checks("RNNLM", _rnn_lm, title="RNNLM over 5 steps",
+                     points=2.25, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S,
+                     at_scale=_rnn_lm_at(*RNN_LM_AT_SCALE, std=0.1)),
         with_hint(final_state_check(
-            "rnn_lm", "rnn_lm", "RNNLM", _rnn_lm, title="RNNLM.final_state: h after the last "
+            "RNNLM", _rnn_lm,
+                question="rnn_lm", module="rnn_lm", title="RNNLM.final_state: h after the last "
             "step", points=0.25, timeout_s=SEQUENCE_TIMEOUT_S), RNN_LM_FINAL_STATE_HINT),
-        value_check("rnn_lm", "windows", "bptt_windows: B streams, windows of T, targets "
+        value_check("windows", "bptt_windows: B streams, windows of T, targets "
                     "shifted by one", 1.0, _windows_values, rtol=0, atol=0),
-        value_check("rnn_lm", "truncated_bptt", "train_rnn_lm: losses of two epochs of 6 "
+        value_check("truncated_bptt", "train_rnn_lm: losses of two epochs of 6 "
                     "windows of SGD, and of Adam, and the held-out log-probabilities after "
                     "them", 1.0,
                     _truncated_bptt_values, rtol=1e-6, timeout_s=SEQUENCE_TIMEOUT_S),
-        *metric_checks("rnn_lm", "sotu", heldout_run("rnn"), [perplexity_metric(
-            "RNN LM on State of the Union addresses", 3.0)],
-            budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of "
-                   "20 streams x 20 steps, SGD (lr 0.7)",
-            hint="the training runs your RNNLM, bptt_windows and train_rnn_lm with your own "
-                 "Embedding, Linear, SoftmaxCrossEntropy and SGD (neural_networks): their own "
-                 "checks say which one is wrong", timeout_s=300, own_code=LIBRARY, **TRAINED),
+        metric_checks("sotu", heldout_run("rnn"), [perplexity_metric(
+           "RNN LM on State of the Union addresses", 3.0)],
+           budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of "
+                  "20 streams x 20 steps, SGD (lr 0.7)",
+           hint="the training runs your RNNLM, bptt_windows and train_rnn_lm with your own "
+                "Embedding, Linear, SoftmaxCrossEntropy and SGD (neural_networks): their own "
+                "checks say which one is wrong", timeout_s=300, own_code=LIBRARY, **TRAINED),
     ],
     requires=("rnn", *LIBRARY), datasets=("sotu",))
 

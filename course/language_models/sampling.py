@@ -315,17 +315,17 @@ EXACT = "the exact tempered top-k distribution, computed by the grader (exact_te
 SAMPLING = Question(
     "sampling", "Sampling the next word: temperature and top-k", code="sampling",
     checks=[
-        value_check("sampling", "values", "tempered top-k distributions (T from 0 to 2, k from "
+        value_check("values", "tempered top-k distributions (T from 0 to 2, k from "
                     "1 to all)", 2.0, _tempered_values, rtol=1e-9, atol=1e-12),
-        custom_check("sampling", "frequencies", f"{DRAWS} draws follow the exact tempered "
+        custom_check("frequencies", f"{DRAWS} draws follow the exact tempered "
                      "distribution (chi-square)", 2.0, _frequency_collect,
                      _frequency_judge, oracle=EXACT),
-        custom_check("sampling", "top_k", "top-k draws only among the k most probable, as "
+        custom_check("top_k", "top-k draws only among the k most probable, as "
                      "often as the tempered distribution says", 1.0, _top_k_collect,
                      _top_k_judge, oracle=EXACT),
-        custom_check("sampling", "greedy", "temperature → 0 is the argmax", 1.0,
+        custom_check("greedy", "temperature → 0 is the argmax", 1.0,
                      _greedy_collect, _greedy_judge, oracle="the argmax of each row"),
-        custom_check("sampling", "reproducible", "the same generator seed gives the same "
+        custom_check("reproducible", "the same generator seed gives the same "
                      "draws", 0.5, _reproducible_collect, _reproducible_judge, oracle=EXACT),
     ])
 

@@ -230,15 +230,15 @@ def _continuation_values(ctx: Context) -> dict[str, np.ndarray]:
 BACKOFF = Question(
     "backoff", "Backoff: interpolated absolute discounting", code="backoff",
     checks=[
-        value_check("backoff", "counts", "counts of every order 1..n as nltk.lm counts them (n "
+        value_check("counts", "counts of every order 1..n as nltk.lm counts them (n "
                     "= 1-4, random streams)", 2.0, _everygram_values, rtol=0, atol=0),
-        value_check("backoff", "values", "log-probabilities of held-out n-grams under "
+        value_check("values", "log-probabilities of held-out n-grams under "
                     "interpolated absolute discounting (n = 2-4)", 2.0,
                     _smoothed_values("backoff", "absolute_discount_log_probs", AD_ORDERS),
                     rtol=1e-10, nonfinite=_zero_probability),
-        custom_check("backoff", "sums_to_one", "P(· | c) sums to 1 over the vocabulary", 1.0,
+        custom_check("sums_to_one", "P(· | c) sums to 1 over the vocabulary", 1.0,
                      _ad_sum_collect, _ad_sum_judge, right=(1e-9, 1e-12)),
-        value_check("backoff", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
+        value_check("sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under an absolute-discounting order-{SOTU_N} "
                     f"model of {SOTU_TRAIN} State of the Union addresses", 2.0,
                     _sotu_perplexity("backoff", "absolute_discount_log_probs", SOTU_N),
@@ -250,16 +250,16 @@ BACKOFF = Question(
 KNESER_NEY = Question(
     "kneser_ney", "Interpolated Kneser-Ney smoothing", code="kneser_ney",
     checks=[
-        value_check("kneser_ney", "continuation", "continuation counts N₁₊(• g) (k = 1-3)", 1.0,
+        value_check("continuation", "continuation counts N₁₊(• g) (k = 1-3)", 1.0,
                     _continuation_values, rtol=0, atol=0),
-        value_check("kneser_ney", "values", "log-probabilities of held-out n-grams under "
+        value_check("values", "log-probabilities of held-out n-grams under "
                     "interpolated Kneser-Ney (n = 2-4)", 3.0,
                     _smoothed_values("kneser_ney", "kneser_ney_log_probs", KN_ORDERS,
                                      raw_counts_hint=True), rtol=1e-10,
                     nonfinite=_zero_probability),
-        custom_check("kneser_ney", "sums_to_one", "P_KN(· | c) sums to 1 over the vocabulary",
+        custom_check("sums_to_one", "P_KN(· | c) sums to 1 over the vocabulary",
                      1.0, _kn_sum_collect, _kn_sum_judge, right=(1e-9, 1e-12)),
-        value_check("kneser_ney", "sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
+        value_check("sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under a Kneser-Ney order-{SOTU_N} model of "
                     f"{SOTU_TRAIN} State of the Union addresses", 2.0,
                     _sotu_perplexity("kneser_ney", "kneser_ney_log_probs", SOTU_N),

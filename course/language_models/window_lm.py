@@ -49,16 +49,16 @@ def _torch_window_lm(p, ids):
 WINDOW_LM = Question(
     "window_lm", "Fixed-window neural language model", code="window_lm",
     checks=[
-        *layer_checks("window_lm", "window_lm", "WindowLM", _window_lm, title="WindowLM",
-                      points=2.5, torch=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S,
-                      at_scale=_window_lm_at(*AT_SCALE, std=0.1, context=CONTEXT_AT_SCALE)),
-        *metric_checks("window_lm", "sotu", heldout_run("window"), [perplexity_metric(
-            "Fixed-window LM on State of the Union addresses", 1.5)],
-            budget="State of the Union: 40 addresses, 2,000-token vocabulary, windows of 3 "
-                   "words, 300 steps of Adam (lr 0.01, batches of 256)",
-            hint="the training runs your WindowLM with your own Embedding, Linear, Tanh, "
-                 "SoftmaxCrossEntropy and Adam (neural_networks): their own checks say which "
-                 "one is wrong", timeout_s=300, own_code=(f"{NN}.tanh", *LIBRARY), **TRAINED),
+        layer_checks("WindowLM", _window_lm, title="WindowLM",
+                     points=2.5, torch=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S,
+                     at_scale=_window_lm_at(*AT_SCALE, std=0.1, context=CONTEXT_AT_SCALE)),
+        metric_checks("sotu", heldout_run("window"), [perplexity_metric(
+           "Fixed-window LM on State of the Union addresses", 1.5)],
+           budget="State of the Union: 40 addresses, 2,000-token vocabulary, windows of 3 "
+                  "words, 300 steps of Adam (lr 0.01, batches of 256)",
+           hint="the training runs your WindowLM with your own Embedding, Linear, Tanh, "
+                "SoftmaxCrossEntropy and Adam (neural_networks): their own checks say which "
+                "one is wrong", timeout_s=300, own_code=(f"{NN}.tanh", *LIBRARY), **TRAINED),
     ],
     requires=(f"{NN}.tanh", *LIBRARY), datasets=("sotu",))
 

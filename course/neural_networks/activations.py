@@ -69,15 +69,17 @@ def _activation(question: str, cls: str, torch_fn, *, kwargs=None,
     grading (passed to ``torch_fn`` too). ``saturates``: the nonlinearities a naive formula
     of it overflows in (``("tanh",)``), checked past that overflow (:func:`_saturating_case`)."""
     share = 0.2 if kinks else 0.0
-    checks = layer_checks(question, ACT, cls, lambda ctx: _activation_case(ctx, kwargs),
+    checks = layer_checks(cls, lambda ctx: _activation_case(ctx, kwargs),
+                          question=question, module=ACT,
                           title=cls, points=round(points - share, 6),
                           torch=lambda p, x, **settings: torch_fn(x, **settings),
                           parameters=False, saturated=Saturated(_saturating_case, saturates)
                           if saturates else None)
     if kinks:
         checks.append(with_hint(value_check(
-            question, "kinks", f"{cls} exactly at its kinks ({', '.join(map(str, kinks))})",
-            share, lambda ctx: _at_kinks(ctx, cls, kinks, _settings(ctx, kwargs))),
+            "kinks", f"{cls} exactly at its kinks ({', '.join(map(str, kinks))})",
+            share, lambda ctx: _at_kinks(ctx, cls, kinks, _settings(ctx, kwargs)),
+                question=question),
             f"the inputs were exactly at the kinks, where the derivative is a convention: "
             f"{convention}, as the docstring says (and torch does); the other checks keep "
             "their inputs away from the kinks"))
@@ -113,7 +115,7 @@ SIGMOID = Question(
     "sigmoid", "Sigmoid layer", code="library/activations",
     checks=[
         *_activation("sigmoid", "Sigmoid", lambda x: torch().sigmoid(x), points=0.8),
-        value_check("sigmoid", "stability", "Sigmoid of inputs near ±800", 0.2,
+        value_check("stability", "Sigmoid of inputs near ±800", 0.2,
                     _sigmoid_stability),
     ])
 

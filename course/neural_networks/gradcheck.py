@@ -156,10 +156,10 @@ def _check_judge(actual, expected) -> Verdict:
 GRADCHECK = Question(
     "gradcheck", "Your own gradient checker", code="gradcheck",
     checks=[
-        custom_check("gradcheck", "numerical", "numerical_gradient on smooth functions drawn "
+        custom_check("numerical", "numerical_gradient on smooth functions drawn "
                      "for this grading", 1.0, _numerical, _numerical_judge,
                      oracle="the true gradient of a function the grader draws"),
-        custom_check("gradcheck", "planted",
+        custom_check("planted",
                      "check_gradient on right and planted wrong gradients", 1.5,
                      _check_collect, _check_judge,
                      oracle="right and wrong gradients the grader plants, of a function it "

@@ -86,7 +86,7 @@ def _xavier_judge(actual, expected) -> Verdict:
 
 XAVIER = Question(
     "xavier", "Xavier initialization", code="library/init",
-    checks=[custom_check("xavier", "statistics", "bound, variance and seeding", 1.0,
+    checks=[custom_check("statistics", "bound, variance and seeding", 1.0,
                          _xavier_collect, _xavier_judge,
                          oracle="the bound and variance of Xavier's uniform distribution "
                                 "(Glorot and Bengio 2010)")])
@@ -115,7 +115,8 @@ AFFINE_AT_SCALE = (512, 512, 512)
 
 AFFINE = Question(
     "affine", "Affine layer", code="library/layers", requires=("xavier",),
-    checks=layer_checks("affine", LAYERS, "Linear", _affine, title="Linear", points=3.0,
+    checks=layer_checks("Linear", _affine,
+                        question="affine", module=LAYERS, title="Linear", points=3.0,
                         torch=lambda p, x: x @ p["weight"] + p["bias"],
                         at_scale=_affine_at(*AFFINE_AT_SCALE, std=AFFINE_AT_SCALE[1] ** -0.5)))
 
@@ -163,10 +164,11 @@ SCALING = [
 DROPOUT = Question(
     "dropout", "Inverted dropout, train and eval", code="library/layers",
     checks=[
-        *layer_checks("dropout", LAYERS, "Dropout", _dropout, title="Dropout", points=1.5,
+        *layer_checks("Dropout", _dropout,
+                      question="dropout", module=LAYERS, title="Dropout", points=1.5,
                       eval_mode=True, parameters=False, shares={"eval": 0.45},
                       hints={"eval": EVAL_HINT}),
-        property_check("dropout", "scaling", "Dropout: drop rate and inverted scaling", 0.5,
+        property_check("scaling", "Dropout: drop rate and inverted scaling", 0.5,
                        _dropout_run, SCALING,
                        oracle="the drop rate and scale that only a random mask scaled by "
                               "1/(1 − p) has"),
@@ -195,7 +197,8 @@ _embedding = _embedding_at(V_EMB, D_EMB, 4, 3)
 
 EMBEDDING = Question(
     "embedding", "Embedding look-up with accumulated row gradients", code="library/layers",
-    checks=layer_checks("embedding", LAYERS, "Embedding", _embedding, title="Embedding",
+    checks=layer_checks("Embedding", _embedding,
+                        question="embedding", module=LAYERS, title="Embedding",
                         points=2.0, torch=lambda p, ids: p["weight"][ids],
                         at_scale=_embedding_at(*EMBEDDING_AT_SCALE)))
 

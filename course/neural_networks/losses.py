@@ -32,7 +32,7 @@ def _softmax_ce(ctx: Context) -> LossCase:
 
 SOFTMAX_CE = Question(
     "softmax_ce", "Softmax cross-entropy", code="library/losses",
-    checks=loss_checks("softmax_ce", LOSSES, "SoftmaxCrossEntropy", _softmax_ce,
+    checks=loss_checks("SoftmaxCrossEntropy", _softmax_ce, question="softmax_ce", module=LOSSES,
                        title="SoftmaxCrossEntropy", points=2.0, stable=True,
                        torch=lambda p, t: functional().cross_entropy(p, torch().as_tensor(t))))
 
@@ -54,7 +54,8 @@ def _torch_max_margin(prediction, target, margin):
 
 MAX_MARGIN = Question(
     "max_margin", "Max-margin loss", code="library/losses",
-    checks=loss_checks("max_margin", LOSSES, "MaxMargin", _max_margin, title="MaxMargin",
+    checks=loss_checks("MaxMargin", _max_margin,
+                       question="max_margin", module=LOSSES, title="MaxMargin",
                        points=2.0, torch=_torch_max_margin))
 
 
@@ -101,9 +102,9 @@ def _l2_gradient(ctx: Context) -> GradientProblem:
 L2 = Question(
     "l2", "L2 regularization of the weights", code="library/regularization",
     checks=[
-        value_check("l2", "values", "L2 penalty and its gradients (weights, not biases)", 0.6,
+        value_check("values", "L2 penalty and its gradients (weights, not biases)", 0.6,
                     _l2_values),
-        gradient_check("l2", "gradients", "L2 gradients by central differences", 0.4,
+        gradient_check("gradients", "L2 gradients by central differences", 0.4,
                        _l2_gradient),
     ])
 

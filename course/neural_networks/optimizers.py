@@ -195,9 +195,10 @@ def _vary(settings: dict) -> Callable[[np.random.Generator], dict]:
 
 def _optimizer(question: str, cls: str, kwargs: dict, torch_name: str, points: float,
                mistakes: dict | None = None, nonfinite: str = ""):
-    return optimizer_checks(question, OPTIM, cls,
+    return optimizer_checks(cls,
                             OptimizerCase(kwargs=kwargs, torch=torch_name, vary=_vary(kwargs),
                                           mistakes=mistakes or {}, nonfinite=nonfinite),
+                                              question=question, module=OPTIM,
                             title=cls, points=points)
 
 
@@ -273,13 +274,13 @@ def _schedule_calls() -> list:
 SCHEDULES = Question(
     "schedules", "Learning-rate schedules", code="library/schedules",
     checks=[calls_check(
-        "schedules", "values", "the three schedules at steps 0, 1, 5, 100 and around the drawn "
-        "periods and τ, at two settings each", 1.0, f"{LIB}.schedules",
+        "values", "the three schedules at steps 0, 1, 5, 100 and around the drawn "
+        "periods and τ, at two settings each", 1.0,
         inputs(lr0=uniform(0.1, 1.0), drop=uniform(0.2, 0.8), drop_2=uniform(0.2, 0.8),
                every=integers(EVERY[1], low=EVERY[0]), every_2=_other(*EVERY, "every"),
                k=uniform(0.01, 0.2), k_2=uniform(0.01, 0.2),
                tau=integers(TAU[1], low=TAU[0]), tau_2=_other(*TAU, "tau"),
                steps=derived(_steps_of_the_draw)),
-        _schedule_calls())])
+        _schedule_calls(), question="schedules", module=f"{LIB}.schedules")])
 
 QUESTIONS = [SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM, SCHEDULES]

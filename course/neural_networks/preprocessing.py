@@ -47,9 +47,9 @@ NORMALIZE_CALLS = [call("fit_normalizer", "train", out=("mean", "std")),
 
 NORMALIZE = Question(
     "normalize", "Mean subtraction and normalization", code="preprocessing",
-    checks=[calls_check("normalize", "values",
+    checks=[calls_check("values",
                         "mean, std (a constant feature too) and normalize", 1.0,
-                        "preprocessing", _normalize, NORMALIZE_CALLS)])
+                        _normalize, NORMALIZE_CALLS)])
 
 
 # -- whitening ---------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def _whitening_judge(actual, expected) -> Verdict:
 
 WHITENING = Question(
     "whitening", "PCA whitening", code="preprocessing",
-    checks=[custom_check("whitening", "values", "PCA whitening, up to the sign of each direction",
+    checks=[custom_check("values", "PCA whitening, up to the sign of each direction",
                          2.0, _whitening, _whitening_judge, needs_expected=True)])
 
 
@@ -115,7 +115,7 @@ def _preprocess_judge(actual, expected) -> Verdict:
 PREPROCESS_SPLITS = Question(
     "preprocess_splits", "Statistics from the training split only", code="preprocessing",
     requires=("normalize", "whitening"),
-    checks=[custom_check("preprocess_splits", "values",
+    checks=[custom_check("values",
                          "center, normalize and whiten two splits", 1.0, _preprocess,
                          _preprocess_judge, needs_expected=True)])
 

@@ -71,7 +71,7 @@ POS_TAGGING = Question(
     "pos_tagging", "Part-of-speech tagging of held-out OANC text", integrative=True,
     datasets=("oanc-pos",),
     checks=metric_checks(
-        "pos_tagging", "run", measured(tagger_plan), [
+        "run", measured(tagger_plan), [
             accuracy_metric("held-out tagging accuracy", 3.0,
                             title="POS tagging of held-out OANC text", margin=0.02,
                             chance="baseline", chance_name="the most-frequent-tag baseline",
@@ -133,7 +133,7 @@ WINDOW_SCORING = Question(
     "window_scoring", "A max-margin window scorer on held-out OANC text", integrative=True,
     datasets=("oanc-pos",),
     checks=metric_checks(
-        "window_scoring", "run", measured(scorer_plan), [
+        "run", measured(scorer_plan), [
             accuracy_metric("held-out ranking accuracy (true window above a corrupted one)",
                             3.0, key="ranking", margin=0.03, floor=RANKING_CHANCE + 0.1,
                             title="Max-margin window scorer on held-out OANC text",

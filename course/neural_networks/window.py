@@ -77,7 +77,8 @@ def _window_dropout_at_scale(ctx: Context) -> LayerCase:
 def _dropout_checks() -> list[Check]:
     """Dropout on the hidden activations, in training (the masks are drawn from the layer's
     seed and call count, so the reference draws the same) and in eval mode (none at all)."""
-    made = layer_checks("window_classifier", "window", "WindowClassifier", _window_dropout,
+    made = layer_checks("WindowClassifier", _window_dropout,
+                        question="window_classifier", module="window",
                         title="WindowClassifier with dropout (its rate drawn)", points=1.0,
                         eval_mode=True, timeout_s=WINDOW_TIMEOUT_S,
                         at_scale=_window_dropout_at_scale)
@@ -93,10 +94,10 @@ WINDOW_CLASSIFIER = Question(
     "window_classifier", "The window classifier", code="window",
     requires=("embedding", "affine", "tanh", "dropout"),
     checks=[
-        *layer_checks("window_classifier", "window", "WindowClassifier", _window,
-                      title="WindowClassifier", points=3.0, torch=_torch_window,
-                      timeout_s=WINDOW_TIMEOUT_S, repeat=2,
-                      at_scale=_at_scale),
+        layer_checks("WindowClassifier", _window,
+                     title="WindowClassifier", points=3.0, torch=_torch_window,
+                     timeout_s=WINDOW_TIMEOUT_S, repeat=2,
+                     at_scale=_at_scale),
         *_dropout_checks(),
     ])
 

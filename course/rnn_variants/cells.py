@@ -139,19 +139,19 @@ def _forget_bias_zero(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 LSTM_CELL = Question(
     "lstm_cell", "The LSTM cell", code="library/gated",
-    checks=[*layer_checks("lstm_cell", GATED, "LSTMCell", _lstm(*SIZES), title="LSTMCell",
-                          points=3.0, torch=_torch_lstm(*SIZES[1:]),
-                          forward_mistakes=_lstm_mistakes(*SIZES[1:]),
-                          backward_mistakes=LSTM_BACKWARD_MISTAKES,
-                          at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
-                          saturated=Saturated(_lstm_saturated)),
-            torch_check("lstm_cell", GATED, "LSTMCell", _lstm(*TORCH_SIZES),
+    checks=[layer_checks("LSTMCell", _lstm(*SIZES), title="LSTMCell",
+                         points=3.0, torch=_torch_lstm(*SIZES[1:]),
+                         forward_mistakes=_lstm_mistakes(*SIZES[1:]),
+                         backward_mistakes=LSTM_BACKWARD_MISTAKES,
+                         at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
+                         saturated=Saturated(_lstm_saturated)),
+            torch_check("LSTMCell", _lstm(*TORCH_SIZES),
                         torch=_torch_lstm(*TORCH_SIZES[1:]),
                         forward_mistakes=_lstm_mistakes(*TORCH_SIZES[1:]),
                         backward_mistakes=LSTM_BACKWARD_MISTAKES,
                         at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
                         title="LSTMCell against torch.nn.LSTMCell", points=1.0),
-            value_check("lstm_cell", "forget_bias",
+            value_check("forget_bias",
                         "the initial bias: one for the forget gate, zero elsewhere", 0.5,
                         _lstm_bias, mistakes={
                             "a forget-gate bias of zero (Jozefowicz et al. 2015 start it at "
@@ -240,17 +240,17 @@ def _gru_mistakes(d: int, h: int) -> dict:
 
 GRU_CELL = Question(
     "gru_cell", "The GRU cell", code="library/gated",
-    checks=[*layer_checks("gru_cell", GATED, "GRUCell", _gru(*SIZES), title="GRUCell",
-                          points=3.0, torch=_torch_gru(*SIZES[1:]),
-                          forward_mistakes=_gru_mistakes(*SIZES[1:]),
-                          backward_mistakes=GRU_BACKWARD_MISTAKES,
-                          at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
-                          saturated=Saturated(_gru_saturated), hints={
-                              "values": "torch's convention: gates in the order r, z, n; "
-                                        "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
-                                        "reset gate after the recurrent matmul; h = (1 − z) ⊙ "
-                                        "n + z ⊙ h_prev"}),
-            torch_check("gru_cell", GATED, "GRUCell", _gru(*TORCH_SIZES),
+    checks=[layer_checks("GRUCell", _gru(*SIZES), title="GRUCell",
+                         points=3.0, torch=_torch_gru(*SIZES[1:]),
+                         forward_mistakes=_gru_mistakes(*SIZES[1:]),
+                         backward_mistakes=GRU_BACKWARD_MISTAKES,
+                         at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
+                         saturated=Saturated(_gru_saturated), hints={
+                             "values": "torch's convention: gates in the order r, z, n; "
+                                       "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
+                                       "reset gate after the recurrent matmul; h = (1 − z) ⊙ "
+                                       "n + z ⊙ h_prev"}),
+            torch_check("GRUCell", _gru(*TORCH_SIZES),
                         torch=_torch_gru(*TORCH_SIZES[1:]),
                         forward_mistakes=_gru_mistakes(*TORCH_SIZES[1:]),
                         backward_mistakes=GRU_BACKWARD_MISTAKES,

@@ -97,7 +97,7 @@ def _torch_classifier(bidirectional: bool, pooling: str):
 def _checks(bidirectional: bool, pooling: str, points: float):
     kind = "BiLSTM" if bidirectional else "LSTM"
     checks = layer_checks(
-        "bilstm_classifier", MODULE, "SentenceLSTM", _case(bidirectional, pooling),
+        "SentenceLSTM", _case(bidirectional, pooling), question="bilstm_classifier", module=MODULE,
         title=f"SentenceLSTM, {kind} with {pooling} pooling over a padded batch", points=points,
         repeat=2, torch=_torch_classifier(bidirectional, pooling), timeout_s=TIMEOUT_S,
         at_scale=_case(bidirectional, pooling, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,

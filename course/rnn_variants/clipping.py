@@ -65,7 +65,7 @@ def _per_parameter(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 CLIP = Question(
     "clipping", "Gradient clipping by global norm", code="library/clipping",
-    checks=[value_check("clipping", "values", "clip_grad_norm on gradients above, below and far "
+    checks=[value_check("values", "clip_grad_norm on gradients above, below and far "
                         "above the threshold, and on zeros", 1.5, _clipped, mistakes={
                             "clipping each parameter by its own norm (one norm over every "
                             "parameter, and every gradient scaled by the same factor, keeps "

@@ -307,18 +307,19 @@ LSTM_LM = Question(
     "lstm_lm", "An LSTM language model: dropout, clipping, the whole state carried",
     code=MODULE,
     checks=[
-        *layer_checks("lstm_lm", MODULE, "GatedLM", _lm, title=f"GatedLM (LSTM, dropout "
-                      f"drawn) over {T} steps", points=1.5, timeout_s=TIMEOUT_S,
-                      at_scale=_lm_at(*AT_SCALE, std=0.1)),
+        layer_checks("GatedLM", _lm, title=f"GatedLM (LSTM, dropout "
+                     f"drawn) over {T} steps", points=1.5, timeout_s=TIMEOUT_S,
+                     at_scale=_lm_at(*AT_SCALE, std=0.1)),
         with_hint(final_state_check(
-            "lstm_lm", MODULE, "GatedLM", _lm, title="GatedLM.final_state: the (h, c) after "
+            "GatedLM", _lm,
+                question="lstm_lm", module=MODULE, title="GatedLM.final_state: the (h, c) after "
             "the last step", points=0.25, timeout_s=TIMEOUT_S), FINAL_STATE_HINT),
         *[dataclasses.replace(c, name="values_gru", points=0.25)
-          for c in layer_checks("lstm_lm", MODULE, "GatedLM", _gru_lm,
+          for c in layer_checks("GatedLM", _gru_lm, question="lstm_lm", module=MODULE,
                                 title=f"GatedLM (gru: 1 layer of GRU cells) over {T} steps",
                                 points=1.0, hidden=False, timeout_s=TIMEOUT_S, at_scale=None)
           if c.name == "values"],
-        value_check("lstm_lm", "clipped_windows", "train_gated_lm: the losses and parameters of "
+        value_check("clipped_windows", "train_gated_lm: the losses and parameters of "
                     "two epochs of 6 windows of SGD, the gradient clipped, and of Adam, not "
                     "clipped", 1.0,
                     _clipped_windows, rtol=1e-6, timeout_s=TIMEOUT_S),
@@ -332,7 +333,7 @@ LSTM_LM_PERPLEXITY = Question(
     "lstm_lm_perplexity", "The LSTM LM trained on State of the Union addresses (trains your "
     "pipeline)", integrative=True, datasets=("sotu",),
     checks=metric_checks(
-        "lstm_lm_perplexity", "sotu", measured(lm_plan), [perplexity_metric(
+        "sotu", measured(lm_plan), [perplexity_metric(
             "LSTM LM on State of the Union addresses", 2.0, why=(
                 "does the model see the token it predicts? The targets are the inputs shifted "
                 "by one token"))],

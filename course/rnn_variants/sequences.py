@@ -66,12 +66,12 @@ FINAL_STATE_HINT = ("the given Recurrent.final_state returns cache[1] of the cac
 
 RECURRENT_Q = Question(
     "recurrent", "Any cell over a sequence (BPTT)", code="library/recurrent",
-    checks=[*sequence_checks("recurrent", RECURRENT, "GRU", _unroll,
-                             title="Recurrent over a stand-in cell", points=1.75,
-                             states=("array", "pair"),
-                             at_scale=lambda ctx, kind: _unroll(ctx, kind, AT_SCALE)),
+    checks=[sequence_checks("GRU", _unroll,
+                            title="Recurrent over a stand-in cell", points=1.75,
+                            states=("array", "pair"),
+                            at_scale=lambda ctx, kind: _unroll(ctx, kind, AT_SCALE)),
             with_hint(final_state_check(
-                "recurrent", RECURRENT, "GRU", lambda ctx: _unroll(ctx, "pair"),
+                "GRU", lambda ctx: _unroll(ctx, "pair"), question="recurrent", module=RECURRENT,
                 title="Recurrent.final_state (given) on your forward's cache: the (h, c) after "
                       "the last step", points=0.25), FINAL_STATE_HINT)],
     requires=("neural_networks.xavier",))
@@ -89,7 +89,7 @@ def _bidirectional(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | N
 
 BIDIRECTIONAL = Question(
     "bidirectional", "A bidirectional RNN", code="library/deep_rnn",
-    checks=sequence_checks("bidirectional", DEEP, "Bidirectional", _bidirectional,
+    checks=sequence_checks("Bidirectional", _bidirectional,
                            title="Bidirectional over stand-in cells", points=1.5,
                            states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
                            at_scale=lambda ctx, kind: _bidirectional(ctx, kind, AT_SCALE)),
@@ -154,15 +154,15 @@ STACKED_EVAL_HINT = ("in eval mode (model.eval() sets training to False on the s
 
 STACKED = Question(
     "stacked", "A stacked RNN with dropout between its layers", code="library/deep_rnn",
-    checks=[*sequence_checks("stacked", DEEP, "Stacked", _stacked,
-                             title="Stacked (2 or 3 layers; highway, no and residual "
-                                   "connections; dropout drawn) over stand-in cells",
-                             points=1.75,
-                             states=("array", "pair", "layers"),
-                             timeout_s=WRAPPER_TIMEOUT_S, repeat=2, eval_mode=True,
-                             hints={"eval": STACKED_EVAL_HINT},
-                             at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE)),
-            final_state_check("stacked", DEEP, "Stacked", lambda ctx: _stacked(ctx, "layers"),
+    checks=[sequence_checks("Stacked", _stacked,
+                            title="Stacked (2 or 3 layers; highway, no and residual "
+                                  "connections; dropout drawn) over stand-in cells",
+                            points=1.75,
+                            states=("array", "pair", "layers"),
+                            timeout_s=WRAPPER_TIMEOUT_S, repeat=2, eval_mode=True,
+                            hints={"eval": STACKED_EVAL_HINT},
+                            at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE)),
+            final_state_check("Stacked", lambda ctx: _stacked(ctx, "layers"),
                               title="Stacked.final_state: every layer's (h, c) after the last "
                                     "step, a list", points=0.25,
                               timeout_s=WRAPPER_TIMEOUT_S)],
@@ -210,13 +210,13 @@ def _residual(ctx: Context) -> LayerCase:
 
 HIGHWAY = Question(
     "highway", "A highway connection", code="library/deep_rnn",
-    checks=layer_checks("highway", DEEP, "Highway", _highway, title="Highway", points=1.5,
+    checks=layer_checks("Highway", _highway, title="Highway", points=1.5,
                         torch=_torch_highway,
                         at_scale=_highway_at(*HIGHWAY_AT_SCALE, std=HIGHWAY_AT_SCALE[2] ** -0.5),
                         saturated=Saturated(_highway_saturated, ("sigmoid",))))
 RESIDUAL = Question(
     "residual", "A residual connection", code="library/deep_rnn",
-    checks=layer_checks("residual", DEEP, "Residual", _residual, title="Residual", points=0.5,
+    checks=layer_checks("Residual", _residual, title="Residual", points=0.5,
                         parameters=False, hidden=False))
 
 QUESTIONS = [RECURRENT_Q, BIDIRECTIONAL, RESIDUAL, HIGHWAY, STACKED]

@@ -95,10 +95,10 @@ BOUND = [
 VANISHING = Question(
     "vanishing", "Vanishing gradients: ‖∂J⁽ᵀ⁾/∂h⁽ᵗ⁾‖ back through time", code=MODULE,
     checks=[
-        value_check("vanishing", "norms", "state_gradient_norms over a tanh RNN, an LSTM and "
+        value_check("norms", "state_gradient_norms over a tanh RNN, an LSTM and "
                     "a GRU cell, 5 to 8 steps", 1.5, _each_cell, rtol=1e-6, dtype="float64",
                     timeout_s=TIMEOUT_S),
-        property_check("vanishing", "bound", f"the norms over a tanh RNN with σ_max(W_h) = "
+        property_check("bound", f"the norms over a tanh RNN with σ_max(W_h) = "
                        f"{SIGMA} fall at least like {SIGMA}ᵏ", 0.5, _tanh_rnn_at_sigma, BOUND,
                        right=(1e-6, 1e-8), dtype="float64", timeout_s=TIMEOUT_S),
     ],

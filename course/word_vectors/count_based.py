@@ -43,16 +43,16 @@ WINDOWS = inputs(token_ids=integers(12, 200), vocab_size=14, window=integers(3, 
 COUNT_SVD = Question(
     "count_svd", "Co-occurrence counts, PPMI and truncated SVD", code="count_based",
     checks=[
-        calls_check("count_svd", "cooccurrence", "cooccurrence_matrix: windowed counts", 1.0,
-                    "count_based", WINDOWS,
+        calls_check("cooccurrence", "cooccurrence_matrix: windowed counts", 1.0,
+                    WINDOWS,
                     [call("cooccurrence_matrix", "token_ids", "vocab_size", window,
                           out=f"cooccurrence{'' if window == 'window' else ' (wider window)'}")
                      for window in ("window", "wide")], arrays="numpy"),
-        function_check("count_svd", "count_based", "ppmi",
+        function_check("ppmi",
                        lambda ctx: ((_counts_input(ctx),), {}), check="ppmi",
                        title="ppmi on given counts", points=1.0, outputs=("ppmi",), atol=1e-8),
-        calls_check("count_svd", "svd", "svd_vectors on given counts (up to sign)", 1.0,
-                    "count_based", _svd_inputs,
+        calls_check("svd", "svd_vectors on given counts (up to sign)", 1.0,
+                    _svd_inputs,
                     [call("svd_vectors", "counts", size, seed=0,
                           out=f"svd_vectors{'' if size == 'dim' else ' (more dimensions)'}")
                      for size in ("dim", "wide")], arrays="numpy",

@@ -88,21 +88,21 @@ PLOT_INPUTS = inputs(vectors=normal(12, 6), word2ind={f"w{i}": i for i in range(
 
 SIMILARITY = Question(
     "similarity", "Cosine similarity, neighbours and WordSim-353", code="evaluate",
-    checks=[calls_check("similarity", "values", "cosines, neighbours and Spearman's rho", 2.0,
-                        "evaluate", inputs(vectors=normal(40, 8), word2ind=WORD2IND,
-                                           pairs=draw(_word_pairs), word=integers(40),
-                                           k=integers(9, low=3)),
+    checks=[calls_check("values", "cosines, neighbours and Spearman's rho", 2.0,
+                        inputs(vectors=normal(40, 8), word2ind=WORD2IND,
+                               pairs=draw(_word_pairs), word=integers(40),
+                               k=integers(9, low=3)),
                         SIMILARITY_CALLS, arrays="numpy")])
 
 ANALOGY = Question(
     "analogy", "Analogies by 3CosAdd", code="evaluate",
-    checks=[function_check("analogy", "evaluate", "analogy_accuracy", _analogy_args,
+    checks=[function_check("analogy_accuracy", _analogy_args,
                            title="3CosAdd accuracy on planted analogies", points=2.0,
                            outputs=("accuracy", "n_used"))])
 
 PLOT = Question(
     "plot", "A 2-D projection of word vectors", code="plot",
-    checks=[calls_check("plot", "png", "a labelled 2-D projection saved as PNG", 1.0, "plot",
+    checks=[calls_check("png", "a labelled 2-D projection saved as PNG", 1.0,
                         PLOT_INPUTS, PLOT_CALLS, arrays="numpy",
                         up_to_sign={"coordinates": ("coordinates",)}, timeout_s=60.0)])
 

@@ -80,16 +80,16 @@ def _last_outer_update_wins(args: dict) -> dict:
 SGD = Question(
     "sgd", "SGD with a learning-rate schedule", code="sgd",
     checks=[
-        calls_check("sgd", "schedule", "linear_decay: word2vec's learning-rate schedule", 1.0,
-                    "sgd", SCHEDULE_INPUTS, SCHEDULE),
-        function_check("sgd", "sgd", "sparse_sgd_update", UPDATE, check="update",
+        calls_check("schedule", "linear_decay: word2vec's learning-rate schedule", 1.0,
+                    SCHEDULE_INPUTS, SCHEDULE),
+        function_check("sparse_sgd_update", UPDATE, check="update",
                        title="sparse_sgd_update: repeated rows summed, in place", points=0.5,
                        outputs=("updated",), in_place="matrix", hint=IN_PLACE,
                        mistakes_of_inputs={_fancy_index(
                            "matrix[rows] -= lr * grads",
                            "backend.scatter_add(matrix, rows, grads, alpha=-lr)",
                            ROWS): _last_update_wins}),
-        function_check("sgd", "sgd", "sparse_outer_update", OUTER_UPDATE, check="outer_update",
+        function_check("sparse_outer_update", OUTER_UPDATE, check="outer_update",
                        title="sparse_outer_update: coefficients times vectors", points=0.5,
                        outputs=("outer_updated",), in_place="matrix", hint=IN_PLACE,
                        mistakes_of_inputs={_fancy_index(

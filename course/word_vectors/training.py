@@ -17,7 +17,7 @@ TRAINING = Question(
     "training", "Training skip-gram on real text", integrative=True,
     datasets=("sotu", "wordsim353", "simlex999", "google-analogies"),
     checks=metric_checks(
-        "training", "run", measure.train_and_measure, [
+        "run", measure.train_and_measure, [
             Metric("heldout_loss", "held-out loss per pair", 2.0, lambda ref: ref + 0.15,
                    higher_is_better=False, title="held-out loss after training",
                    too_good=(lambda ref: ref - 0.3, TOO_GOOD), chance="untrained_loss",

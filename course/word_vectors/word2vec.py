@@ -51,14 +51,14 @@ def _large_scores(rng, drawn):
 SOFTMAX = Question(
     "softmax", "Numerically stable softmax", code="softmax",
     checks=[
-        calls_check("softmax", "values", "softmax on random rows and vectors", 2.0, "softmax",
+        calls_check("values", "softmax on random rows and vectors", 2.0,
                     SOFTMAX_INPUTS, SOFTMAX_CALLS,
                     inspect=require_rows_sum_to_one("matrix", "softmax")),
-        function_check("softmax", "softmax", "softmax", inputs(x=draw(_large_scores)),
+        function_check("softmax", inputs(x=draw(_large_scores)),
                        check="stability", title="no overflow on scores like 1000", points=1.0,
                        outputs=("large_scores",), case="on scores around 1000 and -1e4",
                        stable=True),
-        calls_check("softmax", "hidden", "softmax on another seed", 1.0, "softmax",
+        calls_check("hidden", "softmax on another seed", 1.0,
                     SOFTMAX_INPUTS, SOFTMAX_CALLS,
                     inspect=require_rows_sum_to_one("matrix", "softmax"), hidden=True),
     ])
@@ -169,7 +169,7 @@ SKIPGRAM_CALLS = [call("skipgram", *WINDOW, variant, *more,
 NAIVE_SOFTMAX = Question(
     "naive_softmax", "Naive-softmax loss and gradients", code="naive_softmax",
     checks=function_checks(
-        "naive_softmax", *NAIVE, inputs(**PAIR), outputs=PAIR_OUT, title="naive softmax",
+        NAIVE[1], inputs(**PAIR), outputs=PAIR_OUT, title="naive softmax",
         points={"values": 2.0, "gradient": 2.0, "stability": 1.0, "hidden": 1.0},
         cases={"stability": (lambda ctx: _push_scores(inputs(**PAIR)(ctx)),
                              require_finite("loss", LOG_SUM_EXP))},
@@ -181,7 +181,7 @@ NAIVE_SOFTMAX = Question(
 NEG_SAMPLING = Question(
     "neg_sampling", "Negative-sampling loss and gradients", code="negative_sampling",
     checks=function_checks(
-        "neg_sampling", *NEG, inputs(**PAIR, negatives=NEGATIVES), outputs=PAIR_OUT,
+        NEG[1], inputs(**PAIR, negatives=NEGATIVES), outputs=PAIR_OUT,
         title="negative sampling",
         points={"values": 2.0, "gradient": 2.0, "saturated": 1.0, "hidden": 1.0},
         cases={"saturated": (lambda ctx: _push_scores(inputs(**PAIR, negatives=NEGATIVES)(ctx)),
@@ -197,7 +197,7 @@ SGNS_OUT = ("loss", "grad_center", "coef_outside", "coef_negatives")
 SGNS_BATCH = Question(
     "sgns_batch", "Minibatched negative sampling", code="negative_sampling",
     checks=function_checks(
-        "sgns_batch", "negative_sampling", "sgns_batch_loss_and_gradients",
+        "sgns_batch_loss_and_gradients",
         SGNS_INPUTS, outputs=SGNS_OUT,
         title="minibatch",
         points={"values": 2.0, "gradient": 2.0, "saturated": 1.0, "hidden": 1.0},
@@ -219,23 +219,23 @@ SGNS_BATCH = Question(
 SKIPGRAM = Question(
     "skipgram", "Skip-gram over a window", code="skipgram",
     checks=[
-        calls_check("skipgram", "values", "a window, naive softmax and negative sampling", 2.0,
-                    "skipgram", inputs(**WINDOW, naive=student(*NAIVE),
-                                       negatives=integers(V, 4, K), negative=student(*NEG)),
+        calls_check("values", "a window, naive softmax and negative sampling", 2.0,
+                    inputs(**WINDOW, naive=student(*NAIVE),
+                           negatives=integers(V, 4, K), negative=student(*NEG)),
                     SKIPGRAM_CALLS, swap_in=WINDOW_SWAP),
-        *function_checks("skipgram", "skipgram", "skipgram",
-                         inputs(**WINDOW, pair=student(*NEG), negatives=integers(V, 4, K)),
-                         outputs=WINDOW_OUT, title="window", points={"gradient": 2.0},
-                         titles={"gradient": "window gradients by central differences"},
-                         swap_in=WINDOW_SWAP, sampling=WINDOW_SAMPLING, numbers=LOSS_NUMBER,
-                         at_scale=inputs(current_center=integers(V_AT_SCALE),
-                                         outside_words=integers(V_AT_SCALE, 4),
-                                         center_vectors=normal(V_AT_SCALE, D_AT_SCALE,
+        function_checks("skipgram",
+                        inputs(**WINDOW, pair=student(*NEG), negatives=integers(V, 4, K)),
+                        outputs=WINDOW_OUT, title="window", points={"gradient": 2.0},
+                        titles={"gradient": "window gradients by central differences"},
+                        swap_in=WINDOW_SWAP, sampling=WINDOW_SAMPLING, numbers=LOSS_NUMBER,
+                        at_scale=inputs(current_center=integers(V_AT_SCALE),
+                                        outside_words=integers(V_AT_SCALE, 4),
+                                        center_vectors=normal(V_AT_SCALE, D_AT_SCALE,
+                                                              scale=0.1),
+                                        outside_vectors=normal(V_AT_SCALE, D_AT_SCALE,
                                                                scale=0.1),
-                                         outside_vectors=normal(V_AT_SCALE, D_AT_SCALE,
-                                                                scale=0.1),
-                                         pair=student(*NEG),
-                                         negatives=integers(V_AT_SCALE, 4, K))),
+                                        pair=student(*NEG),
+                                        negatives=integers(V_AT_SCALE, 4, K))),
     ])
 
 QUESTIONS = [SOFTMAX, NAIVE_SOFTMAX, NEG_SAMPLING, SGNS_BATCH, SKIPGRAM]

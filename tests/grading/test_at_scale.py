@@ -262,20 +262,26 @@ def test_a_builder_left_without_a_case_at_scale_refuses_saying_what_to_write():
         raise AssertionError("not drawn at declaration")
 
     for builder, declare in (
-            ("layer_checks", lambda **k: layer_checks("q", "m", "C", make, title="t",
+            ("layer_checks", lambda **k: layer_checks("C", make,
+                                                      question="q", module="m", title="t",
                                                       points=1.0, **k)),
-            ("torch_check", lambda **k: torch_check("q", "m", "C", make, torch=lambda p, x: x,
+            ("torch_check", lambda **k: torch_check("C", make,
+                                                    question="q", module="m", torch=lambda p, x: x,
                                                     title="t", points=1.0, **k)),
-            ("sequence_checks", lambda **k: sequence_checks("q", "m", "C", make, title="t",
+            ("sequence_checks", lambda **k: sequence_checks("C", make,
+                                                            question="q", module="m", title="t",
                                                             points=1.0, **k))):
         with pytest.raises(ValueError, match=rf"{builder}\('q', \.\.\., 'C'\) names no case at "
                                              r"scale: give at_scale=.*or at_scale=None"):
             declare()
         assert declare(at_scale=None)  # said in the open
     with pytest.raises(ValueError, match=r"function_checks\('q', \.\.\., 'f'\)"):
-        function_checks("q", "m", "f", make, outputs=("loss", "grad_x"), points={"values": 1.0},
+        function_checks("f", make,
+                        question="q", module="m",
+                        outputs=("loss", "grad_x"), points={"values": 1.0},
                         title="t")
-    assert layer_checks("q", "m", "C", make, title="t", points=1.0, parameters=False)
+    assert layer_checks("C", make,
+                        question="q", module="m", title="t", points=1.0, parameters=False)
 
 
 def test_a_case_at_scale_must_build_the_layer_as_the_checks_case_does():

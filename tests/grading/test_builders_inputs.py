@@ -154,9 +154,10 @@ def _softmax_columns(x):
     return e / e.sum(axis=0, keepdims=True)
 
 
-SOFTMAX = calls_check("q", "values", "softmax", 1.0, "m",
+SOFTMAX = calls_check("values", "softmax", 1.0,
                       inputs(matrix=normal(4, 7), vector=normal(6)),
                       [call("softmax", x, out=x) for x in ("matrix", "vector")],
+                          question="q", module="m",
                       inspect=require_rows_sum_to_one("matrix", "softmax"))
 
 
@@ -178,10 +179,11 @@ def _apply(x, mean, std, how):
     return (x - mean) / std
 
 
-CHAINED = calls_check("q", "values", "fit then apply", 1.0, "m",
+CHAINED = calls_check("values", "fit then apply", 1.0,
                       inputs(train=normal(20, 3), test=normal(5, 3, loc=2.0)),
                       [call("fit", "train", out=("mean", "std")),
-                       call("apply", "test", "mean", "std", literal("scale"), out="applied")])
+                       call("apply", "test", "mean", "std", literal("scale"), out="applied")],
+                           question="q", module="m")
 
 
 def test_calls_check_chains_a_call_on_an_earlier_ones_outputs(tmp_path):
@@ -199,9 +201,10 @@ def _decay(step, total, lr0):
     return lr0 * max(0.0, 1.0 - step / total)
 
 
-EACH = calls_check("q", "values", "a schedule", 1.0, "m",
+EACH = calls_check("values", "a schedule", 1.0,
                    inputs(steps=[0, 5, 10, 20], lr0=uniform(0.1, 1.0)),
-                   [call("decay", "steps", 10, "lr0", each="steps", out="rates")])
+                   [call("decay", "steps", 10, "lr0", each="steps", out="rates")],
+                       question="q", module="m")
 
 
 def test_calls_check_each_calls_once_per_element_and_wants_numbers(tmp_path):
@@ -228,13 +231,13 @@ def _plot(vectors, words, path):
     return vectors[words][:, :2]
 
 
-PLOT = calls_check("q", "png", "plot", 1.0, "m",
+PLOT = calls_check("png", "plot", 1.0,
                    inputs(vectors=normal(6, 3), few=derived(lambda d: d["vectors"][:3]),
                           png=scratch("out.png")),
                    [call("project", "few", out="projected", compare=False, inspect=require(
                        "projected", lambda p: p.shape == (3, 2), "project gave {shape}")),
                     call("plot", "vectors", np.array([0, 1, 2]), "png", out="coordinates",
-                         writes="out.png")],
+                         writes="out.png")], question="q", module="m",
                    arrays="numpy")
 
 
@@ -250,8 +253,8 @@ def test_calls_check_inspects_each_call_and_checks_the_file_it_writes(tmp_path):
 
 
 def test_calls_check_names_an_unknown_input():
-    check = calls_check("q", "values", "t", 1.0, "m", inputs(x=normal(2)),
-                        [call("f", "y", out="z")])
+    check = calls_check("values", "t", 1.0, inputs(x=normal(2)),
+                        [call("f", "y", out="z")], question="q", module="m")
     with pytest.raises(ValueError, match="no input or output 'y'"):
         check.collect(_ctx(_module(f=lambda x: x), Path(".")))
     with pytest.raises(ValueError, match="each='steps' names none of its arguments"):
@@ -264,9 +267,10 @@ def _update(backend, matrix, rows, grads, lr):
     return matrix
 
 
-UPDATE = function_check("q", "m", "update",
+UPDATE = function_check("update",
                         inputs(backend=BACKEND, matrix=normal(5, 2),
                                rows=np.array([1, 3, 1]), grads=normal(3, 2), lr=0.5),
+                                   question="q", module="m",
                         title="t", points=1.0, check="update", in_place="matrix")
 
 
@@ -305,7 +309,8 @@ def _torch_pair_loss(v, o, U):
 
 
 PAIR = inputs(v=normal(3), o=integers(4), U=normal(4, 3))
-PAIR_CHECKS = function_checks("q", "m", "pair", PAIR, outputs=("loss", "grad_v", "grad_U"),
+PAIR_CHECKS = function_checks("pair", PAIR,
+                              question="q", module="m", outputs=("loss", "grad_v", "grad_U"),
                               points={"values": 1.0, "gradient": 1.0}, title="pair",
                               torch=_torch_pair_loss, at_scale=None, inspect=require_finite(
                                   "loss", "the loss is {value}"))
@@ -351,7 +356,8 @@ def test_function_checks_autograd_takes_the_arguments_by_name(tmp_path):
 
 
 def test_a_student_function_is_an_argument_by_spec(tmp_path):
-    check = function_check("q", "m", "apply", inputs(f=student("m", "double"), x=normal(3)),
+    check = function_check("apply", inputs(f=student("m", "double"), x=normal(3)),
+                           question="q", module="m",
                            title="t", points=1.0)
     right = _module(apply=lambda f, x: f(x), double=lambda x: 2 * x)
     assert _grade(check, right, right, tmp_path)[0]

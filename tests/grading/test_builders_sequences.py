@@ -150,7 +150,8 @@ def _unroll_case(ctx, kind: str) -> LayerCase:
                      differentiable=(0, 1), cells={"cell": stand_in_cell(kind, 3, 4)})
 
 
-UNROLL = sequence_checks("rnn", "m", "Unroll", _unroll_case, title="Unroll", points=3.0,
+UNROLL = sequence_checks("Unroll", _unroll_case,
+                         question="rnn", module="m", title="Unroll", points=3.0,
                          states=("array", "pair"), at_scale=None)
 
 
@@ -228,7 +229,8 @@ def _bi_case(ctx, kind: str) -> LayerCase:
                             "bwd.cell": stand_in_cell(kind, 3, 4)})
 
 
-BIDIRECTIONAL = sequence_checks("birnn", "m", "Bidirectional", _bi_case, title="BiRNN",
+BIDIRECTIONAL = sequence_checks("Bidirectional", _bi_case,
+                                question="birnn", module="m", title="BiRNN",
                                 points=2.0, at_scale=None)
 
 
@@ -271,7 +273,8 @@ def _stacked_case(ctx, kind: str) -> LayerCase:
 
 
 def test_a_stacked_unroll_gets_a_stand_in_cell_per_layer(tmp_path):
-    checks = sequence_checks("stacked", "m", "Stacked", _stacked_case, title="Stacked",
+    checks = sequence_checks("Stacked", _stacked_case,
+                             question="stacked", module="m", title="Stacked",
                              points=2.0, at_scale=None)
     right = _module(Stacked=Stacked)
     verdicts = _verdicts(checks, right, right, tmp_path)
@@ -325,7 +328,7 @@ def _per_layer_case(ctx) -> LayerCase:
 
 
 def test_final_state_check_names_a_wrong_layer_and_a_wrong_nesting(tmp_path):
-    check = final_state_check("stacked", "m", "StatePerLayer", _per_layer_case,
+    check = final_state_check("StatePerLayer", _per_layer_case, question="stacked", module="m",
                               title="final state", points=1.0)
     right = _module(StatePerLayer=StatePerLayer)
     assert _grade(check, right, right, tmp_path / "right") == (True, "matches the reference")
@@ -395,7 +398,7 @@ def _rnn_cell_twin():
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_torch_check_compares_with_a_torch_module_on_every_backend(tmp_path, backend):
     pytest.importorskip("torch")
-    check = torch_check("cell", "m", "Cell", _cell_case, torch=_rnn_cell_twin(),
+    check = torch_check("Cell", _cell_case, question="cell", module="m", torch=_rnn_cell_twin(),
                         title="against torch.nn.RNNCell", points=1.0, at_scale=None)
     right, wrong = _module(Cell=Cell), _module(Cell=NoDerivative)
     ok, message = _grade(check, right, right, tmp_path, backend)
@@ -416,7 +419,7 @@ def test_torch_check_falls_back_to_the_reference_without_torch(tmp_path, monkeyp
             raise ImportError("no torch here")
         return real(name, *args, **kwargs)
 
-    check = torch_check("cell", "m", "Cell", _cell_case, torch=lambda p, x, h: None,
+    check = torch_check("Cell", _cell_case, question="cell", module="m", torch=lambda p, x, h: None,
                         title="t", points=1.0, at_scale=None)
     monkeypatch.setattr(builtins, "__import__", no_torch)
     assert _grade(check, _module(Cell=Cell), _module(Cell=Cell), tmp_path)[0]
@@ -425,7 +428,7 @@ def test_torch_check_falls_back_to_the_reference_without_torch(tmp_path, monkeyp
 
 def test_the_torch_oracle_joins_the_gradient_check_on_numpy_too(tmp_path):
     pytest.importorskip("torch")
-    checks = layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+    checks = layer_checks("Cell", _cell_case, question="cell", module="m", title="Cell", points=1.0,
                           torch=_rnn_cell_twin(), at_scale=None)
     gradients = next(c for c in checks if c.name == "gradients")
     payload = gradients.collect(_ctx(_module(Cell=Cell), tmp_path))
@@ -434,7 +437,7 @@ def test_the_torch_oracle_joins_the_gradient_check_on_numpy_too(tmp_path):
 
 
 def test_feedback_names_the_inputs(tmp_path):
-    checks = layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+    checks = layer_checks("Cell", _cell_case, question="cell", module="m", title="Cell", points=1.0,
                           at_scale=None)
     verdicts = _verdicts(checks, _module(Cell=Cell), _module(Cell=NoDerivative), tmp_path)
     assert "dL/dh_prev" in verdicts["values"][1] or "dL/dx" in verdicts["values"][1]
@@ -485,8 +488,9 @@ def _column_softmax(x):
     return e / e.sum(axis=0, keepdims=True)
 
 
-PROPERTY = property_check("softmax", "rows", "distributions", 1.0, _distributions,
-                          [finite("p"), within("p", 0.0, 1.0), rows_sum_to_one("p")])
+PROPERTY = property_check("rows", "distributions", 1.0, _distributions,
+                          [finite("p"), within("p", 0.0, 1.0), rows_sum_to_one("p")],
+                              question="softmax")
 
 
 def test_a_property_check_needs_no_reference(tmp_path):
@@ -503,7 +507,7 @@ def test_a_property_check_needs_no_reference(tmp_path):
 
 def test_a_property_check_wants_properties():
     with pytest.raises(ValueError, match="no properties"):
-        property_check("q", "n", "t", 1.0, _distributions, [])
+        property_check("n", "t", 1.0, _distributions, [], question="q")
 
 
 def _straight_through(p, x, h_prev):
@@ -530,9 +534,11 @@ def test_a_backward_mistake_is_named_by_outputs_and_gradients_together(tmp_path)
     pytest.importorskip("torch")
     said = "a backward without tanh's derivative"
     mistakes = {said: _straight_through}
-    checks = [*layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+    checks = [*layer_checks("Cell", _cell_case,
+                            question="cell", module="m", title="Cell", points=1.0,
                             torch=_rnn_cell_twin(), backward_mistakes=mistakes, at_scale=None),
-              torch_check("cell", "m", "Cell", _cell_case, torch=_rnn_cell_twin(), title="t",
+              torch_check("Cell", _cell_case,
+                          question="cell", module="m", torch=_rnn_cell_twin(), title="t",
                           points=1.0, backward_mistakes=mistakes, at_scale=None)]
     chosen = [c for c in checks if c.name in ("values", "torch")]
     right = _module(Cell=Cell)
@@ -561,7 +567,7 @@ def test_a_gradient_wrong_by_every_oracle_is_said_once_with_its_tolerance_once(t
     message says each gradient once (central differences'; the autograd comparison stays in
     the details) and the tolerance once, at its first mention."""
     pytest.importorskip("torch")
-    checks = layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+    checks = layer_checks("Cell", _cell_case, question="cell", module="m", title="Cell", points=1.0,
                           torch=_rnn_cell_twin(), at_scale=None)
     gradients = next(c for c in checks if c.name == "gradients")
     payload = gradients.collect(_ctx(_module(Cell=NoDerivative), tmp_path))
@@ -602,10 +608,12 @@ def test_without_torch_a_wrong_answer_says_how_to_have_its_mistake_named(tmp_pat
         return real(name, *args, **kwargs)
 
     mistakes = {"a backward without tanh's derivative": _straight_through}
-    checks = [*layer_checks("cell", "m", "Cell", _cell_case, title="Cell", points=1.0,
+    checks = [*layer_checks("Cell", _cell_case,
+                            question="cell", module="m", title="Cell", points=1.0,
                             torch=lambda p, x, h: None, backward_mistakes=mistakes,
                             at_scale=None),
-              torch_check("cell", "m", "Cell", _cell_case, torch=lambda p, x, h: None,
+              torch_check("Cell", _cell_case,
+                          question="cell", module="m", torch=lambda p, x, h: None,
                           title="t", points=1.0, backward_mistakes=mistakes, at_scale=None)]
     monkeypatch.setattr(builtins, "__import__", no_torch)
     right = _module(Cell=Cell)

@@ -110,7 +110,7 @@ def test_backoff_with_gamma_zero_is_told_log_of_zero(tmp_path):
 def test_the_finite_property_says_what_was_found():
     from nlpdojo_autograder.authoring.kinds import finite, property_check
 
-    check = property_check("q", "p", "t", 1.0, lambda ctx: {}, [finite("p")])
+    check = property_check("p", "t", 1.0, lambda ctx: {}, [finite("p")], question="q")
     message = check.judge({"p": np.array([[1.0, 2.0], [-np.inf, 0.5]])}, None).message
     assert message.startswith("p at (1, 0) is NaN or inf: −inf is usually log(0)"), message
     assert not any(word in message for word in OVERFLOW)
@@ -119,7 +119,7 @@ def test_the_finite_property_says_what_was_found():
 def test_the_metric_of_a_diverged_training_lists_causes():
     from nlpdojo_autograder.authoring.kinds import metric_check
 
-    check = metric_check("q", "m", "t", 1.0, lambda ctx: {}, metric="accuracy",
+    check = metric_check("m", "t", 1.0, lambda ctx: {}, question="q", metric="accuracy",
                          threshold=0.5, budget="b")
     message = check.judge({"value": float("nan")}, None).message
     assert "training diverged" in message and "division by zero" in message

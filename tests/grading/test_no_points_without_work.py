@@ -88,7 +88,7 @@ def test_a_gradient_left_out_of_a_returned_dict_is_not_skipped():
     point = {"W": np.ones((2, 2)), "b": np.ones(2)}
     problem = GradientProblem(loss=lambda v: float(np.sum(v["W"] ** 2) + np.sum(v["b"] ** 2)),
                               point=point, analytic={"W": 2 * point["W"]})
-    check = gradient_check("q", "gradients", "t", 1.0, lambda ctx: problem)
+    check = gradient_check("gradients", "t", 1.0, lambda ctx: problem, question="q")
 
     class Ctx:
         expected_only, seed = False, 0

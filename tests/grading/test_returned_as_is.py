@@ -150,7 +150,8 @@ def test_a_builders_output_is_a_python_number_only_where_declared(tmp_path, numb
     subject.begin(dtype="float64", swap_in=(), workdir="w")
     ctx = Context(subject=subject, backend=BackendRef("numpy", None, "float64"), seed=0,
                   workdir=tmp_path)
-    check = function_check("q", "m", "f", inputs(x=normal(3)), title="f", points=1.0,
+    check = function_check("f", inputs(x=normal(3)),
+                           question="q", module="m", title="f", points=1.0,
                            outputs=("loss", "grad"), numbers=numbers)
     if numbers:
         assert set(check.collect(ctx)) == {"loss", "grad"}

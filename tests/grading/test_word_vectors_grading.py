@@ -234,7 +234,7 @@ def test_a_metric_below_chance_fails_even_near_the_reference():
     pass vectors that random ones match 5% of the time (0.13)."""
     from nlpdojo_autograder.authoring.kinds import metric_check
 
-    check = metric_check("q", "m", "t", 1.0, lambda ctx: {}, metric="rho",
+    check = metric_check("m", "t", 1.0, lambda ctx: {}, question="q", metric="rho",
                          threshold=lambda ref: ref - 0.1, budget="b", chance="chance")
     below = check.judge({"value": 0.10, "chance": 0.13}, {"value": 0.16})
     assert not below.passed and below.threshold == pytest.approx(0.13)

@@ -72,7 +72,6 @@ class LayerCase:
     tied: frozenset[str] = frozenset()
 
 
-
 #: how many times the values check of a layer repeats its batch to look for Python loops
 BATCH_FACTOR = 3
 
@@ -83,10 +82,8 @@ BATCH_FACTOR = 3
 MAX_LAYER_OUTPUT = 1 << 20
 
 
-
 #: the offset of the generators of the batch rule's other draws (apart from the check's own)
 BATCH_OFFSET = 0xBA7C
-
 
 
 def _joined(parts: list[Any]) -> Any:
@@ -105,7 +102,6 @@ def _joined(parts: list[Any]) -> Any:
     return np.concatenate(arrays, axis=0)
 
 
-
 def _varied(x: Any, rng: np.random.Generator) -> Any:
     """``x`` with each float number scaled by its own factor in [1, 1.01] (signs and zeros
     kept; integers as they are)."""
@@ -115,7 +111,6 @@ def _varied(x: Any, rng: np.random.Generator) -> Any:
     if not np.issubdtype(x.dtype, np.floating):
         return x
     return x * (1.0 + 0.01 * rng.random(x.shape))
-
 
 
 def _batch(ctx: Context, factor: int, draw: Callable[[np.random.Generator], Any]) -> Any:
@@ -129,14 +124,12 @@ def _batch(ctx: Context, factor: int, draw: Callable[[np.random.Generator], Any]
     return _joined([draw(ctx.rng(BATCH_OFFSET + start + k)) for k in range(factor)])
 
 
-
 #: how many times the values check lengthens a layer's sentences to look for loops over time
 TIME_FACTOR = 3
 
 
 #: the offset of the generator of those longer inputs (apart from the check's other draws)
 TIME_OFFSET = 0x7135
-
 
 
 def _grad_outputs(ctx: Context, shape: Any, applications: int) -> list[Any]:
@@ -149,7 +142,6 @@ def _grad_outputs(ctx: Context, shape: Any, applications: int) -> list[Any]:
         return rng.standard_normal(s)
 
     return [draw(shape) for _ in range(applications)]
-
 
 
 def _input_names(case: LayerCase, inputs: tuple[Any, ...]) -> list[tuple[int, str]]:
@@ -169,7 +161,6 @@ def _input_names(case: LayerCase, inputs: tuple[Any, ...]) -> list[tuple[int, st
     return out
 
 
-
 def _leaf_paths(tree: Any, prefix: str) -> list[str]:
     """The names of a nested state's arrays by their index: ``state0[1][0]``."""
     if isinstance(tree, (tuple, list)):
@@ -178,11 +169,9 @@ def _leaf_paths(tree: Any, prefix: str) -> list[str]:
     return [prefix]
 
 
-
 def _grad_key(case: LayerCase, name: str) -> str:
     """The payload key of dL/d(input): "dL/dh_prev" for a named input, "grad input 0"."""
     return f"dL/d{name}" if case.names is not None else f"grad {name}"
-
 
 
 def _output_payload(ctx: Context, cls: str, case: LayerCase, output: Any) -> Payload:
@@ -197,7 +186,6 @@ def _output_payload(ctx: Context, cls: str, case: LayerCase, output: Any) -> Pay
                                                                       strict=True)}
 
 
-
 def stand_in_cell(kind: str, input_size: int, hidden_size: int) -> tuple[str, int, int]:
     """The spec of a grader stand-in cell (:data:`nlpdojo_autograder.runtime.probes.
     STAND_IN_CELLS`) for :attr:`LayerCase.cells`: ``"array"`` (state h) or ``"pair"`` (state
@@ -206,7 +194,6 @@ def stand_in_cell(kind: str, input_size: int, hidden_size: int) -> tuple[str, in
         raise ValueError(f"stand-in cell kind {kind!r}: choose 'array' (state h) or 'pair' "
                          "(state (h, c))")
     return (kind, int(input_size), int(hidden_size))
-
 
 
 def _with_cells(ctx: Context, case: LayerCase) -> LayerCase:
@@ -222,7 +209,6 @@ def _with_cells(ctx: Context, case: LayerCase) -> LayerCase:
     return dataclasses.replace(case, params=params)
 
 
-
 class _NotGiven:
     """``at_scale`` left out (:data:`NOT_GIVEN`)."""
 
@@ -230,12 +216,10 @@ class _NotGiven:
         return "NOT_GIVEN"
 
 
-
 #: the default of every builder's ``at_scale``: a layer with parameters, an unroll and a
 #: function that returns its gradients must name their case at scale, or say ``None`` in the
 #: open (:func:`_at_scale_of`)
 NOT_GIVEN: Any = _NotGiven()
-
 
 
 def _at_scale_of(builder: str, question: str, name: str, at_scale: Any,
@@ -254,7 +238,6 @@ def _at_scale_of(builder: str, question: str, name: str, at_scale: Any,
         "weights scaled by 1/sqrt(fan-in)), where a backward that differentiates the forward "
         "numerically cannot finish; or at_scale=None to say in the open that it has none "
         "(docs/authoring.md, 'What every check of a kind requires')")
-
 
 
 def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:
@@ -277,7 +260,6 @@ def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:
             "(at_scale=), or name the keyword arguments that are sizes (LayerCase.sizes)")
 
 
-
 def _sizes(case: LayerCase) -> dict[str, int]:
     """The whole-number sizes a case builds its layer with: its positional arguments after
     the backend (``Linear(backend, D_in, D_out)``) and the keyword arguments it names as
@@ -287,7 +269,6 @@ def _sizes(case: LayerCase) -> dict[str, int]:
     found.update({k: v for k, v in case.kwargs.items() if k in case.sizes
                   and isinstance(v, int) and not isinstance(v, bool)})
     return found
-
 
 
 def _sizes_told_apart(cls: str, case: LayerCase, scaled: LayerCase) -> None:
@@ -315,10 +296,8 @@ def _sizes_told_apart(cls: str, case: LayerCase, scaled: LayerCase) -> None:
                     "passes: make them differ in one case")
 
 
-
 def _params(ctx: Context, case: LayerCase) -> dict[str, Any]:
     return {n: ctx.asarray(v) for n, v in case.params.items()}
-
 
 
 def _output_shape(ctx: Context, cls_token: Any, case: LayerCase,
@@ -354,7 +333,6 @@ def _output_shape(ctx: Context, cls_token: Any, case: LayerCase,
     return shape
 
 
-
 def _gradient_shape_problem(cls: str, name: str, shape: tuple, true: tuple,
                             result: dict[str, Any], application: int) -> str:
     """What a backward's input gradient of the wrong ``shape`` (``true``: the input's) says.
@@ -375,7 +353,6 @@ def _gradient_shape_problem(cls: str, name: str, shape: tuple, true: tuple,
     return f"{cls}.backward's gradient of {name} has shape {shape}; {name} has shape {true}"
 
 
-
 def _same_output_shapes(true: list, yours: list, inputs: Sequence[Any] = ()) -> None:
     """The upstream gradients are drawn at the shapes of the student's outputs: where the true
     forward's differ, say so (a forward's shape is wrong), not torch's broadcasting error, the
@@ -394,7 +371,6 @@ def _same_output_shapes(true: list, yours: list, inputs: Sequence[Any] = ()) -> 
                 f"forward's has shape {tuple(t)}: fix the forward's output shape first")
 
 
-
 def _steps_for_inputs(yours: tuple, true: tuple, inputs: Sequence[Any]) -> str:
     """"4 steps for 5 inputs" where ``yours`` differs from ``true`` on one axis after the
     batch's alone, along which an input of the forward has the true length (a loop over time
@@ -410,7 +386,6 @@ def _steps_for_inputs(yours: tuple, true: tuple, inputs: Sequence[Any]) -> str:
     return f"{yours[k]} step{'s' if yours[k] != 1 else ''} for {true[k]} inputs (axis {k})"
 
 
-
 # -- sequences: an unroll over any cell ----------------------------------------------------------
 def state_of(kind: str, rng: np.random.Generator, shape: tuple[int, ...]) -> Any:
     """An initial state for a stand-in cell of ``kind``: h, or (h, c), each of ``shape``, inside
@@ -419,11 +394,9 @@ def state_of(kind: str, rng: np.random.Generator, shape: tuple[int, ...]) -> Any
     return h if kind == "array" else (h, np.tanh(rng.standard_normal(shape)))
 
 
-
 #: added to a check's seed for the generator of settings drawn per grading
 #: (:attr:`OptimizerCase.vary`, a layer's or loss's settings): the inputs drawn stay the same
 SETTINGS_OFFSET = 7_919
-
 
 
 def settings_rng(ctx: Context) -> np.random.Generator:
@@ -437,7 +410,6 @@ def settings_rng(ctx: Context) -> np.random.Generator:
                              torch_kwargs={"slope": slope}, ...)
     """
     return ctx.rng(SETTINGS_OFFSET)
-
 
 
 def drawn_setting(ctx: Context, low: float, high: float, which: int = 0) -> float:

@@ -16,6 +16,7 @@ from nlpdojo_autograder.authoring.at_scale import gate, require_function_at_scal
 from nlpdojo_autograder.authoring.builders.cases import NOT_GIVEN, _at_scale_of
 from nlpdojo_autograder.authoring.builders.wire import send_argument, stable_call
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload
+from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
     GradientProblem,
@@ -31,19 +32,19 @@ from nlpdojo_autograder.authoring.kinds import (
 ARRAYS = ("backend", "numpy")
 
 
-
 def _sent(ctx: Context, value: Any, arrays: str) -> Any:
     if arrays not in ARRAYS:
         raise ValueError(f"arrays={arrays!r}: one of {ARRAYS}")
     return send_argument(ctx, value) if arrays == "backend" else value
 
 
-
-def function_check(question: str, module: str, name: str,
+@question_builder
+def function_check(name: str,
                    make: Callable[[Context], tuple[tuple, dict[str, Any]] | dict[str, Any]], *,
-                   title: str, points: float, outputs: Sequence[str] = ("output",),
-                   rtol: float = 1e-6, check: str = "values", in_place: str | None = None,
-                   hint: str = "", arrays: str = "backend", inspect: Inspect | None = None,
+                   question: str | None = None, module: str | None = None, title: str,
+                   points: float, outputs: Sequence[str] = ("output",), rtol: float = 1e-6,
+                   check: str = "values", in_place: str | None = None, hint: str = "",
+                   arrays: str = "backend", inspect: Inspect | None = None,
                    array_outputs: Sequence[str] = (), stable: bool = False,
                    mistakes_of_inputs: dict[str, Callable[[dict[str, Any]], Payload]] | None = None,
                    case: str = "", numbers: Sequence[str] = (), **options: Any) -> Check:
@@ -103,9 +104,8 @@ def function_check(question: str, module: str, name: str,
             inspect(out, drawn)
         return {**out, **mistaken}
 
-    return value_check(question, check, title, points, run, rtol=rtol,
+    return value_check(check, title, points, run, question=question, rtol=rtol,
                        computed_mistakes=computed, labels=labels, **options)
-
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,6 @@ class Call:
     writes: str | None = None
     compare: bool = True
     numbers: tuple[str, ...] = ()
-
 
 
 def call(name: str, *args: Any, out: str | Sequence[str], each: str | None = None,
@@ -149,7 +148,6 @@ def call(name: str, *args: Any, out: str | Sequence[str], each: str | None = Non
     return Call(name, args, kwargs, outs, each, inspect, writes, compare, tuple(numbers))
 
 
-
 @dataclass(frozen=True)
 class literal:  # noqa: N801 - reads as a marker in a call's arguments
     """A string argument of a :func:`call` passed as it is, not the name of an input."""
@@ -157,16 +155,14 @@ class literal:  # noqa: N801 - reads as a marker in a call's arguments
     value: Any
 
 
-
 #: what a file a call must write starts with, by suffix: (what it is, magic bytes, least size)
 FILE_KINDS = {".png": ("a PNG image", b"\x89PNG\r\n\x1a\n", 1000)}
 
 
-
-def calls_check(question: str, check: str, title: str, points: float, module: str,
-                make: Callable[[Context], dict[str, Any]], calls: Sequence[Call], *,
-                arrays: str = "backend", inspect: Inspect | None = None,
-                **options: Any) -> Check:
+@question_builder
+def calls_check(check: str, title: str, points: float, make: Callable[[Context], dict[str, Any]],
+                calls: Sequence[Call], *, question: str | None = None, module: str | None = None,
+                arrays: str = "backend", inspect: Inspect | None = None, **options: Any) -> Check:
     """The values of several calls of functions of ``module`` (:func:`call`) on the inputs
     ``make(ctx)`` draws (:func:`~.inputs.inputs`), in order, against the
     reference's: one function on several inputs (a softmax of a matrix, of a vector, of large
@@ -221,8 +217,7 @@ def calls_check(question: str, check: str, title: str, points: float, module: st
             inspect(seen, drawn)
         return payload
 
-    return value_check(question, check, title, points, run, **options)
-
+    return value_check(check, title, points, run, question=question, **options)
 
 
 def _require_file(ctx: Context, function: str, name: str) -> None:
@@ -231,7 +226,6 @@ def _require_file(ctx: Context, function: str, name: str) -> None:
     data = ctx.read_scratch_file(name) or b""
     if data[:len(magic)] != magic or len(data) < least:
         raise CheckFailure(f"{function} did not save {what} at the given path")
-
 
 
 def _require_in_place(ctx: Context, name: str, argument: str, updated: dict[str, Any],
@@ -247,15 +241,14 @@ def _require_in_place(ctx: Context, name: str, argument: str, updated: dict[str,
                            f"(a copy?). {hint}".rstrip())
 
 
-
 #: a gradient of a function's argument: the name of the output holding it, or a function of
 #: ``(outputs, args)`` (NumPy) that rebuilds it (from multiples of a vector, say)
 GradientOf = str | Callable[[dict[str, np.ndarray], dict[str, Any]], np.ndarray]
 
 
-
-def function_checks(question: str, module: str, name: str,
-                    make: Callable[[Context], dict[str, Any]], *, outputs: Sequence[str],
+@question_builder
+def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
+                    question: str | None = None, module: str | None = None, outputs: Sequence[str],
                     points: dict[str, float], title: str,
                     gradients: dict[str, GradientOf] | None = None,
                     torch: Callable[..., Any] | None = None, inspect: Inspect | None = None,
@@ -348,16 +341,20 @@ def function_checks(question: str, module: str, name: str,
     if unknown:
         raise ValueError(f"function_checks({question!r}): stable names no case: "
                          f"{sorted(unknown)}")
-    made = {"values": lambda p: value_check(question, "values", titles["values"], p, values,
+    made = {"values": lambda p: value_check("values", titles["values"], p, values,
+                                            question=question,
                                             rtol=rtol, **options),
-            "hidden": lambda p: value_check(question, "hidden", titles["hidden"], p, values,
+            "hidden": lambda p: value_check("hidden", titles["hidden"], p, values,
+                                            question=question,
                                             rtol=rtol, hidden=True, **options),
-            "gradient": lambda p: gradient_check(question, "gradient", titles["gradient"], p,
-                                                 gradient, **(sampling or {}), **options)}
+            "gradient": lambda p: gradient_check("gradient", titles["gradient"], p,
+                                                 gradient,
+                                                     question=question,
+                                                     **(sampling or {}), **options)}
     for cname, (draw, check) in (cases or {}).items():
         made[cname] = lambda p, cname=cname, draw=draw, check=check: value_check(
-            question, cname, titles.get(cname, f"{title}: {cname}"), p,
-            case(draw, check, cname in stable), rtol=rtol, **options)
+            cname, titles.get(cname, f"{title}: {cname}"), p,
+            case(draw, check, cname in stable), question=question, rtol=rtol, **options)
     unknown = set(points) - set(made)
     if unknown:
         raise ValueError(f"function_checks({question!r}): unknown checks {sorted(unknown)}")
@@ -365,7 +362,6 @@ def function_checks(question: str, module: str, name: str,
     scaled = None if at_scale is None else (lambda ctx: require_function_at_scale(
         ctx, module, name, at_scale, outputs, lambda a: send_argument(ctx, a), numbers))
     return [gate(made[c](p), scaled) for c, p in points.items()]
-
 
 
 def _array_positions(outputs: Sequence[str], arrays: Sequence[str]) -> dict[str, str]:

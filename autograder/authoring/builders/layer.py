@@ -60,6 +60,7 @@ from nlpdojo_autograder.authoring.checks import (
     Verdict,
 )
 from nlpdojo_autograder.authoring.compare import EVAL_KEY, Nonfinite, compare_payloads
+from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import (
     MISTAKE_KEY,
     MISTAKES_NEED_TORCH,
@@ -77,17 +78,16 @@ LAYER_SHARES = {"values": 0.3, "hidden": 0.1, "eval": 0.1, "gradients": 0.3, "re
                 "accumulate": 0.15, "saturated": 0.15}
 
 
-
 #: what a layer's gradient checks differentiate, as feedback names it (a layer has no loss:
 #: the objective is its output times the check's upstream gradient)
 LAYER_OBJECTIVE = ("objective sum(output * G) (your forward's output times the check's "
                    "upstream gradient G)", "the forward")
 
 
-
-def layer_checks(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
-                 title: str, points: float, repeat: int = 3, hidden: bool = True,
-                 torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
+@question_builder
+def layer_checks(cls: str, make: Callable[[Context], LayerCase], *, question: str | None = None,
+                 module: str | None = None, title: str, points: float, repeat: int = 3,
+                 hidden: bool = True, torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
                  eval_mode: bool = False, parameters: bool = True,
                  shares: dict[str, float] | None = None, hints: dict[str, str] | None = None,
                  nonfinite: Nonfinite = None,
@@ -95,8 +95,7 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                  forward_mistakes: dict[str, Callable[..., Any]] | None = None,
                  backward_mistakes: dict[str, Callable[..., Any]] | None = None,
                  at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
-                 saturated: Saturated | None = None,
-                 **options: Any) -> list[Check]:
+                 saturated: Saturated | None = None, **options: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
     ``make(ctx)`` returns the :class:`LayerCase`. ``torch``: the true forward in torch, a
@@ -243,8 +242,9 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                                "zero_grad() is what clears them")
         return Verdict(True, "gradients accumulate over backward passes")
 
-    repeated = gradient_check(question, "repeated", f"{title}: applied {repeat} times before "
+    repeated = gradient_check("repeated", f"{title}: applied {repeat} times before "
                               "backward", 0.0, lambda ctx: gradients(ctx, repeat),
+                                  question=question,
                               objective=LAYER_OBJECTIVE, **options)
     repeated = with_hint(repeated, f"the layer was applied {repeat} times before backward (as "
                          "in an RNN over time), then backward ran once per call in reverse "
@@ -254,23 +254,28 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
                          "assigned instead of added (each call's backward adds its share: "
                          "p.grad += ..., never p.grad = ...)")
     checks = [
-        value_check(question, "values", f"{title}: forward and backward values", 0.0, values,
+        value_check("values", f"{title}: forward and backward values", 0.0, values,
+                    question=question,
                     rtol=rtol, nonfinite=nonfinite, mistakes=mistakes,
                     computed_mistakes=computed, **options),
-        *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values, rtol=rtol,
+        *([value_check("hidden", f"{title}: a hidden case", 0.0, values,
+                       question=question, rtol=rtol,
                        hidden=True, nonfinite=nonfinite, mistakes=mistakes,
                        computed_mistakes=computed, **options)]
           if hidden else []),
-        *([value_check(question, "eval", f"{title}: in eval mode (model.eval())", 0.0,
-                       lambda ctx: values(ctx, train=False), rtol=rtol, nonfinite=nonfinite,
+        *([value_check("eval", f"{title}: in eval mode (model.eval())", 0.0,
+                       lambda ctx: values(ctx, train=False),
+                           question=question, rtol=rtol, nonfinite=nonfinite,
                        **options)]
           if eval_mode else []),
-        gradient_check(question, "gradients", f"{title}: gradients by central differences",
-                       0.0, lambda ctx: gradients(ctx, 1), objective=LAYER_OBJECTIVE,
+        gradient_check("gradients", f"{title}: gradients by central differences",
+                       0.0, lambda ctx: gradients(ctx, 1),
+                           question=question, objective=LAYER_OBJECTIVE,
                        **options),
         repeated,
-        *([custom_check(question, "accumulate", f"{title}: gradients accumulate", 0.0,
-                        accumulate, judge_accumulate, needs_expected=True, **options)]
+        *([custom_check("accumulate", f"{title}: gradients accumulate", 0.0,
+                        accumulate, judge_accumulate,
+                            question=question, needs_expected=True, **options)]
           if parameters else []),
         *([_saturated_check(question, module, cls, title, saturated, torch, rtol, options)]
           if saturated is not None else []),
@@ -279,7 +284,6 @@ def layer_checks(question: str, module: str, cls: str, make: Callable[[Context],
     scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
                                                        parameters), make)
     return _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}))
-
 
 
 def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCase] | None,
@@ -301,7 +305,6 @@ def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCa
     return require
 
 
-
 def _saturated_check(question: str, module: str, cls: str, title: str, saturated: Saturated,
                      torch: Callable[..., Any] | None, rtol: float,
                      options: dict[str, Any]) -> Check:
@@ -320,17 +323,15 @@ def _saturated_check(question: str, module: str, cls: str, title: str, saturated
         return payload
 
     said = "; ".join(SATURATION[n] for n in saturated.nonlinearities)
-    return value_check(question, "saturated", f"{title}: at pre-activations past the overflow "
-                       "of exp (|a| > 709)", 0.0, values, rtol=rtol,
+    return value_check("saturated", f"{title}: at pre-activations past the overflow "
+                       "of exp (|a| > 709)", 0.0, values, question=question, rtol=rtol,
                        nonfinite=f"the pre-activations of this case reach ±{SATURATED_RANGE[0]:g} "
                        f"and more: {said}", **options)
-
 
 
 #: what the eval-mode outputs of every layer's values check are compared after: a call, the
 #: same call again, a batch :data:`BATCH_FACTOR` times as large
 EVAL_RUNS = ("", ", called again", f", on a batch {BATCH_FACTOR} times as large")
-
 
 
 def _eval_outputs(ctx: Context, module: str, cls: str, case: LayerCase, inputs: tuple[Any, ...],
@@ -353,7 +354,6 @@ def _eval_outputs(ctx: Context, module: str, cls: str, case: LayerCase, inputs: 
         payload.update({f"{name} {EVAL_KEY}{label}": value for name, value in
                         _output_payload(ctx, cls, case, output).items()})
     return payload
-
 
 
 def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
@@ -409,7 +409,6 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
     return run
 
 
-
 def _layer_probe(ctx: Context, module: str, cls: str) -> Callable[..., Any]:
     """``run(probe, case, inputs, grads)`` for :func:`~.at_scale.require_at_scale`: one
     application of a new ``module.cls`` of ``case`` to host ``inputs``, backpropagating host
@@ -429,11 +428,9 @@ def _layer_probe(ctx: Context, module: str, cls: str) -> Callable[..., Any]:
     return run
 
 
-
 def _call_label(application: int, applications: int) -> str:
     """How a gradient check names the inputs of one of several applications of a layer."""
     return "" if applications == 1 else f" of call {application + 1}"
-
 
 
 def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...],
@@ -476,14 +473,13 @@ def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...
     return out
 
 
-
 TORCH_KEY = "torch|"
 
 
-
-def torch_check(question: str, module: str, cls: str, make: Callable[[Context], LayerCase], *,
-                torch: Callable[..., Any], title: str, points: float, rtol: float = 1e-6,
-                atol: float = 1e-8, nonfinite: Nonfinite = None,
+@question_builder
+def torch_check(cls: str, make: Callable[[Context], LayerCase], *, question: str | None = None,
+                module: str | None = None, torch: Callable[..., Any], title: str, points: float,
+                rtol: float = 1e-6, atol: float = 1e-8, nonfinite: Nonfinite = None,
                 forward_mistakes: dict[str, Callable[..., Any]] | None = None,
                 backward_mistakes: dict[str, Callable[..., Any]] | None = None,
                 at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,

@@ -20,6 +20,7 @@ from nlpdojo_autograder.authoring.builders.vectorization import (
 )
 from nlpdojo_autograder.authoring.builders.wire import _send, stable_call
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload
+from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import GradientProblem, gradient_check, value_check
 
 
@@ -38,22 +39,18 @@ class LossCase:
     torch_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-
 def _loss_args(ctx: Context, case: LossCase) -> tuple:
     """The loss's constructor arguments: the backend unless the case says otherwise."""
     return tuple(case.args) if case.args else (ctx.backend,)
 
 
-
 LOSS_SHARES = {"values": 0.4, "hidden": 0.2, "gradients": 0.4}
-
 
 
 #: the upstream gradient dJ/dL a loss's values check also backpropagates (a loss inside a
 #: larger objective, a weighted sum of losses): not 1, exact in binary, of either sign's
 #: magnitude a factor off
 UPSTREAM_SCALE = -2.5
-
 
 
 def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase) -> None:
@@ -80,7 +77,6 @@ def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase
             "xp.sum(..., axis=1)) instead of a loop over the examples")
 
 
-
 def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: LossCase,
                                    untraced: Any) -> None:
     """As :func:`_require_derived_backward`, for a loss (probe
@@ -92,7 +88,6 @@ def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: Lo
     _backward_lines_rule(cls, counted, _reference_lines(ctx, "loss_forward_backward_lines",
                                                         *call))
     _same_when_traced(ctx, cls, counted.get("grad"), untraced)
-
 
 
 def _require_scaled(cls: str, grad: np.ndarray, scaled: np.ndarray) -> None:
@@ -113,9 +108,9 @@ def _require_scaled(cls: str, grad: np.ndarray, scaled: np.ndarray) -> None:
                        "by grad_output")
 
 
-
-def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], LossCase], *,
-                title: str, points: float, hidden: bool = True,
+@question_builder
+def loss_checks(cls: str, make: Callable[[Context], LossCase], *, question: str | None = None,
+                module: str | None = None, title: str, points: float, hidden: bool = True,
                 torch: Callable[[Any, np.ndarray], Any] | None = None, rtol: float = 1e-6,
                 stable: bool = False, **options: Any) -> list[Check]:
     """The checks of a loss ``module.cls``: its value (a 0-d array) and dL/d(prediction) against
@@ -165,10 +160,10 @@ def loss_checks(question: str, module: str, cls: str, make: Callable[[Context], 
         return GradientProblem(loss=loss, point={"prediction": case.prediction},
                                analytic={"prediction": result["grad"]}, autograd_loss=true)
 
-    checks = [value_check(question, "values", f"{title}: value and gradient", 0.0, values,
+    checks = [value_check("values", f"{title}: value and gradient", 0.0, values, question=question,
                           rtol=rtol, **options),
-              *([value_check(question, "hidden", f"{title}: a hidden case", 0.0, values,
+              *([value_check("hidden", f"{title}: a hidden case", 0.0, values, question=question,
                              rtol=rtol, hidden=True, **options)] if hidden else []),
-              gradient_check(question, "gradients", f"{title}: gradient by central "
-                             "differences", 0.0, gradients, **options)]
+              gradient_check("gradients", f"{title}: gradient by central "
+                             "differences", 0.0, gradients, question=question, **options)]
     return _share(checks, points, LOSS_SHARES)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload
+from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import metric_check
 
 
@@ -35,10 +36,10 @@ class Metric:
     too_good: tuple[Callable[[float], float], str] | None = None
 
 
-
-def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[str, float]],
-                  metrics: Sequence[Metric], *, budget: str, timeout_s: float = 600.0,
-                  hint: str = "", **options: Any) -> list[Check]:
+@question_builder
+def metric_checks(run_name: str, train: Callable[[Context], dict[str, float]],
+                  metrics: Sequence[Metric], *, question: str | None = None, budget: str,
+                  timeout_s: float = 600.0, hint: str = "", **options: Any) -> list[Check]:
     """Metric checks that share one training run per budget: ``train(ctx)`` trains the code
     under test under the fixed budget and seeds (the given loop is the instructor's:
     ``ctx.given_function``) and returns every metric, measured by the grader. It runs once per
@@ -65,8 +66,8 @@ def metric_checks(question: str, run_name: str, train: Callable[[Context], dict[
                        for k, v in values.items() if k != metric.key}}
         return collect
 
-    return [metric_check(question, m.key, m.title or f"{m.name} after training", m.points,
-                         one(m), metric=m.name, threshold=m.threshold,
+    return [metric_check(m.key, m.title or f"{m.name} after training", m.points,
+                         one(m), question=question, metric=m.name, threshold=m.threshold,
                          higher_is_better=m.higher_is_better, budget=budget,
                          timeout_s=timeout_s, shares=f"{question} {run_name}", hint=hint,
                          chance=m.chance, chance_name=m.chance_name, too_good=m.too_good,

@@ -15,6 +15,7 @@ from nlpdojo_autograder.authoring.builders.cases import settings_rng
 from nlpdojo_autograder.authoring.builders.points import _share
 from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, Context, Payload, Verdict
 from nlpdojo_autograder.authoring.compare import compare_payloads
+from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import custom_check, without_guesses
 
 
@@ -51,7 +52,6 @@ class OptimizerCase:
     nonfinite: str = ""
 
 
-
 #: ``(start, gradient at step k = base * (1 + k / 4))`` of the parameter every optimizer check
 #: adds (:attr:`OptimizerCase.tiny`): fixed, so that the check's power does not depend on the
 #: draw. Gradients of 1e-7 make Σg² about 1e-14, far below an ε of 1e-10 or 1e-8, so
@@ -59,11 +59,9 @@ class OptimizerCase:
 TINY_PARAMETER = (np.array([0.5, -0.3, 0.2, 1.0]), np.array([1e-7, -3e-6, 2e-5, -1e-3]))
 
 
-
 def _tiny_gradients(steps: int) -> tuple[np.ndarray, list[np.ndarray]]:
     start, base = TINY_PARAMETER
     return start.copy(), [base * (1.0 + k / 4.0) for k in range(steps)]
-
 
 
 OPTIMIZER_SHARES = {"trajectory": 0.5, "torch": 0.3, "state": 0.2}
@@ -75,7 +73,6 @@ OPTIMIZER_NONFINITE = ("the update divides by zero (a denominator that is 0 at t
                        "a NaN of an earlier step is carried on")
 
 
-
 def _first_nonfinite_step(trajectory: Payload) -> int | None:
     """The first step after which a parameter of ``trajectory`` (``"step k p{i}"`` keys) holds
     NaN or inf, or None."""
@@ -85,9 +82,10 @@ def _first_nonfinite_step(trajectory: Payload) -> int | None:
     return min(steps) if steps else None
 
 
-
-def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, *, title: str,
-                     points: float, rtol: float = 1e-7, **options: Any) -> list[Check]:
+@question_builder
+def optimizer_checks(cls: str, case: OptimizerCase, *, question: str | None = None,
+                     module: str | None = None, title: str, points: float, rtol: float = 1e-7,
+                     **options: Any) -> list[Check]:
     """The checks of an optimizer ``module.cls``: the parameters after each of ``steps`` steps
     against the reference; against ``torch.optim`` (the grader runs torch itself, where it is
     installed; without it that check compares with the reference instead); and a state_dict
@@ -223,15 +221,14 @@ def optimizer_checks(question: str, module: str, cls: str, case: OptimizerCase, 
     checks = [Check(question, "trajectory", f"{title}: {case.steps} steps", 0.0, "value",
                     collect=with_mistakes, judge=judge_trajectory,
                     stored=lambda key: "|" not in key, **options),
-              custom_check(question, "torch", f"{title}: against torch.optim", 0.0,
-                           against_torch, judge_torch, needs_expected=True,
+              custom_check("torch", f"{title}: against torch.optim", 0.0,
+                           against_torch, judge_torch, question=question, needs_expected=True,
                            stored=lambda key: "|" not in key, **options),
               # earned on a right trajectory only: two runs of a step that does nothing
               # resume each other exactly
-              custom_check(question, "state", f"{title}: state_dict round trip", 0.0, state,
-                           judge_state, right=(rtol, 1e-10), **options)]
+              custom_check("state", f"{title}: state_dict round trip", 0.0, state,
+                           judge_state, question=question, right=(rtol, 1e-10), **options)]
     return _share(checks, points, OPTIMIZER_SHARES)
-
 
 
 def _mistake_step(make: Callable[..., Any], settings: dict[str, Any]) -> Callable[..., None]:
@@ -242,7 +239,6 @@ def _mistake_step(make: Callable[..., Any], settings: dict[str, Any]) -> Callabl
     except (TypeError, ValueError):  # a builtin or a callable without a signature: a maker
         takes = 1
     return make if takes == 4 else make(settings)
-
 
 
 def _torch_optimizer(case: OptimizerCase, settings: dict[str, Any]
@@ -256,7 +252,6 @@ def _torch_optimizer(case: OptimizerCase, settings: dict[str, Any]
     return name, {**fixed, **{k: v for k, v in settings.items() if k in fixed}}
 
 
-
 def _mistake_trajectory(step: Callable[..., None], start: list[np.ndarray],
                         grads: list[list[np.ndarray]]) -> dict[str, np.ndarray]:
     """The trajectory of a known wrong variant (:attr:`OptimizerCase.mistakes`), float64."""
@@ -268,7 +263,6 @@ def _mistake_trajectory(step: Callable[..., None], start: list[np.ndarray],
             step(params, [np.asarray(g, np.float64) for g in step_grads], state, k)
         out.update({f"step {k} p{i}": p.copy() for i, p in enumerate(params)})
     return out
-
 
 
 def _torch_trajectory(name: str, settings: dict[str, Any], start: list[np.ndarray],

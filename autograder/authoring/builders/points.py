@@ -24,14 +24,12 @@ def with_hint(check: Check, hint: str) -> Check:
     return dataclasses.replace(check, judge=hinted)
 
 
-
 def _share(checks: list[Check], points: float, shares: dict[str, float]) -> list[Check]:
     """``checks`` with a question's ``points`` split between them by their ``shares`` (the
     shares of the checks present, whatever they sum to), in round numbers
     (:func:`split_points`)."""
     split = split_points(points, [shares[c.name] for c in checks])
     return [dataclasses.replace(c, points=p) for c, p in zip(checks, split, strict=True)]
-
 
 
 #: the steps a question's points are split into, coarsest first: the numbers an instructor
@@ -48,10 +46,8 @@ ROUND_ENOUGH = 0.05
 STEPS_PER_CHECK = 2
 
 
-
 def _multiple(x: float, step: float) -> bool:
     return abs(x / step - round(x / step)) < 1e-9
-
 
 
 def _largest_remainder(exact: list[float], steps: int) -> list[int]:
@@ -62,7 +58,6 @@ def _largest_remainder(exact: list[float], steps: int) -> list[int]:
     for i in order[:steps - sum(parts)]:
         parts[i] += 1
     return parts
-
 
 
 def split_points(points: float, shares: Sequence[float]) -> list[float]:

@@ -28,7 +28,6 @@ SATURATION = {
 SATURATED_RANGE = (750.0, 1000.0)
 
 
-
 @dataclass(frozen=True)
 class Saturated:
     """A layer's case whose pre-activations overflow a naive formula (:func:`layer_checks`'
@@ -46,7 +45,6 @@ class Saturated:
         if unknown or not self.nonlinearities:
             raise ValueError(f"Saturated(nonlinearities={self.nonlinearities!r}): name one or "
                              f"more of {sorted(SATURATION)}")
-
 
 
 def saturating_offsets(rng: np.random.Generator, blocks: int, width: int) -> np.ndarray:

@@ -21,16 +21,18 @@ from nlpdojo_autograder.authoring.builders.layer import LAYER_SHARES, layer_chec
 from nlpdojo_autograder.authoring.builders.points import _share, with_hint
 from nlpdojo_autograder.authoring.builders.wire import _host, _send
 from nlpdojo_autograder.authoring.checks import Check, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import value_check
 
 #: the points of the extra state kinds' checks of :func:`sequence_checks`, per kind
 SEQUENCE_SHARES = {"values": 0.15, "gradients": 0.15}
 
 
-
-def sequence_checks(question: str, module: str, cls: str,
-                    make: Callable[[Context, str], LayerCase], *, title: str, points: float,
-                    states: Sequence[str] = ("array",), shares: dict[str, float] | None = None,
+@question_builder
+def sequence_checks(cls: str, make: Callable[[Context, str], LayerCase], *,
+                    question: str | None = None, module: str | None = None, title: str,
+                    points: float, states: Sequence[str] = ("array",),
+                    shares: dict[str, float] | None = None,
                     at_scale: Callable[[Context, str], LayerCase] | None = NOT_GIVEN,
                     **options: Any) -> list[Check]:
     """The checks of an unroll ``module.cls``: an RNN over time, a bidirectional or stacked
@@ -59,11 +61,13 @@ def sequence_checks(question: str, module: str, cls: str,
         return None if at_scale is None else lambda ctx: at_scale(ctx, kind)
 
     first, *others = states
-    checks = layer_checks(question, module, cls, lambda ctx: make(ctx, first), title=title,
+    checks = layer_checks(cls, lambda ctx: make(ctx, first),
+                          question=question, module=module, title=title,
                           points=1.0, shares=shares, at_scale=scaled(first), **options)
     extra_shares: dict[str, float] = {}
     for kind in others:
-        made = layer_checks(question, module, cls, lambda ctx, kind=kind: make(ctx, kind),
+        made = layer_checks(cls, lambda ctx, kind=kind: make(ctx, kind),
+                            question=question, module=module,
                             title=f"{title}, state {_STATE[kind]}", points=1.0, hidden=False,
                             at_scale=scaled(kind), **options)
         for check in made:
@@ -74,7 +78,6 @@ def sequence_checks(question: str, module: str, cls: str,
     checks = [with_hint(c, STAND_IN_HINT.format(cls=cls))
               if c.name.split("_")[-1] in ("values", "gradients") else c for c in checks]
     return _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}))
-
 
 
 #: added to a failed values or gradients check of an unroll: what the check runs (feedback
@@ -88,14 +91,13 @@ STAND_IN_HINT = ("the cells in this check are the grader's stand-ins, made-up fo
                  "t's cell.backward with step t's cache (backpropagation through time)")
 
 
-
 _STATE = {"array": "h", "pair": "(h, c)", "layers": "one (h, c) per layer, a list"}
 
 
-
-def final_state_check(question: str, module: str, cls: str,
-                      make: Callable[[Context], LayerCase], *, title: str, points: float,
-                      **options: Any) -> Check:
+@question_builder
+def final_state_check(cls: str, make: Callable[[Context], LayerCase], *,
+                      question: str | None = None, module: str | None = None, title: str,
+                      points: float, **options: Any) -> Check:
     """A value check of ``cls.final_state(cache)`` after one forward pass on the case's inputs
     (its stand-in cells in place): every array of the state it returns, named by its index
     (``final_state[1][0]``: layer 1's h), must equal the reference's. What a language model
@@ -111,7 +113,7 @@ def final_state_check(question: str, module: str, cls: str,
         return {n: ctx.to_numpy(x, f"{cls}.final_state's {n}")
                 for n, x in zip(names, _leaves(state), strict=True)}
 
-    check = value_check(question, "final_state", title, points, run, **options)
+    check = value_check("final_state", title, points, run, question=question, **options)
     compare = check.judge
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
@@ -122,7 +124,6 @@ def final_state_check(question: str, module: str, cls: str,
         return compare(actual, expected)
 
     return dataclasses.replace(check, judge=judge)
-
 
 
 def _structure(payload: Payload) -> str:

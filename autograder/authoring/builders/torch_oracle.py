@@ -33,7 +33,6 @@ def _autograd_loss(torch_forward: Callable[..., Any], case: LayerCase, inputs: t
     return loss
 
 
-
 def _torch_inputs(case: LayerCase, inputs: tuple[Any, ...], values: dict[str, Any]) -> list:
     """The inputs as torch tensors: the differentiable ones from ``values`` by name."""
     import torch
@@ -53,7 +52,6 @@ def _torch_inputs(case: LayerCase, inputs: tuple[Any, ...], values: dict[str, An
     return out
 
 
-
 def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], inputs: list,
                      grad: Any, torch_kwargs: dict[str, Any] | None = None) -> Any:
     """Σ sum(output * G) over the arrays of the torch forward's output."""
@@ -66,7 +64,6 @@ def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], 
                            f"{len(grads)}")
     _same_output_shapes([tuple(o.shape) for o in outs], [np.shape(g) for g in grads])
     return sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, grads, strict=True))
-
 
 
 def torch_twin(build: str | Callable[[], Any],
@@ -115,7 +112,6 @@ def torch_twin(build: str | Callable[[], Any],
     return forward
 
 
-
 def _mistakes_of_layer(forward: dict[str, Callable[..., Any]] | None,
                        backward: dict[str, Callable[..., Any]] | None, case: LayerCase,
                        inputs: tuple[Any, ...], grad: Any) -> Payload:
@@ -136,7 +132,6 @@ def _mistakes_of_layer(forward: dict[str, Callable[..., Any]] | None,
             return {MISTAKES_NEED_TORCH: np.asarray(True)}
         payload.update(mistaken_outputs(i, outputs))
     return payload
-
 
 
 def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],

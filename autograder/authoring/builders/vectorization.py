@@ -59,7 +59,6 @@ def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCa
             "only over what must come in order, such as time steps")
 
 
-
 def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCase) -> None:
     """Fail unless one forward and backward of ``module.cls`` runs as many lines of the
     submission's Python on sentences :data:`TIME_FACTOR` times as long (``case.longer``) as on
@@ -103,7 +102,6 @@ def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCas
             "axis), as the lecture's convolution and pooling are")
 
 
-
 #: a backward may run this many times its forward's lines of Python, and this many more: a
 #: backward derived by hand runs about as many as the forward (twice as many for the LSTM's
 #: gates, a loop over time steps in both); one computed by differencing the forward runs the
@@ -113,7 +111,6 @@ def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCas
 #: allowance: found by an attacker, a max pooling's backward by central differences 1.5 of
 #: 1.5); a student release, which has none, measures the submission's forward
 BACKWARD_LINES_RATIO, BACKWARD_LINES_SLACK = 8, 60
-
 
 
 def _backward_lines_rule(cls: str, counted: Any, yardstick: Any = None) -> None:
@@ -138,13 +135,11 @@ def _backward_lines_rule(cls: str, counted: Any, yardstick: Any = None) -> None:
             "cached, as whole-array operations (the lecture's backward for this layer)")
 
 
-
 def _reference_lines(ctx: Context, probe: str, *args: Any, **kwargs: Any) -> Any:
     """The reference's line counts of probe ``probe`` on the same call (the yardstick of
     :func:`_backward_lines_rule`), None where there is no reference to measure."""
     reference = reference_subject(ctx)
     return None if reference is None else on_reference(reference, probe, *args, **kwargs)
-
 
 
 def _require_derived_backward(ctx: Context, module: str, cls: str, case: LayerCase,
@@ -163,7 +158,6 @@ def _require_derived_backward(ctx: Context, module: str, cls: str, case: LayerCa
     return counted.get("input_grads")
 
 
-
 def _same_when_traced(ctx: Context, cls: str, traced: Any, untraced: Any) -> None:
     """Fail where the backward gave other input gradients while its lines were counted than
     on the same inputs untraced (code that notices the tracer, ``sys.gettrace()``, to run a
@@ -175,11 +169,9 @@ def _same_when_traced(ctx: Context, cls: str, traced: Any, untraced: Any) -> Non
             "gradient and cache only, the same whoever calls it")
 
 
-
 #: the most lines of Python a vectorized function may run on the larger input of
 #: :func:`require_vectorized` (the course's run 2 to 15, whatever the size)
 VECTORIZED_LINES = 200
-
 
 
 def require_vectorized(ctx: Context, module: str, name: str,
@@ -207,7 +199,6 @@ def require_vectorized(ctx: Context, module: str, name: str,
             "np.cumsum, boolean masks)")
 
 
-
 def counted_lines(ctx: Context, what: str, func: Any, make_args: Callable[[], Sequence[Any]],
                   kwargs: dict[str, Any] | None = None, *, root_of: Any = None) -> int:
     """The lines of the submission's Python ``func(*make_args(), **kwargs)`` runs (probe
@@ -230,7 +221,6 @@ def counted_lines(ctx: Context, what: str, func: Any, make_args: Callable[[], Se
     return int(counted["lines"])
 
 
-
 def _flat(tree: Any, path: str = "") -> list[tuple[str, Any]]:
     """``(where, leaf)`` of a tree of dicts, tuples and lists (a result to compare)."""
     if isinstance(tree, dict):
@@ -238,7 +228,6 @@ def _flat(tree: Any, path: str = "") -> list[tuple[str, Any]]:
     if isinstance(tree, (tuple, list)):
         return [x for i, v in enumerate(tree) for x in _flat(v, f"{path}[{i}]")]
     return [(path, tree)]
-
 
 
 def _same_results(ctx: Context, first: Any, second: Any) -> bool:

@@ -21,11 +21,9 @@ def _send(ctx: Context, x: Any) -> Any:
     return ctx.asarray(x, np.int64) if np.issubdtype(x.dtype, np.integer) else ctx.asarray(x)
 
 
-
 def _host(x: Any) -> Any:
     """A drawn input as NumPy (a tuple of arrays stays a tuple, a list a list)."""
     return type(x)(_host(a) for a in x) if isinstance(x, (tuple, list)) else np.asarray(x)
-
 
 
 def _rebuild(tree: Any, leaves: list[Any]) -> Any:
@@ -35,12 +33,10 @@ def _rebuild(tree: Any, leaves: list[Any]) -> Any:
     return leaves.pop(0)
 
 
-
 def _first(result: Any, key: str) -> Any:
     if not isinstance(result, dict) or key not in result or not result[key]:
         raise CheckFailure(f"internal: the probe returned no {key}")
     return result[key][0]
-
 
 
 def _named(result: Any, key: str) -> dict[str, Any]:
@@ -50,7 +46,6 @@ def _named(result: Any, key: str) -> dict[str, Any]:
     return value
 
 
-
 def stable_call(ctx: Context, func: Any, args: Sequence[Any],
                 kwargs: dict[str, Any] | None = None) -> Any:
     """``func(*args, **kwargs)`` (a function of the code under test, or a probe) run where the
@@ -58,7 +53,6 @@ def stable_call(ctx: Context, func: Any, args: Sequence[Any],
     ``without_overflow``): for the checks of functions that promise numerical stability, whose
     result may come out finite after an inf on the way."""
     return ctx.probe("without_overflow")(func, list(args), dict(kwargs or {}))
-
 
 
 def run_layer(ctx: Context, module: str, cls: str, args: tuple[Any, ...], x: np.ndarray,
@@ -78,7 +72,6 @@ def run_layer(ctx: Context, module: str, cls: str, args: tuple[Any, ...], x: np.
            else probe(*head, names=("x",)))
     return {"output": ctx.to_numpy(ran["outputs"][0], f"{cls}.forward's output"),
             "dL/dx": ctx.to_numpy(ran["input_grads"][0], f"{cls}.backward's gradient")}
-
 
 
 def send_argument(ctx: Context, x: Any) -> Any:

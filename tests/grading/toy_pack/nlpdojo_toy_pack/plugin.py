@@ -65,18 +65,20 @@ def _writes_file(ctx):
 
 
 CHECKS = [
-    value_check("scale", "values", "scale(x, k) on random input", 1.0, _scale_values),
-    value_check("quadratic", "values", "loss and gradient values", 2.0, _quadratic_values,
+    value_check("values", "scale(x, k) on random input", 1.0, _scale_values, question="scale"),
+    value_check("values", "loss and gradient values", 2.0, _quadratic_values, question="quadratic",
                 swap_in=("scale",)),
-    gradient_check("quadratic", "gradient", "dL/dW by central differences", 2.0,
-                   _quadratic_problem, swap_in=("scale",)),
-    metric_check("quadratic", "descent", "gradient descent reduces the loss", 1.0, _descent,
+    gradient_check("gradient", "dL/dW by central differences", 2.0,
+                   _quadratic_problem, question="quadratic", swap_in=("scale",)),
+    metric_check("descent", "gradient descent reduces the loss", 1.0, _descent,
+                 question="quadratic",
                  metric="relative loss reduction", threshold=lambda ref: 0.9 * ref,
                  budget="20 steps, lr 0.01", swap_in=("scale",)),
-    value_check("quadratic", "hidden", "hidden values (another seed)", 1.0, _quadratic_values,
+    value_check("hidden", "hidden values (another seed)", 1.0, _quadratic_values,
+                question="quadratic",
                 hidden=True, swap_in=("scale",)),
-    custom_check("scale", "workdir", "a check may write files in its scratch folder", 0.5,
-                 _writes_file, judge=lambda a, e: Verdict(
+    custom_check("workdir", "a check may write files in its scratch folder", 0.5,
+                 _writes_file, question="scale", judge=lambda a, e: Verdict(
                      bool(a["exists"]) and e is not None and a["text"] == e["text"],
                      "file written"), needs_expected=True),
 ]

@@ -55,9 +55,9 @@ def _bidirectional(ctx, kind, sizes=(B, T, D, H)):
 
 MGU_CELL = Question(
     "mgu_cell", "The minimal gated unit", code="library/mgu",
-    checks=[*layer_checks("mgu_cell", MGU, "MGUCell", _cell, title="MGUCell", points=2.0,
-                          torch=_torch_cell, at_scale=CELL_AT_SCALE),
-            torch_check("mgu_cell", MGU, "MGUCell", _cell, torch=_torch_cell,
+    checks=[layer_checks("MGUCell", _cell, title="MGUCell", points=2.0,
+                         torch=_torch_cell, at_scale=CELL_AT_SCALE),
+            torch_check("MGUCell", _cell, torch=_torch_cell,
                         title="MGUCell against the same cell in torch", points=1.0,
                         at_scale=CELL_AT_SCALE)],
     planted_bugs=[bug("forget gate derivative missing", MGU,
@@ -66,7 +66,7 @@ MGU_CELL = Question(
 
 BIMGU = Question(
     "bimgu", "A bidirectional RNN of MGU cells", code="bimgu",
-    checks=sequence_checks("bimgu", BIMGU_MODULE, "BiMGU", _bidirectional, title="BiMGU",
+    checks=sequence_checks("BiMGU", _bidirectional, title="BiMGU",
                            points=2.0,  # 131,072 inputs at scale, over stand-in cells
                            at_scale=lambda ctx, kind: _bidirectional(ctx, kind, (4, 64, 512, 64))),
     planted_bugs=[bug("right-to-left states not re-reversed", BIMGU_MODULE,
