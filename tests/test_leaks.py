@@ -161,12 +161,13 @@ def test_a_topics_withheld_bugs_join_its_questions_where_installed(tmp_path: Pat
     (tmp_path / "made_up_pack" / "__init__.py").write_text("")
     (package / "__init__.py").write_text(
         "from nlpdojo_autograder.authoring import bug\n"
-        "BUGS = [bug('no clip', 'clip', 'min(1.0, ', 'max(1.0, ', 'clip')]\n")
+        "BUGS = {'clip': [bug('no clip', 'min(1.0, ', 'max(1.0, ')]}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     for name in ("made_up_pack", "made_up_pack.withheld"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     [planted] = _topic("made_up_pack.withheld").exercise().planted_bugs
-    assert (planted.name, planted.question) == ("no clip", "clip")
+    # listed under its question: that question's, planted into its code's module
+    assert (planted.name, planted.question, planted.module) == ("no clip", "clip", "clip")
     # a student's install: the package is not there, and the topic has no planted bugs
     assert withheld_bugs("made_up_pack.absent") == []
     assert _topic("made_up_pack.absent").exercise().planted_bugs == []
@@ -179,7 +180,7 @@ def test_a_withheld_bug_of_another_question_or_a_broken_module_is_an_error(tmp_p
     (pack / "__init__.py").write_text("")
     (pack / "stray.py").write_text(
         "from nlpdojo_autograder.authoring import bug\n"
-        "BUGS = [bug('stray', 'clip', 'a', 'b', 'no_such_question')]\n")
+        "BUGS = {'no_such_question': [bug('stray', 'a', 'b')]}\n")
     (pack / "broken.py").write_text("import made_up_pack2.missing_dependency\nBUGS = []\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "made_up_pack2", raising=False)

@@ -170,7 +170,9 @@ class PlantedBug:
     checks, proved able to fail by a bug in a step they train with). ``says``: words a
     message of ``question`` must hold when the bug is caught (the cause its checks name, "the
     velocity is not kept"): ``dojo verify`` proves the hint as well as the loss of points.
-    ``by``: checks of ``question`` that must each catch it."""
+    ``by``: checks of ``question`` that must each catch it. Made by
+    :func:`~.topic.bug`, ``module`` and ``question`` are ``None`` until the question the bug
+    is listed under fills them in (:class:`~.topic.Topic`, :class:`~.topic.Question`)."""
 
     name: str
     module: str

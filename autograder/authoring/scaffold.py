@@ -188,8 +188,9 @@ from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
 
-BUGS = [
-    bug("scale adds instead of multiplying", "scale", "return xp.multiply(x, k)",
-        "return xp.add(x, k)", "scale"),
-]
+BUGS = {{
+    "scale": [  # the question each bug must cost points on; its code's module is planted
+        bug("scale adds instead of multiplying", "return xp.multiply(x, k)",
+            "return xp.add(x, k)")],
+}}
 '''

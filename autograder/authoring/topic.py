@@ -12,13 +12,15 @@ the look-up tables grading uses.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nlpdojo_autograder.authoring.checks import Check, Exercise, PlantedBug
-from nlpdojo_autograder.authoring.deferred import ForQuestion, checks_of
+from nlpdojo_autograder.authoring.deferred import ForQuestion, checks_of, module_of
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class Question:
             if check.question != self.id:
                 raise ValueError(f"question {self.id}: check {check.id!r} belongs to question "
                                  f"{check.question!r}; declare it with {self.id!r}")
+        object.__setattr__(self, "planted_bugs", tuple(
+            _completed(b, self.id, self.code) if b.question in (None, self.id) else b
+            for b in self.planted_bugs))
         for bug in self.planted_bugs:
             if bug.question != self.id:
                 raise ValueError(f"question {self.id}: planted bug {bug.name!r} is planted for "
@@ -63,13 +68,32 @@ class Question:
                              "least one")
 
 
-def bug(name: str, module: str, find: str, replace: str, question: str, *,
-        also: Iterable[str] = (), says: str = "", by: Iterable[str] = ()) -> PlantedBug:
-    """A planted bug (:class:`PlantedBug`): replacing ``find`` by ``replace`` in ``module``
-    must cost points on ``question`` (and on the integrative questions ``also``), with
-    ``says`` (the cause named) in one of that question's messages, and on each of the
-    question's checks named in ``by``."""
+def bug(name: str, find: str, replace: str, *, module: str | None = None,
+        question: str | None = None, also: Iterable[str] = (), says: str = "",
+        by: Iterable[str] = ()) -> PlantedBug:
+    """A planted bug (:class:`PlantedBug`): replacing ``find`` by ``replace`` must cost points
+    on its question (and on the integrative questions ``also``), with ``says`` (the cause
+    named) in one of that question's messages, and on each of the question's checks named in
+    ``by``. Its question is the one it is listed under (``BUGS = {"lstm_cell": [bug(...)]}``
+    of a topic's withheld module, or a ``Question``'s ``planted_bugs``), its module that
+    question's one ``code`` unless ``module=`` names another (as the builders spell a module:
+    ``"..library.gated"``)."""
     return PlantedBug(name, module, find, replace, question, tuple(also), says, tuple(by))
+
+
+def _completed(bug: PlantedBug, question: str, code: tuple[str, ...]) -> PlantedBug:
+    """``bug`` with its question and module filled in from the question it is listed under."""
+    if bug.question is not None and bug.question != question:
+        raise ValueError(f"planted bug {bug.name!r} names question {bug.question!r} but is "
+                         f"listed under {question!r}; list it under its question")
+    module = bug.module
+    if module is None:
+        if len(code) != 1:
+            raise ValueError(f"planted bug {bug.name!r} of question {question}: the question's "
+                             f"code names {len(code)} modules ({', '.join(code) or 'none'}); "
+                             "say which the bug plants into: bug(..., module=\"...\")")
+        module = module_of(code[0])
+    return dataclasses.replace(bug, question=question, module=module)
 
 
 @dataclass
@@ -104,12 +128,13 @@ class Topic:
         """Every planted bug, in question order: each question's own (``planted_bugs=``), then
         those of the :attr:`withheld` module for it, where that module is installed."""
         withheld = withheld_bugs(self.withheld)
-        ids = [q.id for q in self.questions]
+        questions = {q.id: q for q in self.questions}
         for b in withheld:
-            if b.question not in ids:
+            if b.question not in questions:
                 raise ValueError(f"topic {self.name}: planted bug {b.name!r} of {self.withheld} "
                                  f"is planted for {b.question!r}, not a question of the topic "
-                                 f"({', '.join(ids)})")
+                                 f"({', '.join(questions)})")
+        withheld = [_completed(b, b.question, questions[b.question].code) for b in withheld]
         return [b for q in self.questions
                 for b in (*q.planted_bugs, *(w for w in withheld if w.question == q.id))]
 
@@ -155,4 +180,28 @@ def withheld_bugs(module: str | None) -> list[PlantedBug]:
         if exc.name == module:
             return []
         raise
-    return list(found.BUGS)
+    return _listed(found.BUGS, module)
+
+
+def _listed(bugs: Any, where: str) -> list[PlantedBug]:
+    """A withheld module's ``BUGS`` as a list: ``{question: [bug, ...]}`` (each bug listed
+    under its question), a list of bugs that name their question, or a list of those (a
+    package's ``BUGS = [cells.BUGS, classifier.BUGS]``); a question listed twice is refused."""
+    if isinstance(bugs, dict):
+        return [dataclasses.replace(b, question=q) if b.question is None else b
+                for q, listed in bugs.items() for b in listed]
+    found: list[PlantedBug] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(bugs):
+        if isinstance(item, PlantedBug):
+            found.append(item)
+            continue
+        part = _listed(item, where)
+        if isinstance(item, dict):
+            for question in item:
+                if question in seen:
+                    raise ValueError(f"{where}: BUGS lists question {question!r} twice (parts "
+                                     f"{seen[question] + 1} and {i + 1}); list its bugs once")
+                seen[question] = i
+        found.extend(part)
+    return found

@@ -8,5 +8,5 @@ from __future__ import annotations
 
 from . import classifier, convolution, max_norm, normalization, pooling, qrnn, residual
 
-BUGS = [*classifier.BUGS, *convolution.BUGS, *max_norm.BUGS, *normalization.BUGS,
-        *pooling.BUGS, *qrnn.BUGS, *residual.BUGS]
+BUGS = [classifier.BUGS, convolution.BUGS, max_norm.BUGS, normalization.BUGS,
+        pooling.BUGS, qrnn.BUGS, residual.BUGS]

@@ -8,5 +8,5 @@ from __future__ import annotations
 
 from . import encoder, ngrams, rnn, sampling, smoothing, window_lm
 
-BUGS = [*encoder.BUGS, *ngrams.BUGS, *rnn.BUGS, *sampling.BUGS, *smoothing.BUGS,
-        *window_lm.BUGS]
+BUGS = [encoder.BUGS, ngrams.BUGS, rnn.BUGS, sampling.BUGS, smoothing.BUGS,
+        window_lm.BUGS]

@@ -8,5 +8,5 @@ from __future__ import annotations
 
 from . import activations, gradcheck, layers, losses, optimizers, preprocessing, window
 
-BUGS = [*activations.BUGS, *gradcheck.BUGS, *layers.BUGS, *losses.BUGS,
-        *optimizers.BUGS, *preprocessing.BUGS, *window.BUGS]
+BUGS = [activations.BUGS, gradcheck.BUGS, layers.BUGS, losses.BUGS,
+        optimizers.BUGS, preprocessing.BUGS, window.BUGS]

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
 
-BUGS = [
-    bug("normalize only subtracts the mean", "preprocessing",
-        "return (x - mean) / std  # (N, D)", "return x - mean", "normalize"),
-    bug("whitening keeps ascending eigenvalues", "preprocessing",
-        "eigenvalues, vectors = xp.flip(eigenvalues), xp.flip(vectors, axis=1)",
-        "pass", "whitening"),
-    bug("statistics computed on the test split", "preprocessing",
-        "mean, std = fit_normalizer(train)", "mean, std = fit_normalizer(test)",
-        "preprocess_splits"),
-]
+BUGS = {
+    "normalize": [
+        bug("normalize only subtracts the mean",
+            "return (x - mean) / std  # (N, D)", "return x - mean")],
+    "whitening": [
+        bug("whitening keeps ascending eigenvalues",
+            "eigenvalues, vectors = xp.flip(eigenvalues), xp.flip(vectors, axis=1)",
+            "pass")],
+    "preprocess_splits": [
+        bug("statistics computed on the test split",
+            "mean, std = fit_normalizer(train)", "mean, std = fit_normalizer(test)")],
+}

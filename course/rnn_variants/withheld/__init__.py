@@ -8,5 +8,5 @@ from __future__ import annotations
 
 from . import cells, classifier, clipping, language_model, sequences, vanishing
 
-BUGS = [*cells.BUGS, *classifier.BUGS, *clipping.BUGS, *language_model.BUGS,
-        *sequences.BUGS, *vanishing.BUGS]
+BUGS = [cells.BUGS, classifier.BUGS, clipping.BUGS, language_model.BUGS,
+        sequences.BUGS, vanishing.BUGS]

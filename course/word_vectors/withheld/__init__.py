@@ -8,4 +8,4 @@ from __future__ import annotations
 
 from . import count_based, evaluation, sgd, word2vec
 
-BUGS = [*count_based.BUGS, *evaluation.BUGS, *sgd.BUGS, *word2vec.BUGS]
+BUGS = [count_based.BUGS, evaluation.BUGS, sgd.BUGS, word2vec.BUGS]

@@ -15,8 +15,6 @@ from nlpdojo_autograder.authoring import (
     torch_check,
 )
 
-MGU = "..library.mgu"
-BIMGU_MODULE = "bimgu"
 B, T, D, H = 3, 4, 2, 3
 
 
@@ -60,8 +58,8 @@ MGU_CELL = Question(
             torch_check("MGUCell", _cell, torch=_torch_cell,
                         title="MGUCell against the same cell in torch", points=1.0,
                         at_scale=CELL_AT_SCALE)],
-    planted_bugs=[bug("forget gate derivative missing", MGU,
-                      "grad_af = grad_f * f * (1.0 - f)", "grad_af = grad_f", "mgu_cell")],
+    planted_bugs=[bug("forget gate derivative missing",
+                      "grad_af = grad_f * f * (1.0 - f)", "grad_af = grad_f")],
     requires=("neural_networks.xavier",))
 
 BIMGU = Question(
@@ -69,9 +67,9 @@ BIMGU = Question(
     checks=sequence_checks("BiMGU", _bidirectional, title="BiMGU",
                            points=2.0,  # 131,072 inputs at scale, over stand-in cells
                            at_scale=lambda ctx, kind: _bidirectional(ctx, kind, (4, 64, 512, 64))),
-    planted_bugs=[bug("right-to-left states not re-reversed", BIMGU_MODULE,
+    planted_bugs=[bug("right-to-left states not re-reversed",
                       "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
-                      "xp.concat([left, right], axis=-1)", "bimgu")],
+                      "xp.concat([left, right], axis=-1)")],
     requires=("mgu_cell", "language_models.rnn"))
 
 QUESTIONS = [MGU_CELL, BIMGU]
