@@ -8,8 +8,14 @@ only; the engine behind it may be rearranged without touching a topic.
   cell (a sequence), a loss, an optimizer, a property, a trained model's metrics;
 * the check kinds underneath them (:mod:`.kinds`) and what a check's code
   sees (:class:`Context`, :class:`Verdict`, :class:`CheckFailure`);
-* seeded inputs (:mod:`.inputs`) and comparisons
-  (:mod:`.compare`).
+* helpers a check's code calls (:func:`run_layer`, :func:`stable_call`,
+  :func:`require_vectorized`, :func:`with_hint`).
+
+Two namespaces of their own sit beside it: seeded inputs and requirements on outputs
+(:mod:`.inputs`: ``inputs(x=normal(4, 3), k=uniform(0.5, 2))``, ``integers``, ``draw``,
+``student``...) and comparisons (:mod:`.compare`); an exercise pack that declares an
+:class:`~.checks.Exercise` by hand, without :class:`Topic`, imports it and
+:class:`~.checks.PlantedBug` from :mod:`.checks`.
 
 The metric checks' training kit (trained on the worker, measured on the grader's side) is
 :mod:`nlpdojo_autograder.training`. ``docs/authoring.md`` walks through a topic.
@@ -54,31 +60,7 @@ from nlpdojo_autograder.authoring.checks import (
     Check,
     CheckFailure,
     Context,
-    Exercise,
-    Payload,
-    PlantedBug,
     Verdict,
-)
-from nlpdojo_autograder.authoring.compare import (
-    compare_array,
-    compare_payloads,
-    name_the_mistake,
-)
-from nlpdojo_autograder.authoring.inputs import (
-    BACKEND,
-    derived,
-    draw,
-    inputs,
-    integers,
-    normal,
-    padded_sentences,
-    require,
-    require_finite,
-    require_rows_sum_to_one,
-    require_shapes,
-    scratch,
-    student,
-    uniform,
 )
 from nlpdojo_autograder.authoring.kinds import (
     GradientProblem,
@@ -87,7 +69,6 @@ from nlpdojo_autograder.authoring.kinds import (
     finite,
     gradient_check,
     metric_check,
-    mistaken_outputs,
     property_check,
     rows_sum_to_one,
     value_check,
@@ -96,18 +77,12 @@ from nlpdojo_autograder.authoring.kinds import (
 from nlpdojo_autograder.authoring.topic import Question, Topic, bug
 
 __all__ = [
-    "BACKEND", "Check", "CheckFailure", "Context", "Exercise", "GradientProblem", "LayerCase",
-    "LossCase", "Metric", "OptimizerCase", "Payload", "PlantedBug", "Property", "Question",
-    "Saturated", "saturating_offsets",
-    "Topic", "finite", "property_check", "rows_sum_to_one", "within",
-    "Verdict", "bug", "call", "calls_check", "compare_array", "compare_payloads",
-    "custom_check", "derived", "draw", "drawn_setting", "final_state_check", "function_check",
-    "function_checks", "gradient_check", "inputs", "integers", "layer_checks", "literal",
-    "loss_checks", "metric_check", "name_the_mistake",
-    "metric_checks", "mistaken_outputs", "normal", "optimizer_checks", "padded_sentences",
-    "require", "require_finite",
-    "require_rows_sum_to_one", "require_shapes", "require_vectorized", "run_layer", "scratch",
-    "sequence_checks", "settings_rng", "stable_call", "state_of", "student", "stand_in_cell",
-    "torch_check", "torch_twin",
-    "uniform", "value_check", "with_hint",
+    "Check", "CheckFailure", "Context", "GradientProblem", "LayerCase", "LossCase", "Metric",
+    "OptimizerCase", "Property", "Question", "Saturated", "Topic", "Verdict", "bug", "call",
+    "calls_check", "custom_check", "drawn_setting", "final_state_check", "finite",
+    "function_check", "function_checks", "gradient_check", "layer_checks", "literal",
+    "loss_checks", "metric_check", "metric_checks", "optimizer_checks", "property_check",
+    "require_vectorized", "rows_sum_to_one", "run_layer", "saturating_offsets",
+    "sequence_checks", "settings_rng", "stable_call", "stand_in_cell", "state_of",
+    "torch_check", "torch_twin", "value_check", "with_hint", "within",
 ]

@@ -170,7 +170,8 @@ its solution block is in (the bugs ``dojo verify`` plants to prove the checks ca
 
 from __future__ import annotations
 
-from nlpdojo_autograder.authoring import Question, function_check, inputs, normal, uniform
+from nlpdojo_autograder.authoring import Question, function_check
+from nlpdojo_autograder.authoring.inputs import inputs, normal, uniform
 
 SCALE = Question(
     "scale", "Scale an array", code="scale",

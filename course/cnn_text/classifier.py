@@ -18,9 +18,9 @@ from nlpdojo_autograder.authoring import (
     Question,
     drawn_setting,
     layer_checks,
-    padded_sentences,
     settings_rng,
 )
+from nlpdojo_autograder.authoring.inputs import padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 
 MODULE = "kim_cnn"

@@ -15,14 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from nlpdojo_autograder.authoring import (
-    Check,
-    Context,
-    LayerCase,
-    Question,
-    layer_checks,
-    padded_sentences,
-)
+from nlpdojo_autograder.authoring import Check, Context, LayerCase, Question, layer_checks
+from nlpdojo_autograder.authoring.inputs import padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S, torch_module
 

@@ -26,10 +26,8 @@ from nlpdojo_autograder.authoring import (
     Question,
     Saturated,
     final_state_check,
-    integers,
     layer_checks,
     metric_checks,
-    name_the_mistake,
     saturating_offsets,
     sequence_checks,
     settings_rng,
@@ -39,6 +37,8 @@ from nlpdojo_autograder.authoring import (
     value_check,
     with_hint,
 )
+from nlpdojo_autograder.authoring.compare import name_the_mistake
+from nlpdojo_autograder.authoring.inputs import integers
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 
 LIB = "..library"

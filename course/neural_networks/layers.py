@@ -15,12 +15,12 @@ from nlpdojo_autograder.authoring import (
     Question,
     Verdict,
     custom_check,
-    integers,
     layer_checks,
     property_check,
     run_layer,
     settings_rng,
 )
+from nlpdojo_autograder.authoring.inputs import integers
 from nlpdojo_course.neural_networks.common import LIB
 
 LAYERS = f"{LIB}.layers"

@@ -17,13 +17,9 @@ from nlpdojo_autograder.authoring import (
     Question,
     call,
     calls_check,
-    derived,
-    draw,
-    inputs,
-    integers,
     optimizer_checks,
-    uniform,
 )
+from nlpdojo_autograder.authoring.inputs import derived, draw, inputs, integers, uniform
 from nlpdojo_course.neural_networks.common import LIB
 
 OPTIM = f"{LIB}.optim"

@@ -7,15 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import (
-    Context,
-    Question,
-    Verdict,
-    call,
-    calls_check,
-    compare_payloads,
-    custom_check,
-)
+from nlpdojo_autograder.authoring import Context, Question, Verdict, call, calls_check, custom_check
+from nlpdojo_autograder.authoring.compare import compare_payloads
 
 
 def _splits(ctx: Context) -> tuple[np.ndarray, np.ndarray]:

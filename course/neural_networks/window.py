@@ -13,10 +13,10 @@ from nlpdojo_autograder.authoring import (
     LayerCase,
     Question,
     drawn_setting,
-    integers,
     layer_checks,
     with_hint,
 )
+from nlpdojo_autograder.authoring.inputs import integers
 from nlpdojo_course.neural_networks.common import torch
 
 VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidden, classes

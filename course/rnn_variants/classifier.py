@@ -13,13 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from nlpdojo_autograder.authoring import (
-    Context,
-    LayerCase,
-    Question,
-    layer_checks,
-    padded_sentences,
-)
+from nlpdojo_autograder.authoring import Context, LayerCase, Question, layer_checks
+from nlpdojo_autograder.authoring.inputs import padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 
 MODULE = "classifier"

@@ -18,14 +18,14 @@ from nlpdojo_autograder.authoring import (
     Question,
     drawn_setting,
     final_state_check,
-    integers,
     layer_checks,
     metric_checks,
-    name_the_mistake,
     settings_rng,
     value_check,
     with_hint,
 )
+from nlpdojo_autograder.authoring.compare import name_the_mistake
+from nlpdojo_autograder.authoring.inputs import integers
 from nlpdojo_autograder.training import (
     TRAINED,
     TrainingPlan,

@@ -11,10 +11,9 @@ from nlpdojo_autograder.authoring import (
     call,
     calls_check,
     function_check,
-    inputs,
-    integers,
     settings_rng,
 )
+from nlpdojo_autograder.authoring.inputs import inputs, integers
 
 
 def _counts_input(ctx: Context):

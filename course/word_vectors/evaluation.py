@@ -12,9 +12,11 @@ from nlpdojo_autograder.authoring import (
     Question,
     call,
     calls_check,
+    function_check,
+)
+from nlpdojo_autograder.authoring.inputs import (
     derived,
     draw,
-    function_check,
     inputs,
     integers,
     normal,

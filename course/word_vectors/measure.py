@@ -136,7 +136,7 @@ def audit_steps(ctx: Context, vocabulary: int, total_words: int) -> None:
     cannot train earns no training points, whatever vectors it returns (vectors trained
     elsewhere included). Run before training, it also saves the run of a broken step.
     """
-    from nlpdojo_autograder.authoring import compare_array
+    from nlpdojo_autograder.authoring.compare import compare_array
 
     rng = ctx.rng(7)
     B, K = AUDIT_BATCH, AUDIT_NEGATIVES

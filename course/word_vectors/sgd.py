@@ -6,18 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import (
-    BACKEND,
-    Question,
-    call,
-    calls_check,
-    draw,
-    function_check,
-    inputs,
-    integers,
-    normal,
-    uniform,
-)
+from nlpdojo_autograder.authoring import Question, call, calls_check, function_check
+from nlpdojo_autograder.authoring.inputs import BACKEND, draw, inputs, integers, normal, uniform
 
 V, D = 10, 5  # vocabulary, dimension
 

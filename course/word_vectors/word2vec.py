@@ -19,9 +19,11 @@ from nlpdojo_autograder.authoring import (
     Question,
     call,
     calls_check,
-    draw,
     function_check,
     function_checks,
+)
+from nlpdojo_autograder.authoring.inputs import (
+    draw,
     inputs,
     integers,
     normal,
