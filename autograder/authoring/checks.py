@@ -122,6 +122,9 @@ class Check:
     #: parameters ship nowhere a student can read them); without the reference, ``judge``
     #: gets ``None`` as ``expected`` and judges what it can without it
     release_expected: bool = True
+    #: the module of its question's one ``code`` (``"..library.gated"``), set by the
+    #: ``Question``: where ``ctx.function(name)`` finds a function without a module named
+    module: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in CHECK_KINDS:
@@ -381,8 +384,12 @@ class Context:
         expected_only: bool = False,
         input_seed: int = 0,
         trusted: Callable[[], Any] | None = None,
+        module: str = "",
     ) -> None:
         self.subject = subject
+        #: the module of the check's question (:attr:`Check.module`): :meth:`function`'s
+        #: default
+        self.module = module
         self.backend = backend
         self.seed = seed
         #: the run's base seed (``grade --seed``), shared by all checks: a training budget
@@ -469,8 +476,16 @@ class Context:
         release). Metric checks score trained parameters with it (:mod:`.trained`)."""
         return self._trusted() if self._trusted is not None else None
 
-    def function(self, module: str, name: str) -> RemoteFunction:
-        """A function (or ``Class.method``) of the code under test."""
+    def function(self, module: str, name: str | None = None) -> RemoteFunction:
+        """A function (or ``Class.method``) of the code under test: ``function("lstm_bias")``
+        in the module of the check's question (:attr:`Check.module`), ``function(module,
+        name)`` in another."""
+        if name is None:
+            if not self.module:
+                raise ValueError(f"ctx.function({module!r}): this check's question names no "
+                                 "one module (its code): say which, ctx.function(module, "
+                                 f"{module!r})")
+            module, name = self.module, module
         self.touched.add(module)
         return RemoteFunction(self, Token("function", ("student", module, name)), name)
 

@@ -51,7 +51,11 @@ class Question:
             one = isinstance(value, (str, ForQuestion, Check))  # ``checks=value_check(...)``
             object.__setattr__(self, name, (value,) if one else tuple(value))
         # builders called here without question= take this question's id and code's module
-        object.__setattr__(self, "checks", checks_of(self.id, self.code, self.checks))
+        checks = checks_of(self.id, self.code, self.checks)
+        if len(self.code) == 1:  # ctx.function(name) finds its functions in that module
+            checks = tuple(c if c.module else dataclasses.replace(c, module=module_of(
+                self.code[0])) for c in checks)
+        object.__setattr__(self, "checks", checks)
         for check in self.checks:
             if check.question != self.id:
                 raise ValueError(f"question {self.id}: check {check.id!r} belongs to question "

@@ -355,7 +355,7 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         ctx = Context(subject=subject, backend=backend, seed=check_seed, workdir=workdir,
                       full=full, base_seed=seed, deadline=deadline, cache=cache,
                       touched=touched, expected_only=expected_only, input_seed=input_seed,
-                      trusted=trusted)
+                      trusted=trusted, module=check.module)
         output, printed = "", {}
         try:
             if isinstance(subject, RemoteSubject):
@@ -436,7 +436,7 @@ def _strict_run(check: Check, index: int, subject: RemoteSubject, ctx: Context,
     strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
                      seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
                      base_seed=ctx.base_seed, deadline=deadline, cache={},
-                     expected_only=gradient)
+                     expected_only=gradient, module=ctx.module)
     subject.begin(dtype="float64", swap_in=check.swap_in, workdir=f"work{index}",
                   deadline=deadline, index=index, backend=STRICT)
     try:

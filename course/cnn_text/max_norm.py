@@ -18,7 +18,6 @@ from nlpdojo_autograder.authoring import (
     value_check,
 )
 
-CONSTRAINTS = "..library.constraints"
 #: (what, the weight's shape, the columns' scales, the limit), the weight and the limit each
 #: scaled by a factor drawn per grading and per case (0.4 to 2.5, ``drawn_setting``): a
 #: limit written in (or chosen by the weight's shape) fails
@@ -73,7 +72,7 @@ MISTAKES = {
 
 def _constrained(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
-    f = ctx.function(CONSTRAINTS, "max_norm")
+    f = ctx.function("max_norm")
     for i, (what, shape, scales, nominal) in enumerate(CASES):
         factor = drawn_setting(ctx, 0.4, 2.5, which=i)  # the case's scale, per grading
         weight, limit = factor * _weights(rng, shape, scales), float(nominal * factor)

@@ -22,7 +22,6 @@ from nlpdojo_autograder.authoring import (
     value_check,
 )
 
-NORM = "..library.normalization"
 B, T, C = 3, 4, 3
 
 
@@ -211,7 +210,7 @@ def _running_check(ctx: Context) -> dict[str, np.ndarray]:
     evals = [1.0 + 2.0 * _draws(rng, (2, T, C)) for _ in range(2)]
     grads = [rng.standard_normal(x.shape) for x in evals]
     run = ctx.probe("train_then_eval_run")(
-        ctx.function(NORM, "BatchNorm1d"), (ctx.backend, C), {"momentum": momentum, "eps": eps},
+        ctx.function("BatchNorm1d"), (ctx.backend, C), {"momentum": momentum, "eps": eps},
         {"weight": ctx.asarray(gamma), "bias": ctx.asarray(beta)},
         [[ctx.asarray(x)] for x in train], [[ctx.asarray(x)] for x in evals],
         [ctx.asarray(g) for g in grads], names=("x",))

@@ -18,7 +18,6 @@ from nlpdojo_autograder.authoring import (
     torch_check,
 )
 
-MODULE = "qrnn"
 B, T, D, H, K = 3, 5, 3, 2, 3
 #: the width of the torch check: a second width, so that code written for one (a
 #: hard-coded ``k − 1``) is caught
@@ -97,7 +96,7 @@ TITLE = f"QRNN, width {K}, {D} to {H} channels"
 
 QRNN = Question(
     "qrnn", "A quasi-recurrent layer: masked convolution gates, fo-pooling over time",
-    code=MODULE,
+    code="qrnn",
     checks=[layer_checks("QRNN", _case(K), title=TITLE, points=1.5,
                          repeat=2, torch=_torch_qrnn(K),
                          at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS),

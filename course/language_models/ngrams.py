@@ -45,7 +45,7 @@ def _random_stream(rng: np.random.Generator, n: int, sentences: int = 40, *,
 
 def _counts(ctx: Context, stream: np.ndarray, n: int, vocab: int,
             bos: int = BOS) -> list[np.ndarray]:
-    result = ctx.function("ngrams", "count_ngrams")(stream, n, vocab, bos)
+    result = ctx.function("count_ngrams")(stream, n, vocab, bos)
     names = ["ngram_keys", "ngram_counts", "context_keys", "context_counts"]
     return [ctx.to_numpy(v, f"count_ngrams' {k}") for k, v in
             zip(names, ctx.unpack(result, names, "count_ngrams"), strict=True)]
@@ -115,7 +115,7 @@ def _count_values(ctx: Context) -> dict[str, np.ndarray]:
     for n in (1, 2, 3, 4):  # any order: the unigram's context is empty
         vocab, bos, _ = IDS_OF_ORDER[n]
         stream = _random_stream(rng, n, ids=IDS_OF_ORDER[n])
-        windows = ctx.to_numpy(ctx.function("ngrams", "ngram_windows")(stream, n, bos),
+        windows = ctx.to_numpy(ctx.function("ngram_windows")(stream, n, bos),
                                "ngram_windows' n-grams")
         out[f"n={n} windows"] = windows
         counts = _counts(ctx, stream, n, vocab, bos)
@@ -170,10 +170,10 @@ def _add_delta_values(ctx: Context) -> dict[str, np.ndarray]:
     for i, n in enumerate((2, 3, 1)):
         delta = drawn_setting(ctx, *DELTAS, which=i)
         model = _counts(ctx, _random_stream(rng, n), n, VOCAB)  # the reference's counts
-        held_out = ctx.to_numpy(ctx.function("ngrams", "ngram_windows")(
+        held_out = ctx.to_numpy(ctx.function("ngram_windows")(
             _random_stream(rng, n, sentences=10), n, BOS))
         theirs = ctx.to_numpy(ctx.function(
-            "ngrams", "add_delta_log_probs")(tuple(model), held_out, VOCAB, delta),
+            "add_delta_log_probs")(tuple(model), held_out, VOCAB, delta),
             "add_delta_log_probs' log-probabilities")
         for what, wrong in add_delta_mistakes(model, held_out, VOCAB, delta).items():
             if theirs.shape == wrong.shape and np.allclose(theirs, wrong, rtol=1e-9,
@@ -186,7 +186,7 @@ def _add_delta_values(ctx: Context) -> dict[str, np.ndarray]:
 
 def _perplexity_values(ctx: Context) -> dict[str, np.ndarray]:
     rng = ctx.rng()
-    f = ctx.function("ngrams", "perplexity")
+    f = ctx.function("perplexity")
     return {f"{m} tokens": np.asarray(ctx.to_numpy(f(-rng.exponential(3.0, m)), "perplexity"))
             for m in (1, 17, 500)}
 
@@ -213,9 +213,9 @@ def _heldout_values(ctx: Context) -> dict[str, np.ndarray]:
         delta = drawn_setting(ctx, *HELDOUT_DELTAS, which=i)
         vocab = given.Vocabulary.build(train, n, min_count=2)
         bos = vocab.id(given.BOS)
-        model = ctx.function("ngrams", "count_ngrams")(vocab.stream(train, n), n, len(vocab), bos)
-        windows = ctx.function("ngrams", "ngram_windows")(vocab.stream(test, n), n, bos)
-        log_probs = ctx.to_numpy(ctx.function("ngrams", "add_delta_log_probs")(
+        model = ctx.function("count_ngrams")(vocab.stream(train, n), n, len(vocab), bos)
+        windows = ctx.function("ngram_windows")(vocab.stream(test, n), n, bos)
+        log_probs = ctx.to_numpy(ctx.function("add_delta_log_probs")(
             model, windows, len(vocab), delta), "add_delta_log_probs' log-probabilities")
         out[f"order {n}: log P(w | c) of every held-out n-gram"] = log_probs
         # the perplexity is the grader's: a bug in question perplexity costs points once

@@ -159,7 +159,7 @@ def _torch_rnn_lm(p, ids, h0):
 
 def _windows_values(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
-    f = ctx.function("rnn_lm", "bptt_windows")
+    f = ctx.function("bptt_windows")
     for n, b, t in ((61, 3, 4), (100, 4, 7), (37, 1, 5), (50, 5, 9)):
         ids = rng.integers(0, 1000, n)
         inputs, targets = ctx.unpack(f(ids, b, t), ["inputs", "targets"], "bptt_windows")

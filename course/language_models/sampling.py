@@ -91,7 +91,7 @@ def _tempered_values(ctx: Context) -> dict[str, np.ndarray]:
                        ("sample_next", lambda r: (_rows_of_scores(ctx, r), 0, 0.7, 5))):
         require_vectorized(ctx, "sampling", name, make, items="rows", sizes=(500, 2_000))
     rng, out = ctx.rng(), {}
-    f = ctx.function("sampling", "tempered_probs")
+    f = ctx.function("tempered_probs")
     for temperature, top_k in SAMPLING_CASES:
         scores = rng.normal(0, 2, (4, 9))
         # "computed stably, so that a temperature of 1e-3 works too": no overflow on the way
@@ -105,7 +105,7 @@ def _tempered_values(ctx: Context) -> dict[str, np.ndarray]:
 
 def _draws(ctx: Context, scores: np.ndarray, seed: int, temperature: float,
            top_k: int | None) -> np.ndarray:
-    got = ctx.to_numpy(ctx.function("sampling", "sample_next")(
+    got = ctx.to_numpy(ctx.function("sample_next")(
         scores, int(seed), temperature, top_k), "sample_next's ids")
     if got.shape != (len(scores),) or not np.issubdtype(got.dtype, np.integer):
         raise CheckFailure(f"sample_next returned {got.dtype} of shape {got.shape} for "

@@ -220,7 +220,7 @@ def _continuation_values(ctx: Context) -> dict[str, np.ndarray]:
     for k in (1, 2, 3):
         windows = _sentence_ngrams(_random_sentences(rng, k + 1), k + 1)
         keys = np.unique(windows @ (VOCAB ** np.arange(k, -1, -1, dtype=np.int64)))
-        got = ctx.function("kneser_ney", "continuation_counts")(keys, k, VOCAB)
+        got = ctx.function("continuation_counts")(keys, k, VOCAB)
         g_keys, g_counts = ctx.unpack(got, ["keys", "counts"], "continuation_counts")
         out[f"k={k} keys"] = ctx.to_numpy(g_keys, "continuation_counts' keys")
         out[f"k={k} counts"] = ctx.to_numpy(g_counts, "continuation_counts' counts")

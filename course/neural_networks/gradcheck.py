@@ -37,7 +37,7 @@ def _function(ctx: Context, weights: np.ndarray, mixing: np.ndarray | None):
 
 def _numerical(ctx: Context):
     rng = ctx.rng()
-    f = ctx.function("gradcheck", "numerical_gradient")
+    f = ctx.function("numerical_gradient")
     out = {}
     for name, shape, k in (("matrix", (3, 4), 5), ("vector", (6,), 4)):
         weights = rng.uniform(0.5, 3.0, shape)
@@ -102,7 +102,7 @@ def _check_collect(ctx: Context):
     x[0, 3] = x[3, 1] = 0.0  # zero true gradients there
     weights = rng.uniform(0.5, 3.0, (4, 4))  # not symmetric: a transposed gradient is wrong
     f = _function(ctx, weights, None)
-    check = ctx.function("gradcheck", "check_gradient")
+    check = ctx.function("check_gradient")
     out = {}
     for name, (analytic, _) in _planted(x, weights).items():
         passed, worst, error = ctx.unpack(check(f, ctx.asarray(x), ctx.asarray(analytic)),

@@ -36,7 +36,7 @@ XAVIER_SIZES = (((100, 200), (100, 200)), ((300, 500), (300, 450)))
 
 
 def _xavier_collect(ctx: Context):
-    rng, f = settings_rng(ctx), ctx.function(f"{LIB}.init", "xavier_uniform")
+    rng, f = settings_rng(ctx), ctx.function("xavier_uniform")
     out = {"small": ctx.to_numpy(f(ctx.backend, 3, 7, seed=0))}
     for i, ranges in enumerate(XAVIER_SIZES):
         fan_in, fan_out = (int(rng.integers(*r)) for r in ranges)

@@ -73,7 +73,7 @@ def _l2_params(ctx: Context) -> dict[str, np.ndarray]:
 
 
 def _l2_call(ctx: Context, params: dict[str, np.ndarray]):
-    result = ctx.function(f"{LIB}.regularization", "l2_penalty")(
+    result = ctx.function("l2_penalty")(
         {n: ctx.asarray(v) for n, v in params.items()}, _lambda(ctx))
     ctx.require_arrays("l2_penalty", {"0": "the penalty"})
     penalty, grads = ctx.unpack(result, ["penalty", "grads"], "l2_penalty")

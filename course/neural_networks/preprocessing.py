@@ -49,9 +49,9 @@ NORMALIZE = Question(
 def _whitening(ctx: Context):
     train, test = _splits(ctx)
     mean, projection = ctx.unpack(
-        ctx.function("preprocessing", "fit_whitening")(ctx.asarray(train)),
+        ctx.function("fit_whitening")(ctx.asarray(train)),
         ["mean", "projection"], "fit_whitening")
-    whiten = ctx.function("preprocessing", "whiten")
+    whiten = ctx.function("whiten")
     return {"mean": ctx.to_numpy(mean, "the mean"),
             "projection": ctx.to_numpy(projection, "the projection"),
             "whitened train": ctx.to_numpy(whiten(ctx.asarray(train), ctx.asarray(mean),
@@ -85,7 +85,7 @@ WHITENING = Question(
 # -- two splits --------------------------------------------------------------------------------
 def _preprocess(ctx: Context):
     train, test = _splits(ctx)
-    f = ctx.function("preprocessing", "preprocess_splits")
+    f = ctx.function("preprocess_splits")
     out = {}
     for method in ("center", "normalize", "whiten"):
         a, b = ctx.unpack(f(ctx.asarray(train), ctx.asarray(test), method), ["train", "test"],

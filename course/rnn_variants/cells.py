@@ -25,7 +25,6 @@ from nlpdojo_autograder.authoring import (
     value_check,
 )
 
-GATED = "..library.gated"
 #: (B, D, H) of the layer checks, and of the torch check: every size varies between a cell's
 #: checks (an attacker's cells with H = 5 written in kept full marks where every check had
 #: H = 5)
@@ -127,7 +126,7 @@ LSTM_BACKWARD_MISTAKES = {
 def _lstm_bias(ctx: Context) -> dict[str, np.ndarray]:
     """The bias of H = 1 and of an H drawn per grading (a table of the answers for the sizes
     asked kept the point where they were always 1 and 5)."""
-    f = ctx.function(GATED, "lstm_bias")
+    f = ctx.function("lstm_bias")
     sizes = (1, int(settings_rng(ctx).integers(2, 64)))
     return {f"lstm_bias(backend, {h})": ctx.to_numpy(f(ctx.backend, h), "lstm_bias's vector")
             for h in sizes}

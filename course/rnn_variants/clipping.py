@@ -16,7 +16,6 @@ from nlpdojo_autograder.authoring import (
     value_check,
 )
 
-CLIPPING = "..library.clipping"
 #: (what, the gradients' shapes, their scales, max_norm), gradients and max_norm each scaled
 #: by a factor drawn per grading and per case (0.4 to 2.5, ``drawn_setting``): a limit
 #: written in (or chosen by the gradients' count or shapes) fails
@@ -31,7 +30,7 @@ EPS = 1e-6  # torch.nn.utils.clip_grad_norm_'s
 
 def _clipped(ctx: Context) -> dict[str, np.ndarray]:
     rng, out = ctx.rng(), {}
-    f = ctx.function(CLIPPING, "clip_grad_norm")
+    f = ctx.function("clip_grad_norm")
     for i, (what, shapes, scales, nominal) in enumerate(CASES):
         factor = drawn_setting(ctx, 0.4, 2.5, which=i)  # the case's scale, per grading
         max_norm = float(nominal * factor)  # a Python float, as a caller passes it

@@ -26,7 +26,6 @@ from nlpdojo_autograder.authoring import (
 )
 
 RECURRENT = "..library.recurrent"
-DEEP = "..library.deep_rnn"
 B, T, D, H = 3, 5, 4, 5
 #: the wrappers' sizes: smaller, since their layers are the reference's, swapped in, and each
 #: of their calls is a call-back to the reference process (a limit must cover them:

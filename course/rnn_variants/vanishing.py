@@ -17,7 +17,6 @@ from nlpdojo_autograder.authoring import (
     value_check,
 )
 
-MODULE = "vanishing"
 #: (B, T, D, H) of each cell's norms: other sizes for each (a walk back with T = 6 and H = 5
 #: written in kept full marks where every case had them)
 SIZES = {"rnn": (3, 6, 4, 5), "lstm": (2, 8, 3, 6), "gru": (4, 5, 5, 4)}
@@ -93,7 +92,7 @@ BOUND = [
 ]
 
 VANISHING = Question(
-    "vanishing", "Vanishing gradients: ‖∂J⁽ᵀ⁾/∂h⁽ᵗ⁾‖ back through time", code=MODULE,
+    "vanishing", "Vanishing gradients: ‖∂J⁽ᵀ⁾/∂h⁽ᵗ⁾‖ back through time", code="vanishing",
     checks=[
         value_check("norms", "state_gradient_norms over a tanh RNN, an LSTM and "
                     "a GRU cell, 5 to 8 steps", 1.5, _each_cell, rtol=1e-6, dtype="float64",
