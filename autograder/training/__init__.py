@@ -21,9 +21,12 @@ model: the kit"):
   model kinds and their options, the run driver (:mod:`.commands`); one checkpoint format
   (:mod:`.checkpoint`); text generation from any language model (:mod:`.generate`); neural
   language models, each three functions of its topic (:mod:`.neural_lm`); sentence
-  classifiers on MR, each its topic's given module (:mod:`.polarity`).
+  classifiers on MR, each its topic's given module (:mod:`.polarity`);
+* the torch oracle of a language model's truncated-BPTT loop, for every cell, that names a
+  loop's mistake by its losses (:mod:`.bptt_oracle`: :func:`truncated_bptt_losses`).
 """
 
+from nlpdojo_autograder.training.bptt_oracle import truncated_bptt_losses
 from nlpdojo_autograder.training.checkpoint import (
     Checkpoint,
     CheckpointFiles,
@@ -115,6 +118,7 @@ from nlpdojo_autograder.training.trained import (
 )
 
 __all__ = [
+    "truncated_bptt_losses",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
     "TRAINED", "UNK", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",
     "ModelRegistry", "NeuralLM", "PolarityClassifier", "Run", "SentenceData", "TokenStreams",

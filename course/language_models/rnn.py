@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from nlpdojo_autograder.authoring import (
 )
 from nlpdojo_autograder.authoring.compare import name_the_mistake
 from nlpdojo_autograder.authoring.inputs import integers
+from nlpdojo_autograder.training import truncated_bptt_losses
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 
 LIB = "..library"
@@ -241,59 +243,13 @@ OPTIMIZER_MISTAKES = {
 }
 
 
-def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, batch_size: int,
-                      bptt: int, lr: float, epochs: int, carry: bool = True,
-                      shift: int = 1, optimizer: str = "sgd", fresh: bool = False,
-                      reset: bool = True, accumulate: bool = False,
-                      carried: str = "last") -> np.ndarray:
-    """The training losses of truncated BPTT with plain SGD (or ``optimizer="adam"``:
-    ``torch.optim.Adam``, the library's Adam's twin; ``fresh``: a new one every window),
-    written in torch (float64, autograd; ``h.detach()`` at each window's border), an
-    independent oracle of ``train_rnn_lm``: the stream cut into B rows, windows of T, targets
-    shifted by ``shift``, the state carried from window to window (``carry``: the last step's,
-    or the first's with ``carried="first"``) and zero at each epoch's start (``reset``; else
-    only at the first); ``accumulate``: gradients summed over every window so far (never
-    zeroed)."""
-    torch = torch_module()
-    p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
-    adam = torch.optim.Adam(list(p.values()), lr=lr) if optimizer == "adam" else None
-    length = len(train) // batch_size
-    rows = torch.as_tensor(np.asarray(train[:length * batch_size]).reshape(batch_size, length))
-    losses = []
-    total = [torch.zeros_like(v) for v in p.values()]  # every gradient so far (accumulate)
-    h = torch.zeros(batch_size, p["rnn.cell.weight_h"].shape[0], dtype=torch.float64)
-    for epoch in range(epochs):
-        if reset or epoch == 0:
-            h = torch.zeros(batch_size, p["rnn.cell.weight_h"].shape[0], dtype=torch.float64)
-        for k in range((length - 1) // bptt):
-            x = rows[:, k * bptt:(k + 1) * bptt]  # (B, T)
-            y = rows[:, k * bptt + shift:(k + 1) * bptt + shift]  # (B, T)
-            e = p["embedding.weight"][x]  # (B, T, D)
-            state, states = h if carry else torch.zeros_like(h), []
-            for t in range(bptt):  # over time: h⁽ᵗ⁾ needs h⁽ᵗ⁻¹⁾
-                state = torch.tanh(state @ p["rnn.cell.weight_h"]
-                                   + e[:, t] @ p["rnn.cell.weight_e"] + p["rnn.cell.bias"])
-                states.append(state)
-            scores = torch.stack(states, 1) @ p["output.weight"] + p["output.bias"]  # (B,T,V)
-            loss = torch.nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]),
-                                                     y.reshape(-1))
-            grads = torch.autograd.grad(loss, list(p.values()))
-            if accumulate:
-                total = [a + g for a, g in zip(total, grads, strict=True)]
-                grads = tuple(total)
-            if adam is not None:
-                if fresh:
-                    adam = torch.optim.Adam(list(p.values()), lr=lr)
-                for value, g in zip(p.values(), grads, strict=True):
-                    value.grad = g
-                adam.step()
-            else:
-                with torch.no_grad():
-                    for value, g in zip(p.values(), grads, strict=True):
-                        value -= lr * g
-            h = (states[0] if carried == "first" else state).detach()
-            losses.append(float(loss.detach()))
-    return np.asarray(losses)
+def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], **settings: Any
+                      ) -> np.ndarray:
+    """The training losses of truncated BPTT over the RNN cell, in torch: the training kit's
+    oracle (:func:`~nlpdojo_autograder.training.bptt_oracle.truncated_bptt_losses`), an
+    independent oracle of ``train_rnn_lm``; ``settings``: ``batch_size``, ``bptt``, ``lr``,
+    ``epochs`` and the switches of :data:`BPTT_MISTAKES` and :data:`OPTIMIZER_MISTAKES`."""
+    return truncated_bptt_losses(train, init, cell="rnn", **settings)
 
 
 def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from nlpdojo_autograder.training import (
     require_datasets,
     stream_targets,
     token_streams,
+    truncated_bptt_losses,
 )
 
 MODULE = "lstm_lm"
@@ -156,54 +158,14 @@ ADAM_MISTAKES = {
 
 
 def torch_gated_losses(train: np.ndarray, init: dict[str, np.ndarray], *, clip: float | None,
-                       carry: bool = True, carry_cell: bool = True, optimizer: str = "sgd",
-                       lr: float = LR, fresh: bool = False) -> np.ndarray:
-    """The training losses of :data:`VOCAB`-sized truncated BPTT with SGD (or
-    ``optimizer="adam"``: ``torch.optim.Adam``, the library's Adam's twin; ``fresh``: a new one
-    every window) and global-norm clipping, in torch (float64, autograd,
-    ``torch.nn.utils.clip_grad_norm_``), an independent oracle of ``train_gated_lm``;
-    ``carry``/``carry_cell``: whether (h, c) / c pass from window to window."""
-    torch = torch_module()
-    p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
-    adam = torch.optim.Adam(list(p.values()), lr=lr) if optimizer == "adam" else None
-    length = len(train) // STREAMS
-    rows = torch.as_tensor(np.asarray(train[:length * STREAMS]).reshape(STREAMS, length))
-    losses = []
-    for _ in range(EPOCHS):
-        h = c = torch.zeros(STREAMS, HIDDEN, dtype=torch.float64)
-        for k in range((length - 1) // BPTT):
-            x, y = rows[:, k * BPTT:(k + 1) * BPTT], rows[:, k * BPTT + 1:(k + 1) * BPTT + 1]
-            e = p["embedding.weight"][x]  # (B, T, D)
-            if not carry:
-                h = c = torch.zeros_like(h)
-            elif not carry_cell:
-                c = torch.zeros_like(c)
-            states = []
-            for t in range(BPTT):  # over time: step t needs step t − 1
-                a = e[:, t] @ p["rnn.cell.weight_x"] + h @ p["rnn.cell.weight_h"] \
-                    + p["rnn.cell.bias"]  # (B, 4H), gates i, f, g, o
-                i, f, g, o = a.chunk(4, dim=1)
-                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-                h = torch.sigmoid(o) * torch.tanh(c)
-                states.append(h)
-            scores = torch.stack(states, 1) @ p["output.weight"] + p["output.bias"]  # (B,T,V)
-            loss = torch.nn.functional.cross_entropy(scores.reshape(-1, VOCAB), y.reshape(-1))
-            for value in p.values():
-                value.grad = None
-            loss.backward()
-            if clip is not None:
-                torch.nn.utils.clip_grad_norm_(list(p.values()), clip)
-            if adam is not None:
-                if fresh:
-                    adam = torch.optim.Adam(list(p.values()), lr=lr)
-                adam.step()
-            else:
-                with torch.no_grad():
-                    for value in p.values():
-                        value -= lr * value.grad
-            h, c = h.detach(), c.detach()
-            losses.append(float(loss.detach()))
-    return np.asarray(losses)
+                       lr: float = LR, **settings: Any) -> np.ndarray:
+    """The training losses of :data:`VOCAB`-sized truncated BPTT over the LSTM cell with SGD
+    (or ``optimizer="adam"``) and global-norm clipping, in torch: the training kit's oracle
+    (:func:`~nlpdojo_autograder.training.bptt_oracle.truncated_bptt_losses`), an independent
+    oracle of ``train_gated_lm``; ``settings``: the switches of :data:`MISTAKES` and
+    :data:`ADAM_MISTAKES`."""
+    return truncated_bptt_losses(train, init, cell="lstm", batch_size=STREAMS, bptt=BPTT,
+                                 epochs=EPOCHS, clip=clip, lr=lr, **settings)
 
 
 def _name_the_mistake(losses: np.ndarray, train: np.ndarray, init: dict,

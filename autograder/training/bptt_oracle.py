@@ -1,0 +1,129 @@
+"""The torch oracle of a recurrent language model's training loop: truncated backpropagation
+through time (CS224n lecture 6; Williams & Peng 1990) written in torch, float64, autograd, one
+loop for every cell (the RNN's tanh cell, the LSTM), with the options a student's loop gets
+wrong as switches, so that a check can name the mistake whose losses are exactly the student's
+(:func:`~nlpdojo_autograder.authoring.compare.name_the_mistake`).
+
+The stream is cut into ``batch_size`` rows, each row into windows of ``bptt`` steps with
+targets shifted by ``shift``; the state passes from window to window detached (``h.detach()``:
+the truncation); each window's loss is the mean cross-entropy of its predictions; the
+parameters take one SGD step per window (or ``torch.optim.Adam``, the library's Adam's twin),
+after global-norm clipping where ``clip`` is given (``torch.nn.utils.clip_grad_norm_``, Pascanu
+et al. 2013).
+
+Parameters are named as the course library's language models name them:
+``embedding.weight``, ``output.weight``, ``output.bias`` and the cell's: ``rnn.cell.weight_e``,
+``weight_h``, ``bias`` (the tanh RNN cell); ``rnn.cell.weight_x``, ``weight_h``, ``bias`` (the
+LSTM cell, gates i, f, g, o in torch's order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+#: the cells the oracle unrolls
+CELLS = ("rnn", "lstm")
+
+
+def _torch() -> Any:
+    import torch  # optional: the grader's oracle, where torch is installed
+
+    return torch
+
+
+def _rnn_step(torch: Any, p: dict, e_t: Any, state: Any) -> tuple[Any, Any]:
+    """h⁽ᵗ⁾ = tanh(h⁽ᵗ⁻¹⁾ W_h + e⁽ᵗ⁾ W_e + b): (output, state)."""
+    h = torch.tanh(state @ p["rnn.cell.weight_h"] + e_t @ p["rnn.cell.weight_e"]
+                   + p["rnn.cell.bias"])  # (B, H)
+    return h, h
+
+
+def _lstm_step(torch: Any, p: dict, e_t: Any, state: Any) -> tuple[Any, Any]:
+    """The LSTM step (gates i, f, g, o): (h, (h, c))."""
+    h, c = state
+    a = e_t @ p["rnn.cell.weight_x"] + h @ p["rnn.cell.weight_h"] + p["rnn.cell.bias"]  # (B, 4H)
+    i, f, g, o = a.chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # (B, H)
+    h = torch.sigmoid(o) * torch.tanh(c)  # (B, H)
+    return h, (h, c)
+
+
+STEPS: dict[str, Callable[..., tuple[Any, Any]]] = {"rnn": _rnn_step, "lstm": _lstm_step}
+
+
+def truncated_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, cell: str,
+                          batch_size: int, bptt: int, lr: float, epochs: int,
+                          clip: float | None = None, optimizer: str = "sgd",
+                          fresh: bool = False, carry: bool = True, carry_cell: bool = True,
+                          carried: str = "last", reset: bool = True, shift: int = 1,
+                          accumulate: bool = False) -> np.ndarray:
+    """Every window's training loss, in order (``(epochs * windows,)``), of truncated BPTT on
+    the id stream ``train`` from the parameters ``init``.
+
+    The switches a loop can get wrong: ``carry`` (the state passes to the next window; else
+    each starts from zeros), ``carry_cell`` (an LSTM's c passes too), ``carried`` (``"last"``
+    step's state, or the ``"first"``'s), ``reset`` (zeros at each epoch's start; else only at
+    the first), ``shift`` (targets ``shift`` steps ahead), ``accumulate`` (gradients summed over
+    every window so far, never zeroed), ``fresh`` (a new Adam every window: its moments lost),
+    ``clip`` (None: no clipping)."""
+    if cell not in STEPS:
+        raise ValueError(f"cell {cell!r}: one of {', '.join(CELLS)}")
+    torch = _torch()
+    step = STEPS[cell]
+    p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
+    params = list(p.values())
+    adam = torch.optim.Adam(params, lr=lr) if optimizer == "adam" else None
+    length = len(train) // batch_size
+    rows = torch.as_tensor(np.asarray(train[:length * batch_size]).reshape(batch_size, length))
+    hidden = p["rnn.cell.weight_h"].shape[0]
+
+    def zeros() -> Any:
+        h = torch.zeros(batch_size, hidden, dtype=torch.float64)
+        return h if cell == "rnn" else (h, torch.zeros_like(h))
+
+    losses = []
+    total = [torch.zeros_like(v) for v in params]  # every gradient so far (accumulate)
+    state = zeros()
+    for epoch in range(epochs):
+        if reset or epoch == 0:
+            state = zeros()
+        for k in range((length - 1) // bptt):
+            x = rows[:, k * bptt:(k + 1) * bptt]  # (B, T)
+            y = rows[:, k * bptt + shift:(k + 1) * bptt + shift]  # (B, T)
+            e = p["embedding.weight"][x]  # (B, T, D)
+            if not carry:
+                state = zeros()
+            elif not carry_cell and cell == "lstm":
+                state = (state[0], torch.zeros_like(state[1]))
+            outputs, states = [], []
+            for t in range(bptt):  # over time: step t needs step t − 1
+                h, state = step(torch, p, e[:, t], state)
+                outputs.append(h)
+                states.append(state)
+            scores = torch.stack(outputs, 1) @ p["output.weight"] + p["output.bias"]  # (B,T,V)
+            loss = torch.nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]),
+                                                     y.reshape(-1))
+            grads = torch.autograd.grad(loss, params)
+            if accumulate:
+                total = [a + g for a, g in zip(total, grads, strict=True)]
+                grads = tuple(total)
+            for value, g in zip(params, grads, strict=True):  # clipping scales .grad in place
+                value.grad = g.clone() if accumulate and clip is not None else g
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(params, clip)
+            if adam is not None:
+                if fresh:
+                    adam = torch.optim.Adam(params, lr=lr)
+                adam.step()
+            else:
+                with torch.no_grad():
+                    for value in params:
+                        value -= lr * value.grad
+            kept = states[0] if carried == "first" else state
+            state = (kept.detach() if cell == "rnn"
+                     else (kept[0].detach(), kept[1].detach()))
+            losses.append(float(loss.detach()))
+    return np.asarray(losses)
