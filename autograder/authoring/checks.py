@@ -388,8 +388,8 @@ class Context:
     ) -> None:
         self.subject = subject
         #: the module of the check's question (:attr:`Check.module`): :meth:`function`'s
-        #: default
-        self.module = module
+        #: default (not ``self.module``: that is :meth:`module`)
+        self.code_module = module
         self.backend = backend
         self.seed = seed
         #: the run's base seed (``grade --seed``), shared by all checks: a training budget
@@ -481,11 +481,11 @@ class Context:
         in the module of the check's question (:attr:`Check.module`), ``function(module,
         name)`` in another."""
         if name is None:
-            if not self.module:
+            if not self.code_module:
                 raise ValueError(f"ctx.function({module!r}): this check's question names no "
                                  "one module (its code): say which, ctx.function(module, "
                                  f"{module!r})")
-            module, name = self.module, module
+            module, name = self.code_module, module
         self.touched.add(module)
         return RemoteFunction(self, Token("function", ("student", module, name)), name)
 

@@ -436,7 +436,7 @@ def _strict_run(check: Check, index: int, subject: RemoteSubject, ctx: Context,
     strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
                      seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
                      base_seed=ctx.base_seed, deadline=deadline, cache={},
-                     expected_only=gradient, module=ctx.module)
+                     expected_only=gradient, module=ctx.code_module)
     subject.begin(dtype="float64", swap_in=check.swap_in, workdir=f"work{index}",
                   deadline=deadline, index=index, backend=STRICT)
     try:
