@@ -206,8 +206,9 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
     The solutions are judged on the way, by every check but the training runs
     (:func:`own_checks`; each against its own outcome, so what fails is what a check judges
     by itself: a gradient against central differences, a torch oracle, a property, a line
-    count). Raises :class:`FixtureError`, writing nothing, when they fail one: fixtures from
-    a wrong reference would pass the same mistake in a student's code."""
+    count). Raises :class:`FixtureError`, writing nothing, when they fail one, or when a
+    check's own code fails on them (an error is never an expected outcome): fixtures from a
+    wrong reference would pass the same mistake in a student's code."""
     checks = fixture_checks(exercise)
     judged = own_checks(exercise)
     into.mkdir(parents=True)
@@ -217,9 +218,13 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
                           topic_folder=None, trusted_folder=source, backend="numpy",
                           device="cpu", seed=0, question_functions={})
     failed = [judge(c, outcomes[c.id], outcomes[c.id], GradeOptions()) for c in judged]
-    failed = [r for r in failed if r.score < r.max_score]
+    failed = [f"{r.id}: {r.status} {r.message}" for r in failed if r.score < r.max_score]
+    # a check whose own code failed on the reference stores no expected outcome, judged or not
+    # (a training run's metric checks are not judged here, and once stored an error as theirs)
+    failed += [f"{c.id}: {outcomes[c.id].status} {outcomes[c.id].message}" for c in checks
+               if outcomes[c.id].status != "ok" and c not in judged]
     if failed:
-        lines = "; ".join(f"{r.id}: {r.status} {r.message}" for r in failed)
+        lines = "; ".join(failed)
         raise FixtureError(
             f"the solutions in {source} fail their own checks, so no fixture is written: "
             f"{lines}. Fix the solutions (or the check, where the check is wrong: its torch "

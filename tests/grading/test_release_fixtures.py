@@ -190,3 +190,28 @@ def test_a_check_whose_own_code_breaks_on_the_reference_says_so_and_where(pack: 
     assert "scale.values: error the check's own code failed on the reference's run" in out
     assert "TypeError" in out and f"(at {plugin}:23)" in out
     assert "your code returned" not in out
+
+
+def test_a_training_checks_error_on_the_reference_writes_nothing(pack: Path):
+    """The metric checks of an integrative question (a training run) are not judged when the
+    fixtures are computed, and a collect that failed on the reference once went into the
+    fixtures as an error outcome without a word (``dojo release`` wrote three of
+    word_vectors'); an error is never an expected outcome: nothing is written, the check
+    named."""
+    plugin = pack / "plugin.py"
+    text = plugin.read_text()
+    for find, replace in (
+            ('    return {"value": float(first - ',
+             '    raise RuntimeError("a broken measure")\n    return {"value": float(first - '),
+            ('questions={"scale": "Scaling", "quadratic": "A quadratic loss"},',
+             'questions={"scale": "Scaling", "quadratic": "A quadratic loss"}, '
+             'integrative=("quadratic",),')):
+        assert find in text
+        text = text.replace(find, replace)
+    plugin.write_text(text)
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "fail their own checks" in out and "quadratic.descent: error" in out
+    assert "a broken measure" in out and "Traceback" not in out
+    assert not (pack / "fixtures").exists()
