@@ -146,13 +146,11 @@ def measure(tree: Tree) -> dict[str, str]:
     factories, factory_lines = 0, 0
     repeated_torch, variant_loops = 0, 0
     bug_calls, bug_lines = 0, 0
-    local_imports = 0
     for topic, paths in topics.items():
         ids = ids_per_topic[topic]
         topic_strings: set[str] = set()
         for path in paths:
             module = modules[path]
-            lines = texts[path].splitlines()
             for s in _strings(module):
                 topic_strings.add(s)
                 if s in ids or s.partition(".")[0] in ids and "." in s and " " not in s:
@@ -183,13 +181,6 @@ def measure(tree: Tree) -> dict[str, str]:
                 if isinstance(node, ast.Call) and _call_name(node) in ("bug", "PlantedBug"):
                     bug_calls += 1
                     bug_lines += node.end_lineno - node.lineno + 1
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    for inner in ast.walk(node):
-                        if isinstance(inner, (ast.Import, ast.ImportFrom)):
-                            here = lines[inner.lineno - 1]
-                            above = lines[inner.lineno - 2] if inner.lineno > 1 else ""
-                            if "#" not in here and not above.lstrip().startswith("#"):
-                                local_imports += 1
         for qid in ids:
             code = codes.get((topic, qid), "")
             spellings += 1 + (code != _dotted(code) and _dotted(code) in topic_strings)
