@@ -47,7 +47,7 @@ class ForQuestion:
     def resolve(self, question: str, code: tuple[str, ...]) -> list[Any]:
         """The checks of this call, made for ``question`` whose solution is in ``code``."""
         kwargs = {**self.kwargs, "question": question}
-        if "module" in inspect.signature(self.build).parameters and kwargs.get("module") is None:
+        if getattr(self.build, "takes_module", False) and kwargs.get("module") is None:
             if len(code) != 1:
                 raise ValueError(
                     f"question {question}: {self.name}(...) needs the module it checks, and "
@@ -81,6 +81,7 @@ def question_builder(builder: Callable[..., Any]) -> Callable[..., Any]:
                             "module=\"...\" too (in a Question's checks, leave both out)")
         return builder(*args, **kwargs)
 
+    build.takes_module = takes_module  # type: ignore[attr-defined]  # read by ForQuestion
     return build
 
 
