@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nlpdojo.hookspecs import hookimpl
 from nlpdojo_autograder.authoring import Topic
+from nlpdojo_course.cnn_text.models import KINDS
 
 from . import classifier, convolution, max_norm, normalization, pooling, qrnn, residual
 
@@ -36,7 +37,5 @@ def register_exercises(register):
 def register_model_kinds(register):
     """No command of its own: its sentence CNN joins ``dojo train polarity`` (``--model
     cnn``)."""
-    from nlpdojo_course.cnn_text.models import KINDS
-
     for (trainer, name), kind in KINDS.items():
         register(name, kind, trainer=trainer)

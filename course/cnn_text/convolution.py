@@ -77,6 +77,7 @@ def _torch_conv():
     the input (B, T, D) as (B, D, T), the output back to (B, T_out, F); the settings the case
     drew as keywords."""
     def forward(p, x, stride: int, padding: int, dilation: int):
+        # imported on use: torch is optional (a NumPy-only grader never loads it)
         import torch
 
         out = torch.nn.functional.conv1d(x.transpose(1, 2), p["weight"].permute(2, 1, 0),

@@ -65,6 +65,7 @@ AT_SCALE = (2048, 128)
 def _torch_batch_norm(p, x, eps):
     """torch's batch norm in training mode on (N, C) vectors or (B, T, C) sequences (torch's
     (B, C, T) inside)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     if x.dim() == 2:

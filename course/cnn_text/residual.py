@@ -55,6 +55,7 @@ def _case(c_in: int, c_out: int, b: int = B, t: int = T, k: int = K):
 
 def _torch_block(p, x):
     """The block in ``torch.nn.functional`` on (B, T, C) tensors (torch's (B, C, T) inside)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
     from torch.nn import functional
 

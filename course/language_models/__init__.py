@@ -18,7 +18,19 @@ from pathlib import Path
 
 from nlpdojo.hookspecs import hookimpl
 from nlpdojo_autograder.authoring import Topic
-from nlpdojo_course.language_models import encoder, ngrams, rnn, sampling, smoothing, window_lm
+from nlpdojo_autograder.training import add_sample_command
+from nlpdojo_course.language_models import (
+    encoder,
+    ngrams,
+    polarity,
+    rnn,
+    sampling,
+    smoothing,
+    trainer,
+    trainer_neural_lm,
+    window_lm,
+)
+from nlpdojo_course.language_models.trainer import MODELS
 
 TOPIC = Topic(
     name="language_models",
@@ -38,8 +50,6 @@ def register_exercises(register):
 
 @hookimpl
 def register_trainers(register):
-    from nlpdojo_course.language_models import polarity, trainer, trainer_neural_lm
-
     register(trainer.TRAINER.name, trainer.TRAINER)
     register(trainer_neural_lm.TRAINER.name, trainer_neural_lm.TRAINER)
     register(polarity.TRAINER.name, polarity.TRAINER)
@@ -47,9 +57,6 @@ def register_trainers(register):
 
 @hookimpl
 def register_commands(cli):
-    from nlpdojo_autograder.training import add_sample_command
-    from nlpdojo_course.language_models.trainer import MODELS
-
     # dojo sample: text from a checkpoint of dojo train lm (or of any trainer's LM kind)
     add_sample_command(cli, MODELS, code_help=(
         "Your folder of the model's topic (language_models; a model another topic adds: that "

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 
+from nlpdojo.data import load
 from nlpdojo.data.records import Documents
+from nlpdojo.text import tokenize
 from nlpdojo_autograder.training import SENTENCE_END, TrainError
 
 #: the built-in running-text corpora a language model trains on (any data set of
@@ -22,9 +24,6 @@ CORPORA = ("sotu", "pang-lee-reviews", "brown")
 def sotu_sentences(split: str, limit: int | None) -> tuple[tuple[str, ...], ...]:
     """The sentences of the first ``limit`` State of the Union addresses (all: ``None``) of
     ``split``, lower-cased tokens: the held-out checks' text."""
-    from nlpdojo.data import load
-    from nlpdojo.text import tokenize
-
     texts = load("sotu", split).texts[:limit]
     return tuple(tuple(tokenize(s, lower=True)) for t in texts for s in SENTENCE_END.split(t)
                  if s.strip())
@@ -34,9 +33,6 @@ def sotu_sentences(split: str, limit: int | None) -> tuple[tuple[str, ...], ...]
 def lm_sentences(corpus: str, split: str, limit: int | None = None
                  ) -> tuple[tuple[str, ...], ...]:
     """The sentences of the first ``limit`` documents (all: ``None``) of ``split``."""
-    from nlpdojo.data import load
-    from nlpdojo.text import tokenize
-
     docs = load(corpus, split)
     if not isinstance(docs, Documents):  # a data set that did not declare its records
         raise TrainError(f"corpus {corpus!r} is not a language-model corpus: it holds "

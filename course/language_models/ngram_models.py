@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo.text import ngram_corpus as given
 from nlpdojo_autograder.training import (
     CodeChoice,
     ModelKind,
@@ -198,7 +199,6 @@ def validate(options: dict[str, Any]) -> None:
 
 
 def train(run: Run) -> NgramLM:
-    from nlpdojo.text import ngram_corpus as given
     from nlpdojo_course.language_models.data import lm_sentences  # looked up here: tests patch it
 
     o = run.options

@@ -61,6 +61,7 @@ SEQUENCE_TIMEOUT_S = 150.0
 def torch_module():
     """The torch module, imported on use (the second oracle; a NumPy-only grader never needs
     it). The topic's other modules take it from here."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     return torch

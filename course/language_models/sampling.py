@@ -25,6 +25,7 @@ from nlpdojo_autograder.authoring import (
 def exact_tempered(scores: np.ndarray, temperature: float, top_k: int | None) -> np.ndarray:
     """The grader's own tempered top-k distribution (B, V) (the oracle the draws are judged
     against): written independently of the reference, with ``scipy.special.softmax``."""
+    # imported on use: scipy.special takes ~0.5 s to import, and few checks need it
     from scipy.special import softmax
 
     scores = np.asarray(scores, np.float64)
@@ -148,6 +149,7 @@ def _chi_square(observed: np.ndarray, expected: np.ndarray) -> tuple[float, floa
     """Pearson's statistic of counts ``observed`` against ``expected`` (cells with expected
     counts > 0) and the limit it must stay under: the chi-square distribution's upper
     ``CHI2_ALPHA`` quantile at cells − 1 degrees of freedom."""
+    # imported on use: scipy.stats takes seconds to import, and few checks need it
     from scipy.stats import chi2
 
     stat = float(np.sum((observed - expected) ** 2 / expected))

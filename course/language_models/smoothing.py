@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from nlpdojo.text import ngram_corpus as given
 from nlpdojo_autograder.authoring import (
     CheckFailure,
     Context,
@@ -181,8 +182,6 @@ def _sums(module: str, func: str, orders: tuple[int, ...]):
 
 def _sotu_perplexity(module: str, func: str, n: int):
     def run(ctx: Context) -> dict[str, np.ndarray]:
-        from nlpdojo.text import ngram_corpus as given
-
         discount = drawn_setting(ctx, *SOTU_DISCOUNTS)
         train = sotu_sentences("train", SOTU_TRAIN)
         every = sotu_sentences("test", None)

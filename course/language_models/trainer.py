@@ -32,6 +32,7 @@ from nlpdojo_autograder.training import (
     options,
     run_training,
 )
+from nlpdojo_course.language_models.reference_figures import reference_line
 
 TOPIC = "language_models"
 #: the modules of a topic folder that the count models run (how a folder is recognised as one)
@@ -46,8 +47,6 @@ Output = options.output("Where to write the checkpoint (.npz)", "lm-MODEL.npz")
 def _metric(r: dict[str, Any]) -> str:
     """The closing report: the perplexity on the split every model is scored on (named), the
     add-one unigram model's on the same tokens, and the reference's on that split for scale."""
-    from nlpdojo_course.language_models.reference_figures import reference_line
-
     split = r.get("heldout", "test")
     unigram = (f"; add-one unigram {r['unigram_perplexity']:.2f} on the same tokens"
                if "unigram_perplexity" in r else "")

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from nlpdojo.cli.common import console
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import TrainError, options
 from nlpdojo_course.language_models.trainer import MODELS, TOPIC, train_lm
@@ -59,8 +60,6 @@ def neural_lm(
     progress: options.Progress = True,
 ) -> None:
     """Deprecated: use `dojo train lm --model window|rnn` (the same options)."""
-    from nlpdojo.cli.common import console
-
     console.print(f"warning: {NOTICE}", markup=False, highlight=False, soft_wrap=True)
     if model not in ("rnn", "window"):
         raise TrainError(f"unknown --model {model!r} for `dojo train neural-lm`; choose rnn or "

@@ -32,6 +32,7 @@ from nlpdojo_course.neural_networks import (
     training,
     window,
 )
+from nlpdojo_course.neural_networks.trainer import TRAINER
 
 TOPIC = Topic(
     name="neural_networks", title="Neural networks: backpropagation and the training toolbox",
@@ -53,6 +54,4 @@ def register_exercises(register):
 
 @hookimpl
 def register_trainers(register):
-    from nlpdojo_course.neural_networks.trainer import TRAINER
-
     register(TRAINER.name, TRAINER)

@@ -12,6 +12,7 @@ LIB = "..library"
 
 def torch() -> Any:
     """The torch module (imported on use: the NumPy-only grader never needs it)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     return torch

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nlpdojo.data import load
+from nlpdojo.text.ragged import Ragged
+from nlpdojo.text.windows import context_windows
 from nlpdojo_autograder.training import most_frequent_label_accuracy
 
 PAD, UNK = "<pad>", "<unk>"
@@ -37,8 +40,6 @@ class TaggingData:
 
 
 def _sentences(name: str, split: str, limit: int | None):
-    from nlpdojo.data import load
-
     data = load(name, split)
     stop = data.offsets[min(limit, len(data.offsets) - 1)] if limit else data.offsets[-1]
     words = np.asarray([w.lower() for w in data.words[:stop]], dtype=object)  # (T,)
@@ -54,9 +55,6 @@ def tagging_data(name: str = "oanc-pos", *, train_sentences: int | None = 3000,
     """The ``train`` and ``test`` splits of ``name`` (the first sentences of each, for a
     budget): words lower-cased, those seen fewer than ``min_count`` times in training as
     ``<unk>``, windows of ``2 * half_window + 1`` words padded with ``<pad>``."""
-    from nlpdojo.text.ragged import Ragged
-    from nlpdojo.text.windows import context_windows
-
     tr_words, tr_tags, tr_off = _sentences(name, "train", train_sentences)
     te_words, te_tags, te_off = _sentences(name, "test", test_sentences)
     uniq, counts = np.unique(tr_words.astype(str), return_counts=True)

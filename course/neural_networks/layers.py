@@ -72,6 +72,7 @@ def _xavier_judge(actual, expected) -> Verdict:
             return Verdict(False, f"{fan_in} x {fan_out}: mean {w.mean():.3g} and variance "
                            f"{var:.4g}; Xavier's uniform has mean 0 and variance 2 / (fan_in + "
                            f"fan_out) = {target:.4g}")
+        # imported on use: scipy.stats takes seconds to import, and few checks need it
         from scipy.stats import kstest
 
         fit = float(kstest(w.ravel() / bound, "uniform", args=(-1.0, 2.0)).pvalue)

@@ -26,7 +26,10 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich.table import Table
 
+from nlpdojo.cli.common import console
+from nlpdojo.selection import load_backend
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
     CheckpointFiles,
@@ -44,6 +47,7 @@ from nlpdojo_autograder.training import (
     run_epochs,
     say,
 )
+from nlpdojo_course.neural_networks.data import most_frequent_tag_accuracy, tagging_data
 
 TOPIC = "neural_networks"
 CODE = TopicCode(TOPIC, ("tagger.py", "window.py"))
@@ -64,8 +68,6 @@ MISFIT = ("; was it saved with other --dim/--hidden options or another version o
 # -- data and evaluation ----------------------------------------------------------------------
 def load_data(settings: dict[str, Any]):
     """The tagging data of ``settings`` (vocabulary from the training split only)."""
-    from nlpdojo_course.neural_networks.data import tagging_data
-
     require_datasets([settings["dataset"]])
     return tagging_data(settings["dataset"], train_sentences=settings["train_sentences"],
                         test_sentences=None, half_window=settings["half_window"],
@@ -133,10 +135,6 @@ def tagger(
 ) -> None:
     """Train the window tagger (your WindowClassifier, loss and optimizer) on a tagged corpus;
     report held-out accuracy against the most-frequent-tag baseline; save a checkpoint."""
-    from nlpdojo.cli.common import console
-    from nlpdojo.selection import load_backend
-    from nlpdojo_course.neural_networks.data import most_frequent_tag_accuracy
-
     optimizer = _optimizer_name(optimizer)
     output = output_path(output, "tagger.npz")
     plot = None if plot is None else output_path(plot, "losses.png")
@@ -236,8 +234,6 @@ def _compare(console: Any, chosen: Any, module: Any, be: Any, data: Any,
              baseline: float, progress: bool = True) -> None:
     """One tagger per optimizer, each with its default learning rate, the same seed and
     data: final losses and accuracies, and the loss curves as a PNG."""
-    from rich.table import Table
-
     curves, rows = {}, []
     with chosen.stubs():
         for name in OPTIMIZER_NAMES:

@@ -21,6 +21,12 @@ from nlpdojo_autograder.training import (
     sample_indices,
     training_seed,
 )
+from nlpdojo_course.neural_networks.data import (
+    most_frequent_tag_accuracy,
+    ranking_accuracy,
+    ranking_data,
+    tagging_data,
+)
 
 #: the quick budget: the first sentences of OANC's train and test splits, one epoch of Adam
 TAGGING = {"train_sentences": 2000, "test_sentences": 1000}
@@ -49,8 +55,6 @@ def tagger_plan(ctx: Context) -> TrainingPlan:
     """The given tagger loop (the instructor's) trains your window classifier, loss and Adam
     from the grader's initial parameters; the grader tags a fresh sample of the held-out
     windows (never sent to the worker) with the reference's forward."""
-    from nlpdojo_course.neural_networks.data import most_frequent_tag_accuracy, tagging_data
-
     require_datasets(["oanc-pos"])
     data = tagging_data("oanc-pos", **TAGGING)
     width = data.train_windows.shape[1]
@@ -94,8 +98,6 @@ def scorer_plan(ctx: Context) -> TrainingPlan:
     """The given scorer loop trains your window classifier (one output), your MaxMargin and
     Adam from the grader's initial parameters; the grader draws the corrupted held-out windows
     and scores true and corrupted windows in one shuffled batch with the reference's forward."""
-    from nlpdojo_course.neural_networks.data import ranking_accuracy, ranking_data
-
     require_datasets(["oanc-pos"])
     rng = heldout_rng(ctx, 0x5C0)
     data = ranking_data("oanc-pos", seed=int(rng.integers(2**31)), **RANKING)

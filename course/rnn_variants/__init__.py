@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nlpdojo.hookspecs import hookimpl
 from nlpdojo_autograder.authoring import Topic
+from nlpdojo_course.rnn_variants.models import KINDS
 
 from . import cells, classifier, clipping, language_model, sequences, vanishing
 
@@ -37,7 +38,5 @@ def register_exercises(register):
 def register_model_kinds(register):
     """No command of its own: its gated LMs join ``dojo train lm`` (``--model lstm|gru``), its
     classifier ``dojo train polarity`` (``--model bilstm``)."""
-    from nlpdojo_course.rnn_variants.models import KINDS
-
     for (trainer, name), kind in KINDS.items():
         register(name, kind, trainer=trainer)

@@ -103,6 +103,7 @@ def _lstm_cutting(path: str):
     differentiated as if c were a constant); "c_out", c reaching it only through h (the
     upstream dL/dc of the next step ignored)."""
     def forward(p, x, state):
+        # imported on use: torch is optional (a NumPy-only grader never loads it)
         import torch
 
         h_prev, c_prev = state
@@ -205,6 +206,7 @@ def _gru_written_out(p, x, h_prev, *, reset_before: bool = False, direct_path: b
     b_xn + (r ⊙ h_prev) W_hn + b_hn)); ``direct_path`` False, the right outputs with a backward
     that leaves out h's direct path to h_prev (z ⊙ h_prev differentiated as if h_prev were a
     constant: ``backward_mistakes``)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     h = h_prev.shape[1]

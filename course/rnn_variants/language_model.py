@@ -102,6 +102,7 @@ AT_SCALE = (1024, 32, 64, 32, 8)
 
 def torch_module():
     """The torch module, imported on use (the oracle that names a loop's mistake)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     return torch

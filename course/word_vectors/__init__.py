@@ -14,6 +14,7 @@ from pathlib import Path
 from nlpdojo.hookspecs import hookimpl
 from nlpdojo_autograder.authoring import Topic
 from nlpdojo_course.word_vectors import count_based, evaluation, sgd, training, word2vec
+from nlpdojo_course.word_vectors.trainer import TRAINER
 
 TOPIC = Topic(
     name="word_vectors", title="Word vectors: word2vec from scratch", order=1,
@@ -31,6 +32,4 @@ def register_exercises(register):
 
 @hookimpl
 def register_trainers(register):
-    from nlpdojo_course.word_vectors.trainer import TRAINER
-
     register(TRAINER.name, TRAINER)

@@ -19,6 +19,7 @@ from nlpdojo_autograder.authoring.inputs import inputs, integers
 def _counts_input(ctx: Context):
     """(12, 12) symmetric co-occurrence counts with zeros, made here: the PPMI and SVD checks
     do not depend on the student's co-occurrence counts."""
+    # imported on use: scipy.sparse takes ~0.5 s to import, and few checks need it
     import scipy.sparse as sp
 
     upper = np.triu(ctx.rng(1).poisson(1.5, (12, 12)))  # (12, 12)

@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo.data import load
 from nlpdojo_autograder.training import token_ids, vocabulary
+from nlpdojo_course.word_vectors import metrics
 
 #: word tokens: the letter-initial alternative of :data:`nlpdojo.text.TOKEN_PATTERN` (numbers and
 #: punctuation are not words for word2vec)
@@ -47,8 +49,6 @@ def prepare_corpus(name: str = "sotu", *, min_count: int = 5, split: str | None 
     letter: numbers and punctuation are dropped), and remove words seen fewer than
     ``min_count`` times from the stream, as word2vec does. ``max_words`` truncates the raw
     token stream *before* the vocabulary is built (a small, fixed budget)."""
-    from nlpdojo.data import load
-
     docs = load(name, split)
     tokens: list[str] = []
     for text in docs.texts:  # a loop over documents; words are found by the regex engine
@@ -66,8 +66,6 @@ def prepare_corpus(name: str = "sotu", *, min_count: int = 5, split: str | None 
 def evaluation_sets() -> dict[str, Any]:
     """WordSim-353 and SimLex-999 as ``(w1, w2, score)`` lists, the Google analogies as
     ``(a, b, c, d)`` tuples (data sets ``wordsim353``, ``simlex999``, ``google-analogies``)."""
-    from nlpdojo.data import load
-
     def pairs(name: str) -> list[tuple[str, str, float]]:
         data = load(name)
         return list(zip(data.word1, data.word2, map(float, data.score), strict=True))
@@ -82,8 +80,6 @@ def evaluate_vectors(vectors: np.ndarray, word2ind: dict[str, int],
     """WordSim-353 and SimLex-999 Spearman, 3CosAdd analogy accuracy, and how many items were
     usable, measured by the grader's own code (:mod:`.metrics`), so it works in a student
     release without the solutions."""
-    from nlpdojo_course.word_vectors import metrics
-
     sets = sets or evaluation_sets()
     ws, n_ws = metrics.similarity_rho(vectors, word2ind, sets["wordsim353"])
     sl, n_sl = metrics.similarity_rho(vectors, word2ind, sets["simlex999"])

@@ -18,7 +18,25 @@ import math
 
 import numpy as np
 
+from nlpdojo.text import keep_probability
 from nlpdojo_autograder.authoring import CheckFailure, Context
+from nlpdojo_autograder.authoring.compare import compare_array
+from nlpdojo_autograder.training import (
+    FLOAT64,
+    LOSSES,
+    PARAM,
+    heldout_rng,
+    is_float64,
+    require_datasets,
+    sample_indices,
+    training_seed,
+)
+from nlpdojo_course.word_vectors import metrics
+from nlpdojo_course.word_vectors.data import (
+    EVALUATION_SETS,
+    evaluation_sets,
+    prepare_corpus,
+)
 
 #: the quick budget (every `grade`) and the full one (`grade --full`): the SOTU training split
 QUICK_EPOCHS, FULL_EPOCHS = 1, 5
@@ -36,20 +54,6 @@ AUDIT_BATCH, AUDIT_NEGATIVES, DIM = 1024, 5, 100
 def train_and_measure(ctx: Context) -> dict:
     """Audit the steps, train them under the budget, measure the vectors here (every metric
     of the three training checks, which share this one run)."""
-    from nlpdojo.text import keep_probability
-    from nlpdojo_autograder.training import (
-        heldout_rng,
-        require_datasets,
-        sample_indices,
-        training_seed,
-    )
-    from nlpdojo_course.word_vectors import metrics
-    from nlpdojo_course.word_vectors.data import (
-        EVALUATION_SETS,
-        evaluation_sets,
-        prepare_corpus,
-    )
-
     require_datasets(["sotu", *EVALUATION_SETS])  # every missing one named, before training
     corpus = prepare_corpus("sotu", split="train")
     epochs = FULL_EPOCHS if ctx.full else QUICK_EPOCHS
@@ -116,8 +120,6 @@ def audited(ctx: Context, center: np.ndarray, outside: np.ndarray, losses: np.nd
     """What :func:`nlpdojo_autograder.training.audit` compares with the reference's run from
     the same seeds: the loss of every report interval and sketches of both matrices (a
     projection drawn from the input seed, the same on both sides)."""
-    from nlpdojo_autograder.training import FLOAT64, LOSSES, PARAM, is_float64
-
     rng = np.random.default_rng([ctx.input_seed, 0x5E7C])
     sketch = rng.standard_normal((SKETCH_ROWS, center.shape[0])) / math.sqrt(SKETCH_ROWS)
     return {LOSSES: losses, FLOAT64: float(is_float64(ctx)),
@@ -136,8 +138,6 @@ def audit_steps(ctx: Context, vocabulary: int, total_words: int) -> None:
     cannot train earns no training points, whatever vectors it returns (vectors trained
     elsewhere included). Run before training, it also saves the run of a broken step.
     """
-    from nlpdojo_autograder.authoring.compare import compare_array
-
     rng = ctx.rng(7)
     B, K = AUDIT_BATCH, AUDIT_NEGATIVES
     center_vectors = (0.3 * rng.standard_normal((vocabulary, DIM))).astype(np.float32)  # (V, D)

@@ -94,6 +94,7 @@ def similarity_rho_chance(word2ind: Mapping[str, int], pairs: Sequence[tuple[str
     its spread is about 1/sqrt(179) = 0.075: a threshold relative to a weakly trained
     reference (rho 0.16 after one epoch) would otherwise be met by chance.
     """
+    # imported on use: scipy.stats takes seconds to import, and few checks need it
     from scipy.stats import rankdata
 
     first, second = _ids(word2ind, [p[0] for p in pairs]), _ids(word2ind, [p[1] for p in pairs])

@@ -16,6 +16,9 @@ from typing import Annotated
 
 import typer
 
+from nlpdojo.cli.common import console
+from nlpdojo.data import load
+from nlpdojo.selection import load_backend
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
     TopicCode,
@@ -42,8 +45,6 @@ Output = options.output("Where to write the vectors (word2vec text format)")
 
 def _documents_corpus(name: str) -> None:
     """Fail clearly when ``name`` is not a running-text corpus (e.g. an evaluation set)."""
-    from nlpdojo.data import load
-
     if not hasattr(load(name), "texts"):
         raise TrainError(f"data set {name!r} is not running text; word2vec trains on a corpus "
                          "such as sotu or pang-lee-reviews (`dojo data list`)")
@@ -74,9 +75,6 @@ def word2vec(
                                                 "analogies after training.")] = True,
 ) -> None:
     """Train skip-gram with negative sampling; save vectors in the word2vec text format."""
-    from nlpdojo.cli.common import console
-    from nlpdojo.selection import load_backend
-
     chosen = CODE.choose(code, solutions)  # before the backend: a wrong --code fails fast
     be = load_backend(backend, device, "float32")
     train_module = chosen.load("train")

@@ -93,6 +93,7 @@ def _push_scores(args: dict) -> dict:
 
 def _naive_loss(center_vec, outside_idx, outside_vectors):
     """-log softmax(U v_c)[o] (CS224n lecture 2), in torch: the second oracle on torch."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     scores = (outside_vectors @ center_vec)[None, :]  # (1, V)
@@ -102,6 +103,7 @@ def _naive_loss(center_vec, outside_idx, outside_vectors):
 def _sgns_loss(center, outside, negatives):
     """Σ_b -log σ(u_o·v_c) - Σ_k log σ(-u_k·v_c) (Mikolov et al. 2013b), over a batch: center
     (B, D), outside (B, D), negatives (B, K, D)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
     from torch.nn.functional import logsigmoid
 
     s_o = (center * outside).sum(-1)  # (B,)

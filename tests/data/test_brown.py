@@ -101,12 +101,10 @@ def test_splits_and_lm_documents(tiny_brown: Brown, cache: Path) -> None:
 
 def test_language_model_sentences(tiny_brown: Brown, cache: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import nlpdojo.data
     from nlpdojo_course.language_models import data
 
     assert "brown" in data.CORPORA
-    monkeypatch.setattr(nlpdojo.data, "load", lambda name, split: tiny_brown.load(split,
-                                                                                 root=cache))
+    monkeypatch.setattr(data, "load", lambda name, split: tiny_brown.load(split, root=cache))
     data.lm_sentences.cache_clear()
     try:
         assert data.lm_sentences("brown", "test") == (("but", "it", "ended", "."),
