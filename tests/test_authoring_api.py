@@ -53,3 +53,60 @@ def test_ctx_function_finds_a_function_in_the_module_of_its_questions_code(tmp_p
                    workdir=tmp_path)
     with pytest.raises(ValueError, match="names no one module"):
         bare.function("lstm_bias")
+
+
+def test_parity_is_a_torch_check_of_the_layers_own_oracle_and_mistakes():
+    """``layer_checks(parity=Parity(...))`` adds the question's check against torch on a case
+    of its own, sharing the layer's torch forward, named mistakes and case at scale (it was a
+    second ``torch_check`` call repeating them); without ``torch=`` it is refused, saying so."""
+    from nlpdojo_autograder.authoring import LayerCase, Parity, Question, layer_checks
+
+    def case(ctx):  # never drawn: the declaration alone is tested
+        return LayerCase(args=(ctx.backend, 2, 3), params={})
+
+    def oracle(p, x):
+        return x
+
+    question = Question("gru_cell", "The GRU cell", code="library/gated", checks=[
+        layer_checks("GRUCell", case, title="GRUCell", points=3.0, torch=oracle, at_scale=None,
+                     parity=Parity(case, "GRUCell against torch.nn.GRUCell", 1.0),
+                     hints={"torch": "gates in torch's order"})])
+    checks = {c.name: c for c in question.checks}
+    assert list(checks)[-1] == "torch"
+    assert (checks["torch"].title, checks["torch"].points, checks["torch"].kind) == (
+        "GRUCell against torch.nn.GRUCell", 1.0, "value")
+    assert sum(c.points for c in question.checks) == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="parity= compares with the torch forward: give torch="):
+        Question("gru_cell", "The GRU cell", code="library/gated", checks=[
+            layer_checks("GRUCell", case, title="GRUCell", points=3.0, at_scale=None,
+                         parity=Parity(case, "GRUCell against torch.nn.GRUCell", 1.0))])
+
+
+def test_variants_are_one_layer_checked_in_several_configurations():
+    """``layer_checks(variants={name: Variant(...)})``: each variant's checks as a layer's,
+    named ``<check>_<name>`` with its own points, arguments it sets winning over the call's;
+    ``only`` keeps some checks, which share its points. Without a case or variants: refused."""
+    from nlpdojo_autograder.authoring import LayerCase, Parity, Question, Variant, layer_checks
+
+    def case(ctx):  # never drawn: the declaration alone is tested
+        return LayerCase(args=(ctx.backend, 2, 3), params={})
+
+    def oracle(p, x):
+        return x
+
+    question = Question("conv1d", "A convolution", code="library/conv", checks=[layer_checks(
+        "Conv1d", repeat=2, torch=oracle, timeout_s=7.0, variants={
+            "plain": Variant(case, "plain", 1.5, at_scale=None,
+                             parity=Parity(case, "plain, against torch", 0.5)),
+            "strided": Variant(case, "strided", 0.25, only=("values",), hidden=False,
+                               at_scale=None)})])
+    points = {c.name: c.points for c in question.checks}
+    assert list(points) == ["values_plain", "hidden_plain", "gradients_plain", "repeated_plain",
+                            "accumulate_plain", "torch_plain", "values_strided"]
+    assert sum(points[n] for n in points if n.endswith("_plain")) == pytest.approx(2.0)
+    assert points["torch_plain"] == 0.5 and points["values_strided"] == 0.25
+    assert {c.timeout_s for c in question.checks} == {7.0}
+    assert question.checks[0].title == "plain: forward and backward values"
+    with pytest.raises(ValueError, match="give the layer's case"):
+        Question("conv1d", "A convolution", code="library/conv",
+                 checks=[layer_checks("Conv1d", torch=oracle)])

@@ -32,7 +32,9 @@ from nlpdojo_autograder.authoring.builders import (
     LossCase,
     Metric,
     OptimizerCase,
+    Parity,
     Saturated,
+    Variant,
     call,
     calls_check,
     drawn_setting,
@@ -52,7 +54,6 @@ from nlpdojo_autograder.authoring.builders import (
     stable_call,
     stand_in_cell,
     state_of,
-    torch_check,
     torch_twin,
     with_hint,
 )
@@ -78,11 +79,10 @@ from nlpdojo_autograder.authoring.topic import Question, Topic, bug
 
 __all__ = [
     "Check", "CheckFailure", "Context", "GradientProblem", "LayerCase", "LossCase", "Metric",
-    "OptimizerCase", "Property", "Question", "Saturated", "Topic", "Verdict", "bug", "call",
-    "calls_check", "custom_check", "drawn_setting", "final_state_check", "finite",
-    "function_check", "function_checks", "gradient_check", "layer_checks", "literal",
-    "loss_checks", "metric_check", "metric_checks", "optimizer_checks", "property_check",
-    "require_vectorized", "rows_sum_to_one", "run_layer", "saturating_offsets",
-    "sequence_checks", "settings_rng", "stable_call", "stand_in_cell", "state_of",
-    "torch_check", "torch_twin", "value_check", "with_hint", "within",
+    "OptimizerCase", "Parity", "Property", "Question", "Saturated", "Topic", "Variant", "Verdict",
+    "bug", "call", "calls_check", "custom_check", "drawn_setting", "final_state_check", "finite",
+    "function_check", "function_checks", "gradient_check", "layer_checks", "literal", "loss_checks",
+    "metric_check", "metric_checks", "optimizer_checks", "property_check", "require_vectorized",
+    "rows_sum_to_one", "run_layer", "saturating_offsets", "sequence_checks", "settings_rng",
+    "stable_call", "stand_in_cell", "state_of", "torch_twin", "value_check", "with_hint", "within",
 ]

@@ -7,20 +7,18 @@ window skip positions and the windows overlap (each drawn per grading)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
+    Parity,
     Question,
+    Variant,
     layer_checks,
     settings_rng,
-    torch_check,
 )
 
-CONV = "..library.conv"
 B, T, D, F = 2, 7, 3, 4
 #: (kernel size, the strides, paddings and dilations a grading draws one of each from, points,
 #: the setting's name): drawn per grading, apart for each setting (a second review kept 3 of 3
@@ -113,32 +111,32 @@ def _window_order(oracle):
     return forward
 
 
+ORACLE = _torch_conv()
+MISTAKES = {FLIPPED: _flipped(ORACLE), WINDOW_ORDER: _window_order(ORACLE)}
+
+
 def _options(values: tuple[int, ...]) -> str:
     return str(values[0]) if len(values) == 1 else " or ".join(map(str, values)) + " (drawn)"
 
 
-def _checks():
-    checks = []
-    for setting, (kernel, strides, paddings, dilations, points, name) in enumerate(SETTINGS):
-        case, oracle = _case(kernel, setting), _torch_conv()
-        title = (f"Conv1d, width {kernel}, stride {_options(strides)}, padding "
-                 f"{_options(paddings)}, dilation {_options(dilations)}")
-        mistakes = {FLIPPED: _flipped(oracle), WINDOW_ORDER: _window_order(oracle)}
-        wide = kernel + WIDER_AT_SCALE
-        at_scale = _case(wide, setting, AT_SCALE, std=(wide * AT_SCALE[2]) ** -0.5)
-        made = [*layer_checks("Conv1d", case,
-                              question="conv1d", module=CONV, title=title, points=0.75 * points,
-                              repeat=2, torch=oracle, forward_mistakes=mistakes,
-                              at_scale=at_scale),
-                torch_check("Conv1d", case, question="conv1d", module=CONV, torch=oracle,
-                            title=f"{title}, against torch.nn.functional.conv1d",
-                            points=0.25 * points, forward_mistakes=mistakes, at_scale=at_scale)]
-        checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]
-    return checks
+def _setting(setting: int) -> Variant:
+    """The checks of :data:`SETTINGS`' entry ``setting``: values, gradients, repeated
+    application and accumulation, and torch's conv1d on the same case."""
+    kernel, strides, paddings, dilations, points, _ = SETTINGS[setting]
+    title = (f"Conv1d, width {kernel}, stride {_options(strides)}, padding "
+             f"{_options(paddings)}, dilation {_options(dilations)}")
+    wide = kernel + WIDER_AT_SCALE
+    case = _case(kernel, setting)
+    return Variant(case, title, 0.75 * points,
+                   at_scale=_case(wide, setting, AT_SCALE, std=(wide * AT_SCALE[2]) ** -0.5),
+                   parity=Parity(case, f"{title}, against torch.nn.functional.conv1d",
+                                 0.25 * points))
 
 
 CONV1D = Question(
     "conv1d", "A 1-D convolution over word vectors (padding, stride, dilation)",
-    code="library/conv", checks=_checks())
+    code="library/conv", checks=[layer_checks(
+        "Conv1d", repeat=2, torch=ORACLE, forward_mistakes=MISTAKES,
+        variants={name: _setting(setting) for setting, (*_, name) in enumerate(SETTINGS)})])
 
 QUESTIONS = [CONV1D]

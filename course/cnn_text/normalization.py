@@ -15,10 +15,10 @@ import numpy as np
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
+    Parity,
     Question,
     layer_checks,
     settings_rng,
-    torch_check,
     value_check,
 )
 
@@ -239,12 +239,9 @@ BATCH_NORM = Question(
         layer_checks("BatchNorm1d", _case,
                      title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
                      torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE),
-                     forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES),
-        torch_check("BatchNorm1d", _vectors, torch=_torch_batch_norm,
-                    forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES,
-                    title="BatchNorm1d in training on (N, C) vectors, against "
-                          "torch.nn.functional.batch_norm",
-                    points=0.25, at_scale=_case_at(*AT_SCALE)),
+                     forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES,
+                     parity=Parity(_vectors, "BatchNorm1d in training on (N, C) vectors, "
+                                   "against torch.nn.functional.batch_norm", 0.25)),
         value_check("running", "BatchNorm1d in eval mode after three training "
                     "batches: the running statistics", 1.0, _running_check, rtol=1e-8,
                     atol=1e-10, mistakes={what: _as_if(m) for m, what in MISTAKES.items()}),

@@ -16,9 +16,9 @@ import numpy as np
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
+    Parity,
     Question,
     layer_checks,
-    torch_check,
 )
 
 POOLING = "..library.pooling"
@@ -148,18 +148,18 @@ def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: s
     ``more_named``: forward mistakes besides the padding ranked (the layer checks')."""
     named = {PADDING_WINS: unmasked, **(more_named or {})}
     nonfinite = _nonfinite(cls == "KMaxPooling")
+    t_args, t_oracle, t_unmasked, t_title = other or (cls_args, oracle, unmasked, title)
     checks = layer_checks(cls, _case(cls_args, ties=False),
                           question=question, module=POOLING, title=title,
                           points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle,
-                          nonfinite=nonfinite, mistakes=mistakes, forward_mistakes=named)
-    t_args, t_oracle, t_unmasked, t_title = other or (cls_args, oracle, unmasked, title)
-    checks.append(torch_check(cls, _case(t_args, ties=False), question=question, module=POOLING,
-                              torch=t_oracle, title=f"{t_title}, against torch",
-                              points=TORCH_POINTS, nonfinite=nonfinite,
-                              forward_mistakes={PADDING_WINS: t_unmasked},
-                              # no parameters, and independent channels: a complex step per
-                              # position costs little at any size (docs/security.md)
-                              at_scale=None))
+                          nonfinite=nonfinite, mistakes=mistakes, forward_mistakes=named,
+                          parity=Parity(_case(t_args, ties=False), f"{t_title}, against torch",
+                                        TORCH_POINTS, torch=t_oracle,
+                                        forward_mistakes={PADDING_WINS: t_unmasked},
+                                        # no parameters, and independent channels: a complex
+                                        # step per position costs little at any size
+                                        # (docs/security.md)
+                                        at_scale=None))
     ties = layer_checks(cls, _case(cls_args, ties=True), question=question, module=POOLING,
                         title=f"{title}, on features with ties (the first position wins)",
                         points=TIES_POINTS, parameters=False, hidden=False, torch=oracle,

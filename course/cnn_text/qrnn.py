@@ -12,10 +12,10 @@ import numpy as np
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
+    Parity,
     Question,
     Saturated,
     layer_checks,
-    torch_check,
 )
 
 B, T, D, H, K = 3, 5, 3, 2, 3
@@ -70,14 +70,15 @@ AT_SCALE_FORGET_BIAS = 6.0
 SATURATING_SCALE = 1000.0
 
 
-def _torch_qrnn(k: int):
-    """The layer of width ``k`` in torch: ``conv1d`` on (B, D, T), the first T outputs,
-    fo-pooling."""
+def _torch_qrnn():
+    """The layer in torch: ``conv1d`` on (B, D, T), the first T outputs, fo-pooling (its
+    width read from the kernel's shape)."""
 
     def forward(p, x):
         # imported on use: torch is optional (a NumPy-only grader never loads it)
         import torch
 
+        k = p["conv.weight"].shape[0]  # (K, D, 3H)
         gates = torch.nn.functional.conv1d(x.transpose(1, 2), p["conv.weight"].permute(2, 1, 0),
                                            p["conv.bias"], padding=k - 1).transpose(1, 2)
         gates = gates[:, :x.shape[1], :]  # (B, T, 3H): masked, nothing from the right
@@ -98,14 +99,12 @@ TITLE = f"QRNN, width {K}, {D} to {H} channels"
 QRNN = Question(
     "qrnn", "A quasi-recurrent layer: masked convolution gates, fo-pooling over time",
     code="qrnn",
-    checks=[layer_checks("QRNN", _case(K), title=TITLE, points=1.5,
-                         repeat=2, torch=_torch_qrnn(K),
+    checks=[layer_checks("QRNN", _case(K), title=TITLE, points=1.5, repeat=2,
+                         torch=_torch_qrnn(),
                          at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS),
-                         saturated=Saturated(_case(K, scale=SATURATING_SCALE))),
-            torch_check("QRNN", _case(K_OTHER), torch=_torch_qrnn(K_OTHER),
-                        title=f"QRNN, width {K_OTHER}, {D} to {H} channels, against torch",
-                        points=0.5,
-                        at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS))],
+                         saturated=Saturated(_case(K, scale=SATURATING_SCALE)),
+                         parity=Parity(_case(K_OTHER), f"QRNN, width {K_OTHER}, {D} to {H} "
+                                       "channels, against torch", 0.5))],
     requires=("conv1d",))
 
 QUESTIONS = [QRNN]

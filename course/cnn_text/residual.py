@@ -8,19 +8,17 @@ branches."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
+    Parity,
     Question,
+    Variant,
     layer_checks,
-    torch_check,
 )
 
-MODULE = "residual_block"
 B, T, K, EPS = 3, 5, 3, 1e-5
 #: the kernel width at scale: another than the cases' (a block with ``kernel_size = 3``
 #: written in kept full marks where every case had 3)
@@ -78,25 +76,19 @@ def _torch_block(p, x):
 _torch_block.label = "the block in torch.nn.functional"  # type: ignore[attr-defined]
 
 
-def _checks():
-    checks = []
-    for c_in, c_out, name, sizes in SETTINGS:
-        case, at_scale = _case(c_in, c_out), _case(*sizes, k=K_AT_SCALE)
-        title = f"ResidualBlock, {c_in} to {c_out} channels ({name} shortcut)"
-        made = [*layer_checks("ResidualBlock", case,
-                              question="residual_block", module=MODULE, title=title,
-                              points=0.75, repeat=2, torch=_torch_block,
-                              at_scale=at_scale),
-                torch_check("ResidualBlock", case, question="residual_block", module=MODULE,
-                            torch=_torch_block, title=f"{title}, against torch",
-                            points=0.25, at_scale=at_scale)]
-        checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]
-    return checks
+def _setting(c_in: int, c_out: int, name: str, sizes: tuple[int, ...]) -> Variant:
+    """The checks of one shortcut: the layer's, and torch's block on the same case."""
+    case, title = _case(c_in, c_out), f"ResidualBlock, {c_in} to {c_out} channels ({name} shortcut)"
+    return Variant(case, title, 0.75, at_scale=_case(*sizes, k=K_AT_SCALE),
+                   parity=Parity(case, f"{title}, against torch", 0.25))
 
 
 RESIDUAL_BLOCK = Question(
     "residual_block", "A residual block: convolutions, batch norm, a 1×1 projection shortcut",
-    code=MODULE, checks=_checks(),
+    code="residual_block", checks=[layer_checks(
+        "ResidualBlock", repeat=2, torch=_torch_block,
+        variants={name: _setting(c_in, c_out, name, sizes)
+                  for c_in, c_out, name, sizes in SETTINGS})],
     requires=("conv1d", "batch_norm", "neural_networks.relu"))
 
 QUESTIONS = [RESIDUAL_BLOCK]

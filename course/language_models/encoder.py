@@ -13,9 +13,7 @@ in an earlier question may cost points there too, and its hint names the questio
 
 from __future__ import annotations
 
-import dataclasses
-
-from nlpdojo_autograder.authoring import Check, Context, LayerCase, Question, layer_checks
+from nlpdojo_autograder.authoring import Context, LayerCase, Question, Variant, layer_checks
 from nlpdojo_autograder.authoring.inputs import padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S, torch_module
@@ -57,11 +55,6 @@ def _torch_encoder(pooling: str):
             return (hs * real[..., None]).sum(1) / lengths[:, None]
         return hs.masked_fill(~real[..., None], -2.0).amax(1)
     return forward
-
-
-def _suffixed(checks: list[Check], suffix: str) -> list[Check]:
-    """One pooling's checks, named ``<check>_<pooling>`` (three poolings, one question)."""
-    return [dataclasses.replace(c, name=f"{c.name}_{suffix}") for c in checks]
 
 
 # -- a real task: sentence polarity (MR) --------------------------------------------------------
@@ -118,14 +111,13 @@ LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce"
 
 SENTENCE_ENCODER = Question(
     "sentence_encoder", "An RNN sentence encoder: final, max and mean pooling", code="encoder",
-    checks=[
-        check for pooling, points in (("final", 1.5), ("max", 1.5), ("mean", 1.0))
-        for check in _suffixed(layer_checks(
-            "RNNEncoder", _encoder_case(pooling), question="sentence_encoder", module="encoder",
-            title=f"RNNEncoder, {pooling} pooling over a padded batch", points=points,
-            torch=_torch_encoder(pooling), timeout_s=SEQUENCE_TIMEOUT_S,
-            at_scale=_encoder_case(pooling, CLASSIFIER_AT_SCALE, std=0.1,
-                                    batch=AT_SCALE_BATCH)), pooling)],
+    checks=[layer_checks("RNNEncoder", timeout_s=SEQUENCE_TIMEOUT_S, variants={
+        pooling: Variant(_encoder_case(pooling),
+                         f"RNNEncoder, {pooling} pooling over a padded batch", points,
+                         torch=_torch_encoder(pooling),
+                         at_scale=_encoder_case(pooling, CLASSIFIER_AT_SCALE, std=0.1,
+                                                batch=AT_SCALE_BATCH))
+        for pooling, points in (("final", 1.5), ("max", 1.5), ("mean", 1.0))})],
     requires=("rnn_cell", f"{NN}.embedding"))
 
 SENTENCE_CLASSIFIER = Question(

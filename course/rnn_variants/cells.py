@@ -15,12 +15,12 @@ import numpy as np
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
+    Parity,
     Question,
     Saturated,
     layer_checks,
     saturating_offsets,
     settings_rng,
-    torch_check,
     torch_twin,
     value_check,
 )
@@ -63,22 +63,23 @@ def _lstm_saturated(ctx: Context) -> LayerCase:
     return dataclasses.replace(case, params={**case.params, "bias": bias})
 
 
-def _torch_lstm(d: int, h: int):
-    """``torch.nn.LSTMCell`` with the cell's weights: W_x, W_h transposed, one bias."""
-    return torch_twin("LSTMCell", {
-        "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
-        "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]}, args=(d, h))
+#: ``torch.nn.LSTMCell`` with the cell's weights: W_x, W_h transposed, one bias
+TORCH_LSTM = torch_twin("LSTMCell", {
+    "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
+    "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
+    args=lambda p: (p["weight_x"].shape[0], p["weight_h"].shape[0]))
 
 
-def _gate_blocks(p: dict, order: list[int], h: int, names: tuple[str, ...]) -> dict:
-    """The parameters ``names`` of ``p`` (tensors) with their gate blocks of width ``h`` (the
-    last axis) put in ``order``: torch then reads block k where a student read block
-    ``order[k]``."""
+def _gate_blocks(p: dict, order: list[int], names: tuple[str, ...]) -> dict:
+    """The parameters ``names`` of ``p`` (tensors) with their gate blocks (the last axis, in
+    ``len(order)`` blocks) put in ``order``: torch then reads block k where a student read
+    block ``order[k]``."""
+    h = p[names[0]].shape[-1] // len(order)
     columns = [block * h + j for block in order for j in range(h)]
     return {**p, **{n: p[n][..., columns] for n in names}}
 
 
-def _gate_orders(oracle, gates: str, h: int, names: tuple[str, ...], why: str) -> dict:
+def _gate_orders(oracle, gates: str, names: tuple[str, ...], why: str) -> dict:
     """A known mistake (:func:`layer_checks`' ``forward_mistakes``) for every other order in
     which a student may have read the blocks of a = x W_x + ... as gates: torch's forward with
     the blocks put back where that student used them."""
@@ -88,13 +89,12 @@ def _gate_orders(oracle, gates: str, h: int, names: tuple[str, ...], why: str) -
             moved = [order.index(g) for g in gates]  # torch's gate g is the student's block
             mistakes[f"the gates read in the order {', '.join(order)} from a's blocks, where "
                      f"torch's order is {', '.join(gates)} ({why})"] = (
-                lambda p, *xs, moved=moved: oracle(_gate_blocks(p, moved, h, names), *xs))
+                lambda p, *xs, moved=moved: oracle(_gate_blocks(p, moved, names), *xs))
     return mistakes
 
 
-def _lstm_mistakes(d: int, h: int) -> dict:
-    return _gate_orders(_torch_lstm(d, h), "ifgo", h, ("weight_x", "weight_h", "bias"),
-                        "g is the tanh candidate, o the output gate")
+LSTM_MISTAKES = _gate_orders(TORCH_LSTM, "ifgo", ("weight_x", "weight_h", "bias"),
+                             "g is the tanh candidate, o the output gate")
 
 
 def _lstm_cutting(path: str):
@@ -139,18 +139,13 @@ def _forget_bias_zero(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 LSTM_CELL = Question(
     "lstm_cell", "The LSTM cell", code="library/gated",
-    checks=[layer_checks("LSTMCell", _lstm(*SIZES), title="LSTMCell",
-                         points=3.0, torch=_torch_lstm(*SIZES[1:]),
-                         forward_mistakes=_lstm_mistakes(*SIZES[1:]),
+    checks=[layer_checks("LSTMCell", _lstm(*SIZES), title="LSTMCell", points=3.0,
+                         torch=TORCH_LSTM, forward_mistakes=LSTM_MISTAKES,
                          backward_mistakes=LSTM_BACKWARD_MISTAKES,
                          at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
-                         saturated=Saturated(_lstm_saturated)),
-            torch_check("LSTMCell", _lstm(*TORCH_SIZES),
-                        torch=_torch_lstm(*TORCH_SIZES[1:]),
-                        forward_mistakes=_lstm_mistakes(*TORCH_SIZES[1:]),
-                        backward_mistakes=LSTM_BACKWARD_MISTAKES,
-                        at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
-                        title="LSTMCell against torch.nn.LSTMCell", points=1.0),
+                         saturated=Saturated(_lstm_saturated),
+                         parity=Parity(_lstm(*TORCH_SIZES),
+                                       "LSTMCell against torch.nn.LSTMCell", 1.0)),
             value_check("forget_bias",
                         "the initial bias: one for the forget gate, zero elsewhere", 0.5,
                         _lstm_bias, mistakes={
@@ -182,11 +177,11 @@ def _gru_saturated(ctx: Context) -> LayerCase:
     return dataclasses.replace(case, params={**case.params, "bias_x": bias})
 
 
-def _torch_gru(d: int, h: int):
-    """``torch.nn.GRUCell`` with the cell's weights: both biases its own (r applies to b_hn)."""
-    return torch_twin("GRUCell", {
-        "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
-        "bias_ih": lambda p: p["bias_x"], "bias_hh": lambda p: p["bias_h"]}, args=(d, h))
+#: ``torch.nn.GRUCell`` with the cell's weights: both biases its own (r applies to b_hn)
+TORCH_GRU = torch_twin("GRUCell", {
+    "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
+    "bias_ih": lambda p: p["bias_x"], "bias_hh": lambda p: p["bias_h"]},
+    args=lambda p: (p["weight_x"].shape[0], p["weight_h"].shape[0]))
 
 
 def _gru_update_reversed(oracle):
@@ -226,37 +221,30 @@ GRU_BACKWARD_MISTAKES = {
     "recurrent matmul": partial(_gru_written_out, direct_path=False)}
 
 
-def _gru_mistakes(d: int, h: int) -> dict:
-    oracle = _torch_gru(d, h)
-    return {
-        "the update gate the wrong way round, h = z ⊙ n + (1 − z) ⊙ h_prev: in torch's "
-        "convention z weighs the old state, h = (1 − z) ⊙ n + z ⊙ h_prev":
-            _gru_update_reversed(oracle),
-        "the reset gate applied to h_prev before the recurrent matmul (Cho et al.'s variant): "
-        "torch applies it after, n = tanh(x W_xn + b_xn + r ⊙ (h_prev W_hn + b_hn))":
-            partial(_gru_written_out, reset_before=True),
-        **_gate_orders(oracle, "rzn", h, ("weight_x", "weight_h", "bias_x", "bias_h"),
-                       "n is the tanh candidate")}
+GRU_MISTAKES = {
+    "the update gate the wrong way round, h = z ⊙ n + (1 − z) ⊙ h_prev: in torch's "
+    "convention z weighs the old state, h = (1 − z) ⊙ n + z ⊙ h_prev":
+        _gru_update_reversed(TORCH_GRU),
+    "the reset gate applied to h_prev before the recurrent matmul (Cho et al.'s variant): "
+    "torch applies it after, n = tanh(x W_xn + b_xn + r ⊙ (h_prev W_hn + b_hn))":
+        partial(_gru_written_out, reset_before=True),
+    **_gate_orders(TORCH_GRU, "rzn", ("weight_x", "weight_h", "bias_x", "bias_h"),
+                   "n is the tanh candidate")}
 
 
 GRU_CELL = Question(
     "gru_cell", "The GRU cell", code="library/gated",
-    checks=[layer_checks("GRUCell", _gru(*SIZES), title="GRUCell",
-                         points=3.0, torch=_torch_gru(*SIZES[1:]),
-                         forward_mistakes=_gru_mistakes(*SIZES[1:]),
+    checks=[layer_checks("GRUCell", _gru(*SIZES), title="GRUCell", points=3.0,
+                         torch=TORCH_GRU, forward_mistakes=GRU_MISTAKES,
                          backward_mistakes=GRU_BACKWARD_MISTAKES,
                          at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
-                         saturated=Saturated(_gru_saturated), hints={
+                         saturated=Saturated(_gru_saturated),
+                         parity=Parity(_gru(*TORCH_SIZES), "GRUCell against torch.nn.GRUCell",
+                                       1.0), hints={
                              "values": "torch's convention: gates in the order r, z, n; "
                                        "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
                                        "reset gate after the recurrent matmul; h = (1 − z) ⊙ "
-                                       "n + z ⊙ h_prev"}),
-            torch_check("GRUCell", _gru(*TORCH_SIZES),
-                        torch=_torch_gru(*TORCH_SIZES[1:]),
-                        forward_mistakes=_gru_mistakes(*TORCH_SIZES[1:]),
-                        backward_mistakes=GRU_BACKWARD_MISTAKES,
-                        at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
-                        title="GRUCell against torch.nn.GRUCell", points=1.0)],
+                                       "n + z ⊙ h_prev"})],
     requires=("neural_networks.xavier",))
 
 QUESTIONS = [LSTM_CELL, GRU_CELL]

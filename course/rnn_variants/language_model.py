@@ -6,7 +6,6 @@ grader (the data, sizes and steps of ``language_models``' RNN LM, so the two com
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Any
 
@@ -17,6 +16,7 @@ from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
+    Variant,
     drawn_setting,
     final_state_check,
     layer_checks,
@@ -270,18 +270,15 @@ LSTM_LM = Question(
     "lstm_lm", "An LSTM language model: dropout, clipping, the whole state carried",
     code=MODULE,
     checks=[
-        layer_checks("GatedLM", _lm, title=f"GatedLM (LSTM, dropout "
-                     f"drawn) over {T} steps", points=1.5, timeout_s=TIMEOUT_S,
-                     at_scale=_lm_at(*AT_SCALE, std=0.1)),
+        layer_checks("GatedLM", _lm, title=f"GatedLM (LSTM, dropout drawn) over {T} steps",
+                     points=1.5, timeout_s=TIMEOUT_S, at_scale=_lm_at(*AT_SCALE, std=0.1),
+                     variants={"gru": Variant(
+                         _gru_lm, f"GatedLM (gru: 1 layer of GRU cells) over {T} steps", 0.25,
+                         only=("values",), hidden=False, at_scale=None)}),
         with_hint(final_state_check(
             "GatedLM", _lm,
                 question="lstm_lm", module=MODULE, title="GatedLM.final_state: the (h, c) after "
             "the last step", points=0.25, timeout_s=TIMEOUT_S), FINAL_STATE_HINT),
-        *[dataclasses.replace(c, name="values_gru", points=0.25)
-          for c in layer_checks("GatedLM", _gru_lm, question="lstm_lm", module=MODULE,
-                                title=f"GatedLM (gru: 1 layer of GRU cells) over {T} steps",
-                                points=1.0, hidden=False, timeout_s=TIMEOUT_S, at_scale=None)
-          if c.name == "values"],
         value_check("clipped_windows", "train_gated_lm: the losses and parameters of "
                     "two epochs of 6 windows of SGD, the gradient clipped, and of Adam, not "
                     "clipped", 1.0,

@@ -30,16 +30,20 @@ from nlpdojo_autograder.authoring.checks import CheckFailure
 from nlpdojo_autograder.runtime.calls import StudentError
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
-BUILDERS = {"layer_checks", "sequence_checks", "torch_check", "function_checks"}
+BUILDERS = {"layer_checks", "sequence_checks", "torch_check", "function_checks", "Variant"}
 
 
 def _calls_without_at_scale(tree: ast.AST) -> list[int]:
+    """Lines of builder calls naming no case at scale; a ``layer_checks`` of variants alone
+    (no case of its own) is judged by its ``Variant(...)`` calls."""
     lines = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id in BUILDERS):
             continue
         words = {k.arg: k.value for k in node.keywords}
+        if node.func.id == "layer_checks" and len(node.args) < 2 and "variants" in words:
+            continue
         no_parameters = isinstance(words.get("parameters"), ast.Constant) and \
             words["parameters"].value is False
         if "at_scale" not in words and not no_parameters:
@@ -64,6 +68,10 @@ def test_the_rule_finds_a_layer_without_a_case_at_scale():
     assert not _calls_without_at_scale(ast.parse(
         "layer_checks('q', 'm', 'C', make, title='t', points=1.0, parameters=False)"))
     assert not _calls_without_at_scale(ast.parse("torch_check('q', 'm', 'C', at_scale=None)"))
+    assert _calls_without_at_scale(ast.parse(
+        "layer_checks('C', variants={'a': Variant(make, 't', 1.0)})")) == [1]
+    assert not _calls_without_at_scale(ast.parse(
+        "layer_checks('C', variants={'a': Variant(make, 't', 1.0, at_scale=None)})"))
 
 
 class _Reference:
@@ -251,12 +259,8 @@ def test_a_builder_left_without_a_case_at_scale_refuses_saying_what_to_write():
     """An instructor's topic (found following the walk-through) releases and verifies without
     a case at scale, so a backward by numerical differentiation over K copies earns its
     points: the builders refuse to be declared without one, unless said in the open."""
-    from nlpdojo_autograder.authoring import (
-        function_checks,
-        layer_checks,
-        sequence_checks,
-        torch_check,
-    )
+    from nlpdojo_autograder.authoring import function_checks, layer_checks, sequence_checks
+    from nlpdojo_autograder.authoring.builders import torch_check
 
     def make(ctx):
         raise AssertionError("not drawn at declaration")

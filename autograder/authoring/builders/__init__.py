@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from nlpdojo_autograder.authoring.builders.cases import (
     LayerCase,
+    Parity,
+    Variant,
     drawn_setting,
     settings_rng,
     stand_in_cell,
@@ -61,10 +63,10 @@ from nlpdojo_autograder.authoring.builders.vectorization import counted_lines, r
 from nlpdojo_autograder.authoring.builders.wire import run_layer, send_argument, stable_call
 
 __all__ = [
-    "Call", "GRAINS", "GradientOf", "LayerCase", "LossCase", "Metric", "OptimizerCase",
-    "Saturated", "call", "calls_check", "counted_lines", "drawn_setting", "final_state_check",
-    "function_check", "function_checks", "layer_checks", "literal", "loss_checks",
-    "metric_checks", "optimizer_checks", "require_vectorized", "run_layer",
+    "Call", "GRAINS", "GradientOf", "LayerCase", "LossCase", "Metric", "OptimizerCase", "Parity",
+    "Saturated", "Variant", "call", "calls_check", "counted_lines", "drawn_setting",
+    "final_state_check", "function_check", "function_checks", "layer_checks", "literal",
+    "loss_checks", "metric_checks", "optimizer_checks", "require_vectorized", "run_layer",
     "saturating_offsets", "send_argument", "sequence_checks", "settings_rng", "split_points",
     "stable_call", "stand_in_cell", "state_of", "torch_check", "torch_twin", "with_hint",
 ]

@@ -418,3 +418,39 @@ def drawn_setting(ctx: Context, low: float, high: float, which: int = 0) -> floa
     code under test takes as an argument and must use (one written in fails). ``which`` tells
     a check's settings apart (each its own draw)."""
     return float(f"{settings_rng(ctx).uniform(low, high, which + 1)[which]:.3g}")
+
+
+class Parity:
+    """A layer's check against a torch forward alone (:func:`layer_checks`' ``parity``,
+    ``<question>.torch``), on a case of its own (other sizes, another kernel width, vectors
+    where the other checks take sequences): ``make`` the case, ``title`` and ``points`` the
+    check's. It shares the layer's ``torch`` forward, named mistakes, case at scale and
+    tolerances, unless ``options`` say otherwise (``torch=``, ``forward_mistakes=``,
+    ``at_scale=``...: a layer built with another argument, whose forward differs); where torch
+    is not installed in the grader, it compares with the reference instead
+    (:func:`torch_check`)."""
+
+    def __init__(self, make: Callable[[Context], LayerCase], title: str, points: float,
+                 **options: Any) -> None:
+        self.make, self.title, self.points, self.options = make, title, points, options
+
+    def __repr__(self) -> str:
+        return f"Parity({self.title!r}, points={self.points})"
+
+
+class Variant:
+    """One more configuration of a layer that its question checks too (:func:`layer_checks`'
+    ``variants``: a kernel's stride or dilation, a pooling, a shortcut, a second cell): its
+    case ``make``, its checks' ``title`` and ``points``, and every other argument of
+    :func:`layer_checks` it sets otherwise than the question's (``torch=``, ``at_scale=``,
+    ``parity=``, ``hidden=``...). ``only`` keeps some of its checks (``("values",)``: a second
+    cell's outputs alone), which then share its points. Its checks are named
+    ``<check>_<variant>`` (``values_strided``, ``torch_strided``)."""
+
+    def __init__(self, make: Callable[[Context], LayerCase], title: str, points: float, *,
+                 only: tuple[str, ...] | None = None, **options: Any) -> None:
+        self.make, self.title, self.points, self.only = make, title, points, only
+        self.options = options
+
+    def __repr__(self) -> str:
+        return f"Variant({self.title!r}, points={self.points})"

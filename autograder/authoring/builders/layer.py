@@ -23,6 +23,8 @@ from nlpdojo_autograder.authoring.builders.cases import (
     BATCH_FACTOR,
     NOT_GIVEN,
     LayerCase,
+    Parity,
+    Variant,
     _at_scale_of,
     _batch,
     _grad_key,
@@ -85,24 +87,22 @@ LAYER_OBJECTIVE = ("objective sum(output * G) (your forward's output times the c
 
 
 @question_builder
-def layer_checks(cls: str, make: Callable[[Context], LayerCase], *, question: str | None = None,
-                 module: str | None = None, title: str, points: float, repeat: int = 3,
-                 hidden: bool = True, torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
-                 eval_mode: bool = False, parameters: bool = True,
-                 shares: dict[str, float] | None = None, hints: dict[str, str] | None = None,
-                 nonfinite: Nonfinite = None,
-                 mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
-                 forward_mistakes: dict[str, Callable[..., Any]] | None = None,
-                 backward_mistakes: dict[str, Callable[..., Any]] | None = None,
-                 at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
-                 saturated: Saturated | None = None, **options: Any) -> list[Check]:
+def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *,
+                 question: str | None = None, module: str | None = None, title: str = "",
+                 points: float = 0.0, variants: dict[str, Variant] | None = None,
+                 **arguments: Any) -> list[Check]:
     """The checks of a layer ``module.cls`` (``..library.layers``, ``Linear``).
 
-    ``make(ctx)`` returns the :class:`LayerCase`. ``torch``: the true forward in torch, a
-    function of ``(params: dict of tensors, *inputs)`` returning the output (or use
-    :func:`torch_twin` for a ``torch.nn`` module); where torch is installed in the grader, its
-    autograd gradients are a second oracle of the gradient check, on every backend
-    (:func:`torch_check` adds a check of its own against it). ``parameters=False``: a layer
+    ``make(ctx)`` returns the :class:`LayerCase`; its checks share ``points``. ``variants``:
+    ``{name: Variant(...)}``, further configurations of the layer, each checked as ``make``
+    is with the arguments it changes (:class:`Variant`), its checks named
+    ``<check>_<name>``; without ``make``, the question's checks are its variants' alone.
+
+    ``torch``: the true forward in torch, a function of ``(params: dict of tensors,
+    *inputs)`` returning the output (or use :func:`torch_twin` for a ``torch.nn`` module);
+    where torch is installed in the grader, its autograd gradients are a second oracle of the
+    gradient check, on every backend (``parity`` adds a check of its own against it, on a
+    case of its own: :class:`Parity`). ``parameters=False``: a layer
     without parameters (an activation, dropout) has nothing to accumulate, so that check is
     left out and its share of the points goes to the others. ``shares``: how the question's
     ``points`` are split, over :data:`LAYER_SHARES` (``{"eval": 0.45}`` where eval mode is half
@@ -127,8 +127,46 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase], *, question: st
     ``saturated``: a layer with a nonlinearity (a gate's sigmoid, a tanh) gets a check of its
     own on a case whose pre-activations overflow a naive formula (:class:`Saturated`): its
     output and gradients there against the reference's, a NaN or inf named as the overflow.
+    ``parity``: a check of its own (``<question>.torch``, its own points) against ``torch``
+    alone on another case (:class:`Parity`), with the same mistakes and case at scale.
     ``options`` go to every check (``swap_in``, ``timeout_s``...).
     """
+    if make is None and not variants:
+        raise ValueError(f"layer_checks({question!r}, ..., {cls!r}): give the layer's case "
+                         "(make) or its variants (variants={name: Variant(make, title, "
+                         "points)})")
+    if make is not None and not title:
+        raise ValueError(f"layer_checks({question!r}, ..., {cls!r}): give the checks' title=")
+    checks = [] if make is None else _one_layer(cls, make, question=question, module=module,
+                                                title=title, points=points, **arguments)
+    for name, variant in (variants or {}).items():
+        made = _one_layer(cls, variant.make, question=question, module=module,
+                          title=variant.title, points=variant.points,
+                          **{**arguments, **variant.options})
+        if variant.only is not None:
+            made = _share([c for c in made if c.name in variant.only], variant.points,
+                          LAYER_SHARES | dict({**arguments, **variant.options}.get("shares")
+                                              or {}))
+        checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]
+    return checks
+
+
+def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str | None = None,
+               module: str | None = None, title: str, points: float, repeat: int = 3,
+               hidden: bool = True, torch: Callable[..., Any] | None = None, rtol: float = 1e-6,
+               eval_mode: bool = False, parameters: bool = True,
+               shares: dict[str, float] | None = None, hints: dict[str, str] | None = None,
+               nonfinite: Nonfinite = None,
+               mistakes: dict[str, Callable[[Payload], Payload]] | None = None,
+               forward_mistakes: dict[str, Callable[..., Any]] | None = None,
+               backward_mistakes: dict[str, Callable[..., Any]] | None = None,
+               at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
+               saturated: Saturated | None = None, parity: Parity | None = None,
+               **options: Any) -> list[Check]:
+    """One configuration of a layer, checked: :func:`layer_checks` without variants."""
+    if parity is not None and torch is None and parity.options.get("torch") is None:
+        raise ValueError(f"layer_checks({question!r}, ..., {cls!r}): parity= compares with "
+                         "the torch forward: give torch= too")
     run = _layer_runner(module, cls, make, torch)
     computed = (*(forward_mistakes or ()), *(backward_mistakes or ()))
 
@@ -283,7 +321,15 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase], *, question: st
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
     scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
                                                        parameters), make)
-    return _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}))
+    shared = _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}))
+    if parity is None:
+        return shared
+    against = torch_check(cls, parity.make, question=question, module=module, **{
+        "torch": torch, "title": parity.title, "points": parity.points, "rtol": rtol,
+        "nonfinite": nonfinite, "forward_mistakes": forward_mistakes,
+        "backward_mistakes": backward_mistakes, "at_scale": at_scale, **options,
+        **parity.options})
+    return [*shared, with_hint(against, hints["torch"]) if "torch" in (hints or {}) else against]
 
 
 def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCase] | None,

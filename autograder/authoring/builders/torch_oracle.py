@@ -68,11 +68,14 @@ def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], 
 
 def torch_twin(build: str | Callable[[], Any],
                weights: dict[str, Callable[[dict[str, Any]], Any]], *,
-               args: tuple[Any, ...] = (), label: str = "") -> Callable[..., Any]:
+               args: tuple[Any, ...] | Callable[[dict[str, Any]], tuple[Any, ...]] = (),
+               label: str = "") -> Callable[..., Any]:
     """A ``torch.nn`` module as a layer's ``torch`` forward (:func:`layer_checks`,
     :func:`torch_check`): ``build`` names the ``torch.nn`` class, made with ``args`` in float64
     (or is a function that makes the module), ``weights`` gives each of its parameters from the
-    case's parameters (tensors by the layer's names: transposed, gates concatenated). torch is
+    case's parameters (tensors by the layer's names: transposed, gates concatenated); ``args``
+    may be a function of those parameters (the sizes read from their shapes), so that one
+    twin serves every case of a question, whatever its sizes. torch is
     imported only when the forward runs (a NumPy-only grader never needs it); the module runs
     through ``torch.func.functional_call``, so autograd reaches the case's parameters.
     ``label`` names it in feedback (default ``torch.nn.<build>``)::
@@ -80,26 +83,27 @@ def torch_twin(build: str | Callable[[], Any],
         torch_twin("RNNCell", {"weight_ih": lambda p: p["weight_e"].T,
                                "weight_hh": lambda p: p["weight_h"].T,
                                "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
-                   args=(D, H))
+                   args=lambda p: (p["weight_e"].shape[0], p["weight_h"].shape[0]))
     """
-    # the module, made once where it has no buffers: functional_call replaces its parameters
-    # and leaves it as it was (a buffer, batch norm's running statistics, would be carried
-    # from call to call: such a module is made for every call)
-    kept: list[Any] = []
+    # the module, made once per sizes where it has no buffers: functional_call replaces its
+    # parameters and leaves it as it was (a buffer, batch norm's running statistics, would be
+    # carried from call to call: such a module is made for every call)
+    kept: dict[tuple[Any, ...], Any] = {}
 
-    def module_of(torch: Any) -> Any:
-        if kept:
-            return kept[0]
+    def module_of(torch: Any, params: dict[str, Any]) -> Any:
+        sizes = tuple(args(params)) if callable(args) else args
+        if sizes in kept:
+            return kept[sizes]
         module = build() if callable(build) else getattr(torch.nn, build)(
-            *args, dtype=torch.float64)
+            *sizes, dtype=torch.float64)
         if not any(True for _ in module.buffers()):
-            kept.append(module)
+            kept[sizes] = module
         return module
 
     def forward(params: dict[str, Any], *inputs: Any) -> Any:
         import torch
 
-        module = module_of(torch)
+        module = module_of(torch, params)
         own = {name for name, _ in module.named_parameters()}
         if own != set(weights):
             raise ValueError(f"torch_twin: {type(module).__name__} has parameters "

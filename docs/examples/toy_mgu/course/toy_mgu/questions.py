@@ -7,12 +7,12 @@ import numpy as np
 
 from nlpdojo_autograder.authoring import (
     LayerCase,
+    Parity,
     Question,
     bug,
     layer_checks,
     sequence_checks,
     stand_in_cell,
-    torch_check,
 )
 
 B, T, D, H = 3, 4, 2, 3
@@ -54,10 +54,8 @@ def _bidirectional(ctx, kind, sizes=(B, T, D, H)):
 MGU_CELL = Question(
     "mgu_cell", "The minimal gated unit", code="library/mgu",
     checks=[layer_checks("MGUCell", _cell, title="MGUCell", points=2.0,
-                         torch=_torch_cell, at_scale=CELL_AT_SCALE),
-            torch_check("MGUCell", _cell, torch=_torch_cell,
-                        title="MGUCell against the same cell in torch", points=1.0,
-                        at_scale=CELL_AT_SCALE)],
+                         torch=_torch_cell, at_scale=CELL_AT_SCALE,
+                         parity=Parity(_cell, "MGUCell against the same cell in torch", 1.0))],
     planted_bugs=[bug("forget gate derivative missing",
                       "grad_af = grad_f * f * (1.0 - f)", "grad_af = grad_f")],
     requires=("neural_networks.xavier",))
