@@ -110,3 +110,20 @@ def test_variants_are_one_layer_checked_in_several_configurations():
     with pytest.raises(ValueError, match="give the layer's case"):
         Question("conv1d", "A convolution", code="library/conv",
                  checks=[layer_checks("Conv1d", torch=oracle)])
+
+
+def test_a_hint_on_a_builders_call_waits_for_its_question():
+    """``with_hint(builder(...), hint)`` inside a ``Question`` (the builder's call waiting for
+    its question): the checks it makes belong to the question and say the hint when they fail
+    (a helper passed question= and module= by hand to do this)."""
+    import numpy as np
+
+    from nlpdojo_autograder.authoring import Question, value_check, with_hint
+
+    question = Question("lstm_cell", "The LSTM cell", code="library/gated", checks=[
+        with_hint(value_check("forget_bias", "t", 1.0, lambda ctx: {}), "start f at one")])
+    (check,) = question.checks
+    assert (check.id, check.module) == ("lstm_cell.forget_bias", "..library.gated")
+    failed = check.judge({"b": np.zeros(3)}, {"b": np.ones(3)})
+    assert not failed.passed and failed.message.endswith("(start f at one)")
+    assert check.judge({"b": np.ones(3)}, {"b": np.ones(3)}).passed

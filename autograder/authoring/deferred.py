@@ -39,6 +39,9 @@ class ForQuestion:
     #: (file, line) of the call in the declaration: an error the builder raises when the
     #: question completes it is told there (``declared_at``, read by ``failure_site``)
     site: tuple[str, int] = ("", 0)
+    #: what is done to each check once made (:func:`~.builders.points.with_hint` of a call
+    #: waiting for its question)
+    then: tuple[Callable[[Any], Any], ...] = ()
 
     @property
     def name(self) -> str:
@@ -60,7 +63,10 @@ class ForQuestion:
             if self.site[0] and not hasattr(exc, "declared_at"):
                 exc.declared_at = self.site  # type: ignore[attr-defined]
             raise
-        return list(made) if isinstance(made, (list, tuple)) else [made]
+        made = list(made) if isinstance(made, (list, tuple)) else [made]
+        for step in self.then:
+            made = [step(check) for check in made]
+        return made
 
 
 def question_builder(builder: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,14 +8,13 @@ against the reference."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
     Question,
+    Variant,
     drawn_setting,
     layer_checks,
     settings_rng,
@@ -23,7 +22,6 @@ from nlpdojo_autograder.authoring import (
 from nlpdojo_autograder.authoring.inputs import padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 
-MODULE = "kim_cnn"
 NN = "neural_networks"
 #: as many filters as embedding dimensions in every case let a SentenceCNN that took one for the
 #: other keep full marks, and two classes in every case one with 2 written in: F ≠ D, and
@@ -111,27 +109,18 @@ _torch_cnn.label = "torch on each sentence alone"  # type: ignore[attr-defined]
 DROPOUT = (0.25, 0.45)
 
 
-def _checks():
-    plain = layer_checks("SentenceCNN", _case(0.0), question="kim_cnn", module=MODULE,
-                         title="SentenceCNN, filter widths drawn, over a padded batch",
-                         points=2.0,
-                         repeat=2, torch=_torch_cnn,
-                         at_scale=_case(0.0, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
-                                           classes=AT_SCALE_CLASSES))
-    # with dropout on, the values check alone (outputs and every gradient against the
-    # reference, the same masks drawn): where the dropout sits is what it adds
-    dropped = layer_checks("SentenceCNN", _case(DROPOUT), question="kim_cnn", module=MODULE,
-                           title="SentenceCNN with dropout (its rate drawn) on the pooled "
-                                 "features",
-                           points=1.0, hidden=False,
-                           at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
-                                             classes=AT_SCALE_CLASSES))
-    return [*plain, *[dataclasses.replace(c, name="values_dropout", points=1.0)
-                      for c in dropped if c.name == "values"]]
-
-
 KIM_CNN = Question(
-    "kim_cnn", "Kim's CNN over padded sentences", code=MODULE, checks=_checks(),
+    "kim_cnn", "Kim's CNN over padded sentences", code="kim_cnn", checks=[layer_checks(
+        "SentenceCNN", _case(0.0), title="SentenceCNN, filter widths drawn, over a padded batch",
+        points=2.0, repeat=2, torch=_torch_cnn,
+        at_scale=_case(0.0, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH, classes=AT_SCALE_CLASSES),
+        # with dropout on, the values check alone (outputs and every gradient against the
+        # reference, the same masks drawn): where the dropout sits is what it adds
+        variants={"dropout": Variant(
+            _case(DROPOUT), "SentenceCNN with dropout (its rate drawn) on the pooled features",
+            1.0, only=("values",), torch=None, hidden=False,
+            at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
+                           classes=AT_SCALE_CLASSES))})],
     requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))
 

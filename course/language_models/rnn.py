@@ -300,9 +300,8 @@ RNN_LM = Question(
                      points=2.25, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S,
                      at_scale=_rnn_lm_at(*RNN_LM_AT_SCALE, std=0.1)),
         with_hint(final_state_check(
-            "RNNLM", _rnn_lm,
-                question="rnn_lm", module="rnn_lm", title="RNNLM.final_state: h after the last "
-            "step", points=0.25, timeout_s=SEQUENCE_TIMEOUT_S), RNN_LM_FINAL_STATE_HINT),
+            "RNNLM", _rnn_lm, title="RNNLM.final_state: h after the last step", points=0.25,
+            timeout_s=SEQUENCE_TIMEOUT_S), RNN_LM_FINAL_STATE_HINT),
         value_check("windows", "bptt_windows: B streams, windows of T, targets "
                     "shifted by one", 1.0, _windows_values, rtol=0, atol=0),
         value_check("truncated_bptt", "train_rnn_lm: losses of two epochs of 6 "

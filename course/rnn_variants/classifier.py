@@ -11,13 +11,10 @@ scores held-out sentences it never sends.
 
 from __future__ import annotations
 
-import dataclasses
-
-from nlpdojo_autograder.authoring import Context, LayerCase, Question, layer_checks
+from nlpdojo_autograder.authoring import Context, LayerCase, Question, Variant, layer_checks
 from nlpdojo_autograder.authoring.inputs import padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 
-MODULE = "classifier"
 NN = "neural_networks"
 #: what the classifier is made of (swapped in for the reference in the layer checks; the
 #: student's own in the training run)
@@ -90,16 +87,13 @@ def _torch_classifier(bidirectional: bool, pooling: str):
     return forward
 
 
-def _checks(bidirectional: bool, pooling: str, points: float):
+def _variant(bidirectional: bool, pooling: str, points: float) -> Variant:
     kind = "BiLSTM" if bidirectional else "LSTM"
-    checks = layer_checks(
-        "SentenceLSTM", _case(bidirectional, pooling), question="bilstm_classifier", module=MODULE,
-        title=f"SentenceLSTM, {kind} with {pooling} pooling over a padded batch", points=points,
-        repeat=2, torch=_torch_classifier(bidirectional, pooling), timeout_s=TIMEOUT_S,
-        at_scale=_case(bidirectional, pooling, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
-                       classes=AT_SCALE_CLASSES))
-    suffix = f"{'bi' if bidirectional else 'uni'}_{pooling}"
-    return [dataclasses.replace(c, name=f"{c.name}_{suffix}") for c in checks]
+    return Variant(_case(bidirectional, pooling),
+                   f"SentenceLSTM, {kind} with {pooling} pooling over a padded batch", points,
+                   torch=_torch_classifier(bidirectional, pooling),
+                   at_scale=_case(bidirectional, pooling, AT_SCALE, std=0.1,
+                                  batch=AT_SCALE_BATCH, classes=AT_SCALE_CLASSES))
 
 
 # -- a real task: sentence polarity (MR) --------------------------------------------------------
@@ -140,9 +134,10 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
 
 BILSTM_CLASSIFIER = Question(
     "bilstm_classifier", "A bidirectional LSTM sentence classifier over padded sentences",
-    code=MODULE,
-    checks=[*_checks(True, "max", 1.5), *_checks(True, "mean", 1.0),
-            *_checks(False, "max", 0.5)],
+    code="classifier",
+    checks=[layer_checks("SentenceLSTM", repeat=2, timeout_s=TIMEOUT_S, variants={
+        "bi_max": _variant(True, "max", 1.5), "bi_mean": _variant(True, "mean", 1.0),
+        "uni_max": _variant(False, "max", 0.5)})],
     requires=("lstm_cell", "recurrent", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier"))
 
 #: trains the student's own classifier and library (nothing swapped in: a reference layer

@@ -39,7 +39,6 @@ from nlpdojo_autograder.training import (
     truncated_bptt_losses,
 )
 
-MODULE = "lstm_lm"
 NN = "neural_networks"
 #: what the LM is made of: required (swapped in for the reference in the layer check), and
 #: the student's own in the training runs (``own_code``)
@@ -268,7 +267,7 @@ FINAL_STATE_HINT = ("the given rnn_log_probs (lm_training.py) and your train_gat
 
 LSTM_LM = Question(
     "lstm_lm", "An LSTM language model: dropout, clipping, the whole state carried",
-    code=MODULE,
+    code="lstm_lm",
     checks=[
         layer_checks("GatedLM", _lm, title=f"GatedLM (LSTM, dropout drawn) over {T} steps",
                      points=1.5, timeout_s=TIMEOUT_S, at_scale=_lm_at(*AT_SCALE, std=0.1),
@@ -276,9 +275,8 @@ LSTM_LM = Question(
                          _gru_lm, f"GatedLM (gru: 1 layer of GRU cells) over {T} steps", 0.25,
                          only=("values",), hidden=False, at_scale=None)}),
         with_hint(final_state_check(
-            "GatedLM", _lm,
-                question="lstm_lm", module=MODULE, title="GatedLM.final_state: the (h, c) after "
-            "the last step", points=0.25, timeout_s=TIMEOUT_S), FINAL_STATE_HINT),
+            "GatedLM", _lm, title="GatedLM.final_state: the (h, c) after the last step",
+            points=0.25, timeout_s=TIMEOUT_S), FINAL_STATE_HINT),
         value_check("clipped_windows", "train_gated_lm: the losses and parameters of "
                     "two epochs of 6 windows of SGD, the gradient clipped, and of Adam, not "
                     "clipped", 1.0,

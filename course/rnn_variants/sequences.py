@@ -25,7 +25,6 @@ from nlpdojo_autograder.authoring import (
     with_hint,
 )
 
-RECURRENT = "..library.recurrent"
 B, T, D, H = 3, 5, 4, 5
 #: the wrappers' sizes: smaller, since their layers are the reference's, swapped in, and each
 #: of their calls is a call-back to the reference process (a limit must cover them:
@@ -70,7 +69,7 @@ RECURRENT_Q = Question(
                             states=("array", "pair"),
                             at_scale=lambda ctx, kind: _unroll(ctx, kind, AT_SCALE)),
             with_hint(final_state_check(
-                "GRU", lambda ctx: _unroll(ctx, "pair"), question="recurrent", module=RECURRENT,
+                "GRU", lambda ctx: _unroll(ctx, "pair"),
                 title="Recurrent.final_state (given) on your forward's cache: the (h, c) after "
                       "the last step", points=0.25), FINAL_STATE_HINT)],
     requires=("neural_networks.xavier",))

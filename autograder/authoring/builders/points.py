@@ -8,11 +8,15 @@ import math
 from collections.abc import Sequence
 
 from nlpdojo_autograder.authoring.checks import Check, Payload, Verdict
+from nlpdojo_autograder.authoring.deferred import ForQuestion
 
 
-def with_hint(check: Check, hint: str) -> Check:
+def with_hint(check: Check | ForQuestion, hint: str) -> Check | ForQuestion:
     """``check`` with ``hint`` added, in parentheses, to the message of a failed verdict: what
-    a question's author knows of the usual cause of that failure."""
+    a question's author knows of the usual cause of that failure. A builder's call inside a
+    ``Question`` (waiting for its question) gets it on every check it makes."""
+    if isinstance(check, ForQuestion):
+        return dataclasses.replace(check, then=(*check.then, lambda c: with_hint(c, hint)))
     judge = check.judge
 
     def hinted(actual: Payload, expected: Payload | None) -> Verdict:
