@@ -13,16 +13,18 @@ fixture whose stored values equal the new ones (within the tolerance ``--check``
 rewritten, so a release that changes nothing leaves the fixtures folder byte for byte as it was.
 
 Fixtures are computed again only when something they depend on changed: each folder records
-(:data:`FINGERPRINT`) a digest of :func:`sources`, the reference they were computed from (the
-topic's solutions and the course library), the grader that computed them (the core, the engine,
-every plugin but a course's other topics: the topic's own folder stands for its course) and the
-versions they ran on, then a digest of the fixtures stored. A release whose fingerprint
+(:data:`FINGERPRINT`) a digest of what they were computed from, the reference (the topic's
+solutions and the course library's files it reads, :func:`library_files`), the grader that
+computed them (the core, the engine, the plugins whose registrations a grading picks up,
+:func:`sources`: a course's other topics, another exercise pack or a reporter are not read)
+and the versions they ran on, then a digest of the fixtures stored. A release whose fingerprint
 matches, with every fixture present and as stored, reuses them: a release with nothing changed
 takes seconds, not a minute per topic, and so does ``--check`` and a student bundle's check.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import json
@@ -38,10 +40,17 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
 from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
 from nlpdojo_autograder.authoring.checks import Exercise
+from nlpdojo_autograder.authoring.questions import QuestionError, closure
 from nlpdojo_autograder.grading.given import GIVEN, given_digests
 from nlpdojo_autograder.grading.grade import GradeOptions, exercise_names, get_exercise, judge
 from nlpdojo_autograder.grading.runner import Outcome, read_outcome, run_checks
 from nlpdojo_autograder.grading.versions import versions
+from nlpdojo_autograder.release.notebooks import (
+    LIBRARY_PREFIX,
+    NotebookError,
+    imported_names,
+    library_exports,
+)
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
 
 
@@ -79,15 +88,17 @@ _SOURCE_SUFFIXES = (".py", ".json", ".toml", ".txt", ".md", ".npz")
 
 def sources(exercise: Exercise, source: Path) -> list[Path]:
     """The folders an exercise's fixtures depend on: its reference (``source``, its topic
-    folder, and the course library beside it), the core, the engine and every plugin's
-    package (a plugin that brings modules, such as the course, by the folder of the module
-    that registered this exercise only). Fixtures folders are left out of each."""
+    folder; the course library's files apart, :func:`library_files`), the core, the engine
+    and the package of every plugin whose registrations a grading can pick up (backends,
+    modules, losses, optimizers, and the data sets the exercise reads: not a plugin of other
+    exercises, trainers or reporters; a plugin that brings modules, such as the course, by the
+    folder of the module that registered this exercise only). Fixtures folders are left out
+    of each."""
     folders = [source]
-    if (source.parent / LIBRARY / "__init__.py").is_file() and source.name != LIBRARY:
-        folders.append(source.parent / LIBRARY)
     bringing = {m.__name__.rpartition(".")[0] for m in bringing_plugins()}
     tops = {"nlpdojo", "nlpdojo_autograder"} | {
-        ep.value.split(":")[0].split(".")[0].strip() for ep in entry_points(group="nlpdojo")}
+        ep.value.split(":")[0].split(".")[0].strip() for ep in entry_points(group="nlpdojo")
+        if _read_by(ep.name, exercise)}
     for top in sorted(tops - bringing):
         spec = importlib.util.find_spec(top)
         if spec is not None and spec.submodule_search_locations:
@@ -102,19 +113,124 @@ def sources(exercise: Exercise, source: Path) -> list[Path]:
     return folders
 
 
+#: what a plugin registers that a grading picks up whatever the exercise (its data sets are
+#: read only by the exercises that name them)
+_GRADING_KINDS = ("backend", "module", "loss", "optimizer")
+
+
+def _read_by(plugin: str, exercise: Exercise) -> bool:
+    """Whether what ``plugin`` (an entry point's name) registered can change ``exercise``'s
+    fixtures: a backend, a module, a loss or an optimizer, a data set the exercise reads, or
+    nothing known (a plugin whose registrations the registry cannot tell is read)."""
+    entries = get_registry().by_plugin().get(plugin, [])
+    if not entries:
+        return True
+    wanted = {d for names in exercise.datasets.values() for d in names}
+    return any(e.kind in _GRADING_KINDS or (e.kind == "dataset" and e.name in wanted)
+               for e in entries)
+
+
+def library_files(exercise: Exercise, source: Path) -> list[Path]:
+    """The files of the course library beside ``source`` that ``exercise``'s fixtures can
+    depend on: its ``__init__``, and the modules its reference imports (``from ..library
+    import Linear`` is ``library/layers.py``, by each module's ``__all__``), those its
+    questions' code and the code of every question they require are in (what its checks run),
+    and what those import in turn. Where the imports cannot be read so (an absolute or
+    dynamic import, a subfolder, a file that does not parse), every file of the library: a
+    fixture is never left computed from a file it no longer matches."""
+    folder = source.parent / LIBRARY
+    if not (folder / "__init__.py").is_file() or source.name == LIBRARY:
+        return []
+    everything = [p for p in sorted(folder.rglob("*")) if _fingerprinted(p, folder)]
+    try:
+        reached = _library_reached(exercise, source, folder)
+    except (NotebookError, SyntaxError, ValueError, OSError, QuestionError):
+        return everything
+    if reached is None:
+        return everything
+    return [folder / "__init__.py", *(folder / f"{m}.py" for m in sorted(reached))]
+
+
+def _library_reached(exercise: Exercise, source: Path, folder: Path) -> set[str] | None:
+    """The library modules (``layers``) of :func:`library_files`; None where the imports
+    cannot be read statically."""
+    if any(p.is_dir() and p.name != "__pycache__" for p in folder.iterdir()):
+        return None
+    library = {p.stem: p.read_text(encoding="utf-8") for p in folder.glob("*.py")
+               if p.stem != "__init__"}
+    topic: dict[str, str] = {}
+    for path in source.rglob("*.py"):
+        if len(path.relative_to(source).parts) > 1 or "__pycache__" in path.parts:
+            return None
+        topic[path.stem] = path.read_text(encoding="utf-8")
+    if any(_imports_otherwise(text) for text in (*topic.values(), *library.values())):
+        return None
+    known = set(topic) | {LIBRARY_PREFIX + m for m in library}
+    exports = library_exports(library)
+    pending = {t for _, t, _ in imported_names(topic, known, exports)
+               if t.startswith(LIBRARY_PREFIX)}
+    questions = {f"{exercise.name}.{q}" for q in exercise.questions}
+    for question in list(questions):
+        questions |= closure(question)
+    for question in questions:
+        topic_name, name = question.split(".", 1)
+        other = exercise if topic_name == exercise.name else get_exercise(topic_name)
+        pending |= {LIBRARY_PREFIX + code.split("/", 1)[1]
+                    for code in other.code.get(name, ()) if code.startswith(f"{LIBRARY}/")}
+    pending |= {LIBRARY_PREFIX + c.module[len(f"..{LIBRARY}."):] for c in exercise.checks
+                if (c.module or "").startswith(f"..{LIBRARY}.")}
+    reached: set[str] = set()
+    while pending:
+        module = pending.pop()
+        if module in reached:
+            continue
+        name = module[len(LIBRARY_PREFIX):]
+        if name not in library:
+            return None  # a module the library does not hold: read it all
+        reached.add(module)
+        pending |= {t for _, t, _ in imported_names({module: library[name]}, known, exports)}
+    return {m[len(LIBRARY_PREFIX):] for m in reached}
+
+
+def _imports_otherwise(source: str) -> bool:
+    """Whether a module reaches code otherwise than by relative imports at its top: an
+    absolute import of the solutions, ``importlib``, ``__import__``."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import) and any(
+                a.name.split(".")[0] in ("nlpdojo_solutions", "importlib") for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(
+                ".")[0] in ("nlpdojo_solutions", "importlib"):
+            return True
+        if isinstance(node, ast.Name) and node.id == "__import__":
+            return True
+    return False
+
+
+def _fingerprinted(path: Path, folder: Path) -> bool:
+    rel = path.relative_to(folder)
+    return (path.is_file() and path.suffix in _SOURCE_SUFFIXES
+            and "__pycache__" not in rel.parts and "fixtures" not in rel.parts)
+
+
 def fingerprint(exercise: Exercise, source: Path) -> str:
-    """A digest of every file of :func:`sources` (their fixtures folders left out) and of
-    the versions the fixtures are computed on."""
+    """A digest of every file of :func:`sources` (their fixtures folders left out), of the
+    course library's files the exercise reads (:func:`library_files`) and of the versions the
+    fixtures are computed on."""
     ran_on = {k: v for k, v in versions("numpy").items() if k != "platform"}
     digest = hashlib.sha256(json.dumps(ran_on, sort_keys=True).encode())
+    library = library_files(exercise, source)
+    if library:
+        digest.update(b"\0folder\0" + LIBRARY.encode())
+        for path in library:
+            rel = path.relative_to(source.parent / LIBRARY)
+            digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for folder in sources(exercise, source):
         digest.update(b"\0folder\0" + folder.name.encode())
         for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(folder)
-            if (not path.is_file() or path.suffix not in _SOURCE_SUFFIXES
-                    or "__pycache__" in rel.parts or "fixtures" in rel.parts):
-                continue
-            digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+            if _fingerprinted(path, folder):
+                rel = path.relative_to(folder)
+                digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

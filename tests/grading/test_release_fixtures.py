@@ -215,3 +215,56 @@ def test_a_training_checks_error_on_the_reference_writes_nothing(pack: Path):
     assert "fail their own checks" in out and "quadratic.descent: error" in out
     assert "a broken measure" in out and "Traceback" not in out
     assert not (pack / "fixtures").exists()
+
+
+def test_fixtures_read_only_the_library_files_and_plugins_their_topic_uses(tmp_path: Path):
+    """Issue 65: a new library file, or an edit of a library file a topic does not use, leaves
+    that topic's fixtures' fingerprint as it was (five topics' fixtures were computed again
+    for one new file); an edit of a file it uses, directly or through another, changes it; a
+    topic that imports the library otherwise than statically reads all of it. A plugin of
+    other exercises, trainers or reporters is not read; a backend or a data set read is."""
+    from nlpdojo_autograder.grading.grade import get_exercise
+    from nlpdojo_autograder.release import fixtures
+
+    solutions = tmp_path / "solutions"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "solutions", solutions,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    topics = ("word_vectors", "neural_networks", "rnn_variants", "cnn_text")
+    exercises = {t: get_exercise(t) for t in topics}
+
+    def prints() -> dict[str, str]:
+        return {t: fixtures.fingerprint(e, solutions / t) for t, e in exercises.items()}
+
+    before = prints()
+    library = solutions / "library"
+    (library / "attention.py").write_text('__all__ = ["Attention"]\n\n\nclass Attention:\n'
+                                          '    pass\n')
+    assert prints() == before  # a new library file: nobody reads it yet
+    names = {t: [p.name for p in fixtures.library_files(e, solutions / t)]
+             for t, e in exercises.items()}
+    assert names["word_vectors"] == ["__init__.py"]
+    assert "gated.py" in names["rnn_variants"] and "gated.py" not in names["cnn_text"]
+    assert "init.py" in names["cnn_text"]  # through layers.py and conv.py's imports
+    gated = library / "gated.py"
+    gated.write_text(gated.read_text() + "\n# an edit\n")
+    after = prints()
+    assert after["rnn_variants"] != before["rnn_variants"]
+    assert {t: after[t] for t in ("word_vectors", "neural_networks", "cnn_text")} == {
+        t: before[t] for t in ("word_vectors", "neural_networks", "cnn_text")}
+    init = library / "init.py"  # read by the topics whose layers import it
+    init.write_text(init.read_text() + "\n# an edit\n")
+    again = prints()
+    assert again["cnn_text"] != after["cnn_text"] and again["word_vectors"] == before[
+        "word_vectors"]
+    # an import the fingerprint cannot follow: every library file is read
+    kim = solutions / "cnn_text" / "kim_cnn.py"
+    kim.write_text(kim.read_text() + "\nimport importlib\n")
+    everything = [p.name for p in fixtures.library_files(exercises["cnn_text"],
+                                                         solutions / "cnn_text")]
+    assert "attention.py" in everything and "gated.py" in everything
+
+    assert not fixtures._read_by("reports", exercises["cnn_text"])  # a reporter
+    assert not fixtures._read_by("course.word_vectors", exercises["cnn_text"])  # an exercise
+    assert fixtures._read_by("numpy", exercises["cnn_text"])  # the backend fixtures run on
+    assert fixtures._read_by("datasets", exercises["cnn_text"])  # MR, which it reads
+    assert fixtures._read_by("an unknown plugin", exercises["cnn_text"])
