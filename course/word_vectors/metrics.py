@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy.stats import spearmanr
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -43,6 +42,9 @@ def similarity_rho(vectors: np.ndarray, word2ind: Mapping[str, int],
     scores = np.array([p[2] for p in pairs], np.float64)[used]
     if not np.isfinite(cosines).all():
         return float("nan"), int(used.sum())
+    # imported on use: scipy.stats takes seconds to import, and few checks need it
+    from scipy.stats import spearmanr
+
     return float(spearmanr(cosines, scores).statistic), int(used.sum())
 
 
