@@ -30,9 +30,11 @@ import importlib.util
 import json
 import math
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,8 +50,7 @@ from nlpdojo_autograder.grading.versions import versions
 from nlpdojo_autograder.release.notebooks import (
     LIBRARY_PREFIX,
     NotebookError,
-    imported_names,
-    library_exports,
+    library_closure,
 )
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
 
@@ -96,9 +97,10 @@ def sources(exercise: Exercise, source: Path) -> list[Path]:
     of each."""
     folders = [source]
     bringing = {m.__name__.rpartition(".")[0] for m in bringing_plugins()}
+    registered = get_registry().by_plugin()
     tops = {"nlpdojo", "nlpdojo_autograder"} | {
         ep.value.split(":")[0].split(".")[0].strip() for ep in entry_points(group="nlpdojo")
-        if _read_by(ep.name, exercise)}
+        if _read_by(registered.get(ep.name, []), exercise)}
     for top in sorted(tops - bringing):
         spec = importlib.util.find_spec(top)
         if spec is not None and spec.submodule_search_locations:
@@ -118,11 +120,11 @@ def sources(exercise: Exercise, source: Path) -> list[Path]:
 _GRADING_KINDS = ("backend", "module", "loss", "optimizer")
 
 
-def _read_by(plugin: str, exercise: Exercise) -> bool:
-    """Whether what ``plugin`` (an entry point's name) registered can change ``exercise``'s
-    fixtures: a backend, a module, a loss or an optimizer, a data set the exercise reads, or
-    nothing known (a plugin whose registrations the registry cannot tell is read)."""
-    entries = get_registry().by_plugin().get(plugin, [])
+def _read_by(entries: Sequence[Any], exercise: Exercise) -> bool:
+    """Whether what a plugin registered (``entries``, the registry's of its entry point) can
+    change ``exercise``'s fixtures: a backend, a module, a loss or an optimizer, a data set
+    the exercise reads, or nothing known (a plugin whose registrations the registry cannot
+    tell is read)."""
     if not entries:
         return True
     wanted = {d for names in exercise.datasets.values() for d in names}
@@ -165,30 +167,21 @@ def _library_reached(exercise: Exercise, source: Path, folder: Path) -> set[str]
         topic[path.stem] = path.read_text(encoding="utf-8")
     if any(_imports_otherwise(text) for text in (*topic.values(), *library.values())):
         return None
-    known = set(topic) | {LIBRARY_PREFIX + m for m in library}
-    exports = library_exports(library)
-    pending = {t for _, t, _ in imported_names(topic, known, exports)
-               if t.startswith(LIBRARY_PREFIX)}
+    start: set[str] = set()
     questions = {f"{exercise.name}.{q}" for q in exercise.questions}
     for question in list(questions):
         questions |= closure(question)
     for question in questions:
         topic_name, name = question.split(".", 1)
         other = exercise if topic_name == exercise.name else get_exercise(topic_name)
-        pending |= {LIBRARY_PREFIX + code.split("/", 1)[1]
-                    for code in other.code.get(name, ()) if code.startswith(f"{LIBRARY}/")}
-    pending |= {LIBRARY_PREFIX + c.module[len(f"..{LIBRARY}."):] for c in exercise.checks
-                if (c.module or "").startswith(f"..{LIBRARY}.")}
-    reached: set[str] = set()
-    while pending:
-        module = pending.pop()
-        if module in reached:
-            continue
-        name = module[len(LIBRARY_PREFIX):]
-        if name not in library:
-            return None  # a module the library does not hold: read it all
-        reached.add(module)
-        pending |= {t for _, t, _ in imported_names({module: library[name]}, known, exports)}
+        start |= {LIBRARY_PREFIX + code.split("/", 1)[1]
+                  for code in other.code.get(name, ()) if code.startswith(f"{LIBRARY}/")}
+    start |= {LIBRARY_PREFIX + c.module[len(f"..{LIBRARY}."):] for c in exercise.checks
+              if (c.module or "").startswith(f"..{LIBRARY}.")}
+    try:
+        reached = library_closure(topic, library, start=sorted(start))
+    except KeyError:
+        return None  # a module the library does not hold: read it all
     return {m[len(LIBRARY_PREFIX):] for m in reached}
 
 

@@ -37,7 +37,7 @@ import json
 import re
 import shutil
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -402,14 +402,17 @@ def library_bindings(sources: Mapping[str, str], known: set[str],
     return wanted
 
 
-def library_closure(sources: Mapping[str, str], library: Mapping[str, str]) -> list[str]:
+def library_closure(sources: Mapping[str, str], library: Mapping[str, str],
+                    start: Iterable[str] = ()) -> list[str]:
     """The library modules without a cell that the notebook imports, directly or through each
-    other (``library.layers`` imports ``library.init``), sorted. None of them may import a
+    other (``library.layers`` imports ``library.init``), sorted; ``start``: library modules
+    (``library.gated``) reached whatever the sources import. None of them may import a
     library module that has a cell: the kernel would run the copy in ``library/``, the grader
-    the cell's, and the two may differ."""
+    the cell's, and the two may differ. A module the library does not hold is a KeyError."""
     known = set(sources) | {LIBRARY_PREFIX + m for m in library}
     exports = library_exports(library)
     pending = [t for _, t, _ in imported_names(sources, known, exports) if t not in sources]
+    pending += start
     reached: set[str] = set()
     while pending:
         module = pending.pop()

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
+from nlpdojo.plugins import get_registry
 
 PACK = Path(__file__).parent / "toy_pack" / "nlpdojo_toy_pack"
 FIXTURE_FILES = ["scale.values.json", "scale.values.npz", "quadratic.values.json",
@@ -263,8 +264,13 @@ def test_fixtures_read_only_the_library_files_and_plugins_their_topic_uses(tmp_p
                                                          solutions / "cnn_text")]
     assert "attention.py" in everything and "gated.py" in everything
 
-    assert not fixtures._read_by("reports", exercises["cnn_text"])  # a reporter
-    assert not fixtures._read_by("course.word_vectors", exercises["cnn_text"])  # an exercise
-    assert fixtures._read_by("numpy", exercises["cnn_text"])  # the backend fixtures run on
-    assert fixtures._read_by("datasets", exercises["cnn_text"])  # MR, which it reads
-    assert fixtures._read_by("an unknown plugin", exercises["cnn_text"])
+    registered = get_registry().by_plugin()
+
+    def read_by(plugin):
+        return fixtures._read_by(registered.get(plugin, []), exercises["cnn_text"])
+
+    assert not read_by("reports")  # a reporter
+    assert not read_by("course.word_vectors")  # an exercise
+    assert read_by("numpy")  # the backend fixtures run on
+    assert read_by("datasets")  # MR, which it reads
+    assert read_by("an unknown plugin")

@@ -140,13 +140,12 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *
     checks = [] if make is None else _one_layer(cls, make, question=question, module=module,
                                                 title=title, points=points, **arguments)
     for name, variant in (variants or {}).items():
+        merged = {**arguments, **variant.options}
         made = _one_layer(cls, variant.make, question=question, module=module,
-                          title=variant.title, points=variant.points,
-                          **{**arguments, **variant.options})
+                          title=variant.title, points=variant.points, **merged)
         if variant.only is not None:
             made = _share([c for c in made if c.name in variant.only], variant.points,
-                          LAYER_SHARES | dict({**arguments, **variant.options}.get("shares")
-                                              or {}))
+                          LAYER_SHARES | dict(merged.get("shares") or {}))
         checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]
     return checks
 
