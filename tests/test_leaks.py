@@ -173,6 +173,77 @@ def test_a_topics_withheld_bugs_join_its_questions_where_installed(tmp_path: Pat
     assert _topic("made_up_pack.absent").exercise().planted_bugs == []
 
 
+CLIP = """def clip(x, limit):
+    scale = limit
+    ### BEGIN SOLUTION clip
+    return min(1.0, scale / x) * x
+    ### END SOLUTION
+"""
+SCALE = """def scale(x, k):
+    ### BEGIN SOLUTION scale
+    return x * k  # shared text
+    ### END SOLUTION
+"""
+PLACED = """from nlpdojo_autograder.authoring import bug
+BUGS = [
+    bug("no clip", "min(1.0, ", "max(1.0, "),
+    bug("marker line", "scale = limit\\n    ### BEGIN SOLUTION clip",
+        "scale = 1\\n    ### BEGIN SOLUTION clip"),
+    bug("limit ignored", "scale = limit", "scale = 1.0", question="clip"),
+    bug("outside every block", "scale = limit", "scale = 1.0"),
+    bug("in two modules", "return ", "return -"),
+    bug("one of two, said", "x * k  # shared", "x + k  # shared", module="scale"),
+    bug("stale", "no such text", "x"),
+]
+"""
+
+
+def test_a_withheld_bug_is_placed_by_the_solution_block_its_find_lies_in(tmp_path: Path,
+                                                                         monkeypatch):
+    """A withheld bug names neither question nor module: its topic finds the solution block
+    its ``find`` lies in (the marker lines count); where it cannot (outside every block,
+    in two modules, nowhere), the bug is unplaced, with what to add, at its own line, and the
+    release checks report it; the topic still grades."""
+    from nlpdojo_autograder.release.consistency import _check_bugs
+
+    reference = tmp_path / "made_up_ref" / "topic"
+    reference.mkdir(parents=True)
+    (tmp_path / "made_up_ref" / "__init__.py").write_text("")
+    (reference / "__init__.py").write_text("")
+    (reference / "clip.py").write_text(CLIP)
+    (reference / "scale.py").write_text(SCALE)
+    (tmp_path / "made_up_pack3").mkdir()
+    (tmp_path / "made_up_pack3" / "__init__.py").write_text(PLACED)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("made_up_ref", "made_up_ref.topic", "made_up_pack3"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    checks = [value_check("values", "a case", 1.0, lambda ctx: {}, question=q)
+              for q in ("clip", "scale")]
+    topic = Topic("topic", "A topic", 1, [Question("clip", "Clipping", [checks[0]], code="clip"),
+                                         Question("scale", "Scaling", [checks[1]], code="scale")],
+                  withheld="made_up_pack3", reference="made_up_ref.topic")
+    exercise = topic.exercise()
+    bugs = {b.name: b for b in exercise.planted_bugs}
+    placed = {name: (b.question, b.module) for name, b in bugs.items() if not b.unplaced}
+    assert placed == {"no clip": ("clip", "clip"), "marker line": ("clip", "clip"),
+                      "limit ignored": ("clip", "clip"), "one of two, said": ("scale", "scale")}
+    reasons = {name: b.unplaced for name, b in bugs.items() if b.unplaced}
+    assert "no question's solution block" in reasons["outside every block"]
+    assert "give question=" in reasons["outside every block"]
+    assert "occurs in clip, scale" in reasons["in two modules"]
+    assert "give module=" in reasons["in two modules"]
+    assert "occurs in none of clip, scale" in reasons["stale"]
+    # placed ones in question order, the unplaced last; each told at its bug(...) line
+    assert [b.name for b in exercise.planted_bugs][-3:] == ["outside every block",
+                                                           "in two modules", "stale"]
+    assert bugs["stale"].where.endswith("made_up_pack3/__init__.py:10")
+    problems: list = []
+    _check_bugs(exercise, reference, ["clip", "scale"], problems)
+    told = {p.where: p.message for p in problems}
+    assert any(w.endswith("__init__.py:7") and "give question=" in r for w, r in told.items())
+    assert len([r for r in told.values() if "planted bug" in r]) == 3
+
+
 def test_a_withheld_bug_of_another_question_or_a_broken_module_is_an_error(tmp_path: Path,
                                                                             monkeypatch):
     pack = tmp_path / "made_up_pack2"

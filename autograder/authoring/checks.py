@@ -174,8 +174,12 @@ class PlantedBug:
     message of ``question`` must hold when the bug is caught (the cause its checks name, "the
     velocity is not kept"): ``dojo verify`` proves the hint as well as the loss of points.
     ``by``: checks of ``question`` that must each catch it. Made by
-    :func:`~.topic.bug`, ``module`` and ``question`` are ``None`` until the question the bug
-    is listed under fills them in (:class:`~.topic.Topic`, :class:`~.topic.Question`)."""
+    :func:`~.topic.bug`, ``module`` and ``question`` are ``None`` until the topic places the
+    bug (:meth:`~.topic.Topic.planted_bugs`: the question whose solution block its ``find``
+    lies in) or the question it is declared in fills them in (:class:`~.topic.Question`).
+    ``unplaced``: why a topic could not place it (then ``question`` and ``module`` are
+    empty: ``dojo verify`` and the release checks report it; grading never reads bugs).
+    ``site``: the file and line of its ``bug(...)`` call."""
 
     name: str
     module: str
@@ -187,6 +191,13 @@ class PlantedBug:
     #: checks of ``question`` (by name) that must each lose points with the bug planted: the
     #: proof that a check judged without the reference (``Check.oracle``) can fail
     by: tuple[str, ...] = ()
+    unplaced: str = field(default="", compare=False)
+    site: tuple[str, int] = field(default=("", 0), compare=False, repr=False)
+
+    @property
+    def where(self) -> str:
+        """``file:line`` of its ``bug(...)`` call, else ``planted bug '<name>'``."""
+        return f"{self.site[0]}:{self.site[1]}" if self.site[0] else f"planted bug {self.name!r}"
 
 
 @dataclass

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.authoring.checks import PlantedBug
+from nlpdojo_autograder.authoring.markers import BEGIN_RE, END_RE
 
 
 class PlantError(NlpdojoError):
@@ -37,9 +38,39 @@ class PlantError(NlpdojoError):
 def bug_path(topic_dir: Path, bug: PlantedBug) -> Path:
     """The file of ``bug.module``: a module name relative to the topic (``tanh``, ``sub.mod``),
     or one of the course library next to it (``..library.layers``)."""
-    if bug.module.startswith(".."):
-        return Path(topic_dir).parent.joinpath(*bug.module[2:].split(".")).with_suffix(".py")
-    return Path(topic_dir).joinpath(*bug.module.split(".")).with_suffix(".py")
+    return module_path(topic_dir, bug.module)
+
+
+def module_path(topic_dir: Path, module: str) -> Path:
+    """The file of ``module`` as the builders spell it (:func:`bug_path`)."""
+    if module.startswith(".."):
+        return Path(topic_dir).parent.joinpath(*module[2:].split(".")).with_suffix(".py")
+    return Path(topic_dir).joinpath(*module.split(".")).with_suffix(".py")
+
+
+def blocks_around(text: str, find: str) -> list[frozenset[str]]:
+    """For each occurrence of ``find`` in ``text``, the questions whose solution blocks
+    (``### BEGIN SOLUTION <question>`` to ``### END SOLUTION``, the marker lines included)
+    it overlaps, as the markers name them (``lstm_cell``, ``rnn_variants.lstm_cell``). Read
+    line by line, not tokenized: the markers' form is the release checks' business, and a
+    topic places its bugs at every start of the grader where they are installed."""
+    spans: list[tuple[int, int, str]] = []
+    opened: tuple[int, str] | None = None
+    for number, line in enumerate(text.split("\n"), 1):
+        begin = BEGIN_RE.search(line)
+        if begin:
+            opened = (number, begin["question"])
+        elif opened is not None and END_RE.search(line):
+            spans.append((opened[0], number, opened[1]))
+            opened = None
+    found = []
+    at = text.find(find) if find else -1
+    while at != -1:
+        first = _line_of(text, at)
+        last = first + find.count("\n")
+        found.append(frozenset(q for start, end, q in spans if start <= last and end >= first))
+        at = text.find(find, at + 1)
+    return found
 
 
 def _line_of(text: str, offset: int) -> int:

@@ -189,9 +189,9 @@ from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
 
-BUGS = {{
-    "scale": [  # the question each bug must cost points on; its code's module is planted
-        bug("scale adds instead of multiplying", "return xp.multiply(x, k)",
-            "return xp.add(x, k)")],
-}}
+# each bug costs points on the question whose solution block its `find` lies in
+BUGS = [
+    bug("scale adds instead of multiplying", "return xp.multiply(x, k)",
+        "return xp.add(x, k)"),
+]
 '''

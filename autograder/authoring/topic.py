@@ -13,7 +13,9 @@ the look-up tables grading uses.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,8 @@ from typing import Any
 
 from nlpdojo_autograder.authoring.checks import Check, Exercise, PlantedBug
 from nlpdojo_autograder.authoring.deferred import ForQuestion, checks_of, module_of
+from nlpdojo_autograder.authoring.planted import blocks_around, module_path
+from nlpdojo_autograder.runtime.loader import SubmissionImportError, load_reference_dir
 
 
 @dataclass(frozen=True)
@@ -78,11 +82,16 @@ def bug(name: str, find: str, replace: str, *, module: str | None = None,
     """A planted bug (:class:`PlantedBug`): replacing ``find`` by ``replace`` must cost points
     on its question (and on the integrative questions ``also``), with ``says`` (the cause
     named) in one of that question's messages, and on each of the question's checks named in
-    ``by``. Its question is the one it is listed under (``BUGS = {"lstm_cell": [bug(...)]}``
-    of a topic's withheld module, or a ``Question``'s ``planted_bugs``), its module that
-    question's one ``code`` unless ``module=`` names another (as the builders spell a module:
-    ``"..library.gated"``)."""
-    return PlantedBug(name, module, find, replace, question, tuple(also), says, tuple(by))
+    ``by``. Listed in a topic's withheld module (``BUGS = [bug(...), ...]``), its question is
+    the one whose solution block its ``find`` lies in, its module the one ``find`` occurs in
+    among the topic's questions' code (:meth:`Topic.planted_bugs`); ``question=`` where
+    ``find`` lies outside every block (a constructor's argument written in), ``module=``
+    where it occurs in more than one module (as the builders spell a module:
+    ``"..library.gated"``). Declared in a ``Question``'s ``planted_bugs``, it is that
+    question's, planted into its one ``code`` unless ``module=`` names another."""
+    caller = sys._getframe(1)
+    return PlantedBug(name, module, find, replace, question, tuple(also), says, tuple(by),
+                      site=(caller.f_code.co_filename, caller.f_lineno))
 
 
 def _completed(bug: PlantedBug, question: str, code: tuple[str, ...]) -> PlantedBug:
@@ -130,17 +139,61 @@ class Topic:
 
     def planted_bugs(self) -> list[PlantedBug]:
         """Every planted bug, in question order: each question's own (``planted_bugs=``), then
-        those of the :attr:`withheld` module for it, where that module is installed."""
+        those of the :attr:`withheld` module for it, where that module is installed, each
+        placed (:meth:`_placed`); last, those that could not be placed (``unplaced``: the
+        release checks and ``dojo verify`` report them; grading never reads planted bugs)."""
         withheld = withheld_bugs(self.withheld)
         questions = {q.id: q for q in self.questions}
         for b in withheld:
-            if b.question not in questions:
+            if b.question is not None and b.question not in questions:
                 raise ValueError(f"topic {self.name}: planted bug {b.name!r} of {self.withheld} "
                                  f"is planted for {b.question!r}, not a question of the topic "
                                  f"({', '.join(questions)})")
-        withheld = [_completed(b, b.question, questions[b.question].code) for b in withheld]
+        withheld = [_completed(b, b.question, questions[b.question].code)
+                    if b.question is not None else self._placed(b) for b in withheld]
         return [b for q in self.questions
-                for b in (*q.planted_bugs, *(w for w in withheld if w.question == q.id))]
+                for b in (*q.planted_bugs, *(w for w in withheld if w.question == q.id))
+                ] + [b for b in withheld if b.unplaced]
+
+    def _placed(self, bug: PlantedBug) -> PlantedBug:
+        """``bug`` (listed without ``question=``) with its question and module: the question
+        of the solution block its ``find`` lies in (:func:`~.planted.blocks_around`), in its
+        ``module`` or, without one, in whichever module of the questions' code it occurs in.
+        Where that is not one block of one module, the bug is ``unplaced``, with the reason."""
+        def unplaced(reason: str) -> PlantedBug:
+            return dataclasses.replace(bug, question="", module="", unplaced=(
+                f"planted bug {bug.name!r}: {reason}"))
+
+        try:
+            reference = load_reference_dir(self.reference or f"nlpdojo_solutions.{self.name}")
+        except SubmissionImportError as exc:
+            return unplaced(f"its question cannot be told ({exc}); give question=")
+        modules = ([bug.module] if bug.module is not None else list(dict.fromkeys(
+            module_of(c) for q in self.questions for c in q.code)))
+        found = [(module, owners) for module in modules
+                 for owners in blocks_around(_source(module_path(reference, module)), bug.find)]
+        if not found:
+            return unplaced(f"its find occurs in none of {', '.join(modules)} of "
+                            f"{reference}; update find to the solution's text, or give "
+                            "module= where it plants")
+        if len({module for module, _ in found}) > 1:
+            return unplaced(f"its find occurs in {', '.join(m for m, _ in found)}; give "
+                            "module= where it plants")
+        module = found[0][0]
+        if len(found) > 1:
+            return unplaced(f"its find occurs {len(found)} times in {module}; lengthen it "
+                            "until it matches only the place meant")
+        owned = {q.removeprefix(f"{self.name}.") for q in found[0][1]}
+        if len(owned) != 1:
+            where = ("the blocks of " + ", ".join(sorted(owned)) if owned else
+                     "no question's solution block (a constructor's argument, given code)")
+            return unplaced(f"its find lies in {where} of {module}; give question= (the "
+                            "question it must cost points on)")
+        question = owned.pop()
+        if question not in {q.id for q in self.questions}:
+            return unplaced(f"its find lies in the block of {question}, not a question of "
+                            f"{self.name}; plant it from that topic")
+        return dataclasses.replace(bug, question=question, module=module)
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
@@ -187,10 +240,25 @@ def withheld_bugs(module: str | None) -> list[PlantedBug]:
     return _listed(found.BUGS, module)
 
 
+def _source(path: Path) -> str:
+    """The text of ``path`` ("" where there is none), read once per process and version."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return _read_source(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_source(path: Path, mtime_ns: int, size: int) -> str:
+    return path.read_text(encoding="utf-8")
+
+
 def _listed(bugs: Any, where: str) -> list[PlantedBug]:
-    """A withheld module's ``BUGS`` as a list: ``{question: [bug, ...]}`` (each bug listed
-    under its question), a list of bugs that name their question, or a list of those (a
-    package's ``BUGS = [cells.BUGS, classifier.BUGS]``); a question listed twice is refused."""
+    """A withheld module's ``BUGS`` as a list: a list of bugs (each placed by its topic
+    where it does not name its question), ``{question: [bug, ...]}`` (each bug listed under
+    its question), or a list of those (a package's ``BUGS = [cells.BUGS, classifier.BUGS]``);
+    a question listed twice in dicts is refused."""
     if isinstance(bugs, dict):
         return [dataclasses.replace(b, question=q) if b.question is None else b
                 for q, listed in bugs.items() for b in listed]

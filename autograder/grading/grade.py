@@ -524,6 +524,8 @@ def judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
         details["budget"] = check.budget
     if outcome.call_backs:
         details["call_backs"] = outcome.call_backs
+    if outcome.strict_pass:
+        details["strict_pass"] = True
     if outcome.printed:
         details["printed"] = outcome.printed
     if outcome.status != "ok":

@@ -91,6 +91,9 @@ class Outcome:
     call_backs: int = 0
     #: the known mistake a failed check named (:class:`~.checks.CheckFailure`'s ``mistake``)
     mistake: str | None = None
+    #: the check ran again on the strict backend's arrays and gave the same values
+    #: (:func:`_strict_pass`)
+    strict_pass: bool = False
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -481,6 +484,7 @@ def _strict_run(check: Check, index: int, subject: RemoteSubject, ctx: Context,
         return Outcome(status="failed", message=(
             "gives other values on arrays of the strict array API namespace than on NumPy "
             f"arrays ({verdict.message}). Hint: {_STRICT_HINT}"))
+    first.strict_pass = True
     return first
 
 
@@ -619,11 +623,13 @@ def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None
         hidden=hidden_folders() + [p for _, p in engines if p is not None],
         blocked_packages=tuple(sorted({_top(exercise.reference_package),
                                        *(name for name, _ in engines)})),
-        extra_backends=(STRICT,) if backend == "numpy" and _strict_available() else (),
+        extra_backends=(STRICT,) if backend == "numpy" and strict_available() else (),
         executed=executed)
 
 
-def _strict_available() -> bool:
+def strict_available() -> bool:
+    """Whether the strict backend (``array_api_strict``) is registered and installed: gradings
+    on NumPy then run their value, property and gradient checks again on it."""
     try:
         return get_registry().get("backend", STRICT).availability() is None
     except Exception:  # noqa: BLE001 - not registered (a restricted plugin set)

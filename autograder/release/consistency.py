@@ -355,6 +355,9 @@ def _check_bugs(exercise: Exercise, topic_dir: Path, questions: list[str],
         if bug.name in seen:
             problems.append(Problem(where, "two planted bugs have this name; rename one"))
         seen.add(bug.name)
+        if bug.unplaced:  # its topic could not tell its question (Topic.planted_bugs)
+            problems.append(Problem(bug.where, bug.unplaced))
+            continue
         if questions and bug.question not in questions:
             problems.append(Problem(where, f"question {bug.question!r} is not a question of "
                                     f"{exercise.name}; "

@@ -64,7 +64,7 @@ from nlpdojo_autograder.grading.grade import (
     seed_from_environment,
 )
 from nlpdojo_autograder.grading.results import CheckResult
-from nlpdojo_autograder.grading.runner import Limits
+from nlpdojo_autograder.grading.runner import Limits, strict_available
 from nlpdojo_autograder.release.changes import changed_units
 from nlpdojo_autograder.release.consistency import (
     bug_problem,
@@ -234,9 +234,16 @@ def verify_baseline(exercise: Exercise, work: Path, options: GradeOptions, *,
     most = max(result.checks, key=lambda c: c.details.get("call_backs", 0), default=None)
     busiest = (f"; the most call-backs, {most.details['call_backs']:,} in {most.id}"
                if most is not None and most.details.get("call_backs") else "")
+    strict = ""  # what the strict pass (runner._strict_pass, on NumPy only) judged
+    if options.backend == "numpy" and strict_available():
+        again = sum(1 for c in result.checks if c.details.get("strict_pass"))
+        strict = (f"; {again} of its value, property and gradient checks gave the same values "
+                  "again on array_api_strict arrays (the strict pass)")
+    elif options.backend == "numpy":
+        strict = "; no strict pass: array-api-strict is not installed"
     return (Step(exercise.name, BASELINE_STEP, True,
                  f"full marks, {result.score:g}/{result.max_score:g}; the code each check "
-                 f"runs recorded for {known} of {len(result.checks)} checks{busiest}"),
+                 f"runs recorded for {known} of {len(result.checks)} checks{busiest}{strict}"),
             Baseline({c.id: c for c in result.checks}, executed,
                      Course(topic).import_runs_code()))
 
@@ -394,6 +401,9 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     questions get a verdict on every check, run or reused from the baseline (``strict`` and
     ``bug.also`` need them)."""
     name = f"planted bug {bug.name}"
+    if bug.unplaced:  # its topic could not tell its question (Topic.planted_bugs)
+        return Step(exercise.name, name, False,
+                    f"the planted bug is defined wrongly: {bug.where}: {bug.unplaced}")
     folder = work / "bug"  # the baseline's folder: the worker sees the same paths
     shutil.rmtree(folder, ignore_errors=True)
     topic = _copy_solutions(exercise, folder)

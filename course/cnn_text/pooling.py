@@ -20,8 +20,8 @@ from nlpdojo_autograder.authoring import (
     Question,
     layer_checks,
 )
+from nlpdojo_autograder.authoring.deferred import question_builder
 
-POOLING = "..library.pooling"
 B, T, F, K = 4, 6, 3, 2
 #: the k of k-max pooling's torch check: a second k, so that code written for one (``self.k``
 #: ignored) is caught
@@ -141,16 +141,18 @@ def _rank_order(expected):
     return {"output": np.take_along_axis(out, order, axis=1)}
 
 
-def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: str,
-            mistakes=None, other=None, more_named=None):
-    """``other``: (its constructor arguments, its oracle, its unmasked oracle, its title)
+@question_builder
+def _checks(cls: str, cls_args: tuple, oracle, unmasked, title: str, mistakes=None, *,
+            question: str, module: str, other=None, more_named=None):
+    """A pooling layer's checks, for the ``Question`` they are declared in. ``other``: (its
+    constructor arguments, its oracle, its unmasked oracle, its title)
     for the torch check, where the layer takes an argument that must not be taken as fixed;
     ``more_named``: forward mistakes besides the padding ranked (the layer checks')."""
     named = {PADDING_WINS: unmasked, **(more_named or {})}
     nonfinite = _nonfinite(cls == "KMaxPooling")
     t_args, t_oracle, t_unmasked, t_title = other or (cls_args, oracle, unmasked, title)
     checks = layer_checks(cls, _case(cls_args, ties=False),
-                          question=question, module=POOLING, title=title,
+                          question=question, module=module, title=title,
                           points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle,
                           nonfinite=nonfinite, mistakes=mistakes, forward_mistakes=named,
                           parity=Parity(_case(t_args, ties=False), f"{t_title}, against torch",
@@ -160,7 +162,7 @@ def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: s
                                         # step per position costs little at any size
                                         # (docs/security.md)
                                         at_scale=None))
-    ties = layer_checks(cls, _case(cls_args, ties=True), question=question, module=POOLING,
+    ties = layer_checks(cls, _case(cls_args, ties=True), question=question, module=module,
                         title=f"{title}, on features with ties (the first position wins)",
                         points=TIES_POINTS, parameters=False, hidden=False, torch=oracle,
                         nonfinite=nonfinite)  # torch: only the output's shape is asked
@@ -170,13 +172,13 @@ def _checks(question: str, cls: str, cls_args: tuple, oracle, unmasked, title: s
 
 MAX_OVER_TIME = Question(
     "pooling", "Max pooling over time, padding excluded", code="library/pooling",
-    checks=_checks("pooling", "MaxOverTime", (), _torch_max, partial(_torch_max, mask=False),
+    checks=_checks("MaxOverTime", (), _torch_max, partial(_torch_max, mask=False),
                    "MaxOverTime over a padded batch",
                    more_named={PADDING_ZERO: partial(_torch_max, fill=0.0)}))
 
 K_MAX = Question(
     "kmax_pooling", "k-max pooling in sentence order", code="library/pooling",
-    checks=_checks("kmax_pooling", "KMaxPooling", (K,), _torch_kmax,
+    checks=_checks("KMaxPooling", (K,), _torch_kmax,
                    partial(_torch_kmax, mask=False),
                    f"KMaxPooling(k={K}) over a padded batch", {RANK_ORDER: _rank_order},
                    other=((K_OTHER,), partial(_torch_kmax, k=K_OTHER),

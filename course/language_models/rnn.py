@@ -43,7 +43,6 @@ from nlpdojo_autograder.authoring.inputs import integers
 from nlpdojo_autograder.training import truncated_bptt_losses
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 
-LIB = "..library"
 NN = "neural_networks"
 #: the course library's pieces the neural LMs are made of (required: swapped in for the
 #: reference in their value and gradient checks; the training runs keep the student's own,
@@ -266,13 +265,9 @@ def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
         what="train_rnn_lm: your training losses")
 
 
-#: the course library's module of the RNN cell and the RNN (solutions/library/rnn.py)
-RNN_MODULE = f"{LIB}.rnn"
-
 RNN_CELL = Question(
     "rnn_cell", "The RNN cell (course library)", code="library/rnn",
-    checks=layer_checks("RNNCell", _cell,
-                        question="rnn_cell", module=RNN_MODULE, title="RNNCell", points=2.0,
+    checks=layer_checks("RNNCell", _cell, title="RNNCell", points=2.0,
                         torch=TORCH_CELL,
                         at_scale=_cell_at(*CELL_AT_SCALE, std=CELL_AT_SCALE[1] ** -0.5),
                         saturated=Saturated(_cell_saturated, ("tanh",))),
@@ -281,9 +276,8 @@ RNN_CELL = Question(
 RNN = Question(
     "rnn", "The RNN over a sequence: backpropagation through time (course library)",
     code="library/rnn",
-    checks=sequence_checks("RNN", _rnn,
-                           question="rnn", module=RNN_MODULE, title=f"RNN over {T_RNN} steps "
-                           "(BPTT)", points=2.5,
+    checks=sequence_checks("RNN", _rnn, title=f"RNN over {T_RNN} steps (BPTT)",
+                           points=2.5,
                            at_scale=lambda ctx, kind: _rnn(ctx, kind, RNN_AT_SCALE)),
     requires=("rnn_cell",))
 

@@ -22,9 +22,8 @@ from nlpdojo_autograder.authoring import (
     value_check,
     with_hint,
 )
-from nlpdojo_course.neural_networks.common import LIB, functional, torch
-
-ACT = f"{LIB}.activations"
+from nlpdojo_autograder.authoring.deferred import question_builder
+from nlpdojo_course.neural_networks.common import functional, torch
 
 
 def _away_from_kinks(x: np.ndarray) -> np.ndarray:
@@ -60,18 +59,20 @@ def _saturating_case(ctx: Context) -> LayerCase:
     return LayerCase(args=(ctx.backend,), params={}, inputs=inputs)
 
 
-def _activation(question: str, cls: str, torch_fn, *, kwargs=None,
+@question_builder
+def _activation(cls: str, torch_fn, *, question: str, module: str, kwargs=None,
                 points: float = 1.0, kinks: tuple[float, ...] = (),
                 convention: str = "", saturates: tuple[str, ...] = ()) -> list[Check]:
-    """The layer checks of an activation; with ``kinks``, 0.2 of its ``points`` go to a check
+    """The layer checks of an activation (its question's and module's, completed by the
+    ``Question`` it is declared in); with ``kinks``, 0.2 of its ``points`` go to a check
     exactly at them (:func:`_at_kinks`), where the derivative is the docstring's
     ``convention``. ``kwargs``: the constructor's, or ``kwargs(rng)`` drawing them per
     grading (passed to ``torch_fn`` too). ``saturates``: the nonlinearities a naive formula
     of it overflows in (``("tanh",)``), checked past that overflow (:func:`_saturating_case`)."""
     share = 0.2 if kinks else 0.0
     checks = layer_checks(cls, lambda ctx: _activation_case(ctx, kwargs),
-                          question=question, module=ACT,
-                          title=cls, points=round(points - share, 6),
+                          question=question, module=module, title=cls,
+                          points=round(points - share, 6),
                           torch=lambda p, x, **settings: torch_fn(x, **settings),
                           parameters=False, saturated=Saturated(_saturating_case, saturates)
                           if saturates else None)
@@ -94,7 +95,7 @@ def _at_kinks(ctx: Context, cls: str, kinks: tuple[float, ...], kwargs: dict) ->
     others = _away_from_kinks(rng.uniform(-3.0, 3.0, 4))
     x = rng.permutation(np.concatenate([kinks, others]))[None]  # (1, n)
     grad = rng.choice([-1.0, 1.0], x.shape) * rng.uniform(0.5, 3.0, x.shape)  # (1, n)
-    return run_layer(ctx, ACT, cls, (ctx.backend,), x, grad, kwargs=kwargs)
+    return run_layer(ctx, cls, (ctx.backend,), x, grad, kwargs=kwargs)
 
 
 def _sigmoid_stability(ctx: Context):
@@ -104,7 +105,7 @@ def _sigmoid_stability(ctx: Context):
     big, mid = rng.uniform(750.0, 1000.0, 2), rng.uniform(20.0, 40.0, 2)
     x = rng.permutation([-big[0], -mid[0], rng.uniform(-1.0, 1.0), mid[1], big[1]])[None]
     # with overflow raised: 1 / (1 + e^800) is a finite 0 after an inf on the way
-    y = run_layer(ctx, ACT, "Sigmoid", (ctx.backend,), x, np.ones_like(x), stable=True)["output"]
+    y = run_layer(ctx, "Sigmoid", (ctx.backend,), x, np.ones_like(x), stable=True)["output"]
     if not np.all(np.isfinite(y)):
         raise CheckFailure(f"sigmoid of {x.tolist()[0]} gave {y.tolist()[0]}: e^(-z) overflows "
                            "for large negative z; use e^z / (1 + e^z) there (the same value)")
@@ -114,33 +115,33 @@ def _sigmoid_stability(ctx: Context):
 SIGMOID = Question(
     "sigmoid", "Sigmoid layer", code="library/activations",
     checks=[
-        *_activation("sigmoid", "Sigmoid", lambda x: torch().sigmoid(x), points=0.8),
+        _activation("Sigmoid", lambda x: torch().sigmoid(x), points=0.8),
         value_check("stability", "Sigmoid of inputs near ±800", 0.2,
                     _sigmoid_stability),
     ])
 
 TANH = Question(
     "tanh", "Tanh layer", code="library/activations",
-    checks=_activation("tanh", "Tanh", lambda x: torch().tanh(x), saturates=("tanh",)))
+    checks=_activation("Tanh", lambda x: torch().tanh(x), saturates=("tanh",)))
 
 HARD_TANH = Question(
     "hard_tanh", "Hard tanh layer", code="library/activations",
-    checks=_activation("hard_tanh", "HardTanh", lambda x: functional().hardtanh(x),
+    checks=_activation("HardTanh", lambda x: functional().hardtanh(x),
                        kinks=(-1.0, 1.0, 0.0),
                        convention="hardtanh'(-1) = hardtanh'(1) = 0 (1 only strictly inside)"))
 
 SOFT_SIGN = Question(
     "soft_sign", "Soft sign layer", code="library/activations",
-    checks=_activation("soft_sign", "SoftSign", lambda x: functional().softsign(x)))
+    checks=_activation("SoftSign", lambda x: functional().softsign(x)))
 
 RELU = Question(
     "relu", "ReLU layer", code="library/activations",
-    checks=_activation("relu", "ReLU", lambda x: functional().relu(x), kinks=(0.0,),
+    checks=_activation("ReLU", lambda x: functional().relu(x), kinks=(0.0,),
                        convention="relu'(0) = 0 (1 only for z > 0)"))
 
 LEAKY_RELU = Question(
     "leaky_relu", "Leaky ReLU layer", code="library/activations",
-    checks=_activation("leaky_relu", "LeakyReLU",
+    checks=_activation("LeakyReLU",
                        lambda x, negative_slope: functional().leaky_relu(x, negative_slope),
                        # the slope drawn per grading: a slope written in fails
                        kwargs=lambda r: {"negative_slope": float(f"{r.uniform(0.05, 0.4):.3g}")},

@@ -1,13 +1,9 @@
-"""What the neural_networks questions share: where the course library's modules are (seen from
-the topic's folder) and torch, imported only when a check asks for the second oracle."""
+"""What the neural_networks questions share: torch, imported only when a check asks for the
+second oracle."""
 
 from __future__ import annotations
 
 from typing import Any
-
-#: the course library, relative to the topic's folder: ``f"{LIB}.layers"`` is the student's
-#: ``library/layers.py`` (the planted bugs and the checks name its modules this way)
-LIB = "..library"
 
 
 def torch() -> Any:

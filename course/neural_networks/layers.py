@@ -21,10 +21,6 @@ from nlpdojo_autograder.authoring import (
     settings_rng,
 )
 from nlpdojo_autograder.authoring.inputs import integers
-from nlpdojo_course.neural_networks.common import LIB
-
-LAYERS = f"{LIB}.layers"
-
 
 # -- Xavier --------------------------------------------------------------------------------------
 #: a right draw fails the test of uniformity this rarely (a three-point distribution with the
@@ -116,8 +112,7 @@ AFFINE_AT_SCALE = (512, 512, 512)
 
 AFFINE = Question(
     "affine", "Affine layer", code="library/layers", requires=("xavier",),
-    checks=layer_checks("Linear", _affine,
-                        question="affine", module=LAYERS, title="Linear", points=3.0,
+    checks=layer_checks("Linear", _affine, title="Linear", points=3.0,
                         torch=lambda p, x: x @ p["weight"] + p["bias"],
                         at_scale=_affine_at(*AFFINE_AT_SCALE, std=AFFINE_AT_SCALE[1] ** -0.5)))
 
@@ -140,7 +135,7 @@ def _dropout(ctx: Context) -> LayerCase:
 
 def _dropout_run(ctx: Context):  # an input of 2.0 everywhere, an upstream gradient of 1
     p = _p_drop(ctx)
-    return {**run_layer(ctx, LAYERS, "Dropout", (ctx.backend, p), np.full((200, 100), 2.0),
+    return {**run_layer(ctx, "Dropout", (ctx.backend, p), np.full((200, 100), 2.0),
                         np.ones((200, 100)), kwargs={"seed": 1}), "p": np.array(p)}
 
 
@@ -165,10 +160,9 @@ SCALING = [
 DROPOUT = Question(
     "dropout", "Inverted dropout, train and eval", code="library/layers",
     checks=[
-        *layer_checks("Dropout", _dropout,
-                      question="dropout", module=LAYERS, title="Dropout", points=1.5,
-                      eval_mode=True, parameters=False, shares={"eval": 0.45},
-                      hints={"eval": EVAL_HINT}),
+        layer_checks("Dropout", _dropout, title="Dropout", points=1.5,
+                     eval_mode=True, parameters=False, shares={"eval": 0.45},
+                     hints={"eval": EVAL_HINT}),
         property_check("scaling", "Dropout: drop rate and inverted scaling", 0.5,
                        _dropout_run, SCALING,
                        oracle="the drop rate and scale that only a random mask scaled by "
@@ -198,8 +192,7 @@ _embedding = _embedding_at(V_EMB, D_EMB, 4, 3)
 
 EMBEDDING = Question(
     "embedding", "Embedding look-up with accumulated row gradients", code="library/layers",
-    checks=layer_checks("Embedding", _embedding,
-                        question="embedding", module=LAYERS, title="Embedding",
+    checks=layer_checks("Embedding", _embedding, title="Embedding",
                         points=2.0, torch=lambda p, ids: p["weight"][ids],
                         at_scale=_embedding_at(*EMBEDDING_AT_SCALE)))
 

@@ -17,9 +17,7 @@ from nlpdojo_autograder.authoring import (
     settings_rng,
     value_check,
 )
-from nlpdojo_course.neural_networks.common import LIB, functional, torch
-
-LOSSES = f"{LIB}.losses"
+from nlpdojo_course.neural_networks.common import functional, torch
 
 
 # -- softmax cross-entropy ---------------------------------------------------------------------
@@ -32,8 +30,8 @@ def _softmax_ce(ctx: Context) -> LossCase:
 
 SOFTMAX_CE = Question(
     "softmax_ce", "Softmax cross-entropy", code="library/losses",
-    checks=loss_checks("SoftmaxCrossEntropy", _softmax_ce, question="softmax_ce", module=LOSSES,
-                       title="SoftmaxCrossEntropy", points=2.0, stable=True,
+    checks=loss_checks("SoftmaxCrossEntropy", _softmax_ce, title="SoftmaxCrossEntropy",
+                       points=2.0, stable=True,
                        torch=lambda p, t: functional().cross_entropy(p, torch().as_tensor(t))))
 
 
@@ -54,9 +52,8 @@ def _torch_max_margin(prediction, target, margin):
 
 MAX_MARGIN = Question(
     "max_margin", "Max-margin loss", code="library/losses",
-    checks=loss_checks("MaxMargin", _max_margin,
-                       question="max_margin", module=LOSSES, title="MaxMargin",
-                       points=2.0, torch=_torch_max_margin))
+    checks=loss_checks("MaxMargin", _max_margin, title="MaxMargin", points=2.0,
+                       torch=_torch_max_margin))
 
 
 # -- L2 ----------------------------------------------------------------------------------------

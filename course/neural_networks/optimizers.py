@@ -20,9 +20,6 @@ from nlpdojo_autograder.authoring import (
     optimizer_checks,
 )
 from nlpdojo_autograder.authoring.inputs import derived, draw, inputs, integers, uniform
-from nlpdojo_course.neural_networks.common import LIB
-
-OPTIM = f"{LIB}.optim"
 
 
 def _adam_without_bias_correction(lr: float, betas: tuple[float, float], eps: float):
@@ -189,39 +186,39 @@ def _vary(settings: dict) -> Callable[[np.random.Generator], dict]:
     return draw
 
 
-def _optimizer(question: str, cls: str, kwargs: dict, torch_name: str, points: float,
+def _optimizer(cls: str, kwargs: dict, torch_name: str, points: float,
                mistakes: dict | None = None, nonfinite: str = ""):
+    """The checks of optimizer ``cls``, for the ``Question`` they are declared in."""
     return optimizer_checks(cls,
                             OptimizerCase(kwargs=kwargs, torch=torch_name, vary=_vary(kwargs),
                                           mistakes=mistakes or {}, nonfinite=nonfinite),
-                                              question=question, module=OPTIM,
                             title=cls, points=points)
 
 
 SGD = Question(
     "sgd", "SGD", code="library/optim",
-    checks=_optimizer("sgd", "SGD", {"lr": 0.1}, "SGD", 1.0))
+    checks=_optimizer("SGD", {"lr": 0.1}, "SGD", 1.0))
 
 MOMENTUM = Question(
     "momentum", "SGD with momentum", code="library/optim",
-    checks=_optimizer("momentum", "Momentum", MOMENTUM_SETTINGS, "SGD", 1.5,
+    checks=_optimizer("Momentum", MOMENTUM_SETTINGS, "SGD", 1.5,
                       mistakes=MOMENTUM_MISTAKES))
 
 ADAGRAD = Question(
     "adagrad", "Adagrad", code="library/optim",
-    checks=_optimizer("adagrad", "Adagrad", ADAGRAD_SETTINGS, "Adagrad", 1.5,
+    checks=_optimizer("Adagrad", ADAGRAD_SETTINGS, "Adagrad", 1.5,
                       mistakes=ADAGRAD_MISTAKES))
 
 RMSPROP = Question(
     "rmsprop", "RMSProp", code="library/optim",
-    checks=_optimizer("rmsprop", "RMSProp", RMSPROP_SETTINGS, "RMSprop", 1.5,
+    checks=_optimizer("RMSProp", RMSPROP_SETTINGS, "RMSprop", 1.5,
                       mistakes=RMSPROP_MISTAKES))
 
 ADAM_SETTINGS = {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-8}
 
 ADAM = Question(
     "adam", "Adam with bias correction", code="library/optim",
-    checks=_optimizer("adam", "Adam", ADAM_SETTINGS, "Adam", 2.0, mistakes={
+    checks=_optimizer("Adam", ADAM_SETTINGS, "Adam", 2.0, mistakes={
         "Adam without bias correction: divide the moments by 1 − β₁ᵗ and 1 − β₂ᵗ (t the "
         "step count, from 1) before the update": lambda s: _adam_without_bias_correction(**s),
         EPS_INSIDE.format(name="Adam", of="v̂"): lambda s: _eps_inside(
@@ -277,6 +274,6 @@ SCHEDULES = Question(
                k=uniform(0.01, 0.2), k_2=uniform(0.01, 0.2),
                tau=integers(TAU[1], low=TAU[0]), tau_2=_other(*TAU, "tau"),
                steps=derived(_steps_of_the_draw)),
-        _schedule_calls(), question="schedules", module=f"{LIB}.schedules")])
+        _schedule_calls())])
 
 QUESTIONS = [SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM, SCHEDULES]

@@ -50,9 +50,9 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
     # longer has is refused when the topic registers)
     (solutions / "toy_mgu" / "scale.py").unlink()
     withheld = course_dir / "toy_mgu" / "withheld" / "__init__.py"
-    withheld.write_text(re.sub(r"BUGS = \{.*\}", "BUGS = {}", withheld.read_text(encoding="utf-8"),
+    withheld.write_text(re.sub(r"BUGS = \[.*\]", "BUGS = []", withheld.read_text(encoding="utf-8"),
                                flags=re.S), encoding="utf-8")
-    assert "BUGS = {}" in withheld.read_text(encoding="utf-8")
+    assert "BUGS = []" in withheld.read_text(encoding="utf-8")
     (solutions / "toy_mgu" / "README.md").write_text(README, encoding="utf-8")
     (solutions / "library" / "mgu.py").write_text(MGU_LIBRARY, encoding="utf-8")
     (solutions / "toy_mgu" / "bimgu.py").write_text(BIMGU_TOPIC, encoding="utf-8")

@@ -41,6 +41,18 @@ def test_the_baseline_counts_the_call_backs_each_check_makes(toy):
         baseline.detail
 
 
+def test_the_baseline_says_how_many_checks_the_strict_pass_ran(toy):
+    """Graded on NumPy, the baseline's value and gradient checks run again on array_api_strict
+    arrays; the step says how many gave the same values, and each check's details say so."""
+    steps = {s.name: s for s in verify([toy], backends=[], stubs=False)}
+    found = re.search(r"; (\d+) of its value, property and gradient checks gave the same "
+                      r"values again on array_api_strict arrays \(the strict pass\)",
+                      steps[BASELINE_STEP].detail)
+    assert found, steps[BASELINE_STEP].detail
+    kinds = [c.kind for c in toy.checks]
+    assert 0 < int(found[1]) <= sum(k in ("value", "property", "gradient") for k in kinds)
+
+
 def test_the_baseline_fails_a_check_whose_limit_would_not_cover_its_call_backs(
         toy, monkeypatch):
     """At a made-up 100 s a call-back, no limit of the toy covers one: the baseline step fails

@@ -55,17 +55,20 @@ def stable_call(ctx: Context, func: Any, args: Sequence[Any],
     return ctx.probe("without_overflow")(func, list(args), dict(kwargs or {}))
 
 
-def run_layer(ctx: Context, module: str, cls: str, args: tuple[Any, ...], x: np.ndarray,
-              grad_output: np.ndarray, *, kwargs: dict[str, Any] | None = None,
+def run_layer(ctx: Context, cls: str, args: tuple[Any, ...], x: np.ndarray,
+              grad_output: np.ndarray, *, module: str | None = None,
+              kwargs: dict[str, Any] | None = None,
               stable: bool = False) -> dict[str, np.ndarray]:
-    """One forward and backward of a new ``module.cls(*args, **kwargs)`` (parameters its
-    own) on the host input ``x`` with the upstream gradient ``grad_output``, where the code
-    under test runs: ``{"output": y, "dL/dx": input gradient}`` on the host, for a
-    :func:`~.kinds.property_check` or :func:`~.kinds.value_check` of the layer on inputs of
-    the check's choosing (a drop rate measured on a large input, derivatives at kinks).
-    Neither call may change what it is given. ``stable``: with floating-point overflow and
-    invalid values raised (:func:`stable_call`)."""
-    head = [ctx.function(module, cls), tuple(args), dict(kwargs or {}), {},
+    """One forward and backward of a new ``cls(*args, **kwargs)`` (parameters its own) of
+    the module of the check's question (``module``: another) on the host input ``x`` with
+    the upstream gradient ``grad_output``, where the code under test runs: ``{"output": y,
+    "dL/dx": input gradient}`` on the host, for a :func:`~.kinds.property_check` or
+    :func:`~.kinds.value_check` of the layer on inputs of the check's choosing (a drop rate
+    measured on a large input, derivatives at kinks). Neither call may change what it is
+    given. ``stable``: with floating-point overflow and invalid values raised
+    (:func:`stable_call`)."""
+    layer = ctx.function(module, cls) if module is not None else ctx.function(cls)
+    head = [layer, tuple(args), dict(kwargs or {}), {},
             [[ctx.asarray(x)]], [ctx.asarray(grad_output)]]
     probe = ctx.probe("layer_run")
     ran = (stable_call(ctx, probe, head, {"names": ("x",)}) if stable

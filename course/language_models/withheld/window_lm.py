@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
 
-BUGS = {
-    "window_lm": [
-        bug("window LM skips the tanh's backward",
-            "grad_z = self.activation.backward(grad_h, c_act)", "grad_z = grad_h"),
-        bug("a context of 3 words written in, not the constructor's",
-            "self.hidden = Linear(backend, context * embedding_dim, hidden_size, seed=seed + 1)",
-            "self.hidden = Linear(backend, 3 * embedding_dim, hidden_size, seed=seed + 1)")],
-}
+BUGS = [
+    bug("window LM skips the tanh's backward",
+        "grad_z = self.activation.backward(grad_h, c_act)", "grad_z = grad_h"),
+    bug("a context of 3 words written in, not the constructor's",
+        "self.hidden = Linear(backend, context * embedding_dim, hidden_size, seed=seed + 1)",
+        "self.hidden = Linear(backend, 3 * embedding_dim, hidden_size, seed=seed + 1)",
+        question="window_lm"),
+]

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
 
-BUGS = {
-    "normalize": [
-        bug("normalize only subtracts the mean",
-            "return (x - mean) / std  # (N, D)", "return x - mean")],
-    "whitening": [
-        bug("whitening keeps ascending eigenvalues",
-            "eigenvalues, vectors = xp.flip(eigenvalues), xp.flip(vectors, axis=1)",
-            "pass")],
-    "preprocess_splits": [
-        bug("statistics computed on the test split",
-            "mean, std = fit_normalizer(train)", "mean, std = fit_normalizer(test)")],
-}
+BUGS = [
+    bug("normalize only subtracts the mean",
+        "return (x - mean) / std  # (N, D)", "return x - mean"),
+    bug("whitening keeps ascending eigenvalues",
+        "eigenvalues, vectors = xp.flip(eigenvalues), xp.flip(vectors, axis=1)",
+        "pass"),
+    bug("statistics computed on the test split",
+        "mean, std = fit_normalizer(train)", "mean, std = fit_normalizer(test)"),
+]

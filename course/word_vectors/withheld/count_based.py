@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
 
-BUGS = {
-    "count_svd": [
-        bug("the matrix sized by the largest id, vocab_size ignored",
-            "counts = sp.coo_matrix((np.ones(rows.shape[0]), (rows, cols)),\n"
-            "                           shape=(vocab_size, vocab_size))",
-            "counts = sp.coo_matrix((np.ones(rows.shape[0]), (rows, cols)))",
-            by=("cooccurrence",)),
-        bug("svd columns in ascending order",
-            "order = np.argsort(s)[::-1]", "order = np.argsort(s)"),
-        bug("co-occurrence window written in, not the argument",
-            "for j in range(1, window + 1):", "for j in range(1, 2 + 1):"),
-        bug("SVD size written in, not the argument",
-            "u, s, _ = spla.svds(weighted, k=dim, v0=v0)",
-            "u, s, _ = spla.svds(weighted, k=4, v0=v0)")],
-}
+BUGS = [
+    bug("the matrix sized by the largest id, vocab_size ignored",
+        "counts = sp.coo_matrix((np.ones(rows.shape[0]), (rows, cols)),\n"
+        "                           shape=(vocab_size, vocab_size))",
+        "counts = sp.coo_matrix((np.ones(rows.shape[0]), (rows, cols)))",
+        by=("cooccurrence",)),
+    bug("svd columns in ascending order",
+        "order = np.argsort(s)[::-1]", "order = np.argsort(s)"),
+    bug("co-occurrence window written in, not the argument",
+        "for j in range(1, window + 1):", "for j in range(1, 2 + 1):"),
+    bug("SVD size written in, not the argument",
+        "u, s, _ = spla.svds(weighted, k=dim, v0=v0)",
+        "u, s, _ = spla.svds(weighted, k=4, v0=v0)"),
+]

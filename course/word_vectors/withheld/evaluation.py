@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
 
-BUGS = {
-    "similarity": [
-        bug("nearest_neighbours' word and k written in, not the arguments",
-            "    cosines = unit @ unit[index]  # (V,)",
-            "    index, k = 3, 2\n    cosines = unit @ unit[index]  # (V,)"),
-        bug("nearest_neighbours keeps the word itself",
-            "    cosines[index] = -np.inf  # never its own neighbour\n", "",
-            says="is not its own neighbour")],
-    "analogy": [
-        bug("analogy does not exclude question words",
-            "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass")],
-}
+BUGS = [
+    bug("nearest_neighbours' word and k written in, not the arguments",
+        "    cosines = unit @ unit[index]  # (V,)",
+        "    index, k = 3, 2\n    cosines = unit @ unit[index]  # (V,)"),
+    bug("nearest_neighbours keeps the word itself",
+        "    cosines[index] = -np.inf  # never its own neighbour\n", "",
+        says="is not its own neighbour"),
+    bug("analogy does not exclude question words",
+        "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass"),
+]
