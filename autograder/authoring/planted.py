@@ -54,23 +54,33 @@ def blocks_around(text: str, find: str) -> list[frozenset[str]]:
     it overlaps, as the markers name them (``lstm_cell``, ``rnn_variants.lstm_cell``). Read
     line by line, not tokenized: the markers' form is the release checks' business, and a
     topic places its bugs at every start of the grader where they are installed."""
+    found = []
+    at = text.find(find) if find else -1
+    while at != -1:
+        first = _line_of(text, at)
+        last = first + find.count("\n")
+        found.append(frozenset(q for start, end, q in _block_spans(text)
+                               if start <= last and end >= first))
+        at = text.find(find, at + 1)
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _block_spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """``(BEGIN line, END line, question)`` of each solution block of ``text`` (one module
+    carries many planted bugs: scanned once)."""
     spans: list[tuple[int, int, str]] = []
     opened: tuple[int, str] | None = None
     for number, line in enumerate(text.split("\n"), 1):
+        if "### " not in line:
+            continue
         begin = BEGIN_RE.search(line)
         if begin:
             opened = (number, begin["question"])
         elif opened is not None and END_RE.search(line):
             spans.append((opened[0], number, opened[1]))
             opened = None
-    found = []
-    at = text.find(find) if find else -1
-    while at != -1:
-        first = _line_of(text, at)
-        last = first + find.count("\n")
-        found.append(frozenset(q for start, end, q in spans if start <= last and end >= first))
-        at = text.find(find, at + 1)
-    return found
+    return tuple(spans)
 
 
 def _line_of(text: str, offset: int) -> int:

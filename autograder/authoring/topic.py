@@ -13,7 +13,6 @@ the look-up tables grading uses.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib
 import sys
 from collections.abc import Iterable
@@ -149,13 +148,14 @@ class Topic:
                 raise ValueError(f"topic {self.name}: planted bug {b.name!r} of {self.withheld} "
                                  f"is planted for {b.question!r}, not a question of the topic "
                                  f"({', '.join(questions)})")
+        texts = _Texts(self)
         withheld = [_completed(b, b.question, questions[b.question].code)
-                    if b.question is not None else self._placed(b) for b in withheld]
+                    if b.question is not None else self._placed(b, texts) for b in withheld]
         return [b for q in self.questions
                 for b in (*q.planted_bugs, *(w for w in withheld if w.question == q.id))
                 ] + [b for b in withheld if b.unplaced]
 
-    def _placed(self, bug: PlantedBug) -> PlantedBug:
+    def _placed(self, bug: PlantedBug, texts: _Texts) -> PlantedBug:
         """``bug`` (listed without ``question=``) with its question and module: the question
         of the solution block its ``find`` lies in (:func:`~.planted.blocks_around`), in its
         ``module`` or, without one, in whichever module of the questions' code it occurs in.
@@ -164,17 +164,14 @@ class Topic:
             return dataclasses.replace(bug, question="", module="", unplaced=(
                 f"planted bug {bug.name!r}: {reason}"))
 
-        try:
-            reference = load_reference_dir(self.reference or f"nlpdojo_solutions.{self.name}")
-        except SubmissionImportError as exc:
-            return unplaced(f"its question cannot be told ({exc}); give question=")
-        modules = ([bug.module] if bug.module is not None else list(dict.fromkeys(
-            module_of(c) for q in self.questions for c in q.code)))
+        if texts.reference is None:
+            return unplaced(f"its question cannot be told ({texts.missing}); give question=")
+        modules = [bug.module] if bug.module is not None else texts.code_modules
         found = [(module, owners) for module in modules
-                 for owners in blocks_around(_source(module_path(reference, module)), bug.find)]
+                 for owners in blocks_around(texts.of(module), bug.find)]
         if not found:
             return unplaced(f"its find occurs in none of {', '.join(modules)} of "
-                            f"{reference}; update find to the solution's text, or give "
+                            f"{texts.reference}; update find to the solution's text, or give "
                             "module= where it plants")
         if len({module for module, _ in found}) > 1:
             return unplaced(f"its find occurs in {', '.join(m for m, _ in found)}; give "
@@ -240,18 +237,32 @@ def withheld_bugs(module: str | None) -> list[PlantedBug]:
     return _listed(found.BUGS, module)
 
 
-def _source(path: Path) -> str:
-    """The text of ``path`` ("" where there is none), read once per process and version."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return ""
-    return _read_source(path, stat.st_mtime_ns, stat.st_size)
+class _Texts:
+    """The reference's modules a topic places its bugs in (:meth:`Topic._placed`), each read
+    once: ``reference`` (its folder; None where it is not installed, ``missing`` says why)
+    and ``code_modules`` (its questions' code, as the builders spell a module)."""
 
+    def __init__(self, topic: Topic) -> None:
+        self.code_modules = list(dict.fromkeys(module_of(c) for q in topic.questions
+                                               for c in q.code))
+        self.missing = ""
+        self.reference: Path | None = None
+        try:
+            self.reference = load_reference_dir(topic.reference
+                                                or f"nlpdojo_solutions.{topic.name}")
+        except SubmissionImportError as exc:
+            self.missing = str(exc)
+        self._read: dict[str, str] = {}
 
-@functools.lru_cache(maxsize=256)
-def _read_source(path: Path, mtime_ns: int, size: int) -> str:
-    return path.read_text(encoding="utf-8")
+    def of(self, module: str) -> str:
+        """The text of ``module`` ("" where there is no such file)."""
+        if module not in self._read:
+            try:
+                path = module_path(self.reference, module)
+                self._read[module] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                self._read[module] = ""
+        return self._read[module]
 
 
 def _listed(bugs: Any, where: str) -> list[PlantedBug]:
