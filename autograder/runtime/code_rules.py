@@ -100,7 +100,7 @@ ALLOWED_IMPORTS = frozenset({
 #: the framework's modules graded code may import (not its plugin registry, data downloads,
 #: notebook tools or command line)
 FRAMEWORK_ALLOWED = frozenset({"backend", "module", "optim", "loss", "text", "exports",
-                               "arrays", "errors"})
+                               "arrays", "errors", "training"})
 #: functions refused unless called directly (not aliased, not handed on, no ``**`` keywords):
 #: their arguments decide whether they reach code or attributes by name
 CALLED_ONLY = frozenset({"wraps", "reexport", "load"})

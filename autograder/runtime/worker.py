@@ -37,6 +37,7 @@ from typing import Any
 import array_api_compat.numpy as compat_numpy
 import numpy as np
 
+import nlpdojo.training  # noqa: F401 - given code's shared loops: frozen with the grader's modules
 from nlpdojo import plugins
 from nlpdojo.selection import make_backend
 from nlpdojo_autograder.runtime import lifetime, objects, probes, processes

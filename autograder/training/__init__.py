@@ -21,7 +21,8 @@ model: the kit"):
   model kinds and their options, the run driver (:mod:`.commands`); one checkpoint format
   (:mod:`.checkpoint`); text generation from any language model (:mod:`.generate`); neural
   language models, each three functions of its topic (:mod:`.neural_lm`); sentence
-  classifiers on MR, each its topic's given module (:mod:`.polarity`);
+  classifiers on MR, each its topic's given module (:mod:`.polarity`), over the one
+  minibatch loop of the framework (:mod:`nlpdojo.training`, which graded code may import);
 * the torch oracle of a language model's truncated-BPTT loop, for every cell, that names a
   loop's mistake by its losses (:mod:`.bptt_oracle`: :func:`truncated_bptt_losses`).
 """

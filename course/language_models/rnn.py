@@ -39,7 +39,7 @@ from nlpdojo_autograder.authoring import (
     with_hint,
 )
 from nlpdojo_autograder.authoring.compare import name_the_mistake
-from nlpdojo_autograder.authoring.inputs import integers
+from nlpdojo_autograder.authoring.inputs import integers, layer_case, normal, states
 from nlpdojo_autograder.training import truncated_bptt_losses
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 
@@ -66,11 +66,6 @@ def torch_module():
     return torch
 
 
-def _states(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Hidden states as a tanh RNN makes them: inside (−1, 1)."""
-    return np.tanh(r.standard_normal(shape))
-
-
 # -- the RNN cell ------------------------------------------------------------------------------
 B_CELL, D_CELL, H_CELL = 3, 4, 5
 #: (B, D, H) at scale: 295,296 parameters (builders' ``at_scale``: a backward that
@@ -79,15 +74,11 @@ CELL_AT_SCALE = (128, 384, 384)
 
 
 def _cell_at(b: int, d: int, h: int, std: float = 0.7):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, d, h), params={
-            "weight_e": std * rng.standard_normal((d, h)),
-            "weight_h": std * rng.standard_normal((h, h)),
-            "bias": 0.5 * rng.standard_normal(h)},
-            inputs=lambda r: (r.standard_normal((b, d)), _states(r, (b, h))),
-            differentiable=(0, 1), names=("x", "h_prev"))
-    return case
+    return layer_case(d, h, params={"weight_e": normal(d, h, scale=std),
+                                    "weight_h": normal(h, h, scale=std),
+                                    "bias": normal(h, scale=0.5)},
+                      inputs=(normal(b, d), states(b, h)), differentiable=(0, 1),
+                      names=("x", "h_prev"))
 
 
 _cell = _cell_at(B_CELL, D_CELL, H_CELL)
@@ -129,18 +120,13 @@ V_LM, D_LM, H_LM, B_LM, T_LM = 7, 3, 4, 2, 5
 
 
 def _rnn_lm_at(v: int, d: int, h: int, b: int, t: int, std: float = 0.7):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, v, d, h), params={
-            "embedding.weight": rng.standard_normal((v, d)),
-            "rnn.cell.weight_e": std * rng.standard_normal((d, h)),
-            "rnn.cell.weight_h": std * rng.standard_normal((h, h)),
-            "rnn.cell.bias": 0.5 * rng.standard_normal(h),
-            "output.weight": rng.standard_normal((h, v)),
-            "output.bias": rng.standard_normal(v)},
-            inputs=lambda r: (integers(v, b, t, repeated=True)(r), _states(r, (b, h))),
-            differentiable=(1,))
-    return case
+    return layer_case(v, d, h, params={"embedding.weight": normal(v, d),
+                                       "rnn.cell.weight_e": normal(d, h, scale=std),
+                                       "rnn.cell.weight_h": normal(h, h, scale=std),
+                                       "rnn.cell.bias": normal(h, scale=0.5),
+                                       "output.weight": normal(h, v), "output.bias": normal(v)},
+                      inputs=(integers(v, b, t, repeated=True), states(b, h)),
+                      differentiable=(1,))
 
 
 _rnn_lm = _rnn_lm_at(V_LM, D_LM, H_LM, B_LM, T_LM)

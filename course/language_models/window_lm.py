@@ -5,8 +5,8 @@ addresses, measured by the grader (:mod:`.measure`) like the RNN LM's.
 
 from __future__ import annotations
 
-from nlpdojo_autograder.authoring import Context, LayerCase, Question, layer_checks, metric_checks
-from nlpdojo_autograder.authoring.inputs import integers
+from nlpdojo_autograder.authoring import Question, layer_checks, metric_checks
+from nlpdojo_autograder.authoring.inputs import integers, layer_case, normal
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 from nlpdojo_course.language_models.rnn import LIBRARY, NN, SEQUENCE_TIMEOUT_S, torch_module
 
@@ -14,16 +14,11 @@ V_W, CONTEXT, D_W, H_W = 10, 3, 2, 5
 
 
 def _window_lm_at(v: int, d: int, h: int, n: int, std: float = 1.0, context: int = CONTEXT):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, v, context, d, h), params={
-            "embedding.weight": rng.standard_normal((v, d)),
-            "hidden.weight": std * rng.standard_normal((context * d, h)),
-            "hidden.bias": rng.standard_normal(h),
-            "output.weight": std * rng.standard_normal((h, v)),
-            "output.bias": rng.standard_normal(v)},
-            inputs=lambda r: (integers(v, n, context, repeated=True)(r),), differentiable=())
-    return case
+    return layer_case(v, context, d, h, params={
+        "embedding.weight": normal(v, d), "hidden.weight": normal(context * d, h, scale=std),
+        "hidden.bias": normal(h), "output.weight": normal(h, v, scale=std),
+        "output.bias": normal(v)},
+        inputs=(integers(v, n, context, repeated=True),), differentiable=())
 
 
 _window_lm = _window_lm_at(V_W, D_W, H_W, 6)

@@ -20,7 +20,7 @@ from nlpdojo_autograder.authoring import (
     run_layer,
     settings_rng,
 )
-from nlpdojo_autograder.authoring.inputs import integers
+from nlpdojo_autograder.authoring.inputs import integers, layer_case, normal
 
 # -- Xavier --------------------------------------------------------------------------------------
 #: a right draw fails the test of uniformity this rarely (a three-point distribution with the
@@ -91,13 +91,8 @@ XAVIER = Question(
 
 # -- affine ------------------------------------------------------------------------------------
 def _affine_at(n: int, d_in: int, d_out: int, std: float = 1.0):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, d_in, d_out), params={
-            "weight": std * rng.standard_normal((d_in, d_out)),
-            "bias": rng.standard_normal(d_out)},
-            inputs=lambda r: (r.standard_normal((n, d_in)),))
-    return case
+    return layer_case(d_in, d_out, params={"weight": normal(d_in, d_out, scale=std),
+                                           "bias": normal(d_out)}, inputs=(normal(n, d_in),))
 
 
 _affine = _affine_at(5, 4, 3)
@@ -178,13 +173,9 @@ EMBEDDING_AT_SCALE = (4096, 32, 32, 128)
 
 
 def _embedding_at(v: int, d: int, b: int, t: int):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, v, d), params={
-            "weight": rng.standard_normal((v, d))},
-            # a repeated word: its gradients must add up
-            inputs=lambda r: (integers(v, b, t, repeated=True)(r),), differentiable=())
-    return case
+    # a repeated word: its gradients must add up
+    return layer_case(v, d, params={"weight": normal(v, d)},
+                      inputs=(integers(v, b, t, repeated=True),), differentiable=())
 
 
 _embedding = _embedding_at(V_EMB, D_EMB, 4, 3)

@@ -16,7 +16,7 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
     with_hint,
 )
-from nlpdojo_autograder.authoring.inputs import integers
+from nlpdojo_autograder.authoring.inputs import integers, layer_case, normal
 from nlpdojo_course.neural_networks.common import torch
 
 VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidden, classes
@@ -24,17 +24,11 @@ VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidde
 
 def _window_at(v: int, d: int, h: int, n: int, std: float = 1.0, win: int = WIN,
                classes: int = CW):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(
-            args=(ctx.backend, v, win, d, h, classes),
-            params={"embedding.weight": rng.standard_normal((v, d)),
-                    "hidden.weight": std * rng.standard_normal((win * d, h)),
-                    "hidden.bias": rng.standard_normal(h),
-                    "output.weight": std * rng.standard_normal((h, classes)),
-                    "output.bias": rng.standard_normal(classes)},
-            inputs=lambda r: (integers(v, n, win, repeated=True)(r),), differentiable=())
-    return case
+    return layer_case(v, win, d, h, classes, params={
+        "embedding.weight": normal(v, d), "hidden.weight": normal(win * d, h, scale=std),
+        "hidden.bias": normal(h), "output.weight": normal(h, classes, scale=std),
+        "output.bias": normal(classes)},
+        inputs=(integers(v, n, win, repeated=True),), differentiable=())
 
 
 _window = _window_at(VW, DW, HW, 6)

@@ -24,6 +24,7 @@ from nlpdojo_autograder.authoring import (
     torch_twin,
     value_check,
 )
+from nlpdojo_autograder.authoring.inputs import layer_case, normal, states
 
 #: (B, D, H) of the layer checks, and of the torch check: every size varies between a cell's
 #: checks (an attacker's cells with H = 5 written in kept full marks where every check had
@@ -34,23 +35,14 @@ SIZES, TORCH_SIZES = (3, 4, 5), (2, 3, 6)
 AT_SCALE = (16, 256, 256)
 
 
-def _states(r: np.random.Generator, b: int, h: int) -> np.ndarray:
-    """A hidden state as the cells make them: inside (−1, 1)."""
-    return np.tanh(r.standard_normal((b, h)))
-
-
 # -- the LSTM cell -----------------------------------------------------------------------------
 def _lstm(b: int, d: int, h: int, std: float = 0.7):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, d, h), params={
-            "weight_x": std * rng.standard_normal((d, 4 * h)),
-            "weight_h": std * rng.standard_normal((h, 4 * h)),
-            "bias": 0.5 * rng.standard_normal(4 * h)},
-            inputs=lambda r: (r.standard_normal((b, d)),
-                              (_states(r, b, h), r.standard_normal((b, h)))),
-            differentiable=(0, 1), names=("x", ("h_prev", "c_prev")), outputs=("h", "c"))
-    return case
+    return layer_case(d, h, params={"weight_x": normal(d, 4 * h, scale=std),
+                                    "weight_h": normal(h, 4 * h, scale=std),
+                                    "bias": normal(4 * h, scale=0.5)},
+                      inputs=(normal(b, d), (states(b, h), normal(b, h))),
+                      differentiable=(0, 1), names=("x", ("h_prev", "c_prev")),
+                      outputs=("h", "c"))
 
 
 def _lstm_saturated(ctx: Context) -> LayerCase:
@@ -157,16 +149,12 @@ LSTM_CELL = Question(
 
 # -- the GRU cell ------------------------------------------------------------------------------
 def _gru(b: int, d: int, h: int, std: float = 0.7):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, d, h), params={
-            "weight_x": std * rng.standard_normal((d, 3 * h)),
-            "weight_h": std * rng.standard_normal((h, 3 * h)),
-            "bias_x": 0.5 * rng.standard_normal(3 * h),
-            "bias_h": 0.5 * rng.standard_normal(3 * h)},
-            inputs=lambda r: (r.standard_normal((b, d)), _states(r, b, h)),
-            differentiable=(0, 1), names=("x", "h_prev"))
-    return case
+    return layer_case(d, h, params={"weight_x": normal(d, 3 * h, scale=std),
+                                    "weight_h": normal(h, 3 * h, scale=std),
+                                    "bias_x": normal(3 * h, scale=0.5),
+                                    "bias_h": normal(3 * h, scale=0.5)},
+                      inputs=(normal(b, d), states(b, h)), differentiable=(0, 1),
+                      names=("x", "h_prev"))
 
 
 def _gru_saturated(ctx: Context) -> LayerCase:

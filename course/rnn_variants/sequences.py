@@ -24,6 +24,7 @@ from nlpdojo_autograder.authoring import (
     state_of,
     with_hint,
 )
+from nlpdojo_autograder.authoring.inputs import layer_case, normal, states
 
 B, T, D, H = 3, 5, 4, 5
 #: the wrappers' sizes: smaller, since their layers are the reference's, swapped in, and each
@@ -170,14 +171,9 @@ STACKED = Question(
 
 # -- residual and highway connections -----------------------------------------------------------
 def _highway_at(b: int, t: int, h: int, std: float = 0.7):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, h), params={
-            "weight": std * rng.standard_normal((h, h)), "bias": 0.5 * rng.standard_normal(h)},
-            inputs=lambda r: (r.standard_normal((b, t, h)),
-                              np.tanh(r.standard_normal((b, t, h)))),
-            differentiable=(0, 1), names=("u", "y"))
-    return case
+    return layer_case(h, params={"weight": normal(h, h, scale=std), "bias": normal(h, scale=0.5)},
+                      inputs=(normal(b, t, h), states(b, t, h)), differentiable=(0, 1),
+                      names=("u", "y"))
 
 
 _highway = _highway_at(B, T, H)
@@ -201,10 +197,8 @@ def _torch_highway(p, u, y):
     return t * y + (1 - t) * u
 
 
-def _residual(ctx: Context) -> LayerCase:
-    return LayerCase(args=(ctx.backend,), params={}, differentiable=(0, 1), names=("u", "y"),
-                     inputs=lambda r: (r.standard_normal((B, T, H)),
-                                       r.standard_normal((B, T, H))))
+_residual = layer_case(inputs=(normal(B, T, H), normal(B, T, H)), differentiable=(0, 1),
+                       names=("u", "y"))
 
 
 HIGHWAY = Question(

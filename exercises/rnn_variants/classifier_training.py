@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nlpdojo import training
 from nlpdojo.backend import Backend
 
 from ..library import Adam, SoftmaxCrossEntropy, clip_gradients
@@ -35,42 +36,26 @@ def train_classifier(backend: Backend, model: SentenceLSTM, ids: np.ndarray,
                      lengths: np.ndarray, labels: np.ndarray, *, batch_size: int = 50,
                      epochs: int = 1, lr: float = 0.005, clip: float = 5.0, seed: int = 0,
                      on_step: Callable[[int, float], None] | None = None) -> list[float]:
-    """Minibatch training: ``ids`` (N, T) padded, ``lengths`` (N,), ``labels`` (N,); each epoch
-    in a fresh order drawn from ``seed``. Returns the loss of every step (host floats)."""
-    loss_fn = SoftmaxCrossEntropy(backend)
-    opt = Adam(model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
-    losses: list[float] = []
-    for _ in range(epochs):
-        order = rng.permutation(len(labels))  # (N,)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]  # (b,)
-            longest = int(lengths[rows].max())
-            x = backend.asarray(np.ascontiguousarray(ids[rows, :longest]))  # (b, T_b)
-            opt.zero_grad()
-            scores, cache = model(x, backend.asarray(lengths[rows]))  # (b, C)
-            loss, c_loss = loss_fn(scores, backend.asarray(labels[rows]))
-            model.backward(loss_fn.backward(1.0, c_loss), cache)
-            clip_gradients(model.parameters(), clip)
-            opt.step()
-            losses.append(float(loss))
-            if on_step is not None:
-                on_step(len(losses), losses[-1])
-    return losses
+    """Minibatch training (:func:`nlpdojo.training.train_on_sentences`), gradients clipped by
+    their global norm before each update: ``ids`` (N, T) padded, ``lengths`` (N,), ``labels``
+    (N,); each epoch in a fresh order drawn from ``seed``. Returns the loss of every step
+    (host floats)."""
+    def clipped() -> None:
+        clip_gradients(model.parameters(), clip)
+
+    return training.train_on_sentences(backend, model, ids, lengths, labels,
+                                       loss_fn=SoftmaxCrossEntropy(backend),
+                                       optimizer=Adam(model.parameters(), lr=lr),
+                                       batch_size=batch_size, epochs=epochs, seed=seed,
+                                       before_step=clipped, on_step=on_step)
 
 
 def sentence_scores(backend: Backend, model: SentenceLSTM, ids: np.ndarray,
                     lengths: np.ndarray, *, batch_size: int = 500) -> np.ndarray:
     """The class scores (N, C) of every sentence, float64 on the host, in eval mode."""
-    model.eval()
-    out = [np.zeros((0, model.output.weight.shape[1]))]
-    for start in range(0, len(lengths), batch_size):
-        n = lengths[start:start + batch_size]
-        x = backend.asarray(np.ascontiguousarray(ids[start:start + batch_size, :int(n.max())]))
-        scores, _ = model(x, backend.asarray(n))  # (b, C)
-        out.append(np.asarray(backend.to_numpy(scores), np.float64))
-    model.train()
-    return np.concatenate(out)
+    return training.sentence_scores(backend, model, ids, lengths,
+                                    classes=model.output.weight.shape[1],
+                                    batch_size=batch_size)
 
 
 def train_polarity(backend: Backend, train_ids: np.ndarray, train_lengths: np.ndarray,

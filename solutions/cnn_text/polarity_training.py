@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nlpdojo import training
 from nlpdojo.backend import Backend
 
 from ..library import Adam, SoftmaxCrossEntropy, apply_max_norm
@@ -37,44 +38,27 @@ def train_cnn(backend: Backend, model: SentenceCNN, ids: np.ndarray, lengths: np
               labels: np.ndarray, *, batch_size: int = 50, epochs: int = 1, lr: float = 0.001,
               max_norm: float | None = 3.0, seed: int = 0,
               on_step: Callable[[int, float], None] | None = None) -> list[float]:
-    """Minibatch training: ``ids`` (N, T) padded, ``lengths`` (N,), ``labels`` (N,); each epoch
-    in a fresh order drawn from ``seed``; the output layer's weight kept in the max-norm ball
-    (None: unconstrained). Returns the loss of every step (host floats)."""
-    loss_fn = SoftmaxCrossEntropy(backend)
-    opt = Adam(model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
-    losses: list[float] = []
-    for _ in range(epochs):
-        order = rng.permutation(len(labels))  # (N,)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]  # (b,)
-            longest = int(lengths[rows].max())
-            x = backend.asarray(np.ascontiguousarray(ids[rows, :longest]))  # (b, T_b)
-            opt.zero_grad()
-            scores, cache = model(x, backend.asarray(lengths[rows]))  # (b, C)
-            loss, c_loss = loss_fn(scores, backend.asarray(labels[rows]))
-            model.backward(loss_fn.backward(1.0, c_loss), cache)
-            opt.step()
-            if max_norm is not None:
-                apply_max_norm(model.output.parameters(), max_norm)  # Kim's s = 3
-            losses.append(float(loss))
-            if on_step is not None:
-                on_step(len(losses), losses[-1])
-    return losses
+    """Minibatch training (:func:`nlpdojo.training.train_on_sentences`): ``ids`` (N, T)
+    padded, ``lengths`` (N,), ``labels`` (N,); each epoch in a fresh order drawn from
+    ``seed``; the output layer's weight kept in the max-norm ball (None: unconstrained).
+    Returns the loss of every step (host floats)."""
+    def constrain() -> None:
+        apply_max_norm(model.output.parameters(), max_norm)  # Kim's s = 3
+
+    return training.train_on_sentences(backend, model, ids, lengths, labels,
+                                       loss_fn=SoftmaxCrossEntropy(backend),
+                                       optimizer=Adam(model.parameters(), lr=lr),
+                                       batch_size=batch_size, epochs=epochs, seed=seed,
+                                       on_step=on_step,
+                                       after_step=constrain if max_norm is not None else None)
 
 
 def cnn_scores(backend: Backend, model: SentenceCNN, ids: np.ndarray, lengths: np.ndarray, *,
                batch_size: int = 500) -> np.ndarray:
     """The class scores (N, C) of every sentence, float64 on the host, in eval mode."""
-    model.eval()
-    out = [np.zeros((0, model.output.weight.shape[1]))]
-    for start in range(0, len(lengths), batch_size):
-        n = lengths[start:start + batch_size]
-        x = backend.asarray(np.ascontiguousarray(ids[start:start + batch_size, :int(n.max())]))
-        scores, _ = model(x, backend.asarray(n))  # (b, C)
-        out.append(np.asarray(backend.to_numpy(scores), np.float64))
-    model.train()
-    return np.concatenate(out)
+    return training.sentence_scores(backend, model, ids, lengths,
+                                    classes=model.output.weight.shape[1],
+                                    batch_size=batch_size)
 
 
 def train_polarity(backend: Backend, train_ids: np.ndarray, train_lengths: np.ndarray,

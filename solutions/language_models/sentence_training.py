@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nlpdojo import training
 from nlpdojo.backend import Backend
 
 from ..library import Adam, SoftmaxCrossEntropy
@@ -19,48 +20,27 @@ def train_classifier(backend: Backend, model: SentenceClassifier, ids: np.ndarra
                      lengths: np.ndarray, labels: np.ndarray, *, batch_size: int = 50,
                      epochs: int = 1, lr: float = 0.005, seed: int = 0,
                      on_step: Callable[[int, float], None] | None = None) -> list[float]:
-    """Minibatch training with the library's Adam and softmax cross-entropy (given).
+    """Minibatch training with the library's Adam and softmax cross-entropy (given:
+    :func:`nlpdojo.training.train_on_sentences`).
 
     ``ids`` (N, T) padded sentences, ``lengths`` (N,), ``labels`` (N,). Each epoch visits the
     sentences in a fresh order drawn from ``seed``; a batch is cut to its longest sentence, so
     short batches cost short loops. Returns the training loss of every step (host floats).
     """
-    loss_fn = SoftmaxCrossEntropy(backend)
-    opt = Adam(model.parameters(), lr=lr)
-    rng = np.random.default_rng(seed)
-    losses: list[float] = []
-    for _ in range(epochs):
-        order = rng.permutation(len(labels))  # (N,)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]  # (b,)
-            longest = int(lengths[rows].max())
-            x = backend.asarray(np.ascontiguousarray(ids[rows, :longest]))  # (b, T_b)
-            n = backend.asarray(lengths[rows])  # (b,)
-            y = backend.asarray(labels[rows])  # (b,)
-            opt.zero_grad()
-            scores, cache = model(x, n)  # (b, C)
-            loss, c_loss = loss_fn(scores, y)
-            model.backward(loss_fn.backward(1.0, c_loss), cache)
-            opt.step()
-            losses.append(float(loss))
-            if on_step is not None:
-                on_step(len(losses), losses[-1])
-    return losses
+    return training.train_on_sentences(backend, model, ids, lengths, labels,
+                                       loss_fn=SoftmaxCrossEntropy(backend),
+                                       optimizer=Adam(model.parameters(), lr=lr),
+                                       batch_size=batch_size, epochs=epochs, seed=seed,
+                                       on_step=on_step)
 
 
 def sentence_scores(backend: Backend, model: SentenceClassifier, ids: np.ndarray,
                     lengths: np.ndarray, *, batch_size: int = 500) -> np.ndarray:
     """The class scores (N, C) of every sentence, float64 on the host, in eval mode; each
     batch cut to its longest sentence (given)."""
-    model.eval()
-    out = []
-    for start in range(0, len(lengths), batch_size):
-        n = lengths[start:start + batch_size]
-        x = backend.asarray(np.ascontiguousarray(ids[start:start + batch_size, :int(n.max())]))
-        scores, _ = model(x, backend.asarray(n))  # (b, C)
-        out.append(np.asarray(backend.to_numpy(scores), np.float64))
-    model.train()
-    return np.concatenate(out) if out else np.zeros((0, model.output.weight.shape[1]))
+    return training.sentence_scores(backend, model, ids, lengths,
+                                    classes=model.output.weight.shape[1],
+                                    batch_size=batch_size)
 
 
 def predict(backend: Backend, model: SentenceClassifier, ids: np.ndarray, lengths: np.ndarray,
