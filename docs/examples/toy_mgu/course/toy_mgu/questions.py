@@ -3,8 +3,6 @@ library."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from nlpdojo_autograder.authoring import (
     LayerCase,
     Parity,
@@ -14,20 +12,17 @@ from nlpdojo_autograder.authoring import (
     sequence_checks,
     stand_in_cell,
 )
+from nlpdojo_autograder.authoring.inputs import layer_case, normal, states
 
 B, T, D, H = 3, 4, 2, 3
 
 
-def _cell_at(b, d, h, std=1.0):
-    def case(ctx):
-        rng = ctx.rng()
-        shapes = {"weight_xf": (d, h), "weight_hf": (h, h), "weight_xn": (d, h),
-                  "weight_hn": (h, h), "bias_f": (h,), "bias_n": (h,)}
-        return LayerCase(args=(ctx.backend, d, h), names=("x", "h"), differentiable=(0, 1),
-                         params={k: std * rng.standard_normal(s) for k, s in shapes.items()},
-                         inputs=lambda r: (r.standard_normal((b, d)),
-                                           np.tanh(r.standard_normal((b, h)))))
-    return case
+def _cell_at(b, d, h, std=1.0):  # the case, at any size: parameters and inputs as data
+    shapes = {"weight_xf": (d, h), "weight_hf": (h, h), "weight_xn": (d, h),
+              "weight_hn": (h, h), "bias_f": (h,), "bias_n": (h,)}
+    return layer_case(d, h, params={k: normal(*s, scale=std) for k, s in shapes.items()},
+                      inputs=(normal(b, d), states(b, h)), names=("x", "h"),
+                      differentiable=(0, 1))
 
 
 _cell = _cell_at(B, D, H)
