@@ -137,31 +137,6 @@ def inputs(**specs: Any) -> Callable[[Context], dict[str, Any]]:
 
 
 # -- requirements on outputs -------------------------------------------------------------------
-def layer_case(*args: Any, params: dict[str, Draw] | None = None, inputs: tuple = (),
-               **fields: Any) -> Callable[[Context], Any]:
-    """A layer check's case declared as data, for the cases whose every parameter and input
-    is a seeded draw of a shape: the layer built as ``cls(backend, *args)``; ``params``
-    (``{"weight": normal(D, H, scale=0.7)}``) drawn in order from ``ctx.rng()``; ``inputs``
-    (``(normal(B, D), (states(B, H), normal(B, H)))``: a tuple for a state ``(h, c)``) drawn
-    in order from the generator of each application; ``fields``: the rest of the
-    :class:`~.builders.cases.LayerCase` (``differentiable``, ``names``, ``outputs``...). A
-    case whose inputs need a distribution of their own is a function of ``ctx`` returning a
-    ``LayerCase``."""
-    # imported on use: the builders import this module (their ``inspect`` type)
-    from nlpdojo_autograder.authoring.builders.cases import LayerCase
-
-    def drawn(spec: Any, rng: np.random.Generator) -> Any:
-        return tuple(drawn(s, rng) for s in spec) if isinstance(spec, tuple) else spec(rng)
-
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        values = {name: spec(rng) for name, spec in (params or {}).items()}
-        return LayerCase(args=(ctx.backend, *args), params=values,
-                         inputs=lambda r: drawn(inputs, r), **fields)
-
-    return case
-
-
 def require(output: str, test: Callable[[np.ndarray], bool], message: str) -> Inspect:
     """Fail with ``message`` unless ``test(outputs[output])``; ``message`` may name the
     ``{value}`` (a number, or a list) and its ``{shape}``."""

@@ -74,10 +74,13 @@ ENGINE_REFUSAL = ("is not available to graded code: it would compute the derivat
                   "namespace, xp)")
 #: the check-building API an exercise pack's plugin module may import when it is loaded (in
 #: the worker too, before any student code runs): the authoring facade and the modules it
-#: imports; generic, it answers no question; the sandbox shows it, the import blocker refuses
+#: imports (``authoring.planted`` and ``authoring.markers``: a topic places its withheld
+#: bugs by the solution blocks, which a worker never does, the withheld bugs being hidden
+#: there); generic, it answers no question; the sandbox shows it, the import blocker refuses
 #: it to student code like the rest
 PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authoring.kinds",
                     "authoring.compare", "authoring.inputs", "authoring.at_scale",
+                    "authoring.planted", "authoring.markers",
                     "authoring.returned", "authoring.deferred", "authoring.builders",
                     *(f"authoring.builders.{shape}" for shape in (
                         "cases", "function", "layer", "loss", "metric", "optimizer", "points",

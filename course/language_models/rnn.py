@@ -38,8 +38,9 @@ from nlpdojo_autograder.authoring import (
     value_check,
     with_hint,
 )
+from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.compare import name_the_mistake
-from nlpdojo_autograder.authoring.inputs import integers, layer_case, normal, states
+from nlpdojo_autograder.authoring.inputs import integers, normal, states
 from nlpdojo_autograder.training import truncated_bptt_losses
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 

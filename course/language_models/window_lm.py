@@ -6,7 +6,8 @@ addresses, measured by the grader (:mod:`.measure`) like the RNN LM's.
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import Question, layer_checks, metric_checks
-from nlpdojo_autograder.authoring.inputs import integers, layer_case, normal
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import integers, normal
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 from nlpdojo_course.language_models.rnn import LIBRARY, NN, SEQUENCE_TIMEOUT_S, torch_module
 

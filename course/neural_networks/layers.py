@@ -20,7 +20,8 @@ from nlpdojo_autograder.authoring import (
     run_layer,
     settings_rng,
 )
-from nlpdojo_autograder.authoring.inputs import integers, layer_case, normal
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import integers, normal
 
 # -- Xavier --------------------------------------------------------------------------------------
 #: a right draw fails the test of uniformity this rarely (a three-point distribution with the

@@ -16,7 +16,8 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
     with_hint,
 )
-from nlpdojo_autograder.authoring.inputs import integers, layer_case, normal
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import integers, normal
 from nlpdojo_course.neural_networks.common import torch
 
 VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidden, classes

@@ -24,7 +24,8 @@ from nlpdojo_autograder.authoring import (
     torch_twin,
     value_check,
 )
-from nlpdojo_autograder.authoring.inputs import layer_case, normal, states
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import normal, states
 
 #: (B, D, H) of the layer checks, and of the torch check: every size varies between a cell's
 #: checks (an attacker's cells with H = 5 written in kept full marks where every check had

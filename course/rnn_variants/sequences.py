@@ -24,7 +24,8 @@ from nlpdojo_autograder.authoring import (
     state_of,
     with_hint,
 )
-from nlpdojo_autograder.authoring.inputs import layer_case, normal, states
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import normal, states
 
 B, T, D, H = 3, 5, 4, 5
 #: the wrappers' sizes: smaller, since their layers are the reference's, swapped in, and each

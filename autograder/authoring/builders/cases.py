@@ -86,6 +86,29 @@ MAX_LAYER_OUTPUT = 1 << 20
 BATCH_OFFSET = 0xBA7C
 
 
+def layer_case(*args: Any, params: dict[str, Callable[[np.random.Generator], Any]] | None = None,
+               inputs: tuple = (), **fields: Any) -> Callable[[Context], LayerCase]:
+    """A layer check's case declared as data, for the cases whose every parameter and input
+    is a seeded draw of a shape: the layer built as ``cls(backend, *args)``; ``params``
+    (``{"weight": normal(D, H, scale=0.7)}``) drawn in order from ``ctx.rng()``; ``inputs``
+    (``(normal(B, D), (states(B, H), normal(B, H)))``: a tuple for a state ``(h, c)``) drawn
+    in order from the generator of each application; ``fields``: the rest of the
+    :class:`LayerCase` (``differentiable``, ``names``, ``outputs``...). The draws are those of
+    :mod:`~nlpdojo_autograder.authoring.inputs` (``normal``, ``states``, ``integers``) or any
+    ``draw(rng)``. A case whose inputs need a distribution of their own is a function of
+    ``ctx`` returning a ``LayerCase``."""
+    def drawn(spec: Any, rng: np.random.Generator) -> Any:
+        return tuple(drawn(s, rng) for s in spec) if isinstance(spec, tuple) else spec(rng)
+
+    def case(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        values = {name: draw(rng) for name, draw in (params or {}).items()}
+        return LayerCase(args=(ctx.backend, *args), params=values,
+                         inputs=lambda r: drawn(inputs, r), **fields)
+
+    return case
+
+
 def _joined(parts: list[Any]) -> Any:
     """The draws ``parts`` (each an array, or a tuple or list of them, of one structure)
     joined along axis 0, array by array (a 0-d array, a setting, is the first's)."""

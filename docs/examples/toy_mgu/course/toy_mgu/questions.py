@@ -12,7 +12,8 @@ from nlpdojo_autograder.authoring import (
     sequence_checks,
     stand_in_cell,
 )
-from nlpdojo_autograder.authoring.inputs import layer_case, normal, states
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import normal, states
 
 B, T, D, H = 3, 4, 2, 3
 
