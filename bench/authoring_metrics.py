@@ -12,7 +12,7 @@ revision or of the work tree:
   ``GATED = "..library.gated"``);
 - **hand-written case factories**: module-level functions of ``course/`` that build a
   ``LayerCase``, ``LossCase`` or ``OptimizerCase`` (directly or in a nested function), and their
-  lines (a case declared as data, ``authoring.inputs.layer_case(...)``, is none: the issue asks
+  lines (a case declared as data, ``authoring.builders.layer_case(...)``, is none: the issue asks
   for a factory only where inputs need a distribution of their own);
 - **repeated torch_check calls**: ``torch_check(...)`` inside a ``Question(...)`` that also calls
   ``layer_checks`` (the same layer checked twice); **variant loops**: ``for`` loops and
