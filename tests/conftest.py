@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from nlpdojo import plugins
+from nlpdojo_autograder.grading import grade
+from nlpdojo_autograder.grading.grade import INPUT_SEED_ENV
+
+#: the input seed of every grading the tests start where the seeded run (``make test-seeds``,
+#: tests/seeds.py) sets none: ``grade`` would otherwise draw a fresh one per grading, and a
+#: test's verdict must never depend on a random draw (the seeded run is what varies it: this
+#: is its first seed). One seed also lets the gradings of a topic share the reference's
+#: expected outcomes (``shared_expected`` below).
+TEST_INPUT_SEED = "1"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_input_seed(monkeypatch):
+    """``$NLPDOJO_INPUT_SEED`` is the seeded run's, else :data:`TEST_INPUT_SEED`, in this
+    process and every process a test starts (a test of the fresh draw removes it)."""
+    monkeypatch.setenv(INPUT_SEED_ENV, os.environ.get(INPUT_SEED_ENV) or TEST_INPUT_SEED)
 
 
 @pytest.fixture(autouse=True)
@@ -14,10 +32,31 @@ def _private_grade_cache(monkeypatch, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _private_expected_outcomes(monkeypatch, tmp_path_factory):
+def _private_expected_outcomes(request, monkeypatch, tmp_path_factory):
     """The reference's expected outcomes kept on disk (``grading/expected.py``) in a folder of
-    this test's, never the user's: no test reads what another computed."""
-    monkeypatch.setenv("NLPDOJO_EXPECTED_CACHE", str(tmp_path_factory.mktemp("expected")))
+    this test's, never the user's: no test reads what another computed. Except the tests
+    marked ``shared_expected`` (they grade the course's own topics, whose reference and
+    grader no test edits in place): they share one folder for the whole run, across the
+    parallel workers, so that the reference runs once per topic and draw, as it does for a
+    cohort. An entry's key holds the reference's and the grader's source (edited copies are
+    other keys), and only outcomes the reference completed are kept."""
+    if request.node.get_closest_marker("shared_expected"):
+        base = tmp_path_factory.getbasetemp()
+        # pytest-xdist: each worker's base folder lies in the run's
+        root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "expected"
+        root.mkdir(exist_ok=True)
+    else:
+        root = tmp_path_factory.mktemp("expected")
+    monkeypatch.setenv("NLPDOJO_EXPECTED_CACHE", str(root))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_expected_in_memory(monkeypatch):
+    """The reference's expected outcomes a process keeps in memory (``grade.EXPECTED``) are
+    this test's alone: its key is the topic and the draw, not the reference's source, and
+    tests define topics of one name differently (those marked ``shared_expected`` share the
+    store on disk instead, keyed by the source)."""
+    monkeypatch.setattr(grade, "EXPECTED", grade.ExpectedCache())
 
 
 @pytest.fixture(autouse=True)

@@ -169,7 +169,14 @@ def store_expected(names: list[str], options: GradeOptions, root: Path,
             continue
         if on_topic is not None:
             on_topic(name, len(needing))
-        EXPECTED.get(exercise, needing, options, question_functions(exercise), root=root)
+        outcomes = EXPECTED.get(exercise, needing, options, question_functions(exercise),
+                                root=root)
+        # those this process knew already (an earlier grading in it) are written there too
+        store = expected_store.ExpectedStore(root)
+        draw = expected_store.draw_key(exercise, REFERENCE_BACKEND[0], options.seed,
+                                       options.inputs, options.full)
+        if set(outcomes) - set(store.load(name, draw)):
+            store.save(name, draw, outcomes)
 
 
 def exercise_names() -> list[str]:

@@ -231,8 +231,11 @@ def _bwrap_argv(code: Path | None, scratch: Path, env: dict[str, str], device: s
             argv += [*_size(EMPTY_BYTES), "--tmpfs", str(folder)]
     for folder, files in masked:  # the grader's package: only the worker's own modules
         argv += ["--perms", "0755", *_size(EMPTY_BYTES), "--tmpfs", str(folder)]
-        for file in files:
-            argv += ["--ro-bind", str(file), str(file)]
+        compiled = [(c, c) for c in map(_compiled, files) if c is not None]
+        if compiled:  # byte-compiled: not compiled again by every worker that starts
+            argv += ["--perms", "0755", "--dir", str(folder / "__pycache__")]
+        for file, target in [*((f, f) for f in files), *compiled]:
+            argv += ["--ro-bind", str(file), str(target)]
     if device and device.startswith("cuda"):
         for dev in sorted(Path("/dev").glob("nvidia*")):
             argv += ["--dev-bind", str(dev), str(dev)]
@@ -246,6 +249,13 @@ def _bwrap_argv(code: Path | None, scratch: Path, env: dict[str, str], device: s
     argv += _scratch_argv(scratch, scratch_bytes or SCRATCH_BYTES)
     argv += ["--chdir", SCRATCH_DIR]
     return _with_parents(argv)
+
+
+def _compiled(source: Path) -> Path | None:
+    """The byte-compiled module of ``source`` (``__pycache__/NAME.cpython-3XX.pyc``) where
+    there is one: Python reads it only while it matches the source (its size and time)."""
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    return cached if cached.is_file() else None
 
 
 def _scratch_argv(scratch: Path, size: int) -> list[str]:

@@ -16,7 +16,7 @@ from nlpdojo_autograder.runtime import code_rules, sandbox
 from tests.grading.courses import edited_course
 from tests.grading.test_mistakes_that_passed import _grade
 
-pytestmark = pytest.mark.seeded
+pytestmark = [pytest.mark.seeded, pytest.mark.shared_expected]
 
 SANDBOX_MISSING = sandbox.probe()
 

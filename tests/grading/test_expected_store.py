@@ -134,3 +134,20 @@ def test_a_cohort_computes_them_once_and_its_children_judge_by_them(toy, make_su
         checks = {c["id"]: c for e in result["exercises"] for c in e["checks"]}
         assert checks["scale.values"]["status"] == "failed", checks["scale.values"]
         assert checks["quadratic.values"]["status"] == "passed"
+
+
+def test_a_cohorts_store_is_filled_with_what_the_process_already_knew(toy, tmp_path):
+    """``store_expected`` hands a cohort's children a store of their own: outcomes this
+    process computed before (an earlier grading in it, kept in memory) are written there too,
+    not taken as present."""
+    options = GradeOptions(input_seed=21)
+    first, second = tmp_path / "first", tmp_path / "second"
+    grade.store_expected(["toy"], options, first)
+    computed = grade.EXPECTED.computed
+    assert computed > 0
+    grade.store_expected(["toy"], options, second)
+    assert grade.EXPECTED.computed == computed  # from memory, not computed again
+    (key,) = [p.name for p in (first / "toy").iterdir()]
+    assert [p.name for p in (second / "toy").iterdir()] == [key]
+    stored = expected.ExpectedStore(second).load("toy", key)
+    assert set(stored) == set(expected.ExpectedStore(first).load("toy", key)) and stored

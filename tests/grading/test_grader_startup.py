@@ -104,3 +104,38 @@ def test_the_numpy_backend_imports_scipy_at_its_first_scatter_not_at_start_up():
     before, after, target = json.loads(done.stdout.strip().splitlines()[-1])
     assert not before and after
     assert target == [[0, 0], [2, 2], [0, 0], [1, 1], [0, 0]]
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_a_sandboxed_worker_reads_the_graders_modules_byte_compiled(tmp_path):
+    """The sandbox shows a worker its own modules of the grader's package, each file bound
+    alone (the rest of the package hidden); their byte-compiled files are bound beside them,
+    so that a worker, whose environment writes no bytecode, does not compile them again at
+    every start (``make test`` byte-compiles the tree first)."""
+    import compileall
+    import importlib.util
+
+    from nlpdojo_autograder.runtime import sandbox
+
+    module = Path(importlib.util.find_spec("nlpdojo_autograder.runtime.channel").origin)
+    assert compileall.compile_file(str(module), quiet=1)
+    cached = importlib.util.cache_from_source(str(module))
+    code, scratch = tmp_path / "code", tmp_path / "scratch"
+    code.mkdir()
+    scratch.mkdir()
+    (scratch / "stack.txt").touch()
+    env = sandbox._environment(Path(sandbox.SCRATCH_DIR))
+    argv = sandbox._bwrap_argv(code, scratch, env, None, [], 0, ())
+    done = subprocess.run([*argv, sys.executable, "-v", "-c",
+                           "import nlpdojo_autograder.runtime.channel"],
+                          env={"PATH": env["PATH"]}, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"# code object from '{cached}'" in done.stderr, [
+        line for line in done.stderr.splitlines() if "channel" in line]
+    # the rest of the grader's side stays hidden, compiled or not
+    hidden = Path(importlib.util.cache_from_source(
+        str(module.parent.parent / "grading" / "grade.py")))
+    listed = subprocess.run([*argv, "ls", str(hidden.parent)], env={"PATH": env["PATH"]},
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert hidden.name not in listed.stdout

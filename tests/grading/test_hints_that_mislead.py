@@ -18,6 +18,9 @@ from nlpdojo_autograder.authoring.compare import compare_array, compare_payloads
 from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from tests.grading.courses import edited_course
 
+#: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
+pytestmark = pytest.mark.shared_expected
+
 OPTIM = "library/optim.py"
 #: what a NaN or inf was answered with, whatever its cause
 OVERFLOW = ("overflow in exp", "Subtract the maximum")

@@ -41,7 +41,7 @@ from nlpdojo_autograder.runtime import sandbox
 from nlpdojo_autograder.runtime.code_rules import ENV as CODE_RULES_ENV
 
 #: grading attacks, judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
-pytestmark = pytest.mark.seeded
+pytestmark = [pytest.mark.seeded, pytest.mark.shared_expected]
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"

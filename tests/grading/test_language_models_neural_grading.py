@@ -18,6 +18,9 @@ from nlpdojo_autograder.release.verify import verify
 from nlpdojo_course.language_models import TOPIC, rnn, window_lm
 from tests.grading.courses import edited_course
 
+#: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
+pytestmark = pytest.mark.shared_expected
+
 REPO = Path(__file__).resolve().parents[2]
 #: the neural half of the topic: the RNN questions and the window LM
 NEURAL = (*rnn.QUESTIONS, *window_lm.QUESTIONS)

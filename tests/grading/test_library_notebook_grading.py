@@ -9,11 +9,14 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 from typer.testing import CliRunner
 
 from nlpdojo_autograder.cli.grade import app
 from nlpdojo_autograder.release.notebooks import build_notebook, dumps
 
+#: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
+pytestmark = pytest.mark.shared_expected
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
 SOLUTIONS = REPO / "solutions"

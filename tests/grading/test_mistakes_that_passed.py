@@ -13,6 +13,9 @@ from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from nlpdojo_autograder.runtime import code_rules
 from tests.grading.courses import edited_course
 
+#: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
+pytestmark = pytest.mark.shared_expected
+
 ACT, LOSSES, LAYERS = "library/activations.py", "library/losses.py", "library/layers.py"
 REG = "library/regularization.py"
 

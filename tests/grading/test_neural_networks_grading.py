@@ -15,6 +15,9 @@ from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from nlpdojo_autograder.release.verify import verify
 from tests.grading.courses import edited_course
 
+#: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
+pytestmark = pytest.mark.shared_expected
+
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
 

@@ -14,6 +14,9 @@ from nlpdojo.plugins import get_registry
 from tests.grading.courses import edited_course
 from tests.grading.test_mistakes_that_passed import _grade
 
+#: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
+pytestmark = pytest.mark.shared_expected
+
 CONV = "library/conv.py"
 FIXTURES = Path(__file__).resolve().parents[2] / "course" / "cnn_text" / "fixtures"
 

@@ -14,6 +14,9 @@ from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from nlpdojo_autograder.release.verify import verify
 from tests.grading.courses import edited_course
 
+#: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
+pytestmark = pytest.mark.shared_expected
+
 EXERCISES = Path(__file__).resolve().parents[2] / "exercises"
 TOPICS = ("rnn_variants", "cnn_text")
 

@@ -24,7 +24,7 @@ from nlpdojo_autograder.training import trained
 from tests.grading.courses import edited_course
 
 #: attacks judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
-pytestmark = pytest.mark.seeded
+pytestmark = [pytest.mark.seeded, pytest.mark.shared_expected]
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,6 +14,9 @@ from nlpdojo_autograder.cli.grade import app
 from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from nlpdojo_autograder.release.verify import BASELINE_STEP, GIVEN_STEP, REQUIRES_STEP, verify
 
+#: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
+pytestmark = pytest.mark.shared_expected
+
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
 
