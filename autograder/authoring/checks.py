@@ -374,6 +374,46 @@ def list_of_arrays(x: Any, what: str) -> str | None:
             "xp.concat along an existing one)")
 
 
+#: the backend of a check's second pass on ``array_api_strict`` arrays (the grader's
+#: ``runner._strict_pass``), which runs only after a first pass that passed
+STRICT_BACKEND = "strict"
+#: the suffix of the payload key that holds the digest of an oracle's inputs
+#: (:meth:`Context.oracle`)
+ORACLE_DIGEST = "@digest"
+
+
+def digest_of(tree: Any) -> str:
+    """A digest of nested dicts, lists and tuples of arrays and plain values: equal for equal
+    dtypes, shapes and bytes (and keys, order of dict keys aside); anything else by its type and
+    ``repr`` (an object whose ``repr`` names its address never matches another; an array of
+    objects digests their addresses, and never matches either)."""
+    digest = hashlib.sha256()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            digest.update(b"{")
+            for key in sorted(node, key=repr):
+                digest.update(repr(key).encode() + b":")
+                visit(node[key])
+            digest.update(b"}")
+        elif isinstance(node, (list, tuple)):
+            digest.update(f"{type(node).__name__}[".encode())
+            for item in node:
+                visit(item)
+            digest.update(b"]")
+        elif isinstance(node, (np.ndarray, np.generic)) or hasattr(node, "__array__"):
+            # a tensor's repr shows only some of its numbers: its bytes are digested
+            array = np.ascontiguousarray(np.asarray(
+                node.detach().cpu() if hasattr(node, "detach") else node))
+            digest.update(f"a{array.dtype.str}{array.shape}".encode())
+            digest.update(array.tobytes())
+        else:
+            digest.update(f"{type(node).__qualname__}={node!r};".encode())
+
+    visit(tree)
+    return digest.hexdigest()[:32]
+
+
 class Context:
     """What a check's ``collect`` sees. It runs in the grader's process; the code under test
     runs elsewhere (a sandboxed worker for a student, this process for the reference) and is
@@ -396,6 +436,7 @@ class Context:
         input_seed: int = 0,
         trusted: Callable[[], Any] | None = None,
         module: str = "",
+        known: Payload | None = None,
     ) -> None:
         self.subject = subject
         #: the module of the check's question (:attr:`Check.module`): :meth:`function`'s
@@ -425,12 +466,46 @@ class Context:
         #: the run's input seed (fresh in CI where the reference is installed): held-out
         #: samples are drawn from it, so that each grading scores a different one
         self.input_seed = input_seed
+        #: the reference's payload for this check at this draw, where the grading has it (a
+        #: submission's): :meth:`oracle` takes an independent oracle's value from it instead
+        #: of computing it again
+        self.known: Payload = known or {}
         self._trusted = trusted
         self._recording: list | None = None
         self._replies: list[dict] = []
         #: what the last calls returned, as returned (:mod:`.returned`): judged by
         #: :meth:`to_numpy`, and read by :meth:`require_arrays`
         self.returned = Returned()
+
+    def oracle(self, key: str, on: Any, compute: Callable[[], Any]) -> Payload:
+        """An independent oracle's value (torch autograd's gradient of the true loss, say) as
+        payload entries: ``{key: value, key + ORACLE_DIGEST: digest_of(on)}``. ``on`` is
+        everything the value is a function of (the point, the other inputs the true loss
+        reads); where the reference's payload (:attr:`known`) holds the value computed on equal
+        inputs, it is taken from there instead of being computed again: the oracle runs in the
+        grader either way, never in the code under test, and is the same function of the same
+        numbers. ``compute`` is called otherwise (and always for the reference's own run)."""
+        digest = digest_of(on)
+        if self.known.get(key + ORACLE_DIGEST) == digest and key in self.known:
+            return {key: self.known[key], key + ORACLE_DIGEST: digest}
+        return {key: compute(), key + ORACLE_DIGEST: digest}
+
+    def oracles(self, prefix: str, on: Any, compute: Callable[[], Payload | None]) -> Payload:
+        """:meth:`oracle` for an oracle of several values (a torch forward's outputs and
+        gradients, a ``torch.optim`` trajectory): ``compute()`` gives payload entries (or None
+        where the oracle cannot run: nothing then), each key starting with ``prefix`` (which
+        ends with ``|``), returned with ``prefix + ORACLE_DIGEST`` beside them; taken from
+        :attr:`known` where its digest there is ``digest_of(on)``."""
+        if not prefix.endswith("|"):
+            raise ValueError(f"internal: an oracle's prefix ends with '|', not {prefix!r}")
+        digest, mark = digest_of(on), prefix + ORACLE_DIGEST
+        if self.known.get(mark) == digest:
+            return {k: v for k, v in self.known.items() if k.startswith(prefix)}
+        found = dict(compute() or {})
+        stray = [k for k in found if not k.startswith(prefix)]
+        if stray:
+            raise ValueError(f"internal: oracle entries {stray} lie outside {prefix!r}")
+        return {**found, mark: digest} if found else {}
 
     def require_arrays(self, func: str, where: dict[str, str]) -> None:
         """Fail where the last call of ``func`` returned a Python number where its contract

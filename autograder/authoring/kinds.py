@@ -18,6 +18,7 @@ from nlpdojo import gradcheck
 from nlpdojo.gradcheck.result import joined_messages
 from nlpdojo_autograder.authoring.checks import (
     NAMED_MISTAKE,
+    ORACLE_DIGEST,
     Check,
     CheckFailure,
     Context,
@@ -147,6 +148,12 @@ class GradientProblem:
     #: (on every backend) its autograd gradient must match the student's too (catches a loss
     #: and gradient wrong together).
     autograd_loss: Callable[[dict[str, Any]], Any] | None = None
+    #: everything besides :attr:`point` that ``autograd_loss`` reads (a layer's other inputs
+    #: and upstream gradient, a loss's targets, keyword arguments): declared, a submission's
+    #: grading takes the autograd gradient from the reference's payload where the point and
+    #: these are equal (:meth:`Context.oracle`) instead of computing it again; ``None`` (not
+    #: declared): computed every time
+    autograd_inputs: dict[str, Any] | None = None
     #: inputs differenced along :data:`SHARED_DIRECTIONS` random directions only, not
     #: coordinate by coordinate: a layer's parameters in its ``repeated`` check, whose
     #: gradient (the sum over the calls) another check differences coordinate by coordinate
@@ -212,13 +219,14 @@ def gradient_check(name: str, title: str, points: float, make: Callable[[Context
                                                  seed=ctx.seed, **plan)
             payload.update({f"{pname}|{k}": v for k, v in evidence.items()})
             if problem.autograd_loss is not None and _torch_installed():
-                payload[f"{AUTOGRAD}{pname}"] = _autograd(problem, pname)
+                payload.update(_autograd_entry(ctx, problem, pname))
         missing = [p for p in problem.analytic if p not in problem.point]
         if missing:
             raise CheckFailure(f"internal: gradients for unknown inputs {missing}")
         return payload
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
+        actual = {k: v for k, v in actual.items() if not k.endswith(ORACLE_DIGEST)}
         evidence = {k: v for k, v in actual.items() if not k.startswith(AUTOGRAD)}
         names = sorted({k.split("|", 1)[0] for k in evidence})
         results = [gradcheck.judge_evidence(
@@ -308,6 +316,18 @@ def _wrong_loss(actual: Payload, expected: Payload, names: list[str],
 def _torch_installed() -> bool:
     """Whether the grader can run the torch oracle (an optional dependency)."""
     return importlib.util.find_spec("torch") is not None
+
+
+def _autograd_entry(ctx: Context, problem: GradientProblem, pname: str) -> Payload:
+    """The payload's torch autograd gradient for ``pname`` (and its inputs' digest): taken
+    from the reference's payload at equal inputs where the problem declares them all
+    (:attr:`GradientProblem.autograd_inputs`), else computed."""
+    key = f"{AUTOGRAD}{pname}"
+    if problem.autograd_inputs is None:
+        return {key: _autograd(problem, pname)}
+    return ctx.oracle(key, {"of": pname, "point": problem.point,
+                            "inputs": problem.autograd_inputs},
+                      lambda: _autograd(problem, pname))
 
 
 def _autograd(problem: GradientProblem, pname: str) -> np.ndarray:

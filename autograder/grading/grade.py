@@ -123,14 +123,18 @@ class ExpectedCache:
             on_start: Callable[[Check], None] | None = None,
             root: Path | None = None) -> dict[str, Outcome]:
         """The reference's outcomes of ``checks`` at ``options``' draw: from this process's
-        memory, else the store (at ``root``, else :func:`.expected.default_root`), else run."""
+        memory, else the store (at ``root``, else :func:`.expected.default_root`), else run.
+        What the store lacks is written there (an explicit ``root``, a cohort's store, also
+        gets those this process held already: an earlier grading in it computed them)."""
         key = (exercise.name, options.seed, options.inputs, options.full)
         with self._lock:
             have = self._data.setdefault(key, {})
             missing = [c for c in checks if c.id not in have]
-            store, draw = None, ""
-            root = root if root is not None else expected_store.default_root()
-            if missing and root is not None:
+            # given a store (a cohort's), it gets what this process holds and it lacks too
+            told = root is not None
+            root = root if told else expected_store.default_root()
+            store, draw, stored = None, "", {}
+            if (missing or told) and root is not None:
                 store = expected_store.ExpectedStore(root)
                 draw = expected_store.draw_key(exercise, REFERENCE_BACKEND[0], *key[1:])
                 stored = store.load(exercise.name, draw)
@@ -146,8 +150,10 @@ class ExpectedCache:
                     input_seed=options.inputs, on_start=on_start, expected_only=True)
                 have.update(computed)
                 self.computed += len(computed)
-                if store is not None:
-                    store.save(exercise.name, draw, computed)
+            if store is not None:
+                lacking = {c.id: have[c.id] for c in checks if c.id not in stored}
+                if lacking:
+                    store.save(exercise.name, draw, lacking)
             return {c.id: have[c.id] for c in checks}
 
 
@@ -169,14 +175,7 @@ def store_expected(names: list[str], options: GradeOptions, root: Path,
             continue
         if on_topic is not None:
             on_topic(name, len(needing))
-        outcomes = EXPECTED.get(exercise, needing, options, question_functions(exercise),
-                                root=root)
-        # those this process knew already (an earlier grading in it) are written there too
-        store = expected_store.ExpectedStore(root)
-        draw = expected_store.draw_key(exercise, REFERENCE_BACKEND[0], options.seed,
-                                       options.inputs, options.full)
-        if set(outcomes) - set(store.load(name, draw)):
-            store.save(name, draw, outcomes)
+        EXPECTED.get(exercise, needing, options, question_functions(exercise), root=root)
 
 
 def exercise_names() -> list[str]:
@@ -283,7 +282,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                           on_outcome=judged if topic_folder is not None else None,
                           skip=(lambda c: c.question in settled) if until else None,
                           executed=options.executed if topic_folder is not None else None,
-                          ) if to_run else {}
+                          known=expected) if to_run else {}
     if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
         expected = _expected(exercise, to_run, options, reference, qf, outcomes)
         for check in to_run:

@@ -42,6 +42,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import sys
 import tempfile
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, entry_points, version
@@ -105,11 +106,17 @@ def _tree_hash(folders: list[Path], suffixes: tuple[str, ...] | None = None) -> 
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=4)
 def grader_fingerprint(backend: str) -> str:
     """The grader's version: its source files and the versions it runs on (a changed check,
-    comparison or plugin, even in an editable install, invalidates every entry)."""
+    comparison or plugin, even in an editable install, invalidates every entry). Computed once
+    per backend and import path: a plugin put on the path later (a test's site folder, a
+    cohort's children started with it) is part of the grader from then on, as it is for a
+    process that starts with it, so that a parent and its children agree."""
+    return _grader_fingerprint(backend, tuple(sys.path))
 
+
+@functools.lru_cache(maxsize=8)
+def _grader_fingerprint(backend: str, path: tuple[str, ...]) -> str:
     folders = []
     for package in grader_packages():
         spec = importlib.util.find_spec(package)
@@ -122,6 +129,9 @@ def grader_fingerprint(backend: str) -> str:
         except PackageNotFoundError:
             extra[dist] = None
     return _digest(_tree_hash(folders, (".py", ".json", ".txt")), versions(backend), extra)
+
+
+grader_fingerprint.cache_clear = _grader_fingerprint.cache_clear  # type: ignore[attr-defined]
 
 
 def reference_fingerprint(exercise: Any, reference: bool) -> str:

@@ -32,6 +32,7 @@ from nlpdojo.plugins import get_registry
 from nlpdojo.selection import make_backend
 from nlpdojo_autograder.authoring.at_scale import PROBLEM_KEY as AT_SCALE_PROBLEM
 from nlpdojo_autograder.authoring.checks import (
+    STRICT_BACKEND,
     BackendRef,
     Check,
     CheckFailure,
@@ -168,6 +169,7 @@ def run_checks(
     expected_only: bool = False,
     skip: Callable[[Check], bool] | None = None,
     executed: dict[str, frozenset[tuple[str, str]] | None] | None = None,
+    known: dict[str, Any] | None = None,
 ) -> dict[str, Outcome]:
     """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
     the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
@@ -183,8 +185,10 @@ def run_checks(
     comes: true leaves it out (no outcome). ``executed``, when given (``dojo verify``, on
     the solutions only), receives per check id the units of the submission's code it ran,
     and those of the checks whose results in the run's shared cache it read (None where not
-    known: :mod:`nlpdojo_autograder.runtime.executed`). Returns an :class:`Outcome` per
-    check id run.
+    known: :mod:`nlpdojo_autograder.runtime.executed`). ``known``: per check id, the
+    reference's outcome at this draw where the caller has it (a submission's expected ones),
+    from which an oracle the check computes on equal inputs is taken
+    (:meth:`Context.oracle`). Returns an :class:`Outcome` per check id run.
     """
     limits = limits or Limits()
     qf = question_functions or {}
@@ -232,7 +236,8 @@ def run_checks(
                     check, index, subject, limits, cache, workroot, seed=seed, full=full,
                     input_seed=seed if input_seed is None else input_seed,
                     backend=BackendRef(backend, device, check.dtype), touched=reached,
-                    expected_only=expected_only, trusted=trusted)
+                    expected_only=expected_only, trusted=trusted,
+                    known=_payload_of((known or {}).get(check.id)))
                 if touched is not None:
                     touched[check.id] = reached
                 if recording:
@@ -333,6 +338,12 @@ def _with_read(ran: set[tuple[str, str]] | None, read_from: set[str],
     return frozenset(found)
 
 
+def _payload_of(outcome: Any) -> dict[str, Any]:
+    """The payload of a completed outcome (an expected one may be a string saying why there is
+    none, or an outcome the reference did not complete: nothing is known then)."""
+    return outcome.payload if isinstance(outcome, Outcome) and outcome.status == "ok" else {}
+
+
 def _where_of(outcome: Outcome) -> str:
     marker = " and was stopped"
     message = outcome.message
@@ -345,7 +356,8 @@ def _where_of(outcome: Outcome) -> str:
 def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict,
              workroot: Path, *, seed: int, full: bool, input_seed: int,
              backend: BackendRef, touched: set[str] | None = None,
-             expected_only: bool = False, trusted: Callable[[], Any] | None = None) -> Outcome:
+             expected_only: bool = False, trusted: Callable[[], Any] | None = None,
+             known: dict[str, Any] | None = None) -> Outcome:
     """One check, run again once when its worker was stopped importing a module that hangs
     (the next worker fails that import at once: a top-level loop costs one time limit)."""
     for _attempt in range(2):
@@ -358,7 +370,7 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         ctx = Context(subject=subject, backend=backend, seed=check_seed, workdir=workdir,
                       full=full, base_seed=seed, deadline=deadline, cache=cache,
                       touched=touched, expected_only=expected_only, input_seed=input_seed,
-                      trusted=trusted, module=check.module)
+                      trusted=trusted, module=check.module, known=known)
         output, printed = "", {}
         try:
             if isinstance(subject, RemoteSubject):
@@ -400,7 +412,7 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
     raise AssertionError("unreachable")
 
 
-STRICT = "strict"
+STRICT = STRICT_BACKEND
 #: the kinds of check run again on the strict backend's arrays, which live on a second device
 #: (:func:`_strict_pass`): what a property check judges is returned as a value check's is, so a
 #: value on the wrong device (norms put back on the default one) fails there too, not only on a
@@ -439,7 +451,7 @@ def _strict_run(check: Check, index: int, subject: RemoteSubject, ctx: Context,
     strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
                      seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
                      base_seed=ctx.base_seed, deadline=deadline, cache={},
-                     expected_only=gradient, module=ctx.code_module)
+                     expected_only=gradient, module=ctx.code_module, known=ctx.known)
     subject.begin(dtype="float64", swap_in=check.swap_in, workdir=f"work{index}",
                   deadline=deadline, index=index, backend=STRICT)
     try:

@@ -41,7 +41,7 @@ import numpy as np
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
 from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
-from nlpdojo_autograder.authoring.checks import Exercise
+from nlpdojo_autograder.authoring.checks import ORACLE_DIGEST, Exercise
 from nlpdojo_autograder.authoring.questions import QuestionError, closure
 from nlpdojo_autograder.grading.given import GIVEN, given_digests
 from nlpdojo_autograder.grading.grade import GradeOptions, exercise_names, get_exercise, judge
@@ -340,11 +340,13 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
             "oracle, its property); `grade --solutions` shows each failure in full")
     for check in checks:
         outcome = outcomes[check.id]
-        if check.stored is not None:  # only what the judge needs as expected
-            keep = check.stored
-            outcome = Outcome(status=outcome.status, message=outcome.message,
-                              arrays={k: v for k, v in outcome.arrays.items() if keep(k)},
-                              scalars={k: v for k, v in outcome.scalars.items() if keep(k)})
+        # only what the judge needs as expected (``stored``); never an oracle's digest: a
+        # release's grader computes its own oracles (:meth:`Context.oracle`)
+        keep = check.stored or (lambda key: True)
+        outcome = Outcome(status=outcome.status, message=outcome.message,
+                          arrays={k: v for k, v in outcome.arrays.items() if keep(k)},
+                          scalars={k: v for k, v in outcome.scalars.items()
+                                   if keep(k) and not k.endswith(ORACLE_DIGEST)})
         (into / f"{check.id}.json").write_bytes(_json_bytes(outcome))
         if outcome.arrays:
             with open(into / f"{check.id}.npz", "wb") as f:

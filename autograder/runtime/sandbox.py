@@ -231,11 +231,11 @@ def _bwrap_argv(code: Path | None, scratch: Path, env: dict[str, str], device: s
             argv += [*_size(EMPTY_BYTES), "--tmpfs", str(folder)]
     for folder, files in masked:  # the grader's package: only the worker's own modules
         argv += ["--perms", "0755", *_size(EMPTY_BYTES), "--tmpfs", str(folder)]
-        compiled = [(c, c) for c in map(_compiled, files) if c is not None]
+        compiled = [c for c in map(_compiled, files) if c is not None]
         if compiled:  # byte-compiled: not compiled again by every worker that starts
             argv += ["--perms", "0755", "--dir", str(folder / "__pycache__")]
-        for file, target in [*((f, f) for f in files), *compiled]:
-            argv += ["--ro-bind", str(file), str(target)]
+        for file in [*files, *compiled]:
+            argv += ["--ro-bind", str(file), str(file)]
     if device and device.startswith("cuda"):
         for dev in sorted(Path("/dev").glob("nvidia*")):
             argv += ["--dev-bind", str(dev), str(dev)]

@@ -3,7 +3,11 @@ verdict (a changed file reruns exactly its checks, a changed grader reruns every
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -89,6 +93,27 @@ def test_the_grader_fingerprint_follows_its_source(tmp_path, monkeypatch):
         assert gradecache.grader_fingerprint("numpy") != before
     finally:
         gradecache.grader_fingerprint.cache_clear()
+
+
+def test_a_plugin_put_on_the_path_later_is_part_of_the_grader(toy_site, monkeypatch):
+    """A process that computed the fingerprint before a plugin's site was on its path (an
+    earlier test in the same pytest worker; a cohort's grader) and its children started with
+    the site agree on it: once the fingerprint was kept per backend alone, and a cohort's
+    children then read none of the expected outcomes their parent stored for them (the store's
+    key holds the fingerprint: test_expected_store's cohort test failed that way, by the order
+    pytest-xdist ran the tests in)."""
+    without = gradecache.grader_fingerprint("numpy")
+    monkeypatch.syspath_prepend(str(toy_site))
+    importlib.invalidate_caches()
+    with_site = gradecache.grader_fingerprint("numpy")
+    assert with_site != without
+    fresh = subprocess.run(
+        [sys.executable, "-c", "from nlpdojo_autograder.grading.gradecache import "
+         "grader_fingerprint; print(grader_fingerprint('numpy'))"],
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(toy_site), *filter(None, [os.environ.get("PYTHONPATH")])])})
+    assert fresh.stdout.strip() == with_site
 
 
 def test_other_seeds_backends_and_options_do_not_reuse(toy, make_submission, tmp_path):

@@ -335,7 +335,8 @@ def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
                 return torch(**{**args, **p})
         return GradientProblem(loss=loss, point={a: np.asarray(args[a], np.float64)
                                                  for a in grads},
-                               analytic=analytic, autograd_loss=true)
+                               analytic=analytic, autograd_loss=true,
+                               autograd_inputs={"args": args})
 
     unknown = set(stable) - set(cases or {})
     if unknown:

@@ -55,6 +55,8 @@ from nlpdojo_autograder.authoring.builders.vectorization import (
 from nlpdojo_autograder.authoring.builders.wire import _first, _host, _named, _rebuild, _send
 from nlpdojo_autograder.authoring.checks import (
     NAMED_MISTAKE,
+    ORACLE_DIGEST,
+    STRICT_BACKEND,
     Check,
     CheckFailure,
     Context,
@@ -186,9 +188,9 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
         payload.update(_input_grads(ctx, cls, case, ran["inputs"][0], result))
         payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
                         for n, g in _named(result, "param_grads").items()})
-        if computed and not ctx.expected_only:
-            payload.update(_mistakes_of_layer(forward_mistakes, backward_mistakes, case,
-                                              ran["inputs"][0], ran["grads"][0]))
+        if computed:  # the reference's run computes them too: a submission's reuses them
+            payload.update(_mistakes_oracle(ctx, forward_mistakes, backward_mistakes, case,
+                                            ran["inputs"][0], ran["grads"][0]))
         return payload
 
     def gradients(ctx: Context, applications: int) -> GradientProblem:
@@ -235,6 +237,10 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
         return GradientProblem(loss=loss, point=point, analytic=analytic,
                                autograd_loss=_autograd_loss(torch, case, inputs[0], grads[0])
                                if applications == 1 and torch is not None else None,
+                               autograd_inputs={"inputs": inputs[0], "upstream": grads[0],
+                                                "differentiable": case.differentiable,
+                                                "names": case.names,
+                                                "torch_kwargs": case.torch_kwargs},
                                along_directions=frozenset(case.params)
                                if applications > 1 else frozenset())
 
@@ -423,11 +429,15 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
         # shape fails the values check against the reference anyway)
         shape = _output_shape(ctx, cls_token, case, inputs[0])
         yours = list(shape) if shape and isinstance(shape[0], tuple) else [shape]
-        if torch is not None and not case.cells and case.train is not False:
+        reference = None if ctx.expected_only else reference_subject(ctx)
+        # against the torch forward's shape only where nothing else tells it: the reference's
+        # (below) is the same, and a strict pass runs after a first pass whose shapes were
+        # told (a student's grading then needs no torch for it)
+        if (torch is not None and not case.cells and case.train is not False
+                and reference is None and ctx.backend.name != STRICT_BACKEND):
             true = _torch_values(torch, case, inputs[0], None)
             if true is not None:
                 _same_output_shapes([np.shape(v) for v in true.values()], yours, inputs[0])
-        reference = None if ctx.expected_only else reference_subject(ctx)
         if reference is not None:
             # the reference's backward runs on these gradients below (the yardstick of the
             # backward's lines): a forward of the wrong shape is the student's to hear of,
@@ -521,6 +531,24 @@ def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...
 TORCH_KEY = "torch|"
 
 
+def _oracle_inputs(case: LayerCase, inputs: tuple[Any, ...], grad: Any) -> dict[str, Any]:
+    """Everything a torch oracle of a layer case reads besides the question's own torch
+    forwards (:meth:`Context.oracles`): parameters, inputs, upstream gradient, and how they
+    are named and passed."""
+    return {"params": case.params, "inputs": inputs, "upstream": grad,
+            "differentiable": case.differentiable, "names": case.names,
+            "outputs": case.outputs, "torch_kwargs": case.torch_kwargs}
+
+
+def _mistakes_oracle(ctx: Context, forward: dict[str, Callable[..., Any]] | None,
+                     backward: dict[str, Callable[..., Any]] | None, case: LayerCase,
+                     inputs: tuple[Any, ...], grad: Any) -> Payload:
+    """The named mistakes' outputs (:func:`_mistakes_of_layer`) as an oracle: computed by the
+    reference's run, taken from its payload by a submission's on equal inputs."""
+    return ctx.oracles(MISTAKE_KEY, _oracle_inputs(case, inputs, grad),
+                       lambda: _mistakes_of_layer(forward, backward, case, inputs, grad))
+
+
 @question_builder
 def torch_check(cls: str, make: Callable[[Context], LayerCase], *, question: str | None = None,
                 module: str | None = None, torch: Callable[..., Any], title: str, points: float,
@@ -547,18 +575,18 @@ def torch_check(cls: str, make: Callable[[Context], LayerCase], *, question: str
         payload.update(_input_grads(ctx, cls, case, inputs, result))
         payload.update({f"grad {n}": ctx.to_numpy(g, f"the gradient of {n}")
                         for n, g in _named(result, "param_grads").items()})
-        oracle = _torch_values(torch, case, inputs, grad)
-        if oracle is not None:
-            payload.update({TORCH_KEY + k: v for k, v in oracle.items()})
-        if computed and not ctx.expected_only:
-            payload.update(_mistakes_of_layer(forward_mistakes, backward_mistakes, case, inputs,
-                                              grad))
+        payload.update(ctx.oracles(TORCH_KEY, _oracle_inputs(case, inputs, grad), lambda: {
+            TORCH_KEY + k: v for k, v in (_torch_values(torch, case, inputs, grad) or {}).items()}))
+        if computed:  # the reference's run computes them too: a submission's reuses them
+            payload.update(_mistakes_oracle(ctx, forward_mistakes, backward_mistakes, case,
+                                            inputs, grad))
         return payload
 
     def judge(actual: Payload, expected: Payload | None) -> Verdict:
         beside = (TORCH_KEY, MISTAKE_KEY)
         mine = {k: v for k, v in actual.items() if not k.startswith(beside)}
-        oracle = {k[len(TORCH_KEY):]: v for k, v in actual.items() if k.startswith(TORCH_KEY)}
+        oracle = {k[len(TORCH_KEY):]: v for k, v in actual.items()
+                  if k.startswith(TORCH_KEY) and not k.endswith(ORACLE_DIGEST)}
         if not oracle:  # no torch in the grader: the reference is the oracle
             assert expected is not None
             verdict = compare_payloads(mine, {k: v for k, v in expected.items()

@@ -158,7 +158,9 @@ def loss_checks(cls: str, make: Callable[[Context], LossCase], *, question: str 
             def true(v: dict[str, Any]) -> Any:
                 return torch(v["prediction"], case.target, **case.torch_kwargs)
         return GradientProblem(loss=loss, point={"prediction": case.prediction},
-                               analytic={"prediction": result["grad"]}, autograd_loss=true)
+                               analytic={"prediction": result["grad"]}, autograd_loss=true,
+                               autograd_inputs={"target": case.target,
+                                                "torch_kwargs": case.torch_kwargs})
 
     checks = [value_check("values", f"{title}: value and gradient", 0.0, values, question=question,
                           rtol=rtol, **options),

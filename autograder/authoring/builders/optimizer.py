@@ -13,7 +13,14 @@ import numpy as np
 
 from nlpdojo_autograder.authoring.builders.cases import settings_rng
 from nlpdojo_autograder.authoring.builders.points import _share
-from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.checks import (
+    NAMED_MISTAKE,
+    ORACLE_DIGEST,
+    Check,
+    Context,
+    Payload,
+    Verdict,
+)
 from nlpdojo_autograder.authoring.compare import compare_payloads
 from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import custom_check, without_guesses
@@ -65,6 +72,8 @@ def _tiny_gradients(steps: int) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 OPTIMIZER_SHARES = {"trajectory": 0.5, "torch": 0.3, "state": 0.2}
+#: the payload keys of the ``torch.optim`` trajectory beside the optimizer's own
+TORCH_PREFIX = "torch|"
 
 
 #: what parameters turning NaN or inf in an optimizer's steps come from (gradients here are
@@ -148,10 +157,11 @@ def optimizer_checks(cls: str, case: OptimizerCase, *, question: str | None = No
     def against_torch(ctx: Context) -> Payload:
         payload = with_mistakes(ctx)
         torch = _torch_optimizer(case, settings(ctx))
-        oracle = (_torch_trajectory(*torch, *draw(ctx))
-                  if torch is not None and not ctx.expected_only else None)
-        if oracle is not None:
-            payload.update({f"torch|{k}": v for k, v in oracle.items()})
+        if torch is not None:  # the reference's run computes it too: a submission's reuses it
+            start, grads = draw(ctx)
+            payload.update(ctx.oracles(TORCH_PREFIX, {"optimizer": torch, "start": start,
+                                                      "grads": grads},
+                                       lambda: _torch_trajectory(*torch, start, grads)))
         return payload
 
     def mistaken(mine: Payload, actual: Payload) -> str | None:
@@ -174,7 +184,8 @@ def optimizer_checks(cls: str, case: OptimizerCase, *, question: str | None = No
         return verdict
 
     def judge_torch(actual: Payload, expected: Payload | None) -> Verdict:
-        oracle = {k[len("torch|"):]: v for k, v in actual.items() if k.startswith("torch|")}
+        oracle = {k[len(TORCH_PREFIX):]: v for k, v in actual.items()
+                  if k.startswith(TORCH_PREFIX) and not k.endswith(ORACLE_DIGEST)}
         mine = {k: v for k, v in actual.items() if "|" not in k}
         if oracle:
             verdict = compare_payloads(mine, oracle, rtol=rtol, atol=1e-10,
@@ -281,5 +292,5 @@ def _torch_trajectory(name: str, settings: dict[str, Any], start: list[np.ndarra
             p.grad = torch.as_tensor(g, dtype=torch.float64)
         opt.step()
         for i, p in enumerate(params):
-            out[f"step {k + 1} p{i}"] = p.detach().numpy().copy()
+            out[f"{TORCH_PREFIX}step {k + 1} p{i}"] = p.detach().numpy().copy()
     return out

@@ -1,0 +1,153 @@
+"""An independent oracle computed once per draw (issue 66 item 1): a gradient check's torch
+autograd gradient of the true loss is a function of its point and the inputs the true loss
+reads, all drawn by the grader; a submission's grading takes it from the reference's payload
+for the same check where those are equal (:meth:`Context.oracle`), so that a cohort's
+gradings (whose expected outcomes come from the store) need not import torch for it. The
+verdicts are those of computing it every time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlpdojo_autograder.authoring.checks import ORACLE_DIGEST, Context, digest_of
+from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from tests.grading.courses import edited_course
+
+pytest.importorskip("torch")
+
+
+def test_the_digest_sees_every_number_dtype_and_shape_and_no_key_order():
+    x = np.arange(6.0).reshape(2, 3)
+    same = digest_of({"a": x, "b": (1, "s")})
+    assert digest_of({"b": (1, "s"), "a": x.copy()}) == same
+    y = x.copy()
+    y[1, 2] += 1e-12
+    assert digest_of({"a": y, "b": (1, "s")}) != same
+    assert digest_of({"a": x.astype(np.float32), "b": (1, "s")}) != same
+    assert digest_of({"a": x.reshape(3, 2), "b": (1, "s")}) != same
+    assert digest_of({"a": x, "b": [1, "s"]}) != same  # a list is not a tuple
+    assert digest_of({"a": x, "b": (1.0, "s")}) != same  # nor 1.0 the integer 1
+
+
+def test_a_tensor_is_digested_by_all_its_numbers_not_its_shortened_repr():
+    torch = pytest.importorskip("torch")
+    big = torch.zeros(5000, dtype=torch.float64)
+    other = big.clone()
+    other[2500] = 1.0  # repr shows neither: "tensor([0., 0., 0.,  ..., 0., 0., 0.])"
+    assert repr(big) == repr(other)
+    assert digest_of(big) != digest_of(other)
+
+
+def _context(known):
+    return Context(subject=None, backend=None, seed=0, workdir=None, known=known)
+
+
+def test_the_oracle_is_taken_from_the_reference_only_on_equal_inputs():
+    point = {"x": np.ones(3)}
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return np.full(3, 2.0)
+
+    reference = _context(None).oracle("autograd|x", point, compute)
+    assert len(calls) == 1 and reference["autograd|x" + ORACLE_DIGEST] == digest_of(point)
+    reused = _context(reference).oracle("autograd|x", {"x": np.ones(3)}, compute)
+    assert len(calls) == 1 and reused["autograd|x"] is reference["autograd|x"]
+    # another point, or a reference payload without the digest: computed
+    _context(reference).oracle("autograd|x", {"x": np.zeros(3)}, compute)
+    _context({"autograd|x": np.full(3, 9.0)}).oracle("autograd|x", point, compute)
+    assert len(calls) == 3
+
+
+def _graded(tmp_path, monkeypatch, topic, question, edits, *, reuse=True):
+    """``question`` graded on a copy of the solutions with ``edits``: each check's score,
+    message and details, and the oracles the grading computed (by key)."""
+    course = edited_course(tmp_path, ("library", topic), edits)
+    computed = []
+    single, several = Context.oracle, Context.oracles
+
+    def counted(method):
+        def call(self, key, on, compute):
+            def counting():
+                computed.append(key)
+                return compute()
+            if not reuse:
+                self.known = {}
+            return method(self, key, on, counting)
+        return call
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Context, "oracle", counted(single))
+        patched.setattr(Context, "oracles", counted(several))
+        result = grade([topic], submission=course / topic,
+                       options=GradeOptions(questions=frozenset({f"{topic}.{question}"}),
+                                            input_seed=7), replay_options={})
+    checks = {c.id: (c.score, c.message, c.details) for _, c in result.checks()}
+    return checks, computed
+
+
+@pytest.mark.parametrize("topic,question,edits", [
+    # a function (function_checks): the center vector's gradient halved
+    ("word_vectors", "naive_softmax", {"word_vectors/naive_softmax.py": (
+        "grad_center_vec = xp.matmul(delta, outside_vectors)  # (D,)",
+        "grad_center_vec = 0.5 * xp.matmul(delta, outside_vectors)  # (D,)")}),
+    # a layer (layer_checks): the bias's gradient halved
+    ("neural_networks", "affine", {"library/layers.py": (
+        "self.bias.grad += xp.sum(grad_output, axis=0)  # (D_out,)",
+        "self.bias.grad += 0.5 * xp.sum(grad_output, axis=0)  # (D_out,)")}),
+    # a loss (loss_checks): the solutions as they are
+    ("neural_networks", "softmax_ce", {}),
+])
+def test_a_submission_takes_autograd_from_the_reference_with_the_same_verdicts(
+        tmp_path, monkeypatch, topic, question, edits):
+    # the first grading computes the reference's expected outcomes (autograd among them)
+    _, first = _graded(tmp_path / "first", monkeypatch, topic, question, edits)
+    assert first, "the reference computes the autograd oracle"
+    reused, computed = _graded(tmp_path / "again", monkeypatch, topic, question, edits)
+    assert computed == [], "the submission's run took every oracle from the reference"
+    each_time, computed = _graded(tmp_path / "each", monkeypatch, topic, question, edits,
+                                  reuse=False)
+    assert computed, "computed by the submission's run where not reused"
+    assert reused == each_time
+    gradient = [cid for cid, (_, _, details) in reused.items() if "gradients" in details]
+    assert gradient, list(reused)
+    with_autograd = [cid for cid in gradient if any(
+        g["notes"] == ["reference: torch autograd"] for g in reused[cid][2]["gradients"])]
+    assert with_autograd, gradient
+    for cid in with_autograd:
+        score, message, details = reused[cid]
+        by_autograd = [g for g in details["gradients"]
+                       if g["notes"] == ["reference: torch autograd"]]
+        if edits:  # the halved gradient differs from autograd's too
+            assert score == 0 and not all(g["passed"] for g in by_autograd), message
+        else:
+            assert score > 0 and all(g["passed"] for g in by_autograd), message
+            assert "autograd" in message, message
+
+
+@pytest.mark.parametrize("topic,question,edits,named", [
+    # torch_check's and the values check's oracles: batch norm's torch forward, and its
+    # named mistakes written in torch (the unbiased variance)
+    ("cnn_text", "batch_norm", {"library/normalization.py": (
+        "var = xp.mean((x - mean) ** 2, axis=axes)",
+        "var = xp.var(x, axis=axes, correction=1)")}, "the unbiased variance"),
+    # an optimizer's torch.optim trajectory: Adam without bias correction
+    ("neural_networks", "adam", {"library/optim.py": (
+        "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
+        "            v_hat = v / (1.0 - self.beta2 ** t)",
+        "m_hat, v_hat = m, v")}, "without bias correction"),
+])
+def test_oracles_of_several_values_are_reused_with_the_same_verdicts(
+        tmp_path, monkeypatch, topic, question, edits, named):
+    _, first = _graded(tmp_path / "first", monkeypatch, topic, question, edits)
+    assert any(key in ("torch|", "mistake|") for key in first), first
+    reused, computed = _graded(tmp_path / "again", monkeypatch, topic, question, edits)
+    assert computed == [], "the submission's run took every oracle from the reference"
+    each_time, computed = _graded(tmp_path / "each", monkeypatch, topic, question, edits,
+                                  reuse=False)
+    assert computed and reused == each_time
+    lost = {cid: message for cid, (score, message, _) in reused.items() if score == 0}
+    assert any(named in message for message in lost.values()), lost
+    assert any(cid.endswith(".torch") for cid in lost), lost
