@@ -341,7 +341,8 @@ MISTAKES_NEED_TORCH = f"{MISTAKE_KEY}torch not installed"
 
 
 def name_the_mistake(yours: Any, right: Any, mistakes: dict[str, Callable[[], Any]], *,
-                     what: str, rtol: float = 1e-6, atol: float = 1e-9) -> dict[str, Any]:
+                     what: str, rtol: float = 1e-6, atol: float = 1e-9,
+                     oracle: tuple[Any, str, Any] | None = None) -> dict[str, Any]:
     """Raise :class:`~.checks.CheckFailure` naming the first of ``mistakes`` (``{what the
     mistake is: a function computing its result on the check's inputs}``, an oracle's known
     wrong variants) whose result ``yours`` equals, where ``right`` is the oracle's right result
@@ -354,9 +355,39 @@ def name_the_mistake(yours: Any, right: Any, mistakes: dict[str, Callable[[], An
     told from. Called in a check's collect, before the reference is compared. Returns what
     goes beside the check's outputs: ``{MISTAKES_NEED_TORCH: True}`` where the oracle needs
     torch and the grader has none (a student release: a failed check then says, once per
-    grading, that torch would name the mistake), else nothing."""
+    grading, that torch would name the mistake), else nothing.
+
+    ``oracle``: ``(ctx, name, on)``, where ``on`` is everything the right result and the
+    mistakes' read (the check's inputs and settings): they are then computed together as one
+    of the check's oracles (:meth:`~.checks.Context.oracles`, under ``mistake|<name>|``) and
+    returned to go beside the outputs: the reference's run computes them, a submission's
+    grading takes them from its payload on equal inputs (the same first mistake is named)."""
     def same(a: Any, b: Any) -> bool:
         return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+    if oracle is not None:
+        ctx, name, on = oracle
+        prefix = f"{MISTAKE_KEY}{name}|"
+
+        def compute() -> dict[str, Any] | None:
+            try:
+                found = {f"{prefix}right": np.asarray(right() if callable(right) else right)}
+            except ModuleNotFoundError as exc:
+                if (exc.name or "").split(".")[0] != "torch":
+                    raise
+                return None
+            found.update({f"{prefix}{i}": np.asarray(result())
+                          for i, result in enumerate(mistakes.values())})
+            return found
+
+        entries = ctx.oracles(prefix, on, compute)
+        if not entries:
+            return {MISTAKES_NEED_TORCH: np.asarray(True)}
+        for i, mistake in enumerate(mistakes):
+            wrong = entries[f"{prefix}{i}"]
+            if not same(wrong, entries[f"{prefix}right"]) and same(yours, wrong):
+                raise CheckFailure(f"{what} are exactly those of {mistake}", mistake=mistake)
+        return entries
 
     if callable(right):
         try:

@@ -30,7 +30,7 @@ import importlib.util
 import json
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -42,6 +42,7 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
 from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
 from nlpdojo_autograder.authoring.checks import ORACLE_DIGEST, Exercise
+from nlpdojo_autograder.authoring.compare import MISTAKE_KEY
 from nlpdojo_autograder.authoring.questions import QuestionError, closure
 from nlpdojo_autograder.grading.given import GIVEN, given_digests
 from nlpdojo_autograder.grading.grade import GradeOptions, exercise_names, get_exercise, judge
@@ -340,13 +341,18 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
             "oracle, its property); `grade --solutions` shows each failure in full")
     for check in checks:
         outcome = outcomes[check.id]
-        # only what the judge needs as expected (``stored``); never an oracle's digest: a
-        # release's grader computes its own oracles (:meth:`Context.oracle`)
-        keep = check.stored or (lambda key: True)
+        # only what the judge needs as expected (``stored``); never the grader's own outputs of
+        # named mistakes nor an oracle's digest: a release's grader computes its own oracles
+        # (:meth:`Context.oracle`)
+        stored = check.stored or (lambda key: True)
+
+        def keep(key: str, stored: Callable[[str], bool] = stored) -> bool:
+            return (stored(key) and not key.startswith(MISTAKE_KEY)
+                    and not key.endswith(ORACLE_DIGEST))
+
         outcome = Outcome(status=outcome.status, message=outcome.message,
                           arrays={k: v for k, v in outcome.arrays.items() if keep(k)},
-                          scalars={k: v for k, v in outcome.scalars.items()
-                                   if keep(k) and not k.endswith(ORACLE_DIGEST)})
+                          scalars={k: v for k, v in outcome.scalars.items() if keep(k)})
         (into / f"{check.id}.json").write_bytes(_json_bytes(outcome))
         if outcome.arrays:
             with open(into / f"{check.id}.npz", "wb") as f:

@@ -183,15 +183,15 @@ def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
             "output.bias": np.zeros(vocab)}
     out = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
                    bptt=4, optimizer="sgd", lr=0.5, epochs=2, eval_bptt=5, init=init)
-    beside = _name_the_bptt_mistake(out["losses"], train, init, batch_size=3, bptt=4, lr=0.5,
-                                    epochs=2)
+    beside = _name_the_bptt_mistake(ctx, "sgd", out["losses"], train, init, batch_size=3,
+                                    bptt=4, lr=0.5, epochs=2)
     # the same loop with Adam, whose state (moments, step count) must live across windows:
     # with SGD, which keeps none, an optimizer made anew every window goes unseen
     adam = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
                     bptt=4, optimizer="adam", lr=ADAM_LR, epochs=2, eval_bptt=5, init=init)
-    beside.update(_name_the_bptt_mistake(adam["losses"], train, init, OPTIMIZER_MISTAKES,
-                                         batch_size=3, bptt=4, lr=ADAM_LR, epochs=2,
-                                         optimizer="adam"))
+    beside.update(_name_the_bptt_mistake(ctx, "adam", adam["losses"], train, init,
+                                         OPTIMIZER_MISTAKES, batch_size=3, bptt=4, lr=ADAM_LR,
+                                         epochs=2, optimizer="adam"))
     return {**beside, "training losses": out["losses"],
             "held-out log-probabilities": out["log_probs"],
             "Adam: training losses": adam["losses"],
@@ -239,17 +239,21 @@ def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], **settings
     return truncated_bptt_losses(train, init, cell="rnn", **settings)
 
 
-def _name_the_bptt_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
-                           mistakes: dict | None = None, **settings) -> dict:
+def _name_the_bptt_mistake(ctx: Context, name: str, losses: np.ndarray, train: np.ndarray,
+                           init: dict, mistakes: dict | None = None, **settings) -> dict:
     """Fail naming the mistake where the student's losses are exactly those of one of
     ``mistakes`` (default :data:`BPTT_MISTAKES`; torch's; where torch is not installed, what
     goes beside the outputs to say so once per grading), never one that trains like the
-    right loop on these inputs (:func:`~nlpdojo_autograder.authoring.name_the_mistake`)."""
+    right loop on these inputs (:func:`~nlpdojo_autograder.authoring.name_the_mistake`).
+    The torch losses are the check's oracle ``name``, computed once per draw."""
+    chosen = BPTT_MISTAKES if mistakes is None else mistakes
     return name_the_mistake(
         losses, lambda: torch_bptt_losses(train, init, **settings),
         {what: functools.partial(torch_bptt_losses, train, init, **{**settings, **mistake})
-         for what, mistake in (BPTT_MISTAKES if mistakes is None else mistakes).items()},
-        what="train_rnn_lm: your training losses")
+         for what, mistake in chosen.items()},
+        what="train_rnn_lm: your training losses",
+        oracle=(ctx, name, {"cell": "rnn", "train": train, "init": init,
+                            "settings": settings, "mistakes": chosen}))
 
 
 RNN_CELL = Question(

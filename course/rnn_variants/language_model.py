@@ -168,19 +168,23 @@ def torch_gated_losses(train: np.ndarray, init: dict[str, np.ndarray], *, clip: 
                                  epochs=EPOCHS, clip=clip, lr=lr, **settings)
 
 
-def _name_the_mistake(losses: np.ndarray, train: np.ndarray, init: dict,
-                      mistakes: dict | None = None, **settings) -> dict:
+def _name_the_mistake(ctx: Context, name: str, losses: np.ndarray, train: np.ndarray,
+                      init: dict, mistakes: dict | None = None, **settings) -> dict:
     """Fail naming the mistake of ``mistakes`` (default :data:`MISTAKES`) whose losses are
     exactly the student's (torch's; where torch is not installed, what goes beside the outputs
     to say so once per grading: :func:`name_the_mistake`); ``settings``: the run's own options
     of :func:`torch_gated_losses` (``clip`` among them). A mistake that trains exactly like
     the right loop on these inputs is never named: it cannot be told from it (a right answer
-    must not fail because a mistake happens to be invisible in one draw)."""
+    must not fail because a mistake happens to be invisible in one draw). The torch losses
+    are the check's oracle ``name``, computed once per draw."""
+    chosen = MISTAKES if mistakes is None else mistakes
     return name_the_mistake(
         losses, lambda: torch_gated_losses(train, init, **settings),
         {what: functools.partial(torch_gated_losses, train, init, **{**settings, **mistake})
-         for what, mistake in (MISTAKES if mistakes is None else mistakes).items()},
-        what="train_gated_lm: your training losses")
+         for what, mistake in chosen.items()},
+        what="train_gated_lm: your training losses",
+        oracle=(ctx, name, {"cell": "lstm", "train": train, "init": init,
+                            "settings": settings, "mistakes": chosen}))
 
 
 def _windows_run(ctx: Context, train: np.ndarray, init: dict, optimizer: str,
@@ -206,11 +210,12 @@ def _clipped_windows(ctx: Context) -> dict[str, np.ndarray]:
     rng, drawn = ctx.rng(), windows_settings(ctx)
     train, init = rng.integers(0, VOCAB, STREAMS * 25), _windows_init(rng)
     losses, parameters = _windows_run(ctx, train, init, "sgd", drawn["lr"], drawn["clip"])
-    beside = _name_the_mistake(losses, train, init, lr=drawn["lr"], clip=drawn["clip"])
+    beside = _name_the_mistake(ctx, "sgd", losses, train, init, lr=drawn["lr"],
+                               clip=drawn["clip"])
     adam_losses, adam_parameters = _windows_run(ctx, train, init, "adam", drawn["adam_lr"],
                                                 None)
-    beside.update(_name_the_mistake(adam_losses, train, init, ADAM_MISTAKES, optimizer="adam",
-                                    lr=drawn["adam_lr"], clip=None))
+    beside.update(_name_the_mistake(ctx, "adam", adam_losses, train, init, ADAM_MISTAKES,
+                                    optimizer="adam", lr=drawn["adam_lr"], clip=None))
     return {**beside, "training losses": losses,
             **{f"trained {name}": value for name, value in parameters.items()},
             "Adam: training losses": adam_losses,

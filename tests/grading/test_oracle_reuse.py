@@ -133,6 +133,10 @@ def test_a_submission_takes_autograd_from_the_reference_with_the_same_verdicts(
     ("cnn_text", "batch_norm", {"library/normalization.py": (
         "var = xp.mean((x - mean) ** 2, axis=axes)",
         "var = xp.var(x, axis=axes, correction=1)")}, "the unbiased variance"),
+    # the truncated-BPTT losses in torch and its named mistakes (name_the_mistake's oracle)
+    ("language_models", "rnn_lm", {"language_models/rnn_lm.py": (
+        "            opt.zero_grad()\n            scores, cache = model(x, h)",
+        "            scores, cache = model(x, h)")}, "gradients never zeroed"),
     # an optimizer's torch.optim trajectory: Adam without bias correction
     ("neural_networks", "adam", {"library/optim.py": (
         "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
@@ -142,7 +146,7 @@ def test_a_submission_takes_autograd_from_the_reference_with_the_same_verdicts(
 def test_oracles_of_several_values_are_reused_with_the_same_verdicts(
         tmp_path, monkeypatch, topic, question, edits, named):
     _, first = _graded(tmp_path / "first", monkeypatch, topic, question, edits)
-    assert any(key in ("torch|", "mistake|") for key in first), first
+    assert any(key.startswith(("torch|", "mistake|")) for key in first), first
     reused, computed = _graded(tmp_path / "again", monkeypatch, topic, question, edits)
     assert computed == [], "the submission's run took every oracle from the reference"
     each_time, computed = _graded(tmp_path / "each", monkeypatch, topic, question, edits,
@@ -150,4 +154,5 @@ def test_oracles_of_several_values_are_reused_with_the_same_verdicts(
     assert computed and reused == each_time
     lost = {cid: message for cid, (score, message, _) in reused.items() if score == 0}
     assert any(named in message for message in lost.values()), lost
-    assert any(cid.endswith(".torch") for cid in lost), lost
+    if topic != "language_models":  # its loop has no torch check of its own
+        assert any(cid.endswith(".torch") for cid in lost), lost
