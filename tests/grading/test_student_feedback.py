@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlpdojo_autograder.authoring.checks import Context
 from nlpdojo_autograder.grading.given import edited_given, given_digests, normalised
 from nlpdojo_autograder.grading.grade import get_exercise, waiting_warning
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
@@ -80,7 +81,11 @@ def test_a_loops_named_mistakes_without_torch_are_said_once(monkeypatch):
     train, init = rng.integers(0, lm.VOCAB, lm.STREAMS * 25), lm._windows_init(rng)
     settings = {"lr": 0.5, "clip": 0.15}
     right = lm.torch_gated_losses(train, init, **settings)
-    assert lm._name_the_mistake(right, train, init, **settings) == {}
+    ctx = Context(subject=None, backend=None, seed=0, workdir=None)  # nothing known: computed
+    beside = lm._name_the_mistake(ctx, "sgd", right, train, init, **settings)
+    # with torch: the oracle's losses beside the outputs (for a submission's grading to reuse)
+    assert beside and MISTAKES_NEED_TORCH not in beside
+    assert all(key.startswith("mistake|sgd|") for key in beside), sorted(beside)
     real = builtins.__import__
 
     def no_torch(name, *args, **kwargs):
@@ -89,6 +94,7 @@ def test_a_loops_named_mistakes_without_torch_are_said_once(monkeypatch):
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_torch)
-    assert set(lm._name_the_mistake(right, train, init, **settings)) == {MISTAKES_NEED_TORCH}
-    assert set(rnn._name_the_bptt_mistake(right, train, init, batch_size=3, bptt=4, lr=0.5,
-                                          epochs=2)) == {MISTAKES_NEED_TORCH}
+    assert set(lm._name_the_mistake(ctx, "sgd", right, train, init, **settings)) == {
+        MISTAKES_NEED_TORCH}
+    assert set(rnn._name_the_bptt_mistake(ctx, "sgd", right, train, init, batch_size=3, bptt=4,
+                                          lr=0.5, epochs=2)) == {MISTAKES_NEED_TORCH}

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nlpdojo.selection import load_backend
-from nlpdojo_autograder.authoring import CheckFailure
+from nlpdojo_autograder.authoring import CheckFailure, Context
 from nlpdojo_course.rnn_variants import language_model as q
 from nlpdojo_solutions.rnn_variants import lm_training
 from nlpdojo_solutions.rnn_variants.lstm_lm import GatedLM, train_gated_lm
@@ -217,7 +217,9 @@ def test_a_mistake_invisible_in_a_draw_is_not_named():
     train, init = rng.integers(0, q.VOCAB, q.STREAMS * 25), q._windows_init(rng)
     right = q.torch_gated_losses(train, init, clip=0.3)
     np.testing.assert_allclose(right, q.torch_gated_losses(train, init, clip=None))
-    q._name_the_mistake(right, train, init, clip=0.3)  # raises CheckFailure where it names one
+    ctx = Context(subject=None, backend=None, seed=0, workdir=None)  # nothing known: computed
+    q._name_the_mistake(ctx, "sgd", right, train, init, clip=0.3)  # raises where it names one
     with pytest.raises(CheckFailure, match="cell state not carried"):
-        q._name_the_mistake(q.torch_gated_losses(train, init, clip=0.3, carry_cell=False),
+        q._name_the_mistake(ctx, "sgd", q.torch_gated_losses(train, init, clip=0.3,
+                                                             carry_cell=False),
                             train, init, clip=0.3)
