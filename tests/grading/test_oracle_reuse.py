@@ -63,15 +63,18 @@ def test_the_oracle_is_taken_from_the_reference_only_on_equal_inputs():
 
 def _graded(tmp_path, monkeypatch, topic, question, edits, *, reuse=True):
     """``question`` graded on a copy of the solutions with ``edits``: each check's score,
-    message and details, and the oracles the grading computed (by key)."""
+    message and details, the oracles the reference's run computed and those the submission's
+    computed (by key). The reference's expected outcomes are computed once per test (kept in
+    memory): a second grading runs the submission alone."""
     course = edited_course(tmp_path, ("library", topic), edits)
-    computed = []
+    by_reference, by_submission = [], []
     single, several = Context.oracle, Context.oracles
 
     def counted(method):
         def call(self, key, on, compute):
-            def counting():
-                computed.append(key)
+            def counting():  # the reference's own run is in this process, "trusted"
+                reference = getattr(self.subject, "isolation", "") == "trusted"
+                (by_reference if reference else by_submission).append(key)
                 return compute()
             if not reuse:
                 self.known = {}
@@ -85,7 +88,7 @@ def _graded(tmp_path, monkeypatch, topic, question, edits, *, reuse=True):
                        options=GradeOptions(questions=frozenset({f"{topic}.{question}"}),
                                             input_seed=7), replay_options={})
     checks = {c.id: (c.score, c.message, c.details) for _, c in result.checks()}
-    return checks, computed
+    return checks, by_reference, by_submission
 
 
 @pytest.mark.parametrize("topic,question,edits", [
@@ -102,14 +105,14 @@ def _graded(tmp_path, monkeypatch, topic, question, edits, *, reuse=True):
 ])
 def test_a_submission_takes_autograd_from_the_reference_with_the_same_verdicts(
         tmp_path, monkeypatch, topic, question, edits):
-    # the first grading computes the reference's expected outcomes (autograd among them)
-    _, first = _graded(tmp_path / "first", monkeypatch, topic, question, edits)
-    assert first, "the reference computes the autograd oracle"
-    reused, computed = _graded(tmp_path / "again", monkeypatch, topic, question, edits)
-    assert computed == [], "the submission's run took every oracle from the reference"
-    each_time, computed = _graded(tmp_path / "each", monkeypatch, topic, question, edits,
-                                  reuse=False)
-    assert computed, "computed by the submission's run where not reused"
+    # the reference's run computes the oracles (autograd among them), the submission's none
+    reused, by_reference, by_submission = _graded(tmp_path / "reused", monkeypatch, topic,
+                                                  question, edits)
+    assert by_reference, "the reference computes the autograd oracle"
+    assert by_submission == [], "the submission's run took every oracle from the reference"
+    each_time, _, by_submission = _graded(tmp_path / "each", monkeypatch, topic, question,
+                                          edits, reuse=False)
+    assert by_submission, "computed by the submission's run where not reused"
     assert reused == each_time
     gradient = [cid for cid, (_, _, details) in reused.items() if "gradients" in details]
     assert gradient, list(reused)
@@ -145,13 +148,13 @@ def test_a_submission_takes_autograd_from_the_reference_with_the_same_verdicts(
 ])
 def test_oracles_of_several_values_are_reused_with_the_same_verdicts(
         tmp_path, monkeypatch, topic, question, edits, named):
-    _, first = _graded(tmp_path / "first", monkeypatch, topic, question, edits)
-    assert any(key.startswith(("torch|", "mistake|")) for key in first), first
-    reused, computed = _graded(tmp_path / "again", monkeypatch, topic, question, edits)
-    assert computed == [], "the submission's run took every oracle from the reference"
-    each_time, computed = _graded(tmp_path / "each", monkeypatch, topic, question, edits,
-                                  reuse=False)
-    assert computed and reused == each_time
+    reused, by_reference, by_submission = _graded(tmp_path / "reused", monkeypatch, topic,
+                                                  question, edits)
+    assert any(key.startswith(("torch|", "mistake|")) for key in by_reference), by_reference
+    assert by_submission == [], "the submission's run took every oracle from the reference"
+    each_time, _, by_submission = _graded(tmp_path / "each", monkeypatch, topic, question,
+                                          edits, reuse=False)
+    assert by_submission and reused == each_time
     lost = {cid: message for cid, (score, message, _) in reused.items() if score == 0}
     assert any(named in message for message in lost.values()), lost
     if topic != "language_models":  # its loop has no torch check of its own
