@@ -11,10 +11,11 @@ Per topic, the reference solutions copied as ``--cohort`` submissions, graded th
 * **release**: ``grade TOPIC --submission ONE --no-cache --as-student``, what a student release
   grades (fixtures, public checks only): the peer every CI figure is a ratio to.
 
-CPU is every process of the command, read from a cgroup of its own (``cpuacct.usage``: the
-sandboxed workers and the reference's process included, whoever reaps them); where cgroups
-cannot be made (not root, no cgroup v1 cpuacct) the command's reaped children's rusage, which
-misses the sandboxed workers (said in the output). One run of each per topic.
+CPU is every process of the command, read from a cgroup of its own (v1's ``cpuacct.usage``
+or v2's ``cpu.stat``: the sandboxed workers and the reference's process included, whoever
+reaps them); where no cgroup can be made (not root, neither tree mounted) the command's
+reaped children's rusage, which misses the sandboxed workers (said in the output). One run
+of each per topic.
 
     python bench/cohort_cost.py                               # every topic, cohorts of 30
     python bench/cohort_cost.py --topics neural_networks --cohort 6
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -39,24 +41,47 @@ from _machine import machine  # bench/ is on sys.path when a bench runs
 REPO = Path(__file__).resolve().parents[1]
 TOPICS = ("word_vectors", "neural_networks", "language_models", "rnn_variants", "cnn_text")
 CGROUP = Path("/sys/fs/cgroup/cpuacct")
+#: the cgroup v2 unified tree, where v1's cpuacct is not mounted
+CGROUP2 = Path("/sys/fs/cgroup")
+
+
+def _cgroup() -> tuple[Path, Callable[[Path], float]] | None:
+    """A fresh cgroup for one command and how to read its CPU seconds: cgroup v1's
+    ``cpuacct`` (``cpuacct.usage``, nanoseconds) or the v2 unified tree (``cpu.stat``'s
+    ``usage_usec``); None where neither can be made (not root, neither mounted)."""
+    if os.geteuid() != 0:
+        return None
+    if (CGROUP / "cgroup.procs").exists():
+        return (Path(tempfile.mkdtemp(prefix="nlpdojo-bench-", dir=CGROUP)),
+                lambda g: int((g / "cpuacct.usage").read_text()) / 1e9)
+    if (CGROUP2 / "cgroup.controllers").exists():
+        try:
+            group = Path(tempfile.mkdtemp(prefix="nlpdojo-bench-", dir=CGROUP2))
+        except OSError:
+            return None
+
+        def usage(g: Path) -> float:
+            stat = dict(line.split() for line in (g / "cpu.stat").read_text().splitlines())
+            return int(stat["usage_usec"]) / 1e6
+        return group, usage
+    return None
 
 
 def cpu_of(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """``(cpu seconds, wall seconds, how measured)`` of running ``argv`` to its end."""
-    group = None
-    if os.geteuid() == 0 and (CGROUP / "cgroup.procs").exists():
-        group = Path(tempfile.mkdtemp(prefix="nlpdojo-bench-", dir=CGROUP))
+    made = _cgroup()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def join() -> None:  # in the child, before exec: it and every process it starts
-        (group / "cgroup.procs").write_text(str(os.getpid()))
+        (made[0] / "cgroup.procs").write_text(str(os.getpid()))
 
     started = time.perf_counter()
     subprocess.run(argv, env=env, cwd=REPO, check=False, capture_output=True,
-                   preexec_fn=join if group is not None else None)
+                   preexec_fn=join if made is not None else None)
     wall = time.perf_counter() - started
-    if group is not None:
-        cpu = int((group / "cpuacct.usage").read_text()) / 1e9
+    if made is not None:
+        group, usage = made
+        cpu = usage(group)
         group.rmdir()
         return cpu, wall, "cgroup"
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -1,14 +1,16 @@
 """What every worker and reference process pays to start, before its first check: Python, the
 worker's imports, the plugin registry and the NumPy backend. The grader starts one worker per
-check that needs a fresh one and a reference process per grading, so this is paid tens of
-times per graded topic (docs/benchmarks.md, "Start-up of a worker").
+grading (and again after a crash or a time-out) and a reference process per grading that
+swaps one in, so this is paid about 1,500 times in a ``make test`` and at least twice per
+graded submission (docs/benchmarks.md, "Start-up of a worker").
 
 The start-up as a worker does it now, against two peers, interleaved round by round in fresh
-processes: the registry without only exercises, trainers and brought modules (what a worker
-built before data sets and report formats were left out, ``worker.LEFT_OUT_HOOKS``), and the
-start-up with ``scipy.sparse`` imported as the NumPy backend imported it before it deferred
-SciPy to its first scatter. CPU seconds of each process (user + system), median of rounds
-[min-max], and the ratios per round.
+processes: ``array_api_compat.numpy`` imported whole (with the NumPy submodules it touches:
+``numpy.testing``, ``numpy.f2py``, ``numpy.ma``..., as every process imported it before
+``nlpdojo.arrays.numpy_namespace``), and OpenBLAS left to its default thread count as NumPy
+imports (as the sandbox's environment left it before it set ``OPENBLAS_NUM_THREADS=1``: the
+NumPy backend then sets one thread anyway). CPU seconds of each process (user + system),
+median of rounds [min-max], and the ratios per round.
 
     python bench/worker_startup.py [--rounds 9]
 """
@@ -16,6 +18,7 @@ SciPy to its first scatter. CPU seconds of each process (user + system), median 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -23,27 +26,30 @@ import sys
 
 from _machine import machine, spread  # bench/ is on sys.path when a bench runs
 
-#: the worker's start-up, its registry built without ``hooks`` (a Python list literal)
+#: the worker's start-up (``{prelude}``: what a peer does first)
 PROBE = """
 {prelude}
 from nlpdojo import plugins
 from nlpdojo.selection import load_backend
 import nlpdojo_autograder.runtime.worker as worker
-hooks = {hooks}
-plugins.build_without(worker.LEFT_OUT_HOOKS if hooks is None else hooks)
+plugins.build_without(worker.LEFT_OUT_HOOKS)
 load_backend("numpy", "cpu", "float64")
 """
-#: the peer: what a worker left out before data sets and report formats were left out too
-PEER_HOOKS = ["register_exercises", "register_trainers", "plugin_modules"]
-#: the other peer: SciPy's sparse module imported with the backend, as it was
-EAGER_SCIPY = "import scipy.sparse"
+#: the first peer: array_api_compat.numpy imported as a plain import does
+WHOLE_IMPORT = "import array_api_compat.numpy"
 
 
-def cpu_of(hooks: list[str] | None, prelude: str = "") -> float:
-    """CPU seconds (user + system) of one fresh process starting as a worker does."""
+def cpu_of(prelude: str = "", blas_default: bool = False) -> float:
+    """CPU seconds (user + system) of one fresh process starting as a worker does; with
+    ``blas_default``, OpenBLAS's thread count is not set in its environment."""
+    env = dict(os.environ)
+    if blas_default:
+        env.pop("OPENBLAS_NUM_THREADS", None)
+    else:
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the sandbox sets it
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", PROBE.format(hooks=repr(hooks), prelude=prelude)],
-                   check=True)
+    subprocess.run([sys.executable, "-P", "-c", PROBE.format(prelude=prelude)], check=True,
+                   env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -52,23 +58,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
-    cpu_of(None)  # warm the file cache: the first start reads every module from disk
-    cpu_of(None, EAGER_SCIPY)
-    ours, peer, eager = [], [], []
+    cpu_of()  # warm the file cache: the first start reads every module from disk
+    cpu_of(WHOLE_IMPORT, blas_default=True)
+    ours, whole, blas = [], [], []
     for _ in range(args.rounds):
-        ours.append(cpu_of(None))
-        peer.append(cpu_of(PEER_HOOKS))
-        eager.append(cpu_of(None, EAGER_SCIPY))
+        ours.append(cpu_of())
+        whole.append(cpu_of(WHOLE_IMPORT))
+        blas.append(cpu_of(blas_default=True))
     print(f"worker start-up, CPU seconds per process, {args.rounds} interleaved rounds")
     print(f"machine: {machine()}")
-    print(f"now                                            {spread(ours, '{:.3f}')}")
-    print(f"without exercises, trainers, brought (peer)    {spread(peer, '{:.3f}')}")
-    print(f"scipy.sparse imported with the backend (peer)  {spread(eager, '{:.3f}')}")
-    for name, theirs in (("registry peer", peer), ("scipy peer", eager)):
+    print(f"now                                                {spread(ours, '{:.3f}')}")
+    print(f"array_api_compat.numpy imported whole (peer)       {spread(whole, '{:.3f}')}")
+    print(f"OpenBLAS's default thread count (peer)             {spread(blas, '{:.3f}')}")
+    for name, theirs in (("whole-import peer", whole), ("BLAS-threads peer", blas)):
         ratios = [o / p for o, p in zip(ours, theirs, strict=True)]
         label = f"ratio now / {name}, per round"
-        print(f"{label:<47}{spread(ratios)}x "
+        print(f"{label:<51}{spread(ratios)}x "
               f"(median {statistics.median(ratios):.2f}x)")
+
 
 if __name__ == "__main__":
     main()

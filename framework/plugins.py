@@ -10,6 +10,7 @@ unless ``NLPDOJO_PLUGINS`` restricts them: a comma-separated list of entry-point
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import os
 import re
@@ -61,7 +62,15 @@ def _allowed_third_party() -> set[str] | None:
 def _dist_name(ep: EntryPoint) -> str:
     """The distribution an entry point comes from, as its metadata spells it (``?`` if unknown)."""
     dist = getattr(ep, "dist", None)
-    return dist.metadata["Name"] if dist is not None else "?"
+    return _metadata_name(dist) if dist is not None else "?"
+
+
+@functools.cache
+def _metadata_name(dist: Any) -> str:
+    """``Name`` of a distribution's metadata, parsed once per distribution (an entry point's
+    ``dist`` is its distribution's one object): parsing is an email-header parse of the whole
+    ``METADATA`` file, which every worker's start-up otherwise did once per entry point."""
+    return dist.metadata["Name"]
 
 
 def _is_builtin(ep: EntryPoint) -> bool:
