@@ -4,13 +4,11 @@ grading (and again after a crash or a time-out) and a reference process per grad
 swaps one in, so this is paid about 1,500 times in a ``make test`` and at least twice per
 graded submission (docs/benchmarks.md, "Start-up of a worker").
 
-The start-up as a worker does it now, against two peers, interleaved round by round in fresh
-processes: ``array_api_compat.numpy`` imported whole (with the NumPy submodules it touches:
-``numpy.testing``, ``numpy.f2py``, ``numpy.ma``..., as every process imported it before
-``nlpdojo.arrays.numpy_namespace``), and OpenBLAS left to its default thread count as NumPy
-imports (as the sandbox's environment left it before it set ``OPENBLAS_NUM_THREADS=1``: the
-NumPy backend then sets one thread anyway). CPU seconds of each process (user + system),
-median of rounds [min-max], and the ratios per round.
+The start-up as a worker does it now, against a peer, interleaved round by round in fresh
+processes: OpenBLAS left to its default thread count as NumPy imports (as the sandbox's
+environment left it before it set ``OPENBLAS_NUM_THREADS=1``: the NumPy backend then sets one
+thread anyway). CPU seconds of each process (user + system), median of rounds [min-max], and
+the ratio per round.
 
     python bench/worker_startup.py [--rounds 9]
 """
@@ -26,20 +24,15 @@ import sys
 
 from _machine import machine, spread  # bench/ is on sys.path when a bench runs
 
-#: the worker's start-up (``{prelude}``: what a peer does first)
+#: the worker's start-up
 PROBE = """
-{prelude}
 from nlpdojo import plugins
 from nlpdojo.selection import load_backend
 import nlpdojo_autograder.runtime.worker as worker
 plugins.build_without(worker.LEFT_OUT_HOOKS)
 load_backend("numpy", "cpu", "float64")
 """
-#: the first peer: array_api_compat.numpy imported as a plain import does
-WHOLE_IMPORT = "import array_api_compat.numpy"
-
-
-def cpu_of(prelude: str = "", blas_default: bool = False) -> float:
+def cpu_of(blas_default: bool = False) -> float:
     """CPU seconds (user + system) of one fresh process starting as a worker does; with
     ``blas_default``, OpenBLAS's thread count is not set in its environment."""
     env = dict(os.environ)
@@ -48,7 +41,7 @@ def cpu_of(prelude: str = "", blas_default: bool = False) -> float:
     else:
         env.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the sandbox sets it
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-P", "-c", PROBE.format(prelude=prelude)], check=True,
+    subprocess.run([sys.executable, "-P", "-c", PROBE], check=True,
                    env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -59,18 +52,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     cpu_of()  # warm the file cache: the first start reads every module from disk
-    cpu_of(WHOLE_IMPORT, blas_default=True)
-    ours, whole, blas = [], [], []
+    cpu_of(blas_default=True)
+    ours, blas = [], []
     for _ in range(args.rounds):
         ours.append(cpu_of())
-        whole.append(cpu_of(WHOLE_IMPORT))
         blas.append(cpu_of(blas_default=True))
     print(f"worker start-up, CPU seconds per process, {args.rounds} interleaved rounds")
     print(f"machine: {machine()}")
     print(f"now                                                {spread(ours, '{:.3f}')}")
-    print(f"array_api_compat.numpy imported whole (peer)       {spread(whole, '{:.3f}')}")
     print(f"OpenBLAS's default thread count (peer)             {spread(blas, '{:.3f}')}")
-    for name, theirs in (("whole-import peer", whole), ("BLAS-threads peer", blas)):
+    for name, theirs in (("BLAS-threads peer", blas),):
         ratios = [o / p for o, p in zip(ours, theirs, strict=True)]
         label = f"ratio now / {name}, per round"
         print(f"{label:<51}{spread(ratios)}x "

@@ -11,51 +11,17 @@ that are not tensors).
 * :func:`device_of` — ``"cpu"``, ``"cuda:0"``...;
 * :func:`to_numpy` — a NumPy array on the host (from a CUDA tensor, one that requires grad, an
   ``array_api_strict`` array), copied unless asked not to;
-* :func:`like` — a value as an array of another array's library, device and dtype, copied;
-* :func:`numpy_namespace` — ``array_api_compat.numpy``, imported without the NumPy submodules
-  no array code reads.
+* :func:`like` — a value as an array of another array's library, device and dtype, copied.
 """
 
 from __future__ import annotations
 
-import sys
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 from array_api_compat import array_namespace, device, is_numpy_array, is_torch_array
 
 Array = Any  # numpy.ndarray, torch.Tensor, array_api_strict.Array...
-
-#: NumPy submodules that ``dir(numpy)`` and ``numpy.__all__`` name before they are imported
-#: and that no array API code reads (NumPy imports each on first access)
-_UNREAD_NUMPY_SUBMODULES = frozenset({"testing", "f2py", "ma", "polynomial", "ctypeslib", "rec",
-                                      "char", "strings", "matlib", "core", "distutils"})
-
-
-def numpy_namespace() -> ModuleType:
-    """``array_api_compat.numpy``, imported without :data:`_UNREAD_NUMPY_SUBMODULES`.
-
-    ``array_api_compat.numpy`` copies every name ``numpy.__all__`` and ``dir(numpy)`` list
-    (``clone_module``), and touching a lazily imported submodule imports it: ``numpy.testing``
-    (with ``unittest``, ``subprocess`` and ``importlib.metadata``), ``numpy.f2py``,
-    ``numpy.ma``... about 60 ms of the 0.24 s every sandboxed worker and reference process
-    spends starting (docs/benchmarks.md, "Start-up of a worker"). The two lists are narrowed
-    while it imports, and restored; the namespace then lacks only those submodules
-    (``xp.linalg``, ``xp.fft`` and ``xp.random`` are there). Where it was imported already,
-    that module."""
-    if "array_api_compat.numpy" in sys.modules:
-        return sys.modules["array_api_compat.numpy"]
-    listed, public = np.__dir__, np.__all__
-    loaded = vars(np)
-    np.__dir__ = lambda: [n for n in listed()
-                          if n not in _UNREAD_NUMPY_SUBMODULES or n in loaded]
-    np.__all__ = [n for n in public if n not in _UNREAD_NUMPY_SUBMODULES or n in loaded]
-    try:
-        import array_api_compat.numpy as namespace
-    finally:
-        np.__dir__, np.__all__ = listed, public
-    return namespace
 
 
 def is_torch(x: Any) -> bool:

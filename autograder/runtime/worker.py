@@ -34,11 +34,11 @@ import types
 from pathlib import Path
 from typing import Any
 
+import array_api_compat.numpy as compat_numpy
 import numpy as np
 
 import nlpdojo.training  # noqa: F401 - given code's shared loops: frozen with the grader's modules
 from nlpdojo import plugins
-from nlpdojo.arrays import numpy_namespace
 from nlpdojo.selection import make_backend
 from nlpdojo_autograder.runtime import lifetime, objects, probes, processes
 from nlpdojo_autograder.runtime.calls import (
@@ -56,8 +56,6 @@ from nlpdojo_autograder.runtime.reflection import refuse_reflection
 from nlpdojo_autograder.runtime.replies import ReplyMemo
 from nlpdojo_autograder.runtime.subject import Fence, ReferenceCode, StudentCode
 from nlpdojo_autograder.runtime.untrusted import read_untrusted
-
-compat_numpy = numpy_namespace()  # before anything imports it whole (its docstring)
 
 
 def _die_with_parent() -> None:

@@ -21,12 +21,11 @@ import os
 from types import ModuleType
 from typing import Any
 
+import array_api_compat.numpy as anp
 import numpy as np
 
-from nlpdojo.arrays import is_torch, numpy_namespace, to_numpy
+from nlpdojo.arrays import is_torch, to_numpy
 from nlpdojo.backend import Array, Backend, Random, Shape
-
-anp = numpy_namespace()
 
 #: scatter_add sums into a dense (V, D) block when V <= this x N values, else over the distinct
 #: indices only (measured crossover on word2vec-sized updates, bench/scatter_add.py); only where

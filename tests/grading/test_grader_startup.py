@@ -141,40 +141,6 @@ def test_a_sandboxed_worker_reads_the_graders_modules_byte_compiled(tmp_path):
     assert hidden.name not in listed.stdout
 
 
-#: NumPy submodules no array code reads, which ``array_api_compat.numpy`` imported whole
-#: (``numpy.testing`` brings ``unittest`` and ``subprocess``)
-UNREAD_NUMPY = ("numpy.testing", "numpy.f2py", "numpy.ma", "numpy.polynomial", "unittest")
-
-
-def test_a_workers_start_up_leaves_out_the_numpy_submodules_no_array_code_reads():
-    """The worker's imports and its NumPy backend (as ``worker.main`` starts), without
-    ``numpy.testing`` and the rest (docs/benchmarks.md, "Start-up of a worker"): the
-    namespace still has the array API's functions and ``linalg``, ``fft`` and ``random``,
-    and ``dir(numpy)`` and ``numpy.__all__`` are NumPy's own again after it is made."""
-    code = ("import numpy\n"
-            "listed, public = numpy.__dir__, list(numpy.__all__)\n"
-            "import nlpdojo_autograder.runtime.worker as worker\n"
-            "from nlpdojo import plugins\n"
-            "from nlpdojo.selection import load_backend\n"
-            "plugins.build_without(worker.LEFT_OUT_HOOKS)\n"
-            "xp = load_backend('numpy', 'cpu', 'float64').xp\n"
-            "assert numpy.__dir__ is listed and numpy.__all__ == public\n"
-            "assert all(hasattr(xp, n) for n in ('linalg', 'fft', 'random', 'vecdot', "
-            "'matrix_transpose', 'astype', 'concat', 'permute_dims'))\n"
-            "assert xp.linalg.vector_norm(xp.asarray([3.0, 4.0])) == 5.0\n")
-    loaded = _modules_after(code)
-    assert not loaded & set(UNREAD_NUMPY), sorted(loaded & set(UNREAD_NUMPY))
-
-
-def test_numpy_namespace_where_it_was_imported_whole_is_that_module():
-    """Imported already (a plain ``import array_api_compat.numpy`` came first), the whole
-    module is the namespace: nothing is imported twice."""
-    code = ("import array_api_compat.numpy as whole\n"
-            "from nlpdojo.arrays import numpy_namespace\n"
-            "assert numpy_namespace() is whole and hasattr(whole, 'testing')\n")
-    assert "numpy.testing" in _modules_after(code)
-
-
 def test_the_sandbox_starts_openblas_with_one_thread_unless_told_otherwise(monkeypatch, tmp_path):
     """Left unset, OpenBLAS starts a spinning thread per core as NumPy imports, in every
     worker, and the NumPy backend then sets one; a count the grader is given reaches the
