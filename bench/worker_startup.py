@@ -16,13 +16,16 @@ the ratio per round.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from _machine import machine, spread  # bench/ is on sys.path when a bench runs
+
+from nlpdojo_autograder.runtime import sandbox
 
 #: the worker's start-up
 PROBE = """
@@ -33,16 +36,14 @@ plugins.build_without(worker.LEFT_OUT_HOOKS)
 load_backend("numpy", "cpu", "float64")
 """
 def cpu_of(blas_default: bool = False) -> float:
-    """CPU seconds (user + system) of one fresh process starting as a worker does; with
-    ``blas_default``, OpenBLAS's thread count is not set in its environment."""
-    env = dict(os.environ)
+    """CPU seconds (user + system) of one fresh process starting as a worker does, in the
+    environment the sandbox gives a worker (``sandbox._environment``); with ``blas_default``,
+    without its OpenBLAS thread count."""
+    env = sandbox._environment(Path(tempfile.gettempdir()))
     if blas_default:
         env.pop("OPENBLAS_NUM_THREADS", None)
-    else:
-        env.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the sandbox sets it
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-P", "-c", PROBE], check=True,
-                   env=env)
+    subprocess.run([sys.executable, "-P", "-c", PROBE], check=True, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -61,11 +62,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"now                                                {spread(ours, '{:.3f}')}")
     print(f"OpenBLAS's default thread count (peer)             {spread(blas, '{:.3f}')}")
-    for name, theirs in (("BLAS-threads peer", blas),):
-        ratios = [o / p for o, p in zip(ours, theirs, strict=True)]
-        label = f"ratio now / {name}, per round"
-        print(f"{label:<51}{spread(ratios)}x "
-              f"(median {statistics.median(ratios):.2f}x)")
+    ratios = [o / p for o, p in zip(ours, blas, strict=True)]
+    label = "ratio now / BLAS-threads peer, per round"
+    print(f"{label:<51}{spread(ratios)}x "
+          f"(median {statistics.median(ratios):.2f}x)")
 
 
 if __name__ == "__main__":

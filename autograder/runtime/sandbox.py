@@ -194,9 +194,9 @@ def _environment(home: Path) -> dict[str, str]:
            "TMPDIR": str(home)}
     env.update({k: os.environ[k] for k in _PASSED_ENV if k in os.environ})
     # OpenBLAS left to its default starts a thread per core as NumPy imports, each spinning
-    # for work: 0.06 s of CPU in a start-up of 0.25 s on 2 cores (more on more cores), and
-    # the NumPy backend then sets one thread anyway (its policy where none of these is given,
-    # plugins/nlpdojo_numpy/backend.py)
+    # for work: 0.11 s of CPU of a start-up's 0.32 s on 2 cores (more on more cores;
+    # bench/worker_startup.py), and the NumPy backend then sets one thread anyway (its
+    # policy where none of these is given, plugins/nlpdojo_numpy/backend.py)
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     # absolute entries only: the worker's working folder is its scratch, not the grader's
     # (in the sandbox only the worker's packages are bound from them: _python_folders)
