@@ -24,7 +24,7 @@ import numpy as np  # noqa: F401 - loaded, so that machine() names its BLAS
 from _machine import machine  # bench/ is on sys.path when a bench runs
 from grading_overhead import timed_grade
 
-TOPICS = ("word_vectors", "neural_networks", "language_models", "rnn_variants")
+TOPICS = ("word_vectors", "neural_networks", "language_models", "rnn_variants", "cnn_text")
 
 
 def grading(topic: str, env: dict[str, str]) -> dict[str, float]:

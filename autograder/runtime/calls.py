@@ -153,9 +153,11 @@ class Workspace:
                              "reference")
         if not isinstance(state, dict):
             raise objects.StateError("an object's state must be a dict of its attributes")
+        # the object's arrays are copies: the state as it came stays the base of what the
+        # call changed (objects.changed), even where the call changes an array in place
         return objects.rebuild(self.classes(str(module), str(qualname)),
-                               self.materialize(state), backend=self.backend,
-                               find_class=self.classes)
+                               self.materialize(map_tree(state, _copied)),
+                               backend=self.backend, find_class=self.classes)
 
     def locate(self, cls: type) -> tuple[str, str] | None:
         """``(module, qualname)`` of a class defined in the code under test (module names as
@@ -193,8 +195,11 @@ class Workspace:
             result = (invoke(func, pos, kw) if self.tokens is None and not probe
                       else func(*pos, **kw))
             self.backend.synchronize()
-            states = {str(i): objects.capture(pos[i], array=lambda x: x, backend=self.backend,
-                                              where=self.locate)
+            # each object's state after the call, as far as it changed (the worker keeps the
+            # rest): a swapped-in forward sends back nothing of its layer
+            states = {str(i): objects.changed(
+                a.args[2], objects.capture(pos[i], array=lambda x: x, backend=self.backend,
+                                           where=self.locate), host=_host)
                       for i, a in enumerate(args) if isinstance(a, Token) and a.kind == "object"}
             if self.backend.name == "strict" and _has_numpy(result) and (
                     _has_backend_array(pos) or _has_backend_array(kw)):
@@ -375,6 +380,14 @@ def _array_arguments(pos: tuple, kw: dict, *, nested: bool = False
                     label = repr(inner) if isinstance(arg, dict) else str(inner)
                     found[f"{key}|{label}"] = (x, _host(x).copy())
     return found
+
+
+def _copied(x: Any) -> Any:
+    """An array token with a copy of its array (anything else as it is)."""
+    if isinstance(x, Token) and x.kind == "array" and len(x.args) == 2 and \
+            isinstance(x.args[0], np.ndarray):
+        return Token("array", (x.args[0].copy(), x.args[1]))
+    return x
 
 
 def _host(x: Any) -> np.ndarray:

@@ -4,8 +4,9 @@ Swapping the reference in for a *method* (``Linear.backward``, say, while a stud
 that uses ``Linear`` is under test) cannot hand the student's object to the grader: only data
 crosses (:mod:`.channel`). So the worker sends the object's **state**, the
 grader rebuilds an object of the *reference* class from it, runs the reference method, and
-sends back the result and the state after the call, which the worker copies into the
-student's object (parameters updated in place, so a model that holds them sees the change).
+sends back the result and what the call changed of the state (:func:`changed`), which the
+worker copies into the student's object (parameters updated in place, so a model that holds
+them sees the change).
 
 State is ``vars(obj)`` with each value encoded:
 
@@ -226,6 +227,61 @@ def _decode(value: Any, backend: Any, find_class: Callable, depth: int) -> Any:
     if isinstance(value, dict):
         return {k: _decode(v, backend, find_class, depth + 1) for k, v in value.items()}
     return value
+
+
+def changed(sent: dict[str, Any], after: dict[str, Any], *,
+            host: Callable[[Any], np.ndarray]) -> dict[str, Any]:
+    """What of an object's state the reference method changed: the attributes of ``after``
+    (:func:`capture` of the object after the call, arrays as they are) that differ from
+    ``sent`` (the state as it came over the channel, arrays as ``Token("array", (host array,
+    dtype))``), a sub-module's entry holding only its own changed attributes. The reply
+    carries this, not the whole state: a forward that changes nothing sends back nothing, and
+    the student's object keeps its own arrays (:func:`apply` merges what comes). ``host(x)``
+    is a backend array as a NumPy array. Whatever cannot be compared is counted changed."""
+    out: dict[str, Any] = {}
+    for key, value in after.items():
+        if key not in sent:
+            out[key] = value
+            continue
+        before = sent[key]
+        if _is_object(before) and _is_object(value) and \
+                list(before[OBJECT]) == list(value[OBJECT]) and \
+                isinstance(before.get("state"), dict):
+            inner = changed(before["state"], value["state"], host=host)
+            if inner:
+                out[key] = {OBJECT: value[OBJECT], "state": inner}
+        elif not _unchanged(before, value, host, 0):
+            out[key] = value
+    return out
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict) and OBJECT in value and isinstance(value.get("state"), dict)
+
+
+def _unchanged(sent: Any, after: Any, host: Callable[[Any], np.ndarray], depth: int) -> bool:
+    """``after`` (as captured) holds what ``sent`` (as received) held: arrays equal in shape,
+    dtype and every value (NaN equal to NaN), containers of one type and length, the same
+    numbers and strings. False where unsure."""
+    if depth > 4 * MAX_DEPTH:
+        return False
+    args = getattr(sent, "args", None)
+    if getattr(sent, "kind", None) == "array" and isinstance(args, tuple) and args and \
+            isinstance(args[0], np.ndarray):
+        if not _is_array(after):
+            return False
+        a, b = args[0], host(after)
+        return a.shape == b.shape and a.dtype == b.dtype and bool(
+            np.array_equal(a, b, equal_nan=np.issubdtype(a.dtype, np.inexact)))
+    if isinstance(sent, dict) and isinstance(after, dict):
+        return sent.keys() == after.keys() and all(
+            _unchanged(sent[k], after[k], host, depth + 1) for k in sent)
+    if isinstance(sent, (list, tuple)) and type(sent) is type(after):
+        return len(sent) == len(after) and all(
+            _unchanged(s, a, host, depth + 1) for s, a in zip(sent, after, strict=True))
+    if sent is None or isinstance(sent, (bool, int, float, str)):
+        return type(sent) is type(after) and sent == after
+    return False
 
 
 def apply(obj: Any, state: dict[str, Any], *, array: Callable[[Any], Any]) -> None:
