@@ -1,6 +1,7 @@
-"""Pooling over time (CS224n lecture 11): the course library's ``MaxOverTime`` and
-``KMaxPooling`` over padded batches (``lengths`` say which positions are real), checked as
-layers on random features against torch (``amax``; ``topk`` put back in sentence order), and
+"""Pooling (CS224n lecture 11): the course library's ``MaxOverTime``, ``KMaxPooling`` and
+``LocalMaxPooling`` over padded batches (``lengths`` say which positions are real), checked as
+layers on random features against torch (``amax``; ``topk`` put back in sentence order;
+``max_pool1d``), and
 on features full of ties (whole numbers) against the reference: on random floats two
 positions never tie, while a ReLU's zeros and a sentence's repeated n-grams tie all the time,
 and the convention (the first position wins) decides where the gradient goes. A gradient check
@@ -26,6 +27,11 @@ B, T, F, K = 4, 6, 3, 2
 #: the k of k-max pooling's torch check: a second k, so that code written for one (``self.k``
 #: ignored) is caught
 K_OTHER = 3
+#: local max pooling's window and stride: overlapping windows (Conneau et al. 2017's pooling
+#: between blocks), so a position can win in two windows and its gradients must add up; the
+#: torch check's are torch's default (stride = width), so that sizes written in are caught
+WIDTH, STRIDE = 3, 2
+WIDTH_OTHER, STRIDE_OTHER = 2, 2
 
 
 #: row 1 holds one real position (``_lengths``); on random features its value in filter 0 is
@@ -44,11 +50,21 @@ def _lengths(r: np.random.Generator, t: int = T) -> np.ndarray:
     return np.array([t, 1, *r.integers(2, t, B - 2)])
 
 
-def _case(cls_args: tuple, ties: bool):
+def _steps(cls: str, cls_args: tuple, t: int) -> tuple[int, ...]:
+    """The output's dimensions between B and F over ``t`` positions: none for the max over
+    time, k for k-max pooling, the windows that fit for local max pooling."""
+    if cls == "LocalMaxPooling":
+        width, stride = cls_args
+        return ((t - width) // stride + 1,)
+    return cls_args
+
+
+def _case(cls: str, cls_args: tuple, ties: bool):
     def longer(r: np.random.Generator, factor: int):
-        """Sentences ``factor`` times as long; the output, (B, F) or (B, k, F), is not."""
+        """Sentences ``factor`` times as long; the output, (B, F) or (B, k, F), is not (local
+        max pooling's, (B, T_out, F), grows with them)."""
         t = T * factor
-        out = (B, *cls_args, F)
+        out = (B, *_steps(cls, cls_args, t), F)
         return (r.standard_normal((B, t, F)), _lengths(r, t)), r.standard_normal(out)
 
     def make(ctx: Context) -> LayerCase:
@@ -94,6 +110,22 @@ def _torch_kmax(p, h, lengths, *, k=K, mask=True):
     return torch.where(valid, ranked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
 
 
+def _torch_local(p, h, lengths, *, width=WIDTH, stride=STRIDE, mask=True,
+                 fill=-float("inf")):
+    """``max_pool1d`` over the masked features (channels first, as torch pools), a window of
+    padding only set to 0; with ``mask=False`` the padded positions ranked too, with
+    ``fill=0.0`` the padding's zeros (known mistakes' forwards)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+
+    ranked = h.masked_fill(~_real(lengths, h.shape[1]), fill) if mask else h
+    out = torch.nn.functional.max_pool1d(ranked.transpose(1, 2), width, stride)
+    out = out.transpose(1, 2)  # (B, T_out, F)
+    starts = torch.arange(out.shape[1]) * stride  # (T_out,)
+    valid = (starts[None, :] < lengths[:, None])[:, :, None]  # (B, T_out, 1)
+    return torch.where(valid, out, torch.zeros_like(out))
+
+
 PADDING_WINS = ("the padded positions ranked too (set them to −inf where t >= lengths[b] "
                 "before taking the largest)")
 PADDING_ZERO = ("the padded positions set to 0, not −inf: a sentence whose real values of a "
@@ -115,16 +147,20 @@ MASK_BY_PRODUCT = ("0 · (−inf) is NaN: a mask applied by multiplying (h · m 
 #: −inf out of a max over time: every position of some sentence masked
 ALL_MASKED = ("a −inf here is the mask's: every position of that sentence was masked, so the "
               "max had only −inf to choose from (position t is real where t < lengths[b])")
+#: −inf out of local max pooling: a window past the end of a short sentence
+PADDING_WINDOW = ("a −inf here is the mask of a window of padding only: it starts at or after "
+                  "the sentence's end (j·stride >= lengths[b]), so it has no real value to "
+                  "keep; hold 0 there, with no gradient")
 
 
-def _nonfinite(k_slots: bool):
+def _nonfinite(cls: str):
     """What a NaN or inf in pooled features means, by what was found: NaN (the mask
-    multiplied in), −inf (k-max: a slot of a short sentence filled with the mask; max: a
-    sentence masked whole)."""
+    multiplied in), −inf (k-max: a slot of a short sentence filled with the mask; local: a
+    window of padding only; max: a sentence masked whole)."""
+    inf = {"KMaxPooling": PADDING_KEPT, "LocalMaxPooling": PADDING_WINDOW}.get(cls, ALL_MASKED)
+
     def hint(found: np.ndarray) -> str:
-        if np.isnan(found).any():
-            return MASK_BY_PRODUCT
-        return PADDING_KEPT if k_slots else ALL_MASKED
+        return MASK_BY_PRODUCT if np.isnan(found).any() else inf
     return hint
 
 
@@ -149,20 +185,21 @@ def _checks(cls: str, cls_args: tuple, oracle, unmasked, title: str, mistakes=No
     for the torch check, where the layer takes an argument that must not be taken as fixed;
     ``more_named``: forward mistakes besides the padding ranked (the layer checks')."""
     named = {PADDING_WINS: unmasked, **(more_named or {})}
-    nonfinite = _nonfinite(cls == "KMaxPooling")
+    nonfinite = _nonfinite(cls)
     t_args, t_oracle, t_unmasked, t_title = other or (cls_args, oracle, unmasked, title)
-    checks = layer_checks(cls, _case(cls_args, ties=False),
+    checks = layer_checks(cls, _case(cls, cls_args, ties=False),
                           question=question, module=module, title=title,
                           points=LAYER_POINTS, parameters=False, repeat=2, torch=oracle,
                           nonfinite=nonfinite, mistakes=mistakes, forward_mistakes=named,
-                          parity=Parity(_case(t_args, ties=False), f"{t_title}, against torch",
+                          parity=Parity(_case(cls, t_args, ties=False),
+                                        f"{t_title}, against torch",
                                         TORCH_POINTS, torch=t_oracle,
                                         forward_mistakes={PADDING_WINS: t_unmasked},
                                         # no parameters, and independent channels: a complex
                                         # step per position costs little at any size
                                         # (docs/security.md)
                                         at_scale=None))
-    ties = layer_checks(cls, _case(cls_args, ties=True), question=question, module=module,
+    ties = layer_checks(cls, _case(cls, cls_args, ties=True), question=question, module=module,
                         title=f"{title}, on features with ties (the first position wins)",
                         points=TIES_POINTS, parameters=False, hidden=False, torch=oracle,
                         nonfinite=nonfinite)  # torch: only the output's shape is asked
@@ -185,4 +222,18 @@ K_MAX = Question(
                           partial(_torch_kmax, k=K_OTHER, mask=False),
                           f"KMaxPooling(k={K_OTHER}) over a padded batch")))
 
-QUESTIONS = [MAX_OVER_TIME, K_MAX]
+LOCAL_MAX = Question(
+    "local_pooling", "Local max pooling: windows of a width, a stride apart",
+    code="library/pooling",
+    checks=_checks("LocalMaxPooling", (WIDTH, STRIDE), _torch_local,
+                   partial(_torch_local, mask=False),
+                   f"LocalMaxPooling(width={WIDTH}, stride={STRIDE}) over a padded batch",
+                   more_named={PADDING_ZERO: partial(_torch_local, fill=0.0)},
+                   other=((WIDTH_OTHER, STRIDE_OTHER),
+                          partial(_torch_local, width=WIDTH_OTHER, stride=STRIDE_OTHER),
+                          partial(_torch_local, width=WIDTH_OTHER, stride=STRIDE_OTHER,
+                                  mask=False),
+                          f"LocalMaxPooling(width={WIDTH_OTHER}, stride={STRIDE_OTHER}) over "
+                          "a padded batch")))
+
+QUESTIONS = [MAX_OVER_TIME, K_MAX, LOCAL_MAX]

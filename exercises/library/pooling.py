@@ -7,10 +7,18 @@ k-max pooling (Kalchbrenner et al. 2014) keeps the k largest values of each filt
 order they occur in the sentence. Sentences of a batch are padded to one length T; ``lengths``
 (B,) says how many positions of each row are real, and a padded position never wins.
 
+Local max pooling (lecture 11, "other notions": max pooling over windows, as images are pooled)
+keeps each filter's largest value within each window of ``width`` positions, the windows
+``stride`` apart: the sequence shrinks by about the stride (Conneau et al. 2017 halve it
+between the convolutional blocks of their very deep CNN, with width 3 and stride 2), and
+position survives coarsely, which max over time throws away.
+
 Backward: the gradient of a pooled value goes to the position it came from, all of it (the
 max is piecewise the identity of one input); every other position gets zero. Where a filter
 takes its largest value at several positions, the first of them is the one that won (the
-convention of ``argmax``), in the forward pass and so in the backward pass.
+convention of ``argmax``), in the forward pass and so in the backward pass. Where windows
+overlap (a stride below the width), one position can win in two windows: its gradient is the
+sum of both.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from __future__ import annotations
 from nlpdojo.backend import Array
 from nlpdojo.module import Module
 
-__all__ = ["KMaxPooling", "MaxOverTime"]
+__all__ = ["KMaxPooling", "LocalMaxPooling", "MaxOverTime"]
 
 
 def _real(xp, lengths: Array, t_steps: int, device) -> Array:
@@ -68,3 +76,46 @@ class KMaxPooling(Module):
         # grad_output: (B, k, F); returns dL/dh (B, T, F), None
         xp = self.xp
         raise NotImplementedError("cnn_text.kmax_pooling: not implemented yet — replace this line with your code")
+
+
+class LocalMaxPooling(Module):
+    """(B, T, F), lengths (B,) → (B, T_out, F): window j (positions j·stride to j·stride +
+    width − 1) keeps each filter's largest value over its real positions (the first position
+    where it is largest wins), T_out = ⌊(T − width) / stride⌋ + 1 (torch's ``MaxPool1d``
+    without padding; its default stride is the width). A window of padding only holds 0 (no
+    gradient): :meth:`output_lengths` says how many windows of each row are real. Backward
+    returns ``(dL/dh, None)``."""
+
+    def __init__(self, backend, width: int, stride: int | None = None) -> None:
+        super().__init__(backend)
+        stride = width if stride is None else stride
+        if width < 1 or stride < 1:
+            raise ValueError(f"local max pooling needs width >= 1 and stride >= 1, not "
+                             f"{width} and {stride}")
+        self.width, self.stride = width, stride
+
+    def output_length(self, length: int) -> int:
+        """T_out: the windows that fit in ``length`` positions."""
+        return (length - self.width) // self.stride + 1
+
+    def output_lengths(self, lengths: Array, t_steps: int) -> Array:
+        """(B,): the windows of each row (of a batch padded to ``t_steps`` positions) that
+        start at a real position: the pooled rows' ``lengths``, for the layer after this one."""
+        t_out = max(self.output_length(t_steps), 0)
+        return self.xp.clip((lengths + self.stride - 1) // self.stride, 0, t_out)
+
+    def forward(self, h: Array, lengths: Array) -> tuple[Array, tuple]:
+        # h: (B, T, F); lengths: (B,) integers, 1 <= lengths <= T
+        xp = self.xp
+        b, t_steps, f = h.shape
+        t_out = self.output_length(t_steps)
+        if t_out < 1:
+            raise ValueError(f"LocalMaxPooling(width={self.width}) over {t_steps} positions: "
+                             f"pad the batch to at least {self.width} positions")
+        device = self.backend.device
+        raise NotImplementedError("cnn_text.local_pooling: not implemented yet — replace this line with your code")
+
+    def backward(self, grad_output: Array, cache: tuple) -> tuple[Array, None]:
+        # grad_output: (B, T_out, F); returns dL/dh (B, T, F), None
+        xp = self.xp
+        raise NotImplementedError("cnn_text.local_pooling: not implemented yet — replace this line with your code")

@@ -36,7 +36,8 @@ QUESTIONS = {
                      "recurrent": 2, "bidirectional": 1.5, "residual": 0.5, "highway": 1.5,
                      "stacked": 2, "lstm_lm": 3, "lstm_lm_perplexity": 2,
                      "bilstm_classifier": 3, "bilstm_polarity": 2},
-    "cnn_text": {"conv1d": 3, "pooling": 1.5, "kmax_pooling": 1.5, "max_norm": 1,
+    "cnn_text": {"conv1d": 3, "pooling": 1.5, "kmax_pooling": 1.5, "local_pooling": 1.5,
+                 "max_norm": 1,
                  "kim_cnn": 3, "kim_polarity": 2, "batch_norm": 2.5,
                  "residual_block": 2, "qrnn": 2},
 }
