@@ -122,8 +122,8 @@ def _torch_local(p, h, lengths, *, width=WIDTH, stride=STRIDE, mask=True,
     out = torch.nn.functional.max_pool1d(ranked.transpose(1, 2), width, stride)
     out = out.transpose(1, 2)  # (B, T_out, F)
     starts = torch.arange(out.shape[1]) * stride  # (T_out,)
-    valid = (starts[None, :] < lengths[:, None])[:, :, None]  # (B, T_out, 1)
-    return torch.where(valid, out, torch.zeros_like(out))
+    # a window is real where it starts before the sentence's end: (B, T_out, 1)
+    return torch.where(lengths[:, None, None] > starts[None, :, None], out, torch.zeros_like(out))
 
 
 PADDING_WINS = ("the padded positions ranked too (set them to −inf where t >= lengths[b] "

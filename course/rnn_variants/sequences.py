@@ -1,6 +1,7 @@
 """Cells over sequences (CS224n lectures 6-7): the course library's ``Recurrent`` unroll and
 its backpropagation through time for any cell, with a state of one array or a tuple (an
-LSTM's); the bidirectional wrapper and the stacked RNN with dropout between its layers. All
+LSTM's); the bidirectional wrapper, the stacked RNN with dropout between its layers and the
+densely connected one (each layer reading the inputs and every layer below). All
 are checked over the grader's stand-in cells (``sequence_checks``) with a state h and a state
 (h, c), so each is graded on its own, whatever the student's cells do."""
 
@@ -170,6 +171,46 @@ STACKED = Question(
               "neural_networks.dropout"))
 
 
+# -- dense connections --------------------------------------------------------------------------
+def _dense(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
+           ) -> LayerCase:
+    """DenselyConnected layers over stand-in cells of ``kind``, layer k's cell reading
+    D + k·H inputs: 2 or 3 layers drawn per grading (:func:`_stack_settings`'s count; the
+    case at scale has the other), all starting from one state; ``"layers"``: state (h, c),
+    one per layer."""
+    cell = "pair" if kind == "layers" else kind
+    layers = _stack_settings(ctx, kind)[0]
+    if sizes is not None:  # at scale, the other count: 2 or 3 written in fails every grading
+        layers = 5 - layers
+    b, t, d, h = sizes or WRAPPER_SIZES[kind]
+
+    def state0(r: np.random.Generator):
+        if kind == "layers":
+            return [state_of("pair", r, (b, h)) for _ in range(layers)]
+        return state_of(kind, r, (b, h))
+
+    return LayerCase(args=(ctx.backend, d, h, layers), params={}, names=("xs", "state0"),
+                     inputs=lambda r: (r.standard_normal((b, t, d)), state0(r)),
+                     differentiable=(0, 1),
+                     cells={f"layers.{k}.cell": stand_in_cell(cell, d + k * h, h)
+                            for k in range(layers)})
+
+
+DENSE = Question(
+    "dense", "Dense connections: each layer reads the inputs and every layer below",
+    code="library/deep_rnn",
+    checks=[sequence_checks("DenselyConnected", _dense,
+                            title="DenselyConnected (2 or 3 layers) over stand-in cells",
+                            points=1.25, states=("array", "pair", "layers"),
+                            timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
+                            at_scale=lambda ctx, kind: _dense(ctx, kind, AT_SCALE)),
+            final_state_check("DenselyConnected", lambda ctx: _dense(ctx, "layers"),
+                              title="DenselyConnected.final_state: every layer's (h, c) after "
+                                    "the last step, a list", points=0.25,
+                              timeout_s=WRAPPER_TIMEOUT_S)],
+    requires=("recurrent", "neural_networks.xavier"))
+
+
 # -- residual and highway connections -----------------------------------------------------------
 def _highway_at(b: int, t: int, h: int, std: float = 0.7):
     return layer_case(h, params={"weight": normal(h, h, scale=std), "bias": normal(h, scale=0.5)},
@@ -213,4 +254,4 @@ RESIDUAL = Question(
     checks=layer_checks("Residual", _residual, title="Residual", points=0.5,
                         parameters=False, hidden=False))
 
-QUESTIONS = [RECURRENT_Q, BIDIRECTIONAL, RESIDUAL, HIGHWAY, STACKED]
+QUESTIONS = [RECURRENT_Q, BIDIRECTIONAL, RESIDUAL, HIGHWAY, STACKED, DENSE]

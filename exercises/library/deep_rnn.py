@@ -16,6 +16,9 @@ stacked layers of the same size, a residual connection (He et al. 2016) adds a l
 to its output, and a highway connection (Srivastava et al. 2015) lets a learned gate choose
 between them: both give the gradient a path around the layer, as the LSTM's cell state gives
 it one around the steps (lecture 7, "vanishing gradients are not just an RNN problem").
+Dense connections (Huang et al. 2017's DenseNet, beside ResNet and highway in lecture 7; for
+stacked LSTMs, Ding et al. 2018) go further: every layer reads the sequence's inputs and the
+outputs of every layer below it, side by side, so the top is one layer away from each of them.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from nlpdojo.module import Module, Parameter
 from .layers import Dropout
 from .recurrent import GRU, State
 
-__all__ = ["Bidirectional", "Highway", "Residual", "Stacked", "add_states"]
+__all__ = ["Bidirectional", "DenselyConnected", "Highway", "Residual", "Stacked",
+           "add_states"]
 
 
 def add_states(a: State, b: State) -> State:
@@ -162,3 +166,44 @@ class Stacked(Module):
         """Every layer's state after the last step of the forward pass whose cache this is, a
         list, bottom layer first."""
         raise NotImplementedError("rnn_variants.stacked: not implemented yet — replace this line with your code")
+
+
+class DenselyConnected(Module):
+    """``num_layers`` recurrent layers (``layers``) with dense connections: layer k (from 0)
+    reads, at every step, the inputs and the outputs of layers 0..k−1 side by side,
+    [x⁽ᵗ⁾; y₀⁽ᵗ⁾; ...; y_{k−1}⁽ᵗ⁾], of width D + k·H. Outputs (B, T, H): the top layer's.
+
+    ``state0``: a list of one state per layer, or one state every layer starts from (as
+    :class:`Stacked`). Backward walks the layers top down: the gradient of layer k's inputs
+    is split along the last axis into the inputs' share (added into dL/dxs) and each lower
+    layer's share (added into the gradient of that layer's outputs, which every layer above
+    it contributes to before its own backward runs). :meth:`final_state` gives every layer's
+    state after the last step, a list."""
+
+    def __init__(self, backend: Backend, input_size: int, hidden_size: int,
+                 num_layers: int = 2, *, layer: Any = GRU, seed: int = 0) -> None:
+        if num_layers < 1:
+            raise ValueError(f"a densely connected RNN has at least one layer, not {num_layers}")
+        super().__init__(backend)
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.layers = [layer(backend, input_size + k * hidden_size, hidden_size,
+                             seed=seed + 2 * k) for k in range(num_layers)]
+
+    def forward(self, xs: Array, state0: State | list[State]) -> tuple[Array, tuple]:
+        # xs: (B, T, D); state0: (B, H) or a tuple of them, or a list of one per layer
+        if isinstance(state0, list) and len(state0) != len(self.layers):
+            raise ValueError(f"state0 is a list of {len(state0)} states; a densely connected "
+                             f"RNN of {len(self.layers)} layers needs one per layer (or one "
+                             "state for all)")
+        xp = self.xp
+        raise NotImplementedError("rnn_variants.dense: not implemented yet — replace this line with your code")
+
+    def backward(self, grad_output: Array, cache: tuple) -> tuple[Array, State | list[State]]:
+        # grad_output: (B, T, H); returns dL/dxs (B, T, D), dL/dstate0 (state0's structure)
+        d, h = self.input_size, self.hidden_size
+        raise NotImplementedError("rnn_variants.dense: not implemented yet — replace this line with your code")
+
+    def final_state(self, cache: tuple) -> list[State]:
+        """Every layer's state after the last step of the forward pass whose cache this is, a
+        list, bottom layer first."""
+        raise NotImplementedError("rnn_variants.dense: not implemented yet — replace this line with your code")

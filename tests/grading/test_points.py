@@ -34,7 +34,7 @@ QUESTIONS = {
                         "sentence_classifier": 1, "sentence_polarity": 2},
     "rnn_variants": {"clipping": 1.5, "lstm_cell": 4.5, "gru_cell": 4, "vanishing": 2,
                      "recurrent": 2, "bidirectional": 1.5, "residual": 0.5, "highway": 1.5,
-                     "stacked": 2, "lstm_lm": 3, "lstm_lm_perplexity": 2,
+                     "stacked": 2, "dense": 1.5, "lstm_lm": 3, "lstm_lm_perplexity": 2,
                      "bilstm_classifier": 3, "bilstm_polarity": 2},
     "cnn_text": {"conv1d": 3, "pooling": 1.5, "kmax_pooling": 1.5, "local_pooling": 1.5,
                  "max_norm": 1,

@@ -329,3 +329,49 @@ def test_a_stacked_lstm_with_a_state_per_layer_matches_torch(backend):
         _close(_np(backend, c), c_n[k])
     with pytest.raises(ValueError, match="one per layer"):
         stack(backend.asarray(xs), state0[:1])
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["a-state-per-layer", "one-state"])
+def test_a_densely_connected_gru_stack_matches_the_same_stack_in_torch(backend, shared):
+    """``DenselyConnected`` against three ``torch.nn.GRU`` layers, layer k reading
+    ``torch.cat([xs, y_0, ..., y_{k−1}], -1)`` (Huang et al. 2017's dense connectivity):
+    outputs (the top layer's), dL/dxs, dL/dh0 (one per layer, or their sum for one shared
+    state), every layer's input weights' gradient and ``final_state``."""
+    from nlpdojo_solutions.library import deep_rnn
+
+    rng = np.random.default_rng(7)
+    t_steps, layers = 4, 3
+    stack = deep_rnn.DenselyConnected(backend, D, H, layers)
+    refs = [torch.nn.GRU(D + k * H, H, batch_first=True).double() for k in range(layers)]
+    for layer, ref in zip(stack.layers, refs, strict=True):
+        _copy(backend, layer.cell, ref, {"weight_x": "weight_ih_l0", "weight_h": "weight_hh_l0",
+                                         "bias_x": "bias_ih_l0", "bias_h": "bias_hh_l0"})
+    xs, g = rng.standard_normal((B, t_steps, D)), rng.standard_normal((B, t_steps, H))
+    h0 = np.tanh(rng.standard_normal((layers, B, H)))
+    state0 = backend.asarray(h0[0]) if shared else [backend.asarray(h) for h in h0]
+    out, cache = stack(backend.asarray(xs), state0)
+    grad_xs, grad_state0 = stack.backward(backend.asarray(g), cache)
+    txs = torch.tensor(xs, requires_grad=True)
+    th0 = torch.tensor(h0[:1] if shared else h0, requires_grad=True)  # (1 or L, B, H)
+    features, finals = [txs], []
+    for k, ref in enumerate(refs):
+        y, h_n = ref(torch.cat(features, -1), th0[0 if shared else k][None])
+        features.append(y)
+        finals.append(h_n[0])
+    (features[-1] * torch.as_tensor(g)).sum().backward()
+    _close(_np(backend, out), features[-1])
+    _close(_np(backend, grad_xs), txs.grad)
+    if shared:
+        _close(_np(backend, grad_state0), th0.grad[0])
+    else:
+        assert isinstance(grad_state0, list) and len(grad_state0) == layers
+        for k, grad_h in enumerate(grad_state0):
+            _close(_np(backend, grad_h), th0.grad[k])
+    for layer, ref in zip(stack.layers, refs, strict=True):
+        _close(_np(backend, layer.cell.weight_x.grad), ref.weight_ih_l0.grad.T)
+    for final, expected in zip(stack.final_state(cache), finals, strict=True):
+        _close(_np(backend, final), expected)
+    with pytest.raises(ValueError, match="one per layer"):
+        stack(backend.asarray(xs), [backend.asarray(h0[0])])
+    with pytest.raises(ValueError, match="at least one layer"):
+        deep_rnn.DenselyConnected(backend, D, H, 0)
