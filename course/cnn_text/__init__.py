@@ -3,7 +3,7 @@ Kim's sentence CNN. Its questions, one declaration each by lecture section:
 :mod:`.convolution` (the course library's ``Conv1d``), :mod:`.pooling` (max and k-max pooling
 over time), :mod:`.max_norm` (the max-norm constraint), :mod:`.classifier` (Kim's sentence
 CNN), :mod:`.normalization` (batch normalisation), :mod:`.residual` (a residual block), :mod:`.qrnn`
-(a quasi-recurrent layer).
+(a quasi-recurrent layer), :mod:`.char_cnn` (character-level word vectors).
 The reference is ``solutions/cnn_text/``
 and the library files ``solutions/library/{conv,pooling,constraints,normalization}.py``."""
 
@@ -15,14 +15,23 @@ from nlpdojo.hookspecs import hookimpl
 from nlpdojo_autograder.authoring import Topic
 from nlpdojo_course.cnn_text.models import KINDS
 
-from . import classifier, convolution, max_norm, normalization, pooling, qrnn, residual
+from . import (
+    char_cnn,
+    classifier,
+    convolution,
+    max_norm,
+    normalization,
+    pooling,
+    qrnn,
+    residual,
+)
 
 TOPIC = Topic(name="cnn_text",
               title="CNNs for text: convolutions, pooling over time, Kim's sentence CNN",
               order=5, questions=[*convolution.QUESTIONS, *pooling.QUESTIONS,
                                   *max_norm.QUESTIONS, *classifier.QUESTIONS,
                                   *normalization.QUESTIONS, *residual.QUESTIONS,
-                                  *qrnn.QUESTIONS],
+                                  *qrnn.QUESTIONS, *char_cnn.QUESTIONS],
               fixtures=Path(__file__).parent / "fixtures",
               withheld=f"{__name__}.withheld",
               given_modules=("polarity_training",))

@@ -15,6 +15,7 @@ import pytest
 
 from nlpdojo_autograder.authoring import CheckFailure
 from nlpdojo_autograder.authoring.compare import compare_array, compare_payloads, name_the_mistake
+from nlpdojo_autograder.authoring.kinds import computed_mistake, mistaken_outputs
 from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from tests.grading.courses import edited_course
 
@@ -392,3 +393,21 @@ def test_a_mistake_is_named_only_where_it_can_be_told_from_the_right_answer():
     name_the_mistake(np.array([0.0, 0.0]), right, mistakes, what="f: your results")
     with pytest.raises(CheckFailure, match="f: your results are exactly those of a visible"):
         name_the_mistake(visible.copy(), right, mistakes, what="f: your results")
+
+
+def test_a_layers_mistake_that_gives_the_right_outputs_is_never_named():
+    """A layer's named forward mistake whose outputs equal the right ones on the check's
+    inputs (the character CNN's ReLU left out before a max whose values are all positive)
+    is not named when the failure is elsewhere (a gradient): every backward bug of
+    cnn_text.char_cnn was told "your outputs are exactly those of no ReLU after the
+    convolution". Where the mistake's outputs differ from the right ones, it is named."""
+    right = {"output": np.array([1.0, 2.0]), "grad w": np.array([3.0])}
+    mine = {"output": np.array([1.0, 2.0]), "grad w": np.array([0.0])}  # a backward bug
+    hidden = {"output": np.array([1.0, 2.0])}  # the mistake's forward, equal here
+    actual = {**mine, **mistaken_outputs(0, hidden)}
+    assert computed_mistake(mine, actual, ["no ReLU"], rtol=1e-9, atol=0, right=right) is None
+    shown = {"output": np.array([1.0, -2.0])}  # where it differs, and mine is it
+    mine = {"output": np.array([1.0, -2.0]), "grad w": np.array([3.0])}
+    actual = {**mine, **mistaken_outputs(0, shown)}
+    assert computed_mistake(mine, actual, ["no ReLU"], rtol=1e-9, atol=0,
+                            right=right) == "no ReLU"

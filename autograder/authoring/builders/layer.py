@@ -597,7 +597,7 @@ def torch_check(cls: str, make: Callable[[Context], LayerCase], *, question: str
             return verdict
         verdict = compare_payloads(mine, oracle, rtol=rtol, atol=atol, nonfinite=nonfinite)
         named = None if verdict.passed else computed_mistake(mine, actual, computed,
-                                                             rtol=rtol, atol=atol)
+                                                             rtol=rtol, atol=atol, right=oracle)
         found = (f"your outputs are exactly those of {named}. "
                  f"{without_guesses(verdict.message)}" if named else verdict.message)
         if named:

@@ -6,7 +6,16 @@ reference they plant into. The student bundle's wheel leaves this package out
 
 from __future__ import annotations
 
-from . import classifier, convolution, max_norm, normalization, pooling, qrnn, residual
+from . import (
+    char_cnn,
+    classifier,
+    convolution,
+    max_norm,
+    normalization,
+    pooling,
+    qrnn,
+    residual,
+)
 
 BUGS = [classifier.BUGS, convolution.BUGS, max_norm.BUGS, normalization.BUGS,
-        pooling.BUGS, qrnn.BUGS, residual.BUGS]
+        pooling.BUGS, qrnn.BUGS, residual.BUGS, char_cnn.BUGS]

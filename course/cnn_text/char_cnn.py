@@ -1,0 +1,115 @@
+"""Character-level word representations (CS224n lecture 11, §3.9-3.10; Kim et al. 2016):
+``CharCNNEmbedding`` checked as a layer on words of random characters against torch
+(``embedding``, ``conv1d``, ReLU, ``amax`` over the positions, a ReLU projection and a highway
+gate: the character-aware assignment's ``ModelEmbeddings`` without its dropout), with a second
+torch case at the assignment's filter width (5, one zero each side). Its embedding,
+convolution, ReLU, pooling, projection and highway are the reference's, swapped in, so only
+the wiring is the student's."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import Context, LayerCase, Parity, Question, layer_checks
+
+NN = "neural_networks"
+#: characters, character dimension, filters (the word's dimension), and the words: (B, T, W)
+#: characters each; kernel K with P zeros each side. C ≠ F, so a pipeline that takes one for
+#: the other fails; the torch case has other sizes again
+V, C, F, K, P = 7, 3, 4, 3, 1
+B, T, W = 2, 3, 6
+#: the torch check's case: the assignment's width 5 and padding 1, other sizes
+TORCH_SIZES = {"V": 9, "C": 4, "F": 5, "K": 5, "P": 1, "words": (3, 2, 7)}
+#: at scale: 96 characters of 32 dimensions, 200 filters (102,872 parameters at the width 3
+#: of the values checks, 115,672 at the torch check's 5: at least the builders' 100,000), over
+#: 32 × 20 words of 12 characters (builders' ``at_scale``); each case's kernel and padding
+AT_SCALE = {"V": 96, "C": 32, "F": 200, "words": (32, 20, 12)}
+
+
+def _case(v: int = V, c: int = C, f: int = F, k: int = K, p: int = P,
+          words: tuple[int, int, int] = (B, T, W), std: float = 0.7):
+    """The layer's case: every parameter drawn (the embedding at unit scale, the others at
+    ``std``), and words of characters drawn uniformly."""
+    b, t, w = words
+
+    def make(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+        params = {"embedding.weight": rng.standard_normal((v, c)),
+                  "conv.weight": std * rng.standard_normal((k, c, f)),
+                  "conv.bias": 0.3 * rng.standard_normal(f),
+                  "projection.weight": std * rng.standard_normal((f, f)),
+                  "projection.bias": 0.3 * rng.standard_normal(f),
+                  "highway.weight": std * rng.standard_normal((f, f)),
+                  "highway.bias": 0.5 * rng.standard_normal(f)}
+
+        def longer(r: np.random.Generator, factor: int):
+            """``factor`` times as many words a sentence; the output grows with them."""
+            return ((r.integers(0, v, (b, t * factor, w)),),
+                    r.standard_normal((b, t * factor, f)))
+
+        return LayerCase(args=(ctx.backend, v, c, f), kwargs={"kernel_size": k, "padding": p},
+                         torch_kwargs={"padding": p}, params=params,
+                         inputs=lambda r: (r.integers(0, v, (b, t, w)),),
+                         differentiable=(), names=("chars",), longer=longer)
+    return make
+
+
+def _torch_char_cnn(p, chars, padding, *, gate_side=False, project=True, relu=True):
+    """The pipeline in torch on every word at once: ``conv1d`` wants (N, C, W) and a
+    (F, C, K) weight (the library's is (K, C, F)); with ``gate_side`` the highway's
+    arguments swapped (its gate computed from y and weighing c), without ``project`` the
+    projection's ReLU left out, without ``relu`` the convolution's (known mistakes'
+    forwards)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+
+    e = p["embedding.weight"][chars.reshape(-1, chars.shape[-1])]  # (N, W, C)
+    h = torch.nn.functional.conv1d(e.transpose(1, 2), p["conv.weight"].permute(2, 1, 0),
+                                   p["conv.bias"], padding=padding)  # (N, F, W_out)
+    c = (torch.relu(h) if relu else h).amax(2)  # (N, F)
+    z = c @ p["projection.weight"] + p["projection.bias"]
+    y = torch.relu(z) if project else z
+    if gate_side:  # Highway(y, c): the gate reads y, carries y, transforms into c
+        t = torch.sigmoid(y @ p["highway.weight"] + p["highway.bias"])
+        out = t * c + (1 - t) * y
+    else:
+        t = torch.sigmoid(c @ p["highway.weight"] + p["highway.bias"])
+        out = t * y + (1 - t) * c
+    return out.reshape(*chars.shape[:-1], -1)
+
+
+GATE_SIDE = ("the highway's gate on the wrong side: its arguments swapped, Highway(y, c), so "
+             "the gate reads y and weighs c (the library's Highway(u, y) takes what it "
+             "carries, u = c, first and the transform's output y second)")
+NO_PROJECTION_RELU = ("no ReLU on the projection: y = ReLU(c W_proj + b_proj) before the "
+                      "highway")
+NO_CONV_RELU = "no ReLU after the convolution: the max runs over ReLU(Conv1d(e))"
+#: the known mistakes of the forward, by their torch forwards
+MISTAKES = {GATE_SIDE: lambda p, chars, padding: _torch_char_cnn(p, chars, padding,
+                                                                 gate_side=True),
+            NO_PROJECTION_RELU: lambda p, chars, padding: _torch_char_cnn(p, chars, padding,
+                                                                          project=False),
+            NO_CONV_RELU: lambda p, chars, padding: _torch_char_cnn(p, chars, padding,
+                                                                    relu=False)}
+
+
+def _sized(sizes: dict, std: float = 0.7, **kernel: int):
+    """The case at ``sizes`` (a dict of V, C, F, words and, or in ``kernel``, K and P)."""
+    both = {**sizes, **kernel}
+    return _case(both["V"], both["C"], both["F"], both["K"], both["P"], both["words"],
+                 std=std)
+
+
+CHAR_CNN = Question(
+    "char_cnn", "Character-level word vectors: a CNN over a word's characters, a highway",
+    code="char_cnn", checks=layer_checks(
+        "CharCNNEmbedding", _case(), title="CharCNNEmbedding over words of random characters",
+        points=1.5, repeat=2, torch=_torch_char_cnn, forward_mistakes=MISTAKES,
+        at_scale=_sized(AT_SCALE, std=0.05, K=K, P=P),
+        parity=Parity(_sized(TORCH_SIZES), "CharCNNEmbedding (width 5, padding 1), against "
+                      "torch", 0.5, torch=_torch_char_cnn, forward_mistakes=MISTAKES,
+                      at_scale=_sized(AT_SCALE, std=0.05, K=5, P=1))),
+    requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
+              f"{NN}.relu", "rnn_variants.highway"))
+
+QUESTIONS = [CHAR_CNN]
