@@ -38,7 +38,7 @@ def test_ctx_function_finds_a_function_in_the_module_of_its_questions_code(tmp_p
     set by its ``Question``); ``ctx.module(name)``, a method, stays one (an attribute of the
     same name once shadowed it, and word_vectors' training check failed on the reference)."""
     from nlpdojo_autograder.authoring import Context, Question, value_check
-    from nlpdojo_autograder.authoring.checks import BackendRef
+    from nlpdojo_autograder.authoring.context import BackendRef
 
     question = Question("lstm_cell", "The LSTM cell", code="library/gated",
                         checks=[value_check("forget_bias", "t", 1.0, lambda ctx: {})])

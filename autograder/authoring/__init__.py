@@ -57,12 +57,8 @@ from nlpdojo_autograder.authoring.builders import (
     torch_twin,
     with_hint,
 )
-from nlpdojo_autograder.authoring.checks import (
-    Check,
-    CheckFailure,
-    Context,
-    Verdict,
-)
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Verdict
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.kinds import (
     GradientProblem,
     Property,

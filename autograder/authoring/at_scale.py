@@ -36,14 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import (
-    Check,
-    CheckFailure,
-    Context,
-    Payload,
-    Verdict,
-    outgoing,
-)
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload, Verdict
+from nlpdojo_autograder.authoring.context import Context, outgoing
 from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.channel import Token
 
@@ -425,7 +419,7 @@ def _pairs(yours: dict[str, Any], true: dict[str, Any]) -> list[tuple[str, Any, 
 
 def _differs(ctx: Context, mine: Any, theirs: Any, tol: float, *, number: bool = False) -> str:
     """Why ``mine`` is not ``theirs`` (arrays, or tuples of them) to ``tol`` ("" if it is);
-    ``number``: ``mine`` may be a Python number (:meth:`.checks.Context.to_numpy`)."""
+    ``number``: ``mine`` may be a Python number (:meth:`.context.Context.to_numpy`)."""
     if isinstance(theirs, (tuple, list)):
         if not isinstance(mine, (tuple, list)) or len(mine) != len(theirs):
             return "does not have the reference's structure"

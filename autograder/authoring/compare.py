@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from nlpdojo.gradcheck import diagnose
-from nlpdojo_autograder.authoring.checks import CheckFailure, Verdict, list_of_arrays
+from nlpdojo_autograder.authoring.checks import CheckFailure, Verdict
+from nlpdojo_autograder.authoring.context import list_of_arrays
 
 
 def _fmt_index(index: tuple[int, ...]) -> str:
@@ -359,7 +360,7 @@ def name_the_mistake(yours: Any, right: Any, mistakes: dict[str, Callable[[], An
 
     ``oracle``: ``(ctx, name, on)``, where ``on`` is everything the right result and the
     mistakes' read (the check's inputs and settings): they are then computed together as one
-    of the check's oracles (:meth:`~.checks.Context.oracles`, under ``mistake|<name>|``) and
+    of the check's oracles (:meth:`~.context.Context.oracles`, under ``mistake|<name>|``) and
     returned to go beside the outputs: the reference's run computes them, a submission's
     grading takes them from its payload on equal inputs (the same first mistake is named)."""
     def same(a: Any, b: Any) -> bool:

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import CheckFailure, Context
+from nlpdojo_autograder.authoring.checks import CheckFailure
+from nlpdojo_autograder.authoring.context import Context
 
 #: an ``inspect``: ``(outputs, inputs) -> None``, raising :class:`CheckFailure`
 Inspect = Callable[[dict[str, np.ndarray], dict[str, Any]], None]

@@ -16,15 +16,7 @@ import numpy as np
 
 from nlpdojo import gradcheck
 from nlpdojo.gradcheck.result import joined_messages
-from nlpdojo_autograder.authoring.checks import (
-    NAMED_MISTAKE,
-    ORACLE_DIGEST,
-    Check,
-    CheckFailure,
-    Context,
-    Payload,
-    Verdict,
-)
+from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, CheckFailure, Payload, Verdict
 from nlpdojo_autograder.authoring.compare import (
     FLOAT32_HINT,
     MISTAKE_KEY,
@@ -35,6 +27,7 @@ from nlpdojo_autograder.authoring.compare import (
     compare_payloads,
     nonfinite_causes,
 )
+from nlpdojo_autograder.authoring.context import ORACLE_DIGEST, Context
 from nlpdojo_autograder.authoring.deferred import question_builder
 
 

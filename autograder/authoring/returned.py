@@ -8,7 +8,7 @@ conversion, a norm returned as ``float(norm)`` or put back on the default device
 describes each number and array of a result as the code returned it (its namespace, device
 and dtype, or "a Python float") and the kinds of the arrays it was given
 (:func:`~nlpdojo_autograder.runtime.calls.returned_kinds`), and the grader judges each value
-where a check converts it for comparison (:meth:`.checks.Context.to_numpy`):
+where a check converts it for comparison (:meth:`.context.Context.to_numpy`):
 
 * a call given arrays of the backend (``ctx.asarray``) returns arrays, 0-d ones for single
   numbers, not Python numbers, unless the check declares the value a number (``number=True``,
@@ -78,7 +78,7 @@ class Returned:
         self._replies: deque[dict[int, tuple[Any, Kind, tuple[Kind, ...], bool]]] = deque(
             maxlen=KEPT_REPLIES)
         #: where the last reply's result held a Python number: ``"*"`` for the result itself,
-        #: else its position or key (one level), for :meth:`.checks.Context.require_arrays`
+        #: else its position or key (one level), for :meth:`.context.Context.require_arrays`
         self.top_numbers: list[str] = []
 
     def note(self, args: Any, kwargs: Any, reply: dict) -> None:

@@ -31,16 +31,9 @@ from nlpdojo.errors import failure_site
 from nlpdojo.plugins import get_registry
 from nlpdojo.selection import make_backend
 from nlpdojo_autograder.authoring.at_scale import PROBLEM_KEY as AT_SCALE_PROBLEM
-from nlpdojo_autograder.authoring.checks import (
-    STRICT_BACKEND,
-    BackendRef,
-    Check,
-    CheckFailure,
-    Context,
-    Exercise,
-    NotAsReturned,
-)
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Exercise, NotAsReturned
 from nlpdojo_autograder.authoring.compare import compare_payloads
+from nlpdojo_autograder.authoring.context import STRICT_BACKEND, BackendRef, Context
 from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
 from nlpdojo_autograder.grading.results import printed_output
 from nlpdojo_autograder.runtime import sandbox

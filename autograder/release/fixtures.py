@@ -41,8 +41,9 @@ import numpy as np
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.files import atomic_write
 from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
-from nlpdojo_autograder.authoring.checks import ORACLE_DIGEST, Exercise
+from nlpdojo_autograder.authoring.checks import Exercise
 from nlpdojo_autograder.authoring.compare import MISTAKE_KEY
+from nlpdojo_autograder.authoring.context import ORACLE_DIGEST
 from nlpdojo_autograder.authoring.questions import QuestionError, closure
 from nlpdojo_autograder.grading.given import GIVEN, given_digests
 from nlpdojo_autograder.grading.grade import GradeOptions, exercise_names, get_exercise, judge

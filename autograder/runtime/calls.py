@@ -235,7 +235,7 @@ DESCRIBE_DEPTH = 4
 
 def returned_kinds(result: Any, pos: tuple, kw: dict) -> dict[str, list]:
     """What a call returned, as it was returned, and what it was given: the reply's
-    ``returned``, judged by the grader (:meth:`~nlpdojo_autograder.authoring.checks.Context.
+    ``returned``, judged by the grader (:meth:`~nlpdojo_autograder.authoring.context.Context.
     to_numpy`), since the data that crosses the wire is the same for a NumPy array, a tensor
     on a GPU and a Python float. ``leaves``: ``[path, kind]`` for each number and array of
     the result (``path``: the positions and keys that lead to it, ``[]`` for the result

@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 
 from nlpdojo_autograder.authoring.builders import metric_checks
-from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.training.evaluate import (
     accuracy,
     accuracy_metric,

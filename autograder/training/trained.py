@@ -41,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import CheckFailure, Context, Payload, outgoing
+from nlpdojo_autograder.authoring.checks import CheckFailure, Payload
+from nlpdojo_autograder.authoring.context import Context, outgoing
 from nlpdojo_autograder.runtime.channel import Token
 
 #: payload keys: the trained parameters (``param:<name>``) and the loss of every step

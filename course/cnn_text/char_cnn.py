@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import Context, LayerCase, Parity, Question, layer_checks
+from nlpdojo_autograder.authoring import Parity, Question, layer_checks
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import integers, normal
 
 NN = "neural_networks"
 #: characters, character dimension, filters (the word's dimension), and the words: (B, T, W)
@@ -28,30 +30,25 @@ AT_SCALE = {"V": 96, "C": 32, "F": 200, "words": (32, 20, 12)}
 
 def _case(v: int = V, c: int = C, f: int = F, k: int = K, p: int = P,
           words: tuple[int, int, int] = (B, T, W), std: float = 0.7):
-    """The layer's case: every parameter drawn (the embedding at unit scale, the others at
-    ``std``), and words of characters drawn uniformly."""
+    """The layer's case as data: every parameter drawn (the embedding at unit scale, the
+    others at ``std``), and words of characters drawn uniformly."""
     b, t, w = words
 
-    def make(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        params = {"embedding.weight": rng.standard_normal((v, c)),
-                  "conv.weight": std * rng.standard_normal((k, c, f)),
-                  "conv.bias": 0.3 * rng.standard_normal(f),
-                  "projection.weight": std * rng.standard_normal((f, f)),
-                  "projection.bias": 0.3 * rng.standard_normal(f),
-                  "highway.weight": std * rng.standard_normal((f, f)),
-                  "highway.bias": 0.5 * rng.standard_normal(f)}
+    def longer(r: np.random.Generator, factor: int):
+        """``factor`` times as many words a sentence; the output grows with them."""
+        return (r.integers(0, v, (b, t * factor, w)),), r.standard_normal((b, t * factor, f))
 
-        def longer(r: np.random.Generator, factor: int):
-            """``factor`` times as many words a sentence; the output grows with them."""
-            return ((r.integers(0, v, (b, t * factor, w)),),
-                    r.standard_normal((b, t * factor, f)))
-
-        return LayerCase(args=(ctx.backend, v, c, f), kwargs={"kernel_size": k, "padding": p},
-                         torch_kwargs={"padding": p}, params=params,
-                         inputs=lambda r: (r.integers(0, v, (b, t, w)),),
-                         differentiable=(), names=("chars",), longer=longer)
-    return make
+    return layer_case(v, c, f, kwargs={"kernel_size": k, "padding": p},
+                      torch_kwargs={"padding": p},
+                      params={"embedding.weight": normal(v, c),
+                              "conv.weight": normal(k, c, f, scale=std),
+                              "conv.bias": normal(f, scale=0.3),
+                              "projection.weight": normal(f, f, scale=std),
+                              "projection.bias": normal(f, scale=0.3),
+                              "highway.weight": normal(f, f, scale=std),
+                              "highway.bias": normal(f, scale=0.5)},
+                      inputs=(integers(v, b, t, w),), differentiable=(), names=("chars",),
+                      longer=longer)
 
 
 def _torch_char_cnn(p, chars, padding, *, gate_side=False, project=True, relu=True):

@@ -8,6 +8,7 @@ are checked over the grader's stand-in cells (``sequence_checks``) with a state 
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import numpy as np
 
@@ -114,12 +115,14 @@ def _stack_settings(ctx: Context, kind: str) -> tuple[int, float, str]:
             CONNECTION_OF[kind])
 
 
-def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
-             ) -> LayerCase:
+def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None, *,
+             dense: bool = False) -> LayerCase:
     """Stacked layers over stand-in cells of ``kind`` (:func:`_stack_settings`), all starting
     from one state; ``"layers"``: LSTM-like cells, state (h, c), and a list of one state per
     layer (what a stacked language model carries from window to window). A highway
-    connection's parameters are set, as every layer's are."""
+    connection's parameters are set, as every layer's are. ``dense``: a DenselyConnected
+    stack of as many layers instead, layer k's cell reading D + k·H inputs (no dropout, no
+    connection)."""
     cell = "pair" if kind == "layers" else kind
     layers, dropout, connection = _stack_settings(ctx, kind)
     if sizes is not None:  # at scale, the other count: 2 or 3 written in fails every grading
@@ -137,6 +140,12 @@ def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = 
             return [state_of("pair", r, (b, h)) for _ in range(layers)]
         return state_of(kind, r, (b, h))
 
+    if dense:
+        return LayerCase(args=(ctx.backend, d, h, layers), params={}, names=("xs", "state0"),
+                         inputs=lambda r: (r.standard_normal((b, t, d)), state0(r)),
+                         differentiable=(0, 1),
+                         cells={f"layers.{k}.cell": stand_in_cell(cell, d + k * h, h)
+                                for k in range(layers)})
     return LayerCase(args=(ctx.backend, d, h, layers),
                      kwargs={"dropout": dropout, "connection": connection}, params=params,
                      names=("xs", "state0"),
@@ -172,39 +181,17 @@ STACKED = Question(
 
 
 # -- dense connections --------------------------------------------------------------------------
-def _dense(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
-           ) -> LayerCase:
-    """DenselyConnected layers over stand-in cells of ``kind``, layer k's cell reading
-    D + k·H inputs: 2 or 3 layers drawn per grading (:func:`_stack_settings`'s count; the
-    case at scale has the other), all starting from one state; ``"layers"``: state (h, c),
-    one per layer."""
-    cell = "pair" if kind == "layers" else kind
-    layers = _stack_settings(ctx, kind)[0]
-    if sizes is not None:  # at scale, the other count: 2 or 3 written in fails every grading
-        layers = 5 - layers
-    b, t, d, h = sizes or WRAPPER_SIZES[kind]
-
-    def state0(r: np.random.Generator):
-        if kind == "layers":
-            return [state_of("pair", r, (b, h)) for _ in range(layers)]
-        return state_of(kind, r, (b, h))
-
-    return LayerCase(args=(ctx.backend, d, h, layers), params={}, names=("xs", "state0"),
-                     inputs=lambda r: (r.standard_normal((b, t, d)), state0(r)),
-                     differentiable=(0, 1),
-                     cells={f"layers.{k}.cell": stand_in_cell(cell, d + k * h, h)
-                            for k in range(layers)})
-
-
 DENSE = Question(
     "dense", "Dense connections: each layer reads the inputs and every layer below",
     code="library/deep_rnn",
-    checks=[sequence_checks("DenselyConnected", _dense,
+    checks=[sequence_checks("DenselyConnected", partial(_stacked, dense=True),
                             title="DenselyConnected (2 or 3 layers) over stand-in cells",
                             points=1.25, states=("array", "pair", "layers"),
                             timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
-                            at_scale=lambda ctx, kind: _dense(ctx, kind, AT_SCALE)),
-            final_state_check("DenselyConnected", lambda ctx: _dense(ctx, "layers"),
+                            at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE,
+                                                                dense=True)),
+            final_state_check("DenselyConnected",
+                              lambda ctx: _stacked(ctx, "layers", dense=True),
                               title="DenselyConnected.final_state: every layer's (h, c) after "
                                     "the last step, a list", points=0.25,
                               timeout_s=WRAPPER_TIMEOUT_S)],

@@ -20,7 +20,8 @@ from nlpdojo_autograder.authoring.builders import (
     function_checks,
     literal,
 )
-from nlpdojo_autograder.authoring.checks import BackendRef, Check, CheckFailure, Context
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure
+from nlpdojo_autograder.authoring.context import BackendRef, Context
 from nlpdojo_autograder.authoring.inputs import (
     BACKEND,
     derived,
@@ -369,7 +370,7 @@ def test_a_numpy_scalar_setting_goes_as_a_python_number(tmp_path):
     """A setting computed with NumPy (``nominal * factor``, a ``np.float64``) reaches the code
     under test as the Python float a caller passes: on the strict backend a NumPy scalar is an
     array of another namespace, and the reference's own strict pass failed on one."""
-    from nlpdojo_autograder.authoring.checks import outgoing
+    from nlpdojo_autograder.authoring.context import outgoing
 
     sent = outgoing((np.float64(0.42), [np.int64(3)], {"p": np.float32(0.5)}, np.ones(2)))
     assert type(sent[0]) is float and sent[0] == 0.42

@@ -25,13 +25,8 @@ from nlpdojo_autograder.authoring.builders import (
     torch_check,
     torch_twin,
 )
-from nlpdojo_autograder.authoring.checks import (
-    NAMED_MISTAKE,
-    BackendRef,
-    Check,
-    CheckFailure,
-    Context,
-)
+from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, CheckFailure
+from nlpdojo_autograder.authoring.context import BackendRef, Context
 from nlpdojo_autograder.authoring.kinds import (
     SAID_IN_FULL,
     finite,

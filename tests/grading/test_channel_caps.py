@@ -100,7 +100,7 @@ RECEIVER = textwrap.dedent(r'''
     before = high_water_kb()
     try:
         value = received.recv(time.monotonic() + wait_s)
-        if hasattr(value, "todense"):  # as the grader compares it (checks.Context.to_numpy)
+        if hasattr(value, "todense"):  # as the grader compares it (context.Context.to_numpy)
             value = np.asarray(value.todense()).astype(np.float64)
         outcome = f"accepted {type(value).__name__} of {value.nbytes:,} bytes"
     except ChannelError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nlpdojo_autograder.authoring.checks import ORACLE_DIGEST, Context, digest_of
+from nlpdojo_autograder.authoring.context import ORACLE_DIGEST, Context, digest_of
 from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from tests.grading.courses import edited_course
 

@@ -139,7 +139,7 @@ def test_a_builders_output_is_a_python_number_only_where_declared(tmp_path, numb
 
     from nlpdojo_autograder.authoring import CheckFailure
     from nlpdojo_autograder.authoring.builders import call, function_check
-    from nlpdojo_autograder.authoring.checks import BackendRef, Context
+    from nlpdojo_autograder.authoring.context import BackendRef, Context
     from nlpdojo_autograder.authoring.inputs import inputs, normal
     from nlpdojo_autograder.grading.runner import _backends
     from nlpdojo_autograder.runtime.remote import LocalSubject

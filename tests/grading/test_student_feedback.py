@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import Context
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.grading.given import edited_given, given_digests, normalised
 from nlpdojo_autograder.grading.grade import get_exercise, waiting_warning
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult

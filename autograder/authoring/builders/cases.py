@@ -16,7 +16,8 @@ import numpy as np
 from nlpdojo_autograder.authoring.at_scale import MIN_AT_SCALE_NUMBERS, built_with
 from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.builders.wire import _send
-from nlpdojo_autograder.authoring.checks import CheckFailure, Context, Payload
+from nlpdojo_autograder.authoring.checks import CheckFailure, Payload
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 

@@ -15,7 +15,8 @@ import numpy as np
 from nlpdojo_autograder.authoring.at_scale import gate, require_function_at_scale
 from nlpdojo_autograder.authoring.builders.cases import NOT_GIVEN, _at_scale_of
 from nlpdojo_autograder.authoring.builders.wire import send_argument, stable_call
-from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.inputs import Inspect
 from nlpdojo_autograder.authoring.kinds import (
@@ -284,7 +285,7 @@ def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
     (:func:`~.kinds.gradient_check`): sampled coordinates and random
     directions where one loss evaluation is expensive (a window of calls, say).
     ``array_outputs``: the outputs the contract asks to be arrays (a loss as a 0-d array): a
-    Python number returned there fails every check, saying so (:meth:`~.checks.Context.
+    Python number returned there fails every check, saying so (:meth:`~.context.Context.
     require_arrays`). ``numbers``: the outputs the contract returns as Python numbers
     (CS224n's ``float(loss)``); every other output of a call given the backend's arrays must
     be an array of their namespace, device and dtype (:mod:`.returned`).
@@ -366,7 +367,7 @@ def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
 
 
 def _array_positions(outputs: Sequence[str], arrays: Sequence[str]) -> dict[str, str]:
-    """For :meth:`~.checks.Context.require_arrays`: the positions in a result of ``outputs``
+    """For :meth:`~.context.Context.require_arrays`: the positions in a result of ``outputs``
     (the result itself for one output) of those named in ``arrays``, with their names."""
     unknown = set(arrays) - set(outputs)
     if unknown:

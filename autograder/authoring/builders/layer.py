@@ -43,7 +43,8 @@ from nlpdojo_autograder.authoring.builders.points import _share, with_hint
 from nlpdojo_autograder.authoring.builders.saturation import SATURATED_RANGE, SATURATION, Saturated
 from nlpdojo_autograder.authoring.builders.torch_oracle import (
     _autograd_loss,
-    _mistakes_of_layer,
+    _mistakes_oracle,
+    _oracle_inputs,
     _torch_values,
 )
 from nlpdojo_autograder.authoring.builders.vectorization import (
@@ -53,17 +54,9 @@ from nlpdojo_autograder.authoring.builders.vectorization import (
     _same_when_traced,
 )
 from nlpdojo_autograder.authoring.builders.wire import _first, _host, _named, _rebuild, _send
-from nlpdojo_autograder.authoring.checks import (
-    NAMED_MISTAKE,
-    ORACLE_DIGEST,
-    STRICT_BACKEND,
-    Check,
-    CheckFailure,
-    Context,
-    Payload,
-    Verdict,
-)
+from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, CheckFailure, Payload, Verdict
 from nlpdojo_autograder.authoring.compare import EVAL_KEY, Nonfinite, compare_payloads
+from nlpdojo_autograder.authoring.context import ORACLE_DIGEST, STRICT_BACKEND, Context
 from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import (
     MISTAKE_KEY,
@@ -529,24 +522,6 @@ def _input_grads(ctx: Context, cls: str, case: LayerCase, inputs: tuple[Any, ...
 
 
 TORCH_KEY = "torch|"
-
-
-def _oracle_inputs(case: LayerCase, inputs: tuple[Any, ...], grad: Any) -> dict[str, Any]:
-    """Everything a torch oracle of a layer case reads besides the question's own torch
-    forwards (:meth:`Context.oracles`): parameters, inputs, upstream gradient, and how they
-    are named and passed."""
-    return {"params": case.params, "inputs": inputs, "upstream": grad,
-            "differentiable": case.differentiable, "names": case.names,
-            "outputs": case.outputs, "torch_kwargs": case.torch_kwargs}
-
-
-def _mistakes_oracle(ctx: Context, forward: dict[str, Callable[..., Any]] | None,
-                     backward: dict[str, Callable[..., Any]] | None, case: LayerCase,
-                     inputs: tuple[Any, ...], grad: Any) -> Payload:
-    """The named mistakes' outputs (:func:`_mistakes_of_layer`) as an oracle: computed by the
-    reference's run, taken from its payload by a submission's on equal inputs."""
-    return ctx.oracles(MISTAKE_KEY, _oracle_inputs(case, inputs, grad),
-                       lambda: _mistakes_of_layer(forward, backward, case, inputs, grad))
 
 
 @question_builder

@@ -19,7 +19,8 @@ from nlpdojo_autograder.authoring.builders.vectorization import (
     counted_lines,
 )
 from nlpdojo_autograder.authoring.builders.wire import _send, stable_call
-from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import GradientProblem, gradient_check, value_check
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Context, Payload
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import metric_check
 

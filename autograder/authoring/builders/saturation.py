@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nlpdojo_autograder.authoring.builders.cases import LayerCase
-from nlpdojo_autograder.authoring.checks import Context
+from nlpdojo_autograder.authoring.context import Context
 
 #: what a NaN or inf at saturated pre-activations says, by the nonlinearity that makes it
 #: (:class:`Saturated`): the overflow and the formula that avoids it

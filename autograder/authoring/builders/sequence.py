@@ -20,7 +20,8 @@ from nlpdojo_autograder.authoring.builders.cases import (
 from nlpdojo_autograder.authoring.builders.layer import LAYER_SHARES, layer_checks
 from nlpdojo_autograder.authoring.builders.points import _share, with_hint
 from nlpdojo_autograder.authoring.builders.wire import _host, _send
-from nlpdojo_autograder.authoring.checks import Check, Context, Payload, Verdict
+from nlpdojo_autograder.authoring.checks import Check, Payload, Verdict
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.kinds import value_check
 

@@ -18,6 +18,8 @@ from nlpdojo_autograder.authoring.builders.cases import (
 )
 from nlpdojo_autograder.authoring.builders.wire import _rebuild
 from nlpdojo_autograder.authoring.checks import CheckFailure, Payload
+from nlpdojo_autograder.authoring.compare import MISTAKE_KEY
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.kinds import MISTAKES_NEED_TORCH, mistaken_outputs
 
 
@@ -171,3 +173,21 @@ def _torch_values(torch_forward: Callable[..., Any], case: LayerCase, inputs: tu
     result.update({_grad_key(case, name): g
                    for (_, name), g in zip(named, found[len(params):], strict=True)})
     return result
+
+
+def _oracle_inputs(case: LayerCase, inputs: tuple[Any, ...], grad: Any) -> dict[str, Any]:
+    """Everything a torch oracle of a layer case reads besides the question's own torch
+    forwards (:meth:`Context.oracles`): parameters, inputs, upstream gradient, and how they
+    are named and passed."""
+    return {"params": case.params, "inputs": inputs, "upstream": grad,
+            "differentiable": case.differentiable, "names": case.names,
+            "outputs": case.outputs, "torch_kwargs": case.torch_kwargs}
+
+
+def _mistakes_oracle(ctx: Context, forward: dict[str, Callable[..., Any]] | None,
+                     backward: dict[str, Callable[..., Any]] | None, case: LayerCase,
+                     inputs: tuple[Any, ...], grad: Any) -> Payload:
+    """The named mistakes' outputs (:func:`_mistakes_of_layer`) as an oracle: computed by the
+    reference's run, taken from its payload by a submission's on equal inputs."""
+    return ctx.oracles(MISTAKE_KEY, _oracle_inputs(case, inputs, grad),
+                       lambda: _mistakes_of_layer(forward, backward, case, inputs, grad))

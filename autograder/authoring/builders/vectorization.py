@@ -25,7 +25,8 @@ from nlpdojo_autograder.authoring.builders.cases import (
     _varied,
 )
 from nlpdojo_autograder.authoring.builders.wire import _host, _send
-from nlpdojo_autograder.authoring.checks import CheckFailure, Context
+from nlpdojo_autograder.authoring.checks import CheckFailure
+from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.runtime.calls import StudentError
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import CheckFailure, Context
+from nlpdojo_autograder.authoring.checks import CheckFailure
+from nlpdojo_autograder.authoring.context import Context
 
 
 def _send(ctx: Context, x: Any) -> Any:
