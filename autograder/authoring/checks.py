@@ -22,10 +22,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # a check's collect takes one; the context imports this module
-    from nlpdojo_autograder.authoring.context import Context
+from typing import Any
 
 Payload = dict[str, Any]
 CHECK_KINDS = ("value", "gradient", "metric", "property", "custom")
@@ -82,7 +79,8 @@ class Check:
     title: str
     points: float
     kind: str
-    collect: Callable[[Context], Payload]
+    #: given the check's :class:`~.context.Context` (which imports this module)
+    collect: Callable[..., Payload]
     judge: Callable[[Payload, Payload | None], Verdict]
     #: hidden checks run only where the solutions are installed (instructor, CI)
     hidden: bool = False

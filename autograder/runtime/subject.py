@@ -78,9 +78,9 @@ ENGINE_REFUSAL = ("is not available to graded code: it would compute the derivat
 #: bugs by the solution blocks, which a worker never does, the withheld bugs being hidden
 #: there); generic, it answers no question; the sandbox shows it, the import blocker refuses
 #: it to student code like the rest
-PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authoring.kinds",
-                    "authoring.compare", "authoring.inputs", "authoring.at_scale",
-                    "authoring.planted", "authoring.markers",
+PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authoring.context",
+                    "authoring.kinds", "authoring.compare", "authoring.inputs",
+                    "authoring.at_scale", "authoring.planted", "authoring.markers",
                     "authoring.returned", "authoring.deferred", "authoring.builders",
                     *(f"authoring.builders.{shape}" for shape in (
                         "cases", "function", "layer", "loss", "metric", "optimizer", "points",
