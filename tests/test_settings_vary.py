@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nlpdojo_autograder.authoring import checks as check_module
+from nlpdojo_autograder.authoring import context as check_module
 from nlpdojo_autograder.grading import runner
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.runtime.loader import load_reference_dir
