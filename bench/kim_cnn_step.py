@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from pathlib import Path
 
@@ -47,7 +46,7 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _machine import machine
-    from rnn_lm_step import interleaved_rounds, spread
+    from rnn_lm_step import interleaved_rounds, print_step_table
 
     from nlpdojo.selection import load_backend
     from nlpdojo_solutions.cnn_text.kim_cnn import SentenceCNN
@@ -86,15 +85,7 @@ def main() -> None:
         ratios = [p[1] / o[1] for o, p in zip(*rounds.values(), strict=True)]
         rows.append((dtype, rounds, ratios))
     print(f"machine: {machine()}")
-    print("| dtype | implementation | wall ms per step, median of rounds (min–max) | CPU ms |"
-          "\n|---|---|---|---|")
-    for dtype, rounds, ratios in rows:
-        for name, values in rounds.items():
-            print(f"| {dtype} | {name} | {spread([w for w, _ in values], '{:.2f}')} | "
-                  f"{spread([c for _, c in values], '{:.2f}')} |")
-        print(f"| {dtype} | ratio torch / nlpdojo (CPU time), per round | "
-              f"**{spread(ratios, '{:.2f}')}x** "
-              f"({'NumPy faster' if statistics.median(ratios) > 1 else 'torch faster'}) | |")
+    print_step_table(rows)
 
 
 def _torch_step(torch, F, ids, lengths, labels, V, D, nf, widths, dtype):

@@ -61,6 +61,21 @@ def interleaved_rounds(steps: dict, rounds: int, repeat: int, warmup: int = 3
     return found
 
 
+def print_step_table(rows: list[tuple[str, dict, list[float]]]) -> None:
+    """The Markdown table of a step benchmark against torch: per ``(dtype, rounds, ratios)``
+    row, each implementation's wall and CPU ms (median of rounds, min–max, from
+    :func:`interleaved_rounds`) and the per-round ratio torch / nlpdojo of CPU time."""
+    print("| dtype | implementation | wall ms per step, median of rounds (min–max) | CPU ms |"
+          "\n|---|---|---|---|")
+    for dtype, rounds, ratios in rows:
+        for name, values in rounds.items():
+            print(f"| {dtype} | {name} | {spread([w for w, _ in values], '{:.2f}')} | "
+                  f"{spread([c for _, c in values], '{:.2f}')} |")
+        print(f"| {dtype} | ratio torch / nlpdojo (CPU time), per round | "
+              f"**{spread(ratios, '{:.2f}')}x** "
+              f"({'NumPy faster' if statistics.median(ratios) > 1 else 'torch faster'}) | |")
+
+
 def spread(values: list[float], fmt: str = "{:.1f}") -> str:
     """``median (min–max)``."""
     return (f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–"
