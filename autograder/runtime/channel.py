@@ -632,7 +632,9 @@ class Channel:
         poller = select.poll()
         poller.register(self.write_fd, select.POLLOUT | select.POLLERR | select.POLLHUP)
         for chunk in chunks:
-            view = memoryview(chunk).cast("B") if not isinstance(chunk, bytes) else chunk
+            # a memoryview, never the bytes themselves: slicing bytes copies what is left, and a
+            # frame larger than the pipe goes in pipe-sized writes (quadratic in its length)
+            view = memoryview(chunk).cast("B")
             while len(view):
                 if deadline is not None:
                     left = deadline - time.monotonic()

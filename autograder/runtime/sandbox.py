@@ -21,6 +21,7 @@ grade without ``sandbox``.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import importlib.util
 import os
@@ -107,6 +108,22 @@ class Launched:
     processes: int | None
 
 
+#: the capacity asked for the channel's pipes: Linux's default of 64 KiB splits an array of a
+#: run at scale (a megabyte) into sixteen writes, each waking the reader
+PIPE_BYTES = 1 << 20
+
+
+def _pipe() -> tuple[int, int]:
+    """A pipe of :data:`PIPE_BYTES` where the system allows it (``fs.pipe-max-size``), else
+    of its default capacity."""
+    read, write = os.pipe()
+    try:
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (OSError, AttributeError):  # over the limit, or not Linux: the default will do
+        pass
+    return read, write
+
+
 def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | None,
            hidden: list[Path], scratch_bytes: int = SCRATCH_BYTES,
            reference: tuple[Path, ...] = ()) -> Launched:
@@ -123,8 +140,8 @@ def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | No
     no ``code``: its ``reference`` folders, the solutions, are shown read-only at their own
     paths instead of being hidden, and nothing of the student's.
     """
-    to_r, to_w = os.pipe()
-    from_r, from_w = os.pipe()
+    to_r, to_w = _pipe()
+    from_r, from_w = _pipe()
     uid = processes = None
     env = _environment(scratch if isolation == PROCESS else Path(SCRATCH_DIR))
     _seed_font_cache(scratch / ".mpl")
