@@ -64,12 +64,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check framework autograder course plugins solutions tests bench docs/examples setup.py
 
 # The tests marked `long` (minutes each) are collected first (tests/conftest.py) and
-# --dist worksteal lets an idle worker take the other's waiting tests, so both finish together.
+# --dist worksteal lets an idle worker take the others' waiting tests, so all finish together.
+# Three workers on two cores: a grading spends about half its time waiting on its worker and
+# reference processes (a call-back crosses the pipes four times), so with two the cores sat
+# idle half the run (user+sys CPU about equal to the wall time); a third test fills that.
 # Byte-compiled first: where PYTHONDONTWRITEBYTECODE is set, every grader and worker process
 # the tests start would otherwise compile the grader's modules again (a fifth of a second each).
 test: data lint sandbox browser
 	$(BIN)/python -m compileall -q -j 0 framework autograder course plugins
-	$(BIN)/python -m pytest -n 2 --dist worksteal -q --durations=25
+	$(BIN)/python -m pytest -n 3 --dist worksteal -q --durations=25
 
 # Opt-in: the planted-bug and hostile tests (marker `seeded`) for SEEDS input seeds in a row,
 # the training runs' planted bugs included (tests/seeds.py). A seed takes 20-25 minutes on 2
