@@ -3,7 +3,8 @@ Kim's sentence CNN. Its questions, one declaration each by lecture section:
 :mod:`.convolution` (the course library's ``Conv1d``), :mod:`.pooling` (max and k-max pooling
 over time), :mod:`.max_norm` (the max-norm constraint), :mod:`.classifier` (Kim's sentence
 CNN), :mod:`.normalization` (batch normalisation), :mod:`.residual` (a residual block), :mod:`.qrnn`
-(a quasi-recurrent layer), :mod:`.char_cnn` (character-level word vectors).
+(a quasi-recurrent layer), :mod:`.char_cnn` (character-level word vectors), :mod:`.vdcnn` (a
+very deep CNN for text).
 The reference is ``solutions/cnn_text/``
 and the library files ``solutions/library/{conv,pooling,constraints,normalization}.py``."""
 
@@ -24,6 +25,7 @@ from . import (
     pooling,
     qrnn,
     residual,
+    vdcnn,
 )
 
 TOPIC = Topic(name="cnn_text",
@@ -31,7 +33,8 @@ TOPIC = Topic(name="cnn_text",
               order=5, questions=[*convolution.QUESTIONS, *pooling.QUESTIONS,
                                   *max_norm.QUESTIONS, *classifier.QUESTIONS,
                                   *normalization.QUESTIONS, *residual.QUESTIONS,
-                                  *qrnn.QUESTIONS, *char_cnn.QUESTIONS],
+                                  *qrnn.QUESTIONS, *char_cnn.QUESTIONS,
+                                  *vdcnn.QUESTIONS],
               fixtures=Path(__file__).parent / "fixtures",
               withheld=f"{__name__}.withheld",
               given_modules=("polarity_training",))

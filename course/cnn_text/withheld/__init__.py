@@ -15,7 +15,9 @@ from . import (
     pooling,
     qrnn,
     residual,
+    vdcnn,
 )
 
 BUGS = [classifier.BUGS, convolution.BUGS, max_norm.BUGS, normalization.BUGS,
-        pooling.BUGS, qrnn.BUGS, residual.BUGS, char_cnn.BUGS]
+        pooling.BUGS, qrnn.BUGS, residual.BUGS, char_cnn.BUGS,
+        vdcnn.BUGS]

@@ -1,0 +1,193 @@
+"""A very deep CNN for text (CS224n lecture 11, §4.1-4.4; Conneau et al. 2017): ``VeryDeepCNN``
+checked as a layer in training mode over a padded batch against the same network in
+``torch.nn.functional`` on the same parameters (``embedding``, ``conv1d``, ``batch_norm``,
+``relu``, ``max_pool1d`` between the stages with the course's masking, the k largest of a
+stable sort put back in sentence order at the top, ``linear``), with a second torch case of
+three stages and two blocks a stage. Its embedding, convolutions, residual blocks, poolings,
+ReLU and Linear layers are the reference's, swapped in, so only the wiring is the student's:
+where the length is halved, which lengths each pooling masks with, and the way back."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import Context, LayerCase, Parity, Question, layer_checks
+from nlpdojo_autograder.authoring.inputs import padded_sentences
+
+from .pooling import _real, _torch_local
+from .residual import _torch_block
+
+NN = "neural_networks"
+#: the pooling between stages: the paper's width 3, stride 2
+WIDTH, STRIDE = 3, 2
+#: the case: V words of D dimensions, C classes; two stages (3 and 4 channels: the first
+#: block keeps the first convolution's channels, an identity shortcut, the second widens them,
+#: a projection), a block each, k = 2 of the 5 positions left of T = 11 by one pooling, 5
+#: hidden units. D = k here: the case at scale has them otherwise (16 and 4)
+CASE = {"V": 7, "D": 2, "C": 3, "channels": (3, 4), "blocks": 1, "k": 2, "hidden": 5,
+        "batch": (3, 11)}
+#: the torch check's case: three stages, two blocks each (identity shortcuts after the first
+#: of a stage), k = 3 of the 4 positions left of T = 20 by two poolings
+TORCH_CASE = {"V": 9, "D": 3, "C": 2, "channels": (2, 3, 4), "blocks": 2, "k": 3,
+              "hidden": 4, "batch": (4, 20)}
+#: at scale: 156,869 parameters (builders' ``at_scale``: at least 100,000), most in the
+#: convolutions, over 24 texts of 40 positions (40, 19, 9 across the stages); three blocks a
+#: stage, another k and another count of stages than the case's, so that a number written in
+#: is caught
+AT_SCALE = {"V": 300, "D": 16, "C": 5, "channels": (32, 48, 64), "blocks": 3, "k": 4,
+            "hidden": 48, "batch": (24, 40)}
+
+#: every layer of the network is the reference's, called back through the grader (swap-in):
+#: the gradient check by central differences runs the forward twice per parameter, some ten
+#: call-backs each (4,156 in all: 42 s at the 10 ms `dojo verify` holds a limit to)
+TIMEOUT_S = 120.0
+
+
+def _case(sizes: dict):
+    """The layer's case at ``sizes``: every weight drawn at 1/√fan-in (the embedding at unit
+    scale, batch norms' scales in [0.5, 1.5]), biases drawn too (a bias left out shows), and
+    padded sentences of ids in [1, V) (id 0 pads; row 0 full, row 1 one word)."""
+    v, d, classes, k, hidden = sizes["V"], sizes["D"], sizes["C"], sizes["k"], sizes["hidden"]
+    channels, blocks, (b, t) = sizes["channels"], sizes["blocks"], sizes["batch"]
+
+    def make(ctx: Context) -> LayerCase:
+        rng = ctx.rng()
+
+        def linear(name: str, fan_in: int, fan_out: int, width: int | None = None) -> None:
+            shape = (fan_in, fan_out) if width is None else (width, fan_in, fan_out)
+            params[f"{name}.weight"] = (rng.standard_normal(shape)
+                                        / np.sqrt(fan_in * (width or 1)))
+            params[f"{name}.bias"] = 0.3 * rng.standard_normal(fan_out)
+
+        params = {"embedding.weight": rng.standard_normal((v, d))}
+        linear("first", d, channels[0], 3)
+        for s, c in enumerate(channels):
+            for j in range(blocks):
+                c_in = channels[max(s - 1, 0)] if j == 0 else c
+                name = f"stages.{s}.{j}"
+                linear(f"{name}.conv1", c_in, c, 3)
+                linear(f"{name}.conv2", c, c, 3)
+                for norm in ("norm1", "norm2"):
+                    params[f"{name}.{norm}.weight"] = rng.uniform(0.5, 1.5, c)
+                    params[f"{name}.{norm}.bias"] = 0.3 * rng.standard_normal(c)
+                if c_in != c:
+                    linear(f"{name}.shortcut", c_in, c, 1)
+        linear("fc.0", k * channels[-1], hidden)
+        linear("fc.1", hidden, hidden)
+        linear("output", hidden, classes)
+        sentences = padded_sentences(v, b, t, low=1)
+
+        def longer(r: np.random.Generator, factor: int):
+            """Texts ``factor`` times as long; the scores, (B, C), are not."""
+            return padded_sentences(v, b, t * factor, low=1)(r), r.standard_normal((b, classes))
+
+        return LayerCase(args=(ctx.backend, v, d, classes),
+                         kwargs={"channels": channels, "blocks": blocks, "k": k,
+                                 "hidden": hidden},
+                         sizes=frozenset({"channels", "blocks", "k", "hidden"}), params=params,
+                         inputs=sentences, differentiable=(), names=("ids", "lengths"),
+                         longer=longer)
+    return make
+
+
+def _torch_vdcnn(p, ids, lengths, *, zero_padding=True, pool=True, pool_last=False,
+                 carry=True, floor=False, kmax_real=True, channel_first=False, fc_relu=True):
+    """The network in ``torch.nn.functional`` on (B, T) ids; the stages, blocks and k read
+    from the parameters' names and shapes. Each keyword, set otherwise, is a known mistake's
+    forward: ``zero_padding`` off, the padded positions keep their vectors; ``pool`` off, no
+    pooling between the stages; ``pool_last``, a pooling after the last stage too; ``carry``
+    off, every pooling masks with the original lengths; ``floor``, the pooled lengths ⌊L / 2⌋;
+    ``kmax_real`` off, the k-max takes every position for real; ``channel_first``, the k-max output
+    flattened as torch's (B, C, k); ``fc_relu`` off, no ReLU on the hidden layers."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+    from torch.nn import functional
+
+    real = torch.arange(ids.shape[1])[None, :] < lengths[:, None]  # (B, T)
+    e = p["embedding.weight"][ids]  # (B, T, D)
+    if zero_padding:
+        e = e * real[:, :, None]
+    h = functional.conv1d(e.transpose(1, 2), p["first.weight"].permute(2, 1, 0),
+                          p["first.bias"], padding=1).transpose(1, 2)  # (B, T, C_0)
+    stages = sorted({int(name.split(".")[1]) for name in p if name.startswith("stages.")})
+    for s in stages:
+        blocks = sorted({int(name.split(".")[2]) for name in p
+                         if name.startswith(f"stages.{s}.")})
+        for j in blocks:
+            prefix = f"stages.{s}.{j}."
+            h = _torch_block({n[len(prefix):]: v for n, v in p.items()
+                              if n.startswith(prefix)}, h)  # (B, T_s, C_s)
+        if pool and (s < stages[-1] or pool_last):
+            t_out = (h.shape[1] - WIDTH) // STRIDE + 1
+            h = _torch_local(None, h, lengths, width=WIDTH, stride=STRIDE)
+            if carry:
+                lengths = (lengths // 2 if floor else (lengths + 1) // 2).clamp(0, t_out)
+    c_last = h.shape[2]
+    k = p["fc.0.weight"].shape[0] // c_last
+    if not kmax_real:  # every position counted as real
+        lengths = torch.full_like(lengths, h.shape[1])
+    pooled = _torch_kmax(h, lengths, k)  # (B, k, C)
+    if channel_first:
+        pooled = pooled.transpose(1, 2)  # (B, C, k)
+    f = pooled.reshape(pooled.shape[0], -1)  # (B, k·C)
+    for j in (0, 1):
+        f = functional.linear(f, p[f"fc.{j}.weight"].T, p[f"fc.{j}.bias"])
+        f = torch.relu(f) if fc_relu else f
+    return functional.linear(f, p["output.weight"].T, p["output.bias"])  # (B, classes)
+
+
+def _torch_kmax(h, lengths, k):
+    """k-max pooling as the library ranks: a stable sort of the negated values, so that among
+    equal values (the ReLU's zeros, everywhere in a deep stack) the earlier position ranks
+    first (``topk`` breaks those ties its own way, and the k values kept, put back in sentence
+    order, then come in another order)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+
+    real = _real(lengths, h.shape[1])  # (B, T, 1)
+    ranked = h.masked_fill(~real, -float("inf"))
+    kept = torch.argsort(-ranked, dim=1, stable=True)[:, :k].sort(dim=1).values  # (B, k, C)
+    valid = real.expand_as(h).gather(1, kept)
+    return torch.where(valid, ranked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
+
+
+_torch_vdcnn.label = "the network in torch.nn.functional"  # type: ignore[attr-defined]
+
+
+#: the known mistakes of the forward, by their torch forwards
+MISTAKES = {
+    "no pooling between the stages (a LocalMaxPooling(3, 2) after every stage but the last "
+    "halves the length)": partial(_torch_vdcnn, pool=False),
+    "a pooling after the last stage too (the k-max pooling takes the last stage's output as "
+    "it is)": partial(_torch_vdcnn, pool_last=True),
+    "the sentences' own lengths kept after a pooling (each pooling leaves ⌈L / 2⌉ real "
+    "positions: pool.output_lengths(lengths, T) gives them to the next pooling)":
+        partial(_torch_vdcnn, carry=False),
+    "the pooled lengths rounded down, L // 2 (a window that starts at a sentence's last "
+    "position is real too: ⌈L / 2⌉ windows, pool.output_lengths)":
+        partial(_torch_vdcnn, floor=True),
+    "the k-max pooling over every position, the padding's too (give it the lengths that "
+    "reach the top)": partial(_torch_vdcnn, kmax_real=False),
+    "the padded positions' vectors not zeroed (multiply the embeddings by the mask of real "
+    "positions, as in Kim's CNN)": partial(_torch_vdcnn, zero_padding=False),
+    "the k-max output flattened channel by channel, as torch's (B, C, k) would be (reshape "
+    "the library's (B, k, C) as it is)": partial(_torch_vdcnn, channel_first=True),
+    "no ReLU after the hidden layers (Linear, ReLU, Linear, ReLU, then the output layer)":
+        partial(_torch_vdcnn, fc_relu=False),
+}
+
+
+VDCNN = Question(
+    "vdcnn", "A very deep CNN for text: residual stages, pooling between them, k-max at the "
+    "top", code="vdcnn", checks=layer_checks(
+        "VeryDeepCNN", _case(CASE), title="VeryDeepCNN, two stages, over a padded batch",
+        points=2.0, repeat=2, torch=_torch_vdcnn, forward_mistakes=MISTAKES, timeout_s=TIMEOUT_S,
+        at_scale=_case(AT_SCALE),
+        parity=Parity(_case(TORCH_CASE), "VeryDeepCNN, three stages of two blocks, against "
+                      "torch", 0.5)),
+    requires=("residual_block", "local_pooling", "kmax_pooling", "conv1d", "batch_norm",
+              f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.relu"))
+
+QUESTIONS = [VDCNN]
