@@ -161,6 +161,8 @@ class GradientProblem:
     #: gradient (the sum over the calls) another check differences coordinate by coordinate
     #: and the judge compares whole against the reference's
     along_directions: frozenset[str] = frozenset()
+    #: how many random directions each of :attr:`along_directions` is differenced along
+    directions: int = 0  # 0: SHARED_DIRECTIONS
 
 
 #: random directions per input of :attr:`GradientProblem.along_directions` (a gradient
@@ -213,8 +215,9 @@ def gradient_check(name: str, title: str, points: float, make: Callable[[Context
             # (_stored_gradient_keys): the reference evaluates its loss once, not per coordinate
             if ctx.expected_only:
                 plan = dict(max_full=-1, n_samples=0, n_directions=0)
-            elif pname in problem.along_directions and np.size(x) > SHARED_DIRECTIONS:
-                plan = dict(max_full=0, n_samples=0, n_directions=SHARED_DIRECTIONS)
+            elif pname in problem.along_directions and np.size(x) > (
+                    count := problem.directions or SHARED_DIRECTIONS):
+                plan = dict(max_full=0, n_samples=0, n_directions=count)
             else:
                 plan = dict(max_full=max_full, n_samples=n_samples, n_directions=n_directions)
             evidence = gradcheck.gather_evidence(f, np.asarray(x, np.float64), analytic,
