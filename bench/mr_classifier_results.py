@@ -63,9 +63,10 @@ def build(backend, name: str, vocab_size: int, seed: int):
     return SentenceLSTM(backend, *sizes, seed=seed, **MODELS[name][1])
 
 
-def fold_data(k: int):
-    """Fold k's (train, dev, test) as padded id matrices with one vocabulary."""
-    from nlpdojo_autograder.training import sentence_matrices
+def fold_texts(k: int) -> tuple[tuple[list, np.ndarray], tuple[list, np.ndarray], int]:
+    """Fold k's sentences: ``(train texts, labels)``, ``(held-out texts, labels)`` and n: the
+    held-out rows are the test fold's n sentences, then the dev tenth of the other nine folds
+    (drawn from seed k), so that one tokenization serves both."""
     from nlpdojo_datasets.mr import MRPolarity
 
     train, test = MRPolarity().cv(k)
@@ -73,37 +74,62 @@ def fold_data(k: int):
     dev = np.zeros(len(train.labels), bool)
     dev[rng.permutation(len(dev))[:len(dev) // 10]] = True
     texts = np.asarray(train.texts, dtype=object)
-    n = len(test.labels)  # the test fold first, then the dev rows: one tokenization
-    data = sentence_matrices(list(texts[~dev]), train.labels[~dev],
-                             [*test.texts, *texts[dev]],
-                             np.concatenate([test.labels, train.labels[dev]]),
-                             max_tokens=SETTINGS["max_tokens"], min_count=SETTINGS["min_count"])
+    return ((list(texts[~dev]), train.labels[~dev]),
+            ([*test.texts, *texts[dev]], np.concatenate([test.labels, train.labels[dev]])),
+            len(test.labels))
+
+
+def split_held(data, n: int):
+    """``data`` (:class:`~nlpdojo_autograder.training.SentenceData` of :func:`fold_texts`'
+    sentences) as ``(data with the test fold as its test part, (dev ids, lengths, labels))``."""
     held = (data.test_ids[n:], data.test_lengths[n:], data.test_labels[n:])
     fit = dataclasses.replace(data, test_ids=data.test_ids[:n],
                               test_lengths=data.test_lengths[:n], test_labels=data.test_labels[:n])
     return fit, held
 
 
+def fold_data(k: int):
+    """Fold k's (train, dev, test) as padded id matrices with one vocabulary."""
+    from nlpdojo_autograder.training import sentence_matrices
+
+    (train_texts, train_labels), (held_texts, held_labels), n = fold_texts(k)
+    return split_held(sentence_matrices(train_texts, train_labels, held_texts, held_labels,
+                                        max_tokens=SETTINGS["max_tokens"],
+                                        min_count=SETTINGS["min_count"]), n)
+
+
 def run_fold(backend, name: str, k: int, epochs: int) -> dict:
+    data, held = fold_data(k)
+    model = build(backend, name, data.vocab_size, seed=k)
+    return fit(backend, model, data, held, k, epochs, label=name, cnn=name == "cnn")
+
+
+def fit(backend, model, data, held, k: int, epochs: int, *, label: str, cnn: bool,
+        trainable=None) -> dict:
+    """Train ``model`` on ``data`` one epoch at a time (batch order of epoch e drawn from seed
+    1000 k + e), the CNN by its topic's loop (``cnn``), the others by ``classifier_training``;
+    score the test fold at the epoch of best accuracy on ``held`` (the dev tenth).
+    ``trainable``: the model as the optimizer sees it (default ``model``; a view that leaves
+    parameters out keeps them as they are)."""
     from nlpdojo_solutions.cnn_text.polarity_training import cnn_scores, train_cnn
     from nlpdojo_solutions.rnn_variants.classifier_training import (
         sentence_scores,
         train_classifier,
     )
 
-    data, (dev_ids, dev_lengths, dev_labels) = fold_data(k)
-    model = build(backend, name, data.vocab_size, seed=k)
-    if name == "cnn":
+    dev_ids, dev_lengths, dev_labels = held
+    trainable = model if trainable is None else trainable
+    if cnn:
         sentence_scores = cnn_scores  # noqa: F811 - the CNN's own, the same contract
     best, history, start = (-1.0, None, 0), [], time.perf_counter()
     for epoch in range(1, epochs + 1):
         common = {"epochs": 1, "lr": SETTINGS["lr"], "batch_size": SETTINGS["batch_size"],
                   "seed": 1000 * k + epoch}
-        if name == "cnn":
-            train_cnn(backend, model, data.train_ids, data.train_lengths, data.train_labels,
-                      max_norm=MODELS[name][1]["max_norm"], **common)
+        if cnn:
+            train_cnn(backend, trainable, data.train_ids, data.train_lengths,
+                      data.train_labels, max_norm=MODELS["cnn"][1]["max_norm"], **common)
         else:
-            train_classifier(backend, model, data.train_ids, data.train_lengths,
+            train_classifier(backend, trainable, data.train_ids, data.train_lengths,
                              data.train_labels, clip=SETTINGS["clip"], **common)
         dev = float(np.mean(sentence_scores(backend, model, dev_ids, dev_lengths).argmax(1)
                             == dev_labels))
@@ -111,7 +137,7 @@ def run_fold(backend, name: str, k: int, epochs: int) -> dict:
         if dev > best[0]:
             test = sentence_scores(backend, model, data.test_ids, data.test_lengths)
             best = (dev, float(np.mean(test.argmax(1) == data.test_labels)), epoch)
-        print(f"  fold {k} {name} epoch {epoch}: dev {dev:.4f}", file=sys.stderr, flush=True)
+        print(f"  fold {k} {label} epoch {epoch}: dev {dev:.4f}", file=sys.stderr, flush=True)
     return {"test": best[1], "dev": best[0], "epoch": best[2], "dev_history": history,
             "minutes": (time.perf_counter() - start) / 60, "vocab": data.vocab_size,
             "train": len(data.train_labels), "test_size": len(data.test_labels)}
@@ -192,29 +218,56 @@ def paired(folds: dict) -> list[str]:
     return out
 
 
-def write_docs(text: str) -> None:
+def write_docs(text: str, begin: str = BEGIN, end: str = END, *, after: str | None = None
+               ) -> None:
+    """Put ``text`` between the markers ``begin`` and ``end`` of docs/results.md (a section
+    not there yet goes right after the marker ``after`` where given and found, else at the
+    end)."""
     path = ROOT / "docs" / "results.md"
     doc = path.read_text()
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in doc:
-        doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
+    block = f"{begin}\n{text}\n{end}"
+    if begin in doc:
+        doc = doc[:doc.index(begin)] + block + doc[doc.index(end) + len(end):]
+    elif after is not None and after in doc:
+        at = doc.index(after) + len(after)
+        doc = doc[:at] + "\n\n" + block + doc[at:]
     else:
         doc = doc.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(doc)
+
+
+def run_folds(results: dict, path: Path, names: list[str], folds: list[int], run, meta: dict
+              ) -> None:
+    """``run(name, k)`` for every row and fold ``results`` lacks, each fold's figures written
+    to ``path`` as it comes (with ``meta`` the first time, and when and where the row ran), so
+    that a stopped run goes on from the next fold."""
+    from _machine import machine
+
+    for name in names:
+        for k in folds:
+            done = results.setdefault("folds", {}).setdefault(name, {})
+            if str(k) in done:
+                continue
+            done[str(k)] = run(name, k)
+            kept = results.setdefault("meta", meta)
+            kept.setdefault("runs", {})[name] = {"date": date.today().isoformat(),
+                                                 "machine": machine()}
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(results, indent=1) + "\n")
+            print(f"{name} fold {k}: test {done[str(k)]['test']:.4f} (epoch "
+                  f"{done[str(k)]['epoch']}, {done[str(k)]['minutes']:.1f} min)", flush=True)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", default=",".join(MODELS))
     p.add_argument("--folds", default="0-9", help="0-9, or a list such as 0,1")
-    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--results", type=Path,
                    default=ROOT / "bench" / "results" / "mr_classifiers.json")
     p.add_argument("--write-docs", action="store_true")
     args = p.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
-    from _machine import machine
-
     from nlpdojo.selection import load_backend
 
     backend = load_backend("numpy", "cpu", "float32")
@@ -228,19 +281,9 @@ def main() -> None:
     if results.get("meta", {}).get("settings", SETTINGS) != SETTINGS or \
             results.get("meta", {}).get("epochs", args.epochs) != args.epochs:
         p.error(f"{args.results} holds a run with other settings; move it away to start anew")
-    for name in names:
-        for k in folds:
-            done = results.setdefault("folds", {}).setdefault(name, {})
-            if str(k) in done:
-                continue
-            done[str(k)] = run_fold(backend, name, k, args.epochs)
-            meta = results.setdefault("meta", {"settings": SETTINGS, "epochs": args.epochs})
-            meta.setdefault("runs", {})[name] = {"date": date.today().isoformat(),
-                                                 "machine": machine()}
-            args.results.parent.mkdir(parents=True, exist_ok=True)
-            args.results.write_text(json.dumps(results, indent=1) + "\n")
-            print(f"{name} fold {k}: test {done[str(k)]['test']:.4f} (epoch "
-                  f"{done[str(k)]['epoch']}, {done[str(k)]['minutes']:.1f} min)", flush=True)
+    run_folds(results, args.results, names, folds,
+              lambda name, k: run_fold(backend, name, k, args.epochs),
+              {"settings": SETTINGS, "epochs": args.epochs})
     text = table(results)
     print(text)
     if args.write_docs:
