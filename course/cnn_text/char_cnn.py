@@ -102,6 +102,7 @@ CHAR_CNN = Question(
     code="char_cnn", checks=layer_checks(
         "CharCNNEmbedding", _case(), title="CharCNNEmbedding over words of random characters",
         points=1.5, repeat=2, torch=_torch_char_cnn, forward_mistakes=MISTAKES,
+        directions=True,  # every parameter a swapped-in layer's: the wiring is checked
         at_scale=_sized(AT_SCALE, std=0.05, K=K, P=P),
         parity=Parity(_sized(TORCH_SIZES), "CharCNNEmbedding (width 5, padding 1), against "
                       "torch", 0.5, torch=_torch_char_cnn, forward_mistakes=MISTAKES,

@@ -113,6 +113,7 @@ KIM_CNN = Question(
     "kim_cnn", "Kim's CNN over padded sentences", code="kim_cnn", checks=[layer_checks(
         "SentenceCNN", _case(0.0), title="SentenceCNN, filter widths drawn, over a padded batch",
         points=2.0, repeat=2, torch=_torch_cnn,
+        directions=True,  # every parameter a swapped-in layer's: the wiring is checked
         at_scale=_case(0.0, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH, classes=AT_SCALE_CLASSES),
         # with dropout on, the values check alone (outputs and every gradient against the
         # reference, the same masks drawn): where the dropout sits is what it adds

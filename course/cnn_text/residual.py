@@ -87,6 +87,7 @@ RESIDUAL_BLOCK = Question(
     "residual_block", "A residual block: convolutions, batch norm, a 1×1 projection shortcut",
     code="residual_block", checks=[layer_checks(
         "ResidualBlock", repeat=2, torch=_torch_block,
+        directions=True,  # every parameter a swapped-in layer's: the wiring is checked
         variants={name: _setting(c_in, c_out, name, sizes)
                   for c_in, c_out, name, sizes in SETTINGS})],
     requires=("conv1d", "batch_norm", "neural_networks.relu"))

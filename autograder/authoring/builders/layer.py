@@ -81,6 +81,12 @@ LAYER_OBJECTIVE = ("objective sum(output * G) (your forward's output times the c
                    "upstream gradient G)", "the forward")
 
 
+#: random directions per parameter of a model that wires swapped-in layers
+#: (``layer_checks(directions=True)``): a forward of call-backs each, where differencing its
+#: coordinates one by one cost thousands (vdcnn's one-call check: 4,307 call-backs against 814)
+WIRING_DIRECTIONS = 2
+
+
 @question_builder
 def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *,
                  question: str | None = None, module: str | None = None, title: str = "",
@@ -124,13 +130,14 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *
     output and gradients there against the reference's, a NaN or inf named as the overflow.
     ``parity``: a check of its own (``<question>.torch``, its own points) against ``torch``
     alone on another case (:class:`Parity`), with the same mistakes and case at scale.
-    ``directions``: every gradient check differences the parameters along this many random
-    directions each, the one-call check too (not coordinate by coordinate; 0: the one-call
-    check by coordinates, the repeated one along :data:`~.kinds.SHARED_DIRECTIONS`): for a
-    model that only wires swapped-in layers (every parameter is another question's), whose
-    coordinates each cost a forward of call-backs; the values check still compares every
-    parameter's gradient, whole, with the reference's, and a wiring mistake is wrong along
-    any direction. ``options`` go to every check (``swap_in``, ``timeout_s``...).
+    ``directions``: every gradient check differences the parameters along random directions
+    (``True``: :data:`WIRING_DIRECTIONS` each; a number: that many), the one-call check too,
+    not coordinate by coordinate (``False``: the one-call check by coordinates, the repeated
+    one along :data:`~.kinds.SHARED_DIRECTIONS`). For a model that only wires swapped-in
+    layers (every parameter is another question's), whose every coordinate costs a forward of
+    call-backs: the values check still compares each parameter's gradient, whole, with the
+    reference's, and a wiring mistake is wrong along any direction. ``options`` go to every
+    check (``swap_in``, ``timeout_s``...).
     """
     if make is None and not variants:
         raise ValueError(f"layer_checks({question!r}, ..., {cls!r}): give the layer's case "
@@ -162,7 +169,7 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                backward_mistakes: dict[str, Callable[..., Any]] | None = None,
                at_scale: Callable[[Context], LayerCase] | None = NOT_GIVEN,
                saturated: Saturated | None = None, parity: Parity | None = None,
-               directions: int = 0, **options: Any) -> list[Check]:
+               directions: bool | int = False, **options: Any) -> list[Check]:
     """One configuration of a layer, checked: :func:`layer_checks` without variants."""
     if parity is not None and torch is None and parity.options.get("torch") is None:
         raise ValueError(f"layer_checks({question!r}, ..., {cls!r}): parity= compares with "
@@ -242,7 +249,8 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                                                 "torch_kwargs": case.torch_kwargs},
                                along_directions=frozenset(case.params)
                                if applications > 1 or directions else frozenset(),
-                               directions=directions)
+                               directions=WIRING_DIRECTIONS if directions is True
+                               else int(directions))
 
     def accumulate(ctx: Context) -> Payload:
         result = run(ctx, 1, twice=True)["result"]

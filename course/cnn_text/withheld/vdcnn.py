@@ -38,8 +38,8 @@ BUGS = [
         "features = xp.reshape(p, (p.shape[0], -1))  # (B, k·C_last)",
         "features = xp.reshape(xp.permute_dims(p, (0, 2, 1)), (p.shape[0], -1))  # (B, k·C)",
         says="the k-max output flattened channel by channel"),
-    # the gradient checks difference the parameters along random directions (DIRECTIONS),
-    # not coordinate by coordinate: each must still see a backward that is wrong
+    # the gradient checks difference the parameters along random directions
+    # (directions=True), not coordinate by coordinate: each must still see a wrong backward
     bug("the hidden layers' ReLU skipped in backward",
         "grad = fc.backward(self.relu.backward(grad, c_relu), c_lin)  # (B, H), (B, k·C)",
         "grad = fc.backward(grad, c_lin)  # (B, H), (B, k·C)",
