@@ -64,15 +64,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check framework autograder course plugins solutions tests bench docs/examples setup.py
 
 # The tests marked `long` (minutes each) are collected first (tests/conftest.py) and
-# --dist worksteal lets an idle worker take the others' waiting tests, so all finish together.
-# Three workers on two cores: a grading spends about half its time waiting on its worker and
-# reference processes (a call-back crosses the pipes four times), so with two the cores sat
-# idle half the run (user+sys CPU about equal to the wall time); a third test fills that.
+# --dist worksteal lets an idle worker take the other's waiting tests, so both finish together.
+# Two workers, not three: a grading waits on its worker and reference processes about half
+# the time, yet a third test made the grading tests slower (test_topics_through_the_grader and
+# test_reference_worker: 5:20 with two, 6:21 with three, same clone, 2026-11-30, Intel Xeon):
+# a call-back's round trips wait on the scheduler too, and a third process in the queue
+# lengthens every one of them.
 # Byte-compiled first: where PYTHONDONTWRITEBYTECODE is set, every grader and worker process
 # the tests start would otherwise compile the grader's modules again (a fifth of a second each).
 test: data lint sandbox browser
 	$(BIN)/python -m compileall -q -j 0 framework autograder course plugins
-	$(BIN)/python -m pytest -n 3 --dist worksteal -q --durations=25
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q --durations=25
 
 # Opt-in: the planted-bug and hostile tests (marker `seeded`) for SEEDS input seeds in a row,
 # the training runs' planted bugs included (tests/seeds.py). A seed takes 20-25 minutes on 2
