@@ -134,3 +134,14 @@ def test_the_section_pairs_each_variant_with_cnn_rand_fold_by_fold(script):
     assert "| 0.767 ± 0.067 | 3 | +0.017 ± 0.031 (2 of 3) |" in text
     assert "best dev accuracy came at the last epoch on 2 of 2 folds" in text
     assert "3 occur in the corpus whole and 35 share an 8-gram" in text
+
+
+def test_the_committed_section_is_the_committed_results(script):
+    import json
+
+    runs = script.every_corpus()
+    baseline = json.loads((ROOT / "bench" / "results" / "mr_classifiers.json").read_text())
+    assert [r["meta"]["word2vec"]["corpus"] for r in runs] == [
+        ["pang-lee-reviews"], ["pang-lee-reviews", "brown", "sotu"]]
+    doc = (ROOT / "docs" / "results.md").read_text()
+    assert f"{script.BEGIN}\n{script.section(runs, baseline)}\n{script.END}" in doc
