@@ -236,6 +236,17 @@ def write_docs(text: str, begin: str = BEGIN, end: str = END, *, after: str | No
     path.write_text(doc)
 
 
+def selection(p, models: str, folds: str, known) -> tuple[list[str], list[int]]:
+    """The rows (``a,b``) and folds (``0-9`` or ``0,3``) a command line names; an unknown row
+    is the parser's error."""
+    names = [m for m in models.split(",") if m]
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        p.error(f"unknown model {unknown[0]!r}; choose from {', '.join(known)}")
+    a, _, b = folds.partition("-")
+    return names, (list(range(int(a), int(b) + 1)) if b else [int(x) for x in folds.split(",")])
+
+
 def run_folds(results: dict, path: Path, names: list[str], folds: list[int], run, meta: dict
               ) -> None:
     """``run(name, k)`` for every row and fold ``results`` lacks, each fold's figures written
@@ -271,12 +282,7 @@ def main() -> None:
     from nlpdojo.selection import load_backend
 
     backend = load_backend("numpy", "cpu", "float32")
-    names = [m for m in args.models.split(",") if m]
-    unknown = sorted(set(names) - set(MODELS))
-    if unknown:
-        p.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
-    a, _, b = args.folds.partition("-")
-    folds = list(range(int(a), int(b) + 1)) if b else [int(x) for x in args.folds.split(",")]
+    names, folds = selection(p, args.models, args.folds, MODELS)
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
     if results.get("meta", {}).get("settings", SETTINGS) != SETTINGS or \
             results.get("meta", {}).get("epochs", args.epochs) != args.epochs:

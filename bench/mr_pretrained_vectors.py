@@ -455,10 +455,7 @@ def main() -> None:
     from nlpdojo.selection import load_backend
 
     backend = load_backend("numpy", "cpu", "float32")
-    names = [m for m in args.models.split(",") if m]
-    unknown = sorted(set(names) - set(VARIANTS))
-    if unknown:
-        p.error(f"unknown model {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
+    names, folds = mr.selection(p, args.models, args.folds, VARIANTS)
     settings = {**WORD2VEC, "corpus": [c for c in args.corpus.split(",") if c],
                 "epochs": args.w2v_epochs}
     path = args.results or results_path(settings["corpus"])
@@ -468,8 +465,6 @@ def main() -> None:
           f"{vectors.info})", flush=True)
     if args.vectors_only:
         return
-    a, _, b = args.folds.partition("-")
-    folds = list(range(int(a), int(b) + 1)) if b else [int(x) for x in args.folds.split(",")]
     results = json.loads(path.read_text()) if path.exists() else {}
     baseline = json.loads(args.baseline.read_text()) if args.baseline.exists() else {}
     meta = {"settings": mr.SETTINGS, "epochs": args.epochs, "word2vec": settings,

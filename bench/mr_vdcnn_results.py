@@ -173,12 +173,7 @@ def main() -> None:
     from nlpdojo.selection import load_backend
 
     backend = load_backend("numpy", "cpu", "float32")
-    names = [m for m in args.models.split(",") if m]
-    unknown = sorted(set(names) - set(MODELS))
-    if unknown:
-        p.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
-    a, _, b = args.folds.partition("-")
-    folds = list(range(int(a), int(b) + 1)) if b else [int(x) for x in args.folds.split(",")]
+    names, folds = mr.selection(p, args.models, args.folds, MODELS)
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
     if results.get("meta", {}).get("epochs", args.epochs) != args.epochs:
         p.error(f"{args.results} holds a run of other epochs; move it away to start anew")
