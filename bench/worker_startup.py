@@ -5,10 +5,12 @@ swaps one in, so this is paid about 1,500 times in a ``make test`` and at least 
 graded submission (docs/benchmarks.md, "Start-up of a worker").
 
 The start-up as a worker does it now, against a peer, interleaved round by round in fresh
-processes: OpenBLAS left to its default thread count as NumPy imports (as the sandbox's
-environment left it before it set ``OPENBLAS_NUM_THREADS=1``: the NumPy backend then sets one
-thread anyway). CPU seconds of each process (user + system), median of rounds [min-max], and
-the ratio per round.
+processes, both in the environment the sandbox gives a worker: the start-up as it was before
+``nlpdojo.arrays.numpy_namespace`` and the plugins handed over by the grader
+(``plugins.chosen_plugins``): ``array_api_compat.numpy`` imported whole (with NumPy's
+``testing``, ``f2py``, ``ma``...) and every installed distribution's entry points read
+(``importlib.metadata``). CPU seconds of each process (user + system), median of rounds
+[min-max], and the ratio per round.
 
     python bench/worker_startup.py [--rounds 9]
 """
@@ -16,6 +18,7 @@ the ratio per round.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import subprocess
@@ -25,25 +28,37 @@ from pathlib import Path
 
 from _machine import machine, spread  # bench/ is on sys.path when a bench runs
 
+from nlpdojo import plugins
 from nlpdojo_autograder.runtime import sandbox
 
-#: the worker's start-up
+#: the worker's start-up, given the grader's plugins (as its spec gives them)
 PROBE = """
+import json
+from nlpdojo import plugins
+from nlpdojo.selection import load_backend
+import nlpdojo_autograder.runtime.worker as worker
+chosen = [plugins.ChosenPlugin(*entry) for entry in json.loads(@CHOSEN@)]
+plugins.build_without(worker.LEFT_OUT_HOOKS, chosen=chosen)
+load_backend("numpy", "cpu", "float64")
+"""
+#: the peer: the namespace imported whole first, the entry points read from the metadata
+PEER = """
+import array_api_compat.numpy
+import importlib.metadata
 from nlpdojo import plugins
 from nlpdojo.selection import load_backend
 import nlpdojo_autograder.runtime.worker as worker
 plugins.build_without(worker.LEFT_OUT_HOOKS)
 load_backend("numpy", "cpu", "float64")
 """
-def cpu_of(blas_default: bool = False) -> float:
-    """CPU seconds (user + system) of one fresh process starting as a worker does, in the
-    environment the sandbox gives a worker (``sandbox._environment``); with ``blas_default``,
-    without its OpenBLAS thread count."""
+
+
+def cpu_of(code: str) -> float:
+    """CPU seconds (user + system) of one fresh process running ``code``, in the environment
+    the sandbox gives a worker (``sandbox._environment``)."""
     env = sandbox._environment(Path(tempfile.gettempdir()))
-    if blas_default:
-        env.pop("OPENBLAS_NUM_THREADS", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-P", "-c", PROBE], check=True, env=env)
+    subprocess.run([sys.executable, "-P", "-c", code], check=True, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -52,18 +67,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
-    cpu_of()  # warm the file cache: the first start reads every module from disk
-    cpu_of(blas_default=True)
-    ours, blas = [], []
+    chosen = [[c.name, c.value, c.distribution] for c in plugins.chosen_plugins()]
+    probe = PROBE.replace("@CHOSEN@", repr(json.dumps(chosen)))
+    cpu_of(probe)  # warm the file cache: the first start reads every module from disk
+    cpu_of(PEER)
+    ours, peer = [], []
     for _ in range(args.rounds):
-        ours.append(cpu_of())
-        blas.append(cpu_of(blas_default=True))
+        ours.append(cpu_of(probe))
+        peer.append(cpu_of(PEER))
     print(f"worker start-up, CPU seconds per process, {args.rounds} interleaved rounds")
     print(f"machine: {machine()}")
     print(f"now                                                {spread(ours, '{:.3f}')}")
-    print(f"OpenBLAS's default thread count (peer)             {spread(blas, '{:.3f}')}")
-    ratios = [o / p for o, p in zip(ours, blas, strict=True)]
-    label = "ratio now / BLAS-threads peer, per round"
+    print(f"whole namespace, entry points read (peer)          {spread(peer, '{:.3f}')}")
+    ratios = [o / p for o, p in zip(ours, peer, strict=True)]
+    label = "ratio now / peer, per round"
     print(f"{label:<51}{spread(ratios)}x "
           f"(median {statistics.median(ratios):.2f}x)")
 

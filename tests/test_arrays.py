@@ -143,3 +143,71 @@ def test_like_loads_a_tensor_into_numpy(device):
     out = like(ref, torch.tensor([1.5, 2.5], device=device, requires_grad=True))
     assert is_numpy(out) and out.dtype == np.float64
     np.testing.assert_array_equal(out, [1.5, 2.5])
+
+
+# -- the NumPy namespace, imported without the submodules no array code uses ---------------------
+def _fresh_python(code: str) -> str:
+    """What ``code`` prints in a new interpreter (a fresh ``sys.modules``)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_numpy_namespace_imports_no_deferred_submodule_until_asked():
+    out = _fresh_python("""
+import sys
+from nlpdojo.arrays import DEFERRED_SUBMODULES, numpy_namespace
+xp = numpy_namespace()
+print(sorted(n for n in DEFERRED_SUBMODULES if f"numpy.{n}" in sys.modules))
+print(all(n in dir(xp) for n in ("f2py", "testing", "ma", "polynomial")))
+import numpy
+print(xp.testing is numpy.testing, xp.ma is numpy.ma, "numpy.testing" in sys.modules)
+print(xp.matmul is not None, xp.__array_api_version__)
+try:
+    xp.no_such_name
+except AttributeError as e:
+    print(e)
+""").splitlines()
+    assert out[0] == "[]", "a deferred submodule was imported with the namespace"
+    assert out[1] == "True", "a deferred name left dir(xp)"
+    assert out[2] == "True True True"
+    assert out[3].startswith("True 20")
+    assert out[4] == "module 'array_api_compat.numpy' has no attribute 'no_such_name'"
+
+
+def test_the_namespace_has_the_names_and_objects_of_a_plain_import():
+    """Built by numpy_namespace, or by a plain `import array_api_compat.numpy` in a new
+    interpreter: the same public names, each the same object (modules compared by name)."""
+    listing = """
+import types
+for name in sorted(dir(xp)):
+    value = getattr(xp, name)
+    print(name, value.__name__ if isinstance(value, types.ModuleType) else id(value) if
+          callable(value) and getattr(value, "__module__", "").startswith("numpy") else
+          type(value).__name__)
+"""
+    deferred = _fresh_python("from nlpdojo.arrays import numpy_namespace\nxp = numpy_namespace()"
+                             + listing)
+    plain = _fresh_python("import array_api_compat.numpy as xp" + listing)
+    names = lambda text: [line.split()[0] for line in text.splitlines()]  # noqa: E731
+    assert names(deferred) == names(plain)
+    kinds = lambda text: [line.split()[1] if not line.split()[1].isdigit() else "id"  # noqa: E731
+                          for line in text.splitlines()]
+    assert kinds(deferred) == kinds(plain)
+
+
+def test_scipy_imported_through_the_backend_leaves_the_submodules_deferred():
+    """The NumPy backend's scatter imports scipy.sparse, whose own copy of array-api-compat
+    copies NumPy's names too: deferred there as well, and served when asked for."""
+    out = _fresh_python("""
+import sys
+from nlpdojo.arrays import DEFERRED_SUBMODULES, import_deferring
+sparse = import_deferring("scipy.sparse")
+print(sorted(n for n in DEFERRED_SUBMODULES if f"numpy.{n}" in sys.modules))
+import scipy._lib.array_api_compat.numpy as vendored
+import numpy
+print(vendored.testing is numpy.testing)
+print(sparse.csc_matrix(numpy.eye(2)).toarray().sum())
+""").splitlines()
+    assert out == ["[]", "True", "2.0"]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nlpdojo import plugins
 from nlpdojo_autograder.runtime import code_rules, sandbox
 from nlpdojo_autograder.runtime.callbacks import SwapScope, forwarded, reply_problem
 from nlpdojo_autograder.runtime.calls import Workspace, to_wire
@@ -230,7 +231,9 @@ class WorkerProcess:
                                max_bytes=max_bytes, convert=to_wire, allow_tokens=tokens,
                                send_pickles=True)
         self.resident_limit: int | None = None
-        spec = {**role, "device": s.device, "memory_mb": s.memory_mb,
+        # the grader's plugins, loaded there without scanning every installed distribution
+        plugin_list = [[c.name, c.value, c.distribution] for c in plugins.chosen_plugins()]
+        spec = {**role, "plugins": plugin_list, "device": s.device, "memory_mb": s.memory_mb,
                 "memory_mode": s.memory_mode, "file_bytes": s.file_bytes,
                 "open_files": s.open_files, "cpu_s": s.cpu_s, "uid": self.launched.uid,
                 "processes": self.launched.processes}

@@ -34,11 +34,11 @@ import types
 from pathlib import Path
 from typing import Any
 
-import array_api_compat.numpy as compat_numpy
 import numpy as np
 
 import nlpdojo.training  # noqa: F401 - given code's shared loops: frozen with the grader's modules
 from nlpdojo import plugins
+from nlpdojo.arrays import numpy_namespace
 from nlpdojo.selection import make_backend
 from nlpdojo_autograder.runtime import lifetime, objects, probes, processes
 from nlpdojo_autograder.runtime.calls import (
@@ -56,6 +56,8 @@ from nlpdojo_autograder.runtime.reflection import refuse_reflection
 from nlpdojo_autograder.runtime.replies import ReplyMemo
 from nlpdojo_autograder.runtime.subject import Fence, ReferenceCode, StudentCode
 from nlpdojo_autograder.runtime.untrusted import read_untrusted
+
+compat_numpy = numpy_namespace()
 
 
 def _die_with_parent() -> None:
@@ -477,7 +479,8 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     reference = _load_reference(spec) if spec.get("role") == "reference" else None
     _drop_privileges(spec.get("uid"))
 
-    registry = plugins.build_without(LEFT_OUT_HOOKS)
+    chosen = [plugins.ChosenPlugin(*entry) for entry in spec.get("plugins", ())]
+    registry = plugins.build_without(LEFT_OUT_HOOKS, chosen=chosen or None)
     worker: Worker | ReferenceWorker
     if reference is not None:
         worker = ReferenceWorker(channel, spec, Path(scratch), reference)

@@ -21,10 +21,9 @@ import os
 from types import ModuleType
 from typing import Any
 
-import array_api_compat.numpy as anp
 import numpy as np
 
-from nlpdojo.arrays import is_torch, to_numpy
+from nlpdojo.arrays import import_deferring, is_torch, numpy_namespace, to_numpy
 from nlpdojo.backend import Array, Backend, Random, Shape
 
 #: scatter_add sums into a dense (V, D) block when V <= this x N values, else over the distinct
@@ -39,8 +38,7 @@ def _sparse() -> tuple[ModuleType, Any]:
     in place; None in a SciPy that moved it: the public product is used), imported at the
     first scatter, not with the backend: importing them takes ~27 ms, which every grader
     worker and reference process would pay at start-up, and most never scatter."""
-    import scipy.sparse as sp
-
+    sp = import_deferring("scipy.sparse")
     try:
         from scipy.sparse._sparsetools import csc_matvecs
     except ImportError:  # pragma: no cover - a SciPy that moved it
@@ -182,7 +180,7 @@ def keep_arrays_on_the_heap() -> bool:
 
 class NumpyBackend(Backend):
     name = "numpy"
-    xp = anp
+    xp = numpy_namespace()
 
     def __init__(self, device: str = "cpu", dtype: str | None = None) -> None:
         if device != "cpu":

@@ -88,6 +88,51 @@ def test_a_worker_registers_backends_and_layers_but_no_data_sets_reports_or_exer
     assert not {"rich", "nlpdojo_datasets.sotu", "nlpdojo_reports.table"} & set(loaded)
 
 
+def test_a_worker_given_the_graders_plugins_registers_the_same_without_reading_metadata():
+    """The grader sends its workers the entry points it loaded (``plugins.chosen_plugins``):
+    a worker registers the same backends and modules as one that reads every installed
+    distribution's metadata, without importing ``importlib.metadata`` at all (51 ms of a
+    start-up; bench/worker_startup.py). Nor does it import NumPy's submodules that no array
+    code uses (``nlpdojo.arrays.DEFERRED_SUBMODULES``)."""
+    from nlpdojo import plugins
+
+    chosen = json.dumps([[c.name, c.value, c.distribution] for c in plugins.chosen_plugins()])
+    listing = ("import json, sys\n"
+               "from nlpdojo.selection import load_backend\n"
+               "load_backend('numpy', 'cpu', 'float64')\n"
+               "print(json.dumps({k: sorted(f'{e.plugin}:{e.name}' for e in registry.entries(k))\n"
+               "                  for k in ('backend', 'module', 'loss', 'optimizer')}))\n"
+               "print(json.dumps(sorted(sys.modules)))\n")
+    given = ("from nlpdojo import plugins\n"
+             "from nlpdojo_autograder.runtime.worker import LEFT_OUT_HOOKS\n"
+             f"chosen = [plugins.ChosenPlugin(*e) for e in __import__('json').loads({chosen!r})]\n"
+             "registry = plugins.build_without(LEFT_OUT_HOOKS, chosen=chosen)\n")
+    scanned = ("from nlpdojo import plugins\n"
+               "from nlpdojo_autograder.runtime.worker import LEFT_OUT_HOOKS\n"
+               "registry = plugins.build_without(LEFT_OUT_HOOKS)\n")
+    runs = {}
+    for name, code in (("given", given), ("scanned", scanned)):
+        done = subprocess.run([sys.executable, "-c", code + listing], capture_output=True,
+                              text=True, timeout=120, check=True)
+        runs[name] = [json.loads(line) for line in done.stdout.strip().splitlines()[-2:]]
+    assert runs["given"][0] == runs["scanned"][0]
+    assert runs["given"][0]["backend"] and runs["given"][0]["module"]
+    loaded = set(runs["given"][1])
+    assert "importlib.metadata" not in loaded
+    assert "importlib.metadata" in set(runs["scanned"][1])
+    assert not {"numpy.testing", "numpy.f2py", "numpy.ma"} & loaded
+
+
+def test_an_entry_point_value_that_names_nothing_is_a_clear_error():
+    from nlpdojo import plugins
+
+    with pytest.raises(ValueError, match="not an entry point's module:attribute"):
+        plugins.ChosenPlugin("broken", "not a value!", "nlpdojo").load()
+    assert plugins.ChosenPlugin("numpy", "nlpdojo_numpy.plugin", "nlpdojo").builtin
+    assert not plugins.ChosenPlugin("x", "json:dumps", "someone-else").builtin
+    assert plugins.ChosenPlugin("x", "json:dumps", "someone-else").load() is json.dumps
+
+
 def test_the_numpy_backend_imports_scipy_at_its_first_scatter_not_at_start_up():
     """Every worker and reference process loads the NumPy backend; SciPy's sparse module
     (~27 ms to import) is for its scatters only, imported by the first one, which is right."""

@@ -60,6 +60,10 @@ from tests.grading.test_hostile import (
 #: reference process's own walls, whatever the draw
 
 LM = "language_models"
+#: the tests that grade through `grade` (a process of its own: nothing in it patched) a copy
+#: of the course's own solutions, with the course's reference: its expected outcomes are those
+#: the other tests of the course's topics share (tests/conftest.py)
+SHARED_EXPECTED = pytest.mark.shared_expected
 #: the checks of rnn_lm that run RNNLM.forward (the bptt_windows check does not)
 FORWARD_CHECKS = ("rnn_lm.values", "rnn_lm.hidden", "rnn_lm.gradients", "rnn_lm.repeated",
                   "rnn_lm.accumulate")
@@ -172,6 +176,7 @@ raise RuntimeError("ATTACK " + " | ".join(str(r.get("error", r))[:300] for r in 
 """
 
 
+@SHARED_EXPECTED
 @pytest.mark.seeded
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("level", levels())
@@ -207,6 +212,7 @@ return hs[:, 0], caches[0]
 """
 
 
+@SHARED_EXPECTED
 @pytest.mark.seeded
 @pytest.mark.timeout(400)
 def test_a_shell_layer_does_not_run_the_reference_of_the_question_under_test(tmp_path):
@@ -223,6 +229,7 @@ def test_a_shell_layer_does_not_run_the_reference_of_the_question_under_test(tmp
 
 @pytest.mark.seeded
 # -- (f) the question under test through a stand-in module ---------------------------------------
+@SHARED_EXPECTED
 @pytest.mark.timeout(400)
 def test_a_module_that_does_not_import_earns_nothing_through_its_stand_in(tmp_path):
     """add_delta swaps in ngram_counts, whose file ngrams.py also holds add_delta: with the
@@ -251,6 +258,7 @@ raise RuntimeError(f"ATTACK got {z.shape}")
 """
 
 
+@SHARED_EXPECTED
 @pytest.mark.timeout(400)
 def test_a_huge_result_of_a_swapped_in_reference_never_reaches_the_grader(tmp_path):
     """A Linear(0, 11000) on 11,000 rows of nothing: the reference returns 11,000 x 11,000
@@ -287,6 +295,7 @@ raise RuntimeError("ATTACK came back")
 """
 
 
+@SHARED_EXPECTED
 @pytest.mark.long
 @pytest.mark.timeout(400)
 def test_a_swapped_in_reference_that_never_returns_costs_only_its_check(tmp_path):
@@ -324,6 +333,7 @@ def test_a_swapped_in_reference_that_never_returns_costs_only_its_check(tmp_path
 
 
 # -- (e) scratch folders of stopped workers ------------------------------------------------------
+@SHARED_EXPECTED
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("level", levels())
 def test_a_restarted_worker_leaves_no_scratch_behind(tmp_path, level):
