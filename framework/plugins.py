@@ -115,6 +115,13 @@ class ChosenPlugin:
     def builtin(self) -> bool:
         return _normalize(self.distribution) == BUILTIN_DISTRIBUTION
 
+    def provides(self, module: str | None) -> bool:
+        """Whether ``module`` is the value's module or a package above it (a
+        ``ModuleNotFoundError`` for it says this plugin's package is not installed)."""
+        found = _VALUE.match(self.value)
+        own = found["module"] if found else ""
+        return bool(module) and (own == module or own.startswith(f"{module}."))
+
     def load(self) -> Any:
         """The object the value names, as ``EntryPoint.load`` finds it (extras ignored)."""
         found = _VALUE.match(self.value)
@@ -164,6 +171,19 @@ def _plugin_entry_points() -> list[ChosenPlugin]:
 _CHOSEN = "nlpdojo_chosen"
 
 
+def _load_failure(ep: ChosenPlugin, exc: BaseException) -> PluginError:
+    """The error of a plugin that failed to import: which, from where, and what to do."""
+    if ep.builtin:
+        fix = "Reinstall nlpdojo (built-in plugins always load)."
+    else:
+        fix = (f"Fix or uninstall it, or leave it out with "
+               f"{RESTRICT_ENV}=<comma-separated plugins to load>.")
+    return PluginError(
+        f"plugin {ep.name!r} (entry point {ep.value!r} from distribution "
+        f"{ep.distribution!r}) failed to import: {type(exc).__name__}: {exc}"
+        f"{failure_site(exc)}. {fix}")
+
+
 def make_manager(extra_plugins: dict[str, object] | None = None, *, bring: bool = True,
                  chosen: Sequence[ChosenPlugin] | None = None) -> pluggy.PluginManager:
     """A plugin manager with every allowed entry-point plugin (plus ``extra_plugins``) loaded,
@@ -191,17 +211,12 @@ def make_manager(extra_plugins: dict[str, object] | None = None, *, bring: bool 
             builtin.add(ep.name)  # nlpdojo's own: not to be uninstalled on its own
         try:
             module = ep.load()
+        except ModuleNotFoundError as exc:
+            if chosen is not None and not ep.builtin and ep.provides(exc.name):
+                continue  # handed over, not installed here: as a scan here would not find it
+            raise _load_failure(ep, exc) from exc
         except Exception as exc:  # noqa: BLE001 - any import failure is reported the same way
-            if ep.builtin:
-                fix = "Reinstall nlpdojo (built-in plugins always load)."
-            else:
-                fix = (f"Fix or uninstall it, or leave it out with "
-                       f"{RESTRICT_ENV}=<comma-separated plugins to load>.")
-            raise PluginError(
-                f"plugin {ep.name!r} (entry point {ep.value!r} from distribution "
-                f"{ep.distribution!r}) failed to import: {type(exc).__name__}: {exc}"
-                f"{failure_site(exc)}. {fix}"
-            ) from exc
+            raise _load_failure(ep, exc) from exc
         _register(pm, module, ep.name)
     for name, plugin in (extra_plugins or {}).items():
         _register(pm, plugin, name)

@@ -247,3 +247,30 @@ def test_a_hookimpl_may_take_no_arguments():
     plugins.build_registry(plugins.make_manager(extra_plugins={"quiet": quiet}))
     assert calls == ["called"]
     assert plugins.plugin_origin("quiet") == "local"
+
+
+# -- the grader's plugins handed to a worker ---------------------------------------------------
+def test_plugins_handed_over_load_as_chosen_and_one_not_installed_here_is_left_out(site):
+    """A worker loads the entry points the grader chose (``plugins.chosen_plugins``), in its
+    order; one whose package it cannot import (the grader's, not on the worker's path) is left
+    out, as the worker's own scan would not have found it. A built-in that cannot be imported,
+    or a plugin that fails for another reason, is the same error as when scanned."""
+    (site / "fake_present.py").write_text(GOOD_PLUGIN)
+    (site / "fake_broken.py").write_text("raise RuntimeError('boom')\n")
+    builtins = [c for c in plugins.chosen_plugins(plugins.make_manager()) if c.builtin]
+    present = plugins.ChosenPlugin("present", "fake_present", "fake-present")
+    absent = plugins.ChosenPlugin("absent", "fake_nowhere.plugin", "fake-nowhere")
+    pm = plugins.make_manager(chosen=[*builtins, present, absent], bring=False)
+    names = [pm.get_name(p) for p in pm.get_plugins()]
+    assert "present" in names and "absent" not in names
+    assert {c.name for c in builtins} <= set(names)
+    registry = plugins.build_registry(pm)
+    assert "toy_corpus" in registry.names("dataset")  # the handed-over plugin's hook ran
+    with pytest.raises(PluginError, match="'broken'.*RuntimeError: boom"):
+        plugins.make_manager(chosen=[plugins.ChosenPlugin("broken", "fake_broken", "x")],
+                             bring=False)
+    with pytest.raises(PluginError, match="Reinstall nlpdojo"):
+        plugins.make_manager(chosen=[plugins.ChosenPlugin("gone", "fake_gone", "nlpdojo")],
+                             bring=False)
+    assert not plugins.ChosenPlugin("x", "fake_nowhere.plugin", "y").provides("fake_now")
+    assert plugins.ChosenPlugin("x", "fake_nowhere.plugin", "y").provides("fake_nowhere")
