@@ -111,25 +111,33 @@ def plant(bug: PlantedBug, text: str, where: str) -> str:
     """``text`` (the module ``where``) with ``bug`` planted; a :class:`PlantError` when its
     ``find`` does not occur exactly once or replacing it leaves the module's AST unchanged
     or unparsable."""
-    count = text.count(bug.find) if bug.find else 0
+    return _planted(bug.name, bug.find, bug.replace, text, where)
+
+
+@functools.lru_cache(maxsize=512)
+def _planted(name: str, find: str, replace: str, text: str, where: str) -> str:
+    """:func:`plant`, kept per bug and module text: ``dojo verify`` plants each bug two or three
+    times (its declaration's check, its grading, the other topics' gradings it may touch),
+    and each time parsed and dumped the planted module (2 s of a verify of neural_networks)."""
+    count = text.count(find) if find else 0
     if count == 0:
-        loose = _loose_lines(text, bug.find)
+        loose = _loose_lines(text, find)
         hint = (f"it occurs with different whitespace or line breaks at line "
                 f"{', '.join(map(str, loose))}: copy that text into `find` exactly"
                 if loose else "the code changed: update `find` (and `replace`) to the "
                 "current text")
-        raise PlantError(where, f"planted bug {bug.name!r}: `find` {bug.find!r} does not "
+        raise PlantError(where, f"planted bug {name!r}: `find` {find!r} does not "
                          f"occur; {hint}.")
     if count > 1:
-        lines, at = [], text.find(bug.find)
+        lines, at = [], text.find(find)
         while at != -1:
             lines.append(_line_of(text, at))
-            at = text.find(bug.find, at + 1)
-        raise PlantError(where, f"planted bug {bug.name!r}: `find` {bug.find!r} occurs "
+            at = text.find(find, at + 1)
+        raise PlantError(where, f"planted bug {name!r}: `find` {find!r} occurs "
                          f"{count} times (lines {', '.join(map(str, lines))}); lengthen it "
                          "until it matches only the place meant.")
-    planted = text.replace(bug.find, bug.replace, 1)
-    line = _line_of(text, text.find(bug.find))
+    planted = text.replace(find, replace, 1)
+    line = _line_of(text, text.find(find))
     try:
         before = _code_of(text)
     except SyntaxError as exc:
@@ -138,11 +146,11 @@ def plant(bug: PlantedBug, text: str, where: str) -> str:
     try:
         after = ast.dump(ast.parse(planted))
     except SyntaxError as exc:
-        raise PlantError(f"{where}:{line}", f"planted bug {bug.name!r}: the module no longer "
+        raise PlantError(f"{where}:{line}", f"planted bug {name!r}: the module no longer "
                          f"parses after the replacement ({exc.msg}, line {exc.lineno}); fix "
                          "`replace`.") from exc
     if after == before:
-        raise PlantError(f"{where}:{line}", f"planted bug {bug.name!r}: replacing `find` changes "
+        raise PlantError(f"{where}:{line}", f"planted bug {name!r}: replacing `find` changes "
                          "no code (only comments or whitespace); make `replace` change what "
                          "the code does.")
     return planted
