@@ -81,7 +81,7 @@ LAYER_OBJECTIVE = ("objective sum(output * G) (your forward's output times the c
                    "upstream gradient G)", "the forward")
 
 
-#: random directions per parameter of a model that wires swapped-in layers
+#: random directions per parameter and input of a model that wires swapped-in layers
 #: (``layer_checks(directions=True)``): a forward of call-backs each, where differencing its
 #: coordinates one by one cost thousands (vdcnn's one-call check: 4,307 call-backs against 814)
 WIRING_DIRECTIONS = 2
@@ -130,13 +130,14 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *
     output and gradients there against the reference's, a NaN or inf named as the overflow.
     ``parity``: a check of its own (``<question>.torch``, its own points) against ``torch``
     alone on another case (:class:`Parity`), with the same mistakes and case at scale.
-    ``directions``: every gradient check differences the parameters along random directions
-    (``True``: :data:`WIRING_DIRECTIONS` each; a number: that many), the one-call check too,
-    not coordinate by coordinate (``False``: the one-call check by coordinates, the repeated
-    one along :data:`~.kinds.SHARED_DIRECTIONS`). For a model that only wires swapped-in
-    layers (every parameter is another question's), whose every coordinate costs a forward of
-    call-backs: the values check still compares each parameter's gradient, whole, with the
-    reference's, and a wiring mistake is wrong along any direction. ``options`` go to every
+    ``directions``: every gradient check differences the parameters and the inputs along
+    random directions (``True``: :data:`WIRING_DIRECTIONS` each; a number: that many), the
+    one-call check too, not coordinate by coordinate (``False``: the one-call check by
+    coordinates, the repeated one the parameters along :data:`~.kinds.SHARED_DIRECTIONS`). For
+    a model that only wires swapped-in layers (every parameter is another question's), whose
+    every coordinate costs a forward of call-backs: the values check still compares each
+    gradient, the inputs' and the parameters', whole, with the reference's, and a wiring
+    mistake is wrong along any direction. ``options`` go to every
     check (``swap_in``, ``timeout_s``...).
     """
     if make is None and not variants:
@@ -247,8 +248,9 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                                                 "differentiable": case.differentiable,
                                                 "names": case.names,
                                                 "torch_kwargs": case.torch_kwargs},
-                               along_directions=frozenset(case.params)
-                               if applications > 1 or directions else frozenset(),
+                               along_directions=frozenset(point) if directions
+                               else frozenset(case.params) if applications > 1
+                               else frozenset(),
                                directions=WIRING_DIRECTIONS if directions is True
                                else int(directions))
 
