@@ -135,7 +135,9 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
 BILSTM_CLASSIFIER = Question(
     "bilstm_classifier", "A bidirectional LSTM sentence classifier over padded sentences",
     code="classifier",
-    checks=[layer_checks("SentenceLSTM", repeat=2, timeout_s=TIMEOUT_S, variants={
+    checks=[layer_checks("SentenceLSTM", repeat=2, timeout_s=TIMEOUT_S,
+                         directions=True,  # every parameter a swapped-in layer's: wiring
+                         variants={
         "bi_max": _variant(True, "max", 1.5), "bi_mean": _variant(True, "mean", 1.0),
         "uni_max": _variant(False, "max", 0.5)})],
     requires=("lstm_cell", "recurrent", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier"))

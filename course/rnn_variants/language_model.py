@@ -276,6 +276,7 @@ LSTM_LM = Question(
     checks=[
         layer_checks("GatedLM", _lm, title=f"GatedLM (LSTM, dropout drawn) over {T} steps",
                      points=1.5, timeout_s=TIMEOUT_S, at_scale=_lm_at(*AT_SCALE, std=0.1),
+                     directions=True,  # every parameter a swapped-in layer's: the wiring
                      variants={"gru": Variant(
                          _gru_lm, f"GatedLM (gru: 1 layer of GRU cells) over {T} steps", 0.25,
                          only=("values",), hidden=False, at_scale=None)}),

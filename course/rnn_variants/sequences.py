@@ -170,6 +170,7 @@ STACKED = Question(
                             points=1.75,
                             states=("array", "pair", "layers"),
                             timeout_s=WRAPPER_TIMEOUT_S, repeat=2, eval_mode=True,
+                            directions=True,  # stand-in cells and swapped-in layers: wiring
                             hints={"eval": STACKED_EVAL_HINT},
                             at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE)),
             final_state_check("Stacked", lambda ctx: _stacked(ctx, "layers"),
@@ -188,6 +189,7 @@ DENSE = Question(
                             title="DenselyConnected (2 or 3 layers) over stand-in cells",
                             points=1.25, states=("array", "pair", "layers"),
                             timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
+                            directions=True,  # stand-in cells only: the wiring is checked
                             at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE,
                                                                 dense=True)),
             final_state_check("DenselyConnected",
