@@ -111,7 +111,9 @@ LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce"
 
 SENTENCE_ENCODER = Question(
     "sentence_encoder", "An RNN sentence encoder: final, max and mean pooling", code="encoder",
-    checks=[layer_checks("RNNEncoder", timeout_s=SEQUENCE_TIMEOUT_S, variants={
+    checks=[layer_checks("RNNEncoder", timeout_s=SEQUENCE_TIMEOUT_S,
+                         directions=True,  # every parameter a swapped-in layer's: wiring
+                         variants={
         pooling: Variant(_encoder_case(pooling),
                          f"RNNEncoder, {pooling} pooling over a padded batch", points,
                          torch=_torch_encoder(pooling),
@@ -125,6 +127,7 @@ SENTENCE_CLASSIFIER = Question(
     checks=layer_checks("SentenceClassifier",
                         _classifier_case, title="SentenceClassifier", points=1.0, repeat=2,
                         timeout_s=SEQUENCE_TIMEOUT_S,
+                        directions=True,  # every parameter a swapped-in layer's: wiring
                         # 3 classes at scale: a classifier with 2 written in fails there
                         at_scale=_classifier_at(*CLASSIFIER_AT_SCALE, std=0.1,
                                                  batch=AT_SCALE_BATCH, classes=3)),

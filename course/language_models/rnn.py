@@ -283,6 +283,7 @@ RNN_LM = Question(
     checks=[
         layer_checks("RNNLM", _rnn_lm, title="RNNLM over 5 steps",
                      points=2.25, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S,
+                     directions=True,  # every parameter a swapped-in layer's: the wiring
                      at_scale=_rnn_lm_at(*RNN_LM_AT_SCALE, std=0.1)),
         with_hint(final_state_check(
             "RNNLM", _rnn_lm, title="RNNLM.final_state: h after the last step", points=0.25,

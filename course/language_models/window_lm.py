@@ -41,6 +41,7 @@ WINDOW_LM = Question(
     checks=[
         layer_checks("WindowLM", _window_lm, title="WindowLM",
                      points=2.5, torch=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S,
+                     directions=True,  # every parameter a swapped-in layer's: the wiring
                      at_scale=_window_lm_at(*AT_SCALE, std=0.1, context=CONTEXT_AT_SCALE)),
         metric_checks("sotu", heldout_run("window"), [perplexity_metric(
            "Fixed-window LM on State of the Union addresses", 1.5)],
