@@ -5,30 +5,20 @@ topic's own training loop while every other parameter moves exactly as the non-s
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests._bench import bench_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("mr_pretrained_vectors",
-                                                  ROOT / "bench" / "mr_pretrained_vectors.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up
-    try:
-        spec.loader.exec_module(module)  # puts bench/ on sys.path (the table's script)
+    with bench_script("mr_pretrained_vectors") as module:
         yield module
-    finally:
-        for name in (spec.name, "mr_classifier_results"):
-            sys.modules.pop(name, None)
-        if str(ROOT / "bench") in sys.path:
-            sys.path.remove(str(ROOT / "bench"))
 
 
 TRAIN = ["A fine, funny film.", "A dull film", "Funny and fine!", "dull , dull , dull .",

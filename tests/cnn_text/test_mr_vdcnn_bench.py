@@ -4,26 +4,18 @@ padded by hand (the padding's ids never matter); a batch as long already is left
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from nlpdojo.selection import load_backend
 from nlpdojo_solutions.cnn_text.vdcnn import VeryDeepCNN
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests._bench import bench_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import mr_vdcnn_results
-    finally:
-        sys.path.remove(str(BENCH))
-    return mr_vdcnn_results
+    with bench_script("mr_vdcnn_results") as module:
+        yield module
 
 
 def test_a_short_batch_is_padded_to_the_networks_min_length(bench):
