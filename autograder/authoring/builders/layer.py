@@ -137,8 +137,8 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *
     a model that only wires swapped-in layers (every parameter is another question's), whose
     every coordinate costs a forward of call-backs: the values check still compares each
     gradient, the inputs' and the parameters', whole, with the reference's, and a wiring
-    mistake is wrong along any direction. ``options`` go to every
-    check (``swap_in``, ``timeout_s``...).
+    mistake is wrong along any direction. ``options`` go to every check (``swap_in``,
+    ``timeout_s``...).
     """
     if make is None and not variants:
         raise ValueError(f"layer_checks({question!r}, ..., {cls!r}): give the layer's case "
