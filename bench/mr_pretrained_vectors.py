@@ -1,5 +1,6 @@
 """Kim (2014)'s CNN on MR with word vectors the course trains itself: CNN-static (pre-trained
-vectors, frozen) and CNN-non-static (pre-trained vectors, fine-tuned), beside CNN-rand, by the
+vectors, frozen), CNN-non-static (pre-trained vectors, fine-tuned) and CNN-multichannel (one
+channel of each, topic ``cnn_text``'s ``MultichannelCNN``), beside CNN-rand, by the
 10-fold protocol of ``bench/mr_classifier_results.py`` (its fold split, dev tenth, epoch loop,
 seeds and resume machinery are used as they are, not copied).
 
@@ -26,8 +27,8 @@ seeds and resume machinery are used as they are, not copied).
    difference to CNN-rand is paired.
 
 A row is a registered builder (:func:`variant`): ``builder(backend, vocab_size, init, seed) ->
-(model, frozen parameters)``; CNN-multichannel is one more (a model with two embedding
-channels, both from ``init``, one of them in the frozen list).
+(model, frozen parameters)``; CNN-multichannel's model keeps its static channel out of
+``parameters()`` itself (a plain array), so its frozen list is empty.
 
     python bench/mr_pretrained_vectors.py --vectors-only     # train (or load) the vectors
     python bench/mr_pretrained_vectors.py                    # and the folds (resumes)
@@ -265,6 +266,17 @@ def static(backend, vocab_size: int, init: np.ndarray, seed: int):
 @variant("non-static", "CNN-non-static: pre-trained vectors, fine-tuned")
 def non_static(backend, vocab_size: int, init: np.ndarray, seed: int):
     return cnn_from(backend, vocab_size, init, seed), []
+
+
+@variant("multichannel", "CNN-multichannel: a static and a fine-tuned channel")
+def multichannel(backend, vocab_size: int, init: np.ndarray, seed: int):
+    """The topic's ``MultichannelCNN`` (cnn_text.multichannel_cnn) of CNN-rand's sizes and
+    seed (the same conv and output initialisation): its static channel is a plain array,
+    outside ``parameters()`` already."""
+    from nlpdojo_solutions.cnn_text.multichannel import MultichannelCNN
+
+    sizes = {k: v for k, v in mr.MODELS[RAND][1].items() if k != "max_norm"}
+    return MultichannelCNN(backend, init, 2, seed=seed, **sizes), []
 
 
 def run_fold(backend, name: str, k: int, epochs: int, vectors: Vectors) -> dict:

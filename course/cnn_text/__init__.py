@@ -2,9 +2,9 @@
 Kim's sentence CNN. Its questions, one declaration each by lecture section:
 :mod:`.convolution` (the course library's ``Conv1d``), :mod:`.pooling` (max and k-max pooling
 over time), :mod:`.max_norm` (the max-norm constraint), :mod:`.classifier` (Kim's sentence
-CNN), :mod:`.normalization` (batch normalisation), :mod:`.residual` (a residual block), :mod:`.qrnn`
-(a quasi-recurrent layer), :mod:`.char_cnn` (character-level word vectors), :mod:`.vdcnn` (a
-very deep CNN for text).
+CNN), :mod:`.multichannel` (its static and fine-tuned channels), :mod:`.normalization` (batch
+normalisation), :mod:`.residual` (a residual block), :mod:`.qrnn` (a quasi-recurrent layer),
+:mod:`.char_cnn` (character-level word vectors), :mod:`.vdcnn` (a very deep CNN for text).
 The reference is ``solutions/cnn_text/``
 and the library files ``solutions/library/{conv,pooling,constraints,normalization}.py``."""
 
@@ -21,6 +21,7 @@ from . import (
     classifier,
     convolution,
     max_norm,
+    multichannel,
     normalization,
     pooling,
     qrnn,
@@ -32,6 +33,7 @@ TOPIC = Topic(name="cnn_text",
               title="CNNs for text: convolutions, pooling over time, Kim's sentence CNN",
               order=5, questions=[*convolution.QUESTIONS, *pooling.QUESTIONS,
                                   *max_norm.QUESTIONS, *classifier.QUESTIONS,
+                                  *multichannel.QUESTIONS,
                                   *normalization.QUESTIONS, *residual.QUESTIONS,
                                   *qrnn.QUESTIONS, *char_cnn.QUESTIONS,
                                   *vdcnn.QUESTIONS],

@@ -1,7 +1,8 @@
-"""``bench/mr_pretrained_vectors.py`` (Kim's CNN-static and CNN-non-static on MR): the extended
-vocabulary is the 10-fold table's plus the words with a vector, the embedding starts from the
-vectors (Kim's U[-a, a] for the others), and the static row's embedding stays as it is under the
-topic's own training loop while every other parameter moves exactly as the non-static row's."""
+"""``bench/mr_pretrained_vectors.py`` (Kim's CNN-static, -non-static and -multichannel on MR):
+the extended vocabulary is the 10-fold table's plus the words with a vector, the embedding
+starts from the vectors (Kim's U[-a, a] for the others), the static row's embedding stays as
+it is under the topic's own training loop while every other parameter moves exactly as the
+non-static row's, and the multichannel row starts as CNN-rand and keeps its static channel."""
 
 from __future__ import annotations
 
@@ -88,6 +89,32 @@ def test_static_freezes_the_embedding_and_changes_nothing_else(script):
     for name in static.keys() - {"embedding.weight"}:
         assert np.array_equal(static[name], moving[name]), name
         assert not np.array_equal(static[name], start[name]), name
+
+
+def test_multichannel_starts_as_cnn_rand_and_keeps_its_static_channel(script):
+    """The multichannel row's model (the topic's MultichannelCNN) has CNN-rand's parameters,
+    started as CNN-rand's of the same seed but the embedding (the vectors), so its difference
+    to CNN-rand is paired; a training step moves its embedding and never its static
+    channel."""
+    from nlpdojo.selection import load_backend
+    from nlpdojo_solutions.cnn_text.polarity_training import train_cnn
+
+    backend = load_backend("numpy", "cpu", "float32")
+    rng = np.random.default_rng(4)
+    vocab, ids = 30, rng.integers(2, 30, (8, 7))
+    lengths, labels = rng.integers(3, 8, 8), rng.integers(0, 2, 8)
+    init = rng.uniform(-0.3, 0.3, (vocab, 100)).astype(np.float32)
+    model, frozen = script.VARIANTS["multichannel"][1](backend, vocab, init, 3)
+    rand = script.mr.build(backend, script.RAND, vocab, seed=3).state_dict()
+    start = model.state_dict()
+    assert frozen == [] and start.keys() == rand.keys()
+    for name in start.keys() - {"embedding.weight"}:
+        assert np.array_equal(start[name], rand[name]), name
+    assert np.array_equal(start["embedding.weight"], init)
+    train_cnn(backend, script.Trainable(model, frozen), ids, lengths, labels, batch_size=8,
+              epochs=1, lr=0.002, seed=5)  # one Adam step
+    assert np.array_equal(backend.to_numpy(model.static), init)
+    assert not np.array_equal(model.state_dict()["embedding.weight"], init)
 
 
 def test_the_frozen_view_leaves_only_the_frozen_parameters_out(script):

@@ -469,9 +469,25 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
             train=case.train, backward_twice=twice, cells=case.cells or None, names=case.names)
         if traced is not None:
             _same_when_traced(ctx, cls, traced, result["input_grads"][0])
+        _only_the_case_parameters(cls, case, _named(result, "param_grads"))
         return {"case": case, "inputs": inputs, "grads": grads, "result": result}
 
     return run
+
+
+def _only_the_case_parameters(cls: str, case: LayerCase, grads: dict[str, Any]) -> None:
+    """A failure where the layer has a parameter its case does not set (every case sets
+    each of the reference's): its values are no one's to check, and an optimizer steps every
+    parameter, so a table that must stay as it is (a multichannel CNN's static channel) made a
+    ``Parameter`` is trained, whatever its gradient is, where the values of everything else
+    match."""
+    extra = sorted(set(grads) - set(case.params))
+    if extra:
+        raise CheckFailure(
+            f"{cls} has parameters the released code does not: {', '.join(extra)} (its "
+            f"parameters are {', '.join(sorted(case.params)) or 'none'}). An optimizer steps "
+            "every Parameter: an array that must never be trained (a frozen table) is a plain "
+            "attribute, not a Parameter; otherwise keep the released code's parameters")
 
 
 def _layer_probe(ctx: Context, module: str, cls: str) -> Callable[..., Any]:

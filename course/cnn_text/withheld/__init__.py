@@ -11,6 +11,7 @@ from . import (
     classifier,
     convolution,
     max_norm,
+    multichannel,
     normalization,
     pooling,
     qrnn,
@@ -20,4 +21,4 @@ from . import (
 
 BUGS = [classifier.BUGS, convolution.BUGS, max_norm.BUGS, normalization.BUGS,
         pooling.BUGS, qrnn.BUGS, residual.BUGS, char_cnn.BUGS,
-        vdcnn.BUGS]
+        vdcnn.BUGS, multichannel.BUGS]

@@ -1,0 +1,151 @@
+"""Kim (2014)'s multichannel CNN (CS224n lecture 11, §2.4): ``MultichannelCNN`` checked as a
+layer over a padded batch against torch run on each sentence alone, unpadded, with the filter
+applied to each channel and the results added, its bias once (``conv1d`` of the static rows
+with the bias plus ``conv1d`` of the fine-tuned rows without; ReLU, ``amax``, the linear
+layer). The static table comes with the layer's construction (a drawn (V, D) array), the
+fine-tuned one is the ``embedding`` parameter, drawn apart from it: a model that reads one
+channel twice, or sends the static channel a gradient, cannot match. Its embedding,
+convolutions, ReLU, pooling, dropout and Linear are the reference's, swapped in, so only the
+wiring is the student's; a second case with dropout on is checked against the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlpdojo_autograder.authoring import (
+    Context,
+    LayerCase,
+    Question,
+    Variant,
+    drawn_setting,
+    layer_checks,
+)
+from nlpdojo_autograder.authoring.inputs import padded_sentences
+from nlpdojo_course.cnn_text.classifier import (
+    AT_SCALE,
+    AT_SCALE_BATCH,
+    AT_SCALE_CLASSES,
+    DROPOUT,
+    LONE_WORD,
+    _widths,
+)
+
+NN = "neural_networks"
+#: as for Kim's CNN: F ≠ D, and another C at scale (the classifier's module says why)
+V, D, C, F, B, T = 5, 2, 2, 3, 3, 5
+
+
+def _case(dropout: float | tuple[float, float],
+          sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7, batch: int = B,
+          classes: int = C):
+    """The layer case; ``dropout`` a rate, or the range a grading draws it from."""
+    v, d, f, t = sizes
+
+    def make(ctx: Context) -> LayerCase:
+        rng, widths = ctx.rng(), _widths(ctx)
+        rate = drawn_setting(ctx, *dropout) if isinstance(dropout, tuple) else dropout
+        # the two channels drawn apart; the padding's id 0 has a static row that is not zero
+        static = rng.standard_normal((v, d))
+        params = {"embedding.weight": rng.standard_normal((v, d))}
+        for j, k in enumerate(widths):
+            params[f"convs.{j}.weight"] = std * rng.standard_normal((k, d, f))
+            params[f"convs.{j}.bias"] = 0.3 * rng.standard_normal(f)
+        # the one-word sentence's vector, both channels added, is all ones: filter 0 of every
+        # width answers it below its own bias (the classifier's case does the same)
+        static[LONE_WORD] = 0.4
+        params["embedding.weight"][LONE_WORD] = 0.6
+        for j, k in enumerate(widths):
+            params[f"convs.{j}.weight"][:, :, 0] = -0.8 - 0.15 * np.arange(k)[:, None]
+            params[f"convs.{j}.bias"][0] = 1.0
+        params.update({"output.weight": rng.standard_normal((f * len(widths), classes)),
+                       "output.bias": rng.standard_normal(classes)})
+        return LayerCase(args=(ctx.backend, ctx.asarray(static), classes),
+                         kwargs={"widths": widths, "filters": f, "dropout": rate},
+                         torch_kwargs={"widths": widths, "static": static},
+                         sizes=frozenset({"filters"}), params=params,
+                         inputs=padded_sentences(v, batch, t, low=1, lone_word=LONE_WORD),
+                         differentiable=(), names=("ids", "lengths"))
+    return make
+
+
+def _torch_multichannel(p, ids, lengths, widths, static, *, bias_twice=False,
+                        channels=("static", "tuned"), pooled_apart=False,
+                        static_padding=False):
+    """Each sentence alone, unpadded: per width, the filter over each channel (``conv1d``),
+    added with the bias once, ReLU, max over its outputs; the features side by side, the
+    linear layer (no dropout). The keywords are known mistakes' forwards: ``bias_twice`` (each
+    channel's convolution with its bias), ``channels`` (one of them only), ``pooled_apart``
+    (each channel through ReLU and max, the pooled features added), ``static_padding`` (the
+    static channel's padded positions not zeroed)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+
+    table = {"static": torch.as_tensor(static, dtype=p["embedding.weight"].dtype),
+             "tuned": p["embedding.weight"]}
+    rows = []
+    for b in range(ids.shape[0]):  # the oracle's loop: each sentence on its own
+        n = int(lengths[b])
+        span = {name: table[name][ids[b, :n]] for name in channels}  # (L, D) each
+        if static_padding and "static" in span:  # the padded rows too, T in all
+            span["static"] = table["static"][ids[b]]
+            span = {name: torch.nn.functional.pad(x, (0, 0, 0, ids.shape[1] - len(x)))
+                    for name, x in span.items()}
+        features = []
+        for j, k in enumerate(widths):
+            w, bias = p[f"convs.{j}.weight"].permute(2, 1, 0), p[f"convs.{j}.bias"]
+            outs = [torch.nn.functional.conv1d(x.T[None], w, bias if bias_twice or i == 0
+                                               else None, padding=k - 1)[0][:, :n + k - 1]
+                    for i, x in enumerate(span.values())]  # (F, L + k − 1) each
+            if pooled_apart:
+                features.append(sum(torch.relu(o).amax(1) for o in outs))
+            else:
+                features.append(torch.relu(sum(outs)).amax(1))  # (F,)
+        rows.append(torch.cat(features) @ p["output.weight"] + p["output.bias"])
+    return torch.stack(rows)  # (B, C)
+
+
+_torch_multichannel.label = "torch on each sentence alone, a filter per channel"  # type: ignore
+
+BIAS_TWICE = ("the bias added once per channel: each filter over both channels is one "
+              "convolution of their sum, W ∗ s + W ∗ e + b, not (W ∗ s + b) + (W ∗ e + b)")
+TUNED_ONLY = ("the static channel left out: the vectors are the fine-tuned channel's alone; "
+              "add the static table's rows (self.static) to them")
+STATIC_ONLY = ("the fine-tuned channel left out of the forward: the vectors are the static "
+               "table's rows alone; add the Embedding's output to them")
+POOLED_APART = ("each channel through its own ReLU and max over time, the pooled features "
+                "added: the filter's responses to the two channels are added before the ReLU "
+                "and the max")
+STATIC_PADDING = ("the static channel's padded positions not zeroed: the padding's rows of "
+                  "the static table reach the sentence's last windows; mask the sum of both "
+                  "channels")
+#: the known mistakes of the forward, by their torch forwards
+MISTAKES = {
+    BIAS_TWICE: lambda p, ids, lengths, widths, static: _torch_multichannel(
+        p, ids, lengths, widths, static, bias_twice=True),
+    TUNED_ONLY: lambda p, ids, lengths, widths, static: _torch_multichannel(
+        p, ids, lengths, widths, static, channels=("tuned",)),
+    STATIC_ONLY: lambda p, ids, lengths, widths, static: _torch_multichannel(
+        p, ids, lengths, widths, static, channels=("static",)),
+    POOLED_APART: lambda p, ids, lengths, widths, static: _torch_multichannel(
+        p, ids, lengths, widths, static, pooled_apart=True, bias_twice=True),
+    STATIC_PADDING: lambda p, ids, lengths, widths, static: _torch_multichannel(
+        p, ids, lengths, widths, static, static_padding=True)}
+
+
+MULTICHANNEL_CNN = Question(
+    "multichannel_cnn", "Kim's multichannel CNN: a static and a fine-tuned channel",
+    code="multichannel", checks=[layer_checks(
+        "MultichannelCNN", _case(0.0),
+        title="MultichannelCNN, filter widths drawn, over a padded batch", points=2.0,
+        repeat=2, torch=_torch_multichannel, forward_mistakes=MISTAKES,
+        directions=True,  # every parameter a swapped-in layer's: the wiring is checked
+        at_scale=_case(0.0, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH, classes=AT_SCALE_CLASSES),
+        variants={"dropout": Variant(
+            _case(DROPOUT), "MultichannelCNN with dropout (its rate drawn) on the pooled "
+            "features", 0.5, only=("values",), torch=None, hidden=False,
+            at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
+                           classes=AT_SCALE_CLASSES))})],
+    requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
+              f"{NN}.relu", f"{NN}.dropout"))
+
+QUESTIONS = [MULTICHANNEL_CNN]

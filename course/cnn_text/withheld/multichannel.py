@@ -1,0 +1,49 @@
+"""The planted bugs of :mod:`nlpdojo_course.cnn_text.multichannel`'s question (withheld from a
+student's install: each quotes the reference it plants into)."""
+
+from __future__ import annotations
+
+from nlpdojo_autograder.authoring import bug
+
+#: the line that adds the two channels, as the reference writes it
+_SUM = "vectors = (frozen + tuned) * xp.astype(real, tuned.dtype)[:, :, None]  # padding: zeros"
+
+BUGS = [
+    bug("the static channel left out", _SUM,
+        _SUM.replace("(frozen + tuned)", "tuned"), says="the static channel left out"),
+    bug("the fine-tuned channel left out of the forward", _SUM,
+        _SUM.replace("(frozen + tuned)", "frozen"),
+        says="the fine-tuned channel left out of the forward"),
+    bug("the static channel's padded positions not zeroed", _SUM,
+        _SUM.replace("(frozen + tuned) * xp.astype(real, tuned.dtype)[:, :, None]",
+                     "frozen + tuned * xp.astype(real, tuned.dtype)[:, :, None]"),
+        says="the static channel's padded positions not zeroed"),
+    bug("the bias added once per channel (each channel's convolution with its bias)",
+        "            h, c_conv = conv(vectors)  # (B, T + k − 1, F)\n",
+        "            h, c_conv = conv(vectors)  # (B, T + k − 1, F)\n"
+        "            h = h + conv(xp.zeros_like(vectors))[0]  # the bias a second time\n",
+        module="multichannel", says="the bias added once per channel"),
+    bug("the static channel an Embedding too (a Parameter: every optimizer steps it)",
+        "        self.static = self.xp.asarray(vectors, copy=True)  # (V, D)\n",
+        "        self.static = self.xp.asarray(vectors, copy=True)  # (V, D)\n"
+        "        self.static_channel = Embedding(backend, vocab_size, dim, seed=seed)\n",
+        question="multichannel_cnn", says="has parameters the released code does not"),
+    bug("the static rows looked up in the wrong order (the ids transposed)",
+        "frozen = xp.reshape(xp.take(self.static, xp.reshape(ids, (-1,)), axis=0),",
+        "frozen = xp.reshape(xp.take(self.static, xp.reshape(ids.T, (-1,)), axis=0),"),
+    bug("the embedding's gradient not masked at padded positions",
+        "self.embedding.backward(grad_vectors * xp.astype(real, grad_vectors.dtype)[:, :, None],\n"
+        "                                c_emb)\n        return None, None\n"
+        "        ### END SOLUTION\n",
+        "self.embedding.backward(grad_vectors, c_emb)\n        return None, None\n"
+        "        ### END SOLUTION\n", module="multichannel"),
+    bug("the fine-tuned channel never given its gradient",
+        "self.embedding.backward(grad_vectors * xp.astype(real, grad_vectors.dtype)[:, :, None],\n"
+        "                                c_emb)\n        return None, None\n"
+        "        ### END SOLUTION\n",
+        "return None, None\n        ### END SOLUTION\n", module="multichannel"),
+    bug("one width's gradient kept, the others dropped",
+        "grad_vectors = grad if grad_vectors is None else grad_vectors + grad\n"
+        "        # the sum's gradient",
+        "grad_vectors = grad\n        # the sum's gradient"),
+]
