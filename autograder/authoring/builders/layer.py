@@ -38,6 +38,8 @@ from nlpdojo_autograder.authoring.builders.cases import (
     _same_output_shapes,
     _sizes_told_apart,
     _with_cells,
+    layer_probe,
+    only_the_case_parameters,
 )
 from nlpdojo_autograder.authoring.builders.points import _share, with_hint
 from nlpdojo_autograder.authoring.builders.saturation import SATURATED_RANGE, SATURATION, Saturated
@@ -361,7 +363,7 @@ def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCa
             case, scaled = make(ctx), at_scale(ctx)
             _same_configuration(cls, case, scaled)
             _sizes_told_apart(cls, case, scaled)
-        require_at_scale(ctx, module, cls, at_scale, _layer_probe(ctx, module, cls))
+        require_at_scale(ctx, module, cls, at_scale, layer_probe(ctx, module, cls))
 
     return require
 
@@ -469,42 +471,8 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
             train=case.train, backward_twice=twice, cells=case.cells or None, names=case.names)
         if traced is not None:
             _same_when_traced(ctx, cls, traced, result["input_grads"][0])
-        _only_the_case_parameters(cls, case, _named(result, "param_grads"))
+        only_the_case_parameters(cls, case, _named(result, "param_grads"))
         return {"case": case, "inputs": inputs, "grads": grads, "result": result}
-
-    return run
-
-
-def _only_the_case_parameters(cls: str, case: LayerCase, grads: dict[str, Any]) -> None:
-    """A failure where the layer has a parameter its case does not set (every case sets
-    each of the reference's): its values are no one's to check, and an optimizer steps every
-    parameter, so a table that must stay as it is (a multichannel CNN's static channel) made a
-    ``Parameter`` is trained, whatever its gradient is, where the values of everything else
-    match."""
-    extra = sorted(set(grads) - set(case.params))
-    if extra:
-        raise CheckFailure(
-            f"{cls} has parameters the released code does not: {', '.join(extra)} (its "
-            f"parameters are {', '.join(sorted(case.params)) or 'none'}). An optimizer steps "
-            "every Parameter: an array that must never be trained (a frozen table) is a plain "
-            "attribute, not a Parameter; otherwise keep the released code's parameters")
-
-
-def _layer_probe(ctx: Context, module: str, cls: str) -> Callable[..., Any]:
-    """``run(probe, case, inputs, grads)`` for :func:`~.at_scale.require_at_scale`: one
-    application of a new ``module.cls`` of ``case`` to host ``inputs``, backpropagating host
-    ``grads`` (probe ``layer_run``), or the output's shape where ``grads`` is None (probe
-    ``output_shape``), through ``probe(name, *args, **kwargs)``."""
-    token = ctx.function(module, cls)
-
-    def run(probe: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
-            grads: Any) -> Any:
-        head = (token, tuple(case.args), case.kwargs, _params(ctx, case))
-        sent = [_send(ctx, a) for a in inputs]
-        options = {"train": case.train, "cells": case.cells or None, "names": case.names}
-        if grads is None:
-            return probe("output_shape", *head, sent, **options)
-        return probe("layer_run", *head, [sent], [_send(ctx, grads)], **options)
 
     return run
 
