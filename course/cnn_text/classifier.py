@@ -41,6 +41,25 @@ def _widths(ctx: Context) -> tuple[int, ...]:
 LONE_WORD = 1
 
 
+def cnn_params(rng: np.random.Generator, widths: tuple[int, ...], d: int, f: int,
+               classes: int, std: float) -> dict[str, np.ndarray]:
+    """The convolutions' and the output layer's parameters of a case, drawn after the
+    embedding. Filter 0 of every width answers the one-word sentence (whose word's vector the
+    case makes all ones) below its own bias, so the padding's outputs (ReLU of the bias) would
+    win its max on every draw; its taps are of unequal weight: equal ones would tie windows of
+    the same words in another order, and a gradient check at a tie of the max differentiates a
+    kink."""
+    params = {}
+    for j, k in enumerate(widths):
+        params[f"convs.{j}.weight"] = std * rng.standard_normal((k, d, f))
+        params[f"convs.{j}.bias"] = 0.3 * rng.standard_normal(f)
+    for j, k in enumerate(widths):
+        params[f"convs.{j}.weight"][:, :, 0] = -0.8 - 0.15 * np.arange(k)[:, None]
+        params[f"convs.{j}.bias"][0] = 1.0
+    return {**params, "output.weight": rng.standard_normal((f * len(widths), classes)),
+            "output.bias": rng.standard_normal(classes)}
+
+
 def _case(dropout: float | tuple[float, float],
           sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7, batch: int = B,
           classes: int = C):
@@ -50,20 +69,9 @@ def _case(dropout: float | tuple[float, float],
     def make(ctx: Context) -> LayerCase:
         rng, widths = ctx.rng(), _widths(ctx)
         rate = drawn_setting(ctx, *dropout) if isinstance(dropout, tuple) else dropout
-        params = {"embedding.weight": rng.standard_normal((v, d))}
-        for j, k in enumerate(widths):
-            params[f"convs.{j}.weight"] = std * rng.standard_normal((k, d, f))
-            params[f"convs.{j}.bias"] = 0.3 * rng.standard_normal(f)
-        # filter 0 of every width answers the one-word sentence below its own bias, so the
-        # padding's outputs (ReLU of the bias) would win its max on every draw
-        params["embedding.weight"][LONE_WORD] = 1.0
-        for j, k in enumerate(widths):
-            # taps of unequal weight: equal ones would tie windows of the same words in
-            # another order, and a gradient check at a tie of the max differentiates a kink
-            params[f"convs.{j}.weight"][:, :, 0] = -0.8 - 0.15 * np.arange(k)[:, None]
-            params[f"convs.{j}.bias"][0] = 1.0
-        params.update({"output.weight": rng.standard_normal((f * len(widths), classes)),
-                       "output.bias": rng.standard_normal(classes)})
+        params = {"embedding.weight": rng.standard_normal((v, d)),
+                  **cnn_params(rng, widths, d, f, classes, std)}
+        params["embedding.weight"][LONE_WORD] = 1.0  # all ones: see cnn_params
         return LayerCase(args=(ctx.backend, v, d, classes),
                          kwargs={"widths": widths, "filters": f, "dropout": rate},
                          torch_kwargs={"widths": widths}, sizes=frozenset({"filters"}),

@@ -10,8 +10,6 @@ wiring is the student's; a second case with dropout on is checked against the re
 
 from __future__ import annotations
 
-import numpy as np
-
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
@@ -28,6 +26,7 @@ from nlpdojo_course.cnn_text.classifier import (
     DROPOUT,
     LONE_WORD,
     _widths,
+    cnn_params,
 )
 
 NN = "neural_networks"
@@ -46,19 +45,11 @@ def _case(dropout: float | tuple[float, float],
         rate = drawn_setting(ctx, *dropout) if isinstance(dropout, tuple) else dropout
         # the two channels drawn apart; the padding's id 0 has a static row that is not zero
         static = rng.standard_normal((v, d))
-        params = {"embedding.weight": rng.standard_normal((v, d))}
-        for j, k in enumerate(widths):
-            params[f"convs.{j}.weight"] = std * rng.standard_normal((k, d, f))
-            params[f"convs.{j}.bias"] = 0.3 * rng.standard_normal(f)
-        # the one-word sentence's vector, both channels added, is all ones: filter 0 of every
-        # width answers it below its own bias (the classifier's case does the same)
+        params = {"embedding.weight": rng.standard_normal((v, d)),
+                  **cnn_params(rng, widths, d, f, classes, std)}
+        # the one-word sentence's vector, both channels added, is all ones (cnn_params)
         static[LONE_WORD] = 0.4
         params["embedding.weight"][LONE_WORD] = 0.6
-        for j, k in enumerate(widths):
-            params[f"convs.{j}.weight"][:, :, 0] = -0.8 - 0.15 * np.arange(k)[:, None]
-            params[f"convs.{j}.bias"][0] = 1.0
-        params.update({"output.weight": rng.standard_normal((f * len(widths), classes)),
-                       "output.bias": rng.standard_normal(classes)})
         return LayerCase(args=(ctx.backend, ctx.asarray(static), classes),
                          kwargs={"widths": widths, "filters": f, "dropout": rate},
                          torch_kwargs={"widths": widths, "static": static},
