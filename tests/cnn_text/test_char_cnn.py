@@ -51,3 +51,13 @@ def test_words_spelled_alike_start_alike_and_an_unseen_word_has_a_vector(backend
     assert out.shape == (2, 2, 4) and np.isfinite(out).all()
     np.testing.assert_allclose(out[0, 1], out[1, 0])
     assert not np.allclose(out[0, 0], out[0, 1])
+
+
+def test_cs224n_a5_sanity_check_1h_model_embeddings_shape(backend):
+    """CS224n's character-aware assignment (a5, 2019-20), ``sanity_check.py 1h``: the model's
+    embeddings take a (sentence_length 10, BATCH_SIZE 5, max_word_length 21) tensor of zeros
+    (character ids) to (10, 5, EMBED_SIZE 3); its ModelEmbeddings is this pipeline with
+    e_char 50, kernel 5 and padding 1. The assignment's check of this module is its shape."""
+    layer = CharCNNEmbedding(backend, 96, 50, 3, kernel_size=5, padding=1)
+    out = layer(backend.asarray(np.zeros((10, 5, 21), np.int64)))[0]
+    assert tuple(out.shape) == (10, 5, 3) and np.isfinite(_np(backend, out)).all()
