@@ -121,11 +121,12 @@ class ExpectedCache:
     def get(self, exercise: Exercise, checks: list[Check], options: GradeOptions,
             question_functions: dict[str, list[tuple[str, str | None]]],
             on_start: Callable[[Check], None] | None = None,
-            root: Path | None = None) -> dict[str, Outcome]:
+            root: Path | None = None, compute: bool = True) -> dict[str, Outcome]:
         """The reference's outcomes of ``checks`` at ``options``' draw: from this process's
-        memory, else the store (at ``root``, else :func:`.expected.default_root`), else run.
-        What the store lacks is written there (an explicit ``root``, a cohort's store, also
-        gets those this process held already: an earlier grading in it computed them)."""
+        memory, else the store (at ``root``, else :func:`.expected.default_root`), else run
+        (not with ``compute`` false: then only those found). What the store lacks is written
+        there (an explicit ``root``, a cohort's store, also gets those this process held
+        already: an earlier grading in it computed them)."""
         key = (exercise.name, options.seed, options.inputs, options.full)
         with self._lock:
             have = self._data.setdefault(key, {})
@@ -142,6 +143,8 @@ class ExpectedCache:
                 have.update(found)
                 self.loaded += len(found)
                 missing = [c for c in missing if c.id not in found]
+            if not compute:
+                return {c.id: have[c.id] for c in checks if c.id in have}
             if missing:
                 computed = run_checks(
                     exercise, missing, topic_folder=None, backend=REFERENCE_BACKEND[0],
@@ -255,10 +258,16 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     touched: dict[str, set[str]] = {}
     fresh: dict[str, CheckResult] = {}
     expected: dict[str, Outcome | str] = {}
+    deferred: set[str] = set()
     if topic_folder is not None:
-        expected = _expected(exercise, to_run, options, reference, qf, None,
+        deferred = deferred_expected(exercise, to_run, topic_folder) if reference else set()
+        expected = _expected(exercise, [c for c in to_run if c.id not in deferred], options,
+                             reference, qf, None,
                              on_start=lambda c: listener.started(exercise.name, c,
                                                                  reference=True))
+        if deferred:  # those known already (a cohort's store) are used as ever
+            expected.update(_expected(exercise, [c for c in to_run if c.id in deferred],
+                                      options, reference, qf, None, compute=False))
 
     until = options.until_lost or {}
     first = options.graded_first or {}
@@ -266,6 +275,9 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     caught: set[str] = set()  # those of them with a check that lost points saying ``until``
 
     def judged(check: Check, outcome: Outcome) -> None:
+        if check.id in deferred and outcome.status == "ok" and check.id not in expected:
+            # a deferred check that completed after all: its expected outcome now
+            expected.update(_expected(exercise, [check], options, reference, qf, None))
         result = fresh[check.id] = judge(check, outcome, expected.get(check.id), options)
         if check.question in until and result.score < result.max_score and \
                 until[check.question] in result.message:
@@ -301,6 +313,34 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                           duration_s=round(time.perf_counter() - started, 3),
                           isolation=info.isolation,
                           hidden_points=hidden_points(exercise, options, reference))
+
+
+def deferred_expected(exercise: Exercise, checks: list[Check], topic_folder: Path) -> set[str]:
+    """The checks of a submission whose expected outcomes wait until it completes them: their
+    question, or for an integrative one any of its topic's or an earlier topic's, still holds
+    its released stub line (:func:`stubs_left`, the topic's files and the course library's),
+    so the submission's run stops at ``NotImplementedError`` and nothing is compared; the
+    reference need not run for them (a stubbed training question trained the reference for
+    nothing). A guess that orders work, never a verdict: a deferred check that completes after
+    all (the stub line kept in a comment) gets its expected outcome computed then."""
+    stubs = (stubs_left(topic_folder, exercise.name)
+             | stubs_left(topic_folder.parent / LIBRARY, None))
+    if not stubs:
+        return set()
+    # an integrative question trains the submission's whole pipeline (nothing is swapped in,
+    # and it declares no requirements): a stub of its topic or of an earlier one may stop it
+    earlier = any(_topic_order(q.partition(".")[0]) <= exercise.order for q in stubs)
+    return {check.id for check in checks if check.needs_expected and (
+        (earlier and check.question in exercise.integrative)
+        or qualify(exercise.name, check.question) in stubs)}
+
+
+def _topic_order(name: str) -> float:
+    """A registered topic's place in the course (an unknown one: after every topic)."""
+    try:
+        return get_exercise(name).order
+    except Exception:  # noqa: BLE001 - a stub of a topic not installed here stops nothing
+        return float("inf")
 
 
 def hidden_points(exercise: Exercise, options: GradeOptions, reference: bool
@@ -344,9 +384,11 @@ def _cached(exercise: Exercise, checks: list[Check], topic_folder: Path | None,
 def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, reference: bool,
               qf: dict[str, list[tuple[str, str | None]]],
               own: dict[str, Outcome] | None,
-              on_start: Callable[[Check], None] | None = None) -> dict[str, Outcome | str]:
+              on_start: Callable[[Check], None] | None = None,
+              compute: bool = True) -> dict[str, Outcome | str]:
     """Expected outcome per check that needs one, or a string saying why there is none
-    (``on_start``: told of each check the reference runs for it)."""
+    (``on_start``: told of each check the reference runs for it; without ``compute``, only
+    the reference's outcomes already known, in memory or in the store)."""
     needing = [c for c in checks if c.needs_expected]
     if not needing:
         return {}
@@ -354,7 +396,8 @@ def _expected(exercise: Exercise, checks: list[Check], options: GradeOptions, re
         same_backend = (options.backend, options.device or "cpu") == REFERENCE_BACKEND
         if own is not None and same_backend:
             return dict(own)
-        return dict(EXPECTED.get(exercise, needing, options, qf, on_start=on_start))
+        return dict(EXPECTED.get(exercise, needing, options, qf, on_start=on_start,
+                                 compute=compute))
     found: dict[str, Outcome | str] = {}
     for check in needing:
         if not check.release_expected:
