@@ -33,7 +33,8 @@ V, D, C, F, B, T = 5, 2, 2, 3, 3, 5
 WIDTH_SETS = ((1, 3), (2, 4), (3, 4), (1, 2, 4), (1, 3, 4), (2, 4, 5), (3, 5))
 
 
-def _widths(ctx: Context) -> tuple[int, ...]:
+def drawn_widths(ctx: Context) -> tuple[int, ...]:
+    """The filter widths of this grading's Kim CNN cases (one of :data:`WIDTH_SETS`)."""
     return WIDTH_SETS[int(settings_rng(ctx).integers(len(WIDTH_SETS)))]
 
 
@@ -67,7 +68,7 @@ def _case(dropout: float | tuple[float, float],
     v, d, f, t = sizes
 
     def make(ctx: Context) -> LayerCase:
-        rng, widths = ctx.rng(), _widths(ctx)
+        rng, widths = ctx.rng(), drawn_widths(ctx)
         rate = drawn_setting(ctx, *dropout) if isinstance(dropout, tuple) else dropout
         params = {"embedding.weight": rng.standard_normal((v, d)),
                   **cnn_params(rng, widths, d, f, classes, std)}

@@ -25,8 +25,8 @@ from nlpdojo_course.cnn_text.classifier import (
     AT_SCALE_CLASSES,
     DROPOUT,
     LONE_WORD,
-    _widths,
     cnn_params,
+    drawn_widths,
 )
 
 NN = "neural_networks"
@@ -41,7 +41,7 @@ def _case(dropout: float | tuple[float, float],
     v, d, f, t = sizes
 
     def make(ctx: Context) -> LayerCase:
-        rng, widths = ctx.rng(), _widths(ctx)
+        rng, widths = ctx.rng(), drawn_widths(ctx)
         rate = drawn_setting(ctx, *dropout) if isinstance(dropout, tuple) else dropout
         # the two channels drawn apart; the padding's id 0 has a static row that is not zero
         static = rng.standard_normal((v, d))
