@@ -19,19 +19,24 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
 )
 from nlpdojo_autograder.authoring.inputs import padded_sentences
+
+# the sizes of Kim's CNN's cases: F ≠ D, and another C at scale (the classifier says why)
 from nlpdojo_course.cnn_text.classifier import (
     AT_SCALE,
     AT_SCALE_BATCH,
     AT_SCALE_CLASSES,
     DROPOUT,
     LONE_WORD,
+    NN,
+    B,
+    C,
+    D,
+    F,
+    T,
+    V,
     cnn_params,
     drawn_widths,
 )
-
-NN = "neural_networks"
-#: as for Kim's CNN: F ≠ D, and another C at scale (the classifier's module says why)
-V, D, C, F, B, T = 5, 2, 2, 3, 3, 5
 
 
 def _case(dropout: float | tuple[float, float],
