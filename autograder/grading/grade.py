@@ -276,8 +276,11 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
 
     def judged(check: Check, outcome: Outcome) -> None:
         if check.id in deferred and outcome.status == "ok" and check.id not in expected:
-            # a deferred check that completed after all: its expected outcome now
-            expected.update(_expected(exercise, [check], options, reference, qf, None))
+            # a deferred check that completed after all: its question's expected outcomes now,
+            # in one run of the reference (its checks share a training run, a cache)
+            expected.update(_expected(
+                exercise, [c for c in to_run if c.id in deferred and c.id not in expected
+                           and c.question == check.question], options, reference, qf, None))
         result = fresh[check.id] = judge(check, outcome, expected.get(check.id), options)
         if check.question in until and result.score < result.max_score and \
                 until[check.question] in result.message:
