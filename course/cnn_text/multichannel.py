@@ -10,6 +10,8 @@ wiring is the student's; a second case with dropout on is checked against the re
 
 from __future__ import annotations
 
+import functools
+
 from nlpdojo_autograder.authoring import (
     Context,
     LayerCase,
@@ -116,16 +118,11 @@ STATIC_PADDING = ("the static channel's padded positions not zeroed: the padding
                   "channels")
 #: the known mistakes of the forward, by their torch forwards
 MISTAKES = {
-    BIAS_TWICE: lambda p, ids, lengths, widths, static: _torch_multichannel(
-        p, ids, lengths, widths, static, bias_twice=True),
-    TUNED_ONLY: lambda p, ids, lengths, widths, static: _torch_multichannel(
-        p, ids, lengths, widths, static, channels=("tuned",)),
-    STATIC_ONLY: lambda p, ids, lengths, widths, static: _torch_multichannel(
-        p, ids, lengths, widths, static, channels=("static",)),
-    POOLED_APART: lambda p, ids, lengths, widths, static: _torch_multichannel(
-        p, ids, lengths, widths, static, pooled_apart=True, bias_twice=True),
-    STATIC_PADDING: lambda p, ids, lengths, widths, static: _torch_multichannel(
-        p, ids, lengths, widths, static, static_padding=True)}
+    BIAS_TWICE: functools.partial(_torch_multichannel, bias_twice=True),
+    TUNED_ONLY: functools.partial(_torch_multichannel, channels=("tuned",)),
+    STATIC_ONLY: functools.partial(_torch_multichannel, channels=("static",)),
+    POOLED_APART: functools.partial(_torch_multichannel, pooled_apart=True, bias_twice=True),
+    STATIC_PADDING: functools.partial(_torch_multichannel, static_padding=True)}
 
 
 MULTICHANNEL_CNN = Question(
