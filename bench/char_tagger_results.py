@@ -117,27 +117,23 @@ def spell(words: np.ndarray, table: dict[str, int]) -> np.ndarray:
     return np.where(codes == 0, np.int32(table[PAD_CHAR]), out).astype(np.int32)
 
 
-def char_windows(name: str, split: str, limit: int | None, table: dict[str, int],
+def char_windows(words: np.ndarray, offsets: np.ndarray, table: dict[str, int],
                  half_window: int = 2) -> np.ndarray:
     """(N, W, MAX_CHARS) the characters of every window's words, aligned with the tagging
-    data's word windows (``tagging_data``: the same sentences, the same windows), the padding
+    data's word windows (``tagging_data``: the same sentences, the same windows, from a
+    split's ``words`` and sentence ``offsets`` as ``_sentences`` reads them), the padding
     positions all pad characters."""
     from nlpdojo.text.ragged import Ragged
     from nlpdojo.text.windows import context_windows
-    from nlpdojo_course.neural_networks.data import _sentences
 
-    words, _, offsets = _sentences(name, split, limit)
     spelled = np.concatenate([np.full((1, MAX_CHARS), table[PAD_CHAR], np.int32),
                               spell(words.astype(str), table)])  # row 0: a padding word
     positions = np.arange(1, len(words) + 1, dtype=np.int64)  # 0 stands for the padding
     return spelled[context_windows(Ragged(positions, offsets), half_window, 0)]
 
 
-def char_table(name: str, limit: int | None) -> dict[str, int]:
+def char_table(words: np.ndarray) -> dict[str, int]:
     """The training split's characters (and the markers, the pad and the unknown one)."""
-    from nlpdojo_course.neural_networks.data import _sentences
-
-    words, _, _ = _sentences(name, "train", limit)
     seen = sorted(set("".join(words.astype(str).tolist())) - {BOW, EOW})
     return {c: i for i, c in enumerate([PAD_CHAR, UNK_CHAR, BOW, EOW, *seen])}
 
@@ -146,17 +142,25 @@ def run(train_sentences: int | None, test_sentences: int | None, settings: dict)
     """Both models trained and scored: accuracy on every held-out token and on those whose
     word is ``<unk>``, the most-frequent-tag baseline, the sizes and the seconds."""
     from nlpdojo.selection import load_backend
-    from nlpdojo_course.neural_networks.data import most_frequent_tag_accuracy, tagging_data
+    from nlpdojo_course.neural_networks.data import (
+        _sentences,
+        most_frequent_tag_accuracy,
+        tagging_data,
+    )
     from nlpdojo_solutions.neural_networks import tagger
 
     be = load_backend("numpy", None, "float32")
     data = tagging_data("oanc-pos", train_sentences=train_sentences,
                         test_sentences=test_sentences)
-    table = char_table("oanc-pos", train_sentences)
+    # each split's words read once: the character table is the training split's
+    train_words, _, train_offsets = _sentences("oanc-pos", "train", train_sentences)
+    test_words, _, test_offsets = _sentences("oanc-pos", "test", test_sentences)
+    table = char_table(train_words)
     both = {}
-    for split, windows, limit in (("train", data.train_windows, train_sentences),
-                                  ("test", data.test_windows, test_sentences)):
-        chars = char_windows("oanc-pos", split, limit, table)
+    for split, windows, words, offsets in (
+            ("train", data.train_windows, train_words, train_offsets),
+            ("test", data.test_windows, test_words, test_offsets)):
+        chars = char_windows(words, offsets, table)
         both[split] = np.concatenate([windows[:, :, None].astype(np.int32), chars], axis=2)
     s = settings
     unknown = data.test_windows[:, data.test_windows.shape[1] // 2] == 1  # the <unk> word

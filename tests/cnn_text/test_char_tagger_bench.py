@@ -30,9 +30,9 @@ def test_character_windows_are_the_word_windows_spelled(script):
     from nlpdojo_course.neural_networks.data import _sentences, tagging_data
 
     data = tagging_data("oanc-pos", train_sentences=40, test_sentences=20)
-    table = script.char_table("oanc-pos", 40)
-    chars = script.char_windows("oanc-pos", "test", 20, table)
-    words, _, _ = _sentences("oanc-pos", "test", 20)
+    table = script.char_table(_sentences("oanc-pos", "train", 40)[0])
+    words, _, offsets = _sentences("oanc-pos", "test", 20)
+    chars = script.char_windows(words, offsets, table)
     assert chars.shape == (*data.test_windows.shape, script.MAX_CHARS)
     centre = data.test_windows.shape[1] // 2
     np.testing.assert_array_equal(chars[:, centre], script.spell(words.astype(str), table))
