@@ -1,5 +1,6 @@
-"""Minibatch training and scoring of a sentence classifier: the loop every topic that trains
-one on labelled sentences gives its students (CS224n lecture 3's minibatch SGD; Kim 2014,
+"""Minibatch training and scoring of a classifier: the loops every topic that trains one on
+labelled sentences (:func:`train_on_sentences`) or on fixed-size examples such as word windows
+(:func:`train_on_examples`) gives its students (CS224n lecture 3's minibatch SGD; Kim 2014,
 §3.1's shuffled minibatches of 50), written once.
 
 A topic's given module builds the model, the loss and the optimizer from the student's own
@@ -12,7 +13,9 @@ freezes the framework's modules before any student code runs), so a topic that u
 not declare it given.
 
 Each epoch visits the sentences in an order drawn from ``seed``; a batch is cut to its
-longest sentence, so short batches cost short loops; scores are computed in eval mode.
+longest sentence, so short batches cost short loops; scores are computed in eval mode. The
+examples' loop draws epoch e's order from ``(seed, e)``, so a run resumed at epoch e continues
+exactly as the uninterrupted one.
 """
 
 from __future__ import annotations
@@ -72,6 +75,48 @@ def sentence_scores(backend: Backend, model: Any, ids: np.ndarray, lengths: np.n
         n = lengths[start:start + batch_size]  # (b,)
         x = backend.asarray(np.ascontiguousarray(ids[start:start + batch_size, :int(n.max())]))
         scores, _ = model(x, backend.asarray(n))  # (b, C)
+        out.append(np.asarray(backend.to_numpy(scores), np.float64))
+    model.train()
+    return np.concatenate(out)
+
+
+def train_on_examples(backend: Backend, model: Any, inputs: np.ndarray, labels: np.ndarray, *,
+                      loss_fn: Any, optimizer: Any, batch_size: int = 64, epochs: int = 1,
+                      seed: int = 0, start_epoch: int = 0,
+                      on_step: Callable[[int, float], None] | None = None) -> list[float]:
+    """Epochs ``start_epoch`` .. ``epochs - 1`` of minibatch training of ``model``
+    (``model(x) -> (scores (b, C), cache)``, ``model.backward(grad_scores, cache)``) on
+    ``inputs`` (N, ...) of one shape each (word windows: (N, W)) and ``labels`` (N,), on the
+    host; ``loss_fn`` and ``optimizer`` as :func:`train_on_sentences` takes them. Epoch e
+    visits the examples in the order drawn from ``(seed, e)``. The model is in training mode
+    throughout. Returns the training loss of every step (host floats)."""
+    losses: list[float] = []
+    model.train()
+    for epoch in range(start_epoch, epochs):
+        order = np.random.default_rng([seed, epoch]).permutation(len(inputs))  # (N,)
+        for start in range(0, len(order), batch_size):  # a loop over batches, not examples
+            batch = order[start:start + batch_size]  # (b,)
+            x = backend.asarray(inputs[batch])  # (b, ...)
+            y = backend.asarray(labels[batch])  # (b,)
+            optimizer.zero_grad()
+            scores, cache = model(x)  # (b, C)
+            loss, loss_cache = loss_fn(scores, y)
+            model.backward(loss_fn.backward(1.0, loss_cache), cache)
+            optimizer.step()
+            losses.append(float(loss))
+            if on_step is not None:
+                on_step(len(losses), losses[-1])
+    return losses
+
+
+def example_scores(backend: Backend, model: Any, inputs: np.ndarray, *, classes: int,
+                   batch_size: int = 4096) -> np.ndarray:
+    """The scores (N, ``classes``) of every example of ``inputs`` (N, ...), float64 on the
+    host, in eval mode (the model is put back in training mode after)."""
+    model.eval()
+    out = [np.zeros((0, classes))]
+    for start in range(0, len(inputs), batch_size):
+        scores, _ = model(backend.asarray(inputs[start:start + batch_size]))  # (b, C)
         out.append(np.asarray(backend.to_numpy(scores), np.float64))
     model.train()
     return np.concatenate(out)

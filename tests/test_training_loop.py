@@ -1,5 +1,5 @@
-"""``nlpdojo.training``: the sentence classifiers' minibatch loop and scoring the topics' given
-modules share, and the grading worker's frozen copy of it."""
+"""``nlpdojo.training``: the sentence classifiers' and the fixed-size examples' minibatch loops
+and scoring the topics' given modules share, and the grading worker's frozen copy of them."""
 
 from __future__ import annotations
 
@@ -103,6 +103,53 @@ def test_scores_come_in_eval_mode_for_every_sentence_and_training_mode_returns()
     assert all(e[3] is False for e in events) and model.training
     none = training.sentence_scores(backend, model, ids[:0], lengths[:0], classes=3)
     assert none.shape == (0, 3)
+
+
+class WindowRecorder(Recorder):
+    """A model of fixed-size examples: ``model(x)``."""
+
+    def __call__(self, x):
+        self.events.append(("forward", tuple(x.tolist()), self.training))
+        return np.ones((x.shape[0], 2)) * x.sum(axis=1, keepdims=True), None
+
+
+def test_the_examples_loop_draws_each_epochs_order_from_the_seed_and_the_epoch():
+    """Epoch e visits the examples in the order of ``(seed, e)``: a run resumed at epoch 1
+    makes the second epoch's steps of the uninterrupted run, in training mode throughout."""
+    backend = make_backend("numpy", "cpu", "float64")
+    inputs = np.arange(10).reshape(5, 2)  # (N, W)
+    labels = np.array([0, 1, 1, 0, 1])
+    events: list = []
+    steps: list = []
+    model = WindowRecorder(events)
+    model.eval()  # the loop puts it in training mode
+    losses = training.train_on_examples(
+        backend, model, inputs, labels, loss_fn=Loss(events), optimizer=Optimizer(events),
+        batch_size=2, epochs=2, seed=3, on_step=lambda step, loss: steps.append(step))
+    assert [e[0] for e in events] == ["zero_grad", "forward", "backward", "step"] * 6
+    assert steps == list(range(1, 7))
+    for epoch in (0, 1):
+        order = np.random.default_rng([3, epoch]).permutation(5)
+        seen = [e[1] for e in events if e[0] == "forward"][3 * epoch:3 * epoch + 3]
+        assert [row for batch in seen for row in batch] == inputs[order].tolist()
+    assert all(e[2] for e in events if e[0] == "forward")
+    resumed: list = []
+    again = training.train_on_examples(
+        backend, WindowRecorder(resumed), inputs, labels, loss_fn=Loss(resumed),
+        optimizer=Optimizer(resumed), batch_size=2, epochs=2, seed=3, start_epoch=1)
+    assert again == losses[3:]
+
+
+def test_example_scores_come_in_eval_mode_for_every_example():
+    backend = make_backend("numpy", "cpu", "float64")
+    events: list = []
+    model = WindowRecorder(events)
+    scores = training.example_scores(backend, model, np.arange(10).reshape(5, 2), classes=2,
+                                     batch_size=2)
+    assert scores.shape == (5, 2) and scores.dtype == np.float64
+    assert np.allclose(scores[:, 0], [1, 5, 9, 13, 17])
+    assert all(e[2] is False for e in events) and model.training
+    assert training.example_scores(backend, model, np.zeros((0, 2)), classes=3).shape == (0, 3)
 
 
 def test_a_grading_worker_freezes_the_shared_loop_before_any_submission_runs():

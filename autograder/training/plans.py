@@ -127,24 +127,29 @@ def classifier_plan(ctx: Context, *, salt: int, train: tuple[str, str], score: t
                     options: dict[str, Any], score_options: dict[str, Any],
                     shapes: dict[str, tuple[int, ...]], probe: int, share: float = 0.8,
                     floors: Callable[[np.ndarray, np.ndarray], dict[str, float]] | None = None,
+                    subsets: dict[str, np.ndarray] | None = None,
                     who: str = "classifier", items: str = "held-out items") -> TrainingPlan:
     """Train on ``(*train_inputs, train_labels)``; score a ``share`` of the test inputs drawn
     from the input seed (and compare forwards on ``probe`` training inputs); the accuracy of
     the scores (N, ``classes``). ``floors(labels, sample)``: the chance floors of that
-    sample, reported beside the metric (the majority class, a baseline)."""
+    sample, reported beside the metric (the majority class, a baseline). ``subsets``: name →
+    a boolean mask (M,) over the test items; the accuracy on the sample's items in each is
+    measured too, under its name (the tagger's words it has no vector for)."""
     rng = heldout_rng(ctx, salt)
     n_test, n_train = len(test_labels), len(train_labels)
     sample = sample_indices(n_test, max(1, int(share * n_test)), rng)
     rows = sample_indices(n_train, probe, rng)
     labels = test_labels[sample]
     inputs = train_inputs if isinstance(train_inputs, tuple) else (train_inputs,)
+    within = {name: mask[sample] for name, mask in (subsets or {}).items()}  # (m,) each
 
     def measure(scores: np.ndarray) -> dict[str, float]:
         if scores.shape != (labels.shape[0], classes):
             raise CheckFailure(f"the {who} gave scores of shape {scores.shape} for "
                                f"{labels.shape[0]} {items}; expected "
                                f"({labels.shape[0]}, {classes})")
-        return {"accuracy": accuracy(scores, labels)}
+        return {"accuracy": accuracy(scores, labels),
+                **{name: accuracy(scores[rows], labels[rows]) for name, rows in within.items()}}
 
     return TrainingPlan(
         train=train, train_args=(*inputs, train_labels), options=options, shapes=shapes,

@@ -4,7 +4,8 @@ Kim's sentence CNN. Its questions, one declaration each by lecture section:
 over time), :mod:`.max_norm` (the max-norm constraint), :mod:`.classifier` (Kim's sentence
 CNN), :mod:`.multichannel` (its static and fine-tuned channels), :mod:`.normalization` (batch
 normalisation), :mod:`.residual` (a residual block), :mod:`.qrnn` (a quasi-recurrent layer),
-:mod:`.char_cnn` (character-level word vectors), :mod:`.vdcnn` (a very deep CNN for text).
+:mod:`.char_cnn` (character-level word vectors), :mod:`.char_tagging` (a tagger
+on them, trained), :mod:`.vdcnn` (a very deep CNN for text).
 The reference is ``solutions/cnn_text/``
 and the library files ``solutions/library/{conv,pooling,constraints,normalization}.py``."""
 
@@ -18,6 +19,7 @@ from nlpdojo_course.cnn_text.models import KINDS
 
 from . import (
     char_cnn,
+    char_tagging,
     classifier,
     convolution,
     max_norm,
@@ -36,10 +38,11 @@ TOPIC = Topic(name="cnn_text",
                                   *multichannel.QUESTIONS,
                                   *normalization.QUESTIONS, *residual.QUESTIONS,
                                   *qrnn.QUESTIONS, *char_cnn.QUESTIONS,
+                                  *char_tagging.QUESTIONS,
                                   *vdcnn.QUESTIONS],
               fixtures=Path(__file__).parent / "fixtures",
               withheld=f"{__name__}.withheld",
-              given_modules=("polarity_training",))
+              given_modules=("polarity_training", "char_tagger"))
 
 
 @hookimpl

@@ -39,7 +39,10 @@ class TaggingData:
         return len(self.tags)
 
 
-def _sentences(name: str, split: str, limit: int | None):
+def tagged_sentences(name: str, split: str, limit: int | None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first ``limit`` sentences (None: every one) of a tagged corpus's split: its words
+    (T,) lower-cased, their tags (T,) and the sentences' offsets (S + 1,) into both."""
     data = load(name, split)
     stop = data.offsets[min(limit, len(data.offsets) - 1)] if limit else data.offsets[-1]
     words = np.asarray([w.lower() for w in data.words[:stop]], dtype=object)  # (T,)
@@ -55,8 +58,8 @@ def tagging_data(name: str = "oanc-pos", *, train_sentences: int | None = 3000,
     """The ``train`` and ``test`` splits of ``name`` (the first sentences of each, for a
     budget): words lower-cased, those seen fewer than ``min_count`` times in training as
     ``<unk>``, windows of ``2 * half_window + 1`` words padded with ``<pad>``."""
-    tr_words, tr_tags, tr_off = _sentences(name, "train", train_sentences)
-    te_words, te_tags, te_off = _sentences(name, "test", test_sentences)
+    tr_words, tr_tags, tr_off = tagged_sentences(name, "train", train_sentences)
+    te_words, te_tags, te_off = tagged_sentences(name, "test", test_sentences)
     uniq, counts = np.unique(tr_words.astype(str), return_counts=True)
     words = (PAD, UNK, *uniq[counts >= min_count].tolist())
     index = {w: i for i, w in enumerate(words)}

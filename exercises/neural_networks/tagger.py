@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nlpdojo import training
 from nlpdojo.backend import Backend
 from nlpdojo.optim import Optimizer
 
@@ -44,11 +45,11 @@ def train_epochs(backend: Backend, model: WindowClassifier, opt: Optimizer,
                  seed: int = 0, start_epoch: int = 0, progress: bool = False,
                  on_step: Callable[[int, float], None] | None = None) -> list[float]:
     """Epochs ``start_epoch`` .. ``epochs - 1`` of minibatch training on ``windows`` (N, W)
-    word ids and ``tags`` (N,): epoch e visits the examples in the order drawn from
-    ``(seed, e)``, so a run resumed from a checkpoint at epoch e continues exactly as the
-    uninterrupted run. Returns the training loss of every step (host floats: one device
-    sync per step, fine at this size)."""
-    loss_fn = SoftmaxCrossEntropy(backend)
+    word ids and ``tags`` (N,) with your softmax cross-entropy
+    (:func:`nlpdojo.training.train_on_examples`): epoch e visits the examples in the order
+    drawn from ``(seed, e)``, so a run resumed from a checkpoint at epoch e continues exactly
+    as the uninterrupted run. Returns the training loss of every step (host floats: one
+    device sync per step, fine at this size)."""
     steps_per_epoch = -(-len(windows) // batch_size)
     bar = None
     if progress:
@@ -56,25 +57,19 @@ def train_epochs(backend: Backend, model: WindowClassifier, opt: Optimizer,
 
         bar = tqdm(total=steps_per_epoch * max(epochs - start_epoch, 0), unit="step",
                    desc="tagger", smoothing=0.1)
-    losses: list[float] = []
-    model.train()
-    for epoch in range(start_epoch, epochs):
-        order = np.random.default_rng([seed, epoch]).permutation(len(windows))  # (N,)
-        for start in range(0, len(order), batch_size):  # a loop over batches, not examples
-            batch = order[start:start + batch_size]
-            x = backend.asarray(windows[batch])  # (B, W) int64
-            y = backend.asarray(tags[batch])  # (B,)
-            opt.zero_grad()
-            scores, cache = model(x)  # (B, C)
-            loss, loss_cache = loss_fn(scores, y)
-            model.backward(loss_fn.backward(1.0, loss_cache), cache)
-            opt.step()
-            losses.append(float(loss))
-            if on_step is not None:
-                on_step(len(losses), losses[-1])
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.3f}", refresh=False)
+
+    def stepped(step: int, loss: float) -> None:
+        if on_step is not None:
+            on_step(step, loss)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(epoch=start_epoch + 1 + (step - 1) // steps_per_epoch,
+                            loss=f"{loss:.3f}", refresh=False)
+
+    losses = training.train_on_examples(
+        backend, model, windows, tags, loss_fn=SoftmaxCrossEntropy(backend), optimizer=opt,
+        batch_size=batch_size, epochs=epochs, seed=seed, start_epoch=start_epoch,
+        on_step=stepped)
     if bar is not None:
         bar.close()
     return losses
@@ -99,11 +94,8 @@ def train_tagger(backend: Backend, windows: np.ndarray, tags: np.ndarray, *, voc
 def window_scores_of(backend: Backend, model: WindowClassifier, windows: np.ndarray,
                      batch_size: int = 4096) -> np.ndarray:
     """The scores (N, C) of every window, float64 on the host, in eval mode (dropout off)."""
-    model.eval()
-    out = [np.asarray(backend.to_numpy(model(backend.asarray(windows[i:i + batch_size]))[0]),
-                      np.float64) for i in range(0, len(windows), batch_size)]
-    model.train()
-    return np.concatenate(out) if out else np.zeros((0, model.output.weight.shape[1]))
+    return training.example_scores(backend, model, windows,
+                                   classes=model.output.weight.shape[1], batch_size=batch_size)
 
 
 def predict(backend: Backend, model: WindowClassifier, windows: np.ndarray,

@@ -39,7 +39,8 @@ QUESTIONS = {
     "cnn_text": {"conv1d": 3, "pooling": 1.5, "kmax_pooling": 1.5, "local_pooling": 1.5,
                  "max_norm": 1,
                  "kim_cnn": 3, "kim_polarity": 2, "multichannel_cnn": 2.5, "batch_norm": 2.5,
-                 "residual_block": 2, "qrnn": 2, "char_cnn": 2, "vdcnn": 2.5},
+                 "residual_block": 2, "qrnn": 2, "char_cnn": 2, "char_tagging": 3,
+                 "vdcnn": 2.5},
 }
 
 
