@@ -54,8 +54,8 @@ def run(train_sentences: int | None, test_sentences: int | None, settings: dict)
     """Both models trained and scored: accuracy on every held-out token and on those whose
     word is ``<unk>``, the most-frequent-tag baseline, the sizes and the seconds."""
     from nlpdojo.selection import load_backend
+    from nlpdojo_autograder.training import most_frequent_tag_accuracy
     from nlpdojo_course.cnn_text.char_tagging import char_tagging_data
-    from nlpdojo_course.neural_networks.data import most_frequent_tag_accuracy
     from nlpdojo_solutions.cnn_text.char_tagger import CharWindowTagger
     from nlpdojo_solutions.neural_networks import tagger
 
@@ -145,7 +145,13 @@ def section(result: dict) -> str:
         "Santos and Zadrozny (2014), whose CharWNN (a word vector and a character CNN side by "
         "side, this model's idea, in a window tagger too) tags the WSJ at 97.32 % with about "
         "three times the training text, capitals and longer training. Lower-cased words hide "
-        "capitals here, which would help with proper nouns.", END, ""])
+        "capitals here, which would help with proper nouns.", "",
+        "The graded question `cnn_text.char_tagging` trains this model (the given "
+        "`char_tagger.py`, the student's `CharCNNEmbedding`) under a quick budget: the first "
+        "2,000 training sentences, one epoch of Adam (lr 0.01, batches of 128), scored on 80 % "
+        "of the first 1,000 held-out sentences: about 0.87 on every word and 0.60 on the words "
+        "without a vector, where the word-level twin under the same budget reaches 0.41 "
+        "(tests/cnn_text/test_char_tagging.py).", END, ""])
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ model: the kit"):
   class, most frequent label) and the metrics with their too-good bounds;
 * data preparation (:mod:`.prepare`): vocabulary and ids, running text as id streams, BPTT
   targets, labelled sentences as padded matrices, held-out samples from the input seed;
+  tagged text as word windows and the most-frequent-tag baseline (:mod:`.tagging`);
 * ``dojo train`` / ``dojo sample`` plumbing: whose code trains (:class:`TopicCode`,
   :class:`CodeChoice`), data checks (:func:`require_datasets`), output files (the outputs
   folder, :func:`output_path`, :func:`input_path`; :func:`check_output`) and the errors
@@ -93,6 +94,14 @@ from nlpdojo_autograder.training.prepare import (
     training_seed,
     vocabulary,
 )
+from nlpdojo_autograder.training.tagging import (
+    PAD_ID,
+    UNK_ID,
+    TaggingData,
+    most_frequent_tag_accuracy,
+    tagged_sentences,
+    tagging_data,
+)
 from nlpdojo_autograder.training.train import (
     OUTPUT_RULE,
     OUTPUTS_ENV,
@@ -121,7 +130,8 @@ from nlpdojo_autograder.training.trained import (
 __all__ = [
     "truncated_bptt_losses",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
-    "TRAINED", "UNK", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",
+    "TRAINED", "UNK", "PAD_ID", "UNK_ID", "TaggingData", "most_frequent_tag_accuracy",
+    "tagged_sentences", "tagging_data", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",
     "ModelRegistry", "NeuralLM", "PolarityClassifier", "Run", "SentenceData", "TokenStreams",
     "TopicCode", "TrainError", "TrainedLM", "TrainingPlan", "accuracy", "accuracy_metric",
     "add_sample_command", "audit", "check_finite", "check_output", "classifier_plan",

@@ -8,7 +8,8 @@ twice in training, which the word vectors do not know (their one ``<unk>`` row) 
 characters can tell apart.
 
 The data is prepared here, on the grader's side: the tagging windows of
-:func:`~nlpdojo_course.neural_networks.data.tagging_data`, each word's characters beside its
+:func:`~nlpdojo_autograder.training.tagging.tagging_data` (``neural_networks``' tagger's),
+each word's characters beside its
 id (:func:`spell`: ``{`` + the word + ``}``, the begin and end markers of CS224n's
 character-aware assignment, cut at :data:`MAX_CHARS`, padded with the pad character); the
 character table is the training split's characters, the others one ``<unk>`` character.
@@ -26,16 +27,15 @@ from nlpdojo.text.windows import context_windows
 from nlpdojo_autograder.authoring import Context, Question, metric_checks
 from nlpdojo_autograder.training import (
     TRAINED,
+    UNK_ID,
+    TaggingData,
     TrainingPlan,
     accuracy_metric,
     classifier_plan,
     measured,
     most_frequent_label_accuracy,
-    require_datasets,
-)
-from nlpdojo_course.neural_networks.data import (
-    TaggingData,
     most_frequent_tag_accuracy,
+    require_datasets,
     tagged_sentences,
     tagging_data,
 )
@@ -43,8 +43,6 @@ from nlpdojo_course.neural_networks.data import (
 #: characters kept of a word, its two markers included (longer words are cut)
 MAX_CHARS = 20
 PAD_CHAR, UNK_CHAR, BOW, EOW = "<pad>", "<unk>", "{", "}"
-#: the word id of ``<unk>`` in the tagging data's vocabulary
-UNK_WORD = 1
 
 
 def char_table(words: np.ndarray) -> dict[str, int]:
@@ -108,7 +106,7 @@ def char_tagging_data(name: str = "oanc-pos", *, train_sentences: int | None = 2
               for windows, words, offsets in ((data.train_windows, train_words, train_offsets),
                                               (data.test_windows, test_words, test_offsets))]
     centre = data.test_windows.shape[1] // 2
-    return CharTaggingData(data, *inputs, len(table), data.test_windows[:, centre] == UNK_WORD)
+    return CharTaggingData(data, *inputs, len(table), data.test_windows[:, centre] == UNK_ID)
 
 
 def unknown_word_baseline(data: TaggingData, sample: np.ndarray) -> float:
@@ -116,10 +114,10 @@ def unknown_word_baseline(data: TaggingData, sample: np.ndarray) -> float:
     most frequent among the training words seen once (a word model's best guess without a
     vector for them)."""
     centre = data.train_windows.shape[1] // 2
-    rows = sample[data.test_windows[sample, centre] == UNK_WORD]
+    rows = sample[data.test_windows[sample, centre] == UNK_ID]
     return most_frequent_label_accuracy(
         data.train_windows[:, centre], data.train_tags, data.test_windows[rows, centre],
-        data.test_tags[rows], keys=data.vocab_size, labels=data.n_tags, unknown=UNK_WORD)
+        data.test_tags[rows], keys=data.vocab_size, labels=data.n_tags, unknown=UNK_ID)
 
 
 #: the quick budget: the first sentences of OANC's splits, one epoch of Adam (the POS

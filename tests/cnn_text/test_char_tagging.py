@@ -13,6 +13,7 @@ import pytest
 
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
+from nlpdojo_autograder.training import tagged_sentences, tagging_data
 from nlpdojo_course.cnn_text import char_tagging
 from nlpdojo_course.cnn_text.char_tagging import (
     MAX_CHARS,
@@ -23,7 +24,6 @@ from nlpdojo_course.cnn_text.char_tagging import (
     char_windows,
     spell,
 )
-from nlpdojo_course.neural_networks.data import tagged_sentences, tagging_data
 from tests.grading.courses import edited_course
 
 
