@@ -142,6 +142,10 @@ def classifier_plan(ctx: Context, *, salt: int, train: tuple[str, str], score: t
     labels = test_labels[sample]
     inputs = train_inputs if isinstance(train_inputs, tuple) else (train_inputs,)
     within = {name: mask[sample] for name, mask in (subsets or {}).items()}  # (m,) each
+    empty = sorted(name for name, rows in within.items() if not rows.any())
+    if empty:  # an accuracy over no item is no figure: the declaration's mistake
+        raise ValueError(f"classifier_plan: the held-out sample has no item of the subsets "
+                         f"{empty}; widen them or the share")
 
     def measure(scores: np.ndarray) -> dict[str, float]:
         if scores.shape != (labels.shape[0], classes):

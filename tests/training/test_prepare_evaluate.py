@@ -130,3 +130,22 @@ def test_initial_weights_are_xavier_over_every_input_axis():
     np.testing.assert_allclose(init["conv.weight"].std(), np.sqrt(2 / 400), rtol=0.02)
     np.testing.assert_allclose(init["embedding.weight"].std(), 0.1, rtol=0.02)
     np.testing.assert_array_equal(init["conv.bias"], 0.0)
+
+
+def test_a_classifier_plan_measures_its_subsets_and_refuses_an_empty_one():
+    """``subsets``: the accuracy on the sampled held-out items in each, beside the accuracy
+    on all; a subset with no item in the sample is the declaration's mistake, said at once."""
+    from nlpdojo_autograder.training import classifier_plan
+
+    ctx = SimpleNamespace(input_seed=1)
+    labels = np.array([0, 1] * 10)
+    odd = np.arange(20) % 2 == 1  # the items labelled 1
+    common = dict(salt=5, train=("m", "train"), score=("m", "score"),
+                  train_inputs=np.zeros((4, 3)), train_labels=np.zeros(4, np.int64),
+                  test_inputs=np.zeros((20, 3)), test_labels=labels, classes=2, options={},
+                  score_options={}, shapes={"w": (3, 2)}, probe=2, share=1.0)
+    plan = classifier_plan(ctx, subsets={"ones": odd}, **common)
+    scores = np.tile([[1.0, 0.0]], (20, 1))  # always class 0: right on the even items only
+    assert plan.measure(scores) == {"accuracy": 0.5, "ones": 0.0}
+    with pytest.raises(ValueError, match=r"no item of the subsets \['none'\]"):
+        classifier_plan(ctx, subsets={"none": np.zeros(20, bool)}, **common)
