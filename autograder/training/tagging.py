@@ -44,16 +44,21 @@ class TaggingData:
         return len(self.tags)
 
 
+@functools.cache
 def tagged_sentences(name: str, split: str, limit: int | None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The first ``limit`` sentences (None: every one) of a tagged corpus's split: its words
-    (T,) lower-cased, their tags (T,) and the sentences' offsets (S + 1,) into both."""
+    (T,) lower-cased, their tags (T,) and the sentences' offsets (S + 1,) into both. Read
+    once a process (a tagger that also spells the words reads what the word windows did),
+    so the arrays are read-only."""
     data = load(name, split)
     stop = data.offsets[min(limit, len(data.offsets) - 1)] if limit else data.offsets[-1]
     words = np.asarray([w.lower() for w in data.words[:stop]], dtype=object)  # (T,)
     tags = np.asarray(data.tags[:stop], dtype=object)  # (T,)
-    offsets = data.offsets[:(limit or len(data.offsets) - 1) + 1]
-    return words, tags, np.asarray(offsets, dtype=np.int64)
+    offsets = np.array(data.offsets[:(limit or len(data.offsets) - 1) + 1], dtype=np.int64)
+    for array in (words, tags, offsets):
+        array.flags.writeable = False
+    return words, tags, offsets
 
 
 @functools.cache

@@ -33,7 +33,6 @@ from nlpdojo_autograder.training import (
     accuracy_metric,
     classifier_plan,
     measured,
-    most_frequent_label_accuracy,
     most_frequent_tag_accuracy,
     require_datasets,
     tagged_sentences,
@@ -73,7 +72,7 @@ def char_windows(words: np.ndarray, offsets: np.ndarray, table: dict[str, int],
     sentence ``offsets`` as :func:`tagged_sentences` reads them), the padding positions all
     pad characters."""
     spelled = np.concatenate([np.full((1, MAX_CHARS), table[PAD_CHAR], np.int32),
-                              spell(words.astype(str), table)])  # row 0: a padding word
+                              spell(words, table)])  # row 0: a padding word
     positions = np.arange(1, len(words) + 1, dtype=np.int64)  # 0 stands for the padding
     return spelled[context_windows(Ragged(positions, offsets), half_window, 0)]
 
@@ -113,11 +112,8 @@ def unknown_word_baseline(data: TaggingData, sample: np.ndarray) -> float:
     """The accuracy on the sample's ``<unk>`` held-out words of tagging each with the tag
     most frequent among the training words seen once (a word model's best guess without a
     vector for them)."""
-    centre = data.train_windows.shape[1] // 2
-    rows = sample[data.test_windows[sample, centre] == UNK_ID]
-    return most_frequent_label_accuracy(
-        data.train_windows[:, centre], data.train_tags, data.test_windows[rows, centre],
-        data.test_tags[rows], keys=data.vocab_size, labels=data.n_tags, unknown=UNK_ID)
+    centre = data.test_windows.shape[1] // 2
+    return most_frequent_tag_accuracy(data, sample[data.test_windows[sample, centre] == UNK_ID])
 
 
 #: the quick budget: the first sentences of OANC's splits, one epoch of Adam (the POS
