@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from nlpdojo import plugins
 from nlpdojo_autograder.runtime import code_rules, sandbox
@@ -212,7 +212,7 @@ class WorkerProcess:
 
     def __init__(self, settings: WorkerSettings, scratch: Path, role: dict[str, Any], *,
                  code: Path | None, reference: tuple[Path, ...] = (), tokens: bool,
-                 max_bytes: int = MAX_REPLY_BYTES) -> None:
+                 max_bytes: int = MAX_REPLY_BYTES, wait: bool = True) -> None:
         s = settings
         scratch.mkdir(mode=0o700)
         self.scratch = scratch
@@ -239,22 +239,37 @@ class WorkerProcess:
                 "processes": self.launched.processes}
         if code is not None:
             spec["folder"] = f"{self.launched.code_dir}/{s.topic}"
-        self._handshake(spec, s.startup_s)
-
-    def _handshake(self, spec: dict[str, Any], startup_s: float) -> None:
+        #: the start-up's deadline while it is under way (:meth:`ready`); None once ready
+        self.starting: float | None = time.monotonic() + s.startup_s
         try:
-            self.channel.send(spec, time.monotonic() + startup_s)
-            ready = self.channel.recv(time.monotonic() + startup_s)
+            self.channel.send(spec, self.starting)
         except (ChannelError, OSError) as exc:
-            self.stop()
-            raise WorkerGone("startup", "the grader's worker process failed to start "
-                             f"({type(exc).__name__}); its output ends with: "
-                             f"{self.pump.tail(None)[-500:]}") from exc
+            self._failed(exc)
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait for the process to say it is ready (its imports done), where it has not yet:
+        a process started with ``wait=False`` imports meanwhile, beside whatever the grader
+        does (the student's worker starting up)."""
+        if self.starting is None:
+            return
+        try:
+            ready = self.channel.recv(self.starting)
+        except (ChannelError, OSError) as exc:
+            self._failed(exc)
+        self.starting = None
         if not isinstance(ready, dict) or not ready.get("ready"):
             self.stop()
             raise WorkerGone("startup", "the grader's worker process did not start properly")
         limit = ready.get("resident_limit")
         self.resident_limit = int(limit) if isinstance(limit, int) and limit > 0 else None
+
+    def _failed(self, exc: Exception) -> NoReturn:
+        self.stop()
+        raise WorkerGone("startup", "the grader's worker process failed to start "
+                         f"({type(exc).__name__}); its output ends with: "
+                         f"{self.pump.tail(None)[-500:]}") from exc
 
     @property
     def alive(self) -> bool:
@@ -291,8 +306,9 @@ class WorkerProcess:
         remove_tree(self.scratch)
 
     def close(self) -> None:
-        """Ask it to exit (a few seconds), then :meth:`stop`."""
-        if self.alive:
+        """Ask it to exit (a few seconds), then :meth:`stop` (at once where it has not said
+        it is ready: it may still be importing)."""
+        if self.alive and self.starting is None:
             try:
                 self.channel.send({"op": "exit"}, time.monotonic() + 3)
                 self.proc.wait(timeout=3)
@@ -346,11 +362,31 @@ class ReferenceProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.alive
 
+    def prestart(self) -> None:
+        """Start it without waiting for its imports (:meth:`ensure_started` waits for what is
+        left of them): where a grading's checks may call back, it starts beside the student's
+        worker, before any check's clock."""
+        if not self.alive:
+            self._launch(wait=False)
+
     def ensure_started(self) -> float:
-        """Start it where it is not running; the seconds that took (0 when it was running)."""
-        if self.alive:
-            return 0.0
+        """Start it where it is not running, or wait for the end of a start :meth:`prestart`
+        began; the seconds that took (0 when it was ready)."""
         started = time.monotonic()
+        if self.alive:
+            if self.process.starting is None:
+                return 0.0
+            try:
+                self.process.ready()
+            except WorkerGone:
+                self.process = None
+                raise
+            self._cpu_at_ready = self.process.cpu_seconds()
+            return time.monotonic() - started
+        self._launch(wait=True)
+        return time.monotonic() - started
+
+    def _launch(self, *, wait: bool) -> None:
         self.stop()
         s = self.settings
         role = {"role": "reference", "reference": self.reference.spec(),
@@ -363,10 +399,9 @@ class ReferenceProcess:
         self._starts += 1
         self.process = WorkerProcess(s, scratch, role, code=None,
                                      reference=tuple(self.reference.folders()), tokens=False,
-                                     max_bytes=MAX_REFERENCE_REPLY_BYTES)
+                                     max_bytes=MAX_REFERENCE_REPLY_BYTES, wait=wait)
         self._told = None
-        self._cpu_at_ready = self.process.cpu_seconds()
-        return time.monotonic() - started
+        self._cpu_at_ready = self.process.cpu_seconds() if wait else None
 
     def cpu_seconds(self) -> float:
         """CPU seconds its processes have used answering call-backs (their start-up is the
@@ -560,11 +595,20 @@ class RemoteSubject:
             return None
         return worker + (self.references.cpu_seconds() if self.references is not None else 0.0)
 
-    def load(self, timeout_s: float) -> None:
+    def load(self, timeout_s: float, *, call_backs: bool = False) -> None:
         """Start the worker and import the submission's modules before any check's clock
         starts. A module whose import does not end within ``timeout_s`` (a loop at the top
         level of a file) is marked as hanging and the worker restarted without it, so that
-        it costs one time limit, not one per check."""
+        it costs one time limit, not one per check. ``call_backs``: the checks swap reference
+        code in, so the reference process starts now too, beside the worker (its imports and
+        the worker's run at once; the first call-back waits for what is left)."""
+        if call_backs and self.reference is not None:
+            if self.references is None:
+                self.references = ReferenceProcess(self.settings, self.reference, self.root)
+            try:
+                self.references.prestart()
+            except WorkerGone:
+                pass  # the first call-back starts it again and says why it cannot
         for _ in range(len(list(self.code.glob("*.py"))) + 1):
             if not self.alive:
                 self.start()

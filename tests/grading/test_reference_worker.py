@@ -415,6 +415,43 @@ def test_an_exception_inside_an_exchange_replaces_the_worker(tmp_path, monkeypat
     assert not subject.root.exists()
 
 
+def test_the_reference_process_starts_beside_the_worker_where_checks_call_back(tmp_path):
+    """A grading whose checks swap reference code in starts the reference process as it loads
+    the student's worker, before any check's clock, its imports beside the worker's; the
+    first call-back waits only for what is left of them and is answered. Without swap-ins
+    none starts; a subject closed while the process is still starting leaves nothing."""
+    subject = _word_vectors_subject(tmp_path / "a")
+    try:
+        subject.load(60, call_backs=False)
+        assert subject.references is None
+    finally:
+        subject.close()
+    subject = _word_vectors_subject(tmp_path / "b")
+    try:
+        subject.load(60, call_backs=True)
+        assert subject.references is not None and subject.references.alive
+        subject.begin(dtype="float64", swap_in=("word_vectors.softmax",), workdir="w0",
+                      deadline=time.monotonic() + 60)
+        reply = _naive_softmax_call(subject)
+        assert "value" in reply, reply
+        assert subject.references.process.starting is None  # ready, and it answered
+        assert subject.call_backs[subject.current] >= 1
+        subject.end()
+    finally:
+        subject.close()
+    assert not subject.root.exists()
+    subject = _word_vectors_subject(tmp_path / "c")
+    subject.references = None
+    from nlpdojo_autograder.runtime.remote import ReferenceProcess
+    subject.references = ReferenceProcess(subject.settings, subject.reference, subject.root)
+    subject.references.prestart()  # closed at once: killed while importing, not waited for
+    pid = subject.references.process.proc.pid
+    subject.close()
+    assert not subject.root.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
 # -- the reference process's own walls, without the grader's checks ----------------------------
 def _reference_workspace(tmp_path: Path, allowed: list[tuple[str, str]], backend: str = "numpy"
                          ) -> tuple[Workspace, objects.AllowedClasses, ReferenceCode]:
