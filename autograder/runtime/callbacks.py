@@ -2,11 +2,13 @@
 request must be before the grader forwards it to the reference process.
 
 A check swaps the reference in for the questions its question builds on ("no double charge"):
-the student's code then calls proxies, and each call comes back to the grader as a
-``reference`` request, data chosen by the student's code. The grader never runs it itself
-and never turns it into objects: it reads the request as data, refuses what this check does
-not allow (with a message for the student), and forwards the rest to the reference process
-(:class:`~.remote.ReferenceProcess`), whose reply, data again, goes back.
+the student's code then calls proxies, and each call goes, as a ``reference`` request of data
+chosen by the student's code, to the reference process (:class:`~.remote.ReferenceProcess`,
+:class:`~.worker.ReferenceWorker`) over the pipes that join it to the student's worker. The
+grader runs none of it and turns none of it into objects. The reference process reads the
+request as data (the channel's codec: no pickle), refuses what this check does not allow
+(:meth:`SwapScope.refusal`, with a message for the student; the grader sends it the check's
+scope), runs the rest and sends the reply, data again, back to the worker.
 
 What a check allows (:class:`SwapScope`), from the solutions' markers (``question_functions``):
 
@@ -34,12 +36,18 @@ from nlpdojo_autograder.runtime.probes import stand_in_class
 QuestionFunctions = dict[str, list[tuple[str, str | None]]]
 
 #: what one call-back may cost before a check's time limit is at risk. Each is a round trip
-#: from the worker through the grader to the reference process and back; measured on 2 cores:
-#: 1.1 ms at a load of 6, 3.8 ms at 7 beside other gradings, 7 ms at 8 (when the grader still
-#: answered them itself). ``dojo verify``'s baseline fails a check whose call-backs at this
+#: from the worker to the reference process and back (through the grader, before: 1.1 ms at a
+#: load of 6, 3.8 ms at 7 beside other gradings, 7 ms at 8 when it answered them itself, on 2
+#: cores). ``dojo verify``'s baseline fails a check whose call-backs at this
 #: cost exceed its limit (a verdict must not depend on how busy the grading machine is), which
 #: holds its limits up to a load of about 15
 CALLBACK_BUDGET_S = 0.010
+
+#: what a swapped-in reference may send back for one call-back (the reference process refuses
+#: to send more, and says so): a layer's output and state; far above what the course's checks
+#: need (5 MB at most in a grading of every topic: 38,596 call-backs), far below what a
+#: student's arguments could make it return (11,000 x 11,000 from a Linear of zero inputs)
+MAX_REFERENCE_REPLY_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 
 from nlpdojo import plugins
 from nlpdojo_autograder.runtime import code_rules, sandbox
-from nlpdojo_autograder.runtime.callbacks import SwapScope, forwarded, reply_problem
+from nlpdojo_autograder.runtime.callbacks import SwapScope
 from nlpdojo_autograder.runtime.calls import Workspace, to_wire
 from nlpdojo_autograder.runtime.channel import (
     Channel,
@@ -48,11 +48,6 @@ from nlpdojo_autograder.runtime.untrusted import read_untrusted
 _TAIL_BYTES = 4000
 #: a reply may carry this much (trained vectors of a large vocabulary fit comfortably)
 MAX_REPLY_BYTES = 1 << 30
-#: what a swapped-in reference may send back for one call-back (the grader holds it, checked,
-#: while it passes it on): a layer's output and state; far above what the course's checks need
-#: (5 MB at most in a grading of every topic: 38,596 call-backs), far below what a student's
-#: arguments could make it return (11,000 x 11,000 from a Linear of zero inputs)
-MAX_REFERENCE_REPLY_BYTES = 256 * 2**20
 #: files copied from a submission's topic folder into the worker's read-only code folder
 _CODE_SUFFIXES = (".py", ".txt", ".json", ".md")
 
@@ -205,14 +200,14 @@ class WorkerProcess:
     process's solutions). ``tokens``: whether received frames may hold tokens (the student's
     call-back requests name the arguments' arrays; the reference process's replies are plain
     data); ``max_bytes``: what one frame from it may carry. The grader reads only the data codec
-    from either process, never a pickle, and writes pickles to them (they trust the grader;
-    what it forwards to the reference process is what its own decoder made of the student's
-    request: numbers, strings, containers, arrays of plain dtypes and tokens, nothing that
-    runs when unpickled)."""
+    from either process, never a pickle, and writes pickles to them (they trust the grader).
+    ``extra_fds``: descriptors the process keeps (its ends of the pipes between a student's
+    worker and its reference process; the role names them)."""
 
     def __init__(self, settings: WorkerSettings, scratch: Path, role: dict[str, Any], *,
                  code: Path | None, reference: tuple[Path, ...] = (), tokens: bool,
-                 max_bytes: int = MAX_REPLY_BYTES, wait: bool = True) -> None:
+                 max_bytes: int = MAX_REPLY_BYTES, wait: bool = True,
+                 extra_fds: tuple[int, ...] = ()) -> None:
         s = settings
         scratch.mkdir(mode=0o700)
         self.scratch = scratch
@@ -220,7 +215,7 @@ class WorkerProcess:
         try:
             self.launched = sandbox.launch(s.isolation, code=code, scratch=scratch,
                                            device=s.device, hidden=s.hidden,
-                                           reference=reference)
+                                           reference=reference, extra_fds=extra_fds)
         except BaseException:
             remove_tree(scratch)
             raise
@@ -326,25 +321,20 @@ class CheckInfo:
     workdir: str
 
 
-class ReferenceTimeout(Exception):
-    """The reference process did not answer before the check's deadline."""
-
-
-class ReferenceFailed(Exception):
-    """The reference process died, ran out of memory or sent something invalid: the message
-    says which, for the student whose call it was running."""
-
-
 class ReferenceProcess:
     """The swapped-in reference, run for the student's call-backs in a sandboxed process of its
-    own (:class:`~.worker.ReferenceWorker`): the reference code runs there on
-    arguments the student's code chose, with the student worker's limits (memory, CPU, files)
-    and under the check's deadline, where the grader's memory and clock are out of reach. Its
-    sandbox shows the reference solutions read-only and nothing of the student's folder.
+    own (:class:`~.worker.ReferenceWorker`): the reference code runs there on arguments the
+    student's code chose, with the student worker's limits (memory, CPU, files), where the
+    grader's memory is out of reach. Its sandbox shows the reference solutions read-only and
+    nothing of the student's.
 
-    Started on the first call-back of a grading, reused across checks (told each check's dtype,
-    the classes it allows and the questions' code it blocks), replaced when it dies, times out
-    or sends something invalid, and stopped, its scratch folder removed, at the end."""
+    It is the student's worker's partner: the two start together, joined by a pair of pipes
+    of their own, and stop together (:class:`RemoteSubject`). The worker sends each call-back
+    to it directly, as data (the channel's codec, never a pickle); it refuses what the check
+    does not swap in (:class:`~.callbacks.SwapScope`, which the grader sends it with each
+    check's ``begin``), runs the rest and answers the worker. The grader keeps the time (the
+    check's deadline covers the worker's wait), watches its memory, and asks at each check's
+    ``end`` how many call-backs it answered."""
 
     def __init__(self, settings: WorkerSettings, reference: ReferenceCode, root: Path) -> None:
         self.settings = settings
@@ -352,7 +342,6 @@ class ReferenceProcess:
         self.root = root
         self.process: WorkerProcess | None = None
         self._starts = 0
-        self._told: int | None = None  # the check whose begin it was last told
         #: CPU seconds of its stopped processes after their start-up, and the current one's
         #: reading when it was ready (:meth:`cpu_seconds`)
         self._cpu_before = 0.0
@@ -362,31 +351,9 @@ class ReferenceProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.alive
 
-    def prestart(self) -> None:
-        """Start it without waiting for its imports (:meth:`ensure_started` waits for what is
-        left of them): where a grading's checks may call back, it starts beside the student's
-        worker, before any check's clock."""
-        if not self.alive:
-            self._launch(wait=False)
-
-    def ensure_started(self) -> float:
-        """Start it where it is not running, or wait for the end of a start :meth:`prestart`
-        began; the seconds that took (0 when it was ready)."""
-        started = time.monotonic()
-        if self.alive:
-            if self.process.starting is None:
-                return 0.0
-            try:
-                self.process.ready()
-            except WorkerGone:
-                self.process = None
-                raise
-            self._cpu_at_ready = self.process.cpu_seconds()
-            return time.monotonic() - started
-        self._launch(wait=True)
-        return time.monotonic() - started
-
-    def _launch(self, *, wait: bool) -> None:
+    def launch(self, student: tuple[int, int]) -> None:
+        """Start it (not waiting for its imports: :meth:`ready`), with ``student``, its ends
+        of the pipes to and from the student's worker (read, write)."""
         self.stop()
         s = self.settings
         role = {"role": "reference", "reference": self.reference.spec(),
@@ -394,14 +361,50 @@ class ReferenceProcess:
                 "backend": "numpy" if s.backend == "strict" else s.backend,
                 # imported while it starts (the start-up is the grader's time, not a check's)
                 "modules": sorted({m for pairs in s.question_functions.values()
-                                   for m, _ in pairs})}
+                                   for m, _ in pairs}),
+                "student_channel": list(student)}
         scratch = self.root / f"reference{self._starts}"
         self._starts += 1
         self.process = WorkerProcess(s, scratch, role, code=None,
                                      reference=tuple(self.reference.folders()), tokens=False,
-                                     max_bytes=MAX_REFERENCE_REPLY_BYTES, wait=wait)
-        self._told = None
-        self._cpu_at_ready = self.process.cpu_seconds() if wait else None
+                                     wait=False, extra_fds=student)
+        self._cpu_at_ready = None
+
+    def ready(self) -> None:
+        """Wait for the end of its start-up (raises :class:`WorkerGone` where it failed)."""
+        if self.process is None:
+            raise WorkerGone("startup", "the reference process did not start")
+        self.process.ready()
+        self._cpu_at_ready = self.process.cpu_seconds()
+
+    def begin(self, scope: SwapScope, check: CheckInfo, deadline: float) -> None:
+        """Tell it the check that starts: its dtype, working folder and what it swaps in (no
+        reply: the worker's first call-back comes after it, on the other pipe, and the
+        process reads the grader's pipe first)."""
+        self.process.channel.send({"op": "begin", "dtype": check.dtype,
+                                   "workdir": check.workdir, "scope": scope}, deadline)
+
+    def end(self, deadline: float) -> int:
+        """Close the check's scope; the number of call-backs it answered in the check."""
+        self.process.channel.send({"op": "end"}, deadline)
+        reply = self.process.channel.recv(deadline)
+        answered = reply.get("call_backs") if isinstance(reply, dict) else None
+        if type(answered) is not int or answered < 0:
+            raise ChannelError("an invalid reply to end")
+        return answered
+
+    def busy_with(self) -> tuple[str, str] | None:
+        """``(module, name)`` of the call-back it is running, if any (it writes that in its
+        ``stack.txt`` as each starts and ends): read where the student's worker ran out of
+        time, for the message."""
+        if self.process is None:
+            return None
+        raw = read_untrusted(self.process.scratch, "stack.txt", max_bytes=4096)
+        fields = (raw or b"").decode("utf-8", errors="replace").split("\n")
+        return (fields[1], fields[2]) if len(fields) > 2 and fields[0] == "calling" else None
+
+    def over_memory(self) -> bool:
+        return self.process is not None and self.process.over_memory()
 
     def cpu_seconds(self) -> float:
         """CPU seconds its processes have used answering call-backs (their start-up is the
@@ -415,71 +418,11 @@ class ReferenceProcess:
         now = self.process.cpu_seconds()
         return 0.0 if now is None else max(0.0, now - self._cpu_at_ready)
 
-    def call(self, request: dict[str, Any], scope: SwapScope, check: CheckInfo,
-             deadline: float, on_wait: Any) -> dict[str, Any]:
-        """The reply for the student's worker to the (validated) ``request``: the reference's
-        result, or an error that says why there is none. Raises :class:`ReferenceTimeout` at
-        ``deadline``; whatever else interrupts it (the student's worker flooding its output,
-        ``on_wait``) stops the process too, so that no channel is left out of step."""
-        try:
-            if self._told != check.serial:
-                self._exchange({"op": "begin", "dtype": check.dtype, "workdir": check.workdir,
-                                "classes": [list(c) for c in sorted(scope.classes)],
-                                "blocked": [list(b) for b in scope.blocked]},
-                               deadline, on_wait)
-                self._told = check.serial
-            args, kwargs = request["args"], request["kwargs"]
-            reply = self._exchange({
-                "op": "call", "module": request["module"], "name": request["name"],
-                "args": args, "kwargs": kwargs,
-                # its arrays changed in place come back, and are mirrored in the worker
-                "mutable": [str(i) for i in range(len(args))] + list(kwargs)}, deadline, on_wait)
-        except ChannelTimeout as exc:
-            self.stop()
-            raise ReferenceTimeout from exc
-        except ReferenceFailed as exc:
-            self.stop()
-            return {"error": str(exc)}
-        except BaseException:
-            self.stop()
-            raise
-        problem = reply_problem(reply)
-        if problem is not None:
-            self.stop()
-            return {"error": f"the process that runs it sent {problem}"}
-        return forwarded(reply)
-
-    def _exchange(self, message: dict[str, Any], deadline: float, on_wait: Any) -> Any:
-        process = self.process
-        if process is None or not process.alive:
-            raise ReferenceFailed("the process that runs it stopped")
-
-        def watch() -> None:
-            on_wait()
-            if process.over_memory():
-                raise ReferenceFailed(f"it used more than {self.settings.memory_mb:,} MB of "
-                                      "memory on those arguments and was stopped")
-
-        try:
-            process.channel.send(message, deadline)
-            return process.channel.recv(deadline, on_wait=watch)
-        except ChannelTimeout:
-            raise
-        except ChannelClosed as exc:
-            raise ReferenceFailed("the process that runs it was killed on those arguments "
-                                  "(the memory or CPU limit?)") from exc
-        except ChannelError as exc:
-            raise ReferenceFailed(f"it sent back what the grader does not accept ({exc})") \
-                from exc
-        except OSError as exc:
-            raise ReferenceFailed("the process that runs it stopped") from exc
-
     def stop(self) -> None:
         if self.process is not None:
             self._cpu_before += self._current_cpu()
             self._cpu_at_ready = None
             self.process.stop()
-        self._told = None
 
     def close(self) -> None:
         if self.process is not None:
@@ -487,8 +430,9 @@ class ReferenceProcess:
 
 
 class RemoteSubject:
-    """A sandboxed worker running the student's code; restarted after it dies. Call-backs to a
-    swapped-in reference go to a :class:`ReferenceProcess`, started when the first one comes."""
+    """A sandboxed worker running the student's code; restarted after it dies. Where its checks
+    swap reference code in, a :class:`ReferenceProcess` starts beside it, joined to it by a
+    pair of pipes: the worker's call-backs go there directly, and the two stop together."""
 
     def __init__(self, settings: WorkerSettings, reference: ReferenceCode | None) -> None:
         self.settings = settings
@@ -518,12 +462,9 @@ class RemoteSubject:
         self.scope = SwapScope()
         self._scopes: dict[tuple[str, ...], SwapScope] = {}
         self.check = CheckInfo(0, None, "")
-        #: seconds added to the current check's deadline: the reference process's start-up,
-        #: the grader's own overhead, is not the student's time; its first start in a check
-        #: only: a restart follows the process being stopped for what the student's code
-        #: asked of it (a reply too large, a hang), and credited it would let the code buy
-        #: time without end (the credit is 0 until that first start)
-        self.credit = 0.0
+        #: whether the worker starts with a reference process beside it (:meth:`load`'s
+        #: ``call_backs``, or a check that swaps reference code in)
+        self.with_reference = False
         self.current: int | None = None
         #: call-backs into swapped-in reference code, by check index (``current``): what a
         #: check's time limit must cover (``callbacks.CALLBACK_BUDGET_S`` each)
@@ -547,10 +488,37 @@ class RemoteSubject:
                 "code_rules": code_rules.enabled(),
                 "blocked_packages": list(s.blocked_packages),
                 "extra_backends": list(s.extra_backends),
-                "executed": RECORDER if s.executed else None}
+                "executed": RECORDER if s.executed else None,
+                "reference_channel": None}
         scratch = self.root / f"scratch{self._starts}"
         self._starts += 1
-        self.worker = WorkerProcess(s, scratch, role, code=self.course, tokens=True)
+        if not (self.with_reference and self.reference is not None):
+            self.worker = WorkerProcess(s, scratch, role, code=self.course, tokens=True)
+            return
+        # the pipes between the worker and its reference process: the grader holds none of
+        # their ends once both have started (either's exit is the other's end of file)
+        reference_reads, worker_writes = sandbox.pipe()
+        worker_reads, reference_writes = sandbox.pipe()
+        try:
+            if self.references is None:
+                self.references = ReferenceProcess(s, self.reference, self.root)
+            # its imports run beside the worker's; the worker's first call-back waits for it
+            self.references.launch((reference_reads, reference_writes))
+            role["reference_channel"] = [worker_reads, worker_writes]
+            self.worker = WorkerProcess(s, scratch, role, code=self.course, tokens=True,
+                                        extra_fds=(worker_reads, worker_writes))
+        except BaseException:
+            if self.references is not None:
+                self.references.stop()
+            raise
+        finally:
+            for fd in (reference_reads, worker_writes, worker_reads, reference_writes):
+                os.close(fd)
+        try:
+            self.references.ready()
+        except WorkerGone:
+            self.stop()
+            raise
 
     @property
     def alive(self) -> bool:
@@ -562,11 +530,13 @@ class RemoteSubject:
         return None if self.worker is None else self.worker.scratch
 
     def stop(self) -> None:
-        """Stop the student's worker (the next check starts a fresh one); its output's tail
-        stays readable for the check's message."""
+        """Stop the student's worker and its reference process (the next check starts a fresh
+        pair); the worker's output's tail stays readable for the check's message."""
         self.executed = None
         if self.worker is not None:
             self.worker.stop()
+        if self.references is not None:
+            self.references.stop()
 
     def close(self) -> None:
         if self.worker is not None:
@@ -600,15 +570,9 @@ class RemoteSubject:
         starts. A module whose import does not end within ``timeout_s`` (a loop at the top
         level of a file) is marked as hanging and the worker restarted without it, so that
         it costs one time limit, not one per check. ``call_backs``: the checks swap reference
-        code in, so the reference process starts now too, beside the worker (its imports and
-        the worker's run at once; the first call-back waits for what is left)."""
-        if call_backs and self.reference is not None:
-            if self.references is None:
-                self.references = ReferenceProcess(self.settings, self.reference, self.root)
-            try:
-                self.references.prestart()
-            except WorkerGone:
-                pass  # the first call-back starts it again and says why it cannot
+        code in, so the worker starts with its reference process beside it (their imports run
+        at once)."""
+        self.with_reference = self.with_reference or call_backs
         for _ in range(len(list(self.code.glob("*.py"))) + 1):
             if not self.alive:
                 self.start()
@@ -626,6 +590,12 @@ class RemoteSubject:
     def begin(self, *, dtype: str | None, swap_in: tuple[str, ...], workdir: str,
               deadline: float | None = None, index: int | None = None,
               backend: str | None = None) -> None:
+        if swap_in and self.reference is not None and not self.with_reference:
+            self.with_reference = True  # (a check begun without load's word)
+            self.stop()
+        if self.alive and self.with_reference and self.reference is not None and not (
+                self.references is not None and self.references.alive):
+            self.stop()  # its reference process is gone: the pair starts again
         if not self.alive:
             self.start()
         self.current = index
@@ -633,8 +603,12 @@ class RemoteSubject:
         self.workdir = workdir
         # the swapped-in reference computes in the check's dtype too
         self.check = CheckInfo(self.check.serial + 1, dtype, workdir)
-        self.credit = 0.0
         self.scope = self._scope(tuple(swap_in))
+        if self.references is not None and self.references.alive:
+            try:  # before the worker's begin: its first call-back comes after this
+                self.references.begin(self.scope, self.check, time.monotonic() + 10)
+            except (ChannelError, OSError) as exc:
+                raise self._gone("died") from exc
         timeout = (deadline - time.monotonic()) if deadline is not None else 3600.0
         self._exchange({"op": "begin", "dtype": dtype, "swap_in": list(swap_in),
                         "workdir": workdir, "backend": backend, "timeout_s": timeout}, deadline)
@@ -654,6 +628,13 @@ class RemoteSubject:
                 self.stop()
         else:
             self.executed = None  # what the stopped worker ran is not known
+        if self.references is not None and self.references.alive:
+            try:
+                self.call_backs[self.current] += self.references.end(time.monotonic() + 10)
+            except (ChannelError, OSError):
+                self.stop()  # out of step, or stuck on what the worker sent: a fresh pair
+        elif self.references is not None and self.alive and self.with_reference:
+            self.stop()  # the reference process died in the check (its limits): a fresh pair
         self.scope = SwapScope()
 
     def _record_executed(self, reply: Any) -> None:
@@ -727,25 +708,21 @@ class RemoteSubject:
             self.stop()
             raise
 
-    def _until(self, deadline: float | None) -> float | None:
-        return None if deadline is None else deadline + self.credit
-
     def _exchange_steps(self, request: dict, deadline: float | None) -> Any:
         if not self.alive:
             raise self._gone("died")
         channel = self.worker.channel
         try:
-            channel.send(request, self._until(deadline) if deadline is not None
+            channel.send(request, deadline if deadline is not None
                          else time.monotonic() + 60)
         except ChannelTimeout as exc:
             raise self._gone("timeout") from exc
         except (OSError, ChannelError) as exc:
             raise self._gone("died") from exc
         while True:
-            until = self._until(deadline)
             try:
                 # a little grace over the deadline, for the worker to dump its stack
-                reply = channel.recv(None if until is None else until + 0.5,
+                reply = channel.recv(None if deadline is None else deadline + 0.5,
                                      on_wait=self._watch)
             except ChannelTimeout as exc:
                 raise self._gone("timeout") from exc
@@ -755,9 +732,6 @@ class RemoteSubject:
                 self.stop()
                 raise WorkerGone("invalid", "the process running your code sent something "
                                  f"that is not a valid reply ({exc})") from exc
-            if isinstance(reply, dict) and reply.get("op") == "reference":
-                self._answer_reference(reply, deadline)
-                continue
             if _has_token(reply):  # a reply is data: the worker names nothing of the grader's
                 self.stop()
                 raise WorkerGone("invalid", "the process running your code sent an invalid "
@@ -770,11 +744,21 @@ class RemoteSubject:
             raise self._gone("flood")
         if self.worker.over_memory():
             raise self._gone("memory")
+        if self.references is not None and self.references.over_memory():
+            self.references.stop()  # the worker's call-back then fails, saying so
 
     def _gone(self, reason: str) -> WorkerGone:
         importing, where = (None, "")
         if reason == "timeout":
             importing, where = self._where_stopped()  # before stop() removes the stack dump
+            calling = self.references.busy_with() if self.references is not None else None
+            if calling is not None:
+                module, name = calling
+                question = self.scope.question_of(module, name)
+                importing, where = None, (
+                    f" (in the reference {name}(), swapped in for question "
+                    f"{question or 'another'}, on the arguments your code passed it: are they "
+                    "far larger than the check's?)")
         code = None
         if reason == "died" and self.worker is not None and self.worker.proc is not None:
             try:
@@ -810,48 +794,6 @@ class RemoteSubject:
             code = lines[line - 1].strip()[:200] if 0 < line <= len(lines) else ""
         return module, f" (at {Path(file).name} line {line}{': ' + code if code else ''})"
 
-    # -- call-backs -----------------------------------------------------------------------------
-    def _answer_reference(self, request: dict, deadline: float | None) -> None:
-        """Answer the worker's call into a swapped-in reference: refused unless this check
-        swapped it in and the arguments are data (and the method's own layer), else run by
-        the reference process. The worker waits for this reply, so one always goes back."""
-        self.call_backs[self.current] += 1
-        why = self.scope.refusal(request)
-        if why is None and self.reference is None:
-            why = "no reference solutions are installed here"
-        reply = {"error": why} if why is not None else self._run_reference(request, deadline)
-        until = self._until(deadline)
-        try:
-            self.worker.channel.send(reply, until if until is not None
-                                     else time.monotonic() + 60)
-        except ChannelTimeout as exc:
-            raise self._gone("timeout") from exc
-        except (OSError, ChannelError) as exc:
-            raise self._gone("died") from exc
-
-    def _run_reference(self, request: dict, deadline: float | None) -> dict:
-        if self.references is None:
-            self.references = ReferenceProcess(self.settings, self.reference, self.root)
-        started = self.references.ensure_started()
-        if started and not self.credit:
-            self.credit = started
-        until = self._until(deadline)
-        try:
-            return self.references.call(
-                request, self.scope, self.check,
-                until if until is not None else time.monotonic() + _NO_DEADLINE_S, self._watch)
-        except ReferenceTimeout:
-            name = request["name"]
-            question = self.scope.question_of(request["module"], name)
-            self.stop()
-            raise WorkerGone("timeout", "timeout", where=(
-                f" (in the reference {name}(), swapped in for question {question or 'another'}"
-                ", on the arguments your code passed it: are they far larger than the "
-                "check's?)")) from None
-
-
-#: how long a call-back may run where a request has no deadline of its own
-_NO_DEADLINE_S = 600.0
 _FRAME = re.compile(r'File "(.+)", line (\d+) in (\S+)')
 
 

@@ -113,7 +113,7 @@ class Launched:
 PIPE_BYTES = 1 << 20
 
 
-def _pipe() -> tuple[int, int]:
+def pipe() -> tuple[int, int]:
     """A pipe of :data:`PIPE_BYTES` where the system allows it (``fs.pipe-max-size``), else
     of its default capacity."""
     read, write = os.pipe()
@@ -126,7 +126,7 @@ def _pipe() -> tuple[int, int]:
 
 def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | None,
            hidden: list[Path], scratch_bytes: int = SCRATCH_BYTES,
-           reference: tuple[Path, ...] = ()) -> Launched:
+           reference: tuple[Path, ...] = (), extra_fds: tuple[int, ...] = ()) -> Launched:
     """Start ``python -m nlpdojo_autograder.runtime.worker`` on the code in ``code`` (a private copy
     of the student's topic folder) with ``scratch`` as its only writable folder.
 
@@ -139,9 +139,12 @@ def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | No
     The reference process (it runs the swapped-in reference for a student's call-backs) has
     no ``code``: its ``reference`` folders, the solutions, are shown read-only at their own
     paths instead of being hidden, and nothing of the student's.
+
+    ``extra_fds``: more descriptors the process keeps, at the same numbers (the ends of the
+    pipes between a student's worker and its reference process: :class:`~.remote.RemoteSubject`).
     """
-    to_r, to_w = _pipe()
-    from_r, from_w = _pipe()
+    to_r, to_w = pipe()
+    from_r, from_w = pipe()
     uid = processes = None
     env = _environment(scratch if isolation == PROCESS else Path(SCRATCH_DIR))
     _seed_font_cache(scratch / ".mpl")
@@ -164,7 +167,7 @@ def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | No
     try:
         proc = subprocess.Popen(argv, cwd=scratch, env=popen_env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True, pass_fds=(to_r, from_w))
+                                start_new_session=True, pass_fds=(to_r, from_w, *extra_fds))
     finally:
         os.close(to_r)
         os.close(from_w)

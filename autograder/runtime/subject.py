@@ -44,7 +44,8 @@ GRADER_PACKAGE = "nlpdojo_autograder"
 #: swapped method; they compare nothing; ``runtime.lifetime``: the worker ends with its
 #: grader; ``runtime.processes``: it starts no process; ``runtime.executed``: ``dojo
 #: verify``'s record of what a check ran; ``runtime.signatures``: a call whose arguments do not
-#: fit the code under test's signature is told so), and
+#: fit the code under test's signature is told so; ``runtime.callbacks``: what a check lets
+#: the student's code ask of the reference process, which refuses the rest), and
 #: ``plugin``, ``grading.results`` and
 #: ``grading.reporting``: loaded with the plugins, they register and format, they check
 #: nothing. The packages above a module (``runtime``) come with it, their ``__init__`` only.
@@ -52,7 +53,8 @@ WORKER_MODULES = ("runtime.worker", "runtime.channel", "runtime.calls", "runtime
                   "runtime.loader", "runtime.probes", "runtime.objects", "runtime.untrusted",
                   "runtime.replies", "runtime.lifetime", "runtime.processes",
                   "runtime.executed", "runtime.frozen", "runtime.reflection",
-                  "runtime.signatures", "plugin", "grading.results", "grading.reporting")
+                  "runtime.signatures", "runtime.callbacks", "plugin", "grading.results",
+                  "grading.reporting")
 #: tools the course gives students for their own use that answer a question when graded code
 #: imports them (``nlpdojo.gradcheck`` is the central-difference checker that
 #: a topic's gradcheck question asks students to write): refused to graded code, with why

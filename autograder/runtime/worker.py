@@ -6,7 +6,8 @@ see :mod:`.channel`): the first message is the spec (backend, the student's
 folder, limits); then ``begin`` (a check starts: its dtype and swap-ins), ``call`` (run one
 function of the code under test on the arguments given, return its result), ``end`` (undo the
 check's swap-ins) and ``exit``. While a call runs, a swapped-in reference function sends a
-``reference`` request back and waits for the grader's answer.
+``reference`` request to the reference process, over the pipes that join the two
+(``reference_channel`` in the spec), and waits for its answer.
 
 The same entry, with ``role: reference`` in the spec, is the reference process
 (:class:`ReferenceWorker`): the swapped-in reference solutions, run on the arguments of the
@@ -27,6 +28,7 @@ import _thread
 import faulthandler
 import os
 import resource
+import select
 import signal
 import sys
 import threading
@@ -41,6 +43,12 @@ from nlpdojo import plugins
 from nlpdojo.arrays import numpy_namespace
 from nlpdojo.selection import make_backend
 from nlpdojo_autograder.runtime import lifetime, objects, probes, processes
+from nlpdojo_autograder.runtime.callbacks import (
+    MAX_REFERENCE_REPLY_BYTES,
+    SwapScope,
+    forwarded,
+    reply_problem,
+)
 from nlpdojo_autograder.runtime.calls import (
     REFERENCE_TOKENS,
     Workspace,
@@ -48,7 +56,14 @@ from nlpdojo_autograder.runtime.calls import (
     is_backend_array,
     to_wire,
 )
-from nlpdojo_autograder.runtime.channel import Channel, Token, encode, map_tree
+from nlpdojo_autograder.runtime.channel import (
+    Channel,
+    ChannelClosed,
+    ChannelError,
+    Token,
+    encode,
+    map_tree,
+)
 from nlpdojo_autograder.runtime.executed import ExecutedCode
 from nlpdojo_autograder.runtime.frozen import freeze_grader_modules
 from nlpdojo_autograder.runtime.objects import AllowedClasses
@@ -222,9 +237,17 @@ def _limit_memory(megabytes: int, mode: str, backend: Any) -> int | None:
     return resident + megabytes * 2**20
 
 
+#: the most a call-back's request from the student's worker may carry to the reference process
+#: (what a worker's reply to the grader may: :data:`~.remote.MAX_REPLY_BYTES`)
+MAX_REQUEST_BYTES = 1 << 30
+
+
 class Worker:
-    def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path) -> None:
+    def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path,
+                 references: Any = None) -> None:
         self.channel = channel
+        #: the channel to its reference process (None: no reference here)
+        self.references = references
         self.spec = spec
         backends = {dtype: make_backend(spec["backend"], spec["device"], dtype)
                     for dtype in ("float64", None)}
@@ -316,9 +339,9 @@ class Worker:
     # -- a swapped-in reference function, run by the reference process ----------------------
     def reference_call(self, module: str, name: str, args: tuple, kwargs: dict,
                        instance: Any = None) -> Any:
-        """Run the reference's ``module.name`` (the grader forwards the call to the reference
-        process). ``instance``: the student's object a swapped-in method was called on; its
-        state travels with the call and comes back changed (:mod:`.objects`)."""
+        """Run the reference's ``module.name`` in the reference process. ``instance``: the
+        student's object a swapped-in method was called on; its state travels with the call and
+        comes back changed (:mod:`.objects`)."""
         backend = self.workspace.backend
         originals: dict[str, Any] = {}
         # the call was given the backend or one of its arrays: what comes back is made of
@@ -355,12 +378,11 @@ class Worker:
             sent = (Token("object", (module, name.rsplit(".", 1)[0], state)), *sent)
         request = {"op": "reference", "module": module, "name": name, "args": sent,
                    "kwargs": {k: out(v, k) for k, v in kwargs.items()}}
-        frame = encode(request, self.channel.convert)
+        frame = encode(request, to_wire)
         key = self.replies.key(frame)
         reply = self.replies.get(key)
         if reply is None:  # not asked before in this check
-            self.channel.send_frame(frame)
-            reply = self.channel.recv()
+            reply = self._ask_reference(frame)
             self.replies.put(key, reply)
         if "error" in reply:
             raise RuntimeError(f"the reference {name}() (swapped in for an earlier question) "
@@ -377,21 +399,39 @@ class Worker:
             return _to_backend(reply["value"], backend)
         return _to_backend(reply["value"], backend) if on_backend[0] else reply["value"]
 
+    def _ask_reference(self, frame: list[Any]) -> dict[str, Any]:
+        if self.references is None:
+            return {"error": "no reference solutions are installed here"}
+        try:
+            self.references.send_frame(frame)
+            reply = self.references.recv()
+        except (ChannelError, OSError):
+            return {"error": "the process that runs it stopped (its memory or CPU limit, on "
+                             "those arguments?)"}
+        if not isinstance(reply, dict) or not isinstance(reply.get("error", ""), str):
+            return {"error": "the process that runs it sent an invalid reply"}
+        return reply
+
 
 class ReferenceWorker:
-    """The swapped-in reference, run for the student's call-backs (the grader forwards each
-    one, checked, as data): ``begin`` (a check's dtype, the classes an object may be rebuilt
-    as, the questions' code to block), ``call`` (one function or method of the reference on
-    the arguments given) and ``exit``.
+    """The swapped-in reference, run for the student's call-backs. From the grader (pickles: it
+    trusts the grader): ``begin`` (a check's dtype, working folder and
+    :class:`~.callbacks.SwapScope`), ``end`` (the scope closed; it answers how many call-backs
+    it served) and ``exit``. From the student's worker, over a pipe of their own: ``reference``
+    requests, read with the channel's codec (data: no pickle), each answered on the other pipe.
 
-    The arguments were chosen by the student's code, so only data is accepted in them (arrays,
-    the backend: :data:`~.calls.REFERENCE_TOKENS`), objects are rebuilt only
-    as this check's allowed classes found by exact name
-    (:class:`~.objects.AllowedClasses`), and the code of every question not
-    swapped in raises if reached (:class:`~.subject.Fence`)."""
+    The arguments were chosen by the student's code, so a request is refused unless the
+    check's scope allows it (:meth:`~.callbacks.SwapScope.refusal`: a function or method of a
+    swapped-in question, data arguments, the method's own layer), only data is accepted in
+    them (arrays, the backend: :data:`~.calls.REFERENCE_TOKENS`), objects are rebuilt only as
+    this check's allowed classes found by exact name (:class:`~.objects.AllowedClasses`), and
+    the code of every question not swapped in raises if reached (:class:`~.subject.Fence`).
+    Between checks the scope is empty: everything is refused."""
 
-    def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path, code: Any) -> None:
+    def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path, code: Any,
+                 student: Any = None) -> None:
         self.channel = channel
+        self.student = student
         backends = {dtype: make_backend(spec["backend"], spec["device"], dtype)
                     for dtype in ("float64", None)}
         self.code = code
@@ -399,22 +439,89 @@ class ReferenceWorker:
         self.fence = Fence(self.code)
         self.workspace = Workspace(backends, self.code, scratch, classes=self.classes,
                                    tokens=REFERENCE_TOKENS)
+        self.scope = SwapScope()
+        self.answered = 0
+        # what it is running, for the grader's message where the student's worker runs out of
+        # time waiting for it (the one file of its scratch the grader sees)
+        self._calling = os.open(scratch / "stack.txt", os.O_WRONLY | os.O_CREAT, 0o600)
 
     def serve(self) -> None:
+        poller = select.poll()
+        poller.register(self.channel.read_fd, select.POLLIN)
+        if self.student is not None:
+            poller.register(self.student.read_fd, select.POLLIN)
         while True:
-            request = self.channel.recv()
-            op = request.get("op") if isinstance(request, dict) else None
-            if op == "exit":
+            ready = {fd for fd, _ in poller.poll()}
+            # the grader's first: a check's begin is written before the worker hears of the
+            # check, so it is here before the check's first call-back
+            if self.channel.read_fd in ready or self.student is None:
+                if not self._from_grader():
+                    return
+                continue
+            try:
+                request = self.student.recv()
+            except ChannelError as exc:  # gone, or what it sent could not be read
+                if not isinstance(exc, ChannelClosed):  # the reader refused it, part-way
+                    self._answer({"error": f"the call-back could not be read ({exc})"})
+                # out of step with the worker: it ends, and the grader replaces both (the
+                # worker's next call-back meets a closed pipe at once)
                 return
-            if op == "begin":
-                self.workspace.begin(request["dtype"], request["workdir"])
-                self.classes.allow(request["classes"])
-                self.fence.close(request["blocked"])
-                self.channel.send({"ok": True})
-            elif op == "call":
-                self.channel.send(self.call(request))
-            else:
-                raise SystemExit(f"unknown request {op!r}")
+            self.answered += 1
+            self._answer(self.answer(request))
+
+    def _from_grader(self) -> bool:
+        request = self.channel.recv()
+        op = request.get("op") if isinstance(request, dict) else None
+        if op == "exit":
+            return False
+        if op == "begin":
+            scope = request["scope"]
+            self.workspace.begin(request["dtype"], request["workdir"])
+            self.classes.allow([list(c) for c in sorted(scope.classes)])
+            self.fence.close([list(b) for b in scope.blocked])
+            self.scope, self.answered = scope, 0
+        elif op == "end":
+            self.scope = SwapScope()  # nothing is swapped in between checks
+            self.channel.send({"call_backs": self.answered})
+            self.answered = 0
+        else:
+            raise SystemExit(f"unknown request {op!r}")
+        return True
+
+    def answer(self, request: Any) -> dict[str, Any]:
+        """The reply to the student's worker for one ``reference`` request: the result, the
+        arrays changed in place and the object's state after the call
+        (:func:`~.callbacks.forwarded`), or an error that says why there is none."""
+        if not isinstance(request, dict) or request.get("op") != "reference":
+            return {"error": "the call-back did not arrive as a request"}
+        why = self.scope.refusal(request)
+        if why is not None:
+            return {"error": why}
+        args, kwargs = request["args"], request["kwargs"]
+        self._mark(f"calling\n{request['module']}\n{request['name']}\n")
+        try:
+            reply = self.call({"module": request["module"], "name": request["name"],
+                               "args": args, "kwargs": kwargs,
+                               # its arrays changed in place come back, mirrored in the worker
+                               "mutable": [str(i) for i in range(len(args))] + list(kwargs)})
+        finally:
+            self._mark("idle\n")
+        problem = reply_problem(reply)
+        return forwarded(reply) if problem is None else {"error": f"it gave {problem}"}
+
+    def _answer(self, reply: dict[str, Any]) -> None:
+        frame = encode(reply, to_wire)
+        size = sum(memoryview(c).nbytes for c in frame)
+        if size > MAX_REFERENCE_REPLY_BYTES:  # the student's arguments asked for that much
+            frame = encode({"error": f"its result is too large to send back ({size:,} bytes; "
+                                     f"at most {MAX_REFERENCE_REPLY_BYTES:,})"}, to_wire)
+        try:
+            self.student.send_frame(frame)
+        except (ChannelError, OSError):  # the worker is gone
+            pass
+
+    def _mark(self, text: str) -> None:
+        os.pwrite(self._calling, text.encode("utf-8", errors="replace").ljust(512)[:512], 0)
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         target = Token("function", ("student", str(request["module"]), str(request["name"])))
@@ -483,12 +590,17 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     registry = plugins.build_without(LEFT_OUT_HOOKS, chosen=chosen or None)
     worker: Worker | ReferenceWorker
     if reference is not None:
-        worker = ReferenceWorker(channel, spec, Path(scratch), reference)
+        student = spec.get("student_channel")
+        worker = ReferenceWorker(channel, spec, Path(scratch), reference, student=Channel(
+            *student, allow_tokens=True, convert=to_wire, max_bytes=MAX_REQUEST_BYTES)
+            if student else None)
     else:
         registry.refuse_natives("native implementations are not available to graded code: "
                                 "the checks grade your own implementation, so build it from "
                                 "your own layers (or ask without native=True)")
-        worker = Worker(channel, spec, Path(scratch))
+        pipes = spec.get("reference_channel")
+        worker = Worker(channel, spec, Path(scratch),
+                        Channel(*pipes, convert=to_wire) if pipes else None)
         worker.code.seal()  # before any student code runs
         probes.submission_starts()  # threads beyond the grader's are the submission's
         freeze_grader_modules()

@@ -65,7 +65,7 @@ def test_the_sandboxs_pipes_hold_a_megabyte_where_the_system_allows():
         pytest.skip("not Linux: pipes keep the system's default capacity")
     import fcntl
 
-    read, write = sandbox._pipe()
+    read, write = sandbox.pipe()
     try:
         size = fcntl.fcntl(write, fcntl.F_GETPIPE_SZ)
     finally:

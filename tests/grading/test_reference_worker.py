@@ -28,6 +28,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import struct
 import textwrap
 import threading
 import time
@@ -38,7 +39,7 @@ import pytest
 
 from nlpdojo.selection import load_backend
 from nlpdojo_autograder.grading.runner import hidden_folders
-from nlpdojo_autograder.runtime import objects
+from nlpdojo_autograder.runtime import objects, remote
 from nlpdojo_autograder.runtime.callbacks import SwapScope
 from nlpdojo_autograder.runtime.calls import REFERENCE_TOKENS, Workspace
 from nlpdojo_autograder.runtime.channel import Token
@@ -157,7 +158,7 @@ from ..library.layers import Linear
 
 call = next(c.cell_contents for c in Linear.forward.__closure__
             if hasattr(c.cell_contents, '__self__'))
-channel = call.__self__.channel
+channel = call.__self__.references  # the pipes to the reference process
 state = {"_istmpdest": True, "_destpath": @VICTIM@}
 source = Token("object", ("..library.layers", "np.lib._datasource.DataSource", state))
 weight = self.output.weight
@@ -385,9 +386,9 @@ def _naive_softmax_call(subject: RemoteSubject) -> dict:
 
 
 def test_an_exception_inside_an_exchange_replaces_the_worker(tmp_path, monkeypatch):
-    """An error of the grader's own while the worker waits for a call-back's answer: the worker
-    is stopped (its channel is out of step) and its scratch removed at once; the next check
-    starts a fresh worker that answers normally."""
+    """An error of the grader's own in an exchange (reading the worker's reply to a call): the
+    worker is stopped (its channel is out of step) and its scratch removed at once; the next
+    check starts a fresh worker that answers normally."""
     subject = _word_vectors_subject(tmp_path)
     try:
         subject.begin(dtype="float64", swap_in=("word_vectors.softmax",), workdir="w0",
@@ -395,10 +396,10 @@ def test_an_exception_inside_an_exchange_replaces_the_worker(tmp_path, monkeypat
         first = subject.scratch
         assert first is not None and first.is_dir()
 
-        def broken(self, request):
+        def broken(reply):
             raise ZeroDivisionError("a bug of the grader's")
 
-        monkeypatch.setattr(SwapScope, "refusal", broken)
+        monkeypatch.setattr(remote, "_has_token", broken)
         with pytest.raises(ZeroDivisionError):
             _naive_softmax_call(subject)
         assert not subject.alive
@@ -416,10 +417,11 @@ def test_an_exception_inside_an_exchange_replaces_the_worker(tmp_path, monkeypat
 
 
 def test_the_reference_process_starts_beside_the_worker_where_checks_call_back(tmp_path):
-    """A grading whose checks swap reference code in starts the reference process as it loads
-    the student's worker, before any check's clock, its imports beside the worker's; the
-    first call-back waits only for what is left of them and is answered. Without swap-ins
-    none starts; a subject closed while the process is still starting leaves nothing."""
+    """A grading whose checks swap reference code in starts the reference process with the
+    student's worker, before any check's clock, their imports side by side; the worker's
+    call-backs go to it directly and are answered, and the grader learns their number at the
+    check's end. Without swap-ins none starts. The two stop together: a worker stopped takes
+    its reference process with it, and the next check starts a fresh pair."""
     subject = _word_vectors_subject(tmp_path / "a")
     try:
         subject.load(60, call_backs=False)
@@ -431,25 +433,22 @@ def test_the_reference_process_starts_beside_the_worker_where_checks_call_back(t
         subject.load(60, call_backs=True)
         assert subject.references is not None and subject.references.alive
         subject.begin(dtype="float64", swap_in=("word_vectors.softmax",), workdir="w0",
-                      deadline=time.monotonic() + 60)
+                      deadline=time.monotonic() + 60, index=0)
         reply = _naive_softmax_call(subject)
         assert "value" in reply, reply
-        assert subject.references.process.starting is None  # ready, and it answered
-        assert subject.call_backs[subject.current] >= 1
+        subject.end()
+        assert subject.call_backs[0] >= 1
+        first = subject.references.process
+        subject.stop()
+        assert not subject.references.alive and not first.scratch.exists()
+        subject.begin(dtype="float64", swap_in=("word_vectors.softmax",), workdir="w1",
+                      deadline=time.monotonic() + 60, index=1)
+        assert subject.references.alive and subject.references.process is not first
+        assert "value" in _naive_softmax_call(subject)
         subject.end()
     finally:
         subject.close()
     assert not subject.root.exists()
-    subject = _word_vectors_subject(tmp_path / "c")
-    subject.references = None
-    from nlpdojo_autograder.runtime.remote import ReferenceProcess
-    subject.references = ReferenceProcess(subject.settings, subject.reference, subject.root)
-    subject.references.prestart()  # closed at once: killed while importing, not waited for
-    pid = subject.references.process.proc.pid
-    subject.close()
-    assert not subject.root.exists()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
 
 
 # -- the reference process's own walls, without the grader's checks ----------------------------
@@ -536,6 +535,53 @@ def test_an_error_of_the_reference_quotes_no_line_of_it(tmp_path):
     message = reply["error"]["message"]
     assert message.startswith("TypeError: "), message
     assert " line " not in message and "np." not in message, message
+
+
+def test_the_reference_process_answers_the_worker_within_the_checks_scope_only(tmp_path):
+    """The reference process's own loop, over real pipes: a call-back before any check, or
+    outside the check's scope, is refused with why; one inside it is answered; the grader hears
+    how many at the check's end; a frame it cannot read is answered with why, and the process
+    ends (out of step with the worker: the grader replaces both)."""
+    import pickle
+
+    from nlpdojo_autograder.runtime.channel import MAGIC_PICKLE, Channel
+    from nlpdojo_autograder.runtime.sandbox import pipe
+
+    spec = {"backend": "numpy", "device": None, "modules": ["ngrams"],
+            "reference": ReferenceCode(f"nlpdojo_solutions.{LM}").spec()}
+    grader_reads, reference_writes = pipe()
+    reference_reads, grader_writes = pipe()
+    worker_reads, ref_to_worker = pipe()
+    ref_from_worker, worker_writes = pipe()
+    grader = Channel(grader_reads, grader_writes, send_pickles=True)
+    student = Channel(worker_reads, worker_writes)
+    reference = ReferenceWorker(
+        Channel(reference_reads, reference_writes, accept_pickles=True), spec, tmp_path,
+        _load_reference(spec),
+        student=Channel(ref_from_worker, ref_to_worker, allow_tokens=True))
+    serving = threading.Thread(target=reference.serve, daemon=True)
+    serving.start()
+
+    def call_back(name, *args):
+        student.send({"op": "reference", "module": "ngrams", "name": name, "args": args,
+                      "kwargs": {}}, time.monotonic() + 10)
+        return student.recv(time.monotonic() + 30)
+
+    counts = [[2, 1], [1, 3]]
+    assert "is not swapped in for this check" in call_back("perplexity", counts)["error"]
+    scope = SwapScope.of(("language_models.ngrams",),
+                         {"language_models.ngrams": [("ngrams", "perplexity")]}, {})
+    grader.send({"op": "begin", "dtype": "float64", "workdir": "w0", "scope": scope})
+    assert "is not swapped in" in call_back("no_such_function", counts)["error"]
+    reply = call_back("perplexity", np.log(np.full(4, 0.5)))
+    assert "value" in reply and not isinstance(reply["value"], Token), reply
+    grader.send({"op": "end"})
+    assert grader.recv(time.monotonic() + 10) == {"call_backs": 2}  # this check's two
+    # a pickle is never read from the worker: refused, said, and the process ends
+    student.send_frame([struct.pack("!4sIQ", MAGIC_PICKLE, 0, 5), pickle.dumps(1)[:5]])
+    assert "could not be read" in student.recv(time.monotonic() + 10)["error"]
+    serving.join(timeout=10)
+    assert not serving.is_alive()
 
 
 def test_the_fence_keeps_the_question_under_tests_code_from_running(tmp_path):
