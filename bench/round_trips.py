@@ -2,11 +2,12 @@
 it (issue 66 item 2: "the slowest gradient check of every topic at most 2,000 round trips").
 
 A round trip is one exchange the grader starts (``begin``, ``call``, ``many``, ``end``...:
-one message each way) or one call-back the worker makes into the reference while an exchange
-is open (a swapped-in question's code, which stays in the grader). Each costs a pipe write, a
-wake-up of the other process and the encoding of its arrays (~0.3-0.7 ms on these machines),
-whatever the arithmetic it carries; ``many`` carries a gradient check's perturbed points
-together, and the calls it carried are counted beside it.
+one message each way) or one call-back the worker makes into a swapped-in question's reference
+while an exchange is open (to the reference process, over the pipes that join the two: the
+grader learns their number at each check's end). Each costs a pipe write, a wake-up of the other
+process and the encoding of its arrays (~0.3-0.7 ms on these machines), whatever the arithmetic
+it carries; ``many`` carries a gradient check's perturbed points together, and the calls it
+carried are counted beside it.
 
 The reference is graded as a submission (a copy of ``solutions/`` passed to ``--submission``,
 the reference present beside it as in CI), in this process, with the grader's
@@ -51,8 +52,8 @@ class Counted:
         from nlpdojo_autograder.grading import runner
         from nlpdojo_autograder.runtime import remote
 
-        run_one, steps, answer = (runner._run_one, remote.RemoteSubject._exchange_steps,
-                                  remote.RemoteSubject._answer_reference)
+        run_one, steps, end = (runner._run_one, remote.RemoteSubject._exchange_steps,
+                               remote.ReferenceProcess.end)
 
         def counted_run_one(check, *args, **kwargs):  # noqa: ANN001, ANN202
             self.check, self.kinds[check.id] = check.id, check.kind
@@ -66,20 +67,21 @@ class Counted:
                 self.ops["calls carried by many"] += len(request["calls"])
             return steps(subject, request, deadline)
 
-        def counted_answer(subject, reply, deadline):  # noqa: ANN001, ANN202
-            self.trips[self.check] += 1
-            self.ops["call-back"] += 1
-            return answer(subject, reply, deadline)
+        def counted_end(references, deadline):  # noqa: ANN001, ANN202
+            answered = end(references, deadline)  # the check's call-backs, as it counted them
+            self.trips[self.check] += answered
+            self.ops["call-back"] += answered
+            return answered
 
         runner._run_one = counted_run_one
         remote.RemoteSubject._exchange_steps = counted_steps
-        remote.RemoteSubject._answer_reference = counted_answer
+        remote.ReferenceProcess.end = counted_end
         try:
             yield self
         finally:
             runner._run_one = run_one
             remote.RemoteSubject._exchange_steps = steps
-            remote.RemoteSubject._answer_reference = answer
+            remote.ReferenceProcess.end = end
 
 
 def grade(topic: str, submission: Path, seed: int) -> tuple[Counted, float, str]:

@@ -207,7 +207,7 @@ def run_checks(
         if isinstance(subject, RemoteSubject) and checks:
             try:  # before the first check's clock starts
                 subject.load(min(c.timeout_s for c in checks) * limits.timeout_scale,
-                             call_backs=any(c.swap_in for c in checks))
+                             call_backs={q for c in checks for q in c.swap_in})
             except WorkerGone:
                 pass  # the first check starts it again and reports why it cannot
         for index, check in enumerate(checks):

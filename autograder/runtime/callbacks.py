@@ -1,5 +1,5 @@
 """Call-backs from the student's worker: what one check lets it ask of the reference, and what a
-request must be before the grader forwards it to the reference process.
+request must be before the reference process runs it.
 
 A check swaps the reference in for the questions its question builds on ("no double charge"):
 the student's code then calls proxies, and each call goes, as a ``reference`` request of data

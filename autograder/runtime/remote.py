@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -351,17 +351,20 @@ class ReferenceProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.alive
 
-    def launch(self, student: tuple[int, int]) -> None:
+    def launch(self, student: tuple[int, int], questions: Iterable[str]) -> None:
         """Start it (not waiting for its imports: :meth:`ready`), with ``student``, its ends
-        of the pipes to and from the student's worker (read, write)."""
+        of the pipes to and from the student's worker (read, write); ``questions``: those the
+        grading's checks swap in, whose modules it imports as it starts (another is imported
+        when a call first needs it: word_vectors' evaluation module, SciPy's statistics with
+        it, is no swap-in's and costs 0.4 s)."""
         self.stop()
         s = self.settings
         role = {"role": "reference", "reference": self.reference.spec(),
                 # the strict pass's calls into the reference run on NumPy
                 "backend": "numpy" if s.backend == "strict" else s.backend,
                 # imported while it starts (the start-up is the grader's time, not a check's)
-                "modules": sorted({m for pairs in s.question_functions.values()
-                                   for m, _ in pairs}),
+                "modules": sorted({m for q in questions
+                                   for m, _ in s.question_functions.get(q, ())}),
                 "student_channel": list(student)}
         scratch = self.root / f"reference{self._starts}"
         self._starts += 1
@@ -462,9 +465,10 @@ class RemoteSubject:
         self.scope = SwapScope()
         self._scopes: dict[tuple[str, ...], SwapScope] = {}
         self.check = CheckInfo(0, None, "")
-        #: whether the worker starts with a reference process beside it (:meth:`load`'s
-        #: ``call_backs``, or a check that swaps reference code in)
-        self.with_reference = False
+        #: the questions the grading's checks swap in (:meth:`load`'s ``call_backs``, and
+        #: those of each check begun): where there are any, the worker starts with a
+        #: reference process beside it
+        self.swapped: set[str] = set()
         self.current: int | None = None
         #: call-backs into swapped-in reference code, by check index (``current``): what a
         #: check's time limit must cover (``callbacks.CALLBACK_BUDGET_S`` each)
@@ -503,7 +507,7 @@ class RemoteSubject:
             if self.references is None:
                 self.references = ReferenceProcess(s, self.reference, self.root)
             # its imports run beside the worker's; the worker's first call-back waits for it
-            self.references.launch((reference_reads, reference_writes))
+            self.references.launch((reference_reads, reference_writes), self.swapped)
             role["reference_channel"] = [worker_reads, worker_writes]
             self.worker = WorkerProcess(s, scratch, role, code=self.course, tokens=True,
                                         extra_fds=(worker_reads, worker_writes))
@@ -565,14 +569,18 @@ class RemoteSubject:
             return None
         return worker + (self.references.cpu_seconds() if self.references is not None else 0.0)
 
-    def load(self, timeout_s: float, *, call_backs: bool = False) -> None:
+    @property
+    def with_reference(self) -> bool:
+        return bool(self.swapped)
+
+    def load(self, timeout_s: float, *, call_backs: Iterable[str] = ()) -> None:
         """Start the worker and import the submission's modules before any check's clock
         starts. A module whose import does not end within ``timeout_s`` (a loop at the top
         level of a file) is marked as hanging and the worker restarted without it, so that
-        it costs one time limit, not one per check. ``call_backs``: the checks swap reference
-        code in, so the worker starts with its reference process beside it (their imports run
-        at once)."""
-        self.with_reference = self.with_reference or call_backs
+        it costs one time limit, not one per check. ``call_backs``: the questions the checks
+        swap in; where there are any, the worker starts with its reference process beside it
+        (their imports run at once)."""
+        self.swapped.update(call_backs)
         for _ in range(len(list(self.code.glob("*.py"))) + 1):
             if not self.alive:
                 self.start()
@@ -591,8 +599,8 @@ class RemoteSubject:
               deadline: float | None = None, index: int | None = None,
               backend: str | None = None) -> None:
         if swap_in and self.reference is not None and not self.with_reference:
-            self.with_reference = True  # (a check begun without load's word)
-            self.stop()
+            self.stop()  # (a check begun without load's word): the pair starts
+        self.swapped.update(swap_in)
         if self.alive and self.with_reference and self.reference is not None and not (
                 self.references is not None and self.references.alive):
             self.stop()  # its reference process is gone: the pair starts again

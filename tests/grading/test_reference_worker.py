@@ -424,13 +424,13 @@ def test_the_reference_process_starts_beside_the_worker_where_checks_call_back(t
     its reference process with it, and the next check starts a fresh pair."""
     subject = _word_vectors_subject(tmp_path / "a")
     try:
-        subject.load(60, call_backs=False)
+        subject.load(60)
         assert subject.references is None
     finally:
         subject.close()
     subject = _word_vectors_subject(tmp_path / "b")
     try:
-        subject.load(60, call_backs=True)
+        subject.load(60, call_backs={"word_vectors.softmax"})
         assert subject.references is not None and subject.references.alive
         subject.begin(dtype="float64", swap_in=("word_vectors.softmax",), workdir="w0",
                       deadline=time.monotonic() + 60, index=0)

@@ -23,8 +23,8 @@ from nlpdojo_autograder.runtime.worker import Worker
 
 
 class RecordingChannel:
-    """The worker's side of the channel to the grader: records the frames sent, answers
-    each with the reference's reply ``answer(request)``."""
+    """The worker's side of the pipes to its reference process: records the frames sent,
+    answers each with the reference's reply ``answer(request)``."""
 
     convert = staticmethod(to_wire)
 
@@ -43,10 +43,14 @@ class RecordingChannel:
 
 
 def _worker(answer) -> SimpleNamespace:
-    """What :meth:`Worker.reference_call` uses of a worker."""
-    return SimpleNamespace(channel=RecordingChannel(answer), replies=ReplyMemo(),
-                           workspace=SimpleNamespace(backend=load_backend("numpy", "cpu",
-                                                                          "float64")))
+    """What :meth:`Worker.reference_call` uses of a worker (``channel``: its pipes to the
+    reference process, here)."""
+    channel = RecordingChannel(answer)
+    worker = SimpleNamespace(channel=channel, references=channel, replies=ReplyMemo(),
+                             workspace=SimpleNamespace(backend=load_backend("numpy", "cpu",
+                                                                            "float64")))
+    worker._ask_reference = lambda frame: Worker._ask_reference(worker, frame)
+    return worker
 
 
 def _double(request: dict) -> dict:
