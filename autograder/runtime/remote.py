@@ -314,9 +314,8 @@ class WorkerProcess:
 
 @dataclass(frozen=True)
 class CheckInfo:
-    """What the reference process is told when a check's first call-back comes."""
+    """What the reference process is told as a check begins."""
 
-    serial: int
     dtype: str | None
     workdir: str
 
@@ -464,7 +463,7 @@ class RemoteSubject:
         self.references: ReferenceProcess | None = None
         self.scope = SwapScope()
         self._scopes: dict[tuple[str, ...], SwapScope] = {}
-        self.check = CheckInfo(0, None, "")
+        self.check = CheckInfo(None, "")
         #: the questions the grading's checks swap in (:meth:`load`'s ``call_backs``, and
         #: those of each check begun): where there are any, the worker starts with a
         #: reference process beside it
@@ -610,7 +609,7 @@ class RemoteSubject:
         self.worker.pump.current = index
         self.workdir = workdir
         # the swapped-in reference computes in the check's dtype too
-        self.check = CheckInfo(self.check.serial + 1, dtype, workdir)
+        self.check = CheckInfo(dtype, workdir)
         self.scope = self._scope(tuple(swap_in))
         if self.references is not None and self.references.alive:
             try:  # before the worker's begin: its first call-back comes after this
@@ -706,10 +705,10 @@ class RemoteSubject:
 
     # -- the exchange -------------------------------------------------------------------------
     def _exchange(self, request: dict, deadline: float | None) -> Any:
-        """Send ``request`` and wait for its reply, answering the worker's call-backs
-        meanwhile. Whatever interrupts an exchange (a time-out, garbage, an error of the
-        grader's own) stops the worker: its channel could be out of step, so the next check
-        starts a fresh one."""
+        """Send ``request`` and wait for its reply (the worker's call-backs go to its
+        reference process meanwhile, not here). Whatever interrupts an exchange (a time-out,
+        garbage, an error of the grader's own) stops the worker and its reference process:
+        a channel could be out of step, so the next check starts a fresh pair."""
         try:
             return self._exchange_steps(request, deadline)
         except BaseException:
@@ -727,24 +726,22 @@ class RemoteSubject:
             raise self._gone("timeout") from exc
         except (OSError, ChannelError) as exc:
             raise self._gone("died") from exc
-        while True:
-            try:
-                # a little grace over the deadline, for the worker to dump its stack
-                reply = channel.recv(None if deadline is None else deadline + 0.5,
-                                     on_wait=self._watch)
-            except ChannelTimeout as exc:
-                raise self._gone("timeout") from exc
-            except ChannelClosed as exc:
-                raise self._gone("died") from exc
-            except ChannelError as exc:
-                self.stop()
-                raise WorkerGone("invalid", "the process running your code sent something "
-                                 f"that is not a valid reply ({exc})") from exc
-            if _has_token(reply):  # a reply is data: the worker names nothing of the grader's
-                self.stop()
-                raise WorkerGone("invalid", "the process running your code sent an invalid "
-                                 "reply")
-            return reply
+        try:
+            # a little grace over the deadline, for the worker to dump its stack
+            reply = channel.recv(None if deadline is None else deadline + 0.5,
+                                 on_wait=self._watch)
+        except ChannelTimeout as exc:
+            raise self._gone("timeout") from exc
+        except ChannelClosed as exc:
+            raise self._gone("died") from exc
+        except ChannelError as exc:
+            self.stop()
+            raise WorkerGone("invalid", "the process running your code sent something "
+                             f"that is not a valid reply ({exc})") from exc
+        if _has_token(reply):  # a reply is data: the worker names nothing of the grader's
+            self.stop()
+            raise WorkerGone("invalid", "the process running your code sent an invalid reply")
+        return reply
 
     def _watch(self) -> None:
         """Called while waiting: output flood and resident memory."""

@@ -237,11 +237,6 @@ def _limit_memory(megabytes: int, mode: str, backend: Any) -> int | None:
     return resident + megabytes * 2**20
 
 
-#: the most a call-back's request from the student's worker may carry to the reference process
-#: (what a worker's reply to the grader may: :data:`~.remote.MAX_REPLY_BYTES`)
-MAX_REQUEST_BYTES = 1 << 30
-
-
 class Worker:
     def __init__(self, channel: Any, spec: dict[str, Any], scratch: Path,
                  references: Any = None) -> None:
@@ -592,7 +587,7 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     if reference is not None:
         student = spec.get("student_channel")
         worker = ReferenceWorker(channel, spec, Path(scratch), reference, student=Channel(
-            *student, allow_tokens=True, convert=to_wire, max_bytes=MAX_REQUEST_BYTES)
+            *student, allow_tokens=True, convert=to_wire)  # (its frames capped as the grader's)
             if student else None)
     else:
         registry.refuse_natives("native implementations are not available to graded code: "
