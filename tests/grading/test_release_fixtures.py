@@ -113,6 +113,25 @@ def test_check_compares_the_fixtures_with_the_solutions_folder(pack: Path):
     assert "fixtures are out of sync" in result.output
 
 
+def test_check_names_a_fingerprint_that_a_release_would_rewrite(pack: Path):
+    """A source changed without changing a value (a comment): the fixtures are computed again
+    and equal, but the FINGERPRINT records the old sources, so every later release would
+    compute them again and tests that read it see another topic's change. ``--check`` says so
+    and exits 1 until a release records it."""
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    dest = pack / "fixtures" / "toy"
+    module = pack / "solutions" / "toy" / "scale.py"
+    module.write_text(module.read_text() + "\n# an edit that changes no value\n")
+    result = _release("--solutions", str(pack / "solutions"), "--check")
+    assert result.exit_code == 1, result.output
+    assert (f"fixture out of date: {dest / 'FINGERPRINT'}: the fixtures computed again are "
+            "equal") in result.output
+    assert "values differ" not in result.output
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    check = _release("--solutions", str(pack / "solutions"), "--check")
+    assert check.exit_code == 0, check.output
+
+
 def test_a_fixture_edited_by_hand_is_out_of_sync_and_stored_again(pack: Path):
     """The sources unchanged, a fixture changed after the release (by hand, a merge, another
     release's files copied in): ``--check`` computes it again and says so, and a release puts
