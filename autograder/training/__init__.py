@@ -25,7 +25,9 @@ model: the kit"):
   classifiers on MR, each its topic's given module (:mod:`.polarity`), over the one
   minibatch loop of the framework (:mod:`nlpdojo.training`, which graded code may import);
 * the torch oracle of a language model's truncated-BPTT loop, for every cell, that names a
-  loop's mistake by its losses (:mod:`.bptt_oracle`: :func:`truncated_bptt_losses`).
+  loop's mistake by its losses (:mod:`.bptt_oracle`: :func:`truncated_bptt_losses`), and the
+  value check's runs of a student's loop, SGD then Adam, each run's mistakes named against it
+  (:mod:`.loop_runs`: :func:`checked_runs`, :data:`OPTIMIZER_STATE_MISTAKES`).
 """
 
 from nlpdojo_autograder.training.bptt_oracle import truncated_bptt_losses
@@ -59,6 +61,12 @@ from nlpdojo_autograder.training.evaluate import (
     unigram_perplexity,
 )
 from nlpdojo_autograder.training.generate import TrainedLM, add_sample_command, generate
+from nlpdojo_autograder.training.loop_runs import (
+    OPTIMIZER_STATE_MISTAKES,
+    LoopRun,
+    checked_runs,
+    name_the_loop_mistake,
+)
 from nlpdojo_autograder.training.neural_lm import (
     NeuralLM,
     neural_lm_kind,
@@ -128,7 +136,8 @@ from nlpdojo_autograder.training.trained import (
 )
 
 __all__ = [
-    "truncated_bptt_losses",
+    "truncated_bptt_losses", "OPTIMIZER_STATE_MISTAKES", "LoopRun", "checked_runs",
+    "name_the_loop_mistake",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
     "TRAINED", "UNK", "PAD_ID", "UNK_ID", "TaggingData", "most_frequent_tag_accuracy",
     "tagged_sentences", "tagging_data", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",

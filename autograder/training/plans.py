@@ -118,7 +118,8 @@ def language_model_plan(ctx: Context, data: TokenStreams, *, salt: int,
         train=train, train_args=(data.train_ids,), options=options, shapes=shapes,
         init=initial_parameters(shapes, ctx.input_seed), seed=training_seed(ctx), score=score,
         score_options=score_options, heldout=heldout, probe=probe, measure=measure,
-        extra={"unigram": unigram_perplexity(data.train_ids, predicted, data.vocab_size)})
+        extra={"unigram": unigram_perplexity(data.train_ids, predicted, data.vocab_size)},
+        probe_note="a language model predicts each token from the tokens before it only")
 
 
 def classifier_plan(ctx: Context, *, salt: int, train: tuple[str, str], score: tuple[str, str],

@@ -89,6 +89,9 @@ class TrainingPlan:
     seed: int = 0
     #: extra grader-side figures to report (the chance floor...), merged into the metrics
     extra: dict[str, float] = field(default_factory=dict)
+    #: what the model's forward must respect beyond the lecture's equations, said when the
+    #: forwards on the probe differ (a language model's: the past tokens only)
+    probe_note: str = ""
 
 
 def initial_parameters(shapes: dict[str, tuple[int, ...]], seed: int, *,
@@ -255,10 +258,10 @@ def _compare_forwards(ctx: Context, reference: Any, plan: TrainingPlan,
         i = int(np.flatnonzero(bad.reshape(-1))[0])
         raise CheckFailure(
             f"with the trained parameters, your model's forward gives {mine.reshape(-1)[i]:.6g} "
-            f"at output {i} of a probe of training text, the reference's forward "
+            f"at output {i} of a probe of training data, the reference's forward "
             f"{theirs.reshape(-1)[i]:.6g} (on the same parameters, in eval mode): the model "
             "must compute what the lecture's model computes, with nothing dropped or drawn in "
-            "eval mode (a language model: from the past tokens only)")
+            f"eval mode{f' ({plan.probe_note})' if plan.probe_note else ''}")
 
 
 def is_float64(ctx: Context) -> bool:

@@ -15,7 +15,6 @@ below the add-one unigram model's.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Any
 
 import numpy as np
@@ -39,9 +38,13 @@ from nlpdojo_autograder.authoring import (
     with_hint,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
-from nlpdojo_autograder.authoring.compare import name_the_mistake
 from nlpdojo_autograder.authoring.inputs import integers, normal, states
-from nlpdojo_autograder.training import truncated_bptt_losses
+from nlpdojo_autograder.training import (
+    OPTIMIZER_STATE_MISTAKES,
+    LoopRun,
+    checked_runs,
+    truncated_bptt_losses,
+)
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 
 NN = "neural_networks"
@@ -171,7 +174,9 @@ def _trained(ctx: Context, model: str, train_ids: np.ndarray, test_ids: np.ndarr
 def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
     """A few windows of your training loop with plain SGD on a random stream: the loss of
     every window and the held-out log-probabilities after it (state carried, targets
-    shifted, gradients cut at each window's border)."""
+    shifted, gradients cut at each window's border); then the same with Adam, whose state
+    (moments, step count) must live across windows (:func:`checked_runs`: the usual mistakes
+    of each run named against the torch oracle)."""
     rng = ctx.rng()
     vocab, dim, hidden = 9, 3, 4
     train, test = rng.integers(0, vocab, 3 * 25), rng.integers(0, vocab, 10 * 16)
@@ -181,28 +186,27 @@ def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
             "rnn.cell.bias": np.zeros(hidden),
             "output.weight": 0.5 * rng.standard_normal((hidden, vocab)),
             "output.bias": np.zeros(vocab)}
-    out = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
-                   bptt=4, optimizer="sgd", lr=0.5, epochs=2, eval_bptt=5, init=init)
-    beside = _name_the_bptt_mistake(ctx, "sgd", out["losses"], train, init, batch_size=3,
-                                    bptt=4, lr=0.5, epochs=2)
-    # the same loop with Adam, whose state (moments, step count) must live across windows:
-    # with SGD, which keeps none, an optimizer made anew every window goes unseen
-    adam = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden, batch_size=3,
-                    bptt=4, optimizer="adam", lr=ADAM_LR, epochs=2, eval_bptt=5, init=init)
-    beside.update(_name_the_bptt_mistake(ctx, "adam", adam["losses"], train, init,
-                                         OPTIMIZER_MISTAKES, batch_size=3, bptt=4, lr=ADAM_LR,
-                                         epochs=2, optimizer="adam"))
-    return {**beside, "training losses": out["losses"],
-            "held-out log-probabilities": out["log_probs"],
-            "Adam: training losses": adam["losses"],
-            "Adam: held-out log-probabilities": adam["log_probs"]}
+
+    def run(*, lr: float, optimizer: str = "sgd", **loop: int) -> dict[str, np.ndarray]:
+        out = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden,
+                       optimizer=optimizer, lr=lr, eval_bptt=5, init=init, **loop)
+        return {"training losses": out["losses"], "held-out log-probabilities": out["log_probs"]}
+
+    return checked_runs(ctx, run, torch_bptt_losses, cell="rnn", train=train, init=init,
+                        what="train_rnn_lm: your training losses", runs=[
+                            LoopRun("sgd", {**LOOP, "lr": 0.5}, mistakes=BPTT_MISTAKES),
+                            LoopRun("adam", {**LOOP, "lr": ADAM_LR, "optimizer": "adam"},
+                                    mistakes=OPTIMIZER_STATE_MISTAKES, label="Adam")])
 
 
+#: the truncated-BPTT check's loop: 3 streams, windows of 4 steps, two epochs (the oracle's
+#: settings besides the learning rate and the optimizer)
+LOOP = {"batch_size": 3, "bptt": 4, "epochs": 2}
 #: the learning rate of the truncated-BPTT check's run with Adam
 ADAM_LR = 0.05
 
 
-#: the usual truncated-BPTT mistakes, as options of :func:`torch_bptt_losses`, and what to say
+#: the usual truncated-BPTT mistakes, as switches of :func:`torch_bptt_losses`, and what to say
 BPTT_MISTAKES = {
     "the hidden state not carried across windows: each window must start from the final "
     "state of the window before it (model.final_state(cache)), not from zeros; only the "
@@ -219,41 +223,15 @@ BPTT_MISTAKES = {
     "step's hidden state h⁽ᵀ⁾ (final_state reads hs[:, -1])": {"carried": "first"},
 }
 
-#: the mistakes of a loop run with ``optimizer="adam"``, told by their losses
-OPTIMIZER_MISTAKES = {
-    "a new optimizer made for every window, which throws Adam's moments and step count away "
-    "each time (SGD keeps no state, so it trains the same): step the one optimizer made before "
-    "the loop (`opt`)": {"optimizer": "adam", "fresh": True},
-    "plain SGD though the loop was asked for Adam: update the parameters through the optimizer "
-    "made from the `optimizer` argument (`opt.step()`), not by hand or with an SGD of your own":
-        {"optimizer": "sgd"},
-}
-
 
 def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], **settings: Any
                       ) -> np.ndarray:
     """The training losses of truncated BPTT over the RNN cell, in torch: the training kit's
     oracle (:func:`~nlpdojo_autograder.training.bptt_oracle.truncated_bptt_losses`), an
     independent oracle of ``train_rnn_lm``; ``settings``: ``batch_size``, ``bptt``, ``lr``,
-    ``epochs`` and the switches of :data:`BPTT_MISTAKES` and :data:`OPTIMIZER_MISTAKES`."""
+    ``epochs`` and the switches of :data:`BPTT_MISTAKES` and
+    :data:`~nlpdojo_autograder.training.OPTIMIZER_STATE_MISTAKES`."""
     return truncated_bptt_losses(train, init, cell="rnn", **settings)
-
-
-def _name_the_bptt_mistake(ctx: Context, name: str, losses: np.ndarray, train: np.ndarray,
-                           init: dict, mistakes: dict | None = None, **settings) -> dict:
-    """Fail naming the mistake where the student's losses are exactly those of one of
-    ``mistakes`` (default :data:`BPTT_MISTAKES`; torch's; where torch is not installed, what
-    goes beside the outputs to say so once per grading), never one that trains like the
-    right loop on these inputs (:func:`~nlpdojo_autograder.authoring.name_the_mistake`).
-    The torch losses are the check's oracle ``name``, computed once per draw."""
-    chosen = BPTT_MISTAKES if mistakes is None else mistakes
-    return name_the_mistake(
-        losses, lambda: torch_bptt_losses(train, init, **settings),
-        {what: functools.partial(torch_bptt_losses, train, init, **{**settings, **mistake})
-         for what, mistake in chosen.items()},
-        what="train_rnn_lm: your training losses",
-        oracle=(ctx, name, {"cell": "rnn", "train": train, "init": init,
-                            "settings": settings, "mistakes": chosen}))
 
 
 RNN_CELL = Question(

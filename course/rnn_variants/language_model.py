@@ -6,7 +6,6 @@ grader (the data, sizes and steps of ``language_models``' RNN LM, so the two com
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -25,11 +24,13 @@ from nlpdojo_autograder.authoring import (
     value_check,
     with_hint,
 )
-from nlpdojo_autograder.authoring.compare import name_the_mistake
 from nlpdojo_autograder.authoring.inputs import integers
 from nlpdojo_autograder.training import (
+    OPTIMIZER_STATE_MISTAKES,
     TRAINED,
+    LoopRun,
     TrainingPlan,
+    checked_runs,
     language_model_plan,
     measured,
     perplexity_metric,
@@ -99,22 +100,13 @@ _lm = _lm_at(V, D, HID, B, T)
 AT_SCALE = (1024, 32, 64, 32, 8)
 
 
-def torch_module():
-    """The torch module, imported on use (the oracle that names a loop's mistake)."""
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-
-    return torch
-
-
 # -- train_gated_lm: a few windows, and the usual mistakes against torch -------------------------
 #: CLIP: the gradient's norm exceeds it in some window of every draw (its largest norm over a
 #: run was >= 0.25 in 3,000 draws; at 0.3, 2 % of draws never clipped, and the reference's
-#: losses were those of the unclipped loop: tests/rnn_variants). LR, CLIP and ADAM_LR are the
-#: nominal settings; a grading draws its own around them (:func:`windows_settings`)
+#: losses were those of the unclipped loop: tests/rnn_variants). LR and CLIP are the nominal
+#: settings; a grading draws its own around them, and Adam's learning rate
+#: (:func:`windows_settings`)
 VOCAB, DIM, HIDDEN, STREAMS, BPTT, LR, CLIP, EPOCHS = 9, 3, 4, 3, 4, 0.5, 0.1, 2
-#: the learning rate of the clipped-windows check's run with Adam (not clipped: clip=None)
-ADAM_LR = 0.05
 
 
 def windows_settings(ctx: Context) -> dict[str, float]:
@@ -147,79 +139,46 @@ MISTAKES = {
     "before it (model.final_state(cache)); only the epoch starts from zeros": {"carry": False},
 }
 
-#: the mistakes of the loop run with ``optimizer="adam"``, told by their losses
-ADAM_MISTAKES = {
-    "a new optimizer made for every window, which throws Adam's moments and step count away "
-    "each time (SGD keeps no state, so it trains the same): step the one optimizer made before "
-    "the loop (`opt`)": {"fresh": True},
-    "plain SGD though the loop was asked for Adam: update the parameters through the optimizer "
-    "made from the `optimizer` argument (`opt.step()`), not by hand": {"optimizer": "sgd"},
-}
-
-
 def torch_gated_losses(train: np.ndarray, init: dict[str, np.ndarray], *, clip: float | None,
                        lr: float = LR, **settings: Any) -> np.ndarray:
     """The training losses of :data:`VOCAB`-sized truncated BPTT over the LSTM cell with SGD
     (or ``optimizer="adam"``) and global-norm clipping, in torch: the training kit's oracle
     (:func:`~nlpdojo_autograder.training.bptt_oracle.truncated_bptt_losses`), an independent
     oracle of ``train_gated_lm``; ``settings``: the switches of :data:`MISTAKES` and
-    :data:`ADAM_MISTAKES`."""
+    :data:`~nlpdojo_autograder.training.OPTIMIZER_STATE_MISTAKES`."""
     return truncated_bptt_losses(train, init, cell="lstm", batch_size=STREAMS, bptt=BPTT,
                                  epochs=EPOCHS, clip=clip, lr=lr, **settings)
-
-
-def _name_the_mistake(ctx: Context, name: str, losses: np.ndarray, train: np.ndarray,
-                      init: dict, mistakes: dict | None = None, **settings) -> dict:
-    """Fail naming the mistake of ``mistakes`` (default :data:`MISTAKES`) whose losses are
-    exactly the student's (torch's; where torch is not installed, what goes beside the outputs
-    to say so once per grading: :func:`name_the_mistake`); ``settings``: the run's own options
-    of :func:`torch_gated_losses` (``clip`` among them). A mistake that trains exactly like
-    the right loop on these inputs is never named: it cannot be told from it (a right answer
-    must not fail because a mistake happens to be invisible in one draw). The torch losses
-    are the check's oracle ``name``, computed once per draw."""
-    chosen = MISTAKES if mistakes is None else mistakes
-    return name_the_mistake(
-        losses, lambda: torch_gated_losses(train, init, **settings),
-        {what: functools.partial(torch_gated_losses, train, init, **{**settings, **mistake})
-         for what, mistake in chosen.items()},
-        what="train_gated_lm: your training losses",
-        oracle=(ctx, name, {"cell": "lstm", "train": train, "init": init,
-                            "settings": settings, "mistakes": chosen}))
-
-
-def _windows_run(ctx: Context, train: np.ndarray, init: dict, optimizer: str,
-                 lr: float, clip: float | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The training losses and trained parameters of your loop over ``train``."""
-    trained = ctx.given_function("lm_training", "train_lm")(
-        ctx.backend, train, vocab_size=VOCAB, seed=0, init=init, dim=DIM, hidden=HIDDEN,
-        cell="lstm", batch_size=STREAMS, bptt=BPTT, optimizer=optimizer, lr=lr, clip=clip,
-        epochs=EPOCHS)
-    if not isinstance(trained, dict) or not {"parameters", "losses"} <= set(trained):
-        raise CheckFailure("internal: train_lm returned no parameters and losses")
-    return ctx.to_numpy(trained["losses"], "the training losses", number=True), {
-        name: ctx.to_numpy(value, f"the trained {name}")
-        for name, value in sorted(trained["parameters"].items())}
 
 
 def _clipped_windows(ctx: Context) -> dict[str, np.ndarray]:
     """Two epochs of 6 windows of your loop, SGD with the gradient clipped at a norm it
     exceeds, on a random stream: the loss of every window and the trained parameters; then
     the same with Adam and no clipping (clip=None), whose state (moments, step count) must
-    live across windows (with SGD, which keeps none, an optimizer made anew every window goes
-    unseen). The learning rates and the clip are drawn per grading (:func:`windows_settings`)."""
+    live across windows (:func:`checked_runs`: the usual mistakes of each run named against
+    the torch oracle). The learning rates and the clip are drawn per grading
+    (:func:`windows_settings`)."""
     rng, drawn = ctx.rng(), windows_settings(ctx)
     train, init = rng.integers(0, VOCAB, STREAMS * 25), _windows_init(rng)
-    losses, parameters = _windows_run(ctx, train, init, "sgd", drawn["lr"], drawn["clip"])
-    beside = _name_the_mistake(ctx, "sgd", losses, train, init, lr=drawn["lr"],
-                               clip=drawn["clip"])
-    adam_losses, adam_parameters = _windows_run(ctx, train, init, "adam", drawn["adam_lr"],
-                                                None)
-    beside.update(_name_the_mistake(ctx, "adam", adam_losses, train, init, ADAM_MISTAKES,
-                                    optimizer="adam", lr=drawn["adam_lr"], clip=None))
-    return {**beside, "training losses": losses,
-            **{f"trained {name}": value for name, value in parameters.items()},
-            "Adam: training losses": adam_losses,
-            **{f"Adam: trained {name}": value for name, value in adam_parameters.items()}}
+
+    def run(*, lr: float, clip: float | None, optimizer: str = "sgd") -> dict[str, np.ndarray]:
+        trained = ctx.given_function("lm_training", "train_lm")(
+            ctx.backend, train, vocab_size=VOCAB, seed=0, init=init, dim=DIM, hidden=HIDDEN,
+            cell="lstm", batch_size=STREAMS, bptt=BPTT, optimizer=optimizer, lr=lr, clip=clip,
+            epochs=EPOCHS)
+        if not isinstance(trained, dict) or not {"parameters", "losses"} <= set(trained):
+            raise CheckFailure("internal: train_lm returned no parameters and losses")
+        return {"training losses": ctx.to_numpy(trained["losses"], "the training losses",
+                                                number=True),
+                **{f"trained {name}": ctx.to_numpy(value, f"the trained {name}")
+                   for name, value in sorted(trained["parameters"].items())}}
+
+    return checked_runs(ctx, run, torch_gated_losses, cell="lstm", train=train, init=init,
+                        what="train_gated_lm: your training losses", runs=[
+                            LoopRun("sgd", {"lr": drawn["lr"], "clip": drawn["clip"]},
+                                    mistakes=MISTAKES),
+                            LoopRun("adam", {"optimizer": "adam", "lr": drawn["adam_lr"],
+                                             "clip": None},
+                                    mistakes=OPTIMIZER_STATE_MISTAKES, label="Adam")])
 
 
 # -- the model trained on State of the Union, measured by the grader ---------------------------

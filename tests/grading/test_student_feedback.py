@@ -74,6 +74,7 @@ def test_a_loops_named_mistakes_without_torch_are_said_once(monkeypatch):
     import builtins
 
     from nlpdojo_autograder.authoring.compare import MISTAKES_NEED_TORCH
+    from nlpdojo_autograder.training import name_the_loop_mistake
     from nlpdojo_course.language_models import rnn
     from nlpdojo_course.rnn_variants import language_model as lm
 
@@ -82,7 +83,12 @@ def test_a_loops_named_mistakes_without_torch_are_said_once(monkeypatch):
     settings = {"lr": 0.5, "clip": 0.15}
     right = lm.torch_gated_losses(train, init, **settings)
     ctx = Context(subject=None, backend=None, seed=0, workdir=None)  # nothing known: computed
-    beside = lm._name_the_mistake(ctx, "sgd", right, train, init, **settings)
+
+    def gated(**settings):
+        return name_the_loop_mistake(ctx, "sgd", right, lm.torch_gated_losses, train, init,
+                                     lm.MISTAKES, cell="lstm", what="losses", **settings)
+
+    beside = gated(**settings)
     # with torch: the oracle's losses beside the outputs (for a submission's grading to reuse)
     assert beside and MISTAKES_NEED_TORCH not in beside
     assert all(key.startswith("mistake|sgd|") for key in beside), sorted(beside)
@@ -94,7 +100,8 @@ def test_a_loops_named_mistakes_without_torch_are_said_once(monkeypatch):
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_torch)
-    assert set(lm._name_the_mistake(ctx, "sgd", right, train, init, **settings)) == {
+    assert set(gated(**settings)) == {MISTAKES_NEED_TORCH}
+    assert set(name_the_loop_mistake(ctx, "sgd", right, rnn.torch_bptt_losses, train, init,
+                                     rnn.BPTT_MISTAKES, cell="rnn", what="losses",
+                                     batch_size=3, bptt=4, lr=0.5, epochs=2)) == {
         MISTAKES_NEED_TORCH}
-    assert set(rnn._name_the_bptt_mistake(ctx, "sgd", right, train, init, batch_size=3, bptt=4,
-                                          lr=0.5, epochs=2)) == {MISTAKES_NEED_TORCH}

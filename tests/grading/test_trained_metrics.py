@@ -143,6 +143,8 @@ def test_a_model_that_reads_the_next_token_earns_no_perplexity_point(tmp_path):
     check = _graded(folder, "language_models", "rnn_lm.perplexity")
     assert check.score == 0, check.message
     assert "your model's forward gives" in check.message, check.message
+    assert "(a language model predicts each token from the tokens before it only)" \
+        in check.message, check.message
 
 
 def test_a_forward_that_disagrees_with_the_reference_on_the_trained_weights_fails(tmp_path):
@@ -187,6 +189,8 @@ def test_the_scorer_cannot_tell_true_windows_from_corrupted_ones(tmp_path):
         {"neural_networks/window.py": "_CALLS = []\n"})
     check = _graded(folder, "neural_networks", "window_scoring.ranking")
     assert check.score == 0, check.message
+    assert "your model's forward gives" in check.message, check.message
+    assert "language model" not in check.message, check.message  # a scorer's, said as one
 
 
 # -- the judge's audit, on payloads ----------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 
 from nlpdojo.selection import load_backend
 from nlpdojo_autograder.authoring import CheckFailure, Context
+from nlpdojo_autograder.training import OPTIMIZER_STATE_MISTAKES, name_the_loop_mistake
 from nlpdojo_course.rnn_variants import language_model as q
 from nlpdojo_solutions.rnn_variants import lm_training
 from nlpdojo_solutions.rnn_variants.lstm_lm import GatedLM, train_gated_lm
@@ -180,7 +181,8 @@ def test_each_named_mistake_gives_other_losses_than_the_right_loop_at_every_seed
         train, init = rng.integers(0, q.VOCAB, q.STREAMS * 25), q._windows_init(rng)
         setting = drawn[seed % 2]
         runs = [({"lr": setting["lr"], "clip": setting["clip"]}, q.MISTAKES),
-                ({"optimizer": "adam", "lr": setting["adam_lr"], "clip": None}, q.ADAM_MISTAKES)]
+                ({"optimizer": "adam", "lr": setting["adam_lr"], "clip": None},
+                 OPTIMIZER_STATE_MISTAKES)]
         for settings, mistakes in runs:
             right = q.torch_gated_losses(train, init, **settings)
             for what, mistake in mistakes.items():
@@ -218,8 +220,11 @@ def test_a_mistake_invisible_in_a_draw_is_not_named():
     right = q.torch_gated_losses(train, init, clip=0.3)
     np.testing.assert_allclose(right, q.torch_gated_losses(train, init, clip=None))
     ctx = Context(subject=None, backend=None, seed=0, workdir=None)  # nothing known: computed
-    q._name_the_mistake(ctx, "sgd", right, train, init, clip=0.3)  # raises where it names one
+
+    def named(losses):
+        return name_the_loop_mistake(ctx, "sgd", losses, q.torch_gated_losses, train, init,
+                                     q.MISTAKES, cell="lstm", what="losses", clip=0.3)
+
+    named(right)  # raises where it names one
     with pytest.raises(CheckFailure, match="cell state not carried"):
-        q._name_the_mistake(ctx, "sgd", q.torch_gated_losses(train, init, clip=0.3,
-                                                             carry_cell=False),
-                            train, init, clip=0.3)
+        named(q.torch_gated_losses(train, init, clip=0.3, carry_cell=False))
