@@ -45,6 +45,38 @@ class Draw:
         return self.make(None, rng, {})  # type: ignore[arg-type]
 
 
+#: added to a check's seed for the generator of settings drawn per grading
+#: (:attr:`OptimizerCase.vary`, a layer's or loss's settings): the inputs drawn stay the same
+SETTINGS_OFFSET = 7_919
+
+
+def settings_rng(ctx: Context) -> np.random.Generator:
+    """The generator a check draws its settings from (a layer's slope, a loss's margin, an
+    optimizer's learning rate: :attr:`OptimizerCase.vary`), fresh per grading as its inputs
+    are and apart from them, so that code ignoring the settings it is given fails::
+
+        def _leaky(ctx):
+            slope = float(settings_rng(ctx).uniform(0.05, 0.3))
+            return LayerCase(args=(ctx.backend,), kwargs={"negative_slope": slope},
+                             torch_kwargs={"slope": slope}, ...)
+    """
+    return ctx.rng(SETTINGS_OFFSET)
+
+
+def drawn_setting(ctx: Context, low: float, high: float, which: int = 0) -> float:
+    """A setting between ``low`` and ``high`` (three significant digits, a Python float),
+    drawn per grading from :func:`settings_rng`: a dropout rate, a clip, a decay that the
+    code under test takes as an argument and must use (one written in fails). ``which`` tells
+    a check's settings apart (each its own draw)."""
+    return float(f"{settings_rng(ctx).uniform(low, high, which + 1)[which]:.3g}")
+
+
+def setting(low: float, high: float, which: int = 0) -> Draw:
+    """A constructor's setting drawn per grading (:func:`drawn_setting`), as a layer case
+    declared as data takes it: ``layer_case(..., kwargs={"dropout": setting(0.3, 0.6)})``."""
+    return Draw(lambda ctx, rng, drawn: drawn_setting(ctx, low, high, which))
+
+
 def normal(*shape: int, loc: float = 0.0, scale: float = 1.0) -> Draw:
     """Floats of ``shape``, normal with mean ``loc`` and standard deviation ``scale``."""
     return Draw(lambda ctx, rng, drawn: loc + scale * rng.standard_normal(shape))

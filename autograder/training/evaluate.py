@@ -24,11 +24,14 @@ from nlpdojo_autograder.authoring import Metric
 
 
 def perplexity(log_probs: np.ndarray) -> float:
-    """exp(−mean log P), natural logarithms; NaN for an empty or non-finite input."""
+    """exp(−mean log P), natural logarithms; NaN for an empty or non-finite input; inf where
+    the mean is below −709 (a model that puts next to nothing on the words that came: exp
+    overflows, as the perplexity is)."""
     log_probs = np.asarray(log_probs, dtype=np.float64)
     if log_probs.size == 0 or not np.all(np.isfinite(log_probs)):
         return float("nan")
-    return float(np.exp(-log_probs.mean()))
+    with np.errstate(over="ignore"):  # inf is the answer there, not a warning in the report
+        return float(np.exp(-log_probs.mean()))
 
 
 def unigram_perplexity(train_ids: np.ndarray, targets: np.ndarray, vocab_size: int, *,

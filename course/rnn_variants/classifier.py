@@ -11,8 +11,9 @@ scores held-out sentences it never sends.
 
 from __future__ import annotations
 
-from nlpdojo_autograder.authoring import Context, LayerCase, Question, Variant, layer_checks
-from nlpdojo_autograder.authoring.inputs import padded_sentences
+from nlpdojo_autograder.authoring import Context, Question, Variant, layer_checks
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import normal, padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 
 NN = "neural_networks"
@@ -28,22 +29,18 @@ TIMEOUT_S = 120.0
 def _case(bidirectional: bool, pooling: str, sizes: tuple[int, int, int, int] = (V, D, H, T),
           std: float = 0.7, batch: int = B, classes: int = C):
     v, d, h, t = sizes
-
-    def make(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        params = {"embedding.weight": rng.standard_normal((v, d))}
-        for side in ("left", "right") if bidirectional else ("left",):
-            params.update({f"{side}.cell.weight_x": std * rng.standard_normal((d, 4 * h)),
-                           f"{side}.cell.weight_h": std * rng.standard_normal((h, 4 * h)),
-                           f"{side}.cell.bias": 0.5 * rng.standard_normal(4 * h)})
-        width = 2 * h if bidirectional else h
-        params.update({"output.weight": rng.standard_normal((width, classes)),
-                       "output.bias": rng.standard_normal(classes)})
-        return LayerCase(args=(ctx.backend, v, d, h, classes),
-                         kwargs={"bidirectional": bidirectional, "pooling": pooling},
-                         params=params, inputs=padded_sentences(v, batch, t, low=1, repeated=True),
-                         differentiable=(), names=("ids", "lengths"))
-    return make
+    sides = ("left", "right") if bidirectional else ("left",)
+    width = 2 * h if bidirectional else h
+    return layer_case(
+        v, d, h, classes, kwargs={"bidirectional": bidirectional, "pooling": pooling},
+        params={"embedding.weight": normal(v, d),
+                **{f"{side}.cell.{name}": draw for side in sides for name, draw in (
+                    ("weight_x", normal(d, 4 * h, scale=std)),
+                    ("weight_h", normal(h, 4 * h, scale=std)),
+                    ("bias", normal(4 * h, scale=0.5)))},
+                "output.weight": normal(width, classes), "output.bias": normal(classes)},
+        inputs=padded_sentences(v, batch, t, low=1, repeated=True), differentiable=(),
+        names=("ids", "lengths"))
 
 
 #: (V, D, H, T) at scale of every setting, with AT_SCALE_CLASSES (two classes in every case let

@@ -13,10 +13,8 @@ import numpy as np
 from nlpdojo_autograder.authoring import (
     CheckFailure,
     Context,
-    LayerCase,
     Question,
     Variant,
-    drawn_setting,
     final_state_check,
     layer_checks,
     metric_checks,
@@ -24,7 +22,8 @@ from nlpdojo_autograder.authoring import (
     value_check,
     with_hint,
 )
-from nlpdojo_autograder.authoring.inputs import integers
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import integers, normal, setting, states
 from nlpdojo_autograder.training import (
     OPTIMIZER_STATE_MISTAKES,
     TRAINED,
@@ -53,45 +52,33 @@ TIMEOUT_S = 120.0
 
 
 def _lm_at(v: int, d: int, hid: int, b: int, t: int, std: float = 0.7):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(
-            args=(ctx.backend, v, d, hid), kwargs={"dropout": drawn_setting(ctx, *DROPOUT)},
-            params={
-                "embedding.weight": rng.standard_normal((v, d)),
-                "rnn.cell.weight_x": std * rng.standard_normal((d, 4 * hid)),
-                "rnn.cell.weight_h": std * rng.standard_normal((hid, 4 * hid)),
-                "rnn.cell.bias": 0.5 * rng.standard_normal(4 * hid),
-                "output.weight": rng.standard_normal((hid, v)),
-                "output.bias": rng.standard_normal(v)},
-            inputs=lambda r: (integers(v, b, t, repeated=True)(r),
-                              (np.tanh(r.standard_normal((b, hid))),
-                               r.standard_normal((b, hid)))),
-            differentiable=(1,), names=("ids", ("h0", "c0")))
-    return case
+    return layer_case(
+        v, d, hid, kwargs={"dropout": setting(*DROPOUT)},
+        params={"embedding.weight": normal(v, d),
+                "rnn.cell.weight_x": normal(d, 4 * hid, scale=std),
+                "rnn.cell.weight_h": normal(hid, 4 * hid, scale=std),
+                "rnn.cell.bias": normal(4 * hid, scale=0.5),
+                "output.weight": normal(hid, v), "output.bias": normal(v)},
+        inputs=(integers(v, b, t, repeated=True), (states(b, hid), normal(b, hid))),
+        differentiable=(1,), names=("ids", ("h0", "c0")))
 
 
-def _gru_lm(ctx: Context) -> LayerCase:
-    """A GatedLM of GRU cells, whose state is h alone (a GatedLM that handled an LSTM's (h, c)
-    only kept every point where no check built another). Checked by its forward and backward
-    values alone (the GRU cell has checks of its own; the wiring of the state is what this
-    adds), with no case at scale (the LSTM's checks measure the backward there). A stack of
-    two is not checked: the reference Stacked, swapped in, refuses the LSTM layers the GatedLM
-    builds from library/recurrent.py there."""
-    rng = ctx.rng()
-    params = {"embedding.weight": rng.standard_normal((V, D)),
-              "rnn.cell.weight_x": 0.7 * rng.standard_normal((D, 3 * HID)),
-              "rnn.cell.weight_h": 0.7 * rng.standard_normal((HID, 3 * HID)),
-              "rnn.cell.bias_x": 0.5 * rng.standard_normal(3 * HID),
-              "rnn.cell.bias_h": 0.5 * rng.standard_normal(3 * HID),
-              "output.weight": rng.standard_normal((HID, V)),
-              "output.bias": rng.standard_normal(V)}
-    return LayerCase(args=(ctx.backend, V, D, HID),
-                     kwargs={"dropout": drawn_setting(ctx, *DROPOUT), "cell": "gru",
-                             "num_layers": 1},
-                     params=params, differentiable=(1,), names=("ids", "state0"),
-                     inputs=lambda r: (integers(V, B, T, repeated=True)(r),
-                                       np.tanh(r.standard_normal((B, HID)))))
+#: a GatedLM of GRU cells, whose state is h alone (a GatedLM that handled an LSTM's (h, c) only
+#: kept every point where no check built another). Checked by its forward and backward values
+#: alone (the GRU cell has checks of its own; the wiring of the state is what this adds), with
+#: no case at scale (the LSTM's checks measure the backward there). A stack of two is not
+#: checked: the reference Stacked, swapped in, refuses the LSTM layers the GatedLM builds from
+#: library/recurrent.py there.
+_gru_lm = layer_case(
+    V, D, HID, kwargs={"dropout": setting(*DROPOUT), "cell": "gru", "num_layers": 1},
+    params={"embedding.weight": normal(V, D),
+            "rnn.cell.weight_x": normal(D, 3 * HID, scale=0.7),
+            "rnn.cell.weight_h": normal(HID, 3 * HID, scale=0.7),
+            "rnn.cell.bias_x": normal(3 * HID, scale=0.5),
+            "rnn.cell.bias_h": normal(3 * HID, scale=0.5),
+            "output.weight": normal(HID, V), "output.bias": normal(V)},
+    inputs=(integers(V, B, T, repeated=True), states(B, HID)),
+    differentiable=(1,), names=("ids", "state0"))
 
 
 _lm = _lm_at(V, D, HID, B, T)

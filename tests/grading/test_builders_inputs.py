@@ -16,8 +16,10 @@ from nlpdojo.arrays import like
 from nlpdojo_autograder.authoring.builders import (
     call,
     calls_check,
+    drawn_setting,
     function_check,
     function_checks,
+    layer_case,
     literal,
 )
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure
@@ -35,6 +37,8 @@ from nlpdojo_autograder.authoring.inputs import (
     require_rows_sum_to_one,
     require_shapes,
     scratch,
+    setting,
+    states,
     student,
     uniform,
 )
@@ -111,6 +115,32 @@ def test_inputs_are_drawn_in_order_from_the_checks_seed(tmp_path):
 def test_a_spec_draws_from_a_bare_generator_too():
     ids = integers(7, 4, 3, repeated=True)(np.random.default_rng(0))
     assert ids.shape == (4, 3) and ids.flat[-1] == ids.flat[0] and ids.max() < 7
+
+
+def test_a_layer_case_as_data_draws_its_settings_per_grading(tmp_path):
+    """``layer_case``'s ``kwargs`` (and ``torch_kwargs``) take a setting drawn per grading
+    (``setting``: :func:`drawn_setting`'s draw, apart from the inputs): the same in both, a
+    fresh one at another seed; parameters and inputs drawn in order as declared."""
+    make = layer_case(3, 4, kwargs={"dropout": setting(0.3, 0.6), "cell": "gru"},
+                      torch_kwargs={"p": setting(0.3, 0.6)},
+                      params={"weight": normal(3, 4, scale=0.5), "bias": normal(4)},
+                      inputs=(normal(2, 3), states(2, 4)), differentiable=(0, 1))
+    seen = set()
+    for seed in (3, 4, 5):
+        ctx = _ctx(_module(), tmp_path, seed=seed)
+        case = make(ctx)
+        rate = case.kwargs["dropout"]
+        assert rate == drawn_setting(ctx, 0.3, 0.6) == case.torch_kwargs["p"]
+        assert 0.3 <= rate <= 0.6 and case.kwargs["cell"] == "gru"
+        rng = ctx.rng()
+        np.testing.assert_array_equal(case.params["weight"], 0.5 * rng.standard_normal((3, 4)))
+        np.testing.assert_array_equal(case.params["bias"], rng.standard_normal(4))
+        x, h = case.inputs(np.random.default_rng(1))
+        again = np.random.default_rng(1)
+        np.testing.assert_array_equal(x, again.standard_normal((2, 3)))
+        np.testing.assert_array_equal(h, np.tanh(again.standard_normal((2, 4))))
+        seen.add(rate)
+    assert len(seen) == 3
 
 
 @pytest.mark.parametrize("seed", range(5))

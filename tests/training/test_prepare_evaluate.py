@@ -6,6 +6,7 @@ and the metrics' thresholds and too-good bounds."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 from types import SimpleNamespace
 
@@ -87,6 +88,9 @@ def test_heldout_samples_follow_the_input_seed():
 def test_perplexity_and_the_unigram_floor():
     assert perplexity(np.log([0.5, 0.25])) == pytest.approx(math.sqrt(8))
     assert math.isnan(perplexity(np.array([]))) and math.isnan(perplexity(np.array([-np.inf])))
+    with warnings.catch_warnings():  # past exp's range: inf, said without a warning
+        warnings.simplefilter("error")
+        assert perplexity(np.array([-800.0, -900.0])) == math.inf
     train, targets = np.array([0, 0, 1, 2]), np.array([0, 1])
     p = np.array([3, 2, 2]) / 7  # (C + 1) / (N + V), V = 3
     assert unigram_perplexity(train, targets, 3) == pytest.approx(

@@ -18,6 +18,12 @@ from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.builders.wire import _send
 from nlpdojo_autograder.authoring.checks import CheckFailure, Payload
 from nlpdojo_autograder.authoring.context import Context
+from nlpdojo_autograder.authoring.inputs import (  # noqa: F401 - exported here too
+    SETTINGS_OFFSET,
+    Draw,
+    drawn_setting,
+    settings_rng,
+)
 from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 
@@ -94,18 +100,26 @@ def layer_case(*args: Any, params: dict[str, Callable[[np.random.Generator], Any
     (``{"weight": normal(D, H, scale=0.7)}``) drawn in order from ``ctx.rng()``; ``inputs``
     (``(normal(B, D), (states(B, H), normal(B, H)))``: a tuple for a state ``(h, c)``) drawn
     in order from the generator of each application; ``fields``: the rest of the
-    :class:`LayerCase` (``differentiable``, ``names``, ``outputs``...). The draws are those of
+    :class:`LayerCase` (``differentiable``, ``names``, ``outputs``...), a constructor's
+    setting drawn per grading given as ``kwargs={"dropout": setting(0.3, 0.6)}``
+    (:func:`~nlpdojo_autograder.authoring.inputs.setting`). The draws are those of
     :mod:`~nlpdojo_autograder.authoring.inputs` (``normal``, ``states``, ``integers``) or any
     ``draw(rng)``. A case whose inputs need a distribution of their own is a function of
     ``ctx`` returning a ``LayerCase``."""
     def drawn(spec: Any, rng: np.random.Generator) -> Any:
         return tuple(drawn(s, rng) for s in spec) if isinstance(spec, tuple) else spec(rng)
 
+    def settled(ctx: Context, value: Any) -> Any:  # a setting drawn per grading, or as given
+        return value.make(ctx, None, {}) if isinstance(value, Draw) else value
+
     def case(ctx: Context) -> LayerCase:
         rng = ctx.rng()
         values = {name: draw(rng) for name, draw in (params or {}).items()}
+        given = {name: ({k: settled(ctx, v) for k, v in value.items()}
+                        if name in ("kwargs", "torch_kwargs") else value)
+                 for name, value in fields.items()}
         return LayerCase(args=(ctx.backend, *args), params=values,
-                         inputs=lambda r: drawn(inputs, r), **fields)
+                         inputs=lambda r: drawn(inputs, r), **given)
 
     return case
 
@@ -416,32 +430,6 @@ def state_of(kind: str, rng: np.random.Generator, shape: tuple[int, ...]) -> Any
     (−1, 1) as a tanh RNN makes them."""
     h = np.tanh(rng.standard_normal(shape))
     return h if kind == "array" else (h, np.tanh(rng.standard_normal(shape)))
-
-
-#: added to a check's seed for the generator of settings drawn per grading
-#: (:attr:`OptimizerCase.vary`, a layer's or loss's settings): the inputs drawn stay the same
-SETTINGS_OFFSET = 7_919
-
-
-def settings_rng(ctx: Context) -> np.random.Generator:
-    """The generator a check draws its settings from (a layer's slope, a loss's margin, an
-    optimizer's learning rate: :attr:`OptimizerCase.vary`), fresh per grading as its inputs
-    are and apart from them, so that code ignoring the settings it is given fails::
-
-        def _leaky(ctx):
-            slope = float(settings_rng(ctx).uniform(0.05, 0.3))
-            return LayerCase(args=(ctx.backend,), kwargs={"negative_slope": slope},
-                             torch_kwargs={"slope": slope}, ...)
-    """
-    return ctx.rng(SETTINGS_OFFSET)
-
-
-def drawn_setting(ctx: Context, low: float, high: float, which: int = 0) -> float:
-    """A setting between ``low`` and ``high`` (three significant digits, a Python float),
-    drawn per grading from :func:`settings_rng`: a dropout rate, a clip, a decay that the
-    code under test takes as an argument and must use (one written in fails). ``which`` tells
-    a check's settings apart (each its own draw)."""
-    return float(f"{settings_rng(ctx).uniform(low, high, which + 1)[which]:.3g}")
 
 
 class Parity:
