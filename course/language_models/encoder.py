@@ -13,8 +13,9 @@ in an earlier question may cost points there too, and its hint names the questio
 
 from __future__ import annotations
 
-from nlpdojo_autograder.authoring import Context, LayerCase, Question, Variant, layer_checks
-from nlpdojo_autograder.authoring.inputs import padded_sentences
+from nlpdojo_autograder.authoring import Context, Question, Variant, layer_checks
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import normal, padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S, torch_module
 
@@ -25,16 +26,12 @@ V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
 def _encoder_case(pooling: str, sizes: tuple[int, int, int, int] = (V_E, D_E, H_E, T_E),
                   std: float = 0.7, batch: int = B_E):
     v, d, h, t = sizes
-
-    def make(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, v, d, h), kwargs={"pooling": pooling},
-                         params={"embedding.weight": rng.standard_normal((v, d)),
-                                 "cell.weight_e": std * rng.standard_normal((d, h)),
-                                 "cell.weight_h": std * rng.standard_normal((h, h)),
-                                 "cell.bias": 0.5 * rng.standard_normal(h)},
-                         inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
-    return make
+    return layer_case(v, d, h, kwargs={"pooling": pooling},
+                      params={"embedding.weight": normal(v, d),
+                              "cell.weight_e": normal(d, h, scale=std),
+                              "cell.weight_h": normal(h, h, scale=std),
+                              "cell.bias": normal(h, scale=0.5)},
+                      inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
 
 
 def _torch_encoder(pooling: str):
@@ -83,17 +80,14 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
 
 def _classifier_at(v: int, d: int, h: int, t: int, std: float = 0.7, batch: int = B_E,
                    classes: int = 2):
-    def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        return LayerCase(args=(ctx.backend, v, d, h, classes), kwargs={"pooling": "mean"},
-                         params={"encoder.embedding.weight": rng.standard_normal((v, d)),
-                                 "encoder.cell.weight_e": std * rng.standard_normal((d, h)),
-                                 "encoder.cell.weight_h": std * rng.standard_normal((h, h)),
-                                 "encoder.cell.bias": 0.5 * rng.standard_normal(h),
-                                 "output.weight": rng.standard_normal((h, classes)),
-                                 "output.bias": rng.standard_normal(classes)},
-                         inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
-    return case
+    return layer_case(v, d, h, classes, kwargs={"pooling": "mean"},
+                      params={"encoder.embedding.weight": normal(v, d),
+                              "encoder.cell.weight_e": normal(d, h, scale=std),
+                              "encoder.cell.weight_h": normal(h, h, scale=std),
+                              "encoder.cell.bias": normal(h, scale=0.5),
+                              "output.weight": normal(h, classes),
+                              "output.bias": normal(classes)},
+                      inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
 
 
 _classifier_case = _classifier_at(V_E, D_E, H_E, T_E)
