@@ -494,13 +494,16 @@ def _installed_code(frame: Any, roots: tuple[str, ...]) -> bool:
             and _signature(code) in _code_of_file(_realpath(filename)))
 
 
-#: :func:`_installed_code`'s verdicts, kept for the worker's life: per installed roots, by
-#: (code object, its module's file). A verdict depends on nothing else (the code object and the
-#: file name are immutable, an installed file's compiled code is read once, :data:`_FILE_CODE`),
-#: and the keys hold their code objects, so no id is reused: a counted call pays the
-#: ``realpath`` calls and the compile of each code object's file once per worker, not once per
-#: count (line counting was a tenth of a layer check's grading)
-_INSTALLED: dict[tuple[str, ...], dict[tuple[Any, Any], bool]] = {}
+#: :func:`_installed_code`'s verdicts, kept for the worker's life: per installed roots, by the
+#: code object's ``id``, as ``(code object, its module's file, verdict)``. A verdict depends on
+#: nothing else (the code object and the file name are immutable, an installed file's compiled
+#: code is read once, :data:`_FILE_CODE`); the entry holds its code object, so its id is not
+#: reused, and a lookup takes it only for that very object (``is``) and file. A counted call
+#: pays the ``realpath`` calls and the compile of each code object's file once per worker, not
+#: once per count (line counting was a tenth of a layer check's grading), and no hash of a code
+#: object per call the count sees (a code object hashes every constant it holds: a
+#: microsecond, as much as the rest of the tracer)
+_INSTALLED: dict[tuple[str, ...], dict[int, tuple[Any, str | None, bool]]] = {}
 
 
 def _signature(code: Any) -> tuple[int, str, bytes]:
@@ -656,14 +659,16 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
             record.note(frame.f_code)
         if chained is not None:  # a tracer already there, not the record's
             chained(frame, event, arg)
-        if frame.f_code.co_filename.startswith(root):
+        code = frame.f_code
+        if code.co_filename.startswith(root):
             return local
         module_file = frame.f_globals.get("__file__")
-        # (exactly a str: a subclass's __hash__ would run the submission's code untraced)
-        key = (frame.f_code, module_file if type(module_file) is str else None)
-        if key not in installed:
-            installed[key] = _installed_code(frame, roots)
-        return None if installed[key] else local
+        if type(module_file) is not str:  # (exactly a str: a subclass's __eq__ would run the
+            module_file = None            # submission's code untraced)
+        entry = installed.get(id(code))
+        if entry is None or entry[0] is not code or entry[1] != module_file:
+            entry = installed[id(code)] = (code, module_file, _installed_code(frame, roots))
+        return None if entry[2] else local
 
     _no_threads_running("before")
     # no garbage collection while counting: a collection can start inside the tracer (which
