@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
-    Context,
-    LayerCase,
     Parity,
     Question,
     Variant,
     layer_checks,
 )
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import draw, normal, uniform
 
 B, T, K, EPS = 3, 5, 3, 1e-5
 #: the kernel width at scale: another than the cases' (a block with ``kernel_size = 3``
@@ -30,25 +30,25 @@ K_AT_SCALE = 5
 SETTINGS = ((3, 3, "identity", (192, 192, 4, 12)), (2, 3, "projection", (128, 192, 4, 12)))
 
 
+def _filters(k: int, fan_in: int, c_out: int):
+    """A filter bank (K, C_in, C_out) drawn with the variance 1 / (K · C_in) (He et al.'s fan-in
+    scaling without the 2: the block's outputs stay of the inputs' size)."""
+    return draw(lambda rng, drawn: rng.standard_normal((k, fan_in, c_out)) / np.sqrt(k * fan_in))
+
+
 def _case(c_in: int, c_out: int, b: int = B, t: int = T, k: int = K):
-    def make(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        params = {}
-        for conv, fan_in in (("conv1", c_in), ("conv2", c_out)):
-            params[f"{conv}.weight"] = rng.standard_normal((k, fan_in, c_out)) / np.sqrt(k * fan_in)
-            params[f"{conv}.bias"] = 0.3 * rng.standard_normal(c_out)
-        for norm in ("norm1", "norm2"):
-            params[f"{norm}.weight"] = rng.uniform(0.5, 1.5, c_out)
-            params[f"{norm}.bias"] = 0.3 * rng.standard_normal(c_out)
-        if c_in != c_out:
-            params["shortcut.weight"] = rng.standard_normal((1, c_in, c_out))
-            params["shortcut.bias"] = 0.3 * rng.standard_normal(c_out)
-        return LayerCase(args=(ctx.backend, c_in, c_out), kwargs={"kernel_size": k},
-                         params=params, inputs=lambda r: (r.standard_normal((b, t, c_in)),),
-                         names=("x",), sizes=frozenset({"kernel_size"}),
-                         # the identity shortcut: as many channels out as in, by construction
-                         tied=frozenset({"argument 1", "argument 2"}))
-    return make
+    projection = {"shortcut.weight": normal(1, c_in, c_out),
+                  "shortcut.bias": normal(c_out, scale=0.3)} if c_in != c_out else {}
+    return layer_case(
+        c_in, c_out, kwargs={"kernel_size": k},
+        params={"conv1.weight": _filters(k, c_in, c_out), "conv1.bias": normal(c_out, scale=0.3),
+                "conv2.weight": _filters(k, c_out, c_out), "conv2.bias": normal(c_out, scale=0.3),
+                "norm1.weight": uniform(0.5, 1.5, c_out), "norm1.bias": normal(c_out, scale=0.3),
+                "norm2.weight": uniform(0.5, 1.5, c_out), "norm2.bias": normal(c_out, scale=0.3),
+                **projection},
+        inputs=(normal(b, t, c_in),), names=("x",), sizes=frozenset({"kernel_size"}),
+        # the identity shortcut: as many channels out as in, by construction
+        tied=frozenset({"argument 1", "argument 2"}))
 
 
 def _torch_block(p, x):
