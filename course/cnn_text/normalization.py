@@ -14,13 +14,14 @@ import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
-    LayerCase,
     Parity,
     Question,
     layer_checks,
     settings_rng,
     value_check,
 )
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import Draw, draw, normal, uniform
 
 B, T, C = 3, 4, 3
 
@@ -38,16 +39,16 @@ def _draws(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return r.uniform(-3, 3, shape[-1]) + r.uniform(0.5, 4, shape[-1]) * r.standard_normal(shape)
 
 
+#: the layer's momentum and eps, drawn per grading (:func:`_settings`)
+MOMENTUM, EPS = (Draw(lambda ctx, rng, drawn, i=i: _settings(ctx)[i]) for i in (0, 1))
+
+
 def _case_at(*shape: int):
     """Inputs of ``shape``: (B, T, C) sequences or (N, C) vectors, the channels last."""
-    def case(ctx: Context) -> LayerCase:
-        rng, (momentum, eps), c = ctx.rng(), _settings(ctx), shape[-1]
-        return LayerCase(args=(ctx.backend, c), kwargs={"momentum": momentum, "eps": eps},
-                         torch_kwargs={"eps": eps},
-                         params={"weight": rng.uniform(0.5, 2.0, c),
-                                 "bias": rng.standard_normal(c)},
-                         inputs=lambda r: (_draws(r, shape),), names=("x",))
-    return case
+    c = shape[-1]
+    return layer_case(c, kwargs={"momentum": MOMENTUM, "eps": EPS}, torch_kwargs={"eps": EPS},
+                      params={"weight": uniform(0.5, 2.0, c), "bias": normal(c)},
+                      inputs=(draw(lambda r, drawn: _draws(r, shape)),), names=("x",))
 
 
 _case = _case_at(B, T, C)
