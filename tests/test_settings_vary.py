@@ -187,13 +187,15 @@ def test_no_setting_is_written_in(topic):
 
 
 def test_the_audit_sees_a_setting_written_in(monkeypatch):
-    """The audit can fail: with the LSTM LM's dropout rate fixed again, it names it."""
-    from nlpdojo_course.rnn_variants import language_model
+    """The audit can fail: with the settings a layer case declares as data drawn no more
+    (``inputs.setting`` giving its range's low end at every seed), it names the LSTM LM's
+    dropout rate (its range 0.3 to 0.6) as written in."""
+    from nlpdojo_autograder.authoring import inputs
 
-    monkeypatch.setattr(language_model, "DROPOUT", (0.25, 0.25))
+    monkeypatch.setattr(inputs, "drawn_setting", lambda ctx, low, high, which=0: low)
     found = _passed_settings("rnn_variants", 11)["lstm_lm"]
     again = _passed_settings("rnn_variants", 23)["lstm_lm"]
-    assert ("GatedLM.dropout", 0.25, True) in found & again
+    assert ("GatedLM.dropout", 0.3, True) in found & again
 
 
 # -- every planted bug at every draw -------------------------------------------------------------
