@@ -160,17 +160,6 @@ def _windows_values(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
-def _trained(ctx: Context, model: str, train_ids: np.ndarray, test_ids: np.ndarray,
-             vocab_size: int, seed: int, **settings) -> dict[str, np.ndarray]:
-    result = ctx.given_function("lm_training", "train_and_score")(
-        ctx.backend, train_ids, test_ids, model=model, vocab_size=vocab_size, seed=seed,
-        **settings)
-    if not isinstance(result, dict) or not {"log_probs", "losses"} <= set(result):
-        raise CheckFailure("internal: train_and_score returned no log_probs and losses")
-    return {"log_probs": ctx.to_numpy(result["log_probs"], "the held-out log-probabilities"),
-            "losses": ctx.to_numpy(result["losses"], "the training losses", number=True)}
-
-
 def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
     """A few windows of your training loop with plain SGD on a random stream: the loss of
     every window and the held-out log-probabilities after it (state carried, targets
@@ -188,9 +177,15 @@ def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
             "output.bias": np.zeros(vocab)}
 
     def run(*, lr: float, optimizer: str = "sgd", **loop: int) -> dict[str, np.ndarray]:
-        out = _trained(ctx, "rnn", train, test, vocab, 0, dim=dim, hidden=hidden,
-                       optimizer=optimizer, lr=lr, eval_bptt=5, init=init, **loop)
-        return {"training losses": out["losses"], "held-out log-probabilities": out["log_probs"]}
+        result = ctx.given_function("lm_training", "train_and_score")(
+            ctx.backend, train, test, model="rnn", vocab_size=vocab, seed=0, dim=dim,
+            hidden=hidden, optimizer=optimizer, lr=lr, eval_bptt=5, init=init, **loop)
+        if not isinstance(result, dict) or not {"log_probs", "losses"} <= set(result):
+            raise CheckFailure("internal: train_and_score returned no log_probs and losses")
+        log_probs = ctx.to_numpy(result["log_probs"], "the held-out log-probabilities")
+        return {"training losses": ctx.to_numpy(result["losses"], "the training losses",
+                                                number=True),
+                "held-out log-probabilities": log_probs}
 
     return checked_runs(ctx, run, torch_bptt_losses, cell="rnn", train=train, init=init,
                         what="train_rnn_lm: your training losses", runs=[

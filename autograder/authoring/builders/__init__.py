@@ -37,9 +37,7 @@ from nlpdojo_autograder.authoring.builders.cases import (
     LayerCase,
     Parity,
     Variant,
-    drawn_setting,
     layer_case,
-    settings_rng,
     stand_in_cell,
     state_of,
 )
@@ -62,6 +60,7 @@ from nlpdojo_autograder.authoring.builders.sequence import final_state_check, se
 from nlpdojo_autograder.authoring.builders.torch_oracle import torch_twin
 from nlpdojo_autograder.authoring.builders.vectorization import counted_lines, require_vectorized
 from nlpdojo_autograder.authoring.builders.wire import run_layer, send_argument, stable_call
+from nlpdojo_autograder.authoring.inputs import drawn_setting, settings_rng
 
 __all__ = [
     "Call", "GRAINS", "GradientOf", "LayerCase", "LossCase", "Metric", "OptimizerCase", "Parity",

@@ -18,12 +18,7 @@ from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.builders.wire import _send
 from nlpdojo_autograder.authoring.checks import CheckFailure, Payload
 from nlpdojo_autograder.authoring.context import Context
-from nlpdojo_autograder.authoring.inputs import (  # noqa: F401 - exported here too
-    SETTINGS_OFFSET,
-    Draw,
-    drawn_setting,
-    settings_rng,
-)
+from nlpdojo_autograder.authoring.inputs import Draw
 from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 

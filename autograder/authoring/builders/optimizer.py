@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.builders.cases import settings_rng
 from nlpdojo_autograder.authoring.builders.points import _share
 from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, Payload, Verdict
 from nlpdojo_autograder.authoring.compare import compare_payloads
 from nlpdojo_autograder.authoring.context import ORACLE_DIGEST, Context
 from nlpdojo_autograder.authoring.deferred import question_builder
+from nlpdojo_autograder.authoring.inputs import settings_rng
 from nlpdojo_autograder.authoring.kinds import custom_check, without_guesses
 
 
