@@ -5,7 +5,12 @@ revision or of the work tree:
 
 - **question-id literals per question**: string constants in ``course/<topic>/`` (docstrings
   apart) that are a question id of that topic or a check id of one (``"lstm_cell"``,
-  ``"lstm_cell.values"``), over the questions;
+  ``"lstm_cell.values"``), over the questions; **of them, a question's own identity**: those
+  inside its own ``Question(...)`` that are its id or a check id of it (the first argument,
+  a ``code=`` module named as it, a builder's ``question=``), and the ``question=`` or
+  ``module=`` of a planted bug listed apart (the rest name another question, in
+  ``requires`` or ``also``, or are other strings that happen to equal an id: a function, a
+  parameter, a model's name);
 - **module-path spellings per question**: 1, plus 1 where the topic also spells the question's
   code (``code="library/gated"``) as a dotted module path (``"..library.gated"``);
   **module-path constants**: module-level names bound to a module path (``MODULE = "vanishing"``,
@@ -60,6 +65,7 @@ LAYER_BUILDERS = ("layer_checks", "torch_check", "sequence_checks")
 #: the done-when targets of issue 65
 TARGETS = {
     "question-id literals per question": "1.0",
+    "of them, a question's own identity": "1.0",
     "module-path spellings per question / module-path constants": "1 / 0",
     "hand-written case factories (lines)": "<= 12 (<= 150)",
     "repeated torch_check calls / variant loops": "0 / 0",
@@ -143,6 +149,7 @@ def measure(tree: Tree) -> dict[str, str]:
     questions = sum(len(ids) for ids in ids_per_topic.values())
 
     literals = 0
+    own = 0
     spellings = 0
     path_constants = 0
     factories, factory_lines = 0, 0
@@ -157,6 +164,7 @@ def measure(tree: Tree) -> dict[str, str]:
                 topic_strings.add(s)
                 if s in ids or s.partition(".")[0] in ids and "." in s and " " not in s:
                     literals += 1
+            own += _own_identity(module, ids)
             for node in module.body:
                 if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
                         and isinstance(node.value.value, str)):
@@ -202,6 +210,7 @@ def measure(tree: Tree) -> dict[str, str]:
     return {
         "questions": f"{questions}",
         "question-id literals per question": f"{literals / questions:.1f} ({literals})",
+        "of them, a question's own identity": f"{own / questions:.2f} ({own})",
         "module-path spellings per question / module-path constants":
             f"{spellings / questions:.2f} / {path_constants}",
         "hand-written case factories (lines)": f"{factories} ({factory_lines})",
@@ -214,6 +223,27 @@ def measure(tree: Tree) -> dict[str, str]:
             f"{names} / {largest[0]:,} ({Path(largest[1]).name})",
         "function-local imports in course/ without a stated reason": f"{local_imports}",
     }
+
+
+def _own_identity(module: ast.Module, ids: set[str]) -> int:
+    """The literals of ``module`` that say a question's own identity (the docstring's
+    definition): inside its ``Question(...)``, and a planted bug's ``question=``/``module=``."""
+    count = 0
+    inside: set[int] = set()
+    for call in _questions(module):
+        qid = call.args[0].value
+        for node in ast.walk(call):
+            inside.add(id(node))
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and (node.value == qid or node.value.startswith(f"{qid}.")
+                         and " " not in node.value)):
+                count += 1
+    for node in ast.walk(module):
+        if (isinstance(node, ast.Call) and id(node) not in inside
+                and _call_name(node) in ("bug", "PlantedBug")):
+            count += sum(1 for kw in node.keywords if kw.arg in ("question", "module")
+                         and isinstance(kw.value, ast.Constant) and kw.value.value in ids)
+    return count
 
 
 def _unique_local_imports(modules: dict[str, ast.Module], texts: dict[str, str]) -> int:

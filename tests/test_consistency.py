@@ -264,7 +264,8 @@ def test_the_declared_code_of_a_question_is_where_its_blocks_are(topic: Path):
                     topic) == []
     problems = _messages(validate(_exercise(code={"sigmoid": ("classifier",),
                                                   "logistic": ("classifier",)}), topic))
-    assert "question 'sigmoid': declares its code in 'classifier', which has no block" in problems
+    assert ("question 'sigmoid': declares its code in 'classifier' (code=, by default the "
+            "module named as the question), which has no block") in problems
     assert "question 'sigmoid': has a solution block in 'activations', which its code= " \
            "(classifier) does not name" in problems
     assert "question 'logistic': has a solution block in 'library/layers'" in problems

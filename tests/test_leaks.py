@@ -244,6 +244,58 @@ def test_a_withheld_bug_is_placed_by_the_solution_block_its_find_lies_in(tmp_pat
     assert len([r for r in told.values() if "planted bug" in r]) == 3
 
 
+def test_a_withheld_bug_is_first_looked_for_in_the_questions_of_its_namesake(tmp_path: Path,
+                                                                          monkeypatch):
+    """``withheld/scaling.py``'s bugs are first placed among the questions ``scaling.py``
+    declares: a ``find`` in two modules of the topic, once in theirs, needs no ``module=``; one
+    outside every block of the one module their one question holds needs no ``question=``.
+    A bug listed elsewhere is placed (or not) as before."""
+    reference = tmp_path / "made_up_ref4" / "topic"
+    reference.mkdir(parents=True)
+    (tmp_path / "made_up_ref4" / "__init__.py").write_text("")
+    (reference / "__init__.py").write_text("")
+    (reference / "clip.py").write_text(CLIP)
+    (reference / "scale.py").write_text(SCALE)
+    pack = tmp_path / "made_up_pack4"
+    pack.mkdir()
+    header = "from nlpdojo_autograder.authoring import bug\n"
+    (pack / "clipping.py").write_text(
+        header + 'BUGS = [bug("outside every block", "scale = limit", "scale = 1.0")]\n')
+    (pack / "scaling.py").write_text(
+        header + 'BUGS = [bug("in two modules", "return ", "return -")]\n')
+    (pack / "__init__.py").write_text(
+        header + "from . import clipping, scaling\n"
+        'BUGS = [clipping.BUGS, scaling.BUGS, [bug("elsewhere", "return ", "return -")]]\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("made_up_ref4", "made_up_ref4.topic", "made_up_pack4",
+                 "made_up_pack4.clipping", "made_up_pack4.scaling"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    checks = [value_check("values", "a case", 1.0, lambda ctx: {}, question=q)
+              for q in ("clip", "scale")]
+    declared = tmp_path / "course" / "topic"
+    topic = Topic("topic", "A topic", 1, [
+        Question("clip", "Clipping", [checks[0]], site=str(declared / "clipping.py")),
+        Question("scale", "Scaling", [checks[1]], site=str(declared / "scaling.py"))],
+        withheld="made_up_pack4", reference="made_up_ref4.topic")
+    bugs = {b.name: b for b in topic.exercise().planted_bugs}
+    assert (bugs["outside every block"].question, bugs["outside every block"].module) == (
+        "clip", "clip")
+    assert (bugs["in two modules"].question, bugs["in two modules"].module) == (
+        "scale", "scale")
+    assert "occurs in clip, scale" in bugs["elsewhere"].unplaced
+
+
+def test_a_questions_code_is_by_default_the_module_named_as_it():
+    check = value_check("values", "a case", 1.0, lambda ctx: {}, question="clip")
+    question = Question("clip", "Clipping", [check])
+    assert question.code == ("clip",) and question.checks[0].module == "clip"
+    assert question.site == __file__  # where it is declared
+    trained = value_check("values", "a run", 1.0, lambda ctx: {}, question="run")
+    assert Question("run", "Training", [trained], integrative=True).code == ()
+    assert Question("clip", "Clipping", [check], code=()).code == ()
+    assert Question("clip", "Clipping", [check], code="library/clip").code == ("library/clip",)
+
+
 def test_a_withheld_bug_of_another_question_or_a_broken_module_is_an_error(tmp_path: Path,
                                                                             monkeypatch):
     pack = tmp_path / "made_up_pack2"

@@ -174,7 +174,7 @@ from nlpdojo_autograder.authoring import Question, function_check
 from nlpdojo_autograder.authoring.inputs import inputs, normal, uniform
 
 SCALE = Question(
-    "scale", "Scale an array", code="scale",
+    "scale", "Scale an array",  # its code: scale.py, by default the question's name
     checks=[function_check("scale", inputs(x=normal(4, 3), k=uniform(0.5, 2.0)),
                            title="scale on random arrays", points=1.0, outputs=("scaled",))])
 

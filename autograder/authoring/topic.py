@@ -30,25 +30,32 @@ from nlpdojo_autograder.runtime.loader import SubmissionImportError, load_refere
 class Question:
     """One question: ``id`` (its marker id in the solutions and its key in reports), its
     ``title``, ``code`` (the modules holding its solution blocks: ``"softmax"`` in the topic,
-    ``"library/layers"`` in the course library; none for a question that grades the code of
-    others, such as a training run), its ``checks``, the ``planted_bugs`` that must cost
-    points on it, the ``requires`` it builds on (bare: this topic's; ``topic.question``: an
-    earlier topic's), the ``datasets`` its checks read, and whether it is ``integrative``
-    (it trains the student's whole pipeline, so earlier questions' bugs may cost points here
-    too; see :attr:`Exercise.integrative`). A builder called in ``checks`` without
-    ``question=`` takes this question's id, and the module of its one ``code``
-    (:mod:`.deferred`)."""
+    ``"library/layers"`` in the course library; by default the module named as the question,
+    and none for an ``integrative`` question, which grades the code of others), its
+    ``checks``, the ``planted_bugs`` that must cost points on it, the ``requires`` it builds
+    on (bare: this topic's; ``topic.question``: an earlier topic's), the ``datasets`` its
+    checks read, and whether it is ``integrative`` (it trains the student's whole pipeline,
+    so earlier questions' bugs may cost points here too; see :attr:`Exercise.integrative`).
+    A builder called in ``checks`` without ``question=`` takes this question's id, and the
+    module of its one ``code`` (:mod:`.deferred`). ``site`` is the file that declares it
+    (the planted bugs of ``withheld/<name>.py`` are first looked for in the code of the
+    questions ``<name>.py`` declares: :meth:`Topic._placed`)."""
 
     id: str
     title: str
     checks: tuple[Check, ...]
-    code: tuple[str, ...] = ()
+    code: tuple[str, ...] | str | None = None
     planted_bugs: tuple[PlantedBug, ...] = ()
     requires: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
     integrative: bool = False
+    site: str = dataclasses.field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not self.site:  # the caller of the generated __init__
+            object.__setattr__(self, "site", sys._getframe(2).f_code.co_filename)
+        if self.code is None:
+            object.__setattr__(self, "code", () if self.integrative else (self.id,))
         for name in ("checks", "code", "planted_bugs", "requires", "datasets"):
             value = getattr(self, name)
             one = isinstance(value, (str, ForQuestion, Check))  # ``checks=value_check(...)``
@@ -166,6 +173,9 @@ class Topic:
 
         if texts.reference is None:
             return unplaced(f"its question cannot be told ({texts.missing}); give question=")
+        home = self._home(bug, texts)
+        if home is not None:
+            return home
         modules = [bug.module] if bug.module is not None else texts.code_modules
         found = [(module, owners) for module in modules
                  for owners in blocks_around(texts.of(module), bug.find)]
@@ -191,6 +201,30 @@ class Topic:
             return unplaced(f"its find lies in the block of {question}, not a question of "
                             f"{self.name}; plant it from that topic")
         return dataclasses.replace(bug, question=question, module=module)
+
+    def _home(self, bug: PlantedBug, texts: _Texts) -> PlantedBug | None:
+        """``bug`` placed among the questions declared in the file its withheld module is
+        named after (``withheld/classifier.py``: those of ``classifier.py``): where its
+        ``find`` occurs once in their code, the question of the block it lies in, or, outside
+        every block, the one question of theirs whose code holds it. ``None`` where that does
+        not tell one place (the whole topic is searched: :meth:`_placed`)."""
+        name = Path(bug.site[0]).name
+        home = [q for q in self.questions
+                if q.code and Path(q.site).name == name and bug.site[0] != q.site]
+        modules = list(dict.fromkeys(module_of(c) for q in home for c in q.code
+                                     if bug.module in (None, module_of(c))))
+        found = [(module, owners) for module in modules
+                 for owners in blocks_around(texts.of(module), bug.find)]
+        if len(found) != 1:
+            return None
+        module, owners = found[0]
+        owned = {q.removeprefix(f"{self.name}.") for q in owners}
+        holders = [q.id for q in home if module in {module_of(c) for c in q.code}]
+        if len(owned) == 1 and owned <= {q.id for q in home}:
+            return dataclasses.replace(bug, question=owned.pop(), module=module)
+        if not owned and len(holders) == 1:
+            return dataclasses.replace(bug, question=holders[0], module=module)
+        return None
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:

@@ -221,8 +221,9 @@ def _check_code(exercise: Exercise, questions: list[str], blocks: dict[str, list
         if not declared:
             continue
         for module in sorted(declared - found):
-            problems.append(Problem(here, f"declares its code in {module!r}, which has no "
-                                          f"block of it; fix code= or the marker"))
+            problems.append(Problem(here, f"declares its code in {module!r} (code=, by "
+                                          "default the module named as the question), which "
+                                          "has no block of it; fix code= or the marker"))
         for module in sorted(found - declared):
             problems.append(Problem(here, f"has a solution block in {module!r}, which its "
                                           f"code= ({', '.join(sorted(declared))}) does not "

@@ -27,8 +27,9 @@ options every such check passes. A question, in full::
             options={...}, score_options={...},
             floors=lambda labels, sample: {"majority": majority_share(labels)})
 
-    QUESTION = Question("polarity", ..., datasets=("mr",), checks=metric_checks(
-        "polarity", "mr", measured(plan), [accuracy_metric(...)], budget="...", **TRAINED))
+    QUESTION = Question("polarity", ..., datasets=("mr",), integrative=True,
+                        checks=metric_checks("mr", measured(plan), [accuracy_metric(...)],
+                                             budget="...", **TRAINED))
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import numpy as np
 from nlpdojo_autograder.authoring.builders import metric_checks
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure
 from nlpdojo_autograder.authoring.context import Context
+from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.training.evaluate import (
     accuracy,
     accuracy_metric,
@@ -191,13 +193,15 @@ def mr_polarity_plan(ctx: Context, *, salt: int, given: str,
 MR_TOO_GOOD = 0.06
 
 
-def mr_polarity_checks(question: str, plan: Callable[[Context], TrainingPlan], *, title: str,
-                       budget: str, hint: str, points: float = 2.0) -> list[Check]:
+@question_builder
+def mr_polarity_checks(plan: Callable[[Context], TrainingPlan], *, title: str, budget: str,
+                       hint: str, points: float = 2.0, question: str | None = None
+                       ) -> list[Check]:
     """The metric check of a sentence classifier trained on MR by ``plan`` (a
     :func:`mr_polarity_plan`), as every topic's is judged: the held-out accuracy at most 0.03
     below the reference's under the same budget, above the majority class's, and at most
     :data:`MR_TOO_GOOD` above the reference's. ``budget`` says what the training is, ``hint``
-    which of the student's pieces it runs."""
+    which of the student's pieces it runs; ``question``: the enclosing ``Question``'s."""
     return metric_checks("mr", measured(plan), [accuracy_metric(
         "held-out polarity accuracy", points, title=title, margin=0.03, chance="majority",
         chance_name="the majority class", too_good=MR_TOO_GOOD,

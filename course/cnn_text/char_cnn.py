@@ -99,7 +99,7 @@ def _sized(sizes: dict, std: float = 0.7, **kernel: int):
 
 CHAR_CNN = Question(
     "char_cnn", "Character-level word vectors: a CNN over a word's characters, a highway",
-    code="char_cnn", checks=layer_checks(
+    checks=layer_checks(
         "CharCNNEmbedding", _case(), title="CharCNNEmbedding over words of random characters",
         points=1.5, repeat=2, torch=_torch_char_cnn, forward_mistakes=MISTAKES,
         directions=True,  # every parameter a swapped-in layer's: the wiring is checked

@@ -119,7 +119,7 @@ DROPOUT = (0.25, 0.45)
 
 
 KIM_CNN = Question(
-    "kim_cnn", "Kim's CNN over padded sentences", code="kim_cnn", checks=[layer_checks(
+    "kim_cnn", "Kim's CNN over padded sentences", checks=[layer_checks(
         "SentenceCNN", _case(0.0), title="SentenceCNN, filter widths drawn, over a padded batch",
         points=2.0, repeat=2, torch=_torch_cnn,
         directions=True,  # every parameter a swapped-in layer's: the wiring is checked
@@ -173,7 +173,7 @@ KIM_POLARITY = Question(
     "kim_polarity", "Sentence polarity of held-out MR sentences with Kim's CNN (trains your "
     "pipeline)", integrative=True, datasets=("mr",),
     checks=mr_polarity_checks(
-        "kim_polarity", polarity_plan,
+        polarity_plan,
         title="Kim's CNN: sentence polarity of held-out MR sentences",
         budget="MR: 8,454 training sentences (40 tokens at most), 2 epochs of Adam (lr 0.003, "
                "batches of 50), 50 filters of widths 3, 4 and 5 over 50-d embeddings, dropout "

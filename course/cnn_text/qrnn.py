@@ -98,7 +98,6 @@ TITLE = f"QRNN, width {K}, {D} to {H} channels"
 
 QRNN = Question(
     "qrnn", "A quasi-recurrent layer: masked convolution gates, fo-pooling over time",
-    code="qrnn",
     checks=[layer_checks("QRNN", _case(K), title=TITLE, points=1.5, repeat=2,
                          torch=_torch_qrnn(),
                          at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS),

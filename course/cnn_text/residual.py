@@ -85,7 +85,7 @@ def _setting(c_in: int, c_out: int, name: str, sizes: tuple[int, ...]) -> Varian
 
 RESIDUAL_BLOCK = Question(
     "residual_block", "A residual block: convolutions, batch norm, a 1×1 projection shortcut",
-    code="residual_block", checks=[layer_checks(
+    checks=[layer_checks(
         "ResidualBlock", repeat=2, torch=_torch_block,
         directions=True,  # every parameter a swapped-in layer's: the wiring is checked
         variants={name: _setting(c_in, c_out, name, sizes)

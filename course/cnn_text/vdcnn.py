@@ -182,7 +182,7 @@ MISTAKES = {
 
 VDCNN = Question(
     "vdcnn", "A very deep CNN for text: residual stages, pooling between them, k-max at the "
-    "top", code="vdcnn", checks=layer_checks(
+    "top", checks=layer_checks(
         "VeryDeepCNN", _case(CASE), title="VeryDeepCNN, two stages, over a padded batch",
         points=2.0, repeat=2, torch=_torch_vdcnn, forward_mistakes=MISTAKES, timeout_s=TIMEOUT_S,
         directions=True,

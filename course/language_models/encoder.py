@@ -133,7 +133,7 @@ SENTENCE_POLARITY = Question(
     "sentence_polarity", "Sentence polarity of held-out MR sentences (trains your pipeline)",
     integrative=True, datasets=("mr",),
     checks=mr_polarity_checks(
-        "sentence_polarity", polarity_plan, title="sentence polarity of held-out MR sentences",
+        polarity_plan, title="sentence polarity of held-out MR sentences",
         budget="MR: 8,454 training sentences (40 tokens at most), 1 epoch of Adam "
                "(lr 0.005, batches of 50), mean pooling, 50-d embeddings and states",
         hint="the training runs your SentenceClassifier and RNNEncoder on the library's "

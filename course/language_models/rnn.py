@@ -252,7 +252,7 @@ RNN_LM_FINAL_STATE_HINT = ("the given rnn_log_probs (lm_training.py) and your tr
                            "before it: h after the last step, (B, H)")
 
 RNN_LM = Question(
-    "rnn_lm", "RNN language model, truncated BPTT over batched streams", code="rnn_lm",
+    "rnn_lm", "RNN language model, truncated BPTT over batched streams",
     checks=[
         layer_checks("RNNLM", _rnn_lm, title="RNNLM over 5 steps",
                      points=2.25, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S,

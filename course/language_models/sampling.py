@@ -315,7 +315,7 @@ def _reproducible_judge(actual: dict, expected: dict | None) -> Verdict:
 EXACT = "the exact tempered top-k distribution, computed by the grader (exact_tempered)"
 
 SAMPLING = Question(
-    "sampling", "Sampling the next word: temperature and top-k", code="sampling",
+    "sampling", "Sampling the next word: temperature and top-k",
     checks=[
         value_check("values", "tempered top-k distributions (T from 0 to 2, k from "
                     "1 to all)", 2.0, _tempered_values, rtol=1e-9, atol=1e-12),

@@ -69,9 +69,11 @@ def _everygrams(ctx: Context, stream: np.ndarray, n: int, vocab: int,
     return out
 
 
-def _log_probs(ctx: Context, module: str, func: str, counts, windows, vocab: int,
-               discount: float) -> np.ndarray:
-    out = ctx.to_numpy(ctx.function(module, func)(counts, windows, vocab, discount),
+def _log_probs(ctx: Context, func: str, counts, windows, vocab: int, discount: float,
+               module: str | None = None) -> np.ndarray:
+    """``func`` of the check's question (of ``module`` where given) on ``counts``."""
+    function = ctx.function(module, func) if module else ctx.function(func)
+    out = ctx.to_numpy(function(counts, windows, vocab, discount),
                        f"{func}' log-probabilities")
     if out.shape != (len(windows),):
         raise CheckFailure(f"{func} returned shape {out.shape} for {len(windows)} n-grams; "
@@ -112,7 +114,7 @@ def _discount(ctx: Context, which: int) -> float:
     return drawn_setting(ctx, *DISCOUNTS, which=which)
 
 
-def _smoothed_values(module: str, func: str, orders: tuple[int, ...],
+def _smoothed_values(func: str, orders: tuple[int, ...],
                      raw_counts_hint: bool = False):
     def run(ctx: Context) -> dict[str, np.ndarray]:
         rng, out = ctx.rng(), {}
@@ -120,7 +122,7 @@ def _smoothed_values(module: str, func: str, orders: tuple[int, ...],
             discount = _discount(ctx, i)
             counts = _everygrams(ctx, _random_stream(rng, n), n, VOCAB)
             held_out = _sentence_ngrams(_random_sentences(rng, n, sentences=10), n)
-            theirs = _log_probs(ctx, module, func, counts, held_out, VOCAB, discount)
+            theirs = _log_probs(ctx, func, counts, held_out, VOCAB, discount)
             if raw_counts_hint:
                 _raw_counts_kneser_ney(ctx, theirs, counts, held_out, n, discount)
             out[f"n={n}"] = theirs
@@ -134,8 +136,8 @@ def _raw_counts_kneser_ney(ctx: Context, theirs: np.ndarray, counts, held_out: n
     discounting's on the same counts (the backoff question's function: the reference where it
     is installed, else the student's own, whose failures only mean no hint)."""
     try:
-        backoff = _log_probs(ctx, "backoff", "absolute_discount_log_probs", counts, held_out,
-                             VOCAB, discount)
+        backoff = _log_probs(ctx, "absolute_discount_log_probs", counts, held_out, VOCAB,
+                             discount, module="backoff")
     except Exception:  # noqa: BLE001 - no comparison to make, no hint to give
         return
     if np.allclose(theirs, backoff, rtol=1e-10, atol=0.0, equal_nan=True):
@@ -143,7 +145,7 @@ def _raw_counts_kneser_ney(ctx: Context, theirs: np.ndarray, counts, held_out: n
                            f"log-probabilities are exactly those of {RAW_COUNTS_KN}")
 
 
-def _sums(module: str, func: str, orders: tuple[int, ...]):
+def _sums(func: str, orders: tuple[int, ...]):
     """P(· | c) over the whole vocabulary (``<s>`` and ``</s>`` included) for contexts of
     words, seen ones and one never seen (everything passes to the shorter context): it must
     sum to 1, and the points need it to be the reference's too (a uniform distribution sums
@@ -159,7 +161,7 @@ def _sums(module: str, func: str, orders: tuple[int, ...]):
             unseen = np.full((1, n - 1), VOCAB - 1)  # ...so this context never was seen
             for context in np.concatenate([seen, unseen]):
                 windows = np.column_stack([np.tile(context, (VOCAB, 1)), np.arange(VOCAB)])
-                p = np.exp(_log_probs(ctx, module, func, counts, windows, VOCAB, discount))
+                p = np.exp(_log_probs(ctx, func, counts, windows, VOCAB, discount))
                 out[f"n={n}, d={discount}, context {context.tolist()}"] = p  # (VOCAB,)
         return out
 
@@ -180,7 +182,7 @@ def _sums(module: str, func: str, orders: tuple[int, ...]):
     return collect, judge
 
 
-def _sotu_perplexity(module: str, func: str, n: int):
+def _sotu_perplexity(func: str, n: int):
     def run(ctx: Context) -> dict[str, np.ndarray]:
         discount = drawn_setting(ctx, *SOTU_DISCOUNTS)
         train = sotu_sentences("train", SOTU_TRAIN)
@@ -193,7 +195,7 @@ def _sotu_perplexity(module: str, func: str, n: int):
         bos = vocab.id(given.BOS)
         counts = _everygrams(ctx, vocab.stream(train, n), n, len(vocab), bos)
         windows = _sentence_ngrams([vocab.stream([s], n) for s in test], n)
-        log_probs = _log_probs(ctx, module, func, counts, windows, len(vocab), discount)
+        log_probs = _log_probs(ctx, func, counts, windows, len(vocab), discount)
         name = f"order {n}"
         return {f"{name}: log P(w | c) of every held-out n-gram": log_probs,
                 f"{name}: held-out perplexity": np.asarray(math.exp(-float(np.mean(log_probs))))}
@@ -210,8 +212,8 @@ SOTU_N = 3
 #: first addresses of the train split; sentences of the test split drawn afresh per grading
 SOTU_TRAIN, SOTU_TEST_SENTENCES = 15, 1500
 
-_ad_sum_collect, _ad_sum_judge = _sums("backoff", "absolute_discount_log_probs", (2, 3))
-_kn_sum_collect, _kn_sum_judge = _sums("kneser_ney", "kneser_ney_log_probs", (2, 3, 4))
+_ad_sum_collect, _ad_sum_judge = _sums("absolute_discount_log_probs", (2, 3))
+_kn_sum_collect, _kn_sum_judge = _sums("kneser_ney_log_probs", (2, 3, 4))
 
 
 def _continuation_values(ctx: Context) -> dict[str, np.ndarray]:
@@ -227,33 +229,33 @@ def _continuation_values(ctx: Context) -> dict[str, np.ndarray]:
 
 
 BACKOFF = Question(
-    "backoff", "Backoff: interpolated absolute discounting", code="backoff",
+    "backoff", "Backoff: interpolated absolute discounting",
     checks=[
         value_check("counts", "counts of every order 1..n as nltk.lm counts them (n "
                     "= 1-4, random streams)", 2.0, _everygram_values, rtol=0, atol=0),
         value_check("values", "log-probabilities of held-out n-grams under "
                     "interpolated absolute discounting (n = 2-4)", 2.0,
-                    _smoothed_values("backoff", "absolute_discount_log_probs", AD_ORDERS),
+                    _smoothed_values("absolute_discount_log_probs", AD_ORDERS),
                     rtol=1e-10, nonfinite=_zero_probability),
         custom_check("sums_to_one", "P(· | c) sums to 1 over the vocabulary", 1.0,
                      _ad_sum_collect, _ad_sum_judge, right=(1e-9, 1e-12)),
         value_check("sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under an absolute-discounting order-{SOTU_N} "
                     f"model of {SOTU_TRAIN} State of the Union addresses", 2.0,
-                    _sotu_perplexity("backoff", "absolute_discount_log_probs", SOTU_N),
+                    _sotu_perplexity("absolute_discount_log_probs", SOTU_N),
                     rtol=1e-8, atol=1e-10, timeout_s=240,
                     nonfinite=_zero_probability),
     ],
     requires=("ngram_counts",), datasets=("sotu",))
 
 KNESER_NEY = Question(
-    "kneser_ney", "Interpolated Kneser-Ney smoothing", code="kneser_ney",
+    "kneser_ney", "Interpolated Kneser-Ney smoothing",
     checks=[
         value_check("continuation", "continuation counts N₁₊(• g) (k = 1-3)", 1.0,
                     _continuation_values, rtol=0, atol=0),
         value_check("values", "log-probabilities of held-out n-grams under "
                     "interpolated Kneser-Ney (n = 2-4)", 3.0,
-                    _smoothed_values("kneser_ney", "kneser_ney_log_probs", KN_ORDERS,
+                    _smoothed_values("kneser_ney_log_probs", KN_ORDERS,
                                      raw_counts_hint=True), rtol=1e-10,
                     nonfinite=_zero_probability),
         custom_check("sums_to_one", "P_KN(· | c) sums to 1 over the vocabulary",
@@ -261,7 +263,7 @@ KNESER_NEY = Question(
         value_check("sotu", f"log-probabilities of {SOTU_TEST_SENTENCES} held-out "
                     f"sentences (a fresh sample) under a Kneser-Ney order-{SOTU_N} model of "
                     f"{SOTU_TRAIN} State of the Union addresses", 2.0,
-                    _sotu_perplexity("kneser_ney", "kneser_ney_log_probs", SOTU_N),
+                    _sotu_perplexity("kneser_ney_log_probs", SOTU_N),
                     rtol=1e-8, atol=1e-10, timeout_s=240,
                     nonfinite=_zero_probability),
     ],

@@ -37,7 +37,7 @@ def _torch_window_lm(p, ids):
 
 
 WINDOW_LM = Question(
-    "window_lm", "Fixed-window neural language model", code="window_lm",
+    "window_lm", "Fixed-window neural language model",
     checks=[
         layer_checks("WindowLM", _window_lm, title="WindowLM",
                      points=2.5, torch=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S,

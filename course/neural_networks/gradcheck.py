@@ -154,7 +154,7 @@ def _check_judge(actual, expected) -> Verdict:
 
 
 GRADCHECK = Question(
-    "gradcheck", "Your own gradient checker", code="gradcheck",
+    "gradcheck", "Your own gradient checker",
     checks=[
         custom_check("numerical", "numerical_gradient on smooth functions drawn "
                      "for this grading", 1.0, _numerical, _numerical_judge,

@@ -145,7 +145,7 @@ BILSTM_POLARITY = Question(
     "bilstm_polarity", "Sentence polarity of held-out MR sentences with a BiLSTM (trains your "
     "pipeline)", integrative=True, datasets=("mr",),
     checks=mr_polarity_checks(
-        "bilstm_polarity", polarity_plan, title="BiLSTM sentence polarity of held-out MR sentences",
+        polarity_plan, title="BiLSTM sentence polarity of held-out MR sentences",
         budget="MR: 8,454 training sentences (40 tokens at most), 1 epoch of Adam "
                "(lr 0.005, batches of 50, clipping at 0.5), a BiLSTM of 50 units each way, "
                "max pooling, 50-d embeddings",

@@ -218,7 +218,6 @@ FINAL_STATE_HINT = ("the given rnn_log_probs (lm_training.py) and your train_gat
 
 LSTM_LM = Question(
     "lstm_lm", "An LSTM language model: dropout, clipping, the whole state carried",
-    code="lstm_lm",
     checks=[
         layer_checks("GatedLM", _lm, title=f"GatedLM (LSTM, dropout drawn) over {T} steps",
                      points=1.5, timeout_s=TIMEOUT_S, at_scale=_lm_at(*AT_SCALE, std=0.1),

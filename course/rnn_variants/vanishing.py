@@ -92,7 +92,7 @@ BOUND = [
 ]
 
 VANISHING = Question(
-    "vanishing", "Vanishing gradients: ‖∂J⁽ᵀ⁾/∂h⁽ᵗ⁾‖ back through time", code="vanishing",
+    "vanishing", "Vanishing gradients: ‖∂J⁽ᵀ⁾/∂h⁽ᵗ⁾‖ back through time",
     checks=[
         value_check("norms", "state_gradient_norms over a tanh RNN, an LSTM and "
                     "a GRU cell, 5 to 8 steps", 1.5, _each_cell, rtol=1e-6, dtype="float64",

@@ -103,7 +103,7 @@ ANALOGY = Question(
                            outputs=("accuracy", "n_used"))])
 
 PLOT = Question(
-    "plot", "A 2-D projection of word vectors", code="plot",
+    "plot", "A 2-D projection of word vectors",
     checks=[calls_check("png", "a labelled 2-D projection saved as PNG", 1.0,
                         PLOT_INPUTS, PLOT_CALLS, arrays="numpy",
                         up_to_sign={"coordinates": ("coordinates",)}, timeout_s=60.0)])

@@ -68,7 +68,7 @@ def _last_outer_update_wins(args: dict) -> dict:
     return {"outer_updated": matrix}
 
 SGD = Question(
-    "sgd", "SGD with a learning-rate schedule", code="sgd",
+    "sgd", "SGD with a learning-rate schedule",
     checks=[
         calls_check("schedule", "linear_decay: word2vec's learning-rate schedule", 1.0,
                     SCHEDULE_INPUTS, SCHEDULE),

@@ -51,7 +51,7 @@ def _large_scores(rng, drawn):
 
 
 SOFTMAX = Question(
-    "softmax", "Numerically stable softmax", code="softmax",
+    "softmax", "Numerically stable softmax",
     checks=[
         calls_check("values", "softmax on random rows and vectors", 2.0,
                     SOFTMAX_INPUTS, SOFTMAX_CALLS,
@@ -171,7 +171,7 @@ SKIPGRAM_CALLS = [call("skipgram", *WINDOW, variant, *more,
                   for variant, more in (("naive", ()), ("negative", ("negatives",)))]
 
 NAIVE_SOFTMAX = Question(
-    "naive_softmax", "Naive-softmax loss and gradients", code="naive_softmax",
+    "naive_softmax", "Naive-softmax loss and gradients",
     checks=function_checks(
         NAIVE[1], inputs(**PAIR), outputs=PAIR_OUT, title="naive softmax",
         points={"values": 2.0, "gradient": 2.0, "stability": 1.0, "hidden": 1.0},
@@ -221,7 +221,7 @@ SGNS_BATCH = Question(
                 "saturated": "a finite loss and gradients for scores like ±1000"}))
 
 SKIPGRAM = Question(
-    "skipgram", "Skip-gram over a window", code="skipgram",
+    "skipgram", "Skip-gram over a window",
     checks=[
         calls_check("values", "a window, naive softmax and negative sampling", 2.0,
                     inputs(**WINDOW, naive=student(*NAIVE),

@@ -22,12 +22,12 @@ BUGS = [
         "            h, c_conv = conv(vectors)  # (B, T + k − 1, F)\n",
         "            h, c_conv = conv(vectors)  # (B, T + k − 1, F)\n"
         "            h = h + conv(xp.zeros_like(vectors))[0]  # the bias a second time\n",
-        module="multichannel", says="the bias added once per channel"),
+        says="the bias added once per channel"),
     bug("the static channel an Embedding too (a Parameter: every optimizer steps it)",
         "        self.static = self.xp.asarray(vectors, copy=True)  # (V, D)\n",
         "        self.static = self.xp.asarray(vectors, copy=True)  # (V, D)\n"
         "        self.static_channel = Embedding(backend, vocab_size, dim, seed=seed)\n",
-        question="multichannel_cnn", says="has parameters the released code does not"),
+        says="has parameters the released code does not"),
     bug("the static rows looked up in the wrong order (the ids transposed)",
         "frozen = xp.reshape(xp.take(self.static, xp.reshape(ids, (-1,)), axis=0),",
         "frozen = xp.reshape(xp.take(self.static, xp.reshape(ids.T, (-1,)), axis=0),"),
@@ -36,12 +36,12 @@ BUGS = [
         "                                c_emb)\n        return None, None\n"
         "        ### END SOLUTION\n",
         "self.embedding.backward(grad_vectors, c_emb)\n        return None, None\n"
-        "        ### END SOLUTION\n", module="multichannel"),
+        "        ### END SOLUTION\n"),
     bug("the fine-tuned channel never given its gradient",
         "self.embedding.backward(grad_vectors * xp.astype(real, grad_vectors.dtype)[:, :, None],\n"
         "                                c_emb)\n        return None, None\n"
         "        ### END SOLUTION\n",
-        "return None, None\n        ### END SOLUTION\n", module="multichannel"),
+        "return None, None\n        ### END SOLUTION\n"),
     bug("one width's gradient kept, the others dropped",
         "grad_vectors = grad if grad_vectors is None else grad_vectors + grad\n"
         "        # the sum's gradient",

@@ -29,7 +29,7 @@ BUGS = [
         "return scale * grad_output", says="mean and variance for constants"),
     bug("the forward's axes (0, 1) written in: (N, C) inputs break",
         "        axes = tuple(range(x.ndim - 1))\n        m = math.prod",
-        "        axes = (0, 1)\n        m = math.prod", by=("torch",), question="batch_norm"),
+        "        axes = (0, 1)\n        m = math.prod", by=("torch",)),
     bug("the running variance's m / (m − 1) of 12 values written in",
         "+ self.momentum * var * (m / (m - 1)))", "+ self.momentum * var * (12 / 11))",
         by=("running",)),

@@ -15,7 +15,7 @@ BUGS = [
         "grad_skip = grad_sum if cs is None else self.shortcut.backward(grad_sum, cs)",
         "grad_skip = grad_output if cs is None else self.shortcut.backward(grad_output, cs)"),
     bug("the block's kernel width 3 written in, not the constructor's",
-        "pad = (kernel_size - 1) // 2", "kernel_size, pad = 3, 1", question="residual_block"),
+        "pad = (kernel_size - 1) // 2", "kernel_size, pad = 3, 1"),
     bug("a ReLU after the second batch norm too, before the sum",
         "h, n2 = self.norm2(h)", "h, n2 = self.norm2(h)\n        h = h * (h > 0)"),
 ]

@@ -10,6 +10,5 @@ BUGS = [
         "grad_z = self.activation.backward(grad_h, c_act)", "grad_z = grad_h"),
     bug("a context of 3 words written in, not the constructor's",
         "self.hidden = Linear(backend, context * embedding_dim, hidden_size, seed=seed + 1)",
-        "self.hidden = Linear(backend, 3 * embedding_dim, hidden_size, seed=seed + 1)",
-        question="window_lm"),
+        "self.hidden = Linear(backend, 3 * embedding_dim, hidden_size, seed=seed + 1)"),
 ]

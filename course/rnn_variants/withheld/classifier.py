@@ -7,7 +7,7 @@ from nlpdojo_autograder.authoring import bug
 
 BUGS = [
     bug("two classes written in, not the constructor's num_classes",
-        "num_classes, seed=seed + 5)", "2, seed=seed + 5)", question="bilstm_classifier"),
+        "num_classes, seed=seed + 5)", "2, seed=seed + 5)"),
     bug("right to left reads the padding first (the padded rows flipped whole)",
         "return xp.where(steps < lengths[:, None], lengths[:, None] - 1 - steps,",
         "return xp.where(steps < 0 * lengths[:, None] + t_steps, t_steps - 1 - steps,"),

@@ -47,7 +47,7 @@ BUGS = [
         "        if not (isinstance(state0, tuple) and len(state0) == 2):\n"
         "            raise ValueError('only an LSTM state (h, c) is handled')\n"
         "        b, t_steps = ids.shape\n        vectors, c_emb = self.embedding(ids)",
-        by=("values_gru",), question="lstm_lm"),
+        by=("values_gru",)),
     bug("input dropout left out of backward",
         "self.embedding.backward(self.dropout_in.backward(grad_vectors, c_in), c_emb)",
         "self.embedding.backward(grad_vectors, c_emb)"),

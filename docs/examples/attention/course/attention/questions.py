@@ -101,7 +101,7 @@ ATTENTION_POLARITY = Question(
     "attention_polarity", "Sentence polarity of held-out MR sentences by attention pooling "
     "(trains your pipeline)", integrative=True, datasets=("mr",),
     checks=mr_polarity_checks(
-        "attention_polarity", polarity_plan,
+        polarity_plan,
         title="Attention pooling: sentence polarity of held-out MR sentences",
         budget="MR: 8,454 training sentences (40 tokens at most), 1 epoch of Adam (lr 0.01, "
                "batches of 50), 32-d word vectors",
