@@ -74,7 +74,15 @@ def drawn_setting(ctx: Context, low: float, high: float, which: int = 0) -> floa
 def setting(low: float, high: float, which: int = 0) -> Draw:
     """A constructor's setting drawn per grading (:func:`drawn_setting`), as a layer case
     declared as data takes it: ``layer_case(..., kwargs={"dropout": setting(0.3, 0.6)})``."""
-    return Draw(lambda ctx, rng, drawn: drawn_setting(ctx, low, high, which))
+    return per_grading(lambda ctx: drawn_setting(ctx, low, high, which))
+
+
+def per_grading(make: Callable[[Context], Any]) -> Draw:
+    """A value of the check's context, per grading, as a layer case declared as data takes it
+    in ``args``, ``kwargs`` and ``torch_kwargs``: a setting of a distribution of its own
+    (``per_grading(_drop_rate)``), the seed a layer draws its masks from
+    (``per_grading(lambda ctx: ctx.seed % 1000)``)."""
+    return Draw(lambda ctx, rng, drawn: make(ctx))
 
 
 def normal(*shape: int, loc: float = 0.0, scale: float = 1.0) -> Draw:

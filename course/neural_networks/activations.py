@@ -13,16 +13,16 @@ from nlpdojo_autograder.authoring import (
     Check,
     CheckFailure,
     Context,
-    LayerCase,
     Question,
     Saturated,
     layer_checks,
     run_layer,
-    settings_rng,
     value_check,
     with_hint,
 )
+from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.deferred import question_builder
+from nlpdojo_autograder.authoring.inputs import Draw, draw, setting
 from nlpdojo_course.neural_networks.common import functional, torch
 
 
@@ -35,28 +35,27 @@ def _away_from_kinks(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _settings(ctx: Context, settings) -> dict:
-    """The constructor's keyword arguments: drawn per grading where ``settings`` draws them."""
-    return settings(settings_rng(ctx)) if callable(settings) else dict(settings or {})
+def _scores(r: np.random.Generator, drawn=None) -> np.ndarray:
+    """An activation's (4, 5) inputs: 2·N(0, 1), away from the kinks."""
+    return _away_from_kinks(2.0 * r.standard_normal((4, 5)))
 
 
-def _activation_case(ctx: Context, settings=None) -> LayerCase:
-    kwargs = _settings(ctx, settings)
-    return LayerCase(args=(ctx.backend,), params={}, kwargs=kwargs, torch_kwargs=kwargs,
-                     inputs=lambda r: (_away_from_kinks(2.0 * r.standard_normal((4, 5))),))
+def _saturating_scores(r: np.random.Generator, drawn=None) -> np.ndarray:
+    """:func:`_scores` with a third of them past the overflow of exp, ±750..1000, at places
+    drawn per grading."""
+    x = _scores(r)  # (4, 5)
+    far = r.random(x.shape) < 1 / 3
+    far.flat[:2] = True  # one each way, at least
+    sign = np.where(np.arange(x.size).reshape(x.shape) % 2 == 0, 1.0, -1.0)
+    return np.where(far, sign * r.uniform(750.0, 1000.0, x.shape), x)
 
 
-def _saturating_case(ctx: Context) -> LayerCase:
-    """An activation's case with a third of its inputs past the overflow of exp, ±750..1000
-    (the others as :func:`_activation_case` draws them), at places drawn per grading."""
-    def inputs(r: np.random.Generator) -> tuple[np.ndarray]:
-        x = _away_from_kinks(2.0 * r.standard_normal((4, 5)))  # (4, 5)
-        far = r.random(x.shape) < 1 / 3
-        far.flat[:2] = True  # one each way, at least
-        sign = np.where(np.arange(x.size).reshape(x.shape) % 2 == 0, 1.0, -1.0)
-        return (np.where(far, sign * r.uniform(750.0, 1000.0, x.shape), x),)
+SATURATING_CASE = layer_case(inputs=(draw(_saturating_scores),))
 
-    return LayerCase(args=(ctx.backend,), params={}, inputs=inputs)
+
+def _settled(ctx: Context, kwargs: dict) -> dict:
+    """``kwargs`` with each setting drawn per grading (a ``Draw``) drawn."""
+    return {k: v.make(ctx, None, {}) if isinstance(v, Draw) else v for k, v in kwargs.items()}
 
 
 @question_builder
@@ -66,20 +65,22 @@ def _activation(cls: str, torch_fn, *, question: str, module: str, kwargs=None,
     """The layer checks of an activation (its question's and module's, completed by the
     ``Question`` it is declared in); with ``kinks``, 0.2 of its ``points`` go to a check
     exactly at them (:func:`_at_kinks`), where the derivative is the docstring's
-    ``convention``. ``kwargs``: the constructor's, or ``kwargs(rng)`` drawing them per
+    ``convention``. ``kwargs``: the constructor's, each a value or a setting drawn per
     grading (passed to ``torch_fn`` too). ``saturates``: the nonlinearities a naive formula
-    of it overflows in (``("tanh",)``), checked past that overflow (:func:`_saturating_case`)."""
+    of it overflows in (``("tanh",)``), checked past that overflow (:data:`SATURATING_CASE`)."""
     share = 0.2 if kinks else 0.0
-    checks = layer_checks(cls, lambda ctx: _activation_case(ctx, kwargs),
+    kwargs = kwargs or {}
+    checks = layer_checks(cls, layer_case(kwargs=kwargs, torch_kwargs=kwargs,
+                                          inputs=(draw(_scores),)),
                           question=question, module=module, title=cls,
                           points=round(points - share, 6),
                           torch=lambda p, x, **settings: torch_fn(x, **settings),
-                          parameters=False, saturated=Saturated(_saturating_case, saturates)
+                          parameters=False, saturated=Saturated(SATURATING_CASE, saturates)
                           if saturates else None)
     if kinks:
         checks.append(with_hint(value_check(
             "kinks", f"{cls} exactly at its kinks ({', '.join(map(str, kinks))})",
-            share, lambda ctx: _at_kinks(ctx, cls, kinks, _settings(ctx, kwargs)),
+            share, lambda ctx: _at_kinks(ctx, cls, kinks, _settled(ctx, kwargs)),
                 question=question),
             f"the inputs were exactly at the kinks, where the derivative is a convention: "
             f"{convention}, as the docstring says (and torch does); the other checks keep "
@@ -144,7 +145,7 @@ LEAKY_RELU = Question(
     checks=_activation("LeakyReLU",
                        lambda x, negative_slope: functional().leaky_relu(x, negative_slope),
                        # the slope drawn per grading: a slope written in fails
-                       kwargs=lambda r: {"negative_slope": float(f"{r.uniform(0.05, 0.4):.3g}")},
+                       kwargs={"negative_slope": setting(0.05, 0.4)},
                        kinks=(0.0,),
                        convention="leaky'(0) = k, the negative slope (1 only for z > 0)"))
 

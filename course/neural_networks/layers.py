@@ -10,7 +10,6 @@ import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
-    LayerCase,
     Property,
     Question,
     Verdict,
@@ -21,7 +20,7 @@ from nlpdojo_autograder.authoring import (
     settings_rng,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
-from nlpdojo_autograder.authoring.inputs import integers, normal
+from nlpdojo_autograder.authoring.inputs import integers, normal, per_grading
 
 # -- Xavier --------------------------------------------------------------------------------------
 #: a right draw fails the test of uniformity this rarely (a three-point distribution with the
@@ -124,9 +123,10 @@ def _p_drop(ctx: Context) -> float:
     return float(f"{settings_rng(ctx).uniform(0.2, 0.6):.2f}")
 
 
-def _dropout(ctx: Context) -> LayerCase:
-    return LayerCase(args=(ctx.backend, _p_drop(ctx)), kwargs={"seed": ctx.seed % 1000},
-                     params={}, inputs=lambda r: (r.standard_normal((6, 5)),))
+#: Dropout(backend, p, seed=...): the rate and the mask's seed drawn per grading
+DROPOUT_CASE = layer_case(per_grading(_p_drop),
+                          kwargs={"seed": per_grading(lambda ctx: ctx.seed % 1000)},
+                          inputs=(normal(6, 5),))
 
 
 def _dropout_run(ctx: Context):  # an input of 2.0 everywhere, an upstream gradient of 1
@@ -156,7 +156,7 @@ SCALING = [
 DROPOUT = Question(
     "dropout", "Inverted dropout, train and eval", code="library/layers",
     checks=[
-        layer_checks("Dropout", _dropout, title="Dropout", points=1.5,
+        layer_checks("Dropout", DROPOUT_CASE, title="Dropout", points=1.5,
                      eval_mode=True, parameters=False, shares={"eval": 0.45},
                      hints={"eval": EVAL_HINT}),
         property_check("scaling", "Dropout: drop rate and inverted scaling", 0.5,

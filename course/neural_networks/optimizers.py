@@ -133,6 +133,7 @@ def _about(value: float, rng: np.random.Generator, spread: float = 2.0) -> float
 # the settings of each optimizer: the constructor's, drawn afresh per grading around these
 # (an optimizer that ignores its constructor and steps with numbers written in fails); the
 # mistakes are made for the settings drawn
+SGD_SETTINGS = {"lr": 0.1}
 MOMENTUM_SETTINGS = {"lr": 0.1, "momentum": 0.9}
 MOMENTUM_MISTAKES = {
     "momentum whose velocity is not kept between steps (your steps are plain SGD's): keep v "
@@ -186,45 +187,44 @@ def _vary(settings: dict) -> Callable[[np.random.Generator], dict]:
     return draw
 
 
-def _optimizer(cls: str, kwargs: dict, torch_name: str, points: float,
-               mistakes: dict | None = None, nonfinite: str = ""):
-    """The checks of optimizer ``cls``, for the ``Question`` they are declared in."""
-    return optimizer_checks(cls,
-                            OptimizerCase(kwargs=kwargs, torch=torch_name, vary=_vary(kwargs),
-                                          mistakes=mistakes or {}, nonfinite=nonfinite),
-                            title=cls, points=points)
-
-
 SGD = Question(
     "sgd", "SGD", code="library/optim",
-    checks=_optimizer("SGD", {"lr": 0.1}, "SGD", 1.0))
+    checks=optimizer_checks("SGD", OptimizerCase(SGD_SETTINGS, torch="SGD",
+                                                 vary=_vary(SGD_SETTINGS)),
+                            title="SGD", points=1.0))
 
 MOMENTUM = Question(
     "momentum", "SGD with momentum", code="library/optim",
-    checks=_optimizer("Momentum", MOMENTUM_SETTINGS, "SGD", 1.5,
-                      mistakes=MOMENTUM_MISTAKES))
+    checks=optimizer_checks("Momentum", OptimizerCase(
+        MOMENTUM_SETTINGS, torch="SGD", vary=_vary(MOMENTUM_SETTINGS),
+        mistakes=MOMENTUM_MISTAKES), title="Momentum", points=1.5))
 
 ADAGRAD = Question(
     "adagrad", "Adagrad", code="library/optim",
-    checks=_optimizer("Adagrad", ADAGRAD_SETTINGS, "Adagrad", 1.5,
-                      mistakes=ADAGRAD_MISTAKES))
+    checks=optimizer_checks("Adagrad", OptimizerCase(
+        ADAGRAD_SETTINGS, torch="Adagrad", vary=_vary(ADAGRAD_SETTINGS),
+        mistakes=ADAGRAD_MISTAKES), title="Adagrad", points=1.5))
 
 RMSPROP = Question(
     "rmsprop", "RMSProp", code="library/optim",
-    checks=_optimizer("RMSProp", RMSPROP_SETTINGS, "RMSprop", 1.5,
-                      mistakes=RMSPROP_MISTAKES))
+    checks=optimizer_checks("RMSProp", OptimizerCase(
+        RMSPROP_SETTINGS, torch="RMSprop", vary=_vary(RMSPROP_SETTINGS),
+        mistakes=RMSPROP_MISTAKES), title="RMSProp", points=1.5))
 
 ADAM_SETTINGS = {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-8}
 
 ADAM = Question(
     "adam", "Adam with bias correction", code="library/optim",
-    checks=_optimizer("Adam", ADAM_SETTINGS, "Adam", 2.0, mistakes={
-        "Adam without bias correction: divide the moments by 1 − β₁ᵗ and 1 − β₂ᵗ (t the "
-        "step count, from 1) before the update": lambda s: _adam_without_bias_correction(**s),
-        EPS_INSIDE.format(name="Adam", of="v̂"): lambda s: _eps_inside(
-            "adam", s["lr"], s["eps"], betas=s["betas"]),
-        ADAM_RESET: lambda s: _adam_mistake("reset", **s),
-        ADAM_AHEAD: lambda s: _adam_mistake("ahead", **s)}, nonfinite=ADAM_NONFINITE))
+    checks=optimizer_checks("Adam", OptimizerCase(
+        ADAM_SETTINGS, torch="Adam", vary=_vary(ADAM_SETTINGS), mistakes={
+            "Adam without bias correction: divide the moments by 1 − β₁ᵗ and 1 − β₂ᵗ (t the "
+            "step count, from 1) before the update": lambda s: _adam_without_bias_correction(
+                **s),
+            EPS_INSIDE.format(name="Adam", of="v̂"): lambda s: _eps_inside(
+                "adam", s["lr"], s["eps"], betas=s["betas"]),
+            ADAM_RESET: lambda s: _adam_mistake("reset", **s),
+            ADAM_AHEAD: lambda s: _adam_mistake("ahead", **s)}, nonfinite=ADAM_NONFINITE),
+        title="Adam", points=2.0))
 
 
 # -- schedules ---------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from nlpdojo_autograder.authoring.inputs import (
     integers,
     normal,
     padded_sentences,
+    per_grading,
     require,
     require_finite,
     require_rows_sum_to_one,
@@ -394,6 +395,19 @@ def test_a_student_function_is_an_argument_by_spec(tmp_path):
     assert _grade(check, right, right, tmp_path)[0]
     assert not _grade(check, right, _module(apply=lambda f, x: f(x), double=lambda x: x),
                       tmp_path)[0]
+
+
+def test_a_layer_case_as_data_takes_a_value_of_the_context_in_its_arguments(tmp_path):
+    """``per_grading(make)`` is ``make(ctx)`` of each grading, in the constructor's positional
+    arguments as in its keywords (a rate of a distribution of its own, a mask's seed)."""
+    make = layer_case(per_grading(lambda ctx: 0.1 * (ctx.seed % 5)), 4,
+                      kwargs={"seed": per_grading(lambda ctx: ctx.seed % 1000)},
+                      inputs=(normal(2, 3),))
+    for seed in (3, 1004):
+        ctx = _ctx(_module(), tmp_path, seed=seed)
+        case = make(ctx)
+        assert case.args == (ctx.backend, 0.1 * (seed % 5), 4)
+        assert case.kwargs == {"seed": seed % 1000} and case.params == {}
 
 
 def test_a_numpy_scalar_setting_goes_as_a_python_number(tmp_path):

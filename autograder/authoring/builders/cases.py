@@ -91,7 +91,9 @@ BATCH_OFFSET = 0xBA7C
 def layer_case(*args: Any, params: dict[str, Callable[[np.random.Generator], Any]] | None = None,
                inputs: tuple = (), **fields: Any) -> Callable[[Context], LayerCase]:
     """A layer check's case declared as data, for the cases whose every parameter and input
-    is a seeded draw of a shape: the layer built as ``cls(backend, *args)``; ``params``
+    is a seeded draw of a shape: the layer built as ``cls(backend, *args)`` (an argument drawn
+    per grading given as a ``Draw`` of the context:
+    :func:`~nlpdojo_autograder.authoring.inputs.per_grading`); ``params``
     (``{"weight": normal(D, H, scale=0.7)}``) drawn in order from ``ctx.rng()``; ``inputs``
     (``(normal(B, D), (states(B, H), normal(B, H)))``: a tuple for a state ``(h, c)``) drawn
     in order from the generator of each application; ``fields``: the rest of the
@@ -113,7 +115,7 @@ def layer_case(*args: Any, params: dict[str, Callable[[np.random.Generator], Any
         given = {name: ({k: settled(ctx, v) for k, v in value.items()}
                         if name in ("kwargs", "torch_kwargs") else value)
                  for name, value in fields.items()}
-        return LayerCase(args=(ctx.backend, *args), params=values,
+        return LayerCase(args=(ctx.backend, *(settled(ctx, a) for a in args)), params=values,
                          inputs=lambda r: drawn(inputs, r), **given)
 
     return case
