@@ -36,7 +36,13 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload, Verdict
+from nlpdojo_autograder.authoring.checks import (
+    Check,
+    CheckFailure,
+    Payload,
+    Verdict,
+    split_payload,
+)
 from nlpdojo_autograder.authoring.context import Context, outgoing
 from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.channel import Token
@@ -74,14 +80,18 @@ PROBLEM_KEY = "at scale|problem"
 def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
     """``check``, earned only where ``require(ctx)`` (:func:`require_at_scale`, run after the
     check's own collect) also passes. The check's own verdict comes first: where it fails, its
-    message is the feedback (the mistake it names); where it passes, or earns a part, and the
-    run at scale failed, it earns nothing and says why. ``require`` None: ``check`` itself."""
+    message is the feedback (the mistake it names), and where the reference's payload is
+    known it is judged first, the run at scale skipped (:func:`_earns_nothing`); where it
+    passes, or earns a part, and the run at scale failed, it earns nothing and says why.
+    ``require`` None: ``check`` itself."""
     if require is None:
         return check
     own_collect, own_judge = check.collect, check.judge
 
     def collect(ctx: Context) -> Payload:
         payload = own_collect(ctx)
+        if _earns_nothing(own_judge, payload, ctx.known):
+            return payload  # the judge below reads nothing of the run at scale then
         try:
             require(ctx)
         except CheckFailure as exc:
@@ -99,6 +109,24 @@ def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
                        f"{verdict.message} {problem}", fraction=0.0, details=verdict.details)
 
     return dataclasses.replace(check, collect=collect, judge=judge)
+
+
+def _earns_nothing(own_judge: Callable[[Payload, Payload | None], Verdict], payload: Payload,
+                   known: Payload) -> bool:
+    """Whether ``payload`` earns nothing on its own, judged against the reference's
+    (``known``: :attr:`Context.known`, where the grading has it) as the grading will judge it
+    (the payload as an outcome keeps it). :func:`gate`'s judge then returns that verdict and
+    reads nothing of the run at scale, which is skipped: a wrong layer costs one run of its
+    small case, not also a forward and backward at 100,000 numbers. In any doubt (no
+    reference payload, a judge that raises) False: the run at scale goes ahead."""
+    if not known:
+        return False
+    try:
+        arrays, scalars = split_payload(payload)
+        verdict = own_judge({**scalars, **arrays}, known)
+    except Exception:  # noqa: BLE001 - the grading judges it again and says what went wrong
+        return False
+    return not verdict.passed and not verdict.fraction
 
 
 def require_at_scale(ctx: Context, module: str, cls: str, case: Any,

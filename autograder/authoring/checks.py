@@ -24,11 +24,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 Payload = dict[str, Any]
 CHECK_KINDS = ("value", "gradient", "metric", "property", "custom")
 #: the kinds whose inputs are drawn from the run's input seed (fresh in CI); a custom check
 #: judged against the reference's payload is too (:attr:`Check.fresh_inputs`)
 FRESH_KINDS = ("value", "gradient")
+
+
+def split_payload(payload: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and JSON scalars of a payload (as an outcome keeps it: its ``payload`` is
+    ``{**scalars, **arrays}``); anything else is a grader bug."""
+    if not isinstance(payload, dict):
+        raise TypeError(f"internal: check returned {type(payload).__name__}, not a dict")
+    arrays, scalars = {}, {}
+    for key, value in payload.items():
+        if isinstance(value, (bool, int, float, str)) or value is None:
+            scalars[key] = value
+        elif isinstance(value, np.ndarray) and value.dtype != object:
+            arrays[key] = value
+        elif isinstance(value, np.generic):
+            scalars[key] = value.item()
+        else:
+            raise TypeError(f"internal: payload {key!r} has type {type(value).__name__}")
+    return arrays, scalars
 
 
 #: ``CheckResult.details[NAMED_MISTAKE]``: the known mistake a failed check found the outputs

@@ -31,7 +31,13 @@ from nlpdojo.errors import failure_site
 from nlpdojo.plugins import get_registry
 from nlpdojo.selection import make_backend
 from nlpdojo_autograder.authoring.at_scale import PROBLEM_KEY as AT_SCALE_PROBLEM
-from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Exercise, NotAsReturned
+from nlpdojo_autograder.authoring.checks import (
+    Check,
+    CheckFailure,
+    Exercise,
+    NotAsReturned,
+    split_payload,
+)
 from nlpdojo_autograder.authoring.compare import compare_payloads
 from nlpdojo_autograder.authoring.context import STRICT_BACKEND, BackendRef, Context
 from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
@@ -115,23 +121,6 @@ def write_outcome(outcome: Outcome, json_path: Path) -> None:
             np.savez(f, **outcome.arrays)
     json_path.write_text(json.dumps({"status": outcome.status, "message": outcome.message,
                                      "scalars": outcome.scalars}, default=str))
-
-
-def split_payload(payload: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Arrays and JSON scalars of a payload; anything else is a grader bug."""
-    if not isinstance(payload, dict):
-        raise TypeError(f"internal: check returned {type(payload).__name__}, not a dict")
-    arrays, scalars = {}, {}
-    for key, value in payload.items():
-        if isinstance(value, (bool, int, float, str)) or value is None:
-            scalars[key] = value
-        elif isinstance(value, np.ndarray) and value.dtype != object:
-            arrays[key] = value
-        elif isinstance(value, np.generic):
-            scalars[key] = value.item()
-        else:
-            raise TypeError(f"internal: payload {key!r} has type {type(value).__name__}")
-    return arrays, scalars
 
 
 @dataclass

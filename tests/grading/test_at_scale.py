@@ -457,3 +457,32 @@ def test_work_asked_of_the_swapped_in_reference_counts_as_the_calls():
     references._cpu_at_ready = 1.2
     references.process.now = 1.5
     assert references.cpu_seconds() == pytest.approx(0.8)
+
+
+def test_a_check_that_earns_nothing_on_its_own_skips_the_run_at_scale():
+    """Where the reference's payload is known (``ctx.known``) and the check's own verdict
+    earns nothing, the gate's judge would not read the run at scale: it is not run. Where the
+    check passes on its own, or nothing is known, it runs and its problem costs the points."""
+    from nlpdojo_autograder.authoring import value_check
+    from nlpdojo_autograder.authoring.at_scale import PROBLEM_KEY, gate
+
+    runs = []
+
+    def require(ctx):
+        runs.append(ctx)
+        raise CheckFailure("at scale: too slow")
+
+    check = gate(value_check("values", "a case", 1.0, lambda ctx: {"y": np.ones(3)},
+                             question="q"), require)
+    wrong = SimpleNamespace(known={"y": np.zeros(3)})
+    payload = check.collect(wrong)
+    assert runs == [] and PROBLEM_KEY not in payload
+    verdict = check.judge(payload, wrong.known)
+    assert not verdict.passed and "at scale" not in verdict.message
+    right = SimpleNamespace(known={"y": np.ones(3)})
+    payload = check.collect(right)
+    assert runs == [right]
+    verdict = check.judge(payload, right.known)
+    assert not verdict.passed and verdict.message == "at scale: too slow"
+    unknown = SimpleNamespace(known={})
+    assert PROBLEM_KEY in check.collect(unknown) and runs[-1] is unknown
