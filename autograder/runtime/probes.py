@@ -59,17 +59,61 @@ _THREADS_BEFORE_SUBMISSION: int | None = None
 def submission_starts() -> None:
     """Called by the worker before any code under test runs: threads beyond these are the
     submission's (see :func:`_counted`). A tqdm progress bar starts no monitor thread here
-    (``tqdm.monitor_interval = 0``), so that a bar in the student's own loop is no thread of
-    theirs. The objects there are so far (the grader's, the libraries', torch's) are frozen
-    out of garbage collection: the collection inside each count (:func:`_counted`) then reads
-    only what came after, in milliseconds (a tenth of a second each with torch's objects)."""
+    (``tqdm.monitor_interval = 0``, set when tqdm is imported: :class:`_QuietProgressBars`),
+    so that a bar in the student's own loop is no thread of theirs. The objects there are so
+    far (the grader's, the libraries', torch's) are frozen out of garbage collection: the
+    collection inside each count (:func:`_counted`) then reads only what came after, in
+    milliseconds (a tenth of a second each with torch's objects)."""
     global _THREADS_BEFORE_SUBMISSION
-    with contextlib.suppress(ImportError):
-        import tqdm
-
-        tqdm.tqdm.monitor_interval = 0
+    if "tqdm" in sys.modules:
+        _quiet_tqdm(sys.modules["tqdm"])
+    elif not any(isinstance(f, _QuietProgressBars) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietProgressBars())
     _THREADS_BEFORE_SUBMISSION = _thread._count()
     gc.freeze()
+
+
+def _quiet_tqdm(module: Any) -> None:
+    with contextlib.suppress(AttributeError):
+        module.tqdm.monitor_interval = 0
+
+
+class _QuietProgressBars:
+    """A finder that sets ``tqdm.monitor_interval = 0`` once tqdm is imported (by the code
+    under test, a given training loop): importing tqdm in every worker to set it cost a
+    tenth of a worker's start-up (tqdm reads its version from its package metadata), and
+    most gradings never import it. It finds nothing itself: it leaves ``sys.meta_path`` at
+    tqdm's import and wraps the loader the other finders give."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "tqdm":
+            return None
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            spec = getattr(finder, "find_spec", lambda *a: None)(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _QuietLoader(spec.loader)
+                return spec
+        return None
+
+
+class _QuietLoader:
+    """``loader``, and ``tqdm.monitor_interval = 0`` once the module is executed."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        _quiet_tqdm(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_resource_reader, get_code...
+        return getattr(self.loader, name)
 
 
 def build(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],

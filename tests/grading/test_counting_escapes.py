@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
 import sys
 import threading
 
@@ -165,6 +166,24 @@ def test_a_progress_bar_in_the_students_loop_starts_no_thread(monkeypatch):
     with tqdm.tqdm(total=3, disable=False, file=open(os.devnull, "w")) as bar:  # noqa: SIM115
         bar.update(3)
     assert python_lines(_loop, (10,), root_of=_loop) > 10  # no thread beside the count
+
+
+def test_tqdm_imported_after_the_worker_starts_has_its_monitor_off_too():
+    """A worker does not import tqdm to switch its monitor thread off (a tenth of its
+    start-up): the code under test importing it later finds it switched off."""
+    pytest.importorskip("tqdm")
+    code = ("import sys, gc\n"
+            "from nlpdojo_autograder.runtime import probes\n"
+            "assert 'tqdm' not in sys.modules\n"
+            "probes.submission_starts()\n"
+            "assert 'tqdm' not in sys.modules\n"
+            "from tqdm.auto import tqdm as bar\n"
+            "import tqdm\n"
+            "print(tqdm.tqdm.monitor_interval, type(tqdm.__spec__.loader).__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "_QuietLoader"]
 
 
 #: Python loops over the tokens, hidden while counted: zeros then (the attack), or padded to a
