@@ -63,6 +63,21 @@ def test_numpy_calls_on_array_api_inputs_fail_on_numpy_too_with_the_xp_hint(tmp_
 
 
 @pytest.mark.timeout(120)
+def test_wrong_values_are_told_before_the_strict_pass(tmp_path):
+    """A check that earns nothing on NumPy is not run again on the strict namespace: its own
+    message (the values that differ) is the feedback, the namespace's hint comes once they
+    are right (the points are 0 either way)."""
+    folder = _submission(tmp_path, "softmax", SOFTMAX,
+                         "    shifted = np.abs(x - np.max(x, axis=-1, keepdims=True))",
+                         prelude="import numpy as np\n")
+    checks = _checks(folder, "softmax", tmp_path)
+    message = checks["softmax.values"]["message"]
+    assert checks["softmax.values"]["score"] == 0
+    assert "strict array API namespace" not in message and "differ" in message, message
+    assert not checks["softmax.values"]["details"].get("strict_pass")
+
+
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("line", [
     # an array made without device=: on a GPU it sits on the CPU beside CUDA inputs
     "    shifted = x - xp.max(x, axis=-1, keepdims=True) + xp.zeros(x.shape[-1], dtype=x.dtype)",
