@@ -10,7 +10,7 @@ from nlpdojo_course.language_models import sampling, smoothing
 
 
 def _sum_judge():
-    return smoothing._sums("backoff", "absolute_discount_log_probs", (2,))[1]
+    return smoothing._sums("absolute_discount_log_probs", (2,))[1]
 
 
 def test_sums_to_one_passes_within_1e_9_and_says_which_way_it_is_off():
