@@ -565,3 +565,33 @@ def test_a_loop_over_the_rows_not_seen_before_is_counted(tmp_path):
     values = _grade("neural_networks", course / "neural_networks", "affine")["affine.values"]
     assert values.score == 0, values.message
     assert "a Python loop over the batch" in values.message, values.message
+
+
+def _cached(tmp_path, source: str, compiled_from: str):
+    """A module file with ``source`` and, in its ``__pycache__``, the bytecode of
+    ``compiled_from`` under a header that matches the file (as ``py_compile`` writes it)."""
+    import importlib.util
+    import py_compile
+
+    path = tmp_path / "installed_mod.py"
+    path.write_text(compiled_from)
+    py_compile.compile(str(path), cfile=importlib.util.cache_from_source(str(path)))
+    stat = os.stat(path)
+    path.write_text(source.ljust(len(compiled_from)))  # the same size...
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # ...and time: the header holds
+    return str(path)
+
+
+def test_installed_code_is_read_from_its_bytecode_only_where_nothing_here_can_write_it(
+        tmp_path, monkeypatch):
+    """The tracer's list of an installed file's code comes from the file's cached bytecode
+    where neither it nor its folder is writable (the sandbox's read-only installation), and
+    from the source otherwise: a cache a submission could write (a process-level worker's)
+    is never believed."""
+    names = lambda code: {sig[1] for sig in probes._signatures(code)}  # noqa: E731
+    path = _cached(tmp_path, "def honest():\n    return 1\n", "def planted():\n    return 2\n")
+    assert "honest" in names(probes._compiled(path))  # writable here: the source
+    monkeypatch.setattr(probes.os, "access", lambda *a, **k: False)  # read-only, as sandboxed
+    assert "planted" in names(probes._compiled(path))  # the bytecode, as the import read it
+    os.utime(path, (1, 1))  # a cache older than the source is compiled again
+    assert "honest" in names(probes._compiled(path))
