@@ -19,8 +19,8 @@ the same call: its lines of Python (a loop over groups of coordinates) and its C
 groups stacked into a few large forwards, a forward per group), read from outside the
 worker (:class:`_Work`). Every check of the layer requires this run to agree
 (:func:`gate`): a check that fails on its own says why as before (a wrong forward is named),
-and one that would pass fails with what went wrong at scale. The run's verdict is kept for
-the grading's other checks.
+and where it earns nothing on its own the run is not made; one that would pass fails with
+what went wrong at scale. The run's verdict is kept for the grading's other checks.
 
 Where there is no reference (a student release) nothing is compared: a release is practice,
 and only a grading with the reference counts (docs/security.md).
@@ -81,7 +81,8 @@ def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
     """``check``, earned only where ``require(ctx)`` (:func:`require_at_scale`, run after the
     check's own collect) also passes. The check's own verdict comes first: where it fails, its
     message is the feedback (the mistake it names), and where the reference's payload is
-    known it is judged first, the run at scale skipped (:func:`_earns_nothing`); where it
+    known it is judged first, the integrity rules' runs (:attr:`Context.deferred`) and the
+    run at scale skipped (:func:`_earns_nothing`); where it
     passes, or earns a part, and the run at scale failed, it earns nothing and says why.
     ``require`` None: ``check`` itself."""
     if require is None:
@@ -89,9 +90,15 @@ def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
     own_collect, own_judge = check.collect, check.judge
 
     def collect(ctx: Context) -> Payload:
-        payload = own_collect(ctx)
+        ctx.deferred = []  # the integrity rules' runs, held back until the verdict is known
+        try:
+            payload = own_collect(ctx)
+        finally:
+            deferred, ctx.deferred = ctx.deferred, None
         if _earns_nothing(own_judge, payload, ctx.known):
-            return payload  # the judge below reads nothing of the run at scale then
+            return payload  # the judge below reads nothing of the rules or the run at scale
+        for rule in deferred:
+            rule()
         try:
             require(ctx)
         except CheckFailure as exc:

@@ -231,6 +231,19 @@ class Context:
         #: what the last calls returned, as returned (:mod:`.returned`): judged by
         #: :meth:`to_numpy`, and read by :meth:`require_arrays`
         self.returned = Returned()
+        #: the integrity rules' runs (lines counted at other sizes, a backward traced) that
+        #: the check's gate holds back until its own verdict is known
+        #: (:func:`~.at_scale.gate`); None: each runs where it is asked (:meth:`rule`)
+        self.deferred: list[Callable[[], Any]] | None = None
+
+    def rule(self, run: Callable[[], Any]) -> None:
+        """An integrity rule's ``run`` (it raises :class:`CheckFailure` where broken): now, or,
+        where the check's gate defers them (:attr:`deferred`), once the check's own verdict
+        is known to earn something."""
+        if self.deferred is None:
+            run()
+        else:
+            self.deferred.append(run)
 
     def oracle(self, key: str, on: Any, compute: Callable[[], Any]) -> Payload:
         """An independent oracle's value (torch autograd's gradient of the true loss, say) as

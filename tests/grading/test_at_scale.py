@@ -486,3 +486,39 @@ def test_a_check_that_earns_nothing_on_its_own_skips_the_run_at_scale():
     assert not verdict.passed and verdict.message == "at scale: too slow"
     unknown = SimpleNamespace(known={})
     assert PROBLEM_KEY in check.collect(unknown) and runs[-1] is unknown
+
+
+def test_the_integrity_rules_of_a_check_that_earns_nothing_are_not_run():
+    """A gated check's integrity rules (``ctx.rule``: lines counted, a backward traced) wait
+    for its own verdict: not run where it earns nothing, run before the run at scale where
+    it passes or nothing is known; without a gate a rule runs where it is asked."""
+    from nlpdojo_autograder.authoring import Context, value_check
+    from nlpdojo_autograder.authoring.at_scale import gate
+
+    class _Ctx:
+        rule = Context.rule
+
+        def __init__(self, known):
+            self.known, self.deferred = known, None
+
+    order = []
+
+    def collect(ctx):
+        ctx.rule(lambda: order.append("rule"))
+        order.append("collected")
+        return {"y": np.ones(3)}
+
+    check = value_check("values", "a case", 1.0, collect, question="q")
+    gated = gate(check, lambda ctx: order.append("at scale"))
+    gated.collect(_Ctx({"y": np.zeros(3)}))
+    assert order == ["collected"]
+    order.clear()
+    gated.collect(_Ctx({"y": np.ones(3)}))
+    assert order == ["collected", "rule", "at scale"]
+    order.clear()
+    ctx = _Ctx({})
+    gated.collect(ctx)
+    assert order == ["collected", "rule", "at scale"] and ctx.deferred is None
+    order.clear()
+    check.collect(_Ctx({"y": np.zeros(3)}))  # no gate: at once
+    assert order == ["rule", "collected"]

@@ -184,9 +184,10 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
         ran = run(ctx, 1, train=train)
         result, case = ran["result"], ran["case"]
         if train is None and case.batched:  # a Python loop over the batch or its tokens?
-            _require_batch_vectorized(ctx, module, cls, case, ran["inputs"][0], ran["grads"][0])
+            ctx.rule(lambda: _require_batch_vectorized(ctx, module, cls, case, ran["inputs"][0],
+                                                       ran["grads"][0]))
         if train is None and case.longer is not None:  # ... or over the positions?
-            _require_time_vectorized(ctx, module, cls, case)
+            ctx.rule(lambda: _require_time_vectorized(ctx, module, cls, case))
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
         # eval mode after training, twice, at a larger batch: in the values check, or in the
         # eval check where the question has one (not both: one mistake, one check's points)
@@ -463,7 +464,10 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
                     true_shape[0], (tuple, list)) else [tuple(true_shape)], yours, inputs[0])
         grads = _grad_outputs(ctx, shape, applications)
         traced = None
-        if not ctx.expected_only:  # every check of the backward: is it the chain rule's?
+        # every check of the backward: is it the chain rule's? (once the check's own verdict
+        # earns something, where its gate defers the rules: after the run it checks)
+        later = not ctx.expected_only and ctx.deferred is not None
+        if not ctx.expected_only and not later:
             traced = _require_derived_backward(ctx, module, cls, case, inputs[0], grads[0])
         result = ctx.probe("layer_run")(
             cls_token, tuple(case.args), case.kwargs, _params(ctx, case),
@@ -471,10 +475,22 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
             train=case.train, backward_twice=twice, cells=case.cells or None, names=case.names)
         if traced is not None:
             _same_when_traced(ctx, cls, traced, result["input_grads"][0])
+        if later:
+            ctx.rule(lambda: _derived_and_the_same(ctx, module, cls, case, inputs[0], grads[0],
+                                                   result["input_grads"][0]))
         only_the_case_parameters(cls, case, _named(result, "param_grads"))
         return {"case": case, "inputs": inputs, "grads": grads, "result": result}
 
     return run
+
+
+def _derived_and_the_same(ctx: Context, module: str, cls: str, case: LayerCase,
+                          inputs: tuple[Any, ...], grad: Any, untraced: Any) -> None:
+    """:func:`_require_derived_backward` on ``inputs``, then :func:`_same_when_traced` against
+    the ``untraced`` input gradients of the run the check judges."""
+    traced = _require_derived_backward(ctx, module, cls, case, inputs, grad)
+    if traced is not None:
+        _same_when_traced(ctx, cls, traced, untraced)
 
 
 def _call_label(application: int, applications: int) -> str:
