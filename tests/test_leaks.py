@@ -198,6 +198,17 @@ BUGS = [
 """
 
 
+def _reference(tmp_path: Path, package: str) -> Path:
+    """A reference package ``package`` whose topic holds ``clip.py`` and ``scale.py``."""
+    reference = tmp_path / package / "topic"
+    reference.mkdir(parents=True)
+    (tmp_path / package / "__init__.py").write_text("")
+    (reference / "__init__.py").write_text("")
+    (reference / "clip.py").write_text(CLIP)
+    (reference / "scale.py").write_text(SCALE)
+    return reference
+
+
 def test_a_withheld_bug_is_placed_by_the_solution_block_its_find_lies_in(tmp_path: Path,
                                                                          monkeypatch):
     """A withheld bug names neither question nor module: its topic finds the solution block
@@ -206,12 +217,7 @@ def test_a_withheld_bug_is_placed_by_the_solution_block_its_find_lies_in(tmp_pat
     release checks report it; the topic still grades."""
     from nlpdojo_autograder.release.consistency import _check_bugs
 
-    reference = tmp_path / "made_up_ref" / "topic"
-    reference.mkdir(parents=True)
-    (tmp_path / "made_up_ref" / "__init__.py").write_text("")
-    (reference / "__init__.py").write_text("")
-    (reference / "clip.py").write_text(CLIP)
-    (reference / "scale.py").write_text(SCALE)
+    reference = _reference(tmp_path, "made_up_ref")
     (tmp_path / "made_up_pack3").mkdir()
     (tmp_path / "made_up_pack3" / "__init__.py").write_text(PLACED)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -250,12 +256,7 @@ def test_a_withheld_bug_is_first_looked_for_in_the_questions_of_its_namesake(tmp
     declares: a ``find`` in two modules of the topic, once in theirs, needs no ``module=``; one
     outside every block of the one module their one question holds needs no ``question=``.
     A bug listed elsewhere is placed (or not) as before."""
-    reference = tmp_path / "made_up_ref4" / "topic"
-    reference.mkdir(parents=True)
-    (tmp_path / "made_up_ref4" / "__init__.py").write_text("")
-    (reference / "__init__.py").write_text("")
-    (reference / "clip.py").write_text(CLIP)
-    (reference / "scale.py").write_text(SCALE)
+    _reference(tmp_path, "made_up_ref4")
     pack = tmp_path / "made_up_pack4"
     pack.mkdir()
     header = "from nlpdojo_autograder.authoring import bug\n"
