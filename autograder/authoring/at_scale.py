@@ -82,9 +82,8 @@ def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
     check's own collect) also passes. The check's own verdict comes first: where it fails, its
     message is the feedback (the mistake it names), and where the reference's payload is
     known it is judged first, the integrity rules' runs (:attr:`Context.deferred`) and the
-    run at scale skipped (:func:`_earns_nothing`); where it
-    passes, or earns a part, and the run at scale failed, it earns nothing and says why.
-    ``require`` None: ``check`` itself."""
+    run at scale skipped (:func:`earns_nothing`); where it passes, or earns a part, and the
+    run at scale failed, it earns nothing and says why. ``require`` None: ``check`` itself."""
     if require is None:
         return check
     own_collect, own_judge = check.collect, check.judge
@@ -95,7 +94,7 @@ def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
             payload = own_collect(ctx)
         finally:
             deferred, ctx.deferred = ctx.deferred, None
-        if _earns_nothing(own_judge, payload, ctx.known):
+        if earns_nothing(own_judge, payload, ctx.known):
             return payload  # the judge below reads nothing of the rules or the run at scale
         for rule in deferred:
             rule()
@@ -118,19 +117,19 @@ def gate(check: Check, require: Callable[[Context], None] | None) -> Check:
     return dataclasses.replace(check, collect=collect, judge=judge)
 
 
-def _earns_nothing(own_judge: Callable[[Payload, Payload | None], Verdict], payload: Payload,
+def earns_nothing(judge: Callable[[Payload, Payload | None], Verdict], payload: Payload,
                    known: Payload) -> bool:
-    """Whether ``payload`` earns nothing on its own, judged against the reference's
-    (``known``: :attr:`Context.known`, where the grading has it) as the grading will judge it
-    (the payload as an outcome keeps it). :func:`gate`'s judge then returns that verdict and
-    reads nothing of the run at scale, which is skipped: a wrong layer costs one run of its
-    small case, not also a forward and backward at 100,000 numbers. In any doubt (no
-    reference payload, a judge that raises) False: the run at scale goes ahead."""
+    """Whether ``payload`` earns nothing by ``judge``, against the reference's (``known``:
+    :attr:`Context.known`, where the grading has it), judged as the grading will judge it (the
+    payload as an outcome keeps it). What could only trade one failure for another is then
+    skipped: :func:`gate`'s integrity rules and run at scale (a wrong layer costs one run of
+    its small case, not also a forward and backward at 100,000 numbers), the runner's strict
+    pass. In any doubt (no reference payload, a judge that raises) False: they go ahead."""
     if not known:
         return False
     try:
         arrays, scalars = split_payload(payload)
-        verdict = own_judge({**scalars, **arrays}, known)
+        verdict = judge({**scalars, **arrays}, known)
     except Exception:  # noqa: BLE001 - the grading judges it again and says what went wrong
         return False
     return not verdict.passed and not verdict.fraction

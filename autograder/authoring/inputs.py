@@ -85,6 +85,12 @@ def per_grading(make: Callable[[Context], Any]) -> Draw:
     return Draw(lambda ctx, rng, drawn: make(ctx))
 
 
+def settled(ctx: Context, value: Any) -> Any:
+    """``value`` as this grading has it: a :class:`Draw` of the context (:func:`setting`,
+    :func:`per_grading`) drawn, anything else as given."""
+    return value.make(ctx, None, {}) if isinstance(value, Draw) else value
+
+
 def normal(*shape: int, loc: float = 0.0, scale: float = 1.0) -> Draw:
     """Floats of ``shape``, normal with mean ``loc`` and standard deviation ``scale``."""
     return Draw(lambda ctx, rng, drawn: loc + scale * rng.standard_normal(shape))

@@ -31,6 +31,7 @@ from nlpdojo.errors import failure_site
 from nlpdojo.plugins import get_registry
 from nlpdojo.selection import make_backend
 from nlpdojo_autograder.authoring.at_scale import PROBLEM_KEY as AT_SCALE_PROBLEM
+from nlpdojo_autograder.authoring.at_scale import earns_nothing
 from nlpdojo_autograder.authoring.checks import (
     Check,
     CheckFailure,
@@ -366,7 +367,9 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
             outcome = Outcome(status="ok", arrays=arrays, scalars=scalars)
             if (check.kind in STRICT_KINDS and isinstance(subject, RemoteSubject)
                     and STRICT in subject.settings.extra_backends
-                    and not _earns_nothing(check, outcome, ctx.known)):
+                    and not earns_nothing(check.judge, {  # (its run at scale apart)
+                        k: v for k, v in outcome.payload.items() if k != AT_SCALE_PROBLEM},
+                        ctx.known)):
                 subject.end()
                 outcome = _strict_pass(check, index, subject, ctx, outcome, deadline)
         except WorkerGone as gone:
@@ -394,22 +397,6 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
             outcome.call_backs = subject.call_backs[index]
         return outcome
     raise AssertionError("unreachable")
-
-
-def _earns_nothing(check: Check, outcome: Outcome, known: dict[str, Any]) -> bool:
-    """Whether ``outcome`` earns nothing on its own (its run at scale apart), judged against
-    the reference's payload (``known``, where the grading has it) as the grading will judge
-    it: the strict pass could then only trade one failure for another, and is not run (the
-    check's own message, the mistake it names, is the feedback). In any doubt (nothing known,
-    a judge that raises) False."""
-    if not known:
-        return False
-    try:
-        verdict = check.judge({k: v for k, v in outcome.payload.items()
-                               if k != AT_SCALE_PROBLEM}, known)
-    except Exception:  # noqa: BLE001 - the grading judges it again and says what went wrong
-        return False
-    return not verdict.passed and not verdict.fraction
 
 
 STRICT = STRICT_BACKEND

@@ -22,7 +22,7 @@ from nlpdojo_autograder.authoring import (
 )
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.deferred import question_builder
-from nlpdojo_autograder.authoring.inputs import Draw, draw, setting
+from nlpdojo_autograder.authoring.inputs import draw, setting, settled
 from nlpdojo_course.neural_networks.common import functional, torch
 
 
@@ -53,11 +53,6 @@ def _saturating_scores(r: np.random.Generator, drawn=None) -> np.ndarray:
 SATURATING_CASE = layer_case(inputs=(draw(_saturating_scores),))
 
 
-def _settled(ctx: Context, kwargs: dict) -> dict:
-    """``kwargs`` with each setting drawn per grading (a ``Draw``) drawn."""
-    return {k: v.make(ctx, None, {}) if isinstance(v, Draw) else v for k, v in kwargs.items()}
-
-
 @question_builder
 def _activation(cls: str, torch_fn, *, question: str, module: str, kwargs=None,
                 points: float = 1.0, kinks: tuple[float, ...] = (),
@@ -80,7 +75,7 @@ def _activation(cls: str, torch_fn, *, question: str, module: str, kwargs=None,
     if kinks:
         checks.append(with_hint(value_check(
             "kinks", f"{cls} exactly at its kinks ({', '.join(map(str, kinks))})",
-            share, lambda ctx: _at_kinks(ctx, cls, kinks, _settled(ctx, kwargs)),
+            share, lambda ctx: _at_kinks(ctx, cls, kinks, kwargs),
                 question=question),
             f"the inputs were exactly at the kinks, where the derivative is a convention: "
             f"{convention}, as the docstring says (and torch does); the other checks keep "
@@ -91,7 +86,9 @@ def _activation(cls: str, torch_fn, *, question: str, module: str, kwargs=None,
 def _at_kinks(ctx: Context, cls: str, kinks: tuple[float, ...], kwargs: dict) -> dict:
     """Forward and backward of ``cls`` on its kinks among four inputs away from them, in an
     order and with an upstream gradient (never 1, different at every input) drawn per
-    grading: fixed inputs were answered from a table of them (0.2 points a question)."""
+    grading: fixed inputs were answered from a table of them (0.2 points a question).
+    ``kwargs``: the constructor's, each setting drawn per grading drawn here."""
+    kwargs = {k: settled(ctx, v) for k, v in kwargs.items()}
     rng = ctx.rng()
     others = _away_from_kinks(rng.uniform(-3.0, 3.0, 4))
     x = rng.permutation(np.concatenate([kinks, others]))[None]  # (1, n)

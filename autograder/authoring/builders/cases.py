@@ -18,7 +18,7 @@ from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.builders.wire import _send
 from nlpdojo_autograder.authoring.checks import CheckFailure, Payload
 from nlpdojo_autograder.authoring.context import Context
-from nlpdojo_autograder.authoring.inputs import Draw
+from nlpdojo_autograder.authoring.inputs import settled
 from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 
@@ -105,9 +105,6 @@ def layer_case(*args: Any, params: dict[str, Callable[[np.random.Generator], Any
     ``ctx`` returning a ``LayerCase``."""
     def drawn(spec: Any, rng: np.random.Generator) -> Any:
         return tuple(drawn(s, rng) for s in spec) if isinstance(spec, tuple) else spec(rng)
-
-    def settled(ctx: Context, value: Any) -> Any:  # a setting drawn per grading, or as given
-        return value.make(ctx, None, {}) if isinstance(value, Draw) else value
 
     def case(ctx: Context) -> LayerCase:
         rng = ctx.rng()
