@@ -383,7 +383,9 @@ def _array_arguments(pos: tuple, kw: dict, *, nested: bool = False
 
 
 def _copied(x: Any) -> Any:
-    """An array token with a copy of its array (anything else as it is)."""
+    """An array, or an array token, with a copy of its array (anything else as it is)."""
+    if isinstance(x, np.ndarray):  # an array that crossed as it is (the NumPy backend's)
+        return x.copy()
     if isinstance(x, Token) and x.kind == "array" and len(x.args) == 2 and \
             isinstance(x.args[0], np.ndarray):
         return Token("array", (x.args[0].copy(), x.args[1]))

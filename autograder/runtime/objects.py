@@ -233,8 +233,9 @@ def changed(sent: dict[str, Any], after: dict[str, Any], *,
             host: Callable[[Any], np.ndarray]) -> dict[str, Any]:
     """What of an object's state the reference method changed: the attributes of ``after``
     (:func:`capture` of the object after the call, arrays as they are) that differ from
-    ``sent`` (the state as it came over the channel, arrays as ``Token("array", (host array,
-    dtype))``), a sub-module's entry holding only its own changed attributes. The reply
+    ``sent`` (the state as it came over the channel, arrays as NumPy arrays or as
+    ``Token("array", (host array, dtype))``, left unchanged by the call: the object was
+    rebuilt from copies), a sub-module's entry holding only its own changed attributes. The reply
     carries this, not the whole state: a forward that changes nothing sends back nothing, and
     the student's object keeps its own arrays (:func:`apply` merges what comes). ``host(x)``
     is a backend array as a NumPy array. Whatever cannot be compared is counted changed."""
@@ -266,11 +267,11 @@ def _unchanged(sent: Any, after: Any, host: Callable[[Any], np.ndarray], depth: 
     if depth > 4 * MAX_DEPTH:
         return False
     args = getattr(sent, "args", None)
-    if getattr(sent, "kind", None) == "array" and isinstance(args, tuple) and args and \
-            isinstance(args[0], np.ndarray):
+    if isinstance(sent, np.ndarray) or getattr(sent, "kind", None) == "array" and isinstance(
+            args, tuple) and args and isinstance(args[0], np.ndarray):
         if not _is_array(after):
             return False
-        a, b = args[0], host(after)
+        a, b = (sent if isinstance(sent, np.ndarray) else args[0]), host(after)
         return a.shape == b.shape and a.dtype == b.dtype and bool(
             np.array_equal(a, b, equal_nan=np.issubdtype(a.dtype, np.inexact)))
     if isinstance(sent, dict) and isinstance(after, dict):

@@ -25,6 +25,7 @@ were bypassed.
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 import shutil
@@ -665,12 +666,20 @@ def test_a_swapped_in_method_sends_back_array_attributes_on_every_backend(tmp_pa
         np.testing.assert_allclose(np.asarray(backend.to_numpy(moment)), np.ones(3))
 
 
-def test_a_swapped_in_method_sends_back_only_what_it_changed_of_its_object(tmp_path):
+def _plain(x):
+    return x.args[0] if isinstance(x, Token) else x
+
+
+@pytest.mark.parametrize("sent_as", ["token", "array"])
+def test_a_swapped_in_method_sends_back_only_what_it_changed_of_its_object(tmp_path, sent_as):
     """The reply carries what the reference method changed of the object's state
     (``objects.changed``), which the worker merges into the student's object: Linear.forward
     changes nothing (an empty state: the student's arrays stay as they are, not replaced by
     equal copies), Linear.backward the gradients only, a method that sets an attribute that
-    attribute; a sub-layer's entry holds only its own changes."""
+    attribute; a sub-layer's entry holds only its own changes. The state's arrays come as
+    tokens (a backend's arrays) or as they are (the NumPy backend's worker sends NumPy arrays
+    plain, which counted as changed, every parameter sent back, until the rebuilt object got
+    copies of them too); either way what was sent is left as it came."""
     from nlpdojo_solutions.library.layers import Linear
 
     workspace, _, _ = _reference_workspace(tmp_path, [("..library.layers", "Linear")])
@@ -678,14 +687,21 @@ def test_a_swapped_in_method_sends_back_only_what_it_changed_of_its_object(tmp_p
     layer = Linear(backend, 3, 2)
 
     def token(x):
+        if sent_as == "array":
+            return x
         return Token("array", (np.asarray(x), None)) if isinstance(x, np.ndarray) else x
 
     def call(name, *args):
         state = objects.capture(layer, array=token, backend=backend, where=workspace.locate)
+        before = copy.deepcopy(state)
         reply = workspace.call(Token("function", ("student", "..library.layers", name)),
                                (Token("object", ("..library.layers", "Linear", state)),
                                 *args), {})
         assert "error" not in reply, reply
+        for key in ("weight", "bias"):  # the received state is the base of the comparison
+            for part in ("data", "grad"):
+                np.testing.assert_array_equal(_plain(state[key][part]),
+                                              _plain(before[key][part]))
         return reply
 
     x = np.arange(6.0).reshape(2, 3)
