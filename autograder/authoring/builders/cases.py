@@ -13,7 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.at_scale import MIN_AT_SCALE_NUMBERS, built_with
+from nlpdojo_autograder.authoring.at_scale import (
+    MIN_AT_SCALE_NUMBERS,
+    built_with,
+    require_at_scale,
+)
 from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.builders.wire import _send
 from nlpdojo_autograder.authoring.checks import CheckFailure, Payload
@@ -494,3 +498,22 @@ def layer_probe(ctx: Context, module: str, cls: str) -> Callable[..., Any]:
         return probe("layer_run", *head, [sent], [_send(ctx, grads)], **options)
 
     return run
+
+
+def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCase] | None,
+                    make: Callable[[Context], LayerCase] | None = None
+                    ) -> Callable[[Context], None] | None:
+    """What a layer's checks require at scale (:func:`~.at_scale.gate`), None without a case.
+    With the checks' own case ``make``, the case at scale must build the layer the same way
+    (:func:`_same_configuration`)."""
+    if at_scale is None:
+        return None
+
+    def require(ctx: Context) -> None:
+        if make is not None:
+            case, scaled = make(ctx), at_scale(ctx)
+            _same_configuration(cls, case, scaled)
+            _sizes_told_apart(cls, case, scaled)
+        require_at_scale(ctx, module, cls, at_scale, layer_probe(ctx, module, cls))
+
+    return require

@@ -16,7 +16,6 @@ from nlpdojo_autograder.authoring.at_scale import (
     gate,
     on_reference,
     reference_subject,
-    require_at_scale,
 )
 from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.builders.cases import (
@@ -31,14 +30,12 @@ from nlpdojo_autograder.authoring.builders.cases import (
     _grad_outputs,
     _gradient_shape_problem,
     _input_names,
+    _layer_at_scale,
     _output_payload,
     _output_shape,
     _params,
-    _same_configuration,
     _same_output_shapes,
-    _sizes_told_apart,
     _with_cells,
-    layer_probe,
     only_the_case_parameters,
 )
 from nlpdojo_autograder.authoring.builders.points import _share, with_hint
@@ -348,25 +345,6 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
         "backward_mistakes": backward_mistakes, "at_scale": at_scale, **options,
         **parity.options})
     return [*shared, with_hint(against, hints["torch"]) if "torch" in (hints or {}) else against]
-
-
-def _layer_at_scale(module: str, cls: str, at_scale: Callable[[Context], LayerCase] | None,
-                    make: Callable[[Context], LayerCase] | None = None
-                    ) -> Callable[[Context], None] | None:
-    """What a layer's checks require at scale (:func:`~.at_scale.gate`), None without a case.
-    With the checks' own case ``make``, the case at scale must build the layer the same way
-    (:func:`_same_configuration`)."""
-    if at_scale is None:
-        return None
-
-    def require(ctx: Context) -> None:
-        if make is not None:
-            case, scaled = make(ctx), at_scale(ctx)
-            _same_configuration(cls, case, scaled)
-            _sizes_told_apart(cls, case, scaled)
-        require_at_scale(ctx, module, cls, at_scale, layer_probe(ctx, module, cls))
-
-    return require
 
 
 def _saturated_check(question: str, module: str, cls: str, title: str, saturated: Saturated,
