@@ -10,7 +10,10 @@ same check gets the same reply again, without the round trip.
 
 The memo lives in the untrusted worker and changes nothing the grader relies on: the student's
 code could answer its own call-backs anyway, and the grader judges what comes out. It is
-cleared when a check begins and ends, and holds at most :data:`MAX_BYTES` of replies.
+cleared when a check begins, except the check's strict pass (the same check run again on
+another backend in the same dtype: the reference process computes on NumPy for both, so the
+same request has the same reply; the worker sends the strict pass's arrays as NumPy arrays,
+as the first pass's), and holds at most :data:`MAX_BYTES` of replies.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class ReplyMemo:
         self.replies: dict[bytes, Any] = {}
         self.size = 0
         self.hits = 0
+        #: the dtype of the check whose replies these are (the worker's to set)
+        self.dtype: str | None = None
 
     @staticmethod
     def key(chunks: list[bytes | memoryview]) -> bytes:

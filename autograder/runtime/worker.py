@@ -279,7 +279,11 @@ class Worker:
                 faulthandler.dump_traceback_later(max(0.05, float(request["timeout_s"])),
                                                   repeat=False, file=self.stack_file)
                 self.pending_swap = tuple(request["swap_in"])
-                self.replies.clear()
+                # a check's strict pass (another backend, the same dtype) asks the reference
+                # what its first pass asked: the replies are kept for it (replies.py)
+                if not (request.get("backend") and request["dtype"] == self.replies.dtype):
+                    self.replies.clear()
+                self.replies.dtype = request["dtype"]
                 freeze_grader_modules()  # those imported since the last check too
                 if self.executed is not None:
                     self.executed.start()
@@ -303,7 +307,6 @@ class Worker:
                 faulthandler.cancel_dump_traceback_later()
                 self.code.restore()
                 self.pending_swap = ()
-                self.replies.clear()
                 reply: dict[str, Any] = {"ok": True}
                 if self.executed is not None:
                     reply["executed"] = self.executed.stop()
@@ -344,10 +347,15 @@ class Worker:
         # otherwise it stays as the reference returned it (NumPy in, NumPy out)
         on_backend = [instance is not None]
 
+        # the strict pass of a NumPy grading sends its arrays as NumPy ones, as the first pass
+        # does: the reference process (on NumPy in both) makes a token's array that same array,
+        # and the same request then finds the first pass's reply in the memo (replies.py)
+        plain = backend.name != "numpy" and self.workspace.backends[None].name == "numpy"
+
         def array(value: Any) -> Any:
             if is_backend_array(value):
                 host = backend.to_numpy(value)
-                return Token("array", (host, host.dtype.name))
+                return host if plain else Token("array", (host, host.dtype.name))
             return value
 
         def out(value: Any, key: str | None = None) -> Any:

@@ -44,6 +44,31 @@ def test_a_report_counts_each_checks_call_backs_into_swapped_in_reference_code(
     assert "call_backs" not in checks["scale.values"]["details"]
 
 
+def test_a_checks_strict_pass_asks_the_reference_nothing_its_first_pass_asked(
+        toy, make_submission, tmp_path, monkeypatch):
+    """The strict pass runs a passing value check again on the strict backend's arrays; the
+    reference process computes on NumPy in both passes, so the worker sends the same requests
+    and answers the second pass's call-backs from its memo of the first's (runtime/replies.py):
+    quadratic.values makes as many call-backs with its strict pass as without it."""
+    from nlpdojo_autograder.grading import runner as grading_runner
+
+    submission = make_submission()
+
+    def quadratic_values(name: str) -> dict:
+        out = tmp_path / f"{name}.json"
+        result = grade("toy.quadratic", "--submission", str(submission), "--no-cache",
+                       "-f", "json", "-o", str(out))
+        assert result.exit_code == 0, result.output
+        checks = json.loads(out.read_text())["exercises"][0]["checks"]
+        return next(c for c in checks if c["id"] == "quadratic.values")["details"]
+
+    with_strict = quadratic_values("strict")
+    monkeypatch.setattr(grading_runner, "STRICT_KINDS", frozenset())
+    without = quadratic_values("first-pass-only")
+    assert with_strict.get("strict_pass") and not without.get("strict_pass")
+    assert with_strict["call_backs"] == without["call_backs"] > 0
+
+
 def test_stubs_exit_one_and_fail_under(toy, make_submission):
     folder = make_submission(stub=True)
     result = grade("toy", "--submission", str(folder / ""))
