@@ -34,6 +34,7 @@ from nlpdojo_autograder.runtime.channel import (
     Opaque,
     Sparse,
     Token,
+    dtype_name,
     is_backend_array,
     map_tree,
     to_wire,
@@ -131,7 +132,7 @@ class Workspace:
             if dtype is None and np.issubdtype(arr.dtype, np.floating):
                 return self.backend.asarray(arr, dtype=self.backend.default_dtype)
             return self.backend.asarray(arr, dtype=getattr(self.backend.xp, dtype or
-                                                           arr.dtype.name))
+                                                           dtype_name(arr.dtype)))
         if kind == "function":
             return self.function(*args)
         if kind == "module":
@@ -311,7 +312,7 @@ def _value_kind(x: Any) -> list | None:
     if kind is float or kind is int:
         return ["python", kind.__name__]
     if isinstance(x, (np.ndarray, np.generic)):
-        return ["array", "numpy", "cpu", x.dtype.name]
+        return ["array", "numpy", "cpu", dtype_name(x.dtype)]
     if is_backend_array(x):
         try:
             where = str(array_api_device(x))

@@ -61,6 +61,7 @@ from nlpdojo_autograder.runtime.channel import (
     ChannelClosed,
     ChannelError,
     Token,
+    dtype_name,
     encode,
     map_tree,
 )
@@ -355,7 +356,7 @@ class Worker:
         def array(value: Any) -> Any:
             if is_backend_array(value):
                 host = backend.to_numpy(value)
-                return host if plain else Token("array", (host, host.dtype.name))
+                return host if plain else Token("array", (host, dtype_name(host.dtype)))
             return value
 
         def out(value: Any, key: str | None = None) -> Any:
@@ -556,7 +557,7 @@ def _to_backend(value: Any, backend: Any) -> Any:
 
     def leaf(x: Any) -> Any:
         if isinstance(x, np.ndarray):
-            return backend.asarray(x, dtype=getattr(backend.xp, x.dtype.name))
+            return backend.asarray(x, dtype=getattr(backend.xp, dtype_name(x.dtype)))
         return x
 
     return map_tree(value, leaf)

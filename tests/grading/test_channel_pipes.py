@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nlpdojo_autograder.runtime import sandbox
-from nlpdojo_autograder.runtime.channel import Channel, encode
+from nlpdojo_autograder.runtime.channel import _PREFIX, Channel, decode, encode
 
 
 def _through_a_pipe(chunks, *, deadline: float | None) -> bytes:
@@ -57,6 +57,22 @@ def test_an_encoded_frame_decodes_after_crossing_a_small_pipe():
     os.close(write)
     np.testing.assert_array_equal(got["value"]["x"], value["x"])
     assert got["value"]["n"] == 3
+
+
+def test_arrays_of_either_byte_order_arrive_with_their_values():
+    """The wire carries arrays in the machine's byte order: a big-endian float64 (named
+    "float64" too) is sent as its values, not as its bytes read the other way round."""
+    values = np.linspace(-2.0, 3.0, 7)
+    value = {"little": values.astype("<f8"), "big": values.astype(">f8"),
+             "ints": np.arange(5).astype(">i4"), "mask": values > 0}
+    chunks = encode(value, None)
+    frame = b"".join(bytes(memoryview(c).cast("B")) for c in chunks)
+    _, header_len, _ = _PREFIX.unpack(frame[:_PREFIX.size])
+    got = decode(frame[_PREFIX.size:_PREFIX.size + header_len],
+                 frame[_PREFIX.size + header_len:])
+    for key, sent in value.items():
+        assert got[key].dtype == sent.dtype.newbyteorder("=")
+        np.testing.assert_array_equal(got[key], sent)
 
 
 def test_the_sandboxs_pipes_hold_a_megabyte_where_the_system_allows():
