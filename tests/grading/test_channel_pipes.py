@@ -75,6 +75,24 @@ def test_arrays_of_either_byte_order_arrive_with_their_values():
         np.testing.assert_array_equal(got[key], sent)
 
 
+@pytest.mark.parametrize("tree", [
+    ["T", ["array"], []],  # a token's kind that is not a string (a list cannot be hashed)
+    ["a", ["float64"], [2], 16],  # an array's dtype that is not a string
+    ["a", "float64", [0, 1 << 40], 0],  # no elements, one size beyond the bound
+    ["v", [1]], ["t", "ab"], ["d", [[["k"], ["v", 1]]]],
+], ids=["token kind", "dtype", "empty huge", "value", "tuple", "dict key"])
+def test_a_malformed_part_is_a_channel_error(tree):
+    """What the other side sent is data: a part of the wrong shape is refused as a
+    ChannelError (the worker or reference process is then replaced), never another exception
+    from inside the decoder."""
+    import json
+
+    from nlpdojo_autograder.runtime.channel import ChannelError
+
+    with pytest.raises(ChannelError):
+        decode(json.dumps(tree).encode(), b"", allow_tokens=True)
+
+
 def test_the_sandboxs_pipes_hold_a_megabyte_where_the_system_allows():
     limit = Path("/proc/sys/fs/pipe-max-size")
     if not limit.exists():
