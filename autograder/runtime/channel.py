@@ -180,15 +180,19 @@ def sparse_shape_problem(shape: tuple[int, int] | list[int], *, dense: bool = Tr
     return None
 
 
-def array_shape_problem(shape: tuple[int, ...] | list[int]) -> str | None:
-    """Why an array of declared ``shape`` (sizes) is not accepted (``None``: it is): more
-    than :data:`MAX_NDIM` dimensions, or than :data:`MAX_ELEMENTS` elements (or one size alone
-    larger: a zero-size array declares no bytes)."""
+def array_shape_problem(shape: tuple[int, ...] | list[int], count: int | None = None
+                        ) -> str | None:
+    """Why an array of declared ``shape`` (sizes; ``count``, their product, where the caller
+    has it) is not accepted (``None``: it is): more than :data:`MAX_NDIM` dimensions, or than
+    :data:`MAX_ELEMENTS` elements (or one size alone larger: a zero-size array declares no
+    bytes)."""
     if len(shape) > MAX_NDIM:
         return (f"your code returned an array of {len(shape)} dimensions; at most {MAX_NDIM} "
                 "are accepted")
-    count = math.prod(shape)
-    if count > MAX_ELEMENTS or any(s > MAX_ELEMENTS for s in shape):
+    count = math.prod(shape) if count is None else count
+    # (where there are elements no size exceeds their count: one size alone can be larger
+    # only beside a 0)
+    if count > MAX_ELEMENTS or not count and any(s > MAX_ELEMENTS for s in shape):
         return (f"your code returned an array of shape {'×'.join(f'{s:,}' for s in shape)} "
                 f"({count:,} elements); at most {MAX_ELEMENTS:,} elements are accepted")
     return None
@@ -600,10 +604,7 @@ class _Decoder:
         if not is_shape(shape):
             raise ChannelError("malformed array shape in reply")
         count = math.prod(shape)
-        # (a size over the bound in a shape of no elements: one of its other sizes is 0)
-        if len(shape) > MAX_NDIM or count > MAX_ELEMENTS or not count and any(
-                s > MAX_ELEMENTS for s in shape):
-            _refuse(array_shape_problem(shape))
+        _refuse(array_shape_problem(shape, count))
         self._count(count)
         if count * _WIRE_DTYPES[dtype].itemsize != nbytes or \
                 self.offset + nbytes > self.limit:

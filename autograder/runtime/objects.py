@@ -266,12 +266,11 @@ def _unchanged(sent: Any, after: Any, host: Callable[[Any], np.ndarray], depth: 
     numbers and strings. False where unsure."""
     if depth > 4 * MAX_DEPTH:
         return False
-    args = getattr(sent, "args", None)
-    if isinstance(sent, np.ndarray) or getattr(sent, "kind", None) == "array" and isinstance(
-            args, tuple) and args and isinstance(args[0], np.ndarray):
+    a = _sent_array(sent)
+    if a is not None:
         if not _is_array(after):
             return False
-        a, b = (sent if isinstance(sent, np.ndarray) else args[0]), host(after)
+        b = host(after)
         return a.shape == b.shape and a.dtype == b.dtype and bool(
             np.array_equal(a, b, equal_nan=np.issubdtype(a.dtype, np.inexact)))
     if isinstance(sent, dict) and isinstance(after, dict):
@@ -283,6 +282,18 @@ def _unchanged(sent: Any, after: Any, host: Callable[[Any], np.ndarray], depth: 
     if sent is None or isinstance(sent, (bool, int, float, str)):
         return type(sent) is type(after) and sent == after
     return False
+
+
+def _sent_array(sent: Any) -> np.ndarray | None:
+    """The array of a state's entry as it came: sent plain (the NumPy backend's), or a
+    token's; None for anything else."""
+    if isinstance(sent, np.ndarray):
+        return sent
+    args = getattr(sent, "args", None)
+    if getattr(sent, "kind", None) == "array" and isinstance(args, tuple) and args and \
+            isinstance(args[0], np.ndarray):
+        return args[0]
+    return None
 
 
 def apply(obj: Any, state: dict[str, Any], *, array: Callable[[Any], Any]) -> None:

@@ -36,8 +36,16 @@ class ReplyMemo:
         self.replies: dict[bytes, Any] = {}
         self.size = 0
         self.hits = 0
-        #: the dtype of the check whose replies these are (the worker's to set)
+        #: the dtype of the check whose replies these are (:meth:`begin`)
         self.dtype: str | None = None
+
+    def begin(self, dtype: str | None, *, strict_pass: bool) -> None:
+        """A check begins in ``dtype``: the replies are cleared, except for the strict pass
+        (``strict_pass``: another backend) of the check before, in the same dtype, which asks
+        what its first pass asked."""
+        if not (strict_pass and dtype == self.dtype):
+            self.clear()
+        self.dtype = dtype
 
     @staticmethod
     def key(chunks: list[bytes | memoryview]) -> bytes:

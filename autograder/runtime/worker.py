@@ -280,11 +280,7 @@ class Worker:
                 faulthandler.dump_traceback_later(max(0.05, float(request["timeout_s"])),
                                                   repeat=False, file=self.stack_file)
                 self.pending_swap = tuple(request["swap_in"])
-                # a check's strict pass (another backend, the same dtype) asks the reference
-                # what its first pass asked: the replies are kept for it (replies.py)
-                if not (request.get("backend") and request["dtype"] == self.replies.dtype):
-                    self.replies.clear()
-                self.replies.dtype = request["dtype"]
+                self.replies.begin(request["dtype"], strict_pass=bool(request.get("backend")))
                 freeze_grader_modules()  # those imported since the last check too
                 if self.executed is not None:
                     self.executed.start()

@@ -4,6 +4,7 @@ megabyte where the system allows it (an array of a run at scale then goes in one
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from nlpdojo_autograder.runtime import sandbox
-from nlpdojo_autograder.runtime.channel import _PREFIX, Channel, decode, encode
+from nlpdojo_autograder.runtime.channel import _PREFIX, Channel, ChannelError, decode, encode
 
 
 def _through_a_pipe(chunks, *, deadline: float | None) -> bytes:
@@ -85,10 +86,6 @@ def test_a_malformed_part_is_a_channel_error(tree):
     """What the other side sent is data: a part of the wrong shape is refused as a
     ChannelError (the worker or reference process is then replaced), never another exception
     from inside the decoder."""
-    import json
-
-    from nlpdojo_autograder.runtime.channel import ChannelError
-
     with pytest.raises(ChannelError):
         decode(json.dumps(tree).encode(), b"", allow_tokens=True)
 
