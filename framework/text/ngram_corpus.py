@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -45,8 +46,11 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.tokens)
 
-    @property
+    @cached_property
     def index(self) -> dict[str, int]:
+        """Token -> id, made once per vocabulary (a dict of |V| entries: building it at every
+        :meth:`id` or :meth:`stream` was most of a held-out set's conversion, sentence by
+        sentence). Read it; do not change it."""
         return {t: i for i, t in enumerate(self.tokens)}
 
     def id(self, token: str) -> int:
