@@ -401,7 +401,8 @@ def _host(x: Any) -> np.ndarray:
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
-    return bool(np.array_equal(a, b, equal_nan=np.issubdtype(a.dtype, np.inexact)))
+    return probes.same_bytes(a, b) or bool(
+        np.array_equal(a, b, equal_nan=np.issubdtype(a.dtype, np.inexact)))
 
 
 def _parameter_names(func: Callable[..., Any], n_positional: int) -> dict[str, str]:

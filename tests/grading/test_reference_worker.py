@@ -42,8 +42,9 @@ from nlpdojo.selection import load_backend
 from nlpdojo_autograder.grading.runner import hidden_folders
 from nlpdojo_autograder.runtime import objects, remote
 from nlpdojo_autograder.runtime.callbacks import SwapScope
-from nlpdojo_autograder.runtime.calls import REFERENCE_TOKENS, Workspace
+from nlpdojo_autograder.runtime.calls import REFERENCE_TOKENS, Workspace, _same
 from nlpdojo_autograder.runtime.channel import Token
+from nlpdojo_autograder.runtime.probes import _changed, same_bytes
 from nlpdojo_autograder.runtime.remote import RemoteSubject, WorkerSettings
 from nlpdojo_autograder.runtime.subject import Fence, NotSwappedIn, ReferenceCode
 from nlpdojo_autograder.runtime.worker import ReferenceWorker, _load_reference
@@ -729,3 +730,25 @@ def test_a_swapped_in_method_sends_back_only_what_it_changed_of_its_object(tmp_p
                            host=np.asarray).keys() == {"a", "n", "new", "sub"}
     nan = {"a": Token("array", (np.array([np.nan, 1.0]), "float64"))}
     assert objects.changed(nan, {"a": np.array([np.nan, 1.0])}, host=np.asarray) == {}
+
+
+def test_equal_arrays_read_as_equal_whether_or_not_their_bytes_are():
+    """``probes.same_bytes`` answers the common case (an array a call left as it was) before
+    ``np.array_equal``: what it cannot vouch for is asked of ``np.array_equal`` as before, so
+    an equal array of other bytes (-0.0 for 0.0) is no change, a NaT for a NaT is one, and
+    every comparison of a call's arguments and state answers as it did."""
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    assert same_bytes(x, x.copy()) and same_bytes(x.T, x.T.copy())
+    assert not same_bytes(x, x.astype(np.float32)) and not same_bytes(x, x.reshape(3, 2))
+    assert not same_bytes(np.array([0.0]), np.array([-0.0]))  # equal, other bytes
+    assert not same_bytes(np.array([None]), np.array([None]))  # objects: not vouched for
+    for sent, now, unchanged in [
+            (np.array([0.0, 1.0]), np.array([-0.0, 1.0]), True),
+            (np.array([np.nan, 2.0]), np.array([np.nan, 2.0]), True),
+            (np.array([1, 2]), np.array([1, 3]), False),
+            (np.array(["NaT"], "datetime64[s]"), np.array(["NaT"], "datetime64[s]"), False)]:
+        assert (objects.changed({"a": sent}, {"a": now}, host=np.asarray) == {}) is unchanged
+    assert _same(np.array([0.0]), np.array([-0.0]))
+    assert not _same(np.array([1.0]), np.array([1.5]))
+    assert _changed([np.array([-0.0])], [np.array([0.0])]) is None
+    assert _changed([np.ones(2), np.array([2.0])], [np.ones(2), np.array([1.0])]) == 1
