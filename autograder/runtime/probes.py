@@ -188,8 +188,17 @@ def same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
     (0.2 against 4 us for a small array): the quick answer for the common case, an array a
     call left as it was, asked several times per call-back. False says nothing (-0.0 and 0.0,
     say): ask ``np.array_equal`` then."""
-    return (a.shape == b.shape and a.dtype == b.dtype and a.dtype.kind in "biufc"
-            and a.tobytes() == b.tobytes())
+    if a.shape != b.shape or a.dtype != b.dtype or a.dtype.kind not in "biufc":
+        return False
+    if a.nbytes <= SMALL_BYTES or not (a.flags.c_contiguous and b.flags.c_contiguous):
+        return a.tobytes() == b.tobytes()
+    # a large array's copy costs more than a comparison of its bytes where they lie
+    return bool(np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8)))
+
+
+#: up to this size an array's bytes are compared as copies (``tobytes``: the quickest for the
+#: small arrays of a check); beyond it, in place
+SMALL_BYTES = 16_384
 
 
 #: how a layer must compute instead of changing what it was given
