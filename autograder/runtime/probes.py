@@ -605,19 +605,36 @@ def _code_of_file(path: str) -> frozenset[tuple[int, str, bytes]]:
     return _FILE_CODE[path]
 
 
+#: set in the grader's process (:func:`runs_no_code_under_test`), where the reference alone
+#: is counted: no code under test runs there, so no bytecode cache can be its
+_RUNS_NO_CODE_UNDER_TEST = False
+
+
+def runs_no_code_under_test() -> None:
+    """Say that this process runs the reference only (the grader's trusted subject, whose
+    lines the integrity rules count as the yardstick): :func:`_compiled` then reads an
+    installed file's bytecode cache even where it could be written (the grader's own
+    installation, writable by its user, is written by no submission under the sandbox), as
+    the import system does, instead of compiling NumPy's files again in every grading
+    process (a third of a second of each)."""
+    global _RUNS_NO_CODE_UNDER_TEST
+    _RUNS_NO_CODE_UNDER_TEST = True
+
+
 def _compiled(path: str) -> Any:
     """The code the source at ``path`` compiles to: its cached bytecode (``__pycache__``,
     read and checked against the source as the import system does) where neither that file
     nor its folder can be written here (the sandbox's read-only installation: no code under
-    test can have put its own code there), else the source compiled. Reading the cache is a
+    test can have put its own code there) or no code under test runs in this process
+    (:func:`runs_no_code_under_test`), else the source compiled. Reading the cache is a
     tenth of compiling: a worker started for each graded planted bug compiled NumPy's files
     again each time (a seventh of its time in ``dojo verify``)."""
     try:
         cached = importlib.util.cache_from_source(path)
     except (NotImplementedError, ValueError):
         cached = None
-    if (cached is not None and os.path.isfile(cached) and not os.access(cached, os.W_OK)
-            and not os.access(_dirname(cached), os.W_OK)):
+    if cached is not None and os.path.isfile(cached) and (_RUNS_NO_CODE_UNDER_TEST or (
+            not os.access(cached, os.W_OK) and not os.access(_dirname(cached), os.W_OK))):
         with contextlib.suppress(ImportError, EOFError):
             return importlib.machinery.SourceFileLoader("installed", path).get_code("installed")
     with open(path, "rb") as f:

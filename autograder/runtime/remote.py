@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nlpdojo import plugins
-from nlpdojo_autograder.runtime import code_rules, sandbox
+from nlpdojo_autograder.runtime import code_rules, probes, sandbox
 from nlpdojo_autograder.runtime.callbacks import SwapScope
 from nlpdojo_autograder.runtime.calls import Workspace, to_wire
 from nlpdojo_autograder.runtime.channel import (
@@ -77,6 +77,7 @@ class LocalSubject:
 
     def __init__(self, code: ReferenceCode, backends: dict[str | None, Any]) -> None:
         self.workspace = Workspace(backends, code, Path(tempfile.mkdtemp(prefix="nlpdojo-ref-")))
+        probes.runs_no_code_under_test()  # the grader's process: the reference is all it runs
 
     @property
     def scratch(self) -> Path:

@@ -587,11 +587,20 @@ def test_installed_code_is_read_from_its_bytecode_only_where_nothing_here_can_wr
     """The tracer's list of an installed file's code comes from the file's cached bytecode
     where neither it nor its folder is writable (the sandbox's read-only installation), and
     from the source otherwise: a cache a submission could write (a process-level worker's)
-    is never believed."""
+    is never believed. Except in the grader's own process, which counts the reference only
+    (``probes.runs_no_code_under_test``, said by its trusted subject): there it is read as
+    the import system reads it."""
     names = lambda code: {sig[1] for sig in probes._signatures(code)}  # noqa: E731
     path = _cached(tmp_path, "def honest():\n    return 1\n", "def planted():\n    return 2\n")
+    # a worker's process (this one may hold a trusted subject of an earlier test)
+    monkeypatch.setattr(probes, "_RUNS_NO_CODE_UNDER_TEST", False)
     assert "honest" in names(probes._compiled(path))  # writable here: the source
+    probes.runs_no_code_under_test()  # the grader's process: its reference alone is counted
+    assert "planted" in names(probes._compiled(path))
+    monkeypatch.setattr(probes, "_RUNS_NO_CODE_UNDER_TEST", False)
     monkeypatch.setattr(probes.os, "access", lambda *a, **k: False)  # read-only, as sandboxed
     assert "planted" in names(probes._compiled(path))  # the bytecode, as the import read it
     os.utime(path, (1, 1))  # a cache older than the source is compiled again
     assert "honest" in names(probes._compiled(path))
+    probes.runs_no_code_under_test()
+    assert "honest" in names(probes._compiled(path))  # (in the grader's process too)
