@@ -207,7 +207,8 @@ def map_tree(value: Any, leaf: Any) -> Any:
     """``value`` with ``leaf(x)`` applied to everything that is not a list, tuple or dict
     (those are followed, their type kept)."""
     if isinstance(value, (list, tuple)):
-        return type(value)(map_tree(v, leaf) for v in value)
+        items = [map_tree(v, leaf) for v in value]
+        return items if type(value) is list else type(value)(items)
     if isinstance(value, dict):
         return {k: map_tree(v, leaf) for k, v in value.items()}
     return leaf(value)
