@@ -757,3 +757,25 @@ def test_equal_arrays_read_as_equal_whether_or_not_their_bytes_are():
     assert not _same(np.array([1.0]), np.array([1.5]))
     assert _changed([np.array([-0.0])], [np.array([0.0])]) is None
     assert _changed([np.ones(2), np.array([2.0])], [np.ones(2), np.array([1.0])]) == 1
+
+
+def test_a_call_backs_reply_carries_only_what_the_students_worker_receives(tmp_path):
+    """The reference process answers a call-back with the result, the arrays changed in place
+    and the object's changes (``callbacks.forwarded`` passes on no more); the description of
+    a result that the grader reads of its own calls (``returned``, for the returned-as-is
+    rules) is not computed for it. The grader's own workspace still describes its results."""
+    from nlpdojo_solutions.library.layers import Linear
+
+    workspace, _, _ = _reference_workspace(tmp_path / "ref", [("..library.layers", "Linear")])
+    layer = Linear(workspace.backend, 3, 2)
+    state = objects.capture(layer, array=lambda x: x, backend=workspace.backend,
+                            where=workspace.locate)
+    reply = _linear_forward(workspace, Token("object", ("..library.layers", "Linear", state)),
+                            np.ones((2, 3)))
+    assert "value" in reply and "returned" not in reply, reply.keys()
+    grader = Workspace({None: workspace.backend, "float64": workspace.backend},
+                       ReferenceCode(f"nlpdojo_solutions.{LM}"), tmp_path / "grader")
+    grader.begin("float64", "w")
+    own = grader.call(Token("function", ("student", "..library.layers", "Linear")),
+                      (Token("backend"), 3, 2), {})
+    assert "returned" in own, own.keys()
