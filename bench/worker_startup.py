@@ -1,7 +1,7 @@
 """What every worker and reference process pays to start, before its first check: Python, the
 worker's imports, the plugin registry and the NumPy backend. The grader starts one worker per
 grading (and again after a crash or a time-out) and a reference process per grading that
-swaps one in, so this is paid about 1,500 times in a ``make test`` and at least twice per
+swaps one in, so this is paid about 1,650 times in a ``make test`` and at least twice per
 graded submission (docs/benchmarks.md, "Start-up of a worker").
 
 The start-up as a worker does it now, against a peer, interleaved round by round in fresh
