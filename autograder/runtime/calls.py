@@ -209,7 +209,7 @@ class Workspace:
             names: dict[str, str] | None = None
             for key, (arg, copy) in before.items():
                 now = _host(arg)
-                if not _same(copy, now):
+                if not probes.same_array(copy, now):
                     names = names if names is not None else _parameter_names(func, len(pos))
                     top, _, inner = key.partition("|")  # "0|name": an entry of argument 0
                     label = names.get(top, top)
@@ -398,13 +398,6 @@ def _copied(x: Any) -> Any:
 def _host(x: Any) -> np.ndarray:
     converted = to_wire(x)
     return np.asarray(x if converted is NotImplemented else converted)
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    return probes.same_bytes(a, b) or bool(
-        np.array_equal(a, b, equal_nan=np.issubdtype(a.dtype, np.inexact)))
 
 
 def _parameter_names(func: Callable[..., Any], n_positional: int) -> dict[str, str]:

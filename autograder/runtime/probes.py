@@ -196,6 +196,14 @@ def same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8)))
 
 
+def same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether NumPy arrays ``a`` and ``b`` are the same array: one shape, one dtype, equal
+    values (NaN equal to NaN where the dtype has NaN); the bytes are compared first
+    (:func:`same_bytes`). What a call's arguments and an object's state are compared by."""
+    return a.shape == b.shape and a.dtype == b.dtype and (same_bytes(a, b) or bool(
+        np.array_equal(a, b, equal_nan=np.issubdtype(a.dtype, np.inexact))))
+
+
 #: up to this size an array's bytes are compared as copies (``tobytes``: the quickest for the
 #: small arrays of a check); beyond it, in place
 SMALL_BYTES = 16_384

@@ -42,9 +42,9 @@ from nlpdojo.selection import load_backend
 from nlpdojo_autograder.grading.runner import hidden_folders
 from nlpdojo_autograder.runtime import objects, remote
 from nlpdojo_autograder.runtime.callbacks import SwapScope
-from nlpdojo_autograder.runtime.calls import REFERENCE_TOKENS, Workspace, _same
+from nlpdojo_autograder.runtime.calls import REFERENCE_TOKENS, Workspace
 from nlpdojo_autograder.runtime.channel import Token
-from nlpdojo_autograder.runtime.probes import _changed, same_bytes
+from nlpdojo_autograder.runtime.probes import _changed, same_array, same_bytes
 from nlpdojo_autograder.runtime.remote import RemoteSubject, WorkerSettings
 from nlpdojo_autograder.runtime.subject import Fence, NotSwappedIn, ReferenceCode
 from nlpdojo_autograder.runtime.worker import ReferenceWorker, _load_reference
@@ -753,8 +753,9 @@ def test_equal_arrays_read_as_equal_whether_or_not_their_bytes_are():
             (np.array([1, 2]), np.array([1, 3]), False),
             (np.array(["NaT"], "datetime64[s]"), np.array(["NaT"], "datetime64[s]"), False)]:
         assert (objects.changed({"a": sent}, {"a": now}, host=np.asarray) == {}) is unchanged
-    assert _same(np.array([0.0]), np.array([-0.0]))
-    assert not _same(np.array([1.0]), np.array([1.5]))
+    assert same_array(np.array([0.0]), np.array([-0.0]))
+    assert not same_array(np.array([1.0]), np.array([1.5]))
+    assert not same_array(np.array([1]), np.array([1.0]))  # equal values, another dtype
     assert _changed([np.array([-0.0])], [np.array([0.0])]) is None
     assert _changed([np.ones(2), np.array([2.0])], [np.ones(2), np.array([1.0])]) == 1
 
