@@ -236,14 +236,42 @@ class Context:
         #: (:func:`~.at_scale.gate`); None: each runs where it is asked (:meth:`rule`)
         self.deferred: list[Callable[[], Any]] | None = None
 
-    def rule(self, run: Callable[[], Any]) -> None:
+    def rule(self, run: Callable[[], Any], key: tuple[Any, ...] | None = None) -> None:
         """An integrity rule's ``run`` (it raises :class:`CheckFailure` where broken): now, or,
         where the check's gate defers them (:attr:`deferred`), once the check's own verdict
-        is known to earn something."""
+        is known to earn something. ``key``: what the rule's verdict depends on (the layer,
+        how it is built, the shapes it runs at); the verdict is kept in :attr:`cache` and the
+        run's other checks with that key take it instead of running the rule again (a layer's
+        hidden case and the strict pass count the same lines as its values check: the lines
+        counted once per question, issue 66). None where the reference runs for its expected
+        values: no judge reads a rule's verdict of the reference."""
+        if self.expected_only:
+            return
+        if key is not None:
+            run = self._kept_verdict(run, ("integrity rule", *key))
         if self.deferred is None:
             run()
         else:
             self.deferred.append(run)
+
+    def _kept_verdict(self, run: Callable[[], Any], key: tuple[Any, ...]
+                      ) -> Callable[[], None]:
+        """``run`` with its verdict (passed, or the :class:`CheckFailure` it raised) kept under
+        ``key`` in :attr:`cache`; anything else it raises (the code stopped, or broke) is not
+        kept: a later check runs it again."""
+        def kept() -> None:
+            if key in self.cache:
+                failure = self.cache[key]
+                if failure is not None:
+                    raise failure
+                return
+            try:
+                run()
+            except CheckFailure as exc:
+                self.cache[key] = exc
+                raise
+            self.cache[key] = None
+        return kept
 
     def oracle(self, key: str, on: Any, compute: Callable[[], Any]) -> Payload:
         """An independent oracle's value (torch autograd's gradient of the true loss, say) as

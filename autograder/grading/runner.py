@@ -433,11 +433,13 @@ def _strict_run(check: Check, index: int, subject: RemoteSubject, ctx: Context,
     gives the same values; code that calls NumPy on its inputs fails here, on every backend,
     with a hint to use ``xp``. A gradient check runs once more only as far as the loss at its
     point and the analytic gradients (:data:`_STRICT_GRADIENT_KEYS`), so that a gradient made
-    on the default device or returned as Python numbers loses the gradient check too."""
+    on the default device or returned as Python numbers loses the gradient check too. It
+    shares the run's cache: an integrity rule the first pass counted keeps its verdict
+    (:meth:`Context.rule`), not counted again on the strict arrays."""
     gradient = check.kind == "gradient"
     strict = Context(subject=subject, backend=BackendRef(STRICT, "cpu", "float64"),
                      seed=ctx.seed, workdir=ctx.workdir, full=ctx.full,
-                     base_seed=ctx.base_seed, deadline=deadline, cache={},
+                     base_seed=ctx.base_seed, deadline=deadline, cache=ctx.cache,
                      expected_only=gradient, module=ctx.code_module, known=ctx.known)
     subject.begin(dtype="float64", swap_in=check.swap_in, workdir=f"work{index}",
                   deadline=deadline, index=index, backend=STRICT)

@@ -499,7 +499,7 @@ def test_the_integrity_rules_of_a_check_that_earns_nothing_are_not_run():
         rule = Context.rule
 
         def __init__(self, known):
-            self.known, self.deferred = known, None
+            self.known, self.deferred, self.expected_only = known, None, False
 
     order = []
 
@@ -522,3 +522,50 @@ def test_the_integrity_rules_of_a_check_that_earns_nothing_are_not_run():
     order.clear()
     check.collect(_Ctx({"y": np.zeros(3)}))  # no gate: at once
     assert order == ["rule", "collected"]
+
+
+def test_a_rules_verdict_is_kept_for_the_runs_other_checks_with_its_key():
+    """A rule given a key (a layer's batch and time rules: the layer, how it is built, the
+    shapes) runs once per grading run: a failure is raised again, as it was, by every later
+    check with that key (a hidden case, a strict pass); a pass is kept too; another key runs
+    its own; an error that is not a verdict (the code stopped) is not kept. The reference's
+    run for its expected values runs no rule."""
+    from nlpdojo_autograder.authoring import CheckFailure, Context
+
+    class _Ctx:
+        rule, _kept_verdict = Context.rule, Context._kept_verdict
+
+        def __init__(self, cache, expected_only=False):
+            self.cache, self.deferred, self.expected_only = cache, None, expected_only
+
+    ran = []
+
+    def looping():
+        ran.append("looping")
+        raise CheckFailure("a Python loop over the batch", mistake="loop")
+
+    def vectorized():
+        ran.append("vectorized")
+
+    cache = {}
+    for _ in range(3):  # the values check, its hidden case, a strict pass
+        with pytest.raises(CheckFailure) as caught:
+            _Ctx(cache).rule(looping, key=("over the batch", "Linear", (5, 4)))
+        assert str(caught.value) == "a Python loop over the batch"
+        assert caught.value.mistake == "loop"
+        _Ctx(cache).rule(vectorized, key=("over time", "Linear", (5, 4)))
+    assert ran == ["looping", "vectorized"]
+    _Ctx(cache).rule(vectorized, key=("over time", "Linear", (15, 4)))  # other shapes
+    _Ctx(cache).rule(vectorized)  # no key: every time
+    assert ran == ["looping", "vectorized", "vectorized", "vectorized"]
+
+    def stopped():
+        ran.append("stopped")
+        raise TimeoutError("the worker was stopped")
+
+    for _ in range(2):
+        with pytest.raises(TimeoutError):
+            _Ctx(cache).rule(stopped, key=("over the batch", "GRU", (2, 3)))
+    assert ran.count("stopped") == 2
+    _Ctx({}, expected_only=True).rule(looping, key=("over the batch", "Linear", (5, 4)))
+    assert ran.count("looping") == 1

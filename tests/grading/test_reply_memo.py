@@ -113,3 +113,60 @@ def test_the_memo_keeps_no_more_than_its_bytes():
     assert memo.size <= 10_000
     kept = sum(memo.get(memo.key(encode({"i": i}))) is not None for i in range(20))
     assert 5 <= kept < 20
+
+
+def test_a_kept_reply_is_copied_as_a_deep_copy_would_be():
+    """What the memo keeps and hands out (``replies._copied``) is a copy of everything the
+    channel decodes, each array the copy's own (the caller changes them in place), the
+    tokens' arrays and a record's fields included, and each part of the type it was."""
+    import copy
+
+    from nlpdojo_autograder.runtime.channel import Opaque, Record, Sparse, Token
+    from nlpdojo_autograder.runtime.replies import _copied
+
+    record = Record(weight=np.ones(3))
+    record.type_name = "Config"
+    reply = {"value": (np.arange(6.0).reshape(2, 3), [np.ones(2), 1, "x", None, 2.5, True]),
+             "objects": {"0": {"w": np.zeros((3, 3)),
+                               "cell": Token("object", ("m", "Cell", {"p": np.ones(4)}))}},
+             "record": record, "opaque": Opaque("function"),
+             "sparse": Sparse((2, 2), np.array([0]), np.array([1]), np.array([3.0]))}
+
+    def arrays(tree):
+        if isinstance(tree, np.ndarray):
+            return [tree]
+        if isinstance(tree, Token):
+            return arrays(tree.args)
+        if isinstance(tree, Sparse):
+            return [tree.row, tree.col, tree.data]
+        if isinstance(tree, dict):
+            return [a for v in tree.values() for a in arrays(v)]
+        if isinstance(tree, (list, tuple)):
+            return [a for v in tree for a in arrays(v)]
+        return []
+
+    def shape_of(tree):  # the types, keys and values, arrays as their dtype, shape and bytes
+        if isinstance(tree, np.ndarray):
+            return ("array", tree.dtype.str, tree.shape, tree.tobytes(), tree.flags.writeable)
+        if isinstance(tree, Token):
+            return ("token", tree.kind, shape_of(tree.args))
+        if isinstance(tree, Sparse):
+            return ("sparse", tree.shape, *(shape_of(a) for a in (tree.row, tree.col, tree.data)))
+        if isinstance(tree, Opaque):
+            return ("opaque", tree.type_name)
+        if isinstance(tree, dict):
+            return (type(tree).__name__, getattr(tree, "type_name", None),
+                    [(k, shape_of(v)) for k, v in tree.items()])
+        if isinstance(tree, (list, tuple)):
+            return (type(tree).__name__, [shape_of(v) for v in tree])
+        return (type(tree).__name__, tree)
+
+    copied = _copied(reply)
+    assert shape_of(copied) == shape_of(copy.deepcopy(reply)) == shape_of(reply)
+    originals = arrays(reply)
+    assert len(arrays(copied)) == len(originals) == 8
+    assert not any(np.shares_memory(a, b) for a in arrays(copied) for b in originals)
+    for a in arrays(copied):
+        a[...] = 7
+    assert shape_of(reply) == shape_of(copy.deepcopy(reply))
+    assert reply["objects"]["0"]["cell"].args[2]["p"][0] == 1.0

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import (
+    configuration,
     gate,
     on_reference,
     reference_subject,
@@ -180,11 +181,17 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
     def values(ctx: Context, train: bool | None = None) -> Payload:
         ran = run(ctx, 1, train=train)
         result, case = ran["result"], ran["case"]
+        # the layer built so, at these shapes: its hidden case and strict pass take the
+        # verdict of the first check that counted it (Context.rule)
+        built = (module, cls, configuration(case),
+                 tuple(np.shape(x) for x in _leaves(ran["inputs"][0])))
         if train is None and case.batched:  # a Python loop over the batch or its tokens?
             ctx.rule(lambda: _require_batch_vectorized(ctx, module, cls, case, ran["inputs"][0],
-                                                       ran["grads"][0]))
+                                                       ran["grads"][0]),
+                     key=("over the batch", *built))
         if train is None and case.longer is not None:  # ... or over the positions?
-            ctx.rule(lambda: _require_time_vectorized(ctx, module, cls, case))
+            ctx.rule(lambda: _require_time_vectorized(ctx, module, cls, case),
+                     key=("over time", *built))
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
         # eval mode after training, twice, at a larger batch: in the values check, or in the
         # eval check where the question has one (not both: one mistake, one check's points)
