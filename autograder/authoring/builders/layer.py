@@ -177,13 +177,17 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                          "the torch forward: give torch= too")
     run = _layer_runner(module, cls, make, torch)
     computed = (*(forward_mistakes or ()), *(backward_mistakes or ()))
+    # what the values check and its hidden case (and their strict passes) share of their rules'
+    # verdicts: these checks only, never another question's check of the same class, which
+    # may swap in other layers (Context.rule)
+    same_checks = object()
 
     def values(ctx: Context, train: bool | None = None) -> Payload:
         ran = run(ctx, 1, train=train)
         result, case = ran["result"], ran["case"]
         # the layer built so, at these shapes: its hidden case and strict pass take the
         # verdict of the first check that counted it (Context.rule)
-        built = (module, cls, configuration(case),
+        built = (same_checks, module, cls, configuration(case),
                  tuple(np.shape(x) for x in _leaves(ran["inputs"][0])))
         if train is None and case.batched:  # a Python loop over the batch or its tokens?
             ctx.rule(lambda: _require_batch_vectorized(ctx, module, cls, case, ran["inputs"][0],
