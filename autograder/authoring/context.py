@@ -240,7 +240,7 @@ class Context:
         """An integrity rule's ``run`` (it raises :class:`CheckFailure` where broken): now, or,
         where the check's gate defers them (:attr:`deferred`), once the check's own verdict
         is known to earn something. ``key``: what the rule's verdict depends on (the checks
-        that may share it, the layer, how it is built, the shapes it runs at); the verdict is
+        that may share it, how the layer is built, the shapes it runs at); the verdict is
         kept in :attr:`cache` and the run's other checks with that key take it instead of
         running the rule again (a layer's hidden case and the strict passes count the same
         lines as its values check: the lines counted once per question, issue 66). None where

@@ -177,25 +177,26 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                          "the torch forward: give torch= too")
     run = _layer_runner(module, cls, make, torch)
     computed = (*(forward_mistakes or ()), *(backward_mistakes or ()))
-    # what the values check and its hidden case (and their strict passes) share of their rules'
-    # verdicts: these checks only, never another question's check of the same class, which
-    # may swap in other layers (Context.rule)
+    # the checks of this case that share their rules' verdicts (Context.rule's key): the values
+    # check, its hidden draw and their strict passes; not another variant of the layer (pooling's
+    # ties draw inputs of their own) nor another question's check of it (which may swap in
+    # other layers)
     same_checks = object()
 
     def values(ctx: Context, train: bool | None = None) -> Payload:
         ran = run(ctx, 1, train=train)
         result, case = ran["result"], ran["case"]
-        # the layer built so, at these shapes: its hidden case and strict pass take the
-        # verdict of the first check that counted it (Context.rule)
-        built = (same_checks, module, cls, configuration(case),
-                 tuple(np.shape(x) for x in _leaves(ran["inputs"][0])))
-        if train is None and case.batched:  # a Python loop over the batch or its tokens?
-            ctx.rule(lambda: _require_batch_vectorized(ctx, module, cls, case, ran["inputs"][0],
-                                                       ran["grads"][0]),
-                     key=("over the batch", *built))
-        if train is None and case.longer is not None:  # ... or over the positions?
-            ctx.rule(lambda: _require_time_vectorized(ctx, module, cls, case),
-                     key=("over time", *built))
+        if train is None and (case.batched or case.longer is not None):
+            # this case's layer built so, at these shapes (a hidden draw may build it otherwise)
+            built = (same_checks, configuration(case),
+                     tuple(np.shape(x) for x in _leaves(ran["inputs"][0])))
+            if case.batched:  # a Python loop over the batch or its tokens?
+                ctx.rule(lambda: _require_batch_vectorized(
+                    ctx, module, cls, case, ran["inputs"][0], ran["grads"][0]),
+                    key=("over the batch", *built))
+            if case.longer is not None:  # ... or over the positions?
+                ctx.rule(lambda: _require_time_vectorized(ctx, module, cls, case),
+                         key=("over time", *built))
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
         # eval mode after training, twice, at a larger batch: in the values check, or in the
         # eval check where the question has one (not both: one mistake, one check's points)
