@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from nlpdojo_autograder.grading.grade import GradeOptions, seed_from_environment
+
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 
 
@@ -29,3 +31,13 @@ def edited_course(root: Path, folders: tuple[str, ...],
         path = root / rel
         path.write_text(path.read_text() + "\n" + text)
     return root
+
+
+def run_options(**options) -> GradeOptions:
+    """Options of a grading with the reference at the run's input seed (tests/conftest.py pins
+    one; the seeded run varies it), as the other gradings of the course's topics are: their
+    expected outcomes are then computed once for the run (the shared store). A student
+    release's grading (``use_reference=False``) keeps the fixtures' draw."""
+    if options.get("use_reference", True):
+        options.setdefault("input_seed", seed_from_environment())
+    return GradeOptions(**options)

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.grading.grade import grade
 from nlpdojo_autograder.release.verify import verify
+from tests.grading.courses import run_options
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -22,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _grade(submission, **options):
     result = grade(["language_models"], submission=submission,
-                   options=GradeOptions(**options), replay_options={})
+                   options=run_options(**options), replay_options={})
     return {c.id: c for _, c in result.checks()}, result
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.grading.grade import grade
 from nlpdojo_autograder.release.verify import BASELINE_STEP, verify
-from tests.grading.courses import edited_course
+from tests.grading.courses import edited_course, run_options
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -27,7 +27,7 @@ TOPICS = ("rnn_variants", "cnn_text")
 
 
 def _grade(topic, submission, **options):
-    result = grade([topic], submission=submission, options=GradeOptions(**options),
+    result = grade([topic], submission=submission, options=run_options(**options),
                    replay_options={})
     return {c.id: c for _, c in result.checks()}, result
 

@@ -13,6 +13,7 @@ from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.cli.grade import app
 from nlpdojo_autograder.grading.grade import GradeOptions, grade
 from nlpdojo_autograder.release.verify import BASELINE_STEP, GIVEN_STEP, REQUIRES_STEP, verify
+from tests.grading.courses import run_options
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -22,7 +23,7 @@ EXERCISES = REPO / "exercises"
 
 
 def _grade(submission, **options):
-    return grade(["word_vectors"], submission=submission, options=GradeOptions(**options),
+    return grade(["word_vectors"], submission=submission, options=run_options(**options),
                  replay_options={})
 
 
