@@ -25,6 +25,8 @@ from nlpdojo.module import Module
 from ..library import Adam, Dropout, Embedding, Linear, SoftmaxCrossEntropy, Tanh
 from .char_cnn import CharCNNEmbedding
 
+#: windows (and spellings) scored at a time
+SCORING_BATCH = 4096
 #: the model's sizes among the settings (the rest: the training's)
 CHAR_TAGGER_SIZES = ("vocab_size", "n_chars", "n_tags", "window", "dim", "char_dim",
                      "char_filters", "hidden", "kernel", "padding", "dropout")
@@ -51,21 +53,27 @@ class CharWindowTagger(Module):
 
     def forward(self, windows: Array) -> tuple[Array, tuple]:
         # windows: (N, W, 1 + L) word id, then character ids
-        xp = self.xp
-        words, c_emb = self.embedding(windows[:, :, 0])  # (N, W, D)
         spelled, c_chars = self.chars(windows[:, :, 1:])  # (N, W, F)
+        scores, cache = self.forward_spelled(windows[:, :, 0], spelled)  # (N, C)
+        return scores, (c_chars, cache)
+
+    def forward_spelled(self, ids: Array, spelled: Array) -> tuple[Array, tuple]:
+        """The tag scores (N, C) of windows of word ``ids`` (N, W) whose words' character
+        vectors are ``spelled`` (N, W, F) already: the rest of :meth:`forward`."""
+        xp = self.xp
+        words, c_emb = self.embedding(ids)  # (N, W, D)
         vectors = xp.concat([words, spelled], axis=-1)  # (N, W, D + F)
         x = xp.reshape(vectors, (vectors.shape[0], -1))  # (N, W·(D + F))
         z, c_hidden = self.hidden(x)
         a, c_act = self.activation(z)
         kept, c_drop = self.dropout(a)
         scores, c_out = self.output(kept)  # (N, C)
-        return scores, (c_emb, c_chars, c_hidden, c_act, c_drop, c_out, tuple(vectors.shape))
+        return scores, (c_emb, c_hidden, c_act, c_drop, c_out, tuple(vectors.shape))
 
     def backward(self, grad_output: Array, cache: tuple) -> None:
         # grad_output: (N, C); the ids have no gradient
         xp = self.xp
-        c_emb, c_chars, c_hidden, c_act, c_drop, c_out, shape = cache
+        c_chars, (c_emb, c_hidden, c_act, c_drop, c_out, shape) = cache
         grad_kept = self.output.backward(grad_output, c_out)
         grad_z = self.activation.backward(self.dropout.backward(grad_kept, c_drop), c_act)
         grad_vectors = xp.reshape(self.hidden.backward(grad_z, c_hidden), shape)  # (N, W, D+F)
@@ -101,7 +109,26 @@ def train_char_tagger(backend: Backend, windows: np.ndarray, tags: np.ndarray, *
 def char_window_scores(backend: Backend, parameters: dict, windows: np.ndarray,
                        **sizes) -> np.ndarray:
     """The tag scores (N, C) of ``windows`` (N, W, 1 + L) under a character-aware tagger
-    with ``parameters``, in eval mode."""
+    with ``parameters``, in eval mode. A word stands in W windows (and "the" in thousands):
+    each distinct spelling's character vector is computed once, then taken for every place
+    it stands (the CNN reads one word at a time, so the scores are those of the whole
+    forward)."""
     model = build_char_tagger(backend, **sizes)
     model.load_state_dict(parameters)
-    return training.example_scores(backend, model, windows, classes=sizes["n_tags"])
+    model.eval()
+    xp, (n, width), batch = backend.xp, windows.shape[:2], SCORING_BATCH
+    if n == 0:
+        return np.zeros((0, sizes["n_tags"]))
+    spellings, where = np.unique(windows[:, :, 1:].reshape(n * width, -1), axis=0,
+                                 return_inverse=True)  # (U, L), (N·W,)
+    where = where.reshape(n, width)  # (N, W): each word's row of ``spellings``
+    vectors = xp.concat([model.chars(backend.asarray(spellings[start:start + batch]))[0]
+                         for start in range(0, len(spellings), batch)], axis=0)  # (U, F)
+    out = []
+    for start in range(0, n, batch):
+        rows = backend.asarray(where[start:start + batch].reshape(-1))  # (b·W,)
+        spelled = xp.reshape(xp.take(vectors, rows, axis=0), (-1, width, vectors.shape[1]))
+        scores, _ = model.forward_spelled(backend.asarray(windows[start:start + batch, :, 0]),
+                                          spelled)  # (b, C)
+        out.append(np.asarray(backend.to_numpy(scores), np.float64))
+    return np.concatenate(out)

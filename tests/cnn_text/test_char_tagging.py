@@ -106,6 +106,42 @@ def test_the_declared_shapes_are_the_given_models():
     assert {n: tuple(p.shape) for n, p in model.named_parameters()} == declared
 
 
+@pytest.mark.parametrize("batch", [4096, 3])
+def test_scoring_spells_each_distinct_word_once_and_gives_the_whole_forwards_scores(
+        monkeypatch, batch):
+    """``char_window_scores`` runs the character CNN on each distinct spelling once (a word
+    stands in W windows) and takes its vector for every place the word stands: the scores are
+    the whole forward's, window by window, in batches of any size (3: a batch boundary inside
+    the windows and inside the spellings), in eval mode (dropout off)."""
+    from nlpdojo import training
+    from nlpdojo.selection import load_backend
+    from nlpdojo_solutions.cnn_text import char_tagger
+
+    monkeypatch.setattr(char_tagger, "SCORING_BATCH", batch)
+    backend = load_backend("numpy", "cpu", "float64")
+    rng = np.random.default_rng(1)
+    sizes = {"vocab_size": 6, "n_chars": 7, "n_tags": 3, "window": 3, "dim": 2,
+             "char_dim": 3, "char_filters": 4, "hidden": 5, "kernel": 3, "padding": 1,
+             "dropout": 0.5}
+    model = char_tagger.build_char_tagger(backend, **sizes)
+    parameters = {name: 0.5 * rng.standard_normal(p.shape)
+                  for name, p in model.named_parameters()}
+    model.load_state_dict(parameters)
+    spellings = rng.integers(0, 7, (4, 5))  # four words, each in many windows
+    chosen = rng.integers(0, 4, (11, 3))  # (N, W)
+    windows = np.concatenate([chosen[:, :, None], spellings[chosen]], axis=2)  # (N, W, 1 + L)
+    whole = training.example_scores(backend, model, windows, classes=3)
+    calls = []
+    real = char_tagger.CharCNNEmbedding.forward
+    monkeypatch.setattr(char_tagger.CharCNNEmbedding, "forward",
+                        lambda self, chars: calls.append(chars.shape) or real(self, chars))
+    scores = char_tagger.char_window_scores(backend, parameters, windows, **sizes)
+    np.testing.assert_allclose(scores, whole, rtol=1e-12, atol=1e-12)
+    assert sum(shape[0] for shape in calls) == 4  # the four spellings, once each
+    assert char_tagger.char_window_scores(backend, parameters, windows[:0], **sizes).shape \
+        == (0, 3)
+
+
 @pytest.mark.shared_expected  # the reference's training at the run's seed, shared
 def test_a_character_cnn_that_teaches_the_tagger_nothing_earns_no_point(tmp_path):
     """The student's CharCNNEmbedding returning zero vectors (shapes right, its own checks
