@@ -16,10 +16,7 @@ topic, the base seed, the input seed, the budget (``--full``), the reference's s
 and course library, :func:`~.gradecache.reference_fingerprint`) and the grader's (its source
 files and the versions it runs on, :func:`~.gradecache.grader_fingerprint`), so an edit to
 either is a new key. Only outcomes the reference completed (status ``ok``) are kept: a time-out
-on a busy machine is computed again next time. Processes that need an entry's missing outcomes
-at the same moment (two parallel test workers, two ``dojo verify`` runs) take turns
-(:meth:`ExpectedStore.computing`, a lock file per entry): the second reads what the first
-stored instead of running the reference again. Arrays are stored without pickle (NumPy's
+on a busy machine is computed again next time. Arrays are stored without pickle (NumPy's
 ``.npz``), scalars as JSON, exactly as the release's fixtures are (:func:`.runner.write_outcome`).
 
 What a student can do with it: nothing more than with the reference. The store is the grader's
@@ -31,14 +28,11 @@ installed reference: a grading that counts requires the sandbox (docs/security.m
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +51,6 @@ ROOT_ENV = "NLPDOJO_EXPECTED_CACHE"
 KEEP_PER_TOPIC = 12
 #: the statuses worth keeping: what the reference completed
 KEPT_STATUS = "ok"
-#: the folder of the store's lock files (:meth:`ExpectedStore.computing`)
-LOCKS = ".locks"
 
 
 def default_root() -> Path | None:
@@ -149,37 +141,10 @@ class ExpectedStore:
         except (OSError, TypeError, ValueError):
             pass
 
-    @contextlib.contextmanager
-    def computing(self, topic: str, key: str) -> Iterator[None]:
-        """Held while this process computes outcomes of ``key`` that the store lacks: an
-        exclusive lock on the entry's lock file (``root/.locks/<topic>/<key>``, flock(2): the
-        kernel releases it when its holder exits, however it ends), so that another process
-        about to compute the same outcomes waits and then loads them. Where the lock cannot
-        be had (a store that cannot be written, a system without flock), nothing is held:
-        the outcomes are computed as they would be without a store."""
-        try:
-            locks = self._locks(topic)
-            locks.mkdir(parents=True, exist_ok=True, mode=0o700)
-            handle = open(locks / key, "a+b")  # noqa: SIM115 - held below
-        except OSError:
-            yield
-            return
-        with handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            except OSError:
-                pass
-            yield  # the lock goes with the file's closing
-
-    def _locks(self, topic: str) -> Path:
-        """The folder of a topic's lock files (beside the entries, not among them)."""
-        return self.root / LOCKS / topic
-
-    def _trim(self, topic_folder: Path) -> None:
+    @staticmethod
+    def _trim(topic_folder: Path) -> None:
         entries = sorted((p for p in topic_folder.iterdir()
                           if p.is_dir() and not p.name.startswith(".")),
                          key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in entries[KEEP_PER_TOPIC:]:
             shutil.rmtree(stale, ignore_errors=True)
-            # its lock file too (a process still waiting on it computes, as without a store)
-            (self._locks(topic_folder.name) / stale.name).unlink(missing_ok=True)

@@ -134,59 +134,30 @@ class ExpectedCache:
             # given a store (a cohort's), it gets what this process holds and it lacks too
             told = root is not None
             root = root if told else expected_store.default_root()
-            store = None
+            store, draw, stored = None, "", {}
             if (missing or told) and root is not None:
                 store = expected_store.ExpectedStore(root)
                 draw = expected_store.draw_key(exercise, REFERENCE_BACKEND[0], *key[1:])
-                stored, missing = self._take_stored(store, exercise.name, draw, missing, have)
+                stored = store.load(exercise.name, draw)
+                found = {c.id: stored[c.id] for c in missing if c.id in stored}
+                have.update(found)
+                self.loaded += len(found)
+                missing = [c for c in missing if c.id not in found]
             if not compute:
                 return {c.id: have[c.id] for c in checks if c.id in have}
-            if store is None:
-                self._compute(exercise, missing, options, question_functions, on_start, have)
-                return {c.id: have[c.id] for c in checks}
             if missing:
-                # computed by one process at a time: one that waited here reads the store again
-                with store.computing(exercise.name, draw):
-                    stored, missing = self._take_stored(store, exercise.name, draw, missing,
-                                                        have)
-                    self._compute(exercise, missing, options, question_functions, on_start,
-                                  have)
-                    self._save_lacking(store, exercise.name, draw, checks, stored, have)
-            else:
-                self._save_lacking(store, exercise.name, draw, checks, stored, have)
+                computed = run_checks(
+                    exercise, missing, topic_folder=None, backend=REFERENCE_BACKEND[0],
+                    device=REFERENCE_BACKEND[1], seed=options.seed, full=options.full,
+                    limits=options.limits, question_functions=question_functions,
+                    input_seed=options.inputs, on_start=on_start, expected_only=True)
+                have.update(computed)
+                self.computed += len(computed)
+            if store is not None:
+                lacking = {c.id: have[c.id] for c in checks if c.id not in stored}
+                if lacking:
+                    store.save(exercise.name, draw, lacking)
             return {c.id: have[c.id] for c in checks}
-
-    def _take_stored(self, store: expected_store.ExpectedStore, topic: str, draw: str,
-                     missing: list[Check], have: dict[str, Outcome]
-                     ) -> tuple[dict[str, Outcome], list[Check]]:
-        """The store's entry, and the checks of ``missing`` it does not hold (those it holds
-        are added to ``have``)."""
-        stored = store.load(topic, draw)
-        found = {c.id: stored[c.id] for c in missing if c.id in stored}
-        have.update(found)
-        self.loaded += len(found)
-        return stored, [c for c in missing if c.id not in found]
-
-    def _compute(self, exercise: Exercise, missing: list[Check], options: GradeOptions,
-                 question_functions: dict[str, list[tuple[str, str | None]]],
-                 on_start: Callable[[Check], None] | None, have: dict[str, Outcome]) -> None:
-        if not missing:
-            return
-        computed = run_checks(
-            exercise, missing, topic_folder=None, backend=REFERENCE_BACKEND[0],
-            device=REFERENCE_BACKEND[1], seed=options.seed, full=options.full,
-            limits=options.limits, question_functions=question_functions,
-            input_seed=options.inputs, on_start=on_start, expected_only=True)
-        have.update(computed)
-        self.computed += len(computed)
-
-    @staticmethod
-    def _save_lacking(store: expected_store.ExpectedStore, topic: str, draw: str,
-                      checks: list[Check], stored: dict[str, Outcome],
-                      have: dict[str, Outcome]) -> None:
-        lacking = {c.id: have[c.id] for c in checks if c.id not in stored}
-        if lacking:
-            store.save(topic, draw, lacking)
 
 
 EXPECTED = ExpectedCache()

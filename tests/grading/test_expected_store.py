@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import threading
 
 import numpy as np
 from typer.testing import CliRunner
@@ -152,38 +151,3 @@ def test_a_cohorts_store_is_filled_with_what_the_process_already_knew(toy, tmp_p
     assert [p.name for p in (second / "toy").iterdir()] == [key]
     stored = expected.ExpectedStore(second).load("toy", key)
     assert set(stored) == set(expected.ExpectedStore(first).load("toy", key)) and stored
-
-
-def test_a_process_that_would_compute_what_another_is_computing_waits_and_reads_it(toy,
-                                                                                  tmp_path):
-    """Two gradings at one draw, started together (two parallel test workers, two verify
-    runs): the second waits for the first's lock on the entry and reads what it stored; the
-    reference runs once. Proved with the lock held here while another cache asks for the
-    same outcomes in a thread (flock(2) locks of two opens exclude each other within one
-    process too): it cannot compute before the lock is let go, and then has nothing to
-    compute; without the lock it would have computed at once."""
-    options = GradeOptions(input_seed=31)
-    checks = [c for c in toy.checks if c.needs_expected]
-    functions = grade.question_functions(toy)
-    store = expected.ExpectedStore(tmp_path / "shared")
-    draw = expected.draw_key(toy, grade.REFERENCE_BACKEND[0], options.seed, options.inputs,
-                             options.full)
-    waiting, got = ExpectedCache(), {}
-    asking = threading.Thread(target=lambda: got.update(waiting.get(
-        toy, checks, options, functions, root=store.root)))
-    with store.computing(toy.name, draw):
-        asking.start()
-        asking.join(timeout=1.0)
-        assert asking.is_alive() and waiting.computed == 0  # it waits for the lock
-        first = ExpectedCache()  # the lock's holder computes them (into a store of its own)
-        outcomes = first.get(toy, checks, options, functions, root=tmp_path / "own")
-        assert first.computed == len(checks)
-        store.save(toy.name, draw, outcomes)
-    asking.join(timeout=120)
-    assert not asking.is_alive()
-    assert waiting.computed == 0 and waiting.loaded == len(checks), (waiting.computed,
-                                                                     waiting.loaded)
-    assert set(got) == {c.id for c in checks}
-    for check in checks:
-        for name, array in outcomes[check.id].arrays.items():
-            assert got[check.id].arrays[name].tobytes() == array.tobytes()
