@@ -127,3 +127,38 @@ def test_a_hint_on_a_builders_call_waits_for_its_question():
     failed = check.judge({"b": np.zeros(3)}, {"b": np.ones(3)})
     assert not failed.passed and failed.message.endswith("(start f at one)")
     assert check.judge({"b": np.ones(3)}, {"b": np.ones(3)}).passed
+
+
+def test_a_topics_own_questions_are_named_by_their_declarations():
+    """``requires=``, ``swap_in=``, ``own_code=`` and a planted bug's ``question=`` and
+    ``also=`` take a question of the same topic as its ``Question`` (its id is said once, in
+    its declaration); the topic names them by id. Another topic's question is named by its
+    dotted id (topics import no other topic), and a declaration the topic does not hold is an
+    error naming it, where it is declared and the fix."""
+    from nlpdojo_autograder.authoring import Question, Topic, bug, value_check
+
+    def check(name, **options):
+        return value_check(name, "t", 1.0, lambda ctx: {}, **options)
+
+    cell = Question("cell", "A cell", checks=[check("values")])
+    unroll = Question("unroll", "An unroll", requires=(cell, "neural_networks.xavier"),
+                      checks=[check("values", swap_in=(cell,))],
+                      planted_bugs=[bug("b", "x", "y", also=(cell,))])
+    trained = Question("trained", "Trained", code=(), integrative=True,
+                       checks=[check("metric", own_code=(unroll,))])
+    planted = bug("outside every block", "a", "b", question=unroll)
+    assert planted.question == "unroll"
+    exercise = Topic("toy", "Toy", 1, [cell, unroll, trained]).exercise()
+    assert exercise.requires == {"unroll": ("cell", "neural_networks.xavier")}
+    checks = {c.id: c for c in exercise.checks}
+    assert checks["unroll.values"].swap_in == ("cell",)
+    assert checks["trained.metric"].own_code == ("unroll",)
+    assert [b.also for b in exercise.planted_bugs] == [("cell",)]
+
+    stranger = Question("stranger", "Not in the topic", checks=[check("values")])
+    orphan = Question("orphan", "Requires a stranger", requires=(stranger,),
+                      checks=[check("values")])
+    with pytest.raises(ValueError, match=r"topic toy: question 'orphan' names the question "
+                       r"'stranger' declared in .*test_authoring_api\.py, which is not one of "
+                       r"this topic's questions.*\"<topic>\.stranger\""):
+        Topic("toy", "Toy", 1, [orphan])

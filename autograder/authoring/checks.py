@@ -113,11 +113,13 @@ class Check:
     #: many properties, so release requires this for every such check, and a planted bug
     #: caught by it (``PlantedBug.by``) proves a wrong answer fails it (docs/authoring.md)
     oracle: str = ""
-    #: questions whose reference implementation replaces the student's during this check
+    #: questions whose reference implementation replaces the student's during this check (their
+    #: ids; declared, a topic's own are given as their ``Question``\ s, which the topic names)
     swap_in: tuple[str, ...] = ()
     #: required questions whose *student* code this check runs as it is, not swapped for the
     #: reference: a long training run, where a swapped layer would send its parameters across
-    #: processes at every step (a metric check's hint then names those questions)
+    #: processes at every step (a metric check's hint then names those questions; as
+    #: ``swap_in``, declarations of the topic's own until the topic names them)
     own_code: tuple[str, ...] = ()
     #: wall-clock limit in the child, seconds
     timeout_s: float = 30.0

@@ -13,6 +13,7 @@ the look-up tables grading uses.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import sys
 from collections.abc import Iterable
@@ -33,7 +34,8 @@ class Question:
     ``"library/layers"`` in the course library; by default the module named as the question,
     and none for an ``integrative`` question, which grades the code of others), its
     ``checks``, the ``planted_bugs`` that must cost points on it, the ``requires`` it builds
-    on (bare: this topic's; ``topic.question``: an earlier topic's), the ``datasets`` its
+    on (this topic's by their declarations, ``requires=(RNN_CELL,)``; an earlier topic's by
+    name, ``"neural_networks.xavier"``: topics import no other topic), the ``datasets`` its
     checks read, and whether it is ``integrative`` (it trains the student's whole pipeline,
     so earlier questions' bugs may cost points here too; see :attr:`Exercise.integrative`).
     A builder called in ``checks`` without ``question=`` takes this question's id, and the
@@ -46,7 +48,7 @@ class Question:
     checks: tuple[Check, ...]
     code: tuple[str, ...] | str | None = None
     planted_bugs: tuple[PlantedBug, ...] = ()
-    requires: tuple[str, ...] = ()
+    requires: tuple[str | Question, ...] = ()
     datasets: tuple[str, ...] = ()
     integrative: bool = False
     site: str = dataclasses.field(default="", compare=False, repr=False)
@@ -83,8 +85,8 @@ class Question:
 
 
 def bug(name: str, find: str, replace: str, *, module: str | None = None,
-        question: str | None = None, also: Iterable[str] = (), says: str = "",
-        by: Iterable[str] = ()) -> PlantedBug:
+        question: str | Question | None = None, also: Iterable[str | Question] = (),
+        says: str = "", by: Iterable[str] = ()) -> PlantedBug:
     """A planted bug (:class:`PlantedBug`): replacing ``find`` by ``replace`` must cost points
     on its question (and on the integrative questions ``also``), with ``says`` (the cause
     named) in one of that question's messages, and on each of the question's checks named in
@@ -94,8 +96,11 @@ def bug(name: str, find: str, replace: str, *, module: str | None = None,
     ``find`` lies outside every block (a constructor's argument written in), ``module=``
     where it occurs in more than one module (as the builders spell a module:
     ``"..library.gated"``). Declared in a ``Question``'s ``planted_bugs``, it is that
-    question's, planted into its one ``code`` unless ``module=`` names another."""
+    question's, planted into its one ``code`` unless ``module=`` names another. ``question``
+    and ``also`` take the questions' declarations (``question=SENTENCE_CLASSIFIER``)."""
     caller = sys._getframe(1)
+    if isinstance(question, Question):
+        question = question.id
     return PlantedBug(name, module, find, replace, question, tuple(also), says, tuple(by),
                       site=(caller.f_code.co_filename, caller.f_lineno))
 
@@ -142,6 +147,30 @@ class Topic:
             if question.id in seen:
                 raise ValueError(f"topic {self.name}: question {question.id!r} is declared twice")
             seen.add(question.id)
+        for question in self.questions:  # the questions named by their declarations: ids
+            name = functools.partial(self._named, f"question {question.id!r}")
+            object.__setattr__(question, "requires", tuple(map(name, question.requires)))
+            object.__setattr__(question, "checks", tuple(
+                dataclasses.replace(c, own_code=tuple(map(name, c.own_code)),
+                                    swap_in=tuple(map(name, c.swap_in)))
+                for c in question.checks))
+            object.__setattr__(question, "planted_bugs", tuple(
+                dataclasses.replace(b, also=tuple(map(name, b.also)))
+                for b in question.planted_bugs))
+
+    def _named(self, who: str, question: str | Question) -> str:
+        """The id of a question that ``who`` names (in ``requires``, ``own_code``, ``swap_in``
+        or a planted bug's ``also``): as written where it is a name, the id where it is a
+        declaration, which must be one of this topic's (topics import no other topic)."""
+        if not isinstance(question, Question):
+            return question
+        if not any(question is q for q in self.questions):
+            raise ValueError(
+                f"topic {self.name}: {who} names the question {question.id!r} declared in "
+                f"{question.site}, which is not one of this topic's questions; list it in the "
+                f"topic's questions, or name another topic's question as "
+                f"\"<topic>.{question.id}\"")
+        return question.id
 
     def planted_bugs(self) -> list[PlantedBug]:
         """Every planted bug, in question order: each question's own (``planted_bugs=``), then
@@ -155,6 +184,8 @@ class Topic:
                 raise ValueError(f"topic {self.name}: planted bug {b.name!r} of {self.withheld} "
                                  f"is planted for {b.question!r}, not a question of the topic "
                                  f"({', '.join(questions)})")
+        withheld = [dataclasses.replace(b, also=tuple(
+            self._named(f"planted bug {b.name!r}", q) for q in b.also)) for b in withheld]
         texts = _Texts(self)
         withheld = [_completed(b, b.question, questions[b.question].code)
                     if b.question is not None else self._placed(b, texts) for b in withheld]

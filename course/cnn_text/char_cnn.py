@@ -13,6 +13,8 @@ import numpy as np
 from nlpdojo_autograder.authoring import Parity, Question, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.inputs import integers, normal
+from nlpdojo_course.cnn_text.convolution import CONV1D
+from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
 
 NN = "neural_networks"
 #: characters, character dimension, filters (the word's dimension), and the words: (B, T, W)
@@ -107,7 +109,7 @@ CHAR_CNN = Question(
         parity=Parity(_sized(TORCH_SIZES), "CharCNNEmbedding (width 5, padding 1), against "
                       "torch", 0.5, torch=_torch_char_cnn, forward_mistakes=MISTAKES,
                       at_scale=_sized(AT_SCALE, std=0.05, K=5, P=1))),
-    requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
+    requires=(CONV1D, MAX_OVER_TIME, f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", "rnn_variants.highway"))
 
 QUESTIONS = [CHAR_CNN]

@@ -21,6 +21,8 @@ from nlpdojo_autograder.authoring import (
 )
 from nlpdojo_autograder.authoring.inputs import padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
+from nlpdojo_course.cnn_text.convolution import CONV1D
+from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
 
 NN = "neural_networks"
 #: as many filters as embedding dimensions in every case let a SentenceCNN that took one for the
@@ -131,7 +133,7 @@ KIM_CNN = Question(
             1.0, only=("values",), torch=None, hidden=False,
             at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
                            classes=AT_SCALE_CLASSES))})],
-    requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
+    requires=(CONV1D, MAX_OVER_TIME, f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))
 
 

@@ -39,6 +39,8 @@ from nlpdojo_course.cnn_text.classifier import (
     cnn_params,
     drawn_widths,
 )
+from nlpdojo_course.cnn_text.convolution import CONV1D
+from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
 
 
 def _case(dropout: float | tuple[float, float],
@@ -138,7 +140,7 @@ MULTICHANNEL_CNN = Question(
             "features", 0.5, only=("values",), torch=None, hidden=False,
             at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
                            classes=AT_SCALE_CLASSES))})],
-    requires=("conv1d", "pooling", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
+    requires=(CONV1D, MAX_OVER_TIME, f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))
 
 QUESTIONS = [MULTICHANNEL_CNN]

@@ -17,6 +17,7 @@ from nlpdojo_autograder.authoring import (
     Saturated,
     layer_checks,
 )
+from nlpdojo_course.cnn_text.convolution import CONV1D
 
 B, T, D, H, K = 3, 5, 3, 2, 3
 #: the width of the torch check: a second width, so that code written for one (a
@@ -104,6 +105,6 @@ QRNN = Question(
                          saturated=Saturated(_case(K, scale=SATURATING_SCALE)),
                          parity=Parity(_case(K_OTHER), f"QRNN, width {K_OTHER}, {D} to {H} "
                                        "channels, against torch", 0.5))],
-    requires=("conv1d",))
+    requires=(CONV1D,))
 
 QUESTIONS = [QRNN]

@@ -18,6 +18,8 @@ from nlpdojo_autograder.authoring import (
 )
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.inputs import draw, normal, uniform
+from nlpdojo_course.cnn_text.convolution import CONV1D
+from nlpdojo_course.cnn_text.normalization import BATCH_NORM
 
 B, T, K, EPS = 3, 5, 3, 1e-5
 #: the kernel width at scale: another than the cases' (a block with ``kernel_size = 3``
@@ -90,6 +92,6 @@ RESIDUAL_BLOCK = Question(
         directions=True,  # every parameter a swapped-in layer's: the wiring is checked
         variants={name: _setting(c_in, c_out, name, sizes)
                   for c_in, c_out, name, sizes in SETTINGS})],
-    requires=("conv1d", "batch_norm", "neural_networks.relu"))
+    requires=(CONV1D, BATCH_NORM, "neural_networks.relu"))
 
 QUESTIONS = [RESIDUAL_BLOCK]

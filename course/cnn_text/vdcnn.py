@@ -16,8 +16,10 @@ import numpy as np
 from nlpdojo_autograder.authoring import Context, LayerCase, Parity, Question, layer_checks
 from nlpdojo_autograder.authoring.inputs import padded_sentences
 
-from .pooling import _real, _torch_local
-from .residual import _torch_block
+from .convolution import CONV1D
+from .normalization import BATCH_NORM
+from .pooling import K_MAX, LOCAL_MAX, _real, _torch_local
+from .residual import RESIDUAL_BLOCK, _torch_block
 
 NN = "neural_networks"
 #: the pooling between stages: the paper's width 3, stride 2
@@ -189,7 +191,7 @@ VDCNN = Question(
         at_scale=_case(AT_SCALE),
         parity=Parity(_case(TORCH_CASE), "VeryDeepCNN, three stages of two blocks, against "
                       "torch", 0.5)),
-    requires=("residual_block", "local_pooling", "kmax_pooling", "conv1d", "batch_norm",
+    requires=(RESIDUAL_BLOCK, LOCAL_MAX, K_MAX, CONV1D, BATCH_NORM,
               f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.relu"))
 
 QUESTIONS = [VDCNN]

@@ -17,7 +17,7 @@ from nlpdojo_autograder.authoring import Context, Question, Variant, layer_check
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.inputs import normal, padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
-from nlpdojo_course.language_models.rnn import SEQUENCE_TIMEOUT_S, torch_module
+from nlpdojo_course.language_models.rnn import RNN_CELL, SEQUENCE_TIMEOUT_S, torch_module
 
 NN = "neural_networks"
 V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
@@ -114,7 +114,7 @@ SENTENCE_ENCODER = Question(
                          at_scale=_encoder_case(pooling, CLASSIFIER_AT_SCALE, std=0.1,
                                                 batch=AT_SCALE_BATCH))
         for pooling, points in (("final", 1.5), ("max", 1.5), ("mean", 1.0))})],
-    requires=("rnn_cell", f"{NN}.embedding"))
+    requires=(RNN_CELL, f"{NN}.embedding"))
 
 SENTENCE_CLASSIFIER = Question(
     "sentence_classifier", "A sentence classifier on the RNN encoder", code="encoder",
@@ -125,7 +125,7 @@ SENTENCE_CLASSIFIER = Question(
                         # 3 classes at scale: a classifier with 2 written in fails there
                         at_scale=_classifier_at(*CLASSIFIER_AT_SCALE, std=0.1,
                                                  batch=AT_SCALE_BATCH, classes=3)),
-    requires=("sentence_encoder", "rnn_cell", *LIBRARY))
+    requires=(SENTENCE_ENCODER, RNN_CELL, *LIBRARY))
 
 #: trains the student's own encoder, classifier and library (nothing swapped in: a reference
 #: layer called back at every step made one training run 200 s instead of 3 s)

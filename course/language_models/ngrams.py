@@ -241,7 +241,7 @@ ADD_DELTA = Question(
                     f"on {TRAIN_ADDRESSES} State of the Union addresses", 3.0, _heldout_values,
                     rtol=1e-8, atol=1e-10, timeout_s=240),
     ],
-    requires=("ngram_counts",), datasets=("sotu",))
+    requires=(NGRAM_COUNTS,), datasets=("sotu",))
 
 PERPLEXITY = Question(
     "perplexity", "Perplexity", code=NGRAMS,

@@ -243,7 +243,7 @@ RNN = Question(
     checks=sequence_checks("RNN", _rnn, title=f"RNN over {T_RNN} steps (BPTT)",
                            points=2.5,
                            at_scale=lambda ctx, kind: _rnn(ctx, kind, RNN_AT_SCALE)),
-    requires=("rnn_cell",))
+    requires=(RNN_CELL,))
 
 #: what a failed final_state check adds: the given scoring (lm_training.rnn_log_probs) carries
 #: it into the next window as that window's h0
@@ -275,6 +275,6 @@ RNN_LM = Question(
                 "Embedding, Linear, SoftmaxCrossEntropy and SGD (neural_networks): their own "
                 "checks say which one is wrong", timeout_s=300, own_code=LIBRARY, **TRAINED),
     ],
-    requires=("rnn", *LIBRARY), datasets=("sotu",))
+    requires=(RNN, *LIBRARY), datasets=("sotu",))
 
 QUESTIONS = [RNN_CELL, RNN, RNN_LM]

@@ -25,6 +25,7 @@ from nlpdojo_autograder.authoring import (
     value_check,
 )
 from nlpdojo_course.language_models.data import sotu_sentences
+from nlpdojo_course.language_models.ngrams import NGRAM_COUNTS
 
 VOCAB = 12  # ids of the random streams: 0 is <s>, 1 is </s>, the rest words
 BOS, EOS = 0, 1
@@ -246,7 +247,7 @@ BACKOFF = Question(
                     rtol=1e-8, atol=1e-10, timeout_s=240,
                     nonfinite=_zero_probability),
     ],
-    requires=("ngram_counts",), datasets=("sotu",))
+    requires=(NGRAM_COUNTS,), datasets=("sotu",))
 
 KNESER_NEY = Question(
     "kneser_ney", "Interpolated Kneser-Ney smoothing",
@@ -267,6 +268,6 @@ KNESER_NEY = Question(
                     rtol=1e-8, atol=1e-10, timeout_s=240,
                     nonfinite=_zero_probability),
     ],
-    requires=("backoff", "ngram_counts"), datasets=("sotu",))
+    requires=(BACKOFF, NGRAM_COUNTS), datasets=("sotu",))
 
 QUESTIONS = [BACKOFF, KNESER_NEY]

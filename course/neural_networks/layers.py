@@ -106,7 +106,7 @@ AFFINE_AT_SCALE = (512, 512, 512)
 
 
 AFFINE = Question(
-    "affine", "Affine layer", code="library/layers", requires=("xavier",),
+    "affine", "Affine layer", code="library/layers", requires=(XAVIER,),
     checks=layer_checks("Linear", _affine, title="Linear", points=3.0,
                         torch=lambda p, x: x @ p["weight"] + p["bias"],
                         at_scale=_affine_at(*AFFINE_AT_SCALE, std=AFFINE_AT_SCALE[1] ** -0.5)))

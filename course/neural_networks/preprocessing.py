@@ -107,7 +107,7 @@ def _preprocess_judge(actual, expected) -> Verdict:
 
 PREPROCESS_SPLITS = Question(
     "preprocess_splits", "Statistics from the training split only", code="preprocessing",
-    requires=("normalize", "whitening"),
+    requires=(NORMALIZE, WHITENING),
     checks=[custom_check("values",
                          "center, normalize and whiten two splits", 1.0, _preprocess,
                          _preprocess_judge, needs_expected=True)])

@@ -18,7 +18,9 @@ from nlpdojo_autograder.authoring import (
 )
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.inputs import integers, normal
+from nlpdojo_course.neural_networks.activations import TANH
 from nlpdojo_course.neural_networks.common import torch
+from nlpdojo_course.neural_networks.layers import AFFINE, DROPOUT, EMBEDDING
 
 VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidden, classes
 
@@ -87,7 +89,7 @@ def _dropout_checks() -> list[Check]:
 
 WINDOW_CLASSIFIER = Question(
     "window_classifier", "The window classifier", code="window",
-    requires=("embedding", "affine", "tanh", "dropout"),
+    requires=(EMBEDDING, AFFINE, TANH, DROPOUT),
     checks=[
         layer_checks("WindowClassifier", _window,
                      title="WindowClassifier", points=3.0, torch=_torch_window,

@@ -15,6 +15,8 @@ from nlpdojo_autograder.authoring import Context, Question, Variant, layer_check
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.inputs import normal, padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
+from nlpdojo_course.rnn_variants.cells import LSTM_CELL
+from nlpdojo_course.rnn_variants.sequences import RECURRENT_Q
 
 NN = "neural_networks"
 #: what the classifier is made of (swapped in for the reference in the layer checks; the
@@ -137,7 +139,7 @@ BILSTM_CLASSIFIER = Question(
                          variants={
         "bi_max": _variant(True, "max", 1.5), "bi_mean": _variant(True, "mean", 1.0),
         "uni_max": _variant(False, "max", 0.5)})],
-    requires=("lstm_cell", "recurrent", f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier"))
+    requires=(LSTM_CELL, RECURRENT_Q, f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier"))
 
 #: trains the student's own classifier and library (nothing swapped in: a reference layer
 #: called back at every step would make the run minutes instead of seconds)

@@ -38,12 +38,15 @@ from nlpdojo_autograder.training import (
     token_streams,
     truncated_bptt_losses,
 )
+from nlpdojo_course.rnn_variants.cells import GRU_CELL, LSTM_CELL
+from nlpdojo_course.rnn_variants.clipping import CLIP
+from nlpdojo_course.rnn_variants.sequences import RECURRENT_Q
 
 NN = "neural_networks"
 #: what the LM is made of: required (swapped in for the reference in the layer check), and
 #: the student's own in the training runs (``own_code``)
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.dropout",
-           f"{NN}.softmax_ce", f"{NN}.sgd", f"{NN}.adam", "lstm_cell", "recurrent", "clipping")
+           f"{NN}.softmax_ce", f"{NN}.sgd", f"{NN}.adam", LSTM_CELL, RECURRENT_Q, CLIP)
 V, D, HID, B, T = 5, 2, 3, 2, 4
 #: the layer checks' dropout rate is drawn per grading between these (one written in fails)
 DROPOUT = (0.3, 0.6)
@@ -233,7 +236,7 @@ LSTM_LM = Question(
                     "clipped", 1.0,
                     _clipped_windows, rtol=1e-6, timeout_s=TIMEOUT_S),
     ],
-    requires=(*LIBRARY, "gru_cell"))
+    requires=(*LIBRARY, GRU_CELL))
 
 #: trains the student's own LM, loop and library (nothing swapped in: a reference layer called
 #: back at every step would make the run minutes instead of seconds), so a mistake in the

@@ -95,8 +95,53 @@ BIDIRECTIONAL = Question(
                            title="Bidirectional over stand-in cells", points=1.5,
                            states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
                            at_scale=lambda ctx, kind: _bidirectional(ctx, kind, AT_SCALE)),
-    requires=("recurrent", "neural_networks.xavier"))
+    requires=(RECURRENT_Q, "neural_networks.xavier"))
 
+# -- residual and highway connections -----------------------------------------------------------
+def _highway_at(b: int, t: int, h: int, std: float = 0.7):
+    return layer_case(h, params={"weight": normal(h, h, scale=std), "bias": normal(h, scale=0.5)},
+                      inputs=(normal(b, t, h), states(b, t, h)), differentiable=(0, 1),
+                      names=("u", "y"))
+
+
+_highway = _highway_at(B, T, H)
+
+
+def _highway_saturated(ctx: Context) -> LayerCase:
+    """The highway's case with the gate's pre-activations past the overflow of exp on both
+    sides (a unit of its bias pushed to ±750..1000)."""
+    case = _highway(ctx)
+    bias = case.params["bias"] + saturating_offsets(settings_rng(ctx), 1, H)  # (H,)
+    return dataclasses.replace(case, params={**case.params, "bias": bias})
+#: (B, T, H) at scale: 262,656 parameters (builders' ``at_scale``)
+HIGHWAY_AT_SCALE = (8, 32, 512)
+
+
+def _torch_highway(p, u, y):
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+
+    t = torch.sigmoid(u @ p["weight"] + p["bias"])
+    return t * y + (1 - t) * u
+
+
+_residual = layer_case(inputs=(normal(B, T, H), normal(B, T, H)), differentiable=(0, 1),
+                       names=("u", "y"))
+
+
+HIGHWAY = Question(
+    "highway", "A highway connection", code="library/deep_rnn",
+    checks=layer_checks("Highway", _highway, title="Highway", points=1.5,
+                        torch=_torch_highway,
+                        at_scale=_highway_at(*HIGHWAY_AT_SCALE, std=HIGHWAY_AT_SCALE[2] ** -0.5),
+                        saturated=Saturated(_highway_saturated, ("sigmoid",))))
+RESIDUAL = Question(
+    "residual", "A residual connection", code="library/deep_rnn",
+    checks=layer_checks("Residual", _residual, title="Residual", points=0.5,
+                        parameters=False, hidden=False))
+
+
+# -- stacked layers ------------------------------------------------------------------------------
 #: the connection around the layers of each state kind's checks: every connection asked for
 #: in every grading (an attacker's Stacked that wrote the residual connection in kept full
 #: marks where no check asked for highway)
@@ -177,7 +222,7 @@ STACKED = Question(
                               title="Stacked.final_state: every layer's (h, c) after the last "
                                     "step, a list", points=0.25,
                               timeout_s=WRAPPER_TIMEOUT_S)],
-    requires=("recurrent", "residual", "highway", "neural_networks.xavier",
+    requires=(RECURRENT_Q, RESIDUAL, HIGHWAY, "neural_networks.xavier",
               "neural_networks.dropout"))
 
 
@@ -197,50 +242,8 @@ DENSE = Question(
                               title="DenselyConnected.final_state: every layer's (h, c) after "
                                     "the last step, a list", points=0.25,
                               timeout_s=WRAPPER_TIMEOUT_S)],
-    requires=("recurrent", "neural_networks.xavier"))
+    requires=(RECURRENT_Q, "neural_networks.xavier"))
 
 
-# -- residual and highway connections -----------------------------------------------------------
-def _highway_at(b: int, t: int, h: int, std: float = 0.7):
-    return layer_case(h, params={"weight": normal(h, h, scale=std), "bias": normal(h, scale=0.5)},
-                      inputs=(normal(b, t, h), states(b, t, h)), differentiable=(0, 1),
-                      names=("u", "y"))
-
-
-_highway = _highway_at(B, T, H)
-
-
-def _highway_saturated(ctx: Context) -> LayerCase:
-    """The highway's case with the gate's pre-activations past the overflow of exp on both
-    sides (a unit of its bias pushed to ±750..1000)."""
-    case = _highway(ctx)
-    bias = case.params["bias"] + saturating_offsets(settings_rng(ctx), 1, H)  # (H,)
-    return dataclasses.replace(case, params={**case.params, "bias": bias})
-#: (B, T, H) at scale: 262,656 parameters (builders' ``at_scale``)
-HIGHWAY_AT_SCALE = (8, 32, 512)
-
-
-def _torch_highway(p, u, y):
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-
-    t = torch.sigmoid(u @ p["weight"] + p["bias"])
-    return t * y + (1 - t) * u
-
-
-_residual = layer_case(inputs=(normal(B, T, H), normal(B, T, H)), differentiable=(0, 1),
-                       names=("u", "y"))
-
-
-HIGHWAY = Question(
-    "highway", "A highway connection", code="library/deep_rnn",
-    checks=layer_checks("Highway", _highway, title="Highway", points=1.5,
-                        torch=_torch_highway,
-                        at_scale=_highway_at(*HIGHWAY_AT_SCALE, std=HIGHWAY_AT_SCALE[2] ** -0.5),
-                        saturated=Saturated(_highway_saturated, ("sigmoid",))))
-RESIDUAL = Question(
-    "residual", "A residual connection", code="library/deep_rnn",
-    checks=layer_checks("Residual", _residual, title="Residual", points=0.5,
-                        parameters=False, hidden=False))
 
 QUESTIONS = [RECURRENT_Q, BIDIRECTIONAL, RESIDUAL, HIGHWAY, STACKED, DENSE]

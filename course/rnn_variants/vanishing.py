@@ -16,6 +16,7 @@ from nlpdojo_autograder.authoring import (
     property_check,
     value_check,
 )
+from nlpdojo_course.rnn_variants.cells import GRU_CELL, LSTM_CELL
 
 #: (B, T, D, H) of each cell's norms: other sizes for each (a walk back with T = 6 and H = 5
 #: written in kept full marks where every case had them)
@@ -101,6 +102,6 @@ VANISHING = Question(
                        f"{SIGMA} fall at least like {SIGMA}ᵏ", 0.5, _tanh_rnn_at_sigma, BOUND,
                        right=(1e-6, 1e-8), dtype="float64", timeout_s=TIMEOUT_S),
     ],
-    requires=("lstm_cell", "gru_cell", "language_models.rnn_cell", "neural_networks.xavier"))
+    requires=(LSTM_CELL, GRU_CELL, "language_models.rnn_cell", "neural_networks.xavier"))
 
 QUESTIONS = [VANISHING]

@@ -164,7 +164,6 @@ NEG = ("negative_sampling", "neg_sampling_loss_and_gradient")
 #: the grader: 12 coordinates (6 of the largest gradients, 6 random) and 4 random directions
 #: per matrix instead of all 50 coordinates (docs/benchmarks.md, "Trusted evaluation")
 WINDOW_SAMPLING = {"max_full": 0, "n_samples": 12, "n_directions": 4}
-WINDOW_SWAP = ("softmax", "naive_softmax", "neg_sampling")
 #: both pair losses through skipgram, on one window: ``naive.loss``, ``negative.loss``...
 SKIPGRAM_CALLS = [call("skipgram", *WINDOW, variant, *more,
                        out=[f"{variant}.{o}" for o in WINDOW_OUT], numbers=(f"{variant}.loss",))
@@ -177,7 +176,7 @@ NAIVE_SOFTMAX = Question(
         points={"values": 2.0, "gradient": 2.0, "stability": 1.0, "hidden": 1.0},
         cases={"stability": (lambda ctx: _push_scores(inputs(**PAIR)(ctx)),
                              require_finite("loss", LOG_SUM_EXP))},
-        torch=_naive_loss, swap_in=("softmax",), stable=("stability",), numbers=LOSS_NUMBER,
+        torch=_naive_loss, swap_in=(SOFTMAX,), stable=("stability",), numbers=LOSS_NUMBER,
         at_scale=inputs(**PAIR_AT_SCALE),
         titles={"values": "loss and gradients against the reference",
                 "stability": "a finite loss for scores like ±1000"}))
@@ -219,6 +218,9 @@ SGNS_BATCH = Question(
         titles={"values": "a minibatch of 6 pairs against the reference",
                 "gradient": "batched gradients by central differences",
                 "saturated": "a finite loss and gradients for scores like ±1000"}))
+
+#: the questions a window's checks swap in: the softmax and both pair losses
+WINDOW_SWAP = (SOFTMAX, NAIVE_SOFTMAX, NEG_SAMPLING)
 
 SKIPGRAM = Question(
     "skipgram", "Skip-gram over a window",

@@ -4,6 +4,7 @@ from a student's install: each quotes the reference it plants into)."""
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
+from nlpdojo_course.language_models.encoder import SENTENCE_CLASSIFIER
 
 BUGS = [
     bug("final pooling takes the last padded step, not the last real one",
@@ -24,5 +25,5 @@ BUGS = [
     bug("two classes written in, not the constructor's num_classes",
         "self.output = Linear(backend, hidden_size, num_classes, seed=seed + 5)",
         "self.output = Linear(backend, hidden_size, 2, seed=seed + 5)",
-        question="sentence_classifier"),
+        question=SENTENCE_CLASSIFIER),
 ]

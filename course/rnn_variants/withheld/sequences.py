@@ -4,6 +4,7 @@ from a student's install: each quotes the reference it plants into)."""
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
+from nlpdojo_course.rnn_variants.sequences import DENSE, STACKED
 
 #: the given lines between the end of Recurrent.forward's block and backward's unpacking
 _FORWARD_TO_BACKWARD = (
@@ -44,7 +45,7 @@ BUGS = [
     bug("two layers written in, not the constructor's num_layers",
         "        super().__init__(backend)\n        if num_layers < 1:",
         "        super().__init__(backend)\n        num_layers = 2\n"
-        "        if num_layers < 1:", question="stacked"),
+        "        if num_layers < 1:", question=STACKED),
     bug("dropout after the top layer too",
         "if k < len(self.dropouts):  # between layers only: not after the top one\n"
         "                outputs, dropout_cache = self.dropouts[k](outputs)",
@@ -103,5 +104,5 @@ BUGS = [
         "self.layers = [layer(backend, input_size + k * hidden_size, hidden_size,\n"
         "                             seed=seed + 2 * k) for k in range(num_layers)]",
         "self.layers = [layer(backend, input_size + k * hidden_size, hidden_size,\n"
-        "                             seed=seed + 2 * k) for k in range(2)]", question="dense"),
+        "                             seed=seed + 2 * k) for k in range(2)]", question=DENSE),
 ]

@@ -4,6 +4,7 @@ from a student's install: each quotes the reference it plants into)."""
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
+from nlpdojo_course.word_vectors.training import TRAINING
 
 BUGS = [
     bug("learning rate ignores lr_min",
@@ -21,8 +22,8 @@ BUGS = [
     bug("negative words never updated",
         "scatter_add_weighted(matrix, rows, coefs, vectors, alpha=-lr)",
         "scatter_add_weighted(matrix, rows[:, :1], coefs[:, :1], vectors, alpha=-lr)",
-        also=("training",)),
+        also=(TRAINING,)),
     bug("learning rate ten times too small",
         "return max(lr0 * (1.0 - progress), lr_min)",
-        "return max(0.1 * lr0 * (1.0 - progress), lr_min)", also=("training",)),
+        "return max(0.1 * lr0 * (1.0 - progress), lr_min)", also=(TRAINING,)),
 ]

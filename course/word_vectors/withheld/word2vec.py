@@ -4,6 +4,7 @@ from a student's install: each quotes the reference it plants into)."""
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
+from nlpdojo_course.word_vectors.training import TRAINING
 
 BUGS = [
     bug("softmax without max-subtraction",
@@ -40,7 +41,7 @@ BUGS = [
     # held-out loss 4.2 against the reference's 2.9)
     bug("batch center gradient ignores the negatives",
         "+ xp.matmul(coef_negatives[:, None, :], negatives)[:, 0, :])",
-        "+ 0.0 * negatives[:, 0, :])", also=("training",)),
+        "+ 0.0 * negatives[:, 0, :])", also=(TRAINING,)),
     bug("skip-gram overwrites instead of accumulating",
         "grad_outside_vectors += g_outside", "grad_outside_vectors = g_outside * 1.0"),
 ]

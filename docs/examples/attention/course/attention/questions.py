@@ -79,7 +79,7 @@ ATTENTIVE_ENCODER = Question(
     planted_bugs=[bug("lengths ignored: the padding's states pooled too",
                       "pooled, pool_cache = self.pool(hs, lengths)",
                       "pooled, pool_cache = self.pool(hs, xp.full_like(lengths, hs.shape[1]))")],
-    requires=("attention_pooling", "language_models.rnn"))
+    requires=(ATTENTION_POOLING, "language_models.rnn"))
 
 #: every training sentence once, Adam, batches of 50, 32-d word vectors: a few seconds
 BUDGET = {"dim": 32, "epochs": 1, "lr": 0.01}

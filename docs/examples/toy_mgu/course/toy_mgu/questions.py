@@ -64,6 +64,6 @@ BIMGU = Question(
     planted_bugs=[bug("right-to-left states not re-reversed",
                       "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
                       "xp.concat([left, right], axis=-1)")],
-    requires=("mgu_cell", "language_models.rnn"))
+    requires=(MGU_CELL, "language_models.rnn"))
 
 QUESTIONS = [MGU_CELL, BIMGU]
