@@ -162,3 +162,30 @@ def test_a_topics_own_questions_are_named_by_their_declarations():
                        r"'stranger' declared in .*test_authoring_api\.py, which is not one of "
                        r"this topic's questions.*\"<topic>\.stranger\""):
         Topic("toy", "Toy", 1, [orphan])
+
+
+def test_a_planted_bug_writes_its_changes_in_place():
+    """``bug(name, text)`` reads each change where it is, ``«old → new»`` (inserting, deleting,
+    several in one text, across lines); with ``find`` and ``replace`` given both stay as they
+    are; a text with no change, or a « or » outside one, is an error naming the bug, its line
+    and the notation."""
+    from nlpdojo_autograder.authoring import bug
+
+    swapped = bug("gates swapped", "xp.matmul(xp.matrix_transpose(«x → grad_output»), "
+                  "«grad_output → x»)")
+    assert (swapped.find, swapped.replace) == (
+        "xp.matmul(xp.matrix_transpose(x), grad_output)",
+        "xp.matmul(xp.matrix_transpose(grad_output), x)")
+    inserted = bug("BPTT cut", "self.cell.backward(grad_hs[:, t, :] + « → 0.0 * »grad_h,")
+    assert inserted.replace == "self.cell.backward(grad_hs[:, t, :] + 0.0 * grad_h,"
+    deleted = bug("not rescaled", "mask = keep(shape)« / (1.0 - self.p) → »\n        out = x")
+    assert (deleted.find, deleted.replace) == ("mask = keep(shape) / (1.0 - self.p)\n"
+                                               "        out = x", "mask = keep(shape)\n"
+                                               "        out = x")
+    whole = bug("written out", "return «a»", "return b")
+    assert (whole.find, whole.replace) == ("return «a»", "return b")
+    with pytest.raises(ValueError, match=r"planted bug 'no change' \(.*test_authoring_api\.py:"
+                       r"\d+\): no replace, and no change written in its text as «old → new»"):
+        bug("no change", "return xp.add(x, k)")
+    with pytest.raises(ValueError, match=r"planted bug 'stray'.*a « or » outside a change"):
+        bug("stray", "return «xp.add → xp.sub»(x, «k)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,7 +85,11 @@ class Question:
                              "least one")
 
 
-def bug(name: str, find: str, replace: str, *, module: str | None = None,
+#: a change written in place in a planted bug's text: ``«old → new»``
+EDIT = re.compile(r"«(.*?) → (.*?)»", re.DOTALL)
+
+
+def bug(name: str, find: str, replace: str | None = None, *, module: str | None = None,
         question: str | Question | None = None, also: Iterable[str | Question] = (),
         says: str = "", by: Iterable[str] = ()) -> PlantedBug:
     """A planted bug (:class:`PlantedBug`): replacing ``find`` by ``replace`` must cost points
@@ -97,12 +102,35 @@ def bug(name: str, find: str, replace: str, *, module: str | None = None,
     where it occurs in more than one module (as the builders spell a module:
     ``"..library.gated"``). Declared in a ``Question``'s ``planted_bugs``, it is that
     question's, planted into its one ``code`` unless ``module=`` names another. ``question``
-    and ``also`` take the questions' declarations (``question=SENTENCE_CLASSIFIER``)."""
+    and ``also`` take the questions' declarations (``question=SENTENCE_CLASSIFIER``).
+
+    Without ``replace``, ``find`` carries its changes in place, each written ``«old → new»``
+    (``"xp.«sum → mean»(grad_output, axis=0)"``: find ``xp.sum(grad_output, axis=0)``,
+    replace ``xp.mean(...)``; ``« → 0.0 * »`` inserts, ``«+ grad_h → »`` deletes; the
+    arrow's two spaces are the notation's): the change is read where it is, not found by
+    comparing two near-copies."""
     caller = sys._getframe(1)
+    site = (caller.f_code.co_filename, caller.f_lineno)
+    if replace is None:
+        find, replace = _edited(name, find, site)
     if isinstance(question, Question):
         question = question.id
     return PlantedBug(name, module, find, replace, question, tuple(also), says, tuple(by),
-                      site=(caller.f_code.co_filename, caller.f_lineno))
+                      site=site)
+
+
+def _edited(name: str, text: str, site: tuple[str, int]) -> tuple[str, str]:
+    """``find`` and ``replace`` of a bug written with its changes in place (:func:`bug`)."""
+    where = f"planted bug {name!r} ({site[0]}:{site[1]})"
+    if not EDIT.search(text):
+        raise ValueError(f"{where}: no replace, and no change written in its text as "
+                         "«old → new»; write the change in place or give find and replace")
+    find = EDIT.sub(lambda m: m.group(1), text)
+    replace = EDIT.sub(lambda m: m.group(2), text)
+    if any(mark in find + replace for mark in "«»"):
+        raise ValueError(f"{where}: a « or » outside a change «old → new» (each change is "
+                         "«, its old text, ' → ', its new text, »)")
+    return find, replace
 
 
 def _completed(bug: PlantedBug, question: str, code: tuple[str, ...]) -> PlantedBug:

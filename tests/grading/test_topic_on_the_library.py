@@ -88,8 +88,10 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
     # the requirement forgotten: a student's mistake in their RNN would cost points on bimgu
     # too, which --strict now says (an instructor's finding: it passed)
     questions = course_dir / "toy_mgu" / "questions.py"
-    questions.write_text(QUESTIONS.replace('requires=("mgu_cell", "language_models.rnn")',
-                                           'requires=("mgu_cell",)'), encoding="utf-8")
+    forgotten = QUESTIONS.replace('requires=(MGU_CELL, "language_models.rnn")',
+                                  "requires=(MGU_CELL,)")
+    assert forgotten != QUESTIONS
+    questions.write_text(forgotten, encoding="utf-8")
     # (the planted bugs only: the stubs and the solutions were verified above)
     forgot = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--planted-bugs-only")
     assert forgot.returncode == 1, forgot.stdout + forgot.stderr
@@ -99,10 +101,10 @@ def test_a_topic_on_the_library_touches_its_folders_and_one_library_file(course,
     assert "declare requires=(..., 'language_models.rnn') on bimgu" in forgot.stdout
     # ... unless the checks run the student's own RNN on purpose (own_code, as a training
     # check does): then losing points there is by design, and the step says so
-    questions.write_text(QUESTIONS.replace(
-        'requires=("mgu_cell", "language_models.rnn")', 'requires=("mgu_cell",)').replace(
-        "points=2.0,  # 131,072", 'points=2.0, own_code=("language_models.rnn",),  # 131,072'),
-        encoding="utf-8")
+    on_purpose = forgotten.replace(
+        "points=2.0,  # 131,072", 'points=2.0, own_code=("language_models.rnn",),  # 131,072')
+    assert on_purpose != forgotten
+    questions.write_text(on_purpose, encoding="utf-8")
     own = run(env, tmp_path, "dojo", "verify", "toy_mgu", "--strict", "--planted-bugs-only")
     assert own.returncode == 0, own.stdout + own.stderr
     assert "which run the student's own language_models.rnn on purpose (own_code)" in (

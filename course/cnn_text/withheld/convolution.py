@@ -6,35 +6,28 @@ from __future__ import annotations
 from nlpdojo_autograder.authoring import bug
 
 BUGS = [
-    bug("the kernel flipped (a textbook convolution, not the cross-correlation every "
-        "library computes)",
-        "out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))",
-        "out = xp.matmul(windows, xp.reshape(xp.flip(self.weight.data, axis=0), "
-        "(k_size * d, f)))", says="Your outputs are exactly those of the kernel "
-        "flipped"),
+    bug("the kernel flipped (a textbook convolution, not the cross-correlation every library "
+        "computes)",
+        "out = xp.matmul(windows, xp.reshape(«self.weight.data → xp.flip(self.weight.data, "
+        "axis=0)», (k_size * d, f)))", says="Your outputs are exactly those of the kernel flipped"),
     bug("each window flattened as (D, K), not (K, D)",
         "windows = xp.reshape(windows, (b, t_out, k_size * d))  # (B, T_out, K·D)",
         "windows = xp.reshape(xp.permute_dims(xp.reshape(windows, (b, t_out, k_size, d)), "
         "(0, 1, 3, 2)), (b, t_out, k_size * d))",
         says="Your outputs are exactly those of each window flattened in the other order"),
     bug("overlapping windows' gradients overwritten, not added",
-        "grad_padded[:, start:start + last:self.stride, :] += grad_windows[:, :, k, :]",
-        "grad_padded[:, start:start + last:self.stride, :] = grad_windows[:, :, k, :]"),
+        "grad_padded[:, start:start + last:self.stride, :] «+ → »= grad_windows[:, :, k, :]"),
     bug("the stride forgotten in backward (gradients go to consecutive positions)",
-        "grad_padded[:, start:start + last:self.stride, :] += grad_windows[:, :, k, :]",
-        "grad_padded[:, start:start + t_out, :] += grad_windows[:, :, k, :]"),
+        "grad_padded[:, start:start + «last:self.stride → t_out», :] += grad_windows[:, :, k, :]"),
     bug("the padding left in the input's gradient (shifted by the padding)",
-        "return grad_padded[:, self.padding:self.padding + t_steps, :]",
-        "return grad_padded[:, :t_steps, :]"),
+        "return grad_padded[:, «self.padding:self.padding +  → :»t_steps, :]"),
     bug("the kernel width 3 written in, not the constructor's",
-        "p, k_size, f = self.padding, self.kernel_size, self.weight.shape[-1]",
-        "p, k_size, f = self.padding, 3, self.weight.shape[-1]"),
+        "p, k_size, f = self.padding, «self.kernel_size → 3», self.weight.shape[-1]"),
     bug("a loop over the windows in forward (a line per output position)",
         "out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))",
         "out = xp.stack([xp.matmul(windows[:, i, :], xp.reshape(self.weight.data, "
         "(k_size * d, f))) for i in range(t_out)], axis=1)",
         by=("values_plain", "values_strided", "values_dilated")),
     bug("the bias gradient averaged over positions instead of summed",
-        "self.bias.grad += xp.sum(grads, axis=0)  # (F,)",
-        "self.bias.grad += xp.mean(grads, axis=0)  # (F,)"),
+        "self.bias.grad += «xp.sum → xp.mean»(grads, axis=0)  # (F,)"),
 ]

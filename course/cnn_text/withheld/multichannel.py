@@ -29,8 +29,7 @@ BUGS = [
         "        self.static_channel = Embedding(backend, vocab_size, dim, seed=seed)\n",
         says="has parameters the released code does not"),
     bug("the static rows looked up in the wrong order (the ids transposed)",
-        "frozen = xp.reshape(xp.take(self.static, xp.reshape(ids, (-1,)), axis=0),",
-        "frozen = xp.reshape(xp.take(self.static, xp.reshape(ids.T, (-1,)), axis=0),"),
+        "frozen = xp.reshape(xp.take(self.static, xp.reshape(«ids → ids.T», (-1,)), axis=0),"),
     bug("the embedding's gradient not masked at padded positions",
         "self.embedding.backward(grad_vectors * xp.astype(real, grad_vectors.dtype)[:, :, None],\n"
         "                                c_emb)\n        return None, None\n"
@@ -43,7 +42,6 @@ BUGS = [
         "        ### END SOLUTION\n",
         "return None, None\n        ### END SOLUTION\n"),
     bug("one width's gradient kept, the others dropped",
-        "grad_vectors = grad if grad_vectors is None else grad_vectors + grad\n"
-        "        # the sum's gradient",
-        "grad_vectors = grad\n        # the sum's gradient"),
+        "grad_vectors = grad« if grad_vectors is None else grad_vectors + grad → »\n"
+        "        # the sum's gradient"),
 ]

@@ -12,27 +12,22 @@ UPDATES = ("self.running_mean = (1 - self.momentum) * self.running_mean + self.m
 
 
 BUGS = [
-    bug("the statistics of each position over its channels (layer normalisation, not "
-        "batch normalisation)",
-        "mean = xp.mean(x, axis=axes)  # (C,)\n"
-        "            var = xp.mean((x - mean) ** 2, axis=axes)",
-        "mean = xp.mean(x, axis=-1, keepdims=True)  # (C,)\n"
-        "            var = xp.mean((x - mean) ** 2, axis=-1, keepdims=True)",
+    bug("the statistics of each position over its channels (layer normalisation, not batch "
+        "normalisation)",
+        "mean = xp.mean(x, axis=«axes → -1, keepdims=True»)  # (C,)\n"
+        "            var = xp.mean((x - mean) ** 2, axis=«axes → -1, keepdims=True»)",
         says="layer normalisation"),
     bug("the batch normalised with the unbiased variance",
-        "var = xp.mean((x - mean) ** 2, axis=axes)  # (C,) biased",
-        "var = xp.sum((x - mean) ** 2, axis=axes) / (m - 1)  # (C,) biased",
-        says="normalised with the unbiased variance"),
+        "var = «xp.mean((x - mean) ** 2, axis=axes → xp.sum((x - mean) ** 2, axis=axes) / (m - "
+        "1»)  # (C,) biased", says="normalised with the unbiased variance"),
     bug("backward without the paths through the batch's mean and variance",
         "return scale * (grad_output - xp.mean(grad_output, axis=axes)\n"
         "                        - x_hat * xp.mean(grad_output * x_hat, axis=axes))",
         "return scale * grad_output", says="mean and variance for constants"),
     bug("the forward's axes (0, 1) written in: (N, C) inputs break",
-        "        axes = tuple(range(x.ndim - 1))\n        m = math.prod",
-        "        axes = (0, 1)\n        m = math.prod", by=("torch",)),
+        "        axes = «tuple(range(x.ndim - 1) → (0, 1»)\n        m = math.prod", by=("torch",)),
     bug("the running variance's m / (m − 1) of 12 values written in",
-        "+ self.momentum * var * (m / (m - 1)))", "+ self.momentum * var * (12 / 11))",
-        by=("running",)),
+        "+ self.momentum * var * («m / (m - 1) → 12 / 11»))", by=("running",)),
     bug("the training backward in eval mode (the statistics' paths kept)",
         "        if not training:  # the running statistics are constants\n"
         "            return grad_output * scale\n", "",
@@ -41,15 +36,12 @@ BUGS = [
         "\n                        - x_hat * xp.mean(grad_output * x_hat, axis=axes))", ")",
         says="path through the batch's variance"),
     bug("backward without the path through the batch's mean",
-        "return scale * (grad_output - xp.mean(grad_output, axis=axes)\n",
-        "return scale * (grad_output\n",
+        "return scale * (grad_output« - xp.mean(grad_output, axis=axes) → »\n",
         says="path through the batch's mean:"),
     bug("the running variance fed with the biased batch variance",
-        "self.momentum * var * (m / (m - 1)))", "self.momentum * var)",
-        says="biased batch variance"),
+        "self.momentum * var« * (m / (m - 1)) → »)", says="biased batch variance"),
     bug("the batch's own statistics used in eval mode",
-        "        if self.training:\n            mean = xp.mean(x, axis=axes)",
-        "        if True:\n            mean = xp.mean(x, axis=axes)",
+        "        if «self.training → True»:\n            mean = xp.mean(x, axis=axes)",
         says="eval batch's own mean"),
     bug("the momentum weighing the old running mean and variance", UPDATES,
         "self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mean\n"
@@ -66,8 +58,7 @@ BUGS = [
         "            mean, var = self.running_mean, self.running_var\n",
         says="updated in eval mode too"),
     bug("the momentum and eps written in, not the constructor's",
-        "inv_std = 1.0 / xp.sqrt(var + self.eps)  # (C,)",
-        "inv_std = 1.0 / xp.sqrt(var + 1e-5)  # (C,)"),
+        "inv_std = 1.0 / xp.sqrt(var + «self.eps → 1e-5»)  # (C,)"),
     bug("the running statistics' momentum written in, not the constructor's", UPDATES,
         UPDATES.replace("self.momentum", "0.3")),
     bug("no gradient for γ and β in eval mode",
@@ -76,5 +67,5 @@ BUGS = [
         "        if not training:\n"
         "            return grad_output * self.weight.data * inv_std\n"),
     bug("backward over the axes (0, 1) written in: (N, C) inputs break",
-        "axes = tuple(range(grad_output.ndim - 1))", "axes = (0, 1)"),
+        "axes = «tuple(range(grad_output.ndim - 1) → (0, 1»)"),
 ]

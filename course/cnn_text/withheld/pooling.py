@@ -7,26 +7,21 @@ from nlpdojo_autograder.authoring import bug
 
 BUGS = [
     bug("the backward's zeros made on the default device (no device=)",
-        "return xp.where(won, grad_output[:, None, :], xp.zeros_like(grad_output[:, None, :]))",
         "return xp.where(won, grad_output[:, None, :], "
-        "xp.zeros(won.shape, dtype=grad_output.dtype))",
+        "«xp.zeros_like(grad_output[:, None, :] → xp.zeros(won.shape, dtype=grad_output.dtype»))",
         says="another device than the default one"),
     bug("the padded positions set to 0, not −inf",
-        "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
-        "masked = xp.where(real[:, :, None], h, xp.zeros_like(h))  # (B, T, F)",
-        says="the padded positions set to 0"),
+        "masked = xp.where(real[:, :, None], h, «xp.full_like(h, -xp.inf → xp.zeros_like(h»))  # "
+        "(B, T, F)", says="the padded positions set to 0"),
     bug("the padding may win (max over all T positions)",
         "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
         "masked = h  # (B, T, F)",
         says="Your outputs are exactly those of the padded positions ranked too"),
     bug("the gradient sent to every position (the max's derivative taken as 1)",
-        "won = positions == winner[:, None, :]  # (B, T, F): where each pooled value "
-        "came from",
-        "won = positions >= 0 * winner[:, None, :]  # (B, T, F): where each pooled value "
+        "won = positions «== → >= 0 *» winner[:, None, :]  # (B, T, F): where each pooled value "
         "came from"),
     bug("the padded positions ranked with the real ones",
-        "masked = xp.where(real, h, xp.full_like(h, -xp.inf))  # (B, T, F)",
-        "masked = h  # (B, T, F)",
+        "masked = «xp.where(real, h, xp.full_like(h, -xp.inf)) → h»  # (B, T, F)",
         says="Your outputs are exactly those of the padded positions ranked too"),
     bug("the k values kept in rank order, not in the sentence's order",
         "kept = xp.sort(order[:, :self.k, :], axis=1)  # (B, k, F): back in sentence order",
@@ -35,9 +30,7 @@ BUGS = [
     bug("of equal values the later position ranks first",
         "order = xp.argsort(-masked, axis=1, stable=True)  # (B, T, F)",
         "order = xp.flip(xp.argsort(masked, axis=1, stable=True), axis=1)  # (B, T, F)"),
-    bug("k hard-coded (self.k ignored)",
-        "kept = xp.sort(order[:, :self.k, :], axis=1)",
-        "kept = xp.sort(order[:, :2, :], axis=1)"),
+    bug("k hard-coded (self.k ignored)", "kept = xp.sort(order[:, :«self.k → 2», :], axis=1)"),
     bug("local windows: the padded positions ranked too",
         "ranked = xp.where(real, h, xp.full_like(h, -xp.inf))  # (B, T, F): padding never wins",
         "ranked = h  # (B, T, F)",
@@ -47,14 +40,12 @@ BUGS = [
         "ranked = xp.where(real, h, xp.zeros_like(h))  # (B, T, F)",
         says="the padded positions set to 0"),
     bug("windows one position apart (the stride ignored)",
-        "starts = xp.arange(t_out, device=device) * self.stride  # (T_out,)",
-        "starts = xp.arange(t_out, device=device)  # (T_out,)"),
+        "starts = xp.arange(t_out, device=device) «* self.stride  → » # (T_out,)"),
     bug("the width written in (3)",
-        "taps = starts[:, None] + xp.arange(self.width, device=device)[None, :]  # (T_out, p)",
-        "taps = starts[:, None] + xp.arange(3, device=device)[None, :]  # (T_out, p)"),
+        "taps = starts[:, None] + xp.arange(«self.width → 3», device=device)[None, :]  # (T_out, "
+        "p)"),
     bug("a window of padding only keeps its −inf",
-        "return xp.where(valid, pooled, xp.zeros_like(pooled)), (slot, valid, t_steps)",
-        "return pooled, (slot, valid, t_steps)",
+        "return «xp.where(valid, pooled, xp.zeros_like(pooled)) → pooled», (slot, valid, t_steps)",
         says="a window of padding only"),
     bug("of equal values in a window the later position wins",
         "slot = xp.argmax(windows, axis=2)  # (B, T_out, F): the first position of the max",
@@ -64,8 +55,7 @@ BUGS = [
         "        grad_h",
         "grad = grad_output  # (B, T_out, F)\n        grad_h"),
     bug("local windows: a position's gradients from two windows overwritten, not added",
-        "grad_h[:, k:k + last:self.stride, :] += xp.where(slot == k, grad,",
-        "grad_h[:, k:k + last:self.stride, :] = xp.where(slot == k, grad,"),
+        "grad_h[:, k:k + last:self.stride, :] «+ → »= xp.where(slot == k, grad,"),
     bug("local windows: a loop over them in forward (a line per output position)",
         "windows = xp.take(ranked, xp.reshape(taps, (-1,)), axis=1)  # (B, T_out·p, F)\n"
         "        windows = xp.reshape(windows, (b, t_out, self.width, f))",
@@ -73,7 +63,7 @@ BUGS = [
         "                            for i in range(t_out)], axis=1)",
         says="lines of Python"),
     bug("local windows: the backward's zeros made on the default device",
-        "grad_h = xp.zeros((b, t_steps, f), dtype=grad_output.dtype, device=self.backend.device)",
-        "grad_h = xp.zeros((b, t_steps, f), dtype=grad_output.dtype)",
+        "grad_h = xp.zeros((b, t_steps, f), "
+        "dtype=grad_output.dtype«, device=self.backend.device → »)",
         says="another device than the default one"),
 ]

@@ -6,17 +6,14 @@ from __future__ import annotations
 from nlpdojo_autograder.authoring import bug
 
 BUGS = [
-    bug("<s> = 0 written in, not the argument bos",
-        "windows[windows[:, -1] != bos]", "windows[windows[:, -1] != 0]"),
+    bug("<s> = 0 written in, not the argument bos", "windows[windows[:, -1] != «bos → 0»]"),
     bug("a vocabulary of 12 written in, not the argument vocab_size",
-        "powers = vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
-        "powers = 12 ** np.arange(k - 1, -1, -1, dtype=np.int64)"),
+        "powers = «vocab_size → 12» ** np.arange(k - 1, -1, -1, dtype=np.int64)"),
     bug("windows spanning two sentences counted",
-        "return np.ascontiguousarray(windows[windows[:, -1] != bos], dtype=np.int64)",
-        "return np.ascontiguousarray(windows, dtype=np.int64)",
+        "return np.ascontiguousarray(windows«[windows[:, -1] != bos] → », dtype=np.int64)",
         says="such a window spans two sentences"),
     bug("every n-gram holding <s> dropped (first words never predicted)",
-        "windows[windows[:, -1] != bos]", "windows[~np.any(windows == bos, axis=1)]",
+        "windows[«windows[:, -1] != bos → ~np.any(windows == bos, axis=1)»]",
         says="the first words of each sentence are never predicted"),
     bug("context counts of every (n-1)-gram of the stream",
         "ctx_keys, ctx_counts = np.unique(ngram_keys(windows[:, :-1], vocab_size),",
@@ -29,19 +26,17 @@ BUGS = [
         "windows = np.array([stream[i:i + n] for i in range(len(stream) - n + 1)],\n"
         "                       dtype=np.int64).reshape(-1, n)"),
     bug("key digits in the wrong order",
-        "vocab_size ** np.arange(k - 1, -1, -1, dtype=np.int64)",
-        "vocab_size ** np.arange(k, dtype=np.int64)",
+        "vocab_size ** np.arange(k« - 1, -1, -1 → », dtype=np.int64)",
         says="the first id is the most significant digit"),
     bug("δ written in, not the argument",
-        "return np.log(joint + delta) - np.log(context + delta * vocab_size)  # (M,)",
-        "return np.log(joint + 0.01) - np.log(context + 0.01 * vocab_size)  # (M,)"),
+        "return np.log(joint + «delta) - np.log(context + delta → 0.01) - np.log(context + 0.01» "
+        "* vocab_size)  # (M,)"),
     bug("smoothing mass not renormalised (δ missing from the denominator)",
-        "np.log(context + delta * vocab_size)", "np.log(context + delta)"),
+        "np.log(context + delta« * vocab_size → »)"),
     bug("add-δ looks each n-gram up in a Python loop",
         "joint = lookup(ngram_k, ngram_c, ngram_keys(windows, vocab_size))  # (M,)  C(c, w)",
         "joint = np.array([lookup(ngram_k, ngram_c, ngram_keys(w[None], vocab_size))[0]\n"
         "                      for w in windows])"),
     bug("perplexity with the log base mixed up",
-        "return float(np.exp(-np.mean(log_probs)))",
-        "return float(2.0 ** (-np.mean(log_probs)))"),
+        "return float(«np.exp → 2.0 ** »(-np.mean(log_probs)))"),
 ]

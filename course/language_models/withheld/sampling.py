@@ -6,8 +6,7 @@ from __future__ import annotations
 from nlpdojo_autograder.authoring import bug
 
 BUGS = [
-    bug("temperature applied as a multiplication",
-        "z = scores / temperature", "z = scores * temperature",
+    bug("temperature applied as a multiplication", "z = scores «/ → *» temperature",
         by=("frequencies",)),
     bug("top-k keeps the k least probable",
         "kth = -np.partition(-scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
@@ -33,20 +32,16 @@ BUGS = [
         "return np.array([np.sum(c < x) for c, x in zip(cdf, u[:, 0], strict=True)],\n"
         "                    dtype=np.int64)"),
     bug("sampling ignores the generator",
-        "u = (1.0 - rng.random(len(probs)))[:, None] * cdf[:, -1:]",
-        "u = (1.0 - np.random.random(len(probs)))[:, None] * cdf[:, -1:]",
+        "u = (1.0 - «rng.random → np.random.random»(len(probs)))[:, None] * cdf[:, -1:]",
         by=("reproducible",)),
     # the answers that satisfy every property without sampling: proved to fail the checks
     # judged against exact_tempered
     bug("sample_next returns the most probable word",
-        "return np.sum(cdf < u, axis=1).astype(np.int64)",
-        "return np.argmax(probs, axis=1).astype(np.int64)",
+        "return «np.sum(cdf < u → np.argmax(probs», axis=1).astype(np.int64)",
         by=("frequencies", "top_k", "reproducible")),
     bug("sample_next draws every kept word alike",
-        "    probs = tempered_probs(scores, temperature, top_k)  # (B, V)\n",
-        "    probs = 1.0 * (tempered_probs(scores, temperature, top_k) > 0)  # (B, V)\n",
+        "    probs = « → 1.0 * (»tempered_probs(scores, temperature, top_k« → ) > 0»)  # (B, V)\n",
         by=("frequencies", "top_k", "reproducible")),
     bug("softmax without the maximum subtracted: a tiny temperature overflows",
-        "e = np.exp(z - np.max(z, axis=1, keepdims=True))", "e = np.exp(z)",
-        by=("greedy",)),
+        "e = np.exp(z« - np.max(z, axis=1, keepdims=True) → »)", by=("greedy",)),
 ]

@@ -7,11 +7,8 @@ from nlpdojo_autograder.authoring import bug
 
 BUGS = [
     bug("gradient checker uses relative error only",
-        "ok = (relative < rtol) | (error < atol)", "ok = relative < rtol",
-        by=("planted",)),
+        "ok = «(relative < rtol) | (error < atol) → relative < rtol»", by=("planted",)),
     bug("check_gradient's default tolerances written in, not the caller's",
-        "ok = (relative < rtol) | (error < atol)", "ok = (relative < 1e-5) | (error < 1e-8)",
-        by=("planted",)),
-    bug("one-sided differences",
-        "flat[i] = old - h", "flat[i] = old", by=("numerical",)),
+        "ok = (relative < «rtol) | (error < atol → 1e-5) | (error < 1e-8»)", by=("planted",)),
+    bug("one-sided differences", "flat[i] = old« - h → »", by=("numerical",)),
 ]

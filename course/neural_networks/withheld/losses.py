@@ -7,19 +7,16 @@ from nlpdojo_autograder.authoring import bug
 
 BUGS = [
     bug("softmax cross-entropy without max-subtraction",
-        "shifted = block - xp.max(block, axis=1, keepdims=True)",
-        "shifted = block"),
-    bug("softmax cross-entropy backward ignores grad_output",
-        "scale = grad_output / n", "scale = 1.0 / n"),
+        "shifted = block« - xp.max(block, axis=1, keepdims=True) → »"),
+    bug("softmax cross-entropy backward ignores grad_output", "scale = «grad_output → 1.0» / n"),
     # right values on NumPy; on a GPU the ones are made on the CPU: the gradient check's
     # points too, not only the values check's (issue 62: every returned value as returned)
     bug("softmax cross-entropy backward's ones made on the default device (no device=)",
-        "ones = xp.ones((n, 1), dtype=probs.dtype, device=device(probs)) * scale",
-        "ones = xp.ones((n, 1), dtype=probs.dtype) * scale",
+        "ones = xp.ones((n, 1), dtype=probs.dtype«, device=device(probs) → ») * scale",
         says="another device than the default one", by=("gradients",)),
     bug("max-margin hinge counts the true window",
-        "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
-        "hinge = self.margin - true + prediction"),
+        "hinge = «(self.margin - true + prediction) * (1.0 - onehot) → self.margin - true + "
+        "prediction»"),
     bug("max-margin gradient of the corrupted window dropped",
         "return (active - onehot * violated) * (grad_output / n)  # (N, K)",
         "return -(onehot * violated) * (grad_output / n)"),
@@ -28,15 +25,11 @@ BUGS = [
         "        true = xp.stack([prediction[i, int(target[i])] for i in range(n)])"
         "[:, None]\n"),
     bug("max-margin's margin written in, not its constructor's",
-        "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
-        "hinge = (1.0 - true + prediction) * (1.0 - onehot)"),
+        "hinge = («self.margin → 1.0» - true + prediction) * (1.0 - onehot)"),
     bug("max-margin margin sign flipped",
-        "hinge = (self.margin - true + prediction) * (1.0 - onehot)",
-        "hinge = (-self.margin - true + prediction) * (1.0 - onehot)"),
-    bug("L2 applied to biases", "if w.ndim >= 2:",
-        "if w.ndim >= 1:"),
+        "hinge = (« → -»self.margin - true + prediction) * (1.0 - onehot)"),
+    bug("L2 applied to biases", "if w.ndim >= «2 → 1»:"),
     bug("L2's lambda written in, not the argument",
-        "penalty = penalty + lam * xp.sum(w * w)", "penalty = penalty + 0.03 * xp.sum(w * w)"),
-    bug("L2 penalty returned as a Python float",
-        "    return penalty, grads\n", "    return float(penalty), grads\n"),
+        "penalty = penalty + «lam → 0.03» * xp.sum(w * w)"),
+    bug("L2 penalty returned as a Python float", "    return «penalty → float(penalty)», grads\n"),
 ]

@@ -6,11 +6,9 @@ from __future__ import annotations
 from nlpdojo_autograder.authoring import bug
 
 BUGS = [
-    bug("normalize only subtracts the mean",
-        "return (x - mean) / std  # (N, D)", "return x - mean"),
+    bug("normalize only subtracts the mean", "return «(x - mean) / std  # (N, D) → x - mean»"),
     bug("whitening keeps ascending eigenvalues",
         "eigenvalues, vectors = xp.flip(eigenvalues), xp.flip(vectors, axis=1)",
         "pass"),
-    bug("statistics computed on the test split",
-        "mean, std = fit_normalizer(train)", "mean, std = fit_normalizer(test)"),
+    bug("statistics computed on the test split", "mean, std = fit_normalizer(«train → test»)"),
 ]

@@ -7,13 +7,11 @@ from nlpdojo_autograder.authoring import bug
 
 BUGS = [
     bug("a window of 3 written in, not the constructor's",
-        "self.hidden = Linear(backend, window * embedding_dim, hidden, seed=seed + 1)",
-        "self.hidden = Linear(backend, 3 * embedding_dim, hidden, seed=seed + 1)"),
+        "self.hidden = Linear(backend, «window → 3» * embedding_dim, hidden, seed=seed + 1)"),
     bug("4 classes written in, not the constructor's n_classes",
-        "self.output = Linear(backend, hidden, n_classes, seed=seed + 2)",
-        "self.output = Linear(backend, hidden, 4, seed=seed + 2)"),
+        "self.output = Linear(backend, hidden, «n_classes → 4», seed=seed + 2)"),
     bug("window classifier skips the activation's backward",
-        "grad_z = self.activation.backward(grad_a, c_act)", "grad_z = grad_a"),
+        "grad_z = «self.activation.backward(grad_a, c_act) → grad_a»"),
     bug("window classifier leaves dropout out",
         "kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
         "kept, c_drop = a, (None,)"),

@@ -14,14 +14,12 @@ BUGS = [
         "    return [g * xp.clip(max_norm / (xp.sqrt(xp.sum(g * g)) + 1e-6), max=1.0)"
         " for g in grads], total"),
     bug("gradients scaled even below the threshold",
-        "xp.clip(max_norm / (total + 1e-6), max=1.0)", "max_norm / (total + 1e-6)"),
+        "«xp.clip(max_norm / (total + 1e-6), max=1.0 → max_norm / (total + 1e-6»)"),
     bug("max_norm written in, not the argument",
-        "xp.clip(max_norm / (total + 1e-6), max=1.0)",
-        "xp.clip(1.0 / (total + 1e-6), max=1.0)"),
+        "xp.clip(«max_norm → 1.0» / (total + 1e-6), max=1.0)"),
     # the norm's value is right: it is judged as returned (a 0-d array of the inputs'), not
     # as the wire's NumPy array of it (docs/security.md, "judged as returned")
     bug("the norm returned as a Python float",
-        "return [g * scale for g in grads], total",
-        "return [g * scale for g in grads], float(total)",
+        "return [g * scale for g in grads], «total → float(total)»",
         says="returned as a Python float"),
 ]

@@ -17,8 +17,8 @@ BUGS = [
         "            opt.step()\n            if clip is not None:\n"
         "                clip_gradients(model.parameters(), clip)"),
     bug("only h carried across windows, the cell state reset",
-        "state = model.final_state(cache)  # carried",
-        "state = (model.final_state(cache)[0], 0.0 * model.final_state(cache)[1])  # carried"),
+        "state =« →  (model.final_state(cache)[0], 0.0 *» model.final_state(cache)« → [1])»  # "
+        "carried"),
     bug("a new optimizer every window (Adam's state lost)",
         "            opt.zero_grad()\n            scores, cache = model(x, state)",
         "            opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)\n"
@@ -33,14 +33,10 @@ BUGS = [
         "        self.dropout_in.p = 0.25\n"
         "        vectors, c_in = self.dropout_in(vectors)  # (B, T, D)\n"),
     bug("the clip written in, not the argument",
-        "clip_gradients(model.parameters(), clip)  # one norm over every parameter",
-        "clip_gradients(model.parameters(), 0.1)  # one norm over every parameter"),
+        "clip_gradients(model.parameters(), «clip → 0.1»)  # one norm over every parameter"),
     bug("clipped though clip is None",
-        "            if clip is not None:\n"
-        "                clip_gradients(model.parameters(), clip)  # one norm over every "
-        "parameter",
-        "            if True:\n"
-        "                clip_gradients(model.parameters(), clip or 0.25)  # one norm over "
+        "            if «clip is not None → True»:\n"
+        "                clip_gradients(model.parameters(), clip« →  or 0.25»)  # one norm over "
         "every parameter"),
     bug("an LSTM's state (h, c) the only one handled (a GRU's h refused)",
         "        b, t_steps = ids.shape\n        vectors, c_emb = self.embedding(ids)",
@@ -49,10 +45,9 @@ BUGS = [
         "        b, t_steps = ids.shape\n        vectors, c_emb = self.embedding(ids)",
         by=("values_gru",)),
     bug("input dropout left out of backward",
-        "self.embedding.backward(self.dropout_in.backward(grad_vectors, c_in), c_emb)",
-        "self.embedding.backward(grad_vectors, c_emb)"),
+        "self.embedding.backward(«self.dropout_in.backward(grad_vectors, c_in) → grad_vectors», "
+        "c_emb)"),
     bug("final_state returns h alone for an LSTM: the next window starts from h, not (h, c)",
-        "return self.rnn.final_state(cache[2])",
-        "return self.rnn.final_state(cache[2])[0]", by=("final_state",),
+        "return self.rnn.final_state(cache[2])« → [0]»", by=("final_state",),
         says="start each window from model.final_state(cache)"),
 ]

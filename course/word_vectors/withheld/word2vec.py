@@ -7,8 +7,7 @@ from nlpdojo_autograder.authoring import bug
 from nlpdojo_course.word_vectors.training import TRAINING
 
 BUGS = [
-    bug("softmax without max-subtraction",
-        "shifted = x - xp.max(x, axis=-1, keepdims=True)", "shifted = x"),
+    bug("softmax without max-subtraction", "shifted = x« - xp.max(x, axis=-1, keepdims=True) → »"),
     bug("softmax as 1 / sum(exp(x_j - x_i)): finite, after an overflow",
         "    return exps / xp.sum(exps, axis=-1, keepdims=True)  # (..., N)\n",
         "    return 1.0 / xp.sum(xp.exp(x[..., None, :] - x[..., :, None]), axis=-1)\n"),
@@ -16,32 +15,28 @@ BUGS = [
         "loss = xp.log(xp.sum(xp.exp(scores - m))) + m - scores[outside_idx]",
         "loss = -xp.log(xp.exp(scores[outside_idx]) / xp.sum(xp.exp(scores)))"),
     bug("naive softmax gradient transposed",
-        "grad_outside_vectors = delta[:, None] * center_vec[None, :]",
-        "grad_outside_vectors = (delta[:, None] * center_vec[None, :]).T"),
-    bug("negative-sampling sign flipped",
-        "g_o = sigmoid(s_o) - 1.0  # ()", "g_o = 1.0 - sigmoid(s_o)  # ()"),
+        "grad_outside_vectors = «delta[:, None] * center_vec[None, :] → (delta[:, None] * "
+        "center_vec[None, :]).T»"),
+    bug("negative-sampling sign flipped", "g_o = «sigmoid(s_o) - 1.0 → 1.0 - sigmoid(s_o)»  # ()"),
     bug("repeated negatives not accumulated",
-        "coef = xp.matmul(g_k, hits)  # (V,)",
-        "coef = xp.astype(xp.matmul(g_k, hits) != 0, g_k.dtype) * xp.max(g_k)  # (V,)"),
+        "coef = « → xp.astype(»xp.matmul(g_k, hits« → ) != 0, g_k.dtype) * xp.max(g_k»)  # (V,)"),
     bug("negative-sampling loss as log(sigmoid(x)): log(0) past x = -745",
-        "loss = -log_sigmoid(s_o) - xp.sum(log_sigmoid(-s_k))",
-        "loss = -xp.log(sigmoid(s_o)) - xp.sum(xp.log(sigmoid(-s_k)))",
-        says="log(sigmoid(x)) takes log(0)", by=("saturated",)),
+        "loss = -«log_sigmoid(s_o) - xp.sum(log_sigmoid(-s_k → xp.log(sigmoid(s_o)) - "
+        "xp.sum(xp.log(sigmoid(-s_k)»))", says="log(sigmoid(x)) takes log(0)", by=("saturated",)),
     bug("batch loss as -log(1 / (1 + exp(-x))): exp overflows past x = -709",
         "    loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))\n",
         "    loss = (xp.sum(-xp.log(1.0 / (1.0 + xp.exp(-s_o))))\n"
         "            + xp.sum(-xp.log(1.0 / (1.0 + xp.exp(s_k)))))\n",
         says="overflows exp(-x)", by=("saturated",)),
     bug("batch loss returned as a Python float",
-        "    loss = -(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))\n",
-        "    loss = float(-(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k))))\n"),
+        "    loss = « → float(»-(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))« → )»\n"),
     bug("batch gradient of the negatives halved",
-        "coef_negatives = sigmoid(s_k)  # (B, K)", "coef_negatives = 0.5 * sigmoid(s_k)  #"),
+        "coef_negatives = «sigmoid(s_k)  # (B, K) → 0.5 * sigmoid(s_k)  #»"),
     # the training checks must fail too: a step that trains the wrong thing (measured:
     # held-out loss 4.2 against the reference's 2.9)
     bug("batch center gradient ignores the negatives",
-        "+ xp.matmul(coef_negatives[:, None, :], negatives)[:, 0, :])",
-        "+ 0.0 * negatives[:, 0, :])", also=(TRAINING,)),
+        "+ «xp.matmul(coef_negatives[:, None, :], negatives) → 0.0 * negatives»[:, 0, :])",
+        also=(TRAINING,)),
     bug("skip-gram overwrites instead of accumulating",
-        "grad_outside_vectors += g_outside", "grad_outside_vectors = g_outside * 1.0"),
+        "grad_outside_vectors «+= g_outside → = g_outside * 1.0»"),
 ]

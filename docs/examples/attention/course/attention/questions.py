@@ -68,8 +68,7 @@ ATTENTION_POOLING = Question(
             "e = xp.exp(xp.where(real, scores - top, xp.full_like(scores, -xp.inf)))",
             "e = xp.exp(scores - top)"),
         bug("the softmax's Jacobian without its second term",
-            "grad_alpha - xp.sum(alpha * grad_alpha, axis=1,",
-            "grad_alpha - 0.0 * xp.sum(alpha * grad_alpha, axis=1,"),
+            "grad_alpha - « → 0.0 * »xp.sum(alpha * grad_alpha, axis=1,"),
     ])
 
 ATTENTIVE_ENCODER = Question(
@@ -77,8 +76,8 @@ ATTENTIVE_ENCODER = Question(
     checks=sequence_checks("AttentiveEncoder", _encoder, title="AttentiveEncoder", points=2.0,
                            at_scale=lambda ctx, kind: _encoder(ctx, kind, (4, 128, 256, 64))),
     planted_bugs=[bug("lengths ignored: the padding's states pooled too",
-                      "pooled, pool_cache = self.pool(hs, lengths)",
-                      "pooled, pool_cache = self.pool(hs, xp.full_like(lengths, hs.shape[1]))")],
+                      "pooled, pool_cache = self.pool(hs, "
+                      "«lengths → xp.full_like(lengths, hs.shape[1])»)")],
     requires=(ATTENTION_POOLING, "language_models.rnn"))
 
 #: every training sentence once, Adam, batches of 50, 32-d word vectors: a few seconds

@@ -52,8 +52,7 @@ MGU_CELL = Question(
     checks=[layer_checks("MGUCell", _cell, title="MGUCell", points=2.0,
                          torch=_torch_cell, at_scale=CELL_AT_SCALE,
                          parity=Parity(_cell, "MGUCell against the same cell in torch", 1.0))],
-    planted_bugs=[bug("forget gate derivative missing",
-                      "grad_af = grad_f * f * (1.0 - f)", "grad_af = grad_f")],
+    planted_bugs=[bug("forget gate derivative missing", "grad_af = grad_f« * f * (1.0 - f) → »")],
     requires=("neural_networks.xavier",))
 
 BIMGU = Question(
@@ -62,8 +61,7 @@ BIMGU = Question(
                            points=2.0,  # 131,072 inputs at scale, over stand-in cells
                            at_scale=lambda ctx, kind: _bidirectional(ctx, kind, (4, 64, 512, 64))),
     planted_bugs=[bug("right-to-left states not re-reversed",
-                      "xp.concat([left, xp.flip(right, axis=1)], axis=-1)",
-                      "xp.concat([left, right], axis=-1)")],
+                      "xp.concat([left, «xp.flip(right, axis=1) → right»], axis=-1)")],
     requires=(MGU_CELL, "language_models.rnn"))
 
 QUESTIONS = [MGU_CELL, BIMGU]
