@@ -189,9 +189,9 @@ from __future__ import annotations
 
 from nlpdojo_autograder.authoring import bug
 
-# each bug costs points on the question whose solution block its `find` lies in
+# each bug costs points on the question whose solution block its text lies in; its change
+# is written in place, «old → new» (docs/authoring.md, "What release validates")
 BUGS = [
-    bug("scale adds instead of multiplying", "return xp.multiply(x, k)",
-        "return xp.add(x, k)"),
+    bug("scale adds instead of multiplying", "return «xp.multiply → xp.add»(x, k)"),
 ]
 '''
