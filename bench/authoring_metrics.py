@@ -26,7 +26,9 @@ revision or of the work tree:
 - **check lines of a layer or unroll question**: source lines of its ``Question(...)`` and the
   module-level helpers it uses (shared helpers split among their users), named mistakes
   (``mistakes=``, ``forward_mistakes=``...) and planted bugs apart; median and max over the
-  questions that call ``layer_checks``, ``torch_check`` or ``sequence_checks``;
+  questions that call ``layer_checks``, ``torch_check`` or ``sequence_checks``; and the same
+  without the torch oracles (a ``torch=`` forward and the helpers only it uses), which a
+  model-sized question writes as an independent network (VDCNN's is 50 lines);
 - **authoring facade names / largest authoring module**: ``len(__all__)`` of
   ``nlpdojo_autograder.authoring`` and the most lines of a module under ``autograder/authoring``;
 - **function-local imports without a stated reason**: ``import`` statements inside functions of
@@ -198,6 +200,8 @@ def measure(tree: Tree) -> dict[str, str]:
     local_imports = _unique_local_imports(modules, texts)
 
     layer_lines = _layer_question_lines(modules, texts)
+    # the same without the torch oracles (``torch=``: an independent forward, written once)
+    no_oracle = _layer_question_lines(modules, texts, (*MISTAKE_ARGUMENTS, "torch"))
     facade = next((ast.parse(text) for path, text in tree.files("autograder/authoring")
                    if path.endswith("authoring/__init__.py")), None)
     names = 0
@@ -219,6 +223,8 @@ def measure(tree: Tree) -> dict[str, str]:
         "check lines of a layer or unroll question: median, max":
             f"{statistics.median(layer_lines.values()):.0f}, "
             f"{max(layer_lines.values()):.0f} ({len(layer_lines)} questions)",
+        "of them, not the torch oracles (torch=): median, max":
+            f"{statistics.median(no_oracle.values()):.0f}, {max(no_oracle.values()):.0f}",
         "authoring facade names / largest authoring module":
             f"{names} / {largest[0]:,} ({Path(largest[1]).name})",
         "function-local imports in course/ without a stated reason": f"{local_imports}",
@@ -266,10 +272,11 @@ def _unique_local_imports(modules: dict[str, ast.Module], texts: dict[str, str])
     return len(seen)
 
 
-def _layer_question_lines(modules: dict[str, ast.Module], texts: dict[str, str]
-                          ) -> dict[str, float]:
+def _layer_question_lines(modules: dict[str, ast.Module], texts: dict[str, str],
+                          apart: tuple[str, ...] = MISTAKE_ARGUMENTS) -> dict[str, float]:
     """Check lines of each layer or unroll question: its declaration and the helpers it uses,
-    not following the named-mistake arguments, shared helpers split among their users."""
+    not following the arguments ``apart`` (the named mistakes), shared helpers split among
+    their users."""
     result: dict[str, float] = {}
     for path, module in modules.items():
         code = source_lines(texts[path])
@@ -284,7 +291,7 @@ def _layer_question_lines(modules: dict[str, ast.Module], texts: dict[str, str]
                        if isinstance(c, ast.Call)):
                 continue
             skipped = {id(kw.value) for c in ast.walk(call) if isinstance(c, ast.Call)
-                       for kw in c.keywords if kw.arg in MISTAKE_ARGUMENTS}
+                       for kw in c.keywords if kw.arg in apart}
             lines = set()
             todo, seen, used = [node], set(), set()
             while todo:

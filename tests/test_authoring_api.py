@@ -189,3 +189,7 @@ def test_a_planted_bug_writes_its_changes_in_place():
         bug("no change", "return xp.add(x, k)")
     with pytest.raises(ValueError, match=r"planted bug 'stray'.*a « or » outside a change"):
         bug("stray", "return «xp.add → xp.sub»(x, «k)")
+    with pytest.raises(ValueError, match=r"'no spaces'.*the arrow U\+2192 with a space each"):
+        bug("no spaces", "return «xp.add→xp.sub»(x, k)")
+    with pytest.raises(ValueError, match=r"'ascii arrow'.*outside a change «old → new»"):
+        bug("ascii arrow", "return «xp.add -> xp.sub»(x, k)")

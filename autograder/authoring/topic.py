@@ -122,14 +122,15 @@ def bug(name: str, find: str, replace: str | None = None, *, module: str | None 
 def _edited(name: str, text: str, site: tuple[str, int]) -> tuple[str, str]:
     """``find`` and ``replace`` of a bug written with its changes in place (:func:`bug`)."""
     where = f"planted bug {name!r} ({site[0]}:{site[1]})"
-    if not EDIT.search(text):
-        raise ValueError(f"{where}: no replace, and no change written in its text as "
-                         "«old → new»; write the change in place or give find and replace")
     find = EDIT.sub(lambda m: m.group(1), text)
     replace = EDIT.sub(lambda m: m.group(2), text)
     if any(mark in find + replace for mark in "«»"):
         raise ValueError(f"{where}: a « or » outside a change «old → new» (each change is "
-                         "«, its old text, ' → ', its new text, »)")
+                         "«, its old text, ' → ' (the arrow U+2192 with a space each side), "
+                         "its new text, »)")
+    if find == text:
+        raise ValueError(f"{where}: no replace, and no change written in its text as "
+                         "«old → new»; write the change in place or give find and replace")
     return find, replace
 
 
