@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from nlpdojo_autograder.authoring import bug
 from nlpdojo_autograder.authoring.checks import Exercise, PlantedBug, Verdict
 from nlpdojo_autograder.authoring.kinds import custom_check
 from nlpdojo_autograder.authoring.planted import PlantError, plant
@@ -130,8 +131,23 @@ def test_a_planted_bug_that_does_not_change_the_ast(topic: Path):
     problems = validate(_exercise(planted_bugs=[comment, spaces]), topic)
     assert [p.where for p in problems] == [f"{topic / 'activations.py'}:17",
                                            f"{topic / 'activations.py'}:16"]
-    assert all("replacing `find` changes no code (only comments or whitespace)" in p.message
-               for p in problems)
+    assert all("the replacement changes no code (only comments or whitespace); make "
+               "`replace` change" in p.message for p in problems)
+
+
+def test_a_bug_written_in_place_is_named_by_its_text_and_its_change(topic: Path):
+    """A bug written ``«old → new»`` is told about its text before the change and the
+    change's new side, not a find and a replace it never wrote."""
+    stale = bug("sigmoid flipped", "return «1 / (1 + math.exp(-x)) → 1 / (1 + math.exp(x))»")
+    [problem] = validate(_exercise(planted_bugs=[replace(stale, question="sigmoid",
+                                                         module="activations")]), topic)
+    assert ("planted bug 'sigmoid flipped': its text before the change (each «old → new» read "
+            "as old) 'return 1 / (1 + math.exp(-x))' does not occur; the code changed: update "
+            "the bug's text") in problem.message
+    blank = bug("spaces", "return «1.0 / (1.0 + math.exp(-x)) → 1.0/(1.0+math.exp(-x))»")
+    [problem] = validate(_exercise(planted_bugs=[replace(blank, question="sigmoid",
+                                                         module="activations")]), topic)
+    assert "make the change's new side change what the code does" in problem.message
 
 
 def test_a_planted_bug_that_breaks_the_syntax(topic: Path):

@@ -209,6 +209,9 @@ class PlantedBug:
     by: tuple[str, ...] = ()
     unplaced: str = field(default="", compare=False)
     site: tuple[str, int] = field(default=("", 0), compare=False, repr=False)
+    #: written with its changes in place, ``«old → new»`` (:func:`~.topic.bug`): its messages
+    #: name the text and the change's new side, not ``find`` and ``replace``
+    in_place: bool = field(default=False, compare=False, repr=False)
 
     @property
     def where(self) -> str:

@@ -111,29 +111,40 @@ def plant(bug: PlantedBug, text: str, where: str) -> str:
     """``text`` (the module ``where``) with ``bug`` planted; a :class:`PlantError` when its
     ``find`` does not occur exactly once or replacing it leaves the module's AST unchanged
     or unparsable."""
-    return _planted(bug.name, bug.find, bug.replace, text, where)
+    return _planted(bug.name, bug.find, bug.replace, text, where, bug.in_place)
+
+
+#: how messages name a bug's two texts: given as find and replace, or written in place
+_WORDS = {False: {"find": "`find`", "into": "into `find`", "update": "`find` (and `replace`)",
+                  "replace": "`replace`"},
+          True: {"find": "its text before the change (each «old → new» read as old)",
+                 "into": "into the bug's text", "update": "the bug's text",
+                 "replace": "the change's new side"}}
 
 
 @functools.lru_cache(maxsize=512)
-def _planted(name: str, find: str, replace: str, text: str, where: str) -> str:
+def _planted(name: str, find: str, replace: str, text: str, where: str,
+             in_place: bool = False) -> str:
     """:func:`plant`, kept per bug and module text: ``dojo verify`` plants each bug two or three
     times (its declaration's check, its grading, the other topics' gradings it may touch),
-    and each time parsed and dumped the planted module (2 s of a verify of neural_networks)."""
+    and each time parsed and dumped the planted module (2 s of a verify of neural_networks).
+    ``in_place``: the bug was written ``«old → new»`` (its messages say so)."""
+    words = _WORDS[in_place]
     count = text.count(find) if find else 0
     if count == 0:
         loose = _loose_lines(text, find)
         hint = (f"it occurs with different whitespace or line breaks at line "
-                f"{', '.join(map(str, loose))}: copy that text into `find` exactly"
-                if loose else "the code changed: update `find` (and `replace`) to the "
+                f"{', '.join(map(str, loose))}: copy that text {words['into']} exactly"
+                if loose else f"the code changed: update {words['update']} to the "
                 "current text")
-        raise PlantError(where, f"planted bug {name!r}: `find` {find!r} does not "
+        raise PlantError(where, f"planted bug {name!r}: {words['find']} {find!r} does not "
                          f"occur; {hint}.")
     if count > 1:
         lines, at = [], text.find(find)
         while at != -1:
             lines.append(_line_of(text, at))
             at = text.find(find, at + 1)
-        raise PlantError(where, f"planted bug {name!r}: `find` {find!r} occurs "
+        raise PlantError(where, f"planted bug {name!r}: {words['find']} {find!r} occurs "
                          f"{count} times (lines {', '.join(map(str, lines))}); lengthen it "
                          "until it matches only the place meant.")
     planted = text.replace(find, replace, 1)
@@ -148,9 +159,9 @@ def _planted(name: str, find: str, replace: str, text: str, where: str) -> str:
     except SyntaxError as exc:
         raise PlantError(f"{where}:{line}", f"planted bug {name!r}: the module no longer "
                          f"parses after the replacement ({exc.msg}, line {exc.lineno}); fix "
-                         "`replace`.") from exc
+                         f"{words['replace']}.") from exc
     if after == before:
-        raise PlantError(f"{where}:{line}", f"planted bug {name!r}: replacing `find` changes "
-                         "no code (only comments or whitespace); make `replace` change what "
-                         "the code does.")
+        raise PlantError(f"{where}:{line}", f"planted bug {name!r}: the replacement changes "
+                         f"no code (only comments or whitespace); make {words['replace']} "
+                         "change what the code does.")
     return planted

@@ -111,12 +111,13 @@ def bug(name: str, find: str, replace: str | None = None, *, module: str | None 
     comparing two near-copies."""
     caller = sys._getframe(1)
     site = (caller.f_code.co_filename, caller.f_lineno)
-    if replace is None:
+    in_place = replace is None
+    if in_place:
         find, replace = _edited(name, find, site)
     if isinstance(question, Question):
         question = question.id
     return PlantedBug(name, module, find, replace, question, tuple(also), says, tuple(by),
-                      site=site)
+                      site=site, in_place=in_place)
 
 
 def _edited(name: str, text: str, site: tuple[str, int]) -> tuple[str, str]:
@@ -132,6 +133,12 @@ def _edited(name: str, text: str, site: tuple[str, int]) -> tuple[str, str]:
         raise ValueError(f"{where}: no replace, and no change written in its text as "
                          "«old → new»; write the change in place or give find and replace")
     return find, replace
+
+
+def _find_words(bug: PlantedBug) -> str:
+    """How a message names the text a bug looks for: its find, or, written in place, its text
+    before the change."""
+    return "its text before the change" if bug.in_place else "its find"
 
 
 def _completed(bug: PlantedBug, question: str, code: tuple[str, ...]) -> PlantedBug:
@@ -240,26 +247,26 @@ class Topic:
         found = [(module, owners) for module in modules
                  for owners in blocks_around(texts.of(module), bug.find)]
         if not found:
-            return unplaced(f"its find occurs in none of {', '.join(modules)} of "
-                            f"{texts.reference}; update find to the solution's text, or give "
+            return unplaced(f"{_find_words(bug)} occurs in none of {', '.join(modules)} of "
+                            f"{texts.reference}; update it to the solution's text, or give "
                             "module= where it plants")
         if len({module for module, _ in found}) > 1:
-            return unplaced(f"its find occurs in {', '.join(m for m, _ in found)}; give "
+            return unplaced(f"{_find_words(bug)} occurs in {', '.join(m for m, _ in found)}; give "
                             "module= where it plants")
         module = found[0][0]
         if len(found) > 1:
-            return unplaced(f"its find occurs {len(found)} times in {module}; lengthen it "
-                            "until it matches only the place meant")
+            return unplaced(f"{_find_words(bug)} occurs {len(found)} times in {module}; "
+                            "lengthen it until it matches only the place meant")
         owned = {q.removeprefix(f"{self.name}.") for q in found[0][1]}
         if len(owned) != 1:
             where = ("the blocks of " + ", ".join(sorted(owned)) if owned else
                      "no question's solution block (a constructor's argument, given code)")
-            return unplaced(f"its find lies in {where} of {module}; give question= (the "
+            return unplaced(f"{_find_words(bug)} lies in {where} of {module}; give question= (the "
                             "question it must cost points on)")
         question = owned.pop()
         if question not in {q.id for q in self.questions}:
-            return unplaced(f"its find lies in the block of {question}, not a question of "
-                            f"{self.name}; plant it from that topic")
+            return unplaced(f"{_find_words(bug)} lies in the block of {question}, not a "
+                            f"question of {self.name}; plant it from that topic")
         return dataclasses.replace(bug, question=question, module=module)
 
     def _home(self, bug: PlantedBug, texts: _Texts) -> PlantedBug | None:
