@@ -140,7 +140,7 @@ def test_plugins_json_lists_the_builtins_and_what_they_registered():
     assert rows["course.rnn_variants"]["registered"] == {
         "exercise": ["rnn_variants"], "model_kind": ["lstm", "gru", "bilstm"]}
     assert rows["course.cnn_text"]["registered"] == {"exercise": ["cnn_text"],
-                                                      "model_kind": ["cnn"]}
+                                                      "model_kind": ["cnn", "char"]}
     assert "register_commands" in rows["course.language_models"]["hooks"]  # dojo sample
     assert rows["course.neural_networks"]["registered"] == {"exercise": ["neural_networks"],
                                                              "trainer": ["tagger"]}

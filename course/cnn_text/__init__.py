@@ -53,6 +53,6 @@ def register_exercises(register):
 @hookimpl
 def register_model_kinds(register):
     """No command of its own: its sentence CNN joins ``dojo train polarity`` (``--model
-    cnn``)."""
+    cnn``), its character-aware tagger ``dojo train tagger`` (``--model char``)."""
     for (trainer, name), kind in KINDS.items():
         register(name, kind, trainer=trainer)

@@ -33,6 +33,7 @@ from nlpdojo.selection import load_backend
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
     CheckpointFiles,
+    ModelRegistry,
     TopicCode,
     TrainError,
     check_finite,
@@ -45,6 +46,7 @@ from nlpdojo_autograder.training import (
     restore,
     resume_epoch,
     run_epochs,
+    run_training,
     say,
 )
 from nlpdojo_course.neural_networks.data import most_frequent_tag_accuracy, tagging_data
@@ -53,13 +55,17 @@ TOPIC = "neural_networks"
 CODE = TopicCode(TOPIC, ("tagger.py", "window.py"))
 FILES = CheckpointFiles("dojo train tagger", what="a tagger checkpoint")
 Code = options.code(TOPIC)
-Output = options.output("Checkpoint file (.npz), written after every epoch")
+Output = options.output("Checkpoint file (.npz), written after every epoch",
+                        default="tagger.npz; tagger-MODEL.npz for another --model")
 OPTIMIZER_NAMES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 #: per optimizer, the best of a grid (x3 steps) after one epoch on 3,000 OANC sentences in
 #: batches of 64 (held-out accuracy): SGD 1.0 (0.3: 0.67, 1.0: 0.71), momentum 0.1 (0.03:
 #: 0.71, 0.1: 0.81), Adagrad 0.05 (0.03 and 0.1: 0.84), RMSProp 0.003 (0.001: 0.80, 0.003:
 #: 0.84), Adam 0.003 (0.001: 0.82, 0.003: 0.85, 0.01: 0.84)
 DEFAULT_LR = {"sgd": 1.0, "momentum": 0.1, "adagrad": 0.05, "rmsprop": 0.003, "adam": 0.003}
+#: the window tagger's settings left unset (another --model has its own: MODELS)
+WINDOW_DEFAULTS = {"optimizer": "adam", "epochs": 3, "dropout": 0.0, "dim": 50, "hidden": 100,
+                   "batch_size": 64}
 #: what a checkpoint that does not fit the model was probably saved with
 MISFIT = ("; was it saved with other --dim/--hidden options or another version of your "
           "WindowClassifier?")
@@ -95,19 +101,52 @@ def _optimizer_name(name: str) -> str:
     return key
 
 
+def _metric(r: dict[str, Any]) -> str:
+    """The report of another --model's run: the accuracy on every held-out word and on the
+    words seen fewer than twice in training, each beside its baseline."""
+    line = (f"held-out accuracy {r['accuracy']:.4f} on {r['tokens']:,} tokens; "
+            f"most-frequent-tag baseline {r['baseline']:.4f} "
+            f"({100 * (r['accuracy'] - r['baseline']):+.2f} points)")
+    if "unknown" in r:
+        line += (f"; on the {r['unknown_tokens']:,} words seen fewer than twice in training "
+                 f"{r['unknown']:.4f}, their most frequent tag {r['unknown_baseline']:.4f} "
+                 f"({100 * (r['unknown'] - r['unknown_baseline']):+.2f} points)")
+    return line
+
+
+#: the taggers other topics add (``register_model_kinds``: cnn_text's ``--model char``); the
+#: window tagger is the command's own
+MODELS = ModelRegistry(
+    "dojo train tagger", TOPIC, noun="tagger", metric=_metric,
+    example="dojo train tagger --model char",
+    flags={k: "--" + k.replace("_", "-") for k in ("dim", "hidden", "dropout",
+                                                   "train_sentences")})
+#: what only the window tagger does
+WINDOW_ONLY = ("--optimizer", "--resume", "--evaluate", "--compare-optimizers", "--plot")
+
+
 def tagger(
-    optimizer: Annotated[str, typer.Option(
-        help="sgd, momentum, adagrad, rmsprop or adam (your library's).")] = "adam",
+    model: Annotated[str, typer.Option(
+        help="The tagger: window (this topic's WindowClassifier), or one a later topic adds "
+             "(an unknown --model lists them all).")] = "window",
+    optimizer: Annotated[str | None, typer.Option(
+        help="--model window: sgd, momentum, adagrad, rmsprop or adam (your library's; "
+             "default adam).")] = None,
     lr: Annotated[float | None, typer.Option(
         min=0.0, help="Learning rate (default per optimizer: sgd 1.0, momentum 0.1, "
-                      "adagrad 0.05, rmsprop 0.003, adam 0.003).")] = None,
-    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split "
-                                                    "(in all, when resuming).")] = 3,
-    dropout: Annotated[float, typer.Option(
-        min=0.0, max=0.95, help="Dropout on the hidden layer (0: off).")] = 0.0,
-    dim: Annotated[int, typer.Option(min=1, help="Word vector size.")] = 50,
-    hidden: Annotated[int, typer.Option(min=1, help="Hidden units.")] = 100,
-    batch_size: Annotated[int, typer.Option(min=1, help="Windows per step.")] = 64,
+                      "adagrad 0.05, rmsprop 0.003, adam 0.003; another --model's own).")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(
+        min=1, help="Passes over the training split (in all, when resuming; default 3, "
+                    "another --model's own).")] = None,
+    dropout: Annotated[float | None, typer.Option(
+        min=0.0, max=0.95, help="Dropout on the hidden layer (0: off; the default).")] = None,
+    dim: Annotated[int | None, typer.Option(min=1, help="Word vector size (default 50).")
+                   ] = None,
+    hidden: Annotated[int | None, typer.Option(min=1, help="Hidden units (default 100).")
+                      ] = None,
+    batch_size: Annotated[int | None, typer.Option(
+        min=1, help="Windows per step (default 64, another --model's own).")] = None,
     dataset: Annotated[str, typer.Option(
         help="Tagged corpus: oanc-pos, wsj-pos (dojo data list).")] = "oanc-pos",
     train_sentences: Annotated[int | None, typer.Option(
@@ -117,7 +156,7 @@ def tagger(
     device: options.Device = None,
     code: Code = None,
     solutions: options.Solutions = False,
-    output: Output = "tagger.npz",
+    output: Output = None,
     resume: Annotated[bool, typer.Option(
         "--resume",
         help="Continue the checkpoint at --output, with its settings, up to --epochs.")
@@ -135,6 +174,29 @@ def tagger(
 ) -> None:
     """Train the window tagger (your WindowClassifier, loss and optimizer) on a tagged corpus;
     report held-out accuracy against the most-frequent-tag baseline; save a checkpoint."""
+    if model != "window":
+        given = {"--optimizer": optimizer is not None, "--resume": resume,
+                 "--evaluate": evaluate is not None, "--compare-optimizers": compare_optimizers,
+                 "--plot": plot is not None}
+        if model not in MODELS:
+            raise TrainError(f"unknown model {model!r}; available: "
+                             f"{', '.join(['window', *sorted(MODELS)])} (dojo train tagger "
+                             "--model NAME)")
+        stray = [flag for flag in WINDOW_ONLY if given[flag]]
+        if stray:
+            raise TrainError(f"{' and '.join(stray)} {'is' if len(stray) == 1 else 'are'} for "
+                             f"--model window only; --model {model} trains from scratch with "
+                             "its own optimizer")
+        run_training(MODELS, model, output=output, code=code, solutions=solutions,
+                     progress=options.shown(progress), corpus=dataset, seed=seed,
+                     epochs=epochs, lr=lr, batch_size=batch_size, dim=dim, hidden=hidden,
+                     dropout=dropout,
+                     train_sentences=train_sentences, backend=backend, device=device)
+        return
+    unset = {"optimizer": optimizer, "epochs": epochs, "dropout": dropout, "dim": dim,
+             "hidden": hidden, "batch_size": batch_size}
+    optimizer, epochs, dropout, dim, hidden, batch_size = (
+        WINDOW_DEFAULTS[k] if v is None else v for k, v in unset.items())
     optimizer = _optimizer_name(optimizer)
     output = output_path(output, "tagger.npz")
     plot = None if plot is None else output_path(plot, "losses.png")
@@ -260,6 +322,6 @@ def _compare(console: Any, chosen: Any, module: Any, be: Any, data: Any,
         say(f"training losses -> {plot}")
 
 
-TRAINER = Trainer("tagger", TOPIC, "The window tagger on a tagged corpus: held-out accuracy "
-                  "against the most-frequent-tag baseline; checkpoints; optimizers compared.",
-                  tagger)
+TRAINER = Trainer("tagger", TOPIC, "The window tagger (or a later topic's: --model char) on a "
+                  "tagged corpus: held-out accuracy against the most-frequent-tag baseline; "
+                  "checkpoints; optimizers compared.", tagger, models=MODELS)

@@ -91,10 +91,11 @@ def build_char_tagger(backend: Backend, *, seed: int = 0, **sizes) -> CharWindow
 
 def train_char_tagger(backend: Backend, windows: np.ndarray, tags: np.ndarray, *,
                       init: dict | None = None, lr: float = 0.01, epochs: int = 1,
-                      batch_size: int = 128, seed: int = 0, **sizes) -> dict:
+                      batch_size: int = 128, seed: int = 0, on_step=None, **sizes) -> dict:
     """A character-aware tagger of ``sizes`` (from ``init``'s parameters where given) trained
     on ``windows`` (N, W, 1 + L) and ``tags`` (N,) with your softmax cross-entropy and Adam
-    (:func:`nlpdojo.training.train_on_examples`): ``{"parameters": {name: host array},
+    (:func:`nlpdojo.training.train_on_examples`; ``on_step(step, loss)`` after each step, for
+    ``dojo train tagger --model char``'s progress bar): ``{"parameters": {name: host array},
     "losses": (steps,)}``."""
     model = build_char_tagger(backend, seed=seed, **sizes)
     if init is not None:
@@ -102,7 +103,7 @@ def train_char_tagger(backend: Backend, windows: np.ndarray, tags: np.ndarray, *
     losses = training.train_on_examples(
         backend, model, windows, tags, loss_fn=SoftmaxCrossEntropy(backend),
         optimizer=Adam(model.parameters(), lr=lr), batch_size=batch_size, epochs=epochs,
-        seed=seed)
+        seed=seed, on_step=on_step)
     return {"parameters": model.state_dict(), "losses": np.asarray(losses, np.float64)}
 
 

@@ -1,0 +1,99 @@
+"""What cnn_text adds to ``neural_networks``' tagging command: the character-aware window
+tagger in ``dojo train tagger --model char`` (CS224n lecture 11, §3.9-3.10; Santos and
+Zadrozny 2014), trained by this topic's given ``char_tagger`` (your ``CharCNNEmbedding`` of
+each word's characters beside your word vectors) on the graded ``char_tagging`` question's
+data and sizes, its budget the defaults. It reports the held-out accuracy on every word and
+on the words seen fewer than twice in training (``<unk>`` to the word vectors, where only the
+characters can tell them apart), each beside its most-frequent-tag baseline. It joins the
+command through the ``register_model_kinds`` hook, importing nothing of that topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlpdojo.selection import load_backend
+from nlpdojo_autograder.training import (
+    CheckpointFiles,
+    ModelKind,
+    Run,
+    check_finite,
+    check_rate,
+    most_frequent_tag_accuracy,
+    read_checkpoint,
+    save_checkpoint,
+)
+from nlpdojo_course.cnn_text.char_tagging import (
+    CHAR_TAGGER,
+    TRAINING,
+    char_tagging_data,
+    unknown_word_baseline,
+)
+
+TOPIC = "cnn_text"
+FILES = CheckpointFiles("dojo train tagger", "dojo train tagger --model char")
+#: the options it reads: the graded budget's training settings and the tagger's sizes that
+#: the command has a flag for (the character CNN's are the graded question's)
+SETTINGS = {**TRAINING, "dim": CHAR_TAGGER["dim"], "hidden": CHAR_TAGGER["hidden"],
+            "dropout": CHAR_TAGGER["dropout"], "train_sentences": None, "backend": None,
+            "device": None}
+
+
+@dataclass
+class CharTagger:
+    """A trained character-aware tagger: its parameters (host arrays) and settings."""
+
+    parameters: dict[str, np.ndarray]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        save_checkpoint(path, {**self.meta, "model": "char"}, params=self.parameters)
+
+
+def _train(run: Run) -> CharTagger:
+    o = run.options
+    be = load_backend(o.get("backend"), o.get("device"), "float32")
+    data = char_tagging_data(run.corpus, train_sentences=o["train_sentences"],
+                             test_sentences=None)
+    words = data.words
+    sizes = {"vocab_size": words.vocab_size, "n_chars": data.n_chars, "n_tags": words.n_tags,
+             **CHAR_TAGGER, **{k: o[k] for k in ("dim", "hidden", "dropout")}}
+    run.say(f"{run.corpus}: {len(words.train_tags):,} training and {len(words.test_tags):,} "
+            f"held-out tokens, {words.vocab_size:,} words, {data.n_chars} characters, "
+            f"{words.n_tags} tags; on {be.name}/{be.device}")
+    given = run.code.load("char_tagger")
+    run.start(o["epochs"] * -(-len(words.train_tags) // o["batch_size"]))
+    trained = given.train_char_tagger(be, data.train_inputs, words.train_tags, lr=o["lr"],
+                                      epochs=o["epochs"], batch_size=o["batch_size"],
+                                      seed=o["seed"], on_step=run.on_step, **sizes)
+    losses = [float(x) for x in np.asarray(trained["losses"]).reshape(-1)]
+    check_finite(losses, f"Adam, lr {o['lr']}", TOPIC)
+    scores = np.asarray(given.char_window_scores(be, trained["parameters"], data.test_inputs,
+                                                 **sizes), np.float64)  # (M, C)
+    right = np.argmax(scores, axis=1) == words.test_tags  # (M,)
+    everything = np.arange(len(words.test_tags))
+    run.report.update(
+        accuracy=float(np.mean(right)), baseline=most_frequent_tag_accuracy(words),
+        unknown=float(np.mean(right[data.unknown])) if data.unknown.any() else float("nan"),
+        unknown_baseline=unknown_word_baseline(words, everything),
+        unknown_tokens=int(data.unknown.sum()), tokens=len(right), steps=len(losses),
+        final_loss=losses[-1] if losses else float("nan"))
+    meta = {**{k: o[k] for k in SETTINGS if k not in ("backend", "device")}, "seed": o["seed"],
+            "corpus": run.corpus, "accuracy": run.report["accuracy"],
+            "unknown_accuracy": run.report["unknown"]}
+    return CharTagger({k: np.asarray(v) for k, v in trained["parameters"].items()}, meta)
+
+
+def _load(path: Path, code: Any) -> CharTagger:
+    saved = read_checkpoint(path, FILES)
+    return CharTagger(dict(saved.params), saved.meta)
+
+
+CHAR = ModelKind(
+    "char", "the window tagger whose words are their vector and your CharCNNEmbedding of "
+    "their characters", _train, _load, ("char_tagger.py",), frozenset(SETTINGS),
+    dict(SETTINGS), validate=check_rate, topic=TOPIC)
