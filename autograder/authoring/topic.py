@@ -135,6 +135,11 @@ def _edited(name: str, text: str, site: tuple[str, int]) -> tuple[str, str]:
     return find, replace
 
 
+def _declarations(*named: tuple) -> bool:
+    """Whether any of ``named`` (a check's ``own_code``...) holds a ``Question`` itself."""
+    return any(isinstance(q, Question) for group in named for q in group)
+
+
 def _find_words(bug: PlantedBug) -> str:
     """How a message names the text a bug looks for: its find, or, written in place, its text
     before the change."""
@@ -189,10 +194,10 @@ class Topic:
             object.__setattr__(question, "checks", tuple(
                 dataclasses.replace(c, own_code=tuple(map(name, c.own_code)),
                                     swap_in=tuple(map(name, c.swap_in)))
-                for c in question.checks))
+                if _declarations(c.own_code, c.swap_in) else c for c in question.checks))
             object.__setattr__(question, "planted_bugs", tuple(
                 dataclasses.replace(b, also=tuple(map(name, b.also)))
-                for b in question.planted_bugs))
+                if _declarations(b.also) else b for b in question.planted_bugs))
 
     def _named(self, who: str, question: str | Question) -> str:
         """The id of a question that ``who`` names (in ``requires``, ``own_code``, ``swap_in``
@@ -221,7 +226,8 @@ class Topic:
                                  f"is planted for {b.question!r}, not a question of the topic "
                                  f"({', '.join(questions)})")
         withheld = [dataclasses.replace(b, also=tuple(
-            self._named(f"planted bug {b.name!r}", q) for q in b.also)) for b in withheld]
+            self._named(f"planted bug {b.name!r}", q) for q in b.also))
+            if _declarations(b.also) else b for b in withheld]
         texts = _Texts(self)
         withheld = [_completed(b, b.question, questions[b.question].code)
                     if b.question is not None else self._placed(b, texts) for b in withheld]
