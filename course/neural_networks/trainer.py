@@ -29,6 +29,7 @@ import typer
 from rich.table import Table
 
 from nlpdojo.cli.common import console
+from nlpdojo.data.records import TaggedSentences
 from nlpdojo.selection import load_backend
 from nlpdojo.trainers import Trainer
 from nlpdojo_autograder.training import (
@@ -43,6 +44,7 @@ from nlpdojo_autograder.training import (
     output_path,
     read_checkpoint,
     require_datasets,
+    require_records,
     restore,
     resume_epoch,
     run_epochs,
@@ -73,7 +75,10 @@ MISFIT = ("; was it saved with other --dim/--hidden options or another version o
 
 # -- data and evaluation ----------------------------------------------------------------------
 def load_data(settings: dict[str, Any]):
-    """The tagging data of ``settings`` (vocabulary from the training split only)."""
+    """The tagging data of ``settings`` (vocabulary from the training split only); a corpus
+    of other records than tagged sentences (MR's labelled ones) is refused, naming those that
+    hold them."""
+    require_records(settings["dataset"], TaggedSentences, "a tagged corpus")
     require_datasets([settings["dataset"]])
     return tagging_data(settings["dataset"], train_sentences=settings["train_sentences"],
                         test_sentences=None, half_window=settings["half_window"],
@@ -118,7 +123,7 @@ def _metric(r: dict[str, Any]) -> str:
 #: window tagger is the command's own
 MODELS = ModelRegistry(
     "dojo train tagger", TOPIC, noun="tagger", metric=_metric,
-    example="dojo train tagger --model char",
+    example="dojo train tagger --model char", records=TaggedSentences,
     flags={k: "--" + k.replace("_", "-") for k in ("dim", "hidden", "dropout",
                                                    "train_sentences")})
 #: what only the window tagger does

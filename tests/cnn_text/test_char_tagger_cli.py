@@ -64,6 +64,12 @@ def test_the_character_aware_tagger_trains_reports_both_accuracies_and_saves(tmp
     (["--model", "char", "--resume", "--compare-optimizers"],
      "--resume and --compare-optimizers are for --model window only"),
     (["--model", "char", "--lr", "0"], "--lr must be above 0"),
+    # a corpus of other records (MR's labelled sentences) is refused before any work, by
+    # either tagger (the window one failed with an internal error)
+    (["--model", "char", "--dataset", "mr"], "corpus 'mr' is not a tagger corpus: it holds "
+                                             "LabeledSentences, not TaggedSentences; choose "
+                                             "one of oanc-pos"),
+    (["--dataset", "mr"], "corpus 'mr' is not a tagged corpus: it holds LabeledSentences"),
 ])
 def test_what_the_char_tagger_does_not_take_is_one_error_line(tmp_path, args, message):
     result = dojo("--solutions", "--output", str(tmp_path / "x.npz"), *args)
