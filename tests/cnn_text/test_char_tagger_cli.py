@@ -13,23 +13,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.training import read_checkpoint
 from nlpdojo_course.cnn_text.char_tagger_kind import FILES
+from tests import _cli
 from tests._cli import forget_student_packages  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 QUICK = ["--train-sentences", "300", "--epochs", "3", "--hidden", "80"]
 
 
 def dojo(*args: str):
-    return runner.invoke(build_app(), ["train", "tagger", *args])
+    """``dojo train tagger ARGS...``: its result (exit code, output)."""
+    return _cli.dojo("train", "tagger", *args)
 
 
 def _flat(output: str) -> str:
+    """The output with rich's line wrapping undone."""
     return " ".join(output.split())
 
 
@@ -79,7 +80,7 @@ def test_what_the_char_tagger_does_not_take_is_one_error_line(tmp_path, args, me
 
 
 def test_the_help_names_the_char_tagger_and_its_topic():
-    result = runner.invoke(build_app(), ["train", "tagger", "--help"], terminal_width=200)
+    result = _cli.runner.invoke(build_app(), ["train", "tagger", "--help"], terminal_width=200)
     assert result.exit_code == 0
     text = _flat(result.output)
     assert "--model char: the window tagger whose words are their vector and your " \
