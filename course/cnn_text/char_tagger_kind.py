@@ -19,8 +19,10 @@ import numpy as np
 from nlpdojo.selection import load_backend
 from nlpdojo_autograder.training import (
     CheckpointFiles,
+    CodeChoice,
     ModelKind,
     Run,
+    TrainError,
     check_finite,
     check_rate,
     most_frequent_tag_accuracy,
@@ -53,6 +55,45 @@ class CharTagger:
     def save(self, path: Path) -> None:
         save_checkpoint(path, {**self.meta, "model": "char"}, params=self.parameters)
 
+    def evaluate(self, code: CodeChoice, backend: Any) -> dict[str, Any]:
+        """Its held-out accuracies (:func:`_measured`), scored again by ``code``'s given
+        ``char_tagger``, on the data its settings name (rebuilt: the word and character tables
+        come from the training split); a checkpoint whose tables differ is an error."""
+        data = char_tagging_data(self.meta["corpus"],
+                                 train_sentences=self.meta["train_sentences"],
+                                 test_sentences=None)
+        sizes = _sizes(data, self.meta)
+        shapes = {"embedding.weight": (sizes["vocab_size"], sizes["dim"]),
+                  "chars.embedding.weight": (sizes["n_chars"], sizes["char_dim"])}
+        for name, shape in shapes.items():
+            if tuple(self.parameters[name].shape) != shape:
+                raise TrainError(f"this char tagger's {name} is {self.parameters[name].shape}, "
+                                 f"but {self.meta['corpus']} gives {shape} here: it was "
+                                 "trained on other data; train it again")
+        scores = code.load("char_tagger").char_window_scores(
+            backend, self.parameters, data.test_inputs, **sizes)
+        return _measured(np.asarray(scores, np.float64), data)
+
+
+def _sizes(data: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The tagger's sizes: the data's vocabularies and tag set, the graded question's
+    character CNN, the word vectors, hidden units and dropout of ``options``."""
+    words = data.words
+    return {"vocab_size": words.vocab_size, "n_chars": data.n_chars, "n_tags": words.n_tags,
+            **CHAR_TAGGER, **{k: options[k] for k in ("dim", "hidden", "dropout")}}
+
+
+def _measured(scores: np.ndarray, data: Any) -> dict[str, Any]:
+    """The held-out accuracy of ``scores`` (M, C) on every word and on the words seen fewer
+    than twice in training, each with its most-frequent-tag baseline."""
+    words = data.words
+    right = np.argmax(scores, axis=1) == words.test_tags  # (M,)
+    return {"accuracy": float(np.mean(right)), "baseline": most_frequent_tag_accuracy(words),
+            "unknown": float(np.mean(right[data.unknown])) if data.unknown.any()
+            else float("nan"),
+            "unknown_baseline": unknown_word_baseline(words, np.arange(len(right))),
+            "unknown_tokens": int(data.unknown.sum()), "tokens": len(right)}
+
 
 def _train(run: Run) -> CharTagger:
     o = run.options
@@ -60,8 +101,7 @@ def _train(run: Run) -> CharTagger:
     data = char_tagging_data(run.corpus, train_sentences=o["train_sentences"],
                              test_sentences=None)
     words = data.words
-    sizes = {"vocab_size": words.vocab_size, "n_chars": data.n_chars, "n_tags": words.n_tags,
-             **CHAR_TAGGER, **{k: o[k] for k in ("dim", "hidden", "dropout")}}
+    sizes = _sizes(data, o)
     run.say(f"{run.corpus}: {len(words.train_tags):,} training and {len(words.test_tags):,} "
             f"held-out tokens, {words.vocab_size:,} words, {data.n_chars} characters, "
             f"{words.n_tags} tags; on {be.name}/{be.device}")
@@ -74,14 +114,8 @@ def _train(run: Run) -> CharTagger:
     check_finite(losses, f"Adam, lr {o['lr']}", TOPIC)
     scores = np.asarray(given.char_window_scores(be, trained["parameters"], data.test_inputs,
                                                  **sizes), np.float64)  # (M, C)
-    right = np.argmax(scores, axis=1) == words.test_tags  # (M,)
-    everything = np.arange(len(words.test_tags))
-    run.report.update(
-        accuracy=float(np.mean(right)), baseline=most_frequent_tag_accuracy(words),
-        unknown=float(np.mean(right[data.unknown])) if data.unknown.any() else float("nan"),
-        unknown_baseline=unknown_word_baseline(words, everything),
-        unknown_tokens=int(data.unknown.sum()), tokens=len(right), steps=len(losses),
-        final_loss=losses[-1] if losses else float("nan"))
+    run.report.update(**_measured(scores, data), steps=len(losses),
+                      final_loss=losses[-1] if losses else float("nan"))
     meta = {**{k: o[k] for k in SETTINGS if k not in ("backend", "device")}, "seed": o["seed"],
             "corpus": run.corpus, "accuracy": run.report["accuracy"],
             "unknown_accuracy": run.report["unknown"]}

@@ -43,6 +43,7 @@ from nlpdojo_autograder.training import (
     options,
     output_path,
     read_checkpoint,
+    read_meta,
     require_datasets,
     require_records,
     restore,
@@ -127,7 +128,7 @@ MODELS = ModelRegistry(
     flags={k: "--" + k.replace("_", "-") for k in ("dim", "hidden", "dropout",
                                                    "train_sentences")})
 #: what only the window tagger does
-WINDOW_ONLY = ("--optimizer", "--resume", "--evaluate", "--compare-optimizers", "--plot")
+WINDOW_ONLY = ("--optimizer", "--resume", "--compare-optimizers", "--plot")
 
 
 def tagger(
@@ -164,11 +165,13 @@ def tagger(
     output: Output = None,
     resume: Annotated[bool, typer.Option(
         "--resume",
-        help="Continue the checkpoint at --output, with its settings, up to --epochs.")
+        help="--model window: continue the checkpoint at --output, with its settings, up to "
+             "--epochs.")
     ] = False,
     evaluate: Annotated[str | None, typer.Option(
         help="Load this checkpoint and report its held-out accuracy; no training (a bare "
-             "name: the one in the outputs folder).")] = None,
+             "name: the one in the outputs folder; any tagger's: the checkpoint names its "
+             "model).")] = None,
     compare_optimizers: Annotated[bool, typer.Option(
         "--compare-optimizers", help="Train one tagger per optimizer (each with its default "
         "learning rate) and compare losses and accuracy; no checkpoint.")] = False,
@@ -179,10 +182,18 @@ def tagger(
 ) -> None:
     """Train the window tagger (your WindowClassifier, loss and optimizer) on a tagged corpus;
     report held-out accuracy against the most-frequent-tag baseline; save a checkpoint."""
+    evaluate = None if evaluate is None else input_path(evaluate)
+    if evaluate is not None:  # the checkpoint says which tagger it is
+        saved_model = str(read_meta(evaluate, FILES).get("model", "window"))
+        if saved_model != "window":
+            _evaluate_other(saved_model, evaluate, code, solutions, backend, device)
+            return
+        if model != "window":
+            raise TrainError(f"{evaluate} is a checkpoint of the window tagger: --evaluate it "
+                             f"without --model {model}")
     if model != "window":
         given = {"--optimizer": optimizer is not None, "--resume": resume,
-                 "--evaluate": evaluate is not None, "--compare-optimizers": compare_optimizers,
-                 "--plot": plot is not None}
+                 "--compare-optimizers": compare_optimizers, "--plot": plot is not None}
         if model not in MODELS:
             raise TrainError(f"unknown model {model!r}; available: "
                              f"{', '.join(['window', *sorted(MODELS)])} (dojo train tagger "
@@ -205,7 +216,6 @@ def tagger(
     optimizer = _optimizer_name(optimizer)
     output = output_path(output, "tagger.npz")
     plot = None if plot is None else output_path(plot, "losses.png")
-    evaluate = None if evaluate is None else input_path(evaluate)
     if plot is not None and not compare_optimizers:
         raise TrainError("--plot draws the curves of --compare-optimizers: add that option")
     if sum((resume, evaluate is not None, compare_optimizers)) > 1:
@@ -241,6 +251,10 @@ def tagger(
     if resume:  # the checkpoint's settings win: only --epochs is read
         saved = read_checkpoint(output, FILES)
         meta = saved.meta
+        if meta.get("model", "window") != "window":
+            raise TrainError(f"{output} is a checkpoint of --model {meta['model']}, which "
+                             "does not resume: train it again with --model "
+                             f"{meta['model']} --epochs N, or --evaluate it")
         settings = {k: meta[k] for k in settings}
         start_epoch = resume_epoch(meta, epochs, output)
     started = time.perf_counter()
@@ -277,6 +291,25 @@ def tagger(
                                     "tags": list(data.tags), "accuracy": acc},
             say=say)
     _report(console, acc, baseline, len(data.test_tags))
+
+
+def _evaluate_other(model: str, path: Path, code: Path | None, solutions: bool,
+                    backend: str | None, device: str | None) -> None:
+    """``--evaluate`` of a checkpoint of a tagger another topic adds (its meta names it): the
+    kind reads it back and scores it again with the chosen code."""
+    if model not in MODELS:
+        raise TrainError(f"{path} is a checkpoint of --model {model}, which no installed topic "
+                         f"adds here (available: {', '.join(['window', *sorted(MODELS)])})")
+    kind = MODELS.get(model)
+    chosen = kind.code(MODELS.topic).choose(code, solutions)
+    be = load_backend(backend, device, "float32")
+    with chosen.stubs():
+        loaded = kind.load(path, chosen)
+        report = loaded.evaluate(chosen, be)
+    meta = getattr(loaded, "meta", {})
+    say(f"{path}: --model {model}, {meta.get('epochs', '?')} epoch(s) on "
+        f"{meta.get('corpus', '?')}; evaluated with {chosen.whose} on {be.name}/{be.device}")
+    say(_metric(report))
 
 
 def _build(module: Any, be: Any, settings: dict[str, Any], data: Any):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from nlpdojo.cli.app import build_app
-from nlpdojo_autograder.training import read_checkpoint
+from nlpdojo_autograder.training import read_checkpoint, save_checkpoint
 from nlpdojo_course.cnn_text.char_tagger_kind import FILES
 from tests import _cli
 from tests._cli import forget_student_packages  # noqa: F401 - the fixture
@@ -57,6 +57,32 @@ def test_the_character_aware_tagger_trains_reports_both_accuracies_and_saves(tmp
     assert saved.params["hidden.weight"].shape[1] == 80
     assert saved.params["chars.conv.weight"].shape == (3, 16, 50)  # the graded CNN's sizes
     assert np.isfinite(saved.params["output.weight"]).all()
+
+    # --evaluate reads the model from the checkpoint and scores it again: the same figures
+    evaluated = dojo("--solutions", "--evaluate", str(out))
+    assert evaluated.exit_code == 0, evaluated.output
+    again = _flat(evaluated.output)
+    assert f"{out}: --model char, 3 epoch(s) on oanc-pos; evaluated with the reference" in again
+    assert line.group(0) in again
+    # it does not resume (the window tagger's checkpoints do)
+    resumed = dojo("--solutions", "--resume", "--output", str(out))
+    assert resumed.exit_code == 2, resumed.output
+    assert f"{out} is a checkpoint of --model char, which does not resume" in _flat(
+        resumed.output)
+
+
+@pytest.mark.parametrize(("meta", "message"), [
+    ({"dataset": "oanc-pos", "epochs_done": 1}, "is a checkpoint of the window tagger: "
+                                                "--evaluate it without --model char"),
+    ({"model": "transformer"}, "is a checkpoint of --model transformer, which no installed "
+                               "topic adds here (available: window, char)"),
+])
+def test_a_checkpoint_of_another_tagger_is_named_not_misread(tmp_path, meta, message):
+    path = tmp_path / "other.npz"
+    save_checkpoint(path, meta, params={"embedding.weight": np.zeros((3, 2))})
+    result = dojo("--model", "char", "--solutions", "--evaluate", str(path))
+    assert result.exit_code == 2, result.output
+    assert message in _flat(result.output) and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
