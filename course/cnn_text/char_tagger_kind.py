@@ -38,11 +38,12 @@ from nlpdojo_course.cnn_text.char_tagging import (
 
 TOPIC = "cnn_text"
 FILES = CheckpointFiles("dojo train tagger", "dojo train tagger --model char")
-#: the options it reads: the graded budget's training settings and the tagger's sizes that
-#: the command has a flag for (the character CNN's are the graded question's)
-SETTINGS = {**TRAINING, "dim": CHAR_TAGGER["dim"], "hidden": CHAR_TAGGER["hidden"],
-            "dropout": CHAR_TAGGER["dropout"], "train_sentences": None, "backend": None,
-            "device": None}
+#: the tagger's sizes the command has a flag for (the character CNN's are the graded
+#: question's)
+FLAGGED = ("dim", "hidden", "dropout")
+#: the options it reads: the graded budget's training settings and those sizes
+SETTINGS = {**TRAINING, **{k: CHAR_TAGGER[k] for k in FLAGGED}, "train_sentences": None,
+            "backend": None, "device": None}
 
 
 @dataclass
@@ -80,7 +81,7 @@ def _sizes(data: Any, options: dict[str, Any]) -> dict[str, Any]:
     character CNN, the word vectors, hidden units and dropout of ``options``."""
     words = data.words
     return {"vocab_size": words.vocab_size, "n_chars": data.n_chars, "n_tags": words.n_tags,
-            **CHAR_TAGGER, **{k: options[k] for k in ("dim", "hidden", "dropout")}}
+            **CHAR_TAGGER, **{k: options[k] for k in FLAGGED}}
 
 
 def _measured(scores: np.ndarray, data: Any) -> dict[str, Any]:

@@ -108,8 +108,9 @@ def _optimizer_name(name: str) -> str:
 
 
 def _metric(r: dict[str, Any]) -> str:
-    """The report of another --model's run: the accuracy on every held-out word and on the
-    words seen fewer than twice in training, each beside its baseline."""
+    """A run's report: the accuracy on every held-out word beside its baseline, and, where
+    the model measures it (``--model char``), on the words seen fewer than twice in
+    training beside theirs."""
     line = (f"held-out accuracy {r['accuracy']:.4f} on {r['tokens']:,} tokens; "
             f"most-frequent-tag baseline {r['baseline']:.4f} "
             f"({100 * (r['accuracy'] - r['baseline']):+.2f} points)")
@@ -127,6 +128,11 @@ MODELS = ModelRegistry(
     example="dojo train tagger --model char", records=TaggedSentences,
     flags={k: "--" + k.replace("_", "-") for k in ("dim", "hidden", "dropout",
                                                    "train_sentences")})
+def _taggers() -> str:
+    """Every --model the command takes: its own window tagger, then the others'."""
+    return ", ".join(["window", *sorted(MODELS)])
+
+
 #: what only the window tagger does
 WINDOW_ONLY = ("--optimizer", "--resume", "--compare-optimizers", "--plot")
 
@@ -195,9 +201,8 @@ def tagger(
         given = {"--optimizer": optimizer is not None, "--resume": resume,
                  "--compare-optimizers": compare_optimizers, "--plot": plot is not None}
         if model not in MODELS:
-            raise TrainError(f"unknown model {model!r}; available: "
-                             f"{', '.join(['window', *sorted(MODELS)])} (dojo train tagger "
-                             "--model NAME)")
+            raise TrainError(f"unknown model {model!r}; available: {_taggers()} (dojo train "
+                             "tagger --model NAME)")
         stray = [flag for flag in WINDOW_ONLY if given[flag]]
         if stray:
             raise TrainError(f"{' and '.join(stray)} {'is' if len(stray) == 1 else 'are'} for "
@@ -299,7 +304,7 @@ def _evaluate_other(model: str, path: Path, code: Path | None, solutions: bool,
     kind reads it back and scores it again with the chosen code."""
     if model not in MODELS:
         raise TrainError(f"{path} is a checkpoint of --model {model}, which no installed topic "
-                         f"adds here (available: {', '.join(['window', *sorted(MODELS)])})")
+                         f"adds here (available: {_taggers()})")
     kind = MODELS.get(model)
     chosen = kind.code(MODELS.topic).choose(code, solutions)
     be = load_backend(backend, device, "float32")
@@ -325,8 +330,7 @@ def _what(settings: dict[str, Any]) -> str:
 
 
 def _report(console: Any, acc: float, baseline: float, n: int) -> None:
-    say(f"held-out accuracy {acc:.4f} on {n:,} tokens; most-frequent-tag baseline "
-        f"{baseline:.4f} ({100 * (acc - baseline):+.2f} points)")
+    say(_metric({"accuracy": acc, "baseline": baseline, "tokens": n}))
 
 
 def _compare(console: Any, chosen: Any, module: Any, be: Any, data: Any,
