@@ -21,7 +21,6 @@ naming ``torch`` works. A device without a backend choice defaults to the backen
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +69,8 @@ def find_config(start: Path | None = None, *, max_bytes: int | None = None
 
 
 def _read_toml(path: Path) -> dict:
+    import tomllib  # here: every sandboxed worker imports this module, and reads no file
+
     try:
         with path.open("rb") as f:
             return tomllib.load(f)

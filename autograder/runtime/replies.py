@@ -51,8 +51,11 @@ class ReplyMemo:
 
     @staticmethod
     def key(chunks: list[bytes | memoryview]) -> bytes:
-        """The digest of a request's frame (its header and every array's bytes)."""
-        digest = hashlib.blake2b(digest_size=20)
+        """The digest of a request's frame (its header and every array's bytes): SHA-256:
+        twice BLAKE2b's speed on a call-back's 30 kB where the CPU has the SHA extensions (the
+        Xeon and EPYC machines this runs on). Nothing is guarded by it: the memo is the
+        untrusted worker's own."""
+        digest = hashlib.sha256()
         for chunk in chunks:
             digest.update(chunk)
         return digest.digest()
