@@ -28,6 +28,11 @@ from nlpdojo_autograder.runtime.channel import Opaque, Record, Sparse, Token
 
 #: what the memo may hold, in bytes of reply arrays (it counts against the worker's memory)
 MAX_BYTES = 64 * 2**20
+#: a request larger than this is not looked up nor kept: a run at scale's call-back (up to
+#: 21 MB, a Conv1d.backward of its cache), asked once, whose digest and kept copy of the reply
+#: cost more than the round trip a hit would save (no such request was asked twice in a
+#: grading of cnn_text; the smaller ones hit about 60 % of the time)
+MAX_REQUEST_BYTES = 2**20
 
 
 class ReplyMemo:
@@ -50,28 +55,34 @@ class ReplyMemo:
         self.dtype = dtype
 
     @staticmethod
-    def key(chunks: list[bytes | memoryview]) -> bytes:
+    def key(chunks: list[bytes | memoryview]) -> bytes | None:
         """The digest of a request's frame (its header and every array's bytes): SHA-256:
         twice BLAKE2b's speed on a call-back's 30 kB where the CPU has the SHA extensions (the
         Xeon and EPYC machines this runs on). Nothing is guarded by it: the memo is the
-        untrusted worker's own."""
+        untrusted worker's own. None for a frame over :data:`MAX_REQUEST_BYTES`."""
+        views = [memoryview(chunk) for chunk in chunks]
+        if sum(view.nbytes for view in views) > MAX_REQUEST_BYTES:
+            return None
         digest = hashlib.sha256()
-        for chunk in chunks:
-            digest.update(chunk)
+        for view in views:
+            digest.update(view)
         return digest.digest()
 
-    def get(self, key: bytes) -> Any | None:
+    def get(self, key: bytes | None) -> Any | None:
         """A copy of the reply to the same request, or None (the caller may change the
         arrays it gets, in place)."""
+        if key is None:
+            return None
         reply = self.replies.get(key)
         if reply is None:
             return None
         self.hits += 1
         return _copied(reply)
 
-    def put(self, key: bytes, reply: Any) -> None:
-        """Keep a copy of ``reply`` while the memo has room; an error is not kept."""
-        if not isinstance(reply, dict) or "error" in reply:
+    def put(self, key: bytes | None, reply: Any) -> None:
+        """Keep a copy of ``reply`` while the memo has room; an error, or the reply to a
+        request too large to keep (``key`` None), is not kept."""
+        if key is None or not isinstance(reply, dict) or "error" in reply:
             return
         size = _nbytes(reply)
         if self.size + size > self.max_bytes:

@@ -106,6 +106,25 @@ def test_errors_are_asked_again_and_a_new_check_starts_empty():
     assert len(worker.channel.sent) == 2
 
 
+def test_a_request_too_large_to_keep_is_asked_each_time():
+    """A run at scale's call-back (megabytes, asked once) is neither digested nor kept: asked
+    again, it goes to the reference again, and its answer is as right as the first."""
+    from nlpdojo_autograder.runtime.replies import MAX_REQUEST_BYTES
+
+    worker = _worker(_double)
+    big = np.arange(MAX_REQUEST_BYTES // 8 + 1, dtype=np.float64)  # just over the bound
+    first = Worker.reference_call(worker, "library.init", "scaled", (big,), {})
+    again = Worker.reference_call(worker, "library.init", "scaled", (big,), {})
+    np.testing.assert_array_equal(first, 2 * big)
+    np.testing.assert_array_equal(again, 2 * big)
+    assert len(worker.channel.sent) == 2 and worker.replies.hits == 0
+    assert worker.replies.size == 0
+    small = big[:1000]  # a request under the bound is still kept
+    Worker.reference_call(worker, "library.init", "scaled", (small,), {})
+    Worker.reference_call(worker, "library.init", "scaled", (small,), {})
+    assert len(worker.channel.sent) == 3 and worker.replies.hits == 1
+
+
 def test_the_memo_keeps_no_more_than_its_bytes():
     memo = ReplyMemo(max_bytes=10_000)
     for i in range(20):
