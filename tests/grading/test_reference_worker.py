@@ -780,3 +780,26 @@ def test_a_call_backs_reply_carries_only_what_the_students_worker_receives(tmp_p
     own = grader.call(Token("function", ("student", "..library.layers", "Linear")),
                       (Token("backend"), 3, 2), {})
     assert "returned" in own, own.keys()
+
+
+@pytest.mark.parametrize("mapped", [True, False], ids=["mapped", "written"])
+def test_the_reference_process_notes_what_it_runs_where_the_grader_reads_it(
+        tmp_path, monkeypatch, mapped):
+    """The note of the call-back it runs (``stack.txt``) is in the file the grader reads at
+    every change, whether the file is mapped (the usual case) or written where it cannot be."""
+    import mmap
+
+    from nlpdojo_autograder.runtime import worker
+
+    mapping = mmap.mmap
+    if not mapped:
+        def refused(*args, **kwargs):
+            raise OSError("this file system maps nothing")
+        monkeypatch.setattr(mmap, "mmap", refused)
+    note = worker._mark_file(tmp_path / "stack.txt")
+    assert isinstance(note, mapping) == mapped
+    holder = type("Holder", (), {"_calling": note})()
+    for text in ("calling\n..library.conv\nConv1d.forward\n", "idle\n"):
+        ReferenceWorker._mark(holder, text)
+        written = (tmp_path / "stack.txt").read_bytes()
+        assert len(written) == worker.MARK_BYTES and written.rstrip(b" ") == text.encode()
