@@ -26,67 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from _machine import machine  # bench/ is on sys.path when a bench runs
+from _cpu import cpu_of  # bench/ is on sys.path when a bench runs
+from _machine import machine
 
 REPO = Path(__file__).resolve().parents[1]
 TOPICS = ("word_vectors", "neural_networks", "language_models", "rnn_variants", "cnn_text")
-CGROUP = Path("/sys/fs/cgroup/cpuacct")
-#: the cgroup v2 unified tree, where v1's cpuacct is not mounted
-CGROUP2 = Path("/sys/fs/cgroup")
-
-
-def _cgroup() -> tuple[Path, Callable[[Path], float]] | None:
-    """A fresh cgroup for one command and how to read its CPU seconds: cgroup v1's
-    ``cpuacct`` (``cpuacct.usage``, nanoseconds) or the v2 unified tree (``cpu.stat``'s
-    ``usage_usec``); None where neither can be made (not root, neither mounted)."""
-    if os.geteuid() != 0:
-        return None
-    if (CGROUP / "cgroup.procs").exists():
-        return (Path(tempfile.mkdtemp(prefix="nlpdojo-bench-", dir=CGROUP)),
-                lambda g: int((g / "cpuacct.usage").read_text()) / 1e9)
-    if (CGROUP2 / "cgroup.controllers").exists():
-        try:
-            group = Path(tempfile.mkdtemp(prefix="nlpdojo-bench-", dir=CGROUP2))
-        except OSError:
-            return None
-
-        def usage(g: Path) -> float:
-            stat = dict(line.split() for line in (g / "cpu.stat").read_text().splitlines())
-            return int(stat["usage_usec"]) / 1e6
-        return group, usage
-    return None
-
-
-def cpu_of(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """``(cpu seconds, wall seconds, how measured)`` of running ``argv`` to its end."""
-    made = _cgroup()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-
-    def join() -> None:  # in the child, before exec: it and every process it starts
-        (made[0] / "cgroup.procs").write_text(str(os.getpid()))
-
-    started = time.perf_counter()
-    subprocess.run(argv, env=env, cwd=REPO, check=False, capture_output=True,
-                   preexec_fn=join if made is not None else None)
-    wall = time.perf_counter() - started
-    if made is not None:
-        group, usage = made
-        cpu = usage(group)
-        group.rmdir()
-        return cpu, wall, "cgroup"
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, wall,
-            "rusage (sandboxed workers missed)")
 
 
 def submission(topic: str, dest: Path) -> Path:
@@ -119,16 +70,17 @@ def main() -> None:
             out = work / topic / "out"
             cpu_cohort, wall_cohort, m1 = cpu_of(
                 [*grade, topic, "--submissions", str(cohort), "-j", str(args.jobs), "-f",
-                 "json", "-o", str(out)], env)
+                 "json", "-o", str(out)], env, REPO)
             scores = {json.loads((out / f"s{i:03d}" / "result.json").read_text())["score"]
                       for i in range(args.cohort)}
             shutil.rmtree(work / "expected", ignore_errors=True)
             cpu_single, _, m2 = cpu_of([*grade, topic, "--submission", str(one), "--no-cache",
-                                        "-f", "json", "-o", str(work / topic / "single")], env)
+                                        "-f", "json", "-o", str(work / topic / "single")],
+                                       env, REPO)
             shutil.rmtree(work / "expected", ignore_errors=True)
             cpu_release, _, m3 = cpu_of([*grade, topic, "--submission", str(one), "--no-cache",
                                          "--as-student", "-f", "json", "-o",
-                                         str(work / topic / "release")], env)
+                                         str(work / topic / "release")], env, REPO)
             how |= {m1, m2, m3}
             per = cpu_cohort / args.cohort
             rows.append((topic, per, cpu_single, cpu_release, wall_cohort, scores))

@@ -71,7 +71,7 @@ def per_call(calls: int, batches: int = 5) -> dict[str, float]:
 def timed_grade(python: str, topic: str, env: dict[str, str],
                 extra: list[str]) -> tuple[float, dict]:
     """``grade TOPIC --submission solutions`` run by the interpreter ``python`` with ``extra``
-    options: its wall-clock seconds and its JSON report (shared by bench/grade_topics.py)."""
+    options: its wall-clock seconds and its JSON report."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
         t0 = time.perf_counter()
