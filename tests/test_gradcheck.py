@@ -681,3 +681,35 @@ def test_joined_messages_give_the_first_in_full_and_name_the_others():
     assert "dL/da:" in text and "dL/db:" in text and "dL/dc:" not in text
     assert text.splitlines()[-1] == "… and 2 more wrong too: dL/dc, dL/dd."
     assert joined_messages(results, most=4) == joined_messages(results)  # nothing left over
+
+
+def test_a_step_across_a_kink_is_differenced_again_at_a_tenth_and_a_wrong_gradient_is_not():
+    """Along random directions only, ±h can cross a ReLU's kink: the central difference is then
+    not the derivative and a right gradient fails; gathered again at h / 10 it agrees. A wrong
+    gradient disagrees at any step: its evidence stays the first, and fails."""
+    from nlpdojo.gradcheck import confirmed_at_a_finer_step, gather_evidence, judge_evidence
+
+    x = np.array([3e-6, 1.0, -2.0, 0.5])  # the first entry sits 3e-6 from the kink at 0
+
+    def f(v):
+        return float(np.sum(3.0 * np.maximum(v, 0.0) + 0.1 * v))
+
+    right = 3.0 * (x > 0) + 0.1
+    plan = {"max_full": 0, "n_samples": 0, "n_directions": 4}
+    seed = next(s for s in range(50) if not judge_evidence(
+        "x", gather_evidence(f, x.copy(), right, seed=s, **plan)).passed)
+    first = gather_evidence(f, x.copy(), right, seed=seed, **plan)
+    confirmed = confirmed_at_a_finer_step(f, x.copy(), right, first, "x", **plan)
+    assert confirmed["h"] == pytest.approx(first["h"] / 10)
+    result = judge_evidence("x", confirmed)
+    assert result.passed and any("crossed a kink" in n for n in result.notes)
+    assert confirmed["n_evaluations"] > first["n_evaluations"]
+
+    wrong = right * 1.01
+    first = gather_evidence(f, x.copy(), wrong, seed=seed, **plan)
+    kept = confirmed_at_a_finer_step(f, x.copy(), wrong, first, "x", **plan)
+    assert kept is first and not judge_evidence("x", kept).passed
+    # evidence that passes is returned as it is, without a second gathering
+    smooth = gather_evidence(f, np.array([1.0, 2.0]), np.array([3.1, 3.1]), seed=0, **plan)
+    assert confirmed_at_a_finer_step(f, np.array([1.0, 2.0]), np.array([3.1, 3.1]), smooth,
+                                     "x", **plan) is smooth

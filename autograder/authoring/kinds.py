@@ -222,6 +222,10 @@ def gradient_check(name: str, title: str, points: float, make: Callable[[Context
                 plan = dict(max_full=max_full, n_samples=n_samples, n_directions=n_directions)
             evidence = gradcheck.gather_evidence(f, np.asarray(x, np.float64), analytic,
                                                  seed=ctx.seed, **plan)
+            if plan["n_directions"] and not plan["max_full"] and not plan["n_samples"]:
+                # along directions only: a step across a kink of a deep network is ruled out
+                evidence = gradcheck.confirmed_at_a_finer_step(
+                    f, np.asarray(x, np.float64), analytic, evidence, pname, **plan)
             payload.update({f"{pname}|{k}": v for k, v in evidence.items()})
             if problem.autograd_loss is not None and _torch_installed():
                 payload.update(_autograd_entry(ctx, problem, pname))

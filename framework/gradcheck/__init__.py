@@ -30,6 +30,9 @@ enough to grade with, and turns a failure into a lesson:
 * **Gather, then judge.** :func:`gather_evidence` calls ``f`` and returns plain data;
   :func:`judge_evidence` turns it into a verdict without calling anything; :func:`check_gradient`
   is the two in a row. The autograder runs them in the isolated child and in the grader.
+  :func:`confirmed_at_a_finer_step` gathers again at a tenth of the step where a verdict
+  fails: a step across a kink of a deep network is not the derivative; a wrong gradient fails
+  at any step.
 * **Results are data.** Failures of the gradient (wrong shape, NaN/inf, wrong values) and of the
   loss (non-scalar, non-finite, float32) return a failed :class:`GradCheckResult` whose message
   names the parameter, the worst index, both values and the likely cause (:func:`diagnose`).
@@ -56,6 +59,7 @@ from nlpdojo.gradcheck.evidence import (
     check_gradient,
     check_gradients,
     compare_gradients,
+    confirmed_at_a_finer_step,
     gather_evidence,
     judge_evidence,
 )
@@ -83,6 +87,7 @@ __all__ = [
     "check_module",
     "check_parity",
     "compare_gradients",
+    "confirmed_at_a_finer_step",
     "diagnose",
     "gather_evidence",
     "judge_evidence",

@@ -112,3 +112,26 @@ def test_a_batch_too_short_for_its_poolings_is_refused(backend):
     _, x, lens = _batch(backend, rng, lengths, t=15)
     scores, _ = model(x, lens)
     assert tuple(scores.shape) == (2, C) and np.isfinite(_np(backend, scores)).all()
+
+
+def test_the_reference_keeps_its_repeated_points_where_a_step_crosses_a_kink(tmp_path):
+    """At input seed 50 a central difference of ±1e-5 along a random direction of the first
+    convolution's weights crosses a kink of the deep stack (0.4 % off the derivative): the
+    reference lost `vdcnn.repeated` there. The check differences it again at a tenth of the
+    step, where it agrees, and says so in the details."""
+    import shutil
+    from pathlib import Path
+
+    from nlpdojo_autograder.grading.grade import GradeOptions, grade
+
+    solutions = Path(__file__).resolve().parents[2] / "solutions"
+    for folder in ("cnn_text", "library"):
+        shutil.copytree(solutions / folder, tmp_path / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    result = grade(["cnn_text"], submission=tmp_path / "cnn_text", options=GradeOptions(
+        questions=frozenset({"cnn_text.vdcnn"}), input_seed=50), replay_options={})
+    checks = {c.id: c for e in result.exercises for c in e.checks}
+    repeated = checks["vdcnn.repeated"]
+    assert repeated.score == repeated.max_score, repeated.message
+    notes = [n for g in repeated.details["gradients"] for n in g["notes"]]
+    assert any("crossed a kink" in n for n in notes), notes
