@@ -213,19 +213,20 @@ def gradient_check(name: str, title: str, points: float, make: Callable[[Context
 
             # as expected values only the loss at the point and the gradient are read
             # (_stored_gradient_keys): the reference evaluates its loss once, not per coordinate
+            directions_only = False
             if ctx.expected_only:
                 plan = dict(max_full=-1, n_samples=0, n_directions=0)
             elif pname in problem.along_directions and np.size(x) > (
                     count := problem.directions or SHARED_DIRECTIONS):
                 plan = dict(max_full=0, n_samples=0, n_directions=count)
+                directions_only = True
             else:
                 plan = dict(max_full=max_full, n_samples=n_samples, n_directions=n_directions)
-            evidence = gradcheck.gather_evidence(f, np.asarray(x, np.float64), analytic,
-                                                 seed=ctx.seed, **plan)
-            if plan["n_directions"] and not plan["max_full"] and not plan["n_samples"]:
-                # along directions only: a step across a kink of a deep network is ruled out
-                evidence = gradcheck.confirmed_at_a_finer_step(
-                    f, np.asarray(x, np.float64), analytic, evidence, pname, **plan)
+            at = np.asarray(x, np.float64)
+            evidence = gradcheck.gather_evidence(f, at, analytic, seed=ctx.seed, **plan)
+            if directions_only:  # a step across a kink of a deep network is ruled out
+                evidence = gradcheck.confirmed_at_a_finer_step(f, at, analytic, evidence, pname,
+                                                               **plan)
             payload.update({f"{pname}|{k}": v for k, v in evidence.items()})
             if problem.autograd_loss is not None and _torch_installed():
                 payload.update(_autograd_entry(ctx, problem, pname))
