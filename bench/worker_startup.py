@@ -12,7 +12,13 @@ processes, both in the environment the sandbox gives a worker: the start-up as i
 (``importlib.metadata``). CPU seconds of each process (user + system), median of rounds
 [min-max], and the ratio per round.
 
-    python bench/worker_startup.py [--rounds 9]
+``--sandboxed``: also a whole sandboxed start, bubblewrap and the worker's interpreter to the
+end of its imports, as ``sandbox.launch`` makes it (CPU of every process, by cgroup:
+``bench/_cpu.py``), with the grader's modules bound as a staged folder per package
+(``runtime/shown.py``) against the peer, the same files bound one by one (no stage can be
+made: ``NLPDOJO_SHOWN_CACHE`` not a folder); ``--starts`` starts per round.
+
+    python bench/worker_startup.py [--rounds 9] [--sandboxed [--starts 20]]
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _cpu import cpu_of as cgroup_cpu_of
 from _machine import machine, spread  # bench/ is on sys.path when a bench runs
 
 from nlpdojo import plugins
@@ -63,9 +70,57 @@ def cpu_of(code: str) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+#: starts ``sys.argv[1]`` sandboxed workers, each to the end of its imports (it exits when
+#: its pipe closes)
+LAUNCHES = """
+import os, shutil, sys, tempfile
+from pathlib import Path
+from nlpdojo_autograder.runtime import sandbox
+for _ in range(int(sys.argv[1])):
+    scratch = Path(tempfile.mkdtemp())
+    launched = sandbox.launch(sandbox.SANDBOX, code=None, scratch=scratch, device=None,
+                              hidden=[])
+    os.close(launched.to_worker)
+    launched.proc.stdout.read()
+    launched.proc.wait()
+    os.close(launched.from_worker)
+    shutil.rmtree(scratch, ignore_errors=True)
+"""
+
+
+def sandboxed(rounds: int, starts: int) -> None:
+    """CPU seconds per sandboxed start, staged against file by file, interleaved."""
+    if sandbox.probe() is not None:
+        print(f"no sandbox here: {sandbox.probe()}")
+        return
+    import os
+
+    stages = tempfile.mkdtemp()
+    blocked = Path(tempfile.mkdtemp()) / "not-a-folder"
+    blocked.write_text("")
+    envs = {"staged": {**os.environ, "NLPDOJO_SHOWN_CACHE": stages},
+            "file by file": {**os.environ, "NLPDOJO_SHOWN_CACHE": str(blocked / "stages")}}
+    base = cgroup_cpu_of([sys.executable, "-c", "import nlpdojo_autograder.runtime.sandbox"],
+                         dict(os.environ))
+    per: dict[str, list[float]] = {name: [] for name in envs}
+    for _ in range(rounds):
+        for name, env in envs.items():
+            cpu, _, how = cgroup_cpu_of([sys.executable, "-c", LAUNCHES, str(starts)], env)
+            per[name].append((cpu - base[0]) / starts)
+    print(f"sandboxed start (bubblewrap + worker imports), CPU seconds per start ({how}), "
+          f"{starts} starts x {rounds} interleaved rounds")
+    for name, values in per.items():
+        print(f"{name:<51}{spread(values, '{:.3f}')}")
+    ratios = [s / f for s, f in zip(per["staged"], per["file by file"], strict=True)]
+    print(f"{'ratio staged / file by file, per round':<51}{spread(ratios)}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--sandboxed", action="store_true",
+                        help="also a whole sandboxed start, staged against file by file")
+    parser.add_argument("--starts", type=int, default=20)
     args = parser.parse_args()
     chosen = [[c.name, c.value, c.distribution] for c in plugins.chosen_plugins()]
     probe = PROBE.replace("@CHOSEN@", repr(json.dumps(chosen)))
@@ -83,6 +138,8 @@ def main() -> None:
     label = "ratio now / peer, per round"
     print(f"{label:<51}{spread(ratios)}x "
           f"(median {statistics.median(ratios):.2f}x)")
+    if args.sandboxed:
+        sandboxed(args.rounds, args.starts)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import bringing_plugins
+from nlpdojo_autograder.runtime.shown import staged
 from nlpdojo_autograder.runtime.subject import GRADER_PACKAGE, PACK_API_MODULES, WORKER_MODULES
 
 SANDBOX, PROCESS = "sandbox", "process"
@@ -254,13 +255,7 @@ def _bwrap_argv(code: Path | None, scratch: Path, env: dict[str, str], device: s
             continue  # the reference process's own code
         if folder.is_dir() and not any(m == folder or m in folder.parents for m, _ in masked):
             argv += [*_size(EMPTY_BYTES), "--tmpfs", str(folder)]
-    for folder, files in masked:  # the grader's package: only the worker's own modules
-        argv += ["--perms", "0755", *_size(EMPTY_BYTES), "--tmpfs", str(folder)]
-        compiled = [c for c in map(_compiled, files) if c is not None]
-        if compiled:  # byte-compiled: not compiled again by every worker that starts
-            argv += ["--perms", "0755", "--dir", str(folder / "__pycache__")]
-        for file in [*files, *compiled]:
-            argv += ["--ro-bind", str(file), str(file)]
+    argv += _masked_argv(masked, shown)  # the grader's package: only the worker's own modules
     if device and device.startswith("cuda"):
         for dev in sorted(Path("/dev").glob("nvidia*")):
             argv += ["--dev-bind", str(dev), str(dev)]
@@ -274,6 +269,34 @@ def _bwrap_argv(code: Path | None, scratch: Path, env: dict[str, str], device: s
     argv += _scratch_argv(scratch, scratch_bytes or SCRATCH_BYTES)
     argv += ["--chdir", SCRATCH_DIR]
     return _with_parents(argv)
+
+
+def _masked_argv(masked: tuple[tuple[Path, tuple[Path, ...]], ...],
+                 shown: list[Path]) -> list[str]:
+    """The grader's packages as the worker sees them: of each package tree (a masked folder
+    and the masked folders inside it) only the files :func:`_grader_package` names, with
+    their byte-compiled files (not compiled again by every worker that starts). One
+    read-only bind of a staged copy per tree (:mod:`.shown`); file by file, each over an
+    empty tmpfs, where none can be staged or where a folder the reference process shows lies
+    inside the tree (its mount point must be made there)."""
+    folders = [folder for folder, _ in masked]
+    tops = [f for f in folders if not any(o != f and o in f.parents for o in folders)]
+    argv: list[str] = []
+    for top in tops:
+        members = [(folder, [*files, *(c for c in map(_compiled, files) if c is not None)])
+                   for folder, files in masked if folder == top or top in folder.parents]
+        inside = any(top in r.parents for r in shown)
+        stage = None if inside else staged(top, members)
+        if stage is not None:
+            argv += ["--ro-bind", str(stage), str(top)]
+            continue
+        for folder, files in members:
+            argv += ["--perms", "0755", *_size(EMPTY_BYTES), "--tmpfs", str(folder)]
+            if any(f.parent.name == "__pycache__" for f in files):
+                argv += ["--perms", "0755", "--dir", str(folder / "__pycache__")]
+            for file in files:
+                argv += ["--ro-bind", str(file), str(file)]
+    return argv
 
 
 def _compiled(source: Path) -> Path | None:

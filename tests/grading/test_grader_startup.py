@@ -153,8 +153,8 @@ def test_the_numpy_backend_imports_scipy_at_its_first_scatter_not_at_start_up():
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_a_sandboxed_worker_reads_the_graders_modules_byte_compiled(tmp_path):
-    """The sandbox shows a worker its own modules of the grader's package, each file bound
-    alone (the rest of the package hidden); their byte-compiled files are bound beside them,
+    """The sandbox shows a worker its own modules of the grader's package (the rest of the
+    package hidden: test_the_staged_grader_package...); their byte-compiled files are beside them,
     so that a worker, whose environment writes no bytecode, does not compile them again at
     every start (``make test`` byte-compiles the tree first)."""
     import compileall
@@ -196,3 +196,69 @@ def test_the_sandbox_starts_openblas_with_one_thread_unless_told_otherwise(monke
     assert sandbox._environment(tmp_path)["OPENBLAS_NUM_THREADS"] == "1"
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
     assert sandbox._environment(tmp_path)["OPENBLAS_NUM_THREADS"] == "3"
+
+
+def _seen_in_the_sandbox(argv: list[str], folders: list[Path], env: dict[str, str]) -> str:
+    listing = subprocess.run([*argv, "find", *map(str, folders), "-printf", "%p %m\\n"],
+                             env={"PATH": env["PATH"]}, capture_output=True, text=True,
+                             timeout=60, check=True)
+    return "\n".join(sorted(listing.stdout.splitlines()))
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_the_staged_grader_package_shows_what_the_file_by_file_binds_show(tmp_path,
+                                                                          monkeypatch):
+    """The grader's modules a worker sees, staged as one folder per package tree and bound
+    once (runtime/shown.py: 13 of bubblewrap's 26 ms a start), are the files that a bind
+    per file showed: the same paths, none more, readable by the worker's own user; where no
+    stage can be made (the cache folder not writable) the sandbox binds them file by file,
+    and the worker sees the same."""
+    from nlpdojo_autograder.runtime import sandbox
+
+    code, scratch = tmp_path / "code", tmp_path / "scratch"
+    code.mkdir()
+    scratch.mkdir()
+    (scratch / "stack.txt").touch()
+    env = sandbox._environment(Path(sandbox.SCRATCH_DIR))
+    folders = sorted({folder for folder, _ in sandbox._grader_package()})
+    monkeypatch.setenv("NLPDOJO_SHOWN_CACHE", str(tmp_path / "stages"))
+    staged = sandbox._bwrap_argv(code, scratch, env, None, [], 0, ())
+    assert staged.count("--ro-bind") < 20, "one bind per package tree, not one per file"
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("NLPDOJO_SHOWN_CACHE", str(tmp_path / "not-a-folder" / "stages"))
+    by_file = sandbox._bwrap_argv(code, scratch, env, None, [], 0, ())
+    assert by_file.count("--ro-bind") > 60
+    seen = _seen_in_the_sandbox(staged, folders, env)
+    assert seen == _seen_in_the_sandbox(by_file, folders, env)
+    worker = Path(sandbox.__file__).with_name("worker.py")
+    grade = Path(sandbox.__file__).parent.parent / "grading" / "grade.py"
+    assert f"{worker} 644" in seen and str(grade) not in seen
+    for line in seen.splitlines():  # folders and files a dropped user can read
+        assert line.rsplit(" ", 1)[1] in ("755", "644"), line
+
+
+def test_a_stage_is_made_again_for_an_edited_module_and_unused_ones_are_removed(
+        tmp_path, monkeypatch):
+    """A stage is named by its files' paths, sizes and times: an edit (an editable install)
+    makes a new one with the new text, the unchanged tree finds its stage again, and a stage
+    unused for a week is removed when another is made."""
+    from nlpdojo_autograder.runtime import shown
+
+    monkeypatch.setenv("NLPDOJO_SHOWN_CACHE", str(tmp_path / "stages"))
+    top = tmp_path / "package"
+    (top / "inner").mkdir(parents=True)
+    (top / "__init__.py").write_text("")
+    (top / "inner" / "module.py").write_text("A = 1\n")
+    (top / "inner" / "hidden.py").write_text("SECRET = 2\n")
+    members = [(top, [top / "__init__.py"]), (top / "inner", [top / "inner" / "module.py"])]
+    first = shown.staged(top, members)
+    assert first is not None
+    assert (first / "inner" / "module.py").read_text() == "A = 1\n"
+    assert not (first / "inner" / "hidden.py").exists()
+    assert shown.staged(top, members) == first
+    os.utime(first, (0, 0))  # unused for decades
+    (top / "inner" / "module.py").write_text("A = 22\n")
+    second = shown.staged(top, members)
+    assert second != first and (second / "inner" / "module.py").read_text() == "A = 22\n"
+    assert not first.exists(), "a stage unused for a week is removed"
+    assert sorted(p.name for p in (tmp_path / "stages").iterdir()) == [second.name]
