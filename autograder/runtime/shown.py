@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from platformdirs import user_cache_path
+
 #: ``$NLPDOJO_SHOWN_CACHE``, else this folder of the user's cache: the staged packages
 CACHE_ENV = "NLPDOJO_SHOWN_CACHE"
 #: a stage not used for this long is removed when another one is made
@@ -38,10 +40,9 @@ UNUSED_S = 7 * 24 * 3600
 
 
 def cache_root() -> Path:
+    """Where the stages are: ``$NLPDOJO_SHOWN_CACHE``, else the user's cache folder's."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    from platformdirs import user_cache_path  # only where a stage is made
-
     return user_cache_path("nlpdojo", appauthor=False) / "sandbox-shown"
 
 
