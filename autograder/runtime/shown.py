@@ -15,10 +15,12 @@ is: the worker sees the same files at the same paths, and nothing else of the pa
 A staged folder lives in the user's cache (``~/.cache/nlpdojo/sandbox-shown``), named by a hash
 of the package's path and every staged file's path, size and modification time, so that an
 edited grader (an editable install) is staged again, and built beside its final name then
-renamed, so that concurrent graders never see half of one. Stages unused for a week are
-removed when another is made. The worker never sees the cache (the sandbox binds only the
-stage, read-only). Where no stage can be made (no writable cache folder), the files are bound
-one by one, as before.
+renamed, so that concurrent graders never see half of one; a process uses a stage only
+after finding it holds exactly those files, byte for byte (the cache is the user's: a
+submission graded without the sandbox could have written there), else makes it again. Stages
+unused for a week are removed when another is made. The worker never sees the cache (the
+sandbox binds only the stage, read-only). Where no stage can be made (no writable cache
+folder), the files are bound one by one, as before.
 """
 
 from __future__ import annotations
@@ -57,15 +59,19 @@ def staged(top: Path, members: list[tuple[Path, list[Path]]]) -> Path | None:
         for file in files:
             entries.append((relative / file.relative_to(folder), file))
     try:
-        stamps = [(str(rel), os.stat(src).st_size, os.stat(src).st_mtime_ns) if src else
-                  (str(rel),) for rel, src in entries]
+        stamps = []
+        for rel, src in entries:
+            stat = os.stat(src) if src else None
+            stamps.append((str(rel), stat.st_size, stat.st_mtime_ns) if stat else (str(rel),))
         key = hashlib.sha256(repr((str(top), sys.implementation.cache_tag, stamps))
                              .encode()).hexdigest()[:32]
         root = cache_root()
         stage = root / key
-        if stage.is_dir():
+        if stage in _CHECKED or stage.is_dir() and _matches(stage, entries):
             os.utime(stage)  # in use: not removed as unused
+            _CHECKED.add(stage)
             return stage
+        shutil.rmtree(stage, ignore_errors=True)  # another's, or changed since: made again
         root.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
         try:
@@ -78,10 +84,32 @@ def staged(top: Path, members: list[tuple[Path, list[Path]]]) -> Path | None:
                     raise
         finally:
             shutil.rmtree(building, ignore_errors=True)
+        if not _matches(stage, entries):
+            return None
+        _CHECKED.add(stage)
         _remove_unused(root, keep=stage)
         return stage
     except OSError:
         return None
+
+
+#: the stages this process found to hold what their sources hold (:func:`_matches`)
+_CHECKED: set[Path] = set()
+
+
+def _matches(stage: Path, entries: list[tuple[Path, Path | None]]) -> bool:
+    """Whether ``stage`` holds exactly the files of ``entries``, each byte for byte its
+    source's: a stage is the user's file, which a submission graded without the sandbox (as
+    the user) could have written; one that does not match is not used. Checked once per
+    process (3 ms for the grader's ~110 files)."""
+    wanted = {str(rel): src for rel, src in entries if src is not None}
+    found = set()
+    for folder, _, files in os.walk(stage):
+        for name in files:
+            found.add(os.path.relpath(os.path.join(folder, name), stage))
+    if found != set(wanted):
+        return False
+    return all((stage / rel).read_bytes() == src.read_bytes() for rel, src in wanted.items())
 
 
 def _build(building: Path, entries: list[tuple[Path, Path | None]]) -> None:

@@ -262,3 +262,28 @@ def test_a_stage_is_made_again_for_an_edited_module_and_unused_ones_are_removed(
     assert second != first and (second / "inner" / "module.py").read_text() == "A = 22\n"
     assert not first.exists(), "a stage unused for a week is removed"
     assert sorted(p.name for p in (tmp_path / "stages").iterdir()) == [second.name]
+
+
+def test_a_stage_written_by_someone_else_is_made_again(tmp_path, monkeypatch):
+    """A stage is the user's file: a submission graded without the sandbox (as the user)
+    could write one, a changed module or one more, under the name the grader would look for.
+    A process uses a stage only after finding it holds exactly its sources' files, byte for
+    byte; otherwise it makes it again."""
+    from nlpdojo_autograder.runtime import shown
+
+    monkeypatch.setenv("NLPDOJO_SHOWN_CACHE", str(tmp_path / "stages"))
+    monkeypatch.setattr(shown, "_CHECKED", set())
+    top = tmp_path / "package"
+    top.mkdir()
+    (top / "worker.py").write_text("HONEST = True\n")
+    members = [(top, [top / "worker.py"])]
+    stage = shown.staged(top, members)
+    assert stage is not None
+    os.chmod(stage / "worker.py", 0o644)
+    (stage / "worker.py").write_text("HONEST = False\n")  # forged, same name
+    (stage / "extra.py").write_text("")
+    monkeypatch.setattr(shown, "_CHECKED", set())  # a later process
+    again = shown.staged(top, members)
+    assert again == stage
+    assert (stage / "worker.py").read_text() == "HONEST = True\n"
+    assert not (stage / "extra.py").exists()
