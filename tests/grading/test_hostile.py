@@ -1084,7 +1084,7 @@ except OSError:
     pass
 for root in roots:
     if not root.startswith('/') or root.startswith(('/usr', '/etc', '/nlpdojo')) or \\
-            '.venv' in root or 'pyenv' in root or '/work/main' in root:
+            '.venv' in root or 'pyenv' in root or root.startswith(REPO_ROOT):
         continue
     for top in {root, os.path.dirname(root)}:
         for folder, dirs, files in os.walk(top):
@@ -1110,7 +1110,11 @@ raise RuntimeError('found nobody')
 def _cohort(root: Path) -> Path:
     for name in ("alice", "carol"):
         make_submission(root / name)
-    softmax_attack(root / "bob", FIND_OTHERS.replace("VICTIM", "/alice/"))
+    # the repository is skipped (the tests' working folder, up bob's process tree): a walk
+    # of its parent, from a clone outside /work/main, reached /tmp and, at the process level,
+    # the report of the test's sandbox variant running beside it on the other xdist worker
+    attack = FIND_OTHERS.replace("VICTIM", "/alice/").replace("REPO_ROOT", repr(str(ROOT)))
+    softmax_attack(root / "bob", attack)
     return root
 
 
