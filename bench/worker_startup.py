@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -93,8 +94,6 @@ def sandboxed(rounds: int, starts: int) -> None:
     if sandbox.probe() is not None:
         print(f"no sandbox here: {sandbox.probe()}")
         return
-    import os
-
     stages = tempfile.mkdtemp()
     blocked = Path(tempfile.mkdtemp()) / "not-a-folder"
     blocked.write_text("")

@@ -48,6 +48,10 @@ def cache_root() -> Path:
     return user_cache_path("nlpdojo", appauthor=False) / "sandbox-shown"
 
 
+#: the stages this process found to hold what their sources hold (:func:`_matches`)
+_CHECKED: set[Path] = set()
+
+
 def staged(top: Path, members: list[tuple[Path, list[Path]]]) -> Path | None:
     """The staged folder of the package tree at ``top``: each ``(folder, files)`` of
     ``members`` (``folder`` is ``top`` or inside it; ``files`` with their byte-compiled files)
@@ -79,22 +83,16 @@ def staged(top: Path, members: list[tuple[Path, list[Path]]]) -> Path | None:
             os.chmod(building, 0o755)
             try:
                 os.rename(building, stage)
-            except OSError:  # another grader staged it first: theirs is the same
-                if not stage.is_dir():
-                    raise
+            except OSError:  # another grader staged it first: used once it is checked
+                if not stage.is_dir() or not _matches(stage, entries):
+                    return None
         finally:
             shutil.rmtree(building, ignore_errors=True)
-        if not _matches(stage, entries):
-            return None
         _CHECKED.add(stage)
         _remove_unused(root, keep=stage)
         return stage
     except OSError:
         return None
-
-
-#: the stages this process found to hold what their sources hold (:func:`_matches`)
-_CHECKED: set[Path] = set()
 
 
 def _matches(stage: Path, entries: list[tuple[Path, Path | None]]) -> bool:
