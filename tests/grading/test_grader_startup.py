@@ -44,6 +44,24 @@ def test_a_grade_on_numpy_imports_no_heavy_optional_module(tmp_path):
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
 
+def test_importing_every_module_of_every_topic_imports_no_heavy_module():
+    """A worker and a reference process import every module of the topic they grade (and of
+    the course library) before the first check, whatever the questions graded: a heavy import
+    at the top of one of them is paid by every grading of the topic, twice. SciPy's statistics
+    and sparse matrices at the top of word_vectors' evaluate.py and count_based.py cost ~1 CPU-s
+    a grading (``grade softmax naive_softmax``: 2.8 against 1.8 CPU-s); a module imports them
+    in the function that uses them."""
+    solutions = Path(__file__).resolve().parents[2] / "solutions"
+    names = sorted(f"nlpdojo_solutions.{p.parent.name}.{p.stem}"
+                   for p in solutions.glob("*/*.py") if p.stem != "__init__")
+    assert len(names) > 40 and any(".evaluate" in n for n in names)
+    loaded = _modules_after("import importlib\n"
+                            f"for name in {names!r}:\n"
+                            "    importlib.import_module(name)\n")
+    heavy = {*HEAVY, "scipy.sparse"}
+    assert not loaded & heavy, sorted(loaded & heavy)
+
+
 @pytest.mark.skipif(subprocess.run([sys.executable, "-c", "import matplotlib"],
                                    capture_output=True).returncode != 0,
                     reason="matplotlib is not installed")
