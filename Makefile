@@ -71,9 +71,10 @@ lint: $(STAMP)
 # a call-back's round trips wait on the scheduler too, and a third process in the queue
 # lengthens every one of them.
 # Byte-compiled first: where PYTHONDONTWRITEBYTECODE is set, every grader and worker process
-# the tests start would otherwise compile the grader's modules again (a fifth of a second each).
+# the tests start would otherwise compile the grader's modules again (a fifth of a second each),
+# and every reference process the reference's (solutions/: ~15 ms of each topic's start).
 test: data lint sandbox browser
-	$(BIN)/python -m compileall -q -j 0 framework autograder course plugins
+	$(BIN)/python -m compileall -q -j 0 framework autograder course plugins solutions
 	$(BIN)/python -m pytest -n 2 --dist worksteal -q --durations=25
 
 # Opt-in: the planted-bug and hostile tests (marker `seeded`) for SEEDS input seeds in a row,
