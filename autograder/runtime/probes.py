@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from array_api_compat import array_namespace
+from array_api_compat import device as array_device
 from threadpoolctl import threadpool_limits as _threadpool_limits
 
 from nlpdojo.arrays import to_numpy
@@ -270,14 +271,18 @@ def _inner(out: Any, grad: Any) -> float:
 
 def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
               params: dict[str, Any] | None, inputs: Sequence[Sequence[Any]],
-              grad_outputs: Sequence[Any], *, train: bool = True,
+              grad_outputs: Sequence[Any] | None, *, train: bool = True,
               backward_twice: bool = False,
               cells: dict[str, Sequence[Any]] | None = None,
-              names: Sequence[Any] | None = None) -> dict[str, Any]:
+              names: Sequence[Any] | None = None,
+              grad_seed: int | None = None) -> dict[str, Any]:
     """Apply one new layer to each of ``inputs`` in turn (one tuple of arrays per application),
     then backpropagate ``grad_outputs[t]`` through each application in reverse order, as
     backpropagation through time does; with ``backward_twice``, all of it a second time (the
-    parameter gradients must then be twice as large: they accumulate).
+    parameter gradients must then be twice as large: they accumulate). ``grad_outputs`` None:
+    each is drawn standard normal at its output's shape from ``numpy.random.default_rng(
+    grad_seed)`` (:func:`draw_like`), and returned as ``grad_outputs`` (the grader's run at
+    scale of the reference: no forward run apart only to learn the output's shape).
 
     Returns ``outputs`` (per application), ``input_grads`` (per application, of the first
     backward pass), ``param_grads`` and ``param_grads_once`` (after one pass) by name.
@@ -292,6 +297,12 @@ def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         out, cache = _forward_unchanging(layer, x, names, t, len(inputs))
         outputs.append(out)
         caches.append(cache)
+    drawn = grad_outputs is None
+    if drawn:
+        if grad_seed is None:
+            raise ProbeError("layer_run: no upstream gradients and no seed to draw them from")
+        rng = np.random.default_rng(grad_seed)
+        grad_outputs = [draw_like(rng, out) for out in outputs]
     input_grads: list[Any] = [None] * len(inputs)
     once: dict[str, Any] = {}
     for round_ in range(2 if backward_twice else 1):
@@ -308,9 +319,22 @@ def layer_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
                              f"`{_names_of(names, x)[k]}` in place (the cache holds the "
                              "caller's array, not a copy): a layer must not modify its inputs, "
                              f"in forward or in backward; {IN_PLACE_FIX}")
-    return {"outputs": outputs, "input_grads": input_grads,
-            "param_grads": {n: p.grad for n, p in layer.named_parameters()},
-            "param_grads_once": once}
+    result = {"outputs": outputs, "input_grads": input_grads,
+              "param_grads": {n: p.grad for n, p in layer.named_parameters()},
+              "param_grads_once": once}
+    if drawn:
+        result["grad_outputs"] = grad_outputs
+    return result
+
+
+def draw_like(rng: np.random.Generator, out: Any) -> Any:
+    """An upstream gradient for ``out`` (an array, or a tuple of them: a state ``(h, c)``):
+    standard normal at its shape, an array of its namespace, floating dtype and device."""
+    if isinstance(out, tuple):
+        return tuple(draw_like(rng, o) for o in out)
+    xp = array_namespace(out)
+    return xp.asarray(rng.standard_normal(tuple(int(s) for s in out.shape)), dtype=out.dtype,
+                      device=array_device(out))
 
 
 def train_then_eval_run(cls: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],

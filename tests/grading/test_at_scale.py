@@ -112,9 +112,12 @@ def _run(probe, case, inputs, grads):
     return probe("output_shape") if grads is None else probe("layer_run")
 
 
+#: the reference's run at scale draws the upstream gradient itself and returns it
+#: (``grad_outputs``), which the code under test is then given
 TRUE = {"output_shape": (2, 3),
         "layer_run": {"outputs": [np.ones((2, 3))], "input_grads": [np.ones((2, 3))],
-                      "param_grads": {"weight": np.arange(5.0)}}}
+                      "param_grads": {"weight": np.arange(5.0)},
+                      "grad_outputs": [np.full((2, 3), 0.5)]}}
 
 
 def test_agreeing_with_the_reference_passes_once_per_grading():
@@ -569,3 +572,51 @@ def test_a_rules_verdict_is_kept_for_the_runs_other_checks_with_its_key():
     assert ran.count("stopped") == 2
     _Ctx({}, expected_only=True).rule(looping, key=("over the batch", "Linear", (5, 4)))
     assert ran.count("looping") == 1
+
+
+def test_the_references_run_at_scale_draws_the_upstream_gradient_in_the_same_run():
+    """``layer_run`` without upstream gradients draws them from ``grad_seed`` at its outputs'
+    shapes (so the reference's run at scale needs no forward apart for the shape) and returns
+    them: the same seed, the same draw; its backward is that of the returned gradient."""
+    from nlpdojo.selection import make_backend
+    from nlpdojo_autograder.runtime.probes import layer_run
+    from nlpdojo_solutions.library.layers import Linear
+
+    backend = make_backend("numpy", "cpu", "float64")
+    rng = np.random.default_rng(3)
+    params = {"weight": rng.standard_normal((4, 5)), "bias": rng.standard_normal(5)}
+    x = rng.standard_normal((6, 4))
+    drawn = layer_run(Linear, (backend, 4, 5), {}, params, [(x,)], None, grad_seed=11)
+    again = layer_run(Linear, (backend, 4, 5), {}, params, [(x,)], None, grad_seed=11)
+    other = layer_run(Linear, (backend, 4, 5), {}, params, [(x,)], None, grad_seed=12)
+    grad = drawn["grad_outputs"][0]
+    assert grad.shape == (6, 5) and grad.dtype == drawn["outputs"][0].dtype
+    np.testing.assert_array_equal(grad, np.random.default_rng(11).standard_normal((6, 5)))
+    np.testing.assert_array_equal(grad, again["grad_outputs"][0])
+    assert not np.allclose(grad, other["grad_outputs"][0])
+    given = layer_run(Linear, (backend, 4, 5), {}, params, [(x,)], [grad])
+    assert "grad_outputs" not in given
+    np.testing.assert_allclose(drawn["input_grads"][0], given["input_grads"][0])
+    np.testing.assert_allclose(drawn["input_grads"][0], grad @ params["weight"].T)
+    with pytest.raises(Exception, match="no upstream gradients"):
+        layer_run(Linear, (backend, 4, 5), {}, params, [(x,)], None)
+
+
+def test_the_reference_runs_no_forward_apart_for_the_shape_at_scale():
+    """The reference answers one ``layer_run`` (line-counted) per case at scale, and no
+    ``output_shape``; the code under test is given the gradient the reference drew."""
+    asked, given = [], []
+
+    class Reference(_Reference):
+        def call(self, target, args, kwargs):
+            asked.append(target.args[2])
+            return super().call(target, args, kwargs)
+
+    def run(probe, case, inputs, grads):
+        if probe.__name__ == "on_student":
+            given.append(grads)
+        return _run(probe, case, inputs, grads)
+
+    require_at_scale(_ctx(TRUE, Reference(TRUE), {}), "m", "Layer", _case(), run)
+    assert asked == ["python_lines_and_result"]
+    np.testing.assert_array_equal(given[0], TRUE["layer_run"]["grad_outputs"][0])

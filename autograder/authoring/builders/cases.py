@@ -15,6 +15,7 @@ import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import (
     MIN_AT_SCALE_NUMBERS,
+    DrawnGradients,
     built_with,
     require_at_scale,
 )
@@ -484,8 +485,9 @@ def only_the_case_parameters(cls: str, case: LayerCase, grads: dict[str, Any]) -
 def layer_probe(ctx: Context, module: str, cls: str) -> Callable[..., Any]:
     """``run(probe, case, inputs, grads)`` for :func:`~.at_scale.require_at_scale`: one
     application of a new ``module.cls`` of ``case`` to host ``inputs``, backpropagating host
-    ``grads`` (probe ``layer_run``), or the output's shape where ``grads`` is None (probe
-    ``output_shape``), through ``probe(name, *args, **kwargs)``."""
+    ``grads`` (probe ``layer_run``), or gradients the run draws itself (``grads`` a
+    :class:`~.at_scale.DrawnGradients`: the reference's run), or the output's shape where
+    ``grads`` is None (probe ``output_shape``), through ``probe(name, *args, **kwargs)``."""
     token = ctx.function(module, cls)
 
     def run(probe: Callable[..., Any], case: LayerCase, inputs: tuple[Any, ...],
@@ -495,6 +497,8 @@ def layer_probe(ctx: Context, module: str, cls: str) -> Callable[..., Any]:
         options = {"train": case.train, "cells": case.cells or None, "names": case.names}
         if grads is None:
             return probe("output_shape", *head, sent, **options)
+        if isinstance(grads, DrawnGradients):
+            return probe("layer_run", *head, [sent], None, grad_seed=grads.seed, **options)
         return probe("layer_run", *head, [sent], [_send(ctx, grads)], **options)
 
     return run
