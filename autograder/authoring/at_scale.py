@@ -296,16 +296,17 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
     sizes = (f"{parameters:,} parameters" if parameters * 2 >= count
              else f"{count:,} numbers to differentiate")
     # the reference draws the upstream gradient at its output's shape in the same run (no
-    # forward apart for the shape: half of its cost at scale); the code under test gets it
+    # forward of its own apart, only for the shape); the code under test is given it
     true = run_layer(on_true, case, inputs, DrawnGradients(int(rng.integers(2**63))))
     grads = true["grad_outputs"][0]
-    true_shape = _shape_of(grads)
     try:
         yours = run_layer(on_student, case, inputs, grads)
     except StudentError:
         # an output of another shape fails the backward on the reference's upstream
         # gradient: that is the forward's mistake, not the backward's
         shape = run_layer(on_student, case, inputs, None)
+        true_shape = (tuple(np.shape(g) for g in grads) if isinstance(grads, (tuple, list))
+                      else np.shape(grads))
         if _plain(shape) != _plain(true_shape):
             return (f"At scale ({sizes}) {cls}'s output has shape {_plain(shape)}, not "
                     f"{_plain(true_shape)}. " + _WRONG_FORWARD)
@@ -443,14 +444,6 @@ class DrawnGradients:
     them as ``grad_outputs``."""
 
     seed: int
-
-
-def _shape_of(grad: Any) -> Any:
-    """The shape of an upstream gradient as the output-shape probe gives it: a list of ints,
-    a tuple of such lists for a tuple output."""
-    if isinstance(grad, (tuple, list)):
-        return tuple(_shape_of(g) for g in grad)
-    return [int(s) for s in np.shape(grad)]
 
 
 def _pairs(yours: dict[str, Any], true: dict[str, Any]) -> list[tuple[str, Any, Any]]:
