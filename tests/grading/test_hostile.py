@@ -805,6 +805,33 @@ def test_a_huge_exception_message_is_capped_and_grading_finishes(tmp_path):
     assert len(graded.stdout) + len(graded.stderr) < 1_000_000
 
 
+def _reaped(tmp_path: Path, code: str) -> dict:
+    report = tmp_path / f"reaper-{uuid.uuid4().hex[:8]}.json"
+    subprocess.run([sys.executable, str(REAPER), str(report), "60", "--", sys.executable, "-c",
+                    code], check=True, timeout=120)
+    return json.loads(report.read_text())
+
+
+def test_the_reaper_reports_a_daemon_left_behind_and_nothing_else(tmp_path):
+    """What every grading here is judged by: a daemon that double-forked and left its session
+    outlives the command and is reported (then killed); a command that leaves nothing is
+    reported clean."""
+    daemon = textwrap.dedent("""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(30)  # REAPER-DAEMON
+            os._exit(0)
+        time.sleep(0.1)
+    """)
+    reaped = _reaped(tmp_path, daemon)
+    assert [d["cmdline"] for d in reaped["left"]] and all(
+        "REAPER-DAEMON" in d["cmdline"] for d in reaped["left"]), reaped
+    assert not processes_naming(["REAPER-DAEMON"])  # killed after the report
+    assert _reaped(tmp_path, "print('done')")["left"] == []
+
+
 @pytest.mark.timeout(300)
 def test_a_flood_of_output_is_capped(tmp_path):
     """20 MB printed by a function that then returns the right answer: only a tail is kept.

@@ -70,8 +70,16 @@ def main() -> int:
         except ProcessLookupError:
             pass
         returncode = proc.wait()
-    time.sleep(0.5)  # orphans of the last moment are re-parented here
-    left = [d for pid in _children(os.getpid()) if (d := _describe(pid)) is not None]
+    # what outlived COMMAND by half a second: every process of its tree that is still alive
+    # is this process's child by now, or a descendant of one (an orphan is re-parented here
+    # when its parent dies), so none left now means none later; one that is ending is given
+    # the half second to go
+    deadline = time.monotonic() + 0.5
+    while True:
+        left = [d for pid in _children(os.getpid()) if (d := _describe(pid)) is not None]
+        if not left or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
     with open(report, "w") as f:
         json.dump({"returncode": returncode, "timed_out": timed_out, "left": left}, f)
     for _ in range(20):  # kill what is left (and what it starts meanwhile), reap everything
