@@ -7,6 +7,7 @@ import os
 import pytest
 
 from nlpdojo import plugins
+from nlpdojo_autograder.authoring import reference_runs
 from nlpdojo_autograder.grading import grade
 from nlpdojo_autograder.grading.grade import INPUT_SEED_ENV
 
@@ -48,6 +49,15 @@ def _private_expected_outcomes(request, monkeypatch, tmp_path_factory):
     else:
         root = tmp_path_factory.mktemp("expected")
     monkeypatch.setenv("NLPDOJO_EXPECTED_CACHE", str(root))
+
+
+@pytest.fixture(autouse=True)
+def _no_store_of_runs_at_scale(monkeypatch):
+    """No folder of the reference's runs at scale (a cohort's grader makes one for its
+    children, ``authoring/reference_runs.py``) unless a test sets it; those kept in memory are
+    keyed by their case's declaration and the reference's and grader's source, so the tests
+    that grade the course's topics share them as a process's gradings do."""
+    monkeypatch.delenv(reference_runs.STORE_ENV, raising=False)
 
 
 @pytest.fixture(autouse=True)

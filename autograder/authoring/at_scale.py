@@ -44,6 +44,7 @@ from nlpdojo_autograder.authoring.checks import (
     split_payload,
 )
 from nlpdojo_autograder.authoring.context import Context, outgoing
+from nlpdojo_autograder.authoring.reference_runs import Run
 from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.channel import Token
 
@@ -147,8 +148,10 @@ def require_at_scale(ctx: Context, module: str, cls: str, case: Any,
     made = case(ctx)
     built = ", ".join([*(repr(_plain(a)) for a in made.args[1:]),
                        *(f"{k}={_plain(v)!r}" for k, v in made.kwargs.items())])
-    _once(ctx, (module, cls, configuration(made)), cls, "one forward and backward",
-          lambda reference: _problem(ctx, reference, cls, made, run_layer),
+    what = (module, cls, configuration(made))
+    _once(ctx, what, cls, "one forward and backward",
+          lambda reference: _problem(ctx, reference, cls, made, run_layer,
+                                     kept=(case, ("layer", *what))),
           sizes=f"{cls}({built})")
 
 
@@ -199,7 +202,8 @@ def require_function_at_scale(ctx: Context, module: str, name: str,
                          for k, v in args.items()))
     _once(ctx, (module, name, shapes), f"{name}()", "its value and gradients",
           lambda reference: _function_problem(ctx, reference, module, name, args, outputs,
-                                              send, numbers),
+                                              send, numbers,
+                                              kept=(draw, ("function", module, name, shapes))),
           sizes=f"arguments of shapes {', '.join(f'{k} {np.shape(v)}' for k, v in args.items())}")
 
 
@@ -266,8 +270,11 @@ _RAISED = ("The run at scale, {sizes}, has other sizes than the check's own case
 
 
 def _problem(ctx: Context, reference: Any, cls: str, case: Any,
-             run_layer: Callable[..., Any]) -> str:
-    """What is wrong with the code under test at ``case``'s size ("" where nothing is)."""
+             run_layer: Callable[..., Any], kept: tuple[Any, tuple[Any, ...]] | None = None
+             ) -> str:
+    """What is wrong with the code under test at ``case``'s size ("" where nothing is).
+    ``kept``: the case's declaration and what tells its run apart, under which the
+    reference's run is kept for the next grading at this draw (:func:`_reference_run`)."""
     rng = ctx.rng(0xA75)
     inputs = tuple(np.asarray(a) if not isinstance(a, (tuple, list)) else a
                    for a in case.inputs(rng))
@@ -297,7 +304,9 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
              else f"{count:,} numbers to differentiate")
     # the reference draws the upstream gradient at its output's shape in the same run (no
     # forward of its own apart, only for the shape); the code under test is given it
-    true = run_layer(on_true, case, inputs, DrawnGradients(int(rng.integers(2**63))))
+    drawn = DrawnGradients(int(rng.integers(2**63)))
+    true = _reference_run(ctx, work, kept,
+                          lambda: run_layer(on_true, case, inputs, drawn))
     grads = true["grad_outputs"][0]
     try:
         yours = run_layer(on_student, case, inputs, grads)
@@ -319,6 +328,31 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
                     f"{cls}'s {what} {problem}. "
                     + (_WRONG_FORWARD if what == "output" else _WHY))
     return work.problem(f"At scale ({sizes}) {cls}'s forward and backward")
+
+
+def _reference_run(ctx: Context, work: _Work, kept: tuple[Any, tuple[Any, ...]] | None,
+                   run: Callable[[], Any]) -> Any:
+    """The reference's result at scale: ``run()`` (counted and timed into ``work``), or the
+    one kept from an earlier grading at this draw (:mod:`.reference_runs`: its lines and CPU
+    time put in ``work`` as measured then). ``kept``: ``(declaration, what)``, its key beside
+    the grading's draw and the seed of the check that drew the case; None, or a grading that
+    keeps nothing (``ctx.reference_runs`` None): run."""
+    runs = getattr(ctx, "reference_runs", None)
+    if runs is None or kept is None:
+        return run()
+    declared, what = kept
+    what = (*what, ctx.seed, ctx.backend.name, ctx.backend.dtype,
+            getattr(ctx.backend, "device", None))
+    found = runs.get(declared, what)
+    if found is None:
+        result = run()
+        found = runs.put(declared, what, Run(result, work.lines.get("true", 0),
+                                             work.cpu.get("true")))
+        return result
+    work.lines["true"] = found.lines
+    if found.cpu is not None:
+        work.cpu["true"] = found.cpu
+    return found.result
 
 
 class _Work:
@@ -404,8 +438,10 @@ _WRONG_FORWARD = ("The forward pass is wrong at this size: where the checks' own
 
 def _function_problem(ctx: Context, reference: Any, module: str, name: str,
                       args: dict[str, Any], outputs: Sequence[str],
-                      send: Callable[[Any], Any], numbers: Sequence[str] = ()) -> str:
-    """What is wrong with ``name``'s outputs at scale ("" where nothing is)."""
+                      send: Callable[[Any], Any], numbers: Sequence[str] = (),
+                      kept: tuple[Any, tuple[Any, ...]] | None = None) -> str:
+    """What is wrong with ``name``'s outputs at scale ("" where nothing is); ``kept`` as
+    :func:`_problem`'s."""
     count = sum(int(np.size(a)) for a in args.values()
                 if isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating))
     if count < MIN_AT_SCALE_NUMBERS:
@@ -413,7 +449,7 @@ def _function_problem(ctx: Context, reference: Any, module: str, name: str,
                            f"differentiate, under {MIN_AT_SCALE_NUMBERS:,}")
     sent = [send(a) for a in args.values()]
     target, work = ctx.function(module, name), _Work(ctx, reference)
-    true = work.measured("true", target, sent, {})
+    true = _reference_run(ctx, work, kept, lambda: work.measured("true", target, sent, {}))
     yours = work.measured("yours", target, sent, {})
     if not isinstance(yours, (tuple, list)) or len(yours) != len(outputs):
         return (f"At scale ({count:,} numbers to differentiate) {name}() did not return "

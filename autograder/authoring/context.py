@@ -192,6 +192,7 @@ class Context:
         trusted: Callable[[], Any] | None = None,
         module: str = "",
         known: Payload | None = None,
+        reference_runs: Any = None,
     ) -> None:
         self.subject = subject
         #: the module of the check's question (:attr:`Check.module`): :meth:`function`'s
@@ -226,6 +227,9 @@ class Context:
         #: of computing it again
         self.known: Payload = known or {}
         self._trusted = trusted
+        #: the reference's runs at scale kept between gradings at this draw
+        #: (:class:`~.reference_runs.ReferenceRuns`); None: each grading runs its own
+        self.reference_runs = reference_runs
         self._recording: list | None = None
         self._replies: list[dict] = []
         #: what the last calls returned, as returned (:mod:`.returned`): judged by

@@ -43,6 +43,7 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
 from nlpdojo.settings import Choice, CourseConfig, pick
 from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
+from nlpdojo_autograder.authoring.reference_runs import STORE_ENV as AT_SCALE_STORE_ENV
 from nlpdojo_autograder.cli.grade_options import (
     DEFAULT_MEMORY_MB,
     HTML_FORMAT,
@@ -683,6 +684,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                 f"{topic}: the reference's expected values of {n} checks, once for the "
                 "cohort", highlight=False))
             env[EXPECTED_ROOT_ENV] = str(shared)
+            # and the reference's runs at scale, kept by the first child to make each
+            env[AT_SCALE_STORE_ENV] = str(shared / "at-scale")
         if cluster is not None:
             client = stack.enter_context(connect(cluster, jobs_given))
             argv = grade_child_argv(names, options, replay_options)

@@ -138,12 +138,16 @@ def reference_fingerprint(exercise: Any, reference: bool) -> str:
     """Where expected values come from: the installed reference (topic and library) or the
     exercise's fixtures."""
     if reference:
-        topic = load_reference_dir(exercise.reference_package)
-        library = topic.parent / LIBRARY
-        return "reference:" + _tree_hash([topic, *([library] if library.is_dir() else [])],
-                                         (".py",))
+        return reference_tree_fingerprint(load_reference_dir(exercise.reference_package))
     fixtures = Path(exercise.fixtures) if exercise.fixtures else None
     return "fixtures:" + (_tree_hash([fixtures]) if fixtures and fixtures.is_dir() else "")
+
+
+def reference_tree_fingerprint(topic: Path) -> str:
+    """The reference's source: its topic's folder and the course library beside it."""
+    library = topic.parent / LIBRARY
+    return "reference:" + _tree_hash([topic, *([library] if library.is_dir() else [])],
+                                     (".py",))
 
 
 def check_context(check: Any, topic: str, options: Any, reference: str,

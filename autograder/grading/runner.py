@@ -42,6 +42,8 @@ from nlpdojo_autograder.authoring.checks import (
 from nlpdojo_autograder.authoring.compare import compare_payloads
 from nlpdojo_autograder.authoring.context import STRICT_BACKEND, BackendRef, Context
 from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
+from nlpdojo_autograder.authoring.reference_runs import ReferenceRuns
+from nlpdojo_autograder.grading.gradecache import grader_fingerprint, reference_tree_fingerprint
 from nlpdojo_autograder.grading.results import printed_output
 from nlpdojo_autograder.runtime import sandbox
 from nlpdojo_autograder.runtime.calls import LEFT_NAMESPACE, StudentError
@@ -189,6 +191,9 @@ def run_checks(
         info.isolation = subject.isolation
     scorer = TrustedScorer(reference) if topic_folder is not None and reference else None
     trusted = (lambda: subject) if topic_folder is None else (scorer.get if scorer else None)
+    kept_runs = None if scorer is None else ReferenceRuns(functools.partial(
+        _draw_scope, exercise, reference, backend, seed,
+        seed if input_seed is None else input_seed, full))
     outcomes: dict[str, Outcome] = {}
     cache = TrackedCache()
     timed_out_shares: dict[str, tuple[Check, str]] = {}
@@ -221,7 +226,7 @@ def run_checks(
                     input_seed=seed if input_seed is None else input_seed,
                     backend=BackendRef(backend, device, check.dtype), touched=reached,
                     expected_only=expected_only, trusted=trusted,
-                    known=_payload_of((known or {}).get(check.id)))
+                    known=_payload_of((known or {}).get(check.id)), reference_runs=kept_runs)
                 if touched is not None:
                     touched[check.id] = reached
                 if recording:
@@ -240,6 +245,15 @@ def run_checks(
             scorer.close()
         shutil.rmtree(workroot, ignore_errors=True)
     return outcomes
+
+
+def _draw_scope(exercise: Exercise, reference: ReferenceCode, backend: str, seed: int,
+                input_seed: int, full: bool) -> str:
+    """What the reference's runs at scale of a grading depend on besides the run itself
+    (:class:`~nlpdojo_autograder.authoring.reference_runs.ReferenceRuns`): the topic, the
+    seeds, the budget, the grader's source and the reference's."""
+    return json.dumps([exercise.name, seed, input_seed, full, grader_fingerprint(backend),
+                       reference_tree_fingerprint(Path(reference.code_dir))])
 
 
 class TrustedScorer:
@@ -341,7 +355,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
              workroot: Path, *, seed: int, full: bool, input_seed: int,
              backend: BackendRef, touched: set[str] | None = None,
              expected_only: bool = False, trusted: Callable[[], Any] | None = None,
-             known: dict[str, Any] | None = None) -> Outcome:
+             known: dict[str, Any] | None = None,
+             reference_runs: ReferenceRuns | None = None) -> Outcome:
     """One check, run again once when its worker was stopped importing a module that hangs
     (the next worker fails that import at once: a top-level loop costs one time limit)."""
     for _attempt in range(2):
@@ -354,7 +369,8 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         ctx = Context(subject=subject, backend=backend, seed=check_seed, workdir=workdir,
                       full=full, base_seed=seed, deadline=deadline, cache=cache,
                       touched=touched, expected_only=expected_only, input_seed=input_seed,
-                      trusted=trusted, module=check.module, known=known)
+                      trusted=trusted, module=check.module, known=known,
+                      reference_runs=reference_runs)
         output, printed = "", {}
         try:
             if isinstance(subject, RemoteSubject):

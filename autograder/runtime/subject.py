@@ -82,8 +82,9 @@ ENGINE_REFUSAL = ("is not available to graded code: it would compute the derivat
 #: it to student code like the rest
 PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authoring.context",
                     "authoring.kinds", "authoring.compare", "authoring.inputs",
-                    "authoring.at_scale", "authoring.planted", "authoring.markers",
-                    "authoring.returned", "authoring.deferred", "authoring.builders",
+                    "authoring.at_scale", "authoring.reference_runs", "authoring.planted",
+                    "authoring.markers", "authoring.returned", "authoring.deferred",
+                    "authoring.builders",
                     *(f"authoring.builders.{shape}" for shape in (
                         "cases", "function", "layer", "loss", "metric", "optimizer", "points",
                         "saturation", "sequence", "torch_oracle", "vectorization", "wire")))
