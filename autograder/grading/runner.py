@@ -47,7 +47,11 @@ from nlpdojo_autograder.grading.gradecache import grader_fingerprint, reference_
 from nlpdojo_autograder.grading.results import printed_output
 from nlpdojo_autograder.runtime import sandbox
 from nlpdojo_autograder.runtime.calls import LEFT_NAMESPACE, StudentError
-from nlpdojo_autograder.runtime.loader import REFERENCE_PACKAGE, reference_available
+from nlpdojo_autograder.runtime.loader import (
+    REFERENCE_PACKAGE,
+    load_reference_dir,
+    reference_available,
+)
 from nlpdojo_autograder.runtime.remote import (
     LocalSubject,
     RemoteSubject,
@@ -252,8 +256,10 @@ def _draw_scope(exercise: Exercise, reference: ReferenceCode, backend: str, seed
     """What the reference's runs at scale of a grading depend on besides the run itself
     (:class:`~nlpdojo_autograder.authoring.reference_runs.ReferenceRuns`): the topic, the
     seeds, the budget, the grader's source and the reference's."""
+    topic = (Path(reference.code_dir) if reference.code_dir
+             else load_reference_dir(exercise.reference_package))  # (a namespace package)
     return json.dumps([exercise.name, seed, input_seed, full, grader_fingerprint(backend),
-                       reference_tree_fingerprint(Path(reference.code_dir))])
+                       reference_tree_fingerprint(topic)])
 
 
 class TrustedScorer:
