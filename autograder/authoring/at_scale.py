@@ -346,8 +346,7 @@ def _reference_run(ctx: Context, work: _Work, kept: tuple[Any, tuple[Any, ...]] 
     found = runs.get(declared, what)
     if found is None:
         result = run()
-        found = runs.put(declared, what, Run(result, work.lines.get("true", 0),
-                                             work.cpu.get("true")))
+        runs.put(declared, what, Run(result, work.lines.get("true", 0), work.cpu.get("true")))
         return result
     work.lines["true"] = found.lines
     if found.cpu is not None:

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import io
 import json
 import os
-import tempfile
 import threading
 import weakref
 from collections.abc import Callable
@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nlpdojo.files import atomic_write
 
 #: bump when the meaning of an entry changes
 FORMAT = 1
@@ -208,8 +210,8 @@ def _rebuilt(skeleton: Any, arrays: Any) -> Any:
 
 
 def _save(root: Path | None, key: str, run: Run) -> None:
-    """``run`` under ``root/key.{npz,json}``, the JSON written last (a reader needs both);
-    written beside its name and renamed, so a concurrent reader never sees half of one. A
+    """``run`` under ``root/key.{npz,json}``, the JSON written last (a reader needs both), each
+    by :func:`~nlpdojo.files.atomic_write`, so a concurrent reader never sees half of one. A
     result that is not plain arrays and data is not stored; a full disk only loses the entry."""
     if root is None:
         return
@@ -218,16 +220,13 @@ def _save(root: Path | None, key: str, run: Run) -> None:
         skeleton = _skeleton(run.result, arrays)
     except _NotStorable:
         return
+    packed = io.BytesIO()
+    np.savez(packed, **arrays)
     try:
         root.mkdir(parents=True, exist_ok=True)
-        for suffix, write in ((".npz", lambda f: np.savez(f, **arrays)),
-                              (".json", lambda f: f.write(json.dumps(
-                                  {"result": skeleton, "lines": run.lines,
-                                   "cpu": run.cpu}).encode()))):
-            handle, temporary = tempfile.mkstemp(dir=root, prefix=f".{key}-")
-            with os.fdopen(handle, "wb") as f:
-                write(f)
-            os.replace(temporary, root / f"{key}{suffix}")
+        atomic_write(root / f"{key}.npz", packed.getvalue())
+        atomic_write(root / f"{key}.json", json.dumps(
+            {"result": skeleton, "lines": run.lines, "cpu": run.cpu}))
     except OSError:
         return
 
