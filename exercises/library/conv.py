@@ -13,11 +13,11 @@ T_out = ⌊(T + 2·padding − dilation·(K − 1) − 1) / stride⌋ + 1 positi
 learning library this is a cross-correlation: the kernel is not flipped.
 
 Vectorised as in the lecture's "convolution as a matrix product" (im2col): gather the K
-vectors of every window side by side, (B, T_out, K·D), and multiply once by the weights
-reshaped to (K·D, F). Backward, with G = dL/dout (B, T_out, F): dL/dweight is the windowsᵀ G
-summed over the batch and positions, dL/dbias the sum of G, and the gradient of each window,
-G weightᵀ (B, T_out, K, D), goes back to the positions it was read from, added up where
-windows overlap.
+vectors of every window side by side, one window of the batch a row (B·T_out, K·D), and
+multiply once by the weights reshaped to (K·D, F). Backward, with G = dL/dout (B·T_out, F):
+dL/dweight is the windowsᵀ G (summed over the batch and positions), dL/dbias the sum of G,
+and the gradient of each window, G weightᵀ (B, T_out, K, D), goes back to the positions it
+was read from, added up where windows overlap.
 """
 
 from __future__ import annotations

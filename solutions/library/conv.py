@@ -13,11 +13,11 @@ T_out = ⌊(T + 2·padding − dilation·(K − 1) − 1) / stride⌋ + 1 positi
 learning library this is a cross-correlation: the kernel is not flipped.
 
 Vectorised as in the lecture's "convolution as a matrix product" (im2col): gather the K
-vectors of every window side by side, (B, T_out, K·D), and multiply once by the weights
-reshaped to (K·D, F). Backward, with G = dL/dout (B, T_out, F): dL/dweight is the windowsᵀ G
-summed over the batch and positions, dL/dbias the sum of G, and the gradient of each window,
-G weightᵀ (B, T_out, K, D), goes back to the positions it was read from, added up where
-windows overlap.
+vectors of every window side by side, one window of the batch a row (B·T_out, K·D), and
+multiply once by the weights reshaped to (K·D, F). Backward, with G = dL/dout (B·T_out, F):
+dL/dweight is the windowsᵀ G (summed over the batch and positions), dL/dbias the sum of G,
+and the gradient of each window, G weightᵀ (B, T_out, K, D), goes back to the positions it
+was read from, added up where windows overlap.
 """
 
 from __future__ import annotations
@@ -83,26 +83,26 @@ class Conv1d(Module):
         zeros = xp.zeros((b, p, d), dtype=x.dtype, device=self.backend.device)
         padded = xp.concat([zeros, x, zeros], axis=1) if p else x  # (B, T + 2p, D)
         windows = xp.take(padded, xp.reshape(self._taps(t_out), (-1,)), axis=1)  # (B, T_out·K, D)
-        windows = xp.reshape(windows, (b, t_out, k_size * d))  # (B, T_out, K·D)
-        out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))  # (B, T_out, F)
-        return out + self.bias.data, (windows, t_steps)
+        rows = xp.reshape(windows, (b * t_out, k_size * d))  # (B·T_out, K·D): a window a row
+        # one product over every window of the batch (one call of the BLAS, not one a sentence)
+        out = xp.matmul(rows, xp.reshape(self.weight.data, (k_size * d, f)))  # (B·T_out, F)
+        return xp.reshape(out, (b, t_out, f)) + self.bias.data, (rows, t_steps)
         ### END SOLUTION
 
     def backward(self, grad_output: Array, cache: tuple) -> Array:
         # grad_output: (B, T_out, F); returns dL/dx (B, T, D)
         xp = self.xp
         ### BEGIN SOLUTION cnn_text.conv1d
-        windows, t_steps = cache
+        rows, t_steps = cache  # rows: the windows, (N, K·D) with N = B·T_out
         b, t_out, f = grad_output.shape
         k_size, d = self.kernel_size, self.weight.shape[1]
-        rows = xp.reshape(windows, (b * t_out, k_size * d))  # (N, K·D)
         grads = xp.reshape(grad_output, (b * t_out, f))  # (N, F)
         self.weight.grad += xp.reshape(xp.matmul(xp.matrix_transpose(rows), grads),
                                        (k_size, d, f))  # (K, D, F)
         self.bias.grad += xp.sum(grads, axis=0)  # (F,)
         grad_windows = xp.reshape(
-            xp.matmul(grad_output, xp.matrix_transpose(xp.reshape(self.weight.data,
-                                                                  (k_size * d, f)))),
+            xp.matmul(grads, xp.matrix_transpose(xp.reshape(self.weight.data,
+                                                            (k_size * d, f)))),
             (b, t_out, k_size, d))  # (B, T_out, K, D)
         grad_padded = xp.zeros((b, t_steps + 2 * self.padding, d), dtype=grad_output.dtype,
                                device=self.backend.device)

@@ -119,12 +119,20 @@ class Adam(Optimizer):
         t = self.steps + 1
         for i, p in enumerate(self.params):
             state = self.state.setdefault(i, {})
-            m = self.beta1 * state.get("m", 0.0) + (1.0 - self.beta1) * p.grad
-            v = self.beta2 * state.get("v", 0.0) + (1.0 - self.beta2) * p.grad * p.grad
-            state["m"], state["v"] = m, v
-            m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)
-            v_hat = v / (1.0 - self.beta2 ** t)
-            p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
+            if not state:  # both moments start at 0
+                state["m"], state["v"] = xp.zeros_like(p.grad), xp.zeros_like(p.grad)
+            # the optimizer's own arrays, updated in place (no copy of an embedding table a step)
+            m, v = state["m"], state["v"]  # (same shape as p)
+            m *= self.beta1
+            m += (1.0 - self.beta1) * p.grad
+            v *= self.beta2
+            v += (1.0 - self.beta2) * p.grad * p.grad
+            step = m / (1.0 - self.beta1 ** t)  # m̂, then α m̂ / (√v̂ + ε), in place
+            step *= self.lr
+            denominator = xp.sqrt(v / (1.0 - self.beta2 ** t))  # √v̂
+            denominator += self.eps
+            step /= denominator
+            p.data = p.data - step
         self.steps = t
         ### END SOLUTION
 

@@ -161,12 +161,14 @@ def test_the_metric_of_a_diverged_training_lists_causes():
      "                + self.alpha * p.grad * p.grad",
      "exactly that of RMSProp with α and 1 − α swapped"),
     # listed: Adam's moments reset, its bias correction off by one step
-    ("adam", 'state["m"], state["v"] = m, v', "pass",
+    ("adam", "if not state:  # both moments start at 0", "if True:  # reset every step",
      "exactly that of Adam whose moments are not kept between steps"),
-    ("adam", "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
-     "            v_hat = v / (1.0 - self.beta2 ** t)",
-     "m_hat = m / (1.0 - self.beta1 ** (t + 1))  # (same shape as p)\n"
-     "            v_hat = v / (1.0 - self.beta2 ** (t + 1))",
+    ("adam", "step = m / (1.0 - self.beta1 ** t)  # m̂, then α m̂ / (√v̂ + ε), in place\n"
+     "            step *= self.lr\n"
+     "            denominator = xp.sqrt(v / (1.0 - self.beta2 ** t))  # √v̂",
+     "step = m / (1.0 - self.beta1 ** (t + 1))  # m̂, then α m̂ / (√v̂ + ε), in place\n"
+     "            step *= self.lr\n"
+     "            denominator = xp.sqrt(v / (1.0 - self.beta2 ** (t + 1)))  # √v̂",
      "exactly that of Adam with the bias correction one step ahead"),
 ])
 def test_an_optimizer_mistake_is_named_by_its_trajectory(tmp_path, question, old, new, named):
@@ -287,8 +289,8 @@ def test_a_gradient_assigned_on_every_call_is_told_to_add_not_keep_state(tmp_pat
 
 @pytest.mark.parametrize(("question", "file", "old", "new", "named"), [
     ("conv1d", "library/conv.py",
-     "out = xp.matmul(windows, xp.reshape(self.weight.data, (k_size * d, f)))",
-     "out = xp.matmul(windows, xp.reshape(xp.flip(self.weight.data, axis=0), (k_size * d, f)))",
+     "out = xp.matmul(rows, xp.reshape(self.weight.data, (k_size * d, f)))",
+     "out = xp.matmul(rows, xp.reshape(xp.flip(self.weight.data, axis=0), (k_size * d, f)))",
      "the kernel flipped"),
     ("pooling", POOLING,
      "masked = xp.where(real[:, :, None], h, xp.full_like(h, -xp.inf))  # (B, T, F)",
@@ -378,10 +380,11 @@ def test_windows_flattened_in_the_other_order_are_named(tmp_path):
     "40 of 40 entries differ ... (ratio -1.33615)"."""
     pytest.importorskip("torch")
     lost = _lost(tmp_path, "cnn_text", "conv1d", "library/conv.py",
-                 "        windows = xp.reshape(windows, (b, t_out, k_size * d))  # (B, T_out, K·D)",
-                 "        windows = xp.reshape(xp.permute_dims(xp.reshape(\n"
+                 "        rows = xp.reshape(windows, (b * t_out, k_size * d))  # (B·T_out, K·D): "
+                 "a window a row",
+                 "        rows = xp.reshape(xp.permute_dims(xp.reshape(\n"
                  "            windows, (b, t_out, k_size, d)), (0, 1, 3, 2)),\n"
-                 "            (b, t_out, k_size * d))")
+                 "            (b * t_out, k_size * d))")
     values = [c for k, c in lost.items() if k.startswith("conv1d.values")]
     assert values
     for check in values:

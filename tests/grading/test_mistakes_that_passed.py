@@ -178,8 +178,9 @@ OPTIM = "library/optim.py"
      "p.data = p.data - self.lr * p.grad / xp.sqrt(total + self.eps)", "Adagrad"),
     ("rmsprop", "p.data = p.data - self.lr * p.grad / (xp.sqrt(square_avg) + self.eps)",
      "p.data = p.data - self.lr * p.grad / xp.sqrt(square_avg + self.eps)", "RMSProp"),
-    ("adam", "p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)",
-     "p.data = p.data - self.lr * m_hat / xp.sqrt(v_hat + self.eps)", "Adam"),
+    ("adam", "denominator = xp.sqrt(v / (1.0 - self.beta2 ** t))  # √v̂\n"
+     "            denominator += self.eps",
+     "denominator = xp.sqrt(v / (1.0 - self.beta2 ** t) + self.eps)  # √(v̂ + ε)", "Adam"),
 ])
 @pytest.mark.parametrize("seed", [0, 1, 7])
 def test_eps_inside_the_square_root_loses_points_on_every_draw(tmp_path, question, old, new,

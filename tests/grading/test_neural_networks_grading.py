@@ -135,8 +135,7 @@ def test_pos_tagging_shows_the_reference_and_the_baseline_and_fails_a_broken_opt
     assert "the reference:" in check.message and "most-frequent-tag baseline" in check.message
 
     course = _course(tmp_path / "course", {"library/optim.py": (
-        "            p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)",
-        "            p.data = p.data - 0.0 * m_hat / (xp.sqrt(v_hat) + self.eps)")})
+        "            step *= self.lr", "            step *= 0.0")})
     checks, _ = _grade(course / "neural_networks",
                        questions=frozenset({"neural_networks.pos_tagging"}))
     (check,) = [c for c in checks.values() if c.question == "pos_tagging"]
@@ -223,17 +222,20 @@ def test_np_dot_on_torch_gets_the_xp_hint_even_when_a_later_line_raises(tmp_path
 def test_adam_without_bias_correction_is_named_by_its_trajectory(tmp_path):
     """OptimizerCase.mistakes: the grader's own trajectory of the wrong variant is matched."""
     folder = _course(tmp_path, {"library/optim.py": (
-        "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
-        "            v_hat = v / (1.0 - self.beta2 ** t)",
-        "m_hat = m\n            v_hat = v")})
+        "step = m / (1.0 - self.beta1 ** t)  # m̂, then α m̂ / (√v̂ + ε), in place\n"
+        "            step *= self.lr\n"
+        "            denominator = xp.sqrt(v / (1.0 - self.beta2 ** t))  # √v̂",
+        "step = m * 1.0  # m, not m̂\n"
+        "            step *= self.lr\n"
+        "            denominator = xp.sqrt(v)  # √v, not √v̂")})
     checks, _ = _grade(folder / "neural_networks", questions=frozenset({"neural_networks.adam"}))
     assert checks["adam.torch"].score == 0
     assert "exactly that of Adam without bias correction" in checks["adam.torch"].message
     assert checks["adam.torch"].details["mistake"].startswith("Adam without bias correction: ")
     # a different mistake is not given that name
     folder = _course(tmp_path / "other", {"library/optim.py": (
-        "p.data = p.data - self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)",
-        "p.data = p.data - self.lr * m_hat / (v_hat + self.eps)")})
+        "denominator = xp.sqrt(v / (1.0 - self.beta2 ** t))  # √v̂",
+        "denominator = v / (1.0 - self.beta2 ** t)  # v̂, no root")})
     checks, _ = _grade(folder / "neural_networks", questions=frozenset({"neural_networks.adam"}))
     assert checks["adam.torch"].score == 0
     assert "bias correction" not in checks["adam.torch"].message

@@ -23,8 +23,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "course" / "cnn_text" / "fixtur
 
 def accumulate_seed(input_seed: int) -> int:
     return get_registry().get("exercise", "cnn_text").check("qrnn.accumulate").seed(input_seed)
-ZERO_BACKWARD = ("        windows, t_steps = cache\n",
-                 "        windows, t_steps = cache\n"
+ZERO_BACKWARD = ("        rows, t_steps = cache  # rows: the windows, (N, K·D) with N = B·T_out\n",
+                 "        rows, t_steps = cache\n"
                  "        return xp.zeros((grad_output.shape[0], t_steps, self.weight.shape[1]),"
                  " dtype=grad_output.dtype)\n")
 

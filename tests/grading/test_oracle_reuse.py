@@ -154,9 +154,11 @@ def test_a_submission_takes_autograd_from_the_reference_with_the_same_verdicts(
         "            scores, cache = model(x, h)")}, "gradients never zeroed"),
     # an optimizer's torch.optim trajectory: Adam without bias correction
     ("neural_networks", "adam", {"library/optim.py": (
-        "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
-        "            v_hat = v / (1.0 - self.beta2 ** t)",
-        "m_hat, v_hat = m, v")}, "without bias correction"),
+        "step = m / (1.0 - self.beta1 ** t)  # m̂, then α m̂ / (√v̂ + ε), in place\n"
+        "            step *= self.lr\n"
+        "            denominator = xp.sqrt(v / (1.0 - self.beta2 ** t))  # √v̂",
+        "step = m * 1.0\n            step *= self.lr\n            denominator = xp.sqrt(v)")},
+     "without bias correction"),
 ])
 def test_oracles_of_several_values_are_reused_with_the_same_verdicts(
         tmp_path, monkeypatch, topic, question, edits, named):

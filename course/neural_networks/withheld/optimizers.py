@@ -49,26 +49,26 @@ BUGS = [
         '«self.alpha → 0.9» * state.get("square_avg", 0.0) \\\n'
         "                + «(1.0 - self.alpha) → 0.1» * p.grad * p.grad"),
     bug("Adam without bias correction",
-        "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
-        "            v_hat = v / (1.0 - self.beta2 ** t)",
-        "m_hat = m\n            v_hat = v",
+        "step = m / «(1.0 - self.beta1 ** t) → 1.0»  # m̂, then α m̂ / (√v̂ + ε), in place\n"
+        "            step *= self.lr\n"
+        "            denominator = xp.sqrt(v / «(1.0 - self.beta2 ** t) → 1.0»)  # √v̂",
         says="exactly that of Adam without bias correction"),
     bug("Adam's step count from 0: the bias correction divides by 1 - beta^0 = 0",
         "t = self.steps« + 1 → »", says="divide by 0 when t = 0"),
     bug("Adam's bias correction one step ahead, 1 - beta^(t+1)",
-        "m_hat = m / (1.0 - self.beta1 ** t)  # (same shape as p)\n"
-        "            v_hat = v / (1.0 - self.beta2 ** t)",
-        "m_hat = m / (1.0 - self.beta1 ** (t + 1))  # (same shape as p)\n"
-        "            v_hat = v / (1.0 - self.beta2 ** (t + 1))",
+        "step = m / (1.0 - self.beta1 ** «t → (t + 1)»)  # m̂, then α m̂ / (√v̂ + ε), in place\n"
+        "            step *= self.lr\n"
+        "            denominator = xp.sqrt(v / (1.0 - self.beta2 ** «t → (t + 1)»))  # √v̂",
         says="exactly that of Adam with the bias correction one step ahead"),
     bug("Adam's moments not kept between steps",
-        '«state["m"], state["v"] = m, v → pass  # the moments are not kept»',
+        "if «not state → True»:  # both moments start at 0",
         says="exactly that of Adam whose moments are not kept between steps"),
     bug("Adam's beta1 written in, not its constructor's",
-        'm = «self.beta1 → 0.8» * state.get("m", 0.0) + «(1.0 - self.beta1) → 0.2» * p.grad'),
+        "m *= «self.beta1 → 0.8»\n            m += «(1.0 - self.beta1) → 0.2» * p.grad"),
     bug("Adam's learning rate and eps written in, not its constructor's",
-        "p.data = p.data - «self.lr * m_hat / (xp.sqrt(v_hat) + self.eps → 0.01 * m_hat / "
-        "(xp.sqrt(v_hat) + 1e-8»)"),
+        "step *= «self.lr → 0.01»\n"
+        "            denominator = xp.sqrt(v / (1.0 - self.beta2 ** t))  # √v̂\n"
+        "            denominator += «self.eps → 1e-8»"),
     bug("1/t schedule from step 1", "return lr0 * tau / max(t, «tau → 1»)"),
     bug("1/t schedule's tau written in, not the argument",
         "return lr0 * «tau / max(t, tau → 10 / max(t, 10»)"),
