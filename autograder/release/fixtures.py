@@ -85,8 +85,9 @@ class FixtureReport:
 #: the file in a fixtures folder that records what its fixtures were computed from
 FINGERPRINT = "FINGERPRINT"
 
-#: the source files a fingerprint reads (data files of the packages included)
-_SOURCE_SUFFIXES = (".py", ".json", ".toml", ".txt", ".md", ".npz")
+#: the source files a fingerprint reads (data files of the packages included); not a topic's
+#: prose (README.md): no check reads it, and an edit there cost a whole release of the topic
+_SOURCE_SUFFIXES = (".py", ".json", ".toml", ".txt", ".npz")
 
 
 def sources(exercise: Exercise, source: Path) -> list[Path]:

@@ -102,6 +102,23 @@ def test_fixtures_are_computed_again_when_what_they_depend_on_changes(pack: Path
         recorded = (dest / "FINGERPRINT").read_text()
 
 
+def test_a_readme_edit_leaves_the_fixtures_as_they_are(pack: Path):
+    """A topic's prose is no check's input: a README written or edited in the solutions is
+    released to the exercises and computes no fixture again (it cost a whole topic's release,
+    50 s for cnn_text)."""
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    dest = pack / "fixtures" / "toy"
+    recorded = (dest / "FINGERPRINT").read_text()
+    readme = pack / "solutions" / "toy" / "README.md"
+    for text in ("# Toy\n", "# Toy\n\nAn edit.\n"):
+        readme.write_text(text)
+        result = _release("--solutions", str(pack / "solutions"))
+        assert result.exit_code == 0, result.output
+        assert f"fixtures {dest}: reused" in result.output
+        assert (dest / "FINGERPRINT").read_text() == recorded
+        assert (Path("exercises") / "toy" / "README.md").read_text() == text
+
+
 def test_check_compares_the_fixtures_with_the_solutions_folder(pack: Path):
     assert _release("--solutions", str(pack / "solutions")).exit_code == 0
     module = pack / "solutions" / "toy" / "scale.py"
