@@ -51,7 +51,7 @@ DISTRIBUTION = "nlpdojo"
 SOLUTIONS_PACKAGE = "nlpdojo_solutions"
 CONSTRAINTS = "constraints.txt"
 #: the packages no build of the student wheel holds (a topic's planted bugs: Topic(withheld=))
-WITHHELD = "withheld"
+WITHHELD = fx.WITHHELD
 #: the findings of the reference a refusal lists (then a count of the others)
 SHOWN_LEAKS = 5
 #: never copied into the build: caches and earlier build output inside package folders

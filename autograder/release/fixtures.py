@@ -85,6 +85,11 @@ class FixtureReport:
 #: the file in a fixtures folder that records what its fixtures were computed from
 FINGERPRINT = "FINGERPRINT"
 
+#: a topic's planted bugs (``Topic(withheld=...)``, a package of this name): no check reads
+#: them, so they are not in the fingerprint (a bug edited computes no fixture again); no
+#: student wheel holds them (:mod:`.bundle`)
+WITHHELD = "withheld"
+
 #: the source files a fingerprint reads (data files of the packages included); not a topic's
 #: prose (README.md): no check reads it, and an edit there cost a whole release of the topic
 _SOURCE_SUFFIXES = (".py", ".json", ".toml", ".txt", ".npz")
@@ -206,7 +211,14 @@ def _imports_otherwise(source: str) -> bool:
 def _fingerprinted(path: Path, folder: Path) -> bool:
     rel = path.relative_to(folder)
     return (path.is_file() and path.suffix in _SOURCE_SUFFIXES
-            and "__pycache__" not in rel.parts and "fixtures" not in rel.parts)
+            and "__pycache__" not in rel.parts and "fixtures" not in rel.parts
+            and not _withheld(folder, rel))
+
+
+def _withheld(folder: Path, rel: Path) -> bool:
+    """Whether ``rel`` lies in a :data:`WITHHELD` package of ``folder``."""
+    return any(name == WITHHELD and (folder.joinpath(*rel.parts[:i + 1]) / "__init__.py").is_file()
+               for i, name in enumerate(rel.parts[:-1]))
 
 
 def fingerprint(exercise: Exercise, source: Path) -> str:

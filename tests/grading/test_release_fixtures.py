@@ -102,6 +102,30 @@ def test_fixtures_are_computed_again_when_what_they_depend_on_changes(pack: Path
         recorded = (dest / "FINGERPRINT").read_text()
 
 
+def test_a_planted_bug_written_or_edited_leaves_the_fixtures_as_they_are(pack: Path):
+    """A topic's planted bugs (its ``withheld`` package) are no check's input: writing or
+    editing one, as an author does while proving a check, computes no fixture again (it cost
+    cnn_text's whole release, and `--check` 21 s to find them equal); a module beside them,
+    outside that package, still does."""
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    dest = pack / "fixtures" / "toy"
+    recorded = (dest / "FINGERPRINT").read_text()
+    withheld = pack / "withheld"
+    withheld.mkdir()
+    (withheld / "__init__.py").write_text("# the toy topic's planted bugs\n")
+    for text in ("BUGS = []\n", "BUGS = []  # an edit\n"):
+        (withheld / "scale.py").write_text(text)
+        result = _release("--solutions", str(pack / "solutions"))
+        assert result.exit_code == 0, result.output
+        assert f"fixtures {dest}: reused" in result.output
+        assert (dest / "FINGERPRINT").read_text() == recorded
+    (pack / "helpers.py").write_text("HELP = 1\n")  # not withheld: read
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 0, result.output
+    assert f"fixtures {dest}: 0 written, 0 removed, 8 unchanged." in result.output
+    assert (dest / "FINGERPRINT").read_text() != recorded
+
+
 def test_a_readme_edit_leaves_the_fixtures_as_they_are(pack: Path):
     """A topic's prose is no check's input: a README written or edited in the solutions is
     released to the exercises and computes no fixture again (it cost a whole topic's release,
