@@ -193,9 +193,9 @@ def _copy_build_tree(root: Path, solutions_dir: Path, dest: Path) -> None:
 
 def _ignore(folder: str, names: list[str]) -> set[str]:
     """What a build tree's copy leaves out: caches and build output, and every package named
-    :data:`WITHHELD`."""
+    :data:`WITHHELD` (:func:`.fixtures.withheld_package`)."""
     return set(_IGNORE(folder, names)) | {
-        n for n in names if n == WITHHELD and (Path(folder) / n / "__init__.py").is_file()}
+        n for n in names if fx.withheld_package(Path(folder) / n)}
 
 
 def wheel_command(src: Path, out: Path) -> list[str]:

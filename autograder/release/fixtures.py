@@ -215,10 +215,15 @@ def _fingerprinted(path: Path, folder: Path) -> bool:
             and not _withheld(folder, rel))
 
 
+def withheld_package(folder: Path) -> bool:
+    """Whether ``folder`` is a topic's planted bugs: a package named :data:`WITHHELD`."""
+    return folder.name == WITHHELD and (folder / "__init__.py").is_file()
+
+
 def _withheld(folder: Path, rel: Path) -> bool:
-    """Whether ``rel`` lies in a :data:`WITHHELD` package of ``folder``."""
-    return any(name == WITHHELD and (folder.joinpath(*rel.parts[:i + 1]) / "__init__.py").is_file()
-               for i, name in enumerate(rel.parts[:-1]))
+    """Whether ``rel`` lies in a :func:`withheld_package` below ``folder``."""
+    return any(withheld_package(folder.joinpath(*rel.parts[:i + 1]))
+               for i in range(len(rel.parts) - 1))
 
 
 def fingerprint(exercise: Exercise, source: Path) -> str:
