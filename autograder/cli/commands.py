@@ -164,9 +164,13 @@ def release_command(
     topics = built[0]
     ensure_release_consistent(topics, solutions_dir)
     plans = fx.plan(topics, solutions_dir) if fixtures else []
-    # fixtures computed from the same sources are kept as they are (fixtures.FINGERPRINT)
-    reused = [plan for plan in plans if fx.up_to_date(plan)]
-    plans = [plan for plan in plans if plan not in reused]
+    # fixtures computed from the same sources are kept as they are (fixtures.FINGERPRINT);
+    # from sources that differ only where no value can (a comment, a docstring), they are
+    # kept and recorded again
+    states = {plan.exercise.name: fx.state(plan) for plan in plans}
+    reused = [plan for plan in plans if states[plan.exercise.name] == fx.CURRENT]
+    renewed = [plan for plan in plans if states[plan.exercise.name] == fx.RECORD_AGAIN]
+    plans = [plan for plan in plans if states[plan.exercise.name] == fx.STALE]
     with tempfile.TemporaryDirectory(prefix="nlpdojo-release-") as tmp:
         fresh = {plan.exercise.name: Path(tmp) / plan.exercise.name for plan in plans}
         for plan in plans:
@@ -183,11 +187,19 @@ def release_command(
                     f"{plan.dest / fx.FINGERPRINT}: the fixtures computed again are equal, "
                     "but it records other sources (the solutions, the grader's code or the "
                     "versions changed since)"]
-            _report_check(report, stale, solutions_dir, output, len(plans) + len(reused))
+            stale += [f"{plan.dest / fx.FINGERPRINT}: the fixtures stand (their sources "
+                      "changed only in comments, docstrings or layout), but "
+                      + ("the given modules changed, so the digests a student's copy is "
+                         "compared with are out of date" if fx.given_stale(plan) else
+                         "it records the sources as they were")
+                      + "; a release records them again (no fixture is computed)"
+                      for plan in renewed]
+            _report_check(report, stale, solutions_dir, output,
+                          len(plans) + len(reused) + len(renewed))
             return
         stored = [fx.store(plan.exercise, fresh[plan.exercise.name], plan.dest)
                   for plan in plans]
-        for plan in plans:
+        for plan in [*plans, *renewed]:
             fx.record(plan)
     for rel in report.written:
         typer.echo(f"wrote   {output / rel}")
@@ -212,6 +224,9 @@ def release_command(
     for plan in reused:
         typer.echo(f"fixtures {plan.dest}: reused (computed from the same solutions, grader "
                    "and versions).")
+    for plan in renewed:
+        typer.echo(f"fixtures {plan.dest}: reused and recorded again (their sources changed "
+                   "only in comments, docstrings or layout).")
 
 
 def _write_bundle(dest: Path, solutions_dir: Path, exercises: Path) -> None:

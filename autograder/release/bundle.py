@@ -126,9 +126,15 @@ def check_in_sync(solutions_dir: Path, exercises_dir: Path, root: Path):
                 "editable (pip install -e .) and bundle again.")
     with tempfile.TemporaryDirectory(prefix="nlpdojo-bundle-fixtures-") as tmp:
         stale = []
-        # fixtures stored by a release from these very sources, unedited since, stand as
-        # they are (fixtures.up_to_date); the others are computed and compared
-        for plan in (plan for plan in plans if not fx.up_to_date(plan)):
+        # fixtures stored by a release from these very sources (or sources that differ only
+        # in comments and docstrings), unedited since, stand as they are (fixtures.state);
+        # the others are computed and compared
+        for plan in plans:
+            state = fx.state(plan)
+            if state != fx.CURRENT and fx.given_stale(plan):
+                stale.append(f"{plan.dest / fx.GIVEN} (the given modules changed since)")
+            if state != fx.STALE:
+                continue
             fresh = Path(tmp) / plan.exercise.name
             fx.compute(plan.exercise, plan.source, fresh)
             stale += [f"{plan.dest}/{p}" for p in fx.compare(plan.exercise, fresh, plan.dest)]

@@ -17,14 +17,18 @@ Fixtures are computed again only when something they depend on changed: each fol
 solutions and the course library's files it reads, :func:`library_files`), the grader that
 computed them (the core, the engine, the plugins whose registrations a grading picks up,
 :func:`sources`: a course's other topics, another exercise pack or a reporter are not read)
-and the versions they ran on, then a digest of the fixtures stored. A release whose fingerprint
+and the versions they ran on, then a digest of the fixtures stored, then the same sources read as
+code (:func:`code_of`: without comments, docstrings and layout). A release whose fingerprint
 matches, with every fixture present and as stored, reuses them: a release with nothing changed
-takes seconds, not a minute per topic, and so does ``--check`` and a student bundle's check.
+takes seconds, not a minute per topic, and so does ``--check`` and a student bundle's check. One
+whose sources differ only in comments, docstrings or layout keeps them and records them again
+(:func:`state`).
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.util
 import json
@@ -226,10 +230,12 @@ def _withheld(folder: Path, rel: Path) -> bool:
                for i in range(len(rel.parts) - 1))
 
 
-def fingerprint(exercise: Exercise, source: Path) -> str:
+def fingerprint(exercise: Exercise, source: Path, *, code: bool = False) -> str:
     """A digest of every file of :func:`sources` (their fixtures folders left out), of the
     course library's files the exercise reads (:func:`library_files`) and of the versions the
-    fixtures are computed on."""
+    fixtures are computed on: the files' bytes, or with ``code`` what of them a value can
+    depend on (:func:`code_of`: a module's comments, docstrings and layout apart)."""
+    read = code_of if code else Path.read_bytes
     ran_on = {k: v for k, v in versions("numpy").items() if k != "platform"}
     digest = hashlib.sha256(json.dumps(ran_on, sort_keys=True).encode())
     library = library_files(exercise, source)
@@ -237,14 +243,43 @@ def fingerprint(exercise: Exercise, source: Path) -> str:
         digest.update(b"\0folder\0" + LIBRARY.encode())
         for path in library:
             rel = path.relative_to(source.parent / LIBRARY)
-            digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(rel.as_posix().encode() + b"\0" + read(path) + b"\0")
     for folder in sources(exercise, source):
         digest.update(b"\0folder\0" + folder.name.encode())
         for path in sorted(folder.rglob("*")):
             if _fingerprinted(path, folder):
                 rel = path.relative_to(folder)
-                digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+                digest.update(rel.as_posix().encode() + b"\0" + read(path) + b"\0")
     return digest.hexdigest()
+
+
+def code_of(path: Path) -> bytes:
+    """What a fixture can depend on of the file ``path``: a Python module's syntax tree
+    without its docstrings and without positions (so not its comments, docstrings, blank
+    lines or line breaks: no check's value reads them), any other file's bytes (and a module
+    that does not parse: its bytes). Kept per process by the bytes' digest: the grader's
+    modules are read once for every topic a release fingerprints."""
+    data = path.read_bytes()
+    if path.suffix != ".py":
+        return data
+    return _code_digest(data)
+
+
+@functools.lru_cache(maxsize=4096)
+def _code_digest(data: bytes) -> bytes:
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return data
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:]
+    return b"code\0" + hashlib.sha256(
+        ast.dump(tree, include_attributes=False).encode()).digest()
 
 
 def stored_digest(dest: Path) -> str:
@@ -257,29 +292,69 @@ def stored_digest(dest: Path) -> str:
     return digest.hexdigest()
 
 
-def up_to_date(plan: FixturePlan) -> bool:
-    """Whether ``plan.dest`` holds every fixture and no other, computed from what is there
-    now (its fingerprint's first line), and left as they were stored (its second line: a
-    fixture edited by hand, or written by another release, is computed again)."""
+#: what :func:`state` finds of a fixtures folder
+CURRENT, RECORD_AGAIN, STALE = "current", "record again", "stale"
+
+
+def state(plan: FixturePlan) -> str:
+    """Whether ``plan.dest``'s fixtures stand, read from its :data:`FINGERPRINT` (the sources'
+    bytes, the digest of what was stored, the sources' code: :func:`record`):
+
+    * :data:`CURRENT`: every fixture and no other, as stored (a fixture edited by hand, or
+      written by another release, is computed again), computed from these very sources, and
+      the given modules' digests (:data:`GIVEN`) those of the given modules now;
+    * :data:`RECORD_AGAIN`: the fixtures stand, since the sources differ only where no value
+      can (a comment, a docstring, the layout: :func:`code_of`), but what is recorded must
+      be written again (:func:`record`): the sources' bytes, and :data:`GIVEN` where a given
+      module changed so (a student's untouched copy must match the released one);
+    * :data:`STALE`: the fixtures are computed again.
+    """
     recorded = plan.dest / FINGERPRINT
     if not recorded.is_file():
-        return False
+        return STALE
     ids = {c.id for c in fixture_checks(plan.exercise)}
     stored = {p.stem for p in plan.dest.iterdir() if p.suffix in (".json", ".npz")}
-    return (stored <= ids and all((plan.dest / f"{check_id}.json").is_file() for check_id in ids)
-            and (plan.dest / GIVEN).is_file()
-            and recorded.read_text().split() == [fingerprint(plan.exercise, plan.source),
-                                                 stored_digest(plan.dest)])
+    lines = recorded.read_text().split()
+    if not (stored <= ids and all((plan.dest / f"{check_id}.json").is_file() for check_id in ids)
+            and (plan.dest / GIVEN).is_file() and len(lines) >= 2
+            and lines[1] == stored_digest(plan.dest)):
+        return STALE
+    same_bytes = lines[0] == fingerprint(plan.exercise, plan.source)
+    if not same_bytes and not (
+            len(lines) > 2 and lines[2] == fingerprint(plan.exercise, plan.source, code=True)):
+        return STALE
+    return CURRENT if same_bytes and not given_stale(plan) else RECORD_AGAIN
+
+
+def up_to_date(plan: FixturePlan) -> bool:
+    """Whether ``plan.dest`` stands as it is, nothing to compute or record (:data:`CURRENT`)."""
+    return state(plan) == CURRENT
+
+
+def given_stale(plan: FixturePlan) -> bool:
+    """Whether the given modules' digests recorded in ``plan.dest`` (:data:`GIVEN`) are not
+    those of the given modules in ``plan.source`` now."""
+    return _recorded_given(plan) != given_digests(plan.exercise, plan.source)
+
+
+def _recorded_given(plan: FixturePlan) -> dict[str, str] | None:
+    try:
+        return json.loads((plan.dest / GIVEN).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def record(plan: FixturePlan) -> None:
     """Write the digests of the given modules (:data:`GIVEN`), then the fingerprint of the
-    fixtures just stored in ``plan.dest`` and the digest of what is stored there."""
-    atomic_write(plan.dest / GIVEN, (json.dumps(given_digests(plan.exercise, plan.source),
-                                                indent=1, sort_keys=True) + "\n").encode())
+    fixtures just stored in ``plan.dest`` (:data:`FINGERPRINT`: the sources' bytes, the digest
+    of what is stored there, the sources' code)."""
+    given = (json.dumps(given_digests(plan.exercise, plan.source), indent=1, sort_keys=True)
+             + "\n").encode()
+    if not (plan.dest / GIVEN).is_file() or (plan.dest / GIVEN).read_bytes() != given:
+        atomic_write(plan.dest / GIVEN, given)
     atomic_write(plan.dest / FINGERPRINT,
                  f"{fingerprint(plan.exercise, plan.source)}\n{stored_digest(plan.dest)}\n"
-                 .encode())
+                 f"{fingerprint(plan.exercise, plan.source, code=True)}\n".encode())
 
 
 def fixture_checks(exercise: Exercise) -> list:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
 from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.release.bundle import BundleError, check_in_sync
 
 PACK = Path(__file__).parent / "toy_pack" / "nlpdojo_toy_pack"
 FIXTURE_FILES = ["scale.values.json", "scale.values.npz", "quadratic.values.json",
@@ -87,19 +88,86 @@ def test_fixtures_in_the_old_form_or_stale_are_rewritten_once(pack: Path):
 
 
 def test_fixtures_are_computed_again_when_what_they_depend_on_changes(pack: Path):
-    """The solutions, the grader's code or the pack's own code: any change of a source file
-    (a comment too) and the fixtures are computed again, and stay unchanged where their
-    values did."""
+    """The solutions, the grader's code or the pack's own code: any change of a source file's
+    code (one that changes no value too) and the fixtures are computed again, and stay
+    unchanged where their values did."""
     assert _release("--solutions", str(pack / "solutions")).exit_code == 0
     dest = pack / "fixtures" / "toy"
     recorded = (dest / "FINGERPRINT").read_text()
     for changed in (pack / "solutions" / "toy" / "scale.py", pack / "plugin.py"):
-        changed.write_text(changed.read_text() + "\n# an edit\n")
+        changed.write_text(changed.read_text() + "\n_AN_EDIT = 1\n")
         result = _release("--solutions", str(pack / "solutions"))
         assert result.exit_code == 0, result.output
         assert f"fixtures {dest}: 0 written, 0 removed, 8 unchanged." in result.output
         assert (dest / "FINGERPRINT").read_text() != recorded
         recorded = (dest / "FINGERPRINT").read_text()
+
+
+def test_a_comment_or_docstring_edit_computes_no_fixture_again(pack: Path):
+    """No value depends on a comment, a docstring or the layout (the fingerprint also records
+    the sources' syntax trees without them): such an edit of the solutions or of the grader's
+    code keeps the fixtures, and the release records the sources again (a library
+    docstring edited cost every topic's whole release, 50 s each); the next release reuses
+    them as they are, and ``--check`` says what a release would record until one does."""
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    dest = pack / "fixtures" / "toy"
+    before = _snapshot(dest)
+    scale = pack / "solutions" / "toy" / "scale.py"
+    for changed, edit in ((scale, lambda t: t.replace("\n", "\n# a comment\n", 1)),
+                          (scale, lambda t: t.replace('"""', '"""Edited. ', 1)),
+                          (pack / "plugin.py", lambda t: t.replace("Registers", "Registers,"))):
+        recorded = (dest / "FINGERPRINT").read_text()
+        text = changed.read_text()
+        assert edit(text) != text
+        changed.write_text(edit(text))
+        check = _release("--solutions", str(pack / "solutions"), "--check")
+        assert check.exit_code == 1, check.output
+        assert ("the fixtures stand (their sources changed only in comments, docstrings or "
+                "layout), but it records the sources as they were") in check.output
+        result = _release("--solutions", str(pack / "solutions"))
+        assert result.exit_code == 0, result.output
+        assert f"fixtures {dest}: reused and recorded again" in result.output
+        assert "wrote   " + str(dest) not in result.output
+        assert (dest / "FINGERPRINT").read_text() != recorded
+        assert {k: v for k, v in _snapshot(dest).items() if k != "FINGERPRINT"} == {
+            k: v for k, v in before.items() if k != "FINGERPRINT"}  # not even touched
+        again = _release("--solutions", str(pack / "solutions"))
+        assert f"fixtures {dest}: reused (computed from the same" in again.output
+        assert _release("--solutions", str(pack / "solutions"), "--check").exit_code == 0
+    # a change of code, though it changes no value, still computes them
+    scale.write_text(scale.read_text() + "\n_AN_EDIT = 1\n")
+    result = _release("--solutions", str(pack / "solutions"))
+    assert f"fixtures {dest}: 0 written, 0 removed, 8 unchanged." in result.output
+
+
+def test_a_given_modules_comment_edited_records_its_digest_again(pack: Path):
+    """A given module's comment edited: the fixtures stand, but a student's untouched copy is
+    compared with the digests of the given modules recorded beside them (GIVEN): ``--check``
+    and a student bundle refuse until a release records them again, and the release does."""
+    plugin = pack / "plugin.py"
+    plugin.write_text(plugin.read_text().replace(
+        'questions={"scale"', 'given_modules=("helper",), questions={"scale"'))
+    helper = pack / "solutions" / "toy" / "helper.py"
+    helper.write_text('"""Given code."""\n\nSTEPS = 3\n')
+    assert _release("--solutions", str(pack / "solutions")).exit_code == 0
+    dest = pack / "fixtures" / "toy"
+    given = json.loads((dest / "GIVEN").read_text())
+    assert set(given) == {"helper"}
+    helper.write_text('"""Given code."""\n\nSTEPS = 3  # the loop\'s steps\n')
+    check = _release("--solutions", str(pack / "solutions"), "--check")
+    assert check.exit_code == 1, check.output
+    assert ("the given modules changed, so the digests a student's copy is compared with are "
+            "out of date") in check.output
+    # the exercises released alone (no fixtures): a bundle of them refuses the stale digests
+    assert _release("--solutions", str(pack / "solutions"), "--no-fixtures").exit_code == 0
+    with pytest.raises(BundleError, match="GIVEN \\(the given modules changed since\\)"):
+        check_in_sync(pack / "solutions", Path("exercises"), pack.parent)
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 0, result.output
+    assert f"fixtures {dest}: reused and recorded again" in result.output
+    assert json.loads((dest / "GIVEN").read_text()) != given
+    assert _release("--solutions", str(pack / "solutions"), "--check").exit_code == 0
+    check_in_sync(pack / "solutions", Path("exercises"), pack.parent)
 
 
 def test_a_planted_bug_written_or_edited_leaves_the_fixtures_as_they_are(pack: Path):
@@ -155,14 +223,14 @@ def test_check_compares_the_fixtures_with_the_solutions_folder(pack: Path):
 
 
 def test_check_names_a_fingerprint_that_a_release_would_rewrite(pack: Path):
-    """A source changed without changing a value (a comment): the fixtures are computed again
+    """A source's code changed without changing a value: the fixtures are computed again
     and equal, but the FINGERPRINT records the old sources, so every later release would
     compute them again and tests that read it see another topic's change. ``--check`` says so
     and exits 1 until a release records it."""
     assert _release("--solutions", str(pack / "solutions")).exit_code == 0
     dest = pack / "fixtures" / "toy"
     module = pack / "solutions" / "toy" / "scale.py"
-    module.write_text(module.read_text() + "\n# an edit that changes no value\n")
+    module.write_text(module.read_text() + "\n_AN_EDIT_THAT_CHANGES_NO_VALUE = 1\n")
     result = _release("--solutions", str(pack / "solutions"), "--check")
     assert result.exit_code == 1, result.output
     assert (f"fixture out of date: {dest / 'FINGERPRINT'}: the fixtures computed again are "
