@@ -24,7 +24,6 @@ import csv
 import hashlib
 import json
 import os
-import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +39,7 @@ from nlpdojo_autograder.course.schema import (
 )
 from nlpdojo_autograder.course.store import Course, nlpdojo_version
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
+from nlpdojo_autograder.grading.snapshot import submission_files
 
 #: where a submission time comes from
 SUBMITTED_FROM = ("manifest", "mtime", "gradescope", "given")
@@ -47,8 +47,6 @@ SUBMITTED_FROM = ("manifest", "mtime", "gradescope", "given")
 SOURCE_SUFFIXES = (".py", ".ipynb")
 MAX_SOURCE_BYTES = 2 * 2**20
 MAX_SOURCES_BYTES = 20 * 2**20
-_SKIPPED = {"__pycache__", ".git", ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache",
-            ".ruff_cache"}
 
 
 @dataclass(frozen=True)
@@ -370,18 +368,10 @@ def restore_sources(course: Course, tree: str, dest: Path) -> list[str]:
 
 
 def _source_files(folder: Path, any_file: bool = False) -> list[Path]:
-    if folder.is_file():  # a notebook submitted on its own
-        return [folder]
-    found = []
-    for here, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED)
-        for name in sorted(files):
-            path = Path(here) / name
-            if not stat.S_ISREG(path.lstat().st_mode):
-                continue
-            if any_file or path.suffix in SOURCE_SUFFIXES:
-                found.append(path)
-    return found
+    """The submission's graded sources (``.py``/``.ipynb``; with ``any_file``, every file), of
+    the files a snapshot of it holds (:func:`.snapshot.submission_files`)."""
+    return [path for path in submission_files(folder)
+            if any_file or path.suffix in SOURCE_SUFFIXES]
 
 
 def _blob_path(course: Course, sha: str) -> Path:

@@ -74,13 +74,13 @@ class CourseRecording:
             sid = self.match.matched[folder.name].id
         else:
             return None
-        if self.submitted_at is not None:
-            when, source = self.submitted_at, "given"
-        elif self.manifest is not None and folder.name in self.manifest:
-            when, source = self.manifest[folder.name], "manifest"
-        else:
-            when, source = modified_at(folder), "mtime"
         try:
+            if self.submitted_at is not None:
+                when, source = self.submitted_at, "given"
+            elif self.manifest is not None and folder.name in self.manifest:
+                when, source = self.manifest[folder.name], "manifest"
+            else:
+                when, source = modified_at(folder), "mtime"
             with self._lock:
                 _, new = record_attempt(self.course, sid, self.assignment.id, result,
                                         submitted_at=when, submitted_from=source, folder=folder,

@@ -47,6 +47,10 @@ class SubmissionError(NlpdojoError):
 NOT_UTF8 = "skipped: a file whose name is not UTF-8"
 #: the warning for a file of a submission folder left out for its size (its name and size follow)
 TOO_LARGE = "skipped: a file too large to grade"
+#: the warning for a folder nested too deep (its name follows)
+TOO_DEEP = "skipped: a folder nested too deep"
+#: how deep a submission's folders may nest (``exercises/<topic>/library`` is 3)
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -192,22 +196,49 @@ def _shown(path: str | os.PathLike[str]) -> str:
 
 def _walk(root: Path, shown_as: Path) -> tuple[list[Path], list[str]]:
     """``(paths, skipped)``: the files and links below ``root`` (or ``root``, a file), sorted,
-    without caches; names that are not UTF-8 (files, or folders with all they hold) are left
-    out, each with a line in ``skipped``."""
+    without caches; names that are not UTF-8 (files, or folders with all they hold) and
+    folders nested deeper than :data:`MAX_DEPTH` are left out, each with a line in
+    ``skipped``. Iterative (``os.walk`` recurses: a submission of a thousand nested folders
+    raised RecursionError)."""
     if not root.is_dir():
         return ([root] if root.exists() else []), []
     found: list[Path] = []
     skipped: list[str] = []
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        here = Path(folder)
-        for name in [*dirs, *files]:
+    todo = [(root, 0)]
+    while todo:
+        here, depth = todo.pop()
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable: nothing of it is copied (the caps and checks see no file)
+        for entry in entries:
+            name = entry.name
             if not _utf8(name):
                 shown = shown_as / (here / name).relative_to(root)
                 skipped.append(f"{NOT_UTF8} ({_shown(shown)}); rename it to grade it")
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and _utf8(d))
-        found += [here / name for name in sorted(files) if _utf8(name)]
-        found += [here / d for d in dirs if (here / d).is_symlink()]
+                continue
+            path = here / name
+            if entry.is_dir(follow_symlinks=False):
+                if name in _SKIPPED:
+                    continue
+                if depth + 1 > MAX_DEPTH:
+                    skipped.append(f"{TOO_DEEP} ({_shown(shown_as / path.relative_to(root))}, "
+                                   f"below {MAX_DEPTH} folders); move its files up to grade "
+                                   "them")
+                    continue
+                todo.append((path, depth + 1))
+            else:
+                found.append(path)  # a file, or a link (to a folder too: checked as a link)
     return sorted(found), sorted(skipped)
+
+
+def submission_files(root: Path) -> list[Path]:
+    """The regular files of the submission folder ``root`` as a snapshot of it would hold
+    them (:func:`_walk`: no caches, no names that are not UTF-8, nothing too deep, no links),
+    sorted; ``[root]`` for a file. The course record keeps and dates these, so that what it
+    reads is what the grader reads."""
+    paths, _ = _walk(root, Path(""))
+    return [p for p in paths if stat.S_ISREG(p.lstat().st_mode)]
 
 
 def _read_only(folder: Path) -> None:

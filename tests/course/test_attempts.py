@@ -132,6 +132,26 @@ def test_modified_at_is_the_newest_source(tmp_path):
     assert modified_at(tmp_path) == datetime.fromtimestamp(1_800_000_500, UTC)
 
 
+def test_the_record_reads_the_files_a_snapshot_holds(course, tmp_path):
+    """A folder whose name is not UTF-8 holding a thousand nested ones (os.walk recursed:
+    RecursionError, the whole cohort's grading stopped at that student), and a deep nest under
+    an ordinary name: neither is kept nor dates the attempt, as the grader's snapshot leaves
+    them out."""
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "q.py").write_text("def f():\n    return 1\n")
+    os.utime(tmp_path / "t" / "q.py", (1_800_000_000, 1_800_000_000))
+    for top in (Path(os.fsdecode(bytes(tmp_path) + b"/\xff")), tmp_path / "t" / "deep"):
+        here = top
+        top.mkdir()
+        for _ in range(1100):
+            here = here / "d"
+            here.mkdir()
+        (here / "late.py").write_text("X = 1\n")
+    assert modified_at(tmp_path) == datetime.fromtimestamp(1_800_000_000, UTC)
+    tree = store_sources(course, tmp_path)
+    assert restore_sources(course, tree, tmp_path.parent / "back") == ["t/q.py"]
+
+
 RECORDER = textwrap.dedent("""
     import sys
     from datetime import UTC, datetime

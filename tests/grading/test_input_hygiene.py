@@ -16,7 +16,15 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo_autograder.cli.grade import app
-from nlpdojo_autograder.grading.snapshot import TOO_LARGE, SubmissionError, take_snapshot
+from nlpdojo_autograder.grading.snapshot import (
+    MAX_DEPTH,
+    NOT_UTF8,
+    TOO_DEEP,
+    TOO_LARGE,
+    SubmissionError,
+    submission_files,
+    take_snapshot,
+)
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +72,39 @@ def test_a_link_inside_the_submission_is_graded_as_its_target(toy, make_submissi
     copied = snap.path / "toy" / "copy.txt"
     assert not copied.is_symlink()
     assert copied.read_text() == (folder / "toy" / "scale.py").read_text()
+
+
+def _nest(top: Path, depth: int) -> Path:
+    """``depth`` folders ``d`` nested below ``top``; a file in the deepest."""
+    top.mkdir()
+    here = top
+    for _ in range(depth):  # (os.makedirs recurses too)
+        here = here / "d"
+        here.mkdir()
+    (here / "x.py").write_text("X = 1\n")
+    return here
+
+
+def test_folders_nested_a_thousand_deep_are_left_out_with_a_warning(toy, make_submission,
+                                                                    tmp_path):
+    """A thousand nested folders (os.walk recurses: RecursionError, an internal error and an
+    attempt never recorded), under a name that is UTF-8 or not: left out and said, the rest
+    graded as it is; what the course record keeps and dates is what the snapshot holds."""
+    folder = make_submission()
+    without = take_snapshot(folder, tmp_path / "without")
+    _nest(folder / "toy" / "deep", 1100)
+    _nest(Path(os.fsdecode(bytes(folder / "toy") + b"/\xff")), 1100)
+    snap = take_snapshot(folder, tmp_path / "snap")
+    assert snap.sha256 == without.sha256 and snap.files == without.files
+    assert len(snap.skipped) == 2
+    deep = next(line for line in snap.skipped if line.startswith(TOO_DEEP))
+    assert f"below {MAX_DEPTH} folders); move its files up to grade them" in deep
+    assert any(line.startswith(NOT_UTF8) for line in snap.skipped)
+    assert sorted(submission_files(folder)) == sorted(
+        folder / p.relative_to(snap.path) for p in snap.path.rglob("*") if p.is_file())
+    # nested as deep as allowed: kept
+    kept = _nest(folder / "toy" / "ok", MAX_DEPTH - 2)
+    assert kept / "x.py" in submission_files(folder)
 
 
 def test_an_oversize_file_is_left_out_with_a_warning_and_fifos_are_refused(
