@@ -37,7 +37,7 @@ from nlpdojo_autograder.course.schema import (
     unpack_result,
     utc_now,
 )
-from nlpdojo_autograder.course.store import Course, nlpdojo_version
+from nlpdojo_autograder.course.store import Assignment, Course, nlpdojo_version
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
 from nlpdojo_autograder.grading.snapshot import submission_files
 
@@ -88,6 +88,47 @@ def question_points(result: GradingResult) -> dict[str, tuple[float, float]]:
     return found
 
 
+def uncovered(targets: tuple[str, ...] | list[str], topics: list[str],
+              questions: list[str]) -> list[str]:
+    """The assignment's ``targets`` (topics and ``topic.question`` ids) that a grading of
+    ``topics`` restricted to ``questions`` (``grade``'s selection: a topic with a question
+    of it selected is graded for its selected questions only) does not grade whole."""
+    restricted = {q.split(".", 1)[0] for q in questions}
+    missing = []
+    for target in targets:
+        topic = target.split(".", 1)[0]
+        whole = topic in topics and topic not in restricted
+        if not (whole or "." in target and target in questions):
+            missing.append(target)
+    return missing
+
+
+def graded_selection(result: GradingResult) -> tuple[list[str], list[str]]:
+    """``(topics, questions)`` a result graded, as ``grade`` selected them (its options; a
+    result without them, of an older grader: its exercises, taken as whole)."""
+    topics = result.options.get("topics")
+    questions = result.options.get("questions")
+    if not isinstance(topics, list) or not isinstance(questions, list):
+        return [e.name for e in result.exercises], []
+    return ([t for t in topics if isinstance(t, str)],
+            [q for q in questions if isinstance(q, str)])
+
+
+def require_covered(assignment: Assignment, topics: list[str], questions: list[str],
+                    what: str) -> None:
+    """Refuse (:class:`CourseError`) ``what`` (a grading) that does not grade every target of
+    ``assignment``: its points would be taken for the whole assignment's."""
+    missing = uncovered(assignment.targets, topics, questions)
+    if missing:
+        graded = ", ".join(sorted({*questions, *(t for t in topics if t not in {
+            q.split(".", 1)[0] for q in questions})})) or "nothing"
+        raise CourseError(
+            f"{what} grades {graded}, not all that assignment {assignment.id} asks "
+            f"({', '.join(assignment.targets)}): {', '.join(missing)} would be missing from "
+            "its score; grade the whole assignment (leave out the topics and questions: "
+            "--course grades the assignment's) to record an attempt")
+
+
 def record_attempt(course: Course, student: str, assignment: str, result: GradingResult, *,
                    submitted_at: datetime, submitted_from: str, folder: Path | None = None,
                    folder_name: str = "", grader_fingerprint: str = "",
@@ -131,8 +172,9 @@ def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[
         raise ValueError(f"submitted_from {item.submitted_from!r} is not one of "
                          f"{SUBMITTED_FROM}")
     sid = course.student(item.student).id
-    course.assignment(item.assignment)
     result = item.result
+    require_covered(course.assignment(item.assignment), *graded_selection(result),
+                    f"the grading of {sid}")
     tree = store_sources(course, item.folder) if item.folder is not None else ""
     content = result.submission_sha256 or tree
     if not content:

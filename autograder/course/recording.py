@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from nlpdojo.cli.common import err_console, print_error, print_warning
-from nlpdojo_autograder.course.attempts import modified_at, read_manifest, record_attempt
+from nlpdojo_autograder.course.attempts import (
+    modified_at,
+    read_manifest,
+    record_attempt,
+    require_covered,
+)
 from nlpdojo_autograder.course.config import CourseError, aware
 from nlpdojo_autograder.course.roster import FolderMatch, check_unambiguous, match_folders
 from nlpdojo_autograder.course.store import COURSE_ENV, Assignment, Course
@@ -150,6 +155,10 @@ def course_recording(course: Path | None, *, student: str | None, assignment: st
     opened = Course.open(course)
     try:
         chosen = _assignment(opened, assignment, topics or [])
+        if topics:  # (none: the assignment's are graded)
+            require_covered(chosen, [t for t in topics if "." not in t],
+                            [t for t in topics if "." in t],
+                            f"grade {' '.join(topics)}")
         zone = opened.meta("timezone") or ""
         recording = CourseRecording(opened, chosen)
         if student is not None:

@@ -28,6 +28,7 @@ from nlpdojo_autograder.course.attempts import (
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.roster import import_roster
 from nlpdojo_autograder.course.store import Course
+from tests._nested import nested
 from tests.course.helpers import make_course, synthetic_result
 
 WHEN = datetime(2027, 1, 20, 12, tzinfo=UTC)
@@ -140,15 +141,9 @@ def test_the_record_reads_the_files_a_snapshot_holds(course, tmp_path):
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "q.py").write_text("def f():\n    return 1\n")
     os.utime(tmp_path / "t" / "q.py", (1_800_000_000, 1_800_000_000))
-    for top in (Path(os.fsdecode(bytes(tmp_path) + b"/\xff")), tmp_path / "t" / "deep"):
-        here = top
-        top.mkdir()
-        for _ in range(1100):
-            here = here / "d"
-            here.mkdir()
-        (here / "late.py").write_text("X = 1\n")
-    assert modified_at(tmp_path) == datetime.fromtimestamp(1_800_000_000, UTC)
-    tree = store_sources(course, tmp_path)
+    with nested(Path(os.fsdecode(bytes(tmp_path) + b"/\xff")), tmp_path / "t" / "deep"):
+        assert modified_at(tmp_path) == datetime.fromtimestamp(1_800_000_000, UTC)
+        tree = store_sources(course, tmp_path)
     assert restore_sources(course, tree, tmp_path.parent / "back") == ["t/q.py"]
 
 

@@ -4,11 +4,13 @@ attempt with its time given or its files' modification time."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from typer.testing import CliRunner
 
 from nlpdojo_autograder.cli.grade import app as grade_app
-from nlpdojo_autograder.course.attempts import attempts
+from nlpdojo_autograder.course.attempts import attempts, record_attempt
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.recording import course_recording
 from nlpdojo_autograder.course.roster import import_roster
@@ -23,6 +25,9 @@ def db(tmp_path, monkeypatch):
         (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
         import_roster(course, tmp_path / "r.csv")
     return tmp_path / "course.db"
+
+
+WHEN = datetime(2027, 1, 20, 10, tzinfo=UTC)
 
 
 def options(**given):
@@ -45,6 +50,30 @@ def options(**given):
 def test_what_cannot_be_recorded_is_refused_before_grading(db, course, given, said):
     with pytest.raises(CourseError, match=said):
         course_recording(db if course else None, **options(**given))
+
+
+def test_a_grading_of_part_of_an_assignment_is_not_recorded_as_all_of_it(db, tmp_path):
+    """a1 asks t.q1 and t.q2: a grading of t.q1 alone (a TA grading one question, a result of
+    another selection) would be recorded at the whole assignment's points, its score the
+    share of q1's points earned. Refused before grading, and by the record itself for a
+    result that says it graded t.q1 only."""
+    for topics in (["t.q1"], ["t.q1", "t.q3"]):
+        with pytest.raises(CourseError, match="grade t.q1.* not all that assignment a1 asks "
+                           r"\(t.q1, t.q2\): t.q2 would be missing from its score"):
+            course_recording(db, **options(student="s1", assignment="a1", topics=topics))
+    for topics in (["t"], ["t.q1", "t.q2"]):
+        course_recording(db, **options(student="s1", assignment="a1", topics=topics)).close()
+    part = synthetic_result({"q1": (4.0, 4.0)})
+    part.options |= {"topics": ["t"], "questions": ["t.q1"]}
+    whole = synthetic_result({"q1": (4.0, 4.0), "q2": (0.0, 6.0)})
+    whole.options |= {"topics": ["t"], "questions": []}
+    with Course.open(db) as course:
+        with pytest.raises(CourseError, match="the grading of s1 grades t.q1, not all"):
+            record_attempt(course, "s1", "a1", part, submitted_at=WHEN, submitted_from="given")
+        assert attempts(course, "s1", "a1") == []
+        attempt, _ = record_attempt(course, "s1", "a1", whole, submitted_at=WHEN,
+                                    submitted_from="given")
+        assert (attempt.score, attempt.max_score) == (4.0, 10.0)
 
 
 def test_the_environment_names_the_course_only_for_a_student_or_a_cohort(db, monkeypatch):

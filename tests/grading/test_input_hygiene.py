@@ -25,6 +25,7 @@ from nlpdojo_autograder.grading.snapshot import (
     submission_files,
     take_snapshot,
 )
+from tests._nested import nested
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,17 +75,6 @@ def test_a_link_inside_the_submission_is_graded_as_its_target(toy, make_submissi
     assert copied.read_text() == (folder / "toy" / "scale.py").read_text()
 
 
-def _nest(top: Path, depth: int) -> Path:
-    """``depth`` folders ``d`` nested below ``top``; a file in the deepest."""
-    top.mkdir()
-    here = top
-    for _ in range(depth):  # (os.makedirs recurses too)
-        here = here / "d"
-        here.mkdir()
-    (here / "x.py").write_text("X = 1\n")
-    return here
-
-
 def test_folders_nested_a_thousand_deep_are_left_out_with_a_warning(toy, make_submission,
                                                                     tmp_path):
     """A thousand nested folders (os.walk recurses: RecursionError, an internal error and an
@@ -92,19 +82,18 @@ def test_folders_nested_a_thousand_deep_are_left_out_with_a_warning(toy, make_su
     graded as it is; what the course record keeps and dates is what the snapshot holds."""
     folder = make_submission()
     without = take_snapshot(folder, tmp_path / "without")
-    _nest(folder / "toy" / "deep", 1100)
-    _nest(Path(os.fsdecode(bytes(folder / "toy") + b"/\xff")), 1100)
-    snap = take_snapshot(folder, tmp_path / "snap")
-    assert snap.sha256 == without.sha256 and snap.files == without.files
-    assert len(snap.skipped) == 2
-    deep = next(line for line in snap.skipped if line.startswith(TOO_DEEP))
-    assert f"below {MAX_DEPTH} folders); move its files up to grade them" in deep
-    assert any(line.startswith(NOT_UTF8) for line in snap.skipped)
-    assert sorted(submission_files(folder)) == sorted(
-        folder / p.relative_to(snap.path) for p in snap.path.rglob("*") if p.is_file())
-    # nested as deep as allowed: kept
-    kept = _nest(folder / "toy" / "ok", MAX_DEPTH - 2)
-    assert kept / "x.py" in submission_files(folder)
+    odd = Path(os.fsdecode(bytes(folder / "toy") + b"/\xff"))
+    with nested(folder / "toy" / "deep", odd), nested(folder / "toy" / "ok",
+                                                      depth=MAX_DEPTH - 2) as (kept,):
+        snap = take_snapshot(folder, tmp_path / "snap")
+        assert snap.files == without.files + 1  # ok/d/.../late.py, as deep as allowed
+        assert len(snap.skipped) == 2
+        deep = next(line for line in snap.skipped if line.startswith(TOO_DEEP))
+        assert f"below {MAX_DEPTH} folders); move its files up to grade them" in deep
+        assert any(line.startswith(NOT_UTF8) for line in snap.skipped)
+        assert sorted(submission_files(folder)) == sorted(
+            folder / p.relative_to(snap.path) for p in snap.path.rglob("*") if p.is_file())
+        assert kept / "late.py" in submission_files(folder)
 
 
 def test_an_oversize_file_is_left_out_with_a_warning_and_fifos_are_refused(
