@@ -31,7 +31,7 @@ from pathlib import Path
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.policy import Gradebook, Standing, gradebook, points_text
 from nlpdojo_autograder.course.store import Course, Student
-from nlpdojo_reports.gradebook import inert
+from nlpdojo_reports.gradebook import QUOTING, inert
 
 FORMATS = ("canvas", "moodle", "csv")
 CANVAS_STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -188,7 +188,7 @@ def _identifier(s: Student, column: str) -> str:
 
 def _write(path: Path, rows: list[list[str]]) -> None:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    csv.writer(out, lineterminator="\r\n", quoting=QUOTING).writerows(rows)
     if not path.parent.is_dir():
         raise CourseError(f"folder {path.parent} does not exist: create it, or give another "
                           "--output")

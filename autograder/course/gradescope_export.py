@@ -97,6 +97,8 @@ class GradescopeImport:
     unmatched: list[Submitter] = field(default_factory=list)
     missing: list[Student] = field(default_factory=list)
     students: int = 0
+    #: runs that could not be recorded, and why, a line each (the others are recorded)
+    refused: list[str] = field(default_factory=list)
 
     def report(self) -> list[str]:
         lines = [f"{self.recorded} attempt(s) recorded for {self.students} student(s)"
@@ -112,6 +114,9 @@ class GradescopeImport:
         if self.missing:
             lines.append(f"{len(self.missing)} student(s) submitted nothing (missing): "
                          + ", ".join(f"{s.name} ({s.id})" for s in self.missing))
+        if self.refused:
+            lines.append(f"{len(self.refused)} run(s) could not be recorded (the others are): "
+                         + "; ".join(self.refused))
         return lines
 
 
@@ -369,10 +374,15 @@ def _import(course: Course, assignment: str, submissions: list[ExportedSubmissio
                 if _recorded(course, student.id, assignment, run.created_at):
                     done.already += 1
                     continue
-                _, new = record_attempt(
-                    course, student.id, assignment, result_of(run, default_max),
-                    submitted_at=run.created_at, submitted_from="gradescope",
-                    folder=run.folder, folder_name=sub.key)
+                try:  # one student's run (its sources too large to keep...) stops no other's
+                    _, new = record_attempt(
+                        course, student.id, assignment, result_of(run, default_max),
+                        submitted_at=run.created_at, submitted_from="gradescope",
+                        folder=run.folder, folder_name=sub.key)
+                except (CourseError, OSError) as exc:
+                    done.refused.append(f"{student.id}'s run of {run.created_at.isoformat()}: "
+                                        f"{exc}")
+                    continue
                 done.recorded += new
                 done.already += not new
     done.students = len(seen)

@@ -8,13 +8,16 @@ one column per question (``<topic>.<question>``, its points), and ``errors``.
 
 Text from a submission (its folder's name, an error message) is written so that a spreadsheet
 shows it and never evaluates it: a cell that would start a formula (``=``, ``+``, ``-``, ``@``,
-a tab or a carriage return) is prefixed with ``'`` (OWASP, "CSV injection").
+a tab or a carriage return) is prefixed with ``'``, and so is one right after a ``,``, ``;`` or
+tab inside a cell, and every cell is quoted (OWASP, "CSV injection"): a spreadsheet that splits
+the file on ``;`` (Excel in many locales) finds no cell ``=...`` in ``Eve;=cmd|...``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from nlpdojo_reports.formatting import fmt_score
@@ -23,10 +26,19 @@ GRADEBOOK_NAME = "grades.csv"
 FIXED_COLUMNS = ("submission", "score", "max_score", "percent")
 #: what a spreadsheet takes for the start of a formula
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: a formula's start right after a separator a spreadsheet may split a line on
+_AFTER_SEPARATOR = re.compile(r"([,;\t])([=+\-@\r])")
+#: how every gradebook and export cell is written: quoted, whatever separator a spreadsheet
+#: reads the file with
+QUOTING = csv.QUOTE_ALL
 
 
 def inert(text: str) -> str:
-    """``text`` as a spreadsheet cell that shows it rather than evaluates it."""
+    """``text`` as a spreadsheet cell that shows it rather than evaluates it: a ``'`` before
+    a formula's start at its beginning, and after a ``,``, ``;`` or tab inside it (where a
+    spreadsheet that splits the file on another separator than the writer's would start a
+    cell: ``Eve;=cmd|...`` read with ``;``)."""
+    text = _AFTER_SEPARATOR.sub(r"\1'\2", text)
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
@@ -37,7 +49,7 @@ def render_gradebook(summary: dict[str, Any]) -> str:
     rows = summary["submissions"]
     columns = [f"{q['exercise']}.{q['question']}" for q in summary["questions"]]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", quoting=QUOTING)
     writer.writerow([*FIXED_COLUMNS, *columns, "errors"])
     for row in rows:
         scores = row.get("question_scores", {})

@@ -14,6 +14,7 @@ from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.exports import export
 from nlpdojo_autograder.course.overrides import add_override
 from nlpdojo_autograder.course.roster import import_roster
+from nlpdojo_reports.gradebook import render_gradebook
 from tests.course.helpers import synthetic_result
 
 ON_TIME = datetime(2027, 1, 20, tzinfo=UTC)
@@ -50,6 +51,31 @@ def test_canvas_cells_that_would_run_are_neutralised_and_points_are_numbers(grad
     s2 = next(r for r in notes if r[0] == "s2" and "override" in r[-1])
     assert s2[-1] == "override of t.q1: 2 of 4 (was 1) by =ta: @SUM(1+1)"  # inside: text
     assert stat.S_IMODE(done.path.stat().st_mode) == 0o600
+
+
+def test_a_formula_after_a_separator_inside_a_cell_stays_text(course, tmp_path):
+    """A name or section like ``Eve;=cmd|...`` starts no formula, but a spreadsheet that splits
+    the file on ``;`` (Excel in many locales) would read ``=cmd|...`` as a cell of its own
+    (a cell starts there where the separators' quoting does not line up): each formula start
+    after a separator inside a cell is made text too, in every export and in grades.csv."""
+    (tmp_path / "r.csv").write_text("id,name,email,section\n"
+                                    "s1,Eve;=cmd|' /C calc'!A0;,e@x.edu,B;@SUM(1+1);\n")
+    import_roster(course, tmp_path / "r.csv")
+    record_attempt(course, "s1", "a1", synthetic_result({"q1": (4, 4), "q2": (6, 6)}),
+                   submitted_at=ON_TIME, submitted_from="given")
+    texts = [export(course, kind, tmp_path / f"{kind}.csv").path.read_text(encoding="utf-8")
+             for kind in ("canvas", "moodle", "csv")]
+    texts.append(render_gradebook({"questions": [], "submissions": [{
+        "name": "Eve;=cmd|' /C calc'!A0;", "score": 1.0, "max_score": 2.0,
+        "errors": ["x;-1+1"]}]}))
+    for text in texts:
+        for delimiter in (",", ";"):
+            cells = [c for row in csv.reader(text.splitlines(), delimiter=delimiter)
+                     for c in row]
+            assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], (delimiter,
+                                                                                 text)
+        assert "Eve;'=cmd|' /C calc'!A0;" in text or text.startswith('"email"')  # (moodle:
+        # no name)
 
 
 def test_missing_left_blank_on_request(graded, tmp_path):

@@ -114,6 +114,25 @@ def test_every_counted_run_becomes_an_attempt(roster_course, tmp_path):
     assert any("Stranger" in line for line in done.report())
 
 
+def test_one_students_run_that_cannot_be_kept_stops_no_other(roster_course, tmp_path,
+                                                              monkeypatch):
+    """Bob's active submission holds sources over what a course keeps (a notebook of plots):
+    his run is not recorded and said, Ada's are (it stopped the import for everyone, on every
+    run of it)."""
+    monkeypatch.setattr("nlpdojo_autograder.course.attempts.MAX_SOURCE_BYTES", 1000)
+    export = _export(tmp_path / "export")
+    (export / "submission_900002" / "plots.ipynb").write_text("{}" + " " * 2000)
+    done = import_export(roster_course, "a1", export)
+    assert done.recorded == 2 and [a.number for a in attempts(roster_course, "s1", "a1")] == [
+        1, 2]
+    assert attempts(roster_course, "s2", "a1") == []
+    (refused,) = done.refused
+    assert refused.startswith("s2's run of 2027-01-22T09:00:00-08:00: ")
+    assert "plots.ipynb makes the submission's sources larger than a course keeps" in refused
+    assert any(line.startswith("1 run(s) could not be recorded (the others are): s2's run")
+               for line in done.report())
+
+
 def test_importing_again_or_a_later_export_records_nothing_twice(roster_course, tmp_path):
     course = roster_course
     export = _export(tmp_path / "export")
