@@ -25,6 +25,7 @@ from nlpdojo_autograder.authoring.builders import (
     torch_check,
     torch_twin,
 )
+from nlpdojo_autograder.authoring.builders.cases import FIRST_INPUT
 from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, CheckFailure
 from nlpdojo_autograder.authoring.context import BackendRef, Context
 from nlpdojo_autograder.authoring.kinds import (
@@ -429,6 +430,29 @@ def test_the_torch_oracle_joins_the_gradient_check_on_numpy_too(tmp_path):
     payload = gradients.collect(_ctx(_module(Cell=Cell), tmp_path))
     assert {"autograd|h_prev", "autograd|weight_e"} <= set(payload)
     assert "autograd" in gradients.judge(payload, None).message
+
+
+def test_a_case_of_several_float_inputs_says_which_get_a_gradient(tmp_path):
+    """Left to its default, ``differentiable`` checked input 0's gradient only: a cell whose
+    backward returned 0 for h_prev earned every point (an author's trial). A case drawing
+    several float inputs without saying is an error of the declaration, naming the fix; said
+    (``(0,)`` too), it is taken as said."""
+    def undeclared(ctx) -> LayerCase:
+        case = _cell_case(ctx)
+        return dataclasses.replace(case, differentiable=FIRST_INPUT)
+
+    checks = layer_checks("Cell", undeclared, question="cell", module="m", title="Cell",
+                          points=1.0, at_scale=None)
+    for check in checks:
+        with pytest.raises(CheckFailure, match=r"internal: the case of Cell draws float inputs "
+                           r"at positions 0, 1 but does not say which get a gradient.*"
+                           r"differentiable=\(0, 1,\)"):
+            check.collect(_ctx(_module(Cell=Cell), tmp_path / check.name))
+    first_only = layer_checks("Cell", lambda ctx: dataclasses.replace(
+        _cell_case(ctx), differentiable=(0,)), question="cell", module="m", title="Cell",
+        points=1.0, at_scale=None)
+    assert all(_grade(c, _module(Cell=Cell), _module(Cell=Cell), tmp_path / f"f{c.name}")[0]
+               for c in first_only)
 
 
 def test_feedback_names_the_inputs(tmp_path):

@@ -27,6 +27,33 @@ from nlpdojo_autograder.authoring.inputs import settled
 from nlpdojo_autograder.runtime.channel import MAX_NDIM
 
 
+class _FirstInput(tuple):
+    """:attr:`LayerCase.differentiable` left to its default, the first input: told apart
+    from a ``(0,)`` written (:func:`require_declared_differentiable`)."""
+
+
+#: the default of :attr:`LayerCase.differentiable`
+FIRST_INPUT = _FirstInput((0,))
+
+
+def require_declared_differentiable(case: LayerCase, inputs: tuple[Any, ...], cls: str) -> None:
+    """A case that draws several float inputs says which get a gradient: left to the default,
+    only the first input's was checked, and a backward returning ``0 * grad_k`` for the
+    others earned full marks (found by an author's trial)."""
+    if not isinstance(case.differentiable, _FirstInput):
+        return
+    floats = [i for i, x in enumerate(inputs)
+              if any(np.issubdtype(np.asarray(leaf).dtype, np.floating) for leaf in _leaves(x))]
+    if len(floats) > 1:
+        raise CheckFailure(
+            f"internal: the case of {cls} draws float inputs at positions "
+            f"{', '.join(map(str, floats))} but does not say which get a gradient, so only "
+            "input 0's would be checked: declare differentiable= in its layer_case (or "
+            f"LayerCase): differentiable=({', '.join(map(str, floats))},) for every input "
+            "whose gradient the layer returns, differentiable=(0,) where the others are not "
+            "differentiated")
+
+
 @dataclass
 class LayerCase:
     """One case of a layer check, drawn by the check from ``ctx.rng()``.
@@ -49,7 +76,7 @@ class LayerCase:
     params: dict[str, np.ndarray]
     inputs: Callable[[np.random.Generator], tuple[Any, ...]]
     kwargs: dict[str, Any] = field(default_factory=dict)
-    differentiable: tuple[int, ...] = (0,)
+    differentiable: tuple[int, ...] = FIRST_INPUT
     train: bool = True
     names: tuple[Any, ...] | None = None
     outputs: tuple[str, ...] | None = None

@@ -38,6 +38,7 @@ from nlpdojo_autograder.authoring.builders.cases import (
     _same_output_shapes,
     _with_cells,
     only_the_case_parameters,
+    require_declared_differentiable,
 )
 from nlpdojo_autograder.authoring.builders.points import _share, with_hint
 from nlpdojo_autograder.authoring.builders.saturation import SATURATED_RANGE, SATURATION, Saturated
@@ -427,6 +428,7 @@ def _layer_runner(module: str, cls: str, make: Callable[[Context], LayerCase],
             case = dataclasses.replace(case, train=train)
         rng = ctx.rng(1)
         inputs = [tuple(_host(a) for a in case.inputs(rng)) for _ in range(applications)]
+        require_declared_differentiable(case, inputs[0], cls)
         cls_token = ctx.function(module, cls)
         # upstream gradients of the output's shape (asked of the code under test: a wrong
         # shape fails the values check against the reference anyway)
