@@ -28,7 +28,7 @@ import ast
 import io
 import logging
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,13 +185,16 @@ class Boilerplate:
 
     hashes: Any
     lines: dict[str, frozenset[str]]
+    #: every released module's lines, stripped, by ``(folder, module)``: a helper a question's
+    #: code calls is the student's only where it is not the release's (:func:`_helpers`)
+    released: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
 
 def boilerplate(solutions: Path, topic: str, questions: list[Question]) -> Boilerplate:
     """The release's code for ``topic``, read from what ``dojo release`` makes of the
     solutions."""
     hashes: set[int] = set()
-    modules: dict[tuple[str, str], tuple[str, dict[str, ast.AST], str] | None] = {}
+    modules: dict[tuple[str, str], Parsed | None] = {}
     for path, data in released_topic(solutions / topic).items():
         if path.endswith(".py"):
             text = data.decode("utf-8")
@@ -208,7 +211,9 @@ def boilerplate(solutions: Path, topic: str, questions: list[Question]) -> Boile
                 segment = ast.get_source_segment(parsed[0], parsed[1][qualname]) or ""
                 stub |= {ln.strip() for ln in segment.splitlines() if ln.strip()}
         lines[question.id] = frozenset(stub)
-    return Boilerplate(np.array(sorted(hashes), dtype=np.int64), lines)
+    released = {key: frozenset(ln.strip() for ln in parsed[0].splitlines() if ln.strip())
+                for key, parsed in modules.items() if parsed is not None}
+    return Boilerplate(np.array(sorted(hashes), dtype=np.int64), lines, released)
 
 
 def _fingerprint(code: str, name: str, bp: Any = None) -> Any:
@@ -260,7 +265,10 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
     files (``<topic>/`` or at the top, as uploaded to Gradescope), its ``library/`` (beside or
     inside the topic folder) and any notebook's module cells (a ``.py`` file wins)."""
     topic_dir = folder / topic if _real_dir(folder / topic) else folder
-    libraries = [p for p in (folder / LIBRARY, topic_dir / LIBRARY) if _real_dir(p)]
+    # the library inside the topic folder first: the one beside it, which the grader grades
+    # where both are there, is read last and wins (a decoy inside was compared in its place)
+    libraries = list(dict.fromkeys(p for p in (topic_dir / LIBRARY, folder / LIBRARY)
+                                   if _real_dir(p)))
     found: dict[tuple[str, str], tuple[str, str]] = {}
     for notebook in sorted({*topic_dir.glob("*.ipynb"), *folder.glob("*.ipynb")}):
         origin = f"{shown}/{notebook.relative_to(folder).as_posix()}"
@@ -285,6 +293,11 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
     return found
 
 
+#: a module read (:func:`_parse`): its source, its definitions by qualified name, where it was
+#: read, and the names it imports from modules beside it (``{name: (module, name)}``)
+Parsed = tuple[str, dict[str, ast.AST], str, dict[str, tuple[str, str]]]
+
+
 def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
     """``{qualname: node}`` of every function and class, nested ones included."""
     out: dict[str, ast.AST] = {}
@@ -293,8 +306,8 @@ def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 name = f"{prefix}{child.name}"
-                out.setdefault(name, child)
-                visit(child, f"{name}.")
+                out[name] = child  # the last of a name, as Python binds it (a stub left above
+                visit(child, f"{name}.")  # a copy defined again below it is not the one run)
 
     visit(tree, "")
     return out
@@ -302,7 +315,9 @@ def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
 
 def read_submission(folder: Path, name: str, topics: list[str],
                     questions: dict[str, list[Question]], stubs: dict[str, frozenset[str]],
-                    *, reference: bool = False) -> Submission:
+                    *, reference: bool = False,
+                    released: dict[tuple[str, str], frozenset[str]] | None = None
+                    ) -> Submission:
     """The student-written code of each question found in ``folder`` (nothing of a question
     whose functions are all missing): its functions' lines that are not lines of the stubs
     (``stubs``: each question's, see :class:`Boilerplate`). A file that cannot be read or
@@ -311,25 +326,62 @@ def read_submission(folder: Path, name: str, topics: list[str],
     sub = Submission(name, reference)
     for topic in topics:
         modules = _modules(folder, topic, shown, sub.skipped)
-        trees: dict[tuple[str, str], tuple[str, dict[str, ast.AST], str] | None] = {}
+        trees: dict[tuple[str, str], Parsed | None] = {}
+        owned = {(q.folder, m, name) for q in questions[topic] for m, name in q.owners}
+
+        def parsed_module(key: tuple[str, str], trees=trees, modules=modules) -> Parsed | None:
+            if key not in trees:
+                trees[key] = _parse(modules.get(key), sub.skipped)
+            return trees[key]
+
         for question in questions[topic]:
             parts, origins = [], []
             for module, qualname in question.owners:
-                key = (question.folder, module)
-                if key not in trees:
-                    trees[key] = _parse(modules.get(key), sub.skipped)
-                parsed = trees[key]
+                parsed = parsed_module((question.folder, module))
                 if parsed is None or qualname not in parsed[1]:
                     continue
-                source, defs, origin = parsed
-                own = own_code(source, defs[qualname], stubs.get(question.id, frozenset()))
-                if own:
-                    parts.append(own)
-                    origins.append(origin)
+                stub = stubs.get(question.id, frozenset())
+                for (where, source, node, origin) in [
+                        (None, parsed[0], parsed[1][qualname], parsed[2]),
+                        *_helpers(parsed_module, question.folder, module, parsed[1][qualname],
+                                  owned)]:
+                    given = (released or {}).get((question.folder, where), frozenset())
+                    own = own_code(source, node, stub | given if where else stub)
+                    if own and own not in parts:
+                        parts.append(own)
+                        origins.append(origin)
             if parts:
                 sub.pieces[question.id] = Piece(name, question.id, "\n\n".join(parts),
                                                 ", ".join(dict.fromkeys(origins)))
     return sub
+
+
+def _helpers(parsed_module: Callable[[tuple[str, str]], Parsed | None], folder: str,
+             module: str, node: ast.AST, owned: set[tuple[str, str, str]]
+             ) -> list[tuple[str, str, ast.AST, str]]:
+    """``(module, source, definition, origin)`` of what ``node`` uses, in turn,
+    that are no question's: defined at the top of its module or imported from a module of its
+    folder (``from .helpers import f``). A question's answer moved into a helper (the
+    question's own function a one-line call of it) is compared as the answer."""
+    found: list[tuple[str, str, ast.AST, str]] = []
+    seen = {(module, getattr(node, "name", ""))}
+    todo = [(module, node)]
+    while todo:
+        here, current = todo.pop()
+        parsed = parsed_module((folder, here))
+        if parsed is None:
+            continue
+        source, defs, _origin, imported = parsed
+        for name in sorted({n.id for n in ast.walk(current) if isinstance(n, ast.Name)}):
+            where, target = (here, name) if name in defs else imported.get(name, (None, None))
+            if where is None or (where, target) in seen or (folder, where, target) in owned:
+                continue
+            seen.add((where, target))
+            other = parsed_module((folder, where))
+            if other is not None and target in other[1]:
+                found.append((where, other[0], other[1][target], other[2]))
+                todo.append((where, other[1][target]))
+    return found
 
 
 def own_code(source: str, node: ast.AST, stub: frozenset[str]) -> str:
@@ -349,8 +401,7 @@ def own_code(source: str, node: ast.AST, stub: frozenset[str]) -> str:
     return textwrap.dedent("\n".join(own))
 
 
-def _parse(found: tuple[str, str] | None, skipped: list[str]
-           ) -> tuple[str, dict[str, ast.AST], str] | None:
+def _parse(found: tuple[str, str] | None, skipped: list[str]) -> Parsed | None:
     if found is None:
         return None
     source, origin = found
@@ -364,7 +415,11 @@ def _parse(found: tuple[str, str] | None, skipped: list[str]
         skipped.append(f"{origin}: nested too deeply for Python's parser, its questions not "
                        "compared")
         return None
-    return source, _definitions(tree), origin
+    # the names a module imports from a module beside it: {local name: (module, name)}
+    imported = {alias.asname or alias.name: (node.module.split(".")[0], alias.name)
+                for node in tree.body if isinstance(node, ast.ImportFrom)
+                and node.level == 1 and node.module for alias in node.names}
+    return source, _definitions(tree), origin, imported
 
 
 def submission_folders(root: Path, what: str) -> list[Path]:
@@ -409,9 +464,11 @@ def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None,
             "(add past cohorts with --reference DIR)")
     bp = {t: boilerplate(solutions, t, questions[t]) for t in topics}
     stubs = {qid: lines for b in bp.values() for qid, lines in b.lines.items()}
-    subs = [read_submission(f, f.name, topics, questions, stubs) for f in folders]
+    released = {key: lines for b in bp.values() for key, lines in b.released.items()}
+    subs = [read_submission(f, f.name, topics, questions, stubs, released=released)
+            for f in folders]
     subs += [read_submission(f, ref.name if f == ref else f"{ref.name}/{f.name}", topics,
-                             questions, stubs, reference=True)
+                             questions, stubs, reference=True, released=released)
              for ref, ref_folders in refs for f in ref_folders]
     warnings = [w for s in subs for w in s.skipped]
     topic_of = {q.id: t for t in topics for q in questions[t]}

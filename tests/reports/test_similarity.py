@@ -170,6 +170,39 @@ def test_stubs_and_independent_answers_are_not_flagged(report):
     assert carol.pieces == {}
 
 
+def test_an_answer_defined_again_below_the_stub_or_moved_to_a_helper_is_compared(tmp_path):
+    """What Python runs is compared: the last definition of a question's function (hank left
+    the stub and defined alice's function again below it), and the helpers it calls that are
+    no question's (gina's functions call alice's code under another name; ivan imports it
+    from a module of his own). Each was a pair the report missed; the stubs' own calls of the
+    released helpers are still nothing of a student's (carol)."""
+    solution = (SOLUTIONS / "word_vectors" / "count_based.py").read_text()
+    renamed = solution.replace("def cooccurrence_matrix(", "def _counts(").replace(
+        "def ppmi(", "def _weights(")
+    wrappers = ("\n\ndef cooccurrence_matrix(token_ids, vocab_size, window):\n"
+                "    return _counts(token_ids, vocab_size, window)\n\n\n"
+                "def ppmi(matrix, alpha=0.75):\n    return _weights(matrix, alpha)\n")
+    functions = re.findall(r"\ndef (?:cooccurrence_matrix|ppmi)\(.*?(?=\n\n\ndef |\Z)",
+                           solution, flags=re.S)
+    assert len(functions) == 2
+    root = tmp_path / "submissions"
+    for name in ("alice", "carol", "gina", "hank", "ivan"):
+        folder = _topic(root, name)
+        stub = (folder / "count_based.py").read_text()
+        text = {"alice": solution, "carol": stub, "gina": renamed + wrappers,
+                "hank": stub + "\n" + "\n\n".join(functions) + "\n",
+                "ivan": stub + "\nfrom .pieces import _counts, _weights\n" + wrappers}[name]
+        (folder / "count_based.py").write_text(text)
+        if name == "ivan":
+            (folder / "pieces.py").write_text(renamed)
+    found = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    for copier in ("gina", "hank", "ivan"):
+        pair = _pair(found, "alice", copier)
+        assert pair is not None and "word_vectors.count_svd" in pair.flagged, copier
+    assert not any(p.flagged for p in found.pairs if "carol" in (p.a, p.b))
+    assert not found.warnings
+
+
 def test_short_answers_are_not_compared(report):
     # the reference's softmax is 56 normalised characters once the stub's lines are gone
     assert report.questions["word_vectors.softmax"] == 0
@@ -361,3 +394,16 @@ def test_the_report_goes_where_grade_writes_the_cohort(cohort, tmp_path, monkeyp
     result = CliRunner().invoke(build_app(), ["similarity", str(cohort)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "reports" / f"{cohort.name}-results" / "similarity.html").is_file()
+
+
+def test_the_library_compared_is_the_one_the_grader_grades(tmp_path):
+    """A submission with a library beside its topic folder (graded) and a decoy one inside
+    it: the report reads the one graded."""
+    from nlpdojo_autograder.release.similarity import _modules
+
+    (tmp_path / "library").mkdir()
+    (tmp_path / "library" / "layers.py").write_text("GRADED = 1\n")
+    (tmp_path / "topic" / "library").mkdir(parents=True)
+    (tmp_path / "topic" / "library" / "layers.py").write_text("DECOY = 1\n")
+    found = _modules(tmp_path, "topic", "sub", [])
+    assert found[("library", "layers")][0] == "GRADED = 1\n"
