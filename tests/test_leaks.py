@@ -173,6 +173,33 @@ def test_a_topics_withheld_bugs_join_its_questions_where_installed(tmp_path: Pat
     assert _topic("made_up_pack.absent").exercise().planted_bugs == []
 
 
+def test_a_misspelt_or_unlisted_withheld_module_is_an_error_where_the_reference_is(
+        tmp_path: Path, monkeypatch):
+    """With the reference installed, a misspelt ``withheld=`` planted no bug, silently, and
+    ``dojo verify`` passed proving nothing; so did a module of the package whose ``BUGS``
+    its ``__init__`` does not list. Both are errors there (a student's install, without the
+    reference, has neither and no bugs)."""
+    package = tmp_path / "made_up_pack5" / "withheld"
+    package.mkdir(parents=True)
+    (tmp_path / "made_up_pack5" / "__init__.py").write_text("")
+    bug = "from nlpdojo_autograder.authoring import bug\n"
+    (package / "__init__.py").write_text(f"{bug}from . import clip\nBUGS = [clip.BUGS]\n")
+    (package / "clip.py").write_text(f"{bug}BUGS = [bug('no clip', 'min(1.0, ', 'max(1.0, ')]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("made_up_pack5", "made_up_pack5.withheld", "made_up_pack5.withheld.clip"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert [b.name for b in withheld_bugs("made_up_pack5.withheld", required=True)] == [
+        "no clip"]
+    with pytest.raises(ValueError, match="withheld='made_up_pack5.witheld' names no module, "
+                       "although the topic's reference is installed"):
+        withheld_bugs("made_up_pack5.witheld", required=True)
+    assert withheld_bugs("made_up_pack5.witheld") == []  # a student's install
+    (package / "scale.py").write_text(f"{bug}BUGS = [bug('no scale', 'x *', 'x +')]\n")
+    with pytest.raises(ValueError, match=r"scale.py defines planted bugs its package's BUGS .* "
+                       r"does not list \(no scale\): add scale.BUGS to it"):
+        withheld_bugs("made_up_pack5.withheld", required=True)
+
+
 CLIP = """def clip(x, limit):
     scale = limit
     ### BEGIN SOLUTION clip

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import pkgutil
 import re
 import sys
 from collections.abc import Iterable
@@ -25,7 +26,11 @@ from typing import Any
 from nlpdojo_autograder.authoring.checks import Check, Exercise, PlantedBug
 from nlpdojo_autograder.authoring.deferred import ForQuestion, checks_of, module_of
 from nlpdojo_autograder.authoring.planted import blocks_around, module_path
-from nlpdojo_autograder.runtime.loader import SubmissionImportError, load_reference_dir
+from nlpdojo_autograder.runtime.loader import (
+    SubmissionImportError,
+    load_reference_dir,
+    reference_available,
+)
 
 
 @dataclass(frozen=True)
@@ -218,7 +223,8 @@ class Topic:
         those of the :attr:`withheld` module for it, where that module is installed, each
         placed (:meth:`_placed`); last, those that could not be placed (``unplaced``: the
         release checks and ``dojo verify`` report them; grading never reads planted bugs)."""
-        withheld = withheld_bugs(self.withheld)
+        withheld = withheld_bugs(self.withheld, required=reference_available(
+            self.reference or f"nlpdojo_solutions.{self.name}"))
         questions = {q.id: q for q in self.questions}
         for b in withheld:
             if b.question is not None and b.question not in questions:
@@ -328,20 +334,40 @@ class Topic:
 
 
 
-def withheld_bugs(module: str | None) -> list[PlantedBug]:
+def withheld_bugs(module: str | None, *, required: bool = False) -> list[PlantedBug]:
     """The planted bugs (``BUGS``) of ``module``, a module a student's install leaves out with
     the reference (a planted bug quotes the reference in its ``find`` and writes a near-copy in
     its ``replace``: shipped, it would hand out the answer): none where it is not installed (a
-    student wheel), or where ``module`` is ``None``. Any other import error is raised."""
+    student wheel), or where ``module`` is ``None``. Any other import error is raised.
+    ``required``: the reference is installed, so the module must be too (a misspelt
+    ``withheld=`` planted no bug, and ``dojo verify`` passed proving nothing); and a package's
+    modules that define ``BUGS`` must each be listed in its ``BUGS``."""
     if module is None:
         return []
     try:
         found = importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return []
-        raise
-    return _listed(found.BUGS, module)
+        if exc.name != module:
+            raise
+        if required:
+            parent = module.rpartition(".")[0]
+            raise ValueError(f"withheld={module!r} names no module, although the topic's "
+                             "reference is installed: its planted bugs are in "
+                             f"{parent + '.' if parent else ''}withheld (a package beside the "
+                             "topic's declaration, BUGS in its __init__.py)") from None
+        return []
+    bugs = _listed(found.BUGS, module)
+    if required and getattr(found, "__path__", None):
+        listed = {b.name for b in bugs}
+        for info in pkgutil.iter_modules(found.__path__):
+            part = importlib.import_module(f"{module}.{info.name}")
+            unlisted = [b.name for b in _listed(getattr(part, "BUGS", []), part.__name__)
+                        if b.name not in listed]
+            if unlisted:
+                raise ValueError(f"{part.__file__} defines planted bugs its package's BUGS "
+                                 f"({found.__file__}) does not list ({', '.join(unlisted)}): "
+                                 f"add {info.name}.BUGS to it")
+    return bugs
 
 
 class _Texts:

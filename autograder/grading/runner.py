@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo.dataset import DataMissingError
 from nlpdojo.errors import failure_site
 from nlpdojo.plugins import get_registry
 from nlpdojo.selection import make_backend
@@ -406,6 +407,10 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
             outcome = Outcome(status="failed", message=str(exc), mistake=exc.mistake)
         except NotImplementedError as exc:  # check code of a pack that is not written yet
             outcome = Outcome(status="error", message=f"the check is not implemented: {exc}")
+        except DataMissingError as exc:  # a data set its question does not declare: said as
+            # a declared one is (before grading), not as a bug of the check's
+            outcome = Outcome(status="error", message=f"{exc} (its question does not declare "
+                              "it: Question(datasets=...) says so before grading)")
         except Exception as exc:  # noqa: BLE001 - what the returned values made the check do
             outcome = Outcome(status="error", message=_unusable(exc) if isinstance(
                 subject, RemoteSubject) else _check_broke(exc))

@@ -321,6 +321,25 @@ def test_a_check_whose_own_code_breaks_on_the_reference_says_so_and_where(pack: 
     assert "your code returned" not in out
 
 
+def test_a_data_set_its_question_does_not_declare_is_said_as_missing(pack: Path):
+    """A check that reads a data set not fetched, which its question does not declare
+    (``Question(datasets=...)`` is said before grading): the fetch command and what to
+    declare, not "a bug in the check's declaration"."""
+    plugin = pack / "plugin.py"
+    plugin.write_text(plugin.read_text().replace(
+        "def _scale_values(ctx):\n",
+        "def _scale_values(ctx):\n    from nlpdojo.dataset import DataMissingError\n\n"
+        "    raise DataMissingError(\"data set 'mr' is not fetched yet. Run: dojo data fetch "
+        "mr\")\n"))
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert ("scale.values: error data set 'mr' is not fetched yet. Run: dojo data fetch mr "
+            "(its question does not declare it: Question(datasets=...) says so before "
+            "grading)") in out
+    assert "a bug in the check's declaration" not in out
+
+
 def test_a_training_checks_error_on_the_reference_writes_nothing(pack: Path):
     """The metric checks of an integrative question (a training run) are not judged when the
     fixtures are computed, and a collect that failed on the reference once went into the
