@@ -53,6 +53,46 @@ def test_a_consistent_exercise_has_no_problem(topic: Path):
     ensure_consistent(_exercise(), topic)  # does not raise
 
 
+def test_a_block_whose_stub_runs_at_import_names_its_line(topic: Path):
+    """A block outside every function (a class attribute in it) or in a function the module
+    calls as it is imported: the stub raises NotImplementedError at import, and a student
+    with the module's other questions right got 0 on them (an author's trial). Calls inside
+    functions and methods are fine."""
+    path = topic / "activations.py"
+    text = path.read_text()
+    path.write_text(text + (
+        "\n\nclass Gain:\n"
+        "    ### BEGIN SOLUTION sigmoid\n"
+        "    slope = 1.0\n"
+        "    ### END SOLUTION\n"
+        "\n\nHALF = sigmoid(0.0)\n"
+        "\n\ndef later():\n    return sigmoid(1.0)\n"))
+    lines = path.read_text().splitlines()
+    block = len(lines) - lines[::-1].index("    ### BEGIN SOLUTION sigmoid")  # the class's
+    call = lines.index("HALF = sigmoid(0.0)") + 1
+    problems = validate(_exercise(), topic)
+    assert [p.where for p in problems] == [f"{path}:{block}", f"{path}:{call}"]
+    assert "outside every function: its stub, raise NotImplementedError, would run as the " \
+           "module is imported" in problems[0].message
+    assert "calls sigmoid() as the module is imported, and sigmoid holds a solution block" \
+           in problems[1].message
+
+
+def test_points_are_a_number_and_a_question_is_worth_some(topic: Path):
+    """NaN points made every student's total NaN (``0/nan``), silently; a question whose
+    checks are all worth 0 (feedback only) is worth nothing."""
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match=r"check sigmoid.values: points=.*: a check's "
+                           "points are a number, 0 or more"):
+            custom_check("values", "v", bad, lambda ctx: {}, lambda a, e: Verdict(True, ""),
+                         question="sigmoid")
+    free = replace(_check("sigmoid"), points=0.0)
+    problems = validate(_exercise(checks=[free, _check("logistic", swap_in=("sigmoid",))]),
+                        topic)
+    assert [(p.where, p.message[:25]) for p in problems] == [
+        ("question sigmoid", "is worth no points: each ")]
+
+
 def test_a_mistyped_marker_id_names_file_line_and_the_question_meant(topic: Path):
     path = topic / "classifier.py"
     path.write_text(path.read_text().replace("### BEGIN SOLUTION logistic",

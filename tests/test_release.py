@@ -261,6 +261,20 @@ def test_solutions_folder_without_topics_is_an_error(tmp_path: Path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_topic_folder_without_init_is_an_error_not_a_topic_left_out(solutions: Path,
+                                                                       tmp_path: Path):
+    """A topic folder copied without its ``__init__.py`` (an example's folder copied over
+    by hand) was released as no topic at all, "in sync", while the grader asked every
+    student for its modules; it is an error saying what to add, and nothing is written."""
+    shutil.copytree(solutions / "toy", solutions / "attention")
+    (solutions / "attention" / "__init__.py").unlink()
+    out = tmp_path / "out"
+    with pytest.raises(ReleaseError, match=r"attention holds modules but no __init__.py, so it "
+                       r"would be released as no topic .*add an empty __init__.py"):
+        release(solutions, out)
+    assert not out.exists()
+
+
 def _second_source(tmp_path: Path) -> Path:
     """Another solutions folder with one topic, ``other`` (a renamed copy of ``toy``)."""
     other = tmp_path / "pack" / "solutions"

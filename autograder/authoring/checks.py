@@ -18,6 +18,7 @@ gradient at the check's point) makes sure the loss differentiated is the true on
 from __future__ import annotations
 
 import hashlib
+import math
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,8 +146,10 @@ class Check:
     def __post_init__(self) -> None:
         if self.kind not in CHECK_KINDS:
             raise ValueError(f"check {self.id}: kind {self.kind!r} is not one of {CHECK_KINDS}")
-        if self.points < 0:
-            raise ValueError(f"check {self.id}: negative points")
+        if not (isinstance(self.points, int | float) and math.isfinite(self.points)
+                and self.points >= 0):
+            raise ValueError(f"check {self.id}: points={self.points!r}: a check's points are a "
+                             "number, 0 or more (NaN made every total NaN, 0/nan)")
 
     @property
     def id(self) -> str:

@@ -172,7 +172,17 @@ BACKEND = Draw(lambda ctx, rng, drawn: ctx.backend)
 
 def inputs(**specs: Any) -> Callable[[Context], dict[str, Any]]:
     """A function of ``ctx`` that makes the named inputs, in the order given: each
-    :class:`Draw` from ``ctx.rng()``, every other value copied as it is."""
+    :class:`Draw` from ``ctx.rng()``, every other value copied as it is. At least one is
+    drawn: inputs fixed for good ask the same question at every grading, and a student
+    release's fixtures hold its answer (an author's trial returned them, full marks at fresh
+    seeds)."""
+    if specs and not any(isinstance(spec, Draw) for spec in specs.values()):
+        raise ValueError(
+            f"inputs({', '.join(specs)}) draws nothing: every grading would ask the same "
+            "question, and its expected output ships in a student release's fixtures; draw "
+            "at least one from the check's seed (normal(...), integers(...), draw(f) with f "
+            "of the generator it is given)")
+
     def make(ctx: Context) -> dict[str, Any]:
         rng, drawn = ctx.rng(), {}
         for name, spec in specs.items():

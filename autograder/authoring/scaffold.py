@@ -18,9 +18,11 @@ NAME --strict`` proves the stubs score 0, the reference full marks and the bug c
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import keyword
 import re
+import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,12 +50,28 @@ class Scaffold:
 
 
 def check_name(name: str) -> None:
-    """A topic name is a lowercase Python identifier that is not a keyword or reserved."""
-    if not NAME_RE.fullmatch(name) or keyword.iskeyword(name):
+    """A topic name is a lowercase Python identifier that is not a keyword, reserved, or the
+    name of a module Python can import here (``exercises/numpy/``, where students run
+    ``python`` and ``pytest``, would shadow NumPy for every topic)."""
+    if keyword.iskeyword(name):
+        raise ScaffoldError(f"{name!r} cannot name a topic: it is a Python keyword, and a "
+                            "topic's name is imported; choose another name")
+    if not NAME_RE.fullmatch(name):
         raise ScaffoldError(f"{name!r} cannot name a topic: use lowercase letters, digits and "
                             "underscores, starting with a letter (e.g. attention)")
     if name in RESERVED:
         raise ScaffoldError(f"{name!r} is reserved ({', '.join(RESERVED)}); choose another name")
+    if name in sys.stdlib_module_names or _importable(name):
+        raise ScaffoldError(f"{name!r} cannot name a topic: it is the name of a module Python "
+                            f"imports here, and exercises/{name}/ would hide it from every "
+                            "topic's code run there (choose another name)")
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def new_topic(name: str, solutions_dir: Path, course_dir: Path, *, title: str | None = None,

@@ -29,6 +29,7 @@ The rules (the valid question ids are the keys of ``Exercise.questions``; marker
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -81,7 +82,8 @@ def suggest(name: str, known: Iterable[str], what: str) -> str:
 
 
 def _blocks(topic_dir: Path, problems: list[Problem]) -> dict[str, list[Block]]:
-    """``{module name: blocks}`` of every module of the topic; marker errors become problems."""
+    """``{module name: blocks}`` of every module of the topic; marker errors become problems,
+    and so do blocks whose stubs would run as the module is imported (:func:`_run_at_import`)."""
     found: dict[str, list[Block]] = {}
     for path in python_modules(topic_dir):
         try:
@@ -90,7 +92,55 @@ def _blocks(topic_dir: Path, problems: list[Problem]) -> dict[str, list[Block]]:
             for text in exc.problems:
                 where, _, message = text.partition(": ")
                 problems.append(Problem(where, message))
+            continue
+        problems += _run_at_import(path, found[module_name(topic_dir, path)])
     return found
+
+
+def _run_at_import(path: Path, blocks: list[Block]) -> list[Problem]:
+    """Blocks whose stub (``raise NotImplementedError``) runs when the module is imported: one
+    outside every function (at the top of the module, in a class body), or in a function the
+    module calls as it is imported. The student's module would not import, and every question
+    in it would score 0, however right the rest (an author's trial: a class attribute in a
+    block)."""
+    if not blocks:
+        return []
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, ValueError, OSError):
+        return []  # (the release says what keeps it from reading the module)
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    problems = []
+    for block in blocks:
+        if not any(f.lineno < block.start_line <= (f.end_lineno or 0) for f in functions):
+            problems.append(Problem(f"{path}:{block.start_line}", (
+                f"the block of {block.question!r} is outside every function: its stub, raise "
+                "NotImplementedError, would run as the module is imported, and every question "
+                "of the module would score 0; put the block in a function or method")))
+    holders = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef) and any(
+        f.lineno < b.start_line <= (f.end_lineno or 0) for b in blocks)}
+    for call in _calls_at_import(tree):
+        if not (isinstance(call.func, ast.Name) and call.func.id in holders):
+            continue
+        problems.append(Problem(f"{path}:{call.lineno}", (
+            f"calls {call.func.id}() as the module is imported, and {call.func.id} holds a "
+            "solution block: its stub would raise NotImplementedError then, and every question "
+            "of the module would score 0; call it inside a function instead")))
+    return problems
+
+
+def _calls_at_import(tree: ast.Module) -> list[ast.Call]:
+    """The calls a module makes as it is imported: in its statements and class bodies, not in
+    the bodies of its functions and lambdas."""
+    calls, todo = [], list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return sorted(calls, key=lambda c: c.lineno)
 
 
 def _registered_datasets() -> list[str]:
@@ -316,7 +366,15 @@ def _check_requires(exercise: Exercise, questions: list[str],
 def _check_checks(exercise: Exercise, questions: list[str], marked: set[str],
                   problems: list[Problem]) -> None:
     """Every check's question and ``swap_in`` ids exist; a swap-in is another question with
-    a solution block."""
+    a solution block; every question is worth points."""
+    worth: dict[str, float] = {}
+    for check in exercise.checks:
+        worth[check.question] = worth.get(check.question, 0.0) + check.points
+    for question, points in worth.items():
+        if points == 0:
+            problems.append(Problem(f"question {question}", (
+                "is worth no points: each of its checks has points=0 (a check of 0 points is "
+                "feedback only); give its checks their points")))
     for check in exercise.checks:
         where = f"check {check.id}"
         if questions and check.question not in questions:

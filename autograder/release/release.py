@@ -296,6 +296,16 @@ def build_release(solutions_dir: Path, only: list[str] | None = None
     one error: a :class:`MarkerError` when any marker is malformed, else a
     :class:`ReleaseError`."""
     topics = release_topics(solutions_dir)
+    unpackaged = [p.name for p in sorted(solutions_dir.iterdir())
+                  if p.is_dir() and p.name.isidentifier() and not p.name.startswith(("_", "."))
+                  and p.name != LIBRARY and not (p / "__init__.py").is_file()
+                  and any(p.glob("*.py"))]
+    if unpackaged:  # released as no topic at all, while the grader asks students for it
+        raise ReleaseError(
+            "; ".join(f"{solutions_dir / name} holds modules but no __init__.py, so it would be "
+                      f"released as no topic (no exercises/{name}, no fixtures)"
+                      for name in unpackaged)
+            + ": a topic folder is a package: add an empty __init__.py to each")
     if only:
         unknown = [t for t in only if t not in topics]
         if unknown:

@@ -95,7 +95,11 @@ def test_a_topic_name_that_cannot_be_one_is_refused_and_nothing_written(course, 
     solutions, course_dir = packages / "nlpdojo_solutions", packages / "nlpdojo_course"
     before = sorted(p.name for p in course_dir.iterdir())
     for name, says in (("Bad-Name", "cannot name a topic"), ("library", "is reserved"),
-                       ("word_vectors", "exists: topic 'word_vectors' is taken")):
+                       ("word_vectors", "exists: topic 'word_vectors' is taken"),
+                       # exercises/numpy/ shadowed NumPy for every topic run from there
+                       ("numpy", "'numpy' cannot name a topic: it is the name of a module"),
+                       ("random", "it is the name of a module Python imports here"),
+                       ("class", "'class' cannot name a topic: it is a Python keyword")):
         made = run(env, tmp_path, "dojo", "new", "topic", name, "--solutions", str(solutions),
                    "--course", str(course_dir))
         assert made.returncode == 2, made.stdout
