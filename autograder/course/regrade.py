@@ -19,6 +19,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nlpdojo_autograder.course.attempts import Attempt, replace_result, restore_sources
+from nlpdojo_autograder.course.attempts import (
+    Attempt,
+    attempts,
+    replace_result,
+    restore_sources,
+)
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.policy import gradebook
 from nlpdojo_autograder.course.store import Course, Student
@@ -89,13 +95,28 @@ def counted_attempts(course: Course, assignment: str) -> list[tuple[Student, Att
             if (st := book.standing(s.id, assignment)).attempt is not None]
 
 
+def regraded_attempts(course: Course, assignment: str) -> list[tuple[Student, Attempt]]:
+    """The attempts a regrade grades again: each student's counted one; under ``counts =
+    "best"`` every one, since the attempt that counts is chosen by its points: regrading the
+    counted one alone left the others as the old grader scored them, and the choice then
+    fell on one of those (a regrade to 0 undone by an unregraded copy)."""
+    if course.assignment(assignment).counts != "best":
+        return counted_attempts(course, assignment)
+    students = {s.id: s for s in course.students()}
+    return [(students[a.student], a) for a in attempts(course, assignment=assignment)
+            if a.student in students]
+
+
 def regrade(course: Course, assignment: str, *, jobs: int = 1,
             grade: GradeCohort | None = None) -> Regrade:
-    """Grade the counted attempts again (nothing is written to the record)."""
+    """Grade the attempts that can count again (:func:`regraded_attempts`); what the record
+    would then say of every student's standings (:func:`standings_after`, another
+    assignment's too: bank days follow the attempt that counts). Nothing is written."""
     spec = course.assignment(assignment)
     grade = grade or grade_cohort
     found = Regrade(assignment)
-    pairs = counted_attempts(course, assignment)
+    pairs = regraded_attempts(course, assignment)
+    several = len({s.id for s, _ in pairs}) < len(pairs)
     if not pairs:
         raise CourseError(f"assignment {assignment} has no counted attempt to regrade: "
                           "record attempts first (grade --submissions ... with the course, "
@@ -124,13 +145,45 @@ def regrade(course: Course, assignment: str, *, jobs: int = 1,
                 if row.after is None:
                     row.why = "its grading failed (see grade's output above)"
     done = [r for r in found.rows if r.after is not None]
-    found.comparison = compare_results({_key(r): r.before for r in done},
-                                       {_key(r): r.after for r in done},
+    found.comparison = compare_results({_key(r, several): r.before for r in done},
+                                       {_key(r, several): r.after for r in done},
                                        old="recorded", new="regraded", assignment=assignment)
     found.comparison["not_regraded"] = [
         {"name": _key(r), "attempt": r.attempt.number, "why": r.why}
         for r in found.rows if r.after is None]
+    found.comparison["standings"] = standings_after(course, found)
     return found
+
+
+def standings_after(course: Course, found: Regrade) -> list[dict[str, Any]]:
+    """Each standing (a student on an assignment, any assignment) whose course points
+    :func:`apply` would change: ``{"name", "student", "assignment", "before", "after",
+    "attempt_before", "attempt_after"}``, computed on a copy of the record with the regrade
+    applied (the record itself untouched)."""
+    before = gradebook(course)
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-regrade-preview-") as tmp:
+        copy = Path(tmp) / "preview.course"
+        target = sqlite3.connect(copy)
+        try:
+            course.conn.backup(target)
+        finally:
+            target.close()
+        with Course.open(copy) as preview:
+            apply(preview, found)
+            after = gradebook(preview)
+    changes = []
+    for key, was in before.standings.items():
+        now = after.standings[key]
+        if now.score != was.score or _number(now) != _number(was):
+            changes.append({"name": f"{was.student.name} ({was.student.id})",
+                            "student": was.student.id, "assignment": key[1],
+                            "before": was.score, "after": now.score,
+                            "attempt_before": _number(was), "attempt_after": _number(now)})
+    return changes
+
+
+def _number(standing) -> int | None:
+    return standing.attempt.number if standing.attempt is not None else None
 
 
 def _no_sources(attempt: Attempt) -> str:
@@ -142,8 +195,9 @@ def _no_sources(attempt: Attempt) -> str:
             "--submission: `dojo course record RESULT --submission FOLDER` keeps them)")
 
 
-def _key(row: Regraded) -> str:
-    return f"{row.student.name} ({row.student.id})"
+def _key(row: Regraded, attempt: bool = False) -> str:
+    name = f"{row.student.name} ({row.student.id})"
+    return f"{name}, attempt {row.attempt.number}" if attempt else name
 
 
 def _folder(attempt: Attempt) -> str:

@@ -18,7 +18,7 @@ from nlpdojo.cli.common import console, err_console, print_warning, report_error
 from nlpdojo_autograder.course.browse import course_view, student_view
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.gradescope_export import import_export
-from nlpdojo_autograder.course.policy import gradebook
+from nlpdojo_autograder.course.policy import gradebook, points_text
 from nlpdojo_autograder.course.regrade import apply, regrade
 from nlpdojo_autograder.course.store import COURSE_ENV, Course, course_path
 from nlpdojo_reports.comparison import render_comparison
@@ -62,6 +62,14 @@ def regrade_command(
         for row in found.failed:
             print_warning(f"{row.student.name} ({row.student.id}), attempt "
                           f"{row.attempt.number}: not regraded: {row.why}")
+        if fmt is RegradeFormat.table:
+            for change in found.comparison["standings"]:
+                moved = ("" if change["attempt_before"] == change["attempt_after"] else
+                         f" (attempt {change['attempt_after']} counts, not "
+                         f"{change['attempt_before']})")
+                typer.echo(f"{'applied' if apply_it else 'would change'}: {change['name']} "
+                           f"{change['assignment']}: {points_text(change['before'])} -> "
+                           f"{points_text(change['after'])}{moved}")
         if not apply_it:
             if found.changed:
                 err_console.print(f"nothing written: {len(found.changed)} attempt(s) would "

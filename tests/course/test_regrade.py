@@ -19,10 +19,11 @@ from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.course import regrade as regrade_module
 from nlpdojo_autograder.course.attempts import attempts, record_attempt
 from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.policy import gradebook
 from nlpdojo_autograder.course.regrade import apply, regrade
 from nlpdojo_autograder.course.roster import import_roster
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
-from tests.course.helpers import make_course, synthetic_result
+from tests.course.helpers import TABLE, make_course, synthetic_result
 
 ROSTER = ("id,name,email,section\ns1,Ada Lovelace,ada@x.edu,A\ns2,Bob Ross,bob@x.edu,A\n"
           "s3,Cy Young,cy@x.edu,B\ns4,Dee Dee,dee@x.edu,B\n")
@@ -121,6 +122,50 @@ def test_apply_replaces_the_changed_attempts_and_keeps_the_old_results(recorded)
     assert again.comparison["changed"] == 0 and apply(recorded, again) == []
 
 
+def test_under_best_every_attempt_is_regraded_and_every_standing_it_moves_is_said(tmp_path):
+    """a1 counts the best attempt. Ada's exploit (attempt 1, on time, full marks) is regraded
+    to 0: her other attempts are regraded too (regrading the counted one alone left an
+    unregraded copy of the exploit to count), the choice moves to her honest late attempt,
+    which spends 2 bank days, and her a2, which had them, loses 10 %: the regrade says both,
+    a2 included, before anything is written."""
+    table = {**TABLE, "assignments": [{**TABLE["assignments"][0], "counts": "best"},
+                                      TABLE["assignments"][1]]}
+    course = make_course(tmp_path, table)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    import_roster(course, tmp_path / "roster.csv")
+    subs = tmp_path / "subs"
+    late = datetime(2027, 1, 22, 12, tzinfo=UTC)  # a1 due 2027-01-20 23:59 -08:00: 2 days
+    for n, (when, body, points) in enumerate([
+            (ON_TIME, "exploit\n", {"q1": (4, 4), "q2": (6, 6)}),
+            (ON_TIME.replace(hour=13), "exploit\n", {"q1": (4, 4), "q2": (6, 6)}),
+            (late, "honest\n", {"q1": (4, 4), "q2": (4, 6)})]):
+        record_attempt(course, "s1", "a1", synthetic_result(points, sha=str(n) * 64, seed=5),
+                       submitted_at=when, submitted_from="given",
+                       folder=_submission(subs, f"ada-{n}", body))
+    record_attempt(course, "s1", "a2", synthetic_result({"q3": (5, 5)}, topic="t", sha="9" * 64),
+                   submitted_at=datetime(2027, 2, 5, 12, tzinfo=UTC), submitted_from="given")
+
+    def grader(cohort, targets, output, jobs, seed, backend):
+        scored = {"exploit\n": {"q1": (0, 4, "caught"), "q2": (0, 6, "caught")},
+                  "honest\n": {"q1": (4, 4, ""), "q2": (4, 6, "")}}
+        return {p.name: _result(scored[(p / "t" / "q.py").read_text()], seed)
+                for p in cohort.iterdir()}
+
+    before = {a: gradebook(course).standing("s1", a).score for a in ("a1", "a2")}
+    assert before == {"a1": 20.0, "a2": 10.0}
+    found = regrade(course, "a1", grade=grader)
+    assert sorted(r.attempt.number for r in found.rows) == [1, 2, 3]
+    changes = {c["assignment"]: c for c in found.comparison["standings"]}
+    assert (changes["a1"]["before"], changes["a1"]["after"]) == (20.0, 16.0)
+    assert (changes["a1"]["attempt_before"], changes["a1"]["attempt_after"]) == (1, 3)
+    assert (changes["a2"]["before"], changes["a2"]["after"]) == (10.0, 9.0)
+    assert {a: gradebook(course).standing("s1", a).score for a in ("a1", "a2")} == before
+    apply(course, found)
+    assert {a: gradebook(course).standing("s1", a).score for a in ("a1", "a2")} == {
+        "a1": 16.0, "a2": 9.0}
+    course.close()
+
+
 def test_a_failed_grading_is_listed_and_never_applied(recorded):
     found = regrade(recorded, "a1", grade=lambda *a: {})
     assert found.comparison["changed"] == 0
@@ -149,6 +194,7 @@ def test_the_command_prints_and_applies_only_when_asked(recorded, monkeypatch):
     words = " ".join(result.stdout.replace("│", " ").split())
     assert "now off by 2" in words and "+3" in words
     assert "run again with --apply" in result.stderr
+    assert "would change: Ada Lovelace (s1) a1: 14 -> 20" in result.stdout
     assert "Cy Young (s3), attempt 1: not regraded" in result.stderr
     assert [a.score for a in attempts(recorded, "s1", "a1")] == [4, 7]
     result = runner.invoke(build_app(), ["course", "regrade", "a1", "--course", path,
