@@ -318,7 +318,9 @@ def _largest_total(submissions: list[ExportedSubmission]) -> float | None:
 # -- into the record ---------------------------------------------------------------------------
 def match_submitter(students: list[Student], who: Submitter) -> Student | None:
     """The roster's student for a Gradescope submitter: by email, else by SID (the roster's
-    SIS user id, id or login), case-insensitively; None where none or several match."""
+    SIS user id, id or login), case-insensitively, where the names agree too (every word of
+    one in the other: an SID that happens to be another student's id or login is no match);
+    None where none or several match."""
     def one(hits: list[Student]) -> Student | None:
         return hits[0] if len(hits) == 1 else None
 
@@ -332,8 +334,16 @@ def match_submitter(students: list[Student], who: Submitter) -> Student | None:
             hit = one([s for s in students if getattr(s, attr)
                        and getattr(s, attr).casefold() == key])
             if hit is not None:
-                return hit
+                return hit if _same_person(hit.name, who.name) else None
     return None
+
+
+def _same_person(roster_name: str, submitter_name: str) -> bool:
+    """Whether two spellings of a name can be one person's ("Lovelace, Ada" and "Ada
+    Lovelace"): the words of one are all in the other; a submitter without a name agrees."""
+    mine, theirs = (set(re.findall(r"\w+", n.casefold())) for n in (roster_name,
+                                                                       submitter_name))
+    return not theirs or mine <= theirs or theirs <= mine
 
 
 def import_export(course: Course, assignment: str, export: Path) -> GradescopeImport:

@@ -136,7 +136,8 @@ def import_extensions(course: Course, path) -> list[Extension]:
             raise CourseError(f"extensions file {path}, line {line}: give student, assignment, "
                               "due and a reason")
         where = f"extensions file {path}, line {line}"
-        given.append((_known_student(course, row[0].strip(), where), row[1].strip(),
+        given.append((_known_student(course, row[0].strip(), where),
+                      _known_assignment(course, row[1].strip(), where),
                       aware(row[2], zone, f"{where}, due"), row[3].strip()))
     return _write_extensions(course, given, None)
 
@@ -144,6 +145,13 @@ def import_extensions(course: Course, path) -> list[Extension]:
 def _known_student(course: Course, sid: str, where: str) -> str:
     try:
         return course.student(sid).id
+    except CourseError as exc:
+        raise CourseError(f"{where}: {exc}; nothing was imported") from None
+
+
+def _known_assignment(course: Course, aid: str, where: str) -> str:
+    try:
+        return course.assignment(aid).id
     except CourseError as exc:
         raise CourseError(f"{where}: {exc}; nothing was imported") from None
 

@@ -66,8 +66,10 @@ class CourseRecording:
                                   "(folder,submitted_at)")
         else:
             lines.append("no --manifest: each submission's time is its files' newest "
-                         "modification time (copies and unzipping change it; give a manifest "
-                         "folder,submitted_at to be exact)")
+                         "modification time, which is the student's to set (an archive's "
+                         "entries carry the times they were given, and unzip and tar restore "
+                         "them) and a copy's to change; give a manifest folder,submitted_at "
+                         "from where the work was handed in")
         return lines
 
     def record(self, folder: Path, result: Any, grader_fingerprint: str = "") -> str | None:

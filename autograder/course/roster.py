@@ -120,7 +120,8 @@ def _canvas(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
         if not any(c.strip() for c in row):
             continue
         name = cell(row, "Student")
-        if "Points Possible" in row[0] or name in ("Points Possible",):
+        if name == "Points Possible" or (row[0].strip() == "Points Possible"
+                                         and not cell(row, "ID")):
             skipped.append(f"line {line}: the Points Possible row")
             continue
         if name in CANVAS_TEST_STUDENTS:
@@ -180,6 +181,17 @@ def _check_duplicates(path: Path, students: list[Student], rows_from: int,
                               f"({seen[s.id].name} and {s.name}); ids are unique: fix the "
                               "file (nothing was imported)")
         seen[s.id] = s
+    for key in ("login", "email"):  # matched case-blind (Course.student, match_folders)
+        known: dict[str, Student] = {}
+        for s in students:
+            value = getattr(s, key).lower()
+            if value and value in known:
+                raise CourseError(f"roster {path}: {known[value].name} ({known[value].id}) and "
+                                  f"{s.name} ({s.id}) have the same {key} "
+                                  f"({getattr(known[value], key)!r}, "
+                                  f"{getattr(s, key)!r}) but for case, and a {key} names "
+                                  "one student: fix the file (nothing was imported)")
+            known[value] = s
     if not students:
         raise CourseError(f"roster {path} lists no student")
 

@@ -302,7 +302,11 @@ class Course:
             rows = self.conn.execute(
                 "SELECT * FROM students WHERE (login != '' AND lower(login) = lower(?)) OR "
                 "(email != '' AND lower(email) = lower(?))", (sid, sid)).fetchall()
-            row = rows[0] if len(rows) == 1 else None
+            if len(rows) > 1:
+                raise CourseError(f"{sid!r} is the login or email of {len(rows)} students of "
+                                  f"course {self.path} ({', '.join(r['id'] for r in rows)}): "
+                                  "name the student by id")
+            row = rows[0] if rows else None
         if row is None:
             count = self.conn.execute("SELECT COUNT(*) FROM students").fetchone()[0]
             hint = ("the roster is empty: import it with `dojo course roster import FILE`"

@@ -13,7 +13,12 @@ import pytest
 
 from nlpdojo_autograder.course.attempts import attempts, restore_sources
 from nlpdojo_autograder.course.config import CourseError
-from nlpdojo_autograder.course.gradescope_export import import_export, read_export
+from nlpdojo_autograder.course.gradescope_export import (
+    Submitter,
+    import_export,
+    match_submitter,
+    read_export,
+)
 from nlpdojo_autograder.course.roster import import_roster
 
 pytest.importorskip("yaml")
@@ -131,6 +136,18 @@ def test_one_students_run_that_cannot_be_kept_stops_no_other(roster_course, tmp_
     assert "plots.ipynb makes the submission's sources larger than a course keeps" in refused
     assert any(line.startswith("1 run(s) could not be recorded (the others are): s2's run")
                for line in done.report())
+
+
+def test_an_sid_is_a_match_only_where_the_names_agree(roster_course):
+    """Matched by SID alone (the email differs), a submitter is the roster's student only if
+    the names are one person's: an SID that happens to be another student's id was recorded
+    as that student."""
+    students = roster_course.students()
+    bob = Submitter(name="Ross, Bob", sid="s2", email="bob@elsewhere.edu")
+    assert match_submitter(students, bob).id == "s2"
+    assert match_submitter(students, Submitter(name="", sid="S2", email="")).id == "s2"
+    assert match_submitter(students, Submitter(name="Mallory Doe", sid="s2",
+                                               email="m@x.edu")) is None
 
 
 def test_importing_again_or_a_later_export_records_nothing_twice(roster_course, tmp_path):

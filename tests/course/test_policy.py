@@ -112,6 +112,10 @@ def test_extensions_file_refuses_an_unknown_student_and_a_naive_date(tmp_path):
                        "s9,a1,2027-01-25T23:59:00-08:00,travel\n")
         with pytest.raises(CourseError, match=r"line 3: no student 's9'.*nothing was imported"):
             import_extensions(course, bad)
+        bad.write_text("student,assignment,due,reason\ns1,a9,2027-01-25T23:59:00-08:00,x\n")
+        with pytest.raises(CourseError, match=r"ext.csv, line 2: no assignment 'a9'.*nothing "
+                           "was imported"):
+            import_extensions(course, bad)
         bad.write_text("student,assignment,due,reason\ns1,a1,2027-01-25T23:59:00,illness\n")
         with pytest.raises(CourseError, match="has no time zone"):
             import_extensions(course, bad)

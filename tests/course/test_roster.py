@@ -38,6 +38,15 @@ def test_a_canvas_export_with_a_bom_and_semicolons(tmp_path):
     assert roster.skipped == ("line 2: the Points Possible row", "line 4: Canvas's test student")
 
 
+def test_a_student_named_points_possible_is_a_student(tmp_path):
+    """Only Canvas's own row (its name "Points Possible", no id) is skipped: a student whose
+    name holds the words was dropped."""
+    text = CANVAS + "\"Points Possible Fan, Pat\";103;S103;ppf@uni.edu;Sec B;;\n"
+    roster = read_roster(write(tmp_path, text))
+    assert [s.id for s in roster.students] == ["101", "102", "103"]
+    assert roster.skipped == ("line 2: the Points Possible row", "line 4: Canvas's test student")
+
+
 def test_a_plain_roster(tmp_path):
     roster = read_roster(write(tmp_path, "id,name,email,section\n"
                                          "s1,\"Lee, Ann\",ann@uni.edu,1\ns2,Bo,bo@uni.edu,2\n"))
@@ -56,6 +65,11 @@ def test_a_plain_roster(tmp_path):
     ("id,name,email,section\ns1,Lee, Ann,a@x,1\n", "line 2: 5 cells for 4 columns"),
     ("id,name,phone\ns1,Ann,555\n", "unknown column(s) phone"),
     ("id,name\n", "lists no student"),
+    # a login names one student, whatever its case (bob and BOB were two, and `history bob`
+    # found neither)
+    ("id,name,email,login\ns1,Bo,b@x,bob\ns2,Al,a@x,BOB\n",
+     "Bo (s1) and Al (s2) have the same login ('bob', 'BOB') but for case"),
+    ("id,name,email\ns1,Bo,B@x.edu\ns2,Al,b@x.edu\n", "have the same email"),
 ])
 def test_a_bad_roster_is_refused_and_imports_nothing(course, tmp_path, text, said):
     with pytest.raises(CourseError, match="roster .*" + re.escape(said)):
