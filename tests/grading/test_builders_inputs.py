@@ -326,6 +326,17 @@ def test_function_check_on_drawn_inputs(tmp_path):
     assert not passed and "must update `matrix` in place" in message
 
 
+def test_a_function_checks_hint_is_said_with_its_failures(tmp_path):
+    """``hint=`` without ``in_place=`` was dropped without a word: it is added to every
+    failure."""
+    check = function_check("double", inputs(x=normal(3)), question="q", module="m",
+                           title="double", points=1.0, hint="multiply by two, not add")
+    right, wrong = _module(double=lambda x: 2 * x), _module(double=lambda x: x + 2)
+    assert _grade(check, right, right, tmp_path)[0]
+    passed, message = _grade(check, right, wrong, tmp_path)
+    assert not passed and message.endswith("(multiply by two, not add)")
+
+
 def _overwrite(matrix, rows, grads, lr):
     matrix[rows] -= lr * grads  # a repeated row's updates overwrite each other
     return matrix

@@ -455,6 +455,20 @@ def test_a_case_of_several_float_inputs_says_which_get_a_gradient(tmp_path):
                for c in first_only)
 
 
+def test_a_share_or_hint_of_no_check_is_an_error():
+    """``shares={"gradient": 0.6}`` (for "gradients") and a hint keyed by a check the builder
+    does not make were ignored without a word."""
+    with pytest.raises(ValueError, match=r"shares=\{'gradient': \.\.\.\} names no check this "
+                       r"builder makes \(values, hidden, gradients.*did you mean 'gradients'"):
+        layer_checks("Cell", _cell_case, question="cell", module="m", title="Cell", points=1.0,
+                     at_scale=None, shares={"gradient": 0.6})
+    with pytest.raises(ValueError, match=r"hints=\{'eval': \.\.\.\} names no check"):
+        layer_checks("Cell", _cell_case, question="cell", module="m", title="Cell", points=1.0,
+                     at_scale=None, hints={"eval": "eval mode is off"})
+    layer_checks("Cell", _cell_case, question="cell", module="m", title="Cell", points=1.0,
+                 at_scale=None, shares={"gradients": 0.6}, hints={"values": "h"})
+
+
 def test_feedback_names_the_inputs(tmp_path):
     checks = layer_checks("Cell", _cell_case, question="cell", module="m", title="Cell", points=1.0,
                           at_scale=None)

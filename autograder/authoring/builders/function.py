@@ -14,6 +14,7 @@ import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import gate, require_function_at_scale
 from nlpdojo_autograder.authoring.builders.cases import NOT_GIVEN, _at_scale_of
+from nlpdojo_autograder.authoring.builders.points import with_hint
 from nlpdojo_autograder.authoring.builders.wire import send_argument, stable_call
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload
 from nlpdojo_autograder.authoring.context import Context
@@ -58,7 +59,8 @@ def function_check(name: str,
 
     ``in_place``: the parameter the function is documented to update in place and return (a
     sparse SGD step: a copy per step would cost more than the step); a result that is a copy,
-    or an argument left unchanged, fails with that said (and ``hint``: how to do it).
+    or an argument left unchanged, fails with that said (and ``hint``: how to do it); without
+    ``in_place``, ``hint`` is added to every failure of the check (:func:`.points.with_hint`).
     ``array_outputs``: the outputs the contract asks to be arrays (:func:`function_checks`);
     ``numbers``: those it returns as Python numbers (:func:`function_checks`).
     ``stable``: the function promises numerical stability, so it runs with floating-point
@@ -105,8 +107,11 @@ def function_check(name: str,
             inspect(out, drawn)
         return {**out, **mistaken}
 
-    return value_check(check, title, points, run, question=question, rtol=rtol,
+    made = value_check(check, title, points, run, question=question, rtol=rtol,
                        computed_mistakes=computed, labels=labels, **options)
+    # the hint of an in-place update is said with that failure; any other, with every failure
+    # (it was dropped without a word where in_place was not given)
+    return with_hint(made, hint) if hint and in_place is None else made
 
 
 @dataclass(frozen=True)

@@ -349,7 +349,8 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
     scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
                                                        parameters), make)
-    shared = _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}))
+    shared = _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}),
+                    named={"shares": shares, "hints": hints})
     if parity is None:
         return shared
     against = torch_check(cls, parity.make, question=question, module=module, **{

@@ -4,6 +4,7 @@ round grains (:func:`split_points`), and a hint added to a check's failures (:fu
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from collections.abc import Sequence
 
@@ -28,10 +29,21 @@ def with_hint(check: Check | ForQuestion, hint: str) -> Check | ForQuestion:
     return dataclasses.replace(check, judge=hinted)
 
 
-def _share(checks: list[Check], points: float, shares: dict[str, float]) -> list[Check]:
+def _share(checks: list[Check], points: float, shares: dict[str, float], *,
+           named: dict[str, dict[str, object] | None] | None = None) -> list[Check]:
     """``checks`` with a question's ``points`` split between them by their ``shares`` (the
     shares of the checks present, whatever they sum to), in round numbers
-    (:func:`split_points`)."""
+    (:func:`split_points`). ``named``: the builder's options keyed by check name (``{"shares":
+    shares, "hints": hints}``), each key of which must name one of ``checks`` (a typo,
+    ``shares={"gradient": 0.6}``, was ignored without a word)."""
+    names = [c.name for c in checks]
+    for option, given in (named or {}).items():
+        for key in given or {}:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                raise ValueError(f"{option}={{{key!r}: ...}} names no check this builder makes "
+                                 f"({', '.join(names)})"
+                                 + (f"; did you mean {close[0]!r}?" if close else ""))
     split = split_points(points, [shares[c.name] for c in checks])
     return [dataclasses.replace(c, points=p) for c, p in zip(checks, split, strict=True)]
 

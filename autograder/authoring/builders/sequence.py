@@ -78,7 +78,8 @@ def sequence_checks(cls: str, make: Callable[[Context, str], LayerCase], *,
                 extra_shares[renamed] = SEQUENCE_SHARES[check.name]
     checks = [with_hint(c, STAND_IN_HINT.format(cls=cls))
               if c.name.split("_")[-1] in ("values", "gradients") else c for c in checks]
-    return _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}))
+    return _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}),
+                  named={"shares": shares})
 
 
 #: added to a failed values or gradients check of an unroll: what the check runs (feedback
