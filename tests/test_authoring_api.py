@@ -193,3 +193,16 @@ def test_a_planted_bug_writes_its_changes_in_place():
         bug("no spaces", "return «xp.add→xp.sub»(x, k)")
     with pytest.raises(ValueError, match=r"'ascii arrow'.*outside a change «old → new»"):
         bug("ascii arrow", "return «xp.add -> xp.sub»(x, k)")
+
+
+def test_ids_and_check_names_are_what_markers_and_file_names_can_hold():
+    """``Question("Attention_Entropy", ...)`` was accepted, and the messages then suggested a
+    malformed marker; a check named ``fwd/bwd`` broke the release on a temporary path."""
+    from nlpdojo_autograder.authoring import Question, value_check
+
+    with pytest.raises(ValueError, match="question id 'Attention_Entropy': a question's id is "
+                       "lowercase letters"):
+        Question("Attention_Entropy", "Entropy", checks=[value_check(
+            "values", "v", 1.0, lambda ctx: {})])
+    with pytest.raises(ValueError, match="check entropy.fwd/bwd: a check's name is lowercase"):
+        value_check("fwd/bwd", "v", 1.0, lambda ctx: {}, question="entropy")

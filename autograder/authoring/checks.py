@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -144,6 +145,10 @@ class Check:
     module: str = ""
 
     def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"check {self.question}.{self.name}: a check's name is lowercase "
+                             "letters, digits and underscores, starting with a letter (it names "
+                             "the check's fixture files and its id in every report)")
         if self.kind not in CHECK_KINDS:
             raise ValueError(f"check {self.id}: kind {self.kind!r} is not one of {CHECK_KINDS}")
         if not (isinstance(self.points, int | float) and math.isfinite(self.points)

@@ -62,6 +62,10 @@ class Question:
     def __post_init__(self) -> None:
         if not self.site:  # the caller of the generated __init__
             object.__setattr__(self, "site", sys._getframe(2).f_code.co_filename)
+        if not (isinstance(self.id, str) and ID.fullmatch(self.id)):
+            raise ValueError(f"question id {self.id!r}: a question's id is lowercase letters, "
+                             "digits and underscores, starting with a letter (its solution "
+                             "markers, its checks' ids and its file names are made of it)")
         if self.code is None:
             object.__setattr__(self, "code", () if self.integrative else (self.id,))
         for name in ("checks", "code", "planted_bugs", "requires", "datasets"):
@@ -89,6 +93,9 @@ class Question:
             raise ValueError(f"question {self.id}: no checks; every question is graded by at "
                              "least one")
 
+
+#: what a question's id, and a check's name, are made of
+ID = re.compile(r"[a-z][a-z0-9_]*")
 
 #: a change written in place in a planted bug's text: ``«old → new»``
 EDIT = re.compile(r"«(.*?) → (.*?)»", re.DOTALL)

@@ -350,7 +350,8 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
     scaled = _layer_at_scale(module, cls, _at_scale_of("layer_checks", question, cls, at_scale,
                                                        parameters), make)
     shared = _share([gate(c, scaled) for c in checks], points, LAYER_SHARES | dict(shares or {}),
-                    named={"shares": shares, "hints": hints})
+                    named={"shares": shares, "hints": {k: h for k, h in (hints or {}).items()
+                                                       if k != "torch" or parity is None}})
     if parity is None:
         return shared
     against = torch_check(cls, parity.make, question=question, module=module, **{
