@@ -206,3 +206,23 @@ def test_ids_and_check_names_are_what_markers_and_file_names_can_hold():
             "values", "v", 1.0, lambda ctx: {})])
     with pytest.raises(ValueError, match="check entropy.fwd/bwd: a check's name is lowercase"):
         value_check("fwd/bwd", "v", 1.0, lambda ctx: {}, question="entropy")
+
+
+def test_a_question_or_check_declared_twice_names_where():
+    """The error pointed at the topic's register call and said "fix that line"; it names both
+    declarations now, and two checks of one name are refused at their question."""
+    from nlpdojo_autograder.authoring import Question, Topic, value_check
+
+    def question():
+        return Question("entropy", "Entropy", checks=[value_check(
+            "values", "v", 1.0, lambda ctx: {})])
+
+    first, second = question(), question()
+    with pytest.raises(ValueError, match=r"question 'entropy' is declared twice \(.*"
+                       r"test_authoring_api.py:\d+ and .*test_authoring_api.py:\d+\)"):
+        Topic("toy_attn", "Toy", 9, [first, second])
+    with pytest.raises(ValueError, match="question entropy: two of its checks are named "
+                       "'values'"):
+        Question("entropy", "Entropy", checks=[
+            value_check("values", "v", 1.0, lambda ctx: {}),
+            value_check("values", "w", 1.0, lambda ctx: {})])

@@ -58,10 +58,14 @@ class Question:
     datasets: tuple[str, ...] = ()
     integrative: bool = False
     site: str = dataclasses.field(default="", compare=False, repr=False)
+    #: the line of :attr:`site` that declares it (0: not known)
+    line: int = dataclasses.field(default=0, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.site:  # the caller of the generated __init__
-            object.__setattr__(self, "site", sys._getframe(2).f_code.co_filename)
+            caller = sys._getframe(2)
+            object.__setattr__(self, "site", caller.f_code.co_filename)
+            object.__setattr__(self, "line", caller.f_lineno)
         if not (isinstance(self.id, str) and ID.fullmatch(self.id)):
             raise ValueError(f"question id {self.id!r}: a question's id is lowercase letters, "
                              "digits and underscores, starting with a letter (its solution "
@@ -78,10 +82,15 @@ class Question:
             checks = tuple(c if c.module else dataclasses.replace(c, module=module_of(
                 self.code[0])) for c in checks)
         object.__setattr__(self, "checks", checks)
+        names: set[str] = set()
         for check in self.checks:
             if check.question != self.id:
                 raise ValueError(f"question {self.id}: check {check.id!r} belongs to question "
                                  f"{check.question!r}; declare it with {self.id!r}")
+            if check.name in names:
+                raise ValueError(f"question {self.id}: two of its checks are named "
+                                 f"{check.name!r}; name one otherwise (check=... or name=...)")
+            names.add(check.name)
         object.__setattr__(self, "planted_bugs", tuple(
             _completed(b, self.id, self.code) if b.question in (None, self.id) else b
             for b in self.planted_bugs))
@@ -92,6 +101,10 @@ class Question:
         if not self.checks:
             raise ValueError(f"question {self.id}: no checks; every question is graded by at "
                              "least one")
+
+
+def _where(question: Question) -> str:
+    return f"{question.site}:{question.line}" if question.line else question.site or "?"
 
 
 #: what a question's id, and a check's name, are made of
@@ -195,11 +208,13 @@ class Topic:
     withheld: str | None = None
 
     def __post_init__(self) -> None:
-        seen: set[str] = set()
+        seen: dict[str, Question] = {}
         for question in self.questions:
             if question.id in seen:
-                raise ValueError(f"topic {self.name}: question {question.id!r} is declared twice")
-            seen.add(question.id)
+                raise ValueError(f"topic {self.name}: question {question.id!r} is declared twice "
+                                 f"({_where(seen[question.id])} and {_where(question)}); rename "
+                                 "one")
+            seen[question.id] = question
         for question in self.questions:  # the questions named by their declarations: ids
             name = functools.partial(self._named, f"question {question.id!r}")
             object.__setattr__(question, "requires", tuple(map(name, question.requires)))
