@@ -226,3 +226,12 @@ def test_a_question_or_check_declared_twice_names_where():
         Question("entropy", "Entropy", checks=[
             value_check("values", "v", 1.0, lambda ctx: {}),
             value_check("values", "w", 1.0, lambda ctx: {})])
+
+
+def test_a_layer_without_a_case_at_scale_hears_of_parameters_false():
+    """A layer without parameters needs no case at scale, but the error asked for one only."""
+    from nlpdojo_autograder.authoring import LayerCase, layer_checks
+
+    with pytest.raises(ValueError, match=r"names no case at scale.*says parameters=False"):
+        layer_checks("Swish", lambda ctx: LayerCase(args=(ctx.backend,), params={}),
+                     question="swish", module="m", title="Swish", points=1.0)

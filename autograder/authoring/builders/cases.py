@@ -301,7 +301,9 @@ def _at_scale_of(builder: str, question: str, name: str, at_scale: Any,
         f"{MIN_AT_SCALE_NUMBERS:,} parameters and inputs (its case factory at other sizes, "
         "weights scaled by 1/sqrt(fan-in)), where a backward that differentiates the forward "
         "numerically cannot finish; or at_scale=None to say in the open that it has none "
-        "(docs/authoring.md, 'What every check of a kind requires')")
+        + ("(a layer without parameters, an activation or a pooling, says parameters=False "
+           "and needs none) " if builder == "layer_checks" else "")
+        + "(docs/authoring.md, 'What every check of a kind requires')")
 
 
 def _same_configuration(cls: str, case: LayerCase, scaled: LayerCase) -> None:
