@@ -351,6 +351,16 @@ def test_a_check_judged_without_the_reference_names_its_oracle_and_a_bug_proves_
                     topic) == []
 
 
+def test_a_planted_bug_in_another_questions_block_says_so(topic: Path):
+    """A bug declared for 'logistic' whose text lies in sigmoid's block changes sigmoid's code:
+    dojo verify said "not caught ... add a case", the wrong diagnosis."""
+    stray = replace(SIGMOID_BUG, name="stray", question="logistic")
+    [problem] = validate(_exercise(planted_bugs=[SIGMOID_BUG, stray]), topic)
+    assert problem.where == "planted bug 'stray'"
+    assert problem.message.startswith("its text lies in the solution block of sigmoid in ")
+    assert "not of 'logistic'" in problem.message
+
+
 def test_a_planted_bug_by_a_check_its_question_does_not_have(topic: Path):
     typo = replace(SIGMOID_BUG, by=("vaules",))
     [problem] = validate(_exercise(planted_bugs=[typo]), topic)

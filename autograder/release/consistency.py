@@ -45,7 +45,7 @@ from nlpdojo_autograder.authoring.markers import (
     parse_blocks,
     python_modules,
 )
-from nlpdojo_autograder.authoring.planted import PlantError, bug_path, plant
+from nlpdojo_autograder.authoring.planted import PlantError, blocks_around, bug_path, plant
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 from nlpdojo_autograder.runtime import code_rules
 from nlpdojo_autograder.runtime.loader import LIBRARY
@@ -464,10 +464,21 @@ def bug_problem(bug: PlantedBug, topic_dir: Path,
             hint = suggest(bug.module, modules, "modules")
         return Problem(f"planted bug {bug.name!r}",
                        f"module {bug.module!r} not found in {topic_dir}; {hint}")
+    text = path.read_text(encoding="utf-8")
     try:
-        plant(bug, path.read_text(encoding="utf-8"), str(path))
+        plant(bug, text, str(path))
     except PlantError as exc:
         return Problem(exc.where, exc.reason)
+    # a bug whose text lies in another question's solution block only: it changes that
+    # question's code, so its own question's checks cannot catch it ("not caught" misled)
+    own = {bug.question, *bug.also}
+    for around in blocks_around(text, bug.find):
+        named = {q.rpartition(".")[2] for q in around}
+        if named and not named & own:
+            return Problem(f"planted bug {bug.name!r}", (
+                f"its text lies in the solution block of {', '.join(sorted(named))} in "
+                f"{path}, not of {bug.question!r}: plant it in {bug.question!r}'s code, or "
+                "under the question whose code it changes"))
     return None
 
 
