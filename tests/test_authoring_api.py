@@ -235,3 +235,19 @@ def test_a_layer_without_a_case_at_scale_hears_of_parameters_false():
     with pytest.raises(ValueError, match=r"names no case at scale.*says parameters=False"):
         layer_checks("Swish", lambda ctx: LayerCase(args=(ctx.backend,), params={}),
                      question="swish", module="m", title="Swish", points=1.0)
+
+
+def test_a_threshold_the_reference_cannot_reach_is_said_to_the_reference_only():
+    """The reference's own run short of a threshold set from it (a floor above what it
+    reaches) heard only "short of the threshold ... (shown once reached)": the author saw
+    neither the threshold nor that it is theirs. A student's run still does not see it."""
+    from nlpdojo_autograder.authoring import metric_check
+
+    check = metric_check("accuracy", "accuracy after training", 1.0, lambda ctx: {},
+                         question="attention", metric="accuracy",
+                         threshold=lambda ref: max(0.9, ref - 0.05), budget="10 steps")
+    own = check.judge({"value": 0.79}, {"value": 0.79})
+    assert not own.passed
+    assert "short of ≥ 0.9, the threshold set from the reference's own run" in own.message
+    theirs = check.judge({"value": 0.5}, {"value": 0.79})
+    assert "0.9" not in theirs.message and "shown once reached" in theirs.message
