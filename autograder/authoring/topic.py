@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import importlib.util
 import pkgutil
 import re
 import sys
@@ -26,11 +27,7 @@ from typing import Any
 from nlpdojo_autograder.authoring.checks import Check, Exercise, PlantedBug
 from nlpdojo_autograder.authoring.deferred import ForQuestion, checks_of, module_of
 from nlpdojo_autograder.authoring.planted import blocks_around, module_path
-from nlpdojo_autograder.runtime.loader import (
-    SubmissionImportError,
-    load_reference_dir,
-    reference_available,
-)
+from nlpdojo_autograder.runtime.loader import SubmissionImportError, load_reference_dir
 
 
 @dataclass(frozen=True)
@@ -245,8 +242,7 @@ class Topic:
         those of the :attr:`withheld` module for it, where that module is installed, each
         placed (:meth:`_placed`); last, those that could not be placed (``unplaced``: the
         release checks and ``dojo verify`` report them; grading never reads planted bugs)."""
-        withheld = withheld_bugs(self.withheld, required=reference_available(
-            self.reference or f"nlpdojo_solutions.{self.name}"))
+        withheld = withheld_bugs(self.withheld)
         questions = {q.id: q for q in self.questions}
         for b in withheld:
             if b.question is not None and b.question not in questions:
@@ -356,14 +352,14 @@ class Topic:
 
 
 
-def withheld_bugs(module: str | None, *, required: bool = False) -> list[PlantedBug]:
+def withheld_bugs(module: str | None) -> list[PlantedBug]:
     """The planted bugs (``BUGS``) of ``module``, a module a student's install leaves out with
     the reference (a planted bug quotes the reference in its ``find`` and writes a near-copy in
     its ``replace``: shipped, it would hand out the answer): none where it is not installed (a
-    student wheel), or where ``module`` is ``None``. Any other import error is raised.
-    ``required``: the reference is installed, so the module must be too (a misspelt
-    ``withheld=`` planted no bug, and ``dojo verify`` passed proving nothing); and a package's
-    modules that define ``BUGS`` must each be listed in its ``BUGS``."""
+    student wheel, a Gradescope bundle), or where ``module`` is ``None``. Any other import
+    error is raised; so is a ``module`` missing beside an installed ``withheld`` package (a
+    misspelt ``withheld=`` planted no bug, and ``dojo verify`` passed proving nothing), and a
+    module of the package that defines ``BUGS`` its ``BUGS`` does not list."""
     if module is None:
         return []
     try:
@@ -371,15 +367,15 @@ def withheld_bugs(module: str | None, *, required: bool = False) -> list[Planted
     except ModuleNotFoundError as exc:
         if exc.name != module:
             raise
-        if required:
-            parent = module.rpartition(".")[0]
-            raise ValueError(f"withheld={module!r} names no module, although the topic's "
-                             "reference is installed: its planted bugs are in "
-                             f"{parent + '.' if parent else ''}withheld (a package beside the "
-                             "topic's declaration, BUGS in its __init__.py)") from None
+        parent = module.rpartition(".")[0]
+        sibling = f"{parent}.{WITHHELD}" if parent else WITHHELD
+        if sibling != module and _installed(sibling):
+            raise ValueError(f"withheld={module!r} names no module, though {sibling} is "
+                             f"there: its planted bugs are in {sibling} (a misspelt name "
+                             "plants none)") from None
         return []
     bugs = _listed(found.BUGS, module)
-    if required and getattr(found, "__path__", None):
+    if getattr(found, "__path__", None):
         listed = {b.name for b in bugs}
         for info in pkgutil.iter_modules(found.__path__):
             part = importlib.import_module(f"{module}.{info.name}")
@@ -390,6 +386,17 @@ def withheld_bugs(module: str | None, *, required: bool = False) -> list[Planted
                                  f"({found.__file__}) does not list ({', '.join(unlisted)}): "
                                  f"add {info.name}.BUGS to it")
     return bugs
+
+
+#: the package of a topic's planted bugs, beside its declaration
+WITHHELD = "withheld"
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 class _Texts:

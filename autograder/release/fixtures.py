@@ -49,6 +49,7 @@ from nlpdojo_autograder.authoring.checks import Exercise
 from nlpdojo_autograder.authoring.compare import MISTAKE_KEY
 from nlpdojo_autograder.authoring.context import ORACLE_DIGEST
 from nlpdojo_autograder.authoring.questions import QuestionError, closure
+from nlpdojo_autograder.authoring.topic import WITHHELD as TOPIC_WITHHELD
 from nlpdojo_autograder.grading.given import GIVEN, given_digests
 from nlpdojo_autograder.grading.grade import GradeOptions, exercise_names, get_exercise, judge
 from nlpdojo_autograder.grading.runner import Outcome, read_outcome, run_checks
@@ -89,10 +90,11 @@ class FixtureReport:
 #: the file in a fixtures folder that records what its fixtures were computed from
 FINGERPRINT = "FINGERPRINT"
 
-#: a topic's planted bugs (``Topic(withheld=...)``, a package of this name): no check reads
-#: them, so they are not in the fingerprint (a bug edited computes no fixture again); no
-#: student wheel holds them (:mod:`.bundle`)
-WITHHELD = "withheld"
+#: a topic's planted bugs (``Topic(withheld=...)``, a package of this name,
+#: :data:`~nlpdojo_autograder.authoring.topic.WITHHELD`): no check reads them, so they are not
+#: in the fingerprint (a bug edited computes no fixture again); no student wheel holds them
+#: (:mod:`.bundle`)
+WITHHELD = TOPIC_WITHHELD
 
 #: the source files a fingerprint reads (data files of the packages included); not a topic's
 #: prose (README.md): no check reads it, and an edit there cost a whole release of the topic
