@@ -433,7 +433,8 @@ def _check_bugs(exercise: Exercise, topic_dir: Path, questions: list[str],
                 problems.append(Problem(where, f"by={name!r} is not a check of question "
                                         f"{bug.question!r}; "
                                         + suggest(name, names, "checks")))
-        problem = bug_problem(bug, topic_dir, modules)
+        problem = bug_problem(bug, topic_dir, modules,
+                              placed=bool(questions) and bug.question in questions)
         if problem is not None:
             problems.append(problem)
     proven = {(b.question, name) for b in exercise.planted_bugs for name in b.by}
@@ -445,9 +446,11 @@ def _check_bugs(exercise: Exercise, topic_dir: Path, questions: list[str],
                 f"add a planted bug of question {check.question!r} with by=({check.name!r},)"))
 
 
-def bug_problem(bug: PlantedBug, topic_dir: Path,
-                modules: list[str] | None = None) -> Problem | None:
-    """What stops ``bug`` from being planted in ``topic_dir`` (``None``: it plants cleanly)."""
+def bug_problem(bug: PlantedBug, topic_dir: Path, modules: list[str] | None = None, *,
+                placed: bool = True) -> Problem | None:
+    """What stops ``bug`` from being planted in ``topic_dir`` (``None``: it plants cleanly);
+    ``placed``: its question is one of the topic's (else that is the problem said, not
+    where its text lies)."""
     path = bug_path(topic_dir, bug)
     if not path.is_file():
         if modules is None:
@@ -472,7 +475,7 @@ def bug_problem(bug: PlantedBug, topic_dir: Path,
     # a bug whose text lies in another question's solution block only: it changes that
     # question's code, so its own question's checks cannot catch it ("not caught" misled)
     own = {bug.question, *bug.also}
-    for around in blocks_around(text, bug.find):
+    for around in blocks_around(text, bug.find) if placed else ():
         named = {q.rpartition(".")[2] for q in around}
         if named and not named & own:
             return Problem(f"planted bug {bug.name!r}", (
