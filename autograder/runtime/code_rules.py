@@ -140,6 +140,15 @@ AUTOGRAD_ATTRIBUTES = frozenset({
 })
 _AUTOGRAD = ("torch's autograd would compute the backward pass for you: the course asks you to "
              "write it with the chain rule")
+#: SciPy's numerical differentiation: ``scipy.optimize`` (``approx_fprime``, ``check_grad``,
+#: an optimizer's finite-difference ``jac``) and the functions by name, wherever reached. The
+#: import blocker cannot hide the module (``scipy.stats`` imports it); no course question
+#: needs SciPy's optimizers (the course writes its own). Two calls of ``approx_fprime`` with
+#: ``+h`` and ``-h`` averaged are central differences: the gradcheck question's loop
+#: unwritten, full marks (found by an attacker)
+NUMERICAL_DERIVATIVES = frozenset({"approx_fprime", "check_grad", "approx_derivative"})
+_NUMERICAL = ("SciPy's finite differences would compute the derivatives for you: write the "
+              "differences (or the backward pass) yourself, with xp")
 #: why graded code on the torch backend may not import torch: its layers' kernels and their
 #: backward kernels (``torch.nn.functional.conv1d``, ``torch.nn.grad.conv1d_input``,
 #: ``torch.ops.aten.native_batch_norm_backward``) would compute a layer for the student
@@ -526,6 +535,9 @@ class _Reader(ast.NodeVisitor):
             for alias in node.names:
                 if node.module == "sys" and alias.name not in SYS_ALLOWED:
                     self.refuse(node, f"`from sys import {alias.name}`")
+                elif alias.name in NUMERICAL_DERIVATIVES or (
+                        node.module == "scipy" and alias.name == "optimize"):
+                    self.refuse(node, f"`from {node.module} import {alias.name}`", _NUMERICAL)
                 elif self.autograd and alias.name == "torch":
                     self.refuse(node, f"`from {node.module} import torch`", _TORCH_ITSELF)
                 elif alias.name in REFUSED_ATTRIBUTES or alias.name in MODULE_ATTRIBUTES or (
@@ -545,6 +557,9 @@ class _Reader(ast.NodeVisitor):
                    else f"`import {name}`")
         if name in COURSE_TOOLS:
             self.refuse(node, f"`import {name}`", f"{name} {COURSE_TOOLS[name]}")
+            return
+        if name == "scipy.optimize" or name.startswith("scipy.optimize."):
+            self.refuse(node, written, _NUMERICAL)
             return
         if top == "nlpdojo" and (len(parts) < 2 or parts[1] not in FRAMEWORK_ALLOWED):
             if len(parts) > 1 or not isinstance(node, ast.ImportFrom):
@@ -645,6 +660,8 @@ class _Reader(ast.NodeVisitor):
         elif attr in AUTOGRAD_ATTRIBUTES:
             if self.autograd:
                 self.refuse(node, f"`.{attr}`", _AUTOGRAD)
+        elif attr in NUMERICAL_DERIVATIVES or (attr == "optimize" and self._imported(base)):
+            self.refuse(node, f"`.{attr}`", _NUMERICAL)
         elif attr in REFUSED_ATTRIBUTES or (_dunder(attr) and attr not in DUNDERS_ALLOWED):
             self.refuse(node, f"`.{attr}`")
         elif attr.startswith("_") and not _dunder(attr) and attr not in NAMEDTUPLE_API and (

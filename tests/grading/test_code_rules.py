@@ -186,6 +186,15 @@ REFUSED = {
     "torch.autograd imported": ("import torch.autograd as ag\n", "`import torch.autograd`"),
     "torch.func": ("import torch\nvjp = torch.func.vjp\n", "`torch.func`"),
     "the namespace's autograd": ("def f(xp):\n    return xp.autograd\n", "`.autograd`"),
+    # SciPy's finite differences: the gradcheck question's loop unwritten (an attacker's
+    # approx_fprime at +h and -h, averaged: central differences, full marks)
+    "scipy's approx_fprime": ("from scipy.optimize import approx_fprime\n",
+                              "`from scipy.optimize import ...`"),
+    "scipy's optimize as a name": ("from scipy import optimize\n", "`from scipy import optimize`"),
+    "scipy.optimize by attribute": ("import scipy\ng = scipy.optimize.check_grad\n",
+                                    "`.optimize`"),
+    "approx_fprime wherever reached": ("def f(m):\n    return m.approx_fprime\n",
+                                       "`.approx_fprime`"),
     "another package's exports": ("from nlpdojo.exports import reexport\n"
                                   "g, d = reexport('nlpdojo_autograder.runtime')\n",
                                   "`reexport` of another package"),
@@ -240,6 +249,8 @@ ALLOWED = {
     "sys.argv in a demo": "import sys\nif __name__ == '__main__':\n    print(sys.argv)\n",
     "allow_pickle=False": "import numpy as np\nx = np.load('f.npy', allow_pickle=False)\n",
     "a plotting backend": "import matplotlib\nmatplotlib.use('Agg')\n",
+    "scipy's statistics and sparse matrices": (
+        "import scipy.sparse as sp\nfrom scipy.stats import spearmanr\n"),
     "a script's guard and a decorator": (
         "import functools\n\n\ndef deco(f):\n    @functools.wraps(f)\n"
         "    def g(*a):\n        return f(*a)\n    return g\n\n\n"
