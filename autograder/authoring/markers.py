@@ -263,8 +263,9 @@ def _malformed_begin(at: str, body: str) -> str:
     )
 
 
-def strip_solutions(text: str, path: str | Path | None = None) -> str:
-    """``text`` with every solution block replaced by a ``NotImplementedError`` stub.
+def strip_solutions(text: str, path: str | Path | None = None, *, empty: bool = False) -> str:
+    """``text`` with every solution block replaced by a ``NotImplementedError`` stub (with
+    ``empty``, by ``pass``: ``dojo verify``'s proof that the blocks hold the work).
 
     Everything outside the blocks is kept byte for byte. Raises :class:`MarkerError` for
     malformed markers (``path`` names the file in messages).
@@ -288,7 +289,8 @@ def strip_solutions(text: str, path: str | Path | None = None) -> str:
         out.extend(lines[cursor : block.start_line - 1])
         begin = lines[block.start_line - 1]
         newline = "\r\n" if begin.endswith("\r\n") else "\n"
-        out.append(stub_line(block.question, block.indent, newline))
+        out.append(f"{block.indent}pass{newline}" if empty else
+                   stub_line(block.question, block.indent, newline))
         cursor = block.end_line
     out.extend(lines[cursor:])
     stubbed = "".join(out)

@@ -153,6 +153,31 @@ def verify_stubs(exercise: Exercise, work: Path, options: GradeOptions) -> Step:
     return Step(exercise.name, "stubs score 0", not wrong, detail)
 
 
+def verify_empty_blocks(exercise: Exercise, work: Path, options: GradeOptions) -> Step:
+    """Every question with solution blocks loses points when its blocks are emptied (each
+    block's lines replaced by ``pass``): a block that holds none of the work (the code around
+    it computes the answer) leaves a student full marks for deleting the stub's ``raise``
+    line, which the stubs' step cannot see (an author's trial)."""
+    topic = _copy_solutions(exercise, work / "empty")
+    library = topic.parent / LIBRARY
+    for path in [*python_modules(topic), *(python_modules(library) if library.is_dir() else [])]:
+        path.write_text(strip_solutions(path.read_text(), path, empty=True))
+    result = grade_exercise(exercise, topic, options)
+    points: dict[str, list[float]] = {}
+    for check in result.checks:
+        earned = points.setdefault(check.question, [0.0, 0.0])
+        earned[0] += check.score
+        earned[1] += check.max_score
+    given_away = [q for q, (score, most) in points.items()
+                  if most > 0 and score >= most and q not in exercise.integrative]
+    detail = (f"{len(points)} questions lose points with their blocks emptied" if not given_away
+              else "; ".join(f"question {q} earns full marks with its solution blocks emptied "
+                             "(each replaced by pass): the code around them computes the "
+                             "answer, so a student who deletes the stub's raise earns it; "
+                             "move the work into the blocks" for q in given_away))
+    return Step(exercise.name, "solution blocks hold the work", not given_away, detail)
+
+
 def verify_solutions(exercise: Exercise, backend: str, device: str,
                      options: GradeOptions) -> Step:
     opts = dataclasses.replace(options, backend=backend, device=device)
@@ -583,6 +608,7 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
             record(verify_consistency(exercise))
             if stubs:
                 record(verify_stubs(exercise, sub, options))
+                record(verify_empty_blocks(exercise, sub, options))
             for backend, device in backends if backends is not None else available_backends():
                 record(verify_solutions(exercise, backend, device, options))
             baseline = None

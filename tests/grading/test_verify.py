@@ -25,10 +25,11 @@ def test_verify_passes_and_reports_every_step(toy):
     steps = verify([toy], backends=[("numpy", "cpu")])
     names = [s.name for s in steps]
     assert names == ["declarations consistent with the solutions", "stubs score 0",
-                     "solutions full marks on numpy/cpu", BASELINE_STEP, GIVEN_STEP,
-                     REQUIRES_STEP, "planted bug scale adds", "planted bug gradient doubled"]
+                     "solution blocks hold the work", "solutions full marks on numpy/cpu",
+                     BASELINE_STEP, GIVEN_STEP, REQUIRES_STEP, "planted bug scale adds",
+                     "planted bug gradient doubled"]
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
-    assert steps[7].detail.startswith("caught by quadratic.values:")  # the first to catch it
+    assert steps[8].detail.startswith("caught by quadratic.values:")  # the first to catch it
 
 
 def test_the_baseline_counts_the_call_backs_each_check_makes(toy):
@@ -95,7 +96,7 @@ def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
 def test_dojo_verify_command_exit_codes(toy):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
     assert result.exit_code == 0, result.output
-    assert "8/8 verification steps passed" in result.output
+    assert "9/9 verification steps passed" in result.output
 
 
 def test_planted_bug_definition_mistakes_fail_their_step_and_the_rest_runs(toy, monkeypatch):
@@ -175,7 +176,7 @@ def test_dojo_verify_strict_exits_1_on_a_bug_costing_points_elsewhere(toy, monke
     said = " ".join(result.output.split())
     assert f"FAIL toy: {REQUIRES_STEP} — toy.quadratic's checks run toy.scale's code from " \
         "the submission" in said and "Declare requires=('scale',) on quadratic" in said
-    assert "5/7 verification steps passed" in result.output
+    assert "6/8 verification steps passed" in result.output
 
 
 def test_dojo_verify_lists_every_consistency_problem(toy, monkeypatch):
@@ -297,8 +298,8 @@ def test_verify_grades_on_the_input_seed_it_is_given(toy, monkeypatch):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy",
                                               "--input-seed", "5"])
     assert result.exit_code == 0, result.output
-    # stubs, solutions, the planted bugs' baseline, two planted bugs
-    assert seen == [0] * 5 + [17] * 5 + [5] * 5
+    # stubs, emptied blocks, solutions, the planted bugs' baseline, two planted bugs
+    assert seen == [0] * 6 + [17] * 6 + [5] * 6
 
 
 def test_each_bug_keeps_the_baseline_verdicts_of_the_checks_that_run_none_of_its_change(
@@ -482,3 +483,26 @@ def test_a_question_that_runs_another_questions_code_without_requiring_it_fails(
                           checks=(SimpleNamespace(id="cell.values",
                                                   own_code=("neural_networks.xavier",)),))
     assert verify_requires(own, course / "topic", baseline).ok
+
+
+def test_a_block_that_holds_none_of_the_work_fails_its_step(tmp_path, monkeypatch,
+                                                            toy_pack_site):
+    """scale's work moved before its block (the block keeps a no-op): the stubs still score 0,
+    yet a student who deletes the stub's raise line earns full marks (an author's trial)."""
+    pack = toy_pack_site(tmp_path / "site")
+    module = pack / "solutions" / "toy" / "scale.py"
+    module.write_text(module.read_text().replace(
+        "    xp = array_namespace(x)\n    ### BEGIN SOLUTION scale\n    return xp.multiply(x, k)\n",
+        "    xp = array_namespace(x)\n    out = xp.multiply(x, k)\n    ### BEGIN SOLUTION scale\n"
+        "    out = out * 1\n    ### END SOLUTION\n    return out\n    ### BEGIN SOLUTION scale\n"
+        "    return out\n"))
+    from nlpdojo.plugins import get_registry
+
+    toy = get_registry().get("exercise", "toy")
+    monkeypatch.setattr(toy, "planted_bugs", [])
+    steps = {s.name: s for s in verify([toy], backends=[])}
+    assert steps["stubs score 0"].ok
+    step = steps["solution blocks hold the work"]
+    assert not step.ok
+    assert step.detail.startswith("question scale earns full marks with its solution blocks "
+                                  "emptied")
