@@ -153,6 +153,22 @@ def verify_stubs(exercise: Exercise, work: Path, options: GradeOptions) -> Step:
     return Step(exercise.name, "stubs score 0", not wrong, detail)
 
 
+def verify_every_question_proven(exercise: Exercise) -> Step:
+    """(``--strict``) Every question that is not integrative has a planted bug: without one,
+    nothing proves its checks fail a wrong answer (a check comparing nothing passed every
+    step). An integrative question's training is proven by the other questions' bugs."""
+    bugged = {b.question for b in exercise.planted_bugs}
+    unproven = [q for q in exercise.questions
+                if q not in bugged and q not in exercise.integrative
+                and any(c.points > 0 for c in exercise.checks if c.question == q)]
+    detail = (f"{len(exercise.questions)} questions, each proven by a planted bug or "
+              "integrative" if not unproven else
+              f"no planted bug proves the checks of {', '.join(unproven)}: a check that compares "
+              "nothing passes every other step; plant a bug each catches (bug(...) in the "
+              "topic's withheld package)")
+    return Step(exercise.name, "every question has a planted bug", not unproven, detail)
+
+
 def verify_empty_blocks(exercise: Exercise, work: Path, options: GradeOptions) -> Step:
     """Every question with solution blocks loses points when its blocks are emptied (each
     block's lines replaced by ``pass``): a block that holds none of the work (the code around
@@ -606,6 +622,8 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
             sub = work / exercise.name
             sub.mkdir()
             record(verify_consistency(exercise))
+            if strict:
+                record(verify_every_question_proven(exercise))
             if stubs:
                 record(verify_stubs(exercise, sub, options))
                 record(verify_empty_blocks(exercise, sub, options))

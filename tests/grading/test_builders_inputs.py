@@ -293,6 +293,21 @@ def test_calls_check_names_an_unknown_input():
         call("f", "x", each="steps", out="y")
 
 
+def test_a_calls_check_naming_an_output_twice_or_a_gradient_of_nothing_is_refused():
+    """Two calls with out="u": only the last was compared (a wrong row_norms earned its
+    point); function_checks with a gradient check and no grad_<argument> output checked
+    nothing ("gradients match central differences ()"): an author's trial."""
+    with pytest.raises(ValueError, match="the calls name their outputs 'u' more than once"):
+        calls_check("values", "t", 1.0, inputs(x=normal(2)),
+                    [call("row_norms", "x", out="u"), call("normalize", "x", out="u")],
+                    question="q", module="m")
+    with pytest.raises(ValueError, match=r"a gradient check, but no output is named "
+                       r"grad_<argument> \(loss, dpred\)"):
+        function_checks("sq_loss", inputs(pred=normal(3), y=normal(3)), question="q",
+                        module="m", outputs=("loss", "dpred"), points={"gradient": 2.0},
+                        title="t", at_scale=None)
+
+
 def test_inputs_that_draw_nothing_are_refused():
     """Inputs fixed for good (an array given as it is) ask one question at every grading, and
     a student release's fixture holds its answer: an author's trial returned the fixture's

@@ -176,7 +176,8 @@ def test_dojo_verify_strict_exits_1_on_a_bug_costing_points_elsewhere(toy, monke
     said = " ".join(result.output.split())
     assert f"FAIL toy: {REQUIRES_STEP} — toy.quadratic's checks run toy.scale's code from " \
         "the submission" in said and "Declare requires=('scale',) on quadratic" in said
-    assert "6/8 verification steps passed" in result.output
+    # (and no planted bug is left for quadratic, which --strict says too)
+    assert "6/9 verification steps passed" in result.output
 
 
 def test_dojo_verify_lists_every_consistency_problem(toy, monkeypatch):
@@ -321,10 +322,10 @@ def test_each_bug_keeps_the_baseline_verdicts_of_the_checks_that_run_none_of_its
     monkeypatch.setattr(toy, "planted_bugs", [
         PlantedBug("gradient doubled", "quadratic", "grad = 2.0 *", "grad = 4.0 *", "quadratic"),
         PlantedBug("gradient tripled", "quadratic", "grad = 2.0 *", "grad = 6.0 *",
-                   "quadratic")])
+                   "quadratic"), toy.planted_bugs[0]])  # (and scale's: --strict asks one)
     steps = verify([toy], backends=[("numpy", "cpu")], strict=True)
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
-    baseline, first, second = seen[-3:]
+    baseline, first, second = seen[-4:-1]
     assert not any(baseline.values())  # graded in full
     for bug in (first, second):
         assert {cid for cid, cached in bug.items() if cached} == {
@@ -506,3 +507,15 @@ def test_a_block_that_holds_none_of_the_work_fails_its_step(tmp_path, monkeypatc
     assert not step.ok
     assert step.detail.startswith("question scale earns full marks with its solution blocks "
                                   "emptied")
+
+
+def test_strict_asks_a_planted_bug_of_every_question(toy, monkeypatch):
+    """A question without a planted bug passed --strict: a check comparing nothing went
+    unnoticed (an author's trial). Integrative questions are proven by the others' bugs."""
+    monkeypatch.setattr(toy, "planted_bugs", toy.planted_bugs[:1])  # scale's only
+    steps = {s.name: s for s in verify([toy], backends=[], strict=True, stubs=False)}
+    step = steps["every question has a planted bug"]
+    assert not step.ok and step.detail.startswith("no planted bug proves the checks of "
+                                                  "quadratic")
+    assert "every question has a planted bug" not in {
+        s.name for s in verify([toy], backends=[], stubs=False)}  # --strict only

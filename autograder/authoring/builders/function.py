@@ -176,8 +176,15 @@ def calls_check(check: str, title: str, points: float, make: Callable[[Context],
     vectors), a call whose result the next one takes (fit, then apply). Arrays are sent as
     ``arrays`` says (:data:`ARRAYS`); ``inspect(outputs, inputs)`` runs after the last call;
     ``options`` go to :func:`~.kinds.value_check` (``rtol``, ``up_to_sign``,
-    ``mistakes``, ``hidden``, ``swap_in``...).
+    ``mistakes``, ``hidden``, ``swap_in``...). Two calls may not name one output the same
+    (the first's would be compared as the second's: never).
     """
+    named = [o for c in calls for o in c.out]
+    twice = sorted({o for o in named if named.count(o) > 1})
+    if twice:
+        raise ValueError(f"calls_check({check!r}): the calls name their outputs "
+                         f"{', '.join(map(repr, twice))} more than once; only the last would be "
+                         "compared: give each call's outputs names of their own")
     def arg(space: dict[str, Any], a: Any) -> Any:
         if isinstance(a, literal):
             return a.value
@@ -305,6 +312,10 @@ def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
               "gradient": f"{title}: gradients by central differences", **(titles or {})}
     grads = gradients if gradients is not None else {
         o[len("grad_"):]: o for o in outputs if o.startswith("grad_")}
+    if "gradient" in points and not grads:  # it passed checking nothing ("match ()")
+        raise ValueError(f"function_checks({name!r}): a gradient check, but no output is named "
+                         f"grad_<argument> ({', '.join(outputs)}) and no gradients= says which "
+                         "output is the gradient of which argument")
 
     def call(ctx: Context, args: dict[str, Any], strict: bool = False) -> dict[str, Any]:
         func, sent = ctx.function(module, name), [send_argument(ctx, a) for a in args.values()]
