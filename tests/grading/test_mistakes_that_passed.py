@@ -302,6 +302,19 @@ def test_a_python_loop_over_the_batch_in_a_layer_loses_points(tmp_path, question
           "lines of Python in all for a batch of")
 
 
+def test_a_python_loop_over_the_classes_in_a_loss_loses_points(tmp_path):
+    """A softmax cross-entropy whose max runs a column at a time: the batch rule never varied
+    the classes (an attacker's, 2 of 2); in a language model they are the vocabulary."""
+    lost = _lost(tmp_path, "neural_networks", "softmax_ce", LOSSES,
+                 "            shifted = block - xp.max(block, axis=1, keepdims=True)  # (R, C)\n",
+                 "            top = block[:, 0]\n"
+                 "            for k in range(1, c):\n"
+                 "                top = xp.maximum(top, block[:, k])\n"
+                 "            shifted = block - top[:, None]  # (R, C)\n")
+    assert "softmax_ce.values" in lost
+    _says(lost, "a Python loop over the classes", "for 5 classes and")
+
+
 def test_a_function_that_changes_an_array_inside_its_argument_loses_points(tmp_path):
     """Beyond layers: the arrays inside a dict or list argument (l2_penalty's parameters by
     name) must be left unchanged too; the gradient made by scaling the weight in place."""

@@ -76,6 +76,39 @@ def _require_loss_vectorized(ctx: Context, module: str, cls: str, case: LossCase
             "comprehension) in one of them or both. A loss is vectorized over the batch: "
             "whole-array operations on the (N, C) scores (a one-hot mask, xp.take_along_axis, "
             "xp.sum(..., axis=1)) instead of a loop over the examples")
+    _require_classes_vectorized(ctx, cls, case, token)
+
+
+#: the offset of the generator of the wider scores of the classes rule
+CLASSES_OFFSET = 0xC1A5
+
+
+def _require_classes_vectorized(ctx: Context, cls: str, case: LossCase, token: Any) -> None:
+    """The same for the classes, where the prediction is (N, C) scores and the target N class
+    ids: as many lines of Python on :data:`BATCH_FACTOR` times the classes (the scores
+    widened by varied copies, the targets as they are). The batch rule never varied C: a loop
+    over the classes (a max, a sum of exponentials, a one-hot column at a time) earned full
+    marks (an attacker's softmax cross-entropy and max-margin loss); in a language model the
+    classes are the vocabulary."""
+    target = np.asarray(case.target)
+    if np.ndim(case.prediction) != 2 or target.ndim != 1 or target.dtype.kind not in "iu":
+        return
+    rng = ctx.rng(CLASSES_OFFSET)
+    wide = np.concatenate([case.prediction, *(_varied(case.prediction, rng)
+                                              for _ in range(BATCH_FACTOR - 1))], axis=1)
+    lines = [counted_lines(
+        ctx, f"{cls}.forward and .backward", ctx.probe("loss_run"),
+        lambda scores=scores: [token, _loss_args(ctx, case), case.kwargs, ctx.asarray(scores),
+                               _send(ctx, case.target)],
+        {}, root_of=token) for scores in (case.prediction, wide)]
+    classes = case.prediction.shape[1]
+    if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * classes:
+        raise CheckFailure(
+            f"{cls}.forward and .backward, one call of each, run {lines[0]:,} lines of Python "
+            f"in all for {classes} classes and {lines[1]:,} for {BATCH_FACTOR * classes}: a "
+            "Python loop over the classes (a for loop, a comprehension) in one of them or "
+            "both. A loss is vectorized over the classes too (in a language model they are the "
+            "vocabulary): xp.max(..., axis=1), xp.sum(xp.exp(...), axis=1), a one-hot mask")
 
 
 def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: LossCase,
