@@ -14,5 +14,6 @@ BUGS = [
         says="is not its own neighbour"),
     bug("analogy does not exclude question words",
         "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass"),
-    bug("the projection of vectors not centred", "centred = x« - x.mean(axis=0, keepdims=True) → »"),
+    bug("the projection of vectors not centred",
+        "centred = x« - x.mean(axis=0, keepdims=True) → »"),
 ]
