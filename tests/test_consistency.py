@@ -93,6 +93,21 @@ def test_points_are_a_number_and_a_question_is_worth_some(topic: Path):
         ("question sigmoid", "is worth no points: each ")]
 
 
+def test_a_function_holding_two_questions_blocks_names_its_line(topic: Path):
+    """The grader swaps a function in for one question as a whole: a function holding two
+    questions' blocks failed right code with an engine's error (an author's trial)."""
+    path = topic / "activations.py"
+    path.write_text(path.read_text() + (
+        "\n\ndef both(x):\n"
+        "    ### BEGIN SOLUTION sigmoid\n    y = x\n    ### END SOLUTION\n"
+        "    ### BEGIN SOLUTION logistic\n    return y\n    ### END SOLUTION\n"))
+    line = path.read_text().splitlines().index("def both(x):") + 1
+    problems = [p for p in validate(_exercise(), topic) if "holds the blocks" in p.message]
+    assert [p.where for p in problems] == [f"{path}:{line}"]
+    assert problems[0].message.startswith("both() holds the blocks of 2 questions (logistic, "
+                                          "sigmoid)")
+
+
 def test_a_mistyped_marker_id_names_file_line_and_the_question_meant(topic: Path):
     path = topic / "classifier.py"
     path.write_text(path.read_text().replace("### BEGIN SOLUTION logistic",

@@ -70,6 +70,12 @@ class CheckFailure(Exception):
         self.mistake = mistake
 
 
+class DeclarationError(ValueError):
+    """A check's own code is declared wrongly (a ``ctx.function`` naming no module where its
+    question has several): the author's mistake, said as such in every grading, never as the
+    student's (:mod:`~nlpdojo_autograder.grading.runner`)."""
+
+
 class NotAsReturned(CheckFailure):
     """A returned value is not what its call should return, as it was returned (a Python
     float, another namespace, device or dtype: :mod:`.returned`), whatever its numbers."""

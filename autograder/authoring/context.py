@@ -14,7 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from nlpdojo_autograder.authoring.checks import CheckFailure, NotAsReturned, Payload
+from nlpdojo_autograder.authoring.checks import (
+    CheckFailure,
+    DeclarationError,
+    NotAsReturned,
+    Payload,
+)
 from nlpdojo_autograder.authoring.returned import Returned
 from nlpdojo_autograder.runtime import probes
 from nlpdojo_autograder.runtime.calls import StudentError
@@ -369,9 +374,9 @@ class Context:
         name)`` in another."""
         if name is None:
             if not self.code_module:
-                raise ValueError(f"ctx.function({module!r}): this check's question names no "
-                                 "one module (its code): say which, ctx.function(module, "
-                                 f"{module!r})")
+                raise DeclarationError(
+                    f"ctx.function({module!r}): this check's question names no one module (its "
+                    f"code): say which, ctx.function(module, {module!r})")
             module, name = self.code_module, module
         self.touched.add(module)
         return RemoteFunction(self, Token("function", ("student", module, name)), name)

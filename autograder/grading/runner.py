@@ -36,6 +36,7 @@ from nlpdojo_autograder.authoring.at_scale import earns_nothing
 from nlpdojo_autograder.authoring.checks import (
     Check,
     CheckFailure,
+    DeclarationError,
     Exercise,
     NotAsReturned,
     split_payload,
@@ -407,6 +408,9 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
             outcome = Outcome(status="failed", message=str(exc), mistake=exc.mistake)
         except NotImplementedError as exc:  # check code of a pack that is not written yet
             outcome = Outcome(status="error", message=f"the check is not implemented: {exc}")
+        except DeclarationError as exc:  # the check's author's, in any grading
+            outcome = Outcome(status="error", message=f"the check is declared wrongly: {exc} "
+                              "(a bug of the check, not of the code graded)")
         except DataMissingError as exc:  # a data set its question does not declare: said as
             # a declared one is (before grading), not as a bug of the check's
             outcome = Outcome(status="error", message=f"{exc} (its question does not declare "

@@ -94,7 +94,34 @@ def _blocks(topic_dir: Path, problems: list[Problem]) -> dict[str, list[Block]]:
                 problems.append(Problem(where, message))
             continue
         problems += _run_at_import(path, found[module_name(topic_dir, path)])
+        problems += _shared_functions(path, found[module_name(topic_dir, path)])
     return found
+
+
+def _shared_functions(path: Path, blocks: list[Block]) -> list[Problem]:
+    """A function that holds the blocks of two questions: the grader swaps a function in for
+    a question as a whole, so a check of one question that needs the other's part (swapped
+    in) ran neither right, and right code lost its points with an engine's error (an
+    author's trial); one function, one question."""
+    if len({b.question for b in blocks}) < 2:
+        return []
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, ValueError, OSError):
+        return []
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    held: dict[tuple[str, int], set[str]] = {}
+    for block in blocks:
+        around = [f for f in functions if f.lineno < block.start_line <= (f.end_lineno or 0)]
+        if around:
+            inner = min(around, key=lambda f: (f.end_lineno or 0) - f.lineno)
+            held.setdefault((inner.name, inner.lineno), set()).add(block.question)
+    return [Problem(f"{path}:{line}", (
+        f"{name}() holds the blocks of {len(questions)} questions "
+        f"({', '.join(sorted(questions))}): the grader swaps a function in for one question "
+        "as a whole; split it into a function per question"))
+        for (name, line), questions in sorted(held.items(), key=lambda kv: kv[0][1])
+        if len(questions) > 1]
 
 
 def _run_at_import(path: Path, blocks: list[Block]) -> list[Problem]:

@@ -422,3 +422,22 @@ def test_fixtures_read_only_the_library_files_and_plugins_their_topic_uses(tmp_p
     assert read_by("numpy")  # the backend fixtures run on
     assert read_by("datasets")  # MR, which it reads
     assert read_by("an unknown plugin")
+
+
+def test_a_check_declared_wrongly_says_so_to_a_student_too(toy, make_submission, monkeypatch):
+    """ctx.function(name) in a check whose question names no one module: an author's mistake,
+    which a student's grading reported as "the values your code returned could not be used"
+    (the reference's said it was the check's)."""
+    from nlpdojo_autograder.authoring.kinds import value_check
+    from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise
+
+    broken = value_check("values", "scale, module unnamed", 1.0,
+                         lambda ctx: {"out": ctx.to_numpy(ctx.function("scale")(
+                             ctx.asarray(np.ones(2)), 2.0))}, question="scale")
+    monkeypatch.setattr(toy, "checks", [broken])
+    result = grade_exercise(toy, make_submission() / "toy", GradeOptions())
+    (check,) = result.checks
+    assert check.status == "error"
+    assert check.message.startswith("the check is declared wrongly: ctx.function('scale'): "
+                                    "this check's question names no one module")
+    assert "your code returned" not in check.message
