@@ -315,6 +315,19 @@ def test_a_python_loop_over_the_classes_in_a_loss_loses_points(tmp_path):
     _says(lost, "a Python loop over the classes", "for 5 classes and")
 
 
+def test_a_python_loop_over_the_features_in_a_layer_loses_points(tmp_path):
+    """MaxOverTime's argmax a filter at a time: the batch and time rules never varied the
+    filters (an attacker's, 1.5 of 1.5); a layer without parameters has no case at scale."""
+    lost = _lost(tmp_path, "cnn_text", "pooling", "library/pooling.py",
+                 "        winner = xp.argmax(masked, axis=1)  # (B, F): the first position of "
+                 "the maximum\n",
+                 "        winner = xp.stack([xp.argmax(masked[:, :, j], axis=1)\n"
+                 "                           for j in range(h.shape[2])], axis=1)  # (B, F)\n",
+                 folders=("cnn_text", "library"))
+    assert "pooling.values" in lost
+    _says(lost, "a Python loop over the features", "features and")
+
+
 def test_a_function_that_changes_an_array_inside_its_argument_loses_points(tmp_path):
     """Beyond layers: the arrays inside a dict or list argument (l2_penalty's parameters by
     name) must be left unchanged too; the gradient made by scaling the weight in place."""

@@ -58,6 +58,50 @@ def _require_batch_vectorized(ctx: Context, module: str, cls: str, case: LayerCa
             "the batch: whole-array operations of the namespace on (B, ...) arrays (xp.matmul, "
             "broadcasting, xp.sum(..., axis=0), backend.scatter_add for repeated ids), looping "
             "only over what must come in order, such as time steps")
+    if not case.params:
+        _require_features_vectorized(ctx, cls, case, token, inputs, grad)
+
+
+#: the offset of the generator of the wider inputs of the features rule
+FEATURES_OFFSET = 0xFEA7
+
+
+def _require_features_vectorized(ctx: Context, cls: str, case: LayerCase, token: Any,
+                                 inputs: tuple[Any, ...], grad: Any) -> None:
+    """The same for the features of a layer without parameters (an activation, a pooling,
+    dropout): where its float inputs and its output share their last axis, F, as many lines
+    on :data:`BATCH_FACTOR` times the features (that axis widened by varied copies). The
+    batch and time rules never varied F: a max over time a filter at a time earned full
+    marks (an attacker's ``MaxOverTime``). A layer with parameters has its features fixed by
+    them (and a case at scale counts its lines)."""
+    if any(isinstance(x, (tuple, list)) for x in inputs) or isinstance(grad, (tuple, list)):
+        return
+    floats = [i for i, x in enumerate(inputs)
+              if np.ndim(x) >= 2 and np.asarray(x).dtype.kind == "f"]
+    width = np.shape(inputs[floats[0]])[-1] if floats else 0
+    if width < 2 or np.ndim(grad) < 2 or np.shape(grad)[-1] != width or any(
+            np.shape(inputs[i])[-1] != width for i in floats):
+        return
+    rng = ctx.rng(FEATURES_OFFSET)
+
+    def wider(x: Any) -> np.ndarray:
+        return np.concatenate([x, *(_varied(x, rng) for _ in range(BATCH_FACTOR - 1))], axis=-1)
+
+    lines = [counted_lines(
+        ctx, f"{cls}.forward and .backward", ctx.probe("layer_run"),
+        lambda xs=xs, g=g: [token, tuple(case.args), case.kwargs, _params(ctx, case),
+                            [[_send(ctx, a) for a in xs]], [_send(ctx, g)]],
+        {"train": case.train, "cells": case.cells or None}, root_of=token)
+        for xs, g in ((inputs, grad), (tuple(wider(x) if i in floats else x
+                                              for i, x in enumerate(inputs)), wider(grad)))]
+    if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * width:
+        raise CheckFailure(
+            f"{cls}.forward and .backward, one call of each, run {lines[0]:,} lines of Python "
+            f"in all for {width} features and {lines[1]:,} for {BATCH_FACTOR * width}: a Python "
+            "loop over the features (the filters, the units: a for loop, a comprehension) in "
+            "one of them or both. A layer is vectorized over its features: whole-array "
+            "operations on the last axis (xp.max(..., axis=1) over time for every filter at "
+            "once, xp.where on the whole array)")
 
 
 def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCase) -> None:
