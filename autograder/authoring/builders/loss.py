@@ -17,6 +17,7 @@ from nlpdojo_autograder.authoring.builders.vectorization import (
     _reference_lines,
     _same_when_traced,
     counted_lines,
+    require_not_growing,
 )
 from nlpdojo_autograder.authoring.builders.wire import _send, stable_call
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload
@@ -101,14 +102,9 @@ def _require_classes_vectorized(ctx: Context, cls: str, case: LossCase, token: A
         lambda scores=scores: [token, _loss_args(ctx, case), case.kwargs, ctx.asarray(scores),
                                _send(ctx, case.target)],
         {}, root_of=token) for scores in (case.prediction, wide)]
-    classes = case.prediction.shape[1]
-    if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * classes:
-        raise CheckFailure(
-            f"{cls}.forward and .backward, one call of each, run {lines[0]:,} lines of Python "
-            f"in all for {classes} classes and {lines[1]:,} for {BATCH_FACTOR * classes}: a "
-            "Python loop over the classes (a for loop, a comprehension) in one of them or "
-            "both. A loss is vectorized over the classes too (in a language model they are the "
-            "vocabulary): xp.max(..., axis=1), xp.sum(xp.exp(...), axis=1), a one-hot mask")
+    require_not_growing(cls, lines, case.prediction.shape[1], "classes", (
+        "A loss is vectorized over the classes too (in a language model they are the "
+        "vocabulary): xp.max(..., axis=1), xp.sum(xp.exp(...), axis=1), a one-hot mask"))
 
 
 def _require_derived_loss_backward(ctx: Context, module: str, cls: str, case: LossCase,

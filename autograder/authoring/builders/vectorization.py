@@ -94,14 +94,22 @@ def _require_features_vectorized(ctx: Context, cls: str, case: LayerCase, token:
         {"train": case.train, "cells": case.cells or None}, root_of=token)
         for xs, g in ((inputs, grad), (tuple(wider(x) if i in floats else x
                                               for i, x in enumerate(inputs)), wider(grad)))]
-    if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * width:
+    require_not_growing(cls, lines, width, "features", (
+        "A layer is vectorized over its features (the filters, the units): whole-array "
+        "operations on the last axis (xp.max(..., axis=1) over time for every filter at once, "
+        "xp.where on the whole array)"))
+
+
+def require_not_growing(cls: str, lines: list[int], count: int, what: str, advice: str) -> None:
+    """Fail where ``lines`` (one forward and backward on ``count`` of ``what``, then on
+    :data:`BATCH_FACTOR` times as many) grew by a line or more per added one: a Python loop
+    over them."""
+    if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * count:
         raise CheckFailure(
             f"{cls}.forward and .backward, one call of each, run {lines[0]:,} lines of Python "
-            f"in all for {width} features and {lines[1]:,} for {BATCH_FACTOR * width}: a Python "
-            "loop over the features (the filters, the units: a for loop, a comprehension) in "
-            "one of them or both. A layer is vectorized over its features: whole-array "
-            "operations on the last axis (xp.max(..., axis=1) over time for every filter at "
-            "once, xp.where on the whole array)")
+            f"in all for {count} {what} and {lines[1]:,} for {BATCH_FACTOR * count}: a Python "
+            f"loop over the {what} (a for loop, a comprehension) in one of them or both. "
+            + advice)
 
 
 def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCase) -> None:
