@@ -54,6 +54,7 @@ from nlpdojo_autograder.grading.given import GIVEN, given_digests
 from nlpdojo_autograder.grading.grade import GradeOptions, exercise_names, get_exercise, judge
 from nlpdojo_autograder.grading.runner import Outcome, read_outcome, run_checks
 from nlpdojo_autograder.grading.versions import versions
+from nlpdojo_autograder.release.blind_judges import blind_judges
 from nlpdojo_autograder.release.notebooks import (
     LIBRARY_PREFIX,
     NotebookError,
@@ -435,6 +436,9 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
             f"the solutions in {source} fail their own checks, so no fixture is written: "
             f"{lines}. Fix the solutions (or the check, where the check is wrong: its torch "
             "oracle, its property); `grade --solutions` shows each failure in full")
+    blind = blind_judges(judged, outcomes)
+    if blind:
+        raise FixtureError(f"{exercise.name}: no fixture is written: " + "; ".join(blind))
     for check in checks:
         outcome = outcomes[check.id]
         # only what the judge needs as expected (``stored``); never the grader's own outputs of

@@ -305,6 +305,34 @@ def test_solutions_whose_gradient_fails_its_check_write_nothing(pack: Path):
     assert not (pack / "fixtures").exists()
 
 
+def test_a_check_that_needs_the_reference_and_never_reads_it_writes_nothing(pack: Path):
+    """Issue 65: a ``custom_check(needs_expected=True)`` whose judge never compares with the
+    reference (here it asks only that a file exists) is excused from the oracle rule, yet its
+    points rest on its own judgement: judged against the reference's outputs made wrong both
+    ways it still passes, and the release refuses it, naming the check and the fix."""
+    plugin = pack / "plugin.py"
+    text = plugin.read_text()
+    find = 'bool(a["exists"]) and e is not None and a["text"] == e["text"]'
+    assert find in text
+    plugin.write_text(text.replace(find, 'bool(a["exists"])'))
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.output.split())
+    assert "scale.workdir: needs the reference's values (needs_expected)" in out
+    assert "never compares with `expected`" in out and "right=(rtol, atol)" in out
+    assert out.count("needs the reference's values") == 1  # the toy's other checks compare
+    assert "Traceback" not in out
+    assert not (pack / "fixtures").exists()
+
+
+def test_a_check_judged_against_its_own_oracle_or_the_reference_is_no_blind_judge(pack: Path):
+    """The reverse: the toy pack's checks, each compared with the reference (values,
+    gradients, the file's text), release as they are."""
+    result = _release("--solutions", str(pack / "solutions"))
+    assert result.exit_code == 0, result.output
+    assert "needs the reference's values" not in result.output
+
+
 def test_a_check_whose_own_code_breaks_on_the_reference_says_so_and_where(pack: Path):
     """An author's mistake in a check's collect (a helper called with one argument too many)
     fails the reference's run: the message blames the check, with its file and line, not
