@@ -486,7 +486,9 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
                     f"not caught: every check of question {bug.question!r} still passes (a "
                     "replacement that computes what the original does, a rewrite, is no "
                     "mistake: plant one that changes the result; otherwise the question's "
-                    "checks cannot tell this mistake from the right code: add a case that does)")
+                    "checks cannot tell this mistake from the right code: add a case that does, "
+                    "or tighten a tolerance its change falls within: a check's rtol/atol, a "
+                    "metric's margin)")
     detail = f"caught by {', '.join(c.id for c in caught)}: {caught[0].message}"
     if bug.says and not any(bug.says in c.message for c in caught):
         return Step(exercise.name, name, False,

@@ -85,6 +85,9 @@ def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
     assert not by_name["planted bug harmless"].ok
     assert "plant one that changes the result" in by_name["planted bug harmless"].detail
     assert "not caught" in by_name["planted bug harmless"].detail
+    # the other two causes named: no case tells it, or a tolerance swallows its change
+    assert "add a case that does" in by_name["planted bug harmless"].detail
+    assert "tighten a tolerance" in by_name["planted bug harmless"].detail
     assert not by_name["planted bug stale"].ok
     assert "`find` 'no such text' does not occur" in by_name["planted bug stale"].detail
     consistency = by_name["declarations consistent with the solutions"]
