@@ -259,13 +259,36 @@ def test_an_integrative_question_must_exist_train_and_require_nothing(topic: Pat
         validate(_exercise(integrative=("logistc",)), topic))
     assert "has no metric check" in _messages(validate(_exercise(integrative=("logistic",)),
                                                        topic))
-    trains = metric_check("accuracy", "trained", 1.0, lambda ctx: {"value": 1.0},
-                          question="logistic",
-                          metric="accuracy", threshold=0.5, budget="none")
+    trains = metric_check("accuracy", "trained", 1.0,
+                          lambda ctx: {"value": 1.0, "majority": 0.5}, question="logistic",
+                          metric="accuracy", threshold=0.5, budget="none", chance="majority")
     with_metric = _exercise(checks=[*_exercise().checks, trains], integrative=("logistic",))
     assert validate(with_metric, topic) == []
     assert "so it requires nothing" in _messages(validate(
         replace(with_metric, requires={"logistic": ("sigmoid",)}), topic))
+
+
+def test_a_metric_without_a_chance_floor_needs_a_planted_bug_that_it_catches(topic: Path):
+    """Issue 65: an absolute threshold that an untrained model meets (0.5 accuracy on two
+    classes) passed release and verify without a word. A metric names its chance floor, or a
+    planted bug proves it can fail: ``by=`` its name, or ``also=`` its integrative question."""
+    from nlpdojo_autograder.authoring.kinds import metric_check
+
+    trains = metric_check("accuracy", "trained", 1.0, lambda ctx: {"value": 1.0},
+                          question="logistic", metric="accuracy", threshold=0.5,
+                          budget="none")
+    with_metric = _exercise(checks=[*_exercise().checks, trains], integrative=("logistic",))
+    [problem] = validate(with_metric, topic)
+    assert problem.where == "check logistic.accuracy"
+    assert "no chance floor, and no planted bug proves that it can fail" in problem.message
+    assert "chance=" in problem.message and "also=('logistic',)" in problem.message
+    proves = replace(SIGMOID_BUG, also=("logistic",))
+    assert validate(replace(with_metric, planted_bugs=[proves]), topic) == []
+    worthless = metric_check("accuracy", "trained", 0.0, lambda ctx: {"value": 1.0},
+                             question="logistic", metric="accuracy", threshold=0.5,
+                             budget="none")
+    assert not [p for p in validate(replace(with_metric, checks=[
+        *_exercise().checks, worthless]), topic) if "chance floor" in p.message]
 
 
 # -- the course library and where a question's code is (issue 24) -----------------------------
@@ -317,8 +340,9 @@ def test_library_blocks_name_a_registered_topic(topic: Path):
 def test_every_question_has_code_unless_it_is_integrative(topic: Path):
     from nlpdojo_autograder.authoring.kinds import metric_check
 
-    trained = metric_check("run", "a run", 1.0, lambda ctx: {"value": 1.0}, question="training",
-                           metric="accuracy", threshold=0.5, budget="one step")
+    trained = metric_check("run", "a run", 1.0, lambda ctx: {"value": 1.0, "majority": 0.5},
+                           question="training", metric="accuracy", threshold=0.5,
+                           budget="one step", chance="majority")
     exercise = _exercise(questions={"sigmoid": "Sigmoid", "logistic": "Logistic",
                                     "training": "Training"},
                          checks=[*_exercise().checks, trained])

@@ -149,6 +149,10 @@ class Check:
     #: the module of its question's one ``code`` (``"..library.gated"``), set by the
     #: ``Question``: where ``ctx.function(name)`` finds a function without a module named
     module: str = ""
+    #: metric checks: the payload key of what untrained artefacts reach (``chance=``), which
+    #: the metric must beat; without one, release asks a planted bug that proves the metric
+    #: can fail (``by=`` its name, or ``also=`` its integrative question)
+    floor: str = ""
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):

@@ -478,7 +478,7 @@ def metric_check(name: str, title: str, points: float, run: Callable[[Context], 
 
     return Check(question, name, title, points, "metric", collect=run, judge=judge,
                  needs_expected=relative, budget=budget, dtype=options.pop("dtype", None),
-                 **options)
+                 floor=chance or "", **options)
 
 
 @question_builder

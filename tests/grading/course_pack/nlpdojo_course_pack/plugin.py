@@ -79,7 +79,8 @@ def _fit(ctx) -> dict:
     x = rng.standard_normal((64, 4))
     y = np.sin(x @ rng.standard_normal((4, 1)))
     loss = ctx.given_function("train", "fit")(ctx.backend, x, y, seed=ctx.base_seed)
-    return {"loss": float(loss)}
+    # the floor: the MSE of a regressor that predicts 0 everywhere, untrained
+    return {"loss": float(loss), "predicting_zero": float(np.mean(y ** 2))}
 
 
 MODELS = Exercise(
@@ -91,7 +92,7 @@ MODELS = Exercise(
                           points=4.0, at_scale=None),
             *metric_checks("fit", _fit, [
                 Metric("loss", "training MSE", 1.0, lambda ref: 1.5 * ref + 0.01,
-                       higher_is_better=False)],
+                       higher_is_better=False, chance="predicting_zero")],
                            question="regressor", budget="150 full-batch steps, lr 0.05",
                 timeout_s=60.0)],
     given_modules=("train",),
