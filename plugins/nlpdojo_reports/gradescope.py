@@ -11,7 +11,8 @@ Mapping: one Gradescope test per check, numbered ``<exercise index>.<check index
   ``output`` summarizes the run (score, exercise-wide errors, then backend, device, seeds,
   versions). ``grade --format gradescope --output F`` writes ``F`` even when the submission
   cannot be graded at all (score 0, the reason in ``output`` and in every test).
-* ``leaderboard``: one entry per visible metric check that measured a finite value.
+* ``leaderboard``: one entry per visible metric check that passed with a finite value (a
+  failed one earns no rank: ``leaderboard.ranked_value``); none at all where none did.
 """
 
 from __future__ import annotations

@@ -54,14 +54,22 @@ def lower_is_better(check: CheckResult) -> bool:
     return any(word in check.id.lower() for word in LOWER_IS_BETTER)
 
 
+def ranked_value(check: Any) -> float | None:
+    """The value a board ranks of a metric check: a finite value of a check that **passed**.
+    A failed one measured something too (a training the audit rejected, parameters trained
+    elsewhere, a value past the too-good bound): it earned no point and earns no rank."""
+    if check.value is None or not check.passed or not math.isfinite(check.value):
+        return None
+    return float(check.value)
+
+
 def metric_entries(result: GradingResult) -> list[dict[str, Any]]:
-    """``[{"name", "value", "order"?}]``: each visible metric check that measured a finite
-    value, ``"order": "asc"`` where lower is better (Gradescope's leaderboard format)."""
+    """``[{"name", "value", "order"?}]``: each visible metric check that passed with a finite
+    value (:func:`ranked_value`), ``"order": "asc"`` where lower is better (Gradescope's
+    leaderboard format)."""
     board = []
     for _, check in result.checks():
-        if check.kind != "metric" or check.hidden or check.value is None:
-            continue
-        if not math.isfinite(check.value):
+        if check.kind != "metric" or check.hidden or ranked_value(check) is None:
             continue
         entry: dict[str, Any] = {"name": check.title or check.id, "value": check.value}
         if lower_is_better(check):
@@ -107,8 +115,8 @@ def cohort_leaderboard(results: dict[str, GradingResult], secret: bytes) -> dict
     "ranked": [{"rank", "alias", "value"}], "missing": n}], "aliases": {name: alias}}``.
 
     Ranked best first in the metric's direction; equal values share a rank (1, 1, 3); a
-    submission without a finite value on a metric is not ranked there, only counted in
-    ``missing``. ``aliases`` is for the instructor (and each student's own file), never shown
+    submission without a value it earned on a metric (:func:`ranked_value`: the check failed,
+    or measured nothing finite) is not ranked there, only counted in ``missing``. ``aliases`` is for the instructor (and each student's own file), never shown
     on a board."""
     aliases: dict[str, str] = {}
     for name in sorted(results):  # two students on one alias (rare): the later gets a letter
@@ -126,8 +134,8 @@ def cohort_leaderboard(results: dict[str, GradingResult], secret: bytes) -> dict
         values = []
         for name in sorted(results):
             check = next((c for _, c in results[name].checks() if c.id == cid), None)
-            if check is not None and check.value is not None and math.isfinite(check.value):
-                values.append((check.value, aliases[name]))
+            if check is not None and ranked_value(check) is not None:
+                values.append((ranked_value(check), aliases[name]))
         values.sort(key=lambda v: (v[0] if lower else -v[0], v[1]))
         ranked, rank = [], 0
         for i, (value, who) in enumerate(values):

@@ -86,9 +86,13 @@ def test_hidden_checks_visibility(result, setting):
 
 def test_leaderboard_has_visible_metrics_only(result):
     board = {e["name"]: e for e in _render(result)["leaderboard"]}
-    assert set(board) == {"validation perplexity", "lm.accuracy"}
+    # lm.accuracy failed (0.71 < 0.8): a failed check earns no rank
+    assert set(board) == {"validation perplexity"}
     assert board["validation perplexity"] == {
         "name": "validation perplexity", "value": 152.3, "order": "asc"}
+    accuracy = next(c for e in result.exercises for c in e.checks if c.id == "lm.accuracy")
+    accuracy.status = "passed"
+    board = {e["name"]: e for e in _render(result)["leaderboard"]}
     assert "order" not in board["lm.accuracy"]  # higher is better: Gradescope's default desc
 
 

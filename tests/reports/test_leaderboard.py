@@ -63,6 +63,24 @@ def test_higher_accuracy_ranks_higher():
     assert ranked[-1][:2] == (4, "ben") and metric["missing"] == 1  # dan's NaN
 
 
+def test_a_value_of_a_failed_check_earns_no_rank():
+    """A trial's finding (issue 66's round 4): a training the audit rejected (Adam's step
+    scaled by 0.7: 0 of 3 points) measured 0.8298 and ranked first, above an honest 3 of 3 at
+    0.8282, on the cohort's board and Gradescope's. A failed check earns no rank."""
+    cheat = _result(80.0, 0.95)
+    for check in cheat.exercises[0].checks:
+        check.status, check.score = "failed", 0.0  # the audit, or the too-good bound
+    board = cohort_leaderboard({**_cohort(), "zed": cheat}, SECRET)
+    name_of = {a: n for n, a in board["aliases"].items()}
+    for cid in ("lm.perplexity", "tagger.accuracy"):
+        ranked, metric = _board(name_of, board, cid)
+        assert "zed" not in {n for _, n, _ in ranked}, ranked
+        assert ranked[0][0] == 1 and ranked[0][1] in ("ben", "cat")
+    assert _board(name_of, board, "lm.perplexity")[1]["missing"] == 3
+    assert metric_entries(cheat) == []
+    assert "leaderboard" not in GradescopeReporter().to_dict(cheat)
+
+
 def test_aliases_are_stable_secret_and_distinct():
     assert alias("ann", SECRET) == alias("ann", SECRET)
     assert alias("ann", SECRET) != alias("ann", b"another course")
