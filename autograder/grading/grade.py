@@ -787,7 +787,13 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
     exercises/<topic>``) runs on the course library next to it, as the student's own
     ``python`` does: snapshot that ``library/`` too, next to the topic's snapshot (the result's
     hash then covers both). The topic's files submitted with ``library/`` among them (as
-    Gradescope's upload may be) run on that one, moved beside them in the snapshot."""
+    Gradescope's upload may be) run on that one, moved beside them in the snapshot.
+
+    The library next to the folder is taken only for a topic's own folder (named as the
+    topic, as in a checkout of ``exercises/``): a cohort's ``subs/alice`` holding the topic's
+    files took ``subs/library``, another submission folder, as alice's library (3 of 3 on a
+    library question she never submitted; stubs there cost her its points), as a notebook's
+    did before (docs/security.md, 13f)."""
     submission = Path(submission)
     library = submission.parent / LIBRARY
     alone = (len(topics) == 1 and submission.is_dir() and not (submission / topics[0]).is_dir()
@@ -802,7 +808,8 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
         finally:
             os.chmod(snap.path, 0o555)
         return snap
-    if not alone or not library.is_dir():
+    own_folder = submission.absolute().name == topics[0] if topics else False
+    if not alone or not own_folder or not library.is_dir():
         return snap
     lib = take_snapshot(library, tmp / LIBRARY, shown_as=LIBRARY)
     combined = hashlib.sha256(f"{snap.sha256}:{lib.sha256}".encode()).hexdigest()

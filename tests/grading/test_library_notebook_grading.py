@@ -124,6 +124,28 @@ def test_a_notebook_in_a_cohort_never_takes_a_sibling_submissions_library(tmp_pa
     assert any(str(alice / "library") in w for w in warnings), warnings
 
 
+def test_a_topics_files_in_a_cohort_never_take_a_sibling_submissions_library(tmp_path):
+    """The same for a folder of the topic's files (a trial's finding, round 4): ``subs/alice``
+    holding ``neural_networks``' modules and no library/ took ``subs/library`` (another
+    submission folder) as hers: 3 of 3 on ``affine``, a library question she never submitted.
+    Only a topic's own folder (named as the topic, in a checkout of exercises/) takes the
+    library beside it."""
+    alice = tmp_path / "subs" / "alice"
+    shutil.copytree(SOLUTIONS / "neural_networks", alice,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    shutil.copytree(SOLUTIONS / "library", tmp_path / "subs" / "library",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    checks, result = _grade(alice, tmp_path / "r.json", "neural_networks.affine")
+    assert checks and all(c["score"] == 0 for c in checks.values()), checks
+    # a checkout's topic folder takes the library beside it, as the student's python does
+    own = tmp_path / "exercises" / "neural_networks"
+    shutil.move(alice, own)
+    shutil.move(tmp_path / "subs" / "library", tmp_path / "exercises" / "library")
+    checks, result = _grade(own, tmp_path / "s.json", "neural_networks.affine")
+    assert result.exit_code == 0, result.output
+    assert checks and all(c["score"] == c["max_score"] for c in checks.values()), checks
+
+
 def test_a_library_notebook_without_its_library_folder(tmp_path, monkeypatch):
     """With the reference installed the cells are written over the released template made from
     it (library included): no library/ folder is needed beside the notebook, and none would be
