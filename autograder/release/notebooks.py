@@ -774,6 +774,11 @@ def _load(path: Path) -> NotebookNode:
             f"{path}: not a notebook, the file is not valid JSON ({exc}); save it again from "
             "Jupyter or start from a fresh copy of the released notebook."
         ) from exc
+    except (RecursionError, MemoryError) as exc:  # '[' * 200,000: no notebook, a hazard
+        raise NotebookError(
+            f"{path}: not a notebook, its JSON is nested too deeply to read "
+            f"({type(exc).__name__}); start from a fresh copy of the released notebook."
+        ) from exc
     if not isinstance(data, dict) or data.get("nbformat") != 4:
         found = data.get("nbformat") if isinstance(data, dict) else type(data).__name__
         raise NotebookError(
@@ -936,10 +941,15 @@ def read_notebook(path: str | Path, *, strict: bool = True) -> tuple[str, dict[s
         source = cell.source
         try:
             ast.parse(source)
-        except SyntaxError as exc:
-            col = f", column {exc.offset}" if exc.offset else ""
-            message = (f"cell {number} (module {module}), line {exc.lineno}{col}: {exc.msg}. "
-                       "Module cells must be plain Python (no %magics or !shell lines).")
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            if isinstance(exc, SyntaxError):
+                col = f", column {exc.offset}" if exc.offset else ""
+                message = (f"cell {number} (module {module}), line {exc.lineno}{col}: "
+                           f"{exc.msg}. Module cells must be plain Python (no %magics or "
+                           "!shell lines).")
+            else:  # 100,000 unary minuses: Python's parser gives up, and so would import
+                message = (f"cell {number} (module {module}): too deeply nested for Python's "
+                           f"parser ({type(exc).__name__}); write it as plain code")
             if strict:
                 raise NotebookError(f"{nb_path}: {message}") from exc
             sources[module] = f"raise SyntaxError({message!r})\n"

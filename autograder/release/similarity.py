@@ -282,6 +282,9 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
         for module, source in sources.items():
             where = (LIBRARY, module.split(".", 1)[1]) if module.startswith(f"{LIBRARY}.") \
                 else (nb_topic, module)
+            unread = _unparsed_cell(source)
+            if unread is not None:  # read_notebook's stand-in for a cell that does not parse
+                skipped.append(f"{origin}: {unread}, its questions not compared")
             found.setdefault(where, (source, origin))
     for where, base in [((topic, None), topic_dir), *(((LIBRARY, None), lib)
                                                       for lib in libraries)]:
@@ -291,6 +294,17 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
             if text is not None:
                 found[(where[0], path.stem)] = (text, origin)
     return found
+
+
+def _unparsed_cell(source: str) -> str | None:
+    """Why a notebook's module cell was not read, where :func:`read_notebook` (not strict)
+    stood in for it with the module that raises its ``SyntaxError`` (None: it was read)."""
+    if not source.startswith("raise SyntaxError("):
+        return None
+    try:
+        return str(ast.literal_eval(source.strip()[len("raise SyntaxError("):-1]))
+    except (ValueError, SyntaxError):
+        return "a module cell that does not parse"
 
 
 #: a module read (:func:`_parse`): its source, its definitions by qualified name, where it was

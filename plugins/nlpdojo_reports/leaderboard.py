@@ -116,8 +116,8 @@ def cohort_leaderboard(results: dict[str, GradingResult], secret: bytes) -> dict
 
     Ranked best first in the metric's direction; equal values share a rank (1, 1, 3); a
     submission without a value it earned on a metric (:func:`ranked_value`: the check failed,
-    or measured nothing finite) is not ranked there, only counted in ``missing``. ``aliases`` is for the instructor (and each student's own file), never shown
-    on a board."""
+    or measured nothing finite) is not ranked there, only counted in ``missing``. ``aliases``
+    is for the instructor (and each student's own file), never shown on a board."""
     aliases: dict[str, str] = {}
     for name in sorted(results):  # two students on one alias (rare): the later gets a letter
         mine, n = alias(name, secret), 0

@@ -320,6 +320,32 @@ def test_a_notebook_is_read_from_its_code_cells(cohort, tmp_path):
     assert "word_vectors.count_svd" in _pair(report, "alice", "bob").flagged
 
 
+def test_a_hostile_notebook_costs_only_its_own_submission(cohort, tmp_path):
+    """A trial's finding (round 4): a notebook of JSON nested 200,000 deep, or a valid one with
+    100,000 unary minuses in a module cell, stopped ``dojo similarity`` for the whole cohort
+    (RecursionError, MemoryError: nothing written for anyone)."""
+    from nlpdojo_autograder.release.notebooks import notebook_from_sources
+
+    root = tmp_path / "subs"
+    for name in ("alice", "bob"):
+        shutil.copytree(cohort / name, root / name)
+    (root / "nested").mkdir()
+    (root / "nested" / "word_vectors.ipynb").write_text("[" * 200_000 + "]" * 200_000)
+    sources = {p.stem: p.read_text() for p in (cohort / "carol" / "word_vectors").glob("*.py")
+               if p.stem != "__init__"}
+    nb = notebook_from_sources("word_vectors", sources, None)
+    cell = next(c for c in nb.cells if c.metadata.get("nlpdojo", {}).get("module")
+                == "count_based")
+    cell.source += "\nX = " + "-" * 100_000 + "1\n"
+    (root / "minuses").mkdir()
+    nbformat.write(nb, root / "minuses" / "word_vectors.ipynb")
+    report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    assert "word_vectors.count_svd" in _pair(report, "alice", "bob").flagged
+    said = "\n".join(report.warnings)
+    assert "nested too deeply to read" in said, said
+    assert "too deeply nested for Python's parser" in said, said
+
+
 @pytest.mark.parametrize("case, message", [
     ("one", "holds 1 submission folder(s): a report compares at least two"),
     ("stubs", "no question of word_vectors holds 80 or more normalised characters"),
