@@ -260,8 +260,10 @@ def grade_command(
     if output is not None:
         path = report_path(output, fmt)
         check_writable(path)  # before grading: a bad --output must not cost the grading
+    # a grading recorded as an attempt counts: nothing of it comes from the cache
     result = _grade_single(topic_names, request.submission, request.solutions, options,
-                           replay_options, fmt, path, use_cache=request.use_cache)
+                           replay_options, fmt, path,
+                           use_cache=request.use_cache and recording is None)
     _emit(result, fmt, path, detail)
     if recording is not None:
         recording.record_single(request.submission or _default_submission(), result)

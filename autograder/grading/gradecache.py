@@ -25,6 +25,7 @@ module's *source* read as data by a route no name reveals (``getattr(np, "loadtx
 ``.py`` file) or one missing from :data:`.deps.FILE_READING_PREFIXES` (an attacker's
 ``np.fromregex`` was, until it was added), which honest code has no reason to do; the cache
 only ever serves the student's own runs, never a grading that counts (cohorts, ``--replay``,
+``--solutions``, a grading recorded as a course attempt,
 ``--require-sandbox``).
 
 A lookup recomputes both from the snapshot being graded and reuses the verdict only when

@@ -156,6 +156,35 @@ def test_cohort_grading_never_uses_the_cache(toy, make_submission, tmp_path):
     assert not any(gradecache.default_root().rglob("*.json"))
 
 
+def test_a_grading_recorded_as_an_attempt_reuses_nothing(toy, make_submission, tmp_path,
+                                                          monkeypatch):
+    """A trial's finding (round 4): ``grade --student S --course C`` served "passed (cached)"
+    verdicts and recorded them as the attempt. A grading that counts reuses nothing (and
+    stores nothing a later run of the student's could take)."""
+    from nlpdojo_autograder.course.roster import import_roster
+    from nlpdojo_autograder.course.store import COURSE_ENV
+    from tests.course.helpers import TABLE, make_course
+
+    monkeypatch.delenv(COURSE_ENV, raising=False)
+    table = {**TABLE, "assignments": [{**TABLE["assignments"][0],
+                                       "questions": ["toy.scale", "toy.quadratic"]}]}
+    with make_course(tmp_path, table) as course:
+        (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
+        import_roster(course, tmp_path / "r.csv")
+    folder = make_submission()
+    runner.invoke(app, ["toy", "-s", str(folder), "--seed", "0"])  # the student's own run
+    for when in ("2027-01-20T10:00:00Z", "2027-01-20T11:00:00Z"):
+        out = tmp_path / "rec.json"
+        result = runner.invoke(app, [
+            "-s", str(folder), "--seed", "0", "--student", "s1", "--assignment", "a1",
+            "--submitted-at", when, "--course", str(tmp_path / "course.db"), "-f", "json",
+            "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "recorded" in result.output
+        data = json.loads(out.read_text())
+        assert not any(c["cached"] for e in data["exercises"] for c in e["checks"])
+
+
 def test_fresh_inputs_are_never_stored_but_training_is_reused(toy, make_submission, tmp_path):
     """Where the reference is present and no --seed is given, value and gradient checks draw
     fresh inputs each run: only the checks seeded by the base seed can be reused."""
