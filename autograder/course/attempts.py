@@ -38,6 +38,7 @@ from nlpdojo_autograder.course.schema import (
     utc_now,
 )
 from nlpdojo_autograder.course.store import Assignment, Course, nlpdojo_version
+from nlpdojo_autograder.grading.grade import WITHOUT_CODE_RULES
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
 from nlpdojo_autograder.grading.snapshot import submission_files
 
@@ -129,6 +130,26 @@ def require_covered(assignment: Assignment, topics: list[str], questions: list[s
             "--course grades the assignment's) to record an attempt")
 
 
+def require_countable(result: GradingResult, what: str) -> None:
+    """Refuse a result that says it is no grading of a submission that counts: a grading of
+    the reference solutions (``--solutions``: the reference's own marks), one as a student
+    release (``--as-student``: the shipped fixtures, public checks only, the input seed whose
+    answers ship), or one without the code rules (the grader's own tests). A trial recorded
+    each as an ordinary attempt (``dojo course record ref.json``: 4 of 4)."""
+    options = result.options or {}
+    if options.get("solutions") or result.isolation == "trusted":
+        raise CourseError(f"{what} is a grading of the reference solutions (grade --solutions, "
+                          "isolation trusted), not of a submission: record the grading of "
+                          "the student's folder")
+    if options.get("use_reference") is False:
+        raise CourseError(f"{what} was graded as a student release (--as-student: the "
+                          "shipped fixtures, without the hidden checks): grade it with the "
+                          "reference installed, as a course grades")
+    if any(WITHOUT_CODE_RULES in w for w in result.warnings):
+        raise CourseError(f"{what} was graded without the code rules (NLPDOJO_CODE_RULES=off, "
+                          "for testing the grader): grade it again with them")
+
+
 def record_attempt(course: Course, student: str, assignment: str, result: GradingResult, *,
                    submitted_at: datetime, submitted_from: str, folder: Path | None = None,
                    folder_name: str = "", grader_fingerprint: str = "",
@@ -173,6 +194,7 @@ def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[
                          f"{SUBMITTED_FROM}")
     sid = course.student(item.student).id
     result = item.result
+    require_countable(result, f"the grading of {sid}")
     require_covered(course.assignment(item.assignment), *graded_selection(result),
                     f"the grading of {sid}")
     tree = store_sources(course, item.folder) if item.folder is not None else ""

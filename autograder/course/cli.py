@@ -35,8 +35,9 @@ from nlpdojo_autograder.course.policy import (
 from nlpdojo_autograder.course.review_commands import add_review_commands
 from nlpdojo_autograder.course.roster import import_roster, match_folders
 from nlpdojo_autograder.course.store import COURSE_ENV, Course, course_path
-from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise, graded_content_sha256
 from nlpdojo_autograder.grading.results import GradingResult
+from nlpdojo_autograder.grading.snapshot import SubmissionError
 
 CourseOption = Annotated[Path | None, typer.Option(
     "--course", metavar="PATH", help=f"The course file (default: ${COURSE_ENV}).")]
@@ -164,7 +165,9 @@ def record_command(
     course: CourseOption = None,
 ) -> None:
     """Record a grading's JSON result as a student's attempt."""
-    graded = GradingResult.load(result)
+    graded = _result(result)
+    if submission is not None:
+        _require_graded_from(graded, submission)
     with _open(course) as opened:
         when, source = _submitted(opened, submitted_at, submission)
         attempt, new = record_attempt(opened, student, assignment, graded, submitted_at=when,
@@ -173,6 +176,37 @@ def record_command(
     typer.echo(f"{'recorded' if new else 'already recorded:'} {attempt.student} "
                f"{attempt.assignment} attempt {attempt.number}: "
                f"{points_text(attempt.score)}/{points_text(attempt.max_score)}")
+
+
+def _result(path: Path) -> GradingResult:
+    """A grading's JSON result, or a :class:`CourseError` saying what the file is not."""
+    try:
+        return GradingResult.load(path)
+    except OSError as exc:
+        raise CourseError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CourseError(f"{path} is not a grading's JSON result ({type(exc).__name__}: "
+                          f"{exc}): record the file `grade -f json -o FILE` writes") from exc
+
+
+def _require_graded_from(result: GradingResult, folder: Path) -> None:
+    """The result was graded from the files ``folder`` holds (its content hash), so that the
+    sources the record keeps are the graded ones. A folder graded as its notebook is hashed
+    as the package rebuilt from it: not compared."""
+    if not result.submission_sha256 or not folder.is_dir() or (
+            any(folder.glob("*.ipynb")) and not any(folder.rglob("*.py"))):
+        return
+    topics = [e.name for e in result.exercises]
+    try:
+        found = graded_content_sha256(folder, topics)
+    except (SubmissionError, OSError) as exc:
+        raise CourseError(f"cannot read the submission {folder}: {exc}") from exc
+    if found != result.submission_sha256:
+        raise CourseError(
+            f"{folder} holds other files than the result was graded from (sha256 "
+            f"{found[:12]}, the result's {result.submission_sha256[:12]}): record the result "
+            f"of grading this folder (grade -s {folder} -f json -o FILE), or name the folder "
+            "that was graded")
 
 
 def _submitted(course: Course, given: str | None, folder: Path | None

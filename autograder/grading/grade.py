@@ -671,12 +671,16 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         duration_s=round(time.perf_counter() - t0, 3))
 
 
+#: how a result says it was graded without the code rules (``dojo course record`` refuses it)
+WITHOUT_CODE_RULES = "graded without the code rules"
+
+
 def code_rules_warning(results: list[ExerciseResult]) -> list[str]:
     """A line for the report where a submission was graded without the code rules
     (``NLPDOJO_CODE_RULES=off``): its verdicts are not ones to count."""
     if code_rules.enabled() or all(r.isolation in ("", "trusted") for r in results):
         return []
-    return [f"graded without the code rules ({code_rules.ENV}=off: for testing the grader's "
+    return [f"{WITHOUT_CODE_RULES} ({code_rules.ENV}=off: for testing the grader's "
             "defences behind them); do not count these points (docs/security.md)"]
 
 
@@ -815,6 +819,16 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
     combined = hashlib.sha256(f"{snap.sha256}:{lib.sha256}".encode()).hexdigest()
     return dataclasses.replace(snap, sha256=combined, files=snap.files + lib.files,
                                skipped=(*snap.skipped, *lib.skipped))
+
+
+def graded_content_sha256(submission: Path, topics: list[str]) -> str:
+    """The content hash ``grade`` records for the folder ``submission`` graded on ``topics``
+    (:attr:`GradingResult.submission_sha256`: its snapshot, with the library beside a topic's
+    own folder): ``dojo course record`` holds a result to the folder it names."""
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-snapshot-") as tmp:
+        snap = take_snapshot(Path(submission), Path(tmp) / "submission")
+        return _with_sibling_library(snap, Path(submission).absolute(), topics,
+                                     Path(tmp)).sha256
 
 
 def topic_folder(submission: Path, topic: str, *, single: bool,

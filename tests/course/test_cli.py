@@ -74,3 +74,56 @@ def test_no_course_given(tmp_path, monkeypatch):
     monkeypatch.delenv(COURSE_ENV, raising=False)
     code, said = dojo("course", "ledger")
     assert code == 2 and "which course? pass --course PATH" in said
+
+
+def test_record_takes_only_a_grading_of_the_folder_it_names_that_counts(tmp_path, monkeypatch):
+    """A trial's findings (round 4, F4; and the TA's: a file that is no result was an
+    internal error): ``dojo course record`` recorded a grading of the reference solutions, an
+    as-student grading and one without the code rules as ordinary attempts, and a result
+    beside a folder it was not graded from. Each is refused, nothing recorded; the right one
+    is recorded with its sources."""
+    import json
+
+    from nlpdojo_autograder.grading.grade import graded_content_sha256
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
+    (tmp_path / "course.toml").write_text(TABLE)
+    assert dojo("course", "init")[0] == 0
+    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
+    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "q.py").write_text("x = 1\n")
+    good = synthetic_result({"q1": (1, 1)}, sha=graded_content_sha256(folder, ["t"]))
+
+    def record(result, *extra):
+        path = tmp_path / "result.json"
+        path.write_text(result if isinstance(result, str) else json.dumps(result.to_dict()))
+        return dojo("course", "record", str(path), "--student", "s1", "--assignment", "a1",
+                    "--submitted-at", "2027-01-20T10:00:00Z", *extra)
+
+    def changed(**what):
+        data = good.to_dict()
+        for key, value in what.items():
+            data[key] = {**data[key], **value} if isinstance(value, dict) else value
+        return json.dumps(data)
+
+    for result, said in (
+            (changed(options={"solutions": True}), "a grading of the reference solutions"),
+            (changed(isolation="trusted"), "a grading of the reference solutions"),
+            (changed(options={"use_reference": False}), "graded as a student release"),
+            (changed(warnings=["graded without the code rules (NLPDOJO_CODE_RULES=off: ...)"]),
+             "graded without the code rules"),
+            ("{\"score\": 4}", "is not a grading's JSON result"),
+            ("not json", "is not a grading's JSON result")):
+        code, output = record(result, "--submission", str(folder))
+        assert code == 2 and said in output, output
+        assert "internal error" not in output
+    (folder / "q.py").write_text("x = 2\n")  # not what was graded
+    code, output = record(good, "--submission", str(folder))
+    assert code == 2 and "holds other files than the result was graded from" in output
+    assert "attempt 1" not in dojo("course", "history", "s1")[1]  # nothing was recorded
+    (folder / "q.py").write_text("x = 1\n")
+    code, output = record(good, "--submission", str(folder))
+    assert code == 0 and "recorded s1 a1 attempt 1: 1/1" in output, output
