@@ -320,7 +320,8 @@ def match_submitter(students: list[Student], who: Submitter) -> Student | None:
     """The roster's student for a Gradescope submitter: by email, else by SID (the roster's
     SIS user id, id or login), case-insensitively, where the names agree too (every word of
     one in the other: an SID that happens to be another student's id or login is no match);
-    None where none or several match."""
+    None where none or several match. Which accounts of one student count is
+    :func:`_accounts`' business."""
     def one(hits: list[Student]) -> Student | None:
         return hits[0] if len(hits) == 1 else None
 
@@ -336,6 +337,38 @@ def match_submitter(students: list[Student], who: Submitter) -> Student | None:
             if hit is not None:
                 return hit if _same_person(hit.name, who.name) else None
     return None
+
+
+def _other_accounts(students: list[Student], submissions: list[ExportedSubmission]
+                   ) -> dict[tuple[str, str], str]:
+    """The accounts matched to a student by SID alone that are not taken, and why, by
+    ``(student id, email)``: where the student's own email submitted too, or where several
+    emails matched them by SID. An account enrolled with an entry code types its own name
+    and SID: another email with a student's SID and name replaced that student's 4 of 4 by
+    its 0 of 4 under ``counts = "last"``. One other email alone (a student's personal
+    address, the roster's their school's) is taken."""
+    by_email: dict[str, set[str]] = {}
+    by_sid: dict[str, set[str]] = {}
+    for sub in submissions:
+        for who in sub.submitters:
+            student = match_submitter(students, who)
+            if student is None:
+                continue
+            email = (who.email or "").casefold()
+            own = bool(email) and email == (student.email or "").casefold()
+            (by_email if own else by_sid).setdefault(student.id, set()).add(email)
+    refused = {}
+    for sid, emails in by_sid.items():
+        if by_email.get(sid) or len(emails) > 1:
+            why = ("whose own email submitted too" if by_email.get(sid) else
+                   f"as {len(emails)} accounts are")
+            for email in emails:
+                refused[sid, email] = (
+                    f"the runs of <{email or '-'}> match {sid} by SID only, {why}: one "
+                    "student with several Gradescope accounts, or someone who enrolled with "
+                    "another's SID and name? Not recorded; check the accounts on Gradescope "
+                    "and give the roster the right email")
+    return refused
 
 
 def _same_person(roster_name: str, submitter_name: str) -> bool:
@@ -370,11 +403,15 @@ def _import(course: Course, assignment: str, submissions: list[ExportedSubmissio
     done = GradescopeImport()
     default_max = _largest_total(submissions)
     seen: set[str] = set()
+    refused = _other_accounts(students, submissions)
     for sub in submissions:
         for who in sub.submitters:
             student = match_submitter(students, who)
             if student is None:
                 done.unmatched.append(who)
+                continue
+            if (student.id, (who.email or "").casefold()) in refused:
+                done.refused.append(refused[student.id, (who.email or "").casefold()])
                 continue
             seen.add(student.id)
             for run in sub.runs:

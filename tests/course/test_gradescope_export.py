@@ -223,3 +223,51 @@ def test_the_command_reports_what_it_recorded(roster_course, tmp_path):
     assert "Stranger <who@nowhere.edu> sid 999" in result.stderr
     assert "2 student(s) submitted nothing (missing): Cy Young (s3), Dee Dee (s4)" \
         in result.stderr
+
+
+def test_another_account_with_a_students_sid_and_name_is_not_that_student(roster_course,
+                                                                           tmp_path):
+    """A trial's finding (round 4, F5): an account of another email, enrolled with Bob's SID
+    and name, was recorded as Bob, and under ``counts = "last"`` its 0 replaced his score.
+    Where Bob's own email submitted, or several emails match him by SID, those runs are not
+    recorded and said; his own are."""
+    export = _export(tmp_path / "export")
+    text = (export / "submission_metadata.yml").read_text()
+    text = text.replace(":email: bob.other@elsewhere.edu", ":email: bob@x.edu")  # his own
+    text += f"""submission_900003:
+  :submitters:
+  - :name: Bob Ross
+    :sid: s2
+    :email: mallory.personal@gmail.com
+  :created_at: '2027-01-23 09:00:00 -0800'
+  :score: 0.0
+  :results: {_results(0.0, 0.0)}
+  :history: []
+"""
+    (export / "submission_metadata.yml").write_text(text)
+    (export / "submission_900003").mkdir()
+    done = import_export(roster_course, "a1", export)
+    assert [a.score for a in attempts(roster_course, "s2", "a1")] == [7.0]
+    (refused,) = done.refused
+    assert "<mallory.personal@gmail.com> match s2 by SID only" in refused
+    assert "whose own email submitted too" in refused
+
+
+def test_two_other_accounts_with_one_sid_are_both_left_out(roster_course, tmp_path):
+    export = _export(tmp_path / "export")
+    text = (export / "submission_metadata.yml").read_text()
+    text += f"""submission_900003:
+  :submitters:
+  - :name: Bob Ross
+    :sid: s2
+    :email: somebody@gmail.com
+  :created_at: '2027-01-23 09:00:00 -0800'
+  :score: 0.0
+  :results: {_results(0.0, 0.0)}
+  :history: []
+"""
+    (export / "submission_metadata.yml").write_text(text)
+    (export / "submission_900003").mkdir()
+    done = import_export(roster_course, "a1", export)
+    assert attempts(roster_course, "s2", "a1") == []
+    assert len(done.refused) == 2 and all("as 2 accounts are" in r for r in done.refused)
