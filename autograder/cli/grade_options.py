@@ -116,6 +116,17 @@ class GradeRequest:
                              f"{', '.join(given)} (--format, --output and --fail-under are fine)")
         assert self.replay is not None
         recorded = load_replay(self.replay)
+        # what a replay takes from the file is the file's to say: never a grading of the
+        # reference (a submission's result edited to `solutions: true` replayed to full marks)
+        # nor one without a memory limit on the grader's machine
+        if recorded.get("solutions"):
+            raise UsageError(f"{self.replay} records a grading of the reference solutions: "
+                             "--replay reruns a submission's grading (grade --solutions "
+                             "grades the reference)")
+        if recorded.get("memory_mb") == 0:
+            raise UsageError(f"{self.replay} records a grading without a memory limit "
+                             "(memory_mb 0): a replay keeps one; grade the submission again "
+                             "with --memory-mb 0 if that is meant")
         submission = recorded.get("submission")
         return dataclasses.replace(
             self, topics=recorded["topics"], submission=Path(submission) if submission else None,

@@ -156,6 +156,28 @@ def test_replay_refuses_options_it_would_override(toy, tmp_path):
     assert result.exit_code == 2 and "leave out --seed" in result.output
 
 
+def test_replay_takes_no_grading_of_the_reference_and_keeps_limits_and_warnings(
+        toy, make_submission, tmp_path):
+    """A trial's finding (round 4, F6): a submission's result edited to ``solutions: true``
+    replayed to full marks (the reference graded), one edited to no memory limit replayed
+    without one, and a replay at input seed 0 dropped the warning that its fixtures answer
+    the checks."""
+    folder = make_submission({"scale": ("return xp.multiply(x, k)", "return xp.add(x, k)")})
+    first = tmp_path / "first.json"
+    grade("toy", "-s", str(folder), "--seed", "0", "-f", "json", "-o", str(first))
+    data = json.loads(first.read_text())
+    for change, said in (({"solutions": True, "submission": None},
+                          "records a grading of the reference solutions"),
+                         ({"memory_mb": 0}, "records a grading without a memory limit")):
+        forged = tmp_path / "forged.json"
+        forged.write_text(json.dumps({**data, "options": {**data["options"], **change}}))
+        result = runner.invoke(app, ["--replay", str(forged)])
+        assert result.exit_code == 2, result.output
+        assert said in " ".join(result.output.split())
+    replayed = runner.invoke(app, ["--replay", str(first)])
+    assert "input seed 0 is the student release's" in " ".join(replayed.output.split())
+
+
 def test_replay_of_a_bad_file(toy, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
