@@ -327,21 +327,39 @@ def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
     return out
 
 
+#: the piece of a topic that holds the student's code outside every question's functions and
+#: the helpers they name (``topic.`` + this: no question's id can be it)
+OTHER_CODE = "(other code)"
+
+
+def other_code(topic: str) -> str:
+    """The id of ``topic``'s piece of code outside the questions (:data:`OTHER_CODE`)."""
+    return f"{topic}.{OTHER_CODE}"
+
+
 def read_submission(folder: Path, name: str, topics: list[str],
                     questions: dict[str, list[Question]], stubs: dict[str, frozenset[str]],
                     *, reference: bool = False,
-                    released: dict[tuple[str, str], frozenset[str]] | None = None
-                    ) -> Submission:
+                    released: dict[tuple[str, str], frozenset[str]] | None = None,
+                    library_owned: frozenset[tuple[str, str]] = frozenset()) -> Submission:
     """The student-written code of each question found in ``folder`` (nothing of a question
     whose functions are all missing): its functions' lines that are not lines of the stubs
-    (``stubs``: each question's, see :class:`Boilerplate`). A file that cannot be read or
-    parsed is named in ``skipped`` and costs only the questions it holds."""
+    (``stubs``: each question's, see :class:`Boilerplate`), and of the helpers they name; and,
+    as the topic's piece :func:`other_code`, every other function or method the student wrote
+    in the topic's modules and the library (none that ``library_owned``, ``(module,
+    qualname)``, gives to a question of any topic): an answer moved where no name leads
+    (``_impl.f()``, an alias, an import inside the function, ``self.other()``) is compared
+    there. A file that cannot be read or parsed is named in ``skipped`` and costs only the
+    questions it holds."""
     shown = visible_text(name)
     sub = Submission(name, reference)
+    every_stub = frozenset().union(*stubs.values()) if stubs else frozenset()
     for topic in topics:
         modules = _modules(folder, topic, shown, sub.skipped)
         trees: dict[tuple[str, str], Parsed | None] = {}
         owned = {(q.folder, m, name) for q in questions[topic] for m, name in q.owners}
+        owned |= {(LIBRARY, m, name) for m, name in library_owned}
+        read: set[int] = set()  # the nodes a question's piece holds
 
         def parsed_module(key: tuple[str, str], trees=trees, modules=modules) -> Parsed | None:
             if key not in trees:
@@ -359,6 +377,7 @@ def read_submission(folder: Path, name: str, topics: list[str],
                         (None, parsed[0], parsed[1][qualname], parsed[2]),
                         *_helpers(parsed_module, question.folder, module, parsed[1][qualname],
                                   owned)]:
+                    read.add(id(node))
                     given = (released or {}).get((question.folder, where), frozenset())
                     own = own_code(source, node, stub | given if where else stub)
                     if own and own not in parts:
@@ -367,7 +386,43 @@ def read_submission(folder: Path, name: str, topics: list[str],
             if parts:
                 sub.pieces[question.id] = Piece(name, question.id, "\n\n".join(parts),
                                                 ", ".join(dict.fromkeys(origins)))
+        parts, origins = [], []
+        for key in sorted(modules):
+            parsed = parsed_module(key)
+            if parsed is None:
+                continue
+            given = (released or {}).get(key, frozenset()) | every_stub
+            for node in _other_definitions(parsed[1], key[0], key[1], owned, read):
+                own = own_code(parsed[0], node, given)
+                if own and own not in parts:
+                    parts.append(own)
+                    origins.append(parsed[2])
+        if parts:
+            sub.pieces[other_code(topic)] = Piece(name, other_code(topic), "\n\n".join(parts),
+                                                  ", ".join(dict.fromkeys(origins)))
     return sub
+
+
+def _other_definitions(defs: dict[str, ast.AST], folder: str, module: str,
+                       owned: set[tuple[str, str, str]], read: set[int]) -> list[ast.AST]:
+    """The outermost functions and classes of a module that no question owns, holds or
+    reaches (``read``): a class holding a question's method gives its other methods one by
+    one, a function inside a question's is the question's."""
+    mine = {q for f, m, q in owned if (f, m) == (folder, module)}
+    found, taken = [], []
+    for qualname in sorted(defs):  # a parent before its children
+        node = defs[qualname]
+        if any(qualname == q or qualname.startswith(f"{q}.") for q in mine):
+            continue  # a question's, or inside one
+        if any(qualname.startswith(f"{t}.") for t in taken):
+            continue  # inside one taken whole
+        if any(q.startswith(f"{qualname}.") for q in mine):
+            continue  # a class of a question's method: its other methods one by one
+        if id(node) in read:
+            continue
+        taken.append(qualname)
+        found.append(node)
+    return found
 
 
 def _helpers(parsed_module: Callable[[tuple[str, str]], Parsed | None], folder: str,
@@ -375,8 +430,11 @@ def _helpers(parsed_module: Callable[[tuple[str, str]], Parsed | None], folder: 
              ) -> list[tuple[str, str, ast.AST, str]]:
     """``(module, source, definition, origin)`` of what ``node`` uses, in turn,
     that are no question's: defined at the top of its module or imported from a module of its
-    folder (``from .helpers import f``). A question's answer moved into a helper (the
-    question's own function a one-line call of it) is compared as the answer."""
+    folder (``from .helpers import f``, at the top or inside the function; ``from . import
+    helpers`` and ``helpers.f``). A question's answer moved into a helper (the question's own
+    function a one-line call of it) is compared as the answer; where no name leads to it (an
+    alias, ``self.other()``), a thin answer is compared with the topic's other code
+    (:func:`compare_cohort`)."""
     found: list[tuple[str, str, ast.AST, str]] = []
     seen = {(module, getattr(node, "name", ""))}
     todo = [(module, node)]
@@ -386,9 +444,22 @@ def _helpers(parsed_module: Callable[[tuple[str, str]], Parsed | None], folder: 
         if parsed is None:
             continue
         source, defs, _origin, imported = parsed
-        for name in sorted({n.id for n in ast.walk(current) if isinstance(n, ast.Name)}):
-            where, target = (here, name) if name in defs else imported.get(name, (None, None))
-            if where is None or (where, target) in seen or (folder, where, target) in owned:
+        # and what the function imports itself (`from ._impl import f` inside it)
+        imported = {**imported, **_imported(ast.walk(current))}
+        names = {(n.id, None) for n in ast.walk(current) if isinstance(n, ast.Name)}
+        names |= {(n.value.id, n.attr) for n in ast.walk(current)  # `_impl.f`: a module's
+                  if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+        for name, attribute in sorted(names, key=lambda n: (n[0], n[1] or "")):
+            if attribute is None:
+                where, target = (here, name) if name in defs else imported.get(name,
+                                                                               (None, None))
+            else:
+                where, module_only = imported.get(name, (None, None))
+                if where is None or module_only != "":
+                    continue
+                target = attribute
+            if where is None or target == "" or (where, target) in seen \
+                    or (folder, where, target) in owned:
                 continue
             seen.add((where, target))
             other = parsed_module((folder, where))
@@ -398,10 +469,65 @@ def _helpers(parsed_module: Callable[[tuple[str, str]], Parsed | None], folder: 
     return found
 
 
+#: what a statement that does nothing may compute from (no call, no attribute: nothing runs)
+_PURE = (ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.Tuple,
+         ast.List, ast.Load, ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.expr_context)
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
+             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match)
+
+
+def _dead_lines(node: ast.AST) -> set[int]:
+    """Lines of ``node``'s functions that hold only a statement doing nothing: ``pass``, a
+    constant alone, or an assignment, computing nothing that runs, to local names nothing
+    reads (in turn: a chain of them goes whole). No-op lines interleaved with a copy
+    (``_z3 = 3`` after every statement) took a verbatim copy from 1.00 to 0.38."""
+    dead: set[int] = set()
+    for func in (n for n in ast.walk(node)
+                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+        shared = {name for n in ast.walk(func) if isinstance(n, ast.Global | ast.Nonlocal)
+                  for name in n.names}
+        simple = [n for n in ast.walk(func) if isinstance(n, ast.stmt)
+                  and not isinstance(n, _COMPOUND) and n is not func]
+        per_line: dict[int, int] = {}
+        for n in simple:
+            for line in range(n.lineno, (n.end_lineno or n.lineno) + 1):
+                per_line[line] = per_line.get(line, 0) + 1
+        headers = {n.lineno for n in ast.walk(func) if isinstance(n, _COMPOUND)}
+        gone: set[int] = set()
+        while True:
+            live = [n for n in simple if id(n) not in gone]
+            read = {n.id for stmt in live for n in ast.walk(stmt)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            more = {id(n) for n in live if _does_nothing(n, read | shared)}
+            if not more:
+                break
+            gone |= more
+        for n in simple:
+            if id(n) in gone:
+                lines = range(n.lineno, (n.end_lineno or n.lineno) + 1)
+                if all(per_line[ln] == 1 and ln not in headers for ln in lines):
+                    dead.update(lines)
+    return dead
+
+
+def _does_nothing(stmt: ast.stmt, read: set[str]) -> bool:
+    if isinstance(stmt, ast.Pass):
+        return True
+    if isinstance(stmt, ast.Expr):
+        return isinstance(stmt.value, ast.Constant)
+    if isinstance(stmt, ast.Assign | ast.AnnAssign):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        value = stmt.value
+        return (all(isinstance(t, ast.Name) and t.id not in read for t in targets)
+                and (value is None or all(isinstance(n, _PURE) for n in ast.walk(value))))
+    return False
+
+
 def own_code(source: str, node: ast.AST, stub: frozenset[str]) -> str:
     """The lines of ``node`` (a function or class of ``source``) a student wrote: not a
-    docstring (of it or of what it holds), not blank, not one of the ``stub`` lines."""
-    docstrings: set[int] = set()
+    docstring (of it or of what it holds), not blank, not one of the ``stub`` lines, not a
+    statement that does nothing (:func:`_dead_lines`)."""
+    docstrings: set[int] = _dead_lines(node)
     for n in ast.walk(node):
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.body:
             first = n.body[0]
@@ -412,7 +538,18 @@ def own_code(source: str, node: ast.AST, stub: frozenset[str]) -> str:
     own = [lines[i - 1] for i in range(node.lineno, (node.end_lineno or node.lineno) + 1)
            if i not in docstrings and i <= len(lines) and lines[i - 1].strip()
            and lines[i - 1].strip() not in stub]
-    return textwrap.dedent("\n".join(own))
+    return canonical(textwrap.dedent("\n".join(own)))
+
+
+def canonical(code: str) -> str:
+    """``code`` as Python's own ``ast.unparse`` writes it, where it parses: comments, line
+    breaks inside brackets, redundant parentheses and quotes are the writer's, not the code's
+    (a copy run through ``ast.unparse`` matched its original at 0.69 with them); else as
+    written."""
+    try:
+        return ast.unparse(ast.parse(code))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return code
 
 
 def _parse(found: tuple[str, str] | None, skipped: list[str]) -> Parsed | None:
@@ -429,11 +566,19 @@ def _parse(found: tuple[str, str] | None, skipped: list[str]) -> Parsed | None:
         skipped.append(f"{origin}: nested too deeply for Python's parser, its questions not "
                        "compared")
         return None
-    # the names a module imports from a module beside it: {local name: (module, name)}
-    imported = {alias.asname or alias.name: (node.module.split(".")[0], alias.name)
-                for node in tree.body if isinstance(node, ast.ImportFrom)
-                and node.level == 1 and node.module for alias in node.names}
-    return source, _definitions(tree), origin, imported
+    return source, _definitions(tree), origin, _imported(tree.body)
+
+
+def _imported(statements: Iterable[ast.AST]) -> dict[str, tuple[str, str]]:
+    """The names ``statements`` import from modules beside theirs: ``{local name: (module,
+    name)}``; a module itself (``from . import _impl``) as ``(module, "")``."""
+    found = {}
+    for node in statements:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            for alias in node.names:
+                found[alias.asname or alias.name] = (
+                    (node.module.split(".")[0], alias.name) if node.module else (alias.name, ""))
+    return found
 
 
 def submission_folders(root: Path, what: str) -> list[Path]:
@@ -479,17 +624,34 @@ def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None,
     bp = {t: boilerplate(solutions, t, questions[t]) for t in topics}
     stubs = {qid: lines for b in bp.values() for qid, lines in b.lines.items()}
     released = {key: lines for b in bp.values() for key, lines in b.released.items()}
-    subs = [read_submission(f, f.name, topics, questions, stubs, released=released)
+    library_owned = frozenset((m, n) for owners in (
+        questions_in(solutions / LIBRARY).values() if (solutions / LIBRARY).is_dir() else ())
+        for m, n in owners if n)
+    subs = [read_submission(f, f.name, topics, questions, stubs, released=released,
+                            library_owned=library_owned)
             for f in folders]
     subs += [read_submission(f, ref.name if f == ref else f"{ref.name}/{f.name}", topics,
-                             questions, stubs, reference=True, released=released)
+                             questions, stubs, reference=True, released=released,
+                             library_owned=library_owned)
              for ref, ref_folders in refs for f in ref_folders]
     warnings = [w for s in subs for w in s.skipped]
-    topic_of = {q.id: t for t in topics for q in questions[t]}
-    counts: dict[str, int] = {q.id: 0 for t in topics for q in questions[t]}
+    topic_of = {q.id: t for t in topics for q in questions[t]} | {
+        other_code(t): t for t in topics}
+    counts: dict[str, int] = {q.id: 0 for t in topics for q in questions[t]} | {
+        other_code(t): 0 for t in topics}
     for sub in subs:
         for qid, piece in list(sub.pieces.items()):
             piece.fingerprint = _fingerprint(piece.code, f"{qid}.py", bp[topic_of[qid]].hashes)
+        for qid, piece in list(sub.pieces.items()):
+            other = sub.pieces.get(other_code(topic_of[qid]))
+            if piece.size < min_size and other is not None and other is not piece:
+                # a thin answer (a call of code no name leads to): compared with the topic's
+                # other code beside it, where a moved answer is
+                piece.code = f"{piece.code}\n\n{other.code}"
+                piece.origin = ", ".join(dict.fromkeys([*piece.origin.split(", "),
+                                                        *other.origin.split(", ")]))
+                piece.fingerprint = _fingerprint(piece.code, f"{qid}.py",
+                                                 bp[topic_of[qid]].hashes)
             if piece.size < min_size:
                 del sub.pieces[qid]  # too little of the student's own to tell anything
             else:

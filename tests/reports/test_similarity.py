@@ -6,6 +6,7 @@ a real browser and is linked from the cohort dashboard."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -318,6 +319,90 @@ def test_a_notebook_is_read_from_its_code_cells(cohort, tmp_path):
     nbformat.write(nb, root / "bob" / "word_vectors.ipynb")
     report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
     assert "word_vectors.count_svd" in _pair(report, "alice", "bob").flagged
+
+
+#: count_svd's functions, the names a student moves them under, and a call of each
+MOVED = {"cooccurrence_matrix": ("cooc_impl", "(token_ids, vocab_size, window)"),
+         "ppmi": ("ppmi_impl", "(matrix, alpha)"),
+         "svd_vectors": ("svd_impl", "(matrix, dim, seed=seed)")}
+
+
+def _renamed_functions(text: str) -> str:
+    """count_svd's three functions of the reference, renamed (their calls of each other
+    too), as source."""
+    for name, (new, _) in MOVED.items():
+        text = re.sub(rf"\b{name}\b", new, text)
+    tree = ast.parse(text)
+    return "\n\n".join(ast.get_source_segment(text, node) for node in tree.body
+                       if isinstance(node, ast.FunctionDef)
+                       and node.name in {n for n, _ in MOVED.values()})
+
+
+def _thin(stub: str, call: str) -> str:
+    """The released module with each of count_svd's stubs one call of ``call(new, args)``."""
+    for name, (new, args) in MOVED.items():
+        stub = _fill(stub, name, call(new, args))
+    return stub
+
+
+def _noisy(text: str) -> str:
+    """``text`` with a statement doing nothing after each statement of count_svd's functions,
+    then written out by ``ast.unparse`` (comments, parentheses, line breaks its own)."""
+    tree, k = ast.parse(text), [0]
+
+    def interleave(body: list) -> list:
+        out = []
+        for statement in body:
+            for attr in ("body", "orelse"):
+                if isinstance(getattr(statement, attr, None), list) and getattr(statement, attr):
+                    setattr(statement, attr, interleave(getattr(statement, attr)))
+            out.append(statement)
+            if not isinstance(statement, ast.Return | ast.Expr):
+                k[0] += 1
+                out.append(ast.parse(f"_z{k[0]} = {k[0]}").body[0])
+        return out
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in MOVED:
+            node.body = interleave(node.body)
+    return ast.unparse(tree) + "\n"
+
+
+def test_an_answer_moved_where_no_name_leads_or_padded_with_no_ops_is_still_compared(
+        cohort, tmp_path):
+    """A trial's findings (round 4, F3): alice's count_svd moved verbatim behind a module's
+    attribute (``_impl.cooc_impl``), an import inside the function, an alias of functions
+    appended to the module, was not compared at all (each answer a one-line call), and a copy
+    with a no-op statement after every statement, written out by ``ast.unparse``, scored 0.38,
+    under the threshold; the grader gave each full marks."""
+    root = tmp_path / "subs"
+    shutil.copytree(cohort / "alice", root / "alice")
+    solution = (SOLUTIONS / "word_vectors" / "count_based.py").read_text()
+    stub = (STUBS / "count_based.py").read_text()
+    moved = _renamed_functions(solution)
+    layouts = {
+        "attribute": (_thin(stub, lambda new, args: f"    return _impl.{new}{args}\n")
+                      + "\nfrom . import _impl\n", moved),
+        "local_import": (_thin(stub, lambda new, args: f"    from ._impl import {new}\n"
+                                                      f"    return {new}{args}\n"), moved),
+        "alias": (_thin(stub, lambda new, args: f"    return {new}_{args}\n")
+                  + f"\n\n{moved}\n\ncooc_impl_, ppmi_impl_, svd_impl_ = cooc_impl, "
+                  "ppmi_impl, svd_impl\n", None),
+        "no_ops": (_noisy(solution), None)}
+    for name, (count_based, impl) in layouts.items():
+        folder = _topic(root, name)
+        (folder / "count_based.py").write_text(count_based)
+        if impl is not None:
+            (folder / "_impl.py").write_text(impl)
+    report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    for name in layouts:
+        pair = _pair(report, "alice", name)
+        assert pair is not None and "word_vectors.count_svd" in pair.flagged, (name, pair)
+    # an honest one's is not: erin and frank wrote their own
+    shutil.copytree(cohort / "frank", root / "frank")
+    report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    assert "word_vectors.count_svd" not in getattr(_pair(report, "alice", "frank"), "flagged",
+                                                   [])
 
 
 def test_a_hostile_notebook_costs_only_its_own_submission(cohort, tmp_path):
