@@ -23,6 +23,7 @@ from nlpdojo_autograder.course.config import (
     CourseError,
     aware,
     load_course_table,
+    local_time,
 )
 from nlpdojo_autograder.course.exports import FORMATS, MISSING, MOODLE_IDS, export
 from nlpdojo_autograder.course.overrides import add_override, import_overrides
@@ -232,6 +233,7 @@ def history_command(
         s = opened.student(student)
         book = gradebook(opened)
         tries = attempts(opened, student=s.id)
+        zone = opened.meta("timezone") or ""
     typer.echo(f"{s.name} ({s.id}{', ' + s.login if s.login else ''}"
                f"{', ' + s.section if s.section else ''})")
     for a in book.assignments:
@@ -241,8 +243,8 @@ def history_command(
         typer.echo(f"{a.id} {a.title}: {shown}/{points_text(a.points)} {st.status}{mark}")
         for t in [t for t in tries if t.assignment == a.id]:
             counted = " <- counts" if st.attempt is not None and st.attempt.id == t.id else ""
-            typer.echo(f"  attempt {t.number}: submitted {t.submitted_at.isoformat()} "
-                       f"({t.submitted_from}), graded {t.graded_at.isoformat()}, "
+            typer.echo(f"  attempt {t.number}: submitted {local_time(t.submitted_at, zone)} "
+                       f"({t.submitted_from}), graded {local_time(t.graded_at, zone)}, "
                        f"{points_text(t.score)}/{points_text(t.max_score)}, "
                        f"sha256 {t.content_sha256[:12]}{counted}")
         for note in st.notes:
@@ -293,8 +295,10 @@ def extend_command(
                                   "CSV)")
             when = aware(due, opened.meta("timezone") or "", "--due")
             made = [add_extension(opened, student, assignment, when, reason, by)]
+        zone = opened.meta("timezone") or ""
     for e in made:
-        typer.echo(f"extension: {e.student} {e.assignment} due {e.due.isoformat()} ({e.reason})")
+        typer.echo(f"extension: {e.student} {e.assignment} due {local_time(e.due, zone)} "
+                   f"({e.reason})")
 
 
 @app.command("override")

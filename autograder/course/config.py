@@ -142,11 +142,16 @@ def aware(value: Any, zone: str, what: str) -> datetime:
     """``value`` (a TOML date-time or ISO 8601 text) as an aware datetime: its own offset, else
     ``zone``'s; refused without either."""
     if isinstance(value, str):
+        text = value.strip()
         try:
-            value = datetime.fromisoformat(value.strip())
+            value = datetime.fromisoformat(text)
         except ValueError:
-            raise CourseError(f"{what}: {value!r} is not a date and time; write it as ISO 8601 "
+            raise CourseError(f"{what}: {text!r} is not a date and time; write it as ISO 8601 "
                               "with its offset, e.g. 2027-01-20T23:59:00-08:00") from None
+        if "T" not in text.upper() and " " not in text:  # a date alone: its midnight, read
+            # as "that day" by whoever wrote it: due a day early (a TA's "extend to the 23rd")
+            raise CourseError(f"{what}: {text} is a date without a time, which would mean its "
+                              f"first minute (00:00); write the time, e.g. {text}T23:59:00")
     elif isinstance(value, date) and not isinstance(value, datetime):
         raise CourseError(f"{what}: {value.isoformat()} is a date without a time; write the "
                           f"time and offset, e.g. {value.isoformat()}T23:59:00-08:00")
@@ -229,6 +234,15 @@ def _check_counts(value: Any, where: str) -> None:
     if value not in COUNTS:
         raise CourseError(f"{where}: counts = {value!r}; which attempt counts is one of "
                           f"{', '.join(COUNTS)}")
+
+
+def local_time(when: datetime, zone: str) -> str:
+    """``when`` as the course's clock reads it (its ``timezone``; as stored where it names
+    none): what a TA compares with the due date they meant, not UTC's."""
+    try:
+        return (when.astimezone(ZoneInfo(zone)) if zone else when).isoformat()
+    except (ZoneInfoNotFoundError, ValueError):
+        return when.isoformat()
 
 
 def _zone(name: str, where: str) -> ZoneInfo:

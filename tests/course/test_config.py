@@ -32,6 +32,41 @@ def test_the_courses_zone_places_a_date_written_without_offset_daylight_saving_i
     assert summer.due.utcoffset().total_seconds() == -4 * 3600
 
 
+def test_a_date_without_a_time_is_refused_wherever_a_time_is_read(tmp_path, monkeypatch):
+    """The TA's trial: ``due = "2027-01-20"``, ``extend --due 2027-01-23`` and a manifest's
+    date alone were taken as that day's 00:00, a day before the TA meant, and the extension
+    was echoed in UTC (``05:00:00+00:00``), which did not look wrong. A date alone is refused
+    as a TOML date is; times are shown on the course's clock."""
+    from typer.testing import CliRunner
+
+    from nlpdojo.cli.app import build_app
+    from nlpdojo_autograder.course.config import aware
+    from nlpdojo_autograder.course.roster import import_roster
+    from nlpdojo_autograder.course.store import COURSE_ENV
+    from tests.course.helpers import make_course
+
+    with pytest.raises(CourseError, match="is a date without a time, which would mean its "
+                                          "first minute"):
+        parse_course_table({**table(due="2027-01-20"), "timezone": "America/New_York"})
+    with pytest.raises(CourseError, match="manifest m.csv, line 2"):
+        aware("2027-01-23", "America/New_York", "manifest m.csv, line 2")
+    monkeypatch.delenv(COURSE_ENV, raising=False)
+    with make_course(tmp_path, {**TABLE, "timezone": "America/New_York"}) as course:
+        (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
+        import_roster(course, tmp_path / "r.csv")
+
+    def extend(due):
+        result = CliRunner().invoke(build_app(), [
+            "course", "extend", "s1", "a1", "--due", due, "--reason", "ill", "--course",
+            str(tmp_path / "course.db")])
+        return result.exit_code, " ".join(result.output.split())
+
+    code, said = extend("2027-01-23")
+    assert code == 2 and "is a date without a time" in said
+    code, said = extend("2027-01-23T23:59:00")
+    assert code == 0 and "due 2027-01-23T23:59:00-05:00" in said, said
+
+
 @pytest.mark.parametrize(("change", "said"), [
     ({"due": "tomorrow"}, "is not a date and time"),
     ({"points": 0}, "points = 0"),
