@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import pytest
 
@@ -49,6 +50,20 @@ def _private_expected_outcomes(request, monkeypatch, tmp_path_factory):
     else:
         root = tmp_path_factory.mktemp("expected")
     monkeypatch.setenv("NLPDOJO_EXPECTED_CACHE", str(root))
+
+
+#: the present as every test's gradebook reads it: after every due date the tests' courses
+#: set (2027), so an assignment is missing, not "open", whatever the day the tests run on
+COURSE_NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_course_clock(monkeypatch):
+    """The course record's "now" (``policy.current_time``) is :data:`COURSE_NOW` in every
+    test run in this process (a test of an open assignment sets its own)."""
+    from nlpdojo_autograder.course import policy
+
+    monkeypatch.setattr(policy, "current_time", lambda: COURSE_NOW)
 
 
 @pytest.fixture(autouse=True)

@@ -46,6 +46,7 @@ def course_view(course: Course, book: Gradebook | None = None) -> dict[str, Any]
             "students": len(standings),
             "submitted": sum(1 for st in standings if st.attempt is not None),
             "missing": sum(1 for st in standings if st.status == "missing"),
+            "open": sum(1 for st in standings if st.status == "open"),
             "excused": sum(1 for st in standings if st.status == "excused"),
             "late": sum(1 for st in standings if st.late_days > 0),
             "extended": sum(1 for st in standings if st.extension is not None),

@@ -177,8 +177,8 @@ def feedback(st: Standing) -> str:
 def _points(st: Standing, missing: str) -> str:
     if st.status == "excused":
         return EXCUSED
-    if st.status == "missing" and missing == "blank":
-        return ""
+    if st.status == "open" or st.status == "missing" and missing == "blank":
+        return ""  # not due yet: no grade, never a 0
     return points_text(st.score)
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from nlpdojo_autograder.course.attempts import (
     Attempt,
@@ -60,7 +60,9 @@ class Standing:
 
     student: Student
     assignment: Assignment
-    #: ``graded``, ``missing`` or ``excused``
+    #: ``graded``, ``missing``, ``excused``, or ``open``: no attempt yet, and the student's due
+    #: date (grace included) still ahead: not missing, and no zero in an export (a week-3
+    #: upload gave everyone 0 on work not yet due)
     status: str
     due: datetime
     extension: Extension | None = None
@@ -187,8 +189,15 @@ def late_days(submitted: datetime, due: datetime, grace_minutes: int) -> int:
     return math.ceil((submitted - due) / DAY)
 
 
-def gradebook(course: Course) -> Gradebook:
-    """Every student's standing on every assignment, and their late-day ledger."""
+def current_time() -> datetime:
+    """The present, as the gradebook reads it (the course's tests pin it)."""
+    return datetime.now(UTC)
+
+
+def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
+    """Every student's standing on every assignment, and their late-day ledger, as of ``now``
+    (default: the present), before which an assignment not yet due is ``open``."""
+    now = now or current_time()
     policy = course.policy()
     assignments = course.assignments()
     ordered = sorted(assignments, key=lambda a: (a.due, a.position))
@@ -215,7 +224,7 @@ def gradebook(course: Course) -> Gradebook:
             if tries and any(mine):  # a question's override: its points per question
                 tries = attempts(course, student.id, a.id)
             standing = _standing(student, a, tries, extended.get((student.id, a.id)), mine,
-                                 left, policy, sums)
+                                 left, policy, sums, now)
             left -= standing.bank_days
             if standing.bank_days:
                 used[a.id] = standing.bank_days
@@ -230,7 +239,7 @@ def gradebook(course: Course) -> Gradebook:
 
 def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extension | None,
               overrides: dict[str, Override], left: int, policy,
-              sums: dict[int, float]) -> Standing:
+              sums: dict[int, float], now: datetime) -> Standing:
     due = ext.due if ext is not None else a.due
     standing = Standing(student, a, "graded", due, extension=ext, attempts=len(tries))
     if ext is not None:
@@ -250,6 +259,9 @@ def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extens
          standing.raw, standing.score, applied) = chosen
         standing.overrides.extend(applied)
         _explain(standing, len(tries), policy)
+    elif now <= due + timedelta(minutes=policy.grace_minutes):
+        standing.status = "open"
+        standing.notes.append(f"not due yet (due {stored_time(due)}): no attempt recorded yet")
     else:
         standing.status = "missing"
         standing.notes.append("missing: no attempt recorded")
@@ -259,7 +271,7 @@ def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extens
             f"override: {points_text(whole.points)} of {points_text(a.points)} points (was "
             f"{points_text(standing.score)}) by {whole.created_by}: {whole.reason}")
         standing.score = float(whole.points)
-        if standing.status == "missing":
+        if standing.status in ("missing", "open"):
             standing.status = "graded"
     return standing
 

@@ -18,7 +18,7 @@ from nlpdojo_reports.dashboard import _CSS
 from nlpdojo_reports.formatting import fmt_number
 from nlpdojo_reports.sanitize import visible_name
 
-STATUS_TEXT = {"graded": "", "missing": "missing", "excused": "EX"}
+STATUS_TEXT = {"graded": "", "missing": "missing", "excused": "EX", "open": "not due yet"}
 
 
 def student_file(index: int) -> str:

@@ -83,6 +83,29 @@ def test_missing_left_blank_on_request(graded, tmp_path):
     assert [r[5:] for r in rows[2:]] == [["20", ""], ["16", ""], ["", ""]]
 
 
+def test_an_assignment_not_yet_due_is_open_and_no_zero(graded, tmp_path, monkeypatch):
+    """The TA's trial: a week-3 export gave every student 0 on assignments not yet due (the
+    default ``--missing zero``). Before a student's due date (grace and extension included)
+    no attempt is ``open``: blank in every export, a missing one only after it."""
+    from nlpdojo_autograder.course import policy
+    from nlpdojo_autograder.course.browse import course_view
+
+    # a1 due 2027-01-20T23:59-08:00, a2 2027-02-03T23:59-08:00, grace 15 minutes
+    monkeypatch.setattr(policy, "current_time", lambda: datetime(2027, 2, 4, 8, 10, tzinfo=UTC))
+    rows = read(export(graded, "canvas", tmp_path / "c.csv").path)
+    assert [r[5:] for r in rows[2:]] == [["20", ""], ["16", ""], ["0", ""]]  # s3 missed a1
+    book = policy.gradebook(graded)
+    st = book.standing("s1", "a2")
+    assert st.status == "open" and "not due yet" in st.notes[0]
+    assert [a["open"] for a in course_view(graded, book)["assignments"]] == [0, 3]
+    csv_rows = read(export(graded, "csv", tmp_path / "p.csv").path)
+    assert csv_rows[1][csv_rows[0].index("a2 status")] == "open"
+    # past the due date and its grace: missing, a 0
+    monkeypatch.setattr(policy, "current_time", lambda: datetime(2027, 2, 4, 8, 15, tzinfo=UTC))
+    rows = read(export(graded, "canvas", tmp_path / "c.csv").path)
+    assert [r[5:] for r in rows[2:]] == [["20", "0"], ["16", "0"], ["0", "0"]]
+
+
 def test_moodle_identifiers_that_would_run_are_said(graded, tmp_path):
     done = export(graded, "moodle", tmp_path / "m.csv")
     rows = read(done.path)
