@@ -113,3 +113,25 @@ def test_grade_refuses_course_options_without_a_course(tmp_path, monkeypatch):
     result = CliRunner().invoke(grade_app, ["--submission", str(tmp_path), "--student", "s1"])
     assert result.exit_code == 2
     assert "give --course PATH" in " ".join(result.output.split())
+
+
+def test_the_same_files_again_at_their_own_time_are_the_attempt_recorded_before(db, tmp_path):
+    """The TA's trial: a cohort graded again without its ``--manifest`` recorded a second copy
+    of each attempt at the files' modification time, an on-time one that then counted (a late
+    penalty gone, 19.8 -> 22). Files already recorded are that attempt whatever their time;
+    other files are a new one."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "q.py").write_text("x = 1\n")
+    late = course_recording(db, **options(student="s1", assignment="a1",
+                                          submitted_at="2027-01-23T10:00:00+00:00"))
+    late.record_single(folder, synthetic_result({"q1": (4, 4), "q2": (6, 6)}, sha="a" * 64))
+    late.close()
+    again = course_recording(db, **options(student="s1", assignment="a1", submission=folder))
+    again.record_single(folder, synthetic_result({"q1": (4, 4), "q2": (6, 6)}, sha="a" * 64))
+    again.record_single(folder, synthetic_result({"q1": (4, 4), "q2": (6, 6)}, sha="b" * 64))
+    again.close()
+    with Course.open(db) as course:
+        recorded = attempts(course)
+    assert [(a.content_sha256[0], a.submitted_from) for a in recorded] == [("b", "mtime"),
+                                                                          ("a", "given")]
