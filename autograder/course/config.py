@@ -130,10 +130,16 @@ def parse_course_table(data: dict[str, Any], where: str = "the course table") ->
                           "id, title, topics or questions, points and due")
     assignments = [_assignment(row, n, zone, counts, where) for n, row in enumerate(rows, 1)]
     seen: set[str] = set()
+    titles: dict[str, str] = {}
     for a in assignments:
         if a.id in seen:
             raise CourseError(f"{where}: two assignments have the id {a.id!r}; ids are unique")
         seen.add(a.id)
+        other = titles.setdefault(a.title.casefold(), a.id)
+        if other != a.id:
+            raise CourseError(f"{where}: assignments {other} and {a.id} are both titled "
+                              f"{a.title!r}: a gradebook (Canvas's, Moodle's) matches a column "
+                              "by its title, so give each a title of its own")
     return CourseConfig(name=str(data.get("name", "")), assignments=tuple(assignments),
                         late=late, submissions_key=key, timezone=zone)
 
@@ -195,10 +201,20 @@ def _assignment(row: Any, n: int, zone: str, counts: str, where: str) -> Assignm
     due = aware(row["due"], own_zone, f"{here}, due")
     count = row.get("counts", counts)
     _check_counts(count, here)
+    lms_id = str(row.get("lms_id", "")).strip()
+    if lms_id and not lms_id.isdigit():
+        raise CourseError(f"{here}: lms_id = {lms_id!r}: Canvas's assignment id is a number "
+                          "(the one in the assignment's address, /assignments/48211); with "
+                          "another the import makes a new assignment")
+    title = str(row.get("title", aid))
+    if not lms_id and re.search(r"\(\s*\d+\s*\)\s*$", title):
+        raise CourseError(f"{here}: title {title!r} ends in a number in parentheses, which "
+                          "Canvas's import reads as an assignment id: give its lms_id, or a "
+                          "title that does not end so")
     shown_zone = own_zone or (due.tzname() or str(due.utcoffset()))
-    return AssignmentSpec(id=aid, title=str(row.get("title", aid)), targets=tuple(targets),
+    return AssignmentSpec(id=aid, title=title, targets=tuple(targets),
                           points=float(points), due=due, timezone=shown_zone, counts=count,
-                          lms_id=str(row.get("lms_id", "")))
+                          lms_id=lms_id)
 
 
 def _late(data: Any, where: str) -> LatePolicy:

@@ -65,6 +65,12 @@ def export(course: Course, fmt: str, output: Path, *, missing: str = "zero",
     warnings: list[str] = []
     if fmt == "canvas":
         rows = canvas_rows(book, missing)
+        plain = [s for s in book.students if s.source != "canvas"]
+        if plain:
+            warnings.append(f"{len(plain)} student(s) come from a roster that is not a Canvas "
+                            "export: their ids are written as SIS User ID, Canvas's ID left "
+                            "empty; check in Canvas's import preview that it matches each "
+                            "(a Canvas gradebook export as the roster carries Canvas's ids)")
     elif fmt == "moodle":
         rows = moodle_rows(book, missing, moodle_id, warnings)
     else:
@@ -83,7 +89,12 @@ def canvas_rows(book: Gradebook, missing: str = "zero") -> list[list[str]]:
             [POINTS_POSSIBLE, "", "", "", "", *(points_text(a.points)
                                                 for a in book.assignments)]]
     for s in book.students:
-        cells = [inert(s.name), inert(s.id), inert(s.sis_user_id), inert(s.login),
+        # Canvas matches a row by its ID first, its own user id: a plain roster's ids are
+        # the course's (a university number could be another Canvas user's id), so they go
+        # in SIS User ID, which Canvas matches next, and ID stays empty
+        canvas = s.source == "canvas"
+        cells = [inert(s.name), inert(s.id) if canvas else "",
+                 inert(s.sis_user_id or ("" if canvas else s.id)), inert(s.login),
                  inert(s.section)]
         rows.append(cells + [_points(book.standing(s.id, a.id), missing)
                              for a in book.assignments])

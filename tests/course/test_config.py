@@ -74,6 +74,10 @@ def test_a_date_without_a_time_is_refused_wherever_a_time_is_read(tmp_path, monk
     ({"topics": ["t"]}, "topics = \\[...\\] or questions = \\[...\\] \\(one of them\\)"),
     ({"id": "a 1"}, "id 'a 1' must be a short name"),
     ({"bonus": 2}, "unknown key bonus"),
+    # what a gradebook would read otherwise (the TA's trial)
+    ({"lms_id": "quiz-7"}, "Canvas's assignment id is a number"),
+    ({"title": "Homework (2)", "lms_id": ""}, "ends in a number in parentheses"),
+    ({"title": "Second"}, "are both titled 'Second'"),
 ])
 def test_a_bad_assignment_is_refused(change, said):
     with pytest.raises(CourseError, match=said):

@@ -44,7 +44,10 @@ def test_canvas_cells_that_would_run_are_neutralised_and_points_are_numbers(grad
     done = export(graded, "canvas", tmp_path / "c.csv")
     rows = read(done.path)
     assert rows[0][5:] == ["First (101)", "Second"]  # a2's id is not known: its title
-    assert rows[2][:5] == ["'=cmd|' /C calc'!A0", "s1", "", "", "'@sec"]
+    # a plain roster's id goes in SIS User ID, Canvas's own ID left empty (the TA's trial:
+    # a university number in ID could match another Canvas user), and that is said
+    assert rows[2][:5] == ["'=cmd|' /C calc'!A0", "", "s1", "", "'@sec"]
+    assert any("not a Canvas export" in w and "SIS User ID" in w for w in done.warnings)
     assert rows[3][0] == "'-Minus" and rows[3][4] == "'=1+2"
     assert [r[5:] for r in rows[2:]] == [["20", "0"], ["16", "0"], ["0", "0"]]
     notes = read(done.adjustments)
