@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
@@ -54,7 +54,13 @@ from nlpdojo_autograder.cli.grade_options import (
 )
 from nlpdojo_autograder.cli.version import VersionOption
 from nlpdojo_autograder.course.recording import CourseRecording, course_recording
-from nlpdojo_autograder.grading.child import end_with_parent, run_child
+from nlpdojo_autograder.grading.child import (
+    Interrupted,
+    end_with_parent,
+    resume_children,
+    run_child,
+    stop_children,
+)
 from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
 from nlpdojo_autograder.grading.expected import ROOT_ENV as EXPECTED_ROOT_ENV
 from nlpdojo_autograder.grading.grade import (
@@ -654,6 +660,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                 # the child was given every setting as an option: where each came from is
                 # the cohort's to say
                 result.settings = dict(options.settings)
+        except Interrupted:
+            raise  # the cohort is stopping: nothing of this one is written or recorded
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the rest
             message, code = describe_error(exc)
             code = max(code, getattr(exc, "exit_code", 0))  # a child's internal error: 3
@@ -739,11 +747,24 @@ def _in_order(pool: ThreadPoolExecutor, one: Any, folders: list[Path],
         began = time.monotonic()
         return one(folder), time.monotonic() - began
 
+    resume_children()  # (an earlier cohort of this process may have been stopped)
     pending = [pool.submit(timed, folder) for folder in folders]
-    for future in as_completed(pending):
-        (name, result, _, problems), seconds = future.result()
-        progress.graded(submission_line(visible_name(name), result.score, result.max_score,
-                                        seconds, kept=name in kept, failed=bool(problems)))
+    try:
+        for future in as_completed(pending):
+            (name, result, _, problems), seconds = future.result()
+            progress.graded(submission_line(visible_name(name), result.score,
+                                            result.max_score, seconds, kept=name in kept,
+                                            failed=bool(problems)))
+    except BaseException:  # Ctrl-C, SIGTERM (raised as SystemExit): stop, not finish
+        for future in pending:
+            future.cancel()  # those not started
+        stop_children()  # those running: killed, their submissions neither written nor kept
+        wait(pending)
+        done = sum(1 for f in pending if not f.cancelled() and f.exception() is None)
+        err_console.print(f"interrupted: {done} of {len(folders)} submissions graded, their "
+                          "reports written (and recorded, with --course); the others were "
+                          "stopped: the same command with --resume grades them")
+        raise
     return [future.result()[0] for future in pending]
 
 

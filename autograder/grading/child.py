@@ -47,6 +47,33 @@ class ChildGradingError(NlpdojoError):
 #: a child's JSON result larger than this is refused (results hold messages capped at 2 kB)
 MAX_CHILD_RESULT = 64 * 2**20
 
+#: the children running now, and whether the cohort is stopping (:func:`stop_children`)
+_RUNNING: set[subprocess.Popen] = set()
+_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+class Interrupted(ChildGradingError):
+    """The cohort's grading was stopped (Ctrl-C, SIGTERM) while this submission waited or
+    was graded: nothing of it is kept (``--resume`` grades it)."""
+
+
+def stop_children() -> None:
+    """Stop the cohort: every child running now is killed (its session: its workers too) and
+    none starts any more. A child runs in a session of its own, so the terminal's Ctrl-C never
+    reaches it, and the pool's exit waited for every queued submission to be graded and
+    recorded (a TA's Ctrl-C took effect after the whole cohort)."""
+    _STOPPING.set()
+    with _LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        _kill_group(proc)
+
+
+def resume_children() -> None:
+    """Children may start again (a later cohort in the same process: the tests')."""
+    _STOPPING.clear()
+
 
 def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: float
               ) -> GradingResult:
@@ -65,11 +92,15 @@ def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: fl
         # -P (grade_command) and a working folder of its own: nothing of the folder the cohort
         # is graded from (which may hold a submission named like a package the grader
         # imports) is on the child's import path (docs/security.md)
-        proc = subprocess.Popen(command, cwd=tmp, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True,
-                                env={**os.environ, **env, "TMPDIR": str(scratch),
-                                     PARENT_ENV: str(os.getpid())})
+        with _LOCK:
+            if _STOPPING.is_set():
+                raise Interrupted("the cohort's grading was interrupted before this one")
+            proc = subprocess.Popen(command, cwd=tmp, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    start_new_session=True,
+                                    env={**os.environ, **env, "TMPDIR": str(scratch),
+                                         PARENT_ENV: str(os.getpid())})
+            _RUNNING.add(proc)
         try:
             _, err = proc.communicate(timeout=deadline_s)
         except subprocess.TimeoutExpired:
@@ -77,7 +108,11 @@ def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: fl
             raise ChildGradingError(f"grading took longer than {deadline_s:g} s and was "
                                     "stopped") from None
         finally:
+            with _LOCK:
+                _RUNNING.discard(proc)
             _kill_group(proc)  # whatever it left behind in its session
+        if _STOPPING.is_set():
+            raise Interrupted("the cohort's grading was interrupted while this one was graded")
         error = next((line for line in err.decode(errors="replace").splitlines()
                       if line.startswith("error: ")), "")
         if proc.returncode < 0:

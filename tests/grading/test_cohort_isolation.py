@@ -6,6 +6,8 @@ capped in every report."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -151,3 +153,43 @@ def test_a_childs_internal_error_is_the_cohorts_too(tmp_path, monkeypatch, code)
     with pytest.raises(child.ChildGradingError, match="it failed") as failed:
         child.run_child(tmp_path, [], {"PYTHONPATH": str(tmp_path)}, 60.0)
     assert failed.value.exit_code == code
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_cohort_stops_now_and_keeps_nothing_half_done(toy, make_submission,
+                                                                     tmp_path, how):
+    """The TA's trial: Ctrl-C (and SIGTERM) of ``grade --submissions`` graded and recorded every
+    queued submission before saying "interrupted" (the pool's exit waited for them all; the
+    children run in sessions of their own, which the terminal's Ctrl-C never reaches). It
+    stops now: the running child killed, the queue dropped, nothing of either written, and
+    it says what ``--resume`` does."""
+    # every submission's scale check sleeps: one at a time (-j 1), a minute each
+    root = _cohort(make_submission, tmp_path, {
+        name: "    import time\n    time.sleep(60)\n    return xp.multiply(x, k)\n"
+        for name in ("ann", "bob", "cat", "dan")})
+    out, temp = tmp_path / "out", tmp_path / "temp"
+    temp.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nlpdojo_autograder.cli.grade", "toy.scale", "--submissions",
+         str(root), "-j", "1", "-o", str(out), "--seed", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(temp)})
+    deadline = time.monotonic() + 120
+    while not list(temp.glob("nlpdojo-cohort-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the first child runs
+    assert list(temp.glob("nlpdojo-cohort-*")), "no child started"
+    time.sleep(1.0)
+    began = time.monotonic()
+    proc.send_signal(how)
+    _, err = proc.communicate(timeout=60)
+    said = " ".join(err.split())
+    assert time.monotonic() - began < 30, said  # not the queue's four minutes
+    assert proc.returncode in (130, 143, -how), (proc.returncode, said)
+    assert "interrupted: 0 of 4 submissions graded" in said and "--resume" in said, said
+    assert not any((out / name / "result.json").exists() for name in ("ann", "bob", "cat",
+                                                                      "dan"))
+    deadline = time.monotonic() + 10
+    while list(temp.glob("nlpdojo-cohort-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list(temp.glob("nlpdojo-cohort-*")), "a child's folder was left behind"
