@@ -163,7 +163,8 @@ def grade_command(
         "existing one, or a path ending in /); with --submissions, the folder for all reports.")]
         = None,
     quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="The table: the total line alone (and any warning).")] = False,
+        "--quiet", "-q", help="The table: the total line alone (and any warning); a "
+        "cohort's: its tables left out (its files hold them).")] = False,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="The table: every check with its message (default: a row per "
         "question whose checks all passed, every check of the others).")] = False,
@@ -259,7 +260,8 @@ def grade_command(
                                        request.jobs or 1, request.cluster, request.jobs,
                                        resume=request.resume,
                                        seed_given=seed is not None, recording=recording,
-                                       leaderboard=leaderboard))
+                                       leaderboard=leaderboard,
+                                       quiet=_detail(quiet, verbose) == "quiet"))
 
     detail = _detail(quiet, verbose)  # before grading: asking for both is a usage error
     path = None
@@ -595,7 +597,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                   fmt: str, output: str | None, fail_under: float | None, jobs: int,
                   cluster: str | None = None, jobs_given: int | None = None, *,
                   resume: bool = False, seed_given: bool = False,
-                  recording: CourseRecording | None = None, leaderboard: bool = False) -> int:
+                  recording: CourseRecording | None = None, leaderboard: bool = False,
+                  quiet: bool = False) -> int:
     """Grade every sub-folder of ``root`` against the same topics; write
     ``<out>/<submission>/result.json`` (plus the ``--format`` report beside it) and
     ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
@@ -720,7 +723,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     atomic_write_text(out_dir / GRADEBOOK_NAME, render_gradebook(summary))
     # for people, on stderr: a cohort's reports are its files, as a single grading's are with
     # --output (stdout stays clean for a pipe)
-    err_console.print(cohort_renderable(summary))  # a renderable: messages are not markup
+    if not quiet:  # -q: the total lines and the errors alone, as a single grading's
+        err_console.print(cohort_renderable(summary))  # a renderable: not markup
     if fmt == HTML_FORMAT:
         atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(
             summary, similarity=similarity_beside(out_dir)))

@@ -36,7 +36,7 @@ from nlpdojo_autograder.course.attempts import (
 )
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.policy import gradebook
-from nlpdojo_autograder.course.store import Course, Student
+from nlpdojo_autograder.course.store import COURSE_ENV, Course, Student
 from nlpdojo_autograder.grading.grade import INPUT_SEED_ENV
 from nlpdojo_autograder.grading.results import GradingResult
 from nlpdojo_reports.comparison import compare_results
@@ -222,10 +222,12 @@ def grade_cohort(cohort: Path, targets: list[str], output: Path, jobs: int,
     its import path); each folder's ``result.json`` read back, but for a submission whose
     grading failed (``grading failed: ...`` in the summary's errors)."""
     command = [*_grade_command(), *targets, "--submissions", str(cohort), "--jobs", str(jobs),
-               "--output", str(output), "--format", "json"]
+               "--output", str(output), "--format", "json", "--quiet"]
     if backend:
         command += ["--backend", backend]
-    env = {k: v for k, v in os.environ.items() if k != INPUT_SEED_ENV}
+    # no course: the regrade's cohort (attempt-1, attempt-2...) is graded, never recorded
+    # (a relative NLPDOJO_COURSE, read in the cohort's folder, stopped every regrade)
+    env = {k: v for k, v in os.environ.items() if k not in (INPUT_SEED_ENV, COURSE_ENV)}
     if input_seed is not None:
         env[INPUT_SEED_ENV] = str(input_seed)
     # grade's own report of the cohort goes to stderr: stdout is the regrade's (its JSON)

@@ -98,7 +98,7 @@ def course_path(given: Path | None) -> Path:
         return given
     env = os.environ.get(COURSE_ENV)
     if env:
-        return Path(env)
+        return Path(env).absolute()  # the folder it was set in, whoever reads it later
     raise CourseError(f"which course? pass --course PATH (the course file `dojo course init` "
                       f"made) or set {COURSE_ENV}")
 

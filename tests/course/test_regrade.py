@@ -203,3 +203,26 @@ def test_the_command_prints_and_applies_only_when_asked(recorded, monkeypatch):
     assert json.loads(result.stdout)["changed"] == 2
     assert "applied: 2 attempt(s)" in result.stderr
     assert [a.score for a in attempts(recorded, "s1", "a1")] == [4, 10]
+
+
+def test_the_regrades_grading_runs_without_the_course_and_quietly(tmp_path, monkeypatch):
+    """The TA's trial: with ``export NLPDOJO_COURSE=nlp101.course`` (as docs/course.md
+    suggests) every regrade stopped ("no course file at nlp101.course": the cohort's grading
+    read the relative path in its own folder, and with an absolute one took the regrade's
+    attempt-1... folders for students); its tables filled the output. The variable is read
+    as an absolute path, and the regrade's grading gets no course and is quiet."""
+    from nlpdojo_autograder.course.store import COURSE_ENV, course_path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(COURSE_ENV, "nlp101.course")
+    assert course_path(None) == tmp_path / "nlp101.course"
+    seen = {}
+
+    def run(command, **kwargs):
+        seen.update(command=command, env=kwargs["env"])
+        raise SystemExit  # enough: what it was given is what is checked
+
+    monkeypatch.setattr(regrade_module.subprocess, "run", run)
+    with pytest.raises(SystemExit):
+        regrade_module.grade_cohort(tmp_path / "cohort", ["t"], tmp_path / "out", 1, 7, None)
+    assert COURSE_ENV not in seen["env"] and "--quiet" in seen["command"]

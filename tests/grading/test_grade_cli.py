@@ -186,6 +186,19 @@ def test_replay_of_a_bad_file(toy, tmp_path):
     assert "cannot replay" in result.output
 
 
+def test_a_quiet_cohort_leaves_its_tables_to_its_files(toy, make_submission, tmp_path):
+    """The TA's trial: ``-q`` printed every cohort table still (the regrade's output was
+    cluttered with them)."""
+    make_submission(name="cohort/alice")
+    loud = runner.invoke(app, ["toy", "--submissions", str(tmp_path / "cohort"), "--seed", "0",
+                               "-o", str(tmp_path / "a")])
+    quiet = runner.invoke(app, ["toy", "--submissions", str(tmp_path / "cohort"), "--seed",
+                                "0", "-o", str(tmp_path / "b"), "-q"])
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output
+    assert "Submissions" in loud.output and "Submissions" not in quiet.output
+    assert (tmp_path / "b" / "summary.json").is_file()
+
+
 def test_cohort_in_parallel(toy, make_submission, tmp_path):
     root = tmp_path / "cohort"
     root.mkdir()
