@@ -137,3 +137,27 @@ def test_every_help_text_renders_whole():
     assert "--install-completion" in out and "'nlpdojo[cluster]'" in out
     read("grade", out)
     assert not bad
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    """The TA's trial: ``dojo course history ... | head -3`` ended with ``error: [Errno 32]
+    Broken pipe``. A closed stdout ends the command quietly, 141 as a shell's SIGPIPE."""
+    import subprocess
+    import sys
+
+    # a command that writes more than a pipe holds, read by a reader that stops at once
+    code = ("import sys; from nlpdojo.cli.common import report_errors, run_app; import typer\n"
+            "app = typer.Typer()\n"
+            "@app.command()\n"
+            "@report_errors\n"
+            "def lines():\n"
+            "    for i in range(200_000):\n"
+            "        print('a line of output', i)\n"
+            "run_app(app)\n")
+    writer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    writer.stdout.readline()
+    writer.stdout.close()  # the reader goes away
+    err = writer.stderr.read().decode()
+    assert writer.wait(timeout=60) == 141, err
+    assert "Broken pipe" not in err and "Traceback" not in err, err

@@ -116,8 +116,11 @@ def roster_import_command(
     typer.echo(f"roster {file} ({done.roster.kind}): {len(done.roster.students)} students, "
                f"{len(done.added)} added, {len(done.updated)} updated")
     if done.not_listed:
+        with _open(course) as opened:
+            names = {s.id: s.name for s in opened.students()}
         print_warning(f"{len(done.not_listed)} student(s) of the course are not in {file} and "
-                      f"are kept: {', '.join(done.not_listed)}")
+                      "are kept: " + ", ".join(f"{names.get(sid, '?')} ({sid})"
+                                              for sid in done.not_listed))
 
 
 @roster_app.command("show")

@@ -19,7 +19,7 @@ students with no folder (missing: they still appear in every export).
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nlpdojo_autograder.course.config import KEYS, CourseError
@@ -215,7 +215,7 @@ def import_roster(course: Course, path: Path) -> RosterImport:
             old = before.get(s.id)
             if old is None:
                 added.append(s.id)
-            elif old != s:
+            elif replace(old, position=s.position) != s:  # (its place alone: no)
                 updated.append(s.id)
     listed = {s.id for s in roster.students}
     return RosterImport(roster, tuple(added), tuple(updated),

@@ -141,6 +141,12 @@ class Course:
         """The course file at ``path``, its schema brought up to date (refused where it is
         newer than this nlpdojo's)."""
         path = Path(path)
+        if path.is_dir():
+            found = sorted(p.name for p in path.glob("*.course")) or sorted(
+                p.name for p in path.glob("*.db"))
+            raise CourseError(f"{path} is a folder, not a course file: give the file `dojo "
+                              "course init` made"
+                              + (f" ({', '.join(found[:3])} here)" if found else ""))
         if not path.is_file():
             raise CourseError(f"no course file at {path}: make one with `dojo course init "
                               f"--course {path}` (from a course.toml or pyproject.toml)")

@@ -5,7 +5,8 @@ Exit codes of every command (``grade`` adds 1 for "below the pass mark"):
 * ``2``: the command could not do its job: bad arguments, a missing or unreadable file, a path
   that cannot be written, a plugin that failed (an :class:`NlpdojoError` or an ``OSError``);
 * ``3``: an internal error, a bug in nlpdojo or in a plugin (any other exception);
-* ``130``: interrupted (Ctrl-C); ``143``: terminated (SIGTERM).
+* ``130``: interrupted (Ctrl-C); ``143``: terminated (SIGTERM); ``141``: the reader of
+  stdout went away (``... | head``), quietly, as a shell's SIGPIPE.
 
 Either way the user reads one line, ``error: ...``, never a traceback (``NLPDOJO_DEBUG=1``
 prints the traceback of an internal error too).
@@ -32,6 +33,19 @@ EXIT_ERROR = 2
 EXIT_INTERNAL = 3
 #: Ctrl-C
 EXIT_INTERRUPTED = 130
+#: the reader of stdout went away (``dojo course history ... | head``): as a shell's SIGPIPE
+EXIT_PIPE_CLOSED = 141
+
+
+def _pipe_closed() -> int:
+    """Quiet, as a command killed by SIGPIPE is: the rest of the output goes nowhere (and so
+    does Python's own flush of it at exit), no ``error: [Errno 32] Broken pipe``."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout without a descriptor (a test's)
+        pass
+    return EXIT_PIPE_CLOSED
 DEBUG_ENV = "NLPDOJO_DEBUG"
 
 
@@ -140,6 +154,8 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         print_error("interrupted")
         sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.exit(_pipe_closed())
     except _CLICK_FLOW:
         raise
     except Exception as exc:  # noqa: BLE001 - one line and a stable code, never a traceback
@@ -161,6 +177,8 @@ def report_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt as exc:
             print_error("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from exc
+        except BrokenPipeError as exc:
+            raise typer.Exit(_pipe_closed()) from exc
         except Exception as exc:  # noqa: BLE001 - one line and a stable code, never a traceback
             raise typer.Exit(handle_error(exc)) from exc
 

@@ -127,3 +127,23 @@ def test_record_takes_only_a_grading_of_the_folder_it_names_that_counts(tmp_path
     (folder / "q.py").write_text("x = 1\n")
     code, output = record(good, "--submission", str(folder))
     assert code == 0 and "recorded s1 a1 attempt 1: 1/1" in output, output
+
+
+def test_small_messages_say_what_is_so(tmp_path, monkeypatch):
+    """The TA's trial: a roster imported again in another order said "1 updated"; the kept
+    students were named by id alone; a folder given as the course was "no course file at
+    DIR: make one with `dojo course init --course DIR`"."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
+    (tmp_path / "course.toml").write_text(TABLE)
+    assert dojo("course", "init")[0] == 0
+    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n"
+                                    "s2,Bo,bo@x.edu,bo\ns3,Cy,cy@x.edu,cy\n")
+    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    (tmp_path / "r2.csv").write_text("id,name,email,login\ns2,Bo,bo@x.edu,bo\n"
+                                     "s1,Ann,ann@x.edu,ann\n")
+    code, said = dojo("course", "roster", "import", "r2.csv")
+    assert code == 0 and "0 added, 0 updated" in said, said
+    assert "are kept: Cy (s3)" in said
+    code, said = dojo("course", "history", "s1", "--course", str(tmp_path))
+    assert code == 2 and "is a folder, not a course file" in said and "c.course" in said
