@@ -71,6 +71,8 @@ class Attempt:
     folder: str
     #: ``{topic.question: (points, max_points)}`` in grading order
     questions: dict[str, tuple[float, float]]
+    #: why it is void, by whom (``dojo course void``); "" where it counts as recorded
+    voided: str = ""
 
     def result(self, course: Course) -> GradingResult:
         """The full result this attempt recorded."""
@@ -299,8 +301,10 @@ def _attempts(course: Course, where: str, args: tuple[Any, ...],
     rows = cursor.execute(
         "SELECT a.id, a.student, a.assignment, a.number, a.submitted_at, a.submitted_from, "
         "a.graded_at, a.score, a.max_score, a.content_sha256, a.grader_version, "
-        "a.grader_fingerprint, a.input_seed, a.sources_tree, a.folder FROM attempts a "
+        "a.grader_fingerprint, a.input_seed, a.sources_tree, a.folder, "
+        "COALESCE(v.reason || ' (' || v.created_by || ')', '') FROM attempts a "
         "JOIN assignments s ON s.id = a.assignment "
+        "LEFT JOIN voids v ON v.attempt = a.id AND v.restored_at IS NULL "
         f"WHERE {where} ORDER BY s.position, a.student, a.submitted_at, a.number",
         args).fetchall()
     among = "" if where == "1" else f"WHERE attempt IN (SELECT a.id FROM attempts a WHERE {where}) "
@@ -322,7 +326,39 @@ def _attempts(course: Course, where: str, args: tuple[Any, ...],
         return moment
 
     return [Attempt(r[0], r[1], r[2], r[3], when(r[4]), r[5], when(r[6]), *r[7:15],
-                    questions=points.get(r[0], {})) for r in rows]
+                    questions=points.get(r[0], {}), voided=r[15]) for r in rows]
+
+
+def void_attempt(course: Course, student: str, assignment: str, number: int, *, reason: str,
+                 by: str, restore: bool = False) -> Attempt:
+    """Void a student's attempt ``number`` at ``assignment`` (kept in the record and shown,
+    never counted), or ``restore`` a voided one; ``reason`` and ``by`` are kept with it. One
+    transaction; the attempt as it is now."""
+    sid = course.student(student).id
+    course.assignment(assignment)
+    if not reason.strip():
+        raise CourseError("give the --reason: a void is kept with why")
+    found = [a for a in attempts(course, sid, assignment) if a.number == number]
+    if not found:
+        numbers = [a.number for a in attempts(course, sid, assignment)]
+        raise CourseError(f"{sid} has no attempt {number} at {assignment} (attempts: "
+                          f"{', '.join(map(str, numbers)) or 'none'}; `dojo course history "
+                          f"{sid}` lists them)")
+    attempt = found[0]
+    with course.transaction() as conn:
+        if not restore:
+            if attempt.voided:
+                raise CourseError(f"{sid}'s attempt {number} at {assignment} is void already "
+                                  f"({attempt.voided})")
+            conn.execute("INSERT INTO voids (attempt, reason, created_by, created_at) VALUES "
+                         "(?, ?, ?, ?)", (attempt.id, reason, by, utc_now()))
+        else:
+            if not attempt.voided:
+                raise CourseError(f"{sid}'s attempt {number} at {assignment} is not void")
+            conn.execute("UPDATE voids SET restored_by = ?, restored_at = ? WHERE attempt = ? "
+                         "AND restored_at IS NULL", (f"{by}: {reason}", utc_now(),
+                                                     attempt.id))
+    return attempt_by_id(course, attempt.id)
 
 
 def replace_result(course: Course, attempt_id: int, result: GradingResult, *,

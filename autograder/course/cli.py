@@ -17,6 +17,7 @@ from nlpdojo_autograder.course.attempts import (
     attempts,
     modified_at,
     record_attempt,
+    void_attempt,
 )
 from nlpdojo_autograder.course.config import (
     CourseConfig,
@@ -26,7 +27,7 @@ from nlpdojo_autograder.course.config import (
     local_time,
 )
 from nlpdojo_autograder.course.exports import FORMATS, MISSING, MOODLE_IDS, export
-from nlpdojo_autograder.course.overrides import add_override, import_overrides
+from nlpdojo_autograder.course.overrides import add_override, import_overrides, who
 from nlpdojo_autograder.course.policy import (
     add_extension,
     gradebook,
@@ -246,6 +247,7 @@ def history_command(
         typer.echo(f"{a.id} {a.title}: {shown}/{points_text(a.points)} {st.status}{mark}")
         for t in [t for t in tries if t.assignment == a.id]:
             counted = " <- counts" if st.attempt is not None and st.attempt.id == t.id else ""
+            counted += f" (void: {t.voided})" if t.voided else ""
             typer.echo(f"  attempt {t.number}: submitted {local_time(t.submitted_at, zone)} "
                        f"({t.submitted_from}), graded {local_time(t.graded_at, zone)}, "
                        f"{points_text(t.score)}/{points_text(t.max_score)}, "
@@ -343,6 +345,30 @@ def override_command(
         what = "excused" if o.excused else f"{points_text(o.points)} points"
         typer.echo(f"override: {o.student} {o.assignment}{' ' + o.question if o.question else ''}"
                    f" {what} by {o.created_by} ({o.reason})")
+
+
+@app.command("void")
+@report_errors
+def void_command(
+    student: Annotated[str, typer.Argument(help="The student's id, login or email.")],
+    assignment: Annotated[str, typer.Argument(help="The assignment's id.")],
+    attempt: Annotated[int, typer.Argument(help="The attempt's number (`dojo course history` "
+                                                "lists them).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with it, shown).")],
+    restore: Annotated[bool, typer.Option(
+        "--restore", help="Count a voided attempt again (the void stays on record).")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Who decided (default: you).")]
+        = None,
+    course: CourseOption = None,
+) -> None:
+    """Void an attempt recorded by mistake (kept and shown, never counted), or restore one."""
+    with _open(course) as opened:
+        done = void_attempt(opened, student, assignment, attempt, reason=reason, by=who(by),
+                            restore=restore)
+        zone = opened.meta("timezone") or ""
+    state = f"void ({done.voided})" if done.voided else "counted again"
+    typer.echo(f"attempt {done.number} of {done.student} at {done.assignment}, submitted "
+               f"{local_time(done.submitted_at, zone)}: {state}")
 
 
 @app.command("export")

@@ -207,8 +207,10 @@ def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
     # ones (what a standing holds)
     light, sums = attempts_without_questions(course)
     by_key: dict[tuple[str, str], list[Attempt]] = {}
+    void: dict[tuple[str, str], list[Attempt]] = {}  # kept and shown, never counted
     for attempt in light:
-        by_key.setdefault((attempt.student, attempt.assignment), []).append(attempt)
+        (void if attempt.voided else by_key).setdefault(
+            (attempt.student, attempt.assignment), []).append(attempt)
     extended = extensions(course)
     overrides: dict[tuple[str, str], dict[str, Override]] = {}
     for (sid, aid, question), o in current_overrides(course).items():
@@ -222,9 +224,11 @@ def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
             mine = overrides.get((student.id, a.id), {})
             tries = by_key.get((student.id, a.id), [])
             if tries and any(mine):  # a question's override: its points per question
-                tries = attempts(course, student.id, a.id)
+                tries = [t for t in attempts(course, student.id, a.id) if not t.voided]
             standing = _standing(student, a, tries, extended.get((student.id, a.id)), mine,
                                  left, policy, sums, now)
+            standing.notes += [f"attempt {t.number} void: {t.voided}"
+                               for t in void.get((student.id, a.id), [])]
             left -= standing.bank_days
             if standing.bank_days:
                 used[a.id] = standing.bank_days

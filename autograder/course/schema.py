@@ -27,6 +27,9 @@ as text and read back as aware datetimes. The tables (docs/course.md, "Schema"):
   ``question`` is ``''``, or excused), who made it and when; every one is kept, the latest
   per (student, assignment, question) applies.
 - ``regrades``: an attempt's earlier result, kept when a regrade replaced it.
+- ``voids`` (schema 3): an attempt voided (recorded by mistake: a cohort graded again
+  without its manifest), with the reason, who and when; a void is never deleted, a restored
+  one gets ``restored_by``/``restored_at``. A void attempt is kept and shown, never counted.
 
 Schema 2 stores each result (``attempts`` and ``regrades``) compressed: ``result_zlib`` holds
 the result's JSON (UTF-8) as the SQLite archive format (sqlar) stores a file, zlib's
@@ -208,6 +211,19 @@ ALTER TABLE attempts ADD COLUMN points_sum REAL;  -- its attempt_questions' poin
 ALTER TABLE regrades ADD COLUMN result_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE regrades ADD COLUMN result_zlib BLOB NOT NULL DEFAULT x'';
 """, python=_compress_results),
+    Migration(3, "attempts voided (and restored), with the reason, who and when",
+              """
+CREATE TABLE voids (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    attempt     INTEGER NOT NULL REFERENCES attempts(id),
+    reason      TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    restored_by TEXT,                   -- NULL: the attempt is void now
+    restored_at TEXT
+);
+CREATE INDEX voids_by_attempt ON voids (attempt);
+"""),
 )
 
 #: the schema this nlpdojo writes (the last migration's)

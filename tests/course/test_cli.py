@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.course.attempts import record_attempt
+from nlpdojo_autograder.course.overrides import who
 from nlpdojo_autograder.course.store import COURSE_ENV, Course
 from tests.course.helpers import synthetic_result
 
@@ -147,3 +148,38 @@ def test_small_messages_say_what_is_so(tmp_path, monkeypatch):
     assert "are kept: Cy (s3)" in said
     code, said = dojo("course", "history", "s1", "--course", str(tmp_path))
     assert code == 2 and "is a folder, not a course file" in said and "c.course" in said
+
+
+def test_an_attempt_recorded_by_mistake_is_voided_kept_and_restored(tmp_path, monkeypatch):
+    """The TA's trial: an attempt recorded by mistake (a cohort graded again without its
+    manifest) could only be removed with the sqlite3 shell. ``dojo course void`` keeps it and
+    says why, and it no longer counts; ``--restore`` counts it again; both stay on record."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
+    (tmp_path / "course.toml").write_text(TABLE)
+    assert dojo("course", "init")[0] == 0
+    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
+    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    with Course.open(tmp_path / "c.course") as course:
+        for hour, points in ((10, 0), (11, 1)):  # on time both; the last counts
+            record_attempt(course, "s1", "a1", synthetic_result({"q1": (points, 1)},
+                                                                sha=str(hour)),
+                           submitted_at=datetime(2027, 1, 20, hour, tzinfo=UTC),
+                           submitted_from="given")
+    assert "a1 a1: 10/10 graded" in dojo("course", "history", "s1")[1]
+    code, said = dojo("course", "void", "ann", "a1", "2", "--reason", "graded twice",
+                      "--by", "ta1")
+    assert code == 0 and "attempt 2 of s1 at a1" in said and "void (graded twice (ta1))" in said
+    history = dojo("course", "history", "s1")[1]
+    assert "a1 a1: 0/10 graded" in history and "(void: graded twice (ta1))" in history
+    assert "attempt 2 void: graded twice (ta1)" in history
+    code, said = dojo("course", "void", "s1", "a1", "2", "--reason", "again", "--by", "ta1")
+    assert code == 2 and "is void already" in said
+    code, said = dojo("course", "void", "s1", "a1", "7", "--reason", "x")
+    assert code == 2 and "has no attempt 7 at a1 (attempts: 1, 2" in said
+    code, said = dojo("course", "void", "s1", "a1", "2", "--restore", "--reason", "it was his")
+    assert code == 0 and "counted again" in said
+    assert "a1 a1: 10/10 graded" in dojo("course", "history", "s1")[1]
+    with Course.open(tmp_path / "c.course") as course:
+        kept = course.conn.execute("SELECT reason, created_by, restored_by FROM voids")
+        assert [tuple(r) for r in kept] == [("graded twice", "ta1", f"{who(None)}: it was his")]
