@@ -38,7 +38,7 @@ def course_view(course: Course, book: Gradebook | None = None) -> dict[str, Any]
     book = book or gradebook(course)
     rows = []
     for a in book.assignments:
-        standings = [book.standing(s.id, a.id) for s in book.students]
+        standings = [book.standing(s.id, a.id) for s in book.enrolled]
         graded = [st for st in standings if st.status == "graded"]
         scores = [st.score for st in graded]
         rows.append({
@@ -56,7 +56,7 @@ def course_view(course: Course, book: Gradebook | None = None) -> dict[str, Any]
             "histogram": histogram(scores, a.points),
         })
     students = []
-    for s in book.students:
+    for s in book.enrolled:
         ledger = book.ledgers[s.id]
         students.append({
             "id": s.id, "name": s.name, "section": s.section,

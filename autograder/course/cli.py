@@ -35,7 +35,7 @@ from nlpdojo_autograder.course.policy import (
     points_text,
 )
 from nlpdojo_autograder.course.review_commands import add_review_commands
-from nlpdojo_autograder.course.roster import import_roster, match_folders
+from nlpdojo_autograder.course.roster import import_roster, match_folders, withdraw
 from nlpdojo_autograder.course.store import COURSE_ENV, Course, course_path
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise, graded_content_sha256
 from nlpdojo_autograder.grading.results import GradingResult
@@ -130,7 +130,25 @@ def roster_show_command(course: CourseOption = None) -> None:
     """List the students."""
     with _open(course) as opened:
         for s in opened.students():
-            typer.echo(f"{s.id}\t{s.name}\t{s.login or s.email}\t{s.section}")
+            left = f"\twithdrawn: {s.withdrawn}" if s.withdrawn else ""
+            typer.echo(f"{s.id}\t{s.name}\t{s.login or s.email}\t{s.section}{left}")
+
+
+@roster_app.command("withdraw")
+@report_errors
+def roster_withdraw_command(
+    student: Annotated[str, typer.Argument(help="The student's id, login or email.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with them).")],
+    restore: Annotated[bool, typer.Option(
+        "--restore", help="Enrol a withdrawn student again.")] = False,
+    course: CourseOption = None,
+) -> None:
+    """Mark a student who left the course: kept with their attempts and history, left out of
+    the exports, the course view and the lists of those who submitted nothing."""
+    with _open(course) as opened:
+        s = withdraw(opened, student, reason, restore=restore)
+    typer.echo(f"{s.name} ({s.id}): " + (f"withdrawn ({s.withdrawn})" if s.withdrawn
+                                         else "enrolled again"))
 
 
 @app.command("match")

@@ -59,13 +59,13 @@ def export(course: Course, fmt: str, output: Path, *, missing: str = "zero",
     if missing not in MISSING:
         raise CourseError(f"--missing {missing!r}: use one of {', '.join(MISSING)}")
     book = gradebook(course)
-    if not book.students:
+    if not book.enrolled:
         raise CourseError(f"course {course.path} has no roster: import one with `dojo course "
                           "roster import FILE` before exporting")
     warnings: list[str] = []
     if fmt == "canvas":
         rows = canvas_rows(book, missing)
-        plain = [s for s in book.students if s.source != "canvas"]
+        plain = [s for s in book.enrolled if s.source != "canvas"]
         if plain:
             warnings.append(f"{len(plain)} student(s) come from a roster that is not a Canvas "
                             "export: their ids are written as SIS User ID, Canvas's ID left "
@@ -78,7 +78,7 @@ def export(course: Course, fmt: str, output: Path, *, missing: str = "zero",
     adjustments = output.with_name(f"{output.stem}-adjustments.csv")
     _write(output, rows)
     _write(adjustments, adjustment_rows(book))
-    return Export(output, adjustments, len(book.students), tuple(warnings))
+    return Export(output, adjustments, len(book.enrolled), tuple(warnings))
 
 
 def canvas_rows(book: Gradebook, missing: str = "zero") -> list[list[str]]:
@@ -88,7 +88,7 @@ def canvas_rows(book: Gradebook, missing: str = "zero") -> list[list[str]]:
     rows = [[inert(c) for c in header],
             [POINTS_POSSIBLE, "", "", "", "", *(points_text(a.points)
                                                 for a in book.assignments)]]
-    for s in book.students:
+    for s in book.enrolled:
         # Canvas matches a row by its ID first, its own user id: a plain roster's ids are
         # the course's (a university number could be another Canvas user's id), so they go
         # in SIS User ID, which Canvas matches next, and ID stays empty
@@ -112,7 +112,7 @@ def moodle_rows(book: Gradebook, missing: str, id_column: str,
     feedback columns."""
     if id_column not in MOODLE_IDS:
         raise CourseError(f"--moodle-id {id_column!r}: use one of {', '.join(MOODLE_IDS)}")
-    lacking = [s for s in book.students if not _identifier(s, id_column)]
+    lacking = [s for s in book.enrolled if not _identifier(s, id_column)]
     if lacking:
         names = ", ".join(f"{s.name} ({s.id})" for s in lacking[:5])
         raise CourseError(f"{len(lacking)} student(s) have no {id_column} in the roster "
@@ -122,7 +122,7 @@ def moodle_rows(book: Gradebook, missing: str, id_column: str,
     for a in book.assignments:
         header += [inert(a.title), inert(f"{a.title} feedback")]
     rows = [header]
-    for s in book.students:
+    for s in book.enrolled:
         ident = _identifier(s, id_column)
         if inert(ident) != ident:
             warnings.append(f"{s.name}'s {id_column} {ident!r} starts like a spreadsheet "
@@ -145,7 +145,7 @@ def csv_rows(book: Gradebook) -> list[list[str]]:
                    f"{a.id} overridden"]
     header += ["late days used", "late days left", "total", "points possible"]
     rows = [header]
-    for s in book.students:
+    for s in book.enrolled:
         row = [inert(v) for v in (s.id, s.name, s.email, s.login, s.sis_user_id, s.section)]
         total = 0.0
         for a in book.assignments:
@@ -167,7 +167,7 @@ def adjustment_rows(book: Gradebook) -> list[list[str]]:
     """One row per adjustment of a standing: what, and the points it leaves."""
     rows = [["student", "name", "assignment", "status", "points", "overridden",
              "late days used", "late days left", "adjustment"]]
-    for s in book.students:
+    for s in book.enrolled:
         ledger = book.ledgers[s.id]
         left = ledger.bank
         for a in sorted(book.assignments, key=lambda a: (a.due, a.position)):

@@ -433,7 +433,7 @@ def _import(course: Course, assignment: str, submissions: list[ExportedSubmissio
                 done.recorded += new
                 done.already += not new
     done.students = len(seen)
-    done.missing = [s for s in students if s.id not in seen]
+    done.missing = [s for s in students if s.id not in seen and not s.withdrawn]
     return done
 
 

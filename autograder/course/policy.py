@@ -106,6 +106,12 @@ class Gradebook:
     def standing(self, student: str, assignment: str) -> Standing:
         return self.standings[(student, assignment)]
 
+    @property
+    def enrolled(self) -> list[Student]:
+        """The students still in the course (a withdrawn one's standings are kept for their
+        history, out of exports and the course view)."""
+        return [s for s in self.students if not s.withdrawn]
+
 
 # -- extensions ------------------------------------------------------------------------------
 def add_extension(course: Course, student: str, assignment: str, due: datetime, reason: str,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nlpdojo_autograder.course.config import KEYS, CourseError
+from nlpdojo_autograder.course.schema import utc_now
 from nlpdojo_autograder.course.store import Course, Student
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -207,7 +208,8 @@ def import_roster(course: Course, path: Path) -> RosterImport:
             row = (s.id, s.name, s.sortable_name, s.email, s.login, s.sis_user_id, s.section,
                    s.position, s.source)
             conn.execute(
-                "INSERT INTO students VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO "
+                "INSERT INTO students (id, name, sortable_name, email, login, sis_user_id, "
+                "section, position, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO "
                 "UPDATE SET name = excluded.name, sortable_name = excluded.sortable_name, "
                 "email = excluded.email, login = excluded.login, sis_user_id = "
                 "excluded.sis_user_id, section = excluded.section, position = "
@@ -215,11 +217,26 @@ def import_roster(course: Course, path: Path) -> RosterImport:
             old = before.get(s.id)
             if old is None:
                 added.append(s.id)
-            elif replace(old, position=s.position) != s:  # (its place alone: no)
+            elif replace(old, position=s.position, withdrawn="") != s:  # (its place: no)
                 updated.append(s.id)
     listed = {s.id for s in roster.students}
     return RosterImport(roster, tuple(added), tuple(updated),
                         tuple(sid for sid in before if sid not in listed))
+
+
+def withdraw(course: Course, student: str, reason: str, *, restore: bool = False) -> Student:
+    """Mark ``student`` as having left the course, with ``reason`` and the date (or, with
+    ``restore``, enrolled again); returns them as they are now."""
+    s = course.student(student)
+    if not reason.strip():
+        raise CourseError("give the --reason: a withdrawal is kept with why")
+    if restore == (not s.withdrawn):
+        raise CourseError(f"{s.name} ({s.id}) is {'enrolled' if restore else 'withdrawn'} "
+                          f"already{'' if restore else f' ({s.withdrawn})'}")
+    with course.transaction() as conn:
+        conn.execute("UPDATE students SET withdrawn = ? WHERE id = ?",
+                     ("" if restore else f"{reason.strip()}, {utc_now()[:10]}", s.id))
+    return course.student(s.id)
 
 
 def match_folders(course: Course, folders: list[str], key: str | None = None) -> FolderMatch:
@@ -250,7 +267,7 @@ def match_folders(course: Course, folders: list[str], key: str | None = None) ->
                           "folder per student (grade earlier attempts as their own cohort "
                           "with their own manifest)")
     taken = set(claimed)
-    found.missing = [s for s in students if s.id not in taken]
+    found.missing = [s for s in students if s.id not in taken and not s.withdrawn]
     return found
 
 

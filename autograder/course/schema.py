@@ -30,6 +30,8 @@ as text and read back as aware datetimes. The tables (docs/course.md, "Schema"):
 - ``voids`` (schema 3): an attempt voided (recorded by mistake: a cohort graded again
   without its manifest), with the reason, who and when; a void is never deleted, a restored
   one gets ``restored_by``/``restored_at``. A void attempt is kept and shown, never counted.
+  ``students.withdrawn`` (schema 3): why and when a student left the course ('' while
+  enrolled): kept with their attempts, left out of the exports, the course view and "missing".
 
 Schema 2 stores each result (``attempts`` and ``regrades``) compressed: ``result_zlib`` holds
 the result's JSON (UTF-8) as the SQLite archive format (sqlar) stores a file, zlib's
@@ -211,8 +213,9 @@ ALTER TABLE attempts ADD COLUMN points_sum REAL;  -- its attempt_questions' poin
 ALTER TABLE regrades ADD COLUMN result_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE regrades ADD COLUMN result_zlib BLOB NOT NULL DEFAULT x'';
 """, python=_compress_results),
-    Migration(3, "attempts voided (and restored), with the reason, who and when",
+    Migration(3, "attempts voided (and restored); students withdrawn, with the reason",
               """
+ALTER TABLE students ADD COLUMN withdrawn TEXT NOT NULL DEFAULT '';  -- '' : enrolled
 CREATE TABLE voids (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     attempt     INTEGER NOT NULL REFERENCES attempts(id),

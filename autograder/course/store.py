@@ -82,6 +82,8 @@ class Student:
     section: str = ""
     position: int = 0
     source: str = "csv"
+    #: why and when they left the course ("" while enrolled: ``dojo course roster withdraw``)
+    withdrawn: str = ""
 
 
 def nlpdojo_version() -> str:

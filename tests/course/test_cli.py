@@ -183,3 +183,38 @@ def test_an_attempt_recorded_by_mistake_is_voided_kept_and_restored(tmp_path, mo
     with Course.open(tmp_path / "c.course") as course:
         kept = course.conn.execute("SELECT reason, created_by, restored_by FROM voids")
         assert [tuple(r) for r in kept] == [("graded twice", "ta1", f"{who(None)}: it was his")]
+
+
+def test_a_withdrawn_student_is_kept_with_their_history_and_out_of_the_exports(tmp_path,
+                                                                             monkeypatch):
+    """The TA's trial: a student who dropped stayed in every export (Canvas then showed an
+    unknown student or wrote over an inactive enrolment), in the course view's means and in
+    every "submitted nothing" list, with no way to say they left."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
+    (tmp_path / "course.toml").write_text(TABLE)
+    assert dojo("course", "init")[0] == 0
+    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n"
+                                    "s2,Dana,dana@x.edu,dana\n")
+    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    with Course.open(tmp_path / "c.course") as course:
+        record_attempt(course, "s2", "a1", synthetic_result({"q1": (1, 1)}),
+                       submitted_at=datetime(2027, 1, 20, 10, tzinfo=UTC),
+                       submitted_from="given")
+    code, said = dojo("course", "roster", "withdraw", "dana", "--reason", "dropped the course")
+    assert code == 0 and "Dana (s2): withdrawn (dropped the course, 20" in said
+    assert dojo("course", "roster", "withdraw", "s2", "--reason", "x")[0] == 2  # already
+    assert "withdrawn: dropped the course" in dojo("course", "roster", "show")[1]
+    assert dojo("course", "export", "-f", "canvas", "-o", "c.csv")[0] == 0
+    assert "Dana" not in (tmp_path / "c.csv").read_text()
+    assert "a1 a1: 10/10 graded" in dojo("course", "history", "s2")[1]  # her history stays
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    assert "missing" not in dojo("course", "match", "subs")[1]  # Dana is not missing
+    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n"
+                                    "s2,Dana,dana@x.edu,dana\n")
+    code, said = dojo("course", "roster", "import", "r.csv")
+    assert "0 updated" in said  # the roster again changes no one, nor her withdrawal
+    code, said = dojo("course", "roster", "withdraw", "s2", "--restore", "--reason", "back")
+    assert code == 0 and "enrolled again" in said
+    assert dojo("course", "export", "-f", "canvas", "-o", "c.csv")[0] == 0
+    assert "Dana" in (tmp_path / "c.csv").read_text()
