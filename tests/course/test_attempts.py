@@ -123,6 +123,12 @@ def test_a_manifest_is_read_strictly(tmp_path):
     path.write_text("name,time\nann,2027-01-20T10:00Z\n")
     with pytest.raises(CourseError, match="header folder,submitted_at"):
         read_manifest(path)
+    # every row to fix at once (the TA's trial: one run per bad row)
+    path.write_text("folder,submitted_at\nann,2027-01-20\nbo\ncy,tomorrow\n"
+                    "dee,2027-01-20T10:00Z\n")
+    with pytest.raises(CourseError, match=r"3 row\(s\) to fix \(nothing was read\): line 2 "
+                                          r"\(ann\).*line 3: give folder.*line 4 \(cy\)"):
+        read_manifest(path)
 
 
 def test_modified_at_is_the_newest_source(tmp_path):
