@@ -262,6 +262,12 @@ def local_time(when: datetime, zone: str) -> str:
 
 
 def _zone(name: str, where: str) -> ZoneInfo:
+    if "/" not in name and name.upper() not in ("UTC", "GMT"):
+        # "EST", "CET": legal keys, but fixed offsets or a region's old rules: a July due
+        # date in "EST" is an hour off New York's
+        raise CourseError(f"{where}: timezone {name!r} is an abbreviation, not a place: name "
+                          "the place's zone as 'Area/City' (America/New_York, Europe/Paris; "
+                          "UTC), whose daylight saving time is then right")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -279,7 +279,11 @@ class Course:
             if old is None:
                 changes.append(f"added assignment {spec.id}")
             elif _assignment_row(_spec(old), position) != row:
-                changes.append(f"changed assignment {spec.id}")
+                fields = ("id", "title", "position", "targets", "points", "due", "timezone",
+                          "counts", "lms_id")
+                what = [f"{name} {a} -> {b}" for name, a, b in zip(
+                    fields, _assignment_row(_spec(old), position), row, strict=True) if a != b]
+                changes.append(f"changed assignment {spec.id}: {'; '.join(what)}")
         return changes
 
     def assignments(self) -> list[Assignment]:

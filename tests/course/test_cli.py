@@ -68,6 +68,12 @@ def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
     assert code == 2 and "assignment a2 has 1 recorded attempts" in said
     with Course.open(tmp_path / "c.course") as course:
         assert [a.id for a in course.assignments()] == ["a3", "a2"]  # as it was
+    # what changed is said, before and after (the TA's trial: "changed assignment a2" alone)
+    (tmp_path / "course.toml").write_text(TABLE.replace('id = "a1"', 'id = "a3"').replace(
+        "due = 2027-02-20T23:59:00Z", "due = 2027-02-22T23:59:00Z"))
+    code, said = dojo("course", "init", "--update")
+    assert code == 0 and ("changed assignment a2: due 2027-02-20T23:59:00+00:00 -> "
+                          "2027-02-22T23:59:00+00:00") in said, said
 
 
 def test_no_course_given(tmp_path, monkeypatch):

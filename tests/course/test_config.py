@@ -78,6 +78,7 @@ def test_a_date_without_a_time_is_refused_wherever_a_time_is_read(tmp_path, monk
     ({"lms_id": "quiz-7"}, "Canvas's assignment id is a number"),
     ({"title": "Homework (2)", "lms_id": ""}, "ends in a number in parentheses"),
     ({"title": "Second"}, "are both titled 'Second'"),
+    ({"timezone": "EST", "due": "2027-07-20T23:59:00"}, "'EST' is an abbreviation, not a place"),
 ])
 def test_a_bad_assignment_is_refused(change, said):
     with pytest.raises(CourseError, match=said):
