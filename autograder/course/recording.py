@@ -44,6 +44,8 @@ class CourseRecording:
     recorded: int = 0
     already: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: what :meth:`prepare` said before a cohort's grading, in short, said again at its end
+    said: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -58,6 +60,7 @@ class CourseRecording:
         self.match = match_folders(self.course, names)
         check_unambiguous(self.match)
         lines = self.match.report()
+        self.said = list(lines)  # said again at the end, below the cohort's tables
         if self.manifest is not None:
             absent = [n for n in names if n in self.match.matched and n not in self.manifest]
             if absent:
@@ -70,6 +73,8 @@ class CourseRecording:
                          "entries carry the times they were given, and unzip and tar restore "
                          "them) and a copy's to change; give a manifest folder,submitted_at "
                          "from where the work was handed in")
+            self.said.append("no --manifest: the submission times are the files' "
+                             "modification times")
         return lines
 
     def record(self, folder: Path, result: Any, grader_fingerprint: str = "") -> str | None:
@@ -115,8 +120,12 @@ class CourseRecording:
                           f"{self.course.path}", markup=False)
 
     def summary(self) -> str:
+        """The closing lines: what was recorded, and what :meth:`prepare` said before the
+        grading (a TA read it above a hundred lines of tables, if at all)."""
+        again = "".join(f"\n  - {line}" for line in self.said)
         return (f"course {self.course.path}, assignment {self.assignment.id}: {self.recorded} "
-                f"attempt(s) recorded, {self.already} recorded before (kept as they were)")
+                f"attempt(s) recorded, {self.already} recorded before (kept as they were)"
+                + (f"; as said before the grading:{again}" if again else ""))
 
     def close(self) -> None:
         self.course.close()
