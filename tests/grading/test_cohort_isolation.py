@@ -174,7 +174,10 @@ def test_an_interrupted_cohort_stops_now_and_keeps_nothing_half_done(toy, make_s
         [sys.executable, "-m", "nlpdojo_autograder.cli.grade", "toy.scale", "--submissions",
          str(root), "-j", "1", "-o", str(out), "--seed", "0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "TMPDIR": str(temp)})
+        env={**os.environ, "TMPDIR": str(temp)},
+        # as a terminal starts it: a pytest-xdist worker ignores SIGINT, and an ignored
+        # signal stays ignored across exec (Python then installs no Ctrl-C handler)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not list(temp.glob("nlpdojo-cohort-*")) and time.monotonic() < deadline:
         time.sleep(0.1)  # the first child runs
