@@ -127,11 +127,14 @@ def roster_import_command(
 @roster_app.command("show")
 @report_errors
 def roster_show_command(course: CourseOption = None) -> None:
-    """List the students."""
+    """List the students, tab-separated under a header: id, name, login, email, SIS user id,
+    section, and why they left where they did."""
     with _open(course) as opened:
+        typer.echo("id\tname\tlogin\temail\tsis_user_id\tsection\twithdrawn")
         for s in opened.students():
-            left = f"\twithdrawn: {s.withdrawn}" if s.withdrawn else ""
-            typer.echo(f"{s.id}\t{s.name}\t{s.login or s.email}\t{s.section}{left}")
+            left = f"withdrawn: {s.withdrawn}" if s.withdrawn else ""
+            typer.echo("\t".join((s.id, s.name, s.login, s.email, s.sis_user_id, s.section,
+                                  left)).rstrip("\t"))
 
 
 @roster_app.command("withdraw")

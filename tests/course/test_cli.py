@@ -45,7 +45,9 @@ def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
     (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n"
                                     "s2,Bo,bo@x.edu,bo\n")
     assert dojo("course", "roster", "import", "r.csv")[0] == 0
-    assert "s1 Ann ann" in dojo("course", "roster", "show")[1]
+    shown = dojo("course", "roster", "show")[1]
+    assert shown.startswith("id name login email sis_user_id section withdrawn")
+    assert "s1 Ann ann ann@x.edu" in shown
     (tmp_path / "subs" / "ann").mkdir(parents=True)
     (tmp_path / "subs" / "zed").mkdir()
     code, said = dojo("course", "match", "subs")
