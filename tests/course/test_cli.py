@@ -35,6 +35,17 @@ def dojo(*args):
     return result.exit_code, " ".join(result.output.split())
 
 
+def _course(tmp_path, monkeypatch, roster: str) -> None:
+    """A course of :data:`TABLE` in ``tmp_path`` (the working folder, ``$NLPDOJO_COURSE``
+    naming it) with the roster ``roster`` (CSV rows after the header id,name,email,login)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
+    (tmp_path / "course.toml").write_text(TABLE)
+    assert dojo("course", "init")[0] == 0
+    (tmp_path / "r.csv").write_text("id,name,email,login\n" + roster)
+    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+
+
 def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
@@ -95,12 +106,7 @@ def test_record_takes_only_a_grading_of_the_folder_it_names_that_counts(tmp_path
 
     from nlpdojo_autograder.grading.grade import graded_content_sha256
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
-    (tmp_path / "course.toml").write_text(TABLE)
-    assert dojo("course", "init")[0] == 0
-    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
-    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\n")
     folder = tmp_path / "sub"
     folder.mkdir()
     (folder / "q.py").write_text("x = 1\n")
@@ -142,13 +148,7 @@ def test_small_messages_say_what_is_so(tmp_path, monkeypatch):
     """The TA's trial: a roster imported again in another order said "1 updated"; the kept
     students were named by id alone; a folder given as the course was "no course file at
     DIR: make one with `dojo course init --course DIR`"."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
-    (tmp_path / "course.toml").write_text(TABLE)
-    assert dojo("course", "init")[0] == 0
-    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n"
-                                    "s2,Bo,bo@x.edu,bo\ns3,Cy,cy@x.edu,cy\n")
-    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\ns2,Bo,bo@x.edu,bo\ns3,Cy,cy@x.edu,cy\n")
     (tmp_path / "r2.csv").write_text("id,name,email,login\ns2,Bo,bo@x.edu,bo\n"
                                      "s1,Ann,ann@x.edu,ann\n")
     code, said = dojo("course", "roster", "import", "r2.csv")
@@ -162,12 +162,7 @@ def test_an_attempt_recorded_by_mistake_is_voided_kept_and_restored(tmp_path, mo
     """The TA's trial: an attempt recorded by mistake (a cohort graded again without its
     manifest) could only be removed with the sqlite3 shell. ``dojo course void`` keeps it and
     says why, and it no longer counts; ``--restore`` counts it again; both stay on record."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
-    (tmp_path / "course.toml").write_text(TABLE)
-    assert dojo("course", "init")[0] == 0
-    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
-    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\n")
     with Course.open(tmp_path / "c.course") as course:
         for hour, points in ((10, 0), (11, 1)):  # on time both; the last counts
             record_attempt(course, "s1", "a1", synthetic_result({"q1": (points, 1)},
@@ -198,13 +193,7 @@ def test_a_withdrawn_student_is_kept_with_their_history_and_out_of_the_exports(t
     """The TA's trial: a student who dropped stayed in every export (Canvas then showed an
     unknown student or wrote over an inactive enrolment), in the course view's means and in
     every "submitted nothing" list, with no way to say they left."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
-    (tmp_path / "course.toml").write_text(TABLE)
-    assert dojo("course", "init")[0] == 0
-    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n"
-                                    "s2,Dana,dana@x.edu,dana\n")
-    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\ns2,Dana,dana@x.edu,dana\n")
     with Course.open(tmp_path / "c.course") as course:
         record_attempt(course, "s2", "a1", synthetic_result({"q1": (1, 1)}),
                        submitted_at=datetime(2027, 1, 20, 10, tzinfo=UTC),

@@ -225,6 +225,22 @@ def test_the_command_reports_what_it_recorded(roster_course, tmp_path):
         in result.stderr
 
 
+def _another_account_as_bob(export: Path, email: str) -> None:
+    """A later submission of the account ``email``, enrolled with Bob's SID and name, 0 of 10."""
+    metadata = export / "submission_metadata.yml"
+    metadata.write_text(metadata.read_text() + f"""submission_900003:
+  :submitters:
+  - :name: Bob Ross
+    :sid: s2
+    :email: {email}
+  :created_at: '2027-01-23 09:00:00 -0800'
+  :score: 0.0
+  :results: {_results(0.0, 0.0)}
+  :history: []
+""")
+    (export / "submission_900003").mkdir()
+
+
 def test_another_account_with_a_students_sid_and_name_is_not_that_student(roster_course,
                                                                            tmp_path):
     """A trial's finding (round 4, F5): an account of another email, enrolled with Bob's SID
@@ -232,20 +248,10 @@ def test_another_account_with_a_students_sid_and_name_is_not_that_student(roster
     Where Bob's own email submitted, or several emails match him by SID, those runs are not
     recorded and said; his own are."""
     export = _export(tmp_path / "export")
-    text = (export / "submission_metadata.yml").read_text()
-    text = text.replace(":email: bob.other@elsewhere.edu", ":email: bob@x.edu")  # his own
-    text += f"""submission_900003:
-  :submitters:
-  - :name: Bob Ross
-    :sid: s2
-    :email: mallory.personal@gmail.com
-  :created_at: '2027-01-23 09:00:00 -0800'
-  :score: 0.0
-  :results: {_results(0.0, 0.0)}
-  :history: []
-"""
-    (export / "submission_metadata.yml").write_text(text)
-    (export / "submission_900003").mkdir()
+    metadata = export / "submission_metadata.yml"
+    metadata.write_text(metadata.read_text().replace(":email: bob.other@elsewhere.edu",
+                                                     ":email: bob@x.edu"))  # his own
+    _another_account_as_bob(export, "mallory.personal@gmail.com")
     done = import_export(roster_course, "a1", export)
     assert [a.score for a in attempts(roster_course, "s2", "a1")] == [7.0]
     (refused,) = done.refused
@@ -255,19 +261,7 @@ def test_another_account_with_a_students_sid_and_name_is_not_that_student(roster
 
 def test_two_other_accounts_with_one_sid_are_both_left_out(roster_course, tmp_path):
     export = _export(tmp_path / "export")
-    text = (export / "submission_metadata.yml").read_text()
-    text += f"""submission_900003:
-  :submitters:
-  - :name: Bob Ross
-    :sid: s2
-    :email: somebody@gmail.com
-  :created_at: '2027-01-23 09:00:00 -0800'
-  :score: 0.0
-  :results: {_results(0.0, 0.0)}
-  :history: []
-"""
-    (export / "submission_metadata.yml").write_text(text)
-    (export / "submission_900003").mkdir()
+    _another_account_as_bob(export, "somebody@gmail.com")
     done = import_export(roster_course, "a1", export)
     assert attempts(roster_course, "s2", "a1") == []
     assert len(done.refused) == 2 and all("as 2 accounts are" in r for r in done.refused)
