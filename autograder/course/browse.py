@@ -11,12 +11,14 @@ hold personal data: they are written for the instructor only (docs/course.md, "B
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from nlpdojo_autograder.course.attempts import attempts
+from nlpdojo_autograder.course.config import local_time
 from nlpdojo_autograder.course.overrides import overrides
 from nlpdojo_autograder.course.policy import Gradebook, gradebook, late_days
-from nlpdojo_autograder.course.schema import stored_time
 from nlpdojo_autograder.course.store import Course, Student
 
 BINS = 10
@@ -32,17 +34,26 @@ def histogram(scores: list[float], most: float, bins: int = BINS) -> list[int]:
     return counts
 
 
+def _clock(course: Course) -> Callable[[datetime], str]:
+    """Times as the course's clock reads them (its ``timezone``), not UTC's: what a TA
+    compares with the due date they wrote."""
+    zone = course.meta("timezone") or ""
+    return lambda moment: local_time(moment, zone)
+
+
 def course_view(course: Course, book: Gradebook | None = None) -> dict[str, Any]:
     """The course at a glance: per assignment its counts, mean and distribution; per student
     their final points on each assignment."""
     book = book or gradebook(course)
+    shown = _clock(course)
+
     rows = []
     for a in book.assignments:
         standings = [book.standing(s.id, a.id) for s in book.enrolled]
         graded = [st for st in standings if st.status == "graded"]
         scores = [st.score for st in graded]
         rows.append({
-            "id": a.id, "title": a.title, "points": a.points, "due": stored_time(a.due),
+            "id": a.id, "title": a.title, "points": a.points, "due": shown(a.due),
             "students": len(standings),
             "submitted": sum(1 for st in standings if st.attempt is not None),
             "missing": sum(1 for st in standings if st.status == "missing"),
@@ -80,6 +91,8 @@ def student_view(course: Course, student: str, book: Gradebook | None = None
     s = course.student(student)
     book = book or gradebook(course)
     policy = course.policy()
+    shown = _clock(course)
+
     mine = attempts(course, s.id)
     ledger = book.ledgers[s.id]
     rows = []
@@ -87,18 +100,19 @@ def student_view(course: Course, student: str, book: Gradebook | None = None
         st = book.standing(s.id, a.id)
         counted = st.attempt.id if st.attempt is not None else None
         rows.append({
-            "id": a.id, "title": a.title, "points": a.points, "due": stored_time(st.due),
+            "id": a.id, "title": a.title, "points": a.points, "due": shown(st.due),
             "extension": None if st.extension is None else {
-                "due": stored_time(st.extension.due), "reason": st.extension.reason},
+                "due": shown(st.extension.due), "reason": st.extension.reason},
             "status": st.status, "score": st.score if st.status != "excused" else None,
             "late_days": st.late_days, "bank_days": st.bank_days,
             "penalty_percent": st.penalty_percent, "notes": list(st.notes),
             "attempts": [{
-                "number": t.number, "submitted_at": stored_time(t.submitted_at),
+                "number": t.number, "submitted_at": shown(t.submitted_at),
                 "submitted_from": t.submitted_from, "score": t.score,
                 "max_score": t.max_score,
                 "late_days": late_days(t.submitted_at, st.due, policy.grace_minutes),
-                "counted": t.id == counted} for t in mine if t.assignment == a.id],
+                "counted": t.id == counted, "void": t.voided or None}
+                for t in mine if t.assignment == a.id],
         })
     return {
         "id": s.id, "name": s.name, "email": s.email, "login": s.login,
@@ -107,6 +121,6 @@ def student_view(course: Course, student: str, book: Gradebook | None = None
         "assignments": rows,
         "overrides": [{"assignment": o.assignment, "question": o.question or None,
                        "points": o.points, "excused": o.excused, "reason": o.reason,
-                       "by": o.created_by, "at": stored_time(o.created_at)}
+                       "by": o.created_by, "at": shown(o.created_at)}
                       for o in overrides(course, s.id)],
     }

@@ -82,6 +82,21 @@ def test_a_students_page_lists_attempts_late_days_and_overrides(course):
     assert eve["assignments"][0]["late_days"] == 0
 
 
+def test_the_views_tell_times_on_the_courses_clock(tmp_path):
+    """The TA's trial: pages said "due 2027-01-21T04:59:00+00:00" for a course declared in
+    America/New_York; its times are shown as its clock reads them."""
+    from tests.course.helpers import TABLE
+
+    with make_course(tmp_path, {**TABLE, "timezone": "America/New_York"}) as c:
+        (tmp_path / "roster.csv").write_text(ROSTER)
+        import_roster(c, tmp_path / "roster.csv")
+        record_attempt(c, "s1", "a1", synthetic_result({"q1": (4, 4)}),
+                       submitted_at=_at(20), submitted_from="given")
+        assert course_view(c)["assignments"][0]["due"] == "2027-01-21T02:59:00-05:00"
+        (attempt,) = student_view(c, "s1")["assignments"][0]["attempts"]
+        assert attempt["submitted_at"] == "2027-01-20T07:00:00-05:00"
+
+
 def test_the_command_writes_private_escaped_pages(course, tmp_path):
     out = tmp_path / "pages"
     result = CliRunner().invoke(build_app(), ["course", "dashboard", "-o", str(out),
