@@ -717,8 +717,10 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     trouble = {name: problems for name, _, _, problems in graded if problems}
     for row in summary["submissions"]:
         row["errors"] += trouble.get(row["name"], [])
-    if leaderboard:
-        write_cohort_leaderboard(results, summary, report_dirs)
+    if leaderboard:  # a course's: its roster's students only (not a folder matching none)
+        ranked = (results if recording is None or recording.match is None else
+                  {n: r for n, r in results.items() if n in recording.match.matched})
+        write_cohort_leaderboard(ranked, summary, report_dirs)
     atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
     atomic_write_text(out_dir / GRADEBOOK_NAME, render_gradebook(summary))
     # for people, on stderr: a cohort's reports are its files, as a single grading's are with

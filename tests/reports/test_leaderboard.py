@@ -194,3 +194,47 @@ def test_the_course_switches_the_leaderboard_on(monkeypatch, tmp_path):
     assert run("--no-leaderboard") is False
     monkeypatch.setenv("NLPDOJO_LEADERBOARD", "off")
     assert run() is False
+
+
+def test_a_courses_board_ranks_its_roster_only(monkeypatch, tmp_path):
+    """The TA's trial: with ``--course`` the board ranked every folder of the cohort, a
+    folder matching no student of the roster (``ghost``) among them."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from nlpdojo_autograder.cli import grade
+    from nlpdojo_autograder.course.roster import import_roster
+    from nlpdojo_autograder.course.store import COURSE_ENV
+    from tests.course.helpers import TABLE, make_course
+
+    monkeypatch.delenv(COURSE_ENV, raising=False)
+    table = {**TABLE, "assignments": [{**TABLE["assignments"][0],
+                                       "questions": ["word_vectors.softmax"]}]}
+    with make_course(tmp_path, table) as course:
+        (tmp_path / "r.csv").write_text("id,name,email,login\n1,Ann,a@x.edu,ann\n"
+                                        "2,Ben,b@x.edu,ben\n3,Cat,c@x.edu,cat\n")
+        import_roster(course, tmp_path / "r.csv")
+    cohort = _cohort()
+    subs = tmp_path / "subs"
+    for name in cohort:  # ann, ben, cat on the roster; dan and eve are not
+        (subs / name / "word_vectors").mkdir(parents=True)
+    monkeypatch.setenv("NLPDOJO_LEADERBOARD_SECRET", "s3cret")
+    monkeypatch.setattr(grade, "_grade_in_child", lambda folder, *a, **k: cohort[folder.name])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(grade.app, [
+        "--submissions", str(subs), "--course", str(tmp_path / "course.db"), "--assignment",
+        "a1", "--manifest", str(_manifest(tmp_path, cohort)), "--output", str(out),
+        "--leaderboard"])
+    assert result.exit_code in (0, 1), result.output
+    boards = json.loads((out / "summary.json").read_text())["leaderboard"]["metrics"]
+    ranked = {r["alias"] for board in boards for r in board["ranked"]}
+    assert ranked <= {alias(n, b"s3cret") for n in ("ann", "ben", "cat")}, ranked
+    assert not (out / "eve" / "leaderboard.json").exists()
+
+
+def _manifest(tmp_path, cohort):
+    path = tmp_path / "manifest.csv"
+    path.write_text("folder,submitted_at\n" + "".join(
+        f"{name},2027-01-20T10:00:00Z\n" for name in cohort))
+    return path
