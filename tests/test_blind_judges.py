@@ -72,10 +72,27 @@ def test_every_figure_is_made_wrong_both_ways_and_digests_and_mistakes_kept():
         MISTAKE_KEY + "0|x": np.array([9.0])}, scalars={"s": "text", "n": 2, "f": 0.0, "b": False,
                                                    "p" + ORACLE_DIGEST: "d"})
     up, down = poisoned(outcome, 1), poisoned(outcome, -1)
-    assert np.allclose(up.arrays["x"], [2.5, 0.5, 0.5])
-    assert np.allclose(down.arrays["x"], [-0.5, -4.5, -0.5])
-    assert up.arrays["ids"].tolist() == [4, 5] and down.arrays["ids"].tolist() == [2, 3]
+    assert np.allclose(up.arrays["x"], [2.5, 0.5, 0.5])  # larger, the order kept
+    assert np.allclose(down.arrays["x"], [-2.5, 3.5, -0.5])  # reflected, the order reversed
+    assert up.arrays["ids"].tolist() == [7, 9] and down.arrays["ids"].tolist() == [-7, -9]
     assert up.arrays["mask"].tolist() == [False]
     assert up.arrays[MISTAKE_KEY + "0|x"].tolist() == [9.0]
-    assert up.scalars["s"] != "text" and up.scalars["n"] == 3 and down.scalars["f"] == -0.5
+    assert up.scalars["s"] != "text" and up.scalars["n"] == 5 and down.scalars["f"] == -0.5
     assert up.scalars["b"] is True and up.scalars["p" + ORACLE_DIGEST] == "d"
+
+
+def test_texts_and_ranks_are_made_wrong_too():
+    """An instructor's trial: a judge of tokens (a string array) and one of the most frequent
+    n-gram (the order of integer counts) were refused however they compared: string arrays
+    were left as they were and integers kept their order."""
+    def tokens(actual, expected):
+        return compare_payloads(actual, expected, rtol=0, atol=0)
+
+    def top(actual, expected):  # the most frequent n-gram is the reference's
+        return Verdict(int(np.argmax(actual["counts"])) == int(np.argmax(expected["counts"])),
+                       "top")
+
+    outcome = Outcome(status="ok", arrays={"tokens": np.array(["the", "cat"]),
+                                           "counts": np.array([3, 7, 2])})
+    checks = [_check("tokens", tokens), _check("top", top)]
+    assert blind_judges(checks, {c.id: outcome for c in checks}) == []

@@ -268,10 +268,11 @@ def test_an_integrative_question_must_exist_train_and_require_nothing(topic: Pat
         replace(with_metric, requires={"logistic": ("sigmoid",)}), topic))
 
 
-def test_a_metric_without_a_chance_floor_needs_a_planted_bug_that_it_catches(topic: Path):
+def test_a_metric_without_a_chance_floor_is_refused_whatever_bug_is_planted(topic: Path):
     """Issue 65: an absolute threshold that an untrained model meets (0.5 accuracy on two
-    classes) passed release and verify without a word. A metric names its chance floor, or a
-    planted bug proves it can fail: ``by=`` its name, or ``also=`` its integrative question."""
+    classes) passed release and verify without a word; and a planted bug (``by=``, ``also=``)
+    proves only that some wrong training fails, not that none passes (an instructor's trial:
+    0.45 on balanced classes passed with one, and a training that did nothing earned it)."""
     from nlpdojo_autograder.authoring.kinds import metric_check
 
     trains = metric_check("accuracy", "trained", 1.0, lambda ctx: {"value": 1.0},
@@ -280,15 +281,27 @@ def test_a_metric_without_a_chance_floor_needs_a_planted_bug_that_it_catches(top
     with_metric = _exercise(checks=[*_exercise().checks, trains], integrative=("logistic",))
     [problem] = validate(with_metric, topic)
     assert problem.where == "check logistic.accuracy"
-    assert "no chance floor, and no planted bug proves that it can fail" in problem.message
-    assert "chance=" in problem.message and "also=('logistic',)" in problem.message
+    assert "is a metric with no chance floor" in problem.message and "chance=" in problem.message
     proves = replace(SIGMOID_BUG, also=("logistic",))
-    assert validate(replace(with_metric, planted_bugs=[proves]), topic) == []
+    assert [p.where for p in validate(replace(with_metric, planted_bugs=[proves]), topic)] == [
+        "check logistic.accuracy"]
     worthless = metric_check("accuracy", "trained", 0.0, lambda ctx: {"value": 1.0},
                              question="logistic", metric="accuracy", threshold=0.5,
                              budget="none")
     assert not [p for p in validate(replace(with_metric, checks=[
         *_exercise().checks, worthless]), topic) if "chance floor" in p.message]
+
+
+def test_a_chance_floor_the_run_does_not_measure_is_the_declarations_error():
+    """A misspelt ``chance=`` key (``"majorty"``) made the floor vanish without a word."""
+    from nlpdojo_autograder.authoring.checks import DeclarationError
+    from nlpdojo_autograder.authoring.kinds import metric_check
+
+    check = metric_check("accuracy", "trained", 1.0, lambda ctx: {}, question="logistic",
+                         metric="accuracy", threshold=0.5, budget="none", chance="majorty")
+    with pytest.raises(DeclarationError, match="chance='majorty' names no figure its run "
+                                               "measured \\(it measured: majority, value\\)"):
+        check.judge({"value": 0.9, "majority": 0.5}, None)
 
 
 # -- the course library and where a question's code is (issue 24) -----------------------------

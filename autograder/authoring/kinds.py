@@ -16,7 +16,14 @@ import numpy as np
 
 from nlpdojo import gradcheck
 from nlpdojo.gradcheck.result import joined_messages
-from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, CheckFailure, Payload, Verdict
+from nlpdojo_autograder.authoring.checks import (
+    NAMED_MISTAKE,
+    Check,
+    CheckFailure,
+    DeclarationError,
+    Payload,
+    Verdict,
+)
 from nlpdojo_autograder.authoring.compare import (
     FLOAT32_HINT,
     MISTAKE_KEY,
@@ -416,7 +423,11 @@ def metric_check(name: str, title: str, points: float, run: Callable[[Context], 
             limit = float(threshold(ref))
         else:
             limit = float(threshold)
-        floor = float(actual[chance]) if chance and chance in actual else None
+        if chance and chance not in actual:  # a misspelt key: the floor would vanish
+            raise DeclarationError(f"metric check {name}: chance={chance!r} names no figure "
+                                   f"its run measured (it measured: "
+                                   f"{', '.join(sorted(actual)) or 'nothing'})")
+        floor = float(actual[chance]) if chance else None
         if floor is not None and math.isfinite(floor):
             limit = max(limit, floor) if higher_is_better else min(limit, floor)
         # at the chance floor itself a constant answer ties it (the majority class every

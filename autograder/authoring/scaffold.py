@@ -13,7 +13,8 @@ It writes the two folders a topic is made of, and nothing else:
 
 Then ``dojo release`` makes the student's ``exercises/NAME/`` and the fixtures, ``dojo verify
 NAME --strict`` proves the stubs score 0, the reference full marks and the bug caught, and
-``grade NAME`` grades. ``docs/authoring.md`` ("Adding a topic") goes on from there.
+``grade NAME`` grades. ``docs/authoring.md`` ("A topic: two folders, no central file") goes
+on from there.
 """
 
 from __future__ import annotations

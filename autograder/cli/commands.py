@@ -302,7 +302,7 @@ def new_topic_command(
         typer.echo(f"wrote   {path}")
     typer.echo(f"topic {name}: next, `dojo release {name}` (exercises/{name}/ and its fixtures), "
                f"`dojo verify {name} --strict`, `grade {name} --solutions`; docs/authoring.md, "
-               "\"Adding a topic\", goes on from there")
+               "\"A topic: two folders, no central file\", goes on from there")
 
 
 def _package_folder(package: str) -> Path:

@@ -6,14 +6,16 @@ reference; every value, gradient and ``right=`` check) is excused from the oracl
 ``expected`` is then judged by nothing but itself, and a trivial answer may satisfy it, while
 the declaration reads as if the reference decided.
 
-So when a release computes a topic's fixtures, the reference's own outcome of each such
-check is judged twice more, against the outcome made wrong each way (:func:`poisoned`: every
-number moved by half its size and a half, up and then down; booleans flipped, texts changed),
-with any independent oracle the run computed in the grader (torch's outputs beside the
-reference's, :func:`oracle_keys`) made wrong alike: a judge that compares with the reference
-or that oracle fails at least one of them, in either direction a threshold relative to the
-reference moves. One that passes both never read what it said it needs, and the release
-refuses it, naming the check and the fix.
+So when a release computes a topic's fixtures (and in ``dojo verify``), the reference's own
+outcome of each such check is judged twice more, against the outcome made wrong each way
+(:func:`poisoned`: every number made larger, its order kept, then reflected, its order
+reversed; booleans flipped, texts and string arrays changed), with any independent oracle the
+run computed in the grader with ``ctx.oracle`` (torch's outputs beside the reference's,
+:func:`oracle_keys`) made wrong alike: a judge that compares values, ranks or texts with the
+reference or that oracle fails at least one of them. One that passes both never read what it
+said it needs, and is refused, naming the check and the fix. Metric checks are left to their
+own rule (a chance floor): a relative threshold may rightly not move (``min(ref - 0.05,
+0.7)``).
 """
 
 from __future__ import annotations
@@ -30,26 +32,37 @@ from nlpdojo_autograder.authoring.context import ORACLE_DIGEST
 from nlpdojo_autograder.grading.grade import GradeOptions, judge
 from nlpdojo_autograder.grading.runner import Outcome
 
+#: what a text is made into (a token, a tag, a file's line: none of the reference's)
+_NOT_THE_REFERENCES = " (not the reference's)"
+
 
 def _moved(value: Any, sign: int) -> Any:
-    """``value`` made wrong: a number by ``sign`` · (0.5 + |value|), an integer by ``sign``,
-    a boolean flipped, a text changed; containers item by item; anything else as it is."""
+    """``value`` made wrong. Upwards (``sign`` 1) a number grows by half its size and a half
+    (an integer by its size and one), its order kept; downwards (-1) it is reflected, ``-2 v -
+    0.5`` (``-2 v - 1``), its order reversed, so that a judge of ranks (the most frequent
+    n-gram, the top k) sees it too. A boolean is flipped, a text (a string array's every
+    element too) changed; containers item by item; anything else as it is."""
     if isinstance(value, (bool, np.bool_)):
         return not value
     if isinstance(value, (int, np.integer)):
-        return value + sign
-    if isinstance(value, (float, np.floating)):
-        return value + sign * (0.5 + abs(value))
+        return value + 1 + abs(value) if sign > 0 else -2 * value - 1
+    if isinstance(value, (float, np.floating, complex, np.complexfloating)):
+        return value + (0.5 + abs(value)) if sign > 0 else -2 * value - 0.5
     if isinstance(value, str):
-        return value + " (not the reference's)"
+        return value + _NOT_THE_REFERENCES
     if isinstance(value, np.ndarray):
         if value.dtype == bool:
             return ~value
         if np.issubdtype(value.dtype, np.integer):
-            return value + sign
+            return value + 1 + np.abs(value) if sign > 0 else -2 * value - 1
         if np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype,
                                                                     np.complexfloating):
-            return value + sign * (0.5 + np.abs(value))
+            return value + (0.5 + np.abs(value)) if sign > 0 else -2 * value - 0.5
+        if value.dtype.kind in "US":  # tokens, tags
+            return np.char.add(value.astype(str), _NOT_THE_REFERENCES)
+        if value.dtype == object:
+            return np.array([_moved(v, sign) for v in value.ravel()],
+                            dtype=object).reshape(value.shape)
         return value
     if isinstance(value, dict):
         return {k: _moved(v, sign) for k, v in value.items()}
@@ -95,8 +108,8 @@ def blind_judges(checks: Iterable[Check], outcomes: dict[str, Outcome]) -> list[
     for check in checks:
         outcome = outcomes.get(check.id)
         if (not check.needs_expected or check.points <= 0 or outcome is None
-                or outcome.status != "ok"):
-            continue
+                or outcome.status != "ok" or check.kind == "metric"):
+            continue  # (a metric's relative threshold may rightly not move: its own rule)
         # the check's own outputs kept, the reference's and any oracle's made wrong
         of_oracle = oracle_keys(outcome)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -108,10 +121,10 @@ def blind_judges(checks: Iterable[Check], outcomes: dict[str, Outcome]) -> list[
             problems.append(
                 f"{check.id}: needs the reference's values (needs_expected) but its judge "
                 "passes the reference's outputs against wrong ones (every figure of the "
-                "reference and of any oracle moved by half its size and more, both ways): it "
-                "never compares with `expected`, so its "
-                "points rest on its own judgement alone. Compare with the reference (e.g. "
-                "`compare_payloads(actual, expected, rtol=..., atol=...)`, or give "
-                "custom_check right=(rtol, atol)), or declare it needs_expected=False with the "
-                "oracle= it computes itself")
+                "reference and of any oracle computed with ctx.oracle made larger, then "
+                "reflected, its order reversed; texts changed): it never compares with "
+                "`expected`, so its points rest on its own judgement alone. Compare with the "
+                "reference (`nlpdojo_autograder.authoring.compare.compare_payloads(actual, "
+                "expected, rtol=..., atol=...)`, or give custom_check right=(rtol, atol)), or "
+                "declare it needs_expected=False with the oracle= it computes itself")
     return problems

@@ -64,7 +64,8 @@ from nlpdojo_autograder.grading.grade import (
     seed_from_environment,
 )
 from nlpdojo_autograder.grading.results import CheckResult
-from nlpdojo_autograder.grading.runner import Limits, strict_available
+from nlpdojo_autograder.grading.runner import Limits, run_checks, strict_available
+from nlpdojo_autograder.release.blind_judges import blind_judges
 from nlpdojo_autograder.release.changes import changed_units
 from nlpdojo_autograder.release.consistency import (
     bug_problem,
@@ -72,6 +73,7 @@ from nlpdojo_autograder.release.consistency import (
     suggest,
     validate,
 )
+from nlpdojo_autograder.release.fixtures import own_checks
 from nlpdojo_autograder.runtime.callbacks import CALLBACK_BUDGET_S
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir
 
@@ -192,6 +194,26 @@ def verify_empty_blocks(exercise: Exercise, work: Path, options: GradeOptions) -
                              "answer, so a student who deletes the stub's raise earns it; "
                              "move the work into the blocks" for q in given_away))
     return Step(exercise.name, "solution blocks hold the work", not given_away, detail)
+
+
+#: the step that probes the checks that need the reference's values (release/blind_judges.py)
+JUDGES_STEP = "checks that need the reference's values compare with them"
+
+
+def verify_judges_read_expected(exercise: Exercise) -> Step:
+    """The release's probe of every check that needs the reference's values, which it runs
+    only where it computes the fixtures (a topic refused by ``dojo release`` passed
+    ``--strict``): the solutions' outcomes at seed 0, each judged against them made wrong."""
+    judged = [c for c in own_checks(exercise) if c.needs_expected and c.points > 0]
+    outcomes = run_checks(exercise, judged, topic_folder=None,
+                          trusted_folder=Path(load_reference_dir(exercise.reference_package)),
+                          backend="numpy", device="cpu", seed=0, question_functions={})
+    failed = [f"{c.id}: {outcomes[c.id].status} {outcomes[c.id].message[:160]}"
+              for c in judged if outcomes[c.id].status != "ok"]
+    blind = blind_judges(judged, outcomes)
+    return Step(exercise.name, JUDGES_STEP, not (failed or blind),
+                "; ".join(failed + blind) if failed or blind else
+                f"{len(judged)} checks fail against the reference's outputs made wrong")
 
 
 def verify_solutions(exercise: Exercise, backend: str, device: str,
@@ -629,6 +651,7 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
             if stubs:
                 record(verify_stubs(exercise, sub, options))
                 record(verify_empty_blocks(exercise, sub, options))
+                record(verify_judges_read_expected(exercise))
             for backend, device in backends if backends is not None else available_backends():
                 record(verify_solutions(exercise, backend, device, options))
             baseline = None

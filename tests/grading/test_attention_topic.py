@@ -104,7 +104,7 @@ def test_an_attention_topic_on_the_library_and_the_training_kit(course, tmp_path
     assert verified.returncode == 0, verified.stdout + verified.stderr
     # library, consistency, every question a bug, stubs, emptied blocks, solutions, baseline,
     # given code, requires, 3 bugs
-    assert verified.stdout.splitlines()[-1] == "12/12 verification steps passed", (
+    assert verified.stdout.splitlines()[-1] == "13/13 verification steps passed", (
         verified.stdout)
     assert "the checks ran 1 module(s) of the topic from the submission" in verified.stdout
 

@@ -80,7 +80,7 @@ def test_a_new_topic_releases_verifies_and_grades_at_once(course, tmp_path: Path
     verified = run(env, tmp_path, "dojo", "verify", "dojo_demo", "--strict",
                    "--backend", "numpy")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "10/10 verification steps passed" in verified.stdout  # + library, baseline, given,
+    assert "11/11 verification steps passed" in verified.stdout  # + library, baseline, given,
     # requires, bug
 
     stubs = run(env, tmp_path, "grade", "dojo_demo", "--submission", str(exercises / "dojo_demo"),

@@ -13,6 +13,7 @@ from nlpdojo_autograder.authoring.checks import PlantedBug
 from nlpdojo_autograder.release.verify import (
     BASELINE_STEP,
     GIVEN_STEP,
+    JUDGES_STEP,
     REQUIRES_STEP,
     Baseline,
     verify,
@@ -25,11 +26,11 @@ def test_verify_passes_and_reports_every_step(toy):
     steps = verify([toy], backends=[("numpy", "cpu")])
     names = [s.name for s in steps]
     assert names == ["declarations consistent with the solutions", "stubs score 0",
-                     "solution blocks hold the work", "solutions full marks on numpy/cpu",
-                     BASELINE_STEP, GIVEN_STEP, REQUIRES_STEP, "planted bug scale adds",
-                     "planted bug gradient doubled"]
+                     "solution blocks hold the work", JUDGES_STEP,
+                     "solutions full marks on numpy/cpu", BASELINE_STEP, GIVEN_STEP,
+                     REQUIRES_STEP, "planted bug scale adds", "planted bug gradient doubled"]
     assert all(s.ok for s in steps), [s.detail for s in steps if not s.ok]
-    assert steps[8].detail.startswith("caught by quadratic.values:")  # the first to catch it
+    assert steps[9].detail.startswith("caught by quadratic.values:")  # the first to catch it
 
 
 def test_the_baseline_counts_the_call_backs_each_check_makes(toy):
@@ -99,7 +100,7 @@ def test_verify_fails_on_a_bug_the_checks_miss(toy, monkeypatch):
 def test_dojo_verify_command_exit_codes(toy):
     result = CliRunner().invoke(build_app(), ["verify", "toy", "--backend", "numpy"])
     assert result.exit_code == 0, result.output
-    assert "9/9 verification steps passed" in result.output
+    assert "10/10 verification steps passed" in result.output
 
 
 def test_planted_bug_definition_mistakes_fail_their_step_and_the_rest_runs(toy, monkeypatch):
@@ -180,7 +181,7 @@ def test_dojo_verify_strict_exits_1_on_a_bug_costing_points_elsewhere(toy, monke
     assert f"FAIL toy: {REQUIRES_STEP} — toy.quadratic's checks run toy.scale's code from " \
         "the submission" in said and "Declare requires=('scale',) on quadratic" in said
     # (and no planted bug is left for quadratic, which --strict says too)
-    assert "6/9 verification steps passed" in result.output
+    assert "7/10 verification steps passed" in result.output
 
 
 def test_dojo_verify_lists_every_consistency_problem(toy, monkeypatch):
