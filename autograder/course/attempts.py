@@ -101,7 +101,10 @@ def uncovered(targets: tuple[str, ...] | list[str], topics: list[str],
     for target in targets:
         topic = target.split(".", 1)[0]
         whole = topic in topics and topic not in restricted
-        if not (whole or "." in target and target in questions):
+        # (a bare question id selects it in every topic graded: `grade softmax ...`)
+        asked = "." in target and (target in questions or target.split(".", 1)[1] in questions
+                                   and topic in topics)
+        if not (whole or asked):
             missing.append(target)
     return missing
 
@@ -197,8 +200,17 @@ def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[
     sid = course.student(item.student).id
     result = item.result
     require_countable(result, f"the grading of {sid}")
-    require_covered(course.assignment(item.assignment), *graded_selection(result),
-                    f"the grading of {sid}")
+    assignment = course.assignment(item.assignment)
+    require_covered(assignment, *graded_selection(result), f"the grading of {sid}")
+    # its points: the assignment's questions' only (a whole topic graded for a one-question
+    # assignment counted 4 of 40, softmax's 4 of 4 among the topic's: 1 of 10 course points)
+    asked = {q: pm for q, pm in question_points(result).items()
+             if q in assignment.targets or q.split(".", 1)[0] in assignment.targets}
+    if asked:
+        score = sum(p for p, _ in asked.values())
+        most = sum(m for _, m in asked.values())
+    else:  # a result without nlpdojo's questions (another autograder's, on Gradescope)
+        asked, score, most = question_points(result), result.score, result.max_score
     tree = store_sources(course, item.folder) if item.folder is not None else ""
     content = result.submission_sha256 or tree
     if not content:
@@ -208,11 +220,11 @@ def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[
               else _graded_at(result))
     seed = result.options.get("input_seed")
     row = (sid, item.assignment, stored_time(item.submitted_at), item.submitted_from, graded,
-           result.score, result.max_score, content,
+           score, most, content,
            result.versions.get("nlpdojo") or nlpdojo_version(), item.grader_fingerprint,
            seed if isinstance(seed, int) else None, tree, item.folder_name,
            *pack_result(json.dumps(result.to_dict(), allow_nan=False, default=json_default)))
-    return row, [(q, p, m) for q, (p, m) in question_points(result).items()]
+    return row, [(q, p, m) for q, (p, m) in asked.items()]
 
 
 def _insert(conn, row: tuple[Any, ...], questions: list[tuple[Any, ...]]) -> tuple[int, bool]:

@@ -29,6 +29,7 @@ from nlpdojo_autograder.course.attempts import (
 from nlpdojo_autograder.course.config import CourseError, aware
 from nlpdojo_autograder.course.roster import FolderMatch, check_unambiguous, match_folders
 from nlpdojo_autograder.course.store import COURSE_ENV, Assignment, Course
+from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 
 
 @dataclass
@@ -167,9 +168,7 @@ def course_recording(course: Path | None, *, student: str | None, assignment: st
     try:
         chosen = _assignment(opened, assignment, topics or [])
         if topics:  # (none: the assignment's are graded)
-            require_covered(chosen, [t for t in topics if "." not in t],
-                            [t for t in topics if "." in t],
-                            f"grade {' '.join(topics)}")
+            require_covered(chosen, *_selection(topics), f"grade {' '.join(topics)}")
         zone = opened.meta("timezone") or ""
         recording = CourseRecording(opened, chosen)
         if student is not None:
@@ -200,3 +199,19 @@ def _assignment(course: Course, given: str | None, topics: list[str]) -> Assignm
         return every[0]
     raise CourseError(f"which assignment does this grading belong to? give --assignment ID "
                       f"(assignments: {', '.join(a.id for a in every)})")
+
+
+def _selection(targets: list[str]) -> tuple[list[str], list[str]]:
+    """``(topics, questions)`` ``grade TARGETS`` grades, as a result records them: a bare
+    question id (``softmax``) is that question of every topic that has it (it was taken for
+    a topic, and ``grade softmax --course`` refused as leaving softmax out)."""
+    names = exercise_names()
+    topics = [t for t in targets if "." not in t and t in names]
+    questions = [t for t in targets if "." in t]
+    for bare in (t for t in targets if "." not in t and t not in names):
+        found = [n for n in names if bare in get_exercise(n).questions]
+        topics += [n for n in found if n not in topics] or [bare]  # (unknown: grade says so)
+        questions += [f"{n}.{bare}" for n in found]
+    topics += [q.split(".", 1)[0] for q in questions if q.split(".", 1)[0] not in topics]
+    return topics, questions
+

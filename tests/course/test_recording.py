@@ -15,7 +15,7 @@ from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.recording import course_recording
 from nlpdojo_autograder.course.roster import import_roster
 from nlpdojo_autograder.course.store import COURSE_ENV, Course
-from tests.course.helpers import make_course, synthetic_result
+from tests.course.helpers import TABLE, make_course, synthetic_result
 
 
 @pytest.fixture
@@ -135,3 +135,34 @@ def test_the_same_files_again_at_their_own_time_are_the_attempt_recorded_before(
         recorded = attempts(course)
     assert [(a.content_sha256[0], a.submitted_from) for a in recorded] == [("b", "mtime"),
                                                                           ("a", "given")]
+
+
+def test_an_attempt_counts_the_assignments_questions_only(db):
+    """An adversarial trial (round 5): a whole topic graded for a one-question assignment was
+    recorded at the topic's total (softmax's 4 of 4 among the topic's 40: 1 of 10 course
+    points). The attempt's points are its assignment's questions'."""
+    result = synthetic_result({"q1": (4, 4), "q2": (6, 6), "q3": (5, 10)})
+    with Course.open(db) as course:
+        attempt, _ = record_attempt(course, "s1", "a2", result, submitted_at=WHEN,
+                                    submitted_from="given")
+        assert (attempt.score, attempt.max_score) == (5.0, 10.0)
+        assert attempt.questions == {"t.q3": (5.0, 10.0)}
+
+
+def test_a_bare_question_id_is_that_question_for_the_assignment(tmp_path, monkeypatch):
+    """``grade softmax --student S --course C`` for an assignment of word_vectors.softmax was
+    refused: "softmax would be missing" (the bare id was taken for a topic)."""
+    monkeypatch.delenv(COURSE_ENV, raising=False)
+    table = {**TABLE, "assignments": [{**TABLE["assignments"][0],
+                                       "questions": ["word_vectors.softmax"]}]}
+    with make_course(tmp_path, table) as course:
+        (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
+        import_roster(course, tmp_path / "r.csv")
+    found = course_recording(tmp_path / "course.db", **options(
+        student="s1", assignment="a1", topics=["softmax"],
+        submitted_at="2027-01-20T10:00:00Z"))
+    found.close()
+    with pytest.raises(CourseError, match="word_vectors.softmax would be missing"):
+        course_recording(tmp_path / "course.db", **options(
+            student="s1", assignment="a1", topics=["naive_softmax"],
+            submitted_at="2027-01-20T10:00:00Z"))
