@@ -41,6 +41,7 @@ from nlpdojo_autograder.course.store import Assignment, Course, nlpdojo_version
 from nlpdojo_autograder.grading.grade import WITHOUT_CODE_RULES
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
 from nlpdojo_autograder.grading.snapshot import submission_files
+from nlpdojo_autograder.runtime.loader import LIBRARY
 
 #: where a submission time comes from
 SUBMITTED_FROM = ("manifest", "mtime", "gradescope", "given")
@@ -211,7 +212,8 @@ def _row(course: Course, item: NewAttempt) -> tuple[tuple[Any, ...], list[tuple[
         most = sum(m for _, m in asked.values())
     else:  # a result without nlpdojo's questions (another autograder's, on Gradescope)
         asked, score, most = question_points(result), result.score, result.max_score
-    tree = store_sources(course, item.folder) if item.folder is not None else ""
+    tree = (store_sources(course, item.folder, graded_library(item.folder, result))
+            if item.folder is not None else "")
     content = result.submission_sha256 or tree
     if not content:
         raise CourseError(f"the result for {sid} records no content hash and no folder was "
@@ -465,23 +467,37 @@ def modified_at(folder: Path) -> datetime:
 
 
 # -- content-addressed sources --------------------------------------------------------------
-def store_sources(course: Course, folder: Path) -> str:
+def store_sources(course: Course, folder: Path, library: Path | None = None) -> str:
     """Keep ``folder``'s graded sources (``.py``/``.ipynb`` files below it, no links, no
-    caches) content-addressed in the course's sources; return the sha256 of their tree
-    (``{relative path: blob sha256}``, itself a blob). Blobs are written atomically, and
+    caches) content-addressed in the course's sources, and ``library``'s as ``library/``
+    (the course library beside a topic's folder, graded with it); return the sha256 of their
+    tree (``{relative path: blob sha256}``, itself a blob). Blobs are written atomically, and
     an existing blob is never written again."""
     tree: dict[str, str] = {}
     total = 0
-    for path in _source_files(folder):
-        data = path.read_bytes()
-        total += len(data)
-        if len(data) > MAX_SOURCE_BYTES or total > MAX_SOURCES_BYTES:
-            raise CourseError(f"{path} makes the submission's sources larger than a course "
-                              f"keeps ({MAX_SOURCE_BYTES:,} bytes a file, "
-                              f"{MAX_SOURCES_BYTES:,} in all)")
-        rel = path.name if path == folder else path.relative_to(folder).as_posix()
-        tree[rel] = _put_blob(course, data)
+    for root, prefix in ((folder, ""), *(((library, f"{LIBRARY}/"),) if library else ())):
+        for path in _source_files(root):
+            data = path.read_bytes()
+            total += len(data)
+            if len(data) > MAX_SOURCE_BYTES or total > MAX_SOURCES_BYTES:
+                raise CourseError(f"{path} makes the submission's sources larger than a "
+                                  f"course keeps ({MAX_SOURCE_BYTES:,} bytes a file, "
+                                  f"{MAX_SOURCES_BYTES:,} in all)")
+            rel = path.name if path == root else path.relative_to(root).as_posix()
+            tree[prefix + rel] = _put_blob(course, data)
     return _put_blob(course, json.dumps(tree, sort_keys=True).encode())
+
+
+def graded_library(folder: Path, result: GradingResult) -> Path | None:
+    """The course library graded with ``folder``: the one beside a topic's own folder graded
+    alone (``grade --submission exercises/<topic>``, as ``grade`` takes it), which the
+    attempt keeps with it (a regrade of the topic's files alone lost every library answer:
+    10 -> 0); None where the folder holds its own or none was beside it."""
+    library = folder.parent / LIBRARY
+    own = [e.name for e in result.exercises] == [Path(folder).absolute().name]
+    if own and folder.is_dir() and library.is_dir() and not (folder / LIBRARY).exists():
+        return library
+    return None
 
 
 def restore_sources(course: Course, tree: str, dest: Path) -> list[str]:

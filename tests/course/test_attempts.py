@@ -226,3 +226,22 @@ def test_a_source_tree_never_writes_outside_its_folder(course, tmp_path):
     with pytest.raises(CourseError, match="outside its folder"):
         restore_sources(course, tree, tmp_path / "in")
     assert not (tmp_path / "escaped.py").exists()
+
+
+def test_a_topics_folder_graded_with_the_library_beside_it_keeps_that_library(course, tmp_path):
+    """An adversarial trial (round 5): ``grade --submission subs/alice/neural_networks
+    --student ...`` graded the topic's files with ``subs/alice/library`` beside them, but the
+    attempt kept the topic's files alone: a regrade found "no library/ in your submission"
+    (10 -> 0). The library graded is kept with it, as ``library/`` inside."""
+    from nlpdojo_autograder.course.attempts import graded_library
+
+    topic = tmp_path / "alice" / "t"
+    topic.mkdir(parents=True)
+    (topic / "q.py").write_text("x = 1\n")
+    (tmp_path / "alice" / "library").mkdir()
+    (tmp_path / "alice" / "library" / "layers.py").write_text("y = 2\n")
+    result = synthetic_result({"q1": (4, 4)})  # of topic "t"
+    assert graded_library(topic, result) == tmp_path / "alice" / "library"
+    assert graded_library(tmp_path / "alice", result) is None  # a whole submission: its own
+    tree = store_sources(course, topic, graded_library(topic, result))
+    assert restore_sources(course, tree, tmp_path / "back") == ["library/layers.py", "q.py"]
