@@ -96,6 +96,10 @@ class Submission:
     reference: bool = False
     pieces: dict[str, Piece] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    #: per question, what its code names; per topic, its other code by definition's name
+    #: (:func:`read_submission`): a thin answer is compared with what it names of that code
+    named: dict[str, set[str]] = field(default_factory=dict)
+    other: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -188,6 +192,11 @@ class Boilerplate:
     #: every released module's lines, stripped, by ``(folder, module)``: a helper a question's
     #: code calls is the student's only where it is not the release's (:func:`_helpers`)
     released: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    #: every released definition's syntax tree (``ast.dump``: no positions, no layout) by
+    #: ``(folder, module)`` and qualified name: a student's definition equal to it is the
+    #: release's however it is wrapped (a formatter run on save made two honest students'
+    #: given code "theirs", flagged at 1.00 on nine questions)
+    released_defs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
 
 def boilerplate(solutions: Path, topic: str, questions: list[Question]) -> Boilerplate:
@@ -198,7 +207,9 @@ def boilerplate(solutions: Path, topic: str, questions: list[Question]) -> Boile
     for path, data in released_topic(solutions / topic).items():
         if path.endswith(".py"):
             text = data.decode("utf-8")
-            hashes |= _fingerprint(text, path).hashes
+            # as released and as compared (ast.unparse's layout: own_code's canonical form)
+            hashes |= _fingerprint(text, path).hashes | _fingerprint(canonical(text),
+                                                                     path).hashes
             folder, _, name = path.removesuffix(".py").partition("/")
             modules[(LIBRARY if folder == LIBRARY else topic, name)] = _parse(
                 (text, path), [])
@@ -213,7 +224,9 @@ def boilerplate(solutions: Path, topic: str, questions: list[Question]) -> Boile
         lines[question.id] = frozenset(stub)
     released = {key: frozenset(ln.strip() for ln in parsed[0].splitlines() if ln.strip())
                 for key, parsed in modules.items() if parsed is not None}
-    return Boilerplate(np.array(sorted(hashes), dtype=np.int64), lines, released)
+    defs = {key: {q: ast.dump(node) for q, node in parsed[1].items()}
+            for key, parsed in modules.items() if parsed is not None}
+    return Boilerplate(np.array(sorted(hashes), dtype=np.int64), lines, released, defs)
 
 
 def _fingerprint(code: str, name: str, bp: Any = None) -> Any:
@@ -313,18 +326,37 @@ Parsed = tuple[str, dict[str, ast.AST], str, dict[str, tuple[str, str]]]
 
 
 def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
-    """``{qualname: node}`` of every function and class, nested ones included."""
+    """``{qualname: node}`` of every function and class, nested ones included, and of every
+    name a module-level assignment binds (its value's expression: ``f = _impl_f``, ``f =
+    partial(g)``, ``f, g = make()``): the last binding of a name, as Python's (a stub left
+    above a copy defined again, or rebound, below it is not the one run)."""
     out: dict[str, ast.AST] = {}
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 name = f"{prefix}{child.name}"
-                out[name] = child  # the last of a name, as Python binds it (a stub left above
-                visit(child, f"{name}.")  # a copy defined again below it is not the one run)
+                out[name] = child
+                visit(child, f"{name}.")
+            elif not prefix and isinstance(child, ast.Assign | ast.AnnAssign) and child.value:
+                for target in (child.targets if isinstance(child, ast.Assign)
+                               else [child.target]):
+                    _bind(out, target, child.value)
 
     visit(tree, "")
     return out
+
+
+def _bind(out: dict[str, ast.AST], target: ast.AST, value: ast.expr) -> None:
+    """``target = value`` at a module's top: a name bound to ``value`` (an element of it
+    where both are tuples of one length)."""
+    if isinstance(target, ast.Name):
+        out[target.id] = value
+    elif isinstance(target, ast.Tuple | ast.List):
+        parts = (value.elts if isinstance(value, ast.Tuple | ast.List)
+                 and len(value.elts) == len(target.elts) else [value] * len(target.elts))
+        for element, part in zip(target.elts, parts, strict=True):
+            _bind(out, element, part)
 
 
 #: the piece of a topic that holds the student's code outside every question's functions and
@@ -341,7 +373,9 @@ def read_submission(folder: Path, name: str, topics: list[str],
                     questions: dict[str, list[Question]], stubs: dict[str, frozenset[str]],
                     *, reference: bool = False,
                     released: dict[tuple[str, str], frozenset[str]] | None = None,
-                    library_owned: frozenset[tuple[str, str]] = frozenset()) -> Submission:
+                    library_owned: frozenset[tuple[str, str]] = frozenset(),
+                    released_defs: dict[tuple[str, str], dict[str, str]] | None = None
+                    ) -> Submission:
     """The student-written code of each question found in ``folder`` (nothing of a question
     whose functions are all missing): its functions' lines that are not lines of the stubs
     (``stubs``: each question's, see :class:`Boilerplate`), and of the helpers they name; and,
@@ -368,16 +402,21 @@ def read_submission(folder: Path, name: str, topics: list[str],
 
         for question in questions[topic]:
             parts, origins = [], []
+            named: set[str] = set()  # what its code names: where a thin answer leads
             for module, qualname in question.owners:
                 parsed = parsed_module((question.folder, module))
                 if parsed is None or qualname not in parsed[1]:
                     continue
+                if _as_released(parsed[1][qualname], released_defs, question.folder, module,
+                                qualname):
+                    continue  # the stub, untouched however it is wrapped
                 stub = stubs.get(question.id, frozenset())
                 for (where, source, node, origin) in [
                         (None, parsed[0], parsed[1][qualname], parsed[2]),
                         *_helpers(parsed_module, question.folder, module, parsed[1][qualname],
                                   owned)]:
                     read.add(id(node))
+                    named |= _names_in(node)
                     given = (released or {}).get((question.folder, where), frozenset())
                     own = own_code(source, node, stub | given if where else stub)
                     if own and own not in parts:
@@ -386,25 +425,53 @@ def read_submission(folder: Path, name: str, topics: list[str],
             if parts:
                 sub.pieces[question.id] = Piece(name, question.id, "\n\n".join(parts),
                                                 ", ".join(dict.fromkeys(origins)))
+                sub.named[question.id] = named
         parts, origins = [], []
+        others: dict[str, str] = {}  # the other code by definition's name
         for key in sorted(modules):
             parsed = parsed_module(key)
             if parsed is None:
                 continue
             given = (released or {}).get(key, frozenset()) | every_stub
-            for node in _other_definitions(parsed[1], key[0], key[1], owned, read):
+            for qualname, node in _other_definitions(parsed[1], key[0], key[1], owned, read):
+                if _as_released(node, released_defs, key[0], key[1], qualname):
+                    continue  # given code, however it is wrapped
                 own = own_code(parsed[0], node, given)
                 if own and own not in parts:
                     parts.append(own)
                     origins.append(parsed[2])
+                    others[qualname.rsplit(".", 1)[-1]] = own
         if parts:
             sub.pieces[other_code(topic)] = Piece(name, other_code(topic), "\n\n".join(parts),
                                                   ", ".join(dict.fromkeys(origins)))
+            sub.other[topic] = others
     return sub
 
 
+def _as_released(node: ast.AST, released_defs: dict[tuple[str, str], dict[str, str]] | None,
+                 folder: str, module: str, qualname: str) -> bool:
+    """Whether a student's definition is the release's own, as Python reads it."""
+    mine = (released_defs or {}).get((folder, module), {}).get(qualname)
+    return mine is not None and mine == ast.dump(node)
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    """The names, attributes and short strings ``node`` holds (``getattr(_impl, "_cooc")``
+    names ``_cooc``): what a thin answer may lead to."""
+    found = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            found.add(n.id)
+        elif isinstance(n, ast.Attribute):
+            found.add(n.attr)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 80:
+            found.add(n.value)
+    return found
+
+
 def _other_definitions(defs: dict[str, ast.AST], folder: str, module: str,
-                       owned: set[tuple[str, str, str]], read: set[int]) -> list[ast.AST]:
+                       owned: set[tuple[str, str, str]], read: set[int]
+                       ) -> list[tuple[str, ast.AST]]:
     """The outermost functions and classes of a module that no question owns, holds or
     reaches (``read``): a class holding a question's method gives its other methods one by
     one, a function inside a question's is the question's."""
@@ -412,6 +479,8 @@ def _other_definitions(defs: dict[str, ast.AST], folder: str, module: str,
     found, taken = [], []
     for qualname in sorted(defs):  # a parent before its children
         node = defs[qualname]
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue  # a name bound to an expression: read where a question's name is it
         if any(qualname == q or qualname.startswith(f"{q}.") for q in mine):
             continue  # a question's, or inside one
         if any(qualname.startswith(f"{t}.") for t in taken):
@@ -421,7 +490,7 @@ def _other_definitions(defs: dict[str, ast.AST], folder: str, module: str,
         if id(node) in read:
             continue
         taken.append(qualname)
-        found.append(node)
+        found.append((qualname, node))
     return found
 
 
@@ -471,7 +540,8 @@ def _helpers(parsed_module: Callable[[tuple[str, str]], Parsed | None], folder: 
 
 #: what a statement that does nothing may compute from (no call, no attribute: nothing runs)
 _PURE = (ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.Tuple,
-         ast.List, ast.Load, ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.expr_context)
+         ast.List, ast.IfExp, ast.Load, ast.operator, ast.unaryop, ast.boolop, ast.cmpop,
+         ast.expr_context)
 _COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
              ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match)
 
@@ -488,26 +558,39 @@ def _dead_lines(node: ast.AST) -> set[int]:
                   for name in n.names}
         simple = [n for n in ast.walk(func) if isinstance(n, ast.stmt)
                   and not isinstance(n, _COMPOUND) and n is not func]
-        per_line: dict[int, int] = {}
+        per_line: dict[int, list[int]] = {}  # the statements on each line
         for n in simple:
             for line in range(n.lineno, (n.end_lineno or n.lineno) + 1):
-                per_line[line] = per_line.get(line, 0) + 1
+                per_line.setdefault(line, []).append(id(n))
         headers = {n.lineno for n in ast.walk(func) if isinstance(n, _COMPOUND)}
         gone: set[int] = set()
         while True:
             live = [n for n in simple if id(n) not in gone]
+            # a name is read by a statement that is not a call-free assignment to it alone
+            # (`_k = _k if 0 else None` after every statement reads only itself)
             read = {n.id for stmt in live for n in ast.walk(stmt)
-                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                    and _pure_target(stmt) != n.id}
             more = {id(n) for n in live if _does_nothing(n, read | shared)}
             if not more:
                 break
             gone |= more
         for n in simple:
-            if id(n) in gone:
+            if id(n) in gone:  # its lines, where every statement on them does nothing too
                 lines = range(n.lineno, (n.end_lineno or n.lineno) + 1)
-                if all(per_line[ln] == 1 and ln not in headers for ln in lines):
+                if all(set(per_line[ln]) <= gone and ln not in headers for ln in lines):
                     dead.update(lines)
     return dead
+
+
+def _pure_target(stmt: ast.stmt) -> str | None:
+    """The one name a call-free assignment binds (None for any other statement)."""
+    if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign) and stmt.value is not None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if (len(targets) == 1 and isinstance(targets[0], ast.Name)
+                and all(isinstance(n, _PURE) for n in ast.walk(stmt.value))):
+            return targets[0].id
+    return None
 
 
 def _does_nothing(stmt: ast.stmt, read: set[str]) -> bool:
@@ -515,6 +598,11 @@ def _does_nothing(stmt: ast.stmt, read: set[str]) -> bool:
         return True
     if isinstance(stmt, ast.Expr):
         return isinstance(stmt.value, ast.Constant)
+    if isinstance(stmt, ast.Assert):  # `assert True`: a constant that holds
+        return isinstance(stmt.test, ast.Constant) and bool(stmt.test.value) and (
+            stmt.msg is None or isinstance(stmt.msg, ast.Constant))
+    if isinstance(stmt, ast.AugAssign):
+        return _pure_target(stmt) is not None and _pure_target(stmt) not in read
     if isinstance(stmt, ast.Assign | ast.AnnAssign):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         value = stmt.value
@@ -624,15 +712,16 @@ def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None,
     bp = {t: boilerplate(solutions, t, questions[t]) for t in topics}
     stubs = {qid: lines for b in bp.values() for qid, lines in b.lines.items()}
     released = {key: lines for b in bp.values() for key, lines in b.released.items()}
+    released_defs = {key: d for b in bp.values() for key, d in b.released_defs.items()}
     library_owned = frozenset((m, n) for owners in (
         questions_in(solutions / LIBRARY).values() if (solutions / LIBRARY).is_dir() else ())
         for m, n in owners if n)
     subs = [read_submission(f, f.name, topics, questions, stubs, released=released,
-                            library_owned=library_owned)
+                            library_owned=library_owned, released_defs=released_defs)
             for f in folders]
     subs += [read_submission(f, ref.name if f == ref else f"{ref.name}/{f.name}", topics,
                              questions, stubs, reference=True, released=released,
-                             library_owned=library_owned)
+                             library_owned=library_owned, released_defs=released_defs)
              for ref, ref_folders in refs for f in ref_folders]
     warnings = [w for s in subs for w in s.skipped]
     topic_of = {q.id: t for t in topics for q in questions[t]} | {
@@ -644,10 +733,14 @@ def compare_cohort(root: Path, solutions: Path, topics: list[str] | None = None,
             piece.fingerprint = _fingerprint(piece.code, f"{qid}.py", bp[topic_of[qid]].hashes)
         for qid, piece in list(sub.pieces.items()):
             other = sub.pieces.get(other_code(topic_of[qid]))
-            if piece.size < min_size and other is not None and other is not piece:
-                # a thin answer (a call of code no name leads to): compared with the topic's
-                # other code beside it, where a moved answer is
-                piece.code = f"{piece.code}\n\n{other.code}"
+            led = [code for name, code in sub.other.get(topic_of[qid], {}).items()
+                   if name in sub.named.get(qid, set())]
+            if piece.size < min_size and other is not None and other is not piece and led:
+                # a thin answer (a call of code no name leads to: getattr(m, "f"), an alias)
+                # with the topic's other code it names, where a moved answer is (not all
+                # of it: unrelated helpers flagged honest softmaxes, a self-test diluted a
+                # copy)
+                piece.code = "\n\n".join([piece.code, *led])
                 piece.origin = ", ".join(dict.fromkeys([*piece.origin.split(", "),
                                                         *other.origin.split(", ")]))
                 piece.fingerprint = _fingerprint(piece.code, f"{qid}.py",

@@ -345,9 +345,10 @@ def _thin(stub: str, call: str) -> str:
     return stub
 
 
-def _noisy(text: str) -> str:
-    """``text`` with a statement doing nothing after each statement of count_svd's functions,
-    then written out by ``ast.unparse`` (comments, parentheses, line breaks its own)."""
+def _noisy(text: str, noise: str = "_z{k} = {k}") -> str:
+    """``text`` with a statement doing nothing (``noise``) after each statement of count_svd's
+    functions, then written out by ``ast.unparse`` (comments, parentheses, line breaks its
+    own)."""
     tree, k = ast.parse(text), [0]
 
     def interleave(body: list) -> list:
@@ -359,7 +360,7 @@ def _noisy(text: str) -> str:
             out.append(statement)
             if not isinstance(statement, ast.Return | ast.Expr):
                 k[0] += 1
-                out.append(ast.parse(f"_z{k[0]} = {k[0]}").body[0])
+                out.extend(ast.parse(noise.format(k=k[0])).body)
         return out
 
     for node in tree.body:
@@ -388,7 +389,15 @@ def test_an_answer_moved_where_no_name_leads_or_padded_with_no_ops_is_still_comp
         "alias": (_thin(stub, lambda new, args: f"    return {new}_{args}\n")
                   + f"\n\n{moved}\n\ncooc_impl_, ppmi_impl_, svd_impl_ = cooc_impl, "
                   "ppmi_impl, svd_impl\n", None),
-        "no_ops": (_noisy(solution), None)}
+        "no_ops": (_noisy(solution), None),
+        # round 5: the names rebound at the module's top, to copies, a partial, a factory's
+        "rebound": (stub + f"\n\n{moved}\n\ncooccurrence_matrix, ppmi, svd_vectors = "
+                    "cooc_impl, ppmi_impl, svd_impl\n", None),
+        "partial": (stub + f"\n\nimport functools\n\n{moved}\n\ncooccurrence_matrix = "
+                    "functools.partial(cooc_impl)\nppmi = functools.partial(ppmi_impl)\n"
+                    "svd_vectors = functools.partial(svd_impl)\n", None),
+        # `assert True` and an idle statement reading only itself, two to a line
+        "idle": (_noisy(solution, "assert True; _k = _k if 0 else None"), None)}
     for name, (count_based, impl) in layouts.items():
         folder = _topic(root, name)
         (folder / "count_based.py").write_text(count_based)
@@ -403,6 +412,31 @@ def test_an_answer_moved_where_no_name_leads_or_padded_with_no_ops_is_still_comp
     report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
     assert "word_vectors.count_svd" not in getattr(_pair(report, "alice", "frank"), "flagged",
                                                    [])
+
+
+def test_honest_students_stay_apart_however_their_editor_wraps_the_release(cohort, tmp_path):
+    """Round 5's false positives: erin and frank (independent answers) with a formatter run on
+    save (the release's code rewrapped) were flagged at 1.00 on nine questions, untouched
+    stubs among them; four students with the reference's three-line softmax, each beside a
+    small unrelated helper, were flagged on softmax (the helper took it past the minimum
+    size)."""
+    root = tmp_path / "subs"
+    for name in ("erin", "frank"):
+        shutil.copytree(cohort / name, root / name)
+        for path in (root / name / "word_vectors").glob("*.py"):
+            path.write_text(ast.unparse(ast.parse(path.read_text())) + "\n")  # "formatted"
+    report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    pair = _pair(report, "erin", "frank")
+    assert pair is None or not pair.flagged, pair.flagged
+    helpers = {"ann": "def row_sums(v, axis=-1):\n    total = v.sum(axis=axis)\n    return total\n",
+               "bo": "def peek(x):\n    print('shape', x.shape, 'dtype', x.dtype)\n"}
+    softmax = (SOLUTIONS / "word_vectors" / "softmax.py").read_text()
+    root = tmp_path / "softmaxes"
+    for name, helper in helpers.items():
+        folder = _topic(root, name)
+        (folder / "softmax.py").write_text(softmax + "\n\n" + helper)
+    with pytest.raises(SimilarityError, match="no question of word_vectors holds 80"):
+        compare_cohort(root, SOLUTIONS, ["word_vectors"])  # nothing big enough to compare
 
 
 def test_a_hostile_notebook_costs_only_its_own_submission(cohort, tmp_path):
