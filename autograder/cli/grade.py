@@ -241,6 +241,10 @@ def grade_command(
                                     request.settings(chosen))
     output = request.output  # a cohort's: the course configuration's folder where it has one
     replay_options = request.replay_options(topic_names, question_filter, options)
+    if recording is not None and options.inputs == 0 and options.use_reference:
+        raise UsageError("--course records gradings that count, and input seed 0 is the "
+                         "student release's, whose fixtures answer the checks: leave out "
+                         "--seed (each grading draws a fresh one)")
     if (options.inputs == 0 and options.use_reference and not request.solutions
             and reference_present(topic_names)):
         # the student release's fixtures answer the checks at input seed 0: an answer looked

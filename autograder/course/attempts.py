@@ -140,8 +140,9 @@ def require_countable(result: GradingResult, what: str) -> None:
     """Refuse a result that says it is no grading of a submission that counts: a grading of
     the reference solutions (``--solutions``: the reference's own marks), one as a student
     release (``--as-student``: the shipped fixtures, public checks only, the input seed whose
-    answers ship), or one without the code rules (the grader's own tests). A trial recorded
-    each as an ordinary attempt (``dojo course record ref.json``: 4 of 4)."""
+    answers ship) or at that input seed (``--seed 0``), one without the code rules (the
+    grader's own tests), or one whose verdicts came from the incremental cache. Trials
+    recorded each as an ordinary attempt (``dojo course record ref.json``: 4 of 4)."""
     options = result.options or {}
     if options.get("solutions") or result.isolation == "trusted":
         raise CourseError(f"{what} is a grading of the reference solutions (grade --solutions, "
@@ -154,6 +155,13 @@ def require_countable(result: GradingResult, what: str) -> None:
     if any(WITHOUT_CODE_RULES in w for w in result.warnings):
         raise CourseError(f"{what} was graded without the code rules (NLPDOJO_CODE_RULES=off, "
                           "for testing the grader): grade it again with them")
+    if options.get("input_seed") == 0 and options.get("use_reference", True):
+        raise CourseError(f"{what} was graded at input seed 0, the student release's, whose "
+                          "shipped fixtures answer the checks (a memorised answer earned 3 of "
+                          "4 there, 0 of 4 at a fresh draw): grade it without --seed")
+    if any(c.cached for _, c in result.checks()):
+        raise CourseError(f"{what} reused verdicts from grade's incremental cache (a student's "
+                          "own runs; checks marked cached): grade it again with --no-cache")
 
 
 def record_attempt(course: Course, student: str, assignment: str, result: GradingResult, *,

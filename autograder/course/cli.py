@@ -195,6 +195,8 @@ def record_command(
     if submission is not None:
         _require_graded_from(graded, submission)
     with _open(course) as opened:
+        if submission is not None:
+            _require_theirs(opened, submission, student)
         when, source = _submitted(opened, submitted_at, submission)
         attempt, new = record_attempt(opened, student, assignment, graded, submitted_at=when,
                                       submitted_from=source, folder=submission,
@@ -213,6 +215,18 @@ def _result(path: Path) -> GradingResult:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CourseError(f"{path} is not a grading's JSON result ({type(exc).__name__}: "
                           f"{exc}): record the file `grade -f json -o FILE` writes") from exc
+
+
+def _require_theirs(course: Course, folder: Path, student: str) -> None:
+    """A submission folder named as another student of the roster (by the course's
+    ``submissions_key``) is not ``student``'s: a trial recorded alice's folder and result as
+    carol's."""
+    owner = match_folders(course, [folder.absolute().name]).matched.get(folder.absolute().name)
+    sid = course.student(student).id
+    if owner is not None and owner.id != sid:
+        raise CourseError(f"{folder} is named as {owner.name} ({owner.id})'s submission "
+                          f"(by {course.submissions_key}), not {sid}'s: record it for them, or "
+                          "give the folder of the student named")
 
 
 def _require_graded_from(result: GradingResult, folder: Path) -> None:

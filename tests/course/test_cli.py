@@ -128,6 +128,10 @@ def test_record_takes_only_a_grading_of_the_folder_it_names_that_counts(tmp_path
             (changed(options={"solutions": True}), "a grading of the reference solutions"),
             (changed(isolation="trusted"), "a grading of the reference solutions"),
             (changed(options={"use_reference": False}), "graded as a student release"),
+            (changed(options={"input_seed": 0}), "graded at input seed 0"),
+            (json.dumps({**good.to_dict(), "exercises": [
+                {**e, "checks": [{**c, "cached": True} for c in e["checks"]]}
+                for e in good.to_dict()["exercises"]]}), "reused verdicts from grade's"),
             (changed(warnings=["graded without the code rules (NLPDOJO_CODE_RULES=off: ...)"]),
              "graded without the code rules"),
             ("{\"score\": 4}", "is not a grading's JSON result"),
@@ -135,6 +139,18 @@ def test_record_takes_only_a_grading_of_the_folder_it_names_that_counts(tmp_path
         code, output = record(result, "--submission", str(folder))
         assert code == 2 and said in output, output
         assert "internal error" not in output
+    ann = tmp_path / "ann"  # named as s1's (login): not s2's
+    ann.mkdir()
+    (ann / "q.py").write_text("x = 1\n")
+    assert dojo("course", "roster", "import", "r.csv")[0] == 0
+    (tmp_path / "r2.csv").write_text("id,name,email,login\ns2,Bo,bo@x.edu,bo\n")
+    assert dojo("course", "roster", "import", "r2.csv")[0] == 0
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(synthetic_result({"q1": (1, 1)}, sha=graded_content_sha256(
+        ann, ["t"])).to_dict()))
+    code, output = dojo("course", "record", str(path), "--student", "s2", "--assignment", "a1",
+                        "--submitted-at", "2027-01-20T10:00:00Z", "--submission", str(ann))
+    assert code == 2 and "is named as Ann (s1)'s submission" in output, output
     (folder / "q.py").write_text("x = 2\n")  # not what was graded
     code, output = record(good, "--submission", str(folder))
     assert code == 2 and "holds other files than the result was graded from" in output

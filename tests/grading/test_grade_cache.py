@@ -175,11 +175,11 @@ def test_a_grading_recorded_as_an_attempt_reuses_nothing(toy, make_submission, t
         (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
         import_roster(course, tmp_path / "r.csv")
     folder = make_submission()
-    runner.invoke(app, ["toy", "-s", str(folder), "--seed", "0"])  # the student's own run
+    runner.invoke(app, ["toy", "-s", str(folder), "--seed", "5"])  # the student's own run
     for when in ("2027-01-20T10:00:00Z", "2027-01-20T11:00:00Z"):
         out = tmp_path / "rec.json"
         result = runner.invoke(app, [
-            "-s", str(folder), "--seed", "0", "--student", "s1", "--assignment", "a1",
+            "-s", str(folder), "--seed", "5", "--student", "s1", "--assignment", "a1",
             "--submitted-at", when, "--course", str(tmp_path / "course.db"), "-f", "json",
             "-o", str(out)])
         assert result.exit_code == 0, result.output
@@ -339,3 +339,26 @@ def test_state_an_earlier_check_left_never_keeps_an_old_pass(toy, make_submissio
     again = graded(folder, tmp_path)
     assert not again["quadratic.values"]["cached"]
     assert again["quadratic.values"]["status"] == "failed"
+
+
+def test_a_grading_for_a_course_at_the_release_seed_is_refused_before_grading(
+        toy, make_submission, tmp_path, monkeypatch):
+    """Round 5: ``grade --course ... --seed 0`` recorded gradings at the input seed whose
+    answers the student release ships (a memorised answer: 3 of 4 there, 0 of 4 fresh)."""
+    from nlpdojo_autograder.course.store import COURSE_ENV
+    from tests.course.helpers import TABLE, make_course
+
+    from nlpdojo_autograder.course.roster import import_roster
+
+    monkeypatch.delenv(COURSE_ENV, raising=False)
+    table = {**TABLE, "assignments": [{**TABLE["assignments"][0],
+                                       "questions": ["toy.scale", "toy.quadratic"]}]}
+    with make_course(tmp_path, table) as course:
+        (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
+        import_roster(course, tmp_path / "r.csv")
+    result = runner.invoke(app, ["-s", str(make_submission()), "--seed", "0", "--student",
+                                 "s1", "--assignment", "a1", "--course",
+                                 str(tmp_path / "course.db")])
+    assert result.exit_code == 2 and "input seed 0 is the student release's" in " ".join(
+        result.output.split()), result.output
+
