@@ -168,9 +168,13 @@ def _write_extensions(course: Course, given, by: str | None) -> list[Extension]:
     made = []
     for student, assignment, due, reason in given:
         sid = course.student(student).id
-        course.assignment(assignment)
+        due_date = course.assignment(assignment).due
         if not reason.strip():
             raise CourseError("an extension needs a reason (--reason ...)")
+        if due <= due_date:  # (a year typo gave a sick student 0 while the rest were open)
+            raise CourseError(f"an extension of {sid} to {stored_time(due)} is not after "
+                              f"{assignment}'s due date, {stored_time(due_date)}: an "
+                              "extension gives more time; check the date (its year)")
         made.append((sid, assignment, stored_time(due), reason.strip()))
     author, now = who(by), utc_now()
     with course.transaction() as conn:

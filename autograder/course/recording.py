@@ -21,6 +21,7 @@ from typing import Any
 
 from nlpdojo.cli.common import err_console, print_error, print_warning
 from nlpdojo_autograder.course.attempts import (
+    attempts,
     modified_at,
     read_manifest,
     record_attempt,
@@ -28,6 +29,7 @@ from nlpdojo_autograder.course.attempts import (
 )
 from nlpdojo_autograder.course.config import CourseError, aware
 from nlpdojo_autograder.course.roster import FolderMatch, check_unambiguous, match_folders
+from nlpdojo_autograder.course.schema import stored_time
 from nlpdojo_autograder.course.store import COURSE_ENV, Assignment, Course
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 
@@ -95,10 +97,11 @@ class CourseRecording:
             else:
                 when, source = modified_at(folder), "mtime"
             with self._lock:
-                _, new = record_attempt(self.course, sid, self.assignment.id, result,
-                                        submitted_at=when, submitted_from=source, folder=folder,
-                                        folder_name=folder.name,
-                                        grader_fingerprint=grader_fingerprint)
+                attempt, new = record_attempt(
+                    self.course, sid, self.assignment.id, result, submitted_at=when,
+                    submitted_from=source, folder=folder, folder_name=folder.name,
+                    grader_fingerprint=grader_fingerprint)
+                self._note_twins(attempt, new)
         except (CourseError, OSError) as exc:
             return f"not recorded in the course: {exc}"
         if new:
@@ -106,6 +109,24 @@ class CourseRecording:
         else:
             self.already += 1
         return None
+
+    def _note_twins(self, attempt: Any, new: bool) -> None:
+        """Say (at the end) what a TA must decide: the same files recorded before at another
+        time (a corrected manifest added an attempt, and the one at the wrong time still
+        counted), or an attempt recorded before that is void."""
+        if not new:
+            if attempt.voided:
+                self.said.append(f"{attempt.student}: recorded before as attempt "
+                                 f"{attempt.number}, which is void ({attempt.voided})")
+            return
+        for twin in attempts(self.course, attempt.student, attempt.assignment):
+            if (twin.id != attempt.id and twin.content_sha256 == attempt.content_sha256
+                    and not twin.voided):
+                self.said.append(
+                    f"{attempt.student}: these files were recorded before as attempt "
+                    f"{twin.number}, submitted {stored_time(twin.submitted_at)}; if that "
+                    f"time was wrong, `dojo course void {attempt.student} "
+                    f"{attempt.assignment} {twin.number} --reason ...`")
 
     def record_single(self, submission: Path, result: Any) -> None:
         """Record a single submission's grading and say so on stderr (a problem: an error
@@ -119,6 +140,8 @@ class CourseRecording:
         state = "recorded" if self.recorded else "already recorded (kept as it was)"
         err_console.print(f"attempt of {self.student} at {self.assignment.id} {state} in "
                           f"{self.course.path}", markup=False)
+        for line in self.said:
+            print_warning(line)
 
     def summary(self) -> str:
         """The closing lines: what was recorded, and what :meth:`prepare` said before the
@@ -126,7 +149,7 @@ class CourseRecording:
         again = "".join(f"\n  - {line}" for line in self.said)
         return (f"course {self.course.path}, assignment {self.assignment.id}: {self.recorded} "
                 f"attempt(s) recorded, {self.already} recorded before (kept as they were)"
-                + (f"; as said before the grading:{again}" if again else ""))
+                + (f"; to note:{again}" if again else ""))
 
     def close(self) -> None:
         self.course.close()

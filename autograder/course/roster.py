@@ -251,6 +251,9 @@ def match_folders(course: Course, folders: list[str], key: str | None = None) ->
     found = FolderMatch(key)
     for name in folders:
         hits = [s for s in students if _matches(name, s, key)]
+        enrolled = [s for s in hits if not s.withdrawn]
+        if len(hits) > 1 and len(enrolled) == 1:  # re-enrolled under a new id, same login:
+            hits = enrolled  # the one who is in the course now
         if len(hits) == 1:
             found.matched[name] = hits[0]
         elif hits:

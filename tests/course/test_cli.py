@@ -231,3 +231,17 @@ def test_a_withdrawn_student_is_kept_with_their_history_and_out_of_the_exports(t
     assert code == 0 and "enrolled again" in said
     assert dojo("course", "export", "-f", "canvas", "-o", "c.csv")[0] == 0
     assert "Dana" in (tmp_path / "c.csv").read_text()
+
+
+def test_a_withdrawn_student_re_enrolled_under_a_new_id_is_the_enrolled_one(tmp_path,
+                                                                          monkeypatch):
+    """Round 5: a student withdrawn and enrolled again under a new id with the same login made
+    their folder "match 2 students", and the whole cohort was refused."""
+    _course(tmp_path, monkeypatch, "s3,Carol,carol@x.edu,carol\n")
+    assert dojo("course", "roster", "withdraw", "s3", "--reason", "left")[0] == 0
+    (tmp_path / "r2.csv").write_text("id,name,email,login\ns3b,Carol,carol@x.edu,carol\n")
+    assert dojo("course", "roster", "import", "r2.csv")[0] == 0
+    (tmp_path / "subs" / "carol").mkdir(parents=True)
+    code, said = dojo("course", "match", "subs")
+    assert code == 0 and "carol s3b Carol" in said, said
+    assert "missing" not in said

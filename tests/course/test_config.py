@@ -63,6 +63,8 @@ def test_a_date_without_a_time_is_refused_wherever_a_time_is_read(tmp_path, monk
 
     code, said = extend("2027-01-23")
     assert code == 2 and "is a date without a time" in said
+    code, said = extend("2026-01-23T23:59:00")  # a year typo: before a1's due date
+    assert code == 2 and "is not after a1's due date" in said, said
     code, said = extend("2027-01-23T23:59:00")
     assert code == 0 and "due 2027-01-23T23:59:00-05:00" in said, said
 

@@ -166,3 +166,21 @@ def test_a_bare_question_id_is_that_question_for_the_assignment(tmp_path, monkey
         course_recording(tmp_path / "course.db", **options(
             student="s1", assignment="a1", topics=["naive_softmax"],
             submitted_at="2027-01-20T10:00:00Z"))
+
+
+def test_the_same_files_at_a_corrected_time_are_said_with_the_attempt_to_void(db, tmp_path):
+    """Round 5: a cohort graded again with a corrected manifest (bob's time, a typo, had him on
+    time) added an attempt at the right time, and the one at the wrong time still counted,
+    without a word. What to do is said."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "q.py").write_text("x = 1\n")
+    result = synthetic_result({"q1": (4, 4), "q2": (6, 6)}, sha="c" * 64)
+    for when in ("2027-01-20T10:00:00+00:00", "2027-01-23T10:00:00+00:00"):
+        recording = course_recording(db, **options(student="s1", assignment="a1",
+                                                   submitted_at=when))
+        recording.record_single(folder, result)
+        said = recording.said
+        recording.close()
+    assert len(said) == 1 and "recorded before as attempt 1" in said[0]
+    assert "dojo course void s1 a1 1 --reason" in said[0]

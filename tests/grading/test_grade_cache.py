@@ -345,10 +345,9 @@ def test_a_grading_for_a_course_at_the_release_seed_is_refused_before_grading(
         toy, make_submission, tmp_path, monkeypatch):
     """Round 5: ``grade --course ... --seed 0`` recorded gradings at the input seed whose
     answers the student release ships (a memorised answer: 3 of 4 there, 0 of 4 fresh)."""
+    from nlpdojo_autograder.course.roster import import_roster
     from nlpdojo_autograder.course.store import COURSE_ENV
     from tests.course.helpers import TABLE, make_course
-
-    from nlpdojo_autograder.course.roster import import_roster
 
     monkeypatch.delenv(COURSE_ENV, raising=False)
     table = {**TABLE, "assignments": [{**TABLE["assignments"][0],
