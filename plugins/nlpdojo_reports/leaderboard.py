@@ -60,7 +60,9 @@ def ranked_value(check: Any) -> float | None:
     elsewhere, a value past the too-good bound): it earned no point and earns no rank."""
     if check.value is None or not check.passed or not math.isfinite(check.value):
         return None
-    return float(check.value)
+    # to 4 significant digits: a training the audit holds to the reference's trajectory gives
+    # the reference's value up to rounding, and float noise would rank honest students apart
+    return float(f"{float(check.value):.4g}")
 
 
 def metric_entries(result: GradingResult) -> list[dict[str, Any]]:
@@ -71,7 +73,8 @@ def metric_entries(result: GradingResult) -> list[dict[str, Any]]:
     for _, check in result.checks():
         if check.kind != "metric" or check.hidden or ranked_value(check) is None:
             continue
-        entry: dict[str, Any] = {"name": check.title or check.id, "value": check.value}
+        entry: dict[str, Any] = {"name": check.title or check.id,
+                                 "value": ranked_value(check)}
         if lower_is_better(check):
             entry["order"] = "asc"
         board.append(entry)

@@ -81,6 +81,18 @@ def test_a_value_of_a_failed_check_earns_no_rank():
     assert "leaderboard" not in GradescopeReporter().to_dict(cheat)
 
 
+def test_values_equal_to_four_digits_share_a_rank():
+    """Round 5: in a cohort (one draw) every honest training is held to the reference's
+    trajectory, so honest values differ by float noise alone, and the board ranked the
+    noise."""
+    board = cohort_leaderboard({"ann": _result(95.50000001, 0.9), "ben": _result(95.5, 0.9),
+                                "cat": _result(95.54, 0.9)}, SECRET)
+    name_of = {a: n for n, a in board["aliases"].items()}
+    ranked, _ = _board(name_of, board, "lm.perplexity")
+    assert {(r, n) for r, n, _ in ranked if r == 1} == {(1, "ann"), (1, "ben")}
+    assert ranked[-1][:2] == (3, "cat")
+
+
 def test_aliases_are_stable_secret_and_distinct():
     assert alias("ann", SECRET) == alias("ann", SECRET)
     assert alias("ann", SECRET) != alias("ann", b"another course")
