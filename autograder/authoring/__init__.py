@@ -61,16 +61,13 @@ from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Verdict
 from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.kinds import (
     GradientProblem,
-    Property,
     custom_check,
-    finite,
     gradient_check,
     metric_check,
     property_check,
-    rows_sum_to_one,
     value_check,
-    within,
 )
+from nlpdojo_autograder.authoring.properties import Property, finite, rows_sum_to_one, within
 from nlpdojo_autograder.authoring.topic import Question, Topic, bug
 
 __all__ = [

@@ -32,10 +32,10 @@ from nlpdojo_autograder.authoring.compare import (
     Nonfinite,
     SignGroups,
     compare_payloads,
-    nonfinite_causes,
 )
 from nlpdojo_autograder.authoring.context import ORACLE_DIGEST, Context
 from nlpdojo_autograder.authoring.deferred import question_builder
+from nlpdojo_autograder.authoring.properties import Property
 
 
 @question_builder
@@ -529,19 +529,6 @@ def on_right_outputs(judge: Callable[[Payload, Payload | None], Verdict],
     return judged
 
 
-@dataclass(frozen=True)
-class Property:
-    """An invariant of a check's outputs, judged without the reference: ``holds(outputs)``
-    returns True (or an array of booleans, all of which must be True) where it holds;
-    ``message`` says what is wrong when it does not."""
-
-    name: str
-    holds: Callable[[Payload], Any]
-    #: what is wrong: a text (``{where}``: the first failing index) or a function of the
-    #: outputs that says it with the measured values
-    message: str | Callable[[Payload], str]
-
-
 @question_builder
 def property_check(name: str, title: str, points: float, run: Callable[[Context], Payload],
                    properties: Sequence[Property], *, question: str | None = None,
@@ -579,33 +566,3 @@ def property_check(name: str, title: str, points: float, run: Callable[[Context]
     return Check(question, name, title, points, "property", collect=run,
                  judge=judge if right is None else on_right_outputs(judge, right),
                  needs_expected=right is not None, **options)
-
-
-def rows_sum_to_one(output: str, *, atol: float = 1e-6) -> Property:
-    """Each row of ``output`` (the last axis) is a distribution: non-negative, summing to 1."""
-    return Property(
-        f"the rows of {output} sum to 1",
-        lambda p: (np.abs(np.sum(p[output], axis=-1) - 1.0) <= atol) & np.all(
-            p[output] >= 0.0, axis=-1),
-        f"row {{where}} of {output} is not a distribution (non-negative entries summing to 1 "
-        "over the last axis): normalise over the last axis, keepdims=True")
-
-
-def within(output: str, low: float, high: float) -> Property:
-    """Every entry of ``output`` is in [low, high]."""
-    return Property(f"{output} in [{low:g}, {high:g}]",
-                    lambda p: (np.asarray(p[output]) >= low) & (np.asarray(p[output]) <= high),
-                    f"{output} at {{where}} is outside [{low:g}, {high:g}]")
-
-
-def finite(output: str) -> Property:
-    """No NaN or inf in ``output``."""
-    return Property(f"{output} finite", lambda p: np.isfinite(np.asarray(p[output])),
-                    lambda p: f"{output} at {_first_nonfinite(p[output])} is NaN or inf: "
-                    + nonfinite_causes(np.asarray(p[output])[~np.isfinite(
-                        np.asarray(p[output], np.float64))]))
-
-
-def _first_nonfinite(values: Any) -> str:
-    bad = ~np.isfinite(np.asarray(values, np.float64))
-    return str(tuple(int(i) for i in np.argwhere(bad)[0])) if bad.ndim else "()"

@@ -28,13 +28,8 @@ from nlpdojo_autograder.authoring.builders import (
 from nlpdojo_autograder.authoring.builders.cases import FIRST_INPUT
 from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, CheckFailure
 from nlpdojo_autograder.authoring.context import BackendRef, Context
-from nlpdojo_autograder.authoring.kinds import (
-    SAID_IN_FULL,
-    finite,
-    property_check,
-    rows_sum_to_one,
-    within,
-)
+from nlpdojo_autograder.authoring.kinds import SAID_IN_FULL, property_check
+from nlpdojo_autograder.authoring.properties import finite, rows_sum_to_one, within
 from nlpdojo_autograder.grading.runner import _backends
 from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.probes import ArrayStateCell

@@ -113,7 +113,8 @@ def test_backoff_with_gamma_zero_is_told_log_of_zero(tmp_path):
 
 
 def test_the_finite_property_says_what_was_found():
-    from nlpdojo_autograder.authoring.kinds import finite, property_check
+    from nlpdojo_autograder.authoring.kinds import property_check
+    from nlpdojo_autograder.authoring.properties import finite
 
     check = property_check("p", "t", 1.0, lambda ctx: {}, [finite("p")], question="q")
     message = check.judge({"p": np.array([[1.0, 2.0], [-np.inf, 0.5]])}, None).message
