@@ -159,11 +159,9 @@ def test_cohort_grading_never_uses_the_cache(toy, make_submission, tmp_path):
     assert not any(gradecache.default_root().rglob("*.json"))
 
 
-def test_a_grading_recorded_as_an_attempt_reuses_nothing(toy, make_submission, tmp_path,
-                                                          monkeypatch):
-    """A trial's finding (round 4): ``grade --student S --course C`` served "passed (cached)"
-    verdicts and recorded them as the attempt. A grading that counts reuses nothing (and
-    stores nothing a later run of the student's could take)."""
+def _toy_course(tmp_path, monkeypatch) -> None:
+    """A course at ``tmp_path / "course.db"``, its assignment a1 the toy's two questions, its
+    roster one student, s1 (login ann); no ``$NLPDOJO_COURSE``."""
     from nlpdojo_autograder.course.roster import import_roster
     from nlpdojo_autograder.course.store import COURSE_ENV
     from tests.course.helpers import TABLE, make_course
@@ -174,6 +172,14 @@ def test_a_grading_recorded_as_an_attempt_reuses_nothing(toy, make_submission, t
     with make_course(tmp_path, table) as course:
         (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
         import_roster(course, tmp_path / "r.csv")
+
+
+def test_a_grading_recorded_as_an_attempt_reuses_nothing(toy, make_submission, tmp_path,
+                                                          monkeypatch):
+    """A trial's finding (round 4): ``grade --student S --course C`` served "passed (cached)"
+    verdicts and recorded them as the attempt. A grading that counts reuses nothing (and
+    stores nothing a later run of the student's could take)."""
+    _toy_course(tmp_path, monkeypatch)
     folder = make_submission()
     runner.invoke(app, ["toy", "-s", str(folder), "--seed", "5"])  # the student's own run
     for when in ("2027-01-20T10:00:00Z", "2027-01-20T11:00:00Z"):
@@ -345,16 +351,7 @@ def test_a_grading_for_a_course_at_the_release_seed_is_refused_before_grading(
         toy, make_submission, tmp_path, monkeypatch):
     """Round 5: ``grade --course ... --seed 0`` recorded gradings at the input seed whose
     answers the student release ships (a memorised answer: 3 of 4 there, 0 of 4 fresh)."""
-    from nlpdojo_autograder.course.roster import import_roster
-    from nlpdojo_autograder.course.store import COURSE_ENV
-    from tests.course.helpers import TABLE, make_course
-
-    monkeypatch.delenv(COURSE_ENV, raising=False)
-    table = {**TABLE, "assignments": [{**TABLE["assignments"][0],
-                                       "questions": ["toy.scale", "toy.quadratic"]}]}
-    with make_course(tmp_path, table) as course:
-        (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
-        import_roster(course, tmp_path / "r.csv")
+    _toy_course(tmp_path, monkeypatch)
     result = runner.invoke(app, ["-s", str(make_submission()), "--seed", "0", "--student",
                                  "s1", "--assignment", "a1", "--course",
                                  str(tmp_path / "course.db")])
