@@ -81,7 +81,8 @@ ENGINE_REFUSAL = ("is not available to graded code: it would compute the derivat
 #: there); generic, it answers no question; the sandbox shows it, the import blocker refuses
 #: it to student code like the rest
 PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authoring.context",
-                    "authoring.kinds", "authoring.compare", "authoring.inputs",
+                    "authoring.kinds", "authoring.properties", "authoring.compare",
+                    "authoring.inputs",
                     "authoring.at_scale", "authoring.reference_runs", "authoring.planted",
                     "authoring.markers", "authoring.returned", "authoring.deferred",
                     "authoring.builders",
