@@ -17,16 +17,11 @@ BUGS = [
     bug("the pooling lengths of widths (2, 3) written in, not the constructor's widths",
         "p, c_pool = self.pool(a, lengths + («k - → self.convs.index(conv) +» 1))"),
     bug("as many filters as embedding dimensions, not the constructor's filters",
-        "self.convs = [Conv1d(backend, embedding_dim, «filters → embedding_dim», k, padding=k - "
-        "1,"),
+        "self.convs = [Conv1d(backend, embedding_dim, «filters → embedding_dim», k, padding=k - 1"),
     bug("two classes written in, not the constructor's num_classes",
         "«num_classes → 2», seed=seed + 12)"),
-    bug("the dropout rate written in, not the constructor's",
-        "        features, c_drop = self.dropout(",
-        "        self.dropout.p = 0.5\n        features, c_drop = self.dropout(",
-        by=("values_dropout",)),
-    bug("dropout left on in eval mode",
-        "        features, c_drop = self.dropout(",
-        "        self.dropout.train(True)\n        features, c_drop = self.dropout(",
-        by=("values_dropout",)),
+    bug("the dropout rate written in, not the constructor's", "        « → self.dropout.p = 0.5\n"
+        "        »features, c_drop = self.dropout(", by=("values_dropout",)),
+    bug("dropout left on in eval mode", "        « → self.dropout.train(True)\n"
+        "        »features, c_drop = self.dropout(", by=("values_dropout",)),
 ]

@@ -6,39 +6,26 @@ from __future__ import annotations
 from nlpdojo_autograder.authoring import bug
 
 BUGS = [
-    bug("temperature applied as a multiplication", "z = scores «/ → *» temperature",
-        by=("frequencies",)),
-    bug("top-k keeps the k least probable",
-        "kth = -np.partition(-scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
-        "        scores = np.where(scores >= kth, scores, -np.inf)",
-        "kth = np.partition(scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
-        "        scores = np.where(scores <= kth, scores, -np.inf)"),
-    bug("top-k by argsort drops ties at the k-th score",
-        "kth = -np.partition(-scores, top_k - 1, axis=1)[:, top_k - 1:top_k]  # (B, 1)\n"
-        "        scores = np.where(scores >= kth, scores, -np.inf)",
-        "keep = np.argsort(scores, axis=1)[:, -top_k:]  # (B, k)\n"
-        "        kept = np.full_like(scores, -np.inf)\n"
-        "        np.put_along_axis(kept, keep, np.take_along_axis(scores, keep, axis=1), 1)\n"
-        "        scores = kept"),
+    bug("temperature applied as a multiplication", "z = scores «/ → *»", by=("frequencies",)),
+    bug("top-k keeps the k least probable", "kth = «- → »np.partition(«- → »scores, top_k - 1, "
+        "axis=1)[:, top_k - 1:top_k]  # (B, 1)\n        scores = np.where(scores «> → <»= kth"),
+    bug("top-k by argsort drops ties at the k-th score", "«kth = -np.partition(-scores, top_k - "
+        "1, axis=1)[:, top_k - 1:top_k]  # (B, 1) → keep = np.argsort(scores, axis=1)[:, "
+        "-top_k:]  # (B, k)\n        kept = np.full_like(scores, -np.inf)\n"
+        "        np.put_along_axis(kept, keep, np.take_along_axis(scores, keep, axis=1), 1)»\n"
+        "        scores = «np.where(scores >= kth, scores, -np.inf) → kept»"),
     bug("sample_next's own top-k by argsort drops ties at the k-th score",
-        "    probs = tempered_probs(scores, temperature, top_k)  # (B, V)\n",
-        "    probs = tempered_probs(scores, temperature, None)  # (B, V)\n"
-        "    if top_k is not None and top_k < probs.shape[1]:  # the k most probable\n"
+        "    probs = tempered_probs(scores, temperature, «top_k → None»)  # (B, V)\n"
+        "« →     if top_k is not None and top_k < probs.shape[1]:  # the k most probable\n"
         "        drop = np.argsort(probs, axis=1)[:, :-top_k]  # (B, V - k)\n"
-        "        np.put_along_axis(probs, drop, 0.0, axis=1)\n",
-        says="never drawn"),
-    bug("one draw per row in a Python loop",
-        "return np.sum(cdf < u, axis=1).astype(np.int64)",
-        "return np.array([np.sum(c < x) for c, x in zip(cdf, u[:, 0], strict=True)],\n"
-        "                    dtype=np.int64)"),
-    bug("sampling ignores the generator",
-        "u = (1.0 - «rng.random → np.random.random»(len(probs)))[:, None] * cdf[:, -1:]",
-        by=("reproducible",)),
+        "        np.put_along_axis(probs, drop, 0.0, axis=1)\n»", says="never drawn"),
+    bug("one draw per row in a Python loop", "np.«sum(cdf < u, axis=1).astype( → array([np.sum(c "
+        "< x) for c, x in zip(cdf, u[:, 0], strict=True)],\n                    dtype=»np.int64)"),
+    bug("sampling ignores the generator", "u = (1.0 - «rng → np.random»", by=("reproducible",)),
     # the answers that satisfy every property without sampling: proved to fail the checks
     # judged against exact_tempered
     bug("sample_next returns the most probable word",
-        "return «np.sum(cdf < u → np.argmax(probs», axis=1).astype(np.int64)",
-        by=("frequencies", "top_k", "reproducible")),
+        "np.«sum(cdf < u → argmax(probs», axis=1", by=("frequencies", "top_k", "reproducible")),
     bug("sample_next draws every kept word alike",
         "    probs = « → 1.0 * (»tempered_probs(scores, temperature, top_k« → ) > 0»)  # (B, V)\n",
         by=("frequencies", "top_k", "reproducible")),

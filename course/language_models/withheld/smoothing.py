@@ -7,22 +7,16 @@ from nlpdojo_autograder.authoring import bug
 
 BUGS = [
     bug("the discount written in, not the argument",
-        "    p = lookup(unigram_keys, unigram_counts, words)",
-        "    discount = 0.75\n    p = lookup(unigram_keys, unigram_counts, words)"),
+        "    « → discount = 0.75\n    »p = lookup(unigram_keys, unigram_counts, words)"),
     bug("all-<s> padding k-grams dropped (counts differ from nltk's)",
         "inside = «( → »windows[:, -1] != bos«) | np.all(windows == bos, axis=1) → »"),
     bug("smoothing mass not renormalised (discounted mass handed down but never taken from the "
-        "seen counts)",
-        "alpha = np.where(seen, «np.maximum(joint - discount, 0.0) → joint» / safe, 0.0)"),
-    bug("an unseen context passes nothing down (gamma = 0)",
-        "gamma = np.where(seen, discount * lookup(ctx_keys, types, context) / safe, «1.0 → 0.0»)",
-        says="γ(c) = 1 passes the shorter context's whole probability down"),
+        "seen counts)", "np.where(seen, «np.maximum(joint - discount, 0.0) → joint» / safe, 0.0)"),
+    bug("an unseen context passes nothing down (gamma = 0)", "lookup(ctx_keys, types, context) / "
+        "safe, «1.0 → 0.0»", says="γ(c) = 1 passes the shorter context's whole probability down"),
     bug("Kneser-Ney's discount written in, not the argument",
-        "    bigram_keys = counts[1][0]  # (K₂,)  distinct bigrams",
-        "    discount = 0.75\n    bigram_keys = counts[1][0]  # (K₂,)  distinct bigrams"),
-    bug("discount applied twice",
-        "alpha = np.where(seen, np.maximum(numerator - « → 2 * »discount, 0.0) / safe, 0.0)"),
+        "    « → discount = 0.75\n    »bigram_keys = counts[1][0]"),
+    bug("discount applied twice", "np.where(seen, np.maximum(numerator - « → 2 * »discount, 0.0)"),
     bug("continuation counts replaced by raw counts",
-        "num_keys, num_counts = «continuation_counts(counts[k][0], k, vocab_size) → raw_keys, "
-        "raw_counts»"),
+        "num_counts = «continuation_counts(counts[k][0], k, vocab_size) → raw_keys, raw_counts»"),
 ]

@@ -15,21 +15,15 @@ BUGS = [
         "ones = xp.ones((n, 1), dtype=probs.dtype«, device=device(probs) → ») * scale",
         says="another device than the default one", by=("gradients",)),
     bug("max-margin hinge counts the true window",
-        "hinge = «(self.margin - true + prediction) * (1.0 - onehot) → self.margin - true + "
-        "prediction»"),
+        "hinge = «( → »self.margin - true + prediction«) * (1.0 - onehot) → »"),
     bug("max-margin gradient of the corrupted window dropped",
-        "return (active - onehot * violated) * (grad_output / n)  # (N, K)",
-        "return -(onehot * violated) * (grad_output / n)"),
+        "return «(active - onehot → -(onehot» * violated) * (grad_output / n)«  # (N, K) → »"),
     bug("max-margin true scores picked row by row in a Python loop",
-        "        true = xp.sum(prediction * onehot, axis=1, keepdims=True)  # (N, 1)\n",
-        "        true = xp.stack([prediction[i, int(target[i])] for i in range(n)])"
-        "[:, None]\n"),
-    bug("max-margin's margin written in, not its constructor's",
-        "hinge = («self.margin → 1.0» - true + prediction) * (1.0 - onehot)"),
-    bug("max-margin margin sign flipped",
-        "hinge = (« → -»self.margin - true + prediction) * (1.0 - onehot)"),
+        "        true = xp.«sum(prediction * onehot, axis=1, keepdims=True)  # (N, 1) → "
+        "stack([prediction[i, int(target[i])] for i in range(n)])[:, None]»"),
+    bug("max-margin's margin written in, not its constructor's", "hinge = («self.margin → 1.0»"),
+    bug("max-margin margin sign flipped", "hinge = (« → -»self.margin - true + prediction) * (1.0"),
     bug("L2 applied to biases", "if w.ndim >= «2 → 1»:"),
-    bug("L2's lambda written in, not the argument",
-        "penalty = penalty + «lam → 0.03» * xp.sum(w * w)"),
+    bug("L2's lambda written in, not the argument", "penalty = penalty + «lam → 0.03» * xp.sum(w"),
     bug("L2 penalty returned as a Python float", "    return «penalty → float(penalty)», grads\n"),
 ]

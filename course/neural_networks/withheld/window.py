@@ -6,17 +6,14 @@ from __future__ import annotations
 from nlpdojo_autograder.authoring import bug
 
 BUGS = [
-    bug("a window of 3 written in, not the constructor's",
-        "self.hidden = Linear(backend, «window → 3» * embedding_dim, hidden, seed=seed + 1)"),
+    bug("a window of 3 written in, not the constructor's", "backend, «window → 3» * embedding_dim"),
     bug("4 classes written in, not the constructor's n_classes",
         "self.output = Linear(backend, hidden, «n_classes → 4», seed=seed + 2)"),
     bug("window classifier skips the activation's backward",
         "grad_z = «self.activation.backward(grad_a, c_act) → grad_a»"),
     bug("window classifier leaves dropout out",
-        "kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
-        "kept, c_drop = a, (None,)"),
+        "kept, c_drop = «self.dropout(a)  # (N, H)  the identity in eval mode → a, (None,)»"),
     bug("window classifier's dropout rate written in, not the constructor's",
-        "        kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode",
-        "        self.dropout.p = 0.5\n"
-        "        kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode"),
+        "        « → self.dropout.p = 0.5\n"
+        "        »kept, c_drop = self.dropout(a)  # (N, H)  the identity in eval mode"),
 ]

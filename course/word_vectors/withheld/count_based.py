@@ -7,13 +7,9 @@ from nlpdojo_autograder.authoring import bug
 
 BUGS = [
     bug("the matrix sized by the largest id, vocab_size ignored",
-        "counts = sp.coo_matrix((np.ones(rows.shape[0]), (rows, cols)),\n"
-        "                           shape=(vocab_size, vocab_size))",
-        "counts = sp.coo_matrix((np.ones(rows.shape[0]), (rows, cols)))",
-        by=("cooccurrence",)),
+        "counts = sp.coo_matrix((np.ones(rows.shape[0]), (rows, cols))«,\n"
+        "                           shape=(vocab_size, vocab_size) → »)", by=("cooccurrence",)),
     bug("svd columns in ascending order", "order = np.argsort(s)«[::-1] → »"),
-    bug("co-occurrence window written in, not the argument",
-        "for j in range(1, «window → 2» + 1):"),
-    bug("SVD size written in, not the argument",
-        "u, s, _ = spla.svds(weighted, k=«dim → 4», v0=v0)"),
+    bug("co-occurrence window written in, not the argument", "for j in range(1, «window → 2» + 1)"),
+    bug("SVD size written in, not the argument", "s, _ = spla.svds(weighted, k=«dim → 4», v0=v0)"),
 ]

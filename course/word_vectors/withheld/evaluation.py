@@ -7,13 +7,10 @@ from nlpdojo_autograder.authoring import bug
 
 BUGS = [
     bug("nearest_neighbours' word and k written in, not the arguments",
-        "    cosines = unit @ unit[index]  # (V,)",
-        "    index, k = 3, 2\n    cosines = unit @ unit[index]  # (V,)"),
-    bug("nearest_neighbours keeps the word itself",
-        "    cosines[index] = -np.inf  # never its own neighbour\n", "",
-        says="is not its own neighbour"),
+        "    « → index, k = 3, 2\n    »cosines = unit @ unit[index]"),
+    bug("nearest_neighbours keeps the word itself", "«    cosines[index] = -np.inf  # never its "
+        "own neighbour\n → »", says="is not its own neighbour"),
     bug("analogy does not exclude question words",
         "scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf", "pass"),
-    bug("the projection of vectors not centred",
-        "centred = x« - x.mean(axis=0, keepdims=True) → »"),
+    bug("the projection of vectors not centred", "x« - x.mean(axis=0, keepdims=True) → »"),
 ]
