@@ -17,9 +17,14 @@ reading here, where whole files would not be:
   than ``min_size`` characters of normalised code is not compared (short functions look
   alike: two independent one-line softmaxes are the same tokens).
 
-A question's score for a pair is the share of both sides' fingerprinted code that matches:
-``(matched_a + matched_b) / (covered_a + covered_b)``, from 0 to 1. A pair is flagged on each
-question scoring at least ``threshold``. Nothing is sent anywhere.
+A question's score for a pair is the share of both sides' fingerprinted code that matches,
+``(matched_a + matched_b) / (covered_a + covered_b)``, or, where it is higher, the share of
+one side's code found in the other's, for a side of :data:`CONTAINED_MIN` normalised
+characters or more: a copy padded with code of the copier's own (reachable or not: no
+analysis tells every branch that never runs) still has the whole original in it. copydetect
+and MOSS report each side's share the same way; the size floor keeps a short idiom (a
+two-line softmax) found inside a longer honest answer from scoring as a copy. From 0 to 1. A
+pair is flagged on each question scoring at least ``threshold``. Nothing is sent anywhere.
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ GUARANTEE = 25
 MIN_SIZE = 80
 #: a question scoring this or more flags its pair
 THRESHOLD = 0.7
+#: a side's own share of matched code counts as the score from this many normalised
+#: characters (twice the minimum size): below it, shares of standard idioms
+CONTAINED_MIN = 2 * MIN_SIZE
 #: the ranked pairs whose matched regions are found (a report shows these side by side)
 REGIONS_FOR = 200
 #: a file larger than this is not read (a student's module is a few KB)
@@ -839,7 +847,9 @@ def _pairs(subs: list[Submission], threshold: float, regions_for: int
             if not any(matched):
                 continue
             covered = (int(pa.fingerprint.token_coverage), int(pb.fingerprint.token_coverage))
-            score = min(1.0, sum(matched) / max(sum(covered), 1))
+            shares = [m / c for m, c in zip(matched, covered, strict=True)
+                      if c >= CONTAINED_MIN]  # each side's own, where it is large enough
+            score = min(1.0, max([sum(matched) / max(sum(covered), 1), *shares]))
             matches[qid] = Match(qid, round(score, 4), matched, covered, ([], []))
         if matches:
             pairs.append(Pair(subs[i].name, subs[j].name, subs[i].reference or subs[j].reference,

@@ -10,6 +10,7 @@ import ast
 import json
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -345,6 +346,33 @@ def _thin(stub: str, call: str) -> str:
     return stub
 
 
+#: code that is no copy of anything, to pad a copy with where it never runs
+PADDING = """\
+acc = {}
+for pos, tok in enumerate(list(range(50))):
+    bucket = acc.setdefault(tok % 7, [])
+    bucket.append((pos * 31 + 17) % 101)
+    if len(bucket) > 3 and sum(bucket) % 2:
+        bucket.sort(reverse=True)
+        del bucket[-1]
+table = sorted(((k, len(v), max(v)) for k, v in acc.items()), key=lambda r: -r[2])
+print("never", table[:2], sum(r[1] for r in table) / max(len(table), 1))
+"""
+
+
+def _unreachable(text: str) -> str:
+    """``text`` with :data:`PADDING` twice in each of count_svd's functions: under a test
+    that never holds, first, and after the last statement (its return)."""
+    tree = ast.parse(text)
+    names = {"cooccurrence_matrix", "ppmi", "svd_vectors"}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            guarded = ast.parse(f"if len(str(type)) < 0:\n{textwrap.indent(PADDING, '    ')}")
+            node.body[1:1] = guarded.body  # after the docstring
+            node.body.extend(ast.parse(PADDING.replace("acc", "acc2")).body)
+    return ast.unparse(tree) + "\n"
+
+
 def _noisy(text: str, noise: str = "_z{k} = {k}") -> str:
     """``text`` with a statement doing nothing (``noise``) after each statement of count_svd's
     functions, then written out by ``ast.unparse`` (comments, parentheses, line breaks its
@@ -397,7 +425,10 @@ def test_an_answer_moved_where_no_name_leads_or_padded_with_no_ops_is_still_comp
                     "functools.partial(cooc_impl)\nppmi = functools.partial(ppmi_impl)\n"
                     "svd_vectors = functools.partial(svd_impl)\n", None),
         # `assert True` and an idle statement reading only itself, two to a line
-        "idle": (_noisy(solution, "assert True; _k = _k if 0 else None"), None)}
+        "idle": (_noisy(solution, "assert True; _k = _k if 0 else None"), None),
+        # round 6: code of the copier's own that never runs, twice the copy's size, behind
+        # a test that never holds and after the return (0.52 and 0.77 before)
+        "unreachable": (_unreachable(solution), None)}
     for name, (count_based, impl) in layouts.items():
         folder = _topic(root, name)
         (folder / "count_based.py").write_text(count_based)
