@@ -9,7 +9,6 @@ error, never a traceback. Options are checked before any grading starts.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import io
 import json
@@ -47,10 +46,12 @@ from nlpdojo_autograder.authoring.reference_runs import STORE_ENV as AT_SCALE_ST
 from nlpdojo_autograder.cli.grade_options import (
     DEFAULT_MEMORY_MB,
     HTML_FORMAT,
+    REPLAYED_FROM,
     RESULT_NAME,
     GradeRequest,
     UsageError,
     reference_present,
+    replayed_warning,
 )
 from nlpdojo_autograder.cli.version import VersionOption
 from nlpdojo_autograder.course.recording import CourseRecording, course_recording
@@ -86,7 +87,6 @@ from nlpdojo_autograder.grading.progress import (
 from nlpdojo_autograder.grading.resume import (
     GradingKey,
     earlier_result,
-    earlier_seed,
     write_mark,
 )
 from nlpdojo_autograder.grading.snapshot import SubmissionError
@@ -308,6 +308,8 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
                 result.warnings = [*notebook.skipped, *result.warnings]
                 locate(result, notebook_layout(notebook.notebook),  # cells, not the modules
                        notebook.notebook.name)
+            if replay_options.get(REPLAYED_FROM):
+                result.warnings.append(replayed_warning(replay_options[REPLAYED_FROM]))
             if _warnings_unseen(fmt, path):
                 _warn_skipped(result.warnings)  # (a table they go to shows them)
             return result
@@ -608,8 +610,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     ``<out>/summary.json``. A submission whose grading fails becomes an ``error`` result and
     the others go on; the summary is always written. ``cluster``: grade each submission as
     a task on that Dask cluster (``local``: a LocalCluster of ``jobs_given`` processes).
-    ``resume``: keep what an earlier run graded the same way (:mod:`.grading.resume`), on its
-    input seed unless ``seed_given``."""
+    ``resume``: keep what an earlier run graded the same way (:mod:`.grading.resume`), each
+    on the input seed it was graded on (on ``options.inputs`` only where ``seed_given``)."""
     if root.is_file():
         raise UsageError(f"--submissions {root} is a file: give a folder that holds one folder "
                          "per submission (grade a single submission with --submission)")
@@ -641,18 +643,17 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
 
     deadline_s = _cohort_deadline(names, options)
     key = GradingKey.of(grade_child_argv(names, options, replay_options), options.backend)
-    if resume and not seed_given:
-        earlier = earlier_seed(list(report_dirs.values()), key)
-        if earlier is not None and earlier != options.inputs:
-            options = dataclasses.replace(options, input_seed=earlier)
-            replay_options = {**replay_options, "input_seed": earlier}
     kept = {}
-    if resume:
+    if resume:  # each kept on the seed it was graded on; the rest never on one of those
         kept = {f.name: r for f in folders if (r := earlier_result(
-            report_dirs[f.name], f, key, options.inputs, RESULT_NAME)) is not None}
+            report_dirs[f.name], f, key, options.inputs if seed_given else None,
+            RESULT_NAME)) is not None}
         err_console.print(f"resuming: {len(kept)} of {len(folders)} submissions were graded "
                           "earlier with these options, grader and files, kept; grading "
-                          f"{len(folders) - len(kept)}")
+                          f"{len(folders) - len(kept)}" + ("" if seed_given or not (
+                              len(kept) < len(folders)) else f" on input seed {options.inputs}"
+                              " (an earlier run's seed is in its students' results: new or "
+                              "changed work is never graded on it)"))
 
     def one(folder: Path) -> tuple[str, Any, int, list[str]]:
         opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}

@@ -25,6 +25,7 @@ from nlpdojo.cli.common import print_warning
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.settings import Choice, CourseConfig, pick
 from nlpdojo_autograder.grading.grade import (
+    REPLAYED_FROM,
     GradeOptions,
     exercise_names,
     get_exercise,
@@ -127,6 +128,11 @@ class GradeRequest:
             raise UsageError(f"{self.replay} records a grading without a memory limit "
                              "(memory_mb 0): a replay keeps one; grade the submission again "
                              "with --memory-mb 0 if that is meant")
+        if recorded.get("use_reference") is False and reference_present(recorded["topics"]):
+            raise UsageError(f"{self.replay} records a grading as a student release (the "
+                             "shipped fixtures at input seed 0, without the hidden checks): "
+                             "where the reference is installed a replay grades with it; grade "
+                             "--as-student yourself if that is meant")
         submission = recorded.get("submission")
         return dataclasses.replace(
             self, topics=recorded["topics"], submission=Path(submission) if submission else None,
@@ -260,7 +266,15 @@ class GradeRequest:
                 "backend": options.backend, "device": options.device,
                 "use_reference": not self.as_student, "timeout_scale": self.timeout_scale,
                 "memory_mb": self.memory_mb, "input_seed": options.inputs,
-                "require_sandbox": self.require_sandbox}
+                "require_sandbox": self.require_sandbox,
+                **({REPLAYED_FROM: str(self.replay)} if self.replay is not None else {})}
+
+
+def replayed_warning(path: str) -> str:
+    """The line a replayed grading's result carries (``dojo course record`` refuses it)."""
+    return (f"replayed from {path}: on the input seed that result records, which its student "
+            "was given (every check's inputs follow from it), so this verdict reproduces the "
+            "earlier grading and counts for nothing new; grade the submission anew for credit")
 
 
 def default_input_seed(topics: list[str] | None, *, as_student: bool = False) -> int | None:
@@ -319,12 +333,14 @@ def load_replay(path: Path) -> dict[str, Any]:
     if not needed <= set(opts):
         raise UsageError(f"{path} does not record how it was graded (options lack "
                          f"{sorted(needed - set(opts))}); it cannot be replayed")
-    _warn_if_changed(opts.get("submission"), recorded.submission_sha256)
+    _refuse_if_changed(path, opts.get("submission"), recorded.submission_sha256)
     return opts
 
 
-def _warn_if_changed(submission: str | None, recorded: str) -> None:
-    """``--replay`` grades the files as they are now: say so when they changed since."""
+def _refuse_if_changed(path: Path, submission: str | None, recorded: str) -> None:
+    """``--replay`` grades the files the result graded, on its input seed: files changed
+    since are refused (graded on a seed their student was given, a table of that draw's
+    answers passed: a trial's 0 of 4 afresh, 4 of 4 so)."""
     if not submission or not recorded:
         return
     try:
@@ -333,6 +349,7 @@ def _warn_if_changed(submission: str | None, recorded: str) -> None:
         print_warning(f"cannot compare the submission with the one graded: {exc}")
         return
     if now != recorded:
-        print_warning(f"the submission changed since it was graded: recorded sha256 "
-                      f"{recorded[:16]}…, now {now[:16]}…; the replay grades the files as they "
-                      "are now")
+        raise UsageError(f"cannot replay {path}: the submission changed since it was graded "
+                         f"(recorded sha256 {recorded[:16]}…, now {now[:16]}…), and a replay "
+                         "grades on the input seed its student was given; grade the files as "
+                         "they are now without --replay (a fresh draw)")

@@ -38,7 +38,7 @@ from nlpdojo_autograder.course.schema import (
     utc_now,
 )
 from nlpdojo_autograder.course.store import Assignment, Course, nlpdojo_version
-from nlpdojo_autograder.grading.grade import WITHOUT_CODE_RULES
+from nlpdojo_autograder.grading.grade import REPLAYED_FROM, WITHOUT_CODE_RULES
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
 from nlpdojo_autograder.grading.snapshot import submission_files
 from nlpdojo_autograder.runtime.loader import LIBRARY
@@ -142,7 +142,8 @@ def require_countable(result: GradingResult, what: str) -> None:
     release (``--as-student``: the shipped fixtures, public checks only, the input seed whose
     answers ship) or at that input seed (``--seed 0``), one without the code rules (the
     grader's own tests), or one whose verdicts came from the incremental cache. Trials
-    recorded each as an ordinary attempt (``dojo course record ref.json``: 4 of 4)."""
+    recorded each as an ordinary attempt (``dojo course record ref.json``: 4 of 4); nor a
+    replay (``grade --replay``: on an input seed the student was given)."""
     options = result.options or {}
     if options.get("solutions") or result.isolation == "trusted":
         raise CourseError(f"{what} is a grading of the reference solutions (grade --solutions, "
@@ -159,6 +160,10 @@ def require_countable(result: GradingResult, what: str) -> None:
         raise CourseError(f"{what} was graded at input seed 0, the student release's, whose "
                           "shipped fixtures answer the checks (a memorised answer earned 3 of "
                           "4 there, 0 of 4 at a fresh draw): grade it without --seed")
+    if options.get(REPLAYED_FROM):
+        raise CourseError(f"{what} is a replay (grade --replay {options[REPLAYED_FROM]}): on "
+                          "an input seed its student was given, so it counts for nothing new; "
+                          "record the grading that was replayed, or grade the submission anew")
     if any(c.cached for _, c in result.checks()):
         raise CourseError(f"{what} reused verdicts from grade's incremental cache (a student's "
                           "own runs; checks marked cached): grade it again with --no-cache")

@@ -26,6 +26,10 @@ code does it widens the dependency instead of guessing:
   ``__import__``, ``sys``, ``exec``, ``open``, ``__file__``, ``os``, ``pickle``...), and a
   check that uses a probe (which may reach any module), depends on *every* file of the topic
   and library folders;
+* a module that changes a library's own state (``np.set_printoptions``, ``np.seterr``, the
+  global RNG's seed, an attribute of an imported module assigned) changes what every module
+  sees, whatever it imports: it is a dependency of every check of the topic
+  (:func:`_changes_library_state`);
 * every file the worker receives that is not a module (:meth:`Course.received_data`: a
   ``weights.txt``, a ``vocab.json``) is a dependency of every check: code reads data at run
   time by means no list of names can foresee (``getattr(np, "loadtxt")``, a helper of another
@@ -263,17 +267,23 @@ class Course:
     # -- what importing a module may do ------------------------------------------------------
     def import_effects(self) -> dict[str, str | None]:
         """The modules whose import could run code of the submission (and the package
-        ``__init__.py`` files, imported with any module): every check depends on them."""
+        ``__init__.py`` files, imported with any module), and those that change a library's
+        own state (:func:`_changes_library_state`): every check depends on them."""
         found: dict[str, str | None] = {}
         for folder in self.folders():
             init = folder / "__init__.py"
             found[self.rel(init)] = sha256_file(init)
         for path in self.preloaded():
             files, _ = self._closure_of(path)
-            if any(p.is_file() and not self._inert(p) for p in files):
+            if any(p.is_file() and not self._inert(p) for p in files) or \
+                    self._changes_library_state(path):
                 found[self.rel(path)] = sha256_file(path)
                 found.update({self.rel(p): fingerprint(p) for p in files})
         return found
+
+    def _changes_library_state(self, path: Path) -> bool:
+        tree = self._tree(path)
+        return tree is not None and _changes_library_state(tree)
 
     def import_runs_code(self) -> list[str]:
         """The modules whose import could run code of the submission: those of
@@ -363,6 +373,57 @@ def _keeps_state(tree: ast.Module) -> bool:
                 continue
             if node.value is not None and not _immutable(node.value):
                 return True
+    return False
+
+
+#: the attributes of a library whose call changes its state for every later caller
+#: (``np.set_printoptions``, ``np.seterr``, ``np.random.seed``, ``torch.manual_seed``,
+#: ``torch.set_default_dtype``, ``warnings.filterwarnings``, ``matplotlib.use``...): a prefix
+#: each, over-broad on purpose (``np.setdiff1d`` changes nothing: its module is graded again
+#: on any edit, never kept wrongly)
+STATE_SETTERS = ("set", "seed", "reset", "manual_seed", "filterwarnings", "simplefilter",
+                 "register", "use", "enable", "disable")
+
+
+def _changes_library_state(tree: ast.Module) -> bool:
+    """Whether a module's code (its functions' too) changes state a library keeps, which every
+    module sees whatever it imports: a setter called on an imported name
+    (:data:`STATE_SETTERS`), an imported name's attribute or item assigned or deleted
+    (``np.pi = 3``, ``np.random.x = ...``), ``setattr``/``delattr`` on one. A trial's
+    ``np.set_printoptions(edgeitems=7)`` in softmax's function, read by negative sampling
+    through ``np.get_printoptions()``, kept its cached pass once the line was gone."""
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            imported.update(a.asname or a.name for a in node.names)
+    if not imported:
+        return False
+
+    def of_library(target: ast.expr) -> bool:
+        while isinstance(target, ast.Attribute | ast.Subscript):
+            target = target.value
+            if isinstance(target, ast.Name):
+                return target.id in imported
+        return False
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Attribute) and func.attr.startswith(STATE_SETTERS)
+                    and _root_name(func.value) in imported):
+                return True
+            if (isinstance(func, ast.Name) and func.id in ("setattr", "delattr") and node.args
+                    and _root_name(node.args[0]) in imported):
+                return True
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign | ast.Delete):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        if any(of_library(t) for t in targets):
+            return True
     return False
 
 

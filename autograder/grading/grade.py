@@ -673,6 +673,9 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
 
 #: how a result says it was graded without the code rules (``dojo course record`` refuses it)
 WITHOUT_CODE_RULES = "graded without the code rules"
+#: the option a replayed grading records (``grade --replay``): the result it replayed, whose
+#: input seed its student was given (``dojo course record`` refuses it)
+REPLAYED_FROM = "replayed_from"
 
 
 def code_rules_warning(results: list[ExerciseResult]) -> list[str]:

@@ -11,15 +11,17 @@ resumed run reuses a submission's ``result.json`` only where its mark matches al
 submission edited since, a check changed since, other options or another seed are graded
 again; a submission whose grading failed is never marked, so it is graded again too.
 
-The input seed: a resumed cohort grades on the seed its marks share (the most common, where an
-interrupted run and a resumed one left several), so every submission of the cohort is graded on
-the same inputs; ``--seed`` chooses it instead.
+The input seed: a submission kept keeps the seed it was graded on; what a resumed run grades
+(new, changed, never graded) gets the run's own, a fresh draw where the reference is present.
+Never an earlier run's: that seed is in the results its students were given (``seeds.inputs``),
+from which the inputs of every check follow, so work submitted after it could answer them from
+a table (a trial's resumed cohort gave a lookup table 4 of 4 on softmax, 0 graded afresh).
+``--seed`` grades everything on the seed it names, and keeps only results graded on it.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,20 +79,14 @@ def _matches(mark: dict[str, Any] | None, key: GradingKey) -> bool:
             and mark.get("grader") == key.grader)
 
 
-def earlier_seed(report_dirs: list[Path], key: GradingKey) -> int | None:
-    """The input seed most of the earlier gradings made under ``key`` share (None: none)."""
-    seeds = Counter(mark["input_seed"] for mark in map(_read_mark, report_dirs)
-                    if _matches(mark, key) and isinstance(mark.get("input_seed"), int))
-    return seeds.most_common(1)[0][0] if seeds else None
-
-
-def earlier_result(report_dir: Path, folder: Path, key: GradingKey, input_seed: int,
+def earlier_result(report_dir: Path, folder: Path, key: GradingKey, input_seed: int | None,
                    result_name: str) -> GradingResult | None:
     """The result an earlier run of this cohort wrote for the submission ``folder``, where it
-    was graded exactly as it would be now (its files hashed only where the rest matches);
-    otherwise None (grade it)."""
+    was graded exactly as it would be now (its files hashed only where the rest matches), on
+    ``input_seed`` (None: on any); otherwise None (grade it)."""
     mark = _read_mark(report_dir)
-    if not _matches(mark, key) or mark.get("input_seed") != input_seed:
+    if not _matches(mark, key) or not isinstance(mark.get("input_seed"), int) or (
+            input_seed is not None and mark.get("input_seed") != input_seed):
         return None
     try:
         if content_hash(folder) != mark.get("submission_sha256"):

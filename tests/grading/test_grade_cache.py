@@ -358,3 +358,29 @@ def test_a_grading_for_a_course_at_the_release_seed_is_refused_before_grading(
     assert result.exit_code == 2 and "input seed 0 is the student release's" in " ".join(
         result.output.split()), result.output
 
+
+
+@pytest.mark.parametrize("change, read", [
+    ("np.set_printoptions(edgeitems=7)", "np.get_printoptions()['edgeitems'] == 7"),
+    ("np.random.seed(7)", "np.random.get_state()[1][0] == 7")])
+def test_state_a_library_keeps_never_keeps_an_old_pass(toy, make_submission, tmp_path,
+                                                        change, read):
+    """Round 6: scale's code set numpy's print options, which quadratic's loss read (and
+    quadratic.py imports no module of scale's); after scale.py stopped, quadratic's cached
+    pass stayed, though graded afresh it fails. A module that changes a library's state is a
+    dependency of every check."""
+    folder = make_submission({"quadratic": ("from .scale import scale\n",
+                                            "import numpy as np\n")})
+    scale, quadratic = folder / "toy" / "scale.py", folder / "toy" / "quadratic.py"
+    scale.write_text("import numpy as np\n" + scale.read_text().replace(
+        "    return xp.multiply(x, k)", f"    {change}\n    return xp.multiply(x, k)"))
+    quadratic.write_text(quadratic.read_text().replace(
+        "scale(W, 2.0)", "(2.0 * W)").replace(
+        "loss = 0.5 * float(xp.sum(y * y))",
+        f"loss = 0.5 * float(xp.sum(y * y)) + (0 if {read} else 1)"))
+    first = graded(folder, tmp_path)
+    assert first["quadratic.values"]["status"] == "passed", first["quadratic.values"]["message"]
+    scale.write_text(scale.read_text().replace(f"    {change}\n", ""))
+    again = graded(folder, tmp_path)
+    assert not again["quadratic.values"]["cached"]
+    assert again["quadratic.values"]["status"] == "failed"

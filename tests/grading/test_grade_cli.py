@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo_autograder.cli.grade import app
+from nlpdojo_autograder.grading.grade import INPUT_SEED_ENV
 
 runner = CliRunner()
 
@@ -145,7 +146,9 @@ def test_replay_reruns_exactly(toy, make_submission, tmp_path):
     grade("--replay", str(first), "-f", "json", "-o", str(second))
     a, b = json.loads(first.read_text()), json.loads(second.read_text())
     assert a["seeds"] == b["seeds"] == {"base": 7}
-    assert a["options"] == b["options"]
+    assert a["options"] == {k: v for k, v in b["options"].items() if k != "replayed_from"}
+    assert b["options"]["replayed_from"] == str(first)  # and its warning says what it is
+    assert any(w.startswith(f"replayed from {first}: on the input seed") for w in b["warnings"])
     strip = lambda d: [(c["id"], c["status"], c["score"], c["message"])  # noqa: E731
                        for e in d["exercises"] for c in e["checks"]]
     assert strip(a) == strip(b)
@@ -168,7 +171,10 @@ def test_replay_takes_no_grading_of_the_reference_and_keeps_limits_and_warnings(
     data = json.loads(first.read_text())
     for change, said in (({"solutions": True, "submission": None},
                           "records a grading of the reference solutions"),
-                         ({"memory_mb": 0}, "records a grading without a memory limit")):
+                         ({"memory_mb": 0}, "records a grading without a memory limit"),
+                         # round 6: as a student release, from the fixtures at seed 0 (a
+                         # submission answering from them: 0 of 4 graded, 3 of 3 replayed so)
+                         ({"use_reference": False}, "records a grading as a student release")):
         forged = tmp_path / "forged.json"
         forged.write_text(json.dumps({**data, "options": {**data["options"], **change}}))
         result = runner.invoke(app, ["--replay", str(forged)])
@@ -176,6 +182,23 @@ def test_replay_takes_no_grading_of_the_reference_and_keeps_limits_and_warnings(
         assert said in " ".join(result.output.split())
     replayed = runner.invoke(app, ["--replay", str(first)])
     assert "input seed 0 is the student release's" in " ".join(replayed.output.split())
+    assert "counts for nothing new" in " ".join(replayed.output.split())
+
+
+def test_a_replayed_grading_is_never_recorded_as_an_attempt(toy, make_submission, tmp_path):
+    """Round 6: a replay grades on the input seed its result records, which the student was
+    given: the course record refuses it as it refuses a grading at seed 0."""
+    from nlpdojo_autograder.course.attempts import require_countable
+    from nlpdojo_autograder.course.config import CourseError
+    from nlpdojo_autograder.grading.results import GradingResult
+
+    folder = make_submission(None)
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    grade("toy", "-s", str(folder), "-f", "json", "-o", str(first))
+    require_countable(GradingResult.from_dict(json.loads(first.read_text())), "the grading")
+    grade("--replay", str(first), "-f", "json", "-o", str(second))
+    with pytest.raises(CourseError, match="is a replay"):
+        require_countable(GradingResult.from_dict(json.loads(second.read_text())), "the replay")
 
 
 def test_replay_of_a_bad_file(toy, tmp_path):
@@ -420,10 +443,37 @@ def test_a_cohort_resumed_keeps_what_was_graded_the_same_way(toy, make_submissio
     summary = json.loads((out / "summary.json").read_text())
     assert {s["name"]: s["score"] for s in summary["submissions"]} == {
         "alice": 7.5, "bob": again["bob"]["score"], "carol": 7.5}
-    # another seed asked for: nothing is kept
+    # another seed asked for: nothing is kept (and all on the seed asked for)
     other = grade("--submissions", str(root), "-f", "json", "-o", str(out), "--resume",
                   "--seed", "5")
     assert "resuming: 0 of 3 submissions" in other.output
+
+
+def test_a_resumed_cohort_grades_new_work_on_a_seed_nobody_was_given(
+        toy, make_submission, tmp_path, monkeypatch):
+    """Round 6: a resumed run graded new and changed submissions on the earlier run's input
+    seed, which every student's result.json holds (a lookup table of that draw's answers: 4
+    of 4 resumed, 0 of 4 afresh). What is kept keeps its seed; the rest gets a fresh draw."""
+    monkeypatch.delenv(INPUT_SEED_ENV)  # as a course grades: a fresh draw per run
+    root = tmp_path / "cohort"
+    root.mkdir()
+    for name in ("alice", "bob"):
+        make_submission(None, name=f"subs/{name}").rename(root / name)
+    out = tmp_path / "out"
+    first = grade("--submissions", str(root), "-f", "json", "-o", str(out))
+    assert first.exit_code == 0, first.output
+    seed = json.loads((out / "alice" / "result.json").read_text())["options"]["input_seed"]
+    (root / "bob" / "notes.txt").write_text("changed after the results went out\n")
+    make_submission(None, name="subs/carol").rename(root / "carol")  # late, new
+    resumed = grade("--submissions", str(root), "-f", "json", "-o", str(out), "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    seeds = {n: json.loads((out / n / "result.json").read_text())["options"]["input_seed"]
+             for n in ("alice", "bob", "carol")}
+    assert seeds["alice"] == seed  # kept
+    assert seeds["bob"] == seeds["carol"] != seed  # one fresh draw for the rest
+    assert f"on input seed {seeds['bob']}" in " ".join(resumed.output.split())
+    again = grade("--submissions", str(root), "-f", "json", "-o", str(out), "--resume")
+    assert "resuming: 3 of 3 submissions" in again.output  # each on its own seed
 
 
 def test_resume_is_a_cohort_option(toy, make_submission):

@@ -972,7 +972,7 @@ def test_a_fork_bomb_is_limited(tmp_path):
 def test_a_submission_that_edits_itself_is_graded_as_submitted(tmp_path, level):
     """It appends to its own files as the worker sees them and, where the grader's command
     line is visible (no PID namespace), to the submitted folder itself. What is graded is the
-    snapshot taken before; its sha256 is recorded, and --replay says the files changed."""
+    snapshot taken before; its sha256 is recorded, and --replay refuses the changed files."""
     from nlpdojo_autograder.grading.snapshot import content_hash
 
     folder = softmax_attack(tmp_path / "sub", """
@@ -1005,8 +1005,8 @@ def test_a_submission_that_edits_itself_is_graded_as_submitted(tmp_path, level):
             [str(GRADE), "--replay", str(recorded), "-f", "json", "-o", str(tmp_path / "r.json")],
             capture_output=True, text=True, check=False, timeout=240, cwd=tmp_path,
             env={**os.environ, "NLPDOJO_SANDBOX": "off"})
-        assert "the submission changed since it was graded" in replayed.stderr, \
-            replayed.stderr[-2000:]
+        assert replayed.returncode == 2 and "the submission changed since it was graded" in \
+            " ".join(replayed.stderr.split()), replayed.stderr[-2000:]  # refused
 
 
 def _memorised_softmax(root: Path) -> Path:

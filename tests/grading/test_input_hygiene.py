@@ -160,16 +160,21 @@ def test_the_hash_is_recorded_stable_and_changes_with_one_byte(toy, make_submiss
     assert recorded == take_snapshot(folder, tmp_path / "d").sha256
 
 
-def test_replay_warns_when_the_files_changed(toy, make_submission, tmp_path):
+def test_replay_refuses_files_changed_since(toy, make_submission, tmp_path):
+    """A replay grades on the input seed its result records, which the student was given:
+    files changed since would be graded on a draw whose answers they could hold (round 6),
+    so they are refused, and nothing is written."""
     folder = make_submission()
     out = tmp_path / "r.json"
     assert grade("scale", "--submission", str(folder), "-f", "json", "-o", str(out)).exit_code == 0
     same = grade("--replay", str(out), "-f", "json", "-o", str(tmp_path / "same.json"))
-    assert "changed since it was graded" not in same.output
+    assert same.exit_code == 0 and "changed since it was graded" not in same.output
     scale = folder / "toy" / "scale.py"
     scale.write_text(scale.read_text() + "# edited\n")
     replay = grade("--replay", str(out), "-f", "json", "-o", str(tmp_path / "r2.json"))
-    assert "the submission changed since it was graded" in replay.output
+    assert replay.exit_code == 2, replay.output
+    assert "the submission changed since it was graded" in " ".join(replay.output.split())
+    assert not (tmp_path / "r2.json").exists()
 
 
 def test_a_submission_that_edits_itself_changes_neither_its_files_nor_the_grading(
