@@ -19,6 +19,7 @@ likely mistake ("the loss is inf for scores around 1000: ...").
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -91,9 +92,19 @@ def settled(ctx: Context, value: Any) -> Any:
     return value.make(ctx, None, {}) if isinstance(value, Draw) else value
 
 
-def normal(*shape: int, loc: float = 0.0, scale: float = 1.0) -> Draw:
-    """Floats of ``shape``, normal with mean ``loc`` and standard deviation ``scale``."""
+def normal(*shape: int, loc: float | np.ndarray = 0.0, scale: float | np.ndarray = 1.0) -> Draw:
+    """Floats of ``shape``, normal with mean ``loc`` and standard deviation ``scale`` (either
+    may be an array broadcast against ``shape``: a gate's bias shifted, the later steps of a
+    sequence scaled)."""
     return Draw(lambda ctx, rng, drawn: loc + scale * rng.standard_normal(shape))
+
+
+def fan_in_normal(*shape: int) -> Draw:
+    """Weights of ``shape`` at the scale that keeps a layer's outputs near unit variance:
+    standard normal floats divided by √fan-in, the product of every axis but the last (a
+    linear layer's (D_in, D_out): D_in; a convolution's (K, D, F): K·D)."""
+    fan_in = math.prod(shape[:-1])
+    return Draw(lambda ctx, rng, drawn: rng.standard_normal(shape) / np.sqrt(fan_in))
 
 
 def states(*shape: int) -> Draw:

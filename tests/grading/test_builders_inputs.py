@@ -446,6 +446,42 @@ def test_a_layer_case_as_data_takes_a_value_of_the_context_in_its_arguments(tmp_
         assert case.kwargs == {"seed": seed % 1000} and case.params == {}
 
 
+def test_cases_as_data_for_a_longer_sentence_an_unroll_and_a_loss(tmp_path):
+    """A ``layer_case`` field given as ``per_grading`` (a ``longer`` that reads the settings
+    drawn, ``kwargs`` whole) is settled per grading; ``inputs`` may be one draw of them all;
+    ``unroll_case`` draws xs and a state of the kind, with a stand-in cell at each path;
+    ``loss_case`` draws prediction then target, its settings the loss's and torch's;
+    ``fan_in_normal`` divides by √(product of all axes but the last)."""
+    from nlpdojo_autograder.authoring.builders.cases import stand_in_cell, unroll_case
+    from nlpdojo_autograder.authoring.builders.loss import loss_case
+    from nlpdojo_autograder.authoring.inputs import fan_in_normal
+
+    ctx = _ctx(_module(), tmp_path, seed=9)
+    make = layer_case(2, kwargs=per_grading(lambda c: {"stride": c.seed % 4}),
+                      params={"weight": fan_in_normal(3, 2, 5)},
+                      inputs=padded_sentences(5, 3, 4, low=1),
+                      longer=per_grading(lambda c: lambda r, factor: c.seed * factor))
+    case = make(ctx)
+    assert case.kwargs == {"stride": 1} and case.longer(None, 2) == 18
+    np.testing.assert_array_equal(case.params["weight"],
+                                  ctx.rng().standard_normal((3, 2, 5)) / np.sqrt(6))
+    ids, lengths = case.inputs(np.random.default_rng(0))
+    assert ids.shape == (3, 4) and lengths.shape == (3,)
+
+    unroll = unroll_case({"array": (2, 3, 4, 5), "pair": (1, 2, 3, 4)}, "f.cell", "b.cell")
+    case = unroll(ctx, "pair")
+    xs, (h, c) = case.inputs(np.random.default_rng(0))
+    assert case.args == (ctx.backend, 3, 4) and xs.shape == (1, 2, 3) and c.shape == (1, 4)
+    assert case.cells == {p: stand_in_cell("pair", 3, 4) for p in ("f.cell", "b.cell")}
+    assert case.differentiable == (0, 1) and case.names == ("xs", "state0")
+
+    loss = loss_case(normal(4, 3), integers(3, 4), margin=setting(0.3, 2.0))(ctx)
+    rng = ctx.rng()
+    np.testing.assert_array_equal(loss.prediction, rng.standard_normal((4, 3)))
+    np.testing.assert_array_equal(loss.target, rng.integers(0, 3, 4))
+    assert loss.kwargs == loss.torch_kwargs == {"margin": drawn_setting(ctx, 0.3, 2.0)}
+
+
 def test_a_numpy_scalar_setting_goes_as_a_python_number(tmp_path):
     """A setting computed with NumPy (``nominal * factor``, a ``np.float64``) reaches the code
     under test as the Python float a caller passes: on the strict backend a NumPy scalar is an

@@ -121,33 +121,56 @@ BATCH_OFFSET = 0xBA7C
 
 
 def layer_case(*args: Any, params: dict[str, Callable[[np.random.Generator], Any]] | None = None,
-               inputs: tuple = (), **fields: Any) -> Callable[[Context], LayerCase]:
+               inputs: Any = (), **fields: Any) -> Callable[[Context], LayerCase]:
     """A layer check's case declared as data, for the cases whose every parameter and input
     is a seeded draw of a shape: the layer built as ``cls(backend, *args)`` (an argument drawn
     per grading given as a ``Draw`` of the context:
     :func:`~nlpdojo_autograder.authoring.inputs.per_grading`); ``params``
     (``{"weight": normal(D, H, scale=0.7)}``) drawn in order from ``ctx.rng()``; ``inputs``
-    (``(normal(B, D), (states(B, H), normal(B, H)))``: a tuple for a state ``(h, c)``) drawn
-    in order from the generator of each application; ``fields``: the rest of the
-    :class:`LayerCase` (``differentiable``, ``names``, ``outputs``...), a constructor's
-    setting drawn per grading given as ``kwargs={"dropout": setting(0.3, 0.6)}``
-    (:func:`~nlpdojo_autograder.authoring.inputs.setting`). The draws are those of
-    :mod:`~nlpdojo_autograder.authoring.inputs` (``normal``, ``states``, ``integers``) or any
-    ``draw(rng)``. A case whose inputs need a distribution of their own is a function of
-    ``ctx`` returning a ``LayerCase``."""
+    (``(normal(B, D), (states(B, H), normal(B, H)))``: a tuple for a state ``(h, c)``; or one
+    draw of them all, ``padded_sentences(...)``'s ids and lengths) drawn in order from the
+    generator of each application; ``fields``: the rest of the :class:`LayerCase`
+    (``differentiable``, ``names``, ``outputs``...), a constructor's setting drawn per grading
+    given as ``kwargs={"dropout": setting(0.3, 0.6)}``
+    (:func:`~nlpdojo_autograder.authoring.inputs.setting`), and any field, ``kwargs`` whole
+    among them, given as a ``per_grading`` draw (a ``longer`` whose lengths depend on the
+    settings drawn). The draws are those of :mod:`~nlpdojo_autograder.authoring.inputs`
+    (``normal``, ``states``, ``integers``) or any ``draw(rng)``. A case whose inputs need a
+    distribution of their own is a function of ``ctx`` returning a ``LayerCase``."""
     def drawn(spec: Any, rng: np.random.Generator) -> Any:
         return tuple(drawn(s, rng) for s in spec) if isinstance(spec, tuple) else spec(rng)
 
     def case(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
+        rng = ctx.rng() if params else None  # no parameters: no generator needed
         values = {name: draw(rng) for name, draw in (params or {}).items()}
-        given = {name: ({k: settled(ctx, v) for k, v in value.items()}
-                        if name in ("kwargs", "torch_kwargs") else value)
-                 for name, value in fields.items()}
+        given = {name: settled(ctx, value) for name, value in fields.items()}
+        for name in ("kwargs", "torch_kwargs"):
+            if name in given:
+                given[name] = {k: settled(ctx, v) for k, v in given[name].items()}
         return LayerCase(args=(ctx.backend, *(settled(ctx, a) for a in args)), params=values,
                          inputs=lambda r: drawn(inputs, r), **given)
 
     return case
+
+
+def unroll_case(sizes: tuple[int, int, int, int] | dict[str, tuple[int, int, int, int]],
+                *cells: str, names: tuple[str, str] = ("xs", "state0")
+                ) -> Callable[[Context, str], LayerCase]:
+    """The case of an unroll over the grader's stand-in cells, as :func:`sequence_checks`
+    takes it (``make(ctx, kind)``): ``cls(backend, D, H)`` on inputs (B, T, D) and an initial
+    state of ``kind`` (:func:`state_of`), both differentiated, with a stand-in cell of
+    ``kind`` at each dotted path of ``cells`` (``"cell"``; a bidirectional wrapper's
+    ``"forward_rnn.cell", "backward_rnn.cell"``). ``sizes``: (B, T, D, H), or one per kind
+    (every size varying between a question's checks, none can be taken as fixed)."""
+    def make(ctx: Context, kind: str) -> LayerCase:
+        b, t, d, h = sizes[kind] if isinstance(sizes, dict) else sizes
+        return LayerCase(args=(ctx.backend, d, h), params={}, names=names,
+                         inputs=lambda r: (r.standard_normal((b, t, d)),
+                                           state_of(kind, r, (b, h))),
+                         differentiable=(0, 1),
+                         cells={path: stand_in_cell(kind, d, h) for path in cells})
+
+    return make
 
 
 def _joined(parts: list[Any]) -> Any:

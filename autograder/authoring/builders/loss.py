@@ -23,6 +23,7 @@ from nlpdojo_autograder.authoring.builders.wire import _send, stable_call
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload
 from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.deferred import question_builder
+from nlpdojo_autograder.authoring.inputs import Draw, settled
 from nlpdojo_autograder.authoring.kinds import GradientProblem, gradient_check, value_check
 
 
@@ -39,6 +40,21 @@ class LossCase:
     #: keyword arguments of the question's ``torch`` loss: the settings drawn for this case
     #: (a margin), which the torch loss needs as the loss does
     torch_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def loss_case(prediction: Draw, target: Draw, **settings: Any) -> Callable[[Context], LossCase]:
+    """A loss check's case declared as data: ``prediction`` and ``target`` drawn in that order
+    from ``ctx.rng()`` (:mod:`~nlpdojo_autograder.authoring.inputs`' draws: ``normal(8, 3)``,
+    ``integers(3, 8)``, ``draw(f)`` for scores of a distribution of their own); ``settings``:
+    the loss's keyword arguments, each also given to the torch loss (``torch_kwargs``), a
+    setting drawn per grading given as ``setting(0.3, 2.0)`` (a margin written in fails)."""
+    def case(ctx: Context) -> LossCase:
+        rng = ctx.rng()
+        drawn = {name: settled(ctx, value) for name, value in settings.items()}
+        return LossCase(prediction=prediction(rng), target=target(rng), kwargs=drawn,
+                        torch_kwargs=dict(drawn))
+
+    return case
 
 
 def _loss_args(ctx: Context, case: LossCase) -> tuple:
