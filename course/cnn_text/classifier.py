@@ -8,6 +8,8 @@ against the reference."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
@@ -15,11 +17,10 @@ from nlpdojo_autograder.authoring import (
     LayerCase,
     Question,
     Variant,
-    drawn_setting,
     layer_checks,
     settings_rng,
 )
-from nlpdojo_autograder.authoring.inputs import padded_sentences
+from nlpdojo_autograder.authoring.inputs import padded_sentences, setting, settled
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 from nlpdojo_course.cnn_text.convolution import CONV1D
 from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
@@ -63,25 +64,30 @@ def cnn_params(rng: np.random.Generator, widths: tuple[int, ...], d: int, f: int
             "output.bias": rng.standard_normal(classes)}
 
 
-def _case(dropout: float | tuple[float, float],
-          sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7, batch: int = B,
-          classes: int = C):
-    """The layer case; ``dropout`` a rate, or the range a grading draws it from."""
-    v, d, f, t = sizes
+def kim_case(dropout: Any, scaled: bool = False, static: bool = False):
+    """The layer case of Kim's CNN, at :data:`AT_SCALE`'s sizes where ``scaled``; ``dropout``
+    a rate, or a ``setting`` drawn per grading. ``static``: the multichannel CNN's, its static
+    table (an argument) drawn before the fine-tuned one, the one-word sentence's vector split
+    between them."""
+    (v, d, f, t), b, classes, std = ((AT_SCALE, AT_SCALE_BATCH, AT_SCALE_CLASSES, 0.1) if scaled
+                                     else ((V, D, F, T), B, C, 0.7))
 
     def make(ctx: Context) -> LayerCase:
         rng, widths = ctx.rng(), drawn_widths(ctx)
-        rate = drawn_setting(ctx, *dropout) if isinstance(dropout, tuple) else dropout
-        params = {"embedding.weight": rng.standard_normal((v, d)),
-                  **cnn_params(rng, widths, d, f, classes, std)}
-        params["embedding.weight"][LONE_WORD] = 1.0  # all ones: see cnn_params
-        return LayerCase(args=(ctx.backend, v, d, classes),
-                         kwargs={"widths": widths, "filters": f, "dropout": rate},
-                         torch_kwargs={"widths": widths}, sizes=frozenset({"filters"}),
-                         params=params,
+        tables = [rng.standard_normal((v, d)) for _ in range(1 + static)]  # [static,] tuned
+        params = {"embedding.weight": tables[-1], **cnn_params(rng, widths, d, f, classes, std)}
+        # the word's vector, the channels added, is all ones: see cnn_params
+        for table, share in zip(tables, (0.4, 0.6) if static else (1.0,), strict=True):
+            table[LONE_WORD] = share
+        return LayerCase(args=(ctx.backend, ctx.asarray(tables[0]), classes) if static
+                         else (ctx.backend, v, d, classes),
+                         kwargs={"widths": widths, "filters": f, "dropout": settled(ctx, dropout)},
+                         torch_kwargs={"widths": widths, **({"static": tables[0]} if static
+                                                            else {})},
+                         sizes=frozenset({"filters"}), params=params,
                          # row 1 a single word, shorter than every filter: only the wide
                          # convolution's zeros give it windows
-                         inputs=padded_sentences(v, batch, t, low=1, lone_word=LONE_WORD),
+                         inputs=padded_sentences(v, b, t, low=1, lone_word=LONE_WORD),
                          differentiable=(), names=("ids", "lengths"))
     return make
 
@@ -115,24 +121,23 @@ def _torch_cnn(p, ids, lengths, widths):
 _torch_cnn.label = "torch on each sentence alone"  # type: ignore[attr-defined]
 
 
-#: the range the dropout check's rate is drawn from per grading (Kim's 0.5, a number a model
-#: might write in, outside)
-DROPOUT = (0.25, 0.45)
+#: the dropout check's rate, drawn per grading from a range that leaves out Kim's 0.5 (a number
+#: a model might write in)
+DROPOUT = setting(0.25, 0.45)
 
 
 KIM_CNN = Question(
     "kim_cnn", "Kim's CNN over padded sentences", checks=[layer_checks(
-        "SentenceCNN", _case(0.0), title="SentenceCNN, filter widths drawn, over a padded batch",
+        "SentenceCNN", kim_case(0.0), title="SentenceCNN, filter widths drawn, over a padded batch",
         points=2.0, repeat=2, torch=_torch_cnn,
         directions=True,  # every parameter a swapped-in layer's: the wiring is checked
-        at_scale=_case(0.0, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH, classes=AT_SCALE_CLASSES),
+        at_scale=kim_case(0.0, scaled=True),
         # with dropout on, the values check alone (outputs and every gradient against the
         # reference, the same masks drawn): where the dropout sits is what it adds
         variants={"dropout": Variant(
-            _case(DROPOUT), "SentenceCNN with dropout (its rate drawn) on the pooled features",
+            kim_case(DROPOUT), "SentenceCNN with dropout (its rate drawn) on the pooled features",
             1.0, only=("values",), torch=None, hidden=False,
-            at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
-                           classes=AT_SCALE_CLASSES))})],
+            at_scale=kim_case(DROPOUT, scaled=True))})],
     requires=(CONV1D, MAX_OVER_TIME, f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))
 

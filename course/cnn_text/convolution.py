@@ -11,13 +11,14 @@ import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
-    LayerCase,
     Parity,
     Question,
     Variant,
     layer_checks,
     settings_rng,
 )
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import normal, per_grading
 
 B, T, D, F = 2, 7, 3, 4
 #: (kernel size, the strides, paddings and dilations a grading draws one of each from, points,
@@ -27,35 +28,37 @@ SETTINGS = ((3, (1,), (0,), (1,), 1.0, "plain"), (3, (2, 3), (1, 2), (1,), 1.0, 
             (2, (1,), (1, 2, 3), (2, 3, 4), 1.0, "dilated"))
 
 
-def _drawn(ctx: Context, setting: int) -> tuple[int, int, int]:
-    """``(stride, padding, dilation)`` of :data:`SETTINGS`' entry ``setting``, drawn per
+def _drawn(ctx: Context, setting: int) -> dict[str, int]:
+    """The stride, padding and dilation of :data:`SETTINGS`' entry ``setting``, drawn per
     grading (the case and its case at scale draw the same)."""
     rng = np.random.default_rng([int(settings_rng(ctx).integers(2**32)), setting])
-    return tuple(int(rng.choice(options)) for options in SETTINGS[setting][1:4])
+    return {name: int(rng.choice(options))
+            for name, options in zip(("stride", "padding", "dilation"), SETTINGS[setting][1:4],
+                                     strict=True)}
 
 
 def _case(kernel: int, setting: int, sizes: tuple[int, int, int, int] = (B, T, D, F),
           std: float = 0.7):
+    """Conv1d(D, F, kernel) with the stride, padding and dilation of :data:`SETTINGS`' entry
+    ``setting`` (:func:`_drawn`)."""
     b, t, d, f = sizes
 
-    def longer(r, factor: int, ctx: Context):
+    def longer(ctx: Context):
         """Sentences ``factor`` times as long, and an upstream gradient of their outputs
         (T_out = ⌊(T + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1)."""
-        stride, padding, dilation = _drawn(ctx, setting)
-        t_in = t * factor
-        t_out = (t_in + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-        return (r.standard_normal((b, t_in, d)),), r.standard_normal((b, t_out, f))
+        stride, padding, dilation = _drawn(ctx, setting).values()
 
-    def make(ctx: Context) -> LayerCase:
-        rng, (stride, padding, dilation) = ctx.rng(), _drawn(ctx, setting)
-        drawn = {"stride": stride, "padding": padding, "dilation": dilation}
-        return LayerCase(args=(ctx.backend, d, f, kernel), kwargs=drawn, torch_kwargs=drawn,
-                         params={"weight": std * rng.standard_normal((kernel, d, f)),
-                                 "bias": 0.5 * rng.standard_normal(f)},
-                         inputs=lambda r: (r.standard_normal((b, t, d)),),
-                         differentiable=(0,), names=("x",),
-                         longer=lambda r, factor: longer(r, factor, ctx))
-    return make
+        def draw(r: np.random.Generator, factor: int):
+            t_in = t * factor
+            t_out = (t_in + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+            return (r.standard_normal((b, t_in, d)),), r.standard_normal((b, t_out, f))
+        return draw
+
+    drawn = per_grading(lambda ctx: _drawn(ctx, setting))
+    return layer_case(d, f, kernel, kwargs=drawn, torch_kwargs=drawn, differentiable=(0,),
+                      params={"weight": normal(kernel, d, f, scale=std),
+                              "bias": normal(f, scale=0.5)},
+                      inputs=(normal(b, t, d),), names=("x",), longer=per_grading(longer))
 
 
 #: (B, T, D, F) at scale: 262,400 parameters at width 4, 196,864 at 3 (builders'

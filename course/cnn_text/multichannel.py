@@ -12,60 +12,12 @@ from __future__ import annotations
 
 import functools
 
-from nlpdojo_autograder.authoring import (
-    Context,
-    LayerCase,
-    Question,
-    Variant,
-    drawn_setting,
-    layer_checks,
-)
-from nlpdojo_autograder.authoring.inputs import padded_sentences
+from nlpdojo_autograder.authoring import Question, Variant, layer_checks
 
-# the sizes of Kim's CNN's cases: F ≠ D, and another C at scale (the classifier says why)
-from nlpdojo_course.cnn_text.classifier import (
-    AT_SCALE,
-    AT_SCALE_BATCH,
-    AT_SCALE_CLASSES,
-    DROPOUT,
-    LONE_WORD,
-    NN,
-    B,
-    C,
-    D,
-    F,
-    T,
-    V,
-    cnn_params,
-    drawn_widths,
-)
+# Kim's CNN's cases: F ≠ D, and another C at scale (the classifier says why)
+from nlpdojo_course.cnn_text.classifier import DROPOUT, NN, kim_case
 from nlpdojo_course.cnn_text.convolution import CONV1D
 from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
-
-
-def _case(dropout: float | tuple[float, float],
-          sizes: tuple[int, int, int, int] = (V, D, F, T), std: float = 0.7, batch: int = B,
-          classes: int = C):
-    """The layer case; ``dropout`` a rate, or the range a grading draws it from."""
-    v, d, f, t = sizes
-
-    def make(ctx: Context) -> LayerCase:
-        rng, widths = ctx.rng(), drawn_widths(ctx)
-        rate = drawn_setting(ctx, *dropout) if isinstance(dropout, tuple) else dropout
-        # the two channels drawn apart; the padding's id 0 has a static row that is not zero
-        static = rng.standard_normal((v, d))
-        params = {"embedding.weight": rng.standard_normal((v, d)),
-                  **cnn_params(rng, widths, d, f, classes, std)}
-        # the one-word sentence's vector, both channels added, is all ones (cnn_params)
-        static[LONE_WORD] = 0.4
-        params["embedding.weight"][LONE_WORD] = 0.6
-        return LayerCase(args=(ctx.backend, ctx.asarray(static), classes),
-                         kwargs={"widths": widths, "filters": f, "dropout": rate},
-                         torch_kwargs={"widths": widths, "static": static},
-                         sizes=frozenset({"filters"}), params=params,
-                         inputs=padded_sentences(v, batch, t, low=1, lone_word=LONE_WORD),
-                         differentiable=(), names=("ids", "lengths"))
-    return make
 
 
 def _torch_multichannel(p, ids, lengths, widths, static, *, bias_twice=False,
@@ -130,16 +82,16 @@ MISTAKES = {
 MULTICHANNEL_CNN = Question(
     "multichannel_cnn", "Kim's multichannel CNN: a static and a fine-tuned channel",
     code="multichannel", checks=[layer_checks(
-        "MultichannelCNN", _case(0.0),
+        "MultichannelCNN", kim_case(0.0, static=True),
         title="MultichannelCNN, filter widths drawn, over a padded batch", points=2.0,
         repeat=2, torch=_torch_multichannel, forward_mistakes=MISTAKES,
         directions=True,  # every parameter a swapped-in layer's: the wiring is checked
-        at_scale=_case(0.0, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH, classes=AT_SCALE_CLASSES),
+        at_scale=kim_case(0.0, scaled=True, static=True),
         variants={"dropout": Variant(
-            _case(DROPOUT), "MultichannelCNN with dropout (its rate drawn) on the pooled "
-            "features", 0.5, only=("values",), torch=None, hidden=False,
-            at_scale=_case(DROPOUT, AT_SCALE, std=0.1, batch=AT_SCALE_BATCH,
-                           classes=AT_SCALE_CLASSES))})],
+            kim_case(DROPOUT, static=True),
+            "MultichannelCNN with dropout (its rate drawn) on the pooled features", 0.5,
+            only=("values",), torch=None, hidden=False,
+            at_scale=kim_case(DROPOUT, scaled=True, static=True))})],
     requires=(CONV1D, MAX_OVER_TIME, f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))
 

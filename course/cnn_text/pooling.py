@@ -15,13 +15,13 @@ from functools import partial
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
-    Context,
-    LayerCase,
     Parity,
     Question,
     layer_checks,
 )
+from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.deferred import question_builder
+from nlpdojo_autograder.authoring.inputs import draw
 
 B, T, F, K = 4, 6, 3, 2
 #: the k of k-max pooling's torch check: a second k, so that code written for one (``self.k``
@@ -59,6 +59,19 @@ def _steps(cls: str, cls_args: tuple, t: int) -> tuple[int, ...]:
     return cls_args
 
 
+def _features(r: np.random.Generator, ties: bool) -> np.ndarray:
+    """Features (B, T, F): random, row 1's one real value in filter 0 below all of its
+    padding (PADDING_WINS decisive on every draw); with ``ties``, whole numbers, row 0 (a full
+    sentence) holding :data:`BOUNDARY_TIES`."""
+    h = r.standard_normal((B, T, F))
+    if not ties:
+        h[1, 0, 0] = h[1, 1:, 0].min() - 1.0
+        return h
+    h = np.round(1.5 * h)
+    h[0, :, :2] = BOUNDARY_TIES
+    return h
+
+
 def _case(cls: str, cls_args: tuple, ties: bool):
     def longer(r: np.random.Generator, factor: int):
         """Sentences ``factor`` times as long; the output, (B, F) or (B, k, F), is not (local
@@ -67,18 +80,9 @@ def _case(cls: str, cls_args: tuple, ties: bool):
         out = (B, *_steps(cls, cls_args, t), F)
         return (r.standard_normal((B, t, F)), _lengths(r, t)), r.standard_normal(out)
 
-    def make(ctx: Context) -> LayerCase:
-        def inputs(r: np.random.Generator):
-            h = r.standard_normal((B, T, F))
-            if not ties:
-                h[1, 0, 0] = h[1, 1:, 0].min() - 1.0  # PADDING_WINS decisive on every draw
-                return h, _lengths(r)
-            h = np.round(1.5 * h)  # whole numbers: ties
-            h[0, :, :2] = BOUNDARY_TIES  # decisive on every draw (row 0 is a full sentence)
-            return h, _lengths(r)
-        return LayerCase(args=(ctx.backend, *cls_args), params={}, inputs=inputs,
-                         differentiable=(0,), names=("h", "lengths"), longer=longer)
-    return make
+    return layer_case(*cls_args, inputs=(draw(lambda r, _: _features(r, ties)),
+                                         draw(lambda r, _: _lengths(r))),
+                      differentiable=(0,), names=("h", "lengths"), longer=longer)
 
 
 def _real(lengths, t_steps):

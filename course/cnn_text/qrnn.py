@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
-    Context,
-    LayerCase,
     Parity,
     Question,
     Saturated,
     layer_checks,
 )
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import fan_in_normal, normal
 from nlpdojo_course.cnn_text.convolution import CONV1D
 
 B, T, D, H, K = 3, 5, 3, 2, 3
@@ -30,23 +30,16 @@ K_AT_SCALE = 4
 
 def _case(k: int, sizes: tuple[int, int, int, int] = (B, T, D, H), forget_bias: float = 0.0,
           scale: float = 1.0):
-    """The layer's case; ``scale`` multiplies the inputs from the third step on
-    (:data:`SATURATING_SCALE`): the gates of the first two steps stay where their values and
-    gradients are not flat."""
+    """The layer's case: the gates' bias (z, f, o) with ``forget_bias`` added to f's;
+    ``scale`` multiplies the inputs from the third step on (:data:`SATURATING_SCALE`): the
+    gates of the first two steps stay where their values and gradients are not flat."""
     b, t, d, h = sizes
+    shift = np.repeat([0.0, forget_bias, 0.0], h)  # (3H,): z, f, o
     steps = np.where(np.arange(t) < 2, 1.0, scale)[None, :, None]  # (1, T, 1)
-
-    def make(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
-        weight = rng.standard_normal((k, d, 3 * h)) / np.sqrt(k * d)  # (K, D, 3H)
-        bias = 0.5 * rng.standard_normal(3 * h)  # (3H,): z, f, o
-        bias[h:2 * h] += forget_bias
-        return LayerCase(args=(ctx.backend, d, h), kwargs={"kernel_size": k},
-                         params={"conv.weight": weight, "conv.bias": bias},
-                         inputs=lambda r: (steps * r.standard_normal((b, t, d)),),
-                         names=("x",),
-                         sizes=frozenset({"kernel_size"}))
-    return make
+    return layer_case(d, h, kwargs={"kernel_size": k}, sizes=frozenset({"kernel_size"}),
+                      params={"conv.weight": fan_in_normal(k, d, 3 * h),  # (K, D, 3H)
+                              "conv.bias": normal(3 * h, loc=shift, scale=0.5)},
+                      inputs=(normal(b, t, d, scale=steps),), names=("x",))
 
 
 #: (B, T, D, H) at scale: 266,848 numbers to differentiate (builders' ``at_scale``: a

@@ -13,8 +13,15 @@ from functools import partial
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import Context, LayerCase, Parity, Question, layer_checks
-from nlpdojo_autograder.authoring.inputs import padded_sentences
+from nlpdojo_autograder.authoring import Parity, Question, layer_checks
+from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.inputs import (
+    Draw,
+    fan_in_normal,
+    normal,
+    padded_sentences,
+    uniform,
+)
 
 from .convolution import CONV1D
 from .normalization import BATCH_NORM
@@ -48,51 +55,47 @@ AT_SCALE = {"V": 300, "D": 16, "C": 5, "channels": (32, 48, 64), "blocks": 3, "k
 TIMEOUT_S = 30.0
 
 
+def _layer(name: str, fan_in: int, fan_out: int, *width: int) -> dict[str, Draw]:
+    """A linear layer's (a convolution's, of ``width``) weight at 1/√fan-in, its bias too (a
+    bias left out shows)."""
+    return {f"{name}.weight": fan_in_normal(*width, fan_in, fan_out),
+            f"{name}.bias": normal(fan_out, scale=0.3)}
+
+
+def _params(v: int, d: int, classes: int, channels: tuple[int, ...], blocks: int, k: int,
+            hidden: int) -> dict[str, Draw]:
+    """The network's parameters by name, in the order they are drawn: the embedding at unit
+    scale, batch norms' scales in [0.5, 1.5]."""
+    params = {"embedding.weight": normal(v, d), **_layer("first", d, channels[0], 3)}
+    for s, c in enumerate(channels):
+        for j in range(blocks):
+            c_in = channels[max(s - 1, 0)] if j == 0 else c
+            name = f"stages.{s}.{j}"
+            params.update({**_layer(f"{name}.conv1", c_in, c, 3),
+                           **_layer(f"{name}.conv2", c, c, 3)})
+            for norm in ("norm1", "norm2"):
+                params.update({f"{name}.{norm}.weight": uniform(0.5, 1.5, c),
+                               f"{name}.{norm}.bias": normal(c, scale=0.3)})
+            if c_in != c:
+                params.update(_layer(f"{name}.shortcut", c_in, c, 1))
+    return {**params, **_layer("fc.0", k * channels[-1], hidden),
+            **_layer("fc.1", hidden, hidden), **_layer("output", hidden, classes)}
+
+
 def _case(sizes: dict):
-    """The layer's case at ``sizes``: every weight drawn at 1/√fan-in (the embedding at unit
-    scale, batch norms' scales in [0.5, 1.5]), biases drawn too (a bias left out shows), and
-    padded sentences of ids in [1, V) (id 0 pads; row 0 full, row 1 one word)."""
-    v, d, classes, k, hidden = sizes["V"], sizes["D"], sizes["C"], sizes["k"], sizes["hidden"]
-    channels, blocks, (b, t) = sizes["channels"], sizes["blocks"], sizes["batch"]
+    """The layer's case at ``sizes``: padded sentences of ids in [1, V) (id 0 pads; row 0
+    full, row 1 one word)."""
+    v, classes, (b, t) = sizes["V"], sizes["C"], sizes["batch"]
+    kwargs = {name: sizes[name] for name in ("channels", "blocks", "k", "hidden")}
 
-    def make(ctx: Context) -> LayerCase:
-        rng = ctx.rng()
+    def longer(r: np.random.Generator, factor: int):
+        """Texts ``factor`` times as long; the scores, (B, C), are not."""
+        return padded_sentences(v, b, t * factor, low=1)(r), r.standard_normal((b, classes))
 
-        def linear(name: str, fan_in: int, fan_out: int, width: int | None = None) -> None:
-            shape = (fan_in, fan_out) if width is None else (width, fan_in, fan_out)
-            params[f"{name}.weight"] = (rng.standard_normal(shape)
-                                        / np.sqrt(fan_in * (width or 1)))
-            params[f"{name}.bias"] = 0.3 * rng.standard_normal(fan_out)
-
-        params = {"embedding.weight": rng.standard_normal((v, d))}
-        linear("first", d, channels[0], 3)
-        for s, c in enumerate(channels):
-            for j in range(blocks):
-                c_in = channels[max(s - 1, 0)] if j == 0 else c
-                name = f"stages.{s}.{j}"
-                linear(f"{name}.conv1", c_in, c, 3)
-                linear(f"{name}.conv2", c, c, 3)
-                for norm in ("norm1", "norm2"):
-                    params[f"{name}.{norm}.weight"] = rng.uniform(0.5, 1.5, c)
-                    params[f"{name}.{norm}.bias"] = 0.3 * rng.standard_normal(c)
-                if c_in != c:
-                    linear(f"{name}.shortcut", c_in, c, 1)
-        linear("fc.0", k * channels[-1], hidden)
-        linear("fc.1", hidden, hidden)
-        linear("output", hidden, classes)
-        sentences = padded_sentences(v, b, t, low=1)
-
-        def longer(r: np.random.Generator, factor: int):
-            """Texts ``factor`` times as long; the scores, (B, C), are not."""
-            return padded_sentences(v, b, t * factor, low=1)(r), r.standard_normal((b, classes))
-
-        return LayerCase(args=(ctx.backend, v, d, classes),
-                         kwargs={"channels": channels, "blocks": blocks, "k": k,
-                                 "hidden": hidden},
-                         sizes=frozenset({"channels", "blocks", "k", "hidden"}), params=params,
-                         inputs=sentences, differentiable=(), names=("ids", "lengths"),
-                         longer=longer)
-    return make
+    return layer_case(v, sizes["D"], classes, kwargs=kwargs, sizes=frozenset(kwargs),
+                      params=_params(v, sizes["D"], classes, **kwargs),
+                      inputs=padded_sentences(v, b, t, low=1), differentiable=(),
+                      names=("ids", "lengths"), longer=longer)
 
 
 def _torch_vdcnn(p, ids, lengths, *, zero_padding=True, pool=True, pool_last=False,

@@ -31,13 +31,12 @@ from nlpdojo_autograder.authoring import (
     saturating_offsets,
     sequence_checks,
     settings_rng,
-    stand_in_cell,
-    state_of,
     torch_twin,
     value_check,
     with_hint,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.cases import unroll_case
 from nlpdojo_autograder.authoring.inputs import integers, normal, states
 from nlpdojo_autograder.training import (
     OPTIMIZER_STATE_MISTAKES,
@@ -106,13 +105,8 @@ TORCH_CELL = torch_twin("RNNCell", {
 T_RNN = 6
 
 
-def _rnn(ctx: Context, kind: str,
-         sizes: tuple[int, int, int, int] = (B_CELL, T_RNN, D_CELL, H_CELL)) -> LayerCase:
-    """The RNN over T steps with the grader's stand-in cell in place of its RNNCell."""
-    b, t, d, h = sizes
-    return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs", "h0"),
-                     inputs=lambda r: (r.standard_normal((b, t, d)), state_of(kind, r, (b, h))),
-                     differentiable=(0, 1), cells={"cell": stand_in_cell(kind, d, h)})
+#: the RNN over T steps with the grader's stand-in cell in place of its RNNCell
+_rnn = unroll_case((B_CELL, T_RNN, D_CELL, H_CELL), "cell", names=("xs", "h0"))
 
 
 #: (B, T, D, H) at scale: 131,072 input numbers to differentiate (builders' ``at_scale``)
@@ -242,7 +236,7 @@ RNN = Question(
     code="library/rnn",
     checks=sequence_checks("RNN", _rnn, title=f"RNN over {T_RNN} steps (BPTT)",
                            points=2.5,
-                           at_scale=lambda ctx, kind: _rnn(ctx, kind, RNN_AT_SCALE)),
+                           at_scale=unroll_case(RNN_AT_SCALE, "cell", names=("xs", "h0"))),
     requires=(RNN_CELL,))
 
 #: what a failed final_state check adds: the given scoring (lm_training.rnn_log_probs) carries

@@ -10,22 +10,19 @@ from nlpdojo_autograder.authoring import (
     CheckFailure,
     Context,
     GradientProblem,
-    LossCase,
     Question,
     gradient_check,
     loss_checks,
     settings_rng,
     value_check,
 )
+from nlpdojo_autograder.authoring.builders.loss import loss_case
+from nlpdojo_autograder.authoring.inputs import integers, normal, setting
 from nlpdojo_course.neural_networks.common import functional, torch
 
-
 # -- softmax cross-entropy ---------------------------------------------------------------------
-def _softmax_ce(ctx: Context) -> LossCase:
-    rng = ctx.rng()
-    scores = 3.0 * rng.standard_normal((6, 5))
-    scores[0] += 1000.0  # a row of large scores: e^1000 overflows unless the max is subtracted
-    return LossCase(prediction=scores, target=rng.integers(0, 5, 6))
+#: row 0 around 1000: e^1000 overflows unless the max is subtracted
+_softmax_ce = loss_case(normal(6, 5, loc=1000.0 * np.eye(6, 1), scale=3.0), integers(5, 6))
 
 
 SOFTMAX_CE = Question(
@@ -36,12 +33,8 @@ SOFTMAX_CE = Question(
 
 
 # -- max-margin --------------------------------------------------------------------------------
-def _max_margin(ctx: Context) -> LossCase:
-    rng = ctx.rng()
-    # the margin drawn per grading (a margin written in fails)
-    margin = float(f"{settings_rng(ctx).uniform(0.3, 2.0):.3g}")
-    return LossCase(prediction=rng.standard_normal((8, 3)), target=rng.integers(0, 3, 8),
-                    kwargs={"margin": margin}, torch_kwargs={"margin": margin})
+#: the margin drawn per grading (a margin written in fails)
+_max_margin = loss_case(normal(8, 3), integers(3, 8), margin=setting(0.3, 2.0))
 
 
 def _torch_max_margin(prediction, target, margin):

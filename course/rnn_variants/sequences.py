@@ -27,6 +27,7 @@ from nlpdojo_autograder.authoring import (
     with_hint,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.cases import unroll_case
 from nlpdojo_autograder.authoring.inputs import normal, states
 
 B, T, D, H = 3, 5, 4, 5
@@ -48,14 +49,9 @@ WRAPPER_TIMEOUT_S = 60.0
 AT_SCALE = (4, 64, 512, 64)
 
 
-def _unroll(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
-            ) -> LayerCase:
-    """``GRU`` (a ``Recurrent`` over a GRU cell) with the grader's stand-in in place of its
-    cell: only the unroll is the student's."""
-    b, t, d, h = sizes or UNROLL_SIZES[kind]
-    return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs", "state0"),
-                     inputs=lambda r: (r.standard_normal((b, t, d)), state_of(kind, r, (b, h))),
-                     differentiable=(0, 1), cells={"cell": stand_in_cell(kind, d, h)})
+#: ``GRU`` (a ``Recurrent`` over a GRU cell) with the grader's stand-in in place of its cell:
+#: only the unroll is the student's
+_unroll = unroll_case(UNROLL_SIZES, "cell")
 
 
 #: what the recurrent question's final_state check adds to a failure: the given
@@ -71,7 +67,7 @@ RECURRENT_Q = Question(
     checks=[sequence_checks("GRU", _unroll,
                             title="Recurrent over a stand-in cell", points=1.75,
                             states=("array", "pair"),
-                            at_scale=lambda ctx, kind: _unroll(ctx, kind, AT_SCALE)),
+                            at_scale=unroll_case(AT_SCALE, "cell")),
             with_hint(final_state_check(
                 "GRU", lambda ctx: _unroll(ctx, "pair"),
                 title="Recurrent.final_state (given) on your forward's cache: the (h, c) after "
@@ -79,22 +75,16 @@ RECURRENT_Q = Question(
     requires=("neural_networks.xavier",))
 
 
-def _bidirectional(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None
-                   ) -> LayerCase:
-    b, t, d, h = sizes or WRAPPER_SIZES[kind]
-    return LayerCase(args=(ctx.backend, d, h), params={}, names=("xs", "state0"),
-                     inputs=lambda r: (r.standard_normal((b, t, d)), state_of(kind, r, (b, h))),
-                     differentiable=(0, 1),
-                     cells={"forward_rnn.cell": stand_in_cell(kind, d, h),
-                            "backward_rnn.cell": stand_in_cell(kind, d, h)})
+#: a stand-in cell in each direction
+DIRECTIONS = ("forward_rnn.cell", "backward_rnn.cell")
 
 
 BIDIRECTIONAL = Question(
     "bidirectional", "A bidirectional RNN", code="library/deep_rnn",
-    checks=sequence_checks("Bidirectional", _bidirectional,
+    checks=sequence_checks("Bidirectional", unroll_case(WRAPPER_SIZES, *DIRECTIONS),
                            title="Bidirectional over stand-in cells", points=1.5,
                            states=("array", "pair"), timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
-                           at_scale=lambda ctx, kind: _bidirectional(ctx, kind, AT_SCALE)),
+                           at_scale=unroll_case(AT_SCALE, *DIRECTIONS)),
     requires=(RECURRENT_Q, "neural_networks.xavier"))
 
 # -- residual and highway connections -----------------------------------------------------------
@@ -163,40 +153,31 @@ def _stack_settings(ctx: Context, kind: str) -> tuple[int, float, str]:
 def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None, *,
              dense: bool = False) -> LayerCase:
     """Stacked layers over stand-in cells of ``kind`` (:func:`_stack_settings`), all starting
-    from one state; ``"layers"``: LSTM-like cells, state (h, c), and a list of one state per
-    layer (what a stacked language model carries from window to window). A highway
-    connection's parameters are set, as every layer's are. ``dense``: a DenselyConnected
-    stack of as many layers instead, layer k's cell reading D + k·H inputs (no dropout, no
-    connection)."""
-    cell = "pair" if kind == "layers" else kind
+    from one state; ``"layers"``: cells with a state (h, c), and a list of one state per layer
+    (what a stacked language model carries from window to window). A highway connection's
+    parameters are set, as every layer's are. ``dense``: a DenselyConnected stack of as many
+    layers instead, layer k's cell reading D + k·H inputs (no dropout, no connection)."""
     layers, dropout, connection = _stack_settings(ctx, kind)
     if sizes is not None:  # at scale, the other count: 2 or 3 written in fails every grading
         layers = 5 - layers
     b, t, d, h = sizes or WRAPPER_SIZES[kind]
+    cell, std = "pair" if kind == "layers" else kind, 0.7 if sizes is None else h ** -0.5
     rng, params = ctx.rng(), {}
-    if connection == "highway":
-        std = 0.7 if sizes is None else h ** -0.5
-        for k in range(1, layers):
-            params[f"connections.{k}.weight"] = std * rng.standard_normal((h, h))
-            params[f"connections.{k}.bias"] = 0.5 * rng.standard_normal(h)
+    for k in range(1, layers) if connection == "highway" and not dense else ():
+        params[f"connections.{k}.weight"] = std * rng.standard_normal((h, h))
+        params[f"connections.{k}.bias"] = 0.5 * rng.standard_normal(h)
 
     def state0(r: np.random.Generator):
         if kind == "layers":
             return [state_of("pair", r, (b, h)) for _ in range(layers)]
         return state_of(kind, r, (b, h))
 
-    if dense:
-        return LayerCase(args=(ctx.backend, d, h, layers), params={}, names=("xs", "state0"),
-                         inputs=lambda r: (r.standard_normal((b, t, d)), state0(r)),
-                         differentiable=(0, 1),
-                         cells={f"layers.{k}.cell": stand_in_cell(cell, d + k * h, h)
-                                for k in range(layers)})
-    return LayerCase(args=(ctx.backend, d, h, layers),
-                     kwargs={"dropout": dropout, "connection": connection}, params=params,
-                     names=("xs", "state0"),
+    return LayerCase(args=(ctx.backend, d, h, layers), params=params, names=("xs", "state0"),
+                     kwargs={} if dense else {"dropout": dropout, "connection": connection},
                      inputs=lambda r: (r.standard_normal((b, t, d)), state0(r)),
                      differentiable=(0, 1),
-                     cells={f"layers.{k}.cell": stand_in_cell(cell, d if k == 0 else h, h)
+                     cells={f"layers.{k}.cell": stand_in_cell(cell, d + k * h if dense
+                                                              else h if k else d, h)
                             for k in range(layers)})
 
 
