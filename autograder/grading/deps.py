@@ -387,9 +387,10 @@ STATE_SETTERS = ("set", "seed", "reset", "manual_seed", "filterwarnings", "simpl
 
 def _changes_library_state(tree: ast.Module) -> bool:
     """Whether a module's code (its functions' too) changes state a library keeps, which every
-    module sees whatever it imports: a setter called on an imported name
-    (:data:`STATE_SETTERS`), an imported name's attribute or item assigned or deleted
-    (``np.pi = 3``, ``np.random.x = ...``), ``setattr``/``delattr`` on one. A trial's
+    module sees whatever it imports: a setter of an imported name (:data:`STATE_SETTERS`)
+    named anywhere, called or kept for later, or looked up by ``getattr`` with a name that is
+    not a constant; an imported name's attribute or item assigned or deleted (``np.pi = 3``,
+    ``np.random.x = ...``), ``setattr``/``delattr`` on one. A trial's
     ``np.set_printoptions(edgeitems=7)`` in softmax's function, read by negative sampling
     through ``np.get_printoptions()``, kept its cached pass once the line was gone."""
     imported: set[str] = set()
@@ -409,13 +410,22 @@ def _changes_library_state(tree: ast.Module) -> bool:
         return False
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            if (isinstance(func, ast.Attribute) and func.attr.startswith(STATE_SETTERS)
-                    and _root_name(func.value) in imported):
+        # a setter named, called or not (``show = np.set_printoptions`` then ``show(...)``),
+        # imported by name (``from numpy import seterr``) or looked up by a name that is not
+        # a constant (``getattr(np, "set_" + what)``)
+        if (isinstance(node, ast.Attribute) and node.attr.startswith(STATE_SETTERS)
+                and _root_name(node.value) in imported):
+            return True
+        if (isinstance(node, ast.Name) and node.id in imported
+                and node.id.startswith(STATE_SETTERS)):
+            return True
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args
+                and _root_name(node.args[0]) in imported):
+            if node.func.id in ("setattr", "delattr"):
                 return True
-            if (isinstance(func, ast.Name) and func.id in ("setattr", "delattr") and node.args
-                    and _root_name(node.args[0]) in imported):
+            name = node.args[1] if node.func.id == "getattr" and len(node.args) > 1 else None
+            if name is not None and not (isinstance(name, ast.Constant) and isinstance(
+                    name.value, str) and not name.value.startswith(STATE_SETTERS)):
                 return True
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign | ast.Delete):

@@ -362,7 +362,10 @@ def test_a_grading_for_a_course_at_the_release_seed_is_refused_before_grading(
 
 @pytest.mark.parametrize("change, read", [
     ("np.set_printoptions(edgeitems=7)", "np.get_printoptions()['edgeitems'] == 7"),
-    ("np.random.seed(7)", "np.random.get_state()[1][0] == 7")])
+    ("np.random.seed(7)", "np.random.get_state()[1][0] == 7"),
+    # the setter kept under another name (a name made at run time, getattr(np, "set_" + x),
+    # is refused by the code rules before it runs)
+    ("show = np.set_printoptions; show(edgeitems=7)", "np.get_printoptions()['edgeitems'] == 7")])
 def test_state_a_library_keeps_never_keeps_an_old_pass(toy, make_submission, tmp_path,
                                                         change, read):
     """Round 6: scale's code set numpy's print options, which quadratic's loss read (and
