@@ -89,7 +89,7 @@ from nlpdojo_autograder.grading.resume import (
     earlier_result,
     write_mark,
 )
-from nlpdojo_autograder.grading.snapshot import SubmissionError
+from nlpdojo_autograder.grading.snapshot import SubmissionError, unwrapped
 from nlpdojo_autograder.release.notebook_feedback import locate
 from nlpdojo_autograder.release.notebook_submission import notebook_submission
 from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
@@ -828,7 +828,8 @@ def _cohort_topics(root: Path, folders: list[Path]) -> list[str]:
     """Without TOPIC, a cohort is graded on every registered topic that at least one submission
     holds: the same topics, and so the same maximum score, for everyone."""
     registered = _registered()
-    found = [t for t in registered if any((f / t).is_dir() for f in folders)]
+    found = [t for t in registered if any((unwrapped(f, registered) / t).is_dir()
+                                          for f in folders)]
     if not found:
         raise UsageError(f"no submission in {root} holds a topic folder (registered: "
                          f"{', '.join(registered) or 'none'}); name the topics to grade: "
@@ -837,7 +838,8 @@ def _cohort_topics(root: Path, folders: list[Path]) -> list[str]:
 
 
 def _warn_lacking(folders: list[Path], found: list[str]) -> None:
-    lacking = [f.name for f in folders if not all((f / t).is_dir() for t in found)]
+    lacking = [f.name for f in folders if not all((unwrapped(f, found) / t).is_dir()
+                                                  for t in found)]
     if lacking:
         shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5
                                           else "")

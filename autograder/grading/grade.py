@@ -34,7 +34,7 @@ from nlpdojo_autograder.grading.gradecache import check_context, reference_finge
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
 from nlpdojo_autograder.grading.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
 from nlpdojo_autograder.grading.snapshot import remove as remove_snapshot
-from nlpdojo_autograder.grading.snapshot import take_snapshot
+from nlpdojo_autograder.grading.snapshot import take_snapshot, unwrapped
 from nlpdojo_autograder.grading.versions import versions
 from nlpdojo_autograder.runtime import code_rules, sandbox
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
@@ -631,16 +631,23 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
             if submission is not None:  # a private, read-only copy (see snapshot.py)
                 snap = take_snapshot(submission, Path(tmp) / "submission")
                 snap = _with_sibling_library(snap, submission, topics, Path(tmp))
+            root = unwrapped(snap.path, topics) if snap is not None else None
             for topic in topics:
                 exercise = get_exercise(topic)
                 folder = None
-                if snap is not None:
-                    folder = topic_folder(snap.path, topic, single=len(topics) == 1,
+                if snap is not None and root is not None:
+                    folder = topic_folder(root, topic, single=len(topics) == 1,
                                           name=submission.name)
                     if folder is None:
                         results.append(_missing_folder(exercise, submission / topic, options,
-                                                       library=submission.name == LIBRARY))
+                                                       library=submission.name == LIBRARY,
+                                                       near=_named_alike(root, topic)))
                         continue
+                    loose = _loose_beside(root, folder, len(topics) == 1)
+                    if loose:
+                        given_warnings.append(
+                            f"graded {topic}/; the Python files beside it ({', '.join(loose)}) "
+                            f"were not: a submission holds {topic}/ or its files, not both")
                     edited = [] if has_reference(exercise, options) else edited_given(
                         exercise, folder)  # the reference's copy runs where it is installed
                     if edited:
@@ -847,13 +854,34 @@ def topic_folder(submission: Path, topic: str, *, single: bool,
     return None
 
 
+def _named_alike(root: Path, topic: str) -> tuple[str, ...]:
+    """Folders of ``root`` named as ``topic`` but for case (``Word_Vectors/``)."""
+    try:
+        return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != topic
+                            and p.name.lower() == topic.lower()))
+    except OSError:
+        return ()
+
+
+def _loose_beside(root: Path, folder: Path, single: bool) -> list[str]:
+    """The Python files at the top of ``root`` named as modules of the topic ``folder`` graded
+    instead (a stub folder uploaded beside the right files: graded 0, with no word of them)."""
+    if not single or folder == root:
+        return []
+    return sorted(p.name for p in root.glob("*.py") if (folder / p.name).is_file())
+
+
 def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions, *,
-                    library: bool = False) -> ExerciseResult:
+                    library: bool = False, near: tuple[str, ...] = ()) -> ExerciseResult:
     """Every check an error worth 0: the submission has no folder of the topic (``library``:
-    the folder given is the course library's, which a student may take for the topic's)."""
+    the folder given is the course library's, which a student may take for the topic's;
+    ``near``: folders named as the topic but for case)."""
     reference = has_reference(exercise, options)
     message = (f"no folder {folder}: the submission must contain {exercise.name}/ laid out "
                f"like exercises/{exercise.name}/")
+    if near:
+        message += (f" ({', '.join(n + '/' for n in near)} is there: folder names are "
+                    f"case-sensitive; name it {exercise.name}/)")
     if library:
         message = (f"{folder.parent} is the course library's folder, not {exercise.name}'s: "
                    f"give the folder that holds both library/ and {exercise.name}/ (grade "

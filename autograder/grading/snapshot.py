@@ -232,6 +232,23 @@ def _walk(root: Path, shown_as: Path) -> tuple[list[Path], list[str]]:
     return sorted(found), sorted(skipped)
 
 
+def unwrapped(root: Path, topics: list[str]) -> Path:
+    """Where a submission's topic folders are: ``root``, or the one folder inside it that holds
+    one where ``root`` holds neither a topic folder nor a Python file (a zip of the checkout's
+    folder, ``hw1/word_vectors/...``, as students upload to Gradescope: every check said
+    "missing folder"). Hidden folders and those a zip tool adds (``__MACOSX``) are not
+    counted; links are not followed."""
+    def real_dir(path: Path) -> bool:
+        return path.is_dir() and not path.is_symlink()
+
+    if not real_dir(root) or any(real_dir(root / t) for t in topics) or any(root.glob("*.py")):
+        return root
+    inner = [p for p in root.iterdir() if real_dir(p) and not p.name.startswith((".", "__"))]
+    if len(inner) == 1 and any(real_dir(inner[0] / t) for t in topics):
+        return inner[0]
+    return root
+
+
 def submission_files(root: Path) -> list[Path]:
     """The regular files of the submission folder ``root`` as a snapshot of it would hold
     them (:func:`_walk`: no caches, no names that are not UTF-8, nothing too deep, no links),

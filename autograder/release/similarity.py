@@ -43,6 +43,7 @@ import numpy as np
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.terminal import visible_text
 from nlpdojo_autograder.authoring.markers import questions_in, split_lines
+from nlpdojo_autograder.grading.snapshot import unwrapped
 from nlpdojo_autograder.release.notebooks import NotebookError, read_notebook
 from nlpdojo_autograder.release.release import released_topic
 from nlpdojo_autograder.runtime.loader import LIBRARY
@@ -285,13 +286,14 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
     """``{(topic or library, module): (source, origin)}`` of one submission folder: the topic's
     files (``<topic>/`` or at the top, as uploaded to Gradescope), its ``library/`` (beside or
     inside the topic folder) and any notebook's module cells (a ``.py`` file wins)."""
-    topic_dir = folder / topic if _real_dir(folder / topic) else folder
+    root = unwrapped(folder, [topic])  # a checkout zipped in a folder of its own, as graded
+    topic_dir = root / topic if _real_dir(root / topic) else root
     # the library inside the topic folder first: the one beside it, which the grader grades
     # where both are there, is read last and wins (a decoy inside was compared in its place)
-    libraries = list(dict.fromkeys(p for p in (topic_dir / LIBRARY, folder / LIBRARY)
+    libraries = list(dict.fromkeys(p for p in (topic_dir / LIBRARY, root / LIBRARY)
                                    if _real_dir(p)))
     found: dict[tuple[str, str], tuple[str, str]] = {}
-    for notebook in sorted({*topic_dir.glob("*.ipynb"), *folder.glob("*.ipynb")}):
+    for notebook in sorted({*topic_dir.glob("*.ipynb"), *root.glob("*.ipynb")}):
         origin = f"{shown}/{notebook.relative_to(folder).as_posix()}"
         if _read_text(notebook, origin, skipped) is None:
             continue

@@ -175,3 +175,45 @@ def test_a_topic_without_its_library_says_to_submit_the_library_folder(tmp_path)
                             "the course library, so submit its folder too" in m
                             for m in messages), messages
     assert not any("library.py" in m for m in messages)
+
+
+def test_a_checkout_zipped_in_a_folder_of_its_own_is_graded(toy, make_submission, tmp_path):
+    """Round 7: a Gradescope upload of ``hw1/toy/...`` (the checkout zipped with its folder)
+    scored 0, "missing folder", on every check. The one folder inside that holds the topic
+    is graded (a zip tool's ``__MACOSX`` beside it aside); two such folders are no guess."""
+    import shutil
+
+    upload = tmp_path / "upload"
+    shutil.copytree(make_submission(), upload / "hw1")
+    (upload / "__MACOSX").mkdir()
+    result = grade("toy", "--submission", str(upload), "-f", "json")
+    assert result.exit_code == 0, result.output
+    shutil.copytree(upload / "hw1", upload / "hw1 (copy)")
+    result = grade("toy", "--submission", str(upload), "-f", "json")
+    assert result.exit_code == 1 and "missing folder" in result.output
+
+
+def test_a_topic_folder_named_in_another_case_is_named_in_the_message(toy, make_submission,
+                                                                      tmp_path):
+    """Round 7: ``Toy/`` for ``toy/`` said only "missing folder"."""
+    folder = make_submission()
+    (folder / "toy").rename(folder / "Toy")
+    result = grade("toy", "--submission", str(folder), "-f", "json")
+    assert result.exit_code == 1
+    message = json.loads(result.output)["exercises"][0]["checks"][0]["message"]
+    assert "Toy/ is there: folder names are case-sensitive; name it toy/" in message, message
+
+
+def test_files_beside_the_topic_folder_graded_instead_are_named(toy, make_submission, tmp_path):
+    """Round 7: the released stubs' folder uploaded with the right files beside it: the folder
+    is graded (0), and the files beside it were not said to be left out."""
+    import shutil
+
+    upload = tmp_path / "upload"
+    shutil.copytree(make_submission(stub=True) / "toy", upload / "toy")
+    for module in (make_submission(name="right") / "toy").glob("*.py"):
+        shutil.copy2(module, upload / module.name)
+    result = grade("toy", "--submission", str(upload), "-f", "json")
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any(w.startswith("graded toy/; the Python files beside it (") and "scale.py" in w
+               for w in warnings), warnings

@@ -445,6 +445,17 @@ def test_an_answer_moved_where_no_name_leads_or_padded_with_no_ops_is_still_comp
                                                    [])
 
 
+def test_a_checkout_zipped_in_a_folder_of_its_own_is_compared_as_graded(cohort, tmp_path):
+    """The grader grades ``hw1/word_vectors/`` inside a submission (a checkout zipped with its
+    folder): the report reads the same files, so a copy uploaded that way is no hiding place."""
+    root = tmp_path / "subs"
+    shutil.copytree(cohort / "alice", root / "alice")
+    shutil.copytree(cohort / "bob", root / "bob" / "hw1")
+    report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    pair = _pair(report, "alice", "bob")
+    assert pair is not None and "word_vectors.count_svd" in pair.flagged
+
+
 def test_honest_students_stay_apart_however_their_editor_wraps_the_release(cohort, tmp_path):
     """Round 5's false positives: erin and frank (independent answers) with a formatter run on
     save (the release's code rewrapped) were flagged at 1.00 on nine questions, untouched
