@@ -269,14 +269,17 @@ class Course:
         """The modules whose import could run code of the submission (and the package
         ``__init__.py`` files, imported with any module), and those that change a library's
         own state (:func:`_changes_library_state`): every check depends on them."""
+        return self._import_effects(library_state=True)
+
+    def _import_effects(self, *, library_state: bool) -> dict[str, str | None]:
         found: dict[str, str | None] = {}
         for folder in self.folders():
             init = folder / "__init__.py"
             found[self.rel(init)] = sha256_file(init)
         for path in self.preloaded():
             files, _ = self._closure_of(path)
-            if any(p.is_file() and not self._inert(p) for p in files) or \
-                    self._changes_library_state(path):
+            if any(p.is_file() and not self._inert(p) for p in files) or (
+                    library_state and self._changes_library_state(path)):
                 found[self.rel(path)] = sha256_file(path)
                 found.update({self.rel(p): fingerprint(p) for p in files})
         return found
@@ -289,8 +292,11 @@ class Course:
         """The modules whose import could run code of the submission: those of
         :meth:`import_effects`, the package ``__init__.py`` files only where their own top
         level could (``dojo verify``: a function called on import changes what every check
-        sees, whether or not the check calls it)."""
-        return [rel for rel in self.import_effects()
+        sees, whether or not the check calls it). Not a module that changes a library's state
+        in its functions only (``matplotlib.use`` in word_vectors' plot.py): its import runs
+        nothing; ``dojo verify`` asks of each planted bug whether the file it changes does
+        (:func:`changes_library_state`)."""
+        return [rel for rel in self._import_effects(library_state=False)
                 if Path(rel).name != "__init__.py" or not self._inert(self.root / rel)]
 
     def _inert(self, path: Path) -> bool:
@@ -383,6 +389,15 @@ def _keeps_state(tree: ast.Module) -> bool:
 #: on any edit, never kept wrongly)
 STATE_SETTERS = ("set", "seed", "reset", "manual_seed", "filterwarnings", "simplefilter",
                  "register", "use", "enable", "disable")
+
+
+def changes_library_state(source: str) -> bool:
+    """:func:`_changes_library_state` of a module's text (True where it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return True
+    return _changes_library_state(tree)
 
 
 def _changes_library_state(tree: ast.Module) -> bool:

@@ -55,7 +55,7 @@ from nlpdojo_autograder.authoring.markers import (
 )
 from nlpdojo_autograder.authoring.planted import bug_path, plant
 from nlpdojo_autograder.authoring.questions import QuestionError, closure, qualify
-from nlpdojo_autograder.grading.deps import Course
+from nlpdojo_autograder.grading.deps import Course, changes_library_state
 from nlpdojo_autograder.grading.grade import (
     GradeOptions,
     exercise_names,
@@ -98,7 +98,8 @@ class Baseline:
     results: dict[str, CheckResult]
     executed: dict[str, frozenset[tuple[str, str]] | None]
     #: the solutions' modules whose import runs code (``Course.import_runs_code``): where
-    #: there is one, no verdict is reused (a bug changes unit bodies only, never this list)
+    #: there is one, no verdict is reused (a bug changes unit bodies only, never this list);
+    #: nor for a bug whose file changes a library's state (:func:`_state_shared`)
     import_runs_code: list[str]
 
 
@@ -433,11 +434,21 @@ def _limits_short_of_call_backs(exercise: Exercise, checks: list[CheckResult],
     return short
 
 
+def _state_shared(original: str, planted: str) -> bool:
+    """Whether the file a bug changes changes a library's state (``np.set_printoptions``,
+    ``matplotlib.use``...), with the bug or without: a check that ran none of the changed units
+    may still see that state, left by an earlier check in its worker, so no verdict is reused.
+    (A module doing so only in its functions does not stop the reuse for the bugs of other
+    files: they change no call of it.)"""
+    return changes_library_state(original) or changes_library_state(planted)
+
+
 def _reusable(bug: PlantedBug, baseline: Baseline | None, changed: set[str] | None,
-              rel: str) -> dict[str, CheckResult]:
+              rel: str, state: bool = False) -> dict[str, CheckResult]:
     """The baseline's verdicts that hold with ``bug`` planted: those of the checks of other
-    questions (not ``bug.also``) that ran none of the ``changed`` units of file ``rel``."""
-    if baseline is None or changed is None or baseline.import_runs_code:
+    questions (not ``bug.also``) that ran none of the ``changed`` units of file ``rel``; none
+    where ``state`` (:func:`_state_shared`)."""
+    if baseline is None or changed is None or baseline.import_runs_code or state:
         return {}
     changed_here = {(rel, unit) for unit in changed}
     own = {bug.question, *bug.also}
@@ -485,7 +496,7 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOp
     path.write_text(planted, encoding="utf-8")
     options = _only(exercise, options, questions, skipped)
     reused = _reusable(bug, baseline, changed_units(original, planted),
-                       path.relative_to(folder).as_posix())
+                       path.relative_to(folder).as_posix(), _state_shared(original, planted))
     # the checks of its ``by`` first (each must catch it), its gradient checks last: the step
     # asks whether a check catches the bug, and central differences (a forward per
     # coordinate, the `repeated` ones of every call) are the slow ones, often declared before
@@ -569,7 +580,7 @@ def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, wor
     original = path.read_text(encoding="utf-8")
     planted = plant(bug, original, str(path))
     changed = changed_units(original, planted)
-    if changed is None:
+    if changed is None or _state_shared(original, planted):
         return None
     rel = path.relative_to(source.parent).as_posix()  # as the baseline names files
     touched = {cid for cid, units in baseline.executed.items()

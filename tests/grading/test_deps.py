@@ -194,3 +194,19 @@ def test_a_check_reaching_kept_state_depends_on_every_module_reaching_it(tmp_pat
     assert present(course, {"loss"}) == {"topic/loss.py", "topic/state.py", "topic/softmax.py"}
     assert present(course, {"window"}) == {"topic/window.py", "library/__init__.py",
                                            "library/layers.py", "library/init.py"}
+
+
+def test_a_library_setter_in_a_function_is_an_effect_but_runs_no_code_on_import(tmp_path):
+    """``matplotlib.use`` in a function (word_vectors' plot.py): every cached check depends
+    on the module (``import_effects``), but its import runs nothing, so ``dojo verify`` keeps
+    reusing the baseline's verdicts for the bugs of other files (``import_runs_code``); a bug
+    of that file is graded again everywhere (``changes_library_state`` of its text)."""
+    from nlpdojo_autograder.grading.deps import changes_library_state
+
+    code = "import matplotlib\n\ndef plot():\n    matplotlib.use('Agg')\n"
+    course = write(tmp_path, {**BASE, "topic/plot.py": code})
+    assert "topic/plot.py" in course.import_effects()
+    assert course.import_runs_code() == []
+    assert changes_library_state(code) and not changes_library_state("import numpy\n")
+    ran = write(tmp_path / "ran", {**BASE, "topic/plot.py": "for i in range(3):\n    pass\n"})
+    assert ran.import_runs_code() == ["topic/plot.py"]
