@@ -867,8 +867,9 @@ def _loose_beside(root: Path, folder: Path, single: bool) -> list[str]:
     """The Python files at the top of ``root`` named as modules of the topic ``folder`` graded
     instead (a stub folder uploaded beside the right files: graded 0, with no word of them)."""
     if not single or folder == root:
-        return []
-    return sorted(p.name for p in root.glob("*.py") if (folder / p.name).is_file())
+        return []  # (a checkout's own __init__.py beside its topic folders is no such file)
+    return sorted(p.name for p in root.glob("*.py")
+                  if not p.name.startswith("__") and (folder / p.name).is_file())
 
 
 def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions, *,
