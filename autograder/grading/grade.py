@@ -631,7 +631,8 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
             if submission is not None:  # a private, read-only copy (see snapshot.py)
                 snap = take_snapshot(submission, Path(tmp) / "submission")
                 snap = _with_sibling_library(snap, submission, topics, Path(tmp))
-            root = unwrapped(snap.path, topics) if snap is not None else None
+            root = (unwrapped(snap.path, topics, loose=len(topics) == 1)
+                    if snap is not None else None)
             for topic in topics:
                 exercise = get_exercise(topic)
                 folder = None
@@ -812,15 +813,19 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
     library = submission.parent / LIBRARY
     alone = (len(topics) == 1 and submission.is_dir() and not (submission / topics[0]).is_dir()
              and submission.name != LIBRARY)
-    inside = snap.path / LIBRARY
+    files = unwrapped(snap.path, topics, loose=True) if alone else snap.path  # hw1/*.py too
+    inside = files / LIBRARY
     if alone and inside.is_dir():
         # the topic's files with library/ among them (an upload to Gradescope): the library
         # goes beside the topic's folder, where the topic's `from ..library` finds it
-        os.chmod(snap.path, 0o755)
+        opened = [d for d in (files, files.parent) if d != tmp]  # the snapshot's: read-only
+        for folder in opened:
+            os.chmod(folder, 0o755)
         try:
-            inside.rename(tmp / LIBRARY)
+            inside.rename(files.parent / LIBRARY)
         finally:
-            os.chmod(snap.path, 0o555)
+            for folder in opened:
+                os.chmod(folder, 0o555)
         return snap
     own_folder = submission.absolute().name == topics[0] if topics else False
     if not alone or not own_folder or not library.is_dir():

@@ -232,19 +232,25 @@ def _walk(root: Path, shown_as: Path) -> tuple[list[Path], list[str]]:
     return sorted(found), sorted(skipped)
 
 
-def unwrapped(root: Path, topics: list[str]) -> Path:
+def unwrapped(root: Path, topics: list[str], *, loose: bool = False) -> Path:
     """Where a submission's topic folders are: ``root``, or the one folder inside it that holds
     one where ``root`` holds neither a topic folder nor a Python file (a zip of the checkout's
     folder, ``hw1/word_vectors/...``, as students upload to Gradescope: every check said
-    "missing folder"). Hidden folders and those a zip tool adds (``__MACOSX``) are not
-    counted; links are not followed."""
+    "missing folder"); with ``loose`` (one topic graded, whose files may be loose) also the one
+    folder that holds Python files (``hw1/softmax.py``...). The course library's folder is
+    never taken, nor counted.
+    Hidden folders and those a zip tool adds (``__MACOSX``) are not counted; links are not
+    followed."""
     def real_dir(path: Path) -> bool:
         return path.is_dir() and not path.is_symlink()
 
     if not real_dir(root) or any(real_dir(root / t) for t in topics) or any(root.glob("*.py")):
         return root
-    inner = [p for p in root.iterdir() if real_dir(p) and not p.name.startswith((".", "__"))]
-    if len(inner) == 1 and any(real_dir(inner[0] / t) for t in topics):
+    # (a library/ beside the folder is where the folder's code finds it: not counted)
+    inner = [p for p in root.iterdir() if real_dir(p) and p.name != "library"
+             and not p.name.startswith((".", "__"))]
+    if len(inner) == 1 and (any(real_dir(inner[0] / t) for t in topics)
+                            or loose and any(inner[0].glob("*.py"))):
         return inner[0]
     return root
 

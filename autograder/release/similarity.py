@@ -286,7 +286,7 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
     """``{(topic or library, module): (source, origin)}`` of one submission folder: the topic's
     files (``<topic>/`` or at the top, as uploaded to Gradescope), its ``library/`` (beside or
     inside the topic folder) and any notebook's module cells (a ``.py`` file wins)."""
-    root = unwrapped(folder, [topic])  # a checkout zipped in a folder of its own, as graded
+    root = unwrapped(folder, [topic], loose=True)  # a folder zipped in one of its own, as graded
     topic_dir = root / topic if _real_dir(root / topic) else root
     # the library inside the topic folder first: the one beside it, which the grader grades
     # where both are there, is read last and wins (a decoy inside was compared in its place)

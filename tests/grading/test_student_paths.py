@@ -198,6 +198,8 @@ def test_a_topic_folder_named_in_another_case_is_named_in_the_message(toy, make_
     """Round 7: ``Toy/`` for ``toy/`` said only "missing folder"."""
     folder = make_submission()
     (folder / "toy").rename(folder / "Toy")
+    (folder / "notes").mkdir()  # (Toy/ alone would be graded as the topic's files)
+    (folder / "notes" / "todo.md").write_text("rename?\n")
     result = grade("toy", "--submission", str(folder), "-f", "json")
     assert result.exit_code == 1
     message = json.loads(result.output)["exercises"][0]["checks"][0]["message"]
@@ -217,3 +219,30 @@ def test_files_beside_the_topic_folder_graded_instead_are_named(toy, make_submis
     warnings = json.loads(result.stdout)["warnings"]
     assert any(w.startswith("graded toy/; the Python files beside it (") and "scale.py" in w
                for w in warnings), warnings
+
+
+def test_a_topics_files_zipped_in_a_folder_of_their_own_are_graded(tmp_path):
+    """Round 7's sibling: a Gradescope upload of ``hw1/`` holding the topic's files and
+    ``library/`` (the files zipped with their folder) scored 0, "missing folder". The one
+    folder inside is graded as the topic's files, on the library among them, which counts."""
+    import shutil
+
+    from nlpdojo_autograder.grading.grade import GradeOptions
+    from nlpdojo_autograder.grading.grade import grade as grade_api
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "course", ("library", "neural_networks"))
+    upload = tmp_path / "upload"
+    shutil.copytree(course / "neural_networks", upload / "hw1")
+    shutil.copytree(course / "library", upload / "hw1" / "library")
+    options = GradeOptions(questions=frozenset({"neural_networks.relu"}))
+    result = grade_api(["neural_networks"], submission=upload, options=options,
+                       replay_options={})
+    checks = result.exercises[0].checks
+    assert checks and all(c.score == c.max_score for c in checks), [
+        (c.id, c.message) for c in checks]
+    layers = upload / "hw1" / "library" / "activations.py"
+    layers.write_text(layers.read_text().replace("x > 0", "x < 0"))
+    wrong = grade_api(["neural_networks"], submission=upload, options=options, replay_options={})
+    assert wrong.exercises[0].score < wrong.exercises[0].max_score
+    assert (upload / "hw1" / "library").is_dir()  # the submitted folder is left as it was
