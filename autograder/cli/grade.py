@@ -648,12 +648,12 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         kept = {f.name: r for f in folders if (r := earlier_result(
             report_dirs[f.name], f, key, options.inputs if seed_given else None,
             RESULT_NAME)) is not None}
+        fresh = "" if seed_given or len(kept) == len(folders) else (
+            f" on input seed {options.inputs} (an earlier run's seed is in its students' "
+            "results: new or changed work is never graded on it)")
         err_console.print(f"resuming: {len(kept)} of {len(folders)} submissions were graded "
                           "earlier with these options, grader and files, kept; grading "
-                          f"{len(folders) - len(kept)}" + ("" if seed_given or not (
-                              len(kept) < len(folders)) else f" on input seed {options.inputs}"
-                              " (an earlier run's seed is in its students' results: new or "
-                              "changed work is never graded on it)"))
+                          f"{len(folders) - len(kept)}{fresh}")
 
     def one(folder: Path) -> tuple[str, Any, int, list[str]]:
         opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}

@@ -636,7 +636,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
             for topic in topics:
                 exercise = get_exercise(topic)
                 folder = None
-                if snap is not None and root is not None:
+                if root is not None:  # (a submission's snapshot)
                     folder = topic_folder(root, topic, single=len(topics) == 1,
                                           name=submission.name)
                     if folder is None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
+from nlpdojo_autograder.runtime.loader import LIBRARY
 
 MAX_FILE_BYTES = 5 * 2**20
 MAX_TOTAL_BYTES = 50 * 2**20
@@ -247,7 +248,7 @@ def unwrapped(root: Path, topics: list[str], *, loose: bool = False) -> Path:
     if not real_dir(root) or any(real_dir(root / t) for t in topics) or any(root.glob("*.py")):
         return root
     # (a library/ beside the folder is where the folder's code finds it: not counted)
-    inner = [p for p in root.iterdir() if real_dir(p) and p.name != "library"
+    inner = [p for p in root.iterdir() if real_dir(p) and p.name != LIBRARY
              and not p.name.startswith((".", "__"))]
     if len(inner) == 1 and (any(real_dir(inner[0] / t) for t in topics)
                             or loose and any(inner[0].glob("*.py"))):
