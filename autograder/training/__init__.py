@@ -25,12 +25,16 @@ model: the kit"):
   classifiers on MR, each its topic's given module (:mod:`.polarity`), over the one
   minibatch loop of the framework (:mod:`nlpdojo.training`, which graded code may import);
 * the torch oracle of a language model's truncated-BPTT loop, for every cell, that names a
-  loop's mistake by its losses (:mod:`.bptt_oracle`: :func:`truncated_bptt_losses`), and the
-  value check's runs of a student's loop, SGD then Adam, each run's mistakes named against it
-  (:mod:`.loop_runs`: :func:`checked_runs`, :data:`OPTIMIZER_STATE_MISTAKES`).
+  loop's mistake by its losses (:mod:`.bptt_oracle`: :func:`truncated_bptt_losses`; its
+  unroll is a layer check's torch forward too, :func:`torch_lm`), and the value check of a
+  student's loop, SGD then Adam, each run's mistakes named against it (:mod:`.loop_runs`:
+  :func:`loop_check` over :func:`checked_runs`, the stream and parameters of
+  :func:`loop_draws`; :data:`OPTIMIZER_STATE_MISTAKES`);
+* the course's recurrent language models' parameters by name (:mod:`.lm_cases`:
+  :func:`lm_shapes`) and a layer check's case of one (:func:`lm_case`).
 """
 
-from nlpdojo_autograder.training.bptt_oracle import truncated_bptt_losses
+from nlpdojo_autograder.training.bptt_oracle import torch_lm, truncated_bptt_losses
 from nlpdojo_autograder.training.checkpoint import (
     Checkpoint,
     CheckpointFiles,
@@ -63,10 +67,13 @@ from nlpdojo_autograder.training.evaluate import (
     unigram_perplexity,
 )
 from nlpdojo_autograder.training.generate import TrainedLM, add_sample_command, generate
+from nlpdojo_autograder.training.lm_cases import lm_case, lm_shapes
 from nlpdojo_autograder.training.loop_runs import (
     OPTIMIZER_STATE_MISTAKES,
     LoopRun,
     checked_runs,
+    loop_check,
+    loop_draws,
     name_the_loop_mistake,
 )
 from nlpdojo_autograder.training.neural_lm import (
@@ -138,8 +145,8 @@ from nlpdojo_autograder.training.trained import (
 )
 
 __all__ = [
-    "truncated_bptt_losses", "OPTIMIZER_STATE_MISTAKES", "LoopRun", "checked_runs",
-    "name_the_loop_mistake",
+    "truncated_bptt_losses", "torch_lm", "OPTIMIZER_STATE_MISTAKES", "LoopRun", "checked_runs",
+    "loop_check", "loop_draws", "name_the_loop_mistake", "lm_case", "lm_shapes",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
     "TRAINED", "UNK", "PAD_ID", "UNK_ID", "TaggingData", "most_frequent_tag_accuracy",
     "tagged_sentences", "tagging_data", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",

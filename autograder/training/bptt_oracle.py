@@ -11,10 +11,11 @@ parameters take one SGD step per window (or ``torch.optim.Adam``, the library's 
 after global-norm clipping where ``clip`` is given (``torch.nn.utils.clip_grad_norm_``, Pascanu
 et al. 2013).
 
-Parameters are named as the course library's language models name them:
-``embedding.weight``, ``output.weight``, ``output.bias`` and the cell's: ``rnn.cell.weight_e``,
-``weight_h``, ``bias`` (the tanh RNN cell); ``rnn.cell.weight_x``, ``weight_h``, ``bias`` (the
-LSTM cell, gates i, f, g, o in torch's order).
+Parameters are named as the course library's language models name them
+(:func:`~.lm_cases.lm_shapes`): ``embedding.weight``, ``output.weight``, ``output.bias`` and
+the cell's: ``rnn.cell.weight_e``, ``weight_h``, ``bias`` (the tanh RNN cell);
+``rnn.cell.weight_x``, ``weight_h``, ``bias`` (the LSTM cell, gates i, f, g, o in torch's
+order). The same unroll is a layer check's torch forward of such a model (:func:`torch_lm`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,30 @@ def _lstm_step(torch: Any, p: dict, e_t: Any, state: Any) -> tuple[Any, Any]:
 STEPS: dict[str, Callable[..., tuple[Any, Any]]] = {"rnn": _rnn_step, "lstm": _lstm_step}
 
 
+def _unroll(torch: Any, p: dict, cell: str, ids: Any, state: Any) -> tuple[Any, list]:
+    """The scores of the ids ``ids`` (B, T) from ``state``: (B, T, V), and the state after
+    every step."""
+    e = p["embedding.weight"][ids]  # (B, T, D)
+    outputs, states = [], []
+    for t in range(ids.shape[1]):  # over time: step t needs step t − 1
+        h, state = STEPS[cell](torch, p, e[:, t], state)
+        outputs.append(h)
+        states.append(state)
+    return torch.stack(outputs, 1) @ p["output.weight"] + p["output.bias"], states  # (B, T, V)
+
+
+def torch_lm(cell: str) -> Callable[..., Any]:
+    """A language model over ``cell`` as a layer check's ``torch`` forward (the oracle's own
+    unroll): ``forward(params, ids, state0)``, the scores (B, T, V)."""
+    if cell not in STEPS:
+        raise ValueError(f"cell {cell!r}: one of {', '.join(CELLS)}")
+
+    def forward(p: dict[str, Any], ids: Any, state0: Any) -> Any:
+        return _unroll(_torch(), p, cell, ids, state0)[0]
+
+    return forward
+
+
 def truncated_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, cell: str,
                           batch_size: int, bptt: int, lr: float, epochs: int,
                           clip: float | None = None, optimizer: str = "sgd",
@@ -72,7 +97,6 @@ def truncated_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, cel
     if cell not in STEPS:
         raise ValueError(f"cell {cell!r}: one of {', '.join(CELLS)}")
     torch = _torch()
-    step = STEPS[cell]
     p = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True) for k, v in init.items()}
     params = list(p.values())
     adam = torch.optim.Adam(params, lr=lr) if optimizer == "adam" else None
@@ -93,17 +117,11 @@ def truncated_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, cel
         for k in range((length - 1) // bptt):
             x = rows[:, k * bptt:(k + 1) * bptt]  # (B, T)
             y = rows[:, k * bptt + shift:(k + 1) * bptt + shift]  # (B, T)
-            e = p["embedding.weight"][x]  # (B, T, D)
             if not carry:
                 state = zeros()
             elif not carry_cell and cell == "lstm":
                 state = (state[0], torch.zeros_like(state[1]))
-            outputs, states = [], []
-            for t in range(bptt):  # over time: step t needs step t − 1
-                h, state = step(torch, p, e[:, t], state)
-                outputs.append(h)
-                states.append(state)
-            scores = torch.stack(outputs, 1) @ p["output.weight"] + p["output.bias"]  # (B,T,V)
+            scores, states = _unroll(torch, p, cell, x, state)  # (B, T, V)
             loss = torch.nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]),
                                                      y.reshape(-1))
             grads = torch.autograd.grad(loss, params)
@@ -122,7 +140,7 @@ def truncated_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], *, cel
                 with torch.no_grad():
                     for value in params:
                         value -= lr * value.grad
-            kept = states[0] if carried == "first" else state
+            kept = states[0] if carried == "first" else states[-1]
             state = (kept.detach() if cell == "rnn"
                      else (kept[0].detach(), kept[1].detach()))
             losses.append(float(loss.detach()))

@@ -9,11 +9,14 @@ the targets not shifted, the gradient not clipped...): where the student's losse
 one of them, the check fails naming it
 (:func:`~nlpdojo_autograder.authoring.compare.name_the_mistake`); then the check's outputs,
 every run's losses and what else the run returns, are compared with the reference's as any
-value check's are.
+value check's are. :func:`loop_check` is that value check declared in a question: the topic's
+given training function, the model's cell and the runs; the stream and the initial parameters
+are drawn here (:func:`loop_draws`), the oracle is :func:`~.bptt_oracle.truncated_bptt_losses`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from nlpdojo_autograder.authoring import Check, CheckFailure, Context, value_check
 from nlpdojo_autograder.authoring.compare import name_the_mistake
-from nlpdojo_autograder.authoring.context import Context
+from nlpdojo_autograder.authoring.inputs import settled
+from nlpdojo_autograder.training.bptt_oracle import truncated_bptt_losses
+from nlpdojo_autograder.training.lm_cases import lm_shapes
 
 #: the mistakes of a loop asked for Adam, told by its losses (switches of the oracle on top of
 #: the run's own settings, which ask for Adam)
@@ -61,7 +67,8 @@ def name_the_loop_mistake(ctx: Context, name: str, losses: np.ndarray, oracle: O
 @dataclass(frozen=True)
 class LoopRun:
     """One run of a checked loop: its oracle's ``name`` (``"sgd"``), the ``settings`` the
-    student's loop and the oracle are run with, the ``mistakes`` to name (what each is: its
+    student's loop and the oracle are run with (in a :func:`loop_check`, a setting may be
+    drawn per grading: ``setting(0.35, 0.7)``), the ``mistakes`` to name (what each is: its
     switches of the oracle), and the ``label`` its outputs are named with (``"Adam"``: ``"Adam:
     training losses"``; the first run's go without one)."""
 
@@ -88,3 +95,66 @@ def checked_runs(ctx: Context, run: Callable[..., dict[str, np.ndarray]], oracle
         outputs.update({f"{loop.label}: {key}" if loop.label else key: value
                         for key, value in out.items()})
     return {**beside, **outputs}
+
+
+#: the loop check's model and stream: a vocabulary of 9, embeddings of 3, a state of 4; 3
+#: streams of :data:`STREAM` tokens in windows of 4 (6 a stream), two epochs; :data:`HELD_OUT`
+#: held-out tokens for a loop that scores them
+SIZES = {"vocab": 9, "dim": 3, "hidden": 4}
+LOOP = {"batch_size": 3, "bptt": 4, "epochs": 2}
+STREAM, HELD_OUT = 25, 160
+
+
+def loop_draws(rng: np.random.Generator, cell: str, *, held_out: bool = False
+               ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    """A loop check's training stream, its held-out tokens (None unless ``held_out``) and the
+    initial parameters of its model over ``cell`` (:func:`~.lm_cases.lm_shapes`: weights
+    0.5·N(0, 1), zero biases), drawn in that order from ``rng``: the same on every backend."""
+    train = rng.integers(0, SIZES["vocab"], LOOP["batch_size"] * STREAM)
+    test = rng.integers(0, SIZES["vocab"], HELD_OUT) if held_out else None
+    init = {name: np.zeros(shape) if len(shape) == 1 else 0.5 * rng.standard_normal(shape)
+            for name, shape in lm_shapes(cell, **SIZES).items()}
+    return train, test, init
+
+
+def loop_check(check: str, title: str, points: float, *, loop: str, given: str, cell: str,
+               runs: list[LoopRun], options: dict[str, Any] | None = None,
+               held_out: bool = False, **check_options: Any) -> Check:
+    """A value check of the student's training loop ``loop`` (``"train_rnn_lm"``: how its
+    messages name it) through the topic's given ``lm_training.<given>``, which trains a model
+    over ``cell`` with it: :func:`checked_runs` on :func:`loop_draws`' stream and parameters,
+    each of ``runs`` at :data:`LOOP`'s settings and its own, its mistakes named against
+    :func:`~.bptt_oracle.truncated_bptt_losses`. The given function is called as
+    ``given(backend, train[, test], vocab_size=, seed=0, dim=, hidden=, init=, **options,
+    batch_size=, bptt=, epochs=, optimizer="sgd", **settings)`` and returns the ``"losses"``
+    of every window and, with ``held_out``, the ``"log_probs"`` of the held-out tokens, else
+    the trained ``"parameters"``; they are the check's outputs. ``check_options`` go to
+    :func:`~nlpdojo_autograder.authoring.value_check` (``rtol``, ``timeout_s``)."""
+    wanted = "log_probs" if held_out else "parameters"
+
+    def collect(ctx: Context) -> dict[str, np.ndarray]:
+        train, test, init = loop_draws(ctx.rng(), cell, held_out=held_out)
+
+        def run(**settings: Any) -> dict[str, np.ndarray]:
+            result = ctx.given_function("lm_training", given)(
+                ctx.backend, train, *([test] if held_out else []), vocab_size=SIZES["vocab"],
+                seed=0, dim=SIZES["dim"], hidden=SIZES["hidden"], init=init, **(options or {}),
+                **{"optimizer": "sgd", **settings})
+            if not isinstance(result, dict) or not {wanted, "losses"} <= set(result):
+                raise CheckFailure(f"internal: {given} returned no {wanted} and losses")
+            losses = ctx.to_numpy(result["losses"], "the training losses", number=True)
+            if held_out:
+                return {"training losses": losses, "held-out log-probabilities": ctx.to_numpy(
+                    result["log_probs"], "the held-out log-probabilities")}
+            return {"training losses": losses,
+                    **{f"trained {name}": ctx.to_numpy(value, f"the trained {name}")
+                       for name, value in sorted(result["parameters"].items())}}
+
+        return checked_runs(
+            ctx, run, functools.partial(truncated_bptt_losses, cell=cell), cell=cell,
+            train=train, init=init, what=f"{loop}: your training losses", runs=[
+                dataclasses.replace(one, settings={
+                    **LOOP, **{k: settled(ctx, v) for k, v in one.settings.items()}})
+                for one in runs])
+
+    return value_check(check, title, points, collect, **check_options)

@@ -15,12 +15,10 @@ below the add-one unigram model's.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
-    CheckFailure,
     Context,
     LayerCase,
     Question,
@@ -37,12 +35,13 @@ from nlpdojo_autograder.authoring import (
 )
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.builders.cases import unroll_case
-from nlpdojo_autograder.authoring.inputs import integers, normal, states
+from nlpdojo_autograder.authoring.inputs import normal, states
 from nlpdojo_autograder.training import (
     OPTIMIZER_STATE_MISTAKES,
     LoopRun,
-    checked_runs,
-    truncated_bptt_losses,
+    lm_case,
+    loop_check,
+    torch_lm,
 )
 from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
 
@@ -115,32 +114,9 @@ RNN_AT_SCALE = (4, 64, 512, 64)
 
 # -- the RNN LM --------------------------------------------------------------------------------
 V_LM, D_LM, H_LM, B_LM, T_LM = 7, 3, 4, 2, 5
-
-
-def _rnn_lm_at(v: int, d: int, h: int, b: int, t: int, std: float = 0.7):
-    return layer_case(v, d, h, params={"embedding.weight": normal(v, d),
-                                       "rnn.cell.weight_e": normal(d, h, scale=std),
-                                       "rnn.cell.weight_h": normal(h, h, scale=std),
-                                       "rnn.cell.bias": normal(h, scale=0.5),
-                                       "output.weight": normal(h, v), "output.bias": normal(v)},
-                      inputs=(integers(v, b, t, repeated=True), states(b, h)),
-                      differentiable=(1,))
-
-
-_rnn_lm = _rnn_lm_at(V_LM, D_LM, H_LM, B_LM, T_LM)
+_rnn_lm = lm_case("rnn", V_LM, D_LM, H_LM, B_LM, T_LM)
 #: (V, D, H, B, T) at scale: 184,448 parameters (builders' ``at_scale``)
 RNN_LM_AT_SCALE = (1024, 32, 128, 32, 8)
-
-
-def _torch_rnn_lm(p, ids, h0):
-    torch = torch_module()
-    vectors = p["embedding.weight"][ids]  # (B, T, D)
-    h, states = h0, []
-    for t in range(ids.shape[1]):
-        h = torch.tanh(h @ p["rnn.cell.weight_h"] + vectors[:, t] @ p["rnn.cell.weight_e"]
-                       + p["rnn.cell.bias"])
-        states.append(h)
-    return torch.stack(states, 1) @ p["output.weight"] + p["output.bias"]  # (B, T, V)
 
 
 def _windows_values(ctx: Context) -> dict[str, np.ndarray]:
@@ -154,48 +130,8 @@ def _windows_values(ctx: Context) -> dict[str, np.ndarray]:
     return out
 
 
-def _truncated_bptt_values(ctx: Context) -> dict[str, np.ndarray]:
-    """A few windows of your training loop with plain SGD on a random stream: the loss of
-    every window and the held-out log-probabilities after it (state carried, targets
-    shifted, gradients cut at each window's border); then the same with Adam, whose state
-    (moments, step count) must live across windows (:func:`checked_runs`: the usual mistakes
-    of each run named against the torch oracle)."""
-    rng = ctx.rng()
-    vocab, dim, hidden = 9, 3, 4
-    train, test = rng.integers(0, vocab, 3 * 25), rng.integers(0, vocab, 10 * 16)
-    init = {"embedding.weight": 0.5 * rng.standard_normal((vocab, dim)),  # the same on every
-            "rnn.cell.weight_e": 0.5 * rng.standard_normal((dim, hidden)),  # backend
-            "rnn.cell.weight_h": 0.5 * rng.standard_normal((hidden, hidden)),
-            "rnn.cell.bias": np.zeros(hidden),
-            "output.weight": 0.5 * rng.standard_normal((hidden, vocab)),
-            "output.bias": np.zeros(vocab)}
-
-    def run(*, lr: float, optimizer: str = "sgd", **loop: int) -> dict[str, np.ndarray]:
-        result = ctx.given_function("lm_training", "train_and_score")(
-            ctx.backend, train, test, model="rnn", vocab_size=vocab, seed=0, dim=dim,
-            hidden=hidden, optimizer=optimizer, lr=lr, eval_bptt=5, init=init, **loop)
-        if not isinstance(result, dict) or not {"log_probs", "losses"} <= set(result):
-            raise CheckFailure("internal: train_and_score returned no log_probs and losses")
-        log_probs = ctx.to_numpy(result["log_probs"], "the held-out log-probabilities")
-        return {"training losses": ctx.to_numpy(result["losses"], "the training losses",
-                                                number=True),
-                "held-out log-probabilities": log_probs}
-
-    return checked_runs(ctx, run, torch_bptt_losses, cell="rnn", train=train, init=init,
-                        what="train_rnn_lm: your training losses", runs=[
-                            LoopRun("sgd", {**LOOP, "lr": 0.5}, mistakes=BPTT_MISTAKES),
-                            LoopRun("adam", {**LOOP, "lr": ADAM_LR, "optimizer": "adam"},
-                                    mistakes=OPTIMIZER_STATE_MISTAKES, label="Adam")])
-
-
-#: the truncated-BPTT check's loop: 3 streams, windows of 4 steps, two epochs (the oracle's
-#: settings besides the learning rate and the optimizer)
-LOOP = {"batch_size": 3, "bptt": 4, "epochs": 2}
-#: the learning rate of the truncated-BPTT check's run with Adam
-ADAM_LR = 0.05
-
-
-#: the usual truncated-BPTT mistakes, as switches of :func:`torch_bptt_losses`, and what to say
+#: the usual truncated-BPTT mistakes, as switches of the training kit's oracle
+#: (:func:`~nlpdojo_autograder.training.truncated_bptt_losses`), and what to say
 BPTT_MISTAKES = {
     "the hidden state not carried across windows: each window must start from the final "
     "state of the window before it (model.final_state(cache)), not from zeros; only the "
@@ -211,16 +147,6 @@ BPTT_MISTAKES = {
     "the state carried from the window's first step: the next window starts from the last "
     "step's hidden state h⁽ᵀ⁾ (final_state reads hs[:, -1])": {"carried": "first"},
 }
-
-
-def torch_bptt_losses(train: np.ndarray, init: dict[str, np.ndarray], **settings: Any
-                      ) -> np.ndarray:
-    """The training losses of truncated BPTT over the RNN cell, in torch: the training kit's
-    oracle (:func:`~nlpdojo_autograder.training.bptt_oracle.truncated_bptt_losses`), an
-    independent oracle of ``train_rnn_lm``; ``settings``: ``batch_size``, ``bptt``, ``lr``,
-    ``epochs`` and the switches of :data:`BPTT_MISTAKES` and
-    :data:`~nlpdojo_autograder.training.OPTIMIZER_STATE_MISTAKES`."""
-    return truncated_bptt_losses(train, init, cell="rnn", **settings)
 
 
 RNN_CELL = Question(
@@ -249,18 +175,26 @@ RNN_LM = Question(
     "rnn_lm", "RNN language model, truncated BPTT over batched streams",
     checks=[
         layer_checks("RNNLM", _rnn_lm, title="RNNLM over 5 steps",
-                     points=2.25, torch=_torch_rnn_lm, timeout_s=SEQUENCE_TIMEOUT_S,
+                     points=2.25, torch=torch_lm("rnn"), timeout_s=SEQUENCE_TIMEOUT_S,
                      directions=True,  # every parameter a swapped-in layer's: the wiring
-                     at_scale=_rnn_lm_at(*RNN_LM_AT_SCALE, std=0.1)),
+                     at_scale=lm_case("rnn", *RNN_LM_AT_SCALE, std=0.1)),
         with_hint(final_state_check(
             "RNNLM", _rnn_lm, title="RNNLM.final_state: h after the last step", points=0.25,
             timeout_s=SEQUENCE_TIMEOUT_S), RNN_LM_FINAL_STATE_HINT),
         value_check("windows", "bptt_windows: B streams, windows of T, targets "
                     "shifted by one", 1.0, _windows_values, rtol=0, atol=0),
-        value_check("truncated_bptt", "train_rnn_lm: losses of two epochs of 6 "
-                    "windows of SGD, and of Adam, and the held-out log-probabilities after "
-                    "them", 1.0,
-                    _truncated_bptt_values, rtol=1e-6, timeout_s=SEQUENCE_TIMEOUT_S),
+        # a few windows of the loop with plain SGD on a random stream, then with Adam, whose
+        # state (moments, step count) must live across windows: the loss of every window and
+        # the held-out log-probabilities after it (state carried, targets shifted, gradients
+        # cut at each window's border)
+        loop_check("truncated_bptt", "train_rnn_lm: losses of two epochs of 6 windows of SGD, "
+                   "and of Adam, and the held-out log-probabilities after them", 1.0,
+                   loop="train_rnn_lm", given="train_and_score", cell="rnn", held_out=True,
+                   options={"model": "rnn", "eval_bptt": 5}, runs=[
+                       LoopRun("sgd", {"lr": 0.5}, mistakes=BPTT_MISTAKES),
+                       LoopRun("adam", {"lr": 0.05, "optimizer": "adam"},
+                               mistakes=OPTIMIZER_STATE_MISTAKES, label="Adam")],
+                   rtol=1e-6, timeout_s=SEQUENCE_TIMEOUT_S),
         metric_checks("sotu", heldout_run("rnn"), [perplexity_metric(
            "RNN LM on State of the Union addresses", 3.0)],
            budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of "

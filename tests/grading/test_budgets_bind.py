@@ -44,7 +44,8 @@ def _largest_column(params):
 
 
 def test_the_lstm_lms_gradient_is_clipped_in_its_graded_run(monkeypatch):
-    from nlpdojo_course.rnn_variants.language_model import BUDGET, NEURAL_DATA, lm_shapes
+    from nlpdojo_autograder.training import lm_shapes
+    from nlpdojo_course.rnn_variants.language_model import BUDGET, NEURAL_DATA
     from nlpdojo_solutions.library import clipping
     from nlpdojo_solutions.rnn_variants import lm_training, lstm_lm
 
@@ -52,7 +53,8 @@ def test_the_lstm_lms_gradient_is_clipped_in_its_graded_run(monkeypatch):
     monkeypatch.setattr(lstm_lm, "clip_gradients",
                         lambda p, v: hook(p, v, clipping.clip_gradients))
     data = token_streams("sotu", **NEURAL_DATA)
-    init = initial_parameters(lm_shapes(data.vocab_size, BUDGET["dim"], BUDGET["hidden"]), 0)
+    init = initial_parameters(
+        lm_shapes("lstm", data.vocab_size, BUDGET["dim"], BUDGET["hidden"]), 0)
     init["rnn.cell.bias"][BUDGET["hidden"]:2 * BUDGET["hidden"]] = 1.0
     with pytest.raises(_Bound):
         lm_training.train_lm(load_backend("numpy"), data.train_ids,

@@ -208,28 +208,22 @@ def test_the_torch_bptt_oracle_equals_the_reference_training_losses():
     import numpy as np
 
     from nlpdojo.selection import load_backend
-    from nlpdojo_course.language_models.rnn import torch_bptt_losses
+    from nlpdojo_autograder.training import loop_draws, truncated_bptt_losses
     from nlpdojo_solutions.language_models.lm_training import train_and_score
 
-    rng = np.random.default_rng(5)
-    vocab, dim, hidden = 9, 3, 4
-    train = rng.integers(0, vocab, 75)
-    init = {"embedding.weight": 0.5 * rng.standard_normal((vocab, dim)),
-            "rnn.cell.weight_e": 0.5 * rng.standard_normal((dim, hidden)),
-            "rnn.cell.weight_h": 0.5 * rng.standard_normal((hidden, hidden)),
-            "rnn.cell.bias": np.zeros(hidden),
-            "output.weight": 0.5 * rng.standard_normal((hidden, vocab)),
-            "output.bias": np.zeros(vocab)}
+    train, _, init = loop_draws(np.random.default_rng(5), "rnn")
     ours = train_and_score(load_backend("numpy", "cpu", "float64"), train, train[:20],
-                           model="rnn", vocab_size=vocab, init=init, dim=dim, hidden=hidden,
+                           model="rnn", vocab_size=9, init=init, dim=3, hidden=4,
                            batch_size=3, bptt=4, optimizer="sgd", lr=0.5, epochs=2,
                            eval_bptt=5)["losses"]
-    oracle = torch_bptt_losses(train, init, batch_size=3, bptt=4, lr=0.5, epochs=2)
-    np.testing.assert_allclose(ours, oracle, rtol=1e-10)
-    not_carried = torch_bptt_losses(train, init, batch_size=3, bptt=4, lr=0.5, epochs=2,
-                                    carry=False)
-    assert not np.allclose(ours, not_carried)
-    unshifted = torch_bptt_losses(train, init, batch_size=3, bptt=4, lr=0.5, epochs=2, shift=0)
+
+    def torch_bptt_losses(**switches):
+        return truncated_bptt_losses(train, init, cell="rnn", batch_size=3, bptt=4, lr=0.5,
+                                     epochs=2, **switches)
+
+    np.testing.assert_allclose(ours, torch_bptt_losses(), rtol=1e-10)
+    assert not np.allclose(ours, torch_bptt_losses(carry=False))
+    unshifted = torch_bptt_losses(shift=0)
     assert unshifted[-1] < ours[-1]  # copying the input is easier to learn than the next token
 
 

@@ -5,6 +5,7 @@ a notebook's "write it first" advice naming the notebook's commands, not ``grade
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -74,19 +75,24 @@ def test_a_loops_named_mistakes_without_torch_are_said_once(monkeypatch):
     import builtins
 
     from nlpdojo_autograder.authoring.compare import MISTAKES_NEED_TORCH
-    from nlpdojo_autograder.training import name_the_loop_mistake
+    from nlpdojo_autograder.training import (
+        loop_draws,
+        name_the_loop_mistake,
+        truncated_bptt_losses,
+    )
+    from nlpdojo_autograder.training.loop_runs import LOOP
     from nlpdojo_course.language_models import rnn
     from nlpdojo_course.rnn_variants import language_model as lm
 
-    rng = np.random.default_rng(0)
-    train, init = rng.integers(0, lm.VOCAB, lm.STREAMS * 25), lm._windows_init(rng)
-    settings = {"lr": 0.5, "clip": 0.15}
-    right = lm.torch_gated_losses(train, init, **settings)
+    train, _, init = loop_draws(np.random.default_rng(0), "lstm")
+    settings = {**LOOP, "lr": 0.5, "clip": 0.15}
+    right = truncated_bptt_losses(train, init, cell="lstm", **settings)
     ctx = Context(subject=None, backend=None, seed=0, workdir=None)  # nothing known: computed
 
     def gated(**settings):
-        return name_the_loop_mistake(ctx, "sgd", right, lm.torch_gated_losses, train, init,
-                                     lm.MISTAKES, cell="lstm", what="losses", **settings)
+        return name_the_loop_mistake(ctx, "sgd", right, functools.partial(
+            truncated_bptt_losses, cell="lstm"), train, init, lm.MISTAKES, cell="lstm",
+            what="losses", **settings)
 
     beside = gated(**settings)
     # with torch: the oracle's losses beside the outputs (for a submission's grading to reuse)
@@ -101,7 +107,6 @@ def test_a_loops_named_mistakes_without_torch_are_said_once(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_torch)
     assert set(gated(**settings)) == {MISTAKES_NEED_TORCH}
-    assert set(name_the_loop_mistake(ctx, "sgd", right, rnn.torch_bptt_losses, train, init,
-                                     rnn.BPTT_MISTAKES, cell="rnn", what="losses",
-                                     batch_size=3, bptt=4, lr=0.5, epochs=2)) == {
-        MISTAKES_NEED_TORCH}
+    assert set(name_the_loop_mistake(ctx, "sgd", right, functools.partial(
+        truncated_bptt_losses, cell="rnn"), train, init, rnn.BPTT_MISTAKES, cell="rnn",
+        what="losses", batch_size=3, bptt=4, lr=0.5, epochs=2)) == {MISTAKES_NEED_TORCH}

@@ -12,7 +12,13 @@ import pytest
 
 from nlpdojo.selection import load_backend
 from nlpdojo_autograder.authoring import CheckFailure, Context
-from nlpdojo_autograder.training import OPTIMIZER_STATE_MISTAKES, name_the_loop_mistake
+from nlpdojo_autograder.training import (
+    OPTIMIZER_STATE_MISTAKES,
+    loop_draws,
+    name_the_loop_mistake,
+    truncated_bptt_losses,
+)
+from nlpdojo_autograder.training.loop_runs import LOOP, SIZES, STREAM
 from nlpdojo_course.rnn_variants import language_model as q
 from nlpdojo_solutions.rnn_variants import lm_training
 from nlpdojo_solutions.rnn_variants.lstm_lm import GatedLM, train_gated_lm
@@ -143,23 +149,28 @@ def test_a_two_layer_lm_carries_a_state_per_layer_as_torchs_lstm(backend):
         GatedLM(backend, V, D, H, connection="highway")
 
 
+def _oracle(train, init, **settings):
+    """The training kit's torch oracle at the clipped-windows check's loop, SGD at the nominal
+    learning rate unless ``settings`` say otherwise."""
+    return truncated_bptt_losses(train, init, cell="lstm",
+                                 **{**LOOP, "lr": q.NOMINAL["lr"], **settings})
+
+
 def _run(clip):
     """The reference loop and the torch oracle on the grader's check's sizes."""
     backend = load_backend("numpy", "cpu", "float64")
-    rng = np.random.default_rng(7)
-    train, init = rng.integers(0, q.VOCAB, q.STREAMS * 25), q._windows_init(rng)
+    train, _, init = loop_draws(np.random.default_rng(7), "lstm")
     trained = lm_training.train_lm(
-        backend, train, vocab_size=q.VOCAB, init=init, dim=q.DIM, hidden=q.HIDDEN,
-        batch_size=q.STREAMS, bptt=q.BPTT, optimizer="sgd", lr=q.LR, clip=clip,
-        epochs=q.EPOCHS)
+        backend, train, vocab_size=SIZES["vocab"], init=init, dim=SIZES["dim"],
+        hidden=SIZES["hidden"], **LOOP, optimizer="sgd", lr=q.NOMINAL["lr"], clip=clip)
     return trained["losses"], train, init
 
 
-@pytest.mark.parametrize("clip", [q.CLIP, None], ids=["clipped", "not-clipped"])
+@pytest.mark.parametrize("clip", [q.NOMINAL["clip"], None], ids=["clipped", "not-clipped"])
 def test_the_training_loop_matches_torchs_clipped_truncated_bptt(clip):
     losses, train, init = _run(clip)
-    assert len(losses) == q.EPOCHS * ((25 - 1) // q.BPTT)
-    np.testing.assert_allclose(losses, q.torch_gated_losses(train, init, clip=clip),
+    assert len(losses) == LOOP["epochs"] * ((STREAM - 1) // LOOP["bptt"])
+    np.testing.assert_allclose(losses, _oracle(train, init, clip=clip),
                                rtol=1e-10, atol=1e-12)
 
 
@@ -169,24 +180,23 @@ def test_each_named_mistake_gives_other_losses_than_the_right_loop_at_every_seed
     mistake, the right loop was told it made it: with a clip of 0.3, 2 % of draws never
     clipped, and the reference failed at input seed 52 (bench/reference_seeds.py). Every
     mistake, with SGD and with Adam, must differ from the right loop in every draw."""
-    losses, train, init = _run(q.CLIP)
-    np.testing.assert_allclose(losses, q.torch_gated_losses(train, init, clip=q.CLIP),
+    losses, train, init = _run(q.NOMINAL["clip"])
+    np.testing.assert_allclose(losses, _oracle(train, init, clip=q.NOMINAL["clip"]),
                                rtol=1e-10, atol=1e-12)
-    # the settings at the ends of the ranges a grading draws them from (windows_settings)
+    # the settings at the ends of the ranges a grading draws them from (the check's LoopRuns)
     drawn = [{"lr": 0.35, "clip": 0.24, "adam_lr": 0.03},
              {"lr": 0.7, "clip": 0.12, "adam_lr": 0.07}]
     # 16, 65, 68, 77: draws that never clipped at 0.3 (the largest norm of their runs below it)
     for seed in (*range(12), 16, 65, 68, 77):
-        rng = np.random.default_rng(seed)
-        train, init = rng.integers(0, q.VOCAB, q.STREAMS * 25), q._windows_init(rng)
+        train, _, init = loop_draws(np.random.default_rng(seed), "lstm")
         setting = drawn[seed % 2]
         runs = [({"lr": setting["lr"], "clip": setting["clip"]}, q.MISTAKES),
                 ({"optimizer": "adam", "lr": setting["adam_lr"], "clip": None},
                  OPTIMIZER_STATE_MISTAKES)]
         for settings, mistakes in runs:
-            right = q.torch_gated_losses(train, init, **settings)
+            right = _oracle(train, init, **settings)
             for what, mistake in mistakes.items():
-                wrong = q.torch_gated_losses(train, init, **{**settings, **mistake})
+                wrong = _oracle(train, init, **{**settings, **mistake})
                 assert not np.allclose(right, wrong, rtol=1e-6, atol=1e-9), (seed, what)
 
 
@@ -215,16 +225,15 @@ def test_the_rnn_choice_is_language_models_rnn_lm(backend):
 def test_a_mistake_invisible_in_a_draw_is_not_named():
     """At a clip of 0.3, draw 16 never clips: the unclipped loop trains exactly like the right
     one there, and the right losses must not be told they are the unclipped loop's."""
-    rng = np.random.default_rng(16)
-    train, init = rng.integers(0, q.VOCAB, q.STREAMS * 25), q._windows_init(rng)
-    right = q.torch_gated_losses(train, init, clip=0.3)
-    np.testing.assert_allclose(right, q.torch_gated_losses(train, init, clip=None))
+    train, _, init = loop_draws(np.random.default_rng(16), "lstm")
+    right = _oracle(train, init, clip=0.3)
+    np.testing.assert_allclose(right, _oracle(train, init, clip=None))
     ctx = Context(subject=None, backend=None, seed=0, workdir=None)  # nothing known: computed
 
     def named(losses):
-        return name_the_loop_mistake(ctx, "sgd", losses, q.torch_gated_losses, train, init,
+        return name_the_loop_mistake(ctx, "sgd", losses, _oracle, train, init,
                                      q.MISTAKES, cell="lstm", what="losses", clip=0.3)
 
     named(right)  # raises where it names one
     with pytest.raises(CheckFailure, match="cell state not carried"):
-        named(q.torch_gated_losses(train, init, clip=0.3, carry_cell=False))
+        named(_oracle(train, init, clip=0.3, carry_cell=False))
