@@ -150,13 +150,12 @@ LSTM_LM = Question(
         loop_check("clipped_windows", "train_gated_lm: the losses and parameters of two "
                    "epochs of 6 windows of SGD, the gradient clipped, and of Adam, not clipped",
                    1.0, loop="train_gated_lm", given="train_lm", cell="lstm",
-                   options={"cell": "lstm"}, runs=[
+                   options={"cell": "lstm"}, timeout_s=TIMEOUT_S, runs=[
                        LoopRun("sgd", {"lr": setting(0.35, 0.7), "clip": setting(0.12, 0.24, 1)},
                                mistakes=MISTAKES),
                        LoopRun("adam", {"optimizer": "adam", "lr": setting(0.03, 0.07, 2),
                                         "clip": None},
-                               mistakes=OPTIMIZER_STATE_MISTAKES, label="Adam")],
-                   rtol=1e-6, timeout_s=TIMEOUT_S),
+                               mistakes=OPTIMIZER_STATE_MISTAKES, label="Adam")]),
     ],
     requires=(*LIBRARY, GRU_CELL))
 
