@@ -19,6 +19,7 @@ from nlpdojo_autograder.training import (
     stream_targets,
     token_streams,
 )
+from nlpdojo_autograder.training import lm_shapes as recurrent_shapes
 from nlpdojo_autograder.training import perplexity_metric as within_reference
 
 __all__ = ["TRAINED", "heldout_run", "lm_plan", "perplexity_metric"]
@@ -40,13 +41,13 @@ WINDOW_BUDGET = {"dim": 32, "hidden": 64, "context": 3, "batch_size": 256,
 
 
 def lm_shapes(model: str, vocab: int, settings: dict) -> dict[str, tuple[int, ...]]:
-    """The parameters a trained LM of this budget has (the given constructors' names)."""
+    """The parameters a trained LM of this budget has (the given constructors' names; the
+    RNN LM's as the training kit states a recurrent LM's)."""
     d, h = settings["dim"], settings["hidden"]
-    body = ({"rnn.cell.weight_e": (d, h), "rnn.cell.weight_h": (h, h), "rnn.cell.bias": (h,)}
-            if model == "rnn" else
-            {"hidden.weight": (settings["context"] * d, h), "hidden.bias": (h,)})
-    return {"embedding.weight": (vocab, d), **body, "output.weight": (h, vocab),
-            "output.bias": (vocab,)}
+    if model == "rnn":
+        return recurrent_shapes("rnn", vocab, d, h)
+    return {"embedding.weight": (vocab, d), "hidden.weight": (settings["context"] * d, h),
+            "hidden.bias": (h,), "output.weight": (h, vocab), "output.bias": (vocab,)}
 
 
 def lm_plan(ctx: Context, model: str) -> TrainingPlan:
