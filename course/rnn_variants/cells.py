@@ -6,7 +6,6 @@ and against its ``torch.nn`` twin with copied weights; the LSTM's forget-gate bi
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 from itertools import permutations
 
@@ -14,12 +13,10 @@ import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
-    LayerCase,
     Parity,
     Question,
     Saturated,
     layer_checks,
-    saturating_offsets,
     settings_rng,
     torch_twin,
     value_check,
@@ -44,16 +41,6 @@ def _lstm(b: int, d: int, h: int, std: float = 0.7):
                       inputs=(normal(b, d), (states(b, h), normal(b, h))),
                       differentiable=(0, 1), names=("x", ("h_prev", "c_prev")),
                       outputs=("h", "c"))
-
-
-def _lstm_saturated(ctx: Context) -> LayerCase:
-    """The LSTM's case with every gate's pre-activations past the overflow of exp on both
-    sides (a unit of each gate's bias pushed to ±750..1000): a sigmoid written e^a / (1 + e^a)
-    kept full marks where no case saturated a gate."""
-    case = _lstm(*SIZES)(ctx)
-    h = SIZES[2]
-    bias = case.params["bias"] + saturating_offsets(settings_rng(ctx), 4, h)  # (4H,)
-    return dataclasses.replace(case, params={**case.params, "bias": bias})
 
 
 #: ``torch.nn.LSTMCell`` with the cell's weights: W_x, W_h transposed, one bias
@@ -136,7 +123,7 @@ LSTM_CELL = Question(
                          torch=TORCH_LSTM, forward_mistakes=LSTM_MISTAKES,
                          backward_mistakes=LSTM_BACKWARD_MISTAKES,
                          at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
-                         saturated=Saturated(_lstm_saturated),
+                         saturated=Saturated(bias="bias", blocks=4),
                          parity=Parity(_lstm(*TORCH_SIZES),
                                        "LSTMCell against torch.nn.LSTMCell", 1.0)),
             value_check("forget_bias",
@@ -156,14 +143,6 @@ def _gru(b: int, d: int, h: int, std: float = 0.7):
                                     "bias_h": normal(3 * h, scale=0.5)},
                       inputs=(normal(b, d), states(b, h)), differentiable=(0, 1),
                       names=("x", "h_prev"))
-
-
-def _gru_saturated(ctx: Context) -> LayerCase:
-    """The GRU's case with r's, z's and n's pre-activations past the overflow of exp on both
-    sides (a unit of each block of b_x pushed to ±750..1000)."""
-    case = _gru(*SIZES)(ctx)
-    bias = case.params["bias_x"] + saturating_offsets(settings_rng(ctx), 3, SIZES[2])  # (3H,)
-    return dataclasses.replace(case, params={**case.params, "bias_x": bias})
 
 
 #: ``torch.nn.GRUCell`` with the cell's weights: both biases its own (r applies to b_hn)
@@ -227,7 +206,7 @@ GRU_CELL = Question(
                          torch=TORCH_GRU, forward_mistakes=GRU_MISTAKES,
                          backward_mistakes=GRU_BACKWARD_MISTAKES,
                          at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
-                         saturated=Saturated(_gru_saturated),
+                         saturated=Saturated(bias="bias_x", blocks=3),
                          parity=Parity(_gru(*TORCH_SIZES), "GRUCell against torch.nn.GRUCell",
                                        1.0), hints={
                              "values": "torch's convention: gates in the order r, z, n; "

@@ -7,7 +7,6 @@ are checked over the grader's stand-in cells (``sequence_checks``) with a state 
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 
 import numpy as np
@@ -19,7 +18,6 @@ from nlpdojo_autograder.authoring import (
     Saturated,
     final_state_check,
     layer_checks,
-    saturating_offsets,
     sequence_checks,
     settings_rng,
     stand_in_cell,
@@ -97,12 +95,6 @@ def _highway_at(b: int, t: int, h: int, std: float = 0.7):
 _highway = _highway_at(B, T, H)
 
 
-def _highway_saturated(ctx: Context) -> LayerCase:
-    """The highway's case with the gate's pre-activations past the overflow of exp on both
-    sides (a unit of its bias pushed to ±750..1000)."""
-    case = _highway(ctx)
-    bias = case.params["bias"] + saturating_offsets(settings_rng(ctx), 1, H)  # (H,)
-    return dataclasses.replace(case, params={**case.params, "bias": bias})
 #: (B, T, H) at scale: 262,656 parameters (builders' ``at_scale``)
 HIGHWAY_AT_SCALE = (8, 32, 512)
 
@@ -124,7 +116,7 @@ HIGHWAY = Question(
     checks=layer_checks("Highway", _highway, title="Highway", points=1.5,
                         torch=_torch_highway,
                         at_scale=_highway_at(*HIGHWAY_AT_SCALE, std=HIGHWAY_AT_SCALE[2] ** -0.5),
-                        saturated=Saturated(_highway_saturated, ("sigmoid",))))
+                        saturated=Saturated(bias="bias", nonlinearities=("sigmoid",))))
 RESIDUAL = Question(
     "residual", "A residual connection", code="library/deep_rnn",
     checks=layer_checks("Residual", _residual, title="Residual", points=0.5,

@@ -343,7 +343,7 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                         accumulate, judge_accumulate,
                             question=question, needs_expected=True, **options)]
           if parameters else []),
-        *([_saturated_check(question, module, cls, title, saturated, torch, rtol, options)]
+        *([_saturated_check(question, module, cls, title, saturated, make, torch, rtol, options)]
           if saturated is not None else []),
     ]
     checks = [with_hint(c, hints[c.name]) if c.name in (hints or {}) else c for c in checks]
@@ -363,12 +363,12 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
 
 
 def _saturated_check(question: str, module: str, cls: str, title: str, saturated: Saturated,
-                     torch: Callable[..., Any] | None, rtol: float,
+                     make: Callable[..., Any], torch: Callable[..., Any] | None, rtol: float,
                      options: dict[str, Any]) -> Check:
     """The check of a layer on its :class:`Saturated` case: output, input and parameter
     gradients against the reference's; a NaN or inf where they are finite is the overflow of
     the nonlinearities it names."""
-    run = _layer_runner(module, cls, saturated.case, torch)
+    run = _layer_runner(module, cls, saturated.of(make), torch)
 
     def values(ctx: Context) -> Payload:
         ran = run(ctx, 1)

@@ -3,6 +3,7 @@ the overflow of ``exp`` on both sides, where a naive sigmoid or tanh gives NaN."
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from nlpdojo_autograder.authoring.builders.cases import LayerCase
 from nlpdojo_autograder.authoring.context import Context
+from nlpdojo_autograder.authoring.inputs import settings_rng
 
 #: what a NaN or inf at saturated pre-activations says, by the nonlinearity that makes it
 #: (:class:`Saturated`): the overflow and the formula that avoids it
@@ -32,19 +34,40 @@ SATURATED_RANGE = (750.0, 1000.0)
 class Saturated:
     """A layer's case whose pre-activations overflow a naive formula (:func:`layer_checks`'
     ``saturated``): a gate's sigmoid written ``e^a / (1 + e^a)`` is NaN beyond a = 709, a tanh
-    written with e^2a beyond 355, where the reference's stays finite. ``case`` makes it (the
-    layer's sizes and parameters, a bias pushed out with :func:`saturating_offsets`, say);
-    ``nonlinearities`` name the layer's nonlinearities (keys of :data:`SATURATION`), whose
-    overflow the message names."""
+    written with e^2a beyond 355, where the reference's stays finite. Declared as data, it is
+    the layer's own case with the parameter ``bias`` pushed out by :func:`saturating_offsets`
+    in ``blocks`` gates of equal width (an LSTM's ``Saturated(bias="bias", blocks=4)``: each
+    gate's pre-activations past the overflow on both sides); or ``case`` makes it, where
+    another parameter or input must carry the overflow. ``nonlinearities`` name the layer's
+    nonlinearities (keys of :data:`SATURATION`), whose overflow the message names."""
 
-    case: Callable[[Context], LayerCase]
+    case: Callable[[Context], LayerCase] | None = None
     nonlinearities: tuple[str, ...] = ("sigmoid", "tanh")
+    bias: str | None = None
+    blocks: int = 1
 
     def __post_init__(self) -> None:
         unknown = [n for n in self.nonlinearities if n not in SATURATION]
         if unknown or not self.nonlinearities:
             raise ValueError(f"Saturated(nonlinearities={self.nonlinearities!r}): name one or "
                              f"more of {sorted(SATURATION)}")
+        if (self.case is None) == (self.bias is None):
+            raise ValueError("Saturated: give the case (case=make) or the bias of the layer's "
+                             "own case to push out (bias=\"bias\", blocks=gates), one of them")
+
+    def of(self, make: Callable[[Context], LayerCase]) -> Callable[[Context], LayerCase]:
+        """The saturated case of the layer whose checks' case is ``make``."""
+        if self.case is not None:
+            return self.case
+        name, blocks = self.bias, self.blocks
+
+        def case(ctx: Context) -> LayerCase:
+            made = make(ctx)
+            bias = np.asarray(made.params[name])  # (blocks · width,)
+            pushed = bias + saturating_offsets(settings_rng(ctx), blocks, bias.size // blocks)
+            return dataclasses.replace(made, params={**made.params, name: pushed})
+
+        return case
 
 
 def saturating_offsets(rng: np.random.Generator, blocks: int, width: int) -> np.ndarray:
