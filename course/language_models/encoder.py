@@ -14,43 +14,45 @@ in an earlier question may cost points there too, and its hint names the questio
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import Context, Question, Variant, layer_checks
-from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders import (
+    layer_case,
+    torch_layout,
+    torch_packed,
+    torch_pooled,
+)
 from nlpdojo_autograder.authoring.inputs import normal, padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
-from nlpdojo_course.language_models.rnn import RNN_CELL, SEQUENCE_TIMEOUT_S, torch_module
+from nlpdojo_course.language_models.rnn import RNN_CELL, SEQUENCE_TIMEOUT_S
 
 NN = "neural_networks"
 V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
 
 
 def _encoder_case(pooling: str, sizes: tuple[int, int, int, int] = (V_E, D_E, H_E, T_E),
-                  std: float = 0.7, batch: int = B_E):
+                  std: float = 0.7, batch: int = B_E, classes: int | None = None):
+    """An RNNEncoder's case; with ``classes``, a SentenceClassifier's: that encoder (its
+    parameters under ``encoder.``) and an output layer over its pooled states."""
     v, d, h, t = sizes
-    return layer_case(v, d, h, kwargs={"pooling": pooling},
-                      params={"embedding.weight": normal(v, d),
-                              "cell.weight_e": normal(d, h, scale=std),
-                              "cell.weight_h": normal(h, h, scale=std),
-                              "cell.bias": normal(h, scale=0.5)},
+    at = "" if classes is None else "encoder."
+    output = {} if classes is None else {"output.weight": normal(h, classes),
+                                         "output.bias": normal(classes)}
+    return layer_case(v, d, h, *(() if classes is None else (classes,)),
+                      kwargs={"pooling": pooling},
+                      params={f"{at}embedding.weight": normal(v, d),
+                              f"{at}cell.weight_e": normal(d, h, scale=std),
+                              f"{at}cell.weight_h": normal(h, h, scale=std),
+                              f"{at}cell.bias": normal(h, scale=0.5), **output},
                       inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
 
 
 def _torch_encoder(pooling: str):
+    """The encoder in torch: ``torch.nn.RNN`` (tanh) over packed sequences, pooled over each
+    sentence's real steps."""
     def forward(p, ids, lengths):
-        torch = torch_module()
-        vectors = p["embedding.weight"][ids]  # (B, T, D)
-        h = torch.zeros(ids.shape[0], H_E, dtype=vectors.dtype)
-        states = []
-        for t in range(ids.shape[1]):
-            h = torch.tanh(h @ p["cell.weight_h"] + vectors[:, t] @ p["cell.weight_e"]
-                           + p["cell.bias"])
-            states.append(h)
-        hs = torch.stack(states, 1)  # (B, T, H)
-        real = torch.arange(ids.shape[1])[None, :] < lengths[:, None]  # (B, T)
-        if pooling == "final":
-            return hs[torch.arange(ids.shape[0]), lengths - 1]
-        if pooling == "mean":
-            return (hs * real[..., None]).sum(1) / lengths[:, None]
-        return hs.masked_fill(~real[..., None], -2.0).amax(1)
+        weights = torch_layout(p["cell.weight_e"], p["cell.weight_h"], p["cell.bias"],
+                               suffix="_l0")
+        hs = torch_packed("RNN", weights, p["embedding.weight"][ids], lengths)  # (B, T, H)
+        return torch_pooled(hs, lengths, pooling)
     return forward
 
 
@@ -78,19 +80,6 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
         sizes=("dim", "hidden", "pooling"), shapes=lambda v: classifier_shapes(v, CLASSIFIER))
 
 
-def _classifier_at(v: int, d: int, h: int, t: int, std: float = 0.7, batch: int = B_E,
-                   classes: int = 2):
-    return layer_case(v, d, h, classes, kwargs={"pooling": "mean"},
-                      params={"encoder.embedding.weight": normal(v, d),
-                              "encoder.cell.weight_e": normal(d, h, scale=std),
-                              "encoder.cell.weight_h": normal(h, h, scale=std),
-                              "encoder.cell.bias": normal(h, scale=0.5),
-                              "output.weight": normal(h, classes),
-                              "output.bias": normal(classes)},
-                      inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
-
-
-_classifier_case = _classifier_at(V_E, D_E, H_E, T_E)
 #: (V, D, H, T) at scale: 180,482 parameters (builders' ``at_scale``: a backward that
 #: differentiates the forward numerically cannot finish there), over a batch of 64 sentences:
 #: a backward by central differences of stacked copies of the recurrence (every weight bumped
@@ -119,12 +108,12 @@ SENTENCE_ENCODER = Question(
 SENTENCE_CLASSIFIER = Question(
     "sentence_classifier", "A sentence classifier on the RNN encoder", code="encoder",
     checks=layer_checks("SentenceClassifier",
-                        _classifier_case, title="SentenceClassifier", points=1.0, repeat=2,
-                        timeout_s=SEQUENCE_TIMEOUT_S,
+                        _encoder_case("mean", classes=2), title="SentenceClassifier", points=1.0,
+                        repeat=2, timeout_s=SEQUENCE_TIMEOUT_S,
                         directions=True,  # every parameter a swapped-in layer's: wiring
                         # 3 classes at scale: a classifier with 2 written in fails there
-                        at_scale=_classifier_at(*CLASSIFIER_AT_SCALE, std=0.1,
-                                                 batch=AT_SCALE_BATCH, classes=3)),
+                        at_scale=_encoder_case("mean", CLASSIFIER_AT_SCALE, std=0.1,
+                                               batch=AT_SCALE_BATCH, classes=3)),
     requires=(SENTENCE_ENCODER, RNN_CELL, *LIBRARY))
 
 #: trains the student's own encoder, classifier and library (nothing swapped in: a reference

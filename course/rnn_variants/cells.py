@@ -21,7 +21,7 @@ from nlpdojo_autograder.authoring import (
     torch_twin,
     value_check,
 )
-from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders import layer_case, torch_layout
 from nlpdojo_autograder.authoring.inputs import normal, states
 
 #: (B, D, H) of the layer checks, and of the torch check: every size varies between a cell's
@@ -44,10 +44,8 @@ def _lstm(b: int, d: int, h: int, std: float = 0.7):
 
 
 #: ``torch.nn.LSTMCell`` with the cell's weights: W_x, W_h transposed, one bias
-TORCH_LSTM = torch_twin("LSTMCell", {
-    "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
-    "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
-    args=lambda p: (p["weight_x"].shape[0], p["weight_h"].shape[0]))
+TORCH_LSTM = torch_twin("LSTMCell",
+                        lambda p: torch_layout(p["weight_x"], p["weight_h"], p["bias"]))
 
 
 def _gate_blocks(p: dict, order: list[int], names: tuple[str, ...]) -> dict:
@@ -146,10 +144,8 @@ def _gru(b: int, d: int, h: int, std: float = 0.7):
 
 
 #: ``torch.nn.GRUCell`` with the cell's weights: both biases its own (r applies to b_hn)
-TORCH_GRU = torch_twin("GRUCell", {
-    "weight_ih": lambda p: p["weight_x"].T, "weight_hh": lambda p: p["weight_h"].T,
-    "bias_ih": lambda p: p["bias_x"], "bias_hh": lambda p: p["bias_h"]},
-    args=lambda p: (p["weight_x"].shape[0], p["weight_h"].shape[0]))
+TORCH_GRU = torch_twin("GRUCell", lambda p: torch_layout(p["weight_x"], p["weight_h"],
+                                                         p["bias_x"], p["bias_h"]))
 
 
 def _gru_update_reversed(oracle):

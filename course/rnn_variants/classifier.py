@@ -12,7 +12,13 @@ scores held-out sentences it never sends.
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import Context, Question, Variant, layer_checks
-from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders import (
+    TORCH_DIRECTIONS,
+    layer_case,
+    torch_layout,
+    torch_packed,
+    torch_pooled,
+)
 from nlpdojo_autograder.authoring.inputs import normal, padded_sentences
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 from nlpdojo_course.rnn_variants.cells import LSTM_CELL
@@ -24,6 +30,8 @@ NN = "neural_networks"
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
            f"{NN}.adam", "lstm_cell", "recurrent", "clipping")
 V, D, H, B, T, C = 5, 2, 2, 3, 5, 2
+#: an LSTM cell's parameters, in the order torch_layout takes them
+CELL = ("weight_x", "weight_h", "bias")
 #: each LSTM call is one call-back to the reference process, two per direction and application
 TIMEOUT_S = 120.0
 
@@ -58,30 +66,12 @@ def _torch_classifier(bidirectional: bool, pooling: str):
     """The classifier in torch: ``torch.nn.LSTM`` over packed sequences (each row's real
     steps only, both directions), padded back with zeros, pooled over the real steps."""
     def forward(p, ids, lengths):
-        # imported on use: torch is optional (a NumPy-only grader never loads it)
-        import torch
-        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
-        d, four_h = p["left.cell.weight_x"].shape  # (D, 4H): the sizes of these weights
-        lstm = torch.nn.LSTM(d, four_h // 4, batch_first=True, bidirectional=bidirectional,
-                             dtype=torch.float64)
-        weights = {}
-        for side, suffix in (("left", ""), ("right", "_reverse"))[:1 + bidirectional]:
-            weights.update({f"weight_ih_l0{suffix}": p[f"{side}.cell.weight_x"].T,
-                            f"weight_hh_l0{suffix}": p[f"{side}.cell.weight_h"].T,
-                            f"bias_ih_l0{suffix}": p[f"{side}.cell.bias"],
-                            f"bias_hh_l0{suffix}": 0 * p[f"{side}.cell.bias"]})
-        vectors = p["embedding.weight"][ids]  # (B, T, D)
-        packed = pack_padded_sequence(vectors, lengths.cpu(), batch_first=True,
-                                      enforce_sorted=False)
-        out, _ = torch.func.functional_call(lstm, weights, (packed,))
-        hs, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
-        real = (torch.arange(ids.shape[1])[None, :] < lengths[:, None])[..., None]  # (B,T,1)
-        if pooling == "mean":
-            pooled = (hs * real).sum(1) / lengths[:, None]
-        else:
-            pooled = hs.masked_fill(~real, -2.0).amax(1)
-        return pooled @ p["output.weight"] + p["output.bias"]  # (B, C)
+        sides = zip(("left", "right"), TORCH_DIRECTIONS[:1 + bidirectional], strict=False)
+        weights = {k: w for side, suffix in sides
+                   for k, w in torch_layout(*(p[f"{side}.cell.{n}"] for n in CELL),
+                                            suffix=suffix).items()}
+        hs = torch_packed("LSTM", weights, p["embedding.weight"][ids], lengths)  # (B, T, 2H)
+        return torch_pooled(hs, lengths, pooling) @ p["output.weight"] + p["output.bias"]
     forward.label = "torch.nn.LSTM over packed sequences"  # type: ignore[attr-defined]
     return forward
 

@@ -21,7 +21,8 @@
 The builders live one module per question shape (:mod:`.layer`, :mod:`.sequence`,
 :mod:`.loss`, :mod:`.optimizer`, :mod:`.function`, :mod:`.metric`) over their shared parts
 (:mod:`.cases`, :mod:`.wire`, :mod:`.points`, :mod:`.vectorization`, :mod:`.torch_oracle`,
-:mod:`.saturation`); this package exports what a topic declares its checks with.
+:mod:`.saturation`; :mod:`.padded`, torch oracles of models over padded sentences); this
+package exports what a topic declares its checks with.
 
 Everything the student's code computes comes back as data through the probes of
 :mod:`nlpdojo_autograder.runtime.probes`; inputs, parameter values, perturbations, comparisons and
@@ -54,20 +55,26 @@ from nlpdojo_autograder.authoring.builders.layer import layer_checks, torch_chec
 from nlpdojo_autograder.authoring.builders.loss import LossCase, loss_checks
 from nlpdojo_autograder.authoring.builders.metric import Metric, metric_checks
 from nlpdojo_autograder.authoring.builders.optimizer import OptimizerCase, optimizer_checks
+from nlpdojo_autograder.authoring.builders.padded import (
+    TORCH_DIRECTIONS,
+    torch_packed,
+    torch_pooled,
+)
 from nlpdojo_autograder.authoring.builders.points import GRAINS, split_points, with_hint
 from nlpdojo_autograder.authoring.builders.saturation import Saturated, saturating_offsets
 from nlpdojo_autograder.authoring.builders.sequence import final_state_check, sequence_checks
-from nlpdojo_autograder.authoring.builders.torch_oracle import torch_twin
+from nlpdojo_autograder.authoring.builders.torch_oracle import torch_layout, torch_twin
 from nlpdojo_autograder.authoring.builders.vectorization import counted_lines, require_vectorized
 from nlpdojo_autograder.authoring.builders.wire import run_layer, send_argument, stable_call
 from nlpdojo_autograder.authoring.inputs import drawn_setting, settings_rng
 
 __all__ = [
     "Call", "GRAINS", "GradientOf", "LayerCase", "LossCase", "Metric", "OptimizerCase", "Parity",
-    "Saturated", "Variant", "call", "calls_check", "counted_lines", "drawn_setting",
-    "final_state_check", "function_check", "function_checks", "layer_case", "layer_checks",
-    "literal",
+    "Saturated", "TORCH_DIRECTIONS", "Variant", "call", "calls_check", "counted_lines",
+    "drawn_setting", "final_state_check", "function_check", "function_checks", "layer_case",
+    "layer_checks", "literal",
     "loss_checks", "metric_checks", "optimizer_checks", "require_vectorized", "run_layer",
     "saturating_offsets", "send_argument", "sequence_checks", "settings_rng", "split_points",
-    "stable_call", "stand_in_cell", "state_of", "torch_check", "torch_twin", "with_hint",
+    "stable_call", "stand_in_cell", "state_of", "torch_check", "torch_layout", "torch_packed",
+    "torch_pooled", "torch_twin", "with_hint",
 ]

@@ -68,16 +68,36 @@ def _torch_objective(torch_forward: Callable[..., Any], params: dict[str, Any], 
     return sum((o * torch.as_tensor(g)).sum() for o, g in zip(outs, grads, strict=True))
 
 
+#: the ``torch.nn`` cells :func:`torch_twin` makes with (input size, hidden size) read from
+#: their weights where no ``args`` are given
+TORCH_CELLS = ("RNNCell", "LSTMCell", "GRUCell")
+
+
+def torch_layout(weight_x: Any, weight_h: Any, bias: Any, bias_h: Any = None, *,
+                 suffix: str = "") -> dict[str, Any]:
+    """A cell computing ``x W_x + h W_h + b`` (W_x (D, gH), W_h (H, gH): its gates side by side
+    in torch's order) in the layout of torch's recurrent modules: the weights transposed, the
+    second bias ``bias_h`` (a GRU's, inside its reset gate) or zero. ``suffix``: the end of
+    torch's names, ``""`` for a cell (``nn.LSTMCell``), ``"_l0"`` for the first layer of
+    ``nn.RNN``/``LSTM``/``GRU`` and ``"_l0_reverse"`` for its right-to-left direction."""
+    return {f"weight_ih{suffix}": weight_x.T, f"weight_hh{suffix}": weight_h.T,
+            f"bias_ih{suffix}": bias, f"bias_hh{suffix}": 0 * bias if bias_h is None else bias_h}
+
+
 def torch_twin(build: str | Callable[[], Any],
-               weights: dict[str, Callable[[dict[str, Any]], Any]], *,
-               args: tuple[Any, ...] | Callable[[dict[str, Any]], tuple[Any, ...]] = (),
+               weights: dict[str, Callable[[dict[str, Any]], Any]]
+               | Callable[[dict[str, Any]], dict[str, Any]], *,
+               args: tuple[Any, ...] | Callable[[dict[str, Any]], tuple[Any, ...]] | None = None,
                label: str = "") -> Callable[..., Any]:
     """A ``torch.nn`` module as a layer's ``torch`` forward (:func:`layer_checks`,
     :func:`torch_check`): ``build`` names the ``torch.nn`` class, made with ``args`` in float64
     (or is a function that makes the module), ``weights`` gives each of its parameters from the
-    case's parameters (tensors by the layer's names: transposed, gates concatenated); ``args``
-    may be a function of those parameters (the sizes read from their shapes), so that one
-    twin serves every case of a question, whatever its sizes. torch is
+    case's parameters (tensors by the layer's names: transposed, gates concatenated), or is one
+    function of them returning them all (:func:`torch_layout`); ``args`` may be a function of
+    those parameters (the sizes read from their shapes), so that one twin serves every case of
+    a question, whatever its sizes; left out, a cell of :data:`TORCH_CELLS` is made with the
+    sizes its weights have (weight_ih (gH, D), weight_hh (gH, H): D, H), any other class with
+    none. torch is
     imported only when the forward runs (a NumPy-only grader never needs it); the module runs
     through ``torch.func.functional_call``, so autograd reaches the case's parameters.
     ``label`` names it in feedback (default ``torch.nn.<build>``)::
@@ -86,14 +106,17 @@ def torch_twin(build: str | Callable[[], Any],
                                "weight_hh": lambda p: p["weight_h"].T,
                                "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]},
                    args=lambda p: (p["weight_e"].shape[0], p["weight_h"].shape[0]))
+        torch_twin("RNNCell", lambda p: torch_layout(p["weight_e"], p["weight_h"], p["bias"]))
     """
     # the module, made once per sizes where it has no buffers: functional_call replaces its
     # parameters and leaves it as it was (a buffer, batch norm's running statistics, would be
     # carried from call to call: such a module is made for every call)
     kept: dict[tuple[Any, ...], Any] = {}
 
-    def module_of(torch: Any, params: dict[str, Any]) -> Any:
-        sizes = tuple(args(params)) if callable(args) else args
+    def module_of(torch: Any, params: dict[str, Any], tensors: dict[str, Any]) -> Any:
+        sizes = (tuple(args(params)) if callable(args) else args if args is not None
+                 else (tensors["weight_ih"].shape[1], tensors["weight_hh"].shape[1])
+                 if build in TORCH_CELLS else ())
         if sizes in kept:
             return kept[sizes]
         module = build() if callable(build) else getattr(torch.nn, build)(
@@ -105,12 +128,13 @@ def torch_twin(build: str | Callable[[], Any],
     def forward(params: dict[str, Any], *inputs: Any) -> Any:
         import torch
 
-        module = module_of(torch, params)
+        tensors = (weights(params) if callable(weights)
+                   else {name: value(params) for name, value in weights.items()})
+        module = module_of(torch, params, tensors)
         own = {name for name, _ in module.named_parameters()}
-        if own != set(weights):
+        if own != set(tensors):
             raise ValueError(f"torch_twin: {type(module).__name__} has parameters "
-                             f"{sorted(own)}; the weights given are {sorted(weights)}")
-        tensors = {name: value(params) for name, value in weights.items()}
+                             f"{sorted(own)}; the weights given are {sorted(tensors)}")
         return torch.func.functional_call(module, tensors, tuple(inputs))
 
     named = "" if callable(build) else f"torch.nn.{build}"
