@@ -5,36 +5,31 @@ also applied twice before backward, and with dropout on its hidden activations."
 
 from __future__ import annotations
 
-import dataclasses
-
-from nlpdojo_autograder.authoring import (
-    Check,
-    Context,
-    LayerCase,
-    Question,
-    drawn_setting,
-    layer_checks,
-    with_hint,
-)
+from nlpdojo_autograder.authoring import Question, Variant, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
-from nlpdojo_autograder.authoring.inputs import integers, normal
+from nlpdojo_autograder.authoring.inputs import integers, normal, setting
 from nlpdojo_course.neural_networks.activations import TANH
 from nlpdojo_course.neural_networks.common import torch
 from nlpdojo_course.neural_networks.layers import AFFINE, DROPOUT, EMBEDDING
 
 VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidden, classes
+#: the dropout rate of the checks with dropout on is drawn per grading between these (a rate
+#: written in, not the constructor's, fails: the usual 0.5 lies outside)
+WINDOW_DROPOUT = (0.2, 0.45)
 
 
 def _window_at(v: int, d: int, h: int, n: int, std: float = 1.0, win: int = WIN,
-               classes: int = CW):
+               classes: int = CW, dropout: bool = False):
+    """The classifier's case; ``dropout``: with dropout on its hidden activations, at a rate
+    drawn per grading (:data:`WINDOW_DROPOUT`)."""
     return layer_case(v, win, d, h, classes, params={
         "embedding.weight": normal(v, d), "hidden.weight": normal(win * d, h, scale=std),
         "hidden.bias": normal(h), "output.weight": normal(h, classes, scale=std),
         "output.bias": normal(classes)},
+        kwargs={"dropout": setting(*WINDOW_DROPOUT)} if dropout else {},
         inputs=(integers(v, n, win, repeated=True),), differentiable=())
 
 
-_window = _window_at(VW, DW, HW, 6)
 #: (V, D, H, N) at scale, with WIN_AT_SCALE and CLASSES_AT_SCALE: 173,059 parameters
 #: (builders' ``at_scale``: a backward that differentiates the forward numerically cannot
 #: finish there)
@@ -42,7 +37,6 @@ AT_SCALE = (4096, 32, 256, 256)
 #: the window and the classes at scale: others than the cases' (a WindowClassifier with a
 #: window of 3 or 4 classes written in kept its points where every case had them)
 WIN_AT_SCALE, CLASSES_AT_SCALE = 5, 3
-_at_scale = _window_at(*AT_SCALE, std=0.1, win=WIN_AT_SCALE, classes=CLASSES_AT_SCALE)
 
 
 def _torch_window(p, ids):
@@ -55,47 +49,30 @@ def _torch_window(p, ids):
 #: repeated gradient check makes thousands of such calls (7.5 s with 3 applications on a quiet
 #: machine; 2 applications before backward already catch state kept on self)
 WINDOW_TIMEOUT_S = 120.0
-#: the dropout rate of the checks with dropout on is drawn per grading between these (a rate
-#: written in, not the constructor's, fails: the usual 0.5 lies outside)
-WINDOW_DROPOUT = (0.2, 0.45)
+#: what a failed check with dropout on adds
+DROPOUT_HINT = ("apply self.dropout once per forward, to the hidden activations a = tanh(z) "
+                "before the output layer, and back through it (with that call's cache) in "
+                "backward; in eval mode it must change nothing")
 
 
-def _window_dropout(ctx: Context) -> LayerCase:
-    return dataclasses.replace(_window(ctx),
-                               kwargs={"dropout": drawn_setting(ctx, *WINDOW_DROPOUT)})
-
-
-def _window_dropout_at_scale(ctx: Context) -> LayerCase:
-    """The case at scale with the dropout on: code could take another path with it."""
-    return dataclasses.replace(_at_scale(ctx),
-                               kwargs={"dropout": drawn_setting(ctx, *WINDOW_DROPOUT)})
-
-
-def _dropout_checks() -> list[Check]:
-    """Dropout on the hidden activations, in training (the masks are drawn from the layer's
-    seed and call count, so the reference draws the same) and in eval mode (none at all)."""
-    made = layer_checks("WindowClassifier", _window_dropout,
-                        question="window_classifier", module="window",
-                        title="WindowClassifier with dropout (its rate drawn)", points=1.0,
-                        eval_mode=True, timeout_s=WINDOW_TIMEOUT_S,
-                        at_scale=_window_dropout_at_scale)
-    names = {"values": "dropout", "eval": "dropout_eval"}
-    hint = ("apply self.dropout once per forward, to the hidden activations a = tanh(z) "
-            "before the output layer, and back through it (with that call's cache) in "
-            "backward; in eval mode it must change nothing")
-    return [dataclasses.replace(with_hint(c, hint), name=names[c.name], points=0.5)
-            for c in made if c.name in names]
+def _at_scale(dropout: bool = False):
+    return _window_at(*AT_SCALE, std=0.1, win=WIN_AT_SCALE, classes=CLASSES_AT_SCALE,
+                      dropout=dropout)
 
 
 WINDOW_CLASSIFIER = Question(
     "window_classifier", "The window classifier", code="window",
     requires=(EMBEDDING, AFFINE, TANH, DROPOUT),
-    checks=[
-        layer_checks("WindowClassifier", _window,
-                     title="WindowClassifier", points=3.0, torch=_torch_window,
-                     timeout_s=WINDOW_TIMEOUT_S, repeat=2,
-                     at_scale=_at_scale),
-        *_dropout_checks(),
-    ])
+    checks=layer_checks(
+        "WindowClassifier", _window_at(VW, DW, HW, 6), title="WindowClassifier", points=3.0,
+        torch=_torch_window, timeout_s=WINDOW_TIMEOUT_S, repeat=2, at_scale=_at_scale(),
+        # dropout on the hidden activations, in training (the masks are drawn from the layer's
+        # seed and call count, so the reference draws the same) and in eval mode (none at all)
+        variants={"dropout": Variant(
+            _window_at(VW, DW, HW, 6, dropout=True),
+            "WindowClassifier with dropout (its rate drawn)", 1.0, only=("values", "eval"),
+            names={"values": "dropout", "eval": "dropout_eval"}, torch=None, eval_mode=True,
+            shares={"values": 0.5, "eval": 0.5}, at_scale=_at_scale(dropout=True),
+            hints={"values": DROPOUT_HINT, "eval": DROPOUT_HINT})}))
 
 QUESTIONS = [WINDOW_CLASSIFIER]

@@ -122,8 +122,7 @@ LSTM_CELL = Question(
                          backward_mistakes=LSTM_BACKWARD_MISTAKES,
                          at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
                          saturated=Saturated(bias="bias", blocks=4),
-                         parity=Parity(_lstm(*TORCH_SIZES),
-                                       "LSTMCell against torch.nn.LSTMCell", 1.0)),
+                         parity=Parity(_lstm(*TORCH_SIZES), points=1.0)),
             value_check("forget_bias",
                         "the initial bias: one for the forget gate, zero elsewhere", 0.5,
                         _lstm_bias, mistakes={
@@ -203,8 +202,7 @@ GRU_CELL = Question(
                          backward_mistakes=GRU_BACKWARD_MISTAKES,
                          at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
                          saturated=Saturated(bias="bias_x", blocks=3),
-                         parity=Parity(_gru(*TORCH_SIZES), "GRUCell against torch.nn.GRUCell",
-                                       1.0), hints={
+                         parity=Parity(_gru(*TORCH_SIZES), points=1.0), hints={
                              "values": "torch's convention: gates in the order r, z, n; "
                                        "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
                                        "reset gate after the recurrent matmul; h = (1 − z) ⊙ "

@@ -491,11 +491,22 @@ class Parity:
     tolerances, unless ``options`` say otherwise (``torch=``, ``forward_mistakes=``,
     ``at_scale=``...: a layer built with another argument, whose forward differs); where torch
     is not installed in the grader, it compares with the reference instead
-    (:func:`torch_check`)."""
+    (:func:`torch_check`). Without a ``title``, it is "<layer> against <the torch forward's
+    label>" (``Parity(case, points=1.0)``: "LSTMCell against torch.nn.LSTMCell" for a
+    :func:`~.torch_oracle.torch_twin`)."""
 
-    def __init__(self, make: Callable[[Context], LayerCase], title: str, points: float,
-                 **options: Any) -> None:
+    def __init__(self, make: Callable[[Context], LayerCase], title: str = "",
+                 points: float | None = None, **options: Any) -> None:
+        if points is None:
+            raise ValueError(f"Parity({title!r}): give its points (points=1.0)")
         self.make, self.title, self.points, self.options = make, title, points, options
+
+    def title_of(self, cls: str, torch: Callable[..., Any] | None) -> str:
+        """The check's title: its own, or the layer ``cls`` against its torch forward."""
+        label = getattr(self.options.get("torch", torch), "label", "")
+        if not self.title and not label:
+            raise ValueError(f"Parity of {cls}: give a title (its torch forward has no label)")
+        return self.title or f"{cls} against {label}"
 
     def __repr__(self) -> str:
         return f"Parity({self.title!r}, points={self.points})"
@@ -508,12 +519,21 @@ class Variant:
     :func:`layer_checks` it sets otherwise than the question's (``torch=``, ``at_scale=``,
     ``parity=``, ``hidden=``...). ``only`` keeps some of its checks (``("values",)``: a second
     cell's outputs alone), which then share its points. Its checks are named
-    ``<check>_<variant>`` (``values_strided``, ``torch_strided``)."""
+    ``<check>_<variant>`` (``values_strided``, ``torch_strided``), or as ``names`` says
+    (``{"values": "dropout", "eval": "dropout_eval"}``: ids a question had before)."""
 
     def __init__(self, make: Callable[[Context], LayerCase], title: str, points: float, *,
-                 only: tuple[str, ...] | None = None, **options: Any) -> None:
+                 only: tuple[str, ...] | None = None, names: dict[str, str] | None = None,
+                 **options: Any) -> None:
         self.make, self.title, self.points, self.only = make, title, points, only
-        self.options = options
+        self.options, self.names = options, dict(names or {})
+        if only is not None and set(self.names) - set(only):
+            raise ValueError(f"Variant({title!r}): names={self.names} renames checks that "
+                             f"only={only} leaves out")
+
+    def named(self, check: str, variant: str) -> str:
+        """What this variant's check ``check`` is named, the variant named ``variant``."""
+        return self.names.get(check, f"{check}_{variant}")
 
     def __repr__(self) -> str:
         return f"Variant({self.title!r}, points={self.points})"

@@ -156,7 +156,7 @@ def layer_checks(cls: str, make: Callable[[Context], LayerCase] | None = None, *
         if variant.only is not None:
             made = _share([c for c in made if c.name in variant.only], variant.points,
                           LAYER_SHARES | dict(merged.get("shares") or {}))
-        checks += [dataclasses.replace(c, name=f"{c.name}_{name}") for c in made]
+        checks += [dataclasses.replace(c, name=variant.named(c.name, name)) for c in made]
     return checks
 
 
@@ -355,8 +355,8 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
     if parity is None:
         return shared
     against = torch_check(cls, parity.make, question=question, module=module, **{
-        "torch": torch, "title": parity.title, "points": parity.points, "rtol": rtol,
-        "nonfinite": nonfinite, "forward_mistakes": forward_mistakes,
+        "torch": torch, "title": parity.title_of(cls, torch), "points": parity.points,
+        "rtol": rtol, "nonfinite": nonfinite, "forward_mistakes": forward_mistakes,
         "backward_mistakes": backward_mistakes, "at_scale": at_scale, **options,
         **parity.options})
     return [*shared, with_hint(against, hints["torch"]) if "torch" in (hints or {}) else against]
