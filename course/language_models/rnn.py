@@ -14,26 +14,21 @@ below the add-one unigram model's.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
-    LayerCase,
     Question,
     Saturated,
     final_state_check,
     layer_checks,
     metric_checks,
-    saturating_offsets,
     sequence_checks,
-    settings_rng,
     torch_twin,
     value_check,
     with_hint,
 )
-from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders import layer_case, torch_layout
 from nlpdojo_autograder.authoring.builders.cases import unroll_case
 from nlpdojo_autograder.authoring.inputs import normal, states
 from nlpdojo_autograder.training import (
@@ -86,18 +81,8 @@ def _cell_at(b: int, d: int, h: int, std: float = 0.7):
 _cell = _cell_at(B_CELL, D_CELL, H_CELL)
 
 
-def _cell_saturated(ctx: Context) -> LayerCase:
-    """The cell's case with pre-activations past the overflow of exp on both sides (a unit of
-    its bias pushed to ±750..1000): a tanh written with e^2z is NaN there."""
-    case = _cell(ctx)
-    bias = case.params["bias"] + saturating_offsets(settings_rng(ctx), 1, H_CELL)  # (H,)
-    return dataclasses.replace(case, params={**case.params, "bias": bias})
-
-
 #: ``torch.nn.RNNCell`` (tanh) with the cell's weights: W_e, W_h transposed, one bias
-TORCH_CELL = torch_twin("RNNCell", {
-    "weight_ih": lambda p: p["weight_e"].T, "weight_hh": lambda p: p["weight_h"].T,
-    "bias_ih": lambda p: p["bias"], "bias_hh": lambda p: 0 * p["bias"]}, args=(D_CELL, H_CELL))
+TORCH_CELL = torch_twin("RNNCell", lambda p: torch_layout(p["weight_e"], p["weight_h"], p["bias"]))
 
 
 # -- the RNN over T steps (BPTT) -----------------------------------------------------------------
@@ -154,7 +139,7 @@ RNN_CELL = Question(
     checks=layer_checks("RNNCell", _cell, title="RNNCell", points=2.0,
                         torch=TORCH_CELL,
                         at_scale=_cell_at(*CELL_AT_SCALE, std=CELL_AT_SCALE[1] ** -0.5),
-                        saturated=Saturated(_cell_saturated, ("tanh",))),
+                        saturated=Saturated(bias="bias", nonlinearities=("tanh",))),
     requires=(f"{NN}.xavier",))
 
 RNN = Question(
