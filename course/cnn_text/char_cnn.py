@@ -8,38 +8,32 @@ the wiring is the student's."""
 
 from __future__ import annotations
 
-import numpy as np
+from functools import partial
 
 from nlpdojo_autograder.authoring import Parity, Question, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.inputs import integers, normal
 from nlpdojo_course.cnn_text.convolution import CONV1D
 from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
+from nlpdojo_course.cnn_text.torch_parts import conv
 
 NN = "neural_networks"
-#: characters, character dimension, filters (the word's dimension), and the words: (B, T, W)
-#: characters each; kernel K with P zeros each side. C ≠ F, so a pipeline that takes one for
-#: the other fails; the torch case has other sizes again
-V, C, F, K, P = 7, 3, 4, 3, 1
-B, T, W = 2, 3, 6
+#: the case: V characters of C dimensions, F filters (the word's dimension) of width K with P
+#: zeros each side, over (B, T, W) characters (B sentences of T words of W characters). C ≠ F,
+#: so a pipeline that takes one for the other fails; the torch case has other sizes again
+CASE = {"V": 7, "C": 3, "F": 4, "K": 3, "P": 1, "words": (2, 3, 6)}
 #: the torch check's case: the assignment's width 5 and padding 1, other sizes
 TORCH_SIZES = {"V": 9, "C": 4, "F": 5, "K": 5, "P": 1, "words": (3, 2, 7)}
-#: at scale: 96 characters of 32 dimensions, 200 filters (102,872 parameters at the width 3
-#: of the values checks, 115,672 at the torch check's 5: at least the builders' 100,000), over
-#: 32 × 20 words of 12 characters (builders' ``at_scale``); each case's kernel and padding
+#: at scale, each case's kernel and padding: 96 characters of 32 dimensions, 200 filters
+#: (102,872 parameters at the width 3 of the values checks, 115,672 at the torch check's 5: at
+#: least the builders' 100,000), over 32 × 20 words of 12 characters (builders' ``at_scale``)
 AT_SCALE = {"V": 96, "C": 32, "F": 200, "words": (32, 20, 12)}
 
 
-def _case(v: int = V, c: int = C, f: int = F, k: int = K, p: int = P,
-          words: tuple[int, int, int] = (B, T, W), std: float = 0.7):
-    """The layer's case as data: every parameter drawn (the embedding at unit scale, the
-    others at ``std``), and words of characters drawn uniformly."""
-    b, t, w = words
-
-    def longer(r: np.random.Generator, factor: int):
-        """``factor`` times as many words a sentence; the output grows with them."""
-        return (r.integers(0, v, (b, t * factor, w)),), r.standard_normal((b, t * factor, f))
-
+def _case(sizes: dict, std: float = 0.7):
+    """The layer's case at ``sizes`` as data: every parameter drawn (the embedding at unit
+    scale, the others at ``std``), and words of characters drawn uniformly."""
+    v, c, f, k, p, (b, t, w) = (sizes[n] for n in ("V", "C", "F", "K", "P", "words"))
     return layer_case(v, c, f, kwargs={"kernel_size": k, "padding": p},
                       torch_kwargs={"padding": p},
                       params={"embedding.weight": normal(v, c),
@@ -50,22 +44,21 @@ def _case(v: int = V, c: int = C, f: int = F, k: int = K, p: int = P,
                               "highway.weight": normal(f, f, scale=std),
                               "highway.bias": normal(f, scale=0.5)},
                       inputs=(integers(v, b, t, w),), differentiable=(), names=("chars",),
-                      longer=longer)
+                      # 3 times as many words a sentence (the output grows with them)
+                      over_time=lambda factor: (integers(v, b, t * factor, w),))
 
 
 def _torch_char_cnn(p, chars, padding, *, gate_side=False, project=True, relu=True):
-    """The pipeline in torch on every word at once: ``conv1d`` wants (N, C, W) and a
-    (F, C, K) weight (the library's is (K, C, F)); with ``gate_side`` the highway's
-    arguments swapped (its gate computed from y and weighing c), without ``project`` the
-    projection's ReLU left out, without ``relu`` the convolution's (known mistakes'
-    forwards)."""
+    """The pipeline in torch on every word at once (:func:`.torch_parts.conv`); with
+    ``gate_side`` the highway's arguments swapped (its gate computed from y and weighing c),
+    without ``project`` the projection's ReLU left out, without ``relu`` the convolution's
+    (known mistakes' forwards)."""
     # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     e = p["embedding.weight"][chars.reshape(-1, chars.shape[-1])]  # (N, W, C)
-    h = torch.nn.functional.conv1d(e.transpose(1, 2), p["conv.weight"].permute(2, 1, 0),
-                                   p["conv.bias"], padding=padding)  # (N, F, W_out)
-    c = (torch.relu(h) if relu else h).amax(2)  # (N, F)
+    h = conv(e, p["conv.weight"], p["conv.bias"], padding=padding)  # (N, W_out, F)
+    c = (torch.relu(h) if relu else h).amax(1)  # (N, F)
     z = c @ p["projection.weight"] + p["projection.bias"]
     y = torch.relu(z) if project else z
     if gate_side:  # Highway(y, c): the gate reads y, carries y, transforms into c
@@ -84,31 +77,20 @@ NO_PROJECTION_RELU = ("no ReLU on the projection: y = ReLU(c W_proj + b_proj) be
                       "highway")
 NO_CONV_RELU = "no ReLU after the convolution: the max runs over ReLU(Conv1d(e))"
 #: the known mistakes of the forward, by their torch forwards
-MISTAKES = {GATE_SIDE: lambda p, chars, padding: _torch_char_cnn(p, chars, padding,
-                                                                 gate_side=True),
-            NO_PROJECTION_RELU: lambda p, chars, padding: _torch_char_cnn(p, chars, padding,
-                                                                          project=False),
-            NO_CONV_RELU: lambda p, chars, padding: _torch_char_cnn(p, chars, padding,
-                                                                    relu=False)}
-
-
-def _sized(sizes: dict, std: float = 0.7, **kernel: int):
-    """The case at ``sizes`` (a dict of V, C, F, words and, or in ``kernel``, K and P)."""
-    both = {**sizes, **kernel}
-    return _case(both["V"], both["C"], both["F"], both["K"], both["P"], both["words"],
-                 std=std)
+MISTAKES = {GATE_SIDE: partial(_torch_char_cnn, gate_side=True),
+            NO_PROJECTION_RELU: partial(_torch_char_cnn, project=False),
+            NO_CONV_RELU: partial(_torch_char_cnn, relu=False)}
 
 
 CHAR_CNN = Question(
     "char_cnn", "Character-level word vectors: a CNN over a word's characters, a highway",
     checks=layer_checks(
-        "CharCNNEmbedding", _case(), title="CharCNNEmbedding over words of random characters",
-        points=1.5, repeat=2, torch=_torch_char_cnn, forward_mistakes=MISTAKES,
+        "CharCNNEmbedding", _case(CASE), title="CharCNNEmbedding over words of random "
+        "characters", points=1.5, repeat=2, torch=_torch_char_cnn, forward_mistakes=MISTAKES,
         directions=True,  # every parameter a swapped-in layer's: the wiring is checked
-        at_scale=_sized(AT_SCALE, std=0.05, K=K, P=P),
-        parity=Parity(_sized(TORCH_SIZES), "CharCNNEmbedding (width 5, padding 1), against "
-                      "torch", 0.5, torch=_torch_char_cnn, forward_mistakes=MISTAKES,
-                      at_scale=_sized(AT_SCALE, std=0.05, K=5, P=1))),
+        at_scale=_case({**CASE, **AT_SCALE}, std=0.05),
+        parity=Parity(_case(TORCH_SIZES), "CharCNNEmbedding (width 5, padding 1), against "
+                      "torch", 0.5, at_scale=_case({**TORCH_SIZES, **AT_SCALE}, std=0.05))),
     requires=(CONV1D, MAX_OVER_TIME, f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", "rnn_variants.highway"))
 

@@ -19,6 +19,7 @@ from nlpdojo_autograder.authoring import (
 )
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.inputs import normal, per_grading
+from nlpdojo_course.cnn_text.torch_parts import conv
 
 B, T, D, F = 2, 7, 3, 4
 #: (kernel size, the strides, paddings and dilations a grading draws one of each from, points,
@@ -42,23 +43,12 @@ def _case(kernel: int, setting: int, sizes: tuple[int, int, int, int] = (B, T, D
     """Conv1d(D, F, kernel) with the stride, padding and dilation of :data:`SETTINGS`' entry
     ``setting`` (:func:`_drawn`)."""
     b, t, d, f = sizes
-
-    def longer(ctx: Context):
-        """Sentences ``factor`` times as long, and an upstream gradient of their outputs
-        (T_out = ⌊(T + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1)."""
-        stride, padding, dilation = _drawn(ctx, setting).values()
-
-        def draw(r: np.random.Generator, factor: int):
-            t_in = t * factor
-            t_out = (t_in + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-            return (r.standard_normal((b, t_in, d)),), r.standard_normal((b, t_out, f))
-        return draw
-
     drawn = per_grading(lambda ctx: _drawn(ctx, setting))
     return layer_case(d, f, kernel, kwargs=drawn, torch_kwargs=drawn, differentiable=(0,),
                       params={"weight": normal(kernel, d, f, scale=std),
                               "bias": normal(f, scale=0.5)},
-                      inputs=(normal(b, t, d),), names=("x",), longer=per_grading(longer))
+                      inputs=(normal(b, t, d),), names=("x",),
+                      over_time=lambda factor: (normal(b, t * factor, d),))
 
 
 #: (B, T, D, F) at scale: 262,400 parameters at width 4, 196,864 at 3 (builders'
@@ -73,20 +63,13 @@ AT_SCALE = (8, 96, 256, 256)
 WIDER_AT_SCALE = 1
 
 
-def _torch_conv():
-    """``torch.nn.functional.conv1d`` on the layer's weights: (K, D, F) as torch's (F, D, K),
-    the input (B, T, D) as (B, D, T), the output back to (B, T_out, F); the settings the case
-    drew as keywords."""
-    def forward(p, x, stride: int, padding: int, dilation: int):
-        # imported on use: torch is optional (a NumPy-only grader never loads it)
-        import torch
+def _torch_conv(p, x, **drawn):
+    """``torch.nn.functional.conv1d`` on the layer's weights (:func:`.torch_parts.conv`), the
+    settings the case drew as keywords."""
+    return conv(x, p["weight"], p["bias"], **drawn)
 
-        out = torch.nn.functional.conv1d(x.transpose(1, 2), p["weight"].permute(2, 1, 0),
-                                         p["bias"], stride=stride, padding=padding,
-                                         dilation=dilation)  # (B, F, T_out)
-        return out.transpose(1, 2)  # (B, T_out, F)
-    forward.label = "torch.nn.functional.conv1d"  # type: ignore[attr-defined]
-    return forward
+
+_torch_conv.label = "torch.nn.functional.conv1d"  # type: ignore[attr-defined]
 
 
 FLIPPED = ("the kernel flipped: a textbook convolution, where libraries compute the "
@@ -114,8 +97,7 @@ def _window_order(oracle):
     return forward
 
 
-ORACLE = _torch_conv()
-MISTAKES = {FLIPPED: _flipped(ORACLE), WINDOW_ORDER: _window_order(ORACLE)}
+MISTAKES = {FLIPPED: _flipped(_torch_conv), WINDOW_ORDER: _window_order(_torch_conv)}
 
 
 def _options(values: tuple[int, ...]) -> str:
@@ -139,7 +121,7 @@ def _setting(setting: int) -> Variant:
 CONV1D = Question(
     "conv1d", "A 1-D convolution over word vectors (padding, stride, dilation)",
     code="library/conv", checks=[layer_checks(
-        "Conv1d", repeat=2, torch=ORACLE, forward_mistakes=MISTAKES,
+        "Conv1d", repeat=2, torch=_torch_conv, forward_mistakes=MISTAKES,
         variants={name: _setting(setting) for setting, (*_, name) in enumerate(SETTINGS)})])
 
 QUESTIONS = [CONV1D]

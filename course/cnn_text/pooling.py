@@ -1,7 +1,7 @@
 """Pooling (CS224n lecture 11): the course library's ``MaxOverTime``, ``KMaxPooling`` and
 ``LocalMaxPooling`` over padded batches (``lengths`` say which positions are real), checked as
-layers on random features against torch (``amax``; ``topk`` put back in sentence order;
-``max_pool1d``), and
+layers on random features against torch (``amax``; the k largest of a stable sort put back
+in sentence order; ``max_pool1d``: :mod:`.torch_parts`), and
 on features full of ties (whole numbers) against the reference: on random floats two
 positions never tie, while a ReLU's zeros and a sentence's repeated n-grams tie all the time,
 and the convention (the first position wins) decides where the gradient goes. A gradient check
@@ -21,7 +21,8 @@ from nlpdojo_autograder.authoring import (
 )
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.deferred import question_builder
-from nlpdojo_autograder.authoring.inputs import draw
+from nlpdojo_autograder.authoring.inputs import draw, normal
+from nlpdojo_course.cnn_text.torch_parts import kmax, local_max, real
 
 B, T, F, K = 4, 6, 3, 2
 #: the k of k-max pooling's torch check: a second k, so that code written for one (``self.k``
@@ -50,15 +51,6 @@ def _lengths(r: np.random.Generator, t: int = T) -> np.ndarray:
     return np.array([t, 1, *r.integers(2, t, B - 2)])
 
 
-def _steps(cls: str, cls_args: tuple, t: int) -> tuple[int, ...]:
-    """The output's dimensions between B and F over ``t`` positions: none for the max over
-    time, k for k-max pooling, the windows that fit for local max pooling."""
-    if cls == "LocalMaxPooling":
-        width, stride = cls_args
-        return ((t - width) // stride + 1,)
-    return cls_args
-
-
 def _features(r: np.random.Generator, ties: bool) -> np.ndarray:
     """Features (B, T, F): random, row 1's one real value in filter 0 below all of its
     padding (PADDING_WINS decisive on every draw); with ``ties``, whole numbers, row 0 (a full
@@ -73,61 +65,32 @@ def _features(r: np.random.Generator, ties: bool) -> np.ndarray:
 
 
 def _case(cls: str, cls_args: tuple, ties: bool):
-    def longer(r: np.random.Generator, factor: int):
-        """Sentences ``factor`` times as long; the output, (B, F) or (B, k, F), is not (local
-        max pooling's, (B, T_out, F), grows with them)."""
-        t = T * factor
-        out = (B, *_steps(cls, cls_args, t), F)
-        return (r.standard_normal((B, t, F)), _lengths(r, t)), r.standard_normal(out)
-
     return layer_case(*cls_args, inputs=(draw(lambda r, _: _features(r, ties)),
                                          draw(lambda r, _: _lengths(r))),
-                      differentiable=(0,), names=("h", "lengths"), longer=longer)
-
-
-def _real(lengths, t_steps):
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-
-    return (torch.arange(t_steps)[None, :] < lengths[:, None])[:, :, None]  # (B, T, 1)
+                      differentiable=(0,), names=("h", "lengths"),
+                      # sentences 3 times as long (the output's gradient drawn to fit)
+                      over_time=lambda factor: (normal(B, T * factor, F), draw(
+                          lambda r, _: _lengths(r, T * factor))))
 
 
 def _torch_max(p, h, lengths, *, mask=True, fill=-float("inf")):
     """The max over the real positions; with ``mask=False`` over all T positions, the
     padding's too, and with ``fill=0.0`` over the real positions and the padding's zeros
     (known mistakes' forwards)."""
-    ranked = h.masked_fill(~_real(lengths, h.shape[1]), fill) if mask else h
+    ranked = h.masked_fill(~real(lengths, h.shape[1]), fill) if mask else h
     return ranked.amax(1)  # (B, F)
 
 
 def _torch_kmax(p, h, lengths, *, k=K, mask=True):
-    """``topk`` of the masked features, its positions sorted back into sentence order; with
-    ``mask=False`` the padded positions are ranked too (a known mistake's forward: a padded
-    position among the k largest takes a slot, holding 0, that a real value should have)."""
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-
-    real = _real(lengths, h.shape[1])
-    ranked = h.masked_fill(~real, -float("inf")) if mask else h
-    kept = ranked.topk(k, dim=1).indices.sort(dim=1).values  # (B, k, F)
-    valid = real.expand_as(h).gather(1, kept)
-    return torch.where(valid, ranked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
+    """k-max pooling in sentence order (:func:`.torch_parts.kmax`; ``mask=False``: its known
+    mistake, the padded positions ranked too)."""
+    return kmax(h, lengths, k, mask=mask)
 
 
-def _torch_local(p, h, lengths, *, width=WIDTH, stride=STRIDE, mask=True,
-                 fill=-float("inf")):
-    """``max_pool1d`` over the masked features (channels first, as torch pools), a window of
-    padding only set to 0; with ``mask=False`` the padded positions ranked too, with
-    ``fill=0.0`` the padding's zeros (known mistakes' forwards)."""
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-
-    ranked = h.masked_fill(~_real(lengths, h.shape[1]), fill) if mask else h
-    out = torch.nn.functional.max_pool1d(ranked.transpose(1, 2), width, stride)
-    out = out.transpose(1, 2)  # (B, T_out, F)
-    starts = torch.arange(out.shape[1]) * stride  # (T_out,)
-    # a window is real where it starts before the sentence's end: (B, T_out, 1)
-    return torch.where(lengths[:, None, None] > starts[None, :, None], out, torch.zeros_like(out))
+def _torch_local(p, h, lengths, *, width=WIDTH, stride=STRIDE, **mistake):
+    """Local max pooling (:func:`.torch_parts.local_max`; ``mistake``: ``mask=False`` or
+    ``fill=0.0``, its known mistakes' forwards)."""
+    return local_max(h, lengths, width, stride, **mistake)
 
 
 PADDING_WINS = ("the padded positions ranked too (set them to −inf where t >= lengths[b] "

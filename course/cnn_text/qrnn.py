@@ -18,6 +18,7 @@ from nlpdojo_autograder.authoring import (
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.inputs import fan_in_normal, normal
 from nlpdojo_course.cnn_text.convolution import CONV1D
+from nlpdojo_course.cnn_text.torch_parts import conv
 
 B, T, D, H, K = 3, 5, 3, 2, 3
 #: the width of the torch check: a second width, so that code written for one (a
@@ -64,36 +65,31 @@ AT_SCALE_FORGET_BIAS = 6.0
 SATURATING_SCALE = 1000.0
 
 
-def _torch_qrnn():
-    """The layer in torch: ``conv1d`` on (B, D, T), the first T outputs, fo-pooling (its
-    width read from the kernel's shape)."""
+def _torch_qrnn(p, x):
+    """The layer in torch: ``conv1d`` with k − 1 zeros each side (:func:`.torch_parts.conv`),
+    its first T outputs, fo-pooling step by step (the width read from the kernel's shape)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
 
-    def forward(p, x):
-        # imported on use: torch is optional (a NumPy-only grader never loads it)
-        import torch
+    k = p["conv.weight"].shape[0]  # (K, D, 3H)
+    gates = conv(x, p["conv.weight"], p["conv.bias"], padding=k - 1)[:, :x.shape[1], :]
+    z, f, o = gates.chunk(3, dim=-1)  # (B, T, H) each: masked, nothing from the right
+    z, f, o = torch.tanh(z), torch.sigmoid(f), torch.sigmoid(o)
+    c, cells = torch.zeros_like(z[:, 0]), []
+    for t in range(x.shape[1]):
+        c = f[:, t] * c + (1 - f[:, t]) * z[:, t]
+        cells.append(c)
+    return o * torch.stack(cells, dim=1)  # (B, T, H)
 
-        k = p["conv.weight"].shape[0]  # (K, D, 3H)
-        gates = torch.nn.functional.conv1d(x.transpose(1, 2), p["conv.weight"].permute(2, 1, 0),
-                                           p["conv.bias"], padding=k - 1).transpose(1, 2)
-        gates = gates[:, :x.shape[1], :]  # (B, T, 3H): masked, nothing from the right
-        z, f, o = torch.tanh(gates[..., :H]), torch.sigmoid(gates[..., H:2 * H]), \
-            torch.sigmoid(gates[..., 2 * H:])
-        c, cells = torch.zeros_like(z[:, 0]), []
-        for t in range(x.shape[1]):
-            c = f[:, t] * c + (1 - f[:, t]) * z[:, t]
-            cells.append(c)
-        return o * torch.stack(cells, dim=1)  # (B, T, H)
 
-    forward.label = "the QRNN written in torch"  # type: ignore[attr-defined]
-    return forward
-
+_torch_qrnn.label = "the QRNN written in torch"  # type: ignore[attr-defined]
 
 TITLE = f"QRNN, width {K}, {D} to {H} channels"
 
 QRNN = Question(
     "qrnn", "A quasi-recurrent layer: masked convolution gates, fo-pooling over time",
     checks=[layer_checks("QRNN", _case(K), title=TITLE, points=1.5, repeat=2,
-                         torch=_torch_qrnn(),
+                         torch=_torch_qrnn,
                          at_scale=_case(K_AT_SCALE, AT_SCALE, AT_SCALE_FORGET_BIAS),
                          saturated=Saturated(_case(K, scale=SATURATING_SCALE)),
                          parity=Parity(_case(K_OTHER), f"QRNN, width {K_OTHER}, {D} to {H} "

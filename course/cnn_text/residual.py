@@ -8,7 +8,7 @@ branches."""
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
 
 from nlpdojo_autograder.authoring import (
     Parity,
@@ -17,9 +17,10 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
-from nlpdojo_autograder.authoring.inputs import draw, normal, uniform
+from nlpdojo_autograder.authoring.inputs import Draw, fan_in_normal, normal, uniform
 from nlpdojo_course.cnn_text.convolution import CONV1D
 from nlpdojo_course.cnn_text.normalization import BATCH_NORM
+from nlpdojo_course.cnn_text.torch_parts import batch_norm, conv
 
 B, T, K, EPS = 3, 5, 3, 1e-5
 #: the kernel width at scale: another than the cases' (a block with ``kernel_size = 3``
@@ -32,46 +33,48 @@ K_AT_SCALE = 5
 SETTINGS = ((3, 3, "identity", (192, 192, 4, 12)), (2, 3, "projection", (128, 192, 4, 12)))
 
 
-def _filters(k: int, fan_in: int, c_out: int):
-    """A filter bank (K, C_in, C_out) drawn with the variance 1 / (K · C_in) (He et al.'s fan-in
-    scaling without the 2: the block's outputs stay of the inputs' size)."""
-    return draw(lambda rng, drawn: rng.standard_normal((k, fan_in, c_out)) / np.sqrt(k * fan_in))
+def fan_in_layer(name: str, *shape: int) -> dict[str, Draw]:
+    """A convolution's (K, C_in, C_out) or a linear layer's (D_in, D_out) weight at 1/√fan-in
+    (the block's outputs stay of its inputs' size) and its bias (one left out shows)."""
+    return {f"{name}.weight": fan_in_normal(*shape), f"{name}.bias": normal(shape[-1], scale=0.3)}
+
+
+def block_params(c_in: int, c_out: int, k: int, prefix: str = "",
+                 shortcut: Callable[..., Draw] = normal) -> dict[str, Draw]:
+    """A block's parameters by name (under ``prefix``), in the order they are drawn: its
+    convolutions, its batch norms' scales in [0.5, 1.5], and where the channels change a 1×1
+    projection whose weight ``shortcut`` draws."""
+    params = {**fan_in_layer(f"{prefix}conv1", k, c_in, c_out),
+              **fan_in_layer(f"{prefix}conv2", k, c_out, c_out)}
+    for norm in ("norm1", "norm2"):
+        params.update({f"{prefix}{norm}.weight": uniform(0.5, 1.5, c_out),
+                       f"{prefix}{norm}.bias": normal(c_out, scale=0.3)})
+    if c_in != c_out:
+        params.update({f"{prefix}shortcut.weight": shortcut(1, c_in, c_out),
+                       f"{prefix}shortcut.bias": normal(c_out, scale=0.3)})
+    return params
 
 
 def _case(c_in: int, c_out: int, b: int = B, t: int = T, k: int = K):
-    projection = {"shortcut.weight": normal(1, c_in, c_out),
-                  "shortcut.bias": normal(c_out, scale=0.3)} if c_in != c_out else {}
-    return layer_case(
-        c_in, c_out, kwargs={"kernel_size": k},
-        params={"conv1.weight": _filters(k, c_in, c_out), "conv1.bias": normal(c_out, scale=0.3),
-                "conv2.weight": _filters(k, c_out, c_out), "conv2.bias": normal(c_out, scale=0.3),
-                "norm1.weight": uniform(0.5, 1.5, c_out), "norm1.bias": normal(c_out, scale=0.3),
-                "norm2.weight": uniform(0.5, 1.5, c_out), "norm2.bias": normal(c_out, scale=0.3),
-                **projection},
-        inputs=(normal(b, t, c_in),), names=("x",), sizes=frozenset({"kernel_size"}),
-        # the identity shortcut: as many channels out as in, by construction
-        tied=frozenset({"argument 1", "argument 2"}))
+    return layer_case(c_in, c_out, kwargs={"kernel_size": k}, params=block_params(c_in, c_out, k),
+                      inputs=(normal(b, t, c_in),), names=("x",), sizes=frozenset({"kernel_size"}),
+                      # the identity shortcut: as many channels out as in, by construction
+                      tied=frozenset({"argument 1", "argument 2"}))
 
 
 def _torch_block(p, x):
-    """The block in ``torch.nn.functional`` on (B, T, C) tensors (torch's (B, C, T) inside)."""
+    """The block in ``torch.nn.functional`` on (B, T, C) tensors (:mod:`.torch_parts`)."""
     # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
-    from torch.nn import functional
 
     k = p["conv1.weight"].shape[0]  # (K, C_in, C_out)
 
-    def conv(name, h, pad):
-        return functional.conv1d(h.transpose(1, 2), p[f"{name}.weight"].permute(2, 1, 0),
-                                 p[f"{name}.bias"], padding=pad).transpose(1, 2)
+    def conv_norm(j, h):  # convolution j, then its batch norm
+        h = conv(h, p[f"conv{j}.weight"], p[f"conv{j}.bias"], padding=k // 2)
+        return batch_norm(h, p[f"norm{j}.weight"], p[f"norm{j}.bias"], EPS)
 
-    def norm(name, h):
-        return functional.batch_norm(h.transpose(1, 2), None, None, p[f"{name}.weight"],
-                                     p[f"{name}.bias"], training=True, eps=EPS).transpose(1, 2)
-
-    h = torch.relu(norm("norm1", conv("conv1", x, k // 2)))
-    h = norm("norm2", conv("conv2", h, k // 2))
-    skip = conv("shortcut", x, 0) if "shortcut.weight" in p else x
+    h = conv_norm(2, torch.relu(conv_norm(1, x)))
+    skip = conv(x, p["shortcut.weight"], p["shortcut.bias"]) if "shortcut.weight" in p else x
     return torch.relu(h + skip)
 
 

@@ -11,22 +11,15 @@ from __future__ import annotations
 
 from functools import partial
 
-import numpy as np
-
 from nlpdojo_autograder.authoring import Parity, Question, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
-from nlpdojo_autograder.authoring.inputs import (
-    Draw,
-    fan_in_normal,
-    normal,
-    padded_sentences,
-    uniform,
-)
+from nlpdojo_autograder.authoring.inputs import fan_in_normal, normal, padded_sentences
 
 from .convolution import CONV1D
 from .normalization import BATCH_NORM
-from .pooling import K_MAX, LOCAL_MAX, _real, _torch_local
-from .residual import RESIDUAL_BLOCK, _torch_block
+from .pooling import K_MAX, LOCAL_MAX
+from .residual import RESIDUAL_BLOCK, _torch_block, block_params, fan_in_layer
+from .torch_parts import conv, kmax, local_max, real
 
 NN = "neural_networks"
 #: the pooling between stages: the paper's width 3, stride 2
@@ -48,93 +41,58 @@ TORCH_CASE = {"V": 9, "D": 3, "C": 2, "channels": (2, 3, 4), "blocks": 2, "k": 3
 AT_SCALE = {"V": 300, "D": 16, "C": 5, "channels": (32, 48, 64), "blocks": 3, "k": 4,
             "hidden": 48, "batch": (24, 40)}
 
-#: every layer of the network is the reference's, called back through the grader (swap-in),
-#: so the gradient checks difference the parameters along random directions
-#: (``directions=True``), not coordinate by coordinate: 814 and 1,321 call-backs (one call, two
-#: calls), at the 10 ms a call-back `dojo verify` holds a limit to
-TIMEOUT_S = 30.0
-
-
-def _layer(name: str, fan_in: int, fan_out: int, *width: int) -> dict[str, Draw]:
-    """A linear layer's (a convolution's, of ``width``) weight at 1/√fan-in, its bias too (a
-    bias left out shows)."""
-    return {f"{name}.weight": fan_in_normal(*width, fan_in, fan_out),
-            f"{name}.bias": normal(fan_out, scale=0.3)}
-
-
-def _params(v: int, d: int, classes: int, channels: tuple[int, ...], blocks: int, k: int,
-            hidden: int) -> dict[str, Draw]:
-    """The network's parameters by name, in the order they are drawn: the embedding at unit
-    scale, batch norms' scales in [0.5, 1.5]."""
-    params = {"embedding.weight": normal(v, d), **_layer("first", d, channels[0], 3)}
-    for s, c in enumerate(channels):
-        for j in range(blocks):
-            c_in = channels[max(s - 1, 0)] if j == 0 else c
-            name = f"stages.{s}.{j}"
-            params.update({**_layer(f"{name}.conv1", c_in, c, 3),
-                           **_layer(f"{name}.conv2", c, c, 3)})
-            for norm in ("norm1", "norm2"):
-                params.update({f"{name}.{norm}.weight": uniform(0.5, 1.5, c),
-                               f"{name}.{norm}.bias": normal(c, scale=0.3)})
-            if c_in != c:
-                params.update(_layer(f"{name}.shortcut", c_in, c, 1))
-    return {**params, **_layer("fc.0", k * channels[-1], hidden),
-            **_layer("fc.1", hidden, hidden), **_layer("output", hidden, classes)}
-
-
 def _case(sizes: dict):
-    """The layer's case at ``sizes``: padded sentences of ids in [1, V) (id 0 pads; row 0
-    full, row 1 one word)."""
-    v, classes, (b, t) = sizes["V"], sizes["C"], sizes["batch"]
+    """The layer's case at ``sizes``: the network's parameters by name, in the order they are
+    drawn (weights at 1/√fan-in, the embedding at unit scale, batch norms' scales in [0.5,
+    1.5]), and padded sentences of ids in [1, V) (id 0 pads; row 0 full, row 1 one word)."""
+    v, d, (b, t) = sizes["V"], sizes["D"], sizes["batch"]
     kwargs = {name: sizes[name] for name in ("channels", "blocks", "k", "hidden")}
-
-    def longer(r: np.random.Generator, factor: int):
-        """Texts ``factor`` times as long; the scores, (B, C), are not."""
-        return padded_sentences(v, b, t * factor, low=1)(r), r.standard_normal((b, classes))
-
-    return layer_case(v, sizes["D"], classes, kwargs=kwargs, sizes=frozenset(kwargs),
-                      params=_params(v, sizes["D"], classes, **kwargs),
+    channels, hidden = kwargs["channels"], kwargs["hidden"]
+    params = {"embedding.weight": normal(v, d), **fan_in_layer("first", 3, d, channels[0])}
+    for s, c in enumerate(channels):
+        for j in range(kwargs["blocks"]):  # a stage's first block takes the last's channels
+            c_in = channels[max(s - 1, 0)] if j == 0 else c
+            params.update(block_params(c_in, c, 3, f"stages.{s}.{j}.", fan_in_normal))
+    params.update({**fan_in_layer("fc.0", kwargs["k"] * channels[-1], hidden),
+                   **fan_in_layer("fc.1", hidden, hidden),
+                   **fan_in_layer("output", hidden, sizes["C"])})
+    return layer_case(v, d, sizes["C"], kwargs=kwargs, sizes=frozenset(kwargs), params=params,
                       inputs=padded_sentences(v, b, t, low=1), differentiable=(),
-                      names=("ids", "lengths"), longer=longer)
+                      names=("ids", "lengths"),
+                      # texts 3 times as long (the scores, (B, C), are not)
+                      over_time=lambda factor: padded_sentences(v, b, t * factor, low=1))
 
 
 def _torch_vdcnn(p, ids, lengths, *, zero_padding=True, pool=True, pool_last=False,
                  carry=True, floor=False, kmax_real=True, channel_first=False, fc_relu=True):
-    """The network in ``torch.nn.functional`` on (B, T) ids; the stages, blocks and k read
-    from the parameters' names and shapes. Each keyword, set otherwise, is a known mistake's
-    forward: ``zero_padding`` off, the padded positions keep their vectors; ``pool`` off, no
-    pooling between the stages; ``pool_last``, a pooling after the last stage too; ``carry``
-    off, every pooling masks with the original lengths; ``floor``, the pooled lengths ⌊L / 2⌋;
-    ``kmax_real`` off, the k-max takes every position for real; ``channel_first``, the k-max output
-    flattened as torch's (B, C, k); ``fc_relu`` off, no ReLU on the hidden layers."""
+    """The network in ``torch.nn.functional`` on (B, T) ids (:mod:`.torch_parts`, the residual
+    block's torch forward); the stages, blocks and k read from the parameters' names and
+    shapes. Each keyword, set otherwise, is a known mistake's forward: ``zero_padding`` off,
+    the padded positions keep their vectors; ``pool`` off, no pooling between the stages;
+    ``pool_last``, a pooling after the last stage too; ``carry`` off, every pooling masks with
+    the original lengths; ``floor``, the pooled lengths ⌊L / 2⌋; ``kmax_real`` off, the k-max
+    takes every position for real; ``channel_first``, the k-max output flattened as torch's
+    (B, C, k); ``fc_relu`` off, no ReLU on the hidden layers."""
     # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
     from torch.nn import functional
 
-    real = torch.arange(ids.shape[1])[None, :] < lengths[:, None]  # (B, T)
     e = p["embedding.weight"][ids]  # (B, T, D)
-    if zero_padding:
-        e = e * real[:, :, None]
-    h = functional.conv1d(e.transpose(1, 2), p["first.weight"].permute(2, 1, 0),
-                          p["first.bias"], padding=1).transpose(1, 2)  # (B, T, C_0)
+    e = e * real(lengths, ids.shape[1]) if zero_padding else e
+    h = conv(e, p["first.weight"], p["first.bias"], padding=1)  # (B, T, C_0)
     stages = sorted({int(name.split(".")[1]) for name in p if name.startswith("stages.")})
     for s in stages:
-        blocks = sorted({int(name.split(".")[2]) for name in p
-                         if name.startswith(f"stages.{s}.")})
+        blocks = sorted({int(name.split(".")[2]) for name in p if name.startswith(f"stages.{s}.")})
         for j in blocks:
             prefix = f"stages.{s}.{j}."
             h = _torch_block({n[len(prefix):]: v for n, v in p.items()
                               if n.startswith(prefix)}, h)  # (B, T_s, C_s)
         if pool and (s < stages[-1] or pool_last):
-            t_out = (h.shape[1] - WIDTH) // STRIDE + 1
-            h = _torch_local(None, h, lengths, width=WIDTH, stride=STRIDE)
+            h = local_max(h, lengths, WIDTH, STRIDE)  # (B, ⌊(T_s − 3) / 2⌋ + 1, C_s)
             if carry:
-                lengths = (lengths // 2 if floor else (lengths + 1) // 2).clamp(0, t_out)
-    c_last = h.shape[2]
-    k = p["fc.0.weight"].shape[0] // c_last
-    if not kmax_real:  # every position counted as real
-        lengths = torch.full_like(lengths, h.shape[1])
-    pooled = _torch_kmax(h, lengths, k)  # (B, k, C)
+                lengths = (lengths // 2 if floor else (lengths + 1) // 2).clamp(0, h.shape[1])
+    every = torch.full_like(lengths, h.shape[1])  # every position counted as real
+    pooled = kmax(h, lengths if kmax_real else every, p["fc.0.weight"].shape[0] // h.shape[2])
     if channel_first:
         pooled = pooled.transpose(1, 2)  # (B, C, k)
     f = pooled.reshape(pooled.shape[0], -1)  # (B, k·C)
@@ -142,21 +100,6 @@ def _torch_vdcnn(p, ids, lengths, *, zero_padding=True, pool=True, pool_last=Fal
         f = functional.linear(f, p[f"fc.{j}.weight"].T, p[f"fc.{j}.bias"])
         f = torch.relu(f) if fc_relu else f
     return functional.linear(f, p["output.weight"].T, p["output.bias"])  # (B, classes)
-
-
-def _torch_kmax(h, lengths, k):
-    """k-max pooling as the library ranks: a stable sort of the negated values, so that among
-    equal values (the ReLU's zeros, everywhere in a deep stack) the earlier position ranks
-    first (``topk`` breaks those ties its own way, and the k values kept, put back in sentence
-    order, then come in another order)."""
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-
-    real = _real(lengths, h.shape[1])  # (B, T, 1)
-    ranked = h.masked_fill(~real, -float("inf"))
-    kept = torch.argsort(-ranked, dim=1, stable=True)[:, :k].sort(dim=1).values  # (B, k, C)
-    valid = real.expand_as(h).gather(1, kept)
-    return torch.where(valid, ranked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
 
 
 _torch_vdcnn.label = "the network in torch.nn.functional"  # type: ignore[attr-defined]
@@ -189,9 +132,12 @@ VDCNN = Question(
     "vdcnn", "A very deep CNN for text: residual stages, pooling between them, k-max at the "
     "top", checks=layer_checks(
         "VeryDeepCNN", _case(CASE), title="VeryDeepCNN, two stages, over a padded batch",
-        points=2.0, repeat=2, torch=_torch_vdcnn, forward_mistakes=MISTAKES, timeout_s=TIMEOUT_S,
-        directions=True,
-        at_scale=_case(AT_SCALE),
+        points=2.0, repeat=2, torch=_torch_vdcnn, forward_mistakes=MISTAKES, directions=True,
+        # every layer the reference's, called back through the grader (swap-in), so the
+        # gradient checks difference the parameters along random directions: 814 and 1,321
+        # call-backs (one call, two calls), at the 10 ms a call-back `dojo verify` holds a
+        # limit to
+        timeout_s=30.0, at_scale=_case(AT_SCALE),
         parity=Parity(_case(TORCH_CASE), "VeryDeepCNN, three stages of two blocks, against "
                       "torch", 0.5)),
     requires=(RESIDUAL_BLOCK, LOCAL_MAX, K_MAX, CONV1D, BATCH_NORM,

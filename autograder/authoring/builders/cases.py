@@ -92,8 +92,9 @@ class LayerCase:
     #: for a layer vectorized over time too (a convolution, a pooling over time; not a
     #: recurrence): ``longer(rng, factor)`` gives the inputs and upstream gradient of one
     #: application whose time axis (axis 1 of the first input) is ``factor`` times the
-    #: case's; the values check then fails a layer whose Python grows with the sentence's
-    #: length (:func:`_require_time_vectorized`)
+    #: case's (the gradient None: drawn by the check at the true output's shape;
+    #: :func:`layer_case`'s ``over_time``); the values check then fails a layer whose Python
+    #: grows with the sentence's length (:func:`_require_time_vectorized`)
     longer: Callable[[np.random.Generator, int], tuple[tuple[Any, ...], Any]] | None = None
     #: the keyword arguments that are sizes (a CNN's ``filters``), which its case at scale may
     #: set otherwise; every other keyword argument is how the layer is built and must be the
@@ -121,7 +122,8 @@ BATCH_OFFSET = 0xBA7C
 
 
 def layer_case(*args: Any, params: dict[str, Callable[[np.random.Generator], Any]] | None = None,
-               inputs: Any = (), **fields: Any) -> Callable[[Context], LayerCase]:
+               inputs: Any = (), over_time: Callable[[int], Any] | None = None,
+               **fields: Any) -> Callable[[Context], LayerCase]:
     """A layer check's case declared as data, for the cases whose every parameter and input
     is a seeded draw of a shape: the layer built as ``cls(backend, *args)`` (an argument drawn
     per grading given as a ``Draw`` of the context:
@@ -134,7 +136,10 @@ def layer_case(*args: Any, params: dict[str, Callable[[np.random.Generator], Any
     given as ``kwargs={"dropout": setting(0.3, 0.6)}``
     (:func:`~nlpdojo_autograder.authoring.inputs.setting`), and any field, ``kwargs`` whole
     among them, given as a ``per_grading`` draw (a ``longer`` whose lengths depend on the
-    settings drawn). The draws are those of :mod:`~nlpdojo_autograder.authoring.inputs`
+    settings drawn). ``over_time``: for a layer vectorized over time, the inputs of sentences
+    ``factor`` times as long, declared as ``inputs`` is (``lambda factor: (normal(B, T *
+    factor, D),)``): the :attr:`LayerCase.longer` whose upstream gradient the check draws at
+    the true output's shape. The draws are those of :mod:`~nlpdojo_autograder.authoring.inputs`
     (``normal``, ``states``, ``integers``) or any ``draw(rng)``. A case whose inputs need a
     distribution of their own is a function of ``ctx`` returning a ``LayerCase``."""
     def drawn(spec: Any, rng: np.random.Generator) -> Any:
@@ -147,6 +152,8 @@ def layer_case(*args: Any, params: dict[str, Callable[[np.random.Generator], Any
         for name in ("kwargs", "torch_kwargs"):
             if name in given:
                 given[name] = {k: settled(ctx, v) for k, v in given[name].items()}
+        if over_time is not None:
+            given["longer"] = lambda r, factor: (drawn(over_time(factor), r), None)
         return LayerCase(args=(ctx.backend, *(settled(ctx, a) for a in args)), params=values,
                          inputs=lambda r: drawn(inputs, r), **given)
 

@@ -196,7 +196,7 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                     ctx, module, cls, case, ran["inputs"][0], ran["grads"][0]),
                     key=("over the batch", *built))
             if case.longer is not None:  # ... or over the positions?
-                ctx.rule(lambda: _require_time_vectorized(ctx, module, cls, case),
+                ctx.rule(lambda: _require_time_vectorized(ctx, module, cls, case, torch),
                          key=("over time", *built))
         payload = _output_payload(ctx, cls, case, _first(result, "outputs"))
         # eval mode after training, twice, at a larger batch: in the values check, or in the

@@ -24,9 +24,10 @@ from nlpdojo_autograder.authoring.builders.cases import (
     _same_output_shapes,
     _varied,
 )
+from nlpdojo_autograder.authoring.builders.torch_oracle import _torch_values
 from nlpdojo_autograder.authoring.builders.wire import _host, _send
 from nlpdojo_autograder.authoring.checks import CheckFailure
-from nlpdojo_autograder.authoring.context import Context
+from nlpdojo_autograder.authoring.context import STRICT_BACKEND, Context
 from nlpdojo_autograder.runtime.calls import StudentError
 
 
@@ -112,18 +113,24 @@ def require_not_growing(cls: str, lines: list[int], count: int, what: str, advic
             + advice)
 
 
-def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCase) -> None:
+def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCase,
+                             torch: Callable[..., Any] | None = None) -> None:
     """Fail unless one forward and backward of ``module.cls`` runs as many lines of the
     submission's Python on sentences :data:`TIME_FACTOR` times as long (``case.longer``) as on
     the case's (probe ``python_lines``: deterministic, no timing). A loop over the positions of
     a sentence (a window at a time, a running max) runs at least one more line per added
     position, of the input or of the output where it has a time axis (a strided convolution's
-    fewer windows); a loop over a convolution's taps does not grow with the length."""
+    fewer windows); a loop over a convolution's taps does not grow with the length. An
+    upstream gradient ``case.longer`` leaves to the check (None) is drawn at the true output's
+    shape (:func:`_true_upstream`)."""
     assert case.longer is not None
     token = ctx.function(module, cls)
     lines, lengths, outputs = [], [], []
     for factor in (1, TIME_FACTOR):
-        xs, g = case.longer(ctx.rng(TIME_OFFSET), factor)
+        rng = ctx.rng(TIME_OFFSET)
+        xs, g = case.longer(rng, factor)
+        if g is None:
+            g = _true_upstream(ctx, token, case, xs, torch, rng)
         lengths.append(int(np.shape(_leaves(xs)[0])[1]))
         outputs.append(int(np.shape(_leaves(g)[0])[1]) if np.ndim(_leaves(g)[0]) > 2 else 0)
         try:
@@ -153,6 +160,35 @@ def _require_time_vectorized(ctx: Context, module: str, cls: str, case: LayerCas
             "over time too: whole-array operations on (B, T, ...) arrays (gather every window "
             "at once, or loop over the kernel's few taps; xp.max and xp.argmax along the time "
             "axis), as the lecture's convolution and pooling are")
+
+
+def _true_upstream(ctx: Context, token: Any, case: LayerCase, xs: tuple[Any, ...],
+                   torch: Callable[..., Any] | None, rng: np.random.Generator) -> Any:
+    """An upstream gradient for one application to ``xs``, drawn from ``rng`` at the true
+    output's shape: the reference's (where one is measured against), else the layer's
+    ``torch`` forward's (where torch is in the grader), else the code under test's own, whose
+    length there the values check judges (a tuple of arrays for a tuple output)."""
+    reference = reference_subject(ctx)
+    # torch only where nothing else tells the shape, as the layer's runner asks it
+    true = None if (reference is not None or torch is None or case.cells or case.train is False
+                    or ctx.backend.name == STRICT_BACKEND) else _torch_values(torch, case, xs,
+                                                                               None)
+    if reference is not None:
+        shape = on_reference(reference, "output_shape", token, tuple(case.args), case.kwargs,
+                             _params(ctx, case), [_send(ctx, a) for a in xs], train=case.train,
+                             cells=case.cells or None, names=case.names)
+    elif true is not None:
+        shape = [np.shape(v) for v in true.values()]
+        shape = shape[0] if len(shape) == 1 else tuple(shape)
+    else:
+        shape = _output_shape(ctx, token, case, tuple(_host(a) for a in xs))
+
+    def draw(s: Any) -> Any:  # a shape (ints), or a list of shapes for a tuple output
+        if len(s) and isinstance(s[0], (tuple, list)):
+            return tuple(draw(x) for x in s)
+        return rng.standard_normal(tuple(s))
+
+    return draw(shape)
 
 
 #: a backward may run this many times its forward's lines of Python, and this many more: a
