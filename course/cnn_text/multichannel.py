@@ -13,47 +13,29 @@ from __future__ import annotations
 import functools
 
 from nlpdojo_autograder.authoring import Question, Variant, layer_checks
-
-# Kim's CNN's cases: F ≠ D, and another C at scale (the classifier says why)
-from nlpdojo_course.cnn_text.classifier import DROPOUT, NN, kim_case
+from nlpdojo_course.cnn_text.classifier import NN
 from nlpdojo_course.cnn_text.convolution import CONV1D
+
+# Kim's CNN's cases: F ≠ D, and another C at scale (kim_cases says why)
+from nlpdojo_course.cnn_text.kim_cases import AT_SCALE, DROPOUT, kim_case
 from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
+from nlpdojo_course.cnn_text.torch_parts import sentence_cnn
 
 
-def _torch_multichannel(p, ids, lengths, widths, static, *, bias_twice=False,
-                        channels=("static", "tuned"), pooled_apart=False,
-                        static_padding=False):
-    """Each sentence alone, unpadded: per width, the filter over each channel (``conv1d``),
-    added with the bias once, ReLU, max over its outputs; the features side by side, the
-    linear layer (no dropout). The keywords are known mistakes' forwards: ``bias_twice`` (each
-    channel's convolution with its bias), ``channels`` (one of them only), ``pooled_apart``
-    (each channel through ReLU and max, the pooled features added), ``static_padding`` (the
-    static channel's padded positions not zeroed)."""
+def _torch_multichannel(p, ids, lengths, widths, static, *, channels=("static", "tuned"),
+                        static_padding=False, **mistake):
+    """Each sentence alone, unpadded, the filter applied to each channel and the results added,
+    its bias once (:func:`.torch_parts.sentence_cnn` over the static and the fine-tuned
+    tables). The keywords are known mistakes' forwards: ``channels`` (one of them only),
+    ``static_padding`` (the static channel's padded positions not zeroed), ``mistake``:
+    ``bias_twice``, ``pooled_apart``."""
     # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
-    table = {"static": torch.as_tensor(static, dtype=p["embedding.weight"].dtype),
-             "tuned": p["embedding.weight"]}
-    rows = []
-    for b in range(ids.shape[0]):  # the oracle's loop: each sentence on its own
-        n = int(lengths[b])
-        span = {name: table[name][ids[b, :n]] for name in channels}  # (L, D) each
-        if static_padding and "static" in span:  # the padded rows too, T in all
-            span["static"] = table["static"][ids[b]]
-            span = {name: torch.nn.functional.pad(x, (0, 0, 0, ids.shape[1] - len(x)))
-                    for name, x in span.items()}
-        features = []
-        for j, k in enumerate(widths):
-            w, bias = p[f"convs.{j}.weight"].permute(2, 1, 0), p[f"convs.{j}.bias"]
-            outs = [torch.nn.functional.conv1d(x.T[None], w, bias if bias_twice or i == 0
-                                               else None, padding=k - 1)[0][:, :n + k - 1]
-                    for i, x in enumerate(span.values())]  # (F, L + k − 1) each
-            if pooled_apart:
-                features.append(sum(torch.relu(o).amax(1) for o in outs))
-            else:
-                features.append(torch.relu(sum(outs)).amax(1))  # (F,)
-        rows.append(torch.cat(features) @ p["output.weight"] + p["output.bias"])
-    return torch.stack(rows)  # (B, C)
+    tables = {"static": torch.as_tensor(static, dtype=p["embedding.weight"].dtype),
+              "tuned": p["embedding.weight"]}
+    return sentence_cnn(p, ids, lengths, widths, {name: tables[name] for name in channels},
+                        padded=("static",) if static_padding else (), **mistake)
 
 
 _torch_multichannel.label = "torch on each sentence alone, a filter per channel"  # type: ignore
@@ -86,12 +68,12 @@ MULTICHANNEL_CNN = Question(
         title="MultichannelCNN, filter widths drawn, over a padded batch", points=2.0,
         repeat=2, torch=_torch_multichannel, forward_mistakes=MISTAKES,
         directions=True,  # every parameter a swapped-in layer's: the wiring is checked
-        at_scale=kim_case(0.0, scaled=True, static=True),
+        at_scale=kim_case(0.0, AT_SCALE, static=True),
         variants={"dropout": Variant(
             kim_case(DROPOUT, static=True),
             "MultichannelCNN with dropout (its rate drawn) on the pooled features", 0.5,
             only=("values",), torch=None, hidden=False,
-            at_scale=kim_case(DROPOUT, scaled=True, static=True))})],
+            at_scale=kim_case(DROPOUT, AT_SCALE, static=True))})],
     requires=(CONV1D, MAX_OVER_TIME, f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier",
               f"{NN}.relu", f"{NN}.dropout"))
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from nlpdojo_course.cnn_text import classifier as q
+from nlpdojo_course.cnn_text.kim_cases import WIDTH_SETS
 from nlpdojo_solutions.cnn_text.kim_cnn import SentenceCNN
 
 torch = pytest.importorskip("torch")
@@ -28,7 +29,7 @@ def _batch(backend, rng):
         LENGTHS, dtype=backend.xp.int64)
 
 
-@pytest.mark.parametrize("widths", [(2, 3), *q.WIDTH_SETS[-2:]])
+@pytest.mark.parametrize("widths", [(2, 3), *WIDTH_SETS[-2:]])
 def test_a_padded_batch_scores_as_each_sentence_alone(backend, widths):
     rng = np.random.default_rng(0)
     model = SentenceCNN(backend, V, D, C, widths=widths, filters=F, dropout=0.0, seed=2)
