@@ -52,11 +52,6 @@ def _case_at(*shape: int):
                       inputs=(draw(lambda r, drawn: _draws(r, shape)),), names=("x",))
 
 
-_case = _case_at(B, T, C)
-#: the torch check's (N, C) vectors: the layer's other input shape in a case of its own, seen
-#: where a student grades too (a BatchNorm1d with the axes (0, 1) written in passed every
-#: check there, the case at scale, on (N, C), needing the reference)
-_vectors = _case_at(8, C)
 #: (N, C) at scale, where the checks above take (B, T, C) (a backward summing over the axes
 #: (0, 1) written in passes those only): 262,400 numbers to differentiate, 256 of them
 #: parameters (builders' ``at_scale``: a backward that differentiates the forward
@@ -228,14 +223,17 @@ def _running_check(ctx: Context) -> dict[str, np.ndarray]:
 
 BATCH_NORM = Question(
     "batch_norm", "Batch normalisation: training, running statistics, eval",
-    code="library/normalization",
-    checks=[
-        layer_checks("BatchNorm1d", _case,
+    code="library/normalization", checks=[
+        layer_checks("BatchNorm1d", _case_at(B, T, C),
                      title="BatchNorm1d in training on (B, T, C) sequences", points=1.25,
                      torch=_torch_batch_norm, at_scale=_case_at(*AT_SCALE),
                      forward_mistakes=FORWARD_MISTAKES, backward_mistakes=BACKWARD_MISTAKES,
-                     parity=Parity(_vectors, "BatchNorm1d in training on (N, C) vectors, "
-                                   "against torch.nn.functional.batch_norm", 0.25)),
+                     # the torch check's (N, C) vectors: the layer's other input shape in a
+                     # case of its own, seen where a student grades too (a BatchNorm1d with
+                     # the axes (0, 1) written in passed every check there, the case at
+                     # scale, on (N, C), needing the reference)
+                     parity=Parity(_case_at(8, C), "BatchNorm1d in training on (N, C) "
+                                   "vectors, against torch.nn.functional.batch_norm", 0.25)),
         value_check("running", "BatchNorm1d in eval mode after three training "
                     "batches: the running statistics", 1.0, _running_check, rtol=1e-8,
                     atol=1e-10, mistakes={what: _as_if(m) for m, what in MISTAKES.items()}),

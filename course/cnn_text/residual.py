@@ -62,19 +62,21 @@ def _case(c_in: int, c_out: int, b: int = B, t: int = T, k: int = K):
                       tied=frozenset({"argument 1", "argument 2"}))
 
 
-def _torch_block(p, x):
-    """The block in ``torch.nn.functional`` on (B, T, C) tensors (:mod:`.torch_parts`)."""
+def _torch_block(p, x, prefix=""):
+    """The block in ``torch.nn.functional`` on (B, T, C) tensors (:mod:`.torch_parts`), its
+    parameters named under ``prefix`` (a deeper network's block)."""
     # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
-    k = p["conv1.weight"].shape[0]  # (K, C_in, C_out)
+    w = {name[len(prefix):]: v for name, v in p.items() if name.startswith(prefix)}
+    k = w["conv1.weight"].shape[0]  # (K, C_in, C_out)
 
     def conv_norm(j, h):  # convolution j, then its batch norm
-        h = conv(h, p[f"conv{j}.weight"], p[f"conv{j}.bias"], padding=k // 2)
-        return batch_norm(h, p[f"norm{j}.weight"], p[f"norm{j}.bias"], EPS)
+        h = conv(h, w[f"conv{j}.weight"], w[f"conv{j}.bias"], padding=k // 2)
+        return batch_norm(h, w[f"norm{j}.weight"], w[f"norm{j}.bias"], EPS)
 
     h = conv_norm(2, torch.relu(conv_norm(1, x)))
-    skip = conv(x, p["shortcut.weight"], p["shortcut.bias"]) if "shortcut.weight" in p else x
+    skip = conv(x, w["shortcut.weight"], w["shortcut.bias"]) if "shortcut.weight" in w else x
     return torch.relu(h + skip)
 
 

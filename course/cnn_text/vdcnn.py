@@ -41,22 +41,23 @@ TORCH_CASE = {"V": 9, "D": 3, "C": 2, "channels": (2, 3, 4), "blocks": 2, "k": 3
 AT_SCALE = {"V": 300, "D": 16, "C": 5, "channels": (32, 48, 64), "blocks": 3, "k": 4,
             "hidden": 48, "batch": (24, 40)}
 
+
 def _case(sizes: dict):
     """The layer's case at ``sizes``: the network's parameters by name, in the order they are
     drawn (weights at 1/√fan-in, the embedding at unit scale, batch norms' scales in [0.5,
     1.5]), and padded sentences of ids in [1, V) (id 0 pads; row 0 full, row 1 one word)."""
-    v, d, (b, t) = sizes["V"], sizes["D"], sizes["batch"]
+    v, d, classes, (b, t) = sizes["V"], sizes["D"], sizes["C"], sizes["batch"]
     kwargs = {name: sizes[name] for name in ("channels", "blocks", "k", "hidden")}
-    channels, hidden = kwargs["channels"], kwargs["hidden"]
+    channels, blocks, k, hidden = kwargs.values()
     params = {"embedding.weight": normal(v, d), **fan_in_layer("first", 3, d, channels[0])}
     for s, c in enumerate(channels):
-        for j in range(kwargs["blocks"]):  # a stage's first block takes the last's channels
+        for j in range(blocks):  # a stage's first block takes the last stage's channels
             c_in = channels[max(s - 1, 0)] if j == 0 else c
             params.update(block_params(c_in, c, 3, f"stages.{s}.{j}.", fan_in_normal))
-    params.update({**fan_in_layer("fc.0", kwargs["k"] * channels[-1], hidden),
+    params.update({**fan_in_layer("fc.0", k * channels[-1], hidden),
                    **fan_in_layer("fc.1", hidden, hidden),
-                   **fan_in_layer("output", hidden, sizes["C"])})
-    return layer_case(v, d, sizes["C"], kwargs=kwargs, sizes=frozenset(kwargs), params=params,
+                   **fan_in_layer("output", hidden, classes)})
+    return layer_case(v, d, classes, kwargs=kwargs, sizes=frozenset(kwargs), params=params,
                       inputs=padded_sentences(v, b, t, low=1), differentiable=(),
                       names=("ids", "lengths"),
                       # texts 3 times as long (the scores, (B, C), are not)
@@ -64,38 +65,31 @@ def _case(sizes: dict):
 
 
 def _torch_vdcnn(p, ids, lengths, *, zero_padding=True, pool=True, pool_last=False,
-                 carry=True, floor=False, kmax_real=True, channel_first=False, fc_relu=True):
+                 halve=lambda n: (n + 1) // 2, kmax_real=True, channel_first=False,
+                 fc_relu=True):
     """The network in ``torch.nn.functional`` on (B, T) ids (:mod:`.torch_parts`, the residual
     block's torch forward); the stages, blocks and k read from the parameters' names and
     shapes. Each keyword, set otherwise, is a known mistake's forward: ``zero_padding`` off,
     the padded positions keep their vectors; ``pool`` off, no pooling between the stages;
-    ``pool_last``, a pooling after the last stage too; ``carry`` off, every pooling masks with
-    the original lengths; ``floor``, the pooled lengths ⌊L / 2⌋; ``kmax_real`` off, the k-max
-    takes every position for real; ``channel_first``, the k-max output flattened as torch's
-    (B, C, k); ``fc_relu`` off, no ReLU on the hidden layers."""
+    ``pool_last``, a pooling after the last stage too; ``halve``, how a pooling's lengths
+    become the next stage's (⌈L / 2⌉; a mistake's ⌊L / 2⌋, or L kept); ``kmax_real`` off, the
+    k-max takes every position for real; ``channel_first``, the k-max output flattened as
+    torch's (B, C, k); ``fc_relu`` off, no ReLU on the hidden layers."""
     # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
     from torch.nn import functional
 
-    e = p["embedding.weight"][ids]  # (B, T, D)
-    e = e * real(lengths, ids.shape[1]) if zero_padding else e
+    e = p["embedding.weight"][ids] * (real(lengths, ids.shape[1]) if zero_padding else 1)
     h = conv(e, p["first.weight"], p["first.bias"], padding=1)  # (B, T, C_0)
-    stages = sorted({int(name.split(".")[1]) for name in p if name.startswith("stages.")})
-    for s in stages:
-        blocks = sorted({int(name.split(".")[2]) for name in p if name.startswith(f"stages.{s}.")})
-        for j in blocks:
-            prefix = f"stages.{s}.{j}."
-            h = _torch_block({n[len(prefix):]: v for n, v in p.items()
-                              if n.startswith(prefix)}, h)  # (B, T_s, C_s)
-        if pool and (s < stages[-1] or pool_last):
+    blocks = sorted({tuple(map(int, n.split(".")[1:3])) for n in p if n.startswith("stages.")})
+    for s, j in blocks:  # (stage, block), in order
+        h = _torch_block(p, h, f"stages.{s}.{j}.")  # (B, T_s, C_s)
+        if pool and (s, j + 1) not in blocks and ((s + 1, 0) in blocks or pool_last):
             h = local_max(h, lengths, WIDTH, STRIDE)  # (B, ⌊(T_s − 3) / 2⌋ + 1, C_s)
-            if carry:
-                lengths = (lengths // 2 if floor else (lengths + 1) // 2).clamp(0, h.shape[1])
+            lengths = halve(lengths).clamp(0, h.shape[1])
     every = torch.full_like(lengths, h.shape[1])  # every position counted as real
     pooled = kmax(h, lengths if kmax_real else every, p["fc.0.weight"].shape[0] // h.shape[2])
-    if channel_first:
-        pooled = pooled.transpose(1, 2)  # (B, C, k)
-    f = pooled.reshape(pooled.shape[0], -1)  # (B, k·C)
+    f = (pooled.transpose(1, 2) if channel_first else pooled).reshape(len(pooled), -1)  # (B, k·C)
     for j in (0, 1):
         f = functional.linear(f, p[f"fc.{j}.weight"].T, p[f"fc.{j}.bias"])
         f = torch.relu(f) if fc_relu else f
@@ -113,10 +107,10 @@ MISTAKES = {
     "it is)": partial(_torch_vdcnn, pool_last=True),
     "the sentences' own lengths kept after a pooling (each pooling leaves ⌈L / 2⌉ real "
     "positions: pool.output_lengths(lengths, T) gives them to the next pooling)":
-        partial(_torch_vdcnn, carry=False),
+        partial(_torch_vdcnn, halve=lambda n: n),
     "the pooled lengths rounded down, L // 2 (a window that starts at a sentence's last "
     "position is real too: ⌈L / 2⌉ windows, pool.output_lengths)":
-        partial(_torch_vdcnn, floor=True),
+        partial(_torch_vdcnn, halve=lambda n: n // 2),
     "the k-max pooling over every position, the padding's too (give it the lengths that "
     "reach the top)": partial(_torch_vdcnn, kmax_real=False),
     "the padded positions' vectors not zeroed (multiply the embeddings by the mask of real "
@@ -140,7 +134,7 @@ VDCNN = Question(
         timeout_s=30.0, at_scale=_case(AT_SCALE),
         parity=Parity(_case(TORCH_CASE), "VeryDeepCNN, three stages of two blocks, against "
                       "torch", 0.5)),
-    requires=(RESIDUAL_BLOCK, LOCAL_MAX, K_MAX, CONV1D, BATCH_NORM,
-              f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.relu"))
+    requires=(RESIDUAL_BLOCK, LOCAL_MAX, K_MAX, CONV1D, BATCH_NORM, f"{NN}.embedding",
+              f"{NN}.affine", f"{NN}.xavier", f"{NN}.relu"))
 
 QUESTIONS = [VDCNN]
