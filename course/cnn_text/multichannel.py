@@ -29,11 +29,7 @@ def _torch_multichannel(p, ids, lengths, widths, static, *, channels=("static", 
     tables). The keywords are known mistakes' forwards: ``channels`` (one of them only),
     ``static_padding`` (the static channel's padded positions not zeroed), ``mistake``:
     ``bias_twice``, ``pooled_apart``."""
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-
-    tables = {"static": torch.as_tensor(static, dtype=p["embedding.weight"].dtype),
-              "tuned": p["embedding.weight"]}
+    tables = {"static": static, "tuned": p["embedding.weight"]}
     return sentence_cnn(p, ids, lengths, widths, {name: tables[name] for name in channels},
                         padded=("static",) if static_padding else (), **mistake)
 

@@ -82,15 +82,17 @@ def sentence_cnn(p: dict, ids: Any, lengths: Any, widths: tuple[int, ...], chann
                  bias_twice: bool = False, pooled_apart: bool = False,
                  padded: tuple[str, ...] = ()) -> Any:
     """Kim's sentence CNN on each sentence alone, unpadded (a padded position cannot leak into
-    its features): per width, the filter over each of ``channels`` (``{name: (V, D) table}``)
-    with k − 1 zeros each side, added with the bias once, ReLU, max over its outputs; the
-    features side by side, the linear layer (no dropout). Known mistakes' forwards:
-    ``bias_twice`` (each channel's convolution with its bias), ``pooled_apart`` (each
-    channel through ReLU and max, the pooled features added), ``padded`` (the channels whose
-    padded positions are not zeroed: reaching the sentence's last windows)."""
+    its features): per width, the filter over each of ``channels`` (``{name: (V, D) table}``,
+    tensors or arrays) with k − 1 zeros each side, added with the bias once, ReLU, max over
+    its outputs; the features side by side, the linear layer (no dropout). Known mistakes'
+    forwards: ``bias_twice`` (each channel's convolution with its bias), ``pooled_apart``
+    (each channel through ReLU and max, the pooled features added), ``padded`` (the channels
+    whose padded positions are not zeroed: reaching the sentence's last windows)."""
     # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
+    dtype = p["output.weight"].dtype
+    channels = {name: torch.as_tensor(table, dtype=dtype) for name, table in channels.items()}
     rows = []
     for b in range(ids.shape[0]):  # the oracle's loop: each sentence on its own
         n = int(lengths[b])
