@@ -89,12 +89,11 @@ class LayerCase:
     #: keyword arguments of the question's ``torch`` forward: the settings drawn for this
     #: case (a leaky ReLU's slope), which the torch forward needs as the layer does
     torch_kwargs: dict[str, Any] = field(default_factory=dict)
-    #: for a layer vectorized over time too (a convolution, a pooling over time; not a
-    #: recurrence): ``longer(rng, factor)`` gives the inputs and upstream gradient of one
-    #: application whose time axis (axis 1 of the first input) is ``factor`` times the
-    #: case's (the gradient None: drawn by the check at the true output's shape;
-    #: :func:`layer_case`'s ``over_time``); the values check then fails a layer whose Python
-    #: grows with the sentence's length (:func:`_require_time_vectorized`)
+    #: for a layer vectorized over time too (a convolution, a pooling over time; not a recurrence):
+    #: ``longer(rng, factor)`` gives the inputs and upstream gradient of one application whose time
+    #: axis (axis 1 of the first input) is ``factor`` times the case's (the gradient None: drawn by
+    #: the check at the true output's shape, :func:`layer_case`'s ``over_time``); the values check
+    #: then fails a layer whose Python grows with the length (:func:`_require_time_vectorized`)
     longer: Callable[[np.random.Generator, int], tuple[tuple[Any, ...], Any]] | None = None
     #: the keyword arguments that are sizes (a CNN's ``filters``), which its case at scale may
     #: set otherwise; every other keyword argument is how the layer is built and must be the
@@ -535,8 +534,7 @@ class Variant:
         self.make, self.title, self.points, self.only = make, title, points, only
         self.options, self.names = options, dict(names or {})
         if only is not None and set(self.names) - set(only):
-            raise ValueError(f"Variant({title!r}): names={self.names} renames checks that "
-                             f"only={only} leaves out")
+            raise ValueError(f"Variant({title!r}): names={self.names} renames checks {only=} omits")
 
     def named(self, check: str, variant: str) -> str:
         """What this variant's check ``check`` is named, the variant named ``variant``."""
