@@ -580,12 +580,14 @@ def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, wor
     original = path.read_text(encoding="utf-8")
     planted = plant(bug, original, str(path))
     changed = changed_units(original, planted)
-    if changed is None or _state_shared(original, planted):
+    if changed is None:
         return None
     rel = path.relative_to(source.parent).as_posix()  # as the baseline names files
     touched = {cid for cid, units in baseline.executed.items()
                if units is not None and {(rel, unit) for unit in changed} & units}
-    if not touched:
+    # most other topics' bugs change code no check of this one ran: asked first, the state
+    # a module keeps is read only for the rest (either way there is nothing to grade)
+    if not touched or _state_shared(original, planted):
         return None
     folder = work / "bug"  # the baseline's folder: the worker sees the same paths
     shutil.rmtree(folder, ignore_errors=True)
