@@ -16,8 +16,8 @@ import pytest
 from nlpdojo_autograder.authoring import CheckFailure
 from nlpdojo_autograder.authoring.compare import compare_array, compare_payloads, name_the_mistake
 from nlpdojo_autograder.authoring.kinds import computed_mistake, mistaken_outputs
-from nlpdojo_autograder.grading.grade import GradeOptions, grade
-from tests.grading.courses import edited_course
+from nlpdojo_autograder.grading.grade import grade
+from tests.grading.courses import edited_course, run_options
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -28,7 +28,7 @@ OVERFLOW = ("overflow in exp", "Subtract the maximum")
 
 
 def _grade(topic: str, folder: Path, question: str, **options) -> dict:
-    result = grade([topic], submission=folder, options=GradeOptions(
+    result = grade([topic], submission=folder, options=run_options(
         questions=frozenset({f"{topic}.{question}"}), **options), replay_options={})
     return {c.id: c for _, c in result.checks() if c.question == question}
 

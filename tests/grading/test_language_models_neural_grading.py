@@ -16,7 +16,7 @@ from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import GradeOptions, grade, grade_exercise
 from nlpdojo_autograder.release.verify import verify
 from nlpdojo_course.language_models import TOPIC, rnn, window_lm
-from tests.grading.courses import edited_course
+from tests.grading.courses import edited_course, run_options
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -39,7 +39,7 @@ def _grade(folder: Path, *questions: str):
     exercise = get_registry().get("exercise", "language_models")
     exercise = dataclasses.replace(exercise, checks=[
         c for c in exercise.checks if c.question in questions and c.kind != "metric"])
-    result = grade_exercise(exercise, folder, GradeOptions())
+    result = grade_exercise(exercise, folder, run_options())
     return {c.id: c for c in result.checks}
 
 
@@ -129,7 +129,7 @@ def test_unshifted_targets_fail_the_perplexity_check_too(tmp_path):
     exercise = get_registry().get("exercise", "language_models")
     exercise = dataclasses.replace(exercise, checks=[
         c for c in exercise.checks if c.id == "rnn_lm.perplexity"])
-    (check,) = grade_exercise(exercise, folder, GradeOptions()).checks
+    (check,) = grade_exercise(exercise, folder, run_options()).checks
     assert check.score == 0 and "training audit: the first step's loss" in check.message, \
         check.message
 

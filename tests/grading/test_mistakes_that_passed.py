@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.grading.grade import grade
 from nlpdojo_autograder.runtime import code_rules
-from tests.grading.courses import edited_course
+from tests.grading.courses import edited_course, run_options
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -21,7 +21,7 @@ REG = "library/regularization.py"
 
 
 def _grade(topic: str, folder: Path, question: str, **options):
-    result = grade([topic], submission=folder, options=GradeOptions(
+    result = grade([topic], submission=folder, options=run_options(
         questions=frozenset({f"{topic}.{question}"}), **options), replay_options={})
     return {c.id: c for _, c in result.checks() if c.question == question}
 
