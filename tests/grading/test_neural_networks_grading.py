@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from nlpdojo.plugins import get_registry
-from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.grading.grade import grade
 from nlpdojo_autograder.release.verify import verify
-from tests.grading.courses import edited_course
+from tests.grading.courses import edited_course, run_options
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -23,7 +23,7 @@ EXERCISES = REPO / "exercises"
 
 
 def _grade(submission, **options):
-    result = grade(["neural_networks"], submission=submission, options=GradeOptions(**options),
+    result = grade(["neural_networks"], submission=submission, options=run_options(**options),
                    replay_options={})
     return {c.id: c for _, c in result.checks()}, result
 

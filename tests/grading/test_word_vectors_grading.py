@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.cli.grade import app
-from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.grading.grade import grade
 from nlpdojo_autograder.release.verify import BASELINE_STEP, GIVEN_STEP, REQUIRES_STEP, verify
 from tests.grading.courses import run_options
 
@@ -296,7 +296,7 @@ def test_steps_right_on_small_inputs_but_not_at_training_size_earn_no_training_p
                         "    if matrix.shape[0] > 100:\n        return matrix\n"
                         "    return backend.scatter_add(matrix, rows, grads, alpha=-lr)")
     result = grade(["word_vectors"], submission=folder, replay_options={},
-                   options=GradeOptions(questions=frozenset({"sgd", "training"})))
+                   options=run_options(questions=frozenset({"sgd", "training"})))
     checks = {c.id: c for _, c in result.checks()}
     assert checks["sgd.update"].passed
     for name in ("heldout_loss", "analogy", "wordsim"):
