@@ -4,11 +4,28 @@ starting point of the grading tests that change one line and watch what the grad
 from __future__ import annotations
 
 import shutil
+import types
 from pathlib import Path
 
 from nlpdojo_autograder.grading.grade import GradeOptions, seed_from_environment
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
+
+
+class OneModule:
+    """A code provider of one module, whatever name is asked, and no given module (a
+    ``LocalSubject``'s code, for the builders' tests that grade a layer defined in the test)."""
+
+    code_dir = ""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self._module = module
+
+    def module(self, name: str) -> types.ModuleType:
+        return self._module
+
+    def given(self, name: str) -> types.ModuleType:
+        raise KeyError(name)
 
 
 def edited_course(root: Path, folders: tuple[str, ...],

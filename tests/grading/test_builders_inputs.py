@@ -46,24 +46,12 @@ from nlpdojo_autograder.authoring.inputs import (
 from nlpdojo_autograder.grading.runner import _backends
 from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.remote import LocalSubject
+from tests.grading.courses import OneModule
 
 #: the LocalSubjects these tests make are never closed: their scratch goes under tmp_path
 pytestmark = pytest.mark.usefixtures("scratch_under_tmp_path")
 
 
-class _Code:
-    """A code provider of one module, ``m``."""
-
-    code_dir = ""
-
-    def __init__(self, module: types.ModuleType) -> None:
-        self._module = module
-
-    def module(self, name: str) -> types.ModuleType:
-        return self._module
-
-    def given(self, name: str) -> types.ModuleType:
-        raise KeyError(name)
 
 
 def _module(**functions) -> types.ModuleType:
@@ -73,7 +61,7 @@ def _module(**functions) -> types.ModuleType:
 
 
 def _ctx(module: types.ModuleType, tmp_path: Path, seed: int = 0) -> Context:
-    subject = LocalSubject(_Code(module), _backends("numpy", None))
+    subject = LocalSubject(OneModule(module), _backends("numpy", None))
     subject.begin(dtype="float64", swap_in=(), workdir="w")
     return Context(subject=subject, backend=BackendRef("numpy", None, "float64"), seed=seed,
                    workdir=tmp_path)
@@ -399,7 +387,7 @@ def test_function_checks_autograd_takes_the_arguments_by_name(tmp_path):
     joins the payload and must match the student's."""
     pytest.importorskip("torch")
     gradient = PAIR_CHECKS[1]
-    subject = LocalSubject(_Code(_module(pair=_pair_loss)), _backends("torch", None))
+    subject = LocalSubject(OneModule(_module(pair=_pair_loss)), _backends("torch", None))
     subject.begin(dtype="float64", swap_in=(), workdir="w")
     ctx = Context(subject=subject, backend=BackendRef("torch", None, "float64"), seed=0,
                   workdir=tmp_path)

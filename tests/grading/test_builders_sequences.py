@@ -34,22 +34,12 @@ from nlpdojo_autograder.grading.runner import _backends
 from nlpdojo_autograder.runtime.calls import StudentError
 from nlpdojo_autograder.runtime.probes import ArrayStateCell
 from nlpdojo_autograder.runtime.remote import LocalSubject
+from tests.grading.courses import OneModule
 
 #: the LocalSubjects these tests make are never closed: their scratch goes under tmp_path
 pytestmark = pytest.mark.usefixtures("scratch_under_tmp_path")
 
 
-class _Code:
-    code_dir = ""
-
-    def __init__(self, module: types.ModuleType) -> None:
-        self._module = module
-
-    def module(self, name: str) -> types.ModuleType:
-        return self._module
-
-    def given(self, name: str) -> types.ModuleType:
-        raise KeyError(name)
 
 
 def _module(**classes) -> types.ModuleType:
@@ -59,7 +49,7 @@ def _module(**classes) -> types.ModuleType:
 
 
 def _ctx(module: types.ModuleType, tmp_path: Path, backend: str = "numpy") -> Context:
-    subject = LocalSubject(_Code(module), _backends(backend, None))
+    subject = LocalSubject(OneModule(module), _backends(backend, None))
     subject.begin(dtype="float64", swap_in=(), workdir="w")
     return Context(subject=subject, backend=BackendRef(backend, None, "float64"), seed=0,
                    workdir=tmp_path)

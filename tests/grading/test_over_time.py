@@ -18,6 +18,7 @@ from nlpdojo_autograder.authoring.context import BackendRef, Context
 from nlpdojo_autograder.authoring.inputs import normal, padded_sentences
 from nlpdojo_autograder.grading.runner import _backends
 from nlpdojo_autograder.runtime.remote import LocalSubject
+from tests.grading.courses import OneModule
 
 #: the LocalSubjects these tests make are never closed: their scratch goes under tmp_path
 pytestmark = pytest.mark.usefixtures("scratch_under_tmp_path")
@@ -42,20 +43,12 @@ class AllPositions(Pairs):
         return x, None
 
 
-class _Code:
-    code_dir = ""
-
-    def __init__(self, module: types.ModuleType) -> None:
-        self._module = module
-
-    def module(self, name: str) -> types.ModuleType:
-        return self._module
 
 
 def _subject(cls: type) -> LocalSubject:
     module = types.ModuleType("m")
     module.Pairs = cls
-    subject = LocalSubject(_Code(module), _backends("numpy", None))
+    subject = LocalSubject(OneModule(module), _backends("numpy", None))
     subject.begin(dtype="float64", swap_in=(), workdir="w")
     return subject
 
