@@ -42,6 +42,14 @@ def torch_packed(kind: str, weights: dict[str, Any], vectors: Any, lengths: Any)
     return pad_packed_sequence(out, batch_first=True, total_length=vectors.shape[1])[0]
 
 
+def torch_real(lengths: Any, t_steps: int) -> Any:
+    """Which of ``t_steps`` positions are a sentence's own: (B, T, 1), position t of row b
+    where t < lengths[b]."""
+    import torch
+
+    return (torch.arange(t_steps)[None, :] < lengths[:, None])[:, :, None]  # (B, T, 1)
+
+
 def torch_pooled(states: Any, lengths: Any, pooling: str) -> Any:
     """``states`` (B, T, F) pooled over each row's real steps (``lengths`` (B,)): the last
     one's (``"final"``), their element-wise max, their mean (:data:`POOLINGS`): (B, F)."""
@@ -51,7 +59,7 @@ def torch_pooled(states: Any, lengths: Any, pooling: str) -> Any:
         raise ValueError(f"torch_pooled: pooling {pooling!r} is none of {POOLINGS}")
     if pooling == "final":
         return states[torch.arange(states.shape[0]), lengths - 1]
-    real = (torch.arange(states.shape[1])[None, :] < lengths[:, None])[..., None]  # (B, T, 1)
+    real = torch_real(lengths, states.shape[1])  # (B, T, 1)
     if pooling == "mean":
         return (states * real).sum(1) / lengths[:, None]
     return states.masked_fill(~real, MAX_PADDING).amax(1)
