@@ -24,7 +24,9 @@ revision or of the work tree:
   comprehensions in ``course/`` that call a check builder;
 - **lines per planted bug**: the lines of every ``bug(...)`` call over their number;
 - **check lines of a layer or unroll question**: source lines of its ``Question(...)`` and the
-  module-level helpers it uses (shared helpers split among their users), named mistakes
+  module-level helpers it uses, in its module or imported from another module of ``course/``
+  (a topic's torch parts, another question's case: shared helpers split among their users
+  across the course; the engine's and the training kit's helpers count for none), named mistakes
   (``mistakes=``, ``forward_mistakes=``...) and planted bugs apart; median and max over the
   questions that call ``layer_checks``, ``torch_check`` or ``sequence_checks``; and the same
   without the torch oracles (a ``torch=`` forward and the helpers only it uses), which a
@@ -272,17 +274,55 @@ def _unique_local_imports(modules: dict[str, ast.Module], texts: dict[str, str])
     return len(seen)
 
 
+def _course_imports(path: str, module: ast.Module, paths: set[str]
+                    ) -> dict[str, tuple[str, str]]:
+    """``{local name: (module path, name there)}`` of the names ``module`` (at ``path``)
+    imports from another module of ``course/``: ``from .residual import block_params``,
+    ``from nlpdojo_course.cnn_text.torch_parts import conv``."""
+    links: dict[str, tuple[str, str]] = {}
+    folder = path.rsplit("/", 1)[0]
+    for node in module.body:
+        if not isinstance(node, ast.ImportFrom) or node.module is None:
+            continue
+        if node.level == 1:
+            dotted = f"{folder}/{node.module.replace('.', '/')}"
+        elif node.level == 0 and node.module.startswith("nlpdojo_course."):
+            dotted = "course/" + node.module.removeprefix("nlpdojo_course.").replace(".", "/")
+        else:
+            continue
+        source = next((f for f in (f"{dotted}.py", f"{dotted}/__init__.py") if f in paths), None)
+        if source is not None:
+            for alias in node.names:
+                links[alias.asname or alias.name] = (source, alias.name)
+    return links
+
+
 def _layer_question_lines(modules: dict[str, ast.Module], texts: dict[str, str],
                           apart: tuple[str, ...] = MISTAKE_ARGUMENTS) -> dict[str, float]:
     """Check lines of each layer or unroll question: its declaration and the helpers it uses,
-    not following the arguments ``apart`` (the named mistakes), shared helpers split among
-    their users."""
+    in its own module or imported from another module of ``course/`` (a topic's torch parts,
+    another question's case), not following the arguments ``apart`` (the named mistakes),
+    shared helpers split among their users across the course."""
+    code = {path: source_lines(texts[path]) for path in modules}
+    definitions = {path: _module_definitions(module) for path, module in modules.items()}
+    links = {path: _course_imports(path, module, set(modules))
+             for path, module in modules.items()}
+
+    def resolve(path: str, name: str) -> tuple[str, ast.stmt] | None:
+        followed = set()
+        while (path, name) not in followed:
+            followed.add((path, name))
+            if name in definitions[path]:
+                return path, definitions[path][name]
+            if name not in links[path]:
+                return None
+            path, name = links[path][name]
+        return None
+
     result: dict[str, float] = {}
+    uses: dict[str, set[tuple[str, int]]] = {}
+    nodes: dict[tuple[str, int], tuple[str, ast.AST]] = {}
     for path, module in modules.items():
-        code = source_lines(texts[path])
-        definitions = _module_definitions(module)
-        uses: dict[str, set[int]] = {}
-        nodes: dict[int, ast.AST] = {}
         for node in module.body:
             if not _is_question(node):
                 continue
@@ -292,38 +332,41 @@ def _layer_question_lines(modules: dict[str, ast.Module], texts: dict[str, str],
                 continue
             skipped = {id(kw.value) for c in ast.walk(call) if isinstance(c, ast.Call)
                        for kw in c.keywords if kw.arg in apart}
-            lines = set()
-            todo, seen, used = [node], set(), set()
+            todo: list[tuple[str, ast.AST]] = [(path, node)]
+            used: set[tuple[str, int]] = set()
             while todo:
-                current = todo.pop()
-                if id(current) in seen:
+                where, current = todo.pop()
+                key = (where, id(current))
+                if key in used:
                     continue
-                seen.add(id(current))
-                used.add(id(current))
-                nodes[id(current)] = current
+                used.add(key)
+                nodes[key] = (where, current)
                 stack = [current]
                 while stack:
                     sub = stack.pop()
                     if id(sub) in skipped:
                         continue
                     if isinstance(sub, ast.Name):
-                        target = definitions.get(sub.id)
-                        if target is not None and not _is_question(target):
+                        target = resolve(where, sub.id)
+                        if target is not None and not _is_question(target[1]):
                             todo.append(target)
                     stack.extend(ast.iter_child_nodes(sub))
+            lines = set()
             for sub in ast.walk(call):
                 if id(sub) in skipped:
                     lines.update(range(sub.lineno, sub.end_lineno + 1))
-            uses[f"{path.split('/')[1]}.{call.args[0].value}"] = used
-            result[f"{path.split('/')[1]}.{call.args[0].value}"] = -len(code & lines)
-        users: dict[int, int] = defaultdict(int)
-        for used in uses.values():
-            for node_id in used:
-                users[node_id] += 1
-        for question, used in uses.items():
-            result[question] += sum(
-                len(code & set(range(nodes[n].lineno, nodes[n].end_lineno + 1))) / users[n]
-                for n in used)
+            question = f"{path.split('/')[1]}.{call.args[0].value}"
+            uses[question] = used
+            result[question] = -len(code[path] & lines)
+    users: dict[tuple[str, int], int] = defaultdict(int)
+    for used in uses.values():
+        for key in used:
+            users[key] += 1
+    for question, used in uses.items():
+        for key in used:
+            where, node = nodes[key]
+            result[question] += len(code[where] & set(range(node.lineno, node.end_lineno + 1))
+                                    ) / users[key]
     return result
 
 
