@@ -1,10 +1,14 @@
 """What one `grade` costs before and around its checks: ``grade softmax`` (3 checks of 0.03 s
-each) on a copy of the reference, NumPy, in the OS sandbox where there is one. Per run: the
+each) on a copy of the reference (the topic's folder and the course library, as a student's
+checkout holds them), NumPy, in the OS sandbox where there is one. Per run: the
 wall clock, the grader process's own CPU time (its imports, the registry, the snapshot, the
 report), and the checks' summed durations; the worker and the reference process are other
-processes (their start is in the wall clock). Interleaved with a baseline grader when
-``--baseline-python`` names the interpreter of another install (see docs/benchmarks.md,
-"Start-up of a grade"); medians [min-max] over ``--repeat`` runs, and the ratios.
+processes (their start is in the wall clock). Interleaved with the same grader without its
+store of source analyses (``$NLPDOJO_ANALYSIS_CACHE=off``: the code rules and the solution
+markers read again, as every process did before ``runtime/source_memo.py``; the store's own
+row is warm, one run before the rounds), and with a baseline grader when ``--baseline-python``
+names the interpreter of another install (see docs/benchmarks.md, "Start-up of a grade");
+medians [min-max] over ``--repeat`` runs, and the ratios.
 
     python bench/grade_startup.py [--repeat 7] [--baseline-python PATH]
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -37,10 +42,10 @@ runpy.run_module("nlpdojo_autograder.cli.grade", run_name="__main__")
 """
 
 
-def one(python: str, submission: Path, out: Path) -> dict[str, float]:
+def one(python: str, submission: Path, out: Path, env: dict[str, str]) -> dict[str, float]:
     started = time.perf_counter()
     done = subprocess.run([python, "-c", PROBE, str(submission), str(out)],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - started
     cpu = [float(line.split()[1]) for line in done.stderr.splitlines()
            if line.startswith("GRADER_CPU")]
@@ -60,17 +65,22 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--baseline-python", default=None)
     args = parser.parse_args()
-    pythons = {"this tree": sys.executable}
-    if args.baseline_python:
-        pythons["baseline"] = args.baseline_python
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in pythons}
     with tempfile.TemporaryDirectory() as tmp:
+        store = {**os.environ, "NLPDOJO_ANALYSIS_CACHE": str(Path(tmp) / "analyses")}
+        graders = {"this tree": (sys.executable, store),
+                   "this tree, analyses off (peer)": (sys.executable,
+                                                      {**store, "NLPDOJO_ANALYSIS_CACHE": "off"})}
+        if args.baseline_python:
+            graders["baseline"] = (args.baseline_python, store)
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in graders}
         submission = Path(tmp) / "sub"
-        shutil.copytree(ROOT / "solutions" / "word_vectors", submission / "word_vectors",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        for folder in ("word_vectors", "library"):  # a student's folder and the course library
+            shutil.copytree(ROOT / "solutions" / folder, submission / folder,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        one(sys.executable, submission, Path(tmp) / "out.json", store)  # the store, warm
         for _ in range(args.repeat):
-            for name, python in pythons.items():
-                runs[name].append(one(python, submission, Path(tmp) / "out.json"))
+            for name, (python, env) in graders.items():
+                runs[name].append(one(python, submission, Path(tmp) / "out.json", env))
     print(f"`grade softmax` on a copy of the reference, NumPy, {args.repeat} interleaved runs, "
           "medians [min-max], seconds")
     print(f"machine: {machine()}\n")
@@ -80,11 +90,12 @@ def main() -> None:
         print(f"| {name} | {summary([r['wall'] for r in rows])} | "
               f"{summary([r['grader_cpu'] for r in rows])} | "
               f"{summary([r['checks'] for r in rows])} |")
-    if "baseline" in runs:
+    for peer in [name for name in runs if name != "this tree"]:
         for key in ("wall", "grader_cpu"):
-            new = statistics.median(r[key] for r in runs["this tree"])
-            old = statistics.median(r[key] for r in runs["baseline"])
-            print(f"\nratio this tree / baseline, {key}: {new / old:.2f}x")
+            ratios = [new[key] / old[key] for new, old in zip(runs["this tree"], runs[peer],
+                                                             strict=True)]
+            print(f"\nratio this tree / {peer}, {key}, per round: {summary(ratios)}x "
+                  f"(median {statistics.median(ratios):.2f}x)")
 
 
 if __name__ == "__main__":

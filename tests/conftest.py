@@ -11,6 +11,7 @@ from nlpdojo import plugins
 from nlpdojo_autograder.authoring import reference_runs
 from nlpdojo_autograder.grading import grade
 from nlpdojo_autograder.grading.grade import INPUT_SEED_ENV
+from nlpdojo_autograder.runtime import source_memo
 
 #: the input seed of every grading the tests start where the seeded run (``make test-seeds``,
 #: tests/seeds.py) sets none: ``grade`` would otherwise draw a fresh one per grading, and a
@@ -50,6 +51,19 @@ def _private_expected_outcomes(request, monkeypatch, tmp_path_factory):
     else:
         root = tmp_path_factory.mktemp("expected")
     monkeypatch.setenv("NLPDOJO_EXPECTED_CACHE", str(root))
+
+
+@pytest.fixture(autouse=True)
+def _shared_source_analyses(monkeypatch, tmp_path_factory):
+    """The analyses of source files a ``grade`` reads before its checks
+    (``runtime/source_memo.py``: code rules, solution markers) kept in one folder for the
+    whole run, across the parallel workers, never the user's: an entry's key is the files'
+    content and the analysing code's source, so what one test computed is what any other
+    would (a test of the store itself sets its own)."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "analyses"
+    root.mkdir(exist_ok=True)
+    monkeypatch.setenv(source_memo.ROOT_ENV, str(root))
 
 
 #: the present as every test's gradebook reads it: after every due date the tests' courses

@@ -23,6 +23,7 @@ from typing import Any
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
+from nlpdojo_autograder.authoring import markers
 from nlpdojo_autograder.authoring.checks import NAMED_MISTAKE, Check, Exercise, Verdict
 from nlpdojo_autograder.authoring.kinds import NEEDS_TORCH, TORCH_NAMES_MISTAKES
 from nlpdojo_autograder.authoring.markers import questions_in
@@ -36,7 +37,7 @@ from nlpdojo_autograder.grading.runner import Limits, Outcome, RunInfo, read_out
 from nlpdojo_autograder.grading.snapshot import remove as remove_snapshot
 from nlpdojo_autograder.grading.snapshot import take_snapshot, unwrapped
 from nlpdojo_autograder.grading.versions import versions
-from nlpdojo_autograder.runtime import code_rules, sandbox
+from nlpdojo_autograder.runtime import code_rules, sandbox, source_memo
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
 from nlpdojo_autograder.training.train import (
     fetch_command,
@@ -203,13 +204,21 @@ def question_functions(exercise: Exercise) -> dict[str, list[tuple[str, str | No
     """Which functions hold which question (full ids), read from the solutions' markers: the
     topic's own modules (``softmax``) and the course library's (``..library.layers``)."""
     topic_dir = load_reference_dir(exercise.reference_package)
-    found = {qualify(exercise.name, q): [tuple(p) for p in pairs]
-             for q, pairs in questions_in(topic_dir).items()}
     library = topic_dir.parent / LIBRARY
-    if library.is_dir() and library != topic_dir:
-        for q, pairs in questions_in(library).items():
+    folders = [topic_dir, *([library] if library.is_dir() and library != topic_dir else [])]
+
+    def read() -> dict[str, list[tuple[str, str | None]]]:
+        found = {qualify(exercise.name, q): [tuple(p) for p in pairs]
+                 for q, pairs in questions_in(topic_dir).items()}
+        for q, pairs in (questions_in(library).items() if len(folders) > 1 else ()):
             found.setdefault(q, []).extend((f"..{LIBRARY}.{m}", name) for m, name in pairs)
-    return found
+        return found
+
+    # the markers are read again by every grading process: kept on disk by the files' content
+    stored = source_memo.remembered(
+        "question_functions", [exercise.name, source_memo.folder_contents(folders)], read,
+        code=(markers,))
+    return {q: [(module, name) for module, name in pairs] for q, pairs in stored.items()}
 
 
 def has_reference(exercise: Exercise, options: GradeOptions) -> bool:

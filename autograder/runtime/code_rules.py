@@ -71,11 +71,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nlpdojo_autograder.runtime import source_memo, subject
 from nlpdojo_autograder.runtime.subject import COURSE_TOOLS, DIFFERENTIATION_ENGINES
 
 #: the environment variable that turns the rules off (for the grader's own tests)
@@ -402,15 +404,23 @@ def refused_modules(course: Path, folders: Iterable[str], given: Iterable[str] =
                      for folder in folders for path in sorted((course / folder).glob("*.py")))
     key = (contents, tuple(folders), frozenset(given), autograd)
     if key not in _REFUSED:  # every grading reads the same modules again: once per content
-        found: dict[str, str] = {}
-        for path, broken in folder_refusals(course, folders, given, autograd=autograd).items():
-            folder = path.parent.name
-            name = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
-            shown = "; ".join(r.message() for r in broken[:3])
-            more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
-            found[name] = shown + more
+
+        def read() -> dict[str, str]:
+            found: dict[str, str] = {}
+            for path, broken in folder_refusals(course, folders, given,
+                                                autograd=autograd).items():
+                folder = path.parent.name
+                name = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
+                shown = "; ".join(r.message() for r in broken[:3])
+                more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
+                found[name] = shown + more
+            return found
+
+        # and once per content between the grader's processes (the rules' source in the key)
         _kept(_REFUSED)
-        _REFUSED[key] = found
+        _REFUSED[key] = source_memo.remembered(
+            "code_rules", [list(contents), folders, sorted(given), autograd], read,
+            code=(sys.modules[__name__], subject))
     return dict(_REFUSED[key])
 
 
