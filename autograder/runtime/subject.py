@@ -88,8 +88,8 @@ PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authori
                     "authoring.builders",
                     *(f"authoring.builders.{shape}" for shape in (
                         "cases", "function", "layer", "loss", "metric", "optimizer", "padded",
-                        "points", "saturation", "sequence", "torch_oracle", "vectorization",
-                        "wire")))
+                        "points", "saturation", "sequence", "torch_cnn", "torch_oracle",
+                        "vectorization", "wire")))
 
 
 class StudentCode:

@@ -12,10 +12,10 @@ from functools import partial
 
 from nlpdojo_autograder.authoring import Parity, Question, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_conv
 from nlpdojo_autograder.authoring.inputs import integers, normal
 from nlpdojo_course.cnn_text.convolution import CONV1D
 from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
-from nlpdojo_course.cnn_text.torch_parts import conv
 
 NN = "neural_networks"
 #: the case: V characters of C dimensions, F filters (the word's dimension) of width K with P
@@ -49,7 +49,7 @@ def _case(sizes: dict, std: float = 0.7):
 
 
 def _torch_char_cnn(p, chars, padding, *, gate_side=False, project=True, relu=True):
-    """The pipeline in torch on every word at once (:func:`.torch_parts.conv`); with
+    """The pipeline in torch on every word at once (:func:`torch_conv`); with
     ``gate_side`` the highway's arguments swapped (its gate computed from y and weighing c),
     without ``project`` the projection's ReLU left out, without ``relu`` the convolution's
     (known mistakes' forwards)."""
@@ -57,7 +57,7 @@ def _torch_char_cnn(p, chars, padding, *, gate_side=False, project=True, relu=Tr
     import torch
 
     e = p["embedding.weight"][chars.reshape(-1, chars.shape[-1])]  # (N, W, C)
-    h = conv(e, p["conv.weight"], p["conv.bias"], padding=padding)  # (N, W_out, F)
+    h = torch_conv(e, p["conv.weight"], p["conv.bias"], padding=padding)  # (N, W_out, F)
     c = (torch.relu(h) if relu else h).amax(1)  # (N, F)
     z = c @ p["projection.weight"] + p["projection.bias"]
     y = torch.relu(z) if project else z

@@ -18,8 +18,8 @@ from nlpdojo_autograder.authoring import (
     settings_rng,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_conv
 from nlpdojo_autograder.authoring.inputs import normal, per_grading
-from nlpdojo_course.cnn_text.torch_parts import conv
 
 B, T, D, F = 2, 7, 3, 4
 #: (kernel size, the strides, paddings and dilations a grading draws one of each from, points,
@@ -64,9 +64,9 @@ WIDER_AT_SCALE = 1
 
 
 def _torch_conv(p, x, **drawn):
-    """``torch.nn.functional.conv1d`` on the layer's weights (:func:`.torch_parts.conv`), the
+    """``torch.nn.functional.conv1d`` on the layer's weights (:func:`torch_conv`), the
     settings the case drew as keywords."""
-    return conv(x, p["weight"], p["bias"], **drawn)
+    return torch_conv(x, p["weight"], p["bias"], **drawn)
 
 
 _torch_conv.label = "torch.nn.functional.conv1d"  # type: ignore[attr-defined]

@@ -21,8 +21,8 @@ from nlpdojo_autograder.authoring import (
     value_check,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_batch_norm
 from nlpdojo_autograder.authoring.inputs import Draw, draw, normal, uniform
-from nlpdojo_course.cnn_text.torch_parts import batch_norm
 
 B, T, C = 3, 4, 3
 
@@ -61,8 +61,8 @@ AT_SCALE = (2048, 128)
 
 def _torch_batch_norm(p, x, eps):
     """torch's batch norm in training mode on (N, C) vectors or (B, T, C) sequences
-    (:func:`.torch_parts.batch_norm`)."""
-    return batch_norm(x, p["weight"], p["bias"], eps)
+    (:func:`torch_batch_norm`)."""
+    return torch_batch_norm(x, p["weight"], p["bias"], eps)
 
 
 _torch_batch_norm.label = "torch.nn.functional.batch_norm"  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """Pooling (CS224n lecture 11): the course library's ``MaxOverTime``, ``KMaxPooling`` and
 ``LocalMaxPooling`` over padded batches (``lengths`` say which positions are real), checked as
 layers on random features against torch (``amax``; the k largest of a stable sort put back
-in sentence order; ``max_pool1d``: :mod:`.torch_parts`), and
+in sentence order; ``max_pool1d``: ``builders.torch_cnn``), and
 on features full of ties (whole numbers) against the reference: on random floats two
 positions never tie, while a ReLU's zeros and a sentence's repeated n-grams tie all the time,
 and the convention (the first position wins) decides where the gradient goes. A gradient check
@@ -20,9 +20,10 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.padded import torch_real
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_kmax, torch_local_max
 from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.inputs import draw, normal
-from nlpdojo_course.cnn_text.torch_parts import kmax, local_max, real
 
 B, T, F, K = 4, 6, 3, 2
 #: the k of k-max pooling's torch check: a second k, so that code written for one (``self.k``
@@ -77,20 +78,20 @@ def _torch_max(p, h, lengths, *, mask=True, fill=-float("inf")):
     """The max over the real positions; with ``mask=False`` over all T positions, the
     padding's too, and with ``fill=0.0`` over the real positions and the padding's zeros
     (known mistakes' forwards)."""
-    ranked = h.masked_fill(~real(lengths, h.shape[1]), fill) if mask else h
+    ranked = h.masked_fill(~torch_real(lengths, h.shape[1]), fill) if mask else h
     return ranked.amax(1)  # (B, F)
 
 
 def _torch_kmax(p, h, lengths, *, k=K, mask=True):
-    """k-max pooling in sentence order (:func:`.torch_parts.kmax`; ``mask=False``: its known
+    """k-max pooling in sentence order (:func:`torch_kmax`; ``mask=False``: its known
     mistake, the padded positions ranked too)."""
-    return kmax(h, lengths, k, mask=mask)
+    return torch_kmax(h, lengths, k, mask=mask)
 
 
 def _torch_local(p, h, lengths, *, width=WIDTH, stride=STRIDE, **mistake):
-    """Local max pooling (:func:`.torch_parts.local_max`; ``mistake``: ``mask=False`` or
+    """Local max pooling (:func:`torch_local_max`; ``mistake``: ``mask=False`` or
     ``fill=0.0``, its known mistakes' forwards)."""
-    return local_max(h, lengths, width, stride, **mistake)
+    return torch_local_max(h, lengths, width, stride, **mistake)
 
 
 PADDING_WINS = ("the padded positions ranked too (set them to −inf where t >= lengths[b] "

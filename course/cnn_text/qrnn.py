@@ -16,9 +16,9 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_conv
 from nlpdojo_autograder.authoring.inputs import fan_in_normal, normal
 from nlpdojo_course.cnn_text.convolution import CONV1D
-from nlpdojo_course.cnn_text.torch_parts import conv
 
 B, T, D, H, K = 3, 5, 3, 2, 3
 #: the width of the torch check: a second width, so that code written for one (a
@@ -66,13 +66,13 @@ SATURATING_SCALE = 1000.0
 
 
 def _torch_qrnn(p, x):
-    """The layer in torch: ``conv1d`` with k − 1 zeros each side (:func:`.torch_parts.conv`),
+    """The layer in torch: ``conv1d`` with k − 1 zeros each side (:func:`torch_conv`),
     its first T outputs, fo-pooling step by step (the width read from the kernel's shape)."""
     # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
 
     k = p["conv.weight"].shape[0]  # (K, D, 3H)
-    gates = conv(x, p["conv.weight"], p["conv.bias"], padding=k - 1)[:, :x.shape[1], :]
+    gates = torch_conv(x, p["conv.weight"], p["conv.bias"], padding=k - 1)[:, :x.shape[1], :]
     z, f, o = gates.chunk(3, dim=-1)  # (B, T, H) each: masked, nothing from the right
     z, f, o = torch.tanh(z), torch.sigmoid(f), torch.sigmoid(o)
     c, cells = torch.zeros_like(z[:, 0]), []

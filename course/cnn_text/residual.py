@@ -17,10 +17,10 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_batch_norm, torch_conv
 from nlpdojo_autograder.authoring.inputs import Draw, fan_in_normal, normal, uniform
 from nlpdojo_course.cnn_text.convolution import CONV1D
 from nlpdojo_course.cnn_text.normalization import BATCH_NORM
-from nlpdojo_course.cnn_text.torch_parts import batch_norm, conv
 
 B, T, K, EPS = 3, 5, 3, 1e-5
 #: the kernel width at scale: another than the cases' (a block with ``kernel_size = 3``
@@ -63,7 +63,7 @@ def _case(c_in: int, c_out: int, b: int = B, t: int = T, k: int = K):
 
 
 def _torch_block(p, x, prefix=""):
-    """The block in ``torch.nn.functional`` on (B, T, C) tensors (:mod:`.torch_parts`), its
+    """The block in ``torch.nn.functional`` on (B, T, C) tensors (``builders.torch_cnn``), its
     parameters named under ``prefix`` (a deeper network's block)."""
     # imported on use: torch is optional (a NumPy-only grader never loads it)
     import torch
@@ -72,11 +72,11 @@ def _torch_block(p, x, prefix=""):
     k = w["conv1.weight"].shape[0]  # (K, C_in, C_out)
 
     def conv_norm(j, h):  # convolution j, then its batch norm
-        h = conv(h, w[f"conv{j}.weight"], w[f"conv{j}.bias"], padding=k // 2)
-        return batch_norm(h, w[f"norm{j}.weight"], w[f"norm{j}.bias"], EPS)
+        h = torch_conv(h, w[f"conv{j}.weight"], w[f"conv{j}.bias"], padding=k // 2)
+        return torch_batch_norm(h, w[f"norm{j}.weight"], w[f"norm{j}.bias"], EPS)
 
     h = conv_norm(2, torch.relu(conv_norm(1, x)))
-    skip = conv(x, w["shortcut.weight"], w["shortcut.bias"]) if "shortcut.weight" in w else x
+    skip = torch_conv(x, w["shortcut.weight"], w["shortcut.bias"]) if "shortcut.weight" in w else x
     return torch.relu(h + skip)
 
 

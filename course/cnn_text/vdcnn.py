@@ -13,13 +13,14 @@ from functools import partial
 
 from nlpdojo_autograder.authoring import Parity, Question, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.padded import torch_real
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_conv, torch_kmax, torch_local_max
 from nlpdojo_autograder.authoring.inputs import fan_in_normal, normal, padded_sentences
 
 from .convolution import CONV1D
 from .normalization import BATCH_NORM
 from .pooling import K_MAX, LOCAL_MAX
 from .residual import RESIDUAL_BLOCK, _torch_block, block_params, fan_in_layer
-from .torch_parts import conv, kmax, local_max, real
 
 NN = "neural_networks"
 #: the pooling between stages: the paper's width 3, stride 2
@@ -67,7 +68,7 @@ def _case(sizes: dict):
 def _torch_vdcnn(p, ids, lengths, *, zero_padding=True, pool=True, pool_last=False,
                  halve=lambda n: (n + 1) // 2, kmax_real=True, channel_first=False,
                  fc_relu=True):
-    """The network in ``torch.nn.functional`` on (B, T) ids (:mod:`.torch_parts`, the residual
+    """The network in ``torch.nn.functional`` on (B, T) ids (``builders.torch_cnn``, the residual
     block's torch forward); the stages, blocks and k read from the parameters' names and
     shapes. Each keyword, set otherwise, is a known mistake's forward: ``zero_padding`` off,
     the padded positions keep their vectors; ``pool`` off, no pooling between the stages;
@@ -79,16 +80,16 @@ def _torch_vdcnn(p, ids, lengths, *, zero_padding=True, pool=True, pool_last=Fal
     import torch
     from torch.nn import functional
 
-    e = p["embedding.weight"][ids] * (real(lengths, ids.shape[1]) if zero_padding else 1)
-    h = conv(e, p["first.weight"], p["first.bias"], padding=1)  # (B, T, C_0)
+    e = p["embedding.weight"][ids] * (torch_real(lengths, ids.shape[1]) if zero_padding else 1)
+    h = torch_conv(e, p["first.weight"], p["first.bias"], padding=1)  # (B, T, C_0)
     blocks = sorted({tuple(map(int, n.split(".")[1:3])) for n in p if n.startswith("stages.")})
     for s, j in blocks:  # (stage, block), in order
         h = _torch_block(p, h, f"stages.{s}.{j}.")  # (B, T_s, C_s)
         if pool and (s, j + 1) not in blocks and ((s + 1, 0) in blocks or pool_last):
-            h = local_max(h, lengths, WIDTH, STRIDE)  # (B, ⌊(T_s − 3) / 2⌋ + 1, C_s)
+            h = torch_local_max(h, lengths, WIDTH, STRIDE)  # (B, ⌊(T_s − 3) / 2⌋ + 1, C_s)
             lengths = halve(lengths).clamp(0, h.shape[1])
     every = torch.full_like(lengths, h.shape[1])  # every position counted as real
-    pooled = kmax(h, lengths if kmax_real else every, p["fc.0.weight"].shape[0] // h.shape[2])
+    pooled = torch_kmax(h, lengths if kmax_real else every, p["fc.0.weight"].shape[0] // h.shape[2])
     f = (pooled.transpose(1, 2) if channel_first else pooled).reshape(len(pooled), -1)  # (B, k·C)
     for j in (0, 1):
         f = functional.linear(f, p[f"fc.{j}.weight"].T, p[f"fc.{j}.bias"])

@@ -1,0 +1,78 @@
+"""torch oracles' parts for convolutional layers on the course library's layout (channels
+last: (B, T, C) sequences, (K, C_in, C_out) filter banks), written once in
+``torch.nn.functional`` and independent of any reference: a convolution (:func:`torch_conv`),
+training mode's batch norm (:func:`torch_batch_norm`), and over a padded batch the k-max
+pooling (:func:`torch_kmax`) and local max pooling (:func:`torch_local_max`) that read each
+row's real positions only (:func:`~.padded.torch_real`). CS224n lecture 11 (CNNs for text:
+wide convolutions, k-max pooling, deep CNNs with batch norm); Kalchbrenner et al. 2014 (k-max
+in sentence order); Conneau et al. 2017 (VD-CNN's poolings). ``course/cnn_text``'s forwards
+(the convolution's, the residual block's, the QRNN's, the character CNN's, VD-CNN's) are built
+from them; any layer of the course library's layout can be.
+
+torch is imported only when a forward runs (a NumPy-only grader never needs it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nlpdojo_autograder.authoring.builders.padded import torch_real
+
+
+def torch_conv(x: Any, weight: Any, bias: Any = None, **options: Any) -> Any:
+    """``conv1d`` on (B, T, C_in) with the library's (K, C_in, C_out) weight (torch's is
+    (C_out, C_in, K), its input channels first); ``options``: stride, padding, dilation."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    from torch.nn import functional
+
+    out = functional.conv1d(x.transpose(1, 2), weight.permute(2, 1, 0), bias,
+                            **options)  # (B, C_out, T_out)
+    return out.transpose(1, 2)  # (B, T_out, C_out)
+
+
+def torch_batch_norm(x: Any, weight: Any, bias: Any, eps: float) -> Any:
+    """Training mode's batch norm of (N, C) vectors or (B, T, C) sequences (torch's (B, C, T)
+    inside): each channel by its batch's statistics."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    from torch.nn import functional
+
+    if x.dim() == 2:
+        return functional.batch_norm(x, None, None, weight, bias, training=True,
+                                     eps=eps)  # (N, C)
+    out = functional.batch_norm(x.transpose(1, 2), None, None, weight, bias, training=True,
+                                eps=eps)  # (B, C, T)
+    return out.transpose(1, 2)  # (B, T, C)
+
+
+def torch_kmax(h: Any, lengths: Any, k: int, *, mask: bool = True) -> Any:
+    """The k largest of each feature of (B, T, F) over a sentence's real positions (``lengths``
+    (B,)), in sentence order, a slot a sentence shorter than k cannot fill holding 0: (B, k,
+    F). The library ranks by a stable sort of the negated values, so that among equal values
+    (a deep stack's ReLU zeros) the earlier position ranks first (``topk`` breaks those ties
+    its own way). With ``mask=False`` the padded positions are ranked too (a known mistake's
+    forward: one among the k largest takes a slot, holding 0, that a real value should
+    have)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+
+    is_real = torch_real(lengths, h.shape[1])  # (B, T, 1)
+    ranked = h.masked_fill(~is_real, -float("inf")) if mask else h
+    kept = torch.argsort(-ranked, dim=1, stable=True)[:, :k].sort(dim=1).values  # (B, k, F)
+    valid = is_real.expand_as(h).gather(1, kept)
+    return torch.where(valid, ranked.gather(1, kept), torch.zeros_like(kept, dtype=h.dtype))
+
+
+def torch_local_max(h: Any, lengths: Any, width: int, stride: int, *, mask: bool = True,
+                    fill: float = -float("inf")) -> Any:
+    """``max_pool1d`` over the masked features of (B, T, F) (channels first, as torch pools),
+    a window of padding only set to 0: (B, ⌊(T − width) / stride⌋ + 1, F); with ``mask=False``
+    the padded positions ranked too, with ``fill=0.0`` the padding's zeros (known mistakes'
+    forwards)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+
+    ranked = h.masked_fill(~torch_real(lengths, h.shape[1]), fill) if mask else h
+    out = torch.nn.functional.max_pool1d(ranked.transpose(1, 2), width, stride)
+    out = out.transpose(1, 2)  # (B, T_out, F)
+    starts = torch.arange(out.shape[1]) * stride  # (T_out,)
+    # a window is real where it starts before the sentence's end: (B, T_out, 1)
+    return torch.where(lengths[:, None, None] > starts[None, :, None], out, torch.zeros_like(out))
