@@ -31,7 +31,10 @@ model: the kit"):
   :func:`loop_check` over :func:`checked_runs`, the stream and parameters of
   :func:`loop_draws`; :data:`OPTIMIZER_STATE_MISTAKES`);
 * the course's recurrent language models' parameters by name (:mod:`.lm_cases`:
-  :func:`lm_shapes`) and a layer check's case of one (:func:`lm_case`).
+  :func:`lm_shapes`) and a layer check's case of one (:func:`lm_case`);
+* a neural language model's quick budget on State of the Union declared as data and its
+  perplexity check (:mod:`.sotu_lm`: :class:`SotuLM`, :func:`sotu_perplexity_checks` over
+  :func:`sotu_lm_plan`).
 """
 
 from nlpdojo_autograder.training.bptt_oracle import torch_lm, truncated_bptt_losses
@@ -111,6 +114,12 @@ from nlpdojo_autograder.training.prepare import (
     training_seed,
     vocabulary,
 )
+from nlpdojo_autograder.training.sotu_lm import (
+    SotuLM,
+    sotu_lm_plan,
+    sotu_perplexity_checks,
+    sotu_shapes,
+)
 from nlpdojo_autograder.training.tagging import (
     PAD_ID,
     UNK_ID,
@@ -147,6 +156,7 @@ from nlpdojo_autograder.training.trained import (
 __all__ = [
     "truncated_bptt_losses", "torch_lm", "OPTIMIZER_STATE_MISTAKES", "LoopRun", "checked_runs",
     "loop_check", "loop_draws", "name_the_loop_mistake", "lm_case", "lm_shapes",
+    "SotuLM", "sotu_lm_plan", "sotu_perplexity_checks", "sotu_shapes",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
     "TRAINED", "UNK", "PAD_ID", "UNK_ID", "TaggingData", "most_frequent_tag_accuracy",
     "tagged_sentences", "tagging_data", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",

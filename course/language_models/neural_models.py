@@ -66,7 +66,7 @@ def _fit_rnn(run: Run, be, model, data: TokenStreams) -> list[float]:
         on_step=run.on_step)
 
 
-# SGD for the RNN: Adam made its state dynamics chaotic (measure.RNN_BUDGET)
+# SGD for the RNN: Adam made its state dynamics chaotic (measure.RNN_RUN)
 RNN = neural_lm_kind(
     "rnn", "RNN LM, truncated BPTT over --batch-size streams of --bptt steps",
     ("rnn_lm.py", *MODULES), {"bptt": 35, "batch_size": 20, "optimizer": "sgd", "lr": 0.7},

@@ -22,7 +22,6 @@ from nlpdojo_autograder.authoring import (
     Saturated,
     final_state_check,
     layer_checks,
-    metric_checks,
     sequence_checks,
     torch_twin,
     value_check,
@@ -36,9 +35,10 @@ from nlpdojo_autograder.training import (
     LoopRun,
     lm_case,
     loop_check,
+    sotu_perplexity_checks,
     torch_lm,
 )
-from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
+from nlpdojo_course.language_models.measure import HELD_OUT_WHY, RNN_RUN
 
 NN = "neural_networks"
 #: the course library's pieces the neural LMs are made of (required: swapped in for the
@@ -179,13 +179,13 @@ RNN_LM = Question(
                        LoopRun("sgd", {"lr": 0.5}, mistakes=BPTT_MISTAKES),
                        LoopRun("adam", {"lr": 0.05, "optimizer": "adam"},
                                mistakes=OPTIMIZER_STATE_MISTAKES, label="Adam")]),
-        metric_checks("sotu", heldout_run("rnn"), [perplexity_metric(
-           "RNN LM on State of the Union addresses", 3.0)],
-           budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of "
-                  "20 streams x 20 steps, SGD (lr 0.7)",
-           hint="the training runs your RNNLM, bptt_windows and train_rnn_lm with your own "
-                "Embedding, Linear, SoftmaxCrossEntropy and SGD (neural_networks): their own "
-                "checks say which one is wrong", timeout_s=300, own_code=LIBRARY, **TRAINED),
+        sotu_perplexity_checks(
+            RNN_RUN, "RNN LM on State of the Union addresses", 3.0,
+            budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of "
+                   "20 streams x 20 steps, SGD (lr 0.7)",
+            hint="the training runs your RNNLM, bptt_windows and train_rnn_lm with your own "
+                 "Embedding, Linear, SoftmaxCrossEntropy and SGD (neural_networks): their own "
+                 "checks say which one is wrong", why=HELD_OUT_WHY, own_code=LIBRARY),
     ],
     requires=(RNN, *LIBRARY), datasets=("sotu",))
 

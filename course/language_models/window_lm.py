@@ -5,10 +5,11 @@ addresses, measured by the grader (:mod:`.measure`) like the RNN LM's.
 
 from __future__ import annotations
 
-from nlpdojo_autograder.authoring import Question, layer_checks, metric_checks
+from nlpdojo_autograder.authoring import Question, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.inputs import integers, normal
-from nlpdojo_course.language_models.measure import TRAINED, heldout_run, perplexity_metric
+from nlpdojo_autograder.training import sotu_perplexity_checks
+from nlpdojo_course.language_models.measure import HELD_OUT_WHY, WINDOW_RUN
 from nlpdojo_course.language_models.rnn import LIBRARY, NN, SEQUENCE_TIMEOUT_S, torch_module
 
 V_W, CONTEXT, D_W, H_W = 10, 3, 2, 5
@@ -43,13 +44,13 @@ WINDOW_LM = Question(
                      points=2.5, torch=_torch_window_lm, timeout_s=SEQUENCE_TIMEOUT_S,
                      directions=True,  # every parameter a swapped-in layer's: the wiring
                      at_scale=_window_lm_at(*AT_SCALE, std=0.1, context=CONTEXT_AT_SCALE)),
-        metric_checks("sotu", heldout_run("window"), [perplexity_metric(
-           "Fixed-window LM on State of the Union addresses", 1.5)],
-           budget="State of the Union: 40 addresses, 2,000-token vocabulary, windows of 3 "
-                  "words, 300 steps of Adam (lr 0.01, batches of 256)",
-           hint="the training runs your WindowLM with your own Embedding, Linear, Tanh, "
-                "SoftmaxCrossEntropy and Adam (neural_networks): their own checks say which "
-                "one is wrong", timeout_s=300, own_code=(f"{NN}.tanh", *LIBRARY), **TRAINED),
+        sotu_perplexity_checks(
+            WINDOW_RUN, "Fixed-window LM on State of the Union addresses", 1.5,
+            budget="State of the Union: 40 addresses, 2,000-token vocabulary, windows of 3 "
+                   "words, 300 steps of Adam (lr 0.01, batches of 256)",
+            hint="the training runs your WindowLM with your own Embedding, Linear, Tanh, "
+                 "SoftmaxCrossEntropy and Adam (neural_networks): their own checks say which "
+                 "one is wrong", why=HELD_OUT_WHY, own_code=(f"{NN}.tanh", *LIBRARY)),
     ],
     requires=(f"{NN}.tanh", *LIBRARY), datasets=("sotu",))
 
