@@ -34,7 +34,9 @@ model: the kit"):
   :func:`lm_shapes`) and a layer check's case of one (:func:`lm_case`);
 * a neural language model's quick budget on State of the Union declared as data and its
   perplexity check (:mod:`.sotu_lm`: :class:`SotuLM`, :func:`sotu_perplexity_checks` over
-  :func:`sotu_lm_plan`).
+  :func:`sotu_lm_plan`);
+* the value check of a student's cutting of a stream into truncated-BPTT windows
+  (:mod:`.windows_check`: :func:`windows_check`).
 """
 
 from nlpdojo_autograder.training.bptt_oracle import torch_lm, truncated_bptt_losses
@@ -152,11 +154,12 @@ from nlpdojo_autograder.training.trained import (
     is_float64,
     train_and_measure,
 )
+from nlpdojo_autograder.training.windows_check import windows_check
 
 __all__ = [
     "truncated_bptt_losses", "torch_lm", "OPTIMIZER_STATE_MISTAKES", "LoopRun", "checked_runs",
     "loop_check", "loop_draws", "name_the_loop_mistake", "lm_case", "lm_shapes",
-    "SotuLM", "sotu_lm_plan", "sotu_perplexity_checks", "sotu_shapes",
+    "SotuLM", "sotu_lm_plan", "sotu_perplexity_checks", "sotu_shapes", "windows_check",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
     "TRAINED", "UNK", "PAD_ID", "UNK_ID", "TaggingData", "most_frequent_tag_accuracy",
     "tagged_sentences", "tagging_data", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",

@@ -14,17 +14,13 @@ below the add-one unigram model's.
 
 from __future__ import annotations
 
-import numpy as np
-
 from nlpdojo_autograder.authoring import (
-    Context,
     Question,
     Saturated,
     final_state_check,
     layer_checks,
     sequence_checks,
     torch_twin,
-    value_check,
     with_hint,
 )
 from nlpdojo_autograder.authoring.builders import layer_case, torch_layout
@@ -37,6 +33,7 @@ from nlpdojo_autograder.training import (
     loop_check,
     sotu_perplexity_checks,
     torch_lm,
+    windows_check,
 )
 from nlpdojo_course.language_models.measure import HELD_OUT_WHY, RNN_RUN
 
@@ -104,17 +101,6 @@ _rnn_lm = lm_case("rnn", V_LM, D_LM, H_LM, B_LM, T_LM)
 RNN_LM_AT_SCALE = (1024, 32, 128, 32, 8)
 
 
-def _windows_values(ctx: Context) -> dict[str, np.ndarray]:
-    rng, out = ctx.rng(), {}
-    f = ctx.function("bptt_windows")
-    for n, b, t in ((61, 3, 4), (100, 4, 7), (37, 1, 5), (50, 5, 9)):
-        ids = rng.integers(0, 1000, n)
-        inputs, targets = ctx.unpack(f(ids, b, t), ["inputs", "targets"], "bptt_windows")
-        out[f"N={n}, B={b}, T={t}: inputs"] = ctx.to_numpy(inputs, "bptt_windows' inputs")
-        out[f"N={n}, B={b}, T={t}: targets"] = ctx.to_numpy(targets, "bptt_windows' targets")
-    return out
-
-
 #: the usual truncated-BPTT mistakes, as switches of the training kit's oracle
 #: (:func:`~nlpdojo_autograder.training.truncated_bptt_losses`), and what to say
 BPTT_MISTAKES = {
@@ -166,8 +152,8 @@ RNN_LM = Question(
         with_hint(final_state_check(
             "RNNLM", _rnn_lm, title="RNNLM.final_state: h after the last step", points=0.25,
             timeout_s=SEQUENCE_TIMEOUT_S), RNN_LM_FINAL_STATE_HINT),
-        value_check("windows", "bptt_windows: B streams, windows of T, targets "
-                    "shifted by one", 1.0, _windows_values, rtol=0, atol=0),
+        windows_check("windows", "bptt_windows: B streams, windows of T, targets "
+                      "shifted by one", 1.0),
         # a few windows of the loop with plain SGD on a random stream, then with Adam, whose
         # state (moments, step count) must live across windows: the loss of every window and
         # the held-out log-probabilities after it (state carried, targets shifted, gradients
