@@ -36,7 +36,10 @@ model: the kit"):
   perplexity check (:mod:`.sotu_lm`: :class:`SotuLM`, :func:`sotu_perplexity_checks` over
   :func:`sotu_lm_plan`);
 * the value check of a student's cutting of a stream into truncated-BPTT windows
-  (:mod:`.windows_check`: :func:`windows_check`).
+  (:mod:`.windows_check`: :func:`windows_check`);
+* the fixed-window network of the course (the window classifier, the fixed-window LM): its
+  parameters by name, a layer check's case of it and its torch forward (:mod:`.window_cases`:
+  :func:`window_shapes`, :func:`window_case`, :func:`torch_window`).
 """
 
 from nlpdojo_autograder.training.bptt_oracle import torch_lm, truncated_bptt_losses
@@ -154,12 +157,14 @@ from nlpdojo_autograder.training.trained import (
     is_float64,
     train_and_measure,
 )
+from nlpdojo_autograder.training.window_cases import torch_window, window_case, window_shapes
 from nlpdojo_autograder.training.windows_check import windows_check
 
 __all__ = [
     "truncated_bptt_losses", "torch_lm", "OPTIMIZER_STATE_MISTAKES", "LoopRun", "checked_runs",
     "loop_check", "loop_draws", "name_the_loop_mistake", "lm_case", "lm_shapes",
     "SotuLM", "sotu_lm_plan", "sotu_perplexity_checks", "sotu_shapes", "windows_check",
+    "torch_window", "window_case", "window_shapes",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
     "TRAINED", "UNK", "PAD_ID", "UNK_ID", "TaggingData", "most_frequent_tag_accuracy",
     "tagged_sentences", "tagging_data", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",

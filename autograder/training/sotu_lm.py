@@ -27,6 +27,7 @@ from nlpdojo_autograder.training.plans import TRAINED, language_model_plan, meas
 from nlpdojo_autograder.training.prepare import stream_targets, token_streams
 from nlpdojo_autograder.training.train import require_datasets
 from nlpdojo_autograder.training.trained import TrainingPlan
+from nlpdojo_autograder.training.window_cases import window_shapes
 
 
 def sotu_shapes(model: str, vocab: int, options: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -34,12 +35,11 @@ def sotu_shapes(model: str, vocab: int, options: dict[str, Any]) -> dict[str, tu
     LM's over the cell ``model`` ("rnn", "lstm", "gru": :func:`~.lm_cases.lm_shapes`); the
     fixed-window LM's ("window": Bengio et al. 2003), the embedding of each of the
     ``context`` words concatenated into a tanh layer, then the output layer over the
-    vocabulary."""
+    vocabulary (:func:`~.window_cases.window_shapes`)."""
     d, h = options["dim"], options["hidden"]
-    if model != "window":
-        return lm_shapes(model, vocab, d, h)
-    return {"embedding.weight": (vocab, d), "hidden.weight": (options["context"] * d, h),
-            "hidden.bias": (h,), "output.weight": (h, vocab), "output.bias": (vocab,)}
+    if model == "window":
+        return window_shapes(vocab, options["context"], d, h)
+    return lm_shapes(model, vocab, d, h)
 
 
 @dataclass(frozen=True)

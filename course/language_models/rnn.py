@@ -51,15 +51,6 @@ LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce"
 SEQUENCE_TIMEOUT_S = 150.0
 
 
-def torch_module():
-    """The torch module, imported on use (the second oracle; a NumPy-only grader never needs
-    it). The topic's other modules take it from here."""
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-
-    return torch
-
-
 # -- the RNN cell ------------------------------------------------------------------------------
 B_CELL, D_CELL, H_CELL = 3, 4, 5
 #: (B, D, H) at scale: 295,296 parameters (builders' ``at_scale``: a backward that
