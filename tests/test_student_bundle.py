@@ -137,7 +137,7 @@ def test_wheel_has_autograder_and_fixtures_but_no_solutions(wheel: Path):
         with zipfile.ZipFile(wheel) as zf:
             assert zf.read(path) == (FIXTURES / name).read_bytes(), path
     groups = wheel_entry_points(wheel)
-    assert groups["console_scripts"]["grade"] == "nlpdojo_autograder.cli.grade:main"
+    assert groups["console_scripts"]["grade"] == "nlpdojo_autograder.cli.launch:grade"
     assert "autograder" in groups["nlpdojo"]
 
 

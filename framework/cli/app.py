@@ -12,6 +12,7 @@ from nlpdojo.cli.common import run_app
 from nlpdojo.cli.data import data_app
 from nlpdojo.cli.plugins import plugins
 from nlpdojo.cli.train import make_train_app
+from nlpdojo.startup import one_blas_thread_at_start
 
 
 def build_app() -> typer.Typer:
@@ -59,6 +60,7 @@ def _root(
 
 
 def main() -> None:
+    one_blas_thread_at_start()  # before anything imports NumPy (nlpdojo.startup)
     from nlpdojo.cli.common import plugin_warnings_as_lines, print_error
     from nlpdojo.errors import NlpdojoError
 

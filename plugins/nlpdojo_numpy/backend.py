@@ -5,7 +5,8 @@ process (``threadpoolctl``; never at import), by the first of:
 
 1. ``NLPDOJO_NUMPY_THREADS`` (a positive integer);
 2. ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS``, which the BLAS read at
-   start-up: kept as it is;
+   start-up: kept as it is (not the one thread ``grade`` and ``dojo`` start OpenBLAS with where
+   the user set none: :mod:`nlpdojo.startup`);
 3. the policy: one thread, as the torch backend's (its docstring). The course's products are
    small, and OpenBLAS's threads spin-wait for each other: on this 2-core machine with two
    busy processes beside it, a tagger's training took 10.5 s with OpenBLAS's default of 2
@@ -25,6 +26,7 @@ import numpy as np
 
 from nlpdojo.arrays import import_deferring, is_torch, numpy_namespace, to_numpy
 from nlpdojo.backend import Array, Backend, Random, Shape
+from nlpdojo.startup import NUMPY_THREADS_ENV, blas_threads_preset
 
 #: scatter_add sums into a dense (V, D) block when V <= this x N values, else over the distinct
 #: indices only (measured crossover on word2vec-sized updates, bench/scatter_add.py); only where
@@ -110,9 +112,7 @@ class NumpyRandom(Random):
 
 
 #: the environment variable that sets the BLAS thread count of the NumPy backend
-THREADS_ENV = "NLPDOJO_NUMPY_THREADS"
-#: environment variables the BLAS libraries read for their thread count at start-up
-_BLAS_THREAD_ENVS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+THREADS_ENV = NUMPY_THREADS_ENV
 _blas_choice: dict[str, Any] | None = None
 
 
@@ -126,7 +126,7 @@ def blas_threads() -> dict[str, Any]:
         had = max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"),
                   default=None)
         raw = os.environ.get(THREADS_ENV, "").strip()
-        preset = next((name for name in _BLAS_THREAD_ENVS if os.environ.get(name)), None)
+        preset = blas_threads_preset()  # not the one thread `grade` and `dojo` start with
         if raw:
             if not raw.isdigit() or int(raw) < 1:
                 from nlpdojo.errors import ConfigError
