@@ -30,8 +30,9 @@ model: the kit"):
   student's loop, SGD then Adam, each run's mistakes named against it (:mod:`.loop_runs`:
   :func:`loop_check` over :func:`checked_runs`, the stream and parameters of
   :func:`loop_draws`; :data:`OPTIMIZER_STATE_MISTAKES`);
-* the course's recurrent language models' parameters by name (:mod:`.lm_cases`:
-  :func:`lm_shapes`) and a layer check's case of one (:func:`lm_case`);
+* the course's recurrent cells, a layer check's case of one and its ``torch.nn`` twin
+  (:mod:`.lm_cases`: :func:`cell_case`, :func:`torch_cell`), and its recurrent language models'
+  parameters by name (:func:`lm_shapes`) and a layer check's case of one (:func:`lm_case`);
 * a neural language model's quick budget on State of the Union declared as data and its
   perplexity check (:mod:`.sotu_lm`: :class:`SotuLM`, :func:`sotu_perplexity_checks` over
   :func:`sotu_lm_plan`);
@@ -75,7 +76,7 @@ from nlpdojo_autograder.training.evaluate import (
     unigram_perplexity,
 )
 from nlpdojo_autograder.training.generate import TrainedLM, add_sample_command, generate
-from nlpdojo_autograder.training.lm_cases import lm_case, lm_shapes
+from nlpdojo_autograder.training.lm_cases import cell_case, lm_case, lm_shapes, torch_cell
 from nlpdojo_autograder.training.loop_runs import (
     OPTIMIZER_STATE_MISTAKES,
     LoopRun,
@@ -163,6 +164,7 @@ from nlpdojo_autograder.training.windows_check import windows_check
 __all__ = [
     "truncated_bptt_losses", "torch_lm", "OPTIMIZER_STATE_MISTAKES", "LoopRun", "checked_runs",
     "loop_check", "loop_draws", "name_the_loop_mistake", "lm_case", "lm_shapes",
+    "cell_case", "torch_cell",
     "SotuLM", "sotu_lm_plan", "sotu_perplexity_checks", "sotu_shapes", "windows_check",
     "torch_window", "window_case", "window_shapes",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",

@@ -1,8 +1,10 @@
-"""The course's recurrent language models as their checks draw them (CS224n lectures 6-7): the
-parameters of a model over each cell, by the course library's names (:func:`lm_shapes`), and a
-layer check's case of one (:func:`lm_case`). The one statement of those names that the layer
-checks, the torch oracle of the loop (:mod:`.bptt_oracle`), the loop check (:mod:`.loop_runs`)
-and a budget's initial parameters (:func:`~.trained.initial_parameters`) read.
+"""The course's recurrent cells and language models as their checks draw them (CS224n lectures
+6-7): a layer check's case of a cell (the tanh RNN's, the LSTM's, the GRU's: :func:`cell_case`)
+and its ``torch.nn`` twin (:func:`torch_cell`); the parameters of a model over each cell, by
+the course library's names (:func:`lm_shapes`), and a layer check's case of one
+(:func:`lm_case`). The one statement of those names that the layer checks, the torch oracle of
+the loop (:mod:`.bptt_oracle`), the loop check (:mod:`.loop_runs`) and a budget's initial
+parameters (:func:`~.trained.initial_parameters`) read.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nlpdojo_autograder.authoring import Context, LayerCase
-from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders import layer_case, torch_layout, torch_twin
 from nlpdojo_autograder.authoring.inputs import integers, normal, states
 
 
@@ -26,6 +28,49 @@ def _cell_shapes(cell: str, dim: int, hidden: int) -> dict[str, tuple[int, ...]]
                "weight_h": (hidden, width)}
     biases = {"bias_x": (width,), "bias_h": (width,)} if cell == "gru" else {"bias": (width,)}
     return {**weights, **biases}
+
+
+def _scale(name: str, std: float) -> float:
+    """The standard deviation a case draws the parameter ``name`` with (a cell's own name,
+    ``"weight_x"``, or a model's, ``"rnn.cell.weight_x"``): a cell's weights ``std``, its
+    biases 0.5, the others (an embedding, an output layer) 1."""
+    *path, own = name.split(".")
+    if path and path[-1] != "cell":
+        return 1.0
+    return std if own.startswith("weight") else 0.5
+
+
+def _state(cell: str, batch: int, hidden: int) -> Any:
+    """The draw of a state before a step: h inside (−1, 1) as a tanh makes it; the LSTM's
+    (h, c), c normal."""
+    if cell == "lstm":
+        return states(batch, hidden), normal(batch, hidden)
+    return states(batch, hidden)
+
+
+def cell_case(cell: str, batch: int, dim: int, hidden: int, *, std: float = 0.7
+              ) -> Callable[[Context], LayerCase]:
+    """A layer check's case of the course library's ``cell`` ("rnn", "lstm", "gru"), built as
+    ``cls(backend, dim, hidden)``: its parameters (:func:`_cell_shapes`) drawn in order,
+    normal (the weights with standard deviation ``std``, the biases 0.5); its inputs x (B, D)
+    and the state before the step, both differentiated: h_prev inside (−1, 1) as a tanh makes
+    it, and for the LSTM c_prev normal, its outputs named h and c."""
+    lstm = cell == "lstm"
+    return layer_case(dim, hidden, params={
+        name: normal(*shape, scale=_scale(name, std))
+        for name, shape in _cell_shapes(cell, dim, hidden).items()},
+        inputs=(normal(batch, dim), _state(cell, batch, hidden)), differentiable=(0, 1),
+        names=("x", ("h_prev", "c_prev") if lstm else "h_prev"),
+        outputs=("h", "c") if lstm else None)
+
+
+def torch_cell(cell: str) -> Callable[..., Any]:
+    """The cell's ``torch.nn`` twin (a layer check's ``torch=``): ``RNNCell`` (tanh),
+    ``LSTMCell`` or ``GRUCell`` with the cell's weights, W_x (or W_e) and W_h transposed, its
+    bias (the GRU: both its biases, r applying to b_hn; the others: b_hh zero)."""
+    names = tuple(_cell_shapes(cell, 1, 1))  # weight_x (or weight_e), weight_h, the bias(es)
+    return torch_twin(f"{cell.upper()}Cell",
+                      lambda p: torch_layout(*(p[name] for name in names)))
 
 
 def lm_shapes(cell: str, vocab: int, dim: int, hidden: int) -> dict[str, tuple[int, ...]]:
@@ -46,14 +91,9 @@ def lm_case(cell: str, vocab: int, dim: int, hidden: int, batch: int, steps: int
     initial state, differentiated: h inside (−1, 1) as a tanh makes it, an LSTM's (h, c) with
     c normal. ``fields``: the rest of the case (``kwargs``, ``names``...,
     :func:`~nlpdojo_autograder.authoring.builders.layer_case`)."""
-    def scale(name: str) -> float:
-        return (std if name.startswith("rnn.cell.weight") else
-                0.5 if name.startswith("rnn.cell.") else 1.0)
-
-    state = (states(batch, hidden), normal(batch, hidden)) if cell == "lstm" else \
-        states(batch, hidden)
     return layer_case(vocab, dim, hidden, params={
-        name: normal(*shape, scale=scale(name))
+        name: normal(*shape, scale=_scale(name, std))
         for name, shape in lm_shapes(cell, vocab, dim, hidden).items()},
-        inputs=(integers(vocab, batch, steps, repeated=True), state), differentiable=(1,),
+        inputs=(integers(vocab, batch, steps, repeated=True), _state(cell, batch, hidden)),
+        differentiable=(1,),
         **fields)

@@ -20,18 +20,17 @@ from nlpdojo_autograder.authoring import (
     final_state_check,
     layer_checks,
     sequence_checks,
-    torch_twin,
     with_hint,
 )
-from nlpdojo_autograder.authoring.builders import layer_case, torch_layout
 from nlpdojo_autograder.authoring.builders.cases import unroll_case
-from nlpdojo_autograder.authoring.inputs import normal, states
 from nlpdojo_autograder.training import (
     OPTIMIZER_STATE_MISTAKES,
     LoopRun,
+    cell_case,
     lm_case,
     loop_check,
     sotu_perplexity_checks,
+    torch_cell,
     torch_lm,
     windows_check,
 )
@@ -58,19 +57,8 @@ B_CELL, D_CELL, H_CELL = 3, 4, 5
 CELL_AT_SCALE = (128, 384, 384)
 
 
-def _cell_at(b: int, d: int, h: int, std: float = 0.7):
-    return layer_case(d, h, params={"weight_e": normal(d, h, scale=std),
-                                    "weight_h": normal(h, h, scale=std),
-                                    "bias": normal(h, scale=0.5)},
-                      inputs=(normal(b, d), states(b, h)), differentiable=(0, 1),
-                      names=("x", "h_prev"))
-
-
-_cell = _cell_at(B_CELL, D_CELL, H_CELL)
-
-
 #: ``torch.nn.RNNCell`` (tanh) with the cell's weights: W_e, W_h transposed, one bias
-TORCH_CELL = torch_twin("RNNCell", lambda p: torch_layout(p["weight_e"], p["weight_h"], p["bias"]))
+TORCH_CELL = torch_cell("rnn")
 
 
 # -- the RNN over T steps (BPTT) -----------------------------------------------------------------
@@ -113,9 +101,10 @@ BPTT_MISTAKES = {
 
 RNN_CELL = Question(
     "rnn_cell", "The RNN cell (course library)", code="library/rnn",
-    checks=layer_checks("RNNCell", _cell, title="RNNCell", points=2.0,
-                        torch=TORCH_CELL,
-                        at_scale=_cell_at(*CELL_AT_SCALE, std=CELL_AT_SCALE[1] ** -0.5),
+    checks=layer_checks("RNNCell", cell_case("rnn", B_CELL, D_CELL, H_CELL), title="RNNCell",
+                        points=2.0, torch=TORCH_CELL,
+                        at_scale=cell_case("rnn", *CELL_AT_SCALE,
+                                           std=CELL_AT_SCALE[1] ** -0.5),
                         saturated=Saturated(bias="bias", nonlinearities=("tanh",))),
     requires=(f"{NN}.xavier",))
 

@@ -2,7 +2,9 @@
 (``library/gated.py``), each checked as a layer (values, every gradient by central
 differences with torch's autograd as a second oracle, repeated application, accumulation)
 and against its ``torch.nn`` twin with copied weights; the LSTM's forget-gate bias of one
-(Jozefowicz et al. 2015) is a graded detail of its own."""
+(Jozefowicz et al. 2015) is a graded detail of its own. Their cases and torch twins are the
+training kit's (:func:`~nlpdojo_autograder.training.cell_case`,
+:func:`~nlpdojo_autograder.training.torch_cell`), as language_models' RNN cell's are."""
 
 from __future__ import annotations
 
@@ -18,11 +20,9 @@ from nlpdojo_autograder.authoring import (
     Saturated,
     layer_checks,
     settings_rng,
-    torch_twin,
     value_check,
 )
-from nlpdojo_autograder.authoring.builders import layer_case, torch_layout
-from nlpdojo_autograder.authoring.inputs import normal, states
+from nlpdojo_autograder.training import cell_case, torch_cell
 
 #: (B, D, H) of the layer checks, and of the torch check: every size varies between a cell's
 #: checks (an attacker's cells with H = 5 written in kept full marks where every check had
@@ -34,18 +34,8 @@ AT_SCALE = (16, 256, 256)
 
 
 # -- the LSTM cell -----------------------------------------------------------------------------
-def _lstm(b: int, d: int, h: int, std: float = 0.7):
-    return layer_case(d, h, params={"weight_x": normal(d, 4 * h, scale=std),
-                                    "weight_h": normal(h, 4 * h, scale=std),
-                                    "bias": normal(4 * h, scale=0.5)},
-                      inputs=(normal(b, d), (states(b, h), normal(b, h))),
-                      differentiable=(0, 1), names=("x", ("h_prev", "c_prev")),
-                      outputs=("h", "c"))
-
-
 #: ``torch.nn.LSTMCell`` with the cell's weights: W_x, W_h transposed, one bias
-TORCH_LSTM = torch_twin("LSTMCell",
-                        lambda p: torch_layout(p["weight_x"], p["weight_h"], p["bias"]))
+TORCH_LSTM = torch_cell("lstm")
 
 
 def _gate_blocks(p: dict, order: list[int], names: tuple[str, ...]) -> dict:
@@ -117,12 +107,12 @@ def _forget_bias_zero(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 LSTM_CELL = Question(
     "lstm_cell", "The LSTM cell", code="library/gated",
-    checks=[layer_checks("LSTMCell", _lstm(*SIZES), title="LSTMCell", points=3.0,
+    checks=[layer_checks("LSTMCell", cell_case("lstm", *SIZES), title="LSTMCell", points=3.0,
                          torch=TORCH_LSTM, forward_mistakes=LSTM_MISTAKES,
                          backward_mistakes=LSTM_BACKWARD_MISTAKES,
-                         at_scale=_lstm(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
+                         at_scale=cell_case("lstm", *AT_SCALE, std=AT_SCALE[1] ** -0.5),
                          saturated=Saturated(bias="bias", blocks=4),
-                         parity=Parity(_lstm(*TORCH_SIZES), points=1.0)),
+                         parity=Parity(cell_case("lstm", *TORCH_SIZES), points=1.0)),
             value_check("forget_bias",
                         "the initial bias: one for the forget gate, zero elsewhere", 0.5,
                         _lstm_bias, mistakes={
@@ -133,18 +123,8 @@ LSTM_CELL = Question(
 
 
 # -- the GRU cell ------------------------------------------------------------------------------
-def _gru(b: int, d: int, h: int, std: float = 0.7):
-    return layer_case(d, h, params={"weight_x": normal(d, 3 * h, scale=std),
-                                    "weight_h": normal(h, 3 * h, scale=std),
-                                    "bias_x": normal(3 * h, scale=0.5),
-                                    "bias_h": normal(3 * h, scale=0.5)},
-                      inputs=(normal(b, d), states(b, h)), differentiable=(0, 1),
-                      names=("x", "h_prev"))
-
-
 #: ``torch.nn.GRUCell`` with the cell's weights: both biases its own (r applies to b_hn)
-TORCH_GRU = torch_twin("GRUCell", lambda p: torch_layout(p["weight_x"], p["weight_h"],
-                                                         p["bias_x"], p["bias_h"]))
+TORCH_GRU = torch_cell("gru")
 
 
 def _gru_update_reversed(oracle):
@@ -197,12 +177,12 @@ GRU_MISTAKES = {
 
 GRU_CELL = Question(
     "gru_cell", "The GRU cell", code="library/gated",
-    checks=[layer_checks("GRUCell", _gru(*SIZES), title="GRUCell", points=3.0,
+    checks=[layer_checks("GRUCell", cell_case("gru", *SIZES), title="GRUCell", points=3.0,
                          torch=TORCH_GRU, forward_mistakes=GRU_MISTAKES,
                          backward_mistakes=GRU_BACKWARD_MISTAKES,
-                         at_scale=_gru(*AT_SCALE, std=AT_SCALE[1] ** -0.5),
+                         at_scale=cell_case("gru", *AT_SCALE, std=AT_SCALE[1] ** -0.5),
                          saturated=Saturated(bias="bias_x", blocks=3),
-                         parity=Parity(_gru(*TORCH_SIZES), points=1.0), hints={
+                         parity=Parity(cell_case("gru", *TORCH_SIZES), points=1.0), hints={
                              "values": "torch's convention: gates in the order r, z, n; "
                                        "n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn)), the "
                                        "reset gate after the recurrent matmul; h = (1 − z) ⊙ "
