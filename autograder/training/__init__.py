@@ -40,7 +40,12 @@ model: the kit"):
   (:mod:`.windows_check`: :func:`windows_check`);
 * the fixed-window network of the course (the window classifier, the fixed-window LM): its
   parameters by name, a layer check's case of it and its torch forward (:mod:`.window_cases`:
-  :func:`window_shapes`, :func:`window_case`, :func:`torch_window`).
+  :func:`window_shapes`, :func:`window_case`, :func:`torch_window`);
+* the recurrent sentence classifier of the course (language_models' RNN encoder and its
+  classifier, rnn_variants' BiLSTM): its parameters by name, a layer check's case of it over
+  padded sentences and its torch forward over packed sequences (:mod:`.sentence_cases`:
+  :func:`sentence_shapes`, :func:`sentence_case`, :func:`torch_sentence`; a layer check's
+  variant of one pooling, :func:`sentence_variant`).
 """
 
 from nlpdojo_autograder.training.bptt_oracle import torch_lm, truncated_bptt_losses
@@ -120,6 +125,13 @@ from nlpdojo_autograder.training.prepare import (
     training_seed,
     vocabulary,
 )
+from nlpdojo_autograder.training.sentence_cases import (
+    BOTH_WAYS,
+    sentence_case,
+    sentence_shapes,
+    sentence_variant,
+    torch_sentence,
+)
 from nlpdojo_autograder.training.sotu_lm import (
     SotuLM,
     sotu_lm_plan,
@@ -166,7 +178,8 @@ __all__ = [
     "loop_check", "loop_draws", "name_the_loop_mistake", "lm_case", "lm_shapes",
     "cell_case", "torch_cell",
     "SotuLM", "sotu_lm_plan", "sotu_perplexity_checks", "sotu_shapes", "windows_check",
-    "torch_window", "window_case", "window_shapes",
+    "torch_window", "window_case", "window_shapes", "sentence_case", "sentence_shapes",
+    "torch_sentence", "sentence_variant", "BOTH_WAYS",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
     "TRAINED", "UNK", "PAD_ID", "UNK_ID", "TaggingData", "most_frequent_tag_accuracy",
     "tagged_sentences", "tagging_data", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",

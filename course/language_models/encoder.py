@@ -13,47 +13,28 @@ in an earlier question may cost points there too, and its hint names the questio
 
 from __future__ import annotations
 
-from nlpdojo_autograder.authoring import Context, Question, Variant, layer_checks
-from nlpdojo_autograder.authoring.builders import (
-    layer_case,
-    torch_layout,
-    torch_packed,
-    torch_pooled,
+from nlpdojo_autograder.authoring import Context, Question, layer_checks
+from nlpdojo_autograder.training import (
+    TrainingPlan,
+    mr_polarity_checks,
+    mr_polarity_plan,
+    sentence_case,
+    sentence_variant,
 )
-from nlpdojo_autograder.authoring.inputs import normal, padded_sentences
-from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 from nlpdojo_course.language_models.rnn import RNN_CELL, SEQUENCE_TIMEOUT_S
 
 NN = "neural_networks"
 V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
 
 
-def _encoder_case(pooling: str, sizes: tuple[int, int, int, int] = (V_E, D_E, H_E, T_E),
-                  std: float = 0.7, batch: int = B_E, classes: int | None = None):
-    """An RNNEncoder's case; with ``classes``, a SentenceClassifier's: that encoder (its
-    parameters under ``encoder.``) and an output layer over its pooled states."""
-    v, d, h, t = sizes
-    at = "" if classes is None else "encoder."
-    output = {} if classes is None else {"output.weight": normal(h, classes),
-                                         "output.bias": normal(classes)}
-    return layer_case(v, d, h, *(() if classes is None else (classes,)),
-                      kwargs={"pooling": pooling},
-                      params={f"{at}embedding.weight": normal(v, d),
-                              f"{at}cell.weight_e": normal(d, h, scale=std),
-                              f"{at}cell.weight_h": normal(h, h, scale=std),
-                              f"{at}cell.bias": normal(h, scale=0.5), **output},
-                      inputs=padded_sentences(v, batch, t, repeated=True), differentiable=())
-
-
-def _torch_encoder(pooling: str):
-    """The encoder in torch: ``torch.nn.RNN`` (tanh) over packed sequences, pooled over each
-    sentence's real steps."""
-    def forward(p, ids, lengths):
-        weights = torch_layout(p["cell.weight_e"], p["cell.weight_h"], p["cell.bias"],
-                               suffix="_l0")
-        hs = torch_packed("RNN", weights, p["embedding.weight"][ids], lengths)  # (B, T, H)
-        return torch_pooled(hs, lengths, pooling)
-    return forward
+def _encoder_case(pooling: str, sizes: tuple[int, ...] = (V_E, D_E, H_E, B_E, T_E),
+                  std: float = 0.7, classes: int | None = None):
+    """An RNNEncoder's case (the training kit's sentence network over the tanh RNN cell);
+    with ``classes``, a SentenceClassifier's: that encoder (its parameters under
+    ``encoder.``) and an output layer over its pooled states."""
+    return sentence_case("rnn", *sizes, classes=classes, std=std,
+                         prefix="" if classes is None else "encoder.",
+                         kwargs={"pooling": pooling})
 
 
 # -- a real task: sentence polarity (MR) --------------------------------------------------------
@@ -80,13 +61,13 @@ def polarity_plan(ctx: Context) -> TrainingPlan:
         sizes=("dim", "hidden", "pooling"), shapes=lambda v: classifier_shapes(v, CLASSIFIER))
 
 
-#: (V, D, H, T) at scale: 180,482 parameters (builders' ``at_scale``: a backward that
+#: (V, D, H, B, T) at scale: 180,482 parameters (builders' ``at_scale``: a backward that
 #: differentiates the forward numerically cannot finish there), over a batch of 64 sentences:
 #: a backward by central differences of stacked copies of the recurrence (every weight bumped
 #: at once, a bump a rank-one term beside one large matrix product a step) took 1.7-1.8 s of
 #: CPU at 3 sentences, within twice the time at scale's 1 s floor, and 60-68 s at 64; the
 #: honest run 0.05-0.13 s (the reference's 0.015-0.03 s)
-CLASSIFIER_AT_SCALE, AT_SCALE_BATCH = (4096, 32, 128, 8), 64
+CLASSIFIER_AT_SCALE = (4096, 32, 128, 64, 8)
 
 
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
@@ -97,11 +78,9 @@ SENTENCE_ENCODER = Question(
     checks=[layer_checks("RNNEncoder", timeout_s=SEQUENCE_TIMEOUT_S,
                          directions=True,  # every parameter a swapped-in layer's: wiring
                          variants={
-        pooling: Variant(_encoder_case(pooling),
-                         f"RNNEncoder, {pooling} pooling over a padded batch", points,
-                         torch=_torch_encoder(pooling),
-                         at_scale=_encoder_case(pooling, CLASSIFIER_AT_SCALE, std=0.1,
-                                                batch=AT_SCALE_BATCH))
+        pooling: sentence_variant("rnn", pooling,
+                                  f"RNNEncoder, {pooling} pooling over a padded batch", points,
+                                  sizes=(V_E, D_E, H_E, B_E, T_E), at_scale=CLASSIFIER_AT_SCALE)
         for pooling, points in (("final", 1.5), ("max", 1.5), ("mean", 1.0))})],
     requires=(RNN_CELL, f"{NN}.embedding"))
 
@@ -113,7 +92,7 @@ SENTENCE_CLASSIFIER = Question(
                         directions=True,  # every parameter a swapped-in layer's: wiring
                         # 3 classes at scale: a classifier with 2 written in fails there
                         at_scale=_encoder_case("mean", CLASSIFIER_AT_SCALE, std=0.1,
-                                               batch=AT_SCALE_BATCH, classes=3)),
+                                               classes=3)),
     requires=(SENTENCE_ENCODER, RNN_CELL, *LIBRARY))
 
 #: trains the student's own encoder, classifier and library (nothing swapped in: a reference

@@ -4,23 +4,23 @@ BiLSTM-max encoder of Conneau et al. 2017) on MR sentence polarity (Pang and Lee
 ``SentenceLSTM`` is checked as a layer over padded batches (max and mean pooling, both
 directions; the unidirectional baseline) against ``torch.nn.LSTM(bidirectional=True)`` over
 *packed* sequences, torch's own treatment of lengths, so a right-to-left pass that reads the
-padding first, or outputs left in reading order, cannot match. Then the student's whole pipeline
-trains under a small fixed budget as ``language_models``' RNN encoder does, and the grader
-scores held-out sentences it never sends.
+padding first, or outputs left in reading order, cannot match (its cases and torch forward are
+the training kit's sentence network, :func:`~nlpdojo_autograder.training.sentence_case` and
+:func:`~nlpdojo_autograder.training.torch_sentence`, as language_models' encoder's are). Then
+the student's whole pipeline trains under a small fixed budget as ``language_models``' RNN
+encoder does, and the grader scores held-out sentences it never sends.
 """
 
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import Context, Question, Variant, layer_checks
-from nlpdojo_autograder.authoring.builders import (
-    TORCH_DIRECTIONS,
-    layer_case,
-    torch_layout,
-    torch_packed,
-    torch_pooled,
+from nlpdojo_autograder.training import (
+    BOTH_WAYS,
+    TrainingPlan,
+    mr_polarity_checks,
+    mr_polarity_plan,
+    sentence_variant,
 )
-from nlpdojo_autograder.authoring.inputs import normal, padded_sentences
-from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 from nlpdojo_course.rnn_variants.cells import LSTM_CELL
 from nlpdojo_course.rnn_variants.sequences import RECURRENT_Q
 
@@ -29,60 +29,29 @@ NN = "neural_networks"
 #: student's own in the training run)
 LIBRARY = (f"{NN}.embedding", f"{NN}.affine", f"{NN}.xavier", f"{NN}.softmax_ce",
            f"{NN}.adam", "lstm_cell", "recurrent", "clipping")
-V, D, H, B, T, C = 5, 2, 2, 3, 5, 2
-#: an LSTM cell's parameters, in the order torch_layout takes them
-CELL = ("weight_x", "weight_h", "bias")
+V, D, H, B, T, C = 5, 2, 2, 3, 5, 2  # vocabulary, embedding, hidden, batch, steps, classes
 #: each LSTM call is one call-back to the reference process, two per direction and application
 TIMEOUT_S = 120.0
 
 
-def _case(bidirectional: bool, pooling: str, sizes: tuple[int, int, int, int] = (V, D, H, T),
-          std: float = 0.7, batch: int = B, classes: int = C):
-    v, d, h, t = sizes
-    sides = ("left", "right") if bidirectional else ("left",)
-    width = 2 * h if bidirectional else h
-    return layer_case(
-        v, d, h, classes, kwargs={"bidirectional": bidirectional, "pooling": pooling},
-        params={"embedding.weight": normal(v, d),
-                **{f"{side}.cell.{name}": draw for side in sides for name, draw in (
-                    ("weight_x", normal(d, 4 * h, scale=std)),
-                    ("weight_h", normal(h, 4 * h, scale=std)),
-                    ("bias", normal(4 * h, scale=0.5)))},
-                "output.weight": normal(width, classes), "output.bias": normal(classes)},
-        inputs=padded_sentences(v, batch, t, low=1, repeated=True), differentiable=(),
-        names=("ids", "lengths"))
-
-
-#: (V, D, H, T) at scale of every setting, with AT_SCALE_CLASSES (two classes in every case let
-#: a SentenceLSTM with 2 written in keep full marks): 181,123 parameters for the BiLSTM,
+#: (V, D, H, B, T) at scale of every setting, with AT_SCALE_CLASSES (two classes in every case
+#: let a SentenceLSTM with 2 written in keep full marks): 181,123 parameters for the BiLSTM,
 #: 156,099 for the LSTM (builders' ``at_scale``: a backward that differentiates the forward
 #: numerically cannot finish there), over 64 sentences (as language_models' encoder, where
 #: stacked copies of the recurrence, each with one weight bumped, cost 1.7 s at 3 sentences
 #: and 60 s at 64)
-AT_SCALE, AT_SCALE_BATCH, AT_SCALE_CLASSES = (4096, 32, 64, 10), 64, 3
-
-
-def _torch_classifier(bidirectional: bool, pooling: str):
-    """The classifier in torch: ``torch.nn.LSTM`` over packed sequences (each row's real
-    steps only, both directions), padded back with zeros, pooled over the real steps."""
-    def forward(p, ids, lengths):
-        sides = zip(("left", "right"), TORCH_DIRECTIONS[:1 + bidirectional], strict=False)
-        weights = {k: w for side, suffix in sides
-                   for k, w in torch_layout(*(p[f"{side}.cell.{n}"] for n in CELL),
-                                            suffix=suffix).items()}
-        hs = torch_packed("LSTM", weights, p["embedding.weight"][ids], lengths)  # (B, T, 2H)
-        return torch_pooled(hs, lengths, pooling) @ p["output.weight"] + p["output.bias"]
-    forward.label = "torch.nn.LSTM over packed sequences"  # type: ignore[attr-defined]
-    return forward
+AT_SCALE, AT_SCALE_CLASSES = (4096, 32, 64, 64, 10), 3
 
 
 def _variant(bidirectional: bool, pooling: str, points: float) -> Variant:
+    """A SentenceLSTM's variant (the training kit's sentence network over LSTM cells, in one
+    or both directions): ids from 1 up, so that a word and the padding differ."""
     kind = "BiLSTM" if bidirectional else "LSTM"
-    return Variant(_case(bidirectional, pooling),
-                   f"SentenceLSTM, {kind} with {pooling} pooling over a padded batch", points,
-                   torch=_torch_classifier(bidirectional, pooling),
-                   at_scale=_case(bidirectional, pooling, AT_SCALE, std=0.1,
-                                  batch=AT_SCALE_BATCH, classes=AT_SCALE_CLASSES))
+    return sentence_variant(
+        "lstm", pooling, f"SentenceLSTM, {kind} with {pooling} pooling over a padded batch",
+        points, sizes=(V, D, H, B, T), at_scale=AT_SCALE, classes=(C, AT_SCALE_CLASSES),
+        cells=BOTH_WAYS[:1 + bidirectional], low=1, names=("ids", "lengths"),
+        kwargs={"bidirectional": bidirectional, "pooling": pooling})
 
 
 # -- a real task: sentence polarity (MR) --------------------------------------------------------

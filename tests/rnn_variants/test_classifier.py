@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nlpdojo.selection import load_backend
-from nlpdojo_course.rnn_variants import classifier as q
+from nlpdojo_autograder.training import BOTH_WAYS, torch_sentence
 from nlpdojo_solutions.rnn_variants import classifier_training as given
 from nlpdojo_solutions.rnn_variants.classifier import SentenceLSTM, reverse_in_length
 
@@ -48,7 +48,8 @@ def test_the_classifier_matches_torch_lstm_over_packed_sequences(backend, bidire
                           backend.asarray(lengths, dtype=backend.xp.int64))
     assert model.backward(backend.asarray(grad_scores), cache) == (None, None)
 
-    oracle = q._torch_classifier(bidirectional, pooling)
+    # the grader's torch forward of the question (the training kit's sentence network)
+    oracle = torch_sentence("lstm", pooling, cells=BOTH_WAYS[:1 + bidirectional])
     expected = oracle(p, torch.as_tensor(ids), torch.as_tensor(lengths))
     (expected * torch.tensor(grad_scores)).sum().backward()
     np.testing.assert_allclose(_np(backend, scores), expected.detach().numpy(), rtol=1e-10)
