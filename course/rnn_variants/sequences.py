@@ -3,28 +3,13 @@ its backpropagation through time for any cell, with a state of one array or a tu
 LSTM's); the bidirectional wrapper, the stacked RNN with dropout between its layers and the
 densely connected one (each layer reading the inputs and every layer below). All
 are checked over the grader's stand-in cells (``sequence_checks``) with a state h and a state
-(h, c), so each is graded on its own, whatever the student's cells do."""
+(h, c), so each is graded on its own, whatever the student's cells do; the stacks' cases are
+the builders' ``stack_case`` (the course library's layout of a stack)."""
 
 from __future__ import annotations
 
-from functools import partial
-
-import numpy as np
-
-from nlpdojo_autograder.authoring import (
-    Context,
-    LayerCase,
-    Question,
-    Saturated,
-    final_state_check,
-    layer_checks,
-    sequence_checks,
-    settings_rng,
-    stand_in_cell,
-    state_of,
-    with_hint,
-)
-from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring import Question, Saturated, layer_checks, sequence_checks
+from nlpdojo_autograder.authoring.builders import FinalState, layer_case, stack_case
 from nlpdojo_autograder.authoring.builders.cases import unroll_case
 from nlpdojo_autograder.authoring.inputs import normal, states
 
@@ -59,17 +44,17 @@ _unroll = unroll_case(UNROLL_SIZES, "cell")
 FINAL_STATE_HINT = ("the given Recurrent.final_state returns cache[1] of the cache your "
                     "forward returns, as its docstring says: put the state after the last "
                     "step there, in the state's structure (return outputs, (caches, state))")
+#: the final_state check's title: the method is given, the cache it reads the student's
+FINAL_STATE_TITLE = ("Recurrent.final_state (given) on your forward's cache: the (h, c) after "
+                     "the last step")
 
 RECURRENT_Q = Question(
     "recurrent", "Any cell over a sequence (BPTT)", code="library/recurrent",
-    checks=[sequence_checks("GRU", _unroll,
-                            title="Recurrent over a stand-in cell", points=1.75,
-                            states=("array", "pair"),
-                            at_scale=unroll_case(AT_SCALE, "cell")),
-            with_hint(final_state_check(
-                "GRU", lambda ctx: _unroll(ctx, "pair"),
-                title="Recurrent.final_state (given) on your forward's cache: the (h, c) after "
-                      "the last step", points=0.25), FINAL_STATE_HINT)],
+    checks=sequence_checks("GRU", _unroll,
+                           title="Recurrent over a stand-in cell", points=1.75,
+                           states=("array", "pair"),
+                           at_scale=unroll_case(AT_SCALE, "cell"),
+                           final_state=FinalState(0.25, FINAL_STATE_TITLE, FINAL_STATE_HINT)),
     requires=("neural_networks.xavier",))
 
 
@@ -126,51 +111,9 @@ RESIDUAL = Question(
 # -- stacked layers ------------------------------------------------------------------------------
 #: the connection around the layers of each state kind's checks: every connection asked for
 #: in every grading (an attacker's Stacked that wrote the residual connection in kept full
-#: marks where no check asked for highway)
+#: marks where no check asked for highway); the number of layers (2 or 3) and the drop rate
+#: between them (0.2 to 0.6) are drawn per grading (builders' ``stack_case``)
 CONNECTION_OF = {"array": "highway", "pair": "none", "layers": "residual"}
-
-
-def _stack_settings(ctx: Context, kind: str) -> tuple[int, float, str]:
-    """(layers, dropout, connection) of the state kind ``kind``: 2 or 3 layers and a drop rate
-    between 0.2 and 0.6 drawn per grading (the reference's Dropout, swapped in, draws the same
-    masks in both runs; an attacker's Stacked that always built 2 layers with dropout 0.3
-    kept full marks where every check asked for exactly that), the connection
-    :data:`CONNECTION_OF`. The case at scale has the other count of layers: with the same,
-    a count written in passed every grading that drew it."""
-    rng = settings_rng(ctx)
-    return (int(rng.integers(2, 4)), float(f"{rng.uniform(0.2, 0.6):.2f}"),
-            CONNECTION_OF[kind])
-
-
-def _stacked(ctx: Context, kind: str, sizes: tuple[int, int, int, int] | None = None, *,
-             dense: bool = False) -> LayerCase:
-    """Stacked layers over stand-in cells of ``kind`` (:func:`_stack_settings`), all starting
-    from one state; ``"layers"``: cells with a state (h, c), and a list of one state per layer
-    (what a stacked language model carries from window to window). A highway connection's
-    parameters are set, as every layer's are. ``dense``: a DenselyConnected stack of as many
-    layers instead, layer k's cell reading D + k·H inputs (no dropout, no connection)."""
-    layers, dropout, connection = _stack_settings(ctx, kind)
-    if sizes is not None:  # at scale, the other count: 2 or 3 written in fails every grading
-        layers = 5 - layers
-    b, t, d, h = sizes or WRAPPER_SIZES[kind]
-    cell, std = "pair" if kind == "layers" else kind, 0.7 if sizes is None else h ** -0.5
-    rng, params = ctx.rng(), {}
-    for k in range(1, layers) if connection == "highway" and not dense else ():
-        params[f"connections.{k}.weight"] = std * rng.standard_normal((h, h))
-        params[f"connections.{k}.bias"] = 0.5 * rng.standard_normal(h)
-
-    def state0(r: np.random.Generator):
-        if kind == "layers":
-            return [state_of("pair", r, (b, h)) for _ in range(layers)]
-        return state_of(kind, r, (b, h))
-
-    return LayerCase(args=(ctx.backend, d, h, layers), params=params, names=("xs", "state0"),
-                     kwargs={} if dense else {"dropout": dropout, "connection": connection},
-                     inputs=lambda r: (r.standard_normal((b, t, d)), state0(r)),
-                     differentiable=(0, 1),
-                     cells={f"layers.{k}.cell": stand_in_cell(cell, d + k * h if dense
-                                                              else h if k else d, h)
-                            for k in range(layers)})
 
 
 #: an eval-mode run of the stack (an attacker's Stacked kept its dropouts training in eval
@@ -182,19 +125,15 @@ STACKED_EVAL_HINT = ("in eval mode (model.eval() sets training to False on the s
 
 STACKED = Question(
     "stacked", "A stacked RNN with dropout between its layers", code="library/deep_rnn",
-    checks=[sequence_checks("Stacked", _stacked,
-                            title="Stacked (2 or 3 layers; highway, no and residual "
-                                  "connections; dropout drawn) over stand-in cells",
-                            points=1.75,
-                            states=("array", "pair", "layers"),
-                            timeout_s=WRAPPER_TIMEOUT_S, repeat=2, eval_mode=True,
-                            directions=True,  # stand-in cells and swapped-in layers: wiring
-                            hints={"eval": STACKED_EVAL_HINT},
-                            at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE)),
-            final_state_check("Stacked", lambda ctx: _stacked(ctx, "layers"),
-                              title="Stacked.final_state: every layer's (h, c) after the last "
-                                    "step, a list", points=0.25,
-                              timeout_s=WRAPPER_TIMEOUT_S)],
+    checks=sequence_checks("Stacked", stack_case(WRAPPER_SIZES, connections=CONNECTION_OF),
+                           title="Stacked (2 or 3 layers; highway, no and residual "
+                                 "connections; dropout drawn) over stand-in cells",
+                           points=1.75, states=("array", "pair", "layers"),
+                           timeout_s=WRAPPER_TIMEOUT_S, repeat=2, eval_mode=True,
+                           directions=True,  # stand-in cells and swapped-in layers: wiring
+                           hints={"eval": STACKED_EVAL_HINT},
+                           at_scale=stack_case(AT_SCALE, connections=CONNECTION_OF, at_scale=True),
+                           final_state=FinalState(0.25)),
     requires=(RECURRENT_Q, RESIDUAL, HIGHWAY, "neural_networks.xavier",
               "neural_networks.dropout"))
 
@@ -203,20 +142,14 @@ STACKED = Question(
 DENSE = Question(
     "dense", "Dense connections: each layer reads the inputs and every layer below",
     code="library/deep_rnn",
-    checks=[sequence_checks("DenselyConnected", partial(_stacked, dense=True),
-                            title="DenselyConnected (2 or 3 layers) over stand-in cells",
-                            points=1.25, states=("array", "pair", "layers"),
-                            timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
-                            directions=True,  # stand-in cells only: the wiring is checked
-                            at_scale=lambda ctx, kind: _stacked(ctx, kind, AT_SCALE,
-                                                                dense=True)),
-            final_state_check("DenselyConnected",
-                              lambda ctx: _stacked(ctx, "layers", dense=True),
-                              title="DenselyConnected.final_state: every layer's (h, c) after "
-                                    "the last step, a list", points=0.25,
-                              timeout_s=WRAPPER_TIMEOUT_S)],
+    checks=sequence_checks("DenselyConnected", stack_case(WRAPPER_SIZES, dense=True),
+                           title="DenselyConnected (2 or 3 layers) over stand-in cells",
+                           points=1.25, states=("array", "pair", "layers"),
+                           timeout_s=WRAPPER_TIMEOUT_S, repeat=2,
+                           directions=True,  # stand-in cells only: the wiring is checked
+                           at_scale=stack_case(AT_SCALE, dense=True, at_scale=True),
+                           final_state=FinalState(0.25)),
     requires=(RECURRENT_Q, "neural_networks.xavier"))
-
 
 
 QUESTIONS = [RECURRENT_Q, BIDIRECTIONAL, RESIDUAL, HIGHWAY, STACKED, DENSE]

@@ -63,19 +63,25 @@ from nlpdojo_autograder.authoring.builders.padded import (
 )
 from nlpdojo_autograder.authoring.builders.points import GRAINS, split_points, with_hint
 from nlpdojo_autograder.authoring.builders.saturation import Saturated, saturating_offsets
-from nlpdojo_autograder.authoring.builders.sequence import final_state_check, sequence_checks
+from nlpdojo_autograder.authoring.builders.sequence import (
+    FinalState,
+    final_state_check,
+    sequence_checks,
+    stack_case,
+)
 from nlpdojo_autograder.authoring.builders.torch_oracle import torch_layout, torch_twin
 from nlpdojo_autograder.authoring.builders.vectorization import counted_lines, require_vectorized
 from nlpdojo_autograder.authoring.builders.wire import run_layer, send_argument, stable_call
 from nlpdojo_autograder.authoring.inputs import drawn_setting, settings_rng
 
 __all__ = [
-    "Call", "GRAINS", "GradientOf", "LayerCase", "LossCase", "Metric", "OptimizerCase", "Parity",
-    "Saturated", "TORCH_DIRECTIONS", "Variant", "call", "calls_check", "counted_lines",
+    "Call", "FinalState", "GRAINS", "GradientOf", "LayerCase", "LossCase", "Metric",
+    "OptimizerCase", "Parity", "Saturated", "TORCH_DIRECTIONS", "Variant", "call", "calls_check",
+    "counted_lines",
     "drawn_setting", "final_state_check", "function_check", "function_checks", "layer_case",
     "layer_checks", "literal",
     "loss_checks", "metric_checks", "optimizer_checks", "require_vectorized", "run_layer",
     "saturating_offsets", "send_argument", "sequence_checks", "settings_rng", "split_points",
-    "stable_call", "stand_in_cell", "state_of", "torch_check", "torch_layout", "torch_packed",
-    "torch_pooled", "torch_twin", "with_hint",
+    "stable_call", "stack_case", "stand_in_cell", "state_of", "torch_check", "torch_layout",
+    "torch_packed", "torch_pooled", "torch_twin", "with_hint",
 ]

@@ -1,12 +1,17 @@
 """An unroll over any cell (an RNN over time): :func:`sequence_checks` runs a layer check
 of the unroll over the grader's stand-in cells, and :func:`final_state_check` the state it
-hands on. Lecture: CS224n lecture 6 (backpropagation through time)."""
+hands on (or :class:`FinalState`, that check declared with the others); :func:`stack_case`,
+the case of a stack of unrolls (the course library's ``Stacked`` and ``DenselyConnected``).
+Lecture: CS224n lecture 6 (backpropagation through time), lecture 7 (multi-layer RNNs)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import leaves as _leaves
 from nlpdojo_autograder.authoring.builders.cases import (
@@ -16,6 +21,8 @@ from nlpdojo_autograder.authoring.builders.cases import (
     _leaf_paths,
     _params,
     _with_cells,
+    stand_in_cell,
+    state_of,
 )
 from nlpdojo_autograder.authoring.builders.layer import LAYER_SHARES, layer_checks
 from nlpdojo_autograder.authoring.builders.points import _share, with_hint
@@ -23,10 +30,26 @@ from nlpdojo_autograder.authoring.builders.wire import _host, _send
 from nlpdojo_autograder.authoring.checks import Check, Payload, Verdict
 from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.deferred import question_builder
+from nlpdojo_autograder.authoring.inputs import settings_rng
 from nlpdojo_autograder.authoring.kinds import value_check
 
 #: the points of the extra state kinds' checks of :func:`sequence_checks`, per kind
 SEQUENCE_SHARES = {"values": 0.15, "gradients": 0.15}
+
+
+@dataclass(frozen=True)
+class FinalState:
+    """The :func:`final_state_check` of an unroll, declared in its :func:`sequence_checks`
+    (``final_state=FinalState(0.25)``): on the case of the last kind of ``states`` (the
+    richest state: ``"pair"``'s (h, c), ``"layers"``' list of them), with the unroll's
+    ``timeout_s``, worth ``points`` of its own beside the unroll's. ``title`` by default says
+    the state after the last step in that kind's words (``"Stacked.final_state: every
+    layer's (h, c) after the last step, a list"``); ``hint`` is added to its failure (the given
+    code that reads the state: :func:`~.points.with_hint`)."""
+
+    points: float
+    title: str | None = None
+    hint: str | None = None
 
 
 @question_builder
@@ -35,7 +58,7 @@ def sequence_checks(cls: str, make: Callable[[Context, str], LayerCase], *,
                     points: float, states: Sequence[str] = ("array",),
                     shares: dict[str, float] | None = None,
                     at_scale: Callable[[Context, str], LayerCase] | None = NOT_GIVEN,
-                    **options: Any) -> list[Check]:
+                    final_state: FinalState | None = None, **options: Any) -> list[Check]:
     """The checks of an unroll ``module.cls``: an RNN over time, a bidirectional or stacked
     wrapper, any module that runs cells step by step (CS224n lectures 6-7).
 
@@ -54,7 +77,8 @@ def sequence_checks(cls: str, make: Callable[[Context, str], LayerCase], *,
     (:data:`SEQUENCE_SHARES`). ``at_scale(ctx, kind)``: the case at scale for cells of
     ``kind`` (:func:`layer_checks`' ``at_scale``), each kind's checks gated by its own run,
     so that an unroll that takes another path for another state is measured on that path
-    too. ``options`` as for :func:`layer_checks`.
+    too. ``final_state``: a :func:`final_state_check` too (:class:`FinalState`), after the
+    others. ``options`` as for :func:`layer_checks`.
     """
     at_scale = _at_scale_of("sequence_checks", question, cls, at_scale)
 
@@ -78,8 +102,20 @@ def sequence_checks(cls: str, make: Callable[[Context, str], LayerCase], *,
                 extra_shares[renamed] = SEQUENCE_SHARES[check.name]
     checks = [with_hint(c, STAND_IN_HINT.format(cls=cls))
               if c.name.split("_")[-1] in ("values", "gradients") else c for c in checks]
-    return _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}),
-                  named={"shares": shares})
+    checks = _share(checks, points, LAYER_SHARES | extra_shares | dict(shares or {}),
+                    named={"shares": shares})
+    if final_state is None:
+        return checks
+    last = states[-1]
+    if final_state.title is None and last not in _AFTER_LAST:
+        raise ValueError(f"sequence_checks({cls!r}): a FinalState on a state of kind {last!r} "
+                         "of your own needs its title")
+    state = final_state_check(
+        cls, lambda ctx: make(ctx, last), question=question, module=module,
+        title=final_state.title or f"{cls}.final_state: {_AFTER_LAST[last]}",
+        points=final_state.points,
+        **{k: v for k, v in options.items() if k == "timeout_s"})
+    return [*checks, with_hint(state, final_state.hint) if final_state.hint else state]
 
 
 #: added to a failed values or gradients check of an unroll: what the check runs (feedback
@@ -94,6 +130,62 @@ STAND_IN_HINT = ("the cells in this check are the grader's stand-ins, made-up fo
 
 
 _STATE = {"array": "h", "pair": "(h, c)", "layers": "one (h, c) per layer, a list"}
+#: the default title of a :class:`FinalState`'s check, by the kind of the state
+_AFTER_LAST = {"array": "h after the last step", "pair": "the (h, c) after the last step",
+               "layers": "every layer's (h, c) after the last step, a list"}
+
+
+def stack_case(sizes: tuple[int, int, int, int] | dict[str, tuple[int, int, int, int]], *,
+               dense: bool = False, connections: dict[str, str] | None = None,
+               depths: tuple[int, int] = (2, 3), dropout: tuple[float, float] = (0.2, 0.6),
+               at_scale: bool = False) -> Callable[[Context, str], LayerCase]:
+    """The case of a stack of unrolls over the grader's stand-in cells (CS224n lecture 7,
+    "Multi-layer RNNs"), as :func:`sequence_checks` takes it (``make(ctx, kind)``): the
+    course library's ``Stacked(backend, D, H, layers, dropout=, connection=)``, or with
+    ``dense`` its ``DenselyConnected(backend, D, H, layers)`` (layer k's cell reading the
+    inputs and every layer below, D + k·H; no dropout, no connection), a stand-in cell at each
+    ``layers.<k>.cell``. ``sizes``: (B, T, D, H), or one per kind of state.
+
+    Drawn per grading (:func:`settings_rng`): the number of layers in ``depths`` and the drop
+    rate between the layers in ``dropout``, two decimals (the reference's Dropout, swapped
+    in, draws the same masks in both runs; an attacker's stack that always built 2 layers with
+    dropout 0.3 kept full marks where every check asked for exactly that); ``connections``:
+    the connection around the layers for each kind (``{"array": "highway", ...}``: every
+    connection asked for in every grading), a highway connection's parameters
+    (``connections.<k>.weight`` (H, H), ``.bias`` (H,), k ≥ 1) drawn as a layer's are.
+    The kind ``"layers"``: cells with a state (h, c) and an initial state of one (h, c) per
+    layer, a list (what a stacked language model carries from window to window); the other
+    kinds one state of that kind, which every layer starts from. ``at_scale``: the case at
+    scale, with the other number of layers of ``depths`` (with the same, a number written in
+    passed every grading that drew it) and the weights at 1/√H."""
+    def make(ctx: Context, kind: str) -> LayerCase:
+        rng = settings_rng(ctx)
+        layers = int(rng.integers(depths[0], depths[1] + 1))
+        rate = float(f"{rng.uniform(*dropout):.2f}")
+        connection = (connections or {}).get(kind, "none")
+        if at_scale:
+            layers = sum(depths) - layers
+        b, t, d, h = sizes[kind] if isinstance(sizes, dict) else sizes
+        cell, std = "pair" if kind == "layers" else kind, h ** -0.5 if at_scale else 0.7
+        params_rng, params = ctx.rng(), {}
+        for k in range(1, layers) if connection == "highway" and not dense else ():
+            params[f"connections.{k}.weight"] = std * params_rng.standard_normal((h, h))
+            params[f"connections.{k}.bias"] = 0.5 * params_rng.standard_normal(h)
+
+        def state0(r: np.random.Generator) -> Any:
+            if kind == "layers":
+                return [state_of("pair", r, (b, h)) for _ in range(layers)]
+            return state_of(kind, r, (b, h))
+
+        return LayerCase(args=(ctx.backend, d, h, layers), params=params, names=("xs", "state0"),
+                         kwargs={} if dense else {"dropout": rate, "connection": connection},
+                         inputs=lambda r: (r.standard_normal((b, t, d)), state0(r)),
+                         differentiable=(0, 1),
+                         cells={f"layers.{k}.cell": stand_in_cell(
+                             cell, d + k * h if dense else h if k else d, h)
+                             for k in range(layers)})
+
+    return make
 
 
 @question_builder
