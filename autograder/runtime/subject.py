@@ -87,9 +87,9 @@ PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authori
                     "authoring.markers", "authoring.returned", "authoring.deferred",
                     "authoring.builders",
                     *(f"authoring.builders.{shape}" for shape in (
-                        "cases", "function", "layer", "loss", "metric", "optimizer", "padded",
-                        "points", "saturation", "sequence", "torch_cnn", "torch_oracle",
-                        "vectorization", "wire")))
+                        "cases", "dropout", "function", "layer", "loss", "metric", "optimizer",
+                        "padded", "points", "saturation", "sequence", "torch_cnn",
+                        "torch_oracle", "vectorization", "wire")))
 
 
 class StudentCode:

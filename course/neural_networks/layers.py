@@ -10,16 +10,14 @@ import numpy as np
 
 from nlpdojo_autograder.authoring import (
     Context,
-    Property,
     Question,
     Verdict,
     custom_check,
     layer_checks,
-    property_check,
-    run_layer,
     settings_rng,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.dropout import EVAL_HINT, dropout_check
 from nlpdojo_autograder.authoring.inputs import integers, normal, per_grading
 
 # -- Xavier --------------------------------------------------------------------------------------
@@ -113,11 +111,8 @@ AFFINE = Question(
 
 
 # -- dropout -----------------------------------------------------------------------------------
-EVAL_HINT = ("in eval mode (model.eval() sets self.training to False on every layer) "
-             "inverted dropout is the identity: return x unchanged, drop nothing and scale "
-             "nothing; forgetting this makes every evaluation noisy")
-
-
+# its values against the reference (the mask drawn from its seed) and eval mode are
+# layer_checks'; its rate and inverted scaling the dropout builder's statistics
 def _p_drop(ctx: Context) -> float:
     """The drop rate, drawn per grading (a rate written in fails)."""
     return float(f"{settings_rng(ctx).uniform(0.2, 0.6):.2f}")
@@ -129,40 +124,14 @@ DROPOUT_CASE = layer_case(per_grading(_p_drop),
                           inputs=(normal(6, 5),))
 
 
-def _dropout_run(ctx: Context):  # an input of 2.0 everywhere, an upstream gradient of 1
-    p = _p_drop(ctx)
-    return {**run_layer(ctx, "Dropout", (ctx.backend, p), np.full((200, 100), 2.0),
-                        np.ones((200, 100)), kwargs={"seed": 1}), "p": np.array(p)}
-
-
-def _kept(o) -> float:
-    return 2.0 / (1 - float(o["p"]))
-
-
-SCALING = [
-    Property("drops units with probability p",
-             lambda o: abs(np.mean(o["output"] == 0) - o["p"]) <= 0.03,
-             lambda o: f"with p = {float(o['p'])} a fraction {np.mean(o['output'] == 0):.3f} "
-             "of the units was zeroed; each unit should be dropped with probability p"),
-    Property("keeps the mean", lambda o: np.allclose(o["output"][o["output"] != 0], _kept(o)),
-             lambda o: f"kept units of an input 2.0 should come out as {_kept(o):.4g} (p = "
-             f"{float(o['p'])}): inverted dropout divides them by 1 - p, so the expected "
-             "output equals the input and eval mode needs nothing"),
-    Property("backward reuses the mask", lambda o: np.allclose(2 * o["dL/dx"], o["output"]),
-             "the input gradient is not the same mask (and scale) as the forward pass: "
-             "backward must reuse the mask of its call")]
-
-
 DROPOUT = Question(
     "dropout", "Inverted dropout, train and eval", code="library/layers",
     checks=[
         layer_checks("Dropout", DROPOUT_CASE, title="Dropout", points=1.5,
                      eval_mode=True, parameters=False, shares={"eval": 0.45},
                      hints={"eval": EVAL_HINT}),
-        property_check("scaling", "Dropout: drop rate and inverted scaling", 0.5,
-                       _dropout_run, SCALING,
-                       oracle="the drop rate and scale that only a random mask scaled by "
-                              "1/(1 − p) has"),
+        dropout_check("scaling", "Dropout: drop rate and inverted scaling", 0.5,
+                      rate=_p_drop),
     ])
 
 

@@ -22,7 +22,8 @@ The builders live one module per question shape (:mod:`.layer`, :mod:`.sequence`
 :mod:`.loss`, :mod:`.optimizer`, :mod:`.function`, :mod:`.metric`) over their shared parts
 (:mod:`.cases`, :mod:`.wire`, :mod:`.points`, :mod:`.vectorization`, :mod:`.torch_oracle`,
 :mod:`.saturation`; :mod:`.padded`, torch oracles of models over padded sentences;
-:mod:`.torch_cnn`, torch oracles' parts of convolutional layers); this
+:mod:`.torch_cnn`, torch oracles' parts of convolutional layers; :mod:`.dropout`, an
+inverted-dropout layer's statistics); this
 package exports what a topic declares its checks with.
 
 Everything the student's code computes comes back as data through the probes of
