@@ -140,6 +140,9 @@ LAZY_MODULES = {
         "loaded by every pytest run of the environment (entry point pytest11): it imports the "
         "grading machinery when it grades, so that a broken plugin never breaks unrelated test "
         "runs",
+    "nlpdojo_autograder.cli.launch":
+        "the grade console script's first code: it sets the start-up environment before the "
+        "grade command's modules import NumPy (nlpdojo.startup)",
 }
 
 

@@ -5,9 +5,9 @@ training mode's batch norm (:func:`torch_batch_norm`), and over a padded batch t
 pooling (:func:`torch_kmax`) and local max pooling (:func:`torch_local_max`) that read each
 row's real positions only (:func:`~.padded.torch_real`). CS224n lecture 11 (CNNs for text:
 wide convolutions, k-max pooling, deep CNNs with batch norm); Kalchbrenner et al. 2014 (k-max
-in sentence order); Conneau et al. 2017 (VD-CNN's poolings). ``course/cnn_text``'s forwards
-(the convolution's, the residual block's, the QRNN's, the character CNN's, VD-CNN's) are built
-from them; any layer of the course library's layout can be.
+in sentence order); Conneau et al. 2017 (VD-CNN's poolings). The course's convolutional
+topic builds its forwards from them (the convolution's, the residual block's, the QRNN's, the
+character CNN's, VD-CNN's); any layer of the course library's layout can.
 
 torch is imported only when a forward runs (a NumPy-only grader never needs it)."""
 
