@@ -29,10 +29,12 @@ model: the kit"):
   unroll is a layer check's torch forward too, :func:`torch_lm`), and the value check of a
   student's loop, SGD then Adam, each run's mistakes named against it (:mod:`.loop_runs`:
   :func:`loop_check` over :func:`checked_runs`, the stream and parameters of
-  :func:`loop_draws`; :data:`OPTIMIZER_STATE_MISTAKES`);
+  :func:`loop_draws`; :data:`OPTIMIZER_STATE_MISTAKES`; the two runs of the course's checks,
+  :func:`sgd_then_adam`);
 * the course's recurrent cells, a layer check's case of one and its ``torch.nn`` twin
   (:mod:`.lm_cases`: :func:`cell_case`, :func:`torch_cell`), and its recurrent language models'
-  parameters by name (:func:`lm_shapes`) and a layer check's case of one (:func:`lm_case`);
+  parameters by name (:func:`lm_shapes`), a layer check's case of one (:func:`lm_case`) and
+  the check of the state one hands on (:func:`lm_final_state_check`);
 * a neural language model's quick budget on State of the Union declared as data and its
   perplexity check (:mod:`.sotu_lm`: :class:`SotuLM`, :func:`sotu_perplexity_checks` over
   :func:`sotu_lm_plan`);
@@ -81,7 +83,14 @@ from nlpdojo_autograder.training.evaluate import (
     unigram_perplexity,
 )
 from nlpdojo_autograder.training.generate import TrainedLM, add_sample_command, generate
-from nlpdojo_autograder.training.lm_cases import cell_case, lm_case, lm_shapes, torch_cell
+from nlpdojo_autograder.training.lm_cases import (
+    LM_FINAL_STATE_HINT,
+    cell_case,
+    lm_case,
+    lm_final_state_check,
+    lm_shapes,
+    torch_cell,
+)
 from nlpdojo_autograder.training.loop_runs import (
     OPTIMIZER_STATE_MISTAKES,
     LoopRun,
@@ -89,6 +98,7 @@ from nlpdojo_autograder.training.loop_runs import (
     loop_check,
     loop_draws,
     name_the_loop_mistake,
+    sgd_then_adam,
 )
 from nlpdojo_autograder.training.neural_lm import (
     NeuralLM,
@@ -176,7 +186,7 @@ from nlpdojo_autograder.training.windows_check import windows_check
 __all__ = [
     "truncated_bptt_losses", "torch_lm", "OPTIMIZER_STATE_MISTAKES", "LoopRun", "checked_runs",
     "loop_check", "loop_draws", "name_the_loop_mistake", "lm_case", "lm_shapes",
-    "cell_case", "torch_cell",
+    "cell_case", "torch_cell", "lm_final_state_check", "LM_FINAL_STATE_HINT", "sgd_then_adam",
     "SotuLM", "sotu_lm_plan", "sotu_perplexity_checks", "sotu_shapes", "windows_check",
     "torch_window", "window_case", "window_shapes", "sentence_case", "sentence_shapes",
     "torch_sentence", "sentence_variant", "BOTH_WAYS",

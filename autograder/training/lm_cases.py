@@ -1,8 +1,9 @@
 """The course's recurrent cells and language models as their checks draw them (CS224n lectures
 6-7): a layer check's case of a cell (the tanh RNN's, the LSTM's, the GRU's: :func:`cell_case`)
 and its ``torch.nn`` twin (:func:`torch_cell`); the parameters of a model over each cell, by
-the course library's names (:func:`lm_shapes`), and a layer check's case of one
-(:func:`lm_case`). The one statement of those names that the layer checks, the torch oracle of
+the course library's names (:func:`lm_shapes`), a layer check's case of one (:func:`lm_case`)
+and the check of the state it hands on to the next window (:func:`lm_final_state_check`). The
+one statement of those names that the layer checks, the torch oracle of
 the loop (:mod:`.bptt_oracle`), the loop check (:mod:`.loop_runs`) and a budget's initial
 parameters (:func:`~.trained.initial_parameters`) read.
 """
@@ -12,8 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nlpdojo_autograder.authoring import Context, LayerCase
+from nlpdojo_autograder.authoring import (
+    Check,
+    Context,
+    LayerCase,
+    final_state_check,
+    with_hint,
+)
 from nlpdojo_autograder.authoring.builders import layer_case, torch_layout, torch_twin
+from nlpdojo_autograder.authoring.deferred import ForQuestion
 from nlpdojo_autograder.authoring.inputs import integers, normal, states
 
 
@@ -97,3 +105,22 @@ def lm_case(cell: str, vocab: int, dim: int, hidden: int, batch: int, steps: int
         inputs=(integers(vocab, batch, steps, repeated=True), _state(cell, batch, hidden)),
         differentiable=(1,),
         **fields)
+
+
+#: what a failed final_state check of a language model adds: who reads the state (the given
+#: scoring, ``lm_training.rnn_log_probs``, and the student's training loop ``{loop}`` carry it
+#: into the next window as that window's state) and what it is (``{state}``)
+LM_FINAL_STATE_HINT = ("the given rnn_log_probs (lm_training.py) and your {loop} start each "
+                       "window from model.final_state(cache) of the window before it: {state}")
+
+
+def lm_final_state_check(cls: str, make: Callable[[Context], LayerCase], *, loop: str,
+                         state: str, title: str, points: float, **options: Any
+                         ) -> Check | ForQuestion:
+    """The check of the state a language model ``cls`` hands on to the next window
+    (:func:`~nlpdojo_autograder.authoring.final_state_check` on its case ``make``), a failure
+    saying who reads that state, the given scoring and the student's training ``loop``
+    (``"train_rnn_lm"``), and what it is, ``state`` (``"h after the last step, (B, H)"``):
+    :data:`LM_FINAL_STATE_HINT`. ``options`` as for ``final_state_check`` (``timeout_s``)."""
+    return with_hint(final_state_check(cls, make, title=title, points=points, **options),
+                     LM_FINAL_STATE_HINT.format(loop=loop, state=state))

@@ -10,8 +10,9 @@ one of them, the check fails naming it
 (:func:`~nlpdojo_autograder.authoring.compare.name_the_mistake`); then the check's outputs,
 every run's losses and what else the run returns, are compared with the reference's as any
 value check's are. :func:`loop_check` is that value check declared in a question: the topic's
-given training function, the model's cell and the runs; the stream and the initial parameters
-are drawn here (:func:`loop_draws`), the oracle is :func:`~.bptt_oracle.truncated_bptt_losses`.
+given training function, the model's cell and the runs (:func:`sgd_then_adam`); the stream and
+the initial parameters are drawn here (:func:`loop_draws`), the oracle is
+:func:`~.bptt_oracle.truncated_bptt_losses`.
 """
 
 from __future__ import annotations
@@ -76,6 +77,19 @@ class LoopRun:
     settings: dict[str, Any]
     mistakes: dict[str, dict[str, Any]]
     label: str = ""
+
+
+def sgd_then_adam(sgd: dict[str, Any], adam: dict[str, Any],
+                  mistakes: dict[str, dict[str, Any]]) -> list[LoopRun]:
+    """The two runs of a loop check, as the course's take them: SGD at the settings ``sgd``,
+    the loop's own ``mistakes`` named (the state not carried, the gradient not clipped...);
+    then Adam at the settings ``adam`` (its outputs labelled "Adam"), which keeps moments and
+    a step count across windows where SGD keeps nothing, the mistakes of a loop asked for Adam
+    named (:data:`OPTIMIZER_STATE_MISTAKES`). A setting may be drawn per grading
+    (``setting(0.35, 0.7)``)."""
+    return [LoopRun("sgd", sgd, mistakes=mistakes),
+            LoopRun("adam", {"optimizer": "adam", **adam}, mistakes=OPTIMIZER_STATE_MISTAKES,
+                    label="Adam")]
 
 
 def checked_runs(ctx: Context, run: Callable[..., dict[str, np.ndarray]], oracle: Oracle, *,

@@ -17,18 +17,16 @@ from __future__ import annotations
 from nlpdojo_autograder.authoring import (
     Question,
     Saturated,
-    final_state_check,
     layer_checks,
     sequence_checks,
-    with_hint,
 )
 from nlpdojo_autograder.authoring.builders.cases import unroll_case
 from nlpdojo_autograder.training import (
-    OPTIMIZER_STATE_MISTAKES,
-    LoopRun,
     cell_case,
     lm_case,
+    lm_final_state_check,
     loop_check,
+    sgd_then_adam,
     sotu_perplexity_checks,
     torch_cell,
     torch_lm,
@@ -116,12 +114,6 @@ RNN = Question(
                            at_scale=unroll_case(RNN_AT_SCALE, "cell", names=("xs", "h0"))),
     requires=(RNN_CELL,))
 
-#: what a failed final_state check adds: the given scoring (lm_training.rnn_log_probs) carries
-#: it into the next window as that window's h0
-RNN_LM_FINAL_STATE_HINT = ("the given rnn_log_probs (lm_training.py) and your train_rnn_lm "
-                           "start each window from model.final_state(cache) of the window "
-                           "before it: h after the last step, (B, H)")
-
 RNN_LM = Question(
     "rnn_lm", "RNN language model, truncated BPTT over batched streams",
     checks=[
@@ -129,9 +121,12 @@ RNN_LM = Question(
                      points=2.25, torch=torch_lm("rnn"), timeout_s=SEQUENCE_TIMEOUT_S,
                      directions=True,  # every parameter a swapped-in layer's: the wiring
                      at_scale=lm_case("rnn", *RNN_LM_AT_SCALE, std=0.1)),
-        with_hint(final_state_check(
-            "RNNLM", _rnn_lm, title="RNNLM.final_state: h after the last step", points=0.25,
-            timeout_s=SEQUENCE_TIMEOUT_S), RNN_LM_FINAL_STATE_HINT),
+        # what a failure adds: the given scoring (lm_training.rnn_log_probs) and the loop
+        # carry the state into the next window as that window's h0
+        lm_final_state_check("RNNLM", _rnn_lm, loop="train_rnn_lm",
+                             state="h after the last step, (B, H)",
+                             title="RNNLM.final_state: h after the last step", points=0.25,
+                             timeout_s=SEQUENCE_TIMEOUT_S),
         windows_check("windows", "bptt_windows: B streams, windows of T, targets "
                       "shifted by one", 1.0),
         # a few windows of the loop with plain SGD on a random stream, then with Adam, whose
@@ -141,10 +136,9 @@ RNN_LM = Question(
         loop_check("truncated_bptt", "train_rnn_lm: losses of two epochs of 6 windows of SGD, "
                    "and of Adam, and the held-out log-probabilities after them", 1.0,
                    loop="train_rnn_lm", given="train_and_score", cell="rnn", held_out=True,
-                   options={"model": "rnn", "eval_bptt": 5}, timeout_s=SEQUENCE_TIMEOUT_S, runs=[
-                       LoopRun("sgd", {"lr": 0.5}, mistakes=BPTT_MISTAKES),
-                       LoopRun("adam", {"lr": 0.05, "optimizer": "adam"},
-                               mistakes=OPTIMIZER_STATE_MISTAKES, label="Adam")]),
+                   options={"model": "rnn", "eval_bptt": 5}, timeout_s=SEQUENCE_TIMEOUT_S,
+                   runs=sgd_then_adam({"lr": 0.5}, {"lr": 0.05},
+                                      mistakes=BPTT_MISTAKES)),
         sotu_perplexity_checks(
             RNN_RUN, "RNN LM on State of the Union addresses", 3.0,
             budget="State of the Union: 40 addresses, 2,000-token vocabulary, 300 windows of "

@@ -12,24 +12,22 @@ from nlpdojo_autograder.authoring import (
     Context,
     Question,
     Variant,
-    final_state_check,
     layer_checks,
     metric_checks,
-    with_hint,
 )
 from nlpdojo_autograder.authoring.inputs import setting
 from nlpdojo_autograder.training import (
-    OPTIMIZER_STATE_MISTAKES,
     TRAINED,
-    LoopRun,
     TrainingPlan,
     language_model_plan,
     lm_case,
+    lm_final_state_check,
     lm_shapes,
     loop_check,
     measured,
     perplexity_metric,
     require_datasets,
+    sgd_then_adam,
     stream_targets,
     token_streams,
 )
@@ -124,12 +122,11 @@ def lm_plan(ctx: Context) -> TrainingPlan:
     return plan
 
 
-#: what a failed final_state check adds: the given scoring (lm_training.rnn_log_probs) and
-#: the training loop carry it into the next window as that window's state
-FINAL_STATE_HINT = ("the given rnn_log_probs (lm_training.py) and your train_gated_lm start each "
-                    "window from model.final_state(cache) of the window before it: the state "
-                    "after the last step, in the structure forward takes as its state ((h, c) "
-                    "for an LSTM)")
+#: what a failed final_state check adds (the training kit's lm_final_state_check: the given
+#: scoring, lm_training.rnn_log_probs, and the training loop carry it into the next window as
+#: that window's state): the state it is
+FINAL_STATE = ("the state after the last step, in the structure forward takes as its state "
+               "((h, c) for an LSTM)")
 
 LSTM_LM = Question(
     "lstm_lm", "An LSTM language model: dropout, clipping, the whole state carried",
@@ -140,9 +137,9 @@ LSTM_LM = Question(
                      variants={"gru": Variant(
                          _gru_lm, f"GatedLM (gru: 1 layer of GRU cells) over {T} steps", 0.25,
                          only=("values",), hidden=False, at_scale=None)}),
-        with_hint(final_state_check(
-            "GatedLM", _lm, title="GatedLM.final_state: the (h, c) after the last step",
-            points=0.25, timeout_s=TIMEOUT_S), FINAL_STATE_HINT),
+        lm_final_state_check("GatedLM", _lm, loop="train_gated_lm", state=FINAL_STATE,
+                             title="GatedLM.final_state: the (h, c) after the last step",
+                             points=0.25, timeout_s=TIMEOUT_S),
         # two epochs of 6 windows of the loop, SGD with the gradient clipped at a norm it
         # exceeds, on a random stream: the loss of every window and the trained parameters;
         # then Adam, not clipped (clip=None), whose state (moments, step count) must live
@@ -150,12 +147,10 @@ LSTM_LM = Question(
         loop_check("clipped_windows", "train_gated_lm: the losses and parameters of two "
                    "epochs of 6 windows of SGD, the gradient clipped, and of Adam, not clipped",
                    1.0, loop="train_gated_lm", given="train_lm", cell="lstm",
-                   options={"cell": "lstm"}, timeout_s=TIMEOUT_S, runs=[
-                       LoopRun("sgd", {"lr": setting(0.35, 0.7), "clip": setting(0.12, 0.24, 1)},
-                               mistakes=MISTAKES),
-                       LoopRun("adam", {"optimizer": "adam", "lr": setting(0.03, 0.07, 2),
-                                        "clip": None},
-                               mistakes=OPTIMIZER_STATE_MISTAKES, label="Adam")]),
+                   options={"cell": "lstm"}, timeout_s=TIMEOUT_S, runs=sgd_then_adam(
+                       {"lr": setting(0.35, 0.7), "clip": setting(0.12, 0.24, 1)},
+                       {"lr": setting(0.03, 0.07, 2), "clip": None},
+                       mistakes=MISTAKES)),
     ],
     requires=(*LIBRARY, GRU_CELL))
 
