@@ -21,7 +21,7 @@ from nlpdojo_autograder.training import (
     sentence_case,
     sentence_variant,
 )
-from nlpdojo_course.language_models.rnn import RNN_CELL, SEQUENCE_TIMEOUT_S
+from nlpdojo_course.language_models.rnn import RNN_CELL, SEQUENCE_TIMEOUT_S, TANH_RNN
 
 NN = "neural_networks"
 V_E, D_E, H_E, B_E, T_E = 7, 3, 4, 3, 5
@@ -32,7 +32,7 @@ def _encoder_case(pooling: str, sizes: tuple[int, ...] = (V_E, D_E, H_E, B_E, T_
     """An RNNEncoder's case (the training kit's sentence network over the tanh RNN cell);
     with ``classes``, a SentenceClassifier's: that encoder (its parameters under
     ``encoder.``) and an output layer over its pooled states."""
-    return sentence_case("rnn", *sizes, classes=classes, std=std,
+    return sentence_case(TANH_RNN, *sizes, classes=classes, std=std,
                          prefix="" if classes is None else "encoder.",
                          kwargs={"pooling": pooling})
 
@@ -78,7 +78,7 @@ SENTENCE_ENCODER = Question(
     checks=[layer_checks("RNNEncoder", timeout_s=SEQUENCE_TIMEOUT_S,
                          directions=True,  # every parameter a swapped-in layer's: wiring
                          variants={
-        pooling: sentence_variant("rnn", pooling,
+        pooling: sentence_variant(TANH_RNN, pooling,
                                   f"RNNEncoder, {pooling} pooling over a padded batch", points,
                                   sizes=(V_E, D_E, H_E, B_E, T_E), at_scale=CLASSIFIER_AT_SCALE)
         for pooling, points in (("final", 1.5), ("max", 1.5), ("mean", 1.0))})],

@@ -35,6 +35,9 @@ from nlpdojo_autograder.training import (
 from nlpdojo_course.language_models.measure import HELD_OUT_WHY, RNN_RUN
 
 NN = "neural_networks"
+#: the cell of this topic's recurrent models (the cell, the LM, the sentence encoder), as the
+#: training kit names the tanh RNN's (its cases, torch forwards and loop oracle)
+TANH_RNN = "rnn"
 #: the course library's pieces the neural LMs are made of (required: swapped in for the
 #: reference in their value and gradient checks; the training runs keep the student's own,
 #: since a swapped layer sends its parameters across processes at every step)
@@ -56,7 +59,7 @@ CELL_AT_SCALE = (128, 384, 384)
 
 
 #: ``torch.nn.RNNCell`` (tanh) with the cell's weights: W_e, W_h transposed, one bias
-TORCH_CELL = torch_cell("rnn")
+TORCH_CELL = torch_cell(TANH_RNN)
 
 
 # -- the RNN over T steps (BPTT) -----------------------------------------------------------------
@@ -73,7 +76,7 @@ RNN_AT_SCALE = (4, 64, 512, 64)
 
 # -- the RNN LM --------------------------------------------------------------------------------
 V_LM, D_LM, H_LM, B_LM, T_LM = 7, 3, 4, 2, 5
-_rnn_lm = lm_case("rnn", V_LM, D_LM, H_LM, B_LM, T_LM)
+_rnn_lm = lm_case(TANH_RNN, V_LM, D_LM, H_LM, B_LM, T_LM)
 #: (V, D, H, B, T) at scale: 184,448 parameters (builders' ``at_scale``)
 RNN_LM_AT_SCALE = (1024, 32, 128, 32, 8)
 
@@ -99,9 +102,9 @@ BPTT_MISTAKES = {
 
 RNN_CELL = Question(
     "rnn_cell", "The RNN cell (course library)", code="library/rnn",
-    checks=layer_checks("RNNCell", cell_case("rnn", B_CELL, D_CELL, H_CELL), title="RNNCell",
+    checks=layer_checks("RNNCell", cell_case(TANH_RNN, B_CELL, D_CELL, H_CELL), title="RNNCell",
                         points=2.0, torch=TORCH_CELL,
-                        at_scale=cell_case("rnn", *CELL_AT_SCALE,
+                        at_scale=cell_case(TANH_RNN, *CELL_AT_SCALE,
                                            std=CELL_AT_SCALE[1] ** -0.5),
                         saturated=Saturated(bias="bias", nonlinearities=("tanh",))),
     requires=(f"{NN}.xavier",))
@@ -118,9 +121,9 @@ RNN_LM = Question(
     "rnn_lm", "RNN language model, truncated BPTT over batched streams",
     checks=[
         layer_checks("RNNLM", _rnn_lm, title="RNNLM over 5 steps",
-                     points=2.25, torch=torch_lm("rnn"), timeout_s=SEQUENCE_TIMEOUT_S,
+                     points=2.25, torch=torch_lm(TANH_RNN), timeout_s=SEQUENCE_TIMEOUT_S,
                      directions=True,  # every parameter a swapped-in layer's: the wiring
-                     at_scale=lm_case("rnn", *RNN_LM_AT_SCALE, std=0.1)),
+                     at_scale=lm_case(TANH_RNN, *RNN_LM_AT_SCALE, std=0.1)),
         # what a failure adds: the given scoring (lm_training.rnn_log_probs) and the loop
         # carry the state into the next window as that window's h0
         lm_final_state_check("RNNLM", _rnn_lm, loop="train_rnn_lm",
@@ -135,7 +138,7 @@ RNN_LM = Question(
         # cut at each window's border)
         loop_check("truncated_bptt", "train_rnn_lm: losses of two epochs of 6 windows of SGD, "
                    "and of Adam, and the held-out log-probabilities after them", 1.0,
-                   loop="train_rnn_lm", given="train_and_score", cell="rnn", held_out=True,
+                   loop="train_rnn_lm", given="train_and_score", cell=TANH_RNN, held_out=True,
                    options={"model": "rnn", "eval_bptt": 5}, timeout_s=SEQUENCE_TIMEOUT_S,
                    runs=sgd_then_adam({"lr": 0.5}, {"lr": 0.05},
                                       mistakes=BPTT_MISTAKES)),
