@@ -42,7 +42,8 @@ model: the kit"):
   (:mod:`.windows_check`: :func:`windows_check`);
 * the fixed-window network of the course (the window classifier, the fixed-window LM): its
   parameters by name, a layer check's case of it and its torch forward (:mod:`.window_cases`:
-  :func:`window_shapes`, :func:`window_case`, :func:`torch_window`);
+  :func:`window_shapes`, :func:`window_case`, :func:`torch_window`; both
+  as the layer checks' arguments for a model of it, :func:`window_network`);
 * the recurrent sentence classifier of the course (language_models' RNN encoder and its
   classifier, rnn_variants' BiLSTM): its parameters by name, a layer check's case of it over
   padded sentences and its torch forward over packed sequences (:mod:`.sentence_cases`:
@@ -180,7 +181,12 @@ from nlpdojo_autograder.training.trained import (
     is_float64,
     train_and_measure,
 )
-from nlpdojo_autograder.training.window_cases import torch_window, window_case, window_shapes
+from nlpdojo_autograder.training.window_cases import (
+    torch_window,
+    window_case,
+    window_network,
+    window_shapes,
+)
 from nlpdojo_autograder.training.windows_check import windows_check
 
 __all__ = [
@@ -188,8 +194,8 @@ __all__ = [
     "loop_check", "loop_draws", "name_the_loop_mistake", "lm_case", "lm_shapes",
     "cell_case", "torch_cell", "lm_final_state_check", "LM_FINAL_STATE_HINT", "sgd_then_adam",
     "SotuLM", "sotu_lm_plan", "sotu_perplexity_checks", "sotu_shapes", "windows_check",
-    "torch_window", "window_case", "window_shapes", "sentence_case", "sentence_shapes",
-    "torch_sentence", "sentence_variant", "BOTH_WAYS",
+    "torch_window", "window_case", "window_network", "window_shapes", "sentence_case",
+    "sentence_shapes", "torch_sentence", "sentence_variant", "BOTH_WAYS",
     "EOS", "FLOAT64", "LOSSES", "OUTPUTS_ENV", "OUTPUT_RULE", "PARAM", "SENTENCE_END",
     "TRAINED", "UNK", "PAD_ID", "UNK_ID", "TaggingData", "most_frequent_tag_accuracy",
     "tagged_sentences", "tagging_data", "Checkpoint", "CheckpointFiles", "CodeChoice", "ModelKind",

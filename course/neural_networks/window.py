@@ -1,17 +1,17 @@
 """The window classifier (CS224n lecture 3, notes part III; Collobert et al. 2011): an
 embedding of each word of a window, concatenated, an affine layer, tanh and an affine output,
 built from the course library's layers (the reference's, swapped in), checked as a layer,
-also applied twice before backward, and with dropout on its hidden activations. Its cases and
-torch forward are the training kit's fixed-window network
-(:func:`~nlpdojo_autograder.training.window_case`,
-:func:`~nlpdojo_autograder.training.torch_window`),
-which language_models' window LM is too, with the vocabulary as its classes."""
+also applied twice before backward, and with dropout on its hidden activations (the dropout
+builder's variant, :func:`~nlpdojo_autograder.authoring.builders.dropout.dropout_variant`).
+Its cases and torch forward are the training kit's fixed-window network's
+(:func:`~nlpdojo_autograder.training.window_network`), which language_models' window LM is
+too, with the vocabulary as its classes."""
 
 from __future__ import annotations
 
-from nlpdojo_autograder.authoring import Question, Variant, layer_checks
-from nlpdojo_autograder.authoring.inputs import setting
-from nlpdojo_autograder.training import torch_window, window_case
+from nlpdojo_autograder.authoring import Question, layer_checks
+from nlpdojo_autograder.authoring.builders.dropout import dropout_variant
+from nlpdojo_autograder.training import window_case, window_network
 from nlpdojo_course.neural_networks.activations import TANH
 from nlpdojo_course.neural_networks.layers import AFFINE, DROPOUT, EMBEDDING
 
@@ -19,8 +19,6 @@ VW, WIN, DW, HW, CW = 10, 3, 2, 5, 4  # vocabulary, window, embedding dim, hidde
 #: the dropout rate of the checks with dropout on is drawn per grading between these (a rate
 #: written in, not the constructor's, fails: the usual 0.5 lies outside)
 WINDOW_DROPOUT = (0.2, 0.45)
-#: a case's fields with dropout on its hidden activations, at the rate drawn
-WITH_DROPOUT = {"kwargs": {"dropout": setting(*WINDOW_DROPOUT)}}
 #: (V, window, D, H, N) at scale and its classes: 173,059 parameters (builders' ``at_scale``:
 #: a backward that differentiates the forward numerically cannot finish there); the window and
 #: the classes others than the cases' (a WindowClassifier with a window of 3 or 4 classes
@@ -42,17 +40,15 @@ WINDOW_CLASSIFIER = Question(
     "window_classifier", "The window classifier", code="window",
     requires=(EMBEDDING, AFFINE, TANH, DROPOUT),
     checks=layer_checks(
-        "WindowClassifier", window_case(VW, WIN, DW, HW, 6, classes=CW),
-        title="WindowClassifier", points=3.0, torch=torch_window, timeout_s=WINDOW_TIMEOUT_S,
-        repeat=2, at_scale=window_case(*AT_SCALE, classes=CLASSES_AT_SCALE, std=0.1),
+        "WindowClassifier", title="WindowClassifier", points=3.0, repeat=2,
+        timeout_s=WINDOW_TIMEOUT_S, **window_network(
+            (VW, WIN, DW, HW, 6), AT_SCALE, classes=CW, at_scale_classes=CLASSES_AT_SCALE),
         # dropout on the hidden activations, in training (the masks are drawn from the layer's
         # seed and call count, so the reference draws the same) and in eval mode (none at all)
-        variants={"dropout": Variant(
-            window_case(VW, WIN, DW, HW, 6, classes=CW, **WITH_DROPOUT),
-            "WindowClassifier with dropout (its rate drawn)", 1.0, only=("values", "eval"),
-            names={"values": "dropout", "eval": "dropout_eval"}, torch=None, eval_mode=True,
-            shares={"values": 0.5, "eval": 0.5},
-            at_scale=window_case(*AT_SCALE, classes=CLASSES_AT_SCALE, std=0.1, **WITH_DROPOUT),
-            hints={"values": DROPOUT_HINT, "eval": DROPOUT_HINT})}))
+        variants={"dropout": dropout_variant(
+            window_case(VW, WIN, DW, HW, 6, classes=CW, dropout=WINDOW_DROPOUT),
+            "WindowClassifier with dropout (its rate drawn)", 1.0, hint=DROPOUT_HINT,
+            at_scale=window_case(*AT_SCALE, classes=CLASSES_AT_SCALE, std=0.1,
+                                 dropout=WINDOW_DROPOUT))}))
 
 QUESTIONS = [WINDOW_CLASSIFIER]

@@ -5,7 +5,8 @@ so that the expected output is the input and eval mode needs nothing; backward m
 the upstream gradient by the same mask and scale as its forward. :func:`dropout_check` runs
 the layer once on a large constant input and checks the three; the layer's values against
 the reference (its mask drawn from its seed) and its eval mode are ``layer_checks``' (its
-``eval_mode=True``, with :data:`EVAL_HINT` as the eval check's hint).
+``eval_mode=True``, with :data:`EVAL_HINT` as the eval check's hint). A model with a dropout
+layer inside is checked with it on by :func:`dropout_variant`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nlpdojo_autograder.authoring.builders.cases import LayerCase, Variant
 from nlpdojo_autograder.authoring.builders.wire import run_layer
 from nlpdojo_autograder.authoring.checks import Check, Payload
 from nlpdojo_autograder.authoring.context import Context
@@ -66,3 +68,17 @@ def dropout_check(check: str, title: str, points: float, *, rate: Callable[[Cont
     return property_check(check, title, points, run, INVERTED_DROPOUT,
                           oracle="the drop rate and scale that only a random mask scaled by "
                                  "1/(1 − p) has")
+
+
+def dropout_variant(make: Callable[[Context], LayerCase], title: str, points: float, *,
+                    hint: str, at_scale: Callable[[Context], LayerCase] | None) -> Variant:
+    """A ``layer_checks`` variant of a model with inverted dropout inside, its case ``make``
+    building it with dropout on: its outputs and gradients in training mode against the
+    reference's (the masks are drawn from the dropout layer's seed and call count, so the
+    reference draws the same; torch's are not: no torch oracle), check ``dropout``, and in
+    eval mode, where it must drop nothing, ``dropout_eval``; half the points each, ``hint``
+    where either fails."""
+    return Variant(make, title, points, only=("values", "eval"),
+                   names={"values": "dropout", "eval": "dropout_eval"}, torch=None,
+                   eval_mode=True, shares={"values": 0.5, "eval": 0.5}, at_scale=at_scale,
+                   hints={"values": hint, "eval": hint})
