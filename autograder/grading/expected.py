@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from platformdirs import user_cache_path
 
 from nlpdojo_autograder.grading.gradecache import grader_fingerprint, reference_fingerprint
 from nlpdojo_autograder.grading.runner import Outcome
+from nlpdojo_autograder.runtime.source_memo import store_root
 
 #: bump when the meaning of an entry changes
 FORMAT = 1
@@ -55,12 +55,7 @@ KEPT_STATUS = "ok"
 
 def default_root() -> Path | None:
     """``$NLPDOJO_EXPECTED_CACHE`` (``off``: no store), else ``~/.cache/nlpdojo/expected``."""
-    value = os.environ.get(ROOT_ENV)
-    if value == "off":
-        return None
-    if value:
-        return Path(value)
-    return user_cache_path("nlpdojo", appauthor=False) / "expected"
+    return store_root(ROOT_ENV, "expected")
 
 
 def draw_key(exercise: Any, backend: str, seed: int, inputs: int, full: bool) -> str:

@@ -49,14 +49,20 @@ KEEP_PER_KIND = 512
 T = TypeVar("T")
 
 
-def default_root() -> Path | None:
-    """``$NLPDOJO_ANALYSIS_CACHE`` (``off``: no store), else ``~/.cache/nlpdojo/analyses``."""
-    value = os.environ.get(ROOT_ENV)
+def store_root(variable: str, name: str) -> Path | None:
+    """The folder of one of the grader's on-disk stores (this one, the reference's expected
+    outcomes): ``$variable`` (``off``: no store), else ``~/.cache/nlpdojo/<name>``."""
+    value = os.environ.get(variable)
     if value == "off":
         return None
     if value:
         return Path(value)
-    return user_cache_path("nlpdojo", appauthor=False) / "analyses"
+    return user_cache_path("nlpdojo", appauthor=False) / name
+
+
+def default_root() -> Path | None:
+    """``$NLPDOJO_ANALYSIS_CACHE`` (``off``: no store), else ``~/.cache/nlpdojo/analyses``."""
+    return store_root(ROOT_ENV, "analyses")
 
 
 def folder_contents(folders: Iterable[Path], pattern: str = "*.py") -> list[tuple[str, str]]:
