@@ -31,6 +31,17 @@ from nlpdojo_autograder.runtime.calls import StudentError
 
 COURSE = Path(__file__).resolve().parents[2] / "course"
 BUILDERS = {"layer_checks", "sequence_checks", "torch_check", "function_checks", "Variant"}
+#: the training kit's helpers that return a builder's arguments, a case at scale among them
+#: (``layer_checks(cls, ..., **window_network(sizes, at_scale))``):
+#: test_the_kits_argument_helpers_name_a_case_at_scale holds them to it
+ARGUMENT_HELPERS = {"window_network"}
+
+
+def _expands_a_helper(call: ast.Call) -> bool:
+    """Whether ``call`` passes ``**helper(...)`` of :data:`ARGUMENT_HELPERS`."""
+    return any(k.arg is None and isinstance(k.value, ast.Call)
+               and isinstance(k.value.func, ast.Name) and k.value.func.id in ARGUMENT_HELPERS
+               for k in call.keywords)
 
 
 def _calls_without_at_scale(tree: ast.AST) -> list[int]:
@@ -46,9 +57,18 @@ def _calls_without_at_scale(tree: ast.AST) -> list[int]:
             continue
         no_parameters = isinstance(words.get("parameters"), ast.Constant) and \
             words["parameters"].value is False
-        if "at_scale" not in words and not no_parameters:
+        if "at_scale" not in words and not no_parameters and not _expands_a_helper(node):
             lines.append(node.lineno)
     return lines
+
+
+def test_the_kits_argument_helpers_name_a_case_at_scale():
+    from nlpdojo_autograder import training
+
+    assert ARGUMENT_HELPERS == {"window_network"}
+    arguments = training.window_network((10, 3, 2, 5, 6), (64, 4, 8, 16, 32), classes=4,
+                                        at_scale_classes=5)
+    assert callable(arguments["make"]) and callable(arguments["at_scale"])
 
 
 def test_every_layer_question_with_parameters_runs_at_scale():
