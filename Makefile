@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-seeds venv data verify release clean lint sandbox browser
 
-$(STAMP): pyproject.toml setup.py constraints.txt
+# The pinned set (constraints.txt) installed by uv, else by pip (tools/install_venv.py says why).
+$(STAMP): pyproject.toml setup.py constraints.txt tools/install_venv.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" -c constraints.txt
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[torch,dev,cluster]"
+	$(BIN)/python tools/install_venv.py $(VENV) -e ".[torch,dev,cluster]"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -61,7 +61,7 @@ verify: data sandbox
 
 # Lint: pyproject.toml's [tool.ruff] settings; exercises/ is generated and excluded there.
 lint: $(STAMP)
-	$(BIN)/ruff check framework autograder course plugins solutions tests bench docs/examples setup.py
+	$(BIN)/ruff check framework autograder course plugins solutions tests bench docs/examples setup.py tools
 
 # The tests marked `long` (minutes each) are collected first (tests/conftest.py) and
 # --dist worksteal lets an idle worker take the other's waiting tests, so both finish together.
