@@ -41,6 +41,7 @@ def test_pips_sources_and_constraints_reach_uv(tool, tmp_path, monkeypatch):
     assert argv[:3] == [str(tmp_path / "venv" / "bin" / "uv"), "pip", "install"]
     assert argv[argv.index("--python") + 1] == str(tmp_path / "venv" / "bin" / "python")
     assert argv[argv.index("--index-strategy") + 1] == "unsafe-best-match"  # as pip chooses
+    assert "--compile-bytecode" in argv  # as pip does: workers never write bytecode
     assert argv[argv.index("--find-links") + 1] == str(wheels)
     # the missing local index is left out, as pip skips it; the mirror kept
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "--extra-index-url"] == [
