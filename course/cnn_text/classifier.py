@@ -9,19 +9,19 @@ against the reference. Its case, the multichannel CNN's too, is :mod:`.kim_cases
 from __future__ import annotations
 
 from nlpdojo_autograder.authoring import Context, Question, Variant, layer_checks
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_sentence_cnn
 from nlpdojo_autograder.training import TrainingPlan, mr_polarity_checks, mr_polarity_plan
 from nlpdojo_course.cnn_text.convolution import CONV1D
 from nlpdojo_course.cnn_text.kim_cases import AT_SCALE, DROPOUT, kim_case
 from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
-from nlpdojo_course.cnn_text.torch_parts import sentence_cnn
 
 NN = "neural_networks"
 
 
 def _torch_cnn(p, ids, lengths, widths):
-    """Each sentence alone, unpadded (:func:`.torch_parts.sentence_cnn`, over the embedding's
-    one channel)."""
-    return sentence_cnn(p, ids, lengths, widths, {"tuned": p["embedding.weight"]})
+    """Each sentence alone, unpadded (the engine's ``builders.torch_cnn.torch_sentence_cnn``,
+    over the embedding's one channel)."""
+    return torch_sentence_cnn(p, ids, lengths, widths, {"tuned": p["embedding.weight"]})
 
 
 _torch_cnn.label = "torch on each sentence alone"  # type: ignore[attr-defined]

@@ -13,25 +13,26 @@ from __future__ import annotations
 import functools
 
 from nlpdojo_autograder.authoring import Question, Variant, layer_checks
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_sentence_cnn
 from nlpdojo_course.cnn_text.classifier import NN
 from nlpdojo_course.cnn_text.convolution import CONV1D
 
 # Kim's CNN's cases: F ≠ D, and another C at scale (kim_cases says why)
 from nlpdojo_course.cnn_text.kim_cases import AT_SCALE, DROPOUT, kim_case
 from nlpdojo_course.cnn_text.pooling import MAX_OVER_TIME
-from nlpdojo_course.cnn_text.torch_parts import sentence_cnn
 
 
 def _torch_multichannel(p, ids, lengths, widths, static, *, channels=("static", "tuned"),
                         static_padding=False, **mistake):
     """Each sentence alone, unpadded, the filter applied to each channel and the results added,
-    its bias once (:func:`.torch_parts.sentence_cnn` over the static and the fine-tuned
-    tables). The keywords are known mistakes' forwards: ``channels`` (one of them only),
-    ``static_padding`` (the static channel's padded positions not zeroed), ``mistake``:
-    ``bias_twice``, ``pooled_apart``."""
+    its bias once (the engine's ``builders.torch_cnn.torch_sentence_cnn`` over the static and
+    the fine-tuned tables). The keywords are known mistakes' forwards: ``channels`` (one of
+    them only), ``static_padding`` (the static channel's padded positions not zeroed),
+    ``mistake``: ``bias_twice``, ``pooled_apart``."""
     tables = {"static": static, "tuned": p["embedding.weight"]}
-    return sentence_cnn(p, ids, lengths, widths, {name: tables[name] for name in channels},
-                        padded=("static",) if static_padding else (), **mistake)
+    return torch_sentence_cnn(p, ids, lengths, widths,
+                              {name: tables[name] for name in channels},
+                              padded=("static",) if static_padding else (), **mistake)
 
 
 _torch_multichannel.label = "torch on each sentence alone, a filter per channel"  # type: ignore

@@ -8,8 +8,6 @@ branches."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from nlpdojo_autograder.authoring import (
     Parity,
     Question,
@@ -17,8 +15,9 @@ from nlpdojo_autograder.authoring import (
     layer_checks,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
-from nlpdojo_autograder.authoring.builders.torch_cnn import torch_batch_norm, torch_conv
-from nlpdojo_autograder.authoring.inputs import Draw, fan_in_normal, normal, uniform
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_residual_block
+from nlpdojo_autograder.authoring.builders.torch_stack import residual_block_params
+from nlpdojo_autograder.authoring.inputs import normal
 from nlpdojo_course.cnn_text.convolution import CONV1D
 from nlpdojo_course.cnn_text.normalization import BATCH_NORM
 
@@ -33,51 +32,18 @@ K_AT_SCALE = 5
 SETTINGS = ((3, 3, "identity", (192, 192, 4, 12)), (2, 3, "projection", (128, 192, 4, 12)))
 
 
-def fan_in_layer(name: str, *shape: int) -> dict[str, Draw]:
-    """A convolution's (K, C_in, C_out) or a linear layer's (D_in, D_out) weight at 1/√fan-in
-    (the block's outputs stay of its inputs' size) and its bias (one left out shows)."""
-    return {f"{name}.weight": fan_in_normal(*shape), f"{name}.bias": normal(shape[-1], scale=0.3)}
-
-
-def block_params(c_in: int, c_out: int, k: int, prefix: str = "",
-                 shortcut: Callable[..., Draw] = normal) -> dict[str, Draw]:
-    """A block's parameters by name (under ``prefix``), in the order they are drawn: its
-    convolutions, its batch norms' scales in [0.5, 1.5], and where the channels change a 1×1
-    projection whose weight ``shortcut`` draws."""
-    params = {**fan_in_layer(f"{prefix}conv1", k, c_in, c_out),
-              **fan_in_layer(f"{prefix}conv2", k, c_out, c_out)}
-    for norm in ("norm1", "norm2"):
-        params.update({f"{prefix}{norm}.weight": uniform(0.5, 1.5, c_out),
-                       f"{prefix}{norm}.bias": normal(c_out, scale=0.3)})
-    if c_in != c_out:
-        params.update({f"{prefix}shortcut.weight": shortcut(1, c_in, c_out),
-                       f"{prefix}shortcut.bias": normal(c_out, scale=0.3)})
-    return params
-
-
 def _case(c_in: int, c_out: int, b: int = B, t: int = T, k: int = K):
-    return layer_case(c_in, c_out, kwargs={"kernel_size": k}, params=block_params(c_in, c_out, k),
+    return layer_case(c_in, c_out, kwargs={"kernel_size": k},
+                      params=residual_block_params(c_in, c_out, k),
                       inputs=(normal(b, t, c_in),), names=("x",), sizes=frozenset({"kernel_size"}),
                       # the identity shortcut: as many channels out as in, by construction
                       tied=frozenset({"argument 1", "argument 2"}))
 
 
-def _torch_block(p, x, prefix=""):
-    """The block in ``torch.nn.functional`` on (B, T, C) tensors (``builders.torch_cnn``), its
-    parameters named under ``prefix`` (a deeper network's block)."""
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-
-    w = {name[len(prefix):]: v for name, v in p.items() if name.startswith(prefix)}
-    k = w["conv1.weight"].shape[0]  # (K, C_in, C_out)
-
-    def conv_norm(j, h):  # convolution j, then its batch norm
-        h = torch_conv(h, w[f"conv{j}.weight"], w[f"conv{j}.bias"], padding=k // 2)
-        return torch_batch_norm(h, w[f"norm{j}.weight"], w[f"norm{j}.bias"], EPS)
-
-    h = conv_norm(2, torch.relu(conv_norm(1, x)))
-    skip = torch_conv(x, w["shortcut.weight"], w["shortcut.bias"]) if "shortcut.weight" in w else x
-    return torch.relu(h + skip)
+def _torch_block(p, x):
+    """The block in ``torch.nn.functional`` on (B, T, C) tensors (the engine's
+    ``builders.torch_cnn.torch_residual_block``)."""
+    return torch_residual_block(p, x, eps=EPS)
 
 
 _torch_block.label = "the block in torch.nn.functional"  # type: ignore[attr-defined]

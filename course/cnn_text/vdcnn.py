@@ -9,18 +9,26 @@ where the length is halved, which lengths each pooling masks with, and the way b
 
 from __future__ import annotations
 
-from functools import partial
-
 from nlpdojo_autograder.authoring import Parity, Question, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
-from nlpdojo_autograder.authoring.builders.padded import torch_real
-from nlpdojo_autograder.authoring.builders.torch_cnn import torch_conv, torch_kmax, torch_local_max
+from nlpdojo_autograder.authoring.builders.torch_cnn import torch_residual_block
+from nlpdojo_autograder.authoring.builders.torch_stack import (
+    TorchStack,
+    convolved,
+    embedded,
+    fan_in_layer,
+    kmax_flat,
+    linear,
+    local_max,
+    stage_params,
+    stages,
+)
 from nlpdojo_autograder.authoring.inputs import fan_in_normal, normal, padded_sentences
 
 from .convolution import CONV1D
 from .normalization import BATCH_NORM
 from .pooling import K_MAX, LOCAL_MAX
-from .residual import RESIDUAL_BLOCK, _torch_block, block_params, fan_in_layer
+from .residual import RESIDUAL_BLOCK
 
 NN = "neural_networks"
 #: the pooling between stages: the paper's width 3, stride 2
@@ -46,18 +54,16 @@ AT_SCALE = {"V": 300, "D": 16, "C": 5, "channels": (32, 48, 64), "blocks": 3, "k
 def _case(sizes: dict):
     """The layer's case at ``sizes``: the network's parameters by name, in the order they are
     drawn (weights at 1/√fan-in, the embedding at unit scale, batch norms' scales in [0.5,
-    1.5]), and padded sentences of ids in [1, V) (id 0 pads; row 0 full, row 1 one word)."""
+    1.5]; a stage's first block takes the last stage's channels), and padded sentences of ids
+    in [1, V) (id 0 pads; row 0 full, row 1 one word)."""
     v, d, classes, (b, t) = sizes["V"], sizes["D"], sizes["C"], sizes["batch"]
     kwargs = {name: sizes[name] for name in ("channels", "blocks", "k", "hidden")}
     channels, blocks, k, hidden = kwargs.values()
-    params = {"embedding.weight": normal(v, d), **fan_in_layer("first", 3, d, channels[0])}
-    for s, c in enumerate(channels):
-        for j in range(blocks):  # a stage's first block takes the last stage's channels
-            c_in = channels[max(s - 1, 0)] if j == 0 else c
-            params.update(block_params(c_in, c, 3, f"stages.{s}.{j}.", fan_in_normal))
-    params.update({**fan_in_layer("fc.0", k * channels[-1], hidden),
-                   **fan_in_layer("fc.1", hidden, hidden),
-                   **fan_in_layer("output", hidden, classes)})
+    params = {"embedding.weight": normal(v, d), **fan_in_layer("first", 3, d, channels[0]),
+              **stage_params("stages", channels, blocks, 3, shortcut=fan_in_normal),
+              **fan_in_layer("fc.0", k * channels[-1], hidden),
+              **fan_in_layer("fc.1", hidden, hidden),
+              **fan_in_layer("output", hidden, classes)}
     return layer_case(v, d, classes, kwargs=kwargs, sizes=frozenset(kwargs), params=params,
                       inputs=padded_sentences(v, b, t, low=1), differentiable=(),
                       names=("ids", "lengths"),
@@ -65,63 +71,49 @@ def _case(sizes: dict):
                       over_time=lambda factor: padded_sentences(v, b, t * factor, low=1))
 
 
-def _torch_vdcnn(p, ids, lengths, *, zero_padding=True, pool=True, pool_last=False,
-                 halve=lambda n: (n + 1) // 2, kmax_real=True, channel_first=False,
-                 fc_relu=True):
-    """The network in ``torch.nn.functional`` on (B, T) ids (``builders.torch_cnn``, the residual
-    block's torch forward); the stages, blocks and k read from the parameters' names and
-    shapes. Each keyword, set otherwise, is a known mistake's forward: ``zero_padding`` off,
-    the padded positions keep their vectors; ``pool`` off, no pooling between the stages;
-    ``pool_last``, a pooling after the last stage too; ``halve``, how a pooling's lengths
-    become the next stage's (⌈L / 2⌉; a mistake's ⌊L / 2⌋, or L kept); ``kmax_real`` off, the
-    k-max takes every position for real; ``channel_first``, the k-max output flattened as
-    torch's (B, C, k); ``fc_relu`` off, no ReLU on the hidden layers."""
-    # imported on use: torch is optional (a NumPy-only grader never loads it)
-    import torch
-    from torch.nn import functional
-
-    e = p["embedding.weight"][ids] * (torch_real(lengths, ids.shape[1]) if zero_padding else 1)
-    h = torch_conv(e, p["first.weight"], p["first.bias"], padding=1)  # (B, T, C_0)
-    blocks = sorted({tuple(map(int, n.split(".")[1:3])) for n in p if n.startswith("stages.")})
-    for s, j in blocks:  # (stage, block), in order
-        h = _torch_block(p, h, f"stages.{s}.{j}.")  # (B, T_s, C_s)
-        if pool and (s, j + 1) not in blocks and ((s + 1, 0) in blocks or pool_last):
-            h = torch_local_max(h, lengths, WIDTH, STRIDE)  # (B, ⌊(T_s − 3) / 2⌋ + 1, C_s)
-            lengths = halve(lengths).clamp(0, h.shape[1])
-    every = torch.full_like(lengths, h.shape[1])  # every position counted as real
-    pooled = torch_kmax(h, lengths if kmax_real else every, p["fc.0.weight"].shape[0] // h.shape[2])
-    f = (pooled.transpose(1, 2) if channel_first else pooled).reshape(len(pooled), -1)  # (B, k·C)
-    for j in (0, 1):
-        f = functional.linear(f, p[f"fc.{j}.weight"].T, p[f"fc.{j}.bias"])
-        f = torch.relu(f) if fc_relu else f
-    return functional.linear(f, p["output.weight"].T, p["output.bias"])  # (B, classes)
+#: the pooling between the stages (the next stage's lengths ⌈L / 2⌉)
+POOLING = local_max(WIDTH, STRIDE)
+#: the network in ``torch.nn.functional`` on (B, T) ids, declared as a stack of steps
+#: (``builders.torch_stack``; each block ``builders.torch_cnn.torch_residual_block``, the
+#: residual block's forward): the stages, blocks and k read from the parameters' names and
+#: shapes
+_torch_vdcnn = TorchStack(
+    "the network in torch.nn.functional",
+    embedding=embedded("embedding.weight"),  # (B, T, D), the padding's vectors zeroed
+    first=convolved("first", padding=1),  # (B, T, C_0)
+    stages=stages("stages", torch_residual_block, between=POOLING),  # (B, T_last, C_last)
+    top=kmax_flat("fc.0"),  # (B, k·C_last), position by position
+    hidden=linear("fc.0", "fc.1", relu=True),  # (B, hidden)
+    output=linear("output"))  # (B, classes)
 
 
-_torch_vdcnn.label = "the network in torch.nn.functional"  # type: ignore[attr-defined]
-
-
-#: the known mistakes of the forward, by their torch forwards
+#: the known mistakes of the forward, by their torch forwards: the stack with a step
+#: declared otherwise
 MISTAKES = {
     "no pooling between the stages (a LocalMaxPooling(3, 2) after every stage but the last "
-    "halves the length)": partial(_torch_vdcnn, pool=False),
+    "halves the length)": _torch_vdcnn.but(stages=stages("stages", torch_residual_block)),
     "a pooling after the last stage too (the k-max pooling takes the last stage's output as "
-    "it is)": partial(_torch_vdcnn, pool_last=True),
+    "it is)": _torch_vdcnn.but(
+        stages=stages("stages", torch_residual_block, between=POOLING, after_last=True)),
     "the sentences' own lengths kept after a pooling (each pooling leaves ⌈L / 2⌉ real "
     "positions: pool.output_lengths(lengths, T) gives them to the next pooling)":
-        partial(_torch_vdcnn, halve=lambda n: n),
+        _torch_vdcnn.but(stages=stages("stages", torch_residual_block, between=local_max(
+            WIDTH, STRIDE, shortened=lambda n: n))),
     "the pooled lengths rounded down, L // 2 (a window that starts at a sentence's last "
     "position is real too: ⌈L / 2⌉ windows, pool.output_lengths)":
-        partial(_torch_vdcnn, halve=lambda n: n // 2),
+        _torch_vdcnn.but(stages=stages("stages", torch_residual_block, between=local_max(
+            WIDTH, STRIDE, shortened=lambda n: n // 2))),
     "the k-max pooling over every position, the padding's too (give it the lengths that "
-    "reach the top)": partial(_torch_vdcnn, kmax_real=False),
+    "reach the top)": _torch_vdcnn.but(top=kmax_flat("fc.0", real_only=False)),
     "the padded positions' vectors not zeroed (multiply the embeddings by the mask of real "
-    "positions, as in Kim's CNN)": partial(_torch_vdcnn, zero_padding=False),
+    "positions, as in Kim's CNN)":
+        _torch_vdcnn.but(embedding=embedded("embedding.weight", zero_padding=False)),
     "the k-max output flattened channel by channel, as torch's (B, C, k) would be (reshape "
-    "the library's (B, k, C) as it is)": partial(_torch_vdcnn, channel_first=True),
+    "the library's (B, k, C) as it is)":
+        _torch_vdcnn.but(top=kmax_flat("fc.0", channel_first=True)),
     "no ReLU after the hidden layers (Linear, ReLU, Linear, ReLU, then the output layer)":
-        partial(_torch_vdcnn, fc_relu=False),
+        _torch_vdcnn.but(hidden=linear("fc.0", "fc.1")),
 }
-
 
 VDCNN = Question(
     "vdcnn", "A very deep CNN for text: residual stages, pooling between them, k-max at the "

@@ -3,11 +3,16 @@ last: (B, T, C) sequences, (K, C_in, C_out) filter banks), written once in
 ``torch.nn.functional`` and independent of any reference: a convolution (:func:`torch_conv`),
 training mode's batch norm (:func:`torch_batch_norm`), and over a padded batch the k-max
 pooling (:func:`torch_kmax`) and local max pooling (:func:`torch_local_max`) that read each
-row's real positions only (:func:`~.padded.torch_real`). CS224n lecture 11 (CNNs for text:
-wide convolutions, k-max pooling, deep CNNs with batch norm); Kalchbrenner et al. 2014 (k-max
-in sentence order); Conneau et al. 2017 (VD-CNN's poolings). The course's convolutional
-topic builds its forwards from them (the convolution's, the residual block's, the QRNN's, the
-character CNN's, VD-CNN's); any layer of the course library's layout can.
+row's real positions only (:func:`~.padded.torch_real`); and from them a residual block
+(:func:`torch_residual_block`) and Kim's sentence CNN run on each sentence alone, over one
+embedding channel or several (:func:`torch_sentence_cnn`). CS224n lecture 11 (CNNs for
+text: wide convolutions, k-max pooling, deep CNNs with batch norm and residual blocks); He
+et al. 2016 (residual blocks); Kim 2014 (the sentence CNN, its static and fine-tuned
+channels); Kalchbrenner et al. 2014 (k-max in sentence order); Conneau et al. 2017 (VD-CNN's
+poolings). The course's convolutional topic builds its forwards from them (the
+convolution's, the residual block's, the QRNN's, the character CNN's, the sentence CNNs',
+VD-CNN's, whose stack of steps is :mod:`.torch_stack`'s); any layer of the course library's
+layout can.
 
 torch is imported only when a forward runs (a NumPy-only grader never needs it)."""
 
@@ -76,3 +81,67 @@ def torch_local_max(h: Any, lengths: Any, width: int, stride: int, *, mask: bool
     starts = torch.arange(out.shape[1]) * stride  # (T_out,)
     # a window is real where it starts before the sentence's end: (B, T_out, 1)
     return torch.where(lengths[:, None, None] > starts[None, :, None], out, torch.zeros_like(out))
+
+
+def torch_residual_block(p: dict, x: Any, prefix: str = "", eps: float = 1e-5) -> Any:
+    """A residual block (He et al. 2016; Conneau et al. 2017's convolutional block) on (B, T,
+    C_in) features: ReLU(BN(conv2(ReLU(BN(conv1(x))))) + shortcut(x)), each convolution
+    padded to keep the length (K // 2 each side), batch norm in training mode, the shortcut
+    the identity or, where ``shortcut.weight`` is among the parameters, a 1×1 projection:
+    (B, T, C_out). Its parameters (``conv1``, ``norm1``, ``conv2``, ``norm2``, ``shortcut``,
+    each ``.weight`` and ``.bias``) are named under ``prefix`` (a deeper network's block:
+    ``"stages.0.1."``)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+
+    w = {name[len(prefix):]: v for name, v in p.items() if name.startswith(prefix)}
+    k = w["conv1.weight"].shape[0]  # (K, C_in, C_out)
+
+    def conv_norm(j: int, h: Any) -> Any:  # convolution j, then its batch norm
+        h = torch_conv(h, w[f"conv{j}.weight"], w[f"conv{j}.bias"], padding=k // 2)
+        return torch_batch_norm(h, w[f"norm{j}.weight"], w[f"norm{j}.bias"], eps)
+
+    h = conv_norm(2, torch.relu(conv_norm(1, x)))  # (B, T, C_out)
+    skip = torch_conv(x, w["shortcut.weight"], w["shortcut.bias"]) if "shortcut.weight" in w else x
+    return torch.relu(h + skip)
+
+
+def torch_sentence_cnn(p: dict, ids: Any, lengths: Any, widths: tuple[int, ...], channels: dict,
+                       *, bias_twice: bool = False, pooled_apart: bool = False,
+                       padded: tuple[str, ...] = ()) -> Any:
+    """Kim (2014)'s sentence CNN on each sentence alone, unpadded (a padded position cannot
+    leak into its features), on the parameters of the course library's ``SentenceCNN``
+    (``convs.{j}.weight`` (K_j, D, F) and ``convs.{j}.bias`` per width, ``output.weight`` and
+    ``output.bias``): per width, the filter over each of ``channels`` (``{name: (V, D)
+    table}``, tensors or arrays) with k − 1 zeros each side (the wide convolution), added with
+    the bias once, ReLU, max over its outputs; the features side by side, the linear layer (no
+    dropout): (B, C). Known mistakes' forwards: ``bias_twice`` (each channel's convolution
+    with its bias), ``pooled_apart`` (each channel through ReLU and max, the pooled features
+    added), ``padded`` (the channels whose padded positions are not zeroed: reaching the
+    sentence's last windows)."""
+    # imported on use: torch is optional (a NumPy-only grader never loads it)
+    import torch
+
+    dtype = p["output.weight"].dtype
+    channels = {name: torch.as_tensor(table, dtype=dtype) for name, table in channels.items()}
+    rows = []
+    for b in range(ids.shape[0]):  # the oracle's loop: each sentence on its own
+        n = int(lengths[b])
+        span = {name: table[ids[b, :n]] for name, table in channels.items()}  # (L, D) each
+        if set(padded) & set(span):  # those channels' padded rows too, every span T long
+            span.update({name: channels[name][ids[b]] for name in padded if name in span})
+            span = {name: torch.nn.functional.pad(x, (0, 0, 0, ids.shape[1] - len(x)))
+                    for name, x in span.items()}
+        features = []
+        for j, k in enumerate(widths):
+            bias = p[f"convs.{j}.bias"]
+            outs = [torch_conv(x[None], p[f"convs.{j}.weight"],
+                               bias if bias_twice or i == 0 else None,
+                               padding=k - 1)[0, :n + k - 1]
+                    for i, x in enumerate(span.values())]  # (L + k − 1, F) each
+            if pooled_apart:
+                features.append(sum(torch.relu(o).amax(0) for o in outs))
+            else:
+                features.append(torch.relu(sum(outs)).amax(0))  # (F,)
+        rows.append(torch.cat(features) @ p["output.weight"] + p["output.bias"])
+    return torch.stack(rows)  # (B, C)
