@@ -89,7 +89,7 @@ PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authori
                     *(f"authoring.builders.{shape}" for shape in (
                         "cases", "dropout", "function", "layer", "loss", "metric", "optimizer",
                         "padded", "points", "saturation", "sequence", "torch_cnn",
-                        "torch_oracle", "torch_stack", "vectorization", "wire")))
+                        "torch_oracle", "torch_stack", "train_eval", "vectorization", "wire")))
 
 
 class StudentCode:

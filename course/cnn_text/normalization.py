@@ -10,6 +10,8 @@ when that is what the outputs are. The reference equals ``torch.nn.BatchNorm1d``
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from nlpdojo_autograder.authoring import (
@@ -18,10 +20,10 @@ from nlpdojo_autograder.authoring import (
     Question,
     layer_checks,
     settings_rng,
-    value_check,
 )
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.builders.torch_cnn import torch_batch_norm
+from nlpdojo_autograder.authoring.builders.train_eval import TrainEvalCase, train_eval_check
 from nlpdojo_autograder.authoring.inputs import Draw, draw, normal, uniform
 
 B, T, C = 3, 4, 3
@@ -133,12 +135,15 @@ def _running(batches: list[np.ndarray], mistake: str, momentum: float
     return mean, var
 
 
-def _eval_outputs(train: list[np.ndarray], evals: list[np.ndarray], grads: list[np.ndarray],
-                  gamma: np.ndarray, beta: np.ndarray, mistake: str, momentum: float,
-                  eps: float) -> dict[str, np.ndarray]:
+def _eval_outputs(case: TrainEvalCase, mistake: str) -> dict[str, np.ndarray]:
+    """The eval calls' outputs and input gradients, and the parameters' gradients added up
+    over them, that ``mistake`` (a name of :data:`MISTAKES`) gives on ``case``, the running
+    statistics' case that the check's payload carries (:func:`train_eval_check`)."""
+    gamma, beta = case.params["weight"], case.params["bias"]
+    momentum, eps = case.kwargs["momentum"], case.kwargs["eps"]
     out = {"eval calls: dL/dγ": np.zeros(C), "eval calls: dL/dβ": np.zeros(C)}
-    seen = list(train)
-    for i, (x, g) in enumerate(zip(evals, grads, strict=True)):
+    seen = list(case.train)
+    for i, (x, g) in enumerate(zip(case.evals, case.grads, strict=True)):
         if mistake == "updated in eval":
             seen.append(x)
         mean, var = _running(seen, "exact" if mistake in ("updated in eval", "training backward")
@@ -179,46 +184,20 @@ MISTAKES = {
 }
 
 
-def _as_if(mistake: str):
-    """The payload ``mistake`` gives, from the expected one (whose inputs it carries)."""
-    def outputs(expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        train = [expected[f"given: training batch {i + 1}"] for i in range(3)]
-        evals = [expected[f"given: eval batch {i + 1}"] for i in range(2)]
-        grads = [expected[f"given: dL/dy of eval call {i + 1}"] for i in range(2)]
-        momentum, eps = (float(expected[f"given: {k}"]) for k in ("momentum", "eps"))
-        return {**expected, **_eval_outputs(train, evals, grads, expected["given: γ"],
-                                            expected["given: β"], mistake, momentum, eps)}
-    return outputs
-
-
-def _running_check(ctx: Context) -> dict[str, np.ndarray]:
+def _running_case(ctx: Context) -> TrainEvalCase:
+    """The running statistics' case: the layer at this grading's momentum and eps, three
+    training batches, two eval batches of another distribution (1 + 2x) and their upstream
+    gradients."""
     rng, (momentum, eps) = ctx.rng(), _settings(ctx)
-    gamma, beta = rng.uniform(0.5, 2.0, C), rng.standard_normal(C)
+    params = {"weight": rng.uniform(0.5, 2.0, C), "bias": rng.standard_normal(C)}
     # batches of other sizes (12, 10 and 5 values per channel; the last (N, C) vectors): one
     # m / (m − 1) written in for the cases' m = 12 kept full marks where all three had it
     train = [_draws(rng, shape) for shape in ((B, T, C), (2, 5, C), (5, C))]
     evals = [1.0 + 2.0 * _draws(rng, (2, T, C)) for _ in range(2)]
-    grads = [rng.standard_normal(x.shape) for x in evals]
-    run = ctx.probe("train_then_eval_run")(
-        ctx.function("BatchNorm1d"), (ctx.backend, C), {"momentum": momentum, "eps": eps},
-        {"weight": ctx.asarray(gamma), "bias": ctx.asarray(beta)},
-        [[ctx.asarray(x)] for x in train], [[ctx.asarray(x)] for x in evals],
-        [ctx.asarray(g) for g in grads], names=("x",))
-    # the inputs, the same on both sides, for the mistakes to be computed from
-    got = {"given: γ": gamma, "given: β": beta, "given: momentum": np.array(momentum),
-           "given: eps": np.array(eps),
-           **{f"given: training batch {i + 1}": x for i, x in enumerate(train)},
-           **{f"given: eval batch {i + 1}": x for i, x in enumerate(evals)},
-           **{f"given: dL/dy of eval call {i + 1}": g for i, g in enumerate(grads)}}
-    for i in range(len(evals)):
-        got[f"eval call {i + 1}: y"] = ctx.to_numpy(run["outputs"][i], "BatchNorm1d's output")
-        got[f"eval call {i + 1}: dL/dx"] = ctx.to_numpy(run["input_grads"][i],
-                                                        "BatchNorm1d's input gradient")
     # an eval-mode backward still gives γ and β their gradients (an attacker's left them out
-    # and kept full marks where only outputs and dL/dx were compared)
-    for name, key in (("weight", "eval calls: dL/dγ"), ("bias", "eval calls: dL/dβ")):
-        got[key] = ctx.to_numpy(run["param_grads"].get(name), f"BatchNorm1d's {name}.grad")
-    return got
+    # and kept full marks where only outputs and dL/dx were compared): the check compares them
+    return TrainEvalCase((C,), {"momentum": momentum, "eps": eps}, params, train, evals,
+                         [rng.standard_normal(x.shape) for x in evals])
 
 
 BATCH_NORM = Question(
@@ -234,9 +213,11 @@ BATCH_NORM = Question(
                      # scale, on (N, C), needing the reference)
                      parity=Parity(_case_at(8, C), "BatchNorm1d in training on (N, C) "
                                    "vectors, against torch.nn.functional.batch_norm", 0.25)),
-        value_check("running", "BatchNorm1d in eval mode after three training "
-                    "batches: the running statistics", 1.0, _running_check, rtol=1e-8,
-                    atol=1e-10, mistakes={what: _as_if(m) for m, what in MISTAKES.items()}),
+        train_eval_check("running", "BatchNorm1d in eval mode after three training batches: "
+                         "the running statistics", 1.0, "BatchNorm1d", _running_case,
+                         symbols={"weight": "γ", "bias": "β"}, rtol=1e-8, atol=1e-10,
+                         mistakes={what: partial(_eval_outputs, mistake=m)
+                                   for m, what in MISTAKES.items()}),
     ])
 
 QUESTIONS = [BATCH_NORM]
