@@ -87,8 +87,8 @@ PACK_API_MODULES = ("authoring", "authoring.topic", "authoring.checks", "authori
                     "authoring.markers", "authoring.returned", "authoring.deferred",
                     "authoring.builders",
                     *(f"authoring.builders.{shape}" for shape in (
-                        "cases", "dropout", "function", "layer", "loss", "metric", "optimizer",
-                        "padded", "points", "saturation", "sequence", "torch_cnn",
+                        "cases", "choices", "dropout", "function", "layer", "loss", "metric",
+                        "optimizer", "padded", "points", "saturation", "sequence", "torch_cnn",
                         "torch_oracle", "torch_stack", "train_eval", "vectorization", "wire")))
 
 

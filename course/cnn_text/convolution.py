@@ -7,43 +7,28 @@ window skip positions and the windows overlap (each drawn per grading)."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from nlpdojo_autograder.authoring import (
-    Context,
-    Parity,
-    Question,
-    Variant,
-    layer_checks,
-    settings_rng,
-)
+from nlpdojo_autograder.authoring import Parity, Question, Variant, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
+from nlpdojo_autograder.authoring.builders.choices import choices, choices_text
 from nlpdojo_autograder.authoring.builders.torch_cnn import torch_conv
-from nlpdojo_autograder.authoring.inputs import normal, per_grading
+from nlpdojo_autograder.authoring.inputs import normal
 
 B, T, D, F = 2, 7, 3, 4
-#: (kernel size, the strides, paddings and dilations a grading draws one of each from, points,
-#: the setting's name): drawn per grading, apart for each setting (a second review kept 3 of 3
-#: with padding and dilation chosen by the kernel and stride, the arguments ignored)
-SETTINGS = ((3, (1,), (0,), (1,), 1.0, "plain"), (3, (2, 3), (1, 2), (1,), 1.0, "strided"),
-            (2, (1,), (1, 2, 3), (2, 3, 4), 1.0, "dilated"))
+#: each setting's name: its kernel size, the strides, paddings and dilations a grading draws
+#: one of each from, and its points: drawn per grading, apart for each setting (a second
+#: review kept 3 of 3 with padding and dilation chosen by the kernel and stride, the
+#: arguments ignored)
+SETTINGS = {"plain": (3, {"stride": (1,), "padding": (0,), "dilation": (1,)}, 1.0),
+            "strided": (3, {"stride": (2, 3), "padding": (1, 2), "dilation": (1,)}, 1.0),
+            "dilated": (2, {"stride": (1,), "padding": (1, 2, 3), "dilation": (2, 3, 4)}, 1.0)}
 
 
-def _drawn(ctx: Context, setting: int) -> dict[str, int]:
-    """The stride, padding and dilation of :data:`SETTINGS`' entry ``setting``, drawn per
-    grading (the case and its case at scale draw the same)."""
-    rng = np.random.default_rng([int(settings_rng(ctx).integers(2**32)), setting])
-    return {name: int(rng.choice(options))
-            for name, options in zip(("stride", "padding", "dilation"), SETTINGS[setting][1:4],
-                                     strict=True)}
-
-
-def _case(kernel: int, setting: int, sizes: tuple[int, int, int, int] = (B, T, D, F),
-          std: float = 0.7):
-    """Conv1d(D, F, kernel) with the stride, padding and dilation of :data:`SETTINGS`' entry
-    ``setting`` (:func:`_drawn`)."""
+def _case(kernel: int, options: dict[str, tuple[int, ...]], which: int,
+          sizes: tuple[int, int, int, int] = (B, T, D, F), std: float = 0.7):
+    """Conv1d(D, F, kernel) with a stride, padding and dilation drawn per grading from
+    ``options``, the draws of the setting numbered ``which`` (:func:`choices`)."""
     b, t, d, f = sizes
-    drawn = per_grading(lambda ctx: _drawn(ctx, setting))
+    drawn = choices(options, which)
     return layer_case(d, f, kernel, kwargs=drawn, torch_kwargs=drawn, differentiable=(0,),
                       params={"weight": normal(kernel, d, f, scale=std),
                               "bias": normal(f, scale=0.5)},
@@ -100,20 +85,16 @@ def _window_order(oracle):
 MISTAKES = {FLIPPED: _flipped(_torch_conv), WINDOW_ORDER: _window_order(_torch_conv)}
 
 
-def _options(values: tuple[int, ...]) -> str:
-    return str(values[0]) if len(values) == 1 else " or ".join(map(str, values)) + " (drawn)"
-
-
-def _setting(setting: int) -> Variant:
-    """The checks of :data:`SETTINGS`' entry ``setting``: values, gradients, repeated
-    application and accumulation, and torch's conv1d on the same case."""
-    kernel, strides, paddings, dilations, points, _ = SETTINGS[setting]
-    title = (f"Conv1d, width {kernel}, stride {_options(strides)}, padding "
-             f"{_options(paddings)}, dilation {_options(dilations)}")
+def _setting(which: int, kernel: int, options: dict[str, tuple[int, ...]],
+             points: float) -> Variant:
+    """The checks of the setting numbered ``which`` in :data:`SETTINGS`: values, gradients,
+    repeated application and accumulation, and torch's conv1d on the same case."""
+    title = f"Conv1d, width {kernel}, {choices_text(options)}"
     wide = kernel + WIDER_AT_SCALE
-    case = _case(kernel, setting)
+    case = _case(kernel, options, which)
     return Variant(case, title, 0.75 * points,
-                   at_scale=_case(wide, setting, AT_SCALE, std=(wide * AT_SCALE[2]) ** -0.5),
+                   at_scale=_case(wide, options, which, AT_SCALE,
+                                  std=(wide * AT_SCALE[2]) ** -0.5),
                    parity=Parity(case, f"{title}, against torch.nn.functional.conv1d",
                                  0.25 * points))
 
@@ -122,6 +103,7 @@ CONV1D = Question(
     "conv1d", "A 1-D convolution over word vectors (padding, stride, dilation)",
     code="library/conv", checks=[layer_checks(
         "Conv1d", repeat=2, torch=_torch_conv, forward_mistakes=MISTAKES,
-        variants={name: _setting(setting) for setting, (*_, name) in enumerate(SETTINGS)})])
+        variants={name: _setting(which, *setting)
+                  for which, (name, setting) in enumerate(SETTINGS.items())})])
 
 QUESTIONS = [CONV1D]
