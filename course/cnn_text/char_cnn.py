@@ -61,12 +61,11 @@ def _torch_char_cnn(p, chars, padding, *, gate_side=False, project=True, relu=Tr
     c = (torch.relu(h) if relu else h).amax(1)  # (N, F)
     z = c @ p["projection.weight"] + p["projection.bias"]
     y = torch.relu(z) if project else z
-    if gate_side:  # Highway(y, c): the gate reads y, carries y, transforms into c
-        t = torch.sigmoid(y @ p["highway.weight"] + p["highway.bias"])
-        out = t * c + (1 - t) * y
-    else:
-        t = torch.sigmoid(c @ p["highway.weight"] + p["highway.bias"])
-        out = t * y + (1 - t) * c
+    # Highway(u, v): the gate reads u and weighs the transform v against carrying u; the
+    # library's takes u = c, v = y (``gate_side``: swapped, Highway(y, c))
+    u, v = (y, c) if gate_side else (c, y)  # (N, F) each
+    t = torch.sigmoid(u @ p["highway.weight"] + p["highway.bias"])
+    out = t * v + (1 - t) * u
     return out.reshape(*chars.shape[:-1], -1)
 
 
