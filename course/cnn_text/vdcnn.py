@@ -9,6 +9,8 @@ where the length is halved, which lengths each pooling masks with, and the way b
 
 from __future__ import annotations
 
+from functools import partial
+
 from nlpdojo_autograder.authoring import Parity, Question, layer_checks
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.builders.torch_cnn import torch_residual_block
@@ -73,6 +75,9 @@ def _case(sizes: dict):
 
 #: the pooling between the stages (the next stage's lengths ⌈L / 2⌉)
 POOLING = local_max(WIDTH, STRIDE)
+#: the stages of residual blocks, named ``stages.{s}.{j}.``; what runs between them (and
+#: whether after the last) is the forward's or a mistake's
+STAGES = partial(stages, "stages", torch_residual_block)
 #: the network in ``torch.nn.functional`` on (B, T) ids, declared as a stack of steps
 #: (``builders.torch_stack``; each block ``builders.torch_cnn.torch_residual_block``, the
 #: residual block's forward): the stages, blocks and k read from the parameters' names and
@@ -81,7 +86,7 @@ _torch_vdcnn = TorchStack(
     "the network in torch.nn.functional",
     embedding=embedded("embedding.weight"),  # (B, T, D), the padding's vectors zeroed
     first=convolved("first", padding=1),  # (B, T, C_0)
-    stages=stages("stages", torch_residual_block, between=POOLING),  # (B, T_last, C_last)
+    stages=STAGES(between=POOLING),  # (B, T_last, C_last)
     top=kmax_flat("fc.0"),  # (B, k·C_last), position by position
     hidden=linear("fc.0", "fc.1", relu=True),  # (B, hidden)
     output=linear("output"))  # (B, classes)
@@ -91,18 +96,17 @@ _torch_vdcnn = TorchStack(
 #: declared otherwise
 MISTAKES = {
     "no pooling between the stages (a LocalMaxPooling(3, 2) after every stage but the last "
-    "halves the length)": _torch_vdcnn.but(stages=stages("stages", torch_residual_block)),
+    "halves the length)": _torch_vdcnn.but(stages=STAGES()),
     "a pooling after the last stage too (the k-max pooling takes the last stage's output as "
-    "it is)": _torch_vdcnn.but(
-        stages=stages("stages", torch_residual_block, between=POOLING, after_last=True)),
+    "it is)": _torch_vdcnn.but(stages=STAGES(between=POOLING, after_last=True)),
     "the sentences' own lengths kept after a pooling (each pooling leaves ⌈L / 2⌉ real "
     "positions: pool.output_lengths(lengths, T) gives them to the next pooling)":
-        _torch_vdcnn.but(stages=stages("stages", torch_residual_block, between=local_max(
-            WIDTH, STRIDE, shortened=lambda n: n))),
+        _torch_vdcnn.but(stages=STAGES(between=local_max(WIDTH, STRIDE,
+                                                           shortened=lambda n: n))),
     "the pooled lengths rounded down, L // 2 (a window that starts at a sentence's last "
     "position is real too: ⌈L / 2⌉ windows, pool.output_lengths)":
-        _torch_vdcnn.but(stages=stages("stages", torch_residual_block, between=local_max(
-            WIDTH, STRIDE, shortened=lambda n: n // 2))),
+        _torch_vdcnn.but(stages=STAGES(between=local_max(WIDTH, STRIDE,
+                                                           shortened=lambda n: n // 2))),
     "the k-max pooling over every position, the padding's too (give it the lengths that "
     "reach the top)": _torch_vdcnn.but(top=kmax_flat("fc.0", real_only=False)),
     "the padded positions' vectors not zeroed (multiply the embeddings by the mask of real "
