@@ -54,7 +54,7 @@ def pip_settings(python: Path) -> dict[str, list[str]]:
         if not value:
             continue
         name = key.rpartition(".")[2]  # "global.find-links", ":env:.find-links"
-        settings[name] = shlex.split(shlex.split(value)[0]) if value.strip() else []
+        settings[name] = shlex.split(shlex.split(value)[0])  # '/a /b' -> ['/a', '/b']
     return settings
 
 
