@@ -384,7 +384,9 @@ def _python_folders() -> tuple[Path, ...]:
             continue
         for link in links:
             target = link.resolve()
-            folders.add(target if target.is_dir() else target.parent)
+            target = target if target.is_dir() else target.parent
+            if not _source_tree(target):  # a link to a project's root: as in _pth_folders
+                folders.add(target)
     for top in _worker_packages():
         try:
             spec = importlib.util.find_spec(top)
@@ -462,18 +464,35 @@ def _worker_packages() -> set[str]:
     return tops
 
 
+#: files that make a folder a project's source tree: an editable install (``make venv``,
+#: ``pip install -e .``) writes the project's ``*.egg-info`` there, which is no install target
+SOURCE_TREE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
 def _is_package_folder(folder: Path) -> bool:
     """A folder that installed distributions live in: a site-packages folder, or one that
-    holds a distribution's metadata (``*.dist-info``, ``*.egg-info``)."""
+    holds a distribution's metadata (``*.dist-info``, ``*.egg-info``) and is not a project's
+    source tree (:data:`SOURCE_TREE_FILES`): a clone of a course, on the import path as the
+    working folder of ``PYTHONPATH=.`` or pytest's rootdir, holds its editable install's
+    ``*.egg-info``, and binding it would show the sandbox all of the clone (a CI ``.env``,
+    the submissions and reports kept in it); the worker's own packages in it are bound one
+    by one (:func:`_worker_packages`)."""
     if not folder.is_absolute() or not folder.is_dir():
         return False
     if folder.name in ("site-packages", "dist-packages"):
         return True
+    if _source_tree(folder):
+        return False
     try:
         return any(entry.name.endswith((".dist-info", ".egg-info"))
                    for entry in folder.iterdir())
     except OSError:
         return False
+
+
+def _source_tree(folder: Path) -> bool:
+    """Whether ``folder`` is a project's source tree (:data:`SOURCE_TREE_FILES`)."""
+    return any((folder / name).is_file() for name in SOURCE_TREE_FILES)
 
 
 def _pth_folders(site_dir: Path) -> list[Path]:
@@ -494,7 +513,9 @@ def _pth_folders(site_dir: Path) -> list[Path]:
             if not line or line.startswith(("#", "import ", "import\t")):
                 continue
             folder = Path(line) if Path(line).is_absolute() else site_dir / line
-            if folder.is_dir():
+            # a legacy or compat editable install names its project's root: bound whole it
+            # would show all of the clone (the worker's packages in it are bound one by one)
+            if folder.is_dir() and not _source_tree(folder):
                 found.append(folder)
     return found
 

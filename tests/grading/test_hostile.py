@@ -1171,15 +1171,20 @@ def test_a_cohort_submission_cannot_reach_the_others(tmp_path, level):
 
 @needs_sandbox
 @pytest.mark.timeout(400)
-@pytest.mark.parametrize("how", ["python -m", "PYTHONPATH=."])
+@pytest.mark.parametrize("how", ["python -m", "PYTHONPATH=.", "PYTHONPATH=. in a checkout"])
 def test_the_graders_working_folder_is_not_visible_in_the_sandbox(tmp_path, how):
     """`python -m nlpdojo_autograder.cli.grade` puts its working folder on sys.path, PYTHONPATH=.
-    too: the sandbox binds only folders that packages are installed in."""
+    too: the sandbox binds only folders that packages are installed in. A project's checkout
+    with an editable install holds the project's ``*.egg-info``, which passed for installed
+    packages: the whole clone was bound (a source tree is not an install target)."""
     ci = tmp_path / "ci"
     cohort = _cohort(ci / "submissions")
     (ci / ".env").write_text("TOKEN=do-not-leak\n")
+    if how.endswith("in a checkout"):  # as `make venv` leaves a clone of a course
+        (ci / "pyproject.toml").write_text("[project]\nname = 'course'\n")
+        (ci / "course.egg-info").mkdir()
     graded = grade(tmp_path, "sandbox", "softmax", submission=cohort / "bob", cwd=ci,
                    as_module=how == "python -m",
-                   env={"PYTHONPATH": "."} if how == "PYTHONPATH=." else None)
+                   env={"PYTHONPATH": "."} if how.startswith("PYTHONPATH=.") else None)
     for check in graded.assert_zero("softmax"):
         assert "found nobody" in check["message"], check["message"]

@@ -66,3 +66,37 @@ def test_a_folder_packages_are_installed_in_is_bound(tmp_path):
     proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=True, timeout=60)
     assert str(target.resolve()) in proc.stdout.splitlines()
+
+
+def test_a_project_checkout_on_the_import_path_is_not_bound(tmp_path):
+    """An editable install (``make venv``, ``pip install -e .``) writes the project's
+    ``*.egg-info`` into its checkout, so a clone on the import path (``PYTHONPATH=.`` in it, or
+    pytest's rootdir) passed for a folder packages are installed in, and the whole clone was
+    bound in the sandbox: its ``.env``, and the submissions and reports an instructor keeps in
+    it (its ``solutions/`` and ``.git`` masked). A folder with a project's build files is a
+    source tree: only the worker's own packages in it are bound."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'course'\n")
+    (tmp_path / "course.egg-info").mkdir()
+    (tmp_path / ".env").write_text("TOKEN=x\n")
+    probe = ("from nlpdojo_autograder.runtime import sandbox\n"
+             "print('\\n'.join(str(f) for f in sandbox._python_folders()))\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True, timeout=60)
+    bound = [Path(line) for line in proc.stdout.splitlines()]
+    here = tmp_path.resolve()
+    assert bound and not [f for f in bound if f == here or f in here.parents], bound
+
+
+def test_a_pth_file_naming_a_project_root_does_not_bind_it(tmp_path):
+    """A legacy (``setup.py develop``) or compat-mode editable install names its project's root
+    in a ``.pth`` file: bound whole, that root would show the clone as above. A ``.pth``
+    folder that is no source tree is bound as before."""
+    from nlpdojo_autograder.runtime import sandbox
+
+    clone, plain, site_dir = tmp_path / "clone", tmp_path / "vendored", tmp_path / "site"
+    for folder in (clone, plain, site_dir):
+        folder.mkdir()
+    (clone / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+    (site_dir / "easy-install.pth").write_text(f"{clone}\n{plain}\nimport os\n")
+    assert sandbox._pth_folders(site_dir) == [plain]
