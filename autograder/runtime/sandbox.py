@@ -5,7 +5,8 @@ Isolation levels (recorded in every result):
 ``sandbox``
     bubblewrap (``bwrap``): new PID, network, IPC and UTS namespaces (nothing survives the
     worker, no network, no signal can reach the grader or another submission), a root file
-    system made of the interpreter, the installed packages (the reference solutions and the
+    system made of ``/usr``, the few files of ``/etc`` a Python process needs
+    (:data:`ETC_SHOWN`), the interpreter, the installed packages (the reference solutions and the
     shipped fixtures masked by empty folders), a read-only copy of the submission's topic
     folder and a private scratch folder; ``$HOME``, the grader's files, other submissions and
     the data cache are not there. The environment is scrubbed. Run as root, the worker drops
@@ -107,6 +108,15 @@ class Launched:
     scratch_dir: str
     uid: int | None
     processes: int | None
+
+
+#: what the sandbox shows of ``/etc``: the dynamic loader's cache and configuration (a CUDA
+#: driver's libraries are found through it), the time zone, the user and group names, the
+#: alternatives' links into ``/usr``, MIME types and fonts. Not the rest: a grading machine's
+#: ``/etc`` is world-readable and holds what a CI job must keep from the code it grades
+#: (``pip.conf`` and ``npmrc`` with a private index's token, ``environment``, the host's keys)
+ETC_SHOWN = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "passwd",
+             "group", "nsswitch.conf", "alternatives", "mime.types", "fonts")
 
 
 #: the capacity asked for the channel's pipes: Linux's default of 64 KiB splits an array of a
@@ -239,12 +249,16 @@ def _bwrap_argv(code: Path | None, scratch: Path, env: dict[str, str], device: s
     for key, value in env.items():
         argv += ["--setenv", key, value]
     argv += ["--proc", "/proc", "--dev", "/dev", *_size(TMP_BYTES), "--tmpfs", "/tmp"]
-    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"):
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         path = Path(top)
         if path.is_symlink():
             argv += ["--symlink", os.readlink(path), top]
         elif path.is_dir():
             argv += ["--ro-bind", top, top]
+    for name in ETC_SHOWN:  # of /etc only what a Python process needs (ETC_SHOWN)
+        path = Path("/etc") / name
+        if path.exists():
+            argv += ["--ro-bind", str(path), str(path)]
     bound = _python_folders()
     for folder in bound:
         argv += ["--ro-bind", str(folder), str(folder)]

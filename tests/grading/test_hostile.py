@@ -904,6 +904,31 @@ def test_the_graders_secrets_are_out_of_reach(tmp_path, level):
     graded.assert_full_marks("softmax")
 
 
+@needs_sandbox
+@pytest.mark.timeout(300)
+def test_the_machines_configuration_files_are_out_of_reach(tmp_path):
+    """A grading machine's ``/etc`` is world-readable: ``pip.conf`` and ``npmrc`` with a private
+    index's token, ``environment``, the host's keys. The sandbox showed all of it; now only what
+    a Python process needs (``sandbox.ETC_SHOWN``), and an attack listing it finds nothing else
+    and reads none of those files."""
+    shown = sorted(sandbox.ETC_SHOWN)
+    folder = softmax_attack(tmp_path / "sub", """
+        import os
+        extra = sorted(set(os.listdir('/etc')) - set(@SHOWN@))
+        read = []
+        for name in ('pip.conf', 'npmrc', 'environment', 'hostname', 'shadow'):
+            try:
+                open('/etc/' + name, 'rb').read(100)
+                read.append(name)
+            except OSError:
+                pass
+        if extra or read:
+            raise RuntimeError(f'in /etc: {extra[:12]}, read: {read}')
+    """, honest=True, SHOWN=repr(shown))
+    graded = grade(tmp_path, "sandbox", "softmax", submission=folder)
+    graded.assert_full_marks("softmax")
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("level", levels("the worker shares the grader's network"))
 def test_the_network_is_out_of_reach(tmp_path, level):
