@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from nlpdojo_autograder.runtime import sandbox
 from nlpdojo_autograder.runtime.remote import read_untrusted
 
 
@@ -92,8 +93,6 @@ def test_a_pth_file_naming_a_project_root_does_not_bind_it(tmp_path):
     """A legacy (``setup.py develop``) or compat-mode editable install names its project's root
     in a ``.pth`` file: bound whole, that root would show the clone as above. A ``.pth``
     folder that is no source tree is bound as before."""
-    from nlpdojo_autograder.runtime import sandbox
-
     clone, plain, site_dir = tmp_path / "clone", tmp_path / "vendored", tmp_path / "site"
     for folder in (clone, plain, site_dir):
         folder.mkdir()
