@@ -43,6 +43,8 @@ sys.exit(1 if failed else 0)
 """
 #: what names a worker or reference process on its command line
 WORKER = "nlpdojo_autograder.runtime.worker"
+#: ... or the fork server's (its forked workers keep its command line)
+FORK_SERVER = "nlpdojo_autograder.runtime.forkserver"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -82,8 +84,8 @@ def role(pid: int, root: int, command: str) -> str:
     if pid == root:
         return "grader (the sweep's process)"
     program = Path(command.split(" ", 1)[0]).name
-    if WORKER in command and program != "bwrap":  # bwrap's own arguments name it too
-        return "workers and reference processes"
+    if (WORKER in command or FORK_SERVER in command) and program != "bwrap":
+        return "workers and reference processes"  # (bwrap's own arguments name them too)
     return "other (bubblewrap)"
 
 
@@ -91,8 +93,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topic", default="neural_networks")
     parser.add_argument("--starts", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="rounds of the sweep without and with the fork server")
     args = parser.parse_args()
-    env = dict(os.environ)
+    env = {**os.environ, "NLPDOJO_FORK_SERVER": "off"}  # every start followed as it was
     base, _, _ = cpu_of([sys.executable, "-c", "import nlpdojo_autograder.runtime.sandbox"], env)
     launches, _, _ = cpu_of([sys.executable, "-c", LAUNCHES, str(args.starts)], env)
     per_start = (launches - base) / args.starts
@@ -126,6 +130,24 @@ def main() -> None:
     print(f"\none sandboxed start to the end of the worker's imports: {per_start:.3f} CPU s "
           f"({args.starts} starts, {how}); x {len(workers)} starts = "
           f"{len(workers) * per_start:.1f} CPU s, **{share:.0%}** of the sweep's CPU")
+
+    fork_server_rounds(args.topic, args.rounds)
+
+
+def fork_server_rounds(topic: str, rounds: int) -> None:
+    """The sweep's CPU (cgroup) without and with the fork server, rounds interleaved."""
+    if os.getuid() != 0:
+        print("\nthe fork server runs only where the grader is root: not compared here")
+        return
+    per: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(rounds):
+        for mode in per:
+            env = {**os.environ, "NLPDOJO_FORK_SERVER": "off" if mode == "off" else ""}
+            per[mode].append(cpu_of([sys.executable, "-c", SWEEP, topic], env)[0])
+    print(f"\nthe sweep's CPU s (cgroup), {rounds} interleaved rounds: without the fork server "
+          f"{statistics.median(per['off']):.1f} {per['off']}, with it "
+          f"{statistics.median(per['on']):.1f} {per['on']}: ratio "
+          f"{statistics.median(per['on']) / statistics.median(per['off']):.2f}x")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ processes, both in the environment the sandbox gives a worker: the start-up as i
 end of its imports, as ``sandbox.launch`` makes it (CPU of every process, by cgroup:
 ``bench/_cpu.py``), with the grader's modules bound as a staged folder per package
 (``runtime/shown.py``) against the peer, the same files bound one by one (no stage can be
-made: ``NLPDOJO_SHOWN_CACHE`` not a folder); ``--starts`` starts per round.
+made: ``NLPDOJO_SHOWN_CACHE`` not a folder), and, run as root, the worker forked into
+bubblewrap's sandbox by the fork server (``runtime/forkserver.py``; the server's own start
+counted, spread over the round's starts); ``--starts`` starts per round.
 
     python bench/worker_startup.py [--rounds 9] [--sandboxed [--starts 20]]
 """
@@ -82,7 +84,7 @@ for _ in range(int(sys.argv[1])):
     launched = sandbox.launch(sandbox.SANDBOX, code=None, scratch=scratch, device=None,
                               hidden=[])
     os.close(launched.to_worker)
-    launched.proc.stdout.read()
+    launched.output.read()
     launched.proc.wait()
     os.close(launched.from_worker)
     shutil.rmtree(scratch, ignore_errors=True)
@@ -97,8 +99,12 @@ def sandboxed(rounds: int, starts: int) -> None:
     stages = tempfile.mkdtemp()
     blocked = Path(tempfile.mkdtemp()) / "not-a-folder"
     blocked.write_text("")
-    envs = {"staged": {**os.environ, "NLPDOJO_SHOWN_CACHE": stages},
-            "file by file": {**os.environ, "NLPDOJO_SHOWN_CACHE": str(blocked / "stages")}}
+    off = {**os.environ, sandbox.FORK_SERVER_ENV: "off"}
+    envs = {"staged": {**off, "NLPDOJO_SHOWN_CACHE": stages},
+            "file by file": {**off, "NLPDOJO_SHOWN_CACHE": str(blocked / "stages")}}
+    if os.getuid() == 0:  # the fork server's starts (its own start included), staged
+        envs["forked by the fork server"] = {**os.environ, "NLPDOJO_SHOWN_CACHE": stages,
+                                             sandbox.FORK_SERVER_ENV: "always"}
     base = cgroup_cpu_of([sys.executable, "-c", "import nlpdojo_autograder.runtime.sandbox"],
                          dict(os.environ))
     per: dict[str, list[float]] = {name: [] for name in envs}
@@ -112,6 +118,10 @@ def sandboxed(rounds: int, starts: int) -> None:
         print(f"{name:<51}{spread(values, '{:.3f}')}")
     ratios = [s / f for s, f in zip(per["staged"], per["file by file"], strict=True)]
     print(f"{'ratio staged / file by file, per round':<51}{spread(ratios)}x")
+    if "forked by the fork server" in per:
+        ratios = [f / s for f, s in zip(per["forked by the fork server"], per["staged"],
+                                        strict=True)]
+        print(f"{'ratio forked / staged, per round':<51}{spread(ratios)}x")
 
 
 def main() -> None:

@@ -221,7 +221,7 @@ class WorkerProcess:
             remove_tree(scratch)
             raise
         self.proc = self.launched.proc
-        self.pump = _OutputPump(self.proc.stdout)
+        self.pump = _OutputPump(self.launched.output)
         self.pump.start()
         self.channel = Channel(self.launched.from_worker, self.launched.to_worker,
                                max_bytes=max_bytes, convert=to_wire, allow_tokens=tokens,
@@ -274,14 +274,26 @@ class WorkerProcess:
     def over_memory(self) -> bool:
         """Whether its resident memory is above its limit (watched where the limit is not the
         kernel's: CUDA)."""
-        return bool(self.resident_limit and self.proc is not None
-                    and _tree_resident(self.proc.pid) > self.resident_limit)
+        if not self.resident_limit or self.proc is None:
+            return False
+        resident = _tree_resident(self.proc.pid)
+        if self.launched.parent is not None:  # the worker's, not its waiting parent's own
+            resident += _tree_resident(self.launched.parent, self.launched.server, root=False)
+        return resident > self.resident_limit
 
     def cpu_seconds(self) -> float | None:
         """CPU seconds (user and system, every thread's) its processes have used so far, as
         the kernel counts them, read from outside (``/proc``): nothing in the worker can
         change it. None where it has stopped or ``/proc`` cannot say."""
-        return None if self.proc is None else _tree_cpu_seconds(self.proc.pid)
+        if self.proc is None:
+            return None
+        seconds = _tree_cpu_seconds(self.proc.pid)
+        parent = self.launched.parent  # a fork server's child, the worker's parent
+        if seconds is None or parent is None:
+            return seconds
+        # (the server reaps it once the worker ended: its pid may then be another's)
+        worker = _tree_cpu_seconds(parent, self.launched.server)
+        return None if worker is None else seconds + worker
 
     def stop(self) -> None:
         """Kill it (its whole process group), close its channel and remove its scratch."""
@@ -858,16 +870,19 @@ def _tree(pid: int) -> Iterator[int]:
             continue
 
 
-def _tree_cpu_seconds(pid: int) -> float | None:
+def _tree_cpu_seconds(pid: int, parent: int | None = None) -> float | None:
     """User and system CPU seconds of ``pid`` and its descendants, each process's every thread,
     and of the descendants that ended and were waited for (Linux ``/proc/PID/stat``, fields 14
-    to 17); None where ``pid`` cannot be read. In the sandbox ``pid`` is bubblewrap's, the
-    worker its descendant (which starts no process of its own: :mod:`.processes`)."""
+    to 17); None where ``pid`` cannot be read, or is not a child of ``parent`` where one is
+    given. In the sandbox ``pid`` is bubblewrap's, the worker its descendant (which starts no
+    process of its own: :mod:`.processes`), or a fork server's child, the worker's parent."""
     ticks, found = 0, False
     for p in _tree(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
+            if p == pid and parent is not None and int(fields[1]) != parent:
+                return None
             # utime, stime, cutime, cstime (fields 14-17, counted after pid and comm)
             ticks += sum(int(v) for v in fields[11:15])
         except (OSError, ValueError, IndexError):
@@ -876,13 +891,26 @@ def _tree_cpu_seconds(pid: int) -> float | None:
     return ticks / _CLOCK_TICKS if found else None
 
 
+def _child_of(pid: int, parent: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1]) == parent
+    except (OSError, ValueError, IndexError):
+        return False
+
+
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _tree_resident(pid: int) -> int:
-    """Resident bytes of ``pid`` and its descendants (Linux ``/proc``)."""
+def _tree_resident(pid: int, parent: int | None = None, *, root: bool = True) -> int:
+    """Resident bytes of ``pid`` and its descendants (Linux ``/proc``); without ``pid``'s own
+    where not ``root``; 0 where ``pid`` is not a child of ``parent`` (where one is given)."""
+    if parent is not None and not _child_of(pid, parent):
+        return 0
     total, page = 0, os.sysconf("SC_PAGE_SIZE")
     for p in _tree(pid):
+        if p == pid and not root:
+            continue
         try:
             with open(f"/proc/{p}/statm") as f:
                 total += int(f.read().split()[1]) * page

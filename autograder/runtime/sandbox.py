@@ -22,6 +22,7 @@ grade without ``sandbox``.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import functools
 import importlib.util
@@ -31,12 +32,16 @@ import site
 import subprocess
 import sys
 import sysconfig
+import threading
+import time
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import bringing_plugins
+from nlpdojo_autograder.runtime import forkserver
 from nlpdojo_autograder.runtime.shown import staged
 from nlpdojo_autograder.runtime.subject import GRADER_PACKAGE, PACK_API_MODULES, WORKER_MODULES
 
@@ -108,6 +113,12 @@ class Launched:
     scratch_dir: str
     uid: int | None
     processes: int | None
+    #: the worker's output (stdout and stderr together)
+    output: Any = None
+    #: a fork server's child, the worker's parent (its CPU time counts the worker's): None
+    #: where bubblewrap's process is the worker's ancestor; ``server``: the server's pid
+    parent: int | None = None
+    server: int | None = None
 
 
 #: what the sandbox shows of ``/etc``: the dynamic loader's cache and configuration (a CUDA
@@ -168,8 +179,17 @@ def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | No
         (scratch / "stack.txt").touch(mode=0o600)
         if uid is not None:
             os.chown(scratch / "stack.txt", uid, uid)
-        argv = [*_bwrap_argv(code, scratch, env, device, hidden, scratch_bytes, reference),
-                *WORKER_COMMAND, str(to_r), str(from_w), SCRATCH_DIR]
+        sandbox = _bwrap_argv(code, scratch, env, device, hidden, scratch_bytes, reference)
+        server = _fork_server(env, device, hidden)
+        if server is not None:
+            try:
+                return _forked(server, sandbox, scratch, env, to_r, to_w, from_r, from_w,
+                               extra_fds, code, uid, processes)
+            except forkserver.ForkServerError:
+                if os.environ.get(FORK_SERVER_ENV) == "always":
+                    raise
+                # started the usual way below
+        argv = [*sandbox, *WORKER_COMMAND, str(to_r), str(from_w), SCRATCH_DIR]
         code_dir = CODE_DIR if code is not None else ""
         scratch_dir, popen_env = SCRATCH_DIR, {"PATH": env["PATH"]}
     else:
@@ -182,7 +202,129 @@ def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | No
     finally:
         os.close(to_r)
         os.close(from_w)
-    return Launched(proc, to_w, from_r, code_dir, scratch_dir, uid, processes)
+    return Launched(proc, to_w, from_r, code_dir, scratch_dir, uid, processes, proc.stdout)
+
+
+#: a process's sandboxed starts before it starts a fork server (:mod:`.forkserver`): a
+#: ``grade`` of one submission starts a worker and perhaps a reference process, for which the
+#: server's own start would not pay; ``dojo verify`` and a test suite start hundreds
+FORK_SERVER_AFTER = 2
+#: ``off``: no fork server (every worker starts its own interpreter); ``always``: from the
+#: first start, and a worker the server cannot start is an error (the tests' forked variants)
+FORK_SERVER_ENV = "NLPDOJO_FORK_SERVER"
+#: servers a process keeps at once (one per workers' environment: tests vary the plugins)
+MAX_FORK_SERVERS = 2
+_SERVERS: dict[tuple[int, tuple[tuple[str, str], ...]], forkserver.ForkServer] = {}
+_SANDBOXED_STARTS: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
+def _fork_server(env: dict[str, str], device: str | None,
+                 hidden: list[Path]) -> forkserver.ForkServer | None:
+    """The fork server for workers of environment ``env``, where one is ready and every
+    module it loaded is one this sandbox shows; None where workers start the usual way: not
+    root (a user namespace: not done), a CUDA device (its driver is not forked), switched
+    off, the process's first starts, a server still importing or broken."""
+    mode = os.environ.get(FORK_SERVER_ENV, "")
+    if mode == "off" or os.getuid() != 0 or (device or "cpu").startswith("cuda"):
+        return None
+    key = (os.getpid(), tuple(sorted(env.items())))  # a forked grader starts its own
+    with _SERVERS_LOCK:
+        for other in [k for k in _SERVERS if k[0] != key[0]]:  # a parent's: left alone
+            del _SERVERS[other]
+        server = _SERVERS.get(key)
+        if server is not None and (server.broken or server.proc.poll() is not None):
+            server.close()  # it died: another starts as the first did
+            del _SERVERS[key]
+            _SANDBOXED_STARTS.pop(key, None)
+            server = None
+        if server is None:
+            _SANDBOXED_STARTS[key] = starts = _SANDBOXED_STARTS.get(key, 0) + 1
+            if mode == "always" or starts >= FORK_SERVER_AFTER:
+                while len(_SERVERS) >= MAX_FORK_SERVERS:  # the oldest goes
+                    _SERVERS.pop(next(iter(_SERVERS))).close()
+                _SERVERS[key] = server = forkserver.ForkServer(sys.executable, env)
+            if mode != "always":
+                return None
+    if mode == "always":
+        server.wait(forkserver.DEADLINE_S)
+    if not server.ready():
+        return None
+    if not server.shows([p.resolve() for p in (*hidden, *hidden_in(_python_folders()))],
+                        *_package_view(_grader_package())):
+        if mode == "always":
+            raise forkserver.ForkServerError("the fork server has loaded a module this "
+                                             "sandbox does not show")
+        return None
+    return server
+
+
+@functools.lru_cache(maxsize=4)
+def _package_view(masked: tuple[tuple[Path, tuple[Path, ...]], ...]
+                  ) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Of the grader's packages the sandbox shows in part (:func:`_grader_package`): the
+    files it shows and the folders, resolved."""
+    return (frozenset(str(f.resolve()) for _, files in masked for f in files),
+            tuple(str(folder.resolve()) for folder, _ in masked))
+
+
+def _close_fork_servers() -> None:
+    with _SERVERS_LOCK:
+        for key, server in list(_SERVERS.items()):
+            if key[0] == os.getpid():
+                server.close()
+        _SERVERS.clear()
+
+
+atexit.register(_close_fork_servers)
+
+
+def _forked(server: forkserver.ForkServer, sandbox: list[str], scratch: Path,
+            env: dict[str, str], to_r: int, to_w: int, from_r: int, from_w: int,
+            extra_fds: tuple[int, ...], code: Path | None, uid: int | None,
+            processes: int | None) -> Launched:
+    """Start bubblewrap's sandbox with the placeholder in it and have ``server`` fork the
+    worker into it (:mod:`.forkserver`); the worker's descriptors are at the numbers a worker
+    started the usual way has. Raises ForkServerError (nothing left running) where it
+    cannot."""
+    info_r, info_w = os.pipe()
+    status_r, status_w = os.pipe()
+    out_r, out_w = os.pipe()
+    try:
+        proc = subprocess.Popen([*sandbox, "--info-fd", str(info_w), "/bin/sh", "-c",
+                                 forkserver.PLACEHOLDER], cwd=scratch, env={"PATH": env["PATH"]},
+                                stdin=status_r, stdout=out_w, stderr=out_w,
+                                start_new_session=True, pass_fds=(info_w,))
+    except OSError as exc:
+        for fd in (info_r, info_w, status_r, status_w, out_r, out_w):
+            os.close(fd)
+        raise forkserver.ForkServerError(str(exc)) from exc
+    os.close(info_w)
+    os.close(status_r)
+    try:
+        placeholder = forkserver.wait_for_placeholder(info_r, out_r, time.monotonic()
+                                                      + forkserver.DEADLINE_S)
+        parent = server.spawn(placeholder, [(status_w, -1), (to_r, to_r), (from_w, from_w),
+                                            *((fd, fd) for fd in extra_fds),
+                                            (out_w, 1), (out_w, 2)],
+                              [str(to_r), str(from_w), SCRATCH_DIR])
+    except BaseException:
+        try:
+            os.killpg(proc.pid, 9)
+        except OSError:
+            pass
+        proc.wait()
+        for fd in (status_w, out_r, out_w):
+            os.close(fd)
+        raise
+    finally:
+        os.close(info_r)
+    os.close(status_w)
+    os.close(out_w)
+    os.close(to_r)
+    os.close(from_w)
+    return Launched(proc, to_w, from_r, CODE_DIR if code is not None else "", SCRATCH_DIR,
+                    uid, processes, os.fdopen(out_r, "rb"), parent, server.proc.pid)
 
 
 def _seed_font_cache(folder: Path) -> None:

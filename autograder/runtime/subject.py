@@ -53,8 +53,8 @@ WORKER_MODULES = ("runtime.worker", "runtime.channel", "runtime.calls", "runtime
                   "runtime.loader", "runtime.probes", "runtime.objects", "runtime.untrusted",
                   "runtime.replies", "runtime.lifetime", "runtime.processes",
                   "runtime.executed", "runtime.frozen", "runtime.reflection",
-                  "runtime.signatures", "runtime.callbacks", "plugin", "grading.results",
-                  "grading.reporting")
+                  "runtime.signatures", "runtime.callbacks", "runtime.forkserver", "plugin",
+                  "grading.results", "grading.reporting")
 #: tools the course gives students for their own use that answer a question when graded code
 #: imports them (``nlpdojo.gradcheck`` is the central-difference checker that
 #: a topic's gradcheck question asks students to write): refused to graded code, with why

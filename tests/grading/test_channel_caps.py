@@ -303,8 +303,14 @@ def test_a_giant_declared_array_frame_costs_its_check_and_no_memory(tmp_path):
 
     folder = softmax_attack(tmp_path / "sub", """
         import json, os, struct
-        argv = open('/proc/self/cmdline', 'rb').read().split(b'\\0')
-        fd = int(argv[argv.index(b'nlpdojo_autograder.runtime.worker') + 2])
+        def writes_to_a_pipe(f):
+            try:  # (the listing's own descriptor is closed by now)
+                return (os.readlink(f'/proc/self/fd/{f}').startswith('pipe:') and
+                        int(open(f'/proc/self/fdinfo/{f}').read().split()[3], 8) & 3 == 1)
+            except OSError:
+                return False
+        fd = max(f for f in map(int, os.listdir('/proc/self/fd')) if f > 2
+                 and writes_to_a_pipe(f))
         header = json.dumps(['a', 'float64', [1 << 25], 1 << 28]).encode()
         os.write(fd, struct.pack('!4sIQ', b'NLPD', len(header), 1 << 28) + header)
         os._exit(0)

@@ -9,10 +9,13 @@ torch backend, whose arrays are torch tensors, the worker turns autograd off."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from nlpdojo_autograder.grading.runner import Limits, hidden_engines
 from nlpdojo_autograder.runtime import code_rules, sandbox
+from nlpdojo_autograder.runtime.sandbox import FORK_SERVER_ENV
 from tests.grading.courses import edited_course
 from tests.grading.test_mistakes_that_passed import _grade
 
@@ -539,11 +542,13 @@ LSTMCell.backward = _backward
 '''
 
 
-def test_structured_differences_at_scale_fail_on_their_cpu_time(tmp_path):
+def test_structured_differences_at_scale_fail_on_their_cpu_time(tmp_path, monkeypatch):
     """The structured, stacked central differences agree with the reference at every size and
     run few lines at scale; what they cannot hide is their work there: a forward per group of
     coordinates, hundreds of times the reference's CPU time on the same call (the worker's
-    CPU time as the grader reads it from ``/proc``)."""
+    CPU time as the grader reads it from ``/proc``). Every worker started by bubblewrap (the
+    next test's forked by the fork server: their CPU time is read through another process)."""
+    monkeypatch.setenv(FORK_SERVER_ENV, "off")
     checks, said = _earns_nothing(tmp_path, "rnn_variants", "lstm_cell", "library/gated.py",
                                   STRUCTURED_DIFFERENCES_LSTM, spared=("forget_bias",))
     assert "s of CPU time where the reference's took" in said, said
@@ -593,7 +598,11 @@ Linear.backward = _backward
 '''
 
 
-def test_a_linear_layer_by_forwards_on_bumps_fails_on_its_cpu_time(tmp_path):
+def test_a_linear_layer_by_forwards_on_bumps_fails_on_its_cpu_time(tmp_path, monkeypatch):
+    """Every worker forked by the fork server where it can (root): its CPU time is read through
+    its parent, the server's child (runtime/forkserver.py)."""
+    if os.getuid() == 0 and sandbox.probe() is None:
+        monkeypatch.setenv(FORK_SERVER_ENV, "always")
     _, said = _earns_nothing(tmp_path, "neural_networks", "affine", "library/layers.py",
                              FORWARD_ON_BUMPS_LINEAR)
     assert "s of CPU time where the reference's took" in said, said

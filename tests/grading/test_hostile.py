@@ -39,6 +39,7 @@ import pytest
 
 from nlpdojo_autograder.runtime import sandbox
 from nlpdojo_autograder.runtime.code_rules import ENV as CODE_RULES_ENV
+from nlpdojo_autograder.runtime.sandbox import FORK_SERVER_ENV
 
 #: grading attacks, judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
 pytestmark = [pytest.mark.seeded, pytest.mark.shared_expected]
@@ -54,17 +55,26 @@ TOPIC = "word_vectors"
 SANDBOX_MISSING = sandbox.probe()
 needs_sandbox = pytest.mark.skipif(SANDBOX_MISSING is not None,
                                    reason=f"no OS sandbox here: {SANDBOX_MISSING}")
+#: the fork server runs where the grader is root (no user namespace to join: not done)
+needs_fork_server = pytest.mark.skipif(
+    SANDBOX_MISSING is not None or os.getuid() != 0,
+    reason=f"no fork server here: {SANDBOX_MISSING or 'the grader is not root'}")
 AUTO = "auto"  # whatever `grade` picks here: the sandbox where it works
+#: the sandbox's worker started by bubblewrap, and forked into it by the fork server
+SANDBOXED = ["sandbox", pytest.param("forked", id="forked", marks=needs_fork_server)]
 
 
 def levels(open_without_sandbox: str | None = None) -> list:
-    """Both isolation levels; ``open_without_sandbox``: why the attack succeeds at the process
-    level (docs/security.md), which makes that variant a strict xfail."""
+    """Both isolation levels, the sandbox's worker started by bubblewrap and forked into it by
+    the fork server (``forked``, runtime/forkserver.py: where the grader runs as root);
+    ``open_without_sandbox``: why the attack succeeds at the process level
+    (docs/security.md), which makes that variant a strict xfail."""
     process = pytest.param("process", id="process")
     if open_without_sandbox:
         process = pytest.param("process", id="process", marks=pytest.mark.xfail(
             strict=True, reason=f"open at the process level: {open_without_sandbox}"))
-    return [pytest.param("sandbox", id="sandbox", marks=needs_sandbox), process]
+    return [pytest.param("sandbox", id="sandbox", marks=needs_sandbox),
+            pytest.param("forked", id="forked", marks=needs_fork_server), process]
 
 
 # -- submissions ------------------------------------------------------------------------------
@@ -222,8 +232,10 @@ def grade(tmp_path: Path, level: str, *args: str, submission: Path | None = None
     # (test_code_rules.py): off here, so that the defences behind them are what is tested
     child_env = {**os.environ, "TMPDIR": str(grader_tmp), CODE_RULES_ENV: "off", **(env or {})}
     child_env.pop("NLPDOJO_SANDBOX", None)
-    if level == "sandbox":
+    if level in ("sandbox", "forked"):
         command.append("--require-sandbox")
+        # every worker forked by the fork server, or started by bubblewrap, never by the other
+        child_env[FORK_SERVER_ENV] = "always" if level == "forked" else "off"
     elif level == "process":
         child_env["NLPDOJO_SANDBOX"] = "off"
     before = _protected()
@@ -242,8 +254,8 @@ def grade(tmp_path: Path, level: str, *args: str, submission: Path | None = None
         assert graded.result is not None or (cohort and (out / "summary.json").is_file()), \
             f"no result written (exit {graded.returncode}): {proc.stderr[-3000:]}"
         assert graded.returncode in (0, 1), (graded.returncode, proc.stderr[-3000:])
-        if level in ("sandbox", "process") and graded.result is not None:
-            assert graded.result["isolation"] == level
+        if level in ("sandbox", "process", "forked") and graded.result is not None:
+            assert graded.result["isolation"] == ("sandbox" if level == "forked" else level)
     assert graded.left == [], f"processes outlived grading: {graded.left}"
     alive = processes_naming([str(tmp_path), *needles])
     assert not alive, f"processes naming the submission or the attack are alive: {alive}"
@@ -359,9 +371,10 @@ def test_the_reference_source_cannot_be_read_from_disk(tmp_path, level):
         assert "the reference is not readable at" in check["message"], check["message"]
 
 
+@pytest.mark.parametrize("level", SANDBOXED)
 @needs_sandbox
 @pytest.mark.timeout(300)
-def test_no_file_in_the_sandbox_holds_the_reference_or_the_fixtures(tmp_path):
+def test_no_file_in_the_sandbox_holds_the_reference_or_the_fixtures(tmp_path, level):
     """The whole file system the worker sees, searched for a line of the reference softmax and
     for fixture arrays (the student's own folder excepted)."""
     folder = softmax_attack(tmp_path / "sub", """
@@ -393,7 +406,7 @@ def test_no_file_in_the_sandbox_holds_the_reference_or_the_fixtures(tmp_path):
     """, honest=True)
     # the walk reads every text file of the system: seconds when quiet, past the 30 s limit of
     # a check under the load of the whole suite (-n 2 beside trainings), hence the scale
-    graded = grade(tmp_path, "sandbox", "softmax", "--timeout-scale", "4", submission=folder,
+    graded = grade(tmp_path, level, "softmax", "--timeout-scale", "4", submission=folder,
                    timeout_s=280)
     graded.assert_full_marks("softmax")
 
@@ -678,11 +691,18 @@ def test_graded_code_gets_no_native_implementation(tmp_path, level):
 # -- the wire: garbage and odd values -----------------------------------------------------------
 @pytest.mark.timeout(300)
 def test_garbage_on_the_reply_channel_costs_only_that_check(tmp_path):
-    """The channel's file descriptor, read from the worker's own command line."""
+    """The channel's file descriptor, found among the worker's own (the highest that writes
+    to a pipe: the reference channel's, where there is one, is made first)."""
     folder = softmax_attack(tmp_path / "sub", """
         import os
-        argv = open('/proc/self/cmdline', 'rb').read().split(b'\\0')
-        channel = int(argv[argv.index(b'nlpdojo_autograder.runtime.worker') + 2])
+        def writes_to_a_pipe(f):
+            try:  # (the listing's own descriptor is closed by now)
+                return (os.readlink(f'/proc/self/fd/{f}').startswith('pipe:') and
+                        int(open(f'/proc/self/fdinfo/{f}').read().split()[3], 8) & 3 == 1)
+            except OSError:
+                return False
+        channel = max(f for f in map(int, os.listdir('/proc/self/fd')) if f > 2
+                 and writes_to_a_pipe(f))
         os.write(channel, b'NLPD' + b'\\xff' * 64)
     """, honest=True)
     graded = grade(tmp_path, AUTO, "softmax", "naive_softmax", submission=folder)
@@ -756,9 +776,10 @@ def test_a_daemon_does_not_outlive_grading(tmp_path, level):
     assert any("may not start processes" in c["message"] for c in checks), checks
 
 
+@pytest.mark.parametrize("level", SANDBOXED)
 @needs_sandbox  # without it kill(-1) as root would hit every process of the machine
 @pytest.mark.timeout(300)
-def test_signalling_the_grader_and_everything_reaches_only_the_sandbox(tmp_path):
+def test_signalling_the_grader_and_everything_reaches_only_the_sandbox(tmp_path, level):
     folder = softmax_attack(tmp_path / "sub", """
         import os, signal
         if b'bwrap' not in open('/proc/1/cmdline', 'rb').read():
@@ -770,7 +791,7 @@ def test_signalling_the_grader_and_everything_reaches_only_the_sandbox(tmp_path)
                 pass
         os.kill(os.getpid(), signal.SIGKILL)
     """)
-    graded = grade(tmp_path, "sandbox", "softmax", "naive_softmax", submission=folder)
+    graded = grade(tmp_path, level, "softmax", "naive_softmax", submission=folder)
     for check in graded.assert_zero("softmax"):
         assert check["status"] == "error"
         assert "the process running your code" in check["message"], check["message"]
@@ -904,9 +925,10 @@ def test_the_graders_secrets_are_out_of_reach(tmp_path, level):
     graded.assert_full_marks("softmax")
 
 
+@pytest.mark.parametrize("level", SANDBOXED)
 @needs_sandbox
 @pytest.mark.timeout(300)
-def test_the_machines_configuration_files_are_out_of_reach(tmp_path):
+def test_the_machines_configuration_files_are_out_of_reach(tmp_path, level):
     """A grading machine's ``/etc`` is world-readable: ``pip.conf`` and ``npmrc`` with a private
     index's token, ``environment``, the host's keys. The sandbox showed all of it; now only what
     a Python process needs (``sandbox.ETC_SHOWN``), and an attack listing it finds nothing else
@@ -925,7 +947,7 @@ def test_the_machines_configuration_files_are_out_of_reach(tmp_path):
         if extra or read:
             raise RuntimeError(f'in /etc: {extra[:12]}, read: {read}')
     """, honest=True, SHOWN=repr(shown))
-    graded = grade(tmp_path, "sandbox", "softmax", submission=folder)
+    graded = grade(tmp_path, level, "softmax", submission=folder)
     graded.assert_full_marks("softmax")
 
 
@@ -967,11 +989,12 @@ def test_the_network_is_out_of_reach(tmp_path, level):
     graded.assert_full_marks("softmax")
 
 
+@pytest.mark.parametrize("level", SANDBOXED)
 @needs_sandbox  # without it root ignores RLIMIT_NPROC: a fork bomb on the machine
 @pytest.mark.skipif(os.getuid() != 0, reason="the process limit needs a user of its own: "
                                               "bubblewrap run as root")
 @pytest.mark.timeout(300)
-def test_a_fork_bomb_is_limited(tmp_path):
+def test_a_fork_bomb_is_limited(tmp_path, level):
     folder = softmax_attack(tmp_path / "sub", """
         import os, time
         made = 0
@@ -987,7 +1010,7 @@ def test_a_fork_bomb_is_limited(tmp_path):
         if made >= 1000:
             raise RuntimeError('forked 1000 processes: no process limit')
     """, honest=True)
-    graded = grade(tmp_path, "sandbox", "softmax", submission=folder)
+    graded = grade(tmp_path, level, "softmax", submission=folder)
     graded.assert_full_marks("softmax")
 
 
