@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import importlib
 import json
 import os
 import select
@@ -47,10 +48,23 @@ PLACEHOLDER = ('ulimit -c 0; printf "%s" "' + READY.decode().strip() + '\n"; rea
 #: seconds a request to the server, or a placeholder's start, may take
 DEADLINE_S = 20.0
 MAX_FDS = 32
+#: past every descriptor number (close_range(2)'s bound is an unsigned int)
+ALL_FDS = 2**31 - 1
 
 _PR_CAPBSET_DROP = 24
 _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 _CAP_VERSION_3 = 0x20080522
+
+
+def start_time(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks after boot, ``/proc/PID/stat`` field 22): with its pid,
+    what names one process for good (a pid alone may be another's once it has ended); None
+    where there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class ForkServerError(Exception):
@@ -69,7 +83,7 @@ class ForkServer:
         self.sock = ours
         self.lock = threading.Lock()
         self.modules: tuple[str, ...] | None = None
-        self._shows: dict[tuple[str, ...], bool] = {}
+        self._shows: dict[tuple[tuple[str, ...], ...], bool] = {}
         self.broken = False
         try:
             self.proc = subprocess.Popen(
@@ -100,35 +114,42 @@ class ForkServer:
         return self.modules is not None
 
     def shows(self, hidden: list[Path], shown_files: frozenset[str],
-              packages: tuple[str, ...]) -> bool:
-        """Whether every module file it has loaded is one the sandbox shows: none inside a
-        hidden folder, and of the grader's package trees (``packages``) only the files it
-        shows (``shown_files``). Kept per ``hidden`` (the rest is the process's)."""
-        key = tuple(str(h) for h in hidden)
+              packages: tuple[str, ...], bound: tuple[str, ...]) -> bool:
+        """Whether every module file it has loaded is one the sandbox shows: inside a folder
+        it binds (``bound``), none inside a hidden folder, and of the grader's package trees
+        (``packages``) only the files it shows (``shown_files``, which come with
+        ``packages``). Kept per question asked."""
+        names = tuple(str(h) for h in hidden)
+        key = (names, packages, bound)
         verdict = self._shows.get(key)
         if verdict is None:
-            hidden_inside = tuple(f"{h}{os.sep}" for h in key)
+            hidden_inside = tuple(f"{h}{os.sep}" for h in names)
             package_inside = tuple(f"{p}{os.sep}" for p in packages)
+            bound_inside = tuple(f"{b.rstrip(os.sep)}{os.sep}" for b in bound)
 
             def shown(name: str) -> bool:
-                if name in key or name.startswith(hidden_inside):
+                if name in names or name.startswith(hidden_inside):
                     return False
-                return name in shown_files or not name.startswith(package_inside)
+                if name.startswith(package_inside):
+                    return name in shown_files
+                return name.startswith(bound_inside)
 
             verdict = self.modules is not None and all(map(shown, self.modules))
             self._shows[key] = verdict
         return verdict
 
-    def spawn(self, placeholder: int, fds: list[tuple[int, int]], argv: list[str]) -> int:
-        """Fork a worker into the sandbox of bubblewrap's child ``placeholder``: ``fds`` are
-        (descriptor here, its number in the worker) pairs, the first the placeholder's
-        status pipe (the child's); returns the child's pid (the worker's parent, whose
-        CPU time counts the worker's)."""
+    def spawn(self, placeholder: tuple[int, int], fds: list[tuple[int, int]],
+              argv: list[str]) -> tuple[int, int]:
+        """Fork a worker into the sandbox of the ``placeholder`` (its pid and start time,
+        :func:`wait_for_placeholder`): ``fds`` are (descriptor here, its number in the
+        worker) pairs, the first the placeholder's status pipe (the child's); returns the
+        child's pid and start time (the worker's parent, whose CPU time counts the
+        worker's)."""
         with self.lock:
             if self.broken:
                 raise ForkServerError("the fork server stopped")
-            request = json.dumps({"pid": placeholder, "targets": [t for _, t in fds],
-                                  "argv": argv}).encode()
+            request = json.dumps({"pid": placeholder[0], "start": placeholder[1],
+                                  "targets": [t for _, t in fds], "argv": argv}).encode()
             try:
                 socket.send_fds(self.sock, [request], [f for f, _ in fds])
                 if not select.select([self.sock], [], [], DEADLINE_S)[0]:
@@ -140,9 +161,10 @@ class ForkServer:
             except (OSError, ValueError, ForkServerError) as exc:
                 self.close()
                 raise ForkServerError(f"the fork server failed: {exc}") from exc
-        if not isinstance(reply, dict) or not isinstance(reply.get("pid"), int):
+        if not isinstance(reply, dict) or not isinstance(reply.get("pid"), int) \
+                or not isinstance(reply.get("start"), int):
             raise ForkServerError(f"the fork server refused: {reply!r:.300}")
-        return int(reply["pid"])
+        return int(reply["pid"]), int(reply["start"])
 
     def close(self) -> None:
         self.broken = True
@@ -178,10 +200,11 @@ def serve(fd: int) -> None:
             return  # the grader has gone
         try:
             request = json.loads(message)
-            pid = _fork_worker(int(request["pid"]), list(zip(fds, request["targets"],
-                                                              strict=True)),
+            pid = _fork_worker((int(request["pid"]), int(request["start"])),
+                               list(zip(fds, request["targets"], strict=True)),
                                [str(a) for a in request["argv"]], sock.fileno())
-            answer: dict[str, Any] = {"pid": pid}
+            # read before anything here can reap it: the child and this time name it for good
+            answer: dict[str, Any] = {"pid": pid, "start": start_time(pid)}
         except Exception as exc:  # noqa: BLE001 - said to the grader, which starts it itself
             answer = {"error": f"{type(exc).__name__}: {exc}"}
         finally:
@@ -200,9 +223,12 @@ def _reap() -> None:
             return
 
 
-def _fork_worker(placeholder: int, fds: list[tuple[int, int]], argv: list[str],
+def _fork_worker(placeholder: tuple[int, int], fds: list[tuple[int, int]], argv: list[str],
                  server_fd: int) -> int:
-    proc = f"/proc/{placeholder}"
+    """Open the namespaces, root folder and capabilities of the ``placeholder`` (pid, start
+    time), check it is still the process that started then, and fork the worker's parent
+    (:func:`_parent_of_worker`); returns that child's pid."""
+    proc = f"/proc/{placeholder[0]}"
     caps = _capabilities(f"{proc}/status")
     root = os.open(f"{proc}/root", os.O_RDONLY | os.O_DIRECTORY)
     spaces = []
@@ -212,6 +238,10 @@ def _fork_worker(placeholder: int, fds: list[tuple[int, int]], argv: list[str],
                 spaces.append(os.open(f"{proc}/ns/{name}", os.O_RDONLY))
             elif name != "cgroup":  # (bubblewrap's --unshare-cgroup-try may not)
                 raise ForkServerError(f"the placeholder shares the {name} namespace")
+        # what was read and opened is the placeholder's, not another process's that took its
+        # pid (a pid is not taken again while its process lives)
+        if start_time(placeholder[0]) != placeholder[1]:
+            raise ForkServerError("the placeholder has ended")
         child = os.fork()
         if child == 0:
             code = 127
@@ -236,7 +266,7 @@ def _close_all_but(keep: set[int]) -> None:
         if fd > start:
             os.closerange(start, fd)
         start = fd + 1
-    os.closerange(start, 1 << 16)
+    os.closerange(start, ALL_FDS)
 
 
 def _say(fds: list[tuple[int, int]], text: str) -> None:
@@ -272,6 +302,9 @@ def _parent_of_worker(root: int, spaces: list[int], caps: dict[str, int],
         finally:
             os._exit(code)
     _close_all_but({0, 1, 2, status[0]})
+    # it only waits and writes from here on: no capability (it stays outside the sandbox's
+    # PID namespace, where its worker cannot reach it)
+    _set_capabilities(libc, dict.fromkeys(("CapInh", "CapPrm", "CapEff", "CapBnd"), 0))
     while True:
         try:
             _, how = os.waitpid(worker, 0)
@@ -293,17 +326,22 @@ def _become_worker(libc: Any, caps: dict[str, int], fds: list[tuple[int, int]],
     the placeholder's capabilities, fresh random state; then the worker's own ``main``."""
     os.setsid()
     os.chdir(argv[2])  # (bubblewrap's --chdir)
-    high = [(fcntl.fcntl(f, fcntl.F_DUPFD_CLOEXEC, 1024), target) for f, target in fds]
+    above = max(1024, *(target + 1 for _, target in fds))  # (no copy lands on a target)
+    high = [(fcntl.fcntl(f, fcntl.F_DUPFD_CLOEXEC, above), target) for f, target in fds]
     for f, _ in fds:
         os.close(f)
     for f, target in high:
         os.dup2(f, target)
         os.close(f)
-    null = os.open("/dev/null", os.O_RDONLY)
+    null = os.open("/dev/null", os.O_RDWR)
     os.dup2(null, 0)
     os.close(null)
     _close_all_but({0, 1, 2, *(t for _, t in high)})
     _set_capabilities(libc, caps)
+    # what the import system remembers of the folders the server imported from, listed on the
+    # host: names of files the sandbox may not show (the grader's other modules)
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
     import numpy as np
 
     from nlpdojo_autograder.runtime import worker
@@ -355,9 +393,10 @@ def _set_capabilities(libc: Any, caps: dict[str, int]) -> None:
         raise OSError(ctypes.get_errno(), "capset")
 
 
-def wait_for_placeholder(info: int, output: int, deadline: float) -> int:
-    """The placeholder's pid, once it has started in the finished sandbox (:data:`READY`,
-    the first bytes of its ``output``): the child of bubblewrap's child (``--info-fd``)."""
+def wait_for_placeholder(info: int, output: int, deadline: float) -> tuple[int, int]:
+    """The placeholder's pid and start time (:func:`start_time`), once it has started in the
+    finished sandbox (:data:`READY`, the first bytes of its ``output``): the child of
+    bubblewrap's child (``--info-fd``)."""
     said = b""
     pid = None
     while pid is None:
@@ -382,7 +421,10 @@ def wait_for_placeholder(info: int, output: int, deadline: float) -> int:
         raise ForkServerError(f"the sandbox's processes cannot be read: {exc}") from exc
     if len(children) != 1:
         raise ForkServerError(f"the sandbox's init has {len(children)} children, not one")
-    return children[0]
+    started = start_time(children[0])
+    if started is None:
+        raise ForkServerError("the sandbox's placeholder has ended")
+    return children[0], started
 
 
 def _read_before(fd: int, deadline: float, size: int) -> bytes:

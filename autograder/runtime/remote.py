@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nlpdojo import plugins
-from nlpdojo_autograder.runtime import code_rules, probes, sandbox
+from nlpdojo_autograder.runtime import code_rules, forkserver, probes, sandbox
 from nlpdojo_autograder.runtime.callbacks import SwapScope
 from nlpdojo_autograder.runtime.calls import Workspace, to_wire
 from nlpdojo_autograder.runtime.channel import (
@@ -278,7 +278,8 @@ class WorkerProcess:
             return False
         resident = _tree_resident(self.proc.pid)
         if self.launched.parent is not None:  # the worker's, not its waiting parent's own
-            resident += _tree_resident(self.launched.parent, self.launched.server, root=False)
+            resident += _tree_resident(self.launched.parent, self.launched.parent_start,
+                                       root=False)
         return resident > self.resident_limit
 
     def cpu_seconds(self) -> float | None:
@@ -291,8 +292,8 @@ class WorkerProcess:
         parent = self.launched.parent  # a fork server's child, the worker's parent
         if seconds is None or parent is None:
             return seconds
-        # (the server reaps it once the worker ended: its pid may then be another's)
-        worker = _tree_cpu_seconds(parent, self.launched.server)
+        # (once the worker ended its pid may be another's: the start time tells)
+        worker = _tree_cpu_seconds(parent, self.launched.parent_start)
         return None if worker is None else seconds + worker
 
     def stop(self) -> None:
@@ -870,18 +871,19 @@ def _tree(pid: int) -> Iterator[int]:
             continue
 
 
-def _tree_cpu_seconds(pid: int, parent: int | None = None) -> float | None:
+def _tree_cpu_seconds(pid: int, started: int | None = None) -> float | None:
     """User and system CPU seconds of ``pid`` and its descendants, each process's every thread,
     and of the descendants that ended and were waited for (Linux ``/proc/PID/stat``, fields 14
-    to 17); None where ``pid`` cannot be read, or is not a child of ``parent`` where one is
-    given. In the sandbox ``pid`` is bubblewrap's, the worker its descendant (which starts no
-    process of its own: :mod:`.processes`), or a fork server's child, the worker's parent."""
+    to 17); None where ``pid`` cannot be read, or did not start at ``started`` where that is
+    given (``forkserver.start_time``). In the sandbox ``pid`` is bubblewrap's, the worker its
+    descendant (which starts no process of its own: :mod:`.processes`), or a fork server's
+    child, the worker's parent."""
     ticks, found = 0, False
     for p in _tree(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            if p == pid and parent is not None and int(fields[1]) != parent:
+            if p == pid and started is not None and int(fields[19]) != started:
                 return None
             # utime, stime, cutime, cstime (fields 14-17, counted after pid and comm)
             ticks += sum(int(v) for v in fields[11:15])
@@ -891,21 +893,13 @@ def _tree_cpu_seconds(pid: int, parent: int | None = None) -> float | None:
     return ticks / _CLOCK_TICKS if found else None
 
 
-def _child_of(pid: int, parent: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1]) == parent
-    except (OSError, ValueError, IndexError):
-        return False
-
-
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _tree_resident(pid: int, parent: int | None = None, *, root: bool = True) -> int:
+def _tree_resident(pid: int, started: int | None = None, *, root: bool = True) -> int:
     """Resident bytes of ``pid`` and its descendants (Linux ``/proc``); without ``pid``'s own
-    where not ``root``; 0 where ``pid`` is not a child of ``parent`` (where one is given)."""
-    if parent is not None and not _child_of(pid, parent):
+    where not ``root``; 0 where ``pid`` did not start at ``started`` (where that is given)."""
+    if started is not None and forkserver.start_time(pid) != started:
         return 0
     total, page = 0, os.sysconf("SC_PAGE_SIZE")
     for p in _tree(pid):

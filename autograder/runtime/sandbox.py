@@ -55,6 +55,8 @@ SCRATCH_BYTES = 512 * 2**20
 TMP_BYTES = 64 * 2**20
 #: a folder hidden by an empty tmpfs (the reference, the fixtures) stays (nearly) empty
 EMPTY_BYTES = 64 * 2**10
+#: the system's folders the sandbox shows read-only (or as the links they are)
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 #: the first of the user ids a root grader's sandboxes run as (one per grading process)
 UID_BASE = 61_000
 #: how a worker starts: ``-P`` keeps its working folder (the scratch folder it may write) off
@@ -116,9 +118,10 @@ class Launched:
     #: the worker's output (stdout and stderr together)
     output: Any = None
     #: a fork server's child, the worker's parent (its CPU time counts the worker's): None
-    #: where bubblewrap's process is the worker's ancestor; ``server``: the server's pid
+    #: where bubblewrap's process is the worker's ancestor; ``parent_start``: its start time
+    #: (``forkserver.start_time``: its pid is another's once it has ended)
     parent: int | None = None
-    server: int | None = None
+    parent_start: int | None = None
 
 
 #: what the sandbox shows of ``/etc``: the dynamic loader's cache and configuration (a CUDA
@@ -205,10 +208,11 @@ def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | No
     return Launched(proc, to_w, from_r, code_dir, scratch_dir, uid, processes, proc.stdout)
 
 
-#: a process's sandboxed starts before it starts a fork server (:mod:`.forkserver`): a
-#: ``grade`` of one submission starts a worker and perhaps a reference process, for which the
-#: server's own start would not pay; ``dojo verify`` and a test suite start hundreds
-FORK_SERVER_AFTER = 2
+#: the sandboxed start at which a process starts a fork server (:mod:`.forkserver`), to fork
+#: the workers after it: a ``grade`` of one submission starts a worker and perhaps a reference
+#: process (again after a time-out), for which the server's own start (~0.2 CPU-s) would not
+#: pay; ``dojo verify`` and a test suite start hundreds
+FORK_SERVER_AFTER = 3
 #: ``off``: no fork server (every worker starts its own interpreter); ``always``: from the
 #: first start, and a worker the server cannot start is an error (the tests' forked variants)
 FORK_SERVER_ENV = "NLPDOJO_FORK_SERVER"
@@ -251,7 +255,7 @@ def _fork_server(env: dict[str, str], device: str | None,
     if not server.ready():
         return None
     if not server.shows([p.resolve() for p in (*hidden, *hidden_in(_python_folders()))],
-                        *_package_view(_grader_package())):
+                        *_package_view(_grader_package()), _bound_roots(_python_folders())):
         if mode == "always":
             raise forkserver.ForkServerError("the fork server has loaded a module this "
                                              "sandbox does not show")
@@ -266,6 +270,14 @@ def _package_view(masked: tuple[tuple[Path, tuple[Path, ...]], ...]
     files it shows and the folders, resolved."""
     return (frozenset(str(f.resolve()) for _, files in masked for f in files),
             tuple(str(folder.resolve()) for folder, _ in masked))
+
+
+@functools.lru_cache(maxsize=4)
+def _bound_roots(python: tuple[Path, ...]) -> tuple[str, ...]:
+    """The folders every sandbox binds that modules may come from (resolved): the system's
+    (:func:`_bwrap_argv`) and Python's (:func:`_python_folders`)."""
+    system = [Path(top) for top in SYSTEM_FOLDERS if Path(top).exists()]
+    return tuple(sorted({str(p.resolve()) for p in (*system, *python)}))
 
 
 def _close_fork_servers() -> None:
@@ -304,10 +316,10 @@ def _forked(server: forkserver.ForkServer, sandbox: list[str], scratch: Path,
     try:
         placeholder = forkserver.wait_for_placeholder(info_r, out_r, time.monotonic()
                                                       + forkserver.DEADLINE_S)
-        parent = server.spawn(placeholder, [(status_w, -1), (to_r, to_r), (from_w, from_w),
-                                            *((fd, fd) for fd in extra_fds),
-                                            (out_w, 1), (out_w, 2)],
-                              [str(to_r), str(from_w), SCRATCH_DIR])
+        parent, parent_start = server.spawn(
+            placeholder, [(status_w, -1), (to_r, to_r), (from_w, from_w),
+                          *((fd, fd) for fd in extra_fds), (out_w, 1), (out_w, 2)],
+            [str(to_r), str(from_w), SCRATCH_DIR])
     except BaseException:
         try:
             os.killpg(proc.pid, 9)
@@ -324,7 +336,7 @@ def _forked(server: forkserver.ForkServer, sandbox: list[str], scratch: Path,
     os.close(to_r)
     os.close(from_w)
     return Launched(proc, to_w, from_r, CODE_DIR if code is not None else "", SCRATCH_DIR,
-                    uid, processes, os.fdopen(out_r, "rb"), parent, server.proc.pid)
+                    uid, processes, os.fdopen(out_r, "rb"), parent, parent_start)
 
 
 def _seed_font_cache(folder: Path) -> None:
@@ -391,7 +403,7 @@ def _bwrap_argv(code: Path | None, scratch: Path, env: dict[str, str], device: s
     for key, value in env.items():
         argv += ["--setenv", key, value]
     argv += ["--proc", "/proc", "--dev", "/dev", *_size(TMP_BYTES), "--tmpfs", "/tmp"]
-    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+    for top in SYSTEM_FOLDERS:
         path = Path(top)
         if path.is_symlink():
             argv += ["--symlink", os.readlink(path), top]

@@ -143,15 +143,20 @@ def test_a_forked_workers_cpu_time_and_memory_are_read_through_its_parent(tmp_pa
         worker = _worker_pid(forked)
         fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
         own = sum(int(v) for v in fields[11:13]) / remote._CLOCK_TICKS
-        through_parent = remote._tree_cpu_seconds(forked.parent, forked.server)
+        through_parent = remote._tree_cpu_seconds(forked.parent, forked.parent_start)
         assert through_parent is not None and through_parent >= own
-        resident = remote._tree_resident(forked.parent, forked.server, root=False)
+        resident = remote._tree_resident(forked.parent, forked.parent_start, root=False)
         assert resident == int(Path(f"/proc/{worker}/statm").read_text().split()[1]) \
             * os.sysconf("SC_PAGE_SIZE")
-        # a pid that is not the server's child (reused, once the server reaped it) counts
-        # nothing
-        assert remote._tree_cpu_seconds(forked.parent, os.getpid()) is None
-        assert remote._tree_resident(forked.parent, os.getpid(), root=False) == 0
+        # the pid of a process that started at another time (the pid taken again once the
+        # worker's parent ended) counts nothing
+        assert remote._tree_cpu_seconds(forked.parent, forked.parent_start + 1) is None
+        assert remote._tree_resident(forked.parent, forked.parent_start + 1, root=False) == 0
+        # nor does the server's end change what is counted: the parent is known by its pid
+        # and start time, not by its parent (it is the init's child once the server is gone)
+        sandbox._close_fork_servers()
+        assert remote._tree_cpu_seconds(forked.parent, forked.parent_start) == \
+            pytest.approx(through_parent, abs=0.05)
     finally:
         _stop(forked)
 
@@ -182,10 +187,17 @@ def test_a_fork_server_that_died_costs_nothing_but_its_speed(tmp_path, monkeypat
 
 def test_a_server_that_loaded_a_hidden_module_forks_no_worker(tmp_path, monkeypatch):
     """Every module file the server loaded must be one the sandbox shows: a folder it loaded
-    from that a grading hides (here the worker's own runtime) and no worker is forked."""
+    from that a grading hides (here the worker's own runtime), or one the sandbox does not
+    bind, and no worker is forked."""
     forked = _launch(tmp_path, "always", monkeypatch)
     _stop(forked)
     runtime = Path(forkserver.__file__).resolve().parent
+    (server,) = sandbox._SERVERS.values()
+    files, packages = sandbox._package_view(sandbox._grader_package())
+    bound = sandbox._bound_roots(sandbox._python_folders())
+    assert server.shows([], files, packages, bound)
+    # a module from a folder no sandbox binds (here: none bound but the grader's packages)
+    assert not server.shows([], files, packages, packages)
     scratch = tmp_path / "hidden"
     scratch.mkdir()
     with pytest.raises(forkserver.ForkServerError, match="does not show"):
