@@ -299,22 +299,14 @@ def test_a_giant_declared_array_frame_costs_its_check_and_no_memory(tmp_path):
     """The worker writes, on its reply channel, a frame that declares 256 MiB of float64 (as
     many numbers as a frame may hold) and holds none of it, then exits: the grader had
     allocated what was declared on the prefix."""
-    from tests.grading.test_hostile import softmax_attack
+    from tests.grading.test_hostile import REPLY_CHANNEL, softmax_attack
 
-    folder = softmax_attack(tmp_path / "sub", """
-        import json, os, struct
-        def writes_to_a_pipe(f):
-            try:  # (the listing's own descriptor is closed by now)
-                return (os.readlink(f'/proc/self/fd/{f}').startswith('pipe:') and
-                        int(open(f'/proc/self/fdinfo/{f}').read().split()[3], 8) & 3 == 1)
-            except OSError:
-                return False
-        fd = max(f for f in map(int, os.listdir('/proc/self/fd')) if f > 2
-                 and writes_to_a_pipe(f))
+    folder = softmax_attack(tmp_path / "sub", REPLY_CHANNEL + textwrap.dedent("""
+        import json, struct
         header = json.dumps(['a', 'float64', [1 << 25], 1 << 28]).encode()
-        os.write(fd, struct.pack('!4sIQ', b'NLPD', len(header), 1 << 28) + header)
+        os.write(channel, struct.pack('!4sIQ', b'NLPD', len(header), 1 << 28) + header)
         os._exit(0)
-    """)
+    """))
     checks, peak = _graded_with_peak(tmp_path, folder)
     for check in _softmax_zero_naive_full(checks):
         assert check["status"] == "error"

@@ -689,22 +689,27 @@ def test_graded_code_gets_no_native_implementation(tmp_path, level):
 
 
 # -- the wire: garbage and odd values -----------------------------------------------------------
+#: attack code that finds the worker's reply channel (``channel``) among its descriptors: the
+#: highest that writes to a pipe (the reference channel's, where there is one, is made first)
+REPLY_CHANNEL = """
+import os
+def writes_to_a_pipe(f):
+    try:  # (the listing's own descriptor is closed by now)
+        return (os.readlink(f'/proc/self/fd/{f}').startswith('pipe:') and
+                int(open(f'/proc/self/fdinfo/{f}').read().split()[3], 8) & 3 == 1)
+    except OSError:
+        return False
+channel = max(f for f in map(int, os.listdir('/proc/self/fd')) if f > 2
+              and writes_to_a_pipe(f))
+"""
+
+
 @pytest.mark.timeout(300)
 def test_garbage_on_the_reply_channel_costs_only_that_check(tmp_path):
-    """The channel's file descriptor, found among the worker's own (the highest that writes
-    to a pipe: the reference channel's, where there is one, is made first)."""
-    folder = softmax_attack(tmp_path / "sub", """
-        import os
-        def writes_to_a_pipe(f):
-            try:  # (the listing's own descriptor is closed by now)
-                return (os.readlink(f'/proc/self/fd/{f}').startswith('pipe:') and
-                        int(open(f'/proc/self/fdinfo/{f}').read().split()[3], 8) & 3 == 1)
-            except OSError:
-                return False
-        channel = max(f for f in map(int, os.listdir('/proc/self/fd')) if f > 2
-                 and writes_to_a_pipe(f))
+    """The channel's file descriptor, found among the worker's own (:data:`REPLY_CHANNEL`)."""
+    folder = softmax_attack(tmp_path / "sub", REPLY_CHANNEL + textwrap.dedent("""
         os.write(channel, b'NLPD' + b'\\xff' * 64)
-    """, honest=True)
+    """), honest=True)
     graded = grade(tmp_path, AUTO, "softmax", "naive_softmax", submission=folder)
     for check in graded.assert_zero("softmax"):
         assert check["status"] == "error"
