@@ -45,8 +45,8 @@ def _launch(tmp_path: Path, how: str, monkeypatch) -> sandbox.Launched:
 
 
 def _worker_pid(launched: sandbox.Launched) -> int:
-    """The worker's pid (the grader's view): the one process in its tree running Python that
-    says it is in a PID namespace of its own."""
+    """The worker's pid (the grader's view): the one process in its tree running Python in a
+    PID namespace of its own, once it waits for its spec."""
     roots = [launched.parent] if launched.parent is not None else [launched.proc.pid]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -57,11 +57,25 @@ def _worker_pid(launched: sandbox.Launched) -> int:
             except OSError:
                 continue
             nspid = next(line for line in status.splitlines() if line.startswith("NSpid"))
-            if "python" in Path(exe).name and len(nspid.split()) == 3 and \
-                    "NoNewPrivs:\t1" in status:  # (set by the worker's main before its spec)
+            if "python" in Path(exe).name and len(nspid.split()) == 3 and _waits(pid):
                 return pid
         time.sleep(0.05)
     raise AssertionError("no worker found")
+
+
+#: poll(2) and ppoll(2) on x86-64, ppoll(2) on arm64: the channel's wait for the spec
+WAITING_SYSCALLS = {"7", "271", "73"}
+
+
+def _waits(pid: int) -> bool:
+    """Whether the worker waits for its spec (its imports done: a worker bubblewrap started
+    reads its modules' files until then, and those descriptors would be compared)."""
+    try:
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+        syscall = Path(f"/proc/{pid}/syscall").read_text().split()[0]
+    except (OSError, IndexError):
+        return False
+    return "poll" in wchan or syscall in WAITING_SYSCALLS
 
 
 def _facts(pid: int) -> dict[str, object]:
