@@ -69,7 +69,8 @@ lint: $(STAMP)
 # the time, yet a third test made the grading tests slower (test_topics_through_the_grader and
 # test_reference_worker: 5:20 with two, 6:21 with three, same clone, 2026-11-30, Intel Xeon):
 # a call-back's round trips wait on the scheduler too, and a third process in the queue
-# lengthens every one of them.
+# lengthens every one of them. A whole run with three (2026-12-04, AMD EPYC): 907 s and
+# 1,573 CPU-s against 885 s and 1,452 with two (docs/benchmarks.md: the CPU is the bound).
 # Byte-compiled first: where PYTHONDONTWRITEBYTECODE is set, every grader and worker process
 # the tests start would otherwise compile the grader's modules again (a fifth of a second each),
 # and every reference process the reference's (solutions/: ~15 ms of each topic's start).
