@@ -352,3 +352,29 @@ def test_the_built_in_course_declares_its_planted_bugs_withheld():
         assert topic.withheld == f"{module.__name__}.withheld", topic.name
         assert not [b.name for q in topic.questions for b in q.planted_bugs], topic.name
         assert topic.exercise().planted_bugs, topic.name
+
+
+def test_a_topics_planted_bugs_are_placed_when_first_read_not_when_registered(monkeypatch):
+    """Placing a bug reads the reference's modules and searches them for its text: the
+    registry (every command's start, every grading) never reads planted bugs, so an exercise
+    places its own the first time they are read, once, as :meth:`Topic.planted_bugs` does."""
+    from nlpdojo_course.cnn_text import TOPIC
+
+    placed = []
+    place = Topic._placed
+
+    def counted(self, bug, texts):
+        placed.append(bug.name)
+        return place(self, bug, texts)
+
+    monkeypatch.setattr(Topic, "_placed", counted)
+    exercise = TOPIC.exercise()
+    assert placed == []
+    bugs = list(exercise.planted_bugs)
+    assert placed and len(bugs) >= len(placed)
+    assert all(b.question and b.module and not b.unplaced for b in bugs)
+    assert [b.name for b in exercise.planted_bugs] == [b.name for b in bugs]
+    assert len(placed) == len(set(placed))  # once: read again, nothing is placed again
+    listed = TOPIC.planted_bugs()
+    assert exercise.planted_bugs == listed and isinstance(listed, list)
+    assert exercise.planted_bugs[0] == listed[0] and len(exercise.planted_bugs) == len(listed)

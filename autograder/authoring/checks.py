@@ -21,7 +21,7 @@ import hashlib
 import math
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,8 +251,9 @@ class Exercise:
     #: import name of the reference solutions (default ``nlpdojo_solutions.<name>``); a pack
     #: shipped by a plugin names its own
     reference: str | None = None
-    #: deliberate bugs that ``dojo verify`` plants to prove the checks catch them
-    planted_bugs: list[PlantedBug] = field(default_factory=list)
+    #: deliberate bugs that ``dojo verify`` plants to prove the checks catch them (a topic's are
+    #: placed the first time they are read: :class:`~.topic.PlacedOnUse`)
+    planted_bugs: Sequence[PlantedBug] = field(default_factory=list)
     #: modules of given code (no question markers) that checks run from the reference where it
     #: is installed, never from the submission (``Context.given_module``): a training loop whose
     #: budget the metric checks rely on must not be the student's to change
