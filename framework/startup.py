@@ -9,11 +9,20 @@ then sets one thread anyway (its policy, ``nlpdojo_numpy.backend``), so ``grade`
 BLAS thread variables nor ``NLPDOJO_NUMPY_THREADS``; :data:`DEFAULTED_ENV` tells the backend
 that the variable is the command's, not the user's, so its choice stays the policy's (and
 ``NLPDOJO_NUMPY_THREADS=2`` still gives a second thread: OpenBLAS 0.3.31 grows its pool).
+
+**No garbage collection of the imports.** A command imports some thousand modules before it
+does anything, and the collector, triggered by every 700 new objects, traverses everything
+allocated so far each time it reaches the oldest generation; none of it is garbage. The
+commands import with the collector off and then freeze what they imported
+(:func:`imports_without_collection`): later collections pass it over.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+from collections.abc import Iterator
 
 #: the variables the BLAS libraries read for their thread count at start-up
 BLAS_THREAD_ENVS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -39,3 +48,19 @@ def blas_threads_preset() -> str | None:
     if os.environ.get(DEFAULTED_ENV) == "1" and os.environ.get("OPENBLAS_NUM_THREADS") == "1":
         return next((name for name in BLAS_THREAD_ENVS[1:] if os.environ.get(name)), None)
     return next((name for name in BLAS_THREAD_ENVS if os.environ.get(name)), None)
+
+
+@contextlib.contextmanager
+def imports_without_collection() -> Iterator[None]:
+    """Run the block (a command's imports) with the garbage collector off, then move every
+    object it tracks into the permanent generation (:func:`gc.freeze`), which later collections
+    skip: module objects, functions and classes that live as long as the process. Collection
+    is on again after the block, whatever it raised; one the block had switched off stays off."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()

@@ -41,6 +41,7 @@ from nlpdojo.cli.common import (
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
 from nlpdojo.settings import Choice, CourseConfig, pick
+from nlpdojo.startup import imports_without_collection
 from nlpdojo_autograder.authoring.questions import QuestionError, resolve, split
 from nlpdojo_autograder.authoring.reference_runs import STORE_ENV as AT_SCALE_STORE_ENV
 from nlpdojo_autograder.cli.grade_options import (
@@ -949,7 +950,8 @@ def main() -> None:
                           str(user_cache_path("nlpdojo", appauthor=False) / "torchinductor"))
     end_with_parent()  # a cohort's child: not an orphan when its pool or Dask worker dies
     plugin_warnings_as_lines()  # before the plugins load: the help's topic list loads them
-    _list_topics_in_help()
+    with imports_without_collection():  # the plugins' modules and declarations
+        _list_topics_in_help()
     run_app(app)
 
 

@@ -12,7 +12,7 @@ from nlpdojo.cli.common import run_app
 from nlpdojo.cli.data import data_app
 from nlpdojo.cli.plugins import plugins
 from nlpdojo.cli.train import make_train_app
-from nlpdojo.startup import one_blas_thread_at_start
+from nlpdojo.startup import imports_without_collection, one_blas_thread_at_start
 
 
 def build_app() -> typer.Typer:
@@ -66,7 +66,8 @@ def main() -> None:
 
     plugin_warnings_as_lines()  # before the plugins load: building the app loads them
     try:
-        app = build_app()
+        with imports_without_collection():  # the plugins' and commands' imports
+            app = build_app()
     except NlpdojoError as exc:  # a broken plugin: say which, never a traceback
         print_error(exc)
         raise SystemExit(2) from exc

@@ -18,7 +18,12 @@ process (``threadpoolctl``; never at import), by the first of:
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.machinery
+import importlib.util
 import os
+import sys
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -34,18 +39,66 @@ from nlpdojo.startup import NUMPY_THREADS_ENV, blas_threads_preset
 DENSE_ROWS_PER_VALUE = 4
 
 
+#: the extension module that holds SciPy's sparse kernels
+_SPARSETOOLS = "scipy.sparse._sparsetools"
+
+
 @functools.cache
-def _sparse() -> tuple[ModuleType, Any]:
-    """``scipy.sparse`` and SciPy's compiled kernel behind ``csc_matrix @ dense`` (Y += A @ X,
-    in place; None in a SciPy that moved it: the public product is used), imported at the
-    first scatter, not with the backend: importing them takes ~27 ms, which every grader
-    worker and reference process would pay at start-up, and most never scatter."""
-    sp = import_deferring("scipy.sparse")
+def _sparse() -> ModuleType:
+    """``scipy.sparse``, imported at the first scatter that cannot run in place
+    (:func:`_scatter_in_place`): its import is ~0.1 CPU-s and 176 modules."""
+    return import_deferring("scipy.sparse")
+
+
+@functools.cache
+def _csc_matvecs() -> Any:
+    """SciPy's compiled kernel behind ``csc_matrix @ dense`` (Y += A @ X, in place), or None in
+    a SciPy that moved it (the public product is used then).
+
+    Where ``scipy.sparse`` is not imported yet, the kernel's extension module is loaded from
+    its file alone (its initialisation imports NumPy only) and kept here, not in
+    ``sys.modules``: a later ``import scipy.sparse`` loads the package as it would have. The
+    package's import is what every grader worker and reference process that scatters once
+    paid (~0.1 CPU-s; the kernel alone ~1 ms), and most of their scatters run in place."""
+    module = sys.modules.get(_SPARSETOOLS) or _extension_alone(_SPARSETOOLS)
+    if module is None:
+        try:
+            module = importlib.import_module(_SPARSETOOLS)
+        except ImportError:  # pragma: no cover - a SciPy that moved it
+            return None
+    return getattr(module, "csc_matvecs", None)
+
+
+def _extension_alone(name: str) -> ModuleType | None:
+    """The compiled module ``name`` loaded from its file without importing the packages
+    above it (nor registered in ``sys.modules``); None where it is not found or does not
+    load."""
+    top, _, leaf = name.partition(".")
     try:
-        from scipy.sparse._sparsetools import csc_matvecs
-    except ImportError:  # pragma: no cover - a SciPy that moved it
-        csc_matvecs = None
-    return sp, csc_matvecs
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)), *leaf.split(".")[:-1])
+    stem = leaf.rpartition(".")[2]
+    path = next((folder / f"{stem}{suffix}" for suffix in importlib.machinery.EXTENSION_SUFFIXES
+                 if (folder / f"{stem}{suffix}").is_file()), None)
+    if path is None:
+        return None
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return None
+    try:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception:  # noqa: BLE001 - the package's own import is tried instead
+        return None
+    finally:
+        # a single-phase extension registers itself; the package's import loads it again
+        # (from the interpreter's copy of its first initialisation)
+        sys.modules.pop(name, None)
+    return module
 
 
 def _scatter_in_place(flat: np.ndarray, index: np.ndarray, data: np.ndarray,
@@ -64,7 +117,7 @@ def _scatter_in_place(flat: np.ndarray, index: np.ndarray, data: np.ndarray,
     :param data: (N,) weight of each value.
     :param rows: (N / per_row, D) the vectors the weights scale.
     """
-    csc_matvecs = _sparse()[1]
+    csc_matvecs = _csc_matvecs()
     if (csc_matvecs is None or not flat.flags.c_contiguous or flat.dtype not in _FLOATS
             or rows.dtype != flat.dtype):
         return False
@@ -222,7 +275,7 @@ class NumpyBackend(Backend):
             return target
         if rows <= DENSE_ROWS_PER_VALUE * n:
             # Few rows: one column per value, no sort; the product is a dense (V, D) block.
-            sums = _sparse()[0].csc_matrix((weights, index, np.arange(n + 1)),
+            sums = _sparse().csc_matrix((weights, index, np.arange(n + 1)),
                                            shape=(rows, n)) @ values
             flat += sums
         else:
@@ -230,7 +283,7 @@ class NumpyBackend(Backend):
             order = np.argsort(index)  # (N,)
             sorted_index = index[order]
             starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])  # (U,)
-            sums = _sparse()[0].csr_matrix((weights, order, np.r_[starts, n]),
+            sums = _sparse().csr_matrix((weights, order, np.r_[starts, n]),
                                  shape=(starts.shape[0], n)) @ values  # (U, D)
             flat[sorted_index[starts]] += sums
         return target
@@ -253,7 +306,7 @@ class NumpyBackend(Backend):
         if _scatter_in_place(flat, index.reshape(-1), data, rows.reshape(B, -1), M):
             return target
         # Column b of the sparse (V, B) matrix holds weights[b, :] at rows index[b, :].
-        S = _sparse()[0].csc_matrix((data, index.reshape(-1), np.arange(0, B * M + 1, M)),
+        S = _sparse().csc_matrix((data, index.reshape(-1), np.arange(0, B * M + 1, M)),
                           shape=(flat.shape[0], B))
         if flat.shape[0] <= DENSE_ROWS_PER_VALUE * B * M:
             flat += S @ rows.reshape(B, -1)  # (V, D)

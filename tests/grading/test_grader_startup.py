@@ -151,22 +151,33 @@ def test_an_entry_point_value_that_names_nothing_is_a_clear_error():
     assert plugins.ChosenPlugin("x", "json:dumps", "someone-else").load() is json.dumps
 
 
-def test_the_numpy_backend_imports_scipy_at_its_first_scatter_not_at_start_up():
-    """Every worker and reference process loads the NumPy backend; SciPy's sparse module
-    (~27 ms to import) is for its scatters only, imported by the first one, which is right."""
+def test_the_numpy_backend_imports_scipy_sparse_only_for_a_scatter_that_cannot_run_in_place():
+    """Every worker and reference process loads the NumPy backend; SciPy's sparse package
+    (~0.1 CPU-s and 176 modules to import) is for the scatters its in-place kernel cannot run
+    (mixed dtypes, a target that is not contiguous). The kernel's own extension module is
+    loaded alone at the first scatter, and kept out of ``sys.modules``: a later import of the
+    package is as it would have been, its ``_sparsetools`` attribute included."""
     code = ("import json, sys\n"
             "import numpy as np\n"
             "from nlpdojo.selection import load_backend\n"
             "backend = load_backend('numpy', 'cpu', 'float64')\n"
-            "before = 'scipy.sparse' in sys.modules\n"
+            "seen = ['scipy.sparse' in sys.modules]\n"
             "target = np.zeros((5, 2))\n"
             "backend.scatter_add(target, np.array([1, 3, 1]), np.ones((3, 2)))\n"
-            "print(json.dumps([before, 'scipy.sparse' in sys.modules, target.tolist()]))")
+            "seen += ['scipy' in sys.modules, 'scipy.sparse._sparsetools' in sys.modules]\n"
+            "mixed = np.zeros((5, 2), dtype=np.float32)\n"
+            "backend.scatter_add(mixed, np.array([4, 4]), np.ones((2, 2)))\n"
+            "seen += ['scipy.sparse' in sys.modules]\n"
+            "import scipy.sparse as sp\n"
+            "seen += [sp._sparsetools is sys.modules['scipy.sparse._sparsetools'],\n"
+            "         (sp.eye(3, format='csr') @ np.ones(3)).tolist()]\n"
+            "print(json.dumps([seen, target.tolist(), mixed.tolist()]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=True)
-    before, after, target = json.loads(done.stdout.strip().splitlines()[-1])
-    assert not before and after
+    seen, target, mixed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == [False, False, False, True, True, [1.0, 1.0, 1.0]]
     assert target == [[0, 0], [2, 2], [0, 0], [1, 1], [0, 0]]
+    assert mixed == [[0, 0]] * 4 + [[2, 2]]
 
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
