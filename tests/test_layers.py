@@ -143,6 +143,9 @@ LAZY_MODULES = {
     "nlpdojo_autograder.cli.launch":
         "the grade console script's first code: it sets the start-up environment before the "
         "grade command's modules import NumPy (nlpdojo.startup)",
+    "nlpdojo_autograder.runtime.worker_main":
+        "a worker's first code: it imports the worker's modules with the garbage collector off "
+        "(nlpdojo.startup)",
     "nlpdojo_autograder.runtime.forkserver":
         "imported by the grader (sandbox.py) for its handle on the server, where the worker's "
         "modules and NumPy are not imported: the server's process imports them when it starts",

@@ -37,6 +37,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from nlpdojo.startup import imports_without_collection
+
 #: the namespaces a worker joins, the mount namespace last (it changes the root folder)
 NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")
 #: what bubblewrap runs in a sandbox whose worker the server forks: it says it is up
@@ -182,9 +184,10 @@ class ForkServer:
 def serve(fd: int) -> None:
     """Import what a worker imports, say which module files that loaded, then fork a worker
     per request until the grader closes the socket."""
-    import numpy  # noqa: F401 - the point of the server: imported once
+    with imports_without_collection():  # and frozen: no fork's collection traverses them
+        import numpy  # noqa: F401 - the point of the server: imported once
 
-    from nlpdojo_autograder.runtime import worker  # noqa: F401
+        from nlpdojo_autograder.runtime import worker  # noqa: F401
 
     sock = socket.socket(fileno=fd)
     modules = sorted({str(Path(m.__file__).resolve()) for m in list(sys.modules.values())

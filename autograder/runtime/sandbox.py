@@ -61,7 +61,7 @@ SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"
 UID_BASE = 61_000
 #: how a worker starts: ``-P`` keeps its working folder (the scratch folder it may write) off
 #: ``sys.path``, so no module written at run time is importable (docs/security.md)
-WORKER_COMMAND = (sys.executable, "-P", "-m", "nlpdojo_autograder.runtime.worker")
+WORKER_COMMAND = (sys.executable, "-P", "-m", "nlpdojo_autograder.runtime.worker_main")
 _PASSED_ENV = ("NLPDOJO_PLUGINS", "CUDA_VISIBLE_DEVICES", "NLPDOJO_TORCH_THREADS",
                "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -152,8 +152,8 @@ def pipe() -> tuple[int, int]:
 def launch(isolation: str, *, code: Path | None, scratch: Path, device: str | None,
            hidden: list[Path], scratch_bytes: int = SCRATCH_BYTES,
            reference: tuple[Path, ...] = (), extra_fds: tuple[int, ...] = ()) -> Launched:
-    """Start ``python -m nlpdojo_autograder.runtime.worker`` on the code in ``code`` (a private copy
-    of the student's topic folder) with ``scratch`` as its only writable folder.
+    """Start ``python -m nlpdojo_autograder.runtime.worker_main`` on the code in ``code`` (a
+    private copy of the student's topic folder) with ``scratch`` as its only writable folder.
 
     ``hidden``: folders that must not be visible (the reference solutions, the fixtures).
     In the sandbox the worker's scratch folder is a tmpfs of ``scratch_bytes`` (the total it

@@ -49,9 +49,9 @@ GRADER_PACKAGE = "nlpdojo_autograder"
 #: ``plugin``, ``grading.results`` and
 #: ``grading.reporting``: loaded with the plugins, they register and format, they check
 #: nothing. The packages above a module (``runtime``) come with it, their ``__init__`` only.
-WORKER_MODULES = ("runtime.worker", "runtime.channel", "runtime.calls", "runtime.subject",
-                  "runtime.loader", "runtime.probes", "runtime.objects", "runtime.untrusted",
-                  "runtime.replies", "runtime.lifetime", "runtime.processes",
+WORKER_MODULES = ("runtime.worker", "runtime.worker_main", "runtime.channel", "runtime.calls",
+                  "runtime.subject", "runtime.loader", "runtime.probes", "runtime.objects",
+                  "runtime.untrusted", "runtime.replies", "runtime.lifetime", "runtime.processes",
                   "runtime.executed", "runtime.frozen", "runtime.reflection",
                   "runtime.signatures", "runtime.callbacks", "runtime.forkserver", "plugin",
                   "grading.results", "grading.reporting")

@@ -1,5 +1,6 @@
-"""The process that runs untrusted code:
-``python -m nlpdojo_autograder.runtime.worker IN OUT SCRATCH``.
+"""The process that runs untrusted code: :func:`main`, started by
+``python -m nlpdojo_autograder.runtime.worker_main IN OUT SCRATCH`` (:mod:`.worker_main`) or
+forked by the fork server (:mod:`.forkserver`).
 
 It answers requests from the grader over a pair of pipes (``IN``, ``OUT``: file descriptors;
 see :mod:`.channel`): the first message is the spec (backend, the student's
@@ -650,17 +651,3 @@ def main(read_fd: int, write_fd: int, scratch: str) -> int:
     channel.send({"ready": True, "resident_limit": resident})
     worker.serve()
     return 0
-
-
-if __name__ == "__main__":
-    code = 1
-    try:
-        code = main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
-    except BaseException:  # noqa: BLE001 - shown in the grader's message about this worker
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        _flush_all()
-        # os._exit: do not wait for threads the student's code left running, nor atexit hooks
-        os._exit(code)

@@ -1,0 +1,36 @@
+"""A worker's first code, and a reference process's (:mod:`.worker`):
+``python -m nlpdojo_autograder.runtime.worker_main IN OUT SCRATCH``.
+
+The worker's modules and NumPy are imported with the garbage collector off and frozen after
+(:func:`nlpdojo.startup.imports_without_collection`: collections during the imports found no
+garbage and took a tenth of their ~0.3 CPU-s), then :func:`.worker.main` serves the grader. A
+worker forked by the fork server (:mod:`.forkserver`) has had its imports made there, and runs
+:func:`.worker.main` the same way."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from nlpdojo.startup import imports_without_collection
+
+
+def run(argv: list[str]) -> None:
+    """Import the worker, serve, and end the process with the worker's exit code: without
+    waiting for threads the student's code left running, nor running atexit hooks."""
+    with imports_without_collection():
+        from nlpdojo_autograder.runtime import worker
+    code = 1
+    try:
+        code = worker.main(int(argv[0]), int(argv[1]), argv[2])
+    except BaseException:  # noqa: BLE001 - shown in the grader's message about this worker
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        worker._flush_all()
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1:])
