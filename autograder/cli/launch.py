@@ -15,3 +15,7 @@ def grade() -> None:
         from nlpdojo_autograder.cli.grade import main
 
     main()
+
+
+if __name__ == "__main__":  # a cohort's child (grading.child.GRADE_MODULE)
+    grade()

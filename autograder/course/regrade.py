@@ -263,4 +263,4 @@ def _grade_command() -> list[str]:
     found = shutil.which("grade")
     if found:
         return [found]
-    return [sys.executable, "-I", "-m", "nlpdojo_autograder.cli.grade"]
+    return [sys.executable, "-I", "-m", "nlpdojo_autograder.cli.launch"]

@@ -21,8 +21,10 @@ from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.grading.results import GradingResult
 from nlpdojo_autograder.runtime.lifetime import on_parent_death
 
-#: the module the child runs (``python -m``): the ``grade`` command
-GRADE_MODULE = "nlpdojo_autograder.cli.grade"
+#: the module the child runs (``python -m``): the ``grade`` command, started as the console
+#: script starts it (:mod:`nlpdojo_autograder.cli.launch`: its imports without garbage
+#: collection)
+GRADE_MODULE = "nlpdojo_autograder.cli.launch"
 #: in the child's environment: the pid of the process that waits for it
 PARENT_ENV = "NLPDOJO_COHORT_PARENT"
 
