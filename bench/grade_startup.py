@@ -7,8 +7,10 @@ processes (their start is in the wall clock). Interleaved with the same grader w
 store of source analyses (``$NLPDOJO_ANALYSIS_CACHE=off``: the code rules and the solution
 markers read again, as every process did before ``runtime/source_memo.py``; the store's own
 row is warm, one run before the rounds), without the console script's one-BLAS-thread start
-(``nlpdojo.startup``: the module's ``main`` run as ``grade`` ran it before, OpenBLAS starting a
-spinning thread per core as NumPy loads), and with a baseline grader when ``--baseline-python``
+(``nlpdojo.startup``: OpenBLAS starting a spinning thread per core as NumPy loads), with the
+garbage collector on during the imports and the registry's build (``nlpdojo.startup``'s
+``imports_without_collection`` a no-op: nothing frozen), and with a baseline grader when
+``--baseline-python``
 names the interpreter of another install (see docs/benchmarks.md, "Start-up of a grade");
 medians [min-max] over ``--repeat`` runs, and the ratios.
 
@@ -33,17 +35,22 @@ from _machine import machine  # bench/ is on sys.path when a bench runs
 ROOT = Path(__file__).resolve().parents[1]
 #: runs ``grade`` in-process and prints the grader's own CPU seconds (self, not children)
 PROBE = """
-import atexit, os, resource, runpy, sys
+import atexit, contextlib, os, resource, runpy, sys
 def said():
     r = resource.getrusage(resource.RUSAGE_SELF)
     sys.stderr.write(f"GRADER_CPU {r.ru_utime + r.ru_stime:.3f}\\n")
 atexit.register(said)
 sys.argv = ["grade", "softmax", "--submission", sys.argv[1], "--no-cache", "-f", "json",
             "-o", sys.argv[2]]
+if os.environ.get("BENCH_BLAS_DEFAULT") or os.environ.get("BENCH_COLLECTING"):
+    from nlpdojo import startup  # patched before the launcher binds its names
+    if os.environ.get("BENCH_BLAS_DEFAULT"):  # OpenBLAS starting a thread per core
+        startup.one_blas_thread_at_start = lambda: None
+    if os.environ.get("BENCH_COLLECTING"):  # the imports with the garbage collector on
+        startup.imports_without_collection = contextlib.nullcontext
 try:  # the console script's function; an older install's `grade` ran the module's main
-    assert not os.environ.get("BENCH_NO_LAUNCHER")
     from nlpdojo_autograder.cli.launch import grade
-except (AssertionError, ImportError):
+except ImportError:
     runpy.run_module("nlpdojo_autograder.cli.grade", run_name="__main__")
 else:
     grade()
@@ -79,7 +86,9 @@ def main() -> None:
                    "this tree, analyses off (peer)": (sys.executable,
                                                       {**store, "NLPDOJO_ANALYSIS_CACHE": "off"}),
                    "this tree, OpenBLAS at its default start (peer)": (
-                       sys.executable, {**store, "BENCH_NO_LAUNCHER": "1"})}
+                       sys.executable, {**store, "BENCH_BLAS_DEFAULT": "1"}),
+                   "this tree, imports with garbage collection (peer)": (
+                       sys.executable, {**store, "BENCH_COLLECTING": "1"})}
         if args.baseline_python:
             graders["baseline"] = (args.baseline_python, store)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in graders}

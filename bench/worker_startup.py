@@ -4,8 +4,10 @@ grading (and again after a crash or a time-out) and a reference process per grad
 swaps one in, so this is paid about 1,650 times in a ``make test`` and at least twice per
 graded submission (docs/benchmarks.md, "Start-up of a worker").
 
-The start-up as a worker does it now, against a peer, interleaved round by round in fresh
-processes, both in the environment the sandbox gives a worker: the start-up as it was before
+The start-up as a worker does it now (``runtime/worker_main.py``: its imports without garbage
+collection), against two peers, interleaved round by round in fresh processes, all in the
+environment the sandbox gives a worker: the same start with the garbage collector on during
+the imports, and the start-up as it was before
 ``nlpdojo.arrays.numpy_namespace`` and the plugins handed over by the grader
 (``plugins.chosen_plugins``): ``array_api_compat.numpy`` imported whole (with NumPy's
 ``testing``, ``f2py``, ``ma``...) and every installed distribution's entry points read
@@ -41,8 +43,21 @@ from _machine import machine, spread  # bench/ is on sys.path when a bench runs
 from nlpdojo import plugins
 from nlpdojo_autograder.runtime import sandbox
 
-#: the worker's start-up, given the grader's plugins (as its spec gives them)
+#: the worker's start-up as ``runtime/worker_main.py`` makes it (its imports without garbage
+#: collection), given the grader's plugins (as its spec gives them)
 PROBE = """
+import json
+from nlpdojo.startup import imports_without_collection
+with imports_without_collection():
+    import nlpdojo_autograder.runtime.worker as worker
+from nlpdojo import plugins
+from nlpdojo.selection import load_backend
+chosen = [plugins.ChosenPlugin(*entry) for entry in json.loads(@CHOSEN@)]
+plugins.build_without(worker.LEFT_OUT_HOOKS, chosen=chosen)
+load_backend("numpy", "cpu", "float64")
+"""
+#: a peer: the same with the garbage collector on during the imports
+COLLECTING = """
 import json
 from nlpdojo import plugins
 from nlpdojo.selection import load_backend
@@ -133,20 +148,24 @@ def main() -> None:
     args = parser.parse_args()
     chosen = [[c.name, c.value, c.distribution] for c in plugins.chosen_plugins()]
     probe = PROBE.replace("@CHOSEN@", repr(json.dumps(chosen)))
+    collecting = COLLECTING.replace("@CHOSEN@", repr(json.dumps(chosen)))
     cpu_of(probe)  # warm the file cache: the first start reads every module from disk
     cpu_of(PEER)
-    ours, peer = [], []
+    ours, gc_on, peer = [], [], []
     for _ in range(args.rounds):
         ours.append(cpu_of(probe))
+        gc_on.append(cpu_of(collecting))
         peer.append(cpu_of(PEER))
     print(f"worker start-up, CPU seconds per process, {args.rounds} interleaved rounds")
     print(f"machine: {machine()}")
     print(f"now                                                {spread(ours, '{:.3f}')}")
+    print(f"imports with garbage collection (peer)             {spread(gc_on, '{:.3f}')}")
     print(f"whole namespace, entry points read (peer)          {spread(peer, '{:.3f}')}")
-    ratios = [o / p for o, p in zip(ours, peer, strict=True)]
-    label = "ratio now / peer, per round"
-    print(f"{label:<51}{spread(ratios)}x "
-          f"(median {statistics.median(ratios):.2f}x)")
+    for name, values in (("garbage collection", gc_on), ("whole namespace", peer)):
+        ratios = [o / p for o, p in zip(ours, values, strict=True)]
+        label = f"ratio now / {name}, per round"
+        print(f"{label:<51}{spread(ratios)}x "
+              f"(median {statistics.median(ratios):.2f}x)")
     if args.sandboxed:
         sandboxed(args.rounds, args.starts)
 
