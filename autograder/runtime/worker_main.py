@@ -20,16 +20,7 @@ def run(argv: list[str]) -> None:
     waiting for threads the student's code left running, nor running atexit hooks."""
     with imports_without_collection():
         from nlpdojo_autograder.runtime import worker
-    code = 1
-    try:
-        code = worker.main(int(argv[0]), int(argv[1]), argv[2])
-    except BaseException:  # noqa: BLE001 - shown in the grader's message about this worker
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        worker._flush_all()
-        os._exit(code)
+    os._exit(worker.run_as_process(argv))
 
 
 if __name__ == "__main__":
