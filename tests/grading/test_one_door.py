@@ -22,6 +22,7 @@ import os
 import resource
 import subprocess
 import sys
+import sysconfig
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,8 @@ from nlpdojo_autograder.release.notebooks import build_notebook, dumps
 from nlpdojo_autograder.release.release import _pytest_module
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the console script CI runs
+GRADE = Path(sysconfig.get_path("scripts")) / "grade"
 SECRET = f"secret-{uuid.uuid4().hex}"
 #: no file a grading writes may be this large (the largest here are a few kB)
 LARGE = 4 * 2**20
@@ -103,7 +106,9 @@ def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
 
 
 def _grade(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return _run([sys.executable, "-m", "nlpdojo_autograder.cli.grade", *args], cwd)
+    """The ``grade`` console script, as CI runs it (a name that is not UTF-8 goes through
+    ``python -m nlpdojo_autograder.cli.grade``, the module's own entry, below)."""
+    return _run([str(GRADE), *args], cwd)
 
 
 def _assert_clean(proc: subprocess.CompletedProcess, *roots: Path) -> None:
