@@ -89,10 +89,14 @@ def _kill_a_busy_worker(client, pids, killed: list, stop: threading.Event) -> No
 @needs_dask
 @pytest.mark.timeout(600)
 def test_a_cluster_grades_like_the_local_pool_and_survives_a_killed_worker(
-        toy, make_submission, tmp_path):
+        toy, make_submission, tmp_path, monkeypatch):
     root = _cohort(make_submission, tmp_path)
     _grade(root, tmp_path / "jobs", "--jobs", "2")
 
+    # the worker killed below never removes its task's folders (nlpdojo-task-*, and the
+    # nlpdojo-cohort-* of the grade it started): the cluster's processes make them here
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
