@@ -7,7 +7,9 @@ Section`` (then perhaps ``Integration ID``, ``Root Account``, then the assignmen
 ``id,name,email,section`` (``login`` may be added; ``email`` and ``section`` may be left
 out). Either may start with a byte-order mark and use commas or semicolons. Wrong columns,
 an empty or duplicate id are refused with the line. Importing again adds and updates
-students by id; a student no longer listed is kept (their attempts with them).
+students by id; a student no longer listed is kept (their attempts with them). A file that
+would add, under a new id, a student the course has (the same login, email or SIS user id as an
+enrolled student's) is refused: students are matched by id, and it would add them twice.
 
 Submission folders are matched to students by the course's declared key
 (:func:`match_folders`): ``id`` (the folder is the student's id), ``login`` or ``email``
@@ -202,6 +204,7 @@ def import_roster(course: Course, path: Path) -> RosterImport:
     transaction."""
     roster = read_roster(path)
     before = {s.id: s for s in course.students()}
+    _refuse_second_identities(path, roster, before)
     added, updated = [], []
     with course.transaction() as conn:
         for s in roster.students:
@@ -222,6 +225,41 @@ def import_roster(course: Course, path: Path) -> RosterImport:
     listed = {s.id for s in roster.students}
     return RosterImport(roster, tuple(added), tuple(updated),
                         tuple(sid for sid in before if sid not in listed))
+
+
+def _refuse_second_identities(path: Path, roster: Roster, before: dict[str, Student]) -> None:
+    """Refuse a file that would add, under a new id, a student the course already has: a new
+    id whose login, email or SIS user id is an enrolled student's (or whose SIS user id is
+    one's id, as a Canvas export's is where the first roster was a plain CSV of SIS ids).
+    Ids are the key, so such a file made a second student beside the first, whose attempts
+    stayed with the first, and an export held both (one with a 0). Withdrawn students are
+    not compared: withdrawing the old id is how a student's id is changed."""
+    enrolled = [s for sid, s in before.items() if not s.withdrawn]
+    clashes = []
+    for new in roster.students:
+        if new.id in before:
+            continue  # the same student, updated
+        for old in enrolled:
+            same = [f"{key} {getattr(new, key)!r}" for key in ("login", "email")
+                    if getattr(new, key) and getattr(new, key).lower()
+                    == getattr(old, key).lower()]
+            if new.sis_user_id and new.sis_user_id in (old.id, old.sis_user_id):
+                same.append(f"SIS user id {new.sis_user_id!r}")
+            elif old.sis_user_id and new.id == old.sis_user_id:
+                same.append(f"SIS user id {old.sis_user_id!r} as id")
+            if same:
+                clashes.append(f"{new.name} ({new.id}) is {old.name} ({old.id}): "
+                               f"{', '.join(same)}")
+    if clashes:
+        shown = "; ".join(clashes[:5]) + (f"; and {len(clashes) - 5} more" if len(clashes) > 5
+                                          else "")
+        raise CourseError(
+            f"roster {path}: {len(clashes)} student(s) of the file are already in the course "
+            f"under another id: {shown}. Students are matched by id, so importing would add "
+            "each a second time (nothing was imported). Import the roster from the same "
+            "source as before (the course's ids: `dojo course roster show`); to change a "
+            "student's id, withdraw the old one first (`dojo course roster withdraw ID "
+            "--reason ...`)")
 
 
 def withdraw(course: Course, student: str, reason: str, *, restore: bool = False) -> Student:

@@ -307,13 +307,17 @@ class Course:
             "SELECT * FROM students ORDER BY position, id")]
 
     def student(self, sid: str) -> Student:
-        """The student ``sid`` (their id, or else their login or email); an unknown one is an
-        error that says how to find them."""
+        """The student ``sid`` (their id, or else their login or email: of the students who
+        have it, the one enrolled where the others withdrew); an unknown one is an error that
+        says how to find them."""
         row = self.conn.execute("SELECT * FROM students WHERE id = ?", (sid,)).fetchone()
         if row is None:
             rows = self.conn.execute(
                 "SELECT * FROM students WHERE (login != '' AND lower(login) = lower(?)) OR "
                 "(email != '' AND lower(email) = lower(?))", (sid, sid)).fetchall()
+            enrolled = [r for r in rows if not r["withdrawn"]]
+            if len(rows) > 1 and len(enrolled) == 1:  # a withdrawn id beside the one enrolled
+                rows = enrolled
             if len(rows) > 1:
                 raise CourseError(f"{sid!r} is the login or email of {len(rows)} students of "
                                   f"course {self.path} ({', '.join(r['id'] for r in rows)}): "

@@ -13,6 +13,7 @@ from nlpdojo_autograder.course.roster import (
     import_roster,
     match_folders,
     read_roster,
+    withdraw,
 )
 
 CANVAS = ("Student;ID;SIS User ID;SIS Login ID;Section;A1 (5001);Current Score\n"
@@ -90,6 +91,45 @@ def test_importing_again_updates_and_keeps(course, tmp_path):
     assert (done.added, done.updated, done.not_listed) == (("s3",), ("s1",), ("s2",))
     assert {s.id: s.name for s in course.students()} == {"s1": "Ann Lee", "s2": "Bo",
                                                          "s3": "Cy"}
+
+
+PLAIN_OF_CANVAS = "id,name,email,login\nS101,\"Doe, Jane\",,jdoe@uni.edu\nS102,Rick,,rroe@uni.edu\n"
+
+
+@pytest.mark.parametrize(("first", "second", "said"), [
+    # a plain roster of SIS ids, then Canvas's export (its ids are Canvas's, its SIS ids ours)
+    (PLAIN_OF_CANVAS, CANVAS, "Doe, Jane (101) is Doe, Jane (S101): login "
+                              "'jdoe@uni.edu', SIS user id 'S101'"),
+    # the same the other way round: Canvas first, then a plain roster of the SIS ids
+    (CANVAS, PLAIN_OF_CANVAS, "Doe, Jane (S101) is Doe, Jane (101): login "
+                              "'jdoe@uni.edu', SIS user id 'S101' as id"),
+    # a typo'd id fixed in the file and imported again
+    ("id,name,email,login\ns0O5,Bo,bo@x.edu,bo\n", "id,name,email,login\ns005,Bo,bo@x.edu,bo\n",
+     "Bo (s005) is Bo (s0O5): login 'bo', email 'bo@x.edu'"),
+])
+def test_a_roster_naming_enrolled_students_by_other_ids_is_refused(course, tmp_path, first,
+                                                                    second, said):
+    """A second import whose ids are another source's: each of its students was added a
+    second time (two rows of one Canvas user in the export, one with a 0); refused, nothing
+    imported."""
+    import_roster(course, write(tmp_path, first, name="first.csv"))
+    before = course.students()
+    with pytest.raises(CourseError, match=re.escape(said) + ".*nothing was imported.*withdraw"):
+        import_roster(course, write(tmp_path, second, name="second.csv"))
+    assert course.students() == before
+
+
+def test_an_id_is_changed_by_withdrawing_the_old_one(course, tmp_path):
+    """The typo'd id withdrawn, the right one imports; the login then names the one enrolled
+    (a withdrawn id beside it made every command that names the student by login refuse)."""
+    import_roster(course, write(tmp_path, "id,name,email,login\ns0O5,Bo,bo@x.edu,bo\n"))
+    withdraw(course, "s0O5", "typo in the id")
+    done = import_roster(course, write(tmp_path, "id,name,email,login\ns005,Bo,bo@x.edu,bo\n"))
+    assert done.added == ("s005",)
+    assert course.student("bo").id == course.student("BO@x.edu").id == "s005"
+    withdraw(course, "s005", "left", restore=False)
+    with pytest.raises(CourseError, match="login or email of 2 students"):
+        course.student("bo")  # both withdrawn: which one is meant is not known
 
 
 def test_folders_matched_by_login_email_or_id(course, tmp_path):
