@@ -5,8 +5,10 @@ An override gives a question's points (``topic.question``, the grader's points, 
 question's), or the whole assignment's final points (course points), or excuses the
 assignment (``EX`` in Canvas). Every override is kept; the latest for a (student, assignment,
 question) applies. A question the assignment's attempts never graded is refused, as is an
-unknown student or assignment. :mod:`.policy` applies them and marks every standing they
-touch as overridden, which every export and ``dojo course history`` shows.
+unknown student or assignment, and a question's override for a student none of whose attempts
+(void ones aside) graded it: it would apply to nothing (the whole assignment's points do).
+:mod:`.policy` applies them and marks every standing they touch as overridden, which every
+export and ``dojo course history`` shows.
 """
 
 from __future__ import annotations
@@ -139,7 +141,24 @@ def _checked(course: Course, student: str, assignment: str, question: str,
     most = known[full]
     if points > most + 1e-9:
         raise CourseError(f"{points:g} points is more than question {full}'s {most:g}")
+    if not _graded_for(course, sid, a.id, full):
+        raise CourseError(
+            f"{sid} has no attempt at {a.id} that graded {full} (none, or only void ones): a "
+            "question's override changes the points of the attempt that counts, so it would "
+            "change nothing; give the whole assignment's points instead (leave out the "
+            "question: course points, at most the assignment's), or record their attempt "
+            "first")
     return sid, a.id, full, points, 0, reason.strip()
+
+
+def _graded_for(course: Course, student: str, assignment: str, question: str) -> bool:
+    """Whether an attempt of ``student`` at ``assignment`` that is not void graded
+    ``question`` (an override of it has something to apply to)."""
+    return course.conn.execute(
+        "SELECT 1 FROM attempts a JOIN attempt_questions q ON q.attempt = a.id "
+        "WHERE a.student = ? AND a.assignment = ? AND q.question = ? AND NOT EXISTS "
+        "(SELECT 1 FROM voids v WHERE v.attempt = a.id AND v.restored_at IS NULL) LIMIT 1",
+        (student, assignment, question)).fetchone() is not None
 
 
 def questions_of(course: Course, assignment: str) -> dict[str, float]:

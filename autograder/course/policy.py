@@ -279,6 +279,11 @@ def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extens
     else:
         standing.status = "missing"
         standing.notes.append("missing: no attempt recorded")
+    for question, o in overrides.items():  # recorded, but the counted attempt lacks it
+        if question and o not in standing.overrides and standing.status != "excused":
+            standing.notes.append(
+                f"override of {question} by {o.created_by} not applied: no counted attempt "
+                "graded it (a void attempt, or none)")
     if whole is not None:
         standing.overrides.append(whole)
         standing.notes.append(

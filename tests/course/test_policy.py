@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nlpdojo_autograder.course.attempts import record_attempt
+from nlpdojo_autograder.course.attempts import record_attempt, void_attempt
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.overrides import add_override
 from nlpdojo_autograder.course.policy import (
@@ -177,6 +177,32 @@ def test_overrides_of_a_question_of_an_assignment_and_excused(tmp_path):
     assert book.standing("s3", "a1").overridden is False
     assert book.standing("s1", "a2").status == "missing"
     assert book.standing("s1", "a2").score == 0.0
+
+
+def test_a_question_override_with_no_attempt_to_apply_to_is_refused(tmp_path):
+    """s2 submitted nothing for a1 (s1 did, so the question is known): the override was
+    accepted and printed, and every export still showed a1 missing, 0. Refused, with the way
+    that works (the whole assignment's points); likewise where the one attempt is void. One
+    recorded before its attempt was voided says, in the standing, that it applies to nothing."""
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path, ("s1", "s2", "s3"))
+        a1(course, "s1", 2, 6, A1_DUE)
+        a1(course, "s3", 2, 6, A1_DUE)
+        with pytest.raises(CourseError, match=r"s2 has no attempt at a1 that graded t\.q1 .*"
+                                              r"leave out the question"):
+            add_override(course, "s2", "a1", "q1", points=4, reason="emailed it late")
+        add_override(course, "s3", "a1", "q1", points=4, reason="regrade request", by="ta")
+        void_attempt(course, "s3", "a1", 1, reason="graded without its manifest", by="ta")
+        with pytest.raises(CourseError, match="s3 has no attempt at a1 that graded t.q1"):
+            add_override(course, "s3", "a1", "q1", points=3, reason="again")
+        assert course.conn.execute("SELECT COUNT(*) FROM overrides").fetchone()[0] == 1
+        whole = add_override(course, "s2", "a1", points=12, reason="emailed it late")
+        book = gradebook(course)
+    assert (book.standing("s2", "a1").score, whole.question) == (12.0, "")
+    s3 = book.standing("s3", "a1")
+    assert (s3.status, s3.score) == ("missing", 0.0)
+    assert ("override of t.q1 by ta not applied: no counted attempt graded it (a void "
+            "attempt, or none)") in s3.notes
 
 
 def test_a_bad_override_is_refused_and_records_nothing(tmp_path):
