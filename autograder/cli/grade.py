@@ -90,7 +90,7 @@ from nlpdojo_autograder.grading.resume import (
     earlier_result,
     write_mark,
 )
-from nlpdojo_autograder.grading.snapshot import SubmissionError, unwrapped
+from nlpdojo_autograder.grading.snapshot import SubmissionError, cohort_output, unwrapped
 from nlpdojo_autograder.release.notebook_feedback import locate
 from nlpdojo_autograder.release.notebook_submission import notebook_submission
 from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
@@ -618,10 +618,14 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                          "per submission (grade a single submission with --submission)")
     if not root.is_dir():
         raise UsageError(f"submissions folder {root} does not exist")
-    out_dir = Path(output) if output is not None else root.parent / f"{root.name}-results"
+    out_dir = Path(output) if output is not None else cohort_output(root)
     if out_dir.resolve() == root.resolve():
         raise UsageError(f"--output {output} is the submissions folder itself: give another "
-                         f"folder (default: {root.parent / (root.name + '-results')})")
+                         f"folder (default: {cohort_output(root)})")
+    if out_dir.resolve().is_relative_to(root.resolve()):  # the next grading's submission
+        raise UsageError(f"--output {output} is inside the submissions folder {root}: its "
+                         "reports would be graded as a submission next time; give a folder "
+                         f"outside it (default: {cohort_output(root)})")
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
                      and p.resolve() != out_dir.resolve())  # an earlier run's reports
     if not folders:

@@ -256,6 +256,14 @@ def unwrapped(root: Path, topics: list[str], *, loose: bool = False) -> Path:
     return root
 
 
+def cohort_output(root: Path) -> Path:
+    """Where a cohort's reports go by default: ``DIR-results`` beside the submissions folder
+    ``root``, named from its full path (``grade --submissions .`` wrote ``./-results``, inside
+    the folder, which the next grading took for a submission)."""
+    folder = root.resolve()
+    return folder.parent / f"{folder.name}-results"
+
+
 def submission_files(root: Path) -> list[Path]:
     """The regular files of the submission folder ``root`` as a snapshot of it would hold
     them (:func:`_walk`: no caches, no names that are not UTF-8, nothing too deep, no links),

@@ -348,10 +348,10 @@ def test_a_submission_named_with_terminal_controls_is_named_visibly(toy, make_su
     assert "\x1b" not in result.output
 
 
-def test_cohort_skips_its_own_output_and_notes_notebooks(toy, make_submission, tmp_path):
+def test_cohort_notes_notebooks_and_writes_its_reports_again(toy, make_submission, tmp_path):
     root = _cohort(make_submission, tmp_path, {"alice": None})
     (root / "late.ipynb").write_text("{}")
-    out = root / "results"
+    out = tmp_path / "results"
     first = grade("--submissions", str(root), "-o", str(out))
     assert first.exit_code == 0, first.output
     assert "1 notebook(s)" in first.output
@@ -362,8 +362,26 @@ def test_cohort_skips_its_own_output_and_notes_notebooks(toy, make_submission, t
         os.umask(old)
     assert second.exit_code == 0, second.output
     summary = json.loads((out / "summary.json").read_text())
-    assert [r["name"] for r in summary["submissions"]] == ["alice"]  # not "results"
+    assert [r["name"] for r in summary["submissions"]] == ["alice"]
     assert stat.S_IMODE((out / "summary.json").stat().st_mode) == 0o644
+
+
+def test_a_cohorts_reports_never_land_among_its_submissions(toy, make_submission, tmp_path,
+                                                            monkeypatch):
+    """An output folder inside the submissions folder was skipped in its own run and graded,
+    as a submission scoring 0, by the next run with another output (the cohort's statistics
+    with it); and `grade --submissions .` wrote `./-results`. Refused, nothing written; `.`
+    reports beside the folder, under its name."""
+    root = _cohort(make_submission, tmp_path, {"alice": None})
+    line = one_line_error(grade("--submissions", str(root), "-o", str(root / "results")))
+    assert "is inside the submissions folder" in line and str(tmp_path / "cohort-results") in line
+    assert not (root / "results").exists()
+    monkeypatch.chdir(root)
+    done = grade("--submissions", ".", "-f", "json")
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in root.iterdir()) == ["alice"]
+    summary = json.loads((tmp_path / "cohort-results" / "summary.json").read_text())
+    assert [r["name"] for r in summary["submissions"]] == ["alice"]
 
 
 def test_cohort_rejects_a_file_and_its_own_folder_as_output(toy, tmp_path, no_grading):
