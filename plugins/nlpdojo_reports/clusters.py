@@ -116,7 +116,9 @@ def diagnoses(check: Any) -> list[str]:
 def _error_head(line: str) -> str:
     """An error's first line without the student's file and line (``... (softmax.py line
     12)``): the exception and its message are the pattern."""
-    return re.sub(r"\s*\(at [^()]*line \d+[^()]*\)\s*$", "", line)
+    # its line of code may hold parentheses of its own: `(at softmax.py line 12: loss =
+    # -xp.log(p[i]))`, and `, called from ...` may follow; everything to the line's end goes
+    return re.sub(r"\s*\(at [^\s()]+ line \d+(?:[:,].*)?\)\s*$", "", line)
 
 
 def cluster_failures(results: dict[str, Any]) -> list[dict[str, Any]]:

@@ -103,6 +103,16 @@ def test_diagnoses_per_kind_of_check():
     assert diagnoses(timeout) == ["took longer than # s and was stopped"]
     error = _check("a.b", "error", "ZeroDivisionError: division by zero\n  File softmax.py")
     assert diagnoses(error) == ["ZeroDivisionError: division by zero"]
+    # the student's line of code, parentheses and all, is not the pattern: two students'
+    # log of an underflowed probability, each in words of their own, are one diagnosis
+    mine, theirs = (_check("a.b", "error", f"FloatingPointError: divide by zero encountered in "
+                           f"log (at naive_softmax.py line {n}: loss = -xp.log({v}[o]))")
+                    for n, v in ((31, "p"), (40, "probs")))
+    called = _check("a.b", "error", "ValueError: bad shape (at layers.py line 9: raise "
+                    "ValueError(msg), called from model.py line 3: h = f(x))")
+    assert diagnoses(mine) == diagnoses(theirs) == [
+        "FloatingPointError: divide by zero encountered in log"]
+    assert diagnoses(called) == ["ValueError: bad shape"]
 
 
 def test_one_line_per_mistake_across_checks_and_students():
