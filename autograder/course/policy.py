@@ -236,7 +236,8 @@ def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
             if tries and any(mine):  # a question's override: its points per question
                 tries = [t for t in attempts(course, student.id, a.id) if not t.voided]
             standing = _standing(student, a, tries, extended.get((student.id, a.id)), mine,
-                                 left, policy, sums, now)
+                                 left, policy, sums, now,
+                                 voided=len(void.get((student.id, a.id), [])))
             standing.notes += [f"attempt {t.number} void: {t.voided}"
                                for t in void.get((student.id, a.id), [])]
             left -= standing.bank_days
@@ -253,7 +254,7 @@ def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
 
 def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extension | None,
               overrides: dict[str, Override], left: int, policy,
-              sums: dict[int, float], now: datetime) -> Standing:
+              sums: dict[int, float], now: datetime, voided: int = 0) -> Standing:
     due = ext.due if ext is not None else a.due
     standing = Standing(student, a, "graded", due, extension=ext, attempts=len(tries))
     if ext is not None:
@@ -272,7 +273,7 @@ def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extens
         (standing.attempt, standing.late_days, standing.bank_days, standing.penalty_percent,
          standing.raw, standing.score, applied) = chosen
         standing.overrides.extend(applied)
-        _explain(standing, len(tries), policy)
+        _explain(standing, len(tries), policy, voided)
     elif now <= due + timedelta(minutes=policy.grace_minutes):
         standing.status = "open"
         standing.notes.append(f"not due yet (due {stored_time(due)}): no attempt recorded yet")
@@ -329,10 +330,13 @@ def _choose(counts: str, options):
     return on_time[-1] if on_time else options[0]
 
 
-def _explain(standing: Standing, tries: int, policy) -> None:
+def _explain(standing: Standing, tries: int, policy, voided: int = 0) -> None:
     a, t = standing.assignment, standing.attempt
     assert t is not None
-    if tries > 1:
+    if voided:  # numbers count void attempts too: "attempt 4 of 3" was read where one was
+        standing.notes.append(f"attempt {t.number} counts ({a.counts}, of the {tries} not "
+                              f"void; {voided} void)")
+    elif tries > 1:
         standing.notes.append(f"attempt {t.number} of {tries} counts ({a.counts})")
     for o in standing.overrides:
         before, most = t.questions[o.question]

@@ -151,6 +151,22 @@ def test_best_weighs_the_penalty_and_ties_go_to_the_earliest(tmp_path):
     assert (st.attempt.number, st.score, st.bank_days) == (1, 8.0, 0)
 
 
+def test_the_attempt_that_counts_is_said_with_the_void_ones_apart(tmp_path):
+    """Attempt numbers count void attempts too: with one of three voided, the note read
+    "attempt 3 of 2 counts"."""
+    table = {**TABLE, "assignments": [{**TABLE["assignments"][0], "counts": "last"},
+                                      TABLE["assignments"][1]]}
+    with make_course(tmp_path, table) as course:
+        roster(course, tmp_path)
+        for hours, q1 in ((3, 1), (2, 2), (1, 3)):
+            a1(course, "s1", q1, 6, A1_DUE - timedelta(hours=hours))
+        void_attempt(course, "s1", "a1", 2, reason="graded twice", by="ta")
+        st = gradebook(course).standing("s1", "a1")
+    assert st.attempt.number == 3
+    assert "attempt 3 counts (last, of the 2 not void; 1 void)" in st.notes
+    assert not any(" of 2 counts" in note for note in st.notes)
+
+
 def test_last_before_deadline_with_every_attempt_late_takes_the_first(tmp_path):
     with make_course(tmp_path) as course:
         roster(course, tmp_path)
