@@ -35,7 +35,12 @@ from nlpdojo_autograder.course.policy import (
     points_text,
 )
 from nlpdojo_autograder.course.review_commands import add_review_commands
-from nlpdojo_autograder.course.roster import import_roster, match_folders, withdraw
+from nlpdojo_autograder.course.roster import (
+    check_unambiguous,
+    import_roster,
+    match_folders,
+    withdraw,
+)
 from nlpdojo_autograder.course.store import COURSE_ENV, Course, course_path
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise, graded_content_sha256
 from nlpdojo_autograder.grading.results import GradingResult
@@ -163,7 +168,8 @@ def match_command(
         "--key", help="login | email | id (default: the course table's submissions_key).")]
         = None,
 ) -> None:
-    """Which submission folder is whose: folders matching no one, students with none."""
+    """Which submission folder is whose: folders matching no one, students with none; exit
+    2 where `grade --course` would refuse the matching (a folder matching two students)."""
     folders = sorted(p.name for p in submissions.iterdir()
                      if p.is_dir() and not p.name.startswith("."))
     with _open(course) as opened:
@@ -175,6 +181,7 @@ def match_command(
                    + ", ".join(f"{s.name} ({s.id})" for s in hits))
     for line in found.report():
         print_warning(line)
+    check_unambiguous(found)  # grade refuses the cohort for it: said the same way, exit 2
 
 
 @app.command("record")

@@ -317,10 +317,15 @@ def check_unambiguous(match: FolderMatch) -> None:
     if match.ambiguous:
         listing = "; ".join(f"{name}: {', '.join(f'{s.name} ({s.id})' for s in hits)}"
                             for name, hits in match.ambiguous.items())
+        full = [name for name, hits in match.ambiguous.items()
+                if all(name.lower() == str(getattr(s, match.key, "")).lower() for s in hits)]
+        fix = (f"the roster holds students of one {match.key} ({', '.join(full)}): withdraw "
+               "the one who is not in the course (`dojo course roster withdraw ID --reason "
+               "...`)" if full else
+               f"rename the folder to the student's full {match.key}, or match by another "
+               "key (submissions_key in the course table)")
         raise CourseError(f"submission folder(s) match more than one student by "
-                          f"{match.key} ({listing}): rename the folder to the student's full "
-                          f"{match.key}, or match by another key (submissions_key in the "
-                          "course table)")
+                          f"{match.key} ({listing}): {fix}")
 
 
 def _matches(folder: str, student: Student, key: str) -> bool:

@@ -46,6 +46,18 @@ def _course(tmp_path, monkeypatch, roster: str) -> None:
     assert dojo("course", "roster", "import", "r.csv")[0] == 0
 
 
+def test_match_exits_2_where_grade_would_refuse_the_matching(tmp_path, monkeypatch):
+    """A folder matching two students: `match` listed it and exited 0, and `grade --course`
+    then refused the cohort for it."""
+    _course(tmp_path, monkeypatch, "s1,Kim A,kim@a.edu,ka\ns2,Kim B,kim@b.edu,kb\n")
+    (tmp_path / "subs" / "kim").mkdir(parents=True)
+    code, said = dojo("course", "match", "subs", "--key", "email")
+    assert code == 2, said
+    assert "kim matches 2 students: Kim A (s1), Kim B (s2)" in said
+    assert "error: submission folder(s) match more than one student by email" in said
+    assert "rename the folder to the student's full email" in said
+
+
 def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))

@@ -151,6 +151,19 @@ def test_a_folder_that_matches_two_students_is_refused(course, tmp_path):
         check_unambiguous(found)
 
 
+def test_a_folder_that_is_the_full_login_of_two_students_says_to_withdraw_one(course,
+                                                                             tmp_path):
+    """Two enrolled students of one login (a course file from before such imports were
+    refused): renaming the folder to the full login, as the error said, was no way out."""
+    import_roster(course, write(tmp_path, "id,name,email,login\ns1,Ann,,kim\n", name="a.csv"))
+    course.conn.execute("INSERT INTO students (id, name, login, position, source) VALUES "
+                        "('1001', 'Ann', 'kim', 2, 'canvas')")
+    found = match_folders(course, ["kim"], "login")
+    with pytest.raises(CourseError, match=r"roster holds students of one login \(kim\): "
+                                          r"withdraw the one who is not in the course"):
+        check_unambiguous(found)
+
+
 def test_two_folders_of_one_student_are_refused(course, tmp_path):
     import_roster(course, write(tmp_path, "id,name,email\ns1,Ann,ann@a.edu\n"))
     with pytest.raises(CourseError, match="several folders match one student"):
