@@ -100,7 +100,7 @@ def course_path(given: Path | None) -> Path:
         return given
     env = os.environ.get(COURSE_ENV)
     if env:
-        return Path(env).absolute()  # the folder it was set in, whoever reads it later
+        return Path(env).absolute()  # a relative one: from this command's working folder
     raise CourseError(f"which course? pass --course PATH (the course file `dojo course init` "
                       f"made) or set {COURSE_ENV}")
 
@@ -150,6 +150,13 @@ class Course:
                               "course init` made"
                               + (f" ({', '.join(found[:3])} here)" if found else ""))
         if not path.is_file():
+            env = os.environ.get(COURSE_ENV, "")
+            if env and not Path(env).is_absolute() and path == Path(env).absolute():
+                raise CourseError(  # cd'ed away from it: not a course to make here
+                    f"no course file at {path}: {COURSE_ENV}={env} is a relative path, read "
+                    "from the working folder of each command; set it to the course file's "
+                    f"absolute path (`export {COURSE_ENV}=$PWD/{env}` in its folder) or pass "
+                    "--course")
             raise CourseError(f"no course file at {path}: make one with `dojo course init "
                               f"--course {path}` (from a course.toml or pyproject.toml)")
         with path.open("rb") as handle:

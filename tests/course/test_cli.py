@@ -58,6 +58,21 @@ def test_match_exits_2_where_grade_would_refuse_the_matching(tmp_path, monkeypat
     assert "rename the folder to the student's full email" in said
 
 
+def test_a_relative_course_variable_read_elsewhere_says_to_make_it_absolute(tmp_path,
+                                                                            monkeypatch):
+    """`export NLPDOJO_COURSE=c.course`, then `cd subs`: the error suggested making a new,
+    empty course file inside the submissions folder."""
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\n")
+    monkeypatch.setenv(COURSE_ENV, "c.course")
+    assert dojo("course", "ledger")[0] == 0  # where it is
+    (tmp_path / "subs").mkdir()
+    monkeypatch.chdir(tmp_path / "subs")
+    code, said = dojo("course", "ledger")
+    assert code == 2, said
+    assert f"{COURSE_ENV}=c.course is a relative path, read from the working folder" in said
+    assert "dojo course init" not in said and not (tmp_path / "subs" / "c.course").exists()
+
+
 def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
