@@ -203,8 +203,15 @@ def _write(path: Path, rows: list[list[str]]) -> None:
     if not path.parent.is_dir():
         raise CourseError(f"folder {path.parent} does not exist: create it, or give another "
                           "--output")
+    if path.is_dir():
+        raise CourseError(f"--output {path} is a folder: give the file to write (e.g. "
+                          f"{path / 'canvas.csv'})")
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with open(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(out.getvalue())
-    os.replace(temp, path)
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(out.getvalue())
+        os.replace(temp, path)
+    except BaseException:  # nothing of it left behind (the gradebook, readable by no one else)
+        temp.unlink(missing_ok=True)
+        raise

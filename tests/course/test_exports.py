@@ -123,3 +123,13 @@ def test_unknown_format_and_no_roster(course, tmp_path):
         export(course, "xlsx", tmp_path / "x")
     with pytest.raises(CourseError, match="has no roster"):
         export(course, "canvas", tmp_path / "x.csv")
+
+
+def test_an_output_that_is_a_folder_is_refused_and_leaves_nothing(graded, tmp_path):
+    """`-o exports` naming a folder: "error: .exports.26383.tmp -> exports: Is a directory",
+    and the gradebook left in a temporary file beside it."""
+    (tmp_path / "exports").mkdir()
+    with pytest.raises(CourseError, match=r"--output .*exports is a folder: give the file"):
+        export(graded, "canvas", tmp_path / "exports")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert list((tmp_path / "exports").iterdir()) == []
