@@ -291,6 +291,14 @@ class Course:
                 what = [f"{name} {a} -> {b}" for name, a, b in zip(
                     fields, _assignment_row(_spec(old), position), row, strict=True) if a != b]
                 changes.append(f"changed assignment {spec.id}: {'; '.join(what)}")
+                graded = self.conn.execute(
+                    "SELECT COUNT(*) FROM attempts WHERE assignment = ?", (spec.id,)
+                ).fetchone()[0]
+                if graded and old.targets != spec.targets:  # its points were the old ones'
+                    changes.append(
+                        f"  {graded} attempt(s) at {spec.id} were graded on its earlier "
+                        f"questions and keep those points: `dojo course regrade {spec.id}` "
+                        "shows what grading them on these would change (--apply records it)")
         return changes
 
     def assignments(self) -> list[Assignment]:

@@ -114,6 +114,14 @@ def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
     code, said = dojo("course", "init", "--update")
     assert code == 0 and ("changed assignment a2: due 2027-02-20T23:59:00+00:00 -> "
                           "2027-02-22T23:59:00+00:00") in said, said
+    assert "graded on its earlier questions" not in said  # its questions are as they were
+    # its questions changed under a recorded attempt: said, with the way to grade it again
+    (tmp_path / "course.toml").write_text(TABLE.replace('id = "a1"', 'id = "a3"').replace(
+        'questions = ["t.q2"]', 'questions = ["t.q2", "t.q3"]'))
+    code, said = dojo("course", "init", "--update")
+    assert code == 0 and "changed assignment a2: targets" in said, said
+    assert ("1 attempt(s) at a2 were graded on its earlier questions and keep those points: "
+            "`dojo course regrade a2`") in said, said
 
 
 def test_no_course_given(tmp_path, monkeypatch):
