@@ -101,10 +101,24 @@ def summarize_rows(rows: list[dict[str, Any]], /, **head: Any) -> dict[str, Any]
         "schema_version": COMPARISON_SCHEMA_VERSION, **head,
         "count": len(rows),
         "changed": len(changed),
-        "gained": sum(1 for r in changed if (r["delta"] or 0) > 0),
-        "lost": sum(1 for r in changed if (r["delta"] or 0) < 0),
+        "gained": sum(1 for r in changed if _direction(r) > 0),
+        "lost": sum(1 for r in changed if _direction(r) < 0),
         "submissions": rows,
     }
+
+
+def _direction(row: dict[str, Any]) -> int:
+    """+1 where the submission gained, -1 where it lost, 0 otherwise: by its points, or, where
+    the points possible changed (a question added to the grading), by its share of them: 15/15
+    becoming 21/22 is a loss, which its points (+6) called a gain."""
+    before, after = row["before"], row["after"]
+    if before is None or after is None:
+        return 0
+    if before["max_score"] != after["max_score"] and before["max_score"] and after["max_score"]:
+        change = after["score"] / after["max_score"] - before["score"] / before["max_score"]
+        return (change > 1e-12) - (change < -1e-12)
+    delta = row["delta"] or 0
+    return (delta > 0) - (delta < 0)
 
 
 def _changed(row: dict[str, Any]) -> bool:

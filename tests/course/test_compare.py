@@ -109,3 +109,17 @@ def test_bad_inputs_say_what_to_give(tmp_path):
     assert result.exit_code != 0 and "go with --compare" in result.output
     result = _dojo("report")
     assert result.exit_code != 0 and "--compare OLD NEW" in result.output
+
+
+def test_a_question_added_to_the_grading_is_judged_by_the_share_of_the_points(tmp_path):
+    """A regrade with a question added: 4/4 became 5/6 (+1 point) and the headline counted
+    it among those that gained, while its course points fell; the share of the points
+    possible decides where the points possible changed."""
+    more = {"softmax.values": OK, "softmax.gradient": OK, "sgd.values": ("failed", 1.0, "off")}
+    old = _cohort(tmp_path / "old", {"ada": OLD["bob"], "bo": OLD["ada"]})
+    new = _cohort(tmp_path / "new", {"ada": _result("ada", more),
+                                     "bo": _result("bo", {**more, "sgd.values": OK})})
+    data = json.loads(_dojo("report", "--compare", str(old), str(new), "-f", "json").stdout)
+    rows = {r["name"]: r for r in data["submissions"]}
+    assert (rows["ada"]["delta"], rows["bo"]["delta"]) == (1, 4)  # points, as they were
+    assert (data["changed"], data["gained"], data["lost"]) == (2, 1, 1)
