@@ -34,7 +34,7 @@ from nlpdojo_autograder.course.attempts import (
     attempts_by_ids,
     attempts_without_questions,
 )
-from nlpdojo_autograder.course.config import CourseError, aware
+from nlpdojo_autograder.course.config import CourseError, aware, local_time
 from nlpdojo_autograder.course.overrides import Override, current_overrides, who
 from nlpdojo_autograder.course.schema import read_time, stored_time, utc_now
 from nlpdojo_autograder.course.store import Assignment, Course, Student
@@ -227,6 +227,7 @@ def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
         overrides.setdefault((sid, aid), {})[question] = o
     standings: dict[tuple[str, str], Standing] = {}
     ledgers: dict[str, Ledger] = {}
+    zone = course.meta("timezone") or ""  # the course's clock, on which notes say times
     for student in students:
         left = policy.bank_days
         used: dict[str, int] = {}
@@ -237,7 +238,8 @@ def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
                 tries = [t for t in attempts(course, student.id, a.id) if not t.voided]
             standing = _standing(student, a, tries, extended.get((student.id, a.id)), mine,
                                  left, policy, sums, now,
-                                 voided=len(void.get((student.id, a.id), [])))
+                                 voided=len(void.get((student.id, a.id), [])),
+                                 zone=a.timezone or zone)
             standing.notes += [f"attempt {t.number} void: {t.voided}"
                                for t in void.get((student.id, a.id), [])]
             left -= standing.bank_days
@@ -254,11 +256,12 @@ def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
 
 def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extension | None,
               overrides: dict[str, Override], left: int, policy,
-              sums: dict[int, float], now: datetime, voided: int = 0) -> Standing:
+              sums: dict[int, float], now: datetime, voided: int = 0,
+              zone: str = "") -> Standing:
     due = ext.due if ext is not None else a.due
     standing = Standing(student, a, "graded", due, extension=ext, attempts=len(tries))
     if ext is not None:
-        standing.notes.append(f"extension to {stored_time(ext.due)}: {ext.reason}")
+        standing.notes.append(f"extension to {local_time(ext.due, zone)}: {ext.reason}")
     whole = overrides.get("")
     if whole is not None and whole.excused:
         standing.status = "excused"
@@ -276,7 +279,8 @@ def _standing(student: Student, a: Assignment, tries: list[Attempt], ext: Extens
         _explain(standing, len(tries), policy, voided)
     elif now <= due + timedelta(minutes=policy.grace_minutes):
         standing.status = "open"
-        standing.notes.append(f"not due yet (due {stored_time(due)}): no attempt recorded yet")
+        standing.notes.append(f"not due yet (due {local_time(due, zone)}): no attempt recorded "
+                              "yet")
     else:
         standing.status = "missing"
         standing.notes.append("missing: no attempt recorded")

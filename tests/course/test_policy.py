@@ -83,6 +83,19 @@ def test_the_bank_is_spent_in_due_date_order_and_past_it_costs(tmp_path):
     assert any("10% off for 1 day(s) past the bank" in n for n in second.notes)
 
 
+def test_notes_say_times_on_the_courses_clock(tmp_path):
+    """An extension's note read "extension to 2027-01-24T07:59:00+00:00" in a course on
+    Pacific time, as did "not due yet"; docs/course.md says times are on the course's clock."""
+    table = {**TABLE, "timezone": "America/Los_Angeles"}
+    with make_course(tmp_path, table) as course:
+        roster(course, tmp_path, ("s1", "s2"))
+        add_extension(course, "s1", "a1", A1_DUE + timedelta(days=3), "illness", by="prof")
+        book = gradebook(course, now=A1_DUE - timedelta(days=1))
+    assert "extension to 2027-01-23T23:59:00-08:00: illness" in book.standing("s1", "a1").notes
+    assert ("not due yet (due 2027-01-20T23:59:00-08:00): no attempt recorded yet"
+            in book.standing("s2", "a1").notes)
+
+
 def test_past_the_bank_zero(tmp_path):
     table = {**TABLE, "late": {"bank_days": 1, "past_bank": "zero"}}
     with make_course(tmp_path, table) as course:
