@@ -183,6 +183,7 @@ def report_command(
     with --compare OLD NEW, what changed between two gradings of a cohort."""
 
     if compare is not None:
+        compare = (_summary_file(compare[0]), _summary_file(compare[1]))
         if summary is not None:
             raise ReportCommandError(f"--compare takes the two summaries itself; leave out "
                                      f"{summary}")
@@ -194,6 +195,7 @@ def report_command(
     if summary is None:
         raise ReportCommandError("give a cohort's summary.json (dojo report "
                                  "OUT/summary.json), or --compare OLD NEW")
+    summary = _summary_file(summary)
     data = read_summary(summary)
     target = output if output is not None else summary.parent / DASHBOARD_NAME
     check_writable(target)
@@ -210,6 +212,19 @@ def report_command(
                                           target.resolve().parent)).as_posix()
     atomic_write_text(target, render_dashboard(data, result_links=links, similarity=similarity))
     console.print(f"cohort dashboard written to {target}")
+
+
+def _summary_file(given: Path) -> Path:
+    """A cohort's summary.json: ``given``, or the one in ``given`` where it is the cohort's
+    results folder (a folder was read as a file: "[Errno 21] Is a directory")."""
+    if given.is_dir():
+        inside = given / "summary.json"
+        if inside.is_file():
+            return inside
+        raise ReportCommandError(f"{given} is a folder without a summary.json: give the "
+                                 "summary.json that grade --submissions wrote (in its "
+                                 "results folder, DIR-results)")
+    return given
 
 
 def _compare(old: Path, new: Path, output: Path | None, fmt: CompareFormat,

@@ -123,3 +123,19 @@ def test_a_question_added_to_the_grading_is_judged_by_the_share_of_the_points(tm
     rows = {r["name"]: r for r in data["submissions"]}
     assert (rows["ada"]["delta"], rows["bo"]["delta"]) == (1, 4)  # points, as they were
     assert (data["changed"], data["gained"], data["lost"]) == (2, 1, 1)
+
+
+def test_a_results_folder_stands_for_its_summary(tmp_path):
+    """`dojo report DIR-results` said "[Errno 21] Is a directory"; the folder's summary.json
+    is meant, for the dashboard and --compare; a folder without one is said so."""
+    old, new = _cohort(tmp_path / "old", OLD), _cohort(tmp_path / "new", NEW)
+    result = _dojo("report", "--compare", str(old.parent), str(new.parent), "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["changed"] == 3
+    page = _dojo("report", str(new.parent))
+    assert page.exit_code == 0, page.output
+    assert (new.parent / "dashboard.html").is_file()
+    (tmp_path / "empty").mkdir()
+    empty = _dojo("report", str(tmp_path / "empty"))
+    assert empty.exit_code == 2 and "is a folder without a summary.json" in empty.output
+    assert "Errno" not in empty.output
