@@ -117,6 +117,9 @@ def roster_import_command(
     """Add or update the students of a roster file."""
     with _open(course) as opened:
         done = import_roster(opened, file)
+        key = opened.meta("submissions_key") or "login"
+        keyless = [s for s in opened.students()
+                   if not s.withdrawn and key != "id" and not getattr(s, key)]
     for line in done.roster.skipped:
         typer.echo(f"skipped {line}")
     typer.echo(f"roster {file} ({done.roster.kind}): {len(done.roster.students)} students, "
@@ -127,6 +130,12 @@ def roster_import_command(
         print_warning(f"{len(done.not_listed)} student(s) of the course are not in {file} and "
                       "are kept: " + ", ".join(f"{names.get(sid, '?')} ({sid})"
                                               for sid in done.not_listed))
+    if keyless:  # found out only at `match` or a grading otherwise
+        print_warning(f"{len(keyless)} student(s) have no {key}, and this course matches "
+                      f"submission folders by {key} (submissions_key): no folder will match "
+                      f"them ({', '.join(f'{s.name} ({s.id})' for s in keyless[:5])}"
+                      f"{', ...' if len(keyless) > 5 else ''}); add a {key} column to the "
+                      "roster, or match by another key")
 
 
 @roster_app.command("show")

@@ -73,6 +73,21 @@ def test_a_relative_course_variable_read_elsewhere_says_to_make_it_absolute(tmp_
     assert "dojo course init" not in said and not (tmp_path / "subs" / "c.course").exists()
 
 
+def test_a_roster_without_the_courses_key_is_said_at_import(tmp_path, monkeypatch):
+    """A course matched by login and a roster with no login column: found out only when no
+    folder matched."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
+    (tmp_path / "course.toml").write_text(TABLE)
+    assert dojo("course", "init")[0] == 0
+    (tmp_path / "r.csv").write_text("id,name,email\ns1,Ann,ann@x.edu\n")
+    code, said = dojo("course", "roster", "import", "r.csv")
+    assert code == 0 and ("1 student(s) have no login, and this course matches submission "
+                          "folders by login") in said, said
+    (tmp_path / "r.csv").write_text("id,name,email,login\ns1,Ann,ann@x.edu,ann\n")
+    assert "have no login" not in dojo("course", "roster", "import", "r.csv")[1]
+
+
 def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c.course"))
