@@ -76,6 +76,10 @@ def init_command(
     path = course_path(course)
     source = table or (Path("course.toml") if Path("course.toml").is_file()
                        else Path("pyproject.toml"))
+    if table is None and not source.is_file():  # neither default: say both were looked for
+        raise CourseError(f"no course table in {Path.cwd()}: neither course.toml nor "
+                          "pyproject.toml is there; write a course.toml (docs/course.md, 'The "
+                          "course table'), run this in its folder, or pass --table FILE")
     config = load_course_table(source)
     _warn_unknown_targets(config)
     text = source.read_text(encoding="utf-8")

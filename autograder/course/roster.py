@@ -189,11 +189,13 @@ def _check_duplicates(path: Path, students: list[Student], rows_from: int,
         for s in students:
             value = getattr(s, key).lower()
             if value and value in known:
+                first, second = getattr(known[value], key), getattr(s, key)
+                same = (f"({first!r})" if first == second
+                        else f"({first!r}, {second!r}) but for case")
                 raise CourseError(f"roster {path}: {known[value].name} ({known[value].id}) and "
-                                  f"{s.name} ({s.id}) have the same {key} "
-                                  f"({getattr(known[value], key)!r}, "
-                                  f"{getattr(s, key)!r}) but for case, and a {key} names "
-                                  "one student: fix the file (nothing was imported)")
+                                  f"{s.name} ({s.id}) have the same {key} {same}, and a "
+                                  f"{key} names one student: fix the file (nothing was "
+                                  "imported)")
             known[value] = s
     if not students:
         raise CourseError(f"roster {path} lists no student")

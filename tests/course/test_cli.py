@@ -139,6 +139,13 @@ def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
             "`dojo course regrade a2`") in said, said
 
 
+def test_init_without_a_course_table_names_both_it_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, said = dojo("course", "init", "--course", str(tmp_path / "c.course"))
+    assert code == 2 and "neither course.toml nor pyproject.toml is there" in said, said
+    assert not (tmp_path / "c.course").exists()
+
+
 def test_no_course_given(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(COURSE_ENV, raising=False)

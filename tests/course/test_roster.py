@@ -71,6 +71,8 @@ def test_a_plain_roster(tmp_path):
     ("id,name,email,login\ns1,Bo,b@x,bob\ns2,Al,a@x,BOB\n",
      "Bo (s1) and Al (s2) have the same login ('bob', 'BOB') but for case"),
     ("id,name,email\ns1,Bo,B@x.edu\ns2,Al,b@x.edu\n", "have the same email"),
+    ("id,name,login\ns1,Bo,grace\ns2,Al,grace\n",
+     "Bo (s1) and Al (s2) have the same login ('grace'), and a login names one student"),
 ])
 def test_a_bad_roster_is_refused_and_imports_nothing(course, tmp_path, text, said):
     with pytest.raises(CourseError, match="roster .*" + re.escape(said)):
