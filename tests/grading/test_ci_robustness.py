@@ -132,7 +132,7 @@ def test_unwritable_output_fails_before_grading(toy, make_submission, no_grading
     line = one_line_error(grade("toy", "-s", folder, "-f", "json", "-o",
                                 str(tmp_path / long_name)))
     assert "longer than" in line
-    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    (tmp_path / "subs" / "alice" / "toy").mkdir(parents=True)
     line = one_line_error(grade("--submissions", str(tmp_path / "subs"), "-o", str(afile)))
     assert "is a file" in line
 
