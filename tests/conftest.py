@@ -31,8 +31,11 @@ def _pinned_input_seed(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _private_grade_cache(monkeypatch, tmp_path_factory):
-    """``grade``'s incremental cache in a folder of this test's, never the user's."""
+    """``grade``'s incremental cache in a folder of this test's, never the user's; and in use
+    where the tests run in a CI job (``$CI``, which turns it off: the tests that want it off
+    set it)."""
     monkeypatch.setenv("NLPDOJO_GRADE_CACHE", str(tmp_path_factory.mktemp("grade-cache")))
+    monkeypatch.delenv("CI", raising=False)
 
 
 @pytest.fixture(autouse=True)

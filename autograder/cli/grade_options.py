@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,17 @@ HTML_FORMAT = "html"
 class UsageError(NlpdojoError):
     """Arguments that cannot work together."""
 
+
+
+#: set by CI services (GitHub Actions, GitLab CI, CircleCI, Travis CI, Buildkite, ...): a
+#: grading there counts, so it reuses no verdict of ``grade``'s incremental cache, which is
+#: the student's local feedback (a runner that keeps ``~/.cache`` between jobs kept it too)
+CI_ENV = "CI"
+
+
+def on_ci() -> bool:
+    """Whether this runs in a CI job: ``$CI`` set to anything but empty, 0, false or no."""
+    return os.environ.get(CI_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 @dataclass(frozen=True)
 class GradeRequest:
@@ -229,9 +241,9 @@ class GradeRequest:
     @property
     def use_cache(self) -> bool:
         """Whether verdicts of unchanged checks may be reused (never for a grading that
-        counts: a replay, a required sandbox, the reference)."""
+        counts: a replay, a required sandbox, the reference, a CI job: :func:`on_ci`)."""
         return not (self.no_cache or self.replay is not None or self.require_sandbox
-                    or self.solutions)
+                    or self.solutions or on_ci())
 
     def settings(self, chosen: dict[str, Choice]) -> dict[str, dict[str, Any]]:
         """What a result records of where each setting came from: ``chosen`` (backend and

@@ -108,15 +108,29 @@ class Dependencies:
 
 
 class Course:
-    """The course folder of a graded topic: ``<root>/<topic>/`` and ``<root>/library/``."""
+    """The course folder of a graded topic: ``<root>/<topic>/`` and ``<root>/library/``.
 
-    def __init__(self, topic_folder: Path) -> None:
+    ``given``: the instructor's source of each given module (``Topic.given_modules``) where
+    the grading runs it instead of the submission's copy (the reference is installed): its
+    imports, resolved in the submission as the worker resolves them, are what a check that
+    runs it reaches. Read from the submission's copy, a given module emptied or deleted there
+    made a training check depend on that file alone, and its cached pass outlived the
+    student's model code (the submission's copy is still fingerprinted: an edit to it reruns
+    the check, which costs only time)."""
+
+    def __init__(self, topic_folder: Path, given: dict[str, str] | None = None) -> None:
         self.topic = topic_folder.resolve()
         self.root = self.topic.parent
         library = self.root / LIBRARY
         self.library = library if library.is_dir() and library != self.topic else None
         self._parsed: dict[Path, ast.Module | None] = {}
         self._closures: dict[Path, tuple[set[Path], bool]] = {}
+        #: the file of each given module in the submission -> the source that runs there
+        self._run_instead: dict[Path, str] = {}
+        for name, source in (given or {}).items():
+            base, parts = (self.root, name[2:]) if name.startswith("..") else (self.topic, name)
+            path = base.joinpath(*[p for p in parts.split(".") if p]).with_suffix(".py")
+            self._run_instead[path] = source
 
     # -- files ------------------------------------------------------------------------------
     def rel(self, path: Path) -> str:
@@ -150,7 +164,8 @@ class Course:
     def _tree(self, path: Path) -> ast.Module | None:
         if path not in self._parsed:
             try:
-                self._parsed[path] = ast.parse(path.read_bytes())
+                source = self._run_instead.get(path)
+                self._parsed[path] = ast.parse(path.read_bytes() if source is None else source)
             except (OSError, SyntaxError, ValueError):
                 self._parsed[path] = None  # a syntax error fails at import: nothing runs
         return self._parsed[path]
@@ -259,7 +274,7 @@ class Course:
             if path in seen:
                 continue
             seen.add(path)
-            if path.is_file():
+            if path.is_file() or path in self._run_instead:
                 more, dyn = self.imports(path)
                 dynamic |= dyn
                 todo += more

@@ -33,7 +33,14 @@ from nlpdojo_autograder.grading.deps import Course
 from nlpdojo_autograder.grading.given import edited_given, edited_given_warning
 from nlpdojo_autograder.grading.gradecache import check_context, reference_fingerprint
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
-from nlpdojo_autograder.grading.runner import Limits, Outcome, RunInfo, read_outcome, run_checks
+from nlpdojo_autograder.grading.runner import (
+    Limits,
+    Outcome,
+    RunInfo,
+    given_sources,
+    read_outcome,
+    run_checks,
+)
 from nlpdojo_autograder.grading.snapshot import remove as remove_snapshot
 from nlpdojo_autograder.grading.snapshot import take_snapshot, unwrapped
 from nlpdojo_autograder.grading.versions import versions
@@ -385,7 +392,9 @@ def _cached(exercise: Exercise, checks: list[Check], topic_folder: Path | None,
     if cache is None or topic_folder is None:
         return None, None, {}, {}
 
-    course = Course(topic_folder)
+    # given code runs from the reference where it is installed: its imports, not those of
+    # the submission's copy, say what a check that runs it reaches
+    course = Course(topic_folder, given_sources(exercise) if reference else None)
     isolation = expected_isolation(options.limits)
     source = reference_fingerprint(exercise, reference)
     contexts = {c.id: check_context(c, exercise.name, options, source, isolation)

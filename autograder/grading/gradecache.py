@@ -33,7 +33,8 @@ everything is equal. Only verdicts the student's code decides are stored (passed
 implemented); errors and timeouts, which may be the grader's or the machine's doing, are run
 again. Entries live in the user's cache folder (``~/.cache/nlpdojo/grades``), one file per
 submission folder and topic, outside anything the sandboxed student code can see; cohort
-grading (``--submissions``), ``--replay`` and ``--require-sandbox`` never use it.
+grading (``--submissions``), ``--replay``, ``--require-sandbox`` and a CI job (``$CI``) never
+use it.
 """
 
 from __future__ import annotations

@@ -717,6 +717,12 @@ def _public_functions(source: str) -> tuple[str, ...]:
     return tuple(sorted(n for n in found if not n.startswith("_")))
 
 
+def given_sources(exercise: Exercise) -> dict[str, str]:
+    """The instructor's copy of each given module that a grading runs in place of the
+    submission's (``{}``: the reference is not installed, and the submission's own runs)."""
+    return _given_sources(exercise, _reference(exercise, None), Path("."))
+
+
 def _given_sources(exercise: Exercise, reference: ReferenceCode | None,
                    folder: Path) -> dict[str, str]:
     """The instructor's copy of each given module, where the reference is installed; in a

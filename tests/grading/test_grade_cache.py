@@ -6,8 +6,10 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -137,6 +139,18 @@ def test_errors_are_not_cached_and_no_cache_runs_all(toy, make_submission, tmp_p
     second = graded(folder, tmp_path)
     assert second["scale.values"]["status"] == "error" and not second["scale.values"]["cached"]
     assert cached(graded(folder, tmp_path, "--no-cache")) == set()
+
+
+@pytest.mark.parametrize(("value", "reused"), [("true", False), ("1", False), ("false", True),
+                                               ("", True)])
+def test_a_ci_job_reuses_no_verdict(toy, make_submission, tmp_path, monkeypatch, value,
+                                    reused):
+    """A CI job's grading counts: the README's CI command (no --no-cache) reused the verdicts
+    a runner's kept ~/.cache held. CI services set $CI."""
+    folder = make_submission()
+    graded(folder, tmp_path)
+    monkeypatch.setenv("CI", value)
+    assert bool(cached(graded(folder, tmp_path))) is reused
 
 
 def test_the_table_says_what_came_from_the_cache(toy, make_submission):
@@ -387,3 +401,61 @@ def test_state_a_library_keeps_never_keeps_an_old_pass(toy, make_submission, tmp
     again = graded(folder, tmp_path)
     assert not again["quadratic.values"]["cached"]
     assert again["quadratic.values"]["status"] == "failed"
+
+
+def test_a_given_module_depends_on_what_the_instructors_copy_imports(tmp_path):
+    """A check that runs given code reaches what the instructor's copy imports, resolved in
+    the submission, whatever the submission's own copy says (it never runs)."""
+    from nlpdojo_autograder.grading.deps import Course
+
+    topic, library = tmp_path / "nn", tmp_path / "library"
+    for folder in (topic, library):
+        folder.mkdir()
+        (folder / "__init__.py").write_text("")
+    (topic / "window.py").write_text("def classify(x):\n    return x\n")
+    (library / "optim.py").write_text("def step(p):\n    return p\n")
+    (topic / "tagger.py").write_text('"""emptied by the student"""\n')
+    instructors = "from ..library.optim import step\nfrom .window import classify\n"
+    own = {f for f in Course(topic).dependencies({"tagger"}).files}
+    ran = {f for f in Course(topic, {"tagger": instructors}).dependencies({"tagger"}).files}
+    assert "nn/window.py" not in own and "library/optim.py" not in own
+    assert {"nn/window.py", "library/optim.py", "nn/tagger.py"} <= ran
+    (topic / "tagger.py").unlink()  # deleted: the instructor's still runs, and imports them
+    gone = Course(topic, {"tagger": instructors}).dependencies({"tagger"}).files
+    assert gone["nn/tagger.py"] is None and {"nn/window.py", "library/optim.py"} <= set(gone)
+
+
+@pytest.mark.parametrize("given_copy", ["emptied", "deleted"])
+def test_a_given_module_emptied_or_deleted_keeps_no_training_pass(tmp_path, monkeypatch,
+                                                                  given_copy):
+    """An adversarial student's wrong pass (round 4): with the submission's copy of the given
+    tagger emptied (or absent: uploading only one's own files), the cache took pos_tagging's
+    training check to depend on that file alone, and after window.py and library/optim.py
+    went back to the released stubs it still gave 3/3 "(cached)" where a fresh grading gives
+    0. Wherever the cache persists between CI runs (a self-hosted runner, a cached
+    ~/.cache), that is points for code the submission no longer holds."""
+    repo = Path(__file__).resolve().parents[2]
+    sub = tmp_path / "sub"
+    for name in ("neural_networks", "library"):
+        shutil.copytree(repo / "solutions" / name, sub / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    tagger = sub / "neural_networks" / "tagger.py"
+    tagger.write_text('"""Given code (the grader sends its own copy)."""\n') \
+        if given_copy == "emptied" else tagger.unlink()
+    monkeypatch.setenv(gradecache.ROOT_ENV, str(tmp_path / "cache"))
+
+    def accuracy() -> dict:
+        out = tmp_path / "r.json"
+        done = runner.invoke(app, ["pos_tagging", "--submission", str(sub), "--seed", "0",
+                                   "-f", "json", "-o", str(out)], catch_exceptions=False)
+        assert done.exit_code in (0, 1), done.output
+        data = json.loads(out.read_text())
+        return {c["id"]: c for e in data["exercises"] for c in e["checks"]}[
+            "pos_tagging.accuracy"]
+
+    first = accuracy()
+    assert first["status"] == "passed" and not first["cached"], first
+    for name in ("neural_networks/window.py", "library/optim.py"):
+        shutil.copy(repo / "exercises" / name, sub / name)
+    second = accuracy()
+    assert not second["cached"] and second["score"] == 0, second
