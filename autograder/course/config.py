@@ -195,9 +195,11 @@ def _assignment(row: Any, n: int, zone: str, counts: str, where: str) -> Assignm
             or not math.isfinite(points) or points <= 0):
         raise CourseError(f"{here}: points = {points!r}; give the assignment's points, a "
                           "positive number (the grader's score is scaled to them)")
-    if "due" not in row:
-        raise CourseError(f"{here} has no due date: add due = 2027-01-20T23:59:00-08:00")
     own_zone = str(row.get("timezone", zone))
+    if "due" not in row:  # on the course's clock where it has one (no offset to get wrong)
+        example = ('"2027-01-20T23:59:00" (on ' + own_zone + "'s clock)" if own_zone
+                   else "2027-01-20T23:59:00-08:00")
+        raise CourseError(f"{here} has no due date: add due = {example}")
     due = aware(row["due"], own_zone, f"{here}, due")
     count = row.get("counts", counts)
     _check_counts(count, here)

@@ -32,6 +32,21 @@ def test_the_courses_zone_places_a_date_written_without_offset_daylight_saving_i
     assert summer.due.utcoffset().total_seconds() == -4 * 3600
 
 
+def test_a_missing_due_date_is_suggested_on_the_courses_clock():
+    """The hint gave `-08:00` in a course on New York's clock: a TA copying it set the due
+    date three hours late."""
+    data = table()
+    del data["assignments"][0]["due"]
+    with pytest.raises(CourseError, match="add due = 2027-01-20T23:59:00-08:00"):
+        parse_course_table(data)
+    with pytest.raises(CourseError) as said:
+        parse_course_table({**data, "timezone": "America/New_York"})
+    assert 'add due = "2027-01-20T23:59:00" (on America/New_York\'s clock)' in str(said.value)
+    data["assignments"][0]["due"] = "2027-01-20T23:59:00"  # the hint, as written
+    first = parse_course_table({**data, "timezone": "America/New_York"}).assignments[0]
+    assert first.due.utcoffset().total_seconds() == -5 * 3600
+
+
 def test_a_date_without_a_time_is_refused_wherever_a_time_is_read(tmp_path, monkeypatch):
     """The TA's trial: ``due = "2027-01-20"``, ``extend --due 2027-01-23`` and a manifest's
     date alone were taken as that day's 00:00, a day before the TA meant, and the extension
