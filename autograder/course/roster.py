@@ -118,7 +118,7 @@ def _canvas(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
         index = at.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
 
-    students, skipped = [], []
+    students, skipped, lines = [], [], []
     for line, row in enumerate(rows, 2):
         if not any(c.strip() for c in row):
             continue
@@ -136,8 +136,9 @@ def _canvas(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
             id=sid, name=name, sortable_name=name, login=login,
             email=login if "@" in login else "", sis_user_id=cell(row, "SIS User ID"),
             section=cell(row, "Section"), position=len(students) + 1, source="canvas"))
+        lines.append(line)
         _check_id(path, line, sid, name)
-    _check_duplicates(path, students, rows_from=2, skipped=skipped)
+    _check_duplicates(path, students, lines)
     return Roster("canvas", tuple(students), tuple(skipped))
 
 
@@ -148,7 +149,7 @@ def _plain(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
         raise CourseError(f"roster {path}: unknown column(s) {', '.join(unknown)}; a plain "
                           f"roster has {','.join(PLAIN_COLUMNS)} (and login)")
     at = {name: header.index(name) for name in header}
-    students = []
+    students, lines = [], []
     for line, row in enumerate(rows, 2):
         if not any(c.strip() for c in row):
             continue
@@ -165,7 +166,8 @@ def _plain(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
                                 email=cell("email"), login=cell("login"),
                                 section=cell("section"), position=len(students) + 1,
                                 source="csv"))
-    _check_duplicates(path, students, rows_from=2)
+        lines.append(line)
+    _check_duplicates(path, students, lines)
     return Roster("csv", tuple(students))
 
 
@@ -175,14 +177,17 @@ def _check_id(path: Path, line: int, sid: str, name: str) -> None:
                           "no id; every student needs one")
 
 
-def _check_duplicates(path: Path, students: list[Student], rows_from: int,
-                      skipped: list[str] | None = None) -> None:
+def _check_duplicates(path: Path, students: list[Student], lines: list[int]) -> None:
+    """Refuse two students of one id, login or email (``lines``: each student's line)."""
+    line_of = {id(s): line for s, line in zip(students, lines, strict=True)}
     seen: dict[str, Student] = {}
     for s in students:
         if s.id in seen:
+            first = seen[s.id]
             raise CourseError(f"roster {path}: two students have the id {s.id!r} "
-                              f"({seen[s.id].name} and {s.name}); ids are unique: fix the "
-                              "file (nothing was imported)")
+                              f"({first.name}, line {line_of[id(first)]}, and {s.name}, line "
+                              f"{line_of[id(s)]}); ids are unique: fix the file (nothing was "
+                              "imported)")
         seen[s.id] = s
     for key in ("login", "email"):  # matched case-blind (Course.student, match_folders)
         known: dict[str, Student] = {}

@@ -61,7 +61,7 @@ def test_a_plain_roster(tmp_path):
     ("Student,ID,SIS User ID\n\"Doe, J\",1,S1\n", "has the column 'Section'"),
     ("id,name,email,section\ns1,Ann,a@x,1\ns1,Bo,b@x,2\n", "two students have the id 's1'"),
     ("Student,ID,SIS User ID,SIS Login ID,Section\nA,7,,a,1\nB,7,,b,1\n",
-     "two students have the id '7' (A and B)"),
+     "two students have the id '7' (A, line 2, and B, line 3)"),
     ("id,name,email,section\n,Ann,a@x,1\n", "line 2 (Ann): the student has no id"),
     ("id,name,email,section\ns1,Lee, Ann,a@x,1\n", "line 2: 5 cells for 4 columns"),
     ("id,name,phone\ns1,Ann,555\n", "unknown column(s) phone"),
