@@ -743,9 +743,10 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         err_console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
     for name, problems in trouble.items():
         print_error(f"submission {visible_name(name)}: {'; '.join(problems)}")
-    err_console.print(f"results per submission ({RESULT_NAME}"
-                  f"{'' if report_name == RESULT_NAME else ', ' + report_name}), "
-                  f"{SUMMARY_NAME} and {GRADEBOOK_NAME} written to {out_dir}")
+    if not quiet:  # (a regrade's cohort said "written to" a folder it had removed)
+        err_console.print(f"results per submission ({RESULT_NAME}"
+                          f"{'' if report_name == RESULT_NAME else ', ' + report_name}), "
+                          f"{SUMMARY_NAME} and {GRADEBOOK_NAME} written to {out_dir}")
     if recording is not None:
         err_console.print(recording.summary())
     max_score = max((r.max_score for r in results.values()), default=0.0)

@@ -219,6 +219,7 @@ def test_a_quiet_cohort_leaves_its_tables_to_its_files(toy, make_submission, tmp
                                 "0", "-o", str(tmp_path / "b"), "-q"])
     assert loud.exit_code == quiet.exit_code == 0, quiet.output
     assert "Submissions" in loud.output and "Submissions" not in quiet.output
+    assert "written to" in loud.output and "written to" not in quiet.output  # its -o, known
     assert (tmp_path / "b" / "summary.json").is_file()
 
 
