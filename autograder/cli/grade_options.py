@@ -56,7 +56,6 @@ class UsageError(NlpdojoError):
     """Arguments that cannot work together."""
 
 
-
 #: set by CI services (GitHub Actions, GitLab CI, CircleCI, Travis CI, Buildkite, ...): a
 #: grading there counts, so it reuses no verdict of ``grade``'s incremental cache, which is
 #: the student's local feedback (a runner that keeps ``~/.cache`` between jobs kept it too)
@@ -66,6 +65,7 @@ CI_ENV = "CI"
 def on_ci() -> bool:
     """Whether this runs in a CI job: ``$CI`` set to anything but empty, 0, false or no."""
     return os.environ.get(CI_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
 
 @dataclass(frozen=True)
 class GradeRequest:

@@ -18,12 +18,12 @@ from nlpdojo.cli.formats import DataFormat, format_option
 from nlpdojo.settings import CourseConfig, pick
 from nlpdojo_autograder.cli.grade_options import OUTPUT_ENV
 from nlpdojo_autograder.course.references import restore_cohort
+from nlpdojo_autograder.grading.snapshot import cohort_output
 from nlpdojo_autograder.release.similarity import (
     MIN_SIZE,
     THRESHOLD,
     SimilarityError,
     compare_cohort,
-    default_output,
 )
 from nlpdojo_autograder.runtime.loader import reference_available
 from nlpdojo_reports.dashboard import relink_dashboard
@@ -130,7 +130,7 @@ def _cohort_folder(submissions: Path) -> Path:
     folder = pick("output", None, OUTPUT_ENV, None, CourseConfig())
     if folder.value is not None:
         return Path(folder.value) / f"{submissions.resolve().name}-results"
-    return default_output(submissions)
+    return cohort_output(submissions)
 
 
 def _solutions() -> Path:

@@ -122,8 +122,8 @@ def roster_import_command(
     with _open(course) as opened:
         done = import_roster(opened, file)
         key = opened.meta("submissions_key") or "login"
-        keyless = [s for s in opened.students()
-                   if not s.withdrawn and key != "id" and not getattr(s, key)]
+        keyless = [] if key == "id" else [s for s in opened.students()
+                                          if not s.withdrawn and not getattr(s, key)]
     for line in done.roster.skipped:
         typer.echo(f"skipped {line}")
     typer.echo(f"roster {file} ({done.roster.kind}): {len(done.roster.students)} students, "

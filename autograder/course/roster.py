@@ -179,16 +179,14 @@ def _check_id(path: Path, line: int, sid: str, name: str) -> None:
 
 def _check_duplicates(path: Path, students: list[Student], lines: list[int]) -> None:
     """Refuse two students of one id, login or email (``lines``: each student's line)."""
-    line_of = {id(s): line for s, line in zip(students, lines, strict=True)}
-    seen: dict[str, Student] = {}
-    for s in students:
+    seen: dict[str, tuple[Student, int]] = {}
+    for s, line in zip(students, lines, strict=True):
         if s.id in seen:
-            first = seen[s.id]
+            first, first_line = seen[s.id]
             raise CourseError(f"roster {path}: two students have the id {s.id!r} "
-                              f"({first.name}, line {line_of[id(first)]}, and {s.name}, line "
-                              f"{line_of[id(s)]}); ids are unique: fix the file (nothing was "
-                              "imported)")
-        seen[s.id] = s
+                              f"({first.name}, line {first_line}, and {s.name}, line {line}); "
+                              "ids are unique: fix the file (nothing was imported)")
+        seen[s.id] = (s, line)
     for key in ("login", "email"):  # matched case-blind (Course.student, match_folders)
         known: dict[str, Student] = {}
         for s in students:

@@ -128,9 +128,8 @@ class Course:
         #: the file of each given module in the submission -> the source that runs there
         self._run_instead: dict[Path, str] = {}
         for name, source in (given or {}).items():
-            base, parts = (self.root, name[2:]) if name.startswith("..") else (self.topic, name)
-            path = base.joinpath(*[p for p in parts.split(".") if p]).with_suffix(".py")
-            self._run_instead[path] = source
+            base, parts = self._module_path(name)
+            self._run_instead[base.joinpath(*parts).with_suffix(".py")] = source
 
     # -- files ------------------------------------------------------------------------------
     def rel(self, path: Path) -> str:
@@ -175,15 +174,20 @@ class Course:
         ``..library.layers``): the module and each package ``__init__.py`` on the way; for a
         package that re-exports (``..library``), every module of it too (a check may take any
         of their names from it)."""
-        base = self.topic
-        if name.startswith(".."):
-            base, name = self.root, name[2:]
-        parts = [p for p in name.split(".") if p]
+        base, parts = self._module_path(name)
         package = base.joinpath(*parts)
         init = package / "__init__.py"
         if parts and init.is_file() and uses_reexport(init.read_bytes()):
             return [*self._candidates(base, parts), *sorted(package.glob("*.py"))]
         return self._candidates(base, parts)
+
+    def _module_path(self, name: str) -> tuple[Path, list[str]]:
+        """Where a module named as checks name them lies: its base folder (the topic's, or the
+        course folder for ``..library...``) and its dotted parts."""
+        base = self.topic
+        if name.startswith(".."):
+            base, name = self.root, name[2:]
+        return base, [p for p in name.split(".") if p]
 
     def _candidates(self, base: Path, parts: list[str]) -> list[Path]:
         found, here = [], base

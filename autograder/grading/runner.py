@@ -649,7 +649,7 @@ def _settings(exercise: Exercise, folder: Path, backend: str, device: str | None
         memory_mode=_memory_mode(limits.memory_mode, device), output_bytes=limits.output_bytes,
         startup_s=limits.startup_s, cpu_s=int(60 + 4 * total * 2),
         question_functions=qf, reference_names=_reference_names(reference, qf),
-        given_sources=_given_sources(exercise, reference, folder),
+        given_sources=_given_sources(exercise, reference),
         given_modules=tuple(exercise.given_modules),
         reference_package=exercise.reference_package,
         hidden=hidden_folders() + [p for _, p in engines if p is not None],
@@ -720,11 +720,10 @@ def _public_functions(source: str) -> tuple[str, ...]:
 def given_sources(exercise: Exercise) -> dict[str, str]:
     """The instructor's copy of each given module that a grading runs in place of the
     submission's (``{}``: the reference is not installed, and the submission's own runs)."""
-    return _given_sources(exercise, _reference(exercise, None), Path("."))
+    return _given_sources(exercise, _reference(exercise, None))
 
 
-def _given_sources(exercise: Exercise, reference: ReferenceCode | None,
-                   folder: Path) -> dict[str, str]:
+def _given_sources(exercise: Exercise, reference: ReferenceCode | None) -> dict[str, str]:
     """The instructor's copy of each given module, where the reference is installed; in a
     student release the submission's own copy is used (changing it fools only its author)."""
     if reference is None:

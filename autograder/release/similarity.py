@@ -43,7 +43,7 @@ import numpy as np
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.terminal import visible_text
 from nlpdojo_autograder.authoring.markers import questions_in, split_lines
-from nlpdojo_autograder.grading.snapshot import cohort_output, unwrapped
+from nlpdojo_autograder.grading.snapshot import unwrapped
 from nlpdojo_autograder.release.notebooks import NotebookError, read_notebook
 from nlpdojo_autograder.release.release import released_topic
 from nlpdojo_autograder.runtime.loader import LIBRARY
@@ -876,10 +876,3 @@ def _regions(slices: Any) -> list[tuple[int, int]]:
         else:
             merged.append((s, e))
     return merged
-
-
-def default_output(root: Path) -> Path:
-    """Where the report goes by default: the folder ``grade --submissions`` writes its reports
-    to (:func:`~..grading.snapshot.cohort_output`), so that the cohort dashboard and the report
-    sit side by side."""
-    return cohort_output(root)
