@@ -62,6 +62,9 @@ def course_view(course: Course, book: Gradebook | None = None) -> dict[str, Any]
             "late": sum(1 for st in standings if st.late_days > 0),
             "extended": sum(1 for st in standings if st.extension is not None),
             "overridden": sum(1 for st in standings if st.overridden),
+            # the mean and median are of the graded standings (an attempt, or points given):
+            # missing work, which the exports count as 0, and work not due yet are left out
+            "graded": len(graded),
             "mean": round(statistics.fmean(scores), 6) if scores else None,
             "median": round(statistics.median(scores), 6) if scores else None,
             "histogram": histogram(scores, a.points),

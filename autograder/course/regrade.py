@@ -10,7 +10,9 @@ student) gives per student the points before and after, the checks whose verdict
 the new message. :func:`apply` then replaces each changed attempt's result
 (:func:`~.attempts.replace_result`, the old one kept in ``regrades``), one transaction per
 attempt; an attempt whose grading failed, or one without kept sources (an earlier Gradescope
-submission, whose files no export holds), is listed and left as it is.
+submission, whose files no export holds), is listed and left as it is. ``students`` narrows it
+to some students (a student's regrade request): theirs are the only attempts graded, compared
+and applied; the others' stay as recorded.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,19 +110,23 @@ def regraded_attempts(course: Course, assignment: str) -> list[tuple[Student, At
 
 
 def regrade(course: Course, assignment: str, *, jobs: int = 1,
-            grade: GradeCohort | None = None) -> Regrade:
-    """Grade the attempts that can count again (:func:`regraded_attempts`); what the record
-    would then say of every student's standings (:func:`standings_after`, another
-    assignment's too: bank days follow the attempt that counts). Nothing is written."""
+            grade: GradeCohort | None = None,
+            students: Sequence[str] | None = None) -> Regrade:
+    """Grade the attempts that can count again (:func:`regraded_attempts`), of ``students``
+    only where they are named (an id, login or email each); what the record would then say
+    of every student's standings (:func:`standings_after`, another assignment's too: bank
+    days follow the attempt that counts). Nothing is written."""
     spec = course.assignment(assignment)
     grade = grade or grade_cohort
     found = Regrade(assignment)
     pairs = regraded_attempts(course, assignment)
-    several = len({s.id for s, _ in pairs}) < len(pairs)
     if not pairs:
         raise CourseError(f"assignment {assignment} has no counted attempt to regrade: "
                           "record attempts first (grade --submissions ... with the course, "
                           "or dojo course import-gradescope)")
+    if students:
+        pairs = _of_students(course, assignment, pairs, students)
+    several = len({s.id for s, _ in pairs}) < len(pairs)
     with tempfile.TemporaryDirectory(prefix="nlpdojo-regrade-") as tmp:
         groups: dict[tuple[int | None, str | None], list[Regraded]] = {}
         for student, attempt in pairs:
@@ -153,6 +159,21 @@ def regrade(course: Course, assignment: str, *, jobs: int = 1,
         for r in found.rows if r.after is None]
     found.comparison["standings"] = standings_after(course, found)
     return found
+
+
+def _of_students(course: Course, assignment: str, pairs: list[tuple[Student, Attempt]],
+                 named: Sequence[str]) -> list[tuple[Student, Attempt]]:
+    """The attempts of ``pairs`` that are the ``named`` students' (each found as
+    :meth:`Course.student` finds one); a named student with no attempt to regrade is an error
+    that says so, before anything is graded."""
+    wanted = {course.student(name).id: name for name in named}
+    kept = [(s, a) for s, a in pairs if s.id in wanted]
+    missing = [f"{name!r}" if name == sid else f"{name!r} ({sid})"
+               for sid, name in wanted.items() if sid not in {s.id for s, _ in kept}]
+    if missing:
+        raise CourseError(f"no attempt at {assignment} to regrade for {', '.join(missing)}: "
+                          f"`dojo course history STUDENT` lists a student's attempts")
+    return kept
 
 
 def standings_after(course: Course, found: Regrade) -> list[dict[str, Any]]:

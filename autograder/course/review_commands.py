@@ -49,11 +49,15 @@ def regrade_command(
         = RegradeFormat.table,
     show_all: Annotated[bool, typer.Option("--all", help="List the students whose points did "
                                            "not change too.")] = False,
+    students: Annotated[list[str] | None, typer.Option(
+        "--student", "-s", metavar="STUDENT", help="Regrade this student's attempts only (id, "
+        "login or email; repeat for several): a regrade request. The others' stay as "
+        "recorded.")] = None,
     course: CourseOption = None,
 ) -> None:
     """Grade the counted attempts again with the current grader; --apply to accept."""
     with Course.open(course_path(course)) as opened:
-        found = regrade(opened, assignment, jobs=jobs)
+        found = regrade(opened, assignment, jobs=jobs, students=students)
         if fmt is RegradeFormat.json:
             sys.stdout.write(json.dumps(found.comparison, indent=2, allow_nan=False) + "\n")
         else:

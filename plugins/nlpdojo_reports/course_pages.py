@@ -14,8 +14,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from nlpdojo_autograder.course.policy import points_text
 from nlpdojo_reports.dashboard import _CSS
-from nlpdojo_reports.formatting import fmt_number
 from nlpdojo_reports.sanitize import visible_name
 
 STATUS_TEXT = {"graded": "", "missing": "missing", "excused": "EX", "open": "not due yet"}
@@ -37,7 +37,9 @@ def _page(title: str, subtitle: str, body: list[str]) -> str:
 
 
 def _num(value: float | None) -> str:
-    return "-" if value is None else escape(fmt_number(value))
+    """Points as the exports write them (:func:`points_text`: up to 2 decimals), so a page
+    and a gradebook never show one standing as two numbers; ``-`` for none."""
+    return "-" if value is None else escape(points_text(value))
 
 
 def render_course_page(view: dict[str, Any]) -> str:
@@ -50,10 +52,14 @@ def render_course_page(view: dict[str, Any]) -> str:
 
 def _assignment_card(a: dict[str, Any]) -> str:
     scope = f'data-assignment="{escape(a["id"], quote=True)}"'
-    cells = [("submitted", a["submitted"]), ("missing", a["missing"]), ("late", a["late"]),
-             ("excused", a["excused"]), ("mean", a["mean"]), ("median", a["median"])]
+    # the mean, median and histogram are of the graded standings: missing work (0 in the
+    # exports) and work not due yet are left out, which the labels say
+    of_graded = f" of {a['graded']} graded"
+    cells = [("submitted", a["submitted"], ""), ("missing", a["missing"], ""),
+             ("late", a["late"], ""), ("excused", a["excused"], ""),
+             ("mean", a["mean"], of_graded), ("median", a["median"], of_graded)]
     stats = "".join(f'<div class="stat"><b {scope} data-field="{key}">{_num(value)}</b>'
-                    f"{key}</div>" for key, value in cells)
+                    f"{key}{label}</div>" for key, value, label in cells)
     return (f'<section {scope}><h2>{escape(a["title"])} <small>({escape(a["id"])}, '
             f'{_num(a["points"])} points, due {escape(a["due"])})</small></h2>'
             f'<div class="stats">{stats}</div>{_histogram(a)}</section>')
@@ -73,15 +79,15 @@ def _histogram(a: dict[str, Any]) -> str:
         lo, hi = most * i / len(counts), most * (i + 1) / len(counts)
         shapes.append(f'<rect class="bin" data-bin="{i}" data-count="{count}" '
                       f'x="{x + 2:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 4:.1f}" '
-                      f'height="{h:.1f}" fill="#3f7cac"><title>{fmt_number(lo)}–'
-                      f"{fmt_number(hi)} points: {count}</title></rect>")
+                      f'height="{h:.1f}" fill="#3f7cac"><title>{points_text(lo)}–'
+                      f"{points_text(hi)} points: {count}</title></rect>")
         if count:
             shapes.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - h - 3:.1f}" '
                           f'text-anchor="middle">{count}</text>')
         shapes.append(f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle">'
-                      f"{fmt_number(lo)}</text>")
+                      f"{points_text(lo)}</text>")
     shapes.append(f'<text x="{left + plot_w:.1f}" y="{top + plot_h + 14}" '
-                  f'text-anchor="middle">{fmt_number(most)}</text>')
+                  f'text-anchor="middle">{points_text(most)}</text>')
     return (f'<svg role="img" aria-label="distribution of points" viewBox="0 0 {width} '
             f'{height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
             f'{"".join(shapes)}</svg>')

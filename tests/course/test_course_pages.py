@@ -151,3 +151,30 @@ def test_the_pages_render_with_the_views_numbers(course, tmp_path):
     assert int(dom.fields[("left", "s1")]) == 1 and int(dom.fields[("used", "s1")]) == 2
     assert float(dom.fields[("score", "a2")]) == pytest.approx(
         student_view(course, "s1")["assignments"][1]["score"])
+
+
+def test_the_pages_show_points_as_the_exports_do_and_say_what_the_mean_is_of(course, tmp_path):
+    """The TA's trial: a page showed 3 decimals where the gradebook export shows 2 (one
+    standing, two numbers), and its mean left out the missing work the export counts as 0
+    without saying so. Points are the exports' text now (``points_text``), and the mean and
+    median say how many graded standings they are of."""
+    from nlpdojo_autograder.course.exports import csv_rows
+    from nlpdojo_autograder.course.overrides import add_override
+    from nlpdojo_autograder.course.policy import gradebook
+
+    add_override(course, "s2", "a1", points=20 / 3, reason="partial credit", by="ta1")
+    out = tmp_path / "pages"
+    result = CliRunner().invoke(build_app(), ["course", "dashboard", "-o", str(out),
+                                              "--course", str(course.path)])
+    assert result.exit_code == 0, result.output
+    page = (out / "index.html").read_text()
+    assert 'data-field="score">6.67</span>' in page and "6.667" not in page
+    header, *rows = csv_rows(gradebook(course))
+    bob = next(r for r in rows if r[0] == "s2")
+    assert bob[header.index("a1")] == "6.67"
+    view = course_view(course)
+    a1 = view["assignments"][0]
+    assert (a1["graded"], a1["missing"]) == (4, 1)
+    assert a1["mean"] == pytest.approx((20 + 20 / 3 + 15 + 20) / 4)
+    assert f'data-field="mean">{a1["mean"]:.2f}</b>mean of 4 graded' in page
+    assert 'data-field="median">' in page and "median of 4 graded" in page

@@ -226,3 +226,32 @@ def test_the_regrades_grading_runs_without_the_course_and_quietly(tmp_path, monk
     with pytest.raises(SystemExit):
         regrade_module.grade_cohort(tmp_path / "cohort", ["t"], tmp_path / "out", 1, 7, None)
     assert COURSE_ENV not in seen["env"] and "--quiet" in seen["command"]
+
+
+def test_one_students_regrade_grades_and_applies_theirs_alone(recorded, monkeypatch):
+    """A regrade request: `--student` (an id, login or email, repeatable) grades and applies
+    the named students' attempts only; Ada's change is neither graded nor written when Bob
+    asks. A named student without an attempt at the assignment (Dee) is refused before any
+    grading, as is one the course does not know."""
+    grader = FakeGrader()
+    found = regrade(recorded, "a1", grade=grader, students=["bob@x.edu"])
+    assert [sorted(c[3].values()) for c in grader.calls] == [["bob = 3\n"]]
+    assert [r.student.id for r in found.rows] == ["s2"]
+    assert [r["student"] for r in found.comparison["standings"]] == ["s2"]
+    assert [r.student.id for r in apply(recorded, found)] == ["s2"]
+    assert [a.score for a in attempts(recorded, "s1", "a1")] == [4, 7]  # Ada's: untouched
+    assert attempts(recorded, "s2", "a1")[0].questions["t.q2"] == (2, 6)
+
+    with pytest.raises(CourseError, match=r"no attempt at a1 to regrade for 's4'"):
+        regrade(recorded, "a1", grade=grader, students=["s1", "s4"])
+    with pytest.raises(CourseError, match="no student 'nobody'"):
+        regrade(recorded, "a1", grade=grader, students=["nobody"])
+    assert len(grader.calls) == 1  # neither refusal graded anything
+
+    monkeypatch.setattr(regrade_module, "grade_cohort", FakeGrader())
+    result = CliRunner().invoke(build_app(), ["course", "regrade", "a1", "--student", "s1",
+                                              "-s", "s3", "--course", str(recorded.path)])
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 changed: 1 gained points" in result.stdout
+    assert "Cy Young (s3), attempt 1: not regraded" in result.stderr
+    assert "Bob" not in result.stdout
