@@ -96,7 +96,12 @@ from nlpdojo_autograder.release.notebook_submission import notebook_submission
 from nlpdojo_autograder.release.notebooks import NotebookError, notebook_layout
 from nlpdojo_autograder.runtime.loader import LIBRARY, REFERENCE_PACKAGE, reference_available
 from nlpdojo_reports.cohort import cohort_renderable, summarize
-from nlpdojo_reports.dashboard import DASHBOARD_NAME, render_dashboard, similarity_beside
+from nlpdojo_reports.dashboard import (
+    DASHBOARD_NAME,
+    render_dashboard,
+    similarity_beside,
+    written_at,
+)
 from nlpdojo_reports.gradebook import GRADEBOOK_NAME, render_gradebook
 from nlpdojo_reports.leaderboard import LEADERBOARD_ENV, write_cohort_leaderboard
 from nlpdojo_reports.sanitize import visible_name
@@ -738,9 +743,15 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     if not quiet:  # -q: the total lines and the errors alone, as a single grading's
         err_console.print(cohort_renderable(summary))  # a renderable: not markup
     if fmt == HTML_FORMAT:
+        similarity = similarity_beside(out_dir)
+        written = written_at(out_dir / similarity) if similarity else ""
         atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(
-            summary, similarity=similarity_beside(out_dir)))
+            summary, similarity=similarity, similarity_written=written))
         err_console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
+        if similarity:  # an earlier run's, perhaps of other files than these
+            print_warning(f"the dashboard links {out_dir / similarity}, written by dojo "
+                          f"similarity at {written}, before this grading: run `dojo "
+                          f"similarity {root}` again if the submissions changed since")
     for name, problems in trouble.items():
         print_error(f"submission {visible_name(name)}: {'; '.join(problems)}")
     if not quiet:  # (a regrade's cohort said "written to" a folder it had removed)
@@ -864,10 +875,24 @@ def _cohort_report_name(default_filename: str, fmt: str) -> str:
 
 
 def _write_submission_reports(result: Any, fmt: str, folder: Path, report_name: str) -> None:
+    """``result.json`` and the ``--format`` report into a submission's report folder; the
+    report another format wrote there in an earlier run goes (it told of an older grading,
+    beside this one's result)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_report(result, "json", folder / RESULT_NAME)
     if report_name != RESULT_NAME:
         write_report(result, fmt, folder / report_name)
+    for name in _other_report_names(report_name):
+        (folder / name).unlink(missing_ok=True)
+
+
+def _other_report_names(report_name: str) -> set[str]:
+    """The names a cohort's other ``--format`` reports take in a submission's folder (a
+    registered reporter's, as :func:`_cohort_report_name` makes them), less ``report_name``
+    and the result."""
+    names = {_cohort_report_name(get_reporter(fmt).default_filename, fmt)
+             for fmt in get_registry().names("reporter")}
+    return names - {report_name, RESULT_NAME}
 
 
 #: what a cohort's grading writes beside the submissions' report folders

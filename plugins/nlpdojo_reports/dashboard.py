@@ -60,13 +60,15 @@ svg text{font:11px system-ui,sans-serif;fill:#333}
 
 
 def render_dashboard(summary: dict[str, Any], *, result_links: dict[str, str] | None = None,
-                     title: str = "Cohort dashboard", similarity: str | None = None) -> str:
+                     title: str = "Cohort dashboard", similarity: str | None = None,
+                     similarity_written: str = "") -> str:
     """The page for ``summary`` (a cohort summary, docs/results-schema.md). ``result_links``
     maps a submission's name to the URL of its result (relative to the page); by default
     ``<name>/result.json``, as ``grade --submissions`` lays them out, the name percent-encoded
     (a folder named ``a#1`` or ``50%`` is a path, not a fragment or an escape).
     ``similarity``: the URL of the cohort's similarity report (``dojo similarity``), linked
-    from the page."""
+    from the page with when it was written (``similarity_written``, :func:`written_at`): a
+    grading after it may be of other files."""
     links = ({row["name"]: f"{quote(row['name'])}/{RESULT_NAME}"
               for row in summary["submissions"]}
              if result_links is None else result_links)
@@ -76,7 +78,8 @@ def render_dashboard(summary: dict[str, Any], *, result_links: dict[str, str] | 
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<header><h1>{escape(title)}</h1><p>{summary['count']} submissions graded by nlpdojo "
         f"(cohort summary schema {escape(str(summary.get('schema_version', '')))})</p></header>",
-        "<main>", _stats(summary), _reports(similarity), _histogram_section(summary),
+        "<main>", _stats(summary), _reports(similarity, similarity_written),
+        _histogram_section(summary),
         _questions(summary), _clusters(summary), _leaderboard(summary),
         _submissions(summary, links), "</main></body></html>",
     ]
@@ -88,6 +91,16 @@ def similarity_beside(folder: Path) -> str | None:
     from nlpdojo_reports.similarity import SIMILARITY_HTML
 
     return SIMILARITY_HTML if (folder / SIMILARITY_HTML).is_file() else None
+
+
+def written_at(path: Path) -> str:
+    """When ``path`` was last written, in UTC to the minute (``""`` where it cannot be read)."""
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except OSError:
+        return ""
 
 
 def relink_dashboard(folder: Path) -> bool:
@@ -103,20 +116,25 @@ def relink_dashboard(folder: Path) -> bool:
         return False
     try:
         data = json.loads(summary.read_text(encoding="utf-8"))
-        html = render_dashboard(data, similarity=similarity_beside(folder))
+        found = similarity_beside(folder)
+        html = render_dashboard(data, similarity=found, similarity_written=(
+            written_at(folder / found) if found else ""))
     except (OSError, ValueError, KeyError, TypeError):
         return False  # not a summary this page was made from: leave the page as it is
     atomic_write_text(page, html)
     return True
 
 
-def _reports(similarity: str | None) -> str:
+def _reports(similarity: str | None, written: str = "") -> str:
     if similarity is None:
         return ""
+    when = (f' Written <span data-field="similarity_written">{escape(written)}</span>, of '
+            "the submissions as they were then: run dojo similarity again after they change."
+            if written else "")
     return (f'<section id="reports"><h2>Reports</h2><p><a data-field="similarity" '
             f'href="{escape(quote(similarity), quote=True)}">Similarity report</a>: pairs of '
             "submissions ranked by the code of each question they share (dojo similarity)."
-            "</p></section>")
+            f"{when}</p></section>")
 
 
 def _stats(summary: dict[str, Any]) -> str:

@@ -223,6 +223,30 @@ def test_a_quiet_cohort_leaves_its_tables_to_its_files(toy, make_submission, tmp
     assert (tmp_path / "b" / "summary.json").is_file()
 
 
+def test_a_cohort_graded_again_in_another_format_leaves_no_older_report(toy, make_submission,
+                                                                       tmp_path):
+    """The TA's trial: a ``--format html`` run into the folder of a table run left the older
+    run's report.txt beside the new result.json (two gradings' reports, one folder); and the
+    new dashboard linked a similarity report of an earlier ``dojo similarity`` as if it were of
+    these files. The other format's report goes; the link says when the report was written,
+    and the grading warns that it is older."""
+    make_submission(name="cohort/alice")
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["toy", "--submissions", str(tmp_path / "cohort"), "--seed",
+                                "0", "-o", str(out), "-f", "junit"])
+    assert first.exit_code == 0, first.output
+    assert (out / "alice" / "junit.xml").is_file()
+    (out / "similarity.html").write_text("<html></html>")  # as dojo similarity left it
+    again = runner.invoke(app, ["toy", "--submissions", str(tmp_path / "cohort"), "--seed",
+                                "0", "-o", str(out), "-f", "html"])
+    assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in (out / "alice").iterdir() if not p.name.startswith(".")) == [
+        "result.json"]
+    assert "written by dojo similarity at" in again.output
+    assert "run `dojo similarity" in " ".join(again.output.split())
+    assert 'data-field="similarity_written">' in (out / "dashboard.html").read_text()
+
+
 def test_cohort_in_parallel(toy, make_submission, tmp_path):
     root = tmp_path / "cohort"
     root.mkdir()

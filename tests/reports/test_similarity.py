@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.release.similarity import SimilarityError, compare_cohort
-from nlpdojo_reports.dashboard import render_dashboard
+from nlpdojo_reports.dashboard import render_dashboard, written_at
 from nlpdojo_reports.similarity import render_similarity, report_data
 from tests._html import Fields, chromium, find_chromium
 
@@ -545,8 +545,15 @@ def test_the_command_writes_json_and_html_and_links_the_dashboard(cohort, tmp_pa
     assert data["pairs"][0]["a"] == "alice" and data["pairs"][0]["b"] == "bob"
     assert data["pairs_flagged"] == 1
     assert '"pairs_flagged": 1' in result.stdout
-    assert 'href="similarity.html"' in (out / "dashboard.html").read_text()
+    page = (out / "dashboard.html").read_text()
+    assert 'href="similarity.html"' in page
     assert "<mark>" in (out / "similarity.html").read_text()
+    # when it was written, since a later grading may be of other files (the TA's trial: a new
+    # dashboard linked an older run's report as if it were of this cohort)
+    written = written_at(out / "similarity.html")
+    assert written.endswith(" UTC") and (
+        f'data-field="similarity_written">{written}</span>, of the submissions as they were '
+        "then: run dojo similarity again after they change") in page
 
 
 BROWSER = find_chromium()
