@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,16 @@ class CourseRecording:
                 raise CourseError(f"the manifest has no submitted_at for {len(absent)} "
                                   f"folder(s): {', '.join(absent[:10])}; add a row for each "
                                   "(folder,submitted_at)")
+            ahead = {n: self.manifest[n] for n in names
+                     if n in self.match.matched and _in_the_future(self.manifest[n])}
+            if ahead:
+                first = next(iter(ahead))
+                line = (f"{len(ahead)} submission time(s) of the manifest are later than now "
+                        f"({first}: {stored_time(ahead[first])}): a wrong year, date or time "
+                        "zone? They are recorded as written; stop now (Ctrl-C) to fix the "
+                        "manifest, or void the attempts later (`dojo course void`)")
+                lines.append(line)
+                self.said.append(line)
         else:
             lines.append("no --manifest: each submission's time is its files' newest "
                          "modification time, which is the student's to set (an archive's "
@@ -198,6 +208,11 @@ def course_recording(course: Path | None, *, student: str | None, assignment: st
             recording.student = opened.student(student).id
             if submitted_at is not None:
                 recording.submitted_at = aware(submitted_at, zone, "--submitted-at")
+                if _in_the_future(recording.submitted_at):
+                    recording.warnings.append(
+                        f"--submitted-at {submitted_at} is later than now: a wrong year, date "
+                        "or time zone? The attempt is recorded at that time (`dojo course "
+                        "void` it if it is wrong)")
             elif submission is not None:
                 recording.warnings.append(
                     f"submitted-at taken from the files' modification time of {submission} "
@@ -208,6 +223,17 @@ def course_recording(course: Path | None, *, student: str | None, assignment: st
         opened.close()
         raise
     return recording
+
+
+#: how far after the grading's clock a submission time may be before it is said to be in the
+#: future (the clocks of the machine the work was handed in on and of this one may differ)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _in_the_future(moment: datetime) -> bool:
+    """Whether ``moment`` lies after now, by more than the clocks may differ: no submission
+    was handed in then, so the time was written wrong."""
+    return moment > datetime.now(UTC) + CLOCK_SKEW
 
 
 def _assignment(course: Course, given: str | None, topics: list[str]) -> Assignment:

@@ -184,3 +184,39 @@ def test_the_same_files_at_a_corrected_time_are_said_with_the_attempt_to_void(db
         recording.close()
     assert len(said) == 1 and "recorded before as attempt 1" in said[0]
     assert "dojo course void s1 a1 1 --reason" in said[0]
+
+
+def test_a_submission_time_later_than_now_is_said_before_grading(db, tmp_path):
+    """The TA's trial: a manifest with a wrong year (every time a year ahead) was recorded
+    without a word, and each attempt then stood at a time no one handed anything in. It is
+    said before the grading (and again at its end), with the way out; a time within minutes
+    of now (the clocks differ) is not. One submission's --submitted-at likewise."""
+    from datetime import timedelta
+
+    now = datetime.now(UTC)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("folder,submitted_at\n"
+                        f"ann,{(now + timedelta(days=365)).isoformat()}\n"
+                        f"zed,{(now + timedelta(days=400)).isoformat()}\n")
+    folders = [tmp_path / "subs" / "ann", tmp_path / "subs" / "zed"]  # zed: no student
+    recording = course_recording(db, **options(submissions=tmp_path / "subs",
+                                               assignment="a1", manifest=manifest))
+    lines = recording.prepare(folders)
+    recording.close()
+    (ahead,) = [line for line in lines if "later than now" in line]
+    assert ahead.startswith("1 submission time(s) of the manifest are later than now (ann: ")
+    assert "wrong year, date or time zone" in ahead and "dojo course void" in ahead
+    assert ahead in recording.said
+
+    manifest.write_text(f"folder,submitted_at\nann,{(now + timedelta(minutes=1)).isoformat()}\n")
+    recording = course_recording(db, **options(submissions=tmp_path / "subs",
+                                               assignment="a1", manifest=manifest))
+    assert not [line for line in recording.prepare(folders[:1]) if "later than now" in line]
+    recording.close()
+
+    later = (now + timedelta(days=365)).isoformat()
+    recording = course_recording(db, **options(student="s1", assignment="a1",
+                                               submitted_at=later))
+    recording.close()
+    assert [w for w in recording.warnings if w.startswith(f"--submitted-at {later} is later "
+                                                         "than now")]
