@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from nlpdojo_autograder.course.attempts import (
     record_attempt,
     require_covered,
 )
+from nlpdojo_autograder.course import policy
 from nlpdojo_autograder.course.config import CourseError, aware
 from nlpdojo_autograder.course.roster import FolderMatch, check_unambiguous, match_folders
 from nlpdojo_autograder.course.schema import stored_time
@@ -233,7 +234,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 def _in_the_future(moment: datetime) -> bool:
     """Whether ``moment`` lies after now, by more than the clocks may differ: no submission
     was handed in then, so the time was written wrong."""
-    return moment > datetime.now(UTC) + CLOCK_SKEW
+    return moment > policy.current_time() + CLOCK_SKEW
 
 
 def _assignment(course: Course, given: str | None, topics: list[str]) -> Assignment:

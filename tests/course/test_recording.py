@@ -193,7 +193,9 @@ def test_a_submission_time_later_than_now_is_said_before_grading(db, tmp_path):
     of now (the clocks differ) is not. One submission's --submitted-at likewise."""
     from datetime import timedelta
 
-    now = datetime.now(UTC)
+    from nlpdojo_autograder.course.policy import current_time
+
+    now = current_time()  # (the tests' course clock: tests/conftest.py)
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("folder,submitted_at\n"
                         f"ann,{(now + timedelta(days=365)).isoformat()}\n"
