@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nlpdojo.cli.common import err_console, print_error, print_warning
+from nlpdojo_autograder.course import policy
 from nlpdojo_autograder.course.attempts import (
     attempts,
     modified_at,
@@ -27,7 +28,6 @@ from nlpdojo_autograder.course.attempts import (
     record_attempt,
     require_covered,
 )
-from nlpdojo_autograder.course import policy
 from nlpdojo_autograder.course.config import CourseError, aware
 from nlpdojo_autograder.course.roster import FolderMatch, check_unambiguous, match_folders
 from nlpdojo_autograder.course.schema import stored_time
