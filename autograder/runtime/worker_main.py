@@ -3,9 +3,10 @@
 
 The worker's modules and NumPy are imported with the garbage collector off and frozen after
 (:func:`nlpdojo.startup.imports_without_collection`: collections during the imports found no
-garbage and took a tenth of their ~0.3 CPU-s), then :func:`.worker.main` serves the grader. A
-worker forked by the fork server (:mod:`.forkserver`) has had its imports made there, and runs
-:func:`.worker.main` the same way."""
+garbage and took a tenth of their ~0.3 CPU-s), then :func:`.worker.run_as_process` serves the
+grader (:func:`.worker.main`) and gives the exit code. A worker forked by the fork server
+(:mod:`.forkserver`) has had its imports made there, and runs :func:`.worker.run_as_process`
+too."""
 
 from __future__ import annotations
 

@@ -276,7 +276,7 @@ class NumpyBackend(Backend):
         if rows <= DENSE_ROWS_PER_VALUE * n:
             # Few rows: one column per value, no sort; the product is a dense (V, D) block.
             sums = _sparse().csc_matrix((weights, index, np.arange(n + 1)),
-                                           shape=(rows, n)) @ values
+                                        shape=(rows, n)) @ values
             flat += sums
         else:
             # Many rows: sort the indices once and sum over the distinct ones only, (U, D).
@@ -284,7 +284,7 @@ class NumpyBackend(Backend):
             sorted_index = index[order]
             starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])  # (U,)
             sums = _sparse().csr_matrix((weights, order, np.r_[starts, n]),
-                                 shape=(starts.shape[0], n)) @ values  # (U, D)
+                                        shape=(starts.shape[0], n)) @ values  # (U, D)
             flat[sorted_index[starts]] += sums
         return target
 
@@ -307,7 +307,7 @@ class NumpyBackend(Backend):
             return target
         # Column b of the sparse (V, B) matrix holds weights[b, :] at rows index[b, :].
         S = _sparse().csc_matrix((data, index.reshape(-1), np.arange(0, B * M + 1, M)),
-                          shape=(flat.shape[0], B))
+                                 shape=(flat.shape[0], B))
         if flat.shape[0] <= DENSE_ROWS_PER_VALUE * B * M:
             flat += S @ rows.reshape(B, -1)  # (V, D)
         else:
