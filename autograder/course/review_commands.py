@@ -118,13 +118,18 @@ def dashboard_command(
         book = gradebook(opened)
         view = course_view(opened, book)
         pages = {"index.html": render_course_page(view)}
-        for n, s in enumerate(book.students):
+        # numbered as the index lists them (the enrolled, in roster order): numbered over
+        # every student, a withdrawn one shifted each link after it to the next one's page
+        for n, s in enumerate(book.enrolled):
             pages[student_file(n)] = render_student_page(student_view(opened, s.id, book),
                                                          opened.name)
     for folder in (output, output / "students"):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for name, text in pages.items():
         _write_private(output / name, text)
+    for old in (output / "students").glob("*.html"):  # an earlier run's, of more students
+        if f"students/{old.name}" not in pages:
+            old.unlink()
     err_console.print(f"course pages written to {output / 'index.html'} ({len(pages) - 1} "
                       "student pages; readable by you only)")
 

@@ -178,3 +178,31 @@ def test_the_pages_show_points_as_the_exports_do_and_say_what_the_mean_is_of(cou
     assert a1["mean"] == pytest.approx((20 + 20 / 3 + 15 + 20) / 4)
     assert f'data-field="mean">{a1["mean"]:.2f}</b>mean of 4 graded' in page
     assert 'data-field="median">' in page and "median of 4 graded" in page
+
+
+def test_each_name_opens_its_own_page_when_a_student_has_withdrawn(course, tmp_path):
+    """The TA's trial: with a student withdrawn, every link of the index after them opened the
+    next student's page (the index numbered the enrolled, the pages every student). A page an
+    earlier run wrote for a number no longer used is removed, not left holding someone's
+    grades."""
+    import re
+
+    from nlpdojo_autograder.course.roster import withdraw
+
+    def links(out):
+        index = (out / "index.html").read_text()
+        return {name: (out / href).read_text() for href, name in
+                re.findall(r'<a href="(students/\d+\.html)">([^<]+)</a>', index)}
+
+    out = tmp_path / "pages"
+    args = ["course", "dashboard", "-o", str(out), "--course", str(course.path)]
+    assert CliRunner().invoke(build_app(), args).exit_code == 0
+    assert len(list((out / "students").iterdir())) == 5
+    withdraw(course, "s2", "dropped")
+    assert CliRunner().invoke(build_app(), args).exit_code == 0
+    pages = links(out)
+    assert len(pages) == 4
+    for name, page in pages.items():
+        assert f"<title>{name}" in page or name in page.split("</h1>")[0], name
+    assert "Bob Ross" not in "".join(pages.values())
+    assert len(list((out / "students").iterdir())) == 4
