@@ -297,9 +297,10 @@ def history_command(
                f"{', ' + s.section if s.section else ''})")
     for a in book.assignments:
         st = book.standing(s.id, a.id)
-        shown = "EX" if st.status == "excused" else points_text(st.score)
+        shown = {"excused": "EX", "open": "-"}.get(st.status) or points_text(st.score)
         mark = " (overridden)" if st.overridden else ""
-        typer.echo(f"{a.id} {a.title}: {shown}/{points_text(a.points)} {st.status}{mark}")
+        status = "open (not due yet)" if st.status == "open" else st.status
+        typer.echo(f"{a.id} {a.title}: {shown}/{points_text(a.points)} {status}{mark}")
         for t in [t for t in tries if t.assignment == a.id]:
             counted = " <- counts" if st.attempt is not None and st.attempt.id == t.id else ""
             counted += f" (void: {t.voided})" if t.voided else ""

@@ -155,8 +155,9 @@ def csv_rows(book: Gradebook) -> list[list[str]]:
                     str(st.attempt.number) if st.attempt else "", str(st.late_days),
                     "yes" if st.overridden else "no"]
         ledger = book.ledgers[s.id]
+        # out of the points of the work graded or missed: not of work excused or not due yet
         possible = sum(a.points for a in book.assignments
-                       if book.standing(s.id, a.id).status != "excused")
+                       if book.standing(s.id, a.id).status not in ("excused", "open"))
         row += [str(ledger.bank - ledger.left), str(ledger.left), points_text(total),
                 points_text(possible)]
         rows.append(row)

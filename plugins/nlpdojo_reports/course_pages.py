@@ -56,7 +56,8 @@ def _assignment_card(a: dict[str, Any]) -> str:
     # exports) and work not due yet are left out, which the labels say
     of_graded = f" of {a['graded']} graded"
     cells = [("submitted", a["submitted"], ""), ("missing", a["missing"], ""),
-             ("late", a["late"], ""), ("excused", a["excused"], ""),
+             ("open", a["open"], " (not due yet)"), ("late", a["late"], ""),
+             ("excused", a["excused"], ""),
              ("mean", a["mean"], of_graded), ("median", a["median"], of_graded)]
     stats = "".join(f'<div class="stat"><b {scope} data-field="{key}">{_num(value)}</b>'
                     f"{key}{label}</div>" for key, value, label in cells)
@@ -104,9 +105,9 @@ def _students_table(view: dict[str, Any]) -> str:
         cells = []
         for aid in ids:
             cell = s["assignments"][aid]
-            mark = STATUS_TEXT.get(cell["status"], "")
-            shown = mark if cell["status"] == "excused" else _num(cell["score"])
-            extra = (" (missing)" if cell["status"] == "missing" else "") + (
+            shown = _shown_points(cell["status"], cell["score"])
+            extra = (f" ({STATUS_TEXT[cell['status']]})" if cell["status"] in ("missing", "open")
+                     else "") + (
                 f" +{cell['late_days']}d" if cell["late_days"] else "") + (
                 " *" if cell["overridden"] else "")
             cells.append(f'<td class="num"><span {scope} data-assignment="{escape(aid)}" '
@@ -144,16 +145,24 @@ def render_student_page(view: dict[str, Any], course_name: str = "") -> str:
                  ['<p><a href="../index.html">Back to the course</a></p>', *body])
 
 
+def _shown_points(status: str, score: float | None) -> str:
+    """A standing's points as a page shows them: ``EX`` where excused, ``-`` where the work
+    is not due yet (no grade, never a 0: the exports leave it blank)."""
+    if status == "excused":
+        return "EX"
+    return "-" if status == "open" else _num(score)
+
+
 def _student_assignment(a: dict[str, Any]) -> str:
     scope = f'data-assignment="{escape(a["id"], quote=True)}"'
-    shown = "EX" if a["status"] == "excused" else _num(a["score"])
+    shown = _shown_points(a["status"], a["score"])
     ext = (f"; extended to {escape(a['extension']['due'])} ({escape(a['extension']['reason'])})"
            if a["extension"] else "")
     rows = "".join(
         f'<tr {scope} data-field="attempt"><td class="num">{t["number"]}</td>'
         f"<td>{escape(t['submitted_at'])}</td><td>{escape(t['submitted_from'])}</td>"
         f'<td class="num">{_num(t["score"])}/{_num(t["max_score"])}</td>'
-        f'<td class="num">{t["late_days"]}</td><td>{"counted" if t["counted"] else ""}</td>'
+        f'<td class="num">{t["late_days"]}</td><td>{_attempt_mark(t)}</td>'
         "</tr>" for t in a["attempts"])
     table = ("<table><tr><th class=num>attempt</th><th>submitted</th><th>time from</th>"
              "<th class=num>grader points</th><th class=num>late days</th><th></th></tr>"
@@ -165,6 +174,13 @@ def _student_assignment(a: dict[str, Any]) -> str:
             f'<span {scope} data-field="late_days">{a["late_days"]}</span> late day(s), '
             f'{a["bank_days"]} from the bank</p>{table}'
             f"{f'<ul>{notes}</ul>' if notes else ''}</section>")
+
+
+def _attempt_mark(attempt: dict[str, Any]) -> str:
+    """What an attempt's row says of it: counted, or void (and why)."""
+    if attempt["void"]:
+        return f"void: {escape(str(attempt['void']))}"
+    return "counted" if attempt["counted"] else ""
 
 
 def _overrides(rows: list[dict[str, Any]]) -> str:

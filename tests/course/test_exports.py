@@ -8,11 +8,14 @@ import stat
 from datetime import UTC, datetime
 
 import pytest
+from typer.testing import CliRunner
 
+from nlpdojo.cli.app import build_app
 from nlpdojo_autograder.course.attempts import record_attempt
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.exports import export
 from nlpdojo_autograder.course.overrides import add_override
+from nlpdojo_autograder.course.policy import points_text
 from nlpdojo_autograder.course.roster import import_roster
 from nlpdojo_reports.gradebook import render_gradebook
 from tests.course.helpers import synthetic_result
@@ -103,6 +106,21 @@ def test_an_assignment_not_yet_due_is_open_and_no_zero(graded, tmp_path, monkeyp
     assert [a["open"] for a in course_view(graded, book)["assignments"]] == [0, 3]
     csv_rows = read(export(graded, "csv", tmp_path / "p.csv").path)
     assert csv_rows[1][csv_rows[0].index("a2 status")] == "open"
+    # (the TA's trial, round 2) the points possible are not of work not due yet, and the
+    # course pages and history show no 0 for it, as the exports write none
+    assert csv_rows[1][csv_rows[0].index("points possible")] == points_text(
+        graded.assignment("a1").points)
+    from nlpdojo_autograder.course.browse import student_view
+    from nlpdojo_reports.course_pages import render_course_page, render_student_page
+
+    page = render_course_page(course_view(graded, book))
+    assert 'data-field="score">-</span> (not due yet)' in page
+    assert 'data-field="open">3</b>open (not due yet)' in page
+    mine = render_student_page(student_view(graded, "s1", book), "c")
+    assert 'data-field="score">-</b> of' in mine
+    shown = CliRunner().invoke(build_app(), ["course", "history", "s1", "--course",
+                                             str(graded.path)])
+    assert "a2" in shown.stdout and "-/" in shown.stdout and "open (not due yet)" in shown.stdout
     # past the due date and its grace: missing, a 0
     monkeypatch.setattr(policy, "current_time", lambda: datetime(2027, 2, 4, 8, 15, tzinfo=UTC))
     rows = read(export(graded, "canvas", tmp_path / "c.csv").path)
