@@ -172,8 +172,9 @@ def _write_extensions(course: Course, given, by: str | None) -> list[Extension]:
         if not reason.strip():
             raise CourseError("an extension needs a reason (--reason ...)")
         if due <= due_date:  # (a year typo gave a sick student 0 while the rest were open)
-            raise CourseError(f"an extension of {sid} to {stored_time(due)} is not after "
-                              f"{assignment}'s due date, {stored_time(due_date)}: an "
+            zone = course.meta("timezone") or ""
+            raise CourseError(f"an extension of {sid} to {local_time(due, zone)} is not after "
+                              f"{assignment}'s due date, {local_time(due_date, zone)}: an "
                               "extension gives more time; check the date (its year)")
         made.append((sid, assignment, stored_time(due), reason.strip()))
     author, now = who(by), utc_now()

@@ -28,9 +28,8 @@ from nlpdojo_autograder.course.attempts import (
     record_attempt,
     require_covered,
 )
-from nlpdojo_autograder.course.config import CourseError, aware
+from nlpdojo_autograder.course.config import CourseError, aware, local_time
 from nlpdojo_autograder.course.roster import FolderMatch, check_unambiguous, match_folders
-from nlpdojo_autograder.course.schema import stored_time
 from nlpdojo_autograder.course.store import COURSE_ENV, Assignment, Course
 from nlpdojo_autograder.grading.grade import exercise_names, get_exercise
 
@@ -64,6 +63,7 @@ class CourseRecording:
         self.match = match_folders(self.course, names)
         check_unambiguous(self.match)
         lines = self.match.report()
+        zone = self.course.meta("timezone") or ""
         self.said = list(lines)  # said again at the end, below the cohort's tables
         if self.manifest is not None:
             absent = [n for n in names if n in self.match.matched and n not in self.manifest]
@@ -76,11 +76,12 @@ class CourseRecording:
             if ahead:
                 first = next(iter(ahead))
                 line = (f"{len(ahead)} submission time(s) of the manifest are later than now "
-                        f"({first}: {stored_time(ahead[first])}): a wrong year, date or time "
-                        "zone? They are recorded as written; stop now (Ctrl-C) to fix the "
-                        "manifest, or void the attempts later (`dojo course void`)")
-                lines.append(line)
-                self.said.append(line)
+                        f"({first}: {local_time(ahead[first], zone)}): a wrong year, date or "
+                        "time zone?")
+                lines.append(f"{line} They are recorded as written; stop now (Ctrl-C) to fix "
+                             "the manifest, or void the attempts later (`dojo course void`)")
+                self.said.append(f"{line} They were recorded as written: `dojo course void` "
+                                 "each wrong attempt, then grade again with the manifest fixed")
         else:
             lines.append("no --manifest: each submission's time is its files' newest "
                          "modification time, which is the student's to set (an archive's "
@@ -135,7 +136,8 @@ class CourseRecording:
                     and not twin.voided):
                 self.said.append(
                     f"{attempt.student}: these files were recorded before as attempt "
-                    f"{twin.number}, submitted {stored_time(twin.submitted_at)}; if that "
+                    f"{twin.number}, submitted "
+                    f"{local_time(twin.submitted_at, self.course.meta('timezone') or '')}; if that "
                     f"time was wrong, `dojo course void {attempt.student} "
                     f"{attempt.assignment} {twin.number} --reason ...`")
 

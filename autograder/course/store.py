@@ -34,6 +34,7 @@ from nlpdojo_autograder.course.config import (
     CourseConfig,
     CourseError,
     LatePolicy,
+    local_time,
 )
 from nlpdojo_autograder.course.schema import (
     SchemaError,
@@ -288,8 +289,10 @@ class Course:
             elif _assignment_row(_spec(old), position) != row:
                 fields = ("id", "title", "position", "targets", "points", "due", "timezone",
                           "counts", "lms_id")
-                what = [f"{name} {a} -> {b}" for name, a, b in zip(
-                    fields, _assignment_row(_spec(old), position), row, strict=True) if a != b]
+                what = [f"{name} {_shown(name, a, config.timezone)} -> "
+                        f"{_shown(name, b, config.timezone)}" for name, a, b in zip(
+                            fields, _assignment_row(_spec(old), position), row, strict=True)
+                        if a != b]
                 changes.append(f"changed assignment {spec.id}: {'; '.join(what)}")
                 graded = self.conn.execute(
                     "SELECT COUNT(*) FROM attempts WHERE assignment = ?", (spec.id,)
@@ -382,3 +385,14 @@ def _database_message(path: Path, exc: sqlite3.Error) -> str:
         return (f"{path} is not a readable course file ({text}); restore it from a backup, or "
                 "give the file `dojo course init` made")
     return f"course file {path}: {text}"
+
+
+def _shown(field: str, value: Any, zone: str) -> Any:
+    """A field of an assignment's row as a change to it is told: a due date on the course's
+    clock (``zone``), as the TA wrote it, not as stored (UTC)."""
+    if field == "due" and isinstance(value, str):
+        try:
+            return local_time(datetime.fromisoformat(value), zone)
+        except ValueError:
+            return value
+    return value

@@ -80,6 +80,8 @@ def test_a_date_without_a_time_is_refused_wherever_a_time_is_read(tmp_path, monk
     assert code == 2 and "is a date without a time" in said
     code, said = extend("2026-01-23T23:59:00")  # a year typo: before a1's due date
     assert code == 2 and "is not after a1's due date" in said, said
+    # both times on the course's clock, as written (the TA's trial, round 2: in UTC)
+    assert "of s1 to 2026-01-23T23:59:00-05:00 is not after" in said and "+00:00" not in said
     code, said = extend("2027-01-23T23:59:00")
     assert code == 0 and "due 2027-01-23T23:59:00-05:00" in said, said
 
