@@ -36,9 +36,11 @@ from nlpdojo_autograder.course.policy import (
 )
 from nlpdojo_autograder.course.review_commands import add_review_commands
 from nlpdojo_autograder.course.roster import (
+    change_id,
     check_unambiguous,
     import_roster,
     match_folders,
+    record_of,
     withdraw,
 )
 from nlpdojo_autograder.course.store import COURSE_ENV, Course, course_path
@@ -168,8 +170,30 @@ def roster_withdraw_command(
     the exports, the course view and the lists of those who submitted nothing."""
     with _open(course) as opened:
         s = withdraw(opened, student, reason, restore=restore)
+        held = record_of(opened, s.id)
     typer.echo(f"{s.name} ({s.id}): " + (f"withdrawn ({s.withdrawn})" if s.withdrawn
                                          else "enrolled again"))
+    if s.withdrawn and held["attempts"]:
+        print_warning(f"{s.id} holds {held['attempts']} attempt(s), which no export counts now; "
+                      "if the student stays under another id, undo this (`--restore`) and "
+                      f"give them that id with their record: `dojo course roster change-id "
+                      f"{s.id} NEW`")
+
+
+@roster_app.command("change-id")
+@report_errors
+def roster_change_id_command(
+    student: Annotated[str, typer.Argument(help="The student's id, login or email.")],
+    new_id: Annotated[str, typer.Argument(help="Their new id (one no student has).")],
+    course: CourseOption = None,
+) -> None:
+    """Give a student another id with everything recorded of them (attempts, extensions,
+    overrides): before importing a roster whose ids are another source's."""
+    with _open(course) as opened:
+        old = opened.student(student).id
+        s, moved = change_id(opened, student, new_id)
+    typer.echo(f"{s.name}: id {old} -> {s.id}, with {moved['attempts']} attempt(s), "
+               f"{moved['extensions']} extension(s) and {moved['overrides']} override(s)")
 
 
 @app.command("match")

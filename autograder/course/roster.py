@@ -211,8 +211,16 @@ def import_roster(course: Course, path: Path) -> RosterImport:
     before = {s.id: s for s in course.students()}
     _refuse_second_identities(path, roster, before)
     added, updated = [], []
+    # a student keeps their place; new ones follow the course's last, in the file's order (a
+    # second file's places restarted at 1, interleaving a late enrolment with the first's)
+    last = max((s.position for s in before.values()), default=0)
     with course.transaction() as conn:
         for s in roster.students:
+            if s.id in before:
+                s = replace(s, position=before[s.id].position)
+            else:
+                last += 1
+                s = replace(s, position=last)
             row = (s.id, s.name, s.sortable_name, s.email, s.login, s.sis_user_id, s.section,
                    s.position, s.source)
             conn.execute(
@@ -263,8 +271,42 @@ def _refuse_second_identities(path: Path, roster: Roster, before: dict[str, Stud
             f"under another id: {shown}. Students are matched by id, so importing would add "
             "each a second time (nothing was imported). Import the roster from the same "
             "source as before (the course's ids: `dojo course roster show`); to change a "
-            "student's id, withdraw the old one first (`dojo course roster withdraw ID "
-            "--reason ...`)")
+            "student's id, with their attempts, late days, extensions and overrides, first "
+            "run `dojo course roster change-id OLD NEW`")
+
+
+#: the tables whose rows name a student by id (what :func:`change_id` moves)
+STUDENT_TABLES = ("attempts", "extensions", "overrides")
+
+
+def change_id(course: Course, student: str, new_id: str) -> tuple[Student, dict[str, int]]:
+    """Give ``student`` (an id, login or email) the id ``new_id``, with everything the record
+    holds of them (:data:`STUDENT_TABLES`), in one transaction: how a student whose id changed
+    (a roster from another source, a typo) keeps their record. Returns them as they are now
+    and the rows moved per table."""
+    s = course.student(student)
+    new_id = new_id.strip()
+    if not new_id:
+        raise CourseError("give the new id")
+    if new_id == s.id:
+        raise CourseError(f"{s.name}'s id is {s.id!r} already")
+    if course.conn.execute("SELECT 1 FROM students WHERE id = ?", (new_id,)).fetchone():
+        raise CourseError(f"the course has a student of id {new_id!r} already "
+                          "(`dojo course roster show`): an id names one student")
+    moved = {}
+    with course.transaction() as conn:
+        conn.execute("PRAGMA defer_foreign_keys = ON")  # checked at the commit, all moved
+        conn.execute("UPDATE students SET id = ? WHERE id = ?", (new_id, s.id))
+        for table in STUDENT_TABLES:
+            moved[table] = conn.execute(f"UPDATE {table} SET student = ? WHERE student = ?",
+                                        (new_id, s.id)).rowcount
+    return course.student(new_id), moved
+
+
+def record_of(course: Course, sid: str) -> dict[str, int]:
+    """How many rows of each of :data:`STUDENT_TABLES` name the student ``sid``."""
+    return {table: course.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE student = ?",
+                                       (sid,)).fetchone()[0] for table in STUDENT_TABLES}
 
 
 def withdraw(course: Course, student: str, reason: str, *, restore: bool = False) -> Student:

@@ -9,6 +9,7 @@ import pytest
 
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.roster import (
+    change_id,
     check_unambiguous,
     import_roster,
     match_folders,
@@ -93,6 +94,10 @@ def test_importing_again_updates_and_keeps(course, tmp_path):
     assert (done.added, done.updated, done.not_listed) == (("s3",), ("s1",), ("s2",))
     assert {s.id: s.name for s in course.students()} == {"s1": "Ann Lee", "s2": "Bo",
                                                          "s3": "Cy"}
+    # (the TA's trial, round 2) a student keeps their place and a new one follows the last:
+    # the second file's places restarted at 1, and a late enrolment came second everywhere
+    import_roster(course, write(tmp_path, "id,name,email\ns4,Di,d@x\ns5,Ed,e@x\n"))
+    assert [s.id for s in course.students()] == ["s1", "s2", "s3", "s4", "s5"]
 
 
 PLAIN_OF_CANVAS = "id,name,email,login\nS101,\"Doe, Jane\",,jdoe@uni.edu\nS102,Rick,,rroe@uni.edu\n"
@@ -116,7 +121,8 @@ def test_a_roster_naming_enrolled_students_by_other_ids_is_refused(course, tmp_p
     imported."""
     import_roster(course, write(tmp_path, first, name="first.csv"))
     before = course.students()
-    with pytest.raises(CourseError, match=re.escape(said) + ".*nothing was imported.*withdraw"):
+    with pytest.raises(CourseError,
+                       match=re.escape(said) + ".*nothing was imported.*roster change-id OLD NEW"):
         import_roster(course, write(tmp_path, second, name="second.csv"))
     assert course.students() == before
 
@@ -170,3 +176,42 @@ def test_two_folders_of_one_student_are_refused(course, tmp_path):
     import_roster(course, write(tmp_path, "id,name,email\ns1,Ann,ann@a.edu\n"))
     with pytest.raises(CourseError, match="several folders match one student"):
         match_folders(course, ["ann", "ann@a.edu"], "email")
+
+
+def test_an_id_changes_with_the_students_record(course, tmp_path):
+    """The TA's trial, round 2: a student's id changed as the refusal said (withdraw the old
+    id, import the new) left their attempts, late days, extensions and overrides with the
+    withdrawn id, and the Canvas export gave them 0. ``change_id`` moves the whole record; the
+    id then matches the new roster, which imports as an update."""
+    from datetime import UTC, datetime
+
+    from nlpdojo_autograder.course.attempts import attempts, record_attempt
+    from nlpdojo_autograder.course.overrides import add_override, overrides
+    from nlpdojo_autograder.course.policy import add_extension, gradebook
+    from nlpdojo_autograder.course.roster import record_of
+    from tests.course.helpers import synthetic_result
+
+    import_roster(course, write(tmp_path, PLAIN_OF_CANVAS, name="plain.csv"))
+    record_attempt(course, "S101", "a1", synthetic_result({"q1": (4, 4), "q2": (5, 6)}),
+                   submitted_at=datetime(2027, 1, 20, tzinfo=UTC), submitted_from="given")
+    add_extension(course, "S101", "a2", datetime(2027, 2, 10, tzinfo=UTC), "ill", by="prof")
+    add_override(course, "S101", "a1", points=18, reason="regrade request", by="ta")
+    points = gradebook(course).standing("S101", "a1").score
+
+    moved, rows = change_id(course, "jdoe@uni.edu", "101")
+    assert moved.id == "101" and moved.name == "Doe, Jane"
+    assert rows == {"attempts": 1, "extensions": 1, "overrides": 1}
+    assert record_of(course, "S101") == {"attempts": 0, "extensions": 0, "overrides": 0}
+    assert len(attempts(course, "101", "a1")) == 1 and len(overrides(course, "101")) == 1
+    assert gradebook(course).standing("101", "a1").score == points == 18
+    change_id(course, "S102", "102")
+    done = import_roster(course, write(tmp_path, CANVAS, name="canvas.csv"))  # now an update
+    assert done.added == () and [s.id for s in course.students()] == ["101", "102"]
+
+    with pytest.raises(CourseError, match="a student of id '102' already"):
+        change_id(course, "101", "102")
+    with pytest.raises(CourseError, match="id is '101' already"):
+        change_id(course, "101", "101")
+    with pytest.raises(CourseError, match="no student 'nobody'"):
+        change_id(course, "nobody", "x")
+
