@@ -481,7 +481,8 @@ def modified_at(folder: Path) -> datetime:
 
 # -- content-addressed sources --------------------------------------------------------------
 def store_sources(course: Course, folder: Path, library: Path | None = None) -> str:
-    """Keep ``folder``'s graded sources (``.py``/``.ipynb`` files below it, no links, no
+    """Keep ``folder``'s graded sources (``.py``/``.ipynb`` files below it as the grader reads
+    them: a link to a file inside the submission kept as that file, no other link, no
     caches) content-addressed in the course's sources, and ``library``'s as ``library/``
     (the course library beside a topic's folder, graded with it); return the sha256 of their
     tree (``{relative path: blob sha256}``, itself a blob). Blobs are written atomically, and

@@ -265,12 +265,27 @@ def cohort_output(root: Path) -> Path:
 
 
 def submission_files(root: Path) -> list[Path]:
-    """The regular files of the submission folder ``root`` as a snapshot of it would hold
-    them (:func:`_walk`: no caches, no names that are not UTF-8, nothing too deep, no links),
-    sorted; ``[root]`` for a file. The course record keeps and dates these, so that what it
-    reads is what the grader reads."""
+    """The files of the submission folder ``root`` as a snapshot of it holds them (:func:`_walk`:
+    no caches, no names that are not UTF-8, nothing too deep), sorted; ``[root]`` for a file.
+    A link to a regular file inside the submission is one (the snapshot copies its target
+    under the link's name, and the grader grades it); any other link is not (the grading
+    refuses it). The course record keeps and dates these, so that what it reads is what the
+    grader reads: it kept no linked module, and a regrade of the kept sources lost its points."""
     paths, _ = _walk(root, Path(""))
-    return [p for p in paths if stat.S_ISREG(p.lstat().st_mode)]
+    inside = root.resolve() if root.is_dir() else None
+    return [p for p in paths if _kept_file(p, inside)]
+
+
+def _kept_file(path: Path, root: Path | None) -> bool:
+    """Whether ``path`` is a regular file, or a link to one inside ``root``."""
+    info = path.lstat()
+    if not stat.S_ISLNK(info.st_mode):
+        return stat.S_ISREG(info.st_mode)
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return root is not None and target.is_relative_to(root) and target.is_file()
 
 
 def _read_only(folder: Path) -> None:

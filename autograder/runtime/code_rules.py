@@ -347,11 +347,14 @@ def folder_refusals(course: Path, folders: Iterable[str], given: Iterable[str] =
     folders = list(folders)
     paths = [path for folder in folders for path in sorted((course / folder).glob("*.py"))]
     parsed: dict[Path, _Parsed] = {}
+    too_deep: dict[Path, list[Refusal]] = {}
     for path in paths:
         try:
             parsed[path] = _parsed(path.read_bytes(), str(path))
         except (OSError, UnicodeDecodeError, SyntaxError):
             continue  # the import reports it
+        except (RecursionError, MemoryError):  # ``x+0+0+...`` a thousand terms deep
+            too_deep[path] = [_too_deep(path)]
     own = frozenset({p.stem for p in paths} | set(folders))
     private = frozenset().union(*(p.private for p in parsed.values()))
     given = frozenset(given)
@@ -363,9 +366,21 @@ def folder_refusals(course: Path, folders: Iterable[str], given: Iterable[str] =
                if path.parent.name == topic and path.stem in given else given, topic, autograd)
         if key not in _READ:
             _kept(_READ)
-            _READ[key] = _read(module.tree, *key[1:])
+            try:
+                _READ[key] = _read(module.tree, *key[1:])
+            except (RecursionError, MemoryError):
+                _READ[key] = [_too_deep(path)]
         found[path] = _READ[key]
-    return {path: broken for path, broken in found.items() if broken}
+    return {path: broken for path, broken in {**found, **too_deep}.items() if broken}
+
+
+def _too_deep(path: Path) -> Refusal:
+    """The refusal of a module whose expressions nest too deeply for the rules to be read
+    (a student's ``return x+0+0+...``, a thousand terms: the reader's recursion ran out, and
+    the whole grading ended as the grader's internal error)."""
+    return Refusal(f"{path.parent.name}/{path.name}", 1,
+                   "expressions nested too deeply for the grader to read",
+                   "write them with fewer levels (a sum over a list, a loop)")
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,27 @@ def test_sources_are_kept_content_addressed_and_restored(course, tmp_path):
         restore_sources(course, tree, tmp_path / "again")
 
 
+def test_a_module_linked_to_a_file_inside_the_submission_is_kept_as_graded(course, tmp_path):
+    """The adversarial student's trial: ``softmax.py`` a link to ``../answers/softmax.txt``
+    inside the submission is graded (the snapshot copies the target under the link's name),
+    but the course kept no linked file, so a regrade of the kept sources found the module
+    missing and took the points away. It is kept under the link's name now; a link out of the
+    submission or to nowhere is kept as nothing (the grading refuses it)."""
+    import os
+
+    folder = tmp_path / "sub"
+    (folder / "t").mkdir(parents=True)
+    (folder / "answers").mkdir()
+    (folder / "answers" / "q.txt").write_text("def f():\n    return 2\n")
+    os.symlink("../answers/q.txt", folder / "t" / "q.py")
+    (tmp_path / "elsewhere.py").write_text("SECRET = 1\n")
+    os.symlink(tmp_path / "elsewhere.py", folder / "t" / "out.py")
+    os.symlink("../answers/gone.py", folder / "t" / "dangling.py")
+    tree = store_sources(course, folder)
+    assert restore_sources(course, tree, tmp_path / "back") == ["t/q.py"]
+    assert (tmp_path / "back" / "t" / "q.py").read_text() == "def f():\n    return 2\n"
+
+
 def test_a_notebook_alone_is_kept(course, tmp_path):
     notebook = tmp_path / "t.ipynb"
     notebook.write_text('{"cells": []}')
