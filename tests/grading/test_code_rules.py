@@ -588,3 +588,20 @@ def test_a_question_that_imports_given_code_earns_nothing_and_the_others_keep_th
     assert all("an import of the given module `lm_training`" in c.message for c in sampling)
     assert others and all(c.score == c.max_score for c in others), [
         (c.id, c.message) for c in others]
+
+
+def test_a_module_nested_too_deeply_to_read_is_refused_not_an_internal_error(tmp_path):
+    """The adversarial student's trial: ``return x+0+0+...`` with a thousand terms parses, but
+    the rules' reader recursed past Python's limit: ``grade`` ended with an internal error
+    (exit 3, "not your fault", no report), and a cohort with it. The module is refused with
+    what to do; the others of its folder are read as before."""
+    topic = tmp_path / "t"
+    topic.mkdir()
+    (topic / "deep.py").write_text("def f(x):\n    return x" + "+0" * 1000 + "\n")
+    (topic / "ok.py").write_text("def g(x):\n    return x + 1\n")
+    (topic / "bad.py").write_text("def h():\n    return eval('1')\n")
+    found = refused_modules(tmp_path, ["t"])
+    assert found["t.deep"] == ("t/deep.py line 1 uses expressions nested too deeply for the "
+                               "grader to read: write them with fewer levels (a sum over a "
+                               "list, a loop)")
+    assert "t.ok" not in found and "eval" in found["t.bad"]
