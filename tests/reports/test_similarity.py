@@ -322,6 +322,44 @@ def test_a_notebook_is_read_from_its_code_cells(cohort, tmp_path):
     assert "word_vectors.count_svd" in _pair(report, "alice", "bob").flagged
 
 
+def test_a_decoy_notebook_neither_hides_the_graded_one_nor_stops_the_report(cohort, tmp_path):
+    """The adversarial student's trial: beside the graded ``word_vectors.ipynb`` (a copy of
+    bob's answers), an ``a.ipynb`` that sorts first was read in its place, and the copy was in
+    no pair; with its cell ``x+0+0+...`` a thousand terms deep (which parses), the whole report
+    ended in RecursionError; and a helper holding a chain ``a1 = a0; a2 = a1; ...`` of 3,000
+    links took minutes (days at the size read). Only the graded notebook is read (the other
+    named), a tree too deep is named and skipped, and the chain costs a worklist's pass."""
+    import time
+
+    from nlpdojo_autograder.release.notebooks import notebook_from_sources
+
+    root = tmp_path / "subs"
+    shutil.copytree(cohort / "alice", root / "alice")
+    sources = {p.stem: p.read_text() for p in (cohort / "bob" / "word_vectors").glob("*.py")
+               if p.stem != "__init__"}
+    (root / "dave").mkdir()
+    nbformat.write(notebook_from_sources("word_vectors", sources, None),
+                   root / "dave" / "word_vectors.ipynb")
+    decoy = dict(sources, softmax="def softmax(x):\n    return x" + "+0" * 1000 + "\n")
+    nbformat.write(notebook_from_sources("word_vectors", decoy, None), root / "dave" / "a.ipynb")
+    shutil.copytree(cohort / "bob", root / "frank")
+    chain = "".join(f"    a{i + 1} = a{i}\n" for i in range(3000))
+    with open(root / "frank" / "word_vectors" / "count_based.py", "a") as handle:
+        handle.write(f"\n\ndef _warmup(a0):\n{chain}    return 1\n")
+    (root / "erin" / "word_vectors").mkdir(parents=True)
+    deep = root / "erin" / "word_vectors" / "softmax.py"
+    deep.write_text("def softmax(x):\n    return x" + "+0" * 1000 + "\n")
+    started = time.process_time()
+    report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
+    assert time.process_time() - started < 60  # (minutes before, for the chain alone)
+    assert "word_vectors.count_svd" in _pair(report, "alice", "dave").flagged
+    assert "word_vectors.count_svd" in _pair(report, "alice", "frank").flagged
+    said = " ".join(report.warnings)
+    assert ("dave/a.ipynb: not the notebook the grader grades (word_vectors.ipynb), not read"
+            in said)
+    assert "erin/word_vectors/softmax.py: nested more than 200 levels deep" in said
+
+
 #: count_svd's functions, the names a student moves them under, and a call of each
 MOVED = {"cooccurrence_matrix": ("cooc_impl", "(token_ids, vocab_size, window)"),
          "ppmi": ("ppmi_impl", "(matrix, alpha)"),
