@@ -113,7 +113,8 @@ def student_view(course: Course, student: str, book: Gradebook | None = None
                 "number": t.number, "submitted_at": shown(t.submitted_at),
                 "submitted_from": t.submitted_from, "score": t.score,
                 "max_score": t.max_score,
-                "late_days": late_days(t.submitted_at, st.due, policy.grace_minutes),
+                "late_days": late_days(t.submitted_at, st.due, policy.grace_minutes,
+                                       a.timezone),
                 "counted": t.id == counted, "void": t.voided or None}
                 for t in mine if t.assignment == a.id],
         })

@@ -27,6 +27,7 @@ import csv
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nlpdojo_autograder.course.attempts import (
     Attempt,
@@ -193,11 +194,22 @@ def extensions(course: Course) -> dict[tuple[str, str], Extension]:
 
 
 # -- the policy ------------------------------------------------------------------------------
-def late_days(submitted: datetime, due: datetime, grace_minutes: int) -> int:
-    """Days late, rounded up; 0 on time or within the grace."""
+def late_days(submitted: datetime, due: datetime, grace_minutes: int, zone: str = "") -> int:
+    """Days late, rounded up; 0 on time or within the grace. Counted on the clock of ``zone``
+    (the assignment's, an IANA name) where it names one: across a change to or from daylight
+    saving time a day is the calendar's, as the student and the TA read it (1 day 23 hours by
+    the clock was 48 hours, 3 days late, across the fall's extra hour)."""
     if submitted <= due + timedelta(minutes=grace_minutes):
         return 0
-    return math.ceil((submitted - due) / DAY)
+    span = submitted - due
+    try:
+        clock = ZoneInfo(zone) if "/" in zone or zone.upper() == "UTC" else None
+    except (ZoneInfoNotFoundError, ValueError):
+        clock = None
+    if clock is not None:  # wall-clock times in that zone, subtracted as the calendar does
+        span = (submitted.astimezone(clock).replace(tzinfo=None)
+                - due.astimezone(clock).replace(tzinfo=None))
+    return max(1, math.ceil(span / DAY))  # past the grace is a day late at least
 
 
 def current_time() -> datetime:
@@ -312,7 +324,7 @@ def _evaluate(t: Attempt, a: Assignment, due: datetime, overrides: dict[str, Ove
     else:  # its question points summed in grading order, else (none recorded) its score
         score = sums.get(t.id, t.score)
     raw = a.points * score / t.max_score if t.max_score else 0.0
-    late = late_days(t.submitted_at, due, policy.grace_minutes)
+    late = late_days(t.submitted_at, due, policy.grace_minutes, a.timezone)
     from_bank = min(late, cap)
     uncovered = late - from_bank
     if not uncovered:

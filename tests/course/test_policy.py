@@ -54,6 +54,27 @@ def test_late_days_round_up_after_the_grace():
     assert late_days(A1_DUE + timedelta(days=1, seconds=1), A1_DUE, 0) == 2
 
 
+def test_late_days_are_the_calendars_across_daylight_saving_time():
+    """The TA's trial, round 2: due Fri 2026-10-30 23:59 in Los Angeles (PDT), handed in Sun
+    2026-11-01 23:00 (PST): 1 day 23 hours by the clock, but 48 hours, which counted 3 days
+    where the same gap on another weekend counts 2. On the assignment's clock it is 2; in
+    spring, 2 hours by the clock that are 1 hour apart are 1 day, as anything past the grace."""
+    from zoneinfo import ZoneInfo
+
+    la = ZoneInfo("America/Los_Angeles")
+    # (as stored: UTC; a subtraction of two times of one tzinfo would read the clocks)
+    due = datetime(2026, 10, 30, 23, 59, tzinfo=la).astimezone(UTC)
+    handed_in = datetime(2026, 11, 1, 23, 0, tzinfo=la).astimezone(UTC)
+    assert handed_in - due == timedelta(days=2, minutes=1)  # the fall's extra hour
+    assert late_days(handed_in, due, 15) == 3  # by the hours alone
+    assert late_days(handed_in, due, 15, "America/Los_Angeles") == 2
+    assert late_days(handed_in, due, 15, "UTC-07:00") == 3  # not a place: the hours count
+    spring_due = datetime(2027, 3, 14, 1, 30, tzinfo=la).astimezone(UTC)
+    spring_in = datetime(2027, 3, 14, 3, 40, tzinfo=la).astimezone(UTC)  # 1 h 10 min later
+    assert late_days(spring_in, spring_due, 15, "America/Los_Angeles") == 1
+    assert late_days(due, due, 15, "America/Los_Angeles") == 0
+
+
 @pytest.mark.parametrize(("after", "days", "from_bank", "score"), [
     (timedelta(hours=-1), 0, 0, 20.0),
     (timedelta(minutes=10), 0, 0, 20.0),                # within the grace
