@@ -48,6 +48,7 @@ from typing import Any
 
 from nlpdojo_autograder.course.attempts import record_attempt
 from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.roster import without_work
 from nlpdojo_autograder.course.schema import stored_time
 from nlpdojo_autograder.course.store import Course, Student
 from nlpdojo_autograder.grading.results import (
@@ -96,6 +97,8 @@ class GradescopeImport:
     not_counted: int = 0
     unmatched: list[Submitter] = field(default_factory=list)
     missing: list[Student] = field(default_factory=list)
+    #: what the missing students' standings are (:func:`.roster.without_work`)
+    missing_line: str = ""
     students: int = 0
     #: runs that could not be recorded, and why, a line each (the others are recorded)
     refused: list[str] = field(default_factory=list)
@@ -112,8 +115,7 @@ class GradescopeImport:
                              f"{s.name or '?'} <{s.email or '-'}> sid {s.sid or '-'}"
                              for s in self.unmatched))
         if self.missing:
-            lines.append(f"{len(self.missing)} student(s) submitted nothing (missing): "
-                         + ", ".join(f"{s.name} ({s.id})" for s in self.missing))
+            lines.append(self.missing_line)
         if self.refused:
             lines.append(f"{len(self.refused)} run(s) could not be recorded (the others are): "
                          + "; ".join(self.refused))
@@ -434,6 +436,8 @@ def _import(course: Course, assignment: str, submissions: list[ExportedSubmissio
                 done.already += not new
     done.students = len(seen)
     done.missing = [s for s in students if s.id not in seen and not s.withdrawn]
+    if done.missing:
+        done.missing_line = without_work(done.missing, course, assignment, "run in the export")
     return done
 
 

@@ -62,7 +62,7 @@ class CourseRecording:
         names = [f.name for f in folders]
         self.match = match_folders(self.course, names)
         check_unambiguous(self.match)
-        lines = self.match.report()
+        lines = self.match.report(self.course, self.assignment.id)
         zone = self.course.meta("timezone") or ""
         self.said = list(lines)  # said again at the end, below the cohort's tables
         if self.manifest is not None:

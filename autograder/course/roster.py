@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nlpdojo_autograder.course.config import KEYS, CourseError
+from nlpdojo_autograder.course.policy import gradebook
 from nlpdojo_autograder.course.schema import utc_now
 from nlpdojo_autograder.course.store import Course, Student
 
@@ -64,16 +65,45 @@ class FolderMatch:
     ambiguous: dict[str, list[Student]] = field(default_factory=dict)
     missing: list[Student] = field(default_factory=list)
 
-    def report(self) -> list[str]:
-        """One line each: folders matching no one, students with no folder."""
+    def report(self, course: Course | None = None, assignment: str | None = None) -> list[str]:
+        """One line each: folders matching no one, students with no folder (with ``course``
+        and ``assignment``, what each such student's standing there is:
+        :func:`without_work`)."""
         lines = []
         if self.unmatched:
             lines.append(f"{len(self.unmatched)} folder(s) match no student by {self.key} "
                          f"(graded, not recorded): {', '.join(self.unmatched)}")
         if self.missing:
-            lines.append(f"{len(self.missing)} student(s) submitted nothing (missing): "
-                         + ", ".join(f"{s.name} ({s.id})" for s in self.missing))
+            lines.append(without_work(self.missing, course, assignment, "folder here"))
         return lines
+
+
+def without_work(students: list[Student], course: Course | None, assignment: str | None,
+                 what: str) -> str:
+    """The line for ``students``, who have no ``what`` (a folder in this cohort, a run in this
+    export): on ``assignment`` of ``course``, which of them are missing it (past its due date,
+    no attempt), and how many have an attempt recorded before, are excused or are not due yet.
+    Every one was called missing: an excused student, one graded in an earlier batch, and a
+    whole class months before the due date."""
+    names = ", ".join(f"{s.name} ({s.id})" for s in students)
+    if course is None or assignment is None:
+        return f"{len(students)} student(s) have no {what}: {names}"
+    book = gradebook(course)
+    kinds: dict[str, list[Student]] = {}
+    for s in students:
+        st = book.standing(s.id, assignment)
+        kind = ("attempt" if st.attempt is not None else
+                st.status if st.status in ("excused", "open") else "missing")
+        kinds.setdefault(kind, []).append(s)
+    parts = []
+    if kinds.get("missing"):
+        parts.append(f"{len(kinds['missing'])} missing {assignment} (no attempt, past the due "
+                     "date): " + ", ".join(f"{s.name} ({s.id})" for s in kinds["missing"]))
+    for kind, said in (("attempt", "with an attempt recorded before (kept)"),
+                       ("open", "not due yet"), ("excused", "excused")):
+        if kinds.get(kind):
+            parts.append(f"{len(kinds[kind])} {said}")
+    return f"{len(students)} student(s) have no {what}: " + "; ".join(parts)
 
 
 def read_roster(path: Path) -> Roster:

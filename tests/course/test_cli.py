@@ -106,7 +106,7 @@ def test_init_update_roster_match_and_ledger(tmp_path, monkeypatch):
     code, said = dojo("course", "match", "subs")
     assert code == 0 and "ann s1 Ann" in said
     assert "match no student by login (graded, not recorded): zed" in said
-    assert "1 student(s) submitted nothing (missing): Bo (s2)" in said
+    assert "1 student(s) have no folder here: Bo (s2)" in said  # (no assignment: no standing)
 
     with Course.open(tmp_path / "c.course") as course:
         record_attempt(course, "s1", "a2", synthetic_result({"q2": (1, 1)}),

@@ -183,7 +183,8 @@ def _a_course_from_roster_to_canvas(plugin, original, make_submission, tmp_path,
     assert first.exit_code == 1, first.output  # not everyone has full marks
     assert "match no student by login (graded, not recorded): stranger" in said(first)
     assert "3 attempt(s) recorded, 0 recorded before" in said(first)
-    assert "9 student(s) submitted nothing (missing)" in said(first)
+    assert ("9 student(s) have no folder here: 9 missing a1 (no attempt, past the due date): "
+            "Late, Lena (1003)") in said(first)
     # and said again at the end, below the cohort's tables (the TA's trial)
     closing = said(first).split("3 attempt(s) recorded, 0 recorded before")[1]
     assert "to note" in closing and "stranger" in closing

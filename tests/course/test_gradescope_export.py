@@ -221,8 +221,8 @@ def test_the_command_reports_what_it_recorded(roster_course, tmp_path):
     assert "a1: 3 attempt(s) recorded for 2 student(s)" in result.stdout
     assert "1 run(s) the autograder did not count" in result.stderr
     assert "Stranger <who@nowhere.edu> sid 999" in result.stderr
-    assert "2 student(s) submitted nothing (missing): Cy Young (s3), Dee Dee (s4)" \
-        in result.stderr
+    assert ("2 student(s) have no run in the export: 2 missing a1 (no attempt, past the due "
+            "date): Cy Young (s3), Dee Dee (s4)") in result.stderr
 
 
 def _another_account_as_bob(export: Path, email: str) -> None:

@@ -223,3 +223,36 @@ def test_a_submission_time_later_than_now_is_said_before_grading(db, tmp_path):
     recording.close()
     assert [w for w in recording.warnings if w.startswith(f"--submitted-at {later} is later "
                                                          "than now")]
+
+
+def test_students_without_a_folder_are_told_apart_by_their_standing(db, tmp_path, monkeypatch):
+    """The TA's trial, round 2: a cohort's grading called "missing" every student without a
+    folder in it: one excused, those graded in an earlier batch, and the whole class months
+    before the due date. Each is said as what they are on the assignment."""
+    from datetime import timedelta
+
+    from nlpdojo_autograder.course.overrides import add_override
+    from nlpdojo_autograder.course.policy import current_time
+
+    with Course.open(db) as course:
+        (tmp_path / "more.csv").write_text("id,name,email,login\ns2,Bo,bo@x.edu,bo\n"
+                                           "s3,Cy,cy@x.edu,cy\ns4,Di,di@x.edu,di\n")
+        import_roster(course, tmp_path / "more.csv")
+        record_attempt(course, "s2", "a1", synthetic_result({"q1": (4, 4), "q2": (6, 6)}),
+                       submitted_at=WHEN, submitted_from="given")
+        add_override(course, "s3", "a1", excused=True, reason="medical", by="prof")
+    folders = [tmp_path / "subs" / "ann"]
+    recording = course_recording(db, **options(submissions=tmp_path / "subs", assignment="a1"))
+    (line,) = [x for x in recording.prepare(folders) if "have no folder" in x]
+    recording.close()
+    assert line == ("3 student(s) have no folder here: 1 missing a1 (no attempt, past the due "
+                    "date): Di (s4); 1 with an attempt recorded before (kept); 1 excused")
+    from nlpdojo_autograder.course import policy
+
+    early = current_time() - timedelta(days=3650)  # years before a1's due date
+    monkeypatch.setattr(policy, "current_time", lambda: early)
+    recording = course_recording(db, **options(submissions=tmp_path / "subs", assignment="a1"))
+    (line,) = [x for x in recording.prepare(folders) if "have no folder" in x]
+    recording.close()
+    assert line == ("3 student(s) have no folder here: 1 with an attempt recorded before "
+                    "(kept); 1 not due yet; 1 excused")
