@@ -747,7 +747,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         written = written_at(out_dir / similarity) if similarity else ""
         atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(
             summary, similarity=similarity, similarity_written=written))
-        err_console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
+        if not quiet:
+            err_console.print(f"cohort dashboard written to {out_dir / DASHBOARD_NAME}")
         if similarity:  # an earlier run's, perhaps of other files than these
             print_warning(f"the dashboard links {out_dir / similarity}, written by dojo "
                           f"similarity at {written}, before this grading: run `dojo "

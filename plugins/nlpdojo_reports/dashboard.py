@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nlpdojo_reports.clusters import cluster_title
-from nlpdojo_reports.formatting import fmt_number
+from nlpdojo_reports.formatting import fmt_number, fmt_score
 from nlpdojo_reports.sanitize import visible_name
 
 DASHBOARD_NAME = "dashboard.html"
@@ -142,7 +142,7 @@ def _stats(summary: dict[str, Any]) -> str:
     cells = [("count", "submissions", summary["count"])]
     cells += [(key, key, stats.get(key)) for key in ("mean", "median", "min", "max",
                                                       "max_score")]
-    body = "".join(f'<div class="stat"><b data-field="{key}">{_num(value)}</b>'
+    body = "".join(f'<div class="stat"><b data-field="{key}">{_points(value)}</b>'
                    f"{escape(label.replace('_', ' '))}</div>" for key, label, value in cells)
     return f'<section id="stats"><h2>Scores</h2><div class="stats">{body}</div></section>'
 
@@ -212,8 +212,8 @@ def _questions(summary: dict[str, Any]) -> str:
             f'<span {key} data-field="graded">{q["graded"]}</span></td>'
             f'<td class="num" {key} data-field="pass_rate">{100 * q["pass_rate"]:.1f}%</td>'
             f"<td>{_bar(q['pass_rate'])}</td>"
-            f'<td class="num" {key} data-field="mean_score">{_num(q["mean_score"])}</td>'
-            f'<td class="num">{_num(q["max_score"])}</td></tr>')
+            f'<td class="num" {key} data-field="mean_score">{_points(q["mean_score"])}</td>'
+            f'<td class="num">{_points(q["max_score"])}</td></tr>')
     head = ("<tr><th>exercise</th><th>question</th><th class=num>passed</th>"
             "<th class=num>pass rate</th><th></th><th class=num>mean score</th>"
             "<th class=num>of</th></tr>")
@@ -281,8 +281,8 @@ def _submissions(summary: dict[str, Any], links: dict[str, str]) -> str:
         key = f'data-submission="{escape(row["name"], quote=True)}"'
         rows.append(
             f"<tr {key}><td>{shown}</td>"
-            f'<td class="num" {key} data-field="score">{_num(row["score"])}</td>'
-            f'<td class="num">{_num(row["max_score"])}</td>'
+            f'<td class="num" {key} data-field="score">{_points(row["score"])}</td>'
+            f'<td class="num">{_points(row["max_score"])}</td>'
             f'<td class="num">{100 * row["fraction"]:.1f}%</td>'
             + "".join(f'<td class="num">{row["statuses"].get(s, 0)}</td>' for s in statuses)
             + f'<td class="who">{errors}</td></tr>')
@@ -295,4 +295,11 @@ def _submissions(summary: dict[str, Any], links: dict[str, str]) -> str:
 
 
 def _num(value: Any) -> str:
+    """A measured value (a metric of the leaderboard): six significant digits."""
     return "–" if value is None else fmt_number(value, 6)
+
+
+def _points(value: Any) -> str:
+    """Points as the terminal's table and the reports write them (:func:`fmt_score`: up to 3
+    decimals): the mean 39/11 was 3.54546 here, 3.545 there."""
+    return "–" if value is None else fmt_score(value)

@@ -76,18 +76,18 @@ def test_the_dashboard_renders_with_the_summary_numbers(graded, tmp_path):
     fields = dom.fields
     assert int(fields[("count", "")]) == summary["count"] == 4
     for key in ("mean", "median", "min", "max", "max_score"):
-        assert float(fields[(key, "")]) == pytest.approx(summary["score"][key], rel=1e-5)
+        assert float(fields[(key, "")]) == pytest.approx(summary["score"][key], abs=5e-4)
     for q in summary["questions"]:
         scope = f"{q['exercise']}.{q['question']}"
         assert fields[("pass_rate", scope)] == f"{100 * q['pass_rate']:.1f}%"
         assert (int(fields[("passed", scope)]), int(fields[("graded", scope)])) == (
             q["passed"], q["graded"])
-        assert float(fields[("mean_score", scope)]) == pytest.approx(q["mean_score"], rel=1e-5)
+        assert float(fields[("mean_score", scope)]) == pytest.approx(q["mean_score"], abs=5e-4)
     for i, c in enumerate(summary["failure_clusters"]):
         assert int(fields[("count", str(i))]) == c["count"]
         assert fields[("submissions", str(i))] == ", ".join(c["submissions"])
     for row in summary["submissions"]:
-        assert float(fields[("score", row["name"])]) == pytest.approx(row["score"])
+        assert float(fields[("score", row["name"])]) == pytest.approx(row["score"], abs=5e-4)
     # every submission links to its result, which exists beside the page
     for row in summary["submissions"]:
         assert f"{row['name']}/result.json" in dom.urls

@@ -221,6 +221,10 @@ def test_a_quiet_cohort_leaves_its_tables_to_its_files(toy, make_submission, tmp
     assert "Submissions" in loud.output and "Submissions" not in quiet.output
     assert "written to" in loud.output and "written to" not in quiet.output  # its -o, known
     assert (tmp_path / "b" / "summary.json").is_file()
+    html = runner.invoke(app, ["toy", "--submissions", str(tmp_path / "cohort"), "--seed", "0",
+                               "-o", str(tmp_path / "c"), "-q", "--format", "html"])
+    assert html.exit_code == 0 and "written to" not in html.output  # the dashboard's line too
+    assert (tmp_path / "c" / "dashboard.html").is_file()
 
 
 def test_a_cohort_graded_again_in_another_format_leaves_no_older_report(toy, make_submission,
