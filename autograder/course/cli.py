@@ -248,6 +248,11 @@ def record_command(
     typer.echo(f"{'recorded' if new else 'already recorded:'} {attempt.student} "
                f"{attempt.assignment} attempt {attempt.number}: "
                f"{points_text(attempt.score)}/{points_text(attempt.max_score)}")
+    if submission is None and new:  # nothing to check whose work it was, nothing to regrade
+        print_warning(f"recorded without --submission: the result file alone, so no source "
+                      f"is kept (`dojo course regrade` cannot grade it again) and nothing "
+                      f"checked that the work graded is {attempt.student}'s; give --submission "
+                      "FOLDER to keep the sources and check the folder")
 
 
 def _result(path: Path) -> GradingResult:

@@ -114,7 +114,8 @@ def moodle_rows(book: Gradebook, missing: str, id_column: str,
         raise CourseError(f"--moodle-id {id_column!r}: use one of {', '.join(MOODLE_IDS)}")
     lacking = [s for s in book.enrolled if not _identifier(s, id_column)]
     if lacking:
-        names = ", ".join(f"{s.name} ({s.id})" for s in lacking[:5])
+        names = ", ".join(f"{s.name} ({s.id})" for s in lacking[:5]) + (
+            f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
         raise CourseError(f"{len(lacking)} student(s) have no {id_column} in the roster "
                           f"({names}); Moodle matches users by it: import a roster with it, or "
                           "choose --moodle-id login or id")

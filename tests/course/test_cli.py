@@ -215,6 +215,13 @@ def test_record_takes_only_a_grading_of_the_folder_it_names_that_counts(tmp_path
     (folder / "q.py").write_text("x = 1\n")
     code, output = record(good, "--submission", str(folder))
     assert code == 0 and "recorded s1 a1 attempt 1: 1/1" in output, output
+    assert "without --submission" not in output
+    # (the TA's trial, round 2) the result alone: recorded, with what it lacks said
+    code, output = dojo("course", "record", str(tmp_path / "result.json"), "--student", "s2",
+                        "--assignment", "a1", "--submitted-at", "2027-01-20T11:00:00Z")
+    assert code == 0 and "recorded s2 a1 attempt 1" in output, output
+    assert "recorded without --submission: the result file alone, so no source is kept" \
+        in output and "nothing checked that the work graded is s2's" in output
 
 
 def test_small_messages_say_what_is_so(tmp_path, monkeypatch):
