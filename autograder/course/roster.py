@@ -73,6 +73,13 @@ class FolderMatch:
         if self.unmatched:
             lines.append(f"{len(self.unmatched)} folder(s) match no student by {self.key} "
                          f"(graded, not recorded): {', '.join(self.unmatched)}")
+        left = {name: s for name, s in self.matched.items() if s.withdrawn}
+        if left:  # recorded, kept with them, in no export: said, not silent
+            lines.append(f"{len(left)} folder(s) match a student who withdrew (recorded with "
+                         "them, in no export; `dojo course roster withdraw ID --restore` "
+                         "enrols one again): " + ", ".join(
+                             f"{name}: {s.name} ({s.id}, {s.withdrawn})"
+                             for name, s in left.items()))
         if self.missing:
             lines.append(without_work(self.missing, course, assignment, "folder here"))
         return lines

@@ -215,3 +215,16 @@ def test_an_id_changes_with_the_students_record(course, tmp_path):
     with pytest.raises(CourseError, match="no student 'nobody'"):
         change_id(course, "nobody", "x")
 
+
+def test_a_folder_of_a_student_who_withdrew_is_said(course, tmp_path):
+    """The TA's trial, round 2: a folder matching a withdrawn student was matched and recorded
+    without a word (the attempt then counts in no export)."""
+    import_roster(course, write(tmp_path, "id,name,email,login\ns1,Ann,a@x,ann\n"
+                                          "s2,Cy,c@x,cy\n"))
+    withdraw(course, "s2", "dropped")
+    found = match_folders(course, ["ann", "cy"])
+    assert found.matched["cy"].id == "s2"
+    (line,) = [x for x in found.report() if "withdrew" in x]
+    assert line.startswith("1 folder(s) match a student who withdrew (recorded with them, in "
+                           "no export;") and "cy: Cy (s2, dropped, " in line
+
