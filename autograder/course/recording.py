@@ -244,7 +244,12 @@ def _assignment(course: Course, given: str | None, topics: list[str]) -> Assignm
         return course.assignment(given)
     every = course.assignments()
     if topics:
-        same = [a for a in every if sorted(a.targets) == sorted(topics)]
+        # as written, or a bare question id as the question it is (`grade softmax` is
+        # word_vectors.softmax: the assignment of exactly that question)
+        _, questions = _selection(topics)
+        named = {t for t in topics if "." not in t and t in exercise_names()}
+        same = [a for a in every if sorted(a.targets) in (
+            sorted(topics), sorted(set(questions) | named))]
         if len(same) == 1:
             return same[0]
     if len(every) == 1:
