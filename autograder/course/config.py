@@ -35,7 +35,7 @@ import math
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -169,8 +169,27 @@ def aware(value: Any, zone: str, what: str) -> datetime:
                 f"{what}: {value.isoformat()} has no time zone, so it is ambiguous by up to a "
                 f"day; write its offset ({value.isoformat()}-08:00, Z for UTC) or name the "
                 "course's zone: timezone = \"America/Los_Angeles\" in the course table")
+        naive = value
         value = value.replace(tzinfo=_zone(zone, what))
+        _on_the_clock(naive, value, zone, what)
     return value
+
+
+def _on_the_clock(naive: datetime, value: datetime, zone: str, what: str) -> None:
+    """Refuse a time without an offset that ``zone``'s clock shows twice (the hour repeated
+    when daylight saving time ends) or never (the hour skipped when it starts): it was taken as
+    the first of the two, or moved an hour, without a word."""
+    first, second = value.replace(fold=0), value.replace(fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return
+    back = value.astimezone(UTC).astimezone(value.tzinfo).replace(tzinfo=None)
+    if back != naive:  # a time the clock skips
+        raise CourseError(f"{what}: {naive.isoformat()} does not exist on {zone}'s clock (it "
+                          "skips that hour when daylight saving time starts); write the time "
+                          "meant with its offset")
+    raise CourseError(f"{what}: {naive.isoformat()} happens twice on {zone}'s clock (the hour "
+                      "repeats when daylight saving time ends); write which with its offset: "
+                      f"{first.isoformat()} or {second.isoformat()}")
 
 
 def _assignment(row: Any, n: int, zone: str, counts: str, where: str) -> AssignmentSpec:

@@ -4,6 +4,7 @@ course.toml or an instructor's pyproject.toml."""
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -130,3 +131,23 @@ def test_read_from_pyproject_or_course_toml(tmp_path):
     (tmp_path / "course.toml").write_text("name = \n")
     with pytest.raises(CourseError, match="not valid TOML"):
         load_course_table(tmp_path / "course.toml")
+
+
+def test_a_time_the_courses_clock_shows_twice_or_never_is_refused():
+    """The TA's trial, round 2: a time without an offset in the hour repeated in the fall was
+    taken as the first of the two, and one in the hour skipped in spring moved an hour, both
+    without a word. Each is refused with what to write; the hours around them are read."""
+    from nlpdojo_autograder.course.config import aware
+
+    with pytest.raises(CourseError, match=re.escape(
+            "2026-11-01T01:30:00 happens twice on America/Los_Angeles's clock (the hour "
+            "repeats when daylight saving time ends); write which with its offset: "
+            "2026-11-01T01:30:00-07:00 or 2026-11-01T01:30:00-08:00")):
+        aware("2026-11-01T01:30:00", "America/Los_Angeles", "due")
+    with pytest.raises(CourseError, match="2027-03-14T02:30:00 does not exist on America/New_"
+                                          "York's clock"):
+        aware("2027-03-14T02:30:00", "America/New_York", "manifest line 2")
+    assert aware("2026-11-01T00:59:00", "America/Los_Angeles", "due").utcoffset().total_seconds() \
+        == -7 * 3600
+    assert aware("2026-11-01T01:30:00-08:00", "America/Los_Angeles", "due").utcoffset() \
+        .total_seconds() == -8 * 3600
