@@ -252,9 +252,21 @@ def _fingerprint(code: str, name: str, bp: Any = None) -> Any:
 # --- reading a submission --------------------------------------------------------------------
 
 
-def _read_text(path: Path, shown: str, skipped: list[str]) -> str | None:
-    """A student's file as text, or ``None`` with the reason in ``skipped``."""
+def _read_text(path: Path, shown: str, skipped: list[str], inside: Path | None = None
+               ) -> str | None:
+    """A student's file as text, or ``None`` with the reason in ``skipped``. A link to a
+    regular file inside the submission ``inside`` is read as that file, as the grader grades
+    it (a module linked to ``../answers/softmax.txt`` was graded and never compared); any
+    other link is not."""
     try:
+        if path.is_symlink() and inside is not None:
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                target = None
+            if target is not None and target.is_relative_to(inside.resolve()) \
+                    and target.is_file():
+                path = target
         if path.is_symlink() or not path.is_file():
             skipped.append(f"{shown}: not a regular file, not read")
             return None
@@ -300,7 +312,7 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
             skipped.append(f"{origin}: not the notebook the grader grades ({topic}.ipynb), "
                            "not read")
             continue
-        if _read_text(notebook, origin, skipped) is None:
+        if _read_text(notebook, origin, skipped, folder) is None:
             continue
         try:
             nb_topic, sources = read_notebook(notebook, strict=False)
@@ -318,7 +330,7 @@ def _modules(folder: Path, topic: str, shown: str, skipped: list[str]
                                                       for lib in libraries)]:
         for path in sorted(base.glob("*.py")):
             origin = f"{shown}/{path.relative_to(folder).as_posix()}"
-            text = _read_text(path, origin, skipped)
+            text = _read_text(path, origin, skipped, folder)
             if text is not None:
                 found[(where[0], path.stem)] = (text, origin)
     return found

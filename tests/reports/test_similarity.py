@@ -349,9 +349,15 @@ def test_a_decoy_notebook_neither_hides_the_graded_one_nor_stops_the_report(coho
     (root / "erin" / "word_vectors").mkdir(parents=True)
     deep = root / "erin" / "word_vectors" / "softmax.py"
     deep.write_text("def softmax(x):\n    return x" + "+0" * 1000 + "\n")
+    # a module that is a link to a file inside the submission is graded, so it is compared
+    shutil.copytree(cohort / "bob", root / "gil")
+    (root / "gil" / "answers").mkdir()
+    (root / "gil" / "word_vectors" / "count_based.py").rename(root / "gil" / "answers" / "cb.txt")
+    (root / "gil" / "word_vectors" / "count_based.py").symlink_to("../answers/cb.txt")
     started = time.process_time()
     report = compare_cohort(root, SOLUTIONS, ["word_vectors"])
     assert time.process_time() - started < 60  # (minutes before, for the chain alone)
+    assert "word_vectors.count_svd" in _pair(report, "alice", "gil").flagged
     assert "word_vectors.count_svd" in _pair(report, "alice", "dave").flagged
     assert "word_vectors.count_svd" in _pair(report, "alice", "frank").flagged
     said = " ".join(report.warnings)
