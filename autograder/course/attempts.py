@@ -41,6 +41,7 @@ from nlpdojo_autograder.course.store import Assignment, Course, nlpdojo_version
 from nlpdojo_autograder.grading.grade import REPLAYED_FROM, WITHOUT_CODE_RULES
 from nlpdojo_autograder.grading.results import GradingResult, json_default, total_points
 from nlpdojo_autograder.grading.snapshot import submission_files
+from nlpdojo_autograder.release.notebook_submission import LIBRARY_PLACES
 from nlpdojo_autograder.runtime.loader import LIBRARY
 
 #: where a submission time comes from
@@ -504,9 +505,15 @@ def store_sources(course: Course, folder: Path, library: Path | None = None) -> 
 
 def graded_library(folder: Path, result: GradingResult) -> Path | None:
     """The course library graded with ``folder``: the one beside a topic's own folder graded
-    alone (``grade --submission exercises/<topic>``, as ``grade`` takes it), which the
-    attempt keeps with it (a regrade of the topic's files alone lost every library answer:
-    10 -> 0); None where the folder holds its own or none was beside it."""
+    alone (``grade --submission exercises/<topic>``, as ``grade`` takes it), or beside a
+    notebook graded alone (where :data:`~.notebook_submission.LIBRARY_PLACES` looks), which
+    the attempt keeps with it (a regrade of the topic's files or the notebook alone lost
+    every library answer: 10 -> 0); None where the folder holds its own or none was there."""
+    if folder.suffix == ".ipynb" and folder.is_file():
+        beside = Path(os.path.abspath(folder)).parent
+        return next((place for place in (Path(os.path.normpath(beside / where))
+                                         for where in LIBRARY_PLACES)
+                     if place.is_dir() and not place.is_symlink()), None)
     library = folder.parent / LIBRARY
     own = [e.name for e in result.exercises] == [Path(folder).absolute().name]
     if own and folder.is_dir() and library.is_dir() and not (folder / LIBRARY).exists():

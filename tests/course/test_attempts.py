@@ -266,3 +266,30 @@ def test_a_topics_folder_graded_with_the_library_beside_it_keeps_that_library(co
     assert graded_library(tmp_path / "alice", result) is None  # a whole submission: its own
     tree = store_sources(course, topic, graded_library(topic, result))
     assert restore_sources(course, tree, tmp_path / "back") == ["library/layers.py", "q.py"]
+
+
+def test_a_notebook_graded_with_the_library_beside_it_keeps_that_library(course, tmp_path):
+    """The adversarial student's trial, round 3 (from reading): ``grade --submission
+    alice/word_vectors.ipynb --student ...`` grades the notebook with the ``library/`` beside
+    it (or beside its topic folder), but the attempt kept the notebook alone, so a regrade of
+    a topic built on the library graded the released stubs in its place. The library is kept
+    beside the notebook, where the regrade's grading looks for it."""
+    from nlpdojo_autograder.course.attempts import graded_library
+
+    result = synthetic_result({"q1": (4, 4)})
+    beside = tmp_path / "alice"
+    beside.mkdir()
+    notebook = beside / "t.ipynb"
+    notebook.write_text('{"cells": []}')
+    assert graded_library(notebook, result) is None  # none there
+    (beside / "library").mkdir()
+    (beside / "library" / "layers.py").write_text("y = 2\n")
+    assert graded_library(notebook, result) == beside / "library"
+    tree = store_sources(course, notebook, graded_library(notebook, result))
+    assert restore_sources(course, tree, tmp_path / "back") == ["library/layers.py", "t.ipynb"]
+    # exercises/<topic>/<topic>.ipynb with exercises/library: the one beside the topic folder
+    topic = tmp_path / "exercises" / "t"
+    topic.mkdir(parents=True)
+    (topic / "t.ipynb").write_text('{"cells": []}')
+    (tmp_path / "exercises" / "library").mkdir()
+    assert graded_library(topic / "t.ipynb", result) == tmp_path / "exercises" / "library"
