@@ -222,6 +222,7 @@ BUGS = [
     bug("in two modules", "return ", "return -"),
     bug("one of two, said", "x * k  # shared", "x + k  # shared", module="scale"),
     bug("stale", "no such text", "x"),
+    bug("respaced", "min(1.0,scale / x)", "max(1.0, scale / x)"),
 ]
 """
 
@@ -264,18 +265,26 @@ def test_a_withheld_bug_is_placed_by_the_solution_block_its_find_lies_in(tmp_pat
     reasons = {name: b.unplaced for name, b in bugs.items() if b.unplaced}
     assert "no question's solution block" in reasons["outside every block"]
     assert "give question=" in reasons["outside every block"]
+    # (an instructor's trial: told only "give question=", an author who had forgotten a
+    # block's markers gave it, and the code outside every block shipped as written)
+    assert "put it inside the question's ### BEGIN SOLUTION / ### END SOLUTION markers" \
+        in reasons["outside every block"]
+    # the text with other spacing is said where it is (the docs' promise; it said "none")
+    assert reasons["respaced"].endswith("occurs with different whitespace or line breaks at "
+                                        "clip line 4: copy that text exactly")
     assert "occurs in clip, scale" in reasons["in two modules"]
     assert "give module=" in reasons["in two modules"]
     assert "occurs in none of clip, scale" in reasons["stale"]
     # placed ones in question order, the unplaced last; each told at its bug(...) line
-    assert [b.name for b in exercise.planted_bugs][-3:] == ["outside every block",
-                                                           "in two modules", "stale"]
+    assert [b.name for b in exercise.planted_bugs][-4:] == ["outside every block",
+                                                           "in two modules", "stale",
+                                                           "respaced"]
     assert bugs["stale"].where.endswith("made_up_pack3/__init__.py:10")
     problems: list = []
     _check_bugs(exercise, reference, ["clip", "scale"], problems)
     told = {p.where: p.message for p in problems}
     assert any(w.endswith("__init__.py:7") and "give question=" in r for w, r in told.items())
-    assert len([r for r in told.values() if "planted bug" in r]) == 3
+    assert len([r for r in told.values() if "planted bug" in r]) == 4
 
 
 def test_a_withheld_bug_is_first_looked_for_in_the_questions_of_its_namesake(tmp_path: Path,
@@ -379,3 +388,27 @@ def test_a_topics_planted_bugs_are_placed_when_first_read_not_when_registered(mo
     listed = TOPIC.planted_bugs()
     assert exercise.planted_bugs == listed and isinstance(listed, list)
     assert exercise.planted_bugs[0] == listed[0] and len(exercise.planted_bugs) == len(listed)
+
+
+def test_a_withheld_bug_for_a_question_the_topic_lacks_is_told_at_its_line(tmp_path: Path,
+                                                                           monkeypatch):
+    """An instructor's trial: ``bug(..., question="swsh")`` in withheld/ was reported at the
+    topic's registration line with no hint; it is told at the bug's own line, with the
+    question meant."""
+    _reference(tmp_path, "made_up_ref4")
+    (tmp_path / "made_up_pack4").mkdir()
+    (tmp_path / "made_up_pack4" / "__init__.py").write_text(
+        "from nlpdojo_autograder.authoring import bug\n"
+        "BUGS = [\n"
+        "    bug('typo', 'min(1.0, ', 'max(1.0, ', question='clp'),\n"
+        "]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("made_up_ref4", "made_up_ref4.topic", "made_up_pack4"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    check = value_check("values", "a case", 1.0, lambda ctx: {}, question="clip")
+    topic = Topic("topic", "A topic", 1, [Question("clip", "Clipping", [check], code="clip")],
+                  withheld="made_up_pack4", reference="made_up_ref4.topic")
+    with pytest.raises(ValueError, match=r"made_up_pack4/__init__\.py:3: topic topic: planted "
+                                         r"bug 'typo' .* is planted for 'clp', not a question of "
+                                         r"the topic \(clip\); did you mean 'clip'\?"):
+        topic.exercise().planted_bugs

@@ -88,7 +88,7 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _loose_lines(text: str, find: str) -> list[int]:
+def loose_lines(text: str, find: str) -> list[int]:
     """Lines where ``find`` occurs when all whitespace is ignored (a reformatted ``find``)."""
     kept = [(i, c) for i, c in enumerate(text) if not c.isspace()]
     squeezed = "".join(c for _, c in kept)
@@ -132,7 +132,7 @@ def _planted(name: str, find: str, replace: str, text: str, where: str,
     words = _WORDS[in_place]
     count = text.count(find) if find else 0
     if count == 0:
-        loose = _loose_lines(text, find)
+        loose = loose_lines(text, find)
         hint = (f"it occurs with different whitespace or line breaks at line "
                 f"{', '.join(map(str, loose))}: copy that text {words['into']} exactly"
                 if loose else f"the code changed: update {words['update']} to the "

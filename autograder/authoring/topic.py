@@ -13,6 +13,7 @@ the look-up tables grading uses.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import importlib
 import importlib.util
@@ -27,7 +28,7 @@ from typing import Any
 
 from nlpdojo_autograder.authoring.checks import Check, Exercise, PlantedBug
 from nlpdojo_autograder.authoring.deferred import ForQuestion, checks_of, module_of
-from nlpdojo_autograder.authoring.planted import blocks_around, module_path
+from nlpdojo_autograder.authoring.planted import blocks_around, loose_lines, module_path
 from nlpdojo_autograder.runtime.loader import SubmissionImportError, load_reference_dir
 
 
@@ -255,9 +256,10 @@ class Topic:
         questions = {q.id: q for q in self.questions}
         for b in withheld:
             if b.question is not None and b.question not in questions:
-                raise ValueError(f"topic {self.name}: planted bug {b.name!r} of {self.withheld} "
-                                 f"is planted for {b.question!r}, not a question of the topic "
-                                 f"({', '.join(questions)})")
+                raise ValueError(f"{b.where}: topic {self.name}: planted bug {b.name!r} of "
+                                 f"{self.withheld} is planted for {b.question!r}, not a "
+                                 f"question of the topic ({', '.join(questions)})"
+                                 f"{_did_you_mean(b.question, questions)}")
         withheld = [dataclasses.replace(b, also=tuple(
             self._named(f"planted bug {b.name!r}", q) for q in b.also))
             if _declarations(b.also) else b for b in withheld]
@@ -291,9 +293,15 @@ class Topic:
         found = [(module, owners) for module in modules
                  for owners in blocks_around(texts.of(module), bug.find)]
         if not found:
+            loose = [f"{module} line {', '.join(map(str, lines))}" for module in modules
+                     if (lines := loose_lines(texts.of(module), bug.find))]
+            if loose:  # the docs' promise: said where the text is, with other whitespace
+                return unplaced(f"{_find_words(bug)} occurs with different whitespace or line "
+                                f"breaks at {'; '.join(loose)}: copy that text exactly")
             return unplaced(f"{_find_words(bug)} occurs in none of {', '.join(modules)} of "
-                            f"{texts.reference}; update it to the solution's text, or give "
-                            "module= where it plants")
+                            f"{texts.reference}; update it to the solution's text" + (
+                                "" if bug.module is not None
+                                else ", or give module= where it plants"))
         if len({module for module, _ in found}) > 1:
             return unplaced(f"{_find_words(bug)} occurs in {', '.join(m for m, _ in found)}; give "
                             "module= where it plants")
@@ -303,10 +311,18 @@ class Topic:
                             "lengthen it until it matches only the place meant")
         owned = {q.removeprefix(f"{self.name}.") for q in found[0][1]}
         if len(owned) != 1:
-            where = ("the blocks of " + ", ".join(sorted(owned)) if owned else
-                     "no question's solution block (a constructor's argument, given code)")
-            return unplaced(f"{_find_words(bug)} lies in {where} of {module}; give question= (the "
-                            "question it must cost points on)")
+            if owned:
+                return unplaced(f"{_find_words(bug)} lies in the blocks of "
+                                f"{', '.join(sorted(owned))} of {module}; give question= (the "
+                                "question it must cost points on)")
+            # (an author who forgot a block's markers was told to give question=, and did:
+            # the code outside every block shipped to the students as written)
+            return unplaced(f"{_find_words(bug)} lies in no question's solution block of "
+                            f"{module}: if that code is part of an answer, put it inside the "
+                            "question's ### BEGIN SOLUTION / ### END SOLUTION markers (outside "
+                            "them the students receive it as written); if it is given code (a "
+                            "constructor's argument), give question= (the question it must "
+                            "cost points on)")
         question = owned.pop()
         if question not in {q.id for q in self.questions}:
             return unplaced(f"{_find_words(bug)} lies in the block of {question}, not a "
@@ -498,3 +514,10 @@ def _listed(bugs: Any, where: str) -> list[PlantedBug]:
                 seen[question] = i
         found.extend(part)
     return found
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the known name closest to a misspelt ``name``, else ``""``."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
