@@ -411,4 +411,4 @@ def test_a_withheld_bug_for_a_question_the_topic_lacks_is_told_at_its_line(tmp_p
     with pytest.raises(ValueError, match=r"made_up_pack4/__init__\.py:3: topic topic: planted "
                                          r"bug 'typo' .* is planted for 'clp', not a question of "
                                          r"the topic \(clip\); did you mean 'clip'\?"):
-        topic.exercise().planted_bugs
+        list(topic.exercise().planted_bugs)
