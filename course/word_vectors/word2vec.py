@@ -212,6 +212,7 @@ SGNS_BATCH = Question(
                    "negatives": lambda o, a: (o["coef_negatives"][:, :, None]
                                               * a["center"][:, None, :])},
         torch=_sgns_loss, array_outputs=("loss",),
+        batched=("center", "outside", "negatives"),  # the README's "no loops", required
         # the pairs of a batch are independent, so a numerical gradient needs only as many
         # steps as a row has numbers, at any batch size: nothing to gain at scale
         at_scale=None,

@@ -13,8 +13,15 @@ from typing import Any
 import numpy as np
 
 from nlpdojo_autograder.authoring.at_scale import gate, require_function_at_scale
-from nlpdojo_autograder.authoring.builders.cases import NOT_GIVEN, _at_scale_of
+from nlpdojo_autograder.authoring.builders.cases import (
+    BATCH_FACTOR,
+    NOT_GIVEN,
+    _at_scale_of,
+    _batch,
+    _varied,
+)
 from nlpdojo_autograder.authoring.builders.points import with_hint
+from nlpdojo_autograder.authoring.builders.vectorization import counted_lines
 from nlpdojo_autograder.authoring.builders.wire import send_argument, stable_call
 from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload
 from nlpdojo_autograder.authoring.context import Context
@@ -271,7 +278,8 @@ def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
                     rtol: float = 1e-6, sampling: dict[str, int] | None = None,
                     array_outputs: Sequence[str] = (), stable: Sequence[str] = (),
                     at_scale: Callable[[Context], dict[str, Any]] | None = NOT_GIVEN,
-                    numbers: Sequence[str] = (), **options: Any) -> list[Check]:
+                    numbers: Sequence[str] = (), batched: Sequence[str] = (),
+                    **options: Any) -> list[Check]:
     """The checks of a function that returns a value and gradients (a loss and its gradients,
     as CS224n's assignment 2 asks: ``loss, grad_a, grad_b = f(a, ..., b)``).
 
@@ -307,6 +315,9 @@ def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
     differentiating the function numerically cannot be computed in the check's time and
     memory (at least :data:`~.at_scale.MIN_AT_SCALE_NUMBERS` float numbers); every check then
     requires the reference's outputs there too (:func:`~.at_scale.require_function_at_scale`).
+    ``batched``: the arguments whose first axis is a batch of independent examples; the
+    ``values`` check then requires the function vectorized over it (as many lines of Python
+    on :data:`~.cases.BATCH_FACTOR` times the batch: :func:`_require_function_vectorized`).
     """
     titles = {"values": f"{title}: against the reference", "hidden": f"{title}: another seed",
               "gradient": f"{title}: gradients by central differences", **(titles or {})}
@@ -332,7 +343,11 @@ def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
         return out
 
     def values(ctx: Context) -> Payload:
-        return numpy_outputs(ctx, make(ctx))
+        args = make(ctx)
+        out = numpy_outputs(ctx, args)
+        if batched:
+            _require_function_vectorized(ctx, module, name, args, batched)
+        return out
 
     def case(draw: Callable[[Context], dict[str, Any]], check: Callable[..., None] | None,
              strict: bool) -> Callable[[Context], Payload]:
@@ -380,6 +395,32 @@ def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
     scaled = None if at_scale is None else (lambda ctx: require_function_at_scale(
         ctx, module, name, at_scale, outputs, lambda a: send_argument(ctx, a), numbers))
     return [gate(made[c](p), scaled) for c, p in points.items()]
+
+
+def _require_function_vectorized(ctx: Context, module: str | None, name: str,
+                                 args: dict[str, Any], batched: Sequence[str]) -> None:
+    """Fail unless one call of the function runs as many lines of the submission's Python on
+    :data:`~.cases.BATCH_FACTOR` times the batch (the ``batched`` arguments each drawn that
+    many times over, varied, along axis 0) as on the batch itself, as the layers' rule
+    (:func:`~.vectorization._require_batch_vectorized`). A minibatched loss written as a
+    Python loop over its pairs earned full marks, hidden checks and training included, where
+    its README says "no loops" (a newcomer's trial)."""
+    func = ctx.function(module, name)
+
+    def at(factor: int) -> Callable[[], list[Any]]:
+        drawn = {k: _batch(ctx, factor, lambda r, v=v: _varied(v, r)) if k in batched else v
+                 for k, v in args.items()}
+        return lambda: [send_argument(ctx, a) for a in drawn.values()]
+
+    lines = [counted_lines(ctx, f"{name}()", func, at(factor)) for factor in (1, BATCH_FACTOR)]
+    rows = len(args[batched[0]])
+    if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * rows:
+        raise CheckFailure(
+            f"{name}(), one call, runs {lines[0]:,} lines of Python for a batch of {rows} and "
+            f"{lines[1]:,} for a batch of {BATCH_FACTOR * rows}: a Python loop over the batch "
+            "(a for loop, a comprehension). It is vectorized over the batch: whole-array "
+            "operations of the namespace on the (B, ...) arrays (xp.vecdot, xp.matmul, "
+            "broadcasting, xp.sum(..., axis=...)), no loop over the pairs")
 
 
 def _array_positions(outputs: Sequence[str], arrays: Sequence[str]) -> dict[str, str]:

@@ -26,6 +26,13 @@ BUGS = [
         "    loss = «-(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k → (xp.sum(-xp.log(1.0 / "
         "(1.0 + xp.exp(-s_o))))\n            + xp.sum(-xp.log(1.0 / (1.0 + xp.exp(s_k))»)))",
         says="overflows exp(-x)", by=("saturated",)),
+    bug("minibatch as a Python loop over its pairs (the README's \"no loops\")",
+        "    s_o = xp.vecdot(center, outside)  # (B,)     u_o . v_c per pair\n"
+        "    s_k = xp.vecdot(negatives, center[:, None, :])  # (B, K)   u_k . v_c\n",
+        "    s_o = xp.stack([xp.vecdot(center[b], outside[b]) for b in range(center.shape[0])])\n"
+        "    s_k = xp.stack([xp.vecdot(negatives[b], center[b][None, :])\n"
+        "                    for b in range(center.shape[0])])\n",
+        says="a Python loop over the batch", by=("values",)),
     bug("batch loss returned as a Python float",
         "    loss = « → float(»-(xp.sum(log_sigmoid(s_o)) + xp.sum(log_sigmoid(-s_k)))« → )»\n"),
     bug("batch gradient of the negatives halved",
