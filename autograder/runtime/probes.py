@@ -538,7 +538,10 @@ def optimizer_run(cls: Callable[..., Any], kwargs: dict[str, Any], backend: Any,
     trajectory must continue the first's exactly."""
     def run(start: list[Any], steps: Sequence[Sequence[Any]], state: Any = None
             ) -> tuple[list[list[Any]], Any]:
-        ps = [Parameter(backend.asarray(p), f"p{i}") for i, p in enumerate(start)]
+        # each run on copies of its start: ``asarray`` keeps a NumPy array as it is, and an
+        # update in place (``p.data -= lr * g``, as torch.optim does) moved the start of the
+        # next run, so a right optimizer failed the round trip of its state_dict
+        ps = [Parameter(_copy(backend.asarray(p)), f"p{i}") for i, p in enumerate(start)]
         opt = cls(ps, **kwargs)
         if state is not None:
             opt.load_state_dict(state)
