@@ -169,6 +169,9 @@ def test_repeated_index_bug_names_the_wrong_rows():
     assert check_gradient(f, emb, right, name="E").passed
     r = check_gradient(f, emb, wrong, name="E")
     assert not r.passed and r.diagnosis.startswith("rows 3, 7 are wrong; the others are right")
+    # both causes named, in the namespace's words (a newcomer's trial: a missing -y of the
+    # target row was told only of repeated rows, and pointed at np.add.at)
+    assert "the target word's -1 in y_hat - y" in r.hint and "np.add.at" not in r.hint
     assert "scatter-add" in r.hint and r.worst_index[0] in (3, 7)
 
 

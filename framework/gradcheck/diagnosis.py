@@ -132,9 +132,11 @@ def _some_slices_wrong(rows: np.ndarray, ok: np.ndarray, what: str,
                                "(a gated cell's gates, H entries each, in torch's order i, f, "
                                "g, o for an LSTM and r, z, n for a GRU) the wrong blocks name "
                                "the gates whose formula, order or derivative to check.")
-    return text, (f"Typical cause: a {one} used more than once (a word occurring twice in a "
-                  "batch) must receive the sum of its contributions: accumulate with scatter-add"
-                  " / np.add.at, not with an assignment like dW[idx] = g.")
+    return text, (f"Look at what those {many} share: a {one} indexed by a term of its own (the "
+                  "target word's -1 in y_hat - y, a padding row), or a "
+                  f"{one} used more than once (a word occurring twice in a batch), which must "
+                  "receive the sum of its contributions: accumulate with a scatter-add "
+                  "(backend.scatter_add), not with an assignment like dW[idx] = g.")
 
 
 def _whole_blocks(bad: np.ndarray, size: int) -> str:
