@@ -491,9 +491,10 @@ def _floating_point_hint(message: str) -> str:
     if "divide by zero" in message:
         return why + "A division by 0: which denominator can be 0 for these inputs?"
     if "invalid" in message:
-        return why + ("An invalid operation (inf − inf, 0 · inf, inf / inf) follows an overflow "
-                      "or a log(0): exponentiate only numbers ≤ 0, subtracting the maximum "
-                      "first")
+        return why + ("An invalid operation (inf − inf, 0 · inf, 0 / 0, inf / inf) follows an "
+                      "overflow, an underflow or a log(0): exponentiate only numbers ≤ 0, "
+                      "subtracting each row's own maximum first (axis=-1, keepdims=True: the "
+                      "maximum of the whole array leaves a row far below it all zeros, 0 / 0)")
     return why + ("Exponentiate only numbers ≤ 0: subtract the maximum first, or write "
                   "e^z / (1 + e^z) with z = −|x| (1 / (1 + e^800) is 0 after an overflow)")
 
