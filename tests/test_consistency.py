@@ -118,6 +118,24 @@ def test_a_mistyped_marker_id_names_file_line_and_the_question_meant(topic: Path
     assert "did you mean 'logistic'?" in problem.message
 
 
+def test_a_marker_never_closed_is_one_problem_not_a_cascade(topic: Path):
+    """An instructor's trial: one ``### END SOLUTION`` deleted gave five problems (the question
+    without a block, its code without a block, each planted bug outside every block) before
+    the right one; ``dojo verify`` then ended at a temporary copy's path. The marker alone is
+    said: the rest reads the blocks (``unreadable_markers`` tells verify to stop there)."""
+    from nlpdojo_autograder.release.consistency import unreadable_markers
+
+    path = topic / "classifier.py"
+    text = path.read_text()
+    head, _, tail = text.rpartition("### END SOLUTION")  # the module's last block unclosed
+    path.write_text(head + tail)
+    [problem] = validate(_exercise(), topic)
+    assert "is never closed" in problem.message and problem.where.startswith(str(path))
+    assert unreadable_markers(topic) == [problem]
+    path.write_text(text)
+    assert validate(_exercise(), topic) == [] and unreadable_markers(topic) == []
+
+
 def test_a_question_without_a_check_is_a_problem(topic: Path):
     path = topic / "classifier.py"
     path.write_text(path.read_text() + "\n\ndef extra():\n    ### BEGIN SOLUTION extra\n"

@@ -81,9 +81,11 @@ def suggest(name: str, known: Iterable[str], what: str) -> str:
     return f"{hint}{what}: {', '.join(known) if known else '(none)'}"
 
 
-def _blocks(topic_dir: Path, problems: list[Problem]) -> dict[str, list[Block]]:
-    """``{module name: blocks}`` of every module of the topic; marker errors become problems,
-    and so do blocks whose stubs would run as the module is imported (:func:`_run_at_import`)."""
+def _blocks(topic_dir: Path, problems: list[Problem],
+            unreadable: list[Problem] | None = None) -> dict[str, list[Block]]:
+    """``{module name: blocks}`` of every module of the topic; marker errors become problems
+    (in ``unreadable`` too, where given), and so do blocks whose stubs would run as the module
+    is imported (:func:`_run_at_import`)."""
     found: dict[str, list[Block]] = {}
     for path in python_modules(topic_dir):
         try:
@@ -92,6 +94,8 @@ def _blocks(topic_dir: Path, problems: list[Problem]) -> dict[str, list[Block]]:
             for text in exc.problems:
                 where, _, message = text.partition(": ")
                 problems.append(Problem(where, message))
+                if unreadable is not None:
+                    unreadable.append(problems[-1])
             continue
         problems += _run_at_import(path, found[module_name(topic_dir, path)])
         problems += _shared_functions(path, found[module_name(topic_dir, path)])
@@ -188,7 +192,10 @@ def validate(exercise: Exercise, topic_dir: str | Path, *,
     if not questions:
         problems.append(Problem(here, "declares no questions; add questions={id: title, ...} "
                                       "for every question of the topic"))
-    blocks = _blocks(topic_dir, problems)
+    unreadable: list[Problem] = []
+    blocks = _blocks(topic_dir, problems, unreadable)
+    if unreadable:  # the rest reads the blocks: each question of the module would be blamed
+        return problems
     marked = _check_markers(exercise, topic_dir, blocks, questions, problems)
     library = _library_of(exercise, topic_dir, questions, problems)
     marked |= set(library)
@@ -204,6 +211,14 @@ def validate(exercise: Exercise, topic_dir: str | Path, *,
         _check_datasets(exercise, questions,
                         _registered_datasets() if datasets is None else datasets, problems)
     return problems
+
+
+def unreadable_markers(topic_dir: str | Path) -> list[Problem]:
+    """The solution markers of the topic in ``topic_dir`` that cannot be read (one never
+    closed, nested, misspelt): until they can, nothing else of the topic can be verified."""
+    unreadable: list[Problem] = []
+    _blocks(Path(topic_dir), [], unreadable)
+    return unreadable
 
 
 def _check_integrative(exercise: Exercise, questions: list[str],

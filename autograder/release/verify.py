@@ -71,6 +71,7 @@ from nlpdojo_autograder.release.consistency import (
     bug_problem,
     library_problems,
     suggest,
+    unreadable_markers,
     validate,
 )
 from nlpdojo_autograder.release.fixtures import own_checks
@@ -659,6 +660,13 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
             sub = work / exercise.name
             sub.mkdir()
             record(verify_consistency(exercise))
+            if unreadable_markers(load_reference_dir(exercise.reference_package)):
+                # every later step reads the markers (the stubs, the blocks, the bugs' places):
+                # each would report the same mistake again, the last at a temporary path
+                record(Step(exercise.name, "the other steps", False,
+                            "not run: the solutions' markers cannot be read (the step above "
+                            "says where); fix them first"))
+                continue
             if strict:
                 record(verify_every_question_proven(exercise))
             if stubs:
