@@ -251,3 +251,19 @@ def test_a_threshold_the_reference_cannot_reach_is_said_to_the_reference_only():
     assert "short of ≥ 0.9, the threshold set from the reference's own run" in own.message
     theirs = check.judge({"value": 0.5}, {"value": 0.79})
     assert "0.9" not in theirs.message and "shown once reached" in theirs.message
+
+
+def test_a_pass_within_a_loose_tolerance_says_the_tolerance():
+    """An instructor's trial: ``rtol=0.5`` passed an answer 30 % off as "matches the
+    reference"; a pass within a tolerance looser than the course's says it (the default's
+    says nothing more)."""
+    import numpy as np
+
+    from nlpdojo_autograder.authoring.kinds import value_check
+
+    loose = value_check("v", "t", 1.0, lambda ctx: {}, question="q", rtol=0.5)
+    verdict = loose.judge({"x": np.array([1.3])}, {"x": np.array([1.0])})
+    assert verdict.passed and verdict.message.endswith("(within rtol=0.5, atol=1e-08)")
+    strict = value_check("v", "t", 1.0, lambda ctx: {}, question="q")
+    verdict = strict.judge({"x": np.array([1.0])}, {"x": np.array([1.0])})
+    assert verdict.passed and "within" not in verdict.message

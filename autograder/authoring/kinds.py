@@ -37,6 +37,11 @@ from nlpdojo_autograder.authoring.context import ORACLE_DIGEST, Context
 from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.properties import Property
 
+#: tolerances past which a value check's pass says them (an author's rtol=0.5 passed an answer
+#: 30 % off as "matches the reference"); the course's own are at most 1e-4 and 1e-3
+LOOSE_RTOL = 1e-3
+LOOSE_ATOL = 1e-2
+
 
 @question_builder
 def value_check(name: str, title: str, points: float, run: Callable[[Context], Payload], *,
@@ -73,6 +78,8 @@ def value_check(name: str, title: str, points: float, run: Callable[[Context], P
         verdict = compare_payloads(shown(mine), shown(expected), rtol=rtol, atol=atol,
                                    up_to_sign=up_to_sign, nonfinite=nonfinite)
         if verdict.passed:
+            if rtol > LOOSE_RTOL or atol > LOOSE_ATOL:  # "matches" within 50 % is no match
+                verdict.message += f" (within rtol={rtol:g}, atol={atol:g})"
             return verdict
         named = None
         for what, wrong in (mistakes or {}).items():
