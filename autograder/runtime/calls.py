@@ -539,14 +539,15 @@ def where(exc: BaseException, code_dir: str) -> str:
     last = frames[-1]
     line = f": {last.line.strip()[:200]}" if last.line else ""
     caller = ""
-    if (last.line or "").strip().startswith("raise "):
-        # a check that raised on purpose (a given layer refusing a wrong shape): the line that
-        # called it with what it refused, in another of the student's files, is the one to fix
-        called = [f for f in frames[:-1] if f.filename != last.filename]
-        if called:
-            c = called[-1]
-            said = f": {c.line.strip()[:200]}" if c.line else ""
-            caller = f", called from {os.path.basename(c.filename)} line {c.lineno}{said}"
+    # the line that called into that file from another of the student's files: a check that
+    # raised on purpose (a given layer refusing a wrong shape) or a function handed a wrong
+    # argument (skipgram passing every negative where one row is asked) failed in the callee,
+    # and the line to fix is the caller's, which the message did not show
+    called = [f for f in frames[:-1] if f.filename != last.filename]
+    if called:
+        c = called[-1]
+        said = f": {c.line.strip()[:200]}" if c.line else ""
+        caller = f", called from {os.path.basename(c.filename)} line {c.lineno}{said}"
     return f" (at {os.path.basename(last.filename)} line {last.lineno}{line}{caller})"
 
 

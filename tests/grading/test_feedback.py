@@ -379,10 +379,29 @@ def test_an_error_a_given_check_raised_names_the_line_that_called_it(tmp_path):
         "ValueError(f'Linear expects (N, D), got {x.shape}'), called from model.py line 6: "
         "return linear(h))")
     try:
-        module.forward.__globals__["linear"](None)  # an error that is no deliberate raise
+        module.forward.__globals__["linear"](None)  # called from no file of the student's
     except AttributeError as exc:
         plain = describe(exc, str(code))
     assert "called from" not in plain["message"]
+    # an error that is no deliberate raise, in one file, of a call from another: the caller's
+    # line too (a newcomer's trial: skipgram passing every negative where neg_sampling asks
+    # one row was reported at negative_sampling.py alone, a file that passes its own checks)
+    (code / "caller.py").write_text("from layers import linear\n\n"
+                                    "def forward():\n"
+                                    "    return linear(None)\n")
+    sys_path.insert(0, str(code))
+    try:
+        spec = importlib.util.spec_from_file_location("caller", code / "caller.py")
+        caller = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(caller)
+        try:
+            caller.forward()
+        except AttributeError as exc:
+            crossed = describe(exc, str(code))
+    finally:
+        sys_path.remove(str(code))
+        __import__("sys").modules.pop("layers", None)
+    assert crossed["message"].endswith(", called from caller.py line 4: return linear(None))")
 
 
 def test_a_flood_of_prints_is_counted_and_its_last_lines_kept(tmp_path):
