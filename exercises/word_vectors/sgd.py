@@ -18,7 +18,9 @@ from nlpdojo.backend import Array, Backend
 def linear_decay(step: int, total_steps: int, lr0: float, lr_min: float | None = None) -> float:
     """Learning rate at ``step`` of ``total_steps``: ``lr0 * (1 - step / total_steps)``, a line
     from ``lr0`` at step 0 to 0 at ``total_steps``, but never below ``lr_min`` (default
-    ``1e-4 * lr0``, as in word2vec); steps past the end keep ``lr_min``."""
+    ``1e-4 * lr0``, as in word2vec); steps past the end keep ``lr_min``. A schedule of
+    ``total_steps = 0`` is taken as one of 1 step (no division by zero): ``lr0`` at step 0,
+    ``lr_min`` after."""
     if lr_min is None:
         lr_min = 1e-4 * lr0
     raise NotImplementedError("sgd: not implemented yet — replace this line with your code")
