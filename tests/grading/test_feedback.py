@@ -342,12 +342,31 @@ def test_a_factor_is_called_a_batch_sum_or_mean_only_for_a_loss_or_gradient():
     assert "(a batch?)" in compare_array("grad_center", np.float64(2.6), np.float64(0.26))
 
 
+def _described_error_of(code, module_name: str) -> tuple[dict, object]:
+    """Import ``code/<module_name>.py`` (with ``code`` on the path) and call its ``forward``:
+    the outcome ``describe`` makes of what it raised, and the module."""
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(code))
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, code / f"{module_name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        try:
+            module.forward()
+        except Exception as exc:  # noqa: BLE001 - what the student's code raised
+            return describe(exc, str(code)), module
+    finally:
+        sys.path.remove(str(code))
+        sys.modules.pop("layers", None)
+    raise AssertionError(f"{module_name}.forward() raised nothing")
+
+
 def test_an_error_a_given_check_raised_names_the_line_that_called_it(tmp_path):
     """Found by a student: ``xp.concat(pooled, axis=0)`` in kim_cnn.py was reported "at
     layers.py line 37: raise ValueError(...)", the library's own refusal, not the student's
     line that sent it the wrong shape."""
-    import importlib.util
-
     code = tmp_path / "course"
     code.mkdir()
     (code / "layers.py").write_text(
@@ -361,19 +380,7 @@ def test_an_error_a_given_check_raised_names_the_line_that_called_it(tmp_path):
         "def forward():\n"
         "    h = np.zeros((2, 3, 4))\n"
         "    return linear(h)\n")
-    sys_path = __import__("sys").path
-    sys_path.insert(0, str(code))
-    try:
-        spec = importlib.util.spec_from_file_location("model", code / "model.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        try:
-            module.forward()
-        except ValueError as exc:
-            outcome = describe(exc, str(code))
-    finally:
-        sys_path.remove(str(code))
-        __import__("sys").modules.pop("layers", None)
+    outcome, module = _described_error_of(code, "model")
     assert outcome["message"] == (
         "ValueError: Linear expects (N, D), got (2, 3, 4) (at layers.py line 3: raise "
         "ValueError(f'Linear expects (N, D), got {x.shape}'), called from model.py line 6: "
@@ -389,18 +396,7 @@ def test_an_error_a_given_check_raised_names_the_line_that_called_it(tmp_path):
     (code / "caller.py").write_text("from layers import linear\n\n"
                                     "def forward():\n"
                                     "    return linear(None)\n")
-    sys_path.insert(0, str(code))
-    try:
-        spec = importlib.util.spec_from_file_location("caller", code / "caller.py")
-        caller = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(caller)
-        try:
-            caller.forward()
-        except AttributeError as exc:
-            crossed = describe(exc, str(code))
-    finally:
-        sys_path.remove(str(code))
-        __import__("sys").modules.pop("layers", None)
+    crossed, _ = _described_error_of(code, "caller")
     assert crossed["message"].endswith(", called from caller.py line 4: return linear(None))")
 
 
