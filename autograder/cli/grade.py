@@ -100,7 +100,6 @@ from nlpdojo_reports.dashboard import (
     DASHBOARD_NAME,
     render_dashboard,
     similarity_beside,
-    written_at,
 )
 from nlpdojo_reports.gradebook import GRADEBOOK_NAME, render_gradebook
 from nlpdojo_reports.leaderboard import LEADERBOARD_ENV, write_cohort_leaderboard
@@ -743,8 +742,7 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     if not quiet:  # -q: the total lines and the errors alone, as a single grading's
         err_console.print(cohort_renderable(summary))  # a renderable: not markup
     if fmt == HTML_FORMAT:
-        similarity = similarity_beside(out_dir)
-        written = written_at(out_dir / similarity) if similarity else ""
+        similarity, written = similarity_beside(out_dir)
         atomic_write_text(out_dir / DASHBOARD_NAME, render_dashboard(
             summary, similarity=similarity, similarity_written=written))
         if not quiet:

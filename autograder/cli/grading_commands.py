@@ -24,7 +24,6 @@ from nlpdojo_reports.dashboard import (
     RESULT_NAME,
     render_dashboard,
     similarity_beside,
-    written_at,
 )
 from nlpdojo_reports.writer import atomic_write_text, check_writable
 
@@ -207,9 +206,8 @@ def report_command(
         if result.is_file():
             links[row["name"]] = Path(os.path.relpath(result.resolve(),
                                                       target.resolve().parent)).as_posix()
-    similarity, written = similarity_beside(summary.parent), ""
+    similarity, written = similarity_beside(summary.parent)
     if similarity is not None:
-        written = written_at(summary.parent / similarity)
         similarity = Path(os.path.relpath((summary.parent / similarity).resolve(),
                                           target.resolve().parent)).as_posix()
     atomic_write_text(target, render_dashboard(data, result_links=links, similarity=similarity,

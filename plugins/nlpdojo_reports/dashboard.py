@@ -17,6 +17,7 @@ in the terminal's table.
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -86,17 +87,18 @@ def render_dashboard(summary: dict[str, Any], *, result_links: dict[str, str] | 
     return "\n".join(parts) + "\n"
 
 
-def similarity_beside(folder: Path) -> str | None:
-    """The similarity report's name where ``dojo similarity`` wrote one in ``folder``."""
+def similarity_beside(folder: Path) -> tuple[str | None, str]:
+    """The similarity report ``dojo similarity`` wrote in ``folder``: its name and when it was
+    written (:func:`written_at`), or ``(None, "")`` where there is none."""
     from nlpdojo_reports.similarity import SIMILARITY_HTML
 
-    return SIMILARITY_HTML if (folder / SIMILARITY_HTML).is_file() else None
+    if not (folder / SIMILARITY_HTML).is_file():
+        return None, ""
+    return SIMILARITY_HTML, written_at(folder / SIMILARITY_HTML)
 
 
 def written_at(path: Path) -> str:
     """When ``path`` was last written, in UTC to the minute (``""`` where it cannot be read)."""
-    from datetime import UTC, datetime
-
     try:
         return datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
     except OSError:
@@ -116,9 +118,8 @@ def relink_dashboard(folder: Path) -> bool:
         return False
     try:
         data = json.loads(summary.read_text(encoding="utf-8"))
-        found = similarity_beside(folder)
-        html = render_dashboard(data, similarity=found, similarity_written=(
-            written_at(folder / found) if found else ""))
+        found, written = similarity_beside(folder)
+        html = render_dashboard(data, similarity=found, similarity_written=written)
     except (OSError, ValueError, KeyError, TypeError):
         return False  # not a summary this page was made from: leave the page as it is
     atomic_write_text(page, html)
