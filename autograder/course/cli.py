@@ -33,6 +33,7 @@ from nlpdojo_autograder.course.policy import (
     gradebook,
     import_extensions,
     points_text,
+    standing_points,
 )
 from nlpdojo_autograder.course.review_commands import add_review_commands
 from nlpdojo_autograder.course.roster import (
@@ -326,7 +327,7 @@ def history_command(
                f"{', ' + s.section if s.section else ''})")
     for a in book.assignments:
         st = book.standing(s.id, a.id)
-        shown = {"excused": "EX", "open": "-"}.get(st.status) or points_text(st.score)
+        shown = standing_points(st.status, st.score)
         mark = " (overridden)" if st.overridden else ""
         status = "open (not due yet)" if st.status == "open" else st.status
         typer.echo(f"{a.id} {a.title}: {shown}/{points_text(a.points)} {status}{mark}")

@@ -371,6 +371,15 @@ def _explain(standing: Standing, tries: int, policy, voided: int = 0) -> None:
             f"{points_text(standing.score)}")
 
 
+def standing_points(status: str, score: float | None) -> str:
+    """A standing's points as the course's pages and history show them: ``EX`` where excused,
+    ``-`` where the work is not due yet (no grade, never a 0: the exports leave it blank),
+    else :func:`points_text`."""
+    if status == "excused":
+        return "EX"
+    return "-" if status == "open" else points_text(score)
+
+
 def points_text(value: float | None) -> str:
     """A number as people read it: up to 2 decimals, no trailing zeros."""
     if value is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from nlpdojo_autograder.course.policy import points_text
+from nlpdojo_autograder.course.policy import points_text, standing_points
 from nlpdojo_reports.dashboard import _CSS
 from nlpdojo_reports.sanitize import visible_name
 
@@ -105,7 +105,7 @@ def _students_table(view: dict[str, Any]) -> str:
         cells = []
         for aid in ids:
             cell = s["assignments"][aid]
-            shown = _shown_points(cell["status"], cell["score"])
+            shown = escape(standing_points(cell["status"], cell["score"]))
             extra = (f" ({STATUS_TEXT[cell['status']]})" if cell["status"] in ("missing", "open")
                      else "") + (
                 f" +{cell['late_days']}d" if cell["late_days"] else "") + (
@@ -145,17 +145,9 @@ def render_student_page(view: dict[str, Any], course_name: str = "") -> str:
                  ['<p><a href="../index.html">Back to the course</a></p>', *body])
 
 
-def _shown_points(status: str, score: float | None) -> str:
-    """A standing's points as a page shows them: ``EX`` where excused, ``-`` where the work
-    is not due yet (no grade, never a 0: the exports leave it blank)."""
-    if status == "excused":
-        return "EX"
-    return "-" if status == "open" else _num(score)
-
-
 def _student_assignment(a: dict[str, Any]) -> str:
     scope = f'data-assignment="{escape(a["id"], quote=True)}"'
-    shown = _shown_points(a["status"], a["score"])
+    shown = escape(standing_points(a["status"], a["score"]))
     ext = (f"; extended to {escape(a['extension']['due'])} ({escape(a['extension']['reason'])})"
            if a["extension"] else "")
     rows = "".join(
