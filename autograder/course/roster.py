@@ -283,7 +283,8 @@ def _refuse_second_identities(path: Path, roster: Roster, before: dict[str, Stud
     one's id, as a Canvas export's is where the first roster was a plain CSV of SIS ids).
     Ids are the key, so such a file made a second student beside the first, whose attempts
     stayed with the first, and an export held both (one with a 0). Withdrawn students are
-    not compared: withdrawing the old id is how a student's id is changed."""
+    not compared (one who left and enrols again under another id is a new record); a
+    student's id is changed with :func:`change_id`, which moves their record."""
     enrolled = [s for sid, s in before.items() if not s.withdrawn]
     clashes = []
     for new in roster.students:
