@@ -278,14 +278,20 @@ def submission_files(root: Path) -> list[Path]:
 
 def _kept_file(path: Path, root: Path | None) -> bool:
     """Whether ``path`` is a regular file, or a link to one inside ``root``."""
-    info = path.lstat()
-    if not stat.S_ISLNK(info.st_mode):
-        return stat.S_ISREG(info.st_mode)
+    if not path.is_symlink():
+        return stat.S_ISREG(path.lstat().st_mode)
+    return root is not None and linked_file_inside(path, root) is not None
+
+
+def linked_file_inside(link: Path, root: Path) -> Path | None:
+    """The regular file the link ``link`` leads to, where it lies inside the submission
+    ``root`` (as a snapshot copies it under the link's name); None for a link out of it, to
+    nowhere, or to anything but a regular file."""
     try:
-        target = path.resolve(strict=True)
+        target = link.resolve(strict=True)
     except (OSError, RuntimeError):
-        return False
-    return root is not None and target.is_relative_to(root) and target.is_file()
+        return None
+    return target if target.is_relative_to(root.resolve()) and target.is_file() else None
 
 
 def _read_only(folder: Path) -> None:

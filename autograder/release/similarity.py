@@ -43,7 +43,7 @@ import numpy as np
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.terminal import visible_text
 from nlpdojo_autograder.authoring.markers import questions_in, split_lines
-from nlpdojo_autograder.grading.snapshot import unwrapped
+from nlpdojo_autograder.grading.snapshot import linked_file_inside, unwrapped
 from nlpdojo_autograder.release.notebooks import NotebookError, read_notebook
 from nlpdojo_autograder.release.release import released_topic
 from nlpdojo_autograder.runtime.loader import LIBRARY
@@ -260,13 +260,7 @@ def _read_text(path: Path, shown: str, skipped: list[str], inside: Path | None =
     other link is not."""
     try:
         if path.is_symlink() and inside is not None:
-            try:
-                target = path.resolve(strict=True)
-            except (OSError, RuntimeError):
-                target = None
-            if target is not None and target.is_relative_to(inside.resolve()) \
-                    and target.is_file():
-                path = target
+            path = linked_file_inside(path, inside) or path
         if path.is_symlink() or not path.is_file():
             skipped.append(f"{shown}: not a regular file, not read")
             return None
@@ -619,21 +613,18 @@ def _gone(simple: list[ast.stmt], shared: set[str]) -> set[int]:
         for name in _bound_names(stmt):
             binding.setdefault(name, []).append(stmt)
 
-    class _Read:  # the names read by a statement not gone, and those shared with others
-        def __contains__(self, name: object) -> bool:
-            return name in shared or readers.get(name, 0) > 0  # type: ignore[arg-type]
-
-    read = _Read()
+    read = set(readers) | shared  # read by a statement not gone, or shared with others
     gone: set[int] = set()
     todo = list(simple)
     while todo:
         stmt = todo.pop()
-        if id(stmt) in gone or not _does_nothing(stmt, read):  # type: ignore[arg-type]
+        if id(stmt) in gone or not _does_nothing(stmt, read):
             continue
         gone.add(id(stmt))
         for name in reads[id(stmt)]:
             readers[name] -= 1
-            if readers[name] == 0:  # its last reader gone: what binds it may do nothing now
+            if readers[name] == 0 and name not in shared:  # its last reader gone: what
+                read.discard(name)  # binds it may do nothing now
                 todo.extend(s for s in binding.get(name, ()) if id(s) not in gone)
     return gone
 
