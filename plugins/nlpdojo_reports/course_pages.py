@@ -18,7 +18,8 @@ from nlpdojo_autograder.course.policy import points_text, standing_points
 from nlpdojo_reports.dashboard import _CSS
 from nlpdojo_reports.sanitize import visible_name
 
-STATUS_TEXT = {"graded": "", "missing": "missing", "excused": "EX", "open": "not due yet"}
+#: the standings a cell of the students' table names beside its points (excused shows as EX)
+STATUS_TEXT = {"missing": "missing", "open": "not due yet"}
 
 
 def student_file(index: int) -> str:
@@ -106,7 +107,7 @@ def _students_table(view: dict[str, Any]) -> str:
         for aid in ids:
             cell = s["assignments"][aid]
             shown = escape(standing_points(cell["status"], cell["score"]))
-            extra = (f" ({STATUS_TEXT[cell['status']]})" if cell["status"] in ("missing", "open")
+            extra = (f" ({STATUS_TEXT[cell['status']]})" if cell["status"] in STATUS_TEXT
                      else "") + (
                 f" +{cell['late_days']}d" if cell["late_days"] else "") + (
                 " *" if cell["overridden"] else "")
