@@ -51,6 +51,7 @@ from nlpdojo_autograder.grading.snapshot import SubmissionError
 
 CourseOption = Annotated[Path | None, typer.Option(
     "--course", metavar="PATH", help=f"The course file (default: ${COURSE_ENV}).")]
+StudentArgument = Annotated[str, typer.Argument(help="The student's id, login or email.")]
 
 app = typer.Typer(rich_markup_mode=None, name="course", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False,
@@ -161,7 +162,7 @@ def roster_show_command(course: CourseOption = None) -> None:
 @roster_app.command("withdraw")
 @report_errors
 def roster_withdraw_command(
-    student: Annotated[str, typer.Argument(help="The student's id, login or email.")],
+    student: StudentArgument,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept with them).")],
     restore: Annotated[bool, typer.Option(
         "--restore", help="Enrol a withdrawn student again.")] = False,
@@ -184,7 +185,7 @@ def roster_withdraw_command(
 @roster_app.command("change-id")
 @report_errors
 def roster_change_id_command(
-    student: Annotated[str, typer.Argument(help="The student's id, login or email.")],
+    student: StudentArgument,
     new_id: Annotated[str, typer.Argument(help="Their new id (one no student has).")],
     course: CourseOption = None,
 ) -> None:
@@ -314,7 +315,7 @@ def _submitted(course: Course, given: str | None, folder: Path | None
 @app.command("history")
 @report_errors
 def history_command(
-    student: Annotated[str, typer.Argument(help="The student's id, login or email.")],
+    student: StudentArgument,
     course: CourseOption = None,
 ) -> None:
     """A student's attempts, standings, late days and overrides."""
@@ -436,7 +437,7 @@ def override_command(
 @app.command("void")
 @report_errors
 def void_command(
-    student: Annotated[str, typer.Argument(help="The student's id, login or email.")],
+    student: StudentArgument,
     assignment: Annotated[str, typer.Argument(help="The assignment's id.")],
     attempt: Annotated[int, typer.Argument(help="The attempt's number (`dojo course history` "
                                                 "lists them).")],
