@@ -706,7 +706,10 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
     """How many lines of the submission's own Python ``func(*args, **kwargs)`` executes (line
     events, ``sys.settrace``, counted in files under the course folder that holds ``func``'s
     topic, or ``root_of``'s where ``func`` is a probe running a class of the submission:
-    NumPy's C loops count nothing, a Python loop over the data one or more per item).
+    NumPy's C loops count nothing, a Python loop over the data one or more per item), and one
+    more for each call its code makes into an installed Python function (``xp.matmul``
+    through array_api_compat, ``np.stack``): ``list(map(xp.matmul, rows, repeat(W)))`` runs
+    one line of the submission at any size and calls the library once per row.
     :func:`nlpdojo_autograder.authoring.builders.require_vectorized` runs it at two input sizes."""
     return _counted(func, args, kwargs, root_of)[0]
 
@@ -789,6 +792,7 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         return local
 
     def enter(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
         # the submission's frames are traced line by line, NumPy's Python parts are not; code
         # compiled under another file name (outside the course folder) counts as the
         # submission's unless it is the code of the installed module it claims to be
@@ -805,7 +809,16 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         entry = installed.get(id(code))
         if entry is None or entry[0] is not code or entry[1] != module_file:
             entry = installed[id(code)] = (code, module_file, _installed_code(frame, roots))
-        return None if entry[2] else local
+        if not entry[2]:
+            return local
+        # a call from the submission's code into an installed function counts as a line: a
+        # loop handed to ``map`` (``list(map(xp.matmul, rows, repeat(W)))``) runs no line of
+        # the submission per row, but calls the library once per row (an attacker's loop over
+        # the pairs of a minibatch kept 6 of 6 points)
+        caller = frame.f_back
+        if caller is not None and caller.f_trace is local:
+            count += 1
+        return None
 
     _no_threads_running("before")
     # no garbage collection while counting: a collection can start inside the tracer (which

@@ -22,6 +22,7 @@ from nlpdojo_autograder.authoring import (
     Verdict,
     custom_check,
     drawn_setting,
+    require_vectorized,
     value_check,
 )
 from nlpdojo_course.language_models.data import sotu_sentences
@@ -82,8 +83,19 @@ def _log_probs(ctx: Context, func: str, counts, windows, vocab: int, discount: f
     return out
 
 
+def _stream_about(ctx: Context, tokens: int, n: int = 3) -> np.ndarray:
+    """About ``tokens`` ids of random padded sentences for the rule against Python loops, drawn
+    from the check's seed and the size (another stream in the next grading)."""
+    return _random_stream(np.random.default_rng([ctx.seed, tokens, 0xB0]), n,
+                          sentences=max(1, tokens // 7))
+
+
 # -- backoff -------------------------------------------------------------------------------------
 def _everygram_values(ctx: Context) -> dict[str, np.ndarray]:
+    # the README's "a loop over tokens, n-grams or rows is not" (a helper's loop over the
+    # windows kept 7 of 7 points): its lines of Python must not grow with the stream
+    require_vectorized(ctx, "backoff", "everygram_counts",
+                       lambda t: (_stream_about(ctx, t), 3, VOCAB, BOS), items="tokens")
     rng, out = ctx.rng(), {}
     for n in (1, 2, 3, 4):
         for k, (keys, counts) in enumerate(_everygrams(ctx, _random_stream(rng, n), n, VOCAB),
@@ -217,7 +229,18 @@ _ad_sum_collect, _ad_sum_judge = _sums("absolute_discount_log_probs", (2, 3))
 _kn_sum_collect, _kn_sum_judge = _sums("kneser_ney_log_probs", (2, 3, 4))
 
 
+def _distinct_keys(ctx: Context, size: int, k: int = 2, vocab: int = 60) -> tuple:
+    """About ``size`` distinct sorted keys of (k+1)-grams over ``vocab`` ids, for the rule
+    against Python loops: ``continuation_counts``' arguments."""
+    rng = np.random.default_rng([ctx.seed, size, 0xC0])
+    return np.unique(rng.integers(0, vocab ** (k + 1), size)), k, vocab
+
+
 def _continuation_values(ctx: Context) -> dict[str, np.ndarray]:
+    # the README's "a loop over tokens, n-grams or rows is not" (a helper's loop over the keys
+    # kept the question's 7 points): its lines of Python must not grow with the keys
+    require_vectorized(ctx, "kneser_ney", "continuation_counts",
+                       lambda size: _distinct_keys(ctx, size), items="n-grams")
     rng, out = ctx.rng(), {}
     for k in (1, 2, 3):
         windows = _sentence_ngrams(_random_sentences(rng, k + 1), k + 1)

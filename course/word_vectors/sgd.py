@@ -75,6 +75,7 @@ SGD = Question(
         function_check("sparse_sgd_update", UPDATE, check="update",
                        title="sparse_sgd_update: repeated rows summed, in place", points=0.5,
                        outputs=("updated",), in_place="matrix", hint=IN_PLACE,
+                       batched=("rows", "grads"),  # the README's "only the rows used"
                        mistakes_of_inputs={_fancy_index(
                            "matrix[rows] -= lr * grads",
                            "backend.scatter_add(matrix, rows, grads, alpha=-lr)",
@@ -82,6 +83,7 @@ SGD = Question(
         function_check("sparse_outer_update", OUTER_UPDATE, check="outer_update",
                        title="sparse_outer_update: coefficients times vectors", points=0.5,
                        outputs=("outer_updated",), in_place="matrix", hint=IN_PLACE,
+                       batched=("rows", "coefs", "vectors"),  # "one sparse product"
                        mistakes_of_inputs={_fancy_index(
                            "matrix[rows] -= lr * coefs[..., None] * vectors[:, None, :]",
                            "backend.scatter_add_weighted(matrix, rows, coefs, vectors, "

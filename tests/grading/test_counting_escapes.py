@@ -270,7 +270,8 @@ def test_a_loop_compiled_under_an_installed_files_name_is_counted(borrowed):
     import numpy as np
 
     # the installed code it is not: NumPy's and the standard library's own code counts nothing
-    assert python_lines(lambda: np.sort(np.arange(100)), (), root_of=_loop) <= 2
+    # but the calls into it (np.sort: its dispatcher's and its implementation's frames)
+    assert python_lines(lambda: np.sort(np.arange(100)), (), root_of=_loop) <= 3
     assert python_lines(lambda: collections.Counter("abcab"), (), root_of=_loop) <= 2
 
 
@@ -604,3 +605,28 @@ def test_installed_code_is_read_from_its_bytecode_only_where_nothing_here_can_wr
     assert "honest" in names(probes._compiled(path))
     probes.runs_no_code_under_test()
     assert "honest" in names(probes._compiled(path))  # (in the grader's process too)
+
+
+def _rows_by_map(x, w):
+    import itertools
+
+    import array_api_compat.numpy as xp
+
+    return xp.stack(list(map(xp.matmul, map(x.__getitem__, range(x.shape[0])),
+                             itertools.repeat(w))))
+
+
+def test_a_loop_handed_to_map_counts_a_line_per_call_into_the_library():
+    """A helper's trial: ``map(xp.matmul, ...)`` over the rows runs one line of the submission
+    at any batch size (the loop is map's, in C), and an affine layer and the minibatched SGNS
+    loss written so kept 3 of 3 and 6 of 6 points past the rule against Python loops. Each
+    call from the submission into an installed function counts now: one more per row."""
+    import numpy as np
+
+    w = np.ones((3, 2))
+    small, large = (python_lines(_rows_by_map, (np.ones((n, 3)), w), root_of=_loop)
+                    for n in (4, 12))
+    assert large - small >= 12 - 4  # the batch rule's threshold: a line per added row
+    whole = [python_lines(lambda x: np.matmul(x, w), (np.ones((n, 3)),), root_of=_loop)
+             for n in (4, 12)]
+    assert whole[0] == whole[1] <= 2  # vectorized: the same at any size

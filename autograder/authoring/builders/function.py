@@ -56,7 +56,8 @@ def function_check(name: str,
                    arrays: str = "backend", inspect: Inspect | None = None,
                    array_outputs: Sequence[str] = (), stable: bool = False,
                    mistakes_of_inputs: dict[str, Callable[[dict[str, Any]], Payload]] | None = None,
-                   case: str = "", numbers: Sequence[str] = (), **options: Any) -> Check:
+                   case: str = "", numbers: Sequence[str] = (), batched: Sequence[str] = (),
+                   **options: Any) -> Check:
     """``module.name(*args, **kwargs)``'s outputs (named ``outputs``, a tuple when several)
     against the reference's on the inputs ``make(ctx)`` draws; the check is
     ``<question>.<check>``. ``make`` returns ``(args, kwargs)`` (arrays: ``ctx.asarray``) or
@@ -78,8 +79,13 @@ def function_check(name: str,
     to one's are told which mistake it is (:func:`~.kinds.value_check`'s
     ``computed_mistakes``). ``case``: what the inputs are, where ``make`` draws particular
     ones (``"on scores around 1000"``): the messages name an output ``softmax on scores around
-    1000`` (``softmax's <output> on ...`` for one of several), not by its key.
+    1000`` (``softmax's <output> on ...`` for one of several), not by its key. ``batched``:
+    the arguments (``make`` drawing them by name) whose first axis is a batch of independent
+    rows; the function must then be vectorized over it (:func:`function_checks`' rule).
     """
+    if batched and in_place is not None and in_place in batched:
+        raise ValueError(f"function_check({name!r}): the argument updated in place "
+                         f"({in_place!r}) cannot be batched")
     positions = _array_positions(outputs, array_outputs)
     computed = tuple(mistakes_of_inputs or ())
     labels = {o: (f"{name} {case}" if len(outputs) == 1 else f"{name}'s {o} {case}")
@@ -112,6 +118,12 @@ def function_check(name: str,
                for o, v in zip(outputs, values, strict=True)}
         if inspect is not None:
             inspect(out, drawn)
+        if batched:
+            if not drawn:
+                raise ValueError(f"function_check({name!r}, batched=...): make draws the "
+                                 "arguments by name (inputs(...)), which the rule batches")
+            _require_function_vectorized(ctx, module, name, drawn, batched,
+                                         () if in_place is None else (in_place,))
         return {**out, **mistaken}
 
     made = value_check(check, title, points, run, question=question, rtol=rtol,
@@ -398,13 +410,15 @@ def function_checks(name: str, make: Callable[[Context], dict[str, Any]], *,
 
 
 def _require_function_vectorized(ctx: Context, module: str | None, name: str,
-                                 args: dict[str, Any], batched: Sequence[str]) -> None:
+                                 args: dict[str, Any], batched: Sequence[str],
+                                 mutable: Sequence[str] = ()) -> None:
     """Fail unless one call of the function runs as many lines of the submission's Python on
     :data:`~.cases.BATCH_FACTOR` times the batch (the ``batched`` arguments each drawn that
     many times over, varied, along axis 0) as on the batch itself, as the layers' rule
     (:func:`~.vectorization._require_batch_vectorized`). A minibatched loss written as a
     Python loop over its pairs earned full marks, hidden checks and training included, where
-    its README says "no loops" (a newcomer's trial)."""
+    its README says "no loops" (a newcomer's trial). ``mutable``: the parameters it updates
+    in place by contract."""
     func = ctx.function(module, name)
 
     def at(factor: int) -> Callable[[], list[Any]]:
@@ -412,7 +426,8 @@ def _require_function_vectorized(ctx: Context, module: str | None, name: str,
                  for k, v in args.items()}
         return lambda: [send_argument(ctx, a) for a in drawn.values()]
 
-    lines = [counted_lines(ctx, f"{name}()", func, at(factor)) for factor in (1, BATCH_FACTOR)]
+    lines = [counted_lines(ctx, f"{name}()", func, at(factor), mutable=mutable)
+             for factor in (1, BATCH_FACTOR)]
     rows = len(args[batched[0]])
     if lines[1] - lines[0] >= (BATCH_FACTOR - 1) * rows:
         raise CheckFailure(
@@ -420,7 +435,8 @@ def _require_function_vectorized(ctx: Context, module: str | None, name: str,
             f"{lines[1]:,} for a batch of {BATCH_FACTOR * rows}: a Python loop over the batch "
             "(a for loop, a comprehension). It is vectorized over the batch: whole-array "
             "operations of the namespace on the (B, ...) arrays (xp.vecdot, xp.matmul, "
-            "broadcasting, xp.sum(..., axis=...)), no loop over the pairs")
+            "broadcasting, xp.sum(..., axis=...), backend.scatter_add for rows that repeat), "
+            "no loop over its rows")
 
 
 def _array_positions(outputs: Sequence[str], arrays: Sequence[str]) -> dict[str, str]:

@@ -289,18 +289,21 @@ def require_vectorized(ctx: Context, module: str, name: str,
 
 
 def counted_lines(ctx: Context, what: str, func: Any, make_args: Callable[[], Sequence[Any]],
-                  kwargs: dict[str, Any] | None = None, *, root_of: Any = None) -> int:
+                  kwargs: dict[str, Any] | None = None, *, root_of: Any = None,
+                  mutable: Sequence[str] = ()) -> int:
     """The lines of the submission's Python ``func(*make_args(), **kwargs)`` runs (probe
     ``python_lines_and_result``), once its result is shown to be what an uncounted call on
     the same arguments returns (run after it, on arguments made afresh: a result kept from
     one run cannot stand in for the other). A count is only worth the code it counted: code
     that notices the tracer (``sys.gettrace()``) and answers otherwise while counted, cheaply
-    and wrongly, fails here instead of passing the rule against Python loops."""
-    counted = ctx.probe("python_lines_and_result")(func, list(make_args()), kwargs or {},
-                                                    root_of=root_of)
+    and wrongly, fails here instead of passing the rule against Python loops. ``mutable``:
+    the parameters of ``func`` it updates in place by contract (a sparse SGD step's matrix)."""
+    counted, _ = ctx.probe("python_lines_and_result").call(
+        [func, list(make_args()), kwargs or {}], {"root_of": root_of},
+        mutable=("args",) if mutable else ())
     if not isinstance(counted, dict) or not {"lines", "result"} <= set(counted):
         raise CheckFailure(f"internal: the line count of {what} came back as {type(counted)}")
-    again = func(*make_args(), **(kwargs or {}))
+    again, _ = func.call(list(make_args()), kwargs or {}, mutable=mutable)
     if not _same_results(ctx, counted["result"], again):
         raise CheckFailure(
             f"{what} gave other results on the same inputs in two runs, one of them with its "

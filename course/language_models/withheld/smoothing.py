@@ -17,6 +17,15 @@ BUGS = [
     bug("Kneser-Ney's discount written in, not the argument",
         "    « → discount = 0.75\n    »bigram_keys = counts[1][0]"),
     bug("discount applied twice", "np.where(seen, np.maximum(numerator - « → 2 * »discount, 0.0)"),
+    # right values, a Python loop over the n-grams: require_vectorized fails them
+    bug("every order's keys gathered in a Python loop over the windows",
+        "keys, counts = np.unique(«ngram_keys(windows[inside], vocab_size) → np.array(\n"
+        "            [int(key) for key in ngram_keys(windows[inside], vocab_size)], np.int64)»",
+        says="a Python loop over the tokens"),
+    bug("continuation counts by a Python loop over the keys",
+        "suffixes = «higher_keys % (vocab_size ** k) → np.array(\n"
+        "        [int(key) % vocab_size ** k for key in higher_keys], np.int64)»",
+        says="a Python loop over the n-grams"),
     bug("continuation counts replaced by raw counts",
         "num_counts = «continuation_counts(counts[k][0], k, vocab_size) → raw_keys, raw_counts»"),
 ]
