@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from platformdirs import user_cache_path
 
 from nlpdojo import selection
 from nlpdojo.cli.common import (
@@ -33,6 +32,7 @@ from nlpdojo.cli.common import (
     describe_error,
     err_console,
     plugin_warnings_as_lines,
+    point_torch_cache,
     print_error,
     print_warning,
     report_errors,
@@ -973,10 +973,7 @@ def _list_topics_in_help() -> None:
 
 
 def main() -> None:
-    # torch.optim's first step (a grader-side oracle) makes torch create its compiler cache,
-    # torchinductor_<user>, in $TMPDIR: the grader leaves nothing there (docs/security.md)
-    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR",
-                          str(user_cache_path("nlpdojo", appauthor=False) / "torchinductor"))
+    point_torch_cache()
     end_with_parent()  # a cohort's child: not an orphan when its pool or Dask worker dies
     plugin_warnings_as_lines()  # before the plugins load: the help's topic list loads them
     with imports_without_collection():  # the plugins' modules and declarations

@@ -61,9 +61,10 @@ def _root(
 
 def main() -> None:
     one_blas_thread_at_start()  # before anything imports NumPy (nlpdojo.startup)
-    from nlpdojo.cli.common import plugin_warnings_as_lines, print_error
+    from nlpdojo.cli.common import plugin_warnings_as_lines, point_torch_cache, print_error
     from nlpdojo.errors import NlpdojoError
 
+    point_torch_cache()  # dojo verify and dojo train run torch.optim too
     plugin_warnings_as_lines()  # before the plugins load: building the app loads them
     try:
         with imports_without_collection():  # the plugins' and commands' imports
