@@ -99,6 +99,7 @@ from nlpdojo_reports.cohort import cohort_renderable, summarize
 from nlpdojo_reports.dashboard import (
     DASHBOARD_NAME,
     render_dashboard,
+    report_folder_names,
     similarity_beside,
 )
 from nlpdojo_reports.gradebook import GRADEBOOK_NAME, render_gradebook
@@ -894,31 +895,19 @@ def _other_report_names(report_name: str) -> set[str]:
     return names - {report_name, RESULT_NAME}
 
 
-#: what a cohort's grading writes beside the submissions' report folders
-COHORT_FILES = (SUMMARY_NAME, GRADEBOOK_NAME, DASHBOARD_NAME)
-
-
 def _report_folders(folders: list[Path], out_dir: Path) -> dict[str, Path]:
     """Where each submission's reports go: ``out_dir/<its folder's name>``, except for a
     folder named like a file the cohort writes there (``summary.json``, ``dashboard.html``,
     in any case): a folder of that name would stop the summary or the dashboard from being
     written for everyone (an attacker's submission did). Its reports go to
-    ``submission-<name>`` (with a number added where that is taken), and grade says so."""
-    taken = {f.name.casefold() for f in folders}
-    reserved = {n.casefold() for n in COHORT_FILES}
-    found: dict[str, Path] = {}
-    for folder in folders:
-        name = folder.name
-        if name.casefold() in reserved:
-            renamed, n = f"submission-{name}", 2
-            while renamed.casefold() in taken or renamed.casefold() in reserved:
-                renamed, n = f"submission-{n}-{name}", n + 1
-            taken.add(renamed.casefold())
+    ``submission-<name>`` (:func:`~nlpdojo_reports.dashboard.report_folder_names`), and grade
+    says so."""
+    names = report_folder_names([folder.name for folder in folders])
+    for name, folder in names.items():
+        if folder != name:
             print_warning(f"submission '{visible_name(name)}' has the name of a file the "
-                          f"cohort's grading writes; its reports go to {out_dir / renamed}")
-            name = renamed
-        found[folder.name] = out_dir / name
-    return found
+                          f"cohort's grading writes; its reports go to {out_dir / folder}")
+    return {name: out_dir / folder for name, folder in names.items()}
 
 
 def _check_case_collisions(folders: list[Path], out_dir: Path) -> None:

@@ -8,6 +8,7 @@ import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -23,6 +24,7 @@ from nlpdojo_reports.dashboard import (
     DASHBOARD_NAME,
     RESULT_NAME,
     render_dashboard,
+    report_folder_names,
     similarity_beside,
 )
 from nlpdojo_reports.writer import atomic_write_text, check_writable
@@ -200,12 +202,14 @@ def report_command(
     target = output if output is not None else summary.parent / DASHBOARD_NAME
     check_writable(target)
     # each submission's result lies beside the summary; link it relative to the page
+    # (percent-encoded: a folder named ``a#1`` is a path, not a fragment)
     links = {}
-    for row in data["submissions"]:
-        result = summary.parent / row["name"] / RESULT_NAME
+    folders = report_folder_names([row["name"] for row in data["submissions"]])
+    for name, folder in folders.items():
+        result = summary.parent / folder / RESULT_NAME
         if result.is_file():
-            links[row["name"]] = Path(os.path.relpath(result.resolve(),
-                                                      target.resolve().parent)).as_posix()
+            links[name] = quote(Path(os.path.relpath(result.resolve(),
+                                                     target.resolve().parent)).as_posix())
     similarity, written = similarity_beside(summary.parent)
     if similarity is not None:
         similarity = Path(os.path.relpath((summary.parent / similarity).resolve(),

@@ -60,18 +60,41 @@ svg text{font:11px system-ui,sans-serif;fill:#333}
 """
 
 
+def report_folder_names(names: list[str]) -> dict[str, str]:
+    """The folder beside the summary that holds each submission's reports: its own name,
+    except a name of a file the cohort writes there (``summary.json``, ``grades.csv``,
+    ``dashboard.html``, in any case: a folder of that name would stop the file being written
+    for everyone), whose reports go to ``submission-<name>`` (numbered where that is taken).
+    ``grade --submissions`` lays them out so; the dashboard links them so."""
+    from nlpdojo_reports.gradebook import GRADEBOOK_NAME
+
+    taken = {name.casefold() for name in names}
+    reserved = {n.casefold() for n in (SUMMARY_NAME, GRADEBOOK_NAME, DASHBOARD_NAME)}
+    found: dict[str, str] = {}
+    for name in names:
+        folder = name
+        if name.casefold() in reserved:
+            folder, n = f"submission-{name}", 2
+            while folder.casefold() in taken or folder.casefold() in reserved:
+                folder, n = f"submission-{n}-{name}", n + 1
+            taken.add(folder.casefold())
+        found[name] = folder
+    return found
+
+
 def render_dashboard(summary: dict[str, Any], *, result_links: dict[str, str] | None = None,
                      title: str = "Cohort dashboard", similarity: str | None = None,
                      similarity_written: str = "") -> str:
     """The page for ``summary`` (a cohort summary, docs/results-schema.md). ``result_links``
     maps a submission's name to the URL of its result (relative to the page); by default
-    ``<name>/result.json``, as ``grade --submissions`` lays them out, the name percent-encoded
+    ``<folder>/result.json``, as ``grade --submissions`` lays them out
+    (:func:`report_folder_names`), the folder's name percent-encoded
     (a folder named ``a#1`` or ``50%`` is a path, not a fragment or an escape).
     ``similarity``: the URL of the cohort's similarity report (``dojo similarity``), linked
     from the page with when it was written (``similarity_written``, :func:`written_at`): a
     grading after it may be of other files."""
-    links = ({row["name"]: f"{quote(row['name'])}/{RESULT_NAME}"
-              for row in summary["submissions"]}
+    folders = report_folder_names([row["name"] for row in summary["submissions"]])
+    links = ({name: f"{quote(folder)}/{RESULT_NAME}" for name, folder in folders.items()}
              if result_links is None else result_links)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',

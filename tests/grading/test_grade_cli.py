@@ -313,6 +313,38 @@ def test_a_submission_named_like_the_cohort_files_does_not_stop_them(toy, make_s
     assert f"submission-2-{reserved}" in result.output
 
 
+def test_every_dashboard_link_leads_to_its_result(toy, make_submission, tmp_path):
+    """A CI integrator's trial: `dojo report` linked `a#1/result.json` unquoted (a fragment)
+    and gave the submission named summary.json, whose reports are in
+    submission-summary.json/, no link; `grade -f html` linked it to summary.json/. Each link
+    of either page now opens the submission's own result."""
+    import re
+    from pathlib import Path
+    from urllib.parse import unquote
+
+    from nlpdojo.cli.app import build_app
+
+    root = tmp_path / "cohort"
+    root.mkdir()
+    names = ("a#1", "x?y z", "50%", "summary.json")
+    for name in names:
+        make_submission(None, name=f"subs/{name}").rename(root / name)
+    out = tmp_path / "out"
+    assert grade("--submissions", str(root), "-f", "html", "-o", str(out)).exit_code == 0
+    elsewhere = tmp_path / "elsewhere" / "page.html"
+    made = runner.invoke(build_app(), ["report", str(out / "summary.json"), "-o", str(elsewhere)])
+    assert made.exit_code == 0, made.output
+    for page in (out / "dashboard.html", elsewhere):
+        links = [unquote(h) for h in re.findall(r'href="([^"]+/result\.json)"', page.read_text())]
+        assert len(links) == len(names), (page, links)
+        for link in links:
+            result = (page.parent / link).resolve()
+            assert result.is_file(), (page, link)
+        submitted = {Path(json.loads((page.parent / link).read_text())["submission"]).name
+                     for link in links}
+        assert submitted == set(names), page
+
+
 def test_notebook_submission(toy, make_submission, tmp_path):
     from nlpdojo_autograder.release.notebooks import build_notebook, dumps
 
