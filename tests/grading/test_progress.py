@@ -56,6 +56,18 @@ def test_pipes_and_ci_logs_get_no_progress_at_all(toy, make_submission):
     assert out.file.getvalue() == ""
 
 
+def test_force_color_in_a_ci_log_gets_colours_but_no_progress(toy, make_submission,
+                                                              monkeypatch):
+    """Many CI set-ups export FORCE_COLOR, which makes rich take a log for a terminal: a
+    grading's spinner wrote ~450 frames into it (a CI integrator's trial). A live display
+    needs a real terminal then; an interactive one still gets it (the tests above)."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    out = Console(file=StringIO(), width=120, record=True)  # FORCE_COLOR: is_terminal
+    assert out.is_terminal
+    graded_with(out, make_submission())
+    assert out.file.getvalue() == ""
+
+
 def test_the_grade_command_shows_progress_on_a_terminal_only(toy, make_submission,
                                                              monkeypatch):
     from typer.testing import CliRunner
