@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import io
 import json
+import math
 import os
 import shutil
 import sys
@@ -232,6 +233,9 @@ def grade_command(
                                  submission=submission, submissions=submissions, topics=topics)
     if recording is not None and not topics:
         topics = recording.targets  # the assignment's
+    if fail_under is not None and math.isnan(fail_under):
+        raise UsageError("--fail-under takes a number of points (nan is below and above "
+                         "every score: the job would always fail)")
     request = GradeRequest(
         topics=topics or [], submission=submission, submissions=submissions, jobs=jobs,
         cluster=cluster, resume=resume, solutions=solutions, backend=backend, device=device,

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -345,8 +347,48 @@ def load_replay(path: Path) -> dict[str, Any]:
     if not needed <= set(opts):
         raise UsageError(f"{path} does not record how it was graded (options lack "
                          f"{sorted(needed - set(opts))}); it cannot be replayed")
+    wrong = _malformed_options(opts)
+    if wrong:
+        raise UsageError(f"cannot replay {path}: its options are not what grade records "
+                         f"({wrong}); replay the report as grade wrote it")
     _refuse_if_changed(path, opts.get("submission"), recorded.submission_sha256)
     return opts
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: what each recorded option holds (a replay file edited by hand: ``topics: 5`` ended grade
+#: with an internal error, ``timeout_scale: -1`` timed every check out, ``input_seed: "abc"``
+#: wrote a result its schema refuses; a CI integrator's trial)
+_RECORDED: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "topics": ("a list of topic names", lambda v: isinstance(v, list)
+               and all(isinstance(t, str) for t in v)),
+    "questions": ("null or a list of question ids", lambda v: v is None or (
+        isinstance(v, list) and all(isinstance(q, str) for q in v))),
+    "solutions": ("true or false", lambda v: isinstance(v, bool)),
+    "full": ("true or false", lambda v: isinstance(v, bool)),
+    "use_reference": ("true or false", lambda v: isinstance(v, bool)),
+    "require_sandbox": ("true or false", lambda v: isinstance(v, bool)),
+    "seed": ("a whole number", _is_int),
+    "input_seed": ("null or a whole number of 0 or more", lambda v: v is None or (
+        _is_int(v) and v >= 0)),
+    "backend": ("a backend's name", lambda v: isinstance(v, str) and bool(v)),
+    "device": ("a device's name", lambda v: isinstance(v, str) and bool(v)),
+    "timeout_scale": ("a number above 0", lambda v: isinstance(v, (int, float))
+                      and not isinstance(v, bool) and math.isfinite(v) and v > 0),
+    "memory_mb": ("null or a whole number of 0 or more", lambda v: v is None or (
+        _is_int(v) and v >= 0)),
+    "submission": ("null or a path", lambda v: v is None or isinstance(v, str)),
+}
+
+
+def _malformed_options(opts: dict[str, Any]) -> str:
+    """What is wrong with the recorded options ``opts`` (``""``: nothing)."""
+    wrong = [f"{key} is {json.dumps(opts[key])[:40]}, not {what}"
+             for key, (what, fits) in _RECORDED.items() if key in opts and not fits(opts[key])]
+    return "; ".join(wrong)
 
 
 def _refuse_if_changed(path: Path, submission: str | None, recorded: str) -> None:

@@ -209,6 +209,35 @@ def test_replay_of_a_bad_file(toy, tmp_path):
     assert "cannot replay" in result.output
 
 
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("topics", 5, "topics is 5, not a list of topic names"),
+    ("timeout_scale", -1, "timeout_scale is -1, not a number above 0"),
+    ("input_seed", "abc", 'input_seed is "abc", not null or a whole number'),
+    ("full", "yes", 'full is "yes", not true or false'),
+])
+def test_a_replay_file_edited_by_hand_is_refused_as_a_usage_error(toy, make_submission,
+                                                                   tmp_path, key, value, said):
+    """A CI integrator's trial: ``topics: 5`` ended grade with an internal error (exit 3),
+    ``timeout_scale: -1`` timed every check of the reference out (0/44), ``input_seed: "abc"``
+    wrote a result its schema refuses. Each is a usage error now, saying what is wrong."""
+    folder = make_submission()
+    first = tmp_path / "first.json"
+    grade("toy", "-s", str(folder), "--seed", "7", "-f", "json", "-o", str(first))
+    data = json.loads(first.read_text())
+    data["options"][key] = value
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data))
+    result = runner.invoke(app, ["--replay", str(edited)])
+    assert result.exit_code == 2, result.output
+    assert said in " ".join(result.output.split()), result.output
+
+
+def test_fail_under_nan_is_refused(toy, tmp_path):
+    """``--fail-under nan`` was taken: no score reaches it, so the job always failed."""
+    result = runner.invoke(app, ["toy", "--solutions", "--fail-under", "nan"])
+    assert result.exit_code == 2 and "--fail-under takes a number" in result.output
+
+
 def test_a_quiet_cohort_leaves_its_tables_to_its_files(toy, make_submission, tmp_path):
     """The TA's trial: ``-q`` printed every cohort table still (the regrade's output was
     cluttered with them)."""
