@@ -88,7 +88,7 @@ from nlpdojo_autograder.grading.progress import (
 )
 from nlpdojo_autograder.grading.resume import (
     GradingKey,
-    earlier_result,
+    resumed,
     write_mark,
 )
 from nlpdojo_autograder.grading.snapshot import SubmissionError, cohort_output, unwrapped
@@ -659,15 +659,22 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     key = GradingKey.of(grade_child_argv(names, options, replay_options), options.backend)
     kept = {}
     if resume:  # each kept on the seed it was graded on; the rest never on one of those
-        kept = {f.name: r for f in folders if (r := earlier_result(
-            report_dirs[f.name], f, key, options.inputs if seed_given else None,
-            RESULT_NAME)) is not None}
+        why: dict[str, int] = {}
+        for f in folders:
+            earlier, reason = resumed(report_dirs[f.name], f, key,
+                                      options.inputs if seed_given else None, RESULT_NAME)
+            if earlier is not None:
+                kept[f.name] = earlier
+            else:
+                why[reason] = why.get(reason, 0) + 1
         fresh = "" if seed_given or len(kept) == len(folders) else (
             f" on input seed {options.inputs} (an earlier run's seed is in its students' "
             "results: new or changed work is never graded on it)")
+        reasons = "" if not why else " (" + ", ".join(
+            f"{n} {reason}" for reason, n in sorted(why.items(), key=lambda kv: -kv[1])) + ")"
         err_console.print(f"resuming: {len(kept)} of {len(folders)} submissions were graded "
                           "earlier with these options, grader and files, kept; grading "
-                          f"{len(folders) - len(kept)}{fresh}")
+                          f"{len(folders) - len(kept)}{reasons}{fresh}")
 
     def one(folder: Path) -> tuple[str, Any, int, list[str]]:
         opts = {**replay_options, "topics": names, "submission": str(folder.resolve())}

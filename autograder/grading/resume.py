@@ -74,27 +74,30 @@ def _read_mark(report_dir: Path) -> dict[str, Any] | None:
     return mark if isinstance(mark, dict) and mark.get("version") == MARK_VERSION else None
 
 
-def _matches(mark: dict[str, Any] | None, key: GradingKey) -> bool:
-    return (mark is not None and mark.get("argv") == list(key.argv)
-            and mark.get("grader") == key.grader)
-
-
-def earlier_result(report_dir: Path, folder: Path, key: GradingKey, input_seed: int | None,
-                   result_name: str) -> GradingResult | None:
+def resumed(report_dir: Path, folder: Path, key: GradingKey, input_seed: int | None,
+            result_name: str) -> tuple[GradingResult | None, str]:
     """The result an earlier run of this cohort wrote for the submission ``folder``, where it
     was graded exactly as it would be now (its files hashed only where the rest matches), on
-    ``input_seed`` (None: on any); otherwise None (grade it)."""
+    ``input_seed`` (None: on any), and ``""``; otherwise None and why (``grade --resume`` says
+    it: a CI integrator whose grader changed between the runs read "0 of 7 ... kept" and no
+    reason)."""
     mark = _read_mark(report_dir)
-    if not _matches(mark, key) or not isinstance(mark.get("input_seed"), int) or (
+    if mark is None:
+        return None, "not graded before"
+    if mark.get("argv") != list(key.argv):
+        return None, "graded with other options"
+    if mark.get("grader") != key.grader:
+        return None, "graded by another version of the grader"
+    if not isinstance(mark.get("input_seed"), int) or (
             input_seed is not None and mark.get("input_seed") != input_seed):
-        return None
+        return None, "graded on another input seed"
     try:
         if content_hash(folder) != mark.get("submission_sha256"):
-            return None
+            return None, "changed since"
     except (OSError, SubmissionError):  # its grading will say why
-        return None
+        return None, "unreadable now"
     try:
         data = json.loads((report_dir / result_name).read_text(encoding="utf-8"))
-        return GradingResult.from_dict(data)
+        return GradingResult.from_dict(data), ""
     except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return None, "its result is missing or unreadable"

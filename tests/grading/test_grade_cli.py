@@ -525,6 +525,10 @@ def test_a_cohort_resumed_keeps_what_was_graded_the_same_way(toy, make_submissio
     resumed = grade("--submissions", str(root), "-f", "json", "-o", str(out), "--resume")
     assert resumed.exit_code == 1, resumed.output
     assert "resuming: 1 of 3 submissions" in resumed.output
+    # and why the others were not kept (a CI integrator's trial: no reason was said)
+    said = " ".join(resumed.output.split())
+    assert "grading 2 (1 changed since, 1 not graded before)" in said or \
+        "grading 2 (1 not graded before, 1 changed since)" in said, said
     again = {n: json.loads((out / n / "result.json").read_text())
              for n in ("alice", "bob", "carol")}
     assert again["bob"]["started_at"] == graded["bob"]["started_at"]  # kept, not regraded
@@ -537,6 +541,7 @@ def test_a_cohort_resumed_keeps_what_was_graded_the_same_way(toy, make_submissio
     other = grade("--submissions", str(root), "-f", "json", "-o", str(out), "--resume",
                   "--seed", "5")
     assert "resuming: 0 of 3 submissions" in other.output
+    assert "grading 3 (3 graded on another input seed)" in " ".join(other.output.split())
 
 
 def test_a_resumed_cohort_grades_new_work_on_a_seed_nobody_was_given(
