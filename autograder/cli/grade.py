@@ -347,8 +347,12 @@ def _warn_skipped(warnings: list[str]) -> None:
 def _write_failure_report(exc: Exception, topics: list[str], options: Any,
                           replay_options: dict[str, Any], fmt: str, path: Path) -> None:
     message, code = describe_error(exc)
-    if code == EXIT_ERROR:
+    if code == EXIT_ERROR and _refused(exc):
         text = f"could not grade this submission: {message}"
+    elif code == EXIT_ERROR:  # the grader's set-up (a data set not fetched): not the student's
+        # (on Gradescope a missing data set read as the student's zero; a CI integrator's trial)
+        text = (f"could not grade this submission: {message}; this is not your fault, please "
+                "tell your instructor")
     else:
         text = (f"the autograder failed ({type(exc).__name__}: {exc}); this is not your fault, "
                 "please tell your instructor")

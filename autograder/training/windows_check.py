@@ -2,14 +2,16 @@
 lecture 6, "Training an RNN language model"; Zaremba et al. 2014's batching): the stream split
 into B parallel streams, each cut into windows of T steps, the targets the inputs moved one
 token on. The streams it cuts are drawn here (:data:`WINDOW_DRAWS`); every window must be the
-reference's exactly.
+reference's exactly, and cut by reshapes, its lines of Python not growing with the stream
+(:func:`~nlpdojo_autograder.authoring.require_vectorized`: a helper's triple loop over the
+windows, rows and tokens kept every point of the question).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from nlpdojo_autograder.authoring import Check, Context, value_check
+from nlpdojo_autograder.authoring import Check, Context, require_vectorized, value_check
 
 #: the streams cut, (N tokens, B streams, T steps) each, rows of L = N // B tokens: N = 61
 #: drops a token (N mod B) and each row's last 3 after its K = (L − 1) // T whole windows; N =
@@ -34,6 +36,10 @@ def windows_check(check: str, title: str, points: float, *,
             out[f"N={n}, B={b}, T={t}: inputs"] = ctx.to_numpy(inputs, f"{function}' inputs")
             out[f"N={n}, B={b}, T={t}: targets"] = ctx.to_numpy(targets,
                                                                 f"{function}' targets")
+        # the READMEs' "with reshapes only (no Python loop)"
+        require_vectorized(ctx, None, function, lambda n: (
+            np.random.default_rng([ctx.seed, n]).integers(0, ID_RANGE, n), 4, 8),
+            items="tokens")
         return out
 
     return value_check(check, title, points, collect, rtol=0, atol=0)

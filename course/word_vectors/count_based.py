@@ -11,6 +11,7 @@ from nlpdojo_autograder.authoring import (
     call,
     calls_check,
     function_check,
+    require_vectorized,
     settings_rng,
 )
 from nlpdojo_autograder.authoring.inputs import inputs, integers
@@ -40,6 +41,14 @@ def _svd_inputs(ctx: Context) -> dict:
 WINDOWS = inputs(token_ids=integers(12, 200), vocab_size=14, window=integers(3, low=1),
                  wide=integers(6, low=3))
 
+def _vectorized_counts(ctx: Context) -> None:
+    """The README's "vectorised: one slice per offset": the lines of Python of
+    ``cooccurrence_matrix`` must not grow with the stream (a helper's loop over the tokens
+    kept 3 of 3)."""
+    require_vectorized(ctx, "count_based", "cooccurrence_matrix", lambda n: (
+        np.random.default_rng([ctx.seed, n]).integers(0, 50, n), 50, 3), items="tokens")
+
+
 COUNT_SVD = Question(
     "count_svd", "Co-occurrence counts, PPMI and truncated SVD", code="count_based",
     checks=[
@@ -47,7 +56,8 @@ COUNT_SVD = Question(
                     WINDOWS,
                     [call("cooccurrence_matrix", "token_ids", "vocab_size", window,
                           out=f"cooccurrence{'' if window == 'window' else ' (wider window)'}")
-                     for window in ("window", "wide")], arrays="numpy"),
+                     for window in ("window", "wide")], arrays="numpy",
+                    after=_vectorized_counts),
         function_check("ppmi",
                        lambda ctx: ((_counts_input(ctx),), {}), check="ppmi",
                        title="ppmi on given counts", points=1.0, outputs=("ppmi",), atol=1e-8),

@@ -162,6 +162,14 @@ def test_missing_data_for_the_selected_checks_exits_2_before_grading(tmp_path, m
     # questions that need no data are graded as usual
     quick = CliRunner().invoke(app, ["softmax", "--submission", str(ROOT / "solutions")])
     assert quick.exit_code == 0, quick.output
+    # the report Gradescope shows the student says whose problem it is (a CI integrator's
+    # trial: "could not grade this submission: data set not fetched yet", the student's zero)
+    report = tmp_path / "results.json"
+    gradescope = CliRunner().invoke(app, ["training", "--submission", str(ROOT / "solutions"),
+                                          "-f", "gradescope", "-o", str(report)])
+    assert gradescope.exit_code == 2, gradescope.output
+    text = json.loads(report.read_text())["output"]
+    assert "not fetched yet: sotu" in text and "this is not your fault" in text, text
 
 
 @pytest.mark.timeout(180)

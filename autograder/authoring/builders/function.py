@@ -187,7 +187,8 @@ FILE_KINDS = {".png": ("a PNG image", b"\x89PNG\r\n\x1a\n", 1000)}
 @question_builder
 def calls_check(check: str, title: str, points: float, make: Callable[[Context], dict[str, Any]],
                 calls: Sequence[Call], *, question: str | None = None, module: str | None = None,
-                arrays: str = "backend", inspect: Inspect | None = None, **options: Any) -> Check:
+                arrays: str = "backend", inspect: Inspect | None = None,
+                after: Callable[[Context], None] | None = None, **options: Any) -> Check:
     """The values of several calls of functions of ``module`` (:func:`call`) on the inputs
     ``make(ctx)`` draws (:func:`~.inputs.inputs`), in order, against the
     reference's: one function on several inputs (a softmax of a matrix, of a vector, of large
@@ -196,7 +197,8 @@ def calls_check(check: str, title: str, points: float, make: Callable[[Context],
     ``arrays`` says (:data:`ARRAYS`); ``inspect(outputs, inputs)`` runs after the last call;
     ``options`` go to :func:`~.kinds.value_check` (``rtol``, ``up_to_sign``,
     ``mistakes``, ``hidden``, ``swap_in``...). Two calls may not name one output the same
-    (the first's would be compared as the second's: never).
+    (the first's would be compared as the second's: never). ``after(ctx)``: a rule run once
+    the calls are judged (:func:`~.vectorization.require_vectorized`, say).
     """
     named = [o for c in calls for o in c.out]
     twice = sorted({o for o in named if named.count(o) > 1})
@@ -247,6 +249,8 @@ def calls_check(check: str, title: str, points: float, make: Callable[[Context],
                 payload.update({o: seen[o] for o in c.out})
         if inspect is not None:
             inspect(seen, drawn)
+        if after is not None:
+            after(ctx)
         return payload
 
     return value_check(check, title, points, run, question=question, **options)

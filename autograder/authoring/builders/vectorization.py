@@ -263,18 +263,20 @@ def _same_when_traced(ctx: Context, cls: str, traced: Any, untraced: Any) -> Non
 VECTORIZED_LINES = 200
 
 
-def require_vectorized(ctx: Context, module: str, name: str,
+def require_vectorized(ctx: Context, module: str | None, name: str,
                        make_args: Callable[[int], tuple], *, items: str,
                        sizes: tuple[int, int] = (2_000, 8_000)) -> None:
-    """Fail unless ``module.name`` is vectorized over its data: the lines of the submission's
-    Python it runs (:func:`~nlpdojo_autograder.runtime.probes.python_lines`) on ``make_args(size)``
-    must not grow with the size, nor pass :data:`VECTORIZED_LINES` (or 2 % of the larger
+    """Fail unless ``module.name`` (``module`` None: the question's) is vectorized over its
+    data: the lines of the submission's Python it runs
+    (:func:`~nlpdojo_autograder.runtime.probes.python_lines`) on ``make_args(size)`` must not
+    grow with the size, nor pass :data:`VECTORIZED_LINES` (or 2 % of the larger
     size). A loop over the ``items`` (tokens, rows), a comprehension or a generator fed to
     ``Counter`` runs at least one more line per item; NumPy's loops run in C and count
     nothing. A loop over sentences, about a line per six tokens, is caught too. Each counted
     call's result must be an uncounted call's (:func:`counted_lines`)."""
-    lines = [counted_lines(ctx, name, ctx.function(module, name),
-                           lambda size=size: make_args(size)) for size in sizes]
+    func = ctx.function(module, name) if module is not None else ctx.function(name)
+    lines = [counted_lines(ctx, name, func, lambda size=size: make_args(size))
+             for size in sizes]
     grown, more = lines[1] - lines[0], sizes[1] - sizes[0]
     # the cap: lines added while counted only (a padding loop where the tracer is seen) could
     # make the two counts equal, but not small

@@ -16,6 +16,13 @@ BUGS = [
     bug("RNN LM's final state taken from the first step", "return scores, (c_emb, c_rnn, c_out, "
         "hs[:, «-1 → 0»", says="exactly those of the state carried from the window's first step",
         by=("final_state",)),
+    # right windows, a Python loop over them: require_vectorized fails it
+    bug("BPTT windows cut in a Python loop over the tokens",
+        "    inputs = streams[:, :k * bptt].reshape(batch_size, k, bptt)  # (B, K, T)\n",
+        "    inputs = np.array([[[streams[b, j * bptt + i] for i in range(bptt)]\n"
+        "                        for j in range(k)] for b in range(batch_size)],\n"
+        "                      np.int64).reshape(batch_size, k, bptt)  # (B, K, T)\n",
+        says="a Python loop over the tokens"),
     bug("targets not shifted by one", "targets = streams[:, «1:k * bptt + 1 → :k * bptt»]",
         says="exactly those of targets not shifted by one"),
     bug("hidden state not carried across windows", "model.«final_state(cache → initial_state(b»)  "
