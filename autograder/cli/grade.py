@@ -746,7 +746,11 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     summary = summarize(results)
     trouble = {name: problems for name, _, _, problems in graded if problems}
     for row in summary["submissions"]:
-        row["errors"] += trouble.get(row["name"], [])
+        # a failed grading's reason is its result's error already ("could not grade this
+        # submission: ..."): said once in the summary and grades.csv, not twice
+        said = " ".join(row["errors"])
+        row["errors"] += [p for p in trouble.get(row["name"], [])
+                          if p.partition(": ")[2] not in said]
     if leaderboard:  # a course's: its roster's students only (not a folder matching none)
         ranked = (results if recording is None or recording.match is None else
                   {n: r for n, r in results.items() if n in recording.match.matched})

@@ -202,8 +202,9 @@ def test_a_submission_that_kills_its_grader_costs_only_itself_on_a_cluster(
     rows = {r["name"]: r for r in json.loads((out / "summary.json").read_text())["submissions"]}
     assert rows["alice"]["score"] == 7.5 and not rows["alice"]["errors"]
     assert rows["mallory"]["score"] < 7.5
-    assert any("grading failed" in e and "killed by signal" in e
-               for e in rows["mallory"]["errors"]), rows["mallory"]
+    # said once (it was twice: the result's error and "grading failed: ..."; a CI
+    # integrator's trial)
+    assert sum("killed by signal" in e for e in rows["mallory"]["errors"]) == 1, rows["mallory"]
 
 
 @needs_dask

@@ -12,6 +12,11 @@ UPDATES = ("self.running_mean = (1 - self.momentum) * self.running_mean + self.m
 
 
 BUGS = [
+    # right statistics, a Python loop over the positions: the time rule fails it
+    bug("the batch mean of sequences summed a position at a time",
+        "mean = «xp.mean(x, axis=axes) → (xp.mean(x, axis=axes) if x.ndim == 2 else sum(\n"
+        "                xp.mean(x[:, t, :], axis=0) for t in range(x.shape[1])) / x.shape[1])»"
+        "  # (C,)", says="a Python loop over the positions"),
     bug("the statistics of each position over its channels (layer normalisation, not batch "
         "normalisation)", "mean = xp.mean(x, axis=«axes → -1, keepdims=True»)  # (C,)\n"
         "            var = xp.mean((x - mean) ** 2, axis=«axes → -1, keepdims=True»)",

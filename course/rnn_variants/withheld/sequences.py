@@ -16,6 +16,11 @@ _FORWARD_TO_BACKWARD = (
     "        ### BEGIN SOLUTION rnn_variants.recurrent\n")
 
 BUGS = [
+    # right values, a Python loop over the positions: the time rule fails it
+    bug("highway's gate computed a position at a time",
+        "a = «xp.matmul(u, self.weight.data) → xp.stack(\n"
+        "            [xp.matmul(u[:, i, :], self.weight.data) for i in range(u.shape[1])], axis=1)»"
+        " + self.bias.data", says="a Python loop over the positions"),
     bug("BPTT: the state's gradient from the next step dropped",
         "with_first(«grad_state → zeros_like_state(xp, final)», grad_output[:, t, :])"),
     bug("the whole state output at each step (only an array state works)",
