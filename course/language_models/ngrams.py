@@ -187,8 +187,12 @@ def _add_delta_values(ctx: Context) -> dict[str, np.ndarray]:
 def _perplexity_values(ctx: Context) -> dict[str, np.ndarray]:
     rng = ctx.rng()
     f = ctx.function("perplexity")
-    return {f"{m} tokens": np.asarray(ctx.to_numpy(f(-rng.exponential(3.0, m)), "perplexity"))
-            for m in (1, 17, 500)}
+    out = {f"{m} tokens": np.asarray(ctx.to_numpy(f(-rng.exponential(3.0, m)), "perplexity"))
+           for m in (1, 17, 500)}
+    # ngrams.py's "vectorized (no Python loop over tokens)" (a sum in a loop kept 1 of 1)
+    require_vectorized(ctx, None, "perplexity", lambda n: (
+        -np.random.default_rng([ctx.seed, n]).exponential(3.0, n),), items="tokens")
+    return out
 
 
 # -- real text ---------------------------------------------------------------------------------

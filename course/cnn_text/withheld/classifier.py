@@ -6,6 +6,11 @@ from __future__ import annotations
 from nlpdojo_autograder.authoring import bug
 
 BUGS = [
+    # the right mask, a Python loop over the positions: the time rule fails it
+    bug("Kim's padding mask built a position at a time",
+        "real = «xp.arange(ids.shape[1], device=self.backend.device)[None, :] < lengths[:, None]"
+        " → xp.stack(\n            [lengths > t for t in range(ids.shape[1])], axis=1)»",
+        says="a Python loop over the positions"),
     bug("the padded positions' vectors not zeroed (the wide convolution reads the pad token)",
         "vectors = vectors «* xp.astype(real, vectors.dtype)[:, :, None]  → » # padding: zeros"),
     bug("the max over every output, the padding's included",

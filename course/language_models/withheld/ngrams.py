@@ -30,5 +30,9 @@ BUGS = [
     bug("add-δ looks each n-gram up in a Python loop",
         "joint = « → np.array([»lookup(ngram_k, ngram_c, ngram_keys(«windows → w[None]», "
         "vocab_size)«)  # (M,)  C(c, w) → )[0]\n                      for w in windows])»"),
+    bug("perplexity summed in a Python loop over the tokens",
+        "float(np.exp(-«np.mean(log_probs) → sum(float(lp) for lp in log_probs)\n"
+        "                       / len(log_probs)»))",
+        says="a Python loop over the tokens"),
     bug("perplexity with the log base mixed up", "float(«np.exp( → 2.0 ** (»-np.mean(log_probs)))"),
 ]
