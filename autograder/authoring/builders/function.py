@@ -23,7 +23,7 @@ from nlpdojo_autograder.authoring.builders.cases import (
 from nlpdojo_autograder.authoring.builders.points import with_hint
 from nlpdojo_autograder.authoring.builders.vectorization import counted_lines
 from nlpdojo_autograder.authoring.builders.wire import send_argument, stable_call
-from nlpdojo_autograder.authoring.checks import Check, CheckFailure, Payload
+from nlpdojo_autograder.authoring.checks import Check, CheckFailure, DeclarationError, Payload
 from nlpdojo_autograder.authoring.context import Context
 from nlpdojo_autograder.authoring.deferred import question_builder
 from nlpdojo_autograder.authoring.inputs import Inspect
@@ -120,8 +120,9 @@ def function_check(name: str,
             inspect(out, drawn)
         if batched:
             if not drawn:
-                raise ValueError(f"function_check({name!r}, batched=...): make draws the "
-                                 "arguments by name (inputs(...)), which the rule batches")
+                raise DeclarationError(f"function_check({name!r}, batched=...): make draws "
+                                       "the arguments by name (inputs(...)), which the rule "
+                                       "batches")
             _require_function_vectorized(ctx, module, name, drawn, batched,
                                          () if in_place is None else (in_place,))
         return {**out, **mistaken}
