@@ -83,7 +83,7 @@ def resumed(report_dir: Path, folder: Path, key: GradingKey, input_seed: int | N
     reason)."""
     mark = _read_mark(report_dir)
     if mark is None:
-        return None, "not graded before"
+        return None, "not graded to the end before"
     if mark.get("argv") != list(key.argv):
         return None, "graded with other options"
     if mark.get("grader") != key.grader:

@@ -527,8 +527,8 @@ def test_a_cohort_resumed_keeps_what_was_graded_the_same_way(toy, make_submissio
     assert "resuming: 1 of 3 submissions" in resumed.output
     # and why the others were not kept (a CI integrator's trial: no reason was said)
     said = " ".join(resumed.output.split())
-    assert "grading 2 (1 changed since, 1 not graded before)" in said or \
-        "grading 2 (1 not graded before, 1 changed since)" in said, said
+    assert "grading 2 (1 changed since, 1 not graded to the end before)" in said or \
+        "grading 2 (1 not graded to the end before, 1 changed since)" in said, said
     again = {n: json.loads((out / n / "result.json").read_text())
              for n in ("alice", "bob", "carol")}
     assert again["bob"]["started_at"] == graded["bob"]["started_at"]  # kept, not regraded
