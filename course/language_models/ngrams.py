@@ -51,7 +51,7 @@ def _counts(ctx: Context, stream: np.ndarray, n: int, vocab: int,
             zip(names, ctx.unpack(result, names, "count_ngrams"), strict=True)]
 
 
-def _stream_of(ctx: Context, tokens: int, n: int = 3) -> np.ndarray:
+def stream_of(ctx: Context, tokens: int, n: int = 3) -> np.ndarray:
     """About ``tokens`` ids of random padded sentences, drawn from the check's seed (the same
     for a size within one grading, another in the next: answers kept for a fixed stream, keyed
     by its hash, would pass the loop check with a loop)."""
@@ -108,8 +108,8 @@ def _name_the_count_mistake(n: int, windows: np.ndarray, counts: list[np.ndarray
 
 
 def _count_values(ctx: Context) -> dict[str, np.ndarray]:
-    for name, make in (("ngram_windows", lambda t: (_stream_of(ctx, t), 3, BOS)),
-                       ("count_ngrams", lambda t: (_stream_of(ctx, t), 3, VOCAB, BOS))):
+    for name, make in (("ngram_windows", lambda t: (stream_of(ctx, t), 3, BOS)),
+                       ("count_ngrams", lambda t: (stream_of(ctx, t), 3, VOCAB, BOS))):
         require_vectorized(ctx, "ngrams", name, make, items="tokens")
     rng, out = ctx.rng(), {}
     for n in (1, 2, 3, 4):  # any order: the unigram's context is empty
@@ -154,7 +154,7 @@ def _trigram_model(ctx: Context, tokens: int) -> tuple[tuple[np.ndarray, ...], n
     """Trigram counts of about ``tokens`` ids, counted here (keys in base VOCAB, as
     ``count_ngrams`` returns them), and the trigrams to score: add_delta_log_probs' arguments
     for :func:`require_vectorized`."""
-    stream = _stream_of(ctx, tokens)
+    stream = stream_of(ctx, tokens)
     windows = np.lib.stride_tricks.sliding_window_view(stream, 3)  # (T − 2, 3)
     windows = windows[windows[:, -1] != BOS]  # (M, 3)
     digits = VOCAB ** np.arange(2, -1, -1)  # (3,)

@@ -26,7 +26,7 @@ from nlpdojo_autograder.authoring import (
     value_check,
 )
 from nlpdojo_course.language_models.data import sotu_sentences
-from nlpdojo_course.language_models.ngrams import NGRAM_COUNTS
+from nlpdojo_course.language_models.ngrams import NGRAM_COUNTS, stream_of
 
 VOCAB = 12  # ids of the random streams: 0 is <s>, 1 is </s>, the rest words
 BOS, EOS = 0, 1
@@ -83,19 +83,12 @@ def _log_probs(ctx: Context, func: str, counts, windows, vocab: int, discount: f
     return out
 
 
-def _stream_about(ctx: Context, tokens: int, n: int = 3) -> np.ndarray:
-    """About ``tokens`` ids of random padded sentences for the rule against Python loops, drawn
-    from the check's seed and the size (another stream in the next grading)."""
-    return _random_stream(np.random.default_rng([ctx.seed, tokens, 0xB0]), n,
-                          sentences=max(1, tokens // 7))
-
-
 # -- backoff -------------------------------------------------------------------------------------
 def _everygram_values(ctx: Context) -> dict[str, np.ndarray]:
     # the README's "a loop over tokens, n-grams or rows is not" (a helper's loop over the
     # windows kept 7 of 7 points): its lines of Python must not grow with the stream
     require_vectorized(ctx, "backoff", "everygram_counts",
-                       lambda t: (_stream_about(ctx, t), 3, VOCAB, BOS), items="tokens")
+                       lambda t: (stream_of(ctx, t), 3, VOCAB, BOS), items="tokens")
     rng, out = ctx.rng(), {}
     for n in (1, 2, 3, 4):
         for k, (keys, counts) in enumerate(_everygrams(ctx, _random_stream(rng, n), n, VOCAB),

@@ -41,6 +41,7 @@ def _svd_inputs(ctx: Context) -> dict:
 WINDOWS = inputs(token_ids=integers(12, 200), vocab_size=14, window=integers(3, low=1),
                  wide=integers(6, low=3))
 
+
 def _vectorized_counts(ctx: Context) -> None:
     """The README's "vectorised: one slice per offset": the lines of Python of
     ``cooccurrence_matrix`` must not grow with the stream (a helper's loop over the tokens

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from nlpdojo_reports.clusters import cluster_title
 from nlpdojo_reports.formatting import fmt_number, fmt_score
+from nlpdojo_reports.gradebook import GRADEBOOK_NAME
 from nlpdojo_reports.sanitize import visible_name
 
 DASHBOARD_NAME = "dashboard.html"
@@ -66,8 +67,6 @@ def report_folder_names(names: list[str]) -> dict[str, str]:
     ``dashboard.html``, in any case: a folder of that name would stop the file being written
     for everyone), whose reports go to ``submission-<name>`` (numbered where that is taken).
     ``grade --submissions`` lays them out so; the dashboard links them so."""
-    from nlpdojo_reports.gradebook import GRADEBOOK_NAME
-
     taken = {name.casefold() for name in names}
     reserved = {n.casefold() for n in (SUMMARY_NAME, GRADEBOOK_NAME, DASHBOARD_NAME)}
     found: dict[str, str] = {}
