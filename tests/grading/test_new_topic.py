@@ -26,10 +26,8 @@ IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
 @pytest.fixture
 def course(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A copy of the course's two packages on ``PYTHONPATH``, and the environment to run
-    ``dojo`` and ``grade`` on it: the test's input seed kept (tests/conftest.py), so that no
-    verdict depends on a draw, and the commands a test runs share the reference's expected
-    outcomes at that draw (its private store: a ``dojo verify`` then a ``grade`` of the same
-    topic run the reference once)."""
+    ``dojo`` and ``grade`` on it, with the test's input seed kept (tests/conftest.py): no
+    verdict of these commands depends on a random draw."""
     packages = tmp_path / "packages"
     shutil.copytree(REPO / "solutions", packages / "nlpdojo_solutions", ignore=IGNORE)
     shutil.copytree(REPO / "course", packages / "nlpdojo_course", ignore=IGNORE)
