@@ -36,9 +36,18 @@ def _text(value: Any) -> str:
     return value
 
 
+def _number(value: Any) -> float:
+    """``value`` as a float (a number or its text); NaN for anything else, "soon" included."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return float("nan")
+    try:
+        return float(value)
+    except ValueError:
+        return float("nan")
+
+
 def _scale(value: Any) -> float:
-    number = float(value) if isinstance(value, int | float | str) and not isinstance(
-        value, bool) else float("nan")
+    number = _number(value)
     if not number >= 0.01:
         raise ValueError("a number of at least 0.01")
     return number
@@ -49,6 +58,13 @@ def _megabytes(value: Any) -> int:
             isinstance(value, str) and value.isdigit())):
         raise ValueError("a whole number of megabytes, 0 or more (0: no limit)")
     return int(value)
+
+
+def _seconds(value: Any) -> float:
+    number = _number(value)
+    if not (number >= 1 and number < float("inf")):
+        raise ValueError("a number of seconds, at least 1")
+    return number
 
 
 def _flag(value: Any) -> bool:
@@ -67,6 +83,8 @@ KEYS: dict[str, Callable[[Any], Any]] = {
     "dtype": _text,
     "timeout_scale": _scale,
     "memory_mb": _megabytes,
+    # grade --time-limit: seconds for the grading of one submission
+    "time_limit": _seconds,
     "output": _text,
     # grade --submissions ranks every cohort on its held-out metrics (grade --leaderboard)
     "leaderboard": _flag,

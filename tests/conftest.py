@@ -117,7 +117,8 @@ def _no_course_configuration(monkeypatch, tmp_path_factory):
     empty = tmp_path_factory.mktemp("course-config") / "config.toml"
     empty.write_text("")
     monkeypatch.setenv("NLPDOJO_CONFIG", str(empty))
-    for var in ("NLPDOJO_TIMEOUT_SCALE", "NLPDOJO_MEMORY_MB", "NLPDOJO_GRADE_OUTPUT"):
+    for var in ("NLPDOJO_TIMEOUT_SCALE", "NLPDOJO_MEMORY_MB", "NLPDOJO_TIME_LIMIT",
+                "NLPDOJO_GRADE_OUTPUT"):
         monkeypatch.delenv(var, raising=False)
 
 

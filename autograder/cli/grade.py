@@ -159,9 +159,9 @@ def grade_command(
         "configuration, the backend's first).")] = None,
     config: Annotated[Path | None, typer.Option(
         "--config", metavar="FILE", help="The instructor's course configuration (TOML: "
-        "backend, device, timeout_scale, memory_mb, output); default: the file NLPDOJO_CONFIG "
-        "names, else config.toml in the user's nlpdojo configuration folder. Options and "
-        "the environment win over it.")] = None,
+        "backend, device, timeout_scale, memory_mb, time_limit, output); default: the file "
+        "NLPDOJO_CONFIG names, else config.toml in the user's nlpdojo configuration folder. "
+        "Options and the environment win over it.")] = None,
     fmt: Annotated[str, typer.Option(
         "--format", "-f", help="table | json | junit | gradescope; with --submissions also "
         "html (the cohort dashboard, dashboard.html)")] = "table",
@@ -192,6 +192,11 @@ def grade_command(
     memory_mb: Annotated[int | None, typer.Option(
         "--memory-mb", min=0, help="Memory a check may allocate (MB; 0: no limit; default: "
         f"NLPDOJO_MEMORY_MB, the course configuration, {DEFAULT_MEMORY_MB}).")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=1, help="Seconds for the grading of one submission (each of a "
+        "cohort's): the check running when they are spent is stopped, the later ones are not "
+        "run (0 points each), and the report is written; set it below a CI job's own limit "
+        "(default: NLPDOJO_TIME_LIMIT, the course configuration, none).")] = None,
     replay: Annotated[Path | None, typer.Option(
         "--replay", help="Rerun the grading recorded in a JSON result exactly.")] = None,
     require_sandbox: Annotated[bool, typer.Option(
@@ -240,7 +245,7 @@ def grade_command(
         topics=topics or [], submission=submission, submissions=submissions, jobs=jobs,
         cluster=cluster, resume=resume, solutions=solutions, backend=backend, device=device,
         fmt=fmt, output=output, fail_under=fail_under, seed=seed, full=full, as_student=as_student,
-        timeout_scale=timeout_scale, memory_mb=memory_mb, replay=replay,
+        timeout_scale=timeout_scale, memory_mb=memory_mb, time_limit=time_limit, replay=replay,
         require_sandbox=require_sandbox, no_cache=no_cache, config=config).reconciled()
     resolved_backend, resolved_device, chosen = resolve_selection(
         request.backend, request.device, request.course_config())
@@ -820,7 +825,9 @@ def _cohort_deadline(topics: list[str], options: Any) -> float:
     start-up and the reference's expected values."""
     total = sum(c.timeout_s for t in topics for c in select_checks(
         get_exercise(t), options, has_reference(get_exercise(t), options)))
-    return total * options.limits.timeout_scale + 300.0
+    deadline = total * options.limits.timeout_scale + 300.0
+    limit = options.limits.time_limit_s  # (the child stops itself then; this is the backstop)
+    return deadline if limit is None else min(deadline, limit + 300.0)
 
 
 def _grade_in_child(folder: Path, topics: list[str], options: Any,
@@ -848,6 +855,8 @@ def grade_child_argv(topics: list[str], options: Any, replay_options: dict[str, 
     # graded on the inputs whose answers the student release ships)
     argv += ["--seed", str(options.seed)] if options.inputs == options.seed else []
     argv += ["--device", options.device] if options.device else []
+    argv += (["--time-limit", str(replay_options["time_limit"])]
+             if replay_options.get("time_limit") is not None else [])
     argv += ["--full"] if options.full else []
     argv += ["--as-student"] if not options.use_reference else []
     argv += ["--require-sandbox"] if replay_options.get("require_sandbox") else []

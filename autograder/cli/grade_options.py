@@ -47,6 +47,7 @@ DEFAULT_MEMORY_MB = 4096
 #: before the course configuration: nlpdojo.settings)
 TIMEOUT_SCALE_ENV = "NLPDOJO_TIMEOUT_SCALE"
 MEMORY_MB_ENV = "NLPDOJO_MEMORY_MB"
+TIME_LIMIT_ENV = "NLPDOJO_TIME_LIMIT"
 OUTPUT_ENV = "NLPDOJO_GRADE_OUTPUT"
 #: in a cohort's output folder, each submission's folder holds its replayable JSON result as
 RESULT_NAME = "result.json"
@@ -91,6 +92,8 @@ class GradeRequest:
     as_student: bool = False
     timeout_scale: float | None = None
     memory_mb: int | None = None
+    #: ``--time-limit``: seconds for the grading of one submission (None: no such limit)
+    time_limit: float | None = None
     replay: Path | None = None
     require_sandbox: bool = False
     no_cache: bool = False
@@ -123,7 +126,8 @@ class GradeRequest:
             ("--seed", self.seed is not None), ("--full", self.full),
             ("--as-student", self.as_student),
             ("--timeout-scale", self.timeout_scale is not None),
-            ("--memory-mb", self.memory_mb is not None), ("--jobs", self.jobs is not None),
+            ("--memory-mb", self.memory_mb is not None),
+            ("--time-limit", self.time_limit is not None), ("--jobs", self.jobs is not None),
             ("--resume", self.resume),
             ("--cluster", self.cluster is not None)) if value]
         if given:
@@ -158,8 +162,9 @@ class GradeRequest:
             questions=recorded.get("questions"),
             timeout_scale=recorded.get("timeout_scale", self.timeout_scale),
             memory_mb=recorded.get("memory_mb", self.memory_mb),
+            time_limit=recorded.get("time_limit", self.time_limit),
             sources={key: f"replay {self.replay}" for key in (
-                "backend", "device", *(k for k in ("timeout_scale", "memory_mb")
+                "backend", "device", *(k for k in ("timeout_scale", "memory_mb", "time_limit")
                                        if k in recorded))})
 
     def course_config(self) -> CourseConfig:
@@ -174,7 +179,9 @@ class GradeRequest:
         scale = pick("timeout_scale", self.timeout_scale, TIMEOUT_SCALE_ENV,
                      DEFAULT_TIMEOUT_SCALE, config)
         memory = pick("memory_mb", self.memory_mb, MEMORY_MB_ENV, DEFAULT_MEMORY_MB, config)
-        sources = {"timeout_scale": scale.source, "memory_mb": memory.source}
+        time_limit = pick("time_limit", self.time_limit, TIME_LIMIT_ENV, None, config)
+        sources = {"timeout_scale": scale.source, "memory_mb": memory.source,
+                   "time_limit": time_limit.source}
         output = self.output
         if self.submissions is not None:
             folder = pick("output", self.output, OUTPUT_ENV, None, config)
@@ -184,7 +191,8 @@ class GradeRequest:
                 output = str(Path(folder.value) / f"{self.submissions.resolve().name}-results")
             sources["output"] = folder.source
         return dataclasses.replace(self, timeout_scale=scale.value, memory_mb=memory.value,
-                                   output=output, sources={**sources, **self.sources})
+                                   time_limit=time_limit.value, output=output,
+                                   sources={**sources, **self.sources})
 
     def check_combinations(self) -> None:
         """Options that cannot work together: one clear error before any work."""
@@ -252,7 +260,7 @@ class GradeRequest:
         device, as resolved) and the limits (and a cohort's output folder), with a replay's
         source for what the replayed result fixed."""
         values = {"timeout_scale": self.timeout_scale, "memory_mb": self.memory_mb,
-                  "output": self.output}
+                  "time_limit": self.time_limit, "output": self.output}
         found = {**chosen, **{k: Choice(values[k], self.sources[k]) for k in values
                               if k in self.sources}}
         return {k: Choice(c.value, self.sources.get(k, c.source)).record()
@@ -269,7 +277,8 @@ class GradeRequest:
             use_reference=not self.as_student, questions=questions,
             input_seed=self.input_seed,
             limits=Limits(timeout_scale=self.timeout_scale, memory_mb=self.memory_mb,
-                          isolation="sandbox" if self.require_sandbox else "auto"))
+                          isolation="sandbox" if self.require_sandbox else "auto",
+                          time_limit_s=self.time_limit))
 
     def replay_options(self, topics: list[str], questions: frozenset[str] | None,
                        options: GradeOptions) -> dict[str, Any]:
@@ -279,7 +288,8 @@ class GradeRequest:
                 "solutions": self.solutions, "seed": options.seed, "full": self.full,
                 "backend": options.backend, "device": options.device,
                 "use_reference": not self.as_student, "timeout_scale": self.timeout_scale,
-                "memory_mb": self.memory_mb, "input_seed": options.inputs,
+                "memory_mb": self.memory_mb, "time_limit": self.time_limit,
+                "input_seed": options.inputs,
                 "require_sandbox": self.require_sandbox,
                 **({REPLAYED_FROM: str(self.replay)} if self.replay is not None else {})}
 
@@ -380,6 +390,9 @@ _RECORDED: dict[str, tuple[str, Callable[[Any], bool]]] = {
                       and not isinstance(v, bool) and math.isfinite(v) and v > 0),
     "memory_mb": ("null or a whole number of 0 or more", lambda v: v is None or (
         _is_int(v) and v >= 0)),
+    "time_limit": ("null or a number of seconds, 1 or more", lambda v: v is None or (
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        and v >= 1)),
     "submission": ("null or a path", lambda v: v is None or isinstance(v, str)),
 }
 

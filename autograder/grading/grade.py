@@ -34,6 +34,7 @@ from nlpdojo_autograder.grading.given import edited_given, edited_given_warning
 from nlpdojo_autograder.grading.gradecache import check_context, reference_fingerprint
 from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
 from nlpdojo_autograder.grading.runner import (
+    TIME_LIMIT_NOTE,
     Limits,
     Outcome,
     RunInfo,
@@ -637,6 +638,9 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     ``grade`` (the command) refuses such a set-up beforehand with :func:`check_expected`."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
+    if options.limits.time_limit_s is not None:  # (its clock starts with this grading)
+        options = dataclasses.replace(options, limits=dataclasses.replace(
+            options.limits, stop_at=time.monotonic() + options.limits.time_limit_s))
     results = []
     given_warnings: list[str] = []
     stubs: set[str] = set()
@@ -686,7 +690,7 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         submission_sha256=snap.sha256 if snap is not None else "",
         warnings=[*(snap.skipped if snap is not None else ()), *data_warning(results),
                   *waiting_warning(results), *given_warnings, *code_rules_warning(results),
-                  *torch_warning(results)],
+                  *torch_warning(results), *time_limit_warning(results, options)],
         exercises=results, backend=options.backend, device=options.device or "cpu",
         submission=str(replay_options.get("submission") or (
             submission.resolve() if submission else "reference solutions")),
@@ -695,6 +699,18 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
         options=replay_options, settings=dict(options.settings), started_at=started_at,
         solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
         duration_s=round(time.perf_counter() - t0, 3))
+
+
+def time_limit_warning(results: list[ExerciseResult], options: GradeOptions) -> list[str]:
+    """A line for the report where ``--time-limit`` ran out: how many checks it stopped or
+    left out (their points are lost; the report holds every verdict reached before)."""
+    cut = [c for r in results for c in r.checks
+           if c.status == "timeout" and TIME_LIMIT_NOTE in c.message]
+    if not cut:
+        return []
+    return [f"{TIME_LIMIT_NOTE} of {options.limits.time_limit_s:g} s (--time-limit) ran out: "
+            f"{len(cut)} check{'' if len(cut) == 1 else 's'} stopped or not run, and scored "
+            "0; the other verdicts stand"]
 
 
 #: how a result says it was graded without the code rules (``dojo course record`` refuses it)

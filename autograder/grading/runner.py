@@ -80,6 +80,22 @@ class Limits:
     #: isolation level: "auto" (the OS sandbox where it works), "sandbox" (required),
     #: "process" (no OS sandbox, for debugging)
     isolation: str = "auto"
+    #: ``grade --time-limit``: wall-clock seconds for the grading of one submission (None:
+    #: only the checks' own limits), and the ``time.monotonic()`` at which it runs out, set
+    #: when that grading starts (:func:`~nlpdojo_autograder.grading.grade.grade`). A
+    #: submission's check running then is stopped and the later ones are not run (status
+    #: ``timeout``, :data:`TIME_LIMIT_NOTE` in their message): a CI job's own limit, set above
+    #: it, then never kills a grading before its report is written
+    time_limit_s: float | None = None
+    stop_at: float | None = None
+
+
+#: the words every check stopped or left out by ``--time-limit`` has in its message
+TIME_LIMIT_NOTE = "the grading's time limit"
+
+
+def _time_limit_text(limits: Limits) -> str:
+    return f"{TIME_LIMIT_NOTE} (--time-limit {limits.time_limit_s:g} s)"
 
 
 @dataclass
@@ -216,7 +232,12 @@ def run_checks(
                 continue
             if on_start is not None:
                 on_start(check)
-            if check.shares and check.shares in timed_out_shares:
+            if (limits.stop_at is not None and isinstance(subject, RemoteSubject)
+                    and time.monotonic() >= limits.stop_at):
+                outcomes[check.id] = Outcome(
+                    status="timeout", message=f"not run: {_time_limit_text(limits)} ran out "
+                    "before this check")
+            elif check.shares and check.shares in timed_out_shares:
                 first, where = timed_out_shares[check.shares]
                 limit = first.timeout_s * limits.timeout_scale
                 outcomes[check.id] = Outcome(
@@ -369,6 +390,12 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
     (the next worker fails that import at once: a top-level loop costs one time limit)."""
     for _attempt in range(2):
         limit = check.timeout_s * limits.timeout_scale
+        # the grading's own limit, where it is the nearer: the check stops when it runs out
+        left = (limits.stop_at - time.monotonic()
+                if limits.stop_at is not None and isinstance(subject, RemoteSubject) else None)
+        by_time_limit = left is not None and left < limit
+        if by_time_limit:
+            limit = max(left, 0.1)
         started = time.perf_counter()
         deadline = time.monotonic() + limit if isinstance(subject, RemoteSubject) else None
         workdir = workroot / f"work{index}"
@@ -398,10 +425,13 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
                 outcome = _strict_pass(check, index, subject, ctx, outcome, deadline)
         except WorkerGone as gone:
             if (gone.reason == "timeout" and gone.importing and _attempt == 0
-                    and isinstance(subject, RemoteSubject)):
+                    and not by_time_limit and isinstance(subject, RemoteSubject)):
                 subject.settings.hanging_modules[gone.importing] = limit
                 continue
-            outcome = _gone_outcome(gone, limit, limits)
+            outcome = (Outcome(status="timeout", duration_s=limit, message=(
+                f"stopped after {limit:.3g} s{gone.where}: {_time_limit_text(limits)} ran "
+                "out during this check")) if gone.reason == "timeout" and by_time_limit
+                else _gone_outcome(gone, limit, limits))
         except StudentError as exc:
             outcome = _student_outcome(exc)
         except CheckFailure as exc:

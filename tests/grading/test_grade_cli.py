@@ -212,6 +212,7 @@ def test_replay_of_a_bad_file(toy, tmp_path):
 @pytest.mark.parametrize(("key", "value", "said"), [
     ("topics", 5, "topics is 5, not a list of topic names"),
     ("timeout_scale", -1, "timeout_scale is -1, not a number above 0"),
+    ("time_limit", 0, "time_limit is 0, not null or a number of seconds, 1 or more"),
     ("input_seed", "abc", 'input_seed is "abc", not null or a whole number'),
     ("full", "yes", 'full is "yes", not true or false'),
 ])

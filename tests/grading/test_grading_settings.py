@@ -64,9 +64,9 @@ def test_each_setting_is_recorded_with_its_source(toy, make_submission, tmp_path
     """Option > environment > the instructor's course configuration > default, each named
     in the result; the submission's own dojo.toml is none of them."""
     folder = make_submission()
-    (folder / "dojo.toml").write_text('memory_mb = 1\ntimeout_scale = 0.01\n')
+    (folder / "dojo.toml").write_text('memory_mb = 1\ntimeout_scale = 0.01\ntime_limit = 1\n')
     config = tmp_path / "course.toml"
-    config.write_text("memory_mb = 3000\ntimeout_scale = 2\n")
+    config.write_text("memory_mb = 3000\ntimeout_scale = 2\ntime_limit = 900\n")
     monkeypatch.setenv("NLPDOJO_TIMEOUT_SCALE", "3")
     out = tmp_path / "r.json"
     result = CliRunner().invoke(app, ["toy", "--submission", str(folder), "--config",
@@ -77,11 +77,14 @@ def test_each_setting_is_recorded_with_its_source(toy, make_submission, tmp_path
     assert settings["backend"] == {"value": "numpy", "source": "flag"}
     assert settings["timeout_scale"] == {"value": 3.0, "source": "env NLPDOJO_TIMEOUT_SCALE"}
     assert settings["memory_mb"] == {"value": 3000, "source": f"config {config}"}
+    assert settings["time_limit"] == {"value": 900.0, "source": f"config {config}"}
     assert json.loads(out.read_text())["options"]["memory_mb"] == 3000
+    assert json.loads(out.read_text())["options"]["time_limit"] == 900.0
     again = tmp_path / "again.json"  # a replay runs on what the result fixed, and says so
     result = CliRunner().invoke(app, ["--replay", str(out), "-f", "json", "-o", str(again)])
     assert result.exit_code in (0, 1), result.output
     assert _settings(again)["memory_mb"] == {"value": 3000, "source": f"replay {out}"}
+    assert _settings(again)["time_limit"] == {"value": 900.0, "source": f"replay {out}"}
     assert _settings(again)["backend"] == {"value": "numpy", "source": f"replay {out}"}
 
 
@@ -141,3 +144,16 @@ def test_python_m_grade_in_a_folder_that_shadows_the_grader_drops_it_and_says_so
     assert not marker.exists()
     assert "holds nlpdojo, named like modules the grader may import" in ran.stderr
     assert "python -P -m" in ran.stderr
+
+
+@pytest.mark.parametrize(("var", "said"), [
+    ("NLPDOJO_TIMEOUT_SCALE", "NLPDOJO_TIMEOUT_SCALE='soon' must be a number of at least 0.01"),
+    ("NLPDOJO_TIME_LIMIT", "NLPDOJO_TIME_LIMIT='soon' must be a number of seconds, at least 1"),
+])
+def test_a_setting_in_the_environment_that_is_no_number_says_what_it_must_be(
+        toy, monkeypatch, var, said):
+    """Not Python's "could not convert string to float" after "must be" (as it was)."""
+    monkeypatch.setenv(var, "soon")
+    result = CliRunner().invoke(app, ["toy", "--solutions"])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {said}", result.output

@@ -1,0 +1,117 @@
+"""``grade --time-limit``: a limit on the grading of one submission, for a CI job whose own
+limit would otherwise kill the grading before any report is written (the CI integrator's
+trial: five checks of one endless function waited 5 x 30 s, and a job killed at its limit left
+nothing). The check running when the limit runs out is stopped, the later ones are not run
+(``timeout``, 0 points each), every verdict reached before stands, the report is written and
+the exit code follows the score."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpdojo_autograder.cli.grade import app
+
+ROOT = Path(__file__).resolve().parents[2]
+GRADE = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "grade"
+SOLUTIONS = ROOT / "solutions"
+QUESTIONS = ("word_vectors.softmax", "word_vectors.naive_softmax", "word_vectors.sgd")
+
+
+def _endless_naive_softmax(root: Path) -> Path:
+    """A copy of the word_vectors solutions whose naive_softmax never returns."""
+    topic = root / "word_vectors"
+    shutil.copytree(SOLUTIONS / "word_vectors", topic,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = topic / "naive_softmax.py"
+    text = path.read_text()
+    begin = text.rindex("\n", 0, text.index("### BEGIN SOLUTION naive_softmax\n")) + 1
+    end = text.index("### END SOLUTION\n", begin) + len("### END SOLUTION\n")
+    indent = text[begin:text.index("###", begin)]
+    path.write_text(text[:begin] + f"{indent}while True:  # never returns\n{indent}    pass\n"
+                    + text[end:])
+    return root
+
+
+@pytest.mark.timeout(300)
+def test_the_time_limit_stops_a_grading_and_its_report_is_written(tmp_path):
+    """A cohort of two (each submission graded by a ``grade`` command of its own, which gets
+    the limit): the honest one's full marks; in the endless one softmax's checks run first
+    and pass, naive_softmax's first check is stopped when the 12 s run out (its own limit is
+    30 s), every later check (sgd's, the hidden ones) is not run, and a warning says how
+    many; exit 1 (below full marks), not a killed job."""
+    cohort = tmp_path / "cohort"
+    _endless_naive_softmax(cohort / "endless")
+    shutil.copytree(SOLUTIONS / "word_vectors", cohort / "honest" / "word_vectors",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "reports"
+    done = subprocess.run([str(GRADE), *QUESTIONS, "--submissions", str(cohort), "--jobs", "2",
+                           "--time-limit", "12", "-f", "json", "-o", str(out)],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 1, done.stderr[-2000:]
+    honest = json.loads((out / "honest" / "result.json").read_text())
+    assert honest["score"] == 12 and not honest["warnings"]
+    result = json.loads((out / "endless" / "result.json").read_text())
+    checks = {c["id"]: c for e in result["exercises"] for c in e["checks"]}
+    assert checks["softmax.values"]["status"] == checks["softmax.stability"]["status"] \
+        == "passed"
+    stopped = checks["naive_softmax.values"]
+    assert stopped["status"] == "timeout" and stopped["score"] == 0
+    assert "the grading's time limit (--time-limit 12 s) ran out during this check" \
+        in stopped["message"], stopped["message"]
+    assert "naive_softmax.py line" in stopped["message"]  # where it was stopped
+    later = [cid for cid in checks if cid not in (
+        "softmax.values", "softmax.stability", "naive_softmax.values")]
+    assert {"sgd.update", "softmax.hidden"} <= set(later)
+    for cid in later:
+        assert checks[cid]["status"] == "timeout" and checks[cid]["score"] == 0
+        assert "not run: the grading's time limit (--time-limit 12 s) ran out before this " \
+            "check" in checks[cid]["message"], checks[cid]["message"]
+    assert result["warnings"] == [
+        f"the grading's time limit of 12 s (--time-limit) ran out: {len(later) + 1} checks "
+        "stopped or not run, and scored 0; the other verdicts stand"]
+    assert result["score"] == 3
+    assert result["settings"]["time_limit"]["value"] == 12.0
+    assert result["options"]["time_limit"] == 12.0  # what --replay reruns it with
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["count"] == 2
+
+
+def test_no_time_limit_unless_one_is_set(toy, make_submission, tmp_path):
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(app, ["toy", "--submission", str(make_submission()),
+                                      "-f", "json", "-o", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads(out.read_text())
+    assert data["settings"]["time_limit"] == {"value": None, "source": "default"}
+    assert data["options"]["time_limit"] is None
+    assert not any("time limit" in w for w in data["warnings"])
+
+
+@pytest.mark.parametrize(("where", "value", "said"), [
+    ("flag", "0.5", "Invalid value for '--time-limit'"),
+    ("env", "soon", "NLPDOJO_TIME_LIMIT='soon' must be a number of seconds, at least 1"),
+    ("config", "0", "time_limit"),
+])
+def test_a_time_limit_that_is_not_one_is_refused_before_grading(
+        toy, tmp_path, monkeypatch, where, value, said):
+    args = ["toy", "--solutions"]
+    if where == "flag":
+        args += ["--time-limit", value]
+    elif where == "env":
+        monkeypatch.setenv("NLPDOJO_TIME_LIMIT", value)
+    else:
+        config = tmp_path / "course.toml"
+        config.write_text(f"time_limit = {value}\n")
+        args += ["--config", str(config)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert said in result.output, result.output
+    if where == "config":
+        assert "at least 1" in result.output and str(tmp_path / "course.toml") in result.output
