@@ -86,6 +86,7 @@ from nlpdojo_autograder.grading.progress import (
     LiveProgress,
     submission_line,
 )
+from nlpdojo_autograder.grading.results import REFUSED as REFUSED_PROBLEM
 from nlpdojo_autograder.grading.resume import (
     GradingKey,
     resumed,
@@ -363,7 +364,8 @@ def _write_failure_report(exc: Exception, topics: list[str], options: Any,
                 "please tell your instructor")
     try:
         result = error_result(topics, text, options=options, replay_options=replay_options,
-                              submission=str(replay_options.get("submission") or ""))
+                              submission=str(replay_options.get("submission") or ""),
+                              refused=code == EXIT_ERROR and _refused(exc))
         write_report(result, fmt, path)
         err_console.print(f"{fmt} report with score 0 and the error written to {path}")
     except Exception as write_exc:  # noqa: BLE001 - the original error is the one to report
@@ -703,10 +705,13 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the rest
             message, code = describe_error(exc)
             code = max(code, getattr(exc, "exit_code", 0))  # a child's internal error: 3
-            problems.append(f"grading failed: {message}")
+            refused = _refused(exc) or getattr(exc, "refused", False)
+            if refused:  # the student's doing: 0 points, and the exit code follows scores
+                code = 0
+            problems.append(f"{REFUSED_PROBLEM if refused else 'grading failed'}: {message}")
             result = error_result(names, f"could not grade this submission: {message}",
                                   options=options, replay_options=opts,
-                                  submission=str(folder.resolve()))
+                                  submission=str(folder.resolve()), refused=refused)
         if recording is not None and not problems:  # before the mark: --resume records it
             problem = recording.record(folder, result, key.grader)
             problems += [problem] if problem else []
@@ -777,7 +782,9 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
                           f"similarity at {written}, before this grading: run `dojo "
                           f"similarity {root}` again if the submissions changed since")
     for name, problems in trouble.items():
-        print_error(f"submission {visible_name(name)}: {'; '.join(problems)}")
+        said = print_warning if all(p.startswith(REFUSED_PROBLEM) for p in problems) else \
+            print_error
+        said(f"submission {visible_name(name)}: {'; '.join(problems)}")
     if not quiet:  # (a regrade's cohort said "written to" a folder it had removed)
         err_console.print(f"results per submission ({RESULT_NAME}"
                           f"{'' if report_name == RESULT_NAME else ', ' + report_name}), "

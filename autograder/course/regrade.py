@@ -241,7 +241,9 @@ def grade_cohort(cohort: Path, targets: list[str], output: Path, jobs: int,
     """``grade TARGETS --submissions COHORT --jobs N --output OUTPUT --format json`` in a
     process of its own (its working folder the cohort's parent, so no submission folder is on
     its import path); each folder's ``result.json`` read back, but for a submission whose
-    grading failed (``grading failed: ...`` in the summary's errors)."""
+    grading failed or that the grading refused (``grading failed: ...``, ``refused: ...`` in
+    the summary's errors: kept sources that a later grader's snapshot refuses keep their
+    attempt's score, as a failed grading does)."""
     command = [*_grade_command(), *targets, "--submissions", str(cohort), "--jobs", str(jobs),
                "--output", str(output), "--format", "json", "--quiet"]
     if backend:
@@ -268,7 +270,8 @@ def grade_cohort(cohort: Path, targets: list[str], output: Path, jobs: int,
         raise CourseError(f"grade wrote no readable summary of the regrade ({exc}): nothing "
                           "was changed") from None
     failed = {row["name"] for row in summary.get("submissions", [])
-              if any(str(e).startswith("grading failed") for e in row.get("errors", []))}
+              if any(str(e).startswith(("grading failed", "refused"))
+                     for e in row.get("errors", []))}
     results = {}
     for folder in sorted(p for p in cohort.iterdir() if p.is_dir()):
         path = output / folder.name / "result.json"

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from nlpdojo.errors import NlpdojoError
-from nlpdojo_autograder.grading.results import GradingResult
+from nlpdojo_autograder.grading.results import REFUSED, GradingResult
 from nlpdojo_autograder.runtime.lifetime import on_parent_death
 
 #: the module the child runs (``python -m``): the ``grade`` command, started as the console
@@ -41,9 +41,12 @@ class ChildGradingError(NlpdojoError):
     ``exit_code``: what the cohort exits with for it (3 where the child's own grader failed,
     an internal error, else 2)."""
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
+    def __init__(self, message: str, exit_code: int = 2, *, refused: bool = False) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        #: the child refused the submission itself (a link out of it, too many files): its
+        #: report says why, with 0 points; the grader did not fail
+        self.refused = refused
 
 
 #: a child's JSON result larger than this is refused (results hold messages capped at 2 kB)
@@ -123,13 +126,29 @@ def run_child(folder: Path, argv: list[str], env: dict[str, str], deadline_s: fl
         if proc.returncode not in (0, 1):
             raise ChildGradingError(error[len("error: "):] if error else
                                     f"the grader exited with code {proc.returncode}",
-                                    exit_code=3 if proc.returncode == 3 else 2)
+                                    exit_code=3 if proc.returncode == 3 else 2,
+                                    refused=proc.returncode == 2 and _refusal_written(out))
         try:
             if out.stat().st_size > MAX_CHILD_RESULT:
                 raise ChildGradingError("its result is too large")
             return GradingResult.from_dict(json.loads(out.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ChildGradingError(f"no valid result was written ({exc})") from exc
+
+
+def _refusal_written(out: Path) -> bool:
+    """Whether the child's report at ``out`` is that of a submission it refused (every check
+    marked :data:`~nlpdojo_autograder.grading.grade.REFUSED`). A report forged by the
+    submission's code can claim that too, and earns 0 points by it."""
+    try:
+        if out.stat().st_size > MAX_CHILD_RESULT:
+            return False
+        checks = [c for e in json.loads(out.read_text(encoding="utf-8"))["exercises"]
+                  for c in e["checks"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return bool(checks) and all(isinstance(c, dict) and isinstance(c.get("details"), dict)
+                                and c["details"].get(REFUSED) is True for c in checks)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

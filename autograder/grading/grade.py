@@ -32,7 +32,12 @@ from nlpdojo_autograder.grading import expected as expected_store
 from nlpdojo_autograder.grading.deps import Course
 from nlpdojo_autograder.grading.given import edited_given, edited_given_warning
 from nlpdojo_autograder.grading.gradecache import check_context, reference_fingerprint
-from nlpdojo_autograder.grading.results import CheckResult, ExerciseResult, GradingResult
+from nlpdojo_autograder.grading.results import (
+    REFUSED,
+    CheckResult,
+    ExerciseResult,
+    GradingResult,
+)
 from nlpdojo_autograder.grading.runner import (
     TIME_LIMIT_NOTE,
     Limits,
@@ -936,17 +941,21 @@ def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions, *,
 
 
 def error_result(topics: list[str], message: str, *, options: GradeOptions,
-                 replay_options: dict[str, Any], submission: str) -> GradingResult:
+                 replay_options: dict[str, Any], submission: str,
+                 refused: bool = False) -> GradingResult:
     """The result of a submission that could not be graded at all (an unreadable notebook, a
     grader failure): every selected check of ``topics`` is an ``error`` worth 0 with
     ``message``, so reports still show what was at stake and why nothing was earned. Without
-    topics, one exercise named ``submission`` carries the message."""
+    topics, one exercise named ``submission`` carries the message. ``refused``: the
+    submission itself was refused (each check's ``details`` say so, :data:`REFUSED`), which a
+    cohort counts as a grading of 0 points, not as a failure of its grader."""
     exercises = []
     for topic in topics:
         exercise = get_exercise(topic)
         checks = [CheckResult(id=c.id, question=c.question, kind=c.kind, score=0.0,
                               max_score=c.points, status="error", title=c.title,
-                              hidden=c.hidden, message=message)
+                              hidden=c.hidden, message=message,
+                              details={REFUSED: True} if refused else {})
                   for c in select_checks(exercise, options, has_reference(exercise, options))]
         exercises.append(ExerciseResult(name=exercise.name, title=exercise.title,
                                         checks=checks, error=message))

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 SCHEMA_VERSION = "1.6"
+#: a check's ``details`` key set in the result of a submission the grading refused (a link out
+#: of it, too many files, an unreadable notebook): the student's doing, not the grader's
+REFUSED = "refused"
 
 Status = Literal["passed", "failed", "error", "timeout", "not_implemented"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "not_implemented")
