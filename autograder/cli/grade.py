@@ -68,6 +68,7 @@ from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
 from nlpdojo_autograder.grading.expected import ROOT_ENV as EXPECTED_ROOT_ENV
 from nlpdojo_autograder.grading.grade import (
     INPUT_SEED_ENV,
+    PARTIAL,
     check_expected,
     error_result,
     exercise_names,
@@ -329,10 +330,27 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
             if _warnings_unseen(fmt, path):
                 _warn_skipped(result.warnings)  # (a table they go to shows them)
             return result
+        except (KeyboardInterrupt, SystemExit) as stop:
+            partial = getattr(stop, PARTIAL, None)
+            if path is not None and partial is not None:  # what was graded before the stop
+                _write_partial_report(partial, fmt, path)
+            raise
         except Exception as exc:
             if path is not None and (fmt == "gradescope" or _refused(exc)):
                 _write_failure_report(exc, names, options, replay_options, fmt, path)
             raise
+
+
+def _write_partial_report(result: Any, fmt: str, path: Path) -> None:
+    """The report of a grading stopped before its end (Ctrl-C, SIGTERM: a CI job's time limit),
+    quickly, before the process exits as the stop asks: a job's SIGKILL follows its SIGTERM
+    within seconds."""
+    try:
+        write_report(result, fmt, path)
+        err_console.print(f"stopped: the {fmt} report of the checks graded so far written to "
+                          f"{path}")
+    except Exception as exc:  # noqa: BLE001 - the stop is what this process reports
+        print_warning(f"could not write the {fmt} report to {path}: {describe_error(exc)[0]}")
 
 
 def _refused(exc: Exception) -> bool:

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import os
 import re
+import signal
 import tempfile
 import threading
 import time
@@ -635,12 +636,87 @@ def judge(check: Check, outcome: Outcome, expected: Outcome | str | None,
                        value=verdict.value, threshold=verdict.threshold, details=details, **base)
 
 
+#: the attribute a ``KeyboardInterrupt`` or ``SystemExit`` that stopped a submission's grading
+#: carries out of :func:`grade`: the result so far (:func:`stopped_result`), for ``grade`` (the
+#: command) to write before it exits as the stop asks (130, 143)
+PARTIAL = "nlpdojo_partial_result"
+
+
+class _Heard(Listener):
+    """Passes every event on to ``inner`` and keeps each verdict (``results[topic][id]``)."""
+
+    def __init__(self, inner: Listener) -> None:
+        self.inner = inner
+        self.results: dict[str, dict[str, CheckResult]] = {}
+
+    def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
+        self.inner.started(topic, check, reference=reference)
+
+    def finished(self, topic: str, check: Check, result: CheckResult) -> None:
+        self.results.setdefault(topic, {})[check.id] = result
+        self.inner.finished(topic, check, result)
+
+
 def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
           replay_options: dict[str, Any],
           listener: Listener | None = None) -> GradingResult:
     """Grade ``topics`` of a submission folder laid out like ``exercises/`` (``None``: the
     reference solutions). Checks whose expected values are missing are ``error`` results here;
-    ``grade`` (the command) refuses such a set-up beforehand with :func:`check_expected`."""
+    ``grade`` (the command) refuses such a set-up beforehand with :func:`check_expected`.
+
+    A submission's grading stopped by Ctrl-C or SIGTERM (``KeyboardInterrupt``, ``SystemExit``)
+    goes on unwinding (its workers are stopped), carrying the verdicts reached before the stop
+    as its :data:`PARTIAL` attribute."""
+    heard = _Heard(listener or Listener())
+    try:
+        return _grade(topics, submission=submission, options=options,
+                      replay_options=replay_options, listener=heard)
+    except (KeyboardInterrupt, SystemExit) as stop:
+        if submission is not None:
+            setattr(stop, PARTIAL, stopped_result(
+                topics, heard.results, stop, options=options, replay_options=replay_options,
+                submission=str(Path(submission).absolute())))
+        raise
+
+
+def stopped_result(topics: list[str], heard: dict[str, dict[str, CheckResult]],
+                   stop: BaseException, *, options: GradeOptions,
+                   replay_options: dict[str, Any], submission: str) -> GradingResult:
+    """The result of a grading stopped before its end: the verdicts ``heard`` (by topic) as
+    they were, every other selected check an ``error`` worth 0 saying why it has none."""
+    how = ("interrupted (Ctrl-C)" if isinstance(stop, KeyboardInterrupt) else
+           "terminated (SIGTERM)" if getattr(stop, "code", None) == 128 + signal.SIGTERM
+           else "stopped")
+    exercises, missing, total = [], 0, 0
+    for topic in topics:
+        exercise = get_exercise(topic)
+        mine = heard.get(exercise.name, {})
+        checks = []
+        for c in select_checks(exercise, options, has_reference(exercise, options)):
+            found = mine.get(c.id)
+            if found is None:
+                missing += 1
+                found = CheckResult(
+                    id=c.id, question=c.question, kind=c.kind, score=0.0, max_score=c.points,
+                    status="error", title=c.title, hidden=c.hidden,
+                    message=f"not graded: the grading was {how} before this check's verdict")
+            checks.append(found)
+        total += len(checks)
+        exercises.append(ExerciseResult(name=exercise.name, title=exercise.title,
+                                        checks=checks))
+    return GradingResult(
+        exercises=exercises, backend=options.backend, device=options.device or "cpu",
+        submission=str(replay_options.get("submission") or submission),
+        seeds=seeds_of(options), versions=versions(options.backend), options=replay_options,
+        settings=dict(options.settings),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
+        warnings=[f"the grading was {how} before it ended: {missing} of {total} checks have "
+                  "no verdict and score 0 here; the verdicts reached before stand"])
+
+
+def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
+           replay_options: dict[str, Any], listener: Listener) -> GradingResult:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     if options.limits.time_limit_s is not None:  # (its clock starts with this grading)

@@ -3,14 +3,17 @@ limit would otherwise kill the grading before any report is written (the CI inte
 trial: five checks of one endless function waited 5 x 30 s, and a job killed at its limit left
 nothing). The check running when the limit runs out is stopped, the later ones are not run
 (``timeout``, 0 points each), every verdict reached before stands, the report is written and
-the exit code follows the score."""
+the exit code follows the score. And a grading that the job stops anyway (SIGTERM, or Ctrl-C)
+writes the report of what it graded before it exits 143 (130)."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,59 @@ def test_a_time_limit_that_is_not_one_is_refused_before_grading(
     assert said in result.output, result.output
     if where == "config":
         assert "at least 1" in result.output and str(tmp_path / "course.toml") in result.output
+
+
+@pytest.mark.timeout(300)
+def test_a_grading_stopped_by_sigterm_writes_what_it_graded(tmp_path):
+    """SIGTERM (a CI job's limit) while naive_softmax's first check waits for the endless
+    function: exit 143 as before, and now the report holds softmax's verdicts, every other
+    check an error that says the grading was terminated, and a warning that counts them."""
+    submission = _endless_naive_softmax(tmp_path / "sub")
+    out, events = tmp_path / "result.json", tmp_path / "events.jsonl"
+    proc = subprocess.Popen([str(GRADE), *QUESTIONS[:2], "--submission", str(submission),
+                             "-f", "json", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "NLPDOJO_PROGRESS_EVENTS": str(events)})
+    try:
+        began = time.monotonic()
+        while not _started(events, "naive_softmax.values"):  # (its limit: 30 s)
+            assert proc.poll() is None and time.monotonic() - began < 120, proc.poll()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err[-2000:]
+    assert "report of the checks graded so far written to" in " ".join(err.split())
+    result = json.loads(out.read_text())
+    checks = {c["id"]: c for e in result["exercises"] for c in e["checks"]}
+    assert checks["softmax.values"]["status"] == checks["softmax.stability"]["status"] \
+        == "passed"
+    rest = [c for cid, c in checks.items() if not cid.startswith("softmax.")] + [
+        checks["softmax.hidden"]]
+    assert len(rest) == 5
+    for check in rest:
+        assert check["status"] == "error" and check["score"] == 0, check
+        assert check["message"] == ("not graded: the grading was terminated (SIGTERM) before "
+                                    "this check's verdict"), check["message"]
+    assert result["score"] == 3 and result["max_score"] == 10
+    assert result["warnings"] == [
+        "the grading was terminated (SIGTERM) before it ended: 5 of 7 checks have no verdict "
+        "and score 0 here; the verdicts reached before stand"]
+
+
+def _started(events: Path, check_id: str) -> bool:
+    """Whether the submission's ``check_id`` has started (grade's progress events)."""
+    try:
+        lines = events.read_text().splitlines()
+    except FileNotFoundError:
+        return False
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:  # (a line being written)
+            continue
+        if event.get("event") == "started" and event.get("id") == check_id \
+                and not event.get("reference"):
+            return True
+    return False
