@@ -9,6 +9,19 @@ class NlpdojoError(Exception):
     """Base class: the CLI prints these as a one-line error, never as a traceback."""
 
 
+class StopRequested(SystemExit):
+    """SIGTERM to a command (a CI job's limit, a cohort stopping its children), raised by its
+    signal handler so that the command unwinds as from an exit (its workers are stopped, its
+    temporary folders removed): never taken for the exit of the code it interrupted, such as
+    the reference solutions the grader runs in its own process (runtime/calls.py), which took
+    a CI job's SIGTERM for the reference calling sys.exit(143) and graded on."""
+
+
+class InterruptRequested(KeyboardInterrupt):
+    """Ctrl-C to a command, raised by its SIGINT handler; as :class:`StopRequested`, never
+    taken for the interrupted code's own ``KeyboardInterrupt``."""
+
+
 class PluginError(NlpdojoError):
     """A plugin failed to load or registered something invalid."""
 

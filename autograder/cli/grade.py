@@ -243,6 +243,9 @@ def grade_command(
     if fail_under is not None and math.isnan(fail_under):
         raise UsageError("--fail-under takes a number of points (nan is below and above "
                          "every score: the job would always fail)")
+    if time_limit is not None and not math.isfinite(time_limit):
+        raise UsageError(f"--time-limit takes a number of seconds, at least 1 ({time_limit} is "
+                         "none: leave the option out for no such limit)")
     request = GradeRequest(
         topics=topics or [], submission=submission, submissions=submissions, jobs=jobs,
         cluster=cluster, resume=resume, solutions=solutions, backend=backend, device=device,

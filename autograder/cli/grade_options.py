@@ -179,7 +179,9 @@ class GradeRequest:
         scale = pick("timeout_scale", self.timeout_scale, TIMEOUT_SCALE_ENV,
                      DEFAULT_TIMEOUT_SCALE, config)
         memory = pick("memory_mb", self.memory_mb, MEMORY_MB_ENV, DEFAULT_MEMORY_MB, config)
-        time_limit = pick("time_limit", self.time_limit, TIME_LIMIT_ENV, None, config)
+        time_limit = (Choice(self.time_limit, self.sources["time_limit"])  # (None: none)
+                      if self.sources.get("time_limit", "").startswith("replay ") else
+                      pick("time_limit", self.time_limit, TIME_LIMIT_ENV, None, config))
         sources = {"timeout_scale": scale.source, "memory_mb": memory.source,
                    "time_limit": time_limit.source}
         output = self.output

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from nlpdojo.errors import NlpdojoError
+from nlpdojo.errors import NlpdojoError, StopRequested
 from nlpdojo_autograder.grading.results import REFUSED, GradingResult
 from nlpdojo_autograder.runtime.lifetime import on_parent_death
 
@@ -194,7 +194,7 @@ def _stop(signum: int, frame: object) -> None:
     clean-up the first one started (a handler, not SIG_IGN, which programs started during
     the clean-up would inherit)."""
     signal.signal(signal.SIGTERM, _stopping)
-    raise SystemExit(128 + signum)
+    raise StopRequested(128 + signum)
 
 
 def _stopping(signum: int, frame: object) -> None:

@@ -648,6 +648,8 @@ class _Heard(Listener):
     def __init__(self, inner: Listener) -> None:
         self.inner = inner
         self.results: dict[str, dict[str, CheckResult]] = {}
+        #: the graded snapshot's, once it is taken
+        self.sha256 = ""
 
     def started(self, topic: str, check: Check, *, reference: bool = False) -> None:
         self.inner.started(topic, check, reference=reference)
@@ -668,14 +670,19 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     goes on unwinding (its workers are stopped), carrying the verdicts reached before the stop
     as its :data:`PARTIAL` attribute."""
     heard = _Heard(listener or Listener())
+    started_at, t0 = datetime.now(UTC).isoformat(timespec="seconds"), time.perf_counter()
     try:
         return _grade(topics, submission=submission, options=options,
                       replay_options=replay_options, listener=heard)
     except (KeyboardInterrupt, SystemExit) as stop:
         if submission is not None:
-            setattr(stop, PARTIAL, stopped_result(
+            partial = stopped_result(
                 topics, heard.results, stop, options=options, replay_options=replay_options,
-                submission=str(Path(submission).absolute())))
+                submission=str(Path(submission).absolute()))
+            partial.started_at = started_at
+            partial.duration_s = round(time.perf_counter() - t0, 3)
+            partial.submission_sha256 = heard.sha256
+            setattr(stop, PARTIAL, partial)
         raise
 
 
@@ -734,6 +741,8 @@ def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
             if submission is not None:  # a private, read-only copy (see snapshot.py)
                 snap = take_snapshot(submission, Path(tmp) / "submission")
                 snap = _with_sibling_library(snap, submission, topics, Path(tmp))
+                if isinstance(listener, _Heard):  # (what a stopped grading's result says)
+                    listener.sha256 = snap.sha256
             root = (unwrapped(snap.path, topics, loose=len(topics) == 1)
                     if snap is not None else None)
             for topic in topics:

@@ -220,13 +220,19 @@ def run_checks(
     cache = TrackedCache()
     timed_out_shares: dict[str, tuple[Check, str]] = {}
     workroot = Path(tempfile.mkdtemp(prefix="nlpdojo-checks-"))
+    cut_while = ""  # where --time-limit ran out before the first check, if it is known
     try:
         if isinstance(subject, RemoteSubject) and checks:
-            try:  # before the first check's clock starts
+            try:  # before the first check's clock starts (and by --time-limit's end)
                 subject.load(min(c.timeout_s for c in checks) * limits.timeout_scale,
-                             call_backs={q for c in checks for q in c.swap_in})
+                             call_backs={q for c in checks for q in c.swap_in},
+                             until=limits.stop_at)
             except WorkerGone:
                 pass  # the first check starts it again and reports why it cannot
+            hanging = sorted(subject.settings.hanging_modules)
+            if hanging and limits.stop_at is not None:
+                cut_while = (f" (importing {', '.join(hanging)} took the time: a loop at the top "
+                             "level of a module?)")
         for index, check in enumerate(checks):
             if skip is not None and skip(check):
                 continue
@@ -236,7 +242,7 @@ def run_checks(
                     and time.monotonic() >= limits.stop_at):
                 outcomes[check.id] = Outcome(
                     status="timeout", message=f"not run: {_time_limit_text(limits)} ran out "
-                    "before this check")
+                    f"before this check{cut_while}")
             elif check.shares and check.shares in timed_out_shares:
                 first, where = timed_out_shares[check.shares]
                 limit = first.timeout_s * limits.timeout_scale

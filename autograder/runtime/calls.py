@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 from array_api_compat import device as array_api_device
 
+from nlpdojo.errors import InterruptRequested, StopRequested
 from nlpdojo_autograder.runtime import objects, probes
 from nlpdojo_autograder.runtime.channel import (
     MAX_STRING,
@@ -226,6 +227,8 @@ class Workspace:
             if states:
                 reply["objects"] = states
             return reply
+        except (StopRequested, InterruptRequested):
+            raise  # the command was stopped (SIGTERM, Ctrl-C), not by the code it ran
         except BaseException as exc:  # noqa: BLE001 - everything the code under test raises
             return {"error": describe(exc, self.code.code_dir)}
 

@@ -586,19 +586,25 @@ class RemoteSubject:
     def with_reference(self) -> bool:
         return bool(self.swapped)
 
-    def load(self, timeout_s: float, *, call_backs: Iterable[str] = ()) -> None:
+    def load(self, timeout_s: float, *, call_backs: Iterable[str] = (),
+             until: float | None = None) -> None:
         """Start the worker and import the submission's modules before any check's clock
         starts. A module whose import does not end within ``timeout_s`` (a loop at the top
         level of a file) is marked as hanging and the worker restarted without it, so that
         it costs one time limit, not one per check. ``call_backs``: the questions the checks
         swap in; where there are any, the worker starts with its reference process beside it
-        (their imports run at once)."""
+        (their imports run at once). ``until``: the ``time.monotonic()`` by which every attempt
+        ends (``grade --time-limit``), whatever ``timeout_s``."""
         self.swapped.update(call_backs)
         for _ in range(len(list(self.code.glob("*.py"))) + 1):
+            if until is not None and time.monotonic() >= until:
+                return  # (the checks are not run: the grading's time is up)
             if not self.alive:
                 self.start()
             self.current = self.worker.pump.current = None
             deadline = time.monotonic() + timeout_s
+            if until is not None and until < deadline:
+                deadline, timeout_s = until, max(until - time.monotonic(), 0.1)
             try:
                 self._exchange({"op": "load", "timeout_s": timeout_s}, deadline)
                 return

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import traceback
@@ -27,7 +28,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from nlpdojo.errors import NlpdojoError
+from nlpdojo.errors import InterruptRequested, NlpdojoError, StopRequested
 from nlpdojo.terminal import visible_text
 
 #: the command could not run (bad invocation, unreadable input, unwritable output)
@@ -142,8 +143,22 @@ def handle_error(exc: BaseException) -> int:
 
 def _terminate(signum: int, frame: Any) -> None:
     """SIGTERM (a CI job's time limit) unwinds like Ctrl-C, so clean-up code runs: child
-    processes are killed and temporary folders removed."""
-    raise SystemExit(128 + signum)
+    processes are killed and temporary folders removed. Once: a second SIGTERM (a job's
+    runner may send one to the process and one to its group) does not interrupt the clean-up
+    and the report that the first one started (a handler, not SIG_IGN, which programs started
+    meanwhile would inherit)."""
+    signal.signal(signal.SIGTERM, _terminating)
+    raise StopRequested(128 + signum)
+
+
+def _terminating(signum: int, frame: Any) -> None:
+    """SIGTERM while stopping: nothing more to do."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """Ctrl-C, as Python's own handler raises it (``KeyboardInterrupt``), of a type no code
+    the command runs can have raised (:class:`~nlpdojo.errors.InterruptRequested`)."""
+    raise InterruptRequested()
 
 
 #: typer's (click's) own control flow: ``typer.Exit`` (a ``RuntimeError``), ``Abort``, usage
@@ -181,6 +196,8 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> Any:
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # (not where ignored)
+        signal.signal(signal.SIGINT, _interrupt)
     plugin_warnings_as_lines()
     try:
         return app(args=argv, standalone_mode=True)

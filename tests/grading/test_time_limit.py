@@ -87,7 +87,7 @@ def test_the_time_limit_stops_a_grading_and_its_report_is_written(tmp_path):
     assert summary["count"] == 2
 
 
-def test_no_time_limit_unless_one_is_set(toy, make_submission, tmp_path):
+def test_no_time_limit_unless_one_is_set(toy, make_submission, tmp_path, monkeypatch):
     out = tmp_path / "r.json"
     result = CliRunner().invoke(app, ["toy", "--submission", str(make_submission()),
                                       "-f", "json", "-o", str(out)])
@@ -96,10 +96,19 @@ def test_no_time_limit_unless_one_is_set(toy, make_submission, tmp_path):
     assert data["settings"]["time_limit"] == {"value": None, "source": "default"}
     assert data["options"]["time_limit"] is None
     assert not any("time limit" in w for w in data["warnings"])
+    # a replay runs without one too, as recorded, whatever the environment says now
+    monkeypatch.setenv("NLPDOJO_TIME_LIMIT", "3")
+    again = tmp_path / "again.json"
+    result = CliRunner().invoke(app, ["--replay", str(out), "-f", "json", "-o", str(again)])
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(again.read_text())["settings"]["time_limit"] == {
+        "value": None, "source": f"replay {out}"}
 
 
 @pytest.mark.parametrize(("where", "value", "said"), [
     ("flag", "0.5", "Invalid value for '--time-limit'"),
+    ("flag", "nan", "--time-limit takes a number of seconds, at least 1 (nan is none"),
+    ("flag", "inf", "--time-limit takes a number of seconds, at least 1 (inf is none"),
     ("env", "soon", "NLPDOJO_TIME_LIMIT='soon' must be a number of seconds, at least 1"),
     ("config", "0", "time_limit"),
 ])
@@ -123,9 +132,10 @@ def test_a_time_limit_that_is_not_one_is_refused_before_grading(
 
 @pytest.mark.timeout(300)
 def test_a_grading_stopped_by_sigterm_writes_what_it_graded(tmp_path):
-    """SIGTERM (a CI job's limit) while naive_softmax's first check waits for the endless
-    function: exit 143 as before, and now the report holds softmax's verdicts, every other
-    check an error that says the grading was terminated, and a warning that counts them."""
+    """SIGTERM (a CI job's limit; twice, 10 ms apart) while naive_softmax's first check waits
+    for the endless function: exit 143 as before, and now the report holds softmax's verdicts,
+    every other check an error that says the grading was terminated, and a warning that
+    counts them."""
     submission = _endless_naive_softmax(tmp_path / "sub")
     out, events = tmp_path / "result.json", tmp_path / "events.jsonl"
     proc = subprocess.Popen([str(GRADE), *QUESTIONS[:2], "--submission", str(submission),
@@ -137,6 +147,8 @@ def test_a_grading_stopped_by_sigterm_writes_what_it_graded(tmp_path):
         while not _started(events, "naive_softmax.values"):  # (its limit: 30 s)
             assert proc.poll() is None and time.monotonic() - began < 120, proc.poll()
             time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.01)  # a second one, as a job's runner may send (it lost the report)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -155,13 +167,48 @@ def test_a_grading_stopped_by_sigterm_writes_what_it_graded(tmp_path):
         assert check["message"] == ("not graded: the grading was terminated (SIGTERM) before "
                                     "this check's verdict"), check["message"]
     assert result["score"] == 3 and result["max_score"] == 10
+    assert result["duration_s"] > 0 and len(result["submission_sha256"]) == 64
     assert result["warnings"] == [
         "the grading was terminated (SIGTERM) before it ended: 5 of 7 checks have no verdict "
         "and score 0 here; the verdicts reached before stand"]
 
 
-def _started(events: Path, check_id: str) -> bool:
-    """Whether the submission's ``check_id`` has started (grade's progress events)."""
+@pytest.mark.timeout(300)
+def test_sigterm_while_the_grader_runs_the_reference_stops_the_grading(tmp_path):
+    """The reference's expected values are computed in the grader's own process: a SIGTERM
+    there was taken for the reference calling sys.exit(143), its checks were reported as "the
+    reference failed this check", and the grading went on (a right submission 4/8, exit 1; a
+    cohort ignored the signal and exited 0). Now it stops: exit 143, and no check has a
+    verdict in its report."""
+    submission = tmp_path / "sub"
+    shutil.copytree(SOLUTIONS / "word_vectors", submission / "word_vectors",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    out, events = tmp_path / "result.json", tmp_path / "events.jsonl"
+    proc = subprocess.Popen([str(GRADE), "word_vectors.softmax", "word_vectors.training",
+                             "--submission", str(submission), "-f", "json", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "NLPDOJO_PROGRESS_EVENTS": str(events)})
+    try:
+        began = time.monotonic()
+        while not _started(events, "training.", reference=True):
+            assert proc.poll() is None and time.monotonic() - began < 120, proc.poll()
+            time.sleep(0.05)
+        time.sleep(2.0)  # into the reference's training run (9 s of it alone, AMD EPYC)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err[-2000:]
+    result = json.loads(out.read_text())
+    checks = [c for e in result["exercises"] for c in e["checks"]]
+    assert checks and all(c["message"].startswith("not graded: the grading was terminated")
+                          for c in checks), [c["message"] for c in checks]
+
+
+def _started(events: Path, check_id: str, *, reference: bool = False) -> bool:
+    """Whether ``check_id`` (a prefix of one: ``training.``) has started on the submission,
+    or on the reference to obtain its expected values (grade's progress events)."""
     try:
         lines = events.read_text().splitlines()
     except FileNotFoundError:
@@ -171,7 +218,31 @@ def _started(events: Path, check_id: str) -> bool:
             event = json.loads(line)
         except ValueError:  # (a line being written)
             continue
-        if event.get("event") == "started" and event.get("id") == check_id \
-                and not event.get("reference"):
+        if event.get("event") == "started" and str(event.get("id")).startswith(check_id) \
+                and bool(event.get("reference")) == reference:
             return True
     return False
+
+
+@pytest.mark.timeout(300)
+def test_the_time_limit_bounds_a_module_whose_import_never_ends(tmp_path):
+    """A loop at the top level of sgd.py: importing the submission, before any check, took a
+    check's own limit (30 s) after an 8 s --time-limit had run out (a trial's 31.6 s for a
+    5 s limit). Now the import stops with the limit, and the checks say what took the time."""
+    submission = tmp_path / "sub"
+    shutil.copytree(SOLUTIONS / "word_vectors", submission / "word_vectors",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    with (submission / "word_vectors" / "sgd.py").open("a") as module:
+        module.write("\nimport time\nwhile True:  # never ends\n    time.sleep(0.5)\n")
+    out = tmp_path / "result.json"
+    done = subprocess.run([str(GRADE), *QUESTIONS, "--submission", str(submission),
+                           "--time-limit", "8", "-f", "json", "-o", str(out)],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 1, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["duration_s"] < 20, result["duration_s"]  # (a check's own limit: 30 s)
+    checks = [c for e in result["exercises"] for c in e["checks"]]
+    assert checks and all(c["status"] == "timeout" for c in checks)
+    assert all(c["message"] == "not run: the grading's time limit (--time-limit 8 s) ran out "
+               "before this check (importing sgd took the time: a loop at the top level of a "
+               "module?)" for c in checks), checks[0]["message"]
