@@ -95,4 +95,5 @@ def test_the_grader_and_the_replay_record_get_the_reconciled_options():
         "topics": ["toy"], "questions": ["toy.scale"], "solutions": False, "seed": 3,
         "full": True, "backend": "numpy", "device": None, "use_reference": True,
         "timeout_scale": DEFAULT_TIMEOUT_SCALE, "memory_mb": DEFAULT_MEMORY_MB,
-        "input_seed": 9, "require_sandbox": True}
+        "time_limit": None, "input_seed": 9, "require_sandbox": True}
+    assert options.limits.time_limit_s is None and options.limits.stop_at is None
