@@ -87,7 +87,6 @@ from nlpdojo_autograder.grading.progress import (
     LiveProgress,
     submission_line,
 )
-from nlpdojo_autograder.grading.results import REFUSED as REFUSED_PROBLEM
 from nlpdojo_autograder.grading.resume import (
     GradingKey,
     resumed,
@@ -354,6 +353,11 @@ def _write_partial_report(result: Any, fmt: str, path: Path) -> None:
                           f"{path}")
     except Exception as exc:  # noqa: BLE001 - the stop is what this process reports
         print_warning(f"could not write the {fmt} report to {path}: {describe_error(exc)[0]}")
+
+
+#: how a cohort's summary and its error lines begin for a submission it refused (the grading
+#: did not fail: the student's folder was not one to grade; course/regrade.py reads it too)
+REFUSED_PROBLEM = "refused"
 
 
 def _refused(exc: Exception) -> bool:

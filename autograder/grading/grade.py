@@ -643,11 +643,14 @@ PARTIAL = "nlpdojo_partial_result"
 
 
 class _Heard(Listener):
-    """Passes every event on to ``inner`` and keeps each verdict (``results[topic][id]``)."""
+    """Passes every event on to ``inner`` and keeps what a stopped grading's result says: each
+    verdict (``results[topic][id]``), when the grading started, its snapshot's hash."""
 
     def __init__(self, inner: Listener) -> None:
         self.inner = inner
         self.results: dict[str, dict[str, CheckResult]] = {}
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.t0 = time.perf_counter()
         #: the graded snapshot's, once it is taken
         self.sha256 = ""
 
@@ -670,62 +673,46 @@ def grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     goes on unwinding (its workers are stopped), carrying the verdicts reached before the stop
     as its :data:`PARTIAL` attribute."""
     heard = _Heard(listener or Listener())
-    started_at, t0 = datetime.now(UTC).isoformat(timespec="seconds"), time.perf_counter()
     try:
         return _grade(topics, submission=submission, options=options,
-                      replay_options=replay_options, listener=heard)
+                      replay_options=replay_options, heard=heard)
     except (KeyboardInterrupt, SystemExit) as stop:
         if submission is not None:
-            partial = stopped_result(
-                topics, heard.results, stop, options=options, replay_options=replay_options,
-                submission=str(Path(submission).absolute()))
-            partial.started_at = started_at
-            partial.duration_s = round(time.perf_counter() - t0, 3)
-            partial.submission_sha256 = heard.sha256
-            setattr(stop, PARTIAL, partial)
+            setattr(stop, PARTIAL, stopped_result(
+                topics, heard, stop, options=options, replay_options=replay_options,
+                submission=str(Path(submission).absolute())))
         raise
 
 
-def stopped_result(topics: list[str], heard: dict[str, dict[str, CheckResult]],
-                   stop: BaseException, *, options: GradeOptions,
-                   replay_options: dict[str, Any], submission: str) -> GradingResult:
-    """The result of a grading stopped before its end: the verdicts ``heard`` (by topic) as
-    they were, every other selected check an ``error`` worth 0 saying why it has none."""
+def stopped_result(topics: list[str], heard: _Heard, stop: BaseException, *,
+                   options: GradeOptions, replay_options: dict[str, Any],
+                   submission: str) -> GradingResult:
+    """The result of a grading stopped before its end: the verdicts ``heard`` as they were,
+    every other selected check an ``error`` worth 0 saying why it has none (as
+    :func:`error_result` makes them)."""
     how = ("interrupted (Ctrl-C)" if isinstance(stop, KeyboardInterrupt) else
            "terminated (SIGTERM)" if getattr(stop, "code", None) == 128 + signal.SIGTERM
            else "stopped")
-    exercises, missing, total = [], 0, 0
-    for topic in topics:
-        exercise = get_exercise(topic)
-        mine = heard.get(exercise.name, {})
-        checks = []
-        for c in select_checks(exercise, options, has_reference(exercise, options)):
-            found = mine.get(c.id)
-            if found is None:
-                missing += 1
-                found = CheckResult(
-                    id=c.id, question=c.question, kind=c.kind, score=0.0, max_score=c.points,
-                    status="error", title=c.title, hidden=c.hidden,
-                    message=f"not graded: the grading was {how} before this check's verdict")
-            checks.append(found)
-        total += len(checks)
-        exercises.append(ExerciseResult(name=exercise.name, title=exercise.title,
-                                        checks=checks))
-    return GradingResult(
-        exercises=exercises, backend=options.backend, device=options.device or "cpu",
-        submission=str(replay_options.get("submission") or submission),
-        seeds=seeds_of(options), versions=versions(options.backend), options=replay_options,
-        settings=dict(options.settings),
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        solutions_present=any(has_reference(get_exercise(t), options) for t in topics),
-        warnings=[f"the grading was {how} before it ended: {missing} of {total} checks have "
-                  "no verdict and score 0 here; the verdicts reached before stand"])
+    result = error_result(topics, f"not graded: the grading was {how} before this check's "
+                          "verdict", options=options, replay_options=replay_options,
+                          submission=submission)
+    missing = total = 0
+    for exercise in result.exercises:
+        mine = heard.results.get(exercise.name, {})
+        missing += sum(1 for c in exercise.checks if c.id not in mine)
+        total += len(exercise.checks)
+        exercise.checks = [mine.get(c.id, c) for c in exercise.checks]
+        exercise.error = None  # (the checks say it, each)
+    result.warnings = [f"the grading was {how} before it ended: {missing} of {total} checks "
+                       "have no verdict and score 0 here; the verdicts reached before stand"]
+    result.started_at, result.submission_sha256 = heard.started_at, heard.sha256
+    result.duration_s = round(time.perf_counter() - heard.t0, 3)
+    return result
 
 
 def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
-           replay_options: dict[str, Any], listener: Listener) -> GradingResult:
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    t0 = time.perf_counter()
+           replay_options: dict[str, Any], heard: _Heard) -> GradingResult:
+    started_at, t0, listener = heard.started_at, heard.t0, heard
     if options.limits.time_limit_s is not None:  # (its clock starts with this grading)
         options = dataclasses.replace(options, limits=dataclasses.replace(
             options.limits, stop_at=time.monotonic() + options.limits.time_limit_s))
@@ -741,8 +728,7 @@ def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
             if submission is not None:  # a private, read-only copy (see snapshot.py)
                 snap = take_snapshot(submission, Path(tmp) / "submission")
                 snap = _with_sibling_library(snap, submission, topics, Path(tmp))
-                if isinstance(listener, _Heard):  # (what a stopped grading's result says)
-                    listener.sha256 = snap.sha256
+                heard.sha256 = snap.sha256  # (what a stopped grading's result says)
             root = (unwrapped(snap.path, topics, loose=len(topics) == 1)
                     if snap is not None else None)
             for topic in topics:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
+import textwrap
 import time
 from pathlib import Path
 
@@ -20,27 +20,19 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo_autograder.cli.grade import app
+from tests.grading.courses import edited_course
+from tests.grading.test_hostile import make_submission
 
 ROOT = Path(__file__).resolve().parents[2]
 GRADE = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "grade"
-SOLUTIONS = ROOT / "solutions"
 QUESTIONS = ("word_vectors.softmax", "word_vectors.naive_softmax", "word_vectors.sgd")
 
 
 def _endless_naive_softmax(root: Path) -> Path:
     """A copy of the word_vectors solutions whose naive_softmax never returns (it sleeps: an
     endless loop burns the core for as long, and the grader stops both alike)."""
-    topic = root / "word_vectors"
-    shutil.copytree(SOLUTIONS / "word_vectors", topic,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = topic / "naive_softmax.py"
-    text = path.read_text()
-    begin = text.rindex("\n", 0, text.index("### BEGIN SOLUTION naive_softmax\n")) + 1
-    end = text.index("### END SOLUTION\n", begin) + len("### END SOLUTION\n")
-    indent = text[begin:text.index("###", begin)]
-    path.write_text(text[:begin] + f"{indent}import time\n{indent}while True:  # never returns\n"
-                    f"{indent}    time.sleep(0.5)\n" + text[end:])
-    return root
+    return make_submission(root, module="naive_softmax", body=textwrap.indent(
+        "import time\nwhile True:  # never returns\n    time.sleep(0.5)\n", "    "))
 
 
 @pytest.mark.timeout(300)
@@ -52,8 +44,7 @@ def test_the_time_limit_stops_a_grading_and_its_report_is_written(tmp_path):
     many; exit 1 (below full marks), not a killed job."""
     cohort = tmp_path / "cohort"
     _endless_naive_softmax(cohort / "endless")
-    shutil.copytree(SOLUTIONS / "word_vectors", cohort / "honest" / "word_vectors",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    edited_course(cohort / "honest", ("word_vectors",))
     out = tmp_path / "reports"
     done = subprocess.run([str(GRADE), *QUESTIONS, "--submissions", str(cohort), "--jobs", "2",
                            "--time-limit", "12", "-f", "json", "-o", str(out)],
@@ -180,9 +171,7 @@ def test_sigterm_while_the_grader_runs_the_reference_stops_the_grading(tmp_path)
     reference failed this check", and the grading went on (a right submission 4/8, exit 1; a
     cohort ignored the signal and exited 0). Now it stops: exit 143, and no check has a
     verdict in its report."""
-    submission = tmp_path / "sub"
-    shutil.copytree(SOLUTIONS / "word_vectors", submission / "word_vectors",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    submission = edited_course(tmp_path / "sub", ("word_vectors",))
     out, events = tmp_path / "result.json", tmp_path / "events.jsonl"
     proc = subprocess.Popen([str(GRADE), "word_vectors.softmax", "word_vectors.training",
                              "--submission", str(submission), "-f", "json", "-o", str(out)],
@@ -229,11 +218,8 @@ def test_the_time_limit_bounds_a_module_whose_import_never_ends(tmp_path):
     """A loop at the top level of sgd.py: importing the submission, before any check, took a
     check's own limit (30 s) after an 8 s --time-limit had run out (a trial's 31.6 s for a
     5 s limit). Now the import stops with the limit, and the checks say what took the time."""
-    submission = tmp_path / "sub"
-    shutil.copytree(SOLUTIONS / "word_vectors", submission / "word_vectors",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    with (submission / "word_vectors" / "sgd.py").open("a") as module:
-        module.write("\nimport time\nwhile True:  # never ends\n    time.sleep(0.5)\n")
+    submission = edited_course(tmp_path / "sub", ("word_vectors",), appended={
+        "word_vectors/sgd.py": "import time\nwhile True:  # never ends\n    time.sleep(0.5)\n"})
     out = tmp_path / "result.json"
     done = subprocess.run([str(GRADE), *QUESTIONS, "--submission", str(submission),
                            "--time-limit", "8", "-f", "json", "-o", str(out)],
