@@ -10,6 +10,7 @@ from nlpdojo.hookspecs import hookimpl
 @hookimpl
 def register_commands(cli):
     from nlpdojo_autograder.cli.commands import add_commands
+    from nlpdojo_autograder.cli.draws_command import add_draws_command
     from nlpdojo_autograder.cli.grading_commands import add_grading_commands
     from nlpdojo_autograder.cli.notebook_commands import add_notebook_commands
     from nlpdojo_autograder.cli.similarity_command import add_similarity_command
@@ -20,6 +21,7 @@ def register_commands(cli):
     add_notebook_commands(cli)
     add_course_commands(cli)
     add_similarity_command(cli)
+    add_draws_command(cli)
 
 
 @hookimpl

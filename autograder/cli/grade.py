@@ -65,6 +65,7 @@ from nlpdojo_autograder.grading.child import (
     stop_children,
 )
 from nlpdojo_autograder.grading.cluster import connect, result_of, submit_all
+from nlpdojo_autograder.grading.draws import take as take_draw
 from nlpdojo_autograder.grading.expected import ROOT_ENV as EXPECTED_ROOT_ENV
 from nlpdojo_autograder.grading.grade import (
     INPUT_SEED_ENV,
@@ -294,7 +295,8 @@ def grade_command(
     # a grading recorded as an attempt counts: nothing of it comes from the cache
     result = _grade_single(topic_names, request.submission, request.solutions, options,
                            replay_options, fmt, path,
-                           use_cache=request.use_cache and recording is None)
+                           use_cache=request.use_cache and recording is None,
+                           prepared=request.drawn and not request.solutions)
     _emit(result, fmt, path, detail)
     if recording is not None:
         recording.record_single(request.submission or _default_submission(), result)
@@ -304,11 +306,13 @@ def grade_command(
 
 def _grade_single(topic_names: list[str], submission: Path | None, solutions: bool,
                   options: Any, replay_options: dict[str, Any], fmt: str,
-                  path: Path | None, *, use_cache: bool = False) -> Any:
+                  path: Path | None, *, use_cache: bool = False, prepared: bool = False) -> Any:
     """Grade one submission (or the reference). With ``--format gradescope --output F``, a
     submission that cannot be graded still gets ``F``: score 0 and the reason, for the student
     to read (Gradescope shows a missing results.json as a failure of its harness).
-    ``use_cache``: reuse the verdicts of checks whose inputs did not change (gradecache.py)."""
+    ``use_cache``: reuse the verdicts of checks whose inputs did not change (gradecache.py);
+    ``prepared``: the input seed was drawn afresh, and a prepared draw may take its place
+    (:func:`_take_prepared_draw`)."""
     given = None if solutions else (submission or _default_submission())
     replay_options["submission"] = str(given.resolve()) if given else None
     if use_cache and given is not None:
@@ -321,6 +325,8 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
             names = topic_names or _default_topics(folder, solutions)
             replay_options["topics"] = names
             check_expected(names, options)
+            if prepared:
+                _take_prepared_draw(names, options, replay_options)
             result = _grade_one(folder, names, options, replay_options, progress=True)
             if notebook is not None:
                 result.submission_sha256 = notebook.sha256  # what the student submitted
@@ -341,6 +347,22 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
             if path is not None and (fmt == "gradescope" or _refused(exc)):
                 _write_failure_report(exc, names, options, replay_options, fmt, path)
             raise
+
+
+def _take_prepared_draw(names: list[str], options: Any, replay_options: dict[str, Any]
+                        ) -> None:
+    """Grade on a prepared draw (``dojo draws prepare``) instead of the fresh seed drawn,
+    where one serves these topics: its seed in the options, the replay record and the result's
+    ``settings`` (``input_seed``, source ``prepared PATH``); else say why none did, where
+    draws were prepared (the reference then runs at the fresh draw, as without any)."""
+    topics = [name for name in names if has_reference(get_exercise(name), options)]
+    draw, why = take_draw(topics, options.full)
+    if draw is None:
+        if why:
+            print_warning(why)
+        return
+    options.input_seed = replay_options["input_seed"] = draw.input_seed
+    options.settings["input_seed"] = Choice(draw.input_seed, f"prepared {draw.folder}").record()
 
 
 def _write_partial_report(result: Any, fmt: str, path: Path) -> None:

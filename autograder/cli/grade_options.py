@@ -18,7 +18,6 @@ import dataclasses
 import json
 import math
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from nlpdojo.cli.common import print_warning
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.settings import Choice, CourseConfig, pick
+from nlpdojo_autograder.grading.draws import fresh_seed
 from nlpdojo_autograder.grading.grade import (
     REPLAYED_FROM,
     GradeOptions,
@@ -106,6 +106,9 @@ class GradeRequest:
     config: Path | None = None
     #: where the settings resolved so far came from (``{"timeout_scale": "env ..."}``)
     sources: dict[str, str] = field(default_factory=dict)
+    #: the input seed was drawn afresh for this grading (no ``--seed``, no replay, not a
+    #: cohort's child): a prepared draw may stand in for it (:mod:`~.grading.draws`)
+    drawn: bool = False
 
     def reconciled(self) -> GradeRequest:
         """The request a grading runs with: every concern checked, in the module's order."""
@@ -234,10 +237,12 @@ class GradeRequest:
     def with_input_seed(self) -> GradeRequest:
         """The input seed where none is given (:func:`default_input_seed`); the base seed 0
         where none is given."""
-        input_seed = self.input_seed
+        input_seed, drawn = self.input_seed, False
         if input_seed is None:
             input_seed = default_input_seed(self.topics, as_student=self.as_student)
-        return dataclasses.replace(self, input_seed=input_seed, seed=self.seed or 0)
+            drawn = input_seed is not None and seed_from_environment() is None
+        return dataclasses.replace(self, input_seed=input_seed, seed=self.seed or 0,
+                                   drawn=drawn)
 
     def checked_format(self) -> GradeRequest:
         """The report format exists (and ``html`` is a cohort's): one line now, not after
@@ -312,14 +317,6 @@ def default_input_seed(topics: list[str] | None, *, as_student: bool = False) ->
         return None  # the fixtures' base seed: the only one they answer
     seed = seed_from_environment()
     return seed if seed is not None else fresh_seed()
-
-
-def fresh_seed() -> int:
-    """Inputs nobody has seen: public checks' expected values are shipped as fixtures (seed 0),
-    so where the reference can compute expected values for any seed, a fresh one is drawn:
-    52 bits, so that no search over seeds finds it from what a check's inputs reveal (and a
-    JSON reader's float keeps it exact)."""
-    return 1 + secrets.randbelow(2**52 - 1)
 
 
 def reference_present(topics: list[str] | None) -> bool:

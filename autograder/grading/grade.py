@@ -179,11 +179,15 @@ EXPECTED = ExpectedCache()
 
 
 def store_expected(names: list[str], options: GradeOptions, root: Path,
-                   on_topic: Callable[[str, int], None] | None = None) -> None:
+                   on_topic: Callable[[str, int], None] | None = None,
+                   cache: ExpectedCache | None = None) -> None:
     """Compute the reference's expected outcomes of every topic of ``names`` at ``options``'
     draw into the store at ``root``, for processes that grade later (a cohort's children
-    read them there, :data:`.expected.ROOT_ENV`). ``on_topic(topic, checks)``: told as each
-    topic starts. Topics without the reference, or graded without it, have none."""
+    read them there, :data:`.expected.ROOT_ENV`; a prepared draw's, :mod:`.draws`).
+    ``on_topic(topic, checks)``: told as each topic starts. Topics without the reference, or
+    graded without it, have none. ``cache``: the process's memory of outcomes to use (default
+    :data:`EXPECTED`; a fresh one keeps none of them after)."""
+    cache = EXPECTED if cache is None else cache
     for name in names:
         exercise = get_exercise(name)
         if not has_reference(exercise, options):
@@ -193,7 +197,7 @@ def store_expected(names: list[str], options: GradeOptions, root: Path,
             continue
         if on_topic is not None:
             on_topic(name, len(needing))
-        EXPECTED.get(exercise, needing, options, question_functions(exercise), root=root)
+        cache.get(exercise, needing, options, question_functions(exercise), root=root)
 
 
 def exercise_names() -> list[str]:
