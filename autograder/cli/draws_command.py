@@ -132,7 +132,8 @@ def list_command(fmt: format_option("the prepared draws") = DataFormat.table,
 @report_errors
 def clear_command(stale: Annotated[bool, typer.Option(
         "--stale", help="Only draws no grading can take (prepared with another reference or "
-                        "grader) and unreadable folders.")] = False) -> None:
+                        "grader), unreadable folders, and what a process killed while "
+                        "preparing or claiming left over a day ago.")] = False) -> None:
     """Remove prepared draws (every one, or the stale ones)."""
     pool = _pool()
     if stale:

@@ -60,6 +60,8 @@ PREPARED = "prepared"
 RECORD = "draw.json"
 #: where a claimed draw is moved before its outcomes join the store (then removed)
 CLAIMED_PREFIX = ".claimed-"
+#: ``dojo draws clear --stale`` removes what a killed process left once this old (seconds)
+LEFTOVER_AGE_S = 86_400.0
 
 
 def fresh_seed() -> int:
@@ -181,17 +183,36 @@ class DrawPool:
     def remove(self, draws: list[Draw] | None = None) -> int:
         """Remove ``draws`` (None: every draw, and every unreadable folder); how many."""
         folders = ([d.folder for d in draws] if draws is not None
-                   else [*(d.folder for d in self.draws()), *self.unreadable()])
+                   else [*(d.folder for d in self.draws()), *self.unreadable(),
+                         *self.leftovers()])
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
         return len(folders)
 
     def remove_unreadable(self) -> int:
-        """Remove the folders under ``prepared/`` with no readable record; how many."""
-        folders = self.unreadable()
+        """Remove the folders under ``prepared/`` with no readable record, and what a process
+        killed while preparing or claiming a draw left (hidden, never taken) over a day ago;
+        how many."""
+        folders = [*self.unreadable(), *self.leftovers(older_than_s=LEFTOVER_AGE_S)]
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
         return len(folders)
+
+    def leftovers(self, older_than_s: float = 0.0) -> list[Path]:
+        """Hidden folders under ``prepared/`` (a draw being made, or claimed and being moved)
+        last changed over ``older_than_s`` ago: a process killed there left them."""
+        if not self.exists():
+            return []
+        now = time.time()
+        found = []
+        for folder in sorted(self.folder.iterdir()):
+            try:
+                old = now - folder.stat().st_mtime >= older_than_s
+            except OSError:
+                continue
+            if folder.name.startswith((".new-", CLAIMED_PREFIX)) and folder.is_dir() and old:
+                found.append(folder)
+        return found
 
 
 def _read(folder: Path) -> Draw | None:

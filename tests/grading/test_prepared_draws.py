@@ -5,6 +5,7 @@ random among those that fit, and never one prepared with another reference, budg
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -213,7 +214,15 @@ def test_a_half_made_or_unreadable_draw_is_never_taken(tmp_path):
         "keys": {"a": "a-1-False"}}))
     assert pool.draws() == [] and pool.claim(["a"], False, _key_of) is None
     assert sorted(p.name for p in pool.unreadable()) == sorted([made.id, "forged"])
-    assert pool.remove_unreadable() == 2 and list(pool.folder.iterdir()) == []
+    # what a process killed while preparing or claiming left: hidden, never taken; cleared
+    # once old (a younger one may be a draw still being made), or by clearing everything
+    old, young = pool.folder / ".new-killed", pool.folder / f"{draws.CLAIMED_PREFIX}x-1"
+    old.mkdir()
+    young.mkdir()
+    os.utime(old, (1, 1))
+    assert pool.remove_unreadable() == 3
+    assert [p.name for p in pool.folder.iterdir()] == [young.name]
+    assert pool.remove() == 1 and list(pool.folder.iterdir()) == []
 
 
 def test_the_commands_refuse_what_they_cannot_do(toy, monkeypatch):
