@@ -86,7 +86,12 @@ def prepare_command(
     made = 0
     for n in range(count):
         started = time.perf_counter()
-        one = prepared.prepare(pool, names, full=full, limits=limits)
+        try:
+            one = prepared.prepare(pool, names, full=full, limits=limits)
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM: what is made stays
+            err_console.print(f"stopped: {made} of {count} draws prepared in {pool.folder} "
+                              "(kept; the one under way is not)", highlight=False)
+            raise
         made += 1
         held = ", ".join(f"{topic} {got}/{of}" for topic, (got, of) in one.stored.items())
         short = [t for t, (got, of) in one.stored.items() if got < of]

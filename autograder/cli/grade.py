@@ -353,8 +353,11 @@ def _take_prepared_draw(names: list[str], options: Any, replay_options: dict[str
                         ) -> None:
     """Grade on a prepared draw (``dojo draws prepare``) instead of the fresh seed drawn,
     where one serves these topics: its seed in the options, the replay record and the result's
-    ``settings`` (``input_seed``, source ``prepared PATH``); else say why none did, where
-    draws were prepared (the reference then runs at the fresh draw, as without any)."""
+    ``settings`` (``input_seed``, source ``prepared ID``, the draw's name, not the grader's
+    folder); else say why none did, where draws were prepared (the reference then runs at the
+    fresh draw, as without any). A grading of some questions only takes none."""
+    if options.questions is not None:
+        return  # a few questions' checks: the reference's run for them is cheap, a draw is not
     topics = [name for name in names if has_reference(get_exercise(name), options)]
     draw, why = take_draw(topics, options.full)
     if draw is None:
@@ -362,7 +365,7 @@ def _take_prepared_draw(names: list[str], options: Any, replay_options: dict[str
             print_warning(why)
         return
     options.input_seed = replay_options["input_seed"] = draw.input_seed
-    options.settings["input_seed"] = Choice(draw.input_seed, f"prepared {draw.folder}").record()
+    options.settings["input_seed"] = Choice(draw.input_seed, f"prepared {draw.id}").record()
 
 
 def _write_partial_report(result: Any, fmt: str, path: Path) -> None:

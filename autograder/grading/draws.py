@@ -50,7 +50,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nlpdojo.errors import NlpdojoError
 from nlpdojo_autograder.grading import expected as expected_store
+from nlpdojo_autograder.grading.grade import (
+    REFERENCE_BACKEND,
+    ExpectedCache,
+    GradeOptions,
+    get_exercise,
+    select_checks,
+    store_expected,
+)
+from nlpdojo_autograder.runtime.loader import reference_available
 
 #: bump when the meaning of a draw's record changes
 FORMAT = 1
@@ -144,15 +154,21 @@ class DrawPool:
         """Take a draw that serves ``topics`` at ``full`` for this grading alone: chosen at
         random among those holding the fewest other topics (a draw taken is spent whole),
         renamed out of ``prepared/`` (another grading's rename of it fails, and it tries the
-        next), its outcomes moved into the ordinary store. None: no draw serves."""
+        next), its outcomes moved into the ordinary store. None: no draw serves.
+        :class:`DrawError` where a draw cannot be claimed at all (a store this user cannot
+        write: no grading could take one)."""
         fitting = [d for d in self.draws() if self.fits(d, topics, full, key_of)]
         secrets.SystemRandom().shuffle(fitting)
         for draw in sorted(fitting, key=lambda d: len(d.keys)):  # stable: random within ties
             claimed = self.folder / f"{CLAIMED_PREFIX}{draw.id}-{os.getpid()}"
             try:
                 os.rename(draw.folder, claimed)
-            except OSError:  # another grading took it first
+            except FileNotFoundError:  # another grading took it first
                 continue
+            except OSError as exc:
+                raise DrawError(f"the prepared draws in {self.folder} cannot be claimed: "
+                                f"{exc.strerror or exc} (the grading's user must be able to "
+                                "write the store)") from exc
             try:
                 for topic, key in draw.keys.items():
                     _move_entry(claimed / topic / key, self.root / topic / key)
@@ -166,8 +182,12 @@ class DrawPool:
         ``input_seed`` in an expected-outcome store at ``folder`` and returns each topic's key;
         the draw appears (renamed into ``prepared/``) only once complete, so a grading never
         takes a half-made one."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        staging = Path(tempfile.mkdtemp(dir=self.folder, prefix=".new-"))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            staging = Path(tempfile.mkdtemp(dir=self.folder, prefix=".new-"))
+        except OSError as exc:
+            raise DrawError(f"cannot prepare draws in {self.folder}: {exc.strerror or exc}"
+                            ) from exc
         try:
             keys = fill(staging)
             created = time.time()
@@ -176,27 +196,27 @@ class DrawPool:
                 "keys": keys}), encoding="utf-8")
             target = self.folder / secrets.token_hex(8)
             os.rename(staging, target)
+        except OSError as exc:
+            raise DrawError(f"cannot prepare draws in {self.folder}: {exc.strerror or exc}"
+                            ) from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return Draw(folder=target, input_seed=input_seed, full=full, created=created, keys=keys)
 
     def remove(self, draws: list[Draw] | None = None) -> int:
-        """Remove ``draws`` (None: every draw, and every unreadable folder); how many."""
-        folders = ([d.folder for d in draws] if draws is not None
-                   else [*(d.folder for d in self.draws()), *self.unreadable(),
-                         *self.leftovers()])
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
-        return len(folders)
+        """Remove ``draws`` (None: every draw, every unreadable folder, and what a killed
+        process left over a day ago: a younger one may be a draw still being made); how many.
+        :class:`DrawError` where one cannot be removed."""
+        return _removed(
+            [d.folder for d in draws] if draws is not None
+            else [*(d.folder for d in self.draws()), *self.unreadable(),
+                  *self.leftovers(older_than_s=LEFTOVER_AGE_S)])
 
     def remove_unreadable(self) -> int:
         """Remove the folders under ``prepared/`` with no readable record, and what a process
         killed while preparing or claiming a draw left (hidden, never taken) over a day ago;
         how many."""
-        folders = [*self.unreadable(), *self.leftovers(older_than_s=LEFTOVER_AGE_S)]
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
-        return len(folders)
+        return _removed([*self.unreadable(), *self.leftovers(older_than_s=LEFTOVER_AGE_S)])
 
     def leftovers(self, older_than_s: float = 0.0) -> list[Path]:
         """Hidden folders under ``prepared/`` (a draw being made, or claimed and being moved)
@@ -213,6 +233,24 @@ class DrawPool:
             if folder.name.startswith((".new-", CLAIMED_PREFIX)) and folder.is_dir() and old:
                 found.append(folder)
         return found
+
+
+class DrawError(NlpdojoError):
+    """The prepared draws cannot be used as asked (a store that cannot be written)."""
+
+
+def _removed(folders: list[Path]) -> int:
+    """Remove ``folders``; how many. :class:`DrawError` naming the first that stays."""
+    problems: list[str] = []
+
+    def note(_function: Any, _path: str, info: Any) -> None:
+        problems.append(getattr(info[1], "strerror", None) or str(info[1]))
+
+    for folder in folders:
+        shutil.rmtree(folder, onerror=note)
+        if folder.exists():
+            raise DrawError(f"cannot remove {folder}: {problems[-1] if problems else 'it stays'}")
+    return len(folders)
 
 
 def _read(folder: Path) -> Draw | None:
@@ -273,9 +311,6 @@ def topic_key(topic: str, input_seed: int, full: bool) -> str | None:
     """The store's key of ``topic``'s expected outcomes at ``input_seed`` (base seed 0) and
     budget ``full``, for the reference and grader installed now; None where the topic is not
     registered or its reference is not installed."""
-    from nlpdojo_autograder.grading.grade import REFERENCE_BACKEND, get_exercise
-    from nlpdojo_autograder.runtime.loader import reference_available
-
     try:
         exercise = get_exercise(topic)
     except Exception:  # noqa: BLE001 - a topic of a pack no longer installed: nothing fits
@@ -313,14 +348,6 @@ def prepare(pool: DrawPool, topics: list[str], *, full: bool, limits: Any,
             on_topic: Callable[[str, int], None] | None = None) -> Prepared:
     """Draw a fresh input seed and store the reference's expected outcomes of ``topics`` at
     it as one prepared draw (``limits``: the reference's, as a grading's)."""
-    from nlpdojo_autograder.grading.grade import (
-        ExpectedCache,
-        GradeOptions,
-        get_exercise,
-        select_checks,
-        store_expected,
-    )
-
     seed = fresh_seed()
     options = GradeOptions(seed=0, input_seed=seed, full=full, limits=limits)
     stored: dict[str, tuple[int, int]] = {}
@@ -352,7 +379,10 @@ def take(topics: list[str], full: bool) -> tuple[Draw | None, str | None]:
     if pool is None or not pool.exists() or not topics:
         return None, None
     key_of = memo_key_of()
-    draw = pool.claim(topics, full, key_of)
+    try:
+        draw = pool.claim(topics, full, key_of)
+    except DrawError as exc:
+        return None, f"{exc}, so the reference runs at this grading's fresh draw"
     if draw is not None:
         return draw, None
     left = pool.draws()

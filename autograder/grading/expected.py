@@ -33,6 +33,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,8 @@ from nlpdojo_autograder.grading.gradecache import grader_fingerprint, reference_
 from nlpdojo_autograder.grading.runner import Outcome
 from nlpdojo_autograder.runtime.source_memo import store_root
 
-#: bump when the meaning of an entry changes
-FORMAT = 1
+#: bump when the meaning of an entry changes (2: each check lists the arrays it stored)
+FORMAT = 2
 #: the folder of the store (a cohort's children are given their parent's); ``off``: none
 ROOT_ENV = "NLPDOJO_EXPECTED_CACHE"
 #: entries kept per topic, the least recently used dropped first (a fresh input seed per
@@ -89,10 +90,16 @@ class ExpectedStore:
                     for name in stored.files:
                         check_id, _, array = name.partition("|")
                         arrays.setdefault(check_id, {})[array] = stored[name]
+            # an entry missing an array it lists (a file deleted or cut short by hand, a copy
+            # between volumes) is a miss: judged without it, a right answer would fail
+            if any(set(entry["arrays"]) - set(arrays.get(check_id, {}))
+                   for check_id, entry in data["checks"].items()):
+                return {}
             found = {check_id: Outcome(status=KEPT_STATUS, scalars=dict(entry["scalars"]),
                                        arrays=arrays.get(check_id, {}))
                      for check_id, entry in data["checks"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError,
+                zipfile.BadZipFile):
             return {}
         try:
             os.utime(folder)  # recently used: the last to be dropped
@@ -120,7 +127,8 @@ class ExpectedStore:
                         np.savez(f, **arrays)
                 (staging / "outcomes.json").write_text(json.dumps({
                     "format": FORMAT,
-                    "checks": {cid: {"scalars": o.scalars} for cid, o in merged.items()},
+                    "checks": {cid: {"scalars": o.scalars, "arrays": sorted(o.arrays)}
+                               for cid, o in merged.items()},
                 }), encoding="utf-8")
                 target = self._folder(topic, key)
                 old = None

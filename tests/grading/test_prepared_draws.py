@@ -64,6 +64,7 @@ def test_each_draw_is_taken_by_one_grading_which_judges_by_its_outcomes(toy, mak
     seeds = {m.draw.input_seed for m in made}
     assert len(seeds) == 2 and all(s > 2**20 for s in seeds)
     _tamper(pool)
+    ids = pool.draws()
     submission = make_submission()
 
     taken = []
@@ -72,7 +73,8 @@ def test_each_draw_is_taken_by_one_grading_which_judges_by_its_outcomes(toy, mak
         seed = result["options"]["input_seed"]
         taken.append(seed)
         assert result["settings"]["input_seed"]["value"] == seed
-        assert result["settings"]["input_seed"]["source"].startswith("prepared ")
+        # the draw's name, not the grader's folder
+        assert result["settings"]["input_seed"]["source"] in {f"prepared {d.id}" for d in ids}
         statuses = _statuses(result)
         assert statuses["scale.values"] == "failed" and statuses["quadratic.values"] == "passed"
         assert len(pool.draws()) == 1 - n
@@ -101,6 +103,9 @@ def test_gradings_that_did_not_draw_their_seed_take_no_draw(toy, toy_fixtures, m
     pool = _pool()
     draws.prepare(pool, ["toy"], full=False, limits=Limits())
     submission = make_submission()
+    question = CliRunner().invoke(grade_cli.app, ["toy.scale", "--submission",
+                                                  str(submission), "-q"])
+    assert question.exit_code == 0, question.output  # a question alone: no draw spent on it
     for extra in (["--seed", "5"], ["--as-student"]):
         result, _ = _grade(submission, tmp_path / "r.json", *extra)
         assert "input_seed" not in result["settings"], extra
@@ -222,7 +227,7 @@ def test_a_half_made_or_unreadable_draw_is_never_taken(tmp_path):
     os.utime(old, (1, 1))
     assert pool.remove_unreadable() == 3
     assert [p.name for p in pool.folder.iterdir()] == [young.name]
-    assert pool.remove() == 1 and list(pool.folder.iterdir()) == []
+    assert pool.remove() == 0 and [p.name for p in pool.folder.iterdir()] == [young.name]
 
 
 def test_the_commands_refuse_what_they_cannot_do(toy, monkeypatch):
@@ -242,3 +247,49 @@ def test_the_commands_refuse_what_they_cannot_do(toy, monkeypatch):
     monkeypatch.setenv(expected.ROOT_ENV, "off")
     off = runner.invoke(draws_command.app, ["prepare", "toy"])
     assert off.exit_code == 2 and "NLPDOJO_EXPECTED_CACHE is off" in " ".join(off.output.split())
+
+
+def test_a_store_that_cannot_be_written_says_so(tmp_path, monkeypatch):
+    """A draw that cannot be claimed for want of the right to write the store is not "taken by
+    another grading": no grading could take one, and the warning says why; a draw that
+    cannot be removed is not counted as removed."""
+    pool = _fake_pool(tmp_path, [(["a"], False)])
+
+    def refused(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(draws.os, "rename", refused)
+    with pytest.raises(draws.DrawError, match="cannot be claimed: Permission denied"):
+        pool.claim(["a"], False, _key_of)
+    monkeypatch.setattr(draws, "default_pool", lambda: pool)
+    monkeypatch.setattr(draws, "memo_key_of", lambda: _key_of)
+    taken, why = draws.take(["a"], False)
+    assert taken is None and "the grading's user must be able to write the store" in why
+    monkeypatch.undo()
+    monkeypatch.setattr(draws.shutil, "rmtree", lambda path, onerror=None, **kw: onerror(
+        None, path, (PermissionError, PermissionError(13, "Permission denied"), None)))
+    with pytest.raises(draws.DrawError, match="cannot remove .*: Permission denied"):
+        pool.remove()
+
+
+def test_an_entry_missing_its_arrays_is_a_miss(tmp_path):
+    """An entry whose arrays file was deleted or cut short (by hand, a copy between volumes)
+    is no expected outcome: judged by its scalars alone, a right answer failed its checks."""
+    import numpy as np
+
+    from nlpdojo_autograder.grading.runner import Outcome
+
+    store = expected.ExpectedStore(tmp_path)
+    store.save("t", "k", {"q.a": Outcome(status="ok", scalars={"x": 1.0},
+                                         arrays={"out": np.ones(3)}),
+                          "q.b": Outcome(status="ok", scalars={"y": 2.0}, arrays={})})
+    assert set(store.load("t", "k")) == {"q.a", "q.b"}
+    npz = tmp_path / "t" / "k" / "arrays.npz"
+    data = npz.read_bytes()
+    npz.write_bytes(data[: len(data) // 2])
+    assert store.load("t", "k") == {}
+    npz.unlink()
+    assert store.load("t", "k") == {}
+    # an entry of scalars only needs no arrays file
+    store.save("t", "s", {"q.b": Outcome(status="ok", scalars={"y": 2.0}, arrays={})})
+    assert not (tmp_path / "t" / "s" / "arrays.npz").exists() and store.load("t", "s")
