@@ -121,16 +121,20 @@ def list_command(fmt: format_option("the prepared draws") = DataFormat.table,
                       "--count N`)", highlight=False)
     else:
         table = Table(title=f"prepared draws in {pool.folder}")
-        for column in ("topics", "budget", "ready", "stale", "oldest", "newest"):
+        for column in ("topics", "budget", "ready", "stale", "size", "oldest", "newest"):
             table.add_column(column)
         for group in data["groups"]:
             table.add_row(", ".join(group["topics"]), "full" if group["full"] else "quick",
-                          str(group["ready"]), str(group["stale"]), _when(group["oldest"]),
+                          str(group["ready"]), str(group["stale"]),
+                          f"{group['bytes'] / 1e6:.1f} MB", _when(group["oldest"]),
                           _when(group["newest"]))
         console.print(table)
     for folder in data["unreadable"]:
         console.print(f"unreadable: {folder} (`dojo draws clear --stale` removes it)",
                       highlight=False)
+    for folder in data["leftovers"]:
+        console.print(f"being made or claimed, or left by a killed process: {folder} (`dojo "
+                      "draws clear` removes it once a day old)", highlight=False)
 
 
 @app.command("clear")

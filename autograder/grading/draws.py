@@ -291,18 +291,33 @@ def default_pool() -> DrawPool | None:
 
 
 def summary(pool: DrawPool, key_of: KeyOf) -> dict[str, Any]:
-    """What ``dojo draws`` prints: the folder, and per set of topics and budget the draws
-    ready and stale (prepared with another reference or grader), and unreadable folders."""
+    """What ``dojo draws list`` prints: the folder, and per set of topics and budget the draws
+    ready and stale (prepared with another reference or grader) and their bytes on disk; the
+    unreadable folders, and what killed processes left (hidden folders: a draw being made or
+    claimed, or left so)."""
     groups: dict[tuple[tuple[str, ...], bool], dict[str, Any]] = {}
     for draw in pool.draws():
         group = groups.setdefault((tuple(draw.topics()), draw.full), {
             "topics": draw.topics(), "full": draw.full, "ready": 0, "stale": 0,
-            "oldest": draw.created, "newest": draw.created})
+            "oldest": draw.created, "newest": draw.created, "bytes": 0})
         group["ready" if pool.current(draw, key_of) else "stale"] += 1
         group["oldest"] = min(group["oldest"], draw.created)
         group["newest"] = max(group["newest"], draw.created)
+        group["bytes"] += _size(draw.folder)
     return {"folder": str(pool.folder), "groups": list(groups.values()),
-            "unreadable": [str(p) for p in pool.unreadable()]}
+            "unreadable": [str(p) for p in pool.unreadable()],
+            "leftovers": [str(p) for p in pool.leftovers()]}
+
+
+def _size(folder: Path) -> int:
+    """The bytes of the files under ``folder`` (0 for any that vanished meanwhile)."""
+    total = 0
+    for path in folder.rglob("*"):
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except OSError:
+            continue
+    return total
 
 
 # -- what grade and `dojo draws` call: the store's keys of the installed topics ----------------

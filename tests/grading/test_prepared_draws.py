@@ -240,8 +240,16 @@ def test_the_commands_refuse_what_they_cannot_do(toy, monkeypatch):
     assert made.exit_code == 0, made.output
     assert "prepared 2 draws in" in made.output and "2 ready for toy" in made.output
     listed = runner.invoke(draws_command.app, ["list", "--json"])
-    (group,) = json.loads(listed.output)["groups"]
+    data = json.loads(listed.output)
+    (group,) = data["groups"]
     assert (group["topics"], group["full"], group["ready"]) == (["toy"], False, 2)
+    assert group["bytes"] > 0 and data["leftovers"] == []
+    leftover = Path(data["folder"]) / ".new-killed"
+    leftover.mkdir()
+    table = runner.invoke(draws_command.app, ["list"])
+    assert table.exit_code == 0 and " MB " in table.output
+    assert "left by a killed process" in " ".join(table.output.split())
+    leftover.rmdir()
     cleared = runner.invoke(draws_command.app, ["clear"])
     assert cleared.exit_code == 0 and "removed 2 prepared draws" in cleared.output
     monkeypatch.setenv(expected.ROOT_ENV, "off")
