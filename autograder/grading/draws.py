@@ -39,6 +39,7 @@ draw's seed (the same outcomes, loaded instead of computed).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -207,10 +208,9 @@ class DrawPool:
         """Remove ``draws`` (None: every draw, every unreadable folder, and what a killed
         process left over a day ago: a younger one may be a draw still being made); how many.
         :class:`DrawError` where one cannot be removed."""
-        return _removed(
-            [d.folder for d in draws] if draws is not None
-            else [*(d.folder for d in self.draws()), *self.unreadable(),
-                  *self.leftovers(older_than_s=LEFTOVER_AGE_S)])
+        if draws is None:
+            return _removed([d.folder for d in self.draws()]) + self.remove_unreadable()
+        return _removed([d.folder for d in draws])
 
     def remove_unreadable(self) -> int:
         """Remove the folders under ``prepared/`` with no readable record, and what a process
@@ -338,15 +338,7 @@ def topic_key(topic: str, input_seed: int, full: bool) -> str | None:
 def memo_key_of() -> KeyOf:
     """:func:`topic_key`, each answer computed once (one call of ``dojo draws`` or ``grade``
     reads every draw's keys: the reference's source is hashed per topic and seed)."""
-    known: dict[tuple[str, int, bool], str | None] = {}
-
-    def key_of(topic: str, input_seed: int, full: bool) -> str | None:
-        at = (topic, input_seed, full)
-        if at not in known:
-            known[at] = topic_key(topic, input_seed, full)
-        return known[at]
-
-    return key_of
+    return functools.cache(topic_key)
 
 
 @dataclass(frozen=True)
