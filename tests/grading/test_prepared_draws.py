@@ -62,7 +62,7 @@ def test_each_draw_is_taken_by_one_grading_which_judges_by_its_outcomes(toy, mak
     made = [draws.prepare(pool, ["toy"], full=False, limits=Limits()) for _ in range(2)]
     assert all(m.stored["toy"][0] == m.stored["toy"][1] > 0 for m in made)
     seeds = {m.draw.input_seed for m in made}
-    assert len(seeds) == 2 and all(s > 2**20 for s in seeds)
+    assert len(seeds) == 2 and all(s >= 1 for s in seeds)  # never the release's seed 0
     _tamper(pool)
     ids = pool.draws()
     submission = make_submission()
