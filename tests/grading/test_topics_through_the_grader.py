@@ -1,6 +1,7 @@
 """The topics ``rnn_variants`` and ``cnn_text`` through the real grader: full marks for the
-solutions on NumPy and torch, zero for the released stubs, and every planted bug caught on its
-own question (``dojo verify --strict``), in the sandboxed worker where bubblewrap is present.
+solutions on NumPy and torch (the costliest training runs on torch in the slow runs only), zero
+for the released stubs, and every planted bug caught on its own question (``dojo verify
+--strict``), in the sandboxed worker where bubblewrap is present.
 (The earlier topics have files of their own, with their topic-specific tests beside these.)
 
 Full marks on NumPy are the planted-bug test's first step: its baseline grades the solutions as
@@ -10,6 +11,7 @@ same checks again. The trusted path is the torch test's, and the earlier topics'
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -32,13 +34,50 @@ def _grade(topic, submission, **options):
     return {c.id: c for _, c in result.checks()}, result
 
 
+#: the trained questions whose run on torch costs most (on the CPU torch's small operations cost
+#: 2-4x NumPy's: docs/benchmarks.md): graded on torch in the slow runs only (below), 93 of the
+#: torch tests' 133 s in make test (2026-12-05, AMD EPYC). Each topic keeps one trained question
+#: on torch in every run: cnn_text's char_tagging, rnn_variants' none (its two train the
+#: LSTM; the sentence loop they share is cnn_text's Kim CNN's and char tagger's, and the
+#: LSTM's torch forward and backward are tests/rnn_variants' parity tests)
+SLOW_ON_TORCH = {"rnn_variants": ("bilstm_polarity", "lstm_lm_perplexity"),
+                 "cnn_text": ("kim_polarity",)}
+
+
+def _on_torch(topic: str, slow: bool) -> frozenset[str]:
+    """The questions of ``topic`` graded on torch in every run (``slow`` False) or in the slow
+    runs only (True)."""
+    exercise = get_registry().get("exercise", topic)
+    assert set(SLOW_ON_TORCH[topic]) <= set(exercise.integrative), exercise.integrative
+    return frozenset(f"{topic}.{q}" for q in exercise.questions
+                     if (q in SLOW_ON_TORCH[topic]) == slow)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("topic", TOPICS)
 def test_solutions_full_marks_torch(topic):
+    """Every question on torch but :data:`SLOW_ON_TORCH`'s (the test below)."""
     pytest.importorskip("torch")
-    checks, result = _grade(topic, None, backend="torch")
+    checks, result = _grade(topic, None, backend="torch", questions=_on_torch(topic, False))
     assert result.score == result.max_score > 0, [
         f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
+    assert {c.question for c in checks.values()} == {
+        q.split(".", 1)[1] for q in _on_torch(topic, False)}
+
+
+@pytest.mark.torch
+@pytest.mark.seeded  # the trained metrics' held-out draws
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+@pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
+                    reason="a minute and a half: set NLPDOJO_SLOW_TESTS=1 (make test-seeds does)")
+@pytest.mark.parametrize("topic", TOPICS)
+def test_the_costliest_training_runs_earn_full_marks_on_torch(topic):
+    pytest.importorskip("torch")
+    checks, result = _grade(topic, None, backend="torch", questions=_on_torch(topic, True))
+    assert result.score == result.max_score > 0, [
+        f"{k}: {c.message}" for k, c in checks.items() if not c.passed]
+    assert {c.kind for c in checks.values()} >= {"metric"}
 
 
 @pytest.mark.torch
