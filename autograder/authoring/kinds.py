@@ -198,10 +198,11 @@ def gradient_check(name: str, title: str, points: float, make: Callable[[Context
     directional derivatives) and judges it with the rule of :mod:`nlpdojo.gradcheck`
     (float64, relative error < 1e-5 or absolute error < 1e-8). Central differences only see
     the student's own loss, so a made-up loss with its own exact gradient would pass them:
-    the expected payload (the reference's, live, or the fixture a student release ships: only
-    its losses and analytic gradients are stored) must agree on the loss at the check's point,
-    and the analytic gradient must match the reference's there too. ``objective``: how
-    feedback names what is differentiated and what computes it.
+    the expected payload (the reference's, live, or the fixture a student release ships: its
+    losses and analytic gradients, and torch autograd's gradients with their inputs' digest)
+    must agree on the loss at the check's point, and the analytic gradient must match the
+    reference's there too. ``objective``: how feedback names what is differentiated and what
+    computes it.
     """
 
     def collect(ctx: Context) -> Payload:

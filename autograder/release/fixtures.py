@@ -54,7 +54,7 @@ from nlpdojo_autograder.grading.given import GIVEN, given_digests
 from nlpdojo_autograder.grading.grade import GradeOptions, exercise_names, get_exercise, judge
 from nlpdojo_autograder.grading.runner import Outcome, read_outcome, run_checks
 from nlpdojo_autograder.grading.versions import versions
-from nlpdojo_autograder.release.blind_judges import blind_judges
+from nlpdojo_autograder.release.blind_judges import blind_judges, oracle_keys
 from nlpdojo_autograder.release.notebooks import (
     LIBRARY_PREFIX,
     NotebookError,
@@ -441,14 +441,19 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
         raise FixtureError(f"{exercise.name}: no fixture is written: " + "; ".join(blind))
     for check in checks:
         outcome = outcomes[check.id]
-        # only what the judge needs as expected (``stored``); never the grader's own outputs of
-        # named mistakes nor an oracle's digest: a release's grader computes its own oracles
-        # (:meth:`Context.oracle`)
+        # what the judge needs as expected (``stored``) and every independent oracle's values
+        # with their digest (torch autograd's gradient, a torch layer's outputs: the release's
+        # grading at the fixtures' seed takes them instead of importing torch to compute the
+        # same function of the same numbers again, :meth:`Context.oracle`; at another seed
+        # the digest differs and the grader computes its own); never the grader's own outputs
+        # of named mistakes
         stored = check.stored or (lambda key: True)
+        of_oracle = oracle_keys(outcome)
 
-        def keep(key: str, stored: Callable[[str], bool] = stored) -> bool:
-            return (stored(key) and not key.startswith(MISTAKE_KEY)
-                    and not key.endswith(ORACLE_DIGEST))
+        def keep(key: str, stored: Callable[[str], bool] = stored,
+                 of_oracle: Callable[[str], bool] = of_oracle) -> bool:
+            return (not key.startswith(MISTAKE_KEY)
+                    and (stored(key) or of_oracle(key) or key.endswith(ORACLE_DIGEST)))
 
         outcome = Outcome(status=outcome.status, message=outcome.message,
                           arrays={k: v for k, v in outcome.arrays.items() if keep(k)},
