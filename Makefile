@@ -79,8 +79,9 @@ test: data lint sandbox browser
 	$(BIN)/python -m pytest -n 2 --dist worksteal -q --durations=25
 
 # Opt-in: the planted-bug and hostile tests (marker `seeded`) for SEEDS input seeds in a row,
-# the training runs' planted bugs included (tests/seeds.py). A seed takes about 6 minutes on 2
-# cores (355 s, Intel Xeon, 2026-12-02), so 20 go on across sessions: each seed's verdict is recorded in tests/seeds.json
+# the training runs' planted bugs included (tests/seeds.py), and the trained questions make test
+# leaves out (on torch, through the worker). A seed took about 6 minutes on 2 cores (355 s, Intel
+# Xeon, 2026-12-02) before those moved here (~2.5 min more), so 20 go on across sessions: each seed's verdict is recorded in tests/seeds.json
 # under a fingerprint of everything the seeded tests read, and the next run starts at the first
 # seed not yet passed for the checked-out commit's fingerprint (docs-only commits keep it).
 # Stops at the first seed that fails and names it. `python -m tests.seeds status` tells where

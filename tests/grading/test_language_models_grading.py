@@ -5,6 +5,7 @@ its question; the held-out check grades the whole pipeline on real text."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
 
@@ -48,8 +49,17 @@ def _with_edit(tmp_path: Path, module: str, old: str, new: str, library: bool = 
     return folder
 
 
-@pytest.mark.long
+@pytest.mark.seeded  # the trained metrics' held-out draws
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+@pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
+                    reason="45 s: set NLPDOJO_SLOW_TESTS=1 (make test-seeds does)")
 def test_a_copy_of_the_solutions_gets_full_marks(tmp_path):
+    """The whole topic, its three training runs included, graded on a copy through the worker.
+    In every run the copy's value and gradient checks are the planted-bug tests' baselines
+    (both halves: here and test_language_models_neural_grading.py), as for every other topic;
+    the training runs through the worker are test_trained_metrics.py's (honest trainings that
+    fail elsewhere) and this test's, in the slow runs, as rnn_variants' and cnn_text's are."""
     checks, result = _grade(_copy(tmp_path, library=True))
     assert result.score == result.max_score == 53.5, [
         f"{k}: {c.message}" for k, c in checks.items() if not c.passed]

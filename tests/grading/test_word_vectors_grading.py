@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -33,12 +34,40 @@ def test_solutions_full_marks_numpy():
     assert all(c.status == "passed" for _, c in result.checks())
 
 
+#: graded on torch in the slow runs only (word2vec's training run on torch's small operations:
+#: most of this topic's torch test); neural_networks' window tagger trains on torch in every run
+SLOW_ON_TORCH = ("training",)
+
+
+def _on_torch(slow: bool) -> frozenset[str]:
+    exercise = get_registry().get("exercise", "word_vectors")
+    assert set(SLOW_ON_TORCH) <= set(exercise.questions)
+    return frozenset(f"word_vectors.{q}" for q in exercise.questions
+                     if (q in SLOW_ON_TORCH) == slow)
+
+
 @pytest.mark.torch
 def test_solutions_full_marks_torch():
+    """Every question on torch but :data:`SLOW_ON_TORCH`'s (the test below)."""
     pytest.importorskip("torch")
-    result = _grade(None, backend="torch")
+    result = _grade(None, backend="torch", questions=_on_torch(False))
     assert result.score == result.max_score > 0, [c.message for _, c in result.checks()
                                                   if not c.passed]
+    assert {c.question for _, c in result.checks()} == {
+        q.split(".", 1)[1] for q in _on_torch(False)}
+
+
+@pytest.mark.torch
+@pytest.mark.seeded  # the trained metrics' held-out draws
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
+                    reason="15 s: set NLPDOJO_SLOW_TESTS=1 (make test-seeds does)")
+def test_the_training_run_earns_full_marks_on_torch():
+    pytest.importorskip("torch")
+    result = _grade(None, backend="torch", questions=_on_torch(True))
+    assert result.score == result.max_score > 0, [c.message for _, c in result.checks()
+                                                  if not c.passed]
+    assert "metric" in {c.kind for _, c in result.checks()}
 
 
 def test_released_exercises_score_zero_and_say_not_implemented(tmp_path):
