@@ -47,7 +47,6 @@ from nlpdojo.files import atomic_write
 from nlpdojo.plugins import bringing_plugins, get_manager, get_registry
 from nlpdojo_autograder.authoring.checks import Exercise
 from nlpdojo_autograder.authoring.compare import MISTAKE_KEY
-from nlpdojo_autograder.authoring.context import ORACLE_DIGEST
 from nlpdojo_autograder.authoring.questions import QuestionError, closure
 from nlpdojo_autograder.authoring.topic import WITHHELD as TOPIC_WITHHELD
 from nlpdojo_autograder.grading.given import GIVEN, given_digests
@@ -445,15 +444,14 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
         # with their digest (torch autograd's gradient, a torch layer's outputs: the release's
         # grading at the fixtures' seed takes them instead of importing torch to compute the
         # same function of the same numbers again, :meth:`Context.oracle`; at another seed
-        # the digest differs and the grader computes its own); never the grader's own outputs
-        # of named mistakes
+        # the digest differs and the grader computes its own; ``oracle_keys`` holds each
+        # oracle's digest key too); never the grader's own outputs of named mistakes
         stored = check.stored or (lambda key: True)
         of_oracle = oracle_keys(outcome)
 
         def keep(key: str, stored: Callable[[str], bool] = stored,
                  of_oracle: Callable[[str], bool] = of_oracle) -> bool:
-            return (not key.startswith(MISTAKE_KEY)
-                    and (stored(key) or of_oracle(key) or key.endswith(ORACLE_DIGEST)))
+            return not key.startswith(MISTAKE_KEY) and (stored(key) or of_oracle(key))
 
         outcome = Outcome(status=outcome.status, message=outcome.message,
                           arrays={k: v for k, v in outcome.arrays.items() if keep(k)},

@@ -3,10 +3,15 @@ starting point of the grading tests that change one line and watch what the grad
 
 from __future__ import annotations
 
+import os
 import shutil
 import types
+from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
+from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import GradeOptions, seed_from_environment
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
@@ -58,3 +63,24 @@ def run_options(**options) -> GradeOptions:
     if options.get("use_reference", True):
         options.setdefault("input_seed", seed_from_environment())
     return GradeOptions(**options)
+
+
+#: set in the slow runs (``make test-seeds``, ``dojo verify --strict``): the tests that train
+#: what ``make test`` leaves out run then
+SLOW_ENV = "NLPDOJO_SLOW_TESTS"
+
+
+def slow_only(how_long: str, who_sets: str = "make test-seeds does") -> pytest.MarkDecorator:
+    """Skip the test unless :data:`SLOW_ENV` is set, saying ``how_long`` it takes."""
+    return pytest.mark.skipif(not os.environ.get(SLOW_ENV),
+                              reason=f"{how_long}: set {SLOW_ENV}=1 ({who_sets})")
+
+
+def trained_questions(topic: str, slow: Iterable[str], *, in_slow: bool) -> frozenset[str]:
+    """The full ids (``topic.question``) of ``topic``'s questions in ``slow`` (``in_slow``
+    True: those graded in the slow runs only) or of all the others (False); each of ``slow``
+    must be one of the topic's trained (integrative) questions."""
+    exercise = get_registry().get("exercise", topic)
+    slow = set(slow)
+    assert slow <= set(exercise.integrative), (slow, exercise.integrative)
+    return frozenset(f"{topic}.{q}" for q in exercise.questions if (q in slow) == in_slow)

@@ -5,7 +5,6 @@ its question; the held-out check grades the whole pipeline on real text."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import grade
 from nlpdojo_autograder.release.verify import verify
-from tests.grading.courses import run_options
+from tests.grading.courses import run_options, slow_only
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -52,8 +51,7 @@ def _with_edit(tmp_path: Path, module: str, old: str, new: str, library: bool = 
 @pytest.mark.seeded  # the trained metrics' held-out draws
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
-@pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
-                    reason="45 s: set NLPDOJO_SLOW_TESTS=1 (make test-seeds does)")
+@slow_only("45 s")
 def test_a_copy_of_the_solutions_gets_full_marks(tmp_path):
     """The whole topic, its three training runs included, graded on a copy through the worker.
     In every run the copy's value and gradient checks are the planted-bug tests' baselines

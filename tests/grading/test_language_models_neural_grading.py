@@ -16,7 +16,7 @@ from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import GradeOptions, grade, grade_exercise
 from nlpdojo_autograder.release.verify import verify
 from nlpdojo_course.language_models import TOPIC, rnn, window_lm
-from tests.grading.courses import edited_course, run_options
+from tests.grading.courses import edited_course, run_options, slow_only
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -111,8 +111,7 @@ def test_every_neural_planted_bug_is_caught_on_its_question_alone():
 # a few minutes alone; the default 600 s was passed on a machine that other test runs shared
 # (the seeded run of 2a07cfa, input seed 1): time enough for a busy machine, still a hang's end
 @pytest.mark.timeout(1800)
-@pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
-                    reason="3 minutes: set NLPDOJO_SLOW_TESTS=1 (dojo verify --strict does it too)")
+@slow_only("3 minutes", "dojo verify --strict does it too")
 def test_every_neural_planted_bug_is_caught_with_the_training_runs_too():
     steps = verify([_neural(True)], backends=[], stubs=False, strict=True)
     assert not [f"{s.name}: {s.detail}" for s in steps if not s.ok

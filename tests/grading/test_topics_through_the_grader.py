@@ -11,7 +11,6 @@ same checks again. The trusted path is the torch test's, and the earlier topics'
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import grade
 from nlpdojo_autograder.release.verify import BASELINE_STEP, verify
-from tests.grading.courses import edited_course, run_options
+from tests.grading.courses import edited_course, run_options, slow_only, trained_questions
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -47,10 +46,7 @@ SLOW_ON_TORCH = {"rnn_variants": ("bilstm_polarity", "lstm_lm_perplexity"),
 def _on_torch(topic: str, slow: bool) -> frozenset[str]:
     """The questions of ``topic`` graded on torch in every run (``slow`` False) or in the slow
     runs only (True)."""
-    exercise = get_registry().get("exercise", topic)
-    assert set(SLOW_ON_TORCH[topic]) <= set(exercise.integrative), exercise.integrative
-    return frozenset(f"{topic}.{q}" for q in exercise.questions
-                     if (q in SLOW_ON_TORCH[topic]) == slow)
+    return trained_questions(topic, SLOW_ON_TORCH[topic], in_slow=slow)
 
 
 @pytest.mark.torch
@@ -69,8 +65,7 @@ def test_solutions_full_marks_torch(topic):
 @pytest.mark.seeded  # the trained metrics' held-out draws
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
-@pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
-                    reason="a minute and a half: set NLPDOJO_SLOW_TESTS=1 (make test-seeds does)")
+@slow_only("a minute and a half")
 @pytest.mark.parametrize("topic", TOPICS)
 def test_the_costliest_training_runs_earn_full_marks_on_torch(topic):
     pytest.importorskip("torch")

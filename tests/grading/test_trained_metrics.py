@@ -11,7 +11,6 @@ test_neural_networks_grading.py), and the judge's audit is checked directly on p
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.grading.grade import GradeOptions, grade_exercise, seed_from_environment
 from nlpdojo_autograder.grading.runner import read_outcome
 from nlpdojo_autograder.training import trained
-from tests.grading.courses import edited_course
+from tests.grading.courses import edited_course, slow_only
 
 #: attacks judged on drawn inputs: `make test-seeds` runs them for 20 input seeds
 pytestmark = [pytest.mark.seeded, pytest.mark.shared_expected]
@@ -128,8 +127,7 @@ def test_a_trajectory_computed_before_grading_earns_no_perplexity_point(tmp_path
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
-                    reason="15 s: set NLPDOJO_SLOW_TESTS=1 (make test-seeds does)")
+@slow_only("15 s")
 def test_the_public_start_stand_in_is_the_references_training_at_input_seed_0(tmp_path):
     """At input seed 0 (never drawn in CI) the stand-in above is the reference's training, with
     full marks: it is what a trajectory computed before the grading and shipped would be."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from nlpdojo.plugins import get_registry
 from nlpdojo_autograder.cli.grade import app
 from nlpdojo_autograder.grading.grade import grade
 from nlpdojo_autograder.release.verify import BASELINE_STEP, GIVEN_STEP, REQUIRES_STEP, verify
-from tests.grading.courses import run_options
+from tests.grading.courses import run_options, slow_only, trained_questions
 
 #: the course's own topics: the reference's expected outcomes are shared (tests/conftest.py)
 pytestmark = pytest.mark.shared_expected
@@ -40,10 +39,7 @@ SLOW_ON_TORCH = ("training",)
 
 
 def _on_torch(slow: bool) -> frozenset[str]:
-    exercise = get_registry().get("exercise", "word_vectors")
-    assert set(SLOW_ON_TORCH) <= set(exercise.questions)
-    return frozenset(f"word_vectors.{q}" for q in exercise.questions
-                     if (q in SLOW_ON_TORCH) == slow)
+    return trained_questions("word_vectors", SLOW_ON_TORCH, in_slow=slow)
 
 
 @pytest.mark.torch
@@ -60,8 +56,7 @@ def test_solutions_full_marks_torch():
 @pytest.mark.torch
 @pytest.mark.seeded  # the trained metrics' held-out draws
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("NLPDOJO_SLOW_TESTS"),
-                    reason="15 s: set NLPDOJO_SLOW_TESTS=1 (make test-seeds does)")
+@slow_only("15 s")
 def test_the_training_run_earns_full_marks_on_torch():
     pytest.importorskip("torch")
     result = _grade(None, backend="torch", questions=_on_torch(True))
