@@ -13,7 +13,13 @@ freezes the framework's modules before any student code runs), so a topic that u
 not declare it given.
 
 Each epoch visits the sentences in an order drawn from ``seed``; a batch is cut to its
-longest sentence, so short batches cost short loops; scores are computed in eval mode. The
+longest sentence, so short batches cost short loops; scores are computed in eval mode. With
+``bucketing`` the batches hold sentences of similar lengths (the bucketing of torchtext's
+``BucketIterator`` and fairseq): each epoch's shuffled order is cut into pools of that many
+batches, each pool sorted by length and cut into batches, and the batches visited in an order
+drawn from ``seed``. On MR's training split (sentences of 40 tokens at most, 21 on average) a
+random batch of 50 is cut to 39.7 tokens on average, a bucketed one (pools of 10 batches) to
+23: the recurrences and convolutions run 0.58x the steps. The
 examples' loop draws epoch e's order from ``(seed, e)``, so a run resumed at epoch e continues
 exactly as the uninterrupted one.
 """
@@ -31,6 +37,7 @@ from nlpdojo.backend import Backend
 def train_on_sentences(backend: Backend, model: Any, ids: np.ndarray, lengths: np.ndarray,
                        labels: np.ndarray, *, loss_fn: Any, optimizer: Any,
                        batch_size: int = 50, epochs: int = 1, seed: int = 0,
+                       bucketing: int = 0,
                        before_step: Callable[[], None] | None = None,
                        after_step: Callable[[], None] | None = None,
                        on_step: Callable[[int, float], None] | None = None) -> list[float]:
@@ -38,15 +45,14 @@ def train_on_sentences(backend: Backend, model: Any, ids: np.ndarray, lengths: n
     ``model.backward(grad_scores, cache)``) with ``loss_fn`` (``loss_fn(scores, labels) ->
     (loss, cache)``, ``loss_fn.backward(1.0, cache)``) and ``optimizer`` (``zero_grad``,
     ``step``). ``ids`` (N, T) padded sentences, ``lengths`` (N,), ``labels`` (N,), on the
-    host. ``before_step`` runs after the backward pass and before the update, ``after_step``
-    after it, ``on_step(step, loss)`` after each. Returns the training loss of every step
-    (host floats)."""
+    host. ``bucketing``: 0 for shuffled batches, else the batches of similar lengths of a pool
+    of that many (:func:`batches_of_sentences`). ``before_step`` runs after the backward pass
+    and before the update, ``after_step`` after it, ``on_step(step, loss)`` after each.
+    Returns the training loss of every step (host floats)."""
     rng = np.random.default_rng(seed)
     losses: list[float] = []
     for _ in range(epochs):
-        order = rng.permutation(len(labels))  # (N,)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]  # (b,)
+        for rows in batches_of_sentences(rng, lengths, batch_size, bucketing):  # (b,) each
             longest = int(lengths[rows].max())
             x = backend.asarray(np.ascontiguousarray(ids[rows, :longest]))  # (b, T_b)
             optimizer.zero_grad()
@@ -62,6 +68,28 @@ def train_on_sentences(backend: Backend, model: Any, ids: np.ndarray, lengths: n
             if on_step is not None:
                 on_step(len(losses), losses[-1])
     return losses
+
+
+def batches_of_sentences(rng: np.random.Generator, lengths: np.ndarray, batch_size: int,
+                         bucketing: int = 0) -> list[np.ndarray]:
+    """One epoch's batches (row indices (b,) each) of the sentences of ``lengths`` (N,), in
+    an order drawn from ``rng``: the shuffled order cut into batches; with ``bucketing`` > 0,
+    the shuffled order cut into pools of ``bucketing`` batches, each pool sorted by length
+    (stably) and cut into batches, and the batches shuffled (a loop over pools and batches,
+    not sentences)."""
+    if bucketing < 0:
+        raise ValueError(f"bucketing must be 0 (shuffled batches) or a number of batches per "
+                         f"pool, not {bucketing}")
+    order = rng.permutation(len(lengths))  # (N,)
+    if not bucketing:
+        return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    pool = bucketing * batch_size
+    batches = []
+    for first in range(0, len(order), pool):
+        rows = order[first:first + pool]  # (p,)
+        rows = rows[np.argsort(lengths[rows], kind="stable")]  # (p,) shortest first
+        batches += [rows[start:start + batch_size] for start in range(0, len(rows), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def sentence_scores(backend: Backend, model: Any, ids: np.ndarray, lengths: np.ndarray, *,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from nlpdojo import training
 from nlpdojo.selection import make_backend
@@ -90,6 +91,42 @@ def test_the_loop_runs_each_step_in_order_with_the_topics_hooks_around_the_updat
     assert training.train_on_sentences(
         backend, Recorder(again), ids, lengths, labels, loss_fn=Loss(again),
         optimizer=Optimizer(again), batch_size=2, epochs=2, seed=7) == losses
+
+
+def test_bucketed_batches_hold_sentences_of_similar_lengths_each_once_an_epoch():
+    """With ``bucketing`` each pool of that many batches of the shuffled order is sorted by
+    length before it is cut: every sentence once, the batches' lengths within a pool apart,
+    fewer padded steps than shuffled batches; off, the batches are the shuffled order's."""
+    lengths = np.random.default_rng(0).integers(1, 41, size=1003)  # (N,)
+    plain = training.batches_of_sentences(np.random.default_rng(5), lengths, 50)
+    order = np.random.default_rng(5).permutation(1003)
+    assert np.array_equal(np.concatenate(plain), order) and len(plain) == 21
+    buckets = training.batches_of_sentences(np.random.default_rng(5), lengths, 50, 4)
+    assert sorted(np.concatenate(buckets).tolist()) == list(range(1003))
+    assert sorted(len(b) for b in buckets) == [3] + [50] * 20
+    for first in range(0, 1003, 200):  # each pool of 4 batches: sorted, then cut
+        pool = np.sort(lengths[order[first:first + 200]])
+        cut = {tuple(pool[s:s + 50]) for s in range(0, len(pool), 50)}
+        assert cut <= {tuple(np.sort(lengths[b])) for b in buckets}
+    padded = sum(int(lengths[b].max()) * len(b) for b in buckets)
+    assert padded < 0.8 * sum(int(lengths[b].max()) * len(b) for b in plain)
+    assert [b.tolist() for b in buckets] == [  # the same seed, the same batches
+        b.tolist() for b in training.batches_of_sentences(np.random.default_rng(5), lengths,
+                                                          50, 4)]
+    with pytest.raises(ValueError, match="bucketing must be 0"):
+        training.batches_of_sentences(np.random.default_rng(5), lengths, 50, -1)
+
+
+def test_the_loop_trains_on_bucketed_batches_when_asked():
+    backend = make_backend("numpy", "cpu", "float64")
+    ids, lengths, labels = _data()
+    events: list = []
+    training.train_on_sentences(backend, Recorder(events), ids, lengths, labels,
+                                loss_fn=Loss(events), optimizer=Optimizer(events),
+                                batch_size=2, epochs=1, seed=7, bucketing=3)
+    shapes = sorted(e[1] for e in events if e[0] == "forward")
+    # one pool of three batches: lengths (1, 1), (2, 3), (4,), each cut to its longest
+    assert shapes == [(1, 4), (2, 1), (2, 3)]
 
 
 def test_scores_come_in_eval_mode_for_every_sentence_and_training_mode_returns():

@@ -18,19 +18,21 @@ from .encoder import SentenceClassifier
 
 def train_classifier(backend: Backend, model: SentenceClassifier, ids: np.ndarray,
                      lengths: np.ndarray, labels: np.ndarray, *, batch_size: int = 50,
-                     epochs: int = 1, lr: float = 0.005, seed: int = 0,
+                     epochs: int = 1, lr: float = 0.005, seed: int = 0, bucketing: int = 0,
                      on_step: Callable[[int, float], None] | None = None) -> list[float]:
     """Minibatch training with the library's Adam and softmax cross-entropy (given:
     :func:`nlpdojo.training.train_on_sentences`).
 
     ``ids`` (N, T) padded sentences, ``lengths`` (N,), ``labels`` (N,). Each epoch visits the
     sentences in a fresh order drawn from ``seed``; a batch is cut to its longest sentence, so
-    short batches cost short loops. Returns the training loss of every step (host floats).
+    short batches cost short loops, and ``bucketing`` makes batches of similar lengths.
+    Returns the training loss of every step (host floats).
     """
     return training.train_on_sentences(backend, model, ids, lengths, labels,
                                        loss_fn=SoftmaxCrossEntropy(backend),
                                        optimizer=Adam(model.parameters(), lr=lr),
                                        batch_size=batch_size, epochs=epochs, seed=seed,
+                                       bucketing=bucketing,
                                        on_step=on_step)
 
 
@@ -67,7 +69,8 @@ def train_and_predict(backend: Backend, train_ids: np.ndarray, train_lengths: np
 def train_polarity(backend: Backend, train_ids: np.ndarray, train_lengths: np.ndarray,
                    train_labels: np.ndarray, *, vocab_size: int, num_classes: int = 2,
                    dim: int = 50, hidden: int = 50, pooling: str = "mean", epochs: int = 1,
-                   lr: float = 0.005, seed: int = 0, init: dict | None = None) -> dict:
+                   lr: float = 0.005, seed: int = 0, bucketing: int = 0,
+                   init: dict | None = None) -> dict:
     """Build a :class:`SentenceClassifier` (from ``init``'s parameters where given), train it
     (:func:`train_classifier`) and return ``{"parameters": {name: host array}, "losses":
     (steps,)}`` (given: the grader's training run; it scores held-out sentences itself)."""
@@ -76,7 +79,7 @@ def train_polarity(backend: Backend, train_ids: np.ndarray, train_lengths: np.nd
     if init is not None:
         model.load_state_dict(init)
     losses = train_classifier(backend, model, train_ids, train_lengths, train_labels,
-                              epochs=epochs, lr=lr, seed=seed)
+                              epochs=epochs, lr=lr, seed=seed, bucketing=bucketing)
     return {"parameters": model.state_dict(), "losses": np.asarray(losses, np.float64)}
 
 

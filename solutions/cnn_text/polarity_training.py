@@ -36,12 +36,13 @@ def build_cnn(backend: Backend, vocab_size: int, *, dim: int, filters: int,
 
 def train_cnn(backend: Backend, model: SentenceCNN, ids: np.ndarray, lengths: np.ndarray,
               labels: np.ndarray, *, batch_size: int = 50, epochs: int = 1, lr: float = 0.001,
-              max_norm: float | None = 3.0, seed: int = 0,
+              max_norm: float | None = 3.0, seed: int = 0, bucketing: int = 0,
               on_step: Callable[[int, float], None] | None = None) -> list[float]:
     """Minibatch training (:func:`nlpdojo.training.train_on_sentences`): ``ids`` (N, T)
     padded, ``lengths`` (N,), ``labels`` (N,); each epoch in a fresh order drawn from
-    ``seed``; the output layer's weight kept in the max-norm ball (None: unconstrained).
-    Returns the loss of every step (host floats)."""
+    ``seed`` (with ``bucketing``, in batches of similar lengths); the output layer's weight
+    kept in the max-norm ball (None: unconstrained). Returns the loss of every step (host
+    floats)."""
     def constrain() -> None:
         apply_max_norm(model.output.parameters(), max_norm)  # Kim's s = 3
 
@@ -49,6 +50,7 @@ def train_cnn(backend: Backend, model: SentenceCNN, ids: np.ndarray, lengths: np
                                        loss_fn=SoftmaxCrossEntropy(backend),
                                        optimizer=Adam(model.parameters(), lr=lr),
                                        batch_size=batch_size, epochs=epochs, seed=seed,
+                                       bucketing=bucketing,
                                        on_step=on_step,
                                        after_step=constrain if max_norm is not None else None)
 

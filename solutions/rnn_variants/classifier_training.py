@@ -35,11 +35,12 @@ def build_classifier(backend: Backend, vocab_size: int, *, dim: int, hidden: int
 def train_classifier(backend: Backend, model: SentenceLSTM, ids: np.ndarray,
                      lengths: np.ndarray, labels: np.ndarray, *, batch_size: int = 50,
                      epochs: int = 1, lr: float = 0.005, clip: float = 5.0, seed: int = 0,
+                     bucketing: int = 0,
                      on_step: Callable[[int, float], None] | None = None) -> list[float]:
     """Minibatch training (:func:`nlpdojo.training.train_on_sentences`), gradients clipped by
     their global norm before each update: ``ids`` (N, T) padded, ``lengths`` (N,), ``labels``
-    (N,); each epoch in a fresh order drawn from ``seed``. Returns the loss of every step
-    (host floats)."""
+    (N,); each epoch in a fresh order drawn from ``seed``, with ``bucketing`` in batches of
+    similar lengths. Returns the loss of every step (host floats)."""
     def clipped() -> None:
         clip_gradients(model.parameters(), clip)
 
@@ -47,6 +48,7 @@ def train_classifier(backend: Backend, model: SentenceLSTM, ids: np.ndarray,
                                        loss_fn=SoftmaxCrossEntropy(backend),
                                        optimizer=Adam(model.parameters(), lr=lr),
                                        batch_size=batch_size, epochs=epochs, seed=seed,
+                                       bucketing=bucketing,
                                        before_step=clipped, on_step=on_step)
 
 
