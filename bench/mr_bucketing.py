@@ -38,11 +38,8 @@ def models() -> dict:
     from nlpdojo_solutions.rnn_variants import classifier_training
 
     def bilstm_init(vocab: int) -> dict:
-        init = initial_parameters(bilstm.classifier_shapes(
-            vocab, bilstm.BUDGET["hidden"], bilstm.BUDGET["dim"]), 0)
-        for side in ("left", "right"):
-            init[f"{side}.cell.bias"][bilstm.BUDGET["hidden"]:2 * bilstm.BUDGET["hidden"]] = 1.0
-        return init
+        return bilstm.open_forget_gates(initial_parameters(bilstm.classifier_shapes(
+            vocab, bilstm.BUDGET["hidden"], bilstm.BUDGET["dim"]), 0))
 
     b = cnn.BUDGET
     return {

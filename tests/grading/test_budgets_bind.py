@@ -63,7 +63,7 @@ def test_the_lstm_lms_gradient_is_clipped_in_its_graded_run(monkeypatch):
 
 
 def test_the_bilstms_gradient_is_clipped_in_its_graded_run(monkeypatch):
-    from nlpdojo_course.rnn_variants.classifier import BUDGET, classifier_shapes
+    from nlpdojo_course.rnn_variants.classifier import BUDGET, classifier_shapes, open_forget_gates
     from nlpdojo_solutions.library import clipping
     from nlpdojo_solutions.rnn_variants import classifier_training
 
@@ -71,10 +71,8 @@ def test_the_bilstms_gradient_is_clipped_in_its_graded_run(monkeypatch):
     monkeypatch.setattr(classifier_training, "clip_gradients",
                         lambda p, v: hook(p, v, clipping.clip_gradients))
     data = labelled_sentences("mr", max_tokens=40, min_count=2)
-    init = initial_parameters(classifier_shapes(data.vocab_size, BUDGET["hidden"],
-                                                BUDGET["dim"]), 0)
-    for side in ("left", "right"):
-        init[f"{side}.cell.bias"][BUDGET["hidden"]:2 * BUDGET["hidden"]] = 1.0
+    init = open_forget_gates(initial_parameters(
+        classifier_shapes(data.vocab_size, BUDGET["hidden"], BUDGET["dim"]), 0))
     with pytest.raises(_Bound):
         classifier_training.train_polarity(
             load_backend("numpy"), data.train_ids, data.train_lengths, data.train_labels,
