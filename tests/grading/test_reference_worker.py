@@ -124,7 +124,10 @@ class Watch(threading.Thread):
 
     def sample(self) -> None:
         for kind in self.most:
-            found = list(self.tmp_path.glob(f"run-*/tmp/nlpdojo-worker-*/{kind}*"))
+            try:
+                found = list(self.tmp_path.glob(f"run-*/tmp/nlpdojo-worker-*/{kind}*"))
+            except FileNotFoundError:  # a worker's folder removed while the glob walked it
+                continue  # (it killed this thread once): the next sample sees the rest
             self.most[kind] = max(self.most[kind], len(found))
             self.seen.update(p.name for p in found)
         for entry in os.listdir("/proc"):
