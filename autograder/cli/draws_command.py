@@ -77,6 +77,9 @@ def prepare_command(
     timeout_scale: Annotated[float, typer.Option(
         "--timeout-scale", min=0.01, help="Multiply the reference's check time limits (a busy "
                                           "machine).")] = 1.0,
+    fmt: format_option("what was prepared (the progress lines stay on stderr)"
+                       ) = DataFormat.table,
+    as_json: JsonAlias = False,
 ) -> None:
     """Draw fresh input seeds and run the reference at each, storing its expected outcomes for
     `grade` to take (one draw per grading, never used twice)."""
@@ -84,6 +87,7 @@ def prepare_command(
     pool = _pool()
     limits = Limits(timeout_scale=timeout_scale)
     made = 0
+    records: list[dict[str, object]] = []  # no seed: a draw's seed is as secret as a fresh one
     for n in range(count):
         started = time.perf_counter()
         try:
@@ -93,6 +97,9 @@ def prepare_command(
                               "(kept; the one under way is not)", highlight=False)
             raise
         made += 1
+        records.append({"id": one.draw.id, "seconds": round(time.perf_counter() - started, 1),
+                        "outcomes": {topic: {"stored": got, "checks": of}
+                                     for topic, (got, of) in one.stored.items()}})
         held = ", ".join(f"{topic} {got}/{of}" for topic, (got, of) in one.stored.items())
         short = [t for t, (got, of) in one.stored.items() if got < of]
         err_console.print(
@@ -101,6 +108,10 @@ def prepare_command(
             + (f" (the reference did not complete the rest of {', '.join(short)}: a grading "
                "taking this draw runs those)" if short else ""), highlight=False)
     ready = sum(1 for d in pool.draws() if pool.fits(d, names, full, prepared.memo_key_of()))
+    if chosen(fmt, as_json) is DataFormat.json:
+        typer.echo(json.dumps({"folder": str(pool.folder), "topics": names, "full": full,
+                               "prepared": records, "ready": ready}, indent=2))
+        return
     console.print(f"prepared {made} draw{'s' * (made != 1)} in {pool.folder}; {ready} ready "
                   f"for {', '.join(names)}{' --full' if full else ''}", highlight=False)
 
@@ -142,7 +153,9 @@ def list_command(fmt: format_option("the prepared draws") = DataFormat.table,
 def clear_command(stale: Annotated[bool, typer.Option(
         "--stale", help="Only draws no grading can take (prepared with another reference or "
                         "grader), unreadable folders, and what a process killed while "
-                        "preparing or claiming left over a day ago.")] = False) -> None:
+                        "preparing or claiming left over a day ago.")] = False,
+                 fmt: format_option("how many were removed") = DataFormat.table,
+                 as_json: JsonAlias = False) -> None:
     """Remove prepared draws (every one, or the stale ones)."""
     pool = _pool()
     if stale:
@@ -151,6 +164,10 @@ def clear_command(stale: Annotated[bool, typer.Option(
         removed += pool.remove_unreadable()
     else:
         removed = pool.remove()
+    if chosen(fmt, as_json) is DataFormat.json:
+        typer.echo(json.dumps({"folder": str(pool.folder), "removed": removed,
+                               "stale_only": stale}, indent=2))
+        return
     console.print(f"removed {removed} prepared draw{'s' * (removed != 1)} from {pool.folder}",
                   highlight=False)
 

@@ -239,8 +239,7 @@ class GradeRequest:
         where none is given."""
         input_seed, drawn = self.input_seed, False
         if input_seed is None:
-            input_seed = default_input_seed(self.topics, as_student=self.as_student)
-            drawn = input_seed is not None and seed_from_environment() is None
+            input_seed, drawn = default_input_seed_drawn(self.topics, as_student=self.as_student)
         return dataclasses.replace(self, input_seed=input_seed, seed=self.seed or 0,
                                    drawn=drawn)
 
@@ -313,10 +312,17 @@ def default_input_seed(topics: list[str] | None, *, as_student: bool = False) ->
     the reference is installed and used, a cohort grader's for its children
     (:data:`~nlpdojo_autograder.grading.grade.INPUT_SEED_ENV`) or else a fresh one; otherwise
     ``None`` (the base seed: a student release's fixtures)."""
+    return default_input_seed_drawn(topics, as_student=as_student)[0]
+
+
+def default_input_seed_drawn(topics: list[str] | None, *, as_student: bool = False
+                             ) -> tuple[int | None, bool]:
+    """:func:`default_input_seed` and whether it was drawn fresh here (not the environment's),
+    from one reading of the environment."""
     if as_student or not reference_present(topics):
-        return None  # the fixtures' base seed: the only one they answer
+        return None, False  # the fixtures' base seed: the only one they answer
     seed = seed_from_environment()
-    return seed if seed is not None else fresh_seed()
+    return (seed, False) if seed is not None else (fresh_seed(), True)
 
 
 def reference_present(topics: list[str] | None) -> bool:

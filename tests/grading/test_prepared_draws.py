@@ -301,3 +301,28 @@ def test_an_entry_missing_its_arrays_is_a_miss(tmp_path):
     # an entry of scalars only needs no arrays file
     store.save("t", "s", {"q.b": Outcome(status="ok", scalars={"y": 2.0}, arrays={})})
     assert not (tmp_path / "t" / "s" / "arrays.npz").exists() and store.load("t", "s")
+
+
+def test_prepare_and_clear_print_json_for_scripts_and_never_the_seed(toy, tmp_path):
+    """``--format json``: what ``prepare`` made (each draw's id and the outcomes it holds,
+    with the progress lines on stderr only) and what ``clear`` removed, as one JSON object on
+    stdout; a draw's seed is in neither (it is as secret as a fresh draw's)."""
+    ran = CliRunner().invoke(draws_command.app, ["prepare", "toy", "--count", "2",
+                                                 "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    made = json.loads(ran.stdout)
+    pool = _pool()
+    assert made["folder"] == str(pool.folder) and made["topics"] == ["toy"]
+    assert made["full"] is False and made["ready"] == 2
+    assert {d["id"] for d in made["prepared"]} == {d.id for d in pool.draws()}
+    for record in made["prepared"]:
+        held = record["outcomes"]["toy"]
+        assert held["stored"] == held["checks"] > 0 and record["seconds"] >= 0
+    assert "draw 2/2:" in ran.stderr
+    for draw in pool.draws():
+        assert str(draw.input_seed) not in ran.stdout
+    cleared = CliRunner().invoke(draws_command.app, ["clear", "--format", "json"])
+    assert cleared.exit_code == 0, cleared.output
+    assert json.loads(cleared.stdout) == {"folder": str(pool.folder), "removed": 2,
+                                          "stale_only": False}
+    assert pool.draws() == []
