@@ -86,17 +86,15 @@ def prepare_command(
     names = _topics(topics)
     pool = _pool()
     limits = Limits(timeout_scale=timeout_scale)
-    made = 0
     records: list[dict[str, object]] = []  # no seed: a draw's seed is as secret as a fresh one
     for n in range(count):
         started = time.perf_counter()
         try:
             one = prepared.prepare(pool, names, full=full, limits=limits)
         except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM: what is made stays
-            err_console.print(f"stopped: {made} of {count} draws prepared in {pool.folder} "
+            err_console.print(f"stopped: {len(records)} of {count} draws prepared in {pool.folder} "
                               "(kept; the one under way is not)", highlight=False)
             raise
-        made += 1
         records.append({"id": one.draw.id, "seconds": round(time.perf_counter() - started, 1),
                         "outcomes": {topic: {"stored": got, "checks": of}
                                      for topic, (got, of) in one.stored.items()}})
@@ -112,6 +110,7 @@ def prepare_command(
         typer.echo(json.dumps({"folder": str(pool.folder), "topics": names, "full": full,
                                "prepared": records, "ready": ready}, indent=2))
         return
+    made = len(records)
     console.print(f"prepared {made} draw{'s' * (made != 1)} in {pool.folder}; {ready} ready "
                   f"for {', '.join(names)}{' --full' if full else ''}", highlight=False)
 
