@@ -20,6 +20,7 @@ from nlpdojo_autograder.authoring import (
     stable_call,
     value_check,
 )
+from nlpdojo_autograder.authoring.statistics import chi2_upper_quantile
 
 
 def exact_tempered(scores: np.ndarray, temperature: float, top_k: int | None) -> np.ndarray:
@@ -149,11 +150,8 @@ def _chi_square(observed: np.ndarray, expected: np.ndarray) -> tuple[float, floa
     """Pearson's statistic of counts ``observed`` against ``expected`` (cells with expected
     counts > 0) and the limit it must stay under: the chi-square distribution's upper
     ``CHI2_ALPHA`` quantile at cells − 1 degrees of freedom."""
-    # imported on use: scipy.stats takes seconds to import, and few checks need it
-    from scipy.stats import chi2
-
     stat = float(np.sum((observed - expected) ** 2 / expected))
-    return stat, float(chi2.isf(CHI2_ALPHA, len(expected) - 1))
+    return stat, chi2_upper_quantile(CHI2_ALPHA, len(expected) - 1)
 
 
 def _frequency_judge(actual: dict, expected: dict | None) -> Verdict:

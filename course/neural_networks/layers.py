@@ -19,6 +19,7 @@ from nlpdojo_autograder.authoring import (
 from nlpdojo_autograder.authoring.builders import layer_case
 from nlpdojo_autograder.authoring.builders.dropout import EVAL_HINT, dropout_check
 from nlpdojo_autograder.authoring.inputs import integers, normal, per_grading
+from nlpdojo_autograder.authoring.statistics import ks_uniform_pvalue
 
 # -- Xavier --------------------------------------------------------------------------------------
 #: a right draw fails the test of uniformity this rarely (a three-point distribution with the
@@ -54,6 +55,10 @@ def _xavier_judge(actual, expected) -> Verdict:
                        or np.array_equal(w, actual["other_seed"])):
             return Verdict(False, "draw with backend.rng(seed): the same seed must give the "
                            "same matrix and another seed another one")
+        if not np.isfinite(w).all():  # NaN fails no comparison below: refused here
+            return Verdict(False, f"{fan_in} x {fan_out}: the matrix holds "
+                           f"{int(np.count_nonzero(~np.isfinite(w)))} entries that are NaN or "
+                           "infinite; every entry is a draw from U[-b, b]")
         top, var, target = float(np.abs(w).max()), float(w.var()), bound ** 2 / 3.0
         if top > bound * (1 + 1e-9) or top < 0.98 * bound:
             return Verdict(False, f"{fan_in} x {fan_out}: the largest |w| is {top:.4g}; "
@@ -66,10 +71,7 @@ def _xavier_judge(actual, expected) -> Verdict:
             return Verdict(False, f"{fan_in} x {fan_out}: mean {w.mean():.3g} and variance "
                            f"{var:.4g}; Xavier's uniform has mean 0 and variance 2 / (fan_in + "
                            f"fan_out) = {target:.4g}")
-        # imported on use: scipy.stats takes seconds to import, and few checks need it
-        from scipy.stats import kstest
-
-        fit = float(kstest(w.ravel() / bound, "uniform", args=(-1.0, 2.0)).pvalue)
+        fit = ks_uniform_pvalue(w / bound, -1.0, 1.0)
         if fit < UNIFORM_ALPHA:  # the bound, mean and variance of a uniform, not its shape
             return Verdict(False, f"{fan_in} x {fan_out}: the entries are within ±b with "
                            "Xavier's variance, but not uniform on [-b, b] (Kolmogorov-Smirnov "

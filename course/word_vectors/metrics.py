@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from nlpdojo_autograder.authoring.statistics import average_ranks, spearman_rho
+
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float64)
@@ -42,10 +44,7 @@ def similarity_rho(vectors: np.ndarray, word2ind: Mapping[str, int],
     scores = np.array([p[2] for p in pairs], np.float64)[used]
     if not np.isfinite(cosines).all():
         return float("nan"), int(used.sum())
-    # imported on use: scipy.stats takes seconds to import, and few checks need it
-    from scipy.stats import spearmanr
-
-    return float(spearmanr(cosines, scores).statistic), int(used.sum())
+    return spearman_rho(cosines, scores), int(used.sum())
 
 
 def analogy_accuracy(vectors: np.ndarray, word2ind: Mapping[str, int],
@@ -92,13 +91,10 @@ def similarity_rho_chance(word2ind: Mapping[str, int], pairs: Sequence[tuple[str
     on ``pairs``: the null distribution of :func:`similarity_rho`, over ``draws`` draws.
 
     Only the words of the pairs get vectors (the rest cannot change the rho); the rho of each
-    draw is Pearson's r of the average ranks, as in ``scipy.stats.spearmanr``. With 180 pairs
+    draw is Pearson's r of the average ranks, as :func:`spearman_rho`'s. With 180 pairs
     its spread is about 1/sqrt(179) = 0.075: a threshold relative to a weakly trained
     reference (rho 0.16 after one epoch) would otherwise be met by chance.
     """
-    # imported on use: scipy.stats takes seconds to import, and few checks need it
-    from scipy.stats import rankdata
-
     first, second = _ids(word2ind, [p[0] for p in pairs]), _ids(word2ind, [p[1] for p in pairs])
     used = (first >= 0) & (second >= 0)  # (P,)
     if used.sum() < 3:
@@ -111,8 +107,8 @@ def similarity_rho_chance(word2ind: Mapping[str, int], pairs: Sequence[tuple[str
         unit = rng.standard_normal((min(100, draws - start), words.shape[0], dim))  # (s, W, D)
         unit /= np.linalg.norm(unit, axis=2, keepdims=True)
         cosines[start:start + unit.shape[0]] = np.sum(unit[:, a] * unit[:, b], axis=2)
-    x = rankdata(cosines, axis=1)  # (S, P_used)
-    y = rankdata(np.array([p[2] for p in pairs], np.float64)[used])  # (P_used,)
+    x = average_ranks(cosines)  # (S, P_used)
+    y = average_ranks(np.array([p[2] for p in pairs], np.float64)[used])  # (P_used,)
     x -= x.mean(axis=1, keepdims=True)
     y -= y.mean()
     rho = (x @ y) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y))  # (S,)
