@@ -101,7 +101,8 @@ def value_check(name: str, title: str, points: float, run: Callable[[Context], P
             verdict.details[NEEDS_TORCH] = True  # said once per grading (a warning)
         return verdict
 
-    if computed_mistakes:  # the grader's own outputs of the mistakes: never a fixture
+    if computed_mistakes:  # the grader's own outputs of the mistakes: not an expected value (a
+        # fixture keeps those of an oracle, with its digest: release/fixtures.py)
         options.setdefault("stored", lambda key: not key.startswith(MISTAKE_KEY))
     return Check(question, name, title, points, "value", collect=run, judge=judge, **options)
 

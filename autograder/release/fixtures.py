@@ -441,17 +441,19 @@ def compute(exercise: Exercise, source: Path, into: Path) -> list[str]:
     for check in checks:
         outcome = outcomes[check.id]
         # what the judge needs as expected (``stored``) and every independent oracle's values
-        # with their digest (torch autograd's gradient, a torch layer's outputs: the release's
-        # grading at the fixtures' seed takes them instead of importing torch to compute the
-        # same function of the same numbers again, :meth:`Context.oracle`; at another seed
-        # the digest differs and the grader computes its own; ``oracle_keys`` holds each
-        # oracle's digest key too); never the grader's own outputs of named mistakes
+        # with their digest (torch autograd's gradient, a torch layer's outputs, the outputs
+        # of named mistakes written in torch: the release's grading at the fixtures' seed
+        # takes them instead of importing torch to compute the same function of the same
+        # numbers again, :meth:`Context.oracle`; at another seed the digest differs and the
+        # grader computes its own; ``oracle_keys`` holds each oracle's digest key too). A
+        # named mistake's outputs outside an oracle (no digest: they were computed from what
+        # the code under test returned) are never kept.
         stored = check.stored or (lambda key: True)
         of_oracle = oracle_keys(outcome)
 
         def keep(key: str, stored: Callable[[str], bool] = stored,
                  of_oracle: Callable[[str], bool] = of_oracle) -> bool:
-            return not key.startswith(MISTAKE_KEY) and (stored(key) or of_oracle(key))
+            return of_oracle(key) or (not key.startswith(MISTAKE_KEY) and stored(key))
 
         outcome = Outcome(status=outcome.status, message=outcome.message,
                           arrays={k: v for k, v in outcome.arrays.items() if keep(k)},

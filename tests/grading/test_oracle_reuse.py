@@ -173,3 +173,35 @@ def test_oracles_of_several_values_are_reused_with_the_same_verdicts(
     assert any(named in message for message in lost.values()), lost
     if topic != "language_models":  # its loop has no torch check of its own
         assert any(cid.endswith(".torch") for cid in lost), lost
+
+
+@pytest.mark.parametrize("edits,named", [
+    ({}, None),
+    # the values check names the mistake from its torch forward's outputs, kept in the fixture
+    ({"library/normalization.py": ("var = xp.mean((x - mean) ** 2, axis=axes)",
+                                   "var = xp.var(x, axis=axes, correction=1)")},
+     "the unbiased variance"),
+])
+def test_a_student_release_takes_the_named_mistakes_from_its_fixtures(
+        tmp_path, monkeypatch, edits, named):
+    """A release's fixtures keep the named mistakes written in torch as the oracles they are
+    (their digest beside them): a student's grading at the fixtures' seed computes no oracle,
+    and names the mistake all the same. Before, cnn_text's, rnn_variants' and language_models'
+    releases imported torch for these alone."""
+    computed = []
+    one, many = Context.oracle, Context.oracles
+    monkeypatch.setattr(Context, "oracle", lambda self, key, on, compute: one(
+        self, key, on, lambda: computed.append(key) or compute()))
+    monkeypatch.setattr(Context, "oracles", lambda self, prefix, on, compute: many(
+        self, prefix, on, lambda: computed.append(prefix) or compute()))
+    course = edited_course(tmp_path, ("library", "cnn_text"), edits)
+    result = grade(["cnn_text"], submission=course / "cnn_text", replay_options={},
+                   options=GradeOptions(questions=frozenset({"cnn_text.batch_norm"}),
+                                        use_reference=False))
+    checks = {c.id: c for _, c in result.checks()}
+    assert computed == [], "every oracle came from the fixtures"
+    if named is None:
+        assert result.score == result.max_score > 0, [c.message for c in checks.values()]
+    else:
+        values = checks["batch_norm.values"]
+        assert values.score == 0 and named in values.message, values.message

@@ -593,7 +593,8 @@ def torch_check(cls: str, make: Callable[[Context], LayerCase], *, question: str
                            f"inputs: {found}")
         return verdict
 
-    if computed:  # the grader's own outputs of the mistakes: never a fixture
+    if computed:  # the grader's own outputs of the mistakes: not an expected value (a fixture
+        # keeps them as the oracle they are, with their digest: release/fixtures.py)
         options.setdefault("stored", lambda key: not key.startswith(MISTAKE_KEY))
     return gate(Check(question, "torch", title, points, "value", collect=collect, judge=judge,
                       needs_expected=True, **options), _layer_at_scale(
