@@ -416,7 +416,9 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
         try:
             if isinstance(subject, RemoteSubject):
                 subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}",
-                              deadline=deadline, index=index)
+                              deadline=deadline, index=index,
+                              replayed=check.kind in STRICT_KINDS
+                              and STRICT in subject.settings.extra_backends)
             else:
                 subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}")
             payload = check.collect(ctx)

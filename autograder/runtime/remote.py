@@ -616,7 +616,10 @@ class RemoteSubject:
     # -- a check ----------------------------------------------------------------------------
     def begin(self, *, dtype: str | None, swap_in: tuple[str, ...], workdir: str,
               deadline: float | None = None, index: int | None = None,
-              backend: str | None = None) -> None:
+              backend: str | None = None, replayed: bool = True) -> None:
+        """A check begins (``backend``: its strict pass, on that backend). ``replayed``: a
+        strict pass may follow, asking the check's call-backs again (the worker's memo of
+        the reference's replies then stays on for it: :mod:`.replies`)."""
         if swap_in and self.reference is not None and not self.with_reference:
             self.stop()  # (a check begun without load's word): the pair starts
         self.swapped.update(swap_in)
@@ -638,7 +641,8 @@ class RemoteSubject:
                 raise self._gone("died") from exc
         timeout = (deadline - time.monotonic()) if deadline is not None else 3600.0
         self._exchange({"op": "begin", "dtype": dtype, "swap_in": list(swap_in),
-                        "workdir": workdir, "backend": backend, "timeout_s": timeout}, deadline)
+                        "workdir": workdir, "backend": backend, "timeout_s": timeout,
+                        "replayed": replayed}, deadline)
 
     def _scope(self, swap_in: tuple[str, ...]) -> SwapScope:
         if swap_in not in self._scopes:

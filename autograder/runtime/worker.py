@@ -283,7 +283,8 @@ class Worker:
                 faulthandler.dump_traceback_later(max(0.05, float(request["timeout_s"])),
                                                   repeat=False, file=self.stack_file)
                 self.pending_swap = tuple(request["swap_in"])
-                self.replies.begin(request["dtype"], strict_pass=bool(request.get("backend")))
+                self.replies.begin(request["dtype"], strict_pass=bool(request.get("backend")),
+                                   replayed=request.get("replayed", True) is not False)
                 freeze_grader_modules()  # those imported since the last check too
                 if self.executed is not None:
                     self.executed.start()

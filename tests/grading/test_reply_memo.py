@@ -189,3 +189,56 @@ def test_a_kept_reply_is_copied_as_a_deep_copy_would_be():
         a[...] = 7
     assert shape_of(reply) == shape_of(copy.deepcopy(reply))
     assert reply["objects"]["0"]["cell"].args[2]["p"][0] == 1.0
+
+
+def _distinct_requests(worker, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        out = Worker.reference_call(worker, "library.init", "scaled", (np.full(4, float(i)),), {})
+        np.testing.assert_array_equal(out, np.full(4, 2.0 * i))  # answered right, on or off
+
+
+def test_a_check_no_strict_pass_replays_turns_the_memo_off_where_nothing_repeats():
+    """A training's call-backs never repeat (its parameters change at every step): after
+    ADAPTIVE_LOOKUPS lookups without hits, such a check digests and keeps nothing more, and a
+    request asked again then goes to the reference, answered as right as before."""
+    from nlpdojo_autograder.runtime.replies import ADAPTIVE_LOOKUPS
+
+    worker = _worker(_double)
+    worker.replies.begin("float64", strict_pass=False, replayed=False)
+    _distinct_requests(worker, ADAPTIVE_LOOKUPS)
+    assert not worker.replies.off and len(worker.replies.replies) == ADAPTIVE_LOOKUPS
+    _distinct_requests(worker, 1, start=ADAPTIVE_LOOKUPS)
+    assert worker.replies.off
+    assert worker.replies.key(encode({"i": 1})) is None  # no digest once off
+    kept = len(worker.replies.replies)
+    _distinct_requests(worker, 1, start=0)  # asked before, but the memo is off: a round trip
+    assert len(worker.channel.sent) == ADAPTIVE_LOOKUPS + 2
+    assert len(worker.replies.replies) == kept and worker.replies.hits == 0
+    # the next check starts with the memo on again
+    worker.replies.begin("float64", strict_pass=False, replayed=False)
+    assert not worker.replies.off and worker.replies.replies == {}
+    _distinct_requests(worker, 1)
+    _distinct_requests(worker, 1)
+    assert worker.replies.hits == 1
+
+
+def test_the_memo_stays_on_where_a_strict_pass_may_replay_the_check_or_requests_repeat():
+    from nlpdojo_autograder.runtime.replies import ADAPTIVE_LOOKUPS
+
+    # a check a strict pass may replay keeps every reply (the strict pass asks them again)
+    worker = _worker(_double)
+    worker.replies.begin("float64", strict_pass=False, replayed=True)
+    _distinct_requests(worker, 3 * ADAPTIVE_LOOKUPS)
+    assert not worker.replies.off
+    worker.replies.begin("float64", strict_pass=True)  # its strict pass, same dtype
+    _distinct_requests(worker, 3 * ADAPTIVE_LOOKUPS)
+    assert worker.replies.hits == 3 * ADAPTIVE_LOOKUPS
+    assert len(worker.channel.sent) == 3 * ADAPTIVE_LOOKUPS
+
+    # a check no strict pass replays, whose requests repeat (each asked twice), keeps its memo
+    worker = _worker(_double)
+    worker.replies.begin("float64", strict_pass=False, replayed=False)
+    for i in range(2 * ADAPTIVE_LOOKUPS):
+        _distinct_requests(worker, 1, start=i // 2)
+    assert not worker.replies.off and worker.replies.hits == ADAPTIVE_LOOKUPS
+    assert len(worker.channel.sent) == ADAPTIVE_LOOKUPS
