@@ -604,21 +604,28 @@ class _Decoder:
                            "all (arrays and sparse matrices counted dense) from one call")
 
     def _array(self, dtype: Any, shape: Any, nbytes: Any) -> np.ndarray:
-        if not isinstance(dtype, str) or dtype not in DTYPES or not isinstance(shape, list) \
-                or not isinstance(nbytes, int):
+        # what is_shape and array_shape_problem check, inline (exact types: what JSON parses
+        # to; a bool is not an int here): a fifth less to decode an RNN's forward reply of 61
+        # arrays (0.42 to 0.34 ms), which a training's every window receives
+        wire = _WIRE_DTYPES.get(dtype) if type(dtype) is str else None
+        if wire is None or type(shape) is not list or type(nbytes) is not int:
             raise ChannelError("malformed array in reply")
-        if not is_shape(shape):
-            raise ChannelError("malformed array shape in reply")
-        count = math.prod(shape)
-        _refuse(array_shape_problem(shape, count))
+        if len(shape) > MAX_NDIM:
+            _refuse(array_shape_problem(shape))
+        count = 1
+        for size in shape:
+            if type(size) is not int or size < 0:
+                raise ChannelError("malformed array shape in reply")
+            count *= size
+        if count > MAX_ELEMENTS or not count:
+            _refuse(array_shape_problem(shape, count))
         self._count(count)
-        if count * _WIRE_DTYPES[dtype].itemsize != nbytes or \
-                self.offset + nbytes > self.limit:
+        if count * wire.itemsize != nbytes or self.offset + nbytes > self.limit:
             raise ChannelError("array sizes in reply do not add up")
         raw = self.take(nbytes)
         self.offset += nbytes
         # the bytearray is this array's own: a view of it, no copy
-        return np.frombuffer(raw, dtype=_WIRE_DTYPES[dtype]).reshape(shape)
+        return np.frombuffer(raw, dtype=wire).reshape(shape)
 
 
 def decode(header: bytes | bytearray, buffers: bytes | bytearray | memoryview, *,
