@@ -61,6 +61,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of the single and release gradings (their medians)")
     args = parser.parse_args()
+    if args.repeat < 1 or args.cohort < 1:
+        parser.error("--repeat and --cohort take 1 or more")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     grade = [sys.executable, "-m", "nlpdojo_autograder.cli.grade"]
     rows, how = [], set()
