@@ -413,19 +413,19 @@ def _run_one(check: Check, index: int, subject: Any, limits: Limits, cache: dict
                       trusted=trusted, module=check.module, known=known,
                       reference_runs=reference_runs)
         output, printed = "", {}
+        # a strict pass may follow the first (where this check's first pass earns something)
+        strict_may_follow = (check.kind in STRICT_KINDS and isinstance(subject, RemoteSubject)
+                             and STRICT in subject.settings.extra_backends)
         try:
             if isinstance(subject, RemoteSubject):
                 subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}",
-                              deadline=deadline, index=index,
-                              replayed=check.kind in STRICT_KINDS
-                              and STRICT in subject.settings.extra_backends)
+                              deadline=deadline, index=index, replayed=strict_may_follow)
             else:
                 subject.begin(dtype=check.dtype, swap_in=check.swap_in, workdir=f"work{index}")
             payload = check.collect(ctx)
             arrays, scalars = split_payload(payload)
             outcome = Outcome(status="ok", arrays=arrays, scalars=scalars)
-            if (check.kind in STRICT_KINDS and isinstance(subject, RemoteSubject)
-                    and STRICT in subject.settings.extra_backends
+            if (strict_may_follow
                     and not earns_nothing(check.judge, {  # (its run at scale apart)
                         k: v for k, v in outcome.payload.items() if k != AT_SCALE_PROBLEM},
                         ctx.known)):
