@@ -58,6 +58,9 @@ def export(course: Course, fmt: str, output: Path, *, missing: str = "zero",
         raise CourseError(f"export format {fmt!r}: use one of {', '.join(FORMATS)}")
     if missing not in MISSING:
         raise CourseError(f"--missing {missing!r}: use one of {', '.join(MISSING)}")
+    adjustments = output.with_name(f"{output.stem}-adjustments.csv")
+    course.refuse_as_output(output)
+    course.refuse_as_output(adjustments, "the adjustments file of --output,")
     book = gradebook(course)
     if not book.enrolled:
         raise CourseError(f"course {course.path} has no roster: import one with `dojo course "
@@ -75,7 +78,6 @@ def export(course: Course, fmt: str, output: Path, *, missing: str = "zero",
         rows = moodle_rows(book, missing, moodle_id, warnings)
     else:
         rows = csv_rows(book)
-    adjustments = output.with_name(f"{output.stem}-adjustments.csv")
     _write(output, rows)
     _write(adjustments, adjustment_rows(book))
     return Export(output, adjustments, len(book.enrolled), tuple(warnings))

@@ -119,6 +119,11 @@ class Course:
         """A new course file at ``path`` (refused where one exists), from ``config``."""
         path = Path(path)
         if path.exists():
+            problem = _not_a_course(path) if path.is_file() else (
+                f"{path} is a folder, not a course file")
+            if problem is not None:
+                raise CourseError(f"{problem}: `dojo course init` makes a new file; give "
+                                  "--course a path where nothing is yet")
             raise CourseError(f"{path} exists: it is a course already (open it with --course "
                               f"{path}); to change its assignments or policy, edit the course "
                               "table and run `dojo course init --update`")
@@ -160,11 +165,10 @@ class Course:
                     "--course")
             raise CourseError(f"no course file at {path}: make one with `dojo course init "
                               f"--course {path}` (from a course.toml or pyproject.toml)")
-        with path.open("rb") as handle:
-            head = handle.read(16)
-        if head and head != b"SQLite format 3\x00":
-            raise CourseError(f"{path} is not a course file (not SQLite); give the file "
-                              "`dojo course init` made")
+        problem = _not_a_course(path)  # read without writing: nothing of it is changed
+        if problem is not None:
+            raise CourseError(f"{problem}; give the file `dojo course init` made (nothing was "
+                              "changed)")
         course = cls._connect(path)
         try:
             migrate(course.conn, nlpdojo_version())
@@ -357,6 +361,20 @@ class Course:
             folder.mkdir(mode=0o700)
         return folder
 
+    def refuse_as_output(self, target: Path, option: str = "--output") -> None:
+        """Refuse (:class:`CourseError`) a file or folder a command would write that is part
+        of this course's record: the course file, SQLite's ``-wal`` and ``-shm`` beside it, or
+        the graded sources' folder and what it holds. An export or a report written there
+        would replace the record (an instructor's ``-o`` mistyped as the course's name)."""
+        record = [self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")]
+        sources = self.path.with_name(self.path.name + SOURCES_SUFFIX)
+        where = _real(target)
+        if any(where == _real(p) for p in record) or where == _real(sources) or \
+                _real(sources) in where.parents:
+            raise CourseError(f"{option} {target} is part of course {self.path}'s record (the "
+                              "course file, its SQLite journal or its graded sources): writing "
+                              "there would replace it; give another path (nothing was written)")
+
 
 def _assignment_row(spec: AssignmentSpec, position: int) -> tuple[Any, ...]:
     return (spec.id, spec.title, position, json.dumps(list(spec.targets)), spec.points,
@@ -373,6 +391,41 @@ def _assignment(row: sqlite3.Row) -> Assignment:
                       targets=tuple(json.loads(row["targets"])), points=row["points"],
                       due=read_time(row["due_at"]), timezone=row["timezone"],
                       counts=row["counts"], lms_id=row["lms_id"])
+
+
+def _real(path: Path) -> Path:
+    """``path`` with its links resolved (a name that does not exist yet as written)."""
+    return Path(os.path.realpath(path))
+
+
+#: the first bytes of every SQLite database file
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _not_a_course(path: Path) -> str | None:
+    """Why the file at ``path`` is not a course file, read without writing to it (an SQLite
+    connection that may write would set its journal mode and add the course's tables to
+    another application's database); None where it is one (it holds the course schema's
+    table of migrations, which every course file has from its making)."""
+    with path.open("rb") as handle:
+        head = handle.read(len(SQLITE_HEADER))
+    if not head:
+        return f"{path} is empty, not a course file"
+    if head != SQLITE_HEADER:
+        return f"{path} is not a course file (not SQLite)"
+    try:
+        conn = sqlite3.connect(f"{_real(path).as_uri()}?mode=ro", uri=True,
+                               timeout=BUSY_TIMEOUT_S)
+        try:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                 "name = 'schema_migrations'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return _database_message(path, exc)
+    if found is None:
+        return f"{path} is an SQLite file but not a course file"
+    return None
 
 
 def _database_message(path: Path, exc: sqlite3.Error) -> str:

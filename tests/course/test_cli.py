@@ -309,3 +309,22 @@ def test_a_withdrawn_student_re_enrolled_under_a_new_id_is_the_enrolled_one(tmp_
     code, said = dojo("course", "match", "subs")
     assert code == 0 and "carol s3b Carol" in said, said
     assert "missing" not in said
+
+
+def test_an_export_over_the_course_file_is_refused_and_the_record_kept(tmp_path, monkeypatch):
+    """An instructor's `-o` mistyped as the course's own name: the export replaced the course
+    file with a CSV (exit 0), the record lost; its adjustments file's name too."""
+    _course(tmp_path, monkeypatch, "s1,Ann,ann@x.edu,ann\n")
+    record = (tmp_path / "c.course").read_bytes()
+    for output in ("c.course", "c.course-wal", "c-adjustments.csv"):
+        if output == "c-adjustments.csv":  # the export's adjustments file is c.course
+            (tmp_path / "c-adjustments.csv").unlink(missing_ok=True)
+            monkeypatch.setenv(COURSE_ENV, str(tmp_path / "c-adjustments.csv"))
+            (tmp_path / "c.course").rename(tmp_path / "c-adjustments.csv")
+            output = "c.csv"
+        code, said = dojo("course", "export", "-f", "csv", "-o", output)
+        assert code == 2, said
+        assert "is part of course" in said and "nothing was written" in said, said
+    assert (tmp_path / "c-adjustments.csv").read_bytes()[:16] == b"SQLite format 3\x00"
+    assert not (tmp_path / "c.csv").exists()
+    assert len(record) > 0

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 
 from nlpdojo_autograder.course import schema, store
-from nlpdojo_autograder.course.config import CourseError
+from nlpdojo_autograder.course.config import CourseError, parse_course_table
 from nlpdojo_autograder.course.store import Course
-from tests.course.helpers import make_course
+from tests.course.helpers import TABLE, make_course
 
 
 def test_a_new_course_file_is_its_owners_only_and_holds_the_table(tmp_path):
@@ -87,6 +88,45 @@ def test_what_is_not_a_course_file_is_refused(tmp_path):
         Course.open(tmp_path / "other.db")
     with pytest.raises(CourseError, match="dojo course init"):
         Course.open(tmp_path / "absent.db")
+
+
+def test_a_file_that_is_not_a_course_is_refused_unchanged(tmp_path):
+    """Another application's database and an empty file, given as a course, are refused
+    without a byte of them written: a connection that may write would set WAL mode and add
+    the course's tables before finding it is no course (an instructor's finding)."""
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+        conn.execute("INSERT INTO notes VALUES ('kept')")
+    conn.close()
+    empty = tmp_path / "e.course"
+    empty.touch(mode=0o644)
+    before = {p: (p.read_bytes(), p.stat().st_mode) for p in (other, empty)}
+    for path, said in ((other, "an SQLite file but not a course file"),
+                       (empty, "is empty, not a course file")):
+        with pytest.raises(CourseError, match=said) as refused:
+            Course.open(path)
+        assert "nothing was changed" in str(refused.value)
+    assert {p: (p.read_bytes(), p.stat().st_mode) for p in (other, empty)} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.course", "other.db"]  # no -wal
+    # making a course there says what the file is, not that it is a course already
+    with pytest.raises(CourseError, match=r"e.course is empty, not a course file.*nothing is"):
+        Course.create(empty, parse_course_table(TABLE))
+    assert empty.read_bytes() == b""
+
+
+def test_nothing_is_written_over_a_course_record(tmp_path):
+    """An export's or a report's path that is the course file, its SQLite journal or its
+    sources' folder is refused (an ``-o`` mistyped as the course's name replaced the record)."""
+    course = make_course(tmp_path)
+    path = tmp_path / "course.db"
+    (tmp_path / "link.db").symlink_to(path)
+    for target in (path, tmp_path / "link.db", Path(f"{path}-wal"), Path(f"{path}-shm"),
+                   tmp_path / "course.db-sources", tmp_path / "course.db-sources" / "x.csv"):
+        with pytest.raises(CourseError, match="part of course .* record.*nothing was written"):
+            course.refuse_as_output(target)
+    course.refuse_as_output(tmp_path / "grades.csv")  # anything else is the caller's to judge
+    course.close()
 
 
 def test_a_course_locked_by_a_running_grading_says_so(tmp_path, monkeypatch):

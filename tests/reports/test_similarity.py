@@ -569,10 +569,24 @@ def test_refusals_write_nothing(cohort, tmp_path, case, message):
     result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
-    assert not (out / "similarity.html").exists() and not (out / "similarity.json").exists()
+    assert not out.exists()  # not even the folder (check_writable's, taken away again)
     with pytest.raises(SimilarityError):
         compare_cohort(root, SOLUTIONS, ["word_vectors"],
                        references=[tmp_path / "nowhere"] if case == "missing_ref" else ())
+
+
+def test_a_misspelt_folder_or_course_leaves_no_empty_results_folder(tmp_path, monkeypatch):
+    """An instructor's finding: `dojo similarity typo_subs` said the folder does not exist and
+    left an empty ``typo_subs-results`` behind; a missing --reference-course an empty
+    --output."""
+    monkeypatch.chdir(tmp_path)
+    for args, said in ((["similarity", "typo_subs"], "does not exist"),
+                       (["similarity", "typo_subs", "-o", "deep/outX", "--reference-course",
+                         "nope.course"], "no course file at nope.course")):
+        result = CliRunner().invoke(build_app(), args)
+        assert result.exit_code == 2, result.output
+        assert said in " ".join(result.output.split()), result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == [], args
 
 
 def test_the_command_writes_json_and_html_and_links_the_dashboard(cohort, tmp_path):
