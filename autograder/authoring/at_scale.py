@@ -366,6 +366,8 @@ class _Work:
         self.ctx, self.reference = ctx, reference
         self.lines: dict[str, int] = {}
         self.cpu: dict[str, float] = {}
+        #: the line the code under test ran most often, where its count noted one
+        self.hottest = ""
 
     def probe(self, whose: str, name: str, *args: Any, **kwargs: Any) -> Any:
         """Probe ``name`` run by the code under test (``yours``) or the reference (``true``)."""
@@ -383,6 +385,8 @@ class _Work:
             raise CheckFailure(f"internal: the line count at scale came back as "
                                f"{type(result)}")
         self.lines[whose] = int(result["lines"])
+        if whose == "yours":
+            self.hottest = _hottest(result.get("hottest"))
         return result["result"]
 
     def problem(self, what: str) -> str:
@@ -394,8 +398,8 @@ class _Work:
         if lines.get("yours", 0) > AT_SCALE_LINES_RATIO * lines.get("true", 0) + \
                 AT_SCALE_LINES_SLACK:
             return (f"{what} ran {lines['yours']:,} lines of Python where the reference's ran "
-                    f"{lines['true']:,}: a loop over coordinates, rows or blocks of them, that "
-                    f"the chain rule does not need. " + _WHY)
+                    f"{lines['true']:,}{self.hottest}: a Python loop whose turns grow with the "
+                    "sizes. " + _LOOPED)
         if "yours" not in cpu or "true" not in cpu:
             return ""  # not measured (no /proc): the lines, values and limits still stand
         allowed = max(AT_SCALE_CPU_FLOOR_S, AT_SCALE_CPU_RATIO * cpu["true"])
@@ -417,6 +421,25 @@ def _cpu_time(subject: Any, into: dict[str, float], whose: str) -> Iterator[None
     after = reading() if reading is not None else None
     if before is not None and after is not None:
         into[whose] = max(0.0, after - before)
+
+
+def _hottest(noted: Any) -> str:
+    """The line the worker's count noted most often, as the message says it ("" where it
+    noted none, or sent something else: the worker is not trusted, this is only a hint)."""
+    if not (isinstance(noted, list) and len(noted) == 3 and isinstance(noted[0], str)
+            and all(type(n) is int for n in noted[1:])):
+        return ""
+    file, line, times = noted
+    return f" ({times:,} of them at line {line} of {file[:200]})"
+
+
+#: where the run at scale ran far more lines of Python than the reference's: a loop over the
+#: data (a list built element by element over the vocabulary: a student's finding, told it
+#: differentiated numerically) or over coordinates (numerical differentiation)
+_LOOPED = ("Replace it with operations on whole arrays (no loop over the vocabulary, the "
+           "batch, the positions or the coordinates: a one-hot vector, for instance, is "
+           "xp.zeros then one assignment, not a list of V numbers). Where the loop is over "
+           "the coordinates of a gradient, it differentiates numerically. " + _WHY)
 
 
 #: where the run at scale took far more CPU time than the reference's

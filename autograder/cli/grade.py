@@ -88,6 +88,7 @@ from nlpdojo_autograder.grading.progress import (
     LiveProgress,
     submission_line,
 )
+from nlpdojo_autograder.grading.results import GradingResult
 from nlpdojo_autograder.grading.resume import (
     GradingKey,
     resumed,
@@ -153,7 +154,9 @@ def grade_command(
         "--solutions", help="Grade the reference solutions themselves.",
         hidden=not reference_available(REFERENCE_PACKAGE))] = False,
     backend: Annotated[str | None, typer.Option(
-        "--backend", help="numpy | torch (default: NLPDOJO_BACKEND, the course configuration, "
+        "--backend", help="numpy | torch | strict (NumPy under array_api_strict arrays: "
+        "finds code that leaves the array namespace; `dojo backends` lists them) (default: "
+        "NLPDOJO_BACKEND, the course configuration, "
         "numpy; never a dojo.toml or pyproject.toml: a grading reads no setting from the "
         "files it grades or the folder it runs in).")] = None,
     device: Annotated[str | None, typer.Option(
@@ -243,6 +246,9 @@ def grade_command(
     if fail_under is not None and math.isnan(fail_under):
         raise UsageError("--fail-under takes a number of points (nan is below and above "
                          "every score: the job would always fail)")
+    if fail_under is not None and fail_under < 0:
+        raise UsageError(f"--fail-under takes the points a grading needs, 0 or more "
+                         f"({fail_under:g} is below every score: the job could never fail)")
     if time_limit is not None and not math.isfinite(time_limit):
         raise UsageError(f"--time-limit takes a number of seconds, at least 1 ({time_limit} is "
                          "none: leave the option out for no such limit)")
@@ -292,6 +298,8 @@ def grade_command(
     if output is not None:
         path = report_path(output, fmt)
         check_writable(path)  # before grading: a bad --output must not cost the grading
+        if recording is not None:  # nor replace the course it records the grading in
+            recording.course.refuse_as_output(path)
     # a grading recorded as an attempt counts: nothing of it comes from the cache
     result = _grade_single(topic_names, request.submission, request.solutions, options,
                            replay_options, fmt, path,
@@ -333,6 +341,8 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
                 result.warnings = [*notebook.skipped, *result.warnings]
                 locate(result, notebook_layout(notebook.notebook),  # cells, not the modules
                        notebook.notebook.name)
+            if notebook is None and folder is not None:
+                result.warnings.extend(_notebooks_worked_in(folder, result))
             if replay_options.get(REPLAYED_FROM):
                 result.warnings.append(replayed_warning(replay_options[REPLAYED_FROM]))
             if _warnings_unseen(fmt, path):
@@ -576,6 +586,30 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any,
     return path, None
 
 
+def _notebooks_worked_in(folder: Path, result: GradingResult) -> list[str]:
+    """A hint for each topic graded from its modules where some checks say "not implemented"
+    and its notebook (``<topic>/<topic>.ipynb``) was saved after every module of it: a
+    student who works in the notebook and runs ``grade`` grades the untouched modules (a
+    newcomer's finding: 0 points and no word of the notebook)."""
+    said = []
+    for exercise in result.exercises:
+        if not any(c.status == "not_implemented" for c in exercise.checks):
+            continue
+        topic = folder / exercise.name
+        notebook = topic / f"{exercise.name}.ipynb"
+        modules = list(topic.glob("*.py"))
+        try:
+            newer = notebook.is_file() and all(
+                notebook.stat().st_mtime > m.stat().st_mtime for m in modules)
+        except OSError:
+            continue
+        if newer:
+            said.append(f"{notebook} was saved after {exercise.name}'s modules, which are what "
+                        "was graded here (some say \"not implemented\"): if you work in the "
+                        f"notebook, grade it with `grade --submission {notebook}`")
+    return said
+
+
 def _only_a_notebook(folder: Path) -> Path | None:
     """The topic notebook (``<topic>.ipynb``, the one there) of a folder that holds no topic
     folder and no Python file: what a student who worked in the notebook uploads (Gradescope's
@@ -703,6 +737,8 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
     names = topics or _cohort_topics(root, folders)
     check_expected(names, options)
     check_writable(out_dir, folder=True)
+    if recording is not None:  # a report folder inside the course's sources replaces them
+        recording.course.refuse_as_output(out_dir)
     _check_case_collisions(folders, out_dir)
     report_dirs = _report_folders(folders, out_dir)
     for line in recording.prepare(folders) if recording is not None else []:
@@ -815,6 +851,10 @@ def _grade_cohort(root: Path, topics: list[str], options: Any, replay_options: d
         ranked = (results if recording is None or recording.match is None else
                   {n: r for n, r in results.items() if n in recording.match.matched})
         write_cohort_leaderboard(ranked, summary, report_dirs)
+        if not summary["leaderboard"]["metrics"]:
+            print_warning("--leaderboard: no check graded here measures a metric (a trained "
+                          "model's accuracy or perplexity), so there was nothing to rank; "
+                          "grade the questions that train one")
     atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
     atomic_write_text(out_dir / GRADEBOOK_NAME, render_gradebook(summary))
     # for people, on stderr: a cohort's reports are its files, as a single grading's are with

@@ -27,7 +27,7 @@ from nlpdojo_autograder.course.config import (
     local_time,
 )
 from nlpdojo_autograder.course.exports import FORMATS, MISSING, MOODLE_IDS, export
-from nlpdojo_autograder.course.overrides import add_override, import_overrides, who
+from nlpdojo_autograder.course.overrides import add_override, import_overrides, lowered, who
 from nlpdojo_autograder.course.policy import (
     add_extension,
     gradebook,
@@ -396,11 +396,15 @@ def extend_command(
 @app.command("override")
 @report_errors
 def override_command(
-    student: Annotated[str | None, typer.Argument(help="The student's id.")] = None,
+    student: Annotated[str | None, typer.Argument(
+        help="The student (id, login or email).")] = None,
     assignment: Annotated[str | None, typer.Argument(help="The assignment's id.")] = None,
     question: Annotated[str | None, typer.Argument(
         help="A question (topic.question); none: the whole assignment.")] = None,
-    points: Annotated[float | None, typer.Option("--points", help="The points it gets.")]
+    points: Annotated[float | None, typer.Option("--points", help=(
+        "The points it gets: for a question, the grader's points of that question (as "
+        "`grade` shows them: 2 of 4), which the assignment scales to its own; for a whole "
+        "assignment, the assignment's points (as the course table gives them)."))]
         = None,
     excuse: Annotated[bool, typer.Option("--excuse", help="Excuse the assignment (EX).")]
         = False,
@@ -428,7 +432,13 @@ def override_command(
                 raise CourseError("give --points P or --excuse (one of them)")
             made = [add_override(opened, student, assignment, question, points=points,
                                  excused=excuse, reason=reason or "", by=by)]
+        lowers = {o.id: lowered(opened, o) for o in made}
     for o in made:
+        if lowers[o.id]:
+            print_warning(f"{o.student} {o.assignment} {o.question}: the override applies to "
+                          f"every attempt, and lowers {', '.join(lowers[o.id])} to "
+                          f"{points_text(o.points)}; a later attempt that did better is "
+                          "capped too")
         what = "excused" if o.excused else f"{points_text(o.points)} points"
         typer.echo(f"override: {o.student} {o.assignment}{' ' + o.question if o.question else ''}"
                    f" {what} by {o.created_by} ({o.reason})")

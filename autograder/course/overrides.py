@@ -59,6 +59,23 @@ def add_override(course: Course, student: str, assignment: str, question: str | 
                   by)[0]
 
 
+def lowered(course: Course, override: Override) -> list[str]:
+    """The attempts (void ones aside) whose points on ``override``'s question it lowers: a
+    question's override applies to every attempt of the student at the assignment, later and
+    better ones too (an instructor's finding: a regrade meant for attempt 1 capped attempt 2's
+    full marks), so ``dojo course override`` says which."""
+    if not override.question or override.points is None:
+        return []
+    rows = course.conn.execute(
+        "SELECT a.number, q.points, q.max_points FROM attempts a "
+        "JOIN attempt_questions q ON q.attempt = a.id "
+        "LEFT JOIN voids v ON v.attempt = a.id AND v.restored_at IS NULL "
+        "WHERE a.student = ? AND a.assignment = ? AND q.question = ? AND v.attempt IS NULL "
+        "AND q.points > ? ORDER BY a.number",
+        (override.student, override.assignment, override.question, override.points)).fetchall()
+    return [f"attempt {r[0]}: {r[1]:g} of {r[2]:g}" for r in rows]
+
+
 def import_overrides(course: Course, path: Path, by: str | None = None) -> list[Override]:
     """Every override of a CSV with the header ``student,assignment,question,points,reason``
     (``question`` empty: the whole assignment; ``points`` ``EX``: excused), all or none."""

@@ -324,7 +324,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                           on_outcome=judged if topic_folder is not None else None,
                           skip=(lambda c: c.question in settled) if until else None,
                           executed=options.executed if topic_folder is not None else None,
-                          known=expected) if to_run else {}
+                          known=expected, use_reference=reference) if to_run else {}
     if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
         expected = _expected(exercise, to_run, options, reference, qf, outcomes)
         for check in to_run:

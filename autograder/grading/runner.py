@@ -177,9 +177,13 @@ def run_checks(
     skip: Callable[[Check], bool] | None = None,
     executed: dict[str, frozenset[tuple[str, str]] | None] | None = None,
     known: dict[str, Any] | None = None,
+    use_reference: bool = True,
 ) -> dict[str, Outcome]:
     """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
     the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
+    ``use_reference=False`` grades a student's folder as a student release does, where no
+    reference is installed (``grade --as-student``): nothing swapped in, nothing measured
+    against the reference's run (the run at scale), even where it is installed here.
     ``expected_only``: the reference runs for a submission's expected values
     (:attr:`Context.expected_only`).
 
@@ -201,7 +205,8 @@ def run_checks(
     qf = question_functions or {}
     # what each check swaps in: its question's requirements, transitively (full ids)
     checks = [dataclasses.replace(c, swap_in=swap_in_of(exercise, c)) for c in checks]
-    reference = _reference(exercise, trusted_folder)
+    reference = (_reference(exercise, trusted_folder)
+                 if use_reference or topic_folder is None else None)
     if topic_folder is None:
         subject: Any = LocalSubject(reference or ReferenceCode(exercise.reference_package),
                                     _backends(backend, device))

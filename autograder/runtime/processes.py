@@ -68,7 +68,7 @@ PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn
                             "os.system", "subprocess.Popen", "pty.spawn"})
 REFUSAL = ("graded code may not start processes: the grader measures the work of your code in "
            "the process it runs in (the lines it runs, its time and memory), so do the work "
-           "here, with NumPy")
+           "here, with the array namespace of your inputs (xp) as the course does")
 
 
 def filter_program(machine: str) -> list[tuple[int, int, int, int]]:

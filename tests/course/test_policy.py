@@ -12,7 +12,7 @@ import pytest
 
 from nlpdojo_autograder.course.attempts import record_attempt, void_attempt
 from nlpdojo_autograder.course.config import CourseError
-from nlpdojo_autograder.course.overrides import add_override
+from nlpdojo_autograder.course.overrides import add_override, lowered
 from nlpdojo_autograder.course.policy import (
     add_extension,
     gradebook,
@@ -227,6 +227,21 @@ def test_overrides_of_a_question_of_an_assignment_and_excused(tmp_path):
     assert book.standing("s3", "a1").overridden is False
     assert book.standing("s1", "a2").status == "missing"
     assert book.standing("s1", "a2").score == 0.0
+
+
+def test_an_override_says_which_attempts_it_lowers(tmp_path):
+    """A question's override applies to every attempt: one meant for attempt 1 (2 of 4,
+    raised to 3) caps attempt 2's full marks, which it says (an instructor's finding)."""
+    with make_course(tmp_path) as course:
+        roster(course, tmp_path, ("s1",))
+        a1(course, "s1", 2, 6, A1_DUE - timedelta(hours=2))
+        a1(course, "s1", 4, 6, A1_DUE - timedelta(hours=1))
+        raised = add_override(course, "s1", "a1", "q1", points=3, reason="regrade", by="ta")
+        assert lowered(course, raised) == ["attempt 2: 4 of 4"]
+        kept = add_override(course, "s1", "a1", "q1", points=4, reason="again", by="ta")
+        assert lowered(course, kept) == []
+        whole = add_override(course, "s1", "a1", points=1, reason="decision", by="prof")
+        assert lowered(course, whole) == []  # the assignment's points: no question's
 
 
 def test_a_question_override_with_no_attempt_to_apply_to_is_refused(tmp_path):

@@ -108,7 +108,8 @@ def _answer(outputs, name):
     """What a probe answers: ``python_lines_and_result`` runs ``layer_run`` with its lines
     counted (``outputs["lines"]``, 40 unless given)."""
     if name == "python_lines_and_result":
-        return {"lines": outputs.get("lines", 40), "result": outputs["layer_run"]}
+        return {"lines": outputs.get("lines", 40), "result": outputs["layer_run"],
+                "hottest": outputs.get("hottest")}
     return outputs[name]
 
 
@@ -261,9 +262,34 @@ def test_a_loop_at_scale_fails_on_its_lines_of_python():
     require_at_scale(_ctx({**TRUE, "lines": allowed}, _Reference(TRUE)), "m", "Layer",
                      _case(), _run)
     with pytest.raises(CheckFailure, match=r"ran 381 lines of Python where the reference's "
-                                           r"ran 40: a loop over coordinates"):
+                                           r"ran 40: a Python loop whose turns grow"):
         require_at_scale(_ctx({**TRUE, "lines": allowed + 1}, _Reference(TRUE)), "m", "Layer",
                          _case(), _run)
+    # the line the worker's count noted most is named; what is not such a note is not
+    with pytest.raises(CheckFailure, match=r"ran 381 lines of Python where the reference's "
+                                           r"ran 40 \(300 of them at line 14 of t/layer.py\)"):
+        require_at_scale(_ctx({**TRUE, "lines": allowed + 1, "hottest": ["t/layer.py", 14, 300]},
+                              _Reference(TRUE)), "m", "Layer", _case(), _run)
+    for odd in (["t/layer.py", "14", 300], "t/layer.py:14", [1, 2, 3], ["t", 1]):
+        with pytest.raises(CheckFailure, match=r"ran 40: a Python loop"):
+            require_at_scale(_ctx({**TRUE, "lines": allowed + 1, "hottest": odd},
+                                  _Reference(TRUE)), "m", "Layer", _case(), _run)
+
+
+def test_a_count_notes_the_line_a_loop_runs_most():
+    """A student's one-hot vector built as a list over the vocabulary was told it had
+    differentiated numerically: the count notes the line its loop ran most (after
+    ``HOT_AFTER`` lines), which the message names; code that runs few lines notes none."""
+    from nlpdojo_autograder.runtime import probes
+
+    def looped(n):
+        return [1.0 if i == 3 else 0.0 for i in range(n)]
+
+    said = probes.python_lines_and_result(looped, [1000], {})
+    file, line, times = said["hottest"]
+    assert file.endswith("test_at_scale.py") and "/" in file  # within the course folder
+    assert line == looped.__code__.co_firstlineno + 1 and times > 600
+    assert probes.python_lines_and_result(looped, [10], {})["hottest"] is None
 
 
 def test_no_reference_or_the_reference_itself_compares_nothing():

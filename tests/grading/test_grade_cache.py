@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpdojo_autograder.cli.grade import app
+from nlpdojo_autograder.course.store import Course
 from nlpdojo_autograder.grading import gradecache
 
 runner = CliRunner()
@@ -206,6 +207,27 @@ def test_a_grading_recorded_as_an_attempt_reuses_nothing(toy, make_submission, t
         assert "recorded" in result.output
         data = json.loads(out.read_text())
         assert not any(c["cached"] for e in data["exercises"] for c in e["checks"])
+
+
+def test_a_report_over_the_course_file_is_refused_before_grading(toy, make_submission,
+                                                                  tmp_path, monkeypatch):
+    """An instructor's finding: ``grade -s F --student S --course C -o C`` recorded the
+    attempt and then wrote the JSON report over the course file (exit 0). Refused before
+    grading now, the record as it was, nothing recorded."""
+    _toy_course(tmp_path, monkeypatch)
+    folder = make_submission()
+    course = tmp_path / "course.db"
+    before = course.read_bytes()
+    result = runner.invoke(app, [
+        "-s", str(folder), "--seed", "5", "--student", "s1", "--assignment", "a1",
+        "--submitted-at", "2027-01-20T10:00:00Z", "--course", str(course), "-f", "json",
+        "-o", str(course)])
+    assert result.exit_code == 2, result.output
+    assert "is part of course" in result.output and "recorded" not in result.output
+    assert course.read_bytes()[:16] == b"SQLite format 3\x00"
+    with Course.open(course) as opened:
+        assert not opened.conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
+    assert len(before) > 0
 
 
 def test_fresh_inputs_are_never_stored_but_training_is_reused(toy, make_submission, tmp_path):

@@ -239,6 +239,26 @@ def test_fail_under_nan_is_refused(toy, tmp_path):
     assert result.exit_code == 2 and "--fail-under takes a number" in result.output
 
 
+def test_fail_under_below_zero_is_refused(toy):
+    """A student's finding: ``--fail-under -1`` was taken silently, and no score is below it:
+    the CI job could never fail."""
+    result = runner.invoke(app, ["toy", "--solutions", "--fail-under", "-1"])
+    assert result.exit_code == 2, result.output
+    assert "-1 is below every score: the job could never fail" in " ".join(
+        result.output.split())
+    assert runner.invoke(app, ["toy", "--solutions", "--fail-under", "0"]).exit_code == 0
+
+
+def test_a_leaderboard_with_nothing_to_rank_says_so(toy, make_submission, tmp_path):
+    """An instructor's finding: ``--leaderboard`` over questions that train nothing wrote an
+    empty board and a leaderboard.json per student, without a word."""
+    make_submission(name="cohort/alice")
+    result = runner.invoke(app, ["toy.scale", "--submissions", str(tmp_path / "cohort"),
+                                 "--seed", "0", "-o", str(tmp_path / "a"), "--leaderboard"])
+    assert result.exit_code == 0, result.output
+    assert "nothing to rank" in " ".join(result.output.split()), result.output
+
+
 def test_a_quiet_cohort_leaves_its_tables_to_its_files(toy, make_submission, tmp_path):
     """The TA's trial: ``-q`` printed every cohort table still (the regrade's output was
     cluttered with them)."""

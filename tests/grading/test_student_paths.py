@@ -246,3 +246,23 @@ def test_a_topics_files_zipped_in_a_folder_of_their_own_are_graded(tmp_path):
     wrong = grade_api(["neural_networks"], submission=upload, options=options, replay_options={})
     assert wrong.exercises[0].score < wrong.exercises[0].max_score
     assert (upload / "hw1" / "library").is_dir()  # the submitted folder is left as it was
+
+
+def test_a_notebook_saved_after_the_modules_is_pointed_to(toy, make_submission, monkeypatch):
+    """A newcomer worked in the topic's notebook and ran ``grade``: the untouched modules were
+    graded, "not implemented", with no word of the notebook. Where the notebook was saved
+    after every module and a check says not implemented, the grading says how to grade it;
+    a notebook older than the modules (or full marks) says nothing."""
+    import os
+
+    topic = make_submission(stub=True) / "toy"
+    notebook = topic / "toy.ipynb"
+    notebook.write_text("{}")  # its content is not read: only when it was saved
+    for module in topic.glob("*.py"):
+        os.utime(module, (1_000_000_000, 1_000_000_000))
+    said = " ".join(grade("toy", "-s", str(topic.parent)).output.split())
+    assert "toy.ipynb was saved after toy's modules" in said, said
+    assert f"grade --submission {notebook}" in said
+    os.utime(notebook, (900_000_000, 900_000_000))
+    said = " ".join(grade("toy", "-s", str(topic.parent)).output.split())
+    assert "was saved after" not in said, said
