@@ -426,11 +426,11 @@ def _cpu_time(subject: Any, into: dict[str, float], whose: str) -> Iterator[None
 def _hottest(noted: Any) -> str:
     """The line the worker's count noted most often, as the message says it ("" where it
     noted none, or sent something else: the worker is not trusted, this is only a hint)."""
-    if not (isinstance(noted, list) and len(noted) == 3 and isinstance(noted[0], str)
-            and all(type(n) is int for n in noted[1:])):
+    if not (isinstance(noted, list) and len(noted) == 2 and isinstance(noted[0], str)
+            and type(noted[1]) is int):
         return ""
-    file, line, times = noted
-    return f" ({times:,} of them at line {line} of {file[:200]})"
+    file, line = noted
+    return f" (most of them at line {line} of {file[:200]})"
 
 
 #: where the run at scale ran far more lines of Python than the reference's: a loop over the

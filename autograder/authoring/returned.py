@@ -156,9 +156,10 @@ def judge(what: str, kind: Kind, inputs: tuple[Kind, ...], backend: bool, *,
                     "on torch and on a GPU")
         if kind[1] not in NUMBERS:  # a list of Python numbers
             return (f"{what} was returned as a Python {kind[1]}{given}; return one array of "
-                    "the inputs' namespace (`xp.stack` of 0-d arrays, not `[float(n) ...]` "
-                    "or `.item()`), so that it stays on the device: each Python number is "
-                    "copied to the host, which on a GPU waits for the device every time")
+                    "the inputs' namespace (no `.tolist()`; `xp.stack` of 0-d arrays, not "
+                    "`[float(n) ...]` or `.item()`), so that it stays on the device: each "
+                    "Python number is copied to the host, which on a GPU waits for the device "
+                    "every time")
         return (f"{what} was returned as a Python {kind[1]}{given}; return a 0-d array of "
                 "the inputs' namespace (`xp.sum(...)`, not `float(...)` or `.item()`), so "
                 "that it stays on the device: a Python number copies it to the host, which "

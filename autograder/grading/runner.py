@@ -566,7 +566,7 @@ def _strict_run(check: Check, index: int, subject: RemoteSubject, ctx: Context,
 _DEVICE_HINT = ("create new arrays on the device of your inputs: in a layer "
                 "`xp.zeros(n, device=self.backend.device)`, in a function "
                 "`xp.zeros(n, device=device(x))` (`from array_api_compat import device`); and "
-                "do not turn your inputs into NumPy arrays (`np.asarray(x)`)")
+                "do not turn your inputs into NumPy arrays (`np.asarray(x)`).")
 
 
 def _mixed_devices(exc: StudentError) -> bool:

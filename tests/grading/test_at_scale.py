@@ -267,10 +267,10 @@ def test_a_loop_at_scale_fails_on_its_lines_of_python():
                          _case(), _run)
     # the line the worker's count noted most is named; what is not such a note is not
     with pytest.raises(CheckFailure, match=r"ran 381 lines of Python where the reference's "
-                                           r"ran 40 \(300 of them at line 14 of t/layer.py\)"):
-        require_at_scale(_ctx({**TRUE, "lines": allowed + 1, "hottest": ["t/layer.py", 14, 300]},
+                                           r"ran 40 \(most of them at line 14 of t/layer.py\)"):
+        require_at_scale(_ctx({**TRUE, "lines": allowed + 1, "hottest": ["t/layer.py", 14]},
                               _Reference(TRUE)), "m", "Layer", _case(), _run)
-    for odd in (["t/layer.py", "14", 300], "t/layer.py:14", [1, 2, 3], ["t", 1]):
+    for odd in (["t/layer.py", "14"], "t/layer.py:14", [1, 2], ["t", 1, 3], ["t", True]):
         with pytest.raises(CheckFailure, match=r"ran 40: a Python loop"):
             require_at_scale(_ctx({**TRUE, "lines": allowed + 1, "hottest": odd},
                                   _Reference(TRUE)), "m", "Layer", _case(), _run)
@@ -286,9 +286,9 @@ def test_a_count_notes_the_line_a_loop_runs_most():
         return [1.0 if i == 3 else 0.0 for i in range(n)]
 
     said = probes.python_lines_and_result(looped, [1000], {})
-    file, line, times = said["hottest"]
+    file, line = said["hottest"]
     assert file.endswith("test_at_scale.py") and "/" in file  # within the course folder
-    assert line == looped.__code__.co_firstlineno + 1 and times > 600
+    assert line == looped.__code__.co_firstlineno + 1
     assert probes.python_lines_and_result(looped, [10], {})["hottest"] is None
 
 

@@ -284,7 +284,8 @@ def test_a_gradient_assigned_on_every_call_is_told_to_add_not_keep_state(tmp_pat
                          if g["name"] == name and not g["passed"]]
             assert theirs["mode"] == mode, theirs
     _says({k: c for k, c in lost.items() if "repeated" in k},
-          "a parameter's gradient assigned instead of added", "p.grad += ...")
+          "a parameter's gradient assigned instead of added",
+          "p.grad = p.grad + g, or p.grad += g; never p.grad = g")
     _says({k: c for k, c in lost.items() if "accumulate" in k}, "never be overwritten")
 
 

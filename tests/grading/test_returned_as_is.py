@@ -339,7 +339,7 @@ def test_a_list_of_python_floats_is_described_and_judged_as_one_value():
     problem = returned.problem(norms, "the norms")
     assert problem.startswith("the norms was returned as a Python list of floats, its inputs "
                               "as torch tensors on cuda:0; return one array of the inputs' "
-                              "namespace (`xp.stack` of 0-d arrays")
+                              "namespace (no `.tolist()`; `xp.stack` of 0-d arrays")
     # declared numbers (a training loop's list of losses) are what the contract asks
     assert returned.problem(norms, "the losses", number=True) is None
 

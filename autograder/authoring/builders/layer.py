@@ -318,7 +318,7 @@ def _one_layer(cls: str, make: Callable[[Context], LayerCase], *, question: str 
                          "state kept on self between calls (keep what backward needs in the "
                          "cache that forward returns for each call) or a parameter's gradient "
                          "assigned instead of added (each call's backward adds its share: "
-                         "p.grad += ..., never p.grad = ...)")
+                         "p.grad = p.grad + g, or p.grad += g; never p.grad = g)")
     checks = [
         value_check("values", f"{title}: forward and backward values", 0.0, values,
                     question=question,
