@@ -94,6 +94,41 @@ def test_student_release_grades_from_fixtures(tmp_path):
                                                 if not c.passed]
 
 
+#: a newcomer's naive_softmax: right, but its one-hot vector a Python list over the vocabulary
+ONE_HOT_LIST = (
+    "    delta = y_hat * 1.0  # (V,)  a copy: y_hat - y\n"
+    "    delta[outside_idx] -= 1.0\n",
+    "    y = xp.asarray([1.0 if i == outside_idx else 0.0 for i in range(scores.shape[0])],\n"
+    "                   dtype=scores.dtype, device=scores.device)\n"
+    "    delta = y_hat - y\n")
+
+
+def test_a_release_and_as_student_grade_alike_and_the_loop_is_named_at_submission(tmp_path):
+    """``--as-student`` loaded the reference still, and the run at scale compared against it:
+    0/5 where the release (no reference) gave 5/5. It grades as the release now; the
+    grading with the reference fails the loop at scale, naming its line, not calling it
+    numerical differentiation (a newcomer's findings)."""
+    folder = tmp_path / "sub"
+    shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
+                    .parent, folder / "word_vectors")
+    module = folder / "word_vectors" / "naive_softmax.py"
+    text = module.read_text(encoding="utf-8")
+    assert ONE_HOT_LIST[0] in text
+    module.write_text(text.replace(*ONE_HOT_LIST), encoding="utf-8")
+    line = 1 + module.read_text(encoding="utf-8").splitlines().index(
+        ONE_HOT_LIST[1].splitlines()[0])
+    only = frozenset({"word_vectors.naive_softmax"})
+    released = _grade(folder, use_reference=False, questions=only)
+    assert released.score == released.max_score > 0, [
+        c.message for _, c in released.checks() if not c.passed]
+    submitted = _grade(folder, questions=only)
+    lost = [c for _, c in submitted.checks() if not c.passed]
+    assert lost and all(c.id.startswith("naive_softmax.") for c in lost)
+    said = lost[0].message
+    assert f"most of them at line {line} of word_vectors/naive_softmax.py" in said, said
+    assert "a Python loop whose turns grow with the sizes" in said, said
+
+
 @pytest.mark.long
 @pytest.mark.seeded
 def test_every_planted_bug_is_caught_on_its_question():
