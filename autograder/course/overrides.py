@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from nlpdojo_autograder.course.attempts import attempts
 from nlpdojo_autograder.course.config import CourseError
 from nlpdojo_autograder.course.schema import read_time, utc_now
 from nlpdojo_autograder.course.store import Course
@@ -66,14 +67,12 @@ def lowered(course: Course, override: Override) -> list[str]:
     full marks), so ``dojo course override`` says which."""
     if not override.question or override.points is None:
         return []
-    rows = course.conn.execute(
-        "SELECT a.number, q.points, q.max_points FROM attempts a "
-        "JOIN attempt_questions q ON q.attempt = a.id "
-        "LEFT JOIN voids v ON v.attempt = a.id AND v.restored_at IS NULL "
-        "WHERE a.student = ? AND a.assignment = ? AND q.question = ? AND v.attempt IS NULL "
-        "AND q.points > ? ORDER BY a.number",
-        (override.student, override.assignment, override.question, override.points)).fetchall()
-    return [f"attempt {r[0]}: {r[1]:g} of {r[2]:g}" for r in rows]
+    said = []
+    for attempt in attempts(course, override.student, override.assignment):
+        got, most = attempt.questions.get(override.question, (None, None))
+        if not attempt.voided and got is not None and got > override.points:
+            said.append(f"attempt {attempt.number}: {got:g} of {most:g}")
+    return said
 
 
 def import_overrides(course: Course, path: Path, by: str | None = None) -> list[Override]:
