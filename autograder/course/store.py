@@ -40,6 +40,7 @@ from nlpdojo_autograder.course.schema import (
     SchemaError,
     migrate,
     read_time,
+    schema_version,
     stored_time,
     utc_now,
 )
@@ -417,13 +418,12 @@ def _not_a_course(path: Path) -> str | None:
         conn = sqlite3.connect(f"{_real(path).as_uri()}?mode=ro", uri=True,
                                timeout=BUSY_TIMEOUT_S)
         try:
-            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                 "name = 'schema_migrations'").fetchone()
+            version = schema_version(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         return _database_message(path, exc)
-    if found is None:
+    if version == 0:
         return f"{path} is an SQLite file but not a course file"
     return None
 
