@@ -41,7 +41,10 @@ BOUND = 2000
 class Counted:
     """Counts a :class:`RemoteSubject`'s exchanges and call-backs under the check running."""
 
-    def __init__(self) -> None:
+    def __init__(self, own_passed: bool = False) -> None:
+        #: False: the reference stands in for every required question (a submission failing
+        #: them all: the most round trips); True: as ``grade`` does, only for those it fails
+        self.own_passed = own_passed
         self.trips: Counter[str] = Counter()
         self.ops: Counter[str] = Counter()
         self.kinds: dict[str, str] = {}
@@ -54,6 +57,9 @@ class Counted:
 
         run_one, steps, end = (runner._run_one, remote.RemoteSubject._exchange_steps,
                                remote.ReferenceProcess.end)
+        narrowed = runner.narrowed
+        if not self.own_passed:  # every required question swapped in: the most round trips
+            runner.narrowed = lambda exercise, swapped, passed, find=None: tuple(swapped)
 
         def counted_run_one(check, *args, **kwargs):  # noqa: ANN001, ANN202
             self.check, self.kinds[check.id] = check.id, check.kind
@@ -82,13 +88,15 @@ class Counted:
             runner._run_one = run_one
             remote.RemoteSubject._exchange_steps = steps
             remote.ReferenceProcess.end = end
+            runner.narrowed = narrowed
 
 
-def grade(topic: str, submission: Path, seed: int) -> tuple[Counted, float, str]:
+def grade(topic: str, submission: Path, seed: int, own_passed: bool = False
+          ) -> tuple[Counted, float, str]:
     """Grade ``topic`` of ``submission`` in this process, counting; (counts, seconds, total)."""
     from nlpdojo_autograder.cli.grade import app
 
-    counted = Counted()
+    counted = Counted(own_passed)
     out = io.StringIO()
     started = time.perf_counter()
     with counted.installed(), contextlib.redirect_stdout(out):
@@ -108,6 +116,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1,
                         help="the grading's input seed (0 is the student release's)")
     parser.add_argument("--top", type=int, default=3, help="checks listed per topic")
+    parser.add_argument("--own-passed", action="store_true",
+                        help="as `grade` does: the submission's own code of the questions it "
+                             "passes runs in the checks that require them (default: the "
+                             "reference stands in for every required question, the most "
+                             "round trips a check makes)")
     args = parser.parse_args()
     import numpy as np
 
@@ -121,7 +134,7 @@ def main() -> None:
         shutil.copytree(ROOT / "solutions", submission,
                         ignore=shutil.ignore_patterns("__pycache__"))
         for topic in args.topics:
-            counted, seconds, total = grade(topic, submission, args.seed)
+            counted, seconds, total = grade(topic, submission, args.seed, args.own_passed)
             gradient = {c: n for c, n in counted.trips.items()
                         if counted.kinds.get(c) == "gradient"}
             slowest = max(gradient.items(), key=lambda kv: kv[1], default=("-", 0))

@@ -6,7 +6,14 @@ import pytest
 
 from nlpdojo_autograder.authoring.checks import Exercise
 from nlpdojo_autograder.authoring.kinds import value_check
-from nlpdojo_autograder.authoring.questions import QuestionError, closure, qualify, resolve, swap_in
+from nlpdojo_autograder.authoring.questions import (
+    QuestionError,
+    closure,
+    narrowed,
+    qualify,
+    resolve,
+    swap_in,
+)
 
 
 def _exercise(name: str, questions: list[str], requires=None) -> Exercise:
@@ -41,3 +48,22 @@ def test_requirements_are_transitive_and_cycles_are_errors():
     looped = _exercise("x", ["a", "b"], {"a": ("b",), "b": ("a",)})
     with pytest.raises(QuestionError, match="cycle"):
         closure("x.a", {"x": looped}.__getitem__)
+
+
+def test_a_passed_requirement_leaves_the_swap_unless_a_swapped_one_needs_it():
+    """``narrowed``: a question the submission passed runs as its own code, except where a
+    question still swapped in requires it (the reference's code runs with the reference's)."""
+    lib = _exercise("nn", ["affine", "mlp"], {"mlp": ("affine",)})
+    lm = _exercise("lm", ["rnn", "model"], {"rnn": ("nn.mlp",), "model": ("rnn",)})
+    find = {"nn": lib, "lm": lm}.__getitem__
+    swapped = swap_in(lm, lm.check("model.values"), find)  # lm.rnn, nn.affine, nn.mlp
+    assert narrowed(lm, swapped, set(), find) == swapped
+    assert narrowed(lm, swapped, {"lm.rnn", "nn.mlp", "nn.affine"}, find) == ()
+    # rnn passed, the library failed: the library's reference stands in under the own rnn
+    assert narrowed(lm, swapped, {"lm.rnn"}, find) == ("nn.affine", "nn.mlp")
+    # the library passed, rnn failed: rnn's reference runs, and with it the library's
+    assert narrowed(lm, swapped, {"nn.mlp", "nn.affine"}, find) == swapped
+    # mlp failed, affine passed: mlp's reference needs affine's
+    assert narrowed(lm, swapped, {"lm.rnn", "nn.affine"}, find) == ("nn.affine", "nn.mlp")
+    # what a check does not swap in is never added
+    assert narrowed(lm, ("lm.rnn",), set(), find) == ("lm.rnn",)

@@ -10,12 +10,15 @@ A question declares the questions it *requires* (``Exercise.requires``): a windo
 requires the affine layer and softmax cross-entropy; a language model requires the LSTM cell.
 A check swaps the reference in for everything its question requires, transitively, except
 the question under test, so that one bug costs points once ("no double charge"), with the
-check's own ``swap_in`` added (an extra, for a helper a check calls directly).
+check's own ``swap_in`` added (an extra, for a helper a check calls directly). Where the
+student's code of a required question passed every one of its checks earlier in the same
+grading, there is no mistake of it to keep out: the check runs the student's own code of it
+(:func:`narrowed`), as a student release does, and calls no reference back for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from nlpdojo.errors import NlpdojoError
 from nlpdojo.plugins import get_registry
@@ -92,6 +95,26 @@ def swap_in(exercise: Exercise, check: Check,
     wanted = closure(under_test, lookup) | {qualify(exercise.name, q) for q in check.swap_in}
     own = {qualify(exercise.name, q) for q in check.own_code}
     return tuple(sorted(wanted - own - {under_test}))
+
+
+def narrowed(exercise: Exercise, swapped: Iterable[str], passed: Collection[str],
+             find: Callable[[str], Exercise] | None = None) -> tuple[str, ...]:
+    """``swapped`` (a check's :func:`swap_in`) less the questions in ``passed`` (full ids the
+    student's code passed every check of, earlier in this grading), except those a question
+    still swapped in requires, transitively: the reference of a question that stays runs with
+    the reference of what it requires, as it does in every grading (its process refuses code
+    no check swaps in). A passed question that stays is run as the reference's; one left out
+    runs as the student's own, which its checks found right."""
+    def lookup(name: str) -> Exercise:
+        if name == exercise.name:
+            return exercise
+        return (find or _registry_exercise)(name)
+
+    swapped = set(swapped)
+    kept = {q for q in swapped if q not in passed}
+    for question in list(kept):
+        kept |= closure(question, lookup) & swapped
+    return tuple(sorted(kept))
 
 
 def resolve(argument: str, exercises: Iterable[Exercise]) -> str:

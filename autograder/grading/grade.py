@@ -16,7 +16,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,8 +109,18 @@ class GradeOptions:
     #: a sort key: the checks run in its order (stable: ties keep the topic's order; the
     #: result keeps the topic's). With ``until_lost`` a question is settled by the first check
     #: in this order that catches a mistake (checks share only what they memoise in
-    #: ``ctx.cache``, so their order changes no verdict)
+    #: ``ctx.cache``; the order also decides which required questions have all their verdicts
+    #: before a check that requires them runs: ``own_passed``)
     order: Callable[[Check], Any] | None = None
+    #: with the reference present, a check runs the student's own code of a question it
+    #: requires where that code passed every check of the question earlier in this grading
+    #: (this topic's, or an earlier topic's of the same grading), and the reference stands
+    #: in only for those that fail or were not graded: the mistake that swapping keeps from
+    #: costing points twice was not found, and the reference is not called back, step after
+    #: step (:func:`~nlpdojo_autograder.authoring.questions.narrowed`). False: the reference
+    #: stands in for every required question (``dojo verify``'s baseline, which counts the
+    #: call-backs of a submission whose earlier questions all fail)
+    own_passed: bool = True
     #: ``dojo verify`` on a copy of the solutions: filled with per check id the units of the
     #: code it ran (``runner.run_checks``'s ``executed``); None: not recorded
     executed: dict[str, Any] | None = None
@@ -256,11 +266,14 @@ class Listener:
 
 
 def grade_exercise(exercise: Exercise, topic_folder: Path | None,
-                   options: GradeOptions, listener: Listener | None = None) -> ExerciseResult:
+                   options: GradeOptions, listener: Listener | None = None,
+                   passed_before: Iterable[str] = ()) -> ExerciseResult:
     """Grade one exercise: ``topic_folder`` is the student's folder, ``None`` the reference.
 
     A submission's checks are judged as each finishes (the expected values are obtained
-    first), so that ``listener`` hears of every verdict as soon as it is known."""
+    first), so that ``listener`` hears of every verdict as soon as it is known.
+    ``passed_before``: full ids of questions of topics graded earlier in the same grading
+    that the submission passed (:func:`passed_questions`; ``GradeOptions.own_passed``)."""
     started = time.perf_counter()
     listener = listener or Listener()
     reference = has_reference(exercise, options)
@@ -274,12 +287,28 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
             listener.finished(exercise.name, check, skipped[check.id])
     graded = [c for c in checks if c.id not in skipped]
     cache, course, contexts, hits = _cached(exercise, graded, topic_folder, options, reference)
+    passing = (PassingQuestions(exercise.name, checks, passed_before)
+               if reference and topic_folder is not None and options.own_passed else None)
+    for check in checks:
+        if passing is not None and check.id in skipped:
+            passing.judged(check, skipped[check.id])
     for check in graded:
         if check.id in hits:
             listener.finished(exercise.name, check, hits[check.id])
+            if passing is not None:
+                passing.judged(check, hits[check.id])
     to_run = [c for c in graded if c.id not in hits]
     if options.order is not None:
         to_run.sort(key=options.order)
+    elif passing is not None:
+        # each question's checks together (its hidden ones are declared after the topic's
+        # public ones), questions in the topic's order: a question has all its verdicts
+        # before the later questions that require it run (``own_passed``); the result
+        # keeps the topic's order
+        place: dict[str, int] = {}
+        for check in checks:
+            place.setdefault(check.question, len(place))
+        to_run.sort(key=lambda c: place[c.question])
     qf = question_functions(exercise) if reference else {}
     info = RunInfo(isolation=expected_isolation(options.limits) if hits else "trusted")
     touched: dict[str, set[str]] = {}
@@ -309,6 +338,15 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                 exercise, [c for c in to_run if c.id in deferred and c.id not in expected
                            and c.question == check.question], options, reference, qf, None))
         result = fresh[check.id] = judge(check, outcome, expected.get(check.id), options)
+        if outcome.own_required:
+            result.details["own_required"] = list(outcome.own_required)
+            if result.score < result.max_score and result.status != "not_implemented":
+                result.message = (f"{result.message} (this check ran your own "
+                                  f"{', '.join(outcome.own_required)}, which passed its own "
+                                  "checks in this grading: a mistake there that they miss "
+                                  "may show here)")
+        if passing is not None:
+            passing.judged(check, result)
         if check.question in until and result.score < result.max_score and \
                 until[check.question] in result.message:
             caught.add(check.question)
@@ -324,7 +362,8 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                           on_outcome=judged if topic_folder is not None else None,
                           skip=(lambda c: c.question in settled) if until else None,
                           executed=options.executed if topic_folder is not None else None,
-                          known=expected, use_reference=reference) if to_run else {}
+                          known=expected, use_reference=reference,
+                          passed=passing.ids if passing is not None else None) if to_run else {}
     if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
         expected = _expected(exercise, to_run, options, reference, qf, outcomes)
         for check in to_run:
@@ -343,6 +382,44 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                           duration_s=round(time.perf_counter() - started, 3),
                           isolation=info.isolation,
                           hidden_points=hidden_points(exercise, options, reference))
+
+
+class PassingQuestions:
+    """The questions a submission's code passed so far in a grading (``GradeOptions.own_passed``):
+    full ids whose every check in this grading has its verdict, each passed with full marks
+    (a check with no verdict, left out or not reached, keeps its question out). ``ids`` grows
+    as :meth:`judged` hears of verdicts; ``run_checks`` reads it at each check's turn."""
+
+    def __init__(self, topic: str, checks: Iterable[Check], before: Iterable[str] = ()) -> None:
+        self.topic = topic
+        self.ids: set[str] = set(before)
+        self._waiting: dict[str, set[str]] = {}
+        self._lost: set[str] = set()
+        for check in checks:
+            self._waiting.setdefault(qualify(topic, check.question), set()).add(check.id)
+
+    def judged(self, check: Check, result: CheckResult) -> None:
+        question = qualify(self.topic, check.question)
+        if result.status != "passed" or result.score < result.max_score:
+            self._lost.add(question)
+            self.ids.discard(question)
+        waiting = self._waiting.get(question, set())
+        waiting.discard(check.id)
+        if not waiting and question not in self._lost:
+            self.ids.add(question)
+
+
+def passed_questions(results: Iterable[ExerciseResult]) -> set[str]:
+    """Full ids of the questions whose every check in ``results`` passed with full marks."""
+    lost: set[str] = set()
+    seen: set[str] = set()
+    for result in results:
+        for check in result.checks:
+            question = qualify(result.name, check.question)
+            seen.add(question)
+            if check.status != "passed" or check.score < check.max_score:
+                lost.add(question)
+    return seen - lost
 
 
 def deferred_expected(exercise: Exercise, checks: list[Check], topic_folder: Path) -> set[str]:
@@ -755,7 +832,8 @@ def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
                         exercise, folder)  # the reference's copy runs where it is installed
                     if edited:
                         given_warnings.append(edited_given_warning(topic, edited))
-                results.append(grade_exercise(exercise, folder, options, listener))
+                results.append(grade_exercise(exercise, folder, options, listener,
+                                              passed_questions(results)))
                 if folder is not None:
                     stubs |= stubs_left(folder, topic)
             if snap is not None:

@@ -20,7 +20,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from nlpdojo_autograder.authoring.checks import (
 )
 from nlpdojo_autograder.authoring.compare import compare_payloads
 from nlpdojo_autograder.authoring.context import STRICT_BACKEND, BackendRef, Context
+from nlpdojo_autograder.authoring.questions import narrowed
 from nlpdojo_autograder.authoring.questions import swap_in as swap_in_of
 from nlpdojo_autograder.authoring.reference_runs import ReferenceRuns
 from nlpdojo_autograder.grading.gradecache import grader_fingerprint, reference_tree_fingerprint
@@ -119,6 +120,9 @@ class Outcome:
     #: the check ran again on the strict backend's arrays and gave the same values
     #: (:func:`_strict_pass`)
     strict_pass: bool = False
+    #: required questions the check ran as the student's own code, not the reference's: they
+    #: passed every check of theirs earlier in the grading (``run_checks``'s ``passed``)
+    own_required: tuple[str, ...] = ()
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -178,6 +182,7 @@ def run_checks(
     executed: dict[str, frozenset[tuple[str, str]] | None] | None = None,
     known: dict[str, Any] | None = None,
     use_reference: bool = True,
+    passed: Collection[str] | None = None,
 ) -> dict[str, Outcome]:
     """Run ``checks`` against a student's folder, or (``topic_folder`` None) the reference:
     the installed one, or the solutions in ``trusted_folder`` (``dojo release``).
@@ -199,7 +204,11 @@ def run_checks(
     known: :mod:`nlpdojo_autograder.runtime.executed`). ``known``: per check id, the
     reference's outcome at this draw where the caller has it (a submission's expected ones),
     from which an oracle the check computes on equal inputs is taken
-    (:meth:`Context.oracle`). Returns an :class:`Outcome` per check id run.
+    (:meth:`Context.oracle`). ``passed``, when given, holds the full ids of the questions
+    the student's code passed every check of so far in this grading (the caller adds to it as
+    verdicts come): a check runs the student's own code of those it requires rather than
+    swapping the reference in (:func:`~nlpdojo_autograder.authoring.questions.narrowed`;
+    the outcome's ``own_required`` names them). Returns an :class:`Outcome` per check id run.
     """
     limits = limits or Limits()
     qf = question_functions or {}
@@ -259,12 +268,18 @@ def run_checks(
                 recording = executed is not None and isinstance(subject, RemoteSubject)
                 if recording:
                     subject.executed = set()
+                ran = check
+                if passed and check.swap_in and isinstance(subject, RemoteSubject):
+                    ran = dataclasses.replace(check, swap_in=narrowed(exercise, check.swap_in,
+                                                                      passed))
                 outcomes[check.id] = _run_one(
-                    check, index, subject, limits, cache, workroot, seed=seed, full=full,
+                    ran, index, subject, limits, cache, workroot, seed=seed, full=full,
                     input_seed=seed if input_seed is None else input_seed,
                     backend=BackendRef(backend, device, check.dtype), touched=reached,
                     expected_only=expected_only, trusted=trusted,
                     known=_payload_of((known or {}).get(check.id)), reference_runs=kept_runs)
+                outcomes[check.id].own_required = tuple(
+                    q for q in check.swap_in if q not in ran.swap_in)
                 if touched is not None:
                     touched[check.id] = reached
                 if recording:

@@ -285,8 +285,12 @@ def verify_baseline(exercise: Exercise, work: Path, options: GradeOptions, *,
     topic = _copy_solutions(exercise, folder)
     questions, skipped = _graded_questions(exercise, None, (), integrative)
     executed: dict[str, frozenset[tuple[str, str]] | None] = {}
+    # the reference stands in for every required question, as for a submission that fails
+    # them all: the call-backs counted are the most a check makes, and each check's units of
+    # code are its own (a bug's grading runs a passed question's own code only where that
+    # question's checks, which do run the bug's unit, all pass)
     opts = dataclasses.replace(_only(exercise, options, questions, skipped),
-                               executed=executed)
+                               executed=executed, own_passed=False)
     result = grade_exercise(exercise, topic, opts)
     lost = [c for c in result.checks if c.score < c.max_score]
     if lost:

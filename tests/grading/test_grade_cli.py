@@ -33,16 +33,50 @@ def test_solutions_exit_zero_and_json_report(toy, tmp_path):
     assert metric["value"] is not None and metric["threshold"] is not None
 
 
-def test_a_report_counts_each_checks_call_backs_into_swapped_in_reference_code(
+def test_a_check_calls_the_reference_back_only_for_required_questions_not_passed(
         toy, make_submission, tmp_path):
-    """quadratic's checks swap the reference's scale in, so a submission's code calls it
-    back; scale's own checks call nothing back and carry no count."""
-    out = tmp_path / "r.json"
-    result = grade("toy", "--submission", str(make_submission()), "-f", "json", "-o", str(out))
-    assert result.exit_code == 0, result.output
-    checks = {c["id"]: c for c in json.loads(out.read_text())["exercises"][0]["checks"]}
-    assert checks["quadratic.values"]["details"]["call_backs"] > 0
+    """quadratic's checks swap scale in. Where the submission's scale passes every check of
+    its own earlier in the grading, they run it (no call-backs; ``own_required`` names it);
+    where scale is not graded, or fails, the reference's stands in, called back from the
+    worker (counted), and quadratic keeps its points; a mistake of scale that its own checks
+    miss costs quadratic's, whose message says it ran the student's own scale."""
+    def graded(folder, *args):
+        out = tmp_path / f"r{len(list(tmp_path.glob('r*.json')))}.json"
+        result = grade(*args, "--submission", str(folder), "--no-cache", "-f", "json",
+                       "-o", str(out))
+        assert result.exit_code in (0, 1), result.output
+        return {c["id"]: c for c in json.loads(out.read_text())["exercises"][0]["checks"]}
+
+    quadratic = ("quadratic.values", "quadratic.gradient", "quadratic.descent",
+                 "quadratic.hidden")
+    honest = make_submission()
+    checks = graded(honest, "toy")
+    assert all(c["score"] == c["max_score"] for c in checks.values())
+    for cid in quadratic:
+        assert checks[cid]["details"]["own_required"] == ["toy.scale"], cid
+        assert "call_backs" not in checks[cid]["details"], cid
     assert "call_backs" not in checks["scale.values"]["details"]
+
+    checks = graded(honest, "toy.quadratic")  # scale not graded: the reference stands in
+    assert checks["quadratic.values"]["details"]["call_backs"] > 0
+    assert "own_required" not in checks["quadratic.values"]["details"]
+
+    wrong = make_submission({"scale": ("xp.multiply(x, k)", "xp.add(x, k)")}, name="wrong")
+    checks = graded(wrong, "toy")
+    assert checks["scale.values"]["score"] == 0
+    for cid in quadratic:
+        assert checks[cid]["status"] == "passed", (cid, checks[cid]["message"])
+        assert checks[cid]["details"]["call_backs"] > 0 and \
+            "own_required" not in checks[cid]["details"], cid
+
+    # right at scale's own checks' sizes (k = 3, or a vector), wrong at quadratic's (k = 2)
+    missed = make_submission({"scale": ("xp.multiply(x, k)",
+                                        "xp.multiply(x, k if x.ndim == 1 or k == 3.0 else 2 * k)")},
+                             name="missed")
+    checks = graded(missed, "toy")
+    assert checks["scale.values"]["score"] == checks["scale.values"]["max_score"]
+    values = checks["quadratic.values"]
+    assert values["score"] == 0 and "this check ran your own toy.scale" in values["message"]
 
 
 def test_a_checks_strict_pass_asks_the_reference_nothing_its_first_pass_asked(

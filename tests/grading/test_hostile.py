@@ -316,14 +316,13 @@ def test_no_reference_code_is_loaded_in_the_worker(tmp_path, level):
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("level", levels())
 def test_a_swapped_in_reference_kept_for_later_is_refused(tmp_path, level):
-    """naive_softmax's checks swap the reference softmax in (a proxy that calls the grader);
-    the submission keeps the proxy and calls it from its own softmax in a later check."""
+    """naive_softmax's checks swap the reference softmax in where the submission's fails its
+    own checks (a proxy that calls the reference process); the submission keeps the proxy and
+    calls it from a later question's code, neg_sampling's, whose checks swap nothing in. (Its
+    own softmax calling the kept proxy no longer can: a question's checks, hidden ones
+    included, all run before the later questions that swap it in.)"""
     folder = softmax_attack(tmp_path / "sub", """
-        import builtins
-        kept = builtins.__dict__.get('_kept_softmax')
-        if kept is None:
-            raise RuntimeError('no proxy kept yet')
-        return kept(x)
+        raise RuntimeError('softmax left for the reference')
     """)
     naive = folder / TOPIC / "naive_softmax.py"
     assert "    y_hat = softmax(scores)" in naive.read_text()
@@ -331,13 +330,22 @@ def test_a_swapped_in_reference_kept_for_later_is_refused(tmp_path, level):
         "    y_hat = softmax(scores)",
         "    import builtins\n    builtins.__dict__.setdefault('_kept_softmax', softmax)\n"
         "    y_hat = softmax(scores)"))
-    graded = grade(tmp_path, level, "softmax", "naive_softmax", submission=folder)
-    checks = graded.assert_zero("softmax")
-    later = [c for c in checks if "no proxy kept yet" not in c["message"]]
-    assert later, "the proxy was never kept: the attack did not run"  # softmax.hidden
+    negative = folder / TOPIC / "negative_sampling.py"
+    block = "    ### BEGIN SOLUTION neg_sampling\n"
+    assert block in negative.read_text()
+    negative.write_text(negative.read_text().replace(block, block + (
+        "    import builtins\n    kept = builtins.__dict__.get('_kept_softmax')\n"
+        "    if kept is None:\n        raise RuntimeError('no proxy kept yet')\n"
+        "    kept(center_vec)\n")))
+    graded = grade(tmp_path, level, "softmax", "naive_softmax", "neg_sampling",
+                   submission=folder)
+    graded.assert_zero("softmax")
+    graded.assert_full_marks("naive_softmax")
+    later = graded.assert_zero("neg_sampling")
+    assert all("no proxy kept yet" not in c["message"] for c in later), \
+        "the proxy was never kept: the attack did not run"
     for check in later:
         assert "is not swapped in for this check" in check["message"], check["message"]
-    graded.assert_full_marks("naive_softmax")
 
 
 EDITABLE_FINDER_PATHS = """
