@@ -90,6 +90,24 @@ def test_the_solutions_as_a_submission_earn_full_marks(course, tmp_path):
     assert not failed, "\n".join(f"{k}: {m}" for k, m in failed.items())
 
 
+def test_an_earlier_topics_passed_question_runs_as_the_students_own_in_a_later_topic(
+        course, tmp_path):
+    """Graded together, layers before models: the student's affine layer passed every check
+    of its own, so the regressor's checks run it (no call-backs; ``own_required`` names it).
+    Graded alone, models does not know that, and the reference's Affine stands in."""
+    submission = _submission(tmp_path / "course")
+    together = _grade(["layers", "models"], submission)
+    regressor = {k: c for k, c in together.items() if k.startswith("models.regressor.")}
+    assert regressor
+    for key, check in regressor.items():
+        assert "layers.affine" in check.details.get("own_required", ()), (key, check.details)
+        assert not check.details.get("call_backs"), (key, check.details)
+    alone = _grade(["models"], submission)
+    values = alone["models.regressor.values"]
+    assert values.score == values.max_score and values.details.get("call_backs", 0) > 0
+    assert "own_required" not in values.details
+
+
 BROKEN_AFFINE = {"library/layers.py": (
     "return xp.matmul(grad_output, xp.matrix_transpose(self.weight.data))",
     "return xp.matmul(grad_output, xp.matrix_transpose(self.weight.data)) * 2.0")}
@@ -104,6 +122,8 @@ def test_a_broken_library_layer_costs_points_once(course, tmp_path):
     regressor = {k: c for k, c in checks.items() if k.startswith("models.")}
     assert regressor and all(c.score == c.max_score for c in regressor.values()), \
         "\n".join(f"{k}: {c.message}" for k, c in regressor.items())
+    assert all("layers.affine" not in c.details.get("own_required", ())
+               for c in regressor.values())
 
 
 def test_a_bug_in_the_model_is_caught_with_the_reference_layer_in_place(course, tmp_path):
