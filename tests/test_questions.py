@@ -67,3 +67,20 @@ def test_a_passed_requirement_leaves_the_swap_unless_a_swapped_one_needs_it():
     assert narrowed(lm, swapped, {"lm.rnn", "nn.affine"}, find) == ("nn.affine", "nn.mlp")
     # what a check does not swap in is never added
     assert narrowed(lm, ("lm.rnn",), set(), find) == ("lm.rnn",)
+
+
+def test_a_swapped_question_keeps_what_its_own_checks_swap_in():
+    """naive_softmax's checks swap softmax in without requiring it: where naive_softmax stays
+    swapped in (it failed), its reference needs the reference's softmax, passed or not."""
+    checks = [value_check("values", "softmax", 1.0, lambda ctx: {}, question="softmax"),
+              value_check("values", "naive", 1.0, lambda ctx: {}, question="naive",
+                          swap_in=("softmax",)),
+              value_check("values", "skipgram", 1.0, lambda ctx: {}, question="skipgram",
+                          swap_in=("naive", "softmax"))]
+    wv = Exercise(name="wv", title="wv", checks=checks,
+                  questions={"softmax": "s", "naive": "n", "skipgram": "k"})
+    find = {"wv": wv}.__getitem__
+    swapped = ("wv.naive", "wv.softmax")
+    assert narrowed(wv, swapped, {"wv.softmax"}, find) == swapped
+    assert narrowed(wv, swapped, {"wv.naive"}, find) == ("wv.softmax",)
+    assert narrowed(wv, swapped, {"wv.naive", "wv.softmax"}, find) == ()

@@ -101,19 +101,35 @@ def narrowed(exercise: Exercise, swapped: Iterable[str], passed: Collection[str]
              find: Callable[[str], Exercise] | None = None) -> tuple[str, ...]:
     """``swapped`` (a check's :func:`swap_in`) less the questions in ``passed`` (full ids the
     student's code passed every check of, earlier in this grading), except those a question
-    still swapped in requires, transitively: the reference of a question that stays runs with
-    the reference of what it requires, as it does in every grading (its process refuses code
-    no check swaps in). A passed question that stays is run as the reference's; one left out
-    runs as the student's own, which its checks found right."""
+    still swapped in needs, transitively (what it requires, and what its own checks swap in):
+    the reference of a question that stays runs with the reference of what it calls, as it
+    does in every grading (its process refuses code no check swaps in). A passed question
+    that stays is run as the reference's; one left out runs as the student's own, which its
+    checks found right."""
     def lookup(name: str) -> Exercise:
         if name == exercise.name:
             return exercise
         return (find or _registry_exercise)(name)
 
+    def needs(question: str) -> set[str]:
+        """What ``question``'s reference calls: what it requires and what its own checks swap
+        in (``naive_softmax``'s checks swap ``softmax`` in without requiring it)."""
+        topic, name = split(question)
+        owner = lookup(topic)
+        found = set(requires(question, lookup))
+        for check in owner.checks:
+            if check.question == name:
+                found |= {qualify(topic, q) for q in check.swap_in}
+        return found
+
     swapped = set(swapped)
     kept = {q for q in swapped if q not in passed}
-    for question in list(kept):
-        kept |= closure(question, lookup) & swapped
+    waiting = list(kept)
+    while waiting:
+        for needed in needs(waiting.pop()) & swapped:
+            if needed not in kept:
+                kept.add(needed)
+                waiting.append(needed)
     return tuple(sorted(kept))
 
 

@@ -9,6 +9,7 @@ reference and run only where it is present.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import re
@@ -117,9 +118,11 @@ class GradeOptions:
     #: (this topic's, or an earlier topic's of the same grading), and the reference stands
     #: in only for those that fail or were not graded: the mistake that swapping keeps from
     #: costing points twice was not found, and the reference is not called back, step after
-    #: step (:func:`~nlpdojo_autograder.authoring.questions.narrowed`). False: the reference
-    #: stands in for every required question (``dojo verify``'s baseline, which counts the
-    #: call-backs of a submission whose earlier questions all fail)
+    #: step (:func:`~nlpdojo_autograder.authoring.questions.narrowed`). A check that loses
+    #: points that way runs again with the reference standing in for all of them, and that
+    #: verdict stands (never a point lost that the reference's code would have kept). False:
+    #: the reference stands in for every required question (``dojo verify``'s baseline, which
+    #: counts the call-backs of a submission whose earlier questions all fail)
     own_passed: bool = True
     #: ``dojo verify`` on a copy of the solutions: filled with per check id the units of the
     #: code it ran (``runner.run_checks``'s ``executed``); None: not recorded
@@ -337,14 +340,20 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
             expected.update(_expected(
                 exercise, [c for c in to_run if c.id in deferred and c.id not in expected
                            and c.question == check.question], options, reference, qf, None))
-        result = fresh[check.id] = judge(check, outcome, expected.get(check.id), options)
+        result = judge(check, outcome, expected.get(check.id), options)
+        if outcome.own_required and outcome.status != "timeout" and (
+                result.score < result.max_score or result.status != "passed"):
+            # it lost points running the student's own code of a passed question: judged
+            # again, below, with the reference standing in for it, as every check was
+            # before; this verdict is not heard of (an honest question whose checks allow
+            # what costs this one, a loop its run at scale counts, costs nothing here). Not
+            # a check stopped at its time limit: a loop in the code under test would cost
+            # that limit twice
+            again.append(check)
+            return
         if outcome.own_required:
             result.details["own_required"] = list(outcome.own_required)
-            if result.score < result.max_score and result.status != "not_implemented":
-                result.message = (f"{result.message} (this check ran your own "
-                                  f"{', '.join(outcome.own_required)}, which passed its own "
-                                  "checks in this grading: a mistake there that they miss "
-                                  "may show here)")
+        fresh[check.id] = result
         if passing is not None:
             passing.judged(check, result)
         if check.question in until and result.score < result.max_score and \
@@ -354,16 +363,20 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
             settled.add(check.question)
         listener.finished(exercise.name, check, result)
 
-    outcomes = run_checks(exercise, to_run, topic_folder=topic_folder, backend=options.backend,
-                          device=options.device, seed=options.seed, full=options.full,
-                          limits=options.limits, question_functions=qf, info=info,
-                          input_seed=options.inputs, touched=touched,
-                          on_start=lambda c: listener.started(exercise.name, c),
-                          on_outcome=judged if topic_folder is not None else None,
-                          skip=(lambda c: c.question in settled) if until else None,
-                          executed=options.executed if topic_folder is not None else None,
-                          known=expected, use_reference=reference,
-                          passed=passing.ids if passing is not None else None) if to_run else {}
+    again: list[Check] = []
+    run = functools.partial(
+        run_checks, exercise, topic_folder=topic_folder, backend=options.backend,
+        device=options.device, seed=options.seed, full=options.full, limits=options.limits,
+        question_functions=qf, info=info, input_seed=options.inputs, touched=touched,
+        on_start=lambda c: listener.started(exercise.name, c),
+        on_outcome=judged if topic_folder is not None else None,
+        skip=(lambda c: c.question in settled) if until else None,
+        executed=options.executed if topic_folder is not None else None, known=expected,
+        use_reference=reference)
+    outcomes = (run(to_run, passed=passing.ids if passing is not None else None)
+                if to_run else {})
+    if again:  # the reference stands in for every question they require, as it always did
+        outcomes.update(run(again, passed=None))
     if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
         expected = _expected(exercise, to_run, options, reference, qf, outcomes)
         for check in to_run:

@@ -129,6 +129,66 @@ def test_a_release_and_as_student_grade_alike_and_the_loop_is_named_at_submissio
     assert "a Python loop whose turns grow with the sizes" in said, said
 
 
+#: an honest softmax that loops over the coordinates (its checks ask for values, not speed)
+LOOPED_SOFTMAX = (
+    "    rows = xp.reshape(x, (-1, x.shape[-1]))\n"
+    "    out = []\n"
+    "    for r in range(rows.shape[0]):\n"
+    "        row = rows[r]\n"
+    "        m = xp.max(row)\n"
+    "        exps = [xp.exp(row[i] - m) for i in range(row.shape[0])]\n"
+    "        total = sum(exps)\n"
+    "        out.append(xp.stack([e / total for e in exps]))\n"
+    "    return xp.reshape(xp.stack(out), x.shape)\n")
+#: naive_softmax's classic instability (log of a probability that underflows to 0)
+UNSTABLE_LOSS = ("    loss = xp.log(xp.sum(xp.exp(scores - m))) + m - scores[outside_idx]\n",
+                 "    loss = -xp.log(y_hat[outside_idx])\n")
+
+
+def _solutions_copy(folder: Path) -> Path:
+    shutil.copytree(Path(__import__("nlpdojo_solutions.word_vectors").word_vectors.__file__)
+                    .parent, folder / "word_vectors",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def _replace_block(path: Path, question: str, body: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    begin = text.index(f"### BEGIN SOLUTION {question}\n") + len(
+        f"### BEGIN SOLUTION {question}\n")
+    end = text.index("    ### END SOLUTION", begin)
+    path.write_text(text[:begin] + body + text[end:], encoding="utf-8")
+
+
+def test_the_students_own_passed_softmax_costs_no_point_the_references_would_keep(tmp_path):
+    """A required question the submission passes runs as its own code in later checks
+    (GradeOptions.own_passed); a check that loses points that way runs again with the
+    reference's. An honest softmax that loops passes its own checks, and naive_softmax's run
+    at scale, which counts its lines, kept its 6 points (it lost them, run on the student's
+    softmax). An unstable naive_softmax loses its stability check only: skipgram, whose
+    reference naive_softmax needs the reference's softmax, which naive_softmax's checks swap
+    in, kept its points (it had lost 2 to an error: softmax was left out of its swap-ins)."""
+    looped = _solutions_copy(tmp_path / "looped")
+    _replace_block(looped / "word_vectors" / "softmax.py", "softmax", LOOPED_SOFTMAX)
+    questions = frozenset({"word_vectors.softmax", "word_vectors.naive_softmax",
+                           "word_vectors.neg_sampling", "word_vectors.skipgram"})
+    result = _grade(looped, questions=questions)
+    assert result.score == result.max_score > 0, [
+        (c.id, c.message) for _, c in result.checks() if not c.passed]
+
+    unstable = _solutions_copy(tmp_path / "unstable")
+    module = unstable / "word_vectors" / "naive_softmax.py"
+    assert UNSTABLE_LOSS[0] in module.read_text(encoding="utf-8")
+    module.write_text(module.read_text(encoding="utf-8").replace(*UNSTABLE_LOSS),
+                      encoding="utf-8")
+    checks = {c.id: c for _, c in _grade(unstable, questions=questions).checks()}
+    lost = sorted(cid for cid, c in checks.items() if not c.passed)
+    assert lost == ["naive_softmax.stability"], [(cid, checks[cid].message) for cid in lost]
+    skipgram = checks["skipgram.values"]
+    assert "word_vectors.naive_softmax" not in skipgram.details.get("own_required", ())
+    assert "word_vectors.softmax" not in skipgram.details.get("own_required", ())
+
+
 @pytest.mark.long
 @pytest.mark.seeded
 def test_every_planted_bug_is_caught_on_its_question():
