@@ -124,6 +124,11 @@ class GradeOptions:
     #: the reference stands in for every required question (``dojo verify``'s baseline, which
     #: counts the call-backs of a submission whose earlier questions all fail)
     own_passed: bool = True
+    #: with ``own_passed``: a check that loses points on the student's own code of a passed
+    #: question runs again with the reference standing in, and that verdict stands. False
+    #: (``dojo verify``'s planted bugs, whose passed questions are the solutions' own code:
+    #: the same verdict twice, at twice the cost): the first verdict stands
+    again_with_reference: bool = True
     #: ``dojo verify`` on a copy of the solutions: filled with per check id the units of the
     #: code it ran (``runner.run_checks``'s ``executed``); None: not recorded
     executed: dict[str, Any] | None = None
@@ -341,7 +346,8 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                 exercise, [c for c in to_run if c.id in deferred and c.id not in expected
                            and c.question == check.question], options, reference, qf, None))
         result = judge(check, outcome, expected.get(check.id), options)
-        if outcome.own_required and outcome.status != "timeout" and (
+        if outcome.own_required and options.again_with_reference and \
+                outcome.status != "timeout" and (
                 result.score < result.max_score or result.status != "passed"):
             # it lost points running the student's own code of a passed question: judged
             # again, below, with the reference standing in for it, as every check was

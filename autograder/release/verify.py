@@ -648,7 +648,11 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
     steps: list[Step] = []
     if input_seed is None:
         input_seed = seed_from_environment()
-    options = GradeOptions(limits=limits or Limits(), input_seed=input_seed)
+    # a planted bug's submission is the solutions but for the bug, which its own question's
+    # checks catch: a question that passes them all is the solutions' code, and a check that
+    # loses points on it would lose them with the reference's too (not run twice)
+    options = GradeOptions(limits=limits or Limits(), input_seed=input_seed,
+                           again_with_reference=False)
 
     def record(step: Step) -> None:
         steps.append(step)
