@@ -347,8 +347,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                            and c.question == check.question], options, reference, qf, None))
         result = judge(check, outcome, expected.get(check.id), options)
         if outcome.own_required and options.again_with_reference and \
-                outcome.status != "timeout" and (
-                result.score < result.max_score or result.status != "passed"):
+                outcome.status != "timeout" and not full_marks(result):
             # it lost points running the student's own code of a passed question: judged
             # again, below, with the reference standing in for it, as every check was
             # before; this verdict is not heard of (an honest question whose checks allow
@@ -419,7 +418,7 @@ class PassingQuestions:
 
     def judged(self, check: Check, result: CheckResult) -> None:
         question = qualify(self.topic, check.question)
-        if result.status != "passed" or result.score < result.max_score:
+        if not full_marks(result):
             self._lost.add(question)
             self.ids.discard(question)
         waiting = self._waiting.get(question, set())
@@ -436,9 +435,14 @@ def passed_questions(results: Iterable[ExerciseResult]) -> set[str]:
         for check in result.checks:
             question = qualify(result.name, check.question)
             seen.add(question)
-            if check.status != "passed" or check.score < check.max_score:
+            if not full_marks(check):
                 lost.add(question)
     return seen - lost
+
+
+def full_marks(result: CheckResult) -> bool:
+    """A check passed with all its points: what makes a question count as passed."""
+    return result.passed and result.score >= result.max_score
 
 
 def deferred_expected(exercise: Exercise, checks: list[Check], topic_folder: Path) -> set[str]:
