@@ -11,13 +11,14 @@ import importlib
 import os
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from nlpdojo import plugins
 from nlpdojo_autograder.authoring.markers import strip_solutions
-from nlpdojo_autograder.grading.grade import GradeOptions, grade
+from nlpdojo_autograder.grading.grade import GradeOptions, Listener, grade
 from nlpdojo_autograder.grading.runner import Limits
 
 HERE = Path(__file__).parent
@@ -70,8 +71,9 @@ def _submission(root: Path, edits: dict[str, tuple[str, str]] | None = None, *,
 
 
 def _grade(topics, submission, **options):
+    options.setdefault("limits", Limits(timeout_scale=0.5))
     result = grade(topics, submission=submission, replay_options={},
-                   options=GradeOptions(limits=Limits(timeout_scale=0.5), **options))
+                   options=GradeOptions(**options))
     return {f"{e.name}.{c.id}": c for e in result.exercises for c in e.checks}
 
 
@@ -94,18 +96,29 @@ def test_an_earlier_topics_passed_question_runs_as_the_students_own_in_a_later_t
         course, tmp_path):
     """Graded together, layers before models: the student's affine layer passed every check
     of its own, so the regressor's checks run it (no call-backs; ``own_required`` names it).
-    Graded alone, models does not know that, and the reference's Affine stands in."""
+    Graded alone, models does not grade layers: the affine layer past its stub runs as the
+    student's own all the same, and the result holds models alone."""
     submission = _submission(tmp_path / "course")
     together = _grade(["layers", "models"], submission)
-    regressor = {k: c for k, c in together.items() if k.startswith("models.regressor.")}
-    assert regressor
-    for key, check in regressor.items():
-        assert "layers.affine" in check.details.get("own_required", ()), (key, check.details)
-        assert not check.details.get("call_backs"), (key, check.details)
     alone = _grade(["models"], submission)
+    assert {k.partition(".")[0] for k in alone} == {"models"}
+    for checks in (together, alone):
+        regressor = {k: c for k, c in checks.items() if k.startswith("models.regressor.")}
+        assert regressor
+        for key, check in regressor.items():
+            assert check.score == check.max_score, (key, check.message)
+            assert "layers.affine" in check.details.get("own_required", ()), (key, check.details)
+            assert not check.details.get("call_backs"), (key, check.details)
+
+
+def test_a_topic_folder_submitted_alone_runs_its_library_layers_as_its_own(course, tmp_path):
+    """``grade models --submission course/models``: the library beside it is the student's;
+    layers has no folder there, and its library questions are graded on that library."""
+    alone = _grade(["models"], _submission(tmp_path / "course") / "models")
     values = alone["models.regressor.values"]
-    assert values.score == values.max_score and values.details.get("call_backs", 0) > 0
-    assert "own_required" not in values.details
+    assert values.score == values.max_score, values.message
+    assert "layers.affine" in values.details.get("own_required", ()), values.details
+    assert not values.details.get("call_backs"), values.details
 
 
 BROKEN_AFFINE = {"library/layers.py": (
@@ -125,6 +138,67 @@ def test_a_broken_library_layer_costs_points_once(course, tmp_path):
     assert all("layers.affine" not in c.details.get("own_required", ())
                for c in regressor.values())
 
+
+def test_a_broken_library_layer_of_a_topic_not_graded_costs_nothing(course, tmp_path):
+    """models graded alone: the regressor's checks run the student's broken affine layer (of
+    layers, not graded here), lose points, and run again with the reference's Affine standing
+    in, whose verdicts stand: full marks, and no verdict of layers in the result."""
+    checks = _grade(["models"], _submission(tmp_path / "course", BROKEN_AFFINE))
+    assert {k.partition(".")[0] for k in checks} == {"models"}
+    assert checks and all(c.score == c.max_score for c in checks.values()), \
+        "\n".join(f"{k}: {c.message}" for k, c in checks.items())
+    values = checks["models.regressor.values"]
+    assert "own_required" not in values.details and values.details.get("call_backs", 0) > 0
+
+
+
+
+LOOPING_AFFINE = {"library/layers.py": (
+    "        return xp.matmul(grad_output, xp.matrix_transpose(self.weight.data))",
+    "        while grad_output.shape[0] >= 64:  # the training check's batch, not the others'\n"
+    "            pass\n"
+    "        return xp.matmul(grad_output, xp.matrix_transpose(self.weight.data))")}
+
+
+def test_a_library_layer_of_a_topic_not_graded_that_never_returns_costs_nothing(
+        course, tmp_path):
+    """models graded alone: the student's affine backward never returns on the training
+    check's batch; that check, run on it, is stopped at its time limit and run again with the
+    reference's Affine (nothing graded that layer here: a time-out on it is not the
+    regressor's), whose verdict stands."""
+    checks = _grade(["models"], _submission(tmp_path / "course", LOOPING_AFFINE),
+                    limits=Limits(timeout_scale=0.05))
+    assert all(c.score == c.max_score for c in checks.values()), \
+        "\n".join(f"{k}: {c.message}" for k, c in checks.items())
+    fit = checks["models.regressor.loss"]
+    assert "layers.affine" not in fit.details.get("own_required", ()), fit.details
+    assert "layers.affine" in checks["models.regressor.values"].details["own_required"]
+
+def test_a_library_layer_left_as_its_stub_has_the_reference_standing_in_at_once(
+        course, tmp_path):
+    """models graded alone with library/layers.py as released (its stubs): the affine layer is
+    not run as the student's own, so no check of the regressor runs twice (a stub would lose
+    every point there and be graded again with the reference)."""
+    submission = _submission(tmp_path / "course")
+    layers = submission / "library" / "layers.py"
+    layers.write_text(strip_solutions(layers.read_text(), layers))
+
+    class Starts(Listener):
+        def __init__(self):
+            self.runs = Counter()
+
+        def started(self, topic, check, *, reference=False):
+            if not reference:
+                self.runs[check.id] += 1
+
+    starts = Starts()
+    result = grade(["models"], submission=submission, replay_options={}, listener=starts,
+                   options=GradeOptions(limits=Limits(timeout_scale=0.5)))
+    checks = {c.id: c for e in result.exercises for c in e.checks}
+    assert all(c.score == c.max_score for c in checks.values()), \
+        "\n".join(f"{k}: {c.message}" for k, c in checks.items())
+    assert starts.runs and set(starts.runs.values()) == {1}, starts.runs
+    assert "layers.affine" not in checks["regressor.values"].details.get("own_required", ())
 
 def test_a_bug_in_the_model_is_caught_with_the_reference_layer_in_place(course, tmp_path):
     bug = {"models/regressor.py": ("for layer, c in zip(reversed(self.layers), reversed(cache)",
