@@ -359,7 +359,13 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
             # what costs this one, a loop its run at scale counts, costs nothing here). Not
             # a check stopped at its time limit on questions passed here (a loop in the code
             # under test would cost that limit twice), but one on another topic's question
-            # not graded here (``presumed``): nothing found that code fast enough
+            # not graded here (``presumed``): nothing found that code fast enough. Such a
+            # question is presumed no longer: the checks after this one have the reference
+            # standing in for it from the start (a slow, looping or wrong layer costs the
+            # time of one check run twice, not of every check that calls it)
+            if passing is not None:
+                passing.doubted(presumed & set(outcome.own_required))
+            presumed.difference_update(outcome.own_required)
             again.append(check)
             return
         if outcome.own_required:
@@ -421,6 +427,11 @@ class PassingQuestions:
         self._lost: set[str] = set()
         for check in checks:
             self._waiting.setdefault(qualify(topic, check.question), set()).add(check.id)
+
+    def doubted(self, questions: Iterable[str]) -> None:
+        """``questions`` (of other topics, presumed: :func:`presumed_elsewhere`) cost a check
+        points: the reference stands in for them from now on."""
+        self.ids.difference_update(questions)
 
     def judged(self, check: Check, result: CheckResult) -> None:
         question = qualify(self.topic, check.question)
