@@ -392,8 +392,9 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
         use_reference=reference)
     outcomes = (run(to_run, passed=passing.ids if passing is not None else None)
                 if to_run else {})
-    if again:  # the reference stands in for every question they require, as it always did
-        outcomes.update(run(again, passed=None))
+    if again:  # the reference stands in for every question they require, as it always did;
+        # each has run once, so ``until_lost`` leaves none out (its verdict is this run's)
+        outcomes.update(run(again, passed=None, skip=None))
     if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
         expected = _expected(exercise, to_run, options, reference, qf, outcomes)
         for check in to_run:
