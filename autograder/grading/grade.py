@@ -276,7 +276,9 @@ class Listener:
 def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                    options: GradeOptions, listener: Listener | None = None,
                    passed_before: Iterable[str] = (),
-                   presumed: Iterable[str] = ()) -> ExerciseResult:
+                   presumed: Iterable[str] = (),
+                   stub_lines: Callable[[Path, str | None], set[str]] | None = None,
+                   ) -> ExerciseResult:
     """Grade one exercise: ``topic_folder`` is the student's folder, ``None`` the reference.
 
     A submission's checks are judged as each finishes (the expected values are obtained
@@ -284,7 +286,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     ``passed_before``: full ids of questions of topics graded earlier in the same grading
     that the submission passed (:func:`passed_questions`; ``GradeOptions.own_passed``);
     ``presumed``: those of other topics not graded here that run as the student's own too
-    (:func:`presumed_elsewhere`)."""
+    (:func:`presumed_elsewhere`); ``stub_lines``: the grading's :class:`StubLines`."""
     started = time.perf_counter()
     listener = listener or Listener()
     reference = has_reference(exercise, options)
@@ -298,8 +300,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
             listener.finished(exercise.name, check, skipped[check.id])
     graded = [c for c in checks if c.id not in skipped]
     cache, course, contexts, hits = _cached(exercise, graded, topic_folder, options, reference)
-    presumed = set(presumed)
-    passing = (PassingQuestions(exercise.name, checks, {*passed_before, *presumed})
+    passing = (PassingQuestions(exercise.name, checks, passed_before, presumed)
                if reference and topic_folder is not None and options.own_passed else None)
     for check in checks:
         if passing is not None and check.id in skipped:
@@ -328,7 +329,8 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     expected: dict[str, Outcome | str] = {}
     deferred: set[str] = set()
     if topic_folder is not None:
-        deferred = deferred_expected(exercise, to_run, topic_folder) if reference else set()
+        deferred = (deferred_expected(exercise, to_run, topic_folder, stub_lines or stubs_left)
+                    if reference else set())
         expected = _expected(exercise, [c for c in to_run if c.id not in deferred], options,
                              reference, qf, None,
                              on_start=lambda c: listener.started(exercise.name, c,
@@ -350,9 +352,10 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                 exercise, [c for c in to_run if c.id in deferred and c.id not in expected
                            and c.question == check.question], options, reference, qf, None))
         result = judge(check, outcome, expected.get(check.id), options)
+        doubted = (passing.presumed & set(outcome.own_required) if passing is not None
+                   else set())
         if outcome.own_required and options.again_with_reference and \
-                not full_marks(result) and (outcome.status != "timeout"
-                                            or presumed & set(outcome.own_required)):
+                not full_marks(result) and (outcome.status != "timeout" or doubted):
             # it lost points running the student's own code of a passed question: judged
             # again, below, with the reference standing in for it, as every check was
             # before; this verdict is not heard of (an honest question whose checks allow
@@ -364,8 +367,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
             # standing in for it from the start (a slow, looping or wrong layer costs the
             # time of one check run twice, not of every check that calls it)
             if passing is not None:
-                passing.doubted(presumed & set(outcome.own_required))
-            presumed.difference_update(outcome.own_required)
+                passing.doubted(doubted)
             again.append(check)
             return
         if outcome.own_required:
@@ -419,20 +421,27 @@ class PassingQuestions:
     """The questions a submission's code passed so far in a grading (``GradeOptions.own_passed``):
     full ids whose every check in this grading has its verdict, each passed with full marks
     (a check with no verdict, left out or not reached, keeps its question out). ``ids`` grows
-    as :meth:`judged` hears of verdicts; ``run_checks`` reads it at each check's turn."""
+    as :meth:`judged` hears of verdicts; ``run_checks`` reads it at each check's turn.
 
-    def __init__(self, topic: str, checks: Iterable[Check], before: Iterable[str] = ()) -> None:
+    ``before``: questions of topics graded earlier in the grading that passed; ``presumed``:
+    those of other topics not graded in it, run as the student's own until a check loses
+    points on them (:func:`presumed_elsewhere`, :meth:`doubted`)."""
+
+    def __init__(self, topic: str, checks: Iterable[Check], before: Iterable[str] = (),
+                 presumed: Iterable[str] = ()) -> None:
         self.topic = topic
-        self.ids: set[str] = set(before)
+        self.presumed: set[str] = set(presumed)
+        self.ids: set[str] = {*before, *self.presumed}
         self._waiting: dict[str, set[str]] = {}
         self._lost: set[str] = set()
         for check in checks:
             self._waiting.setdefault(qualify(topic, check.question), set()).add(check.id)
 
     def doubted(self, questions: Iterable[str]) -> None:
-        """``questions`` (of other topics, presumed: :func:`presumed_elsewhere`) cost a check
-        points: the reference stands in for them from now on."""
+        """``questions`` (of :attr:`presumed`) cost a check points: presumed no longer, the
+        reference stands in for them from now on."""
         self.ids.difference_update(questions)
+        self.presumed.difference_update(questions)
 
     def judged(self, check: Check, result: CheckResult) -> None:
         question = qualify(self.topic, check.question)
@@ -459,7 +468,9 @@ def passed_questions(results: Iterable[ExerciseResult]) -> set[str]:
 
 
 def presumed_elsewhere(exercise: Exercise, folder: Path, options: GradeOptions,
-                       graded: Iterable[str]) -> set[str]:
+                       graded: Iterable[str],
+                       stub_lines: Callable[[Path, str | None], set[str]] = None,  # type: ignore[assignment]
+                       ) -> set[str]:
     """The questions of other topics that ``exercise``'s checks require, that this grading
     does not grade (``graded``: the topics graded before it), and whose code the submission
     holds past its stub (the course library's layers of an earlier topic, ``neural_networks.
@@ -468,23 +479,23 @@ def presumed_elsewhere(exercise: Exercise, folder: Path, options: GradeOptions,
 
     Grading them first cost more than the call-backs it saves (their checks, strict pass, runs
     at scale and two more workers: a ``rnn_variants`` grading in a cohort of 10, 37.9 CPU-s
-    against 29.2 this way, 2026-12-06). Nothing rests
-    on it: a check that loses points on this code, stopped at its time limit included, runs
-    again with the reference standing in, and that verdict stands. A question still holding
-    its stub line, or whose code is in a topic folder the submission lacks, has the reference
-    standing in from the start."""
+    against 29.2 this way, 2026-12-06). Nothing rests on it: a check that loses points on
+    this code, stopped at its time limit included, runs again with the reference standing in,
+    and that verdict stands. A question still holding its stub line, or whose code is in a
+    topic folder the submission lacks, has the reference standing in from the start."""
     if not options.own_passed or not has_reference(exercise, options):
         return set()
     graded = set(graded)
     wanted = {q for check in select_checks(exercise, options, reference=True)
               for q in swap_in(exercise, check)
               if q.partition(".")[0] not in graded | {exercise.name}}
-    stubbed = stubs_left(folder.parent / LIBRARY, None)
+    stub_lines = stub_lines or stubs_left
+    stubbed = stub_lines(folder.parent / LIBRARY, None)
     found: set[str] = set()
     for topic in {q.partition(".")[0] for q in wanted}:
         where = folder.parent / topic  # (a topic folder of the submission, if it has one)
         functions = question_functions(get_exercise(topic))
-        left = stubbed | stubs_left(where, topic)
+        left = stubbed | stub_lines(where, topic)
         for question in (q for q in wanted if q.partition(".")[0] == topic):
             modules = [module for module, _ in functions.get(question, [])]
             in_library = bool(modules) and all(m.startswith(f"..{LIBRARY}.") for m in modules)
@@ -498,7 +509,9 @@ def full_marks(result: CheckResult) -> bool:
     return result.passed and result.score >= result.max_score
 
 
-def deferred_expected(exercise: Exercise, checks: list[Check], topic_folder: Path) -> set[str]:
+def deferred_expected(exercise: Exercise, checks: list[Check], topic_folder: Path,
+                      stub_lines: Callable[[Path, str | None], set[str]] = None,  # type: ignore[assignment]
+                      ) -> set[str]:
     """The checks of a submission whose expected outcomes wait until it completes them: their
     question, or for an integrative one any of its topic's or an earlier topic's, still holds
     its released stub line (:func:`stubs_left`, the topic's files and the course library's),
@@ -506,8 +519,9 @@ def deferred_expected(exercise: Exercise, checks: list[Check], topic_folder: Pat
     reference need not run for them (a stubbed training question trained the reference for
     nothing). A guess that orders work, never a verdict: a deferred check that completes after
     all (the stub line kept in a comment) gets its expected outcome computed then."""
-    stubs = (stubs_left(topic_folder, exercise.name)
-             | stubs_left(topic_folder.parent / LIBRARY, None))
+    stub_lines = stub_lines or stubs_left
+    stubs = (stub_lines(topic_folder, exercise.name)
+             | stub_lines(topic_folder.parent / LIBRARY, None))
     if not stubs:
         return set()
     # an integrative question trains the submission's whole pipeline (nothing is swapped in,
@@ -876,6 +890,7 @@ def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
     results = []
     given_warnings: list[str] = []
     stubs: set[str] = set()
+    stub_lines = StubLines()  # (the snapshot's files, read once)
     snap = None
     # absolute: the library next to a topic folder is found from its parent, and `.`'s
     # parent is `.` (`grade --submission .` inside exercises/<topic> ran without its library)
@@ -909,14 +924,16 @@ def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
                     if edited:
                         given_warnings.append(edited_given_warning(topic, edited))
                 presumed = (presumed_elsewhere(exercise, folder, options,
-                                               graded=(r.name for r in results))
+                                               graded=(r.name for r in results),
+                                               stub_lines=stub_lines)
                             if folder is not None else set())
                 results.append(grade_exercise(exercise, folder, options, listener,
-                                              passed_questions(results), presumed))
+                                              passed_questions(results), presumed,
+                                              stub_lines))
                 if folder is not None:
-                    stubs |= stubs_left(folder, topic)
+                    stubs |= stub_lines(folder, topic)
             if snap is not None:
-                stubs |= stubs_left(snap.path, None) | stubs_left(Path(tmp) / LIBRARY, None)
+                stubs |= stub_lines(snap.path, None) | stub_lines(Path(tmp) / LIBRARY, None)
         finally:
             if snap is not None:
                 remove_snapshot(snap)
@@ -968,6 +985,22 @@ def code_rules_warning(results: list[ExerciseResult]) -> list[str]:
 
 #: the line a released stub raises: its question's id, bare in a topic's own files
 STUB_LINE = re.compile(r"NotImplementedError\(\s*[\"']([\w.]+): not implemented yet")
+
+
+class StubLines:
+    """:func:`stubs_left` read once per folder in one grading: a snapshot's files do not
+    change while it is graded, and a topic's grading asks of its folder and of the course
+    library up to three times (:func:`presumed_elsewhere`, :func:`deferred_expected`, the
+    names of stubs a report gives)."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple[Path, str | None], frozenset[str]] = {}
+
+    def __call__(self, folder: Path, topic: str | None) -> set[str]:
+        key = (Path(folder), topic)
+        if key not in self._read:
+            self._read[key] = frozenset(stubs_left(folder, topic))
+        return set(self._read[key])
 
 
 def stubs_left(folder: Path, topic: str | None) -> set[str]:
