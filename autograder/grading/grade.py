@@ -9,7 +9,6 @@ reference and run only where it is present.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import os
 import re
@@ -344,7 +343,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     settled: set[str] = set()  # questions of ``until`` whose checks need not run on
     caught: set[str] = set()  # those of them with a check that lost points saying ``until``
 
-    def judged(check: Check, outcome: Outcome) -> None:
+    def judged(check: Check, outcome: Outcome) -> bool:
         if check.id in deferred and outcome.status == "ok" and check.id not in expected:
             # a deferred check that completed after all: its question's expected outcomes now,
             # in one run of the reference (its checks share a training run, a cache)
@@ -356,9 +355,9 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
                    else set())
         if outcome.own_required and options.again_with_reference and \
                 not full_marks(result) and (outcome.status != "timeout" or doubted):
-            # it lost points running the student's own code of a passed question: judged
-            # again, below, with the reference standing in for it, as every check was
-            # before; this verdict is not heard of (an honest question whose checks allow
+            # it lost points running the student's own code of a passed question: run again
+            # at once (``run_checks``), with the reference standing in for it, as every check
+            # was before; this verdict is not heard of (an honest question whose checks allow
             # what costs this one, a loop its run at scale counts, costs nothing here). Not
             # a check stopped at its time limit on questions passed here (a loop in the code
             # under test would cost that limit twice), but one on another topic's question
@@ -368,8 +367,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
             # time of one check run twice, not of every check that calls it)
             if passing is not None:
                 passing.doubted(doubted)
-            again.append(check)
-            return
+            return True
         if outcome.own_required:
             result.details["own_required"] = list(outcome.own_required)
         fresh[check.id] = result
@@ -381,22 +379,18 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
         if check.question in caught and first.get(check.question, frozenset()) <= set(fresh):
             settled.add(check.question)
         listener.finished(exercise.name, check, result)
+        return False
 
-    again: list[Check] = []
-    run = functools.partial(
-        run_checks, exercise, topic_folder=topic_folder, backend=options.backend,
+    outcomes = run_checks(
+        exercise, to_run, topic_folder=topic_folder, backend=options.backend,
         device=options.device, seed=options.seed, full=options.full, limits=options.limits,
         question_functions=qf, info=info, input_seed=options.inputs, touched=touched,
         on_start=lambda c: listener.started(exercise.name, c),
         on_outcome=judged if topic_folder is not None else None,
         skip=(lambda c: c.question in settled) if until else None,
         executed=options.executed if topic_folder is not None else None, known=expected,
-        use_reference=reference)
-    outcomes = (run(to_run, passed=passing.ids if passing is not None else None)
-                if to_run else {})
-    if again:  # the reference stands in for every question they require, as it always did;
-        # each has run once, so ``until_lost`` leaves none out (its verdict is this run's)
-        outcomes.update(run(again, passed=None, skip=None))
+        use_reference=reference, passed=passing.ids if passing is not None else None,
+    ) if to_run else {}
     if topic_folder is None:  # the reference itself: its own outcomes are the expected ones
         expected = _expected(exercise, to_run, options, reference, qf, outcomes)
         for check in to_run:

@@ -176,7 +176,7 @@ def run_checks(
     input_seed: int | None = None,
     touched: dict[str, set[str]] | None = None,
     on_start: Callable[[Check], None] | None = None,
-    on_outcome: Callable[[Check, Outcome], None] | None = None,
+    on_outcome: Callable[[Check, Outcome], bool | None] | None = None,
     expected_only: bool = False,
     skip: Callable[[Check], bool] | None = None,
     executed: dict[str, frozenset[tuple[str, str]] | None] | None = None,
@@ -193,7 +193,10 @@ def run_checks(
     (:attr:`Context.expected_only`).
 
     ``on_start(check)`` is called as each check starts, ``on_outcome(check, outcome)`` and
-    ``on_done(check)`` as its outcome is known (live progress); ``info``
+    ``on_done(check)`` as its outcome is known (live progress); where the outcome ran the
+    student's own code of questions the check requires (``passed``) and ``on_outcome``
+    returns true, the check runs again at once with the reference standing in for all of
+    them, and ``on_outcome`` hears that outcome, which stands; ``info``
     receives the isolation level used. ``input_seed`` (default ``seed``) seeds the inputs of
     checks that draw fresh inputs (value and gradient checks), ``seed`` the training runs.
     ``touched``, when given, receives per check id the modules of the code under test the
@@ -247,6 +250,27 @@ def run_checks(
             if hanging and limits.stop_at is not None:
                 cut_while = (f" (importing {', '.join(hanging)} took the time: a loop at the top "
                              "level of a module?)")
+        reruns: list[TrackedCache] = []  # (one cache shared by the checks run again)
+
+        def attempt(check: Check, index: int, ran: Check, cache: TrackedCache) -> Outcome:
+            """``check`` run as ``ran`` (what it swaps in), its outcome recorded."""
+            reached = cache.begin(check.id)
+            recording = executed is not None and isinstance(subject, RemoteSubject)
+            if recording:
+                subject.executed = set()
+            outcome = _run_one(
+                ran, index, subject, limits, cache, workroot, seed=seed, full=full,
+                input_seed=seed if input_seed is None else input_seed,
+                backend=BackendRef(backend, device, check.dtype), touched=reached,
+                expected_only=expected_only, trusted=trusted,
+                known=_payload_of((known or {}).get(check.id)), reference_runs=kept_runs)
+            outcome.own_required = tuple(q for q in check.swap_in if q not in ran.swap_in)
+            if touched is not None:
+                touched[check.id] = reached
+            if recording:
+                executed[check.id] = _with_read(subject.executed, cache.read_from, executed)
+            return outcome
+
         for index, check in enumerate(checks):
             if skip is not None and skip(check):
                 continue
@@ -264,30 +288,36 @@ def run_checks(
                     status="timeout", message=f"not run: it measures the same {check.shares} as "
                     f"{first.id}, which took longer than {limit:g} s and was stopped{where}")
             else:
-                reached = cache.begin(check.id)
-                recording = executed is not None and isinstance(subject, RemoteSubject)
-                if recording:
-                    subject.executed = set()
                 ran = check
                 if passed and check.swap_in and isinstance(subject, RemoteSubject):
                     ran = dataclasses.replace(check, swap_in=narrowed(exercise, check.swap_in,
                                                                       passed))
-                outcomes[check.id] = _run_one(
-                    ran, index, subject, limits, cache, workroot, seed=seed, full=full,
-                    input_seed=seed if input_seed is None else input_seed,
-                    backend=BackendRef(backend, device, check.dtype), touched=reached,
-                    expected_only=expected_only, trusted=trusted,
-                    known=_payload_of((known or {}).get(check.id)), reference_runs=kept_runs)
-                outcomes[check.id].own_required = tuple(
-                    q for q in check.swap_in if q not in ran.swap_in)
-                if touched is not None:
-                    touched[check.id] = reached
-                if recording:
-                    executed[check.id] = _with_read(subject.executed, cache.read_from,
-                                                    executed)
+                outcomes[check.id] = attempt(check, index, ran, cache)
+                if (on_outcome is not None and outcomes[check.id].own_required
+                        and on_outcome(check, outcomes[check.id])):
+                    # the caller's judge wants it again, the reference standing in for every
+                    # question it requires (it lost points on the student's own code of some):
+                    # at once, so that its verdict comes in the topic's order (``skip``
+                    # settles its question, ``--time-limit`` cuts the checks after it), in a
+                    # cache of the checks run again (nothing the first run computed is read)
+                    if not reruns:
+                        reruns.append(TrackedCache())
+                    if on_start is not None:
+                        on_start(check)
+                    if limits.stop_at is not None and time.monotonic() >= limits.stop_at:
+                        outcomes[check.id] = Outcome(
+                            status="timeout", message=f"not run again: "
+                            f"{_time_limit_text(limits)} ran out before it could be")
+                    else:
+                        outcomes[check.id] = attempt(check, len(checks) + index, check,
+                                                     reruns[0])
                 if (outcomes[check.id].status == "timeout" and check.shares
                         and isinstance(subject, RemoteSubject)):
                     timed_out_shares[check.shares] = (check, _where_of(outcomes[check.id]))
+                if on_outcome is not None and outcomes[check.id].own_required:
+                    if on_done is not None:
+                        on_done(check)
+                    continue  # (heard of above)
             if on_outcome is not None:
                 on_outcome(check, outcomes[check.id])
             if on_done is not None:

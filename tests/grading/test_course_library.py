@@ -162,14 +162,45 @@ def test_a_broken_library_layer_of_a_topic_not_graded_costs_nothing(course, tmp_
 
 
 class _Starts(Listener):
-    """Counts each check's runs on the submission (a check run again is counted twice)."""
+    """Counts each check's runs on the submission (a check run again is counted twice), and
+    keeps the order they started in."""
 
     def __init__(self):
         self.runs = Counter()
+        self.order = []
 
     def started(self, topic, check, *, reference=False):
         if not reference:
             self.runs[check.id] += 1
+            self.order.append(check.id)
+
+
+REVERSED_CACHE = {"models/regressor.py": (
+    "for layer, c in zip(reversed(self.layers), reversed(cache)",
+    "for layer, c in zip(reversed(self.layers), cache")}
+
+
+def test_a_check_run_again_has_its_verdict_before_the_next_check_starts(course, tmp_path):
+    """models graded alone, a bug in the regressor's backward, the student's own affine
+    presumed (layers not graded here): the first check to lose points ran that affine, so it
+    runs again at once with the reference's standing in, before any later check starts. Its
+    verdict, a loss still (the bug is the regressor's), is the one ``until_lost`` (dojo
+    verify's planted bugs) settles the question on: no later check of it runs. (Run again
+    after all the others, the checks between had all run, a training among them.)"""
+    starts = _Starts()
+    result = grade(["models"], submission=_submission(tmp_path / "course", REVERSED_CACHE),
+                   replay_options={}, listener=starts,
+                   options=GradeOptions(limits=Limits(timeout_scale=0.5),
+                                        until_lost={"regressor": ""}))
+    checks = {c.id: c for e in result.exercises for c in e.checks}
+    lost = [k for k, c in checks.items() if c.score < c.max_score]
+    assert len(lost) == 1, checks
+    (caught,) = lost
+    assert "layers.affine" not in checks[caught].details.get("own_required", ())
+    assert starts.order[-2:] == [caught, caught], starts.order
+    assert starts.runs[caught] == 2 and set(starts.order[:-2]) == set(checks) - {caught}
+    every = _grade(["models"], _submission(tmp_path / "every", REVERSED_CACHE))
+    assert len(checks) < len(every), "the rerun's verdict came too late to settle the question"
 
 
 
