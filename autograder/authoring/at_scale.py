@@ -310,6 +310,8 @@ def _problem(ctx: Context, reference: Any, cls: str, case: Any,
     grads = true["grad_outputs"][0]
     try:
         yours = run_layer(on_student, case, inputs, grads)
+    except _OverCpu:
+        return work.stopped(f"At scale ({sizes}) {cls}'s forward and backward")
     except StudentError:
         # an output of another shape fails the backward on the reference's upstream
         # gradient: that is the forward's mistake, not the backward's
@@ -368,6 +370,8 @@ class _Work:
         self.cpu: dict[str, float] = {}
         #: the line the code under test ran most often, where its count noted one
         self.hottest = ""
+        #: whether the code under test's run was stopped at :meth:`cap`
+        self.capped = False
 
     def probe(self, whose: str, name: str, *args: Any, **kwargs: Any) -> Any:
         """Probe ``name`` run by the code under test (``yours``) or the reference (``true``)."""
@@ -377,17 +381,40 @@ class _Work:
 
     def measured(self, whose: str, target: Any, args: list[Any], kwargs: dict[str, Any],
                  root_of: Any = None) -> Any:
-        """``target(*args, **kwargs)``'s result, run by ``whose`` side, counted and timed."""
+        """``target(*args, **kwargs)``'s result, run by ``whose`` side, counted and timed.
+        The code under test's run is stopped past :meth:`cap` (:class:`_OverCpu`)."""
+        cap = self.cap() if whose == "yours" else None
         with _cpu_time(self.subjects[whose], self.cpu, whose):
             result = self.probe(whose, "python_lines_and_result", target, args, kwargs,
-                                root_of=root_of, one_thread=True)
+                                root_of=root_of, one_thread=True,
+                                **({"cpu_cap": cap} if cap is not None else {}))
         if not isinstance(result, dict) or not {"lines", "result"} <= set(result):
             raise CheckFailure(f"internal: the line count at scale came back as "
                                f"{type(result)}")
         self.lines[whose] = int(result["lines"])
         if whose == "yours":
             self.hottest = _hottest(result.get("hottest"))
+            if cap is not None and result.get("cpu_capped") is True:
+                self.capped = True
+                raise _OverCpu
         return result["result"]
+
+    def cap(self) -> float | None:
+        """The CPU seconds past which the code under test's run at scale is stopped: a quarter
+        more than :meth:`problem` allows, so that a run stopped there is one it fails on the
+        CPU time the grader reads (more, from outside the worker, than the worker's own
+        timer counted). None before the reference's run is timed (or where it cannot be)."""
+        if "true" not in self.cpu:
+            return None
+        return 1.25 * max(AT_SCALE_CPU_FLOOR_S, AT_SCALE_CPU_RATIO * self.cpu["true"])
+
+    def stopped(self, what: str) -> str:
+        """Why a run stopped at :meth:`cap` fails: :meth:`problem`'s reason, or, where the
+        CPU time read from outside does not bear out the worker's word that it was stopped,
+        that the run gave no result (never a pass: nothing was compared)."""
+        return self.problem(what) or (
+            f"{what} gave no result (the process running your code said it was stopped for "
+            f"its CPU time, which the grader did not measure). {_WHY}")
 
     def problem(self, what: str) -> str:
         """Why the code under test did too much work at scale ("" where it did not): more
@@ -405,9 +432,14 @@ class _Work:
         allowed = max(AT_SCALE_CPU_FLOOR_S, AT_SCALE_CPU_RATIO * cpu["true"])
         if cpu["yours"] <= allowed:
             return ""
-        return (f"{what} took {cpu['yours']:.2f} s of CPU time where the reference's took "
-                f"{cpu['true']:.3f} s on the same numbers (at most {allowed:.2f} s is allowed "
-                f"here). " + _TOO_SLOW)
+        took = (f"was stopped after {cpu['yours']:.2f} s of CPU time" if self.capped
+                else f"took {cpu['yours']:.2f} s of CPU time")
+        return (f"{what} {took} where the reference's took {cpu['true']:.3f} s on the same "
+                f"numbers (at most {allowed:.2f} s is allowed here). " + _TOO_SLOW)
+
+
+class _OverCpu(Exception):
+    """The code under test's run at scale was stopped at :meth:`_Work.cap`."""
 
 
 @contextlib.contextmanager
@@ -472,7 +504,10 @@ def _function_problem(ctx: Context, reference: Any, module: str, name: str,
     sent = [send(a) for a in args.values()]
     target, work = ctx.function(module, name), _Work(ctx, reference)
     true = _reference_run(ctx, work, kept, lambda: work.measured("true", target, sent, {}))
-    yours = work.measured("yours", target, sent, {})
+    try:
+        yours = work.measured("yours", target, sent, {})
+    except _OverCpu:
+        return work.stopped(f"At scale ({count:,} numbers to differentiate) {name}()")
     if not isinstance(yours, (tuple, list)) or len(yours) != len(outputs):
         return (f"At scale ({count:,} numbers to differentiate) {name}() did not return "
                 f"({', '.join(outputs)}). {_WHY}")

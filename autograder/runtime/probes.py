@@ -21,6 +21,7 @@ import importlib.machinery
 import importlib.util
 import inspect
 import os
+import signal
 import sys
 import threading
 import types
@@ -716,7 +717,8 @@ def python_lines(func: Callable[..., Any], args: Sequence[Any],
 
 def python_lines_and_result(func: Callable[..., Any], args: Sequence[Any],
                             kwargs: dict[str, Any] | None = None, *,
-                            root_of: Any = None, one_thread: bool = False) -> dict[str, Any]:
+                            root_of: Any = None, one_thread: bool = False,
+                            cpu_cap: float | None = None) -> dict[str, Any]:
     """:func:`python_lines` and what the counted call returned (``lines``, ``result``): the
     grader compares that result with an uncounted run's on the same arguments
     (``builders.counted_lines``), so that code which notices the tracer and answers otherwise
@@ -725,10 +727,53 @@ def python_lines_and_result(func: Callable[..., Any], args: Sequence[Any],
     ``one_thread``: the native thread pools (BLAS, OpenMP: threadpoolctl) run one thread
     during the call, as at scale, where the grader measures the call's CPU time on both sides
     (:mod:`~nlpdojo_autograder.authoring.at_scale`): pool threads that spin while they wait
-    for work would count, more on a machine with more cores."""
-    with _threadpool_limits(limits=1) if one_thread else contextlib.nullcontext():
-        lines, result = _counted(func, args, kwargs, root_of)
+    for work would count, more on a machine with more cores.
+
+    ``cpu_cap``: CPU seconds past which the call is stopped (:class:`CpuCapReached`), the
+    grader having already read a verdict in them (too slow at scale); the reply then says
+    ``cpu_capped``, with the lines counted by then and no result. Only a saving: code that
+    catches the stop runs on as before, and the grader judges by the CPU time it reads from
+    outside the worker, never by this reply."""
+    try:
+        with (_threadpool_limits(limits=1) if one_thread else contextlib.nullcontext(),
+              _cpu_capped(cpu_cap)):
+            lines, result = _counted(func, args, kwargs, root_of)
+    except CpuCapReached as stopped:
+        return {"lines": stopped.lines, "result": None, "hottest": stopped.hottest,
+                "cpu_capped": True}
     return {"lines": lines, "result": result, "hottest": _HOTTEST[0]}
+
+
+class CpuCapReached(BaseException):
+    """Raised in the worker's main thread (``SIGPROF``) once a counted call has used its
+    ``cpu_cap`` (:func:`python_lines_and_result`): a ``BaseException``, so that the
+    submission's ``except Exception`` does not take it for its own. ``lines`` and ``hottest``:
+    the count by then (:func:`_counted`)."""
+
+    lines: int = 0
+    hottest: list[Any] | None = None
+
+
+@contextlib.contextmanager
+def _cpu_capped(seconds: float | None) -> Any:
+    """Stop the ``with`` block by :class:`CpuCapReached` once the process has used ``seconds``
+    of CPU time (``ITIMER_PROF``: user and system, every thread), where the block runs in the
+    main thread; elsewhere, or with no cap, nothing."""
+    if (not isinstance(seconds, (int, float)) or not seconds > 0
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise CpuCapReached
+
+    previous = signal.signal(signal.SIGPROF, stop)
+    signal.setitimer(signal.ITIMER_PROF, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
@@ -849,6 +894,9 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
             # (in a worker: the reference, counted in the grader, is trusted)
             if _THREADS_BEFORE_SUBMISSION is not None:
                 gc.collect()
+        except CpuCapReached as stopped:  # the count so far goes with it
+            stopped.lines, stopped.hottest = count, _hot_line(hot, root)
+            raise
         finally:
             if sys.gettrace() is not enter:
                 taken.append("replaced")
@@ -862,10 +910,16 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
             "against Python loops over the data) needs them counted: leave tracing alone")
     _no_threads_running("after")
     if hot:
-        (file, line), _ = max(hot.items(), key=lambda item: item[1])
-        _HOTTEST[0] = [file[len(root):] if file.startswith(root) else os.path.basename(file),
-                       line]
+        _HOTTEST[0] = _hot_line(hot, root)
     return count, result
+
+
+def _hot_line(hot: dict[tuple[str, int], int], root: str) -> list[Any] | None:
+    """The line noted most often in ``hot``, as ``[file within the course folder, line]``."""
+    if not hot:
+        return None
+    (file, line), _ = max(hot.items(), key=lambda item: item[1])
+    return [file[len(root):] if file.startswith(root) else os.path.basename(file), line]
 
 
 #: the lines a count runs before it notes which line each is (:func:`_counted`): far above

@@ -452,6 +452,96 @@ def test_cpu_time_at_scale_far_beyond_the_references_fails():
         _timed(2.6, 0.05)
 
 
+class _CappedWorker(_Worker):
+    """A worker that honours the CPU cap the grader sends with the run at scale: stopped at
+    it (``overshoot`` past it, as a signal waits for the native call under way), saying so;
+    or (``lies``) saying so at once, having spent ``spends``."""
+
+    def __init__(self, spends, overshoot=0.175, lies=False):
+        super().__init__(spends)
+        self.overshoot, self.lies, self.caps = overshoot, lies, []
+
+    def probe(self, name):
+        def run(*args, **kwargs):
+            if name != "python_lines_and_result":
+                return _answer(TRUE, name)
+            cap = kwargs.get("cpu_cap")
+            self.caps.append(cap)
+            if self.lies:
+                self.now += self.spends
+            elif cap is not None and self.spends > cap:
+                self.now += cap + self.overshoot
+            else:
+                self.now += self.spends
+                return _answer(TRUE, name)
+            return {"lines": 7, "result": None, "hottest": None, "cpu_capped": True}
+        return run
+
+
+def _capped(worker, true_s):
+    ctx = _ctx(TRUE, _TimedReference(TRUE, true_s))
+    ctx.subject, ctx.probe = worker, worker.probe
+    require_at_scale(ctx, "m", "Layer", _case(), _run)
+
+
+def test_a_run_at_scale_past_its_cpu_cap_is_stopped_and_fails_as_it_would_have():
+    """The code under test's run is sent with a cap a quarter above what it may use (the
+    reference's 0.05 s: 2.5 s allowed, 3.125 the cap), so a slow backward costs the grader
+    about 3 s, not its whole run (an attacker's forwards on bumps took 9.4 s at scale); the
+    verdict is the one the whole run would get, on the CPU time read from outside."""
+    worker = _CappedWorker(60.0)
+    with pytest.raises(CheckFailure, match=r"was stopped after 3\.30 s of CPU time where the "
+                                           r"reference's took 0\.050 s on the same numbers "
+                                           r"\(at most 2\.50 s is allowed here\)"):
+        _capped(worker, 0.05)
+    assert worker.caps == [pytest.approx(1.25 * 2.5)]
+    _capped(_CappedWorker(2.4), 0.05)  # under it: run whole, compared, passed
+
+
+def test_a_worker_that_says_it_was_stopped_without_the_cpu_time_gets_nothing():
+    """The reply's word that the run was stopped is not trusted: where the CPU time read from
+    outside does not bear it out, the run gave nothing to compare, and fails."""
+    with pytest.raises(CheckFailure, match="gave no result"):
+        _capped(_CappedWorker(0.1, lies=True), 0.05)
+
+
+#: a counted call in a fresh process (a signal needs the main thread, which a pytest-xdist
+#: worker's tests may not run in): one that spins, one that catches the stop and returns
+CAPPED_CALLS = """
+import json, time
+from nlpdojo_autograder.runtime.probes import python_lines_and_result
+
+def spin():
+    while True:
+        sum(range(1000))
+
+def stubborn():
+    try:
+        spin()
+    except BaseException:
+        return 42
+
+print(json.dumps([python_lines_and_result(f, [], {}, cpu_cap=0.3, one_thread=True)
+                  for f in (spin, stubborn)], default=str))
+"""
+
+
+def test_a_counted_call_is_stopped_at_its_cpu_cap_with_its_lines_so_far(tmp_path):
+    """The worker's side: past ``cpu_cap`` seconds of CPU a counted call is stopped, its reply
+    saying so with the lines counted by then; code that catches the stop runs on, its result
+    sent as ever (the cap only saves time: the grader judges by what it reads outside)."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", CAPPED_CALLS], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    spun, stubborn = json.loads(done.stdout)
+    assert spun["cpu_capped"] is True and spun["result"] is None and spun["lines"] > 100
+    assert "cpu_capped" not in stubborn and stubborn["result"] == 42
+
+
 def test_cpu_time_that_cannot_be_read_decides_nothing():
     _timed(100.0, 0.001, readable=False)  # a worker that cannot be read (no /proc): lines,
     # values and the limits of time and memory still stand
