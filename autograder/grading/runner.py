@@ -250,7 +250,7 @@ def run_checks(
             if hanging and limits.stop_at is not None:
                 cut_while = (f" (importing {', '.join(hanging)} took the time: a loop at the top "
                              "level of a module?)")
-        reruns: list[TrackedCache] = []  # (one cache shared by the checks run again)
+        rerun_cache: TrackedCache | None = None  # (one, shared by the checks run again)
 
         def attempt(check: Check, index: int, ran: Check, cache: TrackedCache) -> Outcome:
             """``check`` run as ``ran`` (what it swaps in), its outcome recorded."""
@@ -300,8 +300,8 @@ def run_checks(
                     # at once, so that its verdict comes in the topic's order (``skip``
                     # settles its question, ``--time-limit`` cuts the checks after it), in a
                     # cache of the checks run again (nothing the first run computed is read)
-                    if not reruns:
-                        reruns.append(TrackedCache())
+                    if rerun_cache is None:
+                        rerun_cache = TrackedCache()
                     if on_start is not None:
                         on_start(check)
                     if limits.stop_at is not None and time.monotonic() >= limits.stop_at:
@@ -310,7 +310,7 @@ def run_checks(
                             f"{_time_limit_text(limits)} ran out before it could be")
                     else:
                         outcomes[check.id] = attempt(check, len(checks) + index, check,
-                                                     reruns[0])
+                                                     rerun_cache)
                 if (outcomes[check.id].status == "timeout" and check.shares
                         and isinstance(subject, RemoteSubject)):
                     timed_out_shares[check.shares] = (check, _where_of(outcomes[check.id]))

@@ -754,19 +754,40 @@ class CpuCapReached(BaseException):
     hottest: list[Any] | None = None
 
 
+#: how much more CPU time a stop waits where it fell in this module's own code (below)
+_STOP_DEFERRED_S = 0.002
+#: whether the running cap's stop was raised (:func:`_counted` takes whatever then ends the
+#: count for it: the stop, or what CPython turned it into)
+_CAP_RAISED = [False]
+
+
 @contextlib.contextmanager
 def _cpu_capped(seconds: float | None) -> Any:
     """Stop the ``with`` block by :class:`CpuCapReached` once the process has used ``seconds``
     of CPU time (``ITIMER_PROF``: user and system, every thread), where the block runs in the
-    main thread; elsewhere, or with no cap, nothing."""
+    main thread; elsewhere, or with no cap, nothing.
+
+    The stop is raised in the code under test (or the libraries it calls), never in this
+    module's own: raised inside the line counter's tracer it made CPython drop the tracer,
+    whose audit event (``sys.settrace``) the worker refuses, so a ``PermissionError`` about
+    reaching the interpreter replaced it (a trial's Python loop, 1 stop in 10); raised in
+    :func:`_counted`'s ``finally`` it could leave the tracer in place. There it waits
+    :data:`_STOP_DEFERRED_S` of CPU time more, until the code under test runs again; and
+    whatever ends the count once it was raised is taken for it (CPython checks for signals on
+    the way into the tracer too, where the interrupted frame is still the code under test's)."""
     if (not isinstance(seconds, (int, float)) or not seconds > 0
             or threading.current_thread() is not threading.main_thread()):
         yield
         return
 
     def stop(signum: int, frame: Any) -> None:
+        if frame is not None and frame.f_code.co_filename == __file__:
+            signal.setitimer(signal.ITIMER_PROF, _STOP_DEFERRED_S)
+            return
+        _CAP_RAISED[0] = True
         raise CpuCapReached
 
+    _CAP_RAISED[0] = False
     previous = signal.signal(signal.SIGPROF, stop)
     signal.setitimer(signal.ITIMER_PROF, float(seconds))
     try:
@@ -774,6 +795,7 @@ def _cpu_capped(seconds: float | None) -> Any:
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)
+        _CAP_RAISED[0] = False  # (a later count without a cap takes nothing for a stop)
 
 
 def forward_backward_lines(cls: Callable[..., Any], args: Sequence[Any],
@@ -894,9 +916,15 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
             # (in a worker: the reference, counted in the grader, is trusted)
             if _THREADS_BEFORE_SUBMISSION is not None:
                 gc.collect()
-        except CpuCapReached as stopped:  # the count so far goes with it
+        except BaseException as ended:
+            if not (isinstance(ended, CpuCapReached) or _CAP_RAISED[0]):
+                raise
+            # the cap's stop, or what it turned into (raised on the way into the tracer,
+            # CPython drops the tracer, whose audit event the worker refuses: PermissionError);
+            # the count so far goes with it
+            stopped = ended if isinstance(ended, CpuCapReached) else CpuCapReached()
             stopped.lines, stopped.hottest = count, _hot_line(hot, root)
-            raise
+            raise stopped from None
         finally:
             if sys.gettrace() is not enter:
                 taken.append("replaced")
