@@ -406,7 +406,12 @@ class _Work:
         timer counted). None before the reference's run is timed (or where it cannot be)."""
         if "true" not in self.cpu:
             return None
-        return 1.25 * max(AT_SCALE_CPU_FLOOR_S, AT_SCALE_CPU_RATIO * self.cpu["true"])
+        return 1.25 * self.allowed()
+
+    def allowed(self) -> float:
+        """The CPU seconds the code under test may use at scale: :data:`AT_SCALE_CPU_RATIO`
+        times the reference's, and never less than :data:`AT_SCALE_CPU_FLOOR_S`."""
+        return max(AT_SCALE_CPU_FLOOR_S, AT_SCALE_CPU_RATIO * self.cpu["true"])
 
     def stopped(self, what: str) -> str:
         """Why a run stopped at :meth:`cap` fails: :meth:`problem`'s reason, or, where the
@@ -429,7 +434,7 @@ class _Work:
                     "sizes. " + _LOOPED)
         if "yours" not in cpu or "true" not in cpu:
             return ""  # not measured (no /proc): the lines, values and limits still stand
-        allowed = max(AT_SCALE_CPU_FLOOR_S, AT_SCALE_CPU_RATIO * cpu["true"])
+        allowed = self.allowed()
         if cpu["yours"] <= allowed:
             return ""
         took = (f"was stopped after {cpu['yours']:.2f} s of CPU time" if self.capped

@@ -328,7 +328,7 @@ def grade_exercise(exercise: Exercise, topic_folder: Path | None,
     expected: dict[str, Outcome | str] = {}
     deferred: set[str] = set()
     if topic_folder is not None:
-        deferred = (deferred_expected(exercise, to_run, topic_folder, stub_lines or stubs_left)
+        deferred = (deferred_expected(exercise, to_run, topic_folder, stub_lines)
                     if reference else set())
         expected = _expected(exercise, [c for c in to_run if c.id not in deferred], options,
                              reference, qf, None,
@@ -463,7 +463,7 @@ def passed_questions(results: Iterable[ExerciseResult]) -> set[str]:
 
 def presumed_elsewhere(exercise: Exercise, folder: Path, options: GradeOptions,
                        graded: Iterable[str],
-                       stub_lines: Callable[[Path, str | None], set[str]] = None,  # type: ignore[assignment]
+                       stub_lines: Callable[[Path, str | None], set[str]] | None = None,
                        ) -> set[str]:
     """The questions of other topics that ``exercise``'s checks require, that this grading
     does not grade (``graded``: the topics graded before it), and whose code the submission
@@ -483,13 +483,13 @@ def presumed_elsewhere(exercise: Exercise, folder: Path, options: GradeOptions,
     wanted = {q for check in select_checks(exercise, options, reference=True)
               for q in swap_in(exercise, check)
               if q.partition(".")[0] not in graded | {exercise.name}}
-    stub_lines = stub_lines or stubs_left
-    stubbed = stub_lines(folder.parent / LIBRARY, None)
+    read = stub_lines or stubs_left
+    stubbed = read(folder.parent / LIBRARY, None)
     found: set[str] = set()
     for topic in {q.partition(".")[0] for q in wanted}:
         where = folder.parent / topic  # (a topic folder of the submission, if it has one)
         functions = question_functions(get_exercise(topic))
-        left = stubbed | stub_lines(where, topic)
+        left = stubbed | read(where, topic)
         for question in (q for q in wanted if q.partition(".")[0] == topic):
             modules = [module for module, _ in functions.get(question, [])]
             in_library = bool(modules) and all(m.startswith(f"..{LIBRARY}.") for m in modules)
@@ -504,8 +504,7 @@ def full_marks(result: CheckResult) -> bool:
 
 
 def deferred_expected(exercise: Exercise, checks: list[Check], topic_folder: Path,
-                      stub_lines: Callable[[Path, str | None], set[str]] = None,  # type: ignore[assignment]
-                      ) -> set[str]:
+                      stub_lines: Callable[[Path, str | None], set[str]] | None = None) -> set[str]:
     """The checks of a submission whose expected outcomes wait until it completes them: their
     question, or for an integrative one any of its topic's or an earlier topic's, still holds
     its released stub line (:func:`stubs_left`, the topic's files and the course library's),
@@ -513,9 +512,8 @@ def deferred_expected(exercise: Exercise, checks: list[Check], topic_folder: Pat
     reference need not run for them (a stubbed training question trained the reference for
     nothing). A guess that orders work, never a verdict: a deferred check that completes after
     all (the stub line kept in a comment) gets its expected outcome computed then."""
-    stub_lines = stub_lines or stubs_left
-    stubs = (stub_lines(topic_folder, exercise.name)
-             | stub_lines(topic_folder.parent / LIBRARY, None))
+    read = stub_lines or stubs_left
+    stubs = read(topic_folder, exercise.name) | read(topic_folder.parent / LIBRARY, None)
     if not stubs:
         return set()
     # an integrative question trains the submission's whole pipeline (nothing is swapped in,

@@ -937,8 +937,7 @@ def _counted(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
             "runs; the rule that backward derives gradients with the chain rule (and the one "
             "against Python loops over the data) needs them counted: leave tracing alone")
     _no_threads_running("after")
-    if hot:
-        _HOTTEST[0] = _hot_line(hot, root)
+    _HOTTEST[0] = _hot_line(hot, root)
     return count, result
 
 
