@@ -44,6 +44,49 @@ def test_outcomes_come_back_exactly_and_only_completed_ones_are_kept(tmp_path):
     assert oct((tmp_path / "t").stat().st_mode & 0o777) == "0o700"
 
 
+def test_arrays_of_every_kept_dtype_come_back_exactly_and_writable(tmp_path):
+    """The arrays file holds each array's bytes where the JSON says: every dtype a check
+    returns (floats, ints, booleans, complex, fixed-width strings, empty and non-contiguous
+    arrays) comes back equal, of its dtype and shape, and writable as a fresh array is."""
+    store = expected.ExpectedStore(tmp_path)
+    rng = np.random.default_rng(1)
+    arrays = {"f64": rng.standard_normal((3, 4)),
+              "f32": rng.standard_normal(5).astype(np.float32), "i64": np.arange(7),
+              "i8": np.arange(3, dtype=np.int8), "bool": np.array([True, False]),
+              "c128": np.array([1 + 2j, -3j]), "words": np.array(["the", "cat"]),
+              "bytes": np.array([b"ab", b"c"]), "empty": np.zeros((0, 3)),
+              "scalar": np.array(2.5), "strided": rng.standard_normal((4, 6))[::2, ::3],
+              "big_endian": np.arange(4, dtype=">i4")}
+    store.save("t", "k", {"q.values": _outcome(**arrays)})
+    back = store.load("t", "k")["q.values"].arrays
+    assert set(back) == set(arrays)
+    for name, value in arrays.items():
+        got = back[name]
+        assert got.dtype == value.dtype and got.shape == value.shape, name
+        assert np.array_equal(got, value), name
+    back["f64"][0, 0] = 7.0  # writable, as the arrays a fresh reference run returns
+    assert back["f64"][0, 0] == 7.0
+
+
+def test_an_entry_with_an_array_of_objects_is_not_kept_and_a_forged_place_is_a_miss(tmp_path):
+    """Objects are never stored (they would need pickle): such an entry is not kept, as a
+    store that cannot be written is skipped. A place the JSON gives outside the arrays file,
+    or an object dtype written into it by hand, is a miss, not an error or a pickle."""
+    store = expected.ExpectedStore(tmp_path)
+    store.save("t", "objects", {"q.a": _outcome(out=np.array([{}, None], dtype=object))})
+    assert store.load("t", "objects") == {} and not (tmp_path / "t" / "objects").exists()
+    store.save("t", "k", {"q.a": _outcome(out=np.ones(4))})
+    listing = tmp_path / "t" / "k" / "outcomes.json"
+    good = json.loads(listing.read_text())
+    assert store.load("t", "k")["q.a"].arrays["out"].tolist() == [1.0] * 4
+    for forged in (["<f8", [5], 0], ["<f8", [4], 8], ["<f8", [4], -8], ["|O", [1], 0],
+                   ["<f8", [-4], 0], ["<f8", [4.0], 0], ["not a dtype", [4], 0]):
+        entry = json.loads(json.dumps(good))
+        entry["checks"]["q.a"]["arrays"]["out"] = forged
+        listing.write_text(json.dumps(entry))
+        assert store.load("t", "k") == {}, forged
+
+
 def test_an_unreadable_entry_is_a_miss_and_old_entries_are_dropped(tmp_path):
     store = expected.ExpectedStore(tmp_path)
     store.save("t", "k", {"a.b": _outcome(out=np.ones(3))})

@@ -293,15 +293,15 @@ def test_an_entry_missing_its_arrays_is_a_miss(tmp_path):
                                          arrays={"out": np.ones(3)}),
                           "q.b": Outcome(status="ok", scalars={"y": 2.0}, arrays={})})
     assert set(store.load("t", "k")) == {"q.a", "q.b"}
-    npz = tmp_path / "t" / "k" / "arrays.npz"
-    data = npz.read_bytes()
-    npz.write_bytes(data[: len(data) // 2])
+    stored = tmp_path / "t" / "k" / expected.ARRAYS_FILE
+    data = stored.read_bytes()
+    stored.write_bytes(data[: len(data) // 2])
     assert store.load("t", "k") == {}
-    npz.unlink()
+    stored.unlink()
     assert store.load("t", "k") == {}
     # an entry of scalars only needs no arrays file
     store.save("t", "s", {"q.b": Outcome(status="ok", scalars={"y": 2.0}, arrays={})})
-    assert not (tmp_path / "t" / "s" / "arrays.npz").exists() and store.load("t", "s")
+    assert not (tmp_path / "t" / "s" / expected.ARRAYS_FILE).exists() and store.load("t", "s")
 
 
 def test_prepare_and_clear_print_json_for_scripts_and_never_the_seed(toy, tmp_path):
