@@ -140,8 +140,29 @@ def exercise_table(ex: ExerciseResult, *, summary: bool = False) -> RenderableTy
 CHECK_MIN_WIDTH = 24
 
 
+def none_graded(ex: ExerciseResult) -> str | None:
+    """The one message of an exercise none of whose checks ran (its folder missing from the
+    submission: every check an error with that message), or None. The default table says it
+    once for the topic (``grade`` of an empty folder printed it for 44 checks of one topic,
+    "the same as ..." for 32 of them); ``-v`` and the JSON report keep every check."""
+    messages = {c.message for c in ex.checks}
+    if (ex.error is None or len(messages) != 1
+            or any(c.status != "error" for c in ex.checks)):
+        return None
+    return messages.pop()
+
+
+def _none_graded_lines(ex: ExerciseResult, message: str) -> RenderableType:
+    return Group(Text(f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}",
+                      style="italic"),
+                 Text(visible_text(f"{ex.name}: {message} (none of its {len(ex.checks)} "
+                                   "checks ran)"), style="bold red"))
+
+
 def _exercise_table(ex: ExerciseResult, *, summary: bool = False) -> RenderableType:
     title = f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}"
+    if summary and (message := none_graded(ex)) is not None:
+        return _none_graded_lines(ex, message)
     error = Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red") if ex.error else None
     if not ex.checks:
         heading = Text(title, style="italic")
@@ -260,6 +281,8 @@ def exercise_list(ex: ExerciseResult, *, summary: bool = False) -> RenderableTyp
 
 
 def _exercise_list(ex: ExerciseResult, *, summary: bool = False) -> RenderableType:
+    if summary and (message := none_graded(ex)) is not None:
+        return _none_graded_lines(ex, message)
     parts: list[RenderableType] = [
         Text(f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}", style="italic")]
     if ex.error:

@@ -109,6 +109,25 @@ def test_a_checks_strict_pass_asks_the_reference_nothing_its_first_pass_asked(
     assert with_strict["call_backs"] == without["call_backs"] > 0
 
 
+def test_an_empty_submission_folder_is_told_once_per_topic(tmp_path):
+    """``grade`` of a folder that holds none of the topics (a student's wrong path): a line
+    per topic saying what the folder must hold, not a row per check; exit 1, every check in
+    the JSON report, each an error worth 0."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "r.json"
+    result = grade("word_vectors", "neural_networks", "--submission", str(empty))
+    assert result.exit_code == 1, result.output
+    said = "".join(result.output.split())  # (wrapped at the console's width, anywhere)
+    for topic in ("word_vectors", "neural_networks"):
+        told = f"no folder {empty / topic}: the submission must contain {topic}/"
+        assert said.count("".join(told.split())) == 1, result.output
+    assert said.count("(noneofits") == 2 and "thesameas" not in said
+    grade("word_vectors", "--submission", str(empty), "--format", "json", "--output", str(out))
+    checks = json.loads(out.read_text())["exercises"][0]["checks"]
+    assert len(checks) > 20 and {(c["status"], c["score"]) for c in checks} == {("error", 0)}
+
+
 def test_stubs_exit_one_and_fail_under(toy, make_submission):
     folder = make_submission(stub=True)
     result = grade("toy", "--submission", str(folder / ""))

@@ -140,6 +140,33 @@ def test_an_error_every_check_of_a_question_raises_is_shown_once(result, make_ch
     assert "h differs" in text
 
 
+def test_a_topic_none_of_whose_checks_ran_is_said_once(result, make_check):
+    """A topic folder missing from the submission: every check an error with one message.
+    The default table says it once for the topic (it printed it for every question, "the same
+    as" for the rest of each); -v and the narrow list's -v keep every check. A topic whose
+    checks did run, all failing with one message, keeps its rows."""
+    missing = ("no folder /s/word_vectors: the submission must contain word_vectors/ laid out "
+               "like exercises/word_vectors/")
+    ex = result.exercises[0]
+    ex.error = "missing folder /s/word_vectors"
+    ex.checks = [make_check(f"q{i}.values", "error", 0, 1, missing, title=f"check {i}")
+                 for i in range(6)]
+    summary = TableReporter("summary").render(result)
+    assert summary.count("no folder /s/word_vectors") == 1, summary
+    assert "(none of its 6 checks ran)" in summary and "the same as" not in summary
+    assert "check 3" not in summary and "┃ Question" in summary  # the other exercise's table
+    verbose = TableReporter("verbose").render(result)
+    assert verbose.count("no folder /s/word_vectors") == 6 and "check 3" in verbose
+    narrow = io.StringIO()
+    TableReporter("summary").print_to(Console(file=narrow, width=80, color_system=None), result)
+    assert narrow.getvalue().count("(none of its 6 checks ran)") == 1
+    # checks that ran and failed alike, or no exercise-wide error: every row as before
+    ex.checks[0].status = "failed"
+    assert "none of its" not in TableReporter("summary").render(result)
+    ex.checks[0].status, ex.error = "error", None
+    assert "none of its" not in TableReporter("summary").render(result)
+
+
 def _solved(build_result):
     """A result whose first question passed every check, the others as they are."""
     result = build_result()
