@@ -74,25 +74,14 @@ def similarity_command(
     out_dir = output if output is not None else _cohort_folder(submissions)
     if out_dir.exists() and not out_dir.is_dir():
         raise SimilarityError(f"--output {out_dir} is a file: give a folder")
-    # the folders check_writable makes to try a file there: taken away again where the
-    # command is refused (a misspelt submissions folder left an empty "<name>-results")
-    made = [p for p in (out_dir.absolute(), *out_dir.absolute().parents) if not p.exists()]
-    check_writable(out_dir, folder=True)
-    try:
-        with tempfile.TemporaryDirectory(prefix="nlpdojo-past-cohorts-") as tmp:
-            past = [_past_cohort(path, Path(tmp)) for path in reference_course or ()]
-            report = compare_cohort(submissions, solutions or _solutions(), topic or None,
-                                    references=[*(reference or ()), *past],
-                                    threshold=threshold, min_size=min_size, exclude=[out_dir])
-            data = report_data(report, top)
-            page = render_similarity(report, top)  # both made before either is written
-    except BaseException:
-        for folder in made:  # deepest first; one that something was put in stays
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
+    check_writable(out_dir, folder=True)  # (it leaves no folder it made behind)
+    with tempfile.TemporaryDirectory(prefix="nlpdojo-past-cohorts-") as tmp:
+        past = [_past_cohort(path, Path(tmp)) for path in reference_course or ()]
+        report = compare_cohort(submissions, solutions or _solutions(), topic or None,
+                                references=[*(reference or ()), *past],
+                                threshold=threshold, min_size=min_size, exclude=[out_dir])
+        data = report_data(report, top)
+        page = render_similarity(report, top)  # both made before either is written
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / SIMILARITY_JSON, json.dumps(data, indent=2) + "\n")
     atomic_write_text(out_dir / SIMILARITY_HTML, page)

@@ -38,7 +38,9 @@ def report_path(output: str | Path, fmt: str) -> Path:
 def check_writable(path: Path, *, folder: bool = False) -> None:
     """Fail now, with a clear :class:`ReportError`, if a report could not be written at ``path``
     (a file; ``folder=True``: a folder that will receive reports). Creates the missing parent
-    folders (the folder itself with ``folder=True``) and tries a temporary file there."""
+    folders (the folder itself with ``folder=True``), tries a temporary file there, and takes
+    away again the folders it made: a command refused after the check (a misspelt submission
+    folder) leaves nothing behind, and the report's writer makes them when it writes."""
     path = Path(os.path.abspath(path))
     too_long = [part for part in path.parts if len(os.fsencode(part)) > _name_max(None)]
     if too_long:
@@ -65,6 +67,7 @@ def check_writable(path: Path, *, folder: bool = False) -> None:
         if len(os.fsencode(part)) > name_max:
             raise ReportError(f"cannot write to {path}: the name {part[:40]}... is longer than "
                               f"the {name_max} bytes the file system allows")
+    made = [p for p in (where, *where.parents) if not p.exists()]  # deepest first
     try:
         where.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=where, prefix=".nlpdojo-", suffix=".tmp")
@@ -73,6 +76,12 @@ def check_writable(path: Path, *, folder: bool = False) -> None:
     except OSError as exc:
         raise ReportError(f"cannot create files in {where}: {exc.strerror or exc} (check the "
                           "path and its permissions)") from exc
+    finally:
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:  # one that something else put a file in meanwhile stays
+                break
 
 
 def _name_max(folder: Path | None) -> int:
@@ -152,5 +161,7 @@ def write_report(
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically; a report it replaces keeps its mode."""
+    """Write ``text`` (UTF-8) to ``path`` atomically, its missing folders made; a report it
+    replaces keeps its mode."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, text, keep_mode=True)

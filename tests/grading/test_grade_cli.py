@@ -124,6 +124,12 @@ def test_an_empty_submission_folder_is_told_once_per_topic(tmp_path):
         assert said.count("".join(told.split())) == 1, result.output
     assert said.count("(noneofits") == 2 and "thesameas" not in said
     grade("word_vectors", "--submission", str(empty), "--format", "json", "--output", str(out))
+    # a submission folder that is not there: refused, and the --output's folders it would
+    # have written to are not left behind
+    refused = grade("word_vectors", "--submission", str(tmp_path / "nowhere"), "--output",
+                    str(tmp_path / "reports" / "r.json"))
+    assert refused.exit_code != 0 and "does not exist" in refused.output
+    assert not (tmp_path / "reports").exists()
     checks = json.loads(out.read_text())["exercises"][0]["checks"]
     assert len(checks) > 20 and {(c["status"], c["score"]) for c in checks} == {("error", 0)}
 

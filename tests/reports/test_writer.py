@@ -12,6 +12,7 @@ from nlpdojo_autograder.grading.results import GradingResult
 from nlpdojo_reports import ReportError, write_report
 from nlpdojo_reports.json_report import JsonReporter
 from nlpdojo_reports.junit import JUnitReporter
+from nlpdojo_reports.writer import atomic_write_text, check_writable
 
 
 def test_writes_file_creating_parents(result, tmp_path):
@@ -72,3 +73,23 @@ def test_failed_replace_leaves_no_partial_file(result, tmp_path, monkeypatch):
         write_report(result, "json", out)
     assert not out.exists()
     assert os.listdir(out.parent) == []  # the temporary file was removed
+
+
+def test_the_check_before_grading_leaves_no_folder_it_made(tmp_path):
+    """``check_writable`` tries a file where the report will go, in the folders it must make
+    for that, and takes them away again: a command refused after the check (a misspelt
+    submission folder) left an empty folder tree behind. The report's writer makes them."""
+    target = tmp_path / "a" / "b" / "report.json"
+    check_writable(target)
+    assert not (tmp_path / "a").exists()
+    check_writable(tmp_path / "c" / "reports", folder=True)
+    assert not (tmp_path / "c").exists()
+    (tmp_path / "kept").mkdir()  # a folder that was there stays, and so does what it holds
+    (tmp_path / "kept" / "old.txt").write_text("x")
+    check_writable(tmp_path / "kept" / "new" / "r.json")
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["old.txt"]
+    atomic_write_text(target, "{}")
+    assert target.read_text() == "{}"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ReportError, match="is a file, not a folder"):
+        check_writable(tmp_path / "file" / "r.json")
