@@ -16,7 +16,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -893,18 +893,21 @@ def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
                 snap = take_snapshot(submission, Path(tmp) / "submission")
                 snap = _with_sibling_library(snap, submission, topics, Path(tmp))
                 heard.sha256 = snap.sha256  # (what a stopped grading's result says)
-            root = (unwrapped(snap.path, topics, loose=len(topics) == 1)
+            others = frozenset(exercise_names()) - set(topics)  # (folders not to take)
+            root = (unwrapped(snap.path, topics, loose=len(topics) == 1, others=others)
                     if snap is not None else None)
             for topic in topics:
                 exercise = get_exercise(topic)
                 folder = None
                 if root is not None:  # (a submission's snapshot)
                     folder = topic_folder(root, topic, single=len(topics) == 1,
-                                          name=submission.name)
+                                          name=submission.name, others=others)
                     if folder is None:
-                        results.append(_missing_folder(exercise, submission / topic, options,
-                                                       library=submission.name == LIBRARY,
-                                                       near=_named_alike(root, topic)))
+                        results.append(_missing_folder(
+                            exercise, submission / topic, options,
+                            library=submission.name == LIBRARY,
+                            near=_named_alike(root, topic),
+                            other=_other_topics_folder(submission, root, others)))
                         continue
                     loose = _loose_beside(root, folder, len(topics) == 1)
                     if loose:
@@ -1111,7 +1114,9 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
              and submission.name != LIBRARY)
     files = unwrapped(snap.path, topics, loose=True) if alone else snap.path  # hw1/*.py too
     inside = files / LIBRARY
-    if alone and inside.is_dir():
+    # (a folder holding the topic's folder and library/ is a checkout, as it should be: a
+    # folder holding exercises/ made it the topic's files, its library moved away from them)
+    if alone and inside.is_dir() and not (files / topics[0]).is_dir():
         # the topic's files with library/ among them (an upload to Gradescope): the library
         # goes beside the topic's folder, where the topic's `from ..library` finds it
         opened = [d for d in (files, files.parent) if d != tmp]  # the snapshot's: read-only
@@ -1143,16 +1148,28 @@ def graded_content_sha256(submission: Path, topics: list[str]) -> str:
 
 
 def topic_folder(submission: Path, topic: str, *, single: bool,
-                 name: str = "") -> Path | None:
+                 name: str = "", others: Collection[str] = ()) -> Path | None:
     """Where ``topic``'s modules are in a submission: ``<submission>/<topic>/``, or, when only
     one topic is graded, the submission folder itself if it holds Python files (a student who
     uploaded the files of the topic, as on Gradescope), unless the folder submitted (``name``:
-    its own name, the snapshot's is not) is the course library's."""
+    its own name, the snapshot's is not) is the course library's or another topic's
+    (``others``: ``grade word_vectors.softmax`` run inside ``exercises/neural_networks`` said
+    "softmax.py is missing from the submission")."""
     if (submission / topic).is_dir():
         return submission / topic
-    if single and name != LIBRARY and any(submission.glob("*.py")):
+    if single and name != LIBRARY and name not in others and any(submission.glob("*.py")):
         return submission
     return None
+
+
+def _other_topics_folder(submission: Path, root: Path, others: Collection[str]) -> str | None:
+    """The other topic whose folder was submitted for this one (the folder itself, or the one
+    folder inside it), or None."""
+    if submission.name in others:
+        return submission.name
+    inner = [p.name for p in root.iterdir() if p.is_dir() and p.name != LIBRARY
+             and not p.name.startswith((".", "__"))] if root.is_dir() else []
+    return inner[0] if len(inner) == 1 and inner[0] in others else None
 
 
 def _named_alike(root: Path, topic: str) -> tuple[str, ...]:
@@ -1174,16 +1191,21 @@ def _loose_beside(root: Path, folder: Path, single: bool) -> list[str]:
 
 
 def _missing_folder(exercise: Exercise, folder: Path, options: GradeOptions, *,
-                    library: bool = False, near: tuple[str, ...] = ()) -> ExerciseResult:
+                    library: bool = False, near: tuple[str, ...] = (),
+                    other: str | None = None) -> ExerciseResult:
     """Every check an error worth 0: the submission has no folder of the topic (``library``:
     the folder given is the course library's, which a student may take for the topic's;
-    ``near``: folders named as the topic but for case)."""
+    ``near``: folders named as the topic but for case; ``other``: another topic's folder is
+    what the submission holds)."""
     reference = has_reference(exercise, options)
     message = (f"no folder {folder}: the submission must contain {exercise.name}/ laid out "
                f"like exercises/{exercise.name}/")
     if near:
         message += (f" ({', '.join(n + '/' for n in near)} is there: folder names are "
                     f"case-sensitive; name it {exercise.name}/)")
+    if other is not None:
+        message += (f" ({other}/ is the folder of another topic, {other}: give the folder "
+                    f"that holds {exercise.name}/, or {exercise.name}/ itself)")
     if library:
         message = (f"{folder.parent} is the course library's folder, not {exercise.name}'s: "
                    f"give the folder that holds both library/ and {exercise.name}/ (grade "

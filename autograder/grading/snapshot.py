@@ -27,6 +27,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,13 +234,15 @@ def _walk(root: Path, shown_as: Path) -> tuple[list[Path], list[str]]:
     return sorted(found), sorted(skipped)
 
 
-def unwrapped(root: Path, topics: list[str], *, loose: bool = False) -> Path:
+def unwrapped(root: Path, topics: list[str], *, loose: bool = False,
+              others: Collection[str] = ()) -> Path:
     """Where a submission's topic folders are: ``root``, or the one folder inside it that holds
     one where ``root`` holds neither a topic folder nor a Python file (a zip of the checkout's
     folder, ``hw1/word_vectors/...``, as students upload to Gradescope: every check said
     "missing folder"); with ``loose`` (one topic graded, whose files may be loose) also the one
-    folder that holds Python files (``hw1/softmax.py``...). The course library's folder is
-    never taken, nor counted.
+    folder that holds Python files (``hw1/softmax.py``...), unless it is named as one of
+    ``others`` (another topic's folder: its files are not this topic's). The course library's
+    folder is never taken, nor counted.
     Hidden folders and those a zip tool adds (``__MACOSX``) are not counted; links are not
     followed."""
     def real_dir(path: Path) -> bool:
@@ -251,7 +254,8 @@ def unwrapped(root: Path, topics: list[str], *, loose: bool = False) -> Path:
     inner = [p for p in root.iterdir() if real_dir(p) and p.name != LIBRARY
              and not p.name.startswith((".", "__"))]
     if len(inner) == 1 and (any(real_dir(inner[0] / t) for t in topics)
-                            or loose and any(inner[0].glob("*.py"))):
+                            or loose and inner[0].name not in others
+                            and any(inner[0].glob("*.py"))):
         return inner[0]
     return root
 

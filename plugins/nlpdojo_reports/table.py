@@ -155,8 +155,9 @@ def none_graded(ex: ExerciseResult) -> str | None:
 def _none_graded_lines(ex: ExerciseResult, message: str) -> RenderableType:
     return Group(Text(f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}",
                       style="italic"),
-                 Text(visible_text(f"{ex.name}: {message} (none of its {len(ex.checks)} "
-                                   "checks ran)"), style="bold red"))
+                 Text(visible_text(f"{ex.name}: {message} " + (
+                     f"(none of its {len(ex.checks)} checks ran)" if len(ex.checks) > 1
+                     else "(its one check did not run)")), style="bold red"))
 
 
 def _exercise_table(ex: ExerciseResult, *, summary: bool = False) -> RenderableType:

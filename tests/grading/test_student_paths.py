@@ -266,3 +266,43 @@ def test_a_notebook_saved_after_the_modules_is_pointed_to(toy, make_submission, 
     os.utime(notebook, (900_000_000, 900_000_000))
     said = " ".join(grade("toy", "-s", str(topic.parent)).output.split())
     assert "was saved after" not in said, said
+
+
+def test_a_folder_that_holds_the_checkout_is_graded_on_its_library(tmp_path):
+    """``--submission hw`` where ``hw/exercises/`` holds the course (a folder one level too
+    high), one question graded: the checkout was taken for the topic's loose files with
+    ``library/`` among them, the library moved away from the topic's folder, and the right
+    code scored 0 with "there is no library/ in your submission"."""
+    from nlpdojo_autograder.grading.grade import GradeOptions
+    from nlpdojo_autograder.grading.grade import grade as grade_api
+    from tests.grading.courses import edited_course
+
+    edited_course(tmp_path / "hw" / "exercises", ("library", "neural_networks"))
+    options = GradeOptions(questions=frozenset({"neural_networks.window_classifier"}))
+    result = grade_api(["neural_networks"], submission=tmp_path / "hw", options=options,
+                       replay_options={})
+    checks = result.exercises[0].checks
+    assert checks and all(c.score == c.max_score for c in checks), [
+        (c.id, c.message) for c in checks]
+
+
+def test_another_topics_folder_is_not_graded_as_the_topic_named(tmp_path):
+    """One question graded on a folder that is another topic's (``grade word_vectors.softmax``
+    inside ``exercises/neural_networks``), or holds only another topic's folder: its files
+    were taken for the topic's loose files ("softmax.py is missing from the submission").
+    Now every check says which topic's folder it is and what to give."""
+    from nlpdojo_autograder.grading.grade import GradeOptions
+    from nlpdojo_autograder.grading.grade import grade as grade_api
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "exercises", ("library", "neural_networks"))
+    options = GradeOptions(questions=frozenset({"word_vectors.softmax"}))
+    for submission in (course / "neural_networks", course):
+        result = grade_api(["word_vectors"], submission=submission, options=options,
+                           replay_options={})
+        checks = result.exercises[0].checks
+        assert checks and all(c.status == "error" and c.score == 0 for c in checks)
+        message = checks[0].message
+        assert ("neural_networks/ is the folder of another topic, neural_networks: give the "
+                "folder that holds word_vectors/") in message, message
+        assert "missing from the submission" not in message
