@@ -1153,8 +1153,8 @@ def topic_folder(submission: Path, topic: str, *, single: bool,
     one topic is graded, the submission folder itself if it holds Python files (a student who
     uploaded the files of the topic, as on Gradescope), unless the folder submitted (``name``:
     its own name, the snapshot's is not) is the course library's or another topic's
-    (``others``: ``grade word_vectors.softmax`` run inside ``exercises/neural_networks`` said
-    "softmax.py is missing from the submission")."""
+    (``others``: a question graded inside another topic's folder said "<module>.py is missing
+    from the submission")."""
     if (submission / topic).is_dir():
         return submission / topic
     if single and name != LIBRARY and name not in others and any(submission.glob("*.py")):
