@@ -82,7 +82,6 @@ def similarity_command(
                                 threshold=threshold, min_size=min_size, exclude=[out_dir])
         data = report_data(report, top)
         page = render_similarity(report, top)  # both made before either is written
-    out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / SIMILARITY_JSON, json.dumps(data, indent=2) + "\n")
     atomic_write_text(out_dir / SIMILARITY_HTML, page)
     linked = relink_dashboard(out_dir)

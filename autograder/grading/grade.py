@@ -48,8 +48,8 @@ from nlpdojo_autograder.grading.runner import (
     read_outcome,
     run_checks,
 )
+from nlpdojo_autograder.grading.snapshot import inner_folders, take_snapshot, unwrapped
 from nlpdojo_autograder.grading.snapshot import remove as remove_snapshot
-from nlpdojo_autograder.grading.snapshot import take_snapshot, unwrapped
 from nlpdojo_autograder.grading.versions import versions
 from nlpdojo_autograder.runtime import code_rules, sandbox, source_memo
 from nlpdojo_autograder.runtime.loader import LIBRARY, load_reference_dir, reference_available
@@ -1167,8 +1167,7 @@ def _other_topics_folder(submission: Path, root: Path, others: Collection[str]) 
     folder inside it), or None."""
     if submission.name in others:
         return submission.name
-    inner = [p.name for p in root.iterdir() if p.is_dir() and p.name != LIBRARY
-             and not p.name.startswith((".", "__"))] if root.is_dir() else []
+    inner = [p.name for p in inner_folders(root)] if root.is_dir() else []
     return inner[0] if len(inner) == 1 and inner[0] in others else None
 
 

@@ -234,6 +234,18 @@ def _walk(root: Path, shown_as: Path) -> tuple[list[Path], list[str]]:
     return sorted(found), sorted(skipped)
 
 
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def inner_folders(root: Path) -> list[Path]:
+    """The folders of ``root`` a submission's code may be in: not links, not hidden, not those
+    a zip tool adds (``__MACOSX``), not the course library's (a library/ beside a folder is
+    where the folder's code finds it)."""
+    return [p for p in root.iterdir() if _real_dir(p) and p.name != LIBRARY
+            and not p.name.startswith((".", "__"))]
+
+
 def unwrapped(root: Path, topics: list[str], *, loose: bool = False,
               others: Collection[str] = ()) -> Path:
     """Where a submission's topic folders are: ``root``, or the one folder inside it that holds
@@ -245,15 +257,10 @@ def unwrapped(root: Path, topics: list[str], *, loose: bool = False,
     folder is never taken, nor counted.
     Hidden folders and those a zip tool adds (``__MACOSX``) are not counted; links are not
     followed."""
-    def real_dir(path: Path) -> bool:
-        return path.is_dir() and not path.is_symlink()
-
-    if not real_dir(root) or any(real_dir(root / t) for t in topics) or any(root.glob("*.py")):
+    if not _real_dir(root) or any(_real_dir(root / t) for t in topics) or any(root.glob("*.py")):
         return root
-    # (a library/ beside the folder is where the folder's code finds it: not counted)
-    inner = [p for p in root.iterdir() if real_dir(p) and p.name != LIBRARY
-             and not p.name.startswith((".", "__"))]
-    if len(inner) == 1 and (any(real_dir(inner[0] / t) for t in topics)
+    inner = inner_folders(root)
+    if len(inner) == 1 and (any(_real_dir(inner[0] / t) for t in topics)
                             or loose and inner[0].name not in others
                             and any(inner[0].glob("*.py"))):
         return inner[0]

@@ -152,16 +152,19 @@ def none_graded(ex: ExerciseResult) -> str | None:
     return messages.pop()
 
 
+def _heading(ex: ExerciseResult) -> str:
+    return f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}"
+
+
 def _none_graded_lines(ex: ExerciseResult, message: str) -> RenderableType:
-    return Group(Text(f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}",
-                      style="italic"),
+    return Group(Text(_heading(ex), style="italic"),
                  Text(visible_text(f"{ex.name}: {message} " + (
                      f"(none of its {len(ex.checks)} checks ran)" if len(ex.checks) > 1
                      else "(its one check did not run)")), style="bold red"))
 
 
 def _exercise_table(ex: ExerciseResult, *, summary: bool = False) -> RenderableType:
-    title = f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}"
+    title = _heading(ex)
     if summary and (message := none_graded(ex)) is not None:
         return _none_graded_lines(ex, message)
     error = Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red") if ex.error else None
@@ -284,8 +287,7 @@ def exercise_list(ex: ExerciseResult, *, summary: bool = False) -> RenderableTyp
 def _exercise_list(ex: ExerciseResult, *, summary: bool = False) -> RenderableType:
     if summary and (message := none_graded(ex)) is not None:
         return _none_graded_lines(ex, message)
-    parts: list[RenderableType] = [
-        Text(f"{ex.name}: {ex.title}  {fmt_points(ex.score, ex.max_score)}", style="italic")]
+    parts: list[RenderableType] = [Text(_heading(ex), style="italic")]
     if ex.error:
         parts.append(Text(visible_text(f"{ex.name}: {ex.error}"), style="bold red"))
     for checks, _, detail in (summary_rows(ex) if summary else _every_row(ex)):

@@ -155,8 +155,7 @@ def write_report(
         return None
     path = report_path(output, fmt)
     text = render_report(result, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, text)
+    atomic_write_text(path, text)  # (its missing folders made)
     return path
 
 
