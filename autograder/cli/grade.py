@@ -331,6 +331,8 @@ def _grade_single(topic_names: list[str], submission: Path | None, solutions: bo
             folder, notebook = (None, None) if solutions else _submission_folder(
                 submission, Path(tmp), options)
             names = topic_names or _default_topics(folder, solutions)
+            if notebook is not None:
+                _require_notebooks_topic(notebook, submission or _default_submission(), names)
             replay_options["topics"] = names
             check_expected(names, options)
             if prepared:
@@ -518,6 +520,13 @@ def _resolve_topics(args: list[str], recorded_questions: list[str] | None
             if left_out:
                 raise UsageError(f"topic {arg.partition('.')[0]!r} is not graded: plugin "
                                  f"{left_out[0]!r} failed to load: {left_out[1]}") from None
+            topic, dot, question = arg.partition(".")
+            if dot and topic in names:  # a known topic's unknown question: list that topic's
+                own = sorted({c.question for c in get_exercise(topic).checks})
+                near = difflib.get_close_matches(question, own, n=1)
+                hint = f"did you mean {topic}.{near[0]}? " if near else ""
+                raise UsageError(f"{topic} has no question {question!r}; {hint}its questions: "
+                                 f"{', '.join(own)}") from None
             known = ", ".join(names) or "none registered"
             every = sorted(f"{e.name}.{q}" for e in exercises for q in {c.question
                                                                         for c in e.checks})
@@ -549,7 +558,11 @@ def _default_topics(folder: Path | None, solutions: bool) -> list[str]:
     if not found:
         where = "installed solutions" if folder is None else str(folder)
         hint = ""
-        if folder is not None and any(folder.glob("*.py")):
+        if folder is not None and folder.resolve().name == LIBRARY and any(folder.glob("*.py")):
+            hint = (f"; {folder} is the course library's folder, which every topic builds on: "
+                    "give the folder that holds both library/ and the topics' folders, "
+                    f"grade --submission {folder.resolve().parent}")
+        elif folder is not None and any(folder.glob("*.py")):
             hint = (f"; {folder} holds Python files but no topic folder: name the topic, "
                     f"grade TOPIC --submission {folder}")
         raise UsageError(f"no exercise to grade in {where}; registered exercises: "
@@ -565,6 +578,8 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any,
     first, its cells written over the released template (the reference's release where the
     reference is used), never over the files that lie next to the notebook."""
     path = submission or _default_submission()
+    if path.suffix == ".ipynb" and not os.path.lexists(path):  # as a missing folder is told
+        raise UsageError(f"notebook {path} does not exist")
     if path.suffix == ".ipynb":
         notebook = notebook_submission(path, tmp / "notebook-submission",
                                        use_reference=options.use_reference, within=within)
@@ -584,6 +599,18 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any,
                           f"{notebook.name}: grading the notebook")
         return _submission_folder(notebook, tmp, options, within=path)
     return path, None
+
+
+def _require_notebooks_topic(notebook: Any, path: Path, names: list[str]) -> None:
+    """Refuse a notebook graded as another topic than its own (``grade word_vectors --submission
+    neural_networks.ipynb``): its package holds only its own topic, so each check would say a
+    module is missing, not that the notebook is the wrong one."""
+    others = [n for n in names if n != notebook.topic]
+    if others:
+        asked = ", ".join(others)
+        raise UsageError(f"{path} is the notebook of {notebook.topic}, not of {asked}: grade "
+                         f"{notebook.topic} --submission {path}, or give {asked}'s notebook "
+                         f"({others[0]}.ipynb)")
 
 
 def _notebooks_worked_in(folder: Path, result: GradingResult) -> list[str]:

@@ -1129,6 +1129,12 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
                 os.chmod(folder, 0o555)
         return snap
     own_folder = submission.absolute().name == topics[0] if topics else False
+    if alone and not own_folder and library.is_dir() and \
+            submission.absolute().name.lower() == topics[0].lower():  # (`Word_Vectors/`)
+        return dataclasses.replace(snap, skipped=(*snap.skipped, (
+            f"{submission.name}/ was graded without the library/ beside it, which is taken "
+            f"only for a folder named {topics[0]}/: folder names are case-sensitive; name it "
+            f"{topics[0]}/")))
     if not alone or not own_folder or not library.is_dir():
         return snap
     lib = take_snapshot(library, tmp / LIBRARY, shown_as=LIBRARY)

@@ -56,6 +56,8 @@ class NotebookSubmission:
     skipped: tuple[str, ...]
     #: where the template came from: "the installed reference", or the folder snapshotted
     template: str
+    #: the topic the notebook is of (its metadata): the only one it can be graded as
+    topic: str
 
 
 def notebook_submission(notebook: Path, work: Path, *, use_reference: bool,
@@ -86,7 +88,7 @@ def notebook_submission(notebook: Path, work: Path, *, use_reference: bool,
         materialize_notebook(copy, work / "package" / topic, template, library_dir=library)
     except NotebookError as exc:
         raise NotebookError(str(exc).replace(str(copy), str(notebook))) from None
-    return NotebookSubmission(work / "package", copy, snap.sha256, skipped, where)
+    return NotebookSubmission(work / "package", copy, snap.sha256, skipped, where, topic)
 
 
 def _read(copy: Path, notebook: Path) -> tuple[str, dict[str, str]]:

@@ -326,6 +326,13 @@ def total_line(result: GradingResult) -> Text:
     return line
 
 
+def _hidden_ran(result: GradingResult) -> str:
+    """`` (hidden checks ran)`` where some hidden check of a topic that was graded ran: a topic
+    none of whose checks ran (:func:`none_graded`) ran none of its hidden ones either."""
+    ran = any(c.hidden for ex in result.exercises if none_graded(ex) is None for c in ex.checks)
+    return " (hidden checks ran)" if ran else ""
+
+
 def footer(result: GradingResult) -> Text:
     """How the run was made: backend, device, seeds, versions, submission."""
     lines = [
@@ -333,6 +340,6 @@ def footer(result: GradingResult) -> Text:
         f"submission {result.submission}"
         + (f"; started {result.started_at}" if result.started_at else "")
         + f"; took {fmt_number(result.duration_s, 3)} s"
-        + ("; solutions present (hidden checks ran)" if result.solutions_present else ""),
+        + (f"; solutions present{_hidden_ran(result)}" if result.solutions_present else ""),
     ]
     return Text("\n".join(lines), style="dim")

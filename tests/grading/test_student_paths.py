@@ -306,3 +306,73 @@ def test_another_topics_folder_is_not_graded_as_the_topic_named(tmp_path):
         assert ("neural_networks/ is the folder of another topic, neural_networks: give the "
                 "folder that holds word_vectors/") in message, message
         assert "missing from the submission" not in message
+
+
+def test_the_library_folder_with_no_topic_named_says_to_give_its_parent(tmp_path):
+    """``grade --submission exercises/library``: the advice was ``grade TOPIC --submission
+    exercises/library``, which then said to give the parent; it says that at once."""
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "exercises", ("library", "neural_networks"))
+    result = runner.invoke(app, ["--submission", str(course / "library")])
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.split())
+    assert "is the course library's folder" in flat, flat
+    assert f"grade --submission {course.resolve()}" in flat and "TOPIC" not in flat
+
+
+def test_a_notebook_of_another_topic_is_named_as_such(tmp_path, monkeypatch):
+    """``grade word_vectors.softmax --submission neural_networks.ipynb``: every check said a
+    module was missing from the submission; the notebook's own topic is named."""
+    from nlpdojo_autograder.release.notebooks import build_notebook, dumps
+    from tests.grading.courses import SOLUTIONS
+
+    notebook = tmp_path / "neural_networks.ipynb"
+    notebook.write_text(dumps(build_notebook(SOLUTIONS / "neural_networks", stub=False)))
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["word_vectors.softmax", "--submission", str(notebook),
+                                 "-f", "json", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.split())
+    assert "is the notebook of neural_networks, not of word_vectors" in flat, flat
+    assert f"grade neural_networks --submission {notebook}" in flat
+    assert not out.exists() and "Traceback" not in result.output
+
+
+def test_a_missing_notebook_is_told_as_a_missing_folder_is(tmp_path):
+    """A misspelt notebook with ``--output``: a score-0 report was written (a misspelt folder
+    writes none), in whatever format was asked; both are usage errors now, nothing written."""
+    out = tmp_path / "r.json"
+    for missing in ("nosuch.ipynb", "nosuch"):
+        result = runner.invoke(app, ["--submission", str(tmp_path / missing), "-o", str(out)])
+        assert result.exit_code == 2, result.output
+        assert "does not exist" in result.output and not out.exists()
+
+
+def test_an_unknown_question_of_a_topic_lists_that_topics_questions():
+    """``grade neural_networks.zzzzqq`` suggested other topics' questions (l2, sgd)."""
+    result = runner.invoke(app, ["neural_networks.zzzzqq", "--solutions"])
+    assert result.exit_code == 2
+    flat = " ".join(result.output.split())
+    assert "neural_networks has no question 'zzzzqq'; its questions:" in flat, flat
+    assert "relu" in flat and "skipgram" not in flat and "did you mean" not in flat
+    typo = runner.invoke(app, ["neural_networks.rellu", "--solutions"])
+    assert "did you mean neural_networks.relu?" in " ".join(typo.output.split())
+
+
+def test_a_topic_folder_in_another_case_given_itself_says_why_its_library_is_not_taken(
+        tmp_path):
+    """``--submission exercises/Neural_Networks``: graded as the topic's files without the
+    library beside it (taken only for a folder named as the topic), and the checks said
+    "there is no library/ in your submission" with library/ right there."""
+    from nlpdojo_autograder.grading.grade import GradeOptions
+    from nlpdojo_autograder.grading.grade import grade as grade_api
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "exercises", ("library", "neural_networks"))
+    (course / "neural_networks").rename(course / "Neural_Networks")
+    options = GradeOptions(questions=frozenset({"neural_networks.relu"}))
+    result = grade_api(["neural_networks"], submission=course / "Neural_Networks",
+                       options=options, replay_options={})
+    assert any("Neural_Networks/ was graded without the library/ beside it" in w
+               and "name it neural_networks/" in w for w in result.warnings), result.warnings

@@ -167,6 +167,22 @@ def test_a_topic_none_of_whose_checks_ran_is_said_once(result, make_check):
     assert "none of its" not in TableReporter("summary").render(result)
 
 
+def test_the_footer_says_hidden_checks_ran_only_where_one_did(result, make_check):
+    """An empty submission graded with the solutions present: no check of either topic ran,
+    and the footer said "solutions present (hidden checks ran)"."""
+    result.solutions_present = True
+    assert "solutions present (hidden checks ran)" in TableReporter().render(result)
+    missing = "no folder /s/x: the submission must contain x/"
+    for ex in result.exercises:
+        ex.error = "missing folder /s/x"
+        ex.checks = [make_check(f"q{i}.values", "error", 0, 1, missing, hidden=i == 1)
+                     for i in range(3)]
+    text = TableReporter().render(result)
+    assert "solutions present" in text and "hidden checks ran" not in text, text
+    result.solutions_present = False
+    assert "solutions present" not in TableReporter().render(result)
+
+
 def _solved(build_result):
     """A result whose first question passed every check, the others as they are."""
     result = build_result()
