@@ -523,3 +523,45 @@ def test_strict_asks_a_planted_bug_of_every_question(toy, monkeypatch):
                                                   "quadratic")
     assert "every question has a planted bug" not in {
         s.name for s in verify([toy], backends=[], stubs=False)}  # --strict only
+
+
+def test_planted_bugs_graded_at_a_time_give_the_steps_of_one_at_a_time(toy, monkeypatch):
+    """``jobs``: the planted bugs are graded in threads, each in a folder of its own; the
+    steps are those of one bug at a time, in the bugs' order."""
+    bugs = [replace(bug, name=f"{bug.name} ({n})") for n in range(3) for bug in toy.planted_bugs]
+    monkeypatch.setattr(toy, "planted_bugs", bugs)
+
+    def steps(jobs: int) -> list[tuple[str, bool, str]]:
+        return [(s.name, s.ok, s.detail)
+                for s in verify([toy], backends=[], stubs=False, strict=True, jobs=jobs)]
+
+    alone, together = steps(1), steps(3)
+    assert together == alone
+    assert [name for name, _, _ in alone if name.startswith("planted bug")] == [
+        f"planted bug {bug.name}" for bug in bugs]
+    assert all(ok for _, ok, _ in alone), alone
+
+
+def test_dojo_verify_refuses_jobs_below_one(toy):
+    result = CliRunner().invoke(build_app(), ["verify", "toy", "--jobs", "0"])
+    assert result.exit_code == 2 and "--jobs" in result.output
+
+
+def test_parsing_in_threads_takes_turns_while_bugs_are_graded_at_once():
+    """CPython 3.11 converts one AST at a time per interpreter (gh-106905: "AST constructor
+    recursion depth mismatch" from two threads at once): the bugs' threads parse in turn,
+    and the wrapping goes when they are done."""
+    import ast
+    import builtins
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nlpdojo_autograder.release.verify import _one_ast_at_a_time
+
+    source = "\n".join(f"def f{i}(x):\n    return [[(x + {i}) * 2 for _ in range(3)]]"
+                       for i in range(300))
+    parse, compile_ = ast.parse, builtins.compile
+    with _one_ast_at_a_time(), ThreadPoolExecutor(4) as pool:
+        dumps = list(pool.map(lambda _: ast.dump(ast.parse(source)), range(24)))
+        code = list(pool.map(lambda _: compile(ast.parse(source), "<t>", "exec"), range(8)))
+    assert ast.parse is parse and builtins.compile is compile_
+    assert len(set(dumps)) == 1 and all(c.co_filename == "<t>" for c in code)
