@@ -53,8 +53,11 @@ def main() -> None:
                 walls[jobs].append(wall)
                 cpus[jobs].append(cpu)
             if steps[1] != steps[args.jobs]:
-                raise SystemExit(f"{topic}: the steps differ between --jobs 1 and "
-                                 f"--jobs {args.jobs}")
+                differ = [f"  {a}\n  {b}" for a, b in zip(steps[1], steps[args.jobs],
+                                                          strict=False) if a != b]
+                raise SystemExit(f"{topic}: the steps differ between --jobs 1 and --jobs "
+                                 f"{args.jobs} ({len(steps[1])} and {len(steps[args.jobs])} "
+                                 "steps):\n" + "\n".join(differ[:5]))
         print(f"{topic}: {len(steps[1])} steps, the same with either; wall s and CPU s "
               f"({how}) per verification, {args.rounds} interleaved rounds")
         for jobs in (args.jobs, 1):
