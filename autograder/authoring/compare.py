@@ -259,12 +259,7 @@ def compare_payloads(actual: dict[str, Any], expected: dict[str, Any], *, rtol: 
     more: list[str] = []  # the other outputs holding NaN or inf where finite ones are expected
     failed: set[str] = set()
     in_eval: list[str] = []  # eval-mode runs of outputs already found wrong: counted, not shown
-    # in the order of the submission's outputs, as its code returns them: the expected ones
-    # come from the reference's run or the store of its outcomes, which may list them in
-    # another order (a message named them in either, by which came first)
-    order = keys or (*(k for k in actual if k in expected), *(k for k in expected
-                                                                 if k not in actual))
-    for key in order:
+    for key in keys or tuple(expected):
         if key not in actual:
             problems.append(f"{key} is missing")
             continue

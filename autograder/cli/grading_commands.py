@@ -81,9 +81,6 @@ def verify_command(
         "--every-check", help="Grade every check of a planted bug's question, to list each "
         "that catches it (default: until one catches it, its gradient checks last, saying "
         "what the bug's `says` asks; the other questions are always graded in full).")] = False,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, help="Planted bugs graded at a time (default: one per core, at "
-        "most 4); the steps are reported in the same order either way.")] = None,
     planted_bugs_only: Annotated[bool, typer.Option(
         "--planted-bugs-only", help="Only the planted bugs (and the baseline they are judged "
         "against: the solutions graded as a submission): the stubs and the solutions on each "
@@ -129,7 +126,7 @@ def verify_command(
                       "graded in this run", soft_wrap=True)
     steps = verify(exercises, backends=pairs, on_step=show, strict=strict,
                    input_seed=input_seed, integrative=integrative, every_check=every_check,
-                   stubs=not planted_bugs_only, jobs=jobs)
+                   stubs=not planted_bugs_only)
     failed = [s for s in steps if not s.ok]
     console.print(f"{len(steps) - len(failed)}/{len(steps)} verification steps passed")
     raise typer.Exit(1 if failed else 0)

@@ -37,18 +37,10 @@ other steps still run.
 
 from __future__ import annotations
 
-import ast
-import builtins
-import contextlib
 import dataclasses
-import functools
-import os
 import shutil
-import sys
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -470,11 +462,11 @@ def _reusable(bug: PlantedBug, baseline: Baseline | None, changed: set[str] | No
             and not changed_here & baseline.executed[cid]}
 
 
-def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, *, options: GradeOptions,
+def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, options: GradeOptions, *,
                strict: bool = False, baseline: Baseline | None = None,
                integrative: bool = False, every_check: bool = False) -> Step:
-    """Plant ``bug`` in a copy of the solutions (in the new folder ``work``) and grade it: it
-    must cost points on its question; with ``strict``, on no other question. ``integrative``: grade
+    """Plant ``bug`` in a copy of the solutions (``work/bug``) and grade it: it must cost
+    points on its question; with ``strict``, on no other question. ``integrative``: grade
     every integrative question too; without it only those the bug is planted on (its own
     question or ``bug.also``) are graded, since points lost on the others never decide the
     step and they retrain the whole pipeline for every bug. ``baseline``
@@ -491,7 +483,7 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, *, options: Grad
     if bug.unplaced:  # its topic could not tell its question (Topic.planted_bugs)
         return Step(exercise.name, name, False,
                     f"the planted bug is defined wrongly: {bug.where}: {bug.unplaced}")
-    folder = work  # (its files named as the baseline's, relative to it)
+    folder = work / "bug"  # the baseline's folder: the worker sees the same paths
     shutil.rmtree(folder, ignore_errors=True)
     topic = _copy_solutions(exercise, folder)
     questions, skipped = _graded_questions(exercise, bug.question, tuple(bug.also), integrative)
@@ -574,7 +566,7 @@ def verify_bug(exercise: Exercise, bug: PlantedBug, work: Path, *, options: Grad
     return Step(exercise.name, name, True, detail)
 
 
-def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, work: Path, *,
+def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, work: Path,
                        options: GradeOptions, baseline: Baseline | None) -> Step | None:
     """A planted bug of another topic (``owner``) in the course library, planted in this
     exercise's copy of it: the checks of ``exercise`` that ran the code it changes (in the
@@ -602,7 +594,7 @@ def verify_foreign_bug(exercise: Exercise, owner: Exercise, bug: PlantedBug, wor
     # a module keeps is read only for the rest (either way there is nothing to grade)
     if not touched or _state_shared(original, planted):
         return None
-    folder = work  # (its files named as the baseline's, relative to it)
+    folder = work / "bug"  # the baseline's folder: the worker sees the same paths
     shutil.rmtree(folder, ignore_errors=True)
     topic = _copy_solutions(exercise, folder)
     bug_path(topic, bug).write_text(planted, encoding="utf-8")
@@ -642,8 +634,7 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
            on_step: Callable[[Step], None] | None = None,
            limits: Limits | None = None, strict: bool = False,
            input_seed: int | None = None, integrative: bool = False,
-           every_check: bool = False, stubs: bool = True,
-           jobs: int | None = None) -> list[Step]:
+           every_check: bool = False, stubs: bool = True) -> list[Step]:
     """Run every verification step; ``on_step`` sees each result as it arrives. ``backends``:
     the (backend, device) pairs to grade the solutions on (``None``: every available one);
     ``strict``: a planted bug that costs points on another question than its own fails;
@@ -653,10 +644,8 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
     see :func:`verify_bug`); ``stubs``: grade the stubs (step 1). The planted-bug tests that
     run for many input seeds pass ``stubs=False, backends=[]``: the stubs' verdicts draw
     nothing, and the baseline (step 3) already grades the solutions at the seed, through the
-    worker. ``jobs``: planted bugs graded at a time (``None``: :func:`default_jobs`); each
-    step is reported in the bugs' order either way."""
+    worker."""
     steps: list[Step] = []
-    jobs = default_jobs() if jobs is None else jobs
     if input_seed is None:
         input_seed = seed_from_environment()
     # a planted bug's submission is the solutions but for the bug, which its own question's
@@ -707,84 +696,14 @@ def verify(exercises: list[Exercise], *, backends: list[tuple[str, str]] | None 
                     continue
                 record(verify_given_code(exercise, sub / "bug" / exercise.name, baseline))
                 record(verify_requires(exercise, sub / "bug" / exercise.name, baseline))
-            # each bug graded in a folder of its own (``sub/bug-N/``), ``jobs`` at a time
-            graders: list[Callable[[Path], Step | None]] = [
-                functools.partial(verify_bug, exercise, bug, options=options, strict=strict,
+            for bug in exercise.planted_bugs:
+                record(verify_bug(exercise, bug, sub, options, strict=strict,
                                   baseline=baseline, integrative=integrative,
-                                  every_check=every_check)
-                for bug in exercise.planted_bugs]
+                                  every_check=every_check))
             if strict:  # the other topics' bugs in the library code this one runs
-                graders += [functools.partial(verify_foreign_bug, exercise, owner, bug,
-                                              options=options, baseline=baseline)
-                            for owner in (get_exercise(n) for n in exercise_names()
-                                          if n != exercise.name)
-                            for bug in owner.planted_bugs]
-            for step in _in_turn(graders, sub, jobs):
-                if step is not None:
-                    record(step)
+                for owner in (get_exercise(n) for n in exercise_names() if n != exercise.name):
+                    for bug in owner.planted_bugs:
+                        step = verify_foreign_bug(exercise, owner, bug, sub, options, baseline)
+                        if step is not None:
+                            record(step)
     return steps
-
-
-def default_jobs() -> int:
-    """How many planted bugs ``verify`` grades at a time by default: one per core, at most
-    four. A bug's grading waits on its worker and the reference's call-backs most of the time
-    (cnn_text's sweep alone: 49 s of wall clock for 34 CPU-s on 2 cores, AMD EPYC), so two
-    gradings fill the cores one leaves idle."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def _in_turn(graders: list[Callable[[Path], Step | None]], work: Path,
-             jobs: int) -> Iterator[Step | None]:
-    """Each grader's step, in the graders' order, ``jobs`` of them running at a time (threads:
-    a grading's own work is in its worker processes). Grader ``i`` works in ``work/bug-i``,
-    removed once its step is known. A stop (an exception, Ctrl-C) cancels those not started."""
-
-    def run(index: int, grader: Callable[[Path], Step | None]) -> Step | None:
-        folder = work / f"bug-{index}"
-        try:
-            return grader(folder)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    if jobs <= 1:
-        for index, grader in enumerate(graders):
-            yield run(index, grader)
-        return
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nlpdojo-verify")
-    with _one_ast_at_a_time():
-        try:
-            futures = [pool.submit(run, index, grader) for index, grader in enumerate(graders)]
-            for future in futures:
-                yield future.result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-@contextlib.contextmanager
-def _one_ast_at_a_time() -> Iterator[None]:
-    """``ast.parse`` and ``compile`` of an AST made to take turns while bugs are graded in
-    threads. CPython before 3.12 keeps the depth of its conversions between the C and the
-    Python AST in the interpreter, not the thread: two at once fail with "SystemError: AST
-    constructor recursion depth mismatch" (CPython gh-106905; seen here on 3.11.7, a strict
-    ``dojo verify`` of a topic on the course library). The grader parses the code it grades
-    in many places (the code rules, the changes a bug makes, the markers), and the libraries
-    it uses may too, so the two entry points are wrapped for the while, not each caller."""
-    if sys.version_info >= (3, 12):
-        yield
-        return
-    lock = threading.RLock()
-    parse, compile_ = ast.parse, builtins.compile
-
-    def locked_parse(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return parse(*args, **kwargs)
-
-    def locked_compile(*args: Any, **kwargs: Any) -> Any:  # (ast.parse is a compile too)
-        with lock:
-            return compile_(*args, **kwargs)
-
-    ast.parse, builtins.compile = locked_parse, locked_compile
-    try:
-        yield
-    finally:
-        ast.parse, builtins.compile = parse, compile_

@@ -98,7 +98,7 @@ def _neural(with_metrics: bool):
 def test_every_neural_planted_bug_is_caught_on_its_question_alone():
     """Strict, on the value and gradient checks (the training runs add a minute: below, in
     the slow runs, which then skip this one)."""
-    steps = verify([_neural(False)], backends=[], stubs=False, strict=True, jobs=1)
+    steps = verify([_neural(False)], backends=[], stubs=False, strict=True)
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok
               and not s.name.startswith("declarations")]  # half the topic: see the n-gram test
     assert not failed
@@ -113,7 +113,7 @@ def test_every_neural_planted_bug_is_caught_on_its_question_alone():
 @pytest.mark.timeout(1800)
 @slow_only("3 minutes", "dojo verify --strict does it too")
 def test_every_neural_planted_bug_is_caught_with_the_training_runs_too():
-    steps = verify([_neural(True)], backends=[], stubs=False, strict=True, jobs=1)
+    steps = verify([_neural(True)], backends=[], stubs=False, strict=True)
     assert not [f"{s.name}: {s.detail}" for s in steps if not s.ok
                 and not s.name.startswith("declarations")]
 

@@ -105,10 +105,7 @@ def test_released_stubs_score_zero_and_say_not_implemented(topic):
 @pytest.mark.parametrize("topic", TOPICS)
 def test_every_planted_bug_is_caught_on_its_question_alone(topic):
     exercise = get_registry().get("exercise", topic)
-    # one bug at a time, here and in the other topics' sweeps: make test's two workers keep
-    # both cores busy already (with two at a time a whole run took 708 s and 1,157 CPU-s
-    # against 618-683 s and 965-1,117 one at a time, 2026-12-07, AMD EPYC)
-    steps = verify([exercise], backends=[], stubs=False, strict=True, jobs=1)
+    steps = verify([exercise], backends=[], stubs=False, strict=True)
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
     assert not failed
     assert BASELINE_STEP in [s.name for s in steps]  # the solutions' full marks on NumPy

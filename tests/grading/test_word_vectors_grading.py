@@ -193,7 +193,7 @@ def test_the_students_own_passed_softmax_costs_no_point_the_references_would_kee
 @pytest.mark.seeded
 def test_every_planted_bug_is_caught_on_its_question():
     exercise = get_registry().get("exercise", "word_vectors")
-    steps = verify([exercise], backends=[], stubs=False, jobs=1)
+    steps = verify([exercise], backends=[], stubs=False)
     failed = [f"{s.name}: {s.detail}" for s in steps if not s.ok]
     assert not failed
     # the course library's markers, consistency, the planted bugs' baseline (the solutions at
