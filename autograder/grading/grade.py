@@ -896,6 +896,12 @@ def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
             others = frozenset(exercise_names()) - set(topics)  # (folders not to take)
             root = (unwrapped(snap.path, topics, loose=len(topics) == 1, others=others)
                     if snap is not None else None)
+            if root is not None and root != snap.path and len(topics) == 1 and \
+                    root.name != topics[0] and root.name.lower() == topics[0].lower():
+                given_warnings.append(  # (`hw/Word_Vectors/` beside `hw/library/`)
+                    f"graded {root.name}/ as {topics[0]}/, the one folder in the submission: "
+                    f"folder names are case-sensitive, and with another topic named it would "
+                    f"not be found; name it {topics[0]}/")
             for topic in topics:
                 exercise = get_exercise(topic)
                 folder = None

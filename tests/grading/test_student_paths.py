@@ -376,3 +376,22 @@ def test_a_topic_folder_in_another_case_given_itself_says_why_its_library_is_not
                        options=options, replay_options={})
     assert any("Neural_Networks/ was graded without the library/ beside it" in w
                and "name it neural_networks/" in w for w in result.warnings), result.warnings
+
+
+def test_a_topic_folder_in_another_case_unwrapped_is_named(tmp_path):
+    """``hw/Neural_Networks/`` beside ``hw/library/``, one question graded: the one folder is
+    graded as the topic's (the student's own code, full marks), with no word of its name,
+    which a grading of two topics refuses."""
+    from nlpdojo_autograder.grading.grade import GradeOptions
+    from nlpdojo_autograder.grading.grade import grade as grade_api
+    from tests.grading.courses import edited_course
+
+    course = edited_course(tmp_path / "hw", ("library", "neural_networks"))
+    (course / "neural_networks").rename(course / "Neural_Networks")
+    options = GradeOptions(questions=frozenset({"neural_networks.relu"}))
+    result = grade_api(["neural_networks"], submission=course, options=options,
+                       replay_options={})
+    checks = result.exercises[0].checks
+    assert checks and all(c.score == c.max_score for c in checks)
+    assert any("graded Neural_Networks/ as neural_networks/" in w
+               and "name it neural_networks/" in w for w in result.warnings), result.warnings
