@@ -578,9 +578,9 @@ def _submission_folder(submission: Path | None, tmp: Path, options: Any,
     first, its cells written over the released template (the reference's release where the
     reference is used), never over the files that lie next to the notebook."""
     path = submission or _default_submission()
-    if path.suffix == ".ipynb" and not os.path.lexists(path):  # as a missing folder is told
-        raise UsageError(f"notebook {path} does not exist")
     if path.suffix == ".ipynb":
+        if not os.path.lexists(path):  # a usage error, as a missing folder is
+            raise UsageError(f"notebook {path} does not exist")
         notebook = notebook_submission(path, tmp / "notebook-submission",
                                        use_reference=options.use_reference, within=within)
         return notebook.folder, notebook

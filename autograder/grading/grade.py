@@ -897,7 +897,7 @@ def _grade(topics: list[str], *, submission: Path | None, options: GradeOptions,
             root = (unwrapped(snap.path, topics, loose=len(topics) == 1, others=others)
                     if snap is not None else None)
             if root is not None and root != snap.path and len(topics) == 1 and \
-                    root.name != topics[0] and root.name.lower() == topics[0].lower():
+                    _alike(root.name, topics[0]):
                 given_warnings.append(  # (`hw/Word_Vectors/` beside `hw/library/`)
                     f"graded {root.name}/ as {topics[0]}/, the one folder in the submission: "
                     f"folder names are case-sensitive, and with another topic named it would "
@@ -1135,8 +1135,7 @@ def _with_sibling_library(snap: Any, submission: Path, topics: list[str], tmp: P
                 os.chmod(folder, 0o555)
         return snap
     own_folder = submission.absolute().name == topics[0] if topics else False
-    if alone and not own_folder and library.is_dir() and \
-            submission.absolute().name.lower() == topics[0].lower():  # (`Word_Vectors/`)
+    if alone and library.is_dir() and _alike(submission.absolute().name, topics[0]):
         return dataclasses.replace(snap, skipped=(*snap.skipped, (
             f"{submission.name}/ was graded without the library/ beside it, which is taken "
             f"only for a folder named {topics[0]}/: folder names are case-sensitive; name it "
@@ -1183,11 +1182,16 @@ def _other_topics_folder(submission: Path, root: Path, others: Collection[str]) 
     return inner[0] if len(inner) == 1 and inner[0] in others else None
 
 
+def _alike(name: str, topic: str) -> bool:
+    """``name`` is ``topic`` but for case (``Word_Vectors``)."""
+    return name != topic and name.lower() == topic.lower()
+
+
 def _named_alike(root: Path, topic: str) -> tuple[str, ...]:
     """Folders of ``root`` named as ``topic`` but for case (``Word_Vectors/``)."""
     try:
-        return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != topic
-                            and p.name.lower() == topic.lower()))
+        return tuple(sorted(p.name for p in root.iterdir()
+                            if p.is_dir() and _alike(p.name, topic)))
     except OSError:
         return ()
 
