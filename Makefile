@@ -63,20 +63,15 @@ verify: data sandbox
 lint: $(STAMP)
 	$(BIN)/ruff check framework autograder course plugins solutions tests bench docs/examples setup.py tools
 
-# The tests marked `long` (minutes each) are collected first (tests/conftest.py) and
-# --dist worksteal lets an idle worker take the other's waiting tests, so both finish together.
-# Two workers, not three: a grading waits on its worker and reference processes about half
-# the time, yet a third test made the grading tests slower (test_topics_through_the_grader and
-# test_reference_worker: 5:20 with two, 6:21 with three, same clone, 2026-11-30, Intel Xeon):
-# a call-back's round trips wait on the scheduler too, and a third process in the queue
-# lengthens every one of them. A whole run with three (2026-12-04, AMD EPYC): 907 s and
-# 1,573 CPU-s against 885 s and 1,452 with two (docs/benchmarks.md: the CPU is the bound).
+# Two lanes (tests/lanes.py): two pytest-xdist workers (why two, not three: there), and beside
+# them one process for the tests that wait out a time limit (marker `waits`), idle most of
+# their time.
 # Byte-compiled first: where PYTHONDONTWRITEBYTECODE is set, every grader and worker process
 # the tests start would otherwise compile the grader's modules again (a fifth of a second each),
 # and every reference process the reference's (solutions/: ~15 ms of each topic's start).
 test: data lint sandbox browser
 	$(BIN)/python -m compileall -q -j 0 framework autograder course plugins solutions
-	$(BIN)/python -m pytest -n 2 --dist worksteal -q --durations=25
+	$(BIN)/python -m tests.lanes
 
 # Opt-in: the planted-bug and hostile tests (marker `seeded`) for SEEDS input seeds in a row,
 # the training runs' planted bugs included (tests/seeds.py), and the trained questions make test

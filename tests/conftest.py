@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from nlpdojo_autograder.authoring import reference_runs
 from nlpdojo_autograder.grading import grade
 from nlpdojo_autograder.grading.grade import INPUT_SEED_ENV
 from nlpdojo_autograder.runtime import source_memo
+from tests.lanes import LANE_FILES_ENV, ROOT, SHARED_ENV
 
 #: the input seed of every grading the tests start where the seeded run (``make test-seeds``,
 #: tests/seeds.py) sets none: ``grade`` would otherwise draw a fresh one per grading, and a
@@ -48,10 +50,7 @@ def _private_expected_outcomes(request, monkeypatch, tmp_path_factory):
     cohort. An entry's key holds the reference's and the grader's source (edited copies are
     other keys), and only outcomes the reference completed are kept."""
     if request.node.get_closest_marker("shared_expected"):
-        base = tmp_path_factory.getbasetemp()
-        # pytest-xdist: each worker's base folder lies in the run's
-        root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "expected"
-        root.mkdir(exist_ok=True)
+        root = _run_folder(tmp_path_factory, "expected")
     else:
         root = tmp_path_factory.mktemp("expected")
     monkeypatch.setenv("NLPDOJO_EXPECTED_CACHE", str(root))
@@ -64,10 +63,21 @@ def _shared_source_analyses(monkeypatch, tmp_path_factory):
     whole run, across the parallel workers, never the user's: an entry's key is the files'
     content and the analysing code's source, so what one test computed is what any other
     would (a test of the store itself sets its own)."""
-    base = tmp_path_factory.getbasetemp()
-    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "analyses"
-    root.mkdir(exist_ok=True)
-    monkeypatch.setenv(source_memo.ROOT_ENV, str(root))
+    monkeypatch.setenv(source_memo.ROOT_ENV, str(_run_folder(tmp_path_factory, "analyses")))
+
+
+def _run_folder(tmp_path_factory, name: str):
+    """A folder every test process of this run shares: in the folder ``make test``'s two
+    lanes share (tests/lanes.py), else in the run's base folder (pytest-xdist: each worker's
+    base folder lies in the run's)."""
+    shared = os.environ.get(SHARED_ENV)
+    if shared:
+        base = Path(shared)
+    else:
+        base = tmp_path_factory.getbasetemp()
+        base = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    (base / name).mkdir(exist_ok=True)
+    return base / name
 
 
 #: the present as every test's gradebook reads it: after every due date the tests' courses
@@ -138,8 +148,17 @@ def _only_builtin_plugins(monkeypatch):
 def pytest_collection_modifyitems(config, items):
     """The tests marked ``long`` (minutes each: the planted-bug verifications, the reference
     time-outs) run first: pytest-xdist hands tests out in collection order, and a long test
-    started last keeps one worker busy after the other has finished."""
+    started last keeps one worker busy after the other has finished. In ``make test``'s
+    workers, the tests marked ``waits`` that its other lane runs are deselected here
+    (tests/lanes.py): only those of the files that lane was given, so none is lost."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    lane = set(filter(None, os.environ.get(LANE_FILES_ENV, "").split(os.pathsep)))
+    if lane:
+        elsewhere = {item for item in items if item.get_closest_marker("waits")
+                     and item.path.relative_to(ROOT).as_posix() in lane}
+        if elsewhere:
+            config.hook.pytest_deselected(items=[i for i in items if i in elsewhere])
+            items[:] = [item for item in items if item not in elsewhere]
 
 
 #: the youngest generation's collection threshold in a test process (CPython's default: 700)

@@ -601,6 +601,7 @@ def test_forged_result_files_and_a_sudden_exit_earn_nothing(tmp_path, level):
     assert graded.result["score"] == graded.score("naive_softmax")[1]
 
 
+@pytest.mark.waits
 @pytest.mark.long
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("level", levels())
@@ -639,6 +640,7 @@ def test_a_function_that_never_returns_is_stopped_on_the_graders_clock(tmp_path,
     graded.assert_full_marks("naive_softmax")
 
 
+@pytest.mark.waits
 @pytest.mark.timeout(300)
 def test_a_fifo_in_place_of_the_stack_dump_does_not_hang_the_grader(tmp_path):
     folder = softmax_attack(tmp_path / "sub", """

@@ -35,6 +35,7 @@ def _endless_naive_softmax(root: Path) -> Path:
         "import time\nwhile True:  # never returns\n    time.sleep(0.5)\n", "    "))
 
 
+@pytest.mark.waits
 @pytest.mark.timeout(300)
 def test_the_time_limit_stops_a_grading_and_its_report_is_written(tmp_path):
     """A cohort of two (each submission graded by a ``grade`` command of its own, which gets
@@ -215,6 +216,7 @@ def _started(events: Path, check_id: str, *, reference: bool = False) -> bool:
     return False
 
 
+@pytest.mark.waits
 @pytest.mark.timeout(300)
 def test_the_time_limit_bounds_a_module_whose_import_never_ends(tmp_path):
     """A loop at the top level of sgd.py: importing the submission, before any check, took a

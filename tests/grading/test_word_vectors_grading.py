@@ -267,6 +267,7 @@ def test_training_checks_run_the_given_loop_not_the_submissions(tmp_path):
         "training.heldout_loss"].message  # which functions to look at
 
 
+@pytest.mark.waits
 def test_a_training_run_stopped_for_time_is_paid_once(tmp_path):
     """The three training checks measure one run: when it is stopped for time, the other two
     say so instead of training again until their own limits."""
