@@ -7,21 +7,26 @@ the workers' queue each such test held a worker, half of the 2-core machine, idl
 limit: 95 of the suite's 1,185 test-seconds for 25 CPU-s (2026-12-07, Intel Xeon, 2 cores;
 docs/benchmarks.md, "A whole make test"). Beside the workers they cost only those
 CPU-seconds. A test that spins until its limit (a loop burning its core) is no such test: it
-is CPU, and stays in the workers' queue.
+is CPU, and stays in the workers' queue; so does one that waits on its own processes (a
+planted-bug sweep's grader, worker and reference): a third such chain beside the workers
+lengthens every round trip of all three.
 
 The lane's files are found by their text (``mark.waits``): a marked test in a file the scan
 misses is not lost but runs with the workers (tests/conftest.py deselects there only what
 the lane runs). The two lanes share the run's stores of expected outcomes and source analyses
 (``$NLPDOJO_TEST_SHARED``, tests/conftest.py), as the parallel workers share them.
 
-    python -m tests.lanes [WORKERS]
+    python -m tests.lanes [-n WORKERS] [-m MARKEXPR]
 
-prints the workers' report, then the lane's, and exits with the workers' pytest exit code
-where it is not 0, else the lane's (0 where it selected no test).
+``-m`` selects in both lanes (``make test-seeds``: ``-m seeded``). The workers' report comes
+as it is made, the lane's after it, then one line with both summaries (the line
+tests/seeds.py records). The exit code is the workers' pytest exit code where it is not 0,
+else the lane's (0 where the lane selected no test).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -57,39 +62,80 @@ def lane_files(tests: Path = ROOT / "tests") -> list[str]:
                   if MARKED.search(p.read_text(encoding="utf-8")))
 
 
-def main(argv: list[str]) -> int:
-    workers = int(argv[0]) if argv else WORKERS
+def summary(output: str) -> str:
+    """pytest's last line of counts ("3 passed, 1 skipped in 2.50s"), or what stands in."""
+    lines = [ln.strip("= ") for ln in output.splitlines() if " in " in ln and (
+        "passed" in ln or "failed" in ln or "error" in ln or "deselected" in ln)]
+    return lines[-1] if lines else "no pytest summary"
+
+
+def _run_workers(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run the workers' pytest, its report shown as it comes; its exit code and summary."""
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    tail: list[str] = []
+    try:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            tail = [*tail[-49:], line]
+        return proc.wait(), summary("".join(tail))
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait()
+
+
+def main(args: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.lanes", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=WORKERS, dest="workers",
+                        help=f"the parallel workers (default {WORKERS})")
+    parser.add_argument("-m", dest="marks", help="a marker expression, for both lanes")
+    options = parser.parse_args(args)
     files = lane_files()
     shared = Path(tempfile.mkdtemp(prefix="nlpdojo-tests-"))
     lane_env = {**os.environ, SHARED_ENV: str(shared)}
     workers_env = {**lane_env, LANE_FILES_ENV: os.pathsep.join(files)}
     pytest = [sys.executable, "-m", "pytest", "-q"]
+    if sys.stdout.isatty():
+        pytest.append("--color=yes")  # (the workers' report passes through a pipe)
+    marks = ["-m", options.marks] if options.marks else []
+    waiting = f"waits and ({options.marks})" if options.marks else "waits"
     lane = None
     with tempfile.TemporaryFile("w+", encoding="utf-8") as lane_log:
         try:
             if files:
-                lane = subprocess.Popen([*pytest, "-m", "waits", "--durations=10", *files],
+                lane = subprocess.Popen([*pytest, "-m", waiting, "--durations=10", *files],
                                         cwd=ROOT, env=lane_env, stdout=lane_log,
                                         stderr=subprocess.STDOUT, text=True)
-            main_rc = subprocess.call([*pytest, "-n", str(workers), "--dist", "worksteal",
-                                       "--durations=25"], cwd=ROOT, env=workers_env)
+            main_rc, main_summary = _run_workers(
+                [*pytest, "-n", str(options.workers), "--dist", "worksteal", "--durations=25",
+                 *marks], workers_env)
             lane_rc = lane.wait() if lane is not None else NO_TESTS
         except KeyboardInterrupt:
             main_rc = lane_rc = 130
+            main_summary = "interrupted"
         finally:
             if lane is not None and lane.poll() is None:
                 lane.terminate()
                 lane.wait()
             shutil.rmtree(shared, ignore_errors=True)
+        lane_summary = "none selected"
         if lane is not None:
             lane_log.seek(0)
+            said = lane_log.read()
             print(f"\n---- the tests that wait out a time limit ({', '.join(files)}), run "
                   "beside the workers (tests/lanes.py) ----", flush=True)
-            sys.stdout.write(lane_log.read())
+            sys.stdout.write(said)
+            lane_summary = summary(said)
+    print(f"\nnlpdojo: the workers: {main_summary}; beside them, the tests that wait: "
+          f"{lane_summary}", flush=True)
     if lane_rc == NO_TESTS:
         lane_rc = 0
     return main_rc or lane_rc
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

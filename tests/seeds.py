@@ -35,10 +35,12 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tests.lanes import summary
+
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER = ROOT / "tests" / "seeds.json"
 #: what runs for one seed (NLPDOJO_INPUT_SEED set to the seed); part of the fingerprint
-COMMAND = ("NLPDOJO_SLOW_TESTS=1 python -m pytest -n 2 --dist worksteal -q -m seeded")
+COMMAND = ("NLPDOJO_SLOW_TESTS=1 python -m tests.lanes -m seeded")
 #: tracked paths no seeded test reads: changing them keeps the fingerprint
 UNFINGERPRINTED = ("docs/", "bench/", "README.md", "Makefile", ".ci/", ".gitignore", "tools/",
                    "tests/seeds.py", "tests/seeds.json", "tests/test_seeds_ledger.py",
@@ -137,12 +139,6 @@ def machine() -> str:
     return f"{model or platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
-def _summary(output: str) -> str:
-    lines = [ln.strip("= ") for ln in output.splitlines() if " in " in ln and (
-        "passed" in ln or "failed" in ln or "error" in ln)]
-    return lines[-1] if lines else "no pytest summary"
-
-
 def run_seed(seed: int, python: str) -> tuple[bool, str, float]:
     env = {**os.environ, "NLPDOJO_INPUT_SEED": str(seed), "NLPDOJO_SLOW_TESTS": "1"}
     argv = [python, *COMMAND.split()[2:]]
@@ -156,7 +152,7 @@ def run_seed(seed: int, python: str) -> tuple[bool, str, float]:
         sys.stdout.flush()
         output.append(line)
     code = proc.wait()
-    return code == 0, _summary("".join(output)), round(time.monotonic() - started, 1)
+    return code == 0, summary("".join(output)), round(time.monotonic() - started, 1)
 
 
 def run(seeds: int, python: str) -> int:

@@ -38,3 +38,15 @@ def test_the_workers_leave_to_the_lane_only_what_it_runs():
     assert len(beside) == len(alone) - len(waiting)
     # a file the lane was not given keeps its marked tests with the workers
     assert _collected("tests/grading/test_hostile.py") == alone
+
+
+def test_the_summary_is_pytests_last_line_of_counts():
+    from tests.lanes import summary
+
+    report = ("....x [100%]\n== 3 passed, 1 xfailed in 2.50s ==\n"
+              "nlpdojo: the workers: 3 passed in 2.50s; beside them, the tests that wait: "
+              "1 failed in 9.00s\n")
+    assert summary(report).endswith("1 failed in 9.00s")
+    assert summary("== 3 passed, 1 xfailed in 2.50s ==\n") == "3 passed, 1 xfailed in 2.50s"
+    assert summary("7 deselected in 1.20s\n") == "7 deselected in 1.20s"  # (none selected)
+    assert summary("INTERNALERROR> boom\n") == "no pytest summary"
